@@ -1,0 +1,54 @@
+package dev.coro;
+
+import jdk.internal.vm.Continuation;
+import jdk.internal.vm.ContinuationScope;
+
+/**
+ * The engine on {@code jdk.internal.vm.Continuation}: a symmetric switch built on the asymmetric
+ * primitive by a trampoline on the owner thread's own stack.
+ *
+ * <p>Main's transfer runs the trampoline: it runs the target's continuation until that yields or
+ * ends, then runs whichever context was chosen next, until main is chosen. A coroutine's transfer
+ * records the target and yields its continuation back to the trampoline. No allocation per switch.
+ */
+final class ContinuationEngine extends Engine {
+
+    /** The one continuation scope of the library's coroutines. */
+    static final ContinuationScope SCOPE = new ContinuationScope("dev.coro");
+
+    @Override
+    Strand newStrand(Scheduler s, Coroutine co) {
+        return new ContinuationStrand(s, co);
+    }
+
+    @Override
+    void transfer(Scheduler s, Coroutine from, Coroutine to) {
+        s.next = to;
+        if (from == s.main) {
+            trampoline(s);
+        } else {
+            Continuation.yield(SCOPE);
+        }
+    }
+
+    /** Runs the chosen contexts one after another; on return, main is chosen. */
+    private static void trampoline(Scheduler s) {
+        Coroutine main = s.main;
+        Coroutine t;
+        while ((t = s.next) != main) {
+            ((ContinuationStrand) t.strand).run();
+        }
+    }
+
+    /** A coroutine's continuation: on its end it names the next context for the trampoline. */
+    static final class ContinuationStrand extends PinReportingContinuation implements Strand {
+        ContinuationStrand(Scheduler s, Coroutine co) {
+            super(SCOPE, () -> s.next = s.runToEnd(co));
+        }
+
+        @Override
+        public StackTraceElement[] stackTrace() {
+            return getStackTrace();
+        }
+    }
+}

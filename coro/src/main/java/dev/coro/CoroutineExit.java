@@ -1,0 +1,19 @@
+package dev.coro;
+
+/**
+ * The signal that unwinds a coroutine being closed.
+ *
+ * <p>{@link Coroutine#close()} on a suspended coroutine makes its pending {@code yield()} or
+ * {@code switchTo()} throw this, so that its {@code finally} blocks and try-with-resources run and
+ * the monitors it holds are released. Every further suspension while it unwinds throws it again,
+ * so swallowing it does not keep the coroutine alive. Code that catches {@link Throwable} should
+ * rethrow it. It is an {@link Error}, like {@code ThreadDeath} was, so that {@code catch (Exception e)}
+ * lets it through.
+ */
+public final class CoroutineExit extends Error {
+    private static final long serialVersionUID = 1L;
+
+    CoroutineExit(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,26 @@
+/**
+ * Stackful coroutines with the C runtime's exact scheduling order.
+ *
+ * <h2>Entry points</h2>
+ * <ul>
+ *   <li>{@link dev.coro.Coroutine}: create, {@code switchTo}, {@code yield}, close; the seed's seven calls.</li>
+ *   <li>{@link dev.coro.Coroutine.State}: the life cycle of a coroutine, with its transitions.</li>
+ *   <li>{@link dev.coro.CoroutineException}: a body's failure, delivered to its creator.</li>
+ *   <li>{@link dev.coro.CoroutineExit}: the signal that unwinds a coroutine being closed.</li>
+ * </ul>
+ *
+ * <h2>The rules, one per line</h2>
+ * <ul>
+ *   <li>Every thread has its own run list; its first entry (index 0) is the thread itself, "main".</li>
+ *   <li>{@code create} appends a new coroutine and does not run it.</li>
+ *   <li>{@code yield()} runs the previous index, wrapping from main to the last created.</li>
+ *   <li>{@code switchTo()} runs the given coroutine; switching to the running one returns at once.</li>
+ *   <li>A body that returns is swap-removed (the last entry takes its slot) and index - 1 runs next.</li>
+ *   <li>A body that throws is swap-removed and its creator (or main) resumes with a {@link dev.coro.CoroutineException}.</li>
+ *   <li>{@code close()} of a suspended coroutine unwinds it: its {@code finally} blocks run.</li>
+ *   <li>A coroutine belongs to the thread that created it; any other thread gets an {@link IllegalStateException}.</li>
+ * </ul>
+ *
+ * <p>The machinery (the per-thread {@code Scheduler} and the engines under it) is package-private.
+ */
+package dev.coro;

@@ -1,0 +1,7 @@
+/**
+ * coro: stackful, deterministic coroutines for Java, scheduled cooperatively on the thread that
+ * creates them. See {@link dev.coro.Coroutine} for the entry point.
+ */
+module dev.coro {
+    exports dev.coro;
+}

@@ -1,0 +1,33 @@
+package dev.coro.examples;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/** Runs one example by name: {@code cpt}, {@code ping_pong} or {@code producer_consumer}. */
+public final class Examples {
+
+    /** The examples by the name of the C example they port. */
+    static final Map<String, Consumer<PrintStream>> ALL = new TreeMap<>(Map.of(
+            "cpt", Cpt::run,
+            "ping_pong", PingPong::run,
+            "producer_consumer", ProducerConsumer::run));
+
+    private Examples() {
+    }
+
+    /**
+     * Runs the example named by the first argument.
+     *
+     * @param args the example's name
+     */
+    public static void main(String[] args) {
+        Consumer<PrintStream> example = args.length == 1 ? ALL.get(args[0]) : null;
+        if (example == null) {
+            System.err.println("usage: Examples <name>, where name is one of " + ALL.keySet());
+            System.exit(2);
+        }
+        example.accept(System.out);
+    }
+}
