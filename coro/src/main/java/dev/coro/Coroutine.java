@@ -95,8 +95,8 @@ public final class Coroutine implements AutoCloseable {
     boolean closing;
     /** Who called close() on this coroutine, and resumes when its body has ended. */
     Coroutine closer;
-    /** Thrown from this context's pending suspension when it next resumes. */
-    RuntimeException pendingThrow;
+    /** Thrown from this context's pending suspension when it next resumes: a CoroutineException or the exit signal. */
+    Throwable pendingThrow;
 
     /** Creates main's handle for a scheduler. */
     Coroutine(Scheduler scheduler, String name) {

@@ -135,6 +135,7 @@ final class Scheduler {
         }
         c.closing = true;
         c.closer = from;
+        c.pendingThrow = exit(c, "suspended call");
         transfer(from, c);
     }
 
@@ -170,20 +171,15 @@ final class Scheduler {
         resumed(from);
     }
 
-    /** Throws, in the context that just resumed, what was left pending for it. */
+    /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */
     private static void resumed(Coroutine self) {
-        RuntimeException pending = self.pendingThrow;
-        if (self.closing) {
-            CoroutineExit exit = exit(self, "resume");
-            if (pending != null) {
-                self.pendingThrow = null;
-                exit.addSuppressed(pending);
-            }
-            throw exit;
-        }
+        Throwable pending = self.pendingThrow;
         if (pending != null) {
             self.pendingThrow = null;
-            throw pending;
+            if (pending instanceof CoroutineExit exit) {
+                throw exit;
+            }
+            throw (RuntimeException) pending;
         }
     }
 
@@ -234,7 +230,7 @@ final class Scheduler {
         return c != null && !c.stateUnchecked().isTerminal() ? c : main;
     }
 
-    private static void leave(Coroutine target, RuntimeException e) {
+    private static void leave(Coroutine target, CoroutineException e) {
         if (target.pendingThrow == null) {
             target.pendingThrow = e;
         } else {

@@ -1,0 +1,780 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Every rule of SEMANTICS.md, one test (or a few) per rule, each on a fresh thread and so with a
+ * fresh scheduler. The nested classes follow the document's tables.
+ */
+@ExtendWith(FreshThread.class)
+class CoroutineTest {
+
+    /** What ran, in order: "name@currentId" entries. */
+    private final List<String> trace = new ArrayList<>();
+
+    private void mark(String what) {
+        trace.add(what + "@" + Coroutine.currentId());
+    }
+
+    /** A body that marks each of its steps and yields between them. */
+    private Runnable steps(String name, int count) {
+        return () -> {
+            for (int k = 0; k < count; k++) {
+                mark(name + k);
+                Coroutine.yield();
+            }
+        };
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class StatePerThread {
+
+        @Test
+        void mainIsContextZeroBeforeAnyCreate() {
+            assertThat(Coroutine.currentId()).isZero();
+            Coroutine main = Coroutine.current();
+            assertThat(main.isMain()).isTrue();
+            assertThat(main.name()).isEqualTo("main");
+            assertThat(main.state()).isEqualTo(State.RUNNING);
+            assertThat(Coroutine.current()).isSameAs(main);
+        }
+
+        @Test
+        void mainJoinsTheRunListAtIndexZeroOnTheFirstCreate() {
+            Coroutine main = Coroutine.current();
+            AtomicReference<Coroutine> seenInside = new AtomicReference<>();
+            Coroutine a = Coroutine.create(() -> {
+                seenInside.set(Coroutine.current());
+                mark("a");
+            });
+            assertThat(Coroutine.currentId()).isZero();
+            assertThat(Coroutine.current()).isSameAs(main);
+            a.switchTo();
+            assertThat(trace).containsExactly("a@1");
+            assertThat(seenInside.get()).isSameAs(a);
+        }
+
+        @Test
+        void eachThreadHasItsOwnRunList() throws Exception {
+            Coroutine.create(steps("here", 1));
+            Coroutine.create(steps("here", 1));
+            List<String> other = new ArrayList<>();
+            Thread t = new Thread(() -> {
+                other.add("id=" + Coroutine.currentId());
+                Coroutine c = Coroutine.create(() -> other.add("ran@" + Coroutine.currentId()));
+                Coroutine.yield();
+                other.add("finished=" + c.isFinished());
+            });
+            t.start();
+            t.join();
+            assertThat(other).containsExactly("id=0", "ran@1", "finished=true");
+        }
+
+        @Test
+        void aVirtualThreadHasItsOwnSchedulerToo() throws Exception {
+            CompletableFuture<List<String>> result = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                List<String> seen = new ArrayList<>();
+                Coroutine a = Coroutine.create(() -> {
+                    seen.add("a@" + Coroutine.currentId() + " on virtual=" + Thread.currentThread().isVirtual());
+                    Coroutine.yield();
+                    seen.add("a again");
+                });
+                Coroutine.yield();
+                seen.add("main");
+                Coroutine.yield();
+                seen.add("done=" + a.isFinished());
+                result.complete(seen);
+            }).join();
+            assertThat(result.get()).containsExactly("a@1 on virtual=true", "main", "a again", "done=true");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class Create {
+
+        @Test
+        void createAppendsWithoutRunningTheBody() {
+            Coroutine a = Coroutine.create(steps("a", 1));
+            assertThat(trace).isEmpty();
+            assertThat(a.state()).isEqualTo(State.NEW);
+            assertThat(a.isFinished()).isFalse();
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void createPassesTheArgumentToTheBody() {
+            List<Integer> got = new ArrayList<>();
+            Coroutine.create(got::add, 42).switchTo();
+            assertThat(got).containsExactly(42);
+        }
+
+        @Test
+        void defaultNamesCountTheThreadsCreationsFromOne() {
+            Coroutine a = Coroutine.create(() -> { });
+            Coroutine b = Coroutine.create(x -> { }, "arg");
+            Coroutine named = Coroutine.create("worker", () -> { });
+            Coroutine c = Coroutine.create(() -> { });
+            assertThat(List.of(a.name(), b.name(), named.name(), c.name()))
+                    .containsExactly("coroutine-1", "coroutine-2", "worker", "coroutine-4");
+        }
+
+        @Test
+        void createRejectsNullBodiesAndNames() {
+            assertThatThrownBy(() -> Coroutine.create((Runnable) null)).isInstanceOf(NullPointerException.class)
+                    .hasMessage("body");
+            assertThatThrownBy(() -> Coroutine.create(null, 1)).isInstanceOf(NullPointerException.class)
+                    .hasMessage("body");
+            assertThatThrownBy(() -> Coroutine.create((String) null, () -> { }))
+                    .isInstanceOf(NullPointerException.class).hasMessage("name");
+            assertThatThrownBy(() -> Coroutine.create("n", (Runnable) null))
+                    .isInstanceOf(NullPointerException.class).hasMessage("body");
+            assertThatThrownBy(() -> Coroutine.create(null, x -> { }, 1))
+                    .isInstanceOf(NullPointerException.class).hasMessage("name");
+            assertThatThrownBy(() -> Coroutine.create("n", null, 1))
+                    .isInstanceOf(NullPointerException.class).hasMessage("body");
+        }
+
+        @Test
+        void aCoroutineCanCreateCoroutinesThatJoinTheSameRunList() {
+            Coroutine.create(() -> {
+                mark("outer");
+                Coroutine.create(() -> mark("inner"));
+                Coroutine.yield(); // runs index 0 (main)
+                mark("outer-again");
+            });
+            Coroutine.yield(); // main -> last = outer (1)
+            assertThat(trace).containsExactly("outer@1");
+            Coroutine.yield(); // main -> last = inner (2), which returns -> index 1 = outer
+            assertThat(trace).containsExactly("outer@1", "inner@2", "outer-again@1");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class Yield {
+
+        @Test
+        void yieldRunsThePreviousIndexWrappingFromMainToTheLast() {
+            Coroutine.create(steps("a", 2));
+            Coroutine.create(steps("b", 2));
+            Coroutine.create(steps("c", 2));
+            Coroutine.yield();
+            mark("main");
+            Coroutine.yield();
+            mark("main");
+            assertThat(trace).containsExactly("c0@3", "b0@2", "a0@1", "main@0", "c1@3", "b1@2", "a1@1", "main@0");
+        }
+
+        @Test
+        void yieldBeforeAnyCreateReturnsAtOnce() {
+            Coroutine.yield();
+            assertThat(Coroutine.currentId()).isZero();
+            assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
+        }
+
+        @Test
+        void yieldWithOnlyMainLeftReturnsAtOnce() {
+            Coroutine a = Coroutine.create(() -> mark("a"));
+            Coroutine.yield();
+            assertThat(a.isFinished()).isTrue();
+            Coroutine.yield();
+            assertThat(trace).containsExactly("a@1");
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void aSuspendedCoroutineResumesWhereItYielded() {
+            List<Integer> values = new ArrayList<>();
+            Coroutine.create(() -> {
+                int local = 1;
+                for (int k = 0; k < 3; k++) {
+                    values.add(local);
+                    local *= 10;
+                    Coroutine.yield();
+                }
+            });
+            for (int k = 0; k < 4; k++) {
+                Coroutine.yield();
+            }
+            assertThat(values).containsExactly(1, 10, 100);
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class SwitchTo {
+
+        @Test
+        void switchToRunsTheGivenCoroutineAndSetsItsIndex() {
+            Coroutine.create(steps("a", 1));
+            Coroutine b = Coroutine.create(() -> {
+                mark("b");
+                Coroutine.current().switchTo(); // to itself: returns at once
+                mark("b-still");
+            });
+            Coroutine.create(steps("c", 1));
+            b.switchTo();
+            assertThat(trace).containsExactly("b@2", "b-still@2", "a0@1");
+        }
+
+        @Test
+        void switchingToTheCurrentContextReturnsAtOnce() {
+            Coroutine.create(steps("a", 1));
+            Coroutine.current().switchTo();
+            assertThat(trace).isEmpty();
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void aCoroutineCanSwitchToMain() {
+            Coroutine main = Coroutine.current();
+            Coroutine a = Coroutine.create(() -> {
+                mark("a");
+                main.switchTo();
+                mark("a-again");
+            });
+            a.switchTo();
+            mark("main");
+            assertThat(a.state()).isEqualTo(State.SUSPENDED);
+            a.switchTo();
+            assertThat(trace).containsExactly("a@1", "main@0", "a-again@1");
+        }
+
+        @Test
+        void switchToAFinishedCoroutineThrowsNamingItAndItsState() {
+            Coroutine a = Coroutine.create("done", () -> { });
+            a.switchTo();
+            assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot switchTo coroutine 'done': it is FINISHED");
+        }
+
+        @Test
+        void switchToAClosedCoroutineThrowsNamingItAndItsState() {
+            Coroutine a = Coroutine.create("gone", () -> { });
+            a.close();
+            assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot switchTo coroutine 'gone': it is CLOSED");
+        }
+
+        @Test
+        void switchToAFailedCoroutineThrowsNamingItAndItsState() {
+            Coroutine a = Coroutine.create("broken", () -> {
+                throw new IllegalArgumentException("boom");
+            });
+            assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class);
+            assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot switchTo coroutine 'broken': it is FAILED"
+                            + " (its failure was delivered to its creator)");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class BodyReturns {
+
+        @Test
+        void aFinishedCoroutineIsSwapRemovedAndThePreviousIndexRuns() {
+            // L = [main, a, b, c]; main switches to b; b returns: c takes slot 2, then index 1 (a) runs,
+            // not main, who switched in.
+            Coroutine a = Coroutine.create(() -> {
+                mark("a");
+                Coroutine.yield();
+                mark("a-again");
+            });
+            Coroutine b = Coroutine.create(() -> mark("b"));
+            Coroutine c = Coroutine.create(steps("c", 2));
+            b.switchTo();
+            mark("main");
+            assertThat(trace).containsExactly("b@2", "a@1", "main@0");
+            assertThat(b.isFinished()).isTrue();
+            assertThat(b.state()).isEqualTo(State.FINISHED);
+            Coroutine.yield(); // main -> last = c, now at index 2
+            assertThat(trace).endsWith("c0@2", "a-again@1");
+            assertThat(a.isFinished()).isTrue();
+            assertThat(c.isFinished()).isFalse();
+        }
+
+        @Test
+        void theLastCoroutineFinishingRunsTheOneBeforeIt() {
+            Coroutine.create(steps("a", 2));
+            Coroutine.create(() -> mark("b"));
+            Coroutine.yield();
+            assertThat(trace).containsExactly("b@2", "a0@1");
+        }
+
+        @Test
+        void currentIdFollowsACoroutineMovedByASwapRemove() {
+            // The cpt example: when the first coroutine finishes, the second takes its index.
+            Coroutine.create(steps("a", 1));
+            Coroutine b = Coroutine.create(steps("b", 3));
+            while (!b.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(trace).containsExactly("b0@2", "a0@1", "b1@2", "b2@1");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class BodyThrows {
+
+        @Test
+        void aFailureReachesTheCreatorsPendingYieldWithTheOriginalAsCause() {
+            IllegalArgumentException boom = new IllegalArgumentException("boom");
+            Coroutine a = Coroutine.create("bad", () -> {
+                throw boom;
+            });
+            assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'bad' failed: java.lang.IllegalArgumentException: boom")
+                    .cause().isSameAs(boom);
+            assertThat(a.state()).isEqualTo(State.FAILED);
+            assertThat(a.isFinished()).isTrue();
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void aFailureGoesToTheCreatorNotToWhoeverSwitchedIn() {
+            List<String> caught = new ArrayList<>();
+            Coroutine[] child = new Coroutine[1];
+            Coroutine parent = Coroutine.create("parent", () -> {
+                child[0] = Coroutine.create("child", () -> {
+                    throw new IllegalStateException("child broke");
+                });
+                mark("parent");
+                try {
+                    Coroutine.yield(); // -> main
+                } catch (CoroutineException e) {
+                    caught.add(e.getCause().getMessage() + "@" + Coroutine.currentId());
+                }
+            });
+            Coroutine.create(steps("other", 3));
+            parent.switchTo();          // parent creates child (index 3), yields to main
+            child[0].switchTo();        // main switches to child; it throws
+            // child was swap-removed; control went to parent (the creator), whose yield threw,
+            // then parent returned: swap-remove, index 0 (main) runs.
+            assertThat(caught).containsExactly("child broke@1");
+            assertThat(trace).containsExactly("parent@1");
+            assertThat(parent.isFinished()).isTrue();
+        }
+
+        @Test
+        void aFailureWhoseCreatorHasEndedGoesToMain() {
+            Coroutine[] child = new Coroutine[1];
+            Coroutine parent = Coroutine.create(() -> child[0] = Coroutine.create("orphan", () -> {
+                throw new UnsupportedOperationException("nope");
+            }));
+            parent.switchTo();
+            assertThat(parent.isFinished()).isTrue();
+            assertThatThrownBy(child[0]::switchTo).isInstanceOf(CoroutineException.class)
+                    .hasMessageContaining("coroutine 'orphan' failed")
+                    .cause().isInstanceOf(UnsupportedOperationException.class);
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void theCreatorResumesAtItsOwnIndexAfterTheFailure() {
+            List<Integer> idAtCatch = new ArrayList<>();
+            Coroutine.create("filler", steps("f", 3));
+            Coroutine parent = Coroutine.create("parent", () -> {
+                Coroutine bad = Coroutine.create("bad", () -> {
+                    throw new RuntimeException("x");
+                });
+                try {
+                    bad.switchTo();
+                } catch (CoroutineException e) {
+                    idAtCatch.add(Coroutine.currentId());
+                }
+            });
+            parent.switchTo();
+            assertThat(idAtCatch).containsExactly(2);
+        }
+
+        @Test
+        void checkedAndErrorFailuresAreDeliveredToo() {
+            Coroutine.create(() -> {
+                throw new StackOverflowError("deep");
+            });
+            assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class)
+                    .cause().isInstanceOf(StackOverflowError.class).hasMessage("deep");
+            Coroutine a = Coroutine.create(() -> mark("after"));
+            a.switchTo();
+            assertThat(trace).containsExactly("after@1");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class Close {
+
+        @Test
+        void closingAFinishedCoroutineIsANoOpEvenTwice() {
+            Coroutine a = Coroutine.create(() -> { });
+            a.switchTo();
+            a.close();
+            a.close();
+            assertThat(a.state()).isEqualTo(State.FINISHED);
+        }
+
+        @Test
+        void closingANeverRunCoroutineRemovesItAndTheCallerKeepsRunning() {
+            Coroutine a = Coroutine.create(steps("a", 1));
+            Coroutine b = Coroutine.create(steps("b", 1));
+            Coroutine c = Coroutine.create(steps("c", 1));
+            a.close();
+            assertThat(a.state()).isEqualTo(State.CLOSED);
+            assertThat(a.isFinished()).isTrue();
+            assertThat(Coroutine.currentId()).isZero();
+            a.close(); // twice is fine
+            // c took a's slot: L = [main, c, b]
+            Coroutine.yield();
+            assertThat(trace).containsExactly("b0@2", "c0@1");
+            assertThat(b.isFinished()).isFalse();
+            assertThat(c.isFinished()).isFalse();
+        }
+
+        @Test
+        void whenTheCurrentContextIsMovedByARemovalItsIndexFollowsIt() {
+            Coroutine a = Coroutine.create(steps("a", 1));
+            Coroutine.create(steps("b", 1));
+            Coroutine c = Coroutine.create(() -> {
+                mark("c-before");
+                a.close(); // c is last: it moves into a's slot 1 and keeps running
+                mark("c-after");
+            });
+            c.switchTo();
+            assertThat(trace).startsWith("c-before@3", "c-after@1");
+        }
+
+        @Test
+        void closingASuspendedCoroutineRunsItsFinallyBlocksAndReturnsToTheCaller() {
+            Coroutine a = Coroutine.create("a", () -> {
+                try {
+                    mark("a");
+                    Coroutine.yield();
+                    mark("never");
+                } finally {
+                    mark("finally");
+                }
+            });
+            Coroutine.yield();
+            a.close();
+            mark("main");
+            assertThat(trace).containsExactly("a@1", "finally@1", "main@0");
+            assertThat(a.state()).isEqualTo(State.CLOSED);
+            assertThat(a.isFinished()).isTrue();
+        }
+
+        @Test
+        void thePendingCallOfAClosedCoroutineThrowsTheExitSignal() {
+            List<Throwable> seen = new ArrayList<>();
+            Coroutine a = Coroutine.create("a", () -> {
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineExit e) {
+                    seen.add(e);
+                    throw e;
+                }
+            });
+            Coroutine.yield();
+            a.close();
+            assertThat(seen).singleElement().isInstanceOf(CoroutineExit.class).extracting(Throwable::getMessage)
+                    .isEqualTo("coroutine 'a' is being closed: its suspended call throws this signal so that it unwinds"
+                            + " (state RUNNING, closing)");
+        }
+
+        @Test
+        void everySuspensionDuringUnwindingThrowsTheSignalAgain() {
+            List<String> seen = new ArrayList<>();
+            Coroutine main = Coroutine.current();
+            Coroutine a = Coroutine.create("stubborn", () -> {
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineExit first) {
+                    try {
+                        Coroutine.yield();
+                    } catch (CoroutineExit second) {
+                        seen.add(second.getMessage());
+                    }
+                    try {
+                        main.switchTo();
+                    } catch (CoroutineExit third) {
+                        seen.add(third.getMessage());
+                    }
+                    try {
+                        Coroutine.current().switchTo();
+                    } catch (CoroutineExit fourth) {
+                        seen.add("self");
+                    }
+                }
+                mark("returned-anyway");
+            });
+            Coroutine.yield();
+            a.close();
+            assertThat(seen).containsExactly(
+                    "coroutine 'stubborn' is being closed: its yield throws this signal so that it unwinds"
+                            + " (state RUNNING, closing)",
+                    "coroutine 'stubborn' is being closed: its switchTo throws this signal so that it unwinds"
+                            + " (state RUNNING, closing)",
+                    "self");
+            assertThat(trace).containsExactly("returned-anyway@1");
+            assertThat(a.state()).isEqualTo(State.CLOSED);
+        }
+
+        @Test
+        void closingReleasesTheMonitorsTheCoroutineHolds() throws Exception {
+            Object lock = new Object();
+            Coroutine a = Coroutine.create(() -> {
+                synchronized (lock) {
+                    Coroutine.yield();
+                }
+            });
+            Coroutine.yield();
+            a.close();
+            CompletableFuture<Boolean> acquired = new CompletableFuture<>();
+            Thread other = new Thread(() -> {
+                synchronized (lock) {
+                    acquired.complete(true);
+                }
+            });
+            other.start();
+            other.join();
+            assertThat(acquired.get()).isTrue();
+        }
+
+        @Test
+        void closeRunsTryWithResourcesOfNestedFrames() {
+            Coroutine a = Coroutine.create(() -> deep(3));
+            Coroutine.yield();
+            a.close();
+            assertThat(trace).containsExactly("closed1@1", "closed2@1", "closed3@1");
+        }
+
+        private void deep(int n) {
+            if (n == 0) {
+                Coroutine.yield();
+                return;
+            }
+            try (AutoCloseable r = () -> mark("closed" + n)) {
+                deep(n - 1);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        @Test
+        void closingTheRunningCoroutineThrows() {
+            List<String> messages = new ArrayList<>();
+            Coroutine a = Coroutine.create("self", () -> {
+                try {
+                    Coroutine.current().close();
+                } catch (IllegalStateException e) {
+                    messages.add(e.getMessage());
+                }
+            });
+            a.switchTo();
+            assertThat(messages).containsExactly(
+                    "cannot close coroutine 'self': it is RUNNING; a coroutine cannot close itself"
+                            + " (return from its body instead)");
+            assertThat(a.state()).isEqualTo(State.FINISHED);
+        }
+
+        @Test
+        void closingMainThrows() {
+            Coroutine main = Coroutine.current();
+            assertThatThrownBy(main::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot close main context 'main' of thread 'test-closingMainThrows' (#")
+                    .hasMessageEndingWith("): it is RUNNING and is the thread itself; only coroutines can be closed");
+            Coroutine a = Coroutine.create(main::close);
+            assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class)
+                    .cause().isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("cannot close main context 'main'")
+                    .hasMessageContaining("it is SUSPENDED");
+        }
+
+        @Test
+        void aBodyThatThrowsWhileUnwindingMakesCloseThrowWithThatCause() {
+            Coroutine a = Coroutine.create("leaky", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    throw new IllegalStateException("cleanup failed");
+                }
+            });
+            Coroutine.yield();
+            assertThatThrownBy(a::close).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'leaky' failed while being closed:"
+                            + " java.lang.IllegalStateException: cleanup failed")
+                    .cause().hasMessage("cleanup failed");
+            assertThat(a.state()).isEqualTo(State.FAILED);
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        void aCoroutineCanCloseAnotherAndIsResumedWhenItHasUnwound() {
+            Coroutine victim = Coroutine.create("victim", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    mark("victim-finally");
+                }
+            });
+            Coroutine closer = Coroutine.create("closer", () -> {
+                mark("closer");
+                victim.close();
+                mark("closer-after");
+            });
+            victim.switchTo(); // victim yields -> index 0 (main)
+            closer.switchTo();
+            // the victim unwinds at its own index; then it is removed and closer takes slot 1
+            assertThat(trace).containsExactly("closer@2", "victim-finally@1", "closer-after@1");
+        }
+
+        @Test
+        void anUnwindingCoroutineMayCloseOthers() {
+            Coroutine child = Coroutine.create("child", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    mark("child-finally");
+                }
+            });
+            Coroutine owner = Coroutine.create("owner", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    child.close();
+                    mark("owner-finally");
+                }
+            });
+            Coroutine.yield(); // owner yields to child, child yields to main
+            owner.close();
+            assertThat(child.state()).isEqualTo(State.CLOSED);
+            assertThat(owner.state()).isEqualTo(State.CLOSED);
+            assertThat(trace).containsExactly("child-finally@1", "owner-finally@1");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class ThreadConfinement {
+
+        private Throwable fromAnotherThread(Runnable call) throws Exception {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    call.run();
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            }, "intruder");
+            t.start();
+            t.join();
+            return thrown.get();
+        }
+
+        @Test
+        void everyCallFromAnotherThreadThrowsNamingBothThreads() throws Exception {
+            Coroutine a = Coroutine.create("mine", () -> { });
+            String owner = Thread.currentThread().getName();
+            for (String op : List.of("switchTo", "close", "isFinished", "state")) {
+                Runnable call = switch (op) {
+                    case "switchTo" -> a::switchTo;
+                    case "close" -> a::close;
+                    case "isFinished" -> a::isFinished;
+                    default -> a::state;
+                };
+                assertThat(fromAnotherThread(call)).as(op).isInstanceOf(IllegalStateException.class)
+                        .hasMessageStartingWith("cannot " + op + " coroutine 'mine' (state NEW) from thread 'intruder' (#")
+                        .hasMessageContaining("): it belongs to thread '" + owner + "' (#");
+            }
+            assertThat(a.state()).isEqualTo(State.NEW);
+        }
+
+        @Test
+        void nameAndToStringWorkFromAnyThread() throws Exception {
+            Coroutine a = Coroutine.create("visible", () -> { });
+            AtomicReference<String> seen = new AtomicReference<>();
+            Thread t = new Thread(() -> seen.set(a.name() + " " + a));
+            t.start();
+            t.join();
+            assertThat(seen.get()).isEqualTo("visible Coroutine[visible, NEW]");
+        }
+    }
+
+    @Nested
+    @ExtendWith(FreshThread.class)
+    class States {
+
+        @Test
+        void aCoroutineMovesThroughItsStatesAsDocumented() {
+            List<State> seen = new ArrayList<>();
+            Coroutine main = Coroutine.current();
+            Coroutine[] self = new Coroutine[1];
+            self[0] = Coroutine.create(() -> {
+                seen.add(self[0].state());
+                seen.add(main.state());
+                Coroutine.yield();
+            });
+            seen.add(self[0].state());
+            self[0].switchTo();
+            seen.add(self[0].state());
+            self[0].switchTo();
+            seen.add(self[0].state());
+            assertThat(seen).containsExactly(State.NEW, State.RUNNING, State.SUSPENDED, State.SUSPENDED,
+                    State.FINISHED);
+        }
+
+        @Test
+        void toStringShowsNameAndState() {
+            Coroutine a = Coroutine.create("ping", () -> Coroutine.yield());
+            assertThat(a).hasToString("Coroutine[ping, NEW]");
+            a.switchTo();
+            assertThat(a).hasToString("Coroutine[ping, SUSPENDED]");
+            assertThat(Coroutine.current()).hasToString("Coroutine[main, RUNNING]");
+        }
+
+        @Test
+        void theTransitionTableAllowsExactlyTheDocumentedEdges() {
+            List<String> edges = new ArrayList<>();
+            for (State from : State.values()) {
+                for (State to : State.values()) {
+                    if (from.canMoveTo(to)) {
+                        edges.add(from + "->" + to);
+                    }
+                }
+            }
+            assertThat(edges).containsExactly("NEW->RUNNING", "NEW->CLOSED", "RUNNING->SUSPENDED",
+                    "RUNNING->FINISHED", "RUNNING->FAILED", "RUNNING->CLOSED", "SUSPENDED->RUNNING");
+        }
+
+        @Test
+        void onlyEndedStatesAreTerminal() {
+            List<State> terminal = new ArrayList<>();
+            for (State s : State.values()) {
+                if (s.isTerminal()) {
+                    terminal.add(s);
+                }
+            }
+            assertThat(terminal).containsExactly(State.FINISHED, State.FAILED, State.CLOSED);
+        }
+    }
+
+    @Test
+    void engineNamesTheExportsFlagForTheClassPath() {
+        assertThat(Engine.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
+        assertThat(Engine.continuationsExported()).isTrue();
+    }
+}
