@@ -1,0 +1,88 @@
+package dev.coro.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java code shown in the top-level README is exactly the code between the {@code README:begin}
+ * and {@code README:end} markers below, and each of those snippets runs and prints what it should.
+ */
+class ReadmeSnippetsTest {
+
+    private static final Path README = Path.of("..", "README.md");
+    private static final Path SELF = Path.of("src", "test", "java", "dev", "coro", "examples",
+            "ReadmeSnippetsTest.java");
+
+    @Test
+    void everyJavaBlockOfTheReadmeIsASnippetRunHere() throws IOException {
+        List<String> readmeBlocks = blocks(Files.readString(README), "```java\\n(.*?)```");
+        List<String> snippets = blocks(Files.readString(SELF), "// README:begin\\n(.*?)\\s*// README:end");
+        assertThat(readmeBlocks).isNotEmpty();
+        assertThat(snippets).containsAll(readmeBlocks);
+    }
+
+    @Test
+    void theMinimalExampleInterleavesWorkerAndMain() throws Exception {
+        String out = printed(() -> {
+            // README:begin
+            Coroutine worker = Coroutine.create("worker", () -> {
+                for (int i = 0; i < 3; i++) {
+                    System.out.println(Coroutine.current().name() + " -> " + i);
+                    Coroutine.yield();                    // back to main
+                }
+            });
+            while (!worker.isFinished()) {
+                Coroutine.yield();                        // main runs the last created coroutine
+            }
+            // README:end
+        });
+        assertThat(out).isEqualTo("worker -> 0\nworker -> 1\nworker -> 2\n");
+    }
+
+    /** The regex's first group in each match, dedented to the least indented line. */
+    private static List<String> blocks(String text, String regex) {
+        List<String> found = new ArrayList<>();
+        Matcher m = Pattern.compile(regex, Pattern.DOTALL).matcher(text);
+        while (m.find()) {
+            List<String> lines = m.group(1).stripTrailing().lines().toList();
+            int indent = lines.stream().filter(l -> !l.isBlank())
+                    .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+            StringBuilder b = new StringBuilder();
+            for (String l : lines) {
+                b.append(l.length() >= indent ? l.substring(indent) : l.strip()).append('\n');
+            }
+            found.add(b.toString());
+        }
+        return found;
+    }
+
+    /** Runs {@code snippet} on a fresh thread (a fresh scheduler) with System.out captured. */
+    static String printed(Runnable snippet) throws InterruptedException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            Thread t = new Thread(snippet);
+            List<Throwable> failure = new ArrayList<>();
+            t.setUncaughtExceptionHandler((th, e) -> failure.add(e));
+            t.start();
+            t.join();
+            assertThat(failure).isEmpty();
+        } finally {
+            System.setOut(saved);
+        }
+        return bytes.toString(StandardCharsets.UTF_8).replace(System.lineSeparator(), "\n");
+    }
+}
