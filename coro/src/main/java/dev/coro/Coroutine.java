@@ -97,6 +97,8 @@ public final class Coroutine implements AutoCloseable {
     Coroutine closer;
     /** Thrown from this context's pending suspension when it next resumes. */
     RuntimeException pendingThrow;
+    /** The innermost generator whose body runs on this context's stack; null if none. */
+    Generator<?> innermostGenerator;
 
     /** Creates main's handle for a scheduler. */
     Coroutine(Scheduler scheduler, String name) {

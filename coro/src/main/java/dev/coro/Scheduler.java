@@ -26,6 +26,8 @@ final class Scheduler {
     private int current;
     /** How many coroutines this thread created, for default names. */
     private int created;
+    /** How many generators this thread created, for their default names. */
+    int generatorsCreated;
     /** Engine scratch: the context a trampoline runs next. */
     Coroutine next;
 
