@@ -43,12 +43,17 @@ public final class Coroutine implements AutoCloseable {
      * NEW       -> RUNNING     first switchTo/yield that selects it
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   it calls yield() or switchTo() on another coroutine, or close() on a suspended one
+     * RUNNING   -> PARKED      it calls a Channel operation that cannot complete yet
      * SUSPENDED -> RUNNING     a switchTo/yield selects it again, or close() starts unwinding it
+     * PARKED    -> SUSPENDED   the channel completes its wait (a partner arrived, or the channel was closed)
+     * PARKED    -> RUNNING     close() starts unwinding it, or its wait is cancelled (main only: deadlock, or a failure for it)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed
      * </pre>
-     * Main, the thread itself, is only ever {@code RUNNING} or {@code SUSPENDED}.
+     * Main, the thread itself, is only ever {@code RUNNING}, {@code SUSPENDED} or {@code PARKED}.
+     * {@code yield()}, the end of a body and the delivery of a failure skip {@code PARKED} contexts;
+     * {@code switchTo()} a parked one throws (see {@link Channel} for the rules).
      */
     public enum State {
         /** Created, its body has not started yet. */
@@ -57,6 +62,8 @@ public final class Coroutine implements AutoCloseable {
         RUNNING,
         /** Started and waiting in {@code yield()}, {@code switchTo()} or {@code close()} to be resumed. */
         SUSPENDED,
+        /** Waiting on a {@link Channel}: no {@code yield()} selects it until the channel wakes it. */
+        PARKED,
         /** Its body returned normally. */
         FINISHED,
         /** Its body threw; the exception was delivered to its creator. */
@@ -73,8 +80,9 @@ public final class Coroutine implements AutoCloseable {
         boolean canMoveTo(State to) {
             return switch (this) {
                 case NEW -> to == RUNNING || to == CLOSED;
-                case RUNNING -> to == SUSPENDED || to == FINISHED || to == FAILED || to == CLOSED;
+                case RUNNING -> to == SUSPENDED || to == PARKED || to == FINISHED || to == FAILED || to == CLOSED;
                 case SUSPENDED -> to == RUNNING;
+                case PARKED -> to == SUSPENDED || to == RUNNING;
                 case FINISHED, FAILED, CLOSED -> false;
             };
         }
@@ -97,6 +105,8 @@ public final class Coroutine implements AutoCloseable {
     Coroutine closer;
     /** Thrown from this context's pending suspension when it next resumes. */
     RuntimeException pendingThrow;
+    /** While {@link State#PARKED}: what it waits for, e.g. {@code receive from channel 'jobs'}. */
+    String waitingFor;
     /** The innermost generator whose body runs on this context's stack; null if none. */
     Generator<?> innermostGenerator;
 
