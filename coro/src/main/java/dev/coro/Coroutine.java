@@ -282,6 +282,49 @@ public final class Coroutine implements AutoCloseable {
     }
 
     /**
+     * The frames of this coroutine while it is suspended or parked, innermost first. The top frame
+     * is the library call it waits in ({@code Coroutine.yield}, {@code Channel.receive}, ...); the
+     * library's machinery above it is left out. For main, the frames of the thread below the
+     * coroutines running on top of it.
+     *
+     * @return the frames; empty if it has not started or has ended
+     * @throws IllegalStateException if it is {@code RUNNING} (it is the caller: use
+     *                               {@link Thread#getStackTrace()}), or belongs to another thread
+     */
+    public StackTraceElement[] stackTrace() {
+        scheduler.checkCaller(this, "take the stack trace of");
+        return switch (state) {
+            case SUSPENDED, PARKED -> StackTraces.of(this);
+            case RUNNING -> throw new IllegalStateException("cannot take the stack trace of " + describe()
+                    + ": it is RUNNING, it is the caller itself; use Thread.currentThread().getStackTrace()");
+            case NEW, FINISHED, FAILED, CLOSED -> new StackTraceElement[0];
+        };
+    }
+
+    /**
+     * A readable listing of every context of the calling thread's run list: index, name, state,
+     * what a parked one waits for, and the top frames of each suspended or parked one, e.g.
+     * <pre>
+     * thread 'worker': 4 contexts, current index 0
+     *   [0] main: RUNNING (the caller)
+     *   [1] coroutine 'producer': PARKED, waits to send to channel 'numbers'
+     *         at dev.coro.Channel.send(Channel.java:120)
+     *         at app.Pipeline.produce(Pipeline.java:12)
+     *   [2] coroutine 'ticker': SUSPENDED
+     *         at dev.coro.Coroutine.yield(Coroutine.java:200)
+     *         at app.Pipeline.tick(Pipeline.java:20)
+     *   [3] coroutine 'idle': NEW
+     * </pre>
+     *
+     * The frames are those of {@link #stackTrace()}, at most three per context.
+     *
+     * @return the dump, one line per context plus its frames; just main before any create
+     */
+    public static String dump() {
+        return ThreadDump.of(Scheduler.current());
+    }
+
+    /**
      * Whether this is main's handle: the thread itself, entry 0 of its run list.
      *
      * @return true for main's handle

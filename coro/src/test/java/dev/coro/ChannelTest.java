@@ -188,6 +188,9 @@ class ChannelTest {
         assertThat(received).isEqualTo(3 * producers);
         assertThat(seen.cardinality()).isEqualTo(3 * producers);
         assertThat(Coroutine.currentId()).isZero();
+        assertThat(Coroutine.dump()).as("every producer has ended and left the run list")
+                .isEqualTo("thread 'test-aThousandProducersAndOneConsumerDeliverEveryValueExactlyOnce': 1 context,"
+                        + " current index 0\n  [0] main: RUNNING (the caller)\n");
     }
 
     @Test
