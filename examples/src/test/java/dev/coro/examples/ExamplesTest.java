@@ -1,0 +1,50 @@
+package dev.coro.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+class ExamplesTest {
+
+    /** The names of every registered example; each has a golden file. */
+    static final Iterable<String> NAMES = Examples.ALL.keySet();
+
+    @ParameterizedTest(name = "{0} prints its golden file")
+    @FieldSource("NAMES")
+    void examplePrintsItsGoldenFile(String name) throws Exception {
+        assertThat(runOnFreshThread(name)).as("output of %s", name).isEqualTo(golden(name));
+    }
+
+    /** Runs the example on a thread of its own, so it starts with an empty run list. */
+    private static String runOnFreshThread(String name) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+                Examples.ALL.get(name).accept(out);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "example-" + name);
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw new AssertionError("example " + name + " threw", failure.get());
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String golden(String name) throws IOException {
+        try (InputStream in = ExamplesTest.class.getResourceAsStream("/golden/" + name + ".txt")) {
+            assertThat(in).as("golden file golden/%s.txt", name).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
