@@ -352,4 +352,120 @@ class GeneratorTest {
         assertThat(consumer.state()).isEqualTo(State.CLOSED);
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
+
+    @Test
+    void coroutineYieldInTheInnermostOfThreeNestedGeneratorsSuspendsTheWholeStack() {
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            Generator<Integer> middle = Generator.of("middle", mid -> {
+                Generator<Integer> inner = Generator.of("inner", in -> {
+                    for (int i = 1; i <= 2; i++) {
+                        Coroutine.yield();
+                        in.emit(i);
+                    }
+                });
+                for (int v : inner) {
+                    mid.emit(v * 10);
+                }
+            });
+            for (int v : middle) {
+                out.emit(v * 10);
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : outer) {
+                log.add("consumer got " + v);
+            }
+        });
+        while (!consumer.isFinished()) {
+            log.add("main, outer is " + outer.state());
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactly("main, outer is NEW", "main, outer is RUNNING", "consumer got 100",
+                "main, outer is RUNNING", "consumer got 200");
+        assertThat(outer.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBodyWaitingOnAChannelParksItsConsumerWithTheGeneratorInside() {
+        Channel<String> words = new Channel<>("words", 0);
+        Generator<String> shout = Generator.of("shout", out -> {
+            for (String w : words) {
+                out.emit(w.toUpperCase());
+            }
+        });
+        Coroutine.create("feeder", () -> {
+            words.send("hey");
+            words.send("you");
+            words.close();
+        });
+        List<String> seen = new ArrayList<>();
+        shout.forEachRemaining(seen::add);
+        assertThat(seen).as("main parked inside the body, the feeder ran on top of it").containsExactly("HEY", "YOU");
+    }
+
+    @Test
+    void theStackTraceOfACoroutineSuspendedInsideAGeneratorShowsTheBody() {
+        Generator<Integer> g = Generator.of("g", this::yieldingBody);
+        Coroutine consumer = Coroutine.create("consumer", () -> g.next());
+        consumer.switchTo();
+        StackTraceElement[] frames = consumer.stackTrace();
+        assertThat(frames[0].getMethodName()).isEqualTo("yield");
+        assertThat(frames[1].getMethodName()).isEqualTo("yieldingBody");
+        assertThat(java.util.Arrays.stream(frames).map(StackTraceElement::getMethodName))
+                .as("the consumer's frames are below the generator's").contains("hasNext");
+        consumer.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    private void yieldingBody(Generator.Emitter<Integer, Void> out) {
+        Coroutine.yield();
+        out.emit(1);
+    }
+
+    @Test
+    void emitWhileHoldingAMonitorSuspendsAndResumesTheBody() {
+        Object lock = new Object();
+        Generator<Integer> g = Generator.of("locked", out -> {
+            synchronized (lock) {
+                out.emit(1);
+                out.emit(2);
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+    }
+
+    /** Set just before {@link EmitsWhileInitialized} is initialized: its initializer emits through it. */
+    static Generator.Emitter<Integer, Void> emitterForInitializer;
+    /** What {@link EmitsWhileInitialized}'s initializer caught. */
+    static RuntimeException caughtInInitializer;
+
+    /** A class whose initializer emits: the JDK cannot suspend a class initializer. */
+    static final class EmitsWhileInitialized {
+        static {
+            try {
+                emitterForInitializer.emit(1);
+            } catch (RuntimeException e) {
+                caughtInInitializer = e;
+            }
+        }
+
+        static void touch() {
+        }
+    }
+
+    @Test
+    void emitWhereTheJdkCannotSuspendThrowsAndTheBodyKeepsRunning() {
+        Generator<Integer> g = Generator.of("pinned", out -> {
+            emitterForInitializer = out;
+            EmitsWhileInitialized.touch();
+            out.emit(2);
+        });
+        assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
+        assertThat(caughtInInitializer).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend its body here because a native"
+                        + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
+                        + " (state RUNNING)");
+    }
 }
