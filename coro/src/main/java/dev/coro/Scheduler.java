@@ -261,7 +261,13 @@ final class Scheduler {
             c.moveTo(clean ? State.CLOSED : State.FAILED);
             int i = current;
             remove(c);
-            next = alive(c.closer) ? c.closer : main.stateUnchecked() != State.PARKED ? main : previousRunnableOrMain(c, i);
+            if (alive(c.closer)) {
+                next = c.closer;
+            } else if (!clean || main.stateUnchecked() != State.PARKED) {
+                next = main; // a parked main has its wait cancelled by the failure
+            } else {
+                next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
+            }
             if (!clean) {
                 leave(next, new CoroutineException(c.describe() + " failed while being closed: " + failure, failure));
             }

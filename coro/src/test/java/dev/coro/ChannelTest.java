@@ -345,4 +345,61 @@ class ChannelTest {
                 .hasMessage("coroutine 'child' failed: java.lang.IllegalArgumentException: bad child");
         parent.close();
     }
+
+    @Test
+    void aFailureForAParkedMainCancelsItsWait() {
+        Channel<Integer> done = new Channel<>("done", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine parent = Coroutine.create("parent", () -> {
+            Coroutine.create("child", () -> {
+                throw new IllegalArgumentException("bad child");
+            });
+            never.receive();
+        });
+        assertThatThrownBy(done::receive).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalArgumentException: bad child");
+        assertThat(done.trySend(1)).as("main left the channel's queue").isFalse();
+        assertThat(parent.state()).isEqualTo(State.PARKED);
+        parent.close();
+    }
+
+    @Test
+    void aReceiverHandedAValueWhoseWaitIsCancelledPutsTheValueBack() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("failer", () -> {
+            throw new IllegalStateException("late failure");
+        });
+        Coroutine.create("sender", () -> {
+            ch.send(5);
+            log.add("sent to the parked main");
+        });
+        assertThatThrownBy(ch::receive).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(log).containsExactly("sent to the parked main");
+        assertThat(ch.tryReceive()).as("nothing is lost").isEqualTo(Optional.of(5));
+    }
+
+    @Test
+    void yieldReturnsAtOnceWhenEveryOtherContextIsParked() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine a = Coroutine.create("a", () -> ch.receive());
+        Coroutine b = Coroutine.create("b", () -> ch.receive());
+        Coroutine.yield();
+        assertThat(a.state()).isEqualTo(State.PARKED);
+        assertThat(b.state()).isEqualTo(State.PARKED);
+        Coroutine.yield();
+        assertThat(Coroutine.currentId()).isZero();
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void closingAParkedSenderWithdrawsItsValue() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine sender = Coroutine.create("sender", () -> ch.send("never delivered"));
+        Coroutine.yield();
+        assertThat(sender.state()).isEqualTo(State.PARKED);
+        sender.close();
+        assertThat(ch.tryReceive()).isEmpty();
+    }
 }
