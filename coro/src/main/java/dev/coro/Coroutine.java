@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * itself ("main", whose handle {@link #current()} returns when called outside any coroutine); it
  * joins the list on the thread's first {@code create}. {@link #yield()} runs the previous entry,
  * wrapping from main to the last one; a body that returns is swap-removed (the last entry takes its
- * slot) and the entry before it runs next. The full rules are in the package documentation.
+ * slot) and the entry before it runs next. Entries parked on a {@link Channel} are skipped by both.
+ * The full rules are in the package documentation.
  *
  * <p>A coroutine is confined to the thread that created it: every call on it from another thread
  * throws {@link IllegalStateException} naming both threads ({@link #name()} and {@link #toString()}
@@ -60,7 +61,7 @@ public final class Coroutine implements AutoCloseable {
         NEW,
         /** Its body is executing: this is the current context of its thread. */
         RUNNING,
-        /** Started and waiting in {@code yield()}, {@code switchTo()} or {@code close()} to be resumed. */
+        /** Started and waiting to be selected: in {@code yield()}, {@code switchTo()}, {@code close()}, or woken from a channel wait. */
         SUSPENDED,
         /** Waiting on a {@link Channel}: no {@code yield()} selects it until the channel wakes it. */
         PARKED,
@@ -189,8 +190,9 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * Suspends the current context and runs the previous entry of the run list: main runs the last
-     * created coroutine, coroutine {@code i} runs {@code i - 1}. Returns when something switches
-     * back. With nothing else to run (before any create, or only main left) it returns at once.
+     * created coroutine, coroutine {@code i} runs {@code i - 1}, skipping {@link State#PARKED} entries.
+     * Returns when something switches back. With nothing else to run (before any create, only main
+     * left, or every other entry parked) it returns at once.
      *
      * @throws CoroutineException if, while this context was suspended, a coroutine it created failed
      * @throws CoroutineExit      if this coroutine is being closed
