@@ -36,6 +36,8 @@ import java.util.stream.StreamSupport;
  *       {@link CoroutineExit}, so {@code finally} blocks run; every further {@code emit} throws it again.</li>
  *   <li>If the consuming coroutine is closed while the body is inside {@code Coroutine.yield()}, the
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
+ *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
+ *       blocks: consume it with try-with-resources, or to its end.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
  *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
  *       throws {@link IllegalStateException}.</li>
