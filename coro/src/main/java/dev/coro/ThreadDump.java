@@ -13,7 +13,8 @@ final class ThreadDump {
 
     /**
      * The dump of {@code s}, which belongs to the calling thread. One header line, then per context:
-     * {@code [index] name: STATE}, what a parked one waits for, and its top frames, e.g.
+     * {@code [index] name: STATE}, what a parked one waits for, the innermost generator whose body it
+     * is suspended in, and its top frames, e.g.
      * <pre>
      * thread 'worker': 2 contexts, current index 0
      *   [0] main: RUNNING (the caller)
@@ -39,6 +40,9 @@ final class ThreadDump {
             }
             if (st == State.PARKED) {
                 b.append(", waits to ").append(c.waitingFor);
+            }
+            if (c.innermostGenerator != null && c != current) {
+                b.append(", inside ").append(c.innermostGenerator.describe());
             }
             b.append('\n');
             if (st == State.SUSPENDED || st == State.PARKED) {

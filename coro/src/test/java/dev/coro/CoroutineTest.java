@@ -130,6 +130,27 @@ class CoroutineTest {
     }
 
     @Test
+    void dumpNamesTheGeneratorACoroutineIsSuspendedIn() {
+        Generator<Integer> ticks = Generator.of("ticks", this::tick);
+        Coroutine consumer = Coroutine.create("consumer", () -> ticks.next());
+        consumer.switchTo();
+        assertThat(withoutLineNumbers(Coroutine.dump())).as("the third frame on is how the body is entered")
+                .startsWith("""
+                thread 'test-dumpNamesTheGeneratorACoroutineIsSuspendedIn': 2 contexts, current index 0
+                  [0] main: RUNNING (the caller)
+                  [1] coroutine 'consumer': SUSPENDED, inside generator 'ticks'
+                        at dev.coro.Coroutine.yield(Coroutine.java:_)
+                        at dev.coro.CoroutineTest.tick(CoroutineTest.java:_)
+                """);
+        consumer.close();
+    }
+
+    private void tick(Generator.Emitter<Integer, Void> out) {
+        Coroutine.yield();
+        out.emit(1);
+    }
+
+    @Test
     void dumpBeforeAnyCreateShowsOnlyMain() {
         assertThat(Coroutine.dump()).isEqualTo("thread 'test-dumpBeforeAnyCreateShowsOnlyMain': 1 context, current index 0\n"
                 + "  [0] main: RUNNING (the caller)\n");
