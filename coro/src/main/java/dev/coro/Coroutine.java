@@ -318,7 +318,7 @@ public final class Coroutine implements AutoCloseable {
      *   [3] coroutine 'idle': NEW
      * </pre>
      *
-     * The frames are those of {@link #stackTrace()}, at most three per context.
+     * <p>The frames are those of {@link #stackTrace()}, at most three per context.
      *
      * @return the dump, one line per context plus its frames; just main before any create
      */

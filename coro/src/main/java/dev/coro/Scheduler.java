@@ -159,7 +159,8 @@ final class Scheduler {
      * @throws DeadlockException  if every other context is parked too (the caller is then not parked),
      *                            or, in main, if its wait is cancelled because everything else got stuck
      * @throws CoroutineExit      if the caller is being closed, now or while parked
-     * @throws CoroutineException if a coroutine the caller created failed while it waited (main only)
+     * @throws CoroutineException if a coroutine the caller created failed: while it was parked (main
+     *                            only, its wait is cancelled), or after it was woken
      */
     void park(String what) {
         Coroutine from = currentContext();
