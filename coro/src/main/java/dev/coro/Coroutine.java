@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * itself ("main", whose handle {@link #current()} returns when called outside any coroutine); it
  * joins the list on the thread's first {@code create}. {@link #yield()} runs the previous entry,
  * wrapping from main to the last one; a body that returns is swap-removed (the last entry takes its
- * slot) and the entry before it runs next. The full rules are in the package documentation.
+ * slot) and the entry before it runs next. Entries parked on a {@link Channel} are skipped by both.
+ * The full rules are in the package documentation.
  *
  * <p>A coroutine is confined to the thread that created it: every call on it from another thread
  * throws {@link IllegalStateException} naming both threads ({@link #name()} and {@link #toString()}
@@ -43,20 +44,27 @@ public final class Coroutine implements AutoCloseable {
      * NEW       -> RUNNING     first switchTo/yield that selects it
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   it calls yield() or switchTo() on another coroutine, or close() on a suspended one
+     * RUNNING   -> PARKED      it calls a Channel operation that cannot complete yet
      * SUSPENDED -> RUNNING     a switchTo/yield selects it again, or close() starts unwinding it
+     * PARKED    -> SUSPENDED   the channel completes its wait (a partner arrived, or the channel was closed)
+     * PARKED    -> RUNNING     close() starts unwinding it, or its wait is cancelled (main only: deadlock, or a failure for it)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed
      * </pre>
-     * Main, the thread itself, is only ever {@code RUNNING} or {@code SUSPENDED}.
+     * Main, the thread itself, is only ever {@code RUNNING}, {@code SUSPENDED} or {@code PARKED}.
+     * {@code yield()}, the end of a body and the delivery of a failure skip {@code PARKED} contexts;
+     * {@code switchTo()} a parked one throws (see {@link Channel} for the rules).
      */
     public enum State {
         /** Created, its body has not started yet. */
         NEW,
         /** Its body is executing: this is the current context of its thread. */
         RUNNING,
-        /** Started and waiting in {@code yield()}, {@code switchTo()} or {@code close()} to be resumed. */
+        /** Started and waiting to be selected: in {@code yield()}, {@code switchTo()}, {@code close()}, or woken from a channel wait. */
         SUSPENDED,
+        /** Waiting on a {@link Channel}: no {@code yield()} selects it until the channel wakes it. */
+        PARKED,
         /** Its body returned normally. */
         FINISHED,
         /** Its body threw; the exception was delivered to its creator. */
@@ -73,8 +81,9 @@ public final class Coroutine implements AutoCloseable {
         boolean canMoveTo(State to) {
             return switch (this) {
                 case NEW -> to == RUNNING || to == CLOSED;
-                case RUNNING -> to == SUSPENDED || to == FINISHED || to == FAILED || to == CLOSED;
+                case RUNNING -> to == SUSPENDED || to == PARKED || to == FINISHED || to == FAILED || to == CLOSED;
                 case SUSPENDED -> to == RUNNING;
+                case PARKED -> to == SUSPENDED || to == RUNNING;
                 case FINISHED, FAILED, CLOSED -> false;
             };
         }
@@ -97,6 +106,10 @@ public final class Coroutine implements AutoCloseable {
     Coroutine closer;
     /** Thrown from this context's pending suspension when it next resumes: a CoroutineException or the exit signal. */
     Throwable pendingThrow;
+    /** While {@link State#PARKED}: what it waits for, e.g. {@code receive from channel 'jobs'}. */
+    String waitingFor;
+    /** The innermost generator whose body runs on this context's stack; null if none. */
+    Generator<?> innermostGenerator;
 
     /** Creates main's handle for a scheduler. */
     Coroutine(Scheduler scheduler, String name) {
@@ -177,8 +190,9 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * Suspends the current context and runs the previous entry of the run list: main runs the last
-     * created coroutine, coroutine {@code i} runs {@code i - 1}. Returns when something switches
-     * back. With nothing else to run (before any create, or only main left) it returns at once.
+     * created coroutine, coroutine {@code i} runs {@code i - 1}, skipping {@link State#PARKED} entries.
+     * Returns when something switches back. With nothing else to run (before any create, only main
+     * left, or every other entry parked) it returns at once.
      *
      * @throws CoroutineException if, while this context was suspended, a coroutine it created failed
      * @throws CoroutineExit      if this coroutine is being closed
@@ -267,6 +281,49 @@ public final class Coroutine implements AutoCloseable {
     public State state() {
         scheduler.checkCaller(this, "state");
         return state;
+    }
+
+    /**
+     * The frames of this coroutine while it is suspended or parked, innermost first. The top frame
+     * is the library call it waits in ({@code Coroutine.yield}, {@code Channel.receive}, ...); the
+     * library's machinery above it is left out. For main, the frames of the thread below the
+     * coroutines running on top of it.
+     *
+     * @return the frames; empty if it has not started or has ended
+     * @throws IllegalStateException if it is {@code RUNNING} (it is the caller: use
+     *                               {@link Thread#getStackTrace()}), or belongs to another thread
+     */
+    public StackTraceElement[] stackTrace() {
+        scheduler.checkCaller(this, "take the stack trace of");
+        return switch (state) {
+            case SUSPENDED, PARKED -> StackTraces.of(this);
+            case RUNNING -> throw new IllegalStateException("cannot take the stack trace of " + describe()
+                    + ": it is RUNNING, it is the caller itself; use Thread.currentThread().getStackTrace()");
+            case NEW, FINISHED, FAILED, CLOSED -> new StackTraceElement[0];
+        };
+    }
+
+    /**
+     * A readable listing of every context of the calling thread's run list: index, name, state,
+     * what a parked one waits for, and the top frames of each suspended or parked one, e.g.
+     * <pre>
+     * thread 'worker': 4 contexts, current index 0
+     *   [0] main: RUNNING (the caller)
+     *   [1] coroutine 'producer': PARKED, waits to send to channel 'numbers'
+     *         at dev.coro.Channel.send(Channel.java:120)
+     *         at app.Pipeline.produce(Pipeline.java:12)
+     *   [2] coroutine 'ticker': SUSPENDED
+     *         at dev.coro.Coroutine.yield(Coroutine.java:200)
+     *         at app.Pipeline.tick(Pipeline.java:20)
+     *   [3] coroutine 'idle': NEW
+     * </pre>
+     *
+     * <p>The frames are those of {@link #stackTrace()}, at most three per context.
+     *
+     * @return the dump, one line per context plus its frames; just main before any create
+     */
+    public static String dump() {
+        return ThreadDump.of(Scheduler.current());
     }
 
     /**

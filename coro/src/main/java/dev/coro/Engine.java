@@ -44,6 +44,14 @@ abstract class Engine {
         return null;
     }
 
+    /**
+     * A stack for a generator's body, not started. By default a continuation of the generators' own
+     * scope; an engine whose coroutines are not continuations may provide another.
+     */
+    GeneratorStack newGeneratorStack(Runnable body) {
+        return new GeneratorContinuation(body);
+    }
+
     /** A strand that will run {@code co}'s body through {@link Scheduler#runToEnd}; not started. */
     abstract Strand newStrand(Scheduler s, Coroutine co);
 

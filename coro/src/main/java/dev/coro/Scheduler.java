@@ -8,7 +8,9 @@ import java.util.Arrays;
  *
  * <p>Every rule of the scheduling semantics lives here, independent of how stacks are switched
  * (that is the {@link Engine}'s job). The run list is an array with swap-remove; each coroutine
- * knows its own index, so {@code switchTo}, {@code yield} and removal are O(1).
+ * knows its own index, so {@code switchTo}, {@code yield} and removal are O(1) while nothing is
+ * parked. Parked contexts stay in the list and are skipped by a backward scan ({@link #park}), so
+ * a program that never parks keeps the seed's exact order.
  */
 final class Scheduler {
 
@@ -26,6 +28,10 @@ final class Scheduler {
     private int current;
     /** How many coroutines this thread created, for default names. */
     private int created;
+    /** How many generators this thread created, for their default names. */
+    int generatorsCreated;
+    /** How many channels this thread created, for their default names. */
+    int channelsCreated;
     /** Engine scratch: the context a trampoline runs next. */
     Coroutine next;
 
@@ -91,7 +97,10 @@ final class Scheduler {
         if (from.closing) {
             throw exit(from, "yield");
         }
-        transfer(from, list[current == 0 ? size - 1 : current - 1]);
+        Coroutine to = previousRunnable(current - 1, size - 1);
+        if (to != null) {
+            transfer(from, to, State.SUSPENDED);
+        }
     }
 
     void switchTo(Coroutine to) {
@@ -107,7 +116,11 @@ final class Scheduler {
             throw new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
                     + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
         }
-        transfer(from, to);
+        if (st == State.PARKED) {
+            throw new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
+                    + to.waitingFor + "); only the channel can wake it");
+        }
+        transfer(from, to, State.SUSPENDED);
     }
 
     void close(Coroutine c) {
@@ -130,13 +143,52 @@ final class Scheduler {
             c.release();
             return;
         }
-        if (st != State.SUSPENDED) {
+        if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
         c.closing = true;
         c.closer = from;
         c.pendingThrow = exit(c, "suspended call");
-        transfer(from, c);
+        transfer(from, c, State.SUSPENDED);
+    }
+
+    /**
+     * Parks the current context until {@link #unpark} wakes it and a switch selects it again, running
+     * the previous runnable context meanwhile (the order of {@code yield()}, parked ones skipped).
+     *
+     * @param what what it waits for, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors
+     * @throws DeadlockException  if every other context is parked too (the caller is then not parked),
+     *                            or, in main, if its wait is cancelled because everything else got stuck
+     * @throws CoroutineExit      if the caller is being closed, now or while parked
+     * @throws CoroutineException if a coroutine the caller created failed: while it was parked (main
+     *                            only, its wait is cancelled), or after it was woken
+     */
+    void park(String what) {
+        Coroutine from = currentContext();
+        if (from.closing) {
+            throw exit(from, what);
+        }
+        Coroutine to = size <= 1 ? null : previousRunnable(current - 1, size - 1);
+        if (to == null) {
+            throw deadlock(from.describe() + " cannot " + what + ": every other context of thread "
+                    + describe(owner) + " is parked, so nothing could ever wake it", from, what);
+        }
+        from.waitingFor = what;
+        try {
+            transfer(from, to, State.PARKED);
+        } finally {
+            from.waitingFor = null;
+        }
+    }
+
+    /** Wakes a parked context: on return it is {@code SUSPENDED}, and {@code yield()} may select it. */
+    void unpark(Coroutine c) {
+        c.moveTo(State.SUSPENDED);
+    }
+
+    /** A snapshot of the run list, entry 0 first; just main before any create. */
+    Coroutine[] contexts() {
+        return size == 0 ? new Coroutine[] {main} : Arrays.copyOf(list, size);
     }
 
     int currentIndex() {
@@ -153,9 +205,9 @@ final class Scheduler {
      * Suspends {@code from} (the running context) and runs {@code to}; on return {@code from} runs
      * again, and throws what was left pending for it.
      */
-    private void transfer(Coroutine from, Coroutine to) {
+    private void transfer(Coroutine from, Coroutine to, State fromBecomes) {
         State toWas = to.stateUnchecked();
-        from.moveTo(State.SUSPENDED);
+        from.moveTo(fromBecomes);
         to.moveTo(State.RUNNING);
         current = to.index;
         try {
@@ -204,8 +256,15 @@ final class Scheduler {
         if (c.closing) {
             boolean clean = failure == null || failure instanceof CoroutineExit;
             c.moveTo(clean ? State.CLOSED : State.FAILED);
+            int i = current;
             remove(c);
-            next = aliveOrMain(c.closer);
+            if (alive(c.closer)) {
+                next = c.closer;
+            } else if (!clean || main.stateUnchecked() != State.PARKED) {
+                next = main; // a parked main has its wait cancelled by the failure
+            } else {
+                next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
+            }
             if (!clean) {
                 leave(next, new CoroutineException(c.describe() + " failed while being closed: " + failure, failure));
             }
@@ -213,11 +272,12 @@ final class Scheduler {
             c.moveTo(State.FINISHED);
             int i = current;
             remove(c);
-            next = list[i - 1];
+            next = previousRunnableOrMain(c, i);
         } else {
             c.moveTo(State.FAILED);
             remove(c);
-            next = aliveOrMain(c.creator);
+            Coroutine creator = c.creator;
+            next = alive(creator) && creator.stateUnchecked() != State.PARKED ? creator : main;
             leave(next, new CoroutineException(c.describe() + " failed: " + failure, failure));
         }
         c.release();
@@ -226,11 +286,53 @@ final class Scheduler {
         return next;
     }
 
-    private Coroutine aliveOrMain(Coroutine c) {
-        return c != null && !c.stateUnchecked().isTerminal() ? c : main;
+    private static boolean alive(Coroutine c) {
+        return c != null && !c.stateUnchecked().isTerminal();
     }
 
-    private static void leave(Coroutine target, CoroutineException e) {
+    /**
+     * The first context that is not parked among {@code count} entries counted backwards from
+     * {@code start}, wrapping from 0 to the last entry; null if all of them are parked.
+     */
+    private Coroutine previousRunnable(int start, int count) {
+        for (int n = 0; n < count; n++) {
+            Coroutine c = list[Math.floorMod(start - n, size)];
+            if (c.stateUnchecked() != State.PARKED) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Who runs after {@code ended} (removed from index {@code i}): the previous runnable entry from
+     * {@code i - 1}; if every remaining context is parked, main, whose wait is cancelled by a
+     * {@link DeadlockException}.
+     */
+    private Coroutine previousRunnableOrMain(Coroutine ended, int i) {
+        Coroutine next = previousRunnable(i - 1, size);
+        if (next != null) {
+            return next;
+        }
+        leave(main, deadlock(ended.describe() + " ended and every context left on thread " + describe(owner)
+                + " is parked, so nothing could ever wake them; main's wait is cancelled", null, null));
+        return main;
+    }
+
+    /** A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its wait. */
+    private DeadlockException deadlock(String headline, Coroutine caller, String callerWaits) {
+        StringBuilder b = new StringBuilder(headline).append(" (deadlock):");
+        for (Coroutine c : contexts()) {
+            if (c == caller) {
+                b.append("\n  ").append(c.describe()).append(" would wait to ").append(callerWaits);
+            } else if (c.stateUnchecked() == State.PARKED) {
+                b.append("\n  ").append(c.describe()).append(" waits to ").append(c.waitingFor);
+            }
+        }
+        return new DeadlockException(b.toString());
+    }
+
+    private static void leave(Coroutine target, RuntimeException e) {
         if (target.pendingThrow == null) {
             target.pendingThrow = e;
         } else {

@@ -1,5 +1,6 @@
 /**
- * Stackful coroutines with the C runtime's exact scheduling order.
+ * Stackful coroutines with the C runtime's exact scheduling order, and on top of them generators
+ * and channels.
  *
  * <h2>Entry points</h2>
  * <ul>
@@ -7,6 +8,12 @@
  *   <li>{@link dev.coro.Coroutine.State}: the life cycle of a coroutine, with its transitions.</li>
  *   <li>{@link dev.coro.CoroutineException}: a body's failure, delivered to its creator.</li>
  *   <li>{@link dev.coro.CoroutineExit}: the signal that unwinds a coroutine being closed.</li>
+ *   <li>{@link dev.coro.Generator}: a lazy iterator written as a loop, driven by its consumer; two-way with
+ *       {@link dev.coro.Generator.TwoWay}.</li>
+ *   <li>{@link dev.coro.Channel}: values between the contexts of a thread; who cannot go on parks.</li>
+ *   <li>{@link dev.coro.ChannelClosedException}, {@link dev.coro.DeadlockException}: a closed channel, and
+ *       a thread whose every context is parked.</li>
+ *   <li>{@link dev.coro.Coroutine#stackTrace()}, {@link dev.coro.Coroutine#dump()}: where each coroutine waits.</li>
  * </ul>
  *
  * <h2>The rules, one per line</h2>
@@ -21,6 +28,24 @@
  *   <li>A coroutine belongs to the thread that created it; any other thread gets an {@link IllegalStateException}.</li>
  * </ul>
  *
- * <p>The machinery (the per-thread {@code Scheduler} and the engines under it) is package-private.
+ * <h2>Parking, one rule per line</h2>
+ * <ul>
+ *   <li>A context (main too) whose {@link dev.coro.Channel} operation cannot complete is {@code PARKED}, and
+ *       the previous entry that is not parked runs (the order of {@code yield()}).</li>
+ *   <li>{@code yield()} runs the previous entry that is not parked, wrapping from main to the last; if
+ *       every other entry is parked it returns at once.</li>
+ *   <li>A body that returns is swap-removed and the first entry not parked, counting back from index - 1
+ *       (wrapping), runs next.</li>
+ *   <li>A failure goes to the creator if it is alive and not parked, else to main; a parked main has its
+ *       wait cancelled and its channel operation throws the {@link dev.coro.CoroutineException}.</li>
+ *   <li>A channel wakes a parked context by making it {@code SUSPENDED}; waking never switches.</li>
+ *   <li>{@code switchTo()} a parked coroutine throws; {@code close()} of a parked coroutine unwinds it.</li>
+ *   <li>When nothing would be left to run, the waiting call throws {@link dev.coro.DeadlockException}
+ *       naming every parked context and its wait; nothing hangs.</li>
+ *   <li>A program that never parks runs in exactly the seed's order.</li>
+ * </ul>
+ *
+ * <p>The machinery (the per-thread {@code Scheduler}, the engines under it, and the stacks generators
+ * run on) is package-private. The same rules with examples: {@code docs/CHANNELS.md}.
  */
 package dev.coro;

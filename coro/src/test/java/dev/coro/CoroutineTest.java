@@ -757,7 +757,8 @@ class CoroutineTest {
                 }
             }
             assertThat(edges).containsExactly("NEW->RUNNING", "NEW->CLOSED", "RUNNING->SUSPENDED",
-                    "RUNNING->FINISHED", "RUNNING->FAILED", "RUNNING->CLOSED", "SUSPENDED->RUNNING");
+                    "RUNNING->PARKED", "RUNNING->FINISHED", "RUNNING->FAILED", "RUNNING->CLOSED",
+                    "SUSPENDED->RUNNING", "PARKED->RUNNING", "PARKED->SUSPENDED");
         }
 
         @Test

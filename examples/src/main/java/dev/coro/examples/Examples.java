@@ -5,11 +5,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
-/** Runs one example by name: {@code cpt}, {@code ping_pong} or {@code producer_consumer}. */
+/** Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code ping_pong} or {@code producer_consumer}. */
 public final class Examples {
 
-    /** The examples by the name of the C example they port. */
+    /** The examples by name: the C examples they port, then those beyond the seed. */
     static final Map<String, Consumer<PrintStream>> ALL = new TreeMap<>(Map.of(
+            "channel_pipeline", ChannelPipeline::run,
             "cpt", Cpt::run,
             "ping_pong", PingPong::run,
             "producer_consumer", ProducerConsumer::run));

@@ -6,7 +6,7 @@ import java.io.PrintStream;
 /**
  * The C runtime's {@code producer_consumer} example: a bounded ring buffer (capacity 4) with
  * cooperative backpressure. Both sides busy-yield while they cannot proceed, exactly as in C;
- * a channel version that parks instead of spinning comes with {@code dev.coro.Channel}.
+ * {@link ChannelPipeline} does the same on {@code dev.coro.Channel}s, parking instead of spinning.
  */
 public final class ProducerConsumer {
     private static final int CAPACITY = 4;

@@ -8,43 +8,46 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * Each example prints, byte for byte, what the C runtime's example printed (the golden files,
- * copied from {@code shared/golden} into this module's test resources).
+ * Every registered example prints, byte for byte, its golden file: for the C runtime's three
+ * examples, what the C runtime printed (copied from {@code shared/golden} into the test resources).
  */
 class ExamplesTest {
 
+    /** The names of every registered example; each has a golden file. */
+    static final Iterable<String> NAMES = Examples.ALL.keySet();
+
     @ParameterizedTest(name = "{0} prints its golden file")
-    @ValueSource(strings = {"cpt", "ping_pong", "producer_consumer"})
-    void theExamplePrintsItsGoldenFileByteForByte(String name) throws Exception {
-        assertThat(runOnFreshThread(Examples.ALL.get(name))).isEqualTo(golden(name));
+    @FieldSource("NAMES")
+    void examplePrintsItsGoldenFile(String name) throws Exception {
+        assertThat(runOnFreshThread(name)).as("output of %s", name).isEqualTo(golden(name));
     }
 
-    /** Runs an example on a new thread (a fresh scheduler) and returns what it printed. */
-    static String runOnFreshThread(Consumer<PrintStream> example) throws InterruptedException {
+    /** Runs the example on a thread of its own, so it starts with an empty run list. */
+    private static String runOnFreshThread(String name) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-                example.accept(out);
+                Examples.ALL.get(name).accept(out);
             } catch (Throwable e) {
                 failure.set(e);
             }
-        });
+        }, "example-" + name);
         t.start();
         t.join();
-        assertThat(failure.get()).isNull();
-        // the C runtime printed "\n"; PrintStream.printf("%n") is "\n" on Linux, normalise elsewhere
-        return bytes.toString(StandardCharsets.UTF_8).replace(System.lineSeparator(), "\n");
+        if (failure.get() != null) {
+            throw new AssertionError("example " + name + " threw", failure.get());
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
-    static String golden(String name) throws IOException {
+    private static String golden(String name) throws IOException {
         try (InputStream in = ExamplesTest.class.getResourceAsStream("/golden/" + name + ".txt")) {
-            assertThat(in).as("golden file for " + name).isNotNull();
+            assertThat(in).as("golden file golden/%s.txt", name).isNotNull();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }

@@ -2,7 +2,9 @@ package dev.coro.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Channel;
 import dev.coro.Coroutine;
+import dev.coro.Generator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -49,6 +51,49 @@ class ReadmeSnippetsTest {
             // README:end
         });
         assertThat(out).isEqualTo("worker -> 0\nworker -> 1\nworker -> 2\n");
+    }
+
+    @Test
+    void theGeneratorExamplePrintsTheFirstTenFibonacciNumbers() throws Exception {
+        String out = printed(() -> {
+            // README:begin
+            Generator<Integer> fib = Generator.of(out -> {
+                int a = 0, b = 1;
+                while (true) {
+                    out.emit(a);          // hands a to the consumer, waits for the next request
+                    int next = a + b;
+                    a = b;
+                    b = next;
+                }
+            });
+            try (fib) {                   // close() unwinds the suspended body
+                fib.stream().limit(10).forEach(n -> System.out.print(n + " "));
+            }
+            // prints 0 1 1 2 3 5 8 13 21 34
+            // README:end
+        });
+        assertThat(out).isEqualTo("0 1 1 2 3 5 8 13 21 34 ");
+    }
+
+    @Test
+    void theChannelExampleHandsEveryJobToTheWorkerWithoutSpinning() throws Exception {
+        String out = printed(() -> {
+            // README:begin
+            Channel<String> jobs = new Channel<>("jobs", 2);
+            Coroutine worker = Coroutine.create("worker", () -> {
+                for (String job : jobs) {             // parks while the channel is empty
+                    System.out.println("done " + job);
+                }
+            });
+            for (String job : List.of("a", "b", "c")) {
+                jobs.send(job);                       // parks while the buffer is full
+            }
+            jobs.close();                             // the worker's loop ends once it is drained
+            Coroutine.yield();                        // let the worker finish
+            System.out.println(worker.state());       // FINISHED
+            // README:end
+        });
+        assertThat(out).isEqualTo("done a\ndone b\ndone c\nFINISHED\n");
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */

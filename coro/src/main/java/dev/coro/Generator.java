@@ -1,0 +1,464 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A body with a stack of its own that produces values on demand: a lazy iterator written as a loop.
+ *
+ * <pre>{@code
+ * try (Generator<Integer> squares = Generator.of(out -> {
+ *     for (int i = 1; ; i++) out.emit(i * i);
+ * })) {
+ *     squares.next(); // 1, and the body stops right after emit(1)
+ * }
+ * }</pre>
+ *
+ * <h2>The rules, one per line</h2>
+ * <ul>
+ *   <li>The body runs only inside {@link #hasNext()}, {@link #next()}, {@link TwoWay#send} and
+ *       {@link #close()}, on the caller's thread, until it emits or ends; nothing runs it otherwise.</li>
+ *   <li>It is not a coroutine of the run list: its consumer drives it. Any context can consume it
+ *       (main, a coroutine, another generator's body), and generators nest to any depth.</li>
+ *   <li>{@link Coroutine#yield()} (or a parking {@link Channel} operation) inside the body suspends
+ *       the consuming context, generator and all; both resume intact when it is selected again.</li>
+ *   <li>{@link Emitter#emit} returns what the consumer sent with {@link TwoWay#send}; null after
+ *       {@code hasNext()}/{@code next()}, and always null in a one-way generator.</li>
+ *   <li>An exception from the body reaches the consumer from the call that ran it, as a
+ *       {@link CoroutineException} whose cause is the original; the generator is then {@code FAILED}.</li>
+ *   <li>{@link #close()} unwinds a body suspended at {@code emit}: that {@code emit} throws
+ *       {@link CoroutineExit}, so {@code finally} blocks run; every further {@code emit} throws it again.</li>
+ *   <li>If the consuming coroutine is closed while the body is inside {@code Coroutine.yield()}, the
+ *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
+ *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
+ *       blocks: consume it with try-with-resources, or to its end.</li>
+ *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
+ *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
+ *       throws {@link IllegalStateException}.</li>
+ * </ul>
+ *
+ * <p>States: {@code NEW -> RUNNING} (first resumed), {@code RUNNING -> SUSPENDED} (it emitted),
+ * {@code SUSPENDED -> RUNNING} (resumed again), {@code RUNNING -> FINISHED | FAILED | CLOSED} (its
+ * body returned, threw, or unwound from {@link #close()}), {@code NEW -> CLOSED} (closed unstarted).
+ * A generator is never {@code PARKED}: its consumer is.
+ *
+ * @param <T> the type of the emitted values
+ */
+public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoCloseable permits Generator.TwoWay {
+
+    /**
+     * What a generator's body emits through.
+     *
+     * @param <T> the type of the emitted values
+     * @param <R> the type of the replies a {@link TwoWay} consumer sends back; {@code Void} for one way
+     */
+    @FunctionalInterface
+    public interface Emitter<T, R> {
+        /**
+         * Hands {@code value} to the consumer and suspends the body until the consumer asks again.
+         *
+         * @param value the value; may be null
+         * @return what the consumer sent back with {@link TwoWay#send}, or null
+         * @throws CoroutineExit         if the generator is being closed
+         * @throws IllegalStateException if not called from this generator's running body, or the JDK
+         *                               cannot suspend it here (the message says which)
+         */
+        R emit(T value);
+    }
+
+    /**
+     * A generator's body.
+     *
+     * @param <T> the type of the emitted values
+     * @param <R> the type of the replies; {@code Void} for one way
+     */
+    @FunctionalInterface
+    public interface Body<T, R> {
+        /**
+         * Runs the body, emitting through {@code out}.
+         *
+         * @param out the emitter
+         * @throws Exception anything; it reaches the consumer as the cause of a {@link CoroutineException}
+         */
+        void run(Emitter<T, R> out) throws Exception;
+    }
+
+    /**
+     * A generator whose consumer sends a reply back for each value, as with Python's {@code send}.
+     *
+     * <pre>{@code
+     * Generator.TwoWay<Integer, Integer> g = Generator.twoWay(out -> {
+     *     int total = 0;
+     *     while (true) total += out.emit(total);
+     * });
+     * g.next();     // 0
+     * g.send(5);    // 5
+     * g.send(2);    // 7
+     * }</pre>
+     *
+     * @param <T> the type of the emitted values
+     * @param <R> the type of the replies
+     */
+    public static final class TwoWay<T, R> extends Generator<T> {
+        TwoWay(String name, Body<T, R> body) {
+            super(name, body);
+        }
+
+        /**
+         * Resumes the body so that its pending {@code emit} returns {@code reply}, and returns the
+         * next value it emits.
+         *
+         * @param reply what the pending {@code emit} returns
+         * @return the next emitted value
+         * @throws NoSuchElementException if the body ends without emitting again, or had ended
+         * @throws IllegalStateException  if there is no pending {@code emit} to reply to: the body has
+         *                                not emitted yet, or {@code hasNext()} already resumed it
+         * @throws CoroutineException     if the body throws
+         */
+        public T send(R reply) {
+            return resumeWith(reply);
+        }
+    }
+
+    private final Thread owner;
+    private final String name;
+    /** The body's stack; null once the body has ended or if it was closed unstarted. */
+    private GeneratorStack stack;
+    private State state = State.NEW;
+    /** A value emitted and not yet taken. */
+    private boolean hasBuffered;
+    private T buffered;
+    /** What the pending emit returns. */
+    private Object reply;
+    /** Set by close(): every emit throws {@link CoroutineExit}. */
+    private boolean closing;
+    /** The body ended; {@link #failure} says how. */
+    private boolean ended;
+    private Throwable failure;
+    /** The context whose stack runs the body while it is RUNNING. */
+    private Coroutine consumer;
+    /** The generator that was innermost on the consumer's stack before this one was resumed. */
+    private Generator<?> outer;
+    private boolean iterated;
+
+    Generator(String name, Body<T, ?> body) {
+        Scheduler s = Scheduler.current();
+        this.owner = s.owner;
+        this.name = name != null ? name : "generator-" + (s.generatorsCreated + 1);
+        s.generatorsCreated++;
+        @SuppressWarnings("unchecked")
+        Body<T, Object> b = (Body<T, Object>) body;
+        Emitter<T, Object> out = this::emitFromBody;
+        this.stack = s.engine.newGeneratorStack(() -> {
+            try {
+                b.run(out);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                ended = true;
+            }
+        });
+    }
+
+    /**
+     * Makes a one-way generator named {@code generator-N}; its body does not start yet.
+     *
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     */
+    public static <T> Generator<T> of(Body<T, Void> body) {
+        return new Generator<>(null, Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a named one-way generator; its body does not start yet.
+     *
+     * @param name the name shown in messages and {@link #toString()}
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     */
+    public static <T> Generator<T> of(String name, Body<T, Void> body) {
+        return new Generator<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a two-way generator named {@code generator-N}: each {@code emit} returns the consumer's reply.
+     *
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @param <R>  the type of the replies
+     * @return the generator, in state {@code NEW}
+     */
+    public static <T, R> TwoWay<T, R> twoWay(Body<T, R> body) {
+        return new TwoWay<>(null, Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a named two-way generator.
+     *
+     * @param name the name shown in messages and {@link #toString()}
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @param <R>  the type of the replies
+     * @return the generator, in state {@code NEW}
+     */
+    public static <T, R> TwoWay<T, R> twoWay(String name, Body<T, R> body) {
+        return new TwoWay<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Whether the body emits another value: runs it up to its next {@code emit} if no value is waiting.
+     *
+     * @return false once the body has ended
+     * @throws CoroutineException    if the body throws (once; the generator is then {@code FAILED})
+     * @throws IllegalStateException on misuse: another thread, from its own body, or while another
+     *                               consumer is suspended inside it
+     */
+    @Override
+    public boolean hasNext() {
+        checkConsumer("hasNext on");
+        if (!hasBuffered && !state.isTerminal()) {
+            reply = null;
+            advance();
+        }
+        return hasBuffered;
+    }
+
+    /**
+     * The next emitted value: runs the body up to its next {@code emit} if no value is waiting.
+     *
+     * @return the value
+     * @throws NoSuchElementException if the body has ended
+     * @throws CoroutineException     if the body throws (once; the generator is then {@code FAILED})
+     * @throws IllegalStateException  on misuse, as for {@link #hasNext()}
+     */
+    @Override
+    public T next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state);
+        }
+        return take();
+    }
+
+    /**
+     * This generator itself, once: a generator is iterated only once.
+     *
+     * @return this
+     * @throws IllegalStateException if called a second time, or after {@link #stream()}
+     */
+    @Override
+    public Iterator<T> iterator() {
+        markIterated("iterate over");
+        return this;
+    }
+
+    /**
+     * The remaining values as a sequential, ordered, lazy stream; closing the stream closes this
+     * generator.
+     *
+     * @return the stream
+     * @throws IllegalStateException if this generator was already iterated or streamed
+     */
+    public Stream<T> stream() {
+        markIterated("stream");
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false)
+                .onClose(this::close);
+    }
+
+    /**
+     * Ends this generator. Not started: it never will. Suspended at an {@code emit}: the body is
+     * unwound (that {@code emit} throws {@link CoroutineExit}, {@code finally} blocks run) and this
+     * call returns when it has ended. Ended: nothing happens.
+     *
+     * @throws IllegalStateException if the body is running (the call comes from inside it, or its
+     *                               consumer is suspended inside it), or from another thread
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     */
+    @Override
+    public void close() {
+        checkConsumer("close");
+        if (state == State.NEW) {
+            state = State.CLOSED;
+            stack = null;
+        } else if (state == State.SUSPENDED) {
+            closing = true;
+            hasBuffered = false;
+            buffered = null;
+            advance();
+        }
+    }
+
+    /**
+     * This generator's state: {@code NEW}, {@code RUNNING}, {@code SUSPENDED} (at an {@code emit}),
+     * {@code FINISHED}, {@code FAILED} or {@code CLOSED}.
+     *
+     * @return the state
+     */
+    public State state() {
+        return state;
+    }
+
+    /**
+     * This generator's name: the one given at creation, or {@code generator-N}.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Name and state, e.g. {@code Generator[squares, SUSPENDED]}.
+     *
+     * @return a short description
+     */
+    @Override
+    public String toString() {
+        return "Generator[" + name + ", " + state + "]";
+    }
+
+    // ---- machinery ------------------------------------------------------------------------
+
+    /** {@link TwoWay#send}: replies to the pending emit and returns the next value. */
+    T resumeWith(Object reply) {
+        checkConsumer("send to");
+        if (state == State.NEW) {
+            throw new IllegalStateException("cannot send to " + describe()
+                    + ": it is NEW and has no pending emit to reply to; take its first value with next()");
+        }
+        if (hasBuffered) {
+            throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but "
+                    + "hasNext() already resumed it past its emit (replying null); take that value with next()");
+        }
+        if (state.isTerminal()) {
+            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state);
+        }
+        this.reply = reply;
+        advance();
+        if (!hasBuffered) {
+            throw new NoSuchElementException(describe() + " ended (state " + state
+                    + ") without emitting a value after the reply");
+        }
+        return take();
+    }
+
+    /** Throws if the caller may not resume this generator now; on return it may (or it has ended). */
+    private void checkConsumer(String op) {
+        Scheduler s = Scheduler.currentOrNull();
+        if (Thread.currentThread() != owner && (s == null || s.owner != owner)) {
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state
+                    + ") from thread " + Scheduler.describe(Thread.currentThread()) + ": it belongs to thread "
+                    + Scheduler.describe(owner));
+        }
+        if (state != State.RUNNING) {
+            return;
+        }
+        Coroutine here = Scheduler.current().currentContext();
+        for (Generator<?> g = here.innermostGenerator; g != null; g = g.outer) {
+            if (g == this) {
+                throw new IllegalStateException("cannot " + op + " " + describe() + " from inside its own body: it is RUNNING");
+            }
+        }
+        throw new IllegalStateException("cannot " + op + " " + describe() + " from " + here.describe()
+                + ": it is RUNNING, suspended inside Coroutine.yield() or a channel wait of its consumer "
+                + consumer.describe() + "; only that consumer can resume it");
+    }
+
+    /** Runs the body until it emits or ends; on return the state says which. */
+    private void advance() {
+        Coroutine here = Scheduler.current().currentContext();
+        consumer = here;
+        outer = here.innermostGenerator;
+        here.innermostGenerator = this;
+        state = State.RUNNING;
+        try {
+            stack.resume();
+        } finally {
+            here.innermostGenerator = outer;
+            outer = null;
+            consumer = null;
+        }
+        if (ended) {
+            bodyEnded();
+        }
+    }
+
+    private void bodyEnded() {
+        stack = null;
+        Throwable f = failure;
+        failure = null;
+        if (f == null) {
+            state = closing ? State.CLOSED : State.FINISHED;
+        } else if (f instanceof CoroutineExit exit) {
+            state = State.CLOSED;
+            if (!closing) {
+                throw exit;
+            }
+        } else {
+            state = State.FAILED;
+            throw new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + f, f);
+        }
+    }
+
+    /** The body's emit: hands the value over and suspends; returns the reply. */
+    private Object emitFromBody(T value) {
+        Coroutine here = Scheduler.current().currentContext();
+        if (state != State.RUNNING || here.innermostGenerator != this) {
+            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                    + ": it is " + state + " and emit may only be called by its own body while it runs");
+        }
+        if (closing) {
+            throw exit();
+        }
+        buffered = value;
+        hasBuffered = true;
+        state = State.SUSPENDED;
+        try {
+            stack.suspend();
+        } catch (PinnedException e) {
+            state = State.RUNNING;
+            hasBuffered = false;
+            buffered = null;
+            throw new IllegalStateException("cannot emit from " + describe() + ": the JDK cannot suspend its body here because "
+                    + e.reason + "; it keeps running (state RUNNING)", e);
+        }
+        if (closing) {
+            throw exit();
+        }
+        Object r = reply;
+        reply = null;
+        return r;
+    }
+
+    private CoroutineExit exit() {
+        return new CoroutineExit(describe() + " is being closed: its emit throws this signal so that it unwinds (state RUNNING, closing)");
+    }
+
+    private T take() {
+        T v = buffered;
+        buffered = null;
+        hasBuffered = false;
+        return v;
+    }
+
+    private void markIterated(String op) {
+        if (iterated) {
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state
+                    + "): it was already iterated, and a generator can be iterated only once");
+        }
+        iterated = true;
+    }
+
+    /** A phrase naming this generator for messages, e.g. {@code generator 'squares'}. */
+    String describe() {
+        return "generator '" + name + "'";
+    }
+}

@@ -1,0 +1,22 @@
+package dev.coro;
+
+/**
+ * The stack a {@link Generator}'s body runs on, and the switch between it and its consumer: what an
+ * {@link Engine} provides so that generators need not know how stacks are switched.
+ */
+interface GeneratorStack {
+
+    /**
+     * Runs the body, from its start or from its last {@link #suspend()}, on the calling consumer's
+     * thread; on return the body has suspended or ended.
+     */
+    void resume();
+
+    /**
+     * Called on the body's stack: suspends it and returns to the consumer's {@link #resume()}; on
+     * return the consumer has resumed it again.
+     *
+     * @throws PinnedException if the JDK cannot suspend the body here; it keeps running
+     */
+    void suspend();
+}

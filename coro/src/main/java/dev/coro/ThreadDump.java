@@ -1,0 +1,64 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+
+/** A readable listing of every context of one thread's run list: name, state, wait and top frames. */
+final class ThreadDump {
+
+    /** How many frames each suspended context shows. */
+    static final int TOP_FRAMES = 3;
+
+    private ThreadDump() {
+    }
+
+    /**
+     * The dump of {@code s}, which belongs to the calling thread. One header line, then per context:
+     * {@code [index] name: STATE}, what a parked one waits for, the innermost generator whose body it
+     * is suspended in, and its top frames, e.g.
+     * <pre>
+     * thread 'worker': 2 contexts, current index 0
+     *   [0] main: RUNNING (the caller)
+     *   [1] coroutine 'producer': PARKED, waits to send to channel 'numbers'
+     *         at dev.coro.Channel.send(Channel.java:120)
+     *         at app.Pipeline.produce(Pipeline.java:12)
+     * </pre>
+     */
+    static String of(Scheduler s) {
+        Coroutine[] all = s.contexts();
+        Coroutine current = s.currentContext();
+        StringBuilder b = new StringBuilder();
+        b.append("thread '").append(s.owner.getName()).append("': ").append(all.length)
+                .append(all.length == 1 ? " context" : " contexts").append(", current index ")
+                .append(s.currentIndex()).append('\n');
+        for (int k = 0; k < all.length; k++) {
+            Coroutine c = all[k];
+            State st = c.stateUnchecked();
+            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
+                    .append(": ").append(st);
+            if (c == current) {
+                b.append(" (the caller)");
+            }
+            if (st == State.PARKED) {
+                b.append(", waits to ").append(c.waitingFor);
+            }
+            if (c.innermostGenerator != null && c != current) {
+                b.append(", inside ").append(c.innermostGenerator.describe());
+            }
+            b.append('\n');
+            if (st == State.SUSPENDED || st == State.PARKED) {
+                appendFrames(b, StackTraces.of(c));
+            }
+        }
+        return b.toString();
+    }
+
+    private static void appendFrames(StringBuilder b, StackTraceElement[] frames) {
+        int shown = Math.min(TOP_FRAMES, frames.length);
+        for (int k = 0; k < shown; k++) {
+            b.append("        at ").append(frames[k]).append('\n');
+        }
+        if (frames.length > shown) {
+            b.append("        ... ").append(frames.length - shown).append(" more\n");
+        }
+    }
+}

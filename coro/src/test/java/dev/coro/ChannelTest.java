@@ -1,0 +1,405 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(FreshThread.class)
+class ChannelTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    void rendezvousParksTheSenderUntilTheReceiverTakesTheValue() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine producer = Coroutine.create("producer", () -> {
+            for (int i = 1; i <= 3; i++) {
+                log.add("send " + i);
+                ch.send(i);
+                log.add("sent " + i);
+            }
+            ch.close();
+        });
+        for (int v : ch) {
+            log.add("main got " + v + ", producer " + producer.state());
+        }
+        assertThat(log).as("waking never switches: each side runs on until it must wait").containsExactly(
+                "send 1", "sent 1",                      // main was parked in receive: 1 is handed over
+                "send 2",                                // nobody waits: the producer parks
+                "main got 1, producer PARKED",
+                "main got 2, producer SUSPENDED",        // taken from the parked sender, which is woken
+                "sent 2", "send 3", "sent 3",            // main parked again, so 3 is handed over
+                "main got 3, producer FINISHED");
+        assertThat(producer.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void bufferedChannelLetsTheSenderRunAheadUpToItsCapacity() {
+        Channel<Integer> ch = new Channel<>("ch", 2);
+        Coroutine producer = Coroutine.create("producer", () -> {
+            for (int i = 1; i <= 4; i++) {
+                ch.send(i);
+                log.add("sent " + i);
+            }
+            ch.close();
+        });
+        log.add("got " + ch.receive());
+        assertThat(log).as("1 handed to the parked main, 2 and 3 buffered, the fourth send parks")
+                .containsExactly("sent 1", "sent 2", "sent 3", "got 1");
+        assertThat(producer.state()).isEqualTo(State.PARKED);
+        for (int v : ch) {
+            log.add("got " + v);
+        }
+        assertThat(log).containsExactly("sent 1", "sent 2", "sent 3", "got 1", "got 2", "got 3", "got 4", "sent 4");
+    }
+
+    @Test
+    void trySendAndTryReceiveNeverPark() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        assertThat(ch.tryReceive()).isEmpty();
+        assertThat(ch.trySend("a")).isTrue();
+        assertThat(ch.trySend("b")).as("buffer full, nobody waits").isFalse();
+        assertThat(ch.tryReceive()).isEqualTo(Optional.of("a"));
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void trySendHandsTheValueToAParkedReceiverAndWakesIt() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine receiver = Coroutine.create("receiver", () -> log.add("got " + ch.receive()));
+        Coroutine.yield();
+        assertThat(receiver.state()).isEqualTo(State.PARKED);
+        assertThat(ch.trySend("x")).isTrue();
+        assertThat(receiver.state()).as("woken, not run").isEqualTo(State.SUSPENDED);
+        assertThat(log).isEmpty();
+        Coroutine.yield();
+        assertThat(log).containsExactly("got x");
+    }
+
+    @Test
+    void receiveOnAClosedDrainedChannelAndSendOnAClosedChannelThrow() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(1);
+        ch.close();
+        ch.close();
+        assertThat(ch.isClosed()).isTrue();
+        assertThatThrownBy(() -> ch.send(2)).isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot send to channel 'numbers': it is closed");
+        assertThatThrownBy(() -> ch.trySend(2)).isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot trySend to channel 'numbers': it is closed");
+        assertThat(ch.receive()).as("buffered values outlive close").isEqualTo(1);
+        assertThatThrownBy(ch::receive).isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot receive from channel 'numbers': it is closed and drained");
+        assertThatThrownBy(ch::tryReceive).isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot tryReceive from channel 'numbers': it is closed and drained");
+        assertThat(ch.iterator().hasNext()).isFalse();
+    }
+
+    @Test
+    void closeWakesParkedReceiversAndSendersWithChannelClosedException() {
+        Channel<Integer> in = new Channel<>("in", 0);
+        Channel<Integer> out = new Channel<>("out", 0);
+        Coroutine receiver = Coroutine.create("receiver", () -> {
+            try {
+                in.receive();
+            } catch (ChannelClosedException e) {
+                log.add(e.getMessage());
+            }
+        });
+        Coroutine sender = Coroutine.create("sender", () -> {
+            try {
+                out.send(7);
+            } catch (ChannelClosedException e) {
+                log.add(e.getMessage());
+            }
+        });
+        Coroutine.yield();
+        assertThat(receiver.state()).isEqualTo(State.PARKED);
+        assertThat(sender.state()).isEqualTo(State.PARKED);
+        in.close();
+        out.close();
+        Coroutine.yield();
+        Coroutine.yield();
+        assertThat(log).containsExactly(
+                "coroutine 'sender' cannot send to channel 'out': the channel was closed while it waited,"
+                        + " and the value was not delivered",
+                "coroutine 'receiver' cannot receive from channel 'in': it is closed and drained");
+        assertThat(receiver.isFinished() && sender.isFinished()).isTrue();
+    }
+
+    @Test
+    void nullIsNotAValueAndANegativeCapacityIsRefused() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        assertThatThrownBy(() -> ch.send(null)).isInstanceOf(NullPointerException.class).hasMessage("value");
+        assertThatThrownBy(() -> new Channel<String>("bad", -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot create channel 'bad' with capacity -1: the capacity must be 0 (rendezvous) or more");
+        assertThat(new Channel<String>(3)).as("a failed creation takes no number").hasToString("Channel[channel-2, capacity 3, 0 buffered, open]");
+    }
+
+    @Test
+    void useFromAnotherThreadIsRefused() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                ch.trySend(1);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "intruder");
+        other.start();
+        other.join();
+        assertThat(failure.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot trySend to channel 'ch' (open) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread 'test-useFromAnotherThreadIsRefused' (#");
+    }
+
+    @Test
+    void aThousandProducersAndOneConsumerDeliverEveryValueExactlyOnce() {
+        int producers = 1000;
+        Channel<Integer> ch = new Channel<>("values", 3);
+        int[] running = {producers};
+        for (int p = 0; p < producers; p++) {
+            int base = p * 3;
+            Coroutine.create("producer-" + p, () -> {
+                for (int k = 0; k < 3; k++) {
+                    ch.send(base + k);
+                }
+                if (--running[0] == 0) {
+                    ch.close();
+                }
+            });
+        }
+        BitSet seen = new BitSet();
+        int received = 0;
+        for (int v : ch) {
+            assertThat(seen.get(v)).as("value %d received twice", v).isFalse();
+            seen.set(v);
+            received++;
+        }
+        assertThat(received).isEqualTo(3 * producers);
+        assertThat(seen.cardinality()).isEqualTo(3 * producers);
+        assertThat(Coroutine.currentId()).isZero();
+        assertThat(Coroutine.dump()).as("every producer has ended and left the run list")
+                .isEqualTo("thread 'test-aThousandProducersAndOneConsumerDeliverEveryValueExactlyOnce': 1 context,"
+                        + " current index 0\n  [0] main: RUNNING (the caller)\n");
+    }
+
+    @Test
+    void aDeadlockAmongThreeCoroutinesIsReportedNotHung() {
+        Channel<String> ab = new Channel<>("ab", 0);
+        Channel<String> bc = new Channel<>("bc", 0);
+        Channel<String> ca = new Channel<>("ca", 0);
+        Channel<String> done = new Channel<>("done", 0);
+        Coroutine a = Coroutine.create("a", () -> bc.send(ab.receive()));
+        Coroutine b = Coroutine.create("b", () -> ca.send(bc.receive()));
+        Coroutine c = Coroutine.create("c", () -> ab.send(ca.receive()));
+
+        assertThatThrownBy(done::receive).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'a' failed: dev.coro.DeadlockException: coroutine 'a' cannot receive from"
+                        + " channel 'ab': every other context of thread 'test-aDeadlockAmongThreeCoroutinesIsReportedNotHung'"
+                        + " (#" + Thread.currentThread().threadId() + ") is parked, so nothing could ever wake it (deadlock):\n"
+                        + "  main context 'main' waits to receive from channel 'done'\n"
+                        + "  coroutine 'a' would wait to receive from channel 'ab'\n"
+                        + "  coroutine 'b' waits to receive from channel 'bc'\n"
+                        + "  coroutine 'c' waits to receive from channel 'ca'")
+                .cause().isInstanceOf(DeadlockException.class);
+        assertThat(a.state()).isEqualTo(State.FAILED);
+        assertThat(b.state()).isEqualTo(State.PARKED);
+        assertThat(c.state()).isEqualTo(State.PARKED);
+        b.close();
+        c.close();
+        assertThat(Coroutine.currentId()).isZero();
+    }
+
+    @Test
+    void mainWaitingWithNothingElseToRunIsADeadlock() {
+        Channel<Integer> ch = new Channel<>("empty", 0);
+        assertThatThrownBy(ch::receive).isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("main context 'main' cannot receive from channel 'empty': every other context of thread")
+                .hasMessageEndingWith("(deadlock):\n  main context 'main' would wait to receive from channel 'empty'");
+        assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
+    }
+
+    @Test
+    void aBodyEndingWithEveryoneElseParkedCancelsMainsWait() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Channel<Integer> done = new Channel<>("done", 0);
+        Coroutine.create("quitter", () -> log.add("quitter ran"));
+        Coroutine.create("stuck", () -> never.receive());
+        assertThatThrownBy(done::receive).isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("coroutine 'quitter' ended and every context left on thread")
+                .hasMessageEndingWith("(deadlock):\n  main context 'main' waits to receive from channel 'done'\n"
+                        + "  coroutine 'stuck' waits to receive from channel 'never'");
+        assertThat(log).containsExactly("quitter ran");
+        assertThat(done.trySend(1)).as("main left the channel's queue").isFalse();
+    }
+
+    @Test
+    void yieldSkipsParkedCoroutines() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine first = Coroutine.create("first", () -> {
+            for (int i = 0; i < 3; i++) {
+                log.add("first");
+                Coroutine.yield();
+            }
+        });
+        Coroutine waiter = Coroutine.create("waiter", () -> log.add("waiter got " + ch.receive()));
+        Coroutine last = Coroutine.create("last", () -> {
+            for (int i = 0; i < 3; i++) {
+                log.add("last");
+                Coroutine.yield();
+            }
+        });
+        Coroutine.yield();
+        log.add("main");
+        Coroutine.yield();
+        log.add("main");
+        ch.send(42);
+        Coroutine.yield();
+        log.add("main");
+        assertThat(log).containsExactly(
+                "last", "first", "main",               // waiter parked on the first round, skipped
+                "last", "first", "main",               // 3 -> 2 (parked, skipped) -> 1 -> 0
+                "last", "waiter got 42", "first", "main");
+        assertThat(waiter.isFinished()).isTrue();
+        first.close();
+        last.close();
+    }
+
+    @Test
+    void theEndOfABodySkipsAParkedPreviousEntry() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("other", () -> {
+            log.add("other runs");
+            Coroutine.yield();
+            log.add("other again");
+        });
+        Coroutine.create("waiter", () -> log.add("waiter got " + ch.receive()));
+        Coroutine.create("ender", () -> {
+            log.add("ender runs");
+            Coroutine.yield();
+            log.add("ender ends");
+        });
+        Coroutine.yield();
+        log.add("main");
+        Coroutine.yield();
+        log.add("main");
+        ch.send(7);
+        Coroutine.yield();
+        log.add("main");
+        assertThat(log).containsExactly(
+                "ender runs", "other runs", "main",      // 3 -> 2 parks -> 1 -> 0
+                "ender ends", "other again", "main",     // ender (3) ends: 2 is parked, so 1 runs
+                "waiter got 7", "main");
+    }
+
+    @Test
+    void switchToAParkedCoroutineIsRefused() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> ch.receive());
+        Coroutine.yield();
+        assertThatThrownBy(waiter::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot switchTo coroutine 'waiter': it is PARKED (waits to receive from channel 'ch');"
+                        + " only the channel can wake it");
+        waiter.close();
+    }
+
+    @Test
+    void closingAParkedCoroutineUnwindsItAndTakesItOffTheChannel() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> {
+            try {
+                ch.receive();
+            } finally {
+                log.add("finally in " + Coroutine.current().state());
+            }
+        });
+        Coroutine.yield();
+        waiter.close();
+        assertThat(log).containsExactly("finally in RUNNING");
+        assertThat(waiter.state()).isEqualTo(State.CLOSED);
+        assertThat(ch.trySend(1)).as("no receiver is left").isFalse();
+    }
+
+    @Test
+    void theFailureOfACoroutineWhoseCreatorIsParkedGoesToMain() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine parent = Coroutine.create("parent", () -> {
+            Coroutine.create("child", () -> {
+                throw new IllegalArgumentException("bad child");
+            });
+            ch.receive();
+        });
+        parent.switchTo();
+        assertThat(parent.state()).as("parked; its child ran and failed while it waited").isEqualTo(State.PARKED);
+        assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalArgumentException: bad child");
+        parent.close();
+    }
+
+    @Test
+    void aFailureForAParkedMainCancelsItsWait() {
+        Channel<Integer> done = new Channel<>("done", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine parent = Coroutine.create("parent", () -> {
+            Coroutine.create("child", () -> {
+                throw new IllegalArgumentException("bad child");
+            });
+            never.receive();
+        });
+        assertThatThrownBy(done::receive).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalArgumentException: bad child");
+        assertThat(done.trySend(1)).as("main left the channel's queue").isFalse();
+        assertThat(parent.state()).isEqualTo(State.PARKED);
+        parent.close();
+    }
+
+    @Test
+    void aReceiverHandedAValueWhoseWaitIsCancelledPutsTheValueBack() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("failer", () -> {
+            throw new IllegalStateException("late failure");
+        });
+        Coroutine.create("sender", () -> {
+            ch.send(5);
+            log.add("sent to the parked main");
+        });
+        assertThatThrownBy(ch::receive).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(log).containsExactly("sent to the parked main");
+        assertThat(ch.tryReceive()).as("nothing is lost").isEqualTo(Optional.of(5));
+    }
+
+    @Test
+    void yieldReturnsAtOnceWhenEveryOtherContextIsParked() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine a = Coroutine.create("a", () -> ch.receive());
+        Coroutine b = Coroutine.create("b", () -> ch.receive());
+        Coroutine.yield();
+        assertThat(a.state()).isEqualTo(State.PARKED);
+        assertThat(b.state()).isEqualTo(State.PARKED);
+        Coroutine.yield();
+        assertThat(Coroutine.currentId()).isZero();
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void closingAParkedSenderWithdrawsItsValue() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine sender = Coroutine.create("sender", () -> ch.send("never delivered"));
+        Coroutine.yield();
+        assertThat(sender.state()).isEqualTo(State.PARKED);
+        sender.close();
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+}

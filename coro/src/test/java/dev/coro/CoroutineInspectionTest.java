@@ -1,0 +1,172 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Seeing inside: every state edge, stack traces of suspended and parked contexts, and dumps. */
+@ExtendWith(FreshThread.class)
+class CoroutineInspectionTest {
+
+    private final List<String> log = new ArrayList<>();
+    /** Made on the test's own thread, which owns it. */
+    private Channel<String> requests;
+
+    @Test
+    void stateWalksThroughEveryEdgeOfTheTable() {
+        requests = new Channel<>("requests", 0);
+        List<State> seen = new ArrayList<>();
+        Coroutine[] self = new Coroutine[1];
+        Coroutine co = Coroutine.create("walker", () -> {
+            seen.add(self[0].state());
+            Coroutine.yield();
+            requests.receive();
+        });
+        self[0] = co;
+        seen.add(co.state());
+        co.switchTo();
+        seen.add(co.state());
+        Coroutine.yield();
+        seen.add(co.state());
+        requests.send("go");
+        seen.add(co.state());
+        Coroutine.yield();
+        seen.add(co.state());
+        assertThat(seen).containsExactly(State.NEW, State.RUNNING, State.SUSPENDED, State.PARKED,
+                State.SUSPENDED, State.FINISHED);
+
+        Coroutine failing = Coroutine.create("failing", () -> {
+            throw new IllegalStateException("no");
+        });
+        assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class);
+        assertThat(failing.state()).isEqualTo(State.FAILED);
+
+        Coroutine closed = Coroutine.create("closed", () -> requests.receive());
+        Coroutine.yield();
+        assertThat(closed.state()).isEqualTo(State.PARKED);
+        closed.close();
+        assertThat(closed.state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
+    }
+
+    @Test
+    void stackTraceOfASuspendedCoroutineStartsAtTheYieldItWaitsIn() {
+        Coroutine co = Coroutine.create("sleeper", this::sleeper);
+        assertThat(co.stackTrace()).as("not started").isEmpty();
+        co.switchTo();
+        StackTraceElement[] frames = co.stackTrace();
+        assertThat(frames[0].getClassName() + "." + frames[0].getMethodName()).isEqualTo("dev.coro.Coroutine.yield");
+        assertThat(frames[1].getMethodName()).isEqualTo("sleeper");
+        co.close();
+        assertThat(co.stackTrace()).as("ended").isEmpty();
+    }
+
+    @Test
+    void stackTraceOfAParkedCoroutineStartsAtTheChannelOperation() {
+        requests = new Channel<>("requests", 0);
+        Coroutine co = Coroutine.create("server", this::server);
+        Coroutine.yield();
+        StackTraceElement[] frames = co.stackTrace();
+        assertThat(frames[0].getClassName() + "." + frames[0].getMethodName()).isEqualTo("dev.coro.Channel.receive");
+        assertThat(frames[1].getMethodName()).isEqualTo("server");
+        co.close();
+    }
+
+    @Test
+    void stackTraceOfSuspendedMainShowsTheThreadBelowTheRunningCoroutine() {
+        StackTraceElement[][] mainFrames = new StackTraceElement[1][];
+        Coroutine main = Coroutine.current();
+        Coroutine co = Coroutine.create("inspector", () -> mainFrames[0] = main.stackTrace());
+        co.switchTo();
+        assertThat(mainFrames[0][0].getClassName() + "." + mainFrames[0][0].getMethodName())
+                .isEqualTo("dev.coro.Coroutine.switchTo");
+        assertThat(mainFrames[0][1].getMethodName()).isEqualTo("stackTraceOfSuspendedMainShowsTheThreadBelowTheRunningCoroutine");
+    }
+
+    @Test
+    void stackTraceOfTheRunningCoroutineIsRefused() {
+        assertThatThrownBy(() -> Coroutine.current().stackTrace()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot take the stack trace of main context 'main': it is RUNNING, it is the caller itself;"
+                        + " use Thread.currentThread().getStackTrace()");
+    }
+
+    @Test
+    void dumpOfASmallProgramListsEveryContextWithItsStateWaitAndTopFrames() {
+        requests = new Channel<>("requests", 0);
+        Coroutine.create("server", this::server);
+        Coroutine sleeper = Coroutine.create("sleeper", this::sleeper);
+        Coroutine.create("idle", () -> log.add("idle ran"));
+        sleeper.switchTo();
+
+        assertThat(withoutLineNumbers(Coroutine.dump())).isEqualTo("""
+                thread 'test-dumpOfASmallProgramListsEveryContextWithItsStateWaitAndTopFrames': 4 contexts, current index 0
+                  [0] main: RUNNING (the caller)
+                  [1] coroutine 'server': PARKED, waits to receive from channel 'requests'
+                        at dev.coro.Channel.receive(Channel.java:_)
+                        at dev.coro.CoroutineInspectionTest.server(CoroutineInspectionTest.java:_)
+                  [2] coroutine 'sleeper': SUSPENDED
+                        at dev.coro.Coroutine.yield(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.sleeper(CoroutineInspectionTest.java:_)
+                  [3] coroutine 'idle': NEW
+                """);
+    }
+
+    @Test
+    void dumpFromACoroutineShowsMainSuspendedWithItsFrames() {
+        Coroutine reporter = Coroutine.create("reporter", () -> log.add(Coroutine.dump()));
+        reporter.switchTo();
+        assertThat(withoutLineNumbers(log.get(0))).startsWith("""
+                thread 'test-dumpFromACoroutineShowsMainSuspendedWithItsFrames': 2 contexts, current index 1
+                  [0] main: SUSPENDED
+                        at dev.coro.Coroutine.switchTo(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.dumpFromACoroutineShowsMainSuspendedWithItsFrames(CoroutineInspectionTest.java:_)
+                """).endsWith("""
+                  [1] coroutine 'reporter': RUNNING (the caller)
+                """);
+    }
+
+    @Test
+    void dumpNamesTheGeneratorACoroutineIsSuspendedIn() {
+        Generator<Integer> ticks = Generator.of("ticks", this::tick);
+        Coroutine consumer = Coroutine.create("consumer", () -> ticks.next());
+        consumer.switchTo();
+        assertThat(withoutLineNumbers(Coroutine.dump())).as("the third frame on is how the body is entered")
+                .startsWith("""
+                thread 'test-dumpNamesTheGeneratorACoroutineIsSuspendedIn': 2 contexts, current index 0
+                  [0] main: RUNNING (the caller)
+                  [1] coroutine 'consumer': SUSPENDED, inside generator 'ticks'
+                        at dev.coro.Coroutine.yield(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.tick(CoroutineInspectionTest.java:_)
+                """);
+        consumer.close();
+    }
+
+    private void tick(Generator.Emitter<Integer, Void> out) {
+        Coroutine.yield();
+        out.emit(1);
+    }
+
+    @Test
+    void dumpBeforeAnyCreateShowsOnlyMain() {
+        assertThat(Coroutine.dump()).isEqualTo("thread 'test-dumpBeforeAnyCreateShowsOnlyMain': 1 context, current index 0\n"
+                + "  [0] main: RUNNING (the caller)\n");
+    }
+
+    private static String withoutLineNumbers(String dump) {
+        return dump.replaceAll("\\.java:\\d+\\)", ".java:_)");
+    }
+
+    private void server() {
+        log.add("server got " + requests.receive());
+    }
+
+    private void sleeper() {
+        Coroutine.yield();
+        log.add("sleeper woke");
+    }
+}

@@ -1,0 +1,471 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(FreshThread.class)
+class GeneratorTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    private Generator<Integer> counting(String name, int n) {
+        return Generator.of(name, out -> {
+            for (int i = 1; i <= n; i++) {
+                log.add(name + " emits " + i);
+                out.emit(i);
+            }
+            log.add(name + " ends");
+        });
+    }
+
+    @Test
+    void bodyRunsOnlyUpToEachEmitWhenTheConsumerAsks() {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(log).as("nothing runs before the first request").isEmpty();
+        assertThat(g.state()).isEqualTo(State.NEW);
+
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(log).containsExactly("g emits 1");
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+
+        assertThat(g.hasNext()).isTrue();
+        assertThat(g.hasNext()).as("hasNext twice runs nothing more").isTrue();
+        assertThat(log).containsExactly("g emits 1", "g emits 2");
+        assertThat(g.next()).isEqualTo(2);
+
+        assertThat(g.hasNext()).isFalse();
+        assertThat(log).containsExactly("g emits 1", "g emits 2", "g ends");
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+        assertThatThrownBy(g::next).isInstanceOf(java.util.NoSuchElementException.class)
+                .hasMessage("cannot take the next value of generator 'g': it is FINISHED");
+    }
+
+    @Test
+    void forEachLoopDrainsItAndASecondIterationIsRefused() {
+        Generator<Integer> g = counting("g", 3);
+        List<Integer> seen = new ArrayList<>();
+        for (int v : g) {
+            seen.add(v);
+        }
+        assertThat(seen).containsExactly(1, 2, 3);
+        assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot iterate over generator 'g' (state FINISHED): it was already iterated,"
+                        + " and a generator can be iterated only once");
+    }
+
+    @Test
+    void closingTheStreamClosesTheGeneratorAndRunsItsFinally() {
+        Generator<Integer> g = Generator.of("naturals", out -> {
+            try {
+                for (int i = 1; ; i++) {
+                    out.emit(i);
+                }
+            } finally {
+                log.add("finally");
+            }
+        });
+        try (Stream<Integer> s = g.stream()) {
+            assertThat(s.limit(4).map(String::valueOf).collect(Collectors.joining(","))).isEqualTo("1,2,3,4");
+        }
+        assertThat(log).containsExactly("finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void twoWayGeneratorReturnsEachReplyFromEmit() {
+        Generator.TwoWay<Integer, Integer> total = Generator.twoWay("total", out -> {
+            int sum = 0;
+            while (true) {
+                Integer add = out.emit(sum);
+                sum += add == null ? 100 : add;
+            }
+        });
+        assertThat(total.next()).isEqualTo(0);
+        assertThat(total.send(5)).isEqualTo(5);
+        assertThat(total.send(2)).isEqualTo(7);
+        assertThat(total.next()).as("next() replies null").isEqualTo(107);
+        total.close();
+        assertThat(total.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void sendWithoutAPendingEmitIsRefused() {
+        Generator.TwoWay<Integer, String> g = Generator.twoWay("echo", out -> {
+            String s = out.emit(1);
+            out.emit(s.length());
+            out.emit(3);
+        });
+        assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot send to generator 'echo': it is NEW and has no pending emit to reply to;"
+                        + " take its first value with next()");
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.send("four")).isEqualTo(4);
+        assertThat(g.hasNext()).isTrue();
+        assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                        + " past its emit (replying null); take that value with next()");
+    }
+
+    @Test
+    void closeUnwindsASuspendedBodySoItsFinallyRuns() {
+        Generator<Integer> g = Generator.of("g", out -> {
+            try {
+                out.emit(1);
+                log.add("after emit");
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        g.close();
+        assertThat(log).containsExactly("finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+        g.close();
+    }
+
+    @Test
+    void closeOfAnUnstartedGeneratorNeverRunsItsBody() {
+        Generator<Integer> g = counting("g", 3);
+        g.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void anEmitThatSwallowsTheExitSignalIsInterruptedAgain() {
+        Generator<Integer> g = Generator.of("stubborn", out -> {
+            try {
+                out.emit(1);
+            } catch (CoroutineExit swallowed) {
+                log.add("swallowed");
+                out.emit(2);
+                log.add("unreachable");
+            }
+        });
+        g.next();
+        g.close();
+        assertThat(log).containsExactly("swallowed");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void bodyExceptionReachesTheConsumerWithItsCauseAndFinishesTheGenerator() {
+        IOException boom = new IOException("disk gone");
+        Generator<Integer> g = Generator.of("reader", out -> {
+            out.emit(1);
+            throw boom;
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
+                .hasMessage("generator 'reader' failed: java.io.IOException: disk gone")
+                .cause().isSameAs(boom);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        assertThat(g.hasNext()).as("a failed generator has no more values").isFalse();
+    }
+
+    @Test
+    void generatorsNestThreeDeep() {
+        assertThat(nestedThreeDeep()).containsExactly(111, 222, 333);
+    }
+
+    @Test
+    void generatorsNestThreeDeepInsideACoroutine() {
+        AtomicReference<List<Integer>> seen = new AtomicReference<>();
+        Coroutine co = Coroutine.create("consumer", () -> seen.set(nestedThreeDeep()));
+        co.switchTo();
+        assertThat(co.state()).isEqualTo(State.FINISHED);
+        assertThat(seen.get()).containsExactly(111, 222, 333);
+    }
+
+    /** inner emits 1..3; middle emits 11*x; outer emits 111*x / 11 via middle: each level runs inside the previous body. */
+    private List<Integer> nestedThreeDeep() {
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            Generator<Integer> middle = Generator.of("middle", mid -> {
+                try (Generator<Integer> inner = counting("inner", 3)) {
+                    for (int v : inner) {
+                        mid.emit(v * 11);
+                    }
+                }
+            });
+            for (int v : middle) {
+                out.emit(v / 11 * 111);
+            }
+        });
+        List<Integer> seen = new ArrayList<>();
+        outer.forEachRemaining(seen::add);
+        return seen;
+    }
+
+    @Test
+    void coroutineYieldInsideTheBodySuspendsTheConsumingCoroutineAndBothResumeIntact() {
+        Generator<Integer> g = Generator.of("ticks", out -> {
+            for (int i = 1; i <= 3; i++) {
+                log.add("body before yield " + i);
+                Coroutine.yield();
+                log.add("body after yield " + i + " in " + Coroutine.current().name());
+                out.emit(i);
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : g) {
+                log.add("consumer got " + v);
+            }
+            log.add("consumer done");
+        });
+        while (!consumer.isFinished()) {
+            log.add("main runs, consumer is " + consumer.state() + ", ticks is " + g.state());
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactly(
+                "main runs, consumer is NEW, ticks is NEW",
+                "body before yield 1",
+                "main runs, consumer is SUSPENDED, ticks is RUNNING",
+                "body after yield 1 in consumer",
+                "consumer got 1",
+                "body before yield 2",
+                "main runs, consumer is SUSPENDED, ticks is RUNNING",
+                "body after yield 2 in consumer",
+                "consumer got 2",
+                "body before yield 3",
+                "main runs, consumer is SUSPENDED, ticks is RUNNING",
+                "body after yield 3 in consumer",
+                "consumer got 3",
+                "consumer done");
+    }
+
+    @Test
+    void coroutineYieldInsideTheBodyOfAGeneratorConsumedByMainRunsTheOtherCoroutines() {
+        Coroutine worker = Coroutine.create("worker", () -> {
+            for (int i = 1; i <= 2; i++) {
+                log.add("worker " + i);
+                Coroutine.yield();
+            }
+        });
+        Generator<String> g = Generator.of("g", out -> {
+            Coroutine.yield();
+            out.emit("a");
+            Coroutine.yield();
+            out.emit("b");
+        });
+        for (String v : g) {
+            log.add("main got " + v);
+        }
+        assertThat(log).containsExactly("worker 1", "main got a", "worker 2", "main got b");
+        assertThat(worker.state()).isEqualTo(State.SUSPENDED);
+        worker.close();
+    }
+
+    @Test
+    void nextFromInsideItsOwnBodyIsRefused() {
+        AtomicReference<Generator<Integer>> self = new AtomicReference<>();
+        Generator<Integer> g = Generator.of("selfish", out -> self.get().next());
+        self.set(g);
+        assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class)
+                .cause().isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot hasNext on generator 'selfish' from inside its own body: it is RUNNING");
+    }
+
+    @Test
+    void consumingFromAnotherThreadIsRefused() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                g.next();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "intruder");
+        other.start();
+        other.join();
+        assertThat(failure.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot hasNext on generator 'g' (state NEW) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread 'test-consumingFromAnotherThreadIsRefused' (#");
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void consumingWhileAnotherConsumerIsSuspendedInsideItIsRefused() {
+        Generator<Integer> g = Generator.of("shared", out -> {
+            Coroutine.yield();
+            out.emit(1);
+        });
+        Coroutine first = Coroutine.create("first", () -> g.next());
+        first.switchTo();
+        assertThat(g.state()).isEqualTo(State.RUNNING);
+        assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot hasNext on generator 'shared' from main context 'main': it is RUNNING, suspended"
+                        + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
+                        + " only that consumer can resume it");
+        assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot close generator 'shared' from main context 'main': it is RUNNING");
+        first.switchTo();
+        assertThat(first.state()).isEqualTo(State.FINISHED);
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+    }
+
+    @Test
+    void emitOutsideTheRunningBodyIsRefused() {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        Generator<Integer> g = Generator.of("leaky", out -> {
+            leaked.set(out);
+            out.emit(1);
+        });
+        g.next();
+        assertThatThrownBy(() -> leaked.get().emit(2)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot emit from generator 'leaky' in main context 'main': it is SUSPENDED and emit"
+                        + " may only be called by its own body while it runs");
+    }
+
+    @Test
+    void closingTheConsumingCoroutineUnwindsTheGeneratorBodyInsideIt() {
+        Generator<Integer> g = Generator.of("g", out -> {
+            try {
+                Coroutine.yield();
+                out.emit(1);
+            } finally {
+                log.add("generator finally");
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                g.next();
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        consumer.switchTo();
+        consumer.close();
+        assertThat(log).containsExactly("generator finally", "consumer finally");
+        assertThat(consumer.state()).isEqualTo(State.CLOSED);
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void coroutineYieldInTheInnermostOfThreeNestedGeneratorsSuspendsTheWholeStack() {
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            Generator<Integer> middle = Generator.of("middle", mid -> {
+                Generator<Integer> inner = Generator.of("inner", in -> {
+                    for (int i = 1; i <= 2; i++) {
+                        Coroutine.yield();
+                        in.emit(i);
+                    }
+                });
+                for (int v : inner) {
+                    mid.emit(v * 10);
+                }
+            });
+            for (int v : middle) {
+                out.emit(v * 10);
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : outer) {
+                log.add("consumer got " + v);
+            }
+        });
+        while (!consumer.isFinished()) {
+            log.add("main, outer is " + outer.state());
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactly("main, outer is NEW", "main, outer is RUNNING", "consumer got 100",
+                "main, outer is RUNNING", "consumer got 200");
+        assertThat(outer.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBodyWaitingOnAChannelParksItsConsumerWithTheGeneratorInside() {
+        Channel<String> words = new Channel<>("words", 0);
+        Generator<String> shout = Generator.of("shout", out -> {
+            for (String w : words) {
+                out.emit(w.toUpperCase());
+            }
+        });
+        Coroutine.create("feeder", () -> {
+            words.send("hey");
+            words.send("you");
+            words.close();
+        });
+        List<String> seen = new ArrayList<>();
+        shout.forEachRemaining(seen::add);
+        assertThat(seen).as("main parked inside the body, the feeder ran on top of it").containsExactly("HEY", "YOU");
+    }
+
+    @Test
+    void theStackTraceOfACoroutineSuspendedInsideAGeneratorShowsTheBody() {
+        Generator<Integer> g = Generator.of("g", this::yieldingBody);
+        Coroutine consumer = Coroutine.create("consumer", () -> g.next());
+        consumer.switchTo();
+        StackTraceElement[] frames = consumer.stackTrace();
+        assertThat(frames[0].getMethodName()).isEqualTo("yield");
+        assertThat(frames[1].getMethodName()).isEqualTo("yieldingBody");
+        assertThat(java.util.Arrays.stream(frames).map(StackTraceElement::getMethodName))
+                .as("the consumer's frames are below the generator's").contains("hasNext");
+        consumer.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    private void yieldingBody(Generator.Emitter<Integer, Void> out) {
+        Coroutine.yield();
+        out.emit(1);
+    }
+
+    @Test
+    void emitWhileHoldingAMonitorSuspendsAndResumesTheBody() {
+        Object lock = new Object();
+        Generator<Integer> g = Generator.of("locked", out -> {
+            synchronized (lock) {
+                out.emit(1);
+                out.emit(2);
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+    }
+
+    /** Set just before {@link EmitsWhileInitialized} is initialized: its initializer emits through it. */
+    static Generator.Emitter<Integer, Void> emitterForInitializer;
+    /** What {@link EmitsWhileInitialized}'s initializer caught. */
+    static RuntimeException caughtInInitializer;
+
+    /** A class whose initializer emits: the JDK cannot suspend a class initializer. */
+    static final class EmitsWhileInitialized {
+        static {
+            try {
+                emitterForInitializer.emit(1);
+            } catch (RuntimeException e) {
+                caughtInInitializer = e;
+            }
+        }
+
+        static void touch() {
+        }
+    }
+
+    @Test
+    void emitWhereTheJdkCannotSuspendThrowsAndTheBodyKeepsRunning() {
+        Generator<Integer> g = Generator.of("pinned", out -> {
+            emitterForInitializer = out;
+            EmitsWhileInitialized.touch();
+            out.emit(2);
+        });
+        assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
+        assertThat(caughtInInitializer).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend its body here because a native"
+                        + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
+                        + " (state RUNNING)");
+    }
+}
