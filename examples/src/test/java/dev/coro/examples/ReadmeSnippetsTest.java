@@ -37,7 +37,7 @@ class ReadmeSnippetsTest {
 
     @Test
     void theMinimalExampleInterleavesWorkerAndMain() throws Exception {
-        String out = printed(() -> {
+        String printed = printed(() -> {
             // README:begin
             Coroutine worker = Coroutine.create("worker", () -> {
                 for (int i = 0; i < 3; i++) {
@@ -50,12 +50,12 @@ class ReadmeSnippetsTest {
             }
             // README:end
         });
-        assertThat(out).isEqualTo("worker -> 0\nworker -> 1\nworker -> 2\n");
+        assertThat(printed).isEqualTo("worker -> 0\nworker -> 1\nworker -> 2\n");
     }
 
     @Test
     void theGeneratorExamplePrintsTheFirstTenFibonacciNumbers() throws Exception {
-        String out = printed(() -> {
+        String printed = printed(() -> {
             // README:begin
             Generator<Integer> fib = Generator.of(out -> {
                 int a = 0, b = 1;
@@ -72,12 +72,12 @@ class ReadmeSnippetsTest {
             // prints 0 1 1 2 3 5 8 13 21 34
             // README:end
         });
-        assertThat(out).isEqualTo("0 1 1 2 3 5 8 13 21 34 ");
+        assertThat(printed).isEqualTo("0 1 1 2 3 5 8 13 21 34 ");
     }
 
     @Test
     void theChannelExampleHandsEveryJobToTheWorkerWithoutSpinning() throws Exception {
-        String out = printed(() -> {
+        String printed = printed(() -> {
             // README:begin
             Channel<String> jobs = new Channel<>("jobs", 2);
             Coroutine worker = Coroutine.create("worker", () -> {
@@ -93,7 +93,7 @@ class ReadmeSnippetsTest {
             System.out.println(worker.state());       // FINISHED
             // README:end
         });
-        assertThat(out).isEqualTo("done a\ndone b\ndone c\nFINISHED\n");
+        assertThat(printed).isEqualTo("done a\ndone b\ndone c\nFINISHED\n");
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */
