@@ -295,11 +295,13 @@ final class Scheduler {
      * {@code start}, wrapping from 0 to the last entry; null if all of them are parked.
      */
     private Coroutine previousRunnable(int start, int count) {
+        int k = start < 0 ? start + size : start;
         for (int n = 0; n < count; n++) {
-            Coroutine c = list[Math.floorMod(start - n, size)];
+            Coroutine c = list[k];
             if (c.stateUnchecked() != State.PARKED) {
                 return c;
             }
+            k = k == 0 ? size - 1 : k - 1;
         }
         return null;
     }
