@@ -135,7 +135,16 @@ final class Scheduler {
         }
         c.closing = true;
         c.closer = from;
-        transfer(from, c);
+        try {
+            transfer(from, c);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof PinnedException) {
+                // the JDK refused to suspend the caller: c never resumed, so it is not being closed
+                c.closing = false;
+                c.closer = null;
+            }
+            throw e;
+        }
     }
 
     int currentIndex() {
