@@ -121,6 +121,33 @@ class CoroutineLeakTest {
     }
 
     @Test
+    void aFinishedCoroutineStillReferencedByItsHandleDropsItsStackAndWhatItsFramesHeld() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().switchTo();
+        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    @Test
+    void aClosedCoroutineStillReferencedByItsHandleDropsItsStackAndWhatItsFramesHeld() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().close();
+        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.CLOSED);
+    }
+
+    @Test
+    void aCoroutineClosedBeforeItRanDropsItsStackWhileItsHandleIsHeld() {
+        Coroutine c = Coroutine.create("never-ran", () -> { });
+        WeakReference<Object> stack = new WeakReference<>(c.strand);
+        c.close();
+        assertThat(collected(List.of(stack))).isTrue();
+        assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
+    }
+
+    @Test
     void aSuspendedCoroutineStaysReachableWhileItsThreadLives() {
         Traces t = suspendedCoroutine(new ArrayList<>());
         assertThat(collected(t.all())).as("the run list still holds it").isFalse();

@@ -236,6 +236,25 @@ class PinningTest {
     }
 
     @Test
+    void switchingToTheRunningCoroutineInsideACriticalSectionReturnsAtOnceWithoutTryingToSuspend() {
+        List<String> log = new ArrayList<>();
+        Coroutine self = Coroutine.create("self", () -> {
+            Continuation.pin();
+            try {
+                Coroutine.current().switchTo();
+                log.add("returned at once");
+            } finally {
+                Continuation.unpin();
+            }
+        });
+
+        self.switchTo();
+
+        assertThat(log).containsExactly("returned at once");
+        assertThat(self.isFinished()).isTrue();
+    }
+
+    @Test
     void yieldWhileHoldingAMonitorSuspendsAndKeepsTheMonitor() {
         Object lock = new Object();
         List<String> log = new ArrayList<>();
