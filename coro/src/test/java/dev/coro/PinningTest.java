@@ -14,6 +14,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -273,5 +274,34 @@ class PinningTest {
 
         assertThat(log).containsExactly("holds before yield: true", "holds after yield: true");
         assertThat(holder.isFinished()).isTrue();
+    }
+
+    @Test
+    void aReentrantLockHeldAcrossAYieldCanBeTakenByAnotherCoroutineOfTheSameThread() {
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        Coroutine.create("taker", () -> {
+            lock.lock();
+            try {
+                log.add("taker holds the lock, hold count " + lock.getHoldCount());
+            } finally {
+                lock.unlock();
+            }
+        });
+        Coroutine holder = Coroutine.create("holder", () -> {
+            lock.lock();
+            try {
+                Coroutine.yield();
+            } finally {
+                lock.unlock();
+            }
+        });
+
+        holder.switchTo();
+
+        assertThat(log).as("the lock is owned by the thread, not by the suspended coroutine")
+                .containsExactly("taker holds the lock, hold count 2");
+        holder.switchTo();
+        assertThat(lock.isLocked()).isFalse();
     }
 }

@@ -37,6 +37,9 @@ class RoundRobinStressTest {
             lastRan = COROUTINES + 1;
             Coroutine.yield();
             assertThat(lastRan).as("round %d ends with coroutine 1", round).isEqualTo(1);
+            if (round == 0) {
+                StressFigures.printLiveHeap(COROUTINES + " suspended coroutines");
+            }
         }
         lastRan = COROUTINES + 1;
         Coroutine.yield();

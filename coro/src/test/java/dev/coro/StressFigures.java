@@ -27,6 +27,13 @@ final class StressFigures {
         return new StressFigures();
     }
 
+    /** Collects garbage and prints how much heap is still in use: the live set, with {@code what} holds it. */
+    static void printLiveHeap(String what) {
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        System.out.printf("[stress] %s: live heap %d MiB%n", what, (rt.totalMemory() - rt.freeMemory()) >> 20);
+    }
+
     /** Prints the elapsed time and the peak heap since {@link #start()}, with {@code what} was done. */
     void print(String what) {
         long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
