@@ -26,7 +26,8 @@ import net.jqwik.api.Tuple;
  * alive, oldest first. The {@link Model} interprets the same script by the rules alone, without
  * stacks; the two traces must be equal, line for line.
  *
- * <p>Each try runs on a fresh thread, so it starts with a fresh scheduler.
+ * <p>Each try runs on a fresh thread, so it starts with a fresh scheduler: a platform thread, and
+ * in a second property a virtual one.
  */
 class SchedulingPropertyTest {
 
@@ -126,13 +127,22 @@ class SchedulingPropertyTest {
     @Property(tries = 1000)
     void theLibraryInterleavesLikeTheModelOfTheSemantics(@ForAll("programs") Script program) throws InterruptedException {
         List<String> expected = new Model().run(program);
-        List<String> actual = runOnFreshThread(program);
+        List<String> actual = runOnFreshThread(Thread.ofPlatform(), program);
         assertThat(String.join("\n", actual)).isEqualTo(String.join("\n", expected));
     }
 
-    private static List<String> runOnFreshThread(Script program) throws InterruptedException {
+    /** Coroutines of a virtual thread are continuations nested in the virtual thread's own. */
+    @Property(tries = 250)
+    void onAVirtualThreadTheLibraryInterleavesLikeTheModelToo(@ForAll("programs") Script program)
+            throws InterruptedException {
+        List<String> expected = new Model().run(program);
+        List<String> actual = runOnFreshThread(Thread.ofVirtual(), program);
+        assertThat(String.join("\n", actual)).isEqualTo(String.join("\n", expected));
+    }
+
+    private static List<String> runOnFreshThread(Thread.Builder builder, Script program) throws InterruptedException {
         AtomicReference<List<String>> trace = new AtomicReference<>();
-        Thread t = new Thread(() -> {
+        Thread t = builder.name("property-try").unstarted(() -> {
             Real real = new Real();
             try {
                 real.run(program);
@@ -140,7 +150,7 @@ class SchedulingPropertyTest {
                 real.trace.add("main crashed: " + e);
             }
             trace.set(real.trace);
-        }, "property-try");
+        });
         t.start();
         t.join();
         return trace.get();
