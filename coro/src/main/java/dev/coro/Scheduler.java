@@ -149,7 +149,17 @@ final class Scheduler {
         c.closing = true;
         c.closer = from;
         c.pendingThrow = exit(c, "suspended call");
-        transfer(from, c, State.SUSPENDED);
+        try {
+            transfer(from, c, State.SUSPENDED);
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof PinnedException) {
+                // the JDK refused to suspend the caller: c never resumed, so it is not being closed
+                c.closing = false;
+                c.closer = null;
+                c.pendingThrow = null;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -1,0 +1,183 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Ended coroutines, their stacks and what their frames held become unreachable, and so does a
+ * thread's scheduler once the thread has ended.
+ *
+ * <p>Each check builds its objects in a helper that returns only weak references, so no strong
+ * reference stays in the test's own frame; then it collects garbage a bounded number of times.
+ */
+@ExtendWith(FreshThread.class)
+class CoroutineLeakTest {
+
+    /** A coroutine, its stack, and an object only its frames referenced. */
+    private record Traces(WeakReference<Coroutine> coroutine, WeakReference<Object> stack,
+                          WeakReference<Object> heldByAFrame) {
+        List<WeakReference<?>> all() {
+            return List.of(coroutine, stack, heldByAFrame);
+        }
+    }
+
+    /** Collects garbage until every reference is cleared, at most 50 times; whether they all were. */
+    static boolean collected(List<? extends WeakReference<?>> refs) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            if (refs.stream().allMatch(r -> r.refersTo(null))) {
+                return true;
+            }
+            System.gc();
+            byte[][] pressure = new byte[16][];
+            for (int k = 0; k < pressure.length; k++) {
+                pressure[k] = new byte[1 << 16];
+            }
+        }
+        return refs.stream().allMatch(r -> r.refersTo(null));
+    }
+
+    /** Starts a coroutine whose frame holds an object across a yield; it is suspended on return. */
+    private static Traces suspendedCoroutine(List<Coroutine> keep) {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Coroutine c = Coroutine.create("leaky", () -> {
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            Coroutine.yield();
+            if (payload.hashCode() == 0) {
+                throw new AssertionError("unreachable: keeps payload live across the yield");
+            }
+        });
+        Object stack = c.strand;
+        c.switchTo();
+        keep.add(c);
+        return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
+    }
+
+    private static Traces finished() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().switchTo();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.FINISHED);
+        return t;
+    }
+
+    private static Traces closed() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().close();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.CLOSED);
+        return t;
+    }
+
+    private static Traces failed() {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Coroutine c = Coroutine.create("failing", () -> {
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            Coroutine.yield();
+            throw new IllegalArgumentException("failed holding " + payload.getClass().getSimpleName());
+        });
+        Object stack = c.strand;
+        c.switchTo();
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class);
+        return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
+    }
+
+    private static List<WeakReference<?>> closedBeforeItRan() {
+        Coroutine c = Coroutine.create("never-ran", () -> { });
+        Object stack = c.strand;
+        c.close();
+        return List.of(new WeakReference<>(c), new WeakReference<>(stack));
+    }
+
+    @Test
+    void aFinishedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
+        Traces t = finished();
+        assertThat(collected(t.all())).isTrue();
+    }
+
+    @Test
+    void aClosedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
+        Traces t = closed();
+        assertThat(collected(t.all())).isTrue();
+    }
+
+    @Test
+    void aFailedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
+        Traces t = failed();
+        assertThat(collected(t.all())).isTrue();
+    }
+
+    @Test
+    void aCoroutineClosedBeforeItRanAndItsStackBecomeUnreachable() {
+        assertThat(collected(closedBeforeItRan())).isTrue();
+    }
+
+    @Test
+    void aFinishedCoroutineStillReferencedByItsHandleDropsItsStackAndWhatItsFramesHeld() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().switchTo();
+        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    @Test
+    void aClosedCoroutineStillReferencedByItsHandleDropsItsStackAndWhatItsFramesHeld() {
+        List<Coroutine> keep = new ArrayList<>();
+        Traces t = suspendedCoroutine(keep);
+        keep.getFirst().close();
+        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.CLOSED);
+    }
+
+    @Test
+    void aCoroutineClosedBeforeItRanDropsItsStackWhileItsHandleIsHeld() {
+        Coroutine c = Coroutine.create("never-ran", () -> { });
+        WeakReference<Object> stack = new WeakReference<>(c.strand);
+        c.close();
+        assertThat(collected(List.of(stack))).isTrue();
+        assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
+    }
+
+    @Test
+    void aSuspendedCoroutineStaysReachableWhileItsThreadLives() {
+        Traces t = suspendedCoroutine(new ArrayList<>());
+        assertThat(collected(t.all())).as("the run list still holds it").isFalse();
+        assertThat(t.coroutine().get()).isNotNull().extracting(Coroutine::state).isEqualTo(Coroutine.State.SUSPENDED);
+    }
+
+    /** Runs {@code work} on a new thread that ends; returns its scheduler and a suspended coroutine. */
+    private static List<WeakReference<?>> schedulerOfEndedThread(Thread.Builder builder) throws InterruptedException {
+        List<WeakReference<?>> refs = new ArrayList<>();
+        Thread t = builder.unstarted(() -> {
+            refs.add(new WeakReference<>(Scheduler.current()));
+            Traces left = suspendedCoroutine(new ArrayList<>());
+            refs.addAll(left.all());
+            Coroutine.create("never-ran", () -> { });
+        });
+        t.start();
+        t.join();
+        assertThat(refs).hasSize(4);
+        return refs;
+    }
+
+    @Test
+    void aPlatformThreadsSchedulerAndItsSuspendedCoroutinesBecomeUnreachableAfterTheThreadEnds()
+            throws InterruptedException {
+        assertThat(collected(schedulerOfEndedThread(Thread.ofPlatform()))).isTrue();
+    }
+
+    @Test
+    void aVirtualThreadsSchedulerAndItsSuspendedCoroutinesBecomeUnreachableAfterTheThreadEnds()
+            throws InterruptedException {
+        assertThat(collected(schedulerOfEndedThread(Thread.ofVirtual()))).isTrue();
+    }
+}
