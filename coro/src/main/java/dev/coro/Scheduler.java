@@ -63,10 +63,16 @@ final class Scheduler {
     Scheduler checkCaller(Coroutine target, String operation) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
             throw new IllegalStateException("cannot " + operation + " " + target.describe()
-                    + " (state " + target.stateUnchecked() + ") from thread " + describe(Thread.currentThread())
+                    + " (state " + target.stateUnchecked() + ") from thread " + describe(callingThread())
                     + ": it belongs to thread " + describe(owner));
         }
         return this;
+    }
+
+    /** The thread the caller runs as: its scheduler's owner (so an engine's helper thread reads as it), or itself. */
+    private static Thread callingThread() {
+        Scheduler bound = CURRENT.get();
+        return bound != null ? bound.owner : Thread.currentThread();
     }
 
     // ---- the seed's calls ------------------------------------------------------------------
