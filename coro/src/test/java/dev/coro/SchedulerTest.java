@@ -342,9 +342,8 @@ class SchedulerTest {
     }
 
     @Test
-    void closeUnwindsTryWithResourcesAndReleasesMonitorsOnEveryEngine() {
-        Object lock = new Object();
-        Coroutine c = Coroutine.create("locker", () -> {
+    void closeUnwindsTryWithResources() {
+        Coroutine c = Coroutine.create("resourceful", () -> {
             try (AutoCloseable ignored = () -> log("resource")) {
                 Coroutine.yield();
             } catch (Exception e) {
@@ -354,8 +353,24 @@ class SchedulerTest {
         c.switchTo();
         c.close();
         assertThat(trace).containsExactly("resource@1");
+    }
+
+    @Test
+    void aMonitorHeldAcrossASwitchStaysTheCoroutinesUntilItsBodyLeavesIt() {
+        Object lock = new Object();
+        Coroutine c = Coroutine.create("holder", () -> {
+            synchronized (lock) {
+                Coroutine.yield();
+                log("holder");
+            }
+        });
+        c.switchTo();
+        assertThat(Thread.holdsLock(lock)).isFalse();
+        assertThat(c.state()).isEqualTo(State.SUSPENDED);
+        c.close();
         synchronized (lock) {
             assertThat(Thread.holdsLock(lock)).isTrue();
         }
+        assertThat(trace).isEmpty();
     }
 }

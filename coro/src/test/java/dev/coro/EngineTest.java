@@ -1,0 +1,74 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Engine.Choice;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** How the engine is chosen: every case of {@link Engine#select}, and the one this JVM chose. */
+@ExtendWith(FreshThread.class)
+class EngineTest {
+
+    private static final String FLAG = "--add-exports java.base/jdk.internal.vm=dev.coro";
+
+    @Test
+    void theEngineThatRunsIsTheOneTheBuildAskedFor() {
+        String asked = System.getProperty(Engine.PROPERTY, "auto");
+        String expected = asked.equals("auto") ? (Engine.continuationsExported() ? "continuation" : "threads") : asked;
+        assertThat(Engine.running()).isEqualTo(expected);
+        assertThat(Engine.get()).isInstanceOf(expected.equals("threads") ? ThreadEngine.class : ContinuationEngine.class);
+    }
+
+    @Test
+    void theExportsFlagNamesAllUnnamedOnTheClassPath() {
+        assertThat(Engine.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
+    }
+
+    @Test
+    void theAutomaticChoiceIsTheContinuationEngineWhenItsPackageIsExported() {
+        assertThat(Engine.select(null, true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engine.select("auto", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engine.select(" ", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+    }
+
+    @Test
+    void theAutomaticChoiceFallsBackToTheThreadEngineWithAWarningNamingTheFlagAndTheCost() {
+        Choice c = Engine.select(null, false, FLAG);
+        assertThat(c.engine()).isEqualTo("threads");
+        assertThat(c.failure()).isNull();
+        assertThat(c.warning())
+                .startsWith("coro runs on its thread engine: jdk.internal.vm is not exported to this library")
+                .contains("every switch costs a virtual-thread park/unpark handoff")
+                .contains("Add the JVM flag " + FLAG + " for the continuation engine")
+                .endsWith("or set -Dcoro.engine=threads to choose this engine and silence this warning.");
+        assertThat(Engine.select("AUTO", false, FLAG)).isEqualTo(c);
+    }
+
+    @Test
+    void forcingTheContinuationEngineUsesItWhenItsPackageIsExported() {
+        assertThat(Engine.select("continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+    }
+
+    @Test
+    void forcingTheContinuationEngineWithoutTheFlagFailsNamingTheFlag() {
+        Choice c = Engine.select("continuation", false, FLAG);
+        assertThat(c.engine()).isNull();
+        assertThat(c.warning()).isNull();
+        assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
+                + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
+                + " or remove the property to fall back to the thread engine");
+    }
+
+    @Test
+    void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
+        assertThat(Engine.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engine.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+    }
+
+    @Test
+    void anUnknownEngineNameFailsListingTheKnownOnes() {
+        assertThat(Engine.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
+                "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
+    }
+}

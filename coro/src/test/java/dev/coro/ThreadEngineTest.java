@@ -1,0 +1,136 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What is particular to the thread engine; runs only when it is this JVM's engine. */
+@ExtendWith(FreshThread.class)
+@EnabledIf("threadEngineRuns")
+class ThreadEngineTest {
+
+    static boolean threadEngineRuns() {
+        return Engine.running().equals("threads");
+    }
+
+    /** Waits for {@code t} to end; a thread that outlives its coroutine fails the test instead of hanging it. */
+    private static void assertEnds(Thread t) throws InterruptedException {
+        assertThat(t.join(Duration.ofMinutes(1))).as("%s has ended", t).isTrue();
+        assertThat(t.isAlive()).isFalse();
+    }
+
+    @Test
+    void aBodyRunsOnAVirtualThreadOfItsOwnAndMainStaysTheOwnerThread() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Thread> seen = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            seen.set(Thread.currentThread());
+            Coroutine.yield();
+        });
+        c.switchTo();
+        assertThat(Thread.currentThread()).isSameAs(owner);
+        assertThat(seen.get()).isNotSameAs(owner).isSameAs(ThreadEngine.threadOf(c));
+        assertThat(seen.get().isVirtual()).isTrue();
+        assertThat(seen.get().getName()).isEqualTo("coro body");
+        assertThat(Engine.get()).isInstanceOf(ThreadEngine.class);
+        c.close();
+    }
+
+    @Test
+    void theCoroutinesThreadSeesItsScheduler() {
+        AtomicReference<Coroutine> current = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            current.set(Coroutine.current());
+            Coroutine.current().state();
+        });
+        c.switchTo();
+        assertThat(current.get()).isSameAs(c);
+    }
+
+    @Test
+    void noVirtualThreadOutlivesCoroutinesThatFinishedFailedOrWereClosed() throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        Coroutine main = Coroutine.current();
+        Coroutine finishes = Coroutine.create("finishes", main::switchTo);
+        Coroutine fails = Coroutine.create("fails", () -> {
+            main.switchTo();
+            throw new IllegalStateException("boom");
+        });
+        Coroutine closed = Coroutine.create("closed", main::switchTo);
+        Coroutine neverRan = Coroutine.create("neverRan", () -> {
+        });
+        for (Coroutine c : List.of(finishes, fails, closed)) {
+            c.switchTo();
+            threads.add(ThreadEngine.threadOf(c));
+        }
+        assertThat(threads).allMatch(Thread::isAlive);
+        assertThat(ThreadEngine.threadOf(neverRan)).isNull();
+
+        finishes.switchTo();
+        assertThatThrownBy(fails::switchTo).isInstanceOf(CoroutineException.class);
+        closed.close();
+        neverRan.close();
+
+        assertThat(List.of(finishes, fails, closed, neverRan)).allMatch(Coroutine::isFinished);
+        for (Thread t : threads) {
+            assertEnds(t);
+        }
+    }
+
+    /** Its initializer switches to main: nothing pins the thread engine. */
+    static final class SwitchesInItsInitializer {
+        static {
+            Coroutine.yield();
+        }
+
+        static void load() {
+        }
+    }
+
+    @Test
+    void aSwitchUnderAClassInitializerSuspendsLikeAnyOther() {
+        Coroutine c = Coroutine.create("initializer", SwitchesInItsInitializer::load);
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(State.SUSPENDED);
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBodyHasThreadLocalsOfItsOwn() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        local.set("owner's");
+        AtomicReference<String> seen = new AtomicReference<>("unset");
+        Coroutine.create("body", () -> {
+            seen.set(local.get());
+            local.set("body's");
+        }).switchTo();
+        assertThat(seen.get()).isNull();
+        assertThat(local.get()).isEqualTo("owner's");
+    }
+
+    @Test
+    void anInterruptOfAParkedContextIsKeptForItsThread() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Boolean> bodyInterrupted = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            owner.interrupt();
+            Coroutine.yield();
+            bodyInterrupted.set(Thread.interrupted());
+        });
+        c.switchTo();
+        assertThat(Thread.interrupted()).isTrue();
+        ThreadEngine.threadOf(c).interrupt();
+        c.switchTo();
+        assertThat(bodyInterrupted.get()).isTrue();
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+}
