@@ -26,8 +26,10 @@ final class Scheduler {
     private int current;
     /** How many coroutines this thread created, for default names. */
     private int created;
-    /** Engine scratch: the context a trampoline runs next. */
+    /** Engine scratch: the context a trampoline runs next (the thread engine: the context holding the turn). */
     Coroutine next;
+    /** Engine scratch: what an engine keeps per scheduler (the thread engine: its executor); null until needed. */
+    Object engineState;
 
     private Scheduler(Thread owner) {
         this.engine = Engine.get();

@@ -2,6 +2,8 @@ package dev.coro;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -22,9 +24,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Thread life: a coroutine's thread starts at its first switch and ends when its body ends
  * (returned, failed or unwound by {@code close()}), right after it hands the turn on. A coroutine
  * closed before it ran never starts one. A suspended coroutine that is never closed keeps its
- * thread parked, like a suspended continuation keeps its frames; when its owner thread ends, that
- * virtual thread stays parked for the life of the JVM unless the JVM runs with
- * {@code -Djdk.trackAllThreads=false}, which lets the garbage collector reclaim it like a continuation.
+ * thread parked, as a suspended continuation keeps its frames; once its owner thread has ended and
+ * nothing refers to the coroutine, that parked thread is garbage and the collector reclaims it like
+ * a continuation (its {@code finally} blocks do not run, on either engine). This holds because the
+ * threads are started by a per-scheduler thread-per-task executor, whose thread container the JVM
+ * holds only weakly, rather than in the JVM's root container, which would keep them forever.
  */
 final class ThreadEngine extends Engine {
 
@@ -85,21 +89,35 @@ final class ThreadEngine extends Engine {
 
     /** The virtual thread of a started coroutine, or null; for tests that check no thread outlives its coroutine. */
     static Thread threadOf(Coroutine co) {
-        return co.strand instanceof ThreadStrand t && t.started ? t.thread : null;
+        return co.strand instanceof ThreadStrand t ? t.thread : null;
+    }
+
+    /**
+     * The scheduler's executor, created on first use: it starts one virtual thread per task and
+     * keeps them in a thread container of its own rather than the JVM's root container, so threads
+     * of a scheduler nobody can reach any more are garbage, like continuations would be.
+     */
+    private static ExecutorService executor(Scheduler s) {
+        ExecutorService e = (ExecutorService) s.engineState;
+        if (e == null) {
+            e = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().factory());
+            s.engineState = e;
+        }
+        return e;
     }
 
     /** A coroutine's virtual thread: runs its body, then hands the turn to whoever the scheduler chose. */
     static final class ThreadStrand implements Strand, Runnable {
         private final Scheduler s;
         private final Coroutine co;
-        final Thread thread;
-        /** Whether {@link #thread} was started; touched only by the context holding the turn. */
+        /** The thread, once it started; written by that thread, read by whoever holds the turn after it. */
+        Thread thread;
+        /** Whether the thread was started; touched only by the context holding the turn. */
         boolean started;
 
         ThreadStrand(Scheduler s, Coroutine co) {
             this.s = s;
             this.co = co;
-            this.thread = Thread.ofVirtual().name("coro " + co.name()).unstarted(this);
         }
 
         /** Starts the thread the first time, unparks it after; on return it will see the turn. */
@@ -108,12 +126,14 @@ final class ThreadEngine extends Engine {
                 LockSupport.unpark(thread);
             } else {
                 started = true;
-                thread.start();
+                executor(s).execute(this);
             }
         }
 
         @Override
         public void run() {
+            thread = Thread.currentThread();
+            thread.setName("coro " + co.name());
             Scheduler.bind(s);
             awaitTurn(s, co);
             handOff(s, s.runToEnd(co));
@@ -121,7 +141,7 @@ final class ThreadEngine extends Engine {
 
         @Override
         public StackTraceElement[] stackTrace() {
-            return started ? thread.getStackTrace() : new StackTraceElement[0];
+            return thread != null ? thread.getStackTrace() : new StackTraceElement[0];
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,6 +84,24 @@ class ThreadEngineTest {
         for (Thread t : threads) {
             assertEnds(t);
         }
+    }
+
+    @Test
+    void aSuspendedCoroutineNeverClosedIsGarbageOnceItsOwnerThreadHasEnded() throws InterruptedException {
+        AtomicReference<WeakReference<Thread>> thread = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            Coroutine c = Coroutine.create("abandoned", () -> {
+                thread.set(new WeakReference<>(Thread.currentThread()));
+                Coroutine.yield();
+            });
+            c.switchTo();
+        }, "short-lived owner");
+        owner.start();
+        owner.join();
+        for (int gc = 0; gc < 10 && thread.get().get() != null; gc++) {
+            System.gc();
+        }
+        assertThat(thread.get().get()).as("the abandoned coroutine's virtual thread").isNull();
     }
 
     /** Its initializer switches to main: nothing pins the thread engine. */
