@@ -17,13 +17,14 @@ import java.util.concurrent.locks.LockSupport;
 final class SwitchCostHarness {
 
     private static final int OPS = 200_000;
-    private static final int ROUNDS = 15;
+    private static final int ROUNDS = 21;
 
     private SwitchCostHarness() {
     }
 
     /**
-     * Prints the best ns per op of each variant over the rounds, and the ratio to the best baseline.
+     * Prints the best ns per op of each variant over the rounds, the ratio of the bests, and the
+     * median of the ratios measured round by round (each against that round's best baseline).
      *
      * @param args ignored
      * @throws InterruptedException if interrupted while joining a baseline's threads
@@ -32,17 +33,24 @@ final class SwitchCostHarness {
         double coro = Double.MAX_VALUE;
         double flag = Double.MAX_VALUE;
         double perThread = Double.MAX_VALUE;
+        double[] ratios = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
-            coro = Math.min(coro, coroutineSwitch());
-            flag = Math.min(flag, sharedTurnHandoff());
-            perThread = Math.min(perThread, ownFlagHandoff());
+            double c = coroutineSwitch();
+            double f = sharedTurnHandoff();
+            double p = ownFlagHandoff();
+            ratios[round] = c / Math.min(f, p);
+            coro = Math.min(coro, c);
+            flag = Math.min(flag, f);
+            perThread = Math.min(perThread, p);
         }
+        java.util.Arrays.sort(ratios);
         double best = Math.min(flag, perThread);
         System.out.printf("engine                                   %s%n", Engine.running());
-        System.out.printf("coroutine switchTo A<->B                 %8.1f ns/op%n", coro);
+        System.out.printf("coroutine switchTo A<->B                 %8.1f ns/op (best of %d rounds)%n", coro, ROUNDS);
         System.out.printf("raw VT handoff, shared volatile turn     %8.1f ns/op%n", flag);
         System.out.printf("raw VT handoff, one volatile flag each   %8.1f ns/op%n", perThread);
-        System.out.printf("ratio coroutine / best raw               %8.2f%n", coro / best);
+        System.out.printf("ratio best coroutine / best raw          %8.2f%n", coro / best);
+        System.out.printf("ratio per round, median                  %8.2f%n", ratios[ROUNDS / 2]);
     }
 
     /** Two coroutines switching to each other {@link #OPS} times; ns per switch, timed inside them. */
