@@ -2,8 +2,11 @@ package dev.coro;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -55,18 +58,33 @@ final class ThreadEngine extends Engine {
 
     @Override
     void transfer(Scheduler s, Coroutine from, Coroutine to) {
+        if (to != s.main && ((ThreadStrand) to.strand).thread == null) {
+            start(s, (ThreadStrand) to.strand);
+        }
         handOff(s, to);
         awaitTurn(s, from);
+        if (from == s.main) {
+            rethrowCrash(s);
+        }
+    }
+
+    /**
+     * Starts {@code t}'s thread, which waits for its turn; on return {@code t.thread} is set.
+     *
+     * @throws PinnedException if the JVM cannot start a thread now; nothing was transferred
+     */
+    private static void start(Scheduler s, ThreadStrand t) {
+        try {
+            t.thread = shared(s).start(t);
+        } catch (OutOfMemoryError | RejectedExecutionException e) {
+            throw new PinnedException("no virtual thread could be started for " + t.co.describe() + " (" + e + ")");
+        }
     }
 
     /** Gives the turn to {@code to} and wakes its thread; on return, {@code to} may run (the caller must not). */
     private static void handOff(Scheduler s, Coroutine to) {
         TURN.setRelease(s, to);
-        if (to == s.main) {
-            LockSupport.unpark(s.owner);
-        } else {
-            ((ThreadStrand) to.strand).wake();
-        }
+        LockSupport.unpark(to == s.main ? s.owner : ((ThreadStrand) to.strand).thread);
     }
 
     /**
@@ -94,51 +112,90 @@ final class ThreadEngine extends Engine {
         return co.strand instanceof ThreadStrand t ? t.thread : null;
     }
 
-    /**
-     * The scheduler's executor, created on first use: it starts one virtual thread per task and
-     * keeps them in a thread container of its own rather than the JVM's root container, so threads
-     * of a scheduler nobody can reach any more are garbage, like continuations would be.
-     */
-    private static ExecutorService executor(Scheduler s) {
-        ExecutorService e = (ExecutorService) s.engineState;
-        if (e == null) {
-            e = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().factory());
-            s.engineState = e;
+    /** The scheduler's share of this engine, created on first use. */
+    private static Shared shared(Scheduler s) {
+        Shared sh = (Shared) s.engineState;
+        if (sh == null) {
+            sh = new Shared();
+            s.engineState = sh;
         }
-        return e;
+        return sh;
+    }
+
+    /**
+     * Throws, in main, what escaped the scheduler on a coroutine's thread (a bug, not a body's
+     * failure, which the scheduler delivers itself): the continuation engine's trampoline would
+     * throw it in main too. Nothing escapes normally.
+     */
+    private static void rethrowCrash(Scheduler s) {
+        Shared sh = (Shared) s.engineState;
+        Throwable crash = sh == null ? null : sh.crash;
+        if (crash != null) {
+            sh.crash = null;
+            if (crash instanceof RuntimeException e) {
+                throw e;
+            }
+            if (crash instanceof Error e) {
+                throw e;
+            }
+            throw new UndeclaredThrowableException(crash);
+        }
+    }
+
+    /**
+     * What the engine keeps per scheduler: a thread-per-task executor that starts the coroutine
+     * threads in a thread container of its own, which the JVM holds only weakly (the JVM's root
+     * container would keep an abandoned coroutine's parked thread forever), and a crash for main.
+     * Used only by the context holding the turn.
+     */
+    private static final class Shared implements ThreadFactory {
+        private final Thread.Builder builder = Thread.ofVirtual().inheritInheritableThreadLocals(false);
+        private final ExecutorService executor = Executors.newThreadPerTaskExecutor(this);
+        /** The thread {@link #newThread} made during the current {@link #start}. */
+        private Thread made;
+        /** What escaped the scheduler on a coroutine's thread, for main to throw. */
+        Throwable crash;
+
+        /** Starts a thread named after the coroutine running {@code t}; on return it runs or waits for its turn. */
+        Thread start(ThreadStrand t) {
+            builder.name("coro " + t.co.name());
+            executor.execute(t);
+            Thread started = made;
+            made = null;
+            return started;
+        }
+
+        @Override
+        public Thread newThread(Runnable task) {
+            made = builder.unstarted(task);
+            return made;
+        }
     }
 
     /** A coroutine's virtual thread: runs its body, then hands the turn to whoever the scheduler chose. */
     static final class ThreadStrand implements Strand, Runnable {
         private final Scheduler s;
-        private final Coroutine co;
-        /** The thread, once it started; written by that thread, read by whoever holds the turn after it. */
+        final Coroutine co;
+        /** The thread, once started; set by the context that started it, before it gave the turn. */
         Thread thread;
-        /** Whether the thread was started; touched only by the context holding the turn. */
-        boolean started;
 
         ThreadStrand(Scheduler s, Coroutine co) {
             this.s = s;
             this.co = co;
         }
 
-        /** Starts the thread the first time, unparks it after; on return it will see the turn. */
-        void wake() {
-            if (started) {
-                LockSupport.unpark(thread);
-            } else {
-                started = true;
-                executor(s).execute(this);
-            }
-        }
-
         @Override
         public void run() {
-            thread = Thread.currentThread();
-            thread.setName("coro " + co.name());
             Scheduler.bind(s);
             awaitTurn(s, co);
-            handOff(s, s.runToEnd(co));
+            Coroutine next;
+            try {
+                next = s.runToEnd(co);
+            } catch (Throwable t) {
+                shared(s).crash = t;
+                next = s.main;
+            }
+            handOff(s, next);
         }
 
         @Override

@@ -124,15 +124,18 @@ class ThreadEngineTest {
     }
 
     @Test
-    void aBodyHasThreadLocalsOfItsOwn() {
+    void aBodyHasThreadLocalsOfItsOwnAndInheritsNone() {
         ThreadLocal<String> local = new ThreadLocal<>();
+        InheritableThreadLocal<String> inheritable = new InheritableThreadLocal<>();
         local.set("owner's");
-        AtomicReference<String> seen = new AtomicReference<>("unset");
+        inheritable.set("owner's");
+        List<String> seen = new ArrayList<>();
         Coroutine.create("body", () -> {
-            seen.set(local.get());
+            seen.add(local.get());
+            seen.add(inheritable.get());
             local.set("body's");
         }).switchTo();
-        assertThat(seen.get()).isNull();
+        assertThat(seen).containsExactly(null, null);
         assertThat(local.get()).isEqualTo("owner's");
     }
 
