@@ -74,8 +74,9 @@ abstract class Engine {
                     ? new Choice("continuation", null, null)
                     : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
                             + " is not exported to this library, so each coroutine runs on a virtual thread of its own"
-                            + " and every switch costs a virtual-thread park/unpark handoff (about ten times"
-                            + " the continuation engine's switch). Add the JVM flag " + flag
+                            + " and every switch costs a virtual-thread park/unpark handoff (several times the"
+                            + " continuation engine's switch, tens of times when main is a platform thread)."
+                            + " Add the JVM flag " + flag
                             + " for the continuation engine, or set -D" + PROPERTY + "=threads to choose this"
                             + " engine and silence this warning.");
             case "continuation" -> exported

@@ -36,6 +36,22 @@ class ContinuationEngineTest {
         assertThat(seen.get()).isEqualTo("owner's");
     }
 
+    @Test
+    void aCoroutineEntersAMonitorMainHoldsAcrossTheSwitchSinceTheyShareTheThread() {
+        Object lock = new Object();
+        AtomicReference<Boolean> entered = new AtomicReference<>(false);
+        Coroutine c = Coroutine.create("reenters", () -> {
+            synchronized (lock) {
+                entered.set(true);
+            }
+        });
+        synchronized (lock) {
+            c.switchTo();
+        }
+        assertThat(entered.get()).isTrue();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+
     /** Its initializer switches to main: a class initializer pins the continuation engine. */
     static final class SwitchesInItsInitializer {
         static {

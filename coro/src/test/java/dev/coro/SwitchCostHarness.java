@@ -6,7 +6,8 @@ import java.util.concurrent.locks.LockSupport;
  * A quick standalone measure of one switch between two coroutines against the best raw
  * virtual-thread park/unpark handoff, in the same JVM and the same rounds (the JMH benchmarks are
  * the reference; this is the figure for a note). One op is one transfer of control: a
- * {@code switchTo} from one coroutine to the other, or one handoff from one virtual thread to the other.
+ * {@code switchTo} from one coroutine to the other, or one handoff from one virtual thread to the other;
+ * for scale, it also times main (on a platform, then a virtual thread) and a coroutine yielding to each other.
  *
  * <p>Run after {@code mvn verify}, on the thread engine:
  * <pre>{@code
@@ -33,11 +34,15 @@ final class SwitchCostHarness {
         double coro = Double.MAX_VALUE;
         double flag = Double.MAX_VALUE;
         double perThread = Double.MAX_VALUE;
+        double withMain = Double.MAX_VALUE;
+        double withVirtualMain = Double.MAX_VALUE;
         double[] ratios = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
             double c = coroutineSwitch();
             double f = sharedTurnHandoff();
             double p = ownFlagHandoff();
+            withMain = Math.min(withMain, mainSwitch(Thread.ofPlatform()));
+            withVirtualMain = Math.min(withVirtualMain, mainSwitch(Thread.ofVirtual()));
             ratios[round] = c / Math.min(f, p);
             coro = Math.min(coro, c);
             flag = Math.min(flag, f);
@@ -51,6 +56,8 @@ final class SwitchCostHarness {
         System.out.printf("raw VT handoff, one volatile flag each   %8.1f ns/op%n", perThread);
         System.out.printf("ratio best coroutine / best raw          %8.2f%n", coro / best);
         System.out.printf("ratio per round, median                  %8.2f%n", ratios[ROUNDS / 2]);
+        System.out.printf("main (platform) <-> coroutine, yield     %8.1f ns/op%n", withMain);
+        System.out.printf("main (virtual) <-> coroutine, yield      %8.1f ns/op%n", withVirtualMain);
     }
 
     /** Two coroutines switching to each other {@link #OPS} times; ns per switch, timed inside them. */
@@ -72,6 +79,27 @@ final class SwitchCostHarness {
             });
             pair[0].switchTo();
             pair[1].close();
+        });
+        owner.join();
+        return result[0];
+    }
+
+    /** Main, on a thread from {@code owners}, and one coroutine yielding to each other; ns per switch, timed in main. */
+    private static double mainSwitch(Thread.Builder owners) throws InterruptedException {
+        int ops = OPS / 10;
+        double[] result = new double[1];
+        Thread owner = owners.name("harness-owner").start(() -> {
+            Coroutine c = Coroutine.create("c", () -> {
+                while (true) {
+                    Coroutine.yield();
+                }
+            });
+            long start = System.nanoTime();
+            for (int i = 0; i < ops / 2; i++) {
+                Coroutine.yield();
+            }
+            result[0] = (System.nanoTime() - start) / (double) ops;
+            c.close();
         });
         owner.join();
         return result[0];
