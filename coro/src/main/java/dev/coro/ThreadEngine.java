@@ -15,8 +15,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The turn is the scheduler's {@link Scheduler#next} field, read and written here with
  * acquire/release semantics: only the context it names may run code. A switch from A to B is a
- * direct handoff: A gives the turn to B, unparks B's thread (or starts it, the first time), then
- * parks until the turn comes back to A. Main never sits in between; it stays the owner thread.
+ * direct handoff: A gives the turn to B and unparks B's thread (started first, the first time; it
+ * waits for its turn), then parks until the turn comes back to A. Main never sits in between; it stays the owner thread.
  * No allocation per switch in this class.
  *
  * <p>The rules are all the {@link Scheduler}'s: a body's end, failure or unwinding goes through
@@ -58,9 +58,7 @@ final class ThreadEngine extends Engine {
 
     @Override
     void transfer(Scheduler s, Coroutine from, Coroutine to) {
-        if (to != s.main && ((ThreadStrand) to.strand).thread == null) {
-            start(s, (ThreadStrand) to.strand);
-        }
+        startIfNew(s, to);
         handOff(s, to);
         awaitTurn(s, from);
         if (from == s.main) {
@@ -69,15 +67,20 @@ final class ThreadEngine extends Engine {
     }
 
     /**
-     * Starts {@code t}'s thread, which waits for its turn; on return {@code t.thread} is set.
+     * Starts {@code to}'s thread if it has none yet (it then waits for its turn); on return, the
+     * thread of every context but main is set.
      *
      * @throws PinnedException if the JVM cannot start a thread now; nothing was transferred
      */
-    private static void start(Scheduler s, ThreadStrand t) {
+    private static void startIfNew(Scheduler s, Coroutine to) {
+        if (to == s.main || ((ThreadStrand) to.strand).thread != null) {
+            return;
+        }
+        ThreadStrand t = (ThreadStrand) to.strand;
         try {
             t.thread = shared(s).start(t);
         } catch (OutOfMemoryError | RejectedExecutionException e) {
-            throw new PinnedException("no virtual thread could be started for " + t.co.describe() + " (" + e + ")");
+            throw new PinnedException("no virtual thread could be started for " + to.describe() + " (" + e + ")");
         }
     }
 
@@ -123,9 +126,9 @@ final class ThreadEngine extends Engine {
     }
 
     /**
-     * Throws, in main, what escaped the scheduler on a coroutine's thread (a bug, not a body's
-     * failure, which the scheduler delivers itself): the continuation engine's trampoline would
-     * throw it in main too. Nothing escapes normally.
+     * Throws, in main, what escaped the scheduler on a coroutine's thread as its body ended (a bug,
+     * or no thread could be started for the context chosen next; not a body's failure, which the
+     * scheduler delivers itself): the continuation engine's trampoline would throw it in main too.
      */
     private static void rethrowCrash(Scheduler s) {
         Shared sh = (Shared) s.engineState;
@@ -191,6 +194,7 @@ final class ThreadEngine extends Engine {
             Coroutine next;
             try {
                 next = s.runToEnd(co);
+                startIfNew(s, next);
             } catch (Throwable t) {
                 shared(s).crash = t;
                 next = s.main;

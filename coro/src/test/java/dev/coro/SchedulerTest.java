@@ -51,6 +51,22 @@ class SchedulerTest {
     }
 
     @Test
+    void aVirtualThreadHasARunListOfItsOwn() throws InterruptedException {
+        Coroutine.create("platform's", () -> log("platform's"));
+        Thread virtual = Thread.ofVirtual().start(() -> {
+            Coroutine.create("a", () -> log("a"));
+            Coroutine.create("b", () -> log("b"));
+            Coroutine.yield();
+            Coroutine.yield();
+            log("virtual main");
+        });
+        virtual.join();
+        assertThat(trace).containsExactly("b@2", "a@1", "virtual main@0");
+        Coroutine.yield();
+        assertThat(trace).containsExactly("b@2", "a@1", "virtual main@0", "platform's@1");
+    }
+
+    @Test
     void yieldBeforeAnyCreateOrWithOnlyMainLeftReturnsAtOnce() {
         Coroutine.yield();
         assertThat(Coroutine.currentId()).isZero();
@@ -94,6 +110,15 @@ class SchedulerTest {
         assertThat(trace).containsExactly("first@1", "third@1", "second@1");
         Coroutine.yield();
         assertThat(trace).containsExactly("first@1", "third@1", "second@1", "second@1");
+    }
+
+    @Test
+    void theEntryBeforeAnEndedBodyRunsNextEvenIfItNeverRan() {
+        Coroutine.create("never ran", () -> log("never ran"));
+        Coroutine.create("ends", () -> log("ends"));
+        Coroutine.yield();
+        assertThat(trace).containsExactly("ends@2", "never ran@1");
+        assertThat(Coroutine.currentId()).isZero();
     }
 
     @Test

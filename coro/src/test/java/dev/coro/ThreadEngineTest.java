@@ -56,6 +56,45 @@ class ThreadEngineTest {
         assertThat(current.get()).isSameAs(c);
     }
 
+    /** Which context runs, as each context sees it; plain fields on purpose: the handoff orders them. */
+    private Coroutine running;
+    private int overlaps;
+
+    @Test
+    void onlyTheContextHoldingTheTurnRunsAtAnyMoment() {
+        int rounds = 2_000;
+        for (int k = 0; k < 4; k++) {
+            Coroutine.create("worker-" + k, () -> {
+                for (int i = 0; i < rounds; i++) {
+                    enter();
+                    Thread.onSpinWait();
+                    leave();
+                    Coroutine.yield();
+                }
+            });
+        }
+        for (int i = 0; i <= rounds; i++) {
+            enter();
+            leave();
+            Coroutine.yield();
+        }
+        assertThat(overlaps).isZero();
+    }
+
+    private void enter() {
+        if (running != null) {
+            overlaps++;
+        }
+        running = Coroutine.current();
+    }
+
+    private void leave() {
+        if (running != Coroutine.current()) {
+            overlaps++;
+        }
+        running = null;
+    }
+
     @Test
     void noVirtualThreadOutlivesCoroutinesThatFinishedFailedOrWereClosed() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
