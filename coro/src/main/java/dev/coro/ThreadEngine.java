@@ -21,8 +21,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The rules are all the {@link Scheduler}'s: a body's end, failure or unwinding goes through
  * {@link Scheduler#runToEnd} exactly as on the continuation engine; this engine only provides the
- * stacks. Nothing pins here: a coroutine may switch while it holds a monitor or sits under a native
- * frame, since its thread simply parks (see {@code docs/ENGINES.md} for what that means for monitors).
+ * stacks. Nothing refuses a switch here: a coroutine may switch while it holds a monitor or sits
+ * under a native frame, since its thread simply parks; under a native frame the JDK pins that
+ * thread to its carrier while it is parked (see {@code docs/ENGINES.md}, also for monitors).
  *
  * <p>Thread life: a coroutine's thread starts at its first switch and ends when its body ends
  * (returned, failed or unwound by {@code close()}), right after it hands the turn on. A coroutine
