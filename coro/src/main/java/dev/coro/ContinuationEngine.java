@@ -17,6 +17,11 @@ final class ContinuationEngine extends Engine {
     static final ContinuationScope SCOPE = new ContinuationScope("dev.coro");
 
     @Override
+    String name() {
+        return "continuation";
+    }
+
+    @Override
     Strand newStrand(Scheduler s, Coroutine co) {
         return new ContinuationStrand(s, co);
     }

@@ -1,20 +1,35 @@
 package dev.coro;
 
+import java.util.Locale;
+
 /**
  * How coroutine bodies get stacks of their own and how control moves between them: the machinery
  * under the {@link Scheduler}, which owns every scheduling rule.
+ *
+ * <p>Two engines exist, chosen once per JVM by {@link #select}:
+ * <ul>
+ *   <li>{@link ContinuationEngine}: each body on a {@code jdk.internal.vm.Continuation}, run on the
+ *       owner thread. Needs {@link #exportsFlag()}; the fast one.</li>
+ *   <li>{@link ThreadEngine}: each body on a virtual thread of its own, with a strict handoff. Public
+ *       API only; runs on any JDK 25, each switch costs a virtual-thread park/unpark.</li>
+ * </ul>
+ * The system property {@value #PROPERTY} forces one: {@code continuation}, {@code threads}, or
+ * {@code auto} (the default): the continuation engine if the package is exported to this library,
+ * otherwise the thread engine and one warning through {@link System.Logger}.
  */
 abstract class Engine {
 
+    /** The system property that forces an engine. */
+    static final String PROPERTY = "coro.engine";
     private static final String PACKAGE = "jdk.internal.vm";
-    /** Why no engine can run here; set by {@link #select()} when it returns null. */
+    /** Why no engine can run here; set when {@link #INSTANCE} is null. */
     private static String unavailable;
-    private static final Engine INSTANCE = select();
+    private static final Engine INSTANCE = init();
 
     /**
      * The engine of this JVM.
      *
-     * @throws UnsupportedOperationException naming the JVM flag to add, if no engine can run here
+     * @throws UnsupportedOperationException if the engine asked for cannot run here (the message names the flag)
      */
     static Engine get() {
         Engine e = INSTANCE;
@@ -22,6 +37,11 @@ abstract class Engine {
             throw new UnsupportedOperationException(unavailable);
         }
         return e;
+    }
+
+    /** The name of the engine of this JVM, as {@value #PROPERTY} spells it: {@code continuation} or {@code threads}. */
+    static String running() {
+        return get().name();
     }
 
     /** The exact flag that exports the JDK's continuations to this library, as it is loaded now. */
@@ -35,13 +55,8 @@ abstract class Engine {
         return Object.class.getModule().isExported(PACKAGE, Engine.class.getModule());
     }
 
-    private static Engine select() {
-        if (continuationsExported()) {
-            return new ContinuationEngine();
-        }
-        unavailable = "coro needs the JDK's continuations: add the JVM flag " + exportsFlag()
-                + " (the package " + PACKAGE + " is not exported to " + Engine.class.getModule() + ")";
-        return null;
+    /** What {@link #select} decided: the engine's name, or why none can run; and a warning to log, if any. */
+    record Choice(String engine, String failure, String warning) {
     }
 
     /**
@@ -51,6 +66,57 @@ abstract class Engine {
     GeneratorStack newGeneratorStack(Runnable body) {
         return new GeneratorContinuation(body);
     }
+
+    /**
+     * Decides the engine from the value of {@value #PROPERTY} and whether the continuations are
+     * exported; pure, so that every case can be tested in one JVM.
+     *
+     * @param property the property's value; null, blank or {@code auto} for the automatic choice
+     * @param exported whether {@code jdk.internal.vm} is exported to this library
+     * @param flag     the flag that would export it ({@link #exportsFlag()})
+     */
+    static Choice select(String property, boolean exported, String flag) {
+        String asked = property == null ? "auto" : property.strip().toLowerCase(Locale.ROOT);
+        return switch (asked) {
+            case "", "auto" -> exported
+                    ? new Choice("continuation", null, null)
+                    : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
+                            + " is not exported to this library, so each coroutine runs on a virtual thread of its own"
+                            + " and every switch costs a virtual-thread park/unpark handoff (several times the"
+                            + " continuation engine's switch, tens of times when main is a platform thread)."
+                            + " Add the JVM flag " + flag
+                            + " for the continuation engine, or set -D" + PROPERTY + "=threads to choose this"
+                            + " engine and silence this warning.");
+            case "continuation" -> exported
+                    ? new Choice("continuation", null, null)
+                    : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
+                            + "=continuation: add the JVM flag " + flag + " (the package " + PACKAGE
+                            + " is not exported to this library), or remove the property to fall back to the thread engine", null);
+            case "threads" -> new Choice("threads", null, null);
+            default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property
+                    + " is not one of auto, continuation, threads", null);
+        };
+    }
+
+    private static Engine init() {
+        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag());
+        if (c.warning() != null) {
+            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, c.warning());
+        }
+        if (c.engine() == null) {
+            unavailable = c.failure();
+            return null;
+        }
+        return c.engine().equals("threads") ? new ThreadEngine() : newContinuationEngine();
+    }
+
+    /** Loads the continuation engine only here, so the thread engine never links {@code jdk.internal.vm}. */
+    private static Engine newContinuationEngine() {
+        return new ContinuationEngine();
+    }
+
+    /** This engine's name, as {@value #PROPERTY} spells it. */
+    abstract String name();
 
     /** A strand that will run {@code co}'s body through {@link Scheduler#runToEnd}; not started. */
     abstract Strand newStrand(Scheduler s, Coroutine co);

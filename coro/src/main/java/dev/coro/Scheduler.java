@@ -32,8 +32,10 @@ final class Scheduler {
     int generatorsCreated;
     /** How many channels this thread created, for their default names. */
     int channelsCreated;
-    /** Engine scratch: the context a trampoline runs next. */
+    /** Engine scratch: the context a trampoline runs next (the thread engine: the context holding the turn). */
     Coroutine next;
+    /** Engine scratch: what an engine keeps per scheduler (the thread engine: its executor); null until needed. */
+    Object engineState;
 
     private Scheduler(Thread owner) {
         this.engine = Engine.get();
@@ -69,10 +71,16 @@ final class Scheduler {
     Scheduler checkCaller(Coroutine target, String operation) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
             throw new IllegalStateException("cannot " + operation + " " + target.describe()
-                    + " (state " + target.stateUnchecked() + ") from thread " + describe(Thread.currentThread())
+                    + " (state " + target.stateUnchecked() + ") from thread " + describe(callingThread())
                     + ": it belongs to thread " + describe(owner));
         }
         return this;
+    }
+
+    /** The thread the caller runs as: its scheduler's owner (so an engine's helper thread reads as it), or itself. */
+    private static Thread callingThread() {
+        Scheduler bound = CURRENT.get();
+        return bound != null ? bound.owner : Thread.currentThread();
     }
 
     // ---- the seed's calls ------------------------------------------------------------------

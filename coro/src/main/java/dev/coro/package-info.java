@@ -46,6 +46,15 @@
  * </ul>
  *
  * <p>The machinery (the per-thread {@code Scheduler}, the engines under it, and the stacks generators
- * run on) is package-private. The same rules with examples: {@code docs/CHANNELS.md}.
+ * run on) is package-private. The parking rules with examples: {@code docs/CHANNELS.md}.
+ *
+ * <h2>Engines</h2>
+ * <p>The same rules run on one of two engines, chosen once per JVM: the continuation engine (each
+ * body on a JDK continuation on the owner thread; needs the JVM flag
+ * {@code --add-exports java.base/jdk.internal.vm=dev.coro}, or {@code =ALL-UNNAMED} on the class path)
+ * or, without that flag, the thread engine (each body on a virtual thread of its own, with a strict
+ * handoff; slower, public API only), after one warning. {@code -Dcoro.engine=continuation|threads|auto}
+ * forces the choice. Inside a body they differ in {@code Thread.currentThread()}, thread-locals,
+ * interrupts, monitors held by main and pinning; {@code docs/ENGINES.md} has the table.
  */
 package dev.coro;

@@ -2,41 +2,73 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import dev.coro.Engine.Choice;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The engine is chosen once per JVM; without the JDK's continuations it says which flag to add. */
+/** How the engine is chosen: every case of {@link Engine#select}, and the one this JVM chose. */
+@ExtendWith(FreshThread.class)
 class EngineTest {
 
-    /** Run by {@link #withoutTheExportsFlagCreatingACoroutineSaysWhichFlagToAdd} in a JVM lacking the flag. */
-    public static void main(String[] args) {
-        try {
-            Coroutine.create(() -> { });
-            System.out.print("created");
-        } catch (UnsupportedOperationException e) {
-            System.out.print(e.getMessage());
-        }
+    private static final String FLAG = "--add-exports java.base/jdk.internal.vm=dev.coro";
+
+    @Test
+    void theEngineThatRunsIsTheOneTheBuildAskedFor() {
+        String asked = System.getProperty(Engine.PROPERTY, "auto");
+        String expected = asked.equals("auto") ? (Engine.continuationsExported() ? "continuation" : "threads") : asked;
+        assertThat(Engine.running()).isEqualTo(expected);
+        assertThat(Engine.get()).isInstanceOf(expected.equals("threads") ? ThreadEngine.class : ContinuationEngine.class);
     }
 
     @Test
-    void onTheClassPathTheFlagExportsToAllUnnamed() {
+    void theExportsFlagNamesAllUnnamedOnTheClassPath() {
         assertThat(Engine.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
-        assertThat(Engine.continuationsExported()).isTrue();
-        assertThat(Engine.get()).isInstanceOf(ContinuationEngine.class).isSameAs(Engine.get());
     }
 
     @Test
-    void withoutTheExportsFlagCreatingACoroutineSaysWhichFlagToAdd() throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                EngineTest.class.getName())).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    void theAutomaticChoiceIsTheContinuationEngineWhenItsPackageIsExported() {
+        assertThat(Engine.select(null, true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engine.select("auto", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engine.select(" ", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+    }
 
-        assertThat(p.waitFor()).isZero();
-        assertThat(out).startsWith("coro needs the JDK's continuations: add the JVM flag --add-exports"
-                + " java.base/jdk.internal.vm=ALL-UNNAMED (the package jdk.internal.vm is not exported to unnamed"
-                + " module @");
+    @Test
+    void theAutomaticChoiceFallsBackToTheThreadEngineWithAWarningNamingTheFlagAndTheCost() {
+        Choice c = Engine.select(null, false, FLAG);
+        assertThat(c.engine()).isEqualTo("threads");
+        assertThat(c.failure()).isNull();
+        assertThat(c.warning())
+                .startsWith("coro runs on its thread engine: jdk.internal.vm is not exported to this library")
+                .contains("every switch costs a virtual-thread park/unpark handoff")
+                .contains("Add the JVM flag " + FLAG + " for the continuation engine")
+                .endsWith("or set -Dcoro.engine=threads to choose this engine and silence this warning.");
+        assertThat(Engine.select("AUTO", false, FLAG)).isEqualTo(c);
+    }
+
+    @Test
+    void forcingTheContinuationEngineUsesItWhenItsPackageIsExported() {
+        assertThat(Engine.select("continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+    }
+
+    @Test
+    void forcingTheContinuationEngineWithoutTheFlagFailsNamingTheFlag() {
+        Choice c = Engine.select("continuation", false, FLAG);
+        assertThat(c.engine()).isNull();
+        assertThat(c.warning()).isNull();
+        assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
+                + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
+                + " or remove the property to fall back to the thread engine");
+    }
+
+    @Test
+    void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
+        assertThat(Engine.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engine.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+    }
+
+    @Test
+    void anUnknownEngineNameFailsListingTheKnownOnes() {
+        assertThat(Engine.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
+                "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
     }
 }

@@ -2,18 +2,21 @@ package dev.coro.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Coroutine;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
  * Every registered example prints, byte for byte, its golden file: for the C runtime's three
  * examples, what the C runtime printed (copied from {@code shared/golden} into the test resources).
+ * CI runs this once per engine; {@link #theExamplesRunOnTheEngineTheBuildAskedFor()} shows which ran.
  */
 class ExamplesTest {
 
@@ -24,6 +27,26 @@ class ExamplesTest {
     @FieldSource("NAMES")
     void examplePrintsItsGoldenFile(String name) throws Exception {
         assertThat(runOnFreshThread(name)).as("output of %s", name).isEqualTo(golden(name));
+    }
+
+    @Test
+    void theExamplesRunOnTheEngineTheBuildAskedFor() throws Exception {
+        AtomicReference<Thread> owner = new AtomicReference<>();
+        AtomicReference<Thread> body = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            owner.set(Thread.currentThread());
+            Coroutine.create("probe", () -> body.set(Thread.currentThread())).switchTo();
+        });
+        t.start();
+        t.join();
+        String asked = System.getProperty("coro.engine", "auto");
+        boolean exported = Object.class.getModule().isExported("jdk.internal.vm", Coroutine.class.getModule());
+        if (asked.equals("threads") || asked.equals("auto") && !exported) {
+            assertThat(body.get()).isNotSameAs(owner.get());
+            assertThat(body.get().isVirtual()).isTrue();
+        } else {
+            assertThat(body.get()).isSameAs(owner.get());
+        }
     }
 
     /** Runs the example on a thread of its own, so it starts with an empty run list. */

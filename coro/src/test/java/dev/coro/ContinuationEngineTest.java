@@ -1,0 +1,79 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.coro.Coroutine.State;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What is particular to the continuation engine; runs only when it is this JVM's engine. */
+@ExtendWith(FreshThread.class)
+@EnabledIf("continuationEngineRuns")
+class ContinuationEngineTest {
+
+    static boolean continuationEngineRuns() {
+        return Engine.running().equals("continuation");
+    }
+
+    @Test
+    void aBodyRunsOnTheOwnerThreadItself() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Thread> seen = new AtomicReference<>();
+        Coroutine.create("body", () -> seen.set(Thread.currentThread())).switchTo();
+        assertThat(seen.get()).isSameAs(owner);
+        assertThat(Engine.get()).isInstanceOf(ContinuationEngine.class);
+    }
+
+    @Test
+    void aBodySharesTheOwnerThreadsThreadLocals() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        local.set("owner's");
+        AtomicReference<String> seen = new AtomicReference<>();
+        Coroutine.create("body", () -> seen.set(local.get())).switchTo();
+        assertThat(seen.get()).isEqualTo("owner's");
+    }
+
+    @Test
+    void aCoroutineEntersAMonitorMainHoldsAcrossTheSwitchSinceTheyShareTheThread() {
+        Object lock = new Object();
+        AtomicReference<Boolean> entered = new AtomicReference<>(false);
+        Coroutine c = Coroutine.create("reenters", () -> {
+            synchronized (lock) {
+                entered.set(true);
+            }
+        });
+        synchronized (lock) {
+            c.switchTo();
+        }
+        assertThat(entered.get()).isTrue();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+
+    /** Its initializer switches to main: a class initializer pins the continuation engine. */
+    static final class SwitchesInItsInitializer {
+        static {
+            Coroutine.yield();
+        }
+
+        static void load() {
+        }
+    }
+
+    @Test
+    void aSwitchUnderAClassInitializerIsRefusedAndTheCoroutineKeepsRunning() {
+        AtomicReference<Throwable> refused = new AtomicReference<>();
+        Coroutine c = Coroutine.create("initializer", () -> {
+            refused.set(catchThrowableOfType(ExceptionInInitializerError.class, SwitchesInItsInitializer::load)
+                    .getCause());
+            assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
+        });
+        c.switchTo();
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessage("cannot suspend coroutine 'initializer' to run main context 'main':"
+                + " the JDK cannot suspend it here because a native frame is on its stack"
+                + " (a JNI call, an FFM upcall, or a class initializer); it keeps running (state RUNNING)");
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What is particular to the thread engine; runs only when it is this JVM's engine. */
+@ExtendWith(FreshThread.class)
+@EnabledIf("threadEngineRuns")
+class ThreadEngineTest {
+
+    static boolean threadEngineRuns() {
+        return Engine.running().equals("threads");
+    }
+
+    /** Waits for {@code t} to end; a thread that outlives its coroutine fails the test instead of hanging it. */
+    private static void assertEnds(Thread t) throws InterruptedException {
+        assertThat(t.join(Duration.ofMinutes(1))).as("%s has ended", t).isTrue();
+        assertThat(t.isAlive()).isFalse();
+    }
+
+    @Test
+    void aBodyRunsOnAVirtualThreadOfItsOwnAndMainStaysTheOwnerThread() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Thread> seen = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            seen.set(Thread.currentThread());
+            Coroutine.yield();
+        });
+        c.switchTo();
+        assertThat(Thread.currentThread()).isSameAs(owner);
+        assertThat(seen.get()).isNotSameAs(owner).isSameAs(ThreadEngine.threadOf(c));
+        assertThat(seen.get().isVirtual()).isTrue();
+        assertThat(seen.get().getName()).isEqualTo("coro body");
+        assertThat(Engine.get()).isInstanceOf(ThreadEngine.class);
+        c.close();
+    }
+
+    @Test
+    void theCoroutinesThreadSeesItsScheduler() {
+        AtomicReference<Coroutine> current = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            current.set(Coroutine.current());
+            Coroutine.current().state();
+        });
+        c.switchTo();
+        assertThat(current.get()).isSameAs(c);
+    }
+
+    /** Which context runs, as each context sees it; plain fields on purpose: the handoff orders them. */
+    private Coroutine running;
+    private int overlaps;
+
+    @Test
+    void onlyTheContextHoldingTheTurnRunsAtAnyMoment() {
+        int rounds = 2_000;
+        for (int k = 0; k < 4; k++) {
+            Coroutine.create("worker-" + k, () -> {
+                for (int i = 0; i < rounds; i++) {
+                    enter();
+                    Thread.onSpinWait();
+                    leave();
+                    Coroutine.yield();
+                }
+            });
+        }
+        for (int i = 0; i <= rounds; i++) {
+            enter();
+            leave();
+            Coroutine.yield();
+        }
+        assertThat(overlaps).isZero();
+    }
+
+    private void enter() {
+        if (running != null) {
+            overlaps++;
+        }
+        running = Coroutine.current();
+    }
+
+    private void leave() {
+        if (running != Coroutine.current()) {
+            overlaps++;
+        }
+        running = null;
+    }
+
+    @Test
+    void noVirtualThreadOutlivesCoroutinesThatFinishedFailedOrWereClosed() throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        Coroutine main = Coroutine.current();
+        Coroutine finishes = Coroutine.create("finishes", main::switchTo);
+        Coroutine fails = Coroutine.create("fails", () -> {
+            main.switchTo();
+            throw new IllegalStateException("boom");
+        });
+        Coroutine closed = Coroutine.create("closed", main::switchTo);
+        Coroutine neverRan = Coroutine.create("neverRan", () -> {
+        });
+        for (Coroutine c : List.of(finishes, fails, closed)) {
+            c.switchTo();
+            threads.add(ThreadEngine.threadOf(c));
+        }
+        assertThat(threads).allMatch(Thread::isAlive);
+        assertThat(ThreadEngine.threadOf(neverRan)).isNull();
+
+        finishes.switchTo();
+        assertThatThrownBy(fails::switchTo).isInstanceOf(CoroutineException.class);
+        closed.close();
+        neverRan.close();
+
+        assertThat(List.of(finishes, fails, closed, neverRan)).allMatch(Coroutine::isFinished);
+        for (Thread t : threads) {
+            assertEnds(t);
+        }
+    }
+
+    @Test
+    void aSuspendedCoroutineNeverClosedIsGarbageOnceItsOwnerThreadHasEnded() throws InterruptedException {
+        AtomicReference<WeakReference<Thread>> thread = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            Coroutine c = Coroutine.create("abandoned", () -> {
+                thread.set(new WeakReference<>(Thread.currentThread()));
+                Coroutine.yield();
+            });
+            c.switchTo();
+        }, "short-lived owner");
+        owner.start();
+        owner.join();
+        for (int gc = 0; gc < 10 && thread.get().get() != null; gc++) {
+            System.gc();
+        }
+        assertThat(thread.get().get()).as("the abandoned coroutine's virtual thread").isNull();
+    }
+
+    /** Its initializer switches to main: nothing pins the thread engine. */
+    static final class SwitchesInItsInitializer {
+        static {
+            Coroutine.yield();
+        }
+
+        static void load() {
+        }
+    }
+
+    @Test
+    void aSwitchUnderAClassInitializerSuspendsLikeAnyOther() {
+        Coroutine c = Coroutine.create("initializer", SwitchesInItsInitializer::load);
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(State.SUSPENDED);
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBodyHasThreadLocalsOfItsOwnAndInheritsNone() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        InheritableThreadLocal<String> inheritable = new InheritableThreadLocal<>();
+        local.set("owner's");
+        inheritable.set("owner's");
+        List<String> seen = new ArrayList<>();
+        Coroutine.create("body", () -> {
+            seen.add(local.get());
+            seen.add(inheritable.get());
+            local.set("body's");
+        }).switchTo();
+        assertThat(seen).containsExactly(null, null);
+        assertThat(local.get()).isEqualTo("owner's");
+    }
+
+    @Test
+    void anInterruptOfAParkedContextIsKeptForItsThread() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Boolean> bodyInterrupted = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            owner.interrupt();
+            Coroutine.yield();
+            bodyInterrupted.set(Thread.interrupted());
+        });
+        c.switchTo();
+        assertThat(Thread.interrupted()).isTrue();
+        ThreadEngine.threadOf(c).interrupt();
+        c.switchTo();
+        assertThat(bodyInterrupted.get()).isTrue();
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+}
