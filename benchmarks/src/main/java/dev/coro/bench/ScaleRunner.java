@@ -17,27 +17,26 @@ import java.util.stream.Collectors;
  * time from process start to exit, JVM start included) and warmed up (the later runs of one JVM).
  *
  * <p>Starts {@link ScaleWorkload} in fresh JDK processes (the {@code java} running this class, the
- * same class path): {@value #COLD_RUNS} single-run JVMs for the cold figure (median), and one JVM doing
- * {@value #WARM_RUNS} runs whose last three give the warm figure (median). Does it for coroutines and
+ * same class path): {@value #COLD_RUNS} single-run JVM(s) for the cold figure (median), and one JVM doing
+ * {@value #WARM_RUNS} runs, all but the first giving the warm figure (median). Few runs: one run of the
+ * workload takes about a minute on this machine, and the whole suite must fit in 15 minutes. Does it for coroutines and
  * for raw continuations, and for the variants of the investigation (extra JVM flags).
  *
  * <p>Run: {@code benchmarks/run.sh scale} (prints a table; with an argument, also writes JSON there).
  */
 public final class ScaleRunner {
 
-    static final int COLD_RUNS = 3;
-    static final int WARM_RUNS = 6;
+    static final int COLD_RUNS = 1;
+    static final int WARM_RUNS = 2;
 
     /** One configuration: which workload, with which extra JVM flags. */
     record Variant(String name, String kind, List<String> flags) {
     }
 
-    /** The configurations measured, the library's default first. */
+    /** The configurations of the suite: the library's default first, then the raw baseline. */
     static final List<Variant> VARIANTS = List.of(
             new Variant("coro", "coro", List.of()),
-            new Variant("raw", "raw", List.of()),
-            new Variant("coro -Xms2g", "coro", List.of("-Xms2g")),
-            new Variant("raw -Xms2g", "raw", List.of("-Xms2g")));
+            new Variant("raw", "raw", List.of()));
 
     private ScaleRunner() {
     }
@@ -62,7 +61,7 @@ public final class ScaleRunner {
             }
             List<Double> warmRuns = spawn(v, WARM_RUNS);
             double coldMedian = median(cold);
-            double warm = median(warmRuns.subList(WARM_RUNS - 3, WARM_RUNS).stream().mapToDouble(d -> d).toArray());
+            double warm = median(warmRuns.subList(1, WARM_RUNS).stream().mapToDouble(d -> d).toArray());
             System.out.printf(Locale.ROOT, "%-14s cold %8.0f ms (wall, JVM start included; runs %s)  warm %8.0f ms (runs %s)  cold/warm %.2f%n",
                     v.name(), coldMedian, fmt(Arrays.stream(cold).boxed().toList()), warm, fmt(warmRuns), coldMedian / warm);
             json.add(String.format(Locale.ROOT,
