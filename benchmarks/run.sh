@@ -17,6 +17,9 @@ ROOT=$(pwd)
 JAR=$ROOT/benchmarks/target/benchmarks.jar
 EXPORTS=--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED
 FULL_JMH_OPTS=${JMH_OPTS:-"-f 2 -wi 2 -w 1s -i 3 -r 1s"}
+# MemoryFootprint.JVM_FLAGS: compile in the foreground, keep the suspend methods out of line
+MEMORY_FLAGS="-XX:-BackgroundCompilation -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.coro.bench.MemoryFootprint::*Suspend"
+
 
 major() { # prints the major version of the JDK in $1, or 0
   local v
@@ -85,7 +88,7 @@ case "$mode" in
     # shellcheck disable=SC2086
     jmh $FULL_JMH_OPTS -prof gc -rf json -rff "$RES/jmh.json" | tee "$RES/jmh.log" | grep -E "^# Benchmark:|^# Run progress|^[A-Z][A-Za-z]+Benchmark\." || true
     echo "== memory"
-    "$JAVA" -Xmx3g "$EXPORTS" -cp "$JAR" dev.coro.bench.MemoryFootprint "$RES/memory.json"
+    "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$RES/memory.json"
     echo "== scale"
     "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$RES/scale.json"
     echo "== report"
@@ -104,7 +107,7 @@ case "$mode" in
     report "$RES" "$ROOT/benchmarks/target/quick/docs"
     ;;
   jmh) build; jmh "$@" ;;
-  memory) build; "$JAVA" -Xmx3g "$EXPORTS" -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
+  memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
   *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|memory|scale|report [DIR]]" >&2; exit 2 ;;

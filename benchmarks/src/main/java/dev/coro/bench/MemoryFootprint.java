@@ -21,11 +21,24 @@ import jdk.internal.vm.Continuation;
  * allocated before the first reading, so it is not counted; the run list of the library is. A
  * warm-up round first lets the JIT compile the frames, so the chunks hold compiled frames, as in steady state.
  *
+ * <p>Run it with the flags of {@link #JVM_FLAGS}: compilation in the foreground (so the warm-up really
+ * ends with compiled frames) and the two suspend methods never inlined into the recursive frames. Without
+ * the latter, C2 inlines the whole suspension path into every frame of the chain and sizes each frame
+ * for it, so the comparison would measure inlining decisions rather than the library.
+ *
  * <p>Run: {@code benchmarks/run.sh memory} (prints a table; with an argument, also writes JSON there).
  */
 public final class MemoryFootprint {
 
+    /** The JVM flags this program expects besides the exports; {@code run.sh memory} passes them. */
+    public static final String JVM_FLAGS = "-XX:-BackgroundCompilation "
+            + "-XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.coro.bench.MemoryFootprint::*Suspend";
+    /** The same as {@link #JVM_FLAGS}, for the Javadoc. */
+    static final String DONT_INLINE = JVM_FLAGS;
+
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+    /** Main's handle, where the innermost coroutine frame switches to (a field: the frames match the raw ones). */
+    private static Coroutine mainHandle;
 
     private MemoryFootprint() {
     }
@@ -38,7 +51,7 @@ public final class MemoryFootprint {
      */
     public static void main(String[] args) throws IOException {
         // warm-up: compile the frames that get frozen
-        for (int round = 0; round < 3; round++) {
+        for (int round = 0; round < 4; round++) {
             raw(1, 50_000);
             coro(1, 50_000);
             raw(20, 20_000);
@@ -83,8 +96,8 @@ public final class MemoryFootprint {
     /** Bytes per coroutine suspended {@code depth} frames deep, {@code count} of them kept. */
     static double coro(int depth, int count) {
         Coroutine[] kept = new Coroutine[count];
-        Coroutine main = Coroutine.current();
-        Runnable body = () -> coroDive(depth, main);
+        mainHandle = Coroutine.current();
+        Runnable body = () -> coroDive(depth);
         long before = usedAfterGc();
         for (int i = 0; i < count; i++) {
             Coroutine c = Coroutine.create(body);
@@ -102,18 +115,28 @@ public final class MemoryFootprint {
 
     private static void rawDive(int depth) {
         if (depth <= 1) {
-            Continuation.yield(RawPingPong.SCOPE);
+            rawSuspend();
         } else {
             rawDive(depth - 1);
         }
     }
 
-    private static void coroDive(int depth, Coroutine main) {
+    private static void coroDive(int depth) {
         if (depth <= 1) {
-            main.switchTo();
+            coroSuspend();
         } else {
-            coroDive(depth - 1, main);
+            coroDive(depth - 1);
         }
+    }
+
+    /** Suspends a raw continuation; kept out of line (see {@link #DONT_INLINE}) so the dive frames match. */
+    static void rawSuspend() {
+        Continuation.yield(RawPingPong.SCOPE);
+    }
+
+    /** Suspends a coroutine back to main; kept out of line (see {@link #DONT_INLINE}) so the dive frames match. */
+    static void coroSuspend() {
+        mainHandle.switchTo();
     }
 
     /** Heap in use after full collections, in bytes. */
