@@ -304,13 +304,13 @@ public final class Report {
 
     private void scaleTable(StringBuilder md) {
         md.append("## Scale: 1,000,000 contexts × 10 yields, `-Xmx2g`\n\n`ScaleRunner` starts `ScaleWorkload` in fresh "
-                + "JVMs: cold = wall time of a JVM doing one run (start and exit included), warm = the runs after the first "
-                + "in one JVM.\n\n");
+                + "JVMs, one per variant: cold = wall time from starting the JVM to the end of its first run (JVM start "
+                + "included), warm = the runs after the first in the same JVM, timed inside it.\n\n");
         if (scale == null) {
             md.append("Not measured in this run.\n\n");
             return;
         }
-        md.append("| variant | extra flags | cold runs (wall) | warm runs | cold | warm | cold / warm |\n"
+        md.append("| variant | extra flags | cold (wall) | warm runs | cold | warm | cold / warm |\n"
                 + "| --- | --- | --- | --- | ---: | ---: | ---: |\n");
         for (JsonElement e : scale) {
             JsonObject o = e.getAsJsonObject();
