@@ -6,6 +6,7 @@
 #   benchmarks/run.sh quick        a quick subset (~2 min): switch, round trip, yield N=2, handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
 #   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`
+#   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
 #   benchmarks/run.sh report DIR   regenerates docs/ from the results in DIR (default benchmarks/target/results)
@@ -86,7 +87,9 @@ case "$mode" in
     environment "$RES"
     echo "== JMH, all benchmarks ($FULL_JMH_OPTS -prof gc)"
     # shellcheck disable=SC2086
-    jmh $FULL_JMH_OPTS -prof gc -rf json -rff "$RES/jmh.json" | tee "$RES/jmh.log" | grep -E "^# Benchmark:|^# Run progress|^[A-Z][A-Za-z]+Benchmark\." || true
+    jmh $FULL_JMH_OPTS -prof gc -rf json -rff "$RES/jmh.json" | tee "$RES/jmh.log" | grep --line-buffered -E "^# Benchmark:|^# Run progress|^[A-Z][A-Za-z]+Benchmark\." || true
+    echo "== interleaved switch and round trip"
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$RES/interleaved.json"
     echo "== memory"
     "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$RES/memory.json"
     echo "== scale"
@@ -94,7 +97,7 @@ case "$mode" in
     echo "== report"
     report "$RES" "$ROOT/docs"
     mkdir -p "$ROOT/docs/results"
-    cp "$RES/jmh.json" "$RES/memory.json" "$RES/scale.json" "$RES/env.txt" "$ROOT/docs/results/"
+    cp "$RES/jmh.json" "$RES/interleaved.json" "$RES/memory.json" "$RES/scale.json" "$RES/env.txt" "$ROOT/docs/results/"
     echo "== done in $(( $(date +%s) - start )) s: docs/BENCHMARKS.md, docs/benchmarks.png, docs/results/"
     ;;
   quick)
@@ -107,8 +110,9 @@ case "$mode" in
     report "$RES" "$ROOT/benchmarks/target/quick/docs"
     ;;
   jmh) build; jmh "$@" ;;
+  interleaved) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
   memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
-  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|memory|scale|report [DIR]]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|memory|scale|report [DIR]]" >&2; exit 2 ;;
 esac
