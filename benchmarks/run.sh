@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the suite with a JDK 25 it finds by itself.
 #
-#   benchmarks/run.sh              the full suite (~13 min on 2 cores): JMH (-prof gc), memory, scale,
+#   benchmarks/run.sh              the full suite (8-10 min on 2 cores): JMH (-prof gc), memory, scale,
 #                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/results/
-#   benchmarks/run.sh quick        a quick subset (~2 min): switch, round trip, yield N=2, handoffs;
+#   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
 #   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
@@ -105,7 +105,7 @@ case "$mode" in
     RES=$ROOT/benchmarks/target/quick/results
     rm -rf "$RES"; mkdir -p "$RES"
     environment "$RES"
-    jmh 'SwitchBenchmark|RoundTripBenchmark|YieldRoundRobinBenchmark.coroYieldN2|ThreadHandoffBenchmark.(coroSwitchTo|vtParkUnpark)$' \
+    jmh 'SwitchBenchmark|RoundTripBenchmark|YieldRoundRobinBenchmark.coroYieldN2|ThreadHandoffBenchmark.(coroSwitchTo|vtParkUnpark|vtParkUnparkParallelism1)$' \
       -f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc -rf json -rff "$RES/jmh.json"
     report "$RES" "$ROOT/benchmarks/target/quick/docs"
     ;;

@@ -405,6 +405,7 @@ public final class Report {
         axis.setTickUnit(new NumberTickUnit(1));
         axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
         axis.setMinorTickCount(9);
+        axis.setUpperMargin(0.12);
         plot.setRangeAxis(axis);
         BarRenderer renderer = new BarRenderer() {
             private static final long serialVersionUID = 1L;
