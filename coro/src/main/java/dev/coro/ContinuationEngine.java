@@ -23,7 +23,7 @@ final class ContinuationEngine extends Engine {
 
     @Override
     Strand newStrand(Scheduler s, Coroutine co) {
-        return new ContinuationStrand(s, co);
+        return new ContinuationStrand(co);
     }
 
     @Override
@@ -45,10 +45,26 @@ final class ContinuationEngine extends Engine {
         }
     }
 
-    /** A coroutine's continuation: on its end it names the next context for the trampoline. */
+    /**
+     * A coroutine's continuation: on its end it names the next context for the trampoline.
+     *
+     * <p>Every strand shares one entry {@link Runnable} that finds its coroutine through the running
+     * continuation, so a suspended coroutine holds no capturing lambda of its own.
+     */
     static final class ContinuationStrand extends PinReportingContinuation implements Strand {
-        ContinuationStrand(Scheduler s, Coroutine co) {
-            super(SCOPE, () -> s.next = s.runToEnd(co));
+        /** Runs the body of the coroutine whose strand is running; on return it has ended. */
+        private static final Runnable ENTRY = () -> {
+            Coroutine co = ((ContinuationStrand) Continuation.getCurrentContinuation(SCOPE)).co;
+            Scheduler s = co.scheduler;
+            s.next = s.runToEnd(co);
+        };
+
+        /** The coroutine whose body this strand runs. */
+        private final Coroutine co;
+
+        ContinuationStrand(Coroutine co) {
+            super(SCOPE, ENTRY);
+            this.co = co;
         }
 
         @Override

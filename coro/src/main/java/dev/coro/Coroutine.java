@@ -92,7 +92,10 @@ public final class Coroutine implements AutoCloseable {
     final Scheduler scheduler;
     /** Who resumes with this coroutine's failure, if still alive; null for main. */
     final Coroutine creator;
+    /** The name given at creation; null for a default name, made from {@link #number} when asked for. */
     private final String name;
+    /** Which of its thread's creations this is, counting from 1; 0 for main. */
+    private final int number;
     private Runnable body;
     /** Confined to the owner thread like everything else here; toString() may read a stale value. */
     private State state;
@@ -116,14 +119,19 @@ public final class Coroutine implements AutoCloseable {
         this.scheduler = scheduler;
         this.creator = null;
         this.name = name;
+        this.number = 0;
         this.state = State.RUNNING;
     }
 
-    /** Creates a coroutine; the scheduler appends it to its run list. */
-    Coroutine(Scheduler scheduler, Coroutine creator, String name, Runnable body) {
+    /**
+     * Creates a coroutine; the scheduler appends it to its run list. A null {@code name} means the
+     * default {@code coroutine-<number>}, built only when asked for (no string per creation).
+     */
+    Coroutine(Scheduler scheduler, Coroutine creator, String name, int number, Runnable body) {
         this.scheduler = scheduler;
         this.creator = creator;
         this.name = name;
+        this.number = number;
         this.body = body;
         this.state = State.NEW;
     }
@@ -269,7 +277,7 @@ public final class Coroutine implements AutoCloseable {
      * @return the name; never null
      */
     public String name() {
-        return name;
+        return name != null ? name : "coroutine-" + number;
     }
 
     /**
@@ -342,7 +350,7 @@ public final class Coroutine implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "Coroutine[" + name + ", " + state + "]";
+        return "Coroutine[" + name() + ", " + state + "]";
     }
 
     // ---- package-private machinery --------------------------------------------------------
@@ -354,7 +362,7 @@ public final class Coroutine implements AutoCloseable {
 
     /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
     void moveTo(State to) {
-        assert state.canMoveTo(to) : name + ": " + state + " -> " + to;
+        assert state.canMoveTo(to) : name() + ": " + state + " -> " + to;
         state = to;
     }
 
@@ -377,6 +385,6 @@ public final class Coroutine implements AutoCloseable {
 
     /** A phrase naming this coroutine for error messages, e.g. {@code coroutine 'ping'}. */
     String describe() {
-        return (scheduler.main == this ? "main context '" : "coroutine '") + name + "'";
+        return (scheduler.main == this ? "main context '" : "coroutine '") + name() + "'";
     }
 }

@@ -91,7 +91,7 @@ final class Scheduler {
             current = 0;
         }
         created++;
-        Coroutine co = new Coroutine(this, list[current], name != null ? name : "coroutine-" + created, body);
+        Coroutine co = new Coroutine(this, list[current], name, created, body);
         co.strand = engine.newStrand(this, co);
         add(co);
         return co;

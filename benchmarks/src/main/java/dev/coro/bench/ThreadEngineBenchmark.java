@@ -1,0 +1,111 @@
+package dev.coro.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Question 5b: what does a switch cost on the thread engine ({@code -Dcoro.engine=threads}: each
+ * coroutine on its own virtual thread, strict handoff), against the raw virtual-thread handoff it is
+ * built from?
+ *
+ * <p><b>One op</b> = one one-way transfer from A to B (or B to A). {@code coroSwitchToThreadEngine}:
+ * {@link SwitchBenchmark}'s two coroutines, in a fork started with {@code -Dcoro.engine=threads}
+ * (a JVM without that engine ignores the property and measures the continuation engine; the report
+ * says which ran). The baselines are {@link ThreadHandoffBenchmark}'s virtual-thread park/unpark, with
+ * the default scheduler and with one carrier. {@value #TRANSFERS} transfers per invocation.
+ *
+ * <p>Run: {@code benchmarks/run.sh jmh ThreadEngineBenchmark}. Target: coroSwitchToThreadEngine ≤ 1.25 ×
+ * the better of the two park/unpark baselines.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = Jvm.EXPORTS)
+public class ThreadEngineBenchmark {
+
+    /** One-way transfers per invocation. */
+    static final int TRANSFERS = 1000;
+
+    /** Coroutines A and B of the JMH thread, on whichever engine this JVM selected. */
+    @State(Scope.Thread)
+    public static class Coro {
+        CoroPingPong pair;
+
+        /** Creates A and B. */
+        @Setup
+        public void setUp() {
+            pair = new CoroPingPong(TRANSFERS);
+        }
+
+        /** Unwinds A and B. */
+        @TearDown
+        public void tearDown() {
+            pair.close();
+        }
+    }
+
+    /** Virtual threads A and B with park/unpark. */
+    @State(Scope.Thread)
+    public static class VirtualPark {
+        ParkPingPong pair;
+
+        /** Starts A and B. */
+        @Setup
+        public void setUp() {
+            pair = new ParkPingPong(Thread.ofVirtual(), TRANSFERS);
+        }
+
+        /** Stops A and B. */
+        @TearDown
+        public void tearDown() throws InterruptedException {
+            pair.close();
+        }
+    }
+
+    /**
+     * Coroutines A and B switch to each other, forked with {@code -Dcoro.engine=threads}.
+     *
+     * @param s the coroutines
+     */
+    @Benchmark
+    @OperationsPerInvocation(TRANSFERS)
+    @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.THREAD_ENGINE})
+    public void coroSwitchToThreadEngine(Coro s) {
+        s.pair.run();
+    }
+
+    /**
+     * Virtual threads, park/unpark with a turn flag, default scheduler.
+     *
+     * @param s the threads
+     */
+    @Benchmark
+    @OperationsPerInvocation(TRANSFERS)
+    public void vtParkUnpark(VirtualPark s) {
+        s.pair.run();
+    }
+
+    /**
+     * Virtual threads, park/unpark with a turn flag, one carrier thread.
+     *
+     * @param s the threads
+     */
+    @Benchmark
+    @OperationsPerInvocation(TRANSFERS)
+    @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.ONE_CARRIER})
+    public void vtParkUnparkParallelism1(VirtualPark s) {
+        s.pair.run();
+    }
+}

@@ -1,0 +1,429 @@
+package dev.coro.bench.report;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Paint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoublePredicate;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.data.category.DefaultCategoryDataset;
+
+/**
+ * Turns one run's results (JMH JSON, the memory and scale programs' JSON, the machine description)
+ * into {@code BENCHMARKS.md} and the chart {@code benchmarks.png}.
+ *
+ * <p>Arguments: {@code <results dir> <docs dir> [analysis.md]}. The results directory holds
+ * {@code jmh.json}, {@code memory.json}, {@code scale.json} and {@code env.txt} (any may be missing;
+ * the report says so). The analysis file, written by hand, is appended verbatim.
+ */
+public final class Report {
+
+    private final Map<String, Result> jmh = new LinkedHashMap<>();
+    private JsonObject settings;
+    private JsonArray memory;
+    private JsonArray scale;
+    private JsonArray interleaved;
+    private final List<String[]> env = new ArrayList<>();
+
+    /** One JMH benchmark's score. */
+    record Result(String clazz, String method, double score, double error, String unit, double allocNorm,
+                  double allocError, double best) {
+        String name() {
+            return clazz + "." + method;
+        }
+    }
+
+    private Report() {
+    }
+
+    /**
+     * Writes the report.
+     *
+     * @param args {@code <results dir> <docs dir> [analysis.md]}
+     * @throws IOException if a file cannot be read or written
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length < 2) {
+            throw new IllegalArgumentException("usage: Report <results dir> <docs dir> [analysis.md]");
+        }
+        Path results = Path.of(args[0]);
+        Path docs = Path.of(args[1]);
+        Report r = new Report();
+        r.load(results);
+        Files.createDirectories(docs);
+        String analysis = args.length > 2 && Files.exists(Path.of(args[2])) ? Files.readString(Path.of(args[2])) : "";
+        Files.writeString(docs.resolve("BENCHMARKS.md"), r.markdown(analysis));
+        r.chart(docs.resolve("benchmarks.png"));
+        System.out.println("wrote " + docs.resolve("BENCHMARKS.md") + " and " + docs.resolve("benchmarks.png"));
+    }
+
+    private void load(Path dir) throws IOException {
+        Path j = dir.resolve("jmh.json");
+        if (Files.exists(j)) {
+            for (JsonElement e : JsonParser.parseString(Files.readString(j)).getAsJsonArray()) {
+                JsonObject o = e.getAsJsonObject();
+                settings = o;
+                String full = o.get("benchmark").getAsString();
+                String[] parts = full.split("\\.");
+                JsonObject pm = o.getAsJsonObject("primaryMetric");
+                double alloc = Double.NaN;
+                double allocErr = Double.NaN;
+                JsonObject sec = o.getAsJsonObject("secondaryMetrics");
+                if (sec != null && sec.has("gc.alloc.rate.norm")) {
+                    alloc = number(sec.getAsJsonObject("gc.alloc.rate.norm").get("score"));
+                    allocErr = number(sec.getAsJsonObject("gc.alloc.rate.norm").get("scoreError"));
+                }
+                double best = Double.NaN;
+                if (pm.has("rawData")) {
+                    for (JsonElement fork : pm.getAsJsonArray("rawData")) {
+                        for (JsonElement it : fork.getAsJsonArray()) {
+                            double v = number(it);
+                            best = Double.isNaN(best) ? v : Math.min(best, v);
+                        }
+                    }
+                }
+                Result res = new Result(parts[parts.length - 2], parts[parts.length - 1], number(pm.get("score")),
+                        number(pm.get("scoreError")), pm.get("scoreUnit").getAsString(), alloc, allocErr, best);
+                jmh.put(res.name(), res);
+            }
+        }
+        Path m = dir.resolve("memory.json");
+        if (Files.exists(m)) {
+            memory = JsonParser.parseString(Files.readString(m)).getAsJsonArray();
+        }
+        Path s = dir.resolve("scale.json");
+        if (Files.exists(s)) {
+            scale = JsonParser.parseString(Files.readString(s)).getAsJsonArray();
+        }
+        Path il = dir.resolve("interleaved.json");
+        if (Files.exists(il)) {
+            interleaved = JsonParser.parseString(Files.readString(il)).getAsJsonArray();
+        }
+        Path en = dir.resolve("env.txt");
+        if (Files.exists(en)) {
+            for (String line : Files.readAllLines(en)) {
+                int colon = line.indexOf(':');
+                if (colon > 0) {
+                    env.add(new String[] {line.substring(0, colon).trim(), line.substring(colon + 1).trim()});
+                }
+            }
+        }
+    }
+
+    private static double number(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        String s = e.getAsString();
+        return s.equals("NaN") ? Double.NaN : Double.parseDouble(s);
+    }
+
+    // ---- markdown --------------------------------------------------------------------------
+
+    private String markdown(String analysis) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Benchmarks\n\n");
+        md.append("Generated by `benchmarks/run.sh` from one run of the suite; do not edit by hand (the analysis at the end\n"
+                + "comes from `benchmarks/ANALYSIS.md`). Only ratios between figures of this one run mean anything:\n"
+                + "the machine is shared, so absolute times move between runs.\n\n");
+        md.append("![benchmarks](benchmarks.png)\n\n");
+        machine(md);
+        targets(md);
+        table(md);
+        memoryTable(md);
+        scaleTable(md);
+        if (!analysis.isBlank()) {
+            md.append(analysis.strip()).append("\n");
+        }
+        return md.toString();
+    }
+
+    private void machine(StringBuilder md) {
+        md.append("## Machine, JDK and JMH settings\n\n| | |\n| --- | --- |\n");
+        for (String[] kv : env) {
+            md.append("| ").append(kv[0]).append(" | ").append(kv[1]).append(" |\n");
+        }
+        if (settings != null) {
+            md.append("| JDK | ").append(str("jdkVersion")).append(", ").append(str("vmName")).append(' ')
+                    .append(str("vmVersion")).append(" |\n");
+            md.append("| JMH | ").append(str("jmhVersion")).append(", mode ").append(str("mode"))
+                    .append(", threads ").append(str("threads")).append(", forks ").append(str("forks"))
+                    .append(", warm-up ").append(str("warmupIterations")).append(" × ").append(str("warmupTime"))
+                    .append(", measurement ").append(str("measurementIterations")).append(" × ")
+                    .append(str("measurementTime")).append(", profiler `-prof gc` |\n");
+            md.append("| Fork JVM flags | `").append(Jvm()).append("` (plus `-Djdk.virtualThreadScheduler.parallelism=1` or "
+                    + "`-Dcoro.engine=threads` where the benchmark's name says so) |\n");
+        }
+        md.append("\n");
+    }
+
+    private String Jvm() {
+        return settings.getAsJsonArray("jvmArgs").asList().stream().map(JsonElement::getAsString)
+                .filter(a -> a.startsWith("--add-exports")).findFirst().orElse("");
+    }
+
+    private String str(String key) {
+        JsonElement e = settings.get(key);
+        return e == null ? "?" : e.getAsString();
+    }
+
+    private double score(String name) {
+        Result r = jmh.get(name);
+        return r == null ? Double.NaN : r.score();
+    }
+
+    private double alloc(String name) {
+        Result r = jmh.get(name);
+        return r == null ? Double.NaN : r.allocNorm();
+    }
+
+    private void targets(StringBuilder md) {
+        md.append("## Targets\n\nMeasured: the ratio of JMH's scores (means over all iterations), which decides met or "
+                + "missed. Best iterations: the same ratio over each benchmark's fastest measurement iteration; "
+                + "interference from other processes only adds time, so on a loaded machine this is the steadier "
+                + "estimate of the floor.\n\n| target | measured | best iterations | goal | |\n| --- | --- | --- | --- | --- |\n");
+        double sw = score("SwitchBenchmark.coroSwitchTo");
+        double raw = score("SwitchBenchmark.rawTrampoline");
+        row(md, "Switch vs raw continuation trampoline", ratio(sw, raw) + " (" + ns(sw) + " vs " + ns(raw) + ")",
+                bestRatio("SwitchBenchmark.coroSwitchTo", "SwitchBenchmark.rawTrampoline"), "≤ 1.10×", sw / raw, x -> x <= 1.10);
+        interleavedRow(md, "switch", "Switch vs raw trampoline, interleaved (median of paired slice ratios)");
+        double rt = score("RoundTripBenchmark.coroSwitchToAndYield");
+        double rtRaw = score("RoundTripBenchmark.rawRunAndYield");
+        row(md, "Main↔coroutine round trip vs raw `run()`+`yield()`", ratio(rt, rtRaw) + " (" + ns(rt) + " vs " + ns(rtRaw) + ")",
+                bestRatio("RoundTripBenchmark.coroSwitchToAndYield", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", rt / rtRaw, x -> x <= 1.10);
+        interleavedRow(md, "round trip", "Round trip vs raw, interleaved (median of paired slice ratios)");
+        double y2 = score("YieldRoundRobinBenchmark.coroYieldN2");
+        double y100k = score("YieldRoundRobinBenchmark.coroYieldN100000");
+        row(md, "Yield with 100,000 coroutines vs with 2", ratio(y100k, y2) + " (" + ns(y100k) + " vs " + ns(y2) + ")",
+                bestRatio("YieldRoundRobinBenchmark.coroYieldN100000", "YieldRoundRobinBenchmark.coroYieldN2")
+                        + " (raw continuations: " + ratio(score("YieldRoundRobinBenchmark.rawYieldN100000"), score("YieldRoundRobinBenchmark.rawYieldN2")) + ")",
+                "≤ 1.5×", y100k / y2, x -> x <= 1.5);
+        double hs = score("ThreadHandoffBenchmark.coroSwitchTo");
+        String bestVt = null;
+        for (String vt : List.of("vtParkUnpark", "vtParkUnparkParallelism1", "vtSynchronousQueue", "vtSynchronousQueueParallelism1")) {
+            String n = "ThreadHandoffBenchmark." + vt;
+            if (jmh.containsKey(n) && (bestVt == null || score(n) < score(bestVt))) {
+                bestVt = n;
+            }
+        }
+        double vt = bestVt == null ? Double.NaN : score(bestVt);
+        row(md, "Switch faster than the best virtual-thread handoff (" + (bestVt == null ? "none" : "`" + bestVt.substring(bestVt.indexOf('.') + 1) + "`") + ")",
+                ratio(vt, hs) + " (" + ns(vt) + " vs " + ns(hs) + ")",
+                bestVt == null ? "n/a" : bestRatio(bestVt, "ThreadHandoffBenchmark.coroSwitchTo"), "≥ 1.5×", vt / hs, x -> x >= 1.5);
+        double pt = score("ThreadHandoffBenchmark.platformParkUnpark");
+        row(md, "Switch faster than platform-thread park/unpark", ratio(pt, hs) + " (" + ns(pt) + " vs " + ns(hs) + ")",
+                bestRatio("ThreadHandoffBenchmark.platformParkUnpark", "ThreadHandoffBenchmark.coroSwitchTo"), "≥ 30×", pt / hs, x -> x >= 30);
+        if (memory != null) {
+            for (JsonElement e : memory) {
+                JsonObject o = e.getAsJsonObject();
+                double c = o.get("coroBytes").getAsDouble();
+                double rw = o.get("rawBytes").getAsDouble();
+                row(md, String.format(Locale.ROOT, "Heap per suspended coroutine, depth %d (%,d kept) vs raw continuation",
+                        o.get("depth").getAsInt(), o.get("count").getAsInt()),
+                        ratio(c, rw) + String.format(Locale.ROOT, " (%.0f B vs %.0f B)", c, rw), "≤ 1.25×", c / rw, x -> x <= 1.25);
+            }
+        } else {
+            md.append("| Heap per suspended coroutine | not measured in this run | | ≤ 1.25× | |\n");
+        }
+        for (String n : List.of("SwitchBenchmark.coroSwitchTo", "RoundTripBenchmark.coroSwitchToAndYield",
+                "YieldRoundRobinBenchmark.coroYieldN2", "YieldRoundRobinBenchmark.coroYieldN1000",
+                "YieldRoundRobinBenchmark.coroYieldN100000")) {
+            double a = alloc(n);
+            row(md, "Bytes allocated per op, `" + n + "`", Double.isNaN(a) ? "n/a" : String.format(Locale.ROOT, "%.3f B/op", a),
+                    "0 (< 1 B/op)", a, x -> x < 1.0);
+        }
+        if (scale != null) {
+            for (JsonElement e : scale) {
+                JsonObject o = e.getAsJsonObject();
+                if (!o.get("flags").getAsString().isEmpty() || !o.get("kind").getAsString().equals("coro")) {
+                    continue;
+                }
+                double cold = o.get("coldMedianMs").getAsDouble();
+                double warm = o.get("warmMs").getAsDouble();
+                row(md, "1,000,000 coroutines × 10 yields with `-Xmx2g`: completes", "yes", "completes", 1, x -> true);
+                row(md, "1,000,000 × 10 yields, cold (wall, JVM start included) vs warm", ratio(cold, warm)
+                        + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", cold / 1000, warm / 1000), "≤ 2×", cold / warm, x -> x <= 2);
+            }
+        } else {
+            md.append("| 1,000,000 × 10 yields | not measured in this run | | cold ≤ 2× warm | |\n");
+        }
+        double te = score("ThreadEngineBenchmark.coroSwitchToThreadEngine");
+        double tv = Math.min(score("ThreadEngineBenchmark.vtParkUnpark"), score("ThreadEngineBenchmark.vtParkUnparkParallelism1"));
+        String tvName = score("ThreadEngineBenchmark.vtParkUnpark") <= score("ThreadEngineBenchmark.vtParkUnparkParallelism1")
+                ? "ThreadEngineBenchmark.vtParkUnpark" : "ThreadEngineBenchmark.vtParkUnparkParallelism1";
+        row(md, "Thread engine (`-Dcoro.engine=threads`) switch vs best VT park/unpark (same class)",
+                ratio(te, tv) + " (" + ns(te) + " vs " + ns(tv) + ")", bestRatio("ThreadEngineBenchmark.coroSwitchToThreadEngine", tvName), "≤ 1.25×", te / tv, x -> x <= 1.25);
+        md.append("\nWhere the thread engine does not exist the property is ignored and that row measures the "
+                + "continuation engine. The interleaved rows come from `InterleavedRatio`: coroutine and raw baseline "
+                + "take turns in slices of 20,000 ops in one JVM, so a burst of load from other processes hits both "
+                + "sides; on a shared machine they are the trustworthy answer to questions 1 and 2.\n\n");
+    }
+
+    private static void row(StringBuilder md, String what, String measured, String goal, double value, DoublePredicate ok) {
+        row(md, what, measured, "", goal, value, ok);
+    }
+
+    private static void row(StringBuilder md, String what, String measured, String best, String goal, double value,
+                            DoublePredicate ok) {
+        String verdict = Double.isNaN(value) ? "not measured" : ok.test(value) ? "**met**" : "**missed**";
+        md.append("| ").append(what).append(" | ").append(measured).append(" | ").append(best).append(" | ")
+                .append(goal).append(" | ").append(verdict).append(" |\n");
+    }
+
+    /** A target row from {@code InterleavedRatio}'s comparison {@code name}; the best column is the ratio of the fastest slices. */
+    private void interleavedRow(StringBuilder md, String name, String what) {
+        if (interleaved == null) {
+            return;
+        }
+        for (JsonElement e : interleaved) {
+            JsonObject o = e.getAsJsonObject();
+            if (o.get("name").getAsString().equals(name)) {
+                double paired = o.get("pairedMedianRatio").getAsDouble();
+                JsonObject min = o.getAsJsonObject("min");
+                JsonObject med = o.getAsJsonObject("median");
+                row(md, what, String.format(Locale.ROOT, "%.2f× (medians %.1f ns vs %.1f ns)", paired,
+                        med.get("coro").getAsDouble(), med.get("raw").getAsDouble()),
+                        String.format(Locale.ROOT, "%.2f× (%.1f vs %.1f ns)", min.get("coro").getAsDouble() / min.get("raw").getAsDouble(),
+                                min.get("coro").getAsDouble(), min.get("raw").getAsDouble()),
+                        "≤ 1.10×", paired, x -> x <= 1.10);
+            }
+        }
+    }
+
+    /** The ratio of the two benchmarks' fastest iterations, {@code a / b}. */
+    private String bestRatio(String a, String b) {
+        Result ra = jmh.get(a);
+        Result rb = jmh.get(b);
+        return ra == null || rb == null ? "n/a" : ratio(ra.best(), rb.best());
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) ? "n/a" : String.format(Locale.ROOT, "%.2f×", a / b);
+    }
+
+    private static String ns(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f ns", v);
+    }
+
+    private void table(StringBuilder md) {
+        md.append("## Every benchmark\n\nScore ± error is JMH's 99.9% confidence interval over all measurement "
+                + "iterations; allocation is `gc.alloc.rate.norm` from `-prof gc`.\n\n"
+                + "| benchmark | time per op | best iteration | bytes allocated per op |\n| --- | ---: | ---: | ---: |\n");
+        for (Result r : jmh.values()) {
+            md.append(String.format(Locale.ROOT, "| `%s` | %.1f ± %.1f %s | %.1f | %s |%n", r.name(), r.score(),
+                    r.error(), r.unit(), r.best(), Double.isNaN(r.allocNorm()) ? "n/a" : String.format(Locale.ROOT, "%.2f ± %.2f", r.allocNorm(), r.allocError())));
+        }
+        md.append("\n");
+    }
+
+    private void memoryTable(StringBuilder md) {
+        md.append("## Memory per suspended context\n\n`MemoryFootprint` (a plain program, not JMH): heap in use "
+                + "after forced full GCs (`System.gc()`, `MemoryMXBean`), before and after suspending the contexts, "
+                + "divided by their count; raw continuations and coroutines in the same process, frames compiled.\n\n");
+        if (memory == null) {
+            md.append("Not measured in this run.\n\n");
+            return;
+        }
+        md.append("| stack depth | kept | raw continuation | coroutine | ratio |\n| ---: | ---: | ---: | ---: | ---: |\n");
+        for (JsonElement e : memory) {
+            JsonObject o = e.getAsJsonObject();
+            double c = o.get("coroBytes").getAsDouble();
+            double rw = o.get("rawBytes").getAsDouble();
+            md.append(String.format(Locale.ROOT, "| %d | %,d | %.0f B | %.0f B | %.2f× |%n", o.get("depth").getAsInt(),
+                    o.get("count").getAsInt(), rw, c, c / rw));
+        }
+        md.append("\n");
+    }
+
+    private void scaleTable(StringBuilder md) {
+        md.append("## Scale: 1,000,000 contexts × 10 yields, `-Xmx2g`\n\n`ScaleRunner` starts `ScaleWorkload` in fresh "
+                + "JVMs, one per variant: cold = wall time from starting the JVM to the end of its first run (JVM start "
+                + "included), warm = the runs after the first in the same JVM, timed inside it.\n\n");
+        if (scale == null) {
+            md.append("Not measured in this run.\n\n");
+            return;
+        }
+        md.append("| variant | extra flags | cold (wall) | warm runs | cold | warm | cold / warm |\n"
+                + "| --- | --- | --- | --- | ---: | ---: | ---: |\n");
+        for (JsonElement e : scale) {
+            JsonObject o = e.getAsJsonObject();
+            double cold = o.get("coldMedianMs").getAsDouble();
+            double warm = o.get("warmMs").getAsDouble();
+            md.append(String.format(Locale.ROOT, "| %s | `%s` | %s ms | %s ms | %.1f s | %.1f s | %.2f |%n",
+                    o.get("name").getAsString(), o.get("flags").getAsString(), o.get("coldMs"), o.get("warmRunsMs"),
+                    cold / 1000, warm / 1000, cold / warm));
+        }
+        md.append("\n");
+    }
+
+    // ---- chart -----------------------------------------------------------------------------
+
+    private void chart(Path png) throws IOException {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        List<String> keys = new ArrayList<>();
+        for (Result r : jmh.values()) {
+            if (!r.unit().equals("ns/op")) {
+                continue;
+            }
+            String key = r.clazz().replace("Benchmark", "") + " · " + r.method();
+            keys.add(key);
+            data.addValue(r.score(), "ns/op", key);
+        }
+        JFreeChart chart = ChartFactory.createBarChart("coro: time per operation, one run (log scale; coroutines dark, rivals light)",
+                null, "ns per op", data, PlotOrientation.HORIZONTAL, false, false, false);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        LogAxis axis = new LogAxis("ns per op (log scale)");
+        axis.setBase(10);
+        axis.setSmallestValue(1);
+        axis.setTickUnit(new NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        axis.setMinorTickCount(9);
+        axis.setUpperMargin(0.12);
+        plot.setRangeAxis(axis);
+        BarRenderer renderer = new BarRenderer() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public Paint getItemPaint(int row, int column) {
+                return keys.get(column).contains("coro") ? new Color(0x1f4e79) : new Color(0x9dc3e6);
+            }
+        };
+        renderer.setBarPainter(new StandardBarPainter());
+        renderer.setShadowVisible(false);
+        renderer.setBase(1);
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.0")));
+        renderer.setDefaultItemLabelsVisible(true);
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+        renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
+        plot.setRenderer(renderer);
+        plot.getDomainAxis().setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 120 + 28 * keys.size());
+    }
+}
