@@ -25,8 +25,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * says which ran). The baselines are {@link ThreadHandoffBenchmark}'s virtual-thread park/unpark, with
  * the default scheduler and with one carrier. {@value #TRANSFERS} transfers per invocation.
  *
- * <p>Run: {@code benchmarks/run.sh jmh ThreadEngineBenchmark}. Target: coroSwitchToThreadEngine ≤ 1.25 ×
- * the better of the two park/unpark baselines.
+ * Each thread-engine variant runs under the same scheduler configuration as one baseline (default, or
+ * one carrier), so the ratios compare like with like.
+ *
+ * <p>Run: {@code benchmarks/run.sh jmh ThreadEngineBenchmark}. Target: the better thread-engine
+ * variant ≤ 1.25 × the better of the two park/unpark baselines.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -83,6 +86,19 @@ public class ThreadEngineBenchmark {
     @OperationsPerInvocation(TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.THREAD_ENGINE})
     public void coroSwitchToThreadEngine(Coro s) {
+        s.pair.run();
+    }
+
+    /**
+     * Coroutines A and B switch to each other on the thread engine with one carrier thread, the
+     * configuration of {@link #vtParkUnparkParallelism1}.
+     *
+     * @param s the coroutines
+     */
+    @Benchmark
+    @OperationsPerInvocation(TRANSFERS)
+    @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.THREAD_ENGINE, Jvm.ONE_CARRIER})
+    public void coroSwitchToThreadEngineParallelism1(Coro s) {
         s.pair.run();
     }
 
