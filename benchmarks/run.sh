@@ -111,8 +111,9 @@ case "$mode" in
     ;;
   jmh) build; jmh "$@" ;;
   interleaved) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
+  loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
   memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
-  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|memory|scale|report [DIR]]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|report [DIR]]" >&2; exit 2 ;;
 esac
