@@ -155,7 +155,7 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         Emitter<T, Object> out = this::emitFromBody;
-        this.stack = s.engine.newGeneratorStack(() -> {
+        this.stack = s.engine.newGeneratorStack(s, this.name, () -> {
             try {
                 b.run(out);
             } catch (Throwable t) {
