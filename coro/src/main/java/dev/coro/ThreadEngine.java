@@ -25,6 +25,12 @@ import java.util.concurrent.locks.LockSupport;
  * under a native frame, since its thread simply parks; under a native frame the JDK pins that
  * thread to its carrier while it is parked (see {@code docs/ENGINES.md}, also for monitors).
  *
+ * <p>Generators: each generator's body runs on a virtual thread of its own too
+ * ({@link ThreadGeneratorStack}), handing off to its consumer the same strict way. While a body runs
+ * it runs its consuming context's code, so a context's code may run on the innermost such thread
+ * instead of its own: {@link #handOff} wakes that thread, and a {@code Coroutine.yield()} inside a
+ * body parks the body's thread in the handoff while its consumer's thread stays parked below it.
+ *
  * <p>Thread life: a coroutine's thread starts at its first switch and ends when its body ends
  * (returned, failed or unwound by {@code close()}), right after it hands the turn on. A coroutine
  * closed before it ran never starts one. A suspended coroutine that is never closed keeps its
