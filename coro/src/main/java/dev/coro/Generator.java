@@ -380,9 +380,14 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         consumer = here;
         outer = here.innermostGenerator;
         here.innermostGenerator = this;
+        State was = state;
         state = State.RUNNING;
         try {
             stack.resume();
+        } catch (PinnedException e) {
+            state = was;
+            throw new IllegalStateException("cannot run the body of " + describe() + " in " + here.describe()
+                    + ": " + e.reason + "; it stays " + was, e);
         } finally {
             here.innermostGenerator = outer;
             outer = null;

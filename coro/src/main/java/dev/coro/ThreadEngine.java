@@ -206,13 +206,8 @@ final class ThreadEngine extends Engine {
 
         /** Starts a thread named after the coroutine running {@code t}; on return it runs or waits for its turn. */
         Thread start(ThreadStrand t) {
-            return start("coro " + t.co.name(), t);
-        }
-
-        /** Starts {@code task} on a new virtual thread named {@code name}; on return it runs. */
-        Thread start(String name, Runnable task) {
-            builder.name(name);
-            executor.execute(task);
+            builder.name("coro " + t.co.name());
+            executor.execute(t);
             Thread started = made;
             made = null;
             return started;
@@ -305,6 +300,14 @@ final class ThreadEngine extends Engine {
         private volatile boolean bodyTurn;
         /** The body's thread, once started. */
         private Thread thread;
+        /**
+         * Starts the body's thread: an executor of this generator's own, so that only the generator
+         * refers to a suspended body's thread (its thread container is held weakly by the JVM) and a
+         * generator dropped unclosed is garbage with its thread even while its owner thread lives.
+         */
+        private ExecutorService executor;
+        /** Set on the body's thread once the body has ended, before it hands the turn back for good. */
+        private volatile boolean ended;
         /** The context consuming the generator while resumed. */
         private Coroutine consumer;
         /** While resumed: the generator stack whose body called {@link #resume()}; null if the consumer's own thread did. */
@@ -331,8 +334,13 @@ final class ThreadEngine extends Engine {
             Coroutine here = s.currentContext();
             if (thread == null) {
                 try {
-                    thread = shared(s).start("coro generator " + name, this);
+                    Thread.Builder builder = Thread.ofVirtual().name("coro generator " + name)
+                            .inheritInheritableThreadLocals(false);
+                    executor = Executors.newThreadPerTaskExecutor(task -> thread = builder.unstarted(task));
+                    executor.execute(this);
                 } catch (OutOfMemoryError | RejectedExecutionException e) {
+                    thread = null;
+                    executor = null;
                     throw new PinnedException("no virtual thread could be started for generator '" + name + "' (" + e + ")");
                 }
             }
@@ -342,6 +350,9 @@ final class ThreadEngine extends Engine {
             bodyTurn = true;
             LockSupport.unpark(thread);
             awaitBodyTurn(false);
+            if (ended) {
+                executor.shutdown();
+            }
         }
 
         @Override
@@ -358,6 +369,7 @@ final class ThreadEngine extends Engine {
             try {
                 body.run();
             } finally {
+                ended = true;
                 handBack();
             }
         }

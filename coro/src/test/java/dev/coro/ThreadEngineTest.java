@@ -292,4 +292,24 @@ class ThreadEngineTest {
             assertEnds(t);
         }
     }
+
+    @Test
+    void aSuspendedGeneratorDroppedWithoutCloseIsGarbageWithItsThread() {
+        AtomicReference<WeakReference<Thread>> thread = new AtomicReference<>();
+        dropSuspendedGenerator(thread);
+        for (int gc = 0; gc < 10 && thread.get().get() != null; gc++) {
+            System.gc();
+        }
+        assertThat(thread.get().get()).as("the dropped generator's virtual thread").isNull();
+    }
+
+    /** Starts a generator, leaves it suspended at its first emit, and drops it. */
+    private static void dropSuspendedGenerator(AtomicReference<WeakReference<Thread>> thread) {
+        Generator<Integer> g = Generator.of("dropped", out -> {
+            thread.set(new WeakReference<>(Thread.currentThread()));
+            out.emit(1);
+            out.emit(2);
+        });
+        assertThat(g.next()).isEqualTo(1);
+    }
 }
