@@ -3,6 +3,9 @@ package dev.coro;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.UndeclaredThrowableException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -255,6 +258,7 @@ final class ThreadEngine extends Engine {
         }
     }
 
+    /** A generator's body on a virtual thread of its own, {@code coro generator NAME}, not started. */
     @Override
     GeneratorStack newGeneratorStack(Scheduler s, String name, Runnable body) {
         return new ThreadGeneratorStack(s, name, body);
@@ -271,11 +275,11 @@ final class ThreadEngine extends Engine {
         if (own == null) {
             return new StackTraceElement[0];
         }
-        java.util.List<StackTraceElement> all = new java.util.ArrayList<>();
+        List<StackTraceElement> all = new ArrayList<>();
         for (ThreadGeneratorStack g = innermost(s, c); g != null; g = g.outer) {
-            all.addAll(java.util.Arrays.asList(g.thread.getStackTrace()));
+            all.addAll(Arrays.asList(g.thread.getStackTrace()));
         }
-        all.addAll(java.util.Arrays.asList(own.getStackTrace()));
+        all.addAll(Arrays.asList(own.getStackTrace()));
         return all.toArray(new StackTraceElement[0]);
     }
 
@@ -313,6 +317,7 @@ final class ThreadEngine extends Engine {
         /** While resumed: the generator stack whose body called {@link #resume()}; null if the consumer's own thread did. */
         private ThreadGeneratorStack outer;
 
+        /** A stack for {@code body}, a generator of {@code s} named {@code name}; no thread yet. */
         ThreadGeneratorStack(Scheduler s, String name, Runnable body) {
             this.s = s;
             this.name = name;
