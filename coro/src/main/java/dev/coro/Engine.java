@@ -61,10 +61,24 @@ abstract class Engine {
 
     /**
      * A stack for a generator's body, not started. By default a continuation of the generators' own
-     * scope; an engine whose coroutines are not continuations may provide another.
+     * scope; an engine whose coroutines are not continuations provides another.
+     *
+     * @param s    the scheduler of the thread that creates the generator, which owns it
+     * @param name the generator's name, for the engine's threads
+     * @param body the body, which catches everything it throws
      */
-    GeneratorStack newGeneratorStack(Runnable body) {
+    GeneratorStack newGeneratorStack(Scheduler s, String name, Runnable body) {
         return new GeneratorContinuation(body);
+    }
+
+    /**
+     * The frames of {@code c}, a suspended or parked context of {@code s}, innermost first, with the
+     * machinery of the switch still in; {@link StackTraces} cuts it off. By default (continuations):
+     * a coroutine's continuation's frames, and for main the calling thread's frames below main's
+     * trampoline, since every context runs on top of main's stack.
+     */
+    StackTraceElement[] rawFrames(Scheduler s, Coroutine c) {
+        return c.isMain() ? StackTraces.belowTrampoline() : c.strand.stackTrace();
     }
 
     /**

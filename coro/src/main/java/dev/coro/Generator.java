@@ -23,7 +23,9 @@ import java.util.stream.StreamSupport;
  * <h2>The rules, one per line</h2>
  * <ul>
  *   <li>The body runs only inside {@link #hasNext()}, {@link #next()}, {@link TwoWay#send} and
- *       {@link #close()}, on the caller's thread, until it emits or ends; nothing runs it otherwise.</li>
+ *       {@link #close()}, until it emits or ends, while the caller waits; nothing runs it otherwise. It
+ *       runs on the caller's thread on the continuation engine, and on a virtual thread of its own,
+ *       {@code coro generator NAME}, on the thread engine.</li>
  *   <li>It is not a coroutine of the run list: its consumer drives it. Any context can consume it
  *       (main, a coroutine, another generator's body), and generators nest to any depth.</li>
  *   <li>{@link Coroutine#yield()} (or a parking {@link Channel} operation) inside the body suspends
@@ -155,7 +157,7 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         Emitter<T, Object> out = this::emitFromBody;
-        this.stack = s.engine.newGeneratorStack(() -> {
+        this.stack = s.engine.newGeneratorStack(s, this.name, () -> {
             try {
                 b.run(out);
             } catch (Throwable t) {
@@ -378,9 +380,14 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         consumer = here;
         outer = here.innermostGenerator;
         here.innermostGenerator = this;
+        State was = state;
         state = State.RUNNING;
         try {
             stack.resume();
+        } catch (PinnedException e) {
+            state = was;
+            throw new IllegalStateException("cannot run the body of " + describe() + " in " + here.describe()
+                    + ": " + e.reason + "; it stays " + was, e);
         } finally {
             here.innermostGenerator = outer;
             outer = null;

@@ -7,8 +7,9 @@ package dev.coro;
 interface GeneratorStack {
 
     /**
-     * Runs the body, from its start or from its last {@link #suspend()}, on the calling consumer's
-     * thread; on return the body has suspended or ended.
+     * Runs the body, from its start or from its last {@link #suspend()}, while the calling consumer
+     * waits (on the consumer's own stack, or on a thread of the body's own that runs in its stead);
+     * on return the body has suspended or ended.
      */
     void resume();
 

@@ -1,16 +1,34 @@
 package dev.coro;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
-/** The frames of suspended and parked contexts as their user sees them: the library's machinery cut off both ends. */
+/**
+ * The frames of suspended and parked contexts as their user sees them: the machinery of the switch
+ * cut off, the same on every engine.
+ *
+ * <p>An engine gives the raw frames ({@link Engine#rawFrames}): a continuation's, or the threads'
+ * that run the context, innermost first. These cuts make them engine-neutral:
+ * <ul>
+ *   <li>in each run of library and JDK frames, everything up to the run's outermost frame of this
+ *       library goes, except the outermost call of the public API there (not a lambda of it): on
+ *       top, the switch (continuation yield, or virtual-thread park and the handoff) gives way to
+ *       the call the user made ({@code Coroutine.yield}, {@code Channel.receive}, ...); in the
+ *       middle, where a generator's body is entered (a nested continuation, or the body's own thread
+ *       and its consumer's park), to the consumer's call ({@code Generator.next}, ...). The run's
+ *       JDK frames outwards of the library's stay: the user called them;</li>
+ *   <li>the trailing run (how a body or thread is entered) goes entirely.</li>
+ * </ul>
+ */
 final class StackTraces {
 
-    /** The library's classes whose frames form the machinery on top of a suspended stack. */
+    /** The library's classes whose frames form the machinery of a switch or of a body's entry. */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
-            "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation");
-    /** The public types whose methods the user called: the top frame kept when the machinery is cut. */
+            "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine", "dev.coro.Channel",
+            "dev.coro.Generator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation");
+    /** The public types whose methods the user called: the frame kept of a run of machinery. */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
@@ -19,18 +37,18 @@ final class StackTraces {
 
     /**
      * The frames of {@code c}, which is {@code SUSPENDED} or {@code PARKED}, innermost first: its
-     * innermost call of the public API, then the caller's frames, down to its body.
+     * innermost call of the public API, then the caller's frames, down to its body (for main: down
+     * to the thread's entry).
      */
     static StackTraceElement[] of(Coroutine c) {
-        StackTraceElement[] frames = c.isMain() ? mainFrames() : c.strand.stackTrace();
-        return userFrames(frames);
+        return userFrames(c.scheduler.engine.rawFrames(c.scheduler, c));
     }
 
     /**
-     * Main's frames while it is suspended: the calling thread's own stack below main's trampoline
-     * (everything running now runs on top of main's stack).
+     * The calling thread's own frames below main's trampoline (on the continuation engine,
+     * everything running now runs on top of main's stack); none if it is not there.
      */
-    private static StackTraceElement[] mainFrames() {
+    static StackTraceElement[] belowTrampoline() {
         StackTraceElement[] all = Thread.currentThread().getStackTrace();
         String engine = ContinuationEngine.class.getName();
         for (int k = 0; k < all.length; k++) {
@@ -41,28 +59,55 @@ final class StackTraces {
         return NONE;
     }
 
-    /**
-     * Cuts off the leading machinery frames, keeping the last one that belongs to the public API,
-     * and the trailing ones (how a coroutine's body is entered).
-     */
+    /** Applies the cuts of the class comment to {@code frames}. */
     private static StackTraceElement[] userFrames(StackTraceElement[] frames) {
-        int from = 0;
-        int api = -1;
-        while (from < frames.length && isLibrary(frames[from])) {
-            if (API.contains(outerClass(frames[from]))) {
-                api = from;
-            }
-            from++;
-        }
         int to = frames.length;
-        while (to > from && isLibrary(frames[to - 1])) {
+        while (to > 0 && isSwitchOrJdk(frames[to - 1])) {
             to--;
         }
-        return Arrays.copyOfRange(frames, api >= 0 ? api : from, to);
+        List<StackTraceElement> kept = new ArrayList<>(to);
+        int k = 0;
+        while (k < to) {
+            if (!isSwitchOrJdk(frames[k])) {
+                kept.add(frames[k++]);
+                continue;
+            }
+            int end = k;
+            int lastLibrary = -1;
+            while (end < to && isSwitchOrJdk(frames[end])) {
+                if (LIBRARY.contains(outerClass(frames[end]))) {
+                    lastLibrary = end;
+                }
+                end++;
+            }
+            int api = -1;
+            for (int j = k; j <= lastLibrary; j++) {
+                if (API.contains(outerClass(frames[j])) && !frames[j].getMethodName().startsWith("lambda$")) {
+                    api = j;
+                }
+            }
+            if (api >= 0) {
+                kept.add(frames[api]);
+            }
+            kept.addAll(Arrays.asList(frames).subList(lastLibrary + 1, end));
+            k = end;
+        }
+        return kept.toArray(NONE);
     }
 
-    private static boolean isLibrary(StackTraceElement f) {
-        return f.getClassName().startsWith("jdk.internal.vm.") || LIBRARY.contains(outerClass(f));
+    /** Whether {@code f} is the library's machinery or any JDK frame (see {@link #isJdk}). */
+    private static boolean isSwitchOrJdk(StackTraceElement f) {
+        return LIBRARY.contains(outerClass(f)) || isJdk(f);
+    }
+
+    /**
+     * Whether {@code f} is any JDK frame. Next to the library's frames they belong to the switch (a
+     * context that has just handed the turn on may still be inside the unpark of the next one);
+     * those between the library's frames and the user's, outwards, are the user's and are kept.
+     */
+    private static boolean isJdk(StackTraceElement f) {
+        String n = f.getClassName();
+        return n.startsWith("java.") || n.startsWith("jdk.") || n.startsWith("sun.");
     }
 
     private static String outerClass(StackTraceElement f) {

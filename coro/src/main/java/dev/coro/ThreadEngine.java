@@ -3,6 +3,9 @@ package dev.coro;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.UndeclaredThrowableException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,6 +27,12 @@ import java.util.concurrent.locks.LockSupport;
  * stacks. Nothing refuses a switch here: a coroutine may switch while it holds a monitor or sits
  * under a native frame, since its thread simply parks; under a native frame the JDK pins that
  * thread to its carrier while it is parked (see {@code docs/ENGINES.md}, also for monitors).
+ *
+ * <p>Generators: each generator's body runs on a virtual thread of its own too
+ * ({@link ThreadGeneratorStack}), handing off to its consumer the same strict way. While a body runs
+ * it runs its consuming context's code, so a context's code may run on the innermost such thread
+ * instead of its own: {@link #handOff} wakes that thread, and a {@code Coroutine.yield()} inside a
+ * body parks the body's thread in the handoff while its consumer's thread stays parked below it.
  *
  * <p>Thread life: a coroutine's thread starts at its first switch and ends when its body ends
  * (returned, failed or unwound by {@code close()}), right after it hands the turn on. A coroutine
@@ -85,10 +94,46 @@ final class ThreadEngine extends Engine {
         }
     }
 
-    /** Gives the turn to {@code to} and wakes its thread; on return, {@code to} may run (the caller must not). */
+    /**
+     * Gives the turn to {@code to} and wakes the thread that runs its code now (its own, or the thread
+     * of the innermost generator body it is suspended in); on return, {@code to} may run (the caller must not).
+     */
     private static void handOff(Scheduler s, Coroutine to) {
+        Thread runner = runner(s, to);
         TURN.setRelease(s, to);
-        LockSupport.unpark(to == s.main ? s.owner : ((ThreadStrand) to.strand).thread);
+        LockSupport.unpark(runner);
+    }
+
+    /**
+     * The thread that runs {@code c}'s code now, or would if it had the turn: the innermost generator
+     * body's thread while {@code c} consumes a generator, else {@code c}'s own thread (the owner for main).
+     */
+    private static Thread runner(Scheduler s, Coroutine c) {
+        ThreadGeneratorStack g = innermost(s, c);
+        return g != null ? g.thread : ownThread(s, c);
+    }
+
+    /** {@code c}'s own thread: the owner for main, else its virtual thread (null before its first switch). */
+    private static Thread ownThread(Scheduler s, Coroutine c) {
+        return c == s.main ? s.owner : ((ThreadStrand) c.strand).thread;
+    }
+
+    /** The innermost generator stack whose body runs {@code c}'s code now; null while {@code c}'s own thread does. */
+    private static ThreadGeneratorStack innermost(Scheduler s, Coroutine c) {
+        if (c == s.main) {
+            Shared sh = (Shared) s.engineState;
+            return sh == null ? null : sh.mainRunner;
+        }
+        return ((ThreadStrand) c.strand).runner;
+    }
+
+    /** Makes {@code g}'s body (null: {@code c}'s own thread) the one that runs {@code c}'s code from now on. */
+    private static void setInnermost(Scheduler s, Coroutine c, ThreadGeneratorStack g) {
+        if (c == s.main) {
+            shared(s).mainRunner = g;
+        } else {
+            ((ThreadStrand) c.strand).runner = g;
+        }
     }
 
     /**
@@ -159,6 +204,8 @@ final class ThreadEngine extends Engine {
         private Thread made;
         /** What escaped the scheduler on a coroutine's thread, for main to throw. */
         Throwable crash;
+        /** The innermost generator stack whose body runs main's code now; null while the owner thread does. */
+        ThreadGeneratorStack mainRunner;
 
         /** Starts a thread named after the coroutine running {@code t}; on return it runs or waits for its turn. */
         Thread start(ThreadStrand t) {
@@ -182,6 +229,8 @@ final class ThreadEngine extends Engine {
         final Coroutine co;
         /** The thread, once started; set by the context that started it, before it gave the turn. */
         Thread thread;
+        /** The innermost generator stack whose body runs this coroutine's code now; null while {@link #thread} does. */
+        ThreadGeneratorStack runner;
 
         ThreadStrand(Scheduler s, Coroutine co) {
             this.s = s;
@@ -206,6 +255,154 @@ final class ThreadEngine extends Engine {
         @Override
         public StackTraceElement[] stackTrace() {
             return thread != null ? thread.getStackTrace() : new StackTraceElement[0];
+        }
+    }
+
+    /** A generator's body on a virtual thread of its own, {@code coro generator NAME}, not started. */
+    @Override
+    GeneratorStack newGeneratorStack(Scheduler s, String name, Runnable body) {
+        return new ThreadGeneratorStack(s, name, body);
+    }
+
+    /**
+     * The frames of the suspended or parked context {@code c}, innermost first, as one stack: those of
+     * the thread that runs its code now, then, for each generator body it is inside, those of the
+     * thread that consumes that generator, down to {@code c}'s own thread (the owner for main).
+     */
+    @Override
+    StackTraceElement[] rawFrames(Scheduler s, Coroutine c) {
+        Thread own = ownThread(s, c);
+        if (own == null) {
+            return new StackTraceElement[0];
+        }
+        List<StackTraceElement> all = new ArrayList<>();
+        for (ThreadGeneratorStack g = innermost(s, c); g != null; g = g.outer) {
+            all.addAll(Arrays.asList(g.thread.getStackTrace()));
+        }
+        all.addAll(Arrays.asList(own.getStackTrace()));
+        return all.toArray(new StackTraceElement[0]);
+    }
+
+    /**
+     * A generator's stack on this engine: the body runs on a virtual thread of its own, started at
+     * the first resume, and a strict handoff lets either the body or its consumer run, never both.
+     *
+     * <p>{@link #resume()} gives the body the turn, unparks its thread and parks the consumer's until
+     * the body suspends or ends; {@link #suspend()} does the reverse. While the body runs, its thread
+     * runs the consuming context's code: it is that context's runner, so a {@code Coroutine.yield()}
+     * in the body parks the body's thread in the scheduler's handoff and a later switch to the
+     * consumer wakes that thread, not the consumer's own. The thread ends right after the body
+     * ends (returned, failed, or unwound by {@code close()}); a generator closed before it ran never
+     * starts one; a suspended one dropped unclosed leaves its thread parked, garbage once nothing
+     * refers to it, as for coroutines.
+     */
+    static final class ThreadGeneratorStack implements GeneratorStack, Runnable {
+        private final Scheduler s;
+        private final String name;
+        private final Runnable body;
+        /** Whose turn it is: true while the body runs, false while its consumer does. */
+        private volatile boolean bodyTurn;
+        /** The body's thread, once started. */
+        private Thread thread;
+        /**
+         * Starts the body's thread: an executor of this generator's own, so that only the generator
+         * refers to a suspended body's thread (its thread container is held weakly by the JVM) and a
+         * generator dropped unclosed is garbage with its thread even while its owner thread lives.
+         */
+        private ExecutorService executor;
+        /** Set on the body's thread once the body has ended, before it hands the turn back for good. */
+        private volatile boolean ended;
+        /** The context consuming the generator while resumed. */
+        private Coroutine consumer;
+        /** While resumed: the generator stack whose body called {@link #resume()}; null if the consumer's own thread did. */
+        private ThreadGeneratorStack outer;
+
+        /** A stack for {@code body}, a generator of {@code s} named {@code name}; no thread yet. */
+        ThreadGeneratorStack(Scheduler s, String name, Runnable body) {
+            this.s = s;
+            this.name = name;
+            this.body = body;
+        }
+
+        /** The body's virtual thread, or null before the first resume; for tests that check none outlives it. */
+        Thread thread() {
+            return thread;
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * @throws PinnedException if no virtual thread could be started for the body; it did not run
+         */
+        @Override
+        public void resume() {
+            Coroutine here = s.currentContext();
+            if (thread == null) {
+                try {
+                    Thread.Builder builder = Thread.ofVirtual().name("coro generator " + name)
+                            .inheritInheritableThreadLocals(false);
+                    executor = Executors.newThreadPerTaskExecutor(task -> thread = builder.unstarted(task));
+                    executor.execute(this);
+                } catch (OutOfMemoryError | RejectedExecutionException e) {
+                    thread = null;
+                    executor = null;
+                    throw new PinnedException("no virtual thread could be started for generator '" + name + "' (" + e + ")");
+                }
+            }
+            consumer = here;
+            outer = innermost(s, here);
+            setInnermost(s, here, this);
+            bodyTurn = true;
+            LockSupport.unpark(thread);
+            awaitBodyTurn(false);
+            if (ended) {
+                executor.shutdown();
+            }
+        }
+
+        @Override
+        public void suspend() {
+            handBack();
+            awaitBodyTurn(true);
+        }
+
+        /** The body's thread: waits for the first resume, runs the body, hands the turn back for good. */
+        @Override
+        public void run() {
+            Scheduler.bind(s);
+            awaitBodyTurn(true);
+            try {
+                body.run();
+            } finally {
+                ended = true;
+                handBack();
+            }
+        }
+
+        /** Makes the consumer's thread its context's runner again, gives it the turn and wakes it. */
+        private void handBack() {
+            Coroutine c = consumer;
+            ThreadGeneratorStack o = outer;
+            consumer = null;
+            outer = null;
+            setInnermost(s, c, o);
+            Thread to = o != null ? o.thread : ownThread(s, c);
+            bodyTurn = false;
+            LockSupport.unpark(to);
+        }
+
+        /** Parks until {@code bodyTurn} has the value {@code wanted}; keeps an interrupt for the thread, as the turn's wait does. */
+        private void awaitBodyTurn(boolean wanted) {
+            boolean interrupted = false;
+            while (bodyTurn != wanted) {
+                LockSupport.park();
+                if (bodyTurn != wanted && Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -135,15 +135,32 @@ class CoroutineInspectionTest {
         Generator<Integer> ticks = Generator.of("ticks", this::tick);
         Coroutine consumer = Coroutine.create("consumer", () -> ticks.next());
         consumer.switchTo();
-        assertThat(withoutLineNumbers(Coroutine.dump())).as("the third frame on is how the body is entered")
-                .startsWith("""
+        assertThat(withoutLineNumbers(Coroutine.dump()))
+                .as("how the body is entered (a nested continuation, or its thread and the consumer's park) is cut"
+                        + " down to the consumer's call; the last frame is the consumer's lambda")
+                .isEqualTo("""
                 thread 'test-dumpNamesTheGeneratorACoroutineIsSuspendedIn': 2 contexts, current index 0
                   [0] main: RUNNING (the caller)
                   [1] coroutine 'consumer': SUSPENDED, inside generator 'ticks'
                         at dev.coro.Coroutine.yield(Coroutine.java:_)
                         at dev.coro.CoroutineInspectionTest.tick(CoroutineInspectionTest.java:_)
+                        at dev.coro.Generator.next(Generator.java:_)
+                        ... 1 more
                 """);
         consumer.close();
+    }
+
+    @Test
+    void stackTraceOfMainSuspendedInsideAGeneratorBodyShowsTheBodyThenMain() {
+        StackTraceElement[][] mainFrames = new StackTraceElement[1][];
+        Coroutine main = Coroutine.current();
+        Coroutine.create("inspector", () -> mainFrames[0] = main.stackTrace());
+        try (Generator<Integer> ticks = Generator.of("ticks", this::tick)) {
+            assertThat(ticks.next()).isEqualTo(1);
+        }
+        assertThat(java.util.Arrays.stream(mainFrames[0]).limit(4).map(f -> f.getClassName() + "." + f.getMethodName()))
+                .containsExactly("dev.coro.Coroutine.yield", "dev.coro.CoroutineInspectionTest.tick", "dev.coro.Generator.next",
+                        "dev.coro.CoroutineInspectionTest.stackTraceOfMainSuspendedInsideAGeneratorBodyShowsTheBodyThenMain");
     }
 
     private void tick(Generator.Emitter<Integer, Void> out) {

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(FreshThread.class)
@@ -409,10 +410,12 @@ class GeneratorTest {
         Coroutine consumer = Coroutine.create("consumer", () -> g.next());
         consumer.switchTo();
         StackTraceElement[] frames = consumer.stackTrace();
-        assertThat(frames[0].getMethodName()).isEqualTo("yield");
-        assertThat(frames[1].getMethodName()).isEqualTo("yieldingBody");
-        assertThat(java.util.Arrays.stream(frames).map(StackTraceElement::getMethodName))
-                .as("the consumer's frames are below the generator's").contains("hasNext");
+        assertThat(java.util.Arrays.stream(frames).map(f -> f.getClassName() + "." + f.getMethodName()))
+                .as("the body's frames, then the consumer's call of the generator and the consumer's own frames;"
+                        + " how the body is entered (a nested continuation, or its thread and the consumer's park) is cut")
+                .containsExactly("dev.coro.Coroutine.yield", "dev.coro.GeneratorTest.yieldingBody",
+                        "dev.coro.Generator.next",
+                        "dev.coro.GeneratorTest.lambda$theStackTraceOfACoroutineSuspendedInsideAGeneratorShowsTheBody$0");
         consumer.close();
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
@@ -456,6 +459,8 @@ class GeneratorTest {
     }
 
     @Test
+    @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
+            disabledReason = "only continuations refuse to suspend under a native frame; the thread engine parks the body's thread")
     void emitWhereTheJdkCannotSuspendThrowsAndTheBodyKeepsRunning() {
         Generator<Integer> g = Generator.of("pinned", out -> {
             emitterForInitializer = out;
@@ -467,5 +472,37 @@ class GeneratorTest {
                 .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend its body here because a native"
                         + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
                         + " (state RUNNING)");
+    }
+
+    /** Set just before {@link EmitsWhileInitializedOnThreads} is initialized: its initializer emits through it. */
+    static Generator.Emitter<Integer, Void> emitterForThreadsInitializer;
+
+    /** A class whose initializer emits, for the thread engine: its body's thread simply parks there. */
+    static final class EmitsWhileInitializedOnThreads {
+        static {
+            emitterForThreadsInitializer.emit(1);
+        }
+
+        static void touch() {
+        }
+    }
+
+    @Test
+    @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns",
+            disabledReason = "on the continuation engine such an emit is refused (the test above)")
+    void onTheThreadEngineEmitInsideAClassInitializerSuspendsLikeAnyOther() {
+        List<String> log = new ArrayList<>();
+        Generator<Integer> g = Generator.of("initializing", out -> {
+            emitterForThreadsInitializer = out;
+            EmitsWhileInitializedOnThreads.touch();
+            log.add("initialized");
+            out.emit(2);
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(log).as("suspended inside the initializer").isEmpty();
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(log).containsExactly("initialized");
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.FINISHED);
     }
 }

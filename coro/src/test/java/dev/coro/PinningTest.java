@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coro.Coroutine.State;
 import java.lang.foreign.Arena;
@@ -17,11 +18,20 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Where the JDK cannot suspend a coroutine, the suspension throws an exception naming the coroutine
- * and the reason in plain words, and the coroutine and its scheduler stay usable.
+ * Switching where the JDK pins: under a native frame, in a critical section, holding locks.
+ *
+ * <p>On the continuation engine the JDK cannot suspend a coroutine under a native frame or in a
+ * critical section: the suspension throws an exception naming the coroutine and the reason in plain
+ * words, and the coroutine and its scheduler stay usable. Those tests run only there. On the thread
+ * engine the same switch suspends like any other, but the coroutine's virtual thread parks pinned to
+ * its carrier until it resumes ({@code docs/ENGINES.md}); its tests run only there, resume or close
+ * every such coroutine before they end (a pinned park left behind blocks a carrier for the JVM's
+ * life: enough of them stall every virtual thread, which is how this class once hung the suite), and
+ * need at least two carriers, since the coroutine switched to needs one while the pinned one parks.
  *
  * <p>Native frames are made with an FFM upcall: libc's {@code qsort} calls back a Java comparator
  * that tries to suspend. An exception must not escape an upcall (the JVM would exit), so the
@@ -29,6 +39,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(FreshThread.class)
 class PinningTest {
+
+    /** Why a test of the continuation engine's refusals does not run on the thread engine. */
+    private static final String REFUSALS = "only the continuation engine refuses to suspend here; on the thread engine"
+            + " the switch suspends, pinning a carrier (the onTheThreadEngine tests)";
+
+    static boolean continuationEngineRuns() {
+        return Engine.running().equals("continuation");
+    }
+
+    static boolean threadEngineRuns() {
+        return Engine.running().equals("threads");
+    }
+
+    /** How many carrier threads run virtual threads: the JDK's default, or what the JVM was told. */
+    private static int carriers() {
+        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
+    }
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle QSORT = LINKER.downcallHandle(
@@ -69,6 +96,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
     void yieldInsideAnUpcallThrowsNamingTheCoroutineAndTheNativeFrame() {
         List<String> log = new ArrayList<>();
         Coroutine.create("other", () -> log.add("other ran"));
@@ -91,6 +119,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
     void aCoroutinePinnedByAnUpcallKeepsRunningAndCanSuspendAfterwards() {
         List<String> log = new ArrayList<>();
         Coroutine other = Coroutine.create("other", () -> {
@@ -124,6 +153,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
     void closeInsideAnUpcallLeavesTheTargetSuspendedAndUntouched() {
         List<String> log = new ArrayList<>();
         Coroutine target = Coroutine.create("target", () -> {
@@ -189,6 +219,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
     void yieldInsideAClassInitializerThrowsAndTheCoroutineGoesOn() {
         List<String> log = new ArrayList<>();
         Coroutine.create("other", () -> log.add("other ran"));
@@ -211,6 +242,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "Continuation.pin() is the continuation engine's own primitive; without the exports flag it cannot even be called")
     void yieldInsideACriticalSectionThrowsNamingTheCriticalSection() {
         List<String> log = new ArrayList<>();
         Coroutine critical = Coroutine.create("critical", () -> {
@@ -237,6 +269,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "Continuation.pin() is the continuation engine's own primitive; without the exports flag it cannot even be called")
     void switchingToTheRunningCoroutineInsideACriticalSectionReturnsAtOnceWithoutTryingToSuspend() {
         List<String> log = new ArrayList<>();
         Coroutine self = Coroutine.create("self", () -> {
@@ -277,6 +310,7 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine each coroutine is a thread of its own, so the lock is the holder's alone (and lock() would block for good): see the onTheThreadEngine test")
     void aReentrantLockHeldAcrossAYieldCanBeTakenByAnotherCoroutineOfTheSameThread() {
         ReentrantLock lock = new ReentrantLock();
         List<String> log = new ArrayList<>();
@@ -303,5 +337,94 @@ class PinningTest {
                 .containsExactly("taker holds the lock, hold count 2");
         holder.switchTo();
         assertThat(lock.isLocked()).isFalse();
+    }
+
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = "on the continuation engine each coroutine of a thread"
+            + " shares the thread's locks: see the test above")
+    void onTheThreadEngineAReentrantLockHeldAcrossAYieldIsTheHoldersAlone() {
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        Coroutine.create("taker", () -> log.add("taker got the lock: " + lock.tryLock()));
+        Coroutine holder = Coroutine.create("holder", () -> {
+            lock.lock();
+            try {
+                Coroutine.yield();
+                log.add("holder resumed, hold count " + lock.getHoldCount());
+            } finally {
+                lock.unlock();
+            }
+        });
+
+        holder.switchTo();
+        assertThat(log).as("the lock belongs to the holder's virtual thread").containsExactly("taker got the lock: false");
+        assertThat(lock.isLocked()).isTrue();
+        holder.switchTo();
+        assertThat(log).endsWith("holder resumed, hold count 1");
+        assertThat(lock.isLocked()).isFalse();
+    }
+
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = REFUSALS)
+    void onTheThreadEngineAYieldInsideAnUpcallSuspendsAndResumesInsideIt() throws InterruptedException {
+        assumeTrue(carriers() >= 2, "a coroutine parked under a native frame pins its carrier; the others need a second one");
+        List<String> log = new ArrayList<>();
+        Coroutine other = Coroutine.create("other", () -> {
+            for (int round = 0; ; round++) {
+                log.add("other " + round);
+                Coroutine.yield();
+            }
+        });
+        Coroutine sorter = Coroutine.create("sorter", () -> {
+            int[] sorted = sortCallingBack(() -> {
+                log.add("sorter in upcall, id=" + Coroutine.currentId());
+                Coroutine.yield();
+            });
+            log.add("sorted " + sorted[0] + sorted[1] + sorted[2] + ", caught " + CAUGHT.get());
+        });
+
+        sorter.switchTo();
+        assertThat(log).containsExactly("sorter in upcall, id=2", "other 0");
+        assertThat(sorter.state()).as("suspended inside the upcall").isEqualTo(State.SUSPENDED);
+        Thread sorterThread = ThreadEngine.threadOf(sorter);
+        while (!sorter.isFinished()) {
+            sorter.switchTo();
+        }
+
+        assertThat(log).as("finished, then other ran on").contains("sorted 123, caught []").last().asString().startsWith("other ");
+        assertThat(log.stream().filter(line -> line.startsWith("sorter in upcall")).count())
+                .as("each comparator call suspended and resumed inside qsort").isGreaterThanOrEqualTo(2);
+        assertThat(sorter.state()).isEqualTo(State.FINISHED);
+        other.close();
+        assertThat(sorterThread.join(java.time.Duration.ofMinutes(1))).as("the sorter's thread ended").isTrue();
+    }
+
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = REFUSALS)
+    void onTheThreadEngineCloseUnwindsACoroutineSuspendedInsideAnUpcallThroughTheNativeFrame() throws InterruptedException {
+        assumeTrue(carriers() >= 2, "a coroutine parked under a native frame pins its carrier; main's coroutines need a second one");
+        List<String> log = new ArrayList<>();
+        Coroutine sorter = Coroutine.create("sorter", () -> {
+            try {
+                sortCallingBack(Coroutine::yield);
+                log.add("sorted, the comparator caught " + CAUGHT.get().stream()
+                        .map(e -> e.getClass().getSimpleName()).distinct().toList());
+                Coroutine.yield();
+                log.add("yield after close returned");
+            } finally {
+                log.add("sorter unwound");
+            }
+        });
+
+        sorter.switchTo();
+        assertThat(sorter.state()).isEqualTo(State.SUSPENDED);
+        Thread sorterThread = ThreadEngine.threadOf(sorter);
+        sorter.close();
+
+        assertThat(log).as("the exit signal cannot leave the upcall: the comparator caught it, qsort returned,"
+                + " and the next yield threw it again").containsExactly("sorted, the comparator caught [CoroutineExit]",
+                "sorter unwound");
+        assertThat(sorter.state()).isEqualTo(State.CLOSED);
+        assertThat(sorterThread.join(java.time.Duration.ofMinutes(1))).as("the sorter's thread ended").isTrue();
     }
 }

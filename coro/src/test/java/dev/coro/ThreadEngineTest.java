@@ -194,4 +194,122 @@ class ThreadEngineTest {
         assertThat(bodyInterrupted.get()).isTrue();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
     }
+
+    /** The virtual thread of {@code g}'s body, or null if it never started one. */
+    private static Thread bodyThreadOf(Generator<?> g) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = Generator.class.getDeclaredField("stack");
+        f.setAccessible(true);
+        Object stack = f.get(g);
+        return stack == null ? null : ((ThreadEngine.ThreadGeneratorStack) stack).thread();
+    }
+
+    @Test
+    void aGeneratorBodyRunsOnAVirtualThreadOfItsOwnNamedAfterIt() {
+        AtomicReference<Thread> seen = new AtomicReference<>();
+        try (Generator<Integer> g = Generator.of("numbers", out -> {
+            seen.set(Thread.currentThread());
+            out.emit(1);
+        })) {
+            assertThat(g.next()).isEqualTo(1);
+            assertThat(seen.get()).isNotSameAs(Thread.currentThread());
+            assertThat(seen.get().isVirtual()).isTrue();
+            assertThat(seen.get().getName()).isEqualTo("coro generator numbers");
+        }
+    }
+
+    @Test
+    void noVirtualThreadOutlivesGeneratorsThatFinishedFailedOrWereClosed() throws Exception {
+        Generator<Integer> finishes = Generator.of("finishes", out -> out.emit(1));
+        Generator<Integer> fails = Generator.of("fails", out -> {
+            out.emit(1);
+            throw new IllegalStateException("boom");
+        });
+        List<String> log = new ArrayList<>();
+        Generator<Integer> closed = Generator.of("closed", out -> {
+            try {
+                out.emit(1);
+            } finally {
+                log.add("closed unwound");
+            }
+        });
+        Generator<Integer> neverRan = Generator.of("neverRan", out -> out.emit(1));
+        List<Thread> threads = new ArrayList<>();
+        for (Generator<Integer> g : List.of(finishes, fails, closed)) {
+            assertThat(g.next()).isEqualTo(1);
+            threads.add(bodyThreadOf(g));
+        }
+        assertThat(threads).doesNotContainNull().allMatch(Thread::isAlive);
+        assertThat(bodyThreadOf(neverRan)).isNull();
+
+        assertThat(finishes.hasNext()).isFalse();
+        assertThatThrownBy(fails::hasNext).isInstanceOf(CoroutineException.class).hasRootCauseMessage("boom");
+        closed.close();
+        neverRan.close();
+
+        assertThat(List.of(finishes, fails, closed, neverRan)).extracting(Generator::state)
+                .containsExactly(State.FINISHED, State.FAILED, State.CLOSED, State.CLOSED);
+        assertThat(log).containsExactly("closed unwound");
+        for (Thread t : threads) {
+            assertEnds(t);
+        }
+    }
+
+    @Test
+    void noVirtualThreadOutlivesThreeNestedGeneratorsWhoseInnermostYieldedInsideAClosedCoroutine() throws Exception {
+        List<Thread> threads = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try (Generator<Integer> outer = Generator.of("outer", o -> {
+                try (Generator<Integer> middle = Generator.of("middle", m -> {
+                    try (Generator<Integer> inner = Generator.of("inner", i -> {
+                        threads.add(Thread.currentThread());
+                        try {
+                            Coroutine.yield();
+                            i.emit(1);
+                        } finally {
+                            log.add("inner unwound");
+                        }
+                    })) {
+                        threads.add(Thread.currentThread());
+                        m.emit(inner.next());
+                    }
+                })) {
+                    threads.add(Thread.currentThread());
+                    o.emit(middle.next());
+                }
+            })) {
+                outer.next();
+            }
+        });
+        consumer.switchTo();
+        assertThat(consumer.state()).isEqualTo(State.SUSPENDED);
+        assertThat(threads).hasSize(3).allMatch(Thread::isAlive);
+        threads.add(ThreadEngine.threadOf(consumer));
+        consumer.close();
+        assertThat(consumer.state()).isEqualTo(State.CLOSED);
+        assertThat(log).containsExactly("inner unwound");
+        for (Thread t : threads) {
+            assertEnds(t);
+        }
+    }
+
+    @Test
+    void aSuspendedGeneratorDroppedWithoutCloseIsGarbageWithItsThread() {
+        AtomicReference<WeakReference<Thread>> thread = new AtomicReference<>();
+        dropSuspendedGenerator(thread);
+        for (int gc = 0; gc < 10 && thread.get().get() != null; gc++) {
+            System.gc();
+        }
+        assertThat(thread.get().get()).as("the dropped generator's virtual thread").isNull();
+    }
+
+    /** Starts a generator, leaves it suspended at its first emit, and drops it. */
+    private static void dropSuspendedGenerator(AtomicReference<WeakReference<Thread>> thread) {
+        Generator<Integer> g = Generator.of("dropped", out -> {
+            thread.set(new WeakReference<>(Thread.currentThread()));
+            out.emit(1);
+            out.emit(2);
+        });
+        assertThat(g.next()).isEqualTo(1);
+    }
 }

@@ -19,6 +19,7 @@ class ThreadsStressTest {
     private static final int THREADS = 16;
     private static final int COROUTINES = 10_000;
     private static final int ROUNDS = 5;
+    private static final boolean THREAD_ENGINE = Engine.running().equals("threads");
 
     /** One thread's round robin and what went wrong in it. */
     private static final class Worker implements Runnable {
@@ -70,9 +71,14 @@ class ThreadsStressTest {
             }
         }
 
+        /** The thread coroutine {@code self}'s body must run on: the owner, or on the thread engine its own virtual thread. */
+        private Thread bodyThread(int self) {
+            return THREAD_ENGINE ? ThreadEngine.threadOf(handles.get(self)) : owner;
+        }
+
         private void step(int self) {
             if (lastRan != self + 1 || Coroutine.currentId() != self || Coroutine.current() != handles.get(self)
-                    || Thread.currentThread() != owner) {
+                    || Thread.currentThread() != bodyThread(self)) {
                 errors.add("coroutine " + self + " ran after " + lastRan + " at index " + Coroutine.currentId()
                         + " on " + Thread.currentThread());
             }
