@@ -8,10 +8,6 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -21,7 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code coroSwitchTo}: A and B call {@code other.switchTo()} in turn. {@code rawTrampoline}: two raw
  * {@code jdk.internal.vm.Continuation}s, each names the other and yields to a trampoline loop on
  * main's stack that runs the named one (the floor the library is built on). Each invocation makes
- * {@value #TRANSFERS} transfers plus one entry from main and one exit to it, amortised.
+ * {@value Pairs#TRANSFERS} transfers plus one entry from main and one exit to it, amortised.
  *
  * <p>Run: {@code benchmarks/run.sh jmh SwitchBenchmark} (or {@code java -jar benchmarks/target/benchmarks.jar
  * SwitchBenchmark -prof gc} with JDK 25). Target: coroSwitchTo ≤ 1.10 × rawTrampoline, 0 B/op.
@@ -33,47 +29,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = Jvm.EXPORTS)
 public class SwitchBenchmark {
 
-    /** One-way transfers per invocation. */
-    static final int TRANSFERS = 1000;
-
-    /** Coroutines A and B of the calling JMH thread. */
-    @State(Scope.Thread)
-    public static class Coro {
-        CoroPingPong pair;
-
-        /** Creates A and B on the benchmark thread. */
-        @Setup
-        public void setUp() {
-            pair = new CoroPingPong(TRANSFERS);
-        }
-
-        /** Unwinds A and B. */
-        @TearDown
-        public void tearDown() {
-            pair.close();
-        }
-    }
-
-    /** Raw continuations A and B. */
-    @State(Scope.Thread)
-    public static class Raw {
-        RawPingPong pair;
-
-        /** Creates A and B. */
-        @Setup
-        public void setUp() {
-            pair = new RawPingPong(TRANSFERS);
-        }
-    }
-
     /**
      * A and B switch to each other with {@code switchTo}.
      *
      * @param s the coroutines
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void coroSwitchTo(Coro s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void coroSwitchTo(Pairs.Coro s) {
         s.pair.run();
     }
 
@@ -83,8 +46,8 @@ public class SwitchBenchmark {
      * @param s the continuations
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void rawTrampoline(Raw s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void rawTrampoline(Pairs.Raw s) {
         s.pair.run();
     }
 }

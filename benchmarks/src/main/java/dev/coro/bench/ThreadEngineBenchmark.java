@@ -8,10 +8,6 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -23,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link SwitchBenchmark}'s two coroutines, in a fork started with {@code -Dcoro.engine=threads}
  * (a JVM without that engine ignores the property and measures the continuation engine; the report
  * says which ran). The baselines are {@link ThreadHandoffBenchmark}'s virtual-thread park/unpark, with
- * the default scheduler and with one carrier. {@value #TRANSFERS} transfers per invocation.
+ * the default scheduler and with one carrier. {@value Pairs#TRANSFERS} transfers per invocation.
  *
  * Each thread-engine variant runs under the same scheduler configuration as one baseline (default, or
  * one carrier), so the ratios compare like with like.
@@ -38,54 +34,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = Jvm.EXPORTS)
 public class ThreadEngineBenchmark {
 
-    /** One-way transfers per invocation. */
-    static final int TRANSFERS = 1000;
-
-    /** Coroutines A and B of the JMH thread, on whichever engine this JVM selected. */
-    @State(Scope.Thread)
-    public static class Coro {
-        CoroPingPong pair;
-
-        /** Creates A and B. */
-        @Setup
-        public void setUp() {
-            pair = new CoroPingPong(TRANSFERS);
-        }
-
-        /** Unwinds A and B. */
-        @TearDown
-        public void tearDown() {
-            pair.close();
-        }
-    }
-
-    /** Virtual threads A and B with park/unpark. */
-    @State(Scope.Thread)
-    public static class VirtualPark {
-        ParkPingPong pair;
-
-        /** Starts A and B. */
-        @Setup
-        public void setUp() {
-            pair = new ParkPingPong(Thread.ofVirtual(), TRANSFERS);
-        }
-
-        /** Stops A and B. */
-        @TearDown
-        public void tearDown() throws InterruptedException {
-            pair.close();
-        }
-    }
-
     /**
      * Coroutines A and B switch to each other, forked with {@code -Dcoro.engine=threads}.
      *
      * @param s the coroutines
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
+    @OperationsPerInvocation(Pairs.TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.THREAD_ENGINE})
-    public void coroSwitchToThreadEngine(Coro s) {
+    public void coroSwitchToThreadEngine(Pairs.Coro s) {
         s.pair.run();
     }
 
@@ -96,9 +53,9 @@ public class ThreadEngineBenchmark {
      * @param s the coroutines
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
+    @OperationsPerInvocation(Pairs.TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.THREAD_ENGINE, Jvm.ONE_CARRIER})
-    public void coroSwitchToThreadEngineParallelism1(Coro s) {
+    public void coroSwitchToThreadEngineParallelism1(Pairs.Coro s) {
         s.pair.run();
     }
 
@@ -108,8 +65,8 @@ public class ThreadEngineBenchmark {
      * @param s the threads
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void vtParkUnpark(VirtualPark s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void vtParkUnpark(Pairs.VirtualPark s) {
         s.pair.run();
     }
 
@@ -119,9 +76,9 @@ public class ThreadEngineBenchmark {
      * @param s the threads
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
+    @OperationsPerInvocation(Pairs.TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.ONE_CARRIER})
-    public void vtParkUnparkParallelism1(VirtualPark s) {
+    public void vtParkUnparkParallelism1(Pairs.VirtualPark s) {
         s.pair.run();
     }
 }

@@ -8,10 +8,6 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -23,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * virtual threads, one {@code SynchronousQueue} rendezvous per transfer), each with the default
  * virtual-thread scheduler and, in a fork of its own, with {@code -Djdk.virtualThreadScheduler.parallelism=1}
  * (one carrier: the handoff never crosses cores), and {@code platformParkUnpark} (two platform threads).
- * Each invocation makes {@value #TRANSFERS} transfers plus an entry from the JMH thread and an exit to it.
+ * Each invocation makes {@value Pairs#TRANSFERS} transfers plus an entry from the JMH thread and an exit to it.
  *
  * <p>Run: {@code benchmarks/run.sh jmh ThreadHandoffBenchmark}. Targets: coroSwitchTo ≥ 1.5 × faster
  * than the best virtual-thread handoff, ≥ 30 × faster than platformParkUnpark.
@@ -35,89 +31,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = Jvm.EXPORTS)
 public class ThreadHandoffBenchmark {
 
-    /** One-way transfers per invocation. */
-    static final int TRANSFERS = 1000;
-
-    /** Coroutines A and B of the JMH thread. */
-    @State(Scope.Thread)
-    public static class Coro {
-        CoroPingPong pair;
-
-        /** Creates A and B. */
-        @Setup
-        public void setUp() {
-            pair = new CoroPingPong(TRANSFERS);
-        }
-
-        /** Unwinds A and B. */
-        @TearDown
-        public void tearDown() {
-            pair.close();
-        }
-    }
-
-    /** Virtual threads A and B with park/unpark. */
-    @State(Scope.Thread)
-    public static class VirtualPark {
-        ParkPingPong pair;
-
-        /** Starts A and B. */
-        @Setup
-        public void setUp() {
-            pair = new ParkPingPong(Thread.ofVirtual(), TRANSFERS);
-        }
-
-        /** Stops A and B. */
-        @TearDown
-        public void tearDown() throws InterruptedException {
-            pair.close();
-        }
-    }
-
-    /** Virtual threads A and B with SynchronousQueues. */
-    @State(Scope.Thread)
-    public static class VirtualQueue {
-        QueuePingPong pair;
-
-        /** Starts A and B. */
-        @Setup
-        public void setUp() {
-            pair = new QueuePingPong(Thread.ofVirtual(), TRANSFERS);
-        }
-
-        /** Stops A and B. */
-        @TearDown
-        public void tearDown() throws InterruptedException {
-            pair.close();
-        }
-    }
-
-    /** Platform threads A and B with park/unpark. */
-    @State(Scope.Thread)
-    public static class PlatformPark {
-        ParkPingPong pair;
-
-        /** Starts A and B. */
-        @Setup
-        public void setUp() {
-            pair = new ParkPingPong(Thread.ofPlatform().daemon(), TRANSFERS);
-        }
-
-        /** Stops A and B. */
-        @TearDown
-        public void tearDown() throws InterruptedException {
-            pair.close();
-        }
-    }
-
     /**
      * Coroutines A and B switch to each other.
      *
      * @param s the coroutines
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void coroSwitchTo(Coro s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void coroSwitchTo(Pairs.Coro s) {
         s.pair.run();
     }
 
@@ -127,8 +48,8 @@ public class ThreadHandoffBenchmark {
      * @param s the threads
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void vtParkUnpark(VirtualPark s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void vtParkUnpark(Pairs.VirtualPark s) {
         s.pair.run();
     }
 
@@ -138,9 +59,9 @@ public class ThreadHandoffBenchmark {
      * @param s the threads
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
+    @OperationsPerInvocation(Pairs.TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.ONE_CARRIER})
-    public void vtParkUnparkParallelism1(VirtualPark s) {
+    public void vtParkUnparkParallelism1(Pairs.VirtualPark s) {
         s.pair.run();
     }
 
@@ -151,8 +72,8 @@ public class ThreadHandoffBenchmark {
      * @throws InterruptedException never in practice
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void vtSynchronousQueue(VirtualQueue s) throws InterruptedException {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void vtSynchronousQueue(Pairs.VirtualQueue s) throws InterruptedException {
         s.pair.run();
     }
 
@@ -163,9 +84,9 @@ public class ThreadHandoffBenchmark {
      * @throws InterruptedException never in practice
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
+    @OperationsPerInvocation(Pairs.TRANSFERS)
     @Fork(value = 2, jvmArgsAppend = {Jvm.EXPORTS, Jvm.ONE_CARRIER})
-    public void vtSynchronousQueueParallelism1(VirtualQueue s) throws InterruptedException {
+    public void vtSynchronousQueueParallelism1(Pairs.VirtualQueue s) throws InterruptedException {
         s.pair.run();
     }
 
@@ -175,8 +96,8 @@ public class ThreadHandoffBenchmark {
      * @param s the threads
      */
     @Benchmark
-    @OperationsPerInvocation(TRANSFERS)
-    public void platformParkUnpark(PlatformPark s) {
+    @OperationsPerInvocation(Pairs.TRANSFERS)
+    public void platformParkUnpark(Pairs.PlatformPark s) {
         s.pair.run();
     }
 }
