@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -147,17 +146,7 @@ class ChannelTest {
     @Test
     void useFromAnotherThreadIsRefused() throws InterruptedException {
         Channel<Integer> ch = new Channel<>("ch", 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread other = new Thread(() -> {
-            try {
-                ch.trySend(1);
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        }, "intruder");
-        other.start();
-        other.join();
-        assertThat(failure.get()).isInstanceOf(IllegalStateException.class)
+        assertThat(OtherThread.thrownOn("intruder", () -> ch.trySend(1))).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot trySend to channel 'ch' (open) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread 'test-useFromAnotherThreadIsRefused' (#");
     }

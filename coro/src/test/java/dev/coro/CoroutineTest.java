@@ -671,20 +671,6 @@ class CoroutineTest {
     @ExtendWith(FreshThread.class)
     class ThreadConfinement {
 
-        private Throwable fromAnotherThread(Runnable call) throws Exception {
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    call.run();
-                } catch (Throwable e) {
-                    thrown.set(e);
-                }
-            }, "intruder");
-            t.start();
-            t.join();
-            return thrown.get();
-        }
-
         @Test
         void everyCallFromAnotherThreadThrowsNamingBothThreads() throws Exception {
             Coroutine a = Coroutine.create("mine", () -> { });
@@ -696,7 +682,7 @@ class CoroutineTest {
                     case "isFinished" -> a::isFinished;
                     default -> a::state;
                 };
-                assertThat(fromAnotherThread(call)).as(op).isInstanceOf(IllegalStateException.class)
+                assertThat(OtherThread.thrownOn("intruder", call)).as(op).isInstanceOf(IllegalStateException.class)
                         .hasMessageStartingWith("cannot " + op + " coroutine 'mine' (state NEW) from thread 'intruder' (#")
                         .hasMessageContaining("): it belongs to thread '" + owner + "' (#");
             }

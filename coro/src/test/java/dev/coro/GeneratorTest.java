@@ -281,17 +281,7 @@ class GeneratorTest {
     @Test
     void consumingFromAnotherThreadIsRefused() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread other = new Thread(() -> {
-            try {
-                g.next();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        }, "intruder");
-        other.start();
-        other.join();
-        assertThat(failure.get()).isInstanceOf(IllegalStateException.class)
+        assertThat(OtherThread.thrownOn("intruder", () -> g.next())).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot hasNext on generator 'g' (state NEW) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread 'test-consumingFromAnotherThreadIsRefused' (#");
         assertThat(log).isEmpty();

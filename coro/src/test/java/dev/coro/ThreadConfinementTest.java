@@ -15,20 +15,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ThreadConfinementTest {
 
     /** Runs {@code call} on a new thread built by {@code builder}; returns what it threw. */
-    private static Throwable thrownOn(Thread.Builder builder, Runnable call) throws InterruptedException {
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread t = builder.unstarted(() -> {
-            try {
-                call.run();
-            } catch (Throwable e) {
-                thrown.set(e);
-            }
-        });
-        t.start();
-        t.join();
-        return thrown.get();
-    }
-
     private static String owner() {
         Thread t = Thread.currentThread();
         return "'" + t.getName() + "' (#" + t.threadId() + ")";
@@ -39,7 +25,7 @@ class ThreadConfinementTest {
         Coroutine c = Coroutine.create("worker", () -> { });
         Thread.Builder other = Thread.ofPlatform().name("intruder");
 
-        Throwable e = thrownOn(other, c::switchTo);
+        Throwable e = OtherThread.thrownOn(other, c::switchTo);
 
         assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessageMatching("cannot switchTo coroutine 'worker' \\(state NEW\\) from thread 'intruder'"
@@ -53,7 +39,7 @@ class ThreadConfinementTest {
         List<String> messages = new ArrayList<>();
         for (Consumer<Coroutine> call : List.<Consumer<Coroutine>>of(
                 Coroutine::switchTo, Coroutine::close, Coroutine::isFinished, Coroutine::state)) {
-            messages.add(thrownOn(Thread.ofPlatform(), () -> call.accept(c)).getMessage());
+            messages.add(OtherThread.thrownOn(Thread.ofPlatform(), () -> call.accept(c)).getMessage());
         }
         assertThat(messages).satisfiesExactly(
                 m -> assertThat(m).startsWith("cannot switchTo coroutine 'worker'"),
@@ -66,7 +52,7 @@ class ThreadConfinementTest {
     @Test
     void aVirtualThreadIsNamedAsVirtual() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
-        Throwable e = thrownOn(Thread.ofVirtual().name("fiber"), c::close);
+        Throwable e = OtherThread.thrownOn(Thread.ofVirtual().name("fiber"), c::close);
         assertThat(e).hasMessageMatching("cannot close coroutine 'worker' \\(state NEW\\) from thread 'fiber'"
                 + " \\(#\\d+, virtual\\): it belongs to thread .*");
     }
@@ -75,7 +61,7 @@ class ThreadConfinementTest {
     void nameAndToStringMayBeReadFromAnyThread() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
         AtomicReference<String> seen = new AtomicReference<>();
-        assertThat(thrownOn(Thread.ofPlatform(), () -> seen.set(c.name() + " " + c))).isNull();
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> seen.set(c.name() + " " + c))).isNull();
         assertThat(seen.get()).isEqualTo("worker Coroutine[worker, NEW]");
     }
 
@@ -84,7 +70,7 @@ class ThreadConfinementTest {
         Coroutine mine = Coroutine.create("mine", () -> { });
         Coroutine myMain = Coroutine.current();
         AtomicReference<String> seen = new AtomicReference<>();
-        assertThat(thrownOn(Thread.ofPlatform(), () -> {
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> {
             Coroutine theirs = Coroutine.create(() -> { });
             seen.set(Coroutine.current().isMain() + " " + (Coroutine.current() != myMain) + " " + theirs.name()
                     + " " + Coroutine.currentId());
@@ -100,7 +86,7 @@ class ThreadConfinementTest {
         Coroutine c = Coroutine.create("worker", () -> { });
         Scheduler s = Scheduler.current();
         AtomicReference<Coroutine.State> seen = new AtomicReference<>();
-        assertThat(thrownOn(Thread.ofPlatform(), () -> {
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> {
             assertThat(Scheduler.currentOrNull()).isNull();
             Scheduler.bind(s);
             assertThat(Scheduler.currentOrNull()).isSameAs(s);
