@@ -51,20 +51,20 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final String name;
     private final int capacity;
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
-    private final ArrayDeque<Waiter<T>> senders = new ArrayDeque<>();
-    private final ArrayDeque<Waiter<T>> receivers = new ArrayDeque<>();
+    private final WaitQueue<Waiter<T>> senders = new WaitQueue<>();
+    private final WaitQueue<Waiter<T>> receivers = new WaitQueue<>();
     private boolean closed;
 
     /** A parked context and the value it hands over (a sender's) or is handed (a receiver's). */
-    private static final class Waiter<T> {
-        final Coroutine context;
+    private static final class Waiter<T> extends WaitQueue.Node<Waiter<T>> {
+        final Context context;
         T value;
         /** Woken: the value was handed over, or {@link #closed}. */
         boolean done;
         /** Woken because the channel was closed. */
         boolean closed;
 
-        Waiter(Coroutine context, T value) {
+        Waiter(Context context, T value) {
             this.context = context;
             this.value = value;
         }
@@ -109,7 +109,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException  if called from a thread other than the channel's
      */
     public void send(T value) {
-        if (offer(value, "send to")) {
+        Objects.requireNonNull(value, "value");
+        checkThread("send to");
+        if (closed) {
+            throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot send to "
+                    + describe() + ": it is closed");
+        }
+        if (offer(value)) {
             return;
         }
         Waiter<T> w = new Waiter<>(scheduler.currentContext(), value);
@@ -122,15 +128,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * Sends {@code value} if that needs no waiting: hands it to a parked receiver or buffers it.
+     * Sends {@code value} if that needs no waiting: hands it to a parked receiver or buffers it. Like
+     * every {@code try} call it never throws for a closed channel: false then means "not sent", and
+     * {@link #isClosed()} tells a closed channel from a full one.
      *
      * @param value the value; not null
-     * @return true if it was sent, false if the buffer is full and no receiver waits
-     * @throws ChannelClosedException if the channel is closed
+     * @return true if it was sent; false if the buffer is full and no receiver waits, or the channel is closed
      * @throws IllegalStateException  if called from a thread other than the channel's
      */
     public boolean trySend(T value) {
-        return offer(value, "trySend to");
+        Objects.requireNonNull(value, "value");
+        checkThread("trySend to");
+        return !closed && offer(value);
     }
 
     /**
@@ -151,19 +160,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * Receives the oldest value if there is one without waiting.
+     * Receives the oldest value if there is one without waiting. Like every {@code try} call it never
+     * throws for a closed channel: empty then means "nothing to take", and {@link #isClosed()} tells a
+     * closed and drained channel from an empty open one.
      *
-     * @return the value, or empty if none is buffered and no sender waits
-     * @throws ChannelClosedException if the channel is closed and drained
+     * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
      * @throws IllegalStateException  if called from a thread other than the channel's
      */
     public Optional<T> tryReceive() {
         checkThread("tryReceive from");
-        T v = poll();
-        if (v == null && closed) {
-            throw closedAndDrained("tryReceive from");
-        }
-        return Optional.ofNullable(v);
+        return Optional.ofNullable(poll());
     }
 
     /**
@@ -260,14 +266,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     // ---- machinery ------------------------------------------------------------------------
 
-    /** Hands {@code value} over or buffers it; on return true, it was sent. */
-    private boolean offer(T value, String op) {
-        Objects.requireNonNull(value, "value");
-        checkThread(op);
-        if (closed) {
-            throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot " + op + " "
-                    + describe() + ": it is closed");
-        }
+    /** Hands {@code value} over or buffers it, on an open channel; on return true, it was sent. */
+    private boolean offer(T value) {
         Waiter<T> r = receivers.poll();
         if (r != null) {
             r.value = value;
@@ -311,7 +311,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /** Parks the caller on {@code w}; on return the channel has woken it. Cleans up if the wait ends otherwise. */
-    private void await(Waiter<T> w, ArrayDeque<Waiter<T>> queue, String what) {
+    private void await(Waiter<T> w, WaitQueue<Waiter<T>> queue, String what) {
         try {
             scheduler.park(what);
         } catch (Throwable t) {
@@ -341,11 +341,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     private void checkThread(String op) {
-        if (Thread.currentThread() != scheduler.owner && Scheduler.currentOrNull() != scheduler) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (" + (closed ? "closed" : "open")
-                    + ") from thread " + Scheduler.describe(Thread.currentThread()) + ": it belongs to thread "
-                    + Scheduler.describe(scheduler.owner));
-        }
+        scheduler.checkCaller(op, describe(), closed ? "closed" : "open");
     }
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */

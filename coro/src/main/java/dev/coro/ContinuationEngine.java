@@ -8,67 +8,102 @@ import jdk.internal.vm.ContinuationScope;
  * primitive by a trampoline on the owner thread's own stack.
  *
  * <p>Main's transfer runs the trampoline: it runs the target's continuation until that yields or
- * ends, then runs whichever context was chosen next, until main is chosen. A coroutine's transfer
+ * ends, then runs whichever stack was chosen next, until main's is chosen. A coroutine's transfer
  * records the target and yields its continuation back to the trampoline. No allocation per switch.
+ * One object per scheduler: it holds the trampoline's next stack.
  */
-final class ContinuationEngine extends Engine {
+final class ContinuationEngine implements Engine {
 
     /** The one continuation scope of the library's coroutines. */
     static final ContinuationScope SCOPE = new ContinuationScope("dev.coro");
 
+    private final Scheduler scheduler;
+    /** The stack the trampoline runs next; main's when control goes back to main. */
+    private Stack next;
+
+    ContinuationEngine(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
     @Override
-    String name() {
+    public String name() {
         return "continuation";
     }
 
     @Override
-    Strand newStrand(Scheduler s, Coroutine co) {
-        return new ContinuationStrand(co);
+    public Stack newStack(Context c) {
+        return c.isMain() ? new MainStack() : new CoroutineStack(this, c);
     }
 
     @Override
-    void transfer(Scheduler s, Coroutine from, Coroutine to) {
-        s.next = to;
-        if (from == s.main) {
-            trampoline(s);
-        } else {
-            Continuation.yield(SCOPE);
-        }
+    public GeneratorStack newGeneratorStack(String name, Runnable body) {
+        return new GeneratorContinuation(body);
     }
 
-    /** Runs the chosen contexts one after another; on return, main is chosen. */
-    private static void trampoline(Scheduler s) {
-        Coroutine main = s.main;
-        Coroutine t;
-        while ((t = s.next) != main) {
-            ((ContinuationStrand) t.strand).run();
+    /** Main's stack: the owner thread's, on which the trampoline runs every other stack. */
+    private final class MainStack implements Stack {
+        @Override
+        public void transferTo(Stack to) {
+            next = to;
+            trampoline();
+        }
+
+        /** Runs the chosen stacks one after another; on return, main's is chosen. */
+        private void trampoline() {
+            Stack t;
+            while ((t = next) != this) {
+                t.resume();
+            }
+        }
+
+        /** Nothing to do: main goes on when the trampoline it runs sees it chosen. */
+        @Override
+        public void resume() {
+        }
+
+        /** The calling thread's frames below main's trampoline: every context runs on top of main's stack. */
+        @Override
+        public StackTraceElement[] frames() {
+            return StackTraces.belowTrampoline();
         }
     }
 
     /**
-     * A coroutine's continuation: on its end it names the next context for the trampoline.
+     * A coroutine's continuation: on its end it names the next stack for the trampoline.
      *
-     * <p>Every strand shares one entry {@link Runnable} that finds its coroutine through the running
-     * continuation, so a suspended coroutine holds no capturing lambda of its own.
+     * <p>Every coroutine stack shares one entry {@link Runnable} that finds its context through the
+     * running continuation, so a suspended coroutine holds no capturing lambda of its own.
      */
-    static final class ContinuationStrand extends PinReportingContinuation implements Strand {
-        /** Runs the body of the coroutine whose strand is running; on return it has ended. */
+    static final class CoroutineStack extends PinReportingContinuation implements Stack {
+        /** Runs the body of the context whose stack is running; on return it has ended. */
         private static final Runnable ENTRY = () -> {
-            Coroutine co = ((ContinuationStrand) Continuation.getCurrentContinuation(SCOPE)).co;
-            Scheduler s = co.scheduler;
-            s.next = s.runToEnd(co);
+            CoroutineStack self = (CoroutineStack) Continuation.getCurrentContinuation(SCOPE);
+            self.engine.next = self.engine.scheduler.runToEnd(self.context).stack;
         };
 
-        /** The coroutine whose body this strand runs. */
-        private final Coroutine co;
+        private final ContinuationEngine engine;
+        /** The context whose body this stack runs. */
+        private final Context context;
 
-        ContinuationStrand(Coroutine co) {
+        CoroutineStack(ContinuationEngine engine, Context context) {
             super(SCOPE, ENTRY);
-            this.co = co;
+            this.engine = engine;
+            this.context = context;
         }
 
         @Override
-        public StackTraceElement[] stackTrace() {
+        public void transferTo(Stack to) {
+            engine.next = to;
+            Continuation.yield(SCOPE);
+        }
+
+        @Override
+        public void resume() {
+            run();
+        }
+
+        @Override
+        public StackTraceElement[] frames() {
             return getStackTrace();
         }
     }

@@ -89,51 +89,12 @@ public final class Coroutine implements AutoCloseable {
         }
     }
 
-    final Scheduler scheduler;
-    /** Who resumes with this coroutine's failure, if still alive; null for main. */
-    final Coroutine creator;
-    /** The name given at creation; null for a default name, made from {@link #number} when asked for. */
-    private final String name;
-    /** Which of its thread's creations this is, counting from 1; 0 for main. */
-    private final int number;
-    private Runnable body;
-    /** Confined to the owner thread like everything else here; toString() may read a stale value. */
-    private State state;
-    /** Index in the scheduler's run list; -1 when not in it. */
-    int index = -1;
-    /** The engine's execution vehicle for the body (a continuation, or a thread); null for main. */
-    Strand strand;
-    /** Set by close(): the body is unwinding and every suspension point throws {@link CoroutineExit}. */
-    boolean closing;
-    /** Who called close() on this coroutine, and resumes when its body has ended. */
-    Coroutine closer;
-    /** Thrown from this context's pending suspension when it next resumes: a CoroutineException or the exit signal. */
-    Throwable pendingThrow;
-    /** While {@link State#PARKED}: what it waits for, e.g. {@code receive from channel 'jobs'}. */
-    String waitingFor;
-    /** The innermost generator whose body runs on this context's stack; null if none. */
-    Generator<?> innermostGenerator;
+    /** The scheduler's record of this coroutine. */
+    final Context context;
 
-    /** Creates main's handle for a scheduler. */
-    Coroutine(Scheduler scheduler, String name) {
-        this.scheduler = scheduler;
-        this.creator = null;
-        this.name = name;
-        this.number = 0;
-        this.state = State.RUNNING;
-    }
-
-    /**
-     * Creates a coroutine; the scheduler appends it to its run list. A null {@code name} means the
-     * default {@code coroutine-<number>}, built only when asked for (no string per creation).
-     */
-    Coroutine(Scheduler scheduler, Coroutine creator, String name, int number, Runnable body) {
-        this.scheduler = scheduler;
-        this.creator = creator;
-        this.name = name;
-        this.number = number;
-        this.body = body;
-        this.state = State.NEW;
+    /** Creates the handle of {@code context}; only a {@link Context} makes one. */
+    Coroutine(Context context) {
+        this.context = context;
     }
 
     // ---- the seed's calls ------------------------------------------------------------------
@@ -150,7 +111,7 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> Coroutine create(Consumer<? super T> body, T arg) {
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(null, () -> body.accept(arg));
+        return Scheduler.current().create(null, () -> body.accept(arg)).handle;
     }
 
     /**
@@ -162,7 +123,7 @@ public final class Coroutine implements AutoCloseable {
      */
     public static Coroutine create(Runnable body) {
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(null, body);
+        return Scheduler.current().create(null, body).handle;
     }
 
     /**
@@ -176,7 +137,7 @@ public final class Coroutine implements AutoCloseable {
     public static Coroutine create(String name, Runnable body) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(name, body);
+        return Scheduler.current().create(name, body).handle;
     }
 
     /**
@@ -193,7 +154,7 @@ public final class Coroutine implements AutoCloseable {
     public static <T> Coroutine create(String name, Consumer<? super T> body, T arg) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(name, () -> body.accept(arg));
+        return Scheduler.current().create(name, () -> body.accept(arg)).handle;
     }
 
     /**
@@ -220,7 +181,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws CoroutineExit         if the calling coroutine is being closed
      */
     public void switchTo() {
-        scheduler.checkCaller(this, "switchTo").switchTo(this);
+        context.scheduler.checkCaller(context, "switchTo").switchTo(context);
     }
 
     /**
@@ -239,7 +200,7 @@ public final class Coroutine implements AutoCloseable {
      * @return the running coroutine, or main's handle outside any coroutine
      */
     public static Coroutine current() {
-        return Scheduler.current().currentContext();
+        return Scheduler.current().currentContext().handle;
     }
 
     /**
@@ -249,8 +210,8 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public boolean isFinished() {
-        scheduler.checkCaller(this, "isFinished");
-        return state.isTerminal();
+        context.scheduler.checkCaller(context, "isFinished");
+        return context.state().isTerminal();
     }
 
     /**
@@ -265,7 +226,7 @@ public final class Coroutine implements AutoCloseable {
      */
     @Override
     public void close() {
-        scheduler.checkCaller(this, "close").close(this);
+        context.scheduler.checkCaller(context, "close").close(context);
     }
 
     // ---- what a Java user expects on top -------------------------------------------------
@@ -277,7 +238,7 @@ public final class Coroutine implements AutoCloseable {
      * @return the name; never null
      */
     public String name() {
-        return name != null ? name : "coroutine-" + number;
+        return context.name();
     }
 
     /**
@@ -287,8 +248,8 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public State state() {
-        scheduler.checkCaller(this, "state");
-        return state;
+        context.scheduler.checkCaller(context, "state");
+        return context.state();
     }
 
     /**
@@ -302,10 +263,10 @@ public final class Coroutine implements AutoCloseable {
      *                               {@link Thread#getStackTrace()}), or belongs to another thread
      */
     public StackTraceElement[] stackTrace() {
-        scheduler.checkCaller(this, "take the stack trace of");
-        return switch (state) {
-            case SUSPENDED, PARKED -> StackTraces.of(this);
-            case RUNNING -> throw new IllegalStateException("cannot take the stack trace of " + describe()
+        context.scheduler.checkCaller(context, "take the stack trace of");
+        return switch (context.state()) {
+            case SUSPENDED, PARKED -> StackTraces.of(context);
+            case RUNNING -> throw new IllegalStateException("cannot take the stack trace of " + context.describe()
                     + ": it is RUNNING, it is the caller itself; use Thread.currentThread().getStackTrace()");
             case NEW, FINISHED, FAILED, CLOSED -> new StackTraceElement[0];
         };
@@ -326,12 +287,29 @@ public final class Coroutine implements AutoCloseable {
      *   [3] coroutine 'idle': NEW
      * </pre>
      *
-     * <p>The frames are those of {@link #stackTrace()}, at most three per context.
+     * <p>The frames are those of {@link #stackTrace()}, at most three per context. The dump is
+     * bounded: it lists the first 50 contexts, then how many more there are; {@link #dump(int)} lists
+     * as many as asked for.
      *
      * @return the dump, one line per context plus its frames; just main before any create
      */
     public static String dump() {
-        return ThreadDump.of(Scheduler.current());
+        return ThreadDump.of(Scheduler.current(), ThreadDump.SHOWN);
+    }
+
+    /**
+     * Like {@link #dump()}, listing the first {@code maxContexts} contexts of the run list, then how
+     * many more there are.
+     *
+     * @param maxContexts how many contexts to list; {@code Integer.MAX_VALUE} for all of them
+     * @return the dump
+     * @throws IllegalArgumentException if {@code maxContexts} is negative
+     */
+    public static String dump(int maxContexts) {
+        if (maxContexts < 0) {
+            throw new IllegalArgumentException("cannot dump " + maxContexts + " contexts: the count must be 0 or more");
+        }
+        return ThreadDump.of(Scheduler.current(), maxContexts);
     }
 
     /**
@@ -340,7 +318,7 @@ public final class Coroutine implements AutoCloseable {
      * @return true for main's handle
      */
     public boolean isMain() {
-        return scheduler.main == this;
+        return context.isMain();
     }
 
     /**
@@ -350,41 +328,6 @@ public final class Coroutine implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "Coroutine[" + name() + ", " + state + "]";
-    }
-
-    // ---- package-private machinery --------------------------------------------------------
-
-    /** The state, read without the caller check. */
-    State stateUnchecked() {
-        return state;
-    }
-
-    /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
-    void moveTo(State to) {
-        assert state.canMoveTo(to) : name() + ": " + state + " -> " + to;
-        state = to;
-    }
-
-    /** Puts back the state a transfer the JDK refused had set; bypasses the table on purpose. */
-    void revertTo(State to) {
-        state = to;
-    }
-
-    /** Runs the body once; the engine calls this on the coroutine's own stack. */
-    void runBody() {
-        body.run();
-    }
-
-    /** Drops the body and the strand so an ended coroutine keeps nothing reachable. */
-    void release() {
-        body = null;
-        strand = null;
-        closer = null;
-    }
-
-    /** A phrase naming this coroutine for error messages, e.g. {@code coroutine 'ping'}. */
-    String describe() {
-        return (scheduler.main == this ? "main context '" : "coroutine '") + name() + "'";
+        return "Coroutine[" + name() + ", " + context.state() + "]";
     }
 }

@@ -13,7 +13,11 @@ package dev.coro;
 public final class CoroutineExit extends Error {
     private static final long serialVersionUID = 1L;
 
-    CoroutineExit(String message) {
+    /** The coroutine or generator being closed, whose body this signal unwinds; not serialized. */
+    final transient Object source;
+
+    CoroutineExit(Object source, String message) {
         super(message);
+        this.source = source;
     }
 }

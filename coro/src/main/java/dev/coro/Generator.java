@@ -1,11 +1,10 @@
 package dev.coro;
 
-import dev.coro.Coroutine.State;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
-import java.util.Spliterators;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -52,7 +51,42 @@ import java.util.stream.StreamSupport;
  *
  * @param <T> the type of the emitted values
  */
-public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoCloseable permits Generator.TwoWay {
+public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<T>, AutoCloseable permits Generator.TwoWay {
+
+    /**
+     * The life cycle of a generator. A generator is never parked: its consumer is.
+     *
+     * <p>Transitions (trigger on the right):
+     * <pre>
+     * NEW       -> RUNNING     first hasNext/next/close that resumes it
+     * NEW       -> CLOSED      close() before it ever ran
+     * RUNNING   -> SUSPENDED   its body emits
+     * SUSPENDED -> RUNNING     hasNext/next/send resumes it, or close() starts unwinding it
+     * RUNNING   -> FINISHED    its body returns
+     * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
+     * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal unwinds it
+     * </pre>
+     */
+    public enum State {
+        /** Created, its body has not started yet. */
+        NEW,
+        /** Its body is executing, on behalf of its consumer (which may itself be suspended meanwhile). */
+        RUNNING,
+        /** Suspended at an {@code emit}, waiting for its consumer to ask again. */
+        SUSPENDED,
+        /** Its body returned. */
+        FINISHED,
+        /** Its body threw; the exception was delivered to its consumer. */
+        FAILED,
+        /** It was closed: before it started, or unwound from an {@code emit}. */
+        CLOSED;
+
+        /** Whether a generator in this state has ended for good. */
+        boolean isTerminal() {
+            return this == FINISHED || this == FAILED || this == CLOSED;
+        }
+    }
+
 
     /**
      * What a generator's body emits through.
@@ -128,7 +162,7 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         }
     }
 
-    private final Thread owner;
+    private final Scheduler scheduler;
     private final String name;
     /** The body's stack; null once the body has ended or if it was closed unstarted. */
     private GeneratorStack stack;
@@ -138,30 +172,29 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
     private T buffered;
     /** What the pending emit returns. */
     private Object reply;
-    /** Set by close(): every emit throws {@link CoroutineExit}. */
-    private boolean closing;
-    /** The body ended; {@link #failure} says how. */
+    /** The body ended; {@link #thrown} says how. */
     private boolean ended;
-    private Throwable failure;
-    /** The context whose stack runs the body while it is RUNNING. */
-    private Coroutine consumer;
+    /** What the body threw, if it ended by throwing. */
+    private Throwable thrown;
+    /** The context whose code runs the body while it is RUNNING. */
+    private Context consumer;
     /** The generator that was innermost on the consumer's stack before this one was resumed. */
     private Generator<?> outer;
     private boolean iterated;
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
-        this.owner = s.owner;
+        this.scheduler = s;
         this.name = name != null ? name : "generator-" + (s.generatorsCreated + 1);
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         Emitter<T, Object> out = this::emitFromBody;
-        this.stack = s.engine.newGeneratorStack(s, this.name, () -> {
+        this.stack = s.engine.newGeneratorStack(this.name, () -> {
             try {
                 b.run(out);
             } catch (Throwable t) {
-                failure = t;
+                thrown = t;
             } finally {
                 ended = true;
             }
@@ -263,16 +296,17 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
     }
 
     /**
-     * The remaining values as a sequential, ordered, lazy stream; closing the stream closes this
-     * generator.
+     * The remaining values as an ordered, lazy stream; closing the stream closes this generator. The
+     * stream never splits its source, so a {@code parallel()} stream works too: the values are taken
+     * one by one on the thread that runs the terminal operation (this generator's), and only the
+     * stages after the source run in parallel where the stream framework splits them.
      *
      * @return the stream
      * @throws IllegalStateException if this generator was already iterated or streamed
      */
     public Stream<T> stream() {
         markIterated("stream");
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, Spliterator.ORDERED), false)
-                .onClose(this::close);
+        return StreamSupport.stream(new Values(), false).onClose(this::close);
     }
 
     /**
@@ -354,16 +388,11 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
 
     /** Throws if the caller may not resume this generator now; on return it may (or it has ended). */
     private void checkConsumer(String op) {
-        Scheduler s = Scheduler.currentOrNull();
-        if (Thread.currentThread() != owner && (s == null || s.owner != owner)) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state
-                    + ") from thread " + Scheduler.describe(Thread.currentThread()) + ": it belongs to thread "
-                    + Scheduler.describe(owner));
-        }
+        scheduler.checkCaller(op, describe(), state);
         if (state != State.RUNNING) {
             return;
         }
-        Coroutine here = Scheduler.current().currentContext();
+        Context here = scheduler.currentContext();
         for (Generator<?> g = here.innermostGenerator; g != null; g = g.outer) {
             if (g == this) {
                 throw new IllegalStateException("cannot " + op + " " + describe() + " from inside its own body: it is RUNNING");
@@ -376,7 +405,7 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
 
     /** Runs the body until it emits or ends; on return the state says which. */
     private void advance() {
-        Coroutine here = Scheduler.current().currentContext();
+        Context here = scheduler.currentContext();
         consumer = here;
         outer = here.innermostGenerator;
         here.innermostGenerator = this;
@@ -386,8 +415,7 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
             stack.resume();
         } catch (PinnedException e) {
             state = was;
-            throw new IllegalStateException("cannot run the body of " + describe() + " in " + here.describe()
-                    + ": " + e.reason + "; it stays " + was, e);
+            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it stays " + was);
         } finally {
             here.innermostGenerator = outer;
             outer = null;
@@ -398,33 +426,38 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
         }
     }
 
+    /**
+     * Records how the body ended and tells the consumer: a failure as a {@link CoroutineException}; an
+     * exit signal that is not this generator's own (its consumer is being closed and was unwinding
+     * through the body) passes on to the consumer, even while this generator was being closed.
+     */
     private void bodyEnded() {
         stack = null;
-        Throwable f = failure;
-        failure = null;
-        if (f == null) {
-            state = closing ? State.CLOSED : State.FINISHED;
-        } else if (f instanceof CoroutineExit exit) {
-            state = State.CLOSED;
-            if (!closing) {
-                throw exit;
+        Throwable t = thrown;
+        thrown = null;
+        switch (ending(t)) {
+            case FINISHED -> state = State.FINISHED;
+            case CLOSED -> {
+                state = State.CLOSED;
+                if (t instanceof CoroutineExit exit && exit.source != this) {
+                    throw exit;
+                }
             }
-        } else {
-            state = State.FAILED;
-            throw new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + f, f);
+            case FAILED -> {
+                state = State.FAILED;
+                throw failure(t);
+            }
         }
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */
     private Object emitFromBody(T value) {
-        Coroutine here = Scheduler.current().currentContext();
+        Context here = scheduler.currentContext();
         if (state != State.RUNNING || here.innermostGenerator != this) {
             throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
                     + ": it is " + state + " and emit may only be called by its own body while it runs");
         }
-        if (closing) {
-            throw exit();
-        }
+        checkNotClosing("emit");
         buffered = value;
         hasBuffered = true;
         state = State.SUSPENDED;
@@ -434,19 +467,22 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
             state = State.RUNNING;
             hasBuffered = false;
             buffered = null;
-            throw new IllegalStateException("cannot emit from " + describe() + ": the JDK cannot suspend its body here because "
-                    + e.reason + "; it keeps running (state RUNNING)", e);
+            throw refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
         }
-        if (closing) {
-            throw exit();
-        }
+        checkNotClosing("emit");
         Object r = reply;
         reply = null;
         return r;
     }
 
-    private CoroutineExit exit() {
-        return new CoroutineExit(describe() + " is being closed: its emit throws this signal so that it unwinds (state RUNNING, closing)");
+    /** The thread this generator's body runs on while resumed, if the engine gives it one; null otherwise. */
+    Thread stackThread() {
+        return stack == null ? null : stack.thread();
+    }
+
+    /** While resumed: the generator that was innermost on the consumer's stack before this one. */
+    Generator<?> outerGenerator() {
+        return outer;
     }
 
     private T take() {
@@ -465,7 +501,38 @@ public sealed class Generator<T> implements Iterator<T>, Iterable<T>, AutoClosea
     }
 
     /** A phrase naming this generator for messages, e.g. {@code generator 'squares'}. */
+    @Override
     String describe() {
         return "generator '" + name + "'";
+    }
+
+    /**
+     * The source of {@link #stream()}: the values in order, one at a time; it never splits, so even a
+     * parallel stream takes every value on the thread that runs its terminal operation.
+     */
+    private final class Values implements Spliterator<T> {
+        @Override
+        public boolean tryAdvance(Consumer<? super T> action) {
+            if (!hasNext()) {
+                return false;
+            }
+            action.accept(take());
+            return true;
+        }
+
+        @Override
+        public Spliterator<T> trySplit() {
+            return null;
+        }
+
+        @Override
+        public long estimateSize() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public int characteristics() {
+            return ORDERED;
+        }
     }
 }

@@ -30,4 +30,10 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
     public void suspend() {
         Continuation.yield(SCOPE);
     }
+
+    /** None: the body runs on its consumer's stack. */
+    @Override
+    public Thread thread() {
+        return null;
+    }
 }

@@ -10,6 +10,8 @@ interface GeneratorStack {
      * Runs the body, from its start or from its last {@link #suspend()}, while the calling consumer
      * waits (on the consumer's own stack, or on a thread of the body's own that runs in its stead);
      * on return the body has suspended or ended.
+     *
+     * @throws PinnedException if the body cannot be run (no thread could be started for it); it did not run
      */
     void resume();
 
@@ -20,4 +22,7 @@ interface GeneratorStack {
      * @throws PinnedException if the JDK cannot suspend the body here; it keeps running
      */
     void suspend();
+
+    /** The thread the body runs on while resumed, if it has one of its own; null if it runs on its consumer's stack. */
+    Thread thread();
 }

@@ -12,7 +12,7 @@ class PinReportingContinuation extends Continuation {
 
     @Override
     protected void onPinned(Pinned reason) {
-        throw new PinnedException(switch (reason) {
+        throw PinnedException.pinned(switch (reason) {
             case NATIVE -> "a native frame is on its stack (a JNI call, an FFM upcall, or a class initializer)";
             case MONITOR -> "it holds a monitor the JDK cannot move off the thread";
             case CRITICAL_SECTION -> "it is inside a JDK critical section";

@@ -1,14 +1,31 @@
 package dev.coro;
 
-/** The JDK refused to suspend the running coroutine; {@link #reason} says why, in plain words. */
+/**
+ * A transfer that could not happen: the JDK refused to suspend the running context, or no thread
+ * could be started for the target. Nothing moved; {@link #why} says what stopped it, in plain words.
+ */
 final class PinnedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** Why the coroutine could not be suspended, as a clause ("a native frame is on its stack"). */
+    /** Why the JDK refused, as a clause ("a native frame is on its stack"); for a failed start, what failed. */
     final String reason;
+    /** The whole explanation, as it follows "cannot suspend A to run B: ". */
+    final String why;
 
-    PinnedException(String reason) {
-        super(reason, null, false, false);
+    private PinnedException(String reason, String why) {
+        super(why, null, false, false);
         this.reason = reason;
+        this.why = why;
+    }
+
+    /** The JDK cannot suspend the running stack here, because of {@code reason}. */
+    static PinnedException pinned(String reason) {
+        return new PinnedException(reason, "the JDK cannot suspend it here because " + reason);
+    }
+
+    /** No thread could be started to run {@code what}'s body. */
+    static PinnedException noThread(String what, Throwable cause) {
+        String reason = "no virtual thread could be started for " + what + " (" + cause + ")";
+        return new PinnedException(reason, reason);
     }
 }

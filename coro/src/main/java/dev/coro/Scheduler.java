@@ -1,16 +1,17 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One thread's run list and current index: the seed's scheduler, its rules made exact.
  *
  * <p>Every rule of the scheduling semantics lives here, independent of how stacks are switched
- * (that is the {@link Engine}'s job). The run list is an array with swap-remove; each coroutine
- * knows its own index, so {@code switchTo}, {@code yield} and removal are O(1) while nothing is
- * parked. Parked contexts stay in the list and are skipped by a backward scan ({@link #park}), so
- * a program that never parks keeps the seed's exact order.
+ * (that is the {@link Engine}'s job). The {@link RunList} is an array with swap-remove; each context
+ * knows its own index, so {@code switchTo}, {@code yield} and removal are O(1), and parked contexts
+ * stay in the list but are skipped through the list's index of runnable entries, so a program that
+ * never parks keeps the seed's exact order and one that parks thousands pays nothing per yield.
  */
 final class Scheduler {
 
@@ -18,12 +19,12 @@ final class Scheduler {
 
     /** The thread whose run list this is. */
     final Thread owner;
+    /** This scheduler's share of the JVM's engine: gives contexts stacks and moves control. */
     final Engine engine;
-    /** Main's handle: the owner thread itself, entry 0 of the list once anything was created. */
-    final Coroutine main;
-    /** The run list {@code L}; entries {@code [0, size)} are live. */
-    private Coroutine[] list = new Coroutine[8];
-    private int size;
+    /** Main: the owner thread itself, entry 0 of the list once anything was created. */
+    final Context main;
+    /** The run list {@code L}. */
+    final RunList runList = new RunList();
     /** The current index {@code i}. */
     private int current;
     /** How many coroutines this thread created, for default names. */
@@ -32,15 +33,12 @@ final class Scheduler {
     int generatorsCreated;
     /** How many channels this thread created, for their default names. */
     int channelsCreated;
-    /** Engine scratch: the context a trampoline runs next (the thread engine: the context holding the turn). */
-    Coroutine next;
-    /** Engine scratch: what an engine keeps per scheduler (the thread engine: its executor); null until needed. */
-    Object engineState;
 
     private Scheduler(Thread owner) {
-        this.engine = Engine.get();
         this.owner = owner;
-        this.main = new Coroutine(this, "main");
+        this.main = new Context(this);
+        this.engine = Engines.open(this);
+        main.stack = engine.newStack(main);
     }
 
     /** The calling thread's scheduler; on return it exists. */
@@ -64,62 +62,63 @@ final class Scheduler {
     }
 
     /**
-     * Checks that the caller runs on this scheduler's thread; on return it does.
+     * The one thread-confinement check: the caller must run as this scheduler's thread (the owner, or
+     * an engine's thread running on its behalf); on return it does.
      *
-     * @throws IllegalStateException naming both threads otherwise
+     * @param operation what was attempted, e.g. {@code switchTo}
+     * @param target    a phrase naming what it was attempted on, e.g. {@code coroutine 'ping'}
+     * @param state     the target's state, for the message
+     * @throws IllegalStateException naming the operation, the target, its state and both threads
      */
-    Scheduler checkCaller(Coroutine target, String operation) {
+    Scheduler checkCaller(String operation, String target, Object state) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
-            throw new IllegalStateException("cannot " + operation + " " + target.describe()
-                    + " (state " + target.stateUnchecked() + ") from thread " + describe(callingThread())
-                    + ": it belongs to thread " + describe(owner));
+            Scheduler bound = CURRENT.get();
+            Thread caller = bound != null ? bound.owner : Thread.currentThread();
+            throw new IllegalStateException("cannot " + operation + " " + target + " (state " + state
+                    + ") from thread " + describe(caller) + ": it belongs to thread " + describe(owner));
         }
         return this;
     }
 
-    /** The thread the caller runs as: its scheduler's owner (so an engine's helper thread reads as it), or itself. */
-    private static Thread callingThread() {
-        Scheduler bound = CURRENT.get();
-        return bound != null ? bound.owner : Thread.currentThread();
+    /** {@link #checkCaller(String, String, Object)} for a context. */
+    Scheduler checkCaller(Context target, String operation) {
+        return checkCaller(operation, target.describe(), target.state());
     }
 
     // ---- the seed's calls ------------------------------------------------------------------
 
-    Coroutine create(String name, Runnable body) {
-        if (size == 0) {
-            add(main);
+    Context create(String name, Runnable body) {
+        if (runList.size() == 0) {
+            runList.add(main);
             current = 0;
         }
         created++;
-        Coroutine co = new Coroutine(this, list[current], name, created, body);
-        co.strand = engine.newStrand(this, co);
-        add(co);
+        Context co = new Context(this, runList.get(current), name, created, body);
+        co.stack = engine.newStack(co);
+        runList.add(co);
         return co;
     }
 
     void yieldToPrevious() {
-        if (size <= 1) {
+        int n = runList.size();
+        if (n <= 1) {
             return;
         }
-        Coroutine from = list[current];
-        if (from.closing) {
-            throw exit(from, "yield");
-        }
-        Coroutine to = previousRunnable(current - 1, size - 1);
+        Context from = runList.get(current);
+        from.checkNotClosing("yield");
+        Context to = runList.previousRunnable(current - 1, n - 1);
         if (to != null) {
             transfer(from, to, State.SUSPENDED);
         }
     }
 
-    void switchTo(Coroutine to) {
-        Coroutine from = currentContext();
-        if (from.closing) {
-            throw exit(from, "switchTo");
-        }
+    void switchTo(Context to) {
+        Context from = currentContext();
+        from.checkNotClosing("switchTo");
         if (to == from) {
             return;
         }
-        State st = to.stateUnchecked();
+        State st = to.state();
         if (st.isTerminal()) {
             throw new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
                     + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
@@ -131,8 +130,8 @@ final class Scheduler {
         transfer(from, to, State.SUSPENDED);
     }
 
-    void close(Coroutine c) {
-        State st = c.stateUnchecked();
+    void close(Context c) {
+        State st = c.state();
         if (st.isTerminal()) {
             return;
         }
@@ -140,7 +139,7 @@ final class Scheduler {
             throw new IllegalStateException("cannot close " + c.describe() + " of thread " + describe(owner)
                     + ": it is " + st + " and is the thread itself; only coroutines can be closed");
         }
-        Coroutine from = currentContext();
+        Context from = currentContext();
         if (c == from) {
             throw new IllegalStateException("cannot close " + c.describe()
                     + ": it is RUNNING; a coroutine cannot close itself (return from its body instead)");
@@ -156,7 +155,7 @@ final class Scheduler {
         }
         c.closing = true;
         c.closer = from;
-        c.pendingThrow = exit(c, "suspended call");
+        c.pendingThrow = c.exit("suspended call");
         try {
             transfer(from, c, State.SUSPENDED);
         } catch (IllegalStateException e) {
@@ -182,11 +181,10 @@ final class Scheduler {
      *                            only, its wait is cancelled), or after it was woken
      */
     void park(String what) {
-        Coroutine from = currentContext();
-        if (from.closing) {
-            throw exit(from, what);
-        }
-        Coroutine to = size <= 1 ? null : previousRunnable(current - 1, size - 1);
+        Context from = currentContext();
+        from.checkNotClosing(what);
+        int n = runList.size();
+        Context to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
         if (to == null) {
             throw deadlock(from.describe() + " cannot " + what + ": every other context of thread "
                     + describe(owner) + " is parked, so nothing could ever wake it", from, what);
@@ -200,49 +198,57 @@ final class Scheduler {
     }
 
     /** Wakes a parked context: on return it is {@code SUSPENDED}, and {@code yield()} may select it. */
-    void unpark(Coroutine c) {
+    void unpark(Context c) {
         c.moveTo(State.SUSPENDED);
     }
 
     /** A snapshot of the run list, entry 0 first; just main before any create. */
-    Coroutine[] contexts() {
-        return size == 0 ? new Coroutine[] {main} : Arrays.copyOf(list, size);
+    Context[] contexts() {
+        return runList.size() == 0 ? new Context[] {main} : runList.toArray();
     }
 
     int currentIndex() {
         return current;
     }
 
-    Coroutine currentContext() {
-        return size == 0 ? main : list[current];
+    Context currentContext() {
+        return runList.size() == 0 ? main : runList.get(current);
     }
 
     // ---- moving control --------------------------------------------------------------------
 
     /**
      * Suspends {@code from} (the running context) and runs {@code to}; on return {@code from} runs
-     * again, and throws what was left pending for it.
+     * again, and throws what was left pending for it. If the transfer cannot happen (the JDK refuses,
+     * or an error such as a stack overflow strikes before {@code to} runs), every state is put back
+     * and {@code from} keeps running: a refusal throws {@link IllegalStateException} saying why, an
+     * error is rethrown as it is.
      */
-    private void transfer(Coroutine from, Coroutine to, State fromBecomes) {
-        State toWas = to.stateUnchecked();
+    private void transfer(Context from, Context to, State fromBecomes) {
+        State toWas = to.state();
         from.moveTo(fromBecomes);
         to.moveTo(State.RUNNING);
         current = to.index;
         try {
-            engine.transfer(this, from, to);
-        } catch (PinnedException e) {
+            from.stack.transferTo(to.stack);
+        } catch (Throwable t) {
+            if (current == from.index && from.state() == State.RUNNING) {
+                throw t; // control came back to from first: it is from's own failure
+            }
             to.revertTo(toWas);
             from.revertTo(State.RUNNING);
             current = from.index;
-            throw new IllegalStateException("cannot suspend " + from.describe() + " to run " + to.describe()
-                    + ": the JDK cannot suspend it here because " + e.reason
-                    + "; it keeps running (state RUNNING)", e);
+            if (t instanceof PinnedException e) {
+                throw Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
+                        "it keeps running (state RUNNING)");
+            }
+            throw t;
         }
         resumed(from);
     }
 
     /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */
-    private static void resumed(Coroutine self) {
+    private static void resumed(Context self) {
         Throwable pending = self.pendingThrow;
         if (pending != null) {
             self.pendingThrow = null;
@@ -254,49 +260,49 @@ final class Scheduler {
     }
 
     /**
-     * Runs {@code co}'s body to its end on its own strand, then removes it and decides who runs
+     * Runs {@code co}'s body to its end on its own stack, then removes it and decides who runs
      * next; on return, {@code current} is that context's index and it is {@code RUNNING}.
      *
      * @return the context to run next
      */
-    Coroutine runToEnd(Coroutine co) {
-        Throwable failure = null;
+    Context runToEnd(Context co) {
+        Throwable thrown = null;
         try {
             co.runBody();
         } catch (Throwable t) {
-            failure = t;
+            thrown = t;
         }
-        return bodyEnded(co, failure);
+        return bodyEnded(co, thrown);
     }
 
-    private Coroutine bodyEnded(Coroutine c, Throwable failure) {
-        Coroutine next;
-        if (c.closing) {
-            boolean clean = failure == null || failure instanceof CoroutineExit;
-            c.moveTo(clean ? State.CLOSED : State.FAILED);
-            int i = current;
-            remove(c);
+    private Context bodyEnded(Context c, Throwable thrown) {
+        Context next;
+        Fiber.Ending ending = c.ending(thrown);
+        boolean closing = c.closing;
+        c.moveTo(switch (ending) {
+            case FINISHED -> State.FINISHED;
+            case CLOSED -> State.CLOSED;
+            case FAILED -> State.FAILED;
+        });
+        int i = remove(c);
+        if (closing) {
+            boolean clean = ending == Fiber.Ending.CLOSED;
             if (alive(c.closer)) {
                 next = c.closer;
-            } else if (!clean || main.stateUnchecked() != State.PARKED) {
+            } else if (!clean || main.state() != State.PARKED) {
                 next = main; // a parked main has its wait cancelled by the failure
             } else {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, new CoroutineException(c.describe() + " failed while being closed: " + failure, failure));
+                leave(next, c.failure(thrown));
             }
-        } else if (failure == null) {
-            c.moveTo(State.FINISHED);
-            int i = current;
-            remove(c);
+        } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
-            c.moveTo(State.FAILED);
-            remove(c);
-            Coroutine creator = c.creator;
-            next = alive(creator) && creator.stateUnchecked() != State.PARKED ? creator : main;
-            leave(next, new CoroutineException(c.describe() + " failed: " + failure, failure));
+            Context creator = c.creator;
+            next = alive(creator) && creator.state() != State.PARKED ? creator : main;
+            leave(next, c.failure(thrown));
         }
         c.release();
         current = next.index;
@@ -304,24 +310,37 @@ final class Scheduler {
         return next;
     }
 
-    private static boolean alive(Coroutine c) {
-        return c != null && !c.stateUnchecked().isTerminal();
+    /**
+     * Called by an engine when the context {@link #runToEnd} chose cannot be run after all (no thread
+     * could be started for it): it stays {@code NEW}, and main runs instead, its pending call throwing
+     * an {@link IllegalStateException} that says why (a parked main has its wait cancelled).
+     *
+     * @return main, now {@code RUNNING} and current
+     */
+    Context cannotRun(Context next, PinnedException e) {
+        next.revertTo(State.NEW);
+        leave(main, Fiber.refused("cannot run " + next.describe(), e, "it stays NEW"));
+        current = main.index;
+        main.revertTo(State.RUNNING);
+        return main;
     }
 
     /**
-     * The first context that is not parked among {@code count} entries counted backwards from
-     * {@code start}, wrapping from 0 to the last entry; null if all of them are parked.
+     * Swap-removes {@code c} from the run list; if the current context was the last entry, moved into
+     * {@code c}'s slot, {@code current} follows it.
+     *
+     * @return the index {@code c} had
      */
-    private Coroutine previousRunnable(int start, int count) {
-        int k = start < 0 ? start + size : start;
-        for (int n = 0; n < count; n++) {
-            Coroutine c = list[k];
-            if (c.stateUnchecked() != State.PARKED) {
-                return c;
-            }
-            k = k == 0 ? size - 1 : k - 1;
+    private int remove(Context c) {
+        int k = runList.remove(c);
+        if (current == runList.size() && k != current) {
+            current = k;
         }
-        return null;
+        return k;
+    }
+
+    private static boolean alive(Context c) {
+        return c != null && !c.state().isTerminal();
     }
 
     /**
@@ -329,8 +348,8 @@ final class Scheduler {
      * {@code i - 1}; if every remaining context is parked, main, whose wait is cancelled by a
      * {@link DeadlockException}.
      */
-    private Coroutine previousRunnableOrMain(Coroutine ended, int i) {
-        Coroutine next = previousRunnable(i - 1, size);
+    private Context previousRunnableOrMain(Context ended, int i) {
+        Context next = runList.previousRunnable(i - 1, runList.size());
         if (next != null) {
             return next;
         }
@@ -340,59 +359,23 @@ final class Scheduler {
     }
 
     /** A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its wait. */
-    private DeadlockException deadlock(String headline, Coroutine caller, String callerWaits) {
-        StringBuilder b = new StringBuilder(headline).append(" (deadlock):");
-        for (Coroutine c : contexts()) {
+    private DeadlockException deadlock(String headline, Context caller, String callerWaits) {
+        List<String> waits = new ArrayList<>();
+        for (Context c : contexts()) {
             if (c == caller) {
-                b.append("\n  ").append(c.describe()).append(" would wait to ").append(callerWaits);
-            } else if (c.stateUnchecked() == State.PARKED) {
-                b.append("\n  ").append(c.describe()).append(" waits to ").append(c.waitingFor);
+                waits.add(c.describe() + " would wait to " + callerWaits);
+            } else if (c.state() == State.PARKED) {
+                waits.add(c.describe() + " waits to " + c.waitingFor);
             }
         }
-        return new DeadlockException(b.toString());
+        return new DeadlockException(headline, waits);
     }
 
-    private static void leave(Coroutine target, RuntimeException e) {
+    private static void leave(Context target, RuntimeException e) {
         if (target.pendingThrow == null) {
             target.pendingThrow = e;
         } else {
             target.pendingThrow.addSuppressed(e);
-        }
-    }
-
-    private static CoroutineExit exit(Coroutine c, String operation) {
-        return new CoroutineExit(c.describe() + " is being closed: its " + operation
-                + " throws this signal so that it unwinds (state RUNNING, closing)");
-    }
-
-    // ---- the run list ----------------------------------------------------------------------
-
-    private void add(Coroutine c) {
-        if (size == list.length) {
-            list = Arrays.copyOf(list, size * 2);
-        }
-        c.index = size;
-        list[size++] = c;
-    }
-
-    /**
-     * Swap-removes {@code c}: the last entry takes its slot. On return {@code c} is not in the list,
-     * and if the current context was the moved entry, {@code current} follows it.
-     */
-    private void remove(Coroutine c) {
-        int k = c.index;
-        int last = size - 1;
-        Coroutine moved = list[last];
-        list[k] = moved;
-        moved.index = k;
-        list[last] = null;
-        size = last;
-        c.index = -1;
-        if (current == last && moved != c) {
-            current = k;
-        }
-        if (list.length > 64 && size < list.length / 4) {
-            list = Arrays.copyOf(list, list.length / 2);
         }
     }
 

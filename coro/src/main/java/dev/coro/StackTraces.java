@@ -9,7 +9,7 @@ import java.util.Set;
  * The frames of suspended and parked contexts as their user sees them: the machinery of the switch
  * cut off, the same on every engine.
  *
- * <p>An engine gives the raw frames ({@link Engine#rawFrames}): a continuation's, or the threads'
+ * <p>An engine gives the raw frames ({@link Stack#frames}): a continuation's, or the threads'
  * that run the context, innermost first. These cuts make them engine-neutral:
  * <ul>
  *   <li>in each run of library and JDK frames, everything up to the run's outermost frame of this
@@ -26,8 +26,9 @@ final class StackTraces {
 
     /** The library's classes whose frames form the machinery of a switch or of a body's entry. */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
-            "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine", "dev.coro.Channel",
-            "dev.coro.Generator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation");
+            "dev.coro.Context", "dev.coro.Fiber", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
+            "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
+            "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation");
     /** The public types whose methods the user called: the frame kept of a run of machinery. */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
@@ -40,8 +41,8 @@ final class StackTraces {
      * innermost call of the public API, then the caller's frames, down to its body (for main: down
      * to the thread's entry).
      */
-    static StackTraceElement[] of(Coroutine c) {
-        return userFrames(c.scheduler.engine.rawFrames(c.scheduler, c));
+    static StackTraceElement[] of(Context c) {
+        return userFrames(c.stack.frames());
     }
 
     /**
@@ -50,7 +51,7 @@ final class StackTraces {
      */
     static StackTraceElement[] belowTrampoline() {
         StackTraceElement[] all = Thread.currentThread().getStackTrace();
-        String engine = ContinuationEngine.class.getName();
+        String engine = ContinuationEngine.class.getName() + "$MainStack";
         for (int k = 0; k < all.length; k++) {
             if (all[k].getClassName().equals(engine) && all[k].getMethodName().equals("trampoline")) {
                 return Arrays.copyOfRange(all, k + 1, all.length);

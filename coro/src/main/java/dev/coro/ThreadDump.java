@@ -2,19 +2,21 @@ package dev.coro;
 
 import dev.coro.Coroutine.State;
 
-/** A readable listing of every context of one thread's run list: name, state, wait and top frames. */
+/** A readable listing of the contexts of one thread's run list: name, state, wait and top frames. */
 final class ThreadDump {
 
     /** How many frames each suspended context shows. */
     static final int TOP_FRAMES = 3;
+    /** How many contexts {@link Coroutine#dump()} lists before it gives the count of the rest. */
+    static final int SHOWN = 50;
 
     private ThreadDump() {
     }
 
     /**
-     * The dump of {@code s}, which belongs to the calling thread. One header line, then per context:
-     * {@code [index] name: STATE}, what a parked one waits for, the innermost generator whose body it
-     * is suspended in, and its top frames, e.g.
+     * The dump of {@code s}, which belongs to the calling thread: one header line, then, for the first
+     * {@code max} contexts, {@code [index] name: STATE}, what a parked one waits for, the innermost
+     * generator whose body it is suspended in, and its top frames; then how many more there are, e.g.
      * <pre>
      * thread 'worker': 2 contexts, current index 0
      *   [0] main: RUNNING (the caller)
@@ -23,16 +25,17 @@ final class ThreadDump {
      *         at app.Pipeline.produce(Pipeline.java:12)
      * </pre>
      */
-    static String of(Scheduler s) {
-        Coroutine[] all = s.contexts();
-        Coroutine current = s.currentContext();
+    static String of(Scheduler s, int max) {
+        Context[] all = s.contexts();
+        Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
         b.append("thread '").append(s.owner.getName()).append("': ").append(all.length)
                 .append(all.length == 1 ? " context" : " contexts").append(", current index ")
                 .append(s.currentIndex()).append('\n');
-        for (int k = 0; k < all.length; k++) {
-            Coroutine c = all[k];
-            State st = c.stateUnchecked();
+        int shown = Math.min(max, all.length);
+        for (int k = 0; k < shown; k++) {
+            Context c = all[k];
+            State st = c.state();
             b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
                     .append(": ").append(st);
             if (c == current) {
@@ -48,6 +51,10 @@ final class ThreadDump {
             if (st == State.SUSPENDED || st == State.PARKED) {
                 appendFrames(b, StackTraces.of(c));
             }
+        }
+        if (all.length > shown) {
+            b.append("  ... and ").append(all.length - shown).append(" more contexts (Coroutine.dump(")
+                    .append(all.length).append(") lists them all)\n");
         }
         return b.toString();
     }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ContinuationEngineTest {
 
     static boolean continuationEngineRuns() {
-        return Engine.running().equals("continuation");
+        return Engines.running().equals("continuation");
     }
 
     @Test
@@ -24,7 +24,7 @@ class ContinuationEngineTest {
         AtomicReference<Thread> seen = new AtomicReference<>();
         Coroutine.create("body", () -> seen.set(Thread.currentThread())).switchTo();
         assertThat(seen.get()).isSameAs(owner);
-        assertThat(Engine.get()).isInstanceOf(ContinuationEngine.class);
+        assertThat(Scheduler.current().engine).isInstanceOf(ContinuationEngine.class);
     }
 
     @Test

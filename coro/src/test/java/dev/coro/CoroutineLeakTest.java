@@ -54,7 +54,7 @@ class CoroutineLeakTest {
                 throw new AssertionError("unreachable: keeps payload live across the yield");
             }
         });
-        Object stack = c.strand;
+        Object stack = c.context.stack;
         c.switchTo();
         keep.add(c);
         return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
@@ -84,7 +84,7 @@ class CoroutineLeakTest {
             Coroutine.yield();
             throw new IllegalArgumentException("failed holding " + payload.getClass().getSimpleName());
         });
-        Object stack = c.strand;
+        Object stack = c.context.stack;
         c.switchTo();
         assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class);
         return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
@@ -92,7 +92,7 @@ class CoroutineLeakTest {
 
     private static List<WeakReference<?>> closedBeforeItRan() {
         Coroutine c = Coroutine.create("never-ran", () -> { });
-        Object stack = c.strand;
+        Object stack = c.context.stack;
         c.close();
         return List.of(new WeakReference<>(c), new WeakReference<>(stack));
     }
@@ -141,7 +141,7 @@ class CoroutineLeakTest {
     @Test
     void aCoroutineClosedBeforeItRanDropsItsStackWhileItsHandleIsHeld() {
         Coroutine c = Coroutine.create("never-ran", () -> { });
-        WeakReference<Object> stack = new WeakReference<>(c.strand);
+        WeakReference<Object> stack = new WeakReference<>(c.context.stack);
         c.close();
         assertThat(collected(List.of(stack))).isTrue();
         assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);

@@ -761,10 +761,10 @@ class CoroutineTest {
 
     @Test
     void engineNamesTheExportsFlagForTheClassPath() {
-        assertThat(Engine.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
+        assertThat(Engines.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
         boolean flagGiven = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
                 .contains("--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED");
-        assertThat(Engine.continuationsExported()).as("exported exactly when this JVM got the flag (CI also runs without it)")
+        assertThat(Engines.continuationsExported()).as("exported exactly when this JVM got the flag (CI also runs without it)")
                 .isEqualTo(flagGiven);
     }
 }

@@ -41,7 +41,7 @@ class EngineEquivalenceTest {
         for (int seed = 0; seed < SEEDS; seed++) {
             String trace = trace(seed);
             if (!sha256(trace).equals(record.get(seed))) {
-                differences.add("seed " + seed + " on the " + Engine.running() + " engine:\n" + trace);
+                differences.add("seed " + seed + " on the " + Engines.running() + " engine:\n" + trace);
             }
         }
         assertThat(differences).as("traces that differ from the record").isEmpty();

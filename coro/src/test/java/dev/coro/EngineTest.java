@@ -2,7 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.coro.Engine.Choice;
+import dev.coro.Engines.Choice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -14,27 +14,27 @@ class EngineTest {
 
     @Test
     void theEngineThatRunsIsTheOneTheBuildAskedFor() {
-        String asked = System.getProperty(Engine.PROPERTY, "auto");
-        String expected = asked.equals("auto") ? (Engine.continuationsExported() ? "continuation" : "threads") : asked;
-        assertThat(Engine.running()).isEqualTo(expected);
-        assertThat(Engine.get()).isInstanceOf(expected.equals("threads") ? ThreadEngine.class : ContinuationEngine.class);
+        String asked = System.getProperty(Engines.PROPERTY, "auto");
+        String expected = asked.equals("auto") ? (Engines.continuationsExported() ? "continuation" : "threads") : asked;
+        assertThat(Engines.running()).isEqualTo(expected);
+        assertThat(Scheduler.current().engine).isInstanceOf(expected.equals("threads") ? ThreadEngine.class : ContinuationEngine.class);
     }
 
     @Test
     void theExportsFlagNamesAllUnnamedOnTheClassPath() {
-        assertThat(Engine.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
+        assertThat(Engines.exportsFlag()).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED");
     }
 
     @Test
     void theAutomaticChoiceIsTheContinuationEngineWhenItsPackageIsExported() {
-        assertThat(Engine.select(null, true, FLAG)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engine.select("auto", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engine.select(" ", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(null, true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("auto", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(" ", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void theAutomaticChoiceFallsBackToTheThreadEngineWithAWarningNamingTheFlagAndTheCost() {
-        Choice c = Engine.select(null, false, FLAG);
+        Choice c = Engines.select(null, false, FLAG);
         assertThat(c.engine()).isEqualTo("threads");
         assertThat(c.failure()).isNull();
         assertThat(c.warning())
@@ -42,17 +42,17 @@ class EngineTest {
                 .contains("every switch costs a virtual-thread park/unpark handoff")
                 .contains("Add the JVM flag " + FLAG + " for the continuation engine")
                 .endsWith("or set -Dcoro.engine=threads to choose this engine and silence this warning.");
-        assertThat(Engine.select("AUTO", false, FLAG)).isEqualTo(c);
+        assertThat(Engines.select("AUTO", false, FLAG)).isEqualTo(c);
     }
 
     @Test
     void forcingTheContinuationEngineUsesItWhenItsPackageIsExported() {
-        assertThat(Engine.select("continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void forcingTheContinuationEngineWithoutTheFlagFailsNamingTheFlag() {
-        Choice c = Engine.select("continuation", false, FLAG);
+        Choice c = Engines.select("continuation", false, FLAG);
         assertThat(c.engine()).isNull();
         assertThat(c.warning()).isNull();
         assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
@@ -62,13 +62,13 @@ class EngineTest {
 
     @Test
     void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
-        assertThat(Engine.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engine.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
     }
 
     @Test
     void anUnknownEngineNameFailsListingTheKnownOnes() {
-        assertThat(Engine.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
+        assertThat(Engines.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
                 "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
     }
 }

@@ -3,7 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.coro.Coroutine.State;
+import dev.coro.Generator.State;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,7 +186,7 @@ class GeneratorTest {
         AtomicReference<List<Integer>> seen = new AtomicReference<>();
         Coroutine co = Coroutine.create("consumer", () -> seen.set(nestedThreeDeep()));
         co.switchTo();
-        assertThat(co.state()).isEqualTo(State.FINISHED);
+        assertThat(co.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(seen.get()).containsExactly(111, 222, 333);
     }
 
@@ -264,7 +264,7 @@ class GeneratorTest {
             log.add("main got " + v);
         }
         assertThat(log).containsExactly("worker 1", "main got a", "worker 2", "main got b");
-        assertThat(worker.state()).isEqualTo(State.SUSPENDED);
+        assertThat(worker.state()).isEqualTo(Coroutine.State.SUSPENDED);
         worker.close();
     }
 
@@ -303,7 +303,7 @@ class GeneratorTest {
         assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot close generator 'shared' from main context 'main': it is RUNNING");
         first.switchTo();
-        assertThat(first.state()).isEqualTo(State.FINISHED);
+        assertThat(first.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(g.state()).isEqualTo(State.SUSPENDED);
     }
 
@@ -340,7 +340,7 @@ class GeneratorTest {
         consumer.switchTo();
         consumer.close();
         assertThat(log).containsExactly("generator finally", "consumer finally");
-        assertThat(consumer.state()).isEqualTo(State.CLOSED);
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
 
@@ -459,7 +459,7 @@ class GeneratorTest {
         });
         assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
         assertThat(caughtInInitializer).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend its body here because a native"
+                .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend it here because a native"
                         + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
                         + " (state RUNNING)");
     }

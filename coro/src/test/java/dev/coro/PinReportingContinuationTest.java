@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 
 /** Every reason the JDK gives for refusing a suspension becomes a {@link PinnedException} in plain words. */
-@EnabledIf(value = "dev.coro.Engine#continuationsExported",
+@EnabledIf(value = "dev.coro.Engines#continuationsExported",
         disabledReason = "jdk.internal.vm is not exported: no continuation can even be made (the thread engine runs)")
 class PinReportingContinuationTest {
 
@@ -25,7 +25,7 @@ class PinReportingContinuationTest {
             PinReportingContinuation continuation = new PinReportingContinuation(ContinuationEngine.SCOPE, () -> { });
             assertThatThrownBy(() -> continuation.onPinned(reason))
                     .isInstanceOf(PinnedException.class)
-                    .hasMessage(words)
+                    .hasMessage("the JDK cannot suspend it here because " + words)
                     .hasNoCause()
                     .extracting(e -> ((PinnedException) e).reason).isEqualTo(words);
         }

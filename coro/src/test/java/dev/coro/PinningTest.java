@@ -45,11 +45,11 @@ class PinningTest {
             + " the switch suspends, pinning a carrier (the onTheThreadEngine tests)";
 
     static boolean continuationEngineRuns() {
-        return Engine.running().equals("continuation");
+        return Engines.running().equals("continuation");
     }
 
     static boolean threadEngineRuns() {
-        return Engine.running().equals("threads");
+        return Engines.running().equals("threads");
     }
 
     /** How many carrier threads run virtual threads: the JDK's default, or what the JVM was told. */

@@ -55,9 +55,9 @@ class SchedulerTest {
         Coroutine c = Coroutine.create("waiting", SchedulerTest::waitHere);
         c.switchTo();
 
-        assertThat(c.strand.stackTrace()).extracting(StackTraceElement::getMethodName)
+        assertThat(c.context.stack.frames()).extracting(StackTraceElement::getMethodName)
                 .contains("waitHere", "yield");
         c.switchTo();
-        assertThat(c.strand).as("an ended coroutine drops its strand").isNull();
+        assertThat(c.context.stack).as("an ended coroutine drops its strand").isNull();
     }
 }

@@ -50,7 +50,7 @@ final class SwitchCostHarness {
         }
         java.util.Arrays.sort(ratios);
         double best = Math.min(flag, perThread);
-        System.out.printf("engine                                   %s%n", Engine.running());
+        System.out.printf("engine                                   %s%n", Engines.running());
         System.out.printf("coroutine switchTo A<->B                 %8.1f ns/op (best of %d rounds)%n", coro, ROUNDS);
         System.out.printf("raw VT handoff, shared volatile turn     %8.1f ns/op%n", flag);
         System.out.printf("raw VT handoff, one volatile flag each   %8.1f ns/op%n", perThread);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ThreadEngineTest {
 
     static boolean threadEngineRuns() {
-        return Engine.running().equals("threads");
+        return Engines.running().equals("threads");
     }
 
     /** Waits for {@code t} to end; a thread that outlives its coroutine fails the test instead of hanging it. */
@@ -41,7 +41,7 @@ class ThreadEngineTest {
         assertThat(seen.get()).isNotSameAs(owner).isSameAs(ThreadEngine.threadOf(c));
         assertThat(seen.get().isVirtual()).isTrue();
         assertThat(seen.get().getName()).isEqualTo("coro body");
-        assertThat(Engine.get()).isInstanceOf(ThreadEngine.class);
+        assertThat(Scheduler.current().engine).isInstanceOf(ThreadEngine.class);
         c.close();
     }
 
@@ -196,11 +196,8 @@ class ThreadEngineTest {
     }
 
     /** The virtual thread of {@code g}'s body, or null if it never started one. */
-    private static Thread bodyThreadOf(Generator<?> g) throws ReflectiveOperationException {
-        java.lang.reflect.Field f = Generator.class.getDeclaredField("stack");
-        f.setAccessible(true);
-        Object stack = f.get(g);
-        return stack == null ? null : ((ThreadEngine.ThreadGeneratorStack) stack).thread();
+    private static Thread bodyThreadOf(Generator<?> g) {
+        return g.stackThread();
     }
 
     @Test
@@ -247,7 +244,8 @@ class ThreadEngineTest {
         neverRan.close();
 
         assertThat(List.of(finishes, fails, closed, neverRan)).extracting(Generator::state)
-                .containsExactly(State.FINISHED, State.FAILED, State.CLOSED, State.CLOSED);
+                .containsExactly(Generator.State.FINISHED, Generator.State.FAILED, Generator.State.CLOSED,
+                        Generator.State.CLOSED);
         assertThat(log).containsExactly("closed unwound");
         for (Thread t : threads) {
             assertEnds(t);

@@ -19,7 +19,7 @@ class ThreadsStressTest {
     private static final int THREADS = 16;
     private static final int COROUTINES = 10_000;
     private static final int ROUNDS = 5;
-    private static final boolean THREAD_ENGINE = Engine.running().equals("threads");
+    private static final boolean THREAD_ENGINE = Engines.running().equals("threads");
 
     /** One thread's round robin and what went wrong in it. */
     private static final class Worker implements Runnable {

@@ -1,0 +1,114 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+
+/**
+ * A context of a thread's run list as its scheduler sees it: main or a coroutine, with its state,
+ * its place in the list, its stack, and what it waits for; the mutable record behind a
+ * {@link Coroutine} handle.
+ *
+ * <p>Only the owner thread's {@link Scheduler} changes these fields (and the engine, which runs on
+ * its behalf); {@link Coroutine} reads them for its user. Every state change goes through
+ * {@link #moveTo}, which asserts the edge is in {@link State}'s table and keeps the run list's
+ * index of runnable entries in step.
+ */
+final class Context extends Fiber {
+
+    final Scheduler scheduler;
+    /** The public handle of this context. */
+    final Coroutine handle;
+    /** Who resumes with this coroutine's failure, if still alive; null for main. */
+    final Context creator;
+    /** The name given at creation; null for a default name, made from {@link #number} when asked for. */
+    private final String name;
+    /** Which of its thread's creations this is, counting from 1; 0 for main. */
+    private final int number;
+    /** The body; null for main and once it has ended. */
+    private Runnable body;
+    private State state;
+    /** Index in the scheduler's run list; -1 when not in it. */
+    int index = -1;
+    /** The engine's stack for the body: its own for a coroutine, the thread's for main. Null once ended. */
+    Stack stack;
+    /** Who called close() on this coroutine, and resumes when its body has ended. */
+    Context closer;
+    /** Thrown from this context's pending suspension when it next resumes: a failure or the exit signal. */
+    Throwable pendingThrow;
+    /** While {@link State#PARKED}: what it waits for, e.g. {@code receive from channel 'jobs'}. */
+    String waitingFor;
+    /** The innermost generator whose body runs this context's code now; null if none. */
+    Generator<?> innermostGenerator;
+
+    /** Creates main's context for {@code scheduler}. */
+    Context(Scheduler scheduler) {
+        this(scheduler, null, "main", 0, null, State.RUNNING);
+    }
+
+    /** Creates a coroutine's context, {@code NEW}; a null {@code name} means {@code coroutine-<number>}. */
+    Context(Scheduler scheduler, Context creator, String name, int number, Runnable body) {
+        this(scheduler, creator, name, number, body, State.NEW);
+    }
+
+    private Context(Scheduler scheduler, Context creator, String name, int number, Runnable body, State state) {
+        this.scheduler = scheduler;
+        this.creator = creator;
+        this.name = name;
+        this.number = number;
+        this.body = body;
+        this.state = state;
+        this.handle = new Coroutine(this);
+    }
+
+    /** Whether this is main's context: the thread itself. */
+    boolean isMain() {
+        return number == 0;
+    }
+
+    /** The name: the one given, {@code coroutine-N}, or {@code main}. */
+    String name() {
+        return name != null ? name : "coroutine-" + number;
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** Whether a run-list selection may pick this context: it is not parked. */
+    boolean isRunnable() {
+        return state != State.PARKED;
+    }
+
+    /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
+    void moveTo(State to) {
+        assert state.canMoveTo(to) : name() + ": " + state + " -> " + to;
+        if ((state == State.PARKED) != (to == State.PARKED) && index >= 0) {
+            scheduler.runList.setRunnable(index, to != State.PARKED);
+        }
+        state = to;
+    }
+
+    /** Puts back the state that a transfer which did not happen had set; bypasses the table on purpose. */
+    void revertTo(State to) {
+        if ((state == State.PARKED) != (to == State.PARKED) && index >= 0) {
+            scheduler.runList.setRunnable(index, to != State.PARKED);
+        }
+        state = to;
+    }
+
+    /** Runs the body once; the engine calls this on the coroutine's own stack. */
+    void runBody() {
+        body.run();
+    }
+
+    /** Drops the body and the stack so that an ended coroutine keeps nothing reachable. */
+    void release() {
+        body = null;
+        stack = null;
+        closer = null;
+    }
+
+    @Override
+    String describe() {
+        return (isMain() ? "main context '" : "coroutine '") + name() + "'";
+    }
+}

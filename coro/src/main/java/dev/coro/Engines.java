@@ -1,0 +1,116 @@
+package dev.coro;
+
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * How the JVM's engine is chosen: once, from the system property {@value #PROPERTY} and whether the
+ * JDK's continuations are exported to this library.
+ *
+ * <p>{@code continuation} and {@code threads} force an engine; {@code auto} (the default) takes the
+ * continuation engine if {@code jdk.internal.vm} is exported to this library, otherwise the thread
+ * engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
+ */
+final class Engines {
+
+    /** The system property that forces an engine. */
+    static final String PROPERTY = "coro.engine";
+    private static final String PACKAGE = "jdk.internal.vm";
+    /** Why no engine can run here; set when {@link #FACTORY} is null. */
+    private static String unavailable;
+    /** The chosen engine's name, or null if none can run. */
+    private static String chosen;
+    /** Makes the chosen engine's share for a scheduler; null if none can run. */
+    private static final Function<Scheduler, Engine> FACTORY = init();
+
+    private Engines() {
+    }
+
+    /** What {@link #select} decided: the engine's name, or why none can run; and a warning to log, if any. */
+    record Choice(String engine, String failure, String warning) {
+    }
+
+    /**
+     * The chosen engine's share for the new scheduler {@code s}.
+     *
+     * @throws UnsupportedOperationException if the engine asked for cannot run here (the message names the flag)
+     */
+    static Engine open(Scheduler s) {
+        if (FACTORY == null) {
+            throw new UnsupportedOperationException(unavailable);
+        }
+        return FACTORY.apply(s);
+    }
+
+    /**
+     * The name of the engine of this JVM, as {@value #PROPERTY} spells it.
+     *
+     * @throws UnsupportedOperationException if the engine asked for cannot run here
+     */
+    static String running() {
+        if (FACTORY == null) {
+            throw new UnsupportedOperationException(unavailable);
+        }
+        return chosen;
+    }
+
+    /** The exact flag that exports the JDK's continuations to this library, as it is loaded now. */
+    static String exportsFlag() {
+        Module self = Engines.class.getModule();
+        return "--add-exports java.base/" + PACKAGE + "=" + (self.isNamed() ? self.getName() : "ALL-UNNAMED");
+    }
+
+    /** Whether {@code jdk.internal.vm} is exported to this library. */
+    static boolean continuationsExported() {
+        return Object.class.getModule().isExported(PACKAGE, Engines.class.getModule());
+    }
+
+    /**
+     * Decides the engine from the value of {@value #PROPERTY} and whether the continuations are
+     * exported; pure, so that every case can be tested in one JVM.
+     *
+     * @param property the property's value; null, blank or {@code auto} for the automatic choice
+     * @param exported whether {@code jdk.internal.vm} is exported to this library
+     * @param flag     the flag that would export it ({@link #exportsFlag()})
+     */
+    static Choice select(String property, boolean exported, String flag) {
+        String asked = property == null ? "auto" : property.strip().toLowerCase(Locale.ROOT);
+        return switch (asked) {
+            case "", "auto" -> exported
+                    ? new Choice("continuation", null, null)
+                    : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
+                            + " is not exported to this library, so each coroutine runs on a virtual thread of its own"
+                            + " and every switch costs a virtual-thread park/unpark handoff (several times the"
+                            + " continuation engine's switch, tens of times when main is a platform thread)."
+                            + " Add the JVM flag " + flag
+                            + " for the continuation engine, or set -D" + PROPERTY + "=threads to choose this"
+                            + " engine and silence this warning.");
+            case "continuation" -> exported
+                    ? new Choice("continuation", null, null)
+                    : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
+                            + "=continuation: add the JVM flag " + flag + " (the package " + PACKAGE
+                            + " is not exported to this library), or remove the property to fall back to the thread engine", null);
+            case "threads" -> new Choice("threads", null, null);
+            default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property
+                    + " is not one of auto, continuation, threads", null);
+        };
+    }
+
+    private static Function<Scheduler, Engine> init() {
+        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag());
+        if (c.warning() != null) {
+            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, c.warning());
+        }
+        if (c.engine() == null) {
+            unavailable = c.failure();
+            return null;
+        }
+        chosen = c.engine();
+        return chosen.equals("threads") ? ThreadEngine::new : continuationEngine();
+    }
+
+    /** Links the continuation engine only here, so that the thread engine never loads {@code jdk.internal.vm}. */
+    private static Function<Scheduler, Engine> continuationEngine() {
+        return ContinuationEngine::new;
+    }
+}

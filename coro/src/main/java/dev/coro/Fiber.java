@@ -1,0 +1,71 @@
+package dev.coro;
+
+/**
+ * A body with a stack of its own that can be resumed, suspended, closed, and can fail: what a
+ * coroutine's {@link Context} and a {@link Generator} share.
+ *
+ * <p>One closing protocol for both: {@link #close} marks the fiber {@link #closing}, and from then on
+ * every suspension point of its body throws its {@link #exit exit signal}, so that the body unwinds
+ * through its {@code finally} blocks; {@link #ending} then says how the body ended and what its
+ * waiter gets. A suspension the JDK refuses becomes an {@link IllegalStateException} in plain words
+ * through {@link #refused}.
+ */
+abstract class Fiber {
+
+    /** How a body ended. */
+    enum Ending {
+        /** It returned. */
+        FINISHED,
+        /** It unwound while being closed, or a signal unwinding its caller passed through it. */
+        CLOSED,
+        /** It threw. */
+        FAILED
+    }
+
+    /** Set when closing starts: the body is unwinding and every suspension point throws the exit signal. */
+    boolean closing;
+
+    /** A phrase naming this fiber for messages, e.g. {@code coroutine 'ping'}. */
+    abstract String describe();
+
+    /** The signal that the suspension point {@code operation} throws while this fiber is being closed. */
+    final CoroutineExit exit(String operation) {
+        return new CoroutineExit(this, describe() + " is being closed: its " + operation
+                + " throws this signal so that it unwinds (state RUNNING, closing)");
+    }
+
+    /** Throws the exit signal of {@code operation} if this fiber is being closed; on return it is not. */
+    final void checkNotClosing(String operation) {
+        if (closing) {
+            throw exit(operation);
+        }
+    }
+
+    /**
+     * How a body that threw {@code thrown} (null: it returned) ended: a body being closed ends
+     * {@code CLOSED} unless it threw something other than an exit signal; an exit signal of another
+     * fiber (its consumer's, unwinding it) ends it {@code CLOSED} too.
+     */
+    final Ending ending(Throwable thrown) {
+        if (thrown == null) {
+            return closing ? Ending.CLOSED : Ending.FINISHED;
+        }
+        if (thrown instanceof CoroutineExit exit && (closing || exit.source != this)) {
+            return Ending.CLOSED;
+        }
+        return Ending.FAILED;
+    }
+
+    /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */
+    final CoroutineException failure(Throwable thrown) {
+        return new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + thrown, thrown);
+    }
+
+    /**
+     * The exception for a transfer that could not happen: {@code attempt} (e.g. {@code cannot emit from
+     * generator 'g'}), why not, then {@code outcome} (e.g. {@code it keeps running (state RUNNING)}).
+     */
+    static IllegalStateException refused(String attempt, PinnedException e, String outcome) {
+        return new IllegalStateException(attempt + ": " + e.why + "; " + outcome, e);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.coro;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A generator's stack on the thread engine: the body runs on a virtual thread of its own, started at
+ * the first resume, and a strict handoff lets either the body or its consumer run, never both.
+ *
+ * <p>{@link #resume()} gives the body the turn, wakes its thread and parks the calling thread until
+ * the body suspends or ends; {@link #suspend()} hands the turn back to that thread and parks the
+ * body's. While the body runs, its thread runs the consuming context's code, so a
+ * {@code Coroutine.yield()} in the body parks the body's thread in the scheduler's handoff, and a
+ * later switch to the consumer wakes this thread, not the consumer's own. The thread ends right
+ * after the body ends (returned, failed, or unwound by {@code close()}); a generator closed before
+ * it ran never starts one; a suspended one dropped unclosed leaves its thread parked, garbage once
+ * nothing refers to it, as for coroutines.
+ */
+final class ThreadGeneratorStack implements GeneratorStack, Runnable {
+    private final ThreadEngine engine;
+    private final Scheduler scheduler;
+    private final String name;
+    private final Runnable body;
+    /** The body's turn when it holds this stack, the consumer's when it holds {@link #resumer}. */
+    private final Turn turn = new Turn();
+    /** The body's thread, once started. */
+    private Thread thread;
+    /** While resumed: the thread parked in {@link #resume()}, which runs the consumer's code. */
+    private Thread resumer;
+
+    ThreadGeneratorStack(ThreadEngine engine, Scheduler scheduler, String name, Runnable body) {
+        this.engine = engine;
+        this.scheduler = scheduler;
+        this.name = name;
+        this.body = body;
+    }
+
+    @Override
+    public Thread thread() {
+        return thread;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws PinnedException if no virtual thread could be started for the body; it did not run
+     */
+    @Override
+    public void resume() {
+        if (thread == null) {
+            thread = engine.start("coro generator " + name, this, "generator '" + name + "'");
+        }
+        Thread self = Thread.currentThread();
+        resumer = self;
+        turn.give(this);
+        LockSupport.unpark(thread);
+        turn.await(self);
+    }
+
+    @Override
+    public void suspend() {
+        handBack();
+        turn.await(this);
+    }
+
+    /** The body's thread: waits for the first resume, runs the body, hands the turn back for good. */
+    @Override
+    public void run() {
+        Scheduler.bind(scheduler);
+        turn.await(this);
+        try {
+            body.run();
+        } finally {
+            handBack();
+        }
+    }
+
+    /** Gives the turn back to the thread parked in {@link #resume()} and wakes it. */
+    private void handBack() {
+        Thread r = resumer;
+        resumer = null;
+        turn.give(r);
+        LockSupport.unpark(r);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.coro;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Whose code may run among threads that hand control to one another strictly: the thread engine's
+ * one place where such a thread waits.
+ *
+ * <p>The holder is written with release and read with acquire semantics, so that a thread that sees
+ * itself named sees everything the previous holder did. No allocation, no park blocker: the
+ * frames of the waiting thread already say what it waits for.
+ */
+final class Turn {
+
+    private static final VarHandle HOLDER;
+
+    static {
+        try {
+            HOLDER = MethodHandles.lookup().findVarHandle(Turn.class, "holder", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // through HOLDER
+    private Object holder;
+
+    /** Gives the turn to {@code who}; on return only {@code who}'s code may run (the caller's must not). */
+    void give(Object who) {
+        HOLDER.setRelease(this, who);
+    }
+
+    /**
+     * Parks until the turn is {@code self}'s; on return it is. An interrupt that arrives meanwhile is
+     * kept for the thread, not lost, and does not make the wait spin.
+     */
+    void await(Object self) {
+        boolean interrupted = false;
+        while (HOLDER.getAcquire(this) != self) {
+            LockSupport.park();
+            // woken without the turn: clear an interrupt, or every later park would return at once
+            if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
