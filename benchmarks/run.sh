@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks module and runs the suite with a JDK 25 it finds by itself.
+# Builds the benchmarks module and runs the suite with the JDK 25 the build uses (scripts/jdk25).
 #
 #   benchmarks/run.sh              the full suite (8-10 min on 2 cores): JMH (-prof gc), memory, scale,
 #                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/results/
@@ -22,29 +22,7 @@ FULL_JMH_OPTS=${JMH_OPTS:-"-f 2 -wi 2 -w 1s -i 3 -r 1s"}
 MEMORY_FLAGS="-XX:-BackgroundCompilation -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,dev.coro.bench.MemoryFootprint::*Suspend"
 
 
-major() { # prints the major version of the JDK in $1, or 0
-  local v
-  v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true)
-  echo "${v:-0}"
-}
-
-find_jdk() { # JAVA_HOME if it is 25+, else the newest 25+ under /usr/lib/jvm
-  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" && $(major "$JAVA_HOME") -ge 25 ]]; then
-    echo "$JAVA_HOME"; return
-  fi
-  local best="" bestv=0 d v
-  for d in /usr/lib/jvm/*/; do
-    d=${d%/}
-    v=$(major "$d")
-    if [[ -x "$d/bin/java" && $v -ge 25 && $v -gt $bestv ]]; then best=$d; bestv=$v; fi
-  done
-  if [[ -z "$best" ]]; then
-    echo "run.sh: no JDK 25+ found: set JAVA_HOME to one" >&2; exit 1
-  fi
-  echo "$best"
-}
-
-JDK=$(find_jdk)
+JDK=$(scripts/jdk25) # the JDK 25 the build's toolchain selects
 JAVA=$JDK/bin/java
 
 build() {

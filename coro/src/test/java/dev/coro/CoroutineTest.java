@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Every rule of SEMANTICS.md, one test (or a few) per rule, each on a fresh thread and so with a
+ * Every rule of docs/SEMANTICS.md, one test (or a few) per rule, each on a fresh thread and so with a
  * fresh scheduler. The nested classes follow the document's tables.
  */
 @ExtendWith(FreshThread.class)
@@ -115,10 +115,22 @@ class CoroutineTest {
         }
 
         @Test
-        void createPassesTheArgumentToTheBody() {
+        void anUnnamedCoroutineGetsItsArgumentAndADefaultName() {
+            List<String> got = new ArrayList<>();
+            Coroutine c = Coroutine.create((String s) -> got.add(s + " in " + Coroutine.current().name()), "hello");
+            c.switchTo();
+            assertThat(got).containsExactly("hello in coroutine-1");
+            assertThat(c.isFinished()).isTrue();
+        }
+
+        @Test
+        void aNamedCoroutineGetsItsArgumentAndKeepsItsName() {
             List<Integer> got = new ArrayList<>();
-            Coroutine.create(got::add, 42).switchTo();
+            Coroutine c = Coroutine.create("adder", (Integer n) -> got.add(n + 1), 41);
+            c.switchTo();
             assertThat(got).containsExactly(42);
+            assertThat(c.name()).isEqualTo("adder");
+            assertThat(c).hasToString("Coroutine[adder, FINISHED]");
         }
 
         @Test
@@ -265,6 +277,7 @@ class CoroutineTest {
         void switchToAClosedCoroutineThrowsNamingItAndItsState() {
             Coroutine a = Coroutine.create("gone", () -> { });
             a.close();
+            a.close(); // closing a closed coroutine is a no-op
             assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
                     .hasMessage("cannot switchTo coroutine 'gone': it is CLOSED");
         }
@@ -274,7 +287,8 @@ class CoroutineTest {
             Coroutine a = Coroutine.create("broken", () -> {
                 throw new IllegalArgumentException("boom");
             });
-            assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class);
+            assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'broken' failed: java.lang.IllegalArgumentException: boom");
             assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
                     .hasMessage("cannot switchTo coroutine 'broken': it is FAILED"
                             + " (its failure was delivered to its creator)");

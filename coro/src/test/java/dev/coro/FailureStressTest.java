@@ -21,7 +21,7 @@ class FailureStressTest {
         return recurse(depth + 1) + 1;
     }
 
-    /** Creates two coroutines that ping-pong; on return both finished in the seed's order. */
+    /** Creates two coroutines that ping-pong; on return both finished in the C runtime's order. */
     private static void assertSchedulerStillWorks() {
         List<String> log = new ArrayList<>();
         Coroutine a = Coroutine.create("a", () -> {

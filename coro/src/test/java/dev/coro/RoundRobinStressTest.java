@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** A million coroutines on one thread yield round robin in the seed's order, and all finish. */
+/** A million coroutines on one thread yield round robin in the C runtime's order, and all finish. */
 @Tag("stress")
 @ExtendWith(FreshThread.class)
 class RoundRobinStressTest {

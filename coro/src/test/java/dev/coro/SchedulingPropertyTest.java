@@ -16,7 +16,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 
 /**
- * Random programs run on the library and on a reference model of SEMANTICS.md give the same trace.
+ * Random programs run on the library and on a reference model of docs/SEMANTICS.md give the same trace.
  *
  * <p>A program is a {@link Script} for main: a list of {@link Step}s, where a {@link Create} step
  * carries the script of the new coroutine (so coroutines create coroutines). Each coroutine's body
@@ -295,7 +295,7 @@ class SchedulingPropertyTest {
     // ---- the model -----------------------------------------------------------------------------
 
     /**
-     * SEMANTICS.md as an interpreter of scripts: a run list of plain records, no stacks. Each
+     * docs/SEMANTICS.md as an interpreter of scripts: a run list of plain records, no stacks. Each
      * context remembers the step it is suspended in; resuming it completes that step.
      */
     static final class Model {

@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 /** Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code ping_pong} or {@code producer_consumer}. */
 public final class Examples {
 
-    /** The examples by name: the C examples they port, then those beyond the seed. */
+    /** The examples by name: the C examples they port, then those beyond them. */
     static final Map<String, Consumer<PrintStream>> ALL = new TreeMap<>(Map.of(
             "channel_pipeline", ChannelPipeline::run,
             "cpt", Cpt::run,

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.FieldSource;
 
 /**
  * Every registered example prints, byte for byte, its golden file: for the C runtime's three
- * examples, what the C runtime printed (copied from {@code shared/golden} into the test resources).
+ * examples, what the C runtime printed (kept in the test resources under {@code golden/}).
  * CI runs this once per engine; {@link #theExamplesRunOnTheEngineTheBuildAskedFor()} shows which ran.
  */
 class ExamplesTest {
