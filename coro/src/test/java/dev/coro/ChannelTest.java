@@ -389,4 +389,78 @@ class ChannelTest {
         sender.close();
         assertThat(ch.tryReceive()).isEmpty();
     }
+
+    @Test
+    void aDeadlockAmongManyParkedContextsHasABoundedMessageAndListsThemAllThroughWaits() {
+        Channel<Integer> ch = new Channel<>("never", 0);
+        int n = 1000;
+        for (int k = 0; k < n; k++) {
+            Coroutine.create("waiter-" + k, () -> ch.receive());
+        }
+        Coroutine.yield(); // every waiter parks; main runs again
+        DeadlockException e = org.junit.jupiter.api.Assertions.assertThrows(DeadlockException.class, ch::receive);
+        assertThat(e.waits()).hasSize(n + 1);
+        assertThat(e.waits().get(0)).isEqualTo("main context 'main' would wait to receive from channel 'never'");
+        assertThat(e.waits()).contains("coroutine 'waiter-999' waits to receive from channel 'never'");
+        assertThat(e.getMessage().lines()).hasSize(1 + DeadlockException.SHOWN + 1);
+        assertThat(e.getMessage()).endsWith("\n  ... and " + (n + 1 - DeadlockException.SHOWN)
+                + " more parked (DeadlockException.waits() lists them all)");
+    }
+
+    @Test
+    void theDumpOfManyContextsIsBoundedAndDumpWithALimitListsAsManyAsAsked() {
+        Channel<Integer> ch = new Channel<>("never", 0);
+        for (int k = 0; k < 200; k++) {
+            Coroutine.create("waiter-" + k, () -> ch.receive());
+        }
+        Coroutine.yield();
+        String dump = Coroutine.dump();
+        assertThat(dump).startsWith("thread '").contains(": 201 contexts, current index 0\n")
+                .contains("[49] coroutine 'waiter-48': PARKED, waits to receive from channel 'never'")
+                .doesNotContain("[50]")
+                .endsWith("  ... and 151 more contexts (Coroutine.dump(201) lists them all)\n");
+        String all = Coroutine.dump(Integer.MAX_VALUE);
+        assertThat(all).contains("[200] coroutine 'waiter-199': PARKED").doesNotContain("... and");
+        assertThat(Coroutine.dump(0)).endsWith("  ... and 201 more contexts (Coroutine.dump(201) lists them all)\n");
+        assertThatThrownBy(() -> Coroutine.dump(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot dump -1 contexts: the count must be 0 or more");
+    }
+
+    @Test
+    void yieldSkipsAnyNumberOfParkedContextsInRunListOrder() {
+        Channel<Integer> ch = new Channel<>("never", 0);
+        List<String> ran = new ArrayList<>();
+        Coroutine first = Coroutine.create("first", () -> {
+            for (int i = 0; i < 3; i++) {
+                ran.add("first");
+                Coroutine.yield();
+            }
+        });
+        for (int k = 0; k < 5000; k++) {
+            Coroutine.create("waiter-" + k, () -> {
+                try {
+                    ch.receive();
+                } catch (ChannelClosedException e) {
+                    ran.add("woken");
+                }
+            });
+        }
+        Coroutine last = Coroutine.create("last", () -> {
+            for (int i = 0; i < 3; i++) {
+                ran.add("last");
+                Coroutine.yield();
+            }
+        });
+        while (!first.isFinished() || !last.isFinished()) {
+            Coroutine.yield();
+            ran.add("main");
+        }
+        // round one parks every waiter on its way down from 'last' to 'first'; then they are skipped
+        assertThat(ran).containsExactly("last", "first", "main", "last", "first", "main", "last", "first", "main",
+                "main");
+        ch.close();
+        Coroutine.yield();
+        assertThat(ran).hasSize(10 + 5000);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
 }

@@ -495,4 +495,57 @@ class GeneratorTest {
         assertThat(g.hasNext()).isFalse();
         assertThat(g.state()).isEqualTo(State.FINISHED);
     }
+
+    @Test
+    void aCoroutineClosedWhileInsideTheCloseOfAGeneratorStopsThereAndTheGeneratorEndsClosed() {
+        Generator<Integer> g = Generator.of("g", out -> {
+            try {
+                out.emit(1);
+            } finally {
+                log.add("g unwinds");
+                Coroutine.yield();
+                log.add("g after yield");
+            }
+        });
+        Coroutine x = Coroutine.create("x", () -> {
+            g.next();
+            g.close();
+            log.add("x runs on after close");
+        });
+        x.switchTo();
+        assertThat(log).containsExactly("g unwinds");
+        x.close();
+        assertThat(log).as("x's exit signal unwinds g's finally and then x; nothing runs on").containsExactly("g unwinds");
+        assertThat(x.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aParallelStreamOverAGeneratorTakesEveryValueOnceInOrder() {
+        Generator<Integer> g = Generator.of("numbers", out -> {
+            for (int i = 0; i < 10_000; i++) {
+                out.emit(i);
+            }
+        });
+        try (Stream<Integer> s = g.stream()) {
+            List<Integer> squares = s.parallel().map(i -> i * 2).toList();
+            assertThat(squares).hasSize(10_000);
+            for (int i = 0; i < squares.size(); i++) {
+                assertThat(squares.get(i)).isEqualTo(2 * i);
+            }
+        }
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aParallelStreamSumOverAGeneratorIsExact() {
+        Generator<Long> g = Generator.of(out -> {
+            for (long i = 1; i <= 100_000; i++) {
+                out.emit(i);
+            }
+        });
+        try (Stream<Long> s = g.stream()) {
+            assertThat(s.parallel().mapToLong(Long::longValue).sum()).isEqualTo(100_000L * 100_001 / 2);
+        }
+    }
 }
