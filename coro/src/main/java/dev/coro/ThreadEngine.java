@@ -105,6 +105,7 @@ final class ThreadEngine implements Engine {
 
         @Override
         public void transferTo(Stack to) {
+            StackProbe.probe();
             to.resume();
             turn.await(this);
             rethrowCrash();

@@ -49,6 +49,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         if (thread == null) {
             thread = engine.start("coro generator " + name, this, "generator '" + name + "'");
         }
+        StackProbe.probe();
         Thread self = Thread.currentThread();
         resumer = self;
         turn.give(this);
@@ -58,6 +59,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
 
     @Override
     public void suspend() {
+        StackProbe.probe();
         handBack();
         turn.await(this);
     }

@@ -35,11 +35,25 @@ final class Turn {
     /**
      * Parks until the turn is {@code self}'s; on return it is. An interrupt that arrives meanwhile is
      * kept for the thread, not lost, and does not make the wait spin.
+     *
+     * <p>If parking itself fails (the JDK cannot unmount the thread: a stack overflow or an
+     * out-of-memory error inside {@code park}), the thread still must not run without the turn: it
+     * waits for it spinning, then throws that error as its own, with the turn held and every state
+     * consistent.
+     *
+     * @throws StackOverflowError or {@link OutOfMemoryError} if parking failed; the turn is the caller's
      */
     void await(Object self) {
         boolean interrupted = false;
+        Error failed = null;
         while (HOLDER.getAcquire(this) != self) {
-            LockSupport.park();
+            try {
+                LockSupport.park();
+            } catch (StackOverflowError | OutOfMemoryError e) {
+                failed = e;
+                Thread.onSpinWait();
+                continue;
+            }
             // woken without the turn: clear an interrupt, or every later park would return at once
             if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
                 interrupted = true;
@@ -47,6 +61,9 @@ final class Turn {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 }
