@@ -310,4 +310,40 @@ class ThreadEngineTest {
         });
         assertThat(g.next()).isEqualTo(1);
     }
+
+    @Test
+    void whenNoThreadCanBeStartedForTheContextChosenAfterABodyEndsMainGetsTheFailureAndThatContextStaysNew() {
+        List<String> ran = new ArrayList<>();
+        Coroutine waiting = Coroutine.create("waiting", () -> ran.add("waiting"));
+        Coroutine ending = Coroutine.create("ending", () -> {
+            ran.add("ending");
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        });
+        // ending runs and returns; the scheduler chooses 'waiting' (index 1), whose thread cannot start
+        assertThatThrownBy(ending::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot run coroutine 'waiting': no virtual thread could be started for coroutine 'waiting'"
+                        + " (java.util.concurrent.RejectedExecutionException: refused for a test); it stays NEW")
+                .cause().isInstanceOf(PinnedException.class);
+        assertThat(ran).containsExactly("ending");
+        assertThat(ending.state()).isEqualTo(State.FINISHED);
+        assertThat(waiting.state()).isEqualTo(State.NEW);
+        assertThat(Coroutine.current().isMain()).isTrue();
+        assertThat(Coroutine.currentId()).isZero();
+        Coroutine.yield();
+        assertThat(ran).containsExactly("ending", "waiting");
+        assertThat(waiting.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void whenNoThreadCanBeStartedForASwitchTargetNothingIsTransferredAndTheCallerKeepsRunning() {
+        Coroutine target = Coroutine.create("target", () -> { });
+        ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        assertThatThrownBy(target::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot suspend main context 'main' to run coroutine 'target': no virtual thread could be"
+                        + " started for coroutine 'target' (java.util.concurrent.RejectedExecutionException: refused for"
+                        + " a test); it keeps running (state RUNNING)");
+        assertThat(target.state()).isEqualTo(State.NEW);
+        target.switchTo();
+        assertThat(target.state()).isEqualTo(State.FINISHED);
+    }
 }
