@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the suite with a JDK 25 it finds by itself.
 #
-#   benchmarks/run.sh              the full suite (10-13 min on 2 cores, estimated): JMH (-prof gc), memory, scale,
+#   benchmarks/run.sh              the full suite (12-15 min on 2 cores, estimated; skynet alone ~2.5 min): JMH (-prof gc), memory, scale,
 #                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/coro-vs-kotlinx.png, docs/results/
 #   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, virtual-thread handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
