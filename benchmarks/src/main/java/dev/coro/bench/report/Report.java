@@ -586,6 +586,7 @@ public final class Report {
         renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
         plot.setRenderer(renderer);
         plot.getDomainAxis().setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 160 + 48 * Math.max(rows, 1));
+        plot.getDomainAxis().setMaximumCategoryLabelWidthRatio(0.4f); // the workloads' names in full
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1200, 160 + 48 * Math.max(rows, 1));
     }
 }
