@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the suite with the JDK 25 the build uses (scripts/jdk25).
 #
-#   benchmarks/run.sh              the full suite (8-10 min on 2 cores): JMH (-prof gc), memory, scale,
-#                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/results/
-#   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, handoffs;
+#   benchmarks/run.sh              the full suite (12-15 min on 2 cores, estimated; skynet alone ~2.5 min): JMH (-prof gc), memory, scale,
+#                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/coro-vs-kotlinx.png, docs/results/
+#   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, virtual-thread handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
-#   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`
+#   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`, `jmh 'kotlin|rivals' -f 1`
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
@@ -65,7 +65,7 @@ case "$mode" in
     environment "$RES"
     echo "== JMH, all benchmarks ($FULL_JMH_OPTS -prof gc)"
     # shellcheck disable=SC2086
-    jmh $FULL_JMH_OPTS -prof gc -rf json -rff "$RES/jmh.json" | tee "$RES/jmh.log" | grep --line-buffered -E "^# Benchmark:|^# Run progress|^[A-Z][A-Za-z]+Benchmark\." || true
+    jmh $FULL_JMH_OPTS -prof gc -rf json -rff "$RES/jmh.json" | tee "$RES/jmh.log" | grep --line-buffered -E "^# Benchmark:|^# Run progress|^([a-z]+\.)?[A-Z][A-Za-z]+Benchmark\." || true
     echo "== interleaved switch and round trip"
     "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$RES/interleaved.json"
     echo "== memory"
@@ -76,14 +76,14 @@ case "$mode" in
     report "$RES" "$ROOT/docs"
     mkdir -p "$ROOT/docs/results"
     cp "$RES/jmh.json" "$RES/interleaved.json" "$RES/memory.json" "$RES/scale.json" "$RES/env.txt" "$ROOT/docs/results/"
-    echo "== done in $(( $(date +%s) - start )) s: docs/BENCHMARKS.md, docs/benchmarks.png, docs/results/"
+    echo "== done in $(( $(date +%s) - start )) s: docs/BENCHMARKS.md, docs/benchmarks.png, docs/coro-vs-kotlinx.png, docs/results/"
     ;;
   quick)
     build
     RES=$ROOT/benchmarks/target/quick/results
     rm -rf "$RES"; mkdir -p "$RES"
     environment "$RES"
-    jmh 'SwitchBenchmark|RoundTripBenchmark|YieldRoundRobinBenchmark.coroYieldN2|ThreadHandoffBenchmark.(coroSwitchTo|vtParkUnpark|vtParkUnparkParallelism1)$' \
+    jmh 'SwitchBenchmark.(coroSwitchTo|rawTrampoline|vtParkUnpark|vtParkUnparkParallelism1)$|RoundTripBenchmark|YieldRoundRobinBenchmark.coroYieldN2$' \
       -f 1 -wi 2 -w 1s -i 3 -r 1s -prof gc -rf json -rff "$RES/jmh.json"
     report "$RES" "$ROOT/benchmarks/target/quick/docs"
     ;;

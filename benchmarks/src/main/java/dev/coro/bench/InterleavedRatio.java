@@ -17,7 +17,7 @@ import jdk.internal.vm.Continuation;
  *
  * <p>JMH runs one benchmark after another, so on a shared machine a burst of load can land on one
  * side of a ratio only (in one full run the same {@code CoroPingPong} measured 157, 235 and 1,207 ns
- * in three classes). Here every slice ({@value #SLICE_OPS} ops of each side, the order alternating)
+ * in the three classes that then ran it). Here every slice ({@value #SLICE_OPS} ops of each side, the order alternating)
  * sees the same load as its neighbour, and the figure that counts is the median over the slices of
  * the ratio of each coroutine slice to the raw slice next to it. One op is what it is in {@link SwitchBenchmark} (a one-way
  * transfer) and {@link RoundTripBenchmark} (a round trip). {@value #WARMUP} slices warm up, then

@@ -6,14 +6,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The JMH states shared by the one-way transfer benchmarks ({@link SwitchBenchmark},
- * {@link ThreadHandoffBenchmark}, {@link ThreadEngineBenchmark}): each holds one ping-pong pair that
- * makes {@value #TRANSFERS} one-way transfers per invocation.
+ * The JMH states of the A↔B pairs that make {@value #TRANSFERS} one-way transfers per invocation:
+ * {@link SwitchBenchmark}'s, and the {@code SynchronousQueue} pair of {@link ChannelBenchmark} and
+ * {@code rivals.CrossThreadChannelBenchmark}.
  */
 public final class Pairs {
 
     /** One-way transfers per invocation. */
-    static final int TRANSFERS = 1000;
+    public static final int TRANSFERS = 1000;
 
     private Pairs() {
     }
@@ -73,7 +73,8 @@ public final class Pairs {
     /** Virtual threads A and B with SynchronousQueues. */
     @State(Scope.Thread)
     public static class VirtualQueue {
-        QueuePingPong pair;
+        /** The pair; {@code run()} makes the transfers. */
+        public QueuePingPong pair;
 
         /** Starts A and B. */
         @Setup

@@ -9,7 +9,7 @@ import java.util.concurrent.SynchronousQueue;
  * <p>One {@link #run()}: main puts the token to A; A and B make {@code transfers} one-way handoffs
  * (one {@code put}/{@code take} rendezvous each); A puts it back to main.
  */
-final class QueuePingPong implements AutoCloseable {
+public final class QueuePingPong implements AutoCloseable {
     private static final Object TOKEN = new Object();
 
     private final int half;
@@ -33,8 +33,12 @@ final class QueuePingPong implements AutoCloseable {
         b.start();
     }
 
-    /** Main hands the token to A and waits for it back. */
-    void run() throws InterruptedException {
+    /**
+     * Main hands the token to A and waits for it back.
+     *
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public void run() throws InterruptedException {
         toA.put(TOKEN);
         toMain.take();
     }

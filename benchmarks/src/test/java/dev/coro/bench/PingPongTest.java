@@ -2,9 +2,19 @@ package dev.coro.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.bench.kotlin.KotlinChannels;
+import dev.coro.bench.kotlin.KotlinDelay;
+import dev.coro.bench.kotlin.KotlinSelect;
+import dev.coro.bench.kotlin.KotlinSequences;
+import dev.coro.bench.kotlin.KotlinSkynet;
+import dev.coro.bench.kotlin.KotlinYield;
+import dev.coro.bench.rivals.SkynetBenchmark;
+import dev.coro.bench.rivals.VirtualTimeDelayBenchmark;
+import java.util.Arrays;
+import java.util.Iterator;
 import org.junit.jupiter.api.Test;
 
-/** The A↔B pairs the benchmarks time really hand control back and forth and return to main. */
+/** The workloads the benchmarks time (A↔B pairs, generators, channels, the kotlinx rivals) do the work they claim and return. */
 class PingPongTest {
 
     @Test
@@ -45,5 +55,53 @@ class PingPongTest {
         // 1,000 coroutines x 3 yields, plus main's 4 yields (3 rounds and the one in which they return)
         assertThat(ScaleWorkload.coro(1000, 3)).isEqualTo(3004);
         assertThat(ScaleWorkload.raw(1000, 3)).isEqualTo(3000);
+    }
+
+    @Test
+    void coroChannelPairEchoesEveryValueAndCloses() {
+        ChannelBenchmark.CoroChannelPingPong pair = new ChannelBenchmark.CoroChannelPingPong(10);
+        assertThat(pair.run()).isEqualTo(0 + 1 + 2 + 3 + 4);
+        assertThat(pair.run()).isEqualTo(10);
+        pair.close();
+    }
+
+    @Test
+    void generatorsAndSequencesYieldTheSameElements() {
+        assertThat(GeneratorBenchmark.coroSum(1000)).isEqualTo(499_500);
+        assertThat(KotlinSequences.sum(1000)).isEqualTo(499_500);
+        Iterator<Long> naturals = KotlinSequences.naturals();
+        assertThat(naturals.next()).isZero();
+        assertThat(naturals.next()).isEqualTo(1);
+    }
+
+    @Test
+    void kotlinRivalsDoTheirWork() {
+        assertThat(KotlinYield.rounds(2, 10)).isEqualTo(30);
+        assertThat(KotlinChannels.pingPong(5)).isEqualTo(10);
+        assertThat(KotlinChannels.pingPongDefaultDispatcher(5)).isEqualTo(10);
+        assertThat(KotlinSelect.receive(100)).isBetween(100L, 200L);
+        assertThat(KotlinSkynet.run(1000, 10)).isEqualTo(499_500);
+    }
+
+    @Test
+    void delaysRunInVirtualTimeOverTheSeededTable() {
+        int[] delays = VirtualTimeDelayBenchmark.delays();
+        assertThat(delays).hasSize(VirtualTimeDelayBenchmark.TOTAL);
+        assertThat(Arrays.stream(delays).min().getAsInt()).isEqualTo(1);
+        assertThat(Arrays.stream(delays).max().getAsInt()).isEqualTo(100);
+        assertThat(VirtualTimeDelayBenchmark.delays()).isEqualTo(delays);
+        // two coroutines of three delays: the virtual clock ends at the longer total
+        assertThat(KotlinDelay.run(new int[] {1, 2, 3, 10, 20, 30}, 2)).isEqualTo(60);
+        long longest = 0;
+        for (int c = 0; c < VirtualTimeDelayBenchmark.COROUTINES; c++) {
+            int from = c * VirtualTimeDelayBenchmark.DELAYS_EACH;
+            longest = Math.max(longest, Arrays.stream(delays, from, from + VirtualTimeDelayBenchmark.DELAYS_EACH).sum());
+        }
+        assertThat(KotlinDelay.run(delays, VirtualTimeDelayBenchmark.COROUTINES)).isEqualTo(longest);
+    }
+
+    @Test
+    void virtualThreadSkynetSumsEveryLeaf() throws InterruptedException {
+        assertThat(SkynetBenchmark.virtualThreadSkynet(1000, 10)).isEqualTo(499_500);
     }
 }

@@ -34,13 +34,17 @@ import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
  * Turns one run's results (JMH JSON, the memory and scale programs' JSON, the machine description)
- * into {@code BENCHMARKS.md} and the chart {@code benchmarks.png}.
+ * into {@code BENCHMARKS.md}, the chart {@code benchmarks.png} of every benchmark and the chart
+ * {@code coro-vs-kotlinx.png} of the coro vs kotlinx.coroutines table.
  *
  * <p>Arguments: {@code <results dir> <docs dir> [analysis.md]}. The results directory holds
  * {@code jmh.json}, {@code memory.json}, {@code scale.json} and {@code env.txt} (any may be missing;
  * the report says so). The analysis file, written by hand, is appended verbatim.
  */
 public final class Report {
+
+    /** The file name of the coro vs kotlinx.coroutines chart, beside {@code benchmarks.png}. */
+    static final String KOTLIN_CHART = "coro-vs-kotlinx.png";
 
     private final Map<String, Result> jmh = new LinkedHashMap<>();
     private JsonObject settings;
@@ -56,6 +60,41 @@ public final class Report {
             return clazz + "." + method;
         }
     }
+
+    /**
+     * The virtual-thread handoffs of one transfer the switch is compared with: park/unpark in
+     * {@code SwitchBenchmark}, {@code SynchronousQueue} with the channels (one carrier and default scheduler).
+     */
+    static final List<String> VT_HANDOFFS = List.of("SwitchBenchmark.vtParkUnpark", "SwitchBenchmark.vtParkUnparkParallelism1",
+            "CrossThreadChannelBenchmark.vtSynchronousQueue", "ChannelBenchmark.vtSynchronousQueueParallelism1");
+
+    /**
+     * One row of the coro vs kotlinx.coroutines table: the question, the coro benchmark and its
+     * kotlinx rival (same class, same op). A coro side still to be written is named as it is to be.
+     */
+    record Rival(String question, String coro, String kotlin) {
+    }
+
+    /** The coro vs kotlinx.coroutines comparisons, in the order of the table and the chart. */
+    static final List<Rival> KOTLIN_RIVALS = List.of(
+            new Rival("generator, `next()` of an endless one", "GeneratorBenchmark.coroGeneratorNext",
+                    "GeneratorBenchmark.kotlinSequenceNext"),
+            new Rival("generator of 1,000 made, consumed, summed (per element)", "GeneratorBenchmark.coroGeneratorSum1000",
+                    "GeneratorBenchmark.kotlinSequenceSum1000"),
+            new Rival("`yield()` ping-pong, 2 contexts (per yield)", "YieldRoundRobinBenchmark.coroYieldN1",
+                    "YieldRoundRobinBenchmark.kotlinYieldN1"),
+            new Rival("`yield()` round of 3 contexts (per yield)", "YieldRoundRobinBenchmark.coroYieldN2",
+                    "YieldRoundRobinBenchmark.kotlinYieldN2"),
+            new Rival("rendezvous channel ping-pong, one thread (per message)", "ChannelBenchmark.coroChannelPingPong",
+                    "ChannelBenchmark.kotlinChannelPingPong"),
+            new Rival("rendezvous channel ping-pong across threads (per message)", "CrossThreadChannelBenchmark.coroCrossThreadPingPong",
+                    "CrossThreadChannelBenchmark.kotlinDefaultDispatcherPingPong"),
+            new Rival("select over two rendezvous channels (per select)", "SelectBenchmark.coroSelectReceive",
+                    "SelectBenchmark.kotlinSelectReceive"),
+            new Rival("sleep in virtual time, 1,000 × 100 random delays (per delay)", "VirtualTimeDelayBenchmark.coroVirtualTimeSleep",
+                    "VirtualTimeDelayBenchmark.kotlinRunTestDelay"),
+            new Rival("skynet, 1,000,000 leaves (per run)", "SkynetBenchmark.coroSkynet",
+                    "SkynetBenchmark.kotlinDefaultDispatcher"));
 
     private Report() {
     }
@@ -78,7 +117,9 @@ public final class Report {
         String analysis = args.length > 2 && Files.exists(Path.of(args[2])) ? Files.readString(Path.of(args[2])) : "";
         Files.writeString(docs.resolve("BENCHMARKS.md"), r.markdown(analysis));
         r.chart(docs.resolve("benchmarks.png"));
-        System.out.println("wrote " + docs.resolve("BENCHMARKS.md") + " and " + docs.resolve("benchmarks.png"));
+        r.kotlinChart(docs.resolve(KOTLIN_CHART));
+        System.out.println("wrote " + docs.resolve("BENCHMARKS.md") + ", " + docs.resolve("benchmarks.png") + " and "
+                + docs.resolve(KOTLIN_CHART));
     }
 
     private void load(Path dir) throws IOException {
@@ -153,6 +194,7 @@ public final class Report {
         md.append("![benchmarks](benchmarks.png)\n\n");
         machine(md);
         targets(md);
+        kotlinTable(md);
         table(md);
         memoryTable(md);
         scaleTable(md);
@@ -196,6 +238,35 @@ public final class Report {
         return r == null ? Double.NaN : r.score();
     }
 
+    /** The score in nanoseconds per op, whatever JMH's unit was; NaN if not measured. */
+    private double nanos(String name) {
+        Result r = jmh.get(name);
+        if (r == null) {
+            return Double.NaN;
+        }
+        return switch (r.unit()) {
+            case "ns/op" -> r.score();
+            case "us/op" -> r.score() * 1e3;
+            case "ms/op" -> r.score() * 1e6;
+            case "s/op" -> r.score() * 1e9;
+            default -> Double.NaN;
+        };
+    }
+
+    /** A time in ns, µs or ms, whichever reads best. */
+    static String time(double nanos) {
+        if (Double.isNaN(nanos)) {
+            return "n/a";
+        }
+        if (nanos >= 1e6) {
+            return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
+        }
+        if (nanos >= 1e4) {
+            return String.format(Locale.ROOT, "%.1f µs", nanos / 1e3);
+        }
+        return String.format(Locale.ROOT, "%.1f ns", nanos);
+    }
+
     private boolean has(String name) {
         return jmh.containsKey(name);
     }
@@ -224,23 +295,24 @@ public final class Report {
         double y100k = score("YieldRoundRobinBenchmark.coroYieldN100000");
         row(md, "Yield with 100,000 coroutines vs with 2", ratio(y100k, y2) + " (" + ns(y100k) + " vs " + ns(y2) + ")",
                 bestRatio("YieldRoundRobinBenchmark.coroYieldN100000", "YieldRoundRobinBenchmark.coroYieldN2")
-                        + " (raw continuations: " + ratio(score("YieldRoundRobinBenchmark.rawYieldN100000"), score("YieldRoundRobinBenchmark.rawYieldN2")) + ")",
+                        + " (raw continuations, 100,000 vs the round trip's one: "
+                        + ratio(score("YieldRoundRobinBenchmark.rawYieldN100000"), score("RoundTripBenchmark.rawRunAndYield")) + ")",
                 "≤ 1.5×", y100k / y2, x -> x <= 1.5);
-        double hs = score("ThreadHandoffBenchmark.coroSwitchTo");
+        String sw1 = "SwitchBenchmark.coroSwitchTo";
+        double hs = score(sw1);
         String bestVt = null;
-        for (String vt : List.of("vtParkUnpark", "vtParkUnparkParallelism1", "vtSynchronousQueue", "vtSynchronousQueueParallelism1")) {
-            String n = "ThreadHandoffBenchmark." + vt;
+        for (String n : VT_HANDOFFS) {
             if (jmh.containsKey(n) && (bestVt == null || score(n) < score(bestVt))) {
                 bestVt = n;
             }
         }
         double vt = bestVt == null ? Double.NaN : score(bestVt);
-        row(md, "Switch faster than the best virtual-thread handoff (" + (bestVt == null ? "none" : "`" + bestVt.substring(bestVt.indexOf('.') + 1) + "`") + ")",
+        row(md, "Switch faster than the best virtual-thread handoff (" + (bestVt == null ? "none" : "`" + bestVt + "`") + ")",
                 ratio(vt, hs) + " (" + ns(vt) + " vs " + ns(hs) + ")",
-                bestVt == null ? "n/a" : bestRatio(bestVt, "ThreadHandoffBenchmark.coroSwitchTo"), "≥ 1.5×", vt / hs, x -> x >= 1.5);
-        double pt = score("ThreadHandoffBenchmark.platformParkUnpark");
+                bestVt == null ? "n/a" : bestRatio(bestVt, sw1), "≥ 1.5×", vt / hs, x -> x >= 1.5);
+        double pt = score("SwitchBenchmark.platformParkUnpark");
         row(md, "Switch faster than platform-thread park/unpark", ratio(pt, hs) + " (" + ns(pt) + " vs " + ns(hs) + ")",
-                bestRatio("ThreadHandoffBenchmark.platformParkUnpark", "ThreadHandoffBenchmark.coroSwitchTo"), "≥ 30×", pt / hs, x -> x >= 30);
+                bestRatio("SwitchBenchmark.platformParkUnpark", sw1), "≥ 30×", pt / hs, x -> x >= 30);
         if (memory != null) {
             for (JsonElement e : memory) {
                 JsonObject o = e.getAsJsonObject();
@@ -275,10 +347,10 @@ public final class Report {
         } else {
             md.append("| 1,000,000 × 10 yields | not measured in this run | | cold ≤ 2× warm | |\n");
         }
-        String te1Name = "ThreadEngineBenchmark.coroSwitchToThreadEngine";
-        String te2Name = "ThreadEngineBenchmark.coroSwitchToThreadEngineParallelism1";
-        String tv1Name = "ThreadEngineBenchmark.vtParkUnpark";
-        String tv2Name = "ThreadEngineBenchmark.vtParkUnparkParallelism1";
+        String te1Name = "SwitchBenchmark.coroSwitchToThreadEngine";
+        String te2Name = "SwitchBenchmark.coroSwitchToThreadEngineParallelism1";
+        String tv1Name = "SwitchBenchmark.vtParkUnpark";
+        String tv2Name = "SwitchBenchmark.vtParkUnparkParallelism1";
         if (has(te2Name)) {
             row(md, "Thread engine switch vs VT park/unpark, default scheduler (same class)",
                     ratio(score(te1Name), score(tv1Name)) + " (" + ns(score(te1Name)) + " vs " + ns(score(tv1Name)) + ")",
@@ -344,6 +416,36 @@ public final class Report {
 
     private static String ns(double v) {
         return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f ns", v);
+    }
+
+    private void kotlinTable(StringBuilder md) {
+        md.append("## coro vs kotlinx.coroutines\n\nThe same workload written with each library, in the same JMH class "
+                + "(each class's Javadoc says what one op is). The ratio is coro's time over kotlinx's: below 1, coro is "
+                + "faster. A coro side marked *not yet* is a question whose rival is measured already and whose coro "
+                + "method, of that name, is still to be written.\n\n");
+        md.append("![coro vs kotlinx.coroutines](" + KOTLIN_CHART + ")\n\n");
+        md.append("| workload | coro | kotlinx.coroutines | coro / kotlinx |\n| --- | ---: | ---: | ---: |\n");
+        for (Rival r : KOTLIN_RIVALS) {
+            if (!has(r.coro()) && !has(r.kotlin())) {
+                continue;
+            }
+            double c = nanos(r.coro());
+            double k = nanos(r.kotlin());
+            String coro = has(r.coro()) ? time(c) : "not yet (`" + method(r.coro()) + "`)";
+            String kotlin = has(r.kotlin()) ? time(k) : "not measured";
+            md.append("| ").append(r.question()).append(" (`").append(clazz(r.kotlin())).append("`) | ")
+                    .append(coro).append(" | ").append(kotlin).append(" (`").append(method(r.kotlin())).append("`) | ")
+                    .append(ratio(c, k)).append(" |\n");
+        }
+        md.append("\n");
+    }
+
+    private static String clazz(String name) {
+        return name.substring(0, name.indexOf('.'));
+    }
+
+    private static String method(String name) {
+        return name.substring(name.indexOf('.') + 1);
     }
 
     private void table(StringBuilder md) {
@@ -442,5 +544,49 @@ public final class Report {
         plot.setRenderer(renderer);
         plot.getDomainAxis().setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 120 + 28 * keys.size());
+    }
+
+    private void kotlinChart(Path png) throws IOException {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        int rows = 0;
+        for (Rival r : KOTLIN_RIVALS) {
+            if (!has(r.coro()) && !has(r.kotlin())) {
+                continue;
+            }
+            String key = r.question().replace("`", "");
+            rows++;
+            // a missing side stays empty: no bar, no label
+            data.addValue(has(r.coro()) ? nanos(r.coro()) : null, "coro", key);
+            data.addValue(has(r.kotlin()) ? nanos(r.kotlin()) : null, "kotlinx.coroutines", key);
+        }
+        JFreeChart chart = ChartFactory.createBarChart("coro vs kotlinx.coroutines: time per operation, one run (log scale)",
+                null, "ns per op", data, PlotOrientation.HORIZONTAL, true, false, false);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        LogAxis axis = new LogAxis("ns per op (log scale)");
+        axis.setBase(10);
+        axis.setSmallestValue(1);
+        axis.setTickUnit(new NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        axis.setMinorTickCount(9);
+        axis.setUpperMargin(0.15);
+        plot.setRangeAxis(axis);
+        BarRenderer renderer = new BarRenderer();
+        renderer.setSeriesPaint(0, new Color(0x1f4e79));
+        renderer.setSeriesPaint(1, new Color(0xf28e2b));
+        renderer.setBarPainter(new StandardBarPainter());
+        renderer.setShadowVisible(false);
+        renderer.setBase(1);
+        renderer.setItemMargin(0.05);
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.0")));
+        renderer.setDefaultItemLabelsVisible(true);
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+        renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
+        plot.setRenderer(renderer);
+        plot.getDomainAxis().setTickLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        plot.getDomainAxis().setMaximumCategoryLabelWidthRatio(0.4f); // the workloads' names in full
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1200, 160 + 48 * Math.max(rows, 1));
     }
 }
