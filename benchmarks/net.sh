@@ -15,7 +15,8 @@
 # Settings (environment): NET_CS="1 100", NET_WARMUP / NET_MEASURE (seconds), NET_REPEATS (1),
 # NET_IDLE (10000), NET_HOLD (idle hold, seconds), NET_SERVERS="nio,netty" (a subset by name),
 # NET_SERVER_OPTS (JVM flags of every server, default -Xmx1g), NET_LOAD_OPTS (the load generator's),
-# NET_PORT (first port; each server start takes the next one), SKIP_BUILD=1 (reuse the jar).
+# NET_PORT (first port; each server start takes the next one), NET_SUB_WINDOW_MS / NET_STARVE_MS (the
+# starvation criteria, 1000 each), SKIP_BUILD=1 (reuse the jar).
 # Loopback only; every step is bounded by `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,6 +98,7 @@ run_all() { # results dir
         # shellcheck disable=SC2086
         timeout --kill-after=10 $((WARMUP + MEASURE + 90)) "$JAVA" $LOAD_OPTS -cp "$JAR" "$LOAD_MAIN" load \
           --port "$PORT" --connections "$c" --warmup "$WARMUP" --measure "$MEASURE" --server-pid "$server_pid" \
+          --sub-window-ms "${NET_SUB_WINDOW_MS:-1000}" --starve-ms "${NET_STARVE_MS:-1000}" \
           --label "$name" --rep "$rep" --json "$res/results.jsonl" 2>&1 | tee -a "$res/load.log" | grep -v '^{' \
           || echo "   the timed run failed or saw errors (see $res/load.log)"
         # shellcheck disable=SC2086

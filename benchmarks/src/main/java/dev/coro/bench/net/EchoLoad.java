@@ -244,7 +244,7 @@ public final class EchoLoad implements AutoCloseable {
             }
         }
         return new LoadResult(label, rep, connections.length, warmupNanos / 1e9, measured / 1e9, completed,
-                histogram.percentile(50), histogram.percentile(99), histogram.percentile(99.9), histogram.max(),
+                (long) histogram.mean(), histogram.percentile(50), histogram.percentile(99), histogram.percentile(99.9), histogram.max(),
                 worst, starved, TimeUnit.NANOSECONDS.toMillis(subWindowNanos),
                 TimeUnit.NANOSECONDS.toMillis(starveNanos), errors, connectMillis, serverCpu, clientCpu);
     }

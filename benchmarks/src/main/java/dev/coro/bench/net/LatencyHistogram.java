@@ -20,6 +20,7 @@ public final class LatencyHistogram {
 
     private final long[] counts = new long[bucket(MAX_VALUE) + 1];
     private long total;
+    private long sum;
     private long max;
 
     /**
@@ -34,18 +35,25 @@ public final class LatencyHistogram {
         }
         counts[bucket(Math.min(v, MAX_VALUE))]++;
         total++;
+        sum += v;
     }
 
     /** Forgets every value (the end of a warm-up). */
     public void reset() {
         java.util.Arrays.fill(counts, 0);
         total = 0;
+        sum = 0;
         max = 0;
     }
 
     /** @return how many values were recorded */
     public long count() {
         return total;
+    }
+
+    /** @return the exact mean of the values recorded (0 if none) */
+    public double mean() {
+        return total == 0 ? 0 : (double) sum / total;
     }
 
     /** @return the largest value recorded, exactly (0 if none) */

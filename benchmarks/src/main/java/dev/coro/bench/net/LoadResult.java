@@ -13,6 +13,8 @@ import java.util.Locale;
  * @param warmupSeconds the warm-up window
  * @param measuredSeconds the measured window, as it really lasted
  * @param requests echoes completed in the measured window
+ * @param meanNanos mean latency of those echoes (about C / throughput, by Little's law: the starvation
+ *     threshold only separates unfair service from fair queueing when it is well above this)
  * @param p50Nanos median latency of those echoes
  * @param p99Nanos 99th percentile
  * @param p999Nanos 99.9th percentile
@@ -28,7 +30,7 @@ import java.util.Locale;
  * @param clientCpuNanos the load generator's own CPU time in the measured window (-1 if unknown)
  */
 public record LoadResult(String server, int rep, int connections, double warmupSeconds, double measuredSeconds,
-                         long requests, long p50Nanos, long p99Nanos, long p999Nanos, long maxNanos,
+                         long requests, long meanNanos, long p50Nanos, long p99Nanos, long p999Nanos, long maxNanos,
                          long worstWaitNanos, int starved, long subWindowMillis, long starveMillis, long errors,
                          long connectMillis, long serverCpuNanos, long clientCpuNanos) {
 
@@ -48,6 +50,7 @@ public record LoadResult(String server, int rep, int connections, double warmupS
         o.addProperty("measured_s", round(measuredSeconds, 3));
         o.addProperty("requests", requests);
         o.addProperty("requests_per_s", round(requestsPerSecond(), 1));
+        o.addProperty("mean_us", micros(meanNanos));
         o.addProperty("p50_us", micros(p50Nanos));
         o.addProperty("p99_us", micros(p99Nanos));
         o.addProperty("p999_us", micros(p999Nanos));

@@ -121,13 +121,15 @@ public final class NetReport {
         md.append("Each connection sends 64 bytes and waits for the whole echo before sending again; one load-generator\n")
                 .append("thread (`EchoLoad`, its own JVM) drives all C of them over loopback. Latency is the wait for one\n")
                 .append("echo, measured by the client (so it includes the client's own delays). *Starved*: connections that\n")
-                .append("completed no echo in some whole sub-window, or waited longer than the threshold once. *Server CPU*:\n")
+                .append("completed no echo in some whole sub-window, or waited longer than the threshold once; where the mean\n")
+                .append("wait (about C / throughput) comes near the threshold, as at C = 10,000, part of that count is ordinary\n")
+                .append("queueing, not unfairness. *Server CPU*:\n")
                 .append("the server process's user + system time in the measured window, per echo (all its threads: GC and\n")
                 .append("JIT too). *RSS*: the server's VmRSS with ").append(String.format(Locale.ROOT, "%,d", idleConnections))
                 .append(" idle connections open (each has done one echo),\n")
                 .append("after the timed run in the same JVM, and in brackets the growth from opening them.\n\n");
-        md.append("| server | C | requests/s | p50 µs | p99 µs | max µs | worst wait ms | starved | errors | server CPU µs/echo | RSS MiB, idle conns (growth) | runs |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        md.append("| server | C | requests/s | mean µs | p50 µs | p99 µs | max µs | worst wait ms | starved | errors | server CPU µs/echo | RSS MiB, idle conns (growth) | runs |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (int c : cs) {
             for (Map.Entry<String, Map<Integer, Cell>> e : cells.entrySet()) {
                 Cell cell = e.getValue().get(c);
@@ -140,7 +142,7 @@ public final class NetReport {
                 String rssText = rss < 0 ? "–" : String.format(Locale.ROOT, "%.1f (+%.1f)", rss / 1024.0,
                         (rss - before) / 1024.0);
                 if (l == null) {
-                    md.append(String.format(Locale.ROOT, "| %s | %d | failed | | | | | | | | %s | 0 |\n",
+                    md.append(String.format(Locale.ROOT, "| %s | %d | failed | | | | | | | | | %s | 0 |\n",
                             e.getKey(), c, rssText));
                     continue;
                 }
@@ -153,8 +155,9 @@ public final class NetReport {
                 String runs = cell.loads.size() == 1 ? "1"
                         : String.format(Locale.ROOT, "%d (%,.0f–%,.0f/s)", cell.loads.size(), min, max);
                 double cpu = l.get("server_cpu_us_per_request").getAsDouble();
-                md.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.1f | %.1f | %,.1f | %,.1f | %d / %d | %d | %s | %s | %s |\n",
-                        e.getKey(), c, l.get("requests_per_s").getAsDouble(), l.get("p50_us").getAsDouble(),
+                md.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %,.1f | %,.1f | %,.1f | %,.1f | %d / %d | %d | %s | %s | %s |\n",
+                        e.getKey(), c, l.get("requests_per_s").getAsDouble(),
+                        l.has("mean_us") ? String.format(Locale.ROOT, "%,.1f", l.get("mean_us").getAsDouble()) : "–", l.get("p50_us").getAsDouble(),
                         l.get("p99_us").getAsDouble(), l.get("max_us").getAsDouble(),
                         l.get("worst_wait_us").getAsDouble() / 1000, l.get("starved").getAsInt(), c,
                         l.get("errors").getAsLong(), cpu < 0 ? "–" : String.format(Locale.ROOT, "%.2f", cpu),

@@ -2,6 +2,11 @@ package dev.coro.bench.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +48,34 @@ class EchoLoadTest {
             IdleResult r = load.idle("nio", 1, 8, 0, -1, -1);
             assertThat(r.errors()).isZero();
             assertThat(load.checkedBytes()).isEqualTo(8L * EchoLoad.REQUEST_BYTES);
+        }
+    }
+
+    @Test
+    void aCorruptedEchoIsCounted() throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            listener.bind(new InetSocketAddress(EchoServer.HOST, 0));
+            Thread server = Thread.ofVirtual().start(() -> { // echoes one request with its first byte flipped
+                try (SocketChannel ch = listener.accept()) {
+                    ByteBuffer b = ByteBuffer.allocate(EchoLoad.REQUEST_BYTES);
+                    while (b.hasRemaining() && ch.read(b) >= 0) {
+                        // until the whole request is in
+                    }
+                    b.put(0, (byte) ~b.get(0)).flip();
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                    ch.read(ByteBuffer.allocate(1)); // until the client closes
+                } catch (IOException e) {
+                    // the client resets the connection when it closes
+                }
+            });
+            try (EchoLoad load = new EchoLoad(EchoServer.HOST, listener.socket().getLocalPort(), 1)) {
+                load.connect(GUARD);
+                assertThat(load.exchange(1, GUARD)).isEqualTo(1);
+                assertThat(load.errors()).isEqualTo(1);
+            }
+            server.join();
         }
     }
 
