@@ -10,6 +10,7 @@ import jdk.internal.vm.ContinuationScope;
  * <p>Main's transfer runs the trampoline: it runs the target's continuation until that yields or
  * ends, then runs whichever stack was chosen next, until main's is chosen. A coroutine's transfer
  * records the target and yields its continuation back to the trampoline. No allocation per switch.
+ * Every context keeps its own scoped-value bindings across switches ({@link ScopedBindings}).
  * One object per scheduler: it holds the trampoline's next stack.
  */
 final class ContinuationEngine implements Engine {
@@ -17,7 +18,12 @@ final class ContinuationEngine implements Engine {
     /** The one continuation scope of the library's coroutines. */
     static final ContinuationScope SCOPE = new ContinuationScope("dev.coro");
 
+    /** Suspends a coroutine's continuation: back to the trampoline. */
+    private static final Runnable YIELD = () -> Continuation.yield(SCOPE);
+
     private final Scheduler scheduler;
+    /** Keeps each context's scoped-value bindings its own across switches. */
+    private final ScopedBindings bindings = new ScopedBindings();
     /** The stack the trampoline runs next; main's when control goes back to main. */
     private Stack next;
 
@@ -37,15 +43,17 @@ final class ContinuationEngine implements Engine {
 
     @Override
     public GeneratorStack newGeneratorStack(String name, Runnable body) {
-        return new GeneratorContinuation(body);
+        return new GeneratorContinuation(bindings, body);
     }
 
     /** Main's stack: the owner thread's, on which the trampoline runs every other stack. */
     private final class MainStack implements Stack {
+        private final Runnable trampoline = this::trampoline;
+
         @Override
         public void transferTo(Stack to) {
             next = to;
-            trampoline();
+            bindings.around(trampoline);
         }
 
         /** Runs the chosen stacks one after another; on return, main's is chosen. */
@@ -78,6 +86,7 @@ final class ContinuationEngine implements Engine {
         /** Runs the body of the context whose stack is running; on return it has ended. */
         private static final Runnable ENTRY = () -> {
             CoroutineStack self = (CoroutineStack) Continuation.getCurrentContinuation(SCOPE);
+            self.engine.bindings.enter();
             self.engine.next = self.engine.scheduler.runToEnd(self.context).stack;
         };
 
@@ -94,7 +103,7 @@ final class ContinuationEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             engine.next = to;
-            Continuation.yield(SCOPE);
+            engine.bindings.around(YIELD);
         }
 
         @Override

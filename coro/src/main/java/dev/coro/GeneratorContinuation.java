@@ -17,18 +17,29 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
     /** The scope of every generator's continuation, distinct from the coroutines' scope. */
     static final ContinuationScope SCOPE = new ContinuationScope("dev.coro.generator");
 
-    GeneratorContinuation(Runnable body) {
-        super(SCOPE, body);
+    /** Suspends a generator body's continuation: back to its consumer. */
+    private static final Runnable YIELD = () -> Continuation.yield(SCOPE);
+
+    private final ScopedBindings bindings;
+    private final Runnable run = this::run;
+
+    /** A continuation for {@code body}, which starts with no scoped-value bindings, as a coroutine's does. */
+    GeneratorContinuation(ScopedBindings bindings, Runnable body) {
+        super(SCOPE, () -> {
+            bindings.enter();
+            body.run();
+        });
+        this.bindings = bindings;
     }
 
     @Override
     public void resume() {
-        run();
+        bindings.around(run);
     }
 
     @Override
     public void suspend() {
-        Continuation.yield(SCOPE);
+        bindings.around(YIELD);
     }
 
     /** None: the body runs on its consumer's stack. */

@@ -28,7 +28,8 @@ final class StackTraces {
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation");
+            "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
+            "dev.coro.StackProbe");
     /** The public types whose methods the user called: the frame kept of a run of machinery. */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
