@@ -95,6 +95,11 @@ final class Context extends Fiber {
         state = to;
     }
 
+    /** The code the user gave for the body (for diagnostics): the body, or the consumer of a body with an argument. */
+    Object code() {
+        return body instanceof Coroutine.WithArgument<?> w ? w.body() : body;
+    }
+
     /** Runs the body once; the engine calls this on the coroutine's own stack. */
     void runBody() {
         body.run();

@@ -42,7 +42,7 @@ final class ContinuationEngine implements Engine {
     }
 
     @Override
-    public GeneratorStack newGeneratorStack(String name, Runnable body) {
+    public GeneratorStack newGeneratorStack(String name, Object code, Runnable body) {
         return new GeneratorContinuation(bindings, body);
     }
 

@@ -92,6 +92,14 @@ public final class Coroutine implements AutoCloseable {
     /** The scheduler's record of this coroutine. */
     final Context context;
 
+    /** A body that takes an argument, with its argument: what {@code create(body, arg)} runs. */
+    record WithArgument<T>(Consumer<? super T> body, T arg) implements Runnable {
+        @Override
+        public void run() {
+            body.accept(arg);
+        }
+    }
+
     /** Creates the handle of {@code context}; only a {@link Context} makes one. */
     Coroutine(Context context) {
         this.context = context;
@@ -111,7 +119,7 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> Coroutine create(Consumer<? super T> body, T arg) {
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(null, () -> body.accept(arg)).handle;
+        return Scheduler.current().create(null, new WithArgument<>(body, arg)).handle;
     }
 
     /**
@@ -154,7 +162,7 @@ public final class Coroutine implements AutoCloseable {
     public static <T> Coroutine create(String name, Consumer<? super T> body, T arg) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().create(name, () -> body.accept(arg)).handle;
+        return Scheduler.current().create(name, new WithArgument<>(body, arg)).handle;
     }
 
     /**

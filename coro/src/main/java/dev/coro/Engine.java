@@ -29,7 +29,8 @@ interface Engine {
      * A stack for a generator's body, not started.
      *
      * @param name the generator's name, for the engine's threads
+     * @param code the code the user gave for the body, for diagnostics
      * @param body the body, which catches everything it throws
      */
-    GeneratorStack newGeneratorStack(String name, Runnable body);
+    GeneratorStack newGeneratorStack(String name, Object code, Runnable body);
 }

@@ -190,7 +190,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         Emitter<T, Object> out = this::emitFromBody;
-        this.stack = s.engine.newGeneratorStack(this.name, () -> {
+        this.stack = s.engine.newGeneratorStack(this.name, body, () -> {
             try {
                 b.run(out);
             } catch (Throwable t) {
@@ -414,8 +414,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         try {
             stack.resume();
         } catch (PinnedException e) {
-            state = was;
-            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it stays " + was);
+            if (e.stuck) {
+                state = State.FAILED; // its body can never run; its stuck thread is abandoned
+                stack = null;
+            } else {
+                state = was;
+            }
+            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it "
+                    + (e.stuck ? "is FAILED" : "stays " + was));
         } finally {
             here.innermostGenerator = outer;
             outer = null;

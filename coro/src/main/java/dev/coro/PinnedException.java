@@ -11,21 +11,29 @@ final class PinnedException extends RuntimeException {
     final String reason;
     /** The whole explanation, as it follows "cannot suspend A to run B: ". */
     final String why;
+    /** The target's body can never run here: its thread is stuck (see {@link InitializerDeadlock}). */
+    final boolean stuck;
 
-    private PinnedException(String reason, String why) {
+    private PinnedException(String reason, String why, boolean stuck) {
         super(why, null, false, false);
         this.reason = reason;
         this.why = why;
+        this.stuck = stuck;
     }
 
     /** The JDK cannot suspend the running stack here, because of {@code reason}. */
     static PinnedException pinned(String reason) {
-        return new PinnedException(reason, "the JDK cannot suspend it here because " + reason);
+        return new PinnedException(reason, "the JDK cannot suspend it here because " + reason, false);
     }
 
     /** No thread could be started to run {@code what}'s body. */
     static PinnedException noThread(String what, Throwable cause) {
         String reason = "no virtual thread could be started for " + what + " (" + cause + ")";
-        return new PinnedException(reason, reason);
+        return new PinnedException(reason, reason, false);
+    }
+
+    /** The target's thread waits for something that waits for the caller: its body can never run here. */
+    static PinnedException stuck(String reason) {
+        return new PinnedException(reason, reason, true);
     }
 }

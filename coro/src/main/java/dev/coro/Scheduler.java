@@ -266,16 +266,26 @@ final class Scheduler {
      * @return the context to run next
      */
     Context runToEnd(Context co) {
-        Throwable thrown = null;
-        try {
-            co.runBody();
-        } catch (Throwable t) {
-            thrown = t;
-        }
-        return bodyEnded(co, thrown);
+        return bodyEnded(co, runBody(co));
     }
 
-    private Context bodyEnded(Context c, Throwable thrown) {
+    /** Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. */
+    static Throwable runBody(Context co) {
+        try {
+            co.runBody();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
+    /**
+     * After {@code c}'s body ended, having thrown {@code thrown} (null if it returned): removes it and
+     * decides who runs next; on return, {@code current} is that context's index and it is {@code RUNNING}.
+     *
+     * @return the context to run next
+     */
+    Context bodyEnded(Context c, Throwable thrown) {
         Context next;
         Fiber.Ending ending = c.ending(thrown);
         boolean closing = c.closing;

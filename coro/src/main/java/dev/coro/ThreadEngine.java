@@ -61,8 +61,8 @@ final class ThreadEngine implements Engine {
     }
 
     @Override
-    public GeneratorStack newGeneratorStack(String name, Runnable body) {
-        return new ThreadGeneratorStack(this, scheduler, name, body);
+    public GeneratorStack newGeneratorStack(String name, Object code, Runnable body) {
+        return new ThreadGeneratorStack(this, scheduler, name, code, body);
     }
 
     /**
@@ -95,8 +95,10 @@ final class ThreadEngine implements Engine {
     /** A context's stack on this engine: its own virtual thread, or the owner thread for main. */
     final class ThreadStack implements Stack, Runnable {
         private final Context context;
-        /** The thread, once started; set by the context that started it, before it gave the turn. */
+        /** The thread, once started; set by the context that started it, before it gave the turn. Null again if abandoned. */
         private Thread thread;
+        /** Looks for a wait that can never end, after a stall. */
+        private final Runnable stalled = this::checkStall;
 
         ThreadStack(Context context, Thread thread) {
             this.context = context;
@@ -107,8 +109,24 @@ final class ThreadEngine implements Engine {
         public void transferTo(Stack to) {
             StackProbe.probe();
             to.resume();
-            turn.await(this);
+            turn.await(this, stalled);
             rethrowCrash();
+        }
+
+        /**
+         * While this context waits for the turn: if the holder's body can never run (a class-initializer
+         * deadlock), abandons the holder's thread (the holder will be started afresh if run again) and
+         * throws, so the wait ends as a transfer that did not happen.
+         */
+        private void checkStall() {
+            if (turn.holder() instanceof ThreadStack holder) {
+                try {
+                    InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
+                } catch (PinnedException e) {
+                    holder.thread = null;
+                    throw e;
+                }
+            }
         }
 
         /** Starts this context's thread the first time (it then waits for its turn), gives it the turn and wakes its runner. */
@@ -137,7 +155,11 @@ final class ThreadEngine implements Engine {
             turn.await(this);
             Context next;
             try {
-                next = scheduler.runToEnd(context);
+                Throwable thrown = Scheduler.runBody(context);
+                if (thread != Thread.currentThread()) {
+                    return; // abandoned by its owner while it could not run: it must not touch the scheduler
+                }
+                next = scheduler.bodyEnded(context, thrown);
             } catch (Throwable t) {
                 crash = t;
                 next = scheduler.main;

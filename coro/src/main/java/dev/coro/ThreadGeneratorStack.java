@@ -19,6 +19,8 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private final ThreadEngine engine;
     private final Scheduler scheduler;
     private final String name;
+    /** The code the user gave for the body, for diagnostics. */
+    private final Object code;
     private final Runnable body;
     /** The body's turn when it holds this stack, the consumer's when it holds {@link #resumer}. */
     private final Turn turn = new Turn();
@@ -26,11 +28,14 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private Thread thread;
     /** While resumed: the thread parked in {@link #resume()}, which runs the consumer's code. */
     private Thread resumer;
+    /** Looks for a wait that can never end, after a stall. */
+    private final Runnable stalled = this::checkStall;
 
-    ThreadGeneratorStack(ThreadEngine engine, Scheduler scheduler, String name, Runnable body) {
+    ThreadGeneratorStack(ThreadEngine engine, Scheduler scheduler, String name, Object code, Runnable body) {
         this.engine = engine;
         this.scheduler = scheduler;
         this.name = name;
+        this.code = code;
         this.body = body;
     }
 
@@ -42,7 +47,8 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     /**
      * {@inheritDoc}
      *
-     * @throws PinnedException if no virtual thread could be started for the body; it did not run
+     * @throws PinnedException if no virtual thread could be started for the body (it did not run), or
+     *                         if the body can never run (a class-initializer deadlock: stuck)
      */
     @Override
     public void resume() {
@@ -54,7 +60,12 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         resumer = self;
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.await(self);
+        turn.await(self, stalled);
+    }
+
+    /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
+    private void checkStall() {
+        InitializerDeadlock.check(thread, code, "generator '" + name + "'");
     }
 
     @Override

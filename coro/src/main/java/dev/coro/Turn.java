@@ -27,6 +27,11 @@ final class Turn {
     @SuppressWarnings("unused") // through HOLDER
     private Object holder;
 
+    /** Who holds the turn now. */
+    Object holder() {
+        return HOLDER.getAcquire(this);
+    }
+
     /** Gives the turn to {@code who}; on return only {@code who}'s code may run (the caller's must not). */
     void give(Object who) {
         HOLDER.setRelease(this, who);
@@ -44,11 +49,30 @@ final class Turn {
      * @throws StackOverflowError or {@link OutOfMemoryError} if parking failed; the turn is the caller's
      */
     void await(Object self) {
+        await(self, null);
+    }
+
+    /**
+     * {@link #await(Object)}, and while a platform thread has waited {@link InitializerDeadlock#STALL_NANOS}
+     * without the turn, runs {@code stalled} (which throws to end a wait that can never end) each time.
+     *
+     * @param stalled the check to run after a stall; null for none
+     */
+    void await(Object self, Runnable stalled) {
         boolean interrupted = false;
         Error failed = null;
+        boolean timed = stalled != null && !Thread.currentThread().isVirtual();
         while (HOLDER.getAcquire(this) != self) {
             try {
-                LockSupport.park();
+                if (timed) {
+                    long start = System.nanoTime();
+                    LockSupport.parkNanos(InitializerDeadlock.STALL_NANOS);
+                    if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {
+                        stalled.run();
+                    }
+                } else {
+                    LockSupport.park();
+                }
             } catch (StackOverflowError | OutOfMemoryError e) {
                 failed = e;
                 Thread.onSpinWait();

@@ -1,0 +1,70 @@
+package dev.coro;
+
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The one deadlock a thread engine body can meet that the JDK does not report: a body whose code
+ * belongs to a class that the waiting thread is still initializing, which no other thread may run
+ * until that initializer returns, while the initializer waits for the body.
+ *
+ * <p>It shows only as a wait that does not end: the body's thread reports {@code RUNNABLE} while it
+ * waits for the class's initialization. So a platform thread that has waited a while for a body
+ * ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a lambda of a class whose static
+ * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
+ * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
+ * such a stall.
+ */
+final class InitializerDeadlock {
+
+    /** How long a platform thread waits for a body before it looks for this deadlock. */
+    static final long STALL_NANOS = 200_000_000L;
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
+    private InitializerDeadlock() {
+    }
+
+    /**
+     * Throws if {@code holder}, the thread that runs {@code what}'s body {@code code}, waits for a class
+     * that the calling thread is initializing: the body's code is a lambda of that class, or the
+     * holder's frames show it entering one; returns otherwise.
+     *
+     * @throws PinnedException (stuck) naming the class, if the wait could never end
+     */
+    static void check(Thread holder, Object code, String what) {
+        if (holder == null) {
+            return;
+        }
+        Set<String> initializing = WALKER.walk(frames -> frames
+                .filter(f -> f.getMethodName().equals("<clinit>"))
+                .map(StackWalker.StackFrame::getClassName)
+                .collect(Collectors.toSet()));
+        if (initializing.isEmpty()) {
+            return;
+        }
+        String host = code == null ? null : lambdaHost(code.getClass().getName());
+        if (host == null || !initializing.contains(host)) {
+            host = null;
+            for (StackTraceElement f : holder.getStackTrace()) {
+                String h = lambdaHost(f.getClassName());
+                if (h != null && initializing.contains(h)) {
+                    host = h;
+                    break;
+                }
+            }
+        }
+        if (host != null) {
+            throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
+                    + ", whose static initializer this thread is running: no other thread can run the body"
+                    + " until that initializer returns, and it waits for the body (on the thread engine"
+                    + " every body runs on a thread of its own); create it outside the initializer (in a"
+                    + " holder class, say), or use the continuation engine");
+        }
+    }
+
+    /** The class that defines the lambda class {@code name} ({@code C$$Lambda/0x...}); null if it is none. */
+    private static String lambdaHost(String name) {
+        int k = name.indexOf("$$Lambda");
+        return k > 0 ? name.substring(0, k) : null;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A class initializer that runs a generator or a coroutine whose body is a lambda of the class being
+ * initialized never hangs: on the continuation engine it works (the body runs on the initializing
+ * thread); on the thread engine, where the body's own thread would wait for the initializer that
+ * waits for it, the wait ends with an exception naming the class, the generator or coroutine, and
+ * what to do instead.
+ */
+@ExtendWith(FreshThread.class)
+class ClassInitializerTest {
+
+    private static boolean threadEngine() {
+        return Engines.running().equals("threads");
+    }
+
+    /** The example: a generator consumed by a static initializer, its body a lambda of the class. */
+    static final class Squares {
+        static final List<Integer> SQUARES = Generator.<Integer>of("squares", out -> {
+            for (int i = 1; i < 4; i++) {
+                out.emit(i * i);
+            }
+        }).stream().toList();
+    }
+
+    /** A static initializer that runs a coroutine whose body is a lambda of the class. */
+    static final class Started {
+        static final List<String> LOG = new ArrayList<>();
+
+        static {
+            Coroutine c = Coroutine.create("initializing", () -> LOG.add("body ran"));
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
+    @Test
+    void aGeneratorConsumedInTheInitializerOfTheClassOfItsBodyWorksOrFailsClearlyButNeverHangs() {
+        Throwable t = catchThrowable(() -> assertThat(Squares.SQUARES).containsExactly(1, 4, 9));
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot run the body of generator 'squares' in main context 'main': the body of generator"
+                        + " 'squares' is a lambda of class dev.coro.ClassInitializerTest$Squares, whose static initializer"
+                        + " this thread is running: no other thread can run the body until that initializer returns,"
+                        + " and it waits for the body (on the thread engine every body runs on a thread of its own);"
+                        + " create it outside the initializer (in a holder class, say), or use the continuation engine;"
+                        + " it is FAILED");
+    }
+
+    @Test
+    void aCoroutineRunByTheInitializerOfTheClassOfItsBodyWorksOrFailsClearlyButNeverHangs() {
+        Throwable t = catchThrowable(() -> assertThat(Started.LOG).containsExactly("body ran", "after: FINISHED"));
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot suspend main context 'main' to run coroutine 'initializing': the body of coroutine"
+                        + " 'initializing' is a lambda of class dev.coro.ClassInitializerTest$Started, whose static"
+                        + " initializer this thread is running: no other thread can run the body until that initializer"
+                        + " returns, and it waits for the body (on the thread engine every body runs on a thread of its"
+                        + " own); create it outside the initializer (in a holder class, say), or use the continuation"
+                        + " engine; it keeps running (state RUNNING)");
+        // the coroutine stayed NEW in the run list; run now, its class is erroneous: its body fails like
+        // any other, and the scheduler stays usable
+        assertThat(catchThrowable(Coroutine::yield)).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("coroutine 'initializing' failed: java.lang.NoClassDefFoundError")
+                .cause().isInstanceOf(NoClassDefFoundError.class);
+        Coroutine after = Coroutine.create("after", () -> { });
+        after.switchTo();
+        assertThat(after.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+}
