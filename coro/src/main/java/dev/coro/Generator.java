@@ -162,30 +162,46 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
     }
 
-    private final Scheduler scheduler;
+    private static final State[] STATES = State.values();
+    static final byte S_NEW = (byte) State.NEW.ordinal();
+    static final byte S_RUNNING = (byte) State.RUNNING.ordinal();
+    static final byte S_SUSPENDED = (byte) State.SUSPENDED.ordinal();
+    static final byte S_FINISHED = (byte) State.FINISHED.ordinal();
+    static final byte S_FAILED = (byte) State.FAILED.ordinal();
+    static final byte S_CLOSED = (byte) State.CLOSED.ordinal();
+
+    final Scheduler scheduler;
+    /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
+    final Thread owner;
     private final String name;
     /** The body's stack; null once the body has ended or if it was closed unstarted. */
-    private GeneratorStack stack;
-    private State state = State.NEW;
+    GeneratorStack stack;
+    /**
+     * The state, as the ordinal of its {@link State} ({@link #S_NEW} ...): a byte, so that the two
+     * changes of each element are plain stores, without the GC's write barrier of a reference.
+     */
+    byte state = S_NEW;
     /** A value emitted and not yet taken. */
     private boolean hasBuffered;
     private T buffered;
-    /** What the pending emit returns. */
+    /** What the pending emit returns: set by {@link TwoWay#send} only, null at every other time. */
     private Object reply;
     /** The body ended; {@link #thrown} says how. */
     private boolean ended;
     /** What the body threw, if it ended by throwing. */
-    private Throwable thrown;
-    /** The context whose code runs the body while it is RUNNING. */
-    private Context consumer;
-    /** The generator that was innermost on the consumer's stack before this one was resumed. */
+    Throwable thrown;
+    /**
+     * While resumed: the generator that was innermost on the consumer's stack before this one (written
+     * only when it changes, and left as it was after the resume: read only while resumed).
+     */
     private Generator<?> outer;
     private boolean iterated;
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
         this.scheduler = s;
-        this.name = name != null ? name : "generator-" + (s.generatorsCreated + 1);
+        this.owner = s.owner;
+        this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
@@ -249,6 +265,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return new TwoWay<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
+    /** The name the next generator made without one on {@code s}'s thread gets. */
+    private static String defaultName(Scheduler s) {
+        return "generator-" + (s.generatorsCreated + 1);
+    }
+
     /**
      * Whether the body emits another value: runs it up to its next {@code emit} if no value is waiting.
      *
@@ -259,9 +280,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public boolean hasNext() {
-        checkConsumer("hasNext on");
-        if (!hasBuffered && !state.isTerminal()) {
-            reply = null;
+        return available();
+    }
+
+    /** {@link #hasNext()}, called directly by {@link #next()}. */
+    private boolean available() {
+        if (Thread.currentThread() != owner || state == S_RUNNING) {
+            checkConsumer("hasNext on");
+        }
+        if (!hasBuffered && (state == S_SUSPENDED || state == S_NEW)) {
             advance();
         }
         return hasBuffered;
@@ -277,10 +304,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public T next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state);
+        if (!available()) {
+            throw noNext();
         }
-        return take();
+        return takeValue();
+    }
+
+    /** What {@code next()} throws when the body has ended. */
+    final NoSuchElementException noNext() {
+        return new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state());
     }
 
     /**
@@ -321,10 +353,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     @Override
     public void close() {
         checkConsumer("close");
-        if (state == State.NEW) {
-            state = State.CLOSED;
+        if (state == S_NEW) {
+            state = S_CLOSED;
             stack = null;
-        } else if (state == State.SUSPENDED) {
+        } else if (state == S_SUSPENDED) {
             closing = true;
             hasBuffered = false;
             buffered = null;
@@ -339,7 +371,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the state
      */
     public State state() {
-        return state;
+        return STATES[state];
     }
 
     /**
@@ -358,7 +390,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public String toString() {
-        return "Generator[" + name + ", " + state + "]";
+        return "Generator[" + name + ", " + state() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -366,7 +398,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** {@link TwoWay#send}: replies to the pending emit and returns the next value. */
     T resumeWith(Object reply) {
         checkConsumer("send to");
-        if (state == State.NEW) {
+        if (state == S_NEW) {
             throw new IllegalStateException("cannot send to " + describe()
                     + ": it is NEW and has no pending emit to reply to; take its first value with next()");
         }
@@ -374,22 +406,32 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but "
                     + "hasNext() already resumed it past its emit (replying null); take that value with next()");
         }
-        if (state.isTerminal()) {
-            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state);
+        if (state >= S_FINISHED) {
+            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state());
         }
         this.reply = reply;
-        advance();
+        try {
+            advance();
+        } finally {
+            this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
+        }
         if (!hasBuffered) {
-            throw new NoSuchElementException(describe() + " ended (state " + state
+            throw new NoSuchElementException(describe() + " ended (state " + state()
                     + ") without emitting a value after the reply");
         }
-        return take();
+        return takeValue();
     }
 
-    /** Throws if the caller may not resume this generator now; on return it may (or it has ended). */
-    private void checkConsumer(String op) {
-        scheduler.checkCaller(op, describe(), state);
-        if (state != State.RUNNING) {
+    /**
+     * Throws if the caller may not resume this generator now; on return it may (or it has ended).
+     * The hot paths call it only when the caller is not the owner thread or the generator is
+     * {@code RUNNING}, and it is then the whole check.
+     */
+    final void checkConsumer(String op) {
+        if (Thread.currentThread() != owner && Scheduler.currentOrNull() != scheduler) {
+            scheduler.checkCaller(op, describe(), state());
+        }
+        if (state != S_RUNNING) {
             return;
         }
         Context here = scheduler.currentContext();
@@ -400,26 +442,41 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
         throw new IllegalStateException("cannot " + op + " " + describe() + " from " + here.describe()
                 + ": it is RUNNING, suspended inside Coroutine.yield() or a channel wait of its consumer "
-                + consumer.describe() + "; only that consumer can resume it");
+                + consumer().describe() + "; only that consumer can resume it");
+    }
+
+    /**
+     * While {@code RUNNING}: the context whose code runs the body, the one with this generator on its
+     * chain of resumed generators (found when a message needs it, so that no resume pays for it).
+     */
+    private Context consumer() {
+        for (Context c : scheduler.contexts()) {
+            for (Generator<?> g = c.innermostGenerator; g != null; g = g.outer) {
+                if (g == this) {
+                    return c;
+                }
+            }
+        }
+        throw new AssertionError(describe() + " is RUNNING but on no context's chain of resumed generators");
     }
 
     /** Runs the body until it emits or ends; on return the state says which. */
-    private void advance() {
+    final void advance() {
         Context here = scheduler.currentContext();
-        consumer = here;
-        outer = here.innermostGenerator;
+        Generator<?> was = here.innermostGenerator;
+        if (outer != was) {
+            outer = was;
+        }
         here.innermostGenerator = this;
-        State was = state;
-        state = State.RUNNING;
+        byte from = state;
+        state = S_RUNNING;
         try {
             stack.resume();
         } catch (PinnedException e) {
-            state = was;
-            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it stays " + was);
+            state = from;
+            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it stays " + STATES[from]);
         } finally {
-            here.innermostGenerator = outer;
-            outer = null;
-            consumer = null;
+            here.innermostGenerator = was;
         }
         if (ended) {
             bodyEnded();
@@ -431,20 +488,20 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * exit signal that is not this generator's own (its consumer is being closed and was unwinding
      * through the body) passes on to the consumer, even while this generator was being closed.
      */
-    private void bodyEnded() {
+    void bodyEnded() {
         stack = null;
         Throwable t = thrown;
         thrown = null;
         switch (ending(t)) {
-            case FINISHED -> state = State.FINISHED;
+            case FINISHED -> state = S_FINISHED;
             case CLOSED -> {
-                state = State.CLOSED;
+                state = S_CLOSED;
                 if (t instanceof CoroutineExit exit && exit.source != this) {
                     throw exit;
                 }
             }
             case FAILED -> {
-                state = State.FAILED;
+                state = S_FAILED;
                 throw failure(t);
             }
         }
@@ -452,27 +509,43 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** The body's emit: hands the value over and suspends; returns the reply. */
     private Object emitFromBody(T value) {
-        Context here = scheduler.currentContext();
-        if (state != State.RUNNING || here.innermostGenerator != this) {
-            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                    + ": it is " + state + " and emit may only be called by its own body while it runs");
-        }
-        checkNotClosing("emit");
+        checkEmitter();
         buffered = value;
         hasBuffered = true;
-        state = State.SUSPENDED;
+        state = S_SUSPENDED;
         try {
             stack.suspend();
         } catch (PinnedException e) {
-            state = State.RUNNING;
+            state = S_RUNNING;
             hasBuffered = false;
             buffered = null;
-            throw refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
+            throw emitRefused(e);
         }
         checkNotClosing("emit");
         Object r = reply;
-        reply = null;
+        if (r != null) {
+            reply = null;
+        }
         return r;
+    }
+
+    /**
+     * Throws unless the caller is this generator's own body, running (the innermost generator of the
+     * running context) and not being closed: the exit signal if it is being closed, else
+     * {@link IllegalStateException}.
+     */
+    final void checkEmitter() {
+        Context here = scheduler.currentContext();
+        if (state != S_RUNNING || here.innermostGenerator != this) {
+            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                    + ": it is " + state() + " and emit may only be called by its own body while it runs");
+        }
+        checkNotClosing("emit");
+    }
+
+    /** The exception of an emit whose suspension the JDK refused; the body keeps running. */
+    final IllegalStateException emitRefused(PinnedException e) {
+        return refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
     }
 
     /** The thread this generator's body runs on while resumed, if the engine gives it one; null otherwise. */
@@ -485,7 +558,12 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return outer;
     }
 
-    private T take() {
+    /** Takes the value waiting, which {@link #hasNext()} said there is. */
+    T take() {
+        return takeValue();
+    }
+
+    private T takeValue() {
         T v = buffered;
         buffered = null;
         hasBuffered = false;
@@ -494,7 +572,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private void markIterated(String op) {
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;
