@@ -39,6 +39,10 @@ import java.util.stream.StreamSupport;
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end.</li>
+ *   <li>{@link #buffered(String, int, Body) Generator.buffered(name, n, body)} lets the body run ahead
+ *       of its consumer by up to {@code n} values, one resume per {@code n} values: its side effects
+ *       happen earlier than the consumer sees the values; every other rule above holds as written,
+ *       a failure reaching the consumer after the values emitted before it.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
  *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
  *       throws {@link IllegalStateException}.</li>
@@ -46,12 +50,15 @@ import java.util.stream.StreamSupport;
  *
  * <p>States: {@code NEW -> RUNNING} (first resumed), {@code RUNNING -> SUSPENDED} (it emitted),
  * {@code SUSPENDED -> RUNNING} (resumed again), {@code RUNNING -> FINISHED | FAILED | CLOSED} (its
- * body returned, threw, or unwound from {@link #close()}), {@code NEW -> CLOSED} (closed unstarted).
+ * body returned, threw, or unwound from {@link #close()}), {@code NEW -> CLOSED} (closed unstarted);
+ * a read-ahead generator whose body ended with values waiting goes {@code SUSPENDED -> FINISHED |
+ * FAILED | CLOSED} when they are taken or dropped.
  * A generator is never {@code PARKED}: its consumer is.
  *
  * @param <T> the type of the emitted values
  */
-public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<T>, AutoCloseable permits Generator.TwoWay {
+public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<T>, AutoCloseable
+        permits Generator.TwoWay, BufferedGenerator {
 
     /**
      * The life cycle of a generator. A generator is never parked: its consumer is.
@@ -62,6 +69,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   its body emits
      * SUSPENDED -> RUNNING     hasNext/next/send resumes it, or close() starts unwinding it
+     * SUSPENDED -> FINISHED | FAILED | CLOSED
+     *                         read-ahead only: its body ended with values waiting, and hasNext/next
+     *                         found none left (FINISHED, FAILED), or close() dropped them (CLOSED)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal unwinds it
@@ -72,7 +82,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         NEW,
         /** Its body is executing, on behalf of its consumer (which may itself be suspended meanwhile). */
         RUNNING,
-        /** Suspended at an {@code emit}, waiting for its consumer to ask again. */
+        /**
+         * Suspended at an {@code emit}, waiting for its consumer to ask again; for a
+         * {@link Generator#buffered read-ahead} generator, also while values it emitted wait to be
+         * taken after its body has ended.
+         */
         SUSPENDED,
         /** Its body returned. */
         FINISHED,
@@ -205,7 +219,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
-        Emitter<T, Object> out = this::emitFromBody;
+        // one emitter class per kind, so that each emit call site stays monomorphic
+        @SuppressWarnings("unchecked")
+        Emitter<T, Object> out = this instanceof BufferedGenerator<?> ahead
+                ? v -> ((BufferedGenerator<T>) ahead).emitAhead(v) : this::emitFromBody;
         this.stack = s.engine.newGeneratorStack(this.name, () -> {
             try {
                 b.run(out);
@@ -263,6 +280,62 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     public static <T, R> TwoWay<T, R> twoWay(String name, Body<T, R> body) {
         return new TwoWay<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a read-ahead generator named {@code generator-N}: see {@link #buffered(String, int, Body)}.
+     *
+     * @param n    how many values the body may run ahead of its consumer, at least 1
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     */
+    public static <T> Generator<T> buffered(int n, Body<T, Void> body) {
+        return readAhead(null, n, Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a named read-ahead generator: its body runs ahead of its consumer by up to {@code n}
+     * values, so that one resume and one suspension are paid per {@code n} values instead of per value.
+     *
+     * <p>Each time its consumer needs a value and none is left, the body runs on, past each
+     * {@code emit}, until it has emitted {@code n} values (it suspends inside the {@code n}-th
+     * {@code emit}) or has ended; the consumer then takes those values without running it.
+     * <b>The body's side effects therefore happen earlier than the consumer sees the values:</b>
+     * whatever the body does between its emits (printing, I/O, changing state it shares, taking
+     * from a channel) may happen up to {@code n} values before the consumer has taken the value
+     * emitted there. Use it for bodies whose work between emits is private to them.
+     *
+     * <p>Everything else is as for {@link #of(String, Body)}: nothing runs before the first
+     * {@code hasNext()}/{@code next()}; a failure of the body reaches the consumer at the value
+     * where it happened (first every value emitted before it, then the {@link CoroutineException});
+     * {@code close()} drops the values not yet taken and unwinds the body ({@code finally} blocks
+     * run); {@code Coroutine.yield()} in the body suspends the consumer with it; it nests, streams,
+     * and is confined to its thread alike. While values are waiting it is {@code SUSPENDED}, even
+     * if its body has already ended: the consumer learns how it ended ({@code FINISHED} or
+     * {@code FAILED}) from the {@code hasNext()}/{@code next()} that finds no value left.
+     * {@code buffered(name, 1, body)} is a plain generator. There is no read-ahead two-way generator:
+     * each reply must reach the body before it emits again.
+     *
+     * @param name the name shown in messages and {@link #toString()}
+     * @param n    how many values the body may run ahead of its consumer, at least 1
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     */
+    public static <T> Generator<T> buffered(String name, int n, Body<T, Void> body) {
+        return readAhead(Objects.requireNonNull(name, "name"), n, Objects.requireNonNull(body, "body"));
+    }
+
+    private static <T> Generator<T> readAhead(String name, int n, Body<T, Void> body) {
+        if (n < 1) {
+            String named = name != null ? name : defaultName(Scheduler.current());
+            throw new IllegalArgumentException("cannot make generator '" + named + "' buffered with n = " + n
+                    + ": it must be able to run ahead by at least 1 value (n >= 1)");
+        }
+        return n == 1 ? new Generator<>(name, body) : new BufferedGenerator<>(name, n, body);
     }
 
     /** The name the next generator made without one on {@code s}'s thread gets. */
@@ -558,7 +631,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return outer;
     }
 
-    /** Takes the value waiting, which {@link #hasNext()} said there is. */
+    /** Takes the value waiting, which {@link #hasNext()} said there is; overridden by a read-ahead generator. */
     T take() {
         return takeValue();
     }
