@@ -93,12 +93,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         /** Its body threw; the exception was delivered to its consumer. */
         FAILED,
         /** It was closed: before it started, or unwound from an {@code emit}. */
-        CLOSED;
-
-        /** Whether a generator in this state has ended for good. */
-        boolean isTerminal() {
-            return this == FINISHED || this == FAILED || this == CLOSED;
-        }
+        CLOSED
     }
 
 
