@@ -39,6 +39,10 @@ import java.util.stream.StreamSupport;
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end.</li>
+ *   <li>{@link #buffered(String, int, Body) Generator.buffered(name, n, body)} lets the body run ahead
+ *       of its consumer by up to {@code n} values, one resume per {@code n} values: its side effects
+ *       happen earlier than the consumer sees the values; every other rule above holds as written,
+ *       a failure reaching the consumer after the values emitted before it.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
  *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
  *       throws {@link IllegalStateException}.</li>
@@ -46,12 +50,15 @@ import java.util.stream.StreamSupport;
  *
  * <p>States: {@code NEW -> RUNNING} (first resumed), {@code RUNNING -> SUSPENDED} (it emitted),
  * {@code SUSPENDED -> RUNNING} (resumed again), {@code RUNNING -> FINISHED | FAILED | CLOSED} (its
- * body returned, threw, or unwound from {@link #close()}), {@code NEW -> CLOSED} (closed unstarted).
+ * body returned, threw, or unwound from {@link #close()}), {@code NEW -> CLOSED} (closed unstarted);
+ * a read-ahead generator whose body ended with values waiting goes {@code SUSPENDED -> FINISHED |
+ * FAILED | CLOSED} when they are taken or dropped.
  * A generator is never {@code PARKED}: its consumer is.
  *
  * @param <T> the type of the emitted values
  */
-public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<T>, AutoCloseable permits Generator.TwoWay {
+public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<T>, AutoCloseable
+        permits Generator.TwoWay, BufferedGenerator {
 
     /**
      * The life cycle of a generator. A generator is never parked: its consumer is.
@@ -62,6 +69,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   its body emits
      * SUSPENDED -> RUNNING     hasNext/next/send resumes it, or close() starts unwinding it
+     * SUSPENDED -> FINISHED | FAILED | CLOSED
+     *                         read-ahead only: its body ended with values waiting, and hasNext/next
+     *                         found none left (FINISHED, FAILED), or close() dropped them (CLOSED)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal unwinds it
@@ -72,19 +82,18 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         NEW,
         /** Its body is executing, on behalf of its consumer (which may itself be suspended meanwhile). */
         RUNNING,
-        /** Suspended at an {@code emit}, waiting for its consumer to ask again. */
+        /**
+         * Suspended at an {@code emit}, waiting for its consumer to ask again; for a
+         * {@link Generator#buffered read-ahead} generator, also while values it emitted wait to be
+         * taken after its body has ended.
+         */
         SUSPENDED,
         /** Its body returned. */
         FINISHED,
         /** Its body threw; the exception was delivered to its consumer. */
         FAILED,
         /** It was closed: before it started, or unwound from an {@code emit}. */
-        CLOSED;
-
-        /** Whether a generator in this state has ended for good. */
-        boolean isTerminal() {
-            return this == FINISHED || this == FAILED || this == CLOSED;
-        }
+        CLOSED
     }
 
 
@@ -162,34 +171,53 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
     }
 
-    private final Scheduler scheduler;
+    private static final State[] STATES = State.values();
+    static final byte S_NEW = (byte) State.NEW.ordinal();
+    static final byte S_RUNNING = (byte) State.RUNNING.ordinal();
+    static final byte S_SUSPENDED = (byte) State.SUSPENDED.ordinal();
+    static final byte S_FINISHED = (byte) State.FINISHED.ordinal();
+    static final byte S_FAILED = (byte) State.FAILED.ordinal();
+    static final byte S_CLOSED = (byte) State.CLOSED.ordinal();
+
+    final Scheduler scheduler;
+    /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
+    final Thread owner;
     private final String name;
     /** The body's stack; null once the body has ended or if it was closed unstarted. */
-    private GeneratorStack stack;
-    private State state = State.NEW;
+    GeneratorStack stack;
+    /**
+     * The state, as the ordinal of its {@link State} ({@link #S_NEW} ...): a byte, so that the two
+     * changes of each element are plain stores, without the GC's write barrier of a reference.
+     */
+    byte state = S_NEW;
     /** A value emitted and not yet taken. */
     private boolean hasBuffered;
     private T buffered;
-    /** What the pending emit returns. */
+    /** What the pending emit returns: set by {@link TwoWay#send} only, null at every other time. */
     private Object reply;
     /** The body ended; {@link #thrown} says how. */
     private boolean ended;
     /** What the body threw, if it ended by throwing. */
-    private Throwable thrown;
-    /** The context whose code runs the body while it is RUNNING. */
-    private Context consumer;
-    /** The generator that was innermost on the consumer's stack before this one was resumed. */
+    Throwable thrown;
+    /**
+     * While resumed: the generator that was innermost on the consumer's stack before this one (written
+     * only when it changes, and left as it was after the resume: read only while resumed).
+     */
     private Generator<?> outer;
     private boolean iterated;
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
         this.scheduler = s;
-        this.name = name != null ? name : "generator-" + (s.generatorsCreated + 1);
+        this.owner = s.owner;
+        this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
-        Emitter<T, Object> out = this::emitFromBody;
+        // one emitter class per kind, so that each emit call site stays monomorphic
+        @SuppressWarnings("unchecked")
+        Emitter<T, Object> out = this instanceof BufferedGenerator<?> ahead
+                ? v -> ((BufferedGenerator<T>) ahead).emitAhead(v) : this::emitFromBody;
         this.stack = s.engine.newGeneratorStack(this.name, body, () -> {
             try {
                 b.run(out);
@@ -250,6 +278,67 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
+     * Makes a read-ahead generator named {@code generator-N}: see {@link #buffered(String, int, Body)}.
+     *
+     * @param n    how many values the body may run ahead of its consumer, at least 1
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     */
+    public static <T> Generator<T> buffered(int n, Body<T, Void> body) {
+        return readAhead(null, n, Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * Makes a named read-ahead generator: its body runs ahead of its consumer by up to {@code n}
+     * values, so that one resume and one suspension are paid per {@code n} values instead of per value.
+     *
+     * <p>Each time its consumer needs a value and none is left, the body runs on, past each
+     * {@code emit}, until it has emitted {@code n} values (it suspends inside the {@code n}-th
+     * {@code emit}) or has ended; the consumer then takes those values without running it.
+     * <b>The body's side effects therefore happen earlier than the consumer sees the values:</b>
+     * whatever the body does between its emits (printing, I/O, changing state it shares, taking
+     * from a channel) may happen up to {@code n} values before the consumer has taken the value
+     * emitted there. Use it for bodies whose work between emits is private to them.
+     *
+     * <p>Everything else is as for {@link #of(String, Body)}: nothing runs before the first
+     * {@code hasNext()}/{@code next()}; a failure of the body reaches the consumer at the value
+     * where it happened (first every value emitted before it, then the {@link CoroutineException});
+     * {@code close()} drops the values not yet taken and unwinds the body ({@code finally} blocks
+     * run); {@code Coroutine.yield()} in the body suspends the consumer with it; it nests, streams,
+     * and is confined to its thread alike. While values are waiting it is {@code SUSPENDED}, even
+     * if its body has already ended: the consumer learns how it ended ({@code FINISHED} or
+     * {@code FAILED}) from the {@code hasNext()}/{@code next()} that finds no value left.
+     * {@code buffered(name, 1, body)} is a plain generator. There is no read-ahead two-way generator:
+     * each reply must reach the body before it emits again.
+     *
+     * @param name the name shown in messages and {@link #toString()}
+     * @param n    how many values the body may run ahead of its consumer, at least 1
+     * @param body the body, emitting through its argument
+     * @param <T>  the type of the values
+     * @return the generator, in state {@code NEW}
+     * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     */
+    public static <T> Generator<T> buffered(String name, int n, Body<T, Void> body) {
+        return readAhead(Objects.requireNonNull(name, "name"), n, Objects.requireNonNull(body, "body"));
+    }
+
+    private static <T> Generator<T> readAhead(String name, int n, Body<T, Void> body) {
+        if (n < 1) {
+            String named = name != null ? name : defaultName(Scheduler.current());
+            throw new IllegalArgumentException("cannot make generator '" + named + "' buffered with n = " + n
+                    + ": it must be able to run ahead by at least 1 value (n >= 1)");
+        }
+        return n == 1 ? new Generator<>(name, body) : new BufferedGenerator<>(name, n, body);
+    }
+
+    /** The name the next generator made without one on {@code s}'s thread gets. */
+    private static String defaultName(Scheduler s) {
+        return "generator-" + (s.generatorsCreated + 1);
+    }
+
+    /**
      * Whether the body emits another value: runs it up to its next {@code emit} if no value is waiting.
      *
      * @return false once the body has ended
@@ -259,9 +348,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public boolean hasNext() {
-        checkConsumer("hasNext on");
-        if (!hasBuffered && !state.isTerminal()) {
-            reply = null;
+        return available();
+    }
+
+    /** {@link #hasNext()}, called directly by {@link #next()}. */
+    private boolean available() {
+        if (Thread.currentThread() != owner || state == S_RUNNING) {
+            checkConsumer("hasNext on");
+        }
+        if (!hasBuffered && (state == S_SUSPENDED || state == S_NEW)) {
             advance();
         }
         return hasBuffered;
@@ -277,10 +372,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public T next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state);
+        if (!available()) {
+            throw noNext();
         }
-        return take();
+        return takeValue();
+    }
+
+    /** What {@code next()} throws when the body has ended. */
+    final NoSuchElementException noNext() {
+        return new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state());
     }
 
     /**
@@ -321,10 +421,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     @Override
     public void close() {
         checkConsumer("close");
-        if (state == State.NEW) {
-            state = State.CLOSED;
+        if (state == S_NEW) {
+            state = S_CLOSED;
             stack = null;
-        } else if (state == State.SUSPENDED) {
+        } else if (state == S_SUSPENDED) {
             closing = true;
             hasBuffered = false;
             buffered = null;
@@ -339,7 +439,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the state
      */
     public State state() {
-        return state;
+        return STATES[state];
     }
 
     /**
@@ -358,7 +458,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public String toString() {
-        return "Generator[" + name + ", " + state + "]";
+        return "Generator[" + name + ", " + state() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -366,7 +466,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** {@link TwoWay#send}: replies to the pending emit and returns the next value. */
     T resumeWith(Object reply) {
         checkConsumer("send to");
-        if (state == State.NEW) {
+        if (state == S_NEW) {
             throw new IllegalStateException("cannot send to " + describe()
                     + ": it is NEW and has no pending emit to reply to; take its first value with next()");
         }
@@ -374,22 +474,32 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but "
                     + "hasNext() already resumed it past its emit (replying null); take that value with next()");
         }
-        if (state.isTerminal()) {
-            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state);
+        if (state >= S_FINISHED) {
+            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state());
         }
         this.reply = reply;
-        advance();
+        try {
+            advance();
+        } finally {
+            this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
+        }
         if (!hasBuffered) {
-            throw new NoSuchElementException(describe() + " ended (state " + state
+            throw new NoSuchElementException(describe() + " ended (state " + state()
                     + ") without emitting a value after the reply");
         }
-        return take();
+        return takeValue();
     }
 
-    /** Throws if the caller may not resume this generator now; on return it may (or it has ended). */
-    private void checkConsumer(String op) {
-        scheduler.checkCaller(op, describe(), state);
-        if (state != State.RUNNING) {
+    /**
+     * Throws if the caller may not resume this generator now; on return it may (or it has ended).
+     * The hot paths call it only when the caller is not the owner thread or the generator is
+     * {@code RUNNING}, and it is then the whole check.
+     */
+    final void checkConsumer(String op) {
+        if (Thread.currentThread() != owner && Scheduler.currentOrNull() != scheduler) {
+            scheduler.checkCaller(op, describe(), state());
+        }
+        if (state != S_RUNNING) {
             return;
         }
         Context here = scheduler.currentContext();
@@ -400,32 +510,47 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
         throw new IllegalStateException("cannot " + op + " " + describe() + " from " + here.describe()
                 + ": it is RUNNING, suspended inside Coroutine.yield() or a channel wait of its consumer "
-                + consumer.describe() + "; only that consumer can resume it");
+                + consumer().describe() + "; only that consumer can resume it");
+    }
+
+    /**
+     * While {@code RUNNING}: the context whose code runs the body, the one with this generator on its
+     * chain of resumed generators (found when a message needs it, so that no resume pays for it).
+     */
+    private Context consumer() {
+        for (Context c : scheduler.contexts()) {
+            for (Generator<?> g = c.innermostGenerator; g != null; g = g.outer) {
+                if (g == this) {
+                    return c;
+                }
+            }
+        }
+        throw new AssertionError(describe() + " is RUNNING but on no context's chain of resumed generators");
     }
 
     /** Runs the body until it emits or ends; on return the state says which. */
-    private void advance() {
+    final void advance() {
         Context here = scheduler.currentContext();
-        consumer = here;
-        outer = here.innermostGenerator;
+        Generator<?> was = here.innermostGenerator;
+        if (outer != was) {
+            outer = was;
+        }
         here.innermostGenerator = this;
-        State was = state;
-        state = State.RUNNING;
+        byte from = state;
+        state = S_RUNNING;
         try {
             stack.resume();
         } catch (PinnedException e) {
             if (e.stuck) {
-                state = State.FAILED; // its body can never run; its stuck thread is abandoned
+                state = S_FAILED; // its body can never run; its stuck thread is abandoned
                 stack = null;
             } else {
-                state = was;
+                state = from;
             }
             throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it "
-                    + (e.stuck ? "is FAILED" : "stays " + was));
+                    + (e.stuck ? "is FAILED" : "stays " + STATES[from]));
         } finally {
-            here.innermostGenerator = outer;
-            outer = null;
-            consumer = null;
+            here.innermostGenerator = was;
         }
         if (ended) {
             bodyEnded();
@@ -437,20 +562,20 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * exit signal that is not this generator's own (its consumer is being closed and was unwinding
      * through the body) passes on to the consumer, even while this generator was being closed.
      */
-    private void bodyEnded() {
+    void bodyEnded() {
         stack = null;
         Throwable t = thrown;
         thrown = null;
         switch (ending(t)) {
-            case FINISHED -> state = State.FINISHED;
+            case FINISHED -> state = S_FINISHED;
             case CLOSED -> {
-                state = State.CLOSED;
+                state = S_CLOSED;
                 if (t instanceof CoroutineExit exit && exit.source != this) {
                     throw exit;
                 }
             }
             case FAILED -> {
-                state = State.FAILED;
+                state = S_FAILED;
                 throw failure(t);
             }
         }
@@ -458,27 +583,43 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** The body's emit: hands the value over and suspends; returns the reply. */
     private Object emitFromBody(T value) {
-        Context here = scheduler.currentContext();
-        if (state != State.RUNNING || here.innermostGenerator != this) {
-            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                    + ": it is " + state + " and emit may only be called by its own body while it runs");
-        }
-        checkNotClosing("emit");
+        checkEmitter();
         buffered = value;
         hasBuffered = true;
-        state = State.SUSPENDED;
+        state = S_SUSPENDED;
         try {
             stack.suspend();
         } catch (PinnedException e) {
-            state = State.RUNNING;
+            state = S_RUNNING;
             hasBuffered = false;
             buffered = null;
-            throw refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
+            throw emitRefused(e);
         }
         checkNotClosing("emit");
         Object r = reply;
-        reply = null;
+        if (r != null) {
+            reply = null;
+        }
         return r;
+    }
+
+    /**
+     * Throws unless the caller is this generator's own body, running (the innermost generator of the
+     * running context) and not being closed: the exit signal if it is being closed, else
+     * {@link IllegalStateException}.
+     */
+    final void checkEmitter() {
+        Context here = scheduler.currentContext();
+        if (state != S_RUNNING || here.innermostGenerator != this) {
+            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                    + ": it is " + state() + " and emit may only be called by its own body while it runs");
+        }
+        checkNotClosing("emit");
+    }
+
+    /** The exception of an emit whose suspension the JDK refused; the body keeps running. */
+    final IllegalStateException emitRefused(PinnedException e) {
+        return refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
     }
 
     /** The thread this generator's body runs on while resumed, if the engine gives it one; null otherwise. */
@@ -491,7 +632,12 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return outer;
     }
 
-    private T take() {
+    /** Takes the value waiting, which {@link #hasNext()} said there is; overridden by a read-ahead generator. */
+    T take() {
+        return takeValue();
+    }
+
+    private T takeValue() {
         T v = buffered;
         buffered = null;
         hasBuffered = false;
@@ -500,7 +646,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private void markIterated(String op) {
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;

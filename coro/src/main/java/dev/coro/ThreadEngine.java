@@ -124,6 +124,7 @@ final class ThreadEngine implements Engine {
                     InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
                 } catch (PinnedException e) {
                     holder.thread = null;
+                    turn.give(this); // taken back, so that a thread started afresh for the holder waits for it
                     throw e;
                 }
             }

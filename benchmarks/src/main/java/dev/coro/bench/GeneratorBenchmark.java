@@ -28,13 +28,20 @@ import org.openjdk.jmh.annotations.Warmup;
  *       of 0, 1, 2, ... made once per fork (one element per invocation);</li>
  *   <li>{@code coroGeneratorSum1000}, {@code kotlinSequenceSum1000}: a generator of {@value #SUM_N}
  *       elements made, consumed with {@code hasNext()}/{@code next()} to its end and summed; its making
- *       and ending are amortised over the {@value #SUM_N} ops of an invocation.</li>
+ *       and ending are amortised over the {@value #SUM_N} ops of an invocation;</li>
+ *   <li>{@code coroBufferedNext}, {@code coroBufferedSum1000}: the same two workloads on a read-ahead
+ *       generator, {@code Generator.buffered(}{@value #BUFFER}{@code , body)}, whose body runs on for
+ *       {@value #BUFFER} values per resume; one op is still one element, so a resume and a suspension
+ *       are shared by {@value #BUFFER} ops (Kotlin's {@code sequence} has no such mode).</li>
  * </ul>
- * Both sides box the {@code long}s alike ({@code Generator<Long>}, {@code Sequence<Long>}). A
- * read-ahead coro generator ({@code Generator.buffered(n, body)}) will get its pair of methods here,
- * {@code coroBufferedNext} and {@code coroBufferedSum1000}, when it exists.
  *
- * <p>Run: {@code benchmarks/run.sh jmh GeneratorBenchmark}.
+ * <p>Both sides box the {@code long}s alike ({@code Generator<Long>}, {@code Sequence<Long>}). The
+ * round trip that {@code coroGeneratorNext} is held against is {@code RoundTripBenchmark.rawRunAndYield}
+ * (target: at most 1.10 times it); run them together, and {@code benchmarks/run.sh interleaved} for
+ * the same ratio measured in alternating slices.
+ *
+ * <p>Run: {@code benchmarks/run.sh jmh GeneratorBenchmark}, or with the raw round trip beside it:
+ * {@code benchmarks/run.sh jmh 'GeneratorBenchmark|RoundTripBenchmark.rawRunAndYield'}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -45,6 +52,8 @@ public class GeneratorBenchmark {
 
     /** Elements per summed generator. */
     static final int SUM_N = 1000;
+    /** How far the read-ahead generators run ahead: values per resume. */
+    static final int BUFFER = 64;
 
     /** An endless coro generator of 0, 1, 2, ..., made on the benchmark thread. */
     @State(Scope.Thread)
@@ -62,6 +71,28 @@ public class GeneratorBenchmark {
         }
 
         /** Unwinds the body. */
+        @TearDown
+        public void tearDown() {
+            naturals.close();
+        }
+    }
+
+    /** An endless read-ahead coro generator of 0, 1, 2, ..., {@value #BUFFER} values per resume. */
+    @State(Scope.Thread)
+    public static class CoroBufferedNaturals {
+        Generator<Long> naturals;
+
+        /** Makes the generator; its body has not run yet. */
+        @Setup
+        public void setUp() {
+            naturals = Generator.buffered(BUFFER, out -> {
+                for (long i = 0; ; i++) {
+                    out.emit(i);
+                }
+            });
+        }
+
+        /** Drops the values read ahead and unwinds the body. */
         @TearDown
         public void tearDown() {
             naturals.close();
@@ -92,6 +123,17 @@ public class GeneratorBenchmark {
     }
 
     /**
+     * The next element of an endless read-ahead coro generator.
+     *
+     * @param s the generator
+     * @return the element
+     */
+    @Benchmark
+    public Long coroBufferedNext(CoroBufferedNaturals s) {
+        return s.naturals.next();
+    }
+
+    /**
      * The next element of an endless Kotlin sequence.
      *
      * @param s the sequence
@@ -114,6 +156,18 @@ public class GeneratorBenchmark {
     }
 
     /**
+     * A read-ahead coro generator of {@value #SUM_N} elements, {@value #BUFFER} per resume, made,
+     * consumed and summed.
+     *
+     * @return the sum
+     */
+    @Benchmark
+    @OperationsPerInvocation(SUM_N)
+    public long coroBufferedSum1000() {
+        return coroBufferedSum(SUM_N);
+    }
+
+    /**
      * A Kotlin sequence of {@value #SUM_N} elements, made, consumed and summed.
      *
      * @return the sum
@@ -128,6 +182,21 @@ public class GeneratorBenchmark {
     static long coroSum(int n) {
         long sum = 0;
         try (Generator<Long> g = Generator.of(out -> {
+            for (long i = 0; i < n; i++) {
+                out.emit(i);
+            }
+        })) {
+            while (g.hasNext()) {
+                sum += g.next();
+            }
+        }
+        return sum;
+    }
+
+    /** Sums a read-ahead coro generator of 0 until n, consumed element by element. */
+    static long coroBufferedSum(int n) {
+        long sum = 0;
+        try (Generator<Long> g = Generator.buffered(BUFFER, out -> {
             for (long i = 0; i < n; i++) {
                 out.emit(i);
             }

@@ -1,6 +1,7 @@
 package dev.coro.bench;
 
 import dev.coro.Coroutine;
+import dev.coro.Generator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,16 +12,18 @@ import java.util.Locale;
 import jdk.internal.vm.Continuation;
 
 /**
- * Questions 1 and 2 again, measured so that load from other processes cancels out: the coroutine and
- * its raw-continuation baseline take turns in short slices within one JVM, and the ratio is taken
- * per percentile of the slices.
+ * Questions 1, 2 and 9 again, measured so that load from other processes cancels out: the coroutine
+ * (or generator) and its raw-continuation baseline take turns in short slices within one JVM, and the
+ * ratio is taken per percentile of the slices.
  *
  * <p>JMH runs one benchmark after another, so on a shared machine a burst of load can land on one
  * side of a ratio only (in one full run the same {@code CoroPingPong} measured 157, 235 and 1,207 ns
  * in the three classes that then ran it). Here every slice ({@value #SLICE_OPS} ops of each side, the order alternating)
  * sees the same load as its neighbour, and the figure that counts is the median over the slices of
  * the ratio of each coroutine slice to the raw slice next to it. One op is what it is in {@link SwitchBenchmark} (a one-way
- * transfer) and {@link RoundTripBenchmark} (a round trip). {@value #WARMUP} slices warm up, then
+ * transfer) and {@link RoundTripBenchmark} (a round trip); {@code generator} and {@code buffered} are
+ * one {@code next()} of an endless {@code Generator<Long>}, plain and read-ahead
+ * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip. {@value #WARMUP} slices warm up, then
  * {@value #SLICES} are measured.
  *
  * <p>Run: {@code benchmarks/run.sh interleaved} (prints a table; with an argument, also writes JSON there).
@@ -78,6 +81,41 @@ public final class InterleavedRatio {
                 rawYielder.run();
             }
         }));
+        Generator<Long> naturals = Generator.of("naturals", out -> {
+            for (long i = 0; ; i++) {
+                out.emit(i);
+            }
+        });
+        Generator<Long> bufferedNaturals = Generator.buffered("buffered naturals", GeneratorBenchmark.BUFFER, out -> {
+            for (long i = 0; ; i++) {
+                out.emit(i);
+            }
+        });
+        long[] sink = new long[1];
+        json.add(compare("generator", "GeneratorBenchmark", () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += naturals.next();
+            }
+            sink[0] += sum;
+        }, () -> {
+            for (int i = 0; i < SLICE_OPS; i++) {
+                rawYielder.run();
+            }
+        }));
+        json.add(compare("buffered", "GeneratorBenchmark", () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += bufferedNaturals.next();
+            }
+            sink[0] += sum;
+        }, () -> {
+            for (int i = 0; i < SLICE_OPS; i++) {
+                rawYielder.run();
+            }
+        }));
+        naturals.close();
+        bufferedNaturals.close();
         coroPair.close();
         yielder.close();
         if (args.length > 0) {

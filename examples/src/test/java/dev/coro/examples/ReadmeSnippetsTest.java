@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Channel;
 import dev.coro.Coroutine;
+import dev.coro.CoroutineException;
 import dev.coro.Generator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -73,6 +74,31 @@ class ReadmeSnippetsTest {
             // README:end
         });
         assertThat(printed).isEqualTo("0 1 1 2 3 5 8 13 21 34 ");
+    }
+
+    @Test
+    void theReadAheadGeneratorExampleRunsTheBodyOneBatchAheadAndFailsAfterItsValues() throws Exception {
+        String printed = printed(() -> {
+            // README:begin
+            Generator<Integer> ahead = Generator.buffered(3, out -> {
+                for (int i = 1; i <= 4; i++) {
+                    System.out.println("emit " + i);
+                    out.emit(i);
+                }
+                throw new IllegalStateException("no 5");
+            });
+            System.out.println("took " + ahead.next());   // runs the body up to emit 3 first
+            try {
+                while (ahead.hasNext()) {
+                    System.out.println("took " + ahead.next());
+                }
+            } catch (CoroutineException e) {              // after 4, where the body failed
+                System.out.println("failed: " + e.getCause().getMessage());
+            }
+            // prints emit 1, emit 2, emit 3, took 1, took 2, took 3, emit 4, took 4, failed: no 5 (one a line)
+            // README:end
+        });
+        assertThat(printed).isEqualTo("emit 1\nemit 2\nemit 3\ntook 1\ntook 2\ntook 3\nemit 4\ntook 4\nfailed: no 5\n");
     }
 
     @Test

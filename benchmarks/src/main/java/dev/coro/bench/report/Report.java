@@ -81,6 +81,10 @@ public final class Report {
                     "GeneratorBenchmark.kotlinSequenceNext"),
             new Rival("generator of 1,000 made, consumed, summed (per element)", "GeneratorBenchmark.coroGeneratorSum1000",
                     "GeneratorBenchmark.kotlinSequenceSum1000"),
+            new Rival("read-ahead generator (n = 64), `next()` of an endless one", "GeneratorBenchmark.coroBufferedNext",
+                    "GeneratorBenchmark.kotlinSequenceNext"),
+            new Rival("read-ahead generator (n = 64) of 1,000 made, consumed, summed (per element)",
+                    "GeneratorBenchmark.coroBufferedSum1000", "GeneratorBenchmark.kotlinSequenceSum1000"),
             new Rival("`yield()` ping-pong, 2 contexts (per yield)", "YieldRoundRobinBenchmark.coroYieldN1",
                     "YieldRoundRobinBenchmark.kotlinYieldN1"),
             new Rival("`yield()` round of 3 contexts (per yield)", "YieldRoundRobinBenchmark.coroYieldN2",
@@ -291,6 +295,10 @@ public final class Report {
         row(md, "Main↔coroutine round trip vs raw `run()`+`yield()`", ratio(rt, rtRaw) + " (" + ns(rt) + " vs " + ns(rtRaw) + ")",
                 bestRatio("RoundTripBenchmark.coroSwitchToAndYield", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", rt / rtRaw, x -> x <= 1.10);
         interleavedRow(md, "round trip", "Round trip vs raw, interleaved (median of paired slice ratios)");
+        double gn = score("GeneratorBenchmark.coroGeneratorNext");
+        row(md, "Generator `next()` vs raw `run()`+`yield()`", ratio(gn, rtRaw) + " (" + ns(gn) + " vs " + ns(rtRaw) + ")",
+                bestRatio("GeneratorBenchmark.coroGeneratorNext", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", gn / rtRaw, x -> x <= 1.10);
+        interleavedRow(md, "generator", "Generator `next()` vs raw round trip, interleaved (median of paired slice ratios)");
         double y2 = score("YieldRoundRobinBenchmark.coroYieldN2");
         double y100k = score("YieldRoundRobinBenchmark.coroYieldN100000");
         row(md, "Yield with 100,000 coroutines vs with 2", ratio(y100k, y2) + " (" + ns(y100k) + " vs " + ns(y2) + ")",

@@ -1,0 +1,166 @@
+package dev.coro;
+
+import java.util.NoSuchElementException;
+
+/**
+ * A one-way generator that reads ahead: each resume runs its body on past its emits until it has
+ * emitted a batch of {@code n} values or ended, so that its consumer pays one resume and one
+ * suspension per {@code n} values; what {@link Generator#buffered(String, int, Generator.Body)} makes
+ * for {@code n >= 2}.
+ *
+ * <p>The values wait in an array that the body fills from empty and the consumer drains to empty:
+ * the body is resumed only once every value of its last batch was taken, so the array never wraps.
+ * Its {@code emit} stores the value and suspends only when the array is full.
+ *
+ * <p>The body may end, returning or throwing, while values of its last batch are still waiting. The
+ * generator then stays {@code SUSPENDED} and tells how the body ended, {@code FINISHED} or
+ * {@code FAILED} with its {@link CoroutineException}, at the {@code hasNext()}/{@code next()} that
+ * finds no value left: the consumer meets a failure at the value where it happened, as it would with
+ * a plain generator. An exit signal of its consumer (being closed while inside the body) is not
+ * deferred: it drops the waiting values and passes on at once. {@code close()} drops the waiting
+ * values; a body that has already ended then has nothing left to unwind.
+ *
+ * @param <T> the type of the emitted values
+ */
+final class BufferedGenerator<T> extends Generator<T> {
+
+    /** The values emitted and not yet taken: {@code values[read]} to {@code values[write - 1]}. */
+    private final Object[] values;
+    /** Where the consumer takes the next value. */
+    private int read;
+    /** Where the body stores its next value; {@code values.length} when the batch is full. */
+    private int write;
+    /** The body ended while values were waiting: how it ended is told once they are all taken. */
+    private boolean endPending;
+
+    BufferedGenerator(String name, int n, Body<T, Void> body) {
+        super(name, body);
+        this.values = new Object[n];
+    }
+
+    /**
+     * Whether another value waits or the body emits one: runs the body for its next batch if no
+     * value is waiting, as {@link Generator#hasNext()} does for one value.
+     *
+     * @return false once the body has ended and every value it emitted was taken
+     * @throws CoroutineException    if the body threw, once every value it emitted before was taken
+     * @throws IllegalStateException on misuse, as for {@link Generator#hasNext()}
+     */
+    @Override
+    public boolean hasNext() {
+        return available();
+    }
+
+    /**
+     * The next value: the oldest one waiting, after running the body for its next batch if none is.
+     *
+     * @return the value
+     * @throws NoSuchElementException if the body has ended and every value it emitted was taken
+     * @throws CoroutineException     if the body threw, once every value it emitted before was taken
+     * @throws IllegalStateException  on misuse, as for {@link Generator#hasNext()}
+     */
+    @Override
+    public T next() {
+        if (!available()) {
+            throw noNext();
+        }
+        return take();
+    }
+
+    /**
+     * Drops the values not taken and ends this generator: not started, it never will; suspended
+     * inside its body's last {@code emit}, the body is unwound as for {@link Generator#close()}; its
+     * body already ended (values were waiting), it is {@code CLOSED} at once, and a failure of the
+     * body that the consumer had not met yet is dropped with the values. Ended: nothing happens.
+     *
+     * @throws IllegalStateException if the body is running, or from another thread
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     */
+    @Override
+    public void close() {
+        checkConsumer("close");
+        drop();
+        if (endPending) {
+            endPending = false;
+            thrown = null;
+            state = S_CLOSED;
+            return;
+        }
+        super.close();
+    }
+
+    private boolean available() {
+        if (Thread.currentThread() != owner || state == S_RUNNING) {
+            checkConsumer("hasNext on");
+        }
+        if (read == write) {
+            refill();
+        }
+        return read < write;
+    }
+
+    /** With no value waiting: runs the body for its next batch, or tells how it ended if it has. */
+    private void refill() {
+        if (endPending) {
+            endPending = false;
+            super.bodyEnded();
+        } else if (state == S_SUSPENDED || state == S_NEW) {
+            read = 0;
+            write = 0;
+            advance();
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    T take() {
+        int r = read;
+        T v = (T) values[r];
+        values[r] = null;
+        read = r + 1;
+        return v;
+    }
+
+    /** Defers telling how the body ended while values wait, unless its consumer's exit signal passes through. */
+    @Override
+    void bodyEnded() {
+        boolean consumersExit = thrown instanceof CoroutineExit exit && exit.source != this;
+        if (read < write && !closing && !consumersExit) {
+            endPending = true;
+            stack = null;
+            state = S_SUSPENDED;
+            return;
+        }
+        drop();
+        super.bodyEnded();
+    }
+
+    /** The body's emit: stores the value, and suspends the body once the batch is full. */
+    Object emitAhead(T value) {
+        checkEmitter();
+        int w = write;
+        values[w] = value;
+        write = ++w;
+        if (w == values.length) {
+            state = S_SUSPENDED;
+            try {
+                stack.suspend();
+            } catch (PinnedException e) {
+                state = S_RUNNING;
+                values[--write] = null;
+                throw emitRefused(e);
+            }
+            checkNotClosing("emit");
+        }
+        return null;
+    }
+
+    /** Forgets the values not taken. */
+    private void drop() {
+        for (int k = read; k < write; k++) {
+            values[k] = null;
+        }
+        read = 0;
+        write = 0;
+    }
+}

@@ -1,0 +1,409 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Generator.State;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The read-ahead generator of {@link Generator#buffered(String, int, Generator.Body)}, on the engine the suite runs with. */
+@ExtendWith(FreshThread.class)
+class BufferedGeneratorTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** Emits 1 to {@code count}, logging each emit before it happens and its end. */
+    private Generator<Integer> counting(String name, int n, int count) {
+        return Generator.buffered(name, n, out -> {
+            for (int i = 1; i <= count; i++) {
+                log.add(name + " emits " + i);
+                out.emit(i);
+            }
+            log.add(name + " ends");
+        });
+    }
+
+    @Test
+    void nothingRunsBeforeTheFirstRequestThenTheBodyRunsAheadByOneBatch() {
+        Generator<Integer> g = counting("g", 3, 5);
+        assertThat(log).isEmpty();
+        assertThat(g.state()).isEqualTo(State.NEW);
+
+        assertThat(g.hasNext()).isTrue();
+        assertThat(log).as("one resume ran the body up to its 3rd emit").containsExactly("g emits 1", "g emits 2", "g emits 3");
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.next()).isEqualTo(3);
+        assertThat(log).as("taking the batch ran nothing").hasSize(3);
+
+        assertThat(g.next()).isEqualTo(4);
+        assertThat(log).containsExactly("g emits 1", "g emits 2", "g emits 3", "g emits 4", "g emits 5", "g ends");
+        assertThat(g.state()).as("the body ended, a value still waits").isEqualTo(State.SUSPENDED);
+        assertThat(g.next()).isEqualTo(5);
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+        assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("cannot take the next value of generator 'g': it is FINISHED");
+    }
+
+    @Test
+    void sideEffectsOfTheBodyRunAheadOfTheConsumerByAtMostNValues() {
+        int n = 4;
+        int[] emitted = {0};
+        Generator<Integer> g = Generator.buffered("ahead", n, out -> {
+            for (int i = 1; i <= 30; i++) {
+                emitted[0]++;
+                out.emit(i);
+            }
+        });
+        List<Integer> aheadAfterEachTake = new ArrayList<>();
+        int taken = 0;
+        while (g.hasNext()) {
+            assertThat(g.next()).isEqualTo(++taken);
+            aheadAfterEachTake.add(emitted[0] - taken);
+        }
+        assertThat(taken).isEqualTo(30);
+        assertThat(aheadAfterEachTake).as("emitted but not yet taken, after each take")
+                .allSatisfy(ahead -> assertThat(ahead).isBetween(0, n - 1));
+        assertThat(aheadAfterEachTake.subList(0, 8)).as("a batch of n per resume").containsExactly(3, 2, 1, 0, 3, 2, 1, 0);
+    }
+
+    @Test
+    void aFailureArrivesAfterEveryValueEmittedBeforeIt() {
+        IOException boom = new IOException("disk gone");
+        Generator<Integer> g = Generator.buffered("reader", 4, out -> {
+            try {
+                for (int i = 1; i <= 6; i++) {
+                    out.emit(i);
+                }
+                throw boom;
+            } finally {
+                log.add("finally");
+            }
+        });
+        List<Integer> seen = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            seen.add(g.next());
+            assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        }
+        assertThat(seen).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(log).as("the body ran ahead into its failure").containsExactly("finally");
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
+                .hasMessage("generator 'reader' failed: java.io.IOException: disk gone")
+                .cause().isSameAs(boom);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        assertThat(g.hasNext()).as("a failed generator has no more values, and the failure is told once").isFalse();
+    }
+
+    @Test
+    void aFailureAtTheStartOfABatchArrivesFromTheCallThatRanIt() {
+        Generator<Integer> g = Generator.buffered("g", 2, out -> {
+            out.emit(1);
+            out.emit(2);
+            throw new IllegalArgumentException("bad");
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class).cause().hasMessage("bad");
+        assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
+    @Test
+    void closeDropsTheBufferedValuesAndUnwindsTheBodySoItsFinallyRuns() {
+        Generator<Integer> g = Generator.buffered("naturals", 8, out -> {
+            try {
+                for (int i = 1; ; i++) {
+                    out.emit(i);
+                }
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        g.close();
+        assertThat(log).containsExactly("finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).as("the 7 values left were dropped").isFalse();
+        assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class);
+        g.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void closeAfterTheBodyEndedWithValuesWaitingDropsThemAndTheFailureNotYetMet() {
+        Generator<Integer> g = Generator.buffered("g", 5, out -> {
+            try {
+                out.emit(1);
+                out.emit(2);
+                throw new IOException("never seen");
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(log).containsExactly("finally");
+        g.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(log).as("the body had already unwound; nothing runs again").containsExactly("finally");
+    }
+
+    @Test
+    void everyEmitDuringTheUnwindingOfABufferedBodyThrowsTheExitSignalAgain() {
+        Generator<Integer> g = Generator.buffered("stubborn", 3, out -> {
+            try {
+                for (int i = 1; ; i++) {
+                    out.emit(i);
+                }
+            } catch (CoroutineExit swallowed) {
+                log.add("swallowed");
+                out.emit(-1);
+                log.add("unreachable");
+            }
+        });
+        g.next();
+        g.close();
+        assertThat(log).containsExactly("swallowed");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void closeOfAnUnstartedBufferedGeneratorNeverRunsItsBody() {
+        Generator<Integer> g = counting("g", 4, 10);
+        g.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void nBelowOneIsRefusedNamingTheGeneratorAndN() {
+        assertThatThrownBy(() -> Generator.buffered("lines", 0, out -> out.emit(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"
+                        + " least 1 value (n >= 1)");
+        assertThatThrownBy(() -> Generator.buffered(-3, out -> out.emit(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
+                        + " at least 1 value (n >= 1)");
+        assertThat(Generator.of(out -> out.emit(1)).name()).as("a refused generator used no default name").isEqualTo("generator-1");
+    }
+
+    @Test
+    void nOfOneBehavesLikeAPlainGenerator() {
+        List<String> plain = interleaving(Generator.of("g", out -> {
+            for (int i = 1; i <= 3; i++) {
+                log.add("g emits " + i);
+                out.emit(i);
+            }
+        }));
+        log.clear();
+        List<String> one = interleaving(counting("g", 1, 3));
+        one.remove("g ends");
+        assertThat(one).isEqualTo(plain).containsExactly("state NEW", "g emits 1", "state SUSPENDED", "took 1",
+                "g emits 2", "state SUSPENDED", "took 2", "g emits 3", "state SUSPENDED", "took 3", "state FINISHED");
+    }
+
+    /** The log of the body's emits interleaved with each state the consumer sees and each value it takes. */
+    private List<String> interleaving(Generator<Integer> g) {
+        log.add("state " + g.state());
+        while (g.hasNext()) {
+            log.add("state " + g.state());
+            log.add("took " + g.next());
+        }
+        log.add("state " + g.state());
+        return new ArrayList<>(log);
+    }
+
+    @Test
+    void theStreamOfABufferedGeneratorIsLazyAndClosingItClosesTheGenerator() {
+        Generator<Integer> g = Generator.buffered("naturals", 16, out -> {
+            try {
+                for (int i = 1; ; i++) {
+                    out.emit(i);
+                }
+            } finally {
+                log.add("finally");
+            }
+        });
+        try (Stream<Integer> s = g.stream()) {
+            assertThat(s.limit(20).map(String::valueOf).collect(Collectors.joining(",")))
+                    .isEqualTo("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20");
+        }
+        assertThat(log).containsExactly("finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aParallelStreamOverABufferedGeneratorTakesEveryValueOnceInOrder() {
+        Generator<Integer> g = Generator.buffered("numbers", 64, out -> {
+            for (int i = 0; i < 10_000; i++) {
+                out.emit(i);
+            }
+        });
+        try (Stream<Integer> s = g.stream()) {
+            List<Integer> doubled = s.parallel().map(i -> i * 2).toList();
+            assertThat(doubled).hasSize(10_000);
+            for (int i = 0; i < doubled.size(); i++) {
+                assertThat(doubled.get(i)).isEqualTo(2 * i);
+            }
+        }
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBufferedGeneratorNestsInsideAnotherGeneratorAndHostsOne() {
+        assertThat(nested()).containsExactly(111, 222, 333, 444, 555);
+    }
+
+    @Test
+    void aBufferedGeneratorNestsInsideAGeneratorConsumedByACoroutine() {
+        AtomicReference<List<Integer>> seen = new AtomicReference<>();
+        Coroutine co = Coroutine.create("consumer", () -> seen.set(nested()));
+        co.switchTo();
+        assertThat(co.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(seen.get()).containsExactly(111, 222, 333, 444, 555);
+    }
+
+    /** A buffered inner (n = 2) inside a plain middle inside a buffered outer (n = 3), each running in the body above it. */
+    private List<Integer> nested() {
+        Generator<Integer> outer = Generator.buffered("outer", 3, out -> {
+            try (Generator<Integer> middle = Generator.of("middle", mid -> {
+                try (Generator<Integer> inner = counting("inner", 2, 5)) {
+                    for (int v : inner) {
+                        mid.emit(v * 11);
+                    }
+                }
+            })) {
+                for (int v : middle) {
+                    out.emit(v / 11 * 111);
+                }
+            }
+        });
+        List<Integer> seen = new ArrayList<>();
+        outer.forEachRemaining(seen::add);
+        assertThat(outer.state()).isEqualTo(State.FINISHED);
+        return seen;
+    }
+
+    @Test
+    void aBufferedGeneratorConsumedByACoroutineRunsInsideItAndFinishes() {
+        Generator<Integer> g = counting("g", 4, 10);
+        List<Integer> seen = new ArrayList<>();
+        Coroutine consumer = Coroutine.create("consumer", () -> g.forEachRemaining(seen::add));
+        consumer.switchTo();
+        assertThat(seen).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    @Test
+    void coroutineYieldInsideABufferedBodySuspendsTheConsumingCoroutineAndBothResumeIntact() {
+        Generator<Integer> g = Generator.buffered("ticks", 3, out -> {
+            for (int i = 1; i <= 4; i++) {
+                out.emit(i);
+                if (i == 2) {
+                    log.add("body yields after emitting 2");
+                    Coroutine.yield();
+                    log.add("body resumed in " + Coroutine.current().name());
+                }
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : g) {
+                log.add("consumer got " + v);
+            }
+            log.add("consumer done");
+        });
+        while (!consumer.isFinished()) {
+            log.add("main runs, consumer is " + consumer.state() + ", ticks is " + g.state());
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactly(
+                "main runs, consumer is NEW, ticks is NEW",
+                "body yields after emitting 2",
+                "main runs, consumer is SUSPENDED, ticks is RUNNING",
+                "body resumed in consumer",
+                "consumer got 1",
+                "consumer got 2",
+                "consumer got 3",
+                "consumer got 4",
+                "consumer done");
+    }
+
+    @Test
+    void closingTheConsumingCoroutineInsideABufferedBodyDropsItsValuesAndUnwindsIt() {
+        Generator<Integer> g = Generator.buffered("g", 4, out -> {
+            try {
+                out.emit(1);
+                out.emit(2);
+                Coroutine.yield();
+                out.emit(3);
+            } finally {
+                log.add("generator finally");
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer got " + g.next());
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        consumer.switchTo();
+        assertThat(g.state()).isEqualTo(State.RUNNING);
+        consumer.close();
+        assertThat(log).containsExactly("generator finally", "consumer finally");
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).as("the values 1 and 2 were dropped").isFalse();
+    }
+
+    @Test
+    void consumingABufferedGeneratorFromItsOwnBodyOrAnotherThreadIsRefused() throws InterruptedException {
+        AtomicReference<Generator<Integer>> self = new AtomicReference<>();
+        Generator<Integer> selfish = Generator.buffered("selfish", 4, out -> {
+            out.emit(1);
+            self.get().next();
+        });
+        self.set(selfish);
+        assertThat(selfish.next()).as("the refusal failed the body after it emitted 1").isEqualTo(1);
+        assertThatThrownBy(selfish::next).isInstanceOf(CoroutineException.class)
+                .cause().isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot hasNext on generator 'selfish' from inside its own body: it is RUNNING");
+
+        Generator<Integer> g = counting("g", 4, 10);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot hasNext on generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(OtherThread.thrownOn("intruder", g::close)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot close generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(g.next()).as("the refused calls took nothing").isEqualTo(2);
+    }
+
+    @Test
+    void emitOutsideTheRunningBufferedBodyIsRefused() {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        Generator<Integer> g = Generator.buffered("leaky", 2, out -> {
+            leaked.set(out);
+            out.emit(1);
+            out.emit(2);
+        });
+        g.next();
+        assertThatThrownBy(() -> leaked.get().emit(3)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot emit from generator 'leaky' in main context 'main': it is SUSPENDED and emit"
+                        + " may only be called by its own body while it runs");
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+    }
+}
