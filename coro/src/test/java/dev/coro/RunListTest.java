@@ -162,6 +162,18 @@ class RunListTest {
     }
 
     @Test
+    void aSearchWrapsToTheLastEntryOfAListThatFillsItsBitWordsExactly() {
+        List<Context> all = fill(64, k -> k != 63);
+        assertThat(list.previousRunnable(0, 2)).isSameAs(all.get(63));
+        assertThat(list.previousRunnable(0, 1)).isNull();
+        all.addAll(fill(64, k -> k != 63));
+        assertThat(list.size()).isEqualTo(128);
+        assertThat(list.previousRunnable(0, 2)).isSameAs(all.get(127));
+        assertThat(list.previousRunnable(62, 64)).as("63 parked entries back, then around to 127").isSameAs(all.get(127));
+        assertThat(list.previousRunnable(62, 63)).isNull();
+    }
+
+    @Test
     void aListWithEveryEntryParkedHasNoRunnableEntryFromAnyStart() {
         int n = 2 * 4_096 + 1;
         fill(n, k -> true);
