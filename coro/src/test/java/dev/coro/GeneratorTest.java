@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -540,6 +541,7 @@ class GeneratorTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
             disabledReason = "only continuations refuse to suspend under a native frame; the thread engine parks the body's thread")
@@ -569,6 +571,7 @@ class GeneratorTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns",
             disabledReason = "on the continuation engine such an emit is refused (the test above)")

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -153,6 +154,7 @@ class ThreadEngineTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     void aSwitchUnderAClassInitializerSuspendsLikeAnyOther() {
         Coroutine c = Coroutine.create("initializer", SwitchesInItsInitializer::load);
