@@ -150,6 +150,60 @@ class ChannelTest {
     }
 
     @Test
+    void everyOperationFromAnotherThreadIsRefusedNamingItAndLeavesTheChannelAsItWas() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("ch", 2);
+        ch.send(1);
+        List<String> messages = new ArrayList<>();
+        for (Runnable call : List.<Runnable>of(() -> ch.send(2), () -> ch.trySend(2), ch::receive, ch::tryReceive,
+                () -> ch.iterator().hasNext(), ch::close)) {
+            messages.add(OtherThread.thrownOn("intruder", call).getMessage());
+        }
+        assertThat(messages).allSatisfy(m -> assertThat(m).contains(" channel 'ch' (state open) from thread 'intruder' (#"))
+                .extracting(m -> m.substring(0, m.indexOf(" channel")))
+                .containsExactly("cannot send to", "cannot trySend to", "cannot receive from", "cannot tryReceive from",
+                        "cannot iterate over", "cannot close");
+        assertThat(ch.isClosed()).isFalse();
+        assertThat(ch.toString()).isEqualTo("Channel[ch, capacity 2, 1 buffered, open]");
+        ch.close();
+        assertThat(OtherThread.thrownOn("intruder", ch::close)).hasMessageStartingWith("cannot close channel 'ch' (state closed)");
+    }
+
+    @Test
+    void aChannelTellsItsNameAndCapacity() {
+        Channel<String> named = new Channel<>("jobs", 4);
+        Channel<String> unnamed = new Channel<>(0);
+        assertThat(named.name()).isEqualTo("jobs");
+        assertThat(named.capacity()).isEqualTo(4);
+        assertThat(unnamed.name()).isEqualTo("channel-2");
+        assertThat(unnamed.capacity()).isZero();
+        assertThat(named.isClosed()).isFalse();
+        named.close();
+        assertThat(named.isClosed()).isTrue();
+    }
+
+    @Test
+    void aCoroutineBeingClosedThatWaitsOnAChannelInItsFinallyGetsTheExitSignalInsteadOfParking() {
+        Channel<String> ch = new Channel<>("late", 0);
+        Coroutine c = Coroutine.create("cleaner", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                try {
+                    log.add("received " + ch.receive());
+                } catch (CoroutineExit e) {
+                    log.add(e.getMessage());
+                }
+            }
+        });
+        c.switchTo();
+        c.close();
+        assertThat(log).containsExactly("coroutine 'cleaner' is being closed: its receive from channel 'late'"
+                + " throws this signal so that it unwinds (state RUNNING, closing)");
+        assertThat(c.state()).isEqualTo(State.CLOSED);
+        assertThat(ch.trySend("nobody waits")).isFalse();
+    }
+
+    @Test
     void aThousandProducersAndOneConsumerDeliverEveryValueExactlyOnce() {
         int producers = 1000;
         Channel<Integer> ch = new Channel<>("values", 3);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Coroutine.State;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -62,6 +63,7 @@ class ContinuationEngineTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     void aSwitchUnderAClassInitializerIsRefusedAndTheCoroutineKeepsRunning() {
         AtomicReference<Throwable> refused = new AtomicReference<>();

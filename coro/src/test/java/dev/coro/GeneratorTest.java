@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -80,6 +81,98 @@ class GeneratorTest {
         }
         assertThat(log).containsExactly("finally");
         assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void unnamedGeneratorsAreNumberedInTheOrderTheirThreadCreatedThem() {
+        Generator<Integer> first = Generator.of(out -> out.emit(1));
+        Generator<Integer> named = Generator.of("named", out -> out.emit(2));
+        Generator.TwoWay<Integer, String> third = Generator.twoWay(out -> out.emit(3));
+        assertThat(first.name()).isEqualTo("generator-1");
+        assertThat(named.name()).isEqualTo("named");
+        assertThat(third.name()).isEqualTo("generator-3");
+        assertThat(first.toString()).isEqualTo("Generator[generator-1, NEW]");
+        assertThat(third.next()).isEqualTo(3);
+        assertThat(third.toString()).isEqualTo("Generator[generator-3, SUSPENDED]");
+        third.close();
+        assertThat(third.toString()).isEqualTo("Generator[generator-3, CLOSED]");
+    }
+
+    @Test
+    void aStreamedGeneratorCannotBeStreamedOrIteratedAgain() {
+        Generator<Integer> g = counting("g", 3);
+        try (Stream<Integer> s = g.stream()) {
+            assertThat(s.findFirst()).contains(1);
+        }
+        assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot stream generator 'g' (state CLOSED): it was already iterated,"
+                        + " and a generator can be iterated only once");
+        assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot iterate over generator 'g' (state CLOSED): it was already iterated");
+    }
+
+    @Test
+    void aGeneratorsStreamIsOrderedAndOfUnknownSizeAndNeverSplits() {
+        Generator<Integer> g = counting("g", 3);
+        try (Stream<Integer> s = g.stream()) {
+            java.util.Spliterator<Integer> values = s.spliterator();
+            assertThat(values.hasCharacteristics(java.util.Spliterator.ORDERED)).isTrue();
+            assertThat(values.hasCharacteristics(java.util.Spliterator.SIZED)).isFalse();
+            assertThat(values.estimateSize()).as("unknown: as large as can be").isEqualTo(Long.MAX_VALUE);
+            assertThat(values.getExactSizeIfKnown()).isEqualTo(-1);
+            assertThat(values.trySplit()).isNull();
+            List<Integer> seen = new ArrayList<>();
+            values.forEachRemaining(seen::add);
+            assertThat(seen).containsExactly(1, 2, 3);
+        }
+    }
+
+    @Test
+    void sendingFromAnotherThreadOrFromInsideTheBodyIsRefused() throws InterruptedException {
+        AtomicReference<Generator.TwoWay<Integer, String>> self = new AtomicReference<>();
+        Generator.TwoWay<Integer, String> g = Generator.twoWay("echo", out -> {
+            String reply = out.emit(1);
+            log.add("reply " + reply);
+            try {
+                self.get().send("from inside");
+            } catch (IllegalStateException e) {
+                log.add(e.getMessage());
+            }
+            out.emit(2);
+        });
+        self.set(g);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(OtherThread.thrownOn("intruder", () -> g.send("x"))).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot send to generator 'echo' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(log).as("the body did not run").isEmpty();
+        assertThat(g.send("ok")).isEqualTo(2);
+        assertThat(log).containsExactly("reply ok",
+                "cannot send to generator 'echo' from inside its own body: it is RUNNING");
+    }
+
+    @Test
+    void whileResumedAGeneratorKnowsTheOneOutsideItAndTheThreadItsBodyRunsOn() {
+        boolean ownThreads = Engines.running().equals("threads");
+        AtomicReference<Generator<Integer>> outerRef = new AtomicReference<>();
+        AtomicReference<Generator<Integer>> innerRef = new AtomicReference<>();
+        List<Object> seen = new ArrayList<>();
+        Generator<Integer> inner = Generator.of("inner", out -> {
+            seen.add(innerRef.get().outerGenerator());
+            seen.add(innerRef.get().stackThread() == (ownThreads ? Thread.currentThread() : null));
+            out.emit(1);
+        });
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            seen.add(outerRef.get().outerGenerator() == null);
+            out.emit(inner.next() * 10);
+        });
+        innerRef.set(inner);
+        outerRef.set(outer);
+        assertThat(outer.next()).isEqualTo(10);
+        assertThat(seen).containsExactly(true, outer, true);
+        assertThat((Object) outer.outerGenerator()).as("once suspended").isNull();
+        outer.close();
+        inner.close();
+        assertThat(inner.stackThread()).as("once closed").isNull();
     }
 
     @Test
@@ -448,6 +541,7 @@ class GeneratorTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
             disabledReason = "only continuations refuse to suspend under a native frame; the thread engine parks the body's thread")
@@ -477,6 +571,7 @@ class GeneratorTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns",
             disabledReason = "on the continuation engine such an emit is refused (the test above)")

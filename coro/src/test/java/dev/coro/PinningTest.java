@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.internal.vm.Continuation;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -218,6 +219,7 @@ class PinningTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
     void yieldInsideAClassInitializerThrowsAndTheCoroutineGoesOn() {

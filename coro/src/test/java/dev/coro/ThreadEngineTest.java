@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -153,6 +154,7 @@ class ThreadEngineTest {
         }
     }
 
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
     @Test
     void aSwitchUnderAClassInitializerSuspendsLikeAnyOther() {
         Coroutine c = Coroutine.create("initializer", SwitchesInItsInitializer::load);
@@ -193,6 +195,39 @@ class ThreadEngineTest {
         c.switchTo();
         assertThat(bodyInterrupted.get()).isTrue();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void anInterruptThatWakesAContextWaitingForTheTurnIsKeptUntilItHasTheTurn() {
+        Thread owner = Thread.currentThread();
+        AtomicReference<Boolean> bodyInterrupted = new AtomicReference<>();
+        Coroutine c = Coroutine.create("body", () -> {
+            owner.interrupt();
+            while (owner.isInterrupted()) {
+                Thread.onSpinWait(); // until main, woken without the turn, has taken the interrupt in
+            }
+            Coroutine.yield();
+            bodyInterrupted.set(Thread.interrupted());
+        });
+        c.switchTo();
+        assertThat(Thread.interrupted()).as("main's interrupt, given back with the turn").isTrue();
+        Thread body = ThreadEngine.threadOf(c);
+        body.interrupt();
+        while (body.isInterrupted()) {
+            Thread.onSpinWait(); // until the body's thread, woken without the turn, has taken it in
+        }
+        c.switchTo();
+        assertThat(bodyInterrupted.get()).as("the body's interrupt, given back with the turn").isTrue();
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void aCoroutineThatHasNotStartedHasNoThreadAndNoFrames() {
+        Coroutine c = Coroutine.create("new", () -> { });
+        assertThat(ThreadEngine.threadOf(c)).isNull();
+        assertThat(c.context.stack.frames()).isEmpty();
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
     }
 
     /** The virtual thread of {@code g}'s body, or null if it never started one. */

@@ -1,0 +1,141 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The cuts that make a suspended context's frames engine-neutral, on raw frames made up for each
+ * case: the context's stack hands them out as an engine's would.
+ */
+@ExtendWith(FreshThread.class)
+class StackTracesTest {
+
+    /** A frame of {@code className.method}. */
+    private static StackTraceElement at(String className, String method) {
+        return new StackTraceElement(className, method, null, -1);
+    }
+
+    /** {@code frames} as {@code Class.method} strings, e.g. {@code "dev.coro.Coroutine.yield"}. */
+    private static List<String> names(StackTraceElement[] frames) {
+        return Arrays.stream(frames).map(f -> f.getClassName() + "." + f.getMethodName()).toList();
+    }
+
+    /** What {@link StackTraces#of} makes of a suspended context whose stack has the frames {@code raw}, innermost first. */
+    private static List<String> cut(String... raw) {
+        StackTraceElement[] frames = Arrays.stream(raw).map(s -> {
+            int dot = s.lastIndexOf('.');
+            return at(s.substring(0, dot), s.substring(dot + 1));
+        }).toArray(StackTraceElement[]::new);
+        Context c = new Context(Scheduler.current(), null, "made-up", 1, () -> { });
+        c.stack = new Stack() {
+            @Override
+            public void transferTo(Stack to) {
+                throw new AssertionError("never runs");
+            }
+
+            @Override
+            public void resume() {
+                throw new AssertionError("never runs");
+            }
+
+            @Override
+            public StackTraceElement[] frames() {
+                return frames.clone();
+            }
+        };
+        return names(StackTraces.of(c));
+    }
+
+    @Test
+    void theSwitchOnTopGivesWayToTheCallTheUserMadeAndTheEntryBelowTheBodyGoes() {
+        assertThat(cut(
+                "jdk.internal.vm.Continuation.yield0",
+                "jdk.internal.vm.Continuation.yield",
+                "dev.coro.ContinuationEngine$CoroutineStack.transferTo",
+                "dev.coro.Scheduler.transfer",
+                "dev.coro.Scheduler.yieldToPrevious",
+                "dev.coro.Coroutine.yield",
+                "app.Work.step",
+                "app.Work.lambda$run$0",
+                "dev.coro.Context.runBody",
+                "dev.coro.Scheduler.runToEnd",
+                "dev.coro.ContinuationEngine$CoroutineStack.lambda$static$0",
+                "jdk.internal.vm.Continuation.enter0",
+                "jdk.internal.vm.Continuation.enter"))
+                .containsExactly("dev.coro.Coroutine.yield", "app.Work.step", "app.Work.lambda$run$0");
+    }
+
+    @Test
+    void theOutermostCallOfThePublicApiIsKeptButNotALambdaOfIt() {
+        assertThat(cut(
+                "dev.coro.Scheduler.park",
+                "dev.coro.Channel.await",
+                "dev.coro.Channel.receiveOrNull",
+                "dev.coro.Channel.receive",
+                "dev.coro.Coroutine.lambda$create$0",
+                "app.Consumer.run"))
+                .containsExactly("dev.coro.Channel.receive", "app.Consumer.run");
+    }
+
+    @Test
+    void jdkFramesOutwardOfTheLibrarysAreTheUsersAndStay() {
+        assertThat(cut(
+                "java.util.concurrent.locks.LockSupport.park",
+                "dev.coro.Turn.await",
+                "dev.coro.Channel.receive",
+                "java.util.Iterator.forEachRemaining",
+                "sun.misc.Helper.call",
+                "app.Consumer.run",
+                "java.lang.Thread.run"))
+                .containsExactly("dev.coro.Channel.receive", "java.util.Iterator.forEachRemaining",
+                        "sun.misc.Helper.call", "app.Consumer.run");
+    }
+
+    @Test
+    void whereAGeneratorsBodyIsEnteredTheConsumersCallStands() {
+        assertThat(cut(
+                "dev.coro.Scheduler.yieldToPrevious",
+                "dev.coro.Coroutine.yield",
+                "app.Body.produce",
+                "dev.coro.Generator.lambda$new$0",
+                "dev.coro.GeneratorContinuation.lambda$new$0",
+                "jdk.internal.vm.Continuation.enter",
+                "jdk.internal.vm.Continuation.run",
+                "dev.coro.GeneratorContinuation.resume",
+                "dev.coro.Generator.resume",
+                "dev.coro.Generator.hasNext",
+                "dev.coro.Generator.next",
+                "app.Consumer.take",
+                "dev.coro.Context.runBody"))
+                .containsExactly("dev.coro.Coroutine.yield", "app.Body.produce", "dev.coro.Generator.next",
+                        "app.Consumer.take");
+    }
+
+    @Test
+    void anApiCallThatIsTheInnermostFrameIsKept() {
+        assertThat(cut("dev.coro.Coroutine.yield", "app.Work.run"))
+                .containsExactly("dev.coro.Coroutine.yield", "app.Work.run");
+    }
+
+    @Test
+    void aRunOfMachineryWithoutAnApiCallGoesEntirely() {
+        assertThat(cut("dev.coro.Scheduler.park", "dev.coro.Fiber.exit", "app.Work.run", "dev.coro.Context.runBody"))
+                .containsExactly("app.Work.run");
+    }
+
+    @Test
+    void framesThatAreAllMachineryOrJdkLeaveNothing() {
+        assertThat(cut("dev.coro.Scheduler.transfer", "java.lang.Thread.run")).isEmpty();
+        assertThat(cut()).isEmpty();
+    }
+
+    @Test
+    void theUsersOwnFramesAreKeptWhateverTheyAreCalled() {
+        assertThat(cut("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park"))
+                .containsExactly("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park");
+    }
+}
