@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * what to do instead.
  */
 @ExtendWith(FreshThread.class)
+@Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
 class ClassInitializerTest {
 
     private static boolean threadEngine() {
