@@ -32,11 +32,6 @@ final class ContinuationEngine implements Engine {
     }
 
     @Override
-    public String name() {
-        return "continuation";
-    }
-
-    @Override
     public Stack newStack(Context c) {
         return c.isMain() ? new MainStack() : new CoroutineStack(this, c);
     }

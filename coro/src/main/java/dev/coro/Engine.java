@@ -16,9 +16,6 @@ package dev.coro;
  */
 interface Engine {
 
-    /** This engine's name, as {@value Engines#PROPERTY} spells it: {@code continuation} or {@code threads}. */
-    String name();
-
     /**
      * A stack for {@code c}'s body, not started (the body runs at the first transfer to it), or, for
      * main, the owner thread's own.

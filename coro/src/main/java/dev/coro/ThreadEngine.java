@@ -51,11 +51,6 @@ final class ThreadEngine implements Engine {
     }
 
     @Override
-    public String name() {
-        return "threads";
-    }
-
-    @Override
     public Stack newStack(Context c) {
         return new ThreadStack(c, c.isMain() ? scheduler.owner : null);
     }
