@@ -7,19 +7,17 @@ import java.util.Arrays;
  * entries are runnable (not parked) so that finding the previous runnable entry costs the same with
  * a hundred thousand parked entries as with none.
  *
- * <p>The runnable index is a two-level bit set: one bit per entry, and one summary bit per 64-bit
- * word of entries that has any bit set. The previous runnable entry before index {@code k} is then
- * found in a few word operations: the entry's word, else the summary, else a scan of summary words
- * (one per 4,096 entries).
+ * <p>The runnable index is a bit set in levels: level 0 has one bit per entry, and each level above
+ * one bit per 64-bit word of the level below that has any bit set, up to a level of one word. The
+ * previous runnable entry before index {@code k} is then found in a few word operations per level
+ * (three levels for a quarter of a million entries), whatever lies parked in between.
  */
 final class RunList {
 
     private Context[] entries = new Context[8];
     private int size;
-    /** Bit {@code k}: entry {@code k} is runnable. */
-    private long[] runnable = new long[1];
-    /** Bit {@code w}: word {@code w} of {@link #runnable} is not zero. */
-    private long[] summary = new long[1];
+    /** {@code levels[0]} bit {@code k}: entry {@code k} is runnable; {@code levels[i + 1]} bit {@code w}: word {@code w} of {@code levels[i]} is not zero. */
+    private long[][] levels = {new long[1]};
 
     /** How many entries there are. */
     int size() {
@@ -73,16 +71,16 @@ final class RunList {
 
     /** Records whether the entry at {@code k} may be selected; called when it parks or is woken. */
     void setRunnable(int k, boolean yes) {
-        int w = k >>> 6;
-        long bit = 1L << k;
-        if (yes) {
-            runnable[w] |= bit;
-            summary[w >>> 6] |= 1L << w;
-        } else if ((runnable[w] & bit) != 0) {
-            runnable[w] &= ~bit;
-            if (runnable[w] == 0) {
-                summary[w >>> 6] &= ~(1L << w);
+        for (long[] bits : levels) {
+            int w = k >>> 6;
+            long bit = 1L << k;
+            long was = bits[w];
+            long now = yes ? was | bit : was & ~bit;
+            bits[w] = now;
+            if ((was == 0) == (now == 0)) {
+                return; // the word's summary bit above is already right
             }
+            k = w;
         }
     }
 
@@ -108,39 +106,56 @@ final class RunList {
 
     /** The highest runnable index at or below {@code k}; -1 if there is none. */
     private int highestAtOrBelow(int k) {
+        return highest(0, k);
+    }
+
+    /** The highest set bit at or below {@code k} in {@code levels[level]}; -1 if there is none. */
+    private int highest(int level, int k) {
         if (k < 0) {
             return -1;
         }
+        long[] bits = levels[level];
         int w = k >>> 6;
-        long bits = runnable[w] & (-1L >>> (63 - (k & 63)));
-        if (bits != 0) {
-            return (w << 6) + 63 - Long.numberOfLeadingZeros(bits);
+        long m = bits[w] & (-1L >>> (63 - (k & 63)));
+        if (m != 0) {
+            return (w << 6) + 63 - Long.numberOfLeadingZeros(m);
         }
-        if (w == 0) {
-            return -1;
-        }
-        int below = w - 1;
-        int s = below >>> 6;
-        long words = summary[s] & (-1L >>> (63 - (below & 63)));
-        while (words == 0) {
-            if (s == 0) {
-                return -1;
-            }
-            words = summary[--s];
-        }
-        int word = (s << 6) + 63 - Long.numberOfLeadingZeros(words);
-        return (word << 6) + 63 - Long.numberOfLeadingZeros(runnable[word]);
+        int word = level + 1 < levels.length ? highest(level + 1, w - 1) : highestWordBelow(bits, w);
+        return word < 0 ? -1 : (word << 6) + 63 - Long.numberOfLeadingZeros(bits[word]);
     }
 
-    /** Grows the bit sets to hold {@code n} entries. */
+    /** At the top level (a word or two): the highest non-zero word below {@code w}; -1 if none. */
+    private static int highestWordBelow(long[] bits, int w) {
+        while (--w >= 0) {
+            if (bits[w] != 0) {
+                return w;
+            }
+        }
+        return -1;
+    }
+
+    /** Grows the bit sets to hold {@code n} entries, adding levels until the top one is one word. */
     private void ensureBits(int n) {
         int words = (n + 63) >>> 6;
-        if (words > runnable.length) {
-            runnable = Arrays.copyOf(runnable, Math.max(words, runnable.length * 2));
-        }
-        int summaries = (runnable.length + 63) >>> 6;
-        if (summaries > summary.length) {
-            summary = Arrays.copyOf(summary, summaries);
+        for (int level = 0; ; level++) {
+            if (level == levels.length) {
+                long[] below = levels[level - 1];
+                levels = Arrays.copyOf(levels, level + 1);
+                levels[level] = new long[Math.max(1, (below.length + 63) >>> 6)];
+                for (int w = 0; w < below.length; w++) {
+                    if (below[w] != 0) {
+                        levels[level][w >>> 6] |= 1L << w;
+                    }
+                }
+            }
+            long[] bits = levels[level];
+            if (words > bits.length) {
+                levels[level] = Arrays.copyOf(bits, Math.max(words, bits.length * 2));
+            }
+            if (levels[level].length == 1) {
+                return;
+            }
+            words = (levels[level].length + 63) >>> 6;
         }
     }
 }
