@@ -80,17 +80,28 @@ final class Context extends Fiber {
 
     /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
     void moveTo(State to) {
-        assert state.canMoveTo(to) : name() + ": " + state + " -> " + to;
-        if ((state == State.PARKED) != (to == State.PARKED) && index >= 0) {
-            scheduler.runList.setRunnable(index, to != State.PARKED);
+        assert state.canMoveTo(to) : badEdge(to);
+        if ((state == State.PARKED) != (to == State.PARKED)) {
+            parkedChanged(to);
         }
         state = to;
     }
 
+    private String badEdge(State to) {
+        return name() + ": " + state + " -> " + to;
+    }
+
+    /** Tells the run list that this context parks or is woken (moving to {@code to}). */
+    private void parkedChanged(State to) {
+        if (index >= 0) {
+            scheduler.runList.setRunnable(index, to != State.PARKED);
+        }
+    }
+
     /** Puts back the state that a transfer which did not happen had set; bypasses the table on purpose. */
     void revertTo(State to) {
-        if ((state == State.PARKED) != (to == State.PARKED) && index >= 0) {
-            scheduler.runList.setRunnable(index, to != State.PARKED);
+        if ((state == State.PARKED) != (to == State.PARKED)) {
+            parkedChanged(to);
         }
         state = to;
     }

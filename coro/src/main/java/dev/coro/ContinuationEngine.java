@@ -48,7 +48,12 @@ final class ContinuationEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             next = to;
-            bindings.around(trampoline);
+            if (bindings.bare()) {
+                trampoline();
+                bindings.resumed();
+            } else {
+                bindings.fenced(trampoline);
+            }
         }
 
         /** Runs the chosen stacks one after another; on return, main's is chosen. */
@@ -98,7 +103,13 @@ final class ContinuationEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             engine.next = to;
-            engine.bindings.around(YIELD);
+            ScopedBindings b = engine.bindings;
+            if (b.bare()) {
+                YIELD.run();
+                b.resumed();
+            } else {
+                b.fenced(YIELD);
+            }
         }
 
         @Override

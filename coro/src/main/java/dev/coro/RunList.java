@@ -96,6 +96,12 @@ final class RunList {
             return null;
         }
         int k = start < 0 ? start + size : start;
+        Context c = entries[k];
+        return c.isRunnable() ? c : previousRunnableBelow(k, count);
+    }
+
+    /** {@link #previousRunnable} when the entry at {@code k} itself is parked: the index's search. */
+    private Context previousRunnableBelow(int k, int count) {
         int j = highestAtOrBelow(k);
         if (j >= 0) {
             return k - j < count ? entries[j] : null;

@@ -72,17 +72,31 @@ final class Scheduler {
      */
     Scheduler checkCaller(String operation, String target, Object state) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
-            Scheduler bound = CURRENT.get();
-            Thread caller = bound != null ? bound.owner : Thread.currentThread();
-            throw new IllegalStateException("cannot " + operation + " " + target + " (state " + state
-                    + ") from thread " + describe(caller) + ": it belongs to thread " + describe(owner));
+            throw notOwner(operation, target, state);
         }
         return this;
     }
 
-    /** {@link #checkCaller(String, String, Object)} for a context. */
+    /** {@link #checkCaller(String, String, Object)} for a context; small, so that the switch inlines it. */
     Scheduler checkCaller(Context target, String operation) {
-        return checkCaller(operation, target.describe(), target.state());
+        if (Thread.currentThread() != owner) {
+            checkBound(target, operation);
+        }
+        return this;
+    }
+
+    /** For a caller that is not the owner thread: it must be an engine's thread bound to this scheduler. */
+    private void checkBound(Context target, String operation) {
+        if (CURRENT.get() != this) {
+            throw notOwner(operation, target.describe(), target.state());
+        }
+    }
+
+    private IllegalStateException notOwner(String operation, String target, Object state) {
+        Scheduler bound = CURRENT.get();
+        Thread caller = bound != null ? bound.owner : Thread.currentThread();
+        return new IllegalStateException("cannot " + operation + " " + target + " (state " + state
+                + ") from thread " + describe(caller) + ": it belongs to thread " + describe(owner));
     }
 
     // ---- the seed's calls ------------------------------------------------------------------
@@ -119,15 +133,20 @@ final class Scheduler {
             return;
         }
         State st = to.state();
-        if (st.isTerminal()) {
-            throw new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
-                    + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
-        }
-        if (st == State.PARKED) {
-            throw new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
-                    + to.waitingFor + "); only the channel can wake it");
+        if (st != State.SUSPENDED && st != State.NEW) {
+            throw cannotSwitchTo(to, st);
         }
         transfer(from, to, State.SUSPENDED);
+    }
+
+    /** Why {@code to}, which is {@code st}, cannot be switched to. */
+    private static IllegalStateException cannotSwitchTo(Context to, State st) {
+        if (st == State.PARKED) {
+            return new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
+                    + to.waitingFor + "); only the channel can wake it");
+        }
+        return new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
+                + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
     }
 
     void close(Context c) {
@@ -232,19 +251,33 @@ final class Scheduler {
         try {
             from.stack.transferTo(to.stack);
         } catch (Throwable t) {
-            if (current == from.index && from.state() == State.RUNNING) {
-                throw t; // control came back to from first: it is from's own failure
-            }
-            to.revertTo(toWas);
-            from.revertTo(State.RUNNING);
-            current = from.index;
-            if (t instanceof PinnedException e) {
-                throw Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
-                        "it keeps running (state RUNNING)");
+            RuntimeException refused = transferFailed(from, to, toWas, t);
+            if (refused != null) {
+                throw refused;
             }
             throw t;
         }
         resumed(from);
+    }
+
+    /**
+     * After {@code t} escaped a transfer from {@code from} to {@code to}: if control came back to
+     * {@code from} first, {@code t} is {@code from}'s own failure; otherwise the transfer did not happen
+     * and every state is put back. Returns the {@link IllegalStateException} a refusal becomes, or null
+     * if {@code t} is to be rethrown as it is.
+     */
+    private RuntimeException transferFailed(Context from, Context to, State toWas, Throwable t) {
+        if (current == from.index && from.state() == State.RUNNING) {
+            return null;
+        }
+        to.revertTo(toWas);
+        from.revertTo(State.RUNNING);
+        current = from.index;
+        if (t instanceof PinnedException e) {
+            return Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
+                    "it keeps running (state RUNNING)");
+        }
+        return null;
     }
 
     /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */
