@@ -26,7 +26,10 @@ import java.util.stream.StreamSupport;
  *       runs on the caller's thread on the continuation engine, and on a virtual thread of its own,
  *       {@code coro generator NAME}, on the thread engine.</li>
  *   <li>It is not a coroutine of the run list: its consumer drives it. Any context can consume it
- *       (main, a coroutine, another generator's body), and generators nest to any depth.</li>
+ *       (main, a coroutine, another generator's body), and generators nest: on the thread engine to
+ *       any depth; on the continuation engine each nested body runs on its consumer's stack, so the
+ *       thread's stack bounds the nesting (some hundreds of levels on a 1 MiB stack), and going past it
+ *       fails cleanly: a {@link CoroutineException} whose root cause is the {@link StackOverflowError}.</li>
  *   <li>{@link Coroutine#yield()} (or a parking {@link Channel} operation) inside the body suspends
  *       the consuming context, generator and all; both resume intact when it is selected again.</li>
  *   <li>{@link Emitter#emit} returns what the consumer sent with {@link TwoWay#send}; null after

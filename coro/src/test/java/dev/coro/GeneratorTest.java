@@ -643,4 +643,52 @@ class GeneratorTest {
             assertThat(s.parallel().mapToLong(Long::longValue).sum()).isEqualTo(100_000L * 100_001 / 2);
         }
     }
+
+    private static Generator<Integer> nested(int depth) {
+        if (depth == 0) {
+            return Generator.of("leaf", out -> {
+                out.emit(1);
+                throw new IllegalStateException("deep failure");
+            });
+        }
+        Generator<Integer> inner = nested(depth - 1);
+        return Generator.of("g" + depth, out -> {
+            for (Integer v : inner) {
+                out.emit(v);
+            }
+        });
+    }
+
+    @Test
+    void generatorsNestedAThousandDeepDeliverTheirValuesOrFailWithTheRealCauseAndNothingIsPoisoned() {
+        Generator<Integer> g = nested(1000);
+        Throwable failure = null;
+        List<Integer> values = new ArrayList<>();
+        try {
+            while (g.hasNext()) {
+                values.add(g.next());
+            }
+        } catch (CoroutineException e) {
+            failure = e;
+        }
+        assertThat(failure).as("the leaf's failure, or the stack's end, reaches the consumer").isNotNull();
+        Throwable root = failure;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        if (Engines.running().equals("threads")) {
+            // every body has a thread of its own: no depth limit; the leaf's failure comes through every level
+            assertThat(values).containsExactly(1);
+            assertThat(root).isInstanceOf(IllegalStateException.class).hasMessage("deep failure");
+        } else {
+            // every body runs on its consumer's stack: the thread's stack bounds the nesting, and its end is
+            // reported as what it is
+            assertThat(root).isInstanceOfAny(StackOverflowError.class, IllegalStateException.class);
+        }
+        assertThat(failure).isInstanceOf(CoroutineException.class).hasMessageStartingWith("generator '");
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        // nothing the library uses was left broken: messages are still built, generators still run
+        assertThat("depth " + values.size()).startsWith("depth ");
+        assertThat(counting("after", 2).stream().toList()).containsExactly(1, 2);
+    }
 }
