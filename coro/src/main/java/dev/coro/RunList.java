@@ -39,10 +39,10 @@ final class RunList {
         if (size == entries.length) {
             entries = Arrays.copyOf(entries, size * 2);
         }
+        ensureBits(size + 1); // allocates first: an OutOfMemoryError leaves the list as it was
         int k = size++;
         entries[k] = c;
         c.index = k;
-        ensureBits(size);
         setRunnable(k, c.isRunnable());
     }
 
