@@ -4,7 +4,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The one deadlock a thread engine body can meet that the JDK does not report: a body whose code
+ * The one deadlock a thread-engine body can meet that the JDK does not report: a body whose code
  * belongs to a class that the waiting thread is still initializing, which no other thread may run
  * until that initializer returns, while the initializer waits for the body.
  *
@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
  * ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a lambda of a class whose static
  * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
  * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
- * such a stall.
+ * such a stall. A virtual thread, which cannot wait with a timeout at no cost, looks once instead,
+ * before it starts a body's thread ({@link #checkBeforeStart}).
  */
 final class InitializerDeadlock {
 
@@ -35,6 +36,21 @@ final class InitializerDeadlock {
         if (holder == null) {
             return;
         }
+        check(holder.getStackTrace(), code, what);
+    }
+
+    /**
+     * Before a virtual thread starts the thread of {@code what}'s body {@code code}: throws if that body
+     * is a lambda of a class the calling thread is initializing. A virtual thread cannot wait with a
+     * watchdog at no cost, so it looks once, at the start (a stack walk per thread started).
+     *
+     * @throws PinnedException (stuck) naming the class, if the body could never run
+     */
+    static void checkBeforeStart(Object code, String what) {
+        check(new StackTraceElement[0], code, what);
+    }
+
+    private static void check(StackTraceElement[] holderFrames, Object code, String what) {
         Set<String> initializing = WALKER.walk(frames -> frames
                 .filter(f -> f.getMethodName().equals("<clinit>"))
                 .map(StackWalker.StackFrame::getClassName)
@@ -45,7 +61,7 @@ final class InitializerDeadlock {
         String host = code == null ? null : lambdaHost(code.getClass().getName());
         if (host == null || !initializing.contains(host)) {
             host = null;
-            for (StackTraceElement f : holder.getStackTrace()) {
+            for (StackTraceElement f : holderFrames) {
                 String h = lambdaHost(f.getClassName());
                 if (h != null && initializing.contains(h)) {
                     host = h;

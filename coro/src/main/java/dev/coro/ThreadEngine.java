@@ -129,6 +129,9 @@ final class ThreadEngine implements Engine {
         @Override
         public void resume() {
             if (thread == null) {
+                if (Thread.currentThread().isVirtual()) {
+                    InitializerDeadlock.checkBeforeStart(context.code(), context.describe());
+                }
                 thread = start("coro " + context.name(), this, context.describe());
             }
             turn.give(this);

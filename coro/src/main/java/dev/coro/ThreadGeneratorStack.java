@@ -53,6 +53,9 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     @Override
     public void resume() {
         if (thread == null) {
+            if (Thread.currentThread().isVirtual()) {
+                InitializerDeadlock.checkBeforeStart(code, "generator '" + name + "'");
+            }
             thread = engine.start("coro generator " + name, this, "generator '" + name + "'");
         }
         StackProbe.probe();

@@ -44,6 +44,40 @@ class ClassInitializerTest {
         }
     }
 
+    /** {@link Squares} again, for a virtual thread to initialize. */
+    static final class SquaresOnAVirtualThread {
+        static final List<Integer> SQUARES = Generator.<Integer>of("virtual squares", out -> {
+            for (int i = 1; i < 4; i++) {
+                out.emit(i * i);
+            }
+        }).stream().toList();
+    }
+
+    @Test
+    void onAVirtualThreadTooTheInitializerOfTheClassOfAGeneratorsBodyWorksOrFailsClearly() throws Exception {
+        Throwable[] thrown = new Throwable[1];
+        List<Integer> seen = new ArrayList<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                seen.addAll(SquaresOnAVirtualThread.SQUARES);
+            } catch (Throwable e) {
+                thrown[0] = e;
+            }
+        });
+        t.join();
+        if (!threadEngine()) {
+            assertThat(thrown[0]).isNull();
+            assertThat(seen).containsExactly(1, 4, 9);
+            return;
+        }
+        assertThat(thrown[0]).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(thrown[0].getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the body of generator 'virtual squares' is a lambda of class"
+                        + " dev.coro.ClassInitializerTest$SquaresOnAVirtualThread, whose static initializer this"
+                        + " thread is running")
+                .hasMessageEndingWith("; it is FAILED");
+    }
+
     @Test
     void aGeneratorConsumedInTheInitializerOfTheClassOfItsBodyWorksOrFailsClearlyButNeverHangs() {
         Throwable t = catchThrowable(() -> assertThat(Squares.SQUARES).containsExactly(1, 4, 9));
