@@ -48,12 +48,7 @@ final class ContinuationEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             next = to;
-            if (bindings.bare()) {
-                trampoline();
-                bindings.resumed();
-            } else {
-                bindings.fenced(trampoline);
-            }
+            bindings.around(trampoline);
         }
 
         /** Runs the chosen stacks one after another; on return, main's is chosen. */
@@ -103,13 +98,7 @@ final class ContinuationEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             engine.next = to;
-            ScopedBindings b = engine.bindings;
-            if (b.bare()) {
-                YIELD.run();
-                b.resumed();
-            } else {
-                b.fenced(YIELD);
-            }
+            engine.bindings.around(YIELD);
         }
 
         @Override

@@ -34,22 +34,12 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
 
     @Override
     public void resume() {
-        if (bindings.bare()) {
-            run.run();
-            bindings.resumed();
-        } else {
-            bindings.fenced(run);
-        }
+        bindings.around(run);
     }
 
     @Override
     public void suspend() {
-        if (bindings.bare()) {
-            Continuation.yield(SCOPE);
-            bindings.resumed();
-        } else {
-            bindings.fenced(YIELD);
-        }
+        bindings.around(YIELD);
     }
 
     /** None: the body runs on its consumer's stack. */

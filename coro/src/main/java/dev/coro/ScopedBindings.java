@@ -11,7 +11,7 @@ import jdk.internal.vm.ScopedValueContainer;
  * <p>The JDK offers no way to install bindings on a running thread, but it restores them itself:
  * leaving a {@code ScopedValue.where(..).run(..)} puts back the bindings that were current when it
  * was entered. So a context that has bindings suspends inside such a frame of its own (a fence on a
- * private key, {@link #fenced}); whenever control comes back to it, leaving the fence restores
+ * private key, {@link #around}); whenever control comes back to it, leaving the fence restores
  * exactly its bindings. A context without bindings (the common case) suspends without a fence, and
  * on its return, if the thread then holds another context's bindings, they are cleared by
  * {@link #clear}: a small continuation armed once on a fresh thread, whose fence restores that
@@ -59,27 +59,20 @@ final class ScopedBindings {
     }
 
     /**
-     * Whether the calling context, about to suspend, has no bindings: it may then suspend directly,
-     * and must call {@link #resumed()} when it runs again; otherwise it suspends through {@link #fenced}.
-     * (Two calls rather than one taking the suspension, so that the switch keeps its few frames.)
+     * Runs {@code switchOut}, which suspends the calling context and returns when it is resumed, so that
+     * on return the thread holds the caller's bindings again: a caller without bindings suspends
+     * directly and has any bindings another context left cleared on its return; one with bindings
+     * suspends inside a fence, whose exit restores them.
      */
-    boolean bare() {
-        return none(bindings());
-    }
-
-    /** After a bare suspension, when the context runs again: clears the bindings another context left. */
-    void resumed() {
-        if (!none(bindings())) {
-            clear();
+    void around(Runnable switchOut) {
+        if (none(bindings())) {
+            switchOut.run();
+            if (!none(bindings())) {
+                clear();
+            }
+        } else {
+            FENCE.run(switchOut);
         }
-    }
-
-    /**
-     * Runs {@code switchOut}, which suspends the calling context (which has bindings) and returns when
-     * it is resumed, inside a fence: on return the thread holds the caller's bindings again.
-     */
-    void fenced(Runnable switchOut) {
-        FENCE.run(switchOut);
     }
 
     /** At the start of a body: on return the thread has no bindings a user could read. */
