@@ -17,7 +17,7 @@ import jdk.internal.vm.ScopedValueContainer;
  * {@link #clear}: a small continuation armed once on a fresh thread, whose fence restores that
  * thread's empty bindings. A body starts the same way, with no bindings, as a virtual thread does.
  *
- * <p>Cost when no context uses scoped values: two reads of the thread's bindings per switch, no
+ * <p>Cost when no context uses scoped values: one read of the thread's bindings per switch, no
  * allocation. A context that has bindings pays one fence (a small allocation) per suspension.
  */
 final class ScopedBindings {
@@ -34,6 +34,12 @@ final class ScopedBindings {
      */
     private static volatile Object empty;
 
+    /**
+     * How many contexts of this scheduler are suspended inside a fence now. Only they can leave their
+     * bindings on the thread for another context to find, so while there are none, a context coming
+     * back from a bare suspension, or a body starting, need not look.
+     */
+    private int fenced;
     /** Armed on a fresh thread: each run leaves the running thread with no bindings but the fence's. */
     private Continuation clearer;
     /** What the last {@link #clear} left on the thread: no bindings but the fence's. */
@@ -67,17 +73,22 @@ final class ScopedBindings {
     void around(Runnable switchOut) {
         if (none(bindings())) {
             switchOut.run();
-            if (!none(bindings())) {
+            if (fenced != 0 && !none(bindings())) {
                 clear();
             }
         } else {
-            FENCE.run(switchOut);
+            fenced++;
+            try {
+                FENCE.run(switchOut);
+            } finally {
+                fenced--;
+            }
         }
     }
 
     /** At the start of a body: on return the thread has no bindings a user could read. */
     void enter() {
-        if (!none(bindings())) {
+        if (fenced != 0 && !none(bindings())) {
             clear();
         }
     }
