@@ -98,43 +98,4 @@ class FailureStressTest {
         assertThat(hungry.state()).isEqualTo(Coroutine.State.FAILED);
         assertSchedulerStillWorks();
     }
-
-    /**
-     * The issue's recipe: suspended coroutines fill the heap until something throws OutOfMemoryError: a
-     * creation, a body, or a yield (whose freeze allocates the stack chunk). Wherever it strikes, every
-     * state stays consistent: after the heap is freed, every coroutine can be closed or has ended, and
-     * the scheduler works.
-     */
-    @Test
-    void suspendedCoroutinesFillingTheHeapUntilSomethingRunsOutLeaveTheSchedulerConsistent() {
-        List<Coroutine> made = new ArrayList<>();
-        Coroutine main = Coroutine.current();
-        Throwable outOfMemory = null;
-        for (int k = 0; k < 1_000_000 && outOfMemory == null; k++) {
-            try {
-                Coroutine c = Coroutine.create("hog-" + k, () -> {
-                    long[] held = new long[64 * 1024]; // 512 KiB, kept on the suspended stack
-                    main.switchTo();
-                    held[0]++;
-                });
-                made.add(c);
-                c.switchTo(); // it allocates and yields back, keeping its array
-            } catch (OutOfMemoryError e) {
-                outOfMemory = e;
-            } catch (CoroutineException e) {
-                outOfMemory = e.getCause();
-            }
-        }
-        assertThat(outOfMemory).as("the heap filled up").isInstanceOf(OutOfMemoryError.class);
-        assertThat(Coroutine.current().isMain()).isTrue();
-        assertThat(Coroutine.currentId()).isZero();
-        for (Coroutine c : made) {
-            Coroutine.State st = c.state();
-            assertThat(st).as(c.name()).isIn(Coroutine.State.SUSPENDED, Coroutine.State.FAILED, Coroutine.State.NEW);
-            c.close();
-            assertThat(c.isFinished()).isTrue();
-        }
-        made.clear();
-        assertSchedulerStillWorks();
-    }
 }
