@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -51,24 +52,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final String name;
     private final int capacity;
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
-    private final WaitQueue<Waiter<T>> senders = new WaitQueue<>();
-    private final WaitQueue<Waiter<T>> receivers = new WaitQueue<>();
+    private final WaitQueue<ChannelWaiter<T>> senders = new WaitQueue<>();
+    private final WaitQueue<ChannelWaiter<T>> receivers = new WaitQueue<>();
     private boolean closed;
-
-    /** A parked context and the value it hands over (a sender's) or is handed (a receiver's). */
-    private static final class Waiter<T> extends WaitQueue.Node<Waiter<T>> {
-        final Context context;
-        T value;
-        /** Woken: the value was handed over, or {@link #closed}. */
-        boolean done;
-        /** Woken because the channel was closed. */
-        boolean closed;
-
-        Waiter(Context context, T value) {
-            this.context = context;
-            this.value = value;
-        }
-    }
 
     /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
@@ -118,9 +104,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (offer(value)) {
             return;
         }
-        Waiter<T> w = new Waiter<>(scheduler.currentContext(), value);
+        ChannelWaiter<T> w = new ChannelWaiter<>(this, true, scheduler.currentContext(), value);
         senders.add(w);
-        await(w, senders, "send to " + describe());
+        await(w, senders);
         if (w.closed) {
             throw new ChannelClosedException(w.context.describe() + " cannot send to " + describe()
                     + ": the channel was closed while it waited, and the value was not delivered");
@@ -173,6 +159,60 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * Receives the oldest value, waiting at most {@code timeout} for one. A receive that times out
+     * has taken nothing. Like every {@code try} call it never throws for a closed channel: empty then
+     * means "nothing to take", also if the channel is closed while the caller waits.
+     *
+     * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryReceive()}
+     * @return the value; empty if none came in time, or the channel is closed and drained
+     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws IllegalStateException    if called from a thread other than the channel's
+     */
+    public Optional<T> tryReceive(Duration timeout) {
+        checkThread("tryReceive from");
+        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "tryReceive from " + describe());
+        T v = poll();
+        if (v != null || closed || nanos == 0) {
+            return Optional.ofNullable(v);
+        }
+        ChannelWaiter<T> w = new ChannelWaiter<>(this, false, scheduler.currentContext(), null);
+        receivers.add(w);
+        return awaitAtMost(w, receivers, nanos) && !w.closed ? Optional.of(w.value) : Optional.empty();
+    }
+
+    /**
+     * Sends {@code value}, waiting at most {@code timeout} for a receiver or for room in the buffer.
+     * A send that times out has delivered nothing: the value is still the caller's. Like every
+     * {@code try} call it never throws for a closed channel: false then means "not sent", also if the
+     * channel is closed while the caller waits.
+     *
+     * @param value   the value; not null
+     * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #trySend(Object)}
+     * @return true if it was sent; false if it timed out or the channel is closed
+     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws IllegalStateException    if called from a thread other than the channel's
+     */
+    public boolean trySend(T value, Duration timeout) {
+        Objects.requireNonNull(value, "value");
+        checkThread("trySend to");
+        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "trySend to " + describe());
+        if (closed) {
+            return false;
+        }
+        if (offer(value)) {
+            return true;
+        }
+        if (nanos == 0) {
+            return false;
+        }
+        ChannelWaiter<T> w = new ChannelWaiter<>(this, true, scheduler.currentContext(), value);
+        senders.add(w);
+        return awaitAtMost(w, senders, nanos) && !w.closed;
+    }
+
+    /**
      * Closes the channel: no more sends. Buffered values stay for receivers; parked senders and
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
      * is fine.
@@ -186,11 +226,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             return;
         }
         closed = true;
-        for (Waiter<T> w; (w = receivers.poll()) != null; ) {
-            wakeClosed(w);
+        for (ChannelWaiter<T> w; (w = receivers.poll()) != null; ) {
+            w.complete(true);
         }
-        for (Waiter<T> w; (w = senders.poll()) != null; ) {
-            wakeClosed(w);
+        for (ChannelWaiter<T> w; (w = senders.poll()) != null; ) {
+            w.complete(true);
         }
     }
 
@@ -268,10 +308,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Hands {@code value} over or buffers it, on an open channel; on return true, it was sent. */
     private boolean offer(T value) {
-        Waiter<T> r = receivers.poll();
+        ChannelWaiter<T> r = receivers.poll();
         if (r != null) {
             r.value = value;
-            wake(r);
+            r.complete(false);
             return true;
         }
         if (buffer.size() < capacity) {
@@ -284,7 +324,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Takes the next value without waiting; null if there is none. Wakes the sender it took from. */
     private T poll() {
         T v = buffer.poll();
-        Waiter<T> s = senders.poll();
+        ChannelWaiter<T> s = senders.poll();
         if (s == null) {
             return v;
         }
@@ -293,7 +333,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } else {
             buffer.add(s.value);
         }
-        wake(s);
+        s.complete(false);
         return v;
     }
 
@@ -304,35 +344,106 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (v != null || closed) {
             return v;
         }
-        Waiter<T> w = new Waiter<>(scheduler.currentContext(), null);
+        ChannelWaiter<T> w = new ChannelWaiter<>(this, false, scheduler.currentContext(), null);
         receivers.add(w);
-        await(w, receivers, "receive from " + describe());
+        await(w, receivers);
         return w.value;
     }
 
-    /** Parks the caller on {@code w}; on return the channel has woken it. Cleans up if the wait ends otherwise. */
-    private void await(Waiter<T> w, WaitQueue<Waiter<T>> queue, String what) {
+    /**
+     * Parks the caller on {@code w}, queued in {@code queue}; on return its wait has completed. If the
+     * wait ends otherwise (a close of the caller, a timeout, a failure for main), {@code w} leaves the
+     * queue, and a value it was handed just before goes back to the head of the buffer: nothing is lost.
+     */
+    private void await(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
         try {
-            scheduler.park(what);
+            scheduler.park(w);
         } catch (Throwable t) {
-            if (!w.done) {
-                queue.remove(w);
-            } else if (queue == receivers && w.value != null) {
-                buffer.addFirst(w.value);
-            }
+            cancel(w, queue);
             throw t;
         }
-        assert w.done : w.context.describe() + " resumed from " + what + " without being woken";
+        assert w.done : w.context.describe() + " resumed from " + w + " without being woken";
     }
 
-    private void wake(Waiter<T> w) {
-        w.done = true;
-        scheduler.unpark(w.context);
+    /**
+     * {@link #await} for at most {@code nanos}: a timer interrupts the wait if nothing completed it by
+     * then (it leaves the queue at that moment, so a timed-out wait has taken and delivered nothing).
+     *
+     * @return whether the wait completed; false if it timed out
+     */
+    private boolean awaitAtMost(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, long nanos) {
+        EventLoop loop = scheduler.loop;
+        Timer expiry = new Timer() {
+            @Override
+            void expire() {
+                if (!w.done && w.context.state() == Coroutine.State.PARKED) {
+                    queue.remove(w);
+                    scheduler.unpark(w.context);
+                }
+            }
+        };
+        loop.schedule(expiry, loop.deadlineAfter(nanos));
+        try {
+            scheduler.park(w);
+        } catch (Throwable t) {
+            cancel(w, queue);
+            throw t;
+        } finally {
+            loop.cancel(expiry);
+        }
+        return w.done;
     }
 
-    private void wakeClosed(Waiter<T> w) {
-        w.closed = true;
-        wake(w);
+    // ---- what a Select asks of a channel ----------------------------------------------------
+
+    /** A select's thread check for a clause on this channel. */
+    void checkSelect(String op) {
+        checkThread(op);
+    }
+
+    /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
+    boolean canReceiveNow() {
+        return !buffer.isEmpty() || !senders.isEmpty() || closed;
+    }
+
+    /** Whether a send would complete now: a receiver waits, the buffer has room, or the channel is closed. */
+    boolean canSendNow() {
+        return closed || !receivers.isEmpty() || buffer.size() < capacity;
+    }
+
+    /** Takes a value now; null if the channel is closed and drained (it is ready, see {@link #canReceiveNow}). */
+    T pollNow() {
+        return poll();
+    }
+
+    /** Sends now (it is ready, see {@link #canSendNow}); false if the channel is closed. */
+    boolean offerNow(T value) {
+        return !closed && offer(value);
+    }
+
+    /** Queues a select's clause as a waiting sender or receiver. */
+    void enqueue(ChannelWaiter<T> w) {
+        (w.sender ? senders : receivers).add(w);
+    }
+
+    /** A value a select's receive clause was handed, but its caller's park then ended with an exception: back to the head. */
+    void giveBack(T value) {
+        buffer.addFirst(value);
+    }
+
+    /** Takes {@code w} out of the queue it waits in, if it is still there. */
+    void dequeue(ChannelWaiter<T> w) {
+        (w.sender ? senders : receivers).remove(w);
+    }
+
+    /** {@code w}'s wait ended without it: it leaves {@code queue}, or gives back the value it was handed. */
+    private void cancel(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
+        if (!w.done) {
+            queue.remove(w);
+        } else if (!w.sender && w.value != null) {
+            buffer.addFirst(w.value);
+            w.value = null;
+        }
     }
 
     private ChannelClosedException closedAndDrained(String op) {

@@ -34,8 +34,13 @@ final class Context extends Fiber {
     Context closer;
     /** Thrown from this context's pending suspension when it next resumes: a failure or the exit signal. */
     Throwable pendingThrow;
-    /** While {@link State#PARKED}: what it waits for, e.g. {@code receive from channel 'jobs'}. */
-    String waitingFor;
+    /**
+     * While {@link State#PARKED}: what it waits for (a channel's waiter, a sleep's timer, a select),
+     * whose {@code toString()} says it, e.g. {@code receive from channel 'jobs'}; dumps and errors show it.
+     */
+    Wait waitingFor;
+    /** Its innermost active {@link Coroutine#withTimeout} scope; null if none. */
+    TimeoutScope timeouts;
     /** The innermost generator whose body runs this context's code now; null if none. */
     Generator<?> innermostGenerator;
 
@@ -76,6 +81,20 @@ final class Context extends Fiber {
     /** Whether a run-list selection may pick this context: it is not parked. */
     boolean isRunnable() {
         return state != State.PARKED;
+    }
+
+    /**
+     * At a scheduling point ({@code yield}, {@code switchTo}, a park): throws the exit signal if this
+     * context is being closed, or the signal of its outermost expired {@code withTimeout}.
+     *
+     * @param operation what is being attempted, for the signal's message
+     */
+    void checkSignals(Object operation) {
+        checkNotClosing(operation);
+        TimeoutScope t = timeouts;
+        if (t != null && t.fired != null) {
+            throw t.fired.signal(operation);
+        }
     }
 
     /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */

@@ -1,7 +1,9 @@
 package dev.coro;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A stackful coroutine: a body with a stack of its own, run cooperatively on the thread that
@@ -44,9 +46,9 @@ public final class Coroutine implements AutoCloseable {
      * NEW       -> RUNNING     first switchTo/yield that selects it
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   it calls yield() or switchTo() on another coroutine, or close() on a suspended one
-     * RUNNING   -> PARKED      it calls a Channel operation that cannot complete yet
+     * RUNNING   -> PARKED      it waits: a Channel operation that cannot complete yet, sleep(), a Select
      * SUSPENDED -> RUNNING     a switchTo/yield selects it again, or close() starts unwinding it
-     * PARKED    -> SUSPENDED   the channel completes its wait (a partner arrived, or the channel was closed)
+     * PARKED    -> SUSPENDED   its wait completes (a partner arrived, the channel was closed, a timer expired)
      * PARKED    -> RUNNING     close() starts unwinding it, or its wait is cancelled (main only: deadlock, or a failure for it)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
@@ -63,7 +65,7 @@ public final class Coroutine implements AutoCloseable {
         RUNNING,
         /** Started and waiting to be selected: in {@code yield()}, {@code switchTo()}, {@code close()}, or woken from a channel wait. */
         SUSPENDED,
-        /** Waiting on a {@link Channel}: no {@code yield()} selects it until the channel wakes it. */
+        /** Waiting on a {@link Channel}, a {@link Select} or a sleep: no {@code yield()} selects it until its wait completes. */
         PARKED,
         /** Its body returned normally. */
         FINISHED,
@@ -235,6 +237,80 @@ public final class Coroutine implements AutoCloseable {
     @Override
     public void close() {
         context.scheduler.checkCaller(context, "close").close(context);
+    }
+
+    // ---- time --------------------------------------------------------------------------------
+
+    /**
+     * Parks the caller (main or a coroutine) until {@code d} has passed on its scheduler's clock; the
+     * other contexts run meanwhile, and if none can, the thread waits for the earliest timer. While
+     * it sleeps its state is {@link State#PARKED} and {@link #dump()} shows the sleep and its deadline.
+     * When it is due it is woken like a channel wakes a receiver: it becomes {@code SUSPENDED}, and
+     * the usual order selects it. Under {@link VirtualTime} no real time passes.
+     *
+     * @param d how long to sleep; zero or negative returns at once
+     * @throws CoroutineExit          if the caller is being closed, or a {@link #withTimeout} of it expired
+     * @throws CoroutineException     in main, if a coroutine it created failed meanwhile (the sleep is cancelled)
+     * @throws NullPointerException   if {@code d} is null
+     */
+    public static void sleep(Duration d) {
+        Objects.requireNonNull(d, "d");
+        Scheduler.current().sleep(d);
+    }
+
+    /**
+     * The clock of the calling thread's scheduler: {@link System#nanoTime()} normally, the virtual
+     * clock (starting at 0) inside {@link VirtualTime#run}.
+     *
+     * @return the current time in nanoseconds, only meaningful as a difference
+     */
+    public static long nanoTime() {
+        Scheduler s = Scheduler.currentOrNull();
+        return s == null ? System.nanoTime() : s.loop.nanoTime();
+    }
+
+    /**
+     * Runs {@code body} in the calling context and returns its value, unless {@code d} passes first on
+     * the scheduler's clock. Then the wait the body is in ({@link #sleep}, a {@link Channel}
+     * operation, a {@link Select}), or, if it is runnable, its next {@code yield()}/{@code switchTo()},
+     * throws a signal (a {@link CoroutineExit}) that unwinds the body through its {@code finally}
+     * blocks, and this call throws {@link CoroutineTimeoutException}.
+     *
+     * <p>Nothing is lost: a channel operation that completed before the deadline keeps its result (a
+     * received value stays received), and the signal comes at the next scheduling point; one that had
+     * not completed has taken and delivered nothing. Timeouts nest: each expires on its own, and an
+     * inner one never swallows an outer one's signal (it unwinds to the outer one). A body that
+     * returns without reaching a scheduling point after its deadline keeps its value. Code in a
+     * {@code finally} block of an expired body that waits again is interrupted again.
+     *
+     * @param d    the timeout; zero throws at once without running {@code body}
+     * @param body the code to run
+     * @param <T>  the type of its value
+     * @return what {@code body} returned
+     * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <T> T withTimeout(Duration d, Supplier<T> body) {
+        Objects.requireNonNull(body, "body");
+        return Scheduler.current().withTimeout(d, body);
+    }
+
+    /**
+     * Like {@link #withTimeout(Duration, Supplier)} for a body without a value.
+     *
+     * @param d    the timeout; zero throws at once without running {@code body}
+     * @param body the code to run
+     * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static void withTimeout(Duration d, Runnable body) {
+        Objects.requireNonNull(body, "body");
+        Scheduler.current().withTimeout(d, () -> {
+            body.run();
+            return null;
+        });
     }
 
     // ---- what a Java user expects on top -------------------------------------------------

@@ -29,13 +29,13 @@ abstract class Fiber {
     abstract String describe();
 
     /** The signal that the suspension point {@code operation} throws while this fiber is being closed. */
-    final CoroutineExit exit(String operation) {
+    final CoroutineExit exit(Object operation) {
         return new CoroutineExit(this, describe() + " is being closed: its " + operation
                 + " throws this signal so that it unwinds (state RUNNING, closing)");
     }
 
     /** Throws the exit signal of {@code operation} if this fiber is being closed; on return it is not. */
-    final void checkNotClosing(String operation) {
+    final void checkNotClosing(Object operation) {
         if (closing) {
             throw exit(operation);
         }

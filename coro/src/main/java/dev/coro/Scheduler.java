@@ -1,8 +1,11 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * One thread's run list and current index: the seed's scheduler, its rules made exact.
@@ -23,6 +26,8 @@ final class Scheduler {
     final Engine engine;
     /** Main: the owner thread itself, entry 0 of the list once anything was created. */
     final Context main;
+    /** Its event loop: the clock, the timers, and the idle wait. */
+    final EventLoop loop = new EventLoop();
     /** The run list {@code L}. */
     final RunList runList = new RunList();
     /** The current index {@code i}. */
@@ -114,21 +119,49 @@ final class Scheduler {
     }
 
     void yieldToPrevious() {
+        if (loop.hasTimers()) {
+            loop.runDue();
+        }
         int n = runList.size();
         if (n <= 1) {
+            if (loop.hasTimers()) {
+                idleInYield(main);
+            } else {
+                main.checkSignals("yield");
+            }
             return;
         }
         Context from = runList.get(current);
-        from.checkNotClosing("yield");
+        from.checkSignals("yield");
         Context to = runList.previousRunnable(current - 1, n - 1);
-        if (to != null) {
-            transfer(from, to, State.SUSPENDED);
+        if (to == null && (to = idleInYield(from)) == null) {
+            return;
         }
+        transfer(from, to, State.SUSPENDED);
+    }
+
+    /**
+     * A {@code yield} of {@code from} that found nothing else to run while a timer is pending: under
+     * virtual time this is an idle point, and the clock jumps to the next timer (so that a loop that
+     * yields until a sleeper is done ends); on the real clock it is not (the caller keeps running).
+     *
+     * @return the context to run now; null to keep running {@code from}
+     */
+    private Context idleInYield(Context from) {
+        if (loop.isVirtual() && loop.hasTimers()) {
+            loop.idle();
+        }
+        from.checkSignals("yield");
+        int n = runList.size();
+        return n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
     }
 
     void switchTo(Context to) {
+        if (loop.hasTimers()) {
+            loop.runDue();
+        }
         Context from = currentContext();
-        from.checkNotClosing("switchTo");
+        from.checkSignals("switchTo");
         if (to == from) {
             return;
         }
@@ -143,7 +176,7 @@ final class Scheduler {
     private static IllegalStateException cannotSwitchTo(Context to, State st) {
         if (st == State.PARKED) {
             return new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
-                    + to.waitingFor + "); only the channel can wake it");
+                    + to.waitingFor + "); only what it waits for can wake it");
         }
         return new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
                 + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
@@ -189,36 +222,217 @@ final class Scheduler {
     }
 
     /**
-     * Parks the current context until {@link #unpark} wakes it and a switch selects it again, running
-     * the previous runnable context meanwhile (the order of {@code yield()}, parked ones skipped).
+     * Parks the current context until what it waits for wakes it ({@link #unpark}) and a switch
+     * selects it again, running the previous runnable context meanwhile (the order of
+     * {@code yield()}, parked ones skipped). If no other context can run, the thread waits in its
+     * {@link EventLoop} for a timer; with no timer either, nothing could ever wake it.
      *
-     * @param what what it waits for, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors
-     * @throws DeadlockException  if every other context is parked too (the caller is then not parked),
-     *                            or, in main, if its wait is cancelled because everything else got stuck
-     * @throws CoroutineExit      if the caller is being closed, now or while parked
+     * @param wait what it waits for, whose {@code toString()} says it, e.g. {@code receive from channel
+     *             'jobs'}; shown by dumps and errors
+     * @throws DeadlockException  if every other context is parked too and no timer is pending (the
+     *                            caller is then not parked), or, in main, if its wait is cancelled
+     *                            because everything else got stuck
+     * @throws CoroutineExit      if the caller is being closed, now or while parked, or a
+     *                            {@code withTimeout} of it expired
      * @throws CoroutineException if a coroutine the caller created failed: while it was parked (main
      *                            only, its wait is cancelled), or after it was woken
      */
-    void park(String what) {
+    void park(Wait wait) {
         Context from = currentContext();
-        from.checkNotClosing(what);
-        int n = runList.size();
-        Context to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
-        if (to == null) {
-            throw deadlock(from.describe() + " cannot " + what + ": every other context of thread "
-                    + describe(owner) + " is parked, so nothing could ever wake it", from, what);
-        }
-        from.waitingFor = what;
+        from.checkSignals(wait);
+        from.waitingFor = wait;
         try {
+            int n = runList.size();
+            Context to;
+            if (loop.hasTimers() || n <= 1 || (to = runList.previousRunnable(current - 1, n - 1)) == null) {
+                parkOnLoop(from, wait);
+                return;
+            }
             transfer(from, to, State.PARKED);
         } finally {
             from.waitingFor = null;
         }
     }
 
+    /**
+     * {@link #park} while a timer is pending or nothing else can run: {@code from} parks first, then
+     * due timers expire (one may wake {@code from} itself), then the previous runnable context runs;
+     * if there is none the thread waits in the event loop for the next timer, and if there is no
+     * timer either, the park is refused with a {@link DeadlockException}.
+     */
+    private void parkOnLoop(Context from, Wait wait) {
+        from.moveTo(State.PARKED);
+        loop.runDue();
+        Context to;
+        while (true) {
+            int n = runList.size();
+            to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
+            if (to != null) {
+                break;
+            }
+            if (from.isRunnable()) {
+                from.moveTo(State.RUNNING);
+                resumed(from);
+                return;
+            }
+            if (!loop.hasTimers()) {
+                from.revertTo(State.RUNNING);
+                throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
+                        + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
+                        from, wait);
+            }
+            loop.idle();
+        }
+        State becomes = from.state();
+        from.revertTo(State.RUNNING);
+        transfer(from, to, becomes);
+    }
+
+    // ---- time ------------------------------------------------------------------------------
+
+    /** {@link Coroutine#sleep}: parks the caller until {@code d} has passed on this scheduler's clock. */
+    void sleep(Duration d) {
+        long nanos = saturatedNanos(d);
+        if (nanos <= 0) {
+            return;
+        }
+        Sleep s = new Sleep(currentContext(), nanos);
+        loop.schedule(s, loop.deadlineAfter(nanos));
+        try {
+            park(s);
+        } finally {
+            loop.cancel(s);
+        }
+    }
+
+    /** {@link Coroutine#withTimeout}: runs {@code body} in the caller, interrupted if {@code d} passes first. */
+    <T> T withTimeout(Duration d, Supplier<T> body) {
+        Context self = currentContext();
+        long nanos = checkTimeout(d, self, "withTimeout");
+        TimeoutScope scope = new TimeoutScope(self, d, self.timeouts);
+        if (nanos == 0) {
+            throw new CoroutineTimeoutException(self.describe(), d, null);
+        }
+        loop.schedule(scope, loop.deadlineAfter(nanos));
+        self.timeouts = scope;
+        try {
+            return body.get();
+        } catch (CoroutineExit e) {
+            if (e.source != scope) {
+                throw e;
+            }
+            TimeoutScope outer = scope.outerFired();
+            if (outer != null) {
+                throw outer.signal("withTimeout(" + d + ")");
+            }
+            throw new CoroutineTimeoutException(self.describe(), d, e);
+        } finally {
+            loop.cancel(scope);
+            self.timeouts = scope.parent;
+            scope.leave();
+        }
+    }
+
+    /**
+     * The nanoseconds of a timeout {@code d} given to {@code operation}, saturated.
+     *
+     * @throws IllegalArgumentException if {@code d} is negative, naming the caller, the operation and its state
+     */
+    static long checkTimeout(Duration d, Context caller, String operation) {
+        Objects.requireNonNull(d, "timeout");
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(caller.describe() + " (state " + caller.state() + ") cannot "
+                    + operation + " with timeout " + d + ": a timeout must be zero or positive");
+        }
+        return saturatedNanos(d);
+    }
+
+    /** {@code d} in nanoseconds, {@code Long.MAX_VALUE} or {@code MIN_VALUE} past the range. */
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, then until every coroutine has ended. */
+    void runVirtual(Runnable body) {
+        Context self = currentContext();
+        if (self != main || runList.size() > 1) {
+            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
+                    + self.state() + "): thread " + describe(owner) + " has " + (runList.size() - 1)
+                    + " live coroutines; virtual time needs a thread with none");
+        }
+        if (loop.isVirtual() || loop.hasTimers()) {
+            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
+                    + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
+                    : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
+        }
+        loop.startVirtual();
+        random = SEED;
+        try {
+            body.run();
+            awaitCoroutines();
+        } catch (Throwable t) {
+            closeCoroutines(t);
+            throw t;
+        } finally {
+            loop.stopVirtual();
+        }
+    }
+
+    /** Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can. */
+    private void awaitCoroutines() {
+        while (runList.size() > 1) {
+            if (!loop.hasTimers() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
+                throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
+                        + " is parked and no timer is pending, so nothing could ever wake them", null, null);
+            }
+            yieldToPrevious();
+        }
+    }
+
+    /** After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none outlives it. */
+    private void closeCoroutines(Throwable cause) {
+        for (Context c : contexts()) {
+            if (c != main && !c.state().isTerminal()) {
+                try {
+                    close(c);
+                } catch (RuntimeException | Error e) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    /** The seed of every scheduler's random ({@code -Dcoro.seed=N}), used by {@link Select#selectUnbiased()}. */
+    private static final long SEED = Long.getLong("coro.seed", 0L);
+    /** This scheduler's random state (splitmix64). */
+    private long random = SEED;
+
+    /** A pseudo-random int in {@code [0, bound)} from this scheduler's seeded sequence. */
+    int nextRandom(int bound) {
+        long z = (random += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (int) ((z >>> 33) % bound);
+    }
+
     /** Wakes a parked context: on return it is {@code SUSPENDED}, and {@code yield()} may select it. */
     void unpark(Context c) {
         c.moveTo(State.SUSPENDED);
+    }
+
+    /**
+     * Ends the wait of a parked context without completing it: its wait is {@link Wait#interrupt()
+     * interrupted} (it leaves its queues now) and the context is woken, its park throwing {@code signal}.
+     */
+    void interrupt(Context c, Throwable signal) {
+        c.pendingThrow = signal;
+        c.waitingFor.interrupt();
+        unpark(c);
     }
 
     /** A snapshot of the run list, entry 0 first; just main before any create. */
@@ -392,17 +606,21 @@ final class Scheduler {
      * {@link DeadlockException}.
      */
     private Context previousRunnableOrMain(Context ended, int i) {
-        Context next = runList.previousRunnable(i - 1, runList.size());
+        Context next;
+        while ((next = runList.previousRunnable(i - 1, runList.size())) == null && loop.hasTimers()) {
+            loop.idle();
+        }
         if (next != null) {
             return next;
         }
         leave(main, deadlock(ended.describe() + " ended and every context left on thread " + describe(owner)
-                + " is parked, so nothing could ever wake them; main's wait is cancelled", null, null));
+                + " is parked with no timer pending, so nothing could ever wake them; main's wait is cancelled",
+                null, null));
         return main;
     }
 
     /** A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its wait. */
-    private DeadlockException deadlock(String headline, Context caller, String callerWaits) {
+    private DeadlockException deadlock(String headline, Context caller, Object callerWaits) {
         List<String> waits = new ArrayList<>();
         for (Context c : contexts()) {
             if (c == caller) {

@@ -247,7 +247,7 @@ class ChannelTest {
         assertThatThrownBy(done::receive).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'a' failed: dev.coro.DeadlockException: coroutine 'a' cannot receive from"
                         + " channel 'ab': every other context of thread 'test-aDeadlockAmongThreeCoroutinesIsReportedNotHung'"
-                        + " (#" + Thread.currentThread().threadId() + ") is parked, so nothing could ever wake it (deadlock):\n"
+                        + " (#" + Thread.currentThread().threadId() + ") is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
                         + "  main context 'main' waits to receive from channel 'done'\n"
                         + "  coroutine 'a' would wait to receive from channel 'ab'\n"
                         + "  coroutine 'b' waits to receive from channel 'bc'\n"
@@ -350,7 +350,7 @@ class ChannelTest {
         Coroutine.yield();
         assertThatThrownBy(waiter::switchTo).isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot switchTo coroutine 'waiter': it is PARKED (waits to receive from channel 'ch');"
-                        + " only the channel can wake it");
+                        + " only what it waits for can wake it");
         waiter.close();
     }
 

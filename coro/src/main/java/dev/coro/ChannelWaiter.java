@@ -1,0 +1,52 @@
+package dev.coro;
+
+/**
+ * A context parked on a {@link Channel}: a sender with the value it hands over, or a receiver to be
+ * handed one; a one-shot wait, completed once by the channel (a partner arrived, or the channel
+ * was closed), by its timer, or cancelled by the waiter leaving.
+ *
+ * <p>A {@link Select} clause is a waiter too: completing it also wins its select, which takes its
+ * other clauses out of their queues at once, so a channel never finds a waiter whose select is over.
+ *
+ * @param <T> the channel's value type
+ */
+class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait {
+
+    final Channel<T> channel;
+    /** A sender (its {@link #value} is handed over) or a receiver (it is handed one). */
+    final boolean sender;
+    /** The context waiting; set when it starts waiting. */
+    Context context;
+    /** A sender's value, or the value a receiver was handed. */
+    T value;
+    /** Completed: the value was handed over, or the channel was closed. */
+    boolean done;
+    /** Completed because the channel was closed. */
+    boolean closed;
+
+    ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
+        this.channel = channel;
+        this.sender = sender;
+        this.context = context;
+        this.value = value;
+    }
+
+    /** The channel completes the wait ({@code closed}: by closing); wakes the context. */
+    void complete(boolean closed) {
+        this.done = true;
+        this.closed = closed;
+        context.scheduler.unpark(context);
+    }
+
+    /** Leaves the channel's queue: no partner can complete this wait any more. */
+    @Override
+    public void interrupt() {
+        channel.dequeue(this);
+    }
+
+    /** What the context waits to do, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors. */
+    @Override
+    public String toString() {
+        return (sender ? "send to " : "receive from ") + channel.describe();
+    }
+}

@@ -1,0 +1,506 @@
+package dev.coro;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Waits for the first of several channel operations or a timeout, and runs exactly one of them:
+ * Go's {@code select}, for the contexts of one thread.
+ *
+ * <pre>{@code
+ * String r = new Select<String>()
+ *         .onReceive(replies, v -> "reply " + v)
+ *         .onSend(requests, "ping", () -> "sent")
+ *         .onTimeout(Duration.ofMillis(50), () -> "timed out")
+ *         .select();
+ * }</pre>
+ *
+ * <h2>The rules, one per line</h2>
+ * <ul>
+ *   <li>A clause is ready if its operation can complete now: a receive finds a buffered value or a
+ *       parked sender, a send finds a parked receiver or room in the buffer, a timeout is zero.</li>
+ *   <li>{@link #select()} is biased: the first ready clause in the order given fires.
+ *       {@link #selectUnbiased()} picks one of the ready clauses at random from the scheduler's seeded
+ *       random (the seed is {@code -Dcoro.seed=N}, 0 by default, and every {@link VirtualTime#run}
+ *       starts from it), so a run is reproducible.</li>
+ *   <li>If none is ready, {@link #onDefault} fires if given; otherwise the caller parks on every
+ *       clause at once, and the first that completes fires: its channel hands the value over (or
+ *       takes it) and the other clauses leave their queues at once.</li>
+ *   <li>Exactly one clause fires; the others leave no trace: no value taken, none sent.</li>
+ *   <li>A clause's function runs after the operation completed, in the caller; its result is what
+ *       the select returns.</li>
+ *   <li>A closed channel is never skipped: its clause is ready, and firing it throws
+ *       {@link ChannelClosedException} naming the channel and the clause (a receive only once its
+ *       buffer is drained). To go on with the other clauses, build a select without it.</li>
+ *   <li>A select is a scheduling point like any park: a {@code withTimeout} that expires interrupts
+ *       it (no clause fires), and so does a close of the caller.</li>
+ *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.</li>
+ * </ul>
+ *
+ * @param <R> the type of the result
+ */
+public final class Select<R> {
+
+    private Clause<R>[] clauses = newArray(4);
+    private int count;
+    private Supplier<? extends R> onDefault;
+    /** The clause that fired in the current run; null while none has. */
+    private Clause<R> winner;
+    /** The wait the caller parks on during a run. */
+    private final Waiting waiting = new Waiting();
+
+    /** Creates an empty select; add clauses, then call {@link #select()} or {@link #selectUnbiased()}. */
+    public Select() {
+    }
+
+    /**
+     * Adds a clause that receives from {@code channel}, then applies {@code f} to the value.
+     *
+     * @param channel the channel to receive from
+     * @param f       what to make of the value
+     * @param <T>     the channel's value type
+     * @return this select
+     */
+    public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
+        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f")));
+    }
+
+    /**
+     * Adds a clause that sends {@code value} to {@code channel}, then returns what {@code f} supplies.
+     *
+     * @param channel the channel to send to
+     * @param value   the value to send; not null
+     * @param f       what to return once it was sent
+     * @param <T>     the channel's value type
+     * @return this select
+     */
+    public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
+        return add(new SendClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(value, "value"),
+                Objects.requireNonNull(f, "f")));
+    }
+
+    /**
+     * Adds a clause that fires when {@code d} has passed on the scheduler's clock (counted from the
+     * start of each run) and no other clause fired before; zero makes it ready at once.
+     *
+     * @param d how long to wait; zero or positive
+     * @param f what to return then
+     * @return this select
+     * @throws IllegalArgumentException if {@code d} is negative
+     */
+    public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
+        Objects.requireNonNull(d, "d");
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
+        }
+        return add(new TimeoutClause<>(this, Scheduler.saturatedNanos(d), d, Objects.requireNonNull(f, "f")));
+    }
+
+    /**
+     * Sets what fires when no clause is ready at once: the select then never waits (Go's {@code default}).
+     *
+     * @param f what to return when no clause is ready
+     * @return this select
+     * @throws IllegalStateException if a default was already given
+     */
+    public Select<R> onDefault(Supplier<? extends R> f) {
+        Objects.requireNonNull(f, "f");
+        if (onDefault != null) {
+            throw new IllegalStateException("cannot add a second onDefault to a select: it has one");
+        }
+        onDefault = f;
+        return this;
+    }
+
+    /**
+     * Runs the select, biased: the first ready clause in the order given fires; if none is ready,
+     * the default if any, else the caller parks until one completes.
+     *
+     * @return the fired clause's result
+     * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
+     * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
+     */
+    public R select() {
+        return run(false);
+    }
+
+    /**
+     * Runs the select, unbiased: a ready clause chosen at random (seeded, see the class comment)
+     * fires; otherwise as {@link #select()}.
+     *
+     * @return the fired clause's result
+     * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
+     * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
+     */
+    public R selectUnbiased() {
+        return run(true);
+    }
+
+    // ---- machinery ------------------------------------------------------------------------
+
+    private Select<R> add(Clause<R> c) {
+        if (count == clauses.length) {
+            clauses = Arrays.copyOf(clauses, count * 2);
+        }
+        clauses[count++] = c;
+        return this;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <R> Clause<R>[] newArray(int n) {
+        return (Clause<R>[]) new Clause<?>[n];
+    }
+
+    private R run(boolean unbiased) {
+        Scheduler s = Scheduler.current();
+        Context self = s.currentContext();
+        if (count == 0 && onDefault == null) {
+            throw new IllegalStateException(self.describe() + " cannot select: the select has no clause, so it would wait forever");
+        }
+        for (int i = 0; i < count; i++) {
+            clauses[i].checkThread(s, self);
+        }
+        Clause<R> ready = unbiased ? randomReady(s) : firstReady();
+        if (ready != null) {
+            return ready.fireNow(self);
+        }
+        if (onDefault != null) {
+            return onDefault.get();
+        }
+        winner = null;
+        for (int i = 0; i < count; i++) {
+            clauses[i].register(self, s);
+        }
+        try {
+            s.park(waiting);
+        } catch (Throwable t) {
+            cancel();
+            throw t;
+        }
+        Clause<R> w = winner;
+        assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
+        winner = null;
+        return w.result(self);
+    }
+
+    private Clause<R> firstReady() {
+        for (int i = 0; i < count; i++) {
+            if (clauses[i].isReady()) {
+                return clauses[i];
+            }
+        }
+        return null;
+    }
+
+    private Clause<R> randomReady(Scheduler s) {
+        int ready = 0;
+        for (int i = 0; i < count; i++) {
+            if (clauses[i].isReady()) {
+                ready++;
+            }
+        }
+        if (ready == 0) {
+            return null;
+        }
+        int pick = s.nextRandom(ready);
+        for (int i = 0; ; i++) {
+            if (clauses[i].isReady() && pick-- == 0) {
+                return clauses[i];
+            }
+        }
+    }
+
+    /** {@code c} completed first: it fires, and every other clause leaves its queue or timer now. */
+    void won(Clause<R> c) {
+        winner = c;
+        for (int i = 0; i < count; i++) {
+            if (clauses[i] != c) {
+                clauses[i].unregister();
+            }
+        }
+    }
+
+    /** The park ended without a clause firing (or a value came with an exception): nothing stays behind. */
+    private void cancel() {
+        Clause<R> w = winner;
+        winner = null;
+        for (int i = 0; i < count; i++) {
+            clauses[i].unregister();
+        }
+        if (w != null) {
+            w.giveBack();
+        }
+    }
+
+    /** What the caller waits for while parked in a run: every clause at once. */
+    private final class Waiting implements Wait {
+
+        @Override
+        public void interrupt() {
+            for (int i = 0; i < count; i++) {
+                clauses[i].unregister();
+            }
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder("select over ");
+            for (int i = 0; i < count; i++) {
+                b.append(i == 0 ? "" : ", ").append(clauses[i].describe());
+            }
+            return b.toString();
+        }
+    }
+
+    /** One clause of a select. */
+    private interface Clause<R> {
+        void checkThread(Scheduler s, Context self);
+
+        boolean isReady();
+
+        /** Completes the operation now (it is ready) and returns the clause's result. */
+        R fireNow(Context self);
+
+        /** Starts waiting for the operation on behalf of {@code self}. */
+        void register(Context self, Scheduler s);
+
+        /** Stops waiting; nothing if it is not waiting. */
+        void unregister();
+
+        /** After it fired while the caller parked: the clause's result. */
+        R result(Context self);
+
+        /** It fired, but the park ended with an exception: undo what can be undone (a received value goes back). */
+        void giveBack();
+
+        String describe();
+    }
+
+    /** A receive clause: a receiver queued on its channel while the select waits. */
+    private static final class ReceiveClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
+        private final Select<R> select;
+        private final Function<? super T, ? extends R> f;
+
+        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f) {
+            super(channel, false, null, null);
+            this.select = select;
+            this.f = f;
+        }
+
+        @Override
+        public void checkThread(Scheduler s, Context self) {
+            channel.checkSelect("select a receive from");
+        }
+
+        @Override
+        public boolean isReady() {
+            return channel.canReceiveNow();
+        }
+
+        @Override
+        public R fireNow(Context self) {
+            T v = channel.pollNow();
+            if (v == null) {
+                throw closed(self);
+            }
+            return f.apply(v);
+        }
+
+        @Override
+        public void register(Context self, Scheduler s) {
+            context = self;
+            value = null;
+            done = false;
+            closed = false;
+            channel.enqueue(this);
+        }
+
+        @Override
+        void complete(boolean closed) {
+            select.won(this);
+            super.complete(closed);
+        }
+
+        @Override
+        public void unregister() {
+            channel.dequeue(this);
+        }
+
+        @Override
+        public R result(Context self) {
+            if (closed) {
+                throw closed(self);
+            }
+            T v = value;
+            value = null;
+            return f.apply(v);
+        }
+
+        @Override
+        public void giveBack() {
+            if (value != null && !closed) {
+                channel.giveBack(value);
+                value = null;
+            }
+        }
+
+        private ChannelClosedException closed(Context self) {
+            return new ChannelClosedException(self.describe() + " cannot select: its clause onReceive("
+                    + channel.describe() + ") fired on a closed and drained channel; leave the clause out to go on");
+        }
+
+        @Override
+        public String describe() {
+            return "receive from " + channel.describe();
+        }
+    }
+
+    /** A send clause: a sender queued on its channel with its value while the select waits. */
+    private static final class SendClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
+        private final Select<R> select;
+        private final T toSend;
+        private final Supplier<? extends R> f;
+
+        SendClause(Select<R> select, Channel<T> channel, T value, Supplier<? extends R> f) {
+            super(channel, true, null, value);
+            this.select = select;
+            this.toSend = value;
+            this.f = f;
+        }
+
+        @Override
+        public void checkThread(Scheduler s, Context self) {
+            channel.checkSelect("select a send to");
+        }
+
+        @Override
+        public boolean isReady() {
+            return channel.canSendNow();
+        }
+
+        @Override
+        public R fireNow(Context self) {
+            if (!channel.offerNow(toSend)) {
+                throw closed(self);
+            }
+            return f.get();
+        }
+
+        @Override
+        public void register(Context self, Scheduler s) {
+            context = self;
+            value = toSend;
+            done = false;
+            closed = false;
+            channel.enqueue(this);
+        }
+
+        @Override
+        void complete(boolean closed) {
+            select.won(this);
+            super.complete(closed);
+        }
+
+        @Override
+        public void unregister() {
+            channel.dequeue(this);
+        }
+
+        @Override
+        public R result(Context self) {
+            if (closed) {
+                throw closed(self);
+            }
+            return f.get();
+        }
+
+        @Override
+        public void giveBack() {
+        }
+
+        private ChannelClosedException closed(Context self) {
+            return new ChannelClosedException(self.describe() + " cannot select: its clause onSend("
+                    + channel.describe() + ", " + toSend + ") fired on a closed channel, and the value was not"
+                    + " delivered; leave the clause out to go on");
+        }
+
+        @Override
+        public String describe() {
+            return "send to " + channel.describe();
+        }
+    }
+
+    /** A timeout clause: a timer scheduled while the select waits. */
+    private static final class TimeoutClause<R> extends Timer implements Clause<R> {
+        private final Select<R> select;
+        private final long nanos;
+        private final Duration d;
+        private final Supplier<? extends R> f;
+        private Context context;
+        private EventLoop loop;
+
+        TimeoutClause(Select<R> select, long nanos, Duration d, Supplier<? extends R> f) {
+            this.select = select;
+            this.nanos = nanos;
+            this.d = d;
+            this.f = f;
+        }
+
+        @Override
+        public void checkThread(Scheduler s, Context self) {
+        }
+
+        @Override
+        public boolean isReady() {
+            return nanos == 0;
+        }
+
+        @Override
+        public R fireNow(Context self) {
+            return f.get();
+        }
+
+        @Override
+        public void register(Context self, Scheduler s) {
+            context = self;
+            loop = s.loop;
+            loop.schedule(this, loop.deadlineAfter(nanos));
+        }
+
+        @Override
+        void expire() {
+            if (context.state() == Coroutine.State.PARKED) {
+                select.won(this);
+                context.scheduler.unpark(context);
+            }
+        }
+
+        @Override
+        public void unregister() {
+            if (loop != null) {
+                loop.cancel(this);
+            }
+        }
+
+        @Override
+        public R result(Context self) {
+            return f.get();
+        }
+
+        @Override
+        public void giveBack() {
+        }
+
+        @Override
+        public String describe() {
+            return "timeout " + d + (isPending() ? " (until " + loop.describeDeadline(deadline) + ")" : "");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+
+/**
+ * The timer of a context in {@link Coroutine#sleep}: when due it wakes the context, and it is what
+ * a dump shows the context waiting for (the sleep and its deadline).
+ */
+final class Sleep extends Timer implements Wait {
+
+    private final Context context;
+    private final long nanos;
+
+    Sleep(Context context, long nanos) {
+        this.context = context;
+        this.nanos = nanos;
+    }
+
+    @Override
+    void expire() {
+        if (context.state() == State.PARKED && context.waitingFor == this) {
+            context.scheduler.unpark(context);
+        }
+    }
+
+    /** Nothing to leave: the sleeper cancels this timer when its park ends. */
+    @Override
+    public void interrupt() {
+    }
+
+    @Override
+    public String toString() {
+        return "sleep " + EventLoop.millis(nanos) + ", until " + context.scheduler.loop.describeDeadline(deadline);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+
+/**
+ * One {@link Coroutine#withTimeout} of a context: its deadline timer, and, once expired, the signal
+ * that interrupts the body's wait (or its next {@code yield}/{@code switchTo}) so that it unwinds.
+ *
+ * <p>A context's active scopes form a chain from the innermost ({@link Context#timeouts}) out. The
+ * innermost scope records in {@link #fired} the outermost scope that has expired, so every
+ * scheduling point needs one check, and a signal always unwinds to the outermost expired scope:
+ * an inner {@code withTimeout} never swallows an outer one's signal.
+ */
+final class TimeoutScope extends Timer {
+
+    final Context context;
+    final Duration timeout;
+    /** The enclosing scope of the same context; null for the outermost. */
+    final TimeoutScope parent;
+    /** How many scopes enclose this one. */
+    private final int depth;
+    /** On the innermost scope: the outermost expired scope of the chain; null while none has. */
+    TimeoutScope fired;
+
+    TimeoutScope(Context context, Duration timeout, TimeoutScope parent) {
+        this.context = context;
+        this.timeout = timeout;
+        this.parent = parent;
+        this.depth = parent == null ? 0 : parent.depth + 1;
+    }
+
+    /**
+     * Marks the scope expired. A parked context is woken, its wait throwing the signal; a running or
+     * suspended one gets it at its next scheduling point (a wait it completed keeps its result).
+     */
+    @Override
+    void expire() {
+        TimeoutScope innermost = context.timeouts;
+        innermost.fired = outermost(innermost.fired, this);
+        if (context.state() == State.PARKED && context.pendingThrow == null) {
+            context.scheduler.interrupt(context, signal(context.waitingFor));
+        }
+    }
+
+    /** When this scope ends: an outer scope that expired while it was active stays expired for its parent. */
+    void leave() {
+        TimeoutScope f = fired;
+        if (parent != null && f != null && f != this) {
+            parent.fired = outermost(parent.fired, f);
+        }
+    }
+
+    /** The scope, other than this one, whose expiry must unwind past this one; null if none. */
+    TimeoutScope outerFired() {
+        TimeoutScope f = fired;
+        return f != null && f != this ? f : null;
+    }
+
+    private static TimeoutScope outermost(TimeoutScope a, TimeoutScope b) {
+        return a == null || b.depth < a.depth ? b : a;
+    }
+
+    /** The signal that {@code operation} throws so that the body of this scope unwinds. */
+    CoroutineExit signal(Object operation) {
+        return new CoroutineExit(this, context.describe() + ": its withTimeout(" + timeout + ") expired; its "
+                + operation + " throws this signal so that the body unwinds to it");
+    }
+}

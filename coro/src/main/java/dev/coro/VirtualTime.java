@@ -1,0 +1,51 @@
+package dev.coro;
+
+/**
+ * Runs code on a virtual clock: whenever every context of the thread is parked and the earliest
+ * thing that can wake one is a timer, the clock jumps to it at once. An hour of sleeps takes no real
+ * time, and a program prints the same trace every run: deterministic tests of code with sleeps,
+ * timeouts and selects.
+ *
+ * <pre>{@code
+ * VirtualTime.run(() -> {
+ *     Coroutine.create(() -> { Coroutine.sleep(Duration.ofHours(1)); System.out.println("an hour later"); });
+ *     Coroutine.sleep(Duration.ofMinutes(1));
+ *     System.out.println("t = " + Coroutine.nanoTime());   // 60000000000
+ * });
+ * }</pre>
+ *
+ * <h2>The rules, one per line</h2>
+ * <ul>
+ *   <li>The clock ({@link Coroutine#nanoTime()}) starts at 0 and moves only when the thread would
+ *       otherwise wait for a timer: a park with nothing else to run, the end of a body with every
+ *       other context parked, or a {@code yield()} with nothing else to run (so that a loop that yields
+ *       until a sleeper is done ends).</li>
+ *   <li>Timers due at the same time expire in the order they were scheduled.</li>
+ *   <li>{@link #run} returns when the body has returned and every coroutine created inside has ended
+ *       (main yields until then); if the rest can never end (every one parked with no timer pending)
+ *       it throws {@link DeadlockException} naming them.</li>
+ *   <li>If the body or the wait for the rest throws, every coroutine left is closed (unwound) before
+ *       {@link #run} rethrows, so none outlives it; the clock is then the real one again.</li>
+ *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
+ * </ul>
+ */
+public final class VirtualTime {
+
+    private VirtualTime() {
+    }
+
+    /**
+     * Runs {@code body} as main of the calling thread on a virtual clock starting at 0, then waits
+     * (in virtual time) until every coroutine created inside has ended.
+     *
+     * @param body the code to run
+     * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
+     *                               runs on a virtual clock, or has a timer pending
+     * @throws DeadlockException     if coroutines are left that nothing could ever wake
+     * @throws NullPointerException  if {@code body} is null
+     */
+    public static void run(Runnable body) {
+        java.util.Objects.requireNonNull(body, "body");
+        Scheduler.current().runVirtual(body);
+    }
+}

@@ -1,0 +1,15 @@
+package dev.coro;
+
+/**
+ * What a parked context waits for: a channel's waiter, a sleep's timer, a select's clauses. Its
+ * {@code toString()} says it for dumps and errors, e.g. {@code receive from channel 'jobs'}.
+ */
+interface Wait {
+
+    /**
+     * Ends the wait without completing it, because something else ends the park (a timeout of the
+     * context): it leaves every queue it is in and cancels its timers at once, so that nothing can
+     * complete it (take its value, hand it one) before its context runs again.
+     */
+    void interrupt();
+}
