@@ -140,11 +140,14 @@ final class EventLoop {
         virtual = false;
     }
 
-    /** A loop time for messages, e.g. {@code 1,250.000 ms}, with what is left until it, e.g. {@code 42.000 ms left}. */
+    /**
+     * A deadline for messages: what is left until it, e.g. {@code 42.000 ms left}, and under virtual
+     * time the clock reading too, e.g. {@code t=1,250.000 ms on the virtual clock, 42.000 ms left}.
+     */
     String describeDeadline(long deadline) {
         long left = deadline - now();
-        return (virtual ? "t=" : "loop time ") + millis(deadline) + (virtual ? " (virtual clock), " : ", ")
-                + (left > 0 ? millis(left) + " left" : "due");
+        String rest = left > 0 ? millis(left) + " left" : "due";
+        return virtual ? "t=" + millis(deadline) + " on the virtual clock, " + rest : rest;
     }
 
     /** Nanoseconds as milliseconds, e.g. {@code 12.500 ms}. */

@@ -500,7 +500,7 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            return "timeout " + d + (isPending() ? " (until " + loop.describeDeadline(deadline) + ")" : "");
+            return "timeout " + d + (isPending() ? " (" + loop.describeDeadline(deadline) + ")" : "");
         }
     }
 }

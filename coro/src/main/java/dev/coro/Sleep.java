@@ -30,6 +30,6 @@ final class Sleep extends Timer implements Wait {
 
     @Override
     public String toString() {
-        return "sleep " + EventLoop.millis(nanos) + ", until " + context.scheduler.loop.describeDeadline(deadline);
+        return "sleep " + EventLoop.millis(nanos) + " (" + context.scheduler.loop.describeDeadline(deadline) + ")";
     }
 }

@@ -14,6 +14,11 @@
  *   <li>{@link dev.coro.ChannelClosedException}, {@link dev.coro.DeadlockException}: a closed channel, and
  *       a thread whose every context is parked.</li>
  *   <li>{@link dev.coro.Coroutine#stackTrace()}, {@link dev.coro.Coroutine#dump()}: where each coroutine waits.</li>
+ *   <li>{@link dev.coro.Coroutine#sleep}, {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)},
+ *       {@link dev.coro.CoroutineTimeoutException}, {@link dev.coro.Channel#tryReceive(java.time.Duration)}: time, on
+ *       each thread's event loop.</li>
+ *   <li>{@link dev.coro.Select}: the first of several channel operations or a timeout.</li>
+ *   <li>{@link dev.coro.VirtualTime}: a virtual clock that jumps to the next timer, for deterministic runs.</li>
  * </ul>
  *
  * <h2>The rules, one per line</h2>
@@ -43,6 +48,23 @@
  *   <li>When nothing would be left to run, the waiting call throws {@link dev.coro.DeadlockException}
  *       naming every parked context and its wait; nothing hangs.</li>
  *   <li>A program that never parks runs in exactly the seed's order.</li>
+ * </ul>
+ *
+ * <h2>Time, one rule per line</h2>
+ * <ul>
+ *   <li>Each thread's scheduler has an event loop: a clock, its pending timers, and the one place where
+ *       the thread waits when none of its contexts can run.</li>
+ *   <li>A sleep, a timed channel operation, a select and a {@code withTimeout} each schedule a timer.</li>
+ *   <li>Due timers expire at every scheduling point ({@code yield}, {@code switchTo}, a park), earliest
+ *       deadline first, ties in the order they were scheduled; a yield checks one field while none is pending.</li>
+ *   <li>An expired sleep wakes its context like a channel does: it becomes {@code SUSPENDED}, and the
+ *       usual order selects it; waking never switches.</li>
+ *   <li>A park with nothing else to run waits for the next timer (the thread blocks; under
+ *       {@link dev.coro.VirtualTime} the clock jumps); so does the end of a body whose every other
+ *       context is parked. A deadlock is every context parked with no timer pending.</li>
+ *   <li>An expired {@code withTimeout} interrupts the wait its context is in (the wait leaves every
+ *       queue at once: it took and delivered nothing), or else its next scheduling point; a wait that
+ *       completed first keeps its result.</li>
  * </ul>
  *
  * <p>The machinery (the per-thread {@code Scheduler}, the engines under it, and the stacks generators
