@@ -4,4 +4,5 @@
  */
 module dev.coro {
     exports dev.coro;
+    exports dev.coro.net;
 }

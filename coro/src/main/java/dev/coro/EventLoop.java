@@ -1,16 +1,26 @@
 package dev.coro;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
- * A thread's event loop: its clock, its pending timers, and the one place where the thread waits
- * when none of its contexts can run.
+ * A thread's event loop: its clock, its pending timers, its I/O waits, and the one place where the
+ * thread waits when none of its contexts can run.
  *
- * <p>Its {@link Scheduler} asks it at every scheduling point whether a timer is due
- * ({@link #hasTimers()} is a field read, so a yield pays nothing while none is pending), and calls
- * {@link #idle()} when every context is parked and a timer can still wake one: the thread then waits
- * until the earliest deadline (really, or, under virtual time, by moving the clock there at once) and
- * expires what is due. Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
+ * <p>Its {@link Scheduler} asks it at every scheduling point whether anything is pending
+ * ({@link #hasPending()} is a field read, so a yield pays nothing while nothing is), and then lets it
+ * {@link #poll()}: expire due timers, and every 64th time also ask the selector (without waiting)
+ * which channels are ready, so that I/O is served even while some context is always runnable. When
+ * every context is parked and something can still wake one, the scheduler calls {@link #idle()}: the
+ * thread blocks in one {@code select} until the next timer (or, without I/O waits, parks until it;
+ * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready.
+ * The selector is opened on the first I/O wait and closed when no channel is registered any more. Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
  */
 final class EventLoop {
@@ -20,14 +30,40 @@ final class EventLoop {
     private final long origin = System.nanoTime();
     /** How many timers were ever scheduled: the tie-breaker of equal deadlines. */
     private long scheduled;
+    /** How many timers and I/O waits are pending: what can still wake a context. */
+    private int pending;
+    /** How many contexts wait on I/O. */
+    private int ioWaits;
+    /** The selector; null until the first I/O wait, and again once no channel is registered. */
+    private Selector selector;
+    /** How many channels are registered with {@link #selector}. */
+    private int registered;
+    /** The keys on which some context waits, for the periodic check for channels closed under them. */
+    private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
+    /** The selector's callback for a ready key. */
+    private final Consumer<SelectionKey> onReady = k -> ((IoKey) k.attachment()).ready(k.readyOps());
+    /** Counts polls, so that only every 64th asks the selector. */
+    private int polls;
+    /** When the waiting keys were last checked for closed channels, in {@link System#nanoTime()} terms. */
+    private long lastScan = System.nanoTime();
     /** Whether the clock is virtual ({@link VirtualTime#run}). */
     private boolean virtual;
     /** The virtual clock's time, while {@link #virtual}. */
     private long virtualNow;
 
-    /** Whether any timer is pending; a field read, for every scheduling point. */
+    /** Whether a timer or an I/O wait is pending; a field read, for every scheduling point. */
+    boolean hasPending() {
+        return pending != 0;
+    }
+
+    /** Whether any timer is pending. */
     boolean hasTimers() {
         return timers.size() != 0;
+    }
+
+    /** Whether a context waits on I/O. */
+    boolean hasIoWaits() {
+        return ioWaits != 0;
     }
 
     /** How many timers are pending. */
@@ -62,12 +98,14 @@ final class EventLoop {
         t.deadline = deadline;
         t.seq = scheduled++;
         timers.add(t);
+        pending++;
     }
 
     /** Cancels {@code t} if it is pending; nothing if it expired already. */
     void cancel(Timer t) {
         if (t.isPending()) {
             timers.remove(t);
+            pending--;
         }
     }
 
@@ -87,6 +125,7 @@ final class EventLoop {
         }
         do {
             timers.poll();
+            pending--;
             t.expire();
             t = timers.peek();
         } while (t != null && t.deadline <= now);
@@ -94,17 +133,38 @@ final class EventLoop {
     }
 
     /**
-     * The idle wait: waits until the earliest timer is due, then expires every due timer. Under
-     * virtual time the clock jumps to that deadline at once. A timer must be pending.
+     * At a scheduling point: expires due timers and, every 64th time while a context waits on I/O,
+     * completes the I/O waits whose channels are ready now.
+     */
+    void poll() {
+        if (timers.size() != 0) {
+            runDue();
+        }
+        if (ioWaits != 0 && (++polls & 63) == 0) {
+            select(-1);
+        }
+    }
+
+    /**
+     * The idle wait: blocks until the earliest timer is due or, while contexts wait on I/O, until a
+     * channel is ready (whichever comes first), then completes what is ready and expires every due
+     * timer. Under virtual time with no I/O wait, the clock jumps to the earliest deadline at once;
+     * with an I/O wait, the I/O wait is real and the clock does not move. Something must be pending.
      */
     void idle() {
         Timer first = timers.peek();
-        if (virtual) {
-            if (first.deadline > virtualNow) {
-                virtualNow = first.deadline;
+        if (ioWaits == 0) {
+            if (virtual) {
+                if (first.deadline > virtualNow) {
+                    virtualNow = first.deadline;
+                }
+            } else {
+                waitUntil(first.deadline);
             }
         } else {
-            waitUntil(first.deadline);
+            long left = first == null || virtual ? Long.MAX_VALUE : first.deadline - now();
+            select(left <= 0 ? -1 : Math.min(SCAN_MILLIS, (left + 999_999) / 1_000_000));
+            scanIfDue();
         }
         runDue();
     }
@@ -126,6 +186,119 @@ final class EventLoop {
         }
     }
 
+    /** The longest a select blocks, so that waits on channels closed under them are found. */
+    private static final long SCAN_MILLIS = 1000;
+
+    /**
+     * One select: {@code millis} -1 for none (just what is ready now), else at most that long.
+     * Completes the waits of every ready channel. An interrupt does not end the wait in a loop; it is
+     * kept for the thread.
+     */
+    private void select(long millis) {
+        try {
+            if (millis < 0) {
+                selector.selectNow(onReady);
+            } else {
+                boolean interrupted = Thread.interrupted();
+                selector.select(onReady, millis);
+                if (interrupted | Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("the event loop's selector failed", e);
+        }
+    }
+
+    /** At most once a second: fails the waits on channels that were closed without telling the loop. */
+    private void scanIfDue() {
+        long now = System.nanoTime();
+        if (now - lastScan < SCAN_MILLIS * 1_000_000) {
+            return;
+        }
+        lastScan = now;
+        for (IoKey k = waitingKeys.first(), next; k != null; k = next) {
+            next = waitingKeys.next(k);
+            if (!k.channel.isOpen() || !k.key.isValid()) {
+                k.fail("its channel was closed while it waited");
+            }
+        }
+    }
+
+    // ---- I/O waits -----------------------------------------------------------------------------
+
+    /**
+     * Starts the wait of {@code context} for {@code channel} (non-blocking) to be ready for {@code ops}:
+     * registers the channel with the selector if needed and queues the wait on its key.
+     *
+     * @param operation what the context is doing, for dumps and messages
+     * @throws ClosedChannelException if the channel is closed
+     */
+    IoWait register(SelectableChannel channel, int ops, Context context, Object operation) throws IOException {
+        if (selector == null) {
+            selector = Selector.open();
+        }
+        SelectionKey k = channel.keyFor(selector);
+        if (k != null && !k.isValid()) {
+            selector.selectNow(); // a key cancelled but not yet deregistered: flush it
+            k = null;
+        }
+        IoKey key;
+        if (k == null) {
+            k = channel.register(selector, 0);
+            key = new IoKey(this, channel, k);
+            k.attach(key);
+            registered++;
+        } else {
+            key = (IoKey) k.attachment();
+        }
+        IoWait w = new IoWait(key, context, ops, operation);
+        key.add(w);
+        ioWaits++;
+        pending++;
+        return w;
+    }
+
+    /** A wait left its key's queue (completed or interrupted). */
+    void ioWaitEnded() {
+        ioWaits--;
+        pending--;
+    }
+
+    /** {@code key} has a wait now. */
+    void keyWaiting(IoKey key) {
+        waitingKeys.add(key);
+    }
+
+    /** {@code key} has no wait any more. */
+    void keyIdle(IoKey key) {
+        waitingKeys.remove(key);
+    }
+
+    /**
+     * {@code channel} is about to be closed by its owner: every wait on it fails with an exception
+     * saying {@code why}, and its registration ends; the selector closes once none is left.
+     */
+    void closing(SelectableChannel channel, String why) {
+        if (selector == null) {
+            return;
+        }
+        SelectionKey k = channel.keyFor(selector);
+        if (k == null) {
+            return;
+        }
+        ((IoKey) k.attachment()).fail(why);
+        k.cancel();
+        if (--registered == 0 && ioWaits == 0) {
+            try {
+                selector.close();
+            } catch (IOException e) {
+                // nothing is registered any more: the selector's own descriptors go either way
+            }
+            selector = null;
+        }
+    }
+
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {
         virtual = true;
@@ -136,6 +309,7 @@ final class EventLoop {
     void stopVirtual() {
         while (timers.size() != 0) {
             timers.poll();
+            pending--;
         }
         virtual = false;
     }

@@ -119,12 +119,12 @@ final class Scheduler {
     }
 
     void yieldToPrevious() {
-        if (loop.hasTimers()) {
-            loop.runDue();
+        if (loop.hasPending()) {
+            loop.poll();
         }
         int n = runList.size();
         if (n <= 1) {
-            if (loop.hasTimers()) {
+            if (loop.hasPending()) {
                 idleInYield(main);
             } else {
                 main.checkSignals("yield");
@@ -148,7 +148,7 @@ final class Scheduler {
      * @return the context to run now; null to keep running {@code from}
      */
     private Context idleInYield(Context from) {
-        if (loop.isVirtual() && loop.hasTimers()) {
+        if (loop.isVirtual() && loop.hasTimers() && !loop.hasIoWaits()) {
             loop.idle();
         }
         from.checkSignals("yield");
@@ -157,8 +157,8 @@ final class Scheduler {
     }
 
     void switchTo(Context to) {
-        if (loop.hasTimers()) {
-            loop.runDue();
+        if (loop.hasPending()) {
+            loop.poll();
         }
         Context from = currentContext();
         from.checkSignals("switchTo");
@@ -244,7 +244,7 @@ final class Scheduler {
         try {
             int n = runList.size();
             Context to;
-            if (loop.hasTimers() || n <= 1 || (to = runList.previousRunnable(current - 1, n - 1)) == null) {
+            if (loop.hasPending() || n <= 1 || (to = runList.previousRunnable(current - 1, n - 1)) == null) {
                 parkOnLoop(from, wait);
                 return;
             }
@@ -262,7 +262,7 @@ final class Scheduler {
      */
     private void parkOnLoop(Context from, Wait wait) {
         from.moveTo(State.PARKED);
-        loop.runDue();
+        loop.poll();
         Context to;
         while (true) {
             int n = runList.size();
@@ -275,7 +275,7 @@ final class Scheduler {
                 resumed(from);
                 return;
             }
-            if (!loop.hasTimers()) {
+            if (!loop.hasPending()) {
                 from.revertTo(State.RUNNING);
                 throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
                         + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
@@ -385,7 +385,7 @@ final class Scheduler {
     /** Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can. */
     private void awaitCoroutines() {
         while (runList.size() > 1) {
-            if (!loop.hasTimers() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
+            if (!loop.hasPending() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
                 throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
                         + " is parked and no timer is pending, so nothing could ever wake them", null, null);
             }
@@ -607,7 +607,7 @@ final class Scheduler {
      */
     private Context previousRunnableOrMain(Context ended, int i) {
         Context next;
-        while ((next = runList.previousRunnable(i - 1, runList.size())) == null && loop.hasTimers()) {
+        while ((next = runList.previousRunnable(i - 1, runList.size())) == null && loop.hasPending()) {
             loop.idle();
         }
         if (next != null) {

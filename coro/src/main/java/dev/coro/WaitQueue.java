@@ -25,6 +25,16 @@ final class WaitQueue<W extends WaitQueue.Node<W>> {
         return head == null;
     }
 
+    /** The oldest waiter; null if none. */
+    W first() {
+        return head;
+    }
+
+    /** The waiter after {@code w}, which is queued here; null if it is the last. */
+    W next(W w) {
+        return w.next;
+    }
+
     /** Appends {@code w}, which is in no queue. */
     void add(W w) {
         w.prev = tail;

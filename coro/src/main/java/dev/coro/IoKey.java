@@ -1,0 +1,82 @@
+package dev.coro;
+
+import java.io.IOException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+
+/**
+ * A selectable channel's registration with its thread's event loop: the selection key, and the
+ * contexts waiting on the channel ({@link IoWait}s) in the order they came.
+ *
+ * <p>The key's interest is kept lazily: operations stay in it after the wait that wanted them has
+ * completed (a connection read again and again pays no system call per read), and an operation is
+ * taken out only when the selector reports it ready while nobody waits for it.
+ */
+final class IoKey extends WaitQueue.Node<IoKey> {
+
+    final SelectableChannel channel;
+    final SelectionKey key;
+    private final EventLoop loop;
+    private final WaitQueue<IoWait> waits = new WaitQueue<>();
+
+    IoKey(EventLoop loop, SelectableChannel channel, SelectionKey key) {
+        this.loop = loop;
+        this.channel = channel;
+        this.key = key;
+    }
+
+    /** Queues {@code w} and makes sure the selector watches its operations. */
+    void add(IoWait w) {
+        if (waits.isEmpty()) {
+            loop.keyWaiting(this);
+        }
+        waits.add(w);
+        int interest = key.interestOps();
+        if ((interest & w.ops) != w.ops) {
+            key.interestOps(interest | w.ops);
+        }
+    }
+
+    /** Takes {@code w} out of the queue if it is there. */
+    void remove(IoWait w) {
+        if (w.queued) {
+            waits.remove(w);
+            loop.ioWaitEnded();
+            if (waits.isEmpty()) {
+                loop.keyIdle(this);
+            }
+        }
+    }
+
+    /** The selector reports the channel ready for {@code readyOps}: completes every wait they satisfy. */
+    void ready(int readyOps) {
+        int wanted = 0;
+        for (IoWait w = waits.first(), next; w != null; w = next) {
+            next = waits.next(w);
+            if ((w.ops & readyOps) != 0) {
+                remove(w);
+                w.complete(null);
+            } else {
+                wanted |= w.ops;
+            }
+        }
+        int unwanted = readyOps & ~wanted;
+        if (unwanted != 0 && key.isValid()) {
+            // ready for something nobody waits for: stop watching it until someone does
+            key.interestOps(key.interestOps() & ~unwanted);
+        }
+    }
+
+    /** The channel is closed or unusable: every wait fails with an exception saying {@code why}. */
+    void fail(String why) {
+        for (IoWait w; (w = waits.first()) != null; ) {
+            remove(w);
+            w.complete(new IOException(w.context.describe() + " cannot " + w + ": " + why));
+        }
+    }
+
+    /** Whether a context waits on this channel. */
+    boolean hasWaits() {
+        return !waits.isEmpty();
+    }
+}

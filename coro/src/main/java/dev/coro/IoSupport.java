@@ -1,0 +1,56 @@
+package dev.coro;
+
+import dev.coro.internal.IoBridge;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+
+/** The scheduler's side of the {@link IoBridge}: I/O waits as parks on the calling thread's event loop. */
+final class IoSupport extends IoBridge {
+
+    static {
+        IoBridge.install(new IoSupport());
+    }
+
+    private IoSupport() {
+    }
+
+    @Override
+    public void await(SelectableChannel channel, int ops, Object operation) throws IOException {
+        Scheduler s = Scheduler.current();
+        Context self = s.currentContext();
+        if (!channel.isOpen()) {
+            throw new ClosedChannelException();
+        }
+        IoWait w = s.loop.register(channel, ops, self, operation);
+        try {
+            s.park(w);
+        } catch (Throwable t) {
+            w.interrupt();
+            throw t;
+        }
+        if (w.failure != null) {
+            throw w.failure;
+        }
+    }
+
+    @Override
+    public void closing(Object owner, SelectableChannel channel, String why) {
+        ((Scheduler) owner).loop.closing(channel, why);
+    }
+
+    @Override
+    public Object owner() {
+        return Scheduler.current();
+    }
+
+    @Override
+    public void checkOwner(Object owner, String operation, String target, Object state) {
+        ((Scheduler) owner).checkCaller(operation, target, state);
+    }
+
+    @Override
+    public String caller() {
+        return Scheduler.current().currentContext().describe();
+    }
+}

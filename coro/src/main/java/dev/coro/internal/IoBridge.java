@@ -1,0 +1,92 @@
+package dev.coro.internal;
+
+import java.io.IOException;
+import java.nio.channels.SelectableChannel;
+
+/**
+ * The door between the network package and the scheduler: what {@code dev.coro.net} asks of the
+ * calling thread's event loop. This package is not exported; its one implementation lives in
+ * {@code dev.coro} and installs itself when first asked for.
+ */
+public abstract class IoBridge {
+
+    private static volatile IoBridge instance;
+
+    /** For the one implementation only. */
+    protected IoBridge() {
+    }
+
+    /**
+     * The implementation, loading it on first use.
+     *
+     * @return the bridge
+     */
+    public static IoBridge get() {
+        IoBridge b = instance;
+        if (b == null) {
+            try {
+                Class.forName("dev.coro.IoSupport", true, IoBridge.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("the coro library is incomplete: dev.coro.IoSupport is missing", e);
+            }
+            b = instance;
+        }
+        return b;
+    }
+
+    /**
+     * Installs the implementation; once only.
+     *
+     * @param bridge the implementation
+     */
+    public static synchronized void install(IoBridge bridge) {
+        if (instance != null) {
+            throw new IllegalStateException("the I/O bridge is installed already");
+        }
+        instance = bridge;
+    }
+
+    /**
+     * Parks the calling context until {@code channel} is ready for {@code ops}.
+     *
+     * @param channel   a non-blocking channel
+     * @param ops       the operations, {@code SelectionKey.OP_READ} ...
+     * @param operation what the caller does, for dumps and messages (its {@code toString()})
+     * @throws IOException if the channel is closed, or is closed by its owner while the caller waits
+     */
+    public abstract void await(SelectableChannel channel, int ops, Object operation) throws IOException;
+
+    /**
+     * {@code channel}, registered on {@code owner}'s loop, is about to be closed: every wait on it fails.
+     *
+     * @param owner   the scheduler the channel belongs to
+     * @param channel the channel
+     * @param why     why the waits fail, e.g. {@code the connection was closed while it waited}
+     */
+    public abstract void closing(Object owner, SelectableChannel channel, String why);
+
+    /**
+     * The calling thread's scheduler, as an opaque owner token.
+     *
+     * @return the scheduler
+     */
+    public abstract Object owner();
+
+    /**
+     * The one thread-confinement check.
+     *
+     * @param owner     the scheduler the object belongs to
+     * @param operation what was attempted, e.g. {@code read from}
+     * @param target    what it was attempted on, e.g. {@code connection /127.0.0.1:40000}
+     * @param state     its state, for the message
+     * @throws IllegalStateException if the caller does not run as {@code owner}'s thread
+     */
+    public abstract void checkOwner(Object owner, String operation, String target, Object state);
+
+    /**
+     * The calling context, for messages.
+     *
+     * @return e.g. {@code coroutine 'handler-3'} or {@code main context 'main'}
+     */
+    public abstract String caller();
+}

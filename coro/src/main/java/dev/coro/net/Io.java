@@ -1,0 +1,88 @@
+package dev.coro.net;
+
+import dev.coro.internal.IoBridge;
+import java.io.IOException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.util.Objects;
+
+/**
+ * Parking on any non-blocking NIO channel: the primitive under {@link TcpListener} and
+ * {@link TcpConnection}, for the channels they do not cover (a {@code DatagramChannel}, a {@code Pipe}
+ * end, a Unix-domain socket).
+ *
+ * <pre>{@code
+ * DatagramChannel udp = DatagramChannel.open().bind(address);
+ * udp.configureBlocking(false);
+ * ByteBuffer buf = ByteBuffer.allocate(1500);
+ * SocketAddress from;
+ * while ((from = udp.receive(buf)) == null) {
+ *     Io.await(udp, SelectionKey.OP_READ);       // parks this coroutine, not the thread
+ * }
+ * }</pre>
+ */
+public final class Io {
+
+    private Io() {
+    }
+
+    /**
+     * Parks the caller (main or a coroutine) until {@code channel} is ready for {@code ops}; the
+     * thread's other contexts run meanwhile. Readiness is a hint, as with a selector: try the
+     * operation again, and wait again if it still cannot proceed.
+     *
+     * <p>A channel closed by another coroutine of the thread while the caller waits makes the wait
+     * fail within about a second with an {@link IOException} ({@link TcpConnection} and
+     * {@link TcpListener} tell their waiters at once). A {@code withTimeout} that expires interrupts
+     * the wait, and so does a close of the caller.
+     *
+     * @param channel a channel in non-blocking mode
+     * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
+     *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports
+     * @throws IOException              if the channel is closed, or is closed while the caller waits
+     * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, or the
+     *                                  channel is in blocking mode (naming the caller and the channel)
+     * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
+     */
+    public static void await(SelectableChannel channel, int ops) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        IoBridge io = IoBridge.get();
+        if (ops == 0 || (ops & ~channel.validOps()) != 0) {
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+                    + ": it supports " + describeOps(channel.validOps()));
+        }
+        if (channel.isBlocking()) {
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+                    + ": it is in blocking mode; call configureBlocking(false) first");
+        }
+        io.await(channel, ops, new Operation(ops, channel));
+    }
+
+    /** What a context awaiting a channel does, for dumps: e.g. {@code await OP_READ on sun.nio.ch...}. */
+    private record Operation(int ops, SelectableChannel channel) {
+        @Override
+        public String toString() {
+            return "await " + describeOps(ops) + " on " + channel;
+        }
+    }
+
+    /** Operations by name, e.g. {@code OP_READ|OP_WRITE}. */
+    static String describeOps(int ops) {
+        StringBuilder b = new StringBuilder();
+        append(b, ops, SelectionKey.OP_READ, "OP_READ");
+        append(b, ops, SelectionKey.OP_WRITE, "OP_WRITE");
+        append(b, ops, SelectionKey.OP_CONNECT, "OP_CONNECT");
+        append(b, ops, SelectionKey.OP_ACCEPT, "OP_ACCEPT");
+        int rest = ops & ~(SelectionKey.OP_READ | SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT | SelectionKey.OP_ACCEPT);
+        if (rest != 0 || b.isEmpty()) {
+            b.append(b.isEmpty() ? "" : "|").append("0x").append(Integer.toHexString(rest));
+        }
+        return b.toString();
+    }
+
+    private static void append(StringBuilder b, int ops, int op, String name) {
+        if ((ops & op) != 0) {
+            b.append(b.isEmpty() ? "" : "|").append(name);
+        }
+    }
+}

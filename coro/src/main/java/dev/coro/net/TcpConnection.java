@@ -1,0 +1,256 @@
+package dev.coro.net;
+
+import dev.coro.internal.IoBridge;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+
+/**
+ * A TCP connection whose calls park the calling coroutine instead of blocking the thread: code that
+ * reads like blocking I/O, served by its thread's event loop.
+ *
+ * <pre>{@code
+ * try (TcpConnection c = listener.accept()) {           // in a coroutine per connection
+ *     ByteBuffer buf = ByteBuffer.allocate(4096);
+ *     while (c.read(buf.clear()) >= 0) {
+ *         c.write(buf.flip());                           // echo
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
+ * throws {@link IllegalStateException} naming both. {@code TCP_NODELAY} is on. An I/O failure (a reset
+ * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
+ * connection, with the JDK's exception as its cause. {@link #close()} while another coroutine waits
+ * on the connection fails that wait with an {@link IOException}; a coroutine closed
+ * ({@code Coroutine.close()}) while it waits here unwinds and leaves no registration behind.
+ * Timeouts come from {@code Coroutine.withTimeout}.
+ */
+public final class TcpConnection implements Closeable {
+
+    private final SocketChannel channel;
+    private final Object owner;
+    private final IoBridge io;
+    private final String name;
+    private final SocketAddress local;
+    private final SocketAddress remote;
+    private final Object reading = new Operation("read from");
+    private final Object writing = new Operation("write to");
+    private boolean closed;
+    private InputStream input;
+    private OutputStream output;
+
+    /** Wraps a connected channel; it becomes non-blocking, with {@code TCP_NODELAY}. */
+    TcpConnection(SocketChannel channel, IoBridge io) throws IOException {
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        this.channel = channel;
+        this.io = io;
+        this.owner = io.owner();
+        this.local = channel.getLocalAddress();
+        this.remote = channel.getRemoteAddress();
+        this.name = "connection " + local + " -> " + remote;
+    }
+
+    /**
+     * Connects to {@code address}, parking the caller until the connection is established.
+     *
+     * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
+     * @return the connection, owned by the calling thread
+     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the address
+     */
+    public static TcpConnection connect(SocketAddress address) throws IOException {
+        Objects.requireNonNull(address, "address");
+        IoBridge io = IoBridge.get();
+        SocketChannel ch = SocketChannel.open();
+        try {
+            ch.configureBlocking(false);
+            if (!ch.connect(address)) {
+                Object what = "connect to " + address;
+                do {
+                    io.await(ch, SelectionKey.OP_CONNECT, what);
+                } while (!ch.finishConnect());
+            }
+            return new TcpConnection(ch, io);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Reads into {@code dst}, parking until at least one byte has arrived or the stream has ended.
+     *
+     * @param dst the buffer to fill from its position
+     * @return how many bytes were read, 0 only if {@code dst} has no room, -1 at the end of the stream
+     * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
+     *                               the caller waits; the message names the caller and the connection
+     * @throws IllegalStateException if called from a thread other than the connection's
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        check("read from");
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        while (true) {
+            int n;
+            try {
+                n = channel.read(dst);
+            } catch (IOException e) {
+                throw failed("read from", e);
+            }
+            if (n != 0) {
+                return n;
+            }
+            io.await(channel, SelectionKey.OP_READ, reading);
+        }
+    }
+
+    /**
+     * Writes all of {@code src}, parking while the socket's send buffer is full.
+     *
+     * @param src the bytes from its position to its limit; on return it has none remaining
+     * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
+     *                               closed while the caller waits; the message names the caller and the connection
+     * @throws IllegalStateException if called from a thread other than the connection's
+     */
+    public void write(ByteBuffer src) throws IOException {
+        check("write to");
+        while (src.hasRemaining()) {
+            int n;
+            try {
+                n = channel.write(src);
+            } catch (IOException e) {
+                throw failed("write to", e);
+            }
+            if (n == 0) {
+                io.await(channel, SelectionKey.OP_WRITE, writing);
+            }
+        }
+    }
+
+    /**
+     * A {@code java.io} view that reads by {@link #read(ByteBuffer)}: it parks the coroutine, so a
+     * {@code BufferedReader} or {@code DataInputStream} on it works unchanged. Closing it closes the
+     * connection. The same view every time.
+     *
+     * @return the input stream
+     */
+    public InputStream input() {
+        if (input == null) {
+            input = new ConnectionInput(this);
+        }
+        return input;
+    }
+
+    /**
+     * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
+     * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
+     * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
+     *
+     * @return the output stream
+     */
+    public OutputStream output() {
+        if (output == null) {
+            output = new ConnectionOutput(this);
+        }
+        return output;
+    }
+
+    /**
+     * Half-closes the connection: no more writes; the peer reads the end of the stream and may still
+     * write to this side.
+     *
+     * @throws IOException           if the connection is closed or fails
+     * @throws IllegalStateException if called from a thread other than the connection's
+     */
+    public void shutdownOutput() throws IOException {
+        check("shut down the output of");
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            throw failed("shut down the output of", e);
+        }
+    }
+
+    /**
+     * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
+     * with an {@link IOException}. Closing twice is fine.
+     *
+     * @throws IOException           if the JDK fails to close the socket
+     * @throws IllegalStateException if called from a thread other than the connection's
+     */
+    @Override
+    public void close() throws IOException {
+        check("close");
+        if (closed) {
+            return;
+        }
+        closed = true;
+        io.closing(owner, channel, "the connection was closed while it waited");
+        channel.close();
+    }
+
+    /**
+     * The local address.
+     *
+     * @return the address of this end
+     */
+    public SocketAddress localAddress() {
+        return local;
+    }
+
+    /**
+     * The peer's address.
+     *
+     * @return the address of the other end
+     */
+    public SocketAddress remoteAddress() {
+        return remote;
+    }
+
+    /**
+     * The two addresses and the state, e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
+     *
+     * @return a short description
+     */
+    @Override
+    public String toString() {
+        return "TcpConnection[" + local + " -> " + remote + ", " + (closed ? "closed" : "open") + "]";
+    }
+
+    // ---- machinery ------------------------------------------------------------------------
+
+    private void check(String operation) {
+        io.checkOwner(owner, operation, name, closed ? "closed" : "open");
+    }
+
+    private IOException failed(String operation, IOException e) {
+        return new IOException(io.caller() + " cannot " + operation + " " + name + " (" + (closed ? "closed" : "open")
+                + "): " + e, e);
+    }
+
+    /** What a context parked on this connection does, for dumps, e.g. {@code read from connection ...}. */
+    private final class Operation {
+        private final String verb;
+
+        Operation(String verb) {
+            this.verb = verb;
+        }
+
+        @Override
+        public String toString() {
+            return verb + " " + name;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * Network I/O on each thread's event loop: straight-line socket code, one coroutine per connection.
+ *
+ * <p>A read that finds no data, a write that finds the socket's buffer full, an accept with no
+ * connection waiting and a connect in progress park the calling context (main or a coroutine) on
+ * its thread's event loop, and the thread's other contexts run meanwhile; when none can run, the
+ * thread blocks in one {@code select} until a channel is ready or the next timer is due.
+ *
+ * <ul>
+ *   <li>{@link dev.coro.net.TcpListener}: {@code bind}, {@code accept}.</li>
+ *   <li>{@link dev.coro.net.TcpConnection}: {@code connect}, {@code read}, {@code write}, and
+ *       {@code java.io} stream views that park instead of blocking.</li>
+ *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
+ * </ul>
+ *
+ * <p>Listeners and connections belong to the thread that made them, like coroutines; timeouts come
+ * from {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)}. Under
+ * {@link dev.coro.VirtualTime} I/O waits are real, and the virtual clock jumps only while no context
+ * waits on I/O.
+ */
+package dev.coro.net;
