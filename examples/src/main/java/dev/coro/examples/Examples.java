@@ -5,7 +5,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
-/** Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code ping_pong} or {@code producer_consumer}. */
+/**
+ * Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code ping_pong},
+ * {@code producer_consumer} or {@code timeouts}.
+ */
 public final class Examples {
 
     /** The examples by name: the C examples they port, then those beyond them. */
@@ -13,7 +16,8 @@ public final class Examples {
             "channel_pipeline", ChannelPipeline::run,
             "cpt", Cpt::run,
             "ping_pong", PingPong::run,
-            "producer_consumer", ProducerConsumer::run));
+            "producer_consumer", ProducerConsumer::run,
+            "timeouts", Timeouts::run));
 
     private Examples() {
     }

@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.CoroutineException;
+import dev.coro.CoroutineTimeoutException;
 import dev.coro.Generator;
+import dev.coro.Select;
+import dev.coro.VirtualTime;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -120,6 +124,35 @@ class ReadmeSnippetsTest {
             // README:end
         });
         assertThat(printed).isEqualTo("done a\ndone b\ndone c\nFINISHED\n");
+    }
+
+    @Test
+    void theTimeExampleTimesOutTwiceThenGetsTheLateReplyAtItsVirtualTime() throws Exception {
+        String printed = printed(() -> {
+            // README:begin
+            VirtualTime.run(() -> {
+                Channel<String> replies = new Channel<>("replies", 1);
+                Coroutine.create("server", () -> {
+                    Coroutine.sleep(Duration.ofMillis(300));          // a slow server
+                    replies.send("pong");
+                });
+                String r = new Select<String>()
+                        .onReceive(replies, v -> v)
+                        .onTimeout(Duration.ofMillis(100), () -> "no reply yet")
+                        .select();
+                System.out.println(r + " at " + Coroutine.nanoTime() / 1_000_000 + " ms");  // no reply yet at 100 ms
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(100), () -> replies.receive());
+                } catch (CoroutineTimeoutException e) {               // at 200 ms; the receive took nothing
+                    System.out.println(e.getMessage());               // main context 'main' timed out: withTimeout(PT0.1S) ...
+                }
+                System.out.println(replies.receive() + " at " + Coroutine.nanoTime() / 1_000_000 + " ms");  // pong at 300 ms
+            });
+            // README:end
+        });
+        assertThat(printed).isEqualTo("no reply yet at 100 ms\n"
+                + "main context 'main' timed out: withTimeout(PT0.1S) expired before its body returned\n"
+                + "pong at 300 ms\n");
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */
