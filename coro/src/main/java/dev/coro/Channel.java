@@ -54,7 +54,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
     private final WaitQueue<ChannelWaiter<T>> senders = new WaitQueue<>();
     private final WaitQueue<ChannelWaiter<T>> receivers = new WaitQueue<>();
-    private boolean closed;
+    private volatile boolean closed;
+    /** Whether a context of another thread has used it: then its waits are not deadlocks (its thread only). */
+    private boolean shared;
 
     /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
@@ -96,7 +98,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");
-        checkThread("send to");
+        if (!scheduler.isCaller()) {
+            RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
+            if (r.closed) {
+                throw new ChannelClosedException(r.context.describe() + " cannot send to " + describe()
+                        + ": it is closed, and the value was not delivered");
+            }
+            return;
+        }
         if (closed) {
             throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot send to "
                     + describe() + ": it is closed");
@@ -124,7 +133,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
-        checkThread("trySend to");
+        if (!scheduler.isCaller()) {
+            return remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok;
+        }
         return !closed && offer(value);
     }
 
@@ -154,7 +165,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException  if called from a thread other than the channel's
      */
     public Optional<T> tryReceive() {
-        checkThread("tryReceive from");
+        if (!scheduler.isCaller()) {
+            return Optional.ofNullable(remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
+        }
         return Optional.ofNullable(poll());
     }
 
@@ -170,8 +183,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException    if called from a thread other than the channel's
      */
     public Optional<T> tryReceive(Duration timeout) {
-        checkThread("tryReceive from");
-        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "tryReceive from " + describe());
+        long nanos = Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), "tryReceive from " + describe());
+        if (!scheduler.isCaller()) {
+            RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
+            return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
+        }
         T v = poll();
         if (v != null || closed || nanos == 0) {
             return Optional.ofNullable(v);
@@ -196,8 +212,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");
-        checkThread("trySend to");
-        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "trySend to " + describe());
+        long nanos = Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), "trySend to " + describe());
+        if (!scheduler.isCaller()) {
+            return remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
+        }
         if (closed) {
             return false;
         }
@@ -221,15 +239,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public void close() {
-        checkThread("close");
+        if (!scheduler.isCaller()) {
+            remote(RemoteOp.CLOSE, null, -1, "close");
+            return;
+        }
         if (closed) {
             return;
         }
         closed = true;
-        for (ChannelWaiter<T> w; (w = receivers.poll()) != null; ) {
+        for (ChannelWaiter<T> w; (w = pollLocked(receivers)) != null; ) {
             w.complete(true);
         }
-        for (ChannelWaiter<T> w; (w = senders.poll()) != null; ) {
+        for (ChannelWaiter<T> w; (w = pollLocked(senders)) != null; ) {
             w.complete(true);
         }
     }
@@ -308,7 +329,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Hands {@code value} over or buffers it, on an open channel; on return true, it was sent. */
     private boolean offer(T value) {
-        ChannelWaiter<T> r = receivers.poll();
+        ChannelWaiter<T> r = pollLocked(receivers);
         if (r != null) {
             r.value = value;
             r.complete(false);
@@ -324,7 +345,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Takes the next value without waiting; null if there is none. Wakes the sender it took from. */
     private T poll() {
         T v = buffer.poll();
-        ChannelWaiter<T> s = senders.poll();
+        ChannelWaiter<T> s = pollLocked(senders);
         if (s == null) {
             return v;
         }
@@ -339,7 +360,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Receives, parking while needed; null once the channel is closed and drained. */
     private T receiveOrNull(String op) {
-        checkThread(op);
+        if (!scheduler.isCaller()) {
+            RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, op);
+            return r.closed ? null : r.value;
+        }
         T v = poll();
         if (v != null || closed) {
             return v;
@@ -356,11 +380,19 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * queue, and a value it was handed just before goes back to the head of the buffer: nothing is lost.
      */
     private void await(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
+        boolean counted = shared;
+        if (counted) {
+            scheduler.loop.foreignWaitStarted();
+        }
         try {
             scheduler.park(w);
         } catch (Throwable t) {
             cancel(w, queue);
             throw t;
+        } finally {
+            if (counted) {
+                scheduler.loop.foreignWaitEnded();
+            }
         }
         assert w.done : w.context.describe() + " resumed from " + w + " without being woken";
     }
@@ -383,6 +415,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
         };
         loop.schedule(expiry, loop.deadlineAfter(nanos));
+        boolean counted = shared;
+        if (counted) {
+            loop.foreignWaitStarted();
+        }
         try {
             scheduler.park(w);
         } catch (Throwable t) {
@@ -390,6 +426,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw t;
         } finally {
             loop.cancel(expiry);
+            if (counted) {
+                loop.foreignWaitEnded();
+            }
         }
         return w.done;
     }
@@ -401,17 +440,27 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         checkThread(op);
     }
 
+    /** Whether a waiter of another thread has used this channel, so that waiting on it is not a deadlock of this thread. */
+    boolean isShared() {
+        return shared;
+    }
+
     /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
     boolean canReceiveNow() {
+        purge(senders);
         return !buffer.isEmpty() || !senders.isEmpty() || closed;
     }
 
     /** Whether a send would complete now: a receiver waits, the buffer has room, or the channel is closed. */
     boolean canSendNow() {
+        purge(receivers);
         return closed || !receivers.isEmpty() || buffer.size() < capacity;
     }
 
-    /** Takes a value now; null if the channel is closed and drained (it is ready, see {@link #canReceiveNow}). */
+    /**
+     * Takes a value now; null if there is none after all (a waiting sender of another thread was
+     * interrupted meanwhile) or the channel is closed and drained.
+     */
     T pollNow() {
         return poll();
     }
@@ -426,9 +475,184 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         (w.sender ? senders : receivers).add(w);
     }
 
-    /** A value a select's receive clause was handed, but its caller's park then ended with an exception: back to the head. */
+    /**
+     * A value a receiver was handed, but whose wait then ended with an exception: the longest-waiting
+     * receiver takes it, else it goes back to the head of the buffer. Nothing is lost or left behind.
+     */
     void giveBack(T value) {
-        buffer.addFirst(value);
+        ChannelWaiter<T> r = pollLocked(receivers);
+        if (r != null) {
+            r.value = value; // another receiver waits: it takes the value, which must not sit buffered
+            r.complete(false);
+        } else {
+            buffer.addFirst(value);
+        }
+    }
+
+    // ---- other threads ----------------------------------------------------------------------
+
+    /** The oldest waiter of {@code q} that can be completed, locked and out of the queue; stale ones are dropped. */
+    private ChannelWaiter<T> pollLocked(WaitQueue<ChannelWaiter<T>> q) {
+        for (ChannelWaiter<T> w; (w = q.poll()) != null; ) {
+            if (w.lock()) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** The oldest waiter of {@code q} that can be completed, locked but still queued; stale ones are dropped. */
+    private ChannelWaiter<T> firstLocked(WaitQueue<ChannelWaiter<T>> q) {
+        for (ChannelWaiter<T> w; (w = q.first()) != null; q.remove(w)) {
+            if (w.lock()) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Drops the stale waiters at the head of {@code q}. */
+    private static <T> void purge(WaitQueue<ChannelWaiter<T>> q) {
+        for (ChannelWaiter<T> w; (w = q.first()) != null && w.isStale(); ) {
+            q.remove(w);
+        }
+    }
+
+    /**
+     * A call by a context of another thread: posts the operation to this channel's thread, which runs
+     * it there, and parks the caller on its own thread until it is done (or, with {@code nanos > 0},
+     * until that much time has passed: then the operation did nothing).
+     *
+     * @return the operation, with its outcome; {@code ticket.isDone()} false if it timed out
+     * @throws IllegalStateException if this channel's thread has ended
+     */
+    private RemoteOp<T> remote(int kind, T value, long nanos, String op) {
+        Scheduler home = Scheduler.current();
+        home.connected = true;
+        Context self = home.currentContext();
+        if (!scheduler.owner.isAlive()) {
+            throw new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + ": it belongs to thread "
+                    + ownerName() + ", which has ended");
+        }
+        RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
+        EventLoop loop = home.loop;
+        Timer expiry = null;
+        loop.foreignWaitStarted();
+        try {
+            scheduler.loop.post(r);
+            if (nanos > 0) {
+                expiry = new Timer() {
+                    @Override
+                    void expire() {
+                        if (r.ticket.interrupt()) {
+                            r.ticket.run();
+                        }
+                    }
+                };
+                loop.schedule(expiry, loop.deadlineAfter(nanos));
+            }
+            home.park(r.ticket);
+        } catch (Throwable t) {
+            if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
+                scheduler.loop.post(() -> dequeue(r));
+            } else if (!r.sender && r.value != null) {
+                T v = r.value; // handed over just before the wait ended otherwise: back to the head
+                scheduler.loop.post(() -> giveBack(v));
+            }
+            throw t;
+        } finally {
+            if (expiry != null) {
+                loop.cancel(expiry);
+            }
+            loop.foreignWaitEnded();
+        }
+        if (!r.ticket.isDone()) {
+            scheduler.loop.post(() -> dequeue(r));
+        }
+        return r;
+    }
+
+    /** On this channel's thread: runs an operation of a context of another thread. */
+    void serve(RemoteOp<T> r) {
+        shared = true;
+        scheduler.connected = true;
+        switch (r.kind) {
+            case RemoteOp.SEND, RemoteOp.TRY_SEND -> serveSend(r);
+            case RemoteOp.RECEIVE, RemoteOp.TRY_RECEIVE -> serveReceive(r);
+            default -> {
+                if (r.lock()) {
+                    close();
+                    r.completeWith(true);
+                }
+            }
+        }
+    }
+
+    private void serveSend(RemoteOp<T> r) {
+        if (closed) {
+            if (r.lock()) {
+                r.complete(true);
+            }
+            return;
+        }
+        ChannelWaiter<T> x = firstLocked(receivers);
+        if (x != null) {
+            if (!r.lock()) {
+                x.unlock();
+                return;
+            }
+            receivers.remove(x);
+            x.value = r.value;
+            x.complete(false);
+            r.complete(false);
+        } else if (buffer.size() < capacity) {
+            if (r.lock()) {
+                buffer.add(r.value);
+                r.complete(false);
+            }
+        } else if (r.kind == RemoteOp.TRY_SEND) {
+            if (r.lock()) {
+                r.completeWith(false);
+            }
+        } else {
+            senders.add(r);
+        }
+    }
+
+    private void serveReceive(RemoteOp<T> r) {
+        if (!buffer.isEmpty()) {
+            if (r.lock()) {
+                r.value = poll();
+                r.complete(false);
+            }
+            return;
+        }
+        ChannelWaiter<T> x = firstLocked(senders);
+        if (x != null) {
+            if (!r.lock()) {
+                x.unlock();
+                return;
+            }
+            senders.remove(x);
+            r.value = x.value;
+            x.complete(false);
+            r.complete(false);
+        } else if (closed) {
+            if (r.lock()) {
+                r.complete(true);
+            }
+        } else if (r.kind == RemoteOp.TRY_RECEIVE) {
+            if (r.lock()) {
+                r.completeWith(false);
+            }
+        } else {
+            receivers.add(r);
+        }
+    }
+
+    /** The name of this channel's thread, for messages. */
+    String ownerName() {
+        return Scheduler.describe(scheduler.owner);
     }
 
     /** Takes {@code w} out of the queue it waits in, if it is still there. */
@@ -441,7 +665,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!w.done) {
             queue.remove(w);
         } else if (!w.sender && w.value != null) {
-            buffer.addFirst(w.value);
+            giveBack(w.value);
             w.value = null;
         }
     }

@@ -31,6 +31,25 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         this.value = value;
     }
 
+    /**
+     * Locks this waiter for completion by the channel's thread: always for a waiter of that thread;
+     * for one of another thread, only if it has not been interrupted meanwhile.
+     *
+     * @return false if it must be left alone (interrupted: it is stale)
+     */
+    boolean lock() {
+        return true;
+    }
+
+    /** Gives back a waiter locked but not completed. */
+    void unlock() {
+    }
+
+    /** Whether it was interrupted by its own thread and only waits to be taken out of the queue. */
+    boolean isStale() {
+        return false;
+    }
+
     /** The channel completes the wait ({@code closed}: by closing); wakes the context. */
     void complete(boolean closed) {
         this.done = true;
@@ -40,8 +59,9 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
 
     /** Leaves the channel's queue: no partner can complete this wait any more. */
     @Override
-    public void interrupt() {
+    public boolean interrupt() {
         channel.dequeue(this);
+        return true;
     }
 
     /** What the context waits to do, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors. */

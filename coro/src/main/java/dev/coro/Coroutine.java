@@ -2,6 +2,8 @@ package dev.coro;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -311,6 +313,53 @@ public final class Coroutine implements AutoCloseable {
             body.run();
             return null;
         });
+    }
+
+    // ---- other threads ---------------------------------------------------------------------
+
+    /**
+     * Parks the caller (main or a coroutine) until {@code stage} completes, on whatever thread
+     * completes it; the other contexts of the thread run meanwhile. An already completed stage
+     * returns at once, without a switch. The completion reaches this thread as a wake-up that every
+     * scheduling point takes in (so a thread that keeps yielding sees it too), and a thread with
+     * nothing else to do blocks until it comes. Composes with {@link #withTimeout} (the timeout
+     * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}.
+     *
+     * @param stage what to wait for
+     * @param <T>   the type of its value
+     * @return its value
+     * @throws java.util.concurrent.CompletionException   if it completed exceptionally (the cause is the failure), as {@code join()}
+     * @throws java.util.concurrent.CancellationException if it was cancelled
+     * @throws CoroutineExit                              if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws NullPointerException                       if {@code stage} is null
+     */
+    public static <T> T await(CompletionStage<T> stage) {
+        CompletableFuture<T> f = futureOf(stage);
+        if (!f.isDone()) {
+            Scheduler.current().await(f);
+        }
+        return f.join();
+    }
+
+    /** {@code stage} as a future to wait on: itself, its own future, or one it completes. */
+    static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
+        Objects.requireNonNull(stage, "stage");
+        if (stage instanceof CompletableFuture<T> f) {
+            return f;
+        }
+        try {
+            return stage.toCompletableFuture();
+        } catch (UnsupportedOperationException e) {
+            CompletableFuture<T> f = new CompletableFuture<>();
+            stage.whenComplete((v, t) -> {
+                if (t != null) {
+                    f.completeExceptionally(t);
+                } else {
+                    f.complete(v);
+                }
+            });
+            return f;
+        }
     }
 
     // ---- what a Java user expects on top -------------------------------------------------

@@ -34,6 +34,18 @@ final class EventLoop {
     private int pending;
     /** How many contexts wait on I/O. */
     private int ioWaits;
+    /** How many contexts wait for another thread: a future, a channel of another thread, a shared channel. */
+    private int foreignWaits;
+    /** Tasks posted by other threads: wake-ups, and operations on this thread's channels. */
+    final Inbox inbox = new Inbox();
+    /** While the owner blocks in {@link #idle()}: posts must wake it. */
+    private volatile boolean sleeping;
+    /** The thread blocked in {@link #idle()}, to unpark. */
+    private volatile Thread sleeper;
+    /** The selector the sleeper blocks in, to wake up; null if it parks. */
+    private volatile Selector sleepingIn;
+    /** An interrupt that arrived during idle waits, given back to the thread when its wait ends. */
+    private boolean interrupted;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
     private Selector selector;
     /** How many channels are registered with {@link #selector}. */
@@ -51,9 +63,17 @@ final class EventLoop {
     /** The virtual clock's time, while {@link #virtual}. */
     private long virtualNow;
 
-    /** Whether a timer or an I/O wait is pending; a field read, for every scheduling point. */
+    /**
+     * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread is
+     * pending; a field read and a volatile read, for every scheduling point.
+     */
     boolean hasPending() {
-        return pending != 0;
+        return pending != 0 || !inbox.isEmpty();
+    }
+
+    /** Whether anything but a timer can wake a context: an I/O wait, a wait for another thread. */
+    private boolean outsideCanWake() {
+        return ioWaits != 0 || foreignWaits != 0;
     }
 
     /** Whether any timer is pending. */
@@ -137,6 +157,9 @@ final class EventLoop {
      * completes the I/O waits whose channels are ready now.
      */
     void poll() {
+        if (!inbox.isEmpty()) {
+            inbox.drain();
+        }
         if (timers.size() != 0) {
             runDue();
         }
@@ -146,44 +169,104 @@ final class EventLoop {
     }
 
     /**
-     * The idle wait: blocks until the earliest timer is due or, while contexts wait on I/O, until a
-     * channel is ready (whichever comes first), then completes what is ready and expires every due
-     * timer. Under virtual time with no I/O wait, the clock jumps to the earliest deadline at once;
-     * with an I/O wait, the I/O wait is real and the clock does not move. Something must be pending.
+     * The idle wait: blocks until the earliest timer is due, a channel is ready, or another thread
+     * posts (whichever comes first), then runs the posts, completes what is ready and expires every
+     * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
+     * deadline at once; with an I/O wait or a wait for another thread the wait is real and the clock
+     * does not move. Something must be pending. It may return having done nothing (callers loop);
+     * an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
         Timer first = timers.peek();
-        if (ioWaits == 0) {
-            if (virtual) {
-                if (first.deadline > virtualNow) {
-                    virtualNow = first.deadline;
-                }
-            } else {
-                waitUntil(first.deadline);
+        if (virtual && !outsideCanWake() && first != null) {
+            if (first.deadline > virtualNow) {
+                virtualNow = first.deadline;
             }
         } else {
             long left = first == null || virtual ? Long.MAX_VALUE : first.deadline - now();
-            select(left <= 0 ? -1 : Math.min(SCAN_MILLIS, (left + 999_999) / 1_000_000));
+            if (left > 0) {
+                block(left);
+            }
+        }
+        inbox.drain();
+        if (ioWaits != 0) {
             scanIfDue();
         }
         runDue();
     }
 
     /**
-     * Blocks the thread until loop time {@code deadline}. An interrupt does not end the wait (a
-     * coroutine's sleep is not the thread's); it is kept for the thread to see afterwards.
+     * With nothing pending here, waits for another thread: blocks until a post arrives, or a second
+     * has passed (the caller checks again whether another thread may still wake it), then runs the posts.
      */
-    private void waitUntil(long deadline) {
-        boolean interrupted = false;
-        for (long left; (left = deadline - now()) > 0; ) {
-            LockSupport.parkNanos(this, left);
+    void awaitOthers() {
+        block(SCAN_MILLIS * 1_000_000);
+        inbox.drain();
+        runDue();
+    }
+
+    /** Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O waits exist. */
+    private void block(long nanos) {
+        if (Thread.interrupted()) {
+            interrupted = true;
+        }
+        Selector s = ioWaits != 0 ? selector : null;
+        sleeper = Thread.currentThread();
+        sleepingIn = s;
+        sleeping = true;
+        try {
+            if (!inbox.isEmpty()) {
+                return;
+            }
+            if (s != null) {
+                select(nanos >= SCAN_MILLIS * 1_000_000 ? SCAN_MILLIS : (nanos + 999_999) / 1_000_000);
+            } else if (nanos == Long.MAX_VALUE) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, nanos);
+            }
+        } finally {
+            sleeping = false;
             if (Thread.interrupted()) {
                 interrupted = true;
             }
         }
+    }
+
+    /** Gives back to the thread an interrupt that arrived while it was idle; called when its wait ends. */
+    void restoreInterrupt() {
         if (interrupted) {
+            interrupted = false;
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Posts {@code task} to run on the owner thread at its next scheduling point or idle wait, waking
+     * the owner if it is idle; from any thread.
+     */
+    void post(Runnable task) {
+        inbox.post(task);
+        if (sleeping) {
+            Selector s = sleepingIn;
+            if (s != null) {
+                s.wakeup();
+            } else {
+                LockSupport.unpark(sleeper);
+            }
+        }
+    }
+
+    /** A context starts waiting for another thread: the thread does not report a deadlock meanwhile. */
+    void foreignWaitStarted() {
+        foreignWaits++;
+        pending++;
+    }
+
+    /** A wait for another thread ended. */
+    void foreignWaitEnded() {
+        foreignWaits--;
+        pending--;
     }
 
     /** The longest a select blocks, so that waits on channels closed under them are found. */
@@ -191,19 +274,14 @@ final class EventLoop {
 
     /**
      * One select: {@code millis} -1 for none (just what is ready now), else at most that long.
-     * Completes the waits of every ready channel. An interrupt does not end the wait in a loop; it is
-     * kept for the thread.
+     * Completes the waits of every ready channel.
      */
     private void select(long millis) {
         try {
             if (millis < 0) {
                 selector.selectNow(onReady);
             } else {
-                boolean interrupted = Thread.interrupted();
                 selector.select(onReady, millis);
-                if (interrupted | Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("the event loop's selector failed", e);

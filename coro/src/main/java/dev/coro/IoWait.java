@@ -36,8 +36,9 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
 
     /** Leaves the key's queue: readiness can no longer complete this wait. */
     @Override
-    public void interrupt() {
+    public boolean interrupt() {
         key.remove(this);
+        return true;
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
@@ -32,6 +33,11 @@ final class Scheduler {
     final RunList runList = new RunList();
     /** The current index {@code i}. */
     private int current;
+    /**
+     * Whether this thread has exchanged anything with another thread (an awaited future, a channel
+     * operation across threads): from then on a wait with nothing else to run is not a deadlock.
+     */
+    boolean connected;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -80,6 +86,11 @@ final class Scheduler {
             throw notOwner(operation, target, state);
         }
         return this;
+    }
+
+    /** Whether the caller runs as this scheduler's thread (the owner, or an engine's thread on its behalf). */
+    boolean isCaller() {
+        return Thread.currentThread() == owner || CURRENT.get() == this;
     }
 
     /** {@link #checkCaller(String, String, Object)} for a context; small, so that the switch inlines it. */
@@ -150,6 +161,7 @@ final class Scheduler {
     private Context idleInYield(Context from) {
         if (loop.isVirtual() && loop.hasTimers() && !loop.hasIoWaits()) {
             loop.idle();
+            loop.restoreInterrupt();
         }
         from.checkSignals("yield");
         int n = runList.size();
@@ -272,17 +284,24 @@ final class Scheduler {
             }
             if (from.isRunnable()) {
                 from.moveTo(State.RUNNING);
+                loop.restoreInterrupt();
                 resumed(from);
                 return;
             }
+            if (!loop.hasPending() && othersMayWake()) {
+                loop.awaitOthers();
+                continue;
+            }
             if (!loop.hasPending()) {
                 from.revertTo(State.RUNNING);
+                loop.restoreInterrupt();
                 throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
                         + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                         from, wait);
             }
             loop.idle();
         }
+        loop.restoreInterrupt();
         State becomes = from.state();
         from.revertTo(State.RUNNING);
         transfer(from, to, becomes);
@@ -330,6 +349,31 @@ final class Scheduler {
             loop.cancel(scope);
             self.timeouts = scope.parent;
             scope.leave();
+        }
+    }
+
+    /**
+     * {@link Coroutine#await}: parks the caller until {@code f} (not done yet) completes, on whatever
+     * thread completes it; the completion reaches this thread as a post to its event loop.
+     */
+    void await(CompletableFuture<?> f) {
+        connected = true;
+        Context self = currentContext();
+        ForeignWait w = new ForeignWait(self, new Object() {
+            @Override
+            public String toString() {
+                return "await " + f;
+            }
+        });
+        loop.foreignWaitStarted();
+        try {
+            f.whenComplete(w);
+            park(w);
+        } catch (Throwable t) {
+            w.interrupt();
+            throw t;
+        } finally {
+            loop.foreignWaitEnded();
         }
     }
 
@@ -385,7 +429,7 @@ final class Scheduler {
     /** Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can. */
     private void awaitCoroutines() {
         while (runList.size() > 1) {
-            if (!loop.hasPending() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
+            if (!loop.hasPending() && !othersMayWake() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
                 throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
                         + " is parked and no timer is pending, so nothing could ever wake them", null, null);
             }
@@ -426,13 +470,29 @@ final class Scheduler {
     }
 
     /**
-     * Ends the wait of a parked context without completing it: its wait is {@link Wait#interrupt()
-     * interrupted} (it leaves its queues now) and the context is woken, its park throwing {@code signal}.
+     * Ends the wait of a parked context without completing it, if it has not completed yet: its wait
+     * is {@link Wait#interrupt() interrupted} (it leaves its queues now) and the context is woken, its
+     * park throwing {@code signal}.
+     *
+     * @return false if the wait had completed already (another thread's wake-up is on its way): the
+     *         context stays parked until it arrives
      */
-    void interrupt(Context c, Throwable signal) {
+    boolean interrupt(Context c, Throwable signal) {
+        if (!c.waitingFor.interrupt()) {
+            return false;
+        }
         c.pendingThrow = signal;
-        c.waitingFor.interrupt();
         unpark(c);
+        return true;
+    }
+
+    /**
+     * Whether another thread may still wake a context of this one although nothing is pending here:
+     * this thread has exchanged something with another thread, or a {@link CoroutinePool} is open.
+     * Then a wait with nothing else to run blocks in the event loop instead of being a deadlock.
+     */
+    private boolean othersMayWake() {
+        return connected || CoroutinePool.openPools() > 0;
     }
 
     /** A snapshot of the run list, entry 0 first; just main before any create. */
@@ -607,9 +667,16 @@ final class Scheduler {
      */
     private Context previousRunnableOrMain(Context ended, int i) {
         Context next;
-        while ((next = runList.previousRunnable(i - 1, runList.size())) == null && loop.hasPending()) {
-            loop.idle();
+        while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {
+            if (loop.hasPending()) {
+                loop.idle();
+            } else if (othersMayWake()) {
+                loop.awaitOthers();
+            } else {
+                break;
+            }
         }
+        loop.restoreInterrupt();
         if (next != null) {
             return next;
         }

@@ -3,6 +3,8 @@ package dev.coro;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -49,6 +51,8 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
+    /** How many runs parked so far: tells a late completion of an earlier run from one of this run. */
+    private int runs;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
 
@@ -100,6 +104,19 @@ public final class Select<R> {
     }
 
     /**
+     * Adds a clause that fires when {@code stage} completes (on whatever thread completes it), then
+     * applies {@code f} to its value; ready at once if it is complete already.
+     *
+     * @param stage the stage to wait for
+     * @param f     what to make of its value
+     * @param <T>   the type of its value
+     * @return this select
+     */
+    public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
+        return add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
+    }
+
+    /**
      * Sets what fires when no clause is ready at once: the select then never waits (Go's {@code default}).
      *
      * @param f what to return when no clause is ready
@@ -121,6 +138,8 @@ public final class Select<R> {
      *
      * @return the fired clause's result
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
+     *                                  whose stage failed (as {@code join()})
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
@@ -135,6 +154,8 @@ public final class Select<R> {
      *
      * @return the fired clause's result
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
+     *                                  whose stage failed (as {@code join()})
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
@@ -175,6 +196,7 @@ public final class Select<R> {
             return onDefault.get();
         }
         winner = null;
+        runs++;
         for (int i = 0; i < count; i++) {
             clauses[i].register(self, s);
         }
@@ -221,9 +243,7 @@ public final class Select<R> {
     void won(Clause<R> c) {
         winner = c;
         for (int i = 0; i < count; i++) {
-            if (clauses[i] != c) {
-                clauses[i].unregister();
-            }
+            clauses[i].unregister();
         }
     }
 
@@ -243,10 +263,11 @@ public final class Select<R> {
     private final class Waiting implements Wait {
 
         @Override
-        public void interrupt() {
+        public boolean interrupt() {
             for (int i = 0; i < count; i++) {
                 clauses[i].unregister();
             }
+            return true;
         }
 
         @Override
@@ -501,6 +522,78 @@ public final class Select<R> {
         @Override
         public String describe() {
             return "timeout " + d + (isPending() ? " (" + loop.describeDeadline(deadline) + ")" : "");
+        }
+    }
+
+    /** An {@code onComplete} clause: a completion callback that, posted to the caller's thread, wins the run it was registered for. */
+    private static final class CompleteClause<T, R> implements Clause<R> {
+        private final Select<R> select;
+        private final CompletableFuture<T> future;
+        private final Function<? super T, ? extends R> f;
+        private Context context;
+        private EventLoop loop;
+        private boolean registered;
+
+        CompleteClause(Select<R> select, CompletableFuture<T> future, Function<? super T, ? extends R> f) {
+            this.select = select;
+            this.future = future;
+            this.f = f;
+        }
+
+        @Override
+        public void checkThread(Scheduler s, Context self) {
+        }
+
+        @Override
+        public boolean isReady() {
+            return future.isDone();
+        }
+
+        @Override
+        public R fireNow(Context self) {
+            return f.apply(future.join());
+        }
+
+        @Override
+        public void register(Context self, Scheduler s) {
+            context = self;
+            loop = s.loop;
+            registered = true;
+            loop.foreignWaitStarted();
+            int run = select.runs;
+            EventLoop l = loop;
+            future.whenComplete((v, t) -> l.post(() -> completed(run)));
+        }
+
+        /** On the caller's thread: the stage completed while run {@code run} was waiting for it. */
+        private void completed(int run) {
+            if (registered && run == select.runs && select.winner == null
+                    && context.state() == Coroutine.State.PARKED) {
+                select.won(this);
+                context.scheduler.unpark(context);
+            }
+        }
+
+        @Override
+        public void unregister() {
+            if (registered) {
+                registered = false;
+                loop.foreignWaitEnded();
+            }
+        }
+
+        @Override
+        public R result(Context self) {
+            return f.apply(future.join());
+        }
+
+        @Override
+        public void giveBack() {
+        }
+
+        @Override
+        public String describe() {
+            return "completion of " + future;
         }
     }
 }

@@ -25,7 +25,8 @@ final class Sleep extends Timer implements Wait {
 
     /** Nothing to leave: the sleeper cancels this timer when its park ends. */
     @Override
-    public void interrupt() {
+    public boolean interrupt() {
+        return true;
     }
 
     @Override

@@ -10,6 +10,9 @@ interface Wait {
      * Ends the wait without completing it, because something else ends the park (a timeout of the
      * context): it leaves every queue it is in and cancels its timers at once, so that nothing can
      * complete it (take its value, hand it one) before its context runs again.
+     *
+     * @return true if the wait was interrupted; false if it had completed already (by another thread,
+     *         whose wake-up is on its way to the owner): then it keeps its result
      */
-    void interrupt();
+    boolean interrupt();
 }

@@ -1,0 +1,406 @@
+package dev.coro;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * A fixed set of threads, each with its own scheduler and event loop, that run submitted bodies as
+ * coroutines: thread-per-core, where each thread stays deterministic and threads talk through
+ * channels, futures and wake-ups, never by sharing a run list.
+ *
+ * <pre>{@code
+ * try (CoroutinePool pool = CoroutinePool.start(2)) {
+ *     Channel<Integer> ch = new Channel<>("numbers", 16);          // owned by this thread
+ *     CompletableFuture<Integer> sum = pool.submit(() -> {         // runs on a pool thread
+ *         int s = 0;
+ *         for (int v : ch) s += v;
+ *         return s;
+ *     });
+ *     for (int i = 1; i <= 100; i++) ch.send(i);                   // parks this thread's main while full
+ *     ch.close();
+ *     System.out.println(Coroutine.await(sum));                    // 5050
+ * }
+ * }</pre>
+ *
+ * <h2>Placement</h2>
+ * A submitted body becomes a coroutine on the pool thread that has the fewest live submitted
+ * bodies at that moment (ties go round-robin), whoever submits it, a pool thread included. The
+ * coroutine stays on that thread for life: inside it, {@link Coroutine#create} makes coroutines on
+ * the same thread, which interleave with it in the exact order of the scheduling rules. Work is
+ * never moved between threads once placed (no stealing), so what one thread runs stays reproducible.
+ *
+ * <h2>Each pool thread is a plain scheduler</h2>
+ * Sleep, select, channels (its own, and other threads'), I/O, {@link Coroutine#await} and
+ * {@link Coroutine#dump()} work there as on any thread. A thread's main context is the pool's: it
+ * starts the submitted bodies and otherwise waits in the thread's event loop.
+ *
+ * <h2>Close</h2>
+ * {@link #close()} stops taking bodies and waits until every coroutine of the pool has ended
+ * (submitted ones and those they created), then ends the threads. The first failure that nobody
+ * observed (a body run by {@link #execute}, or a {@link #submit} whose future was never read: none of
+ * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
+ * {@code whenComplete}, {@code handle}, {@code exceptionally} or {@link Coroutine#await} was called on
+ * it), and any failure a coroutine of the pool left to its thread's main, is thrown from
+ * {@code close()}; later ones are suppressed in it. While it waits, the calling thread's own event
+ * loop keeps running (its channels keep serving the pool's coroutines).
+ */
+public final class CoroutinePool implements Executor, AutoCloseable {
+
+    private static final AtomicInteger POOLS = new AtomicInteger();
+    /** How many pools are open (started, not yet closed) in the JVM. */
+    private static final AtomicInteger OPEN = new AtomicInteger();
+
+    private final Worker[] workers;
+    private final String name;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicInteger running;
+    private final AtomicInteger next = new AtomicInteger();
+    private final List<Throwable> failures = new ArrayList<>();
+    private final List<ObservedFuture<?>> futures = new ArrayList<>();
+    private volatile boolean closing;
+
+    private CoroutinePool(int threads) {
+        this.name = "coro-pool-" + POOLS.incrementAndGet();
+        this.workers = new Worker[threads];
+        this.running = new AtomicInteger(threads);
+        OPEN.incrementAndGet();
+        for (int i = 0; i < threads; i++) {
+            workers[i] = new Worker(this, name + "-" + i);
+        }
+        for (Worker w : workers) {
+            w.thread.start();
+        }
+    }
+
+    /**
+     * Starts a pool of {@code threads} platform threads, each running a scheduler.
+     *
+     * @param threads how many threads; typically the number of cores
+     * @return the running pool
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
+    public static CoroutinePool start(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("cannot start a coroutine pool of " + threads + " threads: it needs at least 1");
+        }
+        return new CoroutinePool(threads);
+    }
+
+    /**
+     * Runs {@code body} as a coroutine on one of the pool's threads (see Placement).
+     *
+     * @param body the code to run; its value completes the future
+     * @param <T>  the type of its value
+     * @return a future completed with the body's value, or exceptionally with what it threw
+     * @throws RejectedExecutionException if the pool is closing
+     */
+    public <T> CompletableFuture<T> submit(Supplier<T> body) {
+        Objects.requireNonNull(body, "body");
+        ObservedFuture<T> f = new ObservedFuture<>();
+        place(new Task(body, f));
+        return f;
+    }
+
+    /**
+     * Runs {@code body} as a coroutine on one of the pool's threads (see Placement); if it throws,
+     * {@link #close()} throws it.
+     *
+     * @param body the code to run
+     * @throws RejectedExecutionException if the pool is closing
+     */
+    @Override
+    public void execute(Runnable body) {
+        Objects.requireNonNull(body, "body");
+        place(new Task(() -> {
+            body.run();
+            return null;
+        }, null));
+    }
+
+    /**
+     * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads.
+     * Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
+     * that context (the thread's others run meanwhile).
+     *
+     * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
+     * @throws IllegalStateException if called from one of the pool's own threads
+     */
+    @Override
+    public void close() {
+        for (Worker w : workers) {
+            if (Thread.currentThread() == w.thread) {
+                throw new IllegalStateException("cannot close " + name + " from its own thread "
+                        + Scheduler.describe(w.thread) + ": it would wait for itself");
+            }
+        }
+        if (closing) {
+            Coroutine.await(ended);
+            return;
+        }
+        closing = true;
+        for (Worker w : workers) {
+            w.loop().post(w::wake);
+        }
+        try {
+            Coroutine.await(ended);
+        } finally {
+            OPEN.decrementAndGet();
+        }
+        Throwable first = null;
+        synchronized (failures) {
+            for (ObservedFuture<?> f : futures) {
+                if (!f.observed && f.isCompletedExceptionally()) {
+                    failures.add(f.exceptionNow());
+                }
+            }
+            futures.clear();
+            for (Throwable t : failures) {
+                if (first == null) {
+                    first = t;
+                } else if (first != t) {
+                    first.addSuppressed(t);
+                }
+            }
+            failures.clear();
+        }
+        if (first != null) {
+            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first, first);
+        }
+    }
+
+    /** How many pools are open in the JVM: while one is, no thread reports a deadlock (a pool thread may still wake it). */
+    static int openPools() {
+        return OPEN.get();
+    }
+
+    /**
+     * The number of threads.
+     *
+     * @return how many threads the pool runs
+     */
+    public int threads() {
+        return workers.length;
+    }
+
+    /**
+     * The name, the threads and the state, e.g. {@code CoroutinePool[coro-pool-1, 2 threads, running]}.
+     *
+     * @return a short description
+     */
+    @Override
+    public String toString() {
+        return "CoroutinePool[" + name + ", " + workers.length + " threads, " + (closing ? "closing" : "running") + "]";
+    }
+
+    // ---- machinery ------------------------------------------------------------------------
+
+    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin. */
+    private void place(Task task) {
+        if (closing) {
+            throw new RejectedExecutionException("cannot submit to " + name + ": it is closing");
+        }
+        int n = workers.length;
+        int start = Math.floorMod(next.getAndIncrement(), n);
+        Worker best = workers[start];
+        for (int k = 1; k < n; k++) {
+            Worker w = workers[(start + k) % n];
+            if (w.live.get() < best.live.get()) {
+                best = w;
+            }
+        }
+        if (task.future != null) {
+            synchronized (failures) {
+                futures.add(task.future);
+            }
+        }
+        best.live.incrementAndGet();
+        Worker target = best;
+        target.loop().post(() -> target.accept(task));
+    }
+
+    private void failed(Throwable t) {
+        synchronized (failures) {
+            failures.add(t);
+        }
+    }
+
+    private void workerEnded() {
+        if (running.decrementAndGet() == 0) {
+            ended.complete(null);
+        }
+    }
+
+    /** A submitted body and its future (null for {@link #execute}). */
+    private static final class Task {
+        final Supplier<?> body;
+        final ObservedFuture<Object> future;
+
+        @SuppressWarnings("unchecked")
+        Task(Supplier<?> body, ObservedFuture<?> future) {
+            this.body = body;
+            this.future = (ObservedFuture<Object>) future;
+        }
+    }
+
+    /** One pool thread: its main context starts submitted bodies as coroutines and otherwise waits in the event loop. */
+    private static final class Worker implements Wait {
+        final CoroutinePool pool;
+        final Thread thread;
+        final AtomicInteger live = new AtomicInteger();
+        private final ArrayDeque<Task> tasks = new ArrayDeque<>();
+        private volatile Scheduler scheduler;
+        private final CompletableFuture<Scheduler> started = new CompletableFuture<>();
+
+        Worker(CoroutinePool pool, String name) {
+            this.pool = pool;
+            this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
+        }
+
+        EventLoop loop() {
+            Scheduler s = scheduler;
+            return s != null ? s.loop : started.join().loop;
+        }
+
+        /** On this thread: a submitted body arrives. */
+        void accept(Task task) {
+            tasks.add(task);
+            wake();
+        }
+
+        /** On this thread: main, if it waits for work, is woken. */
+        void wake() {
+            Context main = scheduler.main;
+            if (main.state() == Coroutine.State.PARKED && main.waitingFor == this) {
+                scheduler.unpark(main);
+            }
+        }
+
+        private void run() {
+            Scheduler s = Scheduler.current();
+            s.connected = true;
+            scheduler = s;
+            started.complete(s);
+            try {
+                while (true) {
+                    Task t = tasks.poll();
+                    if (t != null) {
+                        s.create(null, () -> runBody(t));
+                        continue;
+                    }
+                    if (pool.closing && s.runList.size() <= 1) {
+                        return;
+                    }
+                    s.loop.foreignWaitStarted();
+                    try {
+                        s.park(this);
+                    } catch (CoroutineException | DeadlockException e) {
+                        pool.failed(e); // a failure left to this thread's main
+                    } finally {
+                        s.loop.foreignWaitEnded();
+                    }
+                }
+            } finally {
+                pool.workerEnded();
+            }
+        }
+
+        private void runBody(Task t) {
+            try {
+                Object v = t.body.get();
+                if (t.future != null) {
+                    t.future.complete(v);
+                }
+            } catch (CoroutineExit e) {
+                if (t.future != null) {
+                    t.future.completeExceptionally(e);
+                }
+                throw e;
+            } catch (Throwable e) {
+                if (t.future != null) {
+                    t.future.completeExceptionally(e);
+                } else {
+                    pool.failed(e);
+                }
+            } finally {
+                live.decrementAndGet();
+            }
+        }
+
+        @Override
+        public boolean interrupt() {
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return "wait for work from " + pool.name;
+        }
+    }
+
+    /** The future of a submitted body, which knows whether anyone read its outcome. */
+    private static final class ObservedFuture<T> extends CompletableFuture<T> {
+        volatile boolean observed;
+
+        @Override
+        public T join() {
+            observed = true;
+            return super.join();
+        }
+
+        @Override
+        public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            observed = true;
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, java.util.concurrent.TimeUnit unit)
+                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+            observed = true;
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public T getNow(T valueIfAbsent) {
+            observed = true;
+            return super.getNow(valueIfAbsent);
+        }
+
+        @Override
+        public T resultNow() {
+            observed = true;
+            return super.resultNow();
+        }
+
+        @Override
+        public Throwable exceptionNow() {
+            observed = true;
+            return super.exceptionNow();
+        }
+
+        @Override
+        public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+            observed = true;
+            return super.whenComplete(action);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+            observed = true;
+            return super.handle(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) {
+            observed = true;
+            return super.exceptionally(fn);
+        }
+    }
+}
