@@ -28,6 +28,9 @@ final class TimeoutScope extends Timer {
         this.timeout = timeout;
         this.parent = parent;
         this.depth = parent == null ? 0 : parent.depth + 1;
+        // an enclosing scope that expired already stays expired inside this one: the body's next
+        // scheduling point unwinds to it
+        this.fired = parent == null ? null : parent.fired;
     }
 
     /**

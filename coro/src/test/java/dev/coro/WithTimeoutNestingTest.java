@@ -1,0 +1,68 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A {@code withTimeout} entered after an enclosing one has expired does not hide that expiry: the
+ * inner body's first scheduling point unwinds to the enclosing scope.
+ */
+@ExtendWith(FreshThread.class)
+class WithTimeoutNestingTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    private void note(String what) {
+        log.add(what + " at " + Coroutine.nanoTime() / 1_000_000);
+    }
+
+    @Test
+    void aNestedWithTimeoutEnteredAfterTheOuterExpiredWaitsNotAtAll() {
+        VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+            try {
+                Coroutine.sleep(Duration.ofMillis(5));
+            } catch (CoroutineExit swallowed) {
+                note("outer signal swallowed");
+            }
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(3), () -> Coroutine.sleep(Duration.ofMillis(1)));
+                note("inner returned");
+            } catch (CoroutineExit e) {
+                note("inner sleep threw the outer signal");
+                throw e;
+            }
+        })).isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
+        assertThat(log).containsExactly("outer signal swallowed at 2", "inner sleep threw the outer signal at 2");
+    }
+
+    @Test
+    void aFinallyBlockOfAnExpiredBodyThatWaitsInANestedWithTimeoutIsInterruptedAtOnce() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine c = Coroutine.create("worker", () -> assertThatThrownBy(() ->
+                    Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+                        try {
+                            ch.receive();
+                        } finally {
+                            try {
+                                Coroutine.withTimeout(Duration.ofMillis(10), () -> ch.send(1));
+                            } catch (CoroutineExit e) {
+                                note("cleanup send interrupted");
+                                throw e;
+                            }
+                        }
+                    })).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("coroutine 'worker' timed out: withTimeout(PT0.002S) expired before its body returned"));
+            Coroutine.sleep(Duration.ofMillis(20));
+            assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        });
+        assertThat(log).containsExactly("cleanup send interrupted at 2");
+    }
+}
