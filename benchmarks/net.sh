@@ -3,8 +3,8 @@
 # over loopback, with a JDK 25 found as benchmarks/run.sh finds it.
 #
 #   benchmarks/net.sh          full: C in 1 100 1000 10000, 5 s warm-up + 10 s measured per run
-#                              (4 servers x 4 C: about 8 min), results in benchmarks/target/net/full
-#   benchmarks/net.sh quick    smoke test: C in 1 100, 1 s + 3 s (about 2 min), benchmarks/target/net/quick
+#                              (6 servers x 4 C: about 12 min), results in benchmarks/target/net/full
+#   benchmarks/net.sh quick    smoke test: C in 1 100, 1 s + 3 s (about 3 min), benchmarks/target/net/quick
 #   benchmarks/net.sh report DIR   regenerates DIR/net.md and DIR/net.png from DIR/results.jsonl
 #
 # For every C, every server in turn (interleaved: A B C A B C ... when NET_REPEATS > 1): start the server,
@@ -13,7 +13,8 @@
 # end NetReport writes net.md (table) and net.png (chart) beside it.
 #
 # Settings (environment): NET_CS="1 100", NET_WARMUP / NET_MEASURE (seconds), NET_REPEATS (1),
-# NET_IDLE (10000), NET_HOLD (idle hold, seconds), NET_SERVERS="nio,netty" (a subset by name),
+# NET_IDLE (10000), NET_HOLD (idle hold, seconds), NET_SERVERS="nio,coro" (a subset by name:
+# nio, netty, vt, vt-1carrier, coro, coro-threads),
 # NET_SERVER_OPTS (JVM flags of every server, default -Xmx1g), NET_LOAD_OPTS (the load generator's),
 # NET_PORT (first port; each server start takes the next one), NET_SUB_WINDOW_MS / NET_STARVE_MS (the
 # starvation criteria, 1000 each), SKIP_BUILD=1 (reuse the jar).
@@ -25,13 +26,15 @@ JAR=$ROOT/benchmarks/target/benchmarks.jar
 # shellcheck source=benchmarks/common.sh
 source "$ROOT/benchmarks/common.sh"
 
-# The servers: NAME|MAIN CLASS|JVM FLAGS, one line each. The coro server joins with one line, e.g.
-#   "coro|dev.coro.net.CoroEchoServer|--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED"
+# The servers: NAME|MAIN CLASS|JVM FLAGS, one line each. coro runs on its continuation engine (which
+# needs the exports flag), coro-threads on its thread engine (a virtual thread per coroutine).
 SERVERS=(
   "nio|dev.coro.bench.net.NioEchoServer|"
   "netty|dev.coro.bench.net.NettyEchoServer|"
   "vt|dev.coro.bench.net.VirtualThreadEchoServer|"
   "vt-1carrier|dev.coro.bench.net.VirtualThreadEchoServer|-Djdk.virtualThreadScheduler.parallelism=1 -Djdk.virtualThreadScheduler.maxPoolSize=1"
+  "coro|dev.coro.bench.net.CoroEchoServer|--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED -Dcoro.engine=continuation"
+  "coro-threads|dev.coro.bench.net.CoroEchoServer|-Dcoro.engine=threads"
 )
 
 LOAD_MAIN=dev.coro.bench.net.EchoLoad

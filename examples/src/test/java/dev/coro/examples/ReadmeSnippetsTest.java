@@ -9,9 +9,14 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.Generator;
 import dev.coro.Select;
 import dev.coro.VirtualTime;
+import dev.coro.net.TcpConnection;
+import dev.coro.net.TcpListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -153,6 +159,61 @@ class ReadmeSnippetsTest {
         assertThat(printed).isEqualTo("no reply yet at 100 ms\n"
                 + "main context 'main' timed out: withTimeout(PT0.1S) expired before its body returned\n"
                 + "pong at 300 ms\n");
+    }
+
+    // README:begin
+    static void echo(TcpConnection c) {                   // runs in a coroutine of its own
+        try (c) {
+            ByteBuffer buf = ByteBuffer.allocate(4096);
+            while (c.read(buf.clear()) >= 0) {            // parks until bytes arrive; -1 once the client is done
+                c.write(buf.flip());                      // parks while the socket's send buffer is full
+            }
+        } catch (IOException e) {
+            System.err.println(e.getMessage());           // e.g. the client reset the connection
+        }
+    }
+    // README:end
+
+    @Test
+    void theEchoServerExampleEchoesBothClientsAndEndsCleanly() throws Exception {
+        List<String> left = new ArrayList<>();
+        String printed = printed(() -> {
+            try {
+                // README:begin
+                try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+                    Coroutine server = Coroutine.create("server", () -> {
+                        try {
+                            while (true) {
+                                TcpConnection c = listener.accept();          // parks until a client connects
+                                Coroutine.create("echo", () -> echo(c));      // one coroutine per connection
+                            }
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    Channel<String> replies = new Channel<>("replies", 2);
+                    for (String word : List.of("hello", "world")) {
+                        Coroutine.create("client " + word, () -> {
+                            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                                c.write(ByteBuffer.wrap(word.getBytes()));
+                                c.shutdownOutput();                           // the echo coroutine reads -1
+                                replies.send(new String(c.input().readAllBytes()));  // up to the server's close
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
+                    }
+                    System.out.println(Stream.of(replies.receive(), replies.receive()).sorted().toList());  // [hello, world]
+                    server.close();                                           // unwinds it out of accept()
+                }
+                // README:end
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            left.add(Coroutine.dump());
+        });
+        assertThat(printed).isEqualTo("[hello, world]\n");
+        assertThat(left).singleElement().asString().doesNotContain("coroutine '");
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */

@@ -216,7 +216,10 @@ public final class NetReport {
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 700);
     }
 
-    /** Rivals in light colours; a server whose name holds "coro" in the dark blue of the main report. */
+    /**
+     * Rivals in light colours; the server named "coro" in the dark blue of the main report, any other
+     * whose name holds "coro" (coro-threads) in a medium blue.
+     */
     private static BarRenderer renderer(DefaultCategoryDataset data) {
         BarRenderer r = new BarRenderer();
         r.setBarPainter(new StandardBarPainter());
@@ -226,8 +229,9 @@ public final class NetReport {
             new Color(0xffd966), new Color(0xc9a0dc)};
         int rival = 0;
         for (int i = 0; i < data.getRowCount(); i++) {
-            boolean coro = data.getRowKey(i).toString().contains("coro");
-            r.setSeriesPaint(i, coro ? new Color(0x1f4e79) : palette[rival++ % palette.length]);
+            String name = data.getRowKey(i).toString();
+            r.setSeriesPaint(i, name.equals("coro") ? new Color(0x1f4e79)
+                    : name.contains("coro") ? new Color(0x2e75b6) : palette[rival++ % palette.length]);
         }
         return r;
     }

@@ -1,8 +1,10 @@
 package dev.coro.bench.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -37,6 +39,28 @@ class EchoLoadTest {
     void virtualThreadServerEchoesEveryByte() throws Exception {
         try (EchoServer server = VirtualThreadEchoServer.start(0)) {
             exchange(server);
+        }
+    }
+
+    @Test
+    void coroServerEchoesEveryByte() throws Exception {
+        try (EchoServer server = CoroEchoServer.start(0)) {
+            exchange(server);
+        }
+    }
+
+    @Test
+    void coroServerClosedFromAnotherThreadWhileConnectionsAreOpenStopsListening() throws Exception {
+        EchoServer server = CoroEchoServer.start(0);
+        try (EchoLoad load = new EchoLoad(EchoServer.HOST, server.port(), 4)) {
+            load.connect(GUARD);
+            assertThat(load.exchange(20, GUARD)).isEqualTo(20);
+            server.close(); // this thread is not the server's: four connection coroutines are parked in read
+            server.close(); // twice is fine
+            try (SocketChannel ch = SocketChannel.open()) {
+                assertThatThrownBy(() -> ch.connect(new InetSocketAddress(EchoServer.HOST, server.port())))
+                        .isInstanceOf(ConnectException.class);
+            }
         }
     }
 
