@@ -285,6 +285,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private void run() {
             Scheduler s = Scheduler.current();
             s.connected = true;
+            s.lastEnded = () -> {
+                if (pool.closing) {
+                    wake(); // closing, and the last coroutine has ended: main can end the thread
+                }
+            };
             scheduler = s;
             started.complete(s);
             try {

@@ -38,6 +38,8 @@ final class Scheduler {
      * operation across threads): from then on a wait with nothing else to run is not a deadlock.
      */
     boolean connected;
+    /** Run when the last coroutine of the run list has ended (a pool thread's main waits for it); null if none. */
+    Runnable lastEnded;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -602,6 +604,9 @@ final class Scheduler {
             case FAILED -> State.FAILED;
         });
         int i = remove(c);
+        if (runList.size() == 1 && lastEnded != null) {
+            lastEnded.run();
+        }
         if (closing) {
             boolean clean = ending == Fiber.Ending.CLOSED;
             if (alive(c.closer)) {
