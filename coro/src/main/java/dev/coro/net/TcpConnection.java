@@ -44,6 +44,11 @@ public final class TcpConnection implements Closeable {
     private final Object reading = new Operation("read from");
     private final Object writing = new Operation("write to");
     private boolean closed;
+    /**
+     * The last read got fewer bytes than it had room for, so it emptied the socket's receive buffer:
+     * the next read waits for readiness first instead of paying a system call that finds nothing.
+     */
+    private boolean drained;
     private InputStream input;
     private OutputStream output;
 
@@ -102,6 +107,10 @@ public final class TcpConnection implements Closeable {
         if (!dst.hasRemaining()) {
             return 0;
         }
+        if (drained) {
+            drained = false;
+            io.await(channel, SelectionKey.OP_READ, reading);
+        }
         while (true) {
             int n;
             try {
@@ -110,6 +119,7 @@ public final class TcpConnection implements Closeable {
                 throw failed("read from", e);
             }
             if (n != 0) {
+                drained = n > 0 && dst.hasRemaining();
                 return n;
             }
             io.await(channel, SelectionKey.OP_READ, reading);
