@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -147,8 +148,8 @@ final class EventLoop {
                 + (left > 0 ? millis(left) + " left" : "due");
     }
 
-    /** Nanoseconds as milliseconds, e.g. {@code 12.500 ms}. */
+    /** Nanoseconds as milliseconds, e.g. {@code 1,012.500 ms}, the same in every locale. */
     static String millis(long nanos) {
-        return nanos == Long.MAX_VALUE ? "never" : String.format("%,.3f ms", nanos / 1e6);
+        return nanos == Long.MAX_VALUE ? "never" : String.format(Locale.ROOT, "%,.3f ms", nanos / 1e6);
     }
 }

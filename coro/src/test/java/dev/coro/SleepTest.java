@@ -7,6 +7,7 @@ import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -47,6 +48,23 @@ class SleepTest {
                 + " 3,600,000\\.000 ms, until loop time [\\d,]+\\.\\d{3} ms, [\\d,]+\\.\\d{3} ms left\n");
         c.close();
         assertThat(c.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void theDumpOfASleepReadsTheSameInEveryLocale() {
+        Locale saved = Locale.getDefault();
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            VirtualTime.run(() -> {
+                Coroutine.create("observer", () -> log.add(Coroutine.dump().lines()
+                        .filter(l -> l.startsWith("  [0]")).findFirst().orElseThrow()));
+                Coroutine.sleep(Duration.ofMillis(1500));
+            });
+        } finally {
+            Locale.setDefault(saved);
+        }
+        assertThat(log).containsExactly("  [0] main: PARKED, waits to sleep 1,500.000 ms,"
+                + " until t=1,500.000 ms (virtual clock), 1,500.000 ms left");
     }
 
     @Test
