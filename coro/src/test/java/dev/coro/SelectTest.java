@@ -104,6 +104,23 @@ class SelectTest {
     }
 
     @Test
+    void aValueArrivingBeforeTheTimeoutFiresItsClauseAndCancelsTheTimer() {
+        Channel<String> in = holding("in", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                in.send("42");
+            });
+            log.add(new Select<String>().onReceive(in, v -> "got " + v + " at " + ms())
+                    .onTimeout(Duration.ofSeconds(5), () -> "timeout").select());
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            log.add("then at " + ms());
+        });
+        assertThat(log).containsExactly("got 42 at 1000", "then at 1000");
+    }
+
+    @Test
     void aZeroTimeoutIsReadyAtOnce() {
         Channel<String> in = holding("in", 0);
         Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
@@ -125,7 +142,9 @@ class SelectTest {
             });
             log.add(new Select<String>().onReceive(a, v -> "a " + v).onReceive(b, v -> "b " + v)
                     .onSend(out, "9", () -> "sent 9").onTimeout(Duration.ofSeconds(1), () -> "timeout").select());
-            assertThat(Coroutine.nanoTime()).as("the timeout clause left no timer").isZero();
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("the timeout clause left no timer")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(Coroutine.nanoTime()).isZero();
         });
         assertThat(log).containsExactly("a took 1: true", "b took 2: false", "out offered: Optional.empty", "a 1");
     }
