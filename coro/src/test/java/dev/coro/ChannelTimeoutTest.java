@@ -98,6 +98,18 @@ class ChannelTimeoutTest {
     }
 
     @Test
+    void onTheRealClockTheyTimeOutToo() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        assertThat(ch.tryReceive(millis(3))).isEmpty();
+        assertThat(ch.trySend(1, millis(3))).isFalse();
+        Coroutine c = Coroutine.create("c", () -> log.add("c got " + ch.tryReceive(millis(3))));
+        assertThat(ch.trySend(2, Duration.ofHours(1))).as("c takes it").isTrue();
+        assertThat(ch.trySend(3, millis(3))).isFalse();
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+        assertThat(log).containsExactly("c got Optional[2]");
+    }
+
+    @Test
     void onAClosedChannelTheyNeverThrowNorWait() {
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 1);

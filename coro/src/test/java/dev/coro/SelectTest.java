@@ -121,6 +121,14 @@ class SelectTest {
     }
 
     @Test
+    void onTheRealClockTheTimeoutFiresToo() {
+        Channel<String> in = holding("in", 0);
+        assertThat(new Select<String>().onReceive(in, v -> "got " + v).onTimeout(Duration.ofMillis(3), () -> "timeout")
+                .select()).isEqualTo("timeout");
+        assertThat(in.trySend("z")).isFalse();
+    }
+
+    @Test
     void aZeroTimeoutIsReadyAtOnce() {
         Channel<String> in = holding("in", 0);
         Coroutine other = Coroutine.create("other", () -> log.add("other ran"));

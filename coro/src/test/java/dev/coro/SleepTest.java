@@ -288,6 +288,20 @@ class SleepTest {
     }
 
     @Test
+    void aCoroutineFailingWhileMainSleepsEndsTheSleepWithItsFailureAndCancelsTheTimer() {
+        VirtualTime.run(() -> {
+            Coroutine.create("bad", () -> {
+                throw new IllegalStateException("boom");
+            });
+            assertThatThrownBy(() -> Coroutine.sleep(Duration.ofHours(1))).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: boom");
+            assertThatThrownBy(() -> new Channel<Integer>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+    }
+
+    @Test
     void anInterruptDuringARealSleepNeitherEndsItEarlyNorIsLost() {
         Coroutine.create("other", () -> log.add("other ran"));
         long start = System.nanoTime();
