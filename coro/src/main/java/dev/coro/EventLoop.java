@@ -6,6 +6,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -20,7 +21,8 @@ import java.util.function.Consumer;
  * every context is parked and something can still wake one, the scheduler calls {@link #idle()}: the
  * thread blocks in one {@code select} until the next timer (or, without I/O waits, parks until it;
  * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready.
- * The selector is opened on the first I/O wait and closed when no channel is registered any more. Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
+ * The selector is opened on the first I/O wait and closed when no channel is registered any more.
+ * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
  */
 final class EventLoop {
@@ -402,8 +404,8 @@ final class EventLoop {
         return virtual ? "t=" + millis(deadline) + " on the virtual clock, " + rest : rest;
     }
 
-    /** Nanoseconds as milliseconds, e.g. {@code 12.500 ms}. */
+    /** Nanoseconds as milliseconds, e.g. {@code 1,012.500 ms}, the same in every locale. */
     static String millis(long nanos) {
-        return nanos == Long.MAX_VALUE ? "never" : String.format("%,.3f ms", nanos / 1e6);
+        return nanos == Long.MAX_VALUE ? "never" : String.format(Locale.ROOT, "%,.3f ms", nanos / 1e6);
     }
 }

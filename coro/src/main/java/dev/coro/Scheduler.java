@@ -40,6 +40,12 @@ final class Scheduler {
     boolean connected;
     /** Run when the last coroutine of the run list has ended (a pool thread's main waits for it); null if none. */
     Runnable lastEnded;
+    /**
+     * Whether main only waits in {@link VirtualTime#run} for the coroutines to end: a coroutine's
+     * {@code yield} that would run main and nothing else is then an idle point, where the virtual clock
+     * may jump (otherwise a loop that yields until a sleeper is done would bounce off main forever).
+     */
+    private boolean mainAwaits;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -147,6 +153,9 @@ final class Scheduler {
         Context from = runList.get(current);
         from.checkSignals("yield");
         Context to = runList.previousRunnable(current - 1, n - 1);
+        if (to == main && mainAwaits && runList.previousRunnable(n - 1, n - 1 - current) == null) {
+            to = idleInYield(from); // main only waits in VirtualTime.run for the rest: nothing else is runnable
+        }
         if (to == null && (to = idleInYield(from)) == null) {
             return;
         }
@@ -428,14 +437,22 @@ final class Scheduler {
         }
     }
 
-    /** Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can. */
+    /**
+     * Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can.
+     * Meanwhile main does not count as runnable for a coroutine's {@code yield} (see {@link #mainAwaits}).
+     */
     private void awaitCoroutines() {
-        while (runList.size() > 1) {
-            if (!loop.hasPending() && !othersMayWake() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
-                throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
-                        + " is parked and no timer is pending, so nothing could ever wake them", null, null);
+        mainAwaits = true;
+        try {
+            while (runList.size() > 1) {
+                if (!loop.hasPending() && !othersMayWake() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
+                    throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
+                            + " is parked and no timer is pending, so nothing could ever wake them", null, null);
+                }
+                yieldToPrevious();
             }
-            yieldToPrevious();
+        } finally {
+            mainAwaits = false;
         }
     }
 

@@ -19,7 +19,8 @@ package dev.coro;
  *   <li>The clock ({@link Coroutine#nanoTime()}) starts at 0 and moves only when the thread would
  *       otherwise wait for a timer: a park with nothing else to run, the end of a body with every
  *       other context parked, or a {@code yield()} with nothing else to run (so that a loop that yields
- *       until a sleeper is done ends).</li>
+ *       until a sleeper is done ends, in main or in a coroutine: main waiting in {@link #run} for the
+ *       coroutines to end counts as nothing to run).</li>
  *   <li>Timers due at the same time expire in the order they were scheduled.</li>
  *   <li>{@link #run} returns when the body has returned and every coroutine created inside has ended
  *       (main yields until then); if the rest can never end (every one parked with no timer pending)

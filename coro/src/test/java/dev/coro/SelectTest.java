@@ -1,0 +1,343 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** A {@link Select} fires exactly one of its clauses: the first ready, a random ready one, or the first to complete. */
+@ExtendWith(FreshThread.class)
+class SelectTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The virtual clock in milliseconds. */
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    /** The calling thread as the library's messages name it. */
+    private static String thread() {
+        Thread t = Thread.currentThread();
+        return "'" + t.getName() + "' (#" + t.threadId() + ")";
+    }
+
+    /** A channel of {@code capacity} holding {@code values}. */
+    private static Channel<String> holding(String name, int capacity, String... values) {
+        Channel<String> ch = new Channel<>(name, capacity);
+        for (String v : values) {
+            ch.send(v);
+        }
+        return ch;
+    }
+
+    @Test
+    void aBiasedSelectFiresTheFirstReadyClauseInTheOrderGiven() {
+        Channel<String> empty = holding("empty", 1);
+        Channel<String> a = holding("a", 1, "x");
+        Channel<String> b = holding("b", 1, "y");
+        String r = new Select<String>().onReceive(empty, v -> "empty " + v).onReceive(b, v -> "b " + v)
+                .onReceive(a, v -> "a " + v).select();
+        assertThat(r).isEqualTo("b y");
+        assertThat(a.tryReceive()).as("the other ready clause took nothing").contains("x");
+        assertThat(empty.trySend("z")).as("the clause that was not ready left nothing queued").isTrue();
+    }
+
+    @Test
+    void anUnbiasedSelectPicksAtRandomButTheSameSequenceOnEveryFreshRun() throws InterruptedException {
+        List<String> first = new ArrayList<>();
+        VirtualTime.run(() -> first.addAll(unbiasedPicks()));
+        List<String> second = new ArrayList<>();
+        VirtualTime.run(() -> second.addAll(unbiasedPicks()));
+        AtomicReference<List<String>> third = new AtomicReference<>();
+        AtomicReference<List<String>> fourth = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("third", () -> third.set(unbiasedPicks()))).isNull();
+        assertThat(OtherThread.thrownOn("fourth", () -> fourth.set(unbiasedPicks()))).isNull();
+        assertThat(first).isEqualTo(second).isEqualTo(third.get()).isEqualTo(fourth.get());
+        assertThat(Collections.frequency(first, "a")).as("both clauses get chosen").isBetween(1, 199);
+        assertThat(first).containsOnly("a", "b");
+    }
+
+    /** 200 unbiased selects between two channels that are always ready. */
+    private static List<String> unbiasedPicks() {
+        Channel<String> a = holding("a", 1, "a");
+        Channel<String> b = holding("b", 1, "b");
+        Select<String> s = new Select<String>().onReceive(a, v -> v).onReceive(b, v -> v);
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            String v = s.selectUnbiased();
+            picks.add(v);
+            (v.equals("a") ? a : b).send(v);
+        }
+        return picks;
+    }
+
+    @Test
+    void theDefaultFiresWhenNothingIsReadyAndLeavesNothingQueued() {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
+        String r = new Select<String>().onReceive(in, v -> "got " + v).onSend(out, "v", () -> "sent")
+                .onTimeout(Duration.ofHours(1), () -> "timeout").onDefault(() -> "default").select();
+        assertThat(r).isEqualTo("default");
+        assertThat(other.state()).as("no park").isEqualTo(State.NEW);
+        assertThat(in.trySend("z")).isFalse();
+        assertThat(out.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void theTimeoutFiresWhenNothingComesAndLeavesNothingQueued() {
+        Channel<String> in = holding("in", 0);
+        VirtualTime.run(() -> log.add(new Select<String>().onReceive(in, v -> "got " + v)
+                .onTimeout(Duration.ofSeconds(1), () -> "timeout at " + ms()).select()));
+        assertThat(log).containsExactly("timeout at 1000");
+        assertThat(in.trySend("z")).isFalse();
+    }
+
+    @Test
+    void aValueArrivingBeforeTheTimeoutFiresItsClauseAndCancelsTheTimer() {
+        Channel<String> in = holding("in", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                in.send("42");
+            });
+            log.add(new Select<String>().onReceive(in, v -> "got " + v + " at " + ms())
+                    .onTimeout(Duration.ofSeconds(5), () -> "timeout").select());
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            log.add("then at " + ms());
+        });
+        assertThat(log).containsExactly("got 42 at 1000", "then at 1000");
+    }
+
+    @Test
+    void onTheRealClockTheTimeoutFiresToo() {
+        Channel<String> in = holding("in", 0);
+        assertThat(new Select<String>().onReceive(in, v -> "got " + v).onTimeout(Duration.ofMillis(3), () -> "timeout")
+                .select()).isEqualTo("timeout");
+        assertThat(in.trySend("z")).isFalse();
+    }
+
+    @Test
+    void aZeroTimeoutIsReadyAtOnce() {
+        Channel<String> in = holding("in", 0);
+        Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
+        assertThat(new Select<String>().onReceive(in, v -> "got " + v).onTimeout(Duration.ZERO, () -> "timeout")
+                .select()).isEqualTo("timeout");
+        assertThat(other.state()).as("no park").isEqualTo(State.NEW);
+    }
+
+    @Test
+    void ofTheClausesOfAParkedSelectExactlyOneFiresAndTheOthersLeaveNoTrace() {
+        Channel<String> a = holding("a", 0);
+        Channel<String> b = holding("b", 0);
+        Channel<String> out = holding("out", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("partner", () -> {
+                log.add("a took 1: " + a.trySend("1"));
+                log.add("b took 2: " + b.trySend("2"));
+                log.add("out offered: " + out.tryReceive());
+            });
+            log.add(new Select<String>().onReceive(a, v -> "a " + v).onReceive(b, v -> "b " + v)
+                    .onSend(out, "9", () -> "sent 9").onTimeout(Duration.ofSeconds(1), () -> "timeout").select());
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("the timeout clause left no timer")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+        assertThat(log).containsExactly("a took 1: true", "b took 2: false", "out offered: Optional.empty", "a 1");
+    }
+
+    @Test
+    void ofTwoReadyClausesTheLoserTakesAndSendsNothing() {
+        Channel<String> a = holding("a", 1, "x");
+        Channel<String> out = holding("out", 1);
+        assertThat(new Select<String>().onReceive(a, v -> "a " + v).onSend(out, "9", () -> "sent").select())
+                .isEqualTo("a x");
+        assertThat(out.tryReceive()).isEmpty();
+        assertThat(new Select<String>().onSend(out, "9", () -> "sent").onReceive(holding("c", 1, "y"), v -> v).select())
+                .isEqualTo("sent");
+        assertThat(out.tryReceive()).contains("9");
+    }
+
+    @Test
+    void twoCoroutinesExchangeValuesBySelectingAsSenderAndReceiver() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("sender", () -> {
+                for (int i = 1; i <= 3; i++) {
+                    int v = i;
+                    log.add(new Select<String>().onSend(ch, v, () -> "sent " + v).select());
+                }
+            });
+            Coroutine.create("receiver", () -> {
+                for (int i = 1; i <= 3; i++) {
+                    log.add(new Select<String>().onReceive(ch, v -> "got " + v).select());
+                }
+            });
+        });
+        assertThat(log).containsExactly("sent 1", "got 1", "got 2", "sent 2", "sent 3", "got 3");
+    }
+
+    @Test
+    void aClauseOnAChannelClosedBeforeTheSelectFiresAndThrows() {
+        Channel<String> open = holding("open", 0);
+        Channel<String> closed = holding("closed", 1, "last");
+        closed.close();
+        Select<String> receive = new Select<String>().onReceive(open, v -> v).onReceive(closed, v -> "got " + v);
+        assertThat(receive.select()).as("a closed channel's buffered value is still received").isEqualTo("got last");
+        assertThatThrownBy(receive::select).isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot select: its clause onReceive(channel 'closed') fired on a"
+                        + " closed and drained channel; leave the clause out to go on");
+        assertThatThrownBy(() -> new Select<String>().onSend(closed, "v", () -> "sent").onReceive(open, v -> v).select())
+                .isInstanceOf(ChannelClosedException.class)
+                .hasMessage("main context 'main' cannot select: its clause onSend(channel 'closed', v) fired on a"
+                        + " closed channel, and the value was not delivered; leave the clause out to go on");
+        assertThat(open.trySend("z")).as("nothing left queued").isFalse();
+    }
+
+    @Test
+    void aClauseOnAChannelClosedWhileTheSelectIsParkedFiresAndThrows() {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        Channel<String> other = holding("other", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("closer", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                in.close();
+                Coroutine.sleep(Duration.ofSeconds(1));
+                out.close();
+            });
+            assertThatThrownBy(() -> new Select<String>().onReceive(other, v -> v).onReceive(in, v -> v).select())
+                    .isInstanceOf(ChannelClosedException.class)
+                    .hasMessage("main context 'main' cannot select: its clause onReceive(channel 'in') fired on a"
+                            + " closed and drained channel; leave the clause out to go on");
+            log.add("receive clause threw at " + ms());
+            assertThatThrownBy(() -> new Select<String>().onReceive(other, v -> v).onSend(out, "v", () -> "sent").select())
+                    .isInstanceOf(ChannelClosedException.class)
+                    .hasMessage("main context 'main' cannot select: its clause onSend(channel 'out', v) fired on a"
+                            + " closed channel, and the value was not delivered; leave the clause out to go on");
+            log.add("send clause threw at " + ms());
+        });
+        assertThat(log).containsExactly("receive clause threw at 1000", "send clause threw at 2000");
+        assertThat(other.trySend("z")).as("the other clause left nothing queued").isFalse();
+    }
+
+    @Test
+    void aParkedSelectWhoseCoroutineIsClosedLeavesNothingQueued() {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        VirtualTime.run(() -> {
+            Coroutine selector = Coroutine.create("selector", () -> {
+                try {
+                    new Select<String>().onReceive(in, v -> v).onSend(out, "v", () -> "sent")
+                            .onTimeout(Duration.ofHours(1), () -> "timeout").select();
+                } finally {
+                    log.add("selector finally at " + ms());
+                }
+            });
+            Coroutine.yield();
+            assertThat(selector.state()).isEqualTo(State.PARKED);
+            selector.close();
+            assertThat(in.trySend("z")).isFalse();
+            assertThat(out.tryReceive()).isEmpty();
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+        });
+        assertThat(log).containsExactly("selector finally at 0");
+    }
+
+    @Test
+    void aSelectInterruptedByWithTimeoutLeavesNothingQueued() {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        VirtualTime.run(() -> {
+            assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> new Select<String>()
+                    .onReceive(in, v -> v).onSend(out, "v", () -> "sent").onTimeout(Duration.ofHours(1), () -> "timeout")
+                    .select())).isInstanceOf(CoroutineTimeoutException.class);
+            assertThat(in.trySend("z")).isFalse();
+            assertThat(out.tryReceive()).isEmpty();
+            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(ms()).isEqualTo(1000);
+        });
+    }
+
+    @Test
+    void aSelectWithoutAClauseThrows() {
+        String message = "main context 'main' cannot select: the select has no clause, so it would wait forever";
+        assertThatThrownBy(() -> new Select<String>().select()).isInstanceOf(IllegalStateException.class)
+                .hasMessage(message);
+        assertThatThrownBy(() -> new Select<String>().selectUnbiased()).isInstanceOf(IllegalStateException.class)
+                .hasMessage(message);
+        assertThat(new Select<String>().onDefault(() -> "default").select()).isEqualTo("default");
+    }
+
+    @Test
+    void aClauseOnAnotherThreadsChannelThrowsNamingBothThreads() throws InterruptedException {
+        Channel<String> mine = holding("mine", 1, "x");
+        String owner = Pattern.quote(thread());
+        Throwable receive = OtherThread.thrownOn("intruder", () -> new Select<String>().onReceive(mine, v -> v).select());
+        assertThat(receive).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a receive from"
+                + " channel 'mine' \\(state open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread " + owner);
+        Throwable send = OtherThread.thrownOn("intruder", () -> new Select<String>()
+                .onTimeout(Duration.ZERO, () -> "timeout").onSend(mine, "y", () -> "sent").select());
+        assertThat(send).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a send to"
+                + " channel 'mine' \\(state open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread " + owner);
+        assertThat(mine.tryReceive()).as("untouched").contains("x");
+        assertThat(mine.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void aSelectWithOneClauseOnAChannelOfAnotherThreadThrowsBeforeFiringAny() throws InterruptedException {
+        AtomicReference<Channel<String>> theirs = new AtomicReference<>();
+        AtomicReference<String> theirThread = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("owner", () -> {
+            theirs.set(new Channel<>("theirs", 1));
+            theirThread.set(thread());
+        })).isNull();
+        Channel<String> mine = holding("mine", 1, "x");
+        assertThatThrownBy(() -> new Select<String>().onReceive(mine, v -> v).onReceive(theirs.get(), v -> v).select())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot select a receive from channel 'theirs' (state open) from thread " + thread()
+                        + ": it belongs to thread " + theirThread.get());
+        assertThat(mine.tryReceive()).as("the ready clause did not fire").contains("x");
+    }
+
+    @Test
+    void aSelectMayBeRunAgainEachRunFiringOneClause() {
+        Channel<String> in = holding("in", 2, "1", "2");
+        Channel<String> out = holding("out", 2);
+        Select<String> s = new Select<String>().onReceive(in, v -> "got " + v).onSend(out, "9", () -> "sent 9");
+        assertThat(List.of(s.select(), s.select(), s.select(), s.select()))
+                .containsExactly("got 1", "got 2", "sent 9", "sent 9");
+        assertThat(List.of(out.tryReceive(), out.tryReceive())).allSatisfy(v -> assertThat(v).contains("9"));
+        VirtualTime.run(() -> {
+            Select<String> t = new Select<String>().onReceive(in, v -> "got " + v)
+                    .onTimeout(Duration.ofSeconds(1), () -> "timeout at " + ms());
+            log.add(t.select());
+            log.add(t.select());
+        });
+        assertThat(log).as("each run counts its timeout from its start").containsExactly("timeout at 1000",
+                "timeout at 2000");
+    }
+
+    @Test
+    void aNegativeTimeoutClauseOrASecondDefaultIsRefused() {
+        assertThatThrownBy(() -> new Select<String>().onTimeout(Duration.ofSeconds(-1), () -> "t"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive");
+        Throwable e = catchThrowable(() -> new Select<String>().onDefault(() -> "a").onDefault(() -> "b"));
+        assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot add a second onDefault to a select: it has one");
+    }
+}

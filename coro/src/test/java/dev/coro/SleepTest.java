@@ -1,0 +1,315 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** {@link Coroutine#sleep} parks its caller until its timer is due, on the real clock or under {@link VirtualTime}. */
+@ExtendWith(FreshThread.class)
+class SleepTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    /** The calling thread as the library's messages name it. */
+    private static String thread() {
+        Thread t = Thread.currentThread();
+        return "'" + t.getName() + "' (#" + t.threadId() + ")";
+    }
+
+    @Test
+    void aSleepingCoroutineIsParkedAndTheDumpShowsTheSleepAndItsDeadline() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofMillis(100)));
+            Coroutine.yield();
+            assertThat(c.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("\n  [1] coroutine 'sleeper': PARKED, waits to sleep 100.000 ms,"
+                    + " until t=100.000 ms (virtual clock), 100.000 ms left\n        at dev.coro.Coroutine.sleep(");
+        });
+    }
+
+    @Test
+    void onTheRealClockTheDumpShowsTheSleepsLoopTimeAndWhatIsLeft() {
+        Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1)));
+        Coroutine.yield();
+        assertThat(c.state()).isEqualTo(State.PARKED);
+        assertThat(Coroutine.dump()).containsPattern("\n  \\[1] coroutine 'sleeper': PARKED, waits to sleep"
+                + " 3,600,000\\.000 ms, until loop time [\\d,]+\\.\\d{3} ms, [\\d,]+\\.\\d{3} ms left\n");
+        c.close();
+        assertThat(c.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void theDumpOfASleepReadsTheSameInEveryLocale() {
+        Locale saved = Locale.getDefault();
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            VirtualTime.run(() -> {
+                Coroutine.create("observer", () -> log.add(Coroutine.dump().lines()
+                        .filter(l -> l.startsWith("  [0]")).findFirst().orElseThrow()));
+                Coroutine.sleep(Duration.ofMillis(1500));
+            });
+        } finally {
+            Locale.setDefault(saved);
+        }
+        assertThat(log).containsExactly("  [0] main: PARKED, waits to sleep 1,500.000 ms,"
+                + " until t=1,500.000 ms (virtual clock), 1,500.000 ms left");
+    }
+
+    @Test
+    void othersRunWhileACoroutineSleeps() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("sleeper", () -> {
+                log.add("sleeper sleeps at " + ms());
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("sleeper wakes at " + ms());
+            });
+            Coroutine.create("worker", () -> {
+                for (int i = 0; i < 3; i++) {
+                    log.add("worker got " + ch.receive() + " at " + ms());
+                }
+            });
+            for (int i = 1; i <= 3; i++) {
+                ch.send(i);
+            }
+        });
+        assertThat(log).containsExactly("worker got 1 at 0", "sleeper sleeps at 0", "worker got 2 at 0",
+                "worker got 3 at 0", "sleeper wakes at 1000");
+    }
+
+    @Test
+    void mainSleepsWhileItsCoroutinesRun() {
+        VirtualTime.run(() -> {
+            Coroutine main = Coroutine.current();
+            Coroutine.create("worker", () -> log.add("worker runs at " + ms() + ", main " + main.state()));
+            Coroutine.sleep(Duration.ofSeconds(2));
+            log.add("main wakes at " + ms());
+        });
+        assertThat(log).containsExactly("worker runs at 0, main PARKED", "main wakes at 2000");
+    }
+
+    @Test
+    void aZeroOrNegativeSleepReturnsAtOnceWithoutParking() {
+        VirtualTime.run(() -> {
+            Coroutine other = Coroutine.create("other", () -> log.add("other ran at " + ms()));
+            Coroutine.sleep(Duration.ZERO);
+            Coroutine.sleep(Duration.ofNanos(-1));
+            Coroutine.sleep(Duration.ofDays(-1));
+            assertThat(other.state()).as("no park ran anyone else").isEqualTo(State.NEW);
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+        assertThat(log).containsExactly("other ran at 0");
+    }
+
+    @Test
+    void timersDueAtTheSameTimeExpireInTheOrderTheyWereScheduled() {
+        VirtualTime.run(() -> {
+            log.add(new Select<String>().onTimeout(Duration.ofSeconds(1), () -> "a")
+                    .onTimeout(Duration.ofSeconds(1), () -> "b").select());
+            log.add(new Select<String>().onTimeout(Duration.ofSeconds(1), () -> "b")
+                    .onTimeout(Duration.ofSeconds(1), () -> "a").select());
+            try {
+                Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                    Coroutine.sleep(Duration.ofSeconds(1));
+                    log.add("the sleep woke first");
+                });
+            } catch (CoroutineTimeoutException e) {
+                log.add("the timeout, scheduled first, interrupted the sleep at " + ms());
+            }
+        });
+        assertThat(log).containsExactly("a", "b", "the timeout, scheduled first, interrupted the sleep at 3000");
+    }
+
+    @Test
+    void aWokenCoroutineIsSuspendedAndTheUsualOrderNotTheWakeUpOrderPicksWhoRuns() {
+        VirtualTime.run(() -> {
+            Coroutine[] c = new Coroutine[2];
+            c[0] = Coroutine.create("a", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("a at " + ms() + ", b " + c[1].state());
+            });
+            c[1] = Coroutine.create("b", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("b at " + ms() + ", a " + c[0].state());
+            });
+            c[0].switchTo(); // a's timer is scheduled first
+            c[1].switchTo();
+            Coroutine.sleep(Duration.ofSeconds(2));
+            log.add("main at " + ms());
+        });
+        assertThat(log).as("both woken at 1000 without a switch; main parked, so its previous entry b runs first")
+                .containsExactly("b at 1000, a SUSPENDED", "a at 1000, b FINISHED", "main at 2000");
+    }
+
+    @Test
+    void aYieldLoopInMainEndsWhileACoroutineSleepsUnderVirtualTime() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofSeconds(5)));
+            while (!c.isFinished()) {
+                Coroutine.yield();
+            }
+            log.add("sleeper " + c.state() + " at " + ms());
+        });
+        assertThat(log).containsExactly("sleeper FINISHED at 5000");
+    }
+
+    @Test
+    void aYieldLoopInMainEndsWhileACoroutineSleepsOnTheRealClock() {
+        Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofMillis(5)));
+        while (!c.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(c.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void closingASleepingCoroutineUnwindsItAndCancelsItsTimer() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofHours(1));
+                    log.add("woke");
+                } finally {
+                    log.add("finally at " + ms());
+                }
+            });
+            Coroutine.yield();
+            c.close();
+            assertThat(c.state()).isEqualTo(State.CLOSED);
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            assertThatThrownBy(ch::receive).as("no timer is left that could wake anyone")
+                    .isInstanceOf(DeadlockException.class)
+                    .hasMessage("main context 'main' cannot receive from channel 'ch': every other context of thread "
+                            + thread() + " is parked and no timer is pending, so nothing could ever wake it (deadlock):"
+                            + "\n  main context 'main' would wait to receive from channel 'ch'");
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+        assertThat(log).containsExactly("finally at 0");
+    }
+
+    @Test
+    void anHourOfVirtualSleepsAmongSeveralCoroutinesGivesTheSameTraceTwice() {
+        List<String> first = anHourOfSleeps();
+        List<String> second = anHourOfSleeps();
+        assertThat(first).hasSize(20 + 40 + 60 + 60 + 1).isEqualTo(second);
+        assertThat(first.subList(0, 5)).containsExactly("c1 at 1000", "c2 at 2000", "c1 at 2000", "c3 at 3000",
+                "c1 at 3000");
+        assertThat(first).as("both woken at the hour; the sleeper that idled runs its previous entry, main, first")
+                .endsWith("main at 3600000", "minutes at 3600000");
+    }
+
+    /** Three coroutines sleeping 1, 2 and 3 s steps and one sleeping a minute, for an hour; returns the trace. */
+    private static List<String> anHourOfSleeps() {
+        List<String> trace = new ArrayList<>();
+        VirtualTime.run(() -> {
+            for (int k = 1; k <= 3; k++) {
+                int step = k;
+                Coroutine.create("c" + k, () -> {
+                    for (int i = 0; i < 20 * step; i++) {
+                        Coroutine.sleep(Duration.ofSeconds(step));
+                        trace.add("c" + step + " at " + ms());
+                    }
+                });
+            }
+            Coroutine.create("minutes", () -> {
+                for (int i = 0; i < 60; i++) {
+                    Coroutine.sleep(Duration.ofMinutes(1));
+                    trace.add("minutes at " + ms());
+                }
+            });
+            Coroutine.sleep(Duration.ofHours(1));
+            trace.add("main at " + ms());
+        });
+        return trace;
+    }
+
+    @Test
+    void underVirtualTimeNanoTimeStartsAtZeroAndAdvancesExactlyByTheSleeps() {
+        List<Long> times = new ArrayList<>();
+        VirtualTime.run(() -> {
+            times.add(Coroutine.nanoTime());
+            Coroutine.sleep(Duration.ofMillis(1500));
+            times.add(Coroutine.nanoTime());
+            Coroutine.sleep(Duration.ofNanos(1));
+            times.add(Coroutine.nanoTime());
+            Coroutine.create(() -> {
+                Coroutine.sleep(Duration.ofDays(2));
+                times.add(Coroutine.nanoTime());
+            });
+        });
+        assertThat(times).containsExactly(0L, 1_500_000_000L, 1_500_000_001L, 1_500_000_001L + 2 * 86_400_000_000_000L);
+    }
+
+    @Test
+    void aParkWithATimerPendingWaitsForTheTimerUnderVirtualTime() {
+        VirtualTime.run(() -> log.add("main got " + receiveFromASleepingSender(Duration.ofSeconds(1)) + " at " + ms()));
+        assertThat(log).containsExactly("main got 42 at 1000");
+    }
+
+    @Test
+    void aParkWithATimerPendingWaitsForTheTimerOnTheRealClock() {
+        assertThat(receiveFromASleepingSender(Duration.ofMillis(5))).isEqualTo(42);
+    }
+
+    /** Main parks while the only other context sleeps {@code d}, then sends: no deadlock, the thread waits for the timer. */
+    private static int receiveFromASleepingSender(Duration d) {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("sender", () -> {
+            Coroutine.sleep(d);
+            ch.send(42);
+        });
+        return ch.receive();
+    }
+
+    @Test
+    void aBodyEndingWhileEveryOtherContextIsParkedWaitsForAPendingTimer() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("quick", () -> log.add("quick ends at " + ms()));
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                ch.send(42);
+            });
+            log.add("main got " + ch.receive() + " at " + ms());
+        });
+        assertThat(log).containsExactly("quick ends at 0", "main got 42 at 1000");
+    }
+
+    @Test
+    void aCoroutineFailingWhileMainSleepsEndsTheSleepWithItsFailureAndCancelsTheTimer() {
+        VirtualTime.run(() -> {
+            Coroutine.create("bad", () -> {
+                throw new IllegalStateException("boom");
+            });
+            assertThatThrownBy(() -> Coroutine.sleep(Duration.ofHours(1))).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: boom");
+            assertThatThrownBy(() -> new Channel<Integer>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+    }
+
+    @Test
+    void anInterruptDuringARealSleepNeitherEndsItEarlyNorIsLost() {
+        Coroutine.create("other", () -> log.add("other ran"));
+        long start = System.nanoTime();
+        Thread.currentThread().interrupt();
+        Coroutine.sleep(Duration.ofMillis(5));
+        long slept = System.nanoTime() - start;
+        assertThat(Thread.interrupted()).as("the interrupt is kept for the thread").isTrue();
+        assertThat(slept).as("the sleep lasted its whole duration").isGreaterThanOrEqualTo(5_000_000L);
+        assertThat(log).containsExactly("other ran");
+    }
+}

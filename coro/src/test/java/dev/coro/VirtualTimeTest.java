@@ -1,0 +1,224 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** {@link VirtualTime#run} runs a thread on a clock that jumps to the next timer whenever every context would wait. */
+@ExtendWith(FreshThread.class)
+class VirtualTimeTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The virtual clock in milliseconds. */
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    /** The calling thread as the library's messages name it. */
+    private static String thread() {
+        Thread t = Thread.currentThread();
+        return "'" + t.getName() + "' (#" + t.threadId() + ")";
+    }
+
+    @Test
+    void runReturnsOnceTheBodyAndEveryCoroutineCreatedInsideHaveEnded() {
+        List<Coroutine> all = new ArrayList<>();
+        VirtualTime.run(() -> {
+            for (int k = 1; k <= 3; k++) {
+                int seconds = k;
+                all.add(Coroutine.create("c" + k, () -> {
+                    Coroutine.sleep(Duration.ofSeconds(seconds));
+                    log.add("c" + seconds + " at " + ms());
+                }));
+            }
+            log.add("body returns at " + ms());
+        });
+        assertThat(log).containsExactly("body returns at 0", "c1 at 1000", "c2 at 2000", "c3 at 3000");
+        assertThat(all).allSatisfy(c -> assertThat(c.state()).isEqualTo(State.FINISHED));
+    }
+
+    @Test
+    void aCoroutinesYieldLoopEndsWhileRunWaitsForTheRest() {
+        VirtualTime.run(() -> Coroutine.create("waiter", () -> {
+            Coroutine sleeper = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofSeconds(5)));
+            int yields = 0;
+            while (!sleeper.isFinished() && yields < 1000) {
+                Coroutine.yield();
+                yields++;
+            }
+            log.add("sleeper " + sleeper.state() + " at " + ms() + " after " + yields + " yields");
+        }));
+        assertThat(log).as("main waiting in run is no runnable context: the waiter's yield lets the clock jump")
+                .containsExactly("sleeper FINISHED at 5000 after 2 yields");
+    }
+
+    @Test
+    void coroutinesThatCanNeverEndMakeRunThrowADeadlockNamingThemAndAreClosed() {
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        List<Coroutine> all = new ArrayList<>();
+        Throwable e = catchThrowable(() -> VirtualTime.run(() -> {
+            all.add(Coroutine.create("consumer", () -> {
+                try {
+                    jobs.receive();
+                } finally {
+                    log.add("consumer finally at " + ms());
+                }
+            }));
+            all.add(Coroutine.create("late", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofSeconds(1));
+                    jobs.receive();
+                } finally {
+                    log.add("late finally at " + ms());
+                }
+            }));
+        }));
+        assertThat(e).isInstanceOf(DeadlockException.class).hasMessage("VirtualTime.run cannot return: every coroutine"
+                + " left on thread " + thread() + " is parked and no timer is pending, so nothing could ever wake them"
+                + " (deadlock):\n  coroutine 'consumer' waits to receive from channel 'jobs'"
+                + "\n  coroutine 'late' waits to receive from channel 'jobs'");
+        assertThat(((DeadlockException) e).waits()).containsExactly(
+                "coroutine 'consumer' waits to receive from channel 'jobs'",
+                "coroutine 'late' waits to receive from channel 'jobs'");
+        assertThat(log).as("the timer was waited for first").containsExactly(
+                "consumer finally at 1000", "late finally at 1000");
+        assertThat(all).allSatisfy(c -> assertThat(c.state()).isEqualTo(State.CLOSED));
+    }
+
+    @Test
+    void aBodyThatThrowsHasTheLeftoverCoroutinesClosedThenItsExceptionRethrown() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        List<Coroutine> all = new ArrayList<>();
+        Throwable e = catchThrowable(() -> VirtualTime.run(() -> {
+            all.add(Coroutine.create("sleeper", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofHours(1));
+                } finally {
+                    log.add("sleeper finally at " + ms());
+                }
+            }));
+            Coroutine.yield();
+            all.add(Coroutine.create("never-ran", () -> log.add("never-ran ran")));
+            throw boom;
+        }));
+        assertThat(e).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        assertThat(log).containsExactly("sleeper finally at 0");
+        assertThat(all).allSatisfy(c -> assertThat(c.state()).isEqualTo(State.CLOSED));
+    }
+
+    @Test
+    void aNestedRunThrowsAndTheOuterRunGoesOnVirtually() {
+        String owner = thread();
+        VirtualTime.run(() -> {
+            assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot start VirtualTime.run in main context 'main' of thread " + thread()
+                            + ": it already runs on a virtual clock");
+            Coroutine.create("c", () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot start VirtualTime.run in coroutine 'c' (state RUNNING): thread " + owner
+                            + " has 1 live coroutines; virtual time needs a thread with none"));
+            Coroutine.sleep(Duration.ofHours(1));
+            log.add("outer at " + ms());
+        });
+        assertThat(log).containsExactly("outer at 3600000");
+    }
+
+    @Test
+    void runOnAThreadWithALiveCoroutineOrAPendingTimerThrowsWithoutRunningTheBody() {
+        Coroutine c = Coroutine.create("live", () -> { });
+        assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING): thread " + thread()
+                        + " has 1 live coroutines; virtual time needs a thread with none");
+        assertThat(c.state()).isEqualTo(State.NEW);
+        c.close();
+        Coroutine.withTimeout(Duration.ofHours(1), () -> {
+            assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot start VirtualTime.run in main context 'main' of thread " + thread()
+                            + ": it has 1 pending timers (a withTimeout around this call)");
+        });
+        assertThat(log).isEmpty();
+        VirtualTime.run(() -> log.add("body ran"));
+        assertThat(log).containsExactly("body ran");
+    }
+
+    @Test
+    void afterRunTheClockIsTheRealOneAgainAlsoWhenRunThrew() {
+        VirtualTime.run(() -> Coroutine.sleep(Duration.ofDays(1)));
+        assertRealClock();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        assertThatThrownBy(() -> VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofDays(1));
+            ch.receive();
+        })).isInstanceOf(DeadlockException.class);
+        assertRealClock();
+    }
+
+    private static void assertRealClock() {
+        long before = System.nanoTime();
+        long now = Coroutine.nanoTime();
+        long after = System.nanoTime();
+        assertThat(now).isBetween(before, after);
+    }
+
+    @Test
+    void aProgramWithSleepsTimeoutsAndUnbiasedSelectsGivesTheSameTraceEveryRun() throws InterruptedException {
+        List<String> first = program();
+        List<String> second = program();
+        AtomicReference<List<String>> third = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("another", () -> third.set(program()))).isNull();
+        assertThat(first).hasSizeGreaterThan(20).isEqualTo(second).isEqualTo(third.get());
+        assertThat(first.get(first.size() - 1)).isEqualTo("main ends at 3000");
+    }
+
+    /** A small program mixing every time feature; returns its trace. */
+    private static List<String> program() {
+        List<String> trace = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<Integer> a = new Channel<>("a", 1);
+            Channel<Integer> b = new Channel<>("b", 0);
+            for (int p = 1; p <= 2; p++) {
+                int id = p;
+                Coroutine.create("producer" + id, () -> {
+                    for (int i = 0; i < 5; i++) {
+                        Coroutine.sleep(Duration.ofMillis(70 * id + 13 * i));
+                        boolean sent = (id == 1 ? a : b).trySend(10 * id + i, Duration.ofMillis(90));
+                        trace.add("producer" + id + " " + (10 * id + i) + (sent ? " sent" : " timed out") + " at " + ms());
+                    }
+                });
+            }
+            Coroutine.create("consumer", () -> {
+                Select<String> s = new Select<String>().onReceive(a, v -> "a " + v).onReceive(b, v -> "b " + v)
+                        .onTimeout(Duration.ofMillis(120), () -> "nothing");
+                for (int i = 0; i < 12; i++) {
+                    trace.add("consumer " + s.selectUnbiased() + " at " + ms());
+                }
+            });
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(500), () -> {
+                    Optional<Integer> v = a.tryReceive(Duration.ofSeconds(10));
+                    trace.add("main took " + v + " at " + ms());
+                    Coroutine.sleep(Duration.ofSeconds(1));
+                });
+            } catch (CoroutineTimeoutException e) {
+                trace.add("main timed out at " + ms());
+            }
+            Coroutine.sleep(Duration.ofMillis(3000 - ms()));
+            trace.add("main ends at " + ms());
+        });
+        return trace;
+    }
+}

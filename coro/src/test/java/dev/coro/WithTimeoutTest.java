@@ -1,0 +1,344 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** {@link Coroutine#withTimeout} interrupts its body at its next wait or scheduling point once its deadline has passed. */
+@ExtendWith(FreshThread.class)
+class WithTimeoutTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    private static final Duration ONE_SECOND = Duration.ofSeconds(1);
+
+    /** The message of main's timeout of one second. */
+    private static final String MAIN_TIMED_OUT =
+            "main context 'main' timed out: withTimeout(PT1S) expired before its body returned";
+
+    /**
+     * Runs {@code wait} in main under a one-second timeout and virtual time: asserts it throws the
+     * timeout at 1000 ms, its {@code finally} having run.
+     */
+    private void assertInterruptedAtOneSecond(Runnable wait) {
+        VirtualTime.run(() -> {
+            assertThatThrownBy(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+                try {
+                    wait.run();
+                    log.add("not reached");
+                } finally {
+                    log.add("finally at " + ms());
+                }
+            })).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT);
+            log.add("after at " + ms());
+        });
+        assertThat(log).containsExactly("finally at 1000", "after at 1000");
+    }
+
+    @Test
+    void aBodyThatReturnsInTimeGivesItsValueAndLeavesNoTimer() {
+        VirtualTime.run(() -> {
+            int v = Coroutine.withTimeout(ONE_SECOND, () -> {
+                Coroutine.sleep(Duration.ofMillis(500));
+                return 7;
+            });
+            Coroutine.withTimeout(ONE_SECOND, () -> {
+                log.add("runnable body ran");
+            });
+            assertThat(v).isEqualTo(7);
+            assertThatThrownBy(() -> new Channel<Integer>("idle", 0).receive()).as("no timer left")
+                    .isInstanceOf(DeadlockException.class);
+            assertThat(ms()).isEqualTo(500);
+        });
+        assertThat(log).containsExactly("runnable body ran");
+    }
+
+    @Test
+    void expiryInterruptsASleep() {
+        assertInterruptedAtOneSecond(() -> Coroutine.sleep(Duration.ofHours(1)));
+    }
+
+    @Test
+    void expiryInterruptsAReceiveWhichThenTookNothing() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        assertInterruptedAtOneSecond(ch::receive);
+        assertThat(ch.trySend(1)).as("no receiver left in the queue").isFalse();
+    }
+
+    @Test
+    void expiryInterruptsASendWhichThenDeliveredNothing() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        assertInterruptedAtOneSecond(() -> ch.send(5));
+        assertThat(ch.tryReceive()).as("no sender left in the queue").isEmpty();
+        Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        ch.send(6);
+        assertThat(log).endsWith("receiver got 6");
+    }
+
+    @Test
+    void expiryInterruptsASelectWhichThenLeavesNoClauseBehind() {
+        Channel<Integer> in = new Channel<>("in", 0);
+        Channel<Integer> out = new Channel<>("out", 0);
+        assertInterruptedAtOneSecond(() -> new Select<String>().onReceive(in, v -> "got").onSend(out, 5, () -> "sent")
+                .onTimeout(Duration.ofHours(1), () -> "timeout").select());
+        assertThat(in.trySend(1)).isFalse();
+        assertThat(out.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void expiryInterruptsAYieldLoopInMainAtItsNextYield() {
+        assertInterruptedAtOneSecond(() -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+    }
+
+    @Test
+    void expiryInterruptsAYieldLoopInACoroutineAtItsNextYield() {
+        VirtualTime.run(() -> Coroutine.create("spinner", () -> {
+            int[] yields = new int[1];
+            Throwable e = catchThrowable(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+                while (true) {
+                    Coroutine.yield();
+                    yields[0]++;
+                }
+            }));
+            log.add(e.getMessage() + " at " + ms() + " after " + yields[0] + " yields");
+        }));
+        assertThat(log).containsExactly("coroutine 'spinner' timed out: withTimeout(PT1S) expired before its body"
+                + " returned at 1000 after 0 yields");
+    }
+
+    @Test
+    void onTheRealClockExpiryInterruptsAWaitToo() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(3), () -> ch.receive()))
+                .isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.003S) expired before its body returned");
+        assertThat(ch.trySend(1)).isFalse();
+    }
+
+    @Test
+    void theExceptionNamesTheCoroutineAndTheTimeoutAndItsCauseIsTheSignal() {
+        Duration quarter = Duration.ofMillis(250);
+        List<Throwable> thrown = new ArrayList<>();
+        VirtualTime.run(() -> Coroutine.create("worker", () -> thrown.add(catchThrowable(
+                () -> Coroutine.withTimeout(quarter, () -> Coroutine.sleep(ONE_SECOND))))));
+        CoroutineTimeoutException e = (CoroutineTimeoutException) thrown.get(0);
+        assertThat(e).hasMessage("coroutine 'worker' timed out: withTimeout(PT0.25S) expired before its body returned");
+        assertThat(e.timeout()).isEqualTo(quarter);
+        assertThat(e.getCause()).isInstanceOf(CoroutineExit.class).hasMessage("coroutine 'worker': its"
+                + " withTimeout(PT0.25S) expired; its sleep 1,000.000 ms, until t=1,000.000 ms (virtual clock),"
+                + " 750.000 ms left throws this signal so that the body unwinds to it");
+    }
+
+    @Test
+    void aZeroTimeoutThrowsAtOnceWithoutRunningTheBody() {
+        CoroutineTimeoutException e = (CoroutineTimeoutException) catchThrowable(
+                () -> Coroutine.withTimeout(Duration.ZERO, () -> log.add("body ran")));
+        assertThat(e).hasMessage("main context 'main' timed out: withTimeout(PT0S) expired before its body returned"
+                + " (a zero timeout expires at once: the body did not run)").hasNoCause();
+        assertThat(e.timeout()).isZero();
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void aNegativeTimeoutThrowsIllegalArgumentWithoutRunningTheBody() {
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' (state RUNNING) cannot withTimeout with timeout PT-1S:"
+                        + " a timeout must be zero or positive");
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void anInnerTimeoutExpiresAloneAndTheOuterBodyGoesOn() {
+        VirtualTime.run(() -> log.add(Coroutine.withTimeout(Duration.ofSeconds(10), () -> {
+            try {
+                Coroutine.withTimeout(ONE_SECOND, () -> Coroutine.sleep(Duration.ofHours(1)));
+            } catch (CoroutineTimeoutException e) {
+                log.add("inner timed out at " + ms() + " after " + e.timeout());
+            }
+            Coroutine.sleep(Duration.ofSeconds(2));
+            return "outer returns at " + ms();
+        })));
+        assertThat(log).containsExactly("inner timed out at 1000 after PT1S", "outer returns at 3000");
+    }
+
+    @Test
+    void anOuterTimeoutExpiringInsideAnInnerOneUnwindsThroughItAndIsNeverSwallowed() {
+        VirtualTime.run(() -> {
+            Throwable e = catchThrowable(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(10), () -> {
+                        try {
+                            Coroutine.sleep(Duration.ofHours(1));
+                        } finally {
+                            log.add("inner finally at " + ms());
+                        }
+                    });
+                } catch (CoroutineTimeoutException inner) {
+                    log.add("inner caught " + inner.timeout());
+                }
+                log.add("outer body goes on");
+            }));
+            assertThat(e).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT);
+        });
+        assertThat(log).containsExactly("inner finally at 1000");
+    }
+
+    @Test
+    void whenBothExpireAtOnceTheOuterOneWins() {
+        VirtualTime.run(() -> {
+            Throwable e = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1000), () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1000), () -> Coroutine.sleep(Duration.ofHours(1)));
+                } catch (CoroutineTimeoutException inner) {
+                    log.add("inner caught");
+                }
+                log.add("outer body goes on");
+            }));
+            assertThat(e).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT);
+            log.add("outer timed out at " + ms());
+        });
+        assertThat(log).containsExactly("outer timed out at 1000");
+    }
+
+    @Test
+    void whenTheInnerExpiresFirstAndTheOuterLaterEachThrowsItsOwn() {
+        VirtualTime.run(() -> {
+            Throwable e = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(2), () -> {
+                try {
+                    Coroutine.withTimeout(ONE_SECOND, () -> Coroutine.sleep(Duration.ofHours(1)));
+                } catch (CoroutineTimeoutException inner) {
+                    log.add("inner " + inner.timeout() + " at " + ms());
+                }
+                Coroutine.sleep(Duration.ofHours(1));
+            }));
+            log.add("outer " + ((CoroutineTimeoutException) e).timeout() + " at " + ms());
+        });
+        assertThat(log).containsExactly("inner PT1S at 1000", "outer PT2S at 2000");
+    }
+
+    @Test
+    void aValueDueAtTheSameTickAsTheTimeoutIsNeverLostItStaysInTheChannel() {
+        List<Integer> received = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 1);
+            Coroutine.create("receiver", () -> {
+                try {
+                    Coroutine.withTimeout(ONE_SECOND, () -> received.add(ch.receive()));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("receiver timed out at " + ms());
+                }
+            });
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(ONE_SECOND);
+                ch.send(7);
+                log.add("sender sent at " + ms());
+            });
+            Coroutine.sleep(Duration.ofSeconds(2));
+            ch.tryReceive().ifPresent(received::add);
+        });
+        assertThat(log).containsExactly("sender sent at 1000", "receiver timed out at 1000");
+        assertThat(received).as("received exactly once").containsExactly(7);
+    }
+
+    @Test
+    void aValueReceivedBeforeTheTimeoutStaysReceivedAndTheSignalComesAtTheNextSchedulingPoint() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        List<Integer> received = new ArrayList<>();
+        Coroutine receiver;
+        do { // a thread stalled 25 ms before the receiver parked lets it time out first: then again
+            log.clear();
+            receiver = Coroutine.create("receiver", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                        received.add(ch.receive());
+                        Coroutine.yield();
+                        log.add("not reached");
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    log.add("receiver timed out");
+                }
+            });
+            Coroutine.yield();
+        } while (receiver.state() != State.PARKED);
+        assertThat(ch.trySend(7)).isTrue();
+        assertThat(receiver.state()).as("handed the value, not yet run").isEqualTo(State.SUSPENDED);
+        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        Coroutine.yield();
+        assertThat(received).containsExactly(7);
+        assertThat(log).containsExactly("receiver timed out");
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void aBodyThatReturnsWithoutASchedulingPointAfterItsDeadlineKeepsItsValue() {
+        assertThat(Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+            passRealTime(Duration.ofMillis(1));
+            return 7;
+        })).isEqualTo(7);
+    }
+
+    /** Lets at least {@code d} pass on the real clock without reaching a scheduling point. */
+    private static void passRealTime(Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        while (System.nanoTime() - end <= 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void eachContextHasItsOwnTimeouts() {
+        VirtualTime.run(() -> {
+            Coroutine.create("worker", () -> {
+                try {
+                    Coroutine.withTimeout(ONE_SECOND, () -> Coroutine.sleep(Duration.ofHours(1)));
+                } catch (CoroutineTimeoutException e) {
+                    log.add(e.getMessage() + " at " + ms());
+                }
+            });
+            log.add(Coroutine.withTimeout(Duration.ofSeconds(5), () -> {
+                Coroutine.sleep(Duration.ofSeconds(2));
+                return "main returns at " + ms();
+            }));
+        });
+        assertThat(log).containsExactly(
+                "coroutine 'worker' timed out: withTimeout(PT1S) expired before its body returned at 1000",
+                "main returns at 2000");
+    }
+
+    @Test
+    void aSwallowedSignalIsThrownAgainAtEveryNextSchedulingPoint() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+            try {
+                Coroutine.sleep(Duration.ofHours(1));
+            } catch (Throwable t) {
+                log.add("sleep threw " + t.getClass().getSimpleName() + " at " + ms());
+            }
+            try {
+                Coroutine.yield();
+            } catch (Throwable t) {
+                log.add("yield threw " + t.getClass().getSimpleName());
+            }
+            ch.receive();
+            log.add("not reached");
+        })).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT));
+        assertThat(log).containsExactly("sleep threw CoroutineExit at 1000", "yield threw CoroutineExit");
+    }
+}
