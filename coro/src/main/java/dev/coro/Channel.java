@@ -8,12 +8,15 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A FIFO queue of values between the contexts of one thread, on which a context that cannot go on
- * parks instead of spinning.
+ * A FIFO queue of values between contexts, on which a context that cannot go on parks instead of
+ * spinning.
  *
  * <p>A channel has a capacity: how many values it buffers; 0 makes it a rendezvous, where each
  * {@link #send} waits for the {@link #receive} that takes its value. It belongs to the thread that
- * created it, like the coroutines that use it; main may use it too.
+ * created it, whose scheduler runs every operation on it; main may use it too, and so may contexts
+ * of other threads: their operations are posted to the channel's thread, run there by the same
+ * rules, and the caller parks on its own thread until the answer comes (see docs/THREADS.md). The
+ * channel's thread must keep running its scheduler for that.
  *
  * <h2>The rules, one per line</h2>
  * <ul>
@@ -94,7 +97,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws ChannelClosedException if the channel is closed, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
      * @throws CoroutineExit          if the caller is being closed
-     * @throws IllegalStateException  if called from a thread other than the channel's
+     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");
@@ -129,7 +132,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param value the value; not null
      * @return true if it was sent; false if the buffer is full and no receiver waits, or the channel is closed
-     * @throws IllegalStateException  if called from a thread other than the channel's
+     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
      */
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
@@ -146,7 +149,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws ChannelClosedException if the channel is closed and drained, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
      * @throws CoroutineExit          if the caller is being closed
-     * @throws IllegalStateException  if called from a thread other than the channel's
+     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
      */
     public T receive() {
         T v = receiveOrNull("receive from");
@@ -162,7 +165,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * closed and drained channel from an empty open one.
      *
      * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
-     * @throws IllegalStateException  if called from a thread other than the channel's
+     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
@@ -180,7 +183,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return the value; empty if none came in time, or the channel is closed and drained
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if called from a thread other than the channel's
+     * @throws IllegalStateException    if called from another thread after the channel's thread has ended
      */
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), "tryReceive from " + describe());
@@ -208,7 +211,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return true if it was sent; false if it timed out or the channel is closed
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if called from a thread other than the channel's
+     * @throws IllegalStateException    if called from another thread after the channel's thread has ended
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");
@@ -235,7 +238,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
      * is fine.
      *
-     * @throws IllegalStateException if called from a thread other than the channel's
+     * @throws IllegalStateException if called from another thread after the channel's thread has ended
      */
     @Override
     public void close() {
