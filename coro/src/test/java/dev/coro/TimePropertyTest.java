@@ -858,6 +858,18 @@ class TimePropertyTest {
             }
         }
 
+        /** A yield with nothing else to run: the clock jumps to the next timer, if any; then who runs now, if anyone. */
+        private Ctx idleInYield(Ctx from) {
+            if (!timers.isEmpty()) {
+                idle();
+            }
+            checkSignals(from);
+            return list.size() <= 1 ? null : previousRunnable(i - 1, list.size() - 1);
+        }
+
+        /** Whether main only waits in VirtualTime.run for the coroutines to end. */
+        private boolean mainAwaits;
+
         /** Nothing can run: the clock jumps to the earliest timer, then what is due expires. */
         void idle() {
             now = Math.max(now, earliest().deadline);
@@ -1087,11 +1099,16 @@ class TimePropertyTest {
             random = SEED;
             try {
                 body.run();
-                while (list.size() > 1) {
-                    if (timers.isEmpty() && previousRunnable(i - 1, list.size() - 1) == null) {
-                        throw deadlock("VirtualTime.run cannot return", null);
+                mainAwaits = true;
+                try {
+                    while (list.size() > 1) {
+                        if (timers.isEmpty() && previousRunnable(i - 1, list.size() - 1) == null) {
+                            throw deadlock("VirtualTime.run cannot return", null);
+                        }
+                        yieldNow();
                     }
-                    yieldNow();
+                } finally {
+                    mainAwaits = false;
                 }
             } catch (RuntimeException | Error t) {
                 for (Ctx c : list.isEmpty() ? List.of(main) : List.copyOf(list)) {
@@ -1124,15 +1141,12 @@ class TimePropertyTest {
             Ctx from = list.get(i);
             checkSignals(from);
             Ctx to = previousRunnable(i - 1, n - 1);
-            if (to == null) {
-                if (!timers.isEmpty()) {
-                    idle();
-                }
-                checkSignals(from);
-                to = list.size() <= 1 ? null : previousRunnable(i - 1, list.size() - 1);
-                if (to == null) {
-                    return;
-                }
+            if (to == main && mainAwaits && previousRunnable(n - 1, n - 1 - i) == null) {
+                // main only waits in VirtualTime.run for the rest: a yield that finds nothing else is an idle point
+                to = idleInYield(from);
+            }
+            if (to == null && (to = idleInYield(from)) == null) {
+                return;
             }
             transfer(from, to, State.SUSPENDED);
         }

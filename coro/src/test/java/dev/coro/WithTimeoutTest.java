@@ -141,8 +141,8 @@ class WithTimeoutTest {
         assertThat(e).hasMessage("coroutine 'worker' timed out: withTimeout(PT0.25S) expired before its body returned");
         assertThat(e.timeout()).isEqualTo(quarter);
         assertThat(e.getCause()).isInstanceOf(CoroutineExit.class).hasMessage("coroutine 'worker': its"
-                + " withTimeout(PT0.25S) expired; its sleep 1,000.000 ms, until t=1,000.000 ms (virtual clock),"
-                + " 750.000 ms left throws this signal so that the body unwinds to it");
+                + " withTimeout(PT0.25S) expired; its sleep 1,000.000 ms (t=1,000.000 ms on the virtual clock,"
+                + " 750.000 ms left) throws this signal so that the body unwinds to it");
     }
 
     @Test
