@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -130,6 +131,13 @@ class TcpConnectionTest {
                     c.write(bytes("request"));
                     c.shutdownOutput();
                     log.add("client shut its output down");
+                    assertThatThrownBy(() -> c.write(bytes("more")))
+                            .isInstanceOf(IOException.class)
+                            .hasMessage("coroutine 'client' cannot write to " + name(c)
+                                    + " (open, output shut down): java.nio.channels.AsynchronousCloseException")
+                            .hasCauseInstanceOf(AsynchronousCloseException.class);
+                    assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress()
+                            + ", open, output shut down]");
                     ByteBuffer buf = ByteBuffer.allocate(100);
                     while (c.read(buf) >= 0) {
                         // until the server closes
