@@ -277,7 +277,14 @@ final class EventLoop {
 
     /**
      * {@code channel} is about to be closed by its owner: every wait on it fails with an exception
-     * saying {@code why}, and its registration ends; the selector closes once none is left.
+     * saying {@code why}, and its registration ends now, so that the close that follows closes the
+     * socket at once; the selector closes once no channel is left.
+     *
+     * <p>The JDK closes a channel that is still registered with a selector (its key cancelled but not
+     * yet dropped) only when that selector next selects: until then its descriptor stays open and a
+     * listening socket keeps accepting connections into its backlog. So the key is dropped here by a
+     * {@code selectNow} whose readiness reports are ignored: the selector is level-triggered, and the
+     * next select reports them again.
      */
     void closing(SelectableChannel channel, String why) {
         if (selector == null) {
@@ -296,8 +303,17 @@ final class EventLoop {
                 // nothing is registered any more: the selector's own descriptors go either way
             }
             selector = null;
+        } else {
+            try {
+                selector.selectNow(IGNORE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("the event loop's selector failed", e);
+            }
         }
     }
+
+    /** A selector callback that drops the report: for a select that only drops cancelled keys. */
+    private static final Consumer<SelectionKey> IGNORE = k -> { };
 
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {

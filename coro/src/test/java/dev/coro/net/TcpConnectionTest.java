@@ -210,6 +210,83 @@ class TcpConnectionTest {
     }
 
     @Test
+    void closeReleasesTheSocketAtOnceWhileTheLoopKeepsOtherRegistrations() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            Crew crew = new Crew();
+            crew.spawn("acceptor", () -> {
+                try {
+                    listener.accept();
+                } catch (IOException e) {
+                    log.add("acceptor: " + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2));
+                }
+            });
+            crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(1);
+                c.read(buf);
+                log.add("reader: '" + text(buf) + "'");
+            });
+            Coroutine.yield();
+            peer.write(bytes("x"));
+            assertThat(crew.awaitOne()).isEqualTo("reader");
+            // the connection is registered with the selector (the reader waited on it), which stays open
+            // for the listener the acceptor waits on: the close must not wait for the selector's next look
+            long fds = RegistrationTest.openDescriptors();
+            c.close();
+            assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
+            peer.configureBlocking(false);
+            assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer sees the end of the stream at once").isEqualTo(-1);
+
+            listener.close();
+            crew.join();
+            assertThat(log).containsExactly("reader: 'x'", "acceptor: the listener " + listener.localAddress()
+                    + " was closed while it waited");
+        }
+    }
+
+    @Test
+    void closingAListenerReleasesItsPortAtOnceWhileTheLoopKeepsOtherRegistrations() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        InetSocketAddress address = (InetSocketAddress) listener.localAddress();
+        try (TcpListener other = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            crew.spawn("acceptor", () -> {
+                try (TcpConnection c = listener.accept()) {
+                    log.add("accepted");
+                }
+            });
+            crew.spawn("other-acceptor", () -> {
+                try {
+                    other.accept();
+                } catch (IOException e) {
+                    log.add("other-acceptor: " + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2));
+                }
+            });
+            Coroutine.yield();
+            try (TcpConnection client = TcpConnection.connect(address)) {
+                assertThat(crew.awaitOne()).isEqualTo("acceptor");
+            }
+            // the listener is registered with the selector (the acceptor waited on it), which stays open
+            // for the other listener: the close must not wait for the selector's next look
+            long fds = RegistrationTest.openDescriptors();
+            listener.close();
+            assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
+            assertThatThrownBy(() -> SocketChannel.open(address).close())
+                    .as("nothing listens on %s any more", address)
+                    .isInstanceOf(java.net.ConnectException.class);
+            try (TcpListener again = TcpListener.bind(address)) {
+                assertThat(again.localAddress()).as("its port is free").isEqualTo(address);
+            }
+
+            other.close();
+            crew.join();
+            assertThat(log).containsExactly("accepted", "other-acceptor: the listener " + other.localAddress()
+                    + " was closed while it waited");
+        }
+    }
+
+    @Test
     void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
         String address = listener.localAddress().toString();
