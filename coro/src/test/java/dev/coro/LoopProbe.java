@@ -70,6 +70,15 @@ public final class LoopProbe {
         return Scheduler.current().loop.hasPending();
     }
 
+    /**
+     * The engine this JVM runs on, as {@code -Dcoro.engine} spells it.
+     *
+     * @return {@code continuation} or {@code threads}
+     */
+    public static String engine() {
+        return Engines.running();
+    }
+
     private static Object read(String field) {
         EventLoop loop = Scheduler.current().loop;
         try {
