@@ -36,8 +36,6 @@ final class EventLoop {
     private int ioWaits;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
     private Selector selector;
-    /** How many channels are registered with {@link #selector}. */
-    private int registered;
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
     /** The selector's callback for a ready key. */
@@ -240,7 +238,7 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {
-            selector.selectNow(); // a key cancelled but not yet deregistered: flush it
+            selector.selectNow(IGNORE); // a key cancelled but not yet deregistered: flush it
             k = null;
         }
         IoKey key;
@@ -248,7 +246,6 @@ final class EventLoop {
             k = channel.register(selector, 0);
             key = new IoKey(this, channel, k);
             k.attach(key);
-            registered++;
         } else {
             key = (IoKey) k.attachment();
         }
@@ -287,28 +284,62 @@ final class EventLoop {
      * next select reports them again.
      */
     void closing(SelectableChannel channel, String why) {
-        if (selector == null) {
-            return;
-        }
-        SelectionKey k = channel.keyFor(selector);
+        SelectionKey k = keyOf(channel);
         if (k == null) {
             return;
         }
         ((IoKey) k.attachment()).fail(why);
+        deregister(k);
+    }
+
+    /**
+     * The caller is done with {@code channel} (an {@code Io.await} on it returned or threw): unless a
+     * context still waits on it, its registration ends now. The loop never hears of a close by the
+     * channel's user, so a registration kept for later would keep the selector, and its descriptors,
+     * open after the channel is gone, and after the thread has ended.
+     */
+    void release(SelectableChannel channel) {
+        if (selector == null) {
+            return;
+        }
+        SelectionKey k = channel.keyFor(selector);
+        if (k != null) {
+            if (((IoKey) k.attachment()).hasWaits()) {
+                return;
+            }
+            k.cancel();
+        }
+        dropCancelled(); // also when a select dropped the key already: a channel closed while it was awaited
+    }
+
+    /** {@code channel}'s key with this loop's selector; null if it has none. */
+    private SelectionKey keyOf(SelectableChannel channel) {
+        return selector == null ? null : channel.keyFor(selector);
+    }
+
+    /** Ends the registration {@code k} at once (see {@link #closing}). */
+    private void deregister(SelectionKey k) {
         k.cancel();
-        if (--registered == 0 && ioWaits == 0) {
+        dropCancelled();
+    }
+
+    /**
+     * Drops the cancelled keys now, by a {@code selectNow} whose reports are ignored (see
+     * {@link #closing}); then closes the selector if no channel is registered and nobody waits.
+     */
+    private void dropCancelled() {
+        try {
+            selector.selectNow(IGNORE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the event loop's selector failed", e);
+        }
+        if (ioWaits == 0 && selector.keys().isEmpty()) {
             try {
                 selector.close();
             } catch (IOException e) {
                 // nothing is registered any more: the selector's own descriptors go either way
             }
             selector = null;
-        } else {
-            try {
-                selector.selectNow(IGNORE);
-            } catch (IOException e) {
-                throw new UncheckedIOException("the event loop's selector failed", e);
-            }
         }
     }
 

@@ -14,12 +14,14 @@ public final class LoopProbe {
     }
 
     /**
-     * How many channels the calling thread's loop counts as registered with its selector.
+     * How many channels are registered with the calling thread's selector: its keys, cancelled ones
+     * not yet dropped included; 0 without a selector.
      *
-     * @return the loop's own count
+     * @return the selector's key count
      */
     public static int registeredChannels() {
-        return (int) read("registered");
+        Selector s = (Selector) read("selector");
+        return s == null || !s.isOpen() ? 0 : s.keys().size();
     }
 
     /**

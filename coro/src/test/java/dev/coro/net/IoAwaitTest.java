@@ -69,6 +69,8 @@ class IoAwaitTest {
             crew.join();
             assertThat(log).containsExactly("read 'hello' after waiting");
             assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).as("registered only while awaited").isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
         }
     }
 
@@ -96,6 +98,35 @@ class IoAwaitTest {
             sender.send(bytes("ping"), receiver.getLocalAddress());
             crew.join();
             assertThat(log).containsExactly("got 'ping' from " + sender.getLocalAddress());
+        }
+    }
+
+    @Test
+    void aChannelClosedBehindTheLoopsBackFailsItsWaitAndLeavesNoRegistration() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SinkChannel sink = pipe.sink()) {
+            Pipe.SourceChannel source = pipe.source();
+            source.configureBlocking(false);
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine waiter = crew.spawn("waiter", () -> {
+                try {
+                    Io.await(source, SelectionKey.OP_READ);
+                    log.add("woken as ready");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            source.close(); // not through the loop: it finds out on its own, within about a second
+            crew.join();
+            assertThat(log).isEmpty();
+            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
+                    + ": its channel was closed while it waited");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
         }
     }
 

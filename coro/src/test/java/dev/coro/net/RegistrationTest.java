@@ -12,10 +12,13 @@ import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -116,6 +119,37 @@ class RegistrationTest {
         }
         client.close();
         server.close();
+    }
+
+    /**
+     * The loop never hears of a channel closed by its user, so an {@code Io.await} must not leave the
+     * channel registered: the selector, and its descriptors, would stay open after the channel is
+     * gone, and after the thread has ended.
+     */
+    @Test
+    void threadsThatAwaitedChannelsTheyThenClosedLeaveNoSelectorBehind() throws Exception {
+        long before = openDescriptors();
+        for (int i = 0; i < 20; i++) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("pipe-user-" + i).start(() -> {
+                try {
+                    Pipe pipe = Pipe.open();
+                    try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+                        source.configureBlocking(false);
+                        sink.write(bytes("x"));
+                        Io.await(source, SelectionKey.OP_READ);
+                        assertThat(LoopProbe.registeredChannels()).as("registered only while awaited").isZero();
+                    }
+                    assertThat(LoopProbe.selectorOpen()).isFalse();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            t.join();
+            assertThat(failure.get()).isNull();
+        }
+        assertThat(openDescriptors()).as("descriptors open before 20 threads awaited a pipe each: %d", before)
+                .isLessThanOrEqualTo(before + 3);
     }
 
     /** The process's open file descriptors, from {@code /proc/self/fd} (Linux). */
