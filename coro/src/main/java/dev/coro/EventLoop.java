@@ -50,8 +50,6 @@ final class EventLoop {
     private boolean interrupted;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
     private Selector selector;
-    /** How many channels are registered with {@link #selector}. */
-    private int registered;
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
     /** The selector's callback for a ready key. */
@@ -320,7 +318,7 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {
-            selector.selectNow(); // a key cancelled but not yet deregistered: flush it
+            selector.selectNow(IGNORE); // a key cancelled but not yet deregistered: flush it
             k = null;
         }
         IoKey key;
@@ -328,7 +326,6 @@ final class EventLoop {
             k = channel.register(selector, 0);
             key = new IoKey(this, channel, k);
             k.attach(key);
-            registered++;
         } else {
             key = (IoKey) k.attachment();
         }
@@ -357,19 +354,66 @@ final class EventLoop {
 
     /**
      * {@code channel} is about to be closed by its owner: every wait on it fails with an exception
-     * saying {@code why}, and its registration ends; the selector closes once none is left.
+     * saying {@code why}, and its registration ends now, so that the close that follows closes the
+     * socket at once; the selector closes once no channel is left.
+     *
+     * <p>The JDK closes a channel that is still registered with a selector (its key cancelled but not
+     * yet dropped) only when that selector next selects: until then its descriptor stays open and a
+     * listening socket keeps accepting connections into its backlog. So the key is dropped here by a
+     * {@code selectNow} whose readiness reports are ignored: the selector is level-triggered, and the
+     * next select reports them again.
      */
     void closing(SelectableChannel channel, String why) {
-        if (selector == null) {
-            return;
-        }
-        SelectionKey k = channel.keyFor(selector);
+        SelectionKey k = keyOf(channel);
         if (k == null) {
             return;
         }
         ((IoKey) k.attachment()).fail(why);
+        deregister(k);
+    }
+
+    /**
+     * The caller is done with {@code channel} (an {@code Io.await} on it returned or threw): unless a
+     * context still waits on it, its registration ends now. The loop never hears of a close by the
+     * channel's user, so a registration kept for later would keep the selector, and its descriptors,
+     * open after the channel is gone, and after the thread has ended.
+     */
+    void release(SelectableChannel channel) {
+        if (selector == null) {
+            return;
+        }
+        SelectionKey k = channel.keyFor(selector);
+        if (k != null) {
+            if (((IoKey) k.attachment()).hasWaits()) {
+                return;
+            }
+            k.cancel();
+        }
+        dropCancelled(); // also when a select dropped the key already: a channel closed while it was awaited
+    }
+
+    /** {@code channel}'s key with this loop's selector; null if it has none. */
+    private SelectionKey keyOf(SelectableChannel channel) {
+        return selector == null ? null : channel.keyFor(selector);
+    }
+
+    /** Ends the registration {@code k} at once (see {@link #closing}). */
+    private void deregister(SelectionKey k) {
         k.cancel();
-        if (--registered == 0 && ioWaits == 0) {
+        dropCancelled();
+    }
+
+    /**
+     * Drops the cancelled keys now, by a {@code selectNow} whose reports are ignored (see
+     * {@link #closing}); then closes the selector if no channel is registered and nobody waits.
+     */
+    private void dropCancelled() {
+        try {
+            selector.selectNow(IGNORE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the event loop's selector failed", e);
+        }
+        if (ioWaits == 0 && selector.keys().isEmpty()) {
             try {
                 selector.close();
             } catch (IOException e) {
@@ -378,6 +422,9 @@ final class EventLoop {
             selector = null;
         }
     }
+
+    /** A selector callback that drops the report: for a select that only drops cancelled keys. */
+    private static final Consumer<SelectionKey> IGNORE = k -> { };
 
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {

@@ -35,6 +35,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public void release(SelectableChannel channel) {
+        Scheduler.current().loop.release(channel);
+    }
+
+    @Override
     public void closing(Object owner, SelectableChannel channel, String why) {
         ((Scheduler) owner).loop.closing(channel, why);
     }

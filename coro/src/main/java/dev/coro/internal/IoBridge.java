@@ -57,6 +57,15 @@ public abstract class IoBridge {
     public abstract void await(SelectableChannel channel, int ops, Object operation) throws IOException;
 
     /**
+     * The caller is done waiting on {@code channel}, which it does not own through this library (an
+     * {@code Io.await} ended): its registration with the calling thread's loop ends unless another
+     * context still waits on it.
+     *
+     * @param channel the channel
+     */
+    public abstract void release(SelectableChannel channel);
+
+    /**
      * {@code channel}, registered on {@code owner}'s loop, is about to be closed: every wait on it fails.
      *
      * @param owner   the scheduler the channel belongs to

@@ -34,7 +34,8 @@ public final class Io {
      * <p>A channel closed by another coroutine of the thread while the caller waits makes the wait
      * fail within about a second with an {@link IOException} ({@link TcpConnection} and
      * {@link TcpListener} tell their waiters at once). A {@code withTimeout} that expires interrupts
-     * the wait, and so does a close of the caller.
+     * the wait, and so does a close of the caller. The channel stays registered with the thread's
+     * selector only while some context waits on it, so closing it afterwards leaves nothing behind.
      *
      * @param channel a channel in non-blocking mode
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
@@ -55,7 +56,11 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": it is in blocking mode; call configureBlocking(false) first");
         }
-        io.await(channel, ops, new Operation(ops, channel));
+        try {
+            io.await(channel, ops, new Operation(ops, channel));
+        } finally {
+            io.release(channel); // its user closes it behind the loop's back: keep no registration
+        }
     }
 
     /** What a context awaiting a channel does, for dumps: e.g. {@code await OP_READ on sun.nio.ch...}. */

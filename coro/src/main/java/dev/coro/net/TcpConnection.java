@@ -49,6 +49,8 @@ public final class TcpConnection implements Closeable {
      * the next read waits for readiness first instead of paying a system call that finds nothing.
      */
     private boolean drained;
+    /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
+    private boolean outputShut;
     private InputStream input;
     private OutputStream output;
 
@@ -179,7 +181,8 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Half-closes the connection: no more writes; the peer reads the end of the stream and may still
-     * write to this side.
+     * write to this side. A later write fails with an {@link IOException} whose message gives the
+     * state {@code open, output shut down} (the JDK's cause is an {@code AsynchronousCloseException}).
      *
      * @throws IOException           if the connection is closed or fails
      * @throws IllegalStateException if called from a thread other than the connection's
@@ -188,6 +191,7 @@ public final class TcpConnection implements Closeable {
         check("shut down the output of");
         try {
             channel.shutdownOutput();
+            outputShut = true;
         } catch (IOException e) {
             throw failed("shut down the output of", e);
         }
@@ -230,23 +234,29 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The two addresses and the state, e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
+     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed}),
+     * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
      *
      * @return a short description
      */
     @Override
     public String toString() {
-        return "TcpConnection[" + local + " -> " + remote + ", " + (closed ? "closed" : "open") + "]";
+        return "TcpConnection[" + local + " -> " + remote + ", " + state() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
 
     private void check(String operation) {
-        io.checkOwner(owner, operation, name, closed ? "closed" : "open");
+        io.checkOwner(owner, operation, name, state());
+    }
+
+    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}. */
+    private String state() {
+        return closed ? "closed" : outputShut ? "open, output shut down" : "open";
     }
 
     private IOException failed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name + " (" + (closed ? "closed" : "open")
+        return new IOException(io.caller() + " cannot " + operation + " " + name + " (" + state()
                 + "): " + e, e);
     }
 

@@ -1,0 +1,94 @@
+package dev.coro;
+
+import java.lang.reflect.Field;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+
+/**
+ * A read-only look into the calling thread's event loop, for the network tests in other packages:
+ * how many channels it has registered, how many contexts wait on I/O, and its selector's live keys.
+ */
+public final class LoopProbe {
+
+    private LoopProbe() {
+    }
+
+    /**
+     * How many channels are registered with the calling thread's selector: its keys, cancelled ones
+     * not yet dropped included; 0 without a selector.
+     *
+     * @return the selector's key count
+     */
+    public static int registeredChannels() {
+        Selector s = (Selector) read("selector");
+        return s == null || !s.isOpen() ? 0 : s.keys().size();
+    }
+
+    /**
+     * How many contexts of the calling thread wait on I/O.
+     *
+     * @return the loop's count of I/O waits
+     */
+    public static int ioWaits() {
+        return (int) read("ioWaits");
+    }
+
+    /**
+     * Whether the calling thread's loop has a selector open now (it opens one on the first I/O wait
+     * and closes it once no channel is registered).
+     *
+     * @return true while a selector is open
+     */
+    public static boolean selectorOpen() {
+        Selector s = (Selector) read("selector");
+        return s != null && s.isOpen();
+    }
+
+    /**
+     * The valid keys of the calling thread's selector: registrations not cancelled; 0 without a selector.
+     *
+     * @return how many of the selector's keys are valid
+     */
+    public static int validKeys() {
+        Selector s = (Selector) read("selector");
+        if (s == null || !s.isOpen()) {
+            return 0;
+        }
+        int n = 0;
+        for (SelectionKey k : s.keys()) {
+            if (k.isValid()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Whether a timer or an I/O wait is pending on the calling thread's loop.
+     *
+     * @return the loop's {@code hasPending()}
+     */
+    public static boolean hasPending() {
+        return Scheduler.current().loop.hasPending();
+    }
+
+    /**
+     * The engine this JVM runs on, as {@code -Dcoro.engine} spells it.
+     *
+     * @return {@code continuation} or {@code threads}
+     */
+    public static String engine() {
+        return Engines.running();
+    }
+
+    private static Object read(String field) {
+        EventLoop loop = Scheduler.current().loop;
+        try {
+            Field f = EventLoop.class.getDeclaredField(field);
+            f.setAccessible(true);
+            return f.get(loop);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("EventLoop has no field " + field, e);
+        }
+    }
+}

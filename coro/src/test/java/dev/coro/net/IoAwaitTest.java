@@ -1,0 +1,247 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import dev.coro.VirtualTime;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link Io#await} on channels the network classes do not wrap (a pipe, a datagram channel): it parks
+ * until the channel is ready, refuses blocking channels, gives way to a {@code withTimeout} without
+ * leaving a stale wait, and is a real wait under {@link VirtualTime}.
+ */
+@ExtendWith(FreshThread.class)
+class IoAwaitTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    void awaitOnAPipeParksTheCoroutineUntilBytesArrive() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            Crew crew = new Crew();
+            Coroutine reader = crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(5);
+                int awaits = 0;
+                while (buf.hasRemaining()) {
+                    if (source.read(buf) == 0) {
+                        Io.await(source, SelectionKey.OP_READ);
+                        awaits++;
+                    }
+                }
+                log.add("read '" + text(buf) + "' after " + (awaits > 0 ? "waiting" : "no wait"));
+            });
+            Coroutine.yield();
+            assertThat(reader.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("coroutine 'reader': PARKED, waits to await OP_READ on " + source);
+            assertThat(LoopProbe.ioWaits()).isEqualTo(1);
+
+            sink.write(bytes("hello"));
+            assertThat(reader.state()).as("nothing noticed it yet: no scheduling point").isEqualTo(State.PARKED);
+            crew.join();
+            assertThat(log).containsExactly("read 'hello' after waiting");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).as("registered only while awaited").isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void awaitOnADatagramChannelParksUntilADatagramArrives() throws Exception {
+        try (DatagramChannel receiver = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK)) {
+            receiver.configureBlocking(false);
+            sender.configureBlocking(false);
+            Crew crew = new Crew();
+            Coroutine listening = crew.spawn("udp", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(1500);
+                SocketAddress from;
+                while ((from = receiver.receive(buf)) == null) {
+                    Io.await(receiver, SelectionKey.OP_READ);
+                }
+                log.add("got '" + text(buf) + "' from " + from);
+            });
+            Coroutine.yield();
+            assertThat(listening.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("coroutine 'udp': PARKED, waits to await OP_READ on " + receiver);
+
+            Io.await(sender, SelectionKey.OP_WRITE); // ready at once: main parks only until the selector says so
+            assertThat(listening.state()).as("the datagram is not sent yet").isEqualTo(State.PARKED);
+            sender.send(bytes("ping"), receiver.getLocalAddress());
+            crew.join();
+            assertThat(log).containsExactly("got 'ping' from " + sender.getLocalAddress());
+        }
+    }
+
+    @Test
+    void aChannelClosedBehindTheLoopsBackFailsItsWaitAndLeavesNoRegistration() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SinkChannel sink = pipe.sink()) {
+            Pipe.SourceChannel source = pipe.source();
+            source.configureBlocking(false);
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine waiter = crew.spawn("waiter", () -> {
+                try {
+                    Io.await(source, SelectionKey.OP_READ);
+                    log.add("woken as ready");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            source.close(); // not through the loop: it finds out on its own, within about a second
+            crew.join();
+            assertThat(log).isEmpty();
+            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
+                    + ": its channel was closed while it waited");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void awaitRefusesABlockingChannelAndOperationsItDoesNotSupport() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot await OP_READ on " + source
+                            + ": it is in blocking mode; call configureBlocking(false) first");
+            sink.configureBlocking(false);
+            assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_READ | SelectionKey.OP_ACCEPT))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot await OP_READ|OP_ACCEPT on " + sink + ": it supports OP_WRITE");
+            assertThatThrownBy(() -> Io.await(sink, 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot await 0x0 on " + sink + ": it supports OP_WRITE");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+            sink.close();
+            assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    @Test
+    void aTimeoutInterruptsAnIoWaitAndLeavesNoStaleWaitBehind() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            Channel<String> signals = new Channel<>("signals", 1);
+            Channel<String> never = new Channel<>("never", 0);
+            Crew crew = new Crew();
+            AtomicReference<CoroutineTimeoutException> timeout = new AtomicReference<>();
+            Coroutine waiter = crew.spawn("waiter", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                        try {
+                            Io.await(source, SelectionKey.OP_READ);
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                        log.add("woken by the pipe");
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    timeout.set(e);
+                }
+                signals.send("timed out");
+                never.receive(); // parked on something else now: a stale I/O wait would wake it
+                log.add("woken from 'never'");
+            });
+            assertThat(signals.receive()).isEqualTo("timed out");
+            assertThat(timeout.get()).hasMessage(
+                    "coroutine 'waiter' timed out: withTimeout(PT0.02S) expired before its body returned");
+            assertThat(LoopProbe.ioWaits()).as("the wait left its key's queue").isZero();
+            assertThat(LoopProbe.hasPending()).as("no timer and no I/O wait left").isFalse();
+
+            Coroutine.yield();
+            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            sink.write(bytes("x"));
+            // main waits on the same pipe: the selector reports it ready, and only main's wait completes
+            Io.await(source, SelectionKey.OP_READ);
+            assertThat(waiter.state()).as("not woken by the pipe it no longer waits on").isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("coroutine 'waiter': PARKED, waits to receive from channel 'never'");
+            ByteBuffer buf = ByteBuffer.allocate(1);
+            assertThat(source.read(buf)).isEqualTo(1);
+            assertThat(text(buf)).isEqualTo("x");
+
+            waiter.close();
+            crew.join();
+            assertThat(log).isEmpty();
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    @Test
+    void underVirtualTimeAnIoWaitIsRealAndTheClockDoesNotJumpMeanwhile() throws Exception {
+        CompletableFuture<SocketAddress> address = new CompletableFuture<>();
+        AtomicReference<Throwable> peerFailure = new AtomicReference<>();
+        // the peer is another thread: its bytes arrive after some real time, whatever the virtual clock says
+        Thread peer = Thread.ofPlatform().name("peer").start(() -> {
+            try (Socket s = new Socket()) {
+                s.connect(address.get(1, TimeUnit.MINUTES));
+                OutputStream out = s.getOutputStream();
+                out.write("hi".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                s.getInputStream().read(); // until the reader closes
+            } catch (Exception e) {
+                peerFailure.set(e);
+            }
+        });
+        VirtualTime.run(() -> {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+                Crew crew = new Crew();
+                crew.spawn("sleeper", () -> {
+                    Coroutine.sleep(Duration.ofHours(1));
+                    log.add("sleeper woke at t=" + Coroutine.nanoTime());
+                });
+                crew.spawn("reader", () -> {
+                    try (TcpConnection c = listener.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocate(2);
+                        while (buf.hasRemaining() && c.read(buf) >= 0) {
+                            // until both bytes are in
+                        }
+                        log.add("reader read '" + text(buf) + "' at t=" + Coroutine.nanoTime());
+                    }
+                });
+                address.complete(listener.localAddress());
+                crew.join();
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        peer.join();
+        assertThat(peerFailure.get()).isNull();
+        assertThat(log).containsExactly("reader read 'hi' at t=0", "sleeper woke at t=3600000000000");
+    }
+}

@@ -1,0 +1,99 @@
+package dev.coro.net;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.LoopProbe;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The child JVM of {@link OutOfDescriptorsTest}, run with a small descriptor limit: a coroutine waits
+ * in {@code accept()} while the process runs out of file descriptors and a client connects; the
+ * accept fails saying so, the listener stays open, and once some descriptors are free the same
+ * connection is accepted and works. It prints what happened, one line each, and exits with 0.
+ */
+public final class OutOfDescriptorsMain {
+
+    private OutOfDescriptorsMain() {
+    }
+
+    /**
+     * Runs the scenario twice: once with descriptors to spare (so that every class it needs is loaded
+     * while files can still be opened), then with none left.
+     *
+     * @param args none
+     * @throws Exception if anything goes wrong; the JVM then exits with 1
+     */
+    public static void main(String[] args) throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            System.out.println("listener " + listener.localAddress());
+            System.out.println("engine " + LoopProbe.engine());
+            scenario(listener, false);
+            scenario(listener, true);
+        }
+        System.out.println("done");
+    }
+
+    private static void scenario(TcpListener listener, boolean exhaust) throws Exception {
+        Channel<String> toMain = new Channel<>("to-main", 1);
+        Channel<String> toAcceptor = new Channel<>("to-acceptor", 1);
+        Crew crew = new Crew();
+        crew.spawn("acceptor", () -> {
+            TcpConnection c;
+            try {
+                c = listener.accept();
+                toMain.send("accepted");
+            } catch (IOException e) {
+                toMain.send("failed: " + e.getMessage());
+                toAcceptor.receive();
+                c = listener.accept();
+                toMain.send("accepted on the second try");
+            }
+            try (TcpConnection accepted = c) {
+                ByteBuffer buf = ByteBuffer.allocate(4);
+                while (buf.hasRemaining() && accepted.read(buf) >= 0) {
+                    // until the four bytes are in
+                }
+                toMain.send("read '" + StandardCharsets.UTF_8.decode(buf.flip()) + "'");
+            }
+        });
+        SocketChannel client = SocketChannel.open(); // its descriptor now, while there are some
+        Coroutine.yield();
+        System.out.println((exhaust ? "exhausted: " : "spare: ") + "acceptor " + Coroutine.dump().lines()
+                .filter(l -> l.contains("'acceptor'")).findFirst().orElse("?").trim());
+        List<FileInputStream> hogs = new ArrayList<>();
+        if (exhaust) {
+            try {
+                while (hogs.size() < 100_000) {
+                    hogs.add(new FileInputStream("/dev/null"));
+                }
+            } catch (IOException e) {
+                System.out.println("opening files failed after " + hogs.size() + ": " + e.getMessage());
+            }
+        }
+        client.connect(listener.localAddress()); // blocking; completed by the kernel through the backlog
+        String first = toMain.receive();
+        System.out.println("first accept: " + first);
+        if (first.startsWith("failed")) {
+            System.out.println("listener after the failure: " + listener);
+            for (int i = 0; i < 8; i++) {
+                hogs.remove(hogs.size() - 1).close();
+            }
+            toAcceptor.send("retry");
+            System.out.println("then: " + toMain.receive());
+        }
+        client.write(ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)));
+        System.out.println("then: " + toMain.receive());
+        crew.join();
+        client.close();
+        for (FileInputStream f : hogs) {
+            f.close();
+        }
+    }
+}

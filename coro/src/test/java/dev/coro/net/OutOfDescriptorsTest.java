@@ -1,0 +1,46 @@
+package dev.coro.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.LoopProbe;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An accept that finds no free file descriptor fails with an {@link java.io.IOException} saying the
+ * process is out of them, the listener stays open, and the waiting connection is accepted once some
+ * are free. A JVM cannot lower its own descriptor limit, so the scenario ({@link OutOfDescriptorsMain})
+ * runs in a child JVM started under {@code ulimit -n 64}, on this JVM's engine.
+ */
+class OutOfDescriptorsTest {
+
+    @Test
+    void anAcceptWithNoFreeDescriptorFailsSayingSoAndTheListenerAcceptsOnceSomeAreFree() throws Exception {
+        ChildJvm.Result child = ChildJvm.run("ulimit -n 64", OutOfDescriptorsMain.class,
+                List.of("-Xmx64m"), List.of(), Duration.ofMinutes(2));
+        assertThat(child.exitCode()).as("the child's exit code; its output:\n%s", child.output()).isZero();
+
+        List<String> lines = child.lines();
+        assertThat(lines).as(child.output()).isNotEmpty();
+        assertThat(lines.get(0)).startsWith("listener /127.0.0.1:");
+        String listener = lines.get(0).substring("listener ".length());
+        assertThat(lines).as(child.output()).containsSubsequence(
+                "engine " + LoopProbe.engine(),
+                // with descriptors to spare
+                "spare: acceptor [1] coroutine 'acceptor': PARKED, waits to accept on listener " + listener,
+                "first accept: accepted",
+                "then: read 'ping'",
+                // with none left
+                "exhausted: acceptor [1] coroutine 'acceptor': PARKED, waits to accept on listener " + listener,
+                "first accept: failed: coroutine 'acceptor' cannot accept on listener " + listener
+                        + " (open): java.io.IOException: Too many open files; the process is out of file descriptors:"
+                        + " the listener stays open, and accepts again once some are closed",
+                "listener after the failure: TcpListener[" + listener + ", open]",
+                "then: accepted on the second try",
+                "then: read 'ping'",
+                "done");
+        assertThat(lines).as(child.output())
+                .anyMatch(l -> l.matches("opening files failed after \\d+: /dev/null \\(Too many open files\\)"));
+    }
+}

@@ -1,0 +1,161 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What an I/O wait leaves behind: a coroutine closed while it waits in {@code read} unwinds and takes
+ * its wait with it, and ten thousand connect-accept-close cycles leave no descriptor and no selector
+ * registration behind.
+ */
+@ExtendWith(FreshThread.class)
+class RegistrationTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    void closingACoroutineParkedInReadUnwindsItAndLeavesNoRegistration() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    server.read(ByteBuffer.allocate(16));
+                    log.add("read returned");
+                } catch (IOException e) {
+                    log.add("read threw " + e);
+                } finally {
+                    log.add("reader's finally");
+                }
+            });
+            Coroutine.yield();
+            assertThat(reader.state()).isEqualTo(State.PARKED);
+            assertThat(LoopProbe.ioWaits()).isEqualTo(1);
+
+            reader.close();
+            assertThat(reader.state()).isEqualTo(State.CLOSED);
+            assertThat(log).as("unwound by the exit signal: no read result, the finally ran").containsExactly("reader's finally");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.hasPending()).isFalse();
+
+            // bytes arriving later find nobody waiting, and the connection still works
+            client.write(bytes("late"));
+            ByteBuffer buf = ByteBuffer.allocate(4);
+            while (buf.hasRemaining()) {
+                server.read(buf);
+            }
+            assertThat(text(buf)).isEqualTo("late");
+            assertThat(log).containsExactly("reader's finally");
+        }
+        assertThat(LoopProbe.registeredChannels()).as("every channel was closed through its owner").isZero();
+        assertThat(LoopProbe.selectorOpen()).as("closed with the last registration").isFalse();
+    }
+
+    /**
+     * Each cycle: connect (parks main until connected), accept, a coroutine parked in {@code read} on
+     * the accepted side, closed; then both ends closed. The same count on both engines: a cycle starts
+     * one coroutine, which on the thread engine is one virtual thread, cheap enough for ten thousand.
+     */
+    @Test
+    void tenThousandOpenCloseCyclesLeaveNoDescriptorAndNoRegistrationBehind() throws Exception {
+        int cycles = 10_000;
+        int[] unwound = {0};
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            cycle(listener, 0, unwound); // the selector and the JDK's lazily opened descriptors, once
+            long before = openDescriptors();
+            for (int i = 1; i <= cycles; i++) {
+                cycle(listener, i, unwound);
+            }
+            long after = openDescriptors();
+            assertThat(after).as("descriptors open before %d cycles: %d", cycles, before).isLessThanOrEqualTo(before + 3);
+            assertThat(unwound[0]).isEqualTo(cycles + 1);
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertThat(LoopProbe.validKeys()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("closed with the last registration").isFalse();
+        }
+    }
+
+    private static void cycle(TcpListener listener, int i, int[] unwound) throws IOException {
+        TcpConnection client = TcpConnection.connect(listener.localAddress());
+        TcpConnection server = listener.accept();
+        Coroutine reader = Coroutine.create("reader-" + i, () -> {
+            try {
+                server.read(ByteBuffer.allocate(1));
+                throw new AssertionError("read returned: nothing was written");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                unwound[0]++;
+            }
+        });
+        Coroutine.yield();
+        if (reader.state() != State.PARKED || LoopProbe.ioWaits() != 1) {
+            throw new AssertionError("cycle " + i + ": " + reader + " with " + LoopProbe.ioWaits() + " I/O waits");
+        }
+        reader.close();
+        if (LoopProbe.ioWaits() != 0) {
+            throw new AssertionError("cycle " + i + ": " + LoopProbe.ioWaits() + " I/O waits after the close of the reader");
+        }
+        client.close();
+        server.close();
+    }
+
+    /**
+     * The loop never hears of a channel closed by its user, so an {@code Io.await} must not leave the
+     * channel registered: the selector, and its descriptors, would stay open after the channel is
+     * gone, and after the thread has ended.
+     */
+    @Test
+    void threadsThatAwaitedChannelsTheyThenClosedLeaveNoSelectorBehind() throws Exception {
+        long before = openDescriptors();
+        for (int i = 0; i < 20; i++) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("pipe-user-" + i).start(() -> {
+                try {
+                    Pipe pipe = Pipe.open();
+                    try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+                        source.configureBlocking(false);
+                        sink.write(bytes("x"));
+                        Io.await(source, SelectionKey.OP_READ);
+                        assertThat(LoopProbe.registeredChannels()).as("registered only while awaited").isZero();
+                    }
+                    assertThat(LoopProbe.selectorOpen()).isFalse();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            t.join();
+            assertThat(failure.get()).isNull();
+        }
+        assertThat(openDescriptors()).as("descriptors open before 20 threads awaited a pipe each: %d", before)
+                .isLessThanOrEqualTo(before + 3);
+    }
+
+    /** The process's open file descriptors, from {@code /proc/self/fd} (Linux). */
+    static long openDescriptors() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package dev.coro.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.FreshThread;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * How a {@link TcpConnection} and a {@link TcpListener} fail: a reset or closed peer, a half-close, a
+ * close while another coroutine waits, and a call from a thread that does not own them.
+ */
+@ExtendWith(FreshThread.class)
+class TcpConnectionTest {
+
+    static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    private final List<String> log = new ArrayList<>();
+
+    /** {@code connection A -> B} as messages and dumps name it. */
+    static String name(TcpConnection c) {
+        return "connection " + c.localAddress() + " -> " + c.remoteAddress();
+    }
+
+    static String text(ByteBuffer b) {
+        return StandardCharsets.UTF_8.decode(b.flip()).toString();
+    }
+
+    static ByteBuffer bytes(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aPeerResetFailsThePendingReadWithAnIOExceptionNamingTheReaderAndTheConnection() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             // a plain blocking peer: on loopback the kernel completes its connect through the backlog
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine reader = crew.spawn("reader", () -> {
+                try {
+                    int n = c.read(ByteBuffer.allocate(16));
+                    log.add("read returned " + n);
+                } catch (IOException e) {
+                    failure.set(e);
+                } finally {
+                    log.add("reader's finally");
+                }
+            });
+            Coroutine.yield();
+            assertThat(reader.state()).as("no data yet: parked in read").isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("coroutine 'reader': PARKED, waits to read from " + name(c));
+
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset
+            crew.join();
+
+            assertThat(log).containsExactly("reader's finally");
+            assertThat(failure.get())
+                    .hasMessage("coroutine 'reader' cannot read from " + name(c)
+                            + " (open): java.net.SocketException: Connection reset")
+                    .hasCauseInstanceOf(SocketException.class);
+        }
+    }
+
+    @Test
+    void aWriteToAClosedPeerFailsWithAnIOExceptionWithinABoundedNumberOfWrites() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            peer.close(); // an orderly close: the first bytes written to it draw a reset
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            int[] writes = {0};
+            crew.spawn("writer", () -> {
+                ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+                try {
+                    while (writes[0] < 1000) {
+                        c.write(chunk.clear());
+                        writes[0]++;
+                    }
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            crew.join();
+
+            assertThat(writes[0]).as("writes that succeeded before the failure").isLessThan(1000);
+            assertThat(failure.get()).isNotNull();
+            assertThat(failure.get().getMessage())
+                    .startsWith("coroutine 'writer' cannot write to " + name(c) + " (open): java.");
+            assertThat(failure.get().getCause()).isInstanceOf(IOException.class);
+            assertThat(failure.get().getMessage()).endsWith(": " + failure.get().getCause());
+        }
+    }
+
+    @Test
+    void afterShutdownOutputThePeerReadsTheEndOfTheStreamAndCanStillWriteBack() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            crew.spawn("server", () -> {
+                try (TcpConnection c = listener.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocate(100);
+                    int n;
+                    while ((n = c.read(buf)) >= 0) {
+                        log.add("server read " + n);
+                    }
+                    log.add("server read -1 after '" + text(buf) + "'");
+                    assertThat(c.read(ByteBuffer.allocate(1))).as("the end again").isEqualTo(-1);
+                    c.write(bytes("reply to " + buf.limit() + " bytes"));
+                    log.add("server wrote its reply");
+                }
+            });
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                    c.write(bytes("request"));
+                    c.shutdownOutput();
+                    log.add("client shut its output down");
+                    assertThatThrownBy(() -> c.write(bytes("more")))
+                            .isInstanceOf(IOException.class)
+                            .hasMessage("coroutine 'client' cannot write to " + name(c)
+                                    + " (open, output shut down): java.nio.channels.AsynchronousCloseException")
+                            .hasCauseInstanceOf(AsynchronousCloseException.class);
+                    assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress()
+                            + ", open, output shut down]");
+                    ByteBuffer buf = ByteBuffer.allocate(100);
+                    while (c.read(buf) >= 0) {
+                        // until the server closes
+                    }
+                    log.add("client read '" + text(buf) + "' then -1");
+                }
+            });
+            crew.join();
+        }
+        assertThat(log).containsExactly(
+                "client shut its output down",
+                "server read 7",
+                "server read -1 after 'request'",
+                "server wrote its reply",
+                "client read 'reply to 7 bytes' then -1");
+    }
+
+    @Test
+    void closingAConnectionFailsTheReadAndTheWriteWaitingOnItWithAnIOException() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            Crew crew = new Crew();
+            AtomicReference<IOException> readFailure = new AtomicReference<>();
+            AtomicReference<IOException> writeFailure = new AtomicReference<>();
+            long[] written = {0};
+            Coroutine reader = crew.spawn("reader", () -> {
+                try {
+                    c.read(ByteBuffer.allocate(16));
+                } catch (IOException e) {
+                    readFailure.set(e);
+                }
+            });
+            Coroutine writer = crew.spawn("writer", () -> {
+                // the peer never reads: the write parks once the socket buffers are full
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        c.write(chunk.clear());
+                        written[0] += chunk.capacity();
+                    }
+                } catch (IOException e) {
+                    writeFailure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(writer.state()).as("parked with the buffers full, after %d bytes", written[0])
+                    .isEqualTo(State.PARKED);
+            assertThat(reader.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump())
+                    .contains("coroutine 'reader': PARKED, waits to read from " + name(c))
+                    .contains("coroutine 'writer': PARKED, waits to write to " + name(c));
+
+            c.close();
+            assertThat(reader.state()).as("woken at once").isEqualTo(State.SUSPENDED);
+            assertThat(writer.state()).isEqualTo(State.SUSPENDED);
+            crew.join();
+
+            assertThat(readFailure.get()).hasMessage(
+                    "coroutine 'reader' cannot read from " + name(c) + ": the connection was closed while it waited");
+            assertThat(writeFailure.get()).hasMessage(
+                    "coroutine 'writer' cannot write to " + name(c) + ": the connection was closed while it waited");
+            assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", closed]");
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot read from " + name(c)
+                            + " (closed): java.nio.channels.ClosedChannelException");
+            c.close(); // twice is fine
+        }
+    }
+
+    @Test
+    void closeReleasesTheSocketAtOnceWhileTheLoopKeepsOtherRegistrations() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            Crew crew = new Crew();
+            crew.spawn("acceptor", () -> {
+                try {
+                    listener.accept();
+                } catch (IOException e) {
+                    log.add("acceptor: " + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2));
+                }
+            });
+            crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(1);
+                c.read(buf);
+                log.add("reader: '" + text(buf) + "'");
+            });
+            Coroutine.yield();
+            peer.write(bytes("x"));
+            assertThat(crew.awaitOne()).isEqualTo("reader");
+            // the connection is registered with the selector (the reader waited on it), which stays open
+            // for the listener the acceptor waits on: the close must not wait for the selector's next look
+            long fds = RegistrationTest.openDescriptors();
+            c.close();
+            assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
+            peer.configureBlocking(false);
+            assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer sees the end of the stream at once").isEqualTo(-1);
+
+            listener.close();
+            crew.join();
+            assertThat(log).containsExactly("reader: 'x'", "acceptor: the listener " + listener.localAddress()
+                    + " was closed while it waited");
+        }
+    }
+
+    @Test
+    void closingAListenerReleasesItsPortAtOnceWhileTheLoopKeepsOtherRegistrations() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        InetSocketAddress address = (InetSocketAddress) listener.localAddress();
+        try (TcpListener other = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            crew.spawn("acceptor", () -> {
+                try (TcpConnection c = listener.accept()) {
+                    log.add("accepted");
+                }
+            });
+            crew.spawn("other-acceptor", () -> {
+                try {
+                    other.accept();
+                } catch (IOException e) {
+                    log.add("other-acceptor: " + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2));
+                }
+            });
+            Coroutine.yield();
+            try (TcpConnection client = TcpConnection.connect(address)) {
+                assertThat(crew.awaitOne()).isEqualTo("acceptor");
+            }
+            // the listener is registered with the selector (the acceptor waited on it), which stays open
+            // for the other listener: the close must not wait for the selector's next look
+            long fds = RegistrationTest.openDescriptors();
+            listener.close();
+            assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
+            assertThatThrownBy(() -> SocketChannel.open(address).close())
+                    .as("nothing listens on %s any more", address)
+                    .isInstanceOf(java.net.ConnectException.class);
+            try (TcpListener again = TcpListener.bind(address)) {
+                assertThat(again.localAddress()).as("its port is free").isEqualTo(address);
+            }
+
+            other.close();
+            crew.join();
+            assertThat(log).containsExactly("accepted", "other-acceptor: the listener " + other.localAddress()
+                    + " was closed while it waited");
+        }
+    }
+
+    @Test
+    void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        String address = listener.localAddress().toString();
+        Crew crew = new Crew();
+        AtomicReference<IOException> failure = new AtomicReference<>();
+        Coroutine acceptor = crew.spawn("acceptor", () -> {
+            try {
+                listener.accept();
+            } catch (IOException e) {
+                failure.set(e);
+            }
+        });
+        Coroutine.yield();
+        assertThat(acceptor.state()).isEqualTo(State.PARKED);
+        assertThat(Coroutine.dump()).contains("coroutine 'acceptor': PARKED, waits to accept on listener " + address);
+
+        listener.close();
+        crew.join();
+
+        assertThat(failure.get()).hasMessage("coroutine 'acceptor' cannot accept on listener " + address
+                + ": the listener " + address + " was closed while it waited");
+        assertThat(listener).hasToString("TcpListener[" + address + ", closed]");
+        assertThatThrownBy(listener::accept)
+                .isInstanceOf(IOException.class)
+                .hasMessage("main context 'main' cannot accept on listener " + address
+                        + " (closed): java.nio.channels.ClosedChannelException");
+        listener.close(); // twice is fine
+    }
+
+    @Test
+    void aCallFromAnotherThreadThrowsIllegalStateExceptionNamingBothThreads() throws Exception {
+        Thread owner = Thread.currentThread();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String l = "listener " + listener.localAddress();
+            String c = name(client);
+            List<Runnable> calls = List.of(
+                    () -> read(client),
+                    () -> write(client),
+                    () -> shutdownOutput(client),
+                    () -> close(client),
+                    () -> read(client.input()),
+                    () -> accept(listener),
+                    () -> close(listener));
+            List<String> expected = List.of(
+                    "cannot read from " + c + " (state open)",
+                    "cannot write to " + c + " (state open)",
+                    "cannot shut down the output of " + c + " (state open)",
+                    "cannot close " + c + " (state open)",
+                    "cannot read from " + c + " (state open)",
+                    "cannot accept on " + l + " (state open)",
+                    "cannot close " + l + " (state open)");
+            for (int i = 0; i < calls.size(); i++) {
+                AtomicReference<Throwable> thrown = new AtomicReference<>();
+                Runnable call = calls.get(i);
+                Thread t = Thread.ofPlatform().name("intruder").unstarted(() -> thrown.set(thrownBy(call)));
+                t.start();
+                t.join();
+                assertThat(thrown.get())
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessage(expected.get(i) + " from thread 'intruder' (#" + t.threadId()
+                                + "): it belongs to thread '" + owner.getName() + "' (#" + owner.threadId() + ")");
+            }
+            // still usable by its owner
+            client.write(bytes("ok"));
+            ByteBuffer buf = ByteBuffer.allocate(2);
+            while (buf.hasRemaining()) {
+                server.read(buf);
+            }
+            assertThat(text(buf)).isEqualTo("ok");
+        }
+    }
+
+    private static Throwable thrownBy(Runnable call) {
+        try {
+            call.run();
+            return null;
+        } catch (Throwable e) {
+            return e;
+        }
+    }
+
+    private static void read(TcpConnection c) {
+        try {
+            c.read(ByteBuffer.allocate(1));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void read(java.io.InputStream in) {
+        try {
+            in.read();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void write(TcpConnection c) {
+        try {
+            c.write(bytes("x"));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void shutdownOutput(TcpConnection c) {
+        try {
+            c.shutdownOutput();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void close(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void accept(TcpListener l) {
+        try {
+            l.accept();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
