@@ -452,7 +452,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     private void checkThread(String op) {
-        scheduler.checkCaller(op, describe(), closed ? "closed" : "open");
+        scheduler.checkCaller(op, this);
     }
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */
