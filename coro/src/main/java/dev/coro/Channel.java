@@ -171,7 +171,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public Optional<T> tryReceive(Duration timeout) {
         checkThread("tryReceive from");
-        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "tryReceive from " + describe());
+        long nanos = timeoutNanos(timeout, "tryReceive from");
         T v = poll();
         if (v != null || closed || nanos == 0) {
             return Optional.ofNullable(v);
@@ -197,7 +197,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");
         checkThread("trySend to");
-        long nanos = Scheduler.checkTimeout(timeout, scheduler.currentContext(), "trySend to " + describe());
+        long nanos = timeoutNanos(timeout, "trySend to");
         if (closed) {
             return false;
         }
@@ -449,6 +449,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private ChannelClosedException closedAndDrained(String op) {
         return new ChannelClosedException(scheduler.currentContext().describe() + " cannot " + op + " "
                 + describe() + ": it is closed and drained");
+    }
+
+    /** A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel is built only for a negative one. */
+    private long timeoutNanos(Duration timeout, String op) {
+        Objects.requireNonNull(timeout, "timeout");
+        return timeout.isNegative() ? Scheduler.checkTimeout(timeout, scheduler.currentContext(), op + " " + describe())
+                : Scheduler.saturatedNanos(timeout);
     }
 
     private void checkThread(String op) {
