@@ -9,6 +9,9 @@
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
+#   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (~5 s): N coroutines
+#                                  (100,000) x S sleeps (10) of 1-100 ms, R rounds (2, the first a warm-up);
+#                                  the thread engine's N is LATENESS_THREADS_N (100,000 too by default)
 #   benchmarks/run.sh report DIR   regenerates docs/ from the results in DIR (default benchmarks/target/results)
 #
 # JMH settings of the full run can be changed with JMH_OPTS (default below); SKIP_BUILD=1 reuses the jar.
@@ -71,6 +74,11 @@ case "$mode" in
   loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
   memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
+  lateness)
+    build
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness "${1:-100000}" "${2:-10}" "${3:-2}"
+    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-${1:-100000}}" "${2:-10}" "${3:-2}"
+    ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
-  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|report [DIR]]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|lateness [N] [S] [R]|report [DIR]]" >&2; exit 2 ;;
 esac
