@@ -8,6 +8,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -27,8 +28,9 @@ import java.util.SplittableRandom;
  * figure; target: p99 ≤ 5 ms.
  *
  * <p>Arguments: {@code [coroutines] [sleeps] [rounds] [json file]}; the engine is the library's
- * ({@code -Dcoro.engine=threads} for the thread engine). Run: {@code benchmarks/run.sh lateness} (both
- * engines).
+ * ({@code -Dcoro.engine=threads} for the thread engine). With a file, the last round is appended to it as
+ * one JSON line (the full run's {@code lateness.jsonl}, read by the report). Run:
+ * {@code benchmarks/run.sh lateness} (both engines).
  */
 public final class TimerLateness {
 
@@ -76,7 +78,7 @@ public final class TimerLateness {
     }
 
     /**
-     * Runs the rounds and prints them; writes the last as JSON if a file is given.
+     * Runs the rounds and prints them; appends the last as a JSON line if a file is given.
      *
      * @param args {@code [coroutines] [sleeps] [rounds] [json file]}
      * @throws IOException if the JSON cannot be written
@@ -95,7 +97,7 @@ public final class TimerLateness {
         System.out.printf(Locale.ROOT, "%s: p99 lateness %.3f ms, target <= %.0f ms: %s%n", engine, p99, TARGET_P99_MS,
                 p99 <= TARGET_P99_MS ? "met" : "missed");
         if (args.length > 3) {
-            Files.writeString(Path.of(args[3]), last.json(engine) + "\n");
+            Files.writeString(Path.of(args[3]), last.json(engine) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         }
     }
 
