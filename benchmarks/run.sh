@@ -10,7 +10,7 @@
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
 #   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (seconds): N coroutines
-#                                  (100,000) x S sleeps (10) of 1-100 ms, R rounds (2, the first a warm-up);
+#                                  (100,000) x S sleeps (10) of 1-100 ms, R rounds (3, all but the last warm-up);
 #                                  the thread engine's N is LATENESS_THREADS_N (100,000 too by default)
 #   benchmarks/run.sh report DIR   regenerates docs/ from the results in DIR (default benchmarks/target/results)
 #
@@ -55,8 +55,8 @@ case "$mode" in
     echo "== scale"
     "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$RES/scale.json"
     echo "== timer lateness, both engines"
-    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness 100000 10 2 "$RES/lateness.jsonl"
-    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-100000}" 10 2 "$RES/lateness.jsonl"
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness 100000 10 3 "$RES/lateness.jsonl"
+    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-100000}" 10 3 "$RES/lateness.jsonl"
     echo "== report"
     report "$RES" "$ROOT/docs"
     mkdir -p "$ROOT/docs/results"
@@ -79,8 +79,8 @@ case "$mode" in
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
   lateness)
     build
-    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness "${1:-100000}" "${2:-10}" "${3:-2}"
-    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-${1:-100000}}" "${2:-10}" "${3:-2}"
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness "${1:-100000}" "${2:-10}" "${3:-3}"
+    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-${1:-100000}}" "${2:-10}" "${3:-3}"
     ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
   *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|lateness [N] [S] [R]|report [DIR]]" >&2; exit 2 ;;

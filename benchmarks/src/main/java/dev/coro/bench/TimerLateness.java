@@ -20,8 +20,10 @@ import java.util.SplittableRandom;
  * its deadline, both by {@link Coroutine#nanoTime()}) goes into a {@link LatencyHistogram}.
  *
  * <p>A plain program, not JMH: one round takes about as long as the longest coroutine's sleeps
- * (about 0.5 to 0.8 s at the defaults) plus the time to create the coroutines; it runs R rounds
- * (2 by default) in one JVM, the first warming up the JIT, and prints one line per round: p50, p90,
+ * (about 0.5 to 0.8 s at the defaults) plus the time to create the coroutines, or longer if the
+ * thread cannot keep up; it runs R rounds (3 by default) in one JVM, all but the last warming up the
+ * JIT (a method recompiled while 100,000 coroutines are suspended in its old code deoptimizes each of
+ * them as it resumes, so the first rounds measure the JIT), and prints one line per round: p50, p90,
  * p99, p99.9 and max lateness, the wall time, the process CPU time over it (JIT and GC threads
  * included) and the main thread's (on the continuation engine, every coroutine runs there: the event
  * loop's own work; on the thread engine they run on virtual threads instead). The last round is the
@@ -86,7 +88,7 @@ public final class TimerLateness {
     public static void main(String[] args) throws IOException {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int sleeps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         String engine = System.getProperty("coro.engine", "continuations");
         Round last = null;
         for (int r = 1; r <= rounds; r++) {
