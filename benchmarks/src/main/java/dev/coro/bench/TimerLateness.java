@@ -89,7 +89,7 @@ public final class TimerLateness {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int sleeps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        String engine = System.getProperty("coro.engine", "continuations");
+        String engine = System.getProperty("coro.engine", "continuation"); // the default engine, given the exports flag
         Round last = null;
         for (int r = 1; r <= rounds; r++) {
             last = round(n, sleeps);
