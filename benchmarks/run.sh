@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the suite with the JDK 25 the build uses (scripts/jdk25).
 #
-#   benchmarks/run.sh              the full suite (12-15 min on 2 cores, estimated; skynet alone ~2.5 min): JMH (-prof gc), memory, scale,
+#   benchmarks/run.sh              the full suite (12-15 min on 2 cores, estimated; skynet alone ~2.5 min): JMH (-prof gc), memory, scale, timer lateness,
 #                                  then regenerates docs/BENCHMARKS.md, docs/benchmarks.png, docs/coro-vs-kotlinx.png, docs/results/
 #   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, virtual-thread handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
@@ -9,6 +9,9 @@
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
+#   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (seconds): N coroutines
+#                                  (100,000) x S sleeps (10) of 1-100 ms, R rounds (3, all but the last warm-up);
+#                                  the thread engine's N is LATENESS_THREADS_N (100,000 too by default)
 #   benchmarks/run.sh report DIR   regenerates docs/ from the results in DIR (default benchmarks/target/results)
 #
 # JMH settings of the full run can be changed with JMH_OPTS (default below); SKIP_BUILD=1 reuses the jar.
@@ -51,10 +54,13 @@ case "$mode" in
     "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$RES/memory.json"
     echo "== scale"
     "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$RES/scale.json"
+    echo "== timer lateness, both engines"
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness 100000 10 3 "$RES/lateness.jsonl"
+    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-100000}" 10 3 "$RES/lateness.jsonl"
     echo "== report"
     report "$RES" "$ROOT/docs"
     mkdir -p "$ROOT/docs/results"
-    cp "$RES/jmh.json" "$RES/interleaved.json" "$RES/memory.json" "$RES/scale.json" "$RES/env.txt" "$ROOT/docs/results/"
+    cp "$RES/jmh.json" "$RES/interleaved.json" "$RES/memory.json" "$RES/scale.json" "$RES/lateness.jsonl" "$RES/env.txt" "$ROOT/docs/results/"
     echo "== done in $(( $(date +%s) - start )) s: docs/BENCHMARKS.md, docs/benchmarks.png, docs/coro-vs-kotlinx.png, docs/results/"
     ;;
   quick)
@@ -71,6 +77,11 @@ case "$mode" in
   loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
   memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
+  lateness)
+    build
+    "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.TimerLateness "${1:-100000}" "${2:-10}" "${3:-3}"
+    "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-${1:-100000}}" "${2:-10}" "${3:-3}"
+    ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
-  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|report [DIR]]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|lateness [N] [S] [R]|report [DIR]]" >&2; exit 2 ;;
 esac

@@ -186,7 +186,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException    if called from another thread after the channel's thread has ended
      */
     public Optional<T> tryReceive(Duration timeout) {
-        long nanos = Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), "tryReceive from " + describe());
+        long nanos = timeoutNanos(timeout, "tryReceive from");
         if (!scheduler.isCaller()) {
             RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
             return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
@@ -215,7 +215,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");
-        long nanos = Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), "trySend to " + describe());
+        long nanos = timeoutNanos(timeout, "trySend to");
         if (!scheduler.isCaller()) {
             return remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
         }
@@ -678,8 +678,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 + describe() + ": it is closed and drained");
     }
 
+    /** A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel is built only for a negative one. */
+    private long timeoutNanos(Duration timeout, String op) {
+        Objects.requireNonNull(timeout, "timeout");
+        return timeout.isNegative() ? Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), op + " " + describe())
+                : Scheduler.saturatedNanos(timeout);
+    }
+
     private void checkThread(String op) {
-        scheduler.checkCaller(op, describe(), closed ? "closed" : "open");
+        scheduler.checkCaller(op, this);
     }
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */

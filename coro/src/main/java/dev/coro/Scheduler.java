@@ -101,6 +101,16 @@ final class Scheduler {
         return Thread.currentThread() == owner || CURRENT.get() == this;
     }
 
+    /**
+     * {@link #checkCaller(String, String, Object)} for a channel: its phrase and state are put into the
+     * message only if the check fails, so that every channel operation does not build them.
+     */
+    void checkCaller(String operation, Channel<?> channel) {
+        if (Thread.currentThread() != owner && CURRENT.get() != this) {
+            throw notOwner(operation, channel.describe(), channel.isClosed() ? "closed" : "open");
+        }
+    }
+
     /** {@link #checkCaller(String, String, Object)} for a context; small, so that the switch inlines it. */
     Scheduler checkCaller(Context target, String operation) {
         if (Thread.currentThread() != owner) {

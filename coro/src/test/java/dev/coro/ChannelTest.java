@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Iterator;
@@ -171,6 +172,70 @@ class ChannelTest {
                 .containsExactly("trySend true", "trySend when full false", "receive 1", "tryReceive 2",
                         "tryReceive when empty false", "closed true", "iterates 3, then false");
         assertThat(ch.toString()).isEqualTo("Channel[ch, capacity 2, 0 buffered, closed]");
+    }
+
+    @Test
+    void anOperationThatNeedsNoWaitAllocatesNothing() {
+        Channel<Integer> ch = new Channel<>("ch", 4);
+        Integer one = 1;
+        Duration second = Duration.ofSeconds(1);
+        long[] sum = new long[1];
+        Runnable plain = () -> {
+            for (int i = 0; i < 1000; i++) {
+                ch.trySend(one);
+                sum[0] += ch.receive();
+            }
+        };
+        Runnable timed = () -> {
+            for (int i = 0; i < 1000; i++) {
+                sum[0] += ch.trySend(one, second) ? 1 : 0;
+                sum[0] += ch.receive();
+            }
+        };
+        assertThat(leastAllocatedBy(plain)).as("bytes allocated by 1,000 trySend + receive through a buffer (the thread"
+                + " check builds no message unless it fails)").isZero();
+        assertThat(leastAllocatedBy(timed)).as("bytes allocated by 1,000 trySend(v, 1 s) that need no wait + receive"
+                + " (nor does the timeout check, unless the timeout is negative)").isZero();
+        assertThat(sum[0]).as("each ran 4 times: every value went through, every timed send succeeded").isEqualTo(4 * 1000 + 4 * 2000);
+    }
+
+    /**
+     * The fewest bytes the calling thread allocated in one of 3 runs of {@code r}, after one run to
+     * warm up: a one-off allocation of the runtime (a class loaded, a method compiled) does not count,
+     * one in every run does.
+     */
+    private static long leastAllocatedBy(Runnable r) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        r.run();
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            r.run();
+            least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+        }
+        return least;
+    }
+
+    @Test
+    void aNegativeTimeoutIsRefusedNamingTheCallerItsStateTheOperationAndTheChannel() {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        Duration negative = Duration.ofMillis(-1);
+        List<String> messages = new ArrayList<>();
+        Coroutine c = Coroutine.create("timed", () -> {
+            for (Runnable call : List.<Runnable>of(() -> ch.tryReceive(negative), () -> ch.trySend(1, negative))) {
+                try {
+                    call.run();
+                } catch (IllegalArgumentException e) {
+                    messages.add(e.getMessage());
+                }
+            }
+        });
+        c.switchTo();
+        assertThat(messages).containsExactly(
+                "coroutine 'timed' (state RUNNING) cannot tryReceive from channel 'ch' with timeout PT-0.001S: a timeout must be zero or positive",
+                "coroutine 'timed' (state RUNNING) cannot trySend to channel 'ch' with timeout PT-0.001S: a timeout must be zero or positive");
+        assertThat(ch.tryReceive()).as("the refused send delivered nothing").isEmpty();
+        assertThatThrownBy(() -> ch.tryReceive(null)).isInstanceOf(NullPointerException.class).hasMessage("timeout");
     }
 
     @Test

@@ -26,6 +26,12 @@ import jdk.internal.vm.Continuation;
  * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip. {@value #WARMUP} slices warm up, then
  * {@value #SLICES} are measured.
  *
+ * <p>Questions 11 and 12 the same way, against a coro baseline: {@code sleep} is one
+ * {@link VirtualTimeDelayBenchmark#coroVirtualTimeSleep} invocation per slice ({@value VirtualTimeDelayBenchmark#TOTAL}
+ * sleeps) against one {@code coroVirtualTimeYield} (as many yields, same shape), {@value #SLEEP_WARMUP} slices
+ * warming up and {@value #SLEEP_SLICES} measured; {@code select} is {@value #SLICE_OPS} values received by
+ * {@link SelectBenchmark}'s select against as many messages of its plain ping-pong.
+ *
  * <p>Run: {@code benchmarks/run.sh interleaved} (prints a table; with an argument, also writes JSON there).
  */
 public final class InterleavedRatio {
@@ -33,6 +39,8 @@ public final class InterleavedRatio {
     static final int SLICE_OPS = 20_000;
     static final int WARMUP = 100;
     static final int SLICES = 300;
+    static final int SLEEP_WARMUP = 20;
+    static final int SLEEP_SLICES = 60;
 
     private InterleavedRatio() {
     }
@@ -49,6 +57,27 @@ public final class InterleavedRatio {
      * @throws IOException if the JSON cannot be written
      */
     public static void main(String[] args) throws IOException {
+        List<String> json = new ArrayList<>();
+        // first, while the thread has no coroutine (VirtualTime.run needs one with none)
+        java.time.Duration[] durations = VirtualTimeDelayBenchmark.durations(VirtualTimeDelayBenchmark.delays());
+        long[] sink = new long[1];
+        json.add(compare("sleep", "VirtualTimeDelayBenchmark", "yield", () -> {
+            sink[0] += VirtualTimeDelayBenchmark.sleepers(durations, VirtualTimeDelayBenchmark.COROUTINES);
+        }, () -> {
+            sink[0] += VirtualTimeDelayBenchmark.yielders(VirtualTimeDelayBenchmark.COROUTINES, VirtualTimeDelayBenchmark.DELAYS_EACH);
+        }, VirtualTimeDelayBenchmark.TOTAL, SLEEP_WARMUP, SLEEP_SLICES));
+        // then alone with its own coroutines: a select that parks runs the previous runnable context,
+        // which must be a producer, not one of the yielders made below
+        SelectBenchmark.Producers producers = new SelectBenchmark.Producers();
+        producers.setUp();
+        ChannelBenchmark.CoroChannelPingPong channelPair = new ChannelBenchmark.CoroChannelPingPong(SLICE_OPS);
+        json.add(compare("select", "SelectBenchmark", "ping-pong", () -> {
+            sink[0] += SelectBenchmark.selectReceive(producers, SLICE_OPS);
+        }, () -> {
+            sink[0] += channelPair.run();
+        }, SLICE_OPS, WARMUP, SLICES));
+        producers.tearDown();
+        channelPair.close();
         // the round-trip coroutine first: its yield() then returns to main (index 0)
         Coroutine yielder = Coroutine.create("yielder", () -> {
             while (true) {
@@ -62,7 +91,6 @@ public final class InterleavedRatio {
         });
         CoroPingPong coroPair = new CoroPingPong(1000);
         RawPingPong rawPair = new RawPingPong(1000);
-        List<String> json = new ArrayList<>();
         json.add(compare("switch", "SwitchBenchmark", () -> {
             for (int i = 0; i < SLICE_OPS / 1000; i++) {
                 coroPair.run();
@@ -91,7 +119,6 @@ public final class InterleavedRatio {
                 out.emit(i);
             }
         });
-        long[] sink = new long[1];
         json.add(compare("generator", "GeneratorBenchmark", () -> {
             long sum = 0;
             for (int i = 0; i < SLICE_OPS; i++) {
@@ -123,49 +150,59 @@ public final class InterleavedRatio {
         }
     }
 
-    /** Alternates the two sides slice by slice; prints and returns the JSON of their percentiles. */
+    /** Alternates the coroutine and its raw baseline slice by slice; prints and returns the JSON of their percentiles. */
     private static String compare(String name, String benchmark, Side coro, Side raw) {
-        double[] c = new double[SLICES];
-        double[] r = new double[SLICES];
-        for (int s = -WARMUP; s < SLICES; s++) {
+        return compare(name, benchmark, "raw", coro, raw, SLICE_OPS, WARMUP, SLICES);
+    }
+
+    /**
+     * Alternates the two sides slice by slice ({@code ops} each, {@code warmup} slices unmeasured, then
+     * {@code slices}); prints and returns the JSON of their percentiles (the baseline under {@code "raw"}).
+     */
+    private static String compare(String name, String benchmark, String baseline, Side coro, Side raw, int ops, int warmup,
+                                  int slices) {
+        double[] c = new double[slices];
+        double[] r = new double[slices];
+        for (int s = -warmup; s < slices; s++) {
             double tc;
             double tr;
             if ((s & 1) == 0) {
-                tc = time(coro);
-                tr = time(raw);
+                tc = time(coro, ops);
+                tr = time(raw, ops);
             } else {
-                tr = time(raw);
-                tc = time(coro);
+                tr = time(raw, ops);
+                tc = time(coro, ops);
             }
             if (s >= 0) {
                 c[s] = tc;
                 r[s] = tr;
             }
         }
-        double[] paired = new double[SLICES];
-        for (int s = 0; s < SLICES; s++) {
+        double[] paired = new double[slices];
+        for (int s = 0; s < slices; s++) {
             paired[s] = c[s] / r[s];
         }
         Arrays.sort(paired);
-        double pairedMedian = paired[SLICES / 2];
+        double pairedMedian = paired[slices / 2];
         Arrays.sort(c);
         Arrays.sort(r);
         double[] ps = {0, 0.1, 0.5};
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "  {\"name\": \"%s\", \"benchmark\": \"%s\"", name, benchmark));
         for (double p : ps) {
-            int k = (int) (p * (SLICES - 1));
+            int k = (int) (p * (slices - 1));
             String key = p == 0 ? "min" : p == 0.5 ? "median" : "p10";
             out.append(String.format(Locale.ROOT, ", \"%s\": {\"coro\": %.1f, \"raw\": %.1f}", key, c[k], r[k]));
-            System.out.printf(Locale.ROOT, "%-10s %-6s coroutine %7.1f ns, raw %7.1f ns, ratio %.2f%n", name, key, c[k], r[k], c[k] / r[k]);
+            System.out.printf(Locale.ROOT, "%-10s %-6s coroutine %7.1f ns, %s %7.1f ns, ratio %.2f%n", name, key, c[k], baseline, r[k],
+                    c[k] / r[k]);
         }
-        System.out.printf(Locale.ROOT, "%-10s median of the %d paired slice ratios: %.3f%n", name, SLICES, pairedMedian);
+        System.out.printf(Locale.ROOT, "%-10s median of the %d paired slice ratios: %.3f%n", name, slices, pairedMedian);
         return out.append(String.format(Locale.ROOT, ", \"pairedMedianRatio\": %.4f}", pairedMedian)).toString();
     }
 
-    /** Nanoseconds per op of one slice. */
-    private static double time(Side side) {
+    /** Nanoseconds per op of one slice of {@code ops} ops. */
+    private static double time(Side side, int ops) {
         long t0 = System.nanoTime();
         side.slice();
-        return (System.nanoTime() - t0) / (double) SLICE_OPS;
+        return (System.nanoTime() - t0) / (double) ops;
     }
 }

@@ -2,6 +2,7 @@ package dev.coro.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.VirtualTime;
 import dev.coro.bench.kotlin.KotlinChannels;
 import dev.coro.bench.kotlin.KotlinDelay;
 import dev.coro.bench.kotlin.KotlinSelect;
@@ -9,7 +10,6 @@ import dev.coro.bench.kotlin.KotlinSequences;
 import dev.coro.bench.kotlin.KotlinSkynet;
 import dev.coro.bench.kotlin.KotlinYield;
 import dev.coro.bench.rivals.SkynetBenchmark;
-import dev.coro.bench.rivals.VirtualTimeDelayBenchmark;
 import java.util.Arrays;
 import java.util.Iterator;
 import org.junit.jupiter.api.Test;
@@ -98,6 +98,38 @@ class PingPongTest {
             longest = Math.max(longest, Arrays.stream(delays, from, from + VirtualTimeDelayBenchmark.DELAYS_EACH).sum());
         }
         assertThat(KotlinDelay.run(delays, VirtualTimeDelayBenchmark.COROUTINES)).isEqualTo(longest);
+    }
+
+    @Test
+    void coroSleepersEndAtTheLongestTotalOfTheTableLikeKotlinsDelay() {
+        int[] delays = {1, 2, 3, 10, 20, 30};
+        assertThat(VirtualTimeDelayBenchmark.sleepers(VirtualTimeDelayBenchmark.durations(delays), 2)).isEqualTo(60);
+        int[] table = VirtualTimeDelayBenchmark.delays();
+        assertThat(VirtualTimeDelayBenchmark.sleepers(VirtualTimeDelayBenchmark.durations(table), VirtualTimeDelayBenchmark.COROUTINES))
+                .isEqualTo(KotlinDelay.run(table, VirtualTimeDelayBenchmark.COROUTINES));
+        assertThat(VirtualTimeDelayBenchmark.yielders(1000, 100)).isEqualTo(100_000);
+    }
+
+    @Test
+    void selectAndPlainReceivesTakeFromBothProducers() {
+        SelectBenchmark.Producers s = new SelectBenchmark.Producers();
+        s.setUp();
+        // a plain receive alternates: 1 + 2 per pair
+        assertThat(SelectBenchmark.receiveAlternating(s, 100)).isEqualTo(150);
+        long reused = SelectBenchmark.selectReceive(s, 1000);
+        long built = SelectBenchmark.selectReceiveBuiltEachTime(s, 1000);
+        // each select received a 1 or a 2, and both producers were served
+        assertThat(reused).isGreaterThan(1000).isLessThan(2000);
+        assertThat(built).isGreaterThan(1000).isLessThan(2000);
+        s.tearDown();
+    }
+
+    @Test
+    void timerLatenessRecordsEveryWakeAndOnAVirtualClockNoneIsLate() {
+        TimerLateness.Round[] r = new TimerLateness.Round[1];
+        VirtualTime.run(() -> r[0] = TimerLateness.round(100, 2));
+        assertThat(r[0].lateness().count()).isEqualTo(200);
+        assertThat(r[0].lateness().max()).isZero();
     }
 
     @Test

@@ -6,7 +6,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.test.runTest
 
-/** `delay()` under `runTest` (kotlinx-coroutines-test's virtual time), for `rivals.VirtualTimeDelayBenchmark`. */
+/** `delay()` under `runTest` (kotlinx-coroutines-test's virtual time), for `VirtualTimeDelayBenchmark`. */
 object KotlinDelay {
 
     /**

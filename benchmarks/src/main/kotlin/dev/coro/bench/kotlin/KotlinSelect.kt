@@ -7,7 +7,7 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.selects.select
 
-/** `select { a.onReceive; b.onReceive }` over two rendezvous channels, for `rivals.SelectBenchmark`. */
+/** `select { a.onReceive; b.onReceive }` over two rendezvous channels, for `SelectBenchmark`. */
 object KotlinSelect {
 
     /**

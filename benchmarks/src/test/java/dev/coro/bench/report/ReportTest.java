@@ -68,6 +68,44 @@ class ReportTest {
     }
 
     @Test
+    void writesTheSleepSelectAndLatenessTargets(@TempDir Path dir) throws Exception {
+        Path results = Files.createDirectories(dir.resolve("results"));
+        Files.writeString(results.resolve("jmh.json"), "["
+                + entry("dev.coro.bench.VirtualTimeDelayBenchmark", "coroVirtualTimeSleep", 300, "ns/op") + ","
+                + entry("dev.coro.bench.VirtualTimeDelayBenchmark", "coroVirtualTimeYield", 150, "ns/op") + ","
+                + entry("dev.coro.bench.VirtualTimeDelayBenchmark", "kotlinRunTestDelay", 600, "ns/op") + ","
+                + entry("dev.coro.bench.SelectBenchmark", "coroSelectReceive", 120, "ns/op") + ","
+                + entry("dev.coro.bench.SelectBenchmark", "coroChannelPingPong", 100, "ns/op") + ","
+                + entry("dev.coro.bench.SelectBenchmark", "kotlinSelectReceive", 360, "ns/op") + "]");
+        Files.writeString(results.resolve("lateness.jsonl"), """
+                {"engine": "continuation", "coroutines": 100000, "sleeps": 10, "p50Ms": 0.5, "p90Ms": 1, "p99Ms": 4.25, "p999Ms": 6, "maxMs": 9.5, "meanMs": 0.7, "wallMs": 700, "cpuMs": 500, "mainCpuMs": 400}
+                {"engine": "threads", "coroutines": 10000, "sleeps": 10, "p50Ms": 1, "p90Ms": 3, "p99Ms": 7.5, "p999Ms": 9, "maxMs": 12, "meanMs": 1.5, "wallMs": 800, "cpuMs": 900, "mainCpuMs": 10}
+                """);
+        Files.writeString(results.resolve("interleaved.json"), """
+                [{"name": "sleep", "benchmark": "VirtualTimeDelayBenchmark", "min": {"coro": 280.0, "raw": 140.0},
+                  "p10": {"coro": 290.0, "raw": 145.0}, "median": {"coro": 300.0, "raw": 150.0}, "pairedMedianRatio": 1.9},
+                 {"name": "select", "benchmark": "SelectBenchmark", "min": {"coro": 110.0, "raw": 100.0},
+                  "p10": {"coro": 115.0, "raw": 100.0}, "median": {"coro": 120.0, "raw": 100.0}, "pairedMedianRatio": 1.2}]
+                """);
+        Path docs = dir.resolve("docs");
+
+        Report.main(new String[] {results.toString(), docs.toString()});
+
+        String md = Files.readString(docs.resolve("BENCHMARKS.md"));
+        assertThat(md).contains(
+                "| Sleep vs yield, same shape, interleaved (median of paired slice ratios) | 1.90× (medians 300.0 ns vs 150.0 ns) | 2.00× (280.0 vs 140.0 ns) | ≤ 1.50× | **missed** |",
+                "| `select` vs plain ping-pong, interleaved (median of paired slice ratios) | 1.20× (medians 120.0 ns vs 100.0 ns) | 1.10× (110.0 vs 100.0 ns) | ≤ 1.25× | **met** |",
+                "| Sleep in virtual time (1,000 × 100 sleeps of 1-100 ms) vs a yield among as many (same shape) | 2.00× (300.0 ns vs 150.0 ns) | 2.00× | ≤ 1.5× | **missed** |",
+                "| Sleep in virtual time faster than kotlinx `delay` under `runTest` | 2.00× (600.0 ns vs 300.0 ns) | 2.00× | > 1× | **met** |",
+                // every entry allocates 0.001 B/op here
+                "| Bytes allocated per sleep, beyond the same shape's with yields (its coroutines' start and end) | 0.0 B/op (0.0 − 0.0) |",
+                "| `select` receiving from two rendezvous channels vs the plain `receive` ping-pong (per message) | 1.20× (120.0 ns vs 100.0 ns) | 1.20× | ≤ 1.25× | **met** |",
+                "| `select` faster than kotlinx `select` | 3.00× (360.0 ns vs 120.0 ns) | 3.00× | > 1× | **met** |",
+                "| Timer lateness, real clock, 100,000 coroutines × 10 sleeps of 1-100 ms, continuation engine: p99 | 4.250 ms (p50 0.500 ms, max 9.500 ms) |  | ≤ 5 ms | **met** |",
+                "| Timer lateness, real clock, 10,000 coroutines × 10 sleeps of 1-100 ms, threads engine: p99 | 7.500 ms (p50 1.000 ms, max 12.000 ms) |  | ≤ 5 ms | **missed** |");
+    }
+
+    @Test
     void timesReadInTheirBestUnit() {
         assertThat(Report.time(12.34)).isEqualTo("12.3 ns");
         assertThat(Report.time(12_345)).isEqualTo("12.3 µs");

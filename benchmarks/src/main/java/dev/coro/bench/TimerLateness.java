@@ -1,0 +1,149 @@
+package dev.coro.bench;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.bench.net.LatencyHistogram;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Question 15, the real clock: how late does a sleeping coroutine wake when many sleep at once?
+ * N coroutines (100,000 by default) each sleep S times (10) for pseudo-random durations of 1 to
+ * 100 ms from a fixed seed, on the real clock, and each wake's lateness (the time it runs again minus
+ * its deadline, both by {@link Coroutine#nanoTime()}) goes into a {@link LatencyHistogram}.
+ *
+ * <p>A plain program, not JMH: one round takes about as long as the longest coroutine's sleeps
+ * (about 0.5 to 0.8 s at the defaults) plus the time to create the coroutines, or longer if the
+ * thread cannot keep up; it runs R rounds (3 by default) in one JVM, all but the last warming up the
+ * JIT (a method recompiled while 100,000 coroutines are suspended in its old code deoptimizes each of
+ * them as it resumes, so the first rounds measure the JIT), and prints one line per round: p50, p90,
+ * p99, p99.9 and max lateness, the wall time, the process CPU time over it (JIT and GC threads
+ * included) and the main thread's (on the continuation engine, every coroutine runs there: the event
+ * loop's own work; on the thread engine they run on virtual threads instead). The last round is the
+ * figure; target: p99 ≤ 5 ms.
+ *
+ * <p>Arguments: {@code [coroutines] [sleeps] [rounds] [json file]}; the engine is the library's
+ * ({@code -Dcoro.engine=threads} for the thread engine). With a file, the last round is appended to it as
+ * one JSON line (the full run's {@code lateness.jsonl}, read by the report). Run:
+ * {@code benchmarks/run.sh lateness} (both engines).
+ */
+public final class TimerLateness {
+
+    /** The seed of the durations. */
+    static final long SEED = 42;
+    /** The target p99 lateness, in ms. */
+    static final double TARGET_P99_MS = 5;
+
+    private static final Duration[] MILLIS = new Duration[101];
+
+    static {
+        for (int i = 0; i < MILLIS.length; i++) {
+            MILLIS[i] = Duration.ofMillis(i);
+        }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private static int finished;
+
+    private TimerLateness() {
+    }
+
+    /** One round's figures. */
+    record Round(int coroutines, int sleeps, LatencyHistogram lateness, double wallMs, double cpuMs, double mainCpuMs) {
+        String line(String engine, int round) {
+            return String.format(Locale.ROOT,
+                    "%s round %d: %,d coroutines x %d sleeps: lateness p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
+                            + "p99.9 %.3f ms, max %.3f ms, mean %.3f ms; wall %.0f ms, process CPU %.0f ms (%.0f%% of a core), "
+                            + "main thread CPU %.0f ms",
+                    engine, round, coroutines, sleeps, ms(lateness.percentile(50)), ms(lateness.percentile(90)),
+                    ms(lateness.percentile(99)), ms(lateness.percentile(99.9)), ms(lateness.max()), lateness.mean() / 1e6,
+                    wallMs, cpuMs, 100 * cpuMs / wallMs, mainCpuMs);
+        }
+
+        String json(String engine) {
+            return String.format(Locale.ROOT,
+                    "{\"engine\": \"%s\", \"coroutines\": %d, \"sleeps\": %d, \"p50Ms\": %.4f, \"p90Ms\": %.4f, "
+                            + "\"p99Ms\": %.4f, \"p999Ms\": %.4f, \"maxMs\": %.4f, \"meanMs\": %.4f, \"wallMs\": %.1f, \"cpuMs\": %.1f, "
+                            + "\"mainCpuMs\": %.1f}",
+                    engine, coroutines, sleeps, ms(lateness.percentile(50)), ms(lateness.percentile(90)),
+                    ms(lateness.percentile(99)), ms(lateness.percentile(99.9)), ms(lateness.max()), lateness.mean() / 1e6,
+                    wallMs, cpuMs, mainCpuMs);
+        }
+    }
+
+    /**
+     * Runs the rounds and prints them; appends the last as a JSON line if a file is given.
+     *
+     * @param args {@code [coroutines] [sleeps] [rounds] [json file]}
+     * @throws IOException if the JSON cannot be written
+     */
+    public static void main(String[] args) throws IOException {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+        int sleeps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        String engine = System.getProperty("coro.engine", "continuation"); // the default engine, given the exports flag
+        Round last = null;
+        for (int r = 1; r <= rounds; r++) {
+            last = round(n, sleeps);
+            System.out.println(last.line(engine, r) + (r < rounds ? " (warm-up)" : ""));
+        }
+        double p99 = ms(last.lateness().percentile(99));
+        System.out.printf(Locale.ROOT, "%s: p99 lateness %.3f ms, target <= %.0f ms: %s%n", engine, p99, TARGET_P99_MS,
+                p99 <= TARGET_P99_MS ? "met" : "missed");
+        if (args.length > 3) {
+            Files.writeString(Path.of(args[3]), last.json(engine) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+    }
+
+    /**
+     * One round: {@code n} coroutines, each sleeping {@code sleeps} times 1 to 100 ms; main waits for the last.
+     *
+     * @param n      coroutines
+     * @param sleeps sleeps of each
+     * @return the lateness of every wake, and the round's wall and CPU time
+     */
+    static Round round(int n, int sleeps) {
+        int[] delays = new SplittableRandom(SEED).ints((long) n * sleeps, 1, 101).toArray();
+        LatencyHistogram lateness = new LatencyHistogram();
+        Channel<Boolean> done = new Channel<>("done", 0);
+        finished = 0;
+        long cpu0 = processCpuNanos();
+        long main0 = THREADS.getCurrentThreadCpuTime();
+        long t0 = System.nanoTime();
+        for (int c = 0; c < n; c++) {
+            int base = c * sleeps;
+            Coroutine.create("sleeper " + c, () -> {
+                for (int k = 0; k < sleeps; k++) {
+                    int d = delays[base + k];
+                    long deadline = Coroutine.nanoTime() + d * 1_000_000L;
+                    Coroutine.sleep(MILLIS[d]);
+                    lateness.record(Coroutine.nanoTime() - deadline);
+                }
+                if (++finished == n) {
+                    done.send(Boolean.TRUE);
+                }
+            });
+        }
+        done.receive();
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        double cpuMs = (processCpuNanos() - cpu0) / 1e6;
+        double mainCpuMs = (THREADS.getCurrentThreadCpuTime() - main0) / 1e6;
+        return new Round(n, sleeps, lateness, wallMs, cpuMs, mainCpuMs);
+    }
+
+    private static long processCpuNanos() {
+        return ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class).getProcessCpuTime();
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}
