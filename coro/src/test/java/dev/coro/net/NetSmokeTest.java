@@ -11,8 +11,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 class NetSmokeTest {
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.LoopProbe;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * are free. A JVM cannot lower its own descriptor limit, so the scenario ({@link OutOfDescriptorsMain})
  * runs in a child JVM started under {@code ulimit -n 64}, on this JVM's engine.
  */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 class OutOfDescriptorsTest {
 
     @Test
