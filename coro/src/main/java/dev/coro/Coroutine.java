@@ -341,12 +341,14 @@ public final class Coroutine implements AutoCloseable {
         return f.join();
     }
 
-    /** {@code stage} as a future to wait on: itself, its own future, or one it completes. */
+    /**
+     * {@code stage} as a future to wait on: itself, its own future, or one it completes. A minimal
+     * stage ({@link CompletableFuture#completedStage}, {@link CompletableFuture#minimalCompletionStage})
+     * is a {@code CompletableFuture} whose {@code isDone()} and {@code join()} throw, so every stage
+     * goes through {@code toCompletableFuture()}, which a plain future answers with itself.
+     */
     static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
         Objects.requireNonNull(stage, "stage");
-        if (stage instanceof CompletableFuture<T> f) {
-            return f;
-        }
         try {
             return stage.toCompletableFuture();
         } catch (UnsupportedOperationException e) {

@@ -158,6 +158,24 @@ class AwaitTest {
     // ---- stages that are not plain CompletableFutures ------------------------------------------
 
     @Test
+    void aMinimalCompletionStageIsAwaitedLikeAFuture() {
+        assertThat(Coroutine.await(CompletableFuture.completedStage("v"))).isEqualTo("v");
+        assertThatThrownBy(() -> Coroutine.await(CompletableFuture.failedStage(new IOException("disk"))))
+                .isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        assertThat(new Select<String>().onComplete(CompletableFuture.completedStage("v"), v -> "completed " + v).select())
+                .isEqualTo("completed v");
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletionStage<String> minimal = f.minimalCompletionStage();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("got " + Coroutine.await(minimal)));
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Peer.run("completer", () -> f.complete("w"));
+        yieldUntilFinished(awaiter);
+        assertThat(log).containsExactly("got w");
+    }
+
+    @Test
     void aStageThatCannotBeMadeAFutureIsAwaitedThroughItsCompletion() {
         assertThat(Coroutine.await(opaque(CompletableFuture.completedFuture("v")))).isEqualTo("v");
         assertThatThrownBy(() -> Coroutine.await(opaque(CompletableFuture.failedFuture(new IOException("disk")))))
