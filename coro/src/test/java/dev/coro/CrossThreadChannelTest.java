@@ -270,6 +270,55 @@ class CrossThreadChannelTest {
         assertThat(ch.tryReceive()).as("the value is not lost").contains("v");
     }
 
+    // ---- close from another thread ------------------------------------------------------------
+
+    @Test
+    void aCloseFromAnotherThreadWakesEveryWaiterWithChannelClosedException() {
+        Channel<String> in = new Channel<>("in", 0);
+        Channel<String> out = new Channel<>("out", 0);
+        Coroutine.create("local-receiver", () -> expectClosed(in::receive));
+        Coroutine.create("local-sender", () -> expectClosed(() -> out.send("x")));
+        Coroutine.yield();
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<List<String>> remote = Peer.start("peer", () -> {
+            CompletableFuture<String> r = new CompletableFuture<>();
+            CompletableFuture<String> s = new CompletableFuture<>();
+            Coroutine.create("remote-receiver", () -> r.complete(thrown(in::receive)));
+            Coroutine.create("remote-sender", () -> s.complete(thrown(() -> out.send("y"))));
+            Coroutine.yield();
+            posted.complete(null);
+            return List.of(Coroutine.await(r), Coroutine.await(s));
+        });
+        Coroutine.await(posted); // both remote operations are queued on this thread by now
+        Peer.run("closer", () -> {
+            in.close();
+            out.close();
+        });
+        assertThat(Coroutine.await(remote)).containsExactly(
+                "coroutine 'remote-receiver' cannot receive from channel 'in': it is closed and drained",
+                "coroutine 'remote-sender' cannot send to channel 'out': it is closed, and the value was not delivered");
+        for (int i = 0; i < 3 && log.size() < 2; i++) {
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactlyInAnyOrder(
+                "coroutine 'local-receiver' cannot receive from channel 'in': it is closed and drained",
+                "coroutine 'local-sender' cannot send to channel 'out': the channel was closed while it waited, and the"
+                        + " value was not delivered");
+    }
+
+    private void expectClosed(Runnable op) {
+        log.add(thrown(op));
+    }
+
+    private static String thrown(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (ChannelClosedException e) {
+            return e.getMessage();
+        }
+    }
+
     // ---- refused ------------------------------------------------------------------------------
 
     @Test
