@@ -142,33 +142,6 @@ class ChannelTest {
     }
 
     @Test
-    void useFromAnotherThreadIsRefused() throws InterruptedException {
-        Channel<Integer> ch = new Channel<>("ch", 1);
-        assertThat(OtherThread.thrownOn("intruder", () -> ch.trySend(1))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot trySend to channel 'ch' (state open) from thread 'intruder' (#")
-                .hasMessageContaining("it belongs to thread 'test-useFromAnotherThreadIsRefused' (#");
-    }
-
-    @Test
-    void everyOperationFromAnotherThreadIsRefusedNamingItAndLeavesTheChannelAsItWas() throws InterruptedException {
-        Channel<Integer> ch = new Channel<>("ch", 2);
-        ch.send(1);
-        List<String> messages = new ArrayList<>();
-        for (Runnable call : List.<Runnable>of(() -> ch.send(2), () -> ch.trySend(2), ch::receive, ch::tryReceive,
-                () -> ch.iterator().hasNext(), ch::close)) {
-            messages.add(OtherThread.thrownOn("intruder", call).getMessage());
-        }
-        assertThat(messages).allSatisfy(m -> assertThat(m).contains(" channel 'ch' (state open) from thread 'intruder' (#"))
-                .extracting(m -> m.substring(0, m.indexOf(" channel")))
-                .containsExactly("cannot send to", "cannot trySend to", "cannot receive from", "cannot tryReceive from",
-                        "cannot iterate over", "cannot close");
-        assertThat(ch.isClosed()).isFalse();
-        assertThat(ch.toString()).isEqualTo("Channel[ch, capacity 2, 1 buffered, open]");
-        ch.close();
-        assertThat(OtherThread.thrownOn("intruder", ch::close)).hasMessageStartingWith("cannot close channel 'ch' (state closed)");
-    }
-
-    @Test
     void aChannelTellsItsNameAndCapacity() {
         Channel<String> named = new Channel<>("jobs", 4);
         Channel<String> unnamed = new Channel<>(0);
