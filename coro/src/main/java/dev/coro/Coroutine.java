@@ -323,7 +323,9 @@ public final class Coroutine implements AutoCloseable {
      * returns at once, without a switch. The completion reaches this thread as a wake-up that every
      * scheduling point takes in (so a thread that keeps yielding sees it too), and a thread with
      * nothing else to do blocks until it comes. Composes with {@link #withTimeout} (the timeout
-     * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}.
+     * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}. An await, even
+     * of a stage complete already, is an exchange with another thread: from then on this thread does
+     * not report a wait with nothing else to run as a deadlock (docs/THREADS.md).
      *
      * @param stage what to wait for
      * @param <T>   the type of its value
@@ -335,8 +337,10 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> T await(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
+        Scheduler s = Scheduler.current();
+        s.connected = true; // an exchange even if another thread completed it already: see Scheduler.connected
         if (!f.isDone()) {
-            Scheduler.current().await(f);
+            s.await(f);
         }
         return f.join();
     }

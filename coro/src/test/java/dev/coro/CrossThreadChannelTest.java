@@ -431,6 +431,29 @@ class CrossThreadChannelTest {
         assertThat(log).isEmpty();
     }
 
+    @Test
+    void awaitingAFutureAnotherThreadHadAlreadyCompletedIsAnExchangeToo() {
+        Thread self = Thread.currentThread();
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> {
+            ready.complete("ready");
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        while (!ready.isDone()) { // not join(): this thread must not block before the receive
+            Thread.onSpinWait();
+        }
+        assertThat(Coroutine.await(ready)).isEqualTo("ready");
+        try {
+            assertThat(ch.receive()).as("a wait for the other thread, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
