@@ -125,8 +125,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads.
-     * Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
+     * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads: on
+     * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile).
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
@@ -141,7 +141,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
         if (closing) {
-            Coroutine.await(ended);
+            awaitEnded();
             return;
         }
         closing = true;
@@ -149,7 +149,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             w.loop().post(w::wake);
         }
         try {
-            Coroutine.await(ended);
+            awaitEnded();
         } finally {
             OPEN.decrementAndGet();
         }
@@ -172,6 +172,28 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         if (first != null) {
             throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first, first);
+        }
+    }
+
+    /**
+     * Waits until every worker has left its loop ({@code ended}), then until each thread has
+     * terminated, which follows at once: a thread of a closed pool is never seen alive.
+     */
+    private void awaitEnded() {
+        Coroutine.await(ended);
+        boolean interrupted = false;
+        for (Worker w : workers) {
+            while (true) {
+                try {
+                    w.thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
