@@ -296,6 +296,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             wake();
         }
 
+        /** On this thread, a coroutine of it ended: while the pool closes, main checks whether the thread may end. */
+        void coroutineEnded() {
+            if (pool.closing && scheduler.runList.size() <= 1) {
+                wake();
+            }
+        }
+
         /** On this thread: main, if it waits for work, is woken. */
         void wake() {
             Context main = scheduler.main;
@@ -307,6 +314,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private void run() {
             Scheduler s = Scheduler.current();
             s.connected = true;
+            s.onEnded = this::coroutineEnded; // main parks while coroutines live; the last one's end wakes it
             scheduler = s;
             started.complete(s);
             try {

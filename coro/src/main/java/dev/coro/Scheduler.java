@@ -38,6 +38,11 @@ final class Scheduler {
      * operation across threads): from then on a wait with nothing else to run is not a deadlock.
      */
     boolean connected;
+    /**
+     * Run on this thread each time a coroutine's body has ended and it has left the run list; null
+     * unless a {@link CoroutinePool} thread's main waits for its last coroutine to end.
+     */
+    Runnable onEnded;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -602,6 +607,9 @@ final class Scheduler {
             case FAILED -> State.FAILED;
         });
         int i = remove(c);
+        if (onEnded != null) {
+            onEnded.run();
+        }
         if (closing) {
             boolean clean = ending == Fiber.Ending.CLOSED;
             if (alive(c.closer)) {

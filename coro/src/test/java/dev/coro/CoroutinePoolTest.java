@@ -3,8 +3,11 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,12 +23,83 @@ class CoroutinePoolTest {
     /** A bound for waits that are expected to end long before it: a guard against a hang. */
     private static final Duration GUARD = Duration.ofSeconds(30);
 
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+
     /** Closes {@code pool}, failing rather than hanging if the close does not end. */
     private static void close(CoroutinePool pool) {
         Coroutine.withTimeout(GUARD, pool::close);
     }
 
+    /** The pool's name, e.g. {@code coro-pool-3}, from its description. */
+    private static String nameOf(CoroutinePool pool) {
+        String s = pool.toString();
+        return s.substring("CoroutinePool[".length(), s.indexOf(','));
+    }
+
+    // ---- placement ------------------------------------------------------------------------------
+
+    @Test
+    void twoLongWaitingBodiesLandOnDifferentThreads() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<Thread> a = new CompletableFuture<>();
+            CompletableFuture<Thread> b = new CompletableFuture<>();
+            pool.execute(() -> {
+                a.complete(Peer.schedulerThread());
+                Coroutine.await(gate);
+            });
+            pool.execute(() -> {
+                b.complete(Peer.schedulerThread());
+                Coroutine.await(gate);
+            });
+            assertThat(List.of(Coroutine.await(a).getName(), Coroutine.await(b).getName()))
+                    .containsExactly(name + "-0", name + "-1");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
     // ---- close ----------------------------------------------------------------------------------
+
+    @Test
+    void closeWaitsForEveryCoroutineIncludingNestedOnesThenTheThreadsHaveEnded() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        Channel<String> feed = new Channel<>("feed", 1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        List<Thread> threads = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> placed = new CompletableFuture<>();
+        pool.execute(() -> {
+            threads.add(Peer.schedulerThread());
+            Coroutine.create("nested", () -> {
+                events.add("nested got " + feed.receive());
+                events.add("nested ends");
+            });
+            // the body returns at once; the nested coroutine waits on the test thread's channel
+        });
+        pool.execute(() -> {
+            threads.add(Peer.schedulerThread());
+            placed.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(placed);
+        Coroutine.create("feeder", () -> { // runs only once main waits in close()
+            events.add("feeder runs while " + pool);
+            feed.send("x");
+            gate.complete(null);
+        });
+        close(pool);
+        assertThat(events).hasSize(4);
+        assertThat(events.getFirst()).isEqualTo("feeder runs while " + pool);
+        assertThat(events.subList(1, 4)).containsExactlyInAnyOrder("nested got x", "nested ends", "body ends");
+        assertThat(events.indexOf("nested got x")).isLessThan(events.indexOf("nested ends"));
+        assertThat(pool.toString()).endsWith("closing]");
+        assertThat(threads).hasSize(2).doesNotHaveDuplicates();
+        assertThat(threads).as("every pool thread has ended").noneMatch(Thread::isAlive);
+    }
 
     @Test
     void afterCloseEveryPoolThreadHasEnded() {
@@ -37,6 +111,28 @@ class CoroutinePoolTest {
             close(pool);
             assertThat(threads).as("round " + round).doesNotHaveDuplicates().noneMatch(Thread::isAlive);
         }
+    }
+
+    @Test
+    void closeWaitsForABodyThatEndsAfterTheCloseStarted() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> parked = new CompletableFuture<>();
+        AtomicReference<Thread> thread = new AtomicReference<>();
+        pool.execute(() -> {
+            thread.set(Peer.schedulerThread());
+            parked.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(parked);
+        Coroutine.create("opener", () -> { // runs once main waits in close()
+            events.add("opener runs");
+            gate.complete(null);
+        });
+        close(pool);
+        assertThat(events).containsExactly("opener runs", "body ends");
+        assertThat(thread.get().isAlive()).isFalse();
     }
 
 }
