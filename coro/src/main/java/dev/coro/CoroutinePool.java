@@ -226,7 +226,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin. */
     private void place(Task task) {
         if (closing) {
-            throw new RejectedExecutionException("cannot submit to " + name + ": it is closing");
+            throw rejected();
         }
         int n = workers.length;
         int start = Math.floorMod(next.getAndIncrement(), n);
@@ -237,14 +237,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 best = w;
             }
         }
+        Worker target = best;
+        // counted live before it is posted, and closing read again after: a worker that saw closing
+        // and no live body may have ended, so the body is then rejected, never posted there and lost
+        target.live.incrementAndGet();
+        if (closing) {
+            target.live.decrementAndGet();
+            target.loop().post(target::wake); // it may be waiting for this body: it checks again
+            throw rejected();
+        }
         if (task.future != null) {
             synchronized (failures) {
                 futures.add(task.future);
             }
         }
-        best.live.incrementAndGet();
-        Worker target = best;
         target.loop().post(() -> target.accept(task));
+    }
+
+    private RejectedExecutionException rejected() {
+        return new RejectedExecutionException("cannot submit to " + name + ": it is closing");
     }
 
     private void failed(Throwable t) {
@@ -298,7 +309,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /** On this thread, a coroutine of it ended: while the pool closes, main checks whether the thread may end. */
         void coroutineEnded() {
-            if (pool.closing && scheduler.runList.size() <= 1) {
+            if (pool.closing && live.get() == 0 && scheduler.runList.size() <= 1) {
                 wake();
             }
         }
@@ -324,8 +335,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         s.create(null, () -> runBody(t));
                         continue;
                     }
-                    if (pool.closing && s.runList.size() <= 1) {
-                        return;
+                    if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
+                        return; // live counts a body from its submission: none is on its way here either
                     }
                     s.loop.foreignWaitStarted();
                     try {

@@ -135,4 +135,39 @@ class CoroutinePoolTest {
         assertThat(thread.get().isAlive()).isFalse();
     }
 
+    @Test
+    void aBodySubmittedJustBeforeCloseStillRuns() {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Integer> submitted = pool.submit(() -> 7);
+            CompletableFuture<String> executed = new CompletableFuture<>();
+            pool.execute(() -> executed.complete("ran"));
+            close(pool);
+            assertThat(submitted).as("round " + round).isCompletedWithValue(7);
+            assertThat(executed).as("round " + round).isCompletedWithValue("ran");
+        }
+    }
+
+    @Test
+    void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        pool.execute(() -> Coroutine.create("nested", () -> {
+            throw new IllegalStateException("lost");
+        })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: dev.coro.CoroutineException:"
+                        + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
+                .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
+    }
+
+    private static Throwable catchThrowableOf(Runnable r) {
+        try {
+            r.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
 }
