@@ -134,8 +134,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     @Override
     public void close() {
+        Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
+        Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
-            if (Thread.currentThread() == w.thread) {
+            if (self == w.thread) {
                 throw new IllegalStateException("cannot close " + name + " from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }

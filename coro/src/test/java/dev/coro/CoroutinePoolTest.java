@@ -162,6 +162,30 @@ class CoroutinePoolTest {
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
     }
 
+    @Test
+    void closeFromAPoolThreadIsRefused() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        try {
+            CompletableFuture<String> refused = pool.submit(() -> {
+                try {
+                    pool.close();
+                    return "closed";
+                } catch (IllegalStateException e) {
+                    return e.getMessage() + " / thread " + Scheduler.describe(Peer.schedulerThread());
+                }
+            });
+            String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
+            String thread = r.substring(r.indexOf(" / thread ") + " / thread ".length());
+            assertThat(thread).startsWith("'" + name + "-0' (#");
+            assertThat(r).isEqualTo("cannot close " + name + " from its own thread " + thread + ": it would wait for itself"
+                    + " / thread " + thread);
+            assertThat(pool.toString()).endsWith("running]");
+        } finally {
+            close(pool);
+        }
+    }
+
     private static Throwable catchThrowableOf(Runnable r) {
         try {
             r.run();
