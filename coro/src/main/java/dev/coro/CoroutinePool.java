@@ -355,24 +355,26 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         private void runBody(Task t) {
+            Object value = null;
+            Throwable failure = null;
             try {
-                Object v = t.body.get();
-                if (t.future != null) {
-                    t.future.complete(v);
-                }
-            } catch (CoroutineExit e) {
-                if (t.future != null) {
-                    t.future.completeExceptionally(e);
-                }
-                throw e;
+                value = t.body.get();
             } catch (Throwable e) {
-                if (t.future != null) {
-                    t.future.completeExceptionally(e);
-                } else {
-                    pool.failed(e);
-                }
+                failure = e;
             } finally {
-                live.decrementAndGet();
+                live.decrementAndGet(); // before the future completes: whatever it sets off sees the body gone
+            }
+            if (t.future != null) {
+                if (failure == null) {
+                    t.future.complete(value);
+                } else {
+                    t.future.completeExceptionally(failure);
+                }
+            } else if (failure != null && !(failure instanceof CoroutineExit)) {
+                pool.failed(failure);
+            }
+            if (failure instanceof CoroutineExit e) {
+                throw e;
             }
         }
 

@@ -62,6 +62,60 @@ class CoroutinePoolTest {
         }
     }
 
+    @Test
+    void aBodyGoesToTheThreadWithTheFewestLiveBodiesNotTheNextInTurn() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> a = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(gate);
+                return t;
+            });
+            String b = Coroutine.await(pool.submit(() -> Peer.schedulerThread().getName()));
+            // round-robin would now pick thread 0; but thread 1's only body has ended, thread 0's waits
+            String c = Coroutine.await(pool.submit(() -> Peer.schedulerThread().getName()));
+            gate.complete(null);
+            assertThat(List.of(Coroutine.await(a), b, c)).containsExactly(name + "-0", name + "-1", name + "-1");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
+    @Test
+    void aBodyWhoseFutureHasCompletedNoLongerCountsAsLive() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> a = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(gate);
+                return t;
+            });
+            CompletableFuture<String> b = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(release);
+                return t;
+            });
+            // a chain: the next body is submitted as b's future completes, on b's thread
+            CompletableFuture<String> c = b.thenCompose(t -> pool.submit(() -> Peer.schedulerThread().getName()));
+            release.complete(null);
+            String placed = Coroutine.await(c);
+            gate.complete(null);
+            assertThat(List.of(Coroutine.await(a), Coroutine.await(b), placed))
+                    .as("b had returned, so its thread had no live body: c goes there, not to a's")
+                    .containsExactly(name + "-0", name + "-1", name + "-1");
+        } finally {
+            gate.complete(null);
+            release.complete(null);
+            close(pool);
+        }
+    }
+
     // ---- close ----------------------------------------------------------------------------------
 
     @Test
