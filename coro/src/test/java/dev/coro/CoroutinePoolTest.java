@@ -1,12 +1,15 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,6 +37,29 @@ class CoroutinePoolTest {
     private static String nameOf(CoroutinePool pool) {
         String s = pool.toString();
         return s.substring("CoroutinePool[".length(), s.indexOf(','));
+    }
+
+    @Test
+    void submitGivesTheBodysValueAndExecuteRunsTheBody() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        assertThat(name).matches("coro-pool-\\d+");
+        assertThat(pool.threads()).isEqualTo(2);
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, running]");
+        try {
+            assertThat(Coroutine.await(pool.submit(() -> 6 * 7))).isEqualTo(42);
+            assertThat(pool.submit(() -> "joined").join()).isEqualTo("joined");
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            pool.execute(() -> ran.complete(null));
+            Coroutine.await(ran);
+            assertThatThrownBy(() -> Coroutine.await(pool.submit(() -> {
+                throw new IllegalStateException("boom");
+            }))).isExactlyInstanceOf(CompletionException.class).cause().isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("boom");
+        } finally {
+            close(pool);
+        }
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, closing]");
     }
 
     // ---- placement ------------------------------------------------------------------------------
@@ -112,6 +138,57 @@ class CoroutinePoolTest {
         } finally {
             gate.complete(null);
             release.complete(null);
+            close(pool);
+        }
+    }
+
+    @Test
+    void coroutinesCreatedInsideABodyStayOnItsThreadAndInterleaveByTheUsualRules() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        try {
+            List<String> seen = Coroutine.await(pool.submit(() -> {
+                List<String> log = new ArrayList<>();
+                Thread self = Peer.schedulerThread();
+                Coroutine n1 = Coroutine.create("n1", () -> log.add("n1 on its body's thread: " + (Peer.schedulerThread() == self)));
+                Coroutine n2 = Coroutine.create("n2", () -> log.add("n2 on its body's thread: " + (Peer.schedulerThread() == self)));
+                Coroutine.yield(); // the previous entry is the pool's parked main: wraps to the last created
+                log.add("n1 " + n1.state() + ", n2 " + n2.state());
+                return log;
+            }));
+            assertThat(seen).containsExactly("n2 on its body's thread: true", "n1 on its body's thread: true",
+                    "n1 FINISHED, n2 FINISHED");
+        } finally {
+            close(pool);
+        }
+    }
+
+    @Test
+    void sleepSelectChannelsAwaitAndDumpWorkOnAPoolThread() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<String> fromTest = new CompletableFuture<>();
+        try {
+            CompletableFuture<List<String>> seen = pool.submit(() -> {
+                List<String> log = new ArrayList<>();
+                long t0 = Coroutine.nanoTime();
+                Coroutine.sleep(Duration.ofMillis(2));
+                log.add("slept at least 2 ms: " + (Coroutine.nanoTime() - t0 >= 2_000_000));
+                Channel<String> ch = new Channel<>("local", 0);
+                Coroutine.create("sender", () -> ch.send("hi"));
+                log.add(new Select<String>().onReceive(ch, v -> "selected " + v)
+                        .onTimeout(GUARD, () -> "timed out").select());
+                log.add("awaited " + Coroutine.await(fromTest));
+                log.addAll(Coroutine.dump().lines().limit(2).toList());
+                log.add(Coroutine.dump().lines().filter(l -> l.startsWith("  [")).toList().getLast());
+                return log;
+            });
+            fromTest.complete("from the test thread");
+            assertThat(Coroutine.await(seen)).containsExactly("slept at least 2 ms: true", "selected hi",
+                    "awaited from the test thread",
+                    "thread '" + name + "-0': 2 contexts, current index 1",
+                    "  [0] main: PARKED, waits to wait for work from " + name,
+                    "  [1] coroutine 'coroutine-1': RUNNING (the caller)");
+        } finally {
             close(pool);
         }
     }
@@ -203,6 +280,55 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void closeThrowsTheFirstUnobservedFailureWithTheLaterOnesSuppressed() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        pool.execute(() -> {
+            throw new IllegalStateException("first");
+        });
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        });
+        pool.submit(() -> {
+            throw new ArithmeticException("third");
+        });
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new UnsupportedOperationException("joined");
+        });
+        assertThatThrownBy(joined::join).isExactlyInstanceOf(CompletionException.class)
+                .hasCauseExactlyInstanceOf(UnsupportedOperationException.class);
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new UnsupportedOperationException("awaited");
+        });
+        assertThatThrownBy(() -> Coroutine.await(awaited)).isExactlyInstanceOf(CompletionException.class);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: first")
+                .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("first");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
+        close(pool); // closing again: nothing left to report
+    }
+
+    @Test
+    void closeDoesNotThrowFailuresWhoseFuturesWereRead() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        List<CompletableFuture<Object>> futures = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String message = "failure " + i;
+            futures.add(pool.submit(() -> {
+                throw new IllegalStateException(message);
+            }));
+        }
+        assertThatThrownBy(() -> futures.get(0).join()).hasRootCauseMessage("failure 0");
+        assertThatThrownBy(() -> futures.get(1).get()).hasRootCauseMessage("failure 1");
+        assertThatThrownBy(() -> Coroutine.await(futures.get(2))).hasRootCauseMessage("failure 2");
+        futures.get(3).exceptionally(e -> null);
+        futures.get(4).handle((v, e) -> null);
+        futures.get(5).whenComplete((v, e) -> { });
+        close(pool);
+    }
+
+    @Test
     void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = nameOf(pool);
@@ -214,6 +340,17 @@ class CoroutinePoolTest {
                 .hasMessage(name + ": a coroutine failed and nobody observed it: dev.coro.CoroutineException:"
                         + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
+    }
+
+    @Test
+    void submitAndExecuteAfterCloseAreRejected() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        close(pool);
+        assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
+                .hasMessage("cannot submit to " + name + ": it is closing");
+        assertThatThrownBy(() -> pool.execute(() -> { })).isExactlyInstanceOf(RejectedExecutionException.class)
+                .hasMessage("cannot submit to " + name + ": it is closing");
     }
 
     @Test
@@ -237,6 +374,50 @@ class CoroutinePoolTest {
             assertThat(pool.toString()).endsWith("running]");
         } finally {
             close(pool);
+        }
+    }
+
+    @Test
+    void aPoolOfLessThanOneThreadIsRefused() {
+        assertThatThrownBy(() -> CoroutinePool.start(0)).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot start a coroutine pool of 0 threads: it needs at least 1");
+        assertThatThrownBy(() -> CoroutinePool.start(-3)).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot start a coroutine pool of -3 threads: it needs at least 1");
+        assertThat(CoroutinePool.openPools()).as("no pool was left open").isZero();
+    }
+
+    @Test
+    void whileAPoolIsOpenAThreadWithNothingToRunWaitsInsteadOfReportingADeadlock() {
+        assertThat(Peer.call("before", CoroutinePoolTest::waitAloneOnAChannel))
+                .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            CompletableFuture<Thread> waiter = new CompletableFuture<>();
+            CompletableFuture<Channel<String>> published = new CompletableFuture<>();
+            CompletableFuture<String> got = Peer.start("while-open", () -> {
+                waiter.complete(Thread.currentThread());
+                Channel<String> alone = new Channel<>("alone", 0);
+                published.complete(alone);
+                return alone.receive(); // no exchange with anyone yet: only the open pool keeps this a wait
+            });
+            Thread t = Coroutine.await(waiter);
+            Channel<String> alone = Coroutine.await(published);
+            assertThat(Peer.awaitBlocked(t, got)).as("it blocks").isTrue();
+            alone.send("woken"); // from this thread: the send is served on the waiter's thread
+            assertThat(Coroutine.await(got)).isEqualTo("woken");
+        } finally {
+            close(pool);
+        }
+        assertThat(Peer.call("after", CoroutinePoolTest::waitAloneOnAChannel))
+                .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
+    }
+
+    /** On a thread that has exchanged nothing: receives on a channel nobody else knows. */
+    private static String waitAloneOnAChannel() {
+        try {
+            return new Channel<String>("alone", 0).receive();
+        } catch (DeadlockException e) {
+            return "DeadlockException: " + e.getMessage();
         }
     }
 
