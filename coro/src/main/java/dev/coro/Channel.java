@@ -673,8 +673,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
+    /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */
     private ChannelClosedException closedAndDrained(String op) {
-        return new ChannelClosedException(scheduler.currentContext().describe() + " cannot " + op + " "
+        return new ChannelClosedException(Scheduler.current().currentContext().describe() + " cannot " + op + " "
                 + describe() + ": it is closed and drained");
     }
 

@@ -323,7 +323,9 @@ public final class Coroutine implements AutoCloseable {
      * returns at once, without a switch. The completion reaches this thread as a wake-up that every
      * scheduling point takes in (so a thread that keeps yielding sees it too), and a thread with
      * nothing else to do blocks until it comes. Composes with {@link #withTimeout} (the timeout
-     * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}.
+     * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}. An await, even
+     * of a stage complete already, is an exchange with another thread: from then on this thread does
+     * not report a wait with nothing else to run as a deadlock (docs/THREADS.md).
      *
      * @param stage what to wait for
      * @param <T>   the type of its value
@@ -335,18 +337,22 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> T await(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
+        Scheduler s = Scheduler.current();
+        s.connected = true; // an exchange even if another thread completed it already: see Scheduler.connected
         if (!f.isDone()) {
-            Scheduler.current().await(f);
+            s.await(f);
         }
         return f.join();
     }
 
-    /** {@code stage} as a future to wait on: itself, its own future, or one it completes. */
+    /**
+     * {@code stage} as a future to wait on: itself, its own future, or one it completes. A minimal
+     * stage ({@link CompletableFuture#completedStage}, {@link CompletableFuture#minimalCompletionStage})
+     * is a {@code CompletableFuture} whose {@code isDone()} and {@code join()} throw, so every stage
+     * goes through {@code toCompletableFuture()}, which a plain future answers with itself.
+     */
     static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
         Objects.requireNonNull(stage, "stage");
-        if (stage instanceof CompletableFuture<T> f) {
-            return f;
-        }
         try {
             return stage.toCompletableFuture();
         } catch (UnsupportedOperationException e) {

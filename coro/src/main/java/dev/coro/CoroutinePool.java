@@ -125,8 +125,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads.
-     * Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
+     * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads: on
+     * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile).
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
@@ -134,14 +134,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     @Override
     public void close() {
+        Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
+        Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
-            if (Thread.currentThread() == w.thread) {
+            if (self == w.thread) {
                 throw new IllegalStateException("cannot close " + name + " from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
         if (closing) {
-            Coroutine.await(ended);
+            awaitEnded();
             return;
         }
         closing = true;
@@ -149,7 +151,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             w.loop().post(w::wake);
         }
         try {
-            Coroutine.await(ended);
+            awaitEnded();
         } finally {
             OPEN.decrementAndGet();
         }
@@ -172,6 +174,28 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         if (first != null) {
             throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first, first);
+        }
+    }
+
+    /**
+     * Waits until every worker has left its loop ({@code ended}), then until each thread has
+     * terminated, which follows at once: a thread of a closed pool is never seen alive.
+     */
+    private void awaitEnded() {
+        Coroutine.await(ended);
+        boolean interrupted = false;
+        for (Worker w : workers) {
+            while (true) {
+                try {
+                    w.thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -204,7 +228,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin. */
     private void place(Task task) {
         if (closing) {
-            throw new RejectedExecutionException("cannot submit to " + name + ": it is closing");
+            throw rejected();
         }
         int n = workers.length;
         int start = Math.floorMod(next.getAndIncrement(), n);
@@ -215,14 +239,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 best = w;
             }
         }
+        Worker target = best;
+        // counted live before it is posted, and closing read again after: a worker that saw closing
+        // and no live body may have ended, so the body is then rejected, never posted there and lost
+        target.live.incrementAndGet();
+        if (closing) {
+            target.live.decrementAndGet();
+            target.loop().post(target::wake); // it may be waiting for this body: it checks again
+            throw rejected();
+        }
         if (task.future != null) {
             synchronized (failures) {
                 futures.add(task.future);
             }
         }
-        best.live.incrementAndGet();
-        Worker target = best;
         target.loop().post(() -> target.accept(task));
+    }
+
+    private RejectedExecutionException rejected() {
+        return new RejectedExecutionException("cannot submit to " + name + ": it is closing");
     }
 
     private void failed(Throwable t) {
@@ -274,6 +309,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             wake();
         }
 
+        /** On this thread, a coroutine of it ended: while the pool closes, main checks whether the thread may end. */
+        void coroutineEnded() {
+            if (pool.closing && live.get() == 0 && scheduler.runList.size() <= 1) {
+                wake();
+            }
+        }
+
         /** On this thread: main, if it waits for work, is woken. */
         void wake() {
             Context main = scheduler.main;
@@ -285,11 +327,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private void run() {
             Scheduler s = Scheduler.current();
             s.connected = true;
-            s.lastEnded = () -> {
-                if (pool.closing) {
-                    wake(); // closing, and the last coroutine has ended: main can end the thread
-                }
-            };
+            s.onEnded = this::coroutineEnded; // main parks while coroutines live; the last one's end wakes it
             scheduler = s;
             started.complete(s);
             try {
@@ -299,8 +337,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         s.create(null, () -> runBody(t));
                         continue;
                     }
-                    if (pool.closing && s.runList.size() <= 1) {
-                        return;
+                    if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
+                        return; // live counts a body from its submission: none is on its way here either
                     }
                     s.loop.foreignWaitStarted();
                     try {
@@ -317,24 +355,26 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         private void runBody(Task t) {
+            Object value = null;
+            Throwable failure = null;
             try {
-                Object v = t.body.get();
-                if (t.future != null) {
-                    t.future.complete(v);
-                }
-            } catch (CoroutineExit e) {
-                if (t.future != null) {
-                    t.future.completeExceptionally(e);
-                }
-                throw e;
+                value = t.body.get();
             } catch (Throwable e) {
-                if (t.future != null) {
-                    t.future.completeExceptionally(e);
-                } else {
-                    pool.failed(e);
-                }
+                failure = e;
             } finally {
-                live.decrementAndGet();
+                live.decrementAndGet(); // before the future completes: whatever it sets off sees the body gone
+            }
+            if (t.future != null) {
+                if (failure == null) {
+                    t.future.complete(value);
+                } else {
+                    t.future.completeExceptionally(failure);
+                }
+            } else if (failure != null && !(failure instanceof CoroutineExit)) {
+                pool.failed(failure);
+            }
+            if (failure instanceof CoroutineExit e) {
+                throw e;
             }
         }
 

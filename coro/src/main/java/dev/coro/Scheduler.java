@@ -38,8 +38,11 @@ final class Scheduler {
      * operation across threads): from then on a wait with nothing else to run is not a deadlock.
      */
     boolean connected;
-    /** Run when the last coroutine of the run list has ended (a pool thread's main waits for it); null if none. */
-    Runnable lastEnded;
+    /**
+     * Run on this thread each time a coroutine's body has ended and it has left the run list; null
+     * unless a {@link CoroutinePool} thread's main waits for its last coroutine to end.
+     */
+    Runnable onEnded;
     /**
      * Whether main only waits in {@link VirtualTime#run} for the coroutines to end: a coroutine's
      * {@code yield} that would run main and nothing else is then an idle point, where the virtual clock
@@ -631,8 +634,8 @@ final class Scheduler {
             case FAILED -> State.FAILED;
         });
         int i = remove(c);
-        if (runList.size() == 1 && lastEnded != null) {
-            lastEnded.run();
+        if (onEnded != null) {
+            onEnded.run();
         }
         if (closing) {
             boolean clean = ending == Fiber.Ending.CLOSED;

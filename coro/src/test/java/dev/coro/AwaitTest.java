@@ -1,0 +1,409 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link Coroutine#await} and {@link Select#onComplete}: a context parks until a stage completes on
+ * any thread, and the completion reaches its thread as a wake-up that every scheduling point takes in.
+ */
+@ExtendWith(FreshThread.class)
+class AwaitTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    // ---- completed before the call ------------------------------------------------------------
+
+    @Test
+    void aCompletedFutureGivesItsOutcomeAtOnceWithoutASwitch() {
+        Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
+        assertThat(Coroutine.await(CompletableFuture.completedFuture("v"))).isEqualTo("v");
+        assertThatThrownBy(() -> Coroutine.await(CompletableFuture.failedFuture(new IOException("disk"))))
+                .isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        CompletableFuture<String> cancelled = new CompletableFuture<>();
+        cancelled.cancel(false);
+        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class);
+        assertThat(log).as("no switch happened: the other coroutine never ran").isEmpty();
+        assertThat(other.state()).isEqualTo(State.NEW);
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        other.close();
+    }
+
+    // ---- completed while the caller goes to park ---------------------------------------------
+
+    @Test
+    void aFutureCompletedWhileTheCallerGoesToParkIsNeverMissed() throws InterruptedException {
+        int rounds = 2000;
+        SynchronousQueue<CompletableFuture<Integer>> handoff = new SynchronousQueue<>();
+        Thread completer = Thread.ofPlatform().name("completer").start(() -> {
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    handoff.take().complete(i);
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        for (int i = 0; i < rounds; i++) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            handoff.put(f); // the completer completes it now, racing with the await
+            assertThat(Coroutine.await(f)).isEqualTo(i);
+        }
+        completer.join();
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    // ---- completed after the caller parked, from every kind of thread -------------------------
+
+    @Test
+    void aFutureCompletedByAPlatformThreadWakesTheParkedCaller() {
+        List<Boolean> virtual = new ArrayList<>();
+        awaitCompletedAfterTheCallerParked(complete -> Thread.ofPlatform().name("completer").start(() -> {
+            virtual.add(Thread.currentThread().isVirtual());
+            complete.run();
+        }));
+        assertThat(virtual).containsExactly(false);
+    }
+
+    @Test
+    void aFutureCompletedByAVirtualThreadWakesTheParkedCaller() {
+        List<Boolean> virtual = new ArrayList<>();
+        awaitCompletedAfterTheCallerParked(complete -> Thread.ofVirtual().name("completer").start(() -> {
+            virtual.add(Thread.currentThread().isVirtual());
+            complete.run();
+        }));
+        assertThat(virtual).containsExactly(true);
+    }
+
+    @Test
+    void aFutureCompletedByACoroutinePoolThreadWakesTheParkedCaller() {
+        List<String> threads = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            awaitCompletedAfterTheCallerParked(complete -> pool.execute(() -> {
+                threads.add(Peer.schedulerThread().getName());
+                complete.run();
+            }));
+        }
+        assertThat(threads).singleElement().asString().startsWith("coro-pool-").endsWith("-0");
+    }
+
+    /**
+     * A coroutine awaits a future and parks; then {@code completeOn} runs the completion on some
+     * thread, while main waits in the event loop until the coroutine reports back.
+     */
+    private void awaitCompletedAfterTheCallerParked(Consumer<Runnable> completeOn) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletableFuture<Void> finished = new CompletableFuture<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> {
+            log.add("got " + Coroutine.await(f));
+            finished.complete(null);
+        });
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        assertThat(Coroutine.dump()).contains("  [1] coroutine 'awaiter': PARKED, waits to await java.util.concurrent.CompletableFuture@")
+                .contains("[Not completed");
+        completeOn.accept(() -> f.complete("v"));
+        Coroutine.await(finished);
+        assertThat(log).containsExactly("got v");
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    @Test
+    void aFutureFailedOrCancelledWhileTheCallerIsParkedThrowsWhatJoinWould() {
+        CompletableFuture<String> failed = new CompletableFuture<>();
+        CompletableFuture<String> cancelled = new CompletableFuture<>();
+        List<Throwable> thrown = new ArrayList<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> {
+            for (CompletableFuture<String> f : List.of(failed, cancelled)) {
+                try {
+                    log.add("got " + Coroutine.await(f));
+                } catch (RuntimeException e) {
+                    thrown.add(e);
+                }
+            }
+        });
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Peer.run("failer", () -> failed.completeExceptionally(new IOException("disk")));
+        assertThat(awaiter.state()).as("woken, it went on to await the second future").isEqualTo(State.PARKED);
+        Peer.run("canceller", () -> cancelled.cancel(false));
+        yieldUntilFinished(awaiter);
+        assertThat(log).isEmpty();
+        assertThat(thrown).hasSize(2);
+        assertThat(thrown.get(0)).isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        assertThat(thrown.get(1)).isInstanceOf(CancellationException.class);
+    }
+
+    // ---- stages that are not plain CompletableFutures ------------------------------------------
+
+    @Test
+    void aMinimalCompletionStageIsAwaitedLikeAFuture() {
+        assertThat(Coroutine.await(CompletableFuture.completedStage("v"))).isEqualTo("v");
+        assertThatThrownBy(() -> Coroutine.await(CompletableFuture.failedStage(new IOException("disk"))))
+                .isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        assertThat(new Select<String>().onComplete(CompletableFuture.completedStage("v"), v -> "completed " + v).select())
+                .isEqualTo("completed v");
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletionStage<String> minimal = f.minimalCompletionStage();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("got " + Coroutine.await(minimal)));
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Peer.run("completer", () -> f.complete("w"));
+        yieldUntilFinished(awaiter);
+        assertThat(log).containsExactly("got w");
+    }
+
+    @Test
+    void aStageThatCannotBeMadeAFutureIsAwaitedThroughItsCompletion() {
+        assertThat(Coroutine.await(opaque(CompletableFuture.completedFuture("v")))).isEqualTo("v");
+        assertThatThrownBy(() -> Coroutine.await(opaque(CompletableFuture.failedFuture(new IOException("disk")))))
+                .isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletionStage<String> stage = opaque(f);
+        assertThatThrownBy(stage::toCompletableFuture).isExactlyInstanceOf(UnsupportedOperationException.class);
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("got " + Coroutine.await(stage)));
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Peer.run("completer", () -> f.complete("w"));
+        yieldUntilFinished(awaiter);
+        assertThat(log).containsExactly("got w");
+    }
+
+    /**
+     * A stage that delegates every call to {@code f} but refuses {@code toCompletableFuture()}, as a
+     * stage of another library may.
+     */
+    @SuppressWarnings("unchecked")
+    static <T> CompletionStage<T> opaque(CompletableFuture<T> f) {
+        return (CompletionStage<T>) Proxy.newProxyInstance(AwaitTest.class.getClassLoader(),
+                new Class<?>[] {CompletionStage.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "toCompletableFuture" -> throw new UnsupportedOperationException("an opaque stage");
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "toString" -> "opaque stage of " + f;
+                    default -> {
+                        try {
+                            yield method.invoke(f, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
+    }
+
+    // ---- under withTimeout ----------------------------------------------------------------------
+
+    @Test
+    void withTimeoutWinsOverAnAwaitAndALaterCompletionWakesNothing() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(10), () -> Coroutine.await(f)))
+                .isExactlyInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.01S) expired before its body returned")
+                .cause().isExactlyInstanceOf(CoroutineExit.class)
+                .hasMessageStartingWith("main context 'main': its withTimeout(PT0.01S) expired; its await"
+                        + " java.util.concurrent.CompletableFuture@")
+                .hasMessageEndingWith(" throws this signal so that the body unwinds to it");
+        assertThat(f).as("the future is left as it is").isNotDone();
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+
+        Peer.run("late", () -> f.complete("late")); // main parks here: a wake-up for the old wait would come in
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(10), () -> Coroutine.await(new CompletableFuture<>())))
+                .as("the thread goes on parking as usual").isExactlyInstanceOf(CoroutineTimeoutException.class);
+        assertThat(goOnParkingAndYielding()).isEqualTo("x");
+        assertThat(Coroutine.dump()).isEqualTo("thread '" + Thread.currentThread().getName() + "': 1 context, current index 0\n"
+                + "  [0] main: RUNNING (the caller)\n");
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
+    @Test
+    void aCoroutineWhoseAwaitTimesOutUnwindsWhileTheOthersRunOn() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletableFuture<Void> awaiterDone = new CompletableFuture<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(10), () -> log.add("got " + Coroutine.await(f)));
+            } catch (CoroutineTimeoutException e) {
+                log.add(e.getMessage());
+            } finally {
+                awaiterDone.complete(null);
+            }
+        });
+        Coroutine ticker = Coroutine.create("ticker", () -> {
+            while (!awaiterDone.isDone()) {
+                Coroutine.yield();
+            }
+            log.add("ticker saw the awaiter end");
+        });
+        Coroutine.await(awaiterDone);
+        yieldUntilFinished(ticker);
+        assertThat(log).containsExactly(
+                "coroutine 'awaiter' timed out: withTimeout(PT0.01S) expired before its body returned",
+                "ticker saw the awaiter end");
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+        Peer.run("late", () -> f.complete("late"));
+        assertThat(goOnParkingAndYielding()).isEqualTo("x");
+        assertThat(log).as("the late completion ran nothing").hasSize(2);
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
+    /** Main parks on a channel until a new coroutine sends to it, sleeps, yields: returns what it received. */
+    private static String goOnParkingAndYielding() {
+        Channel<String> ch = new Channel<>("after", 0);
+        Coroutine.create("sender", () -> ch.send("x"));
+        String v = ch.receive();
+        Coroutine.sleep(Duration.ofMillis(1));
+        Coroutine.yield();
+        return v;
+    }
+
+    // ---- the wake-up comes in at a yield ------------------------------------------------------
+
+    @Test
+    void aThreadThatKeepsYieldingTakesTheWakeUpInWithoutEverIdling() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicBoolean completed = new AtomicBoolean();
+        Thread.ofPlatform().name("completer").start(() -> {
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            f.complete("v");
+            completed.set(true); // from here on the wake-up is in the awaiter's inbox
+        });
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+
+        // The spinner's yield runs the partner (the entry before it), which switches straight back, so
+        // the awaiter runs only when the partner is gone and the spinner sees each of its states.
+        boolean[] stop = {false};
+        Coroutine[] spinner = new Coroutine[1];
+        Coroutine.create("partner", () -> {
+            while (!stop[0]) {
+                spinner[0].switchTo();
+            }
+        });
+        CompletableFuture<List<State>> seen = new CompletableFuture<>();
+        spinner[0] = Coroutine.create("spinner", () -> {
+            List<State> states = new ArrayList<>();
+            record(states, awaiter.state());
+            go.countDown();
+            while (!completed.get()) {
+                Coroutine.yield();
+                record(states, awaiter.state());
+            }
+            Coroutine.yield(); // takes the wake-up in if no earlier scheduling point did
+            record(states, awaiter.state());
+            stop[0] = true;
+            Coroutine.yield(); // the partner ends; the woken awaiter runs, ends, and this resumes
+            record(states, awaiter.state());
+            seen.complete(states);
+        });
+        assertThat(Coroutine.await(seen)).containsExactly(State.PARKED, State.SUSPENDED, State.FINISHED);
+        assertThat(log).containsExactly("awaiter got v");
+    }
+
+    private static void record(List<State> states, State s) {
+        if (states.isEmpty() || states.getLast() != s) {
+            states.add(s);
+        }
+    }
+
+    // ---- Select.onComplete --------------------------------------------------------------------
+
+    @Test
+    void onCompleteFiresWhenTheFutureCompletesOnAnotherThread() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine.create("starter", () -> { // runs once main has parked in the select
+            log.add(Coroutine.dump().lines().filter(l -> l.contains("[0] main")).findFirst().orElseThrow());
+            Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+        });
+        String r = new Select<String>().onReceive(ch, v -> "received " + v).onComplete(f, v -> "completed " + v).select();
+        assertThat(r).isEqualTo("completed v");
+        assertThat(log).singleElement().asString()
+                .startsWith("  [0] main: PARKED, waits to select over receive from channel 'ch', completion of"
+                        + " java.util.concurrent.CompletableFuture@");
+        assertThat(ch.trySend("x")).as("the receive clause left the channel's queue").isFalse();
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    @Test
+    void onCompleteOfAFailedFutureThrowsWhatJoinWould() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine.create("starter", () ->
+                Thread.ofPlatform().name("failer").start(() -> f.completeExceptionally(new IOException("disk"))));
+        Select<String> select = new Select<String>().onReceive(ch, v -> v).onComplete(f, v -> v);
+        assertThatThrownBy(select::select).isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
+        assertThat(ch.trySend("x")).isFalse();
+    }
+
+    @Test
+    void onCompleteLosesToAChannelClauseReadyFirstAndLeavesNoTrace() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> ch = new Channel<>("ch", 1);
+        Select<String> select = new Select<String>().onComplete(f, v -> "completed " + v).onReceive(ch, v -> "received " + v);
+        ch.send("a");
+        assertThat(select.select()).as("ready at once, though listed second").isEqualTo("received a");
+        Coroutine.create("sender", () -> ch.send("b"));
+        assertThat(select.select()).as("parked on both, the channel's clause completes first").isEqualTo("received b");
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+
+        Peer.run("late", () -> f.complete("late")); // main parks here: the lost clause must not wake it
+        assertThat(goOnParkingAndYielding()).isEqualTo("x");
+        assertThat(select.select()).as("run again, the complete future is ready and listed first").isEqualTo("completed late");
+        assertThat(ch.tryReceive()).isEmpty();
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
+    @Test
+    void aSelectWithOnCompleteInterruptedByWithTimeoutLeavesNoTrace() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> ch = new Channel<>("ch", 1);
+        Select<String> select = new Select<String>().onReceive(ch, v -> v).onComplete(f, v -> v);
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(10), select::select))
+                .isExactlyInstanceOf(CoroutineTimeoutException.class)
+                .cause().hasMessageStartingWith("main context 'main': its withTimeout(PT0.01S) expired; its select over"
+                        + " receive from channel 'ch', completion of java.util.concurrent.CompletableFuture@");
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        Peer.run("late", () -> f.complete("late"));
+        assertThat(ch.trySend("y")).as("no receiver left queued: the value is buffered").isTrue();
+        assertThat(goOnParkingAndYielding()).isEqualTo("x");
+        assertThat(ch.tryReceive()).contains("y");
+    }
+
+    /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
+    private static void yieldUntilFinished(Coroutine c) {
+        for (int i = 0; i < 10 && !c.isFinished(); i++) {
+            Coroutine.yield();
+        }
+        assertThat(c.isFinished()).as(c + " finished").isTrue();
+    }
+}

@@ -1,0 +1,432 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link CoroutinePool}: where submitted bodies run, what runs on a pool thread, and what
+ * {@code close()} waits for, ends and reports.
+ *
+ * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock.
+ */
+@ExtendWith(FreshThread.class)
+class CoroutinePoolTest {
+
+    /** A bound for waits that are expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(30);
+
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+    /** Closes {@code pool}, failing rather than hanging if the close does not end. */
+    private static void close(CoroutinePool pool) {
+        Coroutine.withTimeout(GUARD, pool::close);
+    }
+
+    /** The pool's name, e.g. {@code coro-pool-3}, from its description. */
+    private static String nameOf(CoroutinePool pool) {
+        String s = pool.toString();
+        return s.substring("CoroutinePool[".length(), s.indexOf(','));
+    }
+
+    @Test
+    void submitGivesTheBodysValueAndExecuteRunsTheBody() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        assertThat(name).matches("coro-pool-\\d+");
+        assertThat(pool.threads()).isEqualTo(2);
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, running]");
+        try {
+            assertThat(Coroutine.await(pool.submit(() -> 6 * 7))).isEqualTo(42);
+            assertThat(pool.submit(() -> "joined").join()).isEqualTo("joined");
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            pool.execute(() -> ran.complete(null));
+            Coroutine.await(ran);
+            assertThatThrownBy(() -> Coroutine.await(pool.submit(() -> {
+                throw new IllegalStateException("boom");
+            }))).isExactlyInstanceOf(CompletionException.class).cause().isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("boom");
+        } finally {
+            close(pool);
+        }
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, closing]");
+    }
+
+    // ---- placement ------------------------------------------------------------------------------
+
+    @Test
+    void twoLongWaitingBodiesLandOnDifferentThreads() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<Thread> a = new CompletableFuture<>();
+            CompletableFuture<Thread> b = new CompletableFuture<>();
+            pool.execute(() -> {
+                a.complete(Peer.schedulerThread());
+                Coroutine.await(gate);
+            });
+            pool.execute(() -> {
+                b.complete(Peer.schedulerThread());
+                Coroutine.await(gate);
+            });
+            assertThat(List.of(Coroutine.await(a).getName(), Coroutine.await(b).getName()))
+                    .containsExactly(name + "-0", name + "-1");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
+    @Test
+    void aBodyGoesToTheThreadWithTheFewestLiveBodiesNotTheNextInTurn() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> a = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(gate);
+                return t;
+            });
+            String b = Coroutine.await(pool.submit(() -> Peer.schedulerThread().getName()));
+            // round-robin would now pick thread 0; but thread 1's only body has ended, thread 0's waits
+            String c = Coroutine.await(pool.submit(() -> Peer.schedulerThread().getName()));
+            gate.complete(null);
+            assertThat(List.of(Coroutine.await(a), b, c)).containsExactly(name + "-0", name + "-1", name + "-1");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
+    @Test
+    void aBodyWhoseFutureHasCompletedNoLongerCountsAsLive() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> a = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(gate);
+                return t;
+            });
+            CompletableFuture<String> b = pool.submit(() -> {
+                String t = Peer.schedulerThread().getName();
+                Coroutine.await(release);
+                return t;
+            });
+            // a chain: the next body is submitted as b's future completes, on b's thread
+            CompletableFuture<String> c = b.thenCompose(t -> pool.submit(() -> Peer.schedulerThread().getName()));
+            release.complete(null);
+            String placed = Coroutine.await(c);
+            gate.complete(null);
+            assertThat(List.of(Coroutine.await(a), Coroutine.await(b), placed))
+                    .as("b had returned, so its thread had no live body: c goes there, not to a's")
+                    .containsExactly(name + "-0", name + "-1", name + "-1");
+        } finally {
+            gate.complete(null);
+            release.complete(null);
+            close(pool);
+        }
+    }
+
+    @Test
+    void coroutinesCreatedInsideABodyStayOnItsThreadAndInterleaveByTheUsualRules() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        try {
+            List<String> seen = Coroutine.await(pool.submit(() -> {
+                List<String> log = new ArrayList<>();
+                Thread self = Peer.schedulerThread();
+                Coroutine n1 = Coroutine.create("n1", () -> log.add("n1 on its body's thread: " + (Peer.schedulerThread() == self)));
+                Coroutine n2 = Coroutine.create("n2", () -> log.add("n2 on its body's thread: " + (Peer.schedulerThread() == self)));
+                Coroutine.yield(); // the previous entry is the pool's parked main: wraps to the last created
+                log.add("n1 " + n1.state() + ", n2 " + n2.state());
+                return log;
+            }));
+            assertThat(seen).containsExactly("n2 on its body's thread: true", "n1 on its body's thread: true",
+                    "n1 FINISHED, n2 FINISHED");
+        } finally {
+            close(pool);
+        }
+    }
+
+    @Test
+    void sleepSelectChannelsAwaitAndDumpWorkOnAPoolThread() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<String> fromTest = new CompletableFuture<>();
+        try {
+            CompletableFuture<List<String>> seen = pool.submit(() -> {
+                List<String> log = new ArrayList<>();
+                long t0 = Coroutine.nanoTime();
+                Coroutine.sleep(Duration.ofMillis(2));
+                log.add("slept at least 2 ms: " + (Coroutine.nanoTime() - t0 >= 2_000_000));
+                Channel<String> ch = new Channel<>("local", 0);
+                Coroutine.create("sender", () -> ch.send("hi"));
+                log.add(new Select<String>().onReceive(ch, v -> "selected " + v)
+                        .onTimeout(GUARD, () -> "timed out").select());
+                log.add("awaited " + Coroutine.await(fromTest));
+                log.addAll(Coroutine.dump().lines().limit(2).toList());
+                log.add(Coroutine.dump().lines().filter(l -> l.startsWith("  [")).toList().getLast());
+                return log;
+            });
+            fromTest.complete("from the test thread");
+            assertThat(Coroutine.await(seen)).containsExactly("slept at least 2 ms: true", "selected hi",
+                    "awaited from the test thread",
+                    "thread '" + name + "-0': 2 contexts, current index 1",
+                    "  [0] main: PARKED, waits to wait for work from " + name,
+                    "  [1] coroutine 'coroutine-1': RUNNING (the caller)");
+        } finally {
+            close(pool);
+        }
+    }
+
+    // ---- close ----------------------------------------------------------------------------------
+
+    @Test
+    void closeWaitsForEveryCoroutineIncludingNestedOnesThenTheThreadsHaveEnded() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        Channel<String> feed = new Channel<>("feed", 1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        List<Thread> threads = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> placed = new CompletableFuture<>();
+        pool.execute(() -> {
+            threads.add(Peer.schedulerThread());
+            Coroutine.create("nested", () -> {
+                events.add("nested got " + feed.receive());
+                events.add("nested ends");
+            });
+            // the body returns at once; the nested coroutine waits on the test thread's channel
+        });
+        pool.execute(() -> {
+            threads.add(Peer.schedulerThread());
+            placed.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(placed);
+        Coroutine.create("feeder", () -> { // runs only once main waits in close()
+            events.add("feeder runs while " + pool);
+            feed.send("x");
+            gate.complete(null);
+        });
+        close(pool);
+        assertThat(events).hasSize(4);
+        assertThat(events.getFirst()).isEqualTo("feeder runs while " + pool);
+        assertThat(events.subList(1, 4)).containsExactlyInAnyOrder("nested got x", "nested ends", "body ends");
+        assertThat(events.indexOf("nested got x")).isLessThan(events.indexOf("nested ends"));
+        assertThat(pool.toString()).endsWith("closing]");
+        assertThat(threads).hasSize(2).doesNotHaveDuplicates();
+        assertThat(threads).as("every pool thread has ended").noneMatch(Thread::isAlive);
+    }
+
+    @Test
+    void afterCloseEveryPoolThreadHasEnded() {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(2);
+            CompletableFuture<Thread> a = pool.submit(Peer::schedulerThread);
+            CompletableFuture<Thread> b = pool.submit(Peer::schedulerThread);
+            List<Thread> threads = List.of(Coroutine.await(a), Coroutine.await(b));
+            close(pool);
+            assertThat(threads).as("round " + round).doesNotHaveDuplicates().noneMatch(Thread::isAlive);
+        }
+    }
+
+    @Test
+    void closeWaitsForABodyThatEndsAfterTheCloseStarted() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> parked = new CompletableFuture<>();
+        AtomicReference<Thread> thread = new AtomicReference<>();
+        pool.execute(() -> {
+            thread.set(Peer.schedulerThread());
+            parked.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(parked);
+        Coroutine.create("opener", () -> { // runs once main waits in close()
+            events.add("opener runs");
+            gate.complete(null);
+        });
+        close(pool);
+        assertThat(events).containsExactly("opener runs", "body ends");
+        assertThat(thread.get().isAlive()).isFalse();
+    }
+
+    @Test
+    void aBodySubmittedJustBeforeCloseStillRuns() {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Integer> submitted = pool.submit(() -> 7);
+            CompletableFuture<String> executed = new CompletableFuture<>();
+            pool.execute(() -> executed.complete("ran"));
+            close(pool);
+            assertThat(submitted).as("round " + round).isCompletedWithValue(7);
+            assertThat(executed).as("round " + round).isCompletedWithValue("ran");
+        }
+    }
+
+    @Test
+    void closeThrowsTheFirstUnobservedFailureWithTheLaterOnesSuppressed() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        pool.execute(() -> {
+            throw new IllegalStateException("first");
+        });
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        });
+        pool.submit(() -> {
+            throw new ArithmeticException("third");
+        });
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new UnsupportedOperationException("joined");
+        });
+        assertThatThrownBy(joined::join).isExactlyInstanceOf(CompletionException.class)
+                .hasCauseExactlyInstanceOf(UnsupportedOperationException.class);
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new UnsupportedOperationException("awaited");
+        });
+        assertThatThrownBy(() -> Coroutine.await(awaited)).isExactlyInstanceOf(CompletionException.class);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: first")
+                .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("first");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
+        close(pool); // closing again: nothing left to report
+    }
+
+    @Test
+    void closeDoesNotThrowFailuresWhoseFuturesWereRead() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        List<CompletableFuture<Object>> futures = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String message = "failure " + i;
+            futures.add(pool.submit(() -> {
+                throw new IllegalStateException(message);
+            }));
+        }
+        assertThatThrownBy(() -> futures.get(0).join()).hasRootCauseMessage("failure 0");
+        assertThatThrownBy(() -> futures.get(1).get()).hasRootCauseMessage("failure 1");
+        assertThatThrownBy(() -> Coroutine.await(futures.get(2))).hasRootCauseMessage("failure 2");
+        futures.get(3).exceptionally(e -> null);
+        futures.get(4).handle((v, e) -> null);
+        futures.get(5).whenComplete((v, e) -> { });
+        close(pool);
+    }
+
+    @Test
+    void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        pool.execute(() -> Coroutine.create("nested", () -> {
+            throw new IllegalStateException("lost");
+        })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: dev.coro.CoroutineException:"
+                        + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
+                .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
+    }
+
+    @Test
+    void submitAndExecuteAfterCloseAreRejected() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        close(pool);
+        assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
+                .hasMessage("cannot submit to " + name + ": it is closing");
+        assertThatThrownBy(() -> pool.execute(() -> { })).isExactlyInstanceOf(RejectedExecutionException.class)
+                .hasMessage("cannot submit to " + name + ": it is closing");
+    }
+
+    @Test
+    void closeFromAPoolThreadIsRefused() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        try {
+            CompletableFuture<String> refused = pool.submit(() -> {
+                try {
+                    pool.close();
+                    return "closed";
+                } catch (IllegalStateException e) {
+                    return e.getMessage() + " / thread " + Scheduler.describe(Peer.schedulerThread());
+                }
+            });
+            String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
+            String thread = r.substring(r.indexOf(" / thread ") + " / thread ".length());
+            assertThat(thread).startsWith("'" + name + "-0' (#");
+            assertThat(r).isEqualTo("cannot close " + name + " from its own thread " + thread + ": it would wait for itself"
+                    + " / thread " + thread);
+            assertThat(pool.toString()).endsWith("running]");
+        } finally {
+            close(pool);
+        }
+    }
+
+    @Test
+    void aPoolOfLessThanOneThreadIsRefused() {
+        assertThatThrownBy(() -> CoroutinePool.start(0)).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot start a coroutine pool of 0 threads: it needs at least 1");
+        assertThatThrownBy(() -> CoroutinePool.start(-3)).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot start a coroutine pool of -3 threads: it needs at least 1");
+        assertThat(CoroutinePool.openPools()).as("no pool was left open").isZero();
+    }
+
+    @Test
+    void whileAPoolIsOpenAThreadWithNothingToRunWaitsInsteadOfReportingADeadlock() {
+        assertThat(Peer.call("before", CoroutinePoolTest::waitAloneOnAChannel))
+                .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            CompletableFuture<Thread> waiter = new CompletableFuture<>();
+            CompletableFuture<Channel<String>> published = new CompletableFuture<>();
+            CompletableFuture<String> got = Peer.start("while-open", () -> {
+                waiter.complete(Thread.currentThread());
+                Channel<String> alone = new Channel<>("alone", 0);
+                published.complete(alone);
+                return alone.receive(); // no exchange with anyone yet: only the open pool keeps this a wait
+            });
+            Thread t = Coroutine.await(waiter);
+            Channel<String> alone = Coroutine.await(published);
+            assertThat(Peer.awaitBlocked(t, got)).as("it blocks").isTrue();
+            alone.send("woken"); // from this thread: the send is served on the waiter's thread
+            assertThat(Coroutine.await(got)).isEqualTo("woken");
+        } finally {
+            close(pool);
+        }
+        assertThat(Peer.call("after", CoroutinePoolTest::waitAloneOnAChannel))
+                .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
+    }
+
+    /** On a thread that has exchanged nothing: receives on a channel nobody else knows. */
+    private static String waitAloneOnAChannel() {
+        try {
+            return new Channel<String>("alone", 0).receive();
+        } catch (DeadlockException e) {
+            return "DeadlockException: " + e.getMessage();
+        }
+    }
+
+    private static Throwable catchThrowableOf(Runnable r) {
+        try {
+            r.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+}

@@ -1,0 +1,466 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Channels used by contexts of other threads: each operation runs on the channel's own thread, in
+ * the order the operations arrive; timed-out, closed and interrupted operations take and deliver
+ * nothing; a channel of an ended thread and a select over another thread's channel are refused.
+ */
+@ExtendWith(FreshThread.class)
+class CrossThreadChannelTest {
+
+    private static final int N = 200;
+    /** A bound for waits that are expected to complete long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(30);
+
+    private final List<String> log = new ArrayList<>();
+
+    private static List<Integer> oneTo(int n) {
+        return IntStream.rangeClosed(1, n).boxed().toList();
+    }
+
+    // ---- values across threads, in order ------------------------------------------------------
+
+    @Test
+    void valuesSentByAnotherThreadThroughARendezvousArriveInOrder() {
+        sentByAnotherThreadArriveInOrder(0);
+    }
+
+    @Test
+    void valuesSentByAnotherThreadThroughABufferedChannelArriveInOrder() {
+        sentByAnotherThreadArriveInOrder(3);
+    }
+
+    private void sentByAnotherThreadArriveInOrder(int capacity) {
+        Channel<Integer> ch = new Channel<>("ch", capacity);
+        List<Integer> got = new ArrayList<>();
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : ch) {
+                got.add(v);
+            }
+        });
+        Peer.run("producer", () -> {
+            for (int v : oneTo(N)) {
+                ch.send(v);
+            }
+            ch.close(); // from the other thread too
+        });
+        yieldUntilFinished(consumer);
+        assertThat(got).containsExactlyElementsOf(oneTo(N));
+        assertThat(ch.isClosed()).isTrue();
+    }
+
+    @Test
+    void valuesReceivedByAnotherThreadThroughARendezvousArriveInOrder() {
+        receivedByAnotherThreadArriveInOrder(0);
+    }
+
+    @Test
+    void valuesReceivedByAnotherThreadThroughABufferedChannelArriveInOrder() {
+        receivedByAnotherThreadArriveInOrder(3);
+    }
+
+    private void receivedByAnotherThreadArriveInOrder(int capacity) {
+        Channel<Integer> ch = new Channel<>("ch", capacity);
+        Coroutine.create("producer", () -> {
+            for (int v : oneTo(N)) {
+                ch.send(v);
+            }
+            ch.close();
+        });
+        List<Integer> got = Peer.call("consumer", () -> {
+            List<Integer> values = new ArrayList<>();
+            for (int v : ch) {
+                values.add(v);
+            }
+            return values;
+        });
+        assertThat(got).containsExactlyElementsOf(oneTo(N));
+    }
+
+    @Test
+    void aSenderAndAReceiverOfTwoOtherThreadsMeetOnThisThreadsChannel() {
+        for (int capacity : new int[] {0, 3}) {
+            Channel<Integer> ch = new Channel<>("ch" + capacity, capacity);
+            CompletableFuture<List<Integer>> got = Peer.start("consumer", () -> {
+                List<Integer> values = new ArrayList<>();
+                for (int v : ch) {
+                    values.add(v);
+                }
+                return values;
+            });
+            Peer.run("producer", () -> {
+                for (int v : oneTo(N)) {
+                    ch.send(v);
+                }
+                ch.close();
+            });
+            assertThat(Coroutine.await(got)).as("capacity " + capacity).containsExactlyElementsOf(oneTo(N));
+        }
+    }
+
+    // ---- try calls from another thread --------------------------------------------------------
+
+    @Test
+    void tryCallsFromAnotherThreadNeverWaitAndSeeTheChannelAsItIs() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        List<String> seen = Peer.call("peer", () -> List.of(
+                "trySend a: " + ch.trySend("a"),
+                "trySend b: " + ch.trySend("b"),
+                "trySend c within 10 ms: " + ch.trySend("c", Duration.ofMillis(10)),
+                "tryReceive: " + ch.tryReceive(),
+                "tryReceive: " + ch.tryReceive(),
+                "tryReceive within 10 ms: " + ch.tryReceive(Duration.ofMillis(10)),
+                "trySend d within zero: " + ch.trySend("d", Duration.ZERO),
+                "tryReceive within zero: " + ch.tryReceive(Duration.ZERO)));
+        assertThat(seen).containsExactly("trySend a: true", "trySend b: false", "trySend c within 10 ms: false",
+                "tryReceive: Optional[a]", "tryReceive: Optional.empty", "tryReceive within 10 ms: Optional.empty",
+                "trySend d within zero: true", "tryReceive within zero: Optional[d]");
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    @Test
+    void aRemoteTryReceiveWithATimeoutGetsAValueSentWhileItWaits() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine sender = Coroutine.create("sender", () -> {
+            while (!ch.trySend("x")) { // true only once the other thread's receiver waits here
+                Coroutine.yield();
+            }
+        });
+        assertThat(Peer.call("receiver", () -> ch.tryReceive(GUARD))).contains("x");
+        assertThat(sender.isFinished()).isTrue();
+    }
+
+    @Test
+    void aRemoteTrySendWithATimeoutDeliversToAReceiverThatComesWhileItWaits() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        List<String> got = new ArrayList<>();
+        Coroutine receiver = Coroutine.create("receiver", () -> {
+            Optional<String> v;
+            while ((v = ch.tryReceive()).isEmpty()) { // present only once the other thread's sender waits here
+                Coroutine.yield();
+            }
+            got.add(v.get());
+        });
+        assertThat(Peer.call("sender", () -> ch.trySend("x", GUARD))).isTrue();
+        yieldUntilFinished(receiver);
+        assertThat(got).containsExactly("x");
+    }
+
+    // ---- timed out and closed remote waiters leave nothing behind ------------------------------
+
+    @Test
+    void aRemoteReceiveThatTimedOutTookNothingAndALaterSendGoesToAnotherReceiver() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<Optional<String>> timedOut = Peer.start("peer", () -> {
+            CompletableFuture<Optional<String>> got = new CompletableFuture<>();
+            Coroutine.create("remote-receiver", () -> got.complete(ch.tryReceive(Duration.ofMillis(20))));
+            Coroutine.yield(); // its operation is posted to the channel's thread; it parks
+            posted.complete(null);
+            return Coroutine.await(got);
+        });
+        Coroutine.await(posted); // the channel's thread has queued the remote receiver by now: its post came first
+        Coroutine local = Coroutine.create("local-receiver", () -> log.add("local got " + ch.receive()));
+        Coroutine.yield();
+        assertThat(local.state()).isEqualTo(State.PARKED);
+        assertThat(Coroutine.await(timedOut)).isEmpty();
+        assertThat(ch.trySend("v")).as("handed to the local receiver, queued after the timed-out one").isTrue();
+        yieldUntilFinished(local);
+        assertThat(log).containsExactly("local got v");
+        assertThat(ch.trySend("w")).as("nobody waits any more").isFalse();
+    }
+
+    @Test
+    void aRemoteReceiveThatTimedOutTookNothingAndALaterSendStaysBuffered() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        assertThat(Peer.call("peer", () -> ch.tryReceive(Duration.ofMillis(20)))).isEmpty();
+        assertThatThrownBy(() -> Peer.call("peer", () -> Coroutine.withTimeout(Duration.ofMillis(20), ch::receive)))
+                .isExactlyInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.02S) expired before its body returned");
+        assertThat(ch.trySend("v")).isTrue();
+        assertThat(ch.toString()).isEqualTo("Channel[ch, capacity 1, 1 buffered, open]");
+        assertThat(ch.tryReceive()).contains("v");
+    }
+
+    @Test
+    void aRemoteSendThatTimedOutDeliveredNothing() {
+        Channel<String> full = new Channel<>("full", 1);
+        full.send("a");
+        Channel<String> rendezvous = new Channel<>("rendezvous", 0);
+        List<String> seen = Peer.call("peer", () -> {
+            List<String> s = new ArrayList<>();
+            s.add("trySend to full: " + full.trySend("b", Duration.ofMillis(20)));
+            s.add("trySend to rendezvous: " + rendezvous.trySend("c", Duration.ofMillis(20)));
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> rendezvous.send("d"));
+            } catch (CoroutineTimeoutException e) {
+                s.add(e.getMessage());
+            }
+            return s;
+        });
+        assertThat(seen).containsExactly("trySend to full: false", "trySend to rendezvous: false",
+                "main context 'main' timed out: withTimeout(PT0.02S) expired before its body returned");
+        assertThat(full.tryReceive()).contains("a");
+        assertThat(full.tryReceive()).isEmpty();
+        assertThat(rendezvous.tryReceive()).as("no sender waits").isEmpty();
+        assertThat(rendezvous.tryReceive(Duration.ofMillis(5))).as("nor comes").isEmpty();
+    }
+
+    @Test
+    void aRemoteWaiterWhoseCoroutineIsClosedLeavesNothingBehind() {
+        Channel<String> in = new Channel<>("in", 0);
+        Channel<String> out = new Channel<>("out", 0);
+        String peerDump = Peer.call("peer", () -> {
+            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + in.receive()));
+            Coroutine sender = Coroutine.create("remote-sender", () -> {
+                out.send("lost");
+                log.add("sent");
+            });
+            Coroutine.yield(); // both post their operation and park
+            assertThat(receiver.state()).isEqualTo(State.PARKED);
+            assertThat(sender.state()).isEqualTo(State.PARKED);
+            receiver.close();
+            sender.close();
+            assertThat(receiver.state()).isEqualTo(State.CLOSED);
+            assertThat(sender.state()).isEqualTo(State.CLOSED);
+            assertThat(Scheduler.current().loop.hasPending()).as("no wait left on the peer").isFalse();
+            return Coroutine.dump();
+        });
+        assertThat(peerDump).isEqualTo("thread 'peer': 1 context, current index 0\n  [0] main: RUNNING (the caller)\n");
+        assertThat(log).isEmpty();
+        assertThat(in.trySend("v")).as("no receiver waits").isFalse();
+        assertThat(out.tryReceive()).as("no sender waits: the value was not delivered").isEmpty();
+        assertThat(in.toString()).isEqualTo("Channel[in, capacity 0, 0 buffered, open]");
+    }
+
+    @Test
+    void aRemoteReceiverClosedAfterItWasHandedAValueGivesTheValueBack() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
+            Coroutine.yield(); // it posts its receive and parks
+            posted.complete(null);
+            while (receiver.state() == State.PARKED) {
+                Coroutine.current().switchTo(); // a scheduling point: takes the hand-over in, but runs nobody
+            }
+            String state = receiver.state().toString();
+            receiver.close(); // it was handed "v" but never ran: the value goes back
+            return state;
+        });
+        Coroutine.await(posted);
+        Coroutine.yield(); // a scheduling point: runs the receive posted before the future completed
+        assertThat(ch.trySend("v")).as("the remote receiver is queued here").isTrue();
+        assertThat(Coroutine.await(peer)).isEqualTo("SUSPENDED");
+        assertThat(log).isEmpty();
+        Coroutine.yield(); // takes the give-back in, if the wake-up came first
+        assertThat(ch.tryReceive()).as("the value is not lost").contains("v");
+    }
+
+    // ---- close from another thread ------------------------------------------------------------
+
+    @Test
+    void aCloseFromAnotherThreadWakesEveryWaiterWithChannelClosedException() {
+        Channel<String> in = new Channel<>("in", 0);
+        Channel<String> out = new Channel<>("out", 0);
+        Coroutine.create("local-receiver", () -> expectClosed(in::receive));
+        Coroutine.create("local-sender", () -> expectClosed(() -> out.send("x")));
+        Coroutine.yield();
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<List<String>> remote = Peer.start("peer", () -> {
+            CompletableFuture<String> r = new CompletableFuture<>();
+            CompletableFuture<String> s = new CompletableFuture<>();
+            Coroutine.create("remote-receiver", () -> r.complete(thrown(in::receive)));
+            Coroutine.create("remote-sender", () -> s.complete(thrown(() -> out.send("y"))));
+            Coroutine.yield();
+            posted.complete(null);
+            return List.of(Coroutine.await(r), Coroutine.await(s));
+        });
+        Coroutine.await(posted); // both remote operations are queued on this thread by now
+        Peer.run("closer", () -> {
+            in.close();
+            out.close();
+        });
+        assertThat(Coroutine.await(remote)).containsExactly(
+                "coroutine 'remote-receiver' cannot receive from channel 'in': it is closed and drained",
+                "coroutine 'remote-sender' cannot send to channel 'out': it is closed, and the value was not delivered");
+        for (int i = 0; i < 3 && log.size() < 2; i++) {
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactlyInAnyOrder(
+                "coroutine 'local-receiver' cannot receive from channel 'in': it is closed and drained",
+                "coroutine 'local-sender' cannot send to channel 'out': the channel was closed while it waited, and the"
+                        + " value was not delivered");
+    }
+
+    private void expectClosed(Runnable op) {
+        log.add(thrown(op));
+    }
+
+    private static String thrown(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (ChannelClosedException e) {
+            return e.getMessage();
+        }
+    }
+
+    // ---- refused ------------------------------------------------------------------------------
+
+    @Test
+    void aChannelOfAnEndedThreadIsRefusedNamingTheChannelAndTheThread() throws InterruptedException {
+        List<Channel<String>> made = new ArrayList<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> made.add(new Channel<>("made", 1)));
+        maker.join();
+        Channel<String> ch = made.getFirst();
+        String end = " channel 'made': it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        assertThatThrownBy(() -> ch.send("x")).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot send to" + end);
+        assertThatThrownBy(() -> ch.trySend("x")).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot trySend to" + end);
+        assertThatThrownBy(() -> ch.trySend("x", Duration.ofMillis(1))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot trySend to" + end);
+        assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot receive from" + end);
+        assertThatThrownBy(ch::tryReceive).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot tryReceive from" + end);
+        Coroutine c = Coroutine.create("user", () -> log.add(
+                assertThrows(() -> ch.tryReceive(Duration.ofMillis(1)))));
+        Coroutine.create("iterator", () -> log.add(assertThrows(() -> ch.iterator().hasNext())));
+        Coroutine.create("closer", () -> log.add(assertThrows(ch::close)));
+        yieldUntilFinished(c);
+        assertThat(log).as("in the order of yield: the last created first").containsExactly(
+                "coroutine 'closer' cannot close" + end,
+                "coroutine 'iterator' cannot iterate over" + end,
+                "coroutine 'user' cannot tryReceive from" + end);
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
+    private static String assertThrows(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
+    void aSelectOverAnotherThreadsChannelIsRefusedNamingBothThreads() {
+        Channel<String> here = new Channel<>("here", 1);
+        String self = Scheduler.describe(Thread.currentThread());
+        List<String> seen = Peer.call("peer", () -> {
+            Channel<String> own = new Channel<>("own", 1);
+            own.send("mine");
+            List<String> s = new ArrayList<>();
+            s.add(Scheduler.describe(Thread.currentThread()));
+            s.add(assertThrows(() -> new Select<String>().onReceive(own, v -> v).onReceive(here, v -> v).select()));
+            s.add(assertThrows(() -> new Select<String>().onSend(here, "x", () -> "sent").onDefault(() -> "none").select()));
+            s.add("own still holds " + own.tryReceive());
+            return s;
+        });
+        String peer = seen.getFirst();
+        assertThat(peer).startsWith("'peer' (#");
+        assertThat(seen.subList(1, 4)).containsExactly(
+                "cannot select a receive from channel 'here' (state open) from thread " + peer + ": it belongs to thread " + self,
+                "cannot select a send to channel 'here' (state open) from thread " + peer + ": it belongs to thread " + self,
+                "own still holds Optional[mine]");
+        assertThat(here.tryReceive()).as("the refused send clause sent nothing").isEmpty();
+    }
+
+    // ---- deadlocks ----------------------------------------------------------------------------
+
+    @Test
+    void aThreadThatNeverExchangedAnythingStillReportsADeadlockExactly() {
+        Channel<Integer> ch = new Channel<>("empty", 0);
+        Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
+        Coroutine.yield();
+        assertThatThrownBy(ch::receive).isExactlyInstanceOf(DeadlockException.class)
+                .hasMessage("main context 'main' cannot receive from channel 'empty': every other context of thread '"
+                        + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ") is parked"
+                        + " and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                        + "  main context 'main' would wait to receive from channel 'empty'\n"
+                        + "  coroutine 'stuck' waits to receive from channel 'never'");
+    }
+
+    @Test
+    void aThreadThatWaitsOnAFutureIsNotDeadlockedAndAfterwardsItsOwnWaitsAreNotEither() {
+        Channel<String> never = new Channel<>("never", 0);
+        Coroutine stuck = Coroutine.create("stuck", () -> log.add("stuck got " + never.receive()));
+        Coroutine.yield();
+        assertThat(stuck.state()).isEqualTo(State.PARKED);
+        Thread self = Thread.currentThread();
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletableFuture<Boolean> completer = Peer.start("completer", () -> {
+            boolean blocked = Peer.awaitBlocked(self, f); // every context of the test thread is parked now
+            f.complete("v");
+            return blocked;
+        });
+        assertThat(Coroutine.await(f)).isEqualTo("v");
+        assertThat(Coroutine.await(completer)).as("the test thread blocked in its event loop").isTrue();
+
+        // this thread has exchanged something with another: waiting on its own channel is not a deadlock
+        Channel<String> own = new Channel<>("own", 0);
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Peer.start("sender", () -> {
+            if (Peer.awaitBlocked(self, giveUp)) {
+                own.send("w");
+            }
+            return null;
+        });
+        try {
+            assertThat(own.receive()).isEqualTo("w");
+        } finally {
+            giveUp.complete(null);
+        }
+        stuck.close();
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void awaitingAFutureAnotherThreadHadAlreadyCompletedIsAnExchangeToo() {
+        Thread self = Thread.currentThread();
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> {
+            ready.complete("ready");
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        while (!ready.isDone()) { // not join(): this thread must not block before the receive
+            Thread.onSpinWait();
+        }
+        assertThat(Coroutine.await(ready)).isEqualTo("ready");
+        try {
+            assertThat(ch.receive()).as("a wait for the other thread, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
+    private static void yieldUntilFinished(Coroutine c) {
+        for (int i = 0; i < 10 && !c.isFinished(); i++) {
+            Coroutine.yield();
+        }
+        assertThat(c.isFinished()).as(c + " finished").isTrue();
+    }
+}
