@@ -312,24 +312,29 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         private void runBody(Task t) {
+            Object v;
             try {
-                Object v = t.body.get();
-                if (t.future != null) {
-                    t.future.complete(v);
-                }
+                v = t.body.get();
             } catch (CoroutineExit e) {
+                live.decrementAndGet();
                 if (t.future != null) {
                     t.future.completeExceptionally(e);
                 }
                 throw e;
             } catch (Throwable e) {
+                live.decrementAndGet();
                 if (t.future != null) {
                     t.future.completeExceptionally(e);
                 } else {
                     pool.failed(e);
                 }
-            } finally {
-                live.decrementAndGet();
+                return;
+            }
+            // no longer counted before the future completes: whoever sees it complete and submits again
+            // finds this thread freed
+            live.decrementAndGet();
+            if (t.future != null) {
+                t.future.complete(v);
             }
         }
 
