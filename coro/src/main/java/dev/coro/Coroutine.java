@@ -341,12 +341,14 @@ public final class Coroutine implements AutoCloseable {
         return f.join();
     }
 
-    /** {@code stage} as a future to wait on: itself, its own future, or one it completes. */
+    /**
+     * {@code stage} as a future to wait on: itself (a {@code CompletableFuture}), its own future, or
+     * one it completes. Not a cast: a {@code CompletableFuture}'s minimal stage
+     * ({@code minimalCompletionStage()}) is one, but answers {@code isDone()} and {@code join()} with
+     * {@code UnsupportedOperationException}; its {@code toCompletableFuture()} is a future to wait on.
+     */
     static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
         Objects.requireNonNull(stage, "stage");
-        if (stage instanceof CompletableFuture<T> f) {
-            return f;
-        }
         try {
             return stage.toCompletableFuture();
         } catch (UnsupportedOperationException e) {
