@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code vtSynchronousQueueParallelism1}: two virtual threads hand a token to each other through
  *       {@code SynchronousQueue}s, with {@code -Djdk.virtualThreadScheduler.parallelism=1} (one carrier),
  *       {@value Pairs#TRANSFERS} per invocation (the default-scheduler variant, which may cross
- *       threads, is in {@code rivals.CrossThreadChannelBenchmark}).</li>
+ *       threads, is in {@link CrossThreadChannelBenchmark}).</li>
  * </ul>
  *
  * <p>Run: {@code benchmarks/run.sh jmh ChannelBenchmark}.

@@ -8,7 +8,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The JMH states of the A↔B pairs that make {@value #TRANSFERS} one-way transfers per invocation:
  * {@link SwitchBenchmark}'s, and the {@code SynchronousQueue} pair of {@link ChannelBenchmark} and
- * {@code rivals.CrossThreadChannelBenchmark}.
+ * {@link CrossThreadChannelBenchmark}.
  */
 public final class Pairs {
 

@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * Each invocation makes {@value Pairs#TRANSFERS} transfers plus one entry from the JMH thread and one
  * exit to it, amortised. The handoff through a {@code SynchronousQueue} is a channel, measured with the
- * channels: {@link ChannelBenchmark} (one carrier) and {@code rivals.CrossThreadChannelBenchmark}.
+ * channels: {@link ChannelBenchmark} (one carrier) and {@link CrossThreadChannelBenchmark}.
  *
  * <p>Run: {@code benchmarks/run.sh jmh SwitchBenchmark} (or {@code java -jar benchmarks/target/benchmarks.jar
  * SwitchBenchmark -prof gc} with JDK 25). Targets: coroSwitchTo ≤ 1.10 × rawTrampoline, 0 B/op;

@@ -2,6 +2,7 @@ package dev.coro.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.CoroutinePool;
 import dev.coro.VirtualTime;
 import dev.coro.bench.kotlin.KotlinChannels;
 import dev.coro.bench.kotlin.KotlinDelay;
@@ -9,7 +10,6 @@ import dev.coro.bench.kotlin.KotlinSelect;
 import dev.coro.bench.kotlin.KotlinSequences;
 import dev.coro.bench.kotlin.KotlinSkynet;
 import dev.coro.bench.kotlin.KotlinYield;
-import dev.coro.bench.rivals.SkynetBenchmark;
 import java.util.Arrays;
 import java.util.Iterator;
 import org.junit.jupiter.api.Test;
@@ -81,6 +81,7 @@ class PingPongTest {
         assertThat(KotlinChannels.pingPongDefaultDispatcher(5)).isEqualTo(10);
         assertThat(KotlinSelect.receive(100)).isBetween(100L, 200L);
         assertThat(KotlinSkynet.run(1000, 10)).isEqualTo(499_500);
+        assertThat(KotlinSkynet.runUndispatched(1000, 10)).isEqualTo(499_500);
     }
 
     @Test
@@ -135,5 +136,27 @@ class PingPongTest {
     @Test
     void virtualThreadSkynetSumsEveryLeaf() throws InterruptedException {
         assertThat(SkynetBenchmark.virtualThreadSkynet(1000, 10)).isEqualTo(499_500);
+    }
+
+    @Test
+    void coroSkynetSumsEveryLeafOnThePool() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            for (boolean depthFirst : new boolean[] {true, false}) {
+                assertThat(SkynetBenchmark.coroSkynet(pool, 1000, 10, depthFirst)).isEqualTo(499_500);
+                assertThat(SkynetBenchmark.coroSkynet(pool, 10, 10, depthFirst)).isEqualTo(45);
+            }
+        }
+    }
+
+    @Test
+    void crossThreadWorkloadsEchoEveryValue() throws InterruptedException {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            assertThat(CrossThreadChannelBenchmark.coroPingPong(pool, 5)).isEqualTo(10);
+            assertThat(CrossThreadChannelBenchmark.coroPingPong(pool, 100)).isEqualTo(4950);
+            // each side awaits 0 .. 9 once
+            assertThat(AwaitBenchmark.coroAwaitCrossThread(pool, 10)).isEqualTo(90);
+        }
+        assertThat(AwaitBenchmark.threadsJoinCrossThread(Thread.ofVirtual(), 10)).isEqualTo(90);
+        assertThat(AwaitBenchmark.threadsJoinCrossThread(Thread.ofPlatform(), 10)).isEqualTo(90);
     }
 }

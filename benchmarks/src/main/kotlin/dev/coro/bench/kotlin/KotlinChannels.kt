@@ -8,7 +8,7 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 
-/** Rendezvous-channel ping-pong between two coroutines, for `ChannelBenchmark` and `rivals.CrossThreadChannelBenchmark`. */
+/** Rendezvous-channel ping-pong between two coroutines, for `ChannelBenchmark` and `CrossThreadChannelBenchmark`. */
 object KotlinChannels {
 
     /**

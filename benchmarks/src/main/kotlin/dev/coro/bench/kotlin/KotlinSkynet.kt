@@ -2,13 +2,14 @@
 package dev.coro.bench.kotlin
 
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.SendChannel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 
-/** The skynet benchmark on `Dispatchers.Default`, for `rivals.SkynetBenchmark`. */
+/** The skynet benchmark on `Dispatchers.Default`, for `SkynetBenchmark`. */
 object KotlinSkynet {
 
     /**
@@ -18,14 +19,25 @@ object KotlinSkynet {
      * Returns the root's sum, `leaves * (leaves - 1) / 2`.
      */
     @JvmStatic
-    fun run(leaves: Long, div: Int): Long = runBlocking(Dispatchers.Default) {
+    fun run(leaves: Long, div: Int): Long = run(leaves, div, CoroutineStart.DEFAULT)
+
+    /**
+     * The same, shaped as coro's `coroSkynet`: the root and its [div] subtrees are launched as usual (the
+     * dispatcher spreads the subtrees over its threads), every node below them `CoroutineStart.UNDISPATCHED`,
+     * so it runs at once in its parent's thread up to its first suspension (none: the channels have room)
+     * and each subtree is walked depth first.
+     */
+    @JvmStatic
+    fun runUndispatched(leaves: Long, div: Int): Long = run(leaves, div, CoroutineStart.UNDISPATCHED)
+
+    private fun run(leaves: Long, div: Int, below: CoroutineStart): Long = runBlocking(Dispatchers.Default) {
         val root = Channel<Long>(1)
-        node(root, 0, leaves, div)
+        node(root, 0, leaves, div, 0, below)
         root.receive()
     }
 
-    private fun CoroutineScope.node(parent: SendChannel<Long>, num: Long, size: Long, div: Int) {
-        launch {
+    private fun CoroutineScope.node(parent: SendChannel<Long>, num: Long, size: Long, div: Int, depth: Int, below: CoroutineStart) {
+        launch(start = if (depth <= 1) CoroutineStart.DEFAULT else below) {
             if (size == 1L) {
                 parent.send(num)
                 return@launch
@@ -33,7 +45,7 @@ object KotlinSkynet {
             val sums = Channel<Long>(div)
             val child = size / div
             for (i in 0 until div) {
-                node(sums, num + i * child, child, div)
+                node(sums, num + i * child, child, div, depth + 1, below)
             }
             var sum = 0L
             repeat(div) {

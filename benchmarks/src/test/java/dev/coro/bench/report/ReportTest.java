@@ -51,7 +51,7 @@ class ReportTest {
                 + entry("dev.coro.bench.GeneratorBenchmark", "kotlinSequenceNext", 10, "ns/op") + ","
                 + entry("dev.coro.bench.ChannelBenchmark", "coroChannelPingPong", 150, "ns/op") + ","
                 + entry("dev.coro.bench.ChannelBenchmark", "kotlinChannelPingPong", 300, "ns/op") + ","
-                + entry("dev.coro.bench.rivals.SkynetBenchmark", "kotlinDefaultDispatcher", 350, "ms/op") + "]");
+                + entry("dev.coro.bench.SkynetBenchmark", "kotlinDefaultDispatcher", 350, "ms/op") + "]");
         Path docs = dir.resolve("docs");
 
         Report.main(new String[] {results.toString(), docs.toString()});

@@ -1,0 +1,64 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** {@link Coroutine#await} and {@link Select#onComplete} on every kind of stage, complete or not. */
+@ExtendWith(FreshThread.class)
+class AwaitStagesTest {
+
+    @Test
+    void aMinimalStageThatIsCompleteGivesItsValue() {
+        CompletionStage<Integer> stage = CompletableFuture.completedFuture(5).minimalCompletionStage();
+        assertThat(Coroutine.await(stage)).isEqualTo(5);
+    }
+
+    @Test
+    void aMinimalStageCompletedByAnotherThreadWakesTheCaller() throws InterruptedException {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        CompletableFuture<Void> waiting = new CompletableFuture<>();
+        Coroutine.create("waiter-probe", () -> waiting.complete(null));
+        Thread t = Thread.ofPlatform().start(() -> {
+            waiting.join();   // the caller is parked in await by then: its coroutine ran while it waited
+            f.complete(6);
+        });
+        assertThat(Coroutine.await(f.minimalCompletionStage())).isEqualTo(6);
+        t.join();
+    }
+
+    @Test
+    void aMinimalStageThatFailedThrowsAsJoinWould() {
+        CompletableFuture<Integer> f = CompletableFuture.failedFuture(new IllegalStateException("boom"));
+        assertThatThrownBy(() -> Coroutine.await(f.minimalCompletionStage()))
+                .isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(IllegalStateException.class).hasMessage("boom");
+    }
+
+    @Test
+    void aSelectOnAMinimalStageFiresItsClause() {
+        CompletionStage<Integer> stage = CompletableFuture.completedFuture(7).minimalCompletionStage();
+        String r = new Select<String>().onComplete(stage, v -> "got " + v).select();
+        assertThat(r).isEqualTo("got 7");
+    }
+
+    @Test
+    void aCompleteFutureIsAwaitedWithoutRunningAnythingElse() {
+        Coroutine other = Coroutine.create("other", () -> { });
+        assertThat(Coroutine.await(CompletableFuture.completedFuture(1))).isEqualTo(1);
+        CompletableFuture<Integer> failed = CompletableFuture.failedFuture(new IllegalStateException("no"));
+        assertThatThrownBy(() -> Coroutine.await(failed))
+                .isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(IllegalStateException.class).hasMessage("no");
+        CompletableFuture<Integer> cancelled = new CompletableFuture<>();
+        cancelled.cancel(false);
+        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class);
+        assertThat(other.state()).isEqualTo(Coroutine.State.NEW);
+    }
+}
