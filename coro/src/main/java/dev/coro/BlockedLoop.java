@@ -46,4 +46,18 @@ final class BlockedLoop extends Event {
     @Label("Stack")
     @Description("The frames of the running thread when it was reported, innermost first")
     String stack;
+
+    /** Records the report of {@code c}, blocking {@code owner} for {@code nanos}, if the event is enabled. */
+    static void record(Context c, Thread owner, Thread runner, long nanos, int others, String stack) {
+        BlockedLoop e = new BlockedLoop();
+        if (e.shouldCommit()) {
+            e.coroutine = c.name();
+            e.schedulerThread = owner;
+            e.runningThread = runner;
+            e.blockedFor = nanos;
+            e.otherContexts = others;
+            e.stack = stack;
+            e.commit();
+        }
+    }
 }

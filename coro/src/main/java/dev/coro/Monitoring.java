@@ -18,7 +18,9 @@ import jdk.jfr.FlightRecorderListener;
  * the blocked-loop detector starts if {@code -Dcoro.blockedThreshold} is set, and the JMX view is
  * registered if {@code -Dcoro.jmx=true} or the JMX agent's {@code -Dcom.sun.management.jmxremote}
  * (or its {@code .port}) is set. A program that sets none of these pays for a listener on Flight
- * Recorder and nothing else.
+ * Recorder and nothing else: no event class is loaded until Flight Recorder initializes, since
+ * loading one initializes JFR's metadata, and a park, a creation and a body's end read one
+ * volatile field ({@link #jfr}) to know.
  */
 final class Monitoring {
 
@@ -29,6 +31,11 @@ final class Monitoring {
      * oldest parked context: on from the view's registration.
      */
     static volatile boolean parkTimes;
+    /**
+     * Whether Flight Recorder has initialized: until then no event class is even loaded, since
+     * loading a {@code jdk.jfr.Event} subclass initializes JFR's metadata (about 0.2 s).
+     */
+    static volatile boolean jfr;
 
     /** Every scheduler created, weakly. Guarded by itself. */
     private static final List<WeakReference<Scheduler>> ALL = new ArrayList<>();
@@ -90,6 +97,7 @@ final class Monitoring {
                     FlightRecorder.register(CoroutineEnd.class);
                     FlightRecorder.register(BlockedLoop.class);
                     FlightRecorder.addPeriodicEvent(SchedulerStatistics.class, SchedulerStatistics::emit);
+                    jfr = true;
                 }
             });
         } catch (RuntimeException | LinkageError e) {

@@ -13,8 +13,9 @@ import jdk.jfr.Threshold;
  * select, a sleep, I/O or another thread, from its park until it ran again.
  *
  * <p>Recorded like the JDK's {@code jdk.ThreadPark}: enabled, with a threshold (20 ms unless the
- * recording's settings say otherwise) and the stack of the park. A park with the event disabled
- * asks one question ({@link #start()}) and allocates nothing.
+ * recording's settings say otherwise) and the stack of the park. Before Flight Recorder
+ * initializes a park does not even load this class ({@link Monitoring#jfr}); after, a park with
+ * the event disabled asks one question ({@link #start()}) and allocates nothing.
  */
 @Name("dev.coro.Park")
 @Label("Coroutine Park")

@@ -134,7 +134,9 @@ final class Scheduler {
         Context co = new Context(this, creator, name, created, body);
         co.stack = engine.newStack(co);
         runList.add(co);
-        CoroutineStart.record(co, creator);
+        if (Monitoring.jfr) {
+            CoroutineStart.record(co, creator);
+        }
         return co;
     }
 
@@ -265,7 +267,7 @@ final class Scheduler {
         Context from = currentContext();
         from.checkSignals(wait);
         from.waitingFor = wait;
-        Park event = Park.start();
+        Park event = Monitoring.jfr ? Park.start() : null;
         if (Monitoring.parkTimes) {
             from.parkedSince = System.nanoTime();
         }
@@ -615,7 +617,9 @@ final class Scheduler {
         schedulingPoints++;
         Context next;
         Fiber.Ending ending = c.ending(thrown);
-        CoroutineEnd.record(c, ending, thrown);
+        if (Monitoring.jfr) {
+            CoroutineEnd.record(c, ending, thrown);
+        }
         boolean closing = c.closing;
         c.moveTo(switch (ending) {
             case FINISHED -> State.FINISHED;

@@ -151,15 +151,8 @@ final class Watchdog implements Runnable {
                 + (s.loop.hasPending() ? ", nor can its timers, I/O and posts from other threads be served" : "")
                 + ". Its stack (thread " + Scheduler.describe(runner) + "):\n" + stack;
         System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
-        BlockedLoop e = new BlockedLoop();
-        if (e.shouldCommit()) {
-            e.coroutine = c.name();
-            e.schedulerThread = s.owner;
-            e.runningThread = runner;
-            e.blockedFor = nanos;
-            e.otherContexts = others;
-            e.stack = stack;
-            e.commit();
+        if (Monitoring.jfr) {
+            BlockedLoop.record(c, s.owner, runner, nanos, others, stack);
         }
         return message;
     }
