@@ -3,6 +3,10 @@
  * creates them. See {@link dev.coro.Coroutine} for the entry point.
  */
 module dev.coro {
+    requires jdk.jfr;
+    requires java.management;
+
     exports dev.coro;
     exports dev.coro.net;
+    exports dev.coro.management;
 }

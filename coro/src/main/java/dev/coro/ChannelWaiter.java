@@ -64,6 +64,11 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         return true;
     }
 
+    @Override
+    public String reason() {
+        return "channel";
+    }
+
     /** What the context waits to do, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors. */
     @Override
     public String toString() {

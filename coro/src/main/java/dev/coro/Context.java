@@ -39,6 +39,11 @@ final class Context extends Fiber {
      * whose {@code toString()} says it, e.g. {@code receive from channel 'jobs'}; dumps and errors show it.
      */
     Wait waitingFor;
+    /**
+     * When it last parked, in {@link System#nanoTime()} terms, recorded only while the JMX view is
+     * registered ({@link Monitoring#parkTimes}); 0 if not recorded. Read racily by that view.
+     */
+    long parkedSince;
     /** Its innermost active {@link Coroutine#withTimeout} scope; null if none. */
     TimeoutScope timeouts;
     /** The innermost generator whose body runs this context's code now; null if none. */

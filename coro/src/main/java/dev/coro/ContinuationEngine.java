@@ -41,6 +41,12 @@ final class ContinuationEngine implements Engine {
         return new GeneratorContinuation(bindings, body);
     }
 
+    /** Every context runs on the owner thread. */
+    @Override
+    public Thread runner(Context c) {
+        return scheduler.owner;
+    }
+
     /** Main's stack: the owner thread's, on which the trampoline runs every other stack. */
     private final class MainStack implements Stack {
         private final Runnable trampoline = this::trampoline;

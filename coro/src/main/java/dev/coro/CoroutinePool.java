@@ -384,6 +384,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
+        public String reason() {
+            return "pool";
+        }
+
+        @Override
         public String toString() {
             return "wait for work from " + pool.name;
         }

@@ -30,4 +30,12 @@ interface Engine {
      * @param body the body, which catches everything it throws
      */
     GeneratorStack newGeneratorStack(String name, Object code, Runnable body);
+
+    /**
+     * The thread that runs {@code c}'s code now, or would if it ran: the owner thread, or on the
+     * thread engine the context's own virtual thread (or that of the generator body it is inside).
+     * Asked from another thread (the blocked-loop detector), so it must not fail on a context that
+     * changes meanwhile.
+     */
+    Thread runner(Context c);
 }

@@ -86,6 +86,16 @@ final class EventLoop {
         return ioWaits != 0;
     }
 
+    /** How many contexts wait on I/O. */
+    int ioWaitCount() {
+        return ioWaits;
+    }
+
+    /** Whether the owner blocks in its idle wait now: nothing of its own to do. Read by the blocked-loop watchdog. */
+    boolean isIdle() {
+        return sleeping;
+    }
+
     /** How many timers are pending. */
     int timerCount() {
         return timers.size();

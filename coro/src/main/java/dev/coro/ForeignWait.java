@@ -116,6 +116,11 @@ class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
     }
 
     @Override
+    public String reason() {
+        return "thread";
+    }
+
+    @Override
     public String toString() {
         return what.toString();
     }

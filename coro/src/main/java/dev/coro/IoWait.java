@@ -42,6 +42,11 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
     }
 
     @Override
+    public String reason() {
+        return "io";
+    }
+
+    @Override
     public String toString() {
         return operation.toString();
     }

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * One thread's run list {@code L}: its contexts in order, with swap-remove, and an index of which
@@ -27,6 +28,29 @@ final class RunList {
     /** The entry at {@code k}, which is below {@link #size()}. */
     Context get(int k) {
         return entries[k];
+    }
+
+    /**
+     * For an observer on another thread (statistics, the JMX view, the blocked-loop watchdog): runs
+     * {@code visit} on the entries as they may be now, read without synchronization while the owner
+     * goes on, so an entry may be missed or seen twice and a moved one seen at its old place; never
+     * throws for that.
+     */
+    void forEachRacy(Consumer<Context> visit) {
+        Context[] e = entries;
+        int n = Math.min(size, e.length);
+        for (int k = 0; k < n; k++) {
+            Context c = e[k];
+            if (c != null) {
+                visit.accept(c);
+            }
+        }
+    }
+
+    /** For an observer on another thread: the entry at {@code k} as it may be now, or null (see {@link #forEachRacy}). */
+    Context getRacy(int k) {
+        Context[] e = entries;
+        return k >= 0 && k < e.length ? e[k] : null;
     }
 
     /** A copy of the entries, entry 0 first. */

@@ -55,6 +55,12 @@ final class Scheduler {
     int generatorsCreated;
     /** How many channels this thread created, for their default names. */
     int channelsCreated;
+    /**
+     * How many scheduling points this scheduler has passed: {@code yield}, {@code switchTo}, a park,
+     * the end of a body. One plain increment each; the blocked-loop watchdog reads it from its own
+     * thread ({@link BlockedLoops}), and the statistics show it.
+     */
+    long schedulingPoints;
 
     private Scheduler(Thread owner) {
         this.owner = owner;
@@ -69,6 +75,7 @@ final class Scheduler {
         if (s == null) {
             s = new Scheduler(Thread.currentThread());
             CURRENT.set(s);
+            Monitoring.add(s);
         }
         return s;
     }
@@ -144,13 +151,18 @@ final class Scheduler {
             current = 0;
         }
         created++;
-        Context co = new Context(this, runList.get(current), name, created, body);
+        Context creator = runList.get(current);
+        Context co = new Context(this, creator, name, created, body);
         co.stack = engine.newStack(co);
         runList.add(co);
+        if (Monitoring.jfr) {
+            CoroutineStart.record(co, creator);
+        }
         return co;
     }
 
     void yieldToPrevious() {
+        schedulingPoints++;
         if (loop.hasPending()) {
             loop.poll();
         }
@@ -193,6 +205,7 @@ final class Scheduler {
     }
 
     void switchTo(Context to) {
+        schedulingPoints++;
         if (loop.hasPending()) {
             loop.poll();
         }
@@ -274,9 +287,14 @@ final class Scheduler {
      *                            only, its wait is cancelled), or after it was woken
      */
     void park(Wait wait) {
+        schedulingPoints++;
         Context from = currentContext();
         from.checkSignals(wait);
         from.waitingFor = wait;
+        Park event = Monitoring.jfr ? Park.start() : null;
+        if (Monitoring.parkTimes) {
+            from.parkedSince = System.nanoTime();
+        }
         try {
             int n = runList.size();
             Context to;
@@ -287,6 +305,9 @@ final class Scheduler {
             transfer(from, to, State.PARKED);
         } finally {
             from.waitingFor = null;
+            if (event != null) {
+                event.finish(from, wait);
+            }
         }
     }
 
@@ -625,8 +646,12 @@ final class Scheduler {
      * @return the context to run next
      */
     Context bodyEnded(Context c, Throwable thrown) {
+        schedulingPoints++;
         Context next;
         Fiber.Ending ending = c.ending(thrown);
+        if (Monitoring.jfr) {
+            CoroutineEnd.record(c, ending, thrown);
+        }
         boolean closing = c.closing;
         c.moveTo(switch (ending) {
             case FINISHED -> State.FINISHED;

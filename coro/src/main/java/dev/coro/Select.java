@@ -271,6 +271,11 @@ public final class Select<R> {
         }
 
         @Override
+        public String reason() {
+            return "select";
+        }
+
+        @Override
         public String toString() {
             StringBuilder b = new StringBuilder("select over ");
             for (int i = 0; i < count; i++) {

@@ -30,6 +30,11 @@ final class Sleep extends Timer implements Wait {
     }
 
     @Override
+    public String reason() {
+        return "sleep";
+    }
+
+    @Override
     public String toString() {
         return "sleep " + EventLoop.millis(nanos) + " (" + context.scheduler.loop.describeDeadline(deadline) + ")";
     }

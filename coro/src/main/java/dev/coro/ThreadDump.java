@@ -26,6 +26,15 @@ final class ThreadDump {
      * </pre>
      */
     static String of(Scheduler s, int max) {
+        return of(s, max, "(the caller)");
+    }
+
+    /**
+     * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}: a dump made
+     * for another thread (the JMX view) at a scheduling point of this one says {@code (current)}.
+     * The current context's frames are never shown: it is the one running the dump.
+     */
+    static String of(Scheduler s, int max, String currentMark) {
         Context[] all = s.contexts();
         Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
@@ -39,7 +48,7 @@ final class ThreadDump {
             b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
                     .append(": ").append(st);
             if (c == current) {
-                b.append(" (the caller)");
+                b.append(' ').append(currentMark);
             }
             if (st == State.PARKED) {
                 b.append(", waits to ").append(c.waitingFor);
@@ -48,7 +57,7 @@ final class ThreadDump {
                 b.append(", inside ").append(c.innermostGenerator.describe());
             }
             b.append('\n');
-            if (st == State.SUSPENDED || st == State.PARKED) {
+            if ((st == State.SUSPENDED || st == State.PARKED) && c != current) {
                 appendFrames(b, StackTraces.of(c));
             }
         }

@@ -60,6 +60,13 @@ final class ThreadEngine implements Engine {
         return new ThreadGeneratorStack(this, scheduler, name, code, body);
     }
 
+    /** The thread of {@code c}'s stack (or of the generator body it is inside); the owner if it has none yet. */
+    @Override
+    public Thread runner(Context c) {
+        Thread t = c.stack instanceof ThreadStack s ? s.runner() : null;
+        return t != null ? t : scheduler.owner;
+    }
+
     /**
      * Starts a virtual thread named {@code name} running {@code task}, through an executor of its own
      * (see the class comment); the one way this engine starts threads.

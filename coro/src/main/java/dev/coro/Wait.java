@@ -15,4 +15,14 @@ interface Wait {
      *         whose wake-up is on its way to the owner): then it keeps its result
      */
     boolean interrupt();
+
+    /**
+     * What kind of wait this is, for observers (the JFR park event, the JMX view): {@code channel},
+     * {@code select}, {@code sleep}, {@code io}, {@code thread} (something another thread completes:
+     * a future, an operation on another thread's channel), {@code pool} (a pool thread's main waiting
+     * for work), or {@code other}.
+     */
+    default String reason() {
+        return "other";
+    }
 }

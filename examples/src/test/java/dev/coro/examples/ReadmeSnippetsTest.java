@@ -2,6 +2,7 @@ package dev.coro.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.BlockedLoops;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.CoroutineException;
@@ -9,12 +10,16 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.Generator;
 import dev.coro.Select;
 import dev.coro.VirtualTime;
+import dev.coro.management.CoroutinesMXBean;
+import dev.coro.management.CoroutinesManagement;
+import dev.coro.management.SchedulerInfo;
 import dev.coro.net.TcpConnection;
 import dev.coro.net.TcpListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +31,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.management.JMX;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -214,6 +221,29 @@ class ReadmeSnippetsTest {
         });
         assertThat(printed).isEqualTo("[hello, world]\n");
         assertThat(left).singleElement().asString().doesNotContain("coroutine '");
+    }
+
+    @Test
+    void theObservingExampleReadsItsThreadsRowThroughTheMXBean() throws Exception {
+        String printed = printed(() -> {
+            // README:begin
+            BlockedLoops.detect(Duration.ofMillis(200));              // as -Dcoro.blockedThreshold=200ms
+            ObjectName name = CoroutinesManagement.register();        // as -Dcoro.jmx=true: dev.coro:type=Coroutines
+            CoroutinesMXBean view = JMX.newMXBeanProxy(ManagementFactory.getPlatformMBeanServer(), name, CoroutinesMXBean.class);
+            Channel<String> jobs = new Channel<>("jobs", 0);
+            Coroutine.create("worker", () -> jobs.receive()).switchTo();  // it parks on the channel
+            for (SchedulerInfo s : view.getSchedulers()) {
+                if (s.threadId() == Thread.currentThread().threadId()) {
+                    System.out.println(s.contexts() + " contexts, " + s.parked() + " parked, the oldest "
+                            + s.oldestParked() + ": waits to " + s.oldestParkedWaits());
+                }
+            }                                  // 2 contexts, 1 parked, the oldest coroutine 'worker': waits to receive from channel 'jobs'
+            jobs.send("done");
+            BlockedLoops.stop();
+            // README:end
+        });
+        assertThat(printed).isEqualTo("2 contexts, 1 parked, the oldest coroutine 'worker': waits to receive from channel 'jobs'\n");
+        assertThat(BlockedLoops.threshold()).isEmpty();
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */

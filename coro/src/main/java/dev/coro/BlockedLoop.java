@@ -1,0 +1,63 @@
+package dev.coro;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+
+/**
+ * The JFR event of a blocked loop: a context ran past the detector's threshold without reaching a
+ * scheduling point, so every other context of its thread stalled (see {@link BlockedLoops}).
+ *
+ * <p>The detector's own thread commits it, so the event's own stack trace would be the detector's:
+ * it is off, and the blocked thread's frames are in the {@code stack} field instead.
+ */
+@Name("dev.coro.BlockedLoop")
+@Label("Blocked Coroutine Loop")
+@Category("coro")
+@Description("A coroutine (or main) ran past the threshold without reaching a scheduling point, stalling its thread's other coroutines")
+@StackTrace(false)
+final class BlockedLoop extends Event {
+
+    @Label("Coroutine")
+    @Description("The name of the context that holds the thread: a coroutine's, or main")
+    String coroutine;
+
+    @Label("Scheduler Thread")
+    @Description("The thread whose scheduler is blocked")
+    Thread schedulerThread;
+
+    @Label("Running Thread")
+    @Description("The thread running the context's code: the scheduler thread, or on the thread engine the coroutine's own virtual thread")
+    Thread runningThread;
+
+    @Label("Blocked For")
+    @Description("How long the thread had gone without a scheduling point when it was reported")
+    @Timespan(Timespan.NANOSECONDS)
+    long blockedFor;
+
+    @Label("Other Contexts")
+    @Description("How many other contexts of the thread could not run meanwhile")
+    int otherContexts;
+
+    @Label("Stack")
+    @Description("The frames of the running thread when it was reported, innermost first")
+    String stack;
+
+    /** Records the report of {@code c}, blocking {@code owner} for {@code nanos}, if the event is enabled. */
+    static void record(Context c, Thread owner, Thread runner, long nanos, int others, String stack) {
+        BlockedLoop e = new BlockedLoop();
+        if (e.shouldCommit()) {
+            e.coroutine = c.name();
+            e.schedulerThread = owner;
+            e.runningThread = runner;
+            e.blockedFor = nanos;
+            e.otherContexts = others;
+            e.stack = stack;
+            e.commit();
+        }
+    }
+}

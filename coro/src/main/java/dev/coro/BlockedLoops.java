@@ -1,0 +1,118 @@
+package dev.coro;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The blocked-loop detector: reports a coroutine (or main) that holds its thread past a threshold
+ * without reaching a scheduling point, since every other coroutine of that thread stalls meanwhile.
+ *
+ * <p>A scheduling point is a {@code Coroutine.yield()}, a {@code switchTo()}, a park (a channel
+ * operation that waits, a sleep, a select, an {@code await}, an I/O wait) and the end of a body.
+ * A thread whose scheduler waits in its event loop (every context parked) is idle, not blocked; so
+ * is a thread with nothing to stall (no coroutine alive, no timer or I/O pending). What blocks a
+ * loop is code that keeps the thread without passing a scheduling point: {@code Thread.sleep}, a
+ * blocking JDBC or file call, a lock held elsewhere, a long computation, a tight loop over a
+ * generator.
+ *
+ * <p>Off by default. {@link #detect(Duration)} turns it on for every scheduler of the JVM, as does
+ * the system property {@code -Dcoro.blockedThreshold=200ms} (a count of {@code ms} or {@code s};
+ * read when the JVM's first scheduler is created). Then one daemon thread,
+ * {@code coro-blocked-loop-detector}, looks every quarter of the threshold at how many scheduling
+ * points each scheduler has passed (each scheduler counts them with one plain increment, on or
+ * off); a scheduler whose count has not moved for the threshold while it was not idle is reported
+ * once, with the name of the context that holds it, how long, and the stack of the thread running
+ * that context:
+ * <ul>
+ *   <li>as a {@code WARNING} of the {@link System.Logger} named {@code dev.coro}, e.g.
+ *   <pre>
+ * coroutine 'handler-7' has blocked thread 'main' (#1) for 212.503 ms without reaching a scheduling
+ * point (yield, switchTo, a park, the end of its body): 41 other contexts cannot run meanwhile.
+ * Its stack (thread 'main' (#1)):
+ *     at java.base/java.lang.Thread.sleep(Thread.java:509)
+ *     at app.Handler.lookup(Handler.java:42)
+ *     ...</pre></li>
+ *   <li>as the JFR event {@code dev.coro.BlockedLoop} (see the README for a recording).</li>
+ * </ul>
+ * It is reported again only if it stays blocked ten times as long as when it was last reported
+ * (2 s, 20 s, ... for a threshold of 200 ms), so a stuck thread does not flood the log.
+ *
+ * <p>Turning the detector on also registers the JMX view ({@code dev.coro:type=Coroutines},
+ * {@link dev.coro.management.CoroutinesManagement}), whose {@code BlockedThresholdMillis}
+ * attribute shows and sets the threshold.
+ */
+public final class BlockedLoops {
+
+    /** The system property read when the first scheduler is created. */
+    static final String PROPERTY = "coro.blockedThreshold";
+
+    private BlockedLoops() {
+    }
+
+    /**
+     * Turns the detector on for every scheduler of the JVM, present and future, with {@code threshold};
+     * if it is on already, its threshold becomes {@code threshold}. Also registers the JMX view.
+     *
+     * @param threshold how long a context may hold its thread without a scheduling point before it
+     *                  is reported; at least a millisecond
+     * @throws IllegalArgumentException if {@code threshold} is shorter than a millisecond
+     * @throws NullPointerException     if {@code threshold} is null
+     */
+    public static void detect(Duration threshold) {
+        Objects.requireNonNull(threshold, "threshold");
+        if (threshold.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new IllegalArgumentException("cannot detect blocked loops with threshold " + threshold
+                    + ": the threshold must be at least 1 ms");
+        }
+        Monitoring.registerMXBean(); // first: starting the platform MBean server may itself take longer than the threshold
+        Watchdog.start(threshold);
+    }
+
+    /** Turns the detector off; its thread ends. Nothing happens if it is off. */
+    public static void stop() {
+        Watchdog.stop();
+    }
+
+    /**
+     * The detector's threshold while it is on.
+     *
+     * @return the threshold, or empty if the detector is off
+     */
+    public static Optional<Duration> threshold() {
+        return Optional.ofNullable(Watchdog.threshold());
+    }
+
+    /**
+     * The threshold {@code value} of {@code -Dcoro.blockedThreshold} says: a positive count of
+     * milliseconds ({@code 200ms}, or just {@code 200}) or seconds ({@code 2s}).
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    static Duration parse(String value) {
+        String v = value.strip();
+        long unit;
+        String digits;
+        if (v.endsWith("ms")) {
+            unit = 1;
+            digits = v.substring(0, v.length() - 2).strip();
+        } else if (v.endsWith("s")) {
+            unit = 1000;
+            digits = v.substring(0, v.length() - 1).strip();
+        } else {
+            unit = 1;
+            digits = v;
+        }
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n <= 0 || n > Long.MAX_VALUE / 1000 / unit) {
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value
+                    + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
+        }
+        return Duration.ofMillis(n * unit);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.coro;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Enabled;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * The JFR event of a coroutine's end: its body returned ({@code FINISHED}), threw ({@code FAILED}),
+ * or unwound while being closed ({@code CLOSED}); disabled by default.
+ */
+@Name("dev.coro.CoroutineEnd")
+@Label("Coroutine End")
+@Category("coro")
+@Description("A coroutine's body ended: FINISHED (returned), FAILED (threw) or CLOSED (unwound by close)")
+@Enabled(false)
+@StackTrace(false)
+final class CoroutineEnd extends Event {
+
+    /** Only asked whether the event is enabled. */
+    private static final CoroutineEnd PROBE = new CoroutineEnd();
+
+    @Label("Coroutine")
+    @Description("The coroutine's name")
+    String coroutine;
+
+    @Label("Ending")
+    @Description("FINISHED, FAILED or CLOSED")
+    String ending;
+
+    @Label("Failure")
+    @Description("What a FAILED body threw (its class and message); empty otherwise")
+    String failure;
+
+    @Label("Scheduler Thread")
+    @Description("The thread whose scheduler the coroutine belonged to")
+    Thread schedulerThread;
+
+    /** Records that {@code c}'s body ended as {@code ending}, having thrown {@code thrown} (null if it returned), if the event is enabled. */
+    static void record(Context c, Fiber.Ending ending, Throwable thrown) {
+        if (PROBE.isEnabled()) {
+            CoroutineEnd e = new CoroutineEnd();
+            if (e.shouldCommit()) {
+                e.coroutine = c.name();
+                e.ending = ending.name();
+                e.failure = ending == Fiber.Ending.FAILED ? String.valueOf(thrown) : "";
+                e.schedulerThread = c.scheduler.owner;
+                e.commit();
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+import dev.coro.internal.MonitorBridge;
+import dev.coro.management.SchedulerInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** The schedulers' side of the {@link MonitorBridge}: what the JMX view reads of them. */
+final class MonitorSupport extends MonitorBridge {
+
+    static {
+        MonitorBridge.install(new MonitorSupport());
+    }
+
+    /** How long a dump waits for the threads to dump themselves before it lists them from outside. */
+    static final long DUMP_WAIT_MILLIS = 500;
+
+    private MonitorSupport() {
+    }
+
+    @Override
+    public void recordParkTimes() {
+        Monitoring.parkTimes = true;
+    }
+
+    @Override
+    public List<SchedulerInfo> schedulers() {
+        String engine = Engines.running();
+        long now = System.nanoTime();
+        List<SchedulerInfo> rows = new ArrayList<>();
+        for (Scheduler s : Monitoring.live()) {
+            SchedulerCensus c = SchedulerCensus.of(s);
+            Context oldest = c.oldestParked;
+            Wait waits = oldest == null ? null : oldest.waitingFor;
+            rows.add(new SchedulerInfo(s.owner.getName(), s.owner.threadId(), s.owner.isVirtual(), engine,
+                    c.contexts, c.fresh, c.running, c.suspended, c.parked, c.schedulingPoints, c.timers, c.ioWaits,
+                    oldest == null ? "" : oldest.describe(), waits == null ? "" : describeRacy(waits),
+                    oldest == null ? -1 : TimeUnit.NANOSECONDS.toMillis(now - c.oldestParkedSince)));
+        }
+        return rows;
+    }
+
+    /**
+     * The description of a wait read from another thread while its owner may change it: its text,
+     * or its kind if the text cannot be had now.
+     */
+    static String describeRacy(Wait w) {
+        try {
+            return String.valueOf(w);
+        } catch (RuntimeException e) {
+            return w.reason();
+        }
+    }
+
+    @Override
+    public long blockedThresholdMillis() {
+        Duration d = Watchdog.threshold();
+        return d == null ? 0 : d.toMillis();
+    }
+
+    @Override
+    public void setBlockedThresholdMillis(long millis) {
+        if (millis == 0) {
+            BlockedLoops.stop();
+        } else {
+            BlockedLoops.detect(Duration.ofMillis(millis));
+        }
+    }
+
+    /**
+     * Every live scheduler's dump: a thread with coroutines or pending work is asked to dump itself
+     * at its next scheduling point (a post to its event loop, which wakes an idle one), and those
+     * that have not answered within {@link #DUMP_WAIT_MILLIS} are listed from outside
+     * ({@link #outside}); the caller's own scheduler is dumped at once.
+     */
+    @Override
+    public String dump(int maxPerThread) {
+        List<Scheduler> live = Monitoring.live();
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (Scheduler s : live) {
+            CompletableFuture<String> answer = new CompletableFuture<>();
+            if (s.isCaller()) {
+                answer.complete(ThreadDump.of(s, maxPerThread));
+            } else if (s.runList.size() > 1 || s.loop.hasPending()) {
+                s.loop.post(() -> {
+                    if (!answer.isDone()) {
+                        answer.complete(ThreadDump.of(s, maxPerThread, "(current)"));
+                    }
+                });
+            } else {
+                answer.complete(outside(s, maxPerThread, "it has no coroutine"));
+            }
+            answers.add(answer);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DUMP_WAIT_MILLIS);
+        StringBuilder b = new StringBuilder();
+        b.append(live.size()).append(live.size() == 1 ? " scheduler thread" : " scheduler threads").append('\n');
+        for (int k = 0; k < live.size(); k++) {
+            b.append('\n').append(answer(live.get(k), answers.get(k), deadline, maxPerThread));
+        }
+        return b.toString();
+    }
+
+    private static String answer(Scheduler s, CompletableFuture<String> answer, long deadline, int max) {
+        try {
+            return answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            if (answer.complete(null)) { // too late: the thread must not dump for nobody
+                return outside(s, max, "it did not reach a scheduling point within " + DUMP_WAIT_MILLIS + " ms");
+            }
+            return answer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            answer.complete(null);
+            return outside(s, max, "the dump was interrupted");
+        } catch (ExecutionException e) {
+            return outside(s, max, "its own dump failed: " + e.getCause());
+        }
+    }
+
+    /**
+     * {@code s} listed from another thread without stopping it: its first {@code max} contexts with
+     * name, state and wait (read as they may be now), no frames; then the stack of the thread
+     * running its current context, since a thread that did not answer is probably blocked there.
+     */
+    static String outside(Scheduler s, int max, String why) {
+        List<Context> all = new ArrayList<>();
+        if (s.runList.size() == 0) {
+            all.add(s.main);
+        } else {
+            s.runList.forEachRacy(all::add);
+        }
+        StringBuilder b = new StringBuilder();
+        b.append("thread '").append(s.owner.getName()).append("': ").append(all.size())
+                .append(all.size() == 1 ? " context" : " contexts").append(", listed from outside (")
+                .append(why).append("): no frames\n");
+        int shown = Math.min(max, all.size());
+        for (int k = 0; k < shown; k++) {
+            Context c = all.get(k);
+            State st = c.state();
+            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
+                    .append(": ").append(st);
+            Wait w = c.waitingFor;
+            if (st == State.PARKED && w != null) {
+                b.append(", waits to ").append(describeRacy(w));
+            }
+            b.append('\n');
+        }
+        if (all.size() > shown) {
+            b.append("  ... and ").append(all.size() - shown).append(" more contexts\n");
+        }
+        if (s.runList.size() > 1 || s.loop.hasPending()) {
+            int size = s.runList.size();
+            Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
+            Thread runner = s.engine.runner(current == null ? s.main : current);
+            b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
+                    .append(Watchdog.frames(runner.getStackTrace()).indent(4));
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,133 @@
+package dev.coro;
+
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
+
+/**
+ * What observes the schedulers of the JVM: the registry of every live scheduler, and what is turned
+ * on once, when the JVM's first scheduler is created.
+ *
+ * <p>The registry holds each scheduler weakly and drops those whose thread has ended, so it keeps
+ * nothing alive; a scheduler joins it once, when its thread first uses the library. At the first
+ * creation: the JFR event classes are registered and the statistics hook added when Flight Recorder
+ * initializes (at once if it has),
+ * the blocked-loop detector starts if {@code -Dcoro.blockedThreshold} is set, and the JMX view is
+ * registered if {@code -Dcoro.jmx=true} or the JMX agent's {@code -Dcom.sun.management.jmxremote}
+ * (or its {@code .port}) is set. A program that sets none of these pays for a listener on Flight
+ * Recorder and nothing else: no event class is loaded until Flight Recorder initializes, since
+ * loading one initializes JFR's metadata, and a park, a creation and a body's end read one
+ * volatile field ({@link #jfr}) to know.
+ */
+final class Monitoring {
+
+    /** The system property that registers the JMX view at the first scheduler's creation. */
+    static final String JMX_PROPERTY = "coro.jmx";
+    /**
+     * Whether parks record when they happened ({@link Context#parkedSince}), for the JMX view's
+     * oldest parked context: on from the view's registration.
+     */
+    static volatile boolean parkTimes;
+    /**
+     * Whether Flight Recorder has initialized: until then no event class is even loaded, since
+     * loading a {@code jdk.jfr.Event} subclass initializes JFR's metadata (about 0.2 s).
+     */
+    static volatile boolean jfr;
+
+    /** Every scheduler created, weakly. Guarded by itself. */
+    private static final List<WeakReference<Scheduler>> ALL = new ArrayList<>();
+    /** The registry's size at which the next {@link #add} drops dead entries first. */
+    private static int pruneAt = 64;
+    /** Whether the first scheduler was created. Guarded by {@link #ALL}. */
+    private static boolean started;
+
+    private Monitoring() {
+    }
+
+    /** Registers the new scheduler {@code s}; the first one turns on what the properties ask for. */
+    static void add(Scheduler s) {
+        boolean first;
+        synchronized (ALL) {
+            if (ALL.size() >= pruneAt) {
+                prune();
+                pruneAt = Math.max(64, 2 * ALL.size());
+            }
+            ALL.add(new WeakReference<>(s));
+            first = !started;
+            started = true;
+        }
+        if (first) {
+            firstScheduler();
+        }
+    }
+
+    /** The schedulers whose threads are alive, in the order they were created. */
+    static List<Scheduler> live() {
+        List<Scheduler> live = new ArrayList<>();
+        synchronized (ALL) {
+            prune();
+            for (WeakReference<Scheduler> r : ALL) {
+                Scheduler s = r.get();
+                if (s != null) {
+                    live.add(s);
+                }
+            }
+        }
+        return live;
+    }
+
+    private static void prune() {
+        ALL.removeIf(r -> {
+            Scheduler s = r.get();
+            return s == null || !s.owner.isAlive();
+        });
+    }
+
+    private static void firstScheduler() {
+        try {
+            FlightRecorder.addListener(new FlightRecorderListener() {
+                @Override
+                public void recorderInitialized(FlightRecorder recorder) {
+                    // registered now rather than when first used, or the first park would go unrecorded
+                    FlightRecorder.register(Park.class);
+                    FlightRecorder.register(CoroutineStart.class);
+                    FlightRecorder.register(CoroutineEnd.class);
+                    FlightRecorder.register(BlockedLoop.class);
+                    FlightRecorder.addPeriodicEvent(SchedulerStatistics.class, SchedulerStatistics::emit);
+                    jfr = true;
+                }
+            });
+        } catch (RuntimeException | LinkageError e) {
+            warn("coro's JFR statistics event is not available: " + e);
+        }
+        String threshold = System.getProperty(BlockedLoops.PROPERTY);
+        if (threshold != null) {
+            try {
+                Duration d = BlockedLoops.parse(threshold);
+                BlockedLoops.detect(d);
+            } catch (IllegalArgumentException e) {
+                warn("coro does not detect blocked loops: " + e.getMessage());
+            }
+        }
+        if (Boolean.getBoolean(JMX_PROPERTY) || System.getProperty("com.sun.management.jmxremote") != null
+                || System.getProperty("com.sun.management.jmxremote.port") != null) {
+            registerMXBean();
+        }
+    }
+
+    /** Registers the JMX view; a failure is logged, not thrown (the program goes on unobserved). */
+    static void registerMXBean() {
+        try {
+            dev.coro.management.CoroutinesManagement.register();
+        } catch (RuntimeException | LinkageError e) {
+            warn("coro could not register its JMX view: " + e);
+        }
+    }
+
+    private static void warn(String message) {
+        System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.coro;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+
+/**
+ * The JFR event of one park: a context (a coroutine, or a thread's main) waited on a channel, a
+ * select, a sleep, I/O or another thread, from its park until it ran again.
+ *
+ * <p>Recorded like the JDK's {@code jdk.ThreadPark}: enabled, with a threshold (20 ms unless the
+ * recording's settings say otherwise) and the stack of the park. Before Flight Recorder
+ * initializes a park does not even load this class ({@link Monitoring#jfr}); after, a park with
+ * the event disabled asks one question ({@link #start()}) and allocates nothing.
+ */
+@Name("dev.coro.Park")
+@Label("Coroutine Park")
+@Category("coro")
+@Description("A coroutine or a thread's main context parked: the event lasts from the park until it ran again")
+@StackTrace(true)
+@Threshold("20 ms")
+final class Park extends Event {
+
+    /** Only asked whether the event is enabled: a park allocates an event only while it is. */
+    private static final Park PROBE = new Park();
+
+    @Label("Coroutine")
+    @Description("The name of the context that parked: a coroutine's, or main")
+    String coroutine;
+
+    @Label("Reason")
+    @Description("What kind of wait: channel, select, sleep, io, thread (a future, another thread's channel) or pool")
+    String reason;
+
+    @Label("Waits For")
+    @Description("What it waited for, as Coroutine.dump() shows it, e.g. receive from channel 'jobs'")
+    String waitsFor;
+
+    @Label("Scheduler Thread")
+    @Description("The thread whose scheduler the context belongs to")
+    Thread schedulerThread;
+
+    /** A started park event if the event is enabled, else null. */
+    static Park start() {
+        if (!PROBE.isEnabled()) {
+            return null;
+        }
+        Park e = new Park();
+        e.begin();
+        return e;
+    }
+
+    /**
+     * Ends the event as {@code c} runs again after waiting for {@code w}; commits it if it lasted
+     * at least its threshold (only then is the wait described).
+     */
+    void finish(Context c, Wait w) {
+        end();
+        if (shouldCommit()) {
+            coroutine = c.name();
+            reason = w.reason();
+            waitsFor = String.valueOf(w);
+            schedulerThread = c.scheduler.owner;
+            commit();
+        }
+    }
+}

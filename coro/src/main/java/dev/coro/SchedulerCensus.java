@@ -1,0 +1,70 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+
+/**
+ * A count of one scheduler's contexts by state, its scheduling points, timers and I/O waits, and its
+ * oldest parked context, taken from another thread without stopping the owner: what the JFR
+ * statistics event and the JMX view show.
+ *
+ * <p>The owner goes on while the count is taken and nothing is synchronized, so the figures are
+ * those of a moment near the call, not of one instant: a context that moves during the count may
+ * be missed or counted twice. Nothing the owner does can make the count fail.
+ */
+final class SchedulerCensus {
+
+    final Scheduler scheduler;
+    /** Live contexts, main included. */
+    int contexts;
+    /** Created and not started yet. */
+    int fresh;
+    int running;
+    int suspended;
+    int parked;
+    long schedulingPoints;
+    int timers;
+    int ioWaits;
+    /** The parked context parked longest ago, among those whose park time was recorded; null if none. */
+    Context oldestParked;
+    /** When {@link #oldestParked} parked, in {@link System#nanoTime()} terms. */
+    long oldestParkedSince;
+
+    private SchedulerCensus(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    /** Counts {@code s}'s contexts now, from any thread. */
+    static SchedulerCensus of(Scheduler s) {
+        SchedulerCensus c = new SchedulerCensus(s);
+        if (s.runList.size() == 0) {
+            c.count(s.main);
+        } else {
+            s.runList.forEachRacy(c::count);
+        }
+        c.schedulingPoints = s.schedulingPoints;
+        c.timers = s.loop.timerCount();
+        c.ioWaits = s.loop.ioWaitCount();
+        return c;
+    }
+
+    private void count(Context c) {
+        State st = c.state();
+        switch (st) {
+            case NEW -> fresh++;
+            case RUNNING -> running++;
+            case SUSPENDED -> suspended++;
+            case PARKED -> {
+                parked++;
+                long since = c.parkedSince;
+                if (since != 0 && (oldestParked == null || since - oldestParkedSince < 0)) {
+                    oldestParked = c;
+                    oldestParkedSince = since;
+                }
+            }
+            default -> {
+                return; // ended while being counted
+            }
+        }
+        contexts++;
+    }
+}

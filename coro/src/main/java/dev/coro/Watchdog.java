@@ -1,0 +1,172 @@
+package dev.coro;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The blocked-loop detector's thread ({@link BlockedLoops}): samples every registered scheduler's
+ * count of scheduling points each quarter of the threshold, and reports a scheduler whose count has
+ * not moved for the threshold while it was not idle and had something to stall.
+ *
+ * <p>One per JVM, started only while detection is on. Its state about each scheduler is its own:
+ * it reads the schedulers' fields without synchronization (the count with opaque reads), and never
+ * stops or slows their threads.
+ */
+final class Watchdog implements Runnable {
+
+    private static final VarHandle POINTS;
+
+    static {
+        try {
+            POINTS = MethodHandles.lookup().findVarHandle(Scheduler.class, "schedulingPoints", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Frames a report shows before it says how many more there are. */
+    static final int FRAMES = 48;
+    /** The detector running now; null while detection is off. Guarded by the class. */
+    private static Watchdog running;
+
+    private final long thresholdNanos;
+    private final Duration threshold;
+    private final Thread thread;
+    private volatile boolean stopped;
+    /** What this thread remembers of each scheduler; only this thread touches it. */
+    private final Map<Scheduler, Watch> watches = new HashMap<>();
+
+    /** One scheduler as the detector last saw it. */
+    private static final class Watch {
+        /** Its count of scheduling points at the last sample. */
+        long points;
+        /** When the count was first seen at {@link #points} while the scheduler was busy. */
+        long since;
+        /** How long it had been blocked when last reported; 0 if not reported since it last moved. */
+        long reported;
+    }
+
+    private Watchdog(Duration threshold) {
+        this.threshold = threshold;
+        this.thresholdNanos = Scheduler.saturatedNanos(threshold);
+        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector").unstarted(this);
+    }
+
+    /** A detector whose thread is not started: its samples are taken by a test, with a clock of its own. */
+    static Watchdog unstarted(Duration threshold) {
+        return new Watchdog(threshold);
+    }
+
+    /** Starts detection with {@code threshold}, replacing the detector running, if any. */
+    static synchronized void start(Duration threshold) {
+        stop();
+        running = new Watchdog(threshold);
+        running.thread.start();
+    }
+
+    /** Stops detection; nothing if it is off. */
+    static synchronized void stop() {
+        Watchdog w = running;
+        if (w != null) {
+            running = null;
+            w.stopped = true;
+            LockSupport.unpark(w.thread);
+        }
+    }
+
+    /** The threshold while detection is on, else null. */
+    static synchronized Duration threshold() {
+        return running == null ? null : running.threshold;
+    }
+
+    @Override
+    public void run() {
+        long period = Math.max(1_000_000, thresholdNanos / 4);
+        while (!stopped) {
+            LockSupport.parkNanos(this, period);
+            if (!stopped) {
+                sample(System.nanoTime());
+            }
+        }
+    }
+
+    /**
+     * One look at every scheduler, at time {@code now} ({@link System#nanoTime()} terms).
+     *
+     * @return the messages of the reports it made, each also logged and recorded
+     */
+    List<String> sample(long now) {
+        List<String> reports = new ArrayList<>();
+        List<Scheduler> live = Monitoring.live();
+        Set<Scheduler> seen = new HashSet<>(live);
+        watches.keySet().retainAll(seen);
+        for (Scheduler s : live) {
+            Watch w = watches.get(s);
+            long points = (long) POINTS.getOpaque(s);
+            if (w == null) {
+                w = new Watch();
+                watches.put(s, w);
+            } else if (points == w.points && !s.loop.isIdle() && hasWork(s)) {
+                long blocked = now - w.since;
+                if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
+                    w.reported = blocked;
+                    reports.add(report(s, blocked));
+                }
+                continue;
+            }
+            w.points = points;
+            w.since = now;
+            w.reported = 0;
+        }
+        return reports;
+    }
+
+    /** Whether {@code s} has anything that a blocked thread stalls: another context, a timer, I/O, a post. */
+    private static boolean hasWork(Scheduler s) {
+        return s.runList.size() > 1 || s.loop.hasPending();
+    }
+
+    /** Reports {@code s}, blocked for {@code nanos}, through the {@code dev.coro} logger and the JFR event; returns the message. */
+    private static String report(Scheduler s, long nanos) {
+        int size = s.runList.size();
+        Context c = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
+        if (c == null) {
+            c = s.main;
+        }
+        Thread runner = s.engine.runner(c);
+        StackTraceElement[] frames = runner.getStackTrace();
+        int others = Math.max(0, size - 1);
+        String stack = frames(frames);
+        String message = c.describe() + " has blocked thread " + Scheduler.describe(s.owner) + " for "
+                + EventLoop.millis(nanos) + " without reaching a scheduling point (yield, switchTo, a park, the end of its body): "
+                + others + (others == 1 ? " other context cannot" : " other contexts cannot") + " run meanwhile"
+                + (s.loop.hasPending() ? ", nor can its timers, I/O and posts from other threads be served" : "")
+                + ". Its stack (thread " + Scheduler.describe(runner) + "):\n" + stack;
+        System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+        if (Monitoring.jfr) {
+            BlockedLoop.record(c, s.owner, runner, nanos, others, stack);
+        }
+        return message;
+    }
+
+    /** The first {@link #FRAMES} of {@code frames}, one {@code at} line each, then how many more. */
+    static String frames(StackTraceElement[] frames) {
+        StringBuilder b = new StringBuilder();
+        int shown = Math.min(FRAMES, frames.length);
+        for (int k = 0; k < shown; k++) {
+            b.append("    at ").append(frames[k]).append('\n');
+        }
+        if (frames.length > shown) {
+            b.append("    ... ").append(frames.length - shown).append(" more\n");
+        }
+        return b.toString();
+    }
+}

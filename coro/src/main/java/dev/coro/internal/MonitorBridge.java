@@ -1,0 +1,80 @@
+package dev.coro.internal;
+
+import dev.coro.management.SchedulerInfo;
+import java.util.List;
+
+/**
+ * The door between the JMX view ({@code dev.coro.management}) and the schedulers: what the view
+ * reads of them. This package is not exported; the one implementation lives in {@code dev.coro}
+ * and installs itself when first asked for.
+ */
+public abstract class MonitorBridge {
+
+    private static volatile MonitorBridge instance;
+
+    /** For the one implementation only. */
+    protected MonitorBridge() {
+    }
+
+    /**
+     * The implementation, loading it on first use.
+     *
+     * @return the bridge
+     */
+    public static MonitorBridge get() {
+        MonitorBridge b = instance;
+        if (b == null) {
+            try {
+                Class.forName("dev.coro.MonitorSupport", true, MonitorBridge.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("the coro library is incomplete: dev.coro.MonitorSupport is missing", e);
+            }
+            b = instance;
+        }
+        return b;
+    }
+
+    /**
+     * Installs the implementation; once only.
+     *
+     * @param bridge the implementation
+     */
+    public static synchronized void install(MonitorBridge bridge) {
+        if (instance != null) {
+            throw new IllegalStateException("the monitoring bridge is installed already");
+        }
+        instance = bridge;
+    }
+
+    /** From now on every park records when it happened, so that the oldest parked context is known. */
+    public abstract void recordParkTimes();
+
+    /**
+     * One row per live scheduler thread, counted without stopping the threads.
+     *
+     * @return the rows, in the order the schedulers were created
+     */
+    public abstract List<SchedulerInfo> schedulers();
+
+    /**
+     * The dump of every live scheduler, each bounded to {@code maxPerThread} contexts.
+     *
+     * @param maxPerThread how many contexts to list per thread
+     * @return the text
+     */
+    public abstract String dump(int maxPerThread);
+
+    /**
+     * The blocked-loop detector's threshold.
+     *
+     * @return it in milliseconds, 0 while the detector is off
+     */
+    public abstract long blockedThresholdMillis();
+
+    /**
+     * Turns the blocked-loop detector on with a threshold, or off.
+     *
+     * @param millis the threshold in milliseconds; 0 turns it off
+     */
+    public abstract void setBlockedThresholdMillis(long millis);
+}

@@ -1,0 +1,221 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import jdk.jfr.consumer.RecordedEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The blocked-loop detector: a context that holds its thread past the threshold is reported once
+ * (logger and JFR event) with its name, how long and its stack; a yielding one and an idle loop are not.
+ *
+ * <p>The thread blocks for real here ({@code Thread.sleep} in a coroutine is the blocking being
+ * detected), and the detector runs on its own thread; the rules of the reports themselves are
+ * tested on a detector sampled by hand with a clock of the test's own.
+ */
+@ExtendWith(FreshThread.class)
+class BlockedLoopsTest {
+
+    /** Long enough that the detector samples the blocked thread several times, short enough for a test. */
+    private static final Duration THRESHOLD = Duration.ofMillis(100);
+    private static final long BLOCK_MILLIS = 500;
+
+    @Test
+    void aCoroutineThatBlocksItsThreadIsReportedOnceWithItsNameHowLongAndItsStack() throws Exception {
+        Coroutine starved = Coroutine.create("starved", () -> { });
+        Coroutine blocker = Coroutine.create("blocker", BlockedLoopsTest::blockTheThread);
+        List<String> logged = new ArrayList<>();
+        List<RecordedEvent> events = detecting(logged, () -> blocker.switchTo());
+        String me = Scheduler.describe(Thread.currentThread());
+        assertThat(events).hasSize(1);
+        RecordedEvent e = events.get(0);
+        assertThat(e.getString("coroutine")).isEqualTo("blocker");
+        assertThat(e.getDuration("blockedFor")).isGreaterThanOrEqualTo(THRESHOLD);
+        assertThat(e.getInt("otherContexts")).isEqualTo(2);
+        Thread runner = Engines.running().equals("threads") ? null : Thread.currentThread();
+        if (runner != null) {
+            assertThat(e.getThread("runningThread").getJavaThreadId()).isEqualTo(runner.threadId());
+        } else {
+            assertThat(e.getThread("runningThread").getJavaName()).isEqualTo("coro blocker");
+        }
+        assertThat(e.getString("stack")).contains("at java.base/java.lang.Thread.sleep(")
+                .contains("at dev.coro.BlockedLoopsTest.blockTheThread(");
+        assertThat(logged).hasSize(1);
+        assertThat(logged.get(0)).startsWith("coroutine 'blocker' has blocked thread " + me + " for ")
+                .contains(" ms without reaching a scheduling point (yield, switchTo, a park, the end of its body): "
+                        + "2 other contexts cannot run meanwhile. Its stack (thread ")
+                .contains("at dev.coro.BlockedLoopsTest.blockTheThread(");
+        assertThat(starved.isFinished()).as("it ran after the blocker ended").isTrue();
+    }
+
+    private static void blockTheThread() {
+        try {
+            Thread.sleep(BLOCK_MILLIS);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void aCoroutineThatYieldsInALoopForAsLongIsNotReported() throws Exception {
+        Coroutine spinner = Coroutine.create("spinner", () -> {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BLOCK_MILLIS);
+            while (System.nanoTime() < end) {
+                Coroutine.yield();
+            }
+        });
+        List<String> logged = new ArrayList<>();
+        List<RecordedEvent> events = detecting(logged, () -> {
+            while (!spinner.isFinished()) {
+                Coroutine.yield();
+            }
+        });
+        assertThat(events).isEmpty();
+        assertThat(logged).isEmpty();
+    }
+
+    @Test
+    void aThreadWaitingInItsEventLoopIsIdleNotBlocked() throws Exception {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+        waiter.switchTo();
+        List<String> logged = new ArrayList<>();
+        List<RecordedEvent> events = detecting(logged, () -> Coroutine.sleep(Duration.ofMillis(BLOCK_MILLIS)));
+        assertThat(events).isEmpty();
+        assertThat(logged).isEmpty();
+        waiter.close();
+    }
+
+    @Test
+    void aThreadWithNothingToStallIsNotReported() throws Exception {
+        Coroutine.create("done", () -> { }).switchTo(); // the thread has a scheduler, and nothing left on it
+        List<String> logged = new ArrayList<>();
+        List<RecordedEvent> events = detecting(logged, BlockedLoopsTest::blockTheThread);
+        assertThat(events).isEmpty();
+        assertThat(logged).isEmpty();
+    }
+
+    @Test
+    void aBlockedThreadIsReportedAgainOnlyOnceTenTimesAsLongHasPassed() {
+        Coroutine other = Coroutine.create("other", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        long t = System.nanoTime();
+        assertThat(mine(w.sample(t), me)).isEmpty();                            // first look
+        assertThat(mine(w.sample(t + ms(99)), me)).isEmpty();                   // not yet the threshold
+        assertThat(mine(w.sample(t + ms(100)), me)).singleElement().asString()
+                .startsWith("main context 'main' has blocked " + me + "100.000 ms without reaching a scheduling point");
+        assertThat(mine(w.sample(t + ms(500)), me)).isEmpty();
+        assertThat(mine(w.sample(t + ms(999)), me)).isEmpty();                  // not yet 10 x 100 ms
+        assertThat(mine(w.sample(t + ms(1000)), me)).singleElement().asString().contains(me + "1,000.000 ms");
+        assertThat(mine(w.sample(t + ms(9999)), me)).isEmpty();
+        assertThat(mine(w.sample(t + ms(10000)), me)).singleElement().asString().contains(me + "10,000.000 ms");
+        Coroutine.yield();                                                      // a scheduling point: it moved
+        assertThat(mine(w.sample(t + ms(10050)), me)).isEmpty();
+        assertThat(mine(w.sample(t + ms(10149)), me)).isEmpty();
+        assertThat(mine(w.sample(t + ms(10150)), me)).singleElement().asString().contains(me + "100.000 ms");
+        other.close();
+    }
+
+    @Test
+    void theDetectorIsTurnedOnAndOffAndRefusesAThresholdBelowAMillisecond() {
+        try {
+            BlockedLoops.detect(Duration.ofMillis(250));
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(250));
+            assertThat(detectorThreads()).isEqualTo(1);
+            BlockedLoops.detect(Duration.ofSeconds(2));
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofSeconds(2));
+        } finally {
+            BlockedLoops.stop();
+        }
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        BlockedLoops.stop();
+        assertThatThrownBy(() -> BlockedLoops.detect(Duration.ofNanos(999_999)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot detect blocked loops with threshold PT0.000999999S: the threshold must be at least 1 ms");
+        assertThatThrownBy(() -> BlockedLoops.detect(null)).isInstanceOf(NullPointerException.class);
+        assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    @Test
+    void thePropertyTakesMillisecondsOrSeconds() {
+        assertThat(BlockedLoops.parse("200ms")).isEqualTo(Duration.ofMillis(200));
+        assertThat(BlockedLoops.parse(" 2s ")).isEqualTo(Duration.ofSeconds(2));
+        assertThat(BlockedLoops.parse("150")).isEqualTo(Duration.ofMillis(150));
+        for (String bad : List.of("0ms", "-5", "fast", "2 m", "")) {
+            assertThatThrownBy(() -> BlockedLoops.parse(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("-Dcoro.blockedThreshold=" + bad
+                            + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
+        }
+    }
+
+    private static long ms(long millis) {
+        return TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    /** The reports about the calling thread. */
+    private static List<String> mine(List<String> reports, String me) {
+        return reports.stream().filter(r -> r.contains(me)).toList();
+    }
+
+    /** How many detector threads are alive (the one of a stopped detector may still be ending). */
+    private static long detectorThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("coro-blocked-loop-detector") && t.isAlive()).count();
+    }
+
+    /**
+     * Runs {@code body} on the calling thread with the detector on ({@link #THRESHOLD}); returns the
+     * {@code BlockedLoop} events about this thread, and adds to {@code logged} the messages the
+     * {@code dev.coro} logger got about it.
+     */
+    private static List<RecordedEvent> detecting(List<String> logged, Runnable body) throws Exception {
+        Logger log = Logger.getLogger("dev.coro");
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel() == Level.WARNING && r.getMessage().contains(me)) {
+                    synchronized (logged) {
+                        logged.add(r.getMessage());
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            return JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"), () -> {
+                BlockedLoops.detect(THRESHOLD);
+                try {
+                    body.run();
+                } finally {
+                    BlockedLoops.stop();
+                }
+            }, "dev.coro.BlockedLoop");
+        } finally {
+            log.removeHandler(h);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.management.CoroutinesManagement;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.management.Attribute;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.RuntimeMBeanException;
+import javax.management.openmbean.CompositeData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The JMX view, read through the platform MBean server as JConsole would: attributes and the dump operation. */
+@ExtendWith(FreshThread.class)
+class CoroutinesMXBeanTest {
+
+    private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
+
+    @Test
+    void eachSchedulerThreadIsARowWithItsContextsByStateAndItsOldestParkedCoroutine() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        assertThat(name).isEqualTo(new ObjectName("dev.coro:type=Coroutines"));
+        assertThat(CoroutinesManagement.register()).as("a second registration does nothing").isEqualTo(name);
+        assertThat(SERVER.isRegistered(name)).isTrue();
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
+        Coroutine yielder = Coroutine.create("yielder", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        waiter.switchTo();                      // it parks, and main runs again
+        Coroutine.sleep(Duration.ofMillis(20)); // the yielder runs meanwhile; the waiter has parked longer
+        Coroutine.create("fresh", () -> { });
+
+        CompositeData row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        Map<String, Object> counts = new LinkedHashMap<>();
+        for (String k : List.of("threadName", "virtualThread", "engine", "contexts", "created", "running",
+                "suspended", "parked", "timers", "ioWaits", "oldestParked", "oldestParkedWaits")) {
+            counts.put(k, row.get(k));
+        }
+        assertThat(counts).containsExactlyEntriesOf(linked("threadName", Thread.currentThread().getName(),
+                "virtualThread", false, "engine", Engines.running(), "contexts", 4, "created", 1, "running", 1,
+                "suspended", 1, "parked", 1, "timers", 0, "ioWaits", 0, "oldestParked", "coroutine 'waiter'",
+                "oldestParkedWaits", "receive from channel 'jobs'"));
+        assertThat((long) row.get("oldestParkedMillis")).isGreaterThanOrEqualTo(20);
+        assertThat((long) row.get("schedulingPoints")).isEqualTo(Scheduler.current().schedulingPoints);
+        assertThat((int) SERVER.getAttribute(name, "CoroutineCount")).isGreaterThanOrEqualTo(3);
+        jobs.send(1);
+        yielder.close();
+    }
+
+    @Test
+    void theDumpListsEveryThreadBoundedEachDumpedByItselfOrFromOutsideIfItDoesNotAnswer() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        for (String n : List.of("a", "b", "c")) {
+            Coroutine.create(n, () -> { });
+        }
+        // 'helper' waits in its event loop (main awaits a future): it answers, with the frames of its coroutines
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CountDownLatch helperReady = new CountDownLatch(1);
+        Thread helper = Thread.ofPlatform().name("helper").start(() -> {
+            Channel<Integer> tick = new Channel<>("tick", 0);
+            Coroutine ticker = Coroutine.create("ticker", () -> tick.receive());
+            ticker.switchTo();
+            helperReady.countDown();
+            Coroutine.await(release);
+            ticker.close();
+        });
+        // 'stuck' blocks outside the library with a coroutine left: it cannot answer
+        CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch stuckReady = new CountDownLatch(1);
+        Thread stuck = Thread.ofPlatform().name("stuck").start(() -> {
+            Coroutine left = Coroutine.create("left", Coroutine::yield);
+            left.switchTo();
+            stuckReady.countDown();
+            try {
+                unstick.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            left.switchTo();
+        });
+        helperReady.await();
+        stuckReady.await();
+        String dump;
+        try {
+            dump = (String) SERVER.invoke(name, "dump", new Object[] {2}, new String[] {"int"});
+        } finally {
+            release.complete(null);
+            unstick.countDown();
+            helper.join();
+            stuck.join();
+        }
+        assertThat(dump).matches("(?s)\\d+ scheduler threads?\n.*");
+        assertThat(section(dump, Thread.currentThread().getName())).isEqualTo(
+                "thread '" + Thread.currentThread().getName() + "': 4 contexts, current index 0\n"
+                        + "  [0] main: RUNNING (the caller)\n"
+                        + "  [1] coroutine 'a': NEW\n"
+                        + "  ... and 2 more contexts (Coroutine.dump(4) lists them all)\n");
+        assertThat(section(dump, "helper")).startsWith("thread 'helper': 2 contexts, current index 0\n"
+                        + "  [0] main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
+                .contains("\n  [1] coroutine 'ticker': PARKED, waits to receive from channel 'tick'\n"
+                        + "        at dev.coro.Channel.receive(");
+        assertThat(section(dump, "stuck")).startsWith("thread 'stuck': 2 contexts, listed from outside (it did not"
+                        + " reach a scheduling point within 500 ms): no frames\n"
+                        + "  [0] main: RUNNING\n"
+                        + "  [1] coroutine 'left': SUSPENDED\n"
+                        + "  thread 'stuck' (#" + stuck.threadId() + ") is at:\n")
+                .contains("at java.base/java.util.concurrent.CountDownLatch.await(");
+        assertThatThrownBy(() -> SERVER.invoke(name, "dump", new Object[] {-1}, new String[] {"int"}))
+                .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot dump -1 contexts per thread: the count must be 0 or more");
+    }
+
+    @Test
+    void theBlockedThresholdAttributeTurnsTheDetectorOnAndOff() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        try {
+            SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", 300L));
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(300));
+            assertThat(SERVER.getAttribute(name, "BlockedThresholdMillis")).isEqualTo(300L);
+        } finally {
+            SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", 0L));
+        }
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        assertThat(SERVER.getAttribute(name, "BlockedThresholdMillis")).isEqualTo(0L);
+        assertThatThrownBy(() -> SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", -5L)))
+                .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("cannot set the blocked-loop threshold to -5 ms: it must be positive, or 0 to turn the detector off");
+    }
+
+    @Test
+    void nothingIsRegisteredUnlessAskedAndThePropertiesTurnTheViewAndTheDetectorOnAtTheFirstScheduler() throws Exception {
+        assertThat(probe()).isEqualTo("registered=false detector=Optional.empty detectorThread=false\n");
+        assertThat(probe("-Dcoro.jmx=true")).isEqualTo("registered=true detector=Optional.empty detectorThread=false\n");
+        assertThat(probe("-Dcom.sun.management.jmxremote")).startsWith("registered=true ");
+        assertThat(probe("-Dcoro.blockedThreshold=150ms"))
+                .isEqualTo("registered=true detector=Optional[PT0.15S] detectorThread=true\n");
+        assertThat(probe("-Dcoro.blockedThreshold=fast")).contains("WARNING: coro does not detect blocked loops: "
+                        + "-Dcoro.blockedThreshold=fast is not a threshold: write a positive count of milliseconds"
+                        + " or seconds, e.g. 200ms or 2s")
+                .endsWith("registered=false detector=Optional.empty detectorThread=false\n");
+    }
+
+    /** What {@link Probe} prints in a child JVM started with {@code flags}: its standard error, then its output. */
+    private static String probe(String... flags) throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(), "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED",
+                "-Dcoro.engine=" + System.getProperty("coro.engine", "auto")));
+        command.addAll(Arrays.asList(flags));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+        Path err = Files.createTempFile("coro-probe", ".err");
+        try {
+            Process child = new ProcessBuilder(command).redirectError(err.toFile()).start();
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(child.waitFor(2, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+            String all = Files.readString(err) + out;
+            assertThat(child.exitValue()).as("exit status of %s, which printed:%n%s", command, all).isZero();
+            return all;
+        } finally {
+            Files.delete(err);
+        }
+    }
+
+    /** A program that creates its first coroutine, then says whether the view and the detector are on. */
+    static final class Probe {
+        public static void main(String[] args) throws Exception {
+            Coroutine.create("first", () -> { }).switchTo();
+            boolean registered = ManagementFactory.getPlatformMBeanServer()
+                    .isRegistered(new ObjectName(CoroutinesManagement.OBJECT_NAME));
+            boolean thread = Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().equals("coro-blocked-loop-detector"));
+            System.out.println("registered=" + registered + " detector=" + BlockedLoops.threshold() + " detectorThread=" + thread);
+        }
+    }
+
+    /** The dump's section about thread {@code name}: from its header line to the next blank line. */
+    private static String section(String dump, String name) {
+        int start = dump.indexOf("\nthread '" + name + "': ");
+        assertThat(start).as("a section for thread '%s' in:%n%s", name, dump).isNotNegative();
+        int end = dump.indexOf("\n\n", start + 1);
+        return dump.substring(start + 1, end < 0 ? dump.length() : end + 1);
+    }
+
+    private static CompositeData myRow(CompositeData[] rows) {
+        long me = Thread.currentThread().threadId();
+        return Arrays.stream(rows).filter(r -> (long) r.get("threadId") == me).findFirst().orElseThrow();
+    }
+
+    private static Map<String, Object> linked(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,236 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.net.TcpListener;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import jdk.jfr.Configuration;
+import jdk.jfr.EventType;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.Recording;
+import jdk.jfr.SettingDescriptor;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The JFR events, read back from recordings: every field of each, on the calling thread's scheduler. */
+@ExtendWith(FreshThread.class)
+class JfrEventsTest {
+
+    @Test
+    void parksRecordTheirReasonWaitAndCoroutine() throws Exception {
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO).withStackTrace(), () -> {
+            Channel<Integer> jobs = new Channel<>("jobs", 0);
+            Coroutine receiver = Coroutine.create("receiver", () -> jobs.receive());
+            receiver.switchTo();                          // parks on receive
+            jobs.send(1);                                 // wakes it
+            Coroutine.yield();                            // it runs to its end
+            Coroutine.sleep(Duration.ofMillis(30));       // main parks alone: the loop waits for the timer
+            Channel<Integer> idle = new Channel<>("idle", 0);
+            String fired = new Select<String>().onReceive(idle, v -> "value")
+                    .onTimeout(Duration.ofMillis(1), () -> "timeout").select();
+            assertThat(fired).isEqualTo("timeout");
+            CompletableFuture<String> f = new CompletableFuture<>();
+            Coroutine.create("completer", () -> f.complete("done")); // runs once main parks in await
+            assertThat(Coroutine.await(f)).isEqualTo("done");
+            acceptOnce();
+        }, "dev.coro.Park");
+        assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("reason"))
+                .containsExactly("receiver / channel", "main / sleep", "main / select", "main / thread",
+                        "acceptor / io");
+        assertThat(parks.get(0).getString("waitsFor")).isEqualTo("receive from channel 'jobs'");
+        assertThat(parks.get(1).getString("waitsFor")).startsWith("sleep 30.000 ms (");
+        assertThat(parks.get(1).getDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(30));
+        assertThat(parks.get(2).getString("waitsFor")).startsWith("select over receive from channel 'idle', timeout PT0.001S");
+        assertThat(parks.get(3).getString("waitsFor")).startsWith("await java.util.concurrent.CompletableFuture@");
+        assertThat(parks.get(4).getString("waitsFor")).startsWith("accept on listener /127.0.0.1:");
+        assertThat(parks.get(1).getStackTrace().getFrames()).extracting(RecordedFrame::getMethod)
+                .extracting(m -> m.getType().getName() + "." + m.getName())
+                .contains("dev.coro.Coroutine.sleep")
+                .anyMatch(m -> m.startsWith("dev.coro.JfrEventsTest.lambda$parksRecordTheirReasonWaitAndCoroutine$"));
+    }
+
+    /** A coroutine 'acceptor' parks in accept until main connects. */
+    private static void acceptOnce() {
+        try (TcpListener l = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    l.accept().close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            acceptor.switchTo();
+            Thread client = Thread.ofPlatform().start(() -> {
+                try (Socket s = new Socket()) {
+                    s.connect(l.localAddress());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            while (!acceptor.isFinished()) {
+                Coroutine.yield();
+            }
+            client.join();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void startsAndEndsRecordHowEachCoroutineEnded() throws Exception {
+        List<RecordedEvent> events = record(r -> {
+            r.enable("dev.coro.CoroutineStart").withStackTrace();
+            r.enable("dev.coro.CoroutineEnd");
+        }, () -> {
+            Coroutine.create("finisher", () -> { }).switchTo();
+            Coroutine failer = Coroutine.create("failer", () -> {
+                throw new IllegalStateException("boom");
+            });
+            assertThatThrownBy(failer::switchTo).isInstanceOf(CoroutineException.class);
+            Coroutine closed = Coroutine.create("closed", () -> {
+                while (true) {
+                    Coroutine.yield();
+                }
+            });
+            closed.switchTo();
+            closed.close();
+        }, "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+        assertThat(events).extracting(e -> e.getEventType().getName().substring(9) + " " + e.getString("coroutine"))
+                .containsExactly("CoroutineStart finisher", "CoroutineEnd finisher", "CoroutineStart failer",
+                        "CoroutineEnd failer", "CoroutineStart closed", "CoroutineEnd closed");
+        assertThat(events.get(0).getString("creator")).isEqualTo("main");
+        assertThat(events.get(0).getStackTrace().getFrames()).extracting(f -> f.getMethod().getName())
+                .contains("create").anyMatch(m -> m.startsWith("lambda$startsAndEndsRecordHowEachCoroutineEnded$"));
+        assertThat(events.get(1).getString("ending")).isEqualTo("FINISHED");
+        assertThat(events.get(1).getString("failure")).isEmpty();
+        assertThat(events.get(3).getString("ending")).isEqualTo("FAILED");
+        assertThat(events.get(3).getString("failure")).isEqualTo("java.lang.IllegalStateException: boom");
+        assertThat(events.get(5).getString("ending")).isEqualTo("CLOSED");
+    }
+
+    @Test
+    void statisticsCountTheContextsByStateWithTimersAndIoWaits() throws Exception {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine.create("suspended", Coroutine::yield);
+        Coroutine.create("parked", () -> never.receive());
+        Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1)));
+        try (TcpListener l = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Coroutine.create("acceptor", () -> {
+                try {
+                    l.accept();
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            Coroutine.yield(); // main runs acceptor, sleeper, parked (each parks), suspended (yields back)
+            Coroutine.create("new", () -> { });
+            long pointsBefore = Scheduler.current().schedulingPoints;
+            List<RecordedEvent> stats = record(r -> r.enable("dev.coro.SchedulerStatistics").with("period", "endChunk"),
+                    () -> { }, "dev.coro.SchedulerStatistics");
+            assertThat(stats).hasSize(1);
+            RecordedEvent e = stats.get(0);
+            assertThat(e.getString("engine")).isEqualTo(Engines.running());
+            assertThat(Map.of("contexts", e.getInt("contexts"), "created", e.getInt("created"),
+                    "running", e.getInt("running"), "suspended", e.getInt("suspended"), "parked", e.getInt("parked"),
+                    "timers", e.getInt("timers"), "ioWaits", e.getInt("ioWaits")))
+                    .isEqualTo(Map.of("contexts", 6, "created", 1, "running", 1, "suspended", 1, "parked", 3,
+                            "timers", 1, "ioWaits", 1));
+            assertThat(e.getLong("schedulingPoints")).isEqualTo(pointsBefore);
+        }
+    }
+
+    @Test
+    void theShippedSettingsRecordParksPastTwentyMillisWithStacksAndLeaveStartsAndEndsOff() throws Exception {
+        Configuration coro;
+        try (Reader in = new InputStreamReader(Coroutine.class.getResourceAsStream("coro.jfc"), StandardCharsets.UTF_8)) {
+            coro = Configuration.create(in);
+        }
+        assertThat(coro.getSettings()).containsEntry("dev.coro.Park#enabled", "true")
+                .containsEntry("dev.coro.Park#threshold", "20 ms").containsEntry("dev.coro.Park#stackTrace", "true")
+                .containsEntry("dev.coro.BlockedLoop#enabled", "true")
+                .containsEntry("dev.coro.SchedulerStatistics#enabled", "true")
+                .containsEntry("dev.coro.SchedulerStatistics#period", "1 s")
+                .containsEntry("dev.coro.CoroutineStart#enabled", "false")
+                .containsEntry("dev.coro.CoroutineEnd#enabled", "false");
+        List<RecordedEvent> parks = record(r -> r.setSettings(coro.getSettings()),
+                () -> Coroutine.sleep(Duration.ofMillis(25)), "dev.coro.Park");
+        assertThat(parks).hasSize(1);
+        assertThat(parks.get(0).getString("reason")).isEqualTo("sleep");
+        assertThat(parks.get(0).getStackTrace()).isNotNull();
+    }
+
+    @Test
+    void everyEventIsInTheCoroCategoryWithTheDefaultsOfItsAnnotations() {
+        Scheduler.current(); // the JVM's first scheduler registers the event classes once Flight Recorder runs
+        Map<String, EventType> types = new HashMap<>();
+        for (EventType t : FlightRecorder.getFlightRecorder().getEventTypes()) {
+            if (t.getName().startsWith("dev.coro.")) {
+                types.put(t.getName(), t);
+            }
+        }
+        assertThat(types.keySet()).containsExactlyInAnyOrder("dev.coro.Park", "dev.coro.BlockedLoop",
+                "dev.coro.SchedulerStatistics", "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+        for (EventType t : types.values()) {
+            assertThat(t.getCategoryNames()).as(t.getName()).containsExactly("coro");
+        }
+        assertThat(defaults(types.get("dev.coro.Park"))).containsEntry("enabled", "true")
+                .containsEntry("threshold", "20 ms").containsEntry("stackTrace", "true");
+        assertThat(defaults(types.get("dev.coro.SchedulerStatistics"))).containsEntry("period", "everyChunk");
+        assertThat(defaults(types.get("dev.coro.CoroutineStart"))).containsEntry("enabled", "false");
+        assertThat(defaults(types.get("dev.coro.CoroutineEnd"))).containsEntry("enabled", "false");
+        assertThat(defaults(types.get("dev.coro.BlockedLoop"))).containsEntry("enabled", "true");
+    }
+
+    private static Map<String, String> defaults(EventType t) {
+        Map<String, String> m = new HashMap<>();
+        for (SettingDescriptor d : t.getSettingDescriptors()) {
+            m.put(d.getName(), d.getDefaultValue());
+        }
+        return m;
+    }
+
+    /**
+     * Runs {@code body} under a recording set up by {@code enable}, and returns the events of the
+     * given types whose scheduler thread is the calling thread, in the order they were committed.
+     */
+    static List<RecordedEvent> record(Consumer<Recording> enable, Runnable body, String... types) throws IOException {
+        Path file = Files.createTempFile("coro-test", ".jfr");
+        try (Recording r = new Recording()) {
+            enable.accept(r);
+            r.start();
+            body.run();
+            r.stop();
+            r.dump(file);
+            List<String> wanted = List.of(types);
+            long me = Thread.currentThread().threadId();
+            return RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> wanted.contains(e.getEventType().getName()))
+                    .filter(e -> e.getThread("schedulerThread") != null
+                            && e.getThread("schedulerThread").getJavaThreadId() == me)
+                    .sorted(java.util.Comparator.comparing(RecordedEvent::getStartTime))
+                    .toList();
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+}
