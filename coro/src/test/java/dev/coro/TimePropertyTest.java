@@ -1303,8 +1303,19 @@ class TimePropertyTest {
             if (!w.done) {
                 w.queue().remove(w);
             } else if (!w.sender && w.value != null) {
-                w.ch.buffer.addFirst(w.value);
+                giveBack(w.ch, w.value);
                 w.value = null;
+            }
+        }
+
+        /** A value handed to a receiver whose wait then ended: the oldest waiting receiver takes it, else the buffer's head. */
+        private void giveBack(Chan c, int v) {
+            Waiter r = c.receivers.poll();
+            if (r != null) {
+                r.value = v;
+                r.complete(false);
+            } else {
+                c.buffer.addFirst(v);
             }
         }
 
@@ -1510,7 +1521,7 @@ class TimePropertyTest {
                 int w = run.winner;
                 run.interrupt();
                 if (w >= 0 && run.registered[w] instanceof Waiter r && !r.sender && r.value != null && !r.closed) {
-                    r.ch.buffer.addFirst(r.value);
+                    giveBack(r.ch, r.value);
                 }
                 throw t;
             }
