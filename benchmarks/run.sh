@@ -7,6 +7,8 @@
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
 #   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`, `jmh 'kotlin|rivals' -f 1`
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
+#   benchmarks/run.sh buildratio OLD.jar NEW.jar   two builds of coro in one JVM, switch and yield in alternating
+#                                  slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
 #   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (seconds): N coroutines
@@ -75,6 +77,8 @@ case "$mode" in
   jmh) build; jmh "$@" ;;
   interleaved) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
   loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
+  # shellcheck disable=SC2086
+  buildratio) build; "$JAVA" "$EXPORTS" ${BUILDRATIO_FLAGS:-} -cp "$JAR" dev.coro.bench.BuildRatio "$@" ;;
   memory) build; "$JAVA" -Xmx3g "$EXPORTS" $MEMORY_FLAGS -cp "$JAR" dev.coro.bench.MemoryFootprint "$@" ;;
   scale) build; "$JAVA" -cp "$JAR" dev.coro.bench.ScaleRunner "$@" ;;
   lateness)
@@ -83,5 +87,5 @@ case "$mode" in
     "$JAVA" "$EXPORTS" -Dcoro.engine=threads -cp "$JAR" dev.coro.bench.TimerLateness "${LATENESS_THREADS_N:-${1:-100000}}" "${2:-10}" "${3:-3}"
     ;;
   report) SKIP_BUILD=1 build; report "${1:-$ROOT/benchmarks/target/results}" "$ROOT/docs" ;;
-  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|loop|memory|scale|lateness [N] [S] [R]|report [DIR]]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [full|quick|jmh ARGS...|interleaved|buildratio OLD.jar NEW.jar|loop|memory|scale|lateness [N] [S] [R]|report [DIR]]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,195 @@
+package dev.coro.bench;
+
+import dev.coro.Coroutine;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Two builds of coro compared in one JVM, so that load from other processes cancels out: each build
+ * is loaded by a class loader of its own (with its own schedulers), and the same workload runs on
+ * both in alternating slices; the figure is the median over the slices of the ratio new / old.
+ *
+ * <p>JMH runs one jar after the other, and on a shared machine the same benchmark of the same jar
+ * varies by tens of percent between forks minutes apart, far more than the few percent a change to
+ * the switch path is to be held to. Here every slice ({@value #SLICE_OPS} ops of each build, the order
+ * alternating) sees the same load as its neighbour. Workloads: {@code switch}, A and B switching to
+ * each other as in {@link SwitchBenchmark} (one op = one one-way transfer); {@code yield}, main and two
+ * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield). Each
+ * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
+ * property) apply to both builds alike.
+ *
+ * <p>Run: {@code benchmarks/run.sh buildratio OLD.jar NEW.jar}, each a coro jar (e.g. the
+ * {@code coro/target/coro-*.jar} of a worktree at the older commit, and of this one).
+ */
+public final class BuildRatio {
+
+    static final int SLICE_OPS = 20_000;
+    static final int WARMUP = 150;
+    static final int SLICES = 400;
+
+    private BuildRatio() {
+    }
+
+    /**
+     * Compares the two builds on both workloads and prints a line per workload.
+     *
+     * @param args the old and the new coro jar
+     * @throws Exception if a jar cannot be loaded, or the measuring thread is interrupted
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            throw new IllegalArgumentException("usage: BuildRatio OLD.jar NEW.jar");
+        }
+        ClassLoader oldBuild = build(args[0]);
+        ClassLoader newBuild = build(args[1]);
+        onFreshThread(() -> compare("switch", make(oldBuild, PingPong.class), make(newBuild, PingPong.class)));
+        onFreshThread(() -> compare("yield", make(oldBuild, Ring.class), make(newBuild, Ring.class)));
+    }
+
+    /** The workloads' interface, shared by both builds (the JDK's own). */
+    public interface Workload extends Runnable {
+        /** How many ops one {@link #run()} makes. */
+        int ops();
+    }
+
+    /** A and B switch to each other: one run = {@value #TRANSFERS} one-way transfers. */
+    public static final class PingPong implements Workload {
+        static final int TRANSFERS = 1000;
+        private final Coroutine a;
+
+        /** Creates A and B in the calling thread's run list. */
+        public PingPong() {
+            Coroutine main = Coroutine.current();
+            Coroutine[] peer = new Coroutine[1];
+            a = Coroutine.create("a", () -> {
+                Coroutine other = peer[0];
+                while (true) {
+                    for (int i = 0; i < TRANSFERS / 2; i++) {
+                        other.switchTo();
+                    }
+                    main.switchTo();
+                }
+            });
+            Coroutine self = a;
+            peer[0] = Coroutine.create("b", () -> {
+                while (true) {
+                    self.switchTo();
+                }
+            });
+        }
+
+        @Override
+        public void run() {
+            a.switchTo();
+        }
+
+        @Override
+        public int ops() {
+            return TRANSFERS;
+        }
+    }
+
+    /** Main and two coroutines yielding in turn: one run = {@value #ROUNDS} rounds of 3 yields. */
+    public static final class Ring implements Workload {
+        static final int ROUNDS = 1000;
+
+        /** Creates the two coroutines in the calling thread's run list. */
+        public Ring() {
+            for (int i = 0; i < 2; i++) {
+                Coroutine.create(() -> {
+                    while (true) {
+                        Coroutine.yield();
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void run() {
+            for (int i = 0; i < ROUNDS; i++) {
+                Coroutine.yield();
+            }
+        }
+
+        @Override
+        public int ops() {
+            return 3 * ROUNDS;
+        }
+    }
+
+    /**
+     * A class loader for one build: {@code dev.coro} classes (the library and these workloads) come
+     * from the given jar and, for the workloads, from this program's own location, never from the
+     * parent; everything else from the JDK.
+     */
+    private static ClassLoader build(String jar) throws IOException {
+        URL self = BuildRatio.class.getProtectionDomain().getCodeSource().getLocation();
+        return new URLClassLoader(new URL[] {Path.of(jar).toUri().toURL(), self}, ClassLoader.getPlatformClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (!name.startsWith("dev.coro.") || name.equals(Workload.class.getName())) {
+                    return name.equals(Workload.class.getName()) ? Workload.class : super.loadClass(name, resolve);
+                }
+                synchronized (getClassLoadingLock(name)) {
+                    Class<?> c = findLoadedClass(name);
+                    return c != null ? c : findClass(name);
+                }
+            }
+        };
+    }
+
+    private static Workload make(ClassLoader build, Class<? extends Workload> type) {
+        try {
+            return (Workload) build.loadClass(type.getName()).getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make " + type.getSimpleName() + " of a build", e);
+        }
+    }
+
+    private static void onFreshThread(Runnable r) throws InterruptedException {
+        Thread t = new Thread(r, "build-ratio");
+        t.start();
+        t.join();
+    }
+
+    private static void compare(String name, Workload oldSide, Workload newSide) {
+        int runs = Math.max(1, SLICE_OPS / oldSide.ops());
+        double opsPerSlice = (double) runs * oldSide.ops();
+        double[] o = new double[SLICES];
+        double[] n = new double[SLICES];
+        double[] ratio = new double[SLICES];
+        for (int s = -WARMUP; s < SLICES; s++) {
+            long to;
+            long tn;
+            if ((s & 1) == 0) {
+                to = time(oldSide, runs);
+                tn = time(newSide, runs);
+            } else {
+                tn = time(newSide, runs);
+                to = time(oldSide, runs);
+            }
+            if (s >= 0) {
+                o[s] = to / opsPerSlice;
+                n[s] = tn / opsPerSlice;
+                ratio[s] = (double) tn / to;
+            }
+        }
+        Arrays.sort(o);
+        Arrays.sort(n);
+        Arrays.sort(ratio);
+        System.out.printf(Locale.ROOT, "%-7s old %.1f ns/op, new %.1f ns/op (medians); new / old: median %.3f (p25 %.3f, p75 %.3f)%n",
+                name, o[SLICES / 2], n[SLICES / 2], ratio[SLICES / 2], ratio[SLICES / 4], ratio[3 * SLICES / 4]);
+    }
+
+    private static long time(Runnable r, int runs) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < runs; i++) {
+            r.run();
+        }
+        return System.nanoTime() - t0;
+    }
+}
