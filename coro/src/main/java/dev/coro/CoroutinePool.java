@@ -61,6 +61,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private final String name;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicInteger running;
+    /** While closing: how many workers have no coroutine left (none gets one again once closing). */
+    private final AtomicInteger idle = new AtomicInteger();
+    /** Set once every worker is idle: no coroutine of the pool is left to use a pool thread's channels. */
+    private volatile boolean allIdle;
     private final AtomicInteger next = new AtomicInteger();
     private final List<Throwable> failures = new ArrayList<>();
     private final List<ObservedFuture<?>> futures = new ArrayList<>();
@@ -266,6 +270,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
+    /** A worker has no coroutine left; the last one to get there lets every worker end. */
+    private void workerIdle() {
+        if (idle.incrementAndGet() == workers.length) {
+            allIdle = true;
+            for (Worker w : workers) {
+                w.loop().post(w::wake);
+            }
+        }
+    }
+
     private void workerEnded() {
         if (running.decrementAndGet() == 0) {
             ended.complete(null);
@@ -290,6 +304,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final Thread thread;
         final AtomicInteger live = new AtomicInteger();
         private final ArrayDeque<Task> tasks = new ArrayDeque<>();
+        /** Whether it has told the pool it has no coroutine left (while closing). */
+        private boolean idle;
         private volatile Scheduler scheduler;
         private final CompletableFuture<Scheduler> started = new CompletableFuture<>();
 
@@ -338,7 +354,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         continue;
                     }
                     if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
-                        return; // live counts a body from its submission: none is on its way here either
+                        // live counts a body from its submission: none is on its way here either. The
+                        // thread still serves its channels to the coroutines of the other threads until
+                        // none is left anywhere in the pool.
+                        if (!idle) {
+                            idle = true;
+                            pool.workerIdle();
+                        }
+                        if (pool.allIdle) {
+                            return;
+                        }
                     }
                     s.loop.foreignWaitStarted();
                     try {

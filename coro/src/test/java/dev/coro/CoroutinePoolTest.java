@@ -267,6 +267,25 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aThreadWithNoCoroutineLeftServesItsChannelsUntilThePoolsLastCoroutineHasEnded() {
+        for (int round = 0; round < 10; round++) {
+            CoroutinePool pool = CoroutinePool.start(2);
+            String name = nameOf(pool);
+            CompletableFuture<Void> go = new CompletableFuture<>();
+            // a channel of thread 0, whose only body returns at once
+            Channel<String> ch = Coroutine.await(pool.submit(() -> new Channel<>("of-thread-0", 0)));
+            CompletableFuture<String> got = pool.submit(() -> { // on thread 1: two operations on thread 0's channel
+                Coroutine.await(go);
+                Coroutine.create("sender", () -> ch.send("x"));
+                return Peer.schedulerThread().getName() + " got " + ch.receive();
+            });
+            Coroutine.create("opener", () -> go.complete(null)); // runs once main waits in close()
+            close(pool);
+            assertThat(got).as("round " + round).isCompletedWithValue(name + "-1 got x");
+        }
+    }
+
+    @Test
     void aBodySubmittedJustBeforeCloseStillRuns() {
         for (int round = 0; round < 20; round++) {
             CoroutinePool pool = CoroutinePool.start(1);
