@@ -294,7 +294,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         s.create(null, () -> runBody(t));
                         continue;
                     }
-                    if (pool.closing && s.runList.size() <= 1) {
+                    // done once closing, when no body placed here is still to come (one posted
+                    // before the close may not have been taken in yet) and every coroutine has ended
+                    if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
                         return;
                     }
                     s.loop.foreignWaitStarted();
@@ -341,6 +343,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public boolean interrupt() {
             return true;
+        }
+
+        /** A coroutine of this thread ended: once the pool is closing, main looks whether it was the last. */
+        @Override
+        public void coroutineEnded() {
+            if (pool.closing) {
+                wake();
+            }
         }
 
         @Override

@@ -602,6 +602,9 @@ final class Scheduler {
             case FAILED -> State.FAILED;
         });
         int i = remove(c);
+        if (main.state() == State.PARKED && main.waitingFor != null) {
+            main.waitingFor.coroutineEnded(); // a pool thread's main, closing, waits for this
+        }
         if (closing) {
             boolean clean = ending == Fiber.Ending.CLOSED;
             if (alive(c.closer)) {

@@ -15,4 +15,11 @@ interface Wait {
      *         whose wake-up is on its way to the owner): then it keeps its result
      */
     boolean interrupt();
+
+    /**
+     * Called, on the waiter's thread, when a coroutine of that thread has ended while main waits on
+     * this: a wait for the thread's coroutines to end may end now. Does nothing by default.
+     */
+    default void coroutineEnded() {
+    }
 }
