@@ -6,8 +6,8 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code ping_pong},
- * {@code producer_consumer} or {@code timeouts}.
+ * Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code parallel_pipeline},
+ * {@code ping_pong}, {@code producer_consumer} or {@code timeouts}.
  */
 public final class Examples {
 
@@ -15,6 +15,7 @@ public final class Examples {
     static final Map<String, Consumer<PrintStream>> ALL = new TreeMap<>(Map.of(
             "channel_pipeline", ChannelPipeline::run,
             "cpt", Cpt::run,
+            "parallel_pipeline", ParallelPipeline::run,
             "ping_pong", PingPong::run,
             "producer_consumer", ProducerConsumer::run,
             "timeouts", Timeouts::run));
