@@ -335,11 +335,17 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> T await(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
-        if (!f.isDone()) {
-            Scheduler.current().await(f);
+        @SuppressWarnings("unchecked")
+        T v = f.getNow((T) NOT_DONE); // complete: its value, or what join() throws, with one read
+        if (v != NOT_DONE) {
+            return v;
         }
+        Scheduler.current().await(f);
         return f.join();
     }
+
+    /** What {@link #await} asks of a future that is not complete yet: no value can be this object. */
+    private static final Object NOT_DONE = new Object();
 
     /**
      * {@code stage} as a future to wait on: itself (a {@code CompletableFuture}), its own future, or
