@@ -397,6 +397,7 @@ public final class Report {
                 "< 1×", x -> x < 1);
         timeRow(md, "`Coroutine.await` of a completed future vs its `join()`", "AwaitBenchmark.coroAwaitCompleted",
                 "AwaitBenchmark.joinCompleted", "≤ 1.10×", x -> x <= 1.10);
+        interleavedRow(md, "await", "`Coroutine.await` of a completed future vs `join()`, interleaved (median of paired slice ratios)");
     }
 
     /** A target row comparing two benchmarks' times, {@code a / b}, in whatever unit reads best; left out if neither ran. */
