@@ -339,11 +339,17 @@ public final class Coroutine implements AutoCloseable {
         CompletableFuture<T> f = futureOf(stage);
         Scheduler s = Scheduler.current();
         s.connected = true; // an exchange even if another thread completed it already: see Scheduler.connected
-        if (!f.isDone()) {
-            s.await(f);
+        @SuppressWarnings("unchecked")
+        T v = f.getNow((T) NOT_DONE); // complete: its value, or what join() throws, with one read
+        if (v != NOT_DONE) {
+            return v;
         }
+        s.await(f);
         return f.join();
     }
+
+    /** What {@link #await} asks of a future that is not complete yet: no value can be this object. */
+    private static final Object NOT_DONE = new Object();
 
     /**
      * {@code stage} as a future to wait on: itself, its own future, or one it completes. A minimal

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,6 +82,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         for (Worker w : workers) {
             w.thread.start();
         }
+        for (Worker w : workers) {
+            try {
+                w.started.join();
+            } catch (CompletionException e) {
+                // a thread could not make its scheduler (no engine): end the others, refuse to start
+                closing = true;
+                allIdle = true;
+                OPEN.decrementAndGet();
+                for (Worker other : workers) {
+                    if (other.started.isDone() && !other.started.isCompletedExceptionally()) {
+                        other.loop().post(other::wake);
+                    }
+                }
+                throw new IllegalStateException("cannot start " + name + ": its thread " + w.thread.getName()
+                        + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
     }
 
     /**
@@ -89,6 +107,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param threads how many threads; typically the number of cores
      * @return the running pool
      * @throws IllegalArgumentException if {@code threads} is less than 1
+     * @throws IllegalStateException    if a thread cannot start a scheduler (no engine can run, e.g.
+     *                                  {@code -Dcoro.engine=continuation} without the exports flag); the
+     *                                  threads that did start end
      */
     public static CoroutinePool start(int threads) {
         if (threads < 1) {
@@ -341,7 +362,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         private void run() {
-            Scheduler s = Scheduler.current();
+            Scheduler s;
+            try {
+                s = Scheduler.current();
+            } catch (RuntimeException | Error e) {
+                started.completeExceptionally(e); // start() reports it
+                pool.workerEnded();
+                return;
+            }
             s.connected = true;
             s.onEnded = this::coroutineEnded; // main parks while coroutines live; the last one's end wakes it
             scheduler = s;

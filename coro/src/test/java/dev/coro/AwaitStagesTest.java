@@ -61,4 +61,19 @@ class AwaitStagesTest {
         assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class);
         assertThat(other.state()).isEqualTo(Coroutine.State.NEW);
     }
+
+    @Test
+    void awaitingAFailedSubmissionThatIsAlreadyCompleteCountsAsReadingIt() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Integer> failed = pool.submit(() -> {
+            throw new IllegalStateException("seen");
+        });
+        CompletableFuture<Integer> after = failed.thenApply(v -> v);   // does not read the submission's outcome
+        assertThatThrownBy(() -> Coroutine.await(after)).isInstanceOf(CompletionException.class);
+        assertThat(failed).isCompletedExceptionally();
+        assertThatThrownBy(() -> Coroutine.await(failed))   // complete: no wait, but it is read
+                .isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(IllegalStateException.class).hasMessage("seen");
+        pool.close();                                          // nothing unobserved: no failure
+    }
 }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import jdk.internal.vm.Continuation;
 
 /**
@@ -23,7 +24,9 @@ import jdk.internal.vm.Continuation;
  * the ratio of each coroutine slice to the raw slice next to it. One op is what it is in {@link SwitchBenchmark} (a one-way
  * transfer) and {@link RoundTripBenchmark} (a round trip); {@code generator} and {@code buffered} are
  * one {@code next()} of an endless {@code Generator<Long>}, plain and read-ahead
- * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip. {@value #WARMUP} slices warm up, then
+ * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip; {@code await} is
+ * {@code Coroutine.await} of a completed future against its {@code join()} (1,024 futures, taken in turn;
+ * {@link AwaitBenchmark}). {@value #WARMUP} slices warm up, then
  * {@value #SLICES} are measured.
  *
  * <p>Questions 11 and 12 the same way, against a coro baseline: {@code sleep} is one
@@ -140,6 +143,24 @@ public final class InterleavedRatio {
             for (int i = 0; i < SLICE_OPS; i++) {
                 rawYielder.run();
             }
+        }));
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Long>[] done = new CompletableFuture[1024];
+        for (int i = 0; i < done.length; i++) {
+            done[i] = CompletableFuture.completedFuture((long) i);
+        }
+        json.add(compare("await", "AwaitBenchmark", () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += Coroutine.await(done[i & 1023]);
+            }
+            sink[0] += sum;
+        }, () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += done[i & 1023].join();
+            }
+            sink[0] += sum;
         }));
         naturals.close();
         bufferedNaturals.close();

@@ -7,7 +7,7 @@ import java.util.function.Consumer;
 
 /**
  * Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code echo_server},
- * {@code hello_http}, {@code ping_pong}, {@code producer_consumer} or {@code timeouts}.
+ * {@code hello_http}, {@code parallel_pipeline}, {@code ping_pong}, {@code producer_consumer} or {@code timeouts}.
  */
 public final class Examples {
 
@@ -17,6 +17,7 @@ public final class Examples {
             "cpt", Cpt::run,
             "echo_server", EchoServer::run,
             "hello_http", HelloHttp::run,
+            "parallel_pipeline", ParallelPipeline::run,
             "ping_pong", PingPong::run,
             "producer_consumer", ProducerConsumer::run,
             "timeouts", Timeouts::run));

@@ -6,6 +6,7 @@ import dev.coro.BlockedLoops;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.CoroutineException;
+import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.Generator;
 import dev.coro.Select;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -244,6 +246,30 @@ class ReadmeSnippetsTest {
         });
         assertThat(printed).isEqualTo("2 contexts, 1 parked, the oldest coroutine 'worker': waits to receive from channel 'jobs'\n");
         assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    @Test
+    void theThreadsExampleSumsOnAPoolThreadWhatThisThreadSendsThroughItsChannel() throws Exception {
+        String printed = printed(() -> {
+            // README:begin
+            try (CoroutinePool pool = CoroutinePool.start(2)) {
+                Channel<Integer> numbers = new Channel<>("numbers", 16);      // belongs to this thread
+                CompletableFuture<Integer> sum = pool.submit(() -> {          // a coroutine on a pool thread
+                    int s = 0;
+                    for (int n : numbers) {                                   // receives from the other thread
+                        s += n;
+                    }
+                    return s;
+                });
+                for (int i = 1; i <= 100; i++) {
+                    numbers.send(i);                                          // parks while 16 wait
+                }
+                numbers.close();
+                System.out.println("sum " + Coroutine.await(sum));            // sum 5050
+            }
+            // README:end
+        });
+        assertThat(printed).isEqualTo("sum 5050\n");
     }
 
     /** The regex's first group in each match, dedented to the least indented line. */

@@ -100,7 +100,9 @@ public final class Report {
             new Rival("sleep in virtual time, 1,000 × 100 random delays (per delay)", "VirtualTimeDelayBenchmark.coroVirtualTimeSleep",
                     "VirtualTimeDelayBenchmark.kotlinRunTestDelay"),
             new Rival("skynet, 1,000,000 leaves (per run)", "SkynetBenchmark.coroSkynet",
-                    "SkynetBenchmark.kotlinDefaultDispatcher"));
+                    "SkynetBenchmark.kotlinDefaultDispatcher"),
+            new Rival("skynet, each subtree walked depth first on both sides (per run)", "SkynetBenchmark.coroSkynet",
+                    "SkynetBenchmark.kotlinDefaultDispatcherUndispatched"));
 
     private Report() {
     }
@@ -385,6 +387,7 @@ public final class Report {
         row(md, "Thread engine (`-Dcoro.engine=threads`), best variant (`" + teName.substring(teName.indexOf('.') + 1)
                 + "`) vs best VT park/unpark (`" + tvName.substring(tvName.indexOf('.') + 1) + "`)",
                 ratio(te, tv) + " (" + ns(te) + " vs " + ns(tv) + ")", bestRatio(teName, tvName), "≤ 1.25×", te / tv, x -> x <= 1.25);
+        threadsRows(md);
         md.append("\nWhere the thread engine does not exist the property is ignored and that row measures the "
                 + "continuation engine. The interleaved rows come from `InterleavedRatio`: coroutine and raw baseline "
                 + "take turns in slices of 20,000 ops in one JVM, so a burst of load from other processes hits both "
@@ -432,6 +435,33 @@ public final class Report {
                     String.format(Locale.ROOT, "%.3f ms (p50 %.3f ms, max %.3f ms)", p99, o.get("p50Ms").getAsDouble(),
                             o.get("maxMs").getAsDouble()), "≤ 5 ms", p99, x -> x <= 5);
         }
+    }
+
+    /** The targets of many threads: skynet on a pool, the channel across threads, await of a completed future. */
+    private void threadsRows(StringBuilder md) {
+        timeRow(md, "Skynet on a pool of 2 (`coroSkynet`) vs kotlinx on `Dispatchers.Default`", "SkynetBenchmark.coroSkynet",
+                "SkynetBenchmark.kotlinDefaultDispatcher", "≤ 0.8×", x -> x <= 0.8);
+        timeRow(md, "Skynet on a pool of 2 (`coroSkynet`) vs a virtual thread per node", "SkynetBenchmark.coroSkynet",
+                "SkynetBenchmark.virtualThreads", "≤ 0.5×", x -> x <= 0.5);
+        timeRow(md, "Channel ping-pong across two pool threads vs kotlinx on `Dispatchers.Default`",
+                "CrossThreadChannelBenchmark.coroCrossThreadPingPong", "CrossThreadChannelBenchmark.kotlinDefaultDispatcherPingPong",
+                "< 1×", x -> x < 1);
+        timeRow(md, "Channel ping-pong across two pool threads vs `SynchronousQueue` between virtual threads",
+                "CrossThreadChannelBenchmark.coroCrossThreadPingPong", "CrossThreadChannelBenchmark.vtSynchronousQueue",
+                "< 1×", x -> x < 1);
+        timeRow(md, "`Coroutine.await` of a completed future vs its `join()`", "AwaitBenchmark.coroAwaitCompleted",
+                "AwaitBenchmark.joinCompleted", "≤ 1.10×", x -> x <= 1.10);
+        interleavedRow(md, "await", "`Coroutine.await` of a completed future vs `join()`, interleaved (median of paired slice ratios)");
+    }
+
+    /** A target row comparing two benchmarks' times, {@code a / b}, in whatever unit reads best; left out if neither ran. */
+    private void timeRow(StringBuilder md, String what, String a, String b, String goal, DoublePredicate ok) {
+        if (!has(a) && !has(b)) {
+            return;
+        }
+        double x = nanos(a);
+        double y = nanos(b);
+        row(md, what, ratio(x, y) + " (" + time(x) + " vs " + time(y) + ")", bestRatio(a, b), goal, x / y, ok);
     }
 
     private static void row(StringBuilder md, String what, String measured, String goal, double value, DoublePredicate ok) {

@@ -106,6 +106,30 @@ class ReportTest {
     }
 
     @Test
+    void writesTheTargetsOfManyThreads(@TempDir Path dir) throws Exception {
+        Path results = Files.createDirectories(dir.resolve("results"));
+        Files.writeString(results.resolve("jmh.json"), "["
+                + entry("dev.coro.bench.SkynetBenchmark", "coroSkynet", 100, "ms/op") + ","
+                + entry("dev.coro.bench.SkynetBenchmark", "kotlinDefaultDispatcher", 200, "ms/op") + ","
+                + entry("dev.coro.bench.SkynetBenchmark", "virtualThreads", 400, "ms/op") + ","
+                + entry("dev.coro.bench.CrossThreadChannelBenchmark", "coroCrossThreadPingPong", 9000, "ns/op") + ","
+                + entry("dev.coro.bench.CrossThreadChannelBenchmark", "kotlinDefaultDispatcherPingPong", 300, "ns/op") + ","
+                + entry("dev.coro.bench.AwaitBenchmark", "coroAwaitCompleted", 2.1, "ns/op") + ","
+                + entry("dev.coro.bench.AwaitBenchmark", "joinCompleted", 2, "ns/op") + "]");
+        Path docs = dir.resolve("docs");
+
+        Report.main(new String[] {results.toString(), docs.toString()});
+
+        String md = Files.readString(docs.resolve("BENCHMARKS.md"));
+        assertThat(md).contains("| Skynet on a pool of 2 (`coroSkynet`) vs kotlinx on `Dispatchers.Default` | 0.50× (100.0 ms vs 200.0 ms) | 0.50× | ≤ 0.8× | **met** |");
+        assertThat(md).contains("| Skynet on a pool of 2 (`coroSkynet`) vs a virtual thread per node | 0.25× (100.0 ms vs 400.0 ms) | 0.25× | ≤ 0.5× | **met** |");
+        assertThat(md).contains("| Channel ping-pong across two pool threads vs kotlinx on `Dispatchers.Default` | 30.00× (9000.0 ns vs 300.0 ns) | 30.00× | < 1× | **missed** |");
+        // one side measured: the ratio is not
+        assertThat(md).contains("| Channel ping-pong across two pool threads vs `SynchronousQueue` between virtual threads | n/a (9000.0 ns vs n/a) | n/a | < 1× | not measured |");
+        assertThat(md).contains("| `Coroutine.await` of a completed future vs its `join()` | 1.05× (2.1 ns vs 2.0 ns) | 1.05× | ≤ 1.10× | **met** |");
+    }
+
+    @Test
     void timesReadInTheirBestUnit() {
         assertThat(Report.time(12.34)).isEqualTo("12.3 ns");
         assertThat(Report.time(12_345)).isEqualTo("12.3 µs");
