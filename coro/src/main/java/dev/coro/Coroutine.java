@@ -337,14 +337,13 @@ public final class Coroutine implements AutoCloseable {
      */
     public static <T> T await(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
-        Scheduler s = Scheduler.current();
-        s.connected = true; // an exchange even if another thread completed it already: see Scheduler.connected
+        Scheduler.markConnected(); // an exchange even if another thread completed it already: see Scheduler.connected
         @SuppressWarnings("unchecked")
         T v = f.getNow((T) NOT_DONE); // complete: its value, or what join() throws, with one read
         if (v != NOT_DONE) {
             return v;
         }
-        s.await(f);
+        Scheduler.current().await(f);
         return f.join();
     }
 

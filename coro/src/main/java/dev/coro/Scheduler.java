@@ -80,6 +80,30 @@ final class Scheduler {
         return s;
     }
 
+    /**
+     * A thread whose scheduler is already {@link #connected}: for it {@link #markConnected()} is one
+     * comparison instead of a thread-local lookup. A one-entry cache, claimed by the first thread to
+     * mark itself and handed on only once that thread has ended, so threads do not take it from each
+     * other. (A scheduler stays its thread's for life and never becomes unconnected.)
+     */
+    private static Thread connectedOwner;
+
+    /**
+     * Marks the calling thread's scheduler as having exchanged something with another thread
+     * ({@link #connected}), creating it if needed; for the cache's thread, one comparison.
+     */
+    static void markConnected() {
+        Thread self = Thread.currentThread();
+        Thread cached = connectedOwner;
+        if (cached != self) {
+            Scheduler mine = current();
+            mine.connected = true;
+            if (mine.owner == self && (cached == null || !cached.isAlive())) {
+                connectedOwner = self;
+            }
+        }
+    }
+
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
     static Scheduler currentOrNull() {
         return CURRENT.get();
