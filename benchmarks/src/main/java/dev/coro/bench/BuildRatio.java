@@ -18,7 +18,8 @@ import java.util.Locale;
  * the switch path is to be held to. Here every slice ({@value #SLICE_OPS} ops of each build, the order
  * alternating) sees the same load as its neighbour. Workloads: {@code switch}, A and B switching to
  * each other as in {@link SwitchBenchmark} (one op = one one-way transfer); {@code yield}, main and two
- * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield). Each
+ * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield);
+ * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip). Each
  * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
  * property) apply to both builds alike.
  *
@@ -48,6 +49,7 @@ public final class BuildRatio {
         ClassLoader newBuild = build(args[1]);
         onFreshThread(() -> compare("switch", make(oldBuild, PingPong.class), make(newBuild, PingPong.class)));
         onFreshThread(() -> compare("yield", make(oldBuild, Ring.class), make(newBuild, Ring.class)));
+        onFreshThread(() -> compare("round trip", make(oldBuild, RoundTrip.class), make(newBuild, RoundTrip.class)));
     }
 
     /** The workloads' interface, shared by both builds (the JDK's own). */
@@ -90,6 +92,34 @@ public final class BuildRatio {
         @Override
         public int ops() {
             return TRANSFERS;
+        }
+    }
+
+    /** Main switches to a coroutine that switches straight back: one run = {@value #TRIPS} round trips. */
+    public static final class RoundTrip implements Workload {
+        static final int TRIPS = 1000;
+        private final Coroutine echo;
+
+        /** Creates the coroutine in the calling thread's run list. */
+        public RoundTrip() {
+            Coroutine main = Coroutine.current();
+            echo = Coroutine.create("echo", () -> {
+                while (true) {
+                    main.switchTo();
+                }
+            });
+        }
+
+        @Override
+        public void run() {
+            for (int i = 0; i < TRIPS; i++) {
+                echo.switchTo();
+            }
+        }
+
+        @Override
+        public int ops() {
+            return TRIPS;
         }
     }
 
@@ -181,7 +211,7 @@ public final class BuildRatio {
         Arrays.sort(o);
         Arrays.sort(n);
         Arrays.sort(ratio);
-        System.out.printf(Locale.ROOT, "%-7s old %.1f ns/op, new %.1f ns/op (medians); new / old: median %.3f (p25 %.3f, p75 %.3f)%n",
+        System.out.printf(Locale.ROOT, "%-10s old %.1f ns/op, new %.1f ns/op (medians); new / old: median %.3f (p25 %.3f, p75 %.3f)%n",
                 name, o[SLICES / 2], n[SLICES / 2], ratio[SLICES / 2], ratio[SLICES / 4], ratio[3 * SLICES / 4]);
     }
 
