@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.util.Arrays;
 import java.util.NoSuchElementException;
 
 /**
@@ -10,6 +11,8 @@ import java.util.NoSuchElementException;
  *
  * <p>The values wait in an array that the body fills from empty and the consumer drains to empty:
  * the body is resumed only once every value of its last batch was taken, so the array never wraps.
+ * A value taken stays in the array until the next batch overwrites it or the generator ends (no
+ * store per value taken): at most {@code n} values are kept reachable after they were taken.
  * Its {@code emit} stores the value and suspends only when the array is full.
  *
  * <p>The body may end, returning or throwing, while values of its last batch are still waiting. The
@@ -103,6 +106,7 @@ final class BufferedGenerator<T> extends Generator<T> {
     private void refill() {
         if (endPending) {
             endPending = false;
+            drop();
             super.bodyEnded();
         } else if (state == S_SUSPENDED || state == S_NEW) {
             read = 0;
@@ -115,10 +119,8 @@ final class BufferedGenerator<T> extends Generator<T> {
     @SuppressWarnings("unchecked")
     T take() {
         int r = read;
-        T v = (T) values[r];
-        values[r] = null;
         read = r + 1;
-        return v;
+        return (T) values[r]; // left in place: the next batch overwrites it, an end or close drops it
     }
 
     /** Defers telling how the body ended while values wait, unless its consumer's exit signal passes through. */
@@ -155,11 +157,9 @@ final class BufferedGenerator<T> extends Generator<T> {
         return null;
     }
 
-    /** Forgets the values not taken. */
+    /** Forgets the values, taken or not. */
     private void drop() {
-        for (int k = read; k < write; k++) {
-            values[k] = null;
-        }
+        Arrays.fill(values, null); // also the values taken, kept until now
         read = 0;
         write = 0;
     }

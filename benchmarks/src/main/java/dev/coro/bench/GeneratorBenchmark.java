@@ -53,7 +53,7 @@ public class GeneratorBenchmark {
     /** Elements per summed generator. */
     static final int SUM_N = 1000;
     /** How far the read-ahead generators run ahead: values per resume. */
-    static final int BUFFER = 64;
+    static final int BUFFER = 256;
 
     /** An endless coro generator of 0, 1, 2, ..., made on the benchmark thread. */
     @State(Scope.Thread)

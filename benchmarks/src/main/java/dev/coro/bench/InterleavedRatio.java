@@ -2,11 +2,13 @@ package dev.coro.bench;
 
 import dev.coro.Coroutine;
 import dev.coro.Generator;
+import dev.coro.bench.kotlin.KotlinSequences;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -24,7 +26,8 @@ import jdk.internal.vm.Continuation;
  * the ratio of each coroutine slice to the raw slice next to it. One op is what it is in {@link SwitchBenchmark} (a one-way
  * transfer) and {@link RoundTripBenchmark} (a round trip); {@code generator} and {@code buffered} are
  * one {@code next()} of an endless {@code Generator<Long>}, plain and read-ahead
- * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip; {@code await} is
+ * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip; {@code buffered vs sequence}
+ * is the read-ahead one against kotlinx's {@code sequence {}} iterator (its rival); {@code await} is
  * {@code Coroutine.await} of a completed future against its {@code join()} (1,024 futures, taken in turn;
  * {@link AwaitBenchmark}). {@value #WARMUP} slices warm up, then
  * {@value #SLICES} are measured.
@@ -144,6 +147,20 @@ public final class InterleavedRatio {
                 rawYielder.run();
             }
         }));
+        Iterator<Long> sequence = KotlinSequences.naturals();
+        json.add(compare("buffered vs sequence", "GeneratorBenchmark", "kotlin", () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += bufferedNaturals.next();
+            }
+            sink[0] += sum;
+        }, () -> {
+            long sum = 0;
+            for (int i = 0; i < SLICE_OPS; i++) {
+                sum += sequence.next();
+            }
+            sink[0] += sum;
+        }, SLICE_OPS, WARMUP, SLICES));
         @SuppressWarnings("unchecked")
         CompletableFuture<Long>[] done = new CompletableFuture[1024];
         for (int i = 0; i < done.length; i++) {

@@ -83,9 +83,9 @@ public final class Report {
                     "GeneratorBenchmark.kotlinSequenceNext"),
             new Rival("generator of 1,000 made, consumed, summed (per element)", "GeneratorBenchmark.coroGeneratorSum1000",
                     "GeneratorBenchmark.kotlinSequenceSum1000"),
-            new Rival("read-ahead generator (n = 64), `next()` of an endless one", "GeneratorBenchmark.coroBufferedNext",
+            new Rival("read-ahead generator (n = 256), `next()` of an endless one", "GeneratorBenchmark.coroBufferedNext",
                     "GeneratorBenchmark.kotlinSequenceNext"),
-            new Rival("read-ahead generator (n = 64) of 1,000 made, consumed, summed (per element)",
+            new Rival("read-ahead generator (n = 256) of 1,000 made, consumed, summed (per element)",
                     "GeneratorBenchmark.coroBufferedSum1000", "GeneratorBenchmark.kotlinSequenceSum1000"),
             new Rival("`yield()` ping-pong, 2 contexts (per yield)", "YieldRoundRobinBenchmark.coroYieldN1",
                     "YieldRoundRobinBenchmark.kotlinYieldN1"),
@@ -311,6 +311,8 @@ public final class Report {
         row(md, "Generator `next()` vs raw `run()`+`yield()`", ratio(gn, rtRaw) + " (" + ns(gn) + " vs " + ns(rtRaw) + ")",
                 bestRatio("GeneratorBenchmark.coroGeneratorNext", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", gn / rtRaw, x -> x <= 1.10);
         interleavedRow(md, "generator", "Generator `next()` vs raw round trip, interleaved (median of paired slice ratios)");
+        interleavedRow(md, "buffered vs sequence",
+                "Read-ahead generator (n = 256) `next()` vs kotlinx `sequence {}`, interleaved (median of paired slice ratios)", 1.0);
         double y2 = score("YieldRoundRobinBenchmark.coroYieldN2");
         double y100k = score("YieldRoundRobinBenchmark.coroYieldN100000");
         row(md, "Yield with 100,000 coroutines vs with 2", ratio(y100k, y2) + " (" + ns(y100k) + " vs " + ns(y2) + ")",
