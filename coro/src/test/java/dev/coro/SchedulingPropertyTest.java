@@ -3,10 +3,15 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
+import dev.coro.Step.Close;
+import dev.coro.Step.Create;
+import dev.coro.Step.Script;
+import dev.coro.Step.SwitchTo;
+import dev.coro.Step.Throw;
+import dev.coro.Step.Yield;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -33,60 +38,7 @@ class SchedulingPropertyTest {
 
     // ---- programs ------------------------------------------------------------------------------
 
-    /** One thing a body does. Targets are positions in creation order (0 is main), taken modulo the count. */
-    sealed interface Step permits Yield, SwitchTo, Close, Throw, Create {}
-
-    /** {@code Coroutine.yield()}. */
-    record Yield() implements Step {
-        @Override
-        public String toString() {
-            return "yield";
-        }
-    }
-
-    /** {@code handles[target % n].switchTo()}. */
-    record SwitchTo(int target) implements Step {
-        @Override
-        public String toString() {
-            return "switchTo(#" + target + ")";
-        }
-    }
-
-    /** {@code handles[target % n].close()}. */
-    record Close(int target) implements Step {
-        @Override
-        public String toString() {
-            return "close(#" + target + ")";
-        }
-    }
-
-    /** The body throws {@link Boom}; never in main's script. */
-    record Throw() implements Step {
-        @Override
-        public String toString() {
-            return "throw";
-        }
-    }
-
-    /** Creates a coroutine running {@code body}; it is numbered by creation order. */
-    record Create(Script body) implements Step {
-        @Override
-        public String toString() {
-            return "create" + body;
-        }
-    }
-
-    /**
-     * A body: its steps and whether it swallows the exit signal (and goes on with its next step)
-     * instead of letting it end the body.
-     */
-    record Script(List<Step> steps, boolean swallowsExit) {
-        @Override
-        public String toString() {
-            return (swallowsExit ? "!" : "") + steps.stream().map(Step::toString)
-                    .collect(Collectors.joining(", ", "{", "}"));
-        }
-    }
+    // The steps and the script of a body are the records of Step, shared with TimePropertyTest.
 
     /** What a {@link Throw} step throws: names the coroutine that threw. */
     static final class Boom extends RuntimeException {
@@ -260,6 +212,7 @@ class SchedulingPropertyTest {
                     int id = handles.size();
                     handles.add(Coroutine.create(name(id), () -> body(id, c.body())));
                 }
+                case TimePropertyTest.TimeStep t -> throw new AssertionError("not a step of these programs: " + t);
             }
         }
 
@@ -468,6 +421,7 @@ class SchedulingPropertyTest {
                     yield null;
                 }
                 case Throw t -> throw new AssertionError("handled by advance");
+                case TimePropertyTest.TimeStep t -> throw new AssertionError("not a step of these programs: " + t);
             };
         }
 

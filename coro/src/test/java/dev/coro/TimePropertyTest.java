@@ -6,6 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
 import dev.coro.SchedulingPropertyTest.Boom;
+import dev.coro.Step.Close;
+import dev.coro.Step.Create;
+import dev.coro.Step.Script;
+import dev.coro.Step.SwitchTo;
+import dev.coro.Step.Throw;
+import dev.coro.Step.Yield;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -48,52 +54,15 @@ class TimePropertyTest {
 
     // ---- programs ------------------------------------------------------------------------------
 
-    /** One thing a body does. Targets are positions in creation order (0 is main), taken modulo the count. */
-    sealed interface Step permits Yield, SwitchTo, Close, Throw, Create, Sleep, Send, Receive, TryReceive, TrySend,
-            CloseChannel, WithTimeout, SelectStep {}
-
-    /** {@code Coroutine.yield()}. */
-    record Yield() implements Step {
-        @Override
-        public String toString() {
-            return "yield";
-        }
-    }
-
-    /** {@code handles[target % n].switchTo()}. */
-    record SwitchTo(int target) implements Step {
-        @Override
-        public String toString() {
-            return "switchTo(#" + target + ")";
-        }
-    }
-
-    /** {@code handles[target % n].close()}. */
-    record Close(int target) implements Step {
-        @Override
-        public String toString() {
-            return "close(#" + target + ")";
-        }
-    }
-
-    /** The body throws {@link Boom}; never in main's script. */
-    record Throw() implements Step {
-        @Override
-        public String toString() {
-            return "throw";
-        }
-    }
-
-    /** Creates a coroutine running {@code body}; it is numbered by creation order. */
-    record Create(Script body) implements Step {
-        @Override
-        public String toString() {
-            return "create" + body;
-        }
-    }
+    /**
+     * The time and channel steps, beside the scheduling steps of {@link Step} (yield, switchTo, close,
+     * throw, create) that this test shares with {@link SchedulingPropertyTest}.
+     */
+    sealed interface TimeStep extends Step permits Sleep, Send, Receive, TryReceive, TrySend, CloseChannel, WithTimeout,
+            SelectStep {}
 
     /** {@code Coroutine.sleep(ms)}. */
-    record Sleep(int ms) implements Step {
+    record Sleep(int ms) implements TimeStep {
         @Override
         public String toString() {
             return "sleep(" + ms + ")";
@@ -101,7 +70,7 @@ class TimePropertyTest {
     }
 
     /** {@code channel.send(value)}. */
-    record Send(int ch, int value) implements Step {
+    record Send(int ch, int value) implements TimeStep {
         @Override
         public String toString() {
             return "send(ch" + ch + ", " + value + ")";
@@ -109,7 +78,7 @@ class TimePropertyTest {
     }
 
     /** {@code channel.receive()}. */
-    record Receive(int ch) implements Step {
+    record Receive(int ch) implements TimeStep {
         @Override
         public String toString() {
             return "receive(ch" + ch + ")";
@@ -117,7 +86,7 @@ class TimePropertyTest {
     }
 
     /** {@code channel.tryReceive(ms)}. */
-    record TryReceive(int ch, int ms) implements Step {
+    record TryReceive(int ch, int ms) implements TimeStep {
         @Override
         public String toString() {
             return "tryReceive(ch" + ch + ", " + ms + ")";
@@ -125,7 +94,7 @@ class TimePropertyTest {
     }
 
     /** {@code channel.trySend(value, ms)}. */
-    record TrySend(int ch, int value, int ms) implements Step {
+    record TrySend(int ch, int value, int ms) implements TimeStep {
         @Override
         public String toString() {
             return "trySend(ch" + ch + ", " + value + ", " + ms + ")";
@@ -133,7 +102,7 @@ class TimePropertyTest {
     }
 
     /** {@code channel.close()}. */
-    record CloseChannel(int ch) implements Step {
+    record CloseChannel(int ch) implements TimeStep {
         @Override
         public String toString() {
             return "closeChannel(ch" + ch + ")";
@@ -141,7 +110,7 @@ class TimePropertyTest {
     }
 
     /** {@code Coroutine.withTimeout(ms, () -> steps)}: a nested block of the same body. */
-    record WithTimeout(int ms, List<Step> steps) implements Step {
+    record WithTimeout(int ms, List<Step> steps) implements TimeStep {
         @Override
         public String toString() {
             return "withTimeout(" + ms + ")" + steps.stream().map(Step::toString)
@@ -177,19 +146,10 @@ class TimePropertyTest {
     }
 
     /** A select over {@code clauses}, with an {@code onDefault} or not, biased or unbiased. */
-    record SelectStep(List<Clause> clauses, boolean withDefault, boolean unbiased) implements Step {
+    record SelectStep(List<Clause> clauses, boolean withDefault, boolean unbiased) implements TimeStep {
         @Override
         public String toString() {
             return (unbiased ? "selectUnbiased" : "select") + clauses + (withDefault ? "+default" : "");
-        }
-    }
-
-    /** A body: its steps, and whether it swallows exit signals (going on with its next step) instead of letting them unwind it. */
-    record Script(List<Step> steps, boolean swallowsExit) {
-        @Override
-        public String toString() {
-            return (swallowsExit ? "!" : "") + steps.stream().map(Step::toString)
-                    .collect(Collectors.joining(", ", "{", "}"));
         }
     }
 
