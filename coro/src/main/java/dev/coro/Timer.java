@@ -4,8 +4,8 @@ package dev.coro;
  * Something due at a time on a scheduler's clock: an entry of its {@link TimerQueue} that does its
  * work ({@link #expire}) when the {@link EventLoop} finds it due at a scheduling point or an idle wait.
  *
- * <p>A timer belongs to one scheduler and is touched only by the thread that runs it. It is a node
- * of its deadline's list in the queue and knows that list, so cancelling it is O(1) with no search.
+ * <p>A timer belongs to one scheduler and is touched only by the thread that runs it. It knows its
+ * deadline's bucket in the queue and its place there, so cancelling it is O(1) with no search.
  * Timers due at the same time expire in the order they were scheduled.
  */
 abstract class Timer {
@@ -14,9 +14,8 @@ abstract class Timer {
     long deadline;
     /** Its deadline's bucket in the queue; null when not scheduled. */
     TimerQueue.Bucket bucket;
-    /** The timers scheduled before and after it for the same deadline. */
-    Timer prev;
-    Timer next;
+    /** Its index in its bucket's array. */
+    int slot;
 
     /** Whether it is scheduled and has neither expired nor been cancelled. */
     final boolean isPending() {

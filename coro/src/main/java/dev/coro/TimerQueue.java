@@ -4,25 +4,30 @@ import java.util.Arrays;
 
 /**
  * A thread's pending {@link Timer}s in the order they expire, deadline first and then the order of
- * scheduling: one bucket per distinct deadline, found through a hash table, holding its timers in a
- * FIFO list, and a binary min-heap of the buckets by deadline.
+ * scheduling: one bucket per distinct deadline, found through a hash table, holding its timers in an
+ * array in the order they came, and a binary min-heap of the buckets by deadline.
  *
  * <p>Adding a timer whose deadline already has a bucket, cancelling a timer, and taking the earliest
- * are O(1); only a new deadline, or the last timer of one leaving, costs O(log d) in the number
- * {@code d} of distinct pending deadlines (not of timers). Timers come in bunches on few deadlines:
- * sleeps of whole milliseconds under virtual time, and on the real clock deadlines rounded up to the
- * loop's tick ({@link EventLoop#TICK_NANOS}). Since the scheduling order within a deadline is the
- * order of the bucket's list, the order is exactly that of a heap ordered by (deadline, order of
- * scheduling). Emptied buckets are kept for reuse (a few hundred at most), so a steady stream of
- * timers allocates nothing here.
+ * are O(1) (amortized); only a new deadline, or the last timer of one leaving, costs O(log d) in the
+ * number {@code d} of distinct pending deadlines, not of timers. Timers come in bunches on few
+ * deadlines: sleeps of whole milliseconds under virtual time, and on the real clock deadlines rounded
+ * up to the loop's tick ({@link EventLoop#TICK_NANOS}). Since the order of scheduling within a
+ * deadline is the order of its bucket's array, the order is exactly that of a heap ordered by
+ * (deadline, order of scheduling). A cancelled timer leaves an empty slot in its bucket's array, so
+ * adding and cancelling touch only the timer and its bucket, never another timer. Emptied buckets
+ * are kept for reuse (a few hundred at most), so a steady stream of timers allocates nothing here.
  */
 final class TimerQueue {
 
     /** The timers of one deadline, oldest first. */
     static final class Bucket {
         long deadline;
-        Timer head;
-        Timer tail;
+        /** Its timers from {@link #first} (inclusive) to {@link #end} (exclusive), null where one was cancelled. */
+        Timer[] timers = new Timer[8];
+        int first;
+        int end;
+        /** How many of its slots hold a timer. */
+        int live;
         /** Its index in the heap. */
         int heapIndex;
         /** The next bucket in its hash chain, or in the free list. */
@@ -31,6 +36,8 @@ final class TimerQueue {
 
     /** The most emptied buckets kept for reuse. */
     private static final int MAX_FREE = 256;
+    /** A bucket whose array grew past this many slots gets a small one again when it is emptied. */
+    private static final int MAX_KEPT_SLOTS = 64;
 
     private Bucket[] heap = new Bucket[16];
     private int buckets;
@@ -46,14 +53,9 @@ final class TimerQueue {
         return size;
     }
 
-    /** The earliest deadline; {@code Long.MAX_VALUE} if no timer is pending. */
+    /** The earliest deadline; {@code Long.MAX_VALUE} if no timer is pending (or the earliest is due then). */
     long firstDeadline() {
         return buckets == 0 ? Long.MAX_VALUE : heap[0].deadline;
-    }
-
-    /** The earliest timer; null if none. */
-    Timer peek() {
-        return buckets == 0 ? null : heap[0].head;
     }
 
     /** Adds {@code t}, which is in no queue, after every pending timer of its deadline. */
@@ -63,24 +65,29 @@ final class TimerQueue {
         if (b == null) {
             b = newBucket(d);
         }
-        Timer last = b.tail;
-        t.prev = last;
-        t.next = null;
-        if (last == null) {
-            b.head = t;
-        } else {
-            last.next = t;
+        int i = b.end;
+        if (i == b.timers.length) {
+            i = compact(b);
         }
-        b.tail = t;
+        b.timers[i] = t;
+        b.end = i + 1;
+        b.live++;
         t.bucket = b;
+        t.slot = i;
         size++;
     }
 
     /** Removes and returns the earliest timer; the queue is not empty. */
     Timer poll() {
         Bucket b = heap[0];
-        Timer t = b.head;
-        unlink(t, b);
+        Timer[] a = b.timers;
+        int i = b.first;
+        Timer t;
+        while ((t = a[i]) == null) {
+            i++;
+        }
+        b.first = i + 1;
+        unlink(t, b, i);
         return t;
     }
 
@@ -88,30 +95,38 @@ final class TimerQueue {
     void remove(Timer t) {
         Bucket b = t.bucket;
         if (b != null) {
-            unlink(t, b);
+            unlink(t, b, t.slot);
         }
     }
 
-    private void unlink(Timer t, Bucket b) {
-        Timer p = t.prev;
-        Timer n = t.next;
-        if (p == null) {
-            b.head = n;
-        } else {
-            p.next = n;
-        }
-        if (n == null) {
-            b.tail = p;
-        } else {
-            n.prev = p;
-        }
-        t.prev = null;
-        t.next = null;
+    private void unlink(Timer t, Bucket b, int i) {
+        b.timers[i] = null;
         t.bucket = null;
         size--;
-        if (b.head == null) {
+        if (--b.live == 0) {
             dropBucket(b);
         }
+    }
+
+    /** Makes room at the end of {@code b}'s full array: moves its timers to the front, growing it if half full. */
+    private static int compact(Bucket b) {
+        Timer[] a = b.timers;
+        if (b.live > a.length >>> 1) {
+            a = Arrays.copyOf(a, a.length * 2);
+            b.timers = a;
+        }
+        int j = 0;
+        for (int i = b.first; i < b.end; i++) {
+            Timer t = a[i];
+            if (t != null) {
+                a[i] = null;
+                a[j] = t;
+                t.slot = j++;
+            }
+        }
+        b.first = 0;
+        b.end = j;
+        return j;
     }
 
     // ---- the buckets by deadline: the hash table --------------------------------------------
@@ -171,8 +186,11 @@ final class TimerQueue {
                 siftUp(i, last);
             }
         }
-        b.head = null;
-        b.tail = null;
+        if (b.timers.length > MAX_KEPT_SLOTS) {
+            b.timers = new Timer[8]; // every slot is empty already: only a crowd's large array is dropped
+        }
+        b.first = 0;
+        b.end = 0;
         if (freeCount < MAX_FREE) {
             b.chain = free;
             free = b;
