@@ -44,6 +44,8 @@ final class Context extends Fiber {
      * registered ({@link Monitoring#parkTimes}); 0 if not recorded. Read racily by that view.
      */
     long parkedSince;
+    /** The timer of its sleeps, made at its first and kept for the next ({@link Scheduler#sleep}); null before. */
+    Sleep sleep;
     /** Its innermost active {@link Coroutine#withTimeout} scope; null if none. */
     TimeoutScope timeouts;
     /** The innermost generator whose body runs this context's code now; null if none. */
@@ -145,6 +147,7 @@ final class Context extends Fiber {
         body = null;
         stack = null;
         closer = null;
+        sleep = null;
     }
 
     @Override

@@ -27,11 +27,16 @@ import java.util.function.Consumer;
  */
 final class EventLoop {
 
-    private final TimerHeap timers = new TimerHeap();
+    /**
+     * The real clock's tick: a deadline on the real clock is rounded up to a multiple of it (65.536
+     * µs), so that timers due close together share one entry of the {@link TimerQueue}; a timer is at
+     * most one tick later than asked. Virtual deadlines are kept exact.
+     */
+    static final long TICK_NANOS = 1L << 16;
+
+    private final TimerQueue timers = new TimerQueue();
     /** Loop time 0 on the real clock, in {@link System#nanoTime()} terms. */
     private final long origin = System.nanoTime();
-    /** How many timers were ever scheduled: the tie-breaker of equal deadlines. */
-    private long scheduled;
     /** How many timers and I/O waits are pending: what can still wake a context. */
     private int pending;
     /** How many contexts wait on I/O. */
@@ -116,17 +121,26 @@ final class EventLoop {
         return virtual ? virtualNow : System.nanoTime();
     }
 
-    /** The loop time {@code nanos} (positive) from now, saturating instead of wrapping. */
+    /**
+     * The loop time {@code nanos} (positive) from now, saturating instead of wrapping; on the real
+     * clock rounded up to the next {@link #TICK_NANOS tick}.
+     */
     long deadlineAfter(long nanos) {
-        long now = now();
-        long d = now + nanos;
-        return d < now ? Long.MAX_VALUE : d;
+        if (virtual) {
+            long d = virtualNow + nanos;
+            return d < virtualNow ? Long.MAX_VALUE : d;
+        }
+        long now = System.nanoTime() - origin;
+        long d = now + nanos + (TICK_NANOS - 1);
+        return d < now ? Long.MAX_VALUE : d & -TICK_NANOS;
     }
 
-    /** Schedules {@code t}, which is not pending, to expire at loop time {@code deadline}. */
+    /**
+     * Schedules {@code t}, which is not pending, to expire at loop time {@code deadline}, after every
+     * timer already scheduled for the same deadline.
+     */
     void schedule(Timer t, long deadline) {
         t.deadline = deadline;
-        t.seq = scheduled++;
         timers.add(t);
         pending++;
     }
@@ -145,20 +159,18 @@ final class EventLoop {
      * @return whether any timer expired
      */
     boolean runDue() {
-        Timer t = timers.peek();
-        if (t == null) {
+        if (timers.size() == 0) {
             return false;
         }
         long now = now();
-        if (t.deadline > now) {
+        if (timers.firstDeadline() > now) {
             return false;
         }
         do {
-            timers.poll();
+            Timer t = timers.poll();
             pending--;
             t.expire();
-            t = timers.peek();
-        } while (t != null && t.deadline <= now);
+        } while (timers.size() != 0 && timers.firstDeadline() <= now);
         return true;
     }
 
@@ -187,13 +199,13 @@ final class EventLoop {
      * an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
-        Timer first = timers.peek();
-        if (virtual && !outsideCanWake() && first != null) {
-            if (first.deadline > virtualNow) {
-                virtualNow = first.deadline;
+        long first = timers.firstDeadline();
+        if (virtual && !outsideCanWake() && timers.size() != 0) {
+            if (first > virtualNow) {
+                virtualNow = first;
             }
         } else {
-            long left = first == null || virtual ? Long.MAX_VALUE : first.deadline - now();
+            long left = timers.size() == 0 || virtual ? Long.MAX_VALUE : first - now();
             if (left > 0) {
                 block(left);
             }

@@ -371,9 +371,7 @@ final class Scheduler {
             loop.idle();
         }
         loop.restoreInterrupt();
-        State becomes = from.state();
-        from.revertTo(State.RUNNING);
-        transfer(from, to, becomes);
+        run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
     }
 
     // ---- time ------------------------------------------------------------------------------
@@ -384,7 +382,15 @@ final class Scheduler {
         if (nanos <= 0) {
             return;
         }
-        Sleep s = new Sleep(currentContext(), nanos);
+        Context self = currentContext();
+        Sleep s = self.sleep;
+        if (s == null || s.isPending()) {
+            s = new Sleep(self); // its first sleep; or one while its kept timer is pending (none does today)
+            if (self.sleep == null) {
+                self.sleep = s;
+            }
+        }
+        s.nanos = nanos;
         loop.schedule(s, loop.deadlineAfter(nanos));
         try {
             park(s);
@@ -595,8 +601,16 @@ final class Scheduler {
      * error is rethrown as it is.
      */
     private void transfer(Context from, Context to, State fromBecomes) {
-        State toWas = to.state();
         from.moveTo(fromBecomes);
+        run(from, to);
+    }
+
+    /**
+     * {@link #transfer} for a {@code from} whose new state is set already (a park that marked it
+     * {@code PARKED} before the due timers expired): suspends it and runs {@code to}.
+     */
+    private void run(Context from, Context to) {
+        State toWas = to.state();
         to.moveTo(State.RUNNING);
         current = to.index;
         try {

@@ -55,6 +55,11 @@ public final class Select<R> {
     private int runs;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
+    /**
+     * The scheduler whose thread every clause's channel was last found to belong to, so that runs on
+     * its owner thread skip the check; null until a run checked, and again once a clause is added.
+     */
+    private Scheduler checked;
 
     /** Creates an empty select; add clauses, then call {@link #select()} or {@link #selectUnbiased()}. */
     public Select() {
@@ -167,6 +172,7 @@ public final class Select<R> {
     // ---- machinery ------------------------------------------------------------------------
 
     private Select<R> add(Clause<R> c) {
+        checked = null;
         if (count == clauses.length) {
             clauses = Arrays.copyOf(clauses, count * 2);
         }
@@ -180,14 +186,11 @@ public final class Select<R> {
     }
 
     private R run(boolean unbiased) {
-        Scheduler s = Scheduler.current();
+        Scheduler s = checked;
+        if (s == null || Thread.currentThread() != s.owner) {
+            s = check();
+        }
         Context self = s.currentContext();
-        if (count == 0 && onDefault == null) {
-            throw new IllegalStateException(self.describe() + " cannot select: the select has no clause, so it would wait forever");
-        }
-        for (int i = 0; i < count; i++) {
-            clauses[i].checkThread(s, self);
-        }
         Clause<R> ready = unbiased ? randomReady(s) : firstReady();
         if (ready != null) {
             return ready.fireNow(self);
@@ -210,6 +213,23 @@ public final class Select<R> {
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
         winner = null;
         return w.result(self);
+    }
+
+    /**
+     * Checks, for the caller's scheduler, that the select has a clause and that every clause's channel
+     * belongs to the caller's thread; a run on that scheduler's owner thread need not check again.
+     */
+    private Scheduler check() {
+        Scheduler s = Scheduler.current();
+        if (count == 0 && onDefault == null) {
+            throw new IllegalStateException(s.currentContext().describe()
+                    + " cannot select: the select has no clause, so it would wait forever");
+        }
+        for (int i = 0; i < count; i++) {
+            clauses[i].checkThread();
+        }
+        checked = s;
+        return s;
     }
 
     private Clause<R> firstReady() {
@@ -287,7 +307,8 @@ public final class Select<R> {
 
     /** One clause of a select. */
     private interface Clause<R> {
-        void checkThread(Scheduler s, Context self);
+        /** Throws if the clause's channel belongs to another thread than the caller's. */
+        void checkThread();
 
         boolean isReady();
 
@@ -309,20 +330,59 @@ public final class Select<R> {
         String describe();
     }
 
-    /** A receive clause: a receiver queued on its channel while the select waits. */
-    private static final class ReceiveClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
-        private final Select<R> select;
-        private final Function<? super T, ? extends R> f;
+    /**
+     * A channel clause: a waiter queued on its channel while the select waits, whose completion wins
+     * the select. {@link ReceiveClause} and {@link SendClause} add what they do with the value.
+     */
+    private abstract static class ChannelClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
+        final Select<R> select;
 
-        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f) {
-            super(channel, false, null, null);
+        ChannelClause(Select<R> select, Channel<T> channel, boolean sender, T value) {
+            super(channel, sender, null, value);
             this.select = select;
-            this.f = f;
         }
 
         @Override
-        public void checkThread(Scheduler s, Context self) {
-            channel.checkSelect("select a receive from");
+        public void checkThread() {
+            channel.checkSelect(sender ? "select a send to" : "select a receive from");
+        }
+
+        /** The value a waiting sender offers (null for a receiver). */
+        abstract T offered();
+
+        @Override
+        public void register(Context self, Scheduler s) {
+            context = self;
+            value = offered();
+            done = false;
+            closed = false;
+            channel.enqueue(this);
+        }
+
+        @Override
+        void complete(boolean closed) {
+            select.won(this);
+            super.complete(closed);
+        }
+
+        @Override
+        public void unregister() {
+            channel.dequeue(this);
+        }
+
+        @Override
+        public String describe() {
+            return toString();
+        }
+    }
+
+    /** A receive clause: a receiver queued on its channel while the select waits. */
+    private static final class ReceiveClause<T, R> extends ChannelClause<T, R> {
+        private final Function<? super T, ? extends R> f;
+
+        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f) {
+            super(select, channel, false, null);
+            this.f = f;
         }
 
         @Override
@@ -340,23 +400,8 @@ public final class Select<R> {
         }
 
         @Override
-        public void register(Context self, Scheduler s) {
-            context = self;
-            value = null;
-            done = false;
-            closed = false;
-            channel.enqueue(this);
-        }
-
-        @Override
-        void complete(boolean closed) {
-            select.won(this);
-            super.complete(closed);
-        }
-
-        @Override
-        public void unregister() {
-            channel.dequeue(this);
+        T offered() {
+            return null;
         }
 
         @Override
@@ -381,29 +426,17 @@ public final class Select<R> {
             return new ChannelClosedException(self.describe() + " cannot select: its clause onReceive("
                     + channel.describe() + ") fired on a closed and drained channel; leave the clause out to go on");
         }
-
-        @Override
-        public String describe() {
-            return "receive from " + channel.describe();
-        }
     }
 
     /** A send clause: a sender queued on its channel with its value while the select waits. */
-    private static final class SendClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
-        private final Select<R> select;
+    private static final class SendClause<T, R> extends ChannelClause<T, R> {
         private final T toSend;
         private final Supplier<? extends R> f;
 
         SendClause(Select<R> select, Channel<T> channel, T value, Supplier<? extends R> f) {
-            super(channel, true, null, value);
-            this.select = select;
+            super(select, channel, true, value);
             this.toSend = value;
             this.f = f;
-        }
-
-        @Override
-        public void checkThread(Scheduler s, Context self) {
-            channel.checkSelect("select a send to");
         }
 
         @Override
@@ -420,23 +453,8 @@ public final class Select<R> {
         }
 
         @Override
-        public void register(Context self, Scheduler s) {
-            context = self;
-            value = toSend;
-            done = false;
-            closed = false;
-            channel.enqueue(this);
-        }
-
-        @Override
-        void complete(boolean closed) {
-            select.won(this);
-            super.complete(closed);
-        }
-
-        @Override
-        public void unregister() {
-            channel.dequeue(this);
+        T offered() {
+            return toSend;
         }
 
         @Override
@@ -455,11 +473,6 @@ public final class Select<R> {
             return new ChannelClosedException(self.describe() + " cannot select: its clause onSend("
                     + channel.describe() + ", " + toSend + ") fired on a closed channel, and the value was not"
                     + " delivered; leave the clause out to go on");
-        }
-
-        @Override
-        public String describe() {
-            return "send to " + channel.describe();
         }
     }
 
@@ -480,7 +493,7 @@ public final class Select<R> {
         }
 
         @Override
-        public void checkThread(Scheduler s, Context self) {
+        public void checkThread() {
         }
 
         @Override
@@ -546,7 +559,7 @@ public final class Select<R> {
         }
 
         @Override
-        public void checkThread(Scheduler s, Context self) {
+        public void checkThread() {
         }
 
         @Override

@@ -5,15 +5,18 @@ import dev.coro.Coroutine.State;
 /**
  * The timer of a context in {@link Coroutine#sleep}: when due it wakes the context, and it is what
  * a dump shows the context waiting for (the sleep and its deadline).
+ *
+ * <p>A context sleeps once at a time, so it keeps one for all its sleeps ({@link Context#sleep}):
+ * a sleep allocates nothing.
  */
 final class Sleep extends Timer implements Wait {
 
     private final Context context;
-    private final long nanos;
+    /** How long the current sleep is, for the dump. */
+    long nanos;
 
-    Sleep(Context context, long nanos) {
+    Sleep(Context context) {
         this.context = context;
-        this.nanos = nanos;
     }
 
     @Override

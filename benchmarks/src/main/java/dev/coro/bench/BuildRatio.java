@@ -19,7 +19,9 @@ import java.util.Locale;
  * alternating) sees the same load as its neighbour. Workloads: {@code switch}, A and B switching to
  * each other as in {@link SwitchBenchmark} (one op = one one-way transfer); {@code yield}, main and two
  * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield);
- * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip). Each
+ * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip);
+ * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code select}, {@link Selects}
+ * (one op = one value received by a select). Each
  * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
  * property) apply to both builds alike.
  *
@@ -50,6 +52,8 @@ public final class BuildRatio {
         onFreshThread(() -> compare("switch", make(oldBuild, PingPong.class), make(newBuild, PingPong.class)));
         onFreshThread(() -> compare("yield", make(oldBuild, Ring.class), make(newBuild, Ring.class)));
         onFreshThread(() -> compare("round trip", make(oldBuild, RoundTrip.class), make(newBuild, RoundTrip.class)));
+        onFreshThread(() -> compare("sleep", make(oldBuild, Sleepers.class), make(newBuild, Sleepers.class)));
+        onFreshThread(() -> compare("select", make(oldBuild, Selects.class), make(newBuild, Selects.class)));
     }
 
     /** The workloads' interface, shared by both builds (the JDK's own). */
@@ -148,6 +152,56 @@ public final class BuildRatio {
         @Override
         public int ops() {
             return 3 * ROUNDS;
+        }
+    }
+
+    /**
+     * {@link VirtualTimeDelayBenchmark#coroVirtualTimeSleep}'s shape, smaller: one run is a
+     * {@code VirtualTime.run} of {@value #COROUTINES} coroutines each sleeping {@value #EACH} times
+     * 1 to 100 ms (a fixed table); one op = one sleep.
+     */
+    public static final class Sleepers implements Workload {
+        static final int COROUTINES = 1000;
+        static final int EACH = 10;
+        private final java.time.Duration[] durations = VirtualTimeDelayBenchmark.durations(
+                new java.util.SplittableRandom(VirtualTimeDelayBenchmark.SEED).ints(COROUTINES * EACH, 1, 101).toArray());
+
+        /** Draws the table. */
+        public Sleepers() {
+        }
+
+        @Override
+        public void run() {
+            VirtualTimeDelayBenchmark.sleepers(durations, COROUTINES);
+        }
+
+        @Override
+        public int ops() {
+            return COROUTINES * EACH;
+        }
+    }
+
+    /**
+     * {@link SelectBenchmark#coroSelectReceive}: main runs one select over two rendezvous channels,
+     * each fed by a producer; one run = {@value #VALUES} values received.
+     */
+    public static final class Selects implements Workload {
+        static final int VALUES = 1000;
+        private final SelectBenchmark.Producers producers = new SelectBenchmark.Producers();
+
+        /** Makes the channels, the producers and the select in the calling thread's run list. */
+        public Selects() {
+            producers.setUp();
+        }
+
+        @Override
+        public void run() {
+            SelectBenchmark.selectReceive(producers, VALUES);
+        }
+
+        @Override
+        public int ops() {
+            return VALUES;
         }
     }
 

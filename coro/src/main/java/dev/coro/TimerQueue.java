@@ -1,0 +1,260 @@
+package dev.coro;
+
+import java.util.Arrays;
+
+/**
+ * A thread's pending {@link Timer}s in the order they expire, deadline first and then the order of
+ * scheduling: one bucket per distinct deadline, found through a hash table, holding its timers in an
+ * array in the order they came, and a binary min-heap of the buckets by deadline.
+ *
+ * <p>Adding a timer whose deadline already has a bucket, cancelling a timer, and taking the earliest
+ * are O(1) (amortized); only a new deadline, or the last timer of one leaving, costs O(log d) in the
+ * number {@code d} of distinct pending deadlines, not of timers. Timers come in bunches on few
+ * deadlines: sleeps of whole milliseconds under virtual time, and on the real clock deadlines rounded
+ * up to the loop's tick ({@link EventLoop#TICK_NANOS}). Since the order of scheduling within a
+ * deadline is the order of its bucket's array, the order is exactly that of a heap ordered by
+ * (deadline, order of scheduling). A cancelled timer leaves an empty slot in its bucket's array, so
+ * adding and cancelling touch only the timer and its bucket, never another timer. Emptied buckets
+ * are kept for reuse (a few hundred at most), so a steady stream of timers allocates nothing here.
+ */
+final class TimerQueue {
+
+    /** The timers of one deadline, oldest first. */
+    static final class Bucket {
+        long deadline;
+        /** Its timers from {@link #first} (inclusive) to {@link #end} (exclusive), null where one was cancelled. */
+        Timer[] timers = new Timer[8];
+        int first;
+        int end;
+        /** How many of its slots hold a timer. */
+        int live;
+        /** Its index in the heap. */
+        int heapIndex;
+        /** The next bucket in its hash chain, or in the free list. */
+        Bucket chain;
+    }
+
+    /** The most emptied buckets kept for reuse. */
+    private static final int MAX_FREE = 256;
+    /** A bucket whose array grew past this many slots gets a small one again when it is emptied. */
+    private static final int MAX_KEPT_SLOTS = 64;
+
+    private Bucket[] heap = new Bucket[16];
+    private int buckets;
+    /** The hash table of the buckets by deadline, chained; its length is a power of two. */
+    private Bucket[] table = new Bucket[16];
+    private int shift = 64 - 4;
+    private int size;
+    private Bucket free;
+    private int freeCount;
+
+    /** How many timers are pending. */
+    int size() {
+        return size;
+    }
+
+    /** The earliest deadline; {@code Long.MAX_VALUE} if no timer is pending (or the earliest is due then). */
+    long firstDeadline() {
+        return buckets == 0 ? Long.MAX_VALUE : heap[0].deadline;
+    }
+
+    /** Adds {@code t}, which is in no queue, after every pending timer of its deadline. */
+    void add(Timer t) {
+        long d = t.deadline;
+        Bucket b = find(d);
+        if (b == null) {
+            b = newBucket(d);
+        }
+        int i = b.end;
+        if (i == b.timers.length) {
+            i = compact(b);
+        }
+        b.timers[i] = t;
+        b.end = i + 1;
+        b.live++;
+        t.bucket = b;
+        t.slot = i;
+        size++;
+    }
+
+    /** Removes and returns the earliest timer; the queue is not empty. */
+    Timer poll() {
+        Bucket b = heap[0];
+        Timer[] a = b.timers;
+        int i = b.first;
+        Timer t;
+        while ((t = a[i]) == null) {
+            i++;
+        }
+        b.first = i + 1;
+        unlink(t, b, i);
+        return t;
+    }
+
+    /** Removes {@code t} if it is in this queue; O(1) unless it was the last of its deadline. */
+    void remove(Timer t) {
+        Bucket b = t.bucket;
+        if (b != null) {
+            unlink(t, b, t.slot);
+        }
+    }
+
+    private void unlink(Timer t, Bucket b, int i) {
+        b.timers[i] = null;
+        t.bucket = null;
+        size--;
+        if (--b.live == 0) {
+            dropBucket(b);
+        }
+    }
+
+    /** Makes room at the end of {@code b}'s full array: moves its timers to the front, growing it if half full. */
+    private static int compact(Bucket b) {
+        Timer[] a = b.timers;
+        if (b.live > a.length >>> 1) {
+            a = Arrays.copyOf(a, a.length * 2);
+            b.timers = a;
+        }
+        int j = 0;
+        for (int i = b.first; i < b.end; i++) {
+            Timer t = a[i];
+            if (t != null) {
+                a[i] = null;
+                a[j] = t;
+                t.slot = j++;
+            }
+        }
+        b.first = 0;
+        b.end = j;
+        return j;
+    }
+
+    // ---- the buckets by deadline: the hash table --------------------------------------------
+
+    private int slot(long deadline) {
+        return (int) ((deadline * 0x9E3779B97F4A7C15L) >>> shift);
+    }
+
+    private Bucket find(long deadline) {
+        for (Bucket b = table[slot(deadline)]; b != null; b = b.chain) {
+            if (b.deadline == deadline) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    private Bucket newBucket(long deadline) {
+        if (buckets == heap.length) {
+            heap = Arrays.copyOf(heap, buckets * 2);
+        }
+        if (buckets >= table.length - (table.length >>> 2)) {
+            rehash(table.length * 2);
+        }
+        Bucket b = free;
+        if (b != null) {
+            free = b.chain;
+            freeCount--;
+        } else {
+            b = new Bucket();
+        }
+        b.deadline = deadline;
+        int s = slot(deadline);
+        b.chain = table[s];
+        table[s] = b;
+        siftUp(buckets++, b);
+        return b;
+    }
+
+    private void dropBucket(Bucket b) {
+        int s = slot(b.deadline);
+        Bucket c = table[s];
+        if (c == b) {
+            table[s] = b.chain;
+        } else {
+            while (c.chain != b) {
+                c = c.chain;
+            }
+            c.chain = b.chain;
+        }
+        int i = b.heapIndex;
+        Bucket last = heap[--buckets];
+        heap[buckets] = null;
+        if (i < buckets) {
+            siftDown(i, last);
+            if (heap[i] == last) {
+                siftUp(i, last);
+            }
+        }
+        if (b.timers.length > MAX_KEPT_SLOTS) {
+            b.timers = new Timer[8]; // every slot is empty already: only a crowd's large array is dropped
+        }
+        b.first = 0;
+        b.end = 0;
+        if (freeCount < MAX_FREE) {
+            b.chain = free;
+            free = b;
+            freeCount++;
+        } else {
+            b.chain = null;
+        }
+        if (table.length > 64 && buckets < table.length >>> 3) {
+            rehash(table.length >>> 1);
+        }
+        if (heap.length > 64 && buckets < heap.length >>> 2) {
+            heap = Arrays.copyOf(heap, heap.length >>> 1);
+        }
+    }
+
+    private void rehash(int length) {
+        table = new Bucket[length];
+        shift = 64 - Integer.numberOfTrailingZeros(length);
+        for (int i = 0; i < buckets; i++) {
+            Bucket b = heap[i];
+            int s = slot(b.deadline);
+            b.chain = table[s];
+            table[s] = b;
+        }
+    }
+
+    // ---- the buckets by deadline: the heap ---------------------------------------------------
+
+    private void siftUp(int i, Bucket b) {
+        long d = b.deadline;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            Bucket p = heap[parent];
+            if (d >= p.deadline) {
+                break;
+            }
+            place(i, p);
+            i = parent;
+        }
+        place(i, b);
+    }
+
+    private void siftDown(int i, Bucket b) {
+        long d = b.deadline;
+        int half = buckets >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            Bucket c = heap[child];
+            int right = child + 1;
+            if (right < buckets && heap[right].deadline < c.deadline) {
+                child = right;
+                c = heap[child];
+            }
+            if (c.deadline >= d) {
+                break;
+            }
+            place(i, c);
+            i = child;
+        }
+        place(i, b);
+    }
+
+    private void place(int i, Bucket b) {
+        heap[i] = b;
+        b.heapIndex = i;
+    }
+}
