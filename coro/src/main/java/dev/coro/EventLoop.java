@@ -40,6 +40,8 @@ final class EventLoop {
     private int foreignWaits;
     /** Tasks posted by other threads: wake-ups, and operations on this thread's channels. */
     final Inbox inbox = new Inbox();
+    /** The futures this thread's contexts wait for; null until the first such wait. */
+    private FutureWaits futureWaits;
     /** While the owner blocks in {@link #idle()}: posts must wake it. */
     private volatile boolean sleeping;
     /** The thread blocked in {@link #idle()}, to unpark. */
@@ -265,6 +267,15 @@ final class EventLoop {
                 LockSupport.unpark(sleeper);
             }
         }
+    }
+
+    /** The futures this thread's contexts wait for, one callback per future (owner thread only). */
+    FutureWaits futureWaits() {
+        FutureWaits w = futureWaits;
+        if (w == null) {
+            w = futureWaits = new FutureWaits(this);
+        }
+        return w;
     }
 
     /** A context starts waiting for another thread: the thread does not report a deadlock meanwhile. */

@@ -3,7 +3,6 @@ package dev.coro;
 import dev.coro.Coroutine.State;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.function.BiConsumer;
 
 /**
  * A context's wait for something another thread completes (a future, an operation on another
@@ -14,7 +13,7 @@ import java.util.function.BiConsumer;
  * {@link #lock() locks} each first, and completes both or neither; an interruption that finds the
  * wait locked waits the few instructions until it is done or unlocked.
  */
-class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
+class ForeignWait implements Wait, Runnable {
 
     private static final int WAITING = 0;
     private static final int DONE = 1;
@@ -79,12 +78,6 @@ class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
     /** Whether it was interrupted. */
     final boolean isInterrupted() {
         return state == INTERRUPTED;
-    }
-
-    /** A future's completion: {@link #complete()}. */
-    @Override
-    public final void accept(Object value, Throwable failure) {
-        complete();
     }
 
     /** Whether it completed (rather than waits or was interrupted). */

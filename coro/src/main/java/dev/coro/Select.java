@@ -51,8 +51,6 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
-    /** How many runs parked so far: tells a late completion of an earlier run from one of this run. */
-    private int runs;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
 
@@ -196,7 +194,6 @@ public final class Select<R> {
             return onDefault.get();
         }
         winner = null;
-        runs++;
         for (int i = 0; i < count; i++) {
             clauses[i].register(self, s);
         }
@@ -530,8 +527,12 @@ public final class Select<R> {
         }
     }
 
-    /** An {@code onComplete} clause: a completion callback that, posted to the caller's thread, wins the run it was registered for. */
-    private static final class CompleteClause<T, R> implements Clause<R> {
+    /**
+     * An {@code onComplete} clause: while the select waits, a waiter queued under its future in the
+     * thread's {@link FutureWaits} (one callback per future and thread, however many runs lose), whose
+     * completion, on the caller's thread, wins the run.
+     */
+    private static final class CompleteClause<T, R> extends FutureWaits.Waiter implements Clause<R> {
         private final Select<R> select;
         private final CompletableFuture<T> future;
         private final Function<? super T, ? extends R> f;
@@ -565,15 +566,13 @@ public final class Select<R> {
             loop = s.loop;
             registered = true;
             loop.foreignWaitStarted();
-            int run = select.runs;
-            EventLoop l = loop;
-            future.whenComplete((v, t) -> l.post(() -> completed(run)));
+            loop.futureWaits().add(future, this);
         }
 
-        /** On the caller's thread: the stage completed while run {@code run} was waiting for it. */
-        private void completed(int run) {
-            if (registered && run == select.runs && select.winner == null
-                    && context.state() == Coroutine.State.PARKED) {
+        /** On the caller's thread: the stage completed while this run waited for it. */
+        @Override
+        void completed() {
+            if (registered && select.winner == null && context.state() == Coroutine.State.PARKED) {
                 select.won(this);
                 context.scheduler.unpark(context);
             }
@@ -583,6 +582,7 @@ public final class Select<R> {
         public void unregister() {
             if (registered) {
                 registered = false;
+                loop.futureWaits().remove(this);
                 loop.foreignWaitEnded();
             }
         }
