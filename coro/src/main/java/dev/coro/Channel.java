@@ -462,13 +462,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * Takes a value now; null if there is none after all (a waiting sender of another thread was
-     * interrupted meanwhile) or the channel is closed and drained.
+     * interrupted meanwhile: the channel is open) or the channel is closed and drained.
      */
     T pollNow() {
         return poll();
     }
 
-    /** Sends now (it is ready, see {@link #canSendNow}); false if the channel is closed. */
+    /**
+     * Sends now (it was ready, see {@link #canSendNow}); false if the channel is closed, or if no
+     * receiver was left after all (a waiting receiver of another thread was interrupted meanwhile).
+     */
     boolean offerNow(T value) {
         return !closed && offer(value);
     }

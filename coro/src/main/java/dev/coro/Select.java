@@ -186,9 +186,15 @@ public final class Select<R> {
         for (int i = 0; i < count; i++) {
             clauses[i].checkThread(s, self);
         }
-        Clause<R> ready = unbiased ? randomReady(s) : firstReady();
-        if (ready != null) {
-            return ready.fireNow(self);
+        for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
+            Object r = ready.fireNow(self);
+            if (r != NOT_READY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+            // its only partner, a waiter of another thread, left between the check and the firing
+            // (timed out, closed): the clause is not ready after all, and the select goes on
         }
         if (onDefault != null) {
             return onDefault.get();
@@ -218,23 +224,33 @@ public final class Select<R> {
         return null;
     }
 
+    /**
+     * A ready clause picked at random; null if none is. A waiter of another thread may leave a
+     * channel between the count and the pick (it timed out, or its coroutine was closed): then it
+     * counts again.
+     */
     private Clause<R> randomReady(Scheduler s) {
-        int ready = 0;
-        for (int i = 0; i < count; i++) {
-            if (clauses[i].isReady()) {
-                ready++;
+        while (true) {
+            int ready = 0;
+            for (int i = 0; i < count; i++) {
+                if (clauses[i].isReady()) {
+                    ready++;
+                }
             }
-        }
-        if (ready == 0) {
-            return null;
-        }
-        int pick = s.nextRandom(ready);
-        for (int i = 0; ; i++) {
-            if (clauses[i].isReady() && pick-- == 0) {
-                return clauses[i];
+            if (ready == 0) {
+                return null;
+            }
+            int pick = s.nextRandom(ready);
+            for (int i = 0; i < count; i++) {
+                if (clauses[i].isReady() && pick-- == 0) {
+                    return clauses[i];
+                }
             }
         }
     }
+
+    /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
+    private static final Object NOT_READY = new Object();
 
     /** {@code c} completed first: it fires, and every other clause leaves its queue or timer now. */
     void won(Clause<R> c) {
@@ -288,8 +304,12 @@ public final class Select<R> {
 
         boolean isReady();
 
-        /** Completes the operation now (it is ready) and returns the clause's result. */
-        R fireNow(Context self);
+        /**
+         * Completes the operation now (it was ready) and returns the clause's result; or
+         * {@code NOT_READY} if it is not ready after all: its only partner was a waiter of another
+         * thread that left meanwhile (timed out, or its coroutine was closed), which is dropped.
+         */
+        Object fireNow(Context self);
 
         /** Starts waiting for the operation on behalf of {@code self}. */
         void register(Context self, Scheduler s);
@@ -328,10 +348,13 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             T v = channel.pollNow();
             if (v == null) {
-                throw closed(self);
+                if (channel.isClosed()) {
+                    throw closed(self);
+                }
+                return NOT_READY;
             }
             return f.apply(v);
         }
@@ -409,9 +432,12 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             if (!channel.offerNow(toSend)) {
-                throw closed(self);
+                if (channel.isClosed()) {
+                    throw closed(self);
+                }
+                return NOT_READY;
             }
             return f.get();
         }
@@ -486,7 +512,7 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             return f.get();
         }
 
@@ -556,7 +582,7 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             return f.apply(future.join());
         }
 

@@ -382,6 +382,46 @@ class CrossThreadChannelTest {
         assertThat(here.tryReceive()).as("the refused send clause sent nothing").isEmpty();
     }
 
+    // ---- a select whose partner of another thread leaves --------------------------------------
+
+    @Test
+    void aSelectWhoseOnlyReadyPartnerOfAnotherThreadLeavesBeforeItFiresGoesOn() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        CompletableFuture<Void> leave = new CompletableFuture<>();
+        CompletableFuture<Void> left = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            Coroutine sender = Coroutine.create("sender", () -> ch.send("x"));
+            Coroutine.yield(); // the sender posts its send to the test thread and parks
+            queued.complete(null);
+            Coroutine.await(leave);
+            sender.close(); // its send is interrupted: it leaves the channel having delivered nothing
+            left.complete(null);
+            return sender.state().toString();
+        });
+        Coroutine.await(queued); // the send was posted before this wake-up: it waits in ch's queue now
+        // a stage whose first isDone() is asked right after the channel's clause was found ready:
+        // the other thread's sender leaves exactly then, between the select's check and its firing
+        CompletableFuture<String> trap = new CompletableFuture<>() {
+            private int asked;
+
+            @Override
+            public boolean isDone() {
+                if (++asked == 1) {
+                    leave.complete(null);
+                    left.join();
+                }
+                return super.isDone();
+            }
+        };
+        Select<String> select = new Select<String>().onReceive(ch, v -> "received " + v).onComplete(trap, v -> v)
+                .onDefault(() -> "nothing ready");
+        assertThat(select.selectUnbiased()).isEqualTo("nothing ready");
+        assertThat(Coroutine.await(peer)).isEqualTo("CLOSED");
+        assertThat(ch.tryReceive()).as("nothing was delivered").isEmpty();
+        assertThat(ch.isClosed()).isFalse();
+    }
+
     // ---- deadlocks ----------------------------------------------------------------------------
 
     @Test
