@@ -440,6 +440,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     }
                 }
             } finally {
+                s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
                 pool.workerEnded();
             }
         }

@@ -40,6 +40,12 @@ final class EventLoop {
     private int foreignWaits;
     /** Tasks posted by other threads: wake-ups, and operations on this thread's channels. */
     final Inbox inbox = new Inbox();
+    /**
+     * The waits of this thread's contexts for operations on other threads' channels: while idle the
+     * loop checks, at least once a second, that each of those threads is alive (one that ended
+     * without running or completing the operation never will).
+     */
+    private final WaitQueue<ForeignWait> remoteWaits = new WaitQueue<>();
     /** The futures this thread's contexts wait for; null until the first such wait. */
     private FutureWaits futureWaits;
     /** While the owner blocks in {@link #idle()}: posts must wake it. */
@@ -196,6 +202,9 @@ final class EventLoop {
             }
         } else {
             long left = first == null || virtual ? Long.MAX_VALUE : first.deadline - now();
+            if (!remoteWaits.isEmpty()) {
+                left = Math.min(left, SCAN_MILLIS * 1_000_000);
+            }
             if (left > 0) {
                 block(left);
             }
@@ -203,6 +212,9 @@ final class EventLoop {
         inbox.drain();
         if (ioWaits != 0) {
             scanIfDue();
+        }
+        if (!remoteWaits.isEmpty()) {
+            endRemoteWaitsOfEndedThreads();
         }
         runDue();
     }
@@ -214,7 +226,34 @@ final class EventLoop {
     void awaitOthers() {
         block(SCAN_MILLIS * 1_000_000);
         inbox.drain();
+        if (!remoteWaits.isEmpty()) {
+            endRemoteWaitsOfEndedThreads();
+        }
         runDue();
+    }
+
+    /** A context starts waiting for {@code w}, an operation on another thread's channel, until {@link #remoteWaitEnded}. */
+    void remoteWaitStarted(ForeignWait w) {
+        remoteWaits.add(w);
+    }
+
+    /** The wait {@code w} ended (completed, interrupted or ended). */
+    void remoteWaitEnded(ForeignWait w) {
+        remoteWaits.remove(w);
+    }
+
+    /**
+     * Ends every remote wait whose completer thread has ended: it will never run or complete the
+     * operation, and the waiter's operation fails instead of waiting forever.
+     */
+    private void endRemoteWaitsOfEndedThreads() {
+        for (ForeignWait w = remoteWaits.first(), next; w != null; w = next) {
+            next = remoteWaits.next(w);
+            if (!w.completer.isAlive()) {
+                w.end();
+            }
+        }
+        inbox.drain(); // the wake-ups just posted
     }
 
     /** Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O waits exist. */
@@ -258,7 +297,10 @@ final class EventLoop {
      * the owner if it is idle; from any thread.
      */
     void post(Runnable task) {
-        inbox.post(task);
+        if (!inbox.post(task)) {
+            refused(task);
+            return;
+        }
         if (sleeping) {
             Selector s = sleepingIn;
             if (s != null) {
@@ -276,6 +318,24 @@ final class EventLoop {
             w = futureWaits = new FutureWaits(this);
         }
         return w;
+    }
+
+    /**
+     * The owner's scheduler ends (a pool thread leaves its loop): posts are refused from now on, and
+     * those that arrived since the last scheduling point are dropped unrun; an operation of another
+     * thread among them fails its caller (the channel's thread has ended) instead of never being served.
+     */
+    void close() {
+        for (Runnable task : inbox.close()) {
+            refused(task);
+        }
+    }
+
+    /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */
+    private static void refused(Runnable task) {
+        if (task instanceof RemoteOp<?> op) {
+            op.ownerEnded();
+        }
     }
 
     /** A context starts waiting for another thread: the thread does not report a deadlock meanwhile. */

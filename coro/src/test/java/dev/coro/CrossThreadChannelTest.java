@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -347,6 +348,74 @@ class CrossThreadChannelTest {
                 "coroutine 'closer' cannot close" + end,
                 "coroutine 'iterator' cannot iterate over" + end,
                 "coroutine 'user' cannot tryReceive from" + end);
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
+    @Test
+    void anOperationPostedToAThreadThatEndsBeforeServingItOrWhileItWaitsFailsNamingTheChannel() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> served = new CompletableFuture<>();
+        CompletableFuture<Void> blocked = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 0));
+            Coroutine.await(served); // while it waits here it serves the first receive, which waits in the channel
+            blocked.complete(null);
+            try {
+                release.await(); // blocked outside coro: the second receive, posted now, is never run
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Channel<String> ch = Coroutine.await(made);
+        CompletableFuture<String> queued = new CompletableFuture<>();
+        CompletableFuture<String> late = new CompletableFuture<>();
+        Coroutine.create("queued", () -> queued.complete(assertThrows(ch::receive)));
+        Coroutine.yield(); // it posts its receive (the maker is alive) and parks
+        served.complete(null); // the maker runs the receive first, then wakes
+        Coroutine.await(blocked);
+        Coroutine.create("late", () -> late.complete(assertThrows(ch::receive)));
+        Coroutine.yield(); // it passes the liveness check, posts its receive and parks
+        release.countDown();
+        maker.join();
+        String end = " cannot receive from channel 'made': it belongs to thread 'maker' (#" + maker.threadId()
+                + "), which has ended";
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(queued, late)));
+        assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + end);
+        assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + end);
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    @Test
+    void anOperationPostedAfterTheChannelsSchedulerEndedFailsAtOnce() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 1));
+            Coroutine.await(end);
+            Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
+            ended.complete(null);
+            try {
+                release.await(); // the thread is still alive, its scheduler is not
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Channel<String> ch = Coroutine.await(made);
+        end.complete(null);
+        Coroutine.await(ended);
+        try {
+            assertThatThrownBy(() -> Coroutine.withTimeout(GUARD, () -> ch.send("x")))
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread 'maker' (#"
+                            + maker.threadId() + "), which has ended");
+        } finally {
+            release.countDown();
+            maker.join();
+        }
+        Coroutine.yield(); // takes in the (unneeded) wake-up of the ended wait
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
