@@ -70,6 +70,11 @@ final class EventLoop {
     private boolean virtual;
     /** The virtual clock's time, while {@link #virtual}. */
     private long virtualNow;
+    /**
+     * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads in
+     * a row without a post arriving; reset when one arrives or the clock moves.
+     */
+    private long quietNanos;
 
     /**
      * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread is
@@ -190,8 +195,9 @@ final class EventLoop {
      * The idle wait: blocks until the earliest timer is due, a channel is ready, or another thread
      * posts (whichever comes first), then runs the posts, completes what is ready and expires every
      * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
-     * deadline at once; with an I/O wait or a wait for another thread the wait is real and the clock
-     * does not move. Something must be pending. It may return having done nothing (callers loop);
+     * deadline at once; with an I/O wait the wait is real and the clock does not move; with a wait for
+     * another thread it does not move either, unless nothing comes for as long as the next timer is
+     * away ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done nothing (callers loop);
      * an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
@@ -200,6 +206,9 @@ final class EventLoop {
             if (first.deadline > virtualNow) {
                 virtualNow = first.deadline;
             }
+            quietNanos = 0;
+        } else if (virtual && first != null && ioWaits == 0) {
+            awaitOthersOnVirtualTime(first);
         } else {
             long left = first == null || virtual ? Long.MAX_VALUE : first.deadline - now();
             if (!remoteWaits.isEmpty()) {
@@ -217,6 +226,35 @@ final class EventLoop {
             endRemoteWaitsOfEndedThreads();
         }
         runDue();
+    }
+
+    /**
+     * The idle wait under virtual time while contexts wait for other threads and a timer is pending:
+     * the clock stands still while another thread may still wake a context (so a result that comes
+     * keeps the readings of the clock reproducible), but not forever: once no post has come for as
+     * long, in real time, as the next timer is away on the virtual clock, the clock jumps to it. A
+     * {@code withTimeout} around an await of a future that never completes thus expires after its
+     * duration of real time instead of blocking forever.
+     */
+    private void awaitOthersOnVirtualTime(Timer first) {
+        long away = first.deadline - virtualNow;
+        long left = away - quietNanos;
+        if (!remoteWaits.isEmpty()) {
+            left = Math.min(left, SCAN_MILLIS * 1_000_000); // and look for ended threads meanwhile
+        }
+        long start = System.nanoTime();
+        if (left > 0) {
+            block(left);
+        }
+        if (!inbox.isEmpty()) {
+            quietNanos = 0;
+            return;
+        }
+        quietNanos += System.nanoTime() - start;
+        if (quietNanos >= away) {
+            quietNanos = 0;
+            virtualNow = Math.max(virtualNow, first.deadline);
+        }
     }
 
     /**
@@ -511,6 +549,7 @@ final class EventLoop {
     void startVirtual() {
         virtual = true;
         virtualNow = 0;
+        quietNanos = 0;
     }
 
     /** Back to the real clock; timers left on the virtual clock are dropped. */
