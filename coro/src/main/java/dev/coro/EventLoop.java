@@ -197,8 +197,8 @@ final class EventLoop {
      * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
      * deadline at once; with an I/O wait the wait is real and the clock does not move; with a wait for
      * another thread it does not move either, unless nothing comes for as long as the next timer is
-     * away ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done nothing (callers loop);
-     * an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
+     * away ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done
+     * nothing (callers loop); an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
         Timer first = timers.peek();
