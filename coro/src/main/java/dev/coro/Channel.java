@@ -97,7 +97,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws ChannelClosedException if the channel is closed, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
      * @throws CoroutineExit          if the caller is being closed
-     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");
@@ -132,7 +132,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param value the value; not null
      * @return true if it was sent; false if the buffer is full and no receiver waits, or the channel is closed
-     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
@@ -149,7 +149,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws ChannelClosedException if the channel is closed and drained, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
      * @throws CoroutineExit          if the caller is being closed
-     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public T receive() {
         T v = receiveOrNull("receive from");
@@ -165,7 +165,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * closed and drained channel from an empty open one.
      *
      * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
-     * @throws IllegalStateException  if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
@@ -183,7 +183,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return the value; empty if none came in time, or the channel is closed and drained
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = timeoutNanos(timeout, "tryReceive from");
@@ -211,7 +211,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return true if it was sent; false if it timed out or the channel is closed
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");
@@ -238,7 +238,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
      * is fine.
      *
-     * @throws IllegalStateException if called from another thread after the channel's thread has ended
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     @Override
     public void close() {
@@ -462,13 +462,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * Takes a value now; null if there is none after all (a waiting sender of another thread was
-     * interrupted meanwhile) or the channel is closed and drained.
+     * interrupted meanwhile: the channel is open) or the channel is closed and drained.
      */
     T pollNow() {
         return poll();
     }
 
-    /** Sends now (it is ready, see {@link #canSendNow}); false if the channel is closed. */
+    /**
+     * Sends now (it was ready, see {@link #canSendNow}); false if the channel is closed, or if no
+     * receiver was left after all (a waiting receiver of another thread was interrupted meanwhile).
+     */
     boolean offerNow(T value) {
         return !closed && offer(value);
     }
@@ -534,15 +537,21 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         home.connected = true;
         Context self = home.currentContext();
         if (!scheduler.owner.isAlive()) {
-            throw new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + ": it belongs to thread "
-                    + ownerName() + ", which has ended");
+            throw ownerEnded(self, op);
         }
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
         EventLoop loop = home.loop;
         Timer expiry = null;
         loop.foreignWaitStarted();
+        loop.remoteWaitStarted(r.ticket);
         try {
-            scheduler.loop.post(r);
+            scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
+            if (!scheduler.owner.isAlive()) {
+                r.ticket.end(); // it ended just after the check: the post may never be run
+            }
+            if (r.ticket.hasEnded()) {
+                throw ownerEnded(self, op);
+            }
             if (nanos > 0) {
                 expiry = new Timer() {
                     @Override
@@ -567,7 +576,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             if (expiry != null) {
                 loop.cancel(expiry);
             }
+            loop.remoteWaitEnded(r.ticket);
             loop.foreignWaitEnded();
+        }
+        if (r.ticket.hasEnded()) {
+            throw ownerEnded(self, op);
         }
         if (!r.ticket.isDone()) {
             scheduler.loop.post(() -> dequeue(r));
@@ -651,6 +664,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } else {
             receivers.add(r);
         }
+    }
+
+    /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
+    private IllegalStateException ownerEnded(Context self, String op) {
+        return new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + ": it belongs to thread "
+                + ownerName() + ", which has ended");
+    }
+
+    /** This channel's thread. */
+    Thread owner() {
+        return scheduler.owner;
     }
 
     /** The name of this channel's thread, for messages. */

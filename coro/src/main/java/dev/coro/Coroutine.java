@@ -325,7 +325,10 @@ public final class Coroutine implements AutoCloseable {
      * nothing else to do blocks until it comes. Composes with {@link #withTimeout} (the timeout
      * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}. An await, even
      * of a stage complete already, is an exchange with another thread: from then on this thread does
-     * not report a wait with nothing else to run as a deadlock (docs/THREADS.md).
+     * not report a wait with nothing else to run as a deadlock (docs/THREADS.md). However often a
+     * stage is awaited, and the awaits interrupted, it holds one completion callback per thread. Under
+     * {@link VirtualTime#run} the clock stands still while the await may still complete, and jumps to
+     * the next timer once nothing has come for as long as it is away (docs/TIME.md).
      *
      * @param stage what to wait for
      * @param <T>   the type of its value

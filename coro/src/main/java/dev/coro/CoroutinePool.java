@@ -4,11 +4,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -49,7 +51,8 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@code whenComplete}, {@code handle}, {@code exceptionally} or {@link Coroutine#await} was called on
  * it), and any failure a coroutine of the pool left to its thread's main, is thrown from
- * {@code close()}; later ones are suppressed in it. While it waits, the calling thread's own event
+ * {@code close()}; later ones are suppressed in it. Until then the pool keeps only the futures it may have to
+ * report (failed, not read yet): a long-lived pool does not grow with the number of submissions. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
  */
 public final class CoroutinePool implements Executor, AutoCloseable {
@@ -68,7 +71,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private volatile boolean allIdle;
     private final AtomicInteger next = new AtomicInteger();
     private final List<Throwable> failures = new ArrayList<>();
-    private final List<ObservedFuture<?>> futures = new ArrayList<>();
+    /**
+     * The futures that close() may have to report: failed, and not read yet; by submission order. A
+     * future that completes normally, or is read, is not kept (guarded by {@link #failures}).
+     */
+    private final TreeMap<Long, ObservedFuture<?>> unobserved = new TreeMap<>();
+    /** Numbers the submissions, so that close() reports unobserved failures in the order they were submitted. */
+    private final AtomicLong submissions = new AtomicLong();
     private volatile boolean closing;
 
     private CoroutinePool(int threads) {
@@ -128,7 +137,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
-        ObservedFuture<T> f = new ObservedFuture<>();
+        ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
         place(new Task(body, f));
         return f;
     }
@@ -182,12 +191,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         Throwable first = null;
         synchronized (failures) {
-            for (ObservedFuture<?> f : futures) {
-                if (!f.observed && f.isCompletedExceptionally()) {
+            List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
+            unobserved.clear(); // before reading them: a read takes a future out of the map
+            for (ObservedFuture<?> f : unread) {
+                if (!f.observed) {
                     failures.add(f.exceptionNow());
                 }
             }
-            futures.clear();
             for (Throwable t : failures) {
                 if (first == null) {
                     first = t;
@@ -273,11 +283,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             target.loop().post(target::wake); // it may be waiting for this body: it checks again
             throw rejected();
         }
-        if (task.future != null) {
-            synchronized (failures) {
-                futures.add(task.future);
-            }
-        }
         target.loop().post(() -> target.accept(task));
     }
 
@@ -288,6 +293,38 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private void failed(Throwable t) {
         synchronized (failures) {
             failures.add(t);
+        }
+    }
+
+    /**
+     * {@code f} has just failed: kept for close() unless someone has read it. A reader that comes
+     * later takes it out again ({@link #forget}); of the two checks of {@code observed} and
+     * {@code retained}, one always sees the other's write.
+     */
+    private void retainUnlessObserved(ObservedFuture<?> f) {
+        if (f.observed) {
+            return;
+        }
+        synchronized (failures) {
+            unobserved.put(f.seq, f);
+        }
+        f.retained = true;
+        if (f.observed) {
+            forget(f);
+        }
+    }
+
+    /** {@code f} was read: close() will not report it. */
+    private void forget(ObservedFuture<?> f) {
+        synchronized (failures) {
+            unobserved.remove(f.seq);
+        }
+    }
+
+    /** How many futures the pool holds for close(): the failed ones nobody has read yet. */
+    int retainedFutures() {
+        synchronized (failures) {
+            return unobserved.size();
         }
     }
 
@@ -403,6 +440,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     }
                 }
             } finally {
+                s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
                 pool.workerEnded();
             }
         }
@@ -422,6 +460,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     t.future.complete(value);
                 } else {
                     t.future.completeExceptionally(failure);
+                    pool.retainUnlessObserved(t.future);
                 }
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
                 pool.failed(failure);
@@ -449,60 +488,81 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** The future of a submitted body, which knows whether anyone read its outcome. */
     private static final class ObservedFuture<T> extends CompletableFuture<T> {
+        private final CoroutinePool pool;
+        /** Its submission's number. */
+        final long seq;
+        /** Whether its outcome was read (or a callback registered on it). */
         volatile boolean observed;
+        /** Whether the pool keeps it for close(): it failed before anyone read it. */
+        volatile boolean retained;
+
+        ObservedFuture(CoroutinePool pool, long seq) {
+            this.pool = pool;
+            this.seq = seq;
+        }
+
+        /** Someone reads it: close() does not report its failure, and the pool lets it go. */
+        private void observe() {
+            if (!observed) {
+                observed = true;
+                if (retained) {
+                    pool.forget(this);
+                }
+            }
+        }
 
         @Override
         public T join() {
-            observed = true;
+            observe();
             return super.join();
         }
 
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
-            observed = true;
+            observe();
             return super.get();
         }
 
         @Override
         public T get(long timeout, java.util.concurrent.TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
-            observed = true;
+            observe();
             return super.get(timeout, unit);
         }
 
         @Override
         public T getNow(T valueIfAbsent) {
-            observed = true;
+            observe();
             return super.getNow(valueIfAbsent);
         }
 
         @Override
         public T resultNow() {
-            observed = true;
+            observe();
             return super.resultNow();
         }
 
         @Override
         public Throwable exceptionNow() {
-            observed = true;
+            observe();
             return super.exceptionNow();
         }
 
         @Override
         public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-            observed = true;
+            observe();
             return super.whenComplete(action);
         }
 
         @Override
         public <U> CompletableFuture<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
-            observed = true;
+            observe();
             return super.handle(fn);
         }
 
         @Override
         public CompletableFuture<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) {
-            observed = true;
+            observe();
             return super.exceptionally(fn);
         }
     }

@@ -45,6 +45,14 @@ final class EventLoop {
     private int foreignWaits;
     /** Tasks posted by other threads: wake-ups, and operations on this thread's channels. */
     final Inbox inbox = new Inbox();
+    /**
+     * The waits of this thread's contexts for operations on other threads' channels: while idle the
+     * loop checks, at least once a second, that each of those threads is alive (one that ended
+     * without running or completing the operation never will).
+     */
+    private final WaitQueue<ForeignWait> remoteWaits = new WaitQueue<>();
+    /** The futures this thread's contexts wait for; null until the first such wait. */
+    private FutureWaits futureWaits;
     /** While the owner blocks in {@link #idle()}: posts must wake it. */
     private volatile boolean sleeping;
     /** The thread blocked in {@link #idle()}, to unpark. */
@@ -67,6 +75,11 @@ final class EventLoop {
     private boolean virtual;
     /** The virtual clock's time, while {@link #virtual}. */
     private long virtualNow;
+    /**
+     * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads in
+     * a row without a post arriving; reset when one arrives or the clock moves.
+     */
+    private long quietNanos;
 
     /**
      * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread is
@@ -194,9 +207,10 @@ final class EventLoop {
      * The idle wait: blocks until the earliest timer is due, a channel is ready, or another thread
      * posts (whichever comes first), then runs the posts, completes what is ready and expires every
      * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
-     * deadline at once; with an I/O wait or a wait for another thread the wait is real and the clock
-     * does not move. Something must be pending. It may return having done nothing (callers loop);
-     * an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
+     * deadline at once; with an I/O wait the wait is real and the clock does not move; with a wait for
+     * another thread it does not move either, unless nothing comes for as long as the next timer is
+     * away ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done
+     * nothing (callers loop); an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
         long first = timers.firstDeadline();
@@ -204,8 +218,14 @@ final class EventLoop {
             if (first > virtualNow) {
                 virtualNow = first;
             }
+            quietNanos = 0;
+        } else if (virtual && timers.size() != 0 && ioWaits == 0) {
+            awaitOthersOnVirtualTime(first);
         } else {
             long left = timers.size() == 0 || virtual ? Long.MAX_VALUE : first - now();
+            if (!remoteWaits.isEmpty()) {
+                left = Math.min(left, SCAN_MILLIS * 1_000_000);
+            }
             if (left > 0) {
                 block(left);
             }
@@ -214,7 +234,39 @@ final class EventLoop {
         if (ioWaits != 0) {
             scanIfDue();
         }
+        if (!remoteWaits.isEmpty()) {
+            endRemoteWaitsOfEndedThreads();
+        }
         runDue();
+    }
+
+    /**
+     * The idle wait under virtual time while contexts wait for other threads and a timer is pending:
+     * the clock stands still while another thread may still wake a context (so a result that comes
+     * keeps the readings of the clock reproducible), but not forever: once no post has come for as
+     * long, in real time, as the next timer is away on the virtual clock, the clock jumps to it. A
+     * {@code withTimeout} around an await of a future that never completes thus expires after its
+     * duration of real time instead of blocking forever.
+     */
+    private void awaitOthersOnVirtualTime(long first) {
+        long away = first - virtualNow;
+        long left = away - quietNanos;
+        if (!remoteWaits.isEmpty()) {
+            left = Math.min(left, SCAN_MILLIS * 1_000_000); // and look for ended threads meanwhile
+        }
+        long start = System.nanoTime();
+        if (left > 0) {
+            block(left);
+        }
+        if (!inbox.isEmpty()) {
+            quietNanos = 0;
+            return;
+        }
+        quietNanos += System.nanoTime() - start;
+        if (quietNanos >= away) {
+            quietNanos = 0;
+            virtualNow = Math.max(virtualNow, first);
+        }
     }
 
     /**
@@ -224,7 +276,34 @@ final class EventLoop {
     void awaitOthers() {
         block(SCAN_MILLIS * 1_000_000);
         inbox.drain();
+        if (!remoteWaits.isEmpty()) {
+            endRemoteWaitsOfEndedThreads();
+        }
         runDue();
+    }
+
+    /** A context starts waiting for {@code w}, an operation on another thread's channel, until {@link #remoteWaitEnded}. */
+    void remoteWaitStarted(ForeignWait w) {
+        remoteWaits.add(w);
+    }
+
+    /** The wait {@code w} ended (completed, interrupted or ended). */
+    void remoteWaitEnded(ForeignWait w) {
+        remoteWaits.remove(w);
+    }
+
+    /**
+     * Ends every remote wait whose completer thread has ended: it will never run or complete the
+     * operation, and the waiter's operation fails instead of waiting forever.
+     */
+    private void endRemoteWaitsOfEndedThreads() {
+        for (ForeignWait w = remoteWaits.first(), next; w != null; w = next) {
+            next = remoteWaits.next(w);
+            if (!w.completer.isAlive()) {
+                w.end();
+            }
+        }
+        inbox.drain(); // the wake-ups just posted
     }
 
     /** Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O waits exist. */
@@ -268,7 +347,10 @@ final class EventLoop {
      * the owner if it is idle; from any thread.
      */
     void post(Runnable task) {
-        inbox.post(task);
+        if (!inbox.post(task)) {
+            refused(task);
+            return;
+        }
         if (sleeping) {
             Selector s = sleepingIn;
             if (s != null) {
@@ -276,6 +358,33 @@ final class EventLoop {
             } else {
                 LockSupport.unpark(sleeper);
             }
+        }
+    }
+
+    /** The futures this thread's contexts wait for, one callback per future (owner thread only). */
+    FutureWaits futureWaits() {
+        FutureWaits w = futureWaits;
+        if (w == null) {
+            w = futureWaits = new FutureWaits(this);
+        }
+        return w;
+    }
+
+    /**
+     * The owner's scheduler ends (a pool thread leaves its loop): posts are refused from now on, and
+     * those that arrived since the last scheduling point are dropped unrun; an operation of another
+     * thread among them fails its caller (the channel's thread has ended) instead of never being served.
+     */
+    void close() {
+        for (Runnable task : inbox.close()) {
+            refused(task);
+        }
+    }
+
+    /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */
+    private static void refused(Runnable task) {
+        if (task instanceof RemoteOp<?> op) {
+            op.ownerEnded();
         }
     }
 
@@ -452,6 +561,7 @@ final class EventLoop {
     void startVirtual() {
         virtual = true;
         virtualNow = 0;
+        quietNanos = 0;
     }
 
     /** Back to the real clock; timers left on the virtual clock are dropped. */

@@ -3,23 +3,27 @@ package dev.coro;
 import dev.coro.Coroutine.State;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.function.BiConsumer;
 
 /**
- * A context's wait for something another thread completes (a future, an operation on another
- * thread's channel): a one-shot wait whose completion and interruption race on one compare-and-set,
- * so exactly one of them wins; the completion reaches the waiter's thread as a post to its event loop.
+ * A context's wait for an operation that another thread runs (on a channel of that thread): a
+ * one-shot wait whose completion and interruption race on one compare-and-set, so exactly one of
+ * them wins; the completion reaches the waiter's thread as a post to its event loop.
  *
  * <p>A channel's thread that must pair two such waits (a sender and a receiver of other threads)
  * {@link #lock() locks} each first, and completes both or neither; an interruption that finds the
  * wait locked waits the few instructions until it is done or unlocked.
+ *
+ * <p>If the thread that was to complete it ends first (its scheduler refuses the post, or the
+ * waiter's event loop finds it dead), the wait {@link #end() ends} instead: the waiter's operation
+ * then fails, naming that thread.
  */
-class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
+class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable {
 
     private static final int WAITING = 0;
     private static final int DONE = 1;
     private static final int INTERRUPTED = 2;
     private static final int LOCKED = 3;
+    private static final int ENDED = 4;
     private static final VarHandle STATE;
 
     static {
@@ -32,27 +36,36 @@ class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
 
     /** The waiting context. */
     final Context context;
+    /** The thread that is to complete it. */
+    final Thread completer;
     /** What it waits for, for dumps, e.g. {@code await CompletableFuture@1f[Incomplete]}. */
     private final Object what;
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
 
-    ForeignWait(Context context, Object what) {
+    ForeignWait(Context context, Thread completer, Object what) {
         this.context = context;
+        this.completer = completer;
         this.what = what;
     }
 
     /**
-     * Completes the wait, from any thread: if it was still waiting, the waiter's thread is told.
+     * Ends the wait because its completer has ended, from any thread, unless it completed or was
+     * interrupted first; the waiter's thread is then told (its operation fails).
      *
-     * @return whether this call completed it (false: it had completed or been interrupted already)
+     * @return whether this call ended it
      */
-    final boolean complete() {
-        if (!STATE.compareAndSet(this, WAITING, DONE)) {
+    final boolean end() {
+        if (!STATE.compareAndSet(this, WAITING, ENDED)) {
             return false;
         }
         context.scheduler.loop.post(this);
         return true;
+    }
+
+    /** Whether it ended because its completer's thread ended first. */
+    final boolean hasEnded() {
+        return state == ENDED;
     }
 
     /**
@@ -81,12 +94,6 @@ class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
         return state == INTERRUPTED;
     }
 
-    /** A future's completion: {@link #complete()}. */
-    @Override
-    public final void accept(Object value, Throwable failure) {
-        complete();
-    }
-
     /** Whether it completed (rather than waits or was interrupted). */
     final boolean isDone() {
         return state == DONE;
@@ -107,9 +114,8 @@ class ForeignWait implements Wait, Runnable, BiConsumer<Object, Throwable> {
             if (STATE.compareAndSet(this, WAITING, INTERRUPTED)) {
                 return true;
             }
-            int s = state;
-            if (s == DONE || s == INTERRUPTED) {
-                return false;
+            if (state != LOCKED) {
+                return false; // completed, interrupted or ended already
             }
             Thread.onSpinWait(); // locked by the thread completing it: a few instructions
         }

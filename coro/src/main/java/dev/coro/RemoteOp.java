@@ -25,7 +25,7 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     RemoteOp(Channel<T> channel, int kind, Context caller, T value, String operation) {
         super(channel, kind == SEND || kind == TRY_SEND, caller, value);
         this.kind = kind;
-        this.ticket = new ForeignWait(caller, new Object() {
+        this.ticket = new ForeignWait(caller, channel.owner(), new Object() {
             @Override
             public String toString() {
                 return operation + " " + channel.describe() + " of thread " + channel.ownerName();
@@ -63,6 +63,14 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
             ok = true;
         }
         ticket.finish();
+    }
+
+    /**
+     * The channel's thread has ended and will never run this operation (its event loop refused the
+     * post, or dropped it unrun): the caller's wait ends, and its operation fails.
+     */
+    void ownerEnded() {
+        ticket.end();
     }
 
     /** Completes the locked operation with a result of a try call, or of a close. */

@@ -429,25 +429,19 @@ final class Scheduler {
 
     /**
      * {@link Coroutine#await}: parks the caller until {@code f} (not done yet) completes, on whatever
-     * thread completes it; the completion reaches this thread as a post to its event loop.
+     * thread completes it; the completion reaches this thread as a post to its event loop, through
+     * the thread's one callback on {@code f} ({@link FutureWaits}).
      */
     void await(CompletableFuture<?> f) {
         connected = true;
-        Context self = currentContext();
-        ForeignWait w = new ForeignWait(self, new Object() {
-            @Override
-            public String toString() {
-                return "await " + f;
-            }
-        });
+        FutureWait w = new FutureWait(currentContext(), f);
+        FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {
-            f.whenComplete(w);
+            waits.add(f, w);
             park(w);
-        } catch (Throwable t) {
-            w.interrupt();
-            throw t;
         } finally {
+            waits.remove(w); // a wait that ended otherwise leaves nothing on the future
             loop.foreignWaitEnded();
         }
     }

@@ -51,8 +51,6 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
-    /** How many runs parked so far: tells a late completion of an earlier run from one of this run. */
-    private int runs;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
     /**
@@ -191,15 +189,20 @@ public final class Select<R> {
             s = check();
         }
         Context self = s.currentContext();
-        Clause<R> ready = unbiased ? randomReady(s) : firstReady();
-        if (ready != null) {
-            return ready.fireNow(self);
+        for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
+            Object r = ready.fireNow(self);
+            if (r != NOT_READY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+            // its only partner, a waiter of another thread, left between the check and the firing
+            // (timed out, closed): the clause is not ready after all, and the select goes on
         }
         if (onDefault != null) {
             return onDefault.get();
         }
         winner = null;
-        runs++;
         for (int i = 0; i < count; i++) {
             clauses[i].register(self, s);
         }
@@ -241,23 +244,33 @@ public final class Select<R> {
         return null;
     }
 
+    /**
+     * A ready clause picked at random; null if none is. A waiter of another thread may leave a
+     * channel between the count and the pick (it timed out, or its coroutine was closed): then it
+     * counts again.
+     */
     private Clause<R> randomReady(Scheduler s) {
-        int ready = 0;
-        for (int i = 0; i < count; i++) {
-            if (clauses[i].isReady()) {
-                ready++;
+        while (true) {
+            int ready = 0;
+            for (int i = 0; i < count; i++) {
+                if (clauses[i].isReady()) {
+                    ready++;
+                }
             }
-        }
-        if (ready == 0) {
-            return null;
-        }
-        int pick = s.nextRandom(ready);
-        for (int i = 0; ; i++) {
-            if (clauses[i].isReady() && pick-- == 0) {
-                return clauses[i];
+            if (ready == 0) {
+                return null;
+            }
+            int pick = s.nextRandom(ready);
+            for (int i = 0; i < count; i++) {
+                if (clauses[i].isReady() && pick-- == 0) {
+                    return clauses[i];
+                }
             }
         }
     }
+
+    /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
+    private static final Object NOT_READY = new Object();
 
     /** {@code c} completed first: it fires, and every other clause leaves its queue or timer now. */
     void won(Clause<R> c) {
@@ -312,8 +325,12 @@ public final class Select<R> {
 
         boolean isReady();
 
-        /** Completes the operation now (it is ready) and returns the clause's result. */
-        R fireNow(Context self);
+        /**
+         * Completes the operation now (it was ready) and returns the clause's result; or
+         * {@code NOT_READY} if it is not ready after all: its only partner was a waiter of another
+         * thread that left meanwhile (timed out, or its coroutine was closed), which is dropped.
+         */
+        Object fireNow(Context self);
 
         /** Starts waiting for the operation on behalf of {@code self}. */
         void register(Context self, Scheduler s);
@@ -391,10 +408,13 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             T v = channel.pollNow();
             if (v == null) {
-                throw closed(self);
+                if (channel.isClosed()) {
+                    throw closed(self);
+                }
+                return NOT_READY;
             }
             return f.apply(v);
         }
@@ -445,9 +465,12 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             if (!channel.offerNow(toSend)) {
-                throw closed(self);
+                if (channel.isClosed()) {
+                    throw closed(self);
+                }
+                return NOT_READY;
             }
             return f.get();
         }
@@ -502,7 +525,7 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             return f.get();
         }
 
@@ -543,8 +566,12 @@ public final class Select<R> {
         }
     }
 
-    /** An {@code onComplete} clause: a completion callback that, posted to the caller's thread, wins the run it was registered for. */
-    private static final class CompleteClause<T, R> implements Clause<R> {
+    /**
+     * An {@code onComplete} clause: while the select waits, a waiter queued under its future in the
+     * thread's {@link FutureWaits} (one callback per future and thread, however many runs lose), whose
+     * completion, on the caller's thread, wins the run.
+     */
+    private static final class CompleteClause<T, R> extends FutureWaits.Waiter implements Clause<R> {
         private final Select<R> select;
         private final CompletableFuture<T> future;
         private final Function<? super T, ? extends R> f;
@@ -568,7 +595,7 @@ public final class Select<R> {
         }
 
         @Override
-        public R fireNow(Context self) {
+        public Object fireNow(Context self) {
             return f.apply(future.join());
         }
 
@@ -578,15 +605,13 @@ public final class Select<R> {
             loop = s.loop;
             registered = true;
             loop.foreignWaitStarted();
-            int run = select.runs;
-            EventLoop l = loop;
-            future.whenComplete((v, t) -> l.post(() -> completed(run)));
+            loop.futureWaits().add(future, this);
         }
 
-        /** On the caller's thread: the stage completed while run {@code run} was waiting for it. */
-        private void completed(int run) {
-            if (registered && run == select.runs && select.winner == null
-                    && context.state() == Coroutine.State.PARKED) {
+        /** On the caller's thread: the stage completed while this run waited for it. */
+        @Override
+        void completed() {
+            if (registered && select.winner == null && context.state() == Coroutine.State.PARKED) {
                 select.won(this);
                 context.scheduler.unpark(context);
             }
@@ -596,6 +621,7 @@ public final class Select<R> {
         public void unregister() {
             if (registered) {
                 registered = false;
+                loop.futureWaits().remove(this);
                 loop.foreignWaitEnded();
             }
         }

@@ -399,6 +399,48 @@ class AwaitTest {
         assertThat(ch.tryReceive()).contains("y");
     }
 
+    // ---- waits that end otherwise leave nothing on the future -------------------------------
+
+    @Test
+    void losingSelectsAndClosedAwaitsLeaveOneCallbackOnAFutureThatNeverCompletes() {
+        CompletableFuture<String> shutdown = new CompletableFuture<>();
+        Channel<Integer> work = new Channel<>("work", 0);
+        int n = 100_000;
+        Coroutine.create("producer", () -> {
+            for (int i = 0; i < n; i++) {
+                work.send(i);
+            }
+        });
+        Select<Integer> select = new Select<Integer>().onComplete(shutdown, v -> -1).onReceive(work, v -> v);
+        long sum = 0;
+        int parked = 0;
+        for (int i = 0; i < n; i++) {
+            long before = Scheduler.current().schedulingPoints;
+            sum += select.select();
+            parked += Scheduler.current().schedulingPoints != before ? 1 : 0;
+        }
+        assertThat(sum).as("every value, once").isEqualTo((long) n * (n - 1) / 2);
+        assertThat(parked).as("runs that parked on both clauses and lost the completion").isGreaterThanOrEqualTo(n / 2);
+        for (int i = 0; i < 10_000; i++) {
+            Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(shutdown));
+            Coroutine.yield(); // it parks in await
+            awaiter.close();
+        }
+        assertThat(shutdown.getNumberOfDependents()).as("callbacks left on the future").isEqualTo(1);
+        assertThat(Scheduler.current().loop.futureWaits().watchedCount()).isEqualTo(1);
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+
+        CompletableFuture<String> awaited = Peer.start("completer", () -> {
+            shutdown.complete("stop");
+            return "done";
+        });
+        assertThat(Coroutine.await(awaited)).isEqualTo("done");
+        assertThat(select.select()).as("the future completed: its clause is ready").isEqualTo(-1);
+        assertThat(Coroutine.await(shutdown)).isEqualTo("stop");
+        Coroutine.yield(); // takes in the completion's post, if the awaits above did not need it
+        assertThat(Scheduler.current().loop.futureWaits().watchedCount()).as("a completed future is dropped").isZero();
+    }
+
     /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
     private static void yieldUntilFinished(Coroutine c) {
         for (int i = 0; i < 10 && !c.isFinished(); i++) {

@@ -348,6 +348,35 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aLongLivedPoolKeepsOnlyTheFuturesOfFailuresNobodyRead() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        int n = 20_000;
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            futures.add(pool.submit(() -> {
+                if (k % 2 == 1) {
+                    throw new IllegalStateException("failure " + k);
+                }
+                return k;
+            }));
+        }
+        // allOf reads none of them; its own future fails with the first failure
+        Coroutine.await(CompletableFuture.allOf(futures.toArray(CompletableFuture<?>[]::new)).exceptionally(e -> null));
+        for (int k = 5; k < n; k += 2) {
+            assertThat(futures.get(k).exceptionNow()).hasMessage("failure " + k); // read: no longer kept
+        }
+        assertThat(pool.retainedFutures()).as("the two failures nobody read; none of the values").isEqualTo(2);
+        futures.clear();
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: failure 1");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("failure 3");
+        assertThat(pool.retainedFutures()).isZero();
+    }
+
+    @Test
     void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = nameOf(pool);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -350,6 +351,74 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    @Test
+    void anOperationPostedToAThreadThatEndsBeforeServingItOrWhileItWaitsFailsNamingTheChannel() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> served = new CompletableFuture<>();
+        CompletableFuture<Void> blocked = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 0));
+            Coroutine.await(served); // while it waits here it serves the first receive, which waits in the channel
+            blocked.complete(null);
+            try {
+                release.await(); // blocked outside coro: the second receive, posted now, is never run
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Channel<String> ch = Coroutine.await(made);
+        CompletableFuture<String> queued = new CompletableFuture<>();
+        CompletableFuture<String> late = new CompletableFuture<>();
+        Coroutine.create("queued", () -> queued.complete(assertThrows(ch::receive)));
+        Coroutine.yield(); // it posts its receive (the maker is alive) and parks
+        served.complete(null); // the maker runs the receive first, then wakes
+        Coroutine.await(blocked);
+        Coroutine.create("late", () -> late.complete(assertThrows(ch::receive)));
+        Coroutine.yield(); // it passes the liveness check, posts its receive and parks
+        release.countDown();
+        maker.join();
+        String end = " cannot receive from channel 'made': it belongs to thread 'maker' (#" + maker.threadId()
+                + "), which has ended";
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(queued, late)));
+        assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + end);
+        assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + end);
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    @Test
+    void anOperationPostedAfterTheChannelsSchedulerEndedFailsAtOnce() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 1));
+            Coroutine.await(end);
+            Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
+            ended.complete(null);
+            try {
+                release.await(); // the thread is still alive, its scheduler is not
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Channel<String> ch = Coroutine.await(made);
+        end.complete(null);
+        Coroutine.await(ended);
+        try {
+            assertThatThrownBy(() -> Coroutine.withTimeout(GUARD, () -> ch.send("x")))
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread 'maker' (#"
+                            + maker.threadId() + "), which has ended");
+        } finally {
+            release.countDown();
+            maker.join();
+        }
+        Coroutine.yield(); // takes in the (unneeded) wake-up of the ended wait
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
     private static String assertThrows(Runnable op) {
         try {
             op.run();
@@ -380,6 +449,46 @@ class CrossThreadChannelTest {
                 "cannot select a send to channel 'here' (state open) from thread " + peer + ": it belongs to thread " + self,
                 "own still holds Optional[mine]");
         assertThat(here.tryReceive()).as("the refused send clause sent nothing").isEmpty();
+    }
+
+    // ---- a select whose partner of another thread leaves --------------------------------------
+
+    @Test
+    void aSelectWhoseOnlyReadyPartnerOfAnotherThreadLeavesBeforeItFiresGoesOn() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        CompletableFuture<Void> leave = new CompletableFuture<>();
+        CompletableFuture<Void> left = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            Coroutine sender = Coroutine.create("sender", () -> ch.send("x"));
+            Coroutine.yield(); // the sender posts its send to the test thread and parks
+            queued.complete(null);
+            Coroutine.await(leave);
+            sender.close(); // its send is interrupted: it leaves the channel having delivered nothing
+            left.complete(null);
+            return sender.state().toString();
+        });
+        Coroutine.await(queued); // the send was posted before this wake-up: it waits in ch's queue now
+        // a stage whose first isDone() is asked right after the channel's clause was found ready:
+        // the other thread's sender leaves exactly then, between the select's check and its firing
+        CompletableFuture<String> trap = new CompletableFuture<>() {
+            private int asked;
+
+            @Override
+            public boolean isDone() {
+                if (++asked == 1) {
+                    leave.complete(null);
+                    left.join();
+                }
+                return super.isDone();
+            }
+        };
+        Select<String> select = new Select<String>().onReceive(ch, v -> "received " + v).onComplete(trap, v -> v)
+                .onDefault(() -> "nothing ready");
+        assertThat(select.selectUnbiased()).isEqualTo("nothing ready");
+        assertThat(Coroutine.await(peer)).isEqualTo("CLOSED");
+        assertThat(ch.tryReceive()).as("nothing was delivered").isEmpty();
+        assertThat(ch.isClosed()).isFalse();
     }
 
     // ---- deadlocks ----------------------------------------------------------------------------

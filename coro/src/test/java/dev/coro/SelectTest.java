@@ -272,6 +272,36 @@ class SelectTest {
         });
     }
 
+    /**
+     * A waiter of another thread as the channel sees it when its own thread interrupts it (a timeout,
+     * a close) just after a select found it ready: not stale yet, but it cannot be locked any more.
+     */
+    private static <T> ChannelWaiter<T> leavingWaiter(Channel<T> ch, boolean sender, T value) {
+        return new ChannelWaiter<>(ch, sender, Scheduler.current().main, value) {
+            @Override
+            boolean lock() {
+                return false;
+            }
+        };
+    }
+
+    @Test
+    void aClauseWhosePartnerOfAnotherThreadLeftBeforeItFiredIsNotReadyAndTheSelectGoesOn() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        ch.enqueue(leavingWaiter(ch, true, "gone"));
+        assertThat(new Select<String>().onReceive(ch, v -> "received " + v).onDefault(() -> "default").select())
+                .as("a receive whose only sender left: no ChannelClosedException on an open channel").isEqualTo("default");
+        ch.enqueue(leavingWaiter(ch, false, null));
+        assertThat(new Select<String>().onSend(ch, "v", () -> "sent").onDefault(() -> "default").selectUnbiased())
+                .as("a send whose only receiver left").isEqualTo("default");
+
+        ch.enqueue(leavingWaiter(ch, true, "gone"));
+        Coroutine.create("sender", () -> ch.send("real"));
+        assertThat(new Select<String>().onReceive(ch, v -> "received " + v).select())
+                .as("without a default it parks, and a real partner completes it").isEqualTo("received real");
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
     @Test
     void aSelectWithoutAClauseThrows() {
         String message = "main context 'main' cannot select: the select has no clause, so it would wait forever";

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -220,5 +221,33 @@ class VirtualTimeTest {
             trace.add("main ends at " + ms());
         });
         return trace;
+    }
+
+    // ---- waits for other threads ---------------------------------------------------------------
+
+    @Test
+    void aTimeoutAroundAnAwaitThatNeverCompletesExpiresAndAResultThatComesKeepsTheClockStill() {
+        CompletableFuture<String> never = new CompletableFuture<>();
+        // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
+        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
+            List<String> log = new ArrayList<>();
+            VirtualTime.run(() -> {
+                Coroutine.create("sleeper", () -> {
+                    Coroutine.sleep(Duration.ofHours(1));
+                    log.add("sleeper woke at " + ms() + " ms");
+                });
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(50), () -> Coroutine.await(never));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("await timed out at " + ms() + " ms");
+                }
+                CompletableFuture<String> soon = Peer.start("completer", () -> "v");
+                log.add("await got " + Coroutine.withTimeout(Duration.ofHours(2), () -> Coroutine.await(soon))
+                        + " at " + ms() + " ms");
+            });
+            return log;
+        })));
+        assertThat(seen).containsExactly("await timed out at 50 ms", "await got v at 50 ms", "sleeper woke at 3600000 ms");
+        assertThat(never).isNotDone();
     }
 }

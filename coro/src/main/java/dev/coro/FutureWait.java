@@ -1,0 +1,50 @@
+package dev.coro;
+
+import dev.coro.Coroutine.State;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A context's wait in {@link Coroutine#await} for a future another thread completes: queued under
+ * the future in its thread's {@link FutureWaits}, completed there on the owner thread, or interrupted
+ * (a timeout, a close) by leaving the queue, which leaves nothing on the future.
+ */
+final class FutureWait extends FutureWaits.Waiter implements Wait {
+
+    private final Context context;
+    private final CompletableFuture<?> future;
+    private boolean done;
+
+    FutureWait(Context context, CompletableFuture<?> future) {
+        this.context = context;
+        this.future = future;
+    }
+
+    /** The future completed: wakes the context if it still waits here. */
+    @Override
+    void completed() {
+        done = true;
+        if (context.state() == State.PARKED && context.waitingFor == this) {
+            context.scheduler.unpark(context);
+        }
+    }
+
+    /** Leaves the future's queue unless the completion came first (then it keeps it). */
+    @Override
+    public boolean interrupt() {
+        if (done) {
+            return false;
+        }
+        context.scheduler.loop.futureWaits().remove(this);
+        return true;
+    }
+
+    @Override
+    public String reason() {
+        return "thread";
+    }
+
+    @Override
+    public String toString() {
+        return "await " + future;
+    }
+}

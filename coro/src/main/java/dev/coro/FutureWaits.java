@@ -1,0 +1,101 @@
+package dev.coro;
+
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+
+/**
+ * The futures that one thread's contexts wait for ({@link Coroutine#await}, {@link Select#onComplete}):
+ * one completion callback per future and thread, however often it is waited for, with the waits of
+ * the moment queued under it.
+ *
+ * <p>A {@code CompletableFuture} cannot take a callback back, so a callback per wait would stay on a
+ * future that never completes for every wait interrupted by a timeout or a close, and for every
+ * losing {@code onComplete} clause: a loop selecting over a shutdown future would grow without
+ * bound. Here a wait that ends otherwise leaves the queue in O(1), and the next wait on the same
+ * future joins the callback already there. The callback posts the completion to this thread, which
+ * wakes the waits queued at that moment: a completion and an interruption both happen on the owner
+ * thread, so exactly one of them wins without a compare-and-set.
+ *
+ * <p>Futures are held weakly: a future nobody else holds any more goes, with its queue, even if it
+ * never completes. Owner thread only.
+ */
+final class FutureWaits {
+
+    /** A wait for a future's completion, queued under its future while its context waits. */
+    abstract static class Waiter extends WaitQueue.Node<Waiter> {
+        /** The queue it is in while {@link WaitQueue.Node#queued}. */
+        private WaitQueue<Waiter> queue;
+
+        /** On the owner thread: the future completed; the waiter has left its queue. */
+        abstract void completed();
+    }
+
+    private final EventLoop loop;
+    /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
+    private final WeakHashMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakHashMap<>();
+
+    FutureWaits(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    /**
+     * Queues {@code w} under {@code f}; the first waiter of a future registers the thread's one
+     * callback on it (which, for a future completed meanwhile, posts the completion at once).
+     */
+    void add(CompletableFuture<?> f, Waiter w) {
+        WaitQueue<Waiter> q = watched.get(f);
+        boolean first = q == null;
+        if (first) {
+            q = new WaitQueue<>();
+            watched.put(f, q);
+        }
+        q.add(w);
+        w.queue = q;
+        if (first) {
+            f.whenComplete(new Completion(this, f, q));
+        }
+    }
+
+    /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */
+    void remove(Waiter w) {
+        if (w.queued) {
+            w.queue.remove(w);
+        }
+        w.queue = null;
+    }
+
+    /** How many futures this thread has a callback on (a future that never completes counts until it is collected). */
+    int watchedCount() {
+        return watched.size();
+    }
+
+    /** The callback on one future: posted to the owner thread, which wakes the waits queued under it. */
+    private static final class Completion implements BiConsumer<Object, Throwable>, Runnable {
+        private final FutureWaits waits;
+        private final CompletableFuture<?> future;
+        private final WaitQueue<Waiter> queue;
+
+        Completion(FutureWaits waits, CompletableFuture<?> future, WaitQueue<Waiter> queue) {
+            this.waits = waits;
+            this.future = future;
+            this.queue = queue;
+        }
+
+        /** On the completing thread: tells the owner thread. */
+        @Override
+        public void accept(Object value, Throwable failure) {
+            waits.loop.post(this);
+        }
+
+        /** On the owner thread: every wait queued now is completed; the next wait on the (complete) future needs none. */
+        @Override
+        public void run() {
+            waits.watched.remove(future, queue);
+            for (Waiter w; (w = queue.poll()) != null; ) {
+                w.queue = null;
+                w.completed();
+            }
+        }
+    }
+}
