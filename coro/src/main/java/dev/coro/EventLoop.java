@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * which channels are ready, so that I/O is served even while some context is always runnable. When
  * every context is parked and something can still wake one, the scheduler calls {@link #idle()}: the
  * thread blocks in one {@code select} until the next timer (or, without I/O waits, parks until it;
- * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready.
+ * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready;
+ * when another thread may wake it, it first spins on its inbox for a bounded, adaptive while
+ * ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
  * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
