@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * which channels are ready, so that I/O is served even while some context is always runnable. When
  * every context is parked and something can still wake one, the scheduler calls {@link #idle()}: the
  * thread blocks in one {@code select} until the next timer (or, without I/O waits, parks until it;
- * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready.
+ * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready;
+ * when another thread may wake it, it first spins on its inbox for a bounded, adaptive while
+ * ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
  * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
@@ -59,6 +61,10 @@ final class EventLoop {
     private volatile Thread sleeper;
     /** The selector the sleeper blocks in, to wake up; null if it parks. */
     private volatile Selector sleepingIn;
+    /** How many spins before a park in a row ran their whole bound without a post (at most {@link #MAX_SPINS_IN_VAIN}). */
+    private int spinsInVain;
+    /** How many blocks park at once, without a spin, after a spin in vain. */
+    private int spinsToSkip;
     /** An interrupt that arrived during idle waits, given back to the thread when its wait ends. */
     private boolean interrupted;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
@@ -227,7 +233,7 @@ final class EventLoop {
                 left = Math.min(left, SCAN_MILLIS * 1_000_000);
             }
             if (left > 0) {
-                block(left);
+                block(left, foreignWaits != 0 && !virtual);
             }
         }
         inbox.drain();
@@ -256,7 +262,7 @@ final class EventLoop {
         }
         long start = System.nanoTime();
         if (left > 0) {
-            block(left);
+            block(left, false); // virtual time: no spin
         }
         if (!inbox.isEmpty()) {
             quietNanos = 0;
@@ -274,7 +280,7 @@ final class EventLoop {
      * has passed (the caller checks again whether another thread may still wake it), then runs the posts.
      */
     void awaitOthers() {
-        block(SCAN_MILLIS * 1_000_000);
+        block(SCAN_MILLIS * 1_000_000, !virtual);
         inbox.drain();
         if (!remoteWaits.isEmpty()) {
             endRemoteWaitsOfEndedThreads();
@@ -306,10 +312,18 @@ final class EventLoop {
         inbox.drain(); // the wake-ups just posted
     }
 
-    /** Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O waits exist. */
-    private void block(long nanos) {
+    /**
+     * Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O
+     * waits exist. With {@code spin} (another thread may post the wake-up) it first polls the inbox
+     * for at most {@link #SPIN_NANOS}: a post that comes meanwhile costs its poster no unpark, and
+     * this thread no trip through the kernel; only then does it publish {@link #sleeping}.
+     */
+    private void block(long nanos, boolean spin) {
         if (Thread.interrupted()) {
             interrupted = true;
+        }
+        if (spin && SPIN_NANOS > 0 && spin(nanos)) {
+            return;
         }
         Selector s = ioWaits != 0 ? selector : null;
         sleeper = Thread.currentThread();
@@ -330,6 +344,54 @@ final class EventLoop {
             sleeping = false;
             if (Thread.interrupted()) {
                 interrupted = true;
+            }
+        }
+    }
+
+    /**
+     * The adaptive spin before a park: polls the inbox for at most {@link #SPIN_NANOS} (or
+     * {@code nanos}, if a timer is due sooner), unless recent spins were in vain. A spin that ran its
+     * whole bound for nothing makes the next 1, 3, 7 ... 63 blocks park at once (the count doubling
+     * with each spin in vain in a row); one that catches a post resets that. So a loop whose partner
+     * answers within the bound spins every time, and one whose wake-ups come late (a loaded machine,
+     * where the spinner only takes the CPU its partner needs, or a thread idle for long) hardly spins.
+     *
+     * @return whether a post arrived
+     */
+    private boolean spin(long nanos) {
+        if (spinsToSkip > 0) {
+            spinsToSkip--;
+            return false;
+        }
+        if (spinForPost(Math.min(nanos, SPIN_NANOS))) {
+            spinsInVain = 0;
+            return true;
+        }
+        if (nanos >= SPIN_NANOS) { // cut short by a timer, it says nothing about the partner
+            spinsInVain = Math.min(spinsInVain + 1, MAX_SPINS_IN_VAIN);
+            spinsToSkip = (1 << spinsInVain) - 1;
+        }
+        return false;
+    }
+
+    /** After this many spins in vain in a row, a loop spins only before one block in 2^this. */
+    private static final int MAX_SPINS_IN_VAIN = 6;
+
+    /**
+     * Polls the inbox for at most {@code nanos} with {@link Thread#onSpinWait()}, without publishing
+     * {@link #sleeping}: posters meanwhile only queue.
+     *
+     * @return whether a post arrived
+     */
+    private boolean spinForPost(long nanos) {
+        long start = System.nanoTime();
+        for (int i = 1; ; i++) {
+            if (!inbox.isEmpty()) {
+                return true;
+            }
+            Thread.onSpinWait();
+            if ((i & 15) == 0 && System.nanoTime() - start >= nanos) {
+                return !inbox.isEmpty();
             }
         }
     }
@@ -399,6 +461,51 @@ final class EventLoop {
         foreignWaits--;
         pending--;
     }
+
+    /**
+     * How long a loop that is about to block, and may be woken by another thread, first polls its
+     * inbox ({@code coro.spinNanos}, in nanoseconds; 0: never): see docs/THREADS.md.
+     */
+    static final long SPIN_NANOS = configuredSpin();
+
+    /** {@code coro.spinNanos}, or the default (with a warning) if it is not a valid bound. */
+    private static long configuredSpin() {
+        try {
+            return spinNanos(System.getProperty(SPIN_PROPERTY));
+        } catch (IllegalArgumentException e) {
+            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, e.getMessage() + "; spinning "
+                    + DEFAULT_SPIN_NANOS + " ns instead");
+            return DEFAULT_SPIN_NANOS;
+        }
+    }
+
+    /** The system property that bounds the spin before a loop parks. */
+    static final String SPIN_PROPERTY = "coro.spinNanos";
+
+    /**
+     * The spin bound given by {@code value} (the property's text; null: the default).
+     *
+     * @throws IllegalArgumentException if it is not a whole number of nanoseconds, 0 or more
+     */
+    static long spinNanos(String value) {
+        if (value == null) {
+            return DEFAULT_SPIN_NANOS;
+        }
+        long n;
+        try {
+            n = Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("coro.spinNanos must be a whole number of nanoseconds (0 or more), not '"
+                    + value + "'", e);
+        }
+        if (n < 0) {
+            throw new IllegalArgumentException("coro.spinNanos must be 0 (never spin) or more nanoseconds, not " + n);
+        }
+        return n;
+    }
+
+    /** The default spin before a loop parks, when another thread may wake it. */
+    static final long DEFAULT_SPIN_NANOS = 20_000;
 
     /** The longest a select blocks, so that waits on channels closed under them are found. */
     private static final long SCAN_MILLIS = 1000;
