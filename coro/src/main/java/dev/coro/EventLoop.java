@@ -16,13 +16,13 @@ import java.util.function.Consumer;
  *
  * <p>Its {@link Scheduler} asks it at every scheduling point whether anything is pending
  * ({@link #hasPending()} is a field read, so a yield pays nothing while nothing is), and then lets it
- * {@link #poll()}: expire due timers, and every 64th time also ask the selector (without waiting)
- * which channels are ready, so that I/O is served even while some context is always runnable. When
- * every context is parked and something can still wake one, the scheduler calls {@link #idle()}: the
- * thread blocks in one {@code select} until the next timer (or, without I/O waits, parks until it;
- * under virtual time with no I/O wait the clock simply jumps there), then completes what is ready;
- * when another thread may wake it, it first spins on its inbox for a bounded, adaptive while
- * ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
+ * {@link #poll()}: expire due timers, and every 64th time (parks on I/O not counted) also ask the
+ * selector (without waiting) which channels are ready, so that I/O is served even while some context
+ * is always runnable. When every context is parked and something can still wake one, the scheduler
+ * calls {@link #idle()}: the thread blocks in one {@code select} until the next timer (or, without I/O
+ * waits, parks until it; under virtual time with no I/O wait the clock simply jumps there), then
+ * completes what is ready; when another thread may wake it, it first spins on its inbox for a
+ * bounded, adaptive while ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
  * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
@@ -198,13 +198,25 @@ final class EventLoop {
      * completes the I/O waits whose channels are ready now.
      */
     void poll() {
+        poll(true);
+    }
+
+    /**
+     * {@link #poll()}, where {@code counts} says whether this scheduling point counts toward the
+     * selector check. A park on I/O does not: the check is there for contexts that stay runnable
+     * (yielding, or waking each other), and parks on I/O cannot keep the thread busy, since only the
+     * selector wakes them again; once the runnable ones are done, the idle wait selects. Counting them
+     * would ask the selector in the middle of a batch of connections it has just reported ready, and it
+     * would report again every one of them not yet served.
+     */
+    void poll(boolean counts) {
         if (!inbox.isEmpty()) {
             inbox.drain();
         }
         if (timers.size() != 0) {
             runDue();
         }
-        if (ioWaits != 0 && (++polls & 63) == 0) {
+        if (counts && ioWaits != 0 && (++polls & 63) == 0) {
             select(-1);
         }
     }

@@ -53,11 +53,10 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         int wanted = 0;
         for (IoWait w = waits.first(), next; w != null; w = next) {
             next = waits.next(w);
+            wanted |= w.ops; // a wait completed now is served too: its context will most likely wait again
             if ((w.ops & readyOps) != 0) {
                 remove(w);
                 w.complete(null);
-            } else {
-                wanted |= w.ops;
             }
         }
         int unwanted = readyOps & ~wanted;

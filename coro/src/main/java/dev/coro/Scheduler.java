@@ -343,7 +343,7 @@ final class Scheduler {
      */
     private void parkOnLoop(Context from, Wait wait) {
         from.moveTo(State.PARKED);
-        loop.poll();
+        loop.poll(!(wait instanceof IoWait));
         Context to;
         while (true) {
             int n = runList.size();

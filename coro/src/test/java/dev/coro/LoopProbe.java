@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.lang.reflect.Field;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 
@@ -79,6 +80,19 @@ public final class LoopProbe {
      */
     public static String engine() {
         return Engines.running();
+    }
+
+    /**
+     * The operations the calling thread's selector watches on {@code channel}: its key's interest set;
+     * -1 if the channel has no valid key with that selector.
+     *
+     * @param channel the channel
+     * @return the key's {@code interestOps()}, or -1
+     */
+    public static int interestOps(SelectableChannel channel) {
+        Selector s = (Selector) read("selector");
+        SelectionKey k = s == null || !s.isOpen() ? null : channel.keyFor(s);
+        return k == null || !k.isValid() ? -1 : k.interestOps();
     }
 
     private static Object read(String field) {

@@ -5,14 +5,17 @@ import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What an I/O wait leaves behind: a coroutine closed while it waits in {@code read} unwinds and takes
- * its wait with it, and ten thousand connect-accept-close cycles leave no descriptor and no selector
+ * its wait with it, a completed read wait leaves its interest with the selector until readiness finds
+ * nobody waiting, and ten thousand connect-accept-close cycles leave no descriptor and no selector
  * registration behind.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
@@ -71,6 +75,55 @@ class RegistrationTest {
         }
         assertThat(LoopProbe.registeredChannels()).as("every channel was closed through its owner").isZero();
         assertThat(LoopProbe.selectorOpen()).as("closed with the last registration").isFalse();
+    }
+
+    @Test
+    void aCompletedReadWaitKeepsTheReadInterestUntilTheSelectorReportsItWithNobodyWaiting() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            SelectableChannel channel = channelOf(server);
+            Channel<String> got = new Channel<>("got", 4);
+            Channel<String> go = new Channel<>("go", 1);
+            Crew crew = new Crew();
+            crew.spawn("acceptor", () -> listener.accept().close()); // an I/O wait: the loop keeps selecting
+            crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(16);
+                for (int i = 0; i < 2; i++) {
+                    server.read(buf.clear());
+                    got.send(text(buf));
+                    go.receive();
+                }
+            });
+            Coroutine.yield();
+            assertThat(LoopProbe.ioWaits()).as("the acceptor and the reader wait").isEqualTo(2);
+            client.write(bytes("a"));
+            assertThat(got.receive()).isEqualTo("a");
+            // the reader waits on a channel now, not on I/O: the interest its read wait added is kept,
+            // so its next read wait costs no change of the selector's interest set
+            assertThat(LoopProbe.ioWaits()).as("only the acceptor's").isEqualTo(1);
+            assertThat(LoopProbe.interestOps(channel)).isEqualTo(SelectionKey.OP_READ);
+
+            // bytes arrive while nobody waits: the selector reports them once, and the interest goes
+            client.write(bytes("b"));
+            for (int i = 0; i < 10_000 && LoopProbe.interestOps(channel) != 0; i++) {
+                Coroutine.yield(); // every 64th yield asks the selector
+            }
+            assertThat(LoopProbe.interestOps(channel)).as("taken out once reported with nobody waiting").isZero();
+
+            go.send("next");   // the reader's next read waits, and the interest comes back
+            assertThat(got.receive()).isEqualTo("b");
+            go.send("done");
+            TcpConnection.connect(listener.localAddress()).close(); // the acceptor's connection
+            crew.join();
+        }
+    }
+
+    /** The socket under a connection, for the selector probe. */
+    private static SelectableChannel channelOf(TcpConnection c) throws ReflectiveOperationException {
+        Field f = TcpConnection.class.getDeclaredField("channel");
+        f.setAccessible(true);
+        return (SelectableChannel) f.get(c);
     }
 
     /**
