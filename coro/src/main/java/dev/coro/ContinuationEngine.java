@@ -41,6 +41,29 @@ final class ContinuationEngine implements Engine {
         return new GeneratorContinuation(bindings, body);
     }
 
+    /**
+     * Main's trampoline runs {@code to}, or a coroutine's continuation yields to it, in one piece of
+     * code for both (so that the switch compiles once, small enough for the JIT to inline it into
+     * the caller's code, not as a frame of its own that every freeze and thaw would copy). A context
+     * with scoped-value bindings suspends inside a fence ({@link ScopedBindings}); one without, the
+     * common case, directly.
+     */
+    @Override
+    public void transfer(Stack from, Stack to) {
+        next = to;
+        ScopedBindings b = bindings;
+        if (b.bare()) {
+            if (from instanceof CoroutineStack) {
+                Continuation.yield(SCOPE);
+            } else {
+                ((MainStack) from).trampoline();
+            }
+            b.back();
+        } else {
+            b.fenced(from instanceof MainStack m ? m.trampoline : YIELD);
+        }
+    }
+
     /** Every context runs on the owner thread. */
     @Override
     public Thread runner(Context c) {
@@ -53,8 +76,7 @@ final class ContinuationEngine implements Engine {
 
         @Override
         public void transferTo(Stack to) {
-            next = to;
-            bindings.around(trampoline);
+            transfer(this, to);
         }
 
         /** Runs the chosen stacks one after another; on return, main's is chosen. */
@@ -103,8 +125,7 @@ final class ContinuationEngine implements Engine {
 
         @Override
         public void transferTo(Stack to) {
-            engine.next = to;
-            engine.bindings.around(YIELD);
+            engine.transfer(this, to);
         }
 
         @Override

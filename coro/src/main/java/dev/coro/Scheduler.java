@@ -238,9 +238,8 @@ final class Scheduler {
         if (to == from) {
             return;
         }
-        State st = to.state();
-        if (st != State.SUSPENDED && st != State.NEW) {
-            throw cannotSwitchTo(to, st);
+        if (!to.isSwitchable()) {
+            throw cannotSwitchTo(to, to.state());
         }
         transfer(from, to, State.SUSPENDED);
     }
@@ -608,7 +607,7 @@ final class Scheduler {
         to.moveTo(State.RUNNING);
         current = to.index;
         try {
-            from.stack.transferTo(to.stack);
+            engine.transfer(from.stack, to.stack);
         } catch (Throwable t) {
             RuntimeException refused = transferFailed(from, to, toWas, t);
             if (refused != null) {
