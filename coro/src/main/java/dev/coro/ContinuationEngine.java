@@ -24,6 +24,8 @@ final class ContinuationEngine implements Engine {
     private final Scheduler scheduler;
     /** Keeps each context's scoped-value bindings its own across switches. */
     private final ScopedBindings bindings = new ScopedBindings();
+    /** Main's stack; null until the scheduler asked for it. */
+    private MainStack main;
     /** The stack the trampoline runs next; main's when control goes back to main. */
     private Stack next;
 
@@ -33,7 +35,11 @@ final class ContinuationEngine implements Engine {
 
     @Override
     public Stack newStack(Context c) {
-        return c.isMain() ? new MainStack() : new CoroutineStack(this, c);
+        if (c.isMain()) {
+            main = new MainStack();
+            return main;
+        }
+        return new CoroutineStack(this, c);
     }
 
     @Override
@@ -52,15 +58,16 @@ final class ContinuationEngine implements Engine {
     public void transfer(Stack from, Stack to) {
         next = to;
         ScopedBindings b = bindings;
+        MainStack m = main;
         if (b.bare()) {
-            if (from instanceof CoroutineStack) {
+            if (from != m) {
                 Continuation.yield(SCOPE);
             } else {
-                ((MainStack) from).trampoline();
+                m.trampoline();
             }
             b.back();
         } else {
-            b.fenced(from instanceof MainStack m ? m.trampoline : YIELD);
+            b.fenced(from == m ? m.trampoline : YIELD);
         }
     }
 

@@ -235,10 +235,10 @@ final class Scheduler {
         }
         Context from = currentContext();
         from.checkSignals("switchTo");
-        if (to == from) {
-            return;
-        }
-        if (!to.isSwitchable()) {
+        if (!to.isSwitchable()) { // the running context itself is not, so its check is off the common path
+            if (to == from) {
+                return;
+            }
             throw cannotSwitchTo(to, to.state());
         }
         transfer(from, to, State.SUSPENDED);
