@@ -95,6 +95,11 @@ final class Context extends Fiber {
         return STATES[state];
     }
 
+    /** The state's ordinal: for a caller that keeps it across a transfer as a number, not a reference. */
+    int stateOrdinal() {
+        return state;
+    }
+
     /** Whether a {@code switchTo} may run this context: it is {@code SUSPENDED} or {@code NEW}. */
     boolean isSwitchable() {
         return (SWITCHABLE >>> state & 1) != 0; // one test, where two comparisons would branch twice
