@@ -609,7 +609,7 @@ final class Scheduler {
         try {
             engine.transfer(from.stack, to.stack);
         } catch (Throwable t) {
-            RuntimeException refused = transferFailed(from, toWas, t);
+            RuntimeException refused = transferFailed(from, to, toWas, t);
             if (refused != null) {
                 throw refused;
             }
@@ -619,23 +619,20 @@ final class Scheduler {
     }
 
     /**
-     * After {@code t} escaped a transfer from {@code from}: if control came back to {@code from}
-     * first, {@code t} is {@code from}'s own failure; otherwise the transfer did not happen, the
-     * context it was to run (still current) is put back in the state of ordinal {@code toWas}, and
-     * {@code from} runs again. Returns the {@link IllegalStateException} a refusal becomes, or null if
-     * {@code t} is to be rethrown as it is.
+     * After {@code t} escaped a transfer from {@code from} to {@code to} (which was in the state of
+     * ordinal {@code toWas}): if control came back to {@code from} first, {@code t} is {@code from}'s own
+     * failure; otherwise the transfer did not happen and every state is put back. Returns the
+     * {@link IllegalStateException} a refusal becomes, or null if {@code t} is to be rethrown as it is.
      *
-     * <p>Static, given an ordinal rather than a state, and finding the target through the scheduler,
-     * so that across the transfer the caller's frame (inlined into the user's code, and frozen and
-     * thawed with it at every switch) holds no more references than it needs: the continuation's
-     * freeze and thaw pay a barrier for each one.
+     * <p>Static, and given an ordinal rather than a state, so that across the transfer the caller's
+     * frame (inlined into the user's code, and frozen and thawed with it at every switch) holds no
+     * more references than it needs: the continuation's freeze and thaw pay a barrier for each one.
      */
-    private static RuntimeException transferFailed(Context from, int toWas, Throwable t) {
+    private static RuntimeException transferFailed(Context from, Context to, int toWas, Throwable t) {
         Scheduler s = from.scheduler;
         if (s.current == from.index && from.state() == State.RUNNING) {
             return null;
         }
-        Context to = s.runList.get(s.current);
         to.revertTo(State.values()[toWas]);
         from.revertTo(State.RUNNING);
         s.current = from.index;
