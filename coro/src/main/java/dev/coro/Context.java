@@ -14,6 +14,12 @@ import dev.coro.Coroutine.State;
  */
 final class Context extends Fiber {
 
+    /** Every state, by ordinal; and the ordinals the hot paths compare with. */
+    private static final State[] STATES = State.values();
+    /** The states a {@code switchTo} may run, {@code NEW} and {@code SUSPENDED}, as a bit per ordinal. */
+    private static final int SWITCHABLE = 1 << State.NEW.ordinal() | 1 << State.SUSPENDED.ordinal();
+    private static final byte PARKED = (byte) State.PARKED.ordinal();
+
     final Scheduler scheduler;
     /** The public handle of this context. */
     final Coroutine handle;
@@ -25,7 +31,11 @@ final class Context extends Fiber {
     private final int number;
     /** The body; null for main and once it has ended. */
     private Runnable body;
-    private State state;
+    /**
+     * The state, as its {@link State#ordinal() ordinal}: a byte store per state change, where a
+     * reference store would pay the garbage collector's write barrier twice per switch.
+     */
+    private byte state;
     /** Index in the scheduler's run list; -1 when not in it. */
     int index = -1;
     /** The engine's stack for the body: its own for a coroutine, the thread's for main. Null once ended. */
@@ -67,7 +77,7 @@ final class Context extends Fiber {
         this.name = name;
         this.number = number;
         this.body = body;
-        this.state = state;
+        this.state = (byte) state.ordinal();
         this.handle = new Coroutine(this);
     }
 
@@ -82,12 +92,22 @@ final class Context extends Fiber {
     }
 
     State state() {
+        return STATES[state];
+    }
+
+    /** The state's ordinal: for a caller that keeps it across a transfer as a number, not a reference. */
+    int stateOrdinal() {
         return state;
+    }
+
+    /** Whether a {@code switchTo} may run this context: it is {@code SUSPENDED} or {@code NEW}. */
+    boolean isSwitchable() {
+        return (SWITCHABLE >>> state & 1) != 0; // one test, where two comparisons would branch twice
     }
 
     /** Whether a run-list selection may pick this context: it is not parked. */
     boolean isRunnable() {
-        return state != State.PARKED;
+        return state != PARKED;
     }
 
     /**
@@ -106,15 +126,15 @@ final class Context extends Fiber {
 
     /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
     void moveTo(State to) {
-        assert state.canMoveTo(to) : badEdge(to);
-        if ((state == State.PARKED) != (to == State.PARKED)) {
+        assert state().canMoveTo(to) : badEdge(to);
+        if ((state == PARKED) != (to == State.PARKED)) {
             parkedChanged(to);
         }
-        state = to;
+        state = (byte) to.ordinal();
     }
 
     private String badEdge(State to) {
-        return name() + ": " + state + " -> " + to;
+        return name() + ": " + state() + " -> " + to;
     }
 
     /** Tells the run list that this context parks or is woken (moving to {@code to}). */
@@ -126,10 +146,10 @@ final class Context extends Fiber {
 
     /** Puts back the state that a transfer which did not happen had set; bypasses the table on purpose. */
     void revertTo(State to) {
-        if ((state == State.PARKED) != (to == State.PARKED)) {
+        if ((state == PARKED) != (to == State.PARKED)) {
             parkedChanged(to);
         }
-        state = to;
+        state = (byte) to.ordinal();
     }
 
     /** The code the user gave for the body (for diagnostics): the body, or the consumer of a body with an argument. */

@@ -24,6 +24,8 @@ final class ContinuationEngine implements Engine {
     private final Scheduler scheduler;
     /** Keeps each context's scoped-value bindings its own across switches. */
     private final ScopedBindings bindings = new ScopedBindings();
+    /** Main's stack; null until the scheduler asked for it. */
+    private MainStack main;
     /** The stack the trampoline runs next; main's when control goes back to main. */
     private Stack next;
 
@@ -33,12 +35,40 @@ final class ContinuationEngine implements Engine {
 
     @Override
     public Stack newStack(Context c) {
-        return c.isMain() ? new MainStack() : new CoroutineStack(this, c);
+        if (c.isMain()) {
+            main = new MainStack();
+            return main;
+        }
+        return new CoroutineStack(this, c);
     }
 
     @Override
     public GeneratorStack newGeneratorStack(String name, Object code, Runnable body) {
         return new GeneratorContinuation(bindings, body);
+    }
+
+    /**
+     * Main's trampoline runs {@code to}, or a coroutine's continuation yields to it, in one piece of
+     * code for both (so that the switch compiles once, small enough for the JIT to inline it into
+     * the caller's code, not as a frame of its own that every freeze and thaw would copy). A context
+     * with scoped-value bindings suspends inside a fence ({@link ScopedBindings}); one without, the
+     * common case, directly.
+     */
+    @Override
+    public void transfer(Stack from, Stack to) {
+        next = to;
+        ScopedBindings b = bindings;
+        MainStack m = main;
+        if (b.bare()) {
+            if (from != m) {
+                Continuation.yield(SCOPE);
+            } else {
+                m.trampoline();
+            }
+            b.back();
+        } else {
+            b.fenced(from == m ? m.trampoline : YIELD);
+        }
     }
 
     /** Every context runs on the owner thread. */
@@ -53,8 +83,7 @@ final class ContinuationEngine implements Engine {
 
         @Override
         public void transferTo(Stack to) {
-            next = to;
-            bindings.around(trampoline);
+            transfer(this, to);
         }
 
         /** Runs the chosen stacks one after another; on return, main's is chosen. */
@@ -103,8 +132,7 @@ final class ContinuationEngine implements Engine {
 
         @Override
         public void transferTo(Stack to) {
-            engine.next = to;
-            engine.bindings.around(YIELD);
+            engine.transfer(this, to);
         }
 
         @Override

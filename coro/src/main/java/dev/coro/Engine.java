@@ -23,6 +23,19 @@ interface Engine {
     Stack newStack(Context c);
 
     /**
+     * Called on the running context's stack {@code from}, after the scheduler made {@code to}'s
+     * context current: {@link Stack#transferTo from.transferTo(to)}. The scheduler's one call site
+     * for every switch: it sees one engine class, where it would see each of the engine's stack
+     * classes, so an engine whose stacks differ by kind (main's and the coroutines') overrides this
+     * to switch in one piece of code, which the JIT compiles once.
+     *
+     * @throws PinnedException as {@link Stack#transferTo}
+     */
+    default void transfer(Stack from, Stack to) {
+        from.transferTo(to);
+    }
+
+    /**
      * A stack for a generator's body, not started.
      *
      * @param name the generator's name, for the engine's threads

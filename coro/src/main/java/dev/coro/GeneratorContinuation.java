@@ -34,12 +34,22 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
 
     @Override
     public void resume() {
-        bindings.around(run);
+        if (bindings.bare()) {
+            run();
+            bindings.back();
+        } else {
+            bindings.fenced(run);
+        }
     }
 
     @Override
     public void suspend() {
-        bindings.around(YIELD);
+        if (bindings.bare()) {
+            Continuation.yield(SCOPE);
+            bindings.back();
+        } else {
+            bindings.fenced(YIELD);
+        }
     }
 
     /** None: the body runs on its consumer's stack. */

@@ -235,12 +235,11 @@ final class Scheduler {
         }
         Context from = currentContext();
         from.checkSignals("switchTo");
-        if (to == from) {
-            return;
-        }
-        State st = to.state();
-        if (st != State.SUSPENDED && st != State.NEW) {
-            throw cannotSwitchTo(to, st);
+        if (!to.isSwitchable()) { // the running context itself is not, so its check is off the common path
+            if (to == from) {
+                return;
+            }
+            throw cannotSwitchTo(to, to.state());
         }
         transfer(from, to, State.SUSPENDED);
     }
@@ -604,11 +603,11 @@ final class Scheduler {
      * {@code PARKED} before the due timers expired): suspends it and runs {@code to}.
      */
     private void run(Context from, Context to) {
-        State toWas = to.state();
+        int toWas = to.stateOrdinal();
         to.moveTo(State.RUNNING);
         current = to.index;
         try {
-            from.stack.transferTo(to.stack);
+            engine.transfer(from.stack, to.stack);
         } catch (Throwable t) {
             RuntimeException refused = transferFailed(from, to, toWas, t);
             if (refused != null) {
@@ -620,18 +619,23 @@ final class Scheduler {
     }
 
     /**
-     * After {@code t} escaped a transfer from {@code from} to {@code to}: if control came back to
-     * {@code from} first, {@code t} is {@code from}'s own failure; otherwise the transfer did not happen
-     * and every state is put back. Returns the {@link IllegalStateException} a refusal becomes, or null
-     * if {@code t} is to be rethrown as it is.
+     * After {@code t} escaped a transfer from {@code from} to {@code to} (which was in the state of
+     * ordinal {@code toWas}): if control came back to {@code from} first, {@code t} is {@code from}'s own
+     * failure; otherwise the transfer did not happen and every state is put back. Returns the
+     * {@link IllegalStateException} a refusal becomes, or null if {@code t} is to be rethrown as it is.
+     *
+     * <p>Static, and given an ordinal rather than a state, so that across the transfer the caller's
+     * frame (inlined into the user's code, and frozen and thawed with it at every switch) holds no
+     * more references than it needs: the continuation's freeze and thaw pay a barrier for each one.
      */
-    private RuntimeException transferFailed(Context from, Context to, State toWas, Throwable t) {
-        if (current == from.index && from.state() == State.RUNNING) {
+    private static RuntimeException transferFailed(Context from, Context to, int toWas, Throwable t) {
+        Scheduler s = from.scheduler;
+        if (s.current == from.index && from.state() == State.RUNNING) {
             return null;
         }
-        to.revertTo(toWas);
+        to.revertTo(State.values()[toWas]);
         from.revertTo(State.RUNNING);
-        current = from.index;
+        s.current = from.index;
         if (t instanceof PinnedException e) {
             return Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
                     "it keeps running (state RUNNING)");

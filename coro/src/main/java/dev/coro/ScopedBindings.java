@@ -11,10 +11,10 @@ import jdk.internal.vm.ScopedValueContainer;
  * <p>The JDK offers no way to install bindings on a running thread, but it restores them itself:
  * leaving a {@code ScopedValue.where(..).run(..)} puts back the bindings that were current when it
  * was entered. So a context that has bindings suspends inside such a frame of its own (a fence on a
- * private key, {@link #around}); whenever control comes back to it, leaving the fence restores
- * exactly its bindings. A context without bindings (the common case) suspends without a fence, and
- * on its return, if the thread then holds another context's bindings, they are cleared by
- * {@link #clear}: a small continuation armed once on a fresh thread, whose fence restores that
+ * private key, {@link #fenced}); whenever control comes back to it, leaving the fence restores
+ * exactly its bindings. A context without bindings (the common case) suspends without a fence
+ * ({@link #bare()}), and on its return ({@link #back()}), if the thread then holds another context's
+ * bindings, they are cleared by {@link #clear}: a small continuation armed once on a fresh thread, whose fence restores that
  * thread's empty bindings. A body starts the same way, with no bindings, as a virtual thread does.
  *
  * <p>Cost when no context uses scoped values: one read of the thread's bindings per switch, no
@@ -65,31 +65,49 @@ final class ScopedBindings {
     }
 
     /**
-     * Runs {@code switchOut}, which suspends the calling context and returns when it is resumed, so that
-     * on return the thread holds the caller's bindings again: a caller without bindings suspends
-     * directly and has any bindings another context left cleared on its return; one with bindings
-     * suspends inside a fence, whose exit restores them.
+     * Before the calling context suspends: whether it has no bindings, the common case. If so it
+     * suspends directly and calls {@link #back()} when it resumes; if not, it suspends through
+     * {@link #fenced}. Split in two, rather than one call that is given the suspension, so that each
+     * engine's switch inlines its own suspension and the fast path stays a few instructions.
      */
-    void around(Runnable switchOut) {
-        if (none(bindings())) {
-            switchOut.run();
-            if (fenced != 0 && !none(bindings())) {
-                clear();
-            }
-        } else {
-            fenced++;
-            try {
-                FENCE.run(switchOut);
-            } finally {
-                fenced--;
-            }
+    boolean bare() {
+        return none(bindings());
+    }
+
+    /**
+     * After a suspension that {@link #bare()} allowed has returned: if another context left its
+     * bindings on the thread, clears them.
+     */
+    void back() {
+        if (fenced != 0) {
+            clearIfBound();
+        }
+    }
+
+    /** {@link #back()}'s and {@link #enter()}'s rare part: some context is fenced, so the thread may hold its bindings. */
+    private void clearIfBound() {
+        if (!none(bindings())) {
+            clear();
+        }
+    }
+
+    /**
+     * Runs {@code switchOut}, which suspends the calling context (one with bindings) and returns when
+     * it is resumed, inside a fence, whose exit restores the caller's bindings.
+     */
+    void fenced(Runnable switchOut) {
+        fenced++;
+        try {
+            FENCE.run(switchOut);
+        } finally {
+            fenced--;
         }
     }
 
     /** At the start of a body: on return the thread has no bindings a user could read. */
     void enter() {
-        if (fenced != 0 && !none(bindings())) {
-            clear();
+        if (fenced != 0) {
+            clearIfBound();
         }
     }
 

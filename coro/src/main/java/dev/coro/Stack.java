@@ -11,8 +11,8 @@ package dev.coro;
 interface Stack {
 
     /**
-     * Called on the running context's stack, after the scheduler made {@code to} current: suspends
-     * this stack and lets {@code to}'s code run. On return some context has transferred back here.
+     * Called on the running context's stack, after the scheduler made {@code to} current (through
+     * {@link Engine#transfer}): suspends this stack and lets {@code to}'s code run. On return some context has transferred back here.
      *
      * @throws PinnedException if the transfer cannot happen (the JDK cannot suspend this stack here,
      *                         or no thread can be started for {@code to}); nothing was transferred

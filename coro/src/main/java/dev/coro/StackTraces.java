@@ -26,7 +26,7 @@ final class StackTraces {
 
     /** The library's classes whose frames form the machinery of a switch or of a body's entry. */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
-            "dev.coro.Context", "dev.coro.Fiber", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
+            "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe");
