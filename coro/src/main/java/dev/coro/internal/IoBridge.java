@@ -82,6 +82,15 @@ public abstract class IoBridge {
     public abstract Object owner();
 
     /**
+     * Whether the caller runs as {@code owner}'s thread: the cheap test before {@link #checkOwner}, for
+     * callers whose message is costly to build.
+     *
+     * @param owner a scheduler, from {@link #owner()}
+     * @return true if {@link #checkOwner} would pass
+     */
+    public abstract boolean isOwner(Object owner);
+
+    /**
      * The one thread-confinement check.
      *
      * @param owner     the scheduler the object belongs to
