@@ -383,20 +383,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * queue, and a value it was handed just before goes back to the head of the buffer: nothing is lost.
      */
     private void await(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
-        boolean counted = shared;
-        if (counted) {
-            scheduler.loop.foreignWaitStarted();
-        }
-        try {
-            scheduler.park(w);
-        } catch (Throwable t) {
-            cancel(w, queue);
-            throw t;
-        } finally {
-            if (counted) {
-                scheduler.loop.foreignWaitEnded();
-            }
-        }
+        parkOn(w, queue, null);
         assert w.done : w.context.describe() + " resumed from " + w + " without being woken";
     }
 
@@ -418,6 +405,19 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
         };
         loop.schedule(expiry, loop.deadlineAfter(nanos));
+        return parkOn(w, queue, expiry);
+    }
+
+    /**
+     * Parks the caller on {@code w}, queued in {@code queue}, until its wait ends: completed, or
+     * interrupted (by {@code expiry}, a timer cancelled here either way, if not null; or by a close of
+     * the caller, a timeout, a failure for main, after which {@code w} leaves the queue and the throw
+     * goes on).
+     *
+     * @return whether the wait completed
+     */
+    private boolean parkOn(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, Timer expiry) {
+        EventLoop loop = scheduler.loop;
         boolean counted = shared;
         if (counted) {
             loop.foreignWaitStarted();
@@ -428,7 +428,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             cancel(w, queue);
             throw t;
         } finally {
-            loop.cancel(expiry);
+            if (expiry != null) {
+                loop.cancel(expiry);
+            }
             if (counted) {
                 loop.foreignWaitEnded();
             }
@@ -606,30 +608,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     private void serveSend(RemoteOp<T> r) {
         if (closed) {
-            if (r.lock()) {
-                r.complete(true);
-            }
+            finish(r, true);
+        } else if (pairWithFirst(r, receivers)) {
             return;
-        }
-        ChannelWaiter<T> x = firstLocked(receivers);
-        if (x != null) {
-            if (!r.lock()) {
-                x.unlock();
-                return;
-            }
-            receivers.remove(x);
-            x.value = r.value;
-            x.complete(false);
-            r.complete(false);
         } else if (buffer.size() < capacity) {
             if (r.lock()) {
                 buffer.add(r.value);
                 r.complete(false);
             }
         } else if (r.kind == RemoteOp.TRY_SEND) {
-            if (r.lock()) {
-                r.completeWith(false);
-            }
+            refuse(r);
         } else {
             senders.add(r);
         }
@@ -641,28 +629,54 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 r.value = poll();
                 r.complete(false);
             }
+        } else if (pairWithFirst(r, senders)) {
             return;
-        }
-        ChannelWaiter<T> x = firstLocked(senders);
-        if (x != null) {
-            if (!r.lock()) {
-                x.unlock();
-                return;
-            }
-            senders.remove(x);
-            r.value = x.value;
-            x.complete(false);
-            r.complete(false);
         } else if (closed) {
-            if (r.lock()) {
-                r.complete(true);
-            }
+            finish(r, true);
         } else if (r.kind == RemoteOp.TRY_RECEIVE) {
-            if (r.lock()) {
-                r.completeWith(false);
-            }
+            refuse(r);
         } else {
             receivers.add(r);
+        }
+    }
+
+    /**
+     * Pairs {@code r} with the first waiter of {@code partners} that can still be locked (its partners:
+     * receivers for a send, senders for a receive): the value moves from the sender to the receiver and
+     * both complete. False if no waiter is left to pair with; true if they were paired, or if {@code r}
+     * itself had left meanwhile (the waiter is then unlocked and stays).
+     */
+    private boolean pairWithFirst(RemoteOp<T> r, WaitQueue<ChannelWaiter<T>> partners) {
+        ChannelWaiter<T> x = firstLocked(partners);
+        if (x == null) {
+            return false;
+        }
+        if (!r.lock()) {
+            x.unlock();
+            return true;
+        }
+        partners.remove(x);
+        if (r.sender) {
+            x.value = r.value;
+        } else {
+            r.value = x.value;
+        }
+        x.complete(false);
+        r.complete(false);
+        return true;
+    }
+
+    /** Completes {@code r}, if it has not left, as finding the channel closed ({@code closed}) or not. */
+    private static void finish(RemoteOp<?> r, boolean closed) {
+        if (r.lock()) {
+            r.complete(closed);
+        }
+    }
+
+    /** Completes the try-call {@code r}, if it has not left, as refused: full for a send, empty for a receive. */
+    private static void refuse(RemoteOp<?> r) {
+        if (r.lock()) {
+            r.completeWith(false);
         }
     }
 

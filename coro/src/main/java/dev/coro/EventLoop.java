@@ -71,8 +71,13 @@ final class EventLoop {
     private Selector selector;
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
+    /** How many readiness reports the selector has made to this loop, for tests. */
+    long readyReports;
     /** The selector's callback for a ready key. */
-    private final Consumer<SelectionKey> onReady = k -> ((IoKey) k.attachment()).ready(k.readyOps());
+    private final Consumer<SelectionKey> onReady = k -> {
+        readyReports++;
+        ((IoKey) k.attachment()).ready(k.readyOps());
+    };
     /** Counts polls, so that only every 64th asks the selector. */
     private int polls;
     /** When the waiting keys were last checked for closed channels, in {@link System#nanoTime()} terms. */
@@ -568,7 +573,7 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {
-            selector.selectNow(IGNORE); // a key cancelled but not yet deregistered: flush it
+            selector.selectNow(onReady); // a key cancelled but not yet deregistered: flush it
             k = null;
         }
         IoKey key;
@@ -579,7 +584,7 @@ final class EventLoop {
         } else {
             key = (IoKey) k.attachment();
         }
-        IoWait w = new IoWait(key, context, ops, operation);
+        IoWait w = key.take(context, ops, operation);
         key.add(w);
         ioWaits++;
         pending++;
@@ -610,8 +615,10 @@ final class EventLoop {
      * <p>The JDK closes a channel that is still registered with a selector (its key cancelled but not
      * yet dropped) only when that selector next selects: until then its descriptor stays open and a
      * listening socket keeps accepting connections into its backlog. So the key is dropped here by a
-     * {@code selectNow} whose readiness reports are ignored: the selector is level-triggered, and the
-     * next select reports them again.
+     * {@code selectNow}, whose readiness reports are served as any select's are. Ignoring them would
+     * cost a storm of closes (10,000 peers reset at once) one report of every ready channel per close,
+     * quadratic; served, a ready channel's waits complete and a channel nobody waits on leaves the
+     * interest set, so each is reported once or twice.
      */
     void closing(SelectableChannel channel, String why) {
         SelectionKey k = keyOf(channel);
@@ -654,12 +661,12 @@ final class EventLoop {
     }
 
     /**
-     * Drops the cancelled keys now, by a {@code selectNow} whose reports are ignored (see
+     * Drops the cancelled keys now, by a {@code selectNow} that serves what it reports (see
      * {@link #closing}); then closes the selector if no channel is registered and nobody waits.
      */
     private void dropCancelled() {
         try {
-            selector.selectNow(IGNORE);
+            selector.selectNow(onReady);
         } catch (IOException e) {
             throw new UncheckedIOException("the event loop's selector failed", e);
         }
@@ -672,9 +679,6 @@ final class EventLoop {
             selector = null;
         }
     }
-
-    /** A selector callback that drops the report: for a select that only drops cancelled keys. */
-    private static final Consumer<SelectionKey> IGNORE = k -> { };
 
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {

@@ -18,11 +18,30 @@ final class IoKey extends WaitQueue.Node<IoKey> {
     final SelectionKey key;
     private final EventLoop loop;
     private final WaitQueue<IoWait> waits = new WaitQueue<>();
+    /** An ended wait kept for the next one on this channel; null if none (or it is in use). */
+    private IoWait spare;
 
     IoKey(EventLoop loop, SelectableChannel channel, SelectionKey key) {
         this.loop = loop;
         this.channel = channel;
         this.key = key;
+    }
+
+    /** A wait on this channel for {@code context}: the kept one if there is one, else a new one. */
+    IoWait take(Context context, int ops, Object operation) {
+        IoWait w = spare;
+        if (w == null) {
+            w = new IoWait(this);
+        } else {
+            spare = null;
+        }
+        return w.start(context, ops, operation);
+    }
+
+    /** Keeps {@code w}, a wait of this key that has ended and whose result its context has read. */
+    void recycle(IoWait w) {
+        w.clear();
+        spare = w;
     }
 
     /** Queues {@code w} and makes sure the selector watches its operations. */

@@ -29,8 +29,10 @@ final class IoSupport extends IoBridge {
             w.interrupt();
             throw t;
         }
-        if (w.failure != null) {
-            throw w.failure;
+        IOException failure = w.failure;
+        w.key.recycle(w);
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -47,6 +49,11 @@ final class IoSupport extends IoBridge {
     @Override
     public Object owner() {
         return Scheduler.current();
+    }
+
+    @Override
+    public boolean isOwner(Object owner) {
+        return ((Scheduler) owner).isCaller();
     }
 
     @Override

@@ -6,25 +6,43 @@ import java.io.IOException;
  * A context's wait for a selectable channel to become ready for some operations: a one-shot wait
  * queued on the channel's {@link IoKey}, completed by the event loop when the selector reports the
  * channel ready, or failed when the channel is closed under it.
+ *
+ * <p>Its key keeps one ended wait to use again ({@link IoKey#take}, {@link IoKey#recycle}), so a
+ * connection read or written again and again allocates nothing per wait.
  */
 final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
 
     final IoKey key;
-    final Context context;
+    /** The waiting context; null while the wait is kept for reuse. */
+    Context context;
     /** The operations waited for ({@code SelectionKey.OP_READ} ...). */
-    final int ops;
+    int ops;
     /** What the context is doing, for dumps, e.g. {@code read from connection /127.0.0.1:40000}. */
-    private final Object operation;
+    private Object operation;
     /** Completed: the channel is ready, or {@link #failure} says why it never will be. */
     boolean done;
     /** Why the wait failed (its channel was closed); null if it completed by readiness. */
     IOException failure;
 
-    IoWait(IoKey key, Context context, int ops, Object operation) {
+    IoWait(IoKey key) {
         this.key = key;
+    }
+
+    /** Makes this (new or ended) wait {@code context}'s wait for {@code ops}, not completed. */
+    IoWait start(Context context, int ops, Object operation) {
         this.context = context;
         this.ops = ops;
         this.operation = operation;
+        this.done = false;
+        this.failure = null;
+        return this;
+    }
+
+    /** Forgets the ended wait's context and operation, so a kept wait holds on to neither. */
+    void clear() {
+        context = null;
+        operation = null;
+        failure = null;
     }
 
     /** Completes the wait ({@code failure} null: the channel is ready) and wakes the context. */

@@ -95,6 +95,16 @@ public final class LoopProbe {
         return k == null || !k.isValid() ? -1 : k.interestOps();
     }
 
+    /**
+     * How many readiness reports (a ready key handed to the loop by a select) the calling thread's loop
+     * has served so far.
+     *
+     * @return the count since the thread's scheduler was made
+     */
+    public static long readyReports() {
+        return Scheduler.current().loop.readyReports;
+    }
+
     private static Object read(String field) {
         EventLoop loop = Scheduler.current().loop;
         try {

@@ -24,11 +24,7 @@ public abstract class IoBridge {
     public static IoBridge get() {
         IoBridge b = instance;
         if (b == null) {
-            try {
-                Class.forName("dev.coro.IoSupport", true, IoBridge.class.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException("the coro library is incomplete: dev.coro.IoSupport is missing", e);
-            }
+            Bridges.load("dev.coro.IoSupport");
             b = instance;
         }
         return b;
@@ -40,9 +36,7 @@ public abstract class IoBridge {
      * @param bridge the implementation
      */
     public static synchronized void install(IoBridge bridge) {
-        if (instance != null) {
-            throw new IllegalStateException("the I/O bridge is installed already");
-        }
+        Bridges.checkNotInstalled(instance, "I/O");
         instance = bridge;
     }
 
@@ -80,6 +74,15 @@ public abstract class IoBridge {
      * @return the scheduler
      */
     public abstract Object owner();
+
+    /**
+     * Whether the caller runs as {@code owner}'s thread: the cheap test before {@link #checkOwner}, for
+     * callers whose message is costly to build.
+     *
+     * @param owner a scheduler, from {@link #owner()}
+     * @return true if {@link #checkOwner} would pass
+     */
+    public abstract boolean isOwner(Object owner);
 
     /**
      * The one thread-confinement check.

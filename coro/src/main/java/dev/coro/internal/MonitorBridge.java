@@ -24,11 +24,7 @@ public abstract class MonitorBridge {
     public static MonitorBridge get() {
         MonitorBridge b = instance;
         if (b == null) {
-            try {
-                Class.forName("dev.coro.MonitorSupport", true, MonitorBridge.class.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException("the coro library is incomplete: dev.coro.MonitorSupport is missing", e);
-            }
+            Bridges.load("dev.coro.MonitorSupport");
             b = instance;
         }
         return b;
@@ -40,9 +36,7 @@ public abstract class MonitorBridge {
      * @param bridge the implementation
      */
     public static synchronized void install(MonitorBridge bridge) {
-        if (instance != null) {
-            throw new IllegalStateException("the monitoring bridge is installed already");
-        }
+        Bridges.checkNotInstalled(instance, "monitoring");
         instance = bridge;
     }
 

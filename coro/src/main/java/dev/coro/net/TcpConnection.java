@@ -38,7 +38,6 @@ public final class TcpConnection implements Closeable {
     private final SocketChannel channel;
     private final Object owner;
     private final IoBridge io;
-    private final String name;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final Object reading = new Operation("read from");
@@ -63,7 +62,6 @@ public final class TcpConnection implements Closeable {
         this.owner = io.owner();
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
-        this.name = "connection " + local + " -> " + remote;
     }
 
     /**
@@ -247,7 +245,14 @@ public final class TcpConnection implements Closeable {
     // ---- machinery ------------------------------------------------------------------------
 
     private void check(String operation) {
-        io.checkOwner(owner, operation, name, state());
+        if (!io.isOwner(owner)) {
+            io.checkOwner(owner, operation, name(), state());
+        }
+    }
+
+    /** For messages, e.g. {@code connection /127.0.0.1:40000 -> /127.0.0.1:8080}: made when needed, not kept. */
+    private String name() {
+        return "connection " + local + " -> " + remote;
     }
 
     /** For messages: {@code open}, {@code open, output shut down} or {@code closed}. */
@@ -256,7 +261,7 @@ public final class TcpConnection implements Closeable {
     }
 
     private IOException failed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name + " (" + state()
+        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + e, e);
     }
 
@@ -270,7 +275,7 @@ public final class TcpConnection implements Closeable {
 
         @Override
         public String toString() {
-            return verb + " " + name;
+            return verb + " " + name();
         }
     }
 }

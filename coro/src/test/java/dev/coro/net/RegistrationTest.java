@@ -13,10 +13,12 @@ import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,6 +119,44 @@ class RegistrationTest {
             TcpConnection.connect(listener.localAddress()).close(); // the acceptor's connection
             crew.join();
         }
+    }
+
+    /**
+     * Closing a connection drops its registration at once by a {@code selectNow}, which also reports
+     * every other ready channel: when hundreds of peers reset together, each ready channel must be
+     * served by a report or two, not reported again by every one of the hundreds of closes that follow.
+     */
+    @Test
+    void aStormOfResetPeersCostsAReportOrTwoPerConnectionNotOnePerClose() throws Exception {
+        int n = 300;
+        List<SocketChannel> peers = new ArrayList<>();
+        Channel<String> failed = new Channel<>("failed", n);
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            for (int i = 0; i < n; i++) {
+                peers.add(SocketChannel.open(listener.localAddress())); // connected by the kernel's backlog
+                TcpConnection c = listener.accept();
+                Coroutine.create("reader-" + i, () -> {
+                    try (c) {
+                        c.read(ByteBuffer.allocate(16));
+                        failed.send("read returned");
+                    } catch (IOException e) {
+                        failed.send(e.getCause() == null ? e.toString() : "reset");
+                    }
+                });
+            }
+            Coroutine.yield();
+            assertThat(LoopProbe.ioWaits()).as("every reader parked in read").isEqualTo(n);
+            long before = LoopProbe.readyReports();
+            for (SocketChannel p : peers) {
+                p.setOption(StandardSocketOptions.SO_LINGER, 0);
+                p.close(); // a reset
+            }
+            for (int i = 0; i < n; i++) {
+                assertThat(failed.receive()).isEqualTo("reset");
+            }
+            assertThat(LoopProbe.readyReports() - before).as("reports for %d resets", n).isLessThanOrEqualTo(3L * n);
+        }
+        assertThat(LoopProbe.registeredChannels()).isZero();
     }
 
     /** The socket under a connection, for the selector probe. */

@@ -80,6 +80,46 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A connection's waits are kept and used again (nothing is allocated per read), so each wait must
+     * name the context and the operation of its own use: two readers one after the other, each parked
+     * twice, are each shown as the one parked, reading, and get their own bytes.
+     */
+    @Test
+    void eachWaitOnAConnectionNamesItsOwnReaderEvenWhenTheConnectionsWaitsAreReused() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            List<String> got = new ArrayList<>();
+            String parked = ": PARKED, waits to read from " + name(server);
+            for (String reader : List.of("first", "second")) {
+                Coroutine c = Coroutine.create(reader, () -> {
+                    ByteBuffer buf = ByteBuffer.allocate(16);
+                    try {
+                        for (int i = 0; i < 2; i++) {
+                            server.read(buf.clear());
+                            got.add(reader + " got " + text(buf));
+                        }
+                    } catch (IOException e) {
+                        got.add(reader + " failed: " + e);
+                    }
+                });
+                for (int i = 0; i < 2; i++) {
+                    Coroutine.yield();
+                    assertThat(c.state()).isEqualTo(State.PARKED);
+                    assertThat(Coroutine.dump()).contains("coroutine '" + reader + "'" + parked)
+                            .doesNotContain(reader.equals("first") ? "'second'" : "'first'");
+                    client.write(bytes(reader.charAt(0) + "" + i));
+                    while (got.size() < (reader.equals("first") ? 1 : 3) + i) {
+                        Coroutine.yield();
+                    }
+                }
+                assertThat(c.isFinished()).isTrue();
+            }
+            assertThat(got).containsExactly("first got f0", "first got f1", "second got s0", "second got s1");
+        }
+    }
+
     @Test
     void aWriteToAClosedPeerFailsWithAnIOExceptionWithinABoundedNumberOfWrites() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
