@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -332,7 +333,7 @@ class CoroutinePoolTest {
     void closeDoesNotThrowFailuresWhoseFuturesWereRead() {
         CoroutinePool pool = CoroutinePool.start(2);
         List<CompletableFuture<Object>> futures = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 9; i++) {
             String message = "failure " + i;
             futures.add(pool.submit(() -> {
                 throw new IllegalStateException(message);
@@ -344,6 +345,11 @@ class CoroutinePoolTest {
         futures.get(3).exceptionally(e -> null);
         futures.get(4).handle((v, e) -> null);
         futures.get(5).whenComplete((v, e) -> { });
+        assertThatThrownBy(() -> futures.get(6).get(1, TimeUnit.MINUTES)).hasRootCauseMessage("failure 6");
+        // allOf reads none of them: it waits until the last two have failed
+        Coroutine.await(CompletableFuture.allOf(futures.get(7), futures.get(8)).exceptionally(e -> null));
+        assertThatThrownBy(() -> futures.get(7).getNow(null)).hasRootCauseMessage("failure 7");
+        assertThatThrownBy(() -> futures.get(8).resultNow()).isInstanceOf(IllegalStateException.class);
         close(pool);
     }
 

@@ -44,6 +44,45 @@ class IoAwaitTest {
 
     private final List<String> log = new ArrayList<>();
 
+    /**
+     * A channel awaited by two coroutines for different operations stays registered until the last
+     * wait ends: the first to be ready returns, and the other still waits, and is woken in its turn.
+     */
+    @Test
+    void aChannelAwaitedByTwoCoroutinesStaysRegisteredUntilTheLastWaitEnds() throws Exception {
+        try (DatagramChannel channel = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel peer = DatagramChannel.open().bind(LOOPBACK)) {
+            channel.configureBlocking(false);
+            Coroutine reader = Coroutine.create("reader", () -> awaitLogged(channel, SelectionKey.OP_READ, "readable"));
+            Coroutine writer = Coroutine.create("writer", () -> awaitLogged(channel, SelectionKey.OP_WRITE, "writable"));
+            Coroutine.yield();
+            assertThat(LoopProbe.ioWaits()).as("both wait on the one channel").isEqualTo(2);
+            while (!writer.isFinished()) {
+                Coroutine.yield(); // every 64th asks the selector: the channel can be written at once
+            }
+            assertThat(log).containsExactly("writable");
+            assertThat(reader.state()).isEqualTo(State.PARKED);
+            assertThat(LoopProbe.registeredChannels()).as("still registered for the reader").isEqualTo(1);
+            assertThat(LoopProbe.ioWaits()).isEqualTo(1);
+
+            peer.send(bytes("x"), channel.getLocalAddress());
+            while (!reader.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(log).containsExactly("writable", "readable");
+            assertThat(LoopProbe.registeredChannels()).as("released with its last wait").isZero();
+        }
+    }
+
+    private void awaitLogged(DatagramChannel channel, int ops, String what) {
+        try {
+            Io.await(channel, ops);
+            log.add(what);
+        } catch (IOException e) {
+            log.add(what + " failed: " + e);
+        }
+    }
+
     @Test
     void awaitOnAPipeParksTheCoroutineUntilBytesArrive() throws Exception {
         Pipe pipe = Pipe.open();

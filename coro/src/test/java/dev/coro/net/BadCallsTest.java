@@ -1,0 +1,136 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.FreshThread;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What the network calls do with bad input and in bad states: a refused connect, a port in use, an
+ * accept on a closed listener, a half-close of a closed connection, an empty buffer; and the
+ * {@code java.io} views byte by byte, at the end of the stream and when closed.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class BadCallsTest {
+
+    @Test
+    void aRefusedConnectThrowsAnIOExceptionNamingTheCallerAndTheAddress() throws Exception {
+        SocketAddress gone;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            gone = listener.localAddress(); // nobody listens there once it is closed
+        }
+        List<String> log = new ArrayList<>();
+        Coroutine.create("dialer", () -> {
+            try {
+                TcpConnection.connect(gone).close();
+                log.add("connected");
+            } catch (IOException e) {
+                log.add(e.getMessage().substring(0, e.getMessage().indexOf(": ")) + " / "
+                        + e.getCause().getClass().getSimpleName());
+            }
+        });
+        while (log.isEmpty()) {
+            Coroutine.yield(); // every 64th asks the selector: the dialer's connect completes, refused
+        }
+        assertThat(log).containsExactly("coroutine 'dialer' cannot connect to " + gone + " / "
+                + ConnectException.class.getSimpleName());
+    }
+
+    @Test
+    void bindingToAPortInUseThrowsAnIOExceptionNamingTheAddress() throws Exception {
+        try (TcpListener first = TcpListener.bind(LOOPBACK)) {
+            SocketAddress taken = first.localAddress();
+            assertThatThrownBy(() -> TcpListener.bind(taken))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot bind a listener to " + taken + ": ");
+            assertThat(first.localAddress()).as("the first listener is untouched").isEqualTo(taken);
+        }
+    }
+
+    @Test
+    void anAcceptOnAClosedListenerThrowsAnIOExceptionNamingItsState() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        SocketAddress address = listener.localAddress();
+        listener.close();
+        assertThatThrownBy(listener::accept)
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("main context 'main' cannot accept on listener " + address + " (closed): ")
+                .hasCauseInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void aHalfCloseOfAClosedConnectionThrowsAnIOExceptionNamingItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            server.close();
+            assertThatThrownBy(server::shutdownOutput)
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot shut down the output of " + name + " (closed): ")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+            assertThat(client.read(ByteBuffer.allocate(1))).as("the peer sees the end of the stream").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aReadIntoAFullBufferReturnsZeroWithoutWaiting() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            ByteBuffer full = ByteBuffer.allocate(4).position(4);
+            assertThat(server.read(full)).isZero(); // nothing was sent: a wait would never end
+            assertThat(client.read(ByteBuffer.allocate(0))).isZero();
+        }
+    }
+
+    @Test
+    void theStreamsReadAndWriteByteByByteSeeTheEndAndCloseTheConnection() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            OutputStream out = client.output();
+            assertThat(client.output()).as("the same view every time").isSameAs(out);
+            out.write('h');
+            out.write(0x1ff); // the low eight bits only, as OutputStream says
+            out.flush();
+            InputStream in = server.input();
+            assertThat(server.input()).isSameAs(in);
+            assertThat(in.read(new byte[4], 0, 0)).as("no room: nothing read, no wait").isZero();
+            assertThat(in.read()).isEqualTo('h');
+            assertThat(in.read()).isEqualTo(0xff);
+
+            out.close(); // closes the client's connection: the server reads the end of the stream
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat(in.read()).as("and again after it").isEqualTo(-1);
+            assertThatThrownBy(() -> client.write(bytes("x")))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("(closed)");
+
+            in.close(); // closes the server's connection
+            assertThatThrownBy(in::read)
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from ")
+                    .hasMessageContaining("(closed)");
+            assertThat(server.toString()).endsWith(", closed]");
+        }
+    }
+
+}
