@@ -116,9 +116,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (offer(value)) {
             return;
         }
-        ChannelWaiter<T> w = new ChannelWaiter<>(this, true, scheduler.currentContext(), value);
+        ChannelWaiter<T> w = waiter(true, value);
         senders.add(w);
         await(w, senders);
+        w.value = null;
         if (w.closed) {
             throw new ChannelClosedException(w.context.describe() + " cannot send to " + describe()
                     + ": the channel was closed while it waited, and the value was not delivered");
@@ -195,9 +196,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (v != null || closed || nanos == 0) {
             return Optional.ofNullable(v);
         }
-        ChannelWaiter<T> w = new ChannelWaiter<>(this, false, scheduler.currentContext(), null);
+        ChannelWaiter<T> w = waiter(false, null);
         receivers.add(w);
-        return awaitAtMost(w, receivers, nanos) && !w.closed ? Optional.of(w.value) : Optional.empty();
+        boolean got = awaitAtMost(w, receivers, nanos) && !w.closed;
+        v = w.value;
+        w.value = null;
+        return got ? Optional.of(v) : Optional.empty();
     }
 
     /**
@@ -228,9 +232,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (nanos == 0) {
             return false;
         }
-        ChannelWaiter<T> w = new ChannelWaiter<>(this, true, scheduler.currentContext(), value);
+        ChannelWaiter<T> w = waiter(true, value);
         senders.add(w);
-        return awaitAtMost(w, senders, nanos) && !w.closed;
+        boolean sent = awaitAtMost(w, senders, nanos) && !w.closed;
+        w.value = null;
+        return sent;
     }
 
     /**
@@ -371,10 +377,32 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (v != null || closed) {
             return v;
         }
-        ChannelWaiter<T> w = new ChannelWaiter<>(this, false, scheduler.currentContext(), null);
+        ChannelWaiter<T> w = waiter(false, null);
         receivers.add(w);
         await(w, receivers);
-        return w.value;
+        v = w.value;
+        w.value = null;
+        return v;
+    }
+
+    /**
+     * The calling context's waiter, made fresh for a wait on this channel: the one it keeps
+     * ({@link Context#channelWaiter}), or a new one the first time. A context parks on one channel
+     * at a time and every operation here is over (its waiter out of every queue, its value taken)
+     * when it returns or throws, so the waiter is free again at the next; one still queued, which
+     * that rule excludes, is not taken.
+     */
+    @SuppressWarnings("unchecked")
+    private ChannelWaiter<T> waiter(boolean sender, T value) {
+        Context c = scheduler.currentContext();
+        ChannelWaiter<T> w = (ChannelWaiter<T>) c.channelWaiter;
+        if (w == null || w.queued) {
+            w = new ChannelWaiter<>(this, sender, c, value);
+            c.channelWaiter = w;
+        } else {
+            w.reuse(this, sender, value);
+        }
+        return w;
     }
 
     /**
@@ -707,8 +735,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             queue.remove(w);
         } else if (!w.sender && w.value != null) {
             giveBack(w.value);
-            w.value = null;
         }
+        w.value = null;
     }
 
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */

@@ -12,9 +12,10 @@ package dev.coro;
  */
 class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait {
 
-    final Channel<T> channel;
+    /** The channel it waits on (changes only when a context's waiter is used again, see {@link #reuse}). */
+    Channel<T> channel;
     /** A sender (its {@link #value} is handed over) or a receiver (it is handed one). */
-    final boolean sender;
+    boolean sender;
     /** The context waiting; set when it starts waiting. */
     Context context;
     /** A sender's value, or the value a receiver was handed. */
@@ -29,6 +30,18 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         this.sender = sender;
         this.context = context;
         this.value = value;
+    }
+
+    /**
+     * Makes this waiter, whose last wait has ended and which is in no queue, the fresh wait of its
+     * context on {@code channel}: a context keeps one ({@link Context#channelWaiter}).
+     */
+    final void reuse(Channel<T> channel, boolean sender, T value) {
+        this.channel = channel;
+        this.sender = sender;
+        this.value = value;
+        this.done = false;
+        this.closed = false;
     }
 
     /**

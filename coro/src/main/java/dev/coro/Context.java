@@ -56,6 +56,11 @@ final class Context extends Fiber {
     long parkedSince;
     /** The timer of its sleeps, made at its first and kept for the next ({@link Scheduler#sleep}); null before. */
     Sleep sleep;
+    /**
+     * The waiter of its channel operations, made at its first that parks and kept for the next
+     * ({@link Channel}): it waits on one channel at a time, so a parked send or receive allocates nothing.
+     */
+    ChannelWaiter<?> channelWaiter;
     /** Its innermost active {@link Coroutine#withTimeout} scope; null if none. */
     TimeoutScope timeouts;
     /** The innermost generator whose body runs this context's code now; null if none. */

@@ -199,6 +199,42 @@ class ChannelTest {
         assertThat(sum[0]).as("each ran 4 times: every value went through, every timed send succeeded").isEqualTo(4 * 1000 + 4 * 2000);
     }
 
+    @Test
+    void aContextKeepsOneWaiterForAllItsWaitsAndEachNamesTheWaitItIsIn() {
+        List<Object> waiters = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        Channel<Integer> a = new Channel<>("a", 0);
+        Channel<Integer> b = new Channel<>("b", 0);
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("c", () -> {
+                a.send(1);
+                seen.add("got " + b.receive());
+                seen.add("timed out: " + b.tryReceive(Duration.ofSeconds(1)).isEmpty());
+                seen.add("got " + a.receive());
+            });
+            Runnable look = () -> {
+                waiters.add(c.context.channelWaiter);
+                seen.add(c.context.waitingFor.toString());
+            };
+            c.switchTo(); // c parks in a.send(1)
+            look.run();
+            seen.add("main got " + a.receive());
+            Coroutine.yield(); // c parks in b.receive()
+            look.run();
+            b.send(2);
+            Coroutine.yield(); // c parks in b.tryReceive(1 s)
+            look.run();
+            Coroutine.sleep(Duration.ofSeconds(2)); // its timeout passes; c parks in a.receive()
+            look.run();
+            assertThat(b.trySend(9)).as("the timed-out wait left b's queue, though its waiter now waits on a").isFalse();
+            a.send(3);
+        });
+        assertThat(seen).containsExactly("send to channel 'a'", "main got 1", "receive from channel 'b'", "got 2",
+                "receive from channel 'b'", "timed out: true", "receive from channel 'a'", "got 3");
+        assertThat(waiters).as("one waiter, used again for each wait").hasSize(4)
+                .allSatisfy(w -> assertThat(w).isNotNull().isSameAs(waiters.get(0)));
+    }
+
     /**
      * The fewest bytes the calling thread allocated in one of 3 runs of {@code r}, after one run to
      * warm up: a one-off allocation of the runtime (a class loaded, a method compiled) does not count,

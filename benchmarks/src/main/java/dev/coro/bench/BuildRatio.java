@@ -21,7 +21,8 @@ import java.util.Locale;
  * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield);
  * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip);
  * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code select}, {@link Selects}
- * (one op = one value received by a select). Each
+ * (one op = one value received by a select); {@code channel}, {@link Messages} (one op = one message of
+ * {@link ChannelBenchmark}'s ping-pong). Each
  * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
  * property) apply to both builds alike.
  *
@@ -54,6 +55,7 @@ public final class BuildRatio {
         onFreshThread(() -> compare("round trip", make(oldBuild, RoundTrip.class), make(newBuild, RoundTrip.class)));
         onFreshThread(() -> compare("sleep", make(oldBuild, Sleepers.class), make(newBuild, Sleepers.class)));
         onFreshThread(() -> compare("select", make(oldBuild, Selects.class), make(newBuild, Selects.class)));
+        onFreshThread(() -> compare("channel", make(oldBuild, Messages.class), make(newBuild, Messages.class)));
     }
 
     /** The workloads' interface, shared by both builds (the JDK's own). */
@@ -202,6 +204,26 @@ public final class BuildRatio {
         @Override
         public int ops() {
             return VALUES;
+        }
+    }
+
+    /** {@link ChannelBenchmark#coroChannelPingPong}: main and an echo coroutine, two rendezvous channels; one run = {@value #MESSAGES} messages. */
+    public static final class Messages implements Workload {
+        static final int MESSAGES = 1000;
+        private final ChannelBenchmark.CoroChannelPingPong pair = new ChannelBenchmark.CoroChannelPingPong(MESSAGES);
+
+        /** Makes the channels and the echo coroutine in the calling thread's run list. */
+        public Messages() {
+        }
+
+        @Override
+        public void run() {
+            pair.run();
+        }
+
+        @Override
+        public int ops() {
+            return MESSAGES;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.coro.bench;
 
 import dev.coro.Coroutine;
 import dev.coro.Generator;
+import dev.coro.bench.kotlin.KotlinChannels;
 import dev.coro.bench.kotlin.KotlinSequences;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +28,11 @@ import jdk.internal.vm.Continuation;
  * transfer) and {@link RoundTripBenchmark} (a round trip); {@code generator} and {@code buffered} are
  * one {@code next()} of an endless {@code Generator<Long>}, plain and read-ahead
  * ({@value GeneratorBenchmark#BUFFER} values per resume), against the raw round trip; {@code buffered vs sequence}
- * is the read-ahead one against kotlinx's {@code sequence {}} iterator (its rival); {@code await} is
+ * is the read-ahead one against kotlinx's {@code sequence {}} iterator (its rival), and {@code buffered sum vs
+ * sequence} the same pair made, consumed and summed {@value GeneratorBenchmark#SUM_N} elements at a time
+ * ({@link GeneratorBenchmark}'s {@code Sum1000}s; one op is one element); {@code channel vs kotlin} is one
+ * message of {@link ChannelBenchmark}'s rendezvous ping-pong against kotlinx's (one {@code runBlocking} per
+ * slice); {@code await} is
  * {@code Coroutine.await} of a completed future against its {@code join()} (1,024 futures, taken in turn;
  * {@link AwaitBenchmark}). {@value #WARMUP} slices warm up, then
  * {@value #SLICES} are measured.
@@ -83,6 +88,11 @@ public final class InterleavedRatio {
             sink[0] += channelPair.run();
         }, SLICE_OPS, WARMUP, SLICES));
         producers.tearDown();
+        json.add(compare("channel vs kotlin", "ChannelBenchmark", "kotlin", () -> {
+            sink[0] += channelPair.run();
+        }, () -> {
+            sink[0] += KotlinChannels.pingPong(SLICE_OPS / 2);
+        }, SLICE_OPS, WARMUP, SLICES));
         channelPair.close();
         // the round-trip coroutine first: its yield() then returns to main (index 0)
         Coroutine yielder = Coroutine.create("yielder", () -> {
@@ -160,6 +170,15 @@ public final class InterleavedRatio {
                 sum += sequence.next();
             }
             sink[0] += sum;
+        }, SLICE_OPS, WARMUP, SLICES));
+        json.add(compare("buffered sum vs sequence", "GeneratorBenchmark", "kotlin", () -> {
+            for (int i = 0; i < SLICE_OPS / GeneratorBenchmark.SUM_N; i++) {
+                sink[0] += GeneratorBenchmark.coroBufferedSum(GeneratorBenchmark.SUM_N);
+            }
+        }, () -> {
+            for (int i = 0; i < SLICE_OPS / GeneratorBenchmark.SUM_N; i++) {
+                sink[0] += KotlinSequences.sum(GeneratorBenchmark.SUM_N);
+            }
         }, SLICE_OPS, WARMUP, SLICES));
         @SuppressWarnings("unchecked")
         CompletableFuture<Long>[] done = new CompletableFuture[1024];

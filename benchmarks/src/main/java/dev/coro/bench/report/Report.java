@@ -313,6 +313,19 @@ public final class Report {
         interleavedRow(md, "generator", "Generator `next()` vs raw round trip, interleaved (median of paired slice ratios)");
         interleavedRow(md, "buffered vs sequence",
                 "Read-ahead generator (n = 256) `next()` vs kotlinx `sequence {}`, interleaved (median of paired slice ratios)", 1.0);
+        double bs = score("GeneratorBenchmark.coroBufferedSum1000");
+        double ks = score("GeneratorBenchmark.kotlinSequenceSum1000");
+        row(md, "Read-ahead generator (n = 256), 1,000 made, consumed, summed, per element vs kotlinx `sequence {}`",
+                ratio(bs, ks) + " (" + ns(bs) + " vs " + ns(ks) + ")",
+                bestRatio("GeneratorBenchmark.coroBufferedSum1000", "GeneratorBenchmark.kotlinSequenceSum1000"), "≤ 1.00×", bs / ks, x -> x <= 1.0);
+        interleavedRow(md, "buffered sum vs sequence",
+                "Read-ahead sum of 1,000 vs kotlinx `sequence {}` sum, interleaved (median of paired slice ratios)", 1.0);
+        double cp = score("ChannelBenchmark.coroChannelPingPong");
+        double kp = score("ChannelBenchmark.kotlinChannelPingPong");
+        row(md, "Rendezvous channel ping-pong, one thread, per message vs kotlinx", ratio(cp, kp) + " (" + ns(cp) + " vs " + ns(kp) + ")",
+                bestRatio("ChannelBenchmark.coroChannelPingPong", "ChannelBenchmark.kotlinChannelPingPong"), "≤ 1.00×", cp / kp, x -> x <= 1.0);
+        interleavedRow(md, "channel vs kotlin",
+                "Channel ping-pong vs kotlinx's, interleaved (median of paired slice ratios)", 1.0);
         double y2 = score("YieldRoundRobinBenchmark.coroYieldN2");
         double y100k = score("YieldRoundRobinBenchmark.coroYieldN100000");
         row(md, "Yield with 100,000 coroutines vs with 2", ratio(y100k, y2) + " (" + ns(y100k) + " vs " + ns(y2) + ")",
@@ -320,6 +333,10 @@ public final class Report {
                         + " (raw continuations, 100,000 vs the round trip's one: "
                         + ratio(score("YieldRoundRobinBenchmark.rawYieldN100000"), score("RoundTripBenchmark.rawRunAndYield")) + ")",
                 "≤ 1.5×", y100k / y2, x -> x <= 1.5);
+        double rawScale = score("YieldRoundRobinBenchmark.rawYieldN100000") / score("RoundTripBenchmark.rawRunAndYield");
+        row(md, "Yield with 100,000 vs 2, over the raw continuations' own ratio (100,000 vs one)",
+                String.format(Locale.ROOT, "%.2f× (%.2f vs %.2f)", (y100k / y2) / rawScale, y100k / y2, rawScale), "n/a", "≤ 1.15×",
+                (y100k / y2) / rawScale, x -> x <= 1.15);
         String sw1 = "SwitchBenchmark.coroSwitchTo";
         double hs = score(sw1);
         String bestVt = null;
@@ -367,6 +384,21 @@ public final class Report {
                 row(md, "1,000,000 × 10 yields, cold (wall, JVM start included) vs warm", ratio(cold, warm)
                         + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", cold / 1000, warm / 1000), "≤ 2×", cold / warm, x -> x <= 2);
             }
+            double coroWarm = Double.NaN;
+            double rawWarm = Double.NaN;
+            for (JsonElement e : scale) {
+                JsonObject o = e.getAsJsonObject();
+                if (o.get("flags").getAsString().isEmpty()) {
+                    if (o.get("kind").getAsString().equals("coro")) {
+                        coroWarm = o.get("warmMs").getAsDouble();
+                    } else {
+                        rawWarm = o.get("warmMs").getAsDouble();
+                    }
+                }
+            }
+            row(md, "1,000,000 × 10 yields, warm, vs raw continuations warm", ratio(coroWarm, rawWarm)
+                    + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", coroWarm / 1000, rawWarm / 1000), "≤ 1.5×",
+                    coroWarm / rawWarm, x -> x <= 1.5);
         } else {
             md.append("| 1,000,000 × 10 yields | not measured in this run | | cold ≤ 2× warm | |\n");
         }
