@@ -9,6 +9,8 @@
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
 #   benchmarks/run.sh buildratio OLD.jar NEW.jar   two builds of coro in one JVM, switch and yield in alternating
 #                                  slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
+#   benchmarks/run.sh probe NAME ARGS...  one of the analysis's probes (dev.coro.bench.probe: ScaleRounds,
+#                                  YieldCost, ReadAheadSumRatio, SuspendedHeap), JVM flags via PROBE_FLAGS
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
 #   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (seconds): N coroutines
@@ -76,6 +78,8 @@ case "$mode" in
     ;;
   jmh) build; jmh "$@" ;;
   interleaved) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
+  # shellcheck disable=SC2086
+  probe) build; name=$1; shift; "$JAVA" "$EXPORTS" ${PROBE_FLAGS:-} -cp "$JAR" "dev.coro.bench.probe.$name" "$@" ;;
   loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
   # shellcheck disable=SC2086
   buildratio) build; "$JAVA" "$EXPORTS" ${BUILDRATIO_FLAGS:-} -cp "$JAR" dev.coro.bench.BuildRatio "$@" ;;

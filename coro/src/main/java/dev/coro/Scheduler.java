@@ -344,32 +344,33 @@ final class Scheduler {
         from.moveTo(State.PARKED);
         loop.poll(!(wait instanceof IoWait));
         Context to;
-        while (true) {
-            int n = runList.size();
-            to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
-            if (to != null) {
-                break;
+        try {
+            while (true) {
+                int n = runList.size();
+                to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
+                if (to != null) {
+                    break;
+                }
+                if (from.isRunnable()) {
+                    from.moveTo(State.RUNNING);
+                    resumed(from);
+                    return;
+                }
+                if (!loop.hasPending() && othersMayWake()) {
+                    loop.awaitOthers();
+                    continue;
+                }
+                if (!loop.hasPending()) {
+                    from.revertTo(State.RUNNING);
+                    throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
+                            + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
+                            from, wait);
+                }
+                loop.idle();
             }
-            if (from.isRunnable()) {
-                from.moveTo(State.RUNNING);
-                loop.restoreInterrupt();
-                resumed(from);
-                return;
-            }
-            if (!loop.hasPending() && othersMayWake()) {
-                loop.awaitOthers();
-                continue;
-            }
-            if (!loop.hasPending()) {
-                from.revertTo(State.RUNNING);
-                loop.restoreInterrupt();
-                throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
-                        + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
-                        from, wait);
-            }
-            loop.idle();
+        } finally {
+            loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
-        loop.restoreInterrupt();
         run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
     }
 

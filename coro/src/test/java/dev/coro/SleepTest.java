@@ -312,4 +312,29 @@ class SleepTest {
         assertThat(slept).as("the sleep lasted its whole duration").isGreaterThanOrEqualTo(5_000_000L);
         assertThat(log).containsExactly("other ran");
     }
+
+    @Test
+    void durationsPastTheNanosecondRangeSaturateInsteadOfWrapping() {
+        Duration forever = Duration.ofSeconds(Long.MAX_VALUE);
+        Duration longAgo = Duration.ofSeconds(Long.MIN_VALUE);
+        assertThat(Scheduler.saturatedNanos(forever)).isEqualTo(Long.MAX_VALUE);
+        assertThat(Scheduler.saturatedNanos(longAgo)).isEqualTo(Long.MIN_VALUE);
+        VirtualTime.run(() -> {
+            Coroutine.sleep(longAgo);
+            assertThat(Coroutine.nanoTime()).as("a sleep of a hugely negative duration returns at once").isZero();
+            int v = Coroutine.withTimeout(forever, () -> {
+                Coroutine.sleep(Duration.ofDays(365));
+                return 7;
+            });
+            assertThat(v).as("a timeout past the range never expires before a year of sleep").isEqualTo(7);
+            assertThat(Coroutine.nanoTime()).isEqualTo(Duration.ofDays(365).toNanos());
+        });
+    }
+
+    @Test
+    void anInterruptOfAThreadWhoseOnlyContextSleepsIsGivenBackWhenTheSleepEnds() {
+        Thread.currentThread().interrupt();
+        Coroutine.sleep(Duration.ofMillis(1)); // main alone: it idles in the event loop, then wakes
+        assertThat(Thread.interrupted()).as("the interrupt the idle wait took is given back").isTrue();
+    }
 }

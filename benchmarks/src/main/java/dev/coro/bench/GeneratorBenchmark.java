@@ -193,8 +193,13 @@ public class GeneratorBenchmark {
         return sum;
     }
 
-    /** Sums a read-ahead coro generator of 0 until n, consumed element by element. */
-    static long coroBufferedSum(int n) {
+    /**
+     * Sums a read-ahead coro generator of 0 until n ({@value #BUFFER} values per resume), consumed element by element.
+     *
+     * @param n how many elements
+     * @return their sum
+     */
+    public static long coroBufferedSum(int n) {
         long sum = 0;
         try (Generator<Long> g = Generator.buffered(BUFFER, out -> {
             for (long i = 0; i < n; i++) {
