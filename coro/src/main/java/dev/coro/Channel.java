@@ -119,7 +119,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         ChannelWaiter<T> w = waiter(true, value);
         senders.add(w);
         await(w, senders);
-        w.value = null;
+        taken(w);
         if (w.closed) {
             throw new ChannelClosedException(w.context.describe() + " cannot send to " + describe()
                     + ": the channel was closed while it waited, and the value was not delivered");
@@ -199,8 +199,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         ChannelWaiter<T> w = waiter(false, null);
         receivers.add(w);
         boolean got = awaitAtMost(w, receivers, nanos) && !w.closed;
-        v = w.value;
-        w.value = null;
+        v = taken(w);
         return got ? Optional.of(v) : Optional.empty();
     }
 
@@ -235,7 +234,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         ChannelWaiter<T> w = waiter(true, value);
         senders.add(w);
         boolean sent = awaitAtMost(w, senders, nanos) && !w.closed;
-        w.value = null;
+        taken(w);
         return sent;
     }
 
@@ -380,7 +379,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         ChannelWaiter<T> w = waiter(false, null);
         receivers.add(w);
         await(w, receivers);
-        v = w.value;
+        return taken(w);
+    }
+
+    /**
+     * The value of {@code w}, whose wait has ended (a receiver's: what it was handed; a sender's: what
+     * it offered), cleared from it so that the waiter its context keeps holds no value between waits.
+     */
+    private static <T> T taken(ChannelWaiter<T> w) {
+        T v = w.value;
         w.value = null;
         return v;
     }

@@ -297,33 +297,22 @@ public final class Report {
                 + "missed. Best iterations: the same ratio over each benchmark's fastest measurement iteration; "
                 + "interference from other processes only adds time, so on a loaded machine this is the steadier "
                 + "estimate of the floor.\n\n| target | measured | best iterations | goal | |\n| --- | --- | --- | --- | --- |\n");
-        double sw = score("SwitchBenchmark.coroSwitchTo");
-        double raw = score("SwitchBenchmark.rawTrampoline");
-        row(md, "Switch vs raw continuation trampoline", ratio(sw, raw) + " (" + ns(sw) + " vs " + ns(raw) + ")",
-                bestRatio("SwitchBenchmark.coroSwitchTo", "SwitchBenchmark.rawTrampoline"), "≤ 1.10×", sw / raw, x -> x <= 1.10);
+        scoreRatioRow(md, "Switch vs raw continuation trampoline", "SwitchBenchmark.coroSwitchTo", "SwitchBenchmark.rawTrampoline", 1.10);
         interleavedRow(md, "switch", "Switch vs raw trampoline, interleaved (median of paired slice ratios)");
-        double rt = score("RoundTripBenchmark.coroSwitchToAndYield");
-        double rtRaw = score("RoundTripBenchmark.rawRunAndYield");
-        row(md, "Main↔coroutine round trip vs raw `run()`+`yield()`", ratio(rt, rtRaw) + " (" + ns(rt) + " vs " + ns(rtRaw) + ")",
-                bestRatio("RoundTripBenchmark.coroSwitchToAndYield", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", rt / rtRaw, x -> x <= 1.10);
+        scoreRatioRow(md, "Main↔coroutine round trip vs raw `run()`+`yield()`", "RoundTripBenchmark.coroSwitchToAndYield",
+                "RoundTripBenchmark.rawRunAndYield", 1.10);
         interleavedRow(md, "round trip", "Round trip vs raw, interleaved (median of paired slice ratios)");
-        double gn = score("GeneratorBenchmark.coroGeneratorNext");
-        row(md, "Generator `next()` vs raw `run()`+`yield()`", ratio(gn, rtRaw) + " (" + ns(gn) + " vs " + ns(rtRaw) + ")",
-                bestRatio("GeneratorBenchmark.coroGeneratorNext", "RoundTripBenchmark.rawRunAndYield"), "≤ 1.10×", gn / rtRaw, x -> x <= 1.10);
+        scoreRatioRow(md, "Generator `next()` vs raw `run()`+`yield()`", "GeneratorBenchmark.coroGeneratorNext",
+                "RoundTripBenchmark.rawRunAndYield", 1.10);
         interleavedRow(md, "generator", "Generator `next()` vs raw round trip, interleaved (median of paired slice ratios)");
         interleavedRow(md, "buffered vs sequence",
                 "Read-ahead generator (n = 256) `next()` vs kotlinx `sequence {}`, interleaved (median of paired slice ratios)", 1.0);
-        double bs = score("GeneratorBenchmark.coroBufferedSum1000");
-        double ks = score("GeneratorBenchmark.kotlinSequenceSum1000");
-        row(md, "Read-ahead generator (n = 256), 1,000 made, consumed, summed, per element vs kotlinx `sequence {}`",
-                ratio(bs, ks) + " (" + ns(bs) + " vs " + ns(ks) + ")",
-                bestRatio("GeneratorBenchmark.coroBufferedSum1000", "GeneratorBenchmark.kotlinSequenceSum1000"), "≤ 1.00×", bs / ks, x -> x <= 1.0);
+        scoreRatioRow(md, "Read-ahead generator (n = 256), 1,000 made, consumed, summed, per element vs kotlinx `sequence {}`",
+                "GeneratorBenchmark.coroBufferedSum1000", "GeneratorBenchmark.kotlinSequenceSum1000", 1.0);
         interleavedRow(md, "buffered sum vs sequence",
                 "Read-ahead sum of 1,000 vs kotlinx `sequence {}` sum, interleaved (median of paired slice ratios)", 1.0);
-        double cp = score("ChannelBenchmark.coroChannelPingPong");
-        double kp = score("ChannelBenchmark.kotlinChannelPingPong");
-        row(md, "Rendezvous channel ping-pong, one thread, per message vs kotlinx", ratio(cp, kp) + " (" + ns(cp) + " vs " + ns(kp) + ")",
-                bestRatio("ChannelBenchmark.coroChannelPingPong", "ChannelBenchmark.kotlinChannelPingPong"), "≤ 1.00×", cp / kp, x -> x <= 1.0);
+        scoreRatioRow(md, "Rendezvous channel ping-pong, one thread, per message vs kotlinx", "ChannelBenchmark.coroChannelPingPong",
+                "ChannelBenchmark.kotlinChannelPingPong", 1.0);
         interleavedRow(md, "channel vs kotlin",
                 "Channel ping-pong vs kotlinx's, interleaved (median of paired slice ratios)", 1.0);
         double y2 = score("YieldRoundRobinBenchmark.coroYieldN2");
@@ -373,28 +362,23 @@ public final class Report {
         }
         timeAndSelect(md);
         if (scale != null) {
-            for (JsonElement e : scale) {
-                JsonObject o = e.getAsJsonObject();
-                if (!o.get("flags").getAsString().isEmpty() || !o.get("kind").getAsString().equals("coro")) {
-                    continue;
-                }
-                double cold = o.get("coldMedianMs").getAsDouble();
-                double warm = o.get("warmMs").getAsDouble();
-                row(md, "1,000,000 coroutines × 10 yields with `-Xmx2g`: completes", "yes", "completes", 1, x -> true);
-                row(md, "1,000,000 × 10 yields, cold (wall, JVM start included) vs warm", ratio(cold, warm)
-                        + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", cold / 1000, warm / 1000), "≤ 2×", cold / warm, x -> x <= 2);
-            }
             double coroWarm = Double.NaN;
             double rawWarm = Double.NaN;
             for (JsonElement e : scale) {
                 JsonObject o = e.getAsJsonObject();
-                if (o.get("flags").getAsString().isEmpty()) {
-                    if (o.get("kind").getAsString().equals("coro")) {
-                        coroWarm = o.get("warmMs").getAsDouble();
-                    } else {
-                        rawWarm = o.get("warmMs").getAsDouble();
-                    }
+                if (!o.get("flags").getAsString().isEmpty()) {
+                    continue;
                 }
+                double warm = o.get("warmMs").getAsDouble();
+                if (!o.get("kind").getAsString().equals("coro")) {
+                    rawWarm = warm;
+                    continue;
+                }
+                coroWarm = warm;
+                double cold = o.get("coldMedianMs").getAsDouble();
+                row(md, "1,000,000 coroutines × 10 yields with `-Xmx2g`: completes", "yes", "completes", 1, x -> true);
+                row(md, "1,000,000 × 10 yields, cold (wall, JVM start included) vs warm", ratio(cold, warm)
+                        + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", cold / 1000, warm / 1000), "≤ 2×", cold / warm, x -> x <= 2);
             }
             row(md, "1,000,000 × 10 yields, warm, vs raw continuations warm", ratio(coroWarm, rawWarm)
                     + String.format(Locale.ROOT, " (%.1f s vs %.1f s)", coroWarm / 1000, rawWarm / 1000), "≤ 1.5×",
@@ -532,6 +516,14 @@ public final class Report {
                         String.format(Locale.ROOT, "≤ %.2f×", goal), paired, x -> x <= goal);
             }
         }
+    }
+
+    /** A row for {@code coro / base} of two JMH scores, met when at most {@code goal}. */
+    private void scoreRatioRow(StringBuilder md, String what, String coro, String base, double goal) {
+        double c = score(coro);
+        double b = score(base);
+        row(md, what, ratio(c, b) + " (" + ns(c) + " vs " + ns(b) + ")", bestRatio(coro, base),
+                String.format(Locale.ROOT, "≤ %.2f×", goal), c / b, x -> x <= goal);
     }
 
     /** The ratio of the two benchmarks' fastest iterations, {@code a / b}. */
