@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -17,14 +16,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * what to do instead.
  */
 @ExtendWith(FreshThread.class)
-@Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
 class ClassInitializerTest {
 
     private static boolean threadEngine() {
         return Engines.running().equals("threads");
     }
 
-    /** The example: a generator consumed by a static initializer, its body a lambda of the class. */
+    // Each test reads its class through FreshlyLoaded, so that the initializer runs on every run of the test.
+
+    /** A generator consumed by a static initializer, its body a lambda of the class. */
     static final class Squares {
         static final List<Integer> SQUARES = Generator.<Integer>of("squares", out -> {
             for (int i = 1; i < 4; i++) {
@@ -44,6 +44,17 @@ class ClassInitializerTest {
         }
     }
 
+    /** {@link Started} again, for a virtual thread to initialize. */
+    static final class StartedOnAVirtualThread {
+        static final List<String> LOG = new ArrayList<>();
+
+        static {
+            Coroutine c = Coroutine.create("virtual initializing", () -> LOG.add("body ran"));
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
     /** {@link Squares} again, for a virtual thread to initialize. */
     static final class SquaresOnAVirtualThread {
         static final List<Integer> SQUARES = Generator.<Integer>of("virtual squares", out -> {
@@ -53,13 +64,59 @@ class ClassInitializerTest {
         }).stream().toList();
     }
 
+    /** A list held by a static field of {@code initialized}, read after its initializer ran again. */
+    private static List<Object> list(Class<?> initialized, String field) {
+        @SuppressWarnings("unchecked")
+        List<Object> l = (List<Object>) FreshlyLoaded.staticField(initialized, field);
+        return l;
+    }
+
+    @Test
+    void eachReadRunsTheInitializerAgainSoTheseTestsCanRunTwiceInOneJvm() {
+        for (int run = 0; run < 2; run++) {
+            Throwable t = catchThrowable(() -> list(Squares.class, "SQUARES"));
+            if (threadEngine()) {
+                assertThat(t).as("run %d", run).isInstanceOf(ExceptionInInitializerError.class);
+            } else {
+                assertThat(t).as("run %d", run).isNull();
+            }
+        }
+        if (!threadEngine()) {
+            assertThat(list(Squares.class, "SQUARES")).isNotSameAs(list(Squares.class, "SQUARES"));
+        }
+    }
+
+    @Test
+    void onAVirtualThreadTooTheInitializerOfTheClassOfACoroutinesBodyWorksOrFailsClearly() throws Exception {
+        Throwable[] thrown = new Throwable[1];
+        List<Object> seen = new ArrayList<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                seen.addAll(list(StartedOnAVirtualThread.class, "LOG"));
+            } catch (Throwable e) {
+                thrown[0] = e;
+            }
+        });
+        t.join();
+        if (!threadEngine()) {
+            assertThat(thrown[0]).isNull();
+            assertThat(seen).containsExactly("body ran", "after: FINISHED");
+            return;
+        }
+        assertThat(thrown[0]).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(thrown[0].getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the body of coroutine 'virtual initializing' is a lambda of class"
+                        + " dev.coro.ClassInitializerTest$StartedOnAVirtualThread, whose static initializer this"
+                        + " thread is running");
+    }
+
     @Test
     void onAVirtualThreadTooTheInitializerOfTheClassOfAGeneratorsBodyWorksOrFailsClearly() throws Exception {
         Throwable[] thrown = new Throwable[1];
-        List<Integer> seen = new ArrayList<>();
+        List<Object> seen = new ArrayList<>();
         Thread t = Thread.ofVirtual().start(() -> {
             try {
-                seen.addAll(SquaresOnAVirtualThread.SQUARES);
+                seen.addAll(list(SquaresOnAVirtualThread.class, "SQUARES"));
             } catch (Throwable e) {
                 thrown[0] = e;
             }
@@ -80,7 +137,7 @@ class ClassInitializerTest {
 
     @Test
     void aGeneratorConsumedInTheInitializerOfTheClassOfItsBodyWorksOrFailsClearlyButNeverHangs() {
-        Throwable t = catchThrowable(() -> assertThat(Squares.SQUARES).containsExactly(1, 4, 9));
+        Throwable t = catchThrowable(() -> assertThat(list(Squares.class, "SQUARES")).containsExactly(1, 4, 9));
         if (!threadEngine()) {
             assertThat(t).isNull();
             return;
@@ -97,7 +154,8 @@ class ClassInitializerTest {
 
     @Test
     void aCoroutineRunByTheInitializerOfTheClassOfItsBodyWorksOrFailsClearlyButNeverHangs() {
-        Throwable t = catchThrowable(() -> assertThat(Started.LOG).containsExactly("body ran", "after: FINISHED"));
+        Throwable t = catchThrowable(() -> assertThat(list(Started.class, "LOG"))
+                .containsExactly("body ran", "after: FINISHED"));
         if (!threadEngine()) {
             assertThat(t).isNull();
             return;
