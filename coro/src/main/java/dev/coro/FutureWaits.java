@@ -65,6 +65,12 @@ final class FutureWaits {
         w.queue = null;
     }
 
+    /** Whether a wait is queued under {@code f} now. */
+    boolean hasWaits(CompletableFuture<?> f) {
+        WaitQueue<Waiter> q = watched.get(f);
+        return q != null && !q.isEmpty();
+    }
+
     /** How many futures this thread has a callback on (a future that never completes counts until it is collected). */
     int watchedCount() {
         return watched.size();

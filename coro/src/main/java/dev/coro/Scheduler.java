@@ -123,11 +123,10 @@ final class Scheduler {
      * @param state     the target's state, for the message
      * @throws IllegalStateException naming the operation, the target, its state and both threads
      */
-    Scheduler checkCaller(String operation, String target, Object state) {
+    void checkCaller(String operation, String target, Object state) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
             throw notOwner(operation, target, state);
         }
-        return this;
     }
 
     /** Whether the caller runs as this scheduler's thread (the owner, or an engine's thread on its behalf). */
@@ -348,6 +347,16 @@ final class Scheduler {
             while (true) {
                 int n = runList.size();
                 to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
+                if (to == main && mainWouldOnlyIdle(n)) {
+                    loop.idle();
+                    to = runList.previousRunnable(-1, n - 1); // whom main's yield would run after its idle
+                    if (to == null) {
+                        continue;
+                    }
+                    if (to == from) {
+                        to = null; // the timer woke the parking context itself: it goes on below
+                    }
+                }
                 if (to != null) {
                     break;
                 }
@@ -372,6 +381,18 @@ final class Scheduler {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
         run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
+    }
+
+    /**
+     * Whether main, the only runnable context a park found, would only idle if it ran: it awaits the
+     * rest in {@code VirtualTime.run} ({@link #mainAwaits}), has nothing to throw, no coroutine above the
+     * parking one is runnable, and its {@code yield} would idle ({@link #idleInYield}). The park then
+     * idles itself and runs whom main would have run: the same order, without two switches to main and
+     * back at every step of the virtual clock.
+     */
+    private boolean mainWouldOnlyIdle(int n) {
+        return mainAwaits && main.pendingThrow == null && main.timeouts == null && loop.isVirtual()
+                && loop.hasTimers() && !loop.hasIoWaits() && runList.previousRunnable(n - 1, n - 1 - current) == null;
     }
 
     // ---- time ------------------------------------------------------------------------------
@@ -549,18 +570,14 @@ final class Scheduler {
     /**
      * Ends the wait of a parked context without completing it, if it has not completed yet: its wait
      * is {@link Wait#interrupt() interrupted} (it leaves its queues now) and the context is woken, its
-     * park throwing {@code signal}.
-     *
-     * @return false if the wait had completed already (another thread's wake-up is on its way): the
-     *         context stays parked until it arrives
+     * park throwing {@code signal}. If the wait had completed already (another thread's wake-up is on
+     * its way), nothing changes: the context stays parked until that wake-up arrives.
      */
-    boolean interrupt(Context c, Throwable signal) {
-        if (!c.waitingFor.interrupt()) {
-            return false;
+    void interrupt(Context c, Throwable signal) {
+        if (c.waitingFor.interrupt()) {
+            c.pendingThrow = signal;
+            unpark(c);
         }
-        c.pendingThrow = signal;
-        unpark(c);
-        return true;
     }
 
     /**

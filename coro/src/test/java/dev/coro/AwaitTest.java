@@ -441,6 +441,30 @@ class AwaitTest {
         assertThat(Scheduler.current().loop.futureWaits().watchedCount()).as("a completed future is dropped").isZero();
     }
 
+    @Test
+    void anAwaitInterruptedBeforeItParksLeavesNoWaitOnTheFuture() {
+        CompletableFuture<String> never = new CompletableFuture<>();
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+            try {
+                Coroutine.sleep(Duration.ofMillis(5));
+            } catch (CoroutineExit swallowed) {
+                log.add("expired");
+            }
+            for (int i = 0; i < 3; i++) {
+                try {
+                    Coroutine.await(never); // the expired scope's signal, before the await parks
+                } catch (CoroutineExit e) {
+                    log.add("await " + i + " interrupted; a wait left on the future: "
+                            + Scheduler.current().loop.futureWaits().hasWaits(never));
+                }
+            }
+        })); // every signal swallowed: the body returns
+        assertThat(log).containsExactly("expired", "await 0 interrupted; a wait left on the future: false",
+                "await 1 interrupted; a wait left on the future: false",
+                "await 2 interrupted; a wait left on the future: false");
+    }
+
     /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
     private static void yieldUntilFinished(Coroutine c) {
         for (int i = 0; i < 10 && !c.isFinished(); i++) {

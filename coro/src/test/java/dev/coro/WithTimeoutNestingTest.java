@@ -11,7 +11,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A {@code withTimeout} entered after an enclosing one has expired does not hide that expiry: the
- * inner body's first scheduling point unwinds to the enclosing scope.
+ * inner body's first scheduling point unwinds to the enclosing scope; and an enclosing one that
+ * expires while an inner body runs is not lost when that body returns before any scheduling point.
  */
 @ExtendWith(FreshThread.class)
 class WithTimeoutNestingTest {
@@ -64,5 +65,23 @@ class WithTimeoutNestingTest {
             assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
         });
         assertThat(log).containsExactly("cleanup send interrupted at 2");
+    }
+
+    @Test
+    void anOuterTimeoutSwallowedInsideAnInnerBodyStillUnwindsTheOuterBodyOnceTheInnerScopeEnds() {
+        VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+            Coroutine.withTimeout(Duration.ofHours(1), () -> {
+                try {
+                    Coroutine.sleep(Duration.ofMillis(5));
+                } catch (CoroutineExit swallowed) {
+                    note("outer signal swallowed in the inner body");
+                }
+            });
+            note("inner scope ended");
+            Coroutine.sleep(Duration.ofMillis(1));
+            note("outer body not interrupted");
+        })).isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
+        assertThat(log).containsExactly("outer signal swallowed in the inner body at 2", "inner scope ended at 2");
     }
 }
