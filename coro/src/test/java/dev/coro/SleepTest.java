@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -336,5 +337,26 @@ class SleepTest {
         Thread.currentThread().interrupt();
         Coroutine.sleep(Duration.ofMillis(1)); // main alone: it idles in the event loop, then wakes
         assertThat(Thread.interrupted()).as("the interrupt the idle wait took is given back").isTrue();
+    }
+
+    @Test
+    void anInterruptTakenByTheIdleWaitOfAYieldUnderVirtualTimeIsGivenBackWhenTheYieldReturns() {
+        CompletableFuture<String> later = new CompletableFuture<>();
+        boolean[] interruptedAfterYields = new boolean[1];
+        VirtualTime.run(() -> {
+            Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(later));
+            Coroutine sleeper = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofMillis(1)));
+            Coroutine.yield(); // both park: one on another thread, one on a timer
+            Thread.currentThread().interrupt();
+            while (!sleeper.isFinished()) {
+                Coroutine.yield(); // idles: waits for the other thread (1 ms, real), then the clock jumps
+            }
+            interruptedAfterYields[0] = Thread.interrupted();
+            later.complete("done");
+            while (!awaiter.isFinished()) {
+                Coroutine.yield();
+            }
+        });
+        assertThat(interruptedAfterYields[0]).as("the interrupt the idle wait took is given back").isTrue();
     }
 }
