@@ -223,8 +223,7 @@ final class Scheduler {
             loop.restoreInterrupt();
         }
         from.checkSignals("yield");
-        int n = runList.size();
-        return n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
+        return runList.previousRunnable(current - 1, runList.size() - 1); // none to look at when alone
     }
 
     void switchTo(Context to) {
@@ -318,9 +317,8 @@ final class Scheduler {
             from.parkedSince = System.nanoTime();
         }
         try {
-            int n = runList.size();
             Context to;
-            if (loop.hasPending() || n <= 1 || (to = runList.previousRunnable(current - 1, n - 1)) == null) {
+            if (loop.hasPending() || (to = runList.previousRunnable(current - 1, runList.size() - 1)) == null) {
                 parkOnLoop(from, wait);
                 return;
             }
@@ -346,7 +344,7 @@ final class Scheduler {
         try {
             while (true) {
                 int n = runList.size();
-                to = n <= 1 ? null : runList.previousRunnable(current - 1, n - 1);
+                to = runList.previousRunnable(current - 1, n - 1); // none to look at when alone
                 if (to == main && mainWouldOnlyIdle(n)) {
                     loop.idle();
                     to = runList.previousRunnable(-1, n - 1); // whom main's yield would run after its idle

@@ -359,4 +359,21 @@ class SleepTest {
         });
         assertThat(interruptedAfterYields[0]).as("the interrupt the idle wait took is given back").isTrue();
     }
+
+    @Test
+    void aContextKeepsOneTimerForAllItsSleeps() {
+        List<Object> waits = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> {
+                Coroutine.sleep(Duration.ofMillis(1));
+                Coroutine.sleep(Duration.ofMillis(1));
+            });
+            Coroutine.yield(); // c parks in its first sleep
+            waits.add(c.context.waitingFor);
+            Coroutine.sleep(Duration.ofNanos(1_500_000)); // c wakes at 1 ms and parks in its second sleep
+            waits.add(c.context.waitingFor);
+        });
+        assertThat(waits.get(0)).isInstanceOf(Sleep.class);
+        assertThat(waits.get(1)).as("the second sleep's timer is the first's").isSameAs(waits.get(0));
+    }
 }
