@@ -480,11 +480,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         checkThread(op);
     }
 
-    /** Whether a waiter of another thread has used this channel, so that waiting on it is not a deadlock of this thread. */
-    boolean isShared() {
-        return shared;
-    }
-
     /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
     boolean canReceiveNow() {
         purge(senders);

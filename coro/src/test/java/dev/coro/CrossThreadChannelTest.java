@@ -563,6 +563,29 @@ class CrossThreadChannelTest {
         }
     }
 
+    @Test
+    void onceAWaitOnAChannelSharedWithAnotherThreadIsOverTheVirtualClockJumpsAgain() throws InterruptedException {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("peer").unstarted(() -> {
+            started.complete(null);
+            ch.send("from peer");
+        });
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> {
+            peer.start();
+            Coroutine.await(started); // an exchange: from now on a wait for the peer is not a deadlock
+            log.add(ch.receive()); // served here: the channel is shared from now on
+            Coroutine.create("local sender", () -> ch.send("local"));
+            log.add(ch.receive()); // a wait on a shared channel: the clock stands still while it lasts
+            long before = Coroutine.nanoTime();
+            Coroutine.sleep(Duration.ofHours(1)); // nothing else can wake anyone: the clock jumps
+            log.add("slept " + Duration.ofNanos(Coroutine.nanoTime() - before));
+        });
+        peer.join();
+        assertThat(log).containsExactly("from peer", "local", "slept PT1H");
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */
