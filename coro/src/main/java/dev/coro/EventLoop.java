@@ -130,6 +130,11 @@ final class EventLoop {
         return timers.size();
     }
 
+    /** Whether a context of this thread waits for an operation another thread runs for it. */
+    boolean hasRemoteWaits() {
+        return !remoteWaits.isEmpty();
+    }
+
     /** Whether the clock is virtual. */
     boolean isVirtual() {
         return virtual;

@@ -115,6 +115,18 @@ class CrossThreadChannelTest {
     // ---- try calls from another thread --------------------------------------------------------
 
     @Test
+    void aTimedCallFromAnotherThreadThatCompletesLeavesNoTimerAndNoWaitOnItsThread() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        String seen = Peer.call("peer", () -> "trySend within an hour: " + ch.trySend("a", Duration.ofHours(1))
+                + ", timers left: " + Scheduler.current().loop.timerCount()
+                + "; tryReceive within an hour: " + ch.tryReceive(Duration.ofHours(1))
+                + ", timers left: " + Scheduler.current().loop.timerCount()
+                + ", a remote wait left: " + Scheduler.current().loop.hasRemoteWaits());
+        assertThat(seen).isEqualTo("trySend within an hour: true, timers left: 0;"
+                + " tryReceive within an hour: Optional[a], timers left: 0, a remote wait left: false");
+    }
+
+    @Test
     void tryCallsFromAnotherThreadNeverWaitAndSeeTheChannelAsItIs() {
         Channel<String> ch = new Channel<>("ch", 1);
         List<String> seen = Peer.call("peer", () -> List.of(
