@@ -343,18 +343,7 @@ final class Scheduler {
         Context to;
         try {
             while (true) {
-                int n = runList.size();
-                to = runList.previousRunnable(current - 1, n - 1); // none to look at when alone
-                if (to == main && mainWouldOnlyIdle(n)) {
-                    loop.idle();
-                    to = runList.previousRunnable(-1, n - 1); // whom main's yield would run after its idle
-                    if (to == null) {
-                        continue;
-                    }
-                    if (to == from) {
-                        to = null; // the timer woke the parking context itself: it goes on below
-                    }
-                }
+                to = runList.previousRunnable(current - 1, runList.size() - 1); // none to look at when alone
                 if (to != null) {
                     break;
                 }
@@ -379,18 +368,6 @@ final class Scheduler {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
         run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
-    }
-
-    /**
-     * Whether main, the only runnable context a park found, would only idle if it ran: it awaits the
-     * rest in {@code VirtualTime.run} ({@link #mainAwaits}), has nothing to throw, no coroutine above the
-     * parking one is runnable, and its {@code yield} would idle ({@link #idleInYield}). The park then
-     * idles itself and runs whom main would have run: the same order, without two switches to main and
-     * back at every step of the virtual clock.
-     */
-    private boolean mainWouldOnlyIdle(int n) {
-        return mainAwaits && main.pendingThrow == null && main.timeouts == null && loop.isVirtual()
-                && loop.hasTimers() && !loop.hasIoWaits() && runList.previousRunnable(n - 1, n - 1 - current) == null;
     }
 
     // ---- time ------------------------------------------------------------------------------
