@@ -250,4 +250,24 @@ class VirtualTimeTest {
         assertThat(seen).containsExactly("await timed out at 50 ms", "await got v at 50 ms", "sleeper woke at 3600000 ms");
         assertThat(never).isNotDone();
     }
+
+    @Test
+    void aCoroutineThatFailsWhileClosedAfterTheBodyThrewIsAddedToThatFailureAsSuppressed() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> {
+            Coroutine.create("stubborn", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofHours(1));
+                } finally {
+                    throw new IllegalArgumentException("cannot clean up");
+                }
+            });
+            Coroutine.yield(); // it parks in its sleep
+            throw boom;
+        }));
+        assertThat(t).isSameAs(boom);
+        assertThat(t.getSuppressed()).hasSize(1);
+        assertThat(t.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'stubborn' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
+    }
 }
