@@ -60,4 +60,17 @@ class SchedulerTest {
         c.switchTo();
         assertThat(c.context.stack).as("an ended coroutine drops its strand").isNull();
     }
+
+    @Test
+    void everyParkYieldAndEndOfABodyCountsAsOneSchedulingPoint() {
+        Scheduler s = Scheduler.current();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("sender", () -> ch.send(1));
+        long before = s.schedulingPoints;
+        assertThat(ch.receive()).isEqualTo(1);
+        // main's receive parks (1); the sender's send completes it without parking; its body ends (2)
+        assertThat(s.schedulingPoints - before).isEqualTo(2);
+        Coroutine.yield(); // main alone: still a scheduling point (3)
+        assertThat(s.schedulingPoints - before).isEqualTo(3);
+    }
 }
