@@ -67,6 +67,25 @@ class CoroutinesMXBeanTest {
     }
 
     @Test
+    void theOldestParkedIsTheOneThatParkedFirstWhereverItStandsInTheRunList() {
+        CoroutinesManagement.register(); // park times are recorded from now on
+        Channel<Integer> a = new Channel<>("a", 0);
+        Channel<Integer> b = new Channel<>("b", 0);
+        Coroutine.create("created first", () -> {
+            Coroutine.sleep(Duration.ofMillis(5));
+            a.receive(); // parks 5 ms after the other, though it comes first in the run list
+        });
+        Coroutine createdSecond = Coroutine.create("created second", () -> b.receive());
+        createdSecond.switchTo(); // parks first
+        Coroutine.sleep(Duration.ofMillis(10));
+        SchedulerCensus census = SchedulerCensus.of(Scheduler.current());
+        assertThat(census.parked).isEqualTo(2);
+        assertThat(census.oldestParked.describe()).isEqualTo("coroutine 'created second'");
+        a.send(1);
+        b.send(2);
+    }
+
+    @Test
     void theDumpListsEveryThreadBoundedEachDumpedByItselfOrFromOutsideIfItDoesNotAnswer() throws Exception {
         ObjectName name = CoroutinesManagement.register();
         for (String n : List.of("a", "b", "c")) {
