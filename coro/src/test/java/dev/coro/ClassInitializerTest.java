@@ -64,6 +64,20 @@ class ClassInitializerTest {
         }).stream().toList();
     }
 
+    /** {@link #list} read on a new virtual thread: the list, or what the read threw. */
+    private static Object readOnAVirtualThread(Class<?> initialized, String field) throws InterruptedException {
+        Object[] read = new Object[1];
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                read[0] = list(initialized, field);
+            } catch (Throwable e) {
+                read[0] = e;
+            }
+        });
+        t.join();
+        return read[0];
+    }
+
     /** A list held by a static field of {@code initialized}, read after its initializer ran again. */
     private static List<Object> list(Class<?> initialized, String field) {
         @SuppressWarnings("unchecked")
@@ -88,23 +102,13 @@ class ClassInitializerTest {
 
     @Test
     void onAVirtualThreadTooTheInitializerOfTheClassOfACoroutinesBodyWorksOrFailsClearly() throws Exception {
-        Throwable[] thrown = new Throwable[1];
-        List<Object> seen = new ArrayList<>();
-        Thread t = Thread.ofVirtual().start(() -> {
-            try {
-                seen.addAll(list(StartedOnAVirtualThread.class, "LOG"));
-            } catch (Throwable e) {
-                thrown[0] = e;
-            }
-        });
-        t.join();
+        Object read = readOnAVirtualThread(StartedOnAVirtualThread.class, "LOG");
         if (!threadEngine()) {
-            assertThat(thrown[0]).isNull();
-            assertThat(seen).containsExactly("body ran", "after: FINISHED");
+            assertThat(read).isEqualTo(List.of("body ran", "after: FINISHED"));
             return;
         }
-        assertThat(thrown[0]).isInstanceOf(ExceptionInInitializerError.class);
-        assertThat(thrown[0].getCause()).isInstanceOf(IllegalStateException.class)
+        assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the body of coroutine 'virtual initializing' is a lambda of class"
                         + " dev.coro.ClassInitializerTest$StartedOnAVirtualThread, whose static initializer this"
                         + " thread is running");
@@ -112,23 +116,13 @@ class ClassInitializerTest {
 
     @Test
     void onAVirtualThreadTooTheInitializerOfTheClassOfAGeneratorsBodyWorksOrFailsClearly() throws Exception {
-        Throwable[] thrown = new Throwable[1];
-        List<Object> seen = new ArrayList<>();
-        Thread t = Thread.ofVirtual().start(() -> {
-            try {
-                seen.addAll(list(SquaresOnAVirtualThread.class, "SQUARES"));
-            } catch (Throwable e) {
-                thrown[0] = e;
-            }
-        });
-        t.join();
+        Object read = readOnAVirtualThread(SquaresOnAVirtualThread.class, "SQUARES");
         if (!threadEngine()) {
-            assertThat(thrown[0]).isNull();
-            assertThat(seen).containsExactly(1, 4, 9);
+            assertThat(read).isEqualTo(List.of(1, 4, 9));
             return;
         }
-        assertThat(thrown[0]).isInstanceOf(ExceptionInInitializerError.class);
-        assertThat(thrown[0].getCause()).isInstanceOf(IllegalStateException.class)
+        assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the body of generator 'virtual squares' is a lambda of class"
                         + " dev.coro.ClassInitializerTest$SquaresOnAVirtualThread, whose static initializer this"
                         + " thread is running")
