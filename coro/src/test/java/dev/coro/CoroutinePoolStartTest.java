@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * reason, instead of taking bodies it can never run. Checked in a child JVM with
  * {@code -Dcoro.engine=continuation} and without the exports flag.
  */
+@Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
 class CoroutinePoolStartTest {
 
     @Test

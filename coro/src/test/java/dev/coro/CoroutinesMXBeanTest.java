@@ -23,6 +23,7 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
 import javax.management.openmbean.CompositeData;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -166,6 +167,7 @@ class CoroutinesMXBeanTest {
     }
 
     @Test
+    @Tag("child-jvm") // its checks run in child JVMs, which mutation testing does not mutate
     void nothingIsRegisteredUnlessAskedAndThePropertiesTurnTheViewAndTheDetectorOnAtTheFirstScheduler() throws Exception {
         assertThat(probe()).isEqualTo("registered=false detector=Optional.empty detectorThread=false\n");
         assertThat(probe("-Dcoro.jmx=true")).isEqualTo("registered=true detector=Optional.empty detectorThread=false\n");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * <p>Each case runs in a child JVM ({@link BlockHoundProbe}): BlockHound instruments the JDK for the
  * whole JVM and for good, and needs {@code -XX:+AllowRedefinitionToAddDeleteMethods} on JDK 25.
  */
+@Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
 class BlockHoundTest {
 
     @Test

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * runs in a child JVM started under {@code ulimit -n 64}, on this JVM's engine.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
 class OutOfDescriptorsTest {
 
     @Test
