@@ -53,6 +53,25 @@ class SelectTest {
     }
 
     @Test
+    void aSelectOfManyClausesKeepsThemAllInTheOrderGiven() {
+        Select<String> s = new Select<>();
+        List<Channel<String>> channels = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Channel<String> ch = holding("c" + i, 1);
+            channels.add(ch);
+            int n = i;
+            s.onReceive(ch, v -> "c" + n + " " + v);
+        }
+        channels.get(9).send("last");
+        assertThat(s.select()).as("the tenth clause, the only one ready").isEqualTo("c9 last");
+        channels.get(8).send("x");
+        channels.get(5).send("y");
+        assertThat(s.select()).as("the first ready of two").isEqualTo("c5 y");
+        assertThat(s.select()).isEqualTo("c8 x");
+        assertThat(s.onDefault(() -> "none").select()).as("none left ready").isEqualTo("none");
+    }
+
+    @Test
     void anUnbiasedSelectPicksAtRandomButTheSameSequenceOnEveryFreshRun() throws InterruptedException {
         List<String> first = new ArrayList<>();
         VirtualTime.run(() -> first.addAll(unbiasedPicks()));
