@@ -328,6 +328,36 @@ class AwaitTest {
         assertThat(log).containsExactly("awaiter got v");
     }
 
+    @Test
+    void aParkTakesInAWakeUpPostedMeanwhileBeforeItChoosesWhatRunsNext() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine.create("other", () -> {
+            Coroutine.yield(); // back to main: it stays runnable, before the awaiter in the run list
+            log.add("other");
+        });
+        Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        Coroutine.yield(); // the awaiter parks, the other yields back
+        Coroutine.create("parker", () -> {
+            Thread completer = Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+            join(completer); // from here on the wake-up is in this thread's inbox
+            log.add("parker parks");
+            log.add("parker got " + ch.receive()); // the park wakes the awaiter, the entry before it, which runs next
+        });
+        Coroutine.yield();
+        ch.send("x"); // to the parker, the only one left
+        Coroutine.yield();
+        assertThat(log).containsExactly("parker parks", "awaiter got v", "other", "parker got x");
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static void record(List<State> states, State s) {
         if (states.isEmpty() || states.getLast() != s) {
             states.add(s);

@@ -155,6 +155,27 @@ class SleepTest {
     }
 
     @Test
+    void aYieldThatWaitsForTwoTimersRunsTheWokenInTheUsualOrderToo() {
+        VirtualTime.run(() -> {
+            Coroutine[] c = new Coroutine[2];
+            c[0] = Coroutine.create("a", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("a at " + ms() + ", b " + c[1].state());
+            });
+            c[1] = Coroutine.create("b", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("b at " + ms() + ", a " + c[0].state());
+            });
+            c[0].switchTo(); // a's timer is scheduled first
+            c[1].switchTo();
+            Coroutine.yield(); // nothing else can run: the clock jumps, both wake
+            log.add("main at " + ms());
+        });
+        assertThat(log).as("main yielded, so its previous entry b runs first, then a, then main")
+                .containsExactly("b at 1000, a SUSPENDED", "a at 1000, b FINISHED", "main at 1000");
+    }
+
+    @Test
     void aYieldLoopInMainEndsWhileACoroutineSleepsUnderVirtualTime() {
         VirtualTime.run(() -> {
             Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofSeconds(5)));
