@@ -68,6 +68,15 @@ class CoroutinesMXBeanTest {
     }
 
     @Test
+    void aThreadThatNeverCreatedACoroutineIsARowWithItsMainRunning() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        Coroutine.yield(); // the thread's scheduler exists from its first call; nothing else to run
+        CompositeData row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        assertThat(List.of(row.get("contexts"), row.get("created"), row.get("running"), row.get("suspended"),
+                row.get("parked"))).containsExactly(1, 0, 1, 0, 0);
+    }
+
+    @Test
     void theOldestParkedIsTheOneThatParkedFirstWhereverItStandsInTheRunList() {
         CoroutinesManagement.register(); // park times are recorded from now on
         Channel<Integer> a = new Channel<>("a", 0);
