@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import jdk.jfr.Configuration;
 import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
@@ -26,6 +27,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.SettingDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -69,6 +71,20 @@ class JfrEventsTest {
                 .extracting(m -> m.getType().getName() + "." + m.getName())
                 .contains("dev.coro.Coroutine.sleep")
                 .anyMatch(m -> m.startsWith("dev.coro.JfrEventsTest.lambda$parksRecordTheirReasonWaitAndCoroutine$"));
+    }
+
+    @Test
+    void aPoolThreadWaitingForWorkParksForThePool() throws Exception {
+        String[] pool = new String[1];
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
+            try (CoroutinePool p = CoroutinePool.start(1)) {
+                pool[0] = p.toString().substring("CoroutinePool[".length(), p.toString().indexOf(',')); // its name
+                assertThat(p.submit(() -> "done").join()).isEqualTo("done");
+            }
+        }, t -> t.getJavaName().startsWith(pool[0] + "-"), "dev.coro.Park");
+        assertThat(parks).as("the pool thread's main waited for the submission, or for the close, or both").isNotEmpty()
+                .allSatisfy(e -> assertThat(e.getString("reason") + " / " + e.getString("waitsFor"))
+                        .isEqualTo("pool / wait for work from " + pool[0]));
     }
 
     /** A coroutine 'acceptor' parks in accept until main connects. */
@@ -218,6 +234,13 @@ class JfrEventsTest {
      * given types whose scheduler thread is the calling thread, in the order they were committed.
      */
     static List<RecordedEvent> record(Consumer<Recording> enable, Runnable body, String... types) throws IOException {
+        long me = Thread.currentThread().threadId();
+        return record(enable, body, t -> t.getJavaThreadId() == me, types);
+    }
+
+    /** The events of {@code types} whose scheduler thread {@code thread} accepts, recorded while {@code body} runs. */
+    static List<RecordedEvent> record(Consumer<Recording> enable, Runnable body, Predicate<RecordedThread> thread,
+            String... types) throws IOException {
         Path file = Files.createTempFile("coro-test", ".jfr");
         try (Recording r = new Recording()) {
             enable.accept(r);
@@ -226,11 +249,9 @@ class JfrEventsTest {
             r.stop();
             r.dump(file);
             List<String> wanted = List.of(types);
-            long me = Thread.currentThread().threadId();
             return RecordingFile.readAllEvents(file).stream()
                     .filter(e -> wanted.contains(e.getEventType().getName()))
-                    .filter(e -> e.getThread("schedulerThread") != null
-                            && e.getThread("schedulerThread").getJavaThreadId() == me)
+                    .filter(e -> e.getThread("schedulerThread") != null && thread.test(e.getThread("schedulerThread")))
                     .sorted(java.util.Comparator.comparing(RecordedEvent::getStartTime))
                     .toList();
         } finally {
