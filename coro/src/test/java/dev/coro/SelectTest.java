@@ -276,6 +276,28 @@ class SelectTest {
     }
 
     @Test
+    void aValueHandedToAParkedSelectWhoseCoroutineIsClosedBeforeItRunsGoesBackToItsChannel() {
+        Channel<String> in = holding("in", 1);
+        Channel<String> other = holding("other", 1);
+        Coroutine selector = Coroutine.create("selector", () -> {
+            try {
+                log.add(new Select<String>().onReceive(other, v -> "other " + v).onReceive(in, v -> "in " + v).select());
+            } finally {
+                log.add("selector finally");
+            }
+        });
+        selector.switchTo(); // parks in the select
+        in.send("x"); // handed to its waiting clause: the select won, its coroutine is woken but has not run
+        assertThat(selector.state()).isEqualTo(State.SUSPENDED);
+        selector.close();
+        assertThat(log).containsExactly("selector finally");
+        assertThat(in.tryReceive()).as("the value went back to its channel").contains("x");
+        assertThat(in.tryReceive()).as("once").isEmpty();
+        assertThat(other.trySend("y")).as("the other clause left nothing queued").isTrue();
+        assertThat(other.tryReceive()).contains("y");
+    }
+
+    @Test
     void aSelectInterruptedByWithTimeoutLeavesNothingQueued() {
         Channel<String> in = holding("in", 0);
         Channel<String> out = holding("out", 0);
