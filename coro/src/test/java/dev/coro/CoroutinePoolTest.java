@@ -268,6 +268,55 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aSecondCloseWaitsLikeTheFirst() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> parked = new CompletableFuture<>();
+        pool.execute(() -> {
+            parked.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(parked);
+        List<CompletableFuture<Void>> returned = new ArrayList<>();
+        for (String closer : List.of("a", "b")) {
+            CompletableFuture<Void> r = new CompletableFuture<>();
+            returned.add(r);
+            Coroutine.create(closer, () -> {
+                close(pool);
+                events.add("a close returns");
+                r.complete(null);
+            });
+        }
+        Coroutine.yield(); // b closes, a closes again: both wait
+        events.add("gate opens");
+        gate.complete(null);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(returned.toArray(CompletableFuture[]::new))));
+        assertThat(events).containsExactly("gate opens", "body ends", "a close returns", "a close returns");
+    }
+
+    @Test
+    void aCloserInterruptedBeforeItClosesStillWaitsAndKeepsItsInterrupt() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> parked = new CompletableFuture<>();
+        pool.execute(() -> {
+            parked.complete(null);
+            Coroutine.await(gate);
+            events.add("body ends");
+        });
+        Coroutine.await(parked);
+        Coroutine.create("opener", () -> { // runs once main waits in close()
+            events.add("opener runs");
+            gate.complete(null);
+        });
+        Thread.currentThread().interrupt();
+        close(pool);
+        assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+        assertThat(events).containsExactly("opener runs", "body ends");
+    }
+
+    @Test
     void aThreadWithNoCoroutineLeftServesItsChannelsUntilThePoolsLastCoroutineHasEnded() {
         for (int round = 0; round < 10; round++) {
             CoroutinePool pool = CoroutinePool.start(2);
