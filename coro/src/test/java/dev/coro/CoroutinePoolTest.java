@@ -268,6 +268,27 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void theFutureOfASubmitAnswersEveryReadAsACompletableFutureDoes() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            CompletableFuture<String> ok = pool.submit(() -> "v");
+            CompletableFuture<String> bad = pool.submit(() -> {
+                throw new IllegalStateException("boom");
+            });
+            assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(ok))).isEqualTo("v");
+            assertThat(List.of(ok.get(), ok.get(1, java.util.concurrent.TimeUnit.SECONDS), ok.getNow("absent"),
+                    ok.resultNow(), ok.join(), ok.whenComplete((v, e) -> { }).join(), ok.handle((v, e) -> v + "!").join(),
+                    ok.exceptionally(e -> "none").join())).containsExactly("v", "v", "v", "v", "v", "v", "v!", "v");
+            assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(bad.exceptionally(e -> "recovered from " + e.getMessage()))))
+                    .isEqualTo("recovered from boom");
+            assertThat(List.of(bad.handle((v, e) -> e.getMessage()).join(), bad.exceptionNow().getMessage(),
+                    bad.whenComplete((v, e) -> { }).exceptionNow().getMessage())).containsExactly("boom", "boom", "boom");
+        } finally {
+            close(pool); // every failure was read: nothing to throw
+        }
+    }
+
+    @Test
     void aSecondCloseWaitsLikeTheFirst() {
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<Void> gate = new CompletableFuture<>();

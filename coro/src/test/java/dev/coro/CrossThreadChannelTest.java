@@ -431,6 +431,42 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    @Test
+    void anOperationPostedButNotRunWhenTheChannelsSchedulerEndsFailsAtOnceAndTheDumpNamedItsThread() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CountDownLatch posted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 0));
+            try {
+                posted.await(); // blocked outside coro: the receive posted meanwhile waits in the inbox
+                Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
+                release.await(); // the thread is still alive, its scheduler is not
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            Channel<String> ch = Coroutine.await(made);
+            CompletableFuture<String> failed = new CompletableFuture<>();
+            Coroutine.create("receiver", () -> failed.complete(assertThrows(ch::receive)));
+            Coroutine.yield(); // it posts its receive and parks
+            String makerName = "'maker' (#" + maker.threadId() + ")";
+            assertThat(Coroutine.dump()).contains("  [1] coroutine 'receiver': PARKED, waits to receive from channel 'made'"
+                    + " of thread " + makerName);
+            posted.countDown();
+            assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(failed))).as("while the maker is still alive")
+                    .isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread " + makerName
+                            + ", which has ended");
+            assertThat(maker.isAlive()).isTrue();
+        } finally {
+            posted.countDown();
+            release.countDown();
+            maker.join();
+        }
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
     private static String assertThrows(Runnable op) {
         try {
             op.run();
