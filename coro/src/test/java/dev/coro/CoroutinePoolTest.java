@@ -288,10 +288,8 @@ class CoroutinePoolTest {
         }
     }
 
-    @Test
-    void aSecondCloseWaitsLikeTheFirst() {
-        CoroutinePool pool = CoroutinePool.start(1);
-        CompletableFuture<Void> gate = new CompletableFuture<>();
+    /** Runs a body on {@code pool} that waits for {@code gate}, then adds "body ends"; returns once it waits. */
+    private void executeGated(CoroutinePool pool, CompletableFuture<Void> gate) {
         CompletableFuture<Void> parked = new CompletableFuture<>();
         pool.execute(() -> {
             parked.complete(null);
@@ -299,6 +297,13 @@ class CoroutinePoolTest {
             events.add("body ends");
         });
         Coroutine.await(parked);
+    }
+
+    @Test
+    void aSecondCloseWaitsLikeTheFirst() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        executeGated(pool, gate);
         List<CompletableFuture<Void>> returned = new ArrayList<>();
         for (String closer : List.of("a", "b")) {
             CompletableFuture<Void> r = new CompletableFuture<>();
@@ -320,13 +325,7 @@ class CoroutinePoolTest {
     void aCloserInterruptedBeforeItClosesStillWaitsAndKeepsItsInterrupt() {
         CoroutinePool pool = CoroutinePool.start(2);
         CompletableFuture<Void> gate = new CompletableFuture<>();
-        CompletableFuture<Void> parked = new CompletableFuture<>();
-        pool.execute(() -> {
-            parked.complete(null);
-            Coroutine.await(gate);
-            events.add("body ends");
-        });
-        Coroutine.await(parked);
+        executeGated(pool, gate);
         Coroutine.create("opener", () -> { // runs once main waits in close()
             events.add("opener runs");
             gate.complete(null);

@@ -133,20 +133,28 @@ class SleepTest {
         assertThat(log).containsExactly("a", "b", "the timeout, scheduled first, interrupted the sleep at 3000");
     }
 
+    /**
+     * Coroutines a and b, each asleep until 1000 ms (a's timer scheduled first), each logging the
+     * other's state when it wakes.
+     */
+    private void twoSleepersDueAtOneSecond() {
+        Coroutine[] c = new Coroutine[2];
+        c[0] = Coroutine.create("a", () -> {
+            Coroutine.sleep(Duration.ofSeconds(1));
+            log.add("a at " + ms() + ", b " + c[1].state());
+        });
+        c[1] = Coroutine.create("b", () -> {
+            Coroutine.sleep(Duration.ofSeconds(1));
+            log.add("b at " + ms() + ", a " + c[0].state());
+        });
+        c[0].switchTo();
+        c[1].switchTo();
+    }
+
     @Test
     void aWokenCoroutineIsSuspendedAndTheUsualOrderNotTheWakeUpOrderPicksWhoRuns() {
         VirtualTime.run(() -> {
-            Coroutine[] c = new Coroutine[2];
-            c[0] = Coroutine.create("a", () -> {
-                Coroutine.sleep(Duration.ofSeconds(1));
-                log.add("a at " + ms() + ", b " + c[1].state());
-            });
-            c[1] = Coroutine.create("b", () -> {
-                Coroutine.sleep(Duration.ofSeconds(1));
-                log.add("b at " + ms() + ", a " + c[0].state());
-            });
-            c[0].switchTo(); // a's timer is scheduled first
-            c[1].switchTo();
+            twoSleepersDueAtOneSecond();
             Coroutine.sleep(Duration.ofSeconds(2));
             log.add("main at " + ms());
         });
@@ -157,17 +165,7 @@ class SleepTest {
     @Test
     void aYieldThatWaitsForTwoTimersRunsTheWokenInTheUsualOrderToo() {
         VirtualTime.run(() -> {
-            Coroutine[] c = new Coroutine[2];
-            c[0] = Coroutine.create("a", () -> {
-                Coroutine.sleep(Duration.ofSeconds(1));
-                log.add("a at " + ms() + ", b " + c[1].state());
-            });
-            c[1] = Coroutine.create("b", () -> {
-                Coroutine.sleep(Duration.ofSeconds(1));
-                log.add("b at " + ms() + ", a " + c[0].state());
-            });
-            c[0].switchTo(); // a's timer is scheduled first
-            c[1].switchTo();
+            twoSleepersDueAtOneSecond();
             Coroutine.yield(); // nothing else can run: the clock jumps, both wake
             log.add("main at " + ms());
         });
