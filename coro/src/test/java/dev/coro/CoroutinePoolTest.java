@@ -35,7 +35,7 @@ class CoroutinePoolTest {
     }
 
     /** The pool's name, e.g. {@code coro-pool-3}, from its description. */
-    private static String nameOf(CoroutinePool pool) {
+    static String nameOf(CoroutinePool pool) {
         String s = pool.toString();
         return s.substring("CoroutinePool[".length(), s.indexOf(','));
     }
