@@ -1,9 +1,9 @@
 package dev.coro;
 
 import java.lang.ref.WeakReference;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.FlightRecorderListener;
 
@@ -91,11 +91,7 @@ final class Monitoring {
             FlightRecorder.addListener(new FlightRecorderListener() {
                 @Override
                 public void recorderInitialized(FlightRecorder recorder) {
-                    // registered now rather than when first used, or the first park would go unrecorded
-                    FlightRecorder.register(Park.class);
-                    FlightRecorder.register(CoroutineStart.class);
-                    FlightRecorder.register(CoroutineEnd.class);
-                    FlightRecorder.register(BlockedLoop.class);
+                    registerEvents();
                     FlightRecorder.addPeriodicEvent(SchedulerStatistics.class, SchedulerStatistics::emit);
                     jfr = true;
                 }
@@ -103,19 +99,47 @@ final class Monitoring {
         } catch (RuntimeException | LinkageError e) {
             warn("coro's JFR statistics event is not available: " + e);
         }
-        String threshold = System.getProperty(BlockedLoops.PROPERTY);
+        turnOn(System::getProperty);
+    }
+
+    /**
+     * Registers the JFR event classes: when Flight Recorder initializes rather than when an event is
+     * first used, or the first park would go unrecorded.
+     */
+    static void registerEvents() {
+        FlightRecorder.register(Park.class);
+        FlightRecorder.register(CoroutineStart.class);
+        FlightRecorder.register(CoroutineEnd.class);
+        FlightRecorder.register(BlockedLoop.class);
+    }
+
+    /**
+     * Turns on what the system properties ask for, read through {@code property}: the blocked-loop
+     * detector if its threshold is set (a threshold it cannot read is logged and ignored), the JMX
+     * view if {@link #jmxAsked} says so.
+     */
+    static void turnOn(UnaryOperator<String> property) {
+        String threshold = property.apply(BlockedLoops.PROPERTY);
         if (threshold != null) {
             try {
-                Duration d = BlockedLoops.parse(threshold);
-                BlockedLoops.detect(d);
+                BlockedLoops.detect(BlockedLoops.parse(threshold));
             } catch (IllegalArgumentException e) {
                 warn("coro does not detect blocked loops: " + e.getMessage());
             }
         }
-        if (Boolean.getBoolean(JMX_PROPERTY) || System.getProperty("com.sun.management.jmxremote") != null
-                || System.getProperty("com.sun.management.jmxremote.port") != null) {
+        if (jmxAsked(property)) {
             registerMXBean();
         }
+    }
+
+    /**
+     * Whether the properties ask for the JMX view: {@code coro.jmx=true}, or the JMX agent's
+     * {@code com.sun.management.jmxremote} or its {@code .port} set.
+     */
+    static boolean jmxAsked(UnaryOperator<String> property) {
+        return Boolean.parseBoolean(property.apply(JMX_PROPERTY))
+                || property.apply("com.sun.management.jmxremote") != null
+                || property.apply("com.sun.management.jmxremote.port") != null;
     }
 
     /** Registers the JMX view; a failure is logged, not thrown (the program goes on unobserved). */

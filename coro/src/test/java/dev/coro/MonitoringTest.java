@@ -1,0 +1,108 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import jdk.jfr.EventType;
+import jdk.jfr.FlightRecorder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the JVM's first scheduler turns on, read from the system properties, checked in this JVM
+ * through the properties given to it (the properties themselves, read once per JVM, are checked in
+ * child JVMs by {@code CoroutinesMXBeanTest}).
+ */
+class MonitoringTest {
+
+    private static final List<String> EVENTS = List.of("dev.coro.Park", "dev.coro.CoroutineStart",
+            "dev.coro.CoroutineEnd", "dev.coro.BlockedLoop");
+
+    @Test
+    void aThresholdPropertyTurnsTheDetectorOnAndOneItCannotReadIsLoggedAndIgnored() {
+        try {
+            assertThat(warnings(() -> Monitoring.turnOn(properties("coro.blockedThreshold", "150ms")))).isEmpty();
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(150));
+        } finally {
+            BlockedLoops.stop();
+        }
+        assertThat(warnings(() -> Monitoring.turnOn(properties("coro.blockedThreshold", "fast"))))
+                .containsExactly("coro does not detect blocked loops: -Dcoro.blockedThreshold=fast is not a threshold:"
+                        + " write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        assertThat(warnings(() -> Monitoring.turnOn(properties()))).isEmpty();
+        assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    @Test
+    void theJmxViewIsAskedForByTheLibrarysPropertyOrByTheJmxAgentsOwn() {
+        assertThat(Monitoring.jmxAsked(properties())).isFalse();
+        assertThat(Monitoring.jmxAsked(properties("coro.jmx", "false"))).isFalse();
+        assertThat(Monitoring.jmxAsked(properties("coro.jmx", "true"))).isTrue();
+        assertThat(Monitoring.jmxAsked(properties("com.sun.management.jmxremote", ""))).isTrue();
+        assertThat(Monitoring.jmxAsked(properties("com.sun.management.jmxremote.port", "9010"))).isTrue();
+    }
+
+    @Test
+    void theEventClassesAreRegisteredWithFlightRecorderBeforeAnyIsUsed() {
+        FlightRecorder.unregister(Park.class);
+        FlightRecorder.unregister(CoroutineStart.class);
+        FlightRecorder.unregister(CoroutineEnd.class);
+        FlightRecorder.unregister(BlockedLoop.class);
+        try {
+            assertThat(registered()).doesNotContainAnyElementsOf(EVENTS);
+        } finally {
+            Monitoring.registerEvents();
+        }
+        assertThat(registered()).containsAll(EVENTS);
+    }
+
+    private static List<String> registered() {
+        return FlightRecorder.getFlightRecorder().getEventTypes().stream().map(EventType::getName).toList();
+    }
+
+    private static UnaryOperator<String> properties(String... kv) {
+        Map<String, String> m = kv.length == 0 ? Map.of() : Map.of(kv[0], kv[1]);
+        return m::get;
+    }
+
+    /** The warnings the {@code dev.coro} logger gets while {@code body} runs. */
+    static List<String> warnings(Runnable body) {
+        List<String> logged = new ArrayList<>();
+        Logger log = Logger.getLogger("dev.coro");
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel() == Level.WARNING) {
+                    synchronized (logged) {
+                        logged.add(r.getMessage());
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            body.run();
+        } finally {
+            log.removeHandler(h);
+        }
+        synchronized (logged) {
+            return List.copyOf(logged);
+        }
+    }
+}
