@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coro.management.CoroutinesMXBean;
 import dev.coro.management.CoroutinesManagement;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -173,6 +174,19 @@ class CoroutinesMXBeanTest {
         assertThatThrownBy(() -> SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", -5L)))
                 .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cannot set the blocked-loop threshold to -5 ms: it must be positive, or 0 to turn the detector off");
+    }
+
+    @Test
+    void theViewReadWithoutJmxIsTheRegisteredOneAndItsDumpTakesZeroContextsPerThread() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        assertThat(SERVER.isRegistered(name)).isTrue();
+        assertThat(CoroutinesManagement.register()).isEqualTo(name);
+        CoroutinesMXBean view = CoroutinesManagement.mxBean();
+        assertThat(view).isNotNull().isSameAs(CoroutinesManagement.mxBean());
+        Coroutine.create("unlisted", () -> { });
+        assertThat(section(view.dump(0), Thread.currentThread().getName())).isEqualTo(
+                "thread '" + Thread.currentThread().getName() + "': 2 contexts, current index 0\n"
+                        + "  ... and 2 more contexts (Coroutine.dump(2) lists them all)\n");
     }
 
     @Test

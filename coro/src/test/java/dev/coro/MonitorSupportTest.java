@@ -1,0 +1,96 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine.State;
+
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a scheduler thread is listed from outside when it does not answer a dump, and how a stack is
+ * shortened in reports.
+ */
+class MonitorSupportTest {
+
+    @Test
+    void aThreadListedFromOutsideShowsItsFirstContextsTheirWaitsHowManyMoreAndWhereItsThreadIs() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread helper = Thread.ofPlatform().name("idle-helper").start(() -> {
+            Channel<Integer> tick = new Channel<>("tick", 0);
+            Coroutine ticker = Coroutine.create("ticker", () -> tick.receive());
+            ticker.switchTo();
+            ready.countDown();
+            Coroutine.await(release);
+            ticker.close();
+        });
+        String one;
+        String both;
+        try {
+            ready.await();
+            Scheduler s = schedulerOf(helper);
+            awaitParked(s);
+            one = MonitorSupport.outside(s, 1, "asked");
+            both = MonitorSupport.outside(s, 2, "asked");
+        } finally {
+            release.complete(null);
+            helper.join();
+        }
+        String head = "thread 'idle-helper': 2 contexts, listed from outside (asked): no frames\n"
+                + "  [0] main: PARKED, waits to await java.util.concurrent.CompletableFuture@";
+        String at = "  thread 'idle-helper' (#" + helper.threadId() + ") is at:\n        at ";
+        assertThat(one).startsWith(head).contains("\n  ... and 1 more contexts\n" + at);
+        assertThat(both).startsWith(head).doesNotContain("more contexts")
+                .contains("\n  [1] coroutine 'ticker': PARKED, waits to receive from channel 'tick'\n" + at);
+    }
+
+    @Test
+    void aThreadWithOnlyItsMainAndNothingPendingIsListedWithoutItsStack() throws Exception {
+        CountDownLatch used = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread lone = Thread.ofPlatform().name("lone").start(() -> {
+            Coroutine.current();
+            used.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            used.await();
+            assertThat(MonitorSupport.outside(schedulerOf(lone), 3, "asked"))
+                    .isEqualTo("thread 'lone': 1 context, listed from outside (asked): no frames\n  [0] main: RUNNING\n");
+        } finally {
+            done.countDown();
+            lone.join();
+        }
+    }
+
+    @Test
+    void aStackInAReportIsCutAfterItsFirstFramesWithHowManyMore() {
+        StackTraceElement[] stack = new StackTraceElement[Watchdog.FRAMES + 3];
+        for (int k = 0; k < stack.length; k++) {
+            stack[k] = new StackTraceElement("C", "m" + k, "C.java", k);
+        }
+        String all = Watchdog.frames(Arrays.copyOf(stack, Watchdog.FRAMES));
+        assertThat(all.lines()).hasSize(Watchdog.FRAMES).startsWith("    at C.m0(C.java:0)")
+                .endsWith("    at C.m" + (Watchdog.FRAMES - 1) + "(C.java:" + (Watchdog.FRAMES - 1) + ")");
+        assertThat(Watchdog.frames(stack)).isEqualTo(all + "    ... 3 more\n");
+        assertThat(Watchdog.frames(new StackTraceElement[0])).isEmpty();
+    }
+
+    private static Scheduler schedulerOf(Thread t) {
+        return Monitoring.live().stream().filter(s -> s.owner == t).findFirst().orElseThrow();
+    }
+
+    /** Waits until {@code s}'s main has parked (its thread is then idle in its event loop). */
+    private static void awaitParked(Scheduler s) throws InterruptedException {
+        while (s.main.state() != State.PARKED) {
+            Thread.onSpinWait();
+        }
+    }
+}
