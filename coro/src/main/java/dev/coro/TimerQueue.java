@@ -53,6 +53,15 @@ final class TimerQueue {
         return size;
     }
 
+    /**
+     * What the queue holds on to besides its timers, as {@code heap H, table T, kept K}: the lengths
+     * of its heap and hash table, and how many emptied buckets it keeps for reuse. Read by the tests
+     * of its memory: a burst of deadlines, once gone, must not leave it large.
+     */
+    String footprint() {
+        return "heap " + heap.length + ", table " + table.length + ", kept " + freeCount;
+    }
+
     /** The earliest deadline; {@code Long.MAX_VALUE} if no timer is pending (or the earliest is due then). */
     long firstDeadline() {
         return buckets == 0 ? Long.MAX_VALUE : heap[0].deadline;

@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -103,5 +104,89 @@ class TimerQueueTest {
             }
             assertThat(q.size()).isZero();
         }
+    }
+    @Test
+    void aBurstOfDeadlinesGrowsTheQueueByHalvesAndOnceGoneLeavesItAsSmallAsANewOne() {
+        TimerQueue q = new TimerQueue();
+        assertThat(q.footprint()).isEqualTo("heap 16, table 16, kept 0");
+        List<T> burst = new ArrayList<>();
+        for (int k = 0; k < 1000; k++) {
+            T t = new T(1000 + k * 7919L % 1000, k);
+            burst.add(t);
+            q.add(t);
+            if (k == 11) { // the table grows when three quarters full, the heap when full
+                assertThat(q.footprint()).isEqualTo("heap 16, table 16, kept 0");
+            } else if (k == 12) {
+                assertThat(q.footprint()).isEqualTo("heap 16, table 32, kept 0");
+            } else if (k == 16) {
+                assertThat(q.footprint()).isEqualTo("heap 32, table 32, kept 0");
+            }
+        }
+        assertThat(q.footprint()).isEqualTo("heap 1024, table 2048, kept 0");
+        Collections.shuffle(burst, new Random(7));
+        for (int k = 0; k < burst.size(); k++) {
+            q.remove(burst.get(k));
+            int left = burst.size() - k - 1;
+            if (left == 256) { // each shrinks by half when below an eighth (table) or a quarter (heap) full
+                assertThat(q.footprint()).isEqualTo("heap 1024, table 2048, kept 256");
+            } else if (left == 255) {
+                assertThat(q.footprint()).isEqualTo("heap 512, table 1024, kept 256");
+            }
+        }
+        assertThat(q.footprint()).isEqualTo("heap 64, table 64, kept 256");
+        assertThat(q.size()).isZero();
+        T again = new T(5, 0);
+        q.add(again);
+        assertThat(q.footprint()).isEqualTo("heap 64, table 64, kept 255");
+        assertThat(q.poll()).isSameAs(again);
+        assertThat(q.footprint()).isEqualTo("heap 64, table 64, kept 256");
+    }
+
+    @Test
+    void aBucketKeepsItsArrayWhenEmptiedUnlessACrowdGrewItPastSixtyFourSlots() {
+        TimerQueue q = new TimerQueue();
+        assertThat(reusedSlotsAfter(q, 1, 64)).isEqualTo(64);
+        assertThat(reusedSlotsAfter(q, 2, 65)).isEqualTo(8);
+    }
+
+    /** The array length of the bucket reused after {@code n} timers of {@code deadline} came and went. */
+    private static int reusedSlotsAfter(TimerQueue q, long deadline, int n) {
+        List<T> crowd = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            T t = new T(deadline, k);
+            crowd.add(t);
+            q.add(t);
+        }
+        for (T t : crowd) {
+            q.remove(t);
+        }
+        T next = new T(deadline + 100, 0);
+        q.add(next);
+        int slots = next.bucket.timers.length;
+        q.remove(next);
+        return slots;
+    }
+
+    @Test
+    void aFullBucketWithHalfItsSlotsCancelledMovesItsTimersUpInsteadOfGrowing() {
+        TimerQueue q = new TimerQueue();
+        List<T> ts = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            T t = new T(9, k);
+            ts.add(t);
+            q.add(t);
+        }
+        for (int k = 0; k < 4; k++) {
+            q.remove(ts.get(k));
+        }
+        T ninth = new T(9, 8);
+        q.add(ninth);
+        assertThat(ninth.bucket.timers).hasSize(8);
+        assertThat(ninth.slot).isEqualTo(4);
+        List<Timer> out = new ArrayList<>();
+        while (q.size() != 0) {
+            out.add(q.poll());
+        }
+        assertThat(out).containsExactly(ts.get(4), ts.get(5), ts.get(6), ts.get(7), ninth);
     }
 }
