@@ -184,23 +184,20 @@ final class EventLoop {
 
     /**
      * Expires every due timer, earliest deadline first, ties in the order they were scheduled.
-     *
-     * @return whether any timer expired
      */
-    boolean runDue() {
+    void runDue() {
         if (timers.size() == 0) {
-            return false;
+            return;
         }
         long now = now();
         if (timers.firstDeadline() > now) {
-            return false;
+            return;
         }
         do {
             Timer t = timers.poll();
             pending--;
             t.expire();
         } while (timers.size() != 0 && timers.firstDeadline() <= now);
-        return true;
     }
 
     /**

@@ -154,7 +154,7 @@ class RegistrationTest {
             for (int i = 0; i < n; i++) {
                 assertThat(failed.receive()).isEqualTo("reset");
             }
-            assertThat(LoopProbe.readyReports() - before).as("reports for %d resets", n).isLessThanOrEqualTo(3L * n);
+            assertThat(LoopProbe.readyReports() - before).as("reports for %d resets", n).isBetween((long) n, 3L * n);
         }
         assertThat(LoopProbe.registeredChannels()).isZero();
     }
