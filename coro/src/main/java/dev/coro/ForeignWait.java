@@ -52,15 +52,11 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
     /**
      * Ends the wait because its completer has ended, from any thread, unless it completed or was
      * interrupted first; the waiter's thread is then told (its operation fails).
-     *
-     * @return whether this call ended it
      */
-    final boolean end() {
-        if (!STATE.compareAndSet(this, WAITING, ENDED)) {
-            return false;
+    final void end() {
+        if (STATE.compareAndSet(this, WAITING, ENDED)) {
+            context.scheduler.loop.post(this);
         }
-        context.scheduler.loop.post(this);
-        return true;
     }
 
     /** Whether it ended because its completer's thread ended first. */

@@ -81,19 +81,12 @@ final class Inbox {
         return left;
     }
 
-    /**
-     * Runs every task posted so far, oldest first (owner thread only).
-     *
-     * @return whether any task ran
-     */
-    boolean drain() {
+    /** Runs every task posted so far, oldest first (owner thread only). */
+    void drain() {
         if (head == CLOSED) {
-            return false;
+            return;
         }
         Node n = (Node) HEAD.getAndSet(this, (Node) null);
-        if (n == null) {
-            return false;
-        }
         Node oldest = null;
         while (n != null) {
             Node next = n.next;
@@ -104,6 +97,5 @@ final class Inbox {
         for (Node k = oldest; k != null; k = k.next) {
             k.task.run();
         }
-        return true;
     }
 }
