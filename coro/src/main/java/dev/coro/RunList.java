@@ -150,18 +150,10 @@ final class RunList {
         if (m != 0) {
             return (w << 6) + 63 - Long.numberOfLeadingZeros(m);
         }
-        int word = level + 1 < levels.length ? highest(level + 1, w - 1) : highestWordBelow(bits, w);
+        // the level above says which words below w have a bit; at the top level, one word, w is 0
+        // and the search above starts at -1: there is nothing below
+        int word = highest(level + 1, w - 1);
         return word < 0 ? -1 : (word << 6) + 63 - Long.numberOfLeadingZeros(bits[word]);
-    }
-
-    /** At the top level (a word or two): the highest non-zero word below {@code w}; -1 if none. */
-    private static int highestWordBelow(long[] bits, int w) {
-        while (--w >= 0) {
-            if (bits[w] != 0) {
-                return w;
-            }
-        }
-        return -1;
     }
 
     /** Grows the bit sets to hold {@code n} entries, adding levels until the top one is one word. */
@@ -172,10 +164,9 @@ final class RunList {
                 long[] below = levels[level - 1];
                 levels = Arrays.copyOf(levels, level + 1);
                 levels[level] = new long[Math.max(1, (below.length + 63) >>> 6)];
-                for (int w = 0; w < below.length; w++) {
-                    if (below[w] != 0) {
-                        levels[level][w >>> 6] |= 1L << w;
-                    }
+                // the level below was the top, one word, until it grew just now: only its word 0 may have a bit
+                if (below[0] != 0) {
+                    levels[level][0] = 1;
                 }
             }
             long[] bits = levels[level];
