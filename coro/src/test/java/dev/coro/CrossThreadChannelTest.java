@@ -589,6 +589,35 @@ class CrossThreadChannelTest {
     }
 
     @Test
+    void aCoroutineThatEndsWhileEveryOtherContextWaitsOnAConnectedThreadsChannelLeavesTheThreadWaitingForOthers() {
+        Thread self = Thread.currentThread();
+        Channel<Integer> ours = new Channel<>("ours", 0);
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        CompletableFuture<Void> briefEnded = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        CompletableFuture<String> sender = Peer.start("sender", () -> {
+            started.complete(null);
+            Coroutine.await(briefEnded);
+            if (!Peer.awaitBlocked(self, giveUp)) { // sent once this thread waits, after 'brief' ended
+                return "gave up";
+            }
+            ours.send(42);
+            return "sent";
+        });
+        try {
+            Coroutine.await(started); // an exchange with another thread: from now on it may wake this one's contexts
+            Coroutine brief = Coroutine.create("brief", () -> briefEnded.complete(null));
+            // main parks on its own channel, 'brief' runs and ends: every context left is parked and no
+            // timer is pending, but another thread may still send, so the thread waits for it (no deadlock)
+            assertThat(ours.receive()).isEqualTo(42);
+            assertThat(brief.isFinished()).isTrue();
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(Coroutine.await(sender)).isEqualTo("sent");
+    }
+
+    @Test
     void awaitingAFutureAnotherThreadHadAlreadyCompletedIsAnExchangeToo() {
         Thread self = Thread.currentThread();
         Channel<String> ch = new Channel<>("ch", 0);
