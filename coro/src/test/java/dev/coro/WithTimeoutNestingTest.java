@@ -84,4 +84,29 @@ class WithTimeoutNestingTest {
                 .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
         assertThat(log).containsExactly("outer signal swallowed in the inner body at 2", "inner scope ended at 2");
     }
+    @Test
+    void nestedTimeoutsDueAtTheSameInstantUnwindToTheOutermostEvenWhenTheSignalIsSwallowedInside() {
+        VirtualTime.run(() -> {
+            assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(4), () -> {
+                Coroutine.sleep(Duration.ofMillis(1));
+                Coroutine.withTimeout(Duration.ofMillis(3), () -> {
+                    Coroutine.sleep(Duration.ofMillis(1));
+                    Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+                        try {
+                            Coroutine.sleep(Duration.ofMillis(9));
+                        } catch (CoroutineExit swallowed) {
+                            note("signal swallowed");
+                        }
+                        Coroutine.yield(); // the next scheduling point throws the outermost expired scope's signal
+                        note("yield returned");
+                    });
+                    note("middle body returned");
+                });
+                note("outer body returned");
+            })).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("main context 'main' timed out: withTimeout(PT0.004S) expired before its body returned");
+            note("outer threw");
+        });
+        assertThat(log).containsExactly("signal swallowed at 4", "outer threw at 4");
+    }
 }
