@@ -352,6 +352,25 @@ class SleepTest {
     }
 
     @Test
+    void onTheRealClockADeadlineIsRoundedUpToTheLoopsTickAndSaturatesInsteadOfWrapping() {
+        EventLoop loop = Scheduler.current().loop;
+        for (long nanos : new long[] {1, 1_500_000, EventLoop.TICK_NANOS, 3 * EventLoop.TICK_NANOS + 1}) {
+            long before = loop.now();
+            long d = loop.deadlineAfter(nanos);
+            long after = loop.now();
+            assertThat(d % EventLoop.TICK_NANOS).as("deadline after %d ns is on a tick", nanos).isZero();
+            assertThat(d).as("deadline after %d ns: never early, at most a tick late", nanos)
+                    .isBetween(before + nanos, after + nanos + EventLoop.TICK_NANOS - 1);
+        }
+        assertThat(loop.deadlineAfter(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+        VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofMillis(3));
+            assertThat(loop.deadlineAfter(1)).as("virtual deadlines are exact").isEqualTo(3_000_001);
+            assertThat(loop.deadlineAfter(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+        });
+    }
+
+    @Test
     void anInterruptOfAThreadWhoseOnlyContextSleepsIsGivenBackWhenTheSleepEnds() {
         Thread.currentThread().interrupt();
         Coroutine.sleep(Duration.ofMillis(1)); // main alone: it idles in the event loop, then wakes
