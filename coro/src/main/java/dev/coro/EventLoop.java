@@ -63,8 +63,8 @@ final class EventLoop {
     private volatile Selector sleepingIn;
     /** How many spins before a park in a row ran their whole bound without a post (at most {@link #MAX_SPINS_IN_VAIN}). */
     private int spinsInVain;
-    /** How many blocks park at once, without a spin, after a spin in vain. */
-    private int spinsToSkip;
+    /** How many blocks park at once, without a spin, after a spin in vain (read by the test of this back-off). */
+    int spinsToSkip;
     /** An interrupt that arrived during idle waits, given back to the thread when its wait ends. */
     private boolean interrupted;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
@@ -377,7 +377,7 @@ final class EventLoop {
      *
      * @return whether a post arrived
      */
-    private boolean spin(long nanos) {
+    boolean spin(long nanos) {
         if (spinsToSkip > 0) {
             spinsToSkip--;
             return false;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +39,41 @@ class SpinBeforeParkTest {
         while (System.nanoTime() - start < nanos) {
             Thread.onSpinWait();
         }
+    }
+
+    @Test
+    void spinsInVainInARowMakeTheNextOneThreeSevenUpToSixtyThreeBlocksParkAtOnceAndACaughtPostResetsThat() {
+        EventLoop loop = Scheduler.current().loop;
+        long bound = EventLoop.SPIN_NANOS;
+        assertThat(bound).as("the spin is on (coro.spinNanos unset)").isPositive();
+        assertThat(skipsAfterSpinsInVain(loop, bound, 8)).containsExactly(1, 3, 7, 15, 31, 63, 63, 63);
+        // a spin cut short by a timer due sooner says nothing about the partner: the count stays
+        assertThat(loop.spin(bound / 2)).isFalse();
+        assertThat(loop.spinsToSkip).isZero();
+        assertThat(skipsAfterSpinsInVain(loop, bound, 1)).containsExactly(63);
+        // a post there when it spins is caught, and the next spin in vain starts the count again
+        loop.post(() -> { });
+        assertThat(loop.spin(bound)).as("a post caught").isTrue();
+        loop.poll();
+        assertThat(skipsAfterSpinsInVain(loop, bound, 2)).containsExactly(1, 3);
+    }
+
+    /**
+     * Spins {@code n} times in vain (the inbox stays empty), each after the blocks the previous one
+     * made skip the spin; returns how many blocks each made skip it.
+     */
+    private static List<Integer> skipsAfterSpinsInVain(EventLoop loop, long bound, int n) {
+        List<Integer> skips = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            assertThat(loop.spin(bound)).isFalse();
+            int skip = loop.spinsToSkip;
+            skips.add(skip);
+            for (int j = 0; j < skip; j++) {
+                assertThat(loop.spin(bound)).isFalse();
+            }
+            assertThat(loop.spinsToSkip).isZero();
+        }
+        return skips;
     }
 
     @Test
