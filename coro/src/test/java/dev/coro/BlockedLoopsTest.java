@@ -156,7 +156,10 @@ class BlockedLoopsTest {
         assertThat(BlockedLoops.parse("200ms")).isEqualTo(Duration.ofMillis(200));
         assertThat(BlockedLoops.parse(" 2s ")).isEqualTo(Duration.ofSeconds(2));
         assertThat(BlockedLoops.parse("150")).isEqualTo(Duration.ofMillis(150));
-        for (String bad : List.of("0ms", "-5", "fast", "2 m", "")) {
+        // the largest counts whose milliseconds still have a thousandfold range left
+        assertThat(BlockedLoops.parse("9223372036854775ms")).isEqualTo(Duration.ofMillis(9_223_372_036_854_775L));
+        assertThat(BlockedLoops.parse("9223372036854s")).isEqualTo(Duration.ofSeconds(9_223_372_036_854L));
+        for (String bad : List.of("0ms", "-5", "fast", "2 m", "", "9223372036854776ms", "9223372036855s")) {
             assertThatThrownBy(() -> BlockedLoops.parse(bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("-Dcoro.blockedThreshold=" + bad
                             + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");

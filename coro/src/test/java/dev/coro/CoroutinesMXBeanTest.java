@@ -236,7 +236,7 @@ class CoroutinesMXBeanTest {
     }
 
     /** The dump's section about thread {@code name}: from its header line to the next blank line. */
-    private static String section(String dump, String name) {
+    static String section(String dump, String name) {
         int start = dump.indexOf("\nthread '" + name + "': ");
         assertThat(start).as("a section for thread '%s' in:%n%s", name, dump).isNotNegative();
         int end = dump.indexOf("\n\n", start + 1);

@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
+import dev.coro.management.CoroutinesManagement;
 
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,77 @@ class MonitorSupportTest {
             done.countDown();
             lone.join();
         }
+    }
+
+    @Test
+    void aDumpByAnInterruptedCallerListsTheThreadsYetToAnswerFromOutsideAndKeepsTheInterrupt() throws Exception {
+        CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread stuck = Thread.ofPlatform().name("stuck-while-interrupted").start(() -> {
+            Coroutine left = Coroutine.create("left", Coroutine::yield);
+            left.switchTo();
+            ready.countDown();
+            try {
+                unstick.await(); // blocked outside the library: it cannot answer
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            left.switchTo();
+        });
+        String dump;
+        boolean interrupted;
+        try {
+            ready.await();
+            Thread.currentThread().interrupt();
+            dump = CoroutinesManagement.mxBean().dump(5);
+            interrupted = Thread.interrupted();
+        } finally {
+            unstick.countDown();
+            stuck.join();
+        }
+        assertThat(interrupted).as("the caller's interrupt is kept").isTrue();
+        assertThat(CoroutinesMXBeanTest.section(dump, "stuck-while-interrupted")).startsWith("thread 'stuck-while-interrupted': 2 contexts,"
+                + " listed from outside (the dump was interrupted): no frames\n"
+                + "  [0] main: RUNNING\n"
+                + "  [1] coroutine 'left': SUSPENDED\n");
+    }
+
+    @Test
+    void aThreadWhoseCoroutinesHaveEndedIsListedFromOutsideAtOnceAndOneWhoseMainAloneWaitsAnswersItself() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        CountDownLatch ready = new CountDownLatch(2);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        Thread ended = Thread.ofPlatform().name("coroutines-ended").start(() -> {
+            Coroutine.create("brief", () -> { }).switchTo();
+            ready.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread awaiting = Thread.ofPlatform().name("main-awaits").start(() -> {
+            ready.countDown();
+            Coroutine.await(release);
+        });
+        String dump;
+        try {
+            ready.await();
+            awaitParked(schedulerOf(awaiting));
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            done.countDown();
+            release.complete(null);
+            ended.join();
+            awaiting.join();
+        }
+        int threads = Integer.parseInt(dump.substring(0, dump.indexOf(' ')));
+        assertThat(dump).startsWith(threads + (threads == 1 ? " scheduler thread\n" : " scheduler threads\n"));
+        assertThat(CoroutinesMXBeanTest.section(dump, "coroutines-ended")).isEqualTo("thread 'coroutines-ended': 1 context, listed from"
+                + " outside (it has no coroutine): no frames\n  [0] main: RUNNING\n");
+        assertThat(CoroutinesMXBeanTest.section(dump, "main-awaits")).startsWith("thread 'main-awaits': ")
+                .contains("main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
+                .doesNotContain("listed from outside");
     }
 
     @Test

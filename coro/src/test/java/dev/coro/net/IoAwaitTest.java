@@ -285,4 +285,13 @@ class IoAwaitTest {
         assertThat(peerFailure.get()).isNull();
         assertThat(log).containsExactly("reader read 'hi' at t=0", "sleeper woke at t=3600000000000");
     }
+    @Test
+    void aWaitsOperationsAreNamedInDumpsAndMessagesWithAnyUnknownBitsInHex() {
+        assertThat(Io.describeOps(SelectionKey.OP_READ)).isEqualTo("OP_READ");
+        assertThat(Io.describeOps(SelectionKey.OP_ACCEPT | SelectionKey.OP_CONNECT | SelectionKey.OP_WRITE | SelectionKey.OP_READ))
+                .isEqualTo("OP_READ|OP_WRITE|OP_CONNECT|OP_ACCEPT");
+        assertThat(Io.describeOps(SelectionKey.OP_CONNECT)).isEqualTo("OP_CONNECT");
+        assertThat(Io.describeOps(SelectionKey.OP_WRITE | 0x40)).isEqualTo("OP_WRITE|0x40");
+        assertThat(Io.describeOps(0)).isEqualTo("0x0");
+    }
 }
