@@ -138,7 +138,7 @@ final class BufferedGenerator<T> extends Generator<T> {
     }
 
     /** The body's emit: stores the value, and suspends the body once the batch is full. */
-    Object emitAhead(T value) {
+    void emitAhead(T value) {
         checkEmitter();
         int w = write;
         values[w] = value;
@@ -154,7 +154,6 @@ final class BufferedGenerator<T> extends Generator<T> {
             }
             checkNotClosing("emit");
         }
-        return null;
     }
 
     /** Forgets the values, taken or not. */

@@ -217,10 +217,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
-        // one emitter class per kind, so that each emit call site stays monomorphic
+        // one emitter class per kind, so that each emit call site stays monomorphic; a read-ahead
+        // generator is one-way, so its emit returns no reply
         @SuppressWarnings("unchecked")
         Emitter<T, Object> out = this instanceof BufferedGenerator<?> ahead
-                ? v -> ((BufferedGenerator<T>) ahead).emitAhead(v) : this::emitFromBody;
+                ? v -> {
+                    ((BufferedGenerator<T>) ahead).emitAhead(v);
+                    return null;
+                } : this::emitFromBody;
         this.stack = s.engine.newGeneratorStack(this.name, body, () -> {
             try {
                 b.run(out);

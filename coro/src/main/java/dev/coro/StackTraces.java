@@ -76,7 +76,8 @@ final class StackTraces {
             }
             int end = k;
             int lastLibrary = -1;
-            while (end < to && isSwitchOrJdk(frames[end])) {
+            // stops before to: frames[to - 1], outermost of what is left, is the user's
+            while (isSwitchOrJdk(frames[end])) {
                 if (LIBRARY.contains(outerClass(frames[end]))) {
                     lastLibrary = end;
                 }

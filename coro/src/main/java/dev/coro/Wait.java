@@ -19,10 +19,8 @@ interface Wait {
     /**
      * What kind of wait this is, for observers (the JFR park event, the JMX view): {@code channel},
      * {@code select}, {@code sleep}, {@code io}, {@code thread} (something another thread completes:
-     * a future, an operation on another thread's channel), {@code pool} (a pool thread's main waiting
-     * for work), or {@code other}.
+     * a future, an operation on another thread's channel) or {@code pool} (a pool thread's main waiting
+     * for work).
      */
-    default String reason() {
-        return "other";
-    }
+    String reason();
 }

@@ -11,7 +11,9 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The read-ahead generator of {@link Generator#buffered(String, int, Generator.Body)}, on the engine the suite runs with. */
@@ -140,6 +142,25 @@ class BufferedGeneratorTest {
     }
 
     @Test
+    void closeUnwindsTheBodyFromTheEmitThatFilledItsBatch() {
+        Generator<Integer> g = Generator.buffered("pairs", 2, out -> {
+            try {
+                for (int i = 1; ; i++) {
+                    out.emit(i);
+                    log.add("emit of " + i + " returned");
+                }
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(log).as("the emit of 2 filled the batch and suspended the body").containsExactly("emit of 1 returned");
+        g.close();
+        assertThat(log).as("that emit threw the exit signal").containsExactly("emit of 1 returned", "finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
     void closeAfterTheBodyEndedWithValuesWaitingDropsThemAndTheFailureNotYetMet() {
         Generator<Integer> g = Generator.buffered("g", 5, out -> {
             try {
@@ -197,6 +218,48 @@ class BufferedGeneratorTest {
                 .hasMessage("cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
                         + " at least 1 value (n >= 1)");
         assertThat(Generator.of(out -> out.emit(1)).name()).as("a refused generator used no default name").isEqualTo("generator-1");
+    }
+
+    @Test
+    void anUnnamedBufferedGeneratorIsNumberedAndReadsAheadLikeANamedOne() {
+        Generator<Integer> first = Generator.of(out -> out.emit(0));
+        Generator<Integer> g = Generator.buffered(2, out -> {
+            for (int i = 1; i <= 3; i++) {
+                log.add("emits " + i);
+                out.emit(i);
+            }
+        });
+        assertThat(first.name()).isEqualTo("generator-1");
+        assertThat(g.name()).isEqualTo("generator-2");
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(log).as("one resume ran the body up to its 2nd emit").containsExactly("emits 1", "emits 2");
+        assertThat(g.stream().toList()).containsExactly(2, 3);
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
+            disabledReason = "Continuation.pin() is the continuation engine's own primitive; the thread engine parks the body's thread")
+    void anEmitThatFillsTheBatchInsideAJdkCriticalSectionThrowsAndItsValueIsNotDelivered() {
+        Generator<Integer> g = Generator.buffered("critical", 2, out -> {
+            out.emit(1);
+            Continuation.pin();
+            try {
+                out.emit(2);
+                log.add("emit returned inside the critical section");
+            } catch (IllegalStateException e) {
+                log.add(e.getMessage());
+            } finally {
+                Continuation.unpin();
+            }
+            out.emit(3);
+            out.emit(4);
+        });
+        assertThat(g.stream().toList()).as("the body went on after the refused emit, whose value is dropped")
+                .containsExactly(1, 3, 4);
+        assertThat(log).containsExactly("cannot emit from generator 'critical': the JDK cannot suspend it here because"
+                + " it is inside a JDK critical section; it keeps running (state RUNNING)");
+        assertThat(g.state()).isEqualTo(State.FINISHED);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coro.Coroutine.State;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -52,6 +53,25 @@ class CoroutineInspectionTest {
         closed.close();
         assertThat(closed.state()).isEqualTo(State.CLOSED);
         assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
+    }
+
+    @Test
+    void theCodeOfAContextIsTheBodyTheUserGaveOrTheConsumerOfABodyWithAnArgument() {
+        Runnable body = () -> log.add("ran");
+        Consumer<String> consumer = log::add;
+        Coroutine plain = Coroutine.create("plain", body);
+        Coroutine withArgument = Coroutine.create("with-argument", consumer, "arg");
+        assertThat(plain.context.code()).isSameAs(body);
+        assertThat(withArgument.context.code()).isSameAs(consumer);
+    }
+
+    @Test
+    void aStateEdgeOutsideTheTableFailsTheAssertionNamingTheContextAndBothStates() {
+        Coroutine co = Coroutine.create("walker", () -> { });
+        // the check is an assertion: tests run with -ea
+        assertThatThrownBy(() -> co.context.moveTo(State.FINISHED)).isInstanceOf(AssertionError.class)
+                .hasMessage("walker: NEW -> FINISHED");
+        assertThat(co.state()).isEqualTo(State.NEW);
     }
 
     @Test

@@ -7,9 +7,11 @@ import dev.coro.Generator.State;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -48,7 +50,7 @@ class GeneratorTest {
         assertThat(g.hasNext()).isFalse();
         assertThat(log).containsExactly("g emits 1", "g emits 2", "g ends");
         assertThat(g.state()).isEqualTo(State.FINISHED);
-        assertThatThrownBy(g::next).isInstanceOf(java.util.NoSuchElementException.class)
+        assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
                 .hasMessage("cannot take the next value of generator 'g': it is FINISHED");
     }
 
@@ -208,6 +210,22 @@ class GeneratorTest {
         assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
                         + " past its emit (replying null); take that value with next()");
+    }
+
+    @Test
+    void sendToAnEndedGeneratorThrowsNoSuchElementNamingItsState() {
+        Generator.TwoWay<Integer, String> finished = Generator.twoWay("finished", out -> out.emit(1));
+        assertThat(finished.next()).isEqualTo(1);
+        assertThat(finished.hasNext()).isFalse();
+        assertThatThrownBy(() -> finished.send("late")).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("cannot send to generator 'finished': it is FINISHED");
+        assertThat(finished.state()).isEqualTo(State.FINISHED);
+
+        Generator.TwoWay<Integer, String> closed = Generator.twoWay("closed", out -> out.emit(1));
+        closed.next();
+        closed.close();
+        assertThatThrownBy(() -> closed.send("late")).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("cannot send to generator 'closed': it is CLOSED");
     }
 
     @Test
@@ -556,6 +574,29 @@ class GeneratorTest {
                 .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend it here because a native"
                         + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
                         + " (state RUNNING)");
+    }
+
+    @Test
+    @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
+            disabledReason = "Continuation.pin() is the continuation engine's own primitive; the thread engine parks the body's thread")
+    void emitInsideAJdkCriticalSectionThrowsAndTheBodyKeepsRunning() {
+        Generator<Integer> g = Generator.of("critical", out -> {
+            Continuation.pin();
+            try {
+                out.emit(1);
+                log.add("emit returned inside the critical section");
+            } catch (IllegalStateException e) {
+                log.add(e.getMessage());
+            } finally {
+                Continuation.unpin();
+            }
+            out.emit(2);
+        });
+        assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
+        assertThat(log).containsExactly("cannot emit from generator 'critical': the JDK cannot suspend it here because"
+                + " it is inside a JDK critical section; it keeps running (state RUNNING)");
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.FINISHED);
     }
 
     /** Set just before {@link EmitsWhileInitializedOnThreads} is initialized: its initializer emits through it. */

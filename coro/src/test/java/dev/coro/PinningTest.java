@@ -15,6 +15,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
@@ -428,5 +429,23 @@ class PinningTest {
                 "sorter unwound");
         assertThat(sorter.state()).isEqualTo(State.CLOSED);
         assertThat(sorterThread.join(java.time.Duration.ofMinutes(1))).as("the sorter's thread ended").isTrue();
+    }
+
+    @Test
+    void aRefusalBecauseTheTargetIsStuckSaysSoAndMarksItsBodyAsNeverRunning() {
+        PinnedException e = PinnedException.stuck("the body of coroutine 'a' waits for the class being initialized");
+        assertThat(e.stuck).isTrue();
+        assertThat(e.reason).isEqualTo("the body of coroutine 'a' waits for the class being initialized");
+        assertThat(e.why).isEqualTo(e.reason);
+        assertThat(e).hasMessage(e.reason);
+    }
+
+    @Test
+    void aRefusedThreadStartNamesWhoseBodyCouldNotStartAndWhy() {
+        PinnedException e = PinnedException.noThread("coroutine 'a'", new RejectedExecutionException("no room"));
+        assertThat(e.stuck).as("a later start may succeed").isFalse();
+        assertThat(e.reason).isEqualTo("no virtual thread could be started for coroutine 'a'"
+                + " (java.util.concurrent.RejectedExecutionException: no room)");
+        assertThat(e).hasMessage(e.reason);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -104,6 +105,20 @@ class ScopedValueTest {
     }
 
     @Test
+    void aConsumerWithoutBindingsSeesNoneOfWhatItsGeneratorBodyBoundAroundAnEmit() {
+        Generator<String> g = Generator.of("g", out -> ScopedValue.where(USER, "inside").run(() -> {
+            out.emit(USER.orElse("-"));
+            out.emit(USER.orElse("-"));
+        }));
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            values.add(g.next());
+            values.add("consumer sees " + USER.orElse("-"));
+        }
+        assertThat(values).containsExactly("inside", "consumer sees -", "inside", "consumer sees -");
+    }
+
+    @Test
     void aYieldInsideAGeneratorBodyKeepsTheBindingsOfTheBodyTheConsumerAndMain() {
         Generator<String> g = Generator.of("g", out -> ScopedValue.where(USER, "gen").run(() -> {
             Coroutine.yield();
@@ -120,5 +135,38 @@ class ScopedValueTest {
             values.add("main " + USER.orElse("-") + " " + ROLE.orElse("-"));
         });
         assertThat(values).containsExactly("main main -", "gen consumer", "main main -");
+    }
+
+    @Test
+    void switchesAroundAContextWithBindingsKeepAPendingInterruptOfTheThread() {
+        Coroutine.create("bound", () -> ScopedValue.where(USER, "bound").run(Coroutine::yield));
+        Thread.currentThread().interrupt();
+        try {
+            Coroutine.yield(); // the coroutine suspends inside its binding; main comes back without it
+            see("main");
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is still pending").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(seen).containsExactly("main=-/-");
+    }
+
+    @Test
+    void switchesAroundAContextWithBindingsInterruptNoThread() {
+        Coroutine.create("bound", () -> ScopedValue.where(USER, "bound").run(Coroutine::yield));
+        Coroutine.yield(); // the coroutine suspends inside its binding; main comes back without it
+        see("main");
+        assertThat(seen).containsExactly("main=-/-");
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    @EnabledIf(value = "dev.coro.ContinuationEngineTest#continuationEngineRuns",
+            disabledReason = "the continuation engine's own machinery: on the thread engine every context has a thread of its own")
+    void aThreadThatHasLeftEveryBindingCountsAsHavingNone() {
+        ScopedBindings bindings = new ScopedBindings();
+        assertThat(bindings.bare()).as("a thread that never bound anything").isTrue();
+        ScopedValue.where(USER, "once").run(() -> assertThat(bindings.bare()).as("inside a binding").isFalse());
+        assertThat(bindings.bare()).as("after leaving it").isTrue();
     }
 }

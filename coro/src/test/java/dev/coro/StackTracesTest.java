@@ -138,4 +138,10 @@ class StackTracesTest {
         assertThat(cut("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park"))
                 .containsExactly("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park");
     }
+
+    @Test
+    void mainRunningOnItsOwnStackHasNoFramesBelowATrampoline() {
+        Coroutine.create("ended", () -> { }).switchTo();
+        assertThat(StackTraces.belowTrampoline()).as("main runs its own code: no trampoline is under it").isEmpty();
+    }
 }
