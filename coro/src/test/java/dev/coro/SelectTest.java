@@ -381,6 +381,47 @@ class SelectTest {
         assertThat(ch.tryReceive()).isEmpty();
     }
 
+    /**
+     * Queues on {@code ch} an operation of another thread as the channel holds it between its
+     * caller's interrupt (a timeout, a close, on the caller's thread) and the removal that follows:
+     * stale, waiting to be taken out.
+     */
+    private static <T> void enqueueLeftOperation(Channel<T> ch, int kind, T value) {
+        RemoteOp<T> op = new RemoteOp<>(ch, kind, Scheduler.current().main, value, "left");
+        assertThat(op.ticket.interrupt()).isTrue();
+        ch.enqueue(op);
+    }
+
+    /** Twenty unbiased runs of a select over four channels, two of them with a left operation queued first if {@code left}. */
+    private static List<String> unbiasedPicks(boolean left) {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        Channel<String> a = holding("a", 1);
+        Channel<String> b = holding("b", 1);
+        if (left) {
+            enqueueLeftOperation(in, RemoteOp.SEND, "gone");
+            enqueueLeftOperation(out, RemoteOp.RECEIVE, null);
+        }
+        Select<String> s = new Select<String>().onReceive(in, v -> "in " + v).onSend(out, "o", () -> "out")
+                .onReceive(a, v -> "a").onSend(b, "w", () -> "b");
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            a.trySend("v"); // a always holds a value, b always has room
+            b.tryReceive();
+            picks.add(s.selectUnbiased());
+        }
+        return picks;
+    }
+
+    @Test
+    void operationsOfAnotherThreadThatLeftDoNotCountAmongTheReadyClausesOfAnUnbiasedSelect() {
+        List<List<String>> runs = new ArrayList<>();
+        VirtualTime.run(() -> runs.add(unbiasedPicks(true)));
+        VirtualTime.run(() -> runs.add(unbiasedPicks(false)));
+        assertThat(runs.get(0)).as("the picks of the same select without them, from the same seed").isEqualTo(runs.get(1))
+                .contains("a", "b");
+    }
+
     @Test
     void aSelectWithoutAClauseThrows() {
         String message = "main context 'main' cannot select: the select has no clause, so it would wait forever";
