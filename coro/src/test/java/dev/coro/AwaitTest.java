@@ -414,6 +414,15 @@ class AwaitTest {
     }
 
     @Test
+    void onCompleteOfAStageCompleteAlreadyIsReadyAtOnceAndFiresBeforeTheDefault() {
+        Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
+        assertThat(new Select<String>().onComplete(CompletableFuture.completedFuture("v"), v -> "completed " + v)
+                .onDefault(() -> "default").select()).isEqualTo("completed v");
+        assertThat(other.state()).as("no park").isEqualTo(State.NEW);
+        other.close();
+    }
+
+    @Test
     void aSelectWithOnCompleteInterruptedByWithTimeoutLeavesNoTrace() {
         CompletableFuture<String> f = new CompletableFuture<>();
         Channel<String> ch = new Channel<>("ch", 1);
@@ -493,6 +502,30 @@ class AwaitTest {
         assertThat(log).containsExactly("expired", "await 0 interrupted; a wait left on the future: false",
                 "await 1 interrupted; a wait left on the future: false",
                 "await 2 interrupted; a wait left on the future: false");
+    }
+
+    @Test
+    void anAwaitInterruptedByWithTimeoutLeavesTheFuturesQueueAtOnceBeforeItsCoroutineRunsAgain() {
+        CompletableFuture<String> never = new CompletableFuture<>();
+        FutureWaits waits = Scheduler.current().loop.futureWaits();
+        VirtualTime.run(() -> {
+            Coroutine.create("awaiter", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(never));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("the awaiter unwinds");
+                }
+            });
+            Coroutine.create("observer", () -> { // created last: it runs first when both wake at 1 ms
+                Coroutine.sleep(Duration.ofMillis(1));
+                log.add("a wait queued on the future: " + waits.hasWaits(never));
+            });
+            Coroutine.yield(); // the observer goes to sleep, the awaiter parks on the future
+            log.add("while it awaits, a wait queued on the future: " + waits.hasWaits(never));
+            Coroutine.sleep(Duration.ofMillis(2));
+        });
+        assertThat(log).containsExactly("while it awaits, a wait queued on the future: true",
+                "a wait queued on the future: false", "the awaiter unwinds");
     }
 
     /** Yields until {@code c} has finished, at most a few times: each yield runs it if it is runnable. */

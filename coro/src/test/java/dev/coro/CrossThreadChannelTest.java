@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,6 +146,44 @@ class CrossThreadChannelTest {
     }
 
     @Test
+    void aRemoteTryCallWithAZeroTimeoutSetsNoTimerAndWaitsForTheAnswerHoweverLateItComes() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CountDownLatch serve = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            Channel<String> full = new Channel<>("full", 1);
+            full.send("v");
+            made.complete(full);
+            try {
+                serve.await(); // blocked outside coro: the calls posted meanwhile wait in its inbox
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Coroutine.await(done); // serves them while it waits
+        });
+        try {
+            Channel<String> ch = Coroutine.await(made);
+            CompletableFuture<String> received = new CompletableFuture<>();
+            CompletableFuture<String> sent = new CompletableFuture<>();
+            Coroutine receiver = Coroutine.create("receiver", () -> received.complete("tryReceive within zero: "
+                    + ch.tryReceive(Duration.ZERO)));
+            Coroutine sender = Coroutine.create("sender", () -> sent.complete("trySend within zero: "
+                    + ch.trySend("w", Duration.ZERO)));
+            Coroutine.yield(); // both post their call and park
+            assertThat(List.of(receiver.state(), sender.state())).containsOnly(State.PARKED);
+            assertThat(Scheduler.current().loop.timerCount()).as("a zero timeout is the try call: no timer").isZero();
+            serve.countDown();
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(received, sent)));
+            assertThat(List.of(received.join(), sent.join()))
+                    .containsExactly("tryReceive within zero: Optional[v]", "trySend within zero: false");
+        } finally {
+            serve.countDown();
+            done.complete(null);
+            maker.join();
+        }
+    }
+
+    @Test
     void aRemoteTryReceiveWithATimeoutGetsAValueSentWhileItWaits() {
         Channel<String> ch = new Channel<>("ch", 0);
         Coroutine sender = Coroutine.create("sender", () -> {
@@ -281,6 +320,53 @@ class CrossThreadChannelTest {
         assertThat(log).isEmpty();
         Coroutine.yield(); // takes the give-back in, if the wake-up came first
         assertThat(ch.tryReceive()).as("the value is not lost").contains("v");
+    }
+
+    @Test
+    void anOperationOfAnotherThreadThatIsOverLeavesNothingInTheChannelThatHoldsItsValue() {
+        Channel<Object> full = new Channel<>("full", 1);
+        full.send("filler");
+        Channel<Object> rendezvous = new Channel<>("rendezvous", 0);
+        Channel<Object> toLocal = new Channel<>("to-local", 0);
+        Channel<Object> fromLocal = new Channel<>("from-local", 0);
+        List<WeakReference<Object>> values = new ArrayList<>();
+        Coroutine.create("local-receiver", toLocal::receive);
+        Coroutine.create("local-sender", () -> fromLocal.send(valueTracedIn(values)));
+        Coroutine.yield(); // both park: the remote calls below pair with them
+        List<String> seen = Peer.call("peer", () -> operationsThatAreOver(full, rendezvous, toLocal, fromLocal, values));
+        assertThat(seen).containsExactly("trySend to full within 1 ms: false", "sender: CLOSED", "sent to the local receiver",
+                "received from the local sender");
+        assertThat(CoroutineLeakTest.collected(values)).as("no channel holds a value of an operation that is over").isTrue();
+        assertThat(full.tryReceive()).contains("filler");
+        assertThat(List.of(full.tryReceive(), rendezvous.tryReceive())).as("no sender waits").containsOnly(Optional.empty());
+    }
+
+    /** A new value, whose weak reference is added to {@code values}. */
+    private static Object valueTracedIn(List<WeakReference<Object>> values) {
+        Object v = new Object();
+        synchronized (values) {
+            values.add(new WeakReference<>(v));
+        }
+        return v;
+    }
+
+    /**
+     * On another thread: a send that times out, a send whose coroutine is closed while it waits, a
+     * send and a receive that pair with waiters of the channels' thread; keeps none of the values.
+     */
+    private static List<String> operationsThatAreOver(Channel<Object> full, Channel<Object> rendezvous,
+                                                      Channel<Object> toLocal, Channel<Object> fromLocal,
+                                                      List<WeakReference<Object>> values) {
+        List<String> s = new ArrayList<>();
+        s.add("trySend to full within 1 ms: " + full.trySend(valueTracedIn(values), Duration.ofMillis(1)));
+        Coroutine sender = Coroutine.create("sender", () -> rendezvous.send(valueTracedIn(values)));
+        Coroutine.yield(); // it posts its send and parks
+        sender.close();
+        s.add("sender: " + sender.state());
+        toLocal.send(valueTracedIn(values));
+        s.add("sent to the local receiver");
+        s.add(fromLocal.receive() != null ? "received from the local sender" : "received nothing");
+        return s;
     }
 
     // ---- close from another thread ------------------------------------------------------------
@@ -537,6 +623,29 @@ class CrossThreadChannelTest {
         assertThat(Coroutine.await(peer)).isEqualTo("CLOSED");
         assertThat(ch.tryReceive()).as("nothing was delivered").isEmpty();
         assertThat(ch.isClosed()).isFalse();
+    }
+
+    @Test
+    void aSelectFindsTheWaitersOfAnotherThreadInItsChannelsReady() {
+        Channel<String> in = new Channel<>("in", 0);
+        Channel<String> out = new Channel<>("out", 0);
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        CompletableFuture<List<String>> peer = Peer.start("peer", () -> {
+            CompletableFuture<String> sent = new CompletableFuture<>();
+            CompletableFuture<String> received = new CompletableFuture<>();
+            Coroutine.create("remote-sender", () -> sent.complete("sent: " + in.trySend("x", GUARD)));
+            Coroutine.create("remote-receiver", () -> received.complete("received: " + out.tryReceive(GUARD)));
+            Coroutine.yield(); // both post their call and park
+            queued.complete(null);
+            return List.of(Coroutine.await(sent), Coroutine.await(received));
+        });
+        Coroutine.await(queued);
+        Coroutine.yield(); // a scheduling point: runs the calls posted before the future completed, which queue here
+        assertThat(new Select<String>().onReceive(in, v -> "received " + v).onDefault(() -> "nothing ready").select())
+                .isEqualTo("received x");
+        assertThat(new Select<String>().onSend(out, "y", () -> "sent y").onDefault(() -> "nothing ready").selectUnbiased())
+                .isEqualTo("sent y");
+        assertThat(Coroutine.await(peer)).containsExactly("sent: true", "received: Optional[y]");
     }
 
     // ---- deadlocks ----------------------------------------------------------------------------

@@ -87,6 +87,31 @@ class JfrEventsTest {
                         .isEqualTo("pool / wait for work from " + pool[0]));
     }
 
+    @Test
+    void aWaitForAnOperationOnAnotherThreadsChannelParksForThatThread() throws Exception {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+            Channel<String> owned = new Channel<>("owned", 1);
+            owned.send("v");
+            made.complete(owned);
+            Coroutine.await(done); // serves the receive of the test thread while it waits
+        });
+        String[] got = new String[1];
+        try {
+            Channel<String> ch = Coroutine.await(made);
+            List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO),
+                    () -> got[0] = ch.receive(), "dev.coro.Park");
+            assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("reason") + " / "
+                    + e.getString("waitsFor")).containsExactly("main / thread / receive from channel 'owned' of thread 'owner' (#"
+                    + owner.threadId() + ")");
+        } finally {
+            done.complete(null);
+            owner.join();
+        }
+        assertThat(got[0]).isEqualTo("v");
+    }
+
     /** A coroutine 'acceptor' parks in accept until main connects. */
     private static void acceptOnce() {
         try (TcpListener l = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {

@@ -157,6 +157,22 @@ class SelectTest {
     }
 
     @Test
+    void theDumpOfAParkedSelectShowsItsTimeoutWithTheDeadline() {
+        Channel<String> in = holding("in", 0);
+        VirtualTime.run(() -> {
+            Coroutine selector = Coroutine.create("selector", () -> log.add(new Select<String>()
+                    .onReceive(in, v -> "got " + v).onTimeout(Duration.ofSeconds(1), () -> "timeout").select()));
+            Coroutine.yield();
+            assertThat(selector.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("\n  [1] coroutine 'selector': PARKED, waits to select over receive from"
+                    + " channel 'in', timeout PT1S (t=1,000.000 ms on the virtual clock, 1,000.000 ms left)\n");
+            in.send("v");
+            Coroutine.yield();
+        });
+        assertThat(log).containsExactly("got v");
+    }
+
+    @Test
     void ofTheClausesOfAParkedSelectExactlyOneFiresAndTheOthersLeaveNoTrace() {
         Channel<String> a = holding("a", 0);
         Channel<String> b = holding("b", 0);
@@ -313,6 +329,28 @@ class SelectTest {
         });
     }
 
+    @Test
+    void aSelectInterruptedByWithTimeoutLeavesItsQueuesAtOnceSoNothingIsHandedToItBeforeItRunsAgain() {
+        Channel<String> in = holding("in", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("selector", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(1), () -> new Select<String>().onReceive(in, v -> "got " + v)
+                            .select());
+                } catch (CoroutineTimeoutException e) {
+                    log.add("selector interrupted");
+                }
+            });
+            Coroutine.create("sender", () -> { // created last: it runs first when both wake at 1000
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("at " + ms() + " a receiver takes the value: " + in.trySend("v"));
+            });
+            Coroutine.sleep(Duration.ofSeconds(2));
+        });
+        assertThat(log).containsExactly("at 1000 a receiver takes the value: false", "selector interrupted");
+        assertThat(in.tryReceive()).as("nothing was handed over and given back").isEmpty();
+    }
+
     /**
      * A waiter of another thread as the channel sees it when its own thread interrupts it (a timeout,
      * a close) just after a select found it ready: not stale yet, but it cannot be locked any more.
@@ -341,6 +379,47 @@ class SelectTest {
         assertThat(new Select<String>().onReceive(ch, v -> "received " + v).select())
                 .as("without a default it parks, and a real partner completes it").isEqualTo("received real");
         assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    /**
+     * Queues on {@code ch} an operation of another thread as the channel holds it between its
+     * caller's interrupt (a timeout, a close, on the caller's thread) and the removal that follows:
+     * stale, waiting to be taken out.
+     */
+    private static <T> void enqueueLeftOperation(Channel<T> ch, int kind, T value) {
+        RemoteOp<T> op = new RemoteOp<>(ch, kind, Scheduler.current().main, value, "left");
+        assertThat(op.ticket.interrupt()).isTrue();
+        ch.enqueue(op);
+    }
+
+    /** Twenty unbiased runs of a select over four channels, two of them with a left operation queued first if {@code left}. */
+    private static List<String> unbiasedPicks(boolean left) {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        Channel<String> a = holding("a", 1);
+        Channel<String> b = holding("b", 1);
+        if (left) {
+            enqueueLeftOperation(in, RemoteOp.SEND, "gone");
+            enqueueLeftOperation(out, RemoteOp.RECEIVE, null);
+        }
+        Select<String> s = new Select<String>().onReceive(in, v -> "in " + v).onSend(out, "o", () -> "out")
+                .onReceive(a, v -> "a").onSend(b, "w", () -> "b");
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            a.trySend("v"); // a always holds a value, b always has room
+            b.tryReceive();
+            picks.add(s.selectUnbiased());
+        }
+        return picks;
+    }
+
+    @Test
+    void operationsOfAnotherThreadThatLeftDoNotCountAmongTheReadyClausesOfAnUnbiasedSelect() {
+        List<List<String>> runs = new ArrayList<>();
+        VirtualTime.run(() -> runs.add(unbiasedPicks(true)));
+        VirtualTime.run(() -> runs.add(unbiasedPicks(false)));
+        assertThat(runs.get(0)).as("the picks of the same select without them, from the same seed").isEqualTo(runs.get(1))
+                .contains("a", "b");
     }
 
     @Test
@@ -382,6 +461,20 @@ class SelectTest {
                 .hasMessage("cannot select a receive from channel 'theirs' (state open) from thread " + thread()
                         + ": it belongs to thread " + theirThread.get());
         assertThat(mine.tryReceive()).as("the ready clause did not fire").contains("x");
+    }
+
+    @Test
+    void aSelectThatRanOnItsChannelsThreadIsRefusedWhenRunAgainFromAnotherThread() throws InterruptedException {
+        Channel<String> mine = holding("mine", 1, "x");
+        Select<String> s = new Select<String>().onReceive(mine, v -> "got " + v).onDefault(() -> "default");
+        assertThat(s.select()).isEqualTo("got x");
+        mine.send("y");
+        Throwable e = OtherThread.thrownOn("intruder", s::select);
+        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a receive from"
+                + " channel 'mine' \\(state open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread "
+                + Pattern.quote(thread()));
+        assertThat(mine.tryReceive()).as("untouched").contains("y");
+        assertThat(s.select()).as("on its own thread it runs again").isEqualTo("default");
     }
 
     @Test

@@ -117,6 +117,16 @@ class WaitQueueTest {
     }
 
     @Test
+    void eachWaiterLinksToTheOneAfterItAndTheLastToNone() {
+        addAll();
+        queue.remove(b);
+        assertThat(queue.first()).isSameAs(a);
+        assertThat(queue.next(a)).as("b left: c follows a").isSameAs(c);
+        assertThat(queue.next(c)).as("the last").isNull();
+        assertThat(drain()).containsExactly(a, c);
+    }
+
+    @Test
     void aWaiterThatLeftCanComeBackAtTheEnd() {
         addAll();
         queue.remove(a);
