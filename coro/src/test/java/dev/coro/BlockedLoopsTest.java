@@ -7,10 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -187,38 +183,15 @@ class BlockedLoopsTest {
      * {@code dev.coro} logger got about it.
      */
     private static List<RecordedEvent> detecting(List<String> logged, Runnable body) throws Exception {
-        Logger log = Logger.getLogger("dev.coro");
         String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel() == Level.WARNING && r.getMessage().contains(me)) {
-                    synchronized (logged) {
-                        logged.add(r.getMessage());
+        return LoggedWarnings.during(logged, m -> m.contains(me), () -> JfrEventsTest.record(
+                r -> r.enable("dev.coro.BlockedLoop"), () -> {
+                    BlockedLoops.detect(THRESHOLD);
+                    try {
+                        body.run();
+                    } finally {
+                        BlockedLoops.stop();
                     }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(h);
-        try {
-            return JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"), () -> {
-                BlockedLoops.detect(THRESHOLD);
-                try {
-                    body.run();
-                } finally {
-                    BlockedLoops.stop();
-                }
-            }, "dev.coro.BlockedLoop");
-        } finally {
-            log.removeHandler(h);
-        }
+                }, "dev.coro.BlockedLoop"));
     }
 }

@@ -119,6 +119,7 @@ class MonitorSupportTest {
             }
         });
         Thread awaiting = Thread.ofPlatform().name("main-awaits").start(() -> {
+            Coroutine.current(); // its scheduler exists before the test looks for it
             ready.countDown();
             Coroutine.await(release);
         });

@@ -7,10 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import org.junit.jupiter.api.Test;
@@ -26,7 +22,7 @@ class MonitoringTest {
             "dev.coro.CoroutineEnd", "dev.coro.BlockedLoop");
 
     @Test
-    void aThresholdPropertyTurnsTheDetectorOnAndOneItCannotReadIsLoggedAndIgnored() {
+    void aThresholdPropertyTurnsTheDetectorOnAndOneItCannotReadIsLoggedAndIgnored() throws Exception {
         try {
             assertThat(warnings(() -> Monitoring.turnOn(properties("coro.blockedThreshold", "150ms")))).isEmpty();
             assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(150));
@@ -74,33 +70,12 @@ class MonitoringTest {
     }
 
     /** The warnings the {@code dev.coro} logger gets while {@code body} runs. */
-    static List<String> warnings(Runnable body) {
+    private static List<String> warnings(Runnable body) throws Exception {
         List<String> logged = new ArrayList<>();
-        Logger log = Logger.getLogger("dev.coro");
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel() == Level.WARNING) {
-                    synchronized (logged) {
-                        logged.add(r.getMessage());
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(h);
-        try {
+        LoggedWarnings.during(logged, m -> true, () -> {
             body.run();
-        } finally {
-            log.removeHandler(h);
-        }
+            return null;
+        });
         synchronized (logged) {
             return List.copyOf(logged);
         }
