@@ -524,7 +524,7 @@ final class EventLoop {
     }
 
     /** The default spin before a loop parks, when another thread may wake it. */
-    static final long DEFAULT_SPIN_NANOS = 20_000;
+    static final long DEFAULT_SPIN_NANOS = 100_000;
 
     /** The longest a select blocks, so that waits on channels closed under them are found. */
     private static final long SCAN_MILLIS = 1000;
