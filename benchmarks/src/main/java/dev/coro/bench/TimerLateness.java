@@ -2,6 +2,7 @@ package dev.coro.bench;
 
 import dev.coro.Channel;
 import dev.coro.Coroutine;
+import dev.coro.CoroutinePool;
 import dev.coro.bench.net.LatencyHistogram;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -10,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -30,7 +34,11 @@ import java.util.SplittableRandom;
  * figure; target: p99 ≤ 5 ms.
  *
  * <p>Arguments: {@code [coroutines] [sleeps] [rounds] [json file]}; the engine is the library's
- * ({@code -Dcoro.engine=threads} for the thread engine). With a file, the last round is appended to it as
+ * ({@code -Dcoro.engine=threads} for the thread engine). With {@code -Dlateness.pool=K} the coroutines
+ * run on a {@code CoroutinePool} of K threads instead of main's (K bodies submitted, each creating its
+ * share of the coroutines on its thread, each thread's lateness recorded apart and added at the end):
+ * every thread its own event loop, as a program that uses more than one core would run them; the
+ * "main thread CPU" column is then the pool threads' CPU, added. With a file, the last round is appended to it as
  * one JSON line (the full run's {@code lateness.jsonl}, read by the report). Run:
  * {@code benchmarks/run.sh lateness} (both engines).
  */
@@ -89,10 +97,12 @@ public final class TimerLateness {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int sleeps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        String engine = System.getProperty("coro.engine", "continuation"); // the default engine, given the exports flag
+        int pool = Integer.getInteger("lateness.pool", 0);
+        String engine = System.getProperty("coro.engine", "continuation") // the default engine, given the exports flag
+                + (pool > 0 ? ", pool of " + pool : "");
         Round last = null;
         for (int r = 1; r <= rounds; r++) {
-            last = round(n, sleeps);
+            last = pool > 0 ? poolRound(n, sleeps, pool) : round(n, sleeps);
             System.out.println(last.line(engine, r) + (r < rounds ? " (warm-up)" : ""));
         }
         double p99 = ms(last.lateness().percentile(99));
@@ -137,6 +147,72 @@ public final class TimerLateness {
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
         double mainCpuMs = (THREADS.getCurrentThreadCpuTime() - main0) / 1e6;
         return new Round(n, sleeps, lateness, wallMs, cpuMs, mainCpuMs);
+    }
+
+    /**
+     * One round on a pool of {@code threads}: each thread creates {@code n / threads} of the coroutines
+     * (the first ones one more, for a remainder) and waits for them; the same durations as
+     * {@link #round}, coroutine {@code c} sleeping its own slice of the table.
+     *
+     * @param n       coroutines in all
+     * @param sleeps  sleeps of each
+     * @param threads pool threads
+     * @return the lateness of every wake, the wall time, and the process's and the pool threads' CPU time
+     */
+    static Round poolRound(int n, int sleeps, int threads) {
+        int[] delays = new SplittableRandom(SEED).ints((long) n * sleeps, 1, 101).toArray();
+        LatencyHistogram lateness = new LatencyHistogram();
+        long loopCpu = 0;
+        long cpu0 = processCpuNanos();
+        long t0 = System.nanoTime();
+        try (CoroutinePool p = CoroutinePool.start(threads)) {
+            List<CompletableFuture<long[]>> shares = new ArrayList<>();
+            List<LatencyHistogram> histograms = new ArrayList<>();
+            int from = 0;
+            for (int t = 0; t < threads; t++) {
+                int count = n / threads + (t < n % threads ? 1 : 0);
+                int first = from;
+                LatencyHistogram h = new LatencyHistogram();
+                histograms.add(h);
+                shares.add(p.submit(() -> share(delays, first, count, sleeps, h)));
+                from += count;
+            }
+            for (CompletableFuture<long[]> f : shares) {
+                loopCpu += f.join()[0];
+            }
+            histograms.forEach(lateness::add);
+        }
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        double cpuMs = (processCpuNanos() - cpu0) / 1e6;
+        return new Round(n, sleeps, lateness, wallMs, cpuMs, loopCpu / 1e6);
+    }
+
+    /**
+     * One pool thread's share: coroutines {@code first} to {@code first + count - 1}, made on this
+     * thread; returns once the last has ended.
+     *
+     * @return this thread's CPU time over the share, in ns (one element)
+     */
+    private static long[] share(int[] delays, int first, int count, int sleeps, LatencyHistogram lateness) {
+        long cpu0 = THREADS.getCurrentThreadCpuTime();
+        Channel<Boolean> done = new Channel<>("done", 0);
+        int[] ended = {0};
+        for (int c = first; c < first + count; c++) {
+            int base = c * sleeps;
+            Coroutine.create("sleeper " + c, () -> {
+                for (int k = 0; k < sleeps; k++) {
+                    int d = delays[base + k];
+                    long deadline = Coroutine.nanoTime() + d * 1_000_000L;
+                    Coroutine.sleep(MILLIS[d]);
+                    lateness.record(Coroutine.nanoTime() - deadline);
+                }
+                if (++ended[0] == count) {
+                    done.send(Boolean.TRUE);
+                }
+            });
+        }
+        done.receive();
+        return new long[] {THREADS.getCurrentThreadCpuTime() - cpu0};
     }
 
     private static long processCpuNanos() {

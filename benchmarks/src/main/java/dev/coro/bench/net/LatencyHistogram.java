@@ -38,6 +38,20 @@ public final class LatencyHistogram {
         sum += v;
     }
 
+    /**
+     * Adds every value recorded by {@code other} (histograms kept per thread, merged at the end).
+     *
+     * @param other the histogram to add; unchanged
+     */
+    public void add(LatencyHistogram other) {
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] += other.counts[i];
+        }
+        total += other.total;
+        sum += other.sum;
+        max = Math.max(max, other.max);
+    }
+
     /** Forgets every value (the end of a warm-up). */
     public void reset() {
         java.util.Arrays.fill(counts, 0);

@@ -34,4 +34,23 @@ class LatencyHistogramTest {
         assertThat(h.count()).isZero();
         assertThat(h.percentile(50)).isZero();
     }
+
+    @Test
+    void addingHistogramsRecordedApartGivesTheHistogramOfAllTheirValues() {
+        LatencyHistogram odd = new LatencyHistogram();
+        LatencyHistogram even = new LatencyHistogram();
+        LatencyHistogram all = new LatencyHistogram();
+        for (long v = 1; v <= 10_000; v++) {
+            (v % 2 == 0 ? even : odd).record(v * 1000);
+            all.record(v * 1000);
+        }
+        odd.add(even);
+        assertThat(odd.count()).isEqualTo(all.count());
+        assertThat(odd.max()).isEqualTo(10_000_000L);
+        assertThat(odd.mean()).isEqualTo(all.mean());
+        for (double p : new double[] {1, 50, 90, 99, 99.9, 100}) {
+            assertThat(odd.percentile(p)).as("p%s", p).isEqualTo(all.percentile(p));
+        }
+        assertThat(even.count()).isEqualTo(5_000);
+    }
 }
