@@ -344,6 +344,14 @@ final class Scheduler {
         try {
             while (true) {
                 to = runList.previousRunnable(current - 1, runList.size() - 1); // none to look at when alone
+                if (to == main && mainAwaits) {
+                    to = mainsChoice();
+                    if (to == from) { // woken by a timer that main's idle wait expired
+                        from.moveTo(State.RUNNING);
+                        resumed(from);
+                        return;
+                    }
+                }
                 if (to != null) {
                     break;
                 }
@@ -462,6 +470,31 @@ final class Scheduler {
             return d.toNanos();
         } catch (ArithmeticException e) {
             return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * For a park that would run main while main only waits in {@link VirtualTime#run} for the
+     * coroutines to end: the context main would run next, found here instead of by switching to main
+     * and back. Main's {@link #awaitCoroutines} loop would take the last runnable entry other than
+     * itself, and with none, wait in the event loop (where the virtual clock jumps to the next timer)
+     * and look again; this does the same on the parker's stack, so the order is main's, and a park
+     * that needs the clock to jump costs no switch (none at all if the jump wakes the parker itself).
+     * With no timer pending, main is the answer: its loop reports the deadlock or waits for other
+     * threads. (Main has no failure to rethrow here: a failure handed to main runs main at once.)
+     */
+    private Context mainsChoice() {
+        assert main.pendingThrow == null : "main has a failure to rethrow and is not run";
+        while (true) {
+            Context c = runList.previousRunnable(-1, runList.size() - 1);
+            if (c != null) {
+                return c;
+            }
+            if (!loop.hasTimers()) {
+                return main;
+            }
+            loop.idle();
+            loop.restoreInterrupt();
         }
     }
 

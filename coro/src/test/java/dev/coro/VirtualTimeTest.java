@@ -64,6 +64,43 @@ class VirtualTimeTest {
     }
 
     @Test
+    void aParkThatLetsTheClockJumpWhileMainOnlyWaitsInRunDoesNotSwitchThroughMain() {
+        Scheduler s = Scheduler.current();
+        long before = s.schedulingPoints;
+        VirtualTime.run(() -> Coroutine.create("sleeper", () -> {
+            for (int k = 0; k < 100; k++) {
+                Coroutine.sleep(Duration.ofMillis(1));
+            }
+            log.add("sleeper done at " + ms());
+        }));
+        assertThat(log).containsExactly("sleeper done at 100");
+        assertThat(s.schedulingPoints - before)
+                .as("main's first yield, the sleeper's 100 parks and the end of its body: main yields no more, "
+                        + "each park jumps the clock itself and wakes in place (through main it would be 202)")
+                .isEqualTo(102);
+    }
+
+    @Test
+    void afterAJumpOfTheClockInAParkTheLastRunnableEntryRunsAsMainWouldChooseNotTheParkersPrevious() {
+        VirtualTime.run(() -> {
+            for (int k = 1; k <= 3; k++) {
+                String name = "c" + k;
+                boolean yieldsFirst = k == 2; // c2 parks last, between c1 and c3
+                Coroutine.create(name, () -> {
+                    if (yieldsFirst) {
+                        Coroutine.yield();
+                    }
+                    Coroutine.sleep(Duration.ofMillis(10));
+                    log.add(name + " at " + ms());
+                });
+            }
+        });
+        assertThat(log).as("c3, c1 and c2 wake at 10 ms in c2's park; main runs the last entry, c3, then the "
+                        + "order of yield: c2, c1 (c2's previous entry would have been c1)")
+                .containsExactly("c3 at 10", "c2 at 10", "c1 at 10");
+    }
+
+    @Test
     void coroutinesThatCanNeverEndMakeRunThrowADeadlockNamingThemAndAreClosed() {
         Channel<Integer> jobs = new Channel<>("jobs", 0);
         List<Coroutine> all = new ArrayList<>();
