@@ -62,8 +62,6 @@ public final class TimerLateness {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    private static int finished;
-
     private TimerLateness() {
     }
 
@@ -129,33 +127,12 @@ public final class TimerLateness {
         int[] delays = new SplittableRandom(SEED).ints((long) n * sleeps, 1, 101).toArray();
         LatencyHistogram lateness = new LatencyHistogram();
         LatencyHistogram later = new LatencyHistogram();
-        Channel<Boolean> done = new Channel<>("done", 0);
-        finished = 0;
         long cpu0 = processCpuNanos();
-        long main0 = THREADS.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
-        for (int c = 0; c < n; c++) {
-            int base = c * sleeps;
-            Coroutine.create("sleeper " + c, () -> {
-                for (int k = 0; k < sleeps; k++) {
-                    int d = delays[base + k];
-                    long deadline = Coroutine.nanoTime() + d * 1_000_000L;
-                    Coroutine.sleep(MILLIS[d]);
-                    long late = Coroutine.nanoTime() - deadline;
-                    lateness.record(late);
-                    if (k > 0) {
-                        later.record(late);
-                    }
-                }
-                if (++finished == n) {
-                    done.send(Boolean.TRUE);
-                }
-            });
-        }
-        done.receive();
+        long mainCpu = share(delays, 0, n, sleeps, lateness, later)[0];
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
-        double mainCpuMs = (THREADS.getCurrentThreadCpuTime() - main0) / 1e6;
+        double mainCpuMs = mainCpu / 1e6;
         return new Round(n, sleeps, lateness, later, wallMs, cpuMs, mainCpuMs);
     }
 
@@ -203,8 +180,8 @@ public final class TimerLateness {
     }
 
     /**
-     * One pool thread's share: coroutines {@code first} to {@code first + count - 1}, made on this
-     * thread; returns once the last has ended.
+     * Coroutines {@code first} to {@code first + count - 1}, made on the calling thread (main, or a pool
+     * thread's share); returns once the last has ended.
      *
      * @return this thread's CPU time over the share, in ns (one element)
      */
