@@ -480,8 +480,10 @@ final class Scheduler {
      * itself, and with none, wait in the event loop (where the virtual clock jumps to the next timer)
      * and look again; this does the same on the parker's stack, so the order is main's, and a park
      * that needs the clock to jump costs no switch (none at all if the jump wakes the parker itself).
-     * With no timer pending, main is the answer: its loop reports the deadlock or waits for other
-     * threads. (Main has no failure to rethrow here: a failure handed to main runs main at once.)
+     * A wait for another thread or for I/O with no timer is waited for here too, in the event loop's
+     * blocking wait, where main's loop would yield again and again until it came. With nothing
+     * pending at all, main is the answer: its loop reports the deadlock. (Main has no failure to
+     * rethrow here: a failure handed to main runs main at once.)
      */
     private Context mainsChoice() {
         assert main.pendingThrow == null : "main has a failure to rethrow and is not run";
@@ -490,7 +492,7 @@ final class Scheduler {
             if (c != null) {
                 return c;
             }
-            if (!loop.hasTimers()) {
+            if (!loop.hasPending()) {
                 return main;
             }
             loop.idle();

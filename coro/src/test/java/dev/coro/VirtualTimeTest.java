@@ -101,6 +101,29 @@ class VirtualTimeTest {
     }
 
     @Test
+    void aParkForAnotherThreadWithNoTimerWhileMainOnlyWaitsInRunBlocksInsteadOfMainYieldingOnAndOn() {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
+        long points = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
+            Scheduler s = Scheduler.current();
+            long before = s.schedulingPoints;
+            VirtualTime.run(() -> Coroutine.create("awaiter", () -> {
+                Peer.start("completer", () -> {
+                    while (result.getNumberOfDependents() == 0) { // until the awaiter waits for it
+                        Thread.onSpinWait();
+                    }
+                    return result.complete("v");
+                });
+                log.add("got " + Coroutine.await(result) + " at " + ms() + " ms");
+            }));
+            return s.schedulingPoints - before;
+        })));
+        assertThat(log).containsExactly("got v at 0 ms");
+        assertThat(points).as("main's first yield, the awaiter's park and the end of its body: the park waits "
+                + "in the event loop, main does not yield in a loop until the result comes").isEqualTo(3);
+    }
+
+    @Test
     void coroutinesThatCanNeverEndMakeRunThrowADeadlockNamingThemAndAreClosed() {
         Channel<Integer> jobs = new Channel<>("jobs", 0);
         List<Coroutine> all = new ArrayList<>();
