@@ -214,11 +214,13 @@ final class Scheduler {
      * A {@code yield} of {@code from} that found nothing else to run while a timer is pending: under
      * virtual time this is an idle point, and the clock jumps to the next timer (so that a loop that
      * yields until a sleeper is done ends); on the real clock it is not (the caller keeps running).
+     * Main's yield while it only waits in {@link VirtualTime#run} is an idle point whatever is
+     * pending: it waits in the event loop (for another thread, for I/O) instead of yielding on and on.
      *
      * @return the context to run now; null to keep running {@code from}
      */
     private Context idleInYield(Context from) {
-        if (loop.isVirtual() && loop.hasTimers() && !loop.hasIoWaits()) {
+        if (loop.isVirtual() && (loop.hasTimers() && !loop.hasIoWaits() || from == main && mainAwaits && loop.hasPending())) {
             loop.idle();
             loop.restoreInterrupt();
         }

@@ -124,6 +124,35 @@ class VirtualTimeTest {
     }
 
     @Test
+    void mainResumedWhileTheRestWaitForAnotherThreadWithNoTimerBlocksInsteadOfYieldingOnAndOn() {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
+        long points = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
+            Scheduler s = Scheduler.current();
+            long before = s.schedulingPoints;
+            VirtualTime.run(() -> {
+                Coroutine.create("awaiter", () -> {
+                    Peer.start("completer", () -> {
+                        while (result.getNumberOfDependents() == 0) { // until the awaiter waits for it
+                            Thread.onSpinWait();
+                        }
+                        return result.complete("v");
+                    });
+                    log.add("got " + Coroutine.await(result) + " at " + ms() + " ms");
+                });
+                Coroutine.create("ender", () -> {
+                    Coroutine.yield(); // the awaiter parks meanwhile
+                    log.add("ender ends");
+                });
+            });
+            return s.schedulingPoints - before;
+        })));
+        assertThat(log).containsExactly("ender ends", "got v at 0 ms");
+        assertThat(points).as("main's yield, the ender's yield, the awaiter's park, the ender's end, main's one "
+                + "yield that waits for the result, the awaiter's end: main does not yield in a loop").isEqualTo(6);
+    }
+
+    @Test
     void coroutinesThatCanNeverEndMakeRunThrowADeadlockNamingThemAndAreClosed() {
         Channel<Integer> jobs = new Channel<>("jobs", 0);
         List<Coroutine> all = new ArrayList<>();
