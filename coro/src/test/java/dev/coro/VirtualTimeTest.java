@@ -148,8 +148,10 @@ class VirtualTimeTest {
             return s.schedulingPoints - before;
         })));
         assertThat(log).containsExactly("ender ends", "got v at 0 ms");
-        assertThat(points).as("main's yield, the ender's yield, the awaiter's park, the ender's end, main's one "
-                + "yield that waits for the result, the awaiter's end: main does not yield in a loop").isEqualTo(6);
+        assertThat(points).as("main's yield, the ender's yield, the awaiter's park, the ender's end, main's "
+                + "yield that waits for the result, the awaiter's end: 6, or a few more if a wait of main's ends "
+                + "before the result is in (a wake-up left from before); main yielding in a loop until the result "
+                + "comes makes it over a thousand").isBetween(6L, 12L);
     }
 
     @Test
