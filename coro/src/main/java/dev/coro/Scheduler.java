@@ -215,13 +215,18 @@ final class Scheduler {
      * virtual time this is an idle point, and the clock jumps to the next timer (so that a loop that
      * yields until a sleeper is done ends); on the real clock it is not (the caller keeps running).
      * Main's yield while it only waits in {@link VirtualTime#run} is an idle point whatever is
-     * pending: it waits in the event loop (for another thread, for I/O) instead of yielding on and on.
+     * pending: it waits in the event loop (for another thread, for I/O) instead of yielding on and on,
+     * and with nothing pending on a thread that another may still wake, it waits for a post (as a
+     * park does).
      *
      * @return the context to run now; null to keep running {@code from}
      */
     private Context idleInYield(Context from) {
         if (loop.isVirtual() && (loop.hasTimers() && !loop.hasIoWaits() || from == main && mainAwaits && loop.hasPending())) {
             loop.idle();
+            loop.restoreInterrupt();
+        } else if (from == main && mainAwaits && othersMayWake()) {
+            loop.awaitOthers(); // nothing pending here, but another thread may still post
             loop.restoreInterrupt();
         }
         from.checkSignals("yield");

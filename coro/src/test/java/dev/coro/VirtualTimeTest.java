@@ -155,6 +155,31 @@ class VirtualTimeTest {
     }
 
     @Test
+    void mainWhileTheRestWaitOnTheThreadsOwnChannelThatAPoolSendsToWaitsForThePostInsteadOfYieldingOnAndOn() {
+        // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
+        long points = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
+            Scheduler s = Scheduler.current();
+            long before;
+            try (CoroutinePool pool = CoroutinePool.start(1)) { // open: another thread may wake this one
+                Channel<String> mail = new Channel<>("mail", 0);
+                before = s.schedulingPoints;
+                VirtualTime.run(() -> Coroutine.create("receiver", () -> {
+                    pool.submit(() -> {
+                        mail.send("v");
+                        return null;
+                    });
+                    log.add("got " + mail.receive() + " at " + ms() + " ms");
+                }));
+            }
+            return s.schedulingPoints - before;
+        })));
+        assertThat(log).containsExactly("got v at 0 ms");
+        assertThat(points).as("main's yield, the receiver's park, main's yield that waits for the pool's send, "
+                + "the receiver's end: 3 or 4, or a few more if a wait of main's ends before the send is in; "
+                + "main yielding in a loop until it comes makes it hundreds").isBetween(3L, 10L);
+    }
+
+    @Test
     void coroutinesThatCanNeverEndMakeRunThrowADeadlockNamingThemAndAreClosed() {
         Channel<Integer> jobs = new Channel<>("jobs", 0);
         List<Coroutine> all = new ArrayList<>();
