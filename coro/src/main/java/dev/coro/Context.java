@@ -54,7 +54,10 @@ final class Context extends Fiber {
      * registered ({@link Monitoring#parkTimes}); 0 if not recorded. Read racily by that view.
      */
     long parkedSince;
-    /** The timer of its sleeps, made at its first and kept for the next ({@link Scheduler#sleep}); null before. */
+    /**
+     * The timer of its sleeps, kept for all of them ({@link Scheduler#sleep}): made with the coroutine
+     * once a context of its thread has slept, otherwise at its first sleep; null before.
+     */
     Sleep sleep;
     /**
      * The waiter of its channel operations, made at its first that parks and kept for the next

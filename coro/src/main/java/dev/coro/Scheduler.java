@@ -49,6 +49,13 @@ final class Scheduler {
      * may jump (otherwise a loop that yields until a sleeper is done would bounce off main forever).
      */
     private boolean mainAwaits;
+    /**
+     * Whether a context of this thread has slept: from then on every coroutine created here gets its
+     * sleep timer with it ({@link #create}), so that the first sleep of each takes the same path as
+     * the rest. Otherwise a sleep compiled while only later sleeps ran would meet its untaken branch
+     * in every new coroutine's first sleep, and the JIT would deoptimize once per coroutine.
+     */
+    private boolean sleepers;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -176,6 +183,9 @@ final class Scheduler {
         created++;
         Context creator = runList.get(current);
         Context co = new Context(this, creator, name, created, body);
+        if (sleepers) {
+            co.sleep = new Sleep(co);
+        }
         co.stack = engine.newStack(co);
         runList.add(co);
         if (Monitoring.jfr) {
@@ -400,6 +410,7 @@ final class Scheduler {
             if (self.sleep == null) {
                 self.sleep = s;
             }
+            sleepers = true;
         }
         s.nanos = nanos;
         loop.schedule(s, loop.deadlineAfter(nanos));

@@ -414,4 +414,22 @@ class SleepTest {
         assertThat(waits.get(0)).isInstanceOf(Sleep.class);
         assertThat(waits.get(1)).as("the second sleep's timer is the first's").isSameAs(waits.get(0));
     }
+
+    @Test
+    void onceItsThreadHasSleptACoroutineGetsItsTimerWithItAndItsFirstSleepUsesIt() {
+        List<Object> seen = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Coroutine before = Coroutine.create("before", () -> Coroutine.sleep(Duration.ofMillis(1)));
+            seen.add(before.context.sleep); // no context of this fresh thread has slept yet
+            Coroutine.yield(); // before sleeps: its timer is made now
+            Coroutine after = Coroutine.create("after", () -> Coroutine.sleep(Duration.ofMillis(1)));
+            Sleep timer = after.context.sleep;
+            seen.add(timer);
+            Coroutine.yield(); // after parks in its first sleep
+            seen.add(after.context.waitingFor == timer);
+        });
+        assertThat(seen.get(0)).as("made at the first sleep while its thread has never slept").isNull();
+        assertThat(seen.get(1)).as("made with the coroutine once its thread has slept").isInstanceOf(Sleep.class);
+        assertThat(seen.get(2)).as("its first sleep waits on the timer it was made with").isEqualTo(true);
+    }
 }
