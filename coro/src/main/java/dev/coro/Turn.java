@@ -61,10 +61,14 @@ final class Turn {
     void await(Object self, Runnable stalled) {
         boolean interrupted = false;
         Error failed = null;
-        boolean timed = stalled != null && !Thread.currentThread().isVirtual();
-        while (HOLDER.getAcquire(this) != self) {
+        while (true) {
+            // every step of the wait is inside the try: on an exhausted stack even the checks may
+            // overflow, and nothing may escape before the turn is back
             try {
-                if (timed) {
+                if (HOLDER.getAcquire(this) == self) {
+                    break;
+                }
+                if (stalled != null && !Thread.currentThread().isVirtual()) {
                     long start = System.nanoTime();
                     LockSupport.parkNanos(InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {
@@ -73,14 +77,12 @@ final class Turn {
                 } else {
                     LockSupport.park();
                 }
+                // woken without the turn: clear an interrupt, or every later park would return at once
+                if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
+                    interrupted = true;
+                }
             } catch (StackOverflowError | OutOfMemoryError e) {
-                failed = e;
-                Thread.onSpinWait();
-                continue;
-            }
-            // woken without the turn: clear an interrupt, or every later park would return at once
-            if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
-                interrupted = true;
+                failed = e; // then it spins: the loop makes no call that needs stack until the turn is back
             }
         }
         if (interrupted) {
