@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -14,9 +16,10 @@ import java.util.Optional;
  * <p>A channel has a capacity: how many values it buffers; 0 makes it a rendezvous, where each
  * {@link #send} waits for the {@link #receive} that takes its value. It belongs to the thread that
  * created it, whose scheduler runs every operation on it; main may use it too, and so may contexts
- * of other threads: their operations are posted to the channel's thread, run there by the same
- * rules, and the caller parks on its own thread until the answer comes (see docs/THREADS.md). The
- * channel's thread must keep running its scheduler for that.
+ * of other threads: the first operation of another thread is posted to the channel's thread and run
+ * there by the same rules; from then on the channel is <em>shared</em>, and every thread runs its
+ * operations on it in place under the channel's lock, a waiter of another thread being woken through
+ * its own thread's event loop (see docs/THREADS.md). The channel's thread must stay alive for that.
  *
  * <h2>The rules, one per line</h2>
  * <ul>
@@ -58,8 +61,33 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final WaitQueue<ChannelWaiter<T>> senders = new WaitQueue<>();
     private final WaitQueue<ChannelWaiter<T>> receivers = new WaitQueue<>();
     private volatile boolean closed;
-    /** Whether a context of another thread has used it: then its waits are not deadlocks (its thread only). */
-    private boolean shared;
+    /**
+     * Whether a context of another thread has used it: then every operation takes the lock, and its
+     * waits are not deadlocks. Set once, by the channel's thread, when it runs the first operation
+     * posted by another thread; never cleared.
+     */
+    private volatile boolean shared;
+    /**
+     * Whether a {@link Select} has queued a clause here (under the lock, never cleared): a clause is
+     * completed only on the channel's thread (its select's other clauses leave their queues at once),
+     * so other threads then post their operations instead of running them in place.
+     */
+    private boolean selected;
+    /** The thread holding the lock; null if none. */
+    @SuppressWarnings("unused") // through LOCKER
+    private volatile Thread locker;
+    /** How many times {@link #locker} holds the lock (a select's clause may complete on its own channel). */
+    private int holds;
+
+    private static final VarHandle LOCKER;
+
+    static {
+        try {
+            LOCKER = MethodHandles.lookup().findVarHandle(Channel.class, "locker", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
@@ -109,15 +137,20 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             return;
         }
-        if (closed) {
-            throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot send to "
-                    + describe() + ": it is closed");
+        ChannelWaiter<T> w;
+        boolean locked = acquire();
+        try {
+            if (closed) {
+                throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot send to "
+                        + describe() + ": it is closed");
+            }
+            if (offer(value)) {
+                return;
+            }
+            w = queue(senders, waiter(true, value));
+        } finally {
+            release(locked);
         }
-        if (offer(value)) {
-            return;
-        }
-        ChannelWaiter<T> w = waiter(true, value);
-        senders.add(w);
         await(w, senders);
         taken(w);
         if (w.closed) {
@@ -140,7 +173,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!scheduler.isCaller()) {
             return remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok;
         }
-        return !closed && offer(value);
+        boolean locked = acquire();
+        try {
+            return !closed && offer(value);
+        } finally {
+            release(locked);
+        }
     }
 
     /**
@@ -172,7 +210,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!scheduler.isCaller()) {
             return Optional.ofNullable(remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
         }
-        return Optional.ofNullable(poll());
+        boolean locked = acquire();
+        try {
+            return Optional.ofNullable(poll());
+        } finally {
+            release(locked);
+        }
     }
 
     /**
@@ -192,14 +235,19 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
             return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
         }
-        T v = poll();
-        if (v != null || closed || nanos == 0) {
-            return Optional.ofNullable(v);
+        ChannelWaiter<T> w;
+        boolean locked = acquire();
+        try {
+            T v = poll();
+            if (v != null || closed || nanos == 0) {
+                return Optional.ofNullable(v);
+            }
+            w = queue(receivers, waiter(false, null));
+        } finally {
+            release(locked);
         }
-        ChannelWaiter<T> w = waiter(false, null);
-        receivers.add(w);
         boolean got = awaitAtMost(w, receivers, nanos) && !w.closed;
-        v = taken(w);
+        T v = taken(w);
         return got ? Optional.of(v) : Optional.empty();
     }
 
@@ -222,17 +270,22 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!scheduler.isCaller()) {
             return remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
         }
-        if (closed) {
-            return false;
+        ChannelWaiter<T> w;
+        boolean locked = acquire();
+        try {
+            if (closed) {
+                return false;
+            }
+            if (offer(value)) {
+                return true;
+            }
+            if (nanos == 0) {
+                return false;
+            }
+            w = queue(senders, waiter(true, value));
+        } finally {
+            release(locked);
         }
-        if (offer(value)) {
-            return true;
-        }
-        if (nanos == 0) {
-            return false;
-        }
-        ChannelWaiter<T> w = waiter(true, value);
-        senders.add(w);
         boolean sent = awaitAtMost(w, senders, nanos) && !w.closed;
         taken(w);
         return sent;
@@ -251,6 +304,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             remote(RemoteOp.CLOSE, null, -1, "close");
             return;
         }
+        boolean locked = acquire();
+        try {
+            closeHere();
+        } finally {
+            release(locked);
+        }
+    }
+
+    /** Closes the channel, waking every waiter (the lock held, if it is shared). */
+    private void closeHere() {
         if (closed) {
             return;
         }
@@ -329,7 +392,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public String toString() {
-        return "Channel[" + name + ", capacity " + capacity + ", " + buffer.size() + " buffered, "
+        int buffered;
+        boolean locked = acquire();
+        try {
+            buffered = buffer.size();
+        } finally {
+            release(locked);
+        }
+        return "Channel[" + name + ", capacity " + capacity + ", " + buffered + " buffered, "
                 + (closed ? "closed" : "open") + "]";
     }
 
@@ -372,12 +442,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, op);
             return r.closed ? null : r.value;
         }
-        T v = poll();
-        if (v != null || closed) {
-            return v;
+        ChannelWaiter<T> w;
+        boolean locked = acquire();
+        try {
+            T v = poll();
+            if (v != null || closed) {
+                return v;
+            }
+            w = queue(receivers, waiter(false, null));
+        } finally {
+            release(locked);
         }
-        ChannelWaiter<T> w = waiter(false, null);
-        receivers.add(w);
         await(w, receivers);
         return taken(w);
     }
@@ -390,6 +465,23 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         T v = w.value;
         w.value = null;
         return v;
+    }
+
+    /**
+     * Queues {@code w}, the caller's fresh waiter, in {@code q}. A signal pending for the caller (a
+     * close, an expired {@code withTimeout}) throws first, before the waiter is queued: once queued on
+     * a shared channel another thread could complete it at once, and a wait must not complete and
+     * then throw for a signal that was there before it began.
+     */
+    private ChannelWaiter<T> queue(WaitQueue<ChannelWaiter<T>> q, ChannelWaiter<T> w) {
+        try {
+            w.context.checkSignals(w);
+        } catch (Throwable t) {
+            w.value = null;
+            throw t;
+        }
+        q.add(w);
+        return w;
     }
 
     /**
@@ -433,9 +525,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         Timer expiry = new Timer() {
             @Override
             void expire() {
-                if (!w.done && w.context.state() == Coroutine.State.PARKED) {
-                    queue.remove(w);
-                    scheduler.unpark(w.context);
+                boolean locked = acquire();
+                try {
+                    if (w.queued && w.context.state() == Coroutine.State.PARKED) {
+                        queue.remove(w); // still waiting: no thread completed it
+                        scheduler.unpark(w.context);
+                    }
+                } finally {
+                    release(locked);
                 }
             }
         };
@@ -482,14 +579,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
     boolean canReceiveNow() {
-        purge(senders);
-        return !buffer.isEmpty() || !senders.isEmpty() || closed;
+        boolean locked = acquire();
+        try {
+            purge(senders);
+            return !buffer.isEmpty() || !senders.isEmpty() || closed;
+        } finally {
+            release(locked);
+        }
     }
 
     /** Whether a send would complete now: a receiver waits, the buffer has room, or the channel is closed. */
     boolean canSendNow() {
-        purge(receivers);
-        return closed || !receivers.isEmpty() || buffer.size() < capacity;
+        boolean locked = acquire();
+        try {
+            purge(receivers);
+            return closed || !receivers.isEmpty() || buffer.size() < capacity;
+        } finally {
+            release(locked);
+        }
     }
 
     /**
@@ -497,7 +604,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * interrupted meanwhile: the channel is open) or the channel is closed and drained.
      */
     T pollNow() {
-        return poll();
+        boolean locked = acquire();
+        try {
+            return poll();
+        } finally {
+            release(locked);
+        }
     }
 
     /**
@@ -505,12 +617,26 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receiver was left after all (a waiting receiver of another thread was interrupted meanwhile).
      */
     boolean offerNow(T value) {
-        return !closed && offer(value);
+        boolean locked = acquire();
+        try {
+            return !closed && offer(value);
+        } finally {
+            release(locked);
+        }
     }
 
-    /** Queues a select's clause as a waiting sender or receiver. */
+    /**
+     * Queues a select's clause as a waiting sender or receiver. From now on other threads post their
+     * operations here instead of running them in place: only this thread may complete a clause.
+     */
     void enqueue(ChannelWaiter<T> w) {
-        (w.sender ? senders : receivers).add(w);
+        boolean locked = acquire();
+        try {
+            selected = true;
+            (w.sender ? senders : receivers).add(w);
+        } finally {
+            release(locked);
+        }
     }
 
     /**
@@ -518,12 +644,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receiver takes it, else it goes back to the head of the buffer. Nothing is lost or left behind.
      */
     void giveBack(T value) {
-        ChannelWaiter<T> r = pollLocked(receivers);
-        if (r != null) {
-            r.value = value; // another receiver waits: it takes the value, which must not sit buffered
-            r.complete(false);
-        } else {
-            buffer.addFirst(value);
+        boolean locked = acquire();
+        try {
+            ChannelWaiter<T> r = pollLocked(receivers);
+            if (r != null) {
+                r.value = value; // another receiver waits: it takes the value, which must not sit buffered
+                r.complete(false);
+            } else {
+                buffer.addFirst(value);
+            }
+        } finally {
+            release(locked);
         }
     }
 
@@ -557,9 +688,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * A call by a context of another thread: posts the operation to this channel's thread, which runs
-     * it there, and parks the caller on its own thread until it is done (or, with {@code nanos > 0},
-     * until that much time has passed: then the operation did nothing).
+     * A call by a context of another thread. On a channel not shared yet it posts the operation to
+     * this channel's thread, which runs it there; on a shared one it runs it in place under the lock
+     * (unless a select has used the channel: then it posts). If the operation must wait, the caller
+     * parks on its own thread until it is done (or, with {@code nanos > 0}, until that much time has
+     * passed: then the operation did nothing).
      *
      * @return the operation, with its outcome; {@code ticket.isDone()} false if it timed out
      * @throws IllegalStateException if this channel's thread has ended
@@ -572,17 +705,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw ownerEnded(self, op);
         }
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
+        self.checkSignals(r.ticket); // before anything could complete it: see queue()
+        boolean posted = !(shared && serveHere(r));
+        if (!posted && r.ticket.isDone()) {
+            return r; // done in place: nothing to wait for
+        }
         EventLoop loop = home.loop;
         Timer expiry = null;
         loop.foreignWaitStarted();
         loop.remoteWaitStarted(r.ticket);
         try {
-            scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
-            if (!scheduler.owner.isAlive()) {
-                r.ticket.end(); // it ended just after the check: the post may never be run
-            }
-            if (r.ticket.hasEnded()) {
-                throw ownerEnded(self, op);
+            if (posted) {
+                scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
+                if (!scheduler.owner.isAlive()) {
+                    r.ticket.end(); // it ended just after the check: the post may never be run
+                }
+                if (r.ticket.hasEnded()) {
+                    throw ownerEnded(self, op);
+                }
             }
             if (nanos > 0) {
                 expiry = new Timer() {
@@ -598,10 +738,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             home.park(r.ticket);
         } catch (Throwable t) {
             if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
-                scheduler.loop.post(() -> dequeue(r));
+                withdraw(r);
             } else if (!r.sender && r.value != null) {
-                T v = r.value; // handed over just before the wait ended otherwise: back to the head
-                scheduler.loop.post(() -> giveBack(v));
+                giveBackFromAfar(r.value); // handed over just before the wait ended otherwise: back to the head
             }
             throw t;
         } finally {
@@ -615,21 +754,76 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw ownerEnded(self, op);
         }
         if (!r.ticket.isDone()) {
-            scheduler.loop.post(() -> dequeue(r));
+            withdraw(r);
         }
         return r;
     }
 
+    /**
+     * On another thread: runs {@code r} in place under the lock.
+     *
+     * @return false if a select has used this channel: {@code r} must be posted to its thread instead
+     */
+    private boolean serveHere(RemoteOp<T> r) {
+        lock();
+        try {
+            if (selected) {
+                return false;
+            }
+            serveOp(r);
+            return true;
+        } finally {
+            unlock();
+        }
+    }
+
+    /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */
+    private void withdraw(RemoteOp<T> r) {
+        if (shared) {
+            dequeue(r); // under the lock; a post of r not run yet finds it interrupted and drops it
+        } else {
+            scheduler.loop.post(() -> dequeue(r));
+        }
+    }
+
+    /** On another thread: {@link #giveBack} a value handed to an operation whose wait then ended with an exception. */
+    private void giveBackFromAfar(T v) {
+        if (shared) {
+            lock();
+            try {
+                if (!selected) {
+                    giveBack(v);
+                    return;
+                }
+            } finally {
+                unlock();
+            }
+        }
+        scheduler.loop.post(() -> giveBack(v));
+    }
+
     /** On this channel's thread: runs an operation of a context of another thread. */
     void serve(RemoteOp<T> r) {
-        shared = true;
-        scheduler.connected = true;
+        if (!shared) {
+            scheduler.connected = true;
+            shared = true; // from now on every thread locks, and other threads run their operations in place
+        }
+        lock();
+        try {
+            serveOp(r);
+        } finally {
+            unlock();
+        }
+    }
+
+    /** Runs {@code r} under the lock, on this channel's thread or in place on the caller's. */
+    private void serveOp(RemoteOp<T> r) {
         switch (r.kind) {
             case RemoteOp.SEND, RemoteOp.TRY_SEND -> serveSend(r);
             case RemoteOp.RECEIVE, RemoteOp.TRY_RECEIVE -> serveReceive(r);
             default -> {
                 if (r.lock()) {
-                    close();
+                    closeHere();
                     r.completeWith(true);
                 }
             }
@@ -728,17 +922,106 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Takes {@code w} out of the queue it waits in, if it is still there. */
     void dequeue(ChannelWaiter<T> w) {
-        (w.sender ? senders : receivers).remove(w);
+        boolean locked = acquire();
+        try {
+            (w.sender ? senders : receivers).remove(w);
+        } finally {
+            release(locked);
+        }
+    }
+
+    /**
+     * The wait of {@code w}, a waiter of this channel's thread, is interrupted by that thread: it
+     * leaves its queue.
+     *
+     * @return false if another thread completed it first (its wake-up is on its way): it keeps its result
+     */
+    boolean leave(ChannelWaiter<T> w) {
+        boolean locked = acquire();
+        try {
+            if (locked && !w.queued && w.done) {
+                return false;
+            }
+            (w.sender ? senders : receivers).remove(w);
+            return true;
+        } finally {
+            release(locked);
+        }
     }
 
     /** {@code w}'s wait ended without it: it leaves {@code queue}, or gives back the value it was handed. */
     private void cancel(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
-        if (!w.done) {
-            queue.remove(w);
-        } else if (!w.sender && w.value != null) {
-            giveBack(w.value);
+        boolean locked = acquire();
+        try {
+            if (!w.done) {
+                queue.remove(w);
+            } else {
+                if (!w.sender && w.value != null) {
+                    giveBack(w.value);
+                }
+                if (locked && w.context.channelWaiter == w) {
+                    w.context.channelWaiter = null; // another thread may have completed it: its wake-up must not find it reused
+                }
+            }
+            w.value = null;
+        } finally {
+            release(locked);
         }
-        w.value = null;
+    }
+
+    // ---- the lock of a shared channel ---------------------------------------------------------
+
+    /**
+     * Locks the channel if it is shared (only this channel's thread calls it, and only it ever makes
+     * the channel shared, so an unshared channel needs no lock).
+     *
+     * @return whether it locked: pass it to {@link #release}
+     */
+    private boolean acquire() {
+        if (!shared) {
+            return false;
+        }
+        lock();
+        return true;
+    }
+
+    /** Unlocks what {@link #acquire} locked. */
+    private void release(boolean locked) {
+        if (locked) {
+            unlock();
+        }
+    }
+
+    /**
+     * Takes the lock, spinning while another thread holds it (it holds it for the few steps of one
+     * operation: nothing parks under it); reentrant.
+     */
+    private void lock() {
+        Thread self = Thread.currentThread();
+        if (locker == self) {
+            holds++;
+            return;
+        }
+        for (int spins = 0; !LOCKER.compareAndSet(this, (Thread) null, self); spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // its holder lost its core
+            }
+        }
+        holds = 1;
+    }
+
+    /** Gives back one hold of the lock. */
+    private void unlock() {
+        if (--holds == 0) {
+            LOCKER.setRelease(this, (Thread) null);
+        }
+    }
+
+    /** Whether completing a waiter of this channel's thread must wake it through that thread's event loop. */
+    boolean wakesFromAfar() {
+        return shared && !scheduler.isCaller();
     }
 
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */

@@ -63,18 +63,40 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         return false;
     }
 
-    /** The channel completes the wait ({@code closed}: by closing); wakes the context. */
+    /**
+     * The channel completes the wait ({@code closed}: by closing); wakes the context, through its
+     * thread's event loop if another thread completes it (in place on a shared channel).
+     */
     void complete(boolean closed) {
         this.done = true;
         this.closed = closed;
-        context.scheduler.unpark(context);
+        if (channel.wakesFromAfar()) {
+            context.scheduler.loop.post(this::wake);
+        } else {
+            context.scheduler.unpark(context);
+        }
     }
 
-    /** Leaves the channel's queue: no partner can complete this wait any more. */
+    /**
+     * On the context's thread, after another thread completed the wait: wakes the context if it
+     * still waits here. Nothing but this wakes a wait completed by another thread; a close of the
+     * context may unwind it first, and then its context drops this waiter (see {@code Channel.cancel}),
+     * so the context never waits on it again for a later wait.
+     */
+    private void wake() {
+        if (context.state() == Coroutine.State.PARKED && context.waitingFor == this) {
+            context.scheduler.unpark(context);
+        }
+    }
+
+    /**
+     * Leaves the channel's queue: no partner can complete this wait any more.
+     *
+     * @return false if another thread completed it first (its wake-up is on its way)
+     */
     @Override
     public boolean interrupt() {
-        channel.dequeue(this);
-        return true;
+        return channel.leave(this);
     }
 
     @Override

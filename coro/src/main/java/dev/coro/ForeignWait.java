@@ -79,10 +79,18 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
         state = WAITING;
     }
 
-    /** Completes a locked wait: the waiter's thread is told. */
+    /**
+     * Completes a locked wait: the waiter's thread is told, through its event loop; or at once if
+     * that is the calling thread (an operation run in place on a shared channel).
+     */
     final void finish() {
         state = DONE;
-        context.scheduler.loop.post(this);
+        Scheduler s = context.scheduler;
+        if (s.isCaller()) {
+            run();
+        } else {
+            s.loop.post(this);
+        }
     }
 
     /** Whether it was interrupted. */

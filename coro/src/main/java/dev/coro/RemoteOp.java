@@ -2,9 +2,9 @@ package dev.coro;
 
 /**
  * An operation on a {@link Channel} by a context of another thread: posted to the channel's thread,
- * which runs it there (the channel's state is only ever touched by its own thread); if it must wait,
- * it waits in the channel's queue as a waiter like any other, and its completion reaches the
- * caller's thread through the caller's {@link ForeignWait}, on which the caller parks.
+ * which runs it there, or run in place under the lock of a shared channel; if it must wait, it waits
+ * in the channel's queue as a waiter like any other, and its completion reaches the caller's thread
+ * through the caller's {@link ForeignWait}, on which the caller parks.
  *
  * @param <T> the channel's value type
  */
@@ -21,16 +21,20 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     final ForeignWait ticket;
     /** Whether a try call succeeded (a value was sent); a send that completes sets it too. */
     boolean ok;
+    /** The operation's phrase, e.g. {@code receive from}. */
+    private final String operation;
 
     RemoteOp(Channel<T> channel, int kind, Context caller, T value, String operation) {
         super(channel, kind == SEND || kind == TRY_SEND, caller, value);
         this.kind = kind;
-        this.ticket = new ForeignWait(caller, channel.owner(), new Object() {
-            @Override
-            public String toString() {
-                return operation + " " + channel.describe() + " of thread " + channel.ownerName();
-            }
-        });
+        this.operation = operation;
+        this.ticket = new ForeignWait(caller, channel.owner(), this);
+    }
+
+    /** What the caller waits to do, for dumps and errors, e.g. {@code receive from channel 'jobs' of thread main}. */
+    @Override
+    public String toString() {
+        return operation + " " + channel.describe() + " of thread " + channel.ownerName();
     }
 
     /** On the channel's thread: runs the operation. */

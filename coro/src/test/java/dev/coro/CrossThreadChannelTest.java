@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Channels used by contexts of other threads: each operation runs on the channel's own thread, in
- * the order the operations arrive; timed-out, closed and interrupted operations take and deliver
- * nothing; a channel of an ended thread and a select over another thread's channel are refused.
+ * Channels used by contexts of other threads: values arrive in order; timed-out, closed and
+ * interrupted operations take and deliver nothing; a channel of an ended thread and a select over
+ * another thread's channel are refused. (What changes once a channel is shared: SharedChannelTest.)
  */
 @ExtendWith(FreshThread.class)
 class CrossThreadChannelTest {

@@ -28,8 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code coroCrossThreadPingPong}: a {@code CoroutinePool} of 2 threads (started once per trial);
  *       a submitted pinger makes two coro channels of capacity 0 (its thread owns them) and submits an
  *       echo, which the pool places on the other thread; the pinger sends a value and receives it
- *       back, the echo receives and sends it back: every message crosses threads (the echo's operations
- *       are posted to the channels' thread and answered back); {@value #MESSAGES} messages per
+ *       back, the echo receives and sends it back: every message crosses threads (the channels are
+ *       shared after the echo's first operation: each side operates on them in place and wakes the
+ *       other through its event loop); {@value #MESSAGES} messages per
  *       invocation (the two submissions amortised);</li>
  *   <li>{@code kotlinDefaultDispatcherPingPong}: {@code runBlocking(Dispatchers.Default)}, its body and an
  *       echo coroutine on the default dispatcher's worker threads, two rendezvous channels;

@@ -18,9 +18,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>The stages run at the same time on two threads, so the order in which values cross the
  * channels, and which worker gets which number, change from run to run. What is printed does not:
  * the sink keeps the results sorted by number, and only totals are counted per stage. The channels
- * belong to the thread that made them (the caller's): every stage's {@code send} and {@code receive}
- * is run there, which works because that thread keeps running its scheduler while it waits in
- * {@link Coroutine#await}.
+ * belong to the thread that made them (the caller's): the first operation of a pool thread on one is
+ * run there, which works because that thread keeps running its scheduler while it waits in
+ * {@link Coroutine#await}; from then on each stage operates on the shared channel in place.
  */
 public final class ParallelPipeline {
     private static final int NUMBERS = 12;
