@@ -1019,6 +1019,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
+    /** Whether other threads run their operations on it in place: it is shared, and no select has used it (for tests). */
+    boolean isSharedInPlace() {
+        lock();
+        try {
+            return shared && !selected;
+        } finally {
+            unlock();
+        }
+    }
+
     /** Whether completing a waiter of this channel's thread must wake it through that thread's event loop. */
     boolean wakesFromAfar() {
         return shared && !scheduler.isCaller();

@@ -83,14 +83,30 @@ class CrossThreadConservationTest {
 
     @Test
     void everySentValueIsReceivedExactlyOnceAndNoFailedOneEver() {
+        conserve(true);
+    }
+
+    /**
+     * The same without selects: then no channel goes back to posting, and once shared every
+     * operation of every thread runs in place under the channel's lock.
+     */
+    @Test
+    void withoutSelectsEveryThreadOperatesOnTheSharedChannelsInPlaceAndEverySentValueIsReceivedExactlyOnce() {
+        conserve(false);
+    }
+
+    private static void conserve(boolean selects) {
         int ok = 0;
         int failed = 0;
         int unknown = 0;
         int crossed = 0;
         for (int seed = 1; seed <= SEEDS; seed++) {
             long s = seed;
-            Run run = Peer.call("hub-" + seed, () -> new Run(s).run());
+            Run run = Peer.call("hub-" + seed, () -> new Run(s, selects).run());
             String as = "seed " + seed;
+            if (!selects) {
+                assertThat(run.channels).as(as + ": channels other threads operated on in place").anyMatch(Channel::isSharedInPlace);
+            }
             Set<Integer> both = new HashSet<>(run.sentOk);
             both.retainAll(run.sentFailed);
             assertThat(both).as(as + ": values both sent and not sent").isEmpty();
@@ -104,8 +120,8 @@ class CrossThreadConservationTest {
             unknown += run.sentUnknown.size();
             crossed += run.crossed.get();
         }
-        System.out.printf("[conservation] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
-                + " timed out, %d sends closed%n", SEEDS, ok, crossed, failed, unknown);
+        System.out.printf("[conservation%s] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
+                + " timed out, %d sends closed%n", selects ? "" : ", no selects", SEEDS, ok, crossed, failed, unknown);
         assertThat(ok).as("values sent").isPositive();
         assertThat(failed).as("sends that failed or timed out").isPositive();
         assertThat(crossed).as("values received on another thread than their sender's").isPositive();
@@ -114,6 +130,8 @@ class CrossThreadConservationTest {
     /** One run from a seed: the programs, the channels, and what was sent and received. */
     static final class Run {
         final Random random;
+        /** Whether programs select; without, a select is a timed try call instead. */
+        final boolean selects;
         final List<Channel<Integer>> channels = new ArrayList<>();
         final Set<Integer> sentOk = ConcurrentHashMap.newKeySet();
         final Set<Integer> sentFailed = ConcurrentHashMap.newKeySet();
@@ -126,8 +144,9 @@ class CrossThreadConservationTest {
         final AtomicInteger crossed = new AtomicInteger();
         final AtomicInteger bodies = new AtomicInteger();
 
-        Run(long seed) {
+        Run(long seed, boolean selects) {
             this.random = new Random(seed);
+            this.selects = selects;
         }
 
         /** On the hub thread: sets everything up, runs every group to its end, drains the channels. */
@@ -216,13 +235,13 @@ class CrossThreadConservationTest {
             } else if (roll < 32) {
                 return new TrySend(ch, random.nextInt(4));
             } else if (roll < 40) {
-                return new SelectSend(ch, ms);
+                return selects ? new SelectSend(ch, ms) : new TrySend(ch, ms);
             } else if (roll < 58) {
                 return new Receive(ch, ms);
             } else if (roll < 72) {
                 return new TryReceive(ch, random.nextInt(4));
             } else if (roll < 80) {
-                return new SelectReceive(ch, ms);
+                return selects ? new SelectReceive(ch, ms) : new TryReceive(ch, ms);
             } else if (roll < 82) {
                 return new CloseChannel(ch);
             } else if (roll < 86) {
