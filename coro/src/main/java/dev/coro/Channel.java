@@ -55,6 +55,9 @@ import java.util.Optional;
 public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     private final Scheduler scheduler;
+    /** The channel's thread and its inbox, kept here so that another thread waking a waiter of it reads no line of that thread's but the inbox's. */
+    private final Thread ownerThread;
+    private final Inbox ownerInbox;
     private final String name;
     private final int capacity;
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
@@ -108,6 +111,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public Channel(String name, int capacity) {
         this.scheduler = Scheduler.current();
+        this.ownerThread = scheduler.owner;
+        this.ownerInbox = scheduler.loop.inbox;
         this.name = name != null ? name : "channel-" + (scheduler.channelsCreated + 1);
         if (capacity < 0) {
             throw new IllegalArgumentException("cannot create " + describe() + " with capacity " + capacity
@@ -1029,9 +1034,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** Whether completing a waiter of this channel's thread must wake it through that thread's event loop. */
-    boolean wakesFromAfar() {
-        return shared && !scheduler.isCaller();
+    /**
+     * Completing {@code w}, a waiter of this channel's thread: wakes its context now if the caller
+     * runs this channel's scheduler, else posts its wake-up to that thread (a shared channel, an
+     * operation run in place by another thread).
+     */
+    void wake(ChannelWaiter<T> w) {
+        if (shared && Thread.currentThread() != ownerThread && !scheduler.isCaller()) {
+            ownerInbox.post(w.waker()); // refused only if the thread's scheduler has ended: nothing left to wake
+        } else {
+            scheduler.unpark(w.context);
+        }
     }
 
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */

@@ -24,6 +24,8 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
     boolean done;
     /** Completed because the channel was closed. */
     boolean closed;
+    /** {@link #wake()} as a task to post, made once per waiter (a context keeps its waiter); null until needed. */
+    private Runnable waker;
 
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
@@ -70,11 +72,16 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
     void complete(boolean closed) {
         this.done = true;
         this.closed = closed;
-        if (channel.wakesFromAfar()) {
-            context.scheduler.loop.post(this::wake);
-        } else {
-            context.scheduler.unpark(context);
+        channel.wake(this);
+    }
+
+    /** The task that {@link #wake()}s it, posted by another thread that completed it. */
+    final Runnable waker() {
+        Runnable k = waker;
+        if (k == null) {
+            k = waker = this::wake;
         }
+        return k;
     }
 
     /**

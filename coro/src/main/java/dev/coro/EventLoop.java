@@ -55,12 +55,6 @@ final class EventLoop {
     private final WaitQueue<ForeignWait> remoteWaits = new WaitQueue<>();
     /** The futures this thread's contexts wait for; null until the first such wait. */
     private FutureWaits futureWaits;
-    /** While the owner blocks in {@link #idle()}: posts must wake it. */
-    private volatile boolean sleeping;
-    /** The thread blocked in {@link #idle()}, to unpark. */
-    private volatile Thread sleeper;
-    /** The selector the sleeper blocks in, to wake up; null if it parks. */
-    private volatile Selector sleepingIn;
     /** How many spins before a park in a row ran their whole bound without a post (at most {@link #MAX_SPINS_IN_VAIN}). */
     private int spinsInVain;
     /** How many blocks park at once, without a spin, after a spin in vain (read by the test of this back-off). */
@@ -122,7 +116,7 @@ final class EventLoop {
 
     /** Whether the owner blocks in its idle wait now: nothing of its own to do. Read by the blocked-loop watchdog. */
     boolean isIdle() {
-        return sleeping;
+        return inbox.isSleeping();
     }
 
     /** How many timers are pending. */
@@ -335,7 +329,7 @@ final class EventLoop {
      * Blocks for at most {@code nanos} ({@code Long.MAX_VALUE}: until woken), in the selector if I/O
      * waits exist. With {@code spin} (another thread may post the wake-up) it first polls the inbox
      * for at most {@link #SPIN_NANOS}: a post that comes meanwhile costs its poster no unpark, and
-     * this thread no trip through the kernel; only then does it publish {@link #sleeping}.
+     * this thread no trip through the kernel; only then does it publish that it sleeps ({@link Inbox#sleeping(Selector)}).
      */
     private void block(long nanos, boolean spin) {
         if (Thread.interrupted()) {
@@ -345,9 +339,7 @@ final class EventLoop {
             return;
         }
         Selector s = ioWaits != 0 ? selector : null;
-        sleeper = Thread.currentThread();
-        sleepingIn = s;
-        sleeping = true;
+        inbox.sleeping(s);
         try {
             if (!inbox.isEmpty()) {
                 return;
@@ -360,7 +352,7 @@ final class EventLoop {
                 LockSupport.parkNanos(this, nanos);
             }
         } finally {
-            sleeping = false;
+            inbox.awake();
             if (Thread.interrupted()) {
                 interrupted = true;
             }
@@ -398,7 +390,7 @@ final class EventLoop {
 
     /**
      * Polls the inbox for at most {@code nanos} with {@link Thread#onSpinWait()}, without publishing
-     * {@link #sleeping}: posters meanwhile only queue.
+     * that it sleeps: posters meanwhile only queue.
      *
      * @return whether a post arrived
      */
@@ -430,15 +422,6 @@ final class EventLoop {
     void post(Runnable task) {
         if (!inbox.post(task)) {
             refused(task);
-            return;
-        }
-        if (sleeping) {
-            Selector s = sleepingIn;
-            if (s != null) {
-                s.wakeup();
-            } else {
-                LockSupport.unpark(sleeper);
-            }
         }
     }
 

@@ -36,6 +36,13 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
 
     /** The waiting context. */
     final Context context;
+    /**
+     * The waiter's scheduler, its thread and its inbox, kept here so that the completing thread reads
+     * no line of the waiter's thread but the inbox's.
+     */
+    private final Scheduler scheduler;
+    private final Thread waiterThread;
+    private final Inbox inbox;
     /** The thread that is to complete it. */
     final Thread completer;
     /** What it waits for, for dumps, e.g. {@code await CompletableFuture@1f[Incomplete]}. */
@@ -47,6 +54,9 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
         this.context = context;
         this.completer = completer;
         this.what = what;
+        this.scheduler = context.scheduler;
+        this.waiterThread = scheduler.owner;
+        this.inbox = scheduler.loop.inbox;
     }
 
     /**
@@ -55,7 +65,7 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
      */
     final void end() {
         if (STATE.compareAndSet(this, WAITING, ENDED)) {
-            context.scheduler.loop.post(this);
+            inbox.post(this); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
     }
 
@@ -85,11 +95,10 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
      */
     final void finish() {
         state = DONE;
-        Scheduler s = context.scheduler;
-        if (s.isCaller()) {
+        if (Thread.currentThread() == waiterThread || scheduler.isCaller()) {
             run();
         } else {
-            s.loop.post(this);
+            inbox.post(this); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
     }
 

@@ -2,9 +2,11 @@ package dev.coro;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Tasks posted to a thread's event loop from any thread, which the owner thread runs, oldest first,
@@ -14,20 +16,27 @@ import java.util.List;
  * swap and runs it in the order it was posted. Whether anything is waiting is one volatile read.
  * When the owner's scheduler ends it {@link #close() closes} the inbox: later posts are refused, so
  * that their sender learns that nobody will run them.
+ *
+ * <p>It also says whether its owner sleeps in its idle wait, and how to wake it, so that a post
+ * touches one cache line of the owner's: the fields other threads read and write sit between
+ * padding ({@link InboxFields}), on a line of their own.
  */
-final class Inbox {
+final class Inbox extends InboxFields {
 
     private static final VarHandle HEAD;
 
     static {
         try {
-            HEAD = MethodHandles.lookup().findVarHandle(Inbox.class, "head", Node.class);
+            HEAD = MethodHandles.lookup().findVarHandle(InboxFields.class, "head", Node.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    private static final class Node {
+    @SuppressWarnings("unused") // padding after the fields other threads use
+    private long q1, q2, q3, q4, q5, q6, q7, q8;
+
+    static final class Node {
         final Runnable task;
         Node next;
 
@@ -39,17 +48,13 @@ final class Inbox {
     /** The head of a closed inbox: no post is taken any more. */
     private static final Node CLOSED = new Node(null);
 
-    /** The posts not yet taken, newest first; {@link #CLOSED} once closed. */
-    @SuppressWarnings("unused") // through HEAD
-    private volatile Node head;
-
     /** Whether nothing is waiting; one volatile read (a closed inbox is never empty, and drains nothing). */
     boolean isEmpty() {
         return head == null;
     }
 
     /**
-     * Posts {@code task}; from any thread.
+     * Posts {@code task}, waking the owner if it sleeps in its idle wait; from any thread.
      *
      * @return false if the inbox is closed: the task will never run
      */
@@ -63,7 +68,35 @@ final class Inbox {
             }
             n.next = h;
         } while (!HEAD.compareAndSet(this, h, n));
+        if (sleeping) {
+            Selector s = sleepingIn;
+            if (s != null) {
+                s.wakeup();
+            } else {
+                LockSupport.unpark(sleeper);
+            }
+        }
         return true;
+    }
+
+    /**
+     * The owner is about to block (in {@code selector}, or parked if null): from now on a post wakes it.
+     * Owner thread only; {@link #awake()} when the block ends.
+     */
+    void sleeping(Selector selector) {
+        sleeper = Thread.currentThread();
+        sleepingIn = selector;
+        sleeping = true;
+    }
+
+    /** The owner's block ended: posts only queue again. */
+    void awake() {
+        sleeping = false;
+    }
+
+    /** Whether the owner blocks in its idle wait now. */
+    boolean isSleeping() {
+        return sleeping;
     }
 
     /**
@@ -98,4 +131,22 @@ final class Inbox {
             k.task.run();
         }
     }
+}
+
+/** Padding before the fields of an {@link Inbox} that other threads use, so that they share no cache line with other data. */
+abstract class InboxPadding {
+    @SuppressWarnings("unused")
+    private long p1, p2, p3, p4, p5, p6, p7, p8;
+}
+
+/** The fields of an {@link Inbox} that other threads use: the posts, and whether (and how) the owner sleeps. */
+abstract class InboxFields extends InboxPadding {
+    /** The posts not yet taken, newest first; {@code Inbox.CLOSED} once closed. Through {@code Inbox.HEAD}. */
+    volatile Inbox.Node head;
+    /** While the owner blocks in its idle wait: posts must wake it. */
+    volatile boolean sleeping;
+    /** The thread blocked in its idle wait, to unpark. */
+    volatile Thread sleeper;
+    /** The selector the sleeper blocks in, to wake up; null if it parks. */
+    volatile Selector sleepingIn;
 }
