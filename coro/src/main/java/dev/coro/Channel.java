@@ -1040,7 +1040,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * operation run in place by another thread).
      */
     void wake(ChannelWaiter<T> w) {
-        if (shared && Thread.currentThread() != ownerThread && !scheduler.isCaller()) {
+        // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
+        if (shared && Thread.currentThread() != ownerThread && Scheduler.currentOrNull() != scheduler) {
             ownerInbox.post(w.waker()); // refused only if the thread's scheduler has ended: nothing left to wake
         } else {
             scheduler.unpark(w.context);

@@ -95,7 +95,8 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
      */
     final void finish() {
         state = DONE;
-        if (Thread.currentThread() == waiterThread || scheduler.isCaller()) {
+        // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
+        if (Thread.currentThread() == waiterThread || Scheduler.currentOrNull() == scheduler) {
             run();
         } else {
             inbox.post(this); // refused only if the waiter's scheduler has ended: nothing left to wake
