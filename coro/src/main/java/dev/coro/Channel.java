@@ -135,6 +135,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public void send(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
+            if (offerFromAfar(value)) {
+                return;
+            }
             RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
             if (r.closed) {
                 throw new ChannelClosedException(r.context.describe() + " cannot send to " + describe()
@@ -176,7 +179,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
-            return remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok;
+            return offerFromAfar(value) || remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok;
         }
         boolean locked = acquire();
         try {
@@ -213,7 +216,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
-            return Optional.ofNullable(remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
+            T v = pollFromAfar();
+            return Optional.ofNullable(v != null ? v : remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
         }
         boolean locked = acquire();
         try {
@@ -237,6 +241,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = timeoutNanos(timeout, "tryReceive from");
         if (!scheduler.isCaller()) {
+            T v = pollFromAfar();
+            if (v != null) {
+                return Optional.of(v);
+            }
             RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
             return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
         }
@@ -273,7 +281,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         Objects.requireNonNull(value, "value");
         long nanos = timeoutNanos(timeout, "trySend to");
         if (!scheduler.isCaller()) {
-            return remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
+            return offerFromAfar(value) || remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
         }
         ChannelWaiter<T> w;
         boolean locked = acquire();
@@ -444,6 +452,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Receives, parking while needed; null once the channel is closed and drained. */
     private T receiveOrNull(String op) {
         if (!scheduler.isCaller()) {
+            T v = pollFromAfar();
+            if (v != null) {
+                return v;
+            }
             RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, op);
             return r.closed ? null : r.value;
         }
@@ -762,6 +774,56 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             withdraw(r);
         }
         return r;
+    }
+
+    /**
+     * On another thread: sends {@code value} in place if that needs no waiting and nothing else: the
+     * channel is shared, no select has used it, its thread lives, it is open, and a receiver waits or
+     * the buffer has room. The caller's operation then allocates nothing. Otherwise nothing happened,
+     * and the operation goes through {@link #remote}, which waits and reports as it must.
+     *
+     * @return whether the value was sent
+     */
+    private boolean offerFromAfar(T value) {
+        if (!shared) {
+            return false;
+        }
+        lock();
+        try {
+            if (selected || closed || !ownerThread.isAlive() || !offer(value)) {
+                return false;
+            }
+        } finally {
+            unlock();
+        }
+        Scheduler.markConnected();
+        return true;
+    }
+
+    /**
+     * On another thread: takes a value in place if one is there (buffered, or a waiting sender's) and
+     * the channel is shared, no select has used it and its thread lives; as {@link #offerFromAfar}.
+     *
+     * @return the value; null if none was taken (nothing happened)
+     */
+    private T pollFromAfar() {
+        if (!shared) {
+            return null;
+        }
+        T v;
+        lock();
+        try {
+            if (selected || !ownerThread.isAlive()) {
+                return null;
+            }
+            v = poll();
+        } finally {
+            unlock();
+        }
+        if (v != null) {
+            Scheduler.markConnected();
+        }
+        return v;
     }
 
     /**
