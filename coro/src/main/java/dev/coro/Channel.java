@@ -643,9 +643,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * Queues a select's clause as a waiting sender or receiver. From now on other threads post their
-     * operations here instead of running them in place: only this thread may complete a clause.
+     * A select that may wait on this channel is about to look at it: from now on other threads post
+     * their operations here instead of running them in place, since only this thread may complete a
+     * clause. Before the select's readiness check, not at its queueing: an operation of another
+     * thread run in place between the two would queue beside the clause, and neither would complete
+     * the other.
      */
+    void selectWillWait() {
+        if (!selected) {
+            boolean locked = acquire();
+            try {
+                selected = true;
+            } finally {
+                release(locked);
+            }
+        }
+    }
+
+    /** Queues a select's clause as a waiting sender or receiver (the select has called {@link #selectWillWait}). */
     void enqueue(ChannelWaiter<T> w) {
         boolean locked = acquire();
         try {
@@ -909,7 +924,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
         } else if (r.kind == RemoteOp.TRY_SEND) {
             refuse(r);
-        } else {
+        } else if (!r.isStale()) { // one that timed out before its post ran stays out
             senders.add(r);
         }
     }
@@ -926,7 +941,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             finish(r, true);
         } else if (r.kind == RemoteOp.TRY_RECEIVE) {
             refuse(r);
-        } else {
+        } else if (!r.isStale()) { // one that timed out before its post ran stays out
             receivers.add(r);
         }
     }

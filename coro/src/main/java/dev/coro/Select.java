@@ -231,6 +231,13 @@ public final class Select<R> {
         for (int i = 0; i < count; i++) {
             clauses[i].checkThread();
         }
+        if (onDefault == null) { // it may wait: its channels' operations of other threads must be posted from now on
+            for (int i = 0; i < count; i++) {
+                if (clauses[i] instanceof ChannelClause<?, R> c) {
+                    c.channel.selectWillWait();
+                }
+            }
+        }
         checked = s;
         return s;
     }
