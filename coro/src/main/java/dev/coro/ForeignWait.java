@@ -124,14 +124,18 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
     /** Interrupts the wait unless it has completed: exactly one of the two wins. */
     @Override
     public boolean interrupt() {
-        while (true) {
+        for (int spins = 0; ; spins++) {
             if (STATE.compareAndSet(this, WAITING, INTERRUPTED)) {
                 return true;
             }
             if (state != LOCKED) {
                 return false; // completed, interrupted or ended already
             }
-            Thread.onSpinWait(); // locked by the thread completing it: a few instructions
+            if (spins < 64) {
+                Thread.onSpinWait(); // locked by the thread completing it: a few instructions
+            } else {
+                Thread.yield(); // unless that thread lost its core meanwhile
+            }
         }
     }
 
