@@ -567,9 +567,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private boolean parkOn(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, Timer expiry) {
         EventLoop loop = scheduler.loop;
-        boolean counted = shared;
-        if (counted) {
-            loop.foreignWaitStarted();
+        if (shared) {
+            countAsForeign(w);
         }
         try {
             scheduler.park(w);
@@ -580,11 +579,39 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             if (expiry != null) {
                 loop.cancel(expiry);
             }
-            if (counted) {
-                loop.foreignWaitEnded();
-            }
+            uncountAsForeign(w);
         }
         return w.done;
+    }
+
+    /**
+     * Counts the wait of {@code w}, a waiter of this channel's thread, as one another thread may
+     * complete ({@link EventLoop#foreignWaitStarted}): the channel is shared, from the wait's start or
+     * since it became shared meanwhile. Then the thread does not take the wait for a deadlock, spins
+     * before it blocks, and under virtual time does not jump past it.
+     */
+    private void countAsForeign(ChannelWaiter<T> w) {
+        if (!w.countedAsForeign) {
+            w.countedAsForeign = true;
+            scheduler.loop.foreignWaitStarted();
+        }
+    }
+
+    /** The wait of {@code w} has ended (or its select clause left): it no longer counts, if it did. */
+    void uncountAsForeign(ChannelWaiter<T> w) {
+        if (w.countedAsForeign) {
+            w.countedAsForeign = false;
+            scheduler.loop.foreignWaitEnded();
+        }
+    }
+
+    /** The channel has just become shared: the waits of its thread queued here count as foreign from now on. */
+    private void countWaitsAsForeign(WaitQueue<ChannelWaiter<T>> q) {
+        for (ChannelWaiter<T> w = q.first(); w != null; w = q.next(w)) {
+            if (!(w instanceof RemoteOp)) {
+                countAsForeign(w);
+            }
+        }
     }
 
     // ---- what a Select asks of a channel ----------------------------------------------------
@@ -660,12 +687,19 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** Queues a select's clause as a waiting sender or receiver (the select has called {@link #selectWillWait}). */
+    /**
+     * Queues a select's clause as a waiting sender or receiver (the select has called
+     * {@link #selectWillWait}); on a shared channel its wait counts as foreign until
+     * {@link #uncountAsForeign}.
+     */
     void enqueue(ChannelWaiter<T> w) {
         boolean locked = acquire();
         try {
             selected = true;
             (w.sender ? senders : receivers).add(w);
+            if (locked) {
+                countAsForeign(w);
+            }
         } finally {
             release(locked);
         }
@@ -889,6 +923,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!shared) {
             scheduler.connected = true;
             shared = true; // from now on every thread locks, and other threads run their operations in place
+            countWaitsAsForeign(senders);
+            countWaitsAsForeign(receivers);
         }
         lock();
         try {

@@ -24,6 +24,11 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
     boolean done;
     /** Completed because the channel was closed. */
     boolean closed;
+    /**
+     * Whether its wait counts on its thread as one another thread may complete (it waits on a shared
+     * channel); set and cleared by its thread only.
+     */
+    boolean countedAsForeign;
     /** {@link #wake()} as a task to post, made once per waiter (a context keeps its waiter); null until needed. */
     private Runnable waker;
 

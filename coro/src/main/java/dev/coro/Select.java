@@ -392,6 +392,7 @@ public final class Select<R> {
         @Override
         public void unregister() {
             channel.dequeue(this);
+            channel.uncountAsForeign(this);
         }
 
         @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -173,5 +174,68 @@ class SharedChannelTest {
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void aWaitThatBeganBeforeTheChannelWasSharedCountsAsOneAnotherThreadMayCompleteOnceItIs() {
+        assertReceivedWithoutAJump(true, ch -> assertThat(ch.receive()).isEqualTo(7));
+    }
+
+    @Test
+    void aSelectWaitingOnASharedChannelCountsAsOneAnotherThreadMayComplete() {
+        assertReceivedWithoutAJump(false, ch -> assertThat(new Select<Integer>().onReceive(ch, v -> v).select()).isEqualTo(7));
+    }
+
+    /**
+     * Under virtual time a coroutine receives with {@code receive} while this thread sleeps an hour,
+     * and another thread sends once this thread blocks: the clock must stand still meanwhile (the
+     * receive completes at 0), since the wait is one another thread may complete.
+     *
+     * @param shareAfter whether the channel becomes shared while the receiver already waits (else before)
+     */
+    private static void assertReceivedWithoutAJump(boolean shareAfter, java.util.function.Consumer<Channel<Integer>> receive) {
+        List<Long> receivedAt = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        Thread self = Thread.currentThread();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            if (!shareAfter) {
+                share(ch);
+            }
+            Coroutine.create("receiver", () -> {
+                receive.accept(ch);
+                receivedAt.add(Coroutine.nanoTime());
+            });
+            Coroutine.yield(); // the receiver parks on the channel
+            if (shareAfter) {
+                share(ch);
+            }
+            CountDownLatch sleeping = new CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Void> sent = new java.util.concurrent.CompletableFuture<>();
+            Thread sender = start("sender", failures, () -> {
+                await(sleeping);
+                long guard = System.nanoTime() + TimeUnit.SECONDS.toNanos(GUARD_SECONDS);
+                while (!blocked(self) && System.nanoTime() < guard) {
+                    Thread.onSpinWait(); // until this thread blocks: in its idle wait, at virtual time 0
+                }
+                ch.send(7);
+                sent.complete(null);
+            });
+            sleeping.countDown();
+            Coroutine.sleep(Duration.ofHours(1)); // the clock must not jump while the receiver may be woken from afar
+            Coroutine.await(sent); // (a send posted to this thread is served meanwhile)
+            try {
+                sender.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(failures).isEmpty();
+        assertThat(receivedAt).as("virtual time of the receive").containsExactly(0L);
+    }
+
+    private static boolean blocked(Thread t) {
+        Thread.State st = t.getState();
+        return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING;
     }
 }
