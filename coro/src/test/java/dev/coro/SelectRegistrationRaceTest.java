@@ -25,7 +25,11 @@ class SelectRegistrationRaceTest {
 
     private static final int ITERATIONS = Integer.getInteger("race.iterations", 500);
     private static final int MAX_FAILURES = Integer.getInteger("race.maxFailures", 3);
-    private static final Duration WAIT = Duration.ofMillis(300);
+    /**
+     * How long each side waits at most: a guard only, since with the fix every pair meets at once (a
+     * lost wake-up shows as both sides waiting it out).
+     */
+    private static final Duration WAIT = Duration.ofSeconds(20);
     private static final int DUMMIES = Integer.getInteger("race.dummies", 48);
     private static final int JITTER = Integer.getInteger("race.jitter", 600);
 
