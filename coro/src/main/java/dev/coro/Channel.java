@@ -920,14 +920,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** On this channel's thread: runs an operation of a context of another thread. */
     void serve(RemoteOp<T> r) {
-        if (!shared) {
-            scheduler.connected = true;
-            shared = true; // from now on every thread locks, and other threads run their operations in place
-            countWaitsAsForeign(senders);
-            countWaitsAsForeign(receivers);
-        }
-        lock();
+        lock(); // before the flip: once shared, other threads change the queues in place while they are walked
         try {
+            if (!shared) {
+                scheduler.connected = true;
+                shared = true; // from now on every thread locks, and other threads run their operations in place
+                countWaitsAsForeign(senders);
+                countWaitsAsForeign(receivers);
+            }
             serveOp(r);
         } finally {
             unlock();

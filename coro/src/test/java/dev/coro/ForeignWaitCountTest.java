@@ -1,0 +1,134 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.reflect.Field;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A wait on a shared channel counts on its thread as one another thread may complete (no deadlock
+ * report, a spin before blocking, no virtual-time jump past it), from its start or from the moment the
+ * channel becomes shared; however it ends (completed, timed out, closed, a select won or interrupted),
+ * the count goes back: after every wait has ended, none stays counted.
+ */
+@ExtendWith(FreshThread.class)
+class ForeignWaitCountTest {
+
+    private static int foreignWaits() {
+        try {
+            Field f = EventLoop.class.getDeclaredField("foreignWaits");
+            f.setAccessible(true);
+            return f.getInt(Scheduler.current().loop);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void share(Channel<?> ch) {
+        Peer.run("sharer", () -> assertThat(ch.tryReceive()).isEmpty());
+    }
+
+    /** Runs the other contexts until {@code c} has ended (its timers are taken in at every yield). */
+    private static void settle(Coroutine c) {
+        while (c.state() != Coroutine.State.FINISHED && c.state() != Coroutine.State.CLOSED) {
+            Coroutine.yield();
+        }
+    }
+
+    @Test
+    void selectTimeoutWinsOnSharedChannel() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        share(ch);
+        assertThat(new Select<String>().onReceive(ch, v -> "v").onTimeout(Duration.ofMillis(20), () -> "t").select()).isEqualTo("t");
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void selectInterruptedByWithTimeoutOnSharedChannel() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        share(ch);
+        Coroutine c = Coroutine.create("sel", () -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(20),
+                () -> new Select<String>().onReceive(ch, v -> "v").select())).isInstanceOf(RuntimeException.class));
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void selectQueuedBeforeTheFlipThenTimesOut() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("sel", () -> assertThat(new Select<String>().onReceive(ch, v -> "v")
+                .onTimeout(Duration.ofMillis(100), () -> "t").select()).isEqualTo("t"));
+        Coroutine.yield();
+        share(ch); // the clause is queued: counted at the flip
+        assertThat(foreignWaits()).isEqualTo(1);
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void selectQueuedBeforeTheFlipThenClosed() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("sel", () -> new Select<String>().onReceive(ch, v -> "v").select());
+        Coroutine.yield();
+        share(ch);
+        c.close();
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void selectWonByAPostedSendOnAnotherChannel() {
+        Channel<Integer> a = new Channel<>("a", 0);
+        Channel<Integer> b = new Channel<>("b", 0);
+        share(a);
+        Coroutine c = Coroutine.create("sel", () -> assertThat(new Select<String>().onReceive(a, v -> "a").onReceive(b, v -> "b")
+                .select()).isEqualTo("b"));
+        Coroutine.yield();
+        assertThat(foreignWaits()).isEqualTo(1);
+        Peer.run("sender", () -> b.send(1)); // flips b, counts its clause, then completes it
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void plainTimedWaitBeganBeforeTheFlipThenExpires() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("r", () -> assertThat(ch.tryReceive(Duration.ofMillis(100))).isEqualTo(Optional.empty()));
+        Coroutine.yield();
+        share(ch);
+        assertThat(foreignWaits()).isEqualTo(1);
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void plainWaitBeganBeforeTheFlipThenClosed() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("r", () -> ch.receive());
+        Coroutine.yield();
+        share(ch);
+        c.close();
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+
+    @Test
+    void plainWaitBeganBeforeTheFlipThenCompletedFromAfarThenReused() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("r", () -> {
+            ch.receive();
+            ch.receive();
+        });
+        Coroutine.yield();
+        share(ch);
+        Peer.run("s1", () -> ch.send(1));
+        Coroutine.yield();
+        Peer.run("s2", () -> ch.send(2));
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+    }
+}
