@@ -178,22 +178,30 @@ class SharedChannelTest {
 
     @Test
     void aWaitThatBeganBeforeTheChannelWasSharedCountsAsOneAnotherThreadMayCompleteOnceItIs() {
-        assertReceivedWithoutAJump(true, ch -> assertThat(ch.receive()).isEqualTo(7));
+        assertReceivedWithoutAJump(true, false, ch -> assertThat(ch.receive()).isEqualTo(7), ch -> ch.send(7));
+    }
+
+    @Test
+    void aSendThatBeganBeforeTheChannelWasSharedCountsAsOneAnotherThreadMayCompleteOnceItIs() {
+        assertReceivedWithoutAJump(true, true, ch -> ch.send(7), ch -> assertThat(ch.receive()).isEqualTo(7));
     }
 
     @Test
     void aSelectWaitingOnASharedChannelCountsAsOneAnotherThreadMayComplete() {
-        assertReceivedWithoutAJump(false, ch -> assertThat(new Select<Integer>().onReceive(ch, v -> v).select()).isEqualTo(7));
+        assertReceivedWithoutAJump(false, false, ch -> assertThat(new Select<Integer>().onReceive(ch, v -> v).select()).isEqualTo(7),
+                ch -> ch.send(7));
     }
 
     /**
-     * Under virtual time a coroutine receives with {@code receive} while this thread sleeps an hour,
-     * and another thread sends once this thread blocks: the clock must stand still meanwhile (the
-     * receive completes at 0), since the wait is one another thread may complete.
+     * Under virtual time a coroutine waits on a channel with {@code wait} while this thread sleeps an
+     * hour, and another thread completes it with {@code peer} once this thread blocks: the clock must
+     * stand still meanwhile (the wait completes at 0), since the wait is one another thread may complete.
      *
-     * @param shareAfter whether the channel becomes shared while the receiver already waits (else before)
+     * @param shareAfter  whether the channel becomes shared while the coroutine already waits (else before)
+     * @param waiterSends whether the coroutine's wait is a send (else a receive)
      */
-    private static void assertReceivedWithoutAJump(boolean shareAfter, java.util.function.Consumer<Channel<Integer>> receive) {
+    private static void assertReceivedWithoutAJump(boolean shareAfter, boolean waiterSends, java.util.function.Consumer<Channel<Integer>> wait,
+                                                   java.util.function.Consumer<Channel<Integer>> peer) {
         List<Long> receivedAt = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
         Thread self = Thread.currentThread();
@@ -202,28 +210,28 @@ class SharedChannelTest {
             if (!shareAfter) {
                 share(ch);
             }
-            Coroutine.create("receiver", () -> {
-                receive.accept(ch);
+            Coroutine.create("waiter", () -> {
+                wait.accept(ch);
                 receivedAt.add(Coroutine.nanoTime());
             });
-            Coroutine.yield(); // the receiver parks on the channel
-            if (shareAfter) {
-                share(ch);
+            Coroutine.yield(); // the waiter parks on the channel
+            if (shareAfter) { // with an operation that meets nothing: a send meets no receiver, a receive no value
+                Peer.run("sharer", () -> assertThat(waiterSends ? ch.trySend(-1) : ch.tryReceive().isPresent()).isFalse());
             }
             CountDownLatch sleeping = new CountDownLatch(1);
             java.util.concurrent.CompletableFuture<Void> sent = new java.util.concurrent.CompletableFuture<>();
-            Thread sender = start("sender", failures, () -> {
+            Thread sender = start("peer", failures, () -> {
                 await(sleeping);
                 long guard = System.nanoTime() + TimeUnit.SECONDS.toNanos(GUARD_SECONDS);
                 while (!blocked(self) && System.nanoTime() < guard) {
                     Thread.onSpinWait(); // until this thread blocks: in its idle wait, at virtual time 0
                 }
-                ch.send(7);
+                peer.accept(ch);
                 sent.complete(null);
             });
             sleeping.countDown();
-            Coroutine.sleep(Duration.ofHours(1)); // the clock must not jump while the receiver may be woken from afar
-            Coroutine.await(sent); // (a send posted to this thread is served meanwhile)
+            Coroutine.sleep(Duration.ofHours(1)); // the clock must not jump while the waiter may be woken from afar
+            Coroutine.await(sent); // (an operation posted to this thread is served meanwhile)
             try {
                 sender.join();
             } catch (InterruptedException e) {
@@ -231,7 +239,7 @@ class SharedChannelTest {
             }
         });
         assertThat(failures).isEmpty();
-        assertThat(receivedAt).as("virtual time of the receive").containsExactly(0L);
+        assertThat(receivedAt).as("virtual time at which the wait completed").containsExactly(0L);
     }
 
     private static boolean blocked(Thread t) {
