@@ -695,7 +695,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void enqueue(ChannelWaiter<T> w) {
         boolean locked = acquire();
         try {
-            selected = true;
             (w.sender ? senders : receivers).add(w);
             if (locked) {
                 countAsForeign(w);

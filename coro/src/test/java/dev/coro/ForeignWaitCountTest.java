@@ -32,6 +32,14 @@ class ForeignWaitCountTest {
         Peer.run("sharer", () -> assertThat(ch.tryReceive()).isEmpty());
     }
 
+    /** Starts {@code body} in a coroutine that waits on {@code ch}, then has another thread share the channel. */
+    private static Coroutine waitingBeforeTheFlip(Channel<Integer> ch, Runnable body) {
+        Coroutine c = Coroutine.create("waiter", body);
+        Coroutine.yield(); // it waits on the channel, not shared yet
+        share(ch); // the wait is queued: counted at the flip
+        return c;
+    }
+
     /** Runs the other contexts until {@code c} has ended (its timers are taken in at every yield). */
     private static void settle(Coroutine c) {
         while (c.state() != Coroutine.State.FINISHED && c.state() != Coroutine.State.CLOSED) {
@@ -60,10 +68,8 @@ class ForeignWaitCountTest {
     @Test
     void selectQueuedBeforeTheFlipThenTimesOut() {
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = Coroutine.create("sel", () -> assertThat(new Select<String>().onReceive(ch, v -> "v")
+        Coroutine c = waitingBeforeTheFlip(ch, () -> assertThat(new Select<String>().onReceive(ch, v -> "v")
                 .onTimeout(Duration.ofMillis(100), () -> "t").select()).isEqualTo("t"));
-        Coroutine.yield();
-        share(ch); // the clause is queued: counted at the flip
         assertThat(foreignWaits()).isEqualTo(1);
         settle(c);
         assertThat(foreignWaits()).isZero();
@@ -72,9 +78,7 @@ class ForeignWaitCountTest {
     @Test
     void selectQueuedBeforeTheFlipThenClosed() {
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = Coroutine.create("sel", () -> new Select<String>().onReceive(ch, v -> "v").select());
-        Coroutine.yield();
-        share(ch);
+        Coroutine c = waitingBeforeTheFlip(ch, () -> new Select<String>().onReceive(ch, v -> "v").select());
         c.close();
         settle(c);
         assertThat(foreignWaits()).isZero();
@@ -97,9 +101,7 @@ class ForeignWaitCountTest {
     @Test
     void plainTimedWaitBeganBeforeTheFlipThenExpires() {
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = Coroutine.create("r", () -> assertThat(ch.tryReceive(Duration.ofMillis(100))).isEqualTo(Optional.empty()));
-        Coroutine.yield();
-        share(ch);
+        Coroutine c = waitingBeforeTheFlip(ch, () -> assertThat(ch.tryReceive(Duration.ofMillis(100))).isEqualTo(Optional.empty()));
         assertThat(foreignWaits()).isEqualTo(1);
         settle(c);
         assertThat(foreignWaits()).isZero();
@@ -108,9 +110,7 @@ class ForeignWaitCountTest {
     @Test
     void plainWaitBeganBeforeTheFlipThenClosed() {
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = Coroutine.create("r", () -> ch.receive());
-        Coroutine.yield();
-        share(ch);
+        Coroutine c = waitingBeforeTheFlip(ch, () -> ch.receive());
         c.close();
         settle(c);
         assertThat(foreignWaits()).isZero();
@@ -119,12 +119,10 @@ class ForeignWaitCountTest {
     @Test
     void plainWaitBeganBeforeTheFlipThenCompletedFromAfarThenReused() {
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = Coroutine.create("r", () -> {
+        Coroutine c = waitingBeforeTheFlip(ch, () -> {
             ch.receive();
             ch.receive();
         });
-        Coroutine.yield();
-        share(ch);
         Peer.run("s1", () -> ch.send(1));
         Coroutine.yield();
         Peer.run("s2", () -> ch.send(2));
