@@ -51,7 +51,9 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@code whenComplete}, {@code handle}, {@code exceptionally} or {@link Coroutine#await} was called on
  * it), and any failure a coroutine of the pool left to its thread's main, is thrown from
- * {@code close()}; later ones are suppressed in it. Until then the pool keeps only the futures it may have to
+ * {@code close()}; later ones are suppressed in it. A future its caller settled itself before the
+ * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
+ * failure is not reported. Until then the pool keeps only the futures it may have to
  * report (failed, not read yet): a long-lived pool does not grow with the number of submissions. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
  */
@@ -195,7 +197,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             unobserved.clear(); // before reading them: a read takes a future out of the map
             for (ObservedFuture<?> f : unread) {
                 if (!f.observed) {
-                    failures.add(f.exceptionNow());
+                    failures.add(f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
             for (Throwable t : failures) {
@@ -301,11 +303,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * later takes it out again ({@link #forget}); of the two checks of {@code observed} and
      * {@code retained}, one always sees the other's write.
      */
-    private void retainUnlessObserved(ObservedFuture<?> f) {
+    private void retainUnlessObserved(ObservedFuture<?> f, Throwable failure) {
         if (f.observed) {
             return;
         }
         synchronized (failures) {
+            f.failure = failure;
             unobserved.put(f.seq, f);
         }
         f.retained = true;
@@ -458,10 +461,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (t.future != null) {
                 if (failure == null) {
                     t.future.complete(value);
-                } else {
-                    t.future.completeExceptionally(failure);
-                    pool.retainUnlessObserved(t.future);
+                } else if (t.future.completeExceptionally(failure)) {
+                    pool.retainUnlessObserved(t.future, failure);
                 }
+                // else its caller settled the future first (cancel, complete): its outcome is not the body's
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
                 pool.failed(failure);
             }
@@ -495,6 +498,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile boolean observed;
         /** Whether the pool keeps it for close(): it failed before anyone read it. */
         volatile boolean retained;
+        /** What its body threw, once retained (guarded by the pool's {@code failures}). */
+        Throwable failure;
 
         ObservedFuture(CoroutinePool pool, long seq) {
             this.pool = pool;
