@@ -47,10 +47,13 @@ import java.util.function.Supplier;
  * <h2>Close</h2>
  * {@link #close()} stops taking bodies and waits until every coroutine of the pool has ended
  * (submitted ones and those they created), then ends the threads. The first failure that nobody
- * observed (a body run by {@link #execute}, or a {@link #submit} whose future was never read: none of
+ * observed (a body run by {@link #execute}, or a {@link #submit} whose future was never read: no
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
- * {@code whenComplete}, {@code handle}, {@code exceptionally} or {@link Coroutine#await} was called on
- * it), and any failure a coroutine of the pool left to its thread's main, is thrown from
+ * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
+ * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
+ * or their {@code Async} forms was called on it; a read that found no outcome yet, an await
+ * interrupted before it came and an {@code onComplete} clause that lost read nothing), and any
+ * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it. A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
  * failure is not reported. Until then the pool keeps only the futures it may have to
@@ -524,39 +527,119 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
-            observe();
-            return super.get();
+            try {
+                return super.get();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                observe(); // an interrupted get read nothing; a value is never reported anyway
+                throw e;
+            }
         }
 
         @Override
         public T get(long timeout, java.util.concurrent.TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
-            observe();
-            return super.get(timeout, unit);
+            try {
+                return super.get(timeout, unit);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                observe(); // a get that timed out read nothing
+                throw e;
+            }
         }
 
         @Override
         public T getNow(T valueIfAbsent) {
-            observe();
-            return super.getNow(valueIfAbsent);
+            try {
+                return super.getNow(valueIfAbsent);
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                observe(); // a getNow before the failure came read nothing
+                throw e;
+            }
         }
 
         @Override
         public T resultNow() {
-            observe();
-            return super.resultNow();
+            try {
+                return super.resultNow();
+            } catch (IllegalStateException e) {
+                if (isCompletedExceptionally()) {
+                    observe(); // it told its caller that the body failed; before the outcome it told nothing
+                }
+                throw e;
+            }
         }
 
         @Override
         public Throwable exceptionNow() {
+            Throwable failure = super.exceptionNow(); // throws unless it failed: then nothing was read
             observe();
-            return super.exceptionNow();
+            return failure;
         }
 
         @Override
         public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-            observe();
+            if (!FutureWaits.isWatch(action)) { // a thread's one callback for its awaits reads nothing: each await reads for itself
+                observe();
+            }
             return super.whenComplete(action);
+        }
+
+        @Override
+        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+            observe();
+            return super.whenCompleteAsync(action);
+        }
+
+        @Override
+        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action,
+                                                      Executor executor) {
+            observe();
+            return super.whenCompleteAsync(action, executor);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+            observe();
+            return super.handleAsync(fn);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
+                                                    Executor executor) {
+            observe();
+            return super.handleAsync(fn, executor);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn) {
+            observe();
+            return super.exceptionallyAsync(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn, Executor executor) {
+            observe();
+            return super.exceptionallyAsync(fn, executor);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyCompose(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+            observe();
+            return super.exceptionallyCompose(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyComposeAsync(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+            observe();
+            return super.exceptionallyComposeAsync(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyComposeAsync(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn, Executor executor) {
+            observe();
+            return super.exceptionallyComposeAsync(fn, executor);
         }
 
         @Override

@@ -76,6 +76,14 @@ final class FutureWaits {
         return watched.size();
     }
 
+    /**
+     * Whether {@code action} is a thread's callback for its waits on a future (a future that counts
+     * its readers does not count it: a wait reads the outcome only if it ends by it).
+     */
+    static boolean isWatch(Object action) {
+        return action instanceof Completion;
+    }
+
     /** The callback on one future: posted to the owner thread, which wakes the waits queued under it. */
     private static final class Completion implements BiConsumer<Object, Throwable>, Runnable {
         private final FutureWaits waits;

@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -54,5 +59,87 @@ class CoroutinePoolObservationTest {
         assertThat(thrown.getCause().getSuppressed()).as("the bodies whose futures their caller settled").isEmpty();
         assertThat(cancelled.isCancelled()).isTrue();
         assertThat(completed.join()).isEqualTo("the caller's own value");
+    }
+
+    @Test
+    void anAwaitInterruptedBeforeTheFailureCameAndAnOnCompleteClauseThatLostHaveNotReadIt() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> awaited = failingAfter(pool, gate, "awaited too early");
+        CompletableFuture<Object> selected = failingAfter(pool, gate, "lost a select");
+        Throwable timedOut = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(awaited)));
+        assertThat(timedOut).as("the gate is still shut: the body cannot have failed").isInstanceOf(CoroutineTimeoutException.class);
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine.create("sender", () -> ch.send("value")); // runs only once the select parks on both clauses
+        String fired = new Select<String>().onComplete(selected, v -> "completion").onReceive(ch, v -> v).select();
+        assertThat(fired).isEqualTo("value");
+        gate.complete(null);
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: awaited too early");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("lost a select");
+    }
+
+    @Test
+    void aGetNowOrATimedGetThatFoundNoOutcomeYetHasNotReadIt() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> polled = failingAfter(pool, gate, "polled too early");
+        CompletableFuture<Object> timed = failingAfter(pool, gate, "timed get too early");
+        assertThat(polled.getNow("absent")).isEqualTo("absent");
+        assertThat(catchThrowable(() -> timed.get(1, TimeUnit.MILLISECONDS))).isInstanceOf(TimeoutException.class);
+        assertThat(catchThrowable(polled::resultNow)).as("no outcome yet").isInstanceOf(IllegalStateException.class);
+        assertThat(catchThrowable(timed::exceptionNow)).as("no outcome yet").isInstanceOf(IllegalStateException.class);
+        gate.complete(null);
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: polled too early");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("timed get too early");
+    }
+
+    @Test
+    void anAwaitOrOnCompleteThatGaveTheFailureHasReadIt() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> awaited = failingAfter(pool, gate, "awaited");
+        CompletableFuture<Object> selected = failingAfter(pool, gate, "selected");
+        Coroutine awaiter = Coroutine.create("awaiter", () -> catchThrowable(() -> Coroutine.await(awaited)));
+        Coroutine selector = Coroutine.create("selector", () -> catchThrowable(() ->
+                new Select<String>().onComplete(selected, v -> "completion").select()));
+        Coroutine.yield(); // both park on their futures
+        gate.complete(null);
+        Coroutine.withTimeout(GUARD, () -> {
+            while (!awaiter.isFinished() || !selector.isFinished()) {
+                Coroutine.yield();
+            }
+        });
+        assertThat(close(pool)).isNull();
+    }
+
+    @Test
+    void theAsynchronousAndComposingReadsOfAFailureCountAsReadingIt() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        Executor direct = Runnable::run;
+        List<CompletableFuture<?>> reads = new ArrayList<>();
+        List<CompletableFuture<Object>> futures = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            String message = "failure " + i;
+            futures.add(pool.submit(() -> {
+                throw new IllegalStateException(message);
+            }));
+        }
+        reads.add(futures.get(0).handleAsync((v, e) -> null));
+        reads.add(futures.get(1).handleAsync((v, e) -> null, direct));
+        reads.add(futures.get(2).whenCompleteAsync((v, e) -> { }).exceptionally(e -> null));
+        reads.add(futures.get(3).whenCompleteAsync((v, e) -> { }, direct).exceptionally(e -> null));
+        reads.add(futures.get(4).exceptionallyAsync(e -> null));
+        reads.add(futures.get(5).exceptionallyAsync(e -> null, direct));
+        reads.add(futures.get(6).exceptionallyCompose(e -> CompletableFuture.completedFuture(null)));
+        reads.add(futures.get(7).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null)));
+        reads.add(futures.get(8).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null), direct));
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))));
+        assertThat(close(pool)).as("every failure was handled by one of the reads").isNull();
     }
 }
