@@ -357,10 +357,27 @@ public final class Coroutine implements AutoCloseable {
      * {@code stage} as a future to wait on: itself, its own future, or one it completes. A minimal
      * stage ({@link CompletableFuture#completedStage}, {@link CompletableFuture#minimalCompletionStage})
      * is a {@code CompletableFuture} whose {@code isDone()} and {@code join()} throw, so every stage
-     * goes through {@code toCompletableFuture()}, which a plain future answers with itself.
+     * but a plain future goes through {@code toCompletableFuture()}, which a minimal stage answers with
+     * a new future relayed from it at each call: the calling thread keeps the future it got for a
+     * stage, so that a stage awaited again and again holds one callback per thread, as a plain
+     * future does.
      */
+    @SuppressWarnings("unchecked")
     static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
         Objects.requireNonNull(stage, "stage");
+        if (stage.getClass() == CompletableFuture.class) {
+            return (CompletableFuture<T>) stage; // its own future: the common case, no lookup
+        }
+        Scheduler s = Scheduler.currentOrNull();
+        return s != null ? s.loop.futureWaits().futureOf(stage) : newFutureOf(stage);
+    }
+
+    /**
+     * {@code stage} as a future, made afresh: itself, a new future {@code toCompletableFuture()}
+     * relays it to, or one its completion completes. Each call that does not answer the stage itself
+     * leaves one more callback on it, so a thread asks once per stage ({@link FutureWaits#futureOf}).
+     */
+    static <T> CompletableFuture<T> newFutureOf(CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture();
         } catch (UnsupportedOperationException e) {

@@ -2,6 +2,7 @@ package dev.coro;
 
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 
 /**
@@ -35,8 +36,30 @@ final class FutureWaits {
     /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
     private final WeakHashMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakHashMap<>();
 
+    /**
+     * The future this thread waits on for each stage that is not its own future (a minimal stage, a
+     * stage of another library): {@code toCompletableFuture()} of such a stage makes a new future
+     * relayed from it, or refuses and a callback completes one, at each call, and neither can be taken
+     * back; asked once per stage, the stage holds one. Weak keys: the entry goes with the stage (the
+     * future does not refer to it).
+     */
+    private final WeakHashMap<CompletionStage<?>, CompletableFuture<?>> futuresOfStages = new WeakHashMap<>();
+
     FutureWaits(EventLoop loop) {
         this.loop = loop;
+    }
+
+    /** {@code stage} as a future to wait on, the same one each time this thread asks for the same stage. */
+    @SuppressWarnings("unchecked")
+    <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
+        CompletableFuture<T> f = (CompletableFuture<T>) futuresOfStages.get(stage);
+        if (f == null) {
+            f = Coroutine.newFutureOf(stage);
+            if (f != stage) { // a future that is its own (a subclass) needs no entry
+                futuresOfStages.put(stage, f);
+            }
+        }
+        return f;
     }
 
     /**

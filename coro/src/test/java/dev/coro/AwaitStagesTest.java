@@ -3,6 +3,11 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -75,5 +80,58 @@ class AwaitStagesTest {
                 .isInstanceOf(CompletionException.class)
                 .cause().isInstanceOf(IllegalStateException.class).hasMessage("seen");
         pool.close();                                          // nothing unobserved: no failure
+    }
+
+    @Test
+    void aStageThatIsNotItsOwnFutureAwaitedAgainAndAgainHoldsOneCallback() {
+        CompletableFuture<String> behindOpaque = new CompletableFuture<>();
+        CompletableFuture<String> behindFresh = new CompletableFuture<>();
+        CompletionStage<String> opaque = AwaitTest.opaque(behindOpaque); // toCompletableFuture() refuses
+        CompletionStage<String> fresh = freshFutureEachTime(behindFresh); // a new future each call, as a minimal stage's
+        CompletionStage<String> minimal = new CompletableFuture<String>().minimalCompletionStage();
+        for (int i = 0; i < 1_000; i++) {
+            for (CompletionStage<String> stage : List.of(opaque, fresh, minimal)) {
+                Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(stage));
+                Coroutine.yield(); // it parks in await
+                assertThat(awaiter.state()).isEqualTo(Coroutine.State.PARKED);
+                awaiter.close();
+            }
+        }
+        assertThat(behindOpaque.getNumberOfDependents()).as("callbacks on the stage that refuses").isEqualTo(1);
+        assertThat(behindFresh.getNumberOfDependents()).as("callbacks on the stage that makes a future each time").isEqualTo(1);
+        assertThat(Scheduler.current().loop.futureWaits().watchedCount()).isEqualTo(3);
+
+        List<String> got = new ArrayList<>();
+        Coroutine.create("last awaiter", () -> got.add(Coroutine.await(opaque) + " " + Coroutine.await(fresh)));
+        Coroutine.yield();
+        Peer.run("completer", () -> {
+            behindOpaque.complete("o");
+            behindFresh.complete("f");
+        });
+        Coroutine.withTimeout(Duration.ofSeconds(30), () -> {
+            while (got.isEmpty()) {
+                Coroutine.yield();
+            }
+        });
+        assertThat(got).containsExactly("o f");
+    }
+
+    /** A stage that delegates to {@code f} and answers {@code toCompletableFuture()} with a new dependent of it each call. */
+    @SuppressWarnings("unchecked")
+    private static <T> CompletionStage<T> freshFutureEachTime(CompletableFuture<T> f) {
+        return (CompletionStage<T>) Proxy.newProxyInstance(AwaitStagesTest.class.getClassLoader(),
+                new Class<?>[] {CompletionStage.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "toCompletableFuture" -> f.thenApply(v -> v);
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "toString" -> "fresh-future stage of " + f;
+                    default -> {
+                        try {
+                            yield method.invoke(f, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    }
+                });
     }
 }
