@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -84,6 +85,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** Numbers the submissions, so that close() reports unobserved failures in the order they were submitted. */
     private final AtomicLong submissions = new AtomicLong();
     private volatile boolean closing;
+    /** Whether the pool counts in {@link #OPEN}: from its start until its last thread leaves its loop. */
+    private final AtomicBoolean countedOpen = new AtomicBoolean(true);
 
     private CoroutinePool(int threads) {
         this.name = "coro-pool-" + POOLS.incrementAndGet();
@@ -103,7 +106,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 // a thread could not make its scheduler (no engine): end the others, refuse to start
                 closing = true;
                 allIdle = true;
-                OPEN.decrementAndGet();
+                countClosed();
                 for (Worker other : workers) {
                     if (other.started.isDone() && !other.started.isCompletedExceptionally()) {
                         other.loop().post(other::wake);
@@ -166,7 +169,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /**
      * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads: on
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
-     * that context (the thread's others run meanwhile).
+     * that context (the thread's others run meanwhile). A coroutine of the pool that never ends (parked
+     * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
+     * {@link Coroutine#withTimeout}. A close that ends so, or whose coroutine is closed, has closed the
+     * pool to submissions but reported nothing: the failures go to the first close that sees the pool
+     * end, and the pool counts as open (no thread reports a deadlock) until its threads have ended.
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
      * @throws IllegalStateException if called from one of the pool's own threads
@@ -181,19 +188,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
-        if (closing) {
-            awaitEnded();
-            return;
+        if (!closing) {
+            closing = true;
+            for (Worker w : workers) {
+                w.loop().post(w::wake);
+            }
         }
-        closing = true;
-        for (Worker w : workers) {
-            w.loop().post(w::wake);
-        }
-        try {
-            awaitEnded();
-        } finally {
-            OPEN.decrementAndGet();
-        }
+        awaitEnded();
+        // whichever close sees the pool end reports: one that gave up waiting (a withTimeout) leaves the failures to the next
         Throwable first = null;
         synchronized (failures) {
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
@@ -346,7 +348,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     private void workerEnded() {
         if (running.decrementAndGet() == 0) {
+            countClosed(); // not before: a close that gave up waiting leaves the pool open while its threads run
             ended.complete(null);
+        }
+    }
+
+    /** The pool no longer counts among the open ones (once, however it ends). */
+    private void countClosed() {
+        if (countedOpen.compareAndSet(true, false)) {
+            OPEN.decrementAndGet();
         }
     }
 

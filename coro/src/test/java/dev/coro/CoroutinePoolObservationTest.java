@@ -142,4 +142,25 @@ class CoroutinePoolObservationTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))));
         assertThat(close(pool)).as("every failure was handled by one of the reads").isNull();
     }
+
+    @Test
+    void aCloseThatTimedOutLeavesTheFailuresToTheCloseThatSeesThePoolEndAndThePoolCountsAsOpenUntilThen() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        pool.execute(() -> {
+            Coroutine.await(gate);
+            throw new IllegalStateException("failed after the first close gave up");
+        });
+        int open = CoroutinePool.openPools();
+        Throwable first = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1), pool::close));
+        assertThat(first).as("the gate is shut: the body cannot have ended").isInstanceOf(CoroutineTimeoutException.class);
+        assertThat(CoroutinePool.openPools()).as("its threads still run a body").isEqualTo(open);
+        gate.complete(null);
+        Throwable second = close(pool);
+        assertThat(second).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: failed after the first close gave up");
+        assertThat(CoroutinePool.openPools()).isEqualTo(open - 1);
+        assertThat(close(pool)).as("reported once").isNull();
+    }
 }
