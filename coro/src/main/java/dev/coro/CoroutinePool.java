@@ -55,7 +55,9 @@ import java.util.function.Supplier;
  * or their {@code Async} forms was called on it; a read that found no outcome yet, an await
  * interrupted before it came and an {@code onComplete} clause that lost read nothing), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
- * {@code close()}; later ones are suppressed in it. A future its caller settled itself before the
+ * {@code close()}; later ones are suppressed in it. First and later are by the order of submission,
+ * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
+ * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
  * failure is not reported. Until then the pool keeps only the futures it may have to
  * report (failed, not read yet): a long-lived pool does not grow with the number of submissions. While it waits, the calling thread's own event
@@ -76,7 +78,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** Set once every worker is idle: no coroutine of the pool is left to use a pool thread's channels. */
     private volatile boolean allIdle;
     private final AtomicInteger next = new AtomicInteger();
-    private final List<Throwable> failures = new ArrayList<>();
+    /**
+     * The failures of bodies run by {@link #execute} and those left to a pool thread's main, each under
+     * the number of its submission (one left to main: the number of the next submission at that time),
+     * so that close() reports every failure in the order of the submissions.
+     */
+    private final TreeMap<Long, Throwable> failures = new TreeMap<>();
     /**
      * The futures that close() may have to report: failed, and not read yet; by submission order. A
      * future that completes normally, or is read, is not kept (guarded by {@link #failures}).
@@ -146,7 +153,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
-        place(new Task(body, f));
+        place(new Task(body, f, f.seq));
         return f;
     }
 
@@ -163,7 +170,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         place(new Task(() -> {
             body.run();
             return null;
-        }, null));
+        }, null, submissions.incrementAndGet()));
     }
 
     /**
@@ -202,10 +209,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             unobserved.clear(); // before reading them: a read takes a future out of the map
             for (ObservedFuture<?> f : unread) {
                 if (!f.observed) {
-                    failures.add(f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
+                    failures.put(f.seq, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
-            for (Throwable t : failures) {
+            for (Throwable t : failures.values()) {
                 if (first == null) {
                     first = t;
                 } else if (first != t) {
@@ -297,10 +304,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         return new RejectedExecutionException("cannot submit to " + name + ": it is closing");
     }
 
-    private void failed(Throwable t) {
+    /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
+    private void failed(long seq, Throwable t) {
         synchronized (failures) {
-            failures.add(t);
+            failures.put(seq, t);
         }
+    }
+
+    /** A failure was left to a pool thread's main: it counts from now, after every submission so far. */
+    private void failedInMain(Throwable t) {
+        failed(submissions.incrementAndGet(), t);
     }
 
     /**
@@ -364,11 +377,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private static final class Task {
         final Supplier<?> body;
         final ObservedFuture<Object> future;
+        /** The number of its submission. */
+        final long seq;
 
         @SuppressWarnings("unchecked")
-        Task(Supplier<?> body, ObservedFuture<?> future) {
+        Task(Supplier<?> body, ObservedFuture<?> future, long seq) {
             this.body = body;
             this.future = (ObservedFuture<Object>) future;
+            this.seq = seq;
         }
     }
 
@@ -450,7 +466,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     try {
                         s.park(this);
                     } catch (CoroutineException | DeadlockException e) {
-                        pool.failed(e); // a failure left to this thread's main
+                        pool.failedInMain(e); // a failure left to this thread's main
                     } finally {
                         s.loop.foreignWaitEnded();
                     }
@@ -479,7 +495,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 }
                 // else its caller settled the future first (cancel, complete): its outcome is not the body's
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
-                pool.failed(failure);
+                pool.failed(t.seq, failure);
             }
             if (failure instanceof CoroutineExit e) {
                 throw e;

@@ -399,6 +399,26 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void closeReportsTheFailuresOfSubmitAndExecuteInTheOrderTheyWereSubmitted() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Object> submitted = pool.submit(() -> {
+            throw new IllegalStateException("submitted first");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(submitted.thenApply(v -> v).exceptionally(e -> null))); // reads a copy, not it
+        CompletableFuture<Void> failing = new CompletableFuture<>();
+        pool.execute(() -> {
+            failing.complete(null);
+            throw new IllegalStateException("executed second");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(failing));
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: submitted first");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("executed second");
+    }
+
+    @Test
     void closeDoesNotThrowFailuresWhoseFuturesWereRead() {
         CoroutinePool pool = CoroutinePool.start(2);
         List<CompletableFuture<Object>> futures = new ArrayList<>();
