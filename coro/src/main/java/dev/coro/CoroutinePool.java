@@ -52,8 +52,10 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
- * or their {@code Async} forms was called on it; a read that found no outcome yet, an await
- * interrupted before it came and an {@code onComplete} clause that lost read nothing), and any
+ * or their {@code Async} forms was called on it, nor on a future derived from it by
+ * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure; a read that
+ * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
+ * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it. First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
@@ -518,8 +520,169 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * A future that tells its submission when a read hands its caller a failure, or a handler of
+     * failures is attached; futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
+     * this kind too, so a failure read through them counts as read.
+     */
+    private abstract static class ReadFuture<T> extends CompletableFuture<T> {
+
+        /** A read handed its caller this future's failure. */
+        abstract void failureRead();
+
+        /** A callback that sees this future's failure was attached. */
+        abstract void handlerAttached();
+
+        /** The submission whose future this is, or is derived from. */
+        abstract ObservedFuture<?> submission();
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new DerivedFuture<>(submission());
+        }
+
+        @Override
+        public T join() {
+            try {
+                return super.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                failureRead();
+                throw e;
+            }
+        }
+
+        @Override
+        public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            try {
+                return super.get();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                failureRead(); // an interrupted get read nothing; a value is never reported anyway
+                throw e;
+            }
+        }
+
+        @Override
+        public T get(long timeout, java.util.concurrent.TimeUnit unit)
+                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+            try {
+                return super.get(timeout, unit);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                failureRead(); // a get that timed out read nothing
+                throw e;
+            }
+        }
+
+        @Override
+        public T getNow(T valueIfAbsent) {
+            try {
+                return super.getNow(valueIfAbsent);
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                failureRead(); // a getNow before the failure came read nothing
+                throw e;
+            }
+        }
+
+        @Override
+        public T resultNow() {
+            try {
+                return super.resultNow();
+            } catch (IllegalStateException e) {
+                if (isCompletedExceptionally()) {
+                    failureRead(); // it told its caller that the body failed; before the outcome it told nothing
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public Throwable exceptionNow() {
+            Throwable failure = super.exceptionNow(); // throws unless it failed: then nothing was read
+            failureRead();
+            return failure;
+        }
+
+        @Override
+        public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+            if (!FutureWaits.isWatch(action)) { // a thread's one callback for its awaits reads nothing: each await reads for itself
+                handlerAttached();
+            }
+            return super.whenComplete(action);
+        }
+
+        @Override
+        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+            handlerAttached();
+            return super.whenCompleteAsync(action);
+        }
+
+        @Override
+        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action,
+                                                      Executor executor) {
+            handlerAttached();
+            return super.whenCompleteAsync(action, executor);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+            handlerAttached();
+            return super.handle(fn);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+            handlerAttached();
+            return super.handleAsync(fn);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
+                                                    Executor executor) {
+            handlerAttached();
+            return super.handleAsync(fn, executor);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) {
+            handlerAttached();
+            return super.exceptionally(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn) {
+            handlerAttached();
+            return super.exceptionallyAsync(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn, Executor executor) {
+            handlerAttached();
+            return super.exceptionallyAsync(fn, executor);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyCompose(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+            handlerAttached();
+            return super.exceptionallyCompose(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyComposeAsync(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+            handlerAttached();
+            return super.exceptionallyComposeAsync(fn);
+        }
+
+        @Override
+        public CompletableFuture<T> exceptionallyComposeAsync(
+                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn, Executor executor) {
+            handlerAttached();
+            return super.exceptionallyComposeAsync(fn, executor);
+        }
+    }
+
     /** The future of a submitted body, which knows whether anyone read its outcome. */
-    private static final class ObservedFuture<T> extends CompletableFuture<T> {
+    private static final class ObservedFuture<T> extends ReadFuture<T> {
         private final CoroutinePool pool;
         /** Its submission's number. */
         final long seq;
@@ -536,7 +699,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /** Someone reads it: close() does not report its failure, and the pool lets it go. */
-        private void observe() {
+        void observe() {
             if (!observed) {
                 observed = true;
                 if (retained) {
@@ -546,138 +709,48 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        public T join() {
+        void failureRead() {
             observe();
-            return super.join();
         }
 
         @Override
-        public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
-            try {
-                return super.get();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                observe(); // an interrupted get read nothing; a value is never reported anyway
-                throw e;
+        void handlerAttached() {
+            observe();
+        }
+
+        @Override
+        ObservedFuture<?> submission() {
+            return this;
+        }
+    }
+
+    /**
+     * A future derived from a submission's ({@code thenApply}, {@code thenCompose}, {@code whenComplete}
+     * …): a failure read from it, or handled on it, is the submission's once the submission has
+     * failed (a derived future fails with its source's failure), so it counts as reading that.
+     */
+    private static final class DerivedFuture<T> extends ReadFuture<T> {
+        private final ObservedFuture<?> submission;
+
+        DerivedFuture(ObservedFuture<?> submission) {
+            this.submission = submission;
+        }
+
+        @Override
+        void failureRead() {
+            if (submission.isCompletedExceptionally()) { // not a failure of another source (applyToEither) before it
+                submission.observe();
             }
         }
 
         @Override
-        public T get(long timeout, java.util.concurrent.TimeUnit unit)
-                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
-            try {
-                return super.get(timeout, unit);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                observe(); // a get that timed out read nothing
-                throw e;
-            }
+        void handlerAttached() {
+            submission.observe();
         }
 
         @Override
-        public T getNow(T valueIfAbsent) {
-            try {
-                return super.getNow(valueIfAbsent);
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
-                observe(); // a getNow before the failure came read nothing
-                throw e;
-            }
-        }
-
-        @Override
-        public T resultNow() {
-            try {
-                return super.resultNow();
-            } catch (IllegalStateException e) {
-                if (isCompletedExceptionally()) {
-                    observe(); // it told its caller that the body failed; before the outcome it told nothing
-                }
-                throw e;
-            }
-        }
-
-        @Override
-        public Throwable exceptionNow() {
-            Throwable failure = super.exceptionNow(); // throws unless it failed: then nothing was read
-            observe();
-            return failure;
-        }
-
-        @Override
-        public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-            if (!FutureWaits.isWatch(action)) { // a thread's one callback for its awaits reads nothing: each await reads for itself
-                observe();
-            }
-            return super.whenComplete(action);
-        }
-
-        @Override
-        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-            observe();
-            return super.whenCompleteAsync(action);
-        }
-
-        @Override
-        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action,
-                                                      Executor executor) {
-            observe();
-            return super.whenCompleteAsync(action, executor);
-        }
-
-        @Override
-        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
-            observe();
-            return super.handleAsync(fn);
-        }
-
-        @Override
-        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
-                                                    Executor executor) {
-            observe();
-            return super.handleAsync(fn, executor);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn) {
-            observe();
-            return super.exceptionallyAsync(fn);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn, Executor executor) {
-            observe();
-            return super.exceptionallyAsync(fn, executor);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionallyCompose(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
-            observe();
-            return super.exceptionallyCompose(fn);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionallyComposeAsync(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
-            observe();
-            return super.exceptionallyComposeAsync(fn);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionallyComposeAsync(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn, Executor executor) {
-            observe();
-            return super.exceptionallyComposeAsync(fn, executor);
-        }
-
-        @Override
-        public <U> CompletableFuture<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
-            observe();
-            return super.handle(fn);
-        }
-
-        @Override
-        public CompletableFuture<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) {
-            observe();
-            return super.exceptionally(fn);
+        ObservedFuture<?> submission() {
+            return submission;
         }
     }
 }

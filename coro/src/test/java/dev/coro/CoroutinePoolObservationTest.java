@@ -163,4 +163,33 @@ class CoroutinePoolObservationTest {
         assertThat(CoroutinePool.openPools()).isEqualTo(open - 1);
         assertThat(close(pool)).as("reported once").isNull();
     }
+
+    @Test
+    void aFailureReadThroughAFutureDerivedFromTheSubmissionHasBeenReadAndOneOnlyDerivedHasNot() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new IllegalStateException("joined through thenApply");
+        });
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new IllegalStateException("awaited through thenCompose");
+        });
+        CompletableFuture<Object> handled = pool.submit(() -> {
+            throw new IllegalStateException("handled after thenApply");
+        });
+        CompletableFuture<Object> onlyDerived = pool.submit(() -> {
+            throw new IllegalStateException("only derived from");
+        });
+        assertThat(catchThrowable(() -> joined.thenApply(v -> v).join())).hasRootCauseMessage("joined through thenApply");
+        assertThat(catchThrowable(() -> Coroutine.await(awaited.thenCompose(CompletableFuture::completedFuture))))
+                .hasRootCauseMessage("awaited through thenCompose");
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(handled.thenApply(v -> v).exceptionally(e -> null)));
+        CompletableFuture<Object> derived = onlyDerived.thenApply(v -> v); // nobody reads it
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(derived).exceptionally(e -> null)));
+        assertThat(derived).isCompletedExceptionally();
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: only derived from");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
 }
