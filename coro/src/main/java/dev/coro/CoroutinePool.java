@@ -61,7 +61,8 @@ import java.util.function.Supplier;
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
- * failure is not reported. Until then the pool keeps only the futures it may have to
+ * failure is not reported, nor is a body that a {@link Coroutine#close()} of its coroutine unwound
+ * (its future fails with that {@link CoroutineExit}). Until then the pool keeps only the futures it may have to
  * report (failed, not read yet): a long-lived pool does not grow with the number of submissions. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
  */
@@ -492,10 +493,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (t.future != null) {
                 if (failure == null) {
                     t.future.complete(value);
-                } else if (t.future.completeExceptionally(failure)) {
+                } else if (t.future.completeExceptionally(failure) && !(failure instanceof CoroutineExit)) {
                     pool.retainUnlessObserved(t.future, failure);
                 }
-                // else its caller settled the future first (cancel, complete): its outcome is not the body's
+                // else its caller settled the future first (cancel, complete): its outcome is not the body's;
+                // or a close unwound the body: its future says so, but that is no failure to report, as for execute
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
                 pool.failed(t.seq, failure);
             }

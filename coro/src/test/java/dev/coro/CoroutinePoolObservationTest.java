@@ -61,6 +61,37 @@ class CoroutinePoolObservationTest {
         assertThat(completed.join()).isEqualTo("the caller's own value");
     }
 
+    /**
+     * A body in which it yields, closed meanwhile by a coroutine it made on its thread: the close
+     * unwinds it with a {@link CoroutineExit}, which is not a failure of the body.
+     */
+    private static void closedBySibling() {
+        Coroutine body = Coroutine.current();
+        Coroutine.create("closer", body::close);
+        Coroutine.yield(); // runs the closer, which unwinds this body here
+        throw new AssertionError("the close did not unwind " + body);
+    }
+
+    @Test
+    void aBodyClosedByAnotherCoroutineIsNotAFailureToReportForSubmitAndExecuteAlikeAndItsFutureSaysItWasClosed() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> closed = pool.submit(() -> {
+            closedBySibling();
+            return "never";
+        });
+        pool.execute(CoroutinePoolObservationTest::closedBySibling);
+        pool.execute(() -> {
+            throw new IllegalArgumentException("a real failure");
+        });
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalArgumentException: a real failure");
+        assertThat(thrown.getCause().getSuppressed()).as("the closed bodies, submitted and executed").isEmpty();
+        assertThat(catchThrowable(closed::join)).as("the submission's future says how its body ended")
+                .hasCauseExactlyInstanceOf(CoroutineExit.class);
+    }
+
     @Test
     void anAwaitInterruptedBeforeTheFailureCameAndAnOnCompleteClauseThatLostHaveNotReadIt() {
         CoroutinePool pool = CoroutinePool.start(2);
