@@ -209,6 +209,7 @@ public final class TcpConnection implements Closeable {
             return;
         }
         closed = true;
+        drained = false; // a later read must reach the channel, whose failure names the caller and the state
         io.closing(owner, channel, "the connection was closed while it waited");
         channel.close();
     }
