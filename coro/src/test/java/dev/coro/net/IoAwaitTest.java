@@ -285,6 +285,57 @@ class IoAwaitTest {
         assertThat(peerFailure.get()).isNull();
         assertThat(log).containsExactly("reader read 'hi' at t=0", "sleeper woke at t=3600000000000");
     }
+    /**
+     * Under {@code VirtualTime} an I/O wait keeps the clock still while bytes may come, but not for
+     * ever: as for an await of another thread, once nothing has come for as long, in real time, as the
+     * next timer is away, the clock jumps to it. So a {@code withTimeout} around a read that no byte
+     * reaches expires, at exactly its virtual deadline, instead of blocking the thread for good; the
+     * read took nothing and the connection still works.
+     */
+    @Test
+    void underVirtualTimeAWithTimeoutAroundAReadNothingReachesExpiresAndTheConnectionStillWorks() {
+        CompletableFuture<List<String>> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
+            List<String> seen = new ArrayList<>();
+            try {
+                VirtualTime.run(() -> {
+                    try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                         TcpConnection client = TcpConnection.connect(listener.localAddress());
+                         TcpConnection server = listener.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocate(4);
+                        try {
+                            Coroutine.withTimeout(Duration.ofMillis(50), () -> {
+                                try {
+                                    server.read(buf);
+                                } catch (IOException e) {
+                                    throw new AssertionError(e);
+                                }
+                            });
+                            seen.add("read returned");
+                        } catch (CoroutineTimeoutException e) {
+                            seen.add("read timed out at t=" + Coroutine.nanoTime() + " having read " + buf.position()
+                                    + ", " + LoopProbe.ioWaits() + " I/O waits left");
+                        }
+                        client.write(bytes("late"));
+                        while (buf.hasRemaining()) {
+                            server.read(buf);
+                        }
+                        seen.add("then read '" + text(buf) + "' at t=" + Coroutine.nanoTime());
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                done.complete(seen);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        // the test thread's real clock guards against a hang
+        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
+        assertThat(seen).containsExactly("read timed out at t=50000000 having read 0, 0 I/O waits left",
+                "then read 'late' at t=50000000");
+    }
+
     @Test
     void aWaitsOperationsAreNamedInDumpsAndMessagesWithAnyUnknownBitsInHex() {
         assertThat(Io.describeOps(SelectionKey.OP_READ)).isEqualTo("OP_READ");
