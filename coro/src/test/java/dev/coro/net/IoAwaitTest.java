@@ -22,6 +22,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -190,6 +191,42 @@ class IoAwaitTest {
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
             sink.close();
             assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    /**
+     * {@code OP_CONNECT} is ready only while a connect is in progress: on a connected socket the JDK
+     * never reports it, while the kernel polls the socket for writability and wakes the selector at
+     * every select. Awaited there, it would park the caller for good and spin its thread; so it is
+     * refused, as unsupported operations are.
+     */
+    @Test
+    void awaitRefusesOpConnectOnASocketWithNoConnectInProgress() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel connected = SocketChannel.open(listener.localAddress());
+             SocketChannel unconnected = SocketChannel.open();
+             TcpConnection server = listener.accept()) {
+            connected.configureBlocking(false);
+            unconnected.configureBlocking(false);
+            for (SocketChannel ch : List.of(connected, unconnected)) {
+                Coroutine waiter = Coroutine.create("waiter", () -> {
+                    try {
+                        Io.await(ch, SelectionKey.OP_CONNECT);
+                        log.add("returned");
+                    } catch (IllegalArgumentException | IOException e) {
+                        log.add(e.getMessage());
+                    }
+                });
+                Coroutine.yield(); // the waiter runs until its await throws, or parks
+                State state = waiter.state();
+                waiter.close(); // a no-op once it has ended
+                assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
+                assertThat(log).containsExactly("coroutine 'waiter' cannot await OP_CONNECT on " + ch
+                        + ": no connect is in progress; call connect first");
+                log.clear();
+            }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
         }
     }
 
