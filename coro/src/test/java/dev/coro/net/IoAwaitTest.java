@@ -172,6 +172,45 @@ class IoAwaitTest {
         }
     }
 
+    /**
+     * The loop looks for channels closed behind its back about once a second; it must look while its
+     * thread stays busy too (a context that yields on and on never lets it idle), or the wait on such
+     * a channel never ends.
+     */
+    @Test
+    void aChannelClosedBehindTheLoopsBackFailsItsWaitWhileAnotherContextKeepsTheThreadBusy() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SinkChannel sink = pipe.sink()) {
+            Pipe.SourceChannel source = pipe.source();
+            source.configureBlocking(false);
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine waiter = crew.spawn("waiter", () -> {
+                try {
+                    Io.await(source, SelectionKey.OP_READ);
+                    log.add("woken as ready");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            source.close(); // not through the loop
+            // main never parks: the thread never idles; the guard only keeps a failure from hanging
+            Coroutine.withTimeout(Duration.ofSeconds(30), () -> {
+                while (!waiter.isFinished()) {
+                    Coroutine.yield();
+                }
+            });
+            crew.join();
+            assertThat(log).isEmpty();
+            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
+                    + ": its channel was closed while it waited");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+        }
+    }
+
     @Test
     void awaitRefusesABlockingChannelAndOperationsItDoesNotSupport() throws Exception {
         Pipe pipe = Pipe.open();
