@@ -198,7 +198,8 @@ final class EventLoop {
 
     /**
      * At a scheduling point: expires due timers and, every 64th time while a context waits on I/O,
-     * completes the I/O waits whose channels are ready now.
+     * completes the I/O waits whose channels are ready now (and, at most once a second, fails those
+     * whose channels were closed behind the loop's back).
      */
     void poll() {
         poll(true);
@@ -221,6 +222,7 @@ final class EventLoop {
         }
         if (counts && ioWaits != 0 && (++polls & 63) == 0) {
             select(-1);
+            scanIfDue(); // a thread that never idles must find channels closed behind its back too
         }
     }
 
