@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * selector (without waiting) which channels are ready, so that I/O is served even while some context
  * is always runnable. When every context is parked and something can still wake one, the scheduler
  * calls {@link #idle()}: the thread blocks in one {@code select} until the next timer (or, without I/O
- * waits, parks until it; under virtual time with no I/O wait the clock simply jumps there), then
+ * waits, parks until it; under virtual time with no I/O wait the clock simply jumps there, and with
+ * one it jumps once nothing has come for as long in real time), then
  * completes what is ready; when another thread may wake it, it first spins on its inbox for a
  * bounded, adaptive while ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
@@ -81,8 +82,9 @@ final class EventLoop {
     /** The virtual clock's time, while {@link #virtual}. */
     private long virtualNow;
     /**
-     * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads in
-     * a row without a post arriving; reset when one arrives or the clock moves.
+     * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
+     * for I/O in a row without a post or a readiness report arriving; reset when one arrives or the
+     * clock moves.
      */
     private long quietNanos;
 
@@ -196,7 +198,8 @@ final class EventLoop {
 
     /**
      * At a scheduling point: expires due timers and, every 64th time while a context waits on I/O,
-     * completes the I/O waits whose channels are ready now.
+     * completes the I/O waits whose channels are ready now (and, at most once a second, fails those
+     * whose channels were closed behind the loop's back).
      */
     void poll() {
         poll(true);
@@ -219,6 +222,7 @@ final class EventLoop {
         }
         if (counts && ioWaits != 0 && (++polls & 63) == 0) {
             select(-1);
+            scanIfDue(); // a thread that never idles must find channels closed behind its back too
         }
     }
 
@@ -226,9 +230,9 @@ final class EventLoop {
      * The idle wait: blocks until the earliest timer is due, a channel is ready, or another thread
      * posts (whichever comes first), then runs the posts, completes what is ready and expires every
      * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
-     * deadline at once; with an I/O wait the wait is real and the clock does not move; with a wait for
-     * another thread it does not move either, unless nothing comes for as long as the next timer is
-     * away ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done
+     * deadline at once; with an I/O wait or a wait for another thread the wait is real and the clock
+     * does not move, unless nothing comes for as long as the next timer is away
+     * ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done
      * nothing (callers loop); an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
@@ -238,7 +242,7 @@ final class EventLoop {
                 virtualNow = first;
             }
             quietNanos = 0;
-        } else if (virtual && timers.size() != 0 && ioWaits == 0) {
+        } else if (virtual && timers.size() != 0) {
             awaitOthersOnVirtualTime(first);
         } else {
             long left = timers.size() == 0 || virtual ? Long.MAX_VALUE : first - now();
@@ -260,12 +264,13 @@ final class EventLoop {
     }
 
     /**
-     * The idle wait under virtual time while contexts wait for other threads and a timer is pending:
-     * the clock stands still while another thread may still wake a context (so a result that comes
-     * keeps the readings of the clock reproducible), but not forever: once no post has come for as
-     * long, in real time, as the next timer is away on the virtual clock, the clock jumps to it. A
-     * {@code withTimeout} around an await of a future that never completes thus expires after its
-     * duration of real time instead of blocking forever.
+     * The idle wait under virtual time while contexts wait for other threads or for I/O and a timer
+     * is pending: the clock stands still while another thread or a channel may still wake a context
+     * (so a result that comes keeps the readings of the clock reproducible), but not forever: once no
+     * post and no readiness report has come for as long, in real time, as the next timer is away on
+     * the virtual clock, the clock jumps to it. A {@code withTimeout} around an await of a future that
+     * never completes, or around a read that no byte reaches, thus expires after its duration of real
+     * time instead of blocking forever.
      */
     private void awaitOthersOnVirtualTime(long first) {
         long away = first - virtualNow;
@@ -274,10 +279,11 @@ final class EventLoop {
             left = Math.min(left, SCAN_MILLIS * 1_000_000); // and look for ended threads meanwhile
         }
         long start = System.nanoTime();
+        long reports = readyReports;
         if (left > 0) {
-            block(left, false); // virtual time: no spin
+            block(left, false); // virtual time: no spin; in the selector while a context waits on I/O
         }
-        if (!inbox.isEmpty()) {
+        if (!inbox.isEmpty() || readyReports != reports) {
             quietNanos = 0;
             return;
         }

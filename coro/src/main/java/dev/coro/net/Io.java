@@ -4,6 +4,7 @@ import dev.coro.internal.IoBridge;
 import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.Objects;
 
 /**
@@ -41,8 +42,10 @@ public final class Io {
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
      *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports
      * @throws IOException              if the channel is closed, or is closed while the caller waits
-     * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, or the
-     *                                  channel is in blocking mode (naming the caller and the channel)
+     * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
+     *                                  channel is in blocking mode, or {@code ops} has {@code OP_CONNECT}
+     *                                  and no connect of the socket is in progress (naming the caller
+     *                                  and the channel)
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
      */
     public static void await(SelectableChannel channel, int ops) throws IOException {
@@ -51,6 +54,11 @@ public final class Io {
         if (ops == 0 || (ops & ~channel.validOps()) != 0) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": it supports " + describeOps(channel.validOps()));
+        }
+        if ((ops & SelectionKey.OP_CONNECT) != 0 && channel instanceof SocketChannel socket && !socket.isConnectionPending()) {
+            // never reported ready, while the kernel polls the socket for writability: a wait for good, spinning the thread
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+                    + ": no connect is in progress; call connect first");
         }
         if (channel.isBlocking()) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel

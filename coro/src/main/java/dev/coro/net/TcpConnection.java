@@ -79,9 +79,18 @@ public final class TcpConnection implements Closeable {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
                 Object what = "connect to " + address;
-                do {
-                    io.await(ch, SelectionKey.OP_CONNECT, what);
-                } while (!ch.finishConnect());
+                try {
+                    do {
+                        io.await(ch, SelectionKey.OP_CONNECT, what);
+                    } while (!ch.finishConnect());
+                } finally {
+                    // End the connect's registration before the socket is used or closed: OP_CONNECT
+                    // left in the interest set polls a connected socket for writability, so every
+                    // select returns at once with nothing to report (the idle loop spins); and the
+                    // JDK closes the descriptor of a registered channel only at the selector's next
+                    // select, which a thread that ends never makes.
+                    io.release(ch);
+                }
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
@@ -209,6 +218,7 @@ public final class TcpConnection implements Closeable {
             return;
         }
         closed = true;
+        drained = false; // a later read must reach the channel, whose failure names the caller and the state
         io.closing(owner, channel, "the connection was closed while it waited");
         channel.close();
     }

@@ -15,7 +15,8 @@
  *
  * <p>Listeners and connections belong to the thread that made them, like coroutines; timeouts come
  * from {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)}. Under
- * {@link dev.coro.VirtualTime} I/O waits are real, and the virtual clock jumps only while no context
- * waits on I/O.
+ * {@link dev.coro.VirtualTime} I/O waits are real: while a context waits on I/O the virtual clock jumps
+ * to the next timer only once no channel has become ready for as long, in real time, as that timer
+ * is away (so a {@code withTimeout} around a read that no byte reaches expires).
  */
 package dev.coro.net;

@@ -133,4 +133,33 @@ class BadCallsTest {
         }
     }
 
+    /**
+     * A read that got fewer bytes than it had room for waits for readiness before its next system
+     * call; a close in between must not turn that next read into a bare {@code ClosedChannelException}
+     * that names neither the caller nor the connection.
+     */
+    @Test
+    void aReadAfterCloseThatFollowsAShortReadThrowsAnIOExceptionNamingTheCallerTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("ab"));
+            ByteBuffer buf = ByteBuffer.allocate(16);
+            while (buf.position() < 2) {
+                server.read(buf); // fewer bytes than room: the socket's buffer was emptied
+            }
+            String name = name(server);
+            server.close();
+            assertThatThrownBy(() -> server.read(ByteBuffer.allocate(16)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot read from " + name
+                            + " (closed): java.nio.channels.ClosedChannelException")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+            assertThatThrownBy(() -> server.input().read())
+                    .as("through the java.io view too")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + name + " (closed): ");
+        }
+    }
+
 }

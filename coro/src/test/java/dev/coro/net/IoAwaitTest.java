@@ -22,6 +22,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -171,6 +172,45 @@ class IoAwaitTest {
         }
     }
 
+    /**
+     * The loop looks for channels closed behind its back about once a second; it must look while its
+     * thread stays busy too (a context that yields on and on never lets it idle), or the wait on such
+     * a channel never ends.
+     */
+    @Test
+    void aChannelClosedBehindTheLoopsBackFailsItsWaitWhileAnotherContextKeepsTheThreadBusy() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SinkChannel sink = pipe.sink()) {
+            Pipe.SourceChannel source = pipe.source();
+            source.configureBlocking(false);
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine waiter = crew.spawn("waiter", () -> {
+                try {
+                    Io.await(source, SelectionKey.OP_READ);
+                    log.add("woken as ready");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            source.close(); // not through the loop
+            // main never parks: the thread never idles; the guard only keeps a failure from hanging
+            Coroutine.withTimeout(Duration.ofSeconds(30), () -> {
+                while (!waiter.isFinished()) {
+                    Coroutine.yield();
+                }
+            });
+            crew.join();
+            assertThat(log).isEmpty();
+            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
+                    + ": its channel was closed while it waited");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+        }
+    }
+
     @Test
     void awaitRefusesABlockingChannelAndOperationsItDoesNotSupport() throws Exception {
         Pipe pipe = Pipe.open();
@@ -190,6 +230,42 @@ class IoAwaitTest {
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
             sink.close();
             assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    /**
+     * {@code OP_CONNECT} is ready only while a connect is in progress: on a connected socket the JDK
+     * never reports it, while the kernel polls the socket for writability and wakes the selector at
+     * every select. Awaited there, it would park the caller for good and spin its thread; so it is
+     * refused, as unsupported operations are.
+     */
+    @Test
+    void awaitRefusesOpConnectOnASocketWithNoConnectInProgress() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel connected = SocketChannel.open(listener.localAddress());
+             SocketChannel unconnected = SocketChannel.open();
+             TcpConnection server = listener.accept()) {
+            connected.configureBlocking(false);
+            unconnected.configureBlocking(false);
+            for (SocketChannel ch : List.of(connected, unconnected)) {
+                Coroutine waiter = Coroutine.create("waiter", () -> {
+                    try {
+                        Io.await(ch, SelectionKey.OP_CONNECT);
+                        log.add("returned");
+                    } catch (IllegalArgumentException | IOException e) {
+                        log.add(e.getMessage());
+                    }
+                });
+                Coroutine.yield(); // the waiter runs until its await throws, or parks
+                State state = waiter.state();
+                waiter.close(); // a no-op once it has ended
+                assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
+                assertThat(log).containsExactly("coroutine 'waiter' cannot await OP_CONNECT on " + ch
+                        + ": no connect is in progress; call connect first");
+                log.clear();
+            }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
         }
     }
 
@@ -285,6 +361,57 @@ class IoAwaitTest {
         assertThat(peerFailure.get()).isNull();
         assertThat(log).containsExactly("reader read 'hi' at t=0", "sleeper woke at t=3600000000000");
     }
+    /**
+     * Under {@code VirtualTime} an I/O wait keeps the clock still while bytes may come, but not for
+     * ever: as for an await of another thread, once nothing has come for as long, in real time, as the
+     * next timer is away, the clock jumps to it. So a {@code withTimeout} around a read that no byte
+     * reaches expires, at exactly its virtual deadline, instead of blocking the thread for good; the
+     * read took nothing and the connection still works.
+     */
+    @Test
+    void underVirtualTimeAWithTimeoutAroundAReadNothingReachesExpiresAndTheConnectionStillWorks() {
+        CompletableFuture<List<String>> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
+            List<String> seen = new ArrayList<>();
+            try {
+                VirtualTime.run(() -> {
+                    try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                         TcpConnection client = TcpConnection.connect(listener.localAddress());
+                         TcpConnection server = listener.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocate(4);
+                        try {
+                            Coroutine.withTimeout(Duration.ofMillis(50), () -> {
+                                try {
+                                    server.read(buf);
+                                } catch (IOException e) {
+                                    throw new AssertionError(e);
+                                }
+                            });
+                            seen.add("read returned");
+                        } catch (CoroutineTimeoutException e) {
+                            seen.add("read timed out at t=" + Coroutine.nanoTime() + " having read " + buf.position()
+                                    + ", " + LoopProbe.ioWaits() + " I/O waits left");
+                        }
+                        client.write(bytes("late"));
+                        while (buf.hasRemaining()) {
+                            server.read(buf);
+                        }
+                        seen.add("then read '" + text(buf) + "' at t=" + Coroutine.nanoTime());
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                done.complete(seen);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        // the test thread's real clock guards against a hang
+        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
+        assertThat(seen).containsExactly("read timed out at t=50000000 having read 0, 0 I/O waits left",
+                "then read 'late' at t=50000000");
+    }
+
     @Test
     void aWaitsOperationsAreNamedInDumpsAndMessagesWithAnyUnknownBitsInHex() {
         assertThat(Io.describeOps(SelectionKey.OP_READ)).isEqualTo("OP_READ");

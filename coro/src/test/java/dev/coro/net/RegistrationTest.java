@@ -4,6 +4,7 @@ import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Channel;
 import dev.coro.Coroutine;
@@ -13,6 +14,8 @@ import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
+import java.net.ConnectException;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -245,6 +248,101 @@ class RegistrationTest {
         }
         assertThat(openDescriptors()).as("descriptors open before 20 threads awaited a pipe each: %d", before)
                 .isLessThanOrEqualTo(before + 3);
+    }
+
+    /**
+     * A connect parks for {@code OP_CONNECT}. Left in the selector's interest once the connection is
+     * established, that operation keeps the socket in the kernel's poll set for writability, which a
+     * connected socket nearly always has: the selector wakes at once at every select while the JDK
+     * reports nothing ready, so a thread whose contexts all wait spins instead of blocking.
+     */
+    @Test
+    void aConnectThatParkedLeavesNoConnectInterestBehindOnceConnected() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            SelectableChannel channel = channelOf(client);
+            int interest = LoopProbe.interestOps(channel); // -1: not registered at all
+            assertThat(interest == -1 ? 0 : interest & SelectionKey.OP_CONNECT)
+                    .as("interest %s of the connected client", interest).isZero();
+
+            Crew crew = new Crew();
+            crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(2);
+                while (buf.hasRemaining()) {
+                    client.read(buf);
+                }
+                assertThat(text(buf)).isEqualTo("ok");
+            });
+            Coroutine.yield();
+            assertThat(LoopProbe.interestOps(channel)).as("a read wait watches reads only").isEqualTo(SelectionKey.OP_READ);
+            server.write(bytes("ok"));
+            crew.join();
+        }
+        assertThat(LoopProbe.registeredChannels()).isZero();
+    }
+
+    /**
+     * A connect that fails (refused) closes its socket; the JDK closes the descriptor of a channel
+     * still registered with a selector only when that selector next selects, so the connect must end
+     * its registration: otherwise the socket and the thread's selector stay open, for good once the
+     * thread ends.
+     */
+    @Test
+    void threadsWhoseConnectWasRefusedLeaveNoSocketAndNoSelectorBehind() throws Exception {
+        SocketAddress gone;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            gone = listener.localAddress(); // nobody listens there once it is closed
+        }
+        long before = openDescriptors();
+        for (int i = 0; i < 20; i++) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("dialer-" + i).start(() -> {
+                try {
+                    assertThatThrownBy(() -> TcpConnection.connect(gone))
+                            .isInstanceOf(IOException.class)
+                            .hasCauseInstanceOf(ConnectException.class);
+                    assertThat(LoopProbe.registeredChannels()).as("the refused socket's registration").isZero();
+                    assertThat(LoopProbe.selectorOpen()).isFalse();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            t.join();
+            assertThat(failure.get()).isNull();
+        }
+        assertThat(openDescriptors()).as("descriptors open before 20 threads had a connect refused each: %d", before)
+                .isLessThanOrEqualTo(before + 3);
+    }
+
+    /** Closing a coroutine parked in {@code connect} unwinds it and closes its socket at once, leaving no registration. */
+    @Test
+    void closingACoroutineParkedInConnectClosesItsSocketAndLeavesNoRegistration() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            Coroutine.yield(); // nothing to run: just the same state of the loop for both counts below
+            long before = openDescriptors();
+            List<String> unwound = new ArrayList<>();
+            Coroutine dialer = Coroutine.create("dialer", () -> {
+                try {
+                    TcpConnection.connect(listener.localAddress());
+                    unwound.add("connected");
+                } catch (IOException e) {
+                    unwound.add("threw " + e);
+                } finally {
+                    unwound.add("finally");
+                }
+            });
+            Coroutine.yield();
+            assertThat(dialer.state()).as("a non-blocking connect is in progress").isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump()).contains("coroutine 'dialer': PARKED, waits to connect to " + listener.localAddress());
+
+            dialer.close();
+            assertThat(unwound).containsExactly("finally");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).as("the dialer's socket's registration").isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+            assertThat(openDescriptors()).as("the dialer's socket is closed").isLessThanOrEqualTo(before);
+        }
     }
 
     /** The process's open file descriptors, from {@code /proc/self/fd} (Linux). */

@@ -1,0 +1,230 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Network calls cut short: a {@code withTimeout} that expires while {@code read}, {@code write} or
+ * {@code accept} waits, a close of the coroutine waiting in them, and a peer reset under a parked
+ * write; each leaves no wait behind, loses and duplicates no byte, and leaves the connection usable.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class IoTimeoutTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    void aReadThatTimedOutTookNothingAndTheConnectionStillWorks() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            ByteBuffer buf = ByteBuffer.allocate(8);
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> read(server, buf));
+                log.add("read returned");
+            } catch (CoroutineTimeoutException e) {
+                log.add("timed out having read " + buf.position());
+            }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+
+            client.write(bytes("abc"));
+            while (buf.position() < 3) {
+                server.read(buf);
+            }
+            log.add("then read '" + text(buf) + "'");
+            assertThat(log).containsExactly("timed out having read 0", "then read 'abc'");
+        }
+    }
+
+    /**
+     * A write that times out while the peer does not read has written what its buffer's position
+     * says and no more: the peer, reading later, gets those bytes and then the rest, each once, in order.
+     */
+    @Test
+    void aWriteThatTimedOutWroteExactlyWhatItsBufferSaysAndTheRestFollowsInOrder() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + (i >>> 8));
+            }
+            ByteBuffer src = ByteBuffer.wrap(data);
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        server.write(src);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                log.add("write returned");
+            } catch (CoroutineTimeoutException e) {
+                log.add("timed out");
+            }
+            assertThat(log).containsExactly("timed out");
+            assertThat(src.position()).as("written before the timeout").isBetween(1, data.length - 1);
+            assertThat(LoopProbe.ioWaits()).isZero();
+
+            CompletableFuture<byte[]> received = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    ByteBuffer in = ByteBuffer.allocate(data.length + 1);
+                    while (peer.read(in) >= 0) {
+                        // until the server closes
+                    }
+                    byte[] got = new byte[in.flip().remaining()];
+                    in.get(got);
+                    received.complete(got);
+                } catch (Throwable e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            server.write(src);
+            server.close();
+            assertThat(Coroutine.await(received)).as("every byte once, in order").isEqualTo(data);
+        }
+    }
+
+    @Test
+    void anAcceptThatTimedOutLeavesNoWaitAndTheListenerStillAccepts() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        listener.accept().close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                log.add("accept returned");
+            } catch (CoroutineTimeoutException e) {
+                log.add("timed out");
+            }
+            assertThat(log).containsExactly("timed out");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            try (TcpConnection client = TcpConnection.connect(listener.localAddress());
+                 TcpConnection server = listener.accept()) {
+                assertThat(server.remoteAddress()).isEqualTo(client.localAddress());
+            }
+        }
+    }
+
+    @Test
+    void aPeerResetFailsAWriteParkedOnAFullBufferWithAnIOExceptionNamingTheWriterAndTheConnection() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine writer = crew.spawn("writer", () -> {
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+                try {
+                    for (int i = 0; i < 64; i++) { // 64 MiB: the peer never reads
+                        c.write(chunk.clear());
+                    }
+                    log.add("wrote it all");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(writer.state()).as("parked with the buffers full").isEqualTo(State.PARKED);
+
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset
+            crew.join();
+
+            assertThat(log).isEmpty();
+            assertThat(failure.get())
+                    .hasMessageStartingWith("coroutine 'writer' cannot write to " + name(c) + " (open): ")
+                    .hasCauseInstanceOf(IOException.class);
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    @Test
+    void closingCoroutinesParkedInWriteAndAcceptUnwindsThemAndLeavesEverythingUsable() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            Coroutine writer = Coroutine.create("writer", () -> {
+                ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+                try {
+                    for (int i = 0; i < 64; i++) { // the peer does not read yet
+                        server.write(chunk.clear());
+                    }
+                    log.add("writer wrote it all");
+                } catch (IOException e) {
+                    log.add("writer threw " + e);
+                } finally {
+                    log.add("writer's finally");
+                }
+            });
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    listener.accept().close();
+                    log.add("acceptor accepted");
+                } catch (IOException e) {
+                    log.add("acceptor threw " + e);
+                } finally {
+                    log.add("acceptor's finally");
+                }
+            });
+            Coroutine.yield();
+            assertThat(writer.state()).isEqualTo(State.PARKED);
+            assertThat(acceptor.state()).isEqualTo(State.PARKED);
+            assertThat(LoopProbe.ioWaits()).isEqualTo(2);
+
+            writer.close();
+            acceptor.close();
+            assertThat(log).containsExactly("writer's finally", "acceptor's finally");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.hasPending()).isFalse();
+
+            // the listener accepts, and the connection still carries bytes the other way
+            try (SocketChannel second = SocketChannel.open(listener.localAddress());
+                 TcpConnection accepted = listener.accept()) {
+                assertThat(accepted.remoteAddress()).isEqualTo(second.getLocalAddress());
+            }
+            peer.write(bytes("ok"));
+            ByteBuffer buf = ByteBuffer.allocate(2);
+            while (buf.hasRemaining()) {
+                server.read(buf);
+            }
+            assertThat(text(buf)).isEqualTo("ok");
+        }
+    }
+
+    private static void read(TcpConnection c, ByteBuffer buf) {
+        try {
+            c.read(buf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
