@@ -73,10 +73,12 @@ final class EventLoop {
         readyReports++;
         ((IoKey) k.attachment()).ready(k.readyOps());
     };
-    /** Counts polls, so that only every 64th asks the selector. */
+    /** Counts polls, so that only every 64th asks the selector (and looks at the remote waits). */
     private int polls;
     /** When the waiting keys were last checked for closed channels, in {@link System#nanoTime()} terms. */
     private long lastScan = System.nanoTime();
+    /** When a busy thread's scheduling points last checked its remote waits for ended threads, in {@link System#nanoTime()} terms. */
+    private long lastRemoteScan = System.nanoTime();
     /** Whether the clock is virtual ({@link VirtualTime#run}). */
     private boolean virtual;
     /** The virtual clock's time, while {@link #virtual}. */
@@ -199,7 +201,8 @@ final class EventLoop {
     /**
      * At a scheduling point: expires due timers and, every 64th time while a context waits on I/O,
      * completes the I/O waits whose channels are ready now (and, at most once a second, fails those
-     * whose channels were closed behind the loop's back).
+     * whose channels were closed behind the loop's back); every 64th time while a context waits for
+     * an operation of another thread, at most once a second, ends those waits whose thread has ended.
      */
     void poll() {
         poll(true);
@@ -220,9 +223,14 @@ final class EventLoop {
         if (timers.size() != 0) {
             runDue();
         }
-        if (counts && ioWaits != 0 && (++polls & 63) == 0) {
-            select(-1);
-            scanIfDue(); // a thread that never idles must find channels closed behind its back too
+        if (counts && (ioWaits != 0 || !remoteWaits.isEmpty()) && (++polls & 63) == 0) {
+            if (ioWaits != 0) {
+                select(-1);
+                scanIfDue(); // a thread that never idles must find channels closed behind its back too
+            }
+            if (!remoteWaits.isEmpty()) {
+                endRemoteWaitsOfEndedThreadsIfDue(); // and waits on channels of threads that have ended
+            }
         }
     }
 
@@ -315,6 +323,15 @@ final class EventLoop {
     /** The wait {@code w} ended (completed, interrupted or ended). */
     void remoteWaitEnded(ForeignWait w) {
         remoteWaits.remove(w);
+    }
+
+    /** At most once a second: {@link #endRemoteWaitsOfEndedThreads}, for a thread that stays busy and never idles. */
+    private void endRemoteWaitsOfEndedThreadsIfDue() {
+        long now = System.nanoTime();
+        if (now - lastRemoteScan >= SCAN_MILLIS * 1_000_000) {
+            lastRemoteScan = now;
+            endRemoteWaitsOfEndedThreads();
+        }
     }
 
     /**

@@ -553,6 +553,35 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
 
+    @Test
+    void aWaitOnAChannelWhoseThreadEndedFailsWhileAnotherContextKeepsTheThreadBusy() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CountDownLatch posted = new CountDownLatch(1);
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            made.complete(new Channel<>("made", 0));
+            try {
+                posted.await(); // blocked outside coro, then ends: the receive posted meanwhile is never run
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Channel<String> ch = Coroutine.await(made);
+        CompletableFuture<String> failed = new CompletableFuture<>();
+        Coroutine.create("receiver", () -> failed.complete(assertThrows(ch::receive)));
+        Coroutine.yield(); // it posts its receive and parks
+        posted.countDown();
+        maker.join();
+        // main never idles: it yields until the receive has failed (the guard only stops a hang)
+        Coroutine.withTimeout(GUARD, () -> {
+            while (!failed.isDone()) {
+                Coroutine.yield();
+            }
+        });
+        assertThat(failed.join()).isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread 'maker' (#"
+                + maker.threadId() + "), which has ended");
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
     private static String assertThrows(Runnable op) {
         try {
             op.run();
