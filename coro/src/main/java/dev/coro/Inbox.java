@@ -114,9 +114,10 @@ final class Inbox extends InboxFields {
         return left;
     }
 
-    /** Runs every task posted so far, oldest first (owner thread only). */
+    /** Runs every task posted so far, oldest first (owner thread only); with none, one volatile read and no swap. */
     void drain() {
-        if (head == CLOSED) {
+        Node h = head;
+        if (h == null || h == CLOSED) {
             return;
         }
         Node n = (Node) HEAD.getAndSet(this, (Node) null);
