@@ -164,10 +164,16 @@ final class EventLoop {
 
     /**
      * Schedules {@code t}, which is not pending, to expire at loop time {@code deadline}, after every
-     * timer already scheduled for the same deadline.
+     * timer already scheduled for the same deadline. A deadline of {@code Long.MAX_VALUE}, past the
+     * clock's range ({@link #deadlineAfter} saturates there), never comes: {@code t} is not queued and
+     * stays not pending, so the virtual clock never jumps to the end of its range (after which every
+     * later deadline would saturate too, and every later sleep would end at once).
      */
     void schedule(Timer t, long deadline) {
         t.deadline = deadline;
+        if (deadline == Long.MAX_VALUE) {
+            return;
+        }
         timers.add(t);
         pending++;
     }
@@ -706,9 +712,13 @@ final class EventLoop {
 
     /**
      * A deadline for messages: what is left until it, e.g. {@code 42.000 ms left}, and under virtual
-     * time the clock reading too, e.g. {@code t=1,250.000 ms on the virtual clock, 42.000 ms left}.
+     * time the clock reading too, e.g. {@code t=1,250.000 ms on the virtual clock, 42.000 ms left};
+     * {@code never} for a deadline past the clock's range.
      */
     String describeDeadline(long deadline) {
+        if (deadline == Long.MAX_VALUE) {
+            return "never";
+        }
         long left = deadline - now();
         String rest = left > 0 ? millis(left) + " left" : "due";
         return virtual ? "t=" + millis(deadline) + " on the virtual clock, " + rest : rest;

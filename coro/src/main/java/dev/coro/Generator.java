@@ -32,6 +32,10 @@ import java.util.stream.StreamSupport;
  *       fails cleanly: a {@link CoroutineException} whose root cause is the {@link StackOverflowError}.</li>
  *   <li>{@link Coroutine#yield()} (or a parking {@link Channel} operation) inside the body suspends
  *       the consuming context, generator and all; both resume intact when it is selected again.</li>
+ *   <li>The body may {@link Coroutine#sleep sleep} and use {@link Coroutine#withTimeout} between its
+ *       emits, but not emit inside a {@code withTimeout} it opened itself: that {@code emit} throws
+ *       {@link IllegalStateException}, since the timer would run on while the body is suspended and
+ *       interrupt its consumer instead.</li>
  *   <li>{@link Emitter#emit} returns what the consumer sent with {@link TwoWay#send}; null after
  *       {@code hasNext()}/{@code next()}, and always null in a one-way generator.</li>
  *   <li>An exception from the body reaches the consumer from the call that ran it, as a
@@ -114,8 +118,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @param value the value; may be null
          * @return what the consumer sent back with {@link TwoWay#send}, or null
          * @throws CoroutineExit         if the generator is being closed
-         * @throws IllegalStateException if not called from this generator's running body, or the JDK
-         *                               cannot suspend it here (the message says which)
+         * @throws IllegalStateException if not called from this generator's running body, if called inside
+         *                               a {@link Coroutine#withTimeout} that the body itself opened (its
+         *                               timer would run on against the consumer while the body is
+         *                               suspended), or if the JDK cannot suspend it here (the message says which)
          */
         R emit(T value);
     }
@@ -612,8 +618,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /**
      * Throws unless the caller is this generator's own body, running (the innermost generator of the
-     * running context) and not being closed: the exit signal if it is being closed, else
-     * {@link IllegalStateException}.
+     * running context), not being closed, and not inside a {@code withTimeout} its body opened: the
+     * exit signal if it is being closed, else {@link IllegalStateException}.
      */
     final void checkEmitter() {
         Context here = scheduler.currentContext();
@@ -622,6 +628,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                     + ": it is " + state() + " and emit may only be called by its own body while it runs");
         }
         checkNotClosing("emit");
+        TimeoutScope t = here.timeouts;
+        if (t != null && t.openedBy == this) {
+            // its timer would run on while the consumer holds the body suspended, and interrupt the consumer
+            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                    + ": it is RUNNING inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
+                    + " cannot suspend inside its own withTimeout (its timer would run on against the consumer):"
+                    + " emit after it returns");
+        }
     }
 
     /** The exception of an emit whose suspension the JDK refused; the body keeps running. */

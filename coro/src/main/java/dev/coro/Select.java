@@ -39,7 +39,9 @@ import java.util.function.Supplier;
  *       buffer is drained). To go on with the other clauses, build a select without it.</li>
  *   <li>A select is a scheduling point like any park: a {@code withTimeout} that expires interrupts
  *       it (no clause fires), and so does a close of the caller.</li>
- *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.</li>
+ *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
+ *       While a run waits, a run of the same select by another context throws
+ *       {@link IllegalStateException} naming both contexts: give each context its own select.</li>
  * </ul>
  *
  * @param <R> the type of the result
@@ -51,6 +53,11 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
+    /**
+     * The context parked in a run of this select, its clauses queued on its behalf; null while none
+     * is. A second context's run meanwhile is refused: the clauses can wait for one context only.
+     */
+    private Context waitingIn;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
     /**
@@ -145,7 +152,8 @@ public final class Select<R> {
      *                                  whose stage failed (as {@code join()})
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
+     * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
+     *                                  or it is waiting already in another context
      */
     public R select() {
         return run(false);
@@ -161,7 +169,8 @@ public final class Select<R> {
      *                                  whose stage failed (as {@code join()})
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if a clause's channel belongs to another thread, or the select has no clause
+     * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
+     *                                  or it is waiting already in another context
      */
     public R selectUnbiased() {
         return run(true);
@@ -189,6 +198,11 @@ public final class Select<R> {
             s = check();
         }
         Context self = s.currentContext();
+        if (waitingIn != null) {
+            throw new IllegalStateException(self.describe() + " cannot " + waiting + ": this select is waiting"
+                    + " already, in " + waitingIn.describe() + " (state " + waitingIn.state() + "); a select waits"
+                    + " in one context at a time, so give each context its own");
+        }
         for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
             Object r = ready.fireNow(self);
             if (r != NOT_READY) {
@@ -206,11 +220,14 @@ public final class Select<R> {
         for (int i = 0; i < count; i++) {
             clauses[i].register(self, s);
         }
+        waitingIn = self;
         try {
             s.park(waiting);
         } catch (Throwable t) {
             cancel();
             throw t;
+        } finally {
+            waitingIn = null;
         }
         Clause<R> w = winner;
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";

@@ -39,6 +39,9 @@ final class Sleep extends Timer implements Wait {
 
     @Override
     public String toString() {
+        if (nanos == Long.MAX_VALUE) {
+            return "sleep for ever (a duration past the clock's range)";
+        }
         return "sleep " + EventLoop.millis(nanos) + " (" + context.scheduler.loop.describeDeadline(deadline) + ")";
     }
 }

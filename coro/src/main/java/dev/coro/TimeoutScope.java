@@ -18,6 +18,11 @@ final class TimeoutScope extends Timer {
     final Duration timeout;
     /** The enclosing scope of the same context; null for the outermost. */
     final TimeoutScope parent;
+    /**
+     * The generator whose body opened this scope (the innermost generator of the context then); null
+     * for a scope the context's own code opened. A body may not suspend at an emit inside it.
+     */
+    final Generator<?> openedBy;
     /** How many scopes enclose this one. */
     private final int depth;
     /** On the innermost scope: the outermost expired scope of the chain; null while none has. */
@@ -27,6 +32,7 @@ final class TimeoutScope extends Timer {
         this.context = context;
         this.timeout = timeout;
         this.parent = parent;
+        this.openedBy = context.innermostGenerator;
         this.depth = parent == null ? 0 : parent.depth + 1;
         // an enclosing scope that expired already stays expired inside this one: the body's next
         // scheduling point unwinds to it

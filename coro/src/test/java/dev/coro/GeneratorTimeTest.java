@@ -1,0 +1,114 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A generator's body and time: the sleeps and {@code withTimeout}s of a body belong to the body, and
+ * a timeout the body opened never reaches its consumer once the body has handed control back.
+ */
+@ExtendWith(FreshThread.class)
+class GeneratorTimeTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    private void note(String what) {
+        log.add(what + " at " + ms());
+    }
+
+    @Test
+    void anEmitInsideAWithTimeoutOfItsOwnBodyIsRefusedAndTheConsumersLaterSleepIsNotInterrupted() {
+        VirtualTime.run(() -> {
+            Generator<Integer> g = Generator.of("g", out -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                out.emit(1);
+                out.emit(2);
+            }));
+            Throwable t = catchThrowable(g::next);
+            assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot emit from generator 'g' in main context 'main': it is RUNNING inside a"
+                            + " withTimeout(PT1S) that its own body opened; a body cannot suspend inside its own"
+                            + " withTimeout (its timer would run on against the consumer): emit after it returns");
+            assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+            Coroutine.sleep(Duration.ofSeconds(5));
+            note("main slept");
+        });
+        assertThat(log).containsExactly("main slept at 5000");
+    }
+
+    @Test
+    void aCoroutineConsumingAGeneratorThatEmitsInsideItsOwnWithTimeoutIsNotClosedByThatTimeout() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("consumer", () -> {
+                Generator<Integer> g = Generator.of("g", out -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                    out.emit(1);
+                }));
+                try {
+                    note("took " + g.next());
+                } catch (CoroutineException e) {
+                    note("refused");
+                }
+                Coroutine.sleep(Duration.ofSeconds(5));
+                note("consumer slept");
+            });
+            while (!c.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        });
+        assertThat(log).containsExactly("refused at 0", "consumer slept at 5000");
+    }
+
+    @Test
+    void aWithTimeoutThatEndsBetweenTwoEmitsTimesTheBodyOnly() {
+        VirtualTime.run(() -> {
+            Generator<String> g = Generator.of("g", out -> {
+                for (int i = 0; i < 2; i++) {
+                    String what;
+                    try {
+                        what = Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                            Coroutine.sleep(Duration.ofMillis(600));
+                            return "in time";
+                        });
+                    } catch (CoroutineTimeoutException e) {
+                        what = "timed out";
+                    }
+                    out.emit(what + " at " + ms());
+                }
+            });
+            assertThat(g.next()).isEqualTo("in time at 600");
+            Coroutine.sleep(Duration.ofSeconds(5)); // the body's timer of the first round was cancelled
+            assertThat(g.next()).isEqualTo("in time at 6200");
+            assertThat(g.hasNext()).isFalse();
+            note("main done");
+        });
+        assertThat(log).containsExactly("main done at 6200");
+    }
+
+    @Test
+    void aReadAheadBodyIsRefusedAtItsFirstEmitInsideItsOwnWithTimeoutWhetherOrNotThatEmitWouldSuspend() {
+        Generator<Integer> g = Generator.buffered("ahead", 4, out -> {
+            out.emit(0);
+            Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                out.emit(1);
+            });
+        });
+        assertThat(g.next()).as("the value emitted before the refusal comes first").isEqualTo(0);
+        Throwable t = catchThrowable(g::next);
+        assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'ahead' in main context 'main': it is RUNNING"
+                        + " inside a withTimeout(PT1S) that its own body opened");
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(g.hasNext()).isFalse();
+    }
+}
