@@ -90,7 +90,11 @@ final class MonitorSupport extends MonitorBridge {
             } else if (s.runList.size() > 1 || s.loop.hasPending()) {
                 s.loop.post(() -> {
                     if (!answer.isDone()) {
-                        answer.complete(ThreadDump.of(s, maxPerThread, "(current)"));
+                        try {
+                            answer.complete(ThreadDump.of(s, maxPerThread, "(current)"));
+                        } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
+                            answer.completeExceptionally(e);
+                        }
                     }
                 });
             } else {

@@ -23,4 +23,31 @@ interface Wait {
      * for work).
      */
     String reason();
+
+    /**
+     * What {@code w} waits for as dumps and events show it: its {@code toString()}, or, if that
+     * throws (a user's object in it whose own {@code toString()} fails), its {@link #reason() kind}
+     * and what was thrown. Observing a wait never throws into the program.
+     */
+    static String describe(Wait w) {
+        try {
+            return String.valueOf(w);
+        } catch (RuntimeException e) {
+            return w.reason() + " (its description threw " + e.getClass().getName() + ")";
+        }
+    }
+
+    /**
+     * {@code o}'s {@code toString()} for a wait's description; if it throws, the class and identity
+     * hash that {@link Object#toString()} would give, and what was thrown: a user's object named in
+     * a wait (an awaited future) never makes the description fail.
+     */
+    static String text(Object o) {
+        try {
+            return String.valueOf(o);
+        } catch (RuntimeException e) {
+            return o.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(o))
+                    + " (its toString() threw " + e.getClass().getName() + ")";
+        }
+    }
 }
