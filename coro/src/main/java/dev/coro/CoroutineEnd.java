@@ -46,7 +46,7 @@ final class CoroutineEnd extends Event {
             if (e.shouldCommit()) {
                 e.coroutine = c.name();
                 e.ending = ending.name();
-                e.failure = ending == Fiber.Ending.FAILED ? String.valueOf(thrown) : "";
+                e.failure = ending == Fiber.Ending.FAILED ? SafeText.of(thrown) : "";
                 e.schedulerThread = c.scheduler.owner;
                 e.commit();
             }

@@ -645,7 +645,7 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            return "completion of " + Wait.text(future);
+            return "completion of " + SafeText.of(future);
         }
     }
 }

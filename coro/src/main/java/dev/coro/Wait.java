@@ -36,18 +36,4 @@ interface Wait {
             return w.reason() + " (its description threw " + e.getClass().getName() + ")";
         }
     }
-
-    /**
-     * {@code o}'s {@code toString()} for a wait's description; if it throws, the class and identity
-     * hash that {@link Object#toString()} would give, and what was thrown: a user's object named in
-     * a wait (an awaited future) never makes the description fail.
-     */
-    static String text(Object o) {
-        try {
-            return String.valueOf(o);
-        } catch (RuntimeException e) {
-            return o.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(o))
-                    + " (its toString() threw " + e.getClass().getName() + ")";
-        }
-    }
 }
