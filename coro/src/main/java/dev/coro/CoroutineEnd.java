@@ -10,12 +10,13 @@ import jdk.jfr.StackTrace;
 
 /**
  * The JFR event of a coroutine's end: its body returned ({@code FINISHED}), threw ({@code FAILED}),
- * or unwound while being closed ({@code CLOSED}); disabled by default.
+ * or unwound while being closed, or it was closed before it ran ({@code CLOSED}); disabled by
+ * default. Every coroutine whose {@link CoroutineStart} was recorded has one when it ends.
  */
 @Name("dev.coro.CoroutineEnd")
 @Label("Coroutine End")
 @Category("coro")
-@Description("A coroutine's body ended: FINISHED (returned), FAILED (threw) or CLOSED (unwound by close)")
+@Description("A coroutine ended: FINISHED (its body returned), FAILED (threw) or CLOSED (unwound by close, or closed before it ran)")
 @Enabled(false)
 @StackTrace(false)
 final class CoroutineEnd extends Event {

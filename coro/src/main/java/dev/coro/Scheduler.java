@@ -292,6 +292,9 @@ final class Scheduler {
             remove(c);
             c.moveTo(State.CLOSED);
             c.release();
+            if (Monitoring.jfr) {
+                CoroutineEnd.record(c, Fiber.Ending.CLOSED, null); // its start was recorded: so is its end
+            }
             return;
         }
         if (st != State.SUSPENDED && st != State.PARKED) {
