@@ -86,7 +86,7 @@ final class EventLoop {
      * for I/O in a row without a post or a readiness report arriving; reset when one arrives or the
      * clock moves.
      */
-    private long quietNanos;
+    long quietNanos;
 
     /**
      * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread is
