@@ -109,7 +109,7 @@ final class MonitorSupport extends MonitorBridge {
      * waited: a thread that does not reach a scheduling point for a long time holds one request,
      * however many dumps asked meanwhile. Its answers are guarded by the class.
      */
-    static final class DumpRequest implements Runnable {
+    static final class DumpRequest implements Inbox.Observation {
         private final Scheduler scheduler;
         /** The dumps waiting for this request, each with its bound; null once the request ran. */
         private List<Map.Entry<CompletableFuture<String>, Integer>> answers = new ArrayList<>();
