@@ -62,7 +62,14 @@ final class MonitorSupport extends MonitorBridge {
     @Override
     public long blockedThresholdMillis() {
         Duration d = Watchdog.threshold();
-        return d == null ? 0 : d.toMillis();
+        if (d == null) {
+            return 0;
+        }
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE; // a threshold past the range of milliseconds: never, in effect
+        }
     }
 
     @Override
