@@ -10,12 +10,13 @@ import jdk.jfr.StackTrace;
 
 /**
  * The JFR event of a coroutine's end: its body returned ({@code FINISHED}), threw ({@code FAILED}),
- * or unwound while being closed ({@code CLOSED}); disabled by default.
+ * or unwound while being closed, or it was closed before it ran ({@code CLOSED}); disabled by
+ * default. Every coroutine whose {@link CoroutineStart} was recorded has one when it ends.
  */
 @Name("dev.coro.CoroutineEnd")
 @Label("Coroutine End")
 @Category("coro")
-@Description("A coroutine's body ended: FINISHED (returned), FAILED (threw) or CLOSED (unwound by close)")
+@Description("A coroutine ended: FINISHED (its body returned), FAILED (threw) or CLOSED (unwound by close, or closed before it ran)")
 @Enabled(false)
 @StackTrace(false)
 final class CoroutineEnd extends Event {
@@ -46,7 +47,7 @@ final class CoroutineEnd extends Event {
             if (e.shouldCommit()) {
                 e.coroutine = c.name();
                 e.ending = ending.name();
-                e.failure = ending == Fiber.Ending.FAILED ? String.valueOf(thrown) : "";
+                e.failure = ending == Fiber.Ending.FAILED ? SafeText.of(thrown) : "";
                 e.schedulerThread = c.scheduler.owner;
                 e.commit();
             }

@@ -86,9 +86,9 @@ final class EventLoop {
     /**
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
      * for I/O in a row without a post or a readiness report arriving; reset when one arrives or the
-     * clock moves.
+     * clock moves. A post that only observes the thread ({@link Inbox.Observation}) does not reset it.
      */
-    private long quietNanos;
+    long quietNanos;
 
     /**
      * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread is
@@ -297,7 +297,7 @@ final class EventLoop {
         if (left > 0) {
             block(left, false); // virtual time: no spin; in the selector while a context waits on I/O
         }
-        if (!inbox.isEmpty() || readyReports != reports) {
+        if (!inbox.onlyObservations() || readyReports != reports) { // a dump's request is no answer: the quiet goes on
             quietNanos = 0;
             return;
         }

@@ -58,7 +58,7 @@ abstract class Fiber {
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */
     final CoroutineException failure(Throwable thrown) {
-        return new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + thrown, thrown);
+        return new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + SafeText.of(thrown), thrown);
     }
 
     /**

@@ -45,6 +45,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait {
 
     @Override
     public String toString() {
-        return "await " + future;
+        return "await " + SafeText.of(future);
     }
 }

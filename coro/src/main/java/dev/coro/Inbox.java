@@ -45,12 +45,33 @@ final class Inbox extends InboxFields {
         }
     }
 
+    /**
+     * A post that only observes the thread (a dump for the JMX view): it wakes the owner like any
+     * other, but it is no result that could wake a context, so the virtual clock's quiet wait
+     * ({@link EventLoop#quietNanos}) goes on through it.
+     */
+    interface Observation extends Runnable {
+    }
+
     /** The head of a closed inbox: no post is taken any more. */
     private static final Node CLOSED = new Node(null);
 
     /** Whether nothing is waiting; one volatile read (a closed inbox is never empty, and drains nothing). */
     boolean isEmpty() {
         return head == null;
+    }
+
+    /**
+     * Whether every post waiting is an {@link Observation} (owner thread only): true if none is
+     * waiting; false once the inbox is closed.
+     */
+    boolean onlyObservations() {
+        for (Node n = head; n != null; n = n.next) {
+            if (n == CLOSED || !(n.task instanceof Observation)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,14 @@ final class MonitorSupport extends MonitorBridge {
     @Override
     public long blockedThresholdMillis() {
         Duration d = Watchdog.threshold();
-        return d == null ? 0 : d.toMillis();
+        if (d == null) {
+            return 0;
+        }
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE; // a threshold past the range of milliseconds: never, in effect
+        }
     }
 
     @Override
@@ -88,11 +96,7 @@ final class MonitorSupport extends MonitorBridge {
             if (s.isCaller()) {
                 answer.complete(ThreadDump.of(s, maxPerThread));
             } else if (s.runList.size() > 1 || s.loop.hasPending()) {
-                s.loop.post(() -> {
-                    if (!answer.isDone()) {
-                        answer.complete(ThreadDump.of(s, maxPerThread, "(current)"));
-                    }
-                });
+                DumpRequest.ask(s, answer, maxPerThread);
             } else {
                 answer.complete(outside(s, maxPerThread, "it has no coroutine"));
             }
@@ -105,6 +109,62 @@ final class MonitorSupport extends MonitorBridge {
             b.append('\n').append(answer(live.get(k), answers.get(k), deadline, maxPerThread));
         }
         return b.toString();
+    }
+
+    /**
+     * A request posted to a scheduler's thread to dump itself, for every dump that asked while it
+     * waited: a thread that does not reach a scheduling point for a long time holds one request,
+     * however many dumps asked meanwhile. Its answers are guarded by the class.
+     */
+    static final class DumpRequest implements Inbox.Observation {
+        private final Scheduler scheduler;
+        /** The dumps waiting for this request, each with its bound; null once the request ran. */
+        private List<Map.Entry<CompletableFuture<String>, Integer>> answers = new ArrayList<>();
+
+        private DumpRequest(Scheduler scheduler) {
+            this.scheduler = scheduler;
+        }
+
+        /**
+         * Asks {@code s} to complete {@code answer} with its dump of {@code max} contexts at its next
+         * scheduling point: through the request posted already if it has not run yet, else a new one.
+         */
+        static void ask(Scheduler s, CompletableFuture<String> answer, int max) {
+            DumpRequest r;
+            synchronized (DumpRequest.class) {
+                r = s.dumpRequest;
+                if (r != null) {
+                    r.answers.add(Map.entry(answer, max));
+                    return;
+                }
+                r = new DumpRequest(s);
+                r.answers.add(Map.entry(answer, max));
+                s.dumpRequest = r;
+            }
+            s.loop.post(r);
+        }
+
+        /** On the scheduler's thread: dumps for every answer still wanted; what fails goes to the answer, never into the thread. */
+        @Override
+        public void run() {
+            List<Map.Entry<CompletableFuture<String>, Integer>> mine;
+            synchronized (DumpRequest.class) {
+                mine = answers;
+                answers = null;
+                if (scheduler.dumpRequest == this) {
+                    scheduler.dumpRequest = null;
+                }
+            }
+            for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
+                if (!a.getKey().isDone()) {
+                    try {
+                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
+                    } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
+                        a.getKey().completeExceptionally(e);
+                    }
+                }
+            }
+        }
     }
 
     private static String answer(Scheduler s, CompletableFuture<String> answer, long deadline, int max) {

@@ -63,7 +63,7 @@ final class Park extends Event {
         if (shouldCommit()) {
             coroutine = c.name();
             reason = w.reason();
-            waitsFor = String.valueOf(w);
+            waitsFor = Wait.describe(w);
             schedulerThread = c.scheduler.owner;
             commit();
         }

@@ -68,6 +68,11 @@ final class Scheduler {
      * thread ({@link BlockedLoops}), and the statistics show it.
      */
     long schedulingPoints;
+    /**
+     * The JMX dump's request posted to this thread and not run yet, which later dumps join instead
+     * of posting their own; null if none. Guarded by {@link MonitorSupport.DumpRequest}'s class.
+     */
+    MonitorSupport.DumpRequest dumpRequest;
 
     private Scheduler(Thread owner) {
         this.owner = owner;
@@ -287,6 +292,9 @@ final class Scheduler {
             remove(c);
             c.moveTo(State.CLOSED);
             c.release();
+            if (Monitoring.jfr) {
+                CoroutineEnd.record(c, Fiber.Ending.CLOSED, null); // its start was recorded: so is its end
+            }
             return;
         }
         if (st != State.SUSPENDED && st != State.PARKED) {

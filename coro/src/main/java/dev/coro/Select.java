@@ -662,7 +662,7 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            return "completion of " + future;
+            return "completion of " + SafeText.of(future);
         }
     }
 }

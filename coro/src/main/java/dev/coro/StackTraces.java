@@ -92,7 +92,7 @@ final class StackTraces {
             if (api >= 0) {
                 kept.add(frames[api]);
             }
-            kept.addAll(Arrays.asList(frames).subList(lastLibrary + 1, end));
+            kept.addAll(Arrays.asList(frames).subList(Math.max(k, lastLibrary + 1), end)); // a run of JDK frames alone is kept whole
             k = end;
         }
         return kept.toArray(NONE);

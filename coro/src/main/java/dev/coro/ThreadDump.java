@@ -51,7 +51,7 @@ final class ThreadDump {
                 b.append(' ').append(currentMark);
             }
             if (st == State.PARKED) {
-                b.append(", waits to ").append(c.waitingFor);
+                b.append(", waits to ").append(Wait.describe(c.waitingFor));
             }
             if (c.innermostGenerator != null && c != current) {
                 b.append(", inside ").append(c.innermostGenerator.describe());

@@ -23,4 +23,17 @@ interface Wait {
      * for work).
      */
     String reason();
+
+    /**
+     * What {@code w} waits for as dumps and events show it: its {@code toString()}, or, if that
+     * throws (a user's object in it whose own {@code toString()} fails), its {@link #reason() kind}
+     * and what was thrown. Observing a wait never throws into the program.
+     */
+    static String describe(Wait w) {
+        try {
+            return String.valueOf(w);
+        } catch (RuntimeException e) {
+            return w.reason() + " (its description threw " + e.getClass().getName() + ")";
+        }
+    }
 }

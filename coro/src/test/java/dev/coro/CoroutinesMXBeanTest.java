@@ -177,6 +177,17 @@ class CoroutinesMXBeanTest {
     }
 
     @Test
+    void aThresholdTooLongToCountInMillisecondsReadsAsTheLargestCount() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        try {
+            BlockedLoops.detect(Duration.ofSeconds(Long.MAX_VALUE)); // "never", in effect
+            assertThat(SERVER.getAttribute(name, "BlockedThresholdMillis")).isEqualTo(Long.MAX_VALUE);
+        } finally {
+            BlockedLoops.stop();
+        }
+    }
+
+    @Test
     void theViewReadWithoutJmxIsTheRegisteredOneAndItsDumpTakesZeroContextsPerThread() throws Exception {
         ObjectName name = CoroutinesManagement.register();
         assertThat(SERVER.isRegistered(name)).isTrue();

@@ -174,6 +174,22 @@ class JfrEventsTest {
     }
 
     @Test
+    void aCoroutineClosedBeforeItRanEndsClosedSoThatEveryStartHasItsEnd() throws Exception {
+        List<RecordedEvent> events = record(r -> {
+            r.enable("dev.coro.CoroutineStart");
+            r.enable("dev.coro.CoroutineEnd");
+        }, () -> {
+            Coroutine never = Coroutine.create("never-ran", () -> { });
+            never.close();
+            assertThat(never.state()).isEqualTo(Coroutine.State.CLOSED);
+        }, "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+        assertThat(events).extracting(e -> e.getEventType().getName().substring(9) + " " + e.getString("coroutine"))
+                .containsExactly("CoroutineStart never-ran", "CoroutineEnd never-ran");
+        assertThat(events.get(1).getString("ending")).isEqualTo("CLOSED");
+        assertThat(events.get(1).getString("failure")).isEmpty();
+    }
+
+    @Test
     void statisticsCountTheContextsByStateWithTimersAndIoWaits() throws Exception {
         Channel<Integer> never = new Channel<>("never", 0);
         Coroutine.create("suspended", Coroutine::yield);

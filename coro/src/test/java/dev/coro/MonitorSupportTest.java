@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.Coroutine.State;
 import dev.coro.management.CoroutinesManagement;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
@@ -154,6 +157,68 @@ class MonitorSupportTest {
                 .endsWith("    at C.m" + (Watchdog.FRAMES - 1) + "(C.java:" + (Watchdog.FRAMES - 1) + ")");
         assertThat(Watchdog.frames(stack)).isEqualTo(all + "    ... 3 more\n");
         assertThat(Watchdog.frames(new StackTraceElement[0])).isEmpty();
+    }
+
+    @Test
+    void dumpsOfAThreadThatNeverAnswersLeaveOneRequestWithItNotOnePerDump() throws Exception {
+        CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread stuck = Thread.ofPlatform().name("stuck-for-dumps").start(() -> {
+            Coroutine left = Coroutine.create("left", Coroutine::yield);
+            left.switchTo();
+            ready.countDown();
+            try {
+                unstick.await(); // blocked outside the library: it cannot answer
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            left.switchTo(); // a scheduling point: the request left runs, for nobody
+        });
+        List<String> sections = new ArrayList<>();
+        int waiting;
+        try {
+            ready.await();
+            Scheduler s = schedulerOf(stuck);
+            for (int k = 0; k < 3; k++) {
+                sections.add(CoroutinesMXBeanTest.section(CoroutinesManagement.mxBean().dump(2), "stuck-for-dumps"));
+            }
+            waiting = 0;
+            for (Inbox.Node n = s.loop.inbox.head; n != null && waiting < 100; n = n.next) {
+                waiting++;
+            }
+        } finally {
+            unstick.countDown();
+            stuck.join();
+        }
+        assertThat(waiting).as("requests waiting in the stuck thread's inbox after three dumps").isEqualTo(1);
+        assertThat(sections).hasSize(3).allSatisfy(d -> assertThat(d).startsWith("thread 'stuck-for-dumps': 2 contexts,"
+                + " listed from outside (it did not reach a scheduling point within 500 ms): no frames\n"));
+    }
+
+    @Test
+    void aDumpOfAThreadWaitingForAnotherOnVirtualTimeDoesNotRestartTheQuietWaitAfterWhichItsClockJumps() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread waiter = Thread.ofPlatform().name("virtual-waiter").start(() -> VirtualTime.run(() -> {
+            ready.countDown();
+            // a timer pending and a wait for another thread: the clock stands still while that thread may answer
+            Coroutine.withTimeout(Duration.ofHours(1), () -> Coroutine.await(release));
+        }));
+        long quiet;
+        try {
+            ready.await();
+            Scheduler s = schedulerOf(waiter);
+            while (!s.loop.isIdle()) {
+                Thread.onSpinWait();
+            }
+            assertThat(CoroutinesMXBeanTest.section(CoroutinesManagement.mxBean().dump(1), "virtual-waiter"))
+                    .as("it made its own dump").startsWith("thread 'virtual-waiter': 1 context, current index 0\n");
+            quiet = s.loop.quietNanos; // written before the dump ran, on the same thread
+        } finally {
+            release.complete(null);
+            waiter.join();
+        }
+        assertThat(quiet).as("how long it has waited without a post that could wake a context, after the dump's").isPositive();
     }
 
     private static Scheduler schedulerOf(Thread t) {

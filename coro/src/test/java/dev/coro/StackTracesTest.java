@@ -96,6 +96,36 @@ class StackTracesTest {
     }
 
     @Test
+    void jdkFramesBetweenTheUsersOwnAreKeptOnceAndNothingElseComesBack() {
+        assertThat(cut(
+                "dev.coro.Scheduler.yieldToPrevious",
+                "dev.coro.Coroutine.yield",
+                "app.Work.lambda$step$0",
+                "java.util.ArrayList.forEach",
+                "app.Work.step",
+                "dev.coro.Context.runBody"))
+                .containsExactly("dev.coro.Coroutine.yield", "app.Work.lambda$step$0", "java.util.ArrayList.forEach",
+                        "app.Work.step");
+    }
+
+    @Test
+    void aCoroutineSuspendedInsideAJdkCallbackShowsEachOfItsFramesOnce() {
+        Coroutine c = Coroutine.create("in-callback", () -> new java.util.ArrayList<>(List.of(1)).forEach(i -> Coroutine.yield()));
+        c.switchTo();
+        List<String> frames = names(c.stackTrace());
+        List<String> dump = Coroutine.dump().lines().filter(l -> l.startsWith("        ")).toList();
+        c.switchTo();
+        assertThat(frames).containsExactly("dev.coro.Coroutine.yield",
+                "dev.coro.StackTracesTest.lambda$aCoroutineSuspendedInsideAJdkCallbackShowsEachOfItsFramesOnce$1",
+                "java.util.ArrayList.forEach",
+                "dev.coro.StackTracesTest.lambda$aCoroutineSuspendedInsideAJdkCallbackShowsEachOfItsFramesOnce$0");
+        assertThat(dump).as("its top three frames, then how many more").hasSize(4)
+                .allMatch(l -> !l.contains("Scheduler") && !l.contains("Engine"));
+        assertThat(dump.get(2)).contains("java.util.ArrayList.forEach");
+        assertThat(dump.get(3)).isEqualTo("        ... 1 more");
+    }
+
+    @Test
     void whereAGeneratorsBodyIsEnteredTheConsumersCallStands() {
         assertThat(cut(
                 "dev.coro.Scheduler.yieldToPrevious",

@@ -1,0 +1,107 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine.State;
+import dev.coro.management.CoroutinesManagement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import jdk.jfr.consumer.RecordedEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A wait whose description fails, because the user's object it names (an awaited future) throws
+ * from its {@code toString()}, as each observer shows it: the dumps and the park event name the
+ * object's class and what it threw, and no observer throws into the program.
+ */
+@ExtendWith(FreshThread.class)
+class UndescribableWaitTest {
+
+    /** A future whose {@code toString()} throws. */
+    static final class Unprintable<T> extends CompletableFuture<T> {
+        @Override
+        public String toString() {
+            throw new IllegalStateException("no text for this future");
+        }
+    }
+
+    private static final String UNPRINTABLE = Unprintable.class.getName();
+
+    @Test
+    void theDumpNamesTheClassOfAnAwaitedFutureThatCannotSayWhatItIsAndWhatItThrew() {
+        Unprintable<String> f = new Unprintable<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(f));
+        Coroutine selector = Coroutine.create("selector", () -> new Select<String>().onComplete(f, v -> v).select());
+        awaiter.switchTo();
+        selector.switchTo();
+        String dump = Coroutine.dump();
+        f.complete("done");
+        Coroutine.yield();
+        Coroutine.yield();
+        assertThat(dump).containsPattern("\\[1] coroutine 'awaiter': PARKED, waits to await " + UNPRINTABLE.replace("$", "\\$")
+                + "@[0-9a-f]+ \\(its toString\\(\\) threw java.lang.IllegalStateException\\)\n");
+        assertThat(dump).containsPattern("\\[2] coroutine 'selector': PARKED, waits to select over completion of "
+                + UNPRINTABLE.replace("$", "\\$") + "@[0-9a-f]+ \\(its toString\\(\\) threw java.lang.IllegalStateException\\)\n");
+        assertThat(List.of(awaiter.state(), selector.state())).containsExactly(State.FINISHED, State.FINISHED);
+    }
+
+    @Test
+    void aRecordedParkOnAFutureThatCannotSayWhatItIsEndsAsItWouldUnrecorded() throws Exception {
+        Object[] got = new Object[1];
+        List<RecordedEvent> parks = JfrEventsTest.record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
+            Unprintable<String> f = new Unprintable<>();
+            Coroutine.create("completer", () -> f.complete("done")); // runs once main parks in await
+            try {
+                got[0] = Coroutine.await(f);
+            } catch (RuntimeException e) {
+                got[0] = e;
+            }
+        }, "dev.coro.Park");
+        assertThat(got[0]).as("what await returned").isEqualTo("done");
+        assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("reason")).containsExactly("main / thread");
+        assertThat(parks.get(0).getString("waitsFor")).startsWith("await " + UNPRINTABLE + "@")
+                .endsWith(" (its toString() threw java.lang.IllegalStateException)");
+    }
+
+    @Test
+    void aJmxDumpOfAThreadWhoseCoroutineAwaitsAFutureThatCannotSayWhatItIsThrowsNothingIntoThatThread() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CountDownLatch parked = new CountDownLatch(1);
+        AtomicReference<Throwable> ownerGot = new AtomicReference<>();
+        Unprintable<String> f = new Unprintable<>();
+        Thread owner = Thread.ofPlatform().name("unprintable-owner").start(() -> {
+            Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(f));
+            awaiter.switchTo();
+            parked.countDown();
+            try {
+                Coroutine.await(release); // main parks too: the thread is idle, and the dump's request wakes it
+            } catch (RuntimeException e) {
+                ownerGot.set(e);
+            }
+            f.complete("done");
+            Coroutine.yield();
+        });
+        String dump;
+        try {
+            parked.await();
+            Scheduler s = Monitoring.live().stream().filter(x -> x.owner == owner).findFirst().orElseThrow();
+            while (s.main.state() != State.PARKED) {
+                Thread.onSpinWait();
+            }
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            release.complete(null);
+            owner.join();
+        }
+        assertThat(ownerGot.get()).as("what the owner's await threw").isNull();
+        assertThat(CoroutinesMXBeanTest.section(dump, "unprintable-owner"))
+                .startsWith("thread 'unprintable-owner': 2 contexts, current index 0\n"
+                        + "  [0] main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
+                .containsPattern("\\[1] coroutine 'awaiter': PARKED, waits to await " + UNPRINTABLE.replace("$", "\\$")
+                        + "@[0-9a-f]+ \\(its toString\\(\\) threw java.lang.IllegalStateException\\)\n");
+    }
+}

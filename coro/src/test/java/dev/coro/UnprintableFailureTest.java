@@ -1,0 +1,62 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.util.List;
+import jdk.jfr.consumer.RecordedEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A body that fails with an exception whose {@code toString()} throws: it fails as any other, and the
+ * failure's message and its {@code CoroutineEnd} event name the exception's class and what it threw.
+ */
+@ExtendWith(FreshThread.class)
+class UnprintableFailureTest {
+
+    /** An exception whose {@code toString()} throws. */
+    static final class Unprintable extends RuntimeException {
+        @Override
+        public String toString() {
+            throw new IllegalStateException("no text for this exception");
+        }
+    }
+
+    private static final String NAMED = "dev\\.coro\\.UnprintableFailureTest\\$Unprintable@[0-9a-f]+"
+            + " \\(its toString\\(\\) threw java\\.lang\\.IllegalStateException\\)";
+
+    @Test
+    void aBodyThatThrowsAnExceptionThatCannotSayWhatItIsFailsAsAnyOther() {
+        Coroutine c = Coroutine.create("unprintable", () -> {
+            throw new Unprintable();
+        });
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(Unprintable.class)
+                .hasMessageMatching("coroutine 'unprintable' failed: " + NAMED);
+        assertThat(c.state()).isEqualTo(State.FAILED);
+        assertThat(Coroutine.dump()).as("the run list").isEqualTo("thread '" + Thread.currentThread().getName()
+                + "': 1 context, current index 0\n  [0] main: RUNNING (the caller)\n");
+    }
+
+    @Test
+    void theRecordedEndOfABodyThatThrewAnExceptionThatCannotSayWhatItIsNamesItsClass() throws Exception {
+        Coroutine[] c = new Coroutine[1];
+        Throwable[] thrown = new Throwable[1];
+        List<RecordedEvent> ends = JfrEventsTest.record(r -> r.enable("dev.coro.CoroutineEnd"), () -> {
+            c[0] = Coroutine.create("unprintable", () -> {
+                throw new Unprintable();
+            });
+            try {
+                c[0].switchTo();
+            } catch (RuntimeException e) {
+                thrown[0] = e;
+            }
+        }, "dev.coro.CoroutineEnd");
+        assertThat(thrown[0]).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(Unprintable.class);
+        assertThat(c[0].state()).isEqualTo(State.FAILED);
+        assertThat(Coroutine.dump()).as("the run list").doesNotContain("unprintable");
+        assertThat(ends).extracting(e -> e.getString("coroutine") + " / " + e.getString("ending")).containsExactly("unprintable / FAILED");
+        assertThat(ends.get(0).getString("failure")).matches(NAMED);
+    }
+}
