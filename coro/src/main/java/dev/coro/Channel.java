@@ -47,7 +47,8 @@ import java.util.Optional;
  *   <li>{@code close()} keeps the buffered values for receivers; parked senders and parked
  *       receivers are woken, and their operations throw {@link ChannelClosedException}.</li>
  *   <li>A receiver whose wait is cancelled after it was handed a value puts the value back at the
- *       head of the buffer: nothing is lost.</li>
+ *       head of the buffer: nothing is lost. A full buffer then holds one more than its capacity
+ *       until that value is taken, and no parked sender's value joins it before there is room.</li>
  * </ul>
  *
  * @param <T> the type of the values; null is not a value
@@ -433,9 +434,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return false;
     }
 
-    /** Takes the next value without waiting; null if there is none. Wakes the sender it took from. */
+    /**
+     * Takes the next value without waiting; null if there is none. Wakes the sender it took from. A
+     * buffer still full after the take (a value given back overfilled it, see {@link #giveBack}) takes
+     * no sender's value: the sender waits until there is room, as for any full buffer.
+     */
     private T poll() {
         T v = buffer.poll();
+        if (v != null && buffer.size() >= capacity) {
+            return v;
+        }
         ChannelWaiter<T> s = pollLocked(senders);
         if (s == null) {
             return v;

@@ -537,6 +537,43 @@ class ChannelTest {
     }
 
     @Test
+    void aValuePutBackIntoAFullChannelDoesNotLetAParkedSenderThroughBeforeItsOwnValueIsTaken() {
+        for (int capacity = 0; capacity <= 2; capacity++) {
+            log.clear();
+            Channel<String> ch = new Channel<>("ch", capacity);
+            Channel<String> gate = new Channel<>("gate", 1);
+            Coroutine sender = Coroutine.create("sender", () -> {
+                gate.receive();
+                ch.send("last");
+                log.add("sender sent");
+            });
+            Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+            receiver.switchTo(); // the receiver parks on ch, the sender on the gate
+            assertThat(ch.trySend("handed")).isTrue();
+            assertThat(receiver.state()).as("handed a value, not run yet").isEqualTo(State.SUSPENDED);
+            for (int i = 0; i < capacity; i++) {
+                assertThat(ch.trySend("b" + i)).isTrue();
+            }
+            assertThat(gate.trySend("go")).isTrue();
+            sender.switchTo();
+            assertThat(sender.state()).as("the buffer is full").isEqualTo(State.PARKED);
+            receiver.close(); // "handed" goes back to the head of the full buffer
+            assertThat(ch.receive()).isEqualTo("handed");
+            assertThat(sender.state()).as("capacity " + capacity + ": the buffer is full again without its value")
+                    .isEqualTo(State.PARKED);
+            assertThat(ch).hasToString("Channel[ch, capacity " + capacity + ", " + capacity + " buffered, open]");
+            for (int i = 0; i < capacity; i++) {
+                assertThat(ch.receive()).isEqualTo("b" + i);
+            }
+            assertThat(ch.receive()).isEqualTo("last");
+            assertThat(sender.state()).as("its value was taken").isEqualTo(State.SUSPENDED);
+            Coroutine.yield();
+            assertThat(log).containsExactly("sender sent");
+            assertThat(sender.state()).isEqualTo(State.FINISHED);
+        }
+    }
+
+    @Test
     void yieldReturnsAtOnceWhenEveryOtherContextIsParked() {
         Channel<Integer> ch = new Channel<>("ch", 0);
         Coroutine a = Coroutine.create("a", () -> ch.receive());
