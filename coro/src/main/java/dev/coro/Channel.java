@@ -308,7 +308,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * Closes the channel: no more sends. Buffered values stay for receivers; parked senders and
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
-     * is fine.
+     * is fine. It never waits in the channel's queue, so a body being unwound (closed, or its
+     * {@code withTimeout} expired) may close the channel in a {@code finally}, also from another
+     * thread: there a close that must be posted to the channel's thread is then not waited for.
      *
      * @throws IllegalStateException if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
@@ -778,10 +780,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw ownerEnded(self, op);
         }
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
-        self.checkSignals(r.ticket); // before anything could complete it: see queue()
+        boolean mayQueue = kind == RemoteOp.SEND || kind == RemoteOp.RECEIVE;
+        if (mayQueue) {
+            self.checkSignals(r.ticket); // before anything could complete it: see queue()
+        }
         boolean posted = !(shared && serveHere(r));
         if (!posted && r.ticket.isDone()) {
             return r; // done in place: nothing to wait for
+        }
+        if (!mayQueue && postedDespiteSignal(r, self, op)) {
+            return r;
         }
         EventLoop loop = home.loop;
         Timer expiry = null;
@@ -830,6 +838,37 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             withdraw(r);
         }
         return r;
+    }
+
+    /**
+     * On another thread, for {@code r}, a try call or a close (which never waits in the channel's
+     * queue) that must be posted to this channel's thread: with no signal pending for {@code self},
+     * false (the caller waits for the answer as usual). With one (a close of the caller, an expired
+     * {@code withTimeout}), the caller must not wait: a try call throws the signal, having done nothing;
+     * a close is posted without waiting for it, so that a close in a {@code finally} of an unwinding
+     * body still closes the channel, as it does on the channel's own thread.
+     *
+     * @return true if {@code r}, a close, was posted and is not to be waited for
+     * @throws CoroutineExit         the signal, for a try call
+     * @throws IllegalStateException if this channel's thread has ended before it could run the close
+     */
+    private boolean postedDespiteSignal(RemoteOp<T> r, Context self, String op) {
+        try {
+            self.checkSignals(r.ticket);
+            return false;
+        } catch (CoroutineExit e) {
+            if (r.kind != RemoteOp.CLOSE) {
+                throw e;
+            }
+        }
+        scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
+        if (!scheduler.owner.isAlive()) {
+            r.ticket.end(); // it ended just after the check: the post may never be run
+        }
+        if (r.ticket.hasEnded()) {
+            throw ownerEnded(self, op);
+        }
+        return true;
     }
 
     /**

@@ -405,6 +405,43 @@ class CrossThreadChannelTest {
                         + " value was not delivered");
     }
 
+    @Test
+    void aCoroutineOfAnotherThreadBeingUnwoundStillClosesAndTriesThisThreadsChannelsAsOnThisThread() {
+        Channel<String> full = new Channel<>("full", 1);
+        full.send("filler");
+        Channel<String> empty = new Channel<>("empty", 1);
+        Channel<String> shared = new Channel<>("shared", 1);
+        Channel<String> fresh = new Channel<>("fresh", 1);
+        List<String> seen = Peer.call("peer", () -> {
+            assertThat(full.trySend("x")).isFalse(); // posted here: from now on the three are shared
+            assertThat(empty.tryReceive()).isEmpty();
+            assertThat(shared.tryReceive()).isEmpty();
+            List<String> done = new ArrayList<>();
+            Coroutine unwinding = Coroutine.create("unwinding", () -> {
+                try {
+                    Coroutine.yield();
+                } finally { // none of these waits in a channel's queue: each is done as on the channel's thread
+                    done.add("trySend " + full.trySend("y"));
+                    done.add("tryReceive " + empty.tryReceive());
+                    shared.close();
+                    done.add("closed shared");
+                    fresh.close(); // never used by this thread before: posted to the channel's thread
+                    done.add("closed fresh");
+                }
+            });
+            unwinding.switchTo();
+            unwinding.close();
+            assertThat(unwinding.state()).isEqualTo(State.CLOSED);
+            return done;
+        });
+        assertThat(seen).containsExactly("trySend false", "tryReceive Optional.empty", "closed shared", "closed fresh");
+        Coroutine.yield(); // a scheduling point: runs what was posted, if the peer's end came first
+        assertThat(shared.isClosed()).isTrue();
+        assertThat(fresh.isClosed()).isTrue();
+        assertThat(full.tryReceive()).contains("filler");
+        assertThat(full.tryReceive()).isEmpty();
+    }
+
     private void expectClosed(Runnable op) {
         log.add(thrown(op));
     }
