@@ -364,8 +364,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             @Override
             public T next() {
                 if (!hasNext()) {
-                    throw new NoSuchElementException("cannot take the next value of " + describe()
-                            + ": it is closed and drained");
+                    throw new NoSuchElementException(Scheduler.current().currentContext().describe()
+                            + " cannot take the next value of " + describe() + ": it is closed and drained");
                 }
                 T v = next;
                 next = null;

@@ -519,7 +519,7 @@ public final class Select<R> {
 
         private ChannelClosedException closed(Context self) {
             return new ChannelClosedException(self.describe() + " cannot select: its clause onSend("
-                    + channel.describe() + ", " + toSend + ") fired on a closed channel, and the value was not"
+                    + channel.describe() + ", " + SafeText.of(toSend) + ") fired on a closed channel, and the value was not"
                     + " delivered; leave the clause out to go on");
         }
     }

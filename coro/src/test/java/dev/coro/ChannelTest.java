@@ -102,6 +102,8 @@ class ChannelTest {
                 .hasMessage("main context 'main' cannot receive from channel 'numbers': it is closed and drained");
         assertThat(ch.tryReceive()).as("a try call never throws for a closed channel").isEmpty();
         assertThat(ch.iterator().hasNext()).isFalse();
+        assertThatThrownBy(() -> ch.iterator().next()).isInstanceOf(java.util.NoSuchElementException.class)
+                .hasMessage("main context 'main' cannot take the next value of channel 'numbers': it is closed and drained");
     }
 
     @Test

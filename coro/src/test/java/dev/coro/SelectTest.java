@@ -241,6 +241,24 @@ class SelectTest {
     }
 
     @Test
+    void anOnSendClauseOnAClosedChannelThrowsItsOwnExceptionEvenForAValueThatCannotSayWhatItIs() {
+        Channel<Object> closed = new Channel<>("closed", 1);
+        closed.close();
+        Object unprintable = new Object() {
+            @Override
+            public String toString() {
+                throw new IllegalStateException("no text");
+            }
+        };
+        assertThatThrownBy(() -> new Select<String>().onSend(closed, unprintable, () -> "sent").select())
+                .isInstanceOf(ChannelClosedException.class)
+                .message().matches(Pattern.quote("main context 'main' cannot select: its clause onSend(channel 'closed', ")
+                        + "dev\\.coro\\.SelectTest\\$\\d+@\\p{XDigit}+"
+                        + Pattern.quote(" (its toString() threw java.lang.IllegalStateException)) fired on a closed"
+                        + " channel, and the value was not delivered; leave the clause out to go on"));
+    }
+
+    @Test
     void aClauseOnAChannelClosedWhileTheSelectIsParkedFiresAndThrows() {
         Channel<String> in = holding("in", 0);
         Channel<String> out = holding("out", 0);
