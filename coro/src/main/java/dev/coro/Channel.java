@@ -1154,7 +1154,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void wake(ChannelWaiter<T> w) {
         // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
         if (shared && Thread.currentThread() != ownerThread && Scheduler.currentOrNull() != scheduler) {
-            ownerInbox.post(w.waker()); // refused only if the thread's scheduler has ended: nothing left to wake
+            ownerInbox.postAsNode(w); // refused only if the thread's scheduler has ended: nothing left to wake
         } else {
             scheduler.unpark(w.context);
         }

@@ -10,7 +10,7 @@ package dev.coro;
  *
  * @param <T> the channel's value type
  */
-class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait {
+class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait, Posted {
 
     /** The channel it waits on (changes only when a context's waiter is used again, see {@link #reuse}). */
     Channel<T> channel;
@@ -29,8 +29,8 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
      * channel); set and cleared by its thread only.
      */
     boolean countedAsForeign;
-    /** {@link #wake()} as a task to post, made once per waiter (a context keeps its waiter); null until needed. */
-    private Runnable waker;
+    /** Its link in its context's inbox, once another thread that completed it posted it there to {@link #wake()} it. */
+    private Posted nextPosted;
 
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
@@ -80,13 +80,20 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         channel.wake(this);
     }
 
-    /** The task that {@link #wake()}s it, posted by another thread that completed it. */
-    final Runnable waker() {
-        Runnable k = waker;
-        if (k == null) {
-            k = waker = this::wake;
-        }
-        return k;
+    @Override
+    public final Posted nextPosted() {
+        return nextPosted;
+    }
+
+    @Override
+    public final void nextPosted(Posted next) {
+        nextPosted = next;
+    }
+
+    /** Posted to its context's inbox by another thread that completed it: {@link #wake()}s it. */
+    @Override
+    public final void runPosted() {
+        wake();
     }
 
     /**

@@ -469,13 +469,13 @@ final class EventLoop {
      * thread among them fails its caller (the channel's thread has ended) instead of never being served.
      */
     void close() {
-        for (Runnable task : inbox.close()) {
+        for (Object task : inbox.close()) {
             refused(task);
         }
     }
 
     /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */
-    private static void refused(Runnable task) {
+    private static void refused(Object task) {
         if (task instanceof RemoteOp<?> op) {
             op.ownerEnded();
         }
