@@ -496,7 +496,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private ChannelWaiter<T> waiter(boolean sender, T value) {
         Context c = scheduler.currentContext();
         ChannelWaiter<T> w = (ChannelWaiter<T>) c.channelWaiter;
-        if (w == null || w.queued) {
+        if (w == null || w.queued || w.completedAfar()) { // in the inbox still: its wake-up was taken in early
             w = new ChannelWaiter<>(this, sender, c, value);
             c.channelWaiter = w;
         } else {
@@ -1121,6 +1121,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void wake(ChannelWaiter<T> w) {
         // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
         if (shared && Thread.currentThread() != ownerThread && Scheduler.currentOrNull() != scheduler) {
+            w.posting();
             ownerInbox.postAsNode(w); // refused only if the thread's scheduler has ended: nothing left to wake
         } else {
             scheduler.unpark(w.context);

@@ -1,5 +1,8 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A context parked on a {@link Channel}: a sender with the value it hands over, or a receiver to be
  * handed one; a one-shot wait, completed once by the channel (a partner arrived, or the channel
@@ -31,6 +34,23 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait,
     boolean countedAsForeign;
     /** Its link in its context's inbox, once another thread that completed it posted it there to {@link #wake()} it. */
     private Posted nextPosted;
+    /**
+     * Whether another thread completed it and posted it to its context's inbox, where it has not run
+     * yet: written with release by that thread after the outcome, read with acquire; cleared when it
+     * runs. Its context does not use it for another wait meanwhile (it is in the inbox).
+     */
+    @SuppressWarnings("unused") // through POSTED
+    private boolean posted;
+
+    private static final VarHandle POSTED;
+
+    static {
+        try {
+            POSTED = MethodHandles.lookup().findVarHandle(ChannelWaiter.class, "posted", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
@@ -93,7 +113,18 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait,
     /** Posted to its context's inbox by another thread that completed it: {@link #wake()}s it. */
     @Override
     public final void runPosted() {
+        POSTED.setRelease(this, false);
         wake();
+    }
+
+    /** Another thread that completed it is about to post it to its context's inbox. */
+    final void posting() {
+        POSTED.setRelease(this, true);
+    }
+
+    @Override
+    public final boolean completedAfar() {
+        return (boolean) POSTED.getAcquire(this);
     }
 
     /**

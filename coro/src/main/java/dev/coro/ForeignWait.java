@@ -105,6 +105,13 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable,
         }
     }
 
+    /** Whether it completed or ended: its post to the waiter's thread is sent, or on its way. */
+    @Override
+    public final boolean completedAfar() {
+        int s = state;
+        return s == DONE || s == ENDED;
+    }
+
     /** Whether it was interrupted. */
     final boolean isInterrupted() {
         return state == INTERRUPTED;
