@@ -1,7 +1,5 @@
 package dev.coro;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -64,6 +62,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
     private final WaitQueue<ChannelWaiter<T>> senders = new WaitQueue<>();
     private final WaitQueue<ChannelWaiter<T>> receivers = new WaitQueue<>();
+    /** The lock of a shared channel: made next to the queues it guards, and apart from the fields every thread reads. */
+    private final SpinLock guard = new SpinLock();
     private volatile boolean closed;
     /**
      * Whether a context of another thread has used it: then every operation takes the lock, and its
@@ -77,22 +77,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * so other threads then post their operations instead of running them in place.
      */
     private boolean selected;
-    /** The thread holding the lock; null if none. */
-    @SuppressWarnings("unused") // through LOCKER
-    private volatile Thread locker;
-    /** How many times {@link #locker} holds the lock (a select's clause may complete on its own channel). */
-    private int holds;
-
-    private static final VarHandle LOCKER;
-
-    static {
-        try {
-            LOCKER = MethodHandles.lookup().findVarHandle(Channel.class, "locker", Thread.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
      *
@@ -522,7 +506,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private ChannelWaiter<T> waiter(boolean sender, T value) {
         Context c = scheduler.currentContext();
         ChannelWaiter<T> w = (ChannelWaiter<T>) c.channelWaiter;
-        if (w == null || w.queued) {
+        if (w == null || w.queued || w.completedAfar()) { // in the inbox still: its wake-up was taken in early
             w = new ChannelWaiter<>(this, sender, c, value);
             c.channelWaiter = w;
         } else {
@@ -1156,31 +1140,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /**
-     * Takes the lock, spinning while another thread holds it (it holds it for the few steps of one
-     * operation: nothing parks under it); reentrant.
-     */
+    /** Takes the lock, spinning while another thread holds it (for the few steps of one operation); reentrant. */
     private void lock() {
-        Thread self = Thread.currentThread();
-        if (locker == self) {
-            holds++;
-            return;
-        }
-        for (int spins = 0; !LOCKER.compareAndSet(this, (Thread) null, self); spins++) {
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield(); // its holder lost its core
-            }
-        }
-        holds = 1;
+        guard.lock();
     }
 
     /** Gives back one hold of the lock. */
     private void unlock() {
-        if (--holds == 0) {
-            LOCKER.setRelease(this, (Thread) null);
-        }
+        guard.unlock();
     }
 
     /** Whether other threads run their operations on it in place: it is shared, and no select has used it (for tests). */
@@ -1201,7 +1168,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void wake(ChannelWaiter<T> w) {
         // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
         if (shared && Thread.currentThread() != ownerThread && Scheduler.currentOrNull() != scheduler) {
-            ownerInbox.post(w.waker()); // refused only if the thread's scheduler has ended: nothing left to wake
+            w.posting();
+            ownerInbox.postAsNode(w); // refused only if the thread's scheduler has ended: nothing left to wake
         } else {
             scheduler.unpark(w.context);
         }

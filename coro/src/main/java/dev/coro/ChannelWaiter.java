@@ -1,5 +1,8 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A context parked on a {@link Channel}: a sender with the value it hands over, or a receiver to be
  * handed one; a one-shot wait, completed once by the channel (a partner arrived, or the channel
@@ -10,7 +13,7 @@ package dev.coro;
  *
  * @param <T> the channel's value type
  */
-class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait {
+class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait, Posted {
 
     /** The channel it waits on (changes only when a context's waiter is used again, see {@link #reuse}). */
     Channel<T> channel;
@@ -29,8 +32,25 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
      * channel); set and cleared by its thread only.
      */
     boolean countedAsForeign;
-    /** {@link #wake()} as a task to post, made once per waiter (a context keeps its waiter); null until needed. */
-    private Runnable waker;
+    /** Its link in its context's inbox, once another thread that completed it posted it there to {@link #wake()} it. */
+    private Posted nextPosted;
+    /**
+     * Whether another thread completed it and posted it to its context's inbox, where it has not run
+     * yet: written with release by that thread after the outcome, read with acquire; cleared when it
+     * runs. Its context does not use it for another wait meanwhile (it is in the inbox).
+     */
+    @SuppressWarnings("unused") // through POSTED
+    private boolean posted;
+
+    private static final VarHandle POSTED;
+
+    static {
+        try {
+            POSTED = MethodHandles.lookup().findVarHandle(ChannelWaiter.class, "posted", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
@@ -80,13 +100,31 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait 
         channel.wake(this);
     }
 
-    /** The task that {@link #wake()}s it, posted by another thread that completed it. */
-    final Runnable waker() {
-        Runnable k = waker;
-        if (k == null) {
-            k = waker = this::wake;
-        }
-        return k;
+    @Override
+    public final Posted nextPosted() {
+        return nextPosted;
+    }
+
+    @Override
+    public final void nextPosted(Posted next) {
+        nextPosted = next;
+    }
+
+    /** Posted to its context's inbox by another thread that completed it: {@link #wake()}s it. */
+    @Override
+    public final void runPosted() {
+        POSTED.setRelease(this, false);
+        wake();
+    }
+
+    /** Another thread that completed it is about to post it to its context's inbox. */
+    final void posting() {
+        POSTED.setRelease(this, true);
+    }
+
+    @Override
+    public final boolean completedAfar() {
+        return (boolean) POSTED.getAcquire(this);
     }
 
     /**

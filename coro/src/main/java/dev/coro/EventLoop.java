@@ -54,6 +54,13 @@ final class EventLoop {
      * without running or completing the operation never will).
      */
     private final WaitQueue<ForeignWait> remoteWaits = new WaitQueue<>();
+    /**
+     * The wait of the one context parked while nothing else of this thread can run, set around its
+     * idle wait: the spin before a block watches its state besides the inbox, so
+     * that its completion is seen as soon as the completing thread writes it, without waiting for
+     * the post that follows (which then finds the context awake and does nothing). Null if none.
+     */
+    Wait watched;
     /** The futures this thread's contexts wait for; null until the first such wait. */
     private FutureWaits futureWaits;
     /** How many spins before a park in a row ran their whole bound without a post (at most {@link #MAX_SPINS_IN_VAIN}). */
@@ -418,15 +425,16 @@ final class EventLoop {
     private static final int MAX_SPINS_IN_VAIN = 6;
 
     /**
-     * Polls the inbox for at most {@code nanos} with {@link Thread#onSpinWait()}, without publishing
-     * that it sleeps: posters meanwhile only queue.
+     * Polls the inbox (and the {@link #watched} wait) for at most {@code nanos} with
+     * {@link Thread#onSpinWait()}, without publishing that it sleeps: posters meanwhile only queue.
      *
-     * @return whether a post arrived
+     * @return whether a post arrived, or the watched wait completed
      */
     private boolean spinForPost(long nanos) {
+        Wait w = watched;
         long start = System.nanoTime();
         for (int i = 1; ; i++) {
-            if (!inbox.isEmpty()) {
+            if (!inbox.isEmpty() || w != null && w.completedAfar()) {
                 return true;
             }
             Thread.onSpinWait();
@@ -469,13 +477,13 @@ final class EventLoop {
      * thread among them fails its caller (the channel's thread has ended) instead of never being served.
      */
     void close() {
-        for (Runnable task : inbox.close()) {
+        for (Object task : inbox.close()) {
             refused(task);
         }
     }
 
     /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */
-    private static void refused(Runnable task) {
+    private static void refused(Object task) {
         if (task instanceof RemoteOp<?> op) {
             op.ownerEnded();
         }

@@ -17,7 +17,7 @@ import java.lang.invoke.VarHandle;
  * waiter's event loop finds it dead), the wait {@link #end() ends} instead: the waiter's operation
  * then fails, naming that thread.
  */
-class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable {
+class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable, Posted {
 
     private static final int WAITING = 0;
     private static final int DONE = 1;
@@ -49,6 +49,8 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
     private final Object what;
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
+    /** Its link in the waiter's inbox, once posted there. */
+    private Posted nextPosted;
 
     ForeignWait(Context context, Thread completer, Object what) {
         this.context = context;
@@ -65,7 +67,7 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
      */
     final void end() {
         if (STATE.compareAndSet(this, WAITING, ENDED)) {
-            inbox.post(this); // refused only if the waiter's scheduler has ended: nothing left to wake
+            inbox.postAsNode(this); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
     }
 
@@ -99,8 +101,15 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
         if (Thread.currentThread() == waiterThread || Scheduler.currentOrNull() == scheduler) {
             run();
         } else {
-            inbox.post(this); // refused only if the waiter's scheduler has ended: nothing left to wake
+            inbox.postAsNode(this); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
+    }
+
+    /** Whether it completed or ended: its post to the waiter's thread is sent, or on its way. */
+    @Override
+    public final boolean completedAfar() {
+        int s = state;
+        return s == DONE || s == ENDED;
     }
 
     /** Whether it was interrupted. */
@@ -119,6 +128,22 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable 
         if (context.state() == State.PARKED && context.waitingFor == this) {
             context.scheduler.unpark(context);
         }
+    }
+
+    @Override
+    public final Posted nextPosted() {
+        return nextPosted;
+    }
+
+    @Override
+    public final void nextPosted(Posted next) {
+        nextPosted = next;
+    }
+
+    /** Posted to the waiter's inbox: {@link #run()}. */
+    @Override
+    public final void runPosted() {
+        run();
     }
 
     /** Interrupts the wait unless it has completed: exactly one of the two wins. */

@@ -13,7 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * at its next scheduling point or idle wait: a multi-producer, single-consumer queue.
  *
  * <p>A post is one compare-and-set on a stack of nodes; the owner takes the whole stack with one
- * swap and runs it in the order it was posted. Whether anything is waiting is one volatile read.
+ * swap and runs it in the order it was posted. A wait that another thread completes is its own node
+ * ({@link Posted}): its post allocates nothing, and the owner reads the wait itself, which the
+ * completing thread has just written, instead of a node of that thread's first. Whether anything is waiting is one volatile read.
  * When the owner's scheduler ends it {@link #close() closes} the inbox: later posts are refused, so
  * that their sender learns that nobody will run them.
  *
@@ -27,7 +29,7 @@ final class Inbox extends InboxFields {
 
     static {
         try {
-            HEAD = MethodHandles.lookup().findVarHandle(InboxFields.class, "head", Node.class);
+            HEAD = MethodHandles.lookup().findVarHandle(InboxFields.class, "head", Posted.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -36,12 +38,28 @@ final class Inbox extends InboxFields {
     @SuppressWarnings("unused") // padding after the fields other threads use
     private long q1, q2, q3, q4, q5, q6, q7, q8;
 
-    static final class Node {
+    /** The node of a posted task that is not {@link Posted} itself. */
+    static final class Node implements Posted {
         final Runnable task;
-        Node next;
+        private Posted next;
 
         Node(Runnable task) {
             this.task = task;
+        }
+
+        @Override
+        public Posted nextPosted() {
+            return next;
+        }
+
+        @Override
+        public void nextPosted(Posted next) {
+            this.next = next;
+        }
+
+        @Override
+        public void runPosted() {
+            task.run();
         }
     }
 
@@ -66,8 +84,8 @@ final class Inbox extends InboxFields {
      * waiting; false once the inbox is closed.
      */
     boolean onlyObservations() {
-        for (Node n = head; n != null; n = n.next) {
-            if (n == CLOSED || !(n.task instanceof Observation)) {
+        for (Posted n = head; n != null; n = n.nextPosted()) {
+            if (!(n instanceof Node k) || k == CLOSED || !(k.task instanceof Observation)) {
                 return false;
             }
         }
@@ -80,15 +98,29 @@ final class Inbox extends InboxFields {
      * @return false if the inbox is closed: the task will never run
      */
     boolean post(Runnable task) {
-        Node n = new Node(task);
-        Node h;
-        do {
-            h = head;
-            if (h == CLOSED) {
-                return false;
-            }
-            n.next = h;
-        } while (!HEAD.compareAndSet(this, h, n));
+        return postAsNode(new Node(task));
+    }
+
+    /**
+     * Posts {@code p} as its own node, waking the owner if it sleeps in its idle wait; from any thread.
+     * {@code p} must be in no inbox now.
+     *
+     * @return false if the inbox is closed: {@code p} will never run
+     */
+    boolean postAsNode(Posted p) {
+        // Most posts find the inbox empty (its owner took the last ones): one compare-and-set that
+        // asks for the line for writing at once, instead of a read that fetches it shared first
+        p.nextPosted(null);
+        if (!HEAD.compareAndSet(this, (Posted) null, p)) {
+            Posted h;
+            do {
+                h = head;
+                if (h == CLOSED) {
+                    return false;
+                }
+                p.nextPosted(h);
+            } while (!HEAD.compareAndSet(this, h, p));
+        }
         if (sleeping) {
             Selector s = sleepingIn;
             if (s != null) {
@@ -125,11 +157,11 @@ final class Inbox extends InboxFields {
      *
      * @return the tasks posted but not run, oldest first; they never will be
      */
-    List<Runnable> close() {
-        Node n = (Node) HEAD.getAndSet(this, CLOSED);
-        ArrayList<Runnable> left = new ArrayList<>();
-        for (; n != null && n != CLOSED; n = n.next) {
-            left.add(n.task);
+    List<Object> close() {
+        Posted n = (Posted) HEAD.getAndSet(this, CLOSED);
+        ArrayList<Object> left = new ArrayList<>();
+        for (; n != null && n != CLOSED; n = n.nextPosted()) {
+            left.add(n instanceof Node k ? k.task : n);
         }
         Collections.reverse(left);
         return left;
@@ -137,20 +169,23 @@ final class Inbox extends InboxFields {
 
     /** Runs every task posted so far, oldest first (owner thread only); with none, one volatile read and no swap. */
     void drain() {
-        Node h = head;
+        Posted h = head;
         if (h == null || h == CLOSED) {
             return;
         }
-        Node n = (Node) HEAD.getAndSet(this, (Node) null);
-        Node oldest = null;
+        Posted n = (Posted) HEAD.getAndSet(this, (Posted) null);
+        Posted oldest = null;
         while (n != null) {
-            Node next = n.next;
-            n.next = oldest;
+            Posted next = n.nextPosted();
+            n.nextPosted(oldest);
             oldest = n;
             n = next;
         }
-        for (Node k = oldest; k != null; k = k.next) {
-            k.task.run();
+        while (oldest != null) {
+            Posted k = oldest;
+            oldest = k.nextPosted(); // read first: running k may post it again
+            k.nextPosted(null);
+            k.runPosted();
         }
     }
 }
@@ -164,7 +199,7 @@ abstract class InboxPadding {
 /** The fields of an {@link Inbox} that other threads use: the posts, and whether (and how) the owner sleeps. */
 abstract class InboxFields extends InboxPadding {
     /** The posts not yet taken, newest first; {@code Inbox.CLOSED} once closed. Through {@code Inbox.HEAD}. */
-    volatile Inbox.Node head;
+    volatile Posted head;
     /** While the owner blocks in its idle wait: posts must wake it. */
     volatile boolean sleeping;
     /** The thread blocked in its idle wait, to unpark. */

@@ -395,7 +395,15 @@ final class Scheduler {
                             + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                             from, wait);
                 }
-                loop.idle();
+                loop.watched = wait;
+                try {
+                    loop.idle();
+                } finally {
+                    loop.watched = null;
+                }
+                if (from.state() == State.PARKED && from.waitingFor == wait && wait.completedAfar()) {
+                    unpark(from); // seen completed before its post came: the post will find it awake
+                }
             }
         } finally {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends

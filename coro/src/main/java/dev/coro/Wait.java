@@ -25,6 +25,16 @@ interface Wait {
     String reason();
 
     /**
+     * Whether another thread has completed this wait and its wake-up is on its way to the owner's
+     * inbox: the idle spin of a thread whose only parked context waits here watches this, so that the
+     * completion is taken in as soon as it is written, before the post arrives (which then finds the
+     * context awake and does nothing). False for a wait only its own thread completes.
+     */
+    default boolean completedAfar() {
+        return false;
+    }
+
+    /**
      * What {@code w} waits for as dumps and events show it: its {@code toString()}, or, if that
      * throws (a user's object in it whose own {@code toString()} fails), its {@link #reason() kind}
      * and what was thrown. Observing a wait never throws into the program.

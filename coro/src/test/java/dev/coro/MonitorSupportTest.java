@@ -183,7 +183,7 @@ class MonitorSupportTest {
                 sections.add(CoroutinesMXBeanTest.section(CoroutinesManagement.mxBean().dump(2), "stuck-for-dumps"));
             }
             waiting = 0;
-            for (Inbox.Node n = s.loop.inbox.head; n != null && waiting < 100; n = n.next) {
+            for (Posted n = s.loop.inbox.head; n != null && waiting < 100; n = n.nextPosted()) {
                 waiting++;
             }
         } finally {

@@ -1,0 +1,18 @@
+package dev.coro;
+
+/**
+ * A task that sits in a thread's {@link Inbox} as its own node, so that posting it allocates nothing
+ * and the owner reads one object, the one the poster has just written, instead of a node and then
+ * the task: a wait that another thread completes. It is in at most one inbox, at most once, at a time.
+ */
+interface Posted {
+
+    /** The post below it in the inbox (the next older one), or, once taken, the next to run. */
+    Posted nextPosted();
+
+    /** Links it to {@code next}; only the thread that holds it (its poster, then the inbox's owner) calls this. */
+    void nextPosted(Posted next);
+
+    /** Runs it on the inbox's thread. */
+    void runPosted();
+}
