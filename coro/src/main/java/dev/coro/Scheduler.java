@@ -736,11 +736,15 @@ final class Scheduler {
      * @return the context to run next
      */
     Context bodyEnded(Context c, Throwable thrown) {
+        // the text of a failure runs the user's toString(): made first, while c is still RUNNING and
+        // current, so that code there sees c as the caller (and may even suspend it) and not a run
+        // list c has half left
+        String text = thrown == null ? null : SafeText.of(thrown);
         schedulingPoints++;
         Context next;
         Fiber.Ending ending = c.ending(thrown);
         if (Monitoring.jfr) {
-            CoroutineEnd.record(c, ending, thrown);
+            CoroutineEnd.record(c, ending, text);
         }
         boolean closing = c.closing;
         c.moveTo(switch (ending) {
@@ -762,14 +766,14 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, c.failure(thrown));
+                leave(next, c.failure(thrown, text));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, c.failure(thrown));
+            leave(next, c.failure(thrown, text));
         }
         c.release();
         current = next.index;
