@@ -300,19 +300,22 @@ final class Scheduler {
         if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
+        CoroutineExit exit = c.exit("suspended call");
+        Throwable pending = c.pendingThrow;
         c.closing = true;
         c.closer = from;
-        c.pendingThrow = c.exit("suspended call");
+        c.pendingThrow = exit;
         try {
             transfer(from, c, State.SUSPENDED);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof PinnedException) {
-                // the JDK refused to suspend the caller: c never resumed, so it is not being closed
+        } catch (Throwable t) {
+            if (c.pendingThrow == exit) {
+                // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
+                // refused to suspend the caller, or its stack overflowed), so c is not being closed
                 c.closing = false;
                 c.closer = null;
-                c.pendingThrow = null;
+                c.pendingThrow = pending;
             }
-            throw e;
+            throw t;
         }
     }
 
