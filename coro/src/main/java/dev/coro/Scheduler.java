@@ -3,8 +3,11 @@ package dev.coro;
 import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -574,14 +577,23 @@ final class Scheduler {
         }
     }
 
-    /** After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none outlives it. */
+    /**
+     * After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none
+     * outlives it, also those that the {@code finally} blocks of the closed ones create (each is tried once).
+     */
     private void closeCoroutines(Throwable cause) {
-        for (Context c : contexts()) {
-            if (c != main && !c.state().isTerminal()) {
-                try {
-                    close(c);
-                } catch (RuntimeException | Error e) {
-                    cause.addSuppressed(e);
+        Set<Context> tried = Collections.newSetFromMap(new IdentityHashMap<>());
+        boolean found = true;
+        while (found) {
+            found = false;
+            for (Context c : contexts()) {
+                if (c != main && !c.state().isTerminal() && tried.add(c)) {
+                    found = true;
+                    try {
+                        close(c);
+                    } catch (RuntimeException | Error e) {
+                        cause.addSuppressed(e);
+                    }
                 }
             }
         }
