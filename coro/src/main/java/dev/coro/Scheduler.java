@@ -868,11 +868,17 @@ final class Scheduler {
         return new DeadlockException(headline, waits);
     }
 
+    /**
+     * Leaves {@code e} for {@code target} to throw when it resumes. A timeout's signal pending there
+     * gives way: its scope stays expired, so the signal comes again at the next scheduling point
+     * inside it, while {@code e} added to the signal as suppressed would be lost with it.
+     */
     private static void leave(Context target, RuntimeException e) {
-        if (target.pendingThrow == null) {
+        Throwable pending = target.pendingThrow;
+        if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {
             target.pendingThrow = e;
         } else {
-            target.pendingThrow.addSuppressed(e);
+            pending.addSuppressed(e);
         }
     }
 

@@ -972,8 +972,9 @@ class TimePropertyTest {
                     + thrown, thrown);
         }
 
+        /** A timeout's signal pending for {@code target} gives way to {@code e}: its scope stays expired. */
         private static void leave(Ctx target, RuntimeException e) {
-            if (target.pending == null) {
+            if (target.pending == null || target.pending instanceof CoroutineExit x && x.source instanceof Scope) {
                 target.pending = e;
             } else {
                 target.pending.addSuppressed(e);
