@@ -59,6 +59,11 @@ final class Scheduler {
      * in every new coroutine's first sleep, and the JIT would deoptimize once per coroutine.
      */
     private boolean sleepers;
+    /**
+     * While a {@link VirtualTime#run} is open: the generator whose body opened it (the innermost
+     * generator of main then), which may not emit inside it; null otherwise, or for a run main's own code opened.
+     */
+    Generator<?> virtualOpenedBy;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -546,6 +551,7 @@ final class Scheduler {
                     : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
         }
         loop.startVirtual();
+        virtualOpenedBy = self.innermostGenerator;
         random = SEED;
         try {
             body.run();
@@ -554,6 +560,7 @@ final class Scheduler {
             closeCoroutines(t);
             throw t;
         } finally {
+            virtualOpenedBy = null;
             loop.stopVirtual();
         }
     }
