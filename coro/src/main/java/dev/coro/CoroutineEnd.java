@@ -40,14 +40,17 @@ final class CoroutineEnd extends Event {
     @Description("The thread whose scheduler the coroutine belonged to")
     Thread schedulerThread;
 
-    /** Records that {@code c}'s body ended as {@code ending}, having thrown {@code thrown} (null if it returned), if the event is enabled. */
-    static void record(Context c, Fiber.Ending ending, Throwable thrown) {
+    /**
+     * Records that {@code c}'s body ended as {@code ending}, if the event is enabled; {@code failure} is
+     * the text of what it threw ({@link SafeText#of}), null if it returned.
+     */
+    static void record(Context c, Fiber.Ending ending, String failure) {
         if (PROBE.isEnabled()) {
             CoroutineEnd e = new CoroutineEnd();
             if (e.shouldCommit()) {
                 e.coroutine = c.name();
                 e.ending = ending.name();
-                e.failure = ending == Fiber.Ending.FAILED ? SafeText.of(thrown) : "";
+                e.failure = ending == Fiber.Ending.FAILED ? failure : "";
                 e.schedulerThread = c.scheduler.owner;
                 e.commit();
             }

@@ -58,7 +58,12 @@ abstract class Fiber {
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */
     final CoroutineException failure(Throwable thrown) {
-        return new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + SafeText.of(thrown), thrown);
+        return failure(thrown, SafeText.of(thrown));
+    }
+
+    /** {@link #failure(Throwable)} with {@code thrown}'s text made already ({@link SafeText#of}). */
+    final CoroutineException failure(Throwable thrown, String text) {
+        return new CoroutineException(describe() + (closing ? " failed while being closed: " : " failed: ") + text, thrown);
     }
 
     /**

@@ -35,7 +35,8 @@ import java.util.stream.StreamSupport;
  *   <li>The body may {@link Coroutine#sleep sleep} and use {@link Coroutine#withTimeout} between its
  *       emits, but not emit inside a {@code withTimeout} it opened itself: that {@code emit} throws
  *       {@link IllegalStateException}, since the timer would run on while the body is suspended and
- *       interrupt its consumer instead.</li>
+ *       interrupt its consumer instead. Nor inside a {@link VirtualTime#run} it opened: its consumer
+ *       would go on on the virtual clock.</li>
  *   <li>{@link Emitter#emit} returns what the consumer sent with {@link TwoWay#send}; null after
  *       {@code hasNext()}/{@code next()}, and always null in a one-way generator.</li>
  *   <li>An exception from the body reaches the consumer from the call that ran it, as a
@@ -121,7 +122,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @throws IllegalStateException if not called from this generator's running body, if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
-         *                               suspended), or if the JDK cannot suspend it here (the message says which)
+         *                               suspended) or a {@link VirtualTime#run} that it opened (its consumer
+         *                               would run on the virtual clock), or if the JDK cannot suspend it here
+         *                               (the message says which)
          */
         R emit(T value);
     }
@@ -618,8 +621,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /**
      * Throws unless the caller is this generator's own body, running (the innermost generator of the
-     * running context), not being closed, and not inside a {@code withTimeout} its body opened: the
-     * exit signal if it is being closed, else {@link IllegalStateException}.
+     * running context), not being closed, and not inside a {@code withTimeout} or a
+     * {@link VirtualTime#run} its body opened: the exit signal if it is being closed, else
+     * {@link IllegalStateException}.
      */
     final void checkEmitter() {
         Context here = scheduler.currentContext();
@@ -635,6 +639,12 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                     + ": it is RUNNING inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
                     + " cannot suspend inside its own withTimeout (its timer would run on against the consumer):"
                     + " emit after it returns");
+        }
+        if (scheduler.virtualOpenedBy == this) {
+            // the run would stay open while the consumer goes on, on its virtual clock
+            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                    + ": it is RUNNING inside a VirtualTime.run that its own body opened; a body cannot suspend"
+                    + " inside its own VirtualTime.run (its consumer would run on the virtual clock): emit after it returns");
         }
     }
 

@@ -3,7 +3,9 @@ package dev.coro;
 /**
  * The text of a user's object in the library's messages, dumps and events: its {@code toString()},
  * or, if that throws, the class and identity hash that {@link Object#toString()} would give and
- * what was thrown, so that an object that cannot say what it is never makes a message fail.
+ * what was thrown, so that an object that cannot say what it is never makes a message fail. A
+ * {@code toString()} that suspends its context and is closed meanwhile (the exit signal thrown out
+ * of it) cannot say what it is either.
  */
 final class SafeText {
 
@@ -17,7 +19,7 @@ final class SafeText {
     static String of(Object o) {
         try {
             return String.valueOf(o);
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | CoroutineExit e) {
             return o.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(o))
                     + " (its toString() threw " + e.getClass().getName() + ")";
         }

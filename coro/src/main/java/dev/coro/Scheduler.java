@@ -3,8 +3,11 @@ package dev.coro;
 import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -56,6 +59,11 @@ final class Scheduler {
      * in every new coroutine's first sleep, and the JIT would deoptimize once per coroutine.
      */
     private boolean sleepers;
+    /**
+     * While a {@link VirtualTime#run} is open: the generator whose body opened it (the innermost
+     * generator of main then), which may not emit inside it; null otherwise, or for a run main's own code opened.
+     */
+    Generator<?> virtualOpenedBy;
     /** How many coroutines this thread created, for default names. */
     private int created;
     /** How many generators this thread created, for their default names. */
@@ -300,19 +308,22 @@ final class Scheduler {
         if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
+        CoroutineExit exit = c.exit("suspended call");
+        Throwable pending = c.pendingThrow;
         c.closing = true;
         c.closer = from;
-        c.pendingThrow = c.exit("suspended call");
+        c.pendingThrow = exit;
         try {
             transfer(from, c, State.SUSPENDED);
-        } catch (IllegalStateException e) {
-            if (e.getCause() instanceof PinnedException) {
-                // the JDK refused to suspend the caller: c never resumed, so it is not being closed
+        } catch (Throwable t) {
+            if (c.pendingThrow == exit) {
+                // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
+                // refused to suspend the caller, or its stack overflowed), so c is not being closed
                 c.closing = false;
                 c.closer = null;
-                c.pendingThrow = null;
+                c.pendingThrow = pending;
             }
-            throw e;
+            throw t;
         }
     }
 
@@ -548,6 +559,7 @@ final class Scheduler {
                     : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
         }
         loop.startVirtual();
+        virtualOpenedBy = self.innermostGenerator;
         random = SEED;
         try {
             body.run();
@@ -556,6 +568,7 @@ final class Scheduler {
             closeCoroutines(t);
             throw t;
         } finally {
+            virtualOpenedBy = null;
             loop.stopVirtual();
         }
     }
@@ -579,14 +592,23 @@ final class Scheduler {
         }
     }
 
-    /** After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none outlives it. */
+    /**
+     * After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none
+     * outlives it, also those that the {@code finally} blocks of the closed ones create (each is tried once).
+     */
     private void closeCoroutines(Throwable cause) {
-        for (Context c : contexts()) {
-            if (c != main && !c.state().isTerminal()) {
-                try {
-                    close(c);
-                } catch (RuntimeException | Error e) {
-                    cause.addSuppressed(e);
+        Set<Context> tried = Collections.newSetFromMap(new IdentityHashMap<>());
+        boolean found = true;
+        while (found) {
+            found = false;
+            for (Context c : contexts()) {
+                if (c != main && !c.state().isTerminal() && tried.add(c)) {
+                    found = true;
+                    try {
+                        close(c);
+                    } catch (RuntimeException | Error e) {
+                        cause.addSuppressed(e);
+                    }
                 }
             }
         }
@@ -744,11 +766,15 @@ final class Scheduler {
      * @return the context to run next
      */
     Context bodyEnded(Context c, Throwable thrown) {
+        // the text of a failure runs the user's toString(): made first, while c is still RUNNING and
+        // current, so that code there sees c as the caller (and may even suspend it) and not a run
+        // list c has half left
+        String text = thrown == null ? null : SafeText.of(thrown);
         schedulingPoints++;
         Context next;
         Fiber.Ending ending = c.ending(thrown);
         if (Monitoring.jfr) {
-            CoroutineEnd.record(c, ending, thrown);
+            CoroutineEnd.record(c, ending, text);
         }
         boolean closing = c.closing;
         c.moveTo(switch (ending) {
@@ -770,14 +796,14 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, c.failure(thrown));
+                leave(next, c.failure(thrown, text));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, c.failure(thrown));
+            leave(next, c.failure(thrown, text));
         }
         c.release();
         current = next.index;
@@ -857,11 +883,17 @@ final class Scheduler {
         return new DeadlockException(headline, waits);
     }
 
+    /**
+     * Leaves {@code e} for {@code target} to throw when it resumes. A timeout's signal pending there
+     * gives way: its scope stays expired, so the signal comes again at the next scheduling point
+     * inside it, while {@code e} added to the signal as suppressed would be lost with it.
+     */
     private static void leave(Context target, RuntimeException e) {
-        if (target.pendingThrow == null) {
+        Throwable pending = target.pendingThrow;
+        if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {
             target.pendingThrow = e;
         } else {
-            target.pendingThrow.addSuppressed(e);
+            pending.addSuppressed(e);
         }
     }
 

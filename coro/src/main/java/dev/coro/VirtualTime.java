@@ -26,7 +26,8 @@ package dev.coro;
  *       (main yields until then); if the rest can never end (every one parked with no timer pending)
  *       it throws {@link DeadlockException} naming them.</li>
  *   <li>If the body or the wait for the rest throws, every coroutine left is closed (unwound) before
- *       {@link #run} rethrows, so none outlives it; the clock is then the real one again.</li>
+ *       {@link #run} rethrows, and so is every coroutine their {@code finally} blocks create, so none
+ *       outlives it; the clock is then the real one again.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
  * </ul>
  */

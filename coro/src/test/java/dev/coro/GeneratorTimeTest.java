@@ -111,4 +111,44 @@ class GeneratorTimeTest {
         assertThat(g.state()).isEqualTo(Generator.State.FAILED);
         assertThat(g.hasNext()).isFalse();
     }
+
+    /** What an emit inside a {@code VirtualTime.run} that generator {@code name}'s own body opened throws. */
+    private static String emitInsideItsOwnRun(String name) {
+        return "cannot emit from generator '" + name + "' in main context 'main': it is RUNNING inside a VirtualTime.run"
+                + " that its own body opened; a body cannot suspend inside its own VirtualTime.run (its consumer"
+                + " would run on the virtual clock): emit after it returns";
+    }
+
+    @Test
+    void anEmitInsideAVirtualTimeRunOfItsOwnBodyIsRefusedAndTheConsumerStaysOnTheRealClock() {
+        Generator<Long> g = Generator.of("g", out -> VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofSeconds(3));
+            note("the body emits");
+            out.emit(Coroutine.nanoTime());
+        }));
+        Throwable t = catchThrowable(g::next);
+        assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
+                .hasMessage(emitInsideItsOwnRun("g"));
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        // the consumer is not on a virtual clock: it may start a run of its own, whose clock starts at 0
+        VirtualTime.run(() -> note("a run of the consumer"));
+        assertThat(log).containsExactly("the body emits at 3000", "a run of the consumer at 0");
+    }
+
+    @Test
+    void aReadAheadBodyIsRefusedAtItsFirstEmitInsideItsOwnVirtualTimeRunAndAnEmitAfterTheRunIsTaken() {
+        Generator<Integer> g = Generator.buffered("ahead", 4, out -> {
+            VirtualTime.run(() -> out.emit(1)); // would not suspend: three more fit
+        });
+        Throwable t = catchThrowable(g::next);
+        assertThat(t).isInstanceOf(CoroutineException.class).cause().hasMessage(emitInsideItsOwnRun("ahead"));
+
+        Generator<Integer> after = Generator.of("after", out -> {
+            VirtualTime.run(() -> Coroutine.sleep(Duration.ofSeconds(1)));
+            out.emit(7);
+        });
+        assertThat(after.next()).isEqualTo(7);
+        VirtualTime.run(() -> note("a run of the consumer"));
+        assertThat(log).containsExactly("a run of the consumer at 0");
+    }
 }

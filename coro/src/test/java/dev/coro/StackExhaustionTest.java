@@ -92,4 +92,69 @@ class StackExhaustionTest {
         // scheduler consistent above, whichever it was
         assertThat(outcomes).hasSize((to - from) / step + 1);
     }
+
+    private static void recurseThenClose(int n, int target, Coroutine victim) {
+        depthReached = n;
+        if (n < target) {
+            recurseThenClose(n + 1, target, victim);
+        } else {
+            victim.close();
+        }
+    }
+
+    @Test
+    void aCloseThatOverflowsBeforeItsTargetRunsLeavesTheTargetUnclosedAtEveryDepth() {
+        Coroutine main = Coroutine.current();
+        int[] limit = {0};
+        Coroutine probe = Coroutine.create("probe", () -> {
+            try {
+                recurseThenClose(0, Integer.MAX_VALUE, null);
+            } catch (StackOverflowError e) {
+                limit[0] = depthReached;
+            }
+        });
+        probe.switchTo();
+        assertThat(limit[0]).isGreaterThan(500);
+        List<String> outcomes = new ArrayList<>();
+        // the last few hundred frames before the limit and a few past it, one depth at a time
+        for (int depth = limit[0] - 300; depth <= limit[0] + 20; depth++) {
+            int target = depth;
+            List<String> victimLog = new ArrayList<>();
+            Coroutine victim = Coroutine.create("victim", () -> {
+                try {
+                    Coroutine.yield();
+                    victimLog.add("resumed");
+                } catch (CoroutineExit e) {
+                    victimLog.add("unwound");
+                }
+            });
+            victim.switchTo();
+            StackOverflowError[] overflow = {null};
+            Coroutine closer = Coroutine.create("closer", () -> {
+                try {
+                    recurseThenClose(0, target, victim);
+                } catch (StackOverflowError e) {
+                    overflow[0] = e;
+                }
+                main.switchTo(); // stays suspended, so that only main decides what runs next
+            });
+            closer.switchTo();
+            if (overflow[0] != null && victim.state() == State.SUSPENDED) {
+                // the close overflowed before the victim ran: it is not being closed, and runs on as before
+                victim.switchTo();
+                assertThat(victimLog).as("depth " + depth).containsExactly("resumed");
+                assertThat(victim.state()).isEqualTo(State.FINISHED);
+                assertThat(Coroutine.current().isMain()).as("depth " + depth + ": who runs after the victim ended")
+                        .isTrue();
+                outcomes.add("not closed");
+            } else {
+                assertThat(victim.state()).as("depth " + depth).isEqualTo(State.CLOSED);
+                assertThat(victimLog).containsExactly("unwound");
+                outcomes.add("closed");
+            }
+            closer.close();
+            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+        }
+        assertThat(outcomes).hasSize(321);
+    }
 }

@@ -15,7 +15,10 @@ import dev.coro.Step.Yield;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -969,8 +972,9 @@ class TimePropertyTest {
                     + thrown, thrown);
         }
 
+        /** A timeout's signal pending for {@code target} gives way to {@code e}: its scope stays expired. */
         private static void leave(Ctx target, RuntimeException e) {
-            if (target.pending == null) {
+            if (target.pending == null || target.pending instanceof CoroutineExit x && x.source instanceof Scope) {
                 target.pending = e;
             } else {
                 target.pending.addSuppressed(e);
@@ -1071,12 +1075,19 @@ class TimePropertyTest {
                     mainAwaits = false;
                 }
             } catch (RuntimeException | Error t) {
-                for (Ctx c : list.isEmpty() ? List.of(main) : List.copyOf(list)) {
-                    if (c != main && !c.ended()) {
-                        try {
-                            close(c);
-                        } catch (RuntimeException | Error e) {
-                            t.addSuppressed(e);
+                // every coroutine left, and those their finally blocks create, each closed once
+                Set<Ctx> tried = Collections.newSetFromMap(new IdentityHashMap<>());
+                boolean found = true;
+                while (found) {
+                    found = false;
+                    for (Ctx c : list.isEmpty() ? List.of(main) : List.copyOf(list)) {
+                        if (c != main && !c.ended() && tried.add(c)) {
+                            found = true;
+                            try {
+                                close(c);
+                            } catch (RuntimeException | Error e) {
+                                t.addSuppressed(e);
+                            }
                         }
                     }
                 }

@@ -386,4 +386,43 @@ class VirtualTimeTest {
         assertThat(t.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'stubborn' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
     }
+
+    @Test
+    void aCoroutineThatAFinallyBlockCreatesWhileTheLeftoversAreClosedIsClosedTooSoNoneOutlivesRun() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Coroutine[] late = new Coroutine[1];
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> {
+            Coroutine.create("leftover", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofHours(1));
+                } finally {
+                    late[0] = Coroutine.create("late", () -> log.add("late ran"));
+                }
+            });
+            Coroutine.yield(); // it parks in its sleep
+            throw boom;
+        }));
+        assertThat(t).isSameAs(boom);
+        assertThat(late[0].state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+        VirtualTime.run(() -> log.add("a second run at " + ms())); // the thread has no live coroutine left
+        assertThat(log).containsExactly("a second run at 0");
+    }
+
+    @Test
+    void aCoroutineThatAFinallyBlockCreatesWhileTheDeadlockedAreClosedIsClosedTooSoNoneOutlivesRun() {
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine[] late = new Coroutine[1];
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> Coroutine.create("consumer", () -> {
+            try {
+                jobs.receive();
+            } finally {
+                late[0] = Coroutine.create("late", () -> log.add("late ran"));
+            }
+        })));
+        assertThat(t).isInstanceOf(DeadlockException.class);
+        assertThat(late[0].state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+        assertThat(log).isEmpty();
+    }
 }

@@ -341,4 +341,50 @@ class WithTimeoutTest {
         })).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT));
         assertThat(log).containsExactly("sleep threw CoroutineExit at 1000", "yield threw CoroutineExit");
     }
+
+    /**
+     * Main (under a one-second timeout) and a coroutine it created both wake at 1000 ms, the coroutine's
+     * sleep first in the timers' order, so it runs first and fails while main's wait is interrupted and
+     * its signal is pending; {@code inside} runs in main's timed body after the interrupted sleep threw.
+     */
+    private Throwable failureWhileTheSignalIsPending(Runnable inside) {
+        Throwable[] got = {null};
+        VirtualTime.run(() -> {
+            Coroutine.create("failer", () -> {
+                Coroutine.sleep(ONE_SECOND); // scheduled before main's timeout, so it expires first
+                log.add("failer throws at " + ms());
+                throw new IllegalStateException("failer fails");
+            });
+            Coroutine.yield();
+            got[0] = catchThrowable(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+                try {
+                    Coroutine.sleep(Duration.ofSeconds(2));
+                } catch (CoroutineException e) {
+                    log.add("the sleep threw " + e.getMessage() + " at " + ms());
+                    inside.run();
+                }
+                log.add("not reached");
+            }));
+        });
+        return got[0];
+    }
+
+    @Test
+    void aFailureThatReachesAContextWhoseWaitItsTimeoutInterruptedIsThrownInsteadOfTheSignal() {
+        Throwable t = failureWhileTheSignalIsPending(() -> {
+            throw new IllegalArgumentException("the body gives up");
+        });
+        assertThat(t).isInstanceOf(IllegalArgumentException.class).hasMessage("the body gives up");
+        assertThat(log).containsExactly("failer throws at 1000",
+                "the sleep threw coroutine 'failer' failed: java.lang.IllegalStateException: failer fails at 1000");
+    }
+
+    @Test
+    void theSignalOfATimeoutWhoseInterruptedWaitThrewAFailureInsteadComesAgainAtTheNextSchedulingPoint() {
+        Throwable t = failureWhileTheSignalIsPending(Coroutine::yield);
+        assertThat(t).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT);
+        assertThat(t.getCause().getSuppressed()).isEmpty();
+        assertThat(log).containsExactly("failer throws at 1000",
+                "the sleep threw coroutine 'failer' failed: java.lang.IllegalStateException: failer fails at 1000");
+    }
 }
