@@ -135,6 +135,11 @@ final class EventLoop {
         return timers.size();
     }
 
+    /** Whether a context of this thread waits for something another thread may complete (its spin before a block watches for it). */
+    boolean hasForeignWaits() {
+        return foreignWaits != 0;
+    }
+
     /** Whether a context of this thread waits for an operation another thread runs for it. */
     boolean hasRemoteWaits() {
         return !remoteWaits.isEmpty();

@@ -406,20 +406,34 @@ final class Scheduler {
                             + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                             from, wait);
                 }
-                loop.watched = wait;
-                try {
+                if (loop.hasForeignWaits()) {
+                    idleWatching(from, wait);
+                } else {
                     loop.idle();
-                } finally {
-                    loop.watched = null;
-                }
-                if (from.state() == State.PARKED && from.waitingFor == wait && wait.completedAfar()) {
-                    unpark(from); // seen completed before its post came: the post will find it awake
                 }
             }
         } finally {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
         run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
+    }
+
+    /**
+     * The idle wait of {@link #parkOnLoop} while another thread may complete {@code wait}, the wait of
+     * {@code from}, which nothing else of this thread can join: the loop's spin watches it besides the
+     * inbox, and a completion seen before its post came wakes {@code from} at once (the post then finds
+     * it awake). Apart from the park, so that the park stays small enough to be compiled into its callers.
+     */
+    private void idleWatching(Context from, Wait wait) {
+        loop.watched = wait;
+        try {
+            loop.idle();
+        } finally {
+            loop.watched = null;
+        }
+        if (wait.completedAfar() && from.state() == State.PARKED && from.waitingFor == wait) {
+            unpark(from);
+        }
     }
 
     // ---- time ------------------------------------------------------------------------------
