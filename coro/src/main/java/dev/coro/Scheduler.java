@@ -268,7 +268,7 @@ final class Scheduler {
     private static IllegalStateException cannotSwitchTo(Context to, State st) {
         if (st == State.PARKED) {
             return new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
-                    + to.waitingFor + "); only what it waits for can wake it");
+                    + Wait.describe(to.waitingFor) + "); only what it waits for can wake it");
         }
         return new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
                 + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
@@ -391,7 +391,7 @@ final class Scheduler {
                 }
                 if (!loop.hasPending()) {
                     from.revertTo(State.RUNNING);
-                    throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
+                    throw deadlock(from.describe() + " cannot " + Wait.describe(wait) + ": every other context of thread "
                             + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                             from, wait);
                 }
@@ -836,14 +836,17 @@ final class Scheduler {
         return main;
     }
 
-    /** A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its wait. */
-    private DeadlockException deadlock(String headline, Context caller, Object callerWaits) {
+    /**
+     * A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its
+     * wait, named as dumps name it ({@link Wait#describe}: a wait that cannot say what it is by its kind).
+     */
+    private DeadlockException deadlock(String headline, Context caller, Wait callerWaits) {
         List<String> waits = new ArrayList<>();
         for (Context c : contexts()) {
             if (c == caller) {
-                waits.add(c.describe() + " would wait to " + callerWaits);
+                waits.add(c.describe() + " would wait to " + Wait.describe(callerWaits));
             } else if (c.state() == State.PARKED) {
-                waits.add(c.describe() + " waits to " + c.waitingFor);
+                waits.add(c.describe() + " waits to " + Wait.describe(c.waitingFor));
             }
         }
         return new DeadlockException(headline, waits);
