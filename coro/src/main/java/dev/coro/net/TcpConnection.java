@@ -42,7 +42,8 @@ public final class TcpConnection implements Closeable {
     private final SocketAddress remote;
     private final Object reading = new Operation("read from");
     private final Object writing = new Operation("write to");
-    private boolean closed;
+    /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
+    private volatile boolean closed;
     /**
      * The last read got fewer bytes than it had room for, so it emptied the socket's receive buffer:
      * the next read waits for readiness first instead of paying a system call that finds nothing.
@@ -221,6 +222,16 @@ public final class TcpConnection implements Closeable {
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
         io.closing(owner, channel, "the connection was closed while it waited");
         channel.close();
+    }
+
+    /**
+     * Whether the connection is open: true until it is closed. A peer that closed its end does not
+     * close this one (a read returns -1). Unlike the other calls, it may be asked from any thread.
+     *
+     * @return false once it is closed
+     */
+    public boolean isOpen() {
+        return !closed;
     }
 
     /**

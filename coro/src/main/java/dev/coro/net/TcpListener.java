@@ -43,7 +43,8 @@ public final class TcpListener implements Closeable {
             return "accept on " + name;
         }
     };
-    private boolean closed;
+    /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
+    private volatile boolean closed;
 
     private TcpListener(ServerSocketChannel channel, IoBridge io) throws IOException {
         this.channel = channel;
@@ -127,6 +128,16 @@ public final class TcpListener implements Closeable {
         closed = true;
         io.closing(owner, channel, "the " + name + " was closed while it waited");
         channel.close();
+    }
+
+    /**
+     * Whether the listener is open: true until it is closed. Unlike the other calls, it may be asked
+     * from any thread.
+     *
+     * @return false once it is closed
+     */
+    public boolean isOpen() {
+        return !closed;
     }
 
     /**
