@@ -171,7 +171,8 @@ final class Scheduler {
         }
     }
 
-    private IllegalStateException notOwner(String operation, String target, Object state) {
+    /** The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's thread. */
+    IllegalStateException notOwner(String operation, String target, Object state) {
         Scheduler bound = CURRENT.get();
         Thread caller = bound != null ? bound.owner : Thread.currentThread();
         return new IllegalStateException("cannot " + operation + " " + target + " (state " + state

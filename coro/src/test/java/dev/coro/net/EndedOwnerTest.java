@@ -123,7 +123,9 @@ class EndedOwnerTest {
                                 + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
                                 + ", which has ended");
 
+                long fds = RegistrationTest.openDescriptors();
                 c.close();
+                assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
                 assertThat(c.isOpen()).isFalse();
                 assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", closed]");
                 peer.configureBlocking(false);
