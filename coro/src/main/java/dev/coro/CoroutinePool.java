@@ -47,7 +47,8 @@ import java.util.function.Supplier;
  *
  * <h2>Close</h2>
  * {@link #close()} stops taking bodies and waits until every coroutine of the pool has ended
- * (submitted ones and those they created), then ends the threads. The first failure that nobody
+ * (submitted ones and those they created), then ends the threads; a thread that ends closes the
+ * listeners and connections ({@code dev.coro.net}) its coroutines left open, and its selector. The first failure that nobody
  * observed (a body run by {@link #execute}, or a {@link #submit} whose future was never read: no
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,

@@ -1,12 +1,15 @@
 package dev.coro;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -25,6 +28,8 @@ import java.util.function.Consumer;
  * completes what is ready; when another thread may wake it, it first spins on its inbox for a
  * bounded, adaptive while ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
+ * The listeners and connections of the thread are kept until closed: a loop that ends for good
+ * ({@link #close()}, a pool thread leaving it) closes those still open, and its selector.
  * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
  */
@@ -73,6 +78,13 @@ final class EventLoop {
     private Selector selector;
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
+    /**
+     * The listeners and connections of this thread not closed yet, closed by {@link #close()}; null
+     * until the first. Owner thread only, and once it has ended, under the loop's lock.
+     */
+    private Set<Closeable> owned;
+    /** Set once the loop has ended for good ({@link #close()}): its thread runs nothing of it any more. */
+    private volatile boolean ended;
     /** How many readiness reports the selector has made to this loop, for tests. */
     long readyReports;
     /** The selector's callback for a ready key. */
@@ -480,11 +492,83 @@ final class EventLoop {
      * The owner's scheduler ends (a pool thread leaves its loop): posts are refused from now on, and
      * those that arrived since the last scheduling point are dropped unrun; an operation of another
      * thread among them fails its caller (the channel's thread has ended) instead of never being served.
+     * Then every listener and connection of the thread still open is closed (quietly: the thread has
+     * nobody to tell), and the selector too, as an event-loop group's shutdown closes its channels:
+     * nobody could close them any more, nor select again to release a closed channel's descriptor.
      */
     void close() {
         for (Object task : inbox.close()) {
             refused(task);
         }
+        closeForGood();
+    }
+
+    /** {@link #close()}'s second half, under the lock that {@link #closeAbandoned} takes. */
+    private synchronized void closeForGood() {
+        ended = true;
+        if (owned != null) {
+            for (Closeable c : owned.toArray(new Closeable[0])) {
+                try {
+                    c.close(); // on the owner thread: the owner's close, which disowns it
+                } catch (IOException | RuntimeException e) {
+                    // the JDK failed to close a socket of a thread that ends: nobody is left to tell
+                }
+            }
+            owned = null;
+        }
+        closeSelector();
+    }
+
+    /** Closes the selector, if open: every registration ends, and a channel closed while registered loses its descriptor now. */
+    private void closeSelector() {
+        Selector s = selector;
+        if (s != null) {
+            selector = null;
+            try {
+                s.close();
+            } catch (IOException e) {
+                // its descriptors go either way
+            }
+        }
+    }
+
+    /** {@code resource}, a listener or connection of this thread, is closed by {@link #close()} unless {@link #disown disowned} first. */
+    void adopt(Closeable resource) {
+        Set<Closeable> o = owned;
+        if (o == null) {
+            o = owned = new HashSet<>();
+        }
+        o.add(resource);
+    }
+
+    /** {@code resource} was closed: the loop forgets it. */
+    void disown(Closeable resource) {
+        if (owned != null) {
+            owned.remove(resource);
+        }
+    }
+
+    /**
+     * Another thread closes {@code channel} (of {@code resource}), which belongs to this loop, whose
+     * owner thread {@code owner} has ended (or whose loop has): it closes the channel, then the
+     * selector, since the JDK closes the descriptor of a channel still registered only when its
+     * selector next selects or is closed, and this one will never select again. The ended thread's
+     * other channels stay open, unregistered, until they are closed too. Closes under the loop's lock,
+     * so that closes by several threads, and the end of a pool thread's loop, take turns.
+     *
+     * @return false, having done nothing, while {@code owner} still runs this loop
+     */
+    synchronized boolean closeAbandoned(Thread owner, SelectableChannel channel, Closeable resource) throws IOException {
+        if (!ended && owner.isAlive()) {
+            return false;
+        }
+        disown(resource); // the owner's writes are visible: it has ended, or wrote them under this lock
+        try {
+            channel.close();
+        } finally {
+            closeSelector();
+        }
+        return true;
     }
 
     /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */

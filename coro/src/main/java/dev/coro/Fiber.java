@@ -30,7 +30,7 @@ abstract class Fiber {
 
     /** The signal that the suspension point {@code operation} throws while this fiber is being closed. */
     final CoroutineExit exit(Object operation) {
-        return new CoroutineExit(this, describe() + " is being closed: its " + operation
+        return new CoroutineExit(this, describe() + " is being closed: its " + Wait.describeOperation(operation)
                 + " throws this signal so that it unwinds (state RUNNING, closing)");
     }
 

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import dev.coro.internal.IoBridge;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -47,6 +48,22 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public void adopt(Object owner, Closeable resource) {
+        ((Scheduler) owner).loop.adopt(resource);
+    }
+
+    @Override
+    public void disown(Object owner, Closeable resource) {
+        ((Scheduler) owner).loop.disown(resource);
+    }
+
+    @Override
+    public boolean closeAbandoned(Object owner, SelectableChannel channel, Closeable resource) throws IOException {
+        Scheduler s = (Scheduler) owner;
+        return s.loop.closeAbandoned(s.owner, channel, resource);
+    }
+
+    @Override
     public Object owner() {
         return Scheduler.current();
     }
@@ -58,7 +75,11 @@ final class IoSupport extends IoBridge {
 
     @Override
     public void checkOwner(Object owner, String operation, String target, Object state) {
-        ((Scheduler) owner).checkCaller(operation, target, state);
+        Scheduler s = (Scheduler) owner;
+        if (!s.isCaller()) {
+            IllegalStateException e = s.notOwner(operation, target, state);
+            throw s.owner.isAlive() ? e : new IllegalStateException(e.getMessage() + ", which has ended");
+        }
     }
 
     @Override

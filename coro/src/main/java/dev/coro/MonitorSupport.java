@@ -33,7 +33,6 @@ final class MonitorSupport extends MonitorBridge {
     @Override
     public List<SchedulerInfo> schedulers() {
         String engine = Engines.running();
-        long now = System.nanoTime();
         List<SchedulerInfo> rows = new ArrayList<>();
         for (Scheduler s : Monitoring.live()) {
             SchedulerCensus c = SchedulerCensus.of(s);
@@ -42,9 +41,19 @@ final class MonitorSupport extends MonitorBridge {
             rows.add(new SchedulerInfo(s.owner.getName(), s.owner.threadId(), s.owner.isVirtual(), engine,
                     c.contexts, c.fresh, c.running, c.suspended, c.parked, c.schedulingPoints, c.timers, c.ioWaits,
                     oldest == null ? "" : oldest.describe(), waits == null ? "" : describeRacy(waits),
-                    oldest == null ? -1 : TimeUnit.NANOSECONDS.toMillis(now - c.oldestParkedSince)));
+                    oldest == null ? -1 : parkedMillis(c.oldestParkedSince, System.nanoTime())));
         }
         return rows;
+    }
+
+    /**
+     * For how long a context that parked at {@code since} has been parked at {@code now} (both in
+     * {@link System#nanoTime()} terms), in milliseconds, never negative: the owner records its parks
+     * while the view reads them, so a park may come after the clock reading it is measured against
+     * (and a clock read on another thread need not be later); such a park has lasted no time yet.
+     */
+    static long parkedMillis(long since, long now) {
+        return TimeUnit.NANOSECONDS.toMillis(Math.max(0, now - since));
     }
 
     /**

@@ -179,7 +179,8 @@ final class Scheduler {
         }
     }
 
-    private IllegalStateException notOwner(String operation, String target, Object state) {
+    /** The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's thread. */
+    IllegalStateException notOwner(String operation, String target, Object state) {
         Scheduler bound = CURRENT.get();
         Thread caller = bound != null ? bound.owner : Thread.currentThread();
         return new IllegalStateException("cannot " + operation + " " + target + " (state " + state
@@ -276,7 +277,7 @@ final class Scheduler {
     private static IllegalStateException cannotSwitchTo(Context to, State st) {
         if (st == State.PARKED) {
             return new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
-                    + to.waitingFor + "); only what it waits for can wake it");
+                    + Wait.describe(to.waitingFor) + "); only what it waits for can wake it");
         }
         return new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
                 + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
@@ -402,7 +403,7 @@ final class Scheduler {
                 }
                 if (!loop.hasPending()) {
                     from.revertTo(State.RUNNING);
-                    throw deadlock(from.describe() + " cannot " + wait + ": every other context of thread "
+                    throw deadlock(from.describe() + " cannot " + Wait.describe(wait) + ": every other context of thread "
                             + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                             from, wait);
                 }
@@ -884,14 +885,17 @@ final class Scheduler {
         return main;
     }
 
-    /** A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its wait. */
-    private DeadlockException deadlock(String headline, Context caller, Object callerWaits) {
+    /**
+     * A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its
+     * wait, named as dumps name it ({@link Wait#describe}: a wait that cannot say what it is by its kind).
+     */
+    private DeadlockException deadlock(String headline, Context caller, Wait callerWaits) {
         List<String> waits = new ArrayList<>();
         for (Context c : contexts()) {
             if (c == caller) {
-                waits.add(c.describe() + " would wait to " + callerWaits);
+                waits.add(c.describe() + " would wait to " + Wait.describe(callerWaits));
             } else if (c.state() == State.PARKED) {
-                waits.add(c.describe() + " waits to " + c.waitingFor);
+                waits.add(c.describe() + " waits to " + Wait.describe(c.waitingFor));
             }
         }
         return new DeadlockException(headline, waits);

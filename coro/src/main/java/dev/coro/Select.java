@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
@@ -41,7 +43,10 @@ import java.util.function.Supplier;
  *       it (no clause fires), and so does a close of the caller.</li>
  *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
  *       While a run waits, a run of the same select by another context throws
- *       {@link IllegalStateException} naming both contexts: give each context its own select.</li>
+ *       {@link IllegalStateException} naming both contexts: give each context its own select. A
+ *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
+ *       may be run from any; while it waits, a run from another thread is refused the same way, the
+ *       message naming both threads.</li>
  * </ul>
  *
  * @param <R> the type of the result
@@ -53,11 +58,24 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
+    private static final VarHandle WAITING_IN;
+
+    static {
+        try {
+            WAITING_IN = MethodHandles.lookup().findVarHandle(Select.class, "waitingIn", Context.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /**
      * The context parked in a run of this select, its clauses queued on its behalf; null while none
-     * is. A second context's run meanwhile is refused: the clauses can wait for one context only.
+     * is. A second context's run meanwhile is refused: the clauses can wait for one context only. A
+     * run claims it by a compare-and-set before it queues anything, since a select whose clauses
+     * belong to no thread ({@code onTimeout}, {@code onComplete}) may be run by contexts of several
+     * threads at once.
      */
-    private Context waitingIn;
+    private volatile Context waitingIn;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
     /**
@@ -198,10 +216,9 @@ public final class Select<R> {
             s = check();
         }
         Context self = s.currentContext();
-        if (waitingIn != null) {
-            throw new IllegalStateException(self.describe() + " cannot " + waiting + ": this select is waiting"
-                    + " already, in " + waitingIn.describe() + " (state " + waitingIn.state() + "); a select waits"
-                    + " in one context at a time, so give each context its own");
+        Context other = waitingIn;
+        if (other != null) {
+            throw waitingAlready(self, other);
         }
         for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
             Object r = ready.fireNow(self);
@@ -216,12 +233,16 @@ public final class Select<R> {
         if (onDefault != null) {
             return onDefault.get();
         }
-        winner = null;
-        for (int i = 0; i < count; i++) {
-            clauses[i].register(self, s);
+        while (!WAITING_IN.compareAndSet(this, null, self)) { // a run of another thread may have claimed it since
+            if ((other = waitingIn) != null) {
+                throw waitingAlready(self, other);
+            }
         }
-        waitingIn = self;
+        winner = null;
         try {
+            for (int i = 0; i < count; i++) {
+                clauses[i].register(self, s);
+            }
             s.park(waiting);
         } catch (Throwable t) {
             cancel();
@@ -233,6 +254,22 @@ public final class Select<R> {
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
         winner = null;
         return w.result(self);
+    }
+
+    /**
+     * The refusal of a run by {@code self} while the select waits in {@code other}, naming both
+     * contexts, and their threads if they are not the same.
+     */
+    private IllegalStateException waitingAlready(Context self, Context other) {
+        boolean sameThread = self.scheduler == other.scheduler;
+        return new IllegalStateException(self.describe() + ofThread(self, sameThread) + " cannot "
+                + Wait.describe(waiting) + ": this select is waiting already, in " + other.describe()
+                + ofThread(other, sameThread) + " (state " + other.state() + "); a select waits in one context"
+                + " at a time, so give each context its own");
+    }
+
+    private static String ofThread(Context c, boolean sameThread) {
+        return sameThread ? "" : " of thread " + Scheduler.describe(c.scheduler.owner);
     }
 
     /**

@@ -73,6 +73,6 @@ final class TimeoutScope extends Timer {
     /** The signal that {@code operation} throws so that the body of this scope unwinds. */
     CoroutineExit signal(Object operation) {
         return new CoroutineExit(this, context.describe() + ": its withTimeout(" + timeout + ") expired; its "
-                + operation + " throws this signal so that the body unwinds to it");
+                + Wait.describeOperation(operation) + " throws this signal so that the body unwinds to it");
     }
 }

@@ -46,4 +46,13 @@ interface Wait {
             return w.reason() + " (its description threw " + e.getClass().getName() + ")";
         }
     }
+
+    /**
+     * An operation as errors and signals name it, e.g. {@code its receive from channel 'jobs' throws
+     * this signal}: a wait as {@link #describe(Wait)} gives it, anything else (a phrase such as
+     * {@code yield}) as {@link SafeText#of} does. Naming an operation never throws.
+     */
+    static String describeOperation(Object operation) {
+        return operation instanceof Wait w ? describe(w) : SafeText.of(operation);
+    }
 }

@@ -87,14 +87,44 @@ final class Watchdog implements Runnable {
         return running == null ? null : running.threshold;
     }
 
+    /**
+     * Samples every quarter of the threshold until stopped. Nothing a sample meets ends the thread: a
+     * failure (a log handler of the user's that throws is caught in {@link #report} already) is
+     * printed once and the next sample comes as usual.
+     */
     @Override
     public void run() {
         long period = Math.max(1_000_000, thresholdNanos / 4);
         while (!stopped) {
             LockSupport.parkNanos(this, period);
             if (!stopped) {
-                sample(System.nanoTime());
+                try {
+                    sample(System.nanoTime());
+                } catch (Throwable e) {
+                    survived("a sample", e);
+                }
             }
+        }
+    }
+
+    /** Whether a failure was printed already: only the first is, as {@link java.util.logging.ErrorManager} does. */
+    private static volatile boolean failurePrinted;
+
+    /**
+     * The detector met {@code e} in {@code what} and goes on: the first such failure of the JVM is
+     * printed to {@code System.err} (the logger may be what fails), the later ones are not.
+     */
+    private static void survived(String what, Throwable e) {
+        if (failurePrinted) {
+            return;
+        }
+        failurePrinted = true;
+        try {
+            System.err.println("coro-blocked-loop-detector: " + what + " threw " + SafeText.of(e)
+                    + "; the detector goes on (later failures are not printed)");
+            e.printStackTrace();
+        } catch (Throwable ignored) {
+            // nowhere left to say it
         }
     }
 
@@ -134,7 +164,11 @@ final class Watchdog implements Runnable {
         return s.runList.size() > 1 || s.loop.hasPending();
     }
 
-    /** Reports {@code s}, blocked for {@code nanos}, through the {@code dev.coro} logger and the JFR event; returns the message. */
+    /**
+     * Reports {@code s}, blocked for {@code nanos}, through the {@code dev.coro} logger and the JFR
+     * event; returns the message. A logger that throws (a handler of the user's) loses that report's
+     * log line only: the event is recorded, and the detector goes on.
+     */
     private static String report(Scheduler s, long nanos) {
         int size = s.runList.size();
         Context c = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
@@ -150,7 +184,11 @@ final class Watchdog implements Runnable {
                 + others + (others == 1 ? " other context cannot" : " other contexts cannot") + " run meanwhile"
                 + (s.loop.hasPending() ? ", nor can its timers, I/O and posts from other threads be served" : "")
                 + ". Its stack (thread " + Scheduler.describe(runner) + "):\n" + stack;
-        System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+        try {
+            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+        } catch (Throwable e) {
+            survived("the dev.coro logger, given a report,", e); // a handler of the user's: the report still goes to JFR
+        }
         if (Monitoring.jfr) {
             BlockedLoop.record(c, s.owner, runner, nanos, others, stack);
         }

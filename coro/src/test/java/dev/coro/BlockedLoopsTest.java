@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -125,6 +131,97 @@ class BlockedLoopsTest {
         assertThat(mine(w.sample(t + ms(10149)), me)).isEmpty();
         assertThat(mine(w.sample(t + ms(10150)), me)).singleElement().asString().contains(me + "100.000 ms");
         other.close();
+    }
+
+    @Test
+    void aLogHandlerThatThrowsDoesNotStopTheReportsOfASample() throws Exception {
+        Coroutine other = Coroutine.create("other", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        AtomicInteger thrown = new AtomicInteger();
+        long t = System.nanoTime();
+        withThrowingHandler(m -> m.contains(me), thrown::incrementAndGet, () -> {
+            assertThat(mine(w.sample(t), me)).isEmpty();
+            assertThat(mine(w.sample(t + ms(100)), me)).as("made, though its logging threw").singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + me + "100.000 ms");
+            assertThat(mine(w.sample(t + ms(1000)), me)).singleElement().asString().contains(me + "1,000.000 ms");
+        });
+        assertThat(thrown.get()).as("the handler threw at each report").isEqualTo(2);
+        other.close();
+    }
+
+    @Test
+    void theDetectorThreadSurvivesALogHandlerThatThrowsAndReportsTheNextBlockedLoop() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch firstReport = new CountDownLatch(1);
+        CountDownLatch secondReport = new CountDownLatch(2);
+        boolean[] reported = new boolean[2];
+        Coroutine starved = Coroutine.create("starved", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        withThrowingHandler(m -> m.contains(me), () -> {
+            firstReport.countDown();
+            secondReport.countDown();
+        }, () -> {
+            BlockedLoops.detect(THRESHOLD);
+            try {
+                // each blocks its thread until the detector has reported it (the guard only bounds a failure)
+                Coroutine.create("first", () -> reported[0] = awaitGuarded(firstReport)).switchTo();
+                Coroutine.yield(); // a scheduling point: the thread moved
+                Coroutine.create("second", () -> reported[1] = awaitGuarded(secondReport)).switchTo();
+            } finally {
+                BlockedLoops.stop();
+            }
+        });
+        assertThat(reported[0]).as("the first blocked loop was reported").isTrue();
+        assertThat(reported[1]).as("the second, after the handler threw at the first").isTrue();
+        starved.close();
+    }
+
+    /** Blocks the thread until {@code latch} opens; false if the hang guard ran out first. */
+    private static boolean awaitGuarded(CountDownLatch latch) {
+        try {
+            return latch.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs {@code body} with a handler on the {@code dev.coro} logger that runs {@code then} and throws
+     * for every message {@code which} accepts.
+     */
+    private static void withThrowingHandler(Predicate<String> which, Runnable then, Runnable body) {
+        Logger log = Logger.getLogger("dev.coro");
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (which.test(r.getMessage())) {
+                    then.run();
+                    throw new IllegalStateException("this handler cannot publish");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            body.run();
+        } finally {
+            log.removeHandler(h);
+        }
     }
 
     @Test

@@ -96,6 +96,24 @@ class CoroutinesMXBeanTest {
         b.send(2);
     }
 
+    /**
+     * The view reads a thread's park times without stopping it, so a context may park after the view
+     * read its clock: its park time is then later than that reading. Such a park has lasted no time
+     * yet, not a negative one.
+     */
+    @Test
+    void aParkRecordedAfterTheViewReadItsClockCountsAsParkedForNoTimeNeverANegativeOne() throws Exception {
+        ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
+        waiter.switchTo();
+        waiter.context.parkedSince = System.nanoTime() + TimeUnit.HOURS.toNanos(1); // as if it parked after the reading
+        CompositeData row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        assertThat(row.get("oldestParked")).isEqualTo("coroutine 'waiter'");
+        assertThat((long) row.get("oldestParkedMillis")).isZero();
+        jobs.send(1);
+    }
+
     @Test
     void theDumpListsEveryThreadBoundedEachDumpedByItselfOrFromOutsideIfItDoesNotAnswer() throws Exception {
         ObjectName name = CoroutinesManagement.register();

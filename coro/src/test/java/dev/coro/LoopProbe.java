@@ -46,6 +46,15 @@ public final class LoopProbe {
     }
 
     /**
+     * The calling thread's selector as it is now, for a test to look at once the thread has ended.
+     *
+     * @return the selector, or null if the loop has none now
+     */
+    public static Selector selector() {
+        return (Selector) read("selector");
+    }
+
+    /**
      * The valid keys of the calling thread's selector: registrations not cancelled; 0 without a selector.
      *
      * @return how many of the selector's keys are valid

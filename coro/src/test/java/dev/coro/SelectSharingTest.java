@@ -6,12 +6,16 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * One {@link Select} object shared by several contexts of a thread: it waits in one context at a
- * time, a second context is refused while it waits, and any context may run it once that wait is over.
+ * One {@link Select} object shared by several contexts: it waits in one context at a time, a second
+ * context is refused while it waits (of the same thread, or, for a select whose clauses belong to no
+ * thread, of another one), and any context may run it once that wait is over.
  */
 @ExtendWith(FreshThread.class)
 class SelectSharingTest {
@@ -53,6 +57,95 @@ class SelectSharingTest {
                         + " 'a': this select is waiting already, in coroutine 'parker' (state PARKED); a select waits in"
                         + " one context at a time, so give each context its own at 0",
                 "parker got 1 at 0");
+    }
+
+    /** Starts a platform thread named {@code name} that runs {@code sel} in its main, noting what it returned or threw. */
+    private static Thread selectingThread(String name, Select<String> sel, AtomicReference<Scheduler> scheduler,
+                                          CountDownLatch go, AtomicReference<Object> got) {
+        return Thread.ofPlatform().daemon().name(name).start(() -> {
+            scheduler.set(Scheduler.current());
+            try {
+                go.await();
+                got.set(sel.select());
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+    }
+
+    /** Spins until the main context of the thread whose scheduler {@code s} will hold is parked. */
+    private static void awaitParked(AtomicReference<Scheduler> s) {
+        while (s.get() == null || s.get().main.state() != Coroutine.State.PARKED) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void aSelectOfTimeoutAndCompletionClausesWaitingOnOneThreadIsRefusedToAContextOfAnotherNamingBothThreads()
+            throws Exception {
+        CompletableFuture<String> release = new CompletableFuture<>();
+        Select<String> sel = new Select<String>().onComplete(release, v -> "got " + v)
+                .onTimeout(Duration.ofHours(1), () -> "timed out");
+        AtomicReference<Scheduler> waiterThread = new AtomicReference<>();
+        AtomicReference<Object> waiterGot = new AtomicReference<>();
+        Thread waiter = selectingThread("select-waiter", sel, waiterThread, new CountDownLatch(0), waiterGot);
+        awaitParked(waiterThread);
+        Coroutine latecomer = selecting("latecomer", sel);
+        latecomer.switchTo();
+        release.complete("v");
+        waiter.join();
+        assertThat(latecomer.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(log).singleElement().asString()
+                .startsWith("latecomer threw IllegalStateException: coroutine 'latecomer' of thread "
+                        + Scheduler.describe(Thread.currentThread()) + " cannot select over completion of ")
+                .contains(", timeout PT1H (")
+                .contains(": this select is waiting already, in main context 'main' of thread "
+                        + Scheduler.describe(waiter) + " (state PARKED); a select waits in one context at a time,"
+                        + " so give each context its own at ");
+        assertThat(waiterGot.get()).as("the waiting one is unharmed").isEqualTo("got v");
+    }
+
+    /**
+     * The race of two threads that run the same select at once: the second looks at the select while
+     * nobody waits in it, and the first parks in it before the second is done checking its clauses.
+     * The second must not queue the same clauses again on its own behalf.
+     */
+    @Test
+    void aSelectClaimedByAnotherThreadWhileARunCheckedItsClausesIsRefusedToThatRun() throws Exception {
+        Thread[] waiter = new Thread[1];
+        AtomicReference<Scheduler> waiterThread = new AtomicReference<>();
+        CountDownLatch checked = new CountDownLatch(1);
+        /** Its first look from a thread other than the waiter's lets the waiter run and park first. */
+        final class Gate extends CompletableFuture<String> {
+            volatile boolean armed;
+
+            @Override
+            public boolean isDone() {
+                if (armed && Thread.currentThread() != waiter[0]) {
+                    armed = false;
+                    checked.countDown();
+                    awaitParked(waiterThread);
+                }
+                return super.isDone();
+            }
+        }
+        Gate gate = new Gate();
+        Select<String> sel = new Select<String>().onComplete(gate, v -> "got " + v);
+        AtomicReference<Object> waiterGot = new AtomicReference<>();
+        waiter[0] = selectingThread("select-waiter", sel, waiterThread, checked, waiterGot);
+        Coroutine latecomer = selecting("latecomer", sel);
+        gate.armed = true;
+        latecomer.switchTo(); // it checks the clause, the waiter parks, then it goes on
+        assertThat(latecomer.state()).as("refused, not parked beside the waiter").isEqualTo(Coroutine.State.FINISHED);
+        gate.complete("v");
+        waiter[0].join();
+        assertThat(log).singleElement().asString()
+                .startsWith("latecomer threw IllegalStateException: coroutine 'latecomer' of thread "
+                        + Scheduler.describe(Thread.currentThread()) + " cannot select over completion of ")
+                .contains(": this select is waiting already, in main context 'main' of thread "
+                        + Scheduler.describe(waiter[0]) + " (state PARKED); a select waits in one context at a time,"
+                        + " so give each context its own at ");
+        assertThat(waiterGot.get()).as("the waiting one is unharmed").isEqualTo("got v");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Coroutine.State;
 import dev.coro.management.CoroutinesManagement;
@@ -16,7 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A wait whose description fails, because the user's object it names (an awaited future) throws
  * from its {@code toString()}, as each observer shows it: the dumps and the park event name the
- * object's class and what it threw, and no observer throws into the program.
+ * object's class and what it threw, and no observer throws into the program; nor do the errors and
+ * signals that name a wait (a deadlock, a refused {@code switchTo}, an expired {@code withTimeout}),
+ * which name a wait that cannot say what it is by its kind, as the dumps do.
  */
 @ExtendWith(FreshThread.class)
 class UndescribableWaitTest {
@@ -30,6 +33,79 @@ class UndescribableWaitTest {
     }
 
     private static final String UNPRINTABLE = Unprintable.class.getName();
+
+    /** A wait of the library whose description throws: what a user's object in a wait could make of it. */
+    static final class Undescribable implements Wait {
+        @Override
+        public boolean interrupt() {
+            return true;
+        }
+
+        @Override
+        public String reason() {
+            return "channel";
+        }
+
+        @Override
+        public String toString() {
+            throw new IllegalStateException("no text for this wait");
+        }
+    }
+
+    /** How the errors name an {@link Undescribable} wait: its kind, and what its description threw. */
+    private static final String KIND_ONLY = "channel (its description threw java.lang.IllegalStateException)";
+
+    @Test
+    void aDeadlockNamesTheWaitsThatCannotSayWhatTheyAreByTheirKind() {
+        Coroutine parked = Coroutine.create("parked", () -> Scheduler.current().park(new Undescribable()));
+        parked.switchTo();
+        Throwable thrown = catchThrowable(() -> Scheduler.current().park(new Undescribable()));
+        assertThat(thrown).isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("main context 'main' cannot " + KIND_ONLY + ": every other context of thread ");
+        assertThat(((DeadlockException) thrown).waits()).containsExactly(
+                "main context 'main' would wait to " + KIND_ONLY,
+                "coroutine 'parked' waits to " + KIND_ONLY);
+        parked.close();
+        assertThat(parked.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void aSwitchToACoroutineParkedOnAWaitThatCannotSayWhatItIsNamesTheWaitByItsKind() {
+        Coroutine parked = Coroutine.create("parked", () -> Scheduler.current().park(new Undescribable()));
+        parked.switchTo();
+        assertThat(catchThrowable(parked::switchTo)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot switchTo coroutine 'parked': it is PARKED (waits to " + KIND_ONLY
+                        + "); only what it waits for can wake it");
+        parked.close();
+    }
+
+    @Test
+    void aSwitchToACoroutineAwaitingAFutureThatCannotSayWhatItIsNamesTheFutureByItsClass() {
+        Unprintable<String> f = new Unprintable<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(f));
+        awaiter.switchTo();
+        assertThat(catchThrowable(awaiter::switchTo)).isInstanceOf(IllegalStateException.class)
+                .message().matches("cannot switchTo coroutine 'awaiter': it is PARKED \\(waits to await "
+                        + UNPRINTABLE.replace("$", "\\$") + "@[0-9a-f]+ \\(its toString\\(\\) threw"
+                        + " java.lang.IllegalStateException\\)\\); only what it waits for can wake it");
+        f.complete("done");
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aWithTimeoutThatExpiresOverAWaitThatCannotSayWhatItIsTimesOutAndItsSignalNamesTheWaitByItsKind() {
+        Throwable[] thrown = new Throwable[1];
+        VirtualTime.run(() -> thrown[0] = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(5), () -> {
+            Scheduler.current().park(new Undescribable()); // a timer is pending: no deadlock, the clock jumps to it
+            return null;
+        })));
+        assertThat(thrown[0]).isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.005S) expired before its body returned");
+        assertThat(thrown[0].getCause()).isInstanceOf(CoroutineExit.class)
+                .hasMessage("main context 'main': its withTimeout(PT0.005S) expired; its " + KIND_ONLY
+                        + " throws this signal so that the body unwinds to it");
+    }
 
     @Test
     void theDumpNamesTheClassOfAnAwaitedFutureThatCannotSayWhatItIsAndWhatItThrew() {

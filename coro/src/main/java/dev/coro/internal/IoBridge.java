@@ -1,5 +1,6 @@
 package dev.coro.internal;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 
@@ -69,6 +70,38 @@ public abstract class IoBridge {
     public abstract void closing(Object owner, SelectableChannel channel, String why);
 
     /**
+     * {@code resource} (a listener or a connection) now belongs to {@code owner}'s thread: if that
+     * thread's event loop ends for good (a pool thread leaving its loop) while it is still open, the
+     * loop closes it. Owner thread only.
+     *
+     * @param owner    the scheduler it belongs to, from {@link #owner()}
+     * @param resource what to close then
+     */
+    public abstract void adopt(Object owner, Closeable resource);
+
+    /**
+     * {@code resource} was closed by its owner: the loop forgets it. Owner thread only.
+     *
+     * @param owner    the scheduler it belongs to
+     * @param resource what {@link #adopt} was given
+     */
+    public abstract void disown(Object owner, Closeable resource);
+
+    /**
+     * A thread other than the owner's closes {@code resource}, whose {@code channel} belongs to
+     * {@code owner}: allowed only once the owner's thread (or its event loop) has ended, since nobody
+     * else can close it then. It closes the channel, and the ended loop's selector, whose registration
+     * would otherwise keep the channel's descriptor open for good.
+     *
+     * @param owner    the scheduler it belongs to
+     * @param channel  its channel
+     * @param resource what {@link #adopt} was given
+     * @return false, having done nothing, if the owner's thread still runs its loop
+     * @throws IOException if the JDK fails to close the channel
+     */
+    public abstract boolean closeAbandoned(Object owner, SelectableChannel channel, Closeable resource) throws IOException;
+
+    /**
      * The calling thread's scheduler, as an opaque owner token.
      *
      * @return the scheduler
@@ -91,7 +124,8 @@ public abstract class IoBridge {
      * @param operation what was attempted, e.g. {@code read from}
      * @param target    what it was attempted on, e.g. {@code connection /127.0.0.1:40000}
      * @param state     its state, for the message
-     * @throws IllegalStateException if the caller does not run as {@code owner}'s thread
+     * @throws IllegalStateException if the caller does not run as {@code owner}'s thread (saying so
+     *                               if that thread has ended)
      */
     public abstract void checkOwner(Object owner, String operation, String target, Object state);
 

@@ -22,7 +22,8 @@ package dev.coro.management;
  * @param oldestParked      the parked context that parked longest ago, e.g. {@code coroutine 'worker-3'};
  *                          empty if none is parked (or none parked since the view was registered)
  * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}; empty if none
- * @param oldestParkedMillis for how long it has been parked, in milliseconds; -1 if none. A context
+ * @param oldestParkedMillis for how long it has been parked, in milliseconds; -1 if none, never
+ *                          negative (a park recorded while the row is read counts 0). A context
  *                          parked before the view was registered counts only from a later park
  */
 public record SchedulerInfo(String threadName, long threadId, boolean virtualThread, String engine,

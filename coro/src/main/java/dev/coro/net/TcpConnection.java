@@ -26,7 +26,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
- * throws {@link IllegalStateException} naming both. {@code TCP_NODELAY} is on. An I/O failure (a reset
+ * throws {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()}
+ * once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
+ * coroutines left open. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
  * connection, with the JDK's exception as its cause. {@link #close()} while another coroutine waits
  * on the connection fails that wait with an {@link IOException}; a coroutine closed
@@ -42,7 +44,8 @@ public final class TcpConnection implements Closeable {
     private final SocketAddress remote;
     private final Object reading = new Operation("read from");
     private final Object writing = new Operation("write to");
-    private boolean closed;
+    /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
+    private volatile boolean closed;
     /**
      * The last read got fewer bytes than it had room for, so it emptied the socket's receive buffer:
      * the next read waits for readiness first instead of paying a system call that finds nothing.
@@ -62,6 +65,7 @@ public final class TcpConnection implements Closeable {
         this.owner = io.owner();
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
+        io.adopt(owner, this); // closed by its thread's loop if that ends for good with it open
     }
 
     /**
@@ -208,19 +212,43 @@ public final class TcpConnection implements Closeable {
      * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
      * with an {@link IOException}. Closing twice is fine.
      *
+     * <p>Once the connection's thread has ended, any thread may close it (the only call that works
+     * then): its descriptor is released at once, and so is the ended thread's selector. A
+     * {@code CoroutinePool} thread that ends closes the connections it left open itself.
+     *
      * @throws IOException           if the JDK fails to close the socket
-     * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws IllegalStateException if called from a thread other than the connection's while that thread runs
      */
     @Override
     public void close() throws IOException {
-        check("close");
+        if (!io.isOwner(owner)) {
+            if (io.closeAbandoned(owner, channel, this)) {
+                closed = true;
+                return;
+            }
+            io.checkOwner(owner, "close", name(), state());
+        }
         if (closed) {
             return;
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
         io.closing(owner, channel, "the connection was closed while it waited");
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            io.disown(owner, this);
+        }
+    }
+
+    /**
+     * Whether the connection is open: true until it is closed. A peer that closed its end does not
+     * close this one (a read returns -1). Unlike the other calls, it may be asked from any thread.
+     *
+     * @return false once it is closed
+     */
+    public boolean isOpen() {
+        return !closed;
     }
 
     /**

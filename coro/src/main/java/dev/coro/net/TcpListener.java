@@ -22,7 +22,10 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>It belongs to the thread that bound it. {@link #close()} while a coroutine waits in
+ * <p>It belongs to the thread that bound it: a call from another thread throws
+ * {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()} once that
+ * thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open.
+ * {@link #close()} while a coroutine waits in
  * {@code accept()} fails that wait with an {@link IOException} naming the listener. An accept that
  * fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
@@ -43,7 +46,8 @@ public final class TcpListener implements Closeable {
             return "accept on " + name;
         }
     };
-    private boolean closed;
+    /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
+    private volatile boolean closed;
 
     private TcpListener(ServerSocketChannel channel, IoBridge io) throws IOException {
         this.channel = channel;
@@ -51,6 +55,7 @@ public final class TcpListener implements Closeable {
         this.owner = io.owner();
         this.local = channel.getLocalAddress();
         this.name = "listener " + local;
+        io.adopt(owner, this); // closed by its thread's loop if that ends for good with it open
     }
 
     /**
@@ -115,18 +120,42 @@ public final class TcpListener implements Closeable {
      * Stops listening. A coroutine waiting in {@link #accept()} is woken with an {@link IOException}
      * naming the listener. Closing twice is fine.
      *
+     * <p>Once the listener's thread has ended, any thread may close it (the only call that works
+     * then): its port is released at once, and so is the ended thread's selector. A
+     * {@code CoroutinePool} thread that ends closes the listeners it left open itself.
+     *
      * @throws IOException           if the JDK fails to close the socket
-     * @throws IllegalStateException if called from a thread other than the listener's
+     * @throws IllegalStateException if called from a thread other than the listener's while that thread runs
      */
     @Override
     public void close() throws IOException {
-        io.checkOwner(owner, "close", name, closed ? "closed" : "open");
+        if (!io.isOwner(owner)) {
+            if (io.closeAbandoned(owner, channel, this)) {
+                closed = true;
+                return;
+            }
+            io.checkOwner(owner, "close", name, closed ? "closed" : "open");
+        }
         if (closed) {
             return;
         }
         closed = true;
         io.closing(owner, channel, "the " + name + " was closed while it waited");
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            io.disown(owner, this);
+        }
+    }
+
+    /**
+     * Whether the listener is open: true until it is closed. Unlike the other calls, it may be asked
+     * from any thread.
+     *
+     * @return false once it is closed
+     */
+    public boolean isOpen() {
+        return !closed;
     }
 
     /**

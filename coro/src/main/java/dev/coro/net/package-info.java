@@ -13,7 +13,10 @@
  *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
  * </ul>
  *
- * <p>Listeners and connections belong to the thread that made them, like coroutines; timeouts come
+ * <p>Listeners and connections belong to the thread that made them, like coroutines: only
+ * {@code isOpen()} may be asked from another thread, and {@code close()} called from one once their
+ * thread has ended (which releases their descriptors at once). A {@link dev.coro.CoroutinePool}
+ * thread that ends closes those its coroutines left open, and its selector. Timeouts come
  * from {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)}. Under
  * {@link dev.coro.VirtualTime} I/O waits are real: while a context waits on I/O the virtual clock jumps
  * to the next timer only once no channel has become ready for as long, in real time, as that timer

@@ -1,0 +1,177 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.CoroutinePool;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What becomes of the listeners and connections a thread leaves open when it ends: a pool thread that
+ * leaves its loop closes them and its selector, as an event-loop group's shutdown closes its channels;
+ * those of a plain thread that ended can be closed from any other thread, and their descriptors go at once.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class EndedOwnerTest {
+
+    /** What a body left open: a listener, the connection it accepted, one it made, and its thread's selector. */
+    private record LeftOpen(TcpListener listener, TcpConnection accepted, TcpConnection made, Selector selector) {
+    }
+
+    @Test
+    void aPoolThreadThatEndsClosesTheListenersAndConnectionsItLeftOpenAndItsSelector() throws Exception {
+        try (ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CompletableFuture<SocketAddress> listening = new CompletableFuture<>();
+            CompletableFuture<Void> reading = new CompletableFuture<>();
+            LeftOpen left;
+            SocketAddress address;
+            SocketChannel client;
+            SocketChannel server;
+            try (CoroutinePool pool = CoroutinePool.start(1)) {
+                CompletableFuture<LeftOpen> body = pool.submit(() -> {
+                    try {
+                        TcpListener listener = TcpListener.bind(LOOPBACK);
+                        // each runs once the body has parked: only then does the client connect, and write
+                        Coroutine.create("accepting", () -> listening.complete(listener.localAddress()));
+                        TcpConnection accepted = listener.accept();       // parks: the listener is registered
+                        Coroutine.create("reading", () -> reading.complete(null));
+                        accepted.read(ByteBuffer.allocate(1));            // parks: so is the connection
+                        TcpConnection made = TcpConnection.connect(outside.getLocalAddress()); // never waits on reads
+                        return new LeftOpen(listener, accepted, made, LoopProbe.selector()); // and the body ends
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                address = listening.get();
+                client = SocketChannel.open(address);
+                reading.get();
+                client.write(bytes("x"));
+                server = outside.accept();
+                left = body.get();
+                assertThat(left.accepted().isOpen()).as("open while its thread runs").isTrue();
+                assertThat(left.selector()).isNotNull();
+            } // the pool's thread ends
+            try (client; server) {
+                client.configureBlocking(false);
+                server.configureBlocking(false);
+                assertThat(client.read(ByteBuffer.allocate(1))).as("the peer of the accepted one sees the end").isEqualTo(-1);
+                assertThat(server.read(ByteBuffer.allocate(1))).as("the peer of the one it made sees the end").isEqualTo(-1);
+            }
+            assertThatThrownBy(() -> SocketChannel.open(address).close())
+                    .as("nothing listens on %s any more", address).isInstanceOf(ConnectException.class);
+            assertThat(left.selector().isOpen()).as("the thread's selector").isFalse();
+            for (TcpConnection c : new TcpConnection[] {left.accepted(), left.made()}) {
+                assertThat(c.isOpen()).isFalse();
+                assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", closed]");
+                c.close(); // from another thread: harmless
+                c.close();
+            }
+            assertThat(left.listener().isOpen()).isFalse();
+            assertThat(left.listener()).hasToString("TcpListener[" + address + ", closed]");
+            left.listener().close();
+        }
+    }
+
+    @Test
+    void theListenersAndConnectionsOfAPlainThreadThatEndedAreClosedFromAnotherThreadReleasingTheirDescriptorsAtOnce()
+            throws Exception {
+        try (ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            AtomicReference<Object> got = new AtomicReference<>();
+            CompletableFuture<Void> reading = new CompletableFuture<>();
+            Thread owner = Thread.ofPlatform().name("io-owner").start(() -> {
+                try {
+                    TcpListener listener = TcpListener.bind(LOOPBACK);
+                    TcpConnection made = TcpConnection.connect(outside.getLocalAddress());
+                    Coroutine.create("reading", () -> reading.complete(null)); // runs once main has parked
+                    made.read(ByteBuffer.allocate(1)); // parks: the connection is registered with the thread's selector
+                    got.set(new LeftOpen(listener, null, made, LoopProbe.selector()));
+                } catch (Throwable e) {
+                    got.set(e);
+                }
+            });
+            try (SocketChannel peer = outside.accept()) {
+                reading.get();
+                peer.write(bytes("x"));
+                owner.join();
+                assertThat(got.get()).isInstanceOf(LeftOpen.class);
+                LeftOpen left = (LeftOpen) got.get();
+                TcpConnection c = left.made();
+                SocketAddress address = left.listener().localAddress();
+
+                assertThat(c.isOpen()).as("left open by its thread").isTrue();
+                assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1)))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessage("cannot read from " + name(c) + " (state open) from thread "
+                                + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
+                                + ", which has ended");
+
+                long fds = RegistrationTest.openDescriptors();
+                c.close();
+                assertThat(RegistrationTest.openDescriptors()).as("its descriptor is closed").isLessThan(fds);
+                assertThat(c.isOpen()).isFalse();
+                assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", closed]");
+                peer.configureBlocking(false);
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer sees the end at once").isEqualTo(-1);
+                assertThat(left.selector().isOpen()).as("the ended thread's selector, which held its descriptor").isFalse();
+                c.close(); // twice is fine
+
+                assertThat(left.listener().isOpen()).isTrue();
+                left.listener().close();
+                assertThat(left.listener().isOpen()).isFalse();
+                assertThatThrownBy(() -> SocketChannel.open(address).close())
+                        .as("nothing listens on %s any more", address).isInstanceOf(ConnectException.class);
+                left.listener().close();
+            }
+        }
+    }
+
+    @Test
+    void isOpenMayBeAskedFromAnyThreadWhileTheOwnerRunsAndCloseFromAnotherThreadIsStillRefused() throws Exception {
+        Thread me = Thread.currentThread();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            AtomicReference<Object> seen = new AtomicReference<>();
+            Thread other = Thread.ofPlatform().name("onlooker").start(() -> {
+                boolean open = client.isOpen() && listener.isOpen();
+                try {
+                    client.close();
+                    seen.set(open);
+                } catch (Throwable e) {
+                    seen.set(open + " " + e.getMessage());
+                }
+            });
+            other.join();
+            assertThat(seen.get()).isEqualTo("true cannot close " + name(client) + " (state open) from thread "
+                    + describe(other) + ": it belongs to thread " + describe(me));
+            assertThat(client.isOpen()).isTrue();
+            assertThat(server.isOpen()).isTrue();
+            server.close();
+            listener.close();
+            assertThat(server.isOpen()).isFalse();
+            assertThat(listener.isOpen()).isFalse();
+        }
+    }
+
+    private static String describe(Thread t) {
+        return "'" + t.getName() + "' (#" + t.threadId() + ")";
+    }
+}
