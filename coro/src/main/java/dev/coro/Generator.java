@@ -628,24 +628,37 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     final void checkEmitter() {
         Context here = scheduler.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
-            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                    + ": it is " + state() + " and emit may only be called by its own body while it runs");
+            throw notItsBody(here);
         }
         checkNotClosing("emit");
         TimeoutScope t = here.timeouts;
+        if (t != null && t.openedBy == this || scheduler.virtualOpenedBy == this) {
+            throw insideItsOwnScope(here, t);
+        }
+    }
+
+    /** The refusal of an emit by {@code here}, which is not this generator's body running. */
+    private IllegalStateException notItsBody(Context here) {
+        return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                + ": it is " + state() + " and emit may only be called by its own body while it runs");
+    }
+
+    /**
+     * The refusal of an emit inside a {@code withTimeout} ({@code t}, if its body opened it) or a
+     * {@link VirtualTime#run} that its own body opened.
+     */
+    private IllegalStateException insideItsOwnScope(Context here, TimeoutScope t) {
         if (t != null && t.openedBy == this) {
             // its timer would run on while the consumer holds the body suspended, and interrupt the consumer
-            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+            return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
                     + ": it is RUNNING inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
                     + " cannot suspend inside its own withTimeout (its timer would run on against the consumer):"
                     + " emit after it returns");
         }
-        if (scheduler.virtualOpenedBy == this) {
-            // the run would stay open while the consumer goes on, on its virtual clock
-            throw new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                    + ": it is RUNNING inside a VirtualTime.run that its own body opened; a body cannot suspend"
-                    + " inside its own VirtualTime.run (its consumer would run on the virtual clock): emit after it returns");
-        }
+        // the run would stay open while the consumer goes on, on its virtual clock
+        return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+                + ": it is RUNNING inside a VirtualTime.run that its own body opened; a body cannot suspend"
+                + " inside its own VirtualTime.run (its consumer would run on the virtual clock): emit after it returns");
     }
 
     /** The exception of an emit whose suspension the JDK refused; the body keeps running. */
