@@ -72,11 +72,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private volatile boolean shared;
     /**
-     * Whether a {@link Select} has queued a clause here (under the lock, never cleared): a clause is
-     * completed only on the channel's thread (its select's other clauses leave their queues at once),
-     * so other threads then post their operations instead of running them in place.
+     * How many runs of a {@link Select} without a default, of this channel's thread, look at this
+     * channel or wait on it now (changed by its thread only, under the lock if it is shared): while
+     * one does, a clause may be queued here, and a clause is completed only on the channel's thread
+     * (its select's other clauses leave their queues at once), so other threads then post their
+     * operations instead of running them in place. Once none does, they run them in place again.
      */
-    private boolean selected;
+    private int selecting;
     /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
      *
@@ -664,20 +666,28 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * A select that may wait on this channel is about to look at it: from now on other threads post
-     * their operations here instead of running them in place, since only this thread may complete a
-     * clause. Before the select's readiness check, not at its queueing: an operation of another
-     * thread run in place between the two would queue beside the clause, and neither would complete
-     * the other.
+     * A run of a select that may wait on this channel is about to look at it: until it is over
+     * ({@link #selectDone()}) other threads post their operations here instead of running them in
+     * place, since only this thread may complete a clause. Before the select's readiness check, not at
+     * its queueing: an operation of another thread run in place between the two would queue beside
+     * the clause, and neither would complete the other.
      */
     void selectWillWait() {
-        if (!selected) {
-            boolean locked = acquire();
-            try {
-                selected = true;
-            } finally {
-                release(locked);
-            }
+        boolean locked = acquire();
+        try {
+            selecting++;
+        } finally {
+            release(locked);
+        }
+    }
+
+    /** A run of a select that {@link #selectWillWait} announced is over, its clauses out of the queues. */
+    void selectDone() {
+        boolean locked = acquire();
+        try {
+            selecting--;
+        } finally {
+            release(locked);
         }
     }
 
@@ -749,7 +759,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * A call by a context of another thread. On a channel not shared yet it posts the operation to
      * this channel's thread, which runs it there; on a shared one it runs it in place under the lock
-     * (unless a select has used the channel: then it posts). If the operation must wait, the caller
+     * (unless a select of its thread may wait on it now: then it posts). If the operation must wait, the caller
      * parks on its own thread until it is done (or, with {@code nanos > 0}, until that much time has
      * passed: then the operation did nothing).
      *
@@ -857,7 +867,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * On another thread: sends {@code value} in place if that needs no waiting and nothing else: the
-     * channel is shared, no select has used it, its thread lives, it is open, and a receiver waits or
+     * channel is shared, no select may wait on it now, its thread lives, it is open, and a receiver waits or
      * the buffer has room. The caller's operation then allocates nothing. Otherwise nothing happened,
      * and the operation goes through {@link #remote}, which waits and reports as it must.
      *
@@ -869,7 +879,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         lock();
         try {
-            if (selected || closed || !ownerThread.isAlive() || !offer(value)) {
+            if (selecting != 0 || closed || !ownerThread.isAlive() || !offer(value)) {
                 return false;
             }
         } finally {
@@ -881,7 +891,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * On another thread: takes a value in place if one is there (buffered, or a waiting sender's) and
-     * the channel is shared, no select has used it and its thread lives; as {@link #offerFromAfar}.
+     * the channel is shared, no select may wait on it now and its thread lives; as {@link #offerFromAfar}.
      *
      * @return the value; null if none was taken (nothing happened)
      */
@@ -892,7 +902,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         T v;
         lock();
         try {
-            if (selected || !ownerThread.isAlive()) {
+            if (selecting != 0 || !ownerThread.isAlive()) {
                 return null;
             }
             v = poll();
@@ -908,12 +918,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * On another thread: runs {@code r} in place under the lock.
      *
-     * @return false if a select has used this channel: {@code r} must be posted to its thread instead
+     * @return false if a select may wait on this channel now: {@code r} must be posted to its thread instead
      */
     private boolean serveHere(RemoteOp<T> r) {
         lock();
         try {
-            if (selected) {
+            if (selecting != 0) {
                 return false;
             }
             serveOp(r);
@@ -937,7 +947,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (shared) {
             lock();
             try {
-                if (!selected) {
+                if (selecting == 0) {
                     giveBack(v);
                     return;
                 }
@@ -1150,11 +1160,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         guard.unlock();
     }
 
-    /** Whether other threads run their operations on it in place: it is shared, and no select has used it (for tests). */
+    /** Whether other threads run their operations on it in place: it is shared, and no select may wait on it now (for tests). */
     boolean isSharedInPlace() {
         lock();
         try {
-            return shared && !selected;
+            return shared && selecting == 0;
         } finally {
             unlock();
         }

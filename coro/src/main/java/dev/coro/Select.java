@@ -220,6 +220,36 @@ public final class Select<R> {
         if (other != null) {
             throw waitingAlready(self, other);
         }
+        if (onDefault != null) {
+            return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place
+        }
+        selectingOnChannels(true); // it may wait: its channels' operations of other threads are posted meanwhile
+        try {
+            return runOnce(unbiased, s, self);
+        } finally {
+            selectingOnChannels(false);
+        }
+    }
+
+    /**
+     * Tells the channels of the clauses that a run that may wait starts looking at them ({@code true})
+     * or is over, its clauses out of their queues ({@code false}).
+     */
+    private void selectingOnChannels(boolean starts) {
+        for (int i = 0; i < count; i++) {
+            if (clauses[i] instanceof ChannelClause<?, R> c) {
+                if (starts) {
+                    c.channel.selectWillWait();
+                } else {
+                    c.channel.selectDone();
+                }
+            }
+        }
+    }
+
+    /** One run, by {@code self} on {@code s}: fires a ready clause, else the default, else waits for one. */
+    private R runOnce(boolean unbiased, Scheduler s, Context self) {
+        Context other;
         for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
             Object r = ready.fireNow(self);
             if (r != NOT_READY) {
@@ -284,13 +314,6 @@ public final class Select<R> {
         }
         for (int i = 0; i < count; i++) {
             clauses[i].checkThread();
-        }
-        if (onDefault == null) { // it may wait: its channels' operations of other threads must be posted from now on
-            for (int i = 0; i < count; i++) {
-                if (clauses[i] instanceof ChannelClause<?, R> c) {
-                    c.channel.selectWillWait();
-                }
-            }
         }
         checked = s;
         return s;

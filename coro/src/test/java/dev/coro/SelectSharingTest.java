@@ -180,4 +180,37 @@ class SelectSharingTest {
         });
         assertThat(log).containsExactly("timed timed out at 1000", "third got 3 at 1000", "fourth got 4 at 1000");
     }
+
+    @Test
+    void aSharedChannelIsOperatedOnInPlaceAgainOnceNoSelectWaitsOnIt() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        CompletableFuture<Void> shared = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("peer").start(() -> {
+            ch.trySend(1); // posted, run by the channel's thread at its next scheduling point: shared from then on
+            shared.complete(null);
+        });
+        Coroutine.await(shared);
+        peer.join();
+        assertThat(ch.isSharedInPlace()).isTrue();
+        assertThat(new Select<String>().onReceive(ch, v -> "got " + v).select()).isEqualTo("got 1");
+        assertThat(ch.isSharedInPlace()).as("the select that took the value is over").isTrue();
+        Select<String> waiting = new Select<String>().onReceive(ch, v -> "got " + v)
+                .onTimeout(Duration.ofHours(1), () -> "timeout");
+        Coroutine selector = Coroutine.create("selector", () -> note("selector " + waiting.select()));
+        Coroutine.yield(); // the selector waits on the empty channel
+        assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.isSharedInPlace()).as("a select waits on it: only this thread may complete its clause").isFalse();
+        CompletableFuture<Boolean> sent = new CompletableFuture<>();
+        Thread.ofPlatform().name("sender").start(() -> sent.complete(ch.trySend(2))); // posted: the select takes it
+        assertThat(Coroutine.await(sent)).isTrue();
+        while (!selector.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).hasSize(1);
+        assertThat(log.get(0)).startsWith("selector got 2");
+        assertThat(ch.isSharedInPlace()).as("no select looks at it any more").isTrue();
+        Select<String> withDefault = new Select<String>().onReceive(ch, v -> "got " + v).onDefault(() -> "nothing");
+        assertThat(withDefault.select()).isEqualTo("nothing");
+        assertThat(ch.isSharedInPlace()).as("a select with a default never waits, so never changes it").isTrue();
+    }
 }

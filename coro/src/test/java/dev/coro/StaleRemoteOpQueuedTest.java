@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * On a shared channel a select has used, another thread's timed receive is posted. If it times out
+ * On a shared channel a select waits on, another thread's timed receive is posted. If it times out
  * before the channel's thread runs the post, its withdrawal finds nothing to take out of the queue;
  * the channel's thread, running the post later, must then leave the timed-out operation out of the
  * queue instead of keeping it there until some send polls it out.
@@ -40,14 +40,18 @@ class StaleRemoteOpQueuedTest {
             }
         });
         Coroutine.await(shared);
-        assertThat(new Select<String>().onReceive(ch, v -> "got").onTimeout(Duration.ofMillis(1), () -> "timeout").select())
-                .isEqualTo("timeout"); // the channel is selected now: other threads post
+        Coroutine selector = Coroutine.create("selector", () -> new Select<String>().onReceive(ch, v -> "got")
+                .onTimeout(Duration.ofHours(1), () -> "timeout").select());
+        Coroutine.yield(); // the selector waits on the channel: other threads post meanwhile
+        assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
         assertThat(ch.isSharedInPlace()).isFalse();
         go.countDown();
         assertThat(timedOut.await(30, TimeUnit.SECONDS)).isTrue(); // this thread runs no scheduling point meanwhile
         assertThat(got.join()).isEmpty();
         Coroutine.yield(); // runs the post of the timed-out receive
         peer.join();
+        selector.close(); // its clause leaves the receivers
+        assertThat(ch.isSharedInPlace()).as("no select looks at it any more").isTrue();
         Field f = Channel.class.getDeclaredField("receivers");
         f.setAccessible(true);
         WaitQueue<?> receivers = (WaitQueue<?>) f.get(ch);
