@@ -394,9 +394,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return takeValue();
     }
 
-    /** What {@code next()} throws when the body has ended. */
+    /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
-        return new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state());
+        return new NoSuchElementException(scheduler.currentContext().describe() + " cannot take the next value of "
+                + describe() + ": it is " + state());
     }
 
     /**
