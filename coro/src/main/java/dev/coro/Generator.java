@@ -394,9 +394,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return takeValue();
     }
 
-    /** What {@code next()} throws when the body has ended. */
+    /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
-        return new NoSuchElementException("cannot take the next value of " + describe() + ": it is " + state());
+        return new NoSuchElementException(scheduler.currentContext().describe() + " cannot take the next value of "
+                + describe() + ": it is " + state());
     }
 
     /**
@@ -544,8 +545,19 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         throw new AssertionError(describe() + " is RUNNING but on no context's chain of resumed generators");
     }
 
-    /** Runs the body until it emits or ends; on return the state says which. */
+    /**
+     * Runs the body until it emits or ends; on return the state says which. An error such as a
+     * {@link StackOverflowError} of the consumer's stack that escapes the resume without the body
+     * having emitted or ended leaves the state as it was before; one that strikes on the way back after
+     * the body ended is rethrown, and the next call reports how the body ended.
+     */
     final void advance() {
+        if (ended) {
+            // an error struck the consumer on the way back from the body's end: report that end now
+            state = S_RUNNING;
+            bodyEnded();
+            return;
+        }
         Context here = scheduler.currentContext();
         Generator<?> was = here.innermostGenerator;
         if (outer != was) {
@@ -565,6 +577,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             }
             throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it "
                     + (e.stuck ? "is FAILED" : "stays " + STATES[from]));
+        } catch (Throwable t) {
+            // the consumer's stack gave out on the way in, or on the way back: never left RUNNING with no
+            // consumer. A body that emitted is SUSPENDED with its value waiting; one that did not get to
+            // run, or ended (see above), is as it was. No call here: the stack may be exhausted still.
+            if (state == S_RUNNING) {
+                state = from;
+            }
+            throw t;
         } finally {
             here.innermostGenerator = was;
         }
@@ -610,6 +630,16 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             hasBuffered = false;
             buffered = null;
             throw emitRefused(e);
+        } catch (Throwable t) {
+            // an error such as a stack overflow before the consumer took over (it makes the state RUNNING
+            // when it resumes the body): the body keeps running and the value was not handed over. No call
+            // here: the stack may be exhausted still
+            if (state == S_SUSPENDED) {
+                state = S_RUNNING;
+                hasBuffered = false;
+                buffered = null;
+            }
+            throw t;
         }
         checkNotClosing("emit");
         Object r = reply;

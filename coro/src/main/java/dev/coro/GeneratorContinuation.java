@@ -20,6 +20,10 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
     /** Suspends a generator body's continuation: back to its consumer. */
     private static final Runnable YIELD = () -> Continuation.yield(SCOPE);
 
+    /** Why a continuation that an error broke on the way in can never run. */
+    private static final String BROKEN = "an error (such as a stack overflow of its consumer's stack) struck as"
+            + " the JDK entered its stack, and left it unable to run again";
+
     private final ScopedBindings bindings;
     private final Runnable run = this::run;
 
@@ -32,13 +36,29 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
         this.bindings = bindings;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws PinnedException (stuck) if an error (such as a stack overflow of the consumer's stack) struck
+     *                         as the JDK entered this continuation before, and left it unable to run: ended
+     *                         before the body's own code ran, or marked as running
+     */
     @Override
     public void resume() {
-        if (bindings.bare()) {
-            run();
-            bindings.back();
-        } else {
-            bindings.fenced(run);
+        if (isDone()) {
+            throw PinnedException.stuck(BROKEN);
+        }
+        try {
+            if (bindings.bare()) {
+                run();
+                bindings.back();
+            } else {
+                bindings.fenced(run);
+            }
+        } catch (IllegalStateException e) {
+            // the body catches all it throws: this is the JDK refusing to enter a continuation that an
+            // earlier error left marked as running ("Mounted")
+            throw PinnedException.stuck(BROKEN + " (the JDK says: " + e.getMessage() + ")");
         }
     }
 

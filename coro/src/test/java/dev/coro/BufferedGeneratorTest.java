@@ -55,7 +55,7 @@ class BufferedGeneratorTest {
         assertThat(g.hasNext()).isFalse();
         assertThat(g.state()).isEqualTo(State.FINISHED);
         assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("cannot take the next value of generator 'g': it is FINISHED");
+                .hasMessage("main context 'main' cannot take the next value of generator 'g': it is FINISHED");
     }
 
     @Test

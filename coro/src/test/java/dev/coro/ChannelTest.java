@@ -539,6 +539,20 @@ class ChannelTest {
     }
 
     @Test
+    void aSenderWhoseValueWasTakenThrowsAFailureDeliveredBeforeItRunsAndTheValueStaysDelivered() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("failer", () -> {
+            throw new IllegalStateException("late failure");
+        });
+        Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        // main parks in send; the receiver takes 5 (main's send is complete), then the failer throws to main
+        assertThatThrownBy(() -> ch.send(5)).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(log).as("the value was delivered although the send threw").containsExactly("receiver got 5");
+        assertThat(ch.tryReceive()).as("and not twice").isEmpty();
+    }
+
+    @Test
     void aValuePutBackIntoAFullChannelDoesNotLetAParkedSenderThroughBeforeItsOwnValueIsTaken() {
         for (int capacity = 0; capacity <= 2; capacity++) {
             log.clear();

@@ -51,7 +51,12 @@ class GeneratorTest {
         assertThat(log).containsExactly("g emits 1", "g emits 2", "g ends");
         assertThat(g.state()).isEqualTo(State.FINISHED);
         assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("cannot take the next value of generator 'g': it is FINISHED");
+                .hasMessage("main context 'main' cannot take the next value of generator 'g': it is FINISHED");
+        Coroutine reader = Coroutine.create("reader", () -> assertThatThrownBy(g::next)
+                .isInstanceOf(NoSuchElementException.class)
+                .hasMessage("coroutine 'reader' cannot take the next value of generator 'g': it is FINISHED"));
+        reader.switchTo();
+        assertThat(reader.state()).isEqualTo(Coroutine.State.FINISHED);
     }
 
     @Test
