@@ -292,9 +292,11 @@ class StackExhaustionTest {
                 assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
                 outcomes.add("overflowed");
             }
-            // however far the body got, the next call says it returned
+            // however far the body got, the next call says it returned; unless the overflow struck inside
+            // the JDK's entry into its stack before the body went on, which leaves that stack unable to
+            // run again: then the generator is FAILED, and says so
             assertThat(g.hasNext()).as(at).isFalse();
-            assertThat(g.state()).as(at).isEqualTo(Generator.State.FINISHED);
+            assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
             assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
         }
         assertThat(outcomes).hasSize(301);
