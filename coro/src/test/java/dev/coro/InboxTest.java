@@ -2,8 +2,15 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** A thread's inbox: posts run oldest first; once closed, it refuses posts and hands back those it never ran. */
@@ -89,5 +96,115 @@ class InboxTest {
         assertThat(inbox.postAsNode(x)).isTrue();
         assertThat(inbox.close()).extracting(Object::toString).containsExactly("x");
         assertThat(inbox.postAsNode(y)).as("refused: it would never run").isFalse();
+    }
+
+    /** A post of one poster thread that is its own node, posted again as soon as it has run: the way a wait is. */
+    private static final class Ping implements Posted {
+        final String name;
+        final Queue<String> failures;
+        /** Set by its poster before the post, cleared when it runs: it is in the inbox. */
+        volatile boolean in;
+        final AtomicInteger accepted = new AtomicInteger();
+        final AtomicInteger runs = new AtomicInteger();
+        private Posted next;
+
+        Ping(String name, Queue<String> failures) {
+            this.name = name;
+            this.failures = failures;
+        }
+
+        @Override
+        public Posted nextPosted() {
+            return next;
+        }
+
+        @Override
+        public void nextPosted(Posted next) {
+            this.next = next;
+        }
+
+        @Override
+        public void runPosted() {
+            if (!in) {
+                failures.add(name + " ran while not posted");
+            }
+            runs.incrementAndGet();
+            int before = accepted.get();
+            in = false; // its poster may post it again at once, while the drain goes on with the next ones
+            for (int i = 0; i < 1_000 && accepted.get() == before; i++) {
+                Thread.onSpinWait(); // and often does, before the drain takes the next one
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /**
+     * Three threads post their own-node tasks again and again, each again as soon as it has run, while
+     * the owner drains; halfway through, the owner closes the inbox. Every post that was accepted ran
+     * exactly once or was handed back by the close, none was handed back twice, and every post after
+     * the close was refused: no node was in the inbox twice, and no post was lost or repeated.
+     */
+    @Test
+    void ownNodesPostedAgainByOtherThreadsAsSoonAsTheyRunAreNeitherLostNorRepeatedUpToAClose() throws InterruptedException {
+        int posters = 3;
+        int postsEach = 10_000;
+        Queue<String> failures = new ConcurrentLinkedQueue<>();
+        List<Ping> pings = new ArrayList<>();
+        AtomicLong accepted = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < posters; t++) {
+            List<Ping> own = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                own.add(new Ping("ping-" + t + "-" + k, failures));
+            }
+            pings.addAll(own);
+            threads.add(Thread.ofPlatform().name("poster-" + t).start(() -> {
+                for (int i = 0; i < postsEach; i++) {
+                    Ping p = own.get(i % own.size());
+                    while (p.in) {
+                        Thread.yield(); // until the owner has run it (or the close handed it back): it is in no inbox then
+                    }
+                    p.in = true;
+                    if (!inbox.postAsNode(p)) {
+                        p.in = false;
+                        return; // closed: every later post would be refused too
+                    }
+                    p.accepted.incrementAndGet();
+                    accepted.incrementAndGet();
+                }
+            }));
+        }
+        long half = posters * (long) postsEach / 2;
+        long ran = 0;
+        long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang: lost posts
+        while (ran < half && System.nanoTime() - giveUp < 0) {
+            inbox.drain();
+            ran = pings.stream().mapToLong(p -> p.runs.get()).sum();
+            Thread.yield();
+        }
+        List<Object> left = inbox.close();
+        for (Object o : left) {
+            ((Ping) o).in = false; // its poster goes on, and finds the inbox closed
+        }
+        for (Thread t : threads) {
+            t.join(Duration.ofSeconds(30)); // a guard against a hang: a post lost keeps its poster waiting for it
+            assertThat(t.isAlive()).as(t.getName() + " has ended (a post of it was lost otherwise)").isFalse();
+        }
+        assertThat(failures).isEmpty();
+        Map<Object, Integer> handedBack = new IdentityHashMap<>();
+        for (Object o : left) {
+            handedBack.merge(o, 1, Integer::sum);
+        }
+        assertThat(handedBack.values()).as("posts handed back by the close, each once").allMatch(n -> n == 1);
+        for (Ping p : pings) {
+            assertThat(p.runs.get() + handedBack.getOrDefault(p, 0)).as(p + ": posts accepted, run or handed back")
+                    .isEqualTo(p.accepted.get());
+        }
+        assertThat(accepted.get()).as("posts accepted").isGreaterThanOrEqualTo(half).isLessThan(posters * (long) postsEach);
+        assertThat(inbox.postAsNode(pings.get(0))).as("refused after the close").isFalse();
     }
 }
