@@ -791,13 +791,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         loop.remoteWaitStarted(r.ticket);
         try {
             if (posted) {
-                scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
-                if (!scheduler.owner.isAlive()) {
-                    r.ticket.end(); // it ended just after the check: the post may never be run
-                }
-                if (r.ticket.hasEnded()) {
-                    throw ownerEnded(self, op);
-                }
+                post(r, self, op);
             }
             if (nanos > 0) {
                 expiry = new Timer() {
@@ -855,6 +849,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 throw e;
             }
         }
+        post(r, self, op);
+        return true;
+    }
+
+    /**
+     * On another thread: posts {@code r} to this channel's thread.
+     *
+     * @throws IllegalStateException if that thread has ended (or ends just now) and will never run it
+     */
+    private void post(RemoteOp<T> r, Context self, String op) {
         scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
         if (!scheduler.owner.isAlive()) {
             r.ticket.end(); // it ended just after the check: the post may never be run
@@ -862,7 +866,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (r.ticket.hasEnded()) {
             throw ownerEnded(self, op);
         }
-        return true;
     }
 
     /**
