@@ -1181,8 +1181,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void wake(ChannelWaiter<T> w) {
         // Scheduler.isCaller(), but with the owner kept here rather than read from the scheduler's line
         if (shared && Thread.currentThread() != ownerThread && Scheduler.currentOrNull() != scheduler) {
-            w.posting();
-            ownerInbox.postAsNode(w); // refused only if the thread's scheduler has ended: nothing left to wake
+            w.deliver(ownerInbox); // refused only if the thread's scheduler has ended: nothing left to wake
         } else {
             scheduler.unpark(w.context);
         }

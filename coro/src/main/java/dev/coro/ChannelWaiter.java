@@ -1,8 +1,5 @@
 package dev.coro;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 /**
  * A context parked on a {@link Channel}: a sender with the value it hands over, or a receiver to be
  * handed one; a one-shot wait, completed once by the channel (a partner arrived, or the channel
@@ -13,7 +10,7 @@ import java.lang.invoke.VarHandle;
  *
  * @param <T> the channel's value type
  */
-class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait, Posted {
+class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> {
 
     /** The channel it waits on (changes only when a context's waiter is used again, see {@link #reuse}). */
     Channel<T> channel;
@@ -32,26 +29,6 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait,
      * channel); set and cleared by its thread only.
      */
     boolean countedAsForeign;
-    /** Its link in its context's inbox, once another thread that completed it posted it there to {@link #wake()} it. */
-    private Posted nextPosted;
-    /**
-     * Whether another thread completed it and posted it to its context's inbox, where it has not run
-     * yet: written with release by that thread after the outcome, read with acquire; cleared when it
-     * runs. Its context does not use it for another wait meanwhile (it is in the inbox).
-     */
-    @SuppressWarnings("unused") // through POSTED
-    private boolean posted;
-
-    private static final VarHandle POSTED;
-
-    static {
-        try {
-            POSTED = MethodHandles.lookup().findVarHandle(ChannelWaiter.class, "posted", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
         this.sender = sender;
@@ -100,40 +77,14 @@ class ChannelWaiter<T> extends WaitQueue.Node<ChannelWaiter<T>> implements Wait,
         channel.wake(this);
     }
 
-    @Override
-    public final Posted nextPosted() {
-        return nextPosted;
-    }
-
-    @Override
-    public final void nextPosted(Posted next) {
-        nextPosted = next;
-    }
-
-    /** Posted to its context's inbox by another thread that completed it: {@link #wake()}s it. */
-    @Override
-    public final void runPosted() {
-        POSTED.setRelease(this, false);
-        wake();
-    }
-
-    /** Another thread that completed it is about to post it to its context's inbox. */
-    final void posting() {
-        POSTED.setRelease(this, true);
-    }
-
-    @Override
-    public final boolean completedAfar() {
-        return (boolean) POSTED.getAcquire(this);
-    }
-
     /**
-     * On the context's thread, after another thread completed the wait: wakes the context if it
-     * still waits here. Nothing but this wakes a wait completed by another thread; a close of the
-     * context may unwind it first, and then its context drops this waiter (see {@code Channel.cancel}),
-     * so the context never waits on it again for a later wait.
+     * On the context's thread, after another thread completed the wait and delivered it: wakes the
+     * context if it still waits here. Nothing but this wakes a wait completed by another thread; a
+     * close of the context may unwind it first, and then its context drops this waiter (see
+     * {@code Channel.cancel}), so the context never waits on it again for a later wait.
      */
-    private void wake() {
+    @Override
+    final void delivered() {
         if (context.state() == Coroutine.State.PARKED && context.waitingFor == this) {
             context.scheduler.unpark(context);
         }

@@ -61,9 +61,10 @@ final class EventLoop {
     private final WaitQueue<ForeignWait> remoteWaits = new WaitQueue<>();
     /**
      * The wait of the one context parked while nothing else of this thread can run, set around its
-     * idle wait: the spin before a block watches its state besides the inbox, so
-     * that its completion is seen as soon as the completing thread writes it, without waiting for
-     * the post that follows (which then finds the context awake and does nothing). Null if none.
+     * idle wait: the spin before a block watches its state besides the inbox, so that its completion
+     * is seen as soon as the completing thread writes it; a {@link PostedWait} is marked as watched
+     * for the time of the spin, so that the completing thread hands it over instead of posting it.
+     * Null if none.
      */
     Wait watched;
     /** The futures this thread's contexts wait for; null until the first such wait. */
@@ -449,6 +450,16 @@ final class EventLoop {
      */
     private boolean spinForPost(long nanos) {
         Wait w = watched;
+        if (w instanceof PostedWait<?> p) {
+            p.watch();
+            boolean seen = spinUntilPosted(nanos, w);
+            return p.unwatch() | seen; // handed over: it has run, as its post would have
+        }
+        return spinUntilPosted(nanos, w);
+    }
+
+    /** The loop of {@link #spinForPost}: polls the inbox and {@code w} (if not null). */
+    private boolean spinUntilPosted(long nanos, Wait w) {
         long start = System.nanoTime();
         for (int i = 1; ; i++) {
             if (!inbox.isEmpty() || w != null && w.completedAfar()) {

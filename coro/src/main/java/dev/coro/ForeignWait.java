@@ -17,7 +17,7 @@ import java.lang.invoke.VarHandle;
  * waiter's event loop finds it dead), the wait {@link #end() ends} instead: the waiter's operation
  * then fails, naming that thread.
  */
-class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable, Posted {
+class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
 
     private static final int WAITING = 0;
     private static final int DONE = 1;
@@ -49,8 +49,6 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable,
     private final Object what;
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
-    /** Its link in the waiter's inbox, once posted there. */
-    private Posted nextPosted;
 
     ForeignWait(Context context, Thread completer, Object what) {
         this.context = context;
@@ -67,7 +65,7 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable,
      */
     final void end() {
         if (STATE.compareAndSet(this, WAITING, ENDED)) {
-            inbox.postAsNode(this); // refused only if the waiter's scheduler has ended: nothing left to wake
+            deliver(inbox); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
     }
 
@@ -101,7 +99,7 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable,
         if (Thread.currentThread() == waiterThread || Scheduler.currentOrNull() == scheduler) {
             run();
         } else {
-            inbox.postAsNode(this); // refused only if the waiter's scheduler has ended: nothing left to wake
+            deliver(inbox); // refused only if the waiter's scheduler has ended: nothing left to wake
         }
     }
 
@@ -130,19 +128,9 @@ class ForeignWait extends WaitQueue.Node<ForeignWait> implements Wait, Runnable,
         }
     }
 
+    /** Delivered to the waiter's thread (posted, or handed to its spin): {@link #run()}. */
     @Override
-    public final Posted nextPosted() {
-        return nextPosted;
-    }
-
-    @Override
-    public final void nextPosted(Posted next) {
-        nextPosted = next;
-    }
-
-    /** Posted to the waiter's inbox: {@link #run()}. */
-    @Override
-    public final void runPosted() {
+    final void delivered() {
         run();
     }
 

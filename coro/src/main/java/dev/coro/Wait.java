@@ -26,9 +26,10 @@ interface Wait {
 
     /**
      * Whether another thread has completed this wait and its wake-up is on its way to the owner's
-     * inbox: the idle spin of a thread whose only parked context waits here watches this, so that the
-     * completion is taken in as soon as it is written, before the post arrives (which then finds the
-     * context awake and does nothing). False for a wait only its own thread completes.
+     * inbox, or handed to the owner's spin ({@link PostedWait}): the idle spin of a thread whose only
+     * parked context waits here watches this, so that the completion is taken in as soon as it is
+     * written, before a post arrives (which then finds the context awake and does nothing). False
+     * for a wait only its own thread completes.
      */
     default boolean completedAfar() {
         return false;
