@@ -25,7 +25,7 @@ public final class QueuePingPong implements AutoCloseable {
      * @param threads   how A and B are made: virtual or platform
      * @param transfers one-way handoffs between A and B per {@link #run()}; even
      */
-    QueuePingPong(Thread.Builder threads, int transfers) {
+    public QueuePingPong(Thread.Builder threads, int transfers) {
         this.half = transfers / 2;
         this.a = threads.unstarted(this::runA);
         this.b = threads.unstarted(this::runB);

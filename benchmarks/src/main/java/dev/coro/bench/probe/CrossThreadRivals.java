@@ -1,0 +1,74 @@
+package dev.coro.bench.probe;
+
+import dev.coro.CoroutinePool;
+import dev.coro.bench.CrossThreadChannelBenchmark;
+import dev.coro.bench.kotlin.KotlinChannels;
+import dev.coro.bench.QueuePingPong;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The cross-thread ping-pong of {@link CrossThreadChannelBenchmark} against its rivals, interleaved:
+ * each round runs coro's (two coroutines on a pool of 2, rendezvous channels), kotlinx's (two
+ * coroutines on {@code Dispatchers.Default}, rendezvous channels) and {@code SynchronousQueue}s
+ * between two virtual threads, one after the other, so that a change of the machine's load falls on
+ * the three alike; it prints each one's fastest and median round and coro's ratios to the others.
+ *
+ * <p>On a shared machine, run it as a real-time process ({@code chrt -f 10}): every thread of the
+ * JVM then inherits the policy, other processes cannot take the cores from the spinning threads of
+ * any of the three, and the figures hold under load. Nothing is pinned: each runtime places its
+ * threads as it does.
+ *
+ * <p>Run: {@code chrt -f 10 java --add-exports=java.base/jdk.internal.vm=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
+ * dev.coro.bench.probe.CrossThreadRivals [round trips] [rounds]} (20,000 and 15 by default, after
+ * five rounds of each warming up).
+ */
+public final class CrossThreadRivals {
+
+    private CrossThreadRivals() {
+    }
+
+    /** One round of a workload. */
+    private interface Round {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs the rounds and prints one line per workload, then the ratios.
+     *
+     * @param args optionally the round trips per round and the rounds
+     * @throws Exception if a workload fails
+     */
+    public static void main(String[] args) throws Exception {
+        int roundTrips = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 15;
+        int messages = 2 * roundTrips;
+        String[] names = {"coro, pool of 2", "kotlinx, Default", "SynchronousQueue, virtual threads"};
+        long[][] nanos = new long[names.length][rounds];
+        try (CoroutinePool pool = CoroutinePool.start(2); QueuePingPong queues = new QueuePingPong(Thread.ofVirtual(), messages)) {
+            Round[] sides = {
+                () -> CrossThreadChannelBenchmark.coroPingPong(pool, roundTrips),
+                () -> KotlinChannels.pingPongDefaultDispatcher(roundTrips),
+                queues::run,
+            };
+            for (int r = -5; r < rounds; r++) {
+                for (int k = 0; k < sides.length; k++) {
+                    long t0 = System.nanoTime();
+                    sides[k].run();
+                    if (r >= 0) {
+                        nanos[k][r] = (System.nanoTime() - t0) / messages;
+                    }
+                }
+            }
+        }
+        long[] medians = new long[names.length];
+        for (int k = 0; k < names.length; k++) {
+            Arrays.sort(nanos[k]);
+            medians[k] = nanos[k][rounds / 2];
+            System.out.printf(Locale.ROOT, "%-36s fastest round %5d ns, median %5d ns per message%n", names[k], nanos[k][0],
+                    medians[k]);
+        }
+        System.out.printf(Locale.ROOT, "coro / kotlinx %.2f, coro / SynchronousQueue %.2f (medians)%n",
+                (double) medians[0] / medians[1], (double) medians[0] / medians[2]);
+    }
+}
