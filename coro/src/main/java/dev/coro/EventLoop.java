@@ -28,8 +28,9 @@ import java.util.function.Consumer;
  * completes what is ready; when another thread may wake it, it first spins on its inbox for a
  * bounded, adaptive while ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
  * The selector is opened on the first I/O wait and closed when no channel is registered any more.
- * The listeners and connections of the thread are kept until closed: a loop that ends for good
- * ({@link #close()}, a pool thread leaving it) closes those still open, and its selector.
+ * The listeners and connections of the thread are kept weakly until closed ({@link OpenResource}):
+ * one its user dropped unclosed is closed once the garbage collector finds it unreachable, and a loop
+ * that ends for good ({@link #close()}, a pool thread leaving it) closes those still open, and its selector.
  * Time is kept in nanoseconds from the loop's origin, so deadlines never wrap;
  * {@link #nanoTime()} gives the user the scheduler's clock in {@link System#nanoTime()}'s terms.
  */
@@ -80,10 +81,11 @@ final class EventLoop {
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
     /**
-     * The listeners and connections of this thread not closed yet, closed by {@link #close()}; null
-     * until the first. Owner thread only, and once it has ended, under the loop's lock.
+     * The listeners and connections of this thread not closed yet, each held weakly by its entry,
+     * closed by {@link #close()}; null until the first. Owner thread only, and once it has ended, under
+     * the loop's lock.
      */
-    private Set<Closeable> owned;
+    private Set<OpenResource> owned;
     /** Set once the loop has ended for good ({@link #close()}): its thread runs nothing of it any more. */
     private volatile boolean ended;
     /** How many readiness reports the selector has made to this loop, for tests. */
@@ -518,10 +520,16 @@ final class EventLoop {
     private synchronized void closeForGood() {
         ended = true;
         if (owned != null) {
-            for (Closeable c : owned.toArray(new Closeable[0])) {
+            for (OpenResource e : owned.toArray(new OpenResource[0])) {
+                Closeable c = e.get();
                 try {
-                    c.close(); // on the owner thread: the owner's close, which disowns it
-                } catch (IOException | RuntimeException e) {
+                    if (c != null) {
+                        c.close(); // on the owner thread: the owner's close, which disowns it
+                    } else { // collected, and its cleaning action has not reached the loop
+                        e.closed();
+                        e.channel.close();
+                    }
+                } catch (IOException | RuntimeException x) {
                     // the JDK failed to close a socket of a thread that ends: nobody is left to tell
                 }
             }
@@ -543,39 +551,96 @@ final class EventLoop {
         }
     }
 
-    /** {@code resource}, a listener or connection of this thread, is closed by {@link #close()} unless {@link #disown disowned} first. */
-    void adopt(Closeable resource) {
-        Set<Closeable> o = owned;
+    /**
+     * {@code resource}, a listener or connection of this thread whose socket is {@code channel}, is
+     * closed by {@link #close()} unless {@link #disown disowned} first, and by the cleaning thread if it
+     * becomes unreachable unclosed. Owner thread only.
+     *
+     * @return the loop's entry for it, to {@link #disown} it by
+     */
+    OpenResource adopt(Closeable resource, SelectableChannel channel, Thread owner) {
+        OpenResource e = new OpenResource(resource, channel, this, owner);
+        Set<OpenResource> o = owned;
         if (o == null) {
             o = owned = new HashSet<>();
         }
-        o.add(resource);
+        o.add(e);
+        return e;
     }
 
-    /** {@code resource} was closed: the loop forgets it. */
-    void disown(Closeable resource) {
+    /** The resource of {@code entry} was closed: the loop forgets it, and so does the cleaning thread. */
+    void disown(OpenResource entry) {
         if (owned != null) {
-            owned.remove(resource);
+            owned.remove(entry);
+        }
+        entry.closed();
+    }
+
+    /**
+     * The cleaning thread found the resource of {@code entry} unreachable, unclosed: no context waits
+     * on its channel (a wait names the resource) and nobody can use it again. Posts the entry, so that
+     * the owner thread forgets it and ends the channel's registration at its next scheduling point
+     * ({@link #closeCollected}), then closes the channel: its peer reads the end of the stream at once,
+     * though a channel registered with the selector keeps its descriptor until that registration ends.
+     * If the owner has ended, or its loop has, nobody will take the post: the channel's registration
+     * ends with the selector, closed here under the loop's lock (see {@link #closeAbandoned}).
+     */
+    void collected(OpenResource entry) {
+        boolean posted = inbox.postAsNode(entry);
+        try {
+            entry.channel.close();
+        } catch (IOException e) {
+            // nobody holds the resource any more to be told
+        }
+        if (!posted || ended || !entry.owner.isAlive()) {
+            forgetCollected(entry);
+        }
+    }
+
+    /** {@link #collected}'s end when the owner may take no post: under the lock, once it has ended. */
+    private synchronized void forgetCollected(OpenResource entry) {
+        if (ended || !entry.owner.isAlive()) {
+            if (owned != null) {
+                owned.remove(entry);
+            }
+            closeSelector();
+        } // else the loop is ending now (its inbox closed, not yet its resources): its end closes them all
+    }
+
+    /**
+     * The owner thread takes the post of {@link #collected}: forgets the entry, ends its channel's
+     * registration (nobody waits on it), which releases the descriptor of a channel the cleaning
+     * thread has closed already, closes the selector if nothing else is registered, and closes the channel.
+     */
+    void closeCollected(OpenResource entry) {
+        if (owned != null) {
+            owned.remove(entry);
+        }
+        release(entry.channel);
+        try {
+            entry.channel.close();
+        } catch (IOException e) {
+            // nobody holds the resource any more to be told
         }
     }
 
     /**
-     * Another thread closes {@code channel} (of {@code resource}), which belongs to this loop, whose
-     * owner thread {@code owner} has ended (or whose loop has): it closes the channel, then the
-     * selector, since the JDK closes the descriptor of a channel still registered only when its
-     * selector next selects or is closed, and this one will never select again. The ended thread's
-     * other channels stay open, unregistered, until they are closed too. Closes under the loop's lock,
-     * so that closes by several threads, and the end of a pool thread's loop, take turns.
+     * Another thread closes {@code entry}'s resource, which belongs to this loop, whose owner thread
+     * has ended (or whose loop has): it closes the channel, then the selector, since the
+     * JDK closes the descriptor of a channel still registered only when its selector next selects or is
+     * closed, and this one will never select again. The ended thread's other channels stay open,
+     * unregistered, until they are closed too. Closes under the loop's lock, so that closes by several
+     * threads, and the end of a pool thread's loop, take turns.
      *
-     * @return false, having done nothing, while {@code owner} still runs this loop
+     * @return false, having done nothing, while the owner thread still runs this loop
      */
-    synchronized boolean closeAbandoned(Thread owner, SelectableChannel channel, Closeable resource) throws IOException {
-        if (!ended && owner.isAlive()) {
+    synchronized boolean closeAbandoned(OpenResource entry) throws IOException {
+        if (!ended && entry.owner.isAlive()) {
             return false;
         }
-        disown(resource); // the owner's writes are visible: it has ended, or wrote them under this lock
+        disown(entry); // the owner's writes are visible: it has ended, or wrote them under this lock
         try {
-            channel.close();
+            entry.channel.close();
         } finally {
             closeSelector();
         }

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.io.IOException;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 
@@ -79,9 +80,23 @@ final class IoKey extends WaitQueue.Node<IoKey> {
             }
         }
         int unwanted = readyOps & ~wanted;
-        if (unwanted != 0 && key.isValid()) {
-            // ready for something nobody waits for: stop watching it until someone does
-            key.interestOps(key.interestOps() & ~unwanted);
+        if (unwanted != 0) {
+            unwatch(unwanted);
+        }
+    }
+
+    /**
+     * Ready for {@code ops}, which nobody waits for: stops watching them until someone does. Nobody
+     * waits on the channel then, so the cleaning thread may be closing it now (its listener or
+     * connection was dropped unclosed), which cancels the key at any moment.
+     */
+    private void unwatch(int ops) {
+        try {
+            if (key.isValid()) {
+                key.interestOps(key.interestOps() & ~ops);
+            }
+        } catch (CancelledKeyException e) {
+            // cancelled since: its registration ends at the owner's next scheduling point
         }
     }
 

@@ -48,19 +48,19 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
-    public void adopt(Object owner, Closeable resource) {
-        ((Scheduler) owner).loop.adopt(resource);
-    }
-
-    @Override
-    public void disown(Object owner, Closeable resource) {
-        ((Scheduler) owner).loop.disown(resource);
-    }
-
-    @Override
-    public boolean closeAbandoned(Object owner, SelectableChannel channel, Closeable resource) throws IOException {
+    public Object adopt(Object owner, Closeable resource, SelectableChannel channel) {
         Scheduler s = (Scheduler) owner;
-        return s.loop.closeAbandoned(s.owner, channel, resource);
+        return s.loop.adopt(resource, channel, s.owner);
+    }
+
+    @Override
+    public void disown(Object owner, Object entry) {
+        ((Scheduler) owner).loop.disown((OpenResource) entry);
+    }
+
+    @Override
+    public boolean closeAbandoned(Object owner, Object entry) throws IOException {
+        return ((Scheduler) owner).loop.closeAbandoned((OpenResource) entry);
     }
 
     @Override

@@ -72,34 +72,38 @@ public abstract class IoBridge {
     /**
      * {@code resource} (a listener or a connection) now belongs to {@code owner}'s thread: if that
      * thread's event loop ends for good (a pool thread leaving its loop) while it is still open, the
-     * loop closes it. Owner thread only.
+     * loop closes it. The loop holds it weakly: if it becomes unreachable unclosed, {@code channel} is
+     * closed. So the resource must keep itself reachable throughout its calls, the operation it gives
+     * {@link #await} must refer to it (a context parked on it then keeps it reachable), and
+     * {@code channel} must not refer to it. Owner thread only.
      *
      * @param owner    the scheduler it belongs to, from {@link #owner()}
      * @param resource what to close then
+     * @param channel  its socket
+     * @return the loop's entry for it, to {@link #disown} or {@link #closeAbandoned} it by
      */
-    public abstract void adopt(Object owner, Closeable resource);
+    public abstract Object adopt(Object owner, Closeable resource, SelectableChannel channel);
 
     /**
-     * {@code resource} was closed by its owner: the loop forgets it. Owner thread only.
+     * The resource of {@code entry} was closed by its owner: the loop forgets it. Owner thread only.
      *
-     * @param owner    the scheduler it belongs to
-     * @param resource what {@link #adopt} was given
+     * @param owner the scheduler it belongs to
+     * @param entry what {@link #adopt} returned
      */
-    public abstract void disown(Object owner, Closeable resource);
+    public abstract void disown(Object owner, Object entry);
 
     /**
-     * A thread other than the owner's closes {@code resource}, whose {@code channel} belongs to
+     * A thread other than the owner's closes the resource of {@code entry}, which belongs to
      * {@code owner}: allowed only once the owner's thread (or its event loop) has ended, since nobody
-     * else can close it then. It closes the channel, and the ended loop's selector, whose registration
-     * would otherwise keep the channel's descriptor open for good.
+     * else can close it then. It closes the resource's channel, and the ended loop's selector, whose
+     * registration would otherwise keep the channel's descriptor open for good.
      *
-     * @param owner    the scheduler it belongs to
-     * @param channel  its channel
-     * @param resource what {@link #adopt} was given
+     * @param owner the scheduler it belongs to
+     * @param entry what {@link #adopt} returned
      * @return false, having done nothing, if the owner's thread still runs its loop
      * @throws IOException if the JDK fails to close the channel
      */
-    public abstract boolean closeAbandoned(Object owner, SelectableChannel channel, Closeable resource) throws IOException;
+    public abstract boolean closeAbandoned(Object owner, Object entry) throws IOException;
 
     /**
      * The calling thread's scheduler, as an opaque owner token.

@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -28,7 +29,9 @@ import java.util.Objects;
  * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
  * throws {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()}
  * once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
- * coroutines left open. {@code TCP_NODELAY} is on. An I/O failure (a reset
+ * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
+ * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
+ * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
  * connection, with the JDK's exception as its cause. {@link #close()} while another coroutine waits
  * on the connection fails that wait with an {@link IOException}; a coroutine closed
@@ -40,6 +43,8 @@ public final class TcpConnection implements Closeable {
     private final SocketChannel channel;
     private final Object owner;
     private final IoBridge io;
+    /** Its thread's loop's entry for it, which holds it weakly: see {@link IoBridge#adopt}. */
+    private final Object entry;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final Object reading = new Operation("read from");
@@ -65,7 +70,8 @@ public final class TcpConnection implements Closeable {
         this.owner = io.owner();
         this.local = channel.getLocalAddress();
         this.remote = channel.getRemoteAddress();
-        io.adopt(owner, this); // closed by its thread's loop if that ends for good with it open
+        // closed by its thread's loop if that ends for good with it open, or once it is unreachable
+        this.entry = io.adopt(owner, this, channel);
     }
 
     /**
@@ -123,6 +129,7 @@ public final class TcpConnection implements Closeable {
         if (drained) {
             drained = false;
             io.await(channel, SelectionKey.OP_READ, reading);
+            Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
         while (true) {
             int n;
@@ -136,6 +143,7 @@ public final class TcpConnection implements Closeable {
                 return n;
             }
             io.await(channel, SelectionKey.OP_READ, reading);
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -158,6 +166,7 @@ public final class TcpConnection implements Closeable {
             }
             if (n == 0) {
                 io.await(channel, SelectionKey.OP_WRITE, writing);
+                Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
         }
     }
@@ -216,13 +225,18 @@ public final class TcpConnection implements Closeable {
      * then): its descriptor is released at once, and so is the ended thread's selector. A
      * {@code CoroutinePool} thread that ends closes the connections it left open itself.
      *
+     * <p>A connection dropped without a close is closed once the garbage collector finds it
+     * unreachable: the peer reads the end of the stream then, and the descriptor goes by its thread's
+     * next scheduling point (at once if that thread has ended). That is a safety net, at a time the
+     * collector chooses; a connection a coroutine is parked on is reachable, and never closed so.
+     *
      * @throws IOException           if the JDK fails to close the socket
      * @throws IllegalStateException if called from a thread other than the connection's while that thread runs
      */
     @Override
     public void close() throws IOException {
         if (!io.isOwner(owner)) {
-            if (io.closeAbandoned(owner, channel, this)) {
+            if (io.closeAbandoned(owner, entry)) {
                 closed = true;
                 return;
             }
@@ -237,7 +251,7 @@ public final class TcpConnection implements Closeable {
         try {
             channel.close();
         } finally {
-            io.disown(owner, this);
+            io.disown(owner, entry);
         }
     }
 
@@ -303,7 +317,11 @@ public final class TcpConnection implements Closeable {
                 + "): " + e, e);
     }
 
-    /** What a context parked on this connection does, for dumps, e.g. {@code read from connection ...}. */
+    /**
+     * What a context parked on this connection does, for dumps, e.g. {@code read from connection ...}.
+     * An inner object on purpose: the wait holds it, so the connection stays reachable while a context
+     * is parked on it, and is never closed as unreachable under its waiter.
+     */
     private final class Operation {
         private final String verb;
 

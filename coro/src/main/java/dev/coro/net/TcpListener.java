@@ -3,6 +3,7 @@ package dev.coro.net;
 import dev.coro.internal.IoBridge;
 import java.io.Closeable;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -24,7 +25,10 @@ import java.util.Objects;
  *
  * <p>It belongs to the thread that bound it: a call from another thread throws
  * {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()} once that
- * thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open.
+ * thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open, and a
+ * listener dropped unclosed stops listening once the garbage collector finds it unreachable (never
+ * while a coroutine is parked in its {@code accept()}), but close it: only {@link #close()} releases
+ * its port at once.
  * {@link #close()} while a coroutine waits in
  * {@code accept()} fails that wait with an {@link IOException} naming the listener. An accept that
  * fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
@@ -38,8 +42,11 @@ public final class TcpListener implements Closeable {
     private final ServerSocketChannel channel;
     private final Object owner;
     private final IoBridge io;
+    /** Its thread's loop's entry for it, which holds it weakly: see {@link IoBridge#adopt}. */
+    private final Object entry;
     private final SocketAddress local;
     private final String name;
+    /** What a context parked in accept does, for dumps; it holds the listener, so a waiter keeps it reachable. */
     private final Object accepting = new Object() {
         @Override
         public String toString() {
@@ -55,7 +62,8 @@ public final class TcpListener implements Closeable {
         this.owner = io.owner();
         this.local = channel.getLocalAddress();
         this.name = "listener " + local;
-        io.adopt(owner, this); // closed by its thread's loop if that ends for good with it open
+        // closed by its thread's loop if that ends for good with it open, or once it is unreachable
+        this.entry = io.adopt(owner, this, channel);
     }
 
     /**
@@ -106,6 +114,7 @@ public final class TcpListener implements Closeable {
                 }
             }
             io.await(channel, SelectionKey.OP_ACCEPT, accepting);
+            Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
     }
 
@@ -124,13 +133,18 @@ public final class TcpListener implements Closeable {
      * then): its port is released at once, and so is the ended thread's selector. A
      * {@code CoroutinePool} thread that ends closes the listeners it left open itself.
      *
+     * <p>A listener dropped without a close is closed once the garbage collector finds it
+     * unreachable, its port released by its thread's next scheduling point (at once if that thread
+     * has ended). That is a safety net, at a time the collector chooses; a listener a coroutine is
+     * parked in {@code accept()} on is reachable, and never closed so.
+     *
      * @throws IOException           if the JDK fails to close the socket
      * @throws IllegalStateException if called from a thread other than the listener's while that thread runs
      */
     @Override
     public void close() throws IOException {
         if (!io.isOwner(owner)) {
-            if (io.closeAbandoned(owner, channel, this)) {
+            if (io.closeAbandoned(owner, entry)) {
                 closed = true;
                 return;
             }
@@ -144,7 +158,7 @@ public final class TcpListener implements Closeable {
         try {
             channel.close();
         } finally {
-            io.disown(owner, this);
+            io.disown(owner, entry);
         }
     }
 

@@ -16,7 +16,19 @@
  * <p>Listeners and connections belong to the thread that made them, like coroutines: only
  * {@code isOpen()} may be asked from another thread, and {@code close()} called from one once their
  * thread has ended (which releases their descriptors at once). A {@link dev.coro.CoroutinePool}
- * thread that ends closes those its coroutines left open, and its selector. Timeouts come
+ * thread that ends closes those its coroutines left open, and its selector.
+ *
+ * <p>Close what you open: {@code close()} (try-with-resources) releases a socket at once. A listener
+ * or connection dropped unclosed is not kept by its thread's event loop, which holds it weakly: once
+ * the garbage collector finds it unreachable, a cleaning thread closes its socket, as a
+ * {@code java.net.Socket}'s is closed then. The peer of a connection reads the end of the stream, and
+ * the descriptor (a listener's port) is released by the thread's next scheduling point (the thread's
+ * selector holds that of a socket registered with it until then). When that happens is the
+ * collector's choice, so this is a safety net for a close forgotten on an error path, not a way to
+ * close. One a coroutine is parked on (in {@code accept}, {@code read} or {@code write}) is reachable
+ * through that coroutine, and is never closed under it.
+ *
+ * <p>Timeouts come
  * from {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)}. Under
  * {@link dev.coro.VirtualTime} I/O waits are real: while a context waits on I/O the virtual clock jumps
  * to the next timer only once no channel has become ready for as long, in real time, as that timer

@@ -1,0 +1,225 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.lang.ref.WeakReference;
+import java.net.ConnectException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What becomes of a listener or a connection that its user drops without closing it: the event loop
+ * holds it only weakly, so once nothing else does the garbage collector finds it and its socket is
+ * closed, while its thread lives on; one that a coroutine is parked on is held by that coroutine and
+ * never closed under it.
+ *
+ * <p>Each check builds what it drops in a helper that returns only weak references, so no strong
+ * reference stays in the test's own frame; then it collects garbage a bounded number of times.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class DroppedUnclosedTest {
+
+    /** Collects garbage until every reference is cleared, at most 50 times; whether they all were. */
+    static boolean collected(List<? extends WeakReference<?>> refs) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            if (refs.stream().allMatch(r -> r.refersTo(null))) {
+                return true;
+            }
+            System.gc();
+            byte[][] pressure = new byte[16][];
+            for (int k = 0; k < pressure.length; k++) {
+                pressure[k] = new byte[1 << 16];
+            }
+        }
+        return refs.stream().allMatch(r -> r.refersTo(null));
+    }
+
+    /** Two connections dropped unclosed, and the peer of the one that was made. */
+    private record Dropped(WeakReference<TcpConnection> accepted, WeakReference<TcpConnection> made,
+                           SocketChannel peerOfMade) {
+    }
+
+    /**
+     * Accepts {@code client}'s connection and reads from it in a coroutine that parks (so the loop's
+     * selector registers it, and keeps the registration after the read), connects to {@code outside}
+     * without ever waiting on the connection; then drops both.
+     */
+    private static Dropped dropTwoConnections(TcpListener listener, SocketChannel client, ServerSocketChannel outside)
+            throws Exception {
+        TcpConnection accepted = listener.accept();
+        Crew crew = new Crew();
+        crew.spawn("reader", () -> accepted.read(ByteBuffer.allocate(1)));
+        Coroutine.yield();
+        assertThat(LoopProbe.registeredChannels()).as("the reader parked: its connection is registered").isEqualTo(1);
+        client.write(bytes("x"));
+        crew.join();
+        assertThat(LoopProbe.registeredChannels()).as("still registered after the read").isEqualTo(1);
+        TcpConnection made = TcpConnection.connect(outside.getLocalAddress());
+        return new Dropped(new WeakReference<>(accepted), new WeakReference<>(made), outside.accept());
+    }
+
+    @Test
+    void connectionsDroppedUnclosedAreCollectedAndTheirSocketsClosedWhileTheirThreadLives() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel client = SocketChannel.open(listener.localAddress()); // connected by the backlog
+             ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            Dropped d = dropTwoConnections(listener, client, outside);
+            try (SocketChannel peer = d.peerOfMade()) {
+                assertThat(collected(List.of(d.accepted(), d.made())))
+                        .as("connections dropped unclosed are collected while their thread lives").isTrue();
+                // blocking reads on this thread: only the cleaning thread can close them meanwhile
+                assertThat(client.read(ByteBuffer.allocate(1))).as("the peer of the registered one sees the end").isEqualTo(-1);
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer of the never registered one sees the end").isEqualTo(-1);
+
+                long fds = RegistrationTest.openDescriptors();
+                Coroutine.yield(); // a scheduling point: the loop ends the registration the cleaning thread posted
+                assertThat(RegistrationTest.openDescriptors())
+                        .as("the registered one's descriptor, which its registration held, and the selector's").isLessThan(fds);
+                assertThat(LoopProbe.registeredChannels()).isZero();
+                assertThat(LoopProbe.selectorOpen()).as("closed with its last registration").isFalse();
+            }
+            assertThat(listener.isOpen()).as("what is still held stays open").isTrue();
+        }
+    }
+
+    /** A listener a coroutine parked in accept on once (so it is registered), dropped unclosed; and its address. */
+    private record DroppedListener(WeakReference<TcpListener> listener, SocketAddress address) {
+    }
+
+    private static DroppedListener dropAListener() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        Crew crew = new Crew();
+        crew.spawn("acceptor", () -> listener.accept().close());
+        Coroutine.yield();
+        assertThat(LoopProbe.registeredChannels()).as("the acceptor parked: the listener is registered").isEqualTo(1);
+        SocketChannel.open(listener.localAddress()).close();
+        crew.join();
+        return new DroppedListener(new WeakReference<>(listener), listener.localAddress());
+    }
+
+    @Test
+    void aListenerDroppedUnclosedIsCollectedAndStopsListeningWhileItsThreadLives() throws Exception {
+        DroppedListener d = dropAListener();
+        assertThat(collected(List.of(d.listener()))).as("a listener dropped unclosed is collected").isTrue();
+        while (LoopProbe.selectorOpen()) { // until the cleaning thread's post reaches a scheduling point
+            Thread.yield();
+            Coroutine.yield();
+        }
+        assertThat(LoopProbe.registeredChannels()).isZero();
+        assertThatThrownBy(() -> SocketChannel.open(d.address()).close())
+                .as("nothing listens on %s any more", d.address()).isInstanceOf(ConnectException.class);
+    }
+
+    /** What a coroutine holds alone while it is parked: weak references to what it holds, and its reports. */
+    private record HeldByAWaiter(WeakReference<TcpListener> listener, SocketAddress address,
+                                 AtomicReference<WeakReference<TcpConnection>> accepted, Channel<String> reports) {
+    }
+
+    /**
+     * A coroutine that binds a listener, parks in accept, then parks in read on the accepted
+     * connection, echoes what it read and closes both: nothing but the coroutine holds either.
+     */
+    private static HeldByAWaiter parkedOnWhatOnlyItHolds() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        AtomicReference<WeakReference<TcpConnection>> accepted = new AtomicReference<>();
+        Channel<String> reports = new Channel<>("reports", 4);
+        Coroutine.create("echo", () -> {
+            try (listener; TcpConnection c = listener.accept()) {
+                accepted.set(new WeakReference<>(c));
+                reports.send("accepted");
+                ByteBuffer buf = ByteBuffer.allocate(16);
+                c.read(buf);
+                c.write(buf.flip());
+                reports.send("echoed");
+            } catch (IOException e) {
+                reports.send(e.toString());
+            }
+        });
+        Coroutine.yield();
+        assertThat(LoopProbe.ioWaits()).as("parked in accept").isEqualTo(1);
+        return new HeldByAWaiter(new WeakReference<>(listener), listener.localAddress(), accepted, reports);
+    }
+
+    @Test
+    void aListenerAndAConnectionThatACoroutineIsParkedOnAreNeverClosedUnderItThoughNothingElseHoldsThem()
+            throws Exception {
+        HeldByAWaiter h = parkedOnWhatOnlyItHolds();
+        assertThat(collected(List.of(h.listener()))).as("held by the coroutine parked in accept").isFalse();
+        try (SocketChannel client = SocketChannel.open(h.address())) {
+            assertThat(h.reports().receive()).isEqualTo("accepted");
+            Coroutine.yield();
+            assertThat(LoopProbe.ioWaits()).as("parked in read").isEqualTo(1);
+            assertThat(collected(List.of(h.accepted().get()))).as("held by the coroutine parked in read").isFalse();
+            client.write(bytes("ping"));
+            assertThat(h.reports().receive()).isEqualTo("echoed");
+            ByteBuffer back = ByteBuffer.allocate(16);
+            client.read(back);
+            assertThat(text(back)).as("both worked throughout").isEqualTo("ping");
+        }
+    }
+
+    /** A connection of a plain thread that has ended, registered with its selector, dropped unclosed; and that selector. */
+    private record LeftByAnEndedThread(WeakReference<TcpConnection> connection, Selector selector) {
+    }
+
+    private static LeftByAnEndedThread leftByAThreadThatEnds(ServerSocketChannel outside, CompletableFuture<Void> reading,
+                                                           CompletableFuture<SocketChannel> peer) throws Exception {
+        AtomicReference<Object> got = new AtomicReference<>();
+        Thread owner = Thread.ofPlatform().name("io-owner").start(() -> {
+            try {
+                TcpConnection made = TcpConnection.connect(outside.getLocalAddress());
+                Coroutine.create("reading", () -> reading.complete(null)); // runs once main has parked
+                made.read(ByteBuffer.allocate(1)); // parks: the connection is registered with the thread's selector
+                got.set(new LeftByAnEndedThread(new WeakReference<>(made), LoopProbe.selector()));
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        try {
+            SocketChannel p = outside.accept();
+            peer.complete(p);
+            reading.get();
+            p.write(bytes("x"));
+        } finally {
+            owner.join();
+        }
+        assertThat(got.get()).isInstanceOf(LeftByAnEndedThread.class);
+        return (LeftByAnEndedThread) got.get();
+    }
+
+    @Test
+    void aConnectionThatAPlainThreadLeftRegisteredWhenItEndedIsClosedWithThatThreadsSelectorOnceCollected()
+            throws Exception {
+        try (ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CompletableFuture<SocketChannel> peer = new CompletableFuture<>();
+            LeftByAnEndedThread left = leftByAThreadThatEnds(outside, new CompletableFuture<>(), peer);
+            try (SocketChannel p = peer.get()) {
+                assertThat(left.selector().isOpen()).isTrue();
+                assertThat(collected(List.of(left.connection()))).isTrue();
+                assertThat(p.read(ByteBuffer.allocate(1))).as("the peer sees the end").isEqualTo(-1);
+                while (left.selector().isOpen()) { // the cleaning thread closes it just after the socket
+                    Thread.yield();
+                }
+            }
+        }
+    }
+}
