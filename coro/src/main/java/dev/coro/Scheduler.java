@@ -764,14 +764,20 @@ final class Scheduler {
         return bodyEnded(co, runBody(co));
     }
 
-    /** Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. */
+    /**
+     * Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. A failure
+     * that a wait of it kept for its next scheduling point, which never came, is what the body ended
+     * by, or is added to what it threw ({@link Context#withKept}).
+     */
     static Throwable runBody(Context co) {
+        Throwable thrown;
         try {
             co.runBody();
-            return null;
+            thrown = null;
         } catch (Throwable t) {
-            return t;
+            thrown = t;
         }
+        return co.pendingThrow == null ? thrown : co.withKept(thrown);
     }
 
     /**
