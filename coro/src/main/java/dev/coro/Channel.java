@@ -54,8 +54,9 @@ import java.util.Optional;
  *       ({@code receive}, the iterator, a timed {@code tryReceive}, a select's {@code onReceive})
  *       returns the value, and what cancelled its wait comes at its next scheduling point: the
  *       signal of a close or of an expired {@code withTimeout} again, a failure as it is (a body
- *       that ends before that point fails with it). Nothing is lost: every value whose send
- *       succeeded is received exactly once.</li>
+ *       that ends before that point fails with it, and {@code VirtualTime.run} throws one kept for
+ *       main if it returns first). Nothing is lost: every value whose send succeeded is received
+ *       exactly once.</li>
  * </ul>
  *
  * @param <T> the type of the values; null is not a value

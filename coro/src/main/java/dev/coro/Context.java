@@ -130,9 +130,7 @@ final class Context extends Fiber {
      * @param operation what is being attempted, for the signal's message
      */
     void checkSignals(Object operation) {
-        if (pendingThrow != null) {
-            throwKept();
-        }
+        throwKept();
         checkNotClosing(operation);
         TimeoutScope t = timeouts;
         if (t != null && t.fired != null) {
@@ -154,8 +152,14 @@ final class Context extends Fiber {
         pendingThrow = t;
     }
 
-    /** Throws what {@link #throwAtNextPoint} kept. */
-    private void throwKept() {
+    /** Throws what {@link #throwAtNextPoint} kept for this running context, if anything. */
+    void throwKept() {
+        if (pendingThrow != null) {
+            throwPending();
+        }
+    }
+
+    private void throwPending() {
         Throwable t = pendingThrow;
         pendingThrow = null;
         if (t instanceof Error e) {

@@ -579,6 +579,7 @@ final class Scheduler {
         try {
             body.run();
             awaitCoroutines();
+            self.throwKept(); // a failure a completed wait of main kept for a scheduling point that never came
         } catch (Throwable t) {
             closeCoroutines(t);
             throw t;

@@ -615,6 +615,27 @@ class ChannelTest {
         }
     }
 
+    /**
+     * Main's receive, handed a value before the channel closed, keeps it when a failure reaches main
+     * before it runs; the failure comes at main's next scheduling point, and if none comes before
+     * {@code VirtualTime.run} returns, that call throws it: it is not lost either.
+     */
+    @Test
+    void aFailureKeptForMainsNextSchedulingPointIsThrownByVirtualTimeRunWhenNoneComes() {
+        List<Integer> got = new ArrayList<>();
+        assertThatThrownBy(() -> VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("sender", () -> {
+                ch.send(7); // to main, parked in its receive
+                ch.close();
+                throw new IllegalStateException("late failure");
+            });
+            got.add(ch.receive());
+        })).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'sender' failed: java.lang.IllegalStateException: late failure");
+        assertThat(got).as("main's receive returned the value it was handed").containsExactly(7);
+    }
+
     @Test
     void aSenderWhoseValueWasTakenThrowsAFailureDeliveredBeforeItRunsAndTheValueStaysDelivered() {
         Channel<Integer> ch = new Channel<>("ch", 0);
