@@ -747,12 +747,21 @@ final class Scheduler {
     private static void resumed(Context self) {
         Throwable pending = self.pendingThrow;
         if (pending != null) {
-            self.pendingThrow = null;
-            if (pending instanceof CoroutineExit exit) {
-                throw exit;
-            }
-            throw (RuntimeException) pending;
+            throwPending(self, pending);
         }
+    }
+
+    /**
+     * {@link #resumed}: throws {@code pending}. The signal of an expired {@code withTimeout} is made
+     * here, in {@code self}, now running and current ({@link TimeoutScope#signalFor}): its text names
+     * the wait, maybe through the user's code.
+     */
+    private static void throwPending(Context self, Throwable pending) {
+        self.pendingThrow = null;
+        if (pending instanceof CoroutineExit exit) {
+            throw exit.source instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
+        }
+        throw (RuntimeException) pending;
     }
 
     /**
