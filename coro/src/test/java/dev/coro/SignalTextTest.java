@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Coroutine.State;
 import java.time.Duration;
@@ -15,7 +16,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * user's code: an awaited future's {@code toString()}. It is made in the context the signal unwinds,
  * once that context runs again, not while the timer expires (in the park of another context, or at
  * the end of another's body, with the run list half updated): code there sees that context as the
- * caller, may suspend it, and leaves the scheduler as the rules say.
+ * caller, may suspend it, and leaves the scheduler as the rules say. A deadlock report, made in the
+ * same places, runs no user code: only waits on channels can be in one (a wait on a future, a timer,
+ * I/O or another thread is pending, and a thread with something pending reports no deadlock), and it
+ * names them by their channels, not by the values sent.
  */
 @ExtendWith(FreshThread.class)
 class SignalTextTest {
@@ -120,5 +124,60 @@ class SignalTextTest {
         assertThat(signal).matches("coroutine 'awaiter': its withTimeout\\(PT0.01S\\) expired; its await "
                 + Looking.class.getName().replace("$", "\\$") + "@[0-9a-f]+ \\(its toString\\(\\) threw dev.coro.CoroutineExit\\)"
                 + " throws this signal so that the body unwinds to it");
+    }
+
+    /** A value whose {@code toString()} would look at the scheduler and suspend its caller. */
+    private static Object hostile(List<String> log) {
+        return new Object() {
+            @Override
+            public String toString() {
+                log.add("toString in " + Coroutine.current().name());
+                Coroutine.yield();
+                return "hostile";
+            }
+        };
+    }
+
+    @Test
+    void aDeadlockReportNamesTheWaitsByTheirChannelsAndRunsNoUsersCode() {
+        List<String> log = new ArrayList<>();
+        Channel<Object> a = new Channel<>("a", 0);
+        Channel<Object> b = new Channel<>("b", 0);
+        Channel<Object> c = new Channel<>("c", 0);
+        Channel<Object> d = new Channel<>("d", 0);
+        Coroutine sender = Coroutine.create("sender", () -> a.send(hostile(log)));
+        Coroutine selector = Coroutine.create("selector",
+                () -> new Select<String>().onSend(b, hostile(log), () -> "sent").onReceive(c, v -> "got").select());
+        Coroutine.yield(); // both park
+
+        Throwable thrown = catchThrowable(() -> d.send(hostile(log)));
+
+        assertThat(thrown).isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("main context 'main' cannot send to channel 'd': every other context of thread ");
+        assertThat(((DeadlockException) thrown).waits()).containsExactly("main context 'main' would wait to send to channel 'd'",
+                "coroutine 'sender' waits to send to channel 'a'",
+                "coroutine 'selector' waits to select over send to channel 'b', receive from channel 'c'");
+        assertThat(log).as("no toString() of a value ran").isEmpty();
+        sender.close();
+        selector.close();
+    }
+
+    @Test
+    void aDeadlockReportMadeAsABodyEndsWithEveryoneElseParkedRunsNoUsersCode() {
+        List<String> log = new ArrayList<>();
+        Channel<Object> a = new Channel<>("a", 0);
+        Channel<Object> d = new Channel<>("d", 0);
+        Coroutine sender = Coroutine.create("sender", () -> a.send(hostile(log)));
+        Coroutine.yield(); // it parks
+        Coroutine.create("ender", () -> { });
+
+        Throwable thrown = catchThrowable(() -> d.send(hostile(log))); // the ender runs, ends: main's wait is cancelled
+
+        assertThat(thrown).isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("coroutine 'ender' ended and every context left on thread ");
+        assertThat(((DeadlockException) thrown).waits()).containsExactly("main context 'main' waits to send to channel 'd'",
+                "coroutine 'sender' waits to send to channel 'a'");
+        assertThat(log).as("no toString() of a value ran").isEmpty();
+        sender.close();
     }
 }
