@@ -856,13 +856,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             home.park(r.ticket);
         } catch (Throwable t) {
-            if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
-                withdraw(r);
-            } else if (!r.sender && r.value != null && !giveBackFromAfar(r.value)) {
-                self.throwAtNextPoint(t); // handed over before the channel closed: the value is the caller's
-                return r;
+            if (!keeps(r, self, t)) {
+                throw t;
             }
-            throw t;
+            return r; // handed a value before the channel closed: it is the caller's
         } finally {
             if (expiry != null) {
                 loop.cancel(expiry);
@@ -985,6 +982,26 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } finally {
             unlock();
         }
+    }
+
+    /**
+     * On another thread: the wait of {@code self} for {@code r} ended with {@code t}. If nothing
+     * completed {@code r}, it is withdrawn; if it was handed a value, the value goes back
+     * ({@link #giveBackFromAfar}), or, the channel closed, {@code r} keeps it and {@code t} comes at
+     * the caller's next scheduling point.
+     *
+     * @return true if {@code r} keeps the value it was handed: the operation returns it
+     */
+    private boolean keeps(RemoteOp<T> r, Context self, Throwable t) {
+        if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
+            withdraw(r);
+            return false;
+        }
+        if (r.sender || r.value == null || giveBackFromAfar(r.value)) {
+            return false;
+        }
+        self.throwAtNextPoint(t);
+        return true;
     }
 
     /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */
