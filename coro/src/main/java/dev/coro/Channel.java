@@ -41,12 +41,22 @@ import java.util.Optional;
  *       or gone, then to main; if main is parked, its wait is cancelled and its operation throws it.</li>
  *   <li>{@code switchTo()} a parked coroutine throws {@link IllegalStateException}: only the channel
  *       wakes it. {@code close()} a parked coroutine unwinds it: its operation throws
- *       {@link CoroutineExit} and it leaves the channel's queue.</li>
+ *       {@link CoroutineExit} and it leaves the channel's queue (but see the last rule).</li>
  *   <li>{@code close()} keeps the buffered values for receivers; parked senders and parked
  *       receivers are woken, and their operations throw {@link ChannelClosedException}.</li>
- *   <li>A receiver whose wait is cancelled after it was handed a value puts the value back at the
- *       head of the buffer: nothing is lost. A full buffer then holds one more than its capacity
- *       until that value is taken, and no parked sender's value joins it before there is room.</li>
+ *   <li>A receiver whose wait is cancelled after it was handed a value (a close of its coroutine, a
+ *       failure for it, before it ran) puts the value back while the channel is open: the
+ *       longest-waiting receiver takes it, else it goes to the head of the buffer. A full buffer then
+ *       holds one more than its capacity until that value is taken, and no parked sender's value
+ *       joins it before there is room.</li>
+ *   <li>Once the channel is closed nothing goes back into it (a receive may have been told it is
+ *       closed and drained): a receiver handed a value before the close keeps it. Its operation
+ *       ({@code receive}, the iterator, a timed {@code tryReceive}, a select's {@code onReceive})
+ *       returns the value, and what cancelled its wait comes at its next scheduling point: the
+ *       signal of a close or of an expired {@code withTimeout} again, a failure as it is (a body
+ *       that ends before that point fails with it, and {@code VirtualTime.run} throws one kept for
+ *       main if it returns first). Nothing is lost: every value whose send succeeded is received
+ *       exactly once.</li>
  * </ul>
  *
  * @param <T> the type of the values; null is not a value
@@ -314,12 +324,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** Closes the channel, waking every waiter (the lock held, if it is shared). */
+    /**
+     * Closes the channel, waking every waiter (the lock held, if it is shared). A value given back
+     * while a select waited here is buffered with receivers still waiting (see {@link #giveBackFromAfar}):
+     * they take the buffered values first, and only the rest learn that it is closed.
+     */
     private void closeHere() {
         if (closed) {
             return;
         }
         closed = true;
+        handBuffered();
         for (ChannelWaiter<T> w; (w = pollLocked(receivers)) != null; ) {
             w.complete(true);
         }
@@ -557,7 +572,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * Parks the caller on {@code w}, queued in {@code queue}, until its wait ends: completed, or
      * interrupted (by {@code expiry}, a timer cancelled here either way, if not null; or by a close of
      * the caller, a timeout, a failure for main, after which {@code w} leaves the queue and the throw
-     * goes on).
+     * goes on). A receiver handed a value before the channel closed keeps it if its wait ends
+     * so afterwards (see {@link #giveBack}): the wait counts as completed, and what ended it comes at
+     * the caller's next scheduling point.
      *
      * @return whether the wait completed
      */
@@ -569,8 +586,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         try {
             scheduler.park(w);
         } catch (Throwable t) {
-            cancel(w, queue);
-            throw t;
+            if (!cancel(w, queue)) {
+                throw t;
+            }
+            w.context.throwAtNextPoint(t); // it keeps the value it was handed: t comes at its next scheduling point
         } finally {
             if (expiry != null) {
                 loop.cancel(expiry);
@@ -709,12 +728,20 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * A value a receiver was handed, but whose wait then ended with an exception: the longest-waiting
-     * receiver takes it, else it goes back to the head of the buffer. Nothing is lost or left behind.
+     * A value a receiver was handed, but whose wait then ended with an exception: while the channel
+     * is open, the longest-waiting receiver takes it, else it goes back to the head of the buffer.
+     * Once it is closed nothing goes back: receives may have been told it is closed and drained, and
+     * a value put back would lie there unseen. The receiver keeps it then: its operation returns it,
+     * and what ended its wait comes at its next scheduling point. Nothing is lost or left behind.
+     *
+     * @return true if it went back; false if the channel is closed and the receiver keeps it
      */
-    void giveBack(T value) {
+    boolean giveBack(T value) {
         boolean locked = acquire();
         try {
+            if (closed) {
+                return false;
+            }
             ChannelWaiter<T> r = pollLocked(receivers);
             if (r != null) {
                 r.value = value; // another receiver waits: it takes the value, which must not sit buffered
@@ -722,6 +749,29 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             } else {
                 buffer.addFirst(value);
             }
+            return true;
+        } finally {
+            release(locked);
+        }
+    }
+
+    /**
+     * Hands buffered values to the receivers still waiting, oldest first: there are such receivers only
+     * after a value given back from another thread while a select of this thread may wait here (see
+     * {@link #giveBackFromAfar}); on this channel's thread, the lock held if it is shared.
+     */
+    private void handBuffered() {
+        for (ChannelWaiter<T> r; !buffer.isEmpty() && (r = pollLocked(receivers)) != null; ) {
+            r.value = buffer.poll();
+            r.complete(false);
+        }
+    }
+
+    /** On this channel's thread: {@link #handBuffered} now (posted by {@link #giveBackFromAfar}). */
+    private void handBufferedNow() {
+        boolean locked = acquire();
+        try {
+            handBuffered();
         } finally {
             release(locked);
         }
@@ -806,12 +856,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             home.park(r.ticket);
         } catch (Throwable t) {
-            if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
-                withdraw(r);
-            } else if (!r.sender && r.value != null) {
-                giveBackFromAfar(r.value); // handed over just before the wait ended otherwise: back to the head
+            if (!keeps(r, self, t)) {
+                throw t;
             }
-            throw t;
+            return r; // handed a value before the channel closed: it is the caller's
         } finally {
             if (expiry != null) {
                 loop.cancel(expiry);
@@ -936,6 +984,26 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
+    /**
+     * On another thread: the wait of {@code self} for {@code r} ended with {@code t}. If nothing
+     * completed {@code r}, it is withdrawn; if it was handed a value, the value goes back
+     * ({@link #giveBackFromAfar}), or, the channel closed, {@code r} keeps it and {@code t} comes at
+     * the caller's next scheduling point.
+     *
+     * @return true if {@code r} keeps the value it was handed: the operation returns it
+     */
+    private boolean keeps(RemoteOp<T> r, Context self, Throwable t) {
+        if (r.ticket.interrupt() || r.ticket.isInterrupted()) {
+            withdraw(r);
+            return false;
+        }
+        if (r.sender || r.value == null || giveBackFromAfar(r.value)) {
+            return false;
+        }
+        self.throwAtNextPoint(t);
+        return true;
+    }
+
     /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */
     private void withdraw(RemoteOp<T> r) {
         if (shared) {
@@ -945,20 +1013,32 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** On another thread: {@link #giveBack} a value handed to an operation whose wait then ended with an exception. */
-    private void giveBackFromAfar(T v) {
-        if (shared) {
-            lock();
-            try {
-                if (selecting == 0) {
-                    giveBack(v);
-                    return;
-                }
-            } finally {
-                unlock();
+    /**
+     * On another thread: {@link #giveBack} a value handed to an operation whose wait then ended with
+     * an exception (the channel is shared: the operation ran on it). In place if no select of this
+     * channel's thread may wait here now. Otherwise only that thread may hand the value to a waiting
+     * receiver, which may be such a select: the value goes to the head of the buffer at once, so that
+     * no receive finds the channel drained while it is on its way, and that thread is asked to
+     * {@link #handBuffered hand it on}.
+     *
+     * @return true if it went back; false if the channel is closed and the caller keeps it
+     */
+    private boolean giveBackFromAfar(T v) {
+        assert shared : "a value handed to an operation of another thread on " + describe() + ", which is not shared";
+        lock();
+        try {
+            if (closed) {
+                return false;
             }
+            if (selecting == 0) {
+                return giveBack(v);
+            }
+            buffer.addFirst(v);
+        } finally {
+            unlock();
         }
-        scheduler.loop.post(() -> giveBack(v));
+        scheduler.loop.post(this::handBufferedNow);
+        return true;
     }
 
     /** On this channel's thread: runs an operation of a context of another thread. */
@@ -1110,21 +1190,28 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** {@code w}'s wait ended without it: it leaves {@code queue}, or gives back the value it was handed. */
-    private void cancel(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
+    /**
+     * {@code w}'s wait ended without it: it leaves {@code queue}, or gives back the value it was
+     * handed; on a closed channel it keeps that value instead (see {@link #giveBack}).
+     *
+     * @return true if {@code w} keeps the value it was handed: its operation returns it
+     */
+    private boolean cancel(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
         boolean locked = acquire();
         try {
+            boolean kept = false;
             if (!w.done) {
                 queue.remove(w);
             } else {
-                if (!w.sender && w.value != null) {
-                    giveBack(w.value);
-                }
+                kept = !w.sender && w.value != null && !giveBack(w.value);
                 if (locked && w.context.channelWaiter == w) {
                     w.context.channelWaiter = null; // another thread may have completed it: its wake-up must not find it reused
                 }
             }
-            w.value = null;
+            if (!kept) {
+                w.value = null;
+            }
+            return kept;
         } finally {
             release(locked);
         }

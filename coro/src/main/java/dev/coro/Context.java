@@ -42,7 +42,11 @@ final class Context extends Fiber {
     Stack stack;
     /** Who called close() on this coroutine, and resumes when its body has ended. */
     Context closer;
-    /** Thrown from this context's pending suspension when it next resumes: a failure or the exit signal. */
+    /**
+     * Thrown from this context's pending suspension when it next resumes: a failure or the exit
+     * signal. While it runs, what a wait it had completed kept for later ({@link #throwAtNextPoint}):
+     * thrown at its next scheduling point.
+     */
     Throwable pendingThrow;
     /**
      * While {@link State#PARKED}: what it waits for (a channel's waiter, a sleep's timer, a select),
@@ -119,17 +123,66 @@ final class Context extends Fiber {
     }
 
     /**
-     * At a scheduling point ({@code yield}, {@code switchTo}, a park): throws the exit signal if this
-     * context is being closed, or the signal of its outermost expired {@code withTimeout}.
+     * At a scheduling point ({@code yield}, {@code switchTo}, a park): throws what a completed wait
+     * kept for this point ({@link #throwAtNextPoint}), the exit signal if this context is being
+     * closed, or the signal of its outermost expired {@code withTimeout}.
      *
      * @param operation what is being attempted, for the signal's message
      */
     void checkSignals(Object operation) {
+        throwKept();
         checkNotClosing(operation);
         TimeoutScope t = timeouts;
         if (t != null && t.fired != null) {
             throw t.fired.signal(operation);
         }
+    }
+
+    /**
+     * {@code t} ended a wait of this context, the running one, that had completed already, and the
+     * operation keeps its result (a value handed to it on a channel closed since, which may not go
+     * back): {@code t} comes at its next scheduling point instead. The signal of a close or of an
+     * expired {@code withTimeout} comes there again by itself; anything else (a failure) waits in
+     * {@link #pendingThrow}, and a body that ends before that point fails with it.
+     */
+    void throwAtNextPoint(Throwable t) {
+        if (t instanceof CoroutineExit && (closing || timeouts != null && timeouts.fired != null)) {
+            return;
+        }
+        pendingThrow = t;
+    }
+
+    /** Throws what {@link #throwAtNextPoint} kept for this running context, if anything. */
+    void throwKept() {
+        if (pendingThrow != null) {
+            throwPending();
+        }
+    }
+
+    private void throwPending() {
+        Throwable t = pendingThrow;
+        pendingThrow = null;
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw (RuntimeException) t;
+    }
+
+    /**
+     * What a body that ended by {@code thrown} (null: it returned) ends by, given what a wait of it
+     * kept for its next scheduling point and never threw ({@link #throwAtNextPoint}): that, if it
+     * returned; otherwise {@code thrown}, the kept one added to it as suppressed.
+     */
+    Throwable withKept(Throwable thrown) {
+        Throwable kept = pendingThrow;
+        pendingThrow = null;
+        if (thrown == null) {
+            return kept;
+        }
+        if (thrown != kept) {
+            thrown.addSuppressed(kept);
+        }
+        return thrown;
     }
 
     /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */

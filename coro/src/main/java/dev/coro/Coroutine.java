@@ -232,6 +232,8 @@ public final class Coroutine implements AutoCloseable {
      * is unwound: its pending {@code yield()}/{@code switchTo()} throws {@link CoroutineExit}, so its
      * {@code finally} blocks run and its monitors are released; every further suspension during the
      * unwinding throws the signal again; when its body has ended it is removed and this call returns.
+     * (A receive of a {@link Channel} that was handed a value before the channel closed returns it
+     * instead of throwing: a closed channel takes nothing back; the signal comes at the next suspension.)
      *
      * @throws IllegalStateException if this is the running coroutine or main, or belongs to another thread
      * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal

@@ -579,6 +579,7 @@ final class Scheduler {
         try {
             body.run();
             awaitCoroutines();
+            self.throwKept(); // a failure a completed wait of main kept for a scheduling point that never came
         } catch (Throwable t) {
             closeCoroutines(t);
             throw t;
@@ -746,12 +747,21 @@ final class Scheduler {
     private static void resumed(Context self) {
         Throwable pending = self.pendingThrow;
         if (pending != null) {
-            self.pendingThrow = null;
-            if (pending instanceof CoroutineExit exit) {
-                throw exit;
-            }
-            throw (RuntimeException) pending;
+            throwPending(self, pending);
         }
+    }
+
+    /**
+     * {@link #resumed}: throws {@code pending}. The signal of an expired {@code withTimeout} is made
+     * here, in {@code self}, now running and current ({@link TimeoutScope#signalFor}): its text names
+     * the wait, maybe through the user's code.
+     */
+    private static void throwPending(Context self, Throwable pending) {
+        self.pendingThrow = null;
+        if (pending instanceof CoroutineExit exit) {
+            throw exit.source instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
+        }
+        throw (RuntimeException) pending;
     }
 
     /**
@@ -764,14 +774,20 @@ final class Scheduler {
         return bodyEnded(co, runBody(co));
     }
 
-    /** Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. */
+    /**
+     * Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. A failure
+     * that a wait of it kept for its next scheduling point, which never came, is what the body ended
+     * by, or is added to what it threw ({@link Context#withKept}).
+     */
     static Throwable runBody(Context co) {
+        Throwable thrown;
         try {
             co.runBody();
-            return null;
+            thrown = null;
         } catch (Throwable t) {
-            return t;
+            thrown = t;
         }
+        return co.pendingThrow == null ? thrown : co.withKept(thrown);
     }
 
     /**

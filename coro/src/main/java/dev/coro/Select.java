@@ -275,8 +275,10 @@ public final class Select<R> {
             }
             s.park(waiting);
         } catch (Throwable t) {
-            cancel();
-            throw t;
+            if (!cancel()) {
+                throw t;
+            }
+            self.throwAtNextPoint(t); // its clause keeps the value it was handed: t comes at the next scheduling point
         } finally {
             waitingIn = null;
         }
@@ -364,16 +366,24 @@ public final class Select<R> {
         }
     }
 
-    /** The park ended without a clause firing (or a value came with an exception): nothing stays behind. */
-    private void cancel() {
+    /**
+     * The park ended without a clause firing (or a value came with an exception): nothing stays
+     * behind. A receive clause handed a value before its channel closed keeps it (see
+     * {@link Channel#giveBack}): the clause stays the winner, and the select fires it.
+     *
+     * @return true if the winner keeps its value and fires
+     */
+    private boolean cancel() {
         Clause<R> w = winner;
         winner = null;
         for (int i = 0; i < count; i++) {
             clauses[i].unregister();
         }
-        if (w != null) {
-            w.giveBack();
+        if (w != null && w.keeps()) {
+            winner = w;
+            return true;
         }
+        return false;
     }
 
     /** What the caller waits for while parked in a run: every clause at once. */
@@ -425,8 +435,13 @@ public final class Select<R> {
         /** After it fired while the caller parked: the clause's result. */
         R result(Context self);
 
-        /** It fired, but the park ended with an exception: undo what can be undone (a received value goes back). */
-        void giveBack();
+        /**
+         * It fired, but the park ended with an exception: undo what can be undone (a received value
+         * goes back, while its channel is open).
+         *
+         * @return true if it keeps a value it was handed (its channel has closed since): it fires after all
+         */
+        boolean keeps();
 
         String describe();
     }
@@ -520,11 +535,15 @@ public final class Select<R> {
         }
 
         @Override
-        public void giveBack() {
-            if (value != null && !closed) {
-                channel.giveBack(value);
-                value = null;
+        public boolean keeps() {
+            if (value == null || closed) {
+                return false;
             }
+            if (!channel.giveBack(value)) {
+                return true;
+            }
+            value = null;
+            return false;
         }
 
         private ChannelClosedException closed(Context self) {
@@ -574,7 +593,8 @@ public final class Select<R> {
         }
 
         @Override
-        public void giveBack() {
+        public boolean keeps() {
+            return false;
         }
 
         private ChannelClosedException closed(Context self) {
@@ -642,7 +662,8 @@ public final class Select<R> {
         }
 
         @Override
-        public void giveBack() {
+        public boolean keeps() {
+            return false;
         }
 
         @Override
@@ -717,7 +738,8 @@ public final class Select<R> {
         }
 
         @Override
-        public void giveBack() {
+        public boolean keeps() {
+            return false;
         }
 
         @Override

@@ -27,6 +27,8 @@ final class TimeoutScope extends Timer {
     private final int depth;
     /** On the innermost scope: the outermost expired scope of the chain; null while none has. */
     TimeoutScope fired;
+    /** What {@link #expire()} left for the context it woke, its text not made yet; null if it woke none. */
+    private CoroutineExit interruption;
 
     TimeoutScope(Context context, Duration timeout, TimeoutScope parent) {
         this.context = context;
@@ -42,14 +44,29 @@ final class TimeoutScope extends Timer {
     /**
      * Marks the scope expired. A parked context is woken, its wait throwing the signal; a running or
      * suspended one gets it at its next scheduling point (a wait it completed keeps its result).
+     *
+     * <p>The woken context is left a signal without a text ({@link #interruption}): the text names
+     * its wait, which may be the user's code (an awaited future's {@code toString()}), and a timer
+     * expires in the middle of another context's park or body end, with the run list half updated.
+     * The signal is made when the context runs again ({@link #signalFor}).
      */
     @Override
     void expire() {
         TimeoutScope innermost = context.timeouts;
         innermost.fired = outermost(innermost.fired, this);
         if (context.state() == State.PARKED && context.pendingThrow == null) {
-            context.scheduler.interrupt(context, signal(context.waitingFor));
+            interruption = new CoroutineExit(this, null);
+            context.scheduler.interrupt(context, interruption);
         }
+    }
+
+    /**
+     * The signal that the context resuming from {@code wait}, interrupted by this scope's expiry,
+     * throws in place of {@code pending} (what {@link #expire()} left), its text made now that the
+     * context runs: code of the user's in it sees that context as the caller, and may suspend it.
+     */
+    CoroutineExit signalFor(CoroutineExit pending, Wait wait) {
+        return pending == interruption ? signal(wait) : pending;
     }
 
     /** When this scope ends: an outer scope that expired while it was active stays expired for its parent. */

@@ -31,7 +31,10 @@ import net.jqwik.api.Tuple;
  * another clause. A send that threw the exit signal of a close of its coroutine may or may not have
  * delivered its value (the close came after it completed, or while it waited): its value may be
  * received once, or not at all. Every value sent is unique. After {@link VirtualTime#run} (which
- * may report a deadlock of the coroutines left, and close them) the channels are drained.
+ * may report a deadlock of the coroutines left, and close them) the channels are drained. Once a
+ * receive has been told that a channel is closed and drained, no receive that starts later (nor
+ * the drain at the end) takes a value from it: a value handed over before the close may still
+ * reach a receive that was waiting then, but none is left in the channel.
  */
 class ChannelConservationPropertyTest {
 
@@ -135,6 +138,8 @@ class ChannelConservationPropertyTest {
         Set<Integer> allowed = new HashSet<>(run.sentOk);
         allowed.addAll(run.sentUnknown);
         assertThat(allowed).as("values sent, or whose sender was closed in the send").containsAll(run.received);
+        assertThat(run.afterDrained).as("values received from a channel after a receive was told it is closed and drained")
+                .isEmpty();
     }
 
     /** One run of a program on the calling thread, and what it sent and received. */
@@ -146,6 +151,10 @@ class ChannelConservationPropertyTest {
         /** Sends that threw the exit signal of a close of their coroutine: delivered or not, either is right. */
         final Set<Integer> sentUnknown = new HashSet<>();
         final List<Integer> received = new ArrayList<>();
+        /** Per channel: whether a receive was told it is closed and drained. */
+        final boolean[] toldDrained = new boolean[CHANNELS];
+        /** Values taken from a channel by a receive that started after another was told it is closed and drained. */
+        final List<Integer> afterDrained = new ArrayList<>();
         final List<Coroutine> coroutines = new ArrayList<>();
         String outcome;
         /** How many coroutines had not ended when {@link VirtualTime#run} was over. */
@@ -173,12 +182,25 @@ class ChannelConservationPropertyTest {
                 outcome = "deadlock";
             }
             leftAlive = coroutines.stream().filter(c -> !c.isFinished()).count();
-            for (Channel<Integer> c : channels) {
-                for (Optional<Integer> v; (v = c.tryReceive()).isPresent(); ) {
-                    received.add(v.get());
+            for (int k = 0; k < channels.size(); k++) {
+                for (Optional<Integer> v; (v = channels.get(k).tryReceive()).isPresent(); ) {
+                    receivedFrom(k, v.get(), toldDrained[k]);
                 }
             }
             return this;
+        }
+
+        /** {@code v} was received from channel {@code k} by a receive that started after it was told drained, or not. */
+        void receivedFrom(int k, int v, boolean startedDrained) {
+            received.add(v);
+            if (startedDrained) {
+                afterDrained.add(v);
+            }
+        }
+
+        /** A receive on channel {@code k} was told it is closed and drained. */
+        void drained(int k) {
+            toldDrained[k] = true;
         }
 
         /** A body's operations; its values are {@code (id + 1) * 1000 + n} for its n-th send. */
@@ -215,11 +237,12 @@ class ChannelConservationPropertyTest {
                     }
                     case SelectSend s -> {
                         int v = nextValue();
+                        boolean startedDrained = toldDrained[s.other()];
                         attempt(v, () -> {
                             Select<Boolean> select = new Select<Boolean>()
                                     .onSend(channels.get(s.ch()), v, () -> true)
                                     .onReceive(channels.get(s.other()), x -> {
-                                        received.add(x);
+                                        receivedFrom(s.other(), x, startedDrained);
                                         return false;
                                     });
                             if (s.ms() >= 0) {
@@ -229,18 +252,26 @@ class ChannelConservationPropertyTest {
                         });
                     }
                     case Receive r -> {
+                        boolean startedDrained = toldDrained[r.ch()];
                         try {
-                            received.add(channels.get(r.ch()).receive());
-                        } catch (ChannelClosedException | DeadlockException e) {
+                            receivedFrom(r.ch(), channels.get(r.ch()).receive(), startedDrained);
+                        } catch (ChannelClosedException e) {
+                            drained(r.ch()); // nothing received: it is closed and drained
+                        } catch (DeadlockException e) {
                             // nothing received
                         }
                     }
-                    case TryReceive r -> channels.get(r.ch()).tryReceive(Duration.ofMillis(r.ms())).ifPresent(received::add);
+                    case TryReceive r -> {
+                        boolean startedDrained = toldDrained[r.ch()];
+                        channels.get(r.ch()).tryReceive(Duration.ofMillis(r.ms())).ifPresent(x -> receivedFrom(r.ch(), x, startedDrained));
+                    }
                     case SelectReceive s -> {
                         Select<Void> select = new Select<>();
-                        for (Channel<Integer> c : channels) {
-                            select.onReceive(c, x -> {
-                                received.add(x);
+                        for (int k = 0; k < channels.size(); k++) {
+                            int from = k;
+                            boolean startedDrained = toldDrained[k];
+                            select.onReceive(channels.get(k), x -> {
+                                receivedFrom(from, x, startedDrained);
                                 return null;
                             });
                         }
@@ -253,7 +284,13 @@ class ChannelConservationPropertyTest {
                             } else {
                                 select.select();
                             }
-                        } catch (ChannelClosedException | DeadlockException e) {
+                        } catch (ChannelClosedException e) {
+                            for (int k = 0; k < channels.size(); k++) {
+                                if (e.getMessage().contains("onReceive(" + channels.get(k).describe() + ")")) {
+                                    drained(k); // nothing received: that clause's channel is closed and drained
+                                }
+                            }
+                        } catch (DeadlockException e) {
                             // nothing received
                         }
                     }

@@ -538,6 +538,104 @@ class ChannelTest {
         assertThat(ch.tryReceive()).as("nothing is lost").isEqualTo(Optional.of(5));
     }
 
+    /**
+     * A receiver handed a value, the channel closed and found closed and drained by everyone else,
+     * then the receiver closed before it ran: the value may not go back into a channel everyone was
+     * told is drained, so the receiver keeps it, and the close's signal comes at its next
+     * scheduling point.
+     */
+    @Test
+    void aReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenItsCoroutineIsClosedBeforeItRuns() {
+        for (int capacity = 0; capacity <= 1; capacity++) {
+            log.clear();
+            Channel<Integer> ch = new Channel<>("ch", capacity);
+            Coroutine receiver = Coroutine.create("receiver", () -> {
+                try {
+                    log.add("receiver got " + ch.receive());
+                    Coroutine.yield();
+                    log.add("not reached: the signal comes at the yield");
+                } finally {
+                    log.add("receiver unwound");
+                }
+            });
+            Coroutine.yield(); // the receiver parks
+            assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+            ch.close();
+            assertThatThrownBy(ch::receive).isInstanceOf(ChannelClosedException.class)
+                    .hasMessage("main context 'main' cannot receive from channel 'ch': it is closed and drained");
+            assertThat(ch.tryReceive()).as("closed and drained").isEmpty();
+            assertThat(ch.iterator().hasNext()).as("closed and drained").isFalse();
+            receiver.close();
+            assertThat(log).as("capacity " + capacity).containsExactly("receiver got 7", "receiver unwound");
+            assertThat(receiver.state()).isEqualTo(State.CLOSED);
+            assertThat(ch.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
+        }
+    }
+
+    /**
+     * As above with a failure for the receiver (its creator) instead of a close: its receive returns
+     * the value it was handed, and the failure is thrown at its next scheduling point; a body that
+     * ends before one fails with it.
+     */
+    @Test
+    void aReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenAFailureReachesItBeforeItRuns() {
+        for (boolean yieldsAfter : new boolean[] {true, false}) {
+            log.clear();
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("receiver", () -> {
+                Coroutine.create("failer", () -> {
+                    throw new IllegalStateException("late failure");
+                });
+                try {
+                    log.add("receiver got " + ch.receive());
+                    if (yieldsAfter) {
+                        Coroutine.yield();
+                        log.add("not reached: the failure comes at the yield");
+                    }
+                } catch (CoroutineException e) {
+                    log.add("receiver caught " + e.getMessage());
+                }
+            });
+            Coroutine.yield(); // the receiver creates the failer and parks
+            assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+            ch.close();
+            assertThat(ch.tryReceive()).as("closed and drained").isEmpty();
+            if (yieldsAfter) {
+                Coroutine.yield(); // the failer runs and fails: its failure goes to the receiver, which has not run
+                assertThat(log).containsExactly("receiver got 7",
+                        "receiver caught coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+            } else {
+                assertThatThrownBy(Coroutine::yield).as("the receiver's body ended first: it fails with the failure")
+                        .isInstanceOf(CoroutineException.class)
+                        .hasMessage("coroutine 'receiver' failed: dev.coro.CoroutineException: coroutine 'failer' failed:"
+                                + " java.lang.IllegalStateException: late failure");
+                assertThat(log).containsExactly("receiver got 7");
+            }
+            assertThat(ch.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
+        }
+    }
+
+    /**
+     * Main's receive, handed a value before the channel closed, keeps it when a failure reaches main
+     * before it runs; the failure comes at main's next scheduling point, and if none comes before
+     * {@code VirtualTime.run} returns, that call throws it: it is not lost either.
+     */
+    @Test
+    void aFailureKeptForMainsNextSchedulingPointIsThrownByVirtualTimeRunWhenNoneComes() {
+        List<Integer> got = new ArrayList<>();
+        assertThatThrownBy(() -> VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("sender", () -> {
+                ch.send(7); // to main, parked in its receive
+                ch.close();
+                throw new IllegalStateException("late failure");
+            });
+            got.add(ch.receive());
+        })).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'sender' failed: java.lang.IllegalStateException: late failure");
+        assertThat(got).as("main's receive returned the value it was handed").containsExactly(7);
+    }
+
     @Test
     void aSenderWhoseValueWasTakenThrowsAFailureDeliveredBeforeItRunsAndTheValueStaysDelivered() {
         Channel<Integer> ch = new Channel<>("ch", 0);

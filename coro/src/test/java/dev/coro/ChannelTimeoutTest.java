@@ -191,6 +191,19 @@ class ChannelTimeoutTest {
     }
 
     @Test
+    void aTimedReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenItIsClosedBeforeItRuns() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver got " + ch.tryReceive(Duration.ofHours(1))));
+        Coroutine.yield();
+        assertThat(ch.trySend(7)).isTrue();
+        ch.close();
+        assertThat(ch.tryReceive()).as("closed and drained").isEmpty();
+        receiver.close();
+        assertThat(log).as("the value handed over before the close is the receiver's").containsExactly("receiver got Optional[7]");
+        assertThat(ch.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
+    }
+
+    @Test
     void aSenderClosedAfterItsValueWasTakenDeliveredItOnceAndOneClosedWhileWaitingDeliveredNothing() {
         Channel<Integer> ch = new Channel<>("ch", 0);
         Coroutine taken = Coroutine.create("taken", () -> ch.trySend(1, Duration.ofHours(1)));

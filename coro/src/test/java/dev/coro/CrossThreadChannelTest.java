@@ -323,6 +323,72 @@ class CrossThreadChannelTest {
     }
 
     @Test
+    void aRemoteReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenItIsClosedBeforeItRuns() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
+            Coroutine.yield(); // it posts its receive and parks
+            posted.complete(null);
+            while (receiver.state() == State.PARKED) {
+                Coroutine.current().switchTo(); // a scheduling point: takes the hand-over in, but runs nobody
+            }
+            drained.join(); // no scheduling point: the receiver does not run meanwhile
+            receiver.close(); // it was handed "v" before the close, and never ran
+            return receiver.state().toString();
+        });
+        Coroutine.await(posted);
+        Coroutine.yield(); // a scheduling point: runs the receive posted before the future completed
+        assertThat(ch.trySend("v")).as("the remote receiver is queued here").isTrue();
+        ch.close();
+        assertThat(ch.tryReceive()).as("closed and drained").isEmpty();
+        drained.complete(null);
+        assertThat(Coroutine.await(peer)).isEqualTo("CLOSED");
+        assertThat(log).as("the value handed over before the close is the receiver's").containsExactly("got v");
+        Coroutine.yield(); // takes a give-back in, had one been posted
+        assertThat(ch.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
+    }
+
+    @Test
+    void aValueARemoteReceiverGivesBackWhileASelectWaitsOnTheChannelReachesTheSelectThoughTheChannelClosesFirst() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> posted = new CompletableFuture<>();
+        CompletableFuture<Void> handed = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
+            Coroutine.yield(); // it posts its receive and parks
+            posted.complete(null);
+            handed.join();
+            while (receiver.state() == State.PARKED) {
+                Coroutine.current().switchTo(); // takes the hand-over in
+            }
+            receiver.close(); // the channel is open: the value goes back
+            return receiver.state().toString();
+        });
+        Coroutine.await(posted);
+        Coroutine.yield(); // runs the posted receive: the remote receiver is queued first
+        List<String> seen = new ArrayList<>();
+        Coroutine selector = Coroutine.create("selector", () -> {
+            try {
+                seen.add(new Select<String>().onReceive(ch, v -> "selector got " + v).select());
+            } catch (ChannelClosedException e) {
+                seen.add(e.getMessage());
+            }
+        });
+        selector.switchTo(); // parks in the select, queued second: only this thread may complete it
+        assertThat(ch.trySend("v")).as("to the remote receiver, the longest-waiting").isTrue();
+        handed.complete(null);
+        assertThat(peer.join()).as("no scheduling point: a give-back posted here is not taken in yet").isEqualTo("CLOSED");
+        ch.close();
+        Coroutine.yield(); // takes a posted give-back in; the selector runs
+        assertThat(seen).as("the value went back before the close: the waiting select takes it")
+                .containsExactly("selector got v");
+        assertThat(log).isEmpty();
+        assertThat(ch.tryReceive()).as("nothing lies in the channel the select was told is drained").isEmpty();
+    }
+
+    @Test
     void anOperationOfAnotherThreadThatIsOverLeavesNothingInTheChannelThatHoldsItsValue() {
         Channel<Object> full = new Channel<>("full", 1);
         full.send("filler");

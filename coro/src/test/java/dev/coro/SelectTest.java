@@ -332,6 +332,28 @@ class SelectTest {
     }
 
     @Test
+    void aValueHandedToAParkedSelectBeforeItsChannelClosedStaysItsResultWhenItsCoroutineIsClosedBeforeItRuns() {
+        Channel<String> in = holding("in", 1);
+        Channel<String> other = holding("other", 1);
+        Coroutine selector = Coroutine.create("selector", () -> {
+            try {
+                log.add(new Select<String>().onReceive(other, v -> "other " + v).onReceive(in, v -> "in " + v).select());
+            } finally {
+                log.add("selector finally");
+            }
+        });
+        selector.switchTo(); // parks in the select
+        in.send("x"); // handed to its waiting clause: the select won, its coroutine is woken but has not run
+        in.close();
+        assertThat(in.tryReceive()).as("closed and drained").isEmpty();
+        selector.close();
+        assertThat(log).as("the value is the select's: it fires").containsExactly("in x", "selector finally");
+        assertThat(in.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
+        assertThat(other.trySend("y")).as("the other clause left nothing queued").isTrue();
+        assertThat(other.tryReceive()).contains("y");
+    }
+
+    @Test
     void aSelectInterruptedByWithTimeoutLeavesNothingQueued() {
         Channel<String> in = holding("in", 0);
         Channel<String> out = holding("out", 0);

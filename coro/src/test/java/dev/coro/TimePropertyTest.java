@@ -914,6 +914,15 @@ class TimePropertyTest {
             } catch (Throwable t) {
                 thrown = t;
             }
+            Throwable kept = c.pending; // kept for a scheduling point that never came: the body ends by it
+            if (kept != null) {
+                c.pending = null;
+                if (thrown == null) {
+                    thrown = kept;
+                } else if (thrown != kept) {
+                    thrown.addSuppressed(kept);
+                }
+            }
             bodyEnded(c, thrown);
         }
 
@@ -995,8 +1004,12 @@ class TimePropertyTest {
 
         // -- signals
 
-        /** At a scheduling point: the exit signal if closing, else the signal of the outermost expired scope. */
+        /**
+         * At a scheduling point: what a completed wait kept for it ({@link #keep}), else the exit
+         * signal if closing, else the signal of the outermost expired scope.
+         */
         private void checkSignals(Ctx c) {
+            resumed(c);
             if (c.closing) {
                 throw exit(c);
             }
@@ -1008,6 +1021,21 @@ class TimePropertyTest {
             }
             if (outermost != null) {
                 throw signal(outermost);
+            }
+        }
+
+        /**
+         * {@code t} ended the wait of {@code c}, which keeps what it was handed (a value, on a channel
+         * closed since): {@code t} comes at its next scheduling point; a close's or a timeout's signal
+         * comes there by itself.
+         */
+        private static void keep(Ctx c, Throwable t) {
+            boolean expired = false;
+            for (Scope s = c.scope; s != null; s = s.parent) {
+                expired |= s.expired;
+            }
+            if (!(t instanceof CoroutineExit && (c.closing || expired))) {
+                c.pending = t;
             }
         }
 
@@ -1074,6 +1102,7 @@ class TimePropertyTest {
                 } finally {
                     mainAwaits = false;
                 }
+                resumed(main); // what a completed wait of main kept for a scheduling point that never came
             } catch (RuntimeException | Error t) {
                 // every coroutine left, and those their finally blocks create, each closed once
                 Set<Ctx> tried = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -1272,18 +1301,30 @@ class TimePropertyTest {
             return v;
         }
 
-        /** A wait ended without completing: the waiter leaves its queue, or a value it was handed goes back. */
-        private void giveUp(Waiter w) {
+        /**
+         * A wait ended without completing: the waiter leaves its queue, or a value it was handed goes
+         * back; on a closed channel it keeps the value (true).
+         */
+        private boolean giveUp(Waiter w) {
             if (!w.done) {
                 w.queue().remove(w);
             } else if (!w.sender && w.value != null) {
-                giveBack(w.ch, w.value);
+                if (!giveBack(w.ch, w.value)) {
+                    return true;
+                }
                 w.value = null;
             }
+            return false;
         }
 
-        /** A value handed to a receiver whose wait then ended: the oldest waiting receiver takes it, else the buffer's head. */
-        private void giveBack(Chan c, int v) {
+        /**
+         * A value handed to a receiver whose wait then ended: the oldest waiting receiver takes it, else
+         * the buffer's head; nothing goes back into a closed channel (false: the receiver keeps it).
+         */
+        private boolean giveBack(Chan c, int v) {
+            if (c.closed) {
+                return false;
+            }
             Waiter r = c.receivers.poll();
             if (r != null) {
                 r.value = v;
@@ -1291,14 +1332,17 @@ class TimePropertyTest {
             } else {
                 c.buffer.addFirst(v);
             }
+            return true;
         }
 
         private void await(Waiter w) {
             try {
                 park(w);
             } catch (RuntimeException | Error t) {
-                giveUp(w);
-                throw t;
+                if (!giveUp(w)) {
+                    throw t;
+                }
+                keep(w.ctx, t);
             }
         }
 
@@ -1316,8 +1360,10 @@ class TimePropertyTest {
             try {
                 park(w);
             } catch (RuntimeException | Error t) {
-                giveUp(w);
-                throw t;
+                if (!giveUp(w)) {
+                    throw t;
+                }
+                keep(w.ctx, t);
             } finally {
                 cancel(expiry);
             }
@@ -1494,10 +1540,11 @@ class TimePropertyTest {
             } catch (RuntimeException | Error t) {
                 int w = run.winner;
                 run.interrupt();
-                if (w >= 0 && run.registered[w] instanceof Waiter r && !r.sender && r.value != null && !r.closed) {
-                    giveBack(r.ch, r.value);
+                if (!(w >= 0 && run.registered[w] instanceof Waiter r && !r.sender && r.value != null && !r.closed
+                        && !giveBack(r.ch, r.value))) {
+                    throw t;
                 }
-                throw t;
+                keep(self, t); // its clause keeps the value it was handed: it fires
             }
             int k = run.winner;
             String tag = "#" + k;
