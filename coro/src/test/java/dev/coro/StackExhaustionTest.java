@@ -209,7 +209,7 @@ class StackExhaustionTest {
                 Coroutine consumer = Coroutine.create("consumer", () -> {
                     try {
                         outcome[0] = recurseThenNext(0, target, g);
-                    } catch (StackOverflowError | CoroutineException e) {
+                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
                         outcome[0] = e;
                     }
                 });
@@ -226,6 +226,15 @@ class StackExhaustionTest {
                     assertThat(e).as(at).hasMessageStartingWith("generator 'counting' failed: ")
                             .cause().isInstanceOf(StackOverflowError.class);
                     outcomes.add("failed");
+                } else if (outcome[0] instanceof IllegalStateException e) {
+                    // the overflow struck inside the JDK's entry into its stack and ended it before the body
+                    // ran: it can never run, and says so at once
+                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
+                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
+                            + " struck as the JDK entered its stack, and left it unable to run again")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, on the way back after it
                     // emitted, or while reporting the body's failure
@@ -247,14 +256,15 @@ class StackExhaustionTest {
                         next = e;
                     }
                     if (next instanceof IllegalStateException e) {
-                        // the overflow struck inside the JDK's entry into its stack, which can never run again
-                        // (it ended it, or left it marked as running): it says so
+                        // the overflow struck inside the JDK's entry into its stack and left it marked as
+                        // running, or linked to the consumer it entered it for, which the JDK tells no call
+                        // before it tries: the next one says so
                         assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
                                 + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
-                                + " struck as the JDK entered its stack, and left it unable to run again")
+                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
                                 .hasMessageEndingWith("; it is FAILED");
                         assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-                        outcomes.set(outcomes.size() - 1, "ended on entry");
+                        outcomes.set(outcomes.size() - 1, "refused by the JDK");
                     } else {
                         assertThat(next).as(at).isEqualTo(first);
                         assertThat(g.next()).as(at).isEqualTo(first + 1);
@@ -300,8 +310,9 @@ class StackExhaustionTest {
             }
             // however far the body got, the next call says it returned, or that it failed if the overflow
             // struck it as it resumed and its consumer then on the way back; unless the overflow struck
-            // inside the JDK's entry into its stack before the body went on, which leaves that stack unable
-            // to run again: then the generator is FAILED, and says so
+            // inside the JDK's entry into its stack before the body went on and left it marked as running,
+            // or linked to the consumer it entered it for, which only a call that tries can see: then the
+            // generator is FAILED, and says so
             Object next;
             try {
                 next = g.hasNext();
@@ -314,7 +325,8 @@ class StackExhaustionTest {
             } else if (next instanceof IllegalStateException e) {
                 assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'once' in main context"
                         + " 'main': an error (such as a stack overflow of its consumer's stack) struck as the JDK entered"
-                        + " its stack, and left it unable to run again").hasMessageEndingWith("; it is FAILED");
+                        + " its stack, and left it unable to run again (the JDK ")
+                        .hasMessageEndingWith("; it is FAILED");
                 assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
             } else {
                 assertThat(next).as(at).isEqualTo(false);
@@ -323,6 +335,109 @@ class StackExhaustionTest {
             assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
         }
         assertThat(outcomes).hasSize(301);
+    }
+
+    /** Recurses without end: a stack overflow. */
+    private static int recurseForever(int n) {
+        return recurseForever(n + 1) + 1;
+    }
+
+    @Test
+    void rightAfterACallNearTheConsumersStackEndAGeneratorIsInTheStateItsNextCallFindsAtEveryDepth() {
+        List<String> outcomes = new ArrayList<>();
+        // bodies that end at once when first run (NEW) or run again after their first emit (SUSPENDED):
+        // by returning, by throwing, by a stack overflow of their own. The state read right after the call
+        // is the one the next call acts on: NEW or SUSPENDED only if that call can run the body or report
+        // how it ended; a body that can never run is FAILED at once, as on every engine
+        for (String ending : new String[] {"returns", "throws", "overflows"}) {
+            for (boolean started : new boolean[] {false, true}) {
+                for (int k = 0; k <= 300; k++) {
+                    int depth = nextLimit() - k;
+                    Generator<Integer> g = Generator.of("g", out -> {
+                        if (started) {
+                            out.emit(0);
+                        }
+                        if (ending.equals("throws")) {
+                            throw new IllegalArgumentException("the body's own failure");
+                        } else if (ending.equals("overflows")) {
+                            recurseForever(0);
+                        }
+                    });
+                    if (started) {
+                        assertThat(g.next()).isEqualTo(0);
+                    }
+                    Generator.State before = g.state();
+                    Object[] outcome = {null};
+                    Coroutine consumer = Coroutine.create("consumer", () -> {
+                        try {
+                            outcome[0] = recurseThenNext(0, depth, g);
+                        } catch (StackOverflowError | NoSuchElementException | CoroutineException
+                                 | IllegalStateException e) {
+                            outcome[0] = e;
+                        }
+                    });
+                    consumer.switchTo();
+                    assertThat(consumer.state()).isEqualTo(State.FINISHED);
+                    Generator.State after = g.state();
+                    String at = "a body that " + ending + ", " + before + ", depth " + depth + ", outcome " + outcome[0]
+                            + ", then " + after;
+                    Class<? extends Throwable> cause = ending.equals("throws") ? IllegalArgumentException.class
+                            : StackOverflowError.class;
+                    if (outcome[0] instanceof NoSuchElementException e) {
+                        assertThat(e).as(at).hasMessageContaining("generator 'g'").hasMessageContaining("FINISHED");
+                        assertThat(after).as(at).isEqualTo(Generator.State.FINISHED);
+                        outcomes.add("finished");
+                    } else if (outcome[0] instanceof CoroutineException e) {
+                        // the body failed, or an overflow struck it as it resumed
+                        assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ").cause()
+                                .isInstanceOfAny(cause, StackOverflowError.class);
+                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.add("failed");
+                    } else if (outcome[0] instanceof IllegalStateException e) {
+                        // the overflow struck inside the JDK's entry into its stack, which can never run again
+                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'g' in coroutine"
+                                + " 'consumer': an error (such as a stack overflow of its consumer's stack) struck as the"
+                                + " JDK entered its stack, and left it unable to run again").hasMessageEndingWith("; it is FAILED");
+                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.add("ended on entry");
+                    } else {
+                        // the consumer's own stack overflowed: before the body ran or on the way back (as it
+                        // was: the next call runs the body, or reports how it ended), or while reporting its end
+                        assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                        assertThat(after).as(at).isIn(before, Generator.State.FINISHED, Generator.State.FAILED);
+                        outcomes.add("overflowed");
+                    }
+                    Object next;
+                    try {
+                        next = g.hasNext();
+                    } catch (CoroutineException | IllegalStateException e) {
+                        next = e;
+                    }
+                    at += ", next " + next;
+                    if (after == before) {
+                        if (next instanceof IllegalStateException e) {
+                            // what no call can see before it tries: the JDK left the stack marked as running, or
+                            // linked to the consumer it entered it for; one it ended is FAILED at once
+                            assertThat(e).as(at + ": reported " + after + " though its body could never run")
+                                    .hasMessageContaining(" (the JDK ");
+                            outcomes.set(outcomes.size() - 1, "refused by the JDK");
+                        } else if (next instanceof CoroutineException e) {
+                            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ").cause()
+                                    .isInstanceOfAny(cause, StackOverflowError.class);
+                        } else {
+                            assertThat(next).as(at).isEqualTo(false);
+                        }
+                        assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
+                    } else {
+                        assertThat(next).as(at).isEqualTo(false);
+                        assertThat(g.state()).as(at).isEqualTo(after);
+                    }
+                    g.close();
+                    assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+                }
+            }
+        }
+        assertThat(outcomes).hasSize(3 * 2 * 301);
     }
 
     /** The read-ahead generators' batch: how many values their bodies run ahead. */
@@ -379,7 +494,7 @@ class StackExhaustionTest {
                 Coroutine consumer = Coroutine.create("consumer", () -> {
                     try {
                         outcome[0] = recurseThenNext(0, depth, g);
-                    } catch (StackOverflowError | CoroutineException e) {
+                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
                         outcome[0] = e;
                     }
                 });
@@ -396,6 +511,14 @@ class StackExhaustionTest {
                 } else if (outcome[0] instanceof CoroutineException e) {
                     failure = e;
                     outcomes.add("failed");
+                } else if (outcome[0] instanceof IllegalStateException e) {
+                    // the overflow struck inside the JDK's entry into its stack and ended it before the body ran
+                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
+                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
+                            + " struck as the JDK entered its stack, and left it unable to run again")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, or on the way back
                     assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
@@ -412,12 +535,14 @@ class StackExhaustionTest {
                     } catch (CoroutineException e) {
                         failure = e;
                     } catch (IllegalStateException e) {
-                        // the overflow struck inside the JDK's entry into its stack, which can never run again
+                        // the overflow struck inside the JDK's entry into its stack and left it marked as
+                        // running, or linked to the consumer it entered it for, which the JDK tells no call
+                        // before it tries: the next one says so
                         assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
                                 + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
-                                + " struck as the JDK entered its stack, and left it unable to run again")
+                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
                                 .hasMessageEndingWith("; it is FAILED");
-                        outcomes.set(outcomes.size() - 1, "ended on entry");
+                        outcomes.set(outcomes.size() - 1, "refused by the JDK");
                     }
                 }
                 // no value lost or repeated, and none whose emit the overflow struck
