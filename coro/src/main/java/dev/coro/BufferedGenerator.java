@@ -137,22 +137,27 @@ final class BufferedGenerator<T> extends Generator<T> {
         super.bodyEnded();
     }
 
-    /** The body's emit: stores the value, and suspends the body once the batch is full. */
+    /**
+     * The body's emit: stores the value, and suspends the body once the batch is full, as
+     * {@link Generator#suspendAtEmit} says; a value whose suspension failed is withdrawn, and the body
+     * keeps running.
+     */
     void emitAhead(T value) {
         checkEmitter();
         int w = write;
         values[w] = value;
         write = ++w;
         if (w == values.length) {
-            state = S_SUSPENDED;
             try {
-                stack.suspend();
-            } catch (PinnedException e) {
-                state = S_RUNNING;
-                values[--write] = null;
-                throw emitRefused(e);
+                suspendAtEmit();
+            } catch (Throwable t) {
+                // the value was not handed over: withdrawn, unless the consumer resumed the body first (it
+                // empties the batch before it does). No call here: the stack may be exhausted still
+                if (write == w) {
+                    values[--write] = null;
+                }
+                throw t;
             }
-            checkNotClosing("emit");
         }
     }
 

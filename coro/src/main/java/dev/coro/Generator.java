@@ -622,31 +622,47 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         checkEmitter();
         buffered = value;
         hasBuffered = true;
-        state = S_SUSPENDED;
         try {
-            stack.suspend();
-        } catch (PinnedException e) {
-            state = S_RUNNING;
+            suspendAtEmit();
+        } catch (Throwable t) {
+            // the value was not handed over; or the consumer took it before it resumed the body (and it
+            // clears it before it does): nothing waits. No call here: the stack may be exhausted still
             hasBuffered = false;
             buffered = null;
-            throw emitRefused(e);
-        } catch (Throwable t) {
-            // an error such as a stack overflow before the consumer took over (it makes the state RUNNING
-            // when it resumes the body): the body keeps running and the value was not handed over. No call
-            // here: the stack may be exhausted still
-            if (state == S_SUSPENDED) {
-                state = S_RUNNING;
-                hasBuffered = false;
-                buffered = null;
-            }
             throw t;
         }
-        checkNotClosing("emit");
         Object r = reply;
         if (r != null) {
             reply = null;
         }
         return r;
+    }
+
+    /**
+     * Called by the body, at an {@code emit} that has stored its value for the consumer: suspends the
+     * body until the consumer resumes it, then throws the exit signal if it is being closed. If the JDK
+     * refuses the suspension, or an error such as a {@link StackOverflowError} strikes before the
+     * consumer took over, the body keeps running: the state is {@code RUNNING} again and the caller
+     * withdraws its value (without a call: the stack may be exhausted still) and lets the exception
+     * pass on, a refusal as the {@link IllegalStateException} of {@link #emitRefused}. One that strikes
+     * after the consumer resumed the body passes on as it is.
+     */
+    final void suspendAtEmit() {
+        state = S_SUSPENDED;
+        try {
+            stack.suspend();
+        } catch (PinnedException e) {
+            state = S_RUNNING;
+            throw emitRefused(e);
+        } catch (Throwable t) {
+            // the consumer makes the state RUNNING when it resumes the body. No call here: the stack may
+            // be exhausted still
+            if (state == S_SUSPENDED) {
+                state = S_RUNNING;
+            }
+            throw t;
+        }
+        checkNotClosing("emit");
     }
 
     /**

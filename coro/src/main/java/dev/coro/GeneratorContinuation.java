@@ -24,29 +24,41 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
     private static final String BROKEN = "an error (such as a stack overflow of its consumer's stack) struck as"
             + " the JDK entered its stack, and left it unable to run again";
 
+    /**
+     * The refusal of a continuation that an error ended on the way in: made in advance, as the consumer's
+     * stack may be too short to make anything when it happens (it carries no stack trace).
+     */
+    private static final PinnedException ENDED = PinnedException.stuck(BROKEN);
+
     private final ScopedBindings bindings;
     private final Runnable run = this::run;
+    /** The continuation's code. */
+    private final Entry entry;
 
     /** A continuation for {@code body}, which starts with no scoped-value bindings, as a coroutine's does. */
     GeneratorContinuation(ScopedBindings bindings, Runnable body) {
-        super(SCOPE, () -> {
-            bindings.enter();
-            body.run();
-        });
+        this(bindings, new Entry(bindings, body));
+    }
+
+    private GeneratorContinuation(ScopedBindings bindings, Entry entry) {
+        super(SCOPE, entry);
         this.bindings = bindings;
+        this.entry = entry;
     }
 
     /**
      * {@inheritDoc}
      *
      * @throws PinnedException (stuck) if an error (such as a stack overflow of the consumer's stack) struck
-     *                         as the JDK entered this continuation before, and left it unable to run: ended
-     *                         before the body's own code ran, or marked as running
+     *                         as the JDK entered this continuation, now or before, and left it unable to
+     *                         run: ended before the body's own code ran (said by the resume it struck), or
+     *                         marked as running, or still linked to the consumer it was entered for, which
+     *                         the JDK says only when a resume tries (from another consumer, for the latter)
      */
     @Override
     public void resume() {
         if (isDone()) {
-            throw PinnedException.stuck(BROKEN);
+            throw ENDED;
         }
         try {
             if (bindings.bare()) {
@@ -57,8 +69,19 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
             }
         } catch (IllegalStateException e) {
             // the body catches all it throws: this is the JDK refusing to enter a continuation that an
-            // earlier error left marked as running ("Mounted")
-            throw PinnedException.stuck(BROKEN + " (the JDK says: " + e.getMessage() + ")");
+            // earlier error left marked as running ("Mounted"), or linked to the consumer it was entered for
+            // (no message: the error struck after the JDK linked it, and skipped the unlinking)
+            throw PinnedException.stuck(BROKEN + (e.getMessage() != null ? " (the JDK says: " + e.getMessage() + ")"
+                    : " (the JDK refuses to enter it for any consumer but the one it was entered for then)"));
+        } catch (Error e) {
+            // an error of the consumer's stack on the way in or out. If it ended the continuation before the
+            // body returned, it struck before the body's own code ran (which catches all it throws): the
+            // body can never run, and says so now, as the thread engine says of a body that cannot. Only
+            // the one call needed here: the stack may be exhausted still
+            if (isDone() && !entry.returned) {
+                throw ENDED;
+            }
+            throw e;
         }
     }
 
@@ -76,5 +99,25 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
     @Override
     public Thread thread() {
         return null;
+    }
+
+    /** A generator continuation's code: the body, on a thread with no scoped-value bindings. */
+    private static final class Entry implements Runnable {
+        private final ScopedBindings bindings;
+        private final Runnable body;
+        /** The body returned: it catches all it throws, so it returns once its own code has run. */
+        boolean returned;
+
+        Entry(ScopedBindings bindings, Runnable body) {
+            this.bindings = bindings;
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            bindings.enter();
+            body.run();
+            returned = true;
+        }
     }
 }

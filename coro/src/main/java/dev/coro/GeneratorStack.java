@@ -11,7 +11,8 @@ interface GeneratorStack {
      * waits (on the consumer's own stack, or on a thread of the body's own that runs in its stead);
      * on return the body has suspended or ended.
      *
-     * @throws PinnedException if the body cannot be run (no thread could be started for it); it did not run
+     * @throws PinnedException if the body cannot be run (no thread could be started for it), and did not
+     *                         run; stuck if it can never run (see each engine's)
      */
     void resume();
 

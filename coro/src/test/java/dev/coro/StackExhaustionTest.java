@@ -209,7 +209,7 @@ class StackExhaustionTest {
                 Coroutine consumer = Coroutine.create("consumer", () -> {
                     try {
                         outcome[0] = recurseThenNext(0, target, g);
-                    } catch (StackOverflowError | CoroutineException e) {
+                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
                         outcome[0] = e;
                     }
                 });
@@ -226,6 +226,15 @@ class StackExhaustionTest {
                     assertThat(e).as(at).hasMessageStartingWith("generator 'counting' failed: ")
                             .cause().isInstanceOf(StackOverflowError.class);
                     outcomes.add("failed");
+                } else if (outcome[0] instanceof IllegalStateException e) {
+                    // the overflow struck inside the JDK's entry into its stack and ended it before the body
+                    // ran: it can never run, and says so at once
+                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
+                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
+                            + " struck as the JDK entered its stack, and left it unable to run again")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, on the way back after it
                     // emitted, or while reporting the body's failure
@@ -247,14 +256,15 @@ class StackExhaustionTest {
                         next = e;
                     }
                     if (next instanceof IllegalStateException e) {
-                        // the overflow struck inside the JDK's entry into its stack, which can never run again
-                        // (it ended it, or left it marked as running): it says so
+                        // the overflow struck inside the JDK's entry into its stack and left it marked as
+                        // running, or linked to the consumer it entered it for, which the JDK tells no call
+                        // before it tries: the next one says so
                         assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
                                 + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
-                                + " struck as the JDK entered its stack, and left it unable to run again")
+                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
                                 .hasMessageEndingWith("; it is FAILED");
                         assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-                        outcomes.set(outcomes.size() - 1, "ended on entry");
+                        outcomes.set(outcomes.size() - 1, "refused by the JDK");
                     } else {
                         assertThat(next).as(at).isEqualTo(first);
                         assertThat(g.next()).as(at).isEqualTo(first + 1);
@@ -278,7 +288,7 @@ class StackExhaustionTest {
             Coroutine consumer = Coroutine.create("consumer", () -> {
                 try {
                     outcome[0] = recurseThenNext(0, depth, g);
-                } catch (StackOverflowError | NoSuchElementException e) {
+                } catch (StackOverflowError | NoSuchElementException | CoroutineException e) {
                     outcome[0] = e;
                 }
             });
@@ -287,16 +297,371 @@ class StackExhaustionTest {
             if (outcome[0] instanceof NoSuchElementException e) {
                 assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
                 outcomes.add("ended");
+            } else if (outcome[0] instanceof CoroutineException e) {
+                // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
+                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                        .cause().isInstanceOf(StackOverflowError.class);
+                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                outcomes.add("failed");
             } else {
                 // the consumer's stack overflowed on the way in, or on the way back from the body's end
                 assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
                 outcomes.add("overflowed");
             }
-            // however far the body got, the next call says it returned; unless the overflow struck inside
-            // the JDK's entry into its stack before the body went on, which leaves that stack unable to
-            // run again: then the generator is FAILED, and says so
-            assertThat(g.hasNext()).as(at).isFalse();
+            // however far the body got, the next call says it returned, or that it failed if the overflow
+            // struck it as it resumed and its consumer then on the way back; unless the overflow struck
+            // inside the JDK's entry into its stack before the body went on and left it marked as running,
+            // or linked to the consumer it entered it for, which only a call that tries can see: then the
+            // generator is FAILED, and says so
+            Object next;
+            try {
+                next = g.hasNext();
+            } catch (CoroutineException | IllegalStateException e) {
+                next = e;
+            }
+            if (next instanceof CoroutineException e) {
+                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                        .cause().isInstanceOf(StackOverflowError.class);
+            } else if (next instanceof IllegalStateException e) {
+                assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'once' in main context"
+                        + " 'main': an error (such as a stack overflow of its consumer's stack) struck as the JDK entered"
+                        + " its stack, and left it unable to run again (the JDK ")
+                        .hasMessageEndingWith("; it is FAILED");
+                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+            } else {
+                assertThat(next).as(at).isEqualTo(false);
+            }
             assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
+            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+        }
+        assertThat(outcomes).hasSize(301);
+    }
+
+    /** Recurses without end: a stack overflow. */
+    private static int recurseForever(int n) {
+        return recurseForever(n + 1) + 1;
+    }
+
+    @Test
+    void rightAfterACallNearTheConsumersStackEndAGeneratorIsInTheStateItsNextCallFindsAtEveryDepth() {
+        List<String> outcomes = new ArrayList<>();
+        // bodies that end at once when first run (NEW) or run again after their first emit (SUSPENDED):
+        // by returning, by throwing, by a stack overflow of their own. The state read right after the call
+        // is the one the next call acts on: NEW or SUSPENDED only if that call can run the body or report
+        // how it ended; a body that can never run is FAILED at once, as on every engine
+        for (String ending : new String[] {"returns", "throws", "overflows"}) {
+            for (boolean started : new boolean[] {false, true}) {
+                for (int k = 0; k <= 300; k++) {
+                    int depth = nextLimit() - k;
+                    Generator<Integer> g = Generator.of("g", out -> {
+                        if (started) {
+                            out.emit(0);
+                        }
+                        if (ending.equals("throws")) {
+                            throw new IllegalArgumentException("the body's own failure");
+                        } else if (ending.equals("overflows")) {
+                            recurseForever(0);
+                        }
+                    });
+                    if (started) {
+                        assertThat(g.next()).isEqualTo(0);
+                    }
+                    Generator.State before = g.state();
+                    Object[] outcome = {null};
+                    Coroutine consumer = Coroutine.create("consumer", () -> {
+                        try {
+                            outcome[0] = recurseThenNext(0, depth, g);
+                        } catch (StackOverflowError | NoSuchElementException | CoroutineException
+                                 | IllegalStateException e) {
+                            outcome[0] = e;
+                        }
+                    });
+                    consumer.switchTo();
+                    assertThat(consumer.state()).isEqualTo(State.FINISHED);
+                    Generator.State after = g.state();
+                    String at = "a body that " + ending + ", " + before + ", depth " + depth + ", outcome " + outcome[0]
+                            + ", then " + after;
+                    Class<? extends Throwable> cause = ending.equals("throws") ? IllegalArgumentException.class
+                            : StackOverflowError.class;
+                    if (outcome[0] instanceof NoSuchElementException e) {
+                        assertThat(e).as(at).hasMessageContaining("generator 'g'").hasMessageContaining("FINISHED");
+                        assertThat(after).as(at).isEqualTo(Generator.State.FINISHED);
+                        outcomes.add("finished");
+                    } else if (outcome[0] instanceof CoroutineException e) {
+                        // the body failed, or an overflow struck it as it resumed
+                        assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ").cause()
+                                .isInstanceOfAny(cause, StackOverflowError.class);
+                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.add("failed");
+                    } else if (outcome[0] instanceof IllegalStateException e) {
+                        // the overflow struck inside the JDK's entry into its stack, which can never run again
+                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'g' in coroutine"
+                                + " 'consumer': an error (such as a stack overflow of its consumer's stack) struck as the"
+                                + " JDK entered its stack, and left it unable to run again").hasMessageEndingWith("; it is FAILED");
+                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.add("ended on entry");
+                    } else {
+                        // the consumer's own stack overflowed: before the body ran or on the way back (as it
+                        // was: the next call runs the body, or reports how it ended), or while reporting its end
+                        assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                        assertThat(after).as(at).isIn(before, Generator.State.FINISHED, Generator.State.FAILED);
+                        outcomes.add("overflowed");
+                    }
+                    Object next;
+                    try {
+                        next = g.hasNext();
+                    } catch (CoroutineException | IllegalStateException e) {
+                        next = e;
+                    }
+                    at += ", next " + next;
+                    if (after == before) {
+                        if (next instanceof IllegalStateException e) {
+                            // what no call can see before it tries: the JDK left the stack marked as running, or
+                            // linked to the consumer it entered it for; one it ended is FAILED at once
+                            assertThat(e).as(at + ": reported " + after + " though its body could never run")
+                                    .hasMessageContaining(" (the JDK ");
+                            outcomes.set(outcomes.size() - 1, "refused by the JDK");
+                        } else if (next instanceof CoroutineException e) {
+                            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ").cause()
+                                    .isInstanceOfAny(cause, StackOverflowError.class);
+                        } else {
+                            assertThat(next).as(at).isEqualTo(false);
+                        }
+                        assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
+                    } else {
+                        assertThat(next).as(at).isEqualTo(false);
+                        assertThat(g.state()).as(at).isEqualTo(after);
+                    }
+                    g.close();
+                    assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+                }
+            }
+        }
+        assertThat(outcomes).hasSize(3 * 2 * 301);
+    }
+
+    /** The read-ahead generators' batch: how many values their bodies run ahead. */
+    private static final int BATCH = 3;
+
+    /** What a consumer took of a read-ahead generator, and which emit of its body a stack overflow struck. */
+    private static final class Track {
+        /** How many values the consumer took. */
+        int taken;
+        /** The value whose emit the overflow struck; 0 if none. */
+        int threw;
+        /** How many values the consumer had taken then. */
+        int takenWhenItThrew;
+    }
+
+    /**
+     * A read-ahead generator counting 1, 2, 3, ... in batches of {@link #BATCH}; an emit that a stack
+     * overflow struck notes it in {@code track} and lets the overflow end the body.
+     */
+    private static Generator<Integer> countingAhead(Track track) {
+        return Generator.buffered("ahead", BATCH, out -> {
+            for (int i = 1; ; i++) {
+                try {
+                    out.emit(i);
+                } catch (StackOverflowError e) {
+                    // no call here: the stack may be exhausted still
+                    track.threw = i;
+                    track.takenWhenItThrew = track.taken;
+                    throw e;
+                }
+            }
+        });
+    }
+
+    @Test
+    void aReadAheadGeneratorResumedNearTheConsumersStackEndStaysUsableOrFailsNamingItselfAtEveryDepth() {
+        List<String> outcomes = new ArrayList<>();
+        // as for a plain generator: first resumed there (NEW), and resumed there for its second batch
+        // after its first was taken (SUSPENDED); on the continuation engine its body runs there too, so
+        // that the emit that fills its batch may overflow as it suspends
+        for (boolean started : new boolean[] {false, true}) {
+            for (int k = 0; k <= 300; k++) {
+                int depth = nextLimit() - k;
+                Track track = new Track();
+                Generator<Integer> g = countingAhead(track);
+                int first = 1;
+                if (started) {
+                    for (; first <= BATCH; first++) {
+                        assertThat(g.next()).isEqualTo(first);
+                        track.taken++;
+                    }
+                }
+                Object[] outcome = {null};
+                Coroutine consumer = Coroutine.create("consumer", () -> {
+                    try {
+                        outcome[0] = recurseThenNext(0, depth, g);
+                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
+                        outcome[0] = e;
+                    }
+                });
+                consumer.switchTo();
+                assertThat(consumer.state()).isEqualTo(State.FINISHED);
+                String at = (started ? "started" : "new") + " generator, depth " + depth + ", outcome " + outcome[0];
+                // every value the consumer gets, in order, until the body's failure if it fails
+                List<Integer> taken = new ArrayList<>();
+                Throwable failure = null;
+                if (outcome[0] instanceof Integer v) {
+                    taken.add(v);
+                    track.taken++;
+                    outcomes.add("value");
+                } else if (outcome[0] instanceof CoroutineException e) {
+                    failure = e;
+                    outcomes.add("failed");
+                } else if (outcome[0] instanceof IllegalStateException e) {
+                    // the overflow struck inside the JDK's entry into its stack and ended it before the body ran
+                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
+                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
+                            + " struck as the JDK entered its stack, and left it unable to run again")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("ended on entry");
+                } else {
+                    // the consumer's own stack overflowed: before the body ran, or on the way back
+                    assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                    outcomes.add("overflowed");
+                }
+                if (failure == null && g.state() != Generator.State.FAILED) {
+                    assertThat(g.state()).as(at).isIn(Generator.State.NEW, Generator.State.SUSPENDED);
+                    // two batches more, or up to the failure of the body (after the values emitted before it)
+                    try {
+                        while (taken.size() < 2 * BATCH + 1) {
+                            taken.add(g.next());
+                            track.taken++;
+                        }
+                    } catch (CoroutineException e) {
+                        failure = e;
+                    } catch (IllegalStateException e) {
+                        // the overflow struck inside the JDK's entry into its stack and left it marked as
+                        // running, or linked to the consumer it entered it for, which the JDK tells no call
+                        // before it tries: the next one says so
+                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
+                                + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
+                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
+                                .hasMessageEndingWith("; it is FAILED");
+                        outcomes.set(outcomes.size() - 1, "refused by the JDK");
+                    }
+                }
+                // no value lost or repeated, and none whose emit the overflow struck
+                for (int i = 0; i < taken.size(); i++) {
+                    assertThat(taken.get(i)).as(at + ", values taken " + taken).isEqualTo(first + i);
+                }
+                if (failure != null) {
+                    assertThat(failure).as(at).hasMessageStartingWith("generator 'ahead' failed: ")
+                            .cause().isInstanceOf(StackOverflowError.class);
+                    // the failure comes right after the last value emitted before it. If the overflow struck an
+                    // emit (not the body's own frames around it) as it suspended, that value never went out; if
+                    // as it resumed, after the consumer had taken that value, it was the last one taken
+                    String where = at + ", values taken " + taken + ", overflow in the emit of " + track.threw
+                            + " with " + track.takenWhenItThrew + " taken";
+                    int next = first + taken.size();
+                    if (track.threw != 0 && track.takenWhenItThrew < track.threw) {
+                        assertThat(track.threw).as(where).isEqualTo(next);
+                        outcomes.set(outcomes.size() - 1, outcomes.getLast() + ", emit overflowed suspending");
+                    } else if (track.threw != 0) {
+                        assertThat(track.threw).as(where).isEqualTo(next - 1);
+                        outcomes.set(outcomes.size() - 1, outcomes.getLast() + ", emit overflowed resuming");
+                    }
+                }
+                if (g.state() == Generator.State.FAILED) {
+                    assertThatThrownBy(g::next).as(at).isInstanceOf(NoSuchElementException.class)
+                            .hasMessageContaining("generator 'ahead'").hasMessageContaining("FAILED");
+                }
+                g.close();
+                assertThat(g.state()).as(at).isIn(Generator.State.CLOSED, Generator.State.FAILED);
+                assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+            }
+        }
+        assertThat(outcomes).hasSize(602);
+    }
+
+    private static void recurseThenEmit(int n, int target, Generator.Emitter<Integer, Void> out, int value,
+                                        boolean[] emitThrew) {
+        depthReached = n;
+        if (n < target) {
+            recurseThenEmit(n + 1, target, out, value, emitThrew);
+        } else if (out != null) {
+            try {
+                out.emit(value);
+            } catch (StackOverflowError e) {
+                emitThrew[0] = true; // no call here: the stack may be exhausted still
+                throw e;
+            }
+        }
+    }
+
+    /** How deep a read-ahead generator's body can recurse through {@link #recurseThenEmit} now. */
+    private static int emitLimit() {
+        int[] limit = {0};
+        Generator<Integer> probe = Generator.buffered("probe", BATCH, out -> {
+            try {
+                recurseThenEmit(0, Integer.MAX_VALUE, null, 0, null);
+            } catch (StackOverflowError e) {
+                limit[0] = depthReached;
+            }
+        });
+        assertThat(probe.hasNext()).isFalse();
+        assertThat(limit[0]).isGreaterThan(500);
+        return limit[0];
+    }
+
+    @Test
+    void aReadAheadBodyWhoseBatchFillingEmitOverflowsHandsThatValueNotOverAndRunsOnAtEveryDepth() {
+        List<String> outcomes = new ArrayList<>();
+        // the emit that fills the first batch, made by the body near its own stack's end (on the thread
+        // engine the body's thread's stack, on the continuation engine its consumer's): the overflow
+        // strikes before it, as it suspends, as it resumes after its consumer took the batch, or not at all
+        for (int k = 0; k <= 300; k++) {
+            int depth = emitLimit() - k;
+            boolean[] emitThrew = {false};
+            boolean[] overflowed = {false};
+            boolean[] handedOver = {false};
+            List<Integer> taken = new ArrayList<>();
+            Generator<Integer> g = Generator.buffered("deep", BATCH, out -> {
+                for (int i = 1; i <= 3 * BATCH; i++) {
+                    if (i != BATCH) {
+                        out.emit(i);
+                        continue;
+                    }
+                    try {
+                        recurseThenEmit(0, depth, out, i, emitThrew);
+                    } catch (StackOverflowError e) {
+                        // the body goes on and tells its consumer where it overflowed; its consumer had taken
+                        // the value if the overflow struck as the body resumed
+                        overflowed[0] = true;
+                        handedOver[0] = taken.size() == BATCH;
+                        out.emit(-i);
+                    }
+                }
+            });
+            String at = "depth " + depth;
+            try {
+                while (g.hasNext()) {
+                    taken.add(g.next());
+                }
+            } catch (CoroutineException e) {
+                throw new AssertionError(at + ": the body failed after the values " + taken, e);
+            }
+            at += ", values taken " + taken + ", emit threw " + emitThrew[0];
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FINISHED);
+            // an emit whose suspension the overflow stopped hands nothing over, and the body keeps running
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 1; i <= 3 * BATCH; i++) {
+                if (i == BATCH && overflowed[0]) {
+                    if (handedOver[0]) {
+                        expected.add(i);
+                    }
+                    expected.add(-i);
+                } else {
+                    expected.add(i);
+                }
+            }
+            assertThat(taken).as(at).isEqualTo(expected);
+            outcomes.add(emitThrew[0] ? (handedOver[0] ? "emit overflowed resuming" : "emit overflowed suspending")
+                    : overflowed[0] ? "recursion overflowed" : "emitted");
             assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
         }
         assertThat(outcomes).hasSize(301);
