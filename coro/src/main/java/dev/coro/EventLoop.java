@@ -454,7 +454,13 @@ final class EventLoop {
         Wait w = watched;
         if (w instanceof PostedWait<?> p) {
             p.watch();
-            boolean seen = spinUntilPosted(nanos, w);
+            boolean seen;
+            try {
+                seen = spinUntilPosted(nanos, w);
+            } catch (Throwable t) { // an error of the thread's stack: the wait is left unwatched all the same
+                p.unwatch();
+                throw t;
+            }
             return p.unwatch() | seen; // handed over: it has run, as its post would have
         }
         return spinUntilPosted(nanos, w);
