@@ -408,7 +408,7 @@ class CrossThreadChannelTest {
         List<String> seen = Peer.call("peer", () -> operationsThatAreOver(full, rendezvous, toLocal, fromLocal, values));
         assertThat(seen).containsExactly("trySend to full within 1 ms: false", "sender: CLOSED", "sent to the local receiver",
                 "received from the local sender");
-        assertThat(CoroutineLeakTest.collected(values)).as("no channel holds a value of an operation that is over").isTrue();
+        assertThat(Collected.all(values)).as("no channel holds a value of an operation that is over").isTrue();
         assertThat(full.tryReceive()).contains("filler");
         assertThat(List.of(full.tryReceive(), rendezvous.tryReceive())).as("no sender waits").containsOnly(Optional.empty());
     }
