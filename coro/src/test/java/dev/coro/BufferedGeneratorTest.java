@@ -338,16 +338,7 @@ class BufferedGeneratorTest {
                 }
             }
         });
-        Coroutine consumer = Coroutine.create("consumer", () -> {
-            for (int v : g) {
-                log.add("consumer got " + v);
-            }
-            log.add("consumer done");
-        });
-        while (!consumer.isFinished()) {
-            log.add("main runs, consumer is " + consumer.state() + ", ticks is " + g.state());
-            Coroutine.yield();
-        }
+        GeneratorBodies.consumeInACoroutineWhileMainYields(g, log);
         assertThat(log).containsExactly(
                 "main runs, consumer is NEW, ticks is NEW",
                 "body yields after emitting 2",

@@ -87,4 +87,23 @@ final class GeneratorBodies {
         assertThat(g.hasNext()).isFalse();
         assertThat(log).isEmpty();
     }
+
+    /**
+     * Consumes {@code g} in a new coroutine 'consumer', which adds {@code "consumer got <v>"} to {@code log}
+     * for each value and {@code "consumer done"} at the end, while main adds
+     * {@code "main runs, consumer is <state>, <g's name> is <g's state>"} and yields, until the consumer
+     * finished.
+     */
+    static void consumeInACoroutineWhileMainYields(Generator<Integer> g, List<String> log) {
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            for (int v : g) {
+                log.add("consumer got " + v);
+            }
+            log.add("consumer done");
+        });
+        while (!consumer.isFinished()) {
+            log.add("main runs, consumer is " + consumer.state() + ", " + g.name() + " is " + g.state());
+            Coroutine.yield();
+        }
+    }
 }
