@@ -71,6 +71,17 @@ class StackExhaustionTest {
     }
 
     /**
+     * Checks that {@code e}, what a call of coroutine 'consumer' on {@code g} (named {@code name}) threw at
+     * {@code at}, says the JDK could not enter the generator's stack and left it unable to run again, and that
+     * {@code g} is FAILED.
+     */
+    private static void assertEndedOnEntry(IllegalStateException e, String at, Generator<Integer> g, String name) {
+        assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain(name, "coroutine 'consumer'"))
+                .hasMessageEndingWith("; it is FAILED");
+        assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+    }
+
+    /**
      * Runs, in a new coroutine 'consumer', {@code g.next()} at {@code depth} frames of {@link #recurseThenNext},
      * and checks that the consumer finished.
      *
@@ -246,9 +257,7 @@ class StackExhaustionTest {
                 } else if (outcome instanceof IllegalStateException e) {
                     // the overflow struck inside the JDK's entry into its stack and ended it before the body
                     // ran: it can never run, and says so at once
-                    assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("counting", "coroutine 'consumer'"))
-                            .hasMessageEndingWith("; it is FAILED");
-                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    assertEndedOnEntry(e, at, g, "counting");
                     outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, on the way back after it
@@ -390,9 +399,7 @@ class StackExhaustionTest {
                         outcomes.add("failed");
                     } else if (outcome instanceof IllegalStateException e) {
                         // the overflow struck inside the JDK's entry into its stack, which can never run again
-                        assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("g", "coroutine 'consumer'"))
-                                .hasMessageEndingWith("; it is FAILED");
-                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        assertEndedOnEntry(e, at, g, "g");
                         outcomes.add("ended on entry");
                     } else {
                         // the consumer's own stack overflowed: before the body ran or on the way back (as it
@@ -498,9 +505,7 @@ class StackExhaustionTest {
                     outcomes.add("failed");
                 } else if (outcome instanceof IllegalStateException e) {
                     // the overflow struck inside the JDK's entry into its stack and ended it before the body ran
-                    assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("ahead", "coroutine 'consumer'"))
-                            .hasMessageEndingWith("; it is FAILED");
-                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    assertEndedOnEntry(e, at, g, "ahead");
                     outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, or on the way back
