@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -24,13 +22,7 @@ class BufferedGeneratorTest {
 
     /** Emits 1 to {@code count}, logging each emit before it happens and its end. */
     private Generator<Integer> counting(String name, int n, int count) {
-        return Generator.buffered(name, n, out -> {
-            for (int i = 1; i <= count; i++) {
-                log.add(name + " emits " + i);
-                out.emit(i);
-            }
-            log.add(name + " ends");
-        });
+        return Generator.buffered(name, n, GeneratorBodies.counting(log, name, count));
     }
 
     @Test
@@ -122,15 +114,7 @@ class BufferedGeneratorTest {
 
     @Test
     void closeDropsTheBufferedValuesAndUnwindsTheBodySoItsFinallyRuns() {
-        Generator<Integer> g = Generator.buffered("naturals", 8, out -> {
-            try {
-                for (int i = 1; ; i++) {
-                    out.emit(i);
-                }
-            } finally {
-                log.add("finally");
-            }
-        });
+        Generator<Integer> g = Generator.buffered("naturals", 8, GeneratorBodies.naturals(log));
         assertThat(g.next()).isEqualTo(1);
         g.close();
         assertThat(log).containsExactly("finally");
@@ -200,11 +184,7 @@ class BufferedGeneratorTest {
 
     @Test
     void closeOfAnUnstartedBufferedGeneratorNeverRunsItsBody() {
-        Generator<Integer> g = counting("g", 4, 10);
-        g.close();
-        assertThat(g.state()).isEqualTo(State.CLOSED);
-        assertThat(g.hasNext()).isFalse();
-        assertThat(log).isEmpty();
+        GeneratorBodies.assertCloseBeforeTheFirstRequestRunsNothing(counting("g", 4, 10), log);
     }
 
     @Test
@@ -290,38 +270,14 @@ class BufferedGeneratorTest {
 
     @Test
     void theStreamOfABufferedGeneratorIsLazyAndClosingItClosesTheGenerator() {
-        Generator<Integer> g = Generator.buffered("naturals", 16, out -> {
-            try {
-                for (int i = 1; ; i++) {
-                    out.emit(i);
-                }
-            } finally {
-                log.add("finally");
-            }
-        });
-        try (Stream<Integer> s = g.stream()) {
-            assertThat(s.limit(20).map(String::valueOf).collect(Collectors.joining(",")))
-                    .isEqualTo("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20");
-        }
-        assertThat(log).containsExactly("finally");
-        assertThat(g.state()).isEqualTo(State.CLOSED);
+        Generator<Integer> g = Generator.buffered("naturals", 16, GeneratorBodies.naturals(log));
+        GeneratorBodies.assertClosingItsStreamClosesIt(g, log, 20, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20");
     }
 
     @Test
     void aParallelStreamOverABufferedGeneratorTakesEveryValueOnceInOrder() {
-        Generator<Integer> g = Generator.buffered("numbers", 64, out -> {
-            for (int i = 0; i < 10_000; i++) {
-                out.emit(i);
-            }
-        });
-        try (Stream<Integer> s = g.stream()) {
-            List<Integer> doubled = s.parallel().map(i -> i * 2).toList();
-            assertThat(doubled).hasSize(10_000);
-            for (int i = 0; i < doubled.size(); i++) {
-                assertThat(doubled.get(i)).isEqualTo(2 * i);
-            }
-        }
-        assertThat(g.state()).isEqualTo(State.FINISHED);
+        GeneratorBodies.assertParallelStreamTakesEveryValueOnceInOrder(
+                Generator.buffered("numbers", 64, GeneratorBodies.upTo(10_000)), 10_000);
     }
 
     @Test
@@ -382,16 +338,7 @@ class BufferedGeneratorTest {
                 }
             }
         });
-        Coroutine consumer = Coroutine.create("consumer", () -> {
-            for (int v : g) {
-                log.add("consumer got " + v);
-            }
-            log.add("consumer done");
-        });
-        while (!consumer.isFinished()) {
-            log.add("main runs, consumer is " + consumer.state() + ", ticks is " + g.state());
-            Coroutine.yield();
-        }
+        GeneratorBodies.consumeInACoroutineWhileMainYields(g, log);
         assertThat(log).containsExactly(
                 "main runs, consumer is NEW, ticks is NEW",
                 "body yields after emitting 2",

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,11 +20,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ChannelTimeoutTest {
 
     private final List<String> log = new ArrayList<>();
-
-    /** The virtual clock in milliseconds. */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
 
     private static Duration millis(long ms) {
         return Duration.ofMillis(ms);

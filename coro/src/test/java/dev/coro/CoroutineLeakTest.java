@@ -28,21 +28,6 @@ class CoroutineLeakTest {
         }
     }
 
-    /** Collects garbage until every reference is cleared, at most 50 times; whether they all were. */
-    static boolean collected(List<? extends WeakReference<?>> refs) {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            if (refs.stream().allMatch(r -> r.refersTo(null))) {
-                return true;
-            }
-            System.gc();
-            byte[][] pressure = new byte[16][];
-            for (int k = 0; k < pressure.length; k++) {
-                pressure[k] = new byte[1 << 16];
-            }
-        }
-        return refs.stream().allMatch(r -> r.refersTo(null));
-    }
-
     /** Starts a coroutine whose frame holds an object across a yield; it is suspended on return. */
     private static Traces suspendedCoroutine(List<Coroutine> keep) {
         AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
@@ -100,24 +85,24 @@ class CoroutineLeakTest {
     @Test
     void aFinishedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
         Traces t = finished();
-        assertThat(collected(t.all())).isTrue();
+        assertThat(Collected.all(t.all())).isTrue();
     }
 
     @Test
     void aClosedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
         Traces t = closed();
-        assertThat(collected(t.all())).isTrue();
+        assertThat(Collected.all(t.all())).isTrue();
     }
 
     @Test
     void aFailedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
         Traces t = failed();
-        assertThat(collected(t.all())).isTrue();
+        assertThat(Collected.all(t.all())).isTrue();
     }
 
     @Test
     void aCoroutineClosedBeforeItRanAndItsStackBecomeUnreachable() {
-        assertThat(collected(closedBeforeItRan())).isTrue();
+        assertThat(Collected.all(closedBeforeItRan())).isTrue();
     }
 
     @Test
@@ -125,7 +110,7 @@ class CoroutineLeakTest {
         List<Coroutine> keep = new ArrayList<>();
         Traces t = suspendedCoroutine(keep);
         keep.getFirst().switchTo();
-        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(Collected.all(List.of(t.stack(), t.heldByAFrame()))).isTrue();
         assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.FINISHED);
     }
 
@@ -134,7 +119,7 @@ class CoroutineLeakTest {
         List<Coroutine> keep = new ArrayList<>();
         Traces t = suspendedCoroutine(keep);
         keep.getFirst().close();
-        assertThat(collected(List.of(t.stack(), t.heldByAFrame()))).isTrue();
+        assertThat(Collected.all(List.of(t.stack(), t.heldByAFrame()))).isTrue();
         assertThat(keep.getFirst().state()).isEqualTo(Coroutine.State.CLOSED);
     }
 
@@ -143,14 +128,14 @@ class CoroutineLeakTest {
         Coroutine c = Coroutine.create("never-ran", () -> { });
         WeakReference<Object> stack = new WeakReference<>(c.context.stack);
         c.close();
-        assertThat(collected(List.of(stack))).isTrue();
+        assertThat(Collected.all(List.of(stack))).isTrue();
         assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
     }
 
     @Test
     void aSuspendedCoroutineStaysReachableWhileItsThreadLives() {
         Traces t = suspendedCoroutine(new ArrayList<>());
-        assertThat(collected(t.all())).as("the run list still holds it").isFalse();
+        assertThat(Collected.all(t.all())).as("the run list still holds it").isFalse();
         assertThat(t.coroutine().get()).isNotNull().extracting(Coroutine::state).isEqualTo(Coroutine.State.SUSPENDED);
     }
 
@@ -172,12 +157,12 @@ class CoroutineLeakTest {
     @Test
     void aPlatformThreadsSchedulerAndItsSuspendedCoroutinesBecomeUnreachableAfterTheThreadEnds()
             throws InterruptedException {
-        assertThat(collected(schedulerOfEndedThread(Thread.ofPlatform()))).isTrue();
+        assertThat(Collected.all(schedulerOfEndedThread(Thread.ofPlatform()))).isTrue();
     }
 
     @Test
     void aVirtualThreadsSchedulerAndItsSuspendedCoroutinesBecomeUnreachableAfterTheThreadEnds()
             throws InterruptedException {
-        assertThat(collected(schedulerOfEndedThread(Thread.ofVirtual()))).isTrue();
+        assertThat(Collected.all(schedulerOfEndedThread(Thread.ofVirtual()))).isTrue();
     }
 }

@@ -31,6 +31,19 @@ class CoroutinePoolObservationTest {
         return catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
     }
 
+    /**
+     * Closes {@code pool} (named {@code name}) and checks that the close threw the {@link CoroutineException}
+     * that reports {@code failure} (the text of the first failure nobody observed).
+     *
+     * @return what the close threw, for the checks of its suppressed failures
+     */
+    private static Throwable closeReportingUnobserved(CoroutinePool pool, String name, String failure) {
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: " + failure);
+        return thrown;
+    }
+
     /** Submits a body that waits for {@code gate}, then throws an {@code IllegalStateException} with {@code message}. */
     private static CompletableFuture<Object> failingAfter(CoroutinePool pool, CompletableFuture<Void> gate, String message) {
         return pool.submit(() -> {
@@ -53,9 +66,7 @@ class CoroutinePoolObservationTest {
             throw new IllegalArgumentException("unobserved");
         });
         gate.complete(null);
-        Throwable thrown = close(pool);
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalArgumentException: unobserved");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalArgumentException: unobserved");
         assertThat(thrown.getCause().getSuppressed()).as("the bodies whose futures their caller settled").isEmpty();
         assertThat(cancelled.isCancelled()).isTrue();
         assertThat(completed.join()).isEqualTo("the caller's own value");
@@ -84,9 +95,7 @@ class CoroutinePoolObservationTest {
         pool.execute(() -> {
             throw new IllegalArgumentException("a real failure");
         });
-        Throwable thrown = close(pool);
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalArgumentException: a real failure");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalArgumentException: a real failure");
         assertThat(thrown.getCause().getSuppressed()).as("the closed bodies, submitted and executed").isEmpty();
         assertThat(catchThrowable(closed::join)).as("the submission's future says how its body ended")
                 .hasCauseExactlyInstanceOf(CoroutineExit.class);
@@ -106,9 +115,7 @@ class CoroutinePoolObservationTest {
         String fired = new Select<String>().onComplete(selected, v -> "completion").onReceive(ch, v -> v).select();
         assertThat(fired).isEqualTo("value");
         gate.complete(null);
-        Throwable thrown = close(pool);
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: awaited too early");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: awaited too early");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("lost a select");
     }
 
@@ -124,9 +131,7 @@ class CoroutinePoolObservationTest {
         assertThat(catchThrowable(polled::resultNow)).as("no outcome yet").isInstanceOf(IllegalStateException.class);
         assertThat(catchThrowable(timed::exceptionNow)).as("no outcome yet").isInstanceOf(IllegalStateException.class);
         gate.complete(null);
-        Throwable thrown = close(pool);
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: polled too early");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: polled too early");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("timed get too early");
     }
 
@@ -188,9 +193,7 @@ class CoroutinePoolObservationTest {
         assertThat(first).as("the gate is shut: the body cannot have ended").isInstanceOf(CoroutineTimeoutException.class);
         assertThat(CoroutinePool.openPools()).as("its threads still run a body").isEqualTo(open);
         gate.complete(null);
-        Throwable second = close(pool);
-        assertThat(second).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: failed after the first close gave up");
+        closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: failed after the first close gave up");
         assertThat(CoroutinePool.openPools()).isEqualTo(open - 1);
         assertThat(close(pool)).as("reported once").isNull();
     }
@@ -218,9 +221,7 @@ class CoroutinePoolObservationTest {
         CompletableFuture<Object> derived = onlyDerived.thenApply(v -> v); // nobody reads it
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(derived).exceptionally(e -> null)));
         assertThat(derived).isCompletedExceptionally();
-        Throwable thrown = close(pool);
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: only derived from");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only derived from");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
 }

@@ -147,22 +147,18 @@ class CrossThreadChannelTest {
 
     @Test
     void aRemoteTryCallWithAZeroTimeoutSetsNoTimerAndWaitsForTheAnswerHoweverLateItComes() throws InterruptedException {
-        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
         CompletableFuture<Void> done = new CompletableFuture<>();
         CountDownLatch serve = new CountDownLatch(1);
-        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+        Maker<String> maker = Maker.start(() -> {
             Channel<String> full = new Channel<>("full", 1);
             full.send("v");
-            made.complete(full);
-            try {
-                serve.await(); // blocked outside coro: the calls posted meanwhile wait in its inbox
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            return full;
+        }, () -> {
+            Maker.blockOn(serve); // blocked outside coro: the calls posted meanwhile wait in its inbox
             Coroutine.await(done); // serves them while it waits
         });
         try {
-            Channel<String> ch = Coroutine.await(made);
+            Channel<String> ch = maker.channel();
             CompletableFuture<String> received = new CompletableFuture<>();
             CompletableFuture<String> sent = new CompletableFuture<>();
             Coroutine receiver = Coroutine.create("receiver", () -> received.complete("tryReceive within zero: "
@@ -179,7 +175,7 @@ class CrossThreadChannelTest {
         } finally {
             serve.countDown();
             done.complete(null);
-            maker.join();
+            maker.thread().join();
         }
     }
 
@@ -298,17 +294,35 @@ class CrossThreadChannelTest {
         assertThat(in.toString()).isEqualTo("Channel[in, capacity 0, 0 buffered, open]");
     }
 
+    /**
+     * On the peer's thread: creates coroutine 'remote-receiver', which logs {@code "got <v>"} for the value
+     * {@code v} it receives from {@code ch}, lets it post its receive to {@code ch}'s thread and park, then
+     * completes {@code posted}.
+     */
+    private Coroutine postedRemoteReceiver(Channel<String> ch, CompletableFuture<Void> posted) {
+        Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
+        Coroutine.yield(); // it posts its receive and parks
+        posted.complete(null);
+        return receiver;
+    }
+
+    /**
+     * Makes scheduling points that run nobody (the caller switches to itself) until the parked
+     * {@code receiver} has taken in the value handed to it.
+     */
+    private static void takeInTheHandOver(Coroutine receiver) {
+        while (receiver.state() == State.PARKED) {
+            Coroutine.current().switchTo();
+        }
+    }
+
     @Test
     void aRemoteReceiverClosedAfterItWasHandedAValueGivesTheValueBack() {
         Channel<String> ch = new Channel<>("ch", 0);
         CompletableFuture<Void> posted = new CompletableFuture<>();
         CompletableFuture<String> peer = Peer.start("peer", () -> {
-            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
-            Coroutine.yield(); // it posts its receive and parks
-            posted.complete(null);
-            while (receiver.state() == State.PARKED) {
-                Coroutine.current().switchTo(); // a scheduling point: takes the hand-over in, but runs nobody
-            }
+            Coroutine receiver = postedRemoteReceiver(ch, posted);
+            takeInTheHandOver(receiver);
             String state = receiver.state().toString();
             receiver.close(); // it was handed "v" but never ran: the value goes back
             return state;
@@ -328,12 +342,8 @@ class CrossThreadChannelTest {
         CompletableFuture<Void> posted = new CompletableFuture<>();
         CompletableFuture<Void> drained = new CompletableFuture<>();
         CompletableFuture<String> peer = Peer.start("peer", () -> {
-            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
-            Coroutine.yield(); // it posts its receive and parks
-            posted.complete(null);
-            while (receiver.state() == State.PARKED) {
-                Coroutine.current().switchTo(); // a scheduling point: takes the hand-over in, but runs nobody
-            }
+            Coroutine receiver = postedRemoteReceiver(ch, posted);
+            takeInTheHandOver(receiver);
             drained.join(); // no scheduling point: the receiver does not run meanwhile
             receiver.close(); // it was handed "v" before the close, and never ran
             return receiver.state().toString();
@@ -356,13 +366,9 @@ class CrossThreadChannelTest {
         CompletableFuture<Void> posted = new CompletableFuture<>();
         CompletableFuture<Void> handed = new CompletableFuture<>();
         CompletableFuture<String> peer = Peer.start("peer", () -> {
-            Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
-            Coroutine.yield(); // it posts its receive and parks
-            posted.complete(null);
+            Coroutine receiver = postedRemoteReceiver(ch, posted);
             handed.join();
-            while (receiver.state() == State.PARKED) {
-                Coroutine.current().switchTo(); // takes the hand-over in
-            }
+            takeInTheHandOver(receiver);
             receiver.close(); // the channel is open: the value goes back
             return receiver.state().toString();
         });
@@ -402,7 +408,7 @@ class CrossThreadChannelTest {
         List<String> seen = Peer.call("peer", () -> operationsThatAreOver(full, rendezvous, toLocal, fromLocal, values));
         assertThat(seen).containsExactly("trySend to full within 1 ms: false", "sender: CLOSED", "sent to the local receiver",
                 "received from the local sender");
-        assertThat(CoroutineLeakTest.collected(values)).as("no channel holds a value of an operation that is over").isTrue();
+        assertThat(Collected.all(values)).as("no channel holds a value of an operation that is over").isTrue();
         assertThat(full.tryReceive()).contains("filler");
         assertThat(List.of(full.tryReceive(), rendezvous.tryReceive())).as("no sender waits").containsOnly(Optional.empty());
     }
@@ -554,21 +560,15 @@ class CrossThreadChannelTest {
 
     @Test
     void anOperationPostedToAThreadThatEndsBeforeServingItOrWhileItWaitsFailsNamingTheChannel() throws InterruptedException {
-        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
         CompletableFuture<Void> served = new CompletableFuture<>();
         CompletableFuture<Void> blocked = new CompletableFuture<>();
         CountDownLatch release = new CountDownLatch(1);
-        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
-            made.complete(new Channel<>("made", 0));
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0), () -> {
             Coroutine.await(served); // while it waits here it serves the first receive, which waits in the channel
             blocked.complete(null);
-            try {
-                release.await(); // blocked outside coro: the second receive, posted now, is never run
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Maker.blockOn(release); // blocked outside coro: the second receive, posted now, is never run
         });
-        Channel<String> ch = Coroutine.await(made);
+        Channel<String> ch = maker.channel();
         CompletableFuture<String> queued = new CompletableFuture<>();
         CompletableFuture<String> late = new CompletableFuture<>();
         Coroutine.create("queued", () -> queued.complete(assertThrows(ch::receive)));
@@ -578,9 +578,8 @@ class CrossThreadChannelTest {
         Coroutine.create("late", () -> late.complete(assertThrows(ch::receive)));
         Coroutine.yield(); // it passes the liveness check, posts its receive and parks
         release.countDown();
-        maker.join();
-        String end = " cannot receive from channel 'made': it belongs to thread 'maker' (#" + maker.threadId()
-                + "), which has ended";
+        maker.thread().join();
+        String end = " cannot receive from channel 'made': it belongs to thread " + maker.ended();
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(queued, late)));
         assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + end);
         assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + end);
@@ -589,32 +588,25 @@ class CrossThreadChannelTest {
 
     @Test
     void anOperationPostedAfterTheChannelsSchedulerEndedFailsAtOnce() throws InterruptedException {
-        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
         CompletableFuture<Void> end = new CompletableFuture<>();
         CompletableFuture<Void> ended = new CompletableFuture<>();
         CountDownLatch release = new CountDownLatch(1);
-        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
-            made.complete(new Channel<>("made", 1));
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 1), () -> {
             Coroutine.await(end);
             Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
             ended.complete(null);
-            try {
-                release.await(); // the thread is still alive, its scheduler is not
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Maker.blockOn(release); // the thread is still alive, its scheduler is not
         });
-        Channel<String> ch = Coroutine.await(made);
+        Channel<String> ch = maker.channel();
         end.complete(null);
         Coroutine.await(ended);
         try {
             assertThatThrownBy(() -> Coroutine.withTimeout(GUARD, () -> ch.send("x")))
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread 'maker' (#"
-                            + maker.threadId() + "), which has ended");
+                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread " + maker.ended());
         } finally {
             release.countDown();
-            maker.join();
+            maker.thread().join();
         }
         Coroutine.yield(); // takes in the (unneeded) wake-up of the ended wait
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
@@ -622,66 +614,55 @@ class CrossThreadChannelTest {
 
     @Test
     void anOperationPostedButNotRunWhenTheChannelsSchedulerEndsFailsAtOnceAndTheDumpNamedItsThread() throws InterruptedException {
-        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
         CountDownLatch posted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
-            made.complete(new Channel<>("made", 0));
-            try {
-                posted.await(); // blocked outside coro: the receive posted meanwhile waits in the inbox
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0), () -> {
+            Maker.blockOn(posted); // blocked outside coro: the receive posted meanwhile waits in the inbox
+            if (!Thread.currentThread().isInterrupted()) {
                 Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
-                release.await(); // the thread is still alive, its scheduler is not
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                Maker.blockOn(release); // the thread is still alive, its scheduler is not
             }
         });
         try {
-            Channel<String> ch = Coroutine.await(made);
+            Channel<String> ch = maker.channel();
             CompletableFuture<String> failed = new CompletableFuture<>();
             Coroutine.create("receiver", () -> failed.complete(assertThrows(ch::receive)));
             Coroutine.yield(); // it posts its receive and parks
-            String makerName = "'maker' (#" + maker.threadId() + ")";
+            String makerName = "'maker' (#" + maker.thread().threadId() + ")";
             assertThat(Coroutine.dump()).contains("  [1] coroutine 'receiver': PARKED, waits to receive from channel 'made'"
                     + " of thread " + makerName);
             posted.countDown();
             assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(failed))).as("while the maker is still alive")
                     .isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread " + makerName
                             + ", which has ended");
-            assertThat(maker.isAlive()).isTrue();
+            assertThat(maker.thread().isAlive()).isTrue();
         } finally {
             posted.countDown();
             release.countDown();
-            maker.join();
+            maker.thread().join();
         }
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
 
     @Test
     void aWaitOnAChannelWhoseThreadEndedFailsWhileAnotherContextKeepsTheThreadBusy() throws InterruptedException {
-        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
         CountDownLatch posted = new CountDownLatch(1);
-        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
-            made.complete(new Channel<>("made", 0));
-            try {
-                posted.await(); // blocked outside coro, then ends: the receive posted meanwhile is never run
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Channel<String> ch = Coroutine.await(made);
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0),
+                () -> Maker.blockOn(posted)); // blocked outside coro, then ends: the receive posted meanwhile is never run
+        Channel<String> ch = maker.channel();
         CompletableFuture<String> failed = new CompletableFuture<>();
         Coroutine.create("receiver", () -> failed.complete(assertThrows(ch::receive)));
         Coroutine.yield(); // it posts its receive and parks
         posted.countDown();
-        maker.join();
+        maker.thread().join();
         // main never idles: it yields until the receive has failed (the guard only stops a hang)
         Coroutine.withTimeout(GUARD, () -> {
             while (!failed.isDone()) {
                 Coroutine.yield();
             }
         });
-        assertThat(failed.join()).isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread 'maker' (#"
-                + maker.threadId() + "), which has ended");
+        assertThat(failed.join())
+                .isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread " + maker.ended());
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
 

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -19,11 +20,6 @@ class ForeverTest {
     private static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE);
 
     private final List<String> log = new ArrayList<>();
-
-    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
 
     @Test
     void aWithTimeoutPastTheRangeNeverExpiresEvenWhenNothingElseIsPending() {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
@@ -17,19 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/** The plain and two-way generators of {@link Generator}, on the engine the suite runs with. */
 @ExtendWith(FreshThread.class)
 class GeneratorTest {
 
     private final List<String> log = new ArrayList<>();
 
+    /** Emits 1 to {@code n}, logging each emit before it happens and its end. */
     private Generator<Integer> counting(String name, int n) {
-        return Generator.of(name, out -> {
-            for (int i = 1; i <= n; i++) {
-                log.add(name + " emits " + i);
-                out.emit(i);
-            }
-            log.add(name + " ends");
-        });
+        return Generator.of(name, GeneratorBodies.counting(log, name, n));
     }
 
     @Test
@@ -74,20 +69,8 @@ class GeneratorTest {
 
     @Test
     void closingTheStreamClosesTheGeneratorAndRunsItsFinally() {
-        Generator<Integer> g = Generator.of("naturals", out -> {
-            try {
-                for (int i = 1; ; i++) {
-                    out.emit(i);
-                }
-            } finally {
-                log.add("finally");
-            }
-        });
-        try (Stream<Integer> s = g.stream()) {
-            assertThat(s.limit(4).map(String::valueOf).collect(Collectors.joining(","))).isEqualTo("1,2,3,4");
-        }
-        assertThat(log).containsExactly("finally");
-        assertThat(g.state()).isEqualTo(State.CLOSED);
+        Generator<Integer> g = Generator.of("naturals", GeneratorBodies.naturals(log));
+        GeneratorBodies.assertClosingItsStreamClosesIt(g, log, 4, "1,2,3,4");
     }
 
     @Test
@@ -253,11 +236,7 @@ class GeneratorTest {
 
     @Test
     void closeOfAnUnstartedGeneratorNeverRunsItsBody() {
-        Generator<Integer> g = counting("g", 3);
-        g.close();
-        assertThat(g.state()).isEqualTo(State.CLOSED);
-        assertThat(g.hasNext()).isFalse();
-        assertThat(log).isEmpty();
+        GeneratorBodies.assertCloseBeforeTheFirstRequestRunsNothing(counting("g", 3), log);
     }
 
     @Test
@@ -335,16 +314,7 @@ class GeneratorTest {
                 out.emit(i);
             }
         });
-        Coroutine consumer = Coroutine.create("consumer", () -> {
-            for (int v : g) {
-                log.add("consumer got " + v);
-            }
-            log.add("consumer done");
-        });
-        while (!consumer.isFinished()) {
-            log.add("main runs, consumer is " + consumer.state() + ", ticks is " + g.state());
-            Coroutine.yield();
-        }
+        GeneratorBodies.consumeInACoroutineWhileMainYields(g, log);
         assertThat(log).containsExactly(
                 "main runs, consumer is NEW, ticks is NEW",
                 "body before yield 1",
@@ -663,19 +633,8 @@ class GeneratorTest {
 
     @Test
     void aParallelStreamOverAGeneratorTakesEveryValueOnceInOrder() {
-        Generator<Integer> g = Generator.of("numbers", out -> {
-            for (int i = 0; i < 10_000; i++) {
-                out.emit(i);
-            }
-        });
-        try (Stream<Integer> s = g.stream()) {
-            List<Integer> squares = s.parallel().map(i -> i * 2).toList();
-            assertThat(squares).hasSize(10_000);
-            for (int i = 0; i < squares.size(); i++) {
-                assertThat(squares.get(i)).isEqualTo(2 * i);
-            }
-        }
-        assertThat(g.state()).isEqualTo(State.FINISHED);
+        GeneratorBodies.assertParallelStreamTakesEveryValueOnceInOrder(
+                Generator.of("numbers", GeneratorBodies.upTo(10_000)), 10_000);
     }
 
     @Test

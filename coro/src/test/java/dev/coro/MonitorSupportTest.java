@@ -58,11 +58,7 @@ class MonitorSupportTest {
         Thread lone = Thread.ofPlatform().name("lone").start(() -> {
             Coroutine.current();
             used.countDown();
-            try {
-                done.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+            blockOn(done);
         });
         try {
             used.await();
@@ -74,21 +70,36 @@ class MonitorSupportTest {
         }
     }
 
+    /** Waits until {@code latch} opens, blocking the thread outside the library; an interrupt fails the caller. */
+    private static void blockOn(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts a platform thread named {@code name} that switches to a coroutine 'left' that yields (so it
+     * stays SUSPENDED), counts {@code ready} down, blocks outside the library until {@code unstick} opens (it
+     * cannot answer a dump meanwhile), then switches to 'left' again: a scheduling point, where a request
+     * left in its inbox runs, for nobody.
+     */
+    private static Thread stuckWithACoroutineLeft(String name, CountDownLatch ready, CountDownLatch unstick) {
+        return Thread.ofPlatform().name(name).start(() -> {
+            Coroutine left = Coroutine.create("left", Coroutine::yield);
+            left.switchTo();
+            ready.countDown();
+            blockOn(unstick);
+            left.switchTo();
+        });
+    }
+
     @Test
     void aDumpByAnInterruptedCallerListsTheThreadsYetToAnswerFromOutsideAndKeepsTheInterrupt() throws Exception {
         CountDownLatch unstick = new CountDownLatch(1);
         CountDownLatch ready = new CountDownLatch(1);
-        Thread stuck = Thread.ofPlatform().name("stuck-while-interrupted").start(() -> {
-            Coroutine left = Coroutine.create("left", Coroutine::yield);
-            left.switchTo();
-            ready.countDown();
-            try {
-                unstick.await(); // blocked outside the library: it cannot answer
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            left.switchTo();
-        });
+        Thread stuck = stuckWithACoroutineLeft("stuck-while-interrupted", ready, unstick);
         String dump;
         boolean interrupted;
         try {
@@ -115,11 +126,7 @@ class MonitorSupportTest {
         Thread ended = Thread.ofPlatform().name("coroutines-ended").start(() -> {
             Coroutine.create("brief", () -> { }).switchTo();
             ready.countDown();
-            try {
-                done.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+            blockOn(done);
         });
         Thread awaiting = Thread.ofPlatform().name("main-awaits").start(() -> {
             Coroutine.current(); // its scheduler exists before the test looks for it
@@ -163,17 +170,7 @@ class MonitorSupportTest {
     void dumpsOfAThreadThatNeverAnswersLeaveOneRequestWithItNotOnePerDump() throws Exception {
         CountDownLatch unstick = new CountDownLatch(1);
         CountDownLatch ready = new CountDownLatch(1);
-        Thread stuck = Thread.ofPlatform().name("stuck-for-dumps").start(() -> {
-            Coroutine left = Coroutine.create("left", Coroutine::yield);
-            left.switchTo();
-            ready.countDown();
-            try {
-                unstick.await(); // blocked outside the library: it cannot answer
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            left.switchTo(); // a scheduling point: the request left runs, for nobody
-        });
+        Thread stuck = stuckWithACoroutineLeft("stuck-for-dumps", ready, unstick);
         List<String> sections = new ArrayList<>();
         int waiting;
         try {

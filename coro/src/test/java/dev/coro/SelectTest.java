@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
+import static dev.coro.ThreadNames.thread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -19,17 +21,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SelectTest {
 
     private final List<String> log = new ArrayList<>();
-
-    /** The virtual clock in milliseconds. */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
-
-    /** The calling thread as the library's messages name it. */
-    private static String thread() {
-        Thread t = Thread.currentThread();
-        return "'" + t.getName() + "' (#" + t.threadId() + ")";
-    }
 
     /** A channel of {@code capacity} holding {@code values}. */
     private static Channel<String> holding(String name, int capacity, String... values) {
@@ -301,56 +292,71 @@ class SelectTest {
             Coroutine.yield();
             assertThat(selector.state()).isEqualTo(State.PARKED);
             selector.close();
-            assertThat(in.trySend("z")).isFalse();
-            assertThat(out.tryReceive()).isEmpty();
-            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
-                    .isInstanceOf(DeadlockException.class);
+            assertNothingQueuedAndNoTimerLeft(in, out);
         });
         assertThat(log).containsExactly("selector finally at 0");
+    }
+
+    /**
+     * Checks that a select of this thread that waited to receive from {@code in} and to send to {@code out}
+     * left nothing queued on them (no receiver waits on {@code in}, no sender on {@code out}) and no timer
+     * (a receive that nothing can complete is a deadlock at once).
+     */
+    private static void assertNothingQueuedAndNoTimerLeft(Channel<String> in, Channel<String> out) {
+        assertThat(in.trySend("z")).isFalse();
+        assertThat(out.tryReceive()).isEmpty();
+        assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
+                .isInstanceOf(DeadlockException.class);
+    }
+
+    /**
+     * A coroutine 'selector' parked in a select receiving from {@code other} or {@code in} (logging
+     * {@code "other <v>"} or {@code "in <v>"}, then {@code "selector finally"}), to whose {@code in} clause
+     * the value {@code "x"} has just been handed: the select won, its coroutine is woken but has not run.
+     */
+    private Coroutine selectorHandedX(Channel<String> in, Channel<String> other) {
+        Coroutine selector = Coroutine.create("selector", () -> {
+            try {
+                log.add(new Select<String>().onReceive(other, v -> "other " + v).onReceive(in, v -> "in " + v).select());
+            } finally {
+                log.add("selector finally");
+            }
+        });
+        selector.switchTo(); // parks in the select
+        in.send("x"); // handed to its waiting clause
+        return selector;
+    }
+
+    /** Checks that the clause on {@code other} (a channel of capacity 1, empty) of a select left nothing queued there. */
+    private static void assertTheOtherClauseLeftNothingQueued(Channel<String> other) {
+        assertThat(other.trySend("y")).as("the other clause left nothing queued").isTrue();
+        assertThat(other.tryReceive()).contains("y");
     }
 
     @Test
     void aValueHandedToAParkedSelectWhoseCoroutineIsClosedBeforeItRunsGoesBackToItsChannel() {
         Channel<String> in = holding("in", 1);
         Channel<String> other = holding("other", 1);
-        Coroutine selector = Coroutine.create("selector", () -> {
-            try {
-                log.add(new Select<String>().onReceive(other, v -> "other " + v).onReceive(in, v -> "in " + v).select());
-            } finally {
-                log.add("selector finally");
-            }
-        });
-        selector.switchTo(); // parks in the select
-        in.send("x"); // handed to its waiting clause: the select won, its coroutine is woken but has not run
+        Coroutine selector = selectorHandedX(in, other);
         assertThat(selector.state()).isEqualTo(State.SUSPENDED);
         selector.close();
         assertThat(log).containsExactly("selector finally");
         assertThat(in.tryReceive()).as("the value went back to its channel").contains("x");
         assertThat(in.tryReceive()).as("once").isEmpty();
-        assertThat(other.trySend("y")).as("the other clause left nothing queued").isTrue();
-        assertThat(other.tryReceive()).contains("y");
+        assertTheOtherClauseLeftNothingQueued(other);
     }
 
     @Test
     void aValueHandedToAParkedSelectBeforeItsChannelClosedStaysItsResultWhenItsCoroutineIsClosedBeforeItRuns() {
         Channel<String> in = holding("in", 1);
         Channel<String> other = holding("other", 1);
-        Coroutine selector = Coroutine.create("selector", () -> {
-            try {
-                log.add(new Select<String>().onReceive(other, v -> "other " + v).onReceive(in, v -> "in " + v).select());
-            } finally {
-                log.add("selector finally");
-            }
-        });
-        selector.switchTo(); // parks in the select
-        in.send("x"); // handed to its waiting clause: the select won, its coroutine is woken but has not run
+        Coroutine selector = selectorHandedX(in, other);
         in.close();
         assertThat(in.tryReceive()).as("closed and drained").isEmpty();
         selector.close();
         assertThat(log).as("the value is the select's: it fires").containsExactly("in x", "selector finally");
         assertThat(in.tryReceive()).as("nothing lies in the channel everyone was told is drained").isEmpty();
-        assertThat(other.trySend("y")).as("the other clause left nothing queued").isTrue();
-        assertThat(other.tryReceive()).contains("y");
+        assertTheOtherClauseLeftNothingQueued(other);
     }
 
     @Test
@@ -361,10 +367,7 @@ class SelectTest {
             assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> new Select<String>()
                     .onReceive(in, v -> v).onSend(out, "v", () -> "sent").onTimeout(Duration.ofHours(1), () -> "timeout")
                     .select())).isInstanceOf(CoroutineTimeoutException.class);
-            assertThat(in.trySend("z")).isFalse();
-            assertThat(out.tryReceive()).isEmpty();
-            assertThatThrownBy(() -> new Channel<String>("idle", 0).receive()).as("no timer left")
-                    .isInstanceOf(DeadlockException.class);
+            assertNothingQueuedAndNoTimerLeft(in, out);
             assertThat(ms()).isEqualTo(1000);
         });
     }

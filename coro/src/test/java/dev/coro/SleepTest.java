@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
+import static dev.coro.ThreadNames.thread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,17 +19,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SleepTest {
 
     private final List<String> log = new ArrayList<>();
-
-    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
-
-    /** The calling thread as the library's messages name it. */
-    private static String thread() {
-        Thread t = Thread.currentThread();
-        return "'" + t.getName() + "' (#" + t.threadId() + ")";
-    }
 
     @Test
     void aSleepingCoroutineIsParkedAndTheDumpShowsTheSleepAndItsDeadline() {

@@ -31,19 +31,75 @@ class StackExhaustionTest {
         }
     }
 
-    /** How deep a coroutine body can recurse through {@link #recurseThenYield} before its stack overflows. */
-    private static int measuredLimit() {
+    /**
+     * How deep a coroutine body got through {@code recursion}, a recursion without end that notes its depth in
+     * {@link #depthReached}, when its stack overflowed (the JIT makes it deeper as it compiles). Checks that the
+     * probe finished and got deeper than 500.
+     */
+    private static int probedLimit(Runnable recursion) {
         int[] limit = {0};
         Coroutine probe = Coroutine.create("probe", () -> {
             try {
-                recurseThenYield(0, Integer.MAX_VALUE);
+                recursion.run();
             } catch (StackOverflowError e) {
                 limit[0] = depthReached;
             }
         });
         probe.switchTo();
         assertThat(probe.state()).isEqualTo(State.FINISHED);
+        assertThat(limit[0]).isGreaterThan(500);
         return limit[0];
+    }
+
+    /** How deep a coroutine body can recurse through {@link #recurseThenYield} before its stack overflows. */
+    private static int measuredLimit() {
+        return probedLimit(() -> recurseThenYield(0, Integer.MAX_VALUE));
+    }
+
+    /** Checks that main is the only context left on this thread. */
+    private static void assertOnlyMainIsLeft() {
+        assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+    }
+
+    /**
+     * The start of the message of a call from {@code context} refused because the stack of generator
+     * {@code generator} was ended by an error as the JDK entered it.
+     */
+    private static String unableToRunAgain(String generator, String context) {
+        return "cannot run the body of generator '" + generator + "' in " + context + ": an error (such as a stack"
+                + " overflow of its consumer's stack) struck as the JDK entered its stack, and left it unable to run again";
+    }
+
+    /**
+     * Checks that {@code e}, what a call of coroutine 'consumer' on {@code g} (named {@code name}) threw at
+     * {@code at}, says the JDK could not enter the generator's stack and left it unable to run again, and that
+     * {@code g} is FAILED.
+     */
+    private static void assertEndedOnEntry(IllegalStateException e, String at, Generator<Integer> g, String name) {
+        assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain(name, "coroutine 'consumer'"))
+                .hasMessageEndingWith("; it is FAILED");
+        assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+    }
+
+    /**
+     * Runs, in a new coroutine 'consumer', {@code g.next()} at {@code depth} frames of {@link #recurseThenNext},
+     * and checks that the consumer finished.
+     *
+     * @return the value it took, or the stack overflow, {@link CoroutineException}, {@link NoSuchElementException}
+     *     or {@link IllegalStateException} that the call threw
+     */
+    private static Object nextAt(int depth, Generator<Integer> g) {
+        Object[] outcome = {null};
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                outcome[0] = recurseThenNext(0, depth, g);
+            } catch (StackOverflowError | NoSuchElementException | CoroutineException | IllegalStateException e) {
+                outcome[0] = e;
+            }
+        });
+        consumer.switchTo();
+        assertThat(consumer.state()).isEqualTo(State.FINISHED);
+        return outcome[0];
     }
 
     @Test
@@ -88,7 +144,7 @@ class StackExhaustionTest {
             Coroutine.yield();
             Coroutine.yield();
             assertThat(after.state()).isEqualTo(State.FINISHED);
-            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+            assertOnlyMainIsLeft();
         }
         // which depths overflow depends on how the frames were compiled; every depth had to leave the
         // scheduler consistent above, whichever it was
@@ -107,19 +163,10 @@ class StackExhaustionTest {
     @Test
     void aCloseThatOverflowsBeforeItsTargetRunsLeavesTheTargetUnclosedAtEveryDepth() {
         Coroutine main = Coroutine.current();
-        int[] limit = {0};
-        Coroutine probe = Coroutine.create("probe", () -> {
-            try {
-                recurseThenClose(0, Integer.MAX_VALUE, null);
-            } catch (StackOverflowError e) {
-                limit[0] = depthReached;
-            }
-        });
-        probe.switchTo();
-        assertThat(limit[0]).isGreaterThan(500);
+        int limit = probedLimit(() -> recurseThenClose(0, Integer.MAX_VALUE, null));
         List<String> outcomes = new ArrayList<>();
         // the last few hundred frames before the limit and a few past it, one depth at a time
-        for (int depth = limit[0] - 300; depth <= limit[0] + 20; depth++) {
+        for (int depth = limit - 300; depth <= limit + 20; depth++) {
             int target = depth;
             List<String> victimLog = new ArrayList<>();
             Coroutine victim = Coroutine.create("victim", () -> {
@@ -155,7 +202,7 @@ class StackExhaustionTest {
                 outcomes.add("closed");
             }
             closer.close();
-            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+            assertOnlyMainIsLeft();
         }
         assertThat(outcomes).hasSize(321);
     }
@@ -178,17 +225,7 @@ class StackExhaustionTest {
 
     /** How deep a coroutine can recurse through {@link #recurseThenNext} now (the JIT makes it deeper as it compiles). */
     private static int nextLimit() {
-        int[] limit = {0};
-        Coroutine probe = Coroutine.create("probe", () -> {
-            try {
-                recurseThenNext(0, Integer.MAX_VALUE, null);
-            } catch (StackOverflowError e) {
-                limit[0] = depthReached;
-            }
-        });
-        probe.switchTo();
-        assertThat(limit[0]).isGreaterThan(500);
-        return limit[0];
+        return probedLimit(() -> recurseThenNext(0, Integer.MAX_VALUE, null));
     }
 
     @Test
@@ -205,40 +242,27 @@ class StackExhaustionTest {
                 if (started) {
                     assertThat(g.next()).isEqualTo(1);
                 }
-                Object[] outcome = {null};
-                Coroutine consumer = Coroutine.create("consumer", () -> {
-                    try {
-                        outcome[0] = recurseThenNext(0, target, g);
-                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
-                        outcome[0] = e;
-                    }
-                });
-                consumer.switchTo();
-                assertThat(consumer.state()).isEqualTo(State.FINISHED);
-                String at = (started ? "started" : "new") + " generator, depth " + depth + ", outcome " + outcome[0];
+                Object outcome = nextAt(target, g);
+                String at = (started ? "started" : "new") + " generator, depth " + depth + ", outcome " + outcome;
                 int first = started ? 2 : 1;
-                if (outcome[0] instanceof Integer v) {
+                if (outcome instanceof Integer v) {
                     assertThat(v).as(at).isEqualTo(first);
                     outcomes.add("value");
                     first++;
-                } else if (outcome[0] instanceof CoroutineException e) {
+                } else if (outcome instanceof CoroutineException e) {
                     // the overflow struck inside the body: the generator failed, and says so
                     assertThat(e).as(at).hasMessageStartingWith("generator 'counting' failed: ")
                             .cause().isInstanceOf(StackOverflowError.class);
                     outcomes.add("failed");
-                } else if (outcome[0] instanceof IllegalStateException e) {
+                } else if (outcome instanceof IllegalStateException e) {
                     // the overflow struck inside the JDK's entry into its stack and ended it before the body
                     // ran: it can never run, and says so at once
-                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
-                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
-                            + " struck as the JDK entered its stack, and left it unable to run again")
-                            .hasMessageEndingWith("; it is FAILED");
-                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    assertEndedOnEntry(e, at, g, "counting");
                     outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, on the way back after it
                     // emitted, or while reporting the body's failure
-                    assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                    assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
                     outcomes.add("overflowed");
                 }
                 if (g.state() == Generator.State.FAILED) {
@@ -259,9 +283,8 @@ class StackExhaustionTest {
                         // the overflow struck inside the JDK's entry into its stack and left it marked as
                         // running, or linked to the consumer it entered it for, which the JDK tells no call
                         // before it tries: the next one says so
-                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'counting' in"
-                                + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
-                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
+                        assertThat(e).as(at)
+                                .hasMessageStartingWith(unableToRunAgain("counting", "main context 'main'") + " (the JDK ")
                                 .hasMessageEndingWith("; it is FAILED");
                         assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
                         outcomes.set(outcomes.size() - 1, "refused by the JDK");
@@ -272,7 +295,7 @@ class StackExhaustionTest {
                 }
                 g.close();
                 assertThat(g.state()).as(at).isIn(Generator.State.CLOSED, Generator.State.FAILED);
-                assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+                assertOnlyMainIsLeft();
             }
         }
         assertThat(outcomes).hasSize(602);
@@ -284,20 +307,12 @@ class StackExhaustionTest {
             int depth = nextLimit() - k;
             Generator<Integer> g = Generator.of("once", out -> out.emit(1));
             assertThat(g.next()).isEqualTo(1);
-            Object[] outcome = {null};
-            Coroutine consumer = Coroutine.create("consumer", () -> {
-                try {
-                    outcome[0] = recurseThenNext(0, depth, g);
-                } catch (StackOverflowError | NoSuchElementException | CoroutineException e) {
-                    outcome[0] = e;
-                }
-            });
-            consumer.switchTo();
-            String at = "depth " + depth + ", outcome " + outcome[0];
-            if (outcome[0] instanceof NoSuchElementException e) {
+            Object outcome = nextAt(depth, g);
+            String at = "depth " + depth + ", outcome " + outcome;
+            if (outcome instanceof NoSuchElementException e) {
                 assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
                 outcomes.add("ended");
-            } else if (outcome[0] instanceof CoroutineException e) {
+            } else if (outcome instanceof CoroutineException e) {
                 // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
                 assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
                         .cause().isInstanceOf(StackOverflowError.class);
@@ -305,7 +320,7 @@ class StackExhaustionTest {
                 outcomes.add("failed");
             } else {
                 // the consumer's stack overflowed on the way in, or on the way back from the body's end
-                assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
                 outcomes.add("overflowed");
             }
             // however far the body got, the next call says it returned, or that it failed if the overflow
@@ -323,16 +338,15 @@ class StackExhaustionTest {
                 assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
                         .cause().isInstanceOf(StackOverflowError.class);
             } else if (next instanceof IllegalStateException e) {
-                assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'once' in main context"
-                        + " 'main': an error (such as a stack overflow of its consumer's stack) struck as the JDK entered"
-                        + " its stack, and left it unable to run again (the JDK ")
+                assertThat(e).as(at)
+                        .hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
                         .hasMessageEndingWith("; it is FAILED");
                 assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
             } else {
                 assertThat(next).as(at).isEqualTo(false);
             }
             assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
-            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+            assertOnlyMainIsLeft();
         }
         assertThat(outcomes).hasSize(301);
     }
@@ -367,43 +381,30 @@ class StackExhaustionTest {
                         assertThat(g.next()).isEqualTo(0);
                     }
                     Generator.State before = g.state();
-                    Object[] outcome = {null};
-                    Coroutine consumer = Coroutine.create("consumer", () -> {
-                        try {
-                            outcome[0] = recurseThenNext(0, depth, g);
-                        } catch (StackOverflowError | NoSuchElementException | CoroutineException
-                                 | IllegalStateException e) {
-                            outcome[0] = e;
-                        }
-                    });
-                    consumer.switchTo();
-                    assertThat(consumer.state()).isEqualTo(State.FINISHED);
+                    Object outcome = nextAt(depth, g);
                     Generator.State after = g.state();
-                    String at = "a body that " + ending + ", " + before + ", depth " + depth + ", outcome " + outcome[0]
+                    String at = "a body that " + ending + ", " + before + ", depth " + depth + ", outcome " + outcome
                             + ", then " + after;
                     Class<? extends Throwable> cause = ending.equals("throws") ? IllegalArgumentException.class
                             : StackOverflowError.class;
-                    if (outcome[0] instanceof NoSuchElementException e) {
+                    if (outcome instanceof NoSuchElementException e) {
                         assertThat(e).as(at).hasMessageContaining("generator 'g'").hasMessageContaining("FINISHED");
                         assertThat(after).as(at).isEqualTo(Generator.State.FINISHED);
                         outcomes.add("finished");
-                    } else if (outcome[0] instanceof CoroutineException e) {
+                    } else if (outcome instanceof CoroutineException e) {
                         // the body failed, or an overflow struck it as it resumed
                         assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ").cause()
                                 .isInstanceOfAny(cause, StackOverflowError.class);
                         assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
                         outcomes.add("failed");
-                    } else if (outcome[0] instanceof IllegalStateException e) {
+                    } else if (outcome instanceof IllegalStateException e) {
                         // the overflow struck inside the JDK's entry into its stack, which can never run again
-                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'g' in coroutine"
-                                + " 'consumer': an error (such as a stack overflow of its consumer's stack) struck as the"
-                                + " JDK entered its stack, and left it unable to run again").hasMessageEndingWith("; it is FAILED");
-                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        assertEndedOnEntry(e, at, g, "g");
                         outcomes.add("ended on entry");
                     } else {
                         // the consumer's own stack overflowed: before the body ran or on the way back (as it
                         // was: the next call runs the body, or reports how it ended), or while reporting its end
-                        assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                        assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
                         assertThat(after).as(at).isIn(before, Generator.State.FINISHED, Generator.State.FAILED);
                         outcomes.add("overflowed");
                     }
@@ -433,7 +434,7 @@ class StackExhaustionTest {
                         assertThat(g.state()).as(at).isEqualTo(after);
                     }
                     g.close();
-                    assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+                    assertOnlyMainIsLeft();
                 }
             }
         }
@@ -490,38 +491,25 @@ class StackExhaustionTest {
                         track.taken++;
                     }
                 }
-                Object[] outcome = {null};
-                Coroutine consumer = Coroutine.create("consumer", () -> {
-                    try {
-                        outcome[0] = recurseThenNext(0, depth, g);
-                    } catch (StackOverflowError | CoroutineException | IllegalStateException e) {
-                        outcome[0] = e;
-                    }
-                });
-                consumer.switchTo();
-                assertThat(consumer.state()).isEqualTo(State.FINISHED);
-                String at = (started ? "started" : "new") + " generator, depth " + depth + ", outcome " + outcome[0];
+                Object outcome = nextAt(depth, g);
+                String at = (started ? "started" : "new") + " generator, depth " + depth + ", outcome " + outcome;
                 // every value the consumer gets, in order, until the body's failure if it fails
                 List<Integer> taken = new ArrayList<>();
                 Throwable failure = null;
-                if (outcome[0] instanceof Integer v) {
+                if (outcome instanceof Integer v) {
                     taken.add(v);
                     track.taken++;
                     outcomes.add("value");
-                } else if (outcome[0] instanceof CoroutineException e) {
+                } else if (outcome instanceof CoroutineException e) {
                     failure = e;
                     outcomes.add("failed");
-                } else if (outcome[0] instanceof IllegalStateException e) {
+                } else if (outcome instanceof IllegalStateException e) {
                     // the overflow struck inside the JDK's entry into its stack and ended it before the body ran
-                    assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
-                            + " coroutine 'consumer': an error (such as a stack overflow of its consumer's stack)"
-                            + " struck as the JDK entered its stack, and left it unable to run again")
-                            .hasMessageEndingWith("; it is FAILED");
-                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    assertEndedOnEntry(e, at, g, "ahead");
                     outcomes.add("ended on entry");
                 } else {
                     // the consumer's own stack overflowed: before the body ran, or on the way back
-                    assertThat(outcome[0]).as(at).isInstanceOf(StackOverflowError.class);
+                    assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
                     outcomes.add("overflowed");
                 }
                 if (failure == null && g.state() != Generator.State.FAILED) {
@@ -538,9 +526,8 @@ class StackExhaustionTest {
                         // the overflow struck inside the JDK's entry into its stack and left it marked as
                         // running, or linked to the consumer it entered it for, which the JDK tells no call
                         // before it tries: the next one says so
-                        assertThat(e).as(at).hasMessageStartingWith("cannot run the body of generator 'ahead' in"
-                                + " main context 'main': an error (such as a stack overflow of its consumer's stack)"
-                                + " struck as the JDK entered its stack, and left it unable to run again (the JDK ")
+                        assertThat(e).as(at)
+                                .hasMessageStartingWith(unableToRunAgain("ahead", "main context 'main'") + " (the JDK ")
                                 .hasMessageEndingWith("; it is FAILED");
                         outcomes.set(outcomes.size() - 1, "refused by the JDK");
                     }
@@ -572,7 +559,7 @@ class StackExhaustionTest {
                 }
                 g.close();
                 assertThat(g.state()).as(at).isIn(Generator.State.CLOSED, Generator.State.FAILED);
-                assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+                assertOnlyMainIsLeft();
             }
         }
         assertThat(outcomes).hasSize(602);
@@ -662,7 +649,7 @@ class StackExhaustionTest {
             assertThat(taken).as(at).isEqualTo(expected);
             outcomes.add(emitThrew[0] ? (handedOver[0] ? "emit overflowed resuming" : "emit overflowed suspending")
                     : overflowed[0] ? "recursion overflowed" : "emitted");
-            assertThat(Coroutine.dump()).startsWith("thread '").contains(": 1 context, current index 0");
+            assertOnlyMainIsLeft();
         }
         assertThat(outcomes).hasSize(301);
     }

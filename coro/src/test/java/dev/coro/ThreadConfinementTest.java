@@ -1,5 +1,6 @@
 package dev.coro;
 
+import static dev.coro.ThreadNames.thread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,12 +15,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class ThreadConfinementTest {
 
-    /** Runs {@code call} on a new thread built by {@code builder}; returns what it threw. */
-    private static String owner() {
-        Thread t = Thread.currentThread();
-        return "'" + t.getName() + "' (#" + t.threadId() + ")";
-    }
-
     @Test
     void switchToFromAnotherThreadNamesTheCoroutineItsStateAndBothThreads() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
@@ -29,7 +24,7 @@ class ThreadConfinementTest {
 
         assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessageMatching("cannot switchTo coroutine 'worker' \\(state NEW\\) from thread 'intruder'"
-                        + " \\(#\\d+\\): it belongs to thread " + java.util.regex.Pattern.quote(owner()));
+                        + " \\(#\\d+\\): it belongs to thread " + java.util.regex.Pattern.quote(thread()));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 

@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
+import static dev.coro.ThreadNames.thread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -19,17 +21,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class VirtualTimeTest {
 
     private final List<String> log = new ArrayList<>();
-
-    /** The virtual clock in milliseconds. */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
-
-    /** The calling thread as the library's messages name it. */
-    private static String thread() {
-        Thread t = Thread.currentThread();
-        return "'" + t.getName() + "' (#" + t.threadId() + ")";
-    }
 
     @Test
     void runReturnsOnceTheBodyAndEveryCoroutineCreatedInsideHaveEnded() {

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -16,11 +17,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class WithTimeoutTest {
 
     private final List<String> log = new ArrayList<>();
-
-    /** The scheduler's clock in milliseconds (virtual under {@link VirtualTime}). */
-    private static long ms() {
-        return Coroutine.nanoTime() / 1_000_000;
-    }
 
     private static final Duration ONE_SECOND = Duration.ofSeconds(1);
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Channel;
+import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
@@ -37,21 +38,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
 class DroppedUnclosedTest {
-
-    /** Collects garbage until every reference is cleared, at most 50 times; whether they all were. */
-    static boolean collected(List<? extends WeakReference<?>> refs) {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            if (refs.stream().allMatch(r -> r.refersTo(null))) {
-                return true;
-            }
-            System.gc();
-            byte[][] pressure = new byte[16][];
-            for (int k = 0; k < pressure.length; k++) {
-                pressure[k] = new byte[1 << 16];
-            }
-        }
-        return refs.stream().allMatch(r -> r.refersTo(null));
-    }
 
     /** Two connections dropped unclosed, and the peer of the one that was made. */
     private record Dropped(WeakReference<TcpConnection> accepted, WeakReference<TcpConnection> made,
@@ -84,7 +70,7 @@ class DroppedUnclosedTest {
              ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
             Dropped d = dropTwoConnections(listener, client, outside);
             try (SocketChannel peer = d.peerOfMade()) {
-                assertThat(collected(List.of(d.accepted(), d.made())))
+                assertThat(Collected.all(List.of(d.accepted(), d.made())))
                         .as("connections dropped unclosed are collected while their thread lives").isTrue();
                 // blocking reads on this thread: only the cleaning thread can close them meanwhile
                 assertThat(client.read(ByteBuffer.allocate(1))).as("the peer of the registered one sees the end").isEqualTo(-1);
@@ -119,7 +105,7 @@ class DroppedUnclosedTest {
     @Test
     void aListenerDroppedUnclosedIsCollectedAndStopsListeningWhileItsThreadLives() throws Exception {
         DroppedListener d = dropAListener();
-        assertThat(collected(List.of(d.listener()))).as("a listener dropped unclosed is collected").isTrue();
+        assertThat(Collected.all(List.of(d.listener()))).as("a listener dropped unclosed is collected").isTrue();
         while (LoopProbe.selectorOpen()) { // until the cleaning thread's post reaches a scheduling point
             Thread.yield();
             Coroutine.yield();
@@ -163,12 +149,12 @@ class DroppedUnclosedTest {
     void aListenerAndAConnectionThatACoroutineIsParkedOnAreNeverClosedUnderItThoughNothingElseHoldsThem()
             throws Exception {
         HeldByAWaiter h = parkedOnWhatOnlyItHolds();
-        assertThat(collected(List.of(h.listener()))).as("held by the coroutine parked in accept").isFalse();
+        assertThat(Collected.all(List.of(h.listener()))).as("held by the coroutine parked in accept").isFalse();
         try (SocketChannel client = SocketChannel.open(h.address())) {
             assertThat(h.reports().receive()).isEqualTo("accepted");
             Coroutine.yield();
             assertThat(LoopProbe.ioWaits()).as("parked in read").isEqualTo(1);
-            assertThat(collected(List.of(h.accepted().get()))).as("held by the coroutine parked in read").isFalse();
+            assertThat(Collected.all(List.of(h.accepted().get()))).as("held by the coroutine parked in read").isFalse();
             client.write(bytes("ping"));
             assertThat(h.reports().receive()).isEqualTo("echoed");
             ByteBuffer back = ByteBuffer.allocate(16);
@@ -214,7 +200,7 @@ class DroppedUnclosedTest {
             LeftByAnEndedThread left = leftByAThreadThatEnds(outside, new CompletableFuture<>(), peer);
             try (SocketChannel p = peer.get()) {
                 assertThat(left.selector().isOpen()).isTrue();
-                assertThat(collected(List.of(left.connection()))).isTrue();
+                assertThat(Collected.all(List.of(left.connection()))).isTrue();
                 assertThat(p.read(ByteBuffer.allocate(1))).as("the peer sees the end").isEqualTo(-1);
                 while (left.selector().isOpen()) { // the cleaning thread closes it just after the socket
                     Thread.yield();

@@ -143,6 +143,38 @@ class IoAwaitTest {
         }
     }
 
+    /**
+     * Spawns in {@code crew} a coroutine 'waiter' that awaits OP_READ on {@code source} (logging
+     * {@code "woken as ready"} if woken, keeping in {@code failure} the IOException if its wait fails),
+     * and lets it park there.
+     */
+    private Coroutine parkedReadWaiter(Crew crew, Pipe.SourceChannel source, AtomicReference<IOException> failure) {
+        Coroutine waiter = crew.spawn("waiter", () -> {
+            try {
+                Io.await(source, SelectionKey.OP_READ);
+                log.add("woken as ready");
+            } catch (IOException e) {
+                failure.set(e);
+            }
+        });
+        Coroutine.yield();
+        assertThat(waiter.state()).isEqualTo(State.PARKED);
+        return waiter;
+    }
+
+    /**
+     * Checks that the wait of {@link #parkedReadWaiter} on {@code source} was not woken as ready but failed
+     * because the channel was closed, and left no I/O wait and no registration on the loop.
+     */
+    private void assertTheWaitFailedAsClosedAndLeftNothing(AtomicReference<IOException> failure,
+                                                          Pipe.SourceChannel source) {
+        assertThat(log).isEmpty();
+        assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
+                + ": its channel was closed while it waited");
+        assertThat(LoopProbe.ioWaits()).isZero();
+        assertThat(LoopProbe.registeredChannels()).isZero();
+    }
+
     @Test
     void aChannelClosedBehindTheLoopsBackFailsItsWaitAndLeavesNoRegistration() throws Exception {
         Pipe pipe = Pipe.open();
@@ -151,23 +183,10 @@ class IoAwaitTest {
             source.configureBlocking(false);
             Crew crew = new Crew();
             AtomicReference<IOException> failure = new AtomicReference<>();
-            Coroutine waiter = crew.spawn("waiter", () -> {
-                try {
-                    Io.await(source, SelectionKey.OP_READ);
-                    log.add("woken as ready");
-                } catch (IOException e) {
-                    failure.set(e);
-                }
-            });
-            Coroutine.yield();
-            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            parkedReadWaiter(crew, source, failure);
             source.close(); // not through the loop: it finds out on its own, within about a second
             crew.join();
-            assertThat(log).isEmpty();
-            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
-                    + ": its channel was closed while it waited");
-            assertThat(LoopProbe.ioWaits()).isZero();
-            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertTheWaitFailedAsClosedAndLeftNothing(failure, source);
             assertThat(LoopProbe.selectorOpen()).isFalse();
         }
     }
@@ -185,16 +204,7 @@ class IoAwaitTest {
             source.configureBlocking(false);
             Crew crew = new Crew();
             AtomicReference<IOException> failure = new AtomicReference<>();
-            Coroutine waiter = crew.spawn("waiter", () -> {
-                try {
-                    Io.await(source, SelectionKey.OP_READ);
-                    log.add("woken as ready");
-                } catch (IOException e) {
-                    failure.set(e);
-                }
-            });
-            Coroutine.yield();
-            assertThat(waiter.state()).isEqualTo(State.PARKED);
+            Coroutine waiter = parkedReadWaiter(crew, source, failure);
             source.close(); // not through the loop
             // main never parks: the thread never idles; the guard only keeps a failure from hanging
             Coroutine.withTimeout(Duration.ofSeconds(30), () -> {
@@ -203,11 +213,7 @@ class IoAwaitTest {
                 }
             });
             crew.join();
-            assertThat(log).isEmpty();
-            assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
-                    + ": its channel was closed while it waited");
-            assertThat(LoopProbe.ioWaits()).isZero();
-            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertTheWaitFailedAsClosedAndLeftNothing(failure, source);
         }
     }
 
