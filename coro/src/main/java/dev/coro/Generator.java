@@ -555,7 +555,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (ended) {
             // an error struck the consumer on the way back from the body's end: report that end now
             state = S_RUNNING;
-            bodyEnded();
+            reportEnd();
             return;
         }
         Context here = scheduler.currentContext();
@@ -589,7 +589,25 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             here.innermostGenerator = was;
         }
         if (ended) {
+            reportEnd();
+        }
+    }
+
+    /**
+     * {@link #bodyEnded()}, for a body that has ended. An error of the consumer's stack (a
+     * {@link StackOverflowError}) that strikes before it has set the state leaves the generator
+     * {@code SUSPENDED} with the end still to report, as one that struck on the way back from the
+     * body: the next call reports it; never {@code RUNNING} with no consumer. No call in the
+     * handler: the stack may be exhausted still.
+     */
+    private void reportEnd() {
+        try {
             bodyEnded();
+        } catch (Throwable t) {
+            if (state == S_RUNNING) {
+                state = S_SUSPENDED;
+            }
+            throw t;
         }
     }
 
@@ -599,10 +617,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * through the body) passes on to the consumer, even while this generator was being closed.
      */
     void bodyEnded() {
-        stack = null;
         Throwable t = thrown;
+        Ending how = ending(t); // before anything is cleared: an overflow here leaves the end to report again
+        stack = null;
         thrown = null;
-        switch (ending(t)) {
+        switch (how) {
             case FINISHED -> state = S_FINISHED;
             case CLOSED -> {
                 state = S_CLOSED;
