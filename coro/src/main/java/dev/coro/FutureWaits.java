@@ -19,7 +19,10 @@ import java.util.function.BiConsumer;
  * thread, so exactly one of them wins without a compare-and-set.
  *
  * <p>Futures are held weakly: a future nobody else holds any more goes, with its queue, even if it
- * never completes. Owner thread only.
+ * never completes. The one future with waits queued that a thread most often has (a context awaiting
+ * a reply) sits in a slot of its own instead of the weak map, held strongly only while a wait is
+ * queued under it (whose context holds it anyway); when its last wait leaves otherwise, it moves to
+ * the weak map with its callback. Owner thread only.
  */
 final class FutureWaits {
 
@@ -35,6 +38,10 @@ final class FutureWaits {
     private final EventLoop loop;
     /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
     private final WeakHashMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakHashMap<>();
+    /** A future with a callback and waits queued, kept out of {@link #watched}; null if none. */
+    private CompletableFuture<?> soleFuture;
+    /** The queue of {@link #soleFuture}: never empty while it is set. */
+    private WaitQueue<Waiter> soleQueue;
 
     /**
      * The future this thread waits on for each stage that is not its own future (a minimal stage, a
@@ -67,11 +74,16 @@ final class FutureWaits {
      * callback on it (which, for a future completed meanwhile, posts the completion at once).
      */
     void add(CompletableFuture<?> f, Waiter w) {
-        WaitQueue<Waiter> q = watched.get(f);
+        WaitQueue<Waiter> q = f == soleFuture ? soleQueue : watched.isEmpty() ? null : watched.get(f);
         boolean first = q == null;
         if (first) {
             q = new WaitQueue<>();
-            watched.put(f, q);
+            if (soleFuture == null) {
+                soleFuture = f;
+                soleQueue = q;
+            } else {
+                watched.put(f, q);
+            }
         }
         q.add(w);
         w.queue = q;
@@ -82,21 +94,62 @@ final class FutureWaits {
 
     /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */
     void remove(Waiter w) {
+        WaitQueue<Waiter> q = w.queue;
         if (w.queued) {
-            w.queue.remove(w);
+            q.remove(w);
+            if (q == soleQueue && q.isEmpty()) { // its callback stays: the next wait must find it, held weakly
+                watched.put(soleFuture, q);
+                soleFuture = null;
+                soleQueue = null;
+            }
         }
         w.queue = null;
     }
 
+    /**
+     * On the owner thread, {@code f} is complete: wakes every wait queued under it now, in their order,
+     * and drops its queue (the callback's post, when it comes, finds its queue empty).
+     */
+    void completed(CompletableFuture<?> f) {
+        WaitQueue<Waiter> q;
+        if (f == soleFuture) {
+            q = soleQueue;
+            soleFuture = null;
+            soleQueue = null;
+        } else {
+            q = watched.remove(f);
+        }
+        if (q != null) {
+            completeAll(q);
+        }
+    }
+
+    /** {@code q}, the queue of a complete future, leaves the thread's futures. */
+    private void drop(CompletableFuture<?> f, WaitQueue<Waiter> q) {
+        if (q == soleQueue) {
+            soleFuture = null;
+            soleQueue = null;
+        } else {
+            watched.remove(f, q);
+        }
+    }
+
+    private static void completeAll(WaitQueue<Waiter> q) {
+        for (Waiter w; (w = q.poll()) != null; ) {
+            w.queue = null;
+            w.completed();
+        }
+    }
+
     /** Whether a wait is queued under {@code f} now. */
     boolean hasWaits(CompletableFuture<?> f) {
-        WaitQueue<Waiter> q = watched.get(f);
+        WaitQueue<Waiter> q = f == soleFuture ? soleQueue : watched.get(f);
         return q != null && !q.isEmpty();
     }
 
     /** How many futures this thread has a callback on (a future that never completes counts until it is collected). */
     int watchedCount() {
-        return watched.size();
+        return watched.size() + (soleFuture != null ? 1 : 0);
     }
 
     /**
@@ -108,10 +161,11 @@ final class FutureWaits {
     }
 
     /** The callback on one future: posted to the owner thread, which wakes the waits queued under it. */
-    private static final class Completion implements BiConsumer<Object, Throwable>, Runnable {
+    private static final class Completion implements BiConsumer<Object, Throwable>, Posted {
         private final FutureWaits waits;
         private final CompletableFuture<?> future;
         private final WaitQueue<Waiter> queue;
+        private Posted nextPosted;
 
         Completion(FutureWaits waits, CompletableFuture<?> future, WaitQueue<Waiter> queue) {
             this.waits = waits;
@@ -122,17 +176,24 @@ final class FutureWaits {
         /** On the completing thread: tells the owner thread. */
         @Override
         public void accept(Object value, Throwable failure) {
-            waits.loop.post(this);
+            waits.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
+        }
+
+        @Override
+        public Posted nextPosted() {
+            return nextPosted;
+        }
+
+        @Override
+        public void nextPosted(Posted next) {
+            nextPosted = next;
         }
 
         /** On the owner thread: every wait queued now is completed; the next wait on the (complete) future needs none. */
         @Override
-        public void run() {
-            waits.watched.remove(future, queue);
-            for (Waiter w; (w = queue.poll()) != null; ) {
-                w.queue = null;
-                w.completed();
-            }
+        public void runPosted() {
+            waits.drop(future, queue);
+            completeAll(queue);
         }
     }
 }
