@@ -105,6 +105,8 @@ final class BufferedGenerator<T> extends Generator<T> {
     /** With no value waiting: runs the body for its next batch, or tells how it ended if it has. */
     private void refill() {
         if (endPending) {
+            // an overflow of the consumer's stack from here on leaves it SUSPENDED with its end to report,
+            // which the next call reports through advance()
             endPending = false;
             drop();
             super.bodyEnded();
