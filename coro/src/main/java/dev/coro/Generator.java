@@ -429,11 +429,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * Ends this generator. Not started: it never will. Suspended at an {@code emit}: the body is
      * unwound (that {@code emit} throws {@link CoroutineExit}, {@code finally} blocks run) and this
-     * call returns when it has ended. Ended: nothing happens.
+     * call returns when it has ended. Its body ended, but a stack overflow of its consumer stopped the
+     * call that was telling how: this call tells it, as for {@link #hasNext()}. Ended: nothing happens.
      *
      * @throws IllegalStateException if the body is running (the call comes from inside it, or its
      *                               consumer is suspended inside it), or from another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal,
+     *                               or had failed and its failure was still to tell
      */
     @Override
     public void close() {
@@ -442,7 +444,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             state = S_CLOSED;
             stack = null;
         } else if (state == S_SUSPENDED) {
-            closing = true;
+            // a body that has ended (an overflow struck its consumer as it told how) is not being closed:
+            // its end is told now, as it was
+            if (!ended) {
+                closing = true;
+            }
             hasBuffered = false;
             buffered = null;
             advance();

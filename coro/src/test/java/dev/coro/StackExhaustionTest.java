@@ -311,52 +311,107 @@ class StackExhaustionTest {
     @Test
     void aGeneratorWhoseBodyEndsNearTheConsumersStackEndReportsItsEndAtEveryDepth() {
         List<String> outcomes = new ArrayList<>();
-        for (int k = 0; k <= 300; k++) {
-            int depth = nextLimit() - k;
-            Generator<Integer> g = Generator.of("once", out -> out.emit(1));
-            assertThat(g.next()).isEqualTo(1);
-            Object outcome = nextAt(depth, g);
-            String at = "depth " + depth + ", outcome " + outcome;
-            if (outcome instanceof NoSuchElementException e) {
-                assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
-                outcomes.add("ended");
-            } else if (outcome instanceof CoroutineException e) {
-                // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
-                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
-                        .cause().isInstanceOf(StackOverflowError.class);
-                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-                outcomes.add("failed");
-            } else {
-                // the consumer's stack overflowed on the way in, or on the way back from the body's end
-                assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
-                outcomes.add("overflowed");
+        // the next call with stack to spare is hasNext(), or close()
+        for (boolean thenClose : new boolean[] {false, true}) {
+            for (int k = 0; k <= 300; k++) {
+                int depth = nextLimit() - k;
+                boolean[] returned = {false};
+                Throwable[] threw = {null};
+                Generator<Integer> g = Generator.of("once", out -> {
+                    try {
+                        out.emit(1);
+                    } catch (Throwable t) {
+                        threw[0] = t; // no call here: the stack may be exhausted still
+                        throw t;
+                    }
+                    returned[0] = true;
+                });
+                assertThat(g.next()).isEqualTo(1);
+                Object outcome = nextAt(depth, g);
+                String at = "depth " + depth + ", outcome " + outcome;
+                if (outcome instanceof NoSuchElementException e) {
+                    assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
+                    outcomes.add("ended");
+                } else if (outcome instanceof CoroutineException e) {
+                    // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
+                    assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                            .cause().isInstanceOf(StackOverflowError.class);
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("failed");
+                } else {
+                    // the consumer's stack overflowed on the way in, or on the way back from the body's end
+                    assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
+                    outcomes.add("overflowed");
+                }
+                if (thenClose) {
+                    closeReportsTheEnd(g, returned[0], threw[0], at);
+                    assertOnlyMainIsLeft();
+                    continue;
+                }
+                // however far the body got, the next call says it returned, or that it failed if the overflow
+                // struck it as it resumed and its consumer then on the way back; unless the overflow struck
+                // inside the JDK's entry into its stack before the body went on and left it marked as running,
+                // or linked to the consumer it entered it for, which only a call that tries can see: then the
+                // generator is FAILED, and says so
+                Object next;
+                try {
+                    next = g.hasNext();
+                } catch (CoroutineException | IllegalStateException e) {
+                    next = e;
+                }
+                if (next instanceof CoroutineException e) {
+                    assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                            .cause().isInstanceOf(StackOverflowError.class);
+                } else if (next instanceof IllegalStateException e) {
+                    assertThat(e).as(at)
+                            .hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                } else {
+                    assertThat(next).as(at).isEqualTo(false);
+                }
+                assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
+                assertOnlyMainIsLeft();
             }
-            // however far the body got, the next call says it returned, or that it failed if the overflow
-            // struck it as it resumed and its consumer then on the way back; unless the overflow struck
-            // inside the JDK's entry into its stack before the body went on and left it marked as running,
-            // or linked to the consumer it entered it for, which only a call that tries can see: then the
-            // generator is FAILED, and says so
-            Object next;
-            try {
-                next = g.hasNext();
-            } catch (CoroutineException | IllegalStateException e) {
-                next = e;
-            }
-            if (next instanceof CoroutineException e) {
-                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
-                        .cause().isInstanceOf(StackOverflowError.class);
-            } else if (next instanceof IllegalStateException e) {
-                assertThat(e).as(at)
-                        .hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
-                        .hasMessageEndingWith("; it is FAILED");
-                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-            } else {
-                assertThat(next).as(at).isEqualTo(false);
-            }
-            assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
-            assertOnlyMainIsLeft();
         }
-        assertThat(outcomes).hasSize(301);
+        assertThat(outcomes).hasSize(2 * 301);
+    }
+
+    /**
+     * Closes {@code g}, a generator 'once' after a call near its consumer's stack end, and checks that the close
+     * reports its body's end as it was if the body had ended (it {@code returned}, or {@code threw}): FINISHED,
+     * or its failure (not a failure while being closed); that it unwinds a body that had not got past its emit
+     * (CLOSED); and that it does nothing once the generator told how its body ended. Unless the JDK left the
+     * body's stack unable to run, which the close says.
+     */
+    private static void closeReportsTheEnd(Generator<Integer> g, boolean returned, Throwable threw, String at) {
+        Generator.State before = g.state();
+        Object closed = "closed";
+        try {
+            g.close();
+        } catch (CoroutineException | IllegalStateException e) {
+            closed = e;
+        }
+        at += ", then " + before + ", the body " + (returned ? "returned" : "threw " + threw) + ", close(): " + closed;
+        if (before != Generator.State.SUSPENDED) {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(before);
+        } else if (closed instanceof IllegalStateException e) {
+            assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
+                    .hasMessageEndingWith("; it is FAILED");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+        } else if (returned) {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FINISHED);
+        } else if (threw != null) {
+            assertThat(closed).as(at).isInstanceOf(CoroutineException.class);
+            assertThat((CoroutineException) closed).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                    .cause().isSameAs(threw);
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+        } else {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.CLOSED);
+        }
     }
 
     /** Recurses to {@code target} frames, then returns what {@code call} returns. */
@@ -505,7 +560,8 @@ class StackExhaustionTest {
     /**
      * After a call of {@code b} on {@code g} overflowed its consumer's stack, makes the next call (with stack to
      * spare), {@code close()} if {@code thenClose}, else {@code hasNext()}, and checks that it reports the body's
-     * failure ({@code ended}: what the body had thrown, if it had ended). Unless the JDK left the body's stack
+     * failure ({@code ended}: what the body had thrown, if it had ended), as it was: not as a failure while being
+     * closed if the body had ended before a close. Unless the JDK left the body's stack
      * unable to run (it had not run), or the close finds {@code g} NEW ({@code after}: its body had not run) or the
      * failure of a read-ahead body still waiting behind its values, both of which it ends as {@code CLOSED} without
      * running the body.
@@ -547,7 +603,12 @@ class StackExhaustionTest {
         }
         assertThat(next).as(at).isInstanceOf(CoroutineException.class);
         CoroutineException e = (CoroutineException) next;
-        assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed");
+        if (ended != null && !b.closes()) {
+            // the body had ended before the close: the close tells how, not a failure while being closed
+            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ");
+        } else {
+            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed");
+        }
         assertIsWhatTheBodyThrew(e.getCause(), threw[0], at);
         assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
         return ended != null ? "reported" : "ran the body";
