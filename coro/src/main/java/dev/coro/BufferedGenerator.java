@@ -74,10 +74,13 @@ final class BufferedGenerator<T> extends Generator<T> {
      * Drops the values not taken and ends this generator: not started, it never will; suspended
      * inside its body's last {@code emit}, the body is unwound as for {@link Generator#close()}; its
      * body already ended (values were waiting), it is {@code CLOSED} at once, and a failure of the
-     * body that the consumer had not met yet is dropped with the values. Ended: nothing happens.
+     * body that the consumer had not met yet is dropped with the values; its body ended, every value
+     * taken, and a stack overflow of its consumer stopped the call telling how: as for
+     * {@link Generator#close()}. Ended: nothing happens.
      *
      * @throws IllegalStateException if the body is running, or from another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal,
+     *                               or had failed and its failure was still to tell
      */
     @Override
     public void close() {
@@ -105,6 +108,8 @@ final class BufferedGenerator<T> extends Generator<T> {
     /** With no value waiting: runs the body for its next batch, or tells how it ended if it has. */
     private void refill() {
         if (endPending) {
+            // an overflow of the consumer's stack from here on leaves it SUSPENDED with its end to report,
+            // which the next call reports through advance()
             endPending = false;
             drop();
             super.bodyEnded();

@@ -429,11 +429,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * Ends this generator. Not started: it never will. Suspended at an {@code emit}: the body is
      * unwound (that {@code emit} throws {@link CoroutineExit}, {@code finally} blocks run) and this
-     * call returns when it has ended. Ended: nothing happens.
+     * call returns when it has ended. Its body ended, but a stack overflow of its consumer stopped the
+     * call that was telling how: this call tells it, as for {@link #hasNext()}. Ended: nothing happens.
      *
      * @throws IllegalStateException if the body is running (the call comes from inside it, or its
      *                               consumer is suspended inside it), or from another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal,
+     *                               or had failed and its failure was still to tell
      */
     @Override
     public void close() {
@@ -442,7 +444,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             state = S_CLOSED;
             stack = null;
         } else if (state == S_SUSPENDED) {
-            closing = true;
+            // a body that has ended (an overflow struck its consumer as it told how) is not being closed:
+            // its end is told now, as it was
+            if (!ended) {
+                closing = true;
+            }
             hasBuffered = false;
             buffered = null;
             advance();
@@ -549,7 +555,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * Runs the body until it emits or ends; on return the state says which. An error such as a
      * {@link StackOverflowError} of the consumer's stack that escapes the resume without the body
      * having emitted or ended leaves the state as it was before; one that strikes on the way back after
-     * the body ended is rethrown, and the next call reports how the body ended.
+     * the body ended is rethrown, leaving it {@code SUSPENDED}, and the next call reports how the body ended.
      */
     final void advance() {
         if (ended) {
@@ -580,9 +586,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         } catch (Throwable t) {
             // the consumer's stack gave out on the way in, or on the way back: never left RUNNING with no
             // consumer. A body that emitted is SUSPENDED with its value waiting; one that did not get to
-            // run, or ended (see above), is as it was. No call here: the stack may be exhausted still.
+            // run is as it was; one that ended is SUSPENDED with its end to report (see above), even if it
+            // was NEW, which a close() would end unreported. No call here: the stack may be exhausted still.
             if (state == S_RUNNING) {
-                state = from;
+                state = ended ? S_SUSPENDED : from;
             }
             throw t;
         } finally {
@@ -614,25 +621,23 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * Records how the body ended and tells the consumer: a failure as a {@link CoroutineException}; an
      * exit signal that is not this generator's own (its consumer is being closed and was unwinding
-     * through the body) passes on to the consumer, even while this generator was being closed.
+     * through the body) passes on to the consumer, even while this generator was being closed. Every
+     * call it makes (the failure's message and stack trace included) comes before it clears or sets
+     * anything, so that an overflow of the consumer's stack leaves the end to report again.
      */
     void bodyEnded() {
         Throwable t = thrown;
-        Ending how = ending(t); // before anything is cleared: an overflow here leaves the end to report again
+        Ending how = ending(t);
+        CoroutineException failed = how == Ending.FAILED ? failure(t) : null;
+        // no call from here on: plain stores, then the throw
         stack = null;
         thrown = null;
-        switch (how) {
-            case FINISHED -> state = S_FINISHED;
-            case CLOSED -> {
-                state = S_CLOSED;
-                if (t instanceof CoroutineExit exit && exit.source != this) {
-                    throw exit;
-                }
-            }
-            case FAILED -> {
-                state = S_FAILED;
-                throw failure(t);
-            }
+        state = how == Ending.FINISHED ? S_FINISHED : how == Ending.CLOSED ? S_CLOSED : S_FAILED;
+        if (failed != null) {
+            throw failed;
+        }
+        if (t instanceof CoroutineExit exit && exit.source != this) {
+            throw exit;
         }
     }
 

@@ -7,6 +7,7 @@ import dev.coro.Coroutine.State;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -270,16 +271,23 @@ class StackExhaustionTest {
                             .hasMessageContaining("generator 'counting'").hasMessageContaining("FAILED");
                 } else {
                     // the body did not fail: the generator goes on where it was (a value it emitted before the
-                    // overflow struck its consumer is the next one), no value lost or repeated
+                    // overflow struck its consumer is the next one), no value lost or repeated; or it failed and
+                    // the overflow struck its consumer while reporting that: the next call reports it
                     Generator.State was = g.state();
                     assertThat(was).as(at).isIn(Generator.State.NEW, Generator.State.SUSPENDED);
                     Object next;
                     try {
                         next = g.next();
-                    } catch (IllegalStateException e) {
+                    } catch (IllegalStateException | CoroutineException e) {
                         next = e;
                     }
-                    if (next instanceof IllegalStateException e) {
+                    if (next instanceof CoroutineException e) {
+                        assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
+                        assertThat(e).as(at).hasMessageStartingWith("generator 'counting' failed: ")
+                                .cause().isInstanceOf(StackOverflowError.class);
+                        assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.set(outcomes.size() - 1, "overflowed, then reported");
+                    } else if (next instanceof IllegalStateException e) {
                         // the overflow struck inside the JDK's entry into its stack and left it marked as
                         // running, or linked to the consumer it entered it for, which the JDK tells no call
                         // before it tries: the next one says so
@@ -303,52 +311,307 @@ class StackExhaustionTest {
     @Test
     void aGeneratorWhoseBodyEndsNearTheConsumersStackEndReportsItsEndAtEveryDepth() {
         List<String> outcomes = new ArrayList<>();
-        for (int k = 0; k <= 300; k++) {
-            int depth = nextLimit() - k;
-            Generator<Integer> g = Generator.of("once", out -> out.emit(1));
-            assertThat(g.next()).isEqualTo(1);
-            Object outcome = nextAt(depth, g);
-            String at = "depth " + depth + ", outcome " + outcome;
-            if (outcome instanceof NoSuchElementException e) {
-                assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
-                outcomes.add("ended");
-            } else if (outcome instanceof CoroutineException e) {
-                // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
-                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
-                        .cause().isInstanceOf(StackOverflowError.class);
-                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-                outcomes.add("failed");
-            } else {
-                // the consumer's stack overflowed on the way in, or on the way back from the body's end
-                assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
-                outcomes.add("overflowed");
+        // the next call with stack to spare is hasNext(), or close()
+        for (boolean thenClose : new boolean[] {false, true}) {
+            for (int k = 0; k <= 300; k++) {
+                int depth = nextLimit() - k;
+                boolean[] returned = {false};
+                Throwable[] threw = {null};
+                Generator<Integer> g = Generator.of("once", out -> {
+                    try {
+                        out.emit(1);
+                    } catch (Throwable t) {
+                        threw[0] = t; // no call here: the stack may be exhausted still
+                        throw t;
+                    }
+                    returned[0] = true;
+                });
+                assertThat(g.next()).isEqualTo(1);
+                Object outcome = nextAt(depth, g);
+                String at = "depth " + depth + ", outcome " + outcome;
+                if (outcome instanceof NoSuchElementException e) {
+                    assertThat(e).as(at).hasMessageContaining("generator 'once'").hasMessageContaining("FINISHED");
+                    outcomes.add("ended");
+                } else if (outcome instanceof CoroutineException e) {
+                    // the overflow struck the body as it resumed, inside its emit: the body failed, and says so
+                    assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                            .cause().isInstanceOf(StackOverflowError.class);
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                    outcomes.add("failed");
+                } else {
+                    // the consumer's stack overflowed on the way in, or on the way back from the body's end
+                    assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
+                    outcomes.add("overflowed");
+                }
+                if (thenClose) {
+                    closeReportsTheEnd(g, returned[0], threw[0], at);
+                    assertOnlyMainIsLeft();
+                    continue;
+                }
+                // however far the body got, the next call says it returned, or that it failed if the overflow
+                // struck it as it resumed and its consumer then on the way back; unless the overflow struck
+                // inside the JDK's entry into its stack before the body went on and left it marked as running,
+                // or linked to the consumer it entered it for, which only a call that tries can see: then the
+                // generator is FAILED, and says so
+                Object next;
+                try {
+                    next = g.hasNext();
+                } catch (CoroutineException | IllegalStateException e) {
+                    next = e;
+                }
+                if (next instanceof CoroutineException e) {
+                    assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                            .cause().isInstanceOf(StackOverflowError.class);
+                } else if (next instanceof IllegalStateException e) {
+                    assertThat(e).as(at)
+                            .hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
+                            .hasMessageEndingWith("; it is FAILED");
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                } else {
+                    assertThat(next).as(at).isEqualTo(false);
+                }
+                assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
+                assertOnlyMainIsLeft();
             }
-            // however far the body got, the next call says it returned, or that it failed if the overflow
-            // struck it as it resumed and its consumer then on the way back; unless the overflow struck
-            // inside the JDK's entry into its stack before the body went on and left it marked as running,
-            // or linked to the consumer it entered it for, which only a call that tries can see: then the
-            // generator is FAILED, and says so
-            Object next;
-            try {
-                next = g.hasNext();
-            } catch (CoroutineException | IllegalStateException e) {
-                next = e;
-            }
-            if (next instanceof CoroutineException e) {
-                assertThat(e).as(at).hasMessageStartingWith("generator 'once' failed: ")
-                        .cause().isInstanceOf(StackOverflowError.class);
-            } else if (next instanceof IllegalStateException e) {
-                assertThat(e).as(at)
-                        .hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
-                        .hasMessageEndingWith("; it is FAILED");
-                assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
-            } else {
-                assertThat(next).as(at).isEqualTo(false);
-            }
-            assertThat(g.state()).as(at).isIn(Generator.State.FINISHED, Generator.State.FAILED);
-            assertOnlyMainIsLeft();
         }
-        assertThat(outcomes).hasSize(301);
+        assertThat(outcomes).hasSize(2 * 301);
+    }
+
+    /**
+     * Closes {@code g}, a generator 'once' after a call near its consumer's stack end, and checks that the close
+     * reports its body's end as it was if the body had ended (it {@code returned}, or {@code threw}): FINISHED,
+     * or its failure (not a failure while being closed); that it unwinds a body that had not got past its emit
+     * (CLOSED); and that it does nothing once the generator told how its body ended. Unless the JDK left the
+     * body's stack unable to run, which the close says.
+     */
+    private static void closeReportsTheEnd(Generator<Integer> g, boolean returned, Throwable threw, String at) {
+        Generator.State before = g.state();
+        Object closed = "closed";
+        try {
+            g.close();
+        } catch (CoroutineException | IllegalStateException e) {
+            closed = e;
+        }
+        at += ", then " + before + ", the body " + (returned ? "returned" : "threw " + threw) + ", close(): " + closed;
+        if (before != Generator.State.SUSPENDED) {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(before);
+        } else if (closed instanceof IllegalStateException e) {
+            assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("once", "main context 'main'") + " (the JDK ")
+                    .hasMessageEndingWith("; it is FAILED");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+        } else if (returned) {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FINISHED);
+        } else if (threw != null) {
+            assertThat(closed).as(at).isInstanceOf(CoroutineException.class);
+            assertThat((CoroutineException) closed).as(at).hasMessageStartingWith("generator 'once' failed: ")
+                    .cause().isSameAs(threw);
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+        } else {
+            assertThat(closed).as(at).isEqualTo("closed");
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.CLOSED);
+        }
+    }
+
+    /** Recurses to {@code target} frames, then returns what {@code call} returns. */
+    private static Object recurseThenCall(int n, int target, Supplier<Object> call) {
+        depthReached = n;
+        if (n < target) {
+            return recurseThenCall(n + 1, target, call);
+        }
+        return call.get();
+    }
+
+    /** How deep a coroutine can recurse through {@link #recurseThenCall} now (the JIT makes it deeper as it compiles). */
+    private static int callLimit() {
+        return probedLimit(() -> recurseThenCall(0, Integer.MAX_VALUE, null));
+    }
+
+    /**
+     * Runs, in a new coroutine 'consumer', {@code call} at {@code depth} frames of {@link #recurseThenCall}, and
+     * checks that the consumer finished.
+     *
+     * @return what the call returned, or the stack overflow, {@link CoroutineException},
+     *     {@link NoSuchElementException} or {@link IllegalStateException} that it threw
+     */
+    private static Object callAt(int depth, Supplier<Object> call) {
+        Object[] outcome = {null};
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                outcome[0] = recurseThenCall(0, depth, call);
+            } catch (StackOverflowError | NoSuchElementException | CoroutineException | IllegalStateException e) {
+                outcome[0] = e;
+            }
+        });
+        consumer.switchTo();
+        assertThat(consumer.state()).isEqualTo(State.FINISHED);
+        return outcome[0];
+    }
+
+    /**
+     * A generator 'g' whose body fails, and how its consumer gets there: a plain or a read-ahead one (batches of
+     * {@link #BATCH}), whose body emits 0 to {@code emits - 1} (or is closed at one of these emits) and then
+     * throws; its consumer takes {@code taken} values with stack to spare, then, near its stack's end, calls
+     * {@code next()}, or {@code close()} if {@code closes}.
+     */
+    private record FailingBody(String what, boolean readAhead, int emits, int taken, boolean closes) {
+
+        /** The generator; its body notes what it threw in {@code threw[0]}. */
+        Generator<Integer> make(RuntimeException failure, Throwable[] threw) {
+            Generator.Body<Integer, Void> body = out -> {
+                try {
+                    try {
+                        for (int i = 0; i < emits; i++) {
+                            out.emit(i);
+                        }
+                    } catch (CoroutineExit e) {
+                        // being closed: it fails instead of unwinding quietly
+                    }
+                    throw failure;
+                } catch (Throwable t) {
+                    threw[0] = t; // no call here: the stack may be exhausted still
+                    throw t;
+                }
+            };
+            return readAhead ? Generator.buffered("g", BATCH, body) : Generator.of("g", body);
+        }
+    }
+
+    @Test
+    void aBodysFailureReportedNearTheConsumersStackEndReachesTheConsumerOrTheNextCallAtEveryDepth() {
+        List<String> outcomes = new ArrayList<>();
+        // the call that runs the failing body or reports its failure, at every depth of the last few hundred
+        // frames: the consumer gets the CoroutineException whose cause is what the body threw, or a stack
+        // overflow, and then the generator is SUSPENDED with that failure still to report (NEW or SUSPENDED
+        // as it was if the body did not run) and the next call, hasNext() or close(), reports it
+        FailingBody[] bodies = {
+            new FailingBody("a plain generator failing at once", false, 0, 0, false),
+            new FailingBody("a plain generator failing after its first value", false, 1, 1, false),
+            new FailingBody("a plain generator failing as it is closed", false, 1, 1, true),
+            new FailingBody("a read-ahead generator failing at once", true, 0, 0, false),
+            new FailingBody("a read-ahead generator failing after its first batch", true, BATCH, BATCH, false),
+            new FailingBody("a read-ahead generator failing as it is closed", true, BATCH, BATCH, true),
+            new FailingBody("a read-ahead generator whose failure waited behind its value", true, 1, 1, false),
+        };
+        for (FailingBody b : bodies) {
+            for (boolean thenClose : new boolean[] {false, true}) {
+                for (int k = 0; k <= 300; k++) {
+                    int depth = callLimit() - k;
+                    IllegalArgumentException failure = new IllegalArgumentException("the body's own failure");
+                    Throwable[] threw = {null};
+                    Generator<Integer> g = b.make(failure, threw);
+                    for (int i = 0; i < b.taken(); i++) {
+                        assertThat(g.next()).isEqualTo(i);
+                    }
+                    Object outcome = callAt(depth, b.closes() ? () -> {
+                        g.close();
+                        return "closed";
+                    } : g::next);
+                    Generator.State after = g.state();
+                    Throwable ended = threw[0];
+                    String at = b.what() + ", depth " + depth + ", outcome " + outcome + ", then " + after
+                            + ", the body threw " + ended;
+                    String failed = "generator 'g' failed" + (b.closes() ? " while being closed: " : ": ");
+                    if (outcome instanceof CoroutineException e) {
+                        assertThat(e).as(at).hasMessageStartingWith(failed);
+                        assertIsWhatTheBodyThrew(e.getCause(), ended, at);
+                        assertThat(after).as(at).isEqualTo(Generator.State.FAILED);
+                        outcomes.add("failed");
+                    } else if (outcome instanceof IllegalStateException e) {
+                        // the overflow struck inside the JDK's entry into its stack and ended it before the body ran
+                        assertEndedOnEntry(e, at, g, "g");
+                        assertThat(ended).as(at).isNull();
+                        outcomes.add("ended on entry");
+                    } else {
+                        // the consumer's own stack overflowed: before the body ran, on the way back from its end, or
+                        // while reporting its failure; never RUNNING, nor FAILED with the failure untold
+                        assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
+                        assertThat(after).as(at).isIn(Generator.State.NEW, Generator.State.SUSPENDED);
+                        if (ended != null) {
+                            assertThat(after).as(at + ": the body ended, its end still to report")
+                                    .isEqualTo(Generator.State.SUSPENDED);
+                        }
+                        outcomes.add("overflowed, then " + nextCallReports(g, thenClose, after, threw, ended, b, at));
+                    }
+                    // once the failure was told, it is not told again
+                    assertThat(g.hasNext()).as(at).isFalse();
+                    g.close();
+                    assertThat(g.state()).as(at).isIn(Generator.State.FAILED, Generator.State.CLOSED);
+                    assertOnlyMainIsLeft();
+                }
+            }
+        }
+        assertThat(outcomes).hasSize(bodies.length * 2 * 301);
+    }
+
+    /**
+     * Checks that {@code cause}, the cause of a generator's failure, is what its body threw ({@code threw}), or a
+     * stack overflow if its body did not note what it threw (it overflowed as it was entered).
+     */
+    private static void assertIsWhatTheBodyThrew(Throwable cause, Throwable threw, String at) {
+        if (threw != null) {
+            assertThat(cause).as(at).isSameAs(threw);
+        } else {
+            assertThat(cause).as(at).isInstanceOf(StackOverflowError.class);
+        }
+    }
+
+    /**
+     * After a call of {@code b} on {@code g} overflowed its consumer's stack, makes the next call (with stack to
+     * spare), {@code close()} if {@code thenClose}, else {@code hasNext()}, and checks that it reports the body's
+     * failure ({@code ended}: what the body had thrown, if it had ended), as it was: not as a failure while being
+     * closed if the body had ended before a close. Unless the JDK left the body's stack
+     * unable to run (it had not run), or the close finds {@code g} NEW ({@code after}: its body had not run) or the
+     * failure of a read-ahead body still waiting behind its values, both of which it ends as {@code CLOSED} without
+     * running the body.
+     *
+     * @return what happened
+     */
+    private static String nextCallReports(Generator<Integer> g, boolean thenClose, Generator.State after,
+                                          Throwable[] threw, Throwable ended, FailingBody b, String at) {
+        Object next;
+        try {
+            if (thenClose) {
+                g.close();
+                next = "closed";
+            } else {
+                next = g.hasNext();
+            }
+        } catch (CoroutineException | IllegalStateException e) {
+            next = e;
+        }
+        at += ", next " + (thenClose ? "close(): " : "hasNext(): ") + next;
+        if (next instanceof IllegalStateException e) {
+            assertThat(e).as(at).hasMessageStartingWith(unableToRunAgain("g", "main context 'main'") + " (the JDK ")
+                    .hasMessageEndingWith("; it is FAILED");
+            assertThat(ended).as(at).isNull();
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+            return "refused by the JDK";
+        }
+        if (thenClose && after == Generator.State.NEW) {
+            assertThat(next).as(at).isEqualTo("closed");
+            assertThat(threw[0]).as(at).isNull();
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.CLOSED);
+            return "closed unstarted";
+        }
+        if (thenClose && b.readAhead() && b.emits() > 0 && b.emits() < BATCH && "closed".equals(next)) {
+            // the call did not get to the failure waiting behind the last value: the close drops it
+            assertThat(ended).as(at).isNotNull();
+            assertThat(g.state()).as(at).isEqualTo(Generator.State.CLOSED);
+            return "dropped by close";
+        }
+        assertThat(next).as(at).isInstanceOf(CoroutineException.class);
+        CoroutineException e = (CoroutineException) next;
+        if (ended != null && !b.closes()) {
+            // the body had ended before the close: the close tells how, not a failure while being closed
+            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed: ");
+        } else {
+            assertThat(e).as(at).hasMessageStartingWith("generator 'g' failed");
+        }
+        assertIsWhatTheBodyThrew(e.getCause(), threw[0], at);
+        assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+        return ended != null ? "reported" : "ran the body";
     }
 
     /** Recurses without end: a stack overflow. */
@@ -402,10 +665,12 @@ class StackExhaustionTest {
                         assertEndedOnEntry(e, at, g, "g");
                         outcomes.add("ended on entry");
                     } else {
-                        // the consumer's own stack overflowed: before the body ran or on the way back (as it
-                        // was: the next call runs the body, or reports how it ended), or while reporting its end
+                        // the consumer's own stack overflowed: before the body ran (as it was: the next call runs
+                        // the body), on the way back from its end or while reporting it (SUSPENDED: the next call
+                        // reports it), or after the state was set (FINISHED, or FAILED if the JDK ended its stack)
                         assertThat(outcome).as(at).isInstanceOf(StackOverflowError.class);
-                        assertThat(after).as(at).isIn(before, Generator.State.FINISHED, Generator.State.FAILED);
+                        assertThat(after).as(at).isIn(before, Generator.State.SUSPENDED, Generator.State.FINISHED,
+                                Generator.State.FAILED);
                         outcomes.add("overflowed");
                     }
                     Object next;
@@ -415,7 +680,7 @@ class StackExhaustionTest {
                         next = e;
                     }
                     at += ", next " + next;
-                    if (after == before) {
+                    if (after == Generator.State.NEW || after == Generator.State.SUSPENDED) {
                         if (next instanceof IllegalStateException e) {
                             // what no call can see before it tries: the JDK left the stack marked as running, or
                             // linked to the consumer it entered it for; one it ended is FAILED at once
