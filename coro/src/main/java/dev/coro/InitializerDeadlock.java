@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.lang.reflect.InvocationTargetException;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -23,6 +24,16 @@ final class InitializerDeadlock {
     private static final StackWalker WALKER = StackWalker.getInstance();
 
     private InitializerDeadlock() {
+    }
+
+    /**
+     * Sets this class up (its stack walker, the call sites of its walk) by looking once, from a stack
+     * with room: called as the thread engine's class is set up, so that the first body started near the
+     * end of a thread's stack meets at worst a {@link StackOverflowError} of its own, never a failed
+     * initialization of this class, which would refuse every later start in the JVM.
+     */
+    static void prepare() {
+        checkBeforeStart(new Object(), "no body");
     }
 
     /**
@@ -51,10 +62,15 @@ final class InitializerDeadlock {
     }
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {
-        Set<String> initializing = WALKER.walk(frames -> frames
-                .filter(f -> f.getMethodName().equals("<clinit>"))
-                .map(StackWalker.StackFrame::getClassName)
-                .collect(Collectors.toSet()));
+        Set<String> initializing;
+        try {
+            initializing = WALKER.walk(frames -> frames
+                    .filter(f -> f.getMethodName().equals("<clinit>"))
+                    .map(StackWalker.StackFrame::getClassName)
+                    .collect(Collectors.toSet()));
+        } catch (InternalError e) {
+            throw overflowIn(e);
+        }
         if (initializing.isEmpty()) {
             return;
         }
@@ -76,6 +92,18 @@ final class InitializerDeadlock {
                     + " every body runs on a thread of its own); create it outside the initializer (in a"
                     + " holder class, say), or use the continuation engine");
         }
+    }
+
+    /**
+     * What a stack walk that failed threw, as the caller should see it: the JDK's walker reports a
+     * {@link StackOverflowError} met while it fills its buffer of frames (near the end of the thread's
+     * stack) as an {@link InternalError} around an {@code InvocationTargetException} around the
+     * overflow; that overflow is given back as it is, so that the start it stopped fails as any call
+     * that overflows there does. Anything else is returned unchanged.
+     */
+    private static Error overflowIn(InternalError e) {
+        return e.getCause() instanceof InvocationTargetException t && t.getCause() instanceof StackOverflowError overflow
+                ? overflow : e;
     }
 
     /** The class that defines the lambda class {@code name} ({@code C$$Lambda/0x...}); null if it is none. */

@@ -46,6 +46,10 @@ final class ThreadEngine implements Engine {
     /** How many of the next thread starts to refuse as if the JVM could start no thread; for tests. */
     int refuseStarts;
 
+    static {
+        InitializerDeadlock.prepare(); // here, with room on the stack: not at a body started near its end
+    }
+
     ThreadEngine(Scheduler scheduler) {
         this.scheduler = scheduler;
     }

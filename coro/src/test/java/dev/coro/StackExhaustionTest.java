@@ -230,6 +230,40 @@ class StackExhaustionTest {
     }
 
     @Test
+    void theLookForAnInitializerDeadlockBeforeABodysThreadStartsThrowsAtWorstAStackOverflowAtEveryDepth() {
+        // the thread engine looks (a walk of the caller's stack) before it starts a body's thread from a
+        // virtual thread: near the stack's end the JDK's walker meets the overflow inside its own code
+        List<String> outcomes = new ArrayList<>();
+        for (int k = 0; k <= 300; k++) {
+            int depth = probedLimit(() -> recurseThenLook(0, Integer.MAX_VALUE)) - k;
+            Object[] outcome = {"nothing"};
+            Coroutine looker = Coroutine.create("looker", () -> {
+                try {
+                    recurseThenLook(0, depth);
+                    outcome[0] = "returned";
+                } catch (StackOverflowError e) {
+                    outcome[0] = "overflowed";
+                } catch (Throwable e) {
+                    outcome[0] = e;
+                }
+            });
+            looker.switchTo();
+            assertThat(outcome[0]).as("depth " + depth).isIn("returned", "overflowed");
+            outcomes.add((String) outcome[0]);
+        }
+        assertThat(outcomes).contains("returned", "overflowed");
+    }
+
+    private static void recurseThenLook(int n, int target) {
+        depthReached = n;
+        if (n < target) {
+            recurseThenLook(n + 1, target);
+            return;
+        }
+        InitializerDeadlock.checkBeforeStart(new Object(), "a body");
+    }
+
+    @Test
     void aGeneratorResumedNearTheConsumersStackEndStaysUsableOrFailsNamingItselfAtEveryDepth() {
         List<String> outcomes = new ArrayList<>();
         // the last few hundred frames before the limit, one depth at a time; a generator
