@@ -101,7 +101,7 @@ final class InitializerDeadlock {
      * overflow; that overflow is given back as it is, so that the start it stopped fails as any call
      * that overflows there does. Anything else is returned unchanged.
      */
-    private static Error overflowIn(InternalError e) {
+    static Error overflowIn(InternalError e) {
         return e.getCause() instanceof InvocationTargetException t && t.getCause() instanceof StackOverflowError overflow
                 ? overflow : e;
     }

@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -171,5 +172,18 @@ class ClassInitializerTest {
         after.switchTo();
         assertThat(after.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    @Test
+    void theLookForSuchADeadlockGivesBackAStackOverflowTheJdksStackWalkerWrapped() {
+        // near the end of a stack the JDK's walker reports the overflow it met as an InternalError around an
+        // InvocationTargetException around it: the start it stopped must fail as any call that overflows there
+        StackOverflowError overflow = new StackOverflowError();
+        assertThat(InitializerDeadlock.overflowIn(new InternalError(new InvocationTargetException(overflow))))
+                .isSameAs(overflow);
+        InternalError other = new InternalError(new InvocationTargetException(new IllegalStateException()));
+        assertThat(InitializerDeadlock.overflowIn(other)).isSameAs(other);
+        InternalError bare = new InternalError("no cause");
+        assertThat(InitializerDeadlock.overflowIn(bare)).isSameAs(bare);
     }
 }
