@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -223,6 +224,97 @@ class AwaitRaceTest {
         release.countDown();
         Peer.join(completer[0]);
         nothingLeftBehind(f, wake);
+    }
+
+    /**
+     * Under virtual time, with a timeout pending, an await whose future completes while the thread
+     * waits for other threads, but whose wake-up is held back (a slow callback that the completing
+     * thread runs first), has had its result come: the clock does not jump to the timeout once the
+     * quiet wait has lasted as long as the timeout is away, the completion is taken in, and the await
+     * returns its value with the clock still. Here main awaits in the run's body, its park the
+     * thread's idle point.
+     */
+    @Test
+    void underVirtualTimeAResultWhoseWakeUpIsHeldBackComesBeforeTheClockJumpsToTheTimeout() {
+        awaitUnderVirtualTimeWithTheWakeUpHeldBack(Idle.PARK_IN_THE_BODY);
+    }
+
+    /** The same in a coroutine that awaits once the run's body has returned: main only waits for it to end. */
+    @Test
+    void underVirtualTimeAResultWhoseWakeUpIsHeldBackComesBeforeTheClockJumpsWhileMainWaitsForTheRest() {
+        awaitUnderVirtualTimeWithTheWakeUpHeldBack(Idle.PARK_AFTER_THE_BODY);
+    }
+
+    /** The same in a coroutine that awaits while main yields until it is done: main's yield is the idle point. */
+    @Test
+    void underVirtualTimeAResultWhoseWakeUpIsHeldBackComesBeforeTheClockJumpsWhileMainYields() {
+        awaitUnderVirtualTimeWithTheWakeUpHeldBack(Idle.YIELD_OF_MAIN);
+    }
+
+    /** Where the thread waits for other threads in {@link #awaitUnderVirtualTimeWithTheWakeUpHeldBack}. */
+    private enum Idle { PARK_IN_THE_BODY, PARK_AFTER_THE_BODY, YIELD_OF_MAIN }
+
+    /**
+     * Awaits, under virtual time and a timeout of 20 ms, a future another thread completes as soon as
+     * this thread idles, holding the wake-up back until the run is over; asserts that the await
+     * returned the value at t = 0. A round in which the future completed only after the quiet wait had
+     * ended (the completing thread came too late) proves nothing and is run again.
+     */
+    private void awaitUnderVirtualTimeWithTheWakeUpHeldBack(Idle idle) {
+        onThisThread();
+        for (int round = 0; ; round++) {
+            assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
+            CompletableFuture<String> f = new CompletableFuture<>();
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicBoolean gaveUp = new AtomicBoolean();
+            AtomicBoolean completedWhileIdle = new AtomicBoolean();
+            EventLoop l = loop;
+            Thread completer = Thread.ofPlatform().name("completer").start(() -> {
+                while (!l.isIdle()) { // main parked in its await, and waits for other threads
+                    if (gaveUp.get()) {
+                        return;
+                    }
+                    Thread.onSpinWait();
+                }
+                f.whenComplete((v, t) -> { // runs before the thread's callback, which posts the wake-up
+                    completedWhileIdle.set(l.isIdle()); // f is complete, and main still in its quiet wait
+                    awaitLatch(release);
+                });
+                f.complete("v");
+            });
+            String[] got = new String[1];
+            long[] at = new long[1];
+            try {
+                Runnable awaiting = () -> {
+                    try {
+                        got[0] = Coroutine.withTimeout(Duration.ofMillis(20), () -> Coroutine.await(f));
+                    } catch (CoroutineTimeoutException e) {
+                        got[0] = "timed out";
+                    }
+                    at[0] = Coroutine.nanoTime();
+                };
+                VirtualTime.run(switch (idle) {
+                    case PARK_IN_THE_BODY -> awaiting;
+                    case PARK_AFTER_THE_BODY -> () -> Coroutine.create("awaiter", awaiting);
+                    case YIELD_OF_MAIN -> () -> {
+                        Coroutine awaiter = Coroutine.create("awaiter", awaiting);
+                        while (!awaiter.isFinished()) {
+                            Coroutine.yield();
+                        }
+                    };
+                });
+            } finally {
+                gaveUp.set(true);
+                release.countDown();
+                Peer.join(completer);
+            }
+            f.complete("late"); // if the completer gave up
+            nothingLeftBehind(f);
+            if (completedWhileIdle.get()) {
+                assertThat(got[0] + " at " + at[0] + " ns").isEqualTo("v at 0 ns");
+                return;
+            }
+        }
     }
 
     /**
