@@ -133,6 +133,50 @@ class AwaitRaceTest {
      * wait, so f's completion, its wake-up held back, is not taken in. A close then comes first on the
      * thread and wins: the await unwinds, and the wake-up, when it comes, finds no wait.
      */
+    /**
+     * On a pool thread, whose main waits for work: a submitted body parks last on f, after a coroutine
+     * of its own on f; the completion taken in early wakes both, while the post is held back, and the
+     * post that comes later finds nothing.
+     */
+    @Test
+    void onAPoolThreadACompletionTakenInEarlyWakesEveryWaitOnTheFutureAndItsLatePostFindsNone() {
+        onThisThread();
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletableFuture<String> wake = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Thread> completer = new CompletableFuture<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            CompletableFuture<List<String>> seen = pool.submit(() -> {
+                EventLoop poolLoop = Scheduler.current().loop;
+                List<String> got = new ArrayList<>();
+                Coroutine.create("waker", () -> got.add("waker got " + Coroutine.await(wake)));
+                Coroutine awaiter = Coroutine.create("awaiter", () -> got.add("awaiter got " + Coroutine.await(f)));
+                Coroutine.yield(); // the awaiter and the waker park
+                loop = poolLoop; // the completer watches the pool thread's loop
+                completer.complete(completeHoldingThePostBack(f, "v", wake, release));
+                got.add("body got " + Coroutine.withTimeout(GUARD, () -> Coroutine.await(f))); // parks last
+                got.add("the post held back: " + completer.join().isAlive() + ", the awaiter " + awaiter.state());
+                got.add("f's waits left: " + poolLoop.futureWaits().hasWaits(f) + ", futures watched: "
+                        + poolLoop.futureWaits().watchedCount());
+                return got;
+            });
+            try {
+                assertThat(Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(seen))).containsExactly(
+                        "awaiter got v", "waker got wake", "body got v", "the post held back: true, the awaiter FINISHED",
+                        "f's waits left: false, futures watched: 0");
+            } finally {
+                release.countDown();
+            }
+            Peer.join(completer.join());
+            CompletableFuture<Integer> after = pool.submit(() -> { // a task after the late post: nothing left
+                Coroutine.yield();
+                return Scheduler.current().loop.futureWaits().watchedCount();
+            });
+            assertThat(Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(after))).isZero();
+        }
+        assertThat(f.getNumberOfDependents()).isZero();
+    }
+
     @Test
     void aCloseThatComesAfterTheFutureCompletedButBeforeItsWakeUpArrivedWinsAndTheWakeUpFindsNothing() {
         onThisThread();
