@@ -311,7 +311,10 @@ final class EventLoop {
      * post and no readiness report has come for as long, in real time, as the next timer is away on
      * the virtual clock, the clock jumps to it. A {@code withTimeout} around an await of a future that
      * never completes, or around a read that no byte reaches, thus expires after its duration of real
-     * time instead of blocking forever.
+     * time instead of blocking forever. But a future awaited that is complete has come, though the
+     * post of its completion has not (the completing thread runs the newer callbacks of a future
+     * first, and a slow one holds the post back): before the clock jumps, the waits on every such
+     * future are woken, as the post will, and the clock stays.
      */
     private void awaitOthersOnVirtualTime(long first) {
         long away = first - virtualNow;
@@ -331,6 +334,9 @@ final class EventLoop {
         quietNanos += System.nanoTime() - start;
         if (quietNanos >= away) {
             quietNanos = 0;
+            if (futureWaits != null && futureWaits.takeInCompleted()) {
+                return; // a future awaited has completed, its post held back: that result came, the clock stays
+            }
             virtualNow = Math.max(virtualNow, first);
         }
     }

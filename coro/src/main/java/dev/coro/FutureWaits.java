@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.util.ArrayList;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -122,6 +123,34 @@ final class FutureWaits {
         if (q != null) {
             completeAll(q);
         }
+    }
+
+    /**
+     * On the owner thread: wakes the waits queued under every future that is complete, as its
+     * callback's post will when it comes (the completing thread may run slower callbacks of the future
+     * first, and hold it back for long); each future's waits in the order they came. The post then
+     * finds its queue empty.
+     *
+     * @return whether some future was complete with waits queued under it
+     */
+    boolean takeInCompleted() {
+        boolean found = false;
+        CompletableFuture<?> f = soleFuture;
+        if (f != null && f.isDone()) {
+            completed(f);
+            found = true;
+        }
+        if (!watched.isEmpty()) {
+            ArrayList<CompletableFuture<?>> done = new ArrayList<>();
+            watched.forEach((g, q) -> {
+                if (!q.isEmpty() && g.isDone()) {
+                    done.add(g);
+                }
+            });
+            done.forEach(this::completed);
+            found |= !done.isEmpty();
+        }
+        return found;
     }
 
     /** {@code q}, the queue of a complete future, leaves the thread's futures. */

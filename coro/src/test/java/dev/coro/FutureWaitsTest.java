@@ -111,6 +111,32 @@ class FutureWaitsTest {
     }
 
     @Test
+    void takingInTheCompletedFuturesWakesTheWaitsOfEachCompleteOneInTheirOrderWhereverItSitsAndLeavesTheRest() {
+        onThisThread();
+        CompletableFuture<String> sole = new CompletableFuture<>();
+        CompletableFuture<String> mapped = new CompletableFuture<>();
+        CompletableFuture<String> pending = new CompletableFuture<>();
+        waits.add(sole, new Logged("sole1")); // the first: in the slot apart
+        waits.add(mapped, new Logged("mapped1"));
+        waits.add(pending, new Logged("pending1"));
+        waits.add(sole, new Logged("sole2"));
+        waits.add(mapped, new Logged("mapped2"));
+        assertThat(waits.takeInCompleted()).as("none complete").isFalse();
+        sole.complete("v"); // on this thread: the callbacks post to its inbox, where they wait
+        mapped.complete("v");
+        assertThat(waits.takeInCompleted()).isTrue();
+        assertThat(log).containsExactlyInAnyOrder("sole1", "sole2", "mapped1", "mapped2");
+        assertThat(log.indexOf("sole1")).isLessThan(log.indexOf("sole2"));
+        assertThat(log.indexOf("mapped1")).isLessThan(log.indexOf("mapped2"));
+        assertThat(waits.hasWaits(pending)).isTrue();
+        assertThat(waits.watchedCount()).as("pending only").isEqualTo(1);
+        assertThat(waits.takeInCompleted()).as("nothing left to take in").isFalse();
+        loop.inbox.drain(); // the posts arrive: their queues are empty
+        assertThat(log).hasSize(4);
+        assertThat(waits.watchedCount()).isEqualTo(1);
+    }
+
+    @Test
     void futuresNobodyElseHoldsGoOnceNoWaitIsQueuedUnderThem() {
         onThisThread();
         List<WeakReference<CompletableFuture<String>>> dropped = new ArrayList<>();
