@@ -1,7 +1,6 @@
 package dev.coro;
 
 import java.util.ArrayList;
-import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
@@ -19,7 +18,8 @@ import java.util.function.BiConsumer;
  * wakes the waits queued at that moment: a completion and an interruption both happen on the owner
  * thread, so exactly one of them wins without a compare-and-set.
  *
- * <p>Futures are held weakly: a future nobody else holds any more goes, with its queue, even if it
+ * <p>Futures are held weakly and told apart by identity (a future or stage whose class calls others
+ * equal is still itself): a future nobody else holds any more goes, with its queue, even if it
  * never completes. The one future with waits queued that a thread most often has (a context awaiting
  * a reply) sits in a slot of its own instead of the weak map, held strongly only while a wait is
  * queued under it (whose context holds it anyway); when its last wait leaves otherwise, it moves to
@@ -38,7 +38,7 @@ final class FutureWaits {
 
     private final EventLoop loop;
     /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
-    private final WeakHashMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakHashMap<>();
+    private final WeakIdentityMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakIdentityMap<>();
     /** A future with a callback and waits queued, kept out of {@link #watched}; null if none. */
     private CompletableFuture<?> soleFuture;
     /** The queue of {@link #soleFuture}: never empty while it is set. */
@@ -51,7 +51,7 @@ final class FutureWaits {
      * back; asked once per stage, the stage holds one. Weak keys: the entry goes with the stage (the
      * future does not refer to it).
      */
-    private final WeakHashMap<CompletionStage<?>, CompletableFuture<?>> futuresOfStages = new WeakHashMap<>();
+    private final WeakIdentityMap<CompletionStage<?>, CompletableFuture<?>> futuresOfStages = new WeakIdentityMap<>();
 
     FutureWaits(EventLoop loop) {
         this.loop = loop;

@@ -156,14 +156,17 @@ class AwaitRaceTest {
                 completer.complete(completeHoldingThePostBack(f, "v", wake, release));
                 got.add("body got " + Coroutine.withTimeout(GUARD, () -> Coroutine.await(f))); // parks last
                 got.add("the post held back: " + completer.join().isAlive() + ", the awaiter " + awaiter.state());
-                got.add("f's waits left: " + poolLoop.futureWaits().hasWaits(f) + ", futures watched: "
-                        + poolLoop.futureWaits().watchedCount());
+                got.add("f's waits left: " + poolLoop.futureWaits().hasWaits(f));
                 return got;
             });
             try {
-                assertThat(Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(seen))).containsExactly(
-                        "awaiter got v", "waker got wake", "body got v", "the post held back: true, the awaiter FINISHED",
-                        "f's waits left: false, futures watched: 0");
+                // the waker's wake-up is a post of its own: whether it is in before the spin sees f complete
+                // is a race between the two futures, whose wake-ups have no order
+                List<String> got = Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(seen));
+                assertThat(got).contains("waker got wake");
+                assertThat(got.stream().filter(line -> !line.startsWith("waker")).toList()).containsExactly(
+                        "awaiter got v", "body got v", "the post held back: true, the awaiter FINISHED",
+                        "f's waits left: false");
             } finally {
                 release.countDown();
             }

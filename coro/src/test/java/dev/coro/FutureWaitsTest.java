@@ -6,6 +6,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -149,5 +150,103 @@ class FutureWaitsTest {
         }
         assertThat(waits.watchedCount()).isEqualTo(3);
         assertThat(Collected.all(dropped)).as("futures that never complete, held by nobody else, collected").isTrue();
+    }
+
+    /** A future that calls every other of its kind equal, as a value class might. */
+    private static final class AllEqual<T> extends CompletableFuture<T> {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AllEqual;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
+    @Test
+    void futuresThatCallEachOtherEqualKeepTheirWaitsApart() {
+        onThisThread();
+        CompletableFuture<String> first = new CompletableFuture<>();
+        AllEqual<String> a = new AllEqual<>();
+        AllEqual<String> b = new AllEqual<>();
+        waits.add(first, new Logged("first"));
+        waits.add(a, new Logged("a"));
+        waits.add(b, new Logged("b"));
+        assertThat(waits.hasWaits(b)).isTrue();
+        a.complete("v");
+        loop.inbox.drain();
+        assertThat(log).as("only a's wait wakes").containsExactly("a");
+        assertThat(waits.hasWaits(b)).isTrue();
+        b.complete("w");
+        waits.completed(b);
+        assertThat(log).containsExactly("a", "b");
+    }
+
+    @Test
+    void stagesThatCallEachOtherEqualAreAwaitedEachForItself() {
+        onThisThread();
+        EqualStage<String> s1 = new EqualStage<>(CompletableFuture.completedFuture("one"));
+        EqualStage<String> s2 = new EqualStage<>(CompletableFuture.completedFuture("two"));
+        assertThat(Coroutine.await(s1)).isEqualTo("one");
+        assertThat(Coroutine.await(s2)).isEqualTo("two");
+    }
+
+    /** A stage of another library (not a future) that calls every other of its kind equal, relaying a future. */
+    private record EqualStage<T>(CompletableFuture<T> inner) implements CompletionStage<T> {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EqualStage;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+
+        @Override
+        public CompletableFuture<T> toCompletableFuture() {
+            return inner.thenApply(v -> v); // a new future at each call, as a minimal stage's
+        }
+
+        // every other operation relays to the inner future
+        @Override public <U> CompletionStage<U> thenApply(java.util.function.Function<? super T, ? extends U> fn) { return inner.thenApply(fn); }
+        @Override public <U> CompletionStage<U> thenApplyAsync(java.util.function.Function<? super T, ? extends U> fn) { return inner.thenApplyAsync(fn); }
+        @Override public <U> CompletionStage<U> thenApplyAsync(java.util.function.Function<? super T, ? extends U> fn, java.util.concurrent.Executor e) { return inner.thenApplyAsync(fn, e); }
+        @Override public CompletionStage<Void> thenAccept(java.util.function.Consumer<? super T> a) { return inner.thenAccept(a); }
+        @Override public CompletionStage<Void> thenAcceptAsync(java.util.function.Consumer<? super T> a) { return inner.thenAcceptAsync(a); }
+        @Override public CompletionStage<Void> thenAcceptAsync(java.util.function.Consumer<? super T> a, java.util.concurrent.Executor e) { return inner.thenAcceptAsync(a, e); }
+        @Override public CompletionStage<Void> thenRun(Runnable a) { return inner.thenRun(a); }
+        @Override public CompletionStage<Void> thenRunAsync(Runnable a) { return inner.thenRunAsync(a); }
+        @Override public CompletionStage<Void> thenRunAsync(Runnable a, java.util.concurrent.Executor e) { return inner.thenRunAsync(a, e); }
+        @Override public <U, V> CompletionStage<V> thenCombine(CompletionStage<? extends U> o, java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) { return inner.thenCombine(o, fn); }
+        @Override public <U, V> CompletionStage<V> thenCombineAsync(CompletionStage<? extends U> o, java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) { return inner.thenCombineAsync(o, fn); }
+        @Override public <U, V> CompletionStage<V> thenCombineAsync(CompletionStage<? extends U> o, java.util.function.BiFunction<? super T, ? super U, ? extends V> fn, java.util.concurrent.Executor e) { return inner.thenCombineAsync(o, fn, e); }
+        @Override public <U> CompletionStage<Void> thenAcceptBoth(CompletionStage<? extends U> o, java.util.function.BiConsumer<? super T, ? super U> a) { return inner.thenAcceptBoth(o, a); }
+        @Override public <U> CompletionStage<Void> thenAcceptBothAsync(CompletionStage<? extends U> o, java.util.function.BiConsumer<? super T, ? super U> a) { return inner.thenAcceptBothAsync(o, a); }
+        @Override public <U> CompletionStage<Void> thenAcceptBothAsync(CompletionStage<? extends U> o, java.util.function.BiConsumer<? super T, ? super U> a, java.util.concurrent.Executor e) { return inner.thenAcceptBothAsync(o, a, e); }
+        @Override public CompletionStage<Void> runAfterBoth(CompletionStage<?> o, Runnable a) { return inner.runAfterBoth(o, a); }
+        @Override public CompletionStage<Void> runAfterBothAsync(CompletionStage<?> o, Runnable a) { return inner.runAfterBothAsync(o, a); }
+        @Override public CompletionStage<Void> runAfterBothAsync(CompletionStage<?> o, Runnable a, java.util.concurrent.Executor e) { return inner.runAfterBothAsync(o, a, e); }
+        @Override public <U> CompletionStage<U> applyToEither(CompletionStage<? extends T> o, java.util.function.Function<? super T, U> fn) { return inner.applyToEither(o, fn); }
+        @Override public <U> CompletionStage<U> applyToEitherAsync(CompletionStage<? extends T> o, java.util.function.Function<? super T, U> fn) { return inner.applyToEitherAsync(o, fn); }
+        @Override public <U> CompletionStage<U> applyToEitherAsync(CompletionStage<? extends T> o, java.util.function.Function<? super T, U> fn, java.util.concurrent.Executor e) { return inner.applyToEitherAsync(o, fn, e); }
+        @Override public CompletionStage<Void> acceptEither(CompletionStage<? extends T> o, java.util.function.Consumer<? super T> a) { return inner.acceptEither(o, a); }
+        @Override public CompletionStage<Void> acceptEitherAsync(CompletionStage<? extends T> o, java.util.function.Consumer<? super T> a) { return inner.acceptEitherAsync(o, a); }
+        @Override public CompletionStage<Void> acceptEitherAsync(CompletionStage<? extends T> o, java.util.function.Consumer<? super T> a, java.util.concurrent.Executor e) { return inner.acceptEitherAsync(o, a, e); }
+        @Override public CompletionStage<Void> runAfterEither(CompletionStage<?> o, Runnable a) { return inner.runAfterEither(o, a); }
+        @Override public CompletionStage<Void> runAfterEitherAsync(CompletionStage<?> o, Runnable a) { return inner.runAfterEitherAsync(o, a); }
+        @Override public CompletionStage<Void> runAfterEitherAsync(CompletionStage<?> o, Runnable a, java.util.concurrent.Executor e) { return inner.runAfterEitherAsync(o, a, e); }
+        @Override public <U> CompletionStage<U> thenCompose(java.util.function.Function<? super T, ? extends CompletionStage<U>> fn) { return inner.thenCompose(fn); }
+        @Override public <U> CompletionStage<U> thenComposeAsync(java.util.function.Function<? super T, ? extends CompletionStage<U>> fn) { return inner.thenComposeAsync(fn); }
+        @Override public <U> CompletionStage<U> thenComposeAsync(java.util.function.Function<? super T, ? extends CompletionStage<U>> fn, java.util.concurrent.Executor e) { return inner.thenComposeAsync(fn, e); }
+        @Override public <U> CompletionStage<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) { return inner.handle(fn); }
+        @Override public <U> CompletionStage<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) { return inner.handleAsync(fn); }
+        @Override public <U> CompletionStage<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn, java.util.concurrent.Executor e) { return inner.handleAsync(fn, e); }
+        @Override public CompletionStage<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> a) { return inner.whenComplete(a); }
+        @Override public CompletionStage<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> a) { return inner.whenCompleteAsync(a); }
+        @Override public CompletionStage<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> a, java.util.concurrent.Executor e) { return inner.whenCompleteAsync(a, e); }
+        @Override public CompletionStage<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) { return inner.exceptionally(fn); }
     }
 }
