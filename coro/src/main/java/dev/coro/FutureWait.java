@@ -51,7 +51,8 @@ final class FutureWait extends FutureWaits.Waiter implements Wait {
      * On the owner thread, its future complete before the post came: completes every wait queued
      * under the future now, this one among them, in the order they came, as the post would have.
      */
-    void takeInEarly() {
+    @Override
+    public void takeInEarly(Context self) {
         context.scheduler.loop.futureWaits().completed(future);
     }
 

@@ -112,16 +112,9 @@ final class FutureWaits {
      * and drops its queue (the callback's post, when it comes, finds its queue empty).
      */
     void completed(CompletableFuture<?> f) {
-        WaitQueue<Waiter> q;
-        if (f == soleFuture) {
-            q = soleQueue;
-            soleFuture = null;
-            soleQueue = null;
-        } else {
-            q = watched.remove(f);
-        }
+        WaitQueue<Waiter> q = f == soleFuture ? soleQueue : watched.get(f);
         if (q != null) {
-            completeAll(q);
+            completed(f, q);
         }
     }
 
@@ -153,17 +146,17 @@ final class FutureWaits {
         return found;
     }
 
-    /** {@code q}, the queue of a complete future, leaves the thread's futures. */
-    private void drop(CompletableFuture<?> f, WaitQueue<Waiter> q) {
+    /**
+     * {@code q}, the queue of the complete future {@code f}, leaves the thread's futures (if it is
+     * still theirs), and every wait in it is completed, in their order.
+     */
+    private void completed(CompletableFuture<?> f, WaitQueue<Waiter> q) {
         if (q == soleQueue) {
             soleFuture = null;
             soleQueue = null;
         } else {
             watched.remove(f, q);
         }
-    }
-
-    private static void completeAll(WaitQueue<Waiter> q) {
         for (Waiter w; (w = q.poll()) != null; ) {
             w.queue = null;
             w.completed();
@@ -221,8 +214,7 @@ final class FutureWaits {
         /** On the owner thread: every wait queued now is completed; the next wait on the (complete) future needs none. */
         @Override
         public void runPosted() {
-            waits.drop(future, queue);
-            completeAll(queue);
+            waits.completed(future, queue);
         }
     }
 }

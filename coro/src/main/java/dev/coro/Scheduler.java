@@ -423,7 +423,8 @@ final class Scheduler {
      * The idle wait of {@link #parkOnLoop} while another thread may complete {@code wait}, the wait of
      * {@code from}, which nothing else of this thread can join: the loop's spin watches it besides the
      * inbox, and a completion seen before its post came wakes {@code from} at once (the post then finds
-     * it awake; for a future, every wait on it wakes then, in the order they came, and the post finds none). Apart from the park, so that the park stays small enough to be compiled into its callers.
+     * it awake; for a future, every wait on it wakes then, in the order they came, and the post finds
+     * none). Apart from the park, so that the park stays small enough to be compiled into its callers.
      */
     private void idleWatching(Context from, Wait wait) {
         loop.watched = wait;
@@ -433,11 +434,7 @@ final class Scheduler {
             loop.watched = null;
         }
         if (wait.completedAfar() && from.state() == State.PARKED && from.waitingFor == wait) {
-            if (wait instanceof FutureWait f) {
-                f.takeInEarly(); // every wait on its future, in the order they came, as the post would
-            } else {
-                unpark(from);
-            }
+            wait.takeInEarly(from);
         }
     }
 

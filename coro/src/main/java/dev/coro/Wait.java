@@ -36,6 +36,15 @@ interface Wait {
     }
 
     /**
+     * On the owner thread, once the idle spin saw {@link #completedAfar()} while {@code context} still
+     * waits here: takes the completion in before its delivery arrives, as that delivery would (which
+     * then finds nothing to do). By default wakes {@code context}.
+     */
+    default void takeInEarly(Context context) {
+        context.scheduler.unpark(context);
+    }
+
+    /**
      * What {@code w} waits for as dumps and events show it: its {@code toString()}, or, if that
      * throws (a user's object in it whose own {@code toString()} fails), its {@link #reason() kind}
      * and what was thrown. Observing a wait never throws into the program.
