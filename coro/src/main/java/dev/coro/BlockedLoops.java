@@ -71,7 +71,12 @@ public final class BlockedLoops {
         Watchdog.start(threshold);
     }
 
-    /** Turns the detector off; its thread ends. Nothing happens if it is off. */
+    /**
+     * Turns the detector off. When it returns the detector's thread has ended and no report comes any
+     * more: a report being made meanwhile (its log handler running) is finished first. Called from a
+     * log handler of a report, it returns at once and the detector ends after that report. Nothing
+     * happens if it is off.
+     */
     public static void stop() {
         Watchdog.stop();
     }

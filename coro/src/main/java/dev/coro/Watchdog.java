@@ -36,11 +36,18 @@ final class Watchdog implements Runnable {
     static final int FRAMES = 48;
     /** The detector running now; null while detection is off. Guarded by the class. */
     private static Watchdog running;
+    /** The detector started last, running or stopped (its thread may still be ending); guarded by the class. */
+    private static Watchdog latest;
 
     private final long thresholdNanos;
     private final Duration threshold;
     private final Thread thread;
     private volatile boolean stopped;
+    /**
+     * The detector started before this one if its thread was still ending then, whose end
+     * {@link #stop()} waits for too; ended ones are left out of the chain ({@link #stillEnding}).
+     */
+    private volatile Watchdog previous;
     /** What this thread remembers of each scheduler; only this thread touches it. */
     private final Map<Scheduler, Watch> watches = new HashMap<>();
 
@@ -65,20 +72,79 @@ final class Watchdog implements Runnable {
         return new Watchdog(threshold);
     }
 
-    /** Starts detection with {@code threshold}, replacing the detector running, if any. */
-    static synchronized void start(Duration threshold) {
-        stop();
-        running = new Watchdog(threshold);
-        running.thread.start();
+    /**
+     * Starts detection with {@code threshold}, replacing the detector running, if any: that one has
+     * ended when this returns ({@link #stop()}).
+     */
+    static void start(Duration threshold) {
+        Watchdog before;
+        synchronized (Watchdog.class) {
+            signalStop();
+            before = latest;
+            Watchdog w = new Watchdog(threshold);
+            w.previous = stillEnding(before);
+            running = latest = w;
+            w.thread.start();
+        }
+        awaitEnd(before);
     }
 
-    /** Stops detection; nothing if it is off. */
-    static synchronized void stop() {
+    /**
+     * Stops detection; nothing if it is off. When it returns, the detector's thread has ended, so no
+     * report comes after it: a report being made meanwhile (a log handler running) is finished first,
+     * also that of a detector stopped already but still ending. Called from the detector's own thread
+     * (a log handler of a report), it cannot wait for itself: the detector then ends once that report
+     * returns.
+     */
+    static void stop() {
+        Watchdog last;
+        synchronized (Watchdog.class) {
+            signalStop();
+            last = latest;
+        }
+        awaitEnd(last);
+    }
+
+    /** Of the chain from {@code w} through {@link #previous}, the detectors whose threads are alive; under the class's lock. */
+    private static Watchdog stillEnding(Watchdog w) {
+        while (w != null && !w.thread.isAlive()) {
+            w = w.previous;
+        }
+        if (w != null) {
+            w.previous = stillEnding(w.previous);
+        }
+        return w;
+    }
+
+    /** Tells the running detector, if any, to stop. Under the class's lock. */
+    private static void signalStop() {
         Watchdog w = running;
         if (w != null) {
             running = null;
             w.stopped = true;
             LockSupport.unpark(w.thread);
+        }
+    }
+
+    /**
+     * Waits, outside the class's lock (a log handler of the report being made may ask for the
+     * threshold), until the thread of {@code w} and of every detector started before it has ended,
+     * except the caller's own; an interrupt meanwhile is kept for the caller.
+     */
+    private static void awaitEnd(Watchdog w) {
+        boolean interrupted = false;
+        for (; w != null; w = w.previous) {
+            while (w.thread != Thread.currentThread()) {
+                try {
+                    w.thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -139,6 +205,9 @@ final class Watchdog implements Runnable {
         Set<Scheduler> seen = new HashSet<>(live);
         watches.keySet().retainAll(seen);
         for (Scheduler s : live) {
+            if (stopped) {
+                break; // stop() waits for this sample: no more reports from it
+            }
             Watch w = watches.get(s);
             long points = (long) POINTS.getOpaque(s);
             if (w == null) {

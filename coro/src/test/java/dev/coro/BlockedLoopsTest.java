@@ -184,27 +184,86 @@ class BlockedLoopsTest {
         starved.close();
     }
 
-    /** Blocks the thread until {@code latch} opens; false if the hang guard ran out first. */
-    private static boolean awaitGuarded(CountDownLatch latch) {
-        try {
-            return latch.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+    @Test
+    void stopReturnsOnlyOnceAReportBeingMadeHasEndedAndTheDetectorsThreadWithIt() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch inReport = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        boolean[] seen = new boolean[3];
+        Coroutine starved = Coroutine.create("starved", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        List<String> logged = new ArrayList<>();
+        LoggedWarnings.during(logged, m -> m.contains(me), () -> {
+            withHandler(m -> m.contains(me), () -> {
+                inReport.countDown();
+                awaitGuarded(release); // the report is being made until the test lets it end
+            }, () -> {
+                BlockedLoops.detect(THRESHOLD);
+                // blocks its thread until the detector is inside its report, then stops the detector
+                Coroutine.create("blocker", () -> {
+                    seen[0] = awaitGuarded(inReport);
+                    Thread stopper = Thread.ofPlatform().name("stopper").start(BlockedLoops::stop);
+                    while (stopper.isAlive() && stopper.getState() != Thread.State.WAITING) {
+                        Thread.onSpinWait();
+                    }
+                    seen[1] = stopper.isAlive(); // waiting for the report to end, not returned already
+                    release.countDown();
+                    try {
+                        stopper.join();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    seen[2] = detectorThreads() == 0;
+                }).switchTo();
+            });
+            return null;
+        });
+        assertThat(seen[0]).as("the blocked loop was reported").isTrue();
+        assertThat(seen[1]).as("stop() waited while the report was being made").isTrue();
+        assertThat(seen[2]).as("once stop() returned, the detector's thread had ended").isTrue();
+        assertThat(logged).as("the report was made once, and none after stop()").hasSize(1);
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        starved.close();
     }
 
-    /**
-     * Runs {@code body} with a handler on the {@code dev.coro} logger that runs {@code then} and throws
-     * for every message {@code which} accepts.
-     */
-    private static void withThrowingHandler(Predicate<String> which, Runnable then, Runnable body) {
+    @Test
+    void aLogHandlerMayStopTheDetectorFromItsReport() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch stopped = new CountDownLatch(1);
+        boolean[] seen = new boolean[1];
+        Coroutine starved = Coroutine.create("starved", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        withHandler(m -> m.contains(me), () -> {
+            BlockedLoops.stop(); // on the detector's own thread: it cannot wait for itself
+            stopped.countDown();
+        }, () -> {
+            BlockedLoops.detect(THRESHOLD);
+            try {
+                Coroutine.create("blocker", () -> seen[0] = awaitGuarded(stopped)).switchTo();
+            } finally {
+                BlockedLoops.stop();
+            }
+        });
+        assertThat(seen[0]).as("the handler's stop() returned").isTrue();
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        assertThat(detectorThreads()).isZero();
+        starved.close();
+    }
+
+    /** Runs {@code body} with a handler on the {@code dev.coro} logger that runs {@code then} for every message {@code which} accepts. */
+    private static void withHandler(Predicate<String> which, Runnable then, Runnable body) {
         Logger log = Logger.getLogger("dev.coro");
         Handler h = new Handler() {
             @Override
             public void publish(LogRecord r) {
                 if (which.test(r.getMessage())) {
                     then.run();
-                    throw new IllegalStateException("this handler cannot publish");
                 }
             }
 
@@ -222,6 +281,26 @@ class BlockedLoopsTest {
         } finally {
             log.removeHandler(h);
         }
+    }
+
+    /** Blocks the thread until {@code latch} opens; false if the hang guard ran out first. */
+    private static boolean awaitGuarded(CountDownLatch latch) {
+        try {
+            return latch.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs {@code body} with a handler on the {@code dev.coro} logger that runs {@code then} and throws
+     * for every message {@code which} accepts.
+     */
+    private static void withThrowingHandler(Predicate<String> which, Runnable then, Runnable body) {
+        withHandler(which, () -> {
+            then.run();
+            throw new IllegalStateException("this handler cannot publish");
+        }, body);
     }
 
     @Test
@@ -268,7 +347,7 @@ class BlockedLoopsTest {
         return reports.stream().filter(r -> r.contains(me)).toList();
     }
 
-    /** How many detector threads are alive (the one of a stopped detector may still be ending). */
+    /** How many detector threads are alive. */
     private static long detectorThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("coro-blocked-loop-detector") && t.isAlive()).count();
