@@ -236,19 +236,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     private void awaitEnded() {
         Coroutine.await(ended);
-        boolean interrupted = false;
         for (Worker w : workers) {
-            while (true) {
-                try {
-                    w.thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+            Joins.uninterruptibly(w.thread);
         }
     }
 

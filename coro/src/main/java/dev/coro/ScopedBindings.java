@@ -147,18 +147,6 @@ final class ScopedBindings {
 
     /** Runs {@code task} on a new platform thread, which has no bindings, and waits for it. */
     private static void onFreshThread(Runnable task) {
-        Thread t = Thread.ofPlatform().name("coro scoped-value bindings").start(task);
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Joins.uninterruptibly(Thread.ofPlatform().name("coro scoped-value bindings").start(task));
     }
 }

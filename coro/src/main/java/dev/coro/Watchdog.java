@@ -132,19 +132,10 @@ final class Watchdog implements Runnable {
      * except the caller's own; an interrupt meanwhile is kept for the caller.
      */
     private static void awaitEnd(Watchdog w) {
-        boolean interrupted = false;
         for (; w != null; w = w.previous) {
-            while (w.thread != Thread.currentThread()) {
-                try {
-                    w.thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
+            if (w.thread != Thread.currentThread()) {
+                Joins.uninterruptibly(w.thread);
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
