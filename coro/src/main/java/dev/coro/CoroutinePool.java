@@ -75,7 +75,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     private final Worker[] workers;
     private final String name;
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new End(this);
     private final AtomicInteger running;
     /** While closing: how many workers have no coroutine left (none gets one again once closing). */
     private final AtomicInteger idle = new AtomicInteger();
@@ -182,7 +182,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile). A coroutine of the pool that never ends (parked
      * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
-     * {@link Coroutine#withTimeout}. A close that ends so, or whose coroutine is closed, has closed the
+     * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout, name its
+     * wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close that ends so, or whose coroutine is closed, has closed the
      * pool to submissions but reported nothing: the failures go to the first close that sees the pool
      * end, and the pool counts as open (no thread reports a deadlock) until its threads have ended.
      *
@@ -378,6 +379,40 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /** A submitted body and its future (null for {@link #execute}). */
+    /**
+     * Completed once every thread of the pool has left its loop: what {@link #close()} waits for, named
+     * in a dump of the closer and in the signal of a {@code withTimeout} around it, with what it still
+     * waits for.
+     */
+    private static final class End extends CompletableFuture<Void> {
+        private final CoroutinePool pool;
+
+        End(CoroutinePool pool) {
+            this.pool = pool;
+        }
+
+        /** E.g. {@code the close of coro-pool-1 (1 submitted body has not ended)}. */
+        @Override
+        public String toString() {
+            return "the close of " + pool.name + " (" + pool.describeLeft() + ")";
+        }
+    }
+
+    /** What the pool's close still waits for, read from any thread. */
+    private String describeLeft() {
+        if (ended.isDone()) {
+            return "every coroutine has ended";
+        }
+        int bodies = 0;
+        for (Worker w : workers) {
+            bodies += w.live.get();
+        }
+        if (bodies > 0) {
+            return bodies + (bodies == 1 ? " submitted body has" : " submitted bodies have") + " not ended";
+        }
+        return "every submitted body has ended, not every coroutine they created";
+    }
+
     private static final class Task {
         final Supplier<?> body;
         final ObservedFuture<Object> future;
