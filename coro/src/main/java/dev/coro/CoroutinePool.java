@@ -227,7 +227,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             failures.clear();
         }
         if (first != null) {
-            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first, first);
+            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + SafeText.of(first), first);
         }
     }
 
