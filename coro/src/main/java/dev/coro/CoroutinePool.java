@@ -157,7 +157,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
-        place(new Task(body, f, f.seq));
+        place(new Task(body, f, f.seq), "submit to");
         return f;
     }
 
@@ -174,7 +174,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         place(new Task(() -> {
             body.run();
             return null;
-        }, null, submissions.incrementAndGet()));
+        }, null, submissions.incrementAndGet()), "execute on");
     }
 
     /**
@@ -196,7 +196,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
             if (self == w.thread) {
-                throw new IllegalStateException("cannot close " + name + " from its own thread "
+                throw new IllegalStateException(describeCaller() + " cannot close " + name + " from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
@@ -279,10 +279,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     // ---- machinery ------------------------------------------------------------------------
 
-    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin. */
-    private void place(Task task) {
+    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin; {@code op} names the call for a refusal. */
+    private void place(Task task, String op) {
         if (closing) {
-            throw rejected();
+            throw rejected(op);
         }
         int n = workers.length;
         int start = Math.floorMod(next.getAndIncrement(), n);
@@ -300,13 +300,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         if (closing) {
             target.live.decrementAndGet();
             target.loop().post(target::wake); // it may be waiting for this body: it checks again
-            throw rejected();
+            throw rejected(op);
         }
         target.loop().post(() -> target.accept(task));
     }
 
-    private RejectedExecutionException rejected() {
-        return new RejectedExecutionException("cannot submit to " + name + ": it is closing");
+    /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
+    private RejectedExecutionException rejected(String op) {
+        return new RejectedExecutionException(describeCaller() + " cannot " + op + " " + name + ": it is closing");
+    }
+
+    /**
+     * The calling context, for messages; a thread that has no scheduler is named as a thread (none is
+     * made for a message).
+     */
+    private static String describeCaller() {
+        Scheduler s = Scheduler.currentOrNull();
+        return s != null ? s.currentContext().describe() : "thread " + Scheduler.describe(Thread.currentThread());
     }
 
     /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
