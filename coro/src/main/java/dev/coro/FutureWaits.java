@@ -38,6 +38,8 @@ final class FutureWaits {
     }
 
     private final EventLoop loop;
+    /** This, held weakly: what every callback of this thread holds (see {@link Completion}). */
+    private final WeakReference<FutureWaits> weakly = new WeakReference<>(this);
     /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
     private final WeakIdentityMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakIdentityMap<>();
     /** A future with a callback and waits queued, kept out of {@link #watched}; null if none. */
@@ -190,21 +192,23 @@ final class FutureWaits {
      * would keep each ended thread's scheduler, its coroutines and their stacks for as long as the
      * future lives. While the thread lives its scheduler holds them; once it has ended, nothing is left to wake.
      */
-    private static final class Completion extends WeakReference<FutureWaits> implements BiConsumer<Object, Throwable>, Posted {
+    private static final class Completion implements BiConsumer<Object, Throwable>, Posted {
+        /** The thread's futures, held weakly: the same reference for all the thread's callbacks. */
+        private final WeakReference<FutureWaits> waits;
         private final CompletableFuture<?> future;
         private Posted nextPosted;
 
         Completion(FutureWaits waits, CompletableFuture<?> future) {
-            super(waits);
+            this.waits = waits.weakly;
             this.future = future;
         }
 
         /** On the completing thread: tells the owner thread, if it still has its futures. */
         @Override
         public void accept(Object value, Throwable failure) {
-            FutureWaits waits = get();
-            if (waits != null) {
-                waits.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
+            FutureWaits w = waits.get();
+            if (w != null) {
+                w.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
             }
         }
 
@@ -224,9 +228,9 @@ final class FutureWaits {
          */
         @Override
         public void runPosted() {
-            FutureWaits waits = get();
-            if (waits != null) {
-                waits.completed(future);
+            FutureWaits w = waits.get();
+            if (w != null) {
+                w.completed(future);
             }
         }
     }
