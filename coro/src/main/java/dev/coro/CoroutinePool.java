@@ -182,10 +182,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile). A coroutine of the pool that never ends (parked
      * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
-     * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout, name its
-     * wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close that ends so, or whose coroutine is closed, has closed the
-     * pool to submissions but reported nothing: the failures go to the first close that sees the pool
-     * end, and the pool counts as open (no thread reports a deadlock) until its threads have ended.
+     * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout,
+     * name its wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close
+     * that ends so, or whose coroutine is closed, has closed the pool to submissions but reported
+     * nothing: the failures go to the first close that sees the pool end, and the pool counts as open
+     * (no thread reports a deadlock) until its threads have ended.
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
      * @throws IllegalStateException if called from one of the pool's own threads
@@ -388,7 +389,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** A submitted body and its future (null for {@link #execute}). */
     /**
      * Completed once every thread of the pool has left its loop: what {@link #close()} waits for, named
      * in a dump of the closer and in the signal of a {@code withTimeout} around it, with what it still
@@ -423,6 +423,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         return "every submitted body has ended, not every coroutine they created";
     }
 
+    /** A submitted body and its future (null for {@link #execute}). */
     private static final class Task {
         final Supplier<?> body;
         final ObservedFuture<Object> future;
