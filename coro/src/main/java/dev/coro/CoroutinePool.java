@@ -75,7 +75,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     private final Worker[] workers;
     private final String name;
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new End(this);
     private final AtomicInteger running;
     /** While closing: how many workers have no coroutine left (none gets one again once closing). */
     private final AtomicInteger idle = new AtomicInteger();
@@ -157,7 +157,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
-        place(new Task(body, f, f.seq));
+        place(new Task(body, f, f.seq), "submit to");
         return f;
     }
 
@@ -174,7 +174,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         place(new Task(() -> {
             body.run();
             return null;
-        }, null, submissions.incrementAndGet()));
+        }, null, submissions.incrementAndGet()), "execute on");
     }
 
     /**
@@ -182,9 +182,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile). A coroutine of the pool that never ends (parked
      * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
-     * {@link Coroutine#withTimeout}. A close that ends so, or whose coroutine is closed, has closed the
-     * pool to submissions but reported nothing: the failures go to the first close that sees the pool
-     * end, and the pool counts as open (no thread reports a deadlock) until its threads have ended.
+     * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout,
+     * name its wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close
+     * that ends so, or whose coroutine is closed, has closed the pool to submissions but reported
+     * nothing: the failures go to the first close that sees the pool end, and the pool counts as open
+     * (no thread reports a deadlock) until its threads have ended.
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
      * @throws IllegalStateException if called from one of the pool's own threads
@@ -195,7 +197,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
             if (self == w.thread) {
-                throw new IllegalStateException("cannot close " + name + " from its own thread "
+                throw new IllegalStateException(describeCaller() + " cannot close " + name + " from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
@@ -226,7 +228,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             failures.clear();
         }
         if (first != null) {
-            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first, first);
+            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + SafeText.of(first), first);
         }
     }
 
@@ -267,10 +269,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     // ---- machinery ------------------------------------------------------------------------
 
-    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin. */
-    private void place(Task task) {
+    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin; {@code op} names the call for a refusal. */
+    private void place(Task task, String op) {
         if (closing) {
-            throw rejected();
+            throw rejected(op);
         }
         int n = workers.length;
         int start = Math.floorMod(next.getAndIncrement(), n);
@@ -288,13 +290,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         if (closing) {
             target.live.decrementAndGet();
             target.loop().post(target::wake); // it may be waiting for this body: it checks again
-            throw rejected();
+            throw rejected(op);
         }
         target.loop().post(() -> target.accept(task));
     }
 
-    private RejectedExecutionException rejected() {
-        return new RejectedExecutionException("cannot submit to " + name + ": it is closing");
+    /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
+    private RejectedExecutionException rejected(String op) {
+        return new RejectedExecutionException(describeCaller() + " cannot " + op + " " + name + ": it is closing");
+    }
+
+    /**
+     * The calling context, for messages; a thread that has no scheduler is named as a thread (none is
+     * made for a message).
+     */
+    private static String describeCaller() {
+        Scheduler s = Scheduler.currentOrNull();
+        return s != null ? s.currentContext().describe() : "thread " + Scheduler.describe(Thread.currentThread());
     }
 
     /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
@@ -364,6 +376,40 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         if (countedOpen.compareAndSet(true, false)) {
             OPEN.decrementAndGet();
         }
+    }
+
+    /**
+     * Completed once every thread of the pool has left its loop: what {@link #close()} waits for, named
+     * in a dump of the closer and in the signal of a {@code withTimeout} around it, with what it still
+     * waits for.
+     */
+    private static final class End extends CompletableFuture<Void> {
+        private final CoroutinePool pool;
+
+        End(CoroutinePool pool) {
+            this.pool = pool;
+        }
+
+        /** E.g. {@code the close of coro-pool-1 (1 submitted body has not ended)}. */
+        @Override
+        public String toString() {
+            return "the close of " + pool.name + " (" + pool.describeLeft() + ")";
+        }
+    }
+
+    /** What the pool's close still waits for, read from any thread. */
+    private String describeLeft() {
+        if (ended.isDone()) {
+            return "every coroutine has ended";
+        }
+        int bodies = 0;
+        for (Worker w : workers) {
+            bodies += w.live.get();
+        }
+        if (bodies > 0) {
+            return bodies + (bodies == 1 ? " submitted body has" : " submitted bodies have") + " not ended";
+        }
+        return "every submitted body has ended, not every coroutine they created";
     }
 
     /** A submitted body and its future (null for {@link #execute}). */

@@ -84,6 +84,19 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
         return STATE.compareAndSet(this, WAITING, LOCKED);
     }
 
+    /** Whether the thread of the waiting context still runs: once it has ended, nothing will ever wake the context. */
+    final boolean waiterThreadAlive() {
+        return waiterThread.isAlive();
+    }
+
+    /**
+     * Locked by the caller ({@link #lock()}), the wait is given up instead of completed: its thread has
+     * ended. It counts as interrupted, so that whoever meets it next leaves it alone.
+     */
+    final void abandon() {
+        state = INTERRUPTED;
+    }
+
     /** Gives a locked wait back: it waits again. */
     final void unlock() {
         state = WAITING;

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -37,6 +38,8 @@ final class FutureWaits {
     }
 
     private final EventLoop loop;
+    /** This, held weakly: what every callback of this thread holds (see {@link Completion}). */
+    private final WeakReference<FutureWaits> weakly = new WeakReference<>(this);
     /** The queue of waits of each future with a callback; a future's entry goes when it completes (or is collected). */
     private final WeakIdentityMap<CompletableFuture<?>, WaitQueue<Waiter>> watched = new WeakIdentityMap<>();
     /** A future with a callback and waits queued, kept out of {@link #watched}; null if none. */
@@ -89,7 +92,7 @@ final class FutureWaits {
         q.add(w);
         w.queue = q;
         if (first) {
-            f.whenComplete(new Completion(this, f, q));
+            f.whenComplete(new Completion(this, f));
         }
     }
 
@@ -182,23 +185,31 @@ final class FutureWaits {
         return action instanceof Completion;
     }
 
-    /** The callback on one future: posted to the owner thread, which wakes the waits queued under it. */
+    /**
+     * The callback on one future: posted to the owner thread, which wakes the waits queued under it.
+     * It holds the thread's futures weakly: a future outlives the threads that waited on it (a
+     * shutdown future, awaited by threads that end), and cannot drop a callback, so a strong hold
+     * would keep each ended thread's scheduler, its coroutines and their stacks for as long as the
+     * future lives. While the thread lives its scheduler holds them; once it has ended, nothing is left to wake.
+     */
     private static final class Completion implements BiConsumer<Object, Throwable>, Posted {
-        private final FutureWaits waits;
+        /** The thread's futures, held weakly: the same reference for all the thread's callbacks. */
+        private final WeakReference<FutureWaits> waits;
         private final CompletableFuture<?> future;
-        private final WaitQueue<Waiter> queue;
         private Posted nextPosted;
 
-        Completion(FutureWaits waits, CompletableFuture<?> future, WaitQueue<Waiter> queue) {
-            this.waits = waits;
+        Completion(FutureWaits waits, CompletableFuture<?> future) {
+            this.waits = waits.weakly;
             this.future = future;
-            this.queue = queue;
         }
 
-        /** On the completing thread: tells the owner thread. */
+        /** On the completing thread: tells the owner thread, if it still has its futures. */
         @Override
         public void accept(Object value, Throwable failure) {
-            waits.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
+            FutureWaits w = waits.get();
+            if (w != null) {
+                w.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
+            }
         }
 
         @Override
@@ -211,10 +222,16 @@ final class FutureWaits {
             nextPosted = next;
         }
 
-        /** On the owner thread: every wait queued now is completed; the next wait on the (complete) future needs none. */
+        /**
+         * On the owner thread: every wait queued under the future now is completed (none if the idle
+         * spin took the completion in first); the next wait on the (complete) future needs none.
+         */
         @Override
         public void runPosted() {
-            waits.completed(future, queue);
+            FutureWaits w = waits.get();
+            if (w != null) {
+                w.completed(future);
+            }
         }
     }
 }

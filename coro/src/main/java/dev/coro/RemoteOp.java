@@ -43,9 +43,22 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         channel.serve(this);
     }
 
+    /**
+     * Locks it for completion, unless it was interrupted or completed, or it hands a value over (a
+     * send or a receive) and its caller's thread has ended: that thread never runs the caller again,
+     * so a value handed to it would be lost, and one taken from it was never sent. Such an operation
+     * becomes stale, and the channel drops it. A close still closes.
+     */
     @Override
     boolean lock() {
-        return ticket.lock();
+        if (!ticket.lock()) {
+            return false;
+        }
+        if (kind == CLOSE || ticket.waiterThreadAlive()) {
+            return true;
+        }
+        ticket.abandon();
+        return false;
     }
 
     @Override
@@ -53,9 +66,10 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         ticket.unlock();
     }
 
+    /** Interrupted by its caller's thread, or left by a thread that has ended (see {@link #lock()}). */
     @Override
     boolean isStale() {
-        return ticket.isInterrupted();
+        return ticket.isInterrupted() || kind != CLOSE && !ticket.waiterThreadAlive();
     }
 
     /** Completes the locked operation; its caller's thread is told. */

@@ -165,4 +165,49 @@ class CoroutineLeakTest {
             throws InterruptedException {
         assertThat(Collected.all(schedulerOfEndedThread(Thread.ofVirtual()))).isTrue();
     }
+
+    /**
+     * Runs, on a new thread that ends, waits on {@code future} that leave it behind: an await whose
+     * coroutine was closed, a select whose {@code onComplete} clause lost, and a coroutine still parked
+     * on it when the thread ends; returns the thread's scheduler and that coroutine.
+     */
+    private static List<WeakReference<?>> schedulerOfEndedThreadThatAwaited(Thread.Builder builder,
+            java.util.concurrent.CompletableFuture<String> future) throws InterruptedException {
+        List<WeakReference<?>> refs = new ArrayList<>();
+        Thread t = builder.unstarted(() -> {
+            refs.add(new WeakReference<>(Scheduler.current()));
+            Coroutine closed = Coroutine.create("closed-awaiter", () -> Coroutine.await(future));
+            Coroutine.yield(); // it parks in await
+            closed.close();
+            Channel<String> ch = new Channel<>("ch", 0);
+            Coroutine sender = Coroutine.create("sender", () -> ch.send("x"));
+            String got = new Select<String>().onComplete(future, v -> v).onReceive(ch, v -> v).select(); // parks, then the send wins
+            assertThat(got).isEqualTo("x");
+            assertThat(sender.isFinished()).isTrue();
+            Coroutine parked = Coroutine.create("left-awaiting", () -> Coroutine.await(future));
+            Coroutine.yield(); // it parks in await, and stays so: the thread ends
+            refs.add(new WeakReference<>(parked));
+        });
+        t.start();
+        t.join();
+        assertThat(refs).hasSize(2);
+        assertThat(future.getNumberOfDependents()).as("the ended thread's one callback stays on the future").isEqualTo(1);
+        return refs;
+    }
+
+    @Test
+    void aPlatformThreadThatAwaitedAFutureThatOutlivesItBecomesUnreachableAfterItEnds() throws InterruptedException {
+        java.util.concurrent.CompletableFuture<String> shutdown = new java.util.concurrent.CompletableFuture<>();
+        assertThat(Collected.all(schedulerOfEndedThreadThatAwaited(Thread.ofPlatform(), shutdown)))
+                .as("the scheduler and the coroutine left awaiting, while the future lives on").isTrue();
+        assertThat(shutdown.complete("late")).as("completing it afterwards wakes nothing and throws nothing").isTrue();
+    }
+
+    @Test
+    void aVirtualThreadThatAwaitedAFutureThatOutlivesItBecomesUnreachableAfterItEnds() throws InterruptedException {
+        java.util.concurrent.CompletableFuture<String> shutdown = new java.util.concurrent.CompletableFuture<>();
+        assertThat(Collected.all(schedulerOfEndedThreadThatAwaited(Thread.ofVirtual(), shutdown)))
+                .as("the scheduler and the coroutine left awaiting, while the future lives on").isTrue();
+        assertThat(shutdown.complete("late")).as("completing it afterwards wakes nothing and throws nothing").isTrue();
+    }
 }

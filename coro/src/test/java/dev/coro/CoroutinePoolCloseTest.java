@@ -57,4 +57,37 @@ class CoroutinePoolCloseTest {
             assertThat(ran).as("round %d", i).isTrue();
         }
     }
+
+    @Test
+    void aCloseThatWaitsForACoroutineThatNeverEndsSaysSoInTheDumpAndInItsTimeoutsSignal() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        Channel<String> never = Coroutine.await(pool.submit(() -> new Channel<String>("never", 0)));
+        Channel<String> nestedNever = Coroutine.await(pool.submit(() -> new Channel<String>("nested-never", 0)));
+        CompletableFuture<String> parked = pool.submit(never::receive); // parks on its thread's channel for good
+        Coroutine.await(pool.submit(() -> Coroutine.create("nested", nestedNever::receive))); // its body ended, its coroutine does not
+
+        Throwable timedOut = org.assertj.core.api.Assertions.catchThrowable(() -> VirtualTime.run(
+                () -> Coroutine.withTimeout(java.time.Duration.ofMillis(1), () -> {
+                    pool.close();
+                    return null;
+                })));
+        assertThat(timedOut).isInstanceOf(CoroutineTimeoutException.class);
+        assertThat(timedOut.getCause()).hasMessage("main context 'main': its withTimeout(PT0.001S) expired; its await the close of "
+                + name + " (1 submitted body has not ended) throws this signal so that the body unwinds to it");
+
+        Coroutine closer = Coroutine.create("closer", pool::close);
+        Coroutine.yield(); // it parks in close()
+        assertThat(Coroutine.dump()).contains("coroutine 'closer': PARKED, waits to await the close of " + name
+                + " (1 submitted body has not ended)");
+        never.send("go");
+        assertThat(Coroutine.await(parked)).isEqualTo("go");
+        assertThat(Coroutine.dump()).contains("coroutine 'closer': PARKED, waits to await the close of " + name
+                + " (every submitted body has ended, not every coroutine they created)");
+        nestedNever.send("go");
+        while (!closer.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(closer.state()).isEqualTo(Coroutine.State.FINISHED);
+    }
 }

@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -491,9 +492,19 @@ class CoroutinePoolTest {
         String name = nameOf(pool);
         close(pool);
         assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("cannot submit to " + name + ": it is closing");
+                .hasMessage("main context 'main' cannot submit to " + name + ": it is closing");
         assertThatThrownBy(() -> pool.execute(() -> { })).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("cannot submit to " + name + ": it is closing");
+                .hasMessage("main context 'main' cannot execute on " + name + ": it is closing");
+        List<String> refused = new ArrayList<>();
+        Coroutine.create("submitter", () -> refused.add(catchThrowable(() -> pool.submit(() -> 1)).getMessage())).switchTo();
+        assertThat(refused).containsExactly("coroutine 'submitter' cannot submit to " + name + ": it is closing");
+        Thread plain = Thread.ofPlatform().name("plain").unstarted(
+                () -> refused.add(catchThrowable(() -> pool.execute(() -> { })).getMessage()
+                        + (Scheduler.currentOrNull() == null ? "" : " (a scheduler was made)")));
+        plain.start();
+        Peer.join(plain);
+        assertThat(refused).as("a thread that never used coroutines is named, and gets no scheduler for it").last()
+                .isEqualTo("thread " + Scheduler.describe(plain) + " cannot execute on " + name + ": it is closing");
     }
 
     @Test
@@ -502,18 +513,22 @@ class CoroutinePoolTest {
         String name = nameOf(pool);
         try {
             CompletableFuture<String> refused = pool.submit(() -> {
-                try {
-                    pool.close();
-                    return "closed";
-                } catch (IllegalStateException e) {
-                    return e.getMessage() + " / thread " + Scheduler.describe(Peer.schedulerThread());
-                }
+                AtomicReference<String> outcome = new AtomicReference<>();
+                Coroutine.create("closer", () -> {
+                    try {
+                        pool.close();
+                        outcome.set("closed");
+                    } catch (IllegalStateException e) {
+                        outcome.set(e.getMessage());
+                    }
+                }).switchTo();
+                return outcome.get() + " / thread " + Scheduler.describe(Peer.schedulerThread());
             });
             String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
             String thread = r.substring(r.indexOf(" / thread ") + " / thread ".length());
             assertThat(thread).startsWith("'" + name + "-0' (#");
-            assertThat(r).isEqualTo("cannot close " + name + " from its own thread " + thread + ": it would wait for itself"
-                    + " / thread " + thread);
+            assertThat(r).isEqualTo("coroutine 'closer' cannot close " + name + " from its own thread " + thread
+                    + ": it would wait for itself / thread " + thread);
             assertThat(pool.toString()).endsWith("running]");
         } finally {
             close(pool);

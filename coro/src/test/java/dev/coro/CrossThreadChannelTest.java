@@ -527,6 +527,40 @@ class CrossThreadChannelTest {
         }
     }
 
+    /**
+     * Runs {@code op} in a coroutine of a new thread, which leaves it parked in this thread's channel
+     * and ends; returns once this thread has queued the operation.
+     */
+    private static void leftWaitingByAThreadThatEnds(String name, Runnable op) throws InterruptedException {
+        Thread t = Thread.ofPlatform().name(name).start(() -> {
+            Coroutine.create("left", op); // posts its operation here, and parks
+            Coroutine.yield();
+        }); // main returns with the coroutine parked: the thread ends
+        t.join();
+        Coroutine.yield(); // runs the posted operation: it waits in the channel
+    }
+
+    @Test
+    void aWaiterOfAThreadThatHasEndedIsNeverHandedAValueNorTakenOneFrom() throws InterruptedException {
+        Channel<String> ch = new Channel<>("ch", 0);
+        List<String> gotByTheEnded = new ArrayList<>();
+        leftWaitingByAThreadThatEnds("receiver-that-ends", () -> gotByTheEnded.add(ch.receive()));
+        assertThat(ch.trySend("x")).as("no receiver that can ever run waits").isFalse();
+        Coroutine r = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        Coroutine.yield(); // it parks
+        assertThat(ch.trySend("y")).isTrue();
+        yieldUntilFinished(r);
+        assertThat(new Select<String>().onSend(ch, "z", () -> "sent").onDefault(() -> "nobody there").select())
+                .isEqualTo("nobody there");
+
+        Channel<String> other = new Channel<>("other", 0);
+        leftWaitingByAThreadThatEnds("sender-that-ends", () -> other.send("from the ended"));
+        assertThat(other.tryReceive()).as("no sender that can ever run waits").isEmpty();
+        assertThat(new Select<String>().onReceive(other, v -> v).onDefault(() -> "nothing").select()).isEqualTo("nothing");
+        assertThat(log).containsExactly("receiver got y");
+        assertThat(gotByTheEnded).isEmpty();
+    }
+
     // ---- refused ------------------------------------------------------------------------------
 
     @Test

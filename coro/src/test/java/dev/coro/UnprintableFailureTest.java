@@ -59,4 +59,20 @@ class UnprintableFailureTest {
         assertThat(ends).extracting(e -> e.getString("coroutine") + " / " + e.getString("ending")).containsExactly("unprintable / FAILED");
         assertThat(ends.get(0).getString("failure")).matches(NAMED);
     }
+
+    @Test
+    void aPoolBodyThatThrowsAnExceptionThatCannotSayWhatItIsIsReportedByCloseAsAnyOther() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        pool.execute(() -> {
+            throw new Unprintable();
+        });
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        });
+        assertThatThrownBy(pool::close).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(Unprintable.class)
+                .hasMessageMatching(name + ": a coroutine failed and nobody observed it: " + NAMED)
+                .satisfies(e -> assertThat(e.getCause().getSuppressed()).singleElement()
+                        .satisfies(second -> assertThat(second).hasMessage("second")));
+    }
 }
