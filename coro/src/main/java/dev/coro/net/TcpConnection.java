@@ -116,7 +116,8 @@ public final class TcpConnection implements Closeable {
      * Reads into {@code dst}, parking until at least one byte has arrived or the stream has ended.
      *
      * @param dst the buffer to fill from its position
-     * @return how many bytes were read, 0 only if {@code dst} has no room, -1 at the end of the stream
+     * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
+     *         connection still throws), -1 at the end of the stream
      * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
      *                               the caller waits; the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
@@ -124,7 +125,7 @@ public final class TcpConnection implements Closeable {
     public int read(ByteBuffer dst) throws IOException {
         check("read from");
         if (!dst.hasRemaining()) {
-            return 0;
+            return readNothing(dst);
         }
         if (drained) {
             drained = false;
@@ -150,14 +151,19 @@ public final class TcpConnection implements Closeable {
     /**
      * Writes all of {@code src}, parking while the socket's send buffer is full.
      *
-     * @param src the bytes from its position to its limit; on return it has none remaining
+     * @param src the bytes from its position to its limit; on return it has none remaining (none
+     *            at all: nothing is written, but a closed connection or a shut output still throws)
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
      *                               closed while the caller waits; the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public void write(ByteBuffer src) throws IOException {
         check("write to");
-        while (src.hasRemaining()) {
+        if (!src.hasRemaining()) {
+            writeNothing(src);
+            return;
+        }
+        do {
             int n;
             try {
                 n = channel.write(src);
@@ -168,6 +174,28 @@ public final class TcpConnection implements Closeable {
                 io.await(channel, SelectionKey.OP_WRITE, writing);
                 Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
+        } while (src.hasRemaining());
+    }
+
+    /**
+     * A read with no room in {@code dst}: returns 0 without waiting (a wait would never end), but
+     * only on an open connection; the channel's own check fails it on a closed one, as it fails a
+     * read with room.
+     */
+    private int readNothing(ByteBuffer dst) throws IOException {
+        try {
+            return channel.read(dst);
+        } catch (IOException e) {
+            throw failed("read from", e);
+        }
+    }
+
+    /** A write of no bytes: does nothing, but fails on a closed connection or a shut output, as a write of bytes does. */
+    private void writeNothing(ByteBuffer src) throws IOException {
+        try {
+            channel.write(src);
+        } catch (IOException e) {
+            throw failed("write to", e);
         }
     }
 

@@ -17,6 +17,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -162,4 +164,51 @@ class BadCallsTest {
         }
     }
 
+    /**
+     * A read or write of no bytes is still a call on the connection: on a closed connection (or a
+     * write after {@code shutdownOutput()}) it throws as a call with bytes would, instead of
+     * returning as if the connection could be used; through the {@code java.io} views too, which
+     * from another thread are refused like every other call.
+     */
+    @Test
+    void aReadOrWriteOfNoBytesOnAClosedConnectionThrowsAsAnyReadOrWriteWould() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            server.shutdownOutput();
+            assertThatThrownBy(() -> server.write(ByteBuffer.allocate(0)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot write to " + name + " (open, output shut down): ");
+            assertThat(server.read(ByteBuffer.allocate(0))).as("the input is still open").isZero();
+
+            AtomicReference<Throwable> intruder = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                try {
+                    server.input().read(new byte[0]);
+                } catch (Throwable e) {
+                    intruder.set(e);
+                }
+            });
+            t.join();
+            assertThat(intruder.get()).as("a read of no bytes from another thread")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot read from " + name + " (state open, output shut down) from thread 'intruder'");
+
+            server.close();
+            List<ThrowingCallable> calls = List.of(
+                    () -> server.read(ByteBuffer.allocate(0)),
+                    () -> server.read(ByteBuffer.allocate(4).position(4)),
+                    () -> server.input().read(new byte[4], 0, 0),
+                    () -> server.write(ByteBuffer.allocate(0)),
+                    () -> server.output().write(new byte[0]));
+            for (ThrowingCallable call : calls) {
+                assertThatThrownBy(call)
+                        .isInstanceOf(IOException.class)
+                        .hasMessageStartingWith("main context 'main' cannot ")
+                        .hasMessageContaining(name + " (closed): ")
+                        .hasCauseInstanceOf(ClosedChannelException.class);
+            }
+        }
+    }
 }
