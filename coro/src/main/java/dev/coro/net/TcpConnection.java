@@ -9,6 +9,7 @@ import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
@@ -33,7 +34,10 @@ import java.util.Objects;
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
- * connection, with the JDK's exception as its cause. {@link #close()} while another coroutine waits
+ * connection, with the JDK's exception as its cause; the connection's state is {@code failed} from
+ * then on, and a read that finds the end of the stream after it throws rather than return -1 (the
+ * kernel tells only the first call of a reset: a reader beside a writer told of it must not take it
+ * for the peer's orderly end). {@link #close()} while another coroutine waits
  * on the connection fails that wait with an {@link IOException}; a coroutine closed
  * ({@code Coroutine.close()}) while it waits here unwinds and leaves no registration behind.
  * Timeouts come from {@code Coroutine.withTimeout}.
@@ -58,6 +62,12 @@ public final class TcpConnection implements Closeable {
     private boolean drained;
     /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
     private boolean outputShut;
+    /**
+     * The first failure the channel reported to a call (a reset peer, a broken pipe); null if none.
+     * The kernel tells of a reset once: later reads get the end of the stream, which must not pass
+     * for the peer's orderly end.
+     */
+    private IOException failure;
     private InputStream input;
     private OutputStream output;
 
@@ -119,7 +129,9 @@ public final class TcpConnection implements Closeable {
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
      *         connection still throws), -1 at the end of the stream
      * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
-     *                               the caller waits; the message names the caller and the connection
+     *                               the caller waits; the message names the caller and the connection;
+     *                               also at the end of the stream once a call has failed (the kernel
+     *                               tells only the first call of a reset), naming that failure
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public int read(ByteBuffer dst) throws IOException {
@@ -139,9 +151,12 @@ public final class TcpConnection implements Closeable {
             } catch (IOException e) {
                 throw failed("read from", e);
             }
-            if (n != 0) {
-                drained = n > 0 && dst.hasRemaining();
+            if (n > 0) {
+                drained = dst.hasRemaining();
                 return n;
+            }
+            if (n < 0) {
+                return end();
             }
             io.await(channel, SelectionKey.OP_READ, reading);
             Reference.reachabilityFence(this);
@@ -175,6 +190,19 @@ public final class TcpConnection implements Closeable {
                 Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
         } while (src.hasRemaining());
+    }
+
+    /**
+     * A read found the end of the stream: -1, unless a call failed before (the kernel tells of a
+     * reset once, and reads the end of the stream after it), which this read reports instead.
+     */
+    private int end() throws IOException {
+        drained = false;
+        if (failure != null) {
+            throw new IOException(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
+                    + ", reported to an earlier call; the end of the stream that follows it is not the peer's", failure);
+        }
+        return -1;
     }
 
     /**
@@ -312,7 +340,8 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed}),
+     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed};
+     * {@code , failed} added to an open one once a call has failed),
      * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
      *
      * @return a short description
@@ -335,14 +364,23 @@ public final class TcpConnection implements Closeable {
         return "connection " + local + " -> " + remote;
     }
 
-    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}. */
+    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}; {@code , failed} added once a call failed. */
     private String state() {
-        return closed ? "closed" : outputShut ? "open, output shut down" : "open";
+        if (closed) {
+            return "closed";
+        }
+        String s = outputShut ? "open, output shut down" : "open";
+        return failure == null ? s : s + ", failed";
     }
 
+    /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
     private IOException failed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+        IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + e, e);
+        if (failure == null && !(e instanceof ClosedChannelException)) {
+            failure = e; // a closed connection or a shut output is no failure of the connection
+        }
+        return f;
     }
 
     /**
