@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Reference;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -89,11 +91,14 @@ public final class TcpConnection implements Closeable {
      *
      * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
      * @return the connection, owned by the calling thread
-     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the address
+     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the
+     *                     address; an {@link UnknownHostException} if the address is not resolved
+     * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
+        checkAddress(io, "connect to", address);
         SocketChannel ch = SocketChannel.open();
         try {
             ch.configureBlocking(false);
@@ -119,6 +124,23 @@ public final class TcpConnection implements Closeable {
         } catch (RuntimeException | Error e) {
             ch.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, before a socket is opened, an address TCP cannot use, naming the caller, what it
+     * tried ({@code operation}) and the address: an unresolved one with an {@link UnknownHostException}
+     * (as a {@code java.net.Socket} does), one that is no IP address with an {@link IllegalArgumentException}.
+     * The channel would throw them bare, naming neither.
+     */
+    static void checkAddress(IoBridge io, String operation, SocketAddress address) throws UnknownHostException {
+        if (!(address instanceof InetSocketAddress inet)) {
+            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + address
+                    + ": TCP needs an InetSocketAddress, not a " + address.getClass().getSimpleName());
+        }
+        if (inet.isUnresolved()) {
+            throw new UnknownHostException(io.caller() + " cannot " + operation + " " + address
+                    + ": its host name is not resolved");
         }
     }
 

@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
@@ -53,6 +56,42 @@ class BadCallsTest {
         }
         assertThat(log).containsExactly("coroutine 'dialer' cannot connect to " + gone + " / "
                 + ConnectException.class.getSimpleName());
+    }
+
+    /**
+     * An address that TCP cannot use, unresolved or not an IP address, is refused naming the caller,
+     * the call and the address (as a {@code java.net.Socket} refuses them, an unresolved one with an
+     * {@code UnknownHostException}), and no refusal leaves a socket open behind it.
+     */
+    @Test
+    void anUnresolvedOrNonIpAddressIsRefusedNamingTheCallerAndTheAddressAndLeavesNoSocketOpen() throws Exception {
+        InetSocketAddress unresolved = InetSocketAddress.createUnresolved("nowhere.invalid", 80);
+        UnixDomainSocketAddress unix = UnixDomainSocketAddress.of("coro-test.sock");
+        assertThatThrownBy(() -> TcpConnection.connect(unresolved))
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessage("main context 'main' cannot connect to " + unresolved + ": its host name is not resolved");
+        assertThatThrownBy(() -> TcpListener.bind(unresolved))
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + unresolved + ": its host name is not resolved");
+        assertThatThrownBy(() -> TcpConnection.connect(unix))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot connect to " + unix
+                        + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
+        assertThatThrownBy(() -> TcpListener.bind(unix))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + unix
+                        + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
+
+        long before = RegistrationTest.openDescriptors();
+        for (int i = 0; i < 100; i++) {
+            for (ThrowingCallable call : List.<ThrowingCallable>of(
+                    () -> TcpConnection.connect(unresolved), () -> TcpListener.bind(unresolved),
+                    () -> TcpConnection.connect(unix), () -> TcpListener.bind(unix))) {
+                assertThatThrownBy(call).isInstanceOfAny(IOException.class, IllegalArgumentException.class);
+            }
+        }
+        assertThat(RegistrationTest.openDescriptors()).as("descriptors open before 400 refusals: %d", before)
+                .isLessThanOrEqualTo(before + 3);
     }
 
     @Test
