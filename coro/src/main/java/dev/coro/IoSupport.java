@@ -30,11 +30,17 @@ final class IoSupport extends IoBridge {
             w.interrupt();
             throw t;
         }
-        IOException failure = w.failure;
-        w.key.recycle(w);
-        if (failure != null) {
-            throw failure;
+        if (w.failure != null) {
+            throw failed(self, w);
         }
+        w.key.recycle(w);
+    }
+
+    /** The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's. */
+    private static IOException failed(Context self, IoWait w) {
+        IOException e = new IOException(self.describe() + " cannot " + w + ": " + w.failure);
+        w.key.recycle(w);
+        return e;
     }
 
     @Override

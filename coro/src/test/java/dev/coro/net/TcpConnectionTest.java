@@ -248,6 +248,44 @@ class TcpConnectionTest {
                 "client read 'reply to 7 bytes' then -1");
     }
 
+    /**
+     * The exception of a wait that a close fails is thrown by the waiter: its stack trace must show
+     * where the waiter waited ({@code TcpConnection.read} and the waiter's code), not the closer's
+     * stack, which says nothing of the call that failed.
+     */
+    @Test
+    void theExceptionOfAWaitFailedByACloseShowsTheWaitersStackNotTheClosers() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            crew.spawn("reader", () -> {
+                try {
+                    c.read(ByteBuffer.allocate(16));
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            closeFromHere(c);
+            crew.join();
+
+            assertThat(failure.get()).hasMessage(
+                    "coroutine 'reader' cannot read from " + name(c) + ": the connection was closed while it waited");
+            List<String> frames = java.util.Arrays.stream(failure.get().getStackTrace())
+                    .map(f -> f.getClassName() + "." + f.getMethodName())
+                    .toList();
+            assertThat(frames).as("the waiter's stack")
+                    .contains(TcpConnection.class.getName() + ".read")
+                    .noneMatch(f -> f.endsWith(".closeFromHere") || f.equals(TcpConnection.class.getName() + ".close"));
+        }
+    }
+
+    private static void closeFromHere(TcpConnection c) throws IOException {
+        c.close();
+    }
+
     @Test
     void closingAConnectionFailsTheReadAndTheWriteWaitingOnItWithAnIOException() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
