@@ -267,6 +267,7 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
+     * A write that fails after some of its bytes went out says how many in its exception's message.
      *
      * @return the output stream
      */
