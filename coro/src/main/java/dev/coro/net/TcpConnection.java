@@ -99,7 +99,12 @@ public final class TcpConnection implements Closeable {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
         checkAddress(io, "connect to", address);
-        SocketChannel ch = SocketChannel.open();
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open();
+        } catch (IOException e) { // no descriptor left
+            throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+        }
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {

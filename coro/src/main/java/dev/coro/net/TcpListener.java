@@ -80,7 +80,12 @@ public final class TcpListener implements Closeable {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
         TcpConnection.checkAddress(io, "bind a listener to", address);
-        ServerSocketChannel ch = ServerSocketChannel.open();
+        ServerSocketChannel ch;
+        try {
+            ch = ServerSocketChannel.open();
+        } catch (IOException e) { // no descriptor left
+            throw new IOException(io.caller() + " cannot bind a listener to " + address + ": " + e, e);
+        }
         try {
             ch.bind(address, BACKLOG);
             ch.configureBlocking(false);

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The child JVM of {@link OutOfDescriptorsTest}, run with a small descriptor limit: a coroutine waits
  * in {@code accept()} while the process runs out of file descriptors and a client connects; the
- * accept fails saying so, the listener stays open, and once some descriptors are free the same
+ * accept fails saying so, the listener stays open (a connect and a bind then fail naming the caller
+ * and the address), and once some descriptors are free the same
  * connection is accepted and works. It prints what happened, one line each, and exits with 0.
  */
 public final class OutOfDescriptorsMain {
@@ -80,8 +81,13 @@ public final class OutOfDescriptorsMain {
         client.connect(listener.localAddress()); // blocking; completed by the kernel through the backlog
         String first = toMain.receive();
         System.out.println("first accept: " + first);
+        if (!exhaust) { // the classes of a bind and a connect, loaded while files can be opened
+            System.out.println("bind and connect with some left: " + failure(() -> bindAndConnect()));
+        }
         if (first.startsWith("failed")) {
             System.out.println("listener after the failure: " + listener);
+            System.out.println("connect with none left: " + failure(() -> TcpConnection.connect(listener.localAddress()).close()));
+            System.out.println("bind with none left: " + failure(() -> bindAndConnect()));
             for (int i = 0; i < 8; i++) {
                 hogs.remove(hogs.size() - 1).close();
             }
@@ -94,6 +100,29 @@ public final class OutOfDescriptorsMain {
         client.close();
         for (FileInputStream f : hogs) {
             f.close();
+        }
+    }
+
+    /** Binds a listener, connects to it, and closes both. */
+    private static void bindAndConnect() throws IOException {
+        try (TcpListener other = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection c = TcpConnection.connect(other.localAddress())) {
+            System.out.println("bound " + other + ", connected " + c.isOpen());
+        }
+    }
+
+    /** A call that is to fail. */
+    private interface Call {
+        void run() throws IOException;
+    }
+
+    /** How {@code call} failed: its exception's class and message, or {@code no failure}. */
+    private static String failure(Call call) {
+        try {
+            call.run();
+            return "no failure";
+        } catch (IOException | RuntimeException e) {
+            return e.getClass().getName() + ": " + e.getMessage();
         }
     }
 }
