@@ -23,7 +23,14 @@ final class IoSupport extends IoBridge {
         if (!channel.isOpen()) {
             throw new ClosedChannelException();
         }
-        IoWait w = s.loop.register(channel, ops, self, operation);
+        IoWait w;
+        try {
+            w = s.loop.register(channel, ops, self, operation);
+        } catch (ClosedChannelException e) {
+            throw e;
+        } catch (IOException e) { // the selector cannot be opened: no descriptor left
+            throw new IOException(self.describe() + " cannot " + operation + ": " + e, e);
+        }
         try {
             s.park(w);
         } catch (Throwable t) {
