@@ -26,10 +26,8 @@ final class IoSupport extends IoBridge {
         IoWait w;
         try {
             w = s.loop.register(channel, ops, self, operation);
-        } catch (ClosedChannelException e) {
-            throw e;
-        } catch (IOException e) { // the selector cannot be opened: no descriptor left
-            throw new IOException(self.describe() + " cannot " + operation + ": " + e, e);
+        } catch (IOException e) {
+            throw cannotRegister(self, operation, e);
         }
         try {
             s.park(w);
@@ -41,6 +39,14 @@ final class IoSupport extends IoBridge {
             throw failed(self, w);
         }
         w.key.recycle(w);
+    }
+
+    /**
+     * Why {@code self} could not start its wait: a closed channel as it is; anything else (the
+     * selector cannot be opened: no descriptor left) naming the caller and the wait.
+     */
+    private static IOException cannotRegister(Context self, Object operation, IOException e) {
+        return e instanceof ClosedChannelException ? e : new IOException(self.describe() + " cannot " + operation + ": " + e, e);
     }
 
     /** The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's. */
