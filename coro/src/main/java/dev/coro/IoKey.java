@@ -1,6 +1,5 @@
 package dev.coro;
 
-import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -100,11 +99,11 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         }
     }
 
-    /** The channel is closed or unusable: every wait fails with an exception saying {@code why}. */
+    /** The channel is closed or unusable: every wait fails, its context throwing an exception that says {@code why}. */
     void fail(String why) {
         for (IoWait w; (w = waits.first()) != null; ) {
             remove(w);
-            w.complete(new IOException(w.context.describe() + " cannot " + w + ": " + why));
+            w.complete(why);
         }
     }
 

@@ -23,18 +23,37 @@ final class IoSupport extends IoBridge {
         if (!channel.isOpen()) {
             throw new ClosedChannelException();
         }
-        IoWait w = s.loop.register(channel, ops, self, operation);
+        IoWait w;
+        try {
+            w = s.loop.register(channel, ops, self, operation);
+        } catch (IOException e) {
+            throw cannotRegister(self, operation, e);
+        }
         try {
             s.park(w);
         } catch (Throwable t) {
             w.interrupt();
             throw t;
         }
-        IOException failure = w.failure;
-        w.key.recycle(w);
-        if (failure != null) {
-            throw failure;
+        if (w.failure != null) {
+            throw failed(self, w);
         }
+        w.key.recycle(w);
+    }
+
+    /**
+     * Why {@code self} could not start its wait: a closed channel as it is; anything else (the
+     * selector cannot be opened: no descriptor left) naming the caller and the wait.
+     */
+    private static IOException cannotRegister(Context self, Object operation, IOException e) {
+        return e instanceof ClosedChannelException ? e : new IOException(self.describe() + " cannot " + operation + ": " + e, e);
+    }
+
+    /** The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's. */
+    private static IOException failed(Context self, IoWait w) {
+        IOException e = new IOException(self.describe() + " cannot " + w + ": " + w.failure);
+        w.key.recycle(w);
+        return e;
     }
 
     @Override

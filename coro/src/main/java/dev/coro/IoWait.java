@@ -1,7 +1,5 @@
 package dev.coro;
 
-import java.io.IOException;
-
 /**
  * A context's wait for a selectable channel to become ready for some operations: a one-shot wait
  * queued on the channel's {@link IoKey}, completed by the event loop when the selector reports the
@@ -21,8 +19,12 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
     private Object operation;
     /** Completed: the channel is ready, or {@link #failure} says why it never will be. */
     boolean done;
-    /** Why the wait failed (its channel was closed); null if it completed by readiness. */
-    IOException failure;
+    /**
+     * Why the wait failed (its channel was closed), e.g. {@code the connection was closed while it
+     * waited}; null if it completed by readiness. A text, not an exception: the context makes the
+     * exception when it runs again, so that its stack trace is the waiter's, not the closer's.
+     */
+    String failure;
 
     IoWait(IoKey key) {
         this.key = key;
@@ -45,8 +47,8 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
         failure = null;
     }
 
-    /** Completes the wait ({@code failure} null: the channel is ready) and wakes the context. */
-    void complete(IOException failure) {
+    /** Completes the wait ({@code failure} null: the channel is ready; else why not) and wakes the context. */
+    void complete(String failure) {
         this.done = true;
         this.failure = failure;
         context.scheduler.unpark(context);

@@ -24,9 +24,6 @@ final class ConnectionInput extends InputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        if (len == 0) {
-            return 0;
-        }
         return connection.read(ByteBuffer.wrap(b, off, len));
     }
 

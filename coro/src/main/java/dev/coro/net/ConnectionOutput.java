@@ -19,10 +19,28 @@ final class ConnectionOutput extends OutputStream {
         write(new byte[] {(byte) b}, 0, 1);
     }
 
+    /**
+     * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
+     * not see the buffer whose position would say how far a failed write got, so a failure after
+     * some of the bytes went out says how many in its message (with the same cause).
+     */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        connection.write(ByteBuffer.wrap(b, off, len));
+        ByteBuffer src = ByteBuffer.wrap(b, off, len);
+        try {
+            connection.write(src);
+        } catch (IOException e) {
+            throw src.position() == off ? e : partly(e, src.position() - off, len);
+        }
+    }
+
+    /** {@code e}, saying that {@code written} of the write's {@code len} bytes went out before it. */
+    private static IOException partly(IOException e, int written, int len) {
+        IOException f = new IOException(e.getMessage() + "; " + written + " of the " + len
+                + " bytes of this write were written before it failed", e.getCause());
+        f.setStackTrace(e.getStackTrace());
+        return f;
     }
 
     @Override

@@ -6,9 +6,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Reference;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
@@ -33,7 +36,10 @@ import java.util.Objects;
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
- * connection, with the JDK's exception as its cause. {@link #close()} while another coroutine waits
+ * connection, with the JDK's exception as its cause; the connection's state is {@code failed} from
+ * then on, and a read that finds the end of the stream after it throws rather than return -1 (the
+ * kernel tells only the first call of a reset: a reader beside a writer told of it must not take it
+ * for the peer's orderly end). {@link #close()} while another coroutine waits
  * on the connection fails that wait with an {@link IOException}; a coroutine closed
  * ({@code Coroutine.close()}) while it waits here unwinds and leaves no registration behind.
  * Timeouts come from {@code Coroutine.withTimeout}.
@@ -58,6 +64,12 @@ public final class TcpConnection implements Closeable {
     private boolean drained;
     /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
     private boolean outputShut;
+    /**
+     * The first failure the channel reported to a call (a reset peer, a broken pipe); null if none.
+     * The kernel tells of a reset once: later reads get the end of the stream, which must not pass
+     * for the peer's orderly end.
+     */
+    private IOException failure;
     private InputStream input;
     private OutputStream output;
 
@@ -79,12 +91,20 @@ public final class TcpConnection implements Closeable {
      *
      * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
      * @return the connection, owned by the calling thread
-     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the address
+     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the
+     *                     address; an {@link UnknownHostException} if the address is not resolved
+     * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
-        SocketChannel ch = SocketChannel.open();
+        checkAddress(io, "connect to", address);
+        SocketChannel ch;
+        try {
+            ch = SocketChannel.open();
+        } catch (IOException e) { // no descriptor left
+            throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+        }
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
@@ -113,18 +133,38 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * Refuses, before a socket is opened, an address TCP cannot use, naming the caller, what it
+     * tried ({@code operation}) and the address: an unresolved one with an {@link UnknownHostException}
+     * (as a {@code java.net.Socket} does), one that is no IP address with an {@link IllegalArgumentException}.
+     * The channel would throw them bare, naming neither.
+     */
+    static void checkAddress(IoBridge io, String operation, SocketAddress address) throws UnknownHostException {
+        if (!(address instanceof InetSocketAddress inet)) {
+            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + address
+                    + ": TCP needs an InetSocketAddress, not a " + address.getClass().getSimpleName());
+        }
+        if (inet.isUnresolved()) {
+            throw new UnknownHostException(io.caller() + " cannot " + operation + " " + address
+                    + ": its host name is not resolved");
+        }
+    }
+
+    /**
      * Reads into {@code dst}, parking until at least one byte has arrived or the stream has ended.
      *
      * @param dst the buffer to fill from its position
-     * @return how many bytes were read, 0 only if {@code dst} has no room, -1 at the end of the stream
+     * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
+     *         connection still throws), -1 at the end of the stream
      * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
-     *                               the caller waits; the message names the caller and the connection
+     *                               the caller waits; the message names the caller and the connection;
+     *                               also at the end of the stream once a call has failed (the kernel
+     *                               tells only the first call of a reset), naming that failure
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public int read(ByteBuffer dst) throws IOException {
         check("read from");
         if (!dst.hasRemaining()) {
-            return 0;
+            return readNothing(dst);
         }
         if (drained) {
             drained = false;
@@ -138,9 +178,12 @@ public final class TcpConnection implements Closeable {
             } catch (IOException e) {
                 throw failed("read from", e);
             }
-            if (n != 0) {
-                drained = n > 0 && dst.hasRemaining();
+            if (n > 0) {
+                drained = dst.hasRemaining();
                 return n;
+            }
+            if (n < 0) {
+                return end();
             }
             io.await(channel, SelectionKey.OP_READ, reading);
             Reference.reachabilityFence(this);
@@ -150,14 +193,19 @@ public final class TcpConnection implements Closeable {
     /**
      * Writes all of {@code src}, parking while the socket's send buffer is full.
      *
-     * @param src the bytes from its position to its limit; on return it has none remaining
+     * @param src the bytes from its position to its limit; on return it has none remaining (none
+     *            at all: nothing is written, but a closed connection or a shut output still throws)
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
      *                               closed while the caller waits; the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public void write(ByteBuffer src) throws IOException {
         check("write to");
-        while (src.hasRemaining()) {
+        if (!src.hasRemaining()) {
+            writeNothing(src);
+            return;
+        }
+        do {
             int n;
             try {
                 n = channel.write(src);
@@ -168,6 +216,41 @@ public final class TcpConnection implements Closeable {
                 io.await(channel, SelectionKey.OP_WRITE, writing);
                 Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
+        } while (src.hasRemaining());
+    }
+
+    /**
+     * A read found the end of the stream: -1, unless a call failed before (the kernel tells of a
+     * reset once, and reads the end of the stream after it), which this read reports instead.
+     */
+    private int end() throws IOException {
+        drained = false;
+        if (failure != null) {
+            throw new IOException(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
+                    + ", reported to an earlier call; the end of the stream that follows it is not the peer's", failure);
+        }
+        return -1;
+    }
+
+    /**
+     * A read with no room in {@code dst}: returns 0 without waiting (a wait would never end), but
+     * only on an open connection; the channel's own check fails it on a closed one, as it fails a
+     * read with room.
+     */
+    private int readNothing(ByteBuffer dst) throws IOException {
+        try {
+            return channel.read(dst);
+        } catch (IOException e) {
+            throw failed("read from", e);
+        }
+    }
+
+    /** A write of no bytes: does nothing, but fails on a closed connection or a shut output, as a write of bytes does. */
+    private void writeNothing(ByteBuffer src) throws IOException {
+        try {
+            channel.write(src);
+        } catch (IOException e) {
+            throw failed("write to", e);
         }
     }
 
@@ -189,6 +272,7 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
+     * A write that fails after some of its bytes went out says how many in its exception's message.
      *
      * @return the output stream
      */
@@ -284,7 +368,8 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed}),
+     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed};
+     * {@code , failed} added to an open one once a call has failed),
      * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
      *
      * @return a short description
@@ -307,14 +392,23 @@ public final class TcpConnection implements Closeable {
         return "connection " + local + " -> " + remote;
     }
 
-    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}. */
+    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}; {@code , failed} added once a call failed. */
     private String state() {
-        return closed ? "closed" : outputShut ? "open, output shut down" : "open";
+        if (closed) {
+            return "closed";
+        }
+        String s = outputShut ? "open, output shut down" : "open";
+        return failure == null ? s : s + ", failed";
     }
 
+    /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
     private IOException failed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+        IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + e, e);
+        if (failure == null && !(e instanceof ClosedChannelException)) {
+            failure = e; // a closed connection or a shut output is no failure of the connection
+        }
+        return f;
     }
 
     /**

@@ -71,12 +71,21 @@ public final class TcpListener implements Closeable {
      *
      * @param address where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
      * @return the listener, owned by the calling thread
-     * @throws IOException if the address cannot be bound (in use, not local), naming the address
+     * @throws IOException if the address cannot be bound (in use, not local), naming the caller and the
+     *                     address; an {@link java.net.UnknownHostException} if it is not resolved
+     * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
+     *                                  naming the caller and the address
      */
     public static TcpListener bind(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
-        ServerSocketChannel ch = ServerSocketChannel.open();
+        TcpConnection.checkAddress(io, "bind a listener to", address);
+        ServerSocketChannel ch;
+        try {
+            ch = ServerSocketChannel.open();
+        } catch (IOException e) { // no descriptor left
+            throw new IOException(io.caller() + " cannot bind a listener to " + address + ": " + e, e);
+        }
         try {
             ch.bind(address, BACKLOG);
             ch.configureBlocking(false);
@@ -84,6 +93,9 @@ public final class TcpListener implements Closeable {
         } catch (IOException e) {
             ch.close();
             throw new IOException(io.caller() + " cannot bind a listener to " + address + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            ch.close(); // whatever went wrong, the socket is not left open behind it
+            throw e;
         }
     }
 

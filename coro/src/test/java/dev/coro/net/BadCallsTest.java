@@ -12,11 +12,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -51,6 +56,42 @@ class BadCallsTest {
         }
         assertThat(log).containsExactly("coroutine 'dialer' cannot connect to " + gone + " / "
                 + ConnectException.class.getSimpleName());
+    }
+
+    /**
+     * An address that TCP cannot use, unresolved or not an IP address, is refused naming the caller,
+     * the call and the address (as a {@code java.net.Socket} refuses them, an unresolved one with an
+     * {@code UnknownHostException}), and no refusal leaves a socket open behind it.
+     */
+    @Test
+    void anUnresolvedOrNonIpAddressIsRefusedNamingTheCallerAndTheAddressAndLeavesNoSocketOpen() throws Exception {
+        InetSocketAddress unresolved = InetSocketAddress.createUnresolved("nowhere.invalid", 80);
+        UnixDomainSocketAddress unix = UnixDomainSocketAddress.of("coro-test.sock");
+        assertThatThrownBy(() -> TcpConnection.connect(unresolved))
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessage("main context 'main' cannot connect to " + unresolved + ": its host name is not resolved");
+        assertThatThrownBy(() -> TcpListener.bind(unresolved))
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + unresolved + ": its host name is not resolved");
+        assertThatThrownBy(() -> TcpConnection.connect(unix))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot connect to " + unix
+                        + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
+        assertThatThrownBy(() -> TcpListener.bind(unix))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + unix
+                        + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
+
+        long before = RegistrationTest.openDescriptors();
+        for (int i = 0; i < 100; i++) {
+            for (ThrowingCallable call : List.<ThrowingCallable>of(
+                    () -> TcpConnection.connect(unresolved), () -> TcpListener.bind(unresolved),
+                    () -> TcpConnection.connect(unix), () -> TcpListener.bind(unix))) {
+                assertThatThrownBy(call).isInstanceOfAny(IOException.class, IllegalArgumentException.class);
+            }
+        }
+        assertThat(RegistrationTest.openDescriptors()).as("descriptors open before 400 refusals: %d", before)
+                .isLessThanOrEqualTo(before + 3);
     }
 
     @Test
@@ -162,4 +203,51 @@ class BadCallsTest {
         }
     }
 
+    /**
+     * A read or write of no bytes is still a call on the connection: on a closed connection (or a
+     * write after {@code shutdownOutput()}) it throws as a call with bytes would, instead of
+     * returning as if the connection could be used; through the {@code java.io} views too, which
+     * from another thread are refused like every other call.
+     */
+    @Test
+    void aReadOrWriteOfNoBytesOnAClosedConnectionThrowsAsAnyReadOrWriteWould() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            server.shutdownOutput();
+            assertThatThrownBy(() -> server.write(ByteBuffer.allocate(0)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot write to " + name + " (open, output shut down): ");
+            assertThat(server.read(ByteBuffer.allocate(0))).as("the input is still open").isZero();
+
+            AtomicReference<Throwable> intruder = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                try {
+                    server.input().read(new byte[0]);
+                } catch (Throwable e) {
+                    intruder.set(e);
+                }
+            });
+            t.join();
+            assertThat(intruder.get()).as("a read of no bytes from another thread")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot read from " + name + " (state open, output shut down) from thread 'intruder'");
+
+            server.close();
+            List<ThrowingCallable> calls = List.of(
+                    () -> server.read(ByteBuffer.allocate(0)),
+                    () -> server.read(ByteBuffer.allocate(4).position(4)),
+                    () -> server.input().read(new byte[4], 0, 0),
+                    () -> server.write(ByteBuffer.allocate(0)),
+                    () -> server.output().write(new byte[0]));
+            for (ThrowingCallable call : calls) {
+                assertThatThrownBy(call)
+                        .isInstanceOf(IOException.class)
+                        .hasMessageStartingWith("main context 'main' cannot ")
+                        .hasMessageContaining(name + " (closed): ")
+                        .hasCauseInstanceOf(ClosedChannelException.class);
+            }
+        }
+    }
 }

@@ -110,6 +110,52 @@ class IoTimeoutTest {
         }
     }
 
+    /**
+     * A write through the {@code java.io} view hides its buffer, so a failure part way through must
+     * say how many of its bytes went out: a write parked on full buffers, failed by a close of the
+     * connection from another coroutine, names that count, and the peer reads exactly those bytes.
+     */
+    @Test
+    void aStreamWriteFailedPartWaySaysHowManyOfItsBytesWentOutAndThePeerGetsExactlyThose() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + (i >>> 8));
+            }
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine writer = crew.spawn("writer", () -> {
+                try {
+                    server.output().write(data);
+                    log.add("write returned");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(writer.state()).as("parked with the buffers full").isEqualTo(State.PARKED);
+            server.close();
+            crew.join();
+
+            assertThat(log).isEmpty();
+            String message = failure.get().getMessage();
+            assertThat(message).matches("coroutine 'writer' cannot write to " + java.util.regex.Pattern.quote(name(server))
+                    + ": the connection was closed while it waited; \\d+ of the " + data.length
+                    + " bytes of this write were written before it failed");
+            int written = Integer.parseInt(message.substring(message.lastIndexOf("; ") + 2, message.indexOf(" of the ")));
+            assertThat(written).isBetween(1, data.length - 1);
+
+            ByteBuffer in = ByteBuffer.allocate(data.length);
+            while (peer.read(in) >= 0 && in.hasRemaining()) {
+                // what was sent before the close, then the end of the stream
+            }
+            assertThat(in.position()).as("the peer got what the failure says, no more").isEqualTo(written);
+            assertThat(java.util.Arrays.equals(data, 0, written, in.array(), 0, written)).as("in order, each once").isTrue();
+        }
+    }
+
     @Test
     void anAcceptThatTimedOutLeavesNoWaitAndTheListenerStillAccepts() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {

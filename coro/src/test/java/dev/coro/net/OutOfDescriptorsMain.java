@@ -7,6 +7,8 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,7 +17,8 @@ import java.util.List;
 /**
  * The child JVM of {@link OutOfDescriptorsTest}, run with a small descriptor limit: a coroutine waits
  * in {@code accept()} while the process runs out of file descriptors and a client connects; the
- * accept fails saying so, the listener stays open, and once some descriptors are free the same
+ * accept fails saying so, the listener stays open (a connect and a bind then fail naming the caller
+ * and the address), and once some descriptors are free the same
  * connection is accepted and works. It prints what happened, one line each, and exits with 0.
  */
 public final class OutOfDescriptorsMain {
@@ -41,6 +44,8 @@ public final class OutOfDescriptorsMain {
     }
 
     private static void scenario(TcpListener listener, boolean exhaust) throws Exception {
+        Pipe pipe = Pipe.open(); // its descriptors now, while there are some
+        pipe.source().configureBlocking(false);
         Channel<String> toMain = new Channel<>("to-main", 1);
         Channel<String> toAcceptor = new Channel<>("to-acceptor", 1);
         Crew crew = new Crew();
@@ -80,8 +85,15 @@ public final class OutOfDescriptorsMain {
         client.connect(listener.localAddress()); // blocking; completed by the kernel through the backlog
         String first = toMain.receive();
         System.out.println("first accept: " + first);
+        if (!exhaust) { // the classes of a bind, a connect and a first wait, loaded while files can be opened
+            System.out.println("bind and connect with some left: " + failure(() -> bindAndConnect()));
+            System.out.println("a first wait of a thread with some left: " + firstWaitOfAThread(pipe, true));
+        }
         if (first.startsWith("failed")) {
             System.out.println("listener after the failure: " + listener);
+            System.out.println("connect with none left: " + failure(() -> TcpConnection.connect(listener.localAddress()).close()));
+            System.out.println("bind with none left: " + failure(() -> bindAndConnect()));
+            System.out.println("a first wait of a thread with none left: " + firstWaitOfAThread(pipe, false));
             for (int i = 0; i < 8; i++) {
                 hogs.remove(hogs.size() - 1).close();
             }
@@ -94,6 +106,47 @@ public final class OutOfDescriptorsMain {
         client.close();
         for (FileInputStream f : hogs) {
             f.close();
+        }
+    }
+
+    /**
+     * On a new thread, whose loop has no selector yet, awaits the pipe's source ({@code ready}: with a
+     * byte in it); returns how that ended, the source named {@code SOURCE}.
+     */
+    private static String firstWaitOfAThread(Pipe pipe, boolean ready) throws Exception {
+        if (ready) {
+            pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        }
+        String[] result = {"?"};
+        Thread t = new Thread(() -> result[0] = failure(() -> Io.await(pipe.source(), SelectionKey.OP_READ)));
+        t.start();
+        t.join();
+        if (ready) {
+            pipe.source().read(ByteBuffer.allocate(1));
+        }
+        return result[0].replace(String.valueOf(pipe.source()), "SOURCE");
+    }
+
+    /** Binds a listener, connects to it, and closes both. */
+    private static void bindAndConnect() throws IOException {
+        try (TcpListener other = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection c = TcpConnection.connect(other.localAddress())) {
+            System.out.println("bound " + other + ", connected " + c.isOpen());
+        }
+    }
+
+    /** A call that is to fail. */
+    private interface Call {
+        void run() throws IOException;
+    }
+
+    /** How {@code call} failed: its exception's class and message, or {@code no failure}. */
+    private static String failure(Call call) {
+        try {
+            call.run();
+            return "no failure";
+        } catch (IOException | RuntimeException e) {
+            return e.getClass().getName() + ": " + e.getMessage();
         }
     }
 }

@@ -34,6 +34,8 @@ class OutOfDescriptorsTest {
                 // with descriptors to spare
                 "spare: acceptor [1] coroutine 'acceptor': PARKED, waits to accept on listener " + listener,
                 "first accept: accepted",
+                "bind and connect with some left: no failure",
+                "a first wait of a thread with some left: no failure",
                 "then: read 'ping'",
                 // with none left
                 "exhausted: acceptor [1] coroutine 'acceptor': PARKED, waits to accept on listener " + listener,
@@ -41,6 +43,14 @@ class OutOfDescriptorsTest {
                         + " (open): java.io.IOException: Too many open files; the process is out of file descriptors:"
                         + " the listener stays open, and accepts again once some are closed",
                 "listener after the failure: TcpListener[" + listener + ", open]",
+                // a socket cannot even be opened: the failure still names the caller and the address
+                "connect with none left: java.io.IOException: main context 'main' cannot connect to " + listener
+                        + ": java.net.SocketException: Too many open files",
+                "bind with none left: java.io.IOException: main context 'main' cannot bind a listener to /127.0.0.1:0"
+                        + ": java.net.SocketException: Too many open files",
+                // nor can the selector of a thread's first wait: the failure names the caller and the wait
+                "a first wait of a thread with none left: java.io.IOException: main context 'main' cannot"
+                        + " await OP_READ on SOURCE: java.io.IOException: Too many open files",
                 "then: accepted on the second try",
                 "then: read 'ping'",
                 "done");

@@ -81,6 +81,57 @@ class TcpConnectionTest {
     }
 
     /**
+     * The kernel reports a reset to the first call that looks, and to later ones only the end of the
+     * stream: a reader parked beside a writer when the peer resets must not take the reset that the
+     * writer was told of for an orderly end of the stream, nor may a read that follows a failed one.
+     */
+    @Test
+    void aPeerResetFailsTheReaderParkedBesideAWriterInsteadOfReadingAnOrderlyEndOfTheStream() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            List<IOException> failures = new ArrayList<>();
+            crew.spawn("reader", () -> {
+                try {
+                    log.add("reader read " + c.read(ByteBuffer.allocate(16)));
+                } catch (IOException e) {
+                    failures.add(e);
+                    log.add("reader failed");
+                }
+            });
+            crew.spawn("writer", () -> {
+                try {
+                    c.write(ByteBuffer.allocate(64 << 20)); // the peer never reads: parks with the buffers full
+                    log.add("writer wrote it all");
+                } catch (IOException e) {
+                    failures.add(e);
+                    log.add("writer failed");
+                }
+            });
+            Coroutine.yield();
+            assertThat(Coroutine.dump())
+                    .contains("coroutine 'reader': PARKED, waits to read from " + name(c))
+                    .contains("coroutine 'writer': PARKED, waits to write to " + name(c));
+
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset
+            crew.join();
+
+            assertThat(log).containsExactlyInAnyOrder("reader failed", "writer failed");
+            for (IOException e : failures) {
+                assertThat(e).hasMessageMatching("coroutine '(reader|writer)' cannot (read from|write to) "
+                        + java.util.regex.Pattern.quote(name(c)) + " \\(open(, failed)?\\): .+");
+            }
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(16)))
+                    .as("a read after the failure")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + name(c) + " (open, failed): ");
+            assertThat(c.toString()).endsWith(", open, failed]");
+        }
+    }
+
+    /**
      * A connection's waits are kept and used again (nothing is allocated per read), so each wait must
      * name the context and the operation of its own use: two readers one after the other, each parked
      * twice, are each shown as the one parked, reading, and get their own bytes.
@@ -195,6 +246,44 @@ class TcpConnectionTest {
                 "server read -1 after 'request'",
                 "server wrote its reply",
                 "client read 'reply to 7 bytes' then -1");
+    }
+
+    /**
+     * The exception of a wait that a close fails is thrown by the waiter: its stack trace must show
+     * where the waiter waited ({@code TcpConnection.read} and the waiter's code), not the closer's
+     * stack, which says nothing of the call that failed.
+     */
+    @Test
+    void theExceptionOfAWaitFailedByACloseShowsTheWaitersStackNotTheClosers() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            crew.spawn("reader", () -> {
+                try {
+                    c.read(ByteBuffer.allocate(16));
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            closeFromHere(c);
+            crew.join();
+
+            assertThat(failure.get()).hasMessage(
+                    "coroutine 'reader' cannot read from " + name(c) + ": the connection was closed while it waited");
+            List<String> frames = java.util.Arrays.stream(failure.get().getStackTrace())
+                    .map(f -> f.getClassName() + "." + f.getMethodName())
+                    .toList();
+            assertThat(frames).as("the waiter's stack")
+                    .contains(TcpConnection.class.getName() + ".read")
+                    .noneMatch(f -> f.endsWith(".closeFromHere") || f.equals(TcpConnection.class.getName() + ".close"));
+        }
+    }
+
+    private static void closeFromHere(TcpConnection c) throws IOException {
+        c.close();
     }
 
     @Test
