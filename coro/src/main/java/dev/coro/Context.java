@@ -10,7 +10,10 @@ import dev.coro.Coroutine.State;
  * <p>Only the owner thread's {@link Scheduler} changes these fields (and the engine, which runs on
  * its behalf); {@link Coroutine} reads them for its user. Every state change goes through
  * {@link #moveTo}, which asserts the edge is in {@link State}'s table and keeps the run list's
- * index of runnable entries in step.
+ * index of runnable entries in step; but for a switch's own moves, which never change whether a
+ * context is parked ({@link #moveToSuspended}, {@link #moveToRunning}: one store each, the edge
+ * asserted), and the puts back of a transfer that did not happen ({@link #revertTo} and, with no
+ * call at all, the scheduler itself).
  */
 final class Context extends Fiber {
 
@@ -18,7 +21,11 @@ final class Context extends Fiber {
     private static final State[] STATES = State.values();
     /** The states a {@code switchTo} may run, {@code NEW} and {@code SUSPENDED}, as a bit per ordinal. */
     private static final int SWITCHABLE = 1 << State.NEW.ordinal() | 1 << State.SUSPENDED.ordinal();
-    private static final byte PARKED = (byte) State.PARKED.ordinal();
+    /** {@link #state}'s value while running, for the scheduler, which reads and writes the field itself as it puts states back. */
+    static final byte RUNNING = (byte) State.RUNNING.ordinal();
+    /** {@link #state}'s value while parked (see {@link #RUNNING}). */
+    static final byte PARKED = (byte) State.PARKED.ordinal();
+    private static final byte SUSPENDED = (byte) State.SUSPENDED.ordinal();
 
     final Scheduler scheduler;
     /** The public handle of this context. */
@@ -33,9 +40,11 @@ final class Context extends Fiber {
     private Runnable body;
     /**
      * The state, as its {@link State#ordinal() ordinal}: a byte store per state change, where a
-     * reference store would pay the garbage collector's write barrier twice per switch.
+     * reference store would pay the garbage collector's write barrier twice per switch. Written by
+     * the moves and {@link #revertTo}, and by the scheduler as it puts back the states of a transfer
+     * that did not happen, where no call may be made (the stack may be exhausted).
      */
-    private byte state;
+    byte state;
     /** Index in the scheduler's run list; -1 when not in it. */
     int index = -1;
     /** The engine's stack for the body: its own for a coroutine, the thread's for main. Null once ended. */
@@ -105,11 +114,6 @@ final class Context extends Fiber {
 
     State state() {
         return STATES[state];
-    }
-
-    /** The state's ordinal: for a caller that keeps it across a transfer as a number, not a reference. */
-    int stateOrdinal() {
-        return state;
     }
 
     /** Whether a {@code switchTo} may run this context: it is {@code SUSPENDED} or {@code NEW}. */
@@ -185,7 +189,23 @@ final class Context extends Fiber {
         return thrown;
     }
 
-    /** Moves to {@code to}; the only place where the state changes. Asserts the edge is in the table. */
+    /**
+     * {@link #moveTo moveTo(SUSPENDED)} for a running context: the switch's own move, which changes
+     * nothing in the run list's index. One byte store, the last thing it does (a stack overflow as it
+     * is called changes nothing); asserts the edge.
+     */
+    void moveToSuspended() {
+        assert state == RUNNING : badEdge(State.SUSPENDED);
+        state = SUSPENDED;
+    }
+
+    /** {@link #moveTo moveTo(RUNNING)} for a context a switch may run, {@code NEW} or {@code SUSPENDED}: as {@link #moveToSuspended}. */
+    void moveToRunning() {
+        assert isSwitchable() : badEdge(State.RUNNING);
+        state = RUNNING;
+    }
+
+    /** Moves to {@code to}, keeping the run list's index in step. Asserts the edge is in the table. */
     void moveTo(State to) {
         assert state().canMoveTo(to) : badEdge(to);
         if ((state == PARKED) != (to == State.PARKED)) {

@@ -17,8 +17,12 @@ final class RunList {
 
     private Context[] entries = new Context[8];
     private int size;
-    /** {@code levels[0]} bit {@code k}: entry {@code k} is runnable; {@code levels[i + 1]} bit {@code w}: word {@code w} of {@code levels[i]} is not zero. */
-    private long[][] levels = {new long[1]};
+    /**
+     * {@code levels[0]} bit {@code k}: entry {@code k} is runnable; {@code levels[i + 1]} bit {@code w}: word
+     * {@code w} of {@code levels[i]} is not zero. Besides {@link #setRunnable}, the scheduler sets and clears bits
+     * here itself, with no call, as it puts back a park or a close whose transfer did not happen.
+     */
+    long[][] levels = {new long[1]};
 
     /** How many entries there are. */
     int size() {

@@ -231,7 +231,7 @@ final class Scheduler {
         if (to == null && (to = idleInYield(from)) == null) {
             return;
         }
-        transfer(from, to, State.SUSPENDED);
+        transfer(from, to, true);
     }
 
     /**
@@ -270,7 +270,7 @@ final class Scheduler {
             }
             throw cannotSwitchTo(to, to.state());
         }
-        transfer(from, to, State.SUSPENDED);
+        transfer(from, to, true);
     }
 
     /** Why {@code to}, which is {@code st}, cannot be switched to. */
@@ -315,11 +315,29 @@ final class Scheduler {
         c.closer = from;
         c.pendingThrow = exit;
         try {
-            transfer(from, c, State.SUSPENDED);
+            if (st == State.PARKED) {
+                c.moveTo(State.SUSPENDED); // woken, to run at once: what transfer takes
+            }
+            transfer(from, c, true);
         } catch (Throwable t) {
             if (c.pendingThrow == exit) {
                 // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
-                // refused to suspend the caller, or its stack overflowed), so c is not being closed
+                // refused to suspend the caller, or its stack overflowed), so c is not being closed. As
+                // in run, by field writes alone: a parked c is parked again, its bit in the run list's
+                // index cleared on each level that its word's clearing empties
+                if (st == State.PARKED && c.state != Context.PARKED) {
+                    int k = c.index;
+                    for (long[] bits : runList.levels) {
+                        int w = k >>> 6;
+                        long left = bits[w] & ~(1L << k);
+                        bits[w] = left;
+                        if (left != 0) {
+                            break;
+                        }
+                        k = w;
+                    }
+                    c.state = Context.PARKED;
+                }
                 c.closing = false;
                 c.closer = null;
                 c.pendingThrow = pending;
@@ -359,7 +377,23 @@ final class Scheduler {
                 parkOnLoop(from, wait);
                 return;
             }
-            transfer(from, to, State.PARKED);
+            from.moveTo(State.PARKED);
+            transfer(from, to, false);
+        } catch (Throwable t) {
+            // from parked (or a due timer woke it) and control never left: it runs on, put back by field
+            // writes alone, as run puts back the rest (see there): a bit on each level of the run list's
+            // index makes it runnable again (main alone is in no list)
+            if (from.state != Context.RUNNING) {
+                if (from.state == Context.PARKED && from.index >= 0) {
+                    int k = from.index;
+                    for (long[] bits : runList.levels) {
+                        bits[k >>> 6] |= 1L << k;
+                        k >>>= 6;
+                    }
+                }
+                from.state = Context.RUNNING;
+            }
+            throw t;
         } finally {
             from.waitingFor = null;
             if (event != null) {
@@ -372,7 +406,9 @@ final class Scheduler {
      * {@link #park} while a timer is pending or nothing else can run: {@code from} parks first, then
      * due timers expire (one may wake {@code from} itself), then the previous runnable context runs;
      * if there is none the thread waits in the event loop for the next timer, and if there is no
-     * timer either, the park is refused with a {@link DeadlockException}.
+     * timer either, the park is refused with a {@link DeadlockException}. Whatever escapes before
+     * control reaches the next context (that refusal, a stack overflow at any call of the loop) finds
+     * {@code from} running again: {@link #park} puts it back.
      */
     private void parkOnLoop(Context from, Wait wait) {
         from.moveTo(State.PARKED);
@@ -402,7 +438,6 @@ final class Scheduler {
                     continue;
                 }
                 if (!loop.hasPending()) {
-                    from.revertTo(State.RUNNING);
                     throw deadlock(from.describe() + " cannot " + Wait.describe(wait) + ": every other context of thread "
                             + describe(owner) + " is parked and no timer is pending, so nothing could ever wake it",
                             from, wait);
@@ -416,7 +451,7 @@ final class Scheduler {
         } finally {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
-        run(from, to); // from is PARKED already, or SUSPENDED if a due timer woke it
+        transfer(from, to, false); // from is PARKED already, or SUSPENDED if a due timer woke it
     }
 
     /**
@@ -691,57 +726,69 @@ final class Scheduler {
      * Suspends {@code from} (the running context) and runs {@code to}; on return {@code from} runs
      * again, and throws what was left pending for it. If the transfer cannot happen (the JDK refuses,
      * or an error such as a stack overflow strikes before {@code to} runs), every state is put back
-     * and {@code from} keeps running: a refusal throws {@link IllegalStateException} saying why, an
-     * error is rethrown as it is.
+     * and {@code from} keeps running (see {@link #run}): a refusal throws
+     * {@link IllegalStateException} saying why, an error is rethrown as it is.
+     *
+     * <p>Small enough for the first compiler to inline it into every switch: compiled on its own
+     * first, it would be too big in compiled code for the second one to inline it there.
+     *
+     * @param to      {@code NEW} or {@code SUSPENDED} (a close wakes a parked target first)
+     * @param suspend whether {@code from}, {@code RUNNING}, becomes {@code SUSPENDED}; false for a
+     *                park, which set its state already ({@code PARKED}, or {@code SUSPENDED} if a due
+     *                timer woke it since)
      */
-    private void transfer(Context from, Context to, State fromBecomes) {
-        from.moveTo(fromBecomes);
-        run(from, to);
-    }
-
-    /**
-     * {@link #transfer} for a {@code from} whose new state is set already (a park that marked it
-     * {@code PARKED} before the due timers expired): suspends it and runs {@code to}.
-     */
-    private void run(Context from, Context to) {
-        int toWas = to.stateOrdinal();
-        to.moveTo(State.RUNNING);
-        current = to.index;
-        try {
-            engine.transfer(from.stack, to.stack);
-        } catch (Throwable t) {
-            RuntimeException refused = transferFailed(from, to, toWas, t);
-            if (refused != null) {
-                throw refused;
-            }
-            throw t;
-        }
+    private void transfer(Context from, Context to, boolean suspend) {
+        run(from, to, suspend);
         resumed(from);
     }
 
     /**
-     * After {@code t} escaped a transfer from {@code from} to {@code to} (which was in the state of
-     * ordinal {@code toWas}): if control came back to {@code from} first, {@code t} is {@code from}'s own
-     * failure; otherwise the transfer did not happen and every state is put back. Returns the
-     * {@link IllegalStateException} a refusal becomes, or null if {@code t} is to be rethrown as it is.
+     * {@link #transfer}'s moves and the engine's transfer, guarded: on return control came back to
+     * {@code from}; if anything is thrown before control reaches {@code to}, every state is put back.
      *
-     * <p>Static, and given an ordinal rather than a state, so that across the transfer the caller's
-     * frame (inlined into the user's code, and frozen and thawed with it at every switch) holds no
-     * more references than it needs: the continuation's freeze and thaw pay a barrier for each one.
+     * <p>Every state moves inside the {@code try}: a stack overflow may strike at any call, the moves
+     * included. The handler puts the states back by field writes alone, before any call
+     * ({@link #refusedSwitch} comes after): a call needs a frame, and the stack may have none left
+     * (the handler may even run interpreted, in frames larger than those of the compiled code that
+     * overflowed), so that a call there could overflow again with the states half put back. A
+     * {@code from} that parked it leaves to {@link #park}, which parked it in its own guard and puts
+     * it back the same way, in the run list's index too. The moves here are the switch's own, one
+     * store each ({@link Context#moveToSuspended}), so that this method, inlined into every switch,
+     * stays small in compiled code too. What it needs (but {@code this}) it finds in {@code from},
+     * {@code to} and an int: across the transfer the caller's frame (inlined into the user's code,
+     * and frozen and thawed with it at every switch) holds no more references than it needs, as the
+     * continuation's freeze and thaw pay a barrier for each one.
      */
-    private static RuntimeException transferFailed(Context from, Context to, int toWas, Throwable t) {
-        Scheduler s = from.scheduler;
-        if (s.current == from.index && from.state() == State.RUNNING) {
-            return null;
+    private void run(Context from, Context to, boolean suspend) {
+        int toWas = to.state; // read before anything changes: an overflow up to the first move changes nothing
+        try {
+            if (suspend) {
+                from.moveToSuspended();
+            }
+            to.moveToRunning();
+            current = to.index;
+            engine.transfer(from.stack, to.stack);
+        } catch (Throwable t) {
+            // control came back to from first (it is RUNNING and current): t is from's own failure.
+            // Otherwise the transfer did not happen: every state back, by field writes alone
+            if (current != from.index || from.state != Context.RUNNING) {
+                to.state = (byte) toWas;
+                if (from.state != Context.PARKED) { // a parked from, and its bit in the run list's index, park puts back
+                    from.state = Context.RUNNING;
+                }
+                current = from.index;
+                if (t instanceof PinnedException e) {
+                    throw refusedSwitch(from, to, e);
+                }
+            }
+            throw t;
         }
-        to.revertTo(State.values()[toWas]);
-        from.revertTo(State.RUNNING);
-        s.current = from.index;
-        if (t instanceof PinnedException e) {
-            return Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
-                    "it keeps running (state RUNNING)");
-        }
-        return null;
+    }
+
+    /** The refusal of a switch from {@code from} to {@code to} that the JDK refused ({@code e}), once every state is back. */
+    private static IllegalStateException refusedSwitch(Context from, Context to, PinnedException e) {
+        return Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
+                "it keeps running (state RUNNING)");
     }
 
     /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */

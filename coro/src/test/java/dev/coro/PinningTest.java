@@ -187,6 +187,43 @@ class PinningTest {
     }
 
     @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
+    void closeInsideAnUpcallLeavesAParkedTargetParkedAndItsWaitIntact() {
+        List<String> log = new ArrayList<>();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine target = Coroutine.create("target", () -> {
+            try {
+                log.add("target got " + ch.receive());
+            } catch (CoroutineExit e) {
+                log.add("target unwound");
+                throw e;
+            }
+        });
+        Coroutine main = Coroutine.current();
+        Coroutine sorter = Coroutine.create("sorter", () -> {
+            sortCallingBack(target::close);
+            main.switchTo();
+        });
+
+        target.switchTo();
+        sorter.switchTo();
+
+        assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot suspend coroutine 'sorter' to run coroutine 'target'"));
+        // parked again, and skipped by a yield as a parked coroutine is: only its receive can wake it
+        assertThat(target.state()).isEqualTo(State.PARKED);
+        Coroutine.yield();
+        assertThat(log).isEmpty();
+        assertThat(target.state()).isEqualTo(State.PARKED);
+        ch.send(7);
+        Coroutine.yield();
+        assertThat(log).containsExactly("target got 7");
+        assertThat(target.state()).isEqualTo(State.FINISHED);
+        sorter.close();
+    }
+
+    @Test
     void mainCanSwitchToCoroutinesFromInsideAnUpcall() {
         List<String> log = new ArrayList<>();
         Coroutine worker = Coroutine.create("worker", () -> {

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -150,6 +152,215 @@ class StackExhaustionTest {
         // which depths overflow depends on how the frames were compiled; every depth had to leave the
         // scheduler consistent above, whichever it was
         assertThat(outcomes).hasSize((to - from) / step + 1);
+    }
+
+    /** Recurses to {@code target} frames, then runs {@code op}. */
+    private static void recurseThenRun(int n, int target, Runnable op) {
+        depthReached = n;
+        if (n < target) {
+            recurseThenRun(n + 1, target, op);
+        } else {
+            op.run();
+        }
+    }
+
+    /**
+     * Runs {@code action} below {@code frames} frames of eight live longs each (some kilobytes). A coroutine that
+     * {@code action} runs for the first time has its stack placed that much lower than when it is resumed from
+     * above the padding later: the JDK resumes a suspended continuation only if the thread's stack has room for
+     * all its frames and then some, which one suspended at its stack's very end would not have at the same place.
+     */
+    private static long belowPadding(int frames, Runnable action, long a, long b, long c, long d, long e, long f,
+                                     long g, long h) {
+        if (frames == 0) {
+            action.run();
+            return a;
+        }
+        long r = belowPadding(frames - 1, action, b, c, d, e, f, g, h, a);
+        return r + a + b + c + d + e + f + g + h;
+    }
+
+    /** Runs {@code action} below the padding of {@link #belowPadding}. */
+    private static void belowPadding(Runnable action) {
+        belowPadding(64, action, 1, 2, 3, 4, 5, 6, 7, 8);
+    }
+
+    /** How deep a coroutine started below the padding can recurse through {@link #recurseThenRun} now. */
+    private static int limitBelowPadding() {
+        int[] limit = {0};
+        Coroutine probe = Coroutine.create("probe", () -> {
+            try {
+                recurseThenRun(0, Integer.MAX_VALUE, null);
+            } catch (StackOverflowError e) {
+                limit[0] = depthReached;
+            }
+        });
+        belowPadding(probe::switchTo);
+        assertThat(probe.state()).isEqualTo(State.FINISHED);
+        assertThat(limit[0]).isGreaterThan(500);
+        return limit[0];
+    }
+
+    /**
+     * A wait that nothing but a test completes, by waking its context: no queue to leave, no timer to cancel when
+     * the park fails, so that a park on it tests the scheduler's park alone (a channel's wait or a sleep has a queue
+     * or a timer of its own to leave then).
+     */
+    private static final class WakeByHand implements Wait {
+        @Override
+        public boolean interrupt() {
+            return true;
+        }
+
+        @Override
+        public String reason() {
+            return "test";
+        }
+
+        @Override
+        public String toString() {
+            return "be woken by the test";
+        }
+    }
+
+    /** A switch away from the running coroutine, made at its stack's end in {@link #switchAwayAt}. */
+    private enum SwitchAway {
+        YIELD("a yield to another coroutine", false),
+        SWITCH_TO_A_COROUTINE("a switchTo of another coroutine", false),
+        SWITCH_TO_MAIN("a switchTo of main", false),
+        PARK("a park", false),
+        PARK_WITH_A_TIMER_PENDING("a park while a timer is pending (it parks first, then runs the due timers)", true);
+
+        final String what;
+        /** Whether a coroutine 'sleeper' sleeps meanwhile, so that a timer is pending. */
+        final boolean timerPending;
+
+        SwitchAway(String what, boolean timerPending) {
+            this.what = what;
+            this.timerPending = timerPending;
+        }
+
+        /** Makes the switch from the running coroutine: 'other' is suspended, main suspended too. */
+        void make(Coroutine other, Coroutine main) {
+            switch (this) {
+                case YIELD -> Coroutine.yield();
+                case SWITCH_TO_A_COROUTINE -> other.switchTo();
+                case SWITCH_TO_MAIN -> main.switchTo();
+                case PARK, PARK_WITH_A_TIMER_PENDING -> Scheduler.current().park(new WakeByHand());
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aSwitchThatOverflowsNearTheStacksEndPutsEveryStateBackAtEveryDepth}: a coroutine
+     * 'victim' makes {@code how} at {@code depth} frames of {@link #recurseThenRun} while 'other' (yielding until
+     * told to stop) and main are suspended, 'late' (created after the victim) is parked, and 'sleeper' sleeps if a
+     * timer is to be pending. The victim starts below the padding: 'late' parks there, which runs it. If a stack
+     * overflow struck the switch, the victim, catching it at its body's base, must find itself running and current
+     * and everyone else as they were; then it yields (unless it found them otherwise: then it ends at once, and
+     * its end fails on the states). Main wakes it if it parked, and yields until it is back from that yield,
+     * 'other' still yielding so that the run list stays as it is: each of main's yields starts its search at
+     * 'late', which is parked, so only the list's index of runnable entries can lead it to the victim. Then
+     * everyone must end.
+     *
+     * @param fail takes what went wrong
+     * @return {@code switched} or {@code overflowed}; {@code broken} if something escaped to main, after which the
+     *     scheduler is not to be trusted
+     */
+    private static String switchAwayAt(int depth, SwitchAway how, Consumer<String> fail) {
+        Coroutine main = Coroutine.current();
+        boolean[] stop = {false};
+        Coroutine other = Coroutine.create("other", () -> {
+            while (!stop[0]) {
+                Coroutine.yield();
+            }
+        });
+        other.switchTo();
+        Coroutine sleeper = how.timerPending ? Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1)))
+                : null;
+        if (sleeper != null) {
+            sleeper.switchTo();
+        }
+        String expected = "current 'victim'; victim RUNNING, other SUSPENDED, main SUSPENDED, late PARKED"
+                + (how.timerPending ? ", sleeper PARKED" : "");
+        String[] seen = {"nothing"};
+        boolean[] resumedAtBase = {false};
+        Coroutine[] late = {null};
+        Coroutine[] self = {null};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(other, main));
+                seen[0] = "switched";
+            } catch (StackOverflowError e) {
+                // at the body's base: the stack is there again for the calls below
+                seen[0] = "current '" + Coroutine.current().name() + "'; victim " + self[0].state() + ", other "
+                        + other.state() + ", main " + main.state() + ", late " + late[0].state()
+                        + (sleeper != null ? ", sleeper " + sleeper.state() : "");
+            }
+            if (seen[0].equals("switched") || seen[0].equals(expected)) { // no switch on a broken scheduler
+                Coroutine.yield();
+                resumedAtBase[0] = true;
+            }
+        });
+        self[0] = victim;
+        late[0] = Coroutine.create("late", () -> Scheduler.current().park(new WakeByHand()));
+        String at = how.what + " at depth " + depth;
+        try {
+            belowPadding(late[0]::switchTo);
+        } catch (Throwable t) {
+            // the scheduler is not to be trusted after this: the scene ends here
+            fail.accept(at + ": " + t + " escaped to main, after the victim found " + seen[0]);
+            return "broken";
+        }
+        for (int i = 0; i < 10 && !resumedAtBase[0] && !victim.state().isTerminal(); i++) {
+            if (victim.state() == State.PARKED) {
+                Scheduler.current().unpark(victim.context);
+            }
+            Coroutine.yield();
+        }
+        boolean backFromItsYield = resumedAtBase[0];
+        stop[0] = true;
+        for (int i = 0; i < 10 && !(victim.state().isTerminal() && other.state().isTerminal()); i++) {
+            Coroutine.yield();
+        }
+        if (!seen[0].equals("switched") && !seen[0].equals(expected)) {
+            fail.accept(at + ": after the overflow, the victim found " + seen[0] + ", not " + expected);
+        }
+        if (!(backFromItsYield && victim.state() == State.FINISHED && other.state() == State.FINISHED)) {
+            fail.accept(at + ", the victim found " + seen[0] + ": then "
+                    + (backFromItsYield ? "" : "ten yields of main did not bring it back from its yield, ")
+                    + "the victim is " + victim.state() + " and other " + other.state() + "\n" + Coroutine.dump());
+        }
+        late[0].close();
+        if (sleeper != null) {
+            sleeper.close();
+        }
+        return seen[0].equals("switched") ? "switched" : "overflowed";
+    }
+
+    @Test
+    void aSwitchThatOverflowsNearTheStacksEndPutsEveryStateBackAtEveryDepth() {
+        // the JIT makes the frames smaller as it compiles, so the limit is measured again at each depth; each
+        // switch is made once first with stack to spare, so that no class is first loaded at the stack's end
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        for (SwitchAway how : SwitchAway.values()) {
+            assertThat(switchAwayAt(10, how, fail)).isEqualTo("switched");
+        }
+        assertThat(failures).isEmpty();
+        for (SwitchAway how : SwitchAway.values()) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(switchAwayAt(limitBelowPadding() - k, how, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read: the scheduler is not to be trusted after it
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).as(how.what).isEmpty();
+            // the depths reached the stack's end: the last ones are past the limit
+            assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+        }
     }
 
     private static void recurseThenClose(int n, int target, Coroutine victim) {
