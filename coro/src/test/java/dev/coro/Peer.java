@@ -76,18 +76,7 @@ final class Peer {
 
     /** Waits, on the calling thread, until {@code t} has ended. */
     static void join(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Joins.uninterruptibly(t);
     }
 
     /**
