@@ -92,6 +92,52 @@ class GeneratorTimeTest {
     }
 
     @Test
+    void aConsumersTimeoutThatUnwindsAReadAheadBodyKeepsTheValuesItHadEmittedForTheConsumer() {
+        VirtualTime.run(() -> {
+            Generator<String> g = Generator.buffered("g", 3, out -> {
+                try {
+                    for (int i = 0; ; i++) {
+                        Coroutine.sleep(Duration.ofMillis(400));
+                        out.emit("v" + i + " at " + ms());
+                    }
+                } finally {
+                    note("body unwound");
+                }
+            });
+            Throwable t = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> g.next()));
+            assertThat(t).isInstanceOf(CoroutineTimeoutException.class);
+            note("timed out");
+            // the body is over, but the two values it emitted before the timeout are the consumer's still
+            assertThat(g.hasNext()).isTrue();
+            assertThat(g.next()).isEqualTo("v0 at 400");
+            assertThat(g.next()).isEqualTo("v1 at 800");
+            assertThat(g.hasNext()).isFalse();
+            assertThat(g.state()).isEqualTo(Generator.State.CLOSED);
+        });
+        assertThat(log).containsExactly("body unwound at 1000", "timed out at 1000");
+    }
+
+    @Test
+    void aConsumersTimeoutThatUnwindsAReadAheadBodyLeavesValuesThatCloseDrops() {
+        VirtualTime.run(() -> {
+            Generator<Integer> g = Generator.buffered("g", 4, out -> {
+                for (int i = 0; ; i++) {
+                    Coroutine.sleep(Duration.ofMillis(400));
+                    out.emit(i);
+                }
+            });
+            assertThat(catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> g.next())))
+                    .isInstanceOf(CoroutineTimeoutException.class);
+            assertThat(g.state()).isEqualTo(Generator.State.SUSPENDED);
+            g.close();
+            assertThat(g.state()).isEqualTo(Generator.State.CLOSED);
+            assertThat(g.hasNext()).isFalse();
+            note("closed");
+        });
+        assertThat(log).containsExactly("closed at 1000");
+    }
+
+    @Test
     void aReadAheadBodyIsRefusedAtItsFirstEmitInsideItsOwnWithTimeoutWhetherOrNotThatEmitWouldSuspend() {
         Generator<Integer> g = Generator.buffered("ahead", 4, out -> {
             out.emit(0);
