@@ -19,9 +19,12 @@ import java.util.NoSuchElementException;
  * generator then stays {@code SUSPENDED} and tells how the body ended, {@code FINISHED} or
  * {@code FAILED} with its {@link CoroutineException}, at the {@code hasNext()}/{@code next()} that
  * finds no value left: the consumer meets a failure at the value where it happened, as it would with
- * a plain generator. An exit signal of its consumer (being closed while inside the body) is not
- * deferred: it drops the waiting values and passes on at once. {@code close()} drops the waiting
- * values; a body that has already ended then has nothing left to unwind.
+ * a plain generator. An exit signal of its consumer is not deferred, it passes on at once: that of a
+ * close (the consumer is being closed while inside the body) drops the waiting values; that of an
+ * expired {@code withTimeout} of the consumer leaves them for the consumer, which goes on after its
+ * timeout, and the call that finds none left ends the generator {@code CLOSED} (its body was
+ * unwound), as a plain generator's consumer would have taken each of them before the timeout.
+ * {@code close()} drops the waiting values; a body that has already ended then has nothing left to unwind.
  *
  * @param <T> the type of the emitted values
  */
@@ -35,6 +38,8 @@ final class BufferedGenerator<T> extends Generator<T> {
     private int write;
     /** The body ended while values were waiting: how it ended is told once they are all taken. */
     private boolean endPending;
+    /** With {@link #endPending}: the body was unwound by a timeout of its consumer, and ends {@code CLOSED}. */
+    private boolean unwoundByTimeout;
 
     BufferedGenerator(String name, int n, Body<T, Void> body) {
         super(name, body);
@@ -88,6 +93,7 @@ final class BufferedGenerator<T> extends Generator<T> {
         drop();
         if (endPending) {
             endPending = false;
+            unwoundByTimeout = false;
             thrown = null;
             state = S_CLOSED;
             return;
@@ -112,6 +118,11 @@ final class BufferedGenerator<T> extends Generator<T> {
             // which the next call reports through advance()
             endPending = false;
             drop();
+            if (unwoundByTimeout) {
+                unwoundByTimeout = false;
+                state = S_CLOSED; // the signal that unwound the body went to the consumer already
+                return;
+            }
             super.bodyEnded();
         } else if (state == S_SUSPENDED || state == S_NEW) {
             read = 0;
@@ -128,18 +139,42 @@ final class BufferedGenerator<T> extends Generator<T> {
         return (T) values[r]; // left in place: the next batch overwrites it, an end or close drops it
     }
 
-    /** Defers telling how the body ended while values wait, unless its consumer's exit signal passes through. */
+    /**
+     * Defers telling how the body ended while values wait, unless its consumer's exit signal passes
+     * through: that of an expired {@code withTimeout} passes on at once and leaves the values for the
+     * consumer (the end, {@code CLOSED}, is told once they are taken); that of a close drops them.
+     */
     @Override
     void bodyEnded() {
-        boolean consumersExit = thrown instanceof CoroutineExit exit && exit.source != this;
-        if (read < write && !closing && !consumersExit) {
-            endPending = true;
-            stack = null;
-            state = S_SUSPENDED;
-            return;
+        Throwable t = thrown;
+        boolean consumersExit = t instanceof CoroutineExit exit && exit.source != this;
+        if (read < write && !closing) {
+            if (!consumersExit) {
+                endPending = true;
+                stack = null;
+                state = S_SUSPENDED;
+                return;
+            }
+            if (((CoroutineExit) t).source instanceof TimeoutScope) {
+                keepValuesPastTimeout((CoroutineExit) t);
+            }
         }
         drop();
         super.bodyEnded();
+    }
+
+    /**
+     * The body, values waiting, was unwound by {@code signal}, a timeout of its consumer: the values
+     * stay for the consumer and the signal goes on to unwind it to its {@code withTimeout}. Plain
+     * stores, then the throw: the consumer's stack may be exhausted still.
+     */
+    private void keepValuesPastTimeout(CoroutineExit signal) {
+        endPending = true;
+        unwoundByTimeout = true;
+        thrown = null;
+        stack = null;
+        state = S_SUSPENDED;
+        throw signal;
     }
 
     /**
