@@ -431,6 +431,36 @@ class GeneratorTest {
     }
 
     @Test
+    void anEmitInTheFinallyOfABodyThatAClosedConsumerUnwindsThrowsTheExitAgainAndLeavesNothingForALaterConsumer() {
+        Generator<String> g = Generator.of("g", out -> {
+            try {
+                Coroutine.yield();
+                out.emit("normal");
+            } finally {
+                try {
+                    out.emit("cleanup");
+                    log.add("emit in finally returned");
+                } catch (CoroutineExit e) {
+                    log.add("emit in finally threw the exit");
+                }
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + g.next());
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        consumer.switchTo();
+        consumer.close();
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(log).containsExactly("emit in finally threw the exit", "consumer finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).as("main, a later consumer, meets no signal of the closed one").isFalse();
+    }
+
+    @Test
     void coroutineYieldInTheInnermostOfThreeNestedGeneratorsSuspendsTheWholeStack() {
         Generator<Integer> outer = Generator.of("outer", out -> {
             Generator<Integer> middle = Generator.of("middle", mid -> {

@@ -138,6 +138,41 @@ class GeneratorTimeTest {
     }
 
     @Test
+    void anEmitInTheFinallyOfABodyThatItsConsumersTimeoutUnwindsThrowsTheSignalAgainAndNothingStaleComesLater() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("consumer", () -> {
+                Generator<String> g = Generator.of("g", out -> {
+                    try {
+                        Coroutine.sleep(Duration.ofSeconds(5));
+                        out.emit("normal");
+                    } finally {
+                        try {
+                            out.emit("cleanup");
+                            note("emit in finally returned");
+                        } catch (CoroutineExit e) {
+                            note("emit in finally threw the signal");
+                        }
+                    }
+                });
+                Object got;
+                try {
+                    got = Coroutine.withTimeout(Duration.ofSeconds(1), () -> g.next());
+                } catch (CoroutineTimeoutException e) {
+                    got = "timeout";
+                }
+                note("consumer got " + got + ", g " + g.state());
+                note("hasNext " + g.hasNext());
+            });
+            while (!c.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(c.state()).as("no stale signal closed the consumer").isEqualTo(Coroutine.State.FINISHED);
+        });
+        assertThat(log).containsExactly("emit in finally threw the signal at 1000", "consumer got timeout, g CLOSED at 1000",
+                "hasNext false at 1000");
+    }
+
+    @Test
     void aReadAheadBodyIsRefusedAtItsFirstEmitInsideItsOwnWithTimeoutWhetherOrNotThatEmitWouldSuspend() {
         Generator<Integer> g = Generator.buffered("ahead", 4, out -> {
             out.emit(0);
