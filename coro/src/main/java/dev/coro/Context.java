@@ -142,6 +142,12 @@ final class Context extends Fiber {
         }
     }
 
+    /** Whether this context is being closed or a {@code withTimeout} of it has expired: its next scheduling point throws. */
+    boolean hasSignalPending() {
+        TimeoutScope t = timeouts;
+        return closing || t != null && t.fired != null;
+    }
+
     /**
      * {@code t} ended a wait of this context, the running one, that had completed already, and the
      * operation keeps its result (a value handed to it on a channel closed since, which may not go

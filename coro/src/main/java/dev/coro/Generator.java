@@ -217,6 +217,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     private Generator<?> outer;
     private boolean iterated;
+    /**
+     * While resumed: whether its consumer had a signal pending when it resumed the body (it is being
+     * closed, or a {@code withTimeout} of it has expired): a consumer unwinding through a
+     * {@code finally} may still consume a generator there. One that arose since is unwinding the body
+     * itself, and every emit throws it again ({@link #checkEmitter}).
+     */
+    private boolean resumedUnderSignal;
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
@@ -569,6 +576,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (outer != was) {
             outer = was;
         }
+        TimeoutScope scopes = here.timeouts; // no call here: the consumer's stack may be near its end
+        resumedUnderSignal = here.closing || scopes != null && scopes.fired != null;
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;
@@ -691,9 +700,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /**
      * Throws unless the caller is this generator's own body, running (the innermost generator of the
-     * running context), not being closed, and not inside a {@code withTimeout} or a
-     * {@link VirtualTime#run} its body opened: the exit signal if it is being closed, else
-     * {@link IllegalStateException}.
+     * running context), not being closed, not inside a {@code withTimeout} or a
+     * {@link VirtualTime#run} its body opened, and its consumer has no signal pending that arose
+     * since it resumed the body: the exit signal if it is being closed, {@link IllegalStateException}
+     * for the scopes, and the consumer's signal if the consumer has been closed or a {@code withTimeout}
+     * of it has expired meanwhile (the body is being unwound with it: an emit, a suspension of the
+     * consumer's stack, throws it again, as every suspension of an unwinding body does, instead of
+     * handing a value over while the signal waits in the suspended body for whatever call resumes it).
      */
     final void checkEmitter() {
         Context here = scheduler.currentContext();
@@ -705,6 +718,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (t != null && t.openedBy == this || scheduler.virtualOpenedBy == this) {
             throw insideItsOwnScope(here, t);
         }
+        if (!resumedUnderSignal && here.hasSignalPending()) {
+            throw consumersSignal(here, t);
+        }
+    }
+
+    /** The signal pending for {@code here}, the consumer running this body: its close's, else that of its expired scope {@code t}. */
+    private CoroutineExit consumersSignal(Context here, TimeoutScope t) {
+        String emit = "emit of " + describe();
+        return here.closing ? here.exit(emit) : t.fired.signal(emit);
     }
 
     /** The refusal of an emit by {@code here}, which is not this generator's body running. */

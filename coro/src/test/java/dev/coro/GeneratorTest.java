@@ -461,6 +461,34 @@ class GeneratorTest {
     }
 
     @Test
+    void aCoroutineBeingClosedMayStillConsumeAGeneratorInAFinallyBlock() {
+        Generator<Integer> before = Generator.of("before", out -> {
+            for (int i = 1; i <= 3; i++) {
+                out.emit(i);
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("took " + before.next());
+                Coroutine.yield();
+            } finally {
+                Generator<Integer> fresh = Generator.of("fresh", out -> {
+                    out.emit(10);
+                    out.emit(20);
+                });
+                List<Integer> rest = new ArrayList<>();
+                before.forEachRemaining(rest::add);
+                fresh.forEachRemaining(rest::add);
+                log.add("finally took " + rest);
+            }
+        });
+        consumer.switchTo();
+        consumer.close();
+        assertThat(log).containsExactly("took 1", "finally took [2, 3, 10, 20]");
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+    }
+
+    @Test
     void coroutineYieldInTheInnermostOfThreeNestedGeneratorsSuspendsTheWholeStack() {
         Generator<Integer> outer = Generator.of("outer", out -> {
             Generator<Integer> middle = Generator.of("middle", mid -> {

@@ -173,6 +173,28 @@ class GeneratorTimeTest {
     }
 
     @Test
+    void aFinallyBlockOfAnExpiredBodyMayStillConsumeAGenerator() {
+        VirtualTime.run(() -> {
+            Throwable t = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                try {
+                    Coroutine.sleep(Duration.ofSeconds(5));
+                } finally {
+                    Generator<Integer> g = Generator.buffered("g", 2, out -> {
+                        for (int i = 1; i <= 3; i++) {
+                            out.emit(i);
+                        }
+                    });
+                    List<Integer> all = new ArrayList<>();
+                    g.forEachRemaining(all::add);
+                    note("finally took " + all);
+                }
+            }));
+            assertThat(t).isInstanceOf(CoroutineTimeoutException.class);
+        });
+        assertThat(log).containsExactly("finally took [1, 2, 3] at 1000");
+    }
+
+    @Test
     void aReadAheadBodyIsRefusedAtItsFirstEmitInsideItsOwnWithTimeoutWhetherOrNotThatEmitWouldSuspend() {
         Generator<Integer> g = Generator.buffered("ahead", 4, out -> {
             out.emit(0);
