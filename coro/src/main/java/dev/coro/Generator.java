@@ -118,7 +118,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          *
          * @param value the value; may be null
          * @return what the consumer sent back with {@link TwoWay#send}, or null
-         * @throws CoroutineExit         if the generator is being closed
+         * @throws CoroutineExit         if the generator is being closed, or its consumer has been closed or a
+         *                               {@link Coroutine#withTimeout} of it has expired since the consumer
+         *                               resumed the body (the body is being unwound with it)
          * @throws IllegalStateException if not called from this generator's running body, if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
