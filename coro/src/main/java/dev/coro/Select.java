@@ -269,23 +269,31 @@ public final class Select<R> {
             }
         }
         winner = null;
+        Clause<R> w;
         try {
             for (int i = 0; i < count; i++) {
                 clauses[i].register(self, s);
             }
             s.park(waiting);
+            w = takeWinner(self);
         } catch (Throwable t) {
             if (!cancel()) {
                 throw t;
             }
             self.throwAtNextPoint(t); // its clause keeps the value it was handed: t comes at the next scheduling point
+            w = takeWinner(self);
         } finally {
-            waitingIn = null;
+            waitingIn = null; // only once the winner is read: a run of another thread may claim the select from here on
         }
+        return w.result(self);
+    }
+
+    /** The clause that fired in the run of {@code self} that holds this select; the run's winner is cleared. */
+    private Clause<R> takeWinner(Context self) {
         Clause<R> w = winner;
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
         winner = null;
-        return w.result(self);
+        return w;
     }
 
     /**
