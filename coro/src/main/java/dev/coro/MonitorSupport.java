@@ -217,7 +217,7 @@ final class MonitorSupport extends MonitorBridge {
             s.runList.forEachRacy(all::add);
         }
         StringBuilder b = new StringBuilder();
-        b.append("thread '").append(s.owner.getName()).append("': ").append(all.size())
+        b.append(ThreadDump.header(s.owner)).append(": ").append(all.size())
                 .append(all.size() == 1 ? " context" : " contexts").append(", listed from outside (")
                 .append(why).append("): no frames\n");
         int shown = Math.min(max, all.size());
