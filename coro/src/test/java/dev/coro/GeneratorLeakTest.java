@@ -74,4 +74,39 @@ class GeneratorLeakTest {
         assertThat(longLived.next()).isEqualTo(2);
         longLived.close();
     }
+
+    /**
+     * On a new thread that ends: a coroutine left suspended inside a generator's body, and a generator
+     * left suspended at an emit; returns weak references to them and to the thread's scheduler.
+     */
+    private static List<WeakReference<?>> leftByAnEndedThread(Thread.Builder builder) throws InterruptedException {
+        List<WeakReference<?>> refs = new java.util.ArrayList<>();
+        Thread t = builder.unstarted(() -> {
+            refs.add(new WeakReference<>(Scheduler.current()));
+            Generator<Integer> yielding = Generator.of("yielding", out -> {
+                Coroutine.yield();
+                out.emit(1);
+            });
+            Coroutine inside = Coroutine.create("inside", yielding::next);
+            inside.switchTo();
+            assertThat(yielding.state()).isEqualTo(Generator.State.RUNNING);
+            refs.add(new WeakReference<>(yielding));
+            refs.add(new WeakReference<>(inside));
+            refs.addAll(droppedSuspended(null));
+        });
+        t.start();
+        t.join();
+        assertThat(refs).hasSize(5);
+        return refs;
+    }
+
+    @Test
+    void aPlatformThreadThatEndsWithACoroutineInsideAGeneratorsBodyLeavesNothingReachable() throws InterruptedException {
+        assertThat(Collected.all(leftByAnEndedThread(Thread.ofPlatform()))).isTrue();
+    }
+
+    @Test
+    void aVirtualThreadThatEndsWithACoroutineInsideAGeneratorsBodyLeavesNothingReachable() throws InterruptedException {
+        assertThat(Collected.all(leftByAnEndedThread(Thread.ofVirtual()))).isTrue();
+    }
 }
