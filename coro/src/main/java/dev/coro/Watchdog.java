@@ -64,7 +64,10 @@ final class Watchdog implements Runnable {
     private Watchdog(Duration threshold) {
         this.threshold = threshold;
         this.thresholdNanos = Scheduler.saturatedNanos(threshold);
-        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector").unstarted(this);
+        // nothing inherited from whichever thread turned detection on (a request's trace id, say): the
+        // detector's reports, and their log handlers, run for every scheduler of the JVM
+        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector")
+                .inheritInheritableThreadLocals(false).unstarted(this);
     }
 
     /** A detector whose thread is not started: its samples are taken by a test, with a clock of its own. */
