@@ -77,11 +77,16 @@ final class Watchdog implements Runnable {
 
     /**
      * Starts detection with {@code threshold}, replacing the detector running, if any: that one has
-     * ended when this returns ({@link #stop()}).
+     * ended when this returns ({@link #stop()}). If the detector running has that threshold already,
+     * nothing changes: it goes on watching the stalls under way (replacing it would start them afresh,
+     * and a caller that sets the same threshold more often than the threshold would hide every stall).
      */
     static void start(Duration threshold) {
         Watchdog before;
         synchronized (Watchdog.class) {
+            if (running != null && running.threshold.equals(threshold)) {
+                return;
+            }
             signalStop();
             before = latest;
             Watchdog w = new Watchdog(threshold);

@@ -260,6 +260,34 @@ class BlockedLoopsTest {
         starved.close();
     }
 
+    @Test
+    void turningTheDetectorOnAgainWithTheSameThresholdKeepsWatchingAStallAlreadyUnderWay() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch reported = new CountDownLatch(1);
+        Coroutine starved = Coroutine.create("starved", () -> { });
+        // a configuration reloader that applies the same setting over and over, as often as it likes
+        Thread reloader = Thread.ofPlatform().name("reloader").unstarted(() -> {
+            while (reported.getCount() > 0) {
+                BlockedLoops.detect(THRESHOLD);
+            }
+        });
+        boolean[] seen = new boolean[1];
+        withHandler(m -> m.contains(me), reported::countDown, () -> {
+            BlockedLoops.detect(THRESHOLD);
+            try {
+                reloader.start();
+                Coroutine.create("blocker", () -> seen[0] = awaitGuarded(reported)).switchTo();
+            } finally {
+                reported.countDown();
+                Joins.uninterruptibly(reloader);
+                BlockedLoops.stop();
+            }
+        });
+        assertThat(seen[0]).as("the stall was reported although the same threshold was set again and again meanwhile").isTrue();
+        assertThat(detectorThreads()).isZero();
+        starved.close();
+    }
+
     /** What a request's thread may hold, as a trace id kept in an inheritable thread local. */
     private static final InheritableThreadLocal<String> TRACE = new InheritableThreadLocal<>();
 
