@@ -84,7 +84,7 @@ final class Watchdog implements Runnable {
     static void start(Duration threshold) {
         Watchdog before;
         synchronized (Watchdog.class) {
-            if (running != null && running.threshold.equals(threshold)) {
+            if (running != null && running.threshold.equals(threshold) && running.thread.isAlive()) {
                 return;
             }
             signalStop();
