@@ -54,7 +54,8 @@ public final class BlockedLoops {
 
     /**
      * Turns the detector on for every scheduler of the JVM, present and future, with {@code threshold};
-     * if it is on already, its threshold becomes {@code threshold}. Also registers the JMX view.
+     * if it is on already, its threshold becomes {@code threshold} (with the same threshold nothing
+     * changes: the stalls under way stay watched). Also registers the JMX view.
      *
      * @param threshold how long a context may hold its thread without a scheduling point before it
      *                  is reported; at least a millisecond

@@ -35,7 +35,7 @@ final class Context extends Fiber {
     /** The name given at creation; null for a default name, made from {@link #number} when asked for. */
     private final String name;
     /** Which of its thread's creations this is, counting from 1; 0 for main. */
-    private final int number;
+    private final long number;
     /** The body; null for main and once it has ended. */
     private Runnable body;
     /**
@@ -88,11 +88,11 @@ final class Context extends Fiber {
     }
 
     /** Creates a coroutine's context, {@code NEW}; a null {@code name} means {@code coroutine-<number>}. */
-    Context(Scheduler scheduler, Context creator, String name, int number, Runnable body) {
+    Context(Scheduler scheduler, Context creator, String name, long number, Runnable body) {
         this(scheduler, creator, name, number, body, State.NEW);
     }
 
-    private Context(Scheduler scheduler, Context creator, String name, int number, Runnable body, State state) {
+    private Context(Scheduler scheduler, Context creator, String name, long number, Runnable body, State state) {
         this.scheduler = scheduler;
         this.creator = creator;
         this.name = name;

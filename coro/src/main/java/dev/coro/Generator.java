@@ -46,7 +46,8 @@ import java.util.stream.StreamSupport;
  *   <li>If the consuming coroutine is closed while the body is inside {@code Coroutine.yield()}, the
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
- *       blocks: consume it with try-with-resources, or to its end.</li>
+ *       blocks: consume it with try-with-resources, or to its end. It is garbage once nothing refers
+ *       to it, with what its frames held, even if a generator its body consumed lives on.</li>
  *   <li>{@link #buffered(String, int, Body) Generator.buffered(name, n, body)} lets the body run ahead
  *       of its consumer by up to {@code n} values, one resume per {@code n} values: its side effects
  *       happen earlier than the consumer sees the values; every other rule above holds as written,
@@ -214,8 +215,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** What the body threw, if it ended by throwing. */
     Throwable thrown;
     /**
-     * While resumed: the generator that was innermost on the consumer's stack before this one (written
-     * only when it changes, and left as it was after the resume: read only while resumed).
+     * While resumed: the generator that was innermost on the consumer's stack before this one; null
+     * otherwise. Written only when there is one (a nested resume), and cleared when that resume
+     * returns, so that a generator that lives on never keeps the one whose body consumed it (and
+     * that body's frames) reachable.
      */
     private Generator<?> outer;
     private boolean iterated;
@@ -575,8 +578,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
         Context here = scheduler.currentContext();
         Generator<?> was = here.innermostGenerator;
-        if (outer != was) {
-            outer = was;
+        if (was != null) {
+            outer = was; // cleared below: a plain (not nested) resume stores nothing
         }
         TimeoutScope scopes = here.timeouts; // no call here: the consumer's stack may be near its end
         resumedUnderSignal = here.closing || scopes != null && scopes.fired != null;
@@ -605,6 +608,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw t;
         } finally {
             here.innermostGenerator = was;
+            if (was != null) {
+                outer = null;
+            }
         }
         if (ended) {
             reportEnd();

@@ -123,7 +123,8 @@ final class MonitorSupport extends MonitorBridge {
     /**
      * A request posted to a scheduler's thread to dump itself, for every dump that asked while it
      * waited: a thread that does not reach a scheduling point for a long time holds one request,
-     * however many dumps asked meanwhile. Its answers are guarded by the class.
+     * however many dumps asked meanwhile, and that request holds only the dumps still waiting for it
+     * (and the last one). Its answers are guarded by the class.
      */
     static final class DumpRequest implements Inbox.Observation {
         private final Scheduler scheduler;
@@ -143,6 +144,9 @@ final class MonitorSupport extends MonitorBridge {
             synchronized (DumpRequest.class) {
                 r = s.dumpRequest;
                 if (r != null) {
+                    // the dumps that gave up waiting (answered from outside) go: a thread stuck for days,
+                    // dumped every minute, holds the dumps still waiting, not one entry per dump ever made
+                    r.answers.removeIf(a -> a.getKey().isDone());
                     r.answers.add(Map.entry(answer, max));
                     return;
                 }
@@ -151,6 +155,13 @@ final class MonitorSupport extends MonitorBridge {
                 s.dumpRequest = r;
             }
             s.loop.post(r);
+        }
+
+        /** How many dumps this request holds, answered or not; for tests. Under the class's lock. */
+        int answers() {
+            synchronized (DumpRequest.class) {
+                return answers == null ? 0 : answers.size();
+            }
         }
 
         /** On the scheduler's thread: dumps for every answer still wanted; what fails goes to the answer, never into the thread. */
@@ -206,7 +217,7 @@ final class MonitorSupport extends MonitorBridge {
             s.runList.forEachRacy(all::add);
         }
         StringBuilder b = new StringBuilder();
-        b.append("thread '").append(s.owner.getName()).append("': ").append(all.size())
+        b.append(ThreadDump.header(s.owner)).append(": ").append(all.size())
                 .append(all.size() == 1 ? " context" : " contexts").append(", listed from outside (")
                 .append(why).append("): no frames\n");
         int shown = Math.min(max, all.size());

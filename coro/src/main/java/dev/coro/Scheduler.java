@@ -64,12 +64,16 @@ final class Scheduler {
      * generator of main then), which may not emit inside it; null otherwise, or for a run main's own code opened.
      */
     Generator<?> virtualOpenedBy;
-    /** How many coroutines this thread created, for default names. */
-    private int created;
-    /** How many generators this thread created, for their default names. */
-    int generatorsCreated;
-    /** How many channels this thread created, for their default names. */
-    int channelsCreated;
+    /**
+     * How many coroutines this thread created, for default names and {@link Context}'s number: a long,
+     * since a thread that runs for days may create more than an int counts (wrapping to 0 would make a
+     * coroutine main). Set by tests as if the thread had created that many.
+     */
+    long created;
+    /** How many generators this thread created, for their default names; a long, as {@link #created}. */
+    long generatorsCreated;
+    /** How many channels this thread created, for their default names; a long, as {@link #created}. */
+    long channelsCreated;
     /**
      * How many scheduling points this scheduler has passed: {@code yield}, {@code switchTo}, a park,
      * the end of a body. One plain increment each; the blocked-loop watchdog reads it from its own

@@ -28,10 +28,15 @@ final class StackTraces {
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
+            "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe");
-    /** The public types whose methods the user called: the frame kept of a run of machinery. */
-    private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator");
+    /**
+     * The public types whose methods the user called: the frame kept of a run of machinery. A
+     * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides
+     * of {@code Generator}'s: the call the user made, under the class that runs it.
+     */
+    private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator",
+            "dev.coro.BufferedGenerator");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
     private StackTraces() {

@@ -38,7 +38,7 @@ final class ThreadDump {
         Context[] all = s.contexts();
         Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
-        b.append("thread '").append(s.owner.getName()).append("': ").append(all.length)
+        b.append(header(s.owner)).append(": ").append(all.length)
                 .append(all.length == 1 ? " context" : " contexts").append(", current index ")
                 .append(s.currentIndex()).append('\n');
         int shown = Math.min(max, all.length);
@@ -66,6 +66,16 @@ final class ThreadDump {
                     .append(all.length).append(") lists them all)\n");
         }
         return b.toString();
+    }
+
+    /**
+     * How a dump names thread {@code t}: {@code thread 'worker'}; a thread without a name (a virtual
+     * thread of a thread-per-task executor) also by its id, {@code thread '' (#35, virtual)}, so that
+     * the sections of several such threads can be told apart and matched with a thread dump.
+     */
+    static String header(Thread t) {
+        String name = t.getName();
+        return name.isEmpty() ? "thread " + Scheduler.describe(t) : "thread '" + name + "'";
     }
 
     private static void appendFrames(StringBuilder b, StackTraceElement[] frames) {

@@ -22,7 +22,13 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     /** The code the user gave for the body, for diagnostics. */
     private final Object code;
     private final Runnable body;
-    /** The body's turn when it holds this stack, the consumer's when it holds {@link #resumer}. */
+    /**
+     * What {@link #turn} holds while it is the consumer's: not the consumer's thread, which a
+     * generator that lives on would keep reachable (with its frames) after that consumer was
+     * dropped; one consumer at most waits in {@link #resume()} at a time.
+     */
+    private static final Object CONSUMERS_TURN = new Object();
+    /** The body's turn when it holds this stack, the consumer's when it holds {@link #CONSUMERS_TURN}. */
     private final Turn turn = new Turn();
     /** The body's thread, once started. */
     private Thread thread;
@@ -63,7 +69,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         resumer = self;
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.await(self, stalled);
+        turn.await(CONSUMERS_TURN, stalled);
     }
 
     /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
@@ -94,7 +100,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private void handBack() {
         Thread r = resumer;
         resumer = null;
-        turn.give(r);
+        turn.give(CONSUMERS_TURN);
         LockSupport.unpark(r);
     }
 }

@@ -64,7 +64,10 @@ final class Watchdog implements Runnable {
     private Watchdog(Duration threshold) {
         this.threshold = threshold;
         this.thresholdNanos = Scheduler.saturatedNanos(threshold);
-        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector").unstarted(this);
+        // nothing inherited from whichever thread turned detection on (a request's trace id, say): the
+        // detector's reports, and their log handlers, run for every scheduler of the JVM
+        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector")
+                .inheritInheritableThreadLocals(false).unstarted(this);
     }
 
     /** A detector whose thread is not started: its samples are taken by a test, with a clock of its own. */
@@ -74,11 +77,16 @@ final class Watchdog implements Runnable {
 
     /**
      * Starts detection with {@code threshold}, replacing the detector running, if any: that one has
-     * ended when this returns ({@link #stop()}).
+     * ended when this returns ({@link #stop()}). If the detector running has that threshold already,
+     * nothing changes: it goes on watching the stalls under way (replacing it would start them afresh,
+     * and a caller that sets the same threshold more often than the threshold would hide every stall).
      */
     static void start(Duration threshold) {
         Watchdog before;
         synchronized (Watchdog.class) {
+            if (running != null && running.threshold.equals(threshold) && running.thread.isAlive()) {
+                return;
+            }
             signalStop();
             before = latest;
             Watchdog w = new Watchdog(threshold);

@@ -260,6 +260,62 @@ class BlockedLoopsTest {
         starved.close();
     }
 
+    @Test
+    void turningTheDetectorOnAgainWithTheSameThresholdKeepsWatchingAStallAlreadyUnderWay() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch reported = new CountDownLatch(1);
+        Coroutine starved = Coroutine.create("starved", () -> { });
+        // a configuration reloader that applies the same setting over and over, as often as it likes
+        Thread reloader = Thread.ofPlatform().name("reloader").unstarted(() -> {
+            while (reported.getCount() > 0) {
+                BlockedLoops.detect(THRESHOLD);
+            }
+        });
+        boolean[] seen = new boolean[1];
+        withHandler(m -> m.contains(me), reported::countDown, () -> {
+            BlockedLoops.detect(THRESHOLD);
+            try {
+                reloader.start();
+                Coroutine.create("blocker", () -> seen[0] = awaitGuarded(reported)).switchTo();
+            } finally {
+                reported.countDown();
+                Joins.uninterruptibly(reloader);
+                BlockedLoops.stop();
+            }
+        });
+        assertThat(seen[0]).as("the stall was reported although the same threshold was set again and again meanwhile").isTrue();
+        assertThat(detectorThreads()).isZero();
+        starved.close();
+    }
+
+    /** What a request's thread may hold, as a trace id kept in an inheritable thread local. */
+    private static final InheritableThreadLocal<String> TRACE = new InheritableThreadLocal<>();
+
+    @Test
+    void aReportDoesNotCarryTheInheritableThreadLocalsOfTheThreadThatTurnedTheDetectorOn() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch reported = new CountDownLatch(1);
+        String[] seenByTheReport = {"no report"};
+        Coroutine starved = Coroutine.create("starved", () -> { });
+        withHandler(m -> m.contains(me), () -> {
+            seenByTheReport[0] = TRACE.get();
+            reported.countDown();
+        }, () -> {
+            TRACE.set("request-42");
+            try {
+                BlockedLoops.detect(THRESHOLD);
+                Coroutine.create("blocker", () -> awaitGuarded(reported)).switchTo();
+            } finally {
+                BlockedLoops.stop();
+                TRACE.remove();
+            }
+        });
+        assertThat(seenByTheReport[0]).as("the report's log handler, on the detector's thread, sees none of the"
+                + " starting thread's inheritable thread locals (it would stamp every later report with them, and keep them)")
+                .isNull();
+        starved.close();
+    }
+
     /** Runs {@code body} with a handler on the {@code dev.coro} logger that runs {@code then} for every message {@code which} accepts. */
     private static void withHandler(Predicate<String> which, Runnable then, Runnable body) {
         Logger log = Logger.getLogger("dev.coro");

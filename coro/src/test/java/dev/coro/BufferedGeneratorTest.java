@@ -416,4 +416,29 @@ class BufferedGeneratorTest {
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
     }
+    @Test
+    void theStackTraceOfACoroutineSuspendedInsideABufferedBodyShowsTheBodyAndTheConsumersCallOnly() {
+        Generator<Integer> g = Generator.buffered("g", 2, BufferedGeneratorTest::yieldingBody);
+        Coroutine consumer = Coroutine.create("consumer", () -> g.next());
+        consumer.switchTo();
+        assertThat(java.util.Arrays.stream(consumer.stackTrace()).map(f -> f.getClassName() + "." + f.getMethodName()))
+                .as("as for a plain generator: the body's frames, the consumer's call of the generator, the consumer's"
+                        + " own frames; how a batch is read ahead and the body entered is cut")
+                .containsExactly("dev.coro.Coroutine.yield", "dev.coro.BufferedGeneratorTest.yieldingBody",
+                        "dev.coro.BufferedGenerator.next",
+                        "dev.coro.BufferedGeneratorTest.lambda$theStackTraceOfACoroutineSuspendedInsideABufferedBodyShowsTheBodyAndTheConsumersCallOnly$0");
+        assertThat(Coroutine.dump()).as("the dump shows the same top frames")
+                .contains("  [1] coroutine 'consumer': SUSPENDED, inside generator 'g'\n"
+                        + "        at dev.coro.Coroutine.yield(")
+                .contains("        at dev.coro.BufferedGenerator.next(")
+                .doesNotContain("refill").doesNotContain("advance");
+        consumer.close();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    private static void yieldingBody(Generator.Emitter<Integer, Void> out) {
+        Coroutine.yield();
+        out.emit(1);
+        out.emit(2);
+    }
 }

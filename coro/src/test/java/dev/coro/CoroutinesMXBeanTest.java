@@ -219,6 +219,24 @@ class CoroutinesMXBeanTest {
     }
 
     @Test
+    void aViewUnregisteredFromTheServerIsRegisteredAgainByTheNextRegistration() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        SERVER.unregisterMBean(name); // as a container undeploying an application, or a test cleaning up, does
+        assertThat(SERVER.isRegistered(name)).isFalse();
+        assertThat(CoroutinesManagement.register()).isEqualTo(name);
+        assertThat(SERVER.isRegistered(name)).as("register() leaves the view registered, whatever happened before").isTrue();
+        assertThat(SERVER.getAttribute(name, "CoroutineCount")).isEqualTo(CoroutinesManagement.mxBean().getCoroutineCount());
+        assertThat(CoroutinesManagement.mxBean()).as("the same view as before").isSameAs(CoroutinesManagement.mxBean());
+        SERVER.unregisterMBean(name);
+        BlockedLoops.detect(Duration.ofSeconds(100));
+        try {
+            assertThat(SERVER.isRegistered(name)).as("turning the detector on registers the view, as it says").isTrue();
+        } finally {
+            BlockedLoops.stop();
+        }
+    }
+
+    @Test
     @Tag("child-jvm") // its checks run in child JVMs, which mutation testing does not mutate
     void nothingIsRegisteredUnlessAskedAndThePropertiesTurnTheViewAndTheDetectorOnAtTheFirstScheduler() throws Exception {
         assertThat(probe()).isEqualTo("registered=false detector=Optional.empty detectorThread=false\n");

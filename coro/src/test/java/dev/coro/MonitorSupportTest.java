@@ -96,6 +96,32 @@ class MonitorSupportTest {
     }
 
     @Test
+    void anUnnamedVirtualThreadIsToldApartInTheDumpsByItsId() throws Exception {
+        CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch ready = new CountDownLatch(1);
+        String[] own = new String[1];
+        Thread stuck = Thread.ofVirtual().start(() -> { // unnamed, as those of a virtual-thread-per-task executor
+            Coroutine left = Coroutine.create("left", Coroutine::yield);
+            left.switchTo();
+            own[0] = Coroutine.dump();
+            ready.countDown();
+            blockOn(unstick);
+            left.switchTo();
+        });
+        String dump;
+        try {
+            ready.await();
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            unstick.countDown();
+            stuck.join();
+        }
+        String header = "thread '' (#" + stuck.threadId() + ", virtual): 2 contexts";
+        assertThat(own[0]).as("its own dump").startsWith(header + ", current index 0\n");
+        assertThat(dump).as("the JMX dump, which lists it from outside").contains("\n" + header + ", listed from outside (");
+    }
+
+    @Test
     void aDumpByAnInterruptedCallerListsTheThreadsYetToAnswerFromOutsideAndKeepsTheInterrupt() throws Exception {
         CountDownLatch unstick = new CountDownLatch(1);
         CountDownLatch ready = new CountDownLatch(1);
@@ -183,6 +209,8 @@ class MonitorSupportTest {
             for (Posted n = s.loop.inbox.head; n != null && waiting < 100; n = n.nextPosted()) {
                 waiting++;
             }
+            assertThat(s.dumpRequest.answers()).as("the request keeps no dump that gave up on it: its size stays bounded"
+                    + " however often the stuck thread is dumped").isLessThanOrEqualTo(1);
         } finally {
             unstick.countDown();
             stuck.join();

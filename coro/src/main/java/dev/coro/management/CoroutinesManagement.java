@@ -29,7 +29,9 @@ public final class CoroutinesManagement {
     }
 
     /**
-     * Registers the view with the platform MBean server, once; later calls do nothing.
+     * Registers the view with the platform MBean server unless it is registered there: the first call
+     * registers it, later ones do nothing, unless something unregistered it meanwhile (a container
+     * undeploying an application): then the same view is registered again.
      *
      * @return the view's object name
      * @throws IllegalStateException if the platform MBean server refuses it
@@ -37,16 +39,16 @@ public final class CoroutinesManagement {
     public static synchronized ObjectName register() {
         try {
             ObjectName name = new ObjectName(OBJECT_NAME);
-            if (view == null) {
-                CoroutinesMXBean v = mxBean();
-                MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            CoroutinesMXBean v = mxBean();
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (!server.isRegistered(name)) {
                 try {
                     server.registerMBean(v, name);
                 } catch (InstanceAlreadyExistsException e) {
-                    // registered by another copy of the library (another class loader): that one serves
+                    // registered meanwhile by another copy of the library (another class loader): that one serves
                 }
-                view = v;
             }
+            view = v;
             return name;
         } catch (JMException e) {
             throw new IllegalStateException("cannot register the JMX view " + OBJECT_NAME + ": " + e, e);

@@ -1,0 +1,112 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.ref.WeakReference;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Generators dropped without {@code close()} become unreachable with what their bodies' frames held,
+ * whatever generators they consumed, on the engine the suite runs with.
+ *
+ * <p>Each check builds its objects in a helper that returns only weak references, so no strong
+ * reference stays in the test's own frame; then it collects garbage a bounded number of times
+ * ({@link Collected}).
+ */
+@ExtendWith(FreshThread.class)
+class GeneratorLeakTest {
+
+    /**
+     * A generator whose body holds a payload in a frame, takes one value of {@code consumed} (if not
+     * null) and emits; it is taken once, so it is left suspended at its first emit, and dropped.
+     */
+    private static List<WeakReference<?>> droppedSuspended(Generator<Integer> consumed) {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Generator<Integer> dropped = Generator.of("dropped", out -> {
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            if (consumed != null) {
+                consumed.next();
+            }
+            out.emit(1);
+            if (payload.hashCode() == 0) {
+                throw new AssertionError("unreachable: keeps payload live across the emit");
+            }
+        });
+        assertThat(dropped.next()).isEqualTo(1);
+        assertThat(dropped.state()).isEqualTo(Generator.State.SUSPENDED);
+        return List.of(new WeakReference<>(dropped), held.get());
+    }
+
+    @Test
+    void aSuspendedGeneratorDroppedWithoutCloseBecomesUnreachableWithWhatItsFramesHeld() {
+        assertThat(Collected.all(droppedSuspended(null))).isTrue();
+    }
+
+    @Test
+    void aGeneratorDroppedWithoutCloseIsNotKeptByALiveGeneratorItConsumedInsideItsBody() {
+        Generator<Integer> longLived = Generator.of("long-lived", out -> {
+            for (int k = 1; ; k++) {
+                out.emit(k);
+            }
+        });
+        List<WeakReference<?>> refs = droppedSuspended(longLived);
+        assertThat(Collected.all(refs))
+                .as("the dropped generator and its payload are garbage while the generator it consumed lives on")
+                .isTrue();
+        assertThat(longLived.next()).as("and that one goes on where it was").isEqualTo(2);
+        longLived.close();
+    }
+
+    @Test
+    void aGeneratorDroppedWithoutCloseIsNotKeptByALiveGeneratorItConsumedInsideACoroutine() {
+        Generator<Integer> longLived = Generator.of("long-lived", out -> {
+            for (int k = 1; ; k++) {
+                out.emit(k);
+            }
+        });
+        AtomicReference<List<WeakReference<?>>> refs = new AtomicReference<>();
+        Coroutine.create("consumer", () -> refs.set(droppedSuspended(longLived))).switchTo();
+        assertThat(Collected.all(refs.get())).isTrue();
+        assertThat(longLived.next()).isEqualTo(2);
+        longLived.close();
+    }
+
+    /**
+     * On a new thread that ends: a coroutine left suspended inside a generator's body, and a generator
+     * left suspended at an emit; returns weak references to them and to the thread's scheduler.
+     */
+    private static List<WeakReference<?>> leftByAnEndedThread(Thread.Builder builder) throws InterruptedException {
+        List<WeakReference<?>> refs = new java.util.ArrayList<>();
+        Thread t = builder.unstarted(() -> {
+            refs.add(new WeakReference<>(Scheduler.current()));
+            Generator<Integer> yielding = Generator.of("yielding", out -> {
+                Coroutine.yield();
+                out.emit(1);
+            });
+            Coroutine inside = Coroutine.create("inside", yielding::next);
+            inside.switchTo();
+            assertThat(yielding.state()).isEqualTo(Generator.State.RUNNING);
+            refs.add(new WeakReference<>(yielding));
+            refs.add(new WeakReference<>(inside));
+            refs.addAll(droppedSuspended(null));
+        });
+        t.start();
+        t.join();
+        assertThat(refs).hasSize(5);
+        return refs;
+    }
+
+    @Test
+    void aPlatformThreadThatEndsWithACoroutineInsideAGeneratorsBodyLeavesNothingReachable() throws InterruptedException {
+        assertThat(Collected.all(leftByAnEndedThread(Thread.ofPlatform()))).isTrue();
+    }
+
+    @Test
+    void aVirtualThreadThatEndsWithACoroutineInsideAGeneratorsBodyLeavesNothingReachable() throws InterruptedException {
+        assertThat(Collected.all(leftByAnEndedThread(Thread.ofVirtual()))).isTrue();
+    }
+}
