@@ -440,7 +440,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         Worker(CoroutinePool pool, String name) {
             this.pool = pool;
-            this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
+            // nothing inherited from the thread that started the pool (a request's trace id, say): its
+            // threads serve every submitter, and the thread engine's coroutines inherit nothing either
+            this.thread = Thread.ofPlatform().name(name).inheritInheritableThreadLocals(false).unstarted(this::run);
         }
 
         EventLoop loop() {

@@ -42,6 +42,32 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void thePoolsThreadsDoNotInheritTheInheritableThreadLocalsOfTheThreadThatStartedIt() {
+        InheritableThreadLocal<String> traceId = new InheritableThreadLocal<>();
+        traceId.set("request-7 of the thread that started the pool");
+        CoroutinePool pool;
+        try {
+            pool = CoroutinePool.start(2);
+        } finally {
+            traceId.remove();
+        }
+        try (pool) {
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
+            List<CompletableFuture<Void>> bodies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) { // the fewest live bodies, ties round-robin: both threads get some
+                bodies.add(pool.submit(() -> {
+                    seen.add(Thread.currentThread().getName() + ": " + traceId.get());
+                    Coroutine.sleep(Duration.ofMillis(1)); // each stays live while the others are placed
+                    return null;
+                }));
+            }
+            bodies.forEach(CompletableFuture::join);
+            assertThat(seen).hasSize(4).allSatisfy(line -> assertThat(line).endsWith(": null"));
+            assertThat(seen.stream().map(line -> line.substring(0, line.indexOf(':'))).distinct()).hasSize(2);
+        }
+    }
+
+    @Test
     void submitGivesTheBodysValueAndExecuteRunsTheBody() {
         CoroutinePool pool = CoroutinePool.start(2);
         String name = nameOf(pool);
