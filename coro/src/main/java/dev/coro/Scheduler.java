@@ -297,6 +297,9 @@ final class Scheduler {
             throw new IllegalStateException("cannot close " + c.describe()
                     + ": it is RUNNING; a coroutine cannot close itself (return from its body instead)");
         }
+        if (from.unfinishedCleanup != null) {
+            from.finishCleanup(); // before c runs, as a scheduling point would (a close throws nothing kept)
+        }
         if (st == State.NEW) {
             remove(c);
             c.moveTo(State.CLOSED);
