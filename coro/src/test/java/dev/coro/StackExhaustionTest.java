@@ -489,6 +489,76 @@ class StackExhaustionTest {
         }
     }
 
+    /**
+     * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth}: a
+     * coroutine 'victim', started below the padding, sleeps for an hour at {@code depth} frames of
+     * {@link #recurseThenRun}. If the park completes, main closes the victim. If a stack overflow struck instead,
+     * the victim catches it at its body's base and, if {@code yieldAtBase}, yields there: no timer may be left
+     * pending then, nor once it has ended (a timer left behind would keep the thread from seeing a deadlock, and
+     * move the virtual clock).
+     *
+     * @return {@code parked} or {@code overflowed}
+     */
+    private static String sleepAt(int depth, boolean yieldAtBase, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> Coroutine.sleep(Duration.ofHours(1)));
+                seen[0] = "slept";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+                if (yieldAtBase) {
+                    Coroutine.yield();
+                }
+            }
+        });
+        String at = "a sleep at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() == State.PARKED) {
+            victim.close();
+            return victim.state() == State.CLOSED ? "parked" : "broken";
+        }
+        if (seen[0].equals("overflowed") && yieldAtBase && Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": while the victim is suspended at its base, a timer is still pending");
+        }
+        for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
+            Coroutine.yield();
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a timer is still pending");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth() {
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(sleepAt(10, false, fail)).isEqualTo("parked");
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(sleepAt(limitBelowPadding() - k, yieldAtBase, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).isEmpty();
+            assertThat(outcomes).hasSize(321).contains("overflowed").doesNotContain("broken");
+        }
+    }
+
     private static void recurseThenClose(int n, int target, Coroutine victim) {
         depthReached = n;
         if (n < target) {
