@@ -497,9 +497,22 @@ final class Scheduler {
         loop.schedule(s, loop.deadlineAfter(nanos));
         try {
             park(s);
-        } finally {
-            loop.cancel(s);
+        } catch (Throwable t) {
+            // its timer is cancelled by a clean-up marked by field writes alone (see Channel.parkOn), which
+            // this context finishes later if a stack overflow stops it here; if another clean-up is
+            // marked still (the park threw at its check), this one is made at once, unmarked
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = s;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                loop.cancel(s);
+            }
+            throw t;
         }
+        loop.cancel(s); // nothing to do if it expired, as it has when the park returns
     }
 
     /** {@link Coroutine#withTimeout}: runs {@code body} in the caller, interrupted if {@code d} passes first. */
