@@ -559,6 +559,76 @@ class StackExhaustionTest {
         }
     }
 
+    /**
+     * Runs one scene of {@link #aWithTimeoutLeftByAStackOverflowNearTheStacksEndLeavesNoScopeNorTimerBehindAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, calls {@code withTimeout} of an hour at {@code depth}
+     * frames of {@link #recurseThenRun}, with a body that recurses until its stack overflows. The victim catches
+     * the overflow at its body's base: it must be in no {@code withTimeout} there; if {@code yieldAtBase} it
+     * yields, and no timer may be pending while it is suspended there, nor once it has ended.
+     *
+     * @return what the victim found: {@code overflowed}
+     */
+    private static String withTimeoutAt(int depth, boolean yieldAtBase, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> Coroutine.withTimeout(Duration.ofHours(1), () -> {
+                    recurseForever(0);
+                    return null;
+                }));
+                seen[0] = "returned";
+            } catch (StackOverflowError e) {
+                TimeoutScope scope = Scheduler.current().currentContext().timeouts;
+                seen[0] = scope == null ? "overflowed" : "overflowed, still in withTimeout(" + scope.timeout + ")";
+                if (yieldAtBase) {
+                    Coroutine.yield();
+                }
+            }
+        });
+        String at = "a withTimeout at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (!seen[0].equals("overflowed")) {
+            fail.accept(at + ": the victim found " + seen[0]);
+        }
+        if (yieldAtBase && Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": while the victim is suspended at its base, a timer is still pending");
+        }
+        for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
+            Coroutine.yield();
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a timer is still pending");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aWithTimeoutLeftByAStackOverflowNearTheStacksEndLeavesNoScopeNorTimerBehindAtEveryDepth() {
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(withTimeoutAt(10, false, fail)).isEqualTo("overflowed");
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            for (int k = 300; k >= -20; k--) {
+                withTimeoutAt(limitBelowPadding() - k, yieldAtBase, fail);
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).isEmpty();
+        }
+    }
+
     private static void recurseThenClose(int n, int target, Coroutine victim) {
         depthReached = n;
         if (n < target) {
