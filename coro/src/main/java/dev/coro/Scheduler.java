@@ -526,20 +526,34 @@ final class Scheduler {
         loop.schedule(scope, loop.deadlineAfter(nanos));
         self.timeouts = scope;
         try {
-            return body.get();
-        } catch (CoroutineExit e) {
-            if (e.source != scope) {
-                throw e;
+            T result = body.get();
+            loop.cancel(scope);
+            self.timeouts = scope.parent;
+            scope.leave();
+            return result;
+        } catch (Throwable t) {
+            // the scope is left by a field write, before any call; then the clean-up (its timer cancelled,
+            // an outer expiry passed on) is marked by field writes alone, as a wait's (see Channel.parkOn),
+            // so that this context finishes it later if a stack overflow stops it here. If another clean-up
+            // is marked still, this one is made at once, unmarked: a timer it leaves expires to no effect
+            self.timeouts = scope.parent;
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = scope;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                scope.finish();
+            }
+            if (!(t instanceof CoroutineExit e) || e.source != scope) {
+                throw t;
             }
             TimeoutScope outer = scope.outerFired();
             if (outer != null) {
                 throw outer.signal("withTimeout(" + d + ")");
             }
             throw new CoroutineTimeoutException(self.describe(), d, e);
-        } finally {
-            loop.cancel(scope);
-            self.timeouts = scope.parent;
-            scope.leave();
         }
     }
 
