@@ -368,7 +368,9 @@ class StackExhaustionTest {
         RECEIVE("a receive", false),
         SEND("a send", true),
         TIMED_RECEIVE("a receive with a timeout (a timer to cancel too)", false),
-        TIMED_SEND("a send with a timeout (a timer to cancel too)", true);
+        TIMED_SEND("a send with a timeout (a timer to cancel too)", true),
+        SELECT_RECEIVE("a select's receive", false),
+        SELECT_SEND_WITH_A_TIMEOUT("a select's send, with a timeout clause (a timer to cancel too)", true);
 
         final String what;
         /** Whether it sends: main then receives to complete it, else main sends. */
@@ -386,6 +388,9 @@ class StackExhaustionTest {
                 case SEND -> ch.send(1);
                 case TIMED_RECEIVE -> ch.tryReceive(Duration.ofHours(1));
                 case TIMED_SEND -> ch.trySend(1, Duration.ofHours(1));
+                case SELECT_RECEIVE -> new Select<Integer>().onReceive(ch, v -> v).select();
+                case SELECT_SEND_WITH_A_TIMEOUT -> new Select<Integer>().onSend(ch, 1, () -> 1)
+                        .onTimeout(Duration.ofHours(1), () -> 0).select();
             }
         }
     }
