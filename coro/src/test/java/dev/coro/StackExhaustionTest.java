@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Tag;
@@ -495,21 +496,23 @@ class StackExhaustionTest {
     }
 
     /**
-     * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth}: a
-     * coroutine 'victim', started below the padding, sleeps for an hour at {@code depth} frames of
-     * {@link #recurseThenRun}. If the park completes, main closes the victim. If a stack overflow struck instead,
-     * the victim catches it at its body's base and, if {@code yieldAtBase}, yields there: no timer may be left
-     * pending then, nor once it has ended (a timer left behind would keep the thread from seeing a deadlock, and
-     * move the virtual clock).
+     * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
+     * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
+     * started below the padding, makes {@code wait} ({@code what}), which nothing ends, at {@code depth} frames
+     * of {@link #recurseThenRun}. If the park completes, main closes the victim. If a stack overflow struck
+     * instead, the victim catches it at its body's base and, if {@code yieldAtBase}, yields there: nothing may be
+     * left pending then (a timer, a wait for another thread), nor once it has ended: what is left behind keeps
+     * the thread from seeing a deadlock, and a timer moves the virtual clock.
      *
      * @return {@code parked} or {@code overflowed}
      */
-    private static String sleepAt(int depth, boolean yieldAtBase, Consumer<String> fail) {
+    private static String waitForGoodAt(int depth, String what, Runnable wait, boolean yieldAtBase,
+                                        Consumer<String> fail) {
         String[] seen = {"nothing"};
         Coroutine victim = Coroutine.create("victim", () -> {
             try {
-                recurseThenRun(0, depth, () -> Coroutine.sleep(Duration.ofHours(1)));
-                seen[0] = "slept";
+                recurseThenRun(0, depth, wait);
+                seen[0] = "returned";
             } catch (StackOverflowError e) {
                 seen[0] = "overflowed";
                 if (yieldAtBase) {
@@ -517,7 +520,7 @@ class StackExhaustionTest {
                 }
             }
         });
-        String at = "a sleep at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        String at = what + " at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
         try {
             belowPadding(victim::switchTo);
         } catch (Throwable t) {
@@ -529,7 +532,7 @@ class StackExhaustionTest {
             return victim.state() == State.CLOSED ? "parked" : "broken";
         }
         if (seen[0].equals("overflowed") && yieldAtBase && Scheduler.current().loop.hasPending()) {
-            fail.accept(at + ": while the victim is suspended at its base, a timer is still pending");
+            fail.accept(at + ": while the victim is suspended at its base, something is still pending");
         }
         for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
             Coroutine.yield();
@@ -539,21 +542,32 @@ class StackExhaustionTest {
             return "broken";
         }
         if (Scheduler.current().loop.hasPending()) {
-            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a timer is still pending");
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), something is still pending");
         }
         return seen[0];
     }
 
     @Test
     void aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth() {
+        waitForGoodAtEveryDepth("a sleep", () -> Coroutine.sleep(Duration.ofHours(1)));
+    }
+
+    @Test
+    void anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() {
+        CompletableFuture<Integer> never = new CompletableFuture<>();
+        waitForGoodAtEveryDepth("an await", () -> Coroutine.await(never));
+    }
+
+    /** {@link #waitForGoodAt} at 10 frames, then at every depth near the stack's end, once without a yield at the base, once with. */
+    private static void waitForGoodAtEveryDepth(String what, Runnable wait) {
         List<String> failures = new ArrayList<>();
         Consumer<String> fail = failures::add;
-        assertThat(sleepAt(10, false, fail)).isEqualTo("parked");
+        assertThat(waitForGoodAt(10, what, wait, false, fail)).isEqualTo("parked");
         assertThat(failures).isEmpty();
         for (boolean yieldAtBase : new boolean[] {false, true}) {
             List<String> outcomes = new ArrayList<>();
             for (int k = 300; k >= -20; k--) {
-                outcomes.add(sleepAt(limitBelowPadding() - k, yieldAtBase, fail));
+                outcomes.add(waitForGoodAt(limitBelowPadding() - k, what, wait, yieldAtBase, fail));
                 if (!failures.isEmpty()) {
                     break; // the first is the one to read
                 }
