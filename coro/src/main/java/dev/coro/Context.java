@@ -19,7 +19,7 @@ final class Context extends Fiber {
 
     /**
      * What {@link #pendingThrow} holds while a clean-up is unfinished ({@link #unfinishedCleanup}) and no
-     * throwable is kept: never thrown, and never seen outside this class.
+     * throwable is kept: never thrown, and never handed to the program (the checks of this class skip it).
      */
     static final Throwable CLEANUP_LEFT = new Throwable("a wait's clean-up left unfinished", null, false, false) {
     };
