@@ -564,16 +564,30 @@ final class Scheduler {
      */
     void await(CompletableFuture<?> f) {
         connected = true;
-        FutureWait w = new FutureWait(currentContext(), f);
+        Context self = currentContext();
+        FutureWait w = new FutureWait(self, f);
         FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {
             waits.add(f, w);
             park(w);
-        } finally {
-            waits.remove(w); // a wait that ended otherwise leaves nothing on the future
-            loop.foreignWaitEnded();
+        } catch (Throwable t) {
+            // a wait that ended otherwise leaves nothing on the future, nor its count: a clean-up marked
+            // by field writes alone (see Channel.parkOn), which self finishes later if a stack overflow
+            // stops it here; if another clean-up is marked still, this one is made at once, unmarked
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = w;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                w.finish();
+            }
+            throw t;
         }
+        waits.remove(w);
+        loop.foreignWaitEnded();
     }
 
     /**
