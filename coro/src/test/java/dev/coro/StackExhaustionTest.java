@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
-import dev.coro.net.TcpListener;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -561,19 +556,6 @@ class StackExhaustionTest {
     void anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() {
         CompletableFuture<Integer> never = new CompletableFuture<>();
         waitForGoodAtEveryDepth("an await", () -> Coroutine.await(never));
-    }
-
-    @Test
-    void anAcceptWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() throws IOException {
-        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            waitForGoodAtEveryDepth("an accept", () -> {
-                try {
-                    listener.accept().close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
     }
 
     /** {@link #waitForGoodAt} at 10 frames, then at every depth near the stack's end, once without a yield at the base, once with. */
