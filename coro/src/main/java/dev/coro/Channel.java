@@ -137,31 +137,45 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
             if (r.closed) {
-                throw new ChannelClosedException(r.context.describe() + " cannot send to " + describe()
-                        + ": it is closed, and the value was not delivered");
+                throw sendRefused(r.context, "it is closed, and the value was not delivered");
             }
             return;
         }
-        ChannelWaiter<T> w;
-        boolean locked = acquire();
+        ChannelWaiter<T> w = null;
         try {
-            if (closed) {
-                throw new ChannelClosedException(scheduler.currentContext().describe() + " cannot send to "
-                        + describe() + ": it is closed");
+            boolean locked = acquire();
+            try {
+                if (closed) {
+                    throw sendRefused(scheduler.currentContext(), "it is closed");
+                }
+                if (offer(value)) {
+                    return;
+                }
+                w = queue(senders, waiter(true, value));
+            } finally {
+                release(locked);
             }
-            if (offer(value)) {
-                return;
+            await(w, senders);
+        } catch (Throwable t) {
+            Context c;
+            if (w != null && w.queued && (c = w.context).unfinishedCleanup == null) {
+                // it overflowed before parkOn's guard (whose doc says more): marked by field writes alone
+                // (nothing is kept in pendingThrow: queue() checked it, and no switch came since)
+                c.unfinishedCleanup = w;
+                c.pendingThrow = Context.CLEANUP_LEFT;
+                c.finishCleanup();
             }
-            w = queue(senders, waiter(true, value));
-        } finally {
-            release(locked);
+            throw t;
         }
-        await(w, senders);
         taken(w);
         if (w.closed) {
-            throw new ChannelClosedException(w.context.describe() + " cannot send to " + describe()
-                    + ": the channel was closed while it waited, and the value was not delivered");
+            throw sendRefused(w.context, "the channel was closed while it waited, and the value was not delivered");
         }
+    }
+
+    /** The failure of a send by {@code caller}, refused because {@code why}. Apart from the send, so that it stays small. */
+    private ChannelClosedException sendRefused(Context caller, String why) {
+        return new ChannelClosedException(caller.describe() + " cannot send to " + describe() + ": " + why);
     }
 
     /**
@@ -245,18 +259,31 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
             return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
         }
-        ChannelWaiter<T> w;
-        boolean locked = acquire();
+        ChannelWaiter<T> w = null;
+        boolean got;
         try {
-            T v = poll();
-            if (v != null || closed || nanos == 0) {
-                return Optional.ofNullable(v);
+            boolean locked = acquire();
+            try {
+                T v = poll();
+                if (v != null || closed || nanos == 0) {
+                    return Optional.ofNullable(v);
+                }
+                w = queue(receivers, waiter(false, null));
+            } finally {
+                release(locked);
             }
-            w = queue(receivers, waiter(false, null));
-        } finally {
-            release(locked);
+            got = awaitAtMost(w, receivers, nanos) && !w.closed;
+        } catch (Throwable t) {
+            Context c;
+            if (w != null && w.queued && (c = w.context).unfinishedCleanup == null) {
+                // it overflowed before parkOn's guard (whose doc says more): marked by field writes alone
+                // (nothing is kept in pendingThrow: queue() checked it, and no switch came since)
+                c.unfinishedCleanup = w;
+                c.pendingThrow = Context.CLEANUP_LEFT;
+                c.finishCleanup();
+            }
+            throw t;
         }
-        boolean got = awaitAtMost(w, receivers, nanos) && !w.closed;
         T v = taken(w);
         return got ? Optional.of(v) : Optional.empty();
     }
@@ -280,23 +307,36 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!scheduler.isCaller()) {
             return offerFromAfar(value) || remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
         }
-        ChannelWaiter<T> w;
-        boolean locked = acquire();
+        ChannelWaiter<T> w = null;
+        boolean sent;
         try {
-            if (closed) {
-                return false;
+            boolean locked = acquire();
+            try {
+                if (closed) {
+                    return false;
+                }
+                if (offer(value)) {
+                    return true;
+                }
+                if (nanos == 0) {
+                    return false;
+                }
+                w = queue(senders, waiter(true, value));
+            } finally {
+                release(locked);
             }
-            if (offer(value)) {
-                return true;
+            sent = awaitAtMost(w, senders, nanos) && !w.closed;
+        } catch (Throwable t) {
+            Context c;
+            if (w != null && w.queued && (c = w.context).unfinishedCleanup == null) {
+                // it overflowed before parkOn's guard (whose doc says more): marked by field writes alone
+                // (nothing is kept in pendingThrow: queue() checked it, and no switch came since)
+                c.unfinishedCleanup = w;
+                c.pendingThrow = Context.CLEANUP_LEFT;
+                c.finishCleanup();
             }
-            if (nanos == 0) {
-                return false;
-            }
-            w = queue(senders, waiter(true, value));
-        } finally {
-            release(locked);
+            throw t;
         }
-        boolean sent = awaitAtMost(w, senders, nanos) && !w.closed;
         taken(w);
         return sent;
     }
@@ -470,18 +510,30 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, op);
             return r.closed ? null : r.value;
         }
-        ChannelWaiter<T> w;
-        boolean locked = acquire();
+        ChannelWaiter<T> w = null;
         try {
-            T v = poll();
-            if (v != null || closed) {
-                return v;
+            boolean locked = acquire();
+            try {
+                T v = poll();
+                if (v != null || closed) {
+                    return v;
+                }
+                w = queue(receivers, waiter(false, null));
+            } finally {
+                release(locked);
             }
-            w = queue(receivers, waiter(false, null));
-        } finally {
-            release(locked);
+            await(w, receivers);
+        } catch (Throwable t) {
+            Context c;
+            if (w != null && w.queued && (c = w.context).unfinishedCleanup == null) {
+                // it overflowed before parkOn's guard (whose doc says more): marked by field writes alone
+                // (nothing is kept in pendingThrow: queue() checked it, and no switch came since)
+                c.unfinishedCleanup = w;
+                c.pendingThrow = Context.CLEANUP_LEFT;
+                c.finishCleanup();
+            }
+            throw t;
         }
-        await(w, receivers);
         return taken(w);
     }
 
@@ -538,7 +590,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * queue, and a value it was handed just before goes back to the head of the buffer: nothing is lost.
      */
     private void await(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
-        parkOn(w, queue, null);
+        parkOn(w, queue, 0);
         assert w.done : w.context.describe() + " resumed from " + w + " without being woken";
     }
 
@@ -549,54 +601,122 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return whether the wait completed; false if it timed out
      */
     private boolean awaitAtMost(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, long nanos) {
-        EventLoop loop = scheduler.loop;
-        Timer expiry = new Timer() {
-            @Override
-            void expire() {
-                boolean locked = acquire();
-                try {
-                    if (w.queued && w.context.state() == Coroutine.State.PARKED) {
-                        queue.remove(w); // still waiting: no thread completed it
-                        scheduler.unpark(w.context);
-                    }
-                } finally {
-                    release(locked);
+        return parkOn(w, queue, nanos);
+    }
+
+    /** The timer of {@link #awaitAtMost}: it interrupts the wait of its waiter if nothing completed it by then. */
+    private final class Expiry extends Timer implements Cleanup {
+        private final ChannelWaiter<T> w;
+        private final WaitQueue<ChannelWaiter<T>> queue;
+
+        Expiry(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue) {
+            this.w = w;
+            this.queue = queue;
+        }
+
+        @Override
+        void expire() {
+            boolean locked = acquire();
+            try {
+                if (w.queued && w.context.state() == Coroutine.State.PARKED) {
+                    queue.remove(w); // still waiting: no thread completed it
+                    scheduler.unpark(w.context);
                 }
+            } finally {
+                release(locked);
             }
-        };
-        loop.schedule(expiry, loop.deadlineAfter(nanos));
-        return parkOn(w, queue, expiry);
+        }
+
+        /** The clean-up of its wait, which a park that threw left unfinished: the waiter's, and this timer cancelled. */
+        @Override
+        public void finish() {
+            cleanUp(w, queue, this);
+        }
     }
 
     /**
      * Parks the caller on {@code w}, queued in {@code queue}, until its wait ends: completed, or
-     * interrupted (by {@code expiry}, a timer cancelled here either way, if not null; or by a close of
-     * the caller, a timeout, a failure for main, after which {@code w} leaves the queue and the throw
+     * interrupted (by a timer after {@code nanos}, if positive, cancelled here either way; or by a close
+     * of the caller, a timeout, a failure for main, after which {@code w} leaves the queue and the throw
      * goes on). A receiver handed a value before the channel closed keeps it if its wait ends
      * so afterwards (see {@link #giveBack}): the wait counts as completed, and what ended it comes at
      * the caller's next scheduling point.
      *
+     * <p>From the timer's start on, whatever is thrown is caught here, and the clean-up is marked to be
+     * done ({@link Context#unfinishedCleanup}) before its first call: near the stack's end that call
+     * may overflow, and then the context finishes it at its next scheduling point or at its end. (The
+     * callers mark it the same way if the stack overflows between the queueing and the guard here.)
+     *
      * @return whether the wait completed
      */
-    private boolean parkOn(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, Timer expiry) {
-        EventLoop loop = scheduler.loop;
-        if (shared) {
-            countAsForeign(w);
-        }
+    private boolean parkOn(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, long nanos) {
+        Expiry expiry = null;
         try {
+            if (nanos > 0) {
+                EventLoop loop = scheduler.loop;
+                expiry = new Expiry(w, queue);
+                loop.schedule(expiry, loop.deadlineAfter(nanos));
+            }
+            if (shared) {
+                countAsForeign(w);
+            }
             scheduler.park(w);
         } catch (Throwable t) {
-            if (!cancel(w, queue)) {
+            // by field writes alone, before the clean-up's first call
+            Context c = w.context;
+            c.unfinishedCleanup = expiry != null ? expiry : w;
+            if (c.pendingThrow == null) {
+                c.pendingThrow = Context.CLEANUP_LEFT;
+            }
+            c.channelWaiter = null; // not to be used again by an operation that comes before that
+            if (!abandon(w, t)) {
                 throw t;
             }
-            w.context.throwAtNextPoint(t); // it keeps the value it was handed: t comes at its next scheduling point
-        } finally {
-            if (expiry != null) {
-                loop.cancel(expiry);
-            }
-            uncountAsForeign(w);
+            return w.done;
         }
+        if (expiry != null) {
+            scheduler.loop.cancel(expiry);
+        }
+        uncountAsForeign(w);
         return w.done;
+    }
+
+    /**
+     * {@link #parkOn} after the park threw {@code t}, the clean-up marked: the clean-up
+     * ({@link Context#finishCleanup}), after which {@code t} goes on; unless {@code w} keeps the value it
+     * was handed ({@link #cancel}), and then {@code t} comes at the caller's next scheduling point.
+     *
+     * @return whether {@code w} keeps the value it was handed: its wait counts as completed
+     */
+    private boolean abandon(ChannelWaiter<T> w, Throwable t) {
+        Context c = w.context;
+        c.finishCleanup();
+        if (!shared && c.channelWaiter == null) {
+            c.channelWaiter = w; // out of every queue: the context may use it again
+        }
+        boolean kept = w.done && !w.sender && w.value != null; // cancel() cleared the value unless kept
+        if (kept) {
+            c.throwAtNextPoint(t);
+        }
+        return kept;
+    }
+
+    /**
+     * The clean-up of {@code w}'s wait, which ended without it ({@link #cancel}: it leaves
+     * {@code queue}, or gives back or keeps the value it was handed); its timer {@code expiry} (if not
+     * null) cancelled, its count as a foreign wait undone. Changes nothing more if done again ({@link Cleanup}).
+     */
+    private void cleanUp(ChannelWaiter<T> w, WaitQueue<ChannelWaiter<T>> queue, Expiry expiry) {
+        cancel(w, queue);
+        if (expiry != null) {
+            scheduler.loop.cancel(expiry);
+        }
+        uncountAsForeign(w);
+    }
+
+    /** {@link #cleanUp} of {@code w}, a waiter of this channel with no timer, from its context's {@link Cleanup}. */
+    void cleanUp(ChannelWaiter<T> w) {
+        cleanUp(w, w.sender ? senders : receivers, null);
     }
 
     /**

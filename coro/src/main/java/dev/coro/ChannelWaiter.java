@@ -10,7 +10,7 @@ package dev.coro;
  *
  * @param <T> the channel's value type
  */
-class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> {
+class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
 
     /** The channel it waits on (changes only when a context's waiter is used again, see {@link #reuse}). */
     Channel<T> channel;
@@ -98,6 +98,12 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> {
     @Override
     public boolean interrupt() {
         return channel.leave(this);
+    }
+
+    /** The clean-up of its wait, which a park that threw left unfinished (a wait with no timer): it leaves its queue. */
+    @Override
+    public void finish() {
+        channel.cleanUp(this);
     }
 
     @Override

@@ -17,6 +17,13 @@ import dev.coro.Coroutine.State;
  */
 final class Context extends Fiber {
 
+    /**
+     * What {@link #pendingThrow} holds while a clean-up is unfinished ({@link #unfinishedCleanup}) and no
+     * throwable is kept: never thrown, and never handed to the program (the checks of this class skip it).
+     */
+    static final Throwable CLEANUP_LEFT = new Throwable("a wait's clean-up left unfinished", null, false, false) {
+    };
+
     /** Every state, by ordinal; and the ordinals the hot paths compare with. */
     private static final State[] STATES = State.values();
     /** The states a {@code switchTo} may run, {@code NEW} and {@code SUSPENDED}, as a bit per ordinal. */
@@ -57,6 +64,16 @@ final class Context extends Fiber {
      * thrown at its next scheduling point.
      */
     Throwable pendingThrow;
+    /**
+     * The clean-up of a wait that its park left by a throw, when a stack overflow may have stopped it
+     * before it was done (its waiter still queued, its timer still pending); null if none. Set by field
+     * writes alone before the clean-up's first call, and cleared when it is done ({@link #cleanedUp}):
+     * near the stack's end any call may overflow. While it is set {@link #pendingThrow} is not null
+     * ({@link #CLEANUP_LEFT} if nothing else is kept there), so that the check every scheduling point
+     * makes already ({@link #throwKept}) finishes it there, before anything else of its thread can run
+     * and find the wait; the body's end, at the base of its stack, finishes it otherwise ({@link #withKept}).
+     */
+    Cleanup unfinishedCleanup;
     /**
      * While {@link State#PARKED}: what it waits for (a channel's waiter, a sleep's timer, a select),
      * whose {@code toString()} says it, e.g. {@code receive from channel 'jobs'}; dumps and errors show it.
@@ -170,8 +187,14 @@ final class Context extends Fiber {
     }
 
     private void throwPending() {
+        if (unfinishedCleanup != null) {
+            finishCleanup();
+        }
         Throwable t = pendingThrow;
         pendingThrow = null;
+        if (t == null || t == CLEANUP_LEFT) {
+            return;
+        }
         if (t instanceof Error e) {
             throw e;
         }
@@ -184,8 +207,22 @@ final class Context extends Fiber {
      * returned; otherwise {@code thrown}, the kept one added to it as suppressed.
      */
     Throwable withKept(Throwable thrown) {
+        if (unfinishedCleanup != null) {
+            try {
+                finishCleanup();
+            } catch (Throwable t) {
+                if (thrown == null) {
+                    thrown = t;
+                } else {
+                    thrown.addSuppressed(t);
+                }
+            }
+        }
         Throwable kept = pendingThrow;
         pendingThrow = null;
+        if (kept == null || kept == CLEANUP_LEFT) {
+            return thrown;
+        }
         if (thrown == null) {
             return kept;
         }
@@ -193,6 +230,28 @@ final class Context extends Fiber {
             thrown.addSuppressed(kept);
         }
         return thrown;
+    }
+
+    /**
+     * Runs the clean-up marked in {@link #unfinishedCleanup}, and unmarks it: where it was marked, and
+     * again, if it was stopped there, from a place with more room (this context's next scheduling
+     * point, or its body's end). A {@link StackProbe} first: the clean-up mutates queues (a timer's
+     * heap, a channel's queue) that a stack overflow must not stop halfway, so it starts only with room
+     * for far more than it needs; else the overflow goes on (at a scheduling point: before any switch)
+     * and it stays marked.
+     */
+    void finishCleanup() {
+        StackProbe.probe();
+        unfinishedCleanup.finish();
+        cleanedUp();
+    }
+
+    /** The clean-up marked in {@link #unfinishedCleanup} is done. */
+    void cleanedUp() {
+        unfinishedCleanup = null;
+        if (pendingThrow == CLEANUP_LEFT) {
+            pendingThrow = null;
+        }
     }
 
     /**

@@ -798,7 +798,9 @@ final class EventLoop {
 
     /** {@code key} has a wait now. */
     void keyWaiting(IoKey key) {
-        waitingKeys.add(key);
+        if (!key.queued) { // it is already if a stack overflow stopped the wait that listed it (IoKey.add)
+            waitingKeys.add(key);
+        }
     }
 
     /** {@code key} has no wait any more. */

@@ -8,11 +8,13 @@ import java.util.concurrent.CompletableFuture;
  * the future in its thread's {@link FutureWaits}, completed there on the owner thread, or interrupted
  * (a timeout, a close) by leaving the queue, which leaves nothing on the future.
  */
-final class FutureWait extends FutureWaits.Waiter implements Wait {
+final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     private final Context context;
     private final CompletableFuture<?> future;
     private boolean done;
+    /** Whether {@link #finish} has ended its count as a wait for another thread. */
+    private boolean uncounted;
 
     FutureWait(Context context, CompletableFuture<?> future) {
         this.context = context;
@@ -54,6 +56,20 @@ final class FutureWait extends FutureWaits.Waiter implements Wait {
     @Override
     public void takeInEarly(Context self) {
         context.scheduler.loop.futureWaits().completed(future);
+    }
+
+    /**
+     * The clean-up of a wait whose park threw: it leaves the future's queue, and its count as a wait
+     * for another thread ends, once (the count's end is one call with none inside, the flag set after it).
+     */
+    @Override
+    public void finish() {
+        EventLoop loop = context.scheduler.loop;
+        loop.futureWaits().remove(this);
+        if (!uncounted) {
+            loop.foreignWaitEnded();
+            uncounted = true;
+        }
     }
 
     @Override

@@ -79,8 +79,11 @@ final class FutureWaits {
      */
     void add(CompletableFuture<?> f, Waiter w) {
         WaitQueue<Waiter> q = f == soleFuture ? soleQueue : watched.isEmpty() ? null : watched.get(f);
-        boolean first = q == null;
-        if (first) {
+        if (q == null) {
+            // the callback first, then the queue, then the waiter, the last a call with none inside: a
+            // stack overflow at any call leaves a callback with no queue (its post finds none), or an
+            // empty queue with its callback, never a queue whose future has no callback
+            f.whenComplete(new Completion(this, f));
             q = new WaitQueue<>();
             if (soleFuture == null) {
                 soleFuture = f;
@@ -91,9 +94,6 @@ final class FutureWaits {
         }
         q.add(w);
         w.queue = q;
-        if (first) {
-            f.whenComplete(new Completion(this, f));
-        }
     }
 
     /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */

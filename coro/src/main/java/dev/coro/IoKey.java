@@ -44,16 +44,20 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         spare = w;
     }
 
-    /** Queues {@code w} and makes sure the selector watches its operations. */
+    /**
+     * Queues {@code w} and makes sure the selector watches its operations. The queueing comes last, a
+     * call with none inside: a stack overflow at any call before it has queued nothing (the key may
+     * stay listed as waiting, and watched for those operations, which does no harm).
+     */
     void add(IoWait w) {
         if (waits.isEmpty()) {
             loop.keyWaiting(this);
         }
-        waits.add(w);
         int interest = key.interestOps();
         if ((interest & w.ops) != w.ops) {
             key.interestOps(interest | w.ops);
         }
+        waits.add(w);
     }
 
     /** Takes {@code w} out of the queue if it is there. */

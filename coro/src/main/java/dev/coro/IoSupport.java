@@ -32,7 +32,18 @@ final class IoSupport extends IoBridge {
         try {
             s.park(w);
         } catch (Throwable t) {
-            w.interrupt();
+            // by field writes alone, before the clean-up's first call (see Channel.parkOn): if a stack
+            // overflow stops it, self finishes it at its next scheduling point or its end; if another
+            // clean-up is marked still (the park threw at its check), this one is made at once, unmarked
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = w;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                w.interrupt();
+            }
             throw t;
         }
         if (w.failure != null) {

@@ -8,7 +8,7 @@ package dev.coro;
  * <p>Its key keeps one ended wait to use again ({@link IoKey#take}, {@link IoKey#recycle}), so a
  * connection read or written again and again allocates nothing per wait.
  */
-final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
+final class IoWait extends WaitQueue.Node<IoWait> implements Wait, Cleanup {
 
     final IoKey key;
     /** The waiting context; null while the wait is kept for reuse. */
@@ -59,6 +59,12 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait {
     public boolean interrupt() {
         key.remove(this);
         return true;
+    }
+
+    /** The clean-up of a wait whose park threw: it leaves its key's queue ({@link #interrupt}), if it is still there. */
+    @Override
+    public void finish() {
+        interrupt();
     }
 
     @Override

@@ -301,6 +301,9 @@ final class Scheduler {
             throw new IllegalStateException("cannot close " + c.describe()
                     + ": it is RUNNING; a coroutine cannot close itself (return from its body instead)");
         }
+        if (from.unfinishedCleanup != null) {
+            from.finishCleanup(); // before c runs, as a scheduling point would (a close throws nothing kept)
+        }
         if (st == State.NEW) {
             remove(c);
             c.moveTo(State.CLOSED);
@@ -498,9 +501,22 @@ final class Scheduler {
         loop.schedule(s, loop.deadlineAfter(nanos));
         try {
             park(s);
-        } finally {
-            loop.cancel(s);
+        } catch (Throwable t) {
+            // its timer is cancelled by a clean-up marked by field writes alone (see Channel.parkOn), which
+            // this context finishes later if a stack overflow stops it here; if another clean-up is
+            // marked still (the park threw at its check), this one is made at once, unmarked
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = s;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                loop.cancel(s);
+            }
+            throw t;
         }
+        loop.cancel(s); // nothing to do if it expired, as it has when the park returns
     }
 
     /** {@link Coroutine#withTimeout}: runs {@code body} in the caller, interrupted if {@code d} passes first. */
@@ -514,20 +530,34 @@ final class Scheduler {
         loop.schedule(scope, loop.deadlineAfter(nanos));
         self.timeouts = scope;
         try {
-            return body.get();
-        } catch (CoroutineExit e) {
-            if (e.source != scope) {
-                throw e;
+            T result = body.get();
+            loop.cancel(scope);
+            self.timeouts = scope.parent;
+            scope.leave();
+            return result;
+        } catch (Throwable t) {
+            // the scope is left by a field write, before any call; then the clean-up (its timer cancelled,
+            // an outer expiry passed on) is marked by field writes alone, as a wait's (see Channel.parkOn),
+            // so that this context finishes it later if a stack overflow stops it here. If another clean-up
+            // is marked still, this one is made at once, unmarked: a timer it leaves expires to no effect
+            self.timeouts = scope.parent;
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = scope;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                scope.finish();
+            }
+            if (!(t instanceof CoroutineExit e) || e.source != scope) {
+                throw t;
             }
             TimeoutScope outer = scope.outerFired();
             if (outer != null) {
                 throw outer.signal("withTimeout(" + d + ")");
             }
             throw new CoroutineTimeoutException(self.describe(), d, e);
-        } finally {
-            loop.cancel(scope);
-            self.timeouts = scope.parent;
-            scope.leave();
         }
     }
 
@@ -538,16 +568,30 @@ final class Scheduler {
      */
     void await(CompletableFuture<?> f) {
         connected = true;
-        FutureWait w = new FutureWait(currentContext(), f);
+        Context self = currentContext();
+        FutureWait w = new FutureWait(self, f);
         FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {
             waits.add(f, w);
             park(w);
-        } finally {
-            waits.remove(w); // a wait that ended otherwise leaves nothing on the future
-            loop.foreignWaitEnded();
+        } catch (Throwable t) {
+            // a wait that ended otherwise leaves nothing on the future, nor its count: a clean-up marked
+            // by field writes alone (see Channel.parkOn), which self finishes later if a stack overflow
+            // stops it here; if another clean-up is marked still, this one is made at once, unmarked
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = w;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                self.finishCleanup();
+            } else {
+                w.finish();
+            }
+            throw t;
         }
+        waits.remove(w);
+        loop.foreignWaitEnded();
     }
 
     /**

@@ -275,25 +275,27 @@ public final class Select<R> {
                 clauses[i].register(self, s);
             }
             s.park(waiting);
-            w = takeWinner(self);
+            w = winner; // by field accesses alone, no call: the stack may be near its end
+            winner = null;
         } catch (Throwable t) {
-            if (!cancel()) {
+            // by field writes alone, before the clean-up's first call (see Channel.parkOn): if a stack
+            // overflow stops it, self finishes it at its next scheduling point or its end
+            if (self.unfinishedCleanup == null) {
+                self.unfinishedCleanup = waiting;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+            }
+            if (!abandon(self, t)) {
                 throw t;
             }
-            self.throwAtNextPoint(t); // its clause keeps the value it was handed: t comes at the next scheduling point
-            w = takeWinner(self);
+            w = winner; // its clause keeps the value it was handed: t comes at the next scheduling point
+            winner = null;
         } finally {
             waitingIn = null; // only once the winner is read: a run of another thread may claim the select from here on
         }
-        return w.result(self);
-    }
-
-    /** The clause that fired in the run of {@code self} that holds this select; the run's winner is cleared. */
-    private Clause<R> takeWinner(Context self) {
-        Clause<R> w = winner;
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
-        winner = null;
-        return w;
+        return w.result(self);
     }
 
     /**
@@ -375,27 +377,45 @@ public final class Select<R> {
     }
 
     /**
-     * The park ended without a clause firing (or a value came with an exception): nothing stays
-     * behind. A receive clause handed a value before its channel closed keeps it (see
-     * {@link Channel#giveBack}): the clause stays the winner, and the select fires it.
+     * The park of {@code self} ended by {@code t}, without a clause firing (or a value came with it):
+     * the clean-up ({@link Waiting#finish}), marked by the caller if no other is ({@link Context#finishCleanup}),
+     * made now otherwise. A receive clause handed a value before its channel closed keeps it (see
+     * {@link Channel#giveBack}): the clause stays the winner, the select fires it, and {@code t} comes
+     * at the next scheduling point.
      *
      * @return true if the winner keeps its value and fires
      */
-    private boolean cancel() {
-        Clause<R> w = winner;
-        winner = null;
-        for (int i = 0; i < count; i++) {
-            clauses[i].unregister();
+    private boolean abandon(Context self, Throwable t) {
+        if (self.unfinishedCleanup == waiting) {
+            self.finishCleanup();
+        } else {
+            waiting.finish(); // another clean-up is marked still (the park threw at its check): this one at once
         }
-        if (w != null && w.keeps()) {
-            winner = w;
-            return true;
+        if (winner == null) {
+            return false;
         }
-        return false;
+        self.throwAtNextPoint(t);
+        return true;
     }
 
     /** What the caller waits for while parked in a run: every clause at once. */
-    private final class Waiting implements Wait {
+    private final class Waiting implements Wait, Cleanup {
+
+        /**
+         * The clean-up of a park that ended without a clause firing, or with an exception after one
+         * fired: every clause leaves its queue or its timer, and the winner, if any, stays the winner only
+         * if it keeps its value ({@link Clause#keeps}). Changes nothing more if done again.
+         */
+        @Override
+        public void finish() {
+            for (int i = 0; i < count; i++) {
+                clauses[i].unregister();
+            }
+            Clause<R> w = winner;
+            if (w != null && !w.keeps()) {
+                winner = null;
+            }
+        }
 
         @Override
         public boolean interrupt() {

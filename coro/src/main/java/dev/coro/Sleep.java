@@ -9,7 +9,7 @@ import dev.coro.Coroutine.State;
  * <p>A context sleeps once at a time, so it keeps one for all its sleeps ({@link Context#sleep}):
  * a sleep allocates nothing.
  */
-final class Sleep extends Timer implements Wait {
+final class Sleep extends Timer implements Wait, Cleanup {
 
     private final Context context;
     /** How long the current sleep is, for the dump. */
@@ -30,6 +30,12 @@ final class Sleep extends Timer implements Wait {
     @Override
     public boolean interrupt() {
         return true;
+    }
+
+    /** The clean-up of a sleep whose park threw: this timer cancelled. */
+    @Override
+    public void finish() {
+        context.scheduler.loop.cancel(this);
     }
 
     @Override

@@ -12,7 +12,7 @@ import java.time.Duration;
  * scheduling point needs one check, and a signal always unwinds to the outermost expired scope:
  * an inner {@code withTimeout} never swallows an outer one's signal.
  */
-final class TimeoutScope extends Timer {
+final class TimeoutScope extends Timer implements Cleanup {
 
     final Context context;
     final Duration timeout;
@@ -53,6 +53,9 @@ final class TimeoutScope extends Timer {
     @Override
     void expire() {
         TimeoutScope innermost = context.timeouts;
+        if (!isIn(innermost)) {
+            return; // its withTimeout was left, and a stack overflow stopped the cancel of this timer
+        }
         innermost.fired = outermost(innermost.fired, this);
         if (context.state() == State.PARKED && context.pendingThrow == null) {
             interruption = new CoroutineExit(this, null);
@@ -67,6 +70,26 @@ final class TimeoutScope extends Timer {
      */
     CoroutineExit signalFor(CoroutineExit pending, Wait wait) {
         return pending == interruption ? signal(wait) : pending;
+    }
+
+    /** Whether this scope is in the chain that starts at {@code innermost}: its withTimeout is active. */
+    private boolean isIn(TimeoutScope innermost) {
+        for (TimeoutScope t = innermost; t != null; t = t.parent) {
+            if (t == this) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The clean-up of a scope whose body threw, once its context has left it: an outer expiry passed on
+     * ({@link #leave}), its timer cancelled. Both may be done again.
+     */
+    @Override
+    public void finish() {
+        leave();
+        context.scheduler.loop.cancel(this);
     }
 
     /** When this scope ends: an outer scope that expired while it was active stays expired for its parent. */

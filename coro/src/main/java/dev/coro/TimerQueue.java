@@ -16,6 +16,11 @@ import java.util.Arrays;
  * (deadline, order of scheduling). A cancelled timer leaves an empty slot in its bucket's array, so
  * adding and cancelling touch only the timer and its bucket, never another timer. Emptied buckets
  * are kept for reuse (a few hundred at most), so a steady stream of timers allocates nothing here.
+ *
+ * <p>Each change either happens whole or not at all when a stack overflow strikes (a timer is
+ * scheduled or cancelled by a context that may be at its stack's very end): an overflow strikes only
+ * at a call, so every call a change needs comes before its first write, or writes nothing that the
+ * structure needs (shrinking an array).
  */
 final class TimerQueue {
 
@@ -34,6 +39,8 @@ final class TimerQueue {
         Bucket chain;
     }
 
+    /** The multiplier of the deadlines' hash (Fibonacci hashing). */
+    private static final long HASH = 0x9E3779B97F4A7C15L;
     /** The most emptied buckets kept for reuse. */
     private static final int MAX_FREE = 256;
     /** A bucket whose array grew past this many slots gets a small one again when it is emptied. */
@@ -78,7 +85,7 @@ final class TimerQueue {
         if (i == b.timers.length) {
             i = compact(b);
         }
-        b.timers[i] = t;
+        b.timers[i] = t; // no call from here on: the timer is in whole or not at all
         b.end = i + 1;
         b.live++;
         t.bucket = b;
@@ -95,8 +102,11 @@ final class TimerQueue {
         while ((t = a[i]) == null) {
             i++;
         }
-        b.first = i + 1;
+        boolean last = b.live == 1;
         unlink(t, b, i);
+        if (!last) { // a bucket dropped is reset for reuse
+            b.first = i + 1;
+        }
         return t;
     }
 
@@ -109,11 +119,17 @@ final class TimerQueue {
     }
 
     private void unlink(Timer t, Bucket b, int i) {
-        b.timers[i] = null;
+        Timer[] a = b.timers; // dropping the bucket may give it a smaller array
+        boolean drop = b.live == 1;
+        if (drop) {
+            dropBucket(b); // first: if a stack overflow strikes at its calls, nothing has changed
+        }
+        a[i] = null;
         t.bucket = null;
         size--;
-        if (--b.live == 0) {
-            dropBucket(b);
+        b.live--;
+        if (drop) {
+            shrink();
         }
     }
 
@@ -141,7 +157,7 @@ final class TimerQueue {
     // ---- the buckets by deadline: the hash table --------------------------------------------
 
     private int slot(long deadline) {
-        return (int) ((deadline * 0x9E3779B97F4A7C15L) >>> shift);
+        return (int) ((deadline * HASH) >>> shift);
     }
 
     private Bucket find(long deadline) {
@@ -160,23 +176,26 @@ final class TimerQueue {
         if (buckets >= table.length - (table.length >>> 2)) {
             rehash(table.length * 2);
         }
+        int s = slot(deadline);
         Bucket b = free;
-        if (b != null) {
-            free = b.chain;
-            freeCount--;
-        } else {
+        if (b == null) {
             b = new Bucket();
         }
         b.deadline = deadline;
-        int s = slot(deadline);
+        siftUp(buckets, b); // the last call: from its first write on, nothing here can be stopped halfway
+        if (b == free) {
+            free = b.chain;
+            freeCount--;
+        }
+        buckets++;
         b.chain = table[s];
         table[s] = b;
-        siftUp(buckets++, b);
         return b;
     }
 
     private void dropBucket(Bucket b) {
         int s = slot(b.deadline);
+        removeFromHeap(b); // the last call the queue needs: nothing is changed before it, nor stopped after
         Bucket c = table[s];
         if (c == b) {
             table[s] = b.chain;
@@ -185,15 +204,6 @@ final class TimerQueue {
                 c = c.chain;
             }
             c.chain = b.chain;
-        }
-        int i = b.heapIndex;
-        Bucket last = heap[--buckets];
-        heap[buckets] = null;
-        if (i < buckets) {
-            siftDown(i, last);
-            if (heap[i] == last) {
-                siftUp(i, last);
-            }
         }
         if (b.timers.length > MAX_KEPT_SLOTS) {
             b.timers = new Timer[8]; // every slot is empty already: only a crowd's large array is dropped
@@ -207,27 +217,88 @@ final class TimerQueue {
         } else {
             b.chain = null;
         }
-        if (table.length > 64 && buckets < table.length >>> 3) {
-            rehash(table.length >>> 1);
-        }
-        if (heap.length > 64 && buckets < heap.length >>> 2) {
-            heap = Arrays.copyOf(heap, heap.length >>> 1);
+    }
+
+    /**
+     * Gives the heap and the table back the room a burst of deadlines took, once few are left. Each
+     * array is replaced whole; a stack overflow as it is made leaves the queue whole, only larger for
+     * now (a later drop shrinks it), and is not to stop the change that came before.
+     */
+    private void shrink() {
+        try {
+            if (table.length > 64 && buckets < table.length >>> 3) {
+                rehash(table.length >>> 1);
+            }
+            if (heap.length > 64 && buckets < heap.length >>> 2) {
+                heap = Arrays.copyOf(heap, heap.length >>> 1);
+            }
+        } catch (StackOverflowError e) {
+            // the queue is whole: it stays larger
         }
     }
 
     private void rehash(int length) {
-        table = new Bucket[length];
-        shift = 64 - Integer.numberOfTrailingZeros(length);
-        for (int i = 0; i < buckets; i++) {
+        int sh = 64 - Integer.numberOfTrailingZeros(length);
+        Bucket[] t = new Bucket[length];
+        for (int i = 0; i < buckets; i++) { // no call from here on (slot() written out)
             Bucket b = heap[i];
-            int s = slot(b.deadline);
-            b.chain = table[s];
-            table[s] = b;
+            int s = (int) ((b.deadline * HASH) >>> sh);
+            b.chain = t[s];
+            t[s] = b;
         }
+        table = t;
+        shift = sh;
     }
 
     // ---- the buckets by deadline: the heap ---------------------------------------------------
 
+    /**
+     * Takes {@code b} out of the heap, the last bucket moved into its place and sifted down, or up if
+     * it does not go down: no call (the sifts are written out), so that nothing stops it halfway.
+     */
+    private void removeFromHeap(Bucket b) {
+        int i = b.heapIndex;
+        int n = --buckets;
+        Bucket last = heap[n];
+        heap[n] = null;
+        if (i >= n) {
+            return;
+        }
+        long d = last.deadline;
+        int half = n >>> 1;
+        int at = i;
+        while (at < half) {
+            int child = 2 * at + 1;
+            Bucket c = heap[child];
+            int right = child + 1;
+            if (right < n && heap[right].deadline < c.deadline) {
+                child = right;
+                c = heap[child];
+            }
+            if (c.deadline >= d) {
+                break;
+            }
+            heap[at] = c;
+            c.heapIndex = at;
+            at = child;
+        }
+        if (at == i) { // it did not go down: up, while its parent is later
+            while (at > 0) {
+                int parent = (at - 1) >>> 1;
+                Bucket p = heap[parent];
+                if (d >= p.deadline) {
+                    break;
+                }
+                heap[at] = p;
+                p.heapIndex = at;
+                at = parent;
+            }
+        }
+        heap[at] = last;
+        last.heapIndex = at;
+    }
+
+    /** Sifts {@code b} up from {@code i}, an empty slot of the heap: no call, so that nothing stops it halfway. */
     private void siftUp(int i, Bucket b) {
         long d = b.deadline;
         while (i > 0) {
@@ -236,33 +307,10 @@ final class TimerQueue {
             if (d >= p.deadline) {
                 break;
             }
-            place(i, p);
+            heap[i] = p;
+            p.heapIndex = i;
             i = parent;
         }
-        place(i, b);
-    }
-
-    private void siftDown(int i, Bucket b) {
-        long d = b.deadline;
-        int half = buckets >>> 1;
-        while (i < half) {
-            int child = 2 * i + 1;
-            Bucket c = heap[child];
-            int right = child + 1;
-            if (right < buckets && heap[right].deadline < c.deadline) {
-                child = right;
-                c = heap[child];
-            }
-            if (c.deadline >= d) {
-                break;
-            }
-            place(i, c);
-            i = child;
-        }
-        place(i, b);
-    }
-
-    private void place(int i, Bucket b) {
         heap[i] = b;
         b.heapIndex = i;
     }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Tag;
@@ -360,6 +361,290 @@ class StackExhaustionTest {
             assertThat(failures).as(how.what).isEmpty();
             // the depths reached the stack's end: the last ones are past the limit
             assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+        }
+    }
+
+    /** A channel operation that parks, made by a coroutine at its stack's end in {@link #waitOnAChannelAt}. */
+    private enum ChannelWait {
+        RECEIVE("a receive", false),
+        SEND("a send", true),
+        TIMED_RECEIVE("a receive with a timeout (a timer to cancel too)", false),
+        TIMED_SEND("a send with a timeout (a timer to cancel too)", true),
+        SELECT_RECEIVE("a select's receive", false),
+        SELECT_SEND_WITH_A_TIMEOUT("a select's send, with a timeout clause (a timer to cancel too)", true);
+
+        final String what;
+        /** Whether it sends: main then receives to complete it, else main sends. */
+        final boolean sends;
+
+        ChannelWait(String what, boolean sends) {
+            this.what = what;
+            this.sends = sends;
+        }
+
+        /** Makes the operation on {@code ch}, on which nothing waits: it parks. */
+        void make(Channel<Integer> ch) {
+            switch (this) {
+                case RECEIVE -> ch.receive();
+                case SEND -> ch.send(1);
+                case TIMED_RECEIVE -> ch.tryReceive(Duration.ofHours(1));
+                case TIMED_SEND -> ch.trySend(1, Duration.ofHours(1));
+                case SELECT_RECEIVE -> new Select<Integer>().onReceive(ch, v -> v).select();
+                case SELECT_SEND_WITH_A_TIMEOUT -> new Select<Integer>().onSend(ch, 1, () -> 1)
+                        .onTimeout(Duration.ofHours(1), () -> 0).select();
+            }
+        }
+    }
+
+    /**
+     * What main finds on {@code ch}, a rendezvous on which no coroutine should wait any more: the values a
+     * {@code trySend} and a {@code tryReceive} could exchange with a waiter (none is expected), or what they threw.
+     */
+    private static String leftWaiting(Channel<Integer> ch, ChannelWait how) {
+        try {
+            return how.sends ? "a sender's value " + ch.tryReceive() : "a receiver that took a value: " + ch.trySend(7);
+        } catch (Throwable t) {
+            return t.toString();
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aChannelWaitWhoseParkOverflowsNearTheStacksEndLeavesNoWaiterBehindAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, makes {@code how} on a rendezvous channel at {@code depth}
+     * frames of {@link #recurseThenRun}. If the park completes, main completes the wait. If a stack overflow
+     * struck instead, the victim catches it at its body's base and, if {@code yieldAtBase}, yields there: main
+     * must then find nothing waiting on the channel while the victim is suspended at that yield, and again once
+     * it has ended; if not, main must find nothing waiting once it has ended.
+     *
+     * @return {@code completed} or {@code overflowed}
+     */
+    private static String waitOnAChannelAt(int depth, ChannelWait how, boolean yieldAtBase, Consumer<String> fail) {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(ch));
+                seen[0] = "completed";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+                if (yieldAtBase) {
+                    Coroutine.yield();
+                }
+            }
+        });
+        String at = how.what + " at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() == State.PARKED) {
+            // the park completed: main completes the wait, and the victim returns from it
+            if (how.sends) {
+                ch.tryReceive();
+            } else {
+                ch.trySend(2);
+            }
+        } else if (seen[0].equals("overflowed") && yieldAtBase) {
+            String found = leftWaiting(ch, how);
+            if (!found.equals(how.sends ? "a sender's value Optional.empty" : "a receiver that took a value: false")) {
+                fail.accept(at + ": while the victim is suspended at its base, main finds " + found);
+            }
+        }
+        for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
+            Coroutine.yield();
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state() + "\n"
+                    + Coroutine.dump());
+            return "broken";
+        }
+        String found = leftWaiting(ch, how);
+        if (!found.equals(how.sends ? "a sender's value Optional.empty" : "a receiver that took a value: false")) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), main finds " + found);
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a timer is still pending");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aChannelWaitWhoseParkOverflowsNearTheStacksEndLeavesNoWaiterBehindAtEveryDepth() {
+        // as for the switch above: the limit measured again at each depth, each operation made once with room
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        for (ChannelWait how : ChannelWait.values()) {
+            assertThat(waitOnAChannelAt(10, how, false, fail)).isEqualTo("completed");
+        }
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            for (ChannelWait how : ChannelWait.values()) {
+                List<String> outcomes = new ArrayList<>();
+                for (int k = 300; k >= -20; k--) {
+                    outcomes.add(waitOnAChannelAt(limitBelowPadding() - k, how, yieldAtBase, fail));
+                    if (!failures.isEmpty()) {
+                        break; // the first is the one to read
+                    }
+                    assertOnlyMainIsLeft();
+                }
+                assertThat(failures).as(how.what).isEmpty();
+                assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
+     * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
+     * started below the padding, makes {@code wait} ({@code what}), which nothing ends, at {@code depth} frames
+     * of {@link #recurseThenRun}. If the park completes, main closes the victim. If a stack overflow struck
+     * instead, the victim catches it at its body's base and, if {@code yieldAtBase}, yields there: nothing may be
+     * left pending then (a timer, a wait for another thread), nor once it has ended: what is left behind keeps
+     * the thread from seeing a deadlock, and a timer moves the virtual clock.
+     *
+     * @return {@code parked} or {@code overflowed}
+     */
+    private static String waitForGoodAt(int depth, String what, Runnable wait, boolean yieldAtBase,
+                                        Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, wait);
+                seen[0] = "returned";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+                if (yieldAtBase) {
+                    Coroutine.yield();
+                }
+            }
+        });
+        String at = what + " at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() == State.PARKED) {
+            victim.close();
+            return victim.state() == State.CLOSED ? "parked" : "broken";
+        }
+        if (seen[0].equals("overflowed") && yieldAtBase && Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": while the victim is suspended at its base, something is still pending");
+        }
+        for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
+            Coroutine.yield();
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), something is still pending");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth() {
+        waitForGoodAtEveryDepth("a sleep", () -> Coroutine.sleep(Duration.ofHours(1)));
+    }
+
+    @Test
+    void anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() {
+        CompletableFuture<Integer> never = new CompletableFuture<>();
+        waitForGoodAtEveryDepth("an await", () -> Coroutine.await(never));
+    }
+
+    /** {@link #waitForGoodAt} at 10 frames, then at every depth near the stack's end, once without a yield at the base, once with. */
+    private static void waitForGoodAtEveryDepth(String what, Runnable wait) {
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(waitForGoodAt(10, what, wait, false, fail)).isEqualTo("parked");
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(waitForGoodAt(limitBelowPadding() - k, what, wait, yieldAtBase, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).isEmpty();
+            assertThat(outcomes).hasSize(321).contains("overflowed").doesNotContain("broken");
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aWithTimeoutLeftByAStackOverflowNearTheStacksEndLeavesNoScopeNorTimerBehindAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, calls {@code withTimeout} of an hour at {@code depth}
+     * frames of {@link #recurseThenRun}, with a body that recurses until its stack overflows. The victim catches
+     * the overflow at its body's base: it must be in no {@code withTimeout} there; if {@code yieldAtBase} it
+     * yields, and no timer may be pending while it is suspended there, nor once it has ended.
+     *
+     * @return what the victim found: {@code overflowed}
+     */
+    private static String withTimeoutAt(int depth, boolean yieldAtBase, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> Coroutine.withTimeout(Duration.ofHours(1), () -> {
+                    recurseForever(0);
+                    return null;
+                }));
+                seen[0] = "returned";
+            } catch (StackOverflowError e) {
+                TimeoutScope scope = Scheduler.current().currentContext().timeouts;
+                seen[0] = scope == null ? "overflowed" : "overflowed, still in withTimeout(" + scope.timeout + ")";
+                if (yieldAtBase) {
+                    Coroutine.yield();
+                }
+            }
+        });
+        String at = "a withTimeout at depth " + depth + (yieldAtBase ? ", then a yield at the base" : "");
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (!seen[0].equals("overflowed")) {
+            fail.accept(at + ": the victim found " + seen[0]);
+        }
+        if (yieldAtBase && Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": while the victim is suspended at its base, a timer is still pending");
+        }
+        for (int i = 0; i < 10 && !victim.state().isTerminal(); i++) {
+            Coroutine.yield();
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a timer is still pending");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aWithTimeoutLeftByAStackOverflowNearTheStacksEndLeavesNoScopeNorTimerBehindAtEveryDepth() {
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(withTimeoutAt(10, false, fail)).isEqualTo("overflowed");
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            for (int k = 300; k >= -20; k--) {
+                withTimeoutAt(limitBelowPadding() - k, yieldAtBase, fail);
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).isEmpty();
         }
     }
 
