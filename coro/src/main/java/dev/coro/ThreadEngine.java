@@ -93,6 +93,15 @@ final class ThreadEngine implements Engine {
         return made[0];
     }
 
+    /**
+     * Gives {@code to} the calling thread's context class loader, before the calling thread hands it the
+     * turn: on the continuation engine every context runs on the owner thread, so all of them share its
+     * one context class loader, and a body sees (and sets) the one its owner thread has when it runs.
+     */
+    static void handLoader(Thread to) {
+        to.setContextClassLoader(Thread.currentThread().getContextClassLoader());
+    }
+
     /** The virtual thread of a started coroutine, or null; for tests that check no thread outlives its coroutine. */
     static Thread threadOf(Coroutine co) {
         return co.context.stack instanceof ThreadStack t && !co.isMain() ? t.thread : null;
@@ -145,8 +154,10 @@ final class ThreadEngine implements Engine {
                 }
                 thread = start("coro " + context.name(), this, context.describe());
             }
+            Thread r = runner();
+            handLoader(r);
             turn.give(this);
-            LockSupport.unpark(runner());
+            LockSupport.unpark(r);
         }
 
         /**

@@ -67,6 +67,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         StackProbe.probe();
         Thread self = Thread.currentThread();
         resumer = self;
+        ThreadEngine.handLoader(thread);
         turn.give(this);
         LockSupport.unpark(thread);
         turn.await(CONSUMERS_TURN, stalled);
@@ -100,6 +101,9 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private void handBack() {
         Thread r = resumer;
         resumer = null;
+        if (r != null) {
+            ThreadEngine.handLoader(r);
+        }
         turn.give(CONSUMERS_TURN);
         LockSupport.unpark(r);
     }
