@@ -853,6 +853,12 @@ final class Scheduler {
      * the wait, maybe through the user's code.
      */
     private static void throwPending(Context self, Throwable pending) {
+        if (pending instanceof CoroutineException) {
+            // a coroutine's failure is made on its own stack as it ends (on the thread engine, another
+            // thread's): its trace shows where it is thrown instead, the same on both engines. Before
+            // it is cleared: near the stack's end the walk may overflow, and it is thrown again later
+            pending.fillInStackTrace();
+        }
         self.pendingThrow = null;
         if (pending instanceof CoroutineExit exit) {
             throw exit.source instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
