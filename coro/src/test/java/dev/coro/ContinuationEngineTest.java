@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Coroutine.State;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,14 @@ class ContinuationEngineTest {
         Coroutine.create("body", () -> seen.set(Thread.currentThread())).switchTo();
         assertThat(seen.get()).isSameAs(owner);
         assertThat(Scheduler.current().engine).isInstanceOf(ContinuationEngine.class);
+    }
+
+    @Test
+    void anExceptionMadeInABodyShowsBelowTheBodyTheFramesOfMainWhoseStackRunsIt() {
+        AtomicReference<Throwable> made = new AtomicReference<>();
+        Coroutine.create("body", () -> made.set(new Exception())).switchTo();
+        assertThat(Arrays.stream(made.get().getStackTrace()).map(StackTraceElement::getMethodName))
+                .contains("anExceptionMadeInABodyShowsBelowTheBodyTheFramesOfMainWhoseStackRunsIt");
     }
 
     @Test

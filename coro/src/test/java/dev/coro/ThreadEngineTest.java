@@ -7,6 +7,7 @@ import dev.coro.Coroutine.State;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
@@ -44,6 +45,16 @@ class ThreadEngineTest {
         assertThat(seen.get().getName()).isEqualTo("coro body");
         assertThat(Scheduler.current().engine).isInstanceOf(ThreadEngine.class);
         c.close();
+    }
+
+    @Test
+    void anExceptionMadeInABodyEndsAtItsVirtualThreadsEntryWithNoFrameOfMain() {
+        AtomicReference<Throwable> made = new AtomicReference<>();
+        Coroutine.create("body", () -> made.set(new Exception())).switchTo();
+        StackTraceElement[] frames = made.get().getStackTrace();
+        assertThat(Arrays.stream(frames).map(StackTraceElement::getMethodName))
+                .doesNotContain("anExceptionMadeInABodyEndsAtItsVirtualThreadsEntryWithNoFrameOfMain");
+        assertThat(frames[frames.length - 1].getClassName()).isEqualTo("java.lang.VirtualThread");
     }
 
     @Test
