@@ -38,6 +38,18 @@ class ContinuationEngineTest {
     }
 
     @Test
+    void aThreadMadeInABodyTakesTheOwnerThreadsDaemonStatusPriorityAndGroup() {
+        Thread owner = Thread.currentThread();
+        owner.setPriority(Thread.NORM_PRIORITY + 2);
+        AtomicReference<Thread> made = new AtomicReference<>();
+        Coroutine.create("maker", () -> made.set(new Thread(() -> {
+        }))).switchTo();
+        assertThat(made.get().isDaemon()).isEqualTo(owner.isDaemon()).isFalse();
+        assertThat(made.get().getPriority()).isEqualTo(Thread.NORM_PRIORITY + 2);
+        assertThat(made.get().getThreadGroup()).isSameAs(owner.getThreadGroup());
+    }
+
+    @Test
     void aBodySharesTheOwnerThreadsThreadLocals() {
         ThreadLocal<String> local = new ThreadLocal<>();
         local.set("owner's");

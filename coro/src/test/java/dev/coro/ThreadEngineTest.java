@@ -58,6 +58,23 @@ class ThreadEngineTest {
     }
 
     @Test
+    void aThreadMadeInABodyTakesTheDaemonStatusPriorityAndGroupOfTheBodysVirtualThread() {
+        Thread owner = Thread.currentThread();
+        owner.setPriority(Thread.NORM_PRIORITY + 2);
+        AtomicReference<Thread> made = new AtomicReference<>();
+        AtomicReference<ThreadGroup> bodys = new AtomicReference<>();
+        Coroutine.create("maker", () -> {
+            bodys.set(Thread.currentThread().getThreadGroup());
+            made.set(new Thread(() -> {
+            }));
+        }).switchTo();
+        assertThat(owner.isDaemon()).isFalse();
+        assertThat(made.get().isDaemon()).isTrue();
+        assertThat(made.get().getPriority()).isEqualTo(Thread.NORM_PRIORITY);
+        assertThat(made.get().getThreadGroup()).isSameAs(bodys.get()).isNotSameAs(owner.getThreadGroup());
+    }
+
+    @Test
     void theCoroutinesThreadSeesItsScheduler() {
         AtomicReference<Coroutine> current = new AtomicReference<>();
         Coroutine c = Coroutine.create("body", () -> {
