@@ -102,6 +102,19 @@ final class ThreadEngine implements Engine {
         to.setContextClassLoader(Thread.currentThread().getContextClassLoader());
     }
 
+    /**
+     * {@link #handLoader}, and the calling thread's interrupt too (it is cleared here, set on
+     * {@code to}): for threads that stand for one thread of the continuation engine in turn, and so
+     * share its one interrupt flag: a generator's body and its consumer, at each handoff between them,
+     * and a body that ended and the context that runs next.
+     */
+    static void handLoaderAndInterrupt(Thread to) {
+        handLoader(to);
+        if (Thread.interrupted()) {
+            to.interrupt();
+        }
+    }
+
     /** The virtual thread of a started coroutine, or null; for tests that check no thread outlives its coroutine. */
     static Thread threadOf(Coroutine co) {
         return co.context.stack instanceof ThreadStack t && !co.isMain() ? t.thread : null;
@@ -148,6 +161,14 @@ final class ThreadEngine implements Engine {
         /** Starts this context's thread the first time (it then waits for its turn), gives it the turn and wakes its runner. */
         @Override
         public void resume() {
+            resume(false);
+        }
+
+        /**
+         * {@link #resume()}; with {@code interrupt}, the calling thread's interrupt passes to this
+         * context's runner too (see {@link #handLoaderAndInterrupt}), once its thread is started.
+         */
+        private void resume(boolean interrupt) {
             if (thread == null) {
                 if (Thread.currentThread().isVirtual()) {
                     InitializerDeadlock.checkBeforeStart(context.code(), context.describe());
@@ -155,7 +176,11 @@ final class ThreadEngine implements Engine {
                 thread = start("coro " + context.name(), this, context.describe());
             }
             Thread r = runner();
-            handLoader(r);
+            if (interrupt) {
+                handLoaderAndInterrupt(r);
+            } else {
+                handLoader(r);
+            }
             turn.give(this);
             LockSupport.unpark(r);
         }
@@ -185,10 +210,12 @@ final class ThreadEngine implements Engine {
                 crash = t;
                 next = scheduler.main;
             }
+            // an interrupt the body left set passes to whoever runs next, as the one flag of the
+            // continuation engine's thread would stay set for it
             try {
-                next.stack.resume();
+                ((ThreadStack) next.stack).resume(true);
             } catch (PinnedException e) {
-                scheduler.cannotRun(next, e).stack.resume();
+                ((ThreadStack) scheduler.cannotRun(next, e).stack).resume(true);
             }
         }
 

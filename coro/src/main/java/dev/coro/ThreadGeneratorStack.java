@@ -10,7 +10,9 @@ import java.util.concurrent.locks.LockSupport;
  * the body suspends or ends; {@link #suspend()} hands the turn back to that thread and parks the
  * body's. While the body runs, its thread runs the consuming context's code, so a
  * {@code Coroutine.yield()} in the body parks the body's thread in the scheduler's handoff, and a
- * later switch to the consumer wakes this thread, not the consumer's own. The thread ends right
+ * later switch to the consumer wakes this thread, not the consumer's own. Each handoff carries the
+ * context class loader and the interrupt flag with the turn, as body and consumer share one thread on
+ * the continuation engine. The thread ends right
  * after the body ends (returned, failed, or unwound by {@code close()}); a generator closed before
  * it ran never starts one; a suspended one dropped unclosed leaves its thread parked, garbage once
  * nothing refers to it, as for coroutines.
@@ -67,7 +69,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         StackProbe.probe();
         Thread self = Thread.currentThread();
         resumer = self;
-        ThreadEngine.handLoader(thread);
+        ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
         turn.await(CONSUMERS_TURN, stalled);
@@ -102,7 +104,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         Thread r = resumer;
         resumer = null;
         if (r != null) {
-            ThreadEngine.handLoader(r);
+            ThreadEngine.handLoaderAndInterrupt(r);
         }
         turn.give(CONSUMERS_TURN);
         LockSupport.unpark(r);

@@ -1,0 +1,55 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The interrupt flags that both engines share: a generator's body and its consumer share one flag,
+ * and a body that ends with its flag set leaves it to the context that runs next. (How a coroutine
+ * that switches keeps its flag differs by engine: docs/ENGINES.md.)
+ */
+@ExtendWith(FreshThread.class)
+class InterruptFlagTest {
+
+    @Test
+    void anInterruptABodyLeavesSetAsItReturnsIsSeenByTheContextThatRunsNext() {
+        Coroutine.create("restoresTheFlag", () -> Thread.currentThread().interrupt()).switchTo();
+        assertThat(Thread.interrupted()).isTrue();
+    }
+
+    @Test
+    void anInterruptABodyLeavesSetAsItFailsIsSeenByTheContextItsFailureGoesTo() {
+        Coroutine c = Coroutine.create("failsInterrupted", () -> {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        });
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class);
+        assertThat(Thread.interrupted()).isTrue();
+    }
+
+    @Test
+    void aGeneratorBodyAndItsConsumerShareOneInterruptFlag() {
+        List<Boolean> bodySaw = new ArrayList<>();
+        List<Boolean> consumerSaw = new ArrayList<>();
+        try (Generator<Integer> g = Generator.of("flags", out -> {
+            bodySaw.add(Thread.interrupted()); // the consumer's, set before its first next()
+            Thread.currentThread().interrupt();
+            out.emit(1);
+            bodySaw.add(Thread.interrupted()); // cleared by the consumer meanwhile
+            Thread.currentThread().interrupt();
+        })) {
+            Thread.currentThread().interrupt();
+            g.next();
+            consumerSaw.add(Thread.interrupted()); // the body's
+            consumerSaw.add(g.hasNext());
+            consumerSaw.add(Thread.interrupted()); // left set by the body as it ended
+        }
+        assertThat(bodySaw).containsExactly(true, false);
+        assertThat(consumerSaw).containsExactly(true, false, true);
+    }
+}
