@@ -160,9 +160,14 @@ public final class TcpConnection implements Closeable {
      *                               also at the end of the stream once a call has failed (the kernel
      *                               tells only the first call of a reset), naming that failure
      * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
+     *                                  and its state; nothing is read
      */
     public int read(ByteBuffer dst) throws IOException {
         check("read from");
+        if (dst.isReadOnly()) {
+            throw readOnly();
+        }
         if (!dst.hasRemaining()) {
             return readNothing(dst);
         }
@@ -217,6 +222,12 @@ public final class TcpConnection implements Closeable {
                 Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
         } while (src.hasRemaining());
+    }
+
+    /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
+    private IllegalArgumentException readOnly() {
+        return new IllegalArgumentException(io.caller() + " cannot read from " + name() + " (" + state()
+                + ") into a read-only buffer: the bytes read must be written into it");
     }
 
     /**
