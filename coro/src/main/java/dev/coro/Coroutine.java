@@ -296,6 +296,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
     public static <T> T withTimeout(Duration d, Supplier<T> body) {
+        Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
         return Scheduler.current().withTimeout(d, body);
     }
@@ -310,6 +311,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
     public static void withTimeout(Duration d, Runnable body) {
+        Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
         Scheduler.current().withTimeout(d, () -> {
             body.run();

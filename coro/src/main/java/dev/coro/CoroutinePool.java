@@ -152,7 +152,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
      * @return a future completed with the body's value, or exceptionally with what it threw
-     * @throws RejectedExecutionException if the pool is closing
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
@@ -166,7 +166,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * {@link #close()} throws it.
      *
      * @param body the code to run
-     * @throws RejectedExecutionException if the pool is closing
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
     @Override
     public void execute(Runnable body) {
@@ -258,13 +258,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * The name, the threads and the state, e.g. {@code CoroutinePool[coro-pool-1, 2 threads, running]}.
+     * The name, the threads and the state, e.g. {@code CoroutinePool[coro-pool-1, 2 threads, running]}:
+     * {@code running} until a {@link #close()} starts, {@code closing} while it waits for the pool's
+     * coroutines to end, {@code closed} once every thread of the pool has left its loop. Safe to call
+     * from any thread.
      *
      * @return a short description
      */
     @Override
     public String toString() {
-        return "CoroutinePool[" + name + ", " + workers.length + " threads, " + (closing ? "closing" : "running") + "]";
+        return "CoroutinePool[" + name + ", " + workers.length + " threads, " + state() + "]";
+    }
+
+    /** The state {@link #toString()} gives: {@code running}, {@code closing} or {@code closed}. */
+    private String state() {
+        return ended.isDone() ? "closed" : closing ? "closing" : "running";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -297,7 +305,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
     private RejectedExecutionException rejected(String op) {
-        return new RejectedExecutionException(describeCaller() + " cannot " + op + " " + name + ": it is closing");
+        return new RejectedExecutionException(describeCaller() + " cannot " + op + " " + name + ": it is " + state());
     }
 
     /**

@@ -87,7 +87,31 @@ class CoroutinePoolTest {
         } finally {
             close(pool);
         }
-        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, closing]");
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, closed]");
+    }
+
+    /**
+     * The description gives the pool's state as it is: {@code running}, {@code closing} while a
+     * close waits for a body, and {@code closed} once the close has returned and no thread of the
+     * pool is alive (not {@code closing} for ever).
+     */
+    @Test
+    void theDescriptionSaysClosingWhileACloseWaitsAndClosedOnceItReturned() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> body = pool.submit(() -> Coroutine.await(gate));
+        Coroutine closer = Coroutine.create("closer", () -> close(pool));
+        closer.switchTo(); // it parks in close(), waiting for the body
+        assertThat(closer.state()).isEqualTo(Coroutine.State.PARKED);
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 threads, closing]");
+        gate.complete(null);
+        Coroutine.await(body);
+        while (!closer.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(closer.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 threads, closed]");
     }
 
     // ---- placement ------------------------------------------------------------------------------
@@ -252,10 +276,10 @@ class CoroutinePoolTest {
         });
         close(pool);
         assertThat(events).hasSize(4);
-        assertThat(events.getFirst()).isEqualTo("feeder runs while " + pool);
+        assertThat(events.getFirst()).isEqualTo("feeder runs while CoroutinePool[" + nameOf(pool) + ", 2 threads, closing]");
         assertThat(events.subList(1, 4)).containsExactlyInAnyOrder("nested got x", "nested ends", "body ends");
         assertThat(events.indexOf("nested got x")).isLessThan(events.indexOf("nested ends"));
-        assertThat(pool.toString()).endsWith("closing]");
+        assertThat(pool.toString()).endsWith("closed]");
         assertThat(threads).hasSize(2).doesNotHaveDuplicates();
         assertThat(threads).as("every pool thread has ended").noneMatch(Thread::isAlive);
     }
@@ -518,19 +542,19 @@ class CoroutinePoolTest {
         String name = nameOf(pool);
         close(pool);
         assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("main context 'main' cannot submit to " + name + ": it is closing");
+                .hasMessage("main context 'main' cannot submit to " + name + ": it is closed");
         assertThatThrownBy(() -> pool.execute(() -> { })).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("main context 'main' cannot execute on " + name + ": it is closing");
+                .hasMessage("main context 'main' cannot execute on " + name + ": it is closed");
         List<String> refused = new ArrayList<>();
         Coroutine.create("submitter", () -> refused.add(catchThrowable(() -> pool.submit(() -> 1)).getMessage())).switchTo();
-        assertThat(refused).containsExactly("coroutine 'submitter' cannot submit to " + name + ": it is closing");
+        assertThat(refused).containsExactly("coroutine 'submitter' cannot submit to " + name + ": it is closed");
         Thread plain = Thread.ofPlatform().name("plain").unstarted(
                 () -> refused.add(catchThrowable(() -> pool.execute(() -> { })).getMessage()
                         + (Scheduler.currentOrNull() == null ? "" : " (a scheduler was made)")));
         plain.start();
         Peer.join(plain);
         assertThat(refused).as("a thread that never used coroutines is named, and gets no scheduler for it").last()
-                .isEqualTo("thread " + Scheduler.describe(plain) + " cannot execute on " + name + ": it is closing");
+                .isEqualTo("thread " + Scheduler.describe(plain) + " cannot execute on " + name + ": it is closed");
     }
 
     @Test

@@ -34,6 +34,20 @@ class CoroutinesMXBeanTest {
 
     private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
 
+    /**
+     * {@code mxBean()} is the view itself, as its Javadoc says: the same object at every call, before
+     * any registration as after it, and the one that {@code register()} registers (a program reading
+     * the view without JMX gets one view, not a new one per call).
+     */
+    @Test
+    void mxBeanIsOneViewAtEveryCallAndTheOneRegistered() throws Exception {
+        CoroutinesMXBean first = CoroutinesManagement.mxBean();
+        assertThat(CoroutinesManagement.mxBean()).isSameAs(first);
+        ObjectName name = CoroutinesManagement.register();
+        assertThat(CoroutinesManagement.mxBean()).isSameAs(first);
+        assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(name)).isTrue();
+    }
+
     @Test
     void eachSchedulerThreadIsARowWithItsContextsByStateAndItsOldestParkedCoroutine() throws Exception {
         ObjectName name = CoroutinesManagement.register();

@@ -160,6 +160,20 @@ class WithTimeoutTest {
         assertThat(log).isEmpty();
     }
 
+    /** A null argument is refused naming the parameter as the Javadoc names it ({@code d}, {@code body}), both forms alike. */
+    @Test
+    void aNullArgumentIsRefusedNamingItsParameterWithoutRunningTheBody() {
+        assertThatThrownBy(() -> Coroutine.withTimeout(null, () -> log.add("body ran")))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("d");
+        assertThatThrownBy(() -> Coroutine.withTimeout(null, () -> { log.add("body ran"); }))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("d");
+        assertThatThrownBy(() -> Coroutine.withTimeout(ONE_SECOND, (Runnable) null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThatThrownBy(() -> Coroutine.withTimeout(ONE_SECOND, (java.util.function.Supplier<Object>) null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThat(log).isEmpty();
+    }
+
     @Test
     void anInnerTimeoutExpiresAloneAndTheOuterBodyGoesOn() {
         VirtualTime.run(() -> log.add(Coroutine.withTimeout(Duration.ofSeconds(10), () -> {

@@ -23,6 +23,7 @@ public final class CoroutinesManagement {
     /** The view's object name. */
     public static final String OBJECT_NAME = "dev.coro:type=Coroutines";
 
+    /** The view, made by the first {@link #mxBean()} (a {@link #register()} makes it through that call). */
     private static CoroutinesMXBean view;
 
     private CoroutinesManagement() {
@@ -48,7 +49,6 @@ public final class CoroutinesManagement {
                     // registered meanwhile by another copy of the library (another class loader): that one serves
                 }
             }
-            view = v;
             return name;
         } catch (JMException e) {
             throw new IllegalStateException("cannot register the JMX view " + OBJECT_NAME + ": " + e, e);
@@ -56,18 +56,19 @@ public final class CoroutinesManagement {
     }
 
     /**
-     * The view itself, for a program that reads it without JMX (a health endpoint); it starts
-     * recording park times, like {@link #register()}, but registers nothing.
+     * The view itself, for a program that reads it without JMX (a health endpoint): the same object
+     * at every call, and the one {@link #register()} registers. The first call starts recording park
+     * times, like {@link #register()}, but registers nothing.
      *
      * @return the view
      */
     public static synchronized CoroutinesMXBean mxBean() {
-        if (view != null) {
-            return view;
+        if (view == null) {
+            MonitorBridge bridge = MonitorBridge.get();
+            bridge.recordParkTimes();
+            view = new View(bridge);
         }
-        MonitorBridge bridge = MonitorBridge.get();
-        bridge.recordParkTimes();
-        return new View(bridge);
+        return view;
     }
 
     /** The view: every read goes to the schedulers through the bridge. */

@@ -30,8 +30,10 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
- * throws {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()}
- * once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
+ * throws {@link IllegalStateException} naming both, except those that only describe it
+ * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
+ * {@link #input()}/{@link #output()} (whose reads and writes are confined alike), which answer any
+ * thread, and {@link #close()} once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
  * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
@@ -160,9 +162,14 @@ public final class TcpConnection implements Closeable {
      *                               also at the end of the stream once a call has failed (the kernel
      *                               tells only the first call of a reset), naming that failure
      * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
+     *                                  and its state; nothing is read
      */
     public int read(ByteBuffer dst) throws IOException {
         check("read from");
+        if (dst.isReadOnly()) {
+            throw readOnly();
+        }
         if (!dst.hasRemaining()) {
             return readNothing(dst);
         }
@@ -217,6 +224,12 @@ public final class TcpConnection implements Closeable {
                 Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
             }
         } while (src.hasRemaining());
+    }
+
+    /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
+    private IllegalArgumentException readOnly() {
+        return new IllegalArgumentException(io.caller() + " cannot read from " + name() + " (" + state()
+                + ") into a read-only buffer: the bytes read must be written into it");
     }
 
     /**
@@ -305,9 +318,9 @@ public final class TcpConnection implements Closeable {
      * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
      * with an {@link IOException}. Closing twice is fine.
      *
-     * <p>Once the connection's thread has ended, any thread may close it (the only call that works
-     * then): its descriptor is released at once, and so is the ended thread's selector. A
-     * {@code CoroutinePool} thread that ends closes the connections it left open itself.
+     * <p>Once the connection's thread has ended, any thread may close it (the only call that acts on
+     * it then; those that describe it answer any thread): its descriptor is released at once, and so
+     * is the ended thread's selector. A {@code CoroutinePool} thread that ends closes the connections it left open itself.
      *
      * <p>A connection dropped without a close is closed once the garbage collector finds it
      * unreachable: the peer reads the end of the stream then, and the descriptor goes by its thread's
@@ -350,7 +363,7 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The local address.
+     * The local address. Like {@link #isOpen()}, it may be asked from any thread.
      *
      * @return the address of this end
      */
@@ -359,7 +372,7 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The peer's address.
+     * The peer's address. Like {@link #isOpen()}, it may be asked from any thread.
      *
      * @return the address of the other end
      */
@@ -370,7 +383,8 @@ public final class TcpConnection implements Closeable {
     /**
      * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed};
      * {@code , failed} added to an open one once a call has failed),
-     * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}.
+     * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}. Like {@link #isOpen()},
+     * it may be asked from any thread.
      *
      * @return a short description
      */

@@ -24,8 +24,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>It belongs to the thread that bound it: a call from another thread throws
- * {@link IllegalStateException} naming both, except {@link #isOpen()}, and {@link #close()} once that
- * thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open, and a
+ * {@link IllegalStateException} naming both, except those that only describe it ({@link #isOpen()},
+ * {@link #localAddress()}, {@link #toString()}), which answer any thread, and {@link #close()} once
+ * that thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open, and a
  * listener dropped unclosed stops listening once the garbage collector finds it unreachable (never
  * while a coroutine is parked in its {@code accept()}), but close it: only {@link #close()} releases
  * its port at once.
@@ -141,9 +142,9 @@ public final class TcpListener implements Closeable {
      * Stops listening. A coroutine waiting in {@link #accept()} is woken with an {@link IOException}
      * naming the listener. Closing twice is fine.
      *
-     * <p>Once the listener's thread has ended, any thread may close it (the only call that works
-     * then): its port is released at once, and so is the ended thread's selector. A
-     * {@code CoroutinePool} thread that ends closes the listeners it left open itself.
+     * <p>Once the listener's thread has ended, any thread may close it (the only call that acts on
+     * it then; those that describe it answer any thread): its port is released at once, and so is
+     * the ended thread's selector. A {@code CoroutinePool} thread that ends closes the listeners it left open itself.
      *
      * <p>A listener dropped without a close is closed once the garbage collector finds it
      * unreachable, its port released by its thread's next scheduling point (at once if that thread
@@ -185,7 +186,8 @@ public final class TcpListener implements Closeable {
     }
 
     /**
-     * The address it listens on, with the real port when bound to port 0.
+     * The address it listens on, with the real port when bound to port 0. Like {@link #isOpen()}, it
+     * may be asked from any thread.
      *
      * @return the local address
      */
@@ -194,7 +196,8 @@ public final class TcpListener implements Closeable {
     }
 
     /**
-     * The address and the state, e.g. {@code TcpListener[/127.0.0.1:8080, open]}.
+     * The address and the state, e.g. {@code TcpListener[/127.0.0.1:8080, open]}. Like
+     * {@link #isOpen()}, it may be asked from any thread.
      *
      * @return a short description
      */

@@ -131,6 +131,32 @@ class BadCallsTest {
         }
     }
 
+    /**
+     * A read into a read-only buffer is refused before anything is read or waited for, with an
+     * {@code IllegalArgumentException} naming the caller, the call, the connection and its state (the
+     * channel's own refusal says only "Read-only buffer"), a full one too; the connection stays usable.
+     */
+    @Test
+    void aReadIntoAReadOnlyBufferIsRefusedNamingTheCallerTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            String refusal = "main context 'main' cannot read from " + name
+                    + " (open) into a read-only buffer: the bytes read must be written into it";
+            client.write(bytes("ab"));
+            assertThatThrownBy(() -> server.read(ByteBuffer.allocate(4).asReadOnlyBuffer()))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(refusal);
+            assertThatThrownBy(() -> server.read(ByteBuffer.allocate(4).position(4).asReadOnlyBuffer()))
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(refusal);
+            ByteBuffer into = ByteBuffer.allocate(4);
+            while (into.position() < 2) {
+                assertThat(server.read(into)).isPositive();
+            }
+            assertThat(into.flip()).as("nothing was taken by the refused reads").isEqualTo(bytes("ab"));
+        }
+    }
+
     @Test
     void aReadIntoAFullBufferReturnsZeroWithoutWaiting() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);

@@ -447,6 +447,30 @@ class TcpConnectionTest {
         listener.close(); // twice is fine
     }
 
+    /**
+     * What only describes a connection or a listener answers any thread as it answers its owner:
+     * {@code isOpen()}, the addresses and {@code toString()}; {@code input()} and {@code output()}
+     * hand the views, whose reads and writes are confined like the connection's.
+     */
+    @Test
+    void theDescribingCallsAnswerAnyThreadAsTheyAnswerTheOwner() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.shutdownOutput();
+            List<Object> owners = List.of(listener.isOpen(), listener.localAddress(), listener.toString(),
+                    client.isOpen(), client.localAddress(), client.remoteAddress(), client.toString(),
+                    client.input(), client.output());
+            List<Object> others = new ArrayList<>();
+            Thread t = Thread.ofPlatform().name("onlooker").start(() -> others.addAll(List.of(listener.isOpen(),
+                    listener.localAddress(), listener.toString(), client.isOpen(), client.localAddress(),
+                    client.remoteAddress(), client.toString(), client.input(), client.output())));
+            t.join();
+            assertThat(others).containsExactlyElementsOf(owners);
+            assertThat(client.toString()).endsWith(", open, output shut down]");
+        }
+    }
+
     @Test
     void aCallFromAnotherThreadThrowsIllegalStateExceptionNamingBothThreads() throws Exception {
         Thread owner = Thread.currentThread();
