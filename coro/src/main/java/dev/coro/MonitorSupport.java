@@ -233,7 +233,8 @@ final class MonitorSupport extends MonitorBridge {
             b.append('\n');
         }
         if (all.size() > shown) {
-            b.append("  ... and ").append(all.size() - shown).append(" more contexts\n");
+            int more = all.size() - shown;
+            b.append("  ... and ").append(more).append(more == 1 ? " more context\n" : " more contexts\n");
         }
         if (s.runList.size() > 1 || s.loop.hasPending()) {
             int size = s.runList.size();

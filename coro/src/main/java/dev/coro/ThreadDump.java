@@ -62,7 +62,8 @@ final class ThreadDump {
             }
         }
         if (all.length > shown) {
-            b.append("  ... and ").append(all.length - shown).append(" more contexts (Coroutine.dump(")
+            int more = all.length - shown;
+            b.append("  ... and ").append(more).append(more == 1 ? " more context" : " more contexts").append(" (Coroutine.dump(")
                     .append(all.length).append(") lists them all)\n");
         }
         return b.toString();

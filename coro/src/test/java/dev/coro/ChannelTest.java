@@ -743,6 +743,7 @@ class ChannelTest {
         String all = Coroutine.dump(Integer.MAX_VALUE);
         assertThat(all).contains("[200] coroutine 'waiter-199': PARKED").doesNotContain("... and");
         assertThat(Coroutine.dump(0)).endsWith("  ... and 201 more contexts (Coroutine.dump(201) lists them all)\n");
+        assertThat(Coroutine.dump(200)).endsWith("  ... and 1 more context (Coroutine.dump(201) lists them all)\n");
         assertThatThrownBy(() -> Coroutine.dump(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cannot dump -1 contexts: the count must be 0 or more");
     }

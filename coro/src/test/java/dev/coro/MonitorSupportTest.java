@@ -46,7 +46,7 @@ class MonitorSupportTest {
         String head = "thread 'idle-helper': 2 contexts, listed from outside (asked): no frames\n"
                 + "  [0] main: PARKED, waits to await java.util.concurrent.CompletableFuture@";
         String at = "  thread 'idle-helper' (#" + helper.threadId() + ") is at:\n        at ";
-        assertThat(one).startsWith(head).contains("\n  ... and 1 more contexts\n" + at);
+        assertThat(one).startsWith(head).contains("\n  ... and 1 more context\n" + at);
         assertThat(both).startsWith(head).doesNotContain("more contexts")
                 .contains("\n  [1] coroutine 'ticker': PARKED, waits to receive from channel 'tick'\n" + at);
     }
