@@ -9,7 +9,8 @@ import java.util.Objects;
 final class ConnectionInput extends InputStream {
 
     private final TcpConnection connection;
-    private final byte[] one = new byte[1];
+    /** The byte of {@link #read()}, made at its first call (only the connection's thread reads). */
+    private byte[] one;
 
     ConnectionInput(TcpConnection connection) {
         this.connection = connection;
@@ -17,6 +18,10 @@ final class ConnectionInput extends InputStream {
 
     @Override
     public int read() throws IOException {
+        byte[] one = this.one;
+        if (one == null) {
+            one = this.one = new byte[1];
+        }
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }

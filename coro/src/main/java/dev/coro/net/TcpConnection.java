@@ -72,8 +72,9 @@ public final class TcpConnection implements Closeable {
      * for the peer's orderly end.
      */
     private IOException failure;
-    private InputStream input;
-    private OutputStream output;
+    /** Its {@code java.io} views, made with it: {@link #input()}/{@link #output()} answer any thread, the same view to all. */
+    private final InputStream input = new ConnectionInput(this);
+    private final OutputStream output = new ConnectionOutput(this);
 
     /** Wraps a connected channel; it becomes non-blocking, with {@code TCP_NODELAY}. */
     TcpConnection(SocketChannel channel, IoBridge io) throws IOException {
@@ -275,9 +276,6 @@ public final class TcpConnection implements Closeable {
      * @return the input stream
      */
     public InputStream input() {
-        if (input == null) {
-            input = new ConnectionInput(this);
-        }
         return input;
     }
 
@@ -290,9 +288,6 @@ public final class TcpConnection implements Closeable {
      * @return the output stream
      */
     public OutputStream output() {
-        if (output == null) {
-            output = new ConnectionOutput(this);
-        }
         return output;
     }
 
