@@ -234,6 +234,31 @@ class GeneratorTest {
         g.close();
     }
 
+    /** CHANNELS.md: {@code close()} of a generator that has ended does nothing: it keeps its state. */
+    @Test
+    void closeOfAFinishedOrFailedGeneratorDoesNothing() {
+        Generator<Integer> finished = Generator.of("finished", out -> out.emit(1));
+        assertThat(finished.next()).isEqualTo(1);
+        assertThat(finished.hasNext()).isFalse();
+        finished.close();
+        assertThat(finished.state()).isEqualTo(State.FINISHED);
+        Generator<Integer> failed = Generator.of("failed", out -> {
+            try {
+                out.emit(1);
+                throw new IOException("disk gone");
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(failed.next()).isEqualTo(1);
+        assertThatThrownBy(failed::hasNext).isInstanceOf(CoroutineException.class);
+        failed.close();
+        failed.close();
+        assertThat(failed.state()).isEqualTo(State.FAILED);
+        assertThat(failed.hasNext()).isFalse();
+        assertThat(log).as("the body ran its finally once, as it failed").containsExactly("finally");
+    }
+
     @Test
     void closeOfAnUnstartedGeneratorNeverRunsItsBody() {
         GeneratorBodies.assertCloseBeforeTheFirstRequestRunsNothing(counting("g", 3), log);
