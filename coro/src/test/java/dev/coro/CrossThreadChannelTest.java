@@ -561,6 +561,35 @@ class CrossThreadChannelTest {
         assertThat(gotByTheEnded).isEmpty();
     }
 
+    /**
+     * THREADS.md: past a waiter of an ended thread, a send that finds no other receiver waits (it is
+     * not handed to the dropped one), and a receive that refills a full buffer takes nothing from a
+     * sender of an ended thread.
+     */
+    @Test
+    void aParkingSendWaitsPastAnEndedReceiverAndABufferIsNotRefilledFromAnEndedSender() throws InterruptedException {
+        Channel<String> ch = new Channel<>("ch", 0);
+        leftWaitingByAThreadThatEnds("receiver-that-ends", () -> log.add("the ended got " + ch.receive()));
+        Coroutine sender = Coroutine.create("sender", () -> {
+            ch.send("x");
+            log.add("sent x");
+        });
+        Coroutine.yield();
+        assertThat(sender.state()).as("the send waits for a receiver that can run").isEqualTo(Coroutine.State.PARKED);
+        Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        yieldUntilFinished(receiver);
+        yieldUntilFinished(sender);
+        assertThat(log).containsExactly("receiver got x", "sent x");
+
+        Channel<String> full = new Channel<>("full", 1);
+        full.send("a");
+        leftWaitingByAThreadThatEnds("sender-that-ends", () -> full.send("from the ended"));
+        assertThat(full.receive()).isEqualTo("a");
+        assertThat(full.tryReceive()).as("the buffer was not refilled from the ended thread's sender").isEmpty();
+        assertThat(full.trySend("b")).as("there is room").isTrue();
+        assertThat(full.tryReceive()).contains("b");
+    }
+
     // ---- refused ------------------------------------------------------------------------------
 
     @Test
