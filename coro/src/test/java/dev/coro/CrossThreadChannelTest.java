@@ -925,6 +925,29 @@ class CrossThreadChannelTest {
         }
     }
 
+    /**
+     * THREADS.md: an await counts as an exchange even of a future this thread completed itself (no
+     * thread can tell who completed a future): from then on a wait with nothing else to run blocks for
+     * a wake-up instead of being reported as a deadlock.
+     */
+    @Test
+    void awaitingAFutureThisThreadCompletedItselfIsAnExchangeToo() {
+        Thread self = Thread.currentThread();
+        assertThat(Coroutine.await(CompletableFuture.completedFuture("mine"))).isEqualTo("mine");
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> { // touches nothing of this thread before it blocks
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        try {
+            assertThat(ch.receive()).as("a wait that blocks, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
     @Test
     void onceAWaitOnAChannelSharedWithAnotherThreadIsOverTheVirtualClockJumpsAgain() throws InterruptedException {
         Channel<String> ch = new Channel<>("ch", 0);
