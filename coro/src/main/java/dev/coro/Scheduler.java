@@ -650,12 +650,13 @@ final class Scheduler {
         if (self != main || runList.size() > 1) {
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
                     + self.state() + "): thread " + describe(owner) + " has " + (runList.size() - 1)
-                    + " live coroutines; virtual time needs a thread with none");
+                    + (runList.size() == 2 ? " live coroutine" : " live coroutines") + "; virtual time needs a thread with none");
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
                     + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
-                    : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
+                    : "it has " + loop.timerCount() + (loop.timerCount() == 1 ? " pending timer" : " pending timers")
+                            + " (a withTimeout around this call)"));
         }
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
