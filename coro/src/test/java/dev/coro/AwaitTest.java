@@ -331,6 +331,32 @@ class AwaitTest {
         assertThat(log).containsExactly("awaiter got v");
     }
 
+    /**
+     * THREADS.md: a {@code switchTo()} runs the posts of other threads first, as a yield does: a
+     * thread that only switches between two contexts sees an awaiter woken, without idling.
+     */
+    @Test
+    void aThreadThatOnlySwitchesTakesTheWakeUpInWithoutEverIdling() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Coroutine main = Coroutine.current();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        Coroutine partner = Coroutine.create("partner", () -> {
+            while (true) {
+                main.switchTo();
+            }
+        });
+        awaiter.switchTo(); // it parks; main runs again
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+        while (awaiter.state() == State.PARKED) {
+            partner.switchTo(); // and back: no yield, no park, only switches
+        }
+        assertThat(awaiter.state()).isEqualTo(State.SUSPENDED);
+        awaiter.switchTo();
+        assertThat(log).containsExactly("awaiter got v");
+        partner.close();
+    }
+
     @Test
     void aParkTakesInAWakeUpPostedMeanwhileBeforeItChoosesWhatRunsNext() {
         CompletableFuture<String> f = new CompletableFuture<>();
