@@ -357,6 +357,23 @@ class AwaitTest {
         partner.close();
     }
 
+    /**
+     * THREADS.md: a scheduling point runs the posts first. So a {@code switchTo()} to an awaiter whose
+     * wake-up another thread has posted wakes it first and runs it, instead of refusing it as parked.
+     */
+    @Test
+    void aSwitchToAnAwaiterWhoseWakeUpIsPostedWakesItFirstAndRunsIt() throws InterruptedException {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        awaiter.switchTo(); // it parks; main runs again
+        Thread completer = Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+        completer.join(); // the wake-up is posted, not taken in: no scheduling point since
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        awaiter.switchTo();
+        assertThat(log).containsExactly("awaiter got v");
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+    }
+
     @Test
     void aParkTakesInAWakeUpPostedMeanwhileBeforeItChoosesWhatRunsNext() {
         CompletableFuture<String> f = new CompletableFuture<>();
