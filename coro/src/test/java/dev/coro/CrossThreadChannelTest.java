@@ -926,6 +926,52 @@ class CrossThreadChannelTest {
     }
 
     /**
+     * THREADS.md: a thread that has exchanged something with another does not report a wait with
+     * nothing else to run as a deadlock. A select's {@code onComplete} that took a future of another
+     * thread is such an exchange, as an await of it is: whether the future was complete already or
+     * the select waited for it, a later wait on this thread's own channel, which the other thread
+     * then wakes, blocks instead of being reported.
+     */
+    @Test
+    void aSelectThatTookAFutureAnotherThreadHadAlreadyCompletedIsAnExchangeToo() {
+        selectOnAFutureThenWaitOnThisThreadsChannel(true);
+    }
+
+    @Test
+    void aSelectThatWaitedForAFutureAnotherThreadCompletedIsAnExchangeToo() {
+        selectOnAFutureThenWaitOnThisThreadsChannel(false);
+    }
+
+    private static void selectOnAFutureThenWaitOnThisThreadsChannel(boolean completeFirst) {
+        Thread self = Thread.currentThread();
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        CompletableFuture<Void> selected = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> {
+            if (completeFirst || Peer.awaitBlocked(self, giveUp)) { // else while the select waits for it
+                ready.complete("ready");
+            }
+            while (!selected.isDone() && !giveUp.isDone()) {
+                Thread.onSpinWait();
+            }
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        while (completeFirst && !ready.isDone()) { // not join(): this thread must not block before the select
+            Thread.onSpinWait();
+        }
+        try {
+            assertThat(new Select<String>().onComplete(ready, v -> v).select()).isEqualTo("ready");
+            selected.complete(null);
+            assertThat(ch.receive()).as("a wait for the other thread, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
+    /**
      * THREADS.md: an await counts as an exchange even of a future this thread completed itself (no
      * thread can tell who completed a future): from then on a wait with nothing else to run blocks for
      * a wake-up instead of being reported as a deadlock.
