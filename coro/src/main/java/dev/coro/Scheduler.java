@@ -37,8 +37,9 @@ final class Scheduler {
     /** The current index {@code i}. */
     private int current;
     /**
-     * Whether this thread has exchanged anything with another thread (an awaited future, a channel
-     * operation across threads): from then on a wait with nothing else to run is not a deadlock.
+     * Whether this thread has exchanged anything with another thread (an awaited future, a run of a
+     * select with an {@code onComplete} clause, a channel operation across threads): from then on a
+     * wait with nothing else to run is not a deadlock.
      */
     boolean connected;
     /**
