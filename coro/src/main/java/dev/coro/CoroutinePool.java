@@ -267,7 +267,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     @Override
     public String toString() {
-        return "CoroutinePool[" + name + ", " + workers.length + " threads, " + state() + "]";
+        return "CoroutinePool[" + name + ", " + workers.length + (workers.length == 1 ? " thread, " : " threads, ") + state() + "]";
     }
 
     /** The state {@link #toString()} gives: {@code running}, {@code closing} or {@code closed}. */

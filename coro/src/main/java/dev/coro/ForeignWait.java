@@ -45,7 +45,7 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
     private final Inbox inbox;
     /** The thread that is to complete it. */
     final Thread completer;
-    /** What it waits for, for dumps, e.g. {@code await CompletableFuture@1f[Incomplete]}. */
+    /** What it waits for, for dumps, e.g. {@code await java.util.concurrent.CompletableFuture@1f[Not completed]}. */
     private final Object what;
     @SuppressWarnings("unused") // through STATE
     private volatile int state;

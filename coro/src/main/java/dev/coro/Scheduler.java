@@ -37,8 +37,9 @@ final class Scheduler {
     /** The current index {@code i}. */
     private int current;
     /**
-     * Whether this thread has exchanged anything with another thread (an awaited future, a channel
-     * operation across threads): from then on a wait with nothing else to run is not a deadlock.
+     * Whether this thread has exchanged anything with another thread (an awaited future, a run of a
+     * select with an {@code onComplete} clause, a channel operation across threads): from then on a
+     * wait with nothing else to run is not a deadlock.
      */
     boolean connected;
     /**
@@ -650,12 +651,13 @@ final class Scheduler {
         if (self != main || runList.size() > 1) {
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
                     + self.state() + "): thread " + describe(owner) + " has " + (runList.size() - 1)
-                    + " live coroutines; virtual time needs a thread with none");
+                    + (runList.size() == 2 ? " live coroutine" : " live coroutines") + "; virtual time needs a thread with none");
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
                     + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
-                    : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
+                    : "it has " + loop.timerCount() + (loop.timerCount() == 1 ? " pending timer" : " pending timers")
+                            + " (a withTimeout around this call)"));
         }
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;

@@ -83,6 +83,11 @@ public final class Select<R> {
      * its owner thread skip the check; null until a run checked, and again once a clause is added.
      */
     private Scheduler checked;
+    /**
+     * Whether it has an {@code onComplete} clause: a run of it is then an exchange with another
+     * thread, as an await is, and marks the running thread {@link Scheduler#connected}.
+     */
+    private boolean completes;
 
     /** Creates an empty select; add clauses, then call {@link #select()} or {@link #selectUnbiased()}. */
     public Select() {
@@ -133,7 +138,10 @@ public final class Select<R> {
 
     /**
      * Adds a clause that fires when {@code stage} completes (on whatever thread completes it), then
-     * applies {@code f} to its value; ready at once if it is complete already.
+     * applies {@code f} to its value; ready at once if it is complete already. As an
+     * {@link Coroutine#await} is, a run of a select with such a clause is an exchange with another
+     * thread: from then on its thread does not report a wait with nothing else to run as a deadlock
+     * (docs/THREADS.md).
      *
      * @param stage the stage to wait for
      * @param f     what to make of its value
@@ -141,7 +149,9 @@ public final class Select<R> {
      * @return this select
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
-        return add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
+        Select<R> self = add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
+        completes = true;
+        return self;
     }
 
     /**
@@ -219,6 +229,9 @@ public final class Select<R> {
         Context other = waitingIn;
         if (other != null) {
             throw waitingAlready(self, other);
+        }
+        if (completes) {
+            s.connected = true; // a future another thread may complete: an exchange, as an await is (docs/THREADS.md)
         }
         if (onDefault != null) {
             return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place

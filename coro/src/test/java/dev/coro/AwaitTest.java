@@ -331,6 +331,49 @@ class AwaitTest {
         assertThat(log).containsExactly("awaiter got v");
     }
 
+    /**
+     * THREADS.md: a {@code switchTo()} runs the posts of other threads first, as a yield does: a
+     * thread that only switches between two contexts sees an awaiter woken, without idling.
+     */
+    @Test
+    void aThreadThatOnlySwitchesTakesTheWakeUpInWithoutEverIdling() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Coroutine main = Coroutine.current();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        Coroutine partner = Coroutine.create("partner", () -> {
+            while (true) {
+                main.switchTo();
+            }
+        });
+        awaiter.switchTo(); // it parks; main runs again
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+        while (awaiter.state() == State.PARKED) {
+            partner.switchTo(); // and back: no yield, no park, only switches
+        }
+        assertThat(awaiter.state()).isEqualTo(State.SUSPENDED);
+        awaiter.switchTo();
+        assertThat(log).containsExactly("awaiter got v");
+        partner.close();
+    }
+
+    /**
+     * THREADS.md: a scheduling point runs the posts first. So a {@code switchTo()} to an awaiter whose
+     * wake-up another thread has posted wakes it first and runs it, instead of refusing it as parked.
+     */
+    @Test
+    void aSwitchToAnAwaiterWhoseWakeUpIsPostedWakesItFirstAndRunsIt() throws InterruptedException {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+        awaiter.switchTo(); // it parks; main runs again
+        Thread completer = Thread.ofPlatform().name("completer").start(() -> f.complete("v"));
+        completer.join(); // the wake-up is posted, not taken in: no scheduling point since
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        awaiter.switchTo();
+        assertThat(log).containsExactly("awaiter got v");
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+    }
+
     @Test
     void aParkTakesInAWakeUpPostedMeanwhileBeforeItChoosesWhatRunsNext() {
         CompletableFuture<String> f = new CompletableFuture<>();

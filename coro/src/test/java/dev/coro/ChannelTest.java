@@ -539,6 +539,33 @@ class ChannelTest {
     }
 
     /**
+     * CHANNELS.md: a receiver handed a value whose wait is cancelled before it runs passes the value
+     * to the longest-waiting receiver still parked, not back into the buffer (where it would lie
+     * beside a parked receiver that nothing wakes), nor to a later one.
+     */
+    @Test
+    void aValueHandedToAReceiverClosedBeforeItRunsGoesToTheLongestWaitingReceiverLeft() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine first = Coroutine.create("first", () -> log.add("first got " + ch.receive()));
+        Coroutine second = Coroutine.create("second", () -> log.add("second got " + ch.receive()));
+        Coroutine third = Coroutine.create("third", () -> log.add("third got " + ch.receive()));
+        first.switchTo();
+        second.switchTo();
+        third.switchTo();
+        assertThat(ch.trySend("v")).as("handed to the first, the longest-waiting").isTrue();
+        assertThat(first.state()).isEqualTo(State.SUSPENDED);
+        first.close();
+        assertThat(second.state()).as("the value went on to the next receiver, woken").isEqualTo(State.SUSPENDED);
+        assertThat(third.state()).isEqualTo(State.PARKED);
+        assertThat(ch.trySend("w")).as("the third still waits, and takes the next value").isTrue();
+        while (!second.isFinished() || !third.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactlyInAnyOrder("second got v", "third got w");
+        assertThat(ch.tryReceive()).as("nothing was put back into the channel").isEmpty();
+    }
+
+    /**
      * A receiver handed a value, the channel closed and found closed and drained by everyone else,
      * then the receiver closed before it ran: the value may not go back into a channel everyone was
      * told is drained, so the receiver keeps it, and the close's signal comes at its next

@@ -104,14 +104,14 @@ class CoroutinePoolTest {
         Coroutine closer = Coroutine.create("closer", () -> close(pool));
         closer.switchTo(); // it parks in close(), waiting for the body
         assertThat(closer.state()).isEqualTo(Coroutine.State.PARKED);
-        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 threads, closing]");
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 thread, closing]");
         gate.complete(null);
         Coroutine.await(body);
         while (!closer.isFinished()) {
             Coroutine.yield();
         }
         assertThat(closer.state()).isEqualTo(Coroutine.State.FINISHED);
-        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 threads, closed]");
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 thread, closed]");
     }
 
     // ---- placement ------------------------------------------------------------------------------

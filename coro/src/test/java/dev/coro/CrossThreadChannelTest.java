@@ -561,6 +561,35 @@ class CrossThreadChannelTest {
         assertThat(gotByTheEnded).isEmpty();
     }
 
+    /**
+     * THREADS.md: past a waiter of an ended thread, a send that finds no other receiver waits (it is
+     * not handed to the dropped one), and a receive that refills a full buffer takes nothing from a
+     * sender of an ended thread.
+     */
+    @Test
+    void aParkingSendWaitsPastAnEndedReceiverAndABufferIsNotRefilledFromAnEndedSender() throws InterruptedException {
+        Channel<String> ch = new Channel<>("ch", 0);
+        leftWaitingByAThreadThatEnds("receiver-that-ends", () -> log.add("the ended got " + ch.receive()));
+        Coroutine sender = Coroutine.create("sender", () -> {
+            ch.send("x");
+            log.add("sent x");
+        });
+        Coroutine.yield();
+        assertThat(sender.state()).as("the send waits for a receiver that can run").isEqualTo(Coroutine.State.PARKED);
+        Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        yieldUntilFinished(receiver);
+        yieldUntilFinished(sender);
+        assertThat(log).containsExactly("receiver got x", "sent x");
+
+        Channel<String> full = new Channel<>("full", 1);
+        full.send("a");
+        leftWaitingByAThreadThatEnds("sender-that-ends", () -> full.send("from the ended"));
+        assertThat(full.receive()).isEqualTo("a");
+        assertThat(full.tryReceive()).as("the buffer was not refilled from the ended thread's sender").isEmpty();
+        assertThat(full.trySend("b")).as("there is room").isTrue();
+        assertThat(full.tryReceive()).contains("b");
+    }
+
     // ---- refused ------------------------------------------------------------------------------
 
     @Test
@@ -891,6 +920,75 @@ class CrossThreadChannelTest {
         assertThat(Coroutine.await(ready)).isEqualTo("ready");
         try {
             assertThat(ch.receive()).as("a wait for the other thread, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
+    /**
+     * THREADS.md: a thread that has exchanged something with another does not report a wait with
+     * nothing else to run as a deadlock. A select's {@code onComplete} that took a future of another
+     * thread is such an exchange, as an await of it is: whether the future was complete already or
+     * the select waited for it, a later wait on this thread's own channel, which the other thread
+     * then wakes, blocks instead of being reported.
+     */
+    @Test
+    void aSelectThatTookAFutureAnotherThreadHadAlreadyCompletedIsAnExchangeToo() {
+        selectOnAFutureThenWaitOnThisThreadsChannel(true);
+    }
+
+    @Test
+    void aSelectThatWaitedForAFutureAnotherThreadCompletedIsAnExchangeToo() {
+        selectOnAFutureThenWaitOnThisThreadsChannel(false);
+    }
+
+    private static void selectOnAFutureThenWaitOnThisThreadsChannel(boolean completeFirst) {
+        Thread self = Thread.currentThread();
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        CompletableFuture<Void> selected = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> {
+            if (completeFirst || Peer.awaitBlocked(self, giveUp)) { // else while the select waits for it
+                ready.complete("ready");
+            }
+            while (!selected.isDone() && !giveUp.isDone()) {
+                Thread.onSpinWait();
+            }
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        while (completeFirst && !ready.isDone()) { // not join(): this thread must not block before the select
+            Thread.onSpinWait();
+        }
+        try {
+            assertThat(new Select<String>().onComplete(ready, v -> v).select()).isEqualTo("ready");
+            selected.complete(null);
+            assertThat(ch.receive()).as("a wait for the other thread, not a deadlock").isEqualTo("v");
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
+    /**
+     * THREADS.md: an await counts as an exchange even of a future this thread completed itself (no
+     * thread can tell who completed a future): from then on a wait with nothing else to run blocks for
+     * a wake-up instead of being reported as a deadlock.
+     */
+    @Test
+    void awaitingAFutureThisThreadCompletedItselfIsAnExchangeToo() {
+        Thread self = Thread.currentThread();
+        assertThat(Coroutine.await(CompletableFuture.completedFuture("mine"))).isEqualTo("mine");
+        Channel<String> ch = new Channel<>("ch", 0);
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        Thread.ofPlatform().name("peer").start(() -> { // touches nothing of this thread before it blocks
+            if (Peer.awaitBlocked(self, giveUp)) {
+                ch.send("v");
+            }
+        });
+        try {
+            assertThat(ch.receive()).as("a wait that blocks, not a deadlock").isEqualTo("v");
         } finally {
             giveUp.complete(null);
         }

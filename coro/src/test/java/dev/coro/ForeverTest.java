@@ -71,4 +71,41 @@ class ForeverTest {
         });
         assertThat(log).containsExactly("timed out at 3000", "closed at 5000");
     }
+
+    /**
+     * TIME.md: a timed channel call or an {@code onTimeout} past the clock's range sets no timer,
+     * like a sleep: alone it is a deadlock (the clock stays at 0), a value that comes wins, and the
+     * clock stays usable after.
+     */
+    @Test
+    void timedChannelCallsAndAnOnTimeoutPastTheRangeSetNoTimer() {
+        VirtualTime.run(() -> {
+            Channel<String> ch = new Channel<>("ch", 0);
+            assertThat(catchThrowable(() -> ch.tryReceive(FOREVER))).isInstanceOf(DeadlockException.class);
+            assertThat(catchThrowable(() -> ch.trySend("x", FOREVER))).isInstanceOf(DeadlockException.class);
+            assertThat(catchThrowable(() -> new Select<String>().onReceive(ch, v -> v).onTimeout(FOREVER, () -> "timeout")
+                    .select())).isInstanceOf(DeadlockException.class);
+            assertThat(ms()).as("the clock did not jump to the end of its range").isZero();
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                ch.send("a");
+            });
+            log.add("received " + ch.tryReceive(FOREVER).orElseThrow() + " at " + ms());
+            Coroutine.create("receiver", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                log.add("receiver got " + ch.receive());
+            });
+            log.add("sent " + ch.trySend("b", FOREVER) + " at " + ms());
+            Coroutine.create("late sender", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                ch.send("c");
+            });
+            log.add(new Select<String>().onReceive(ch, v -> "selected " + v).onTimeout(FOREVER, () -> "timeout").select()
+                    + " at " + ms());
+            Coroutine.sleep(Duration.ofMillis(5));
+            log.add("slept to " + ms());
+        });
+        assertThat(log).as("waking never switches: the receiver logs before main's send returns")
+                .containsExactly("received a at 10", "receiver got b", "sent true at 20", "selected c at 30", "slept to 35");
+    }
 }

@@ -54,6 +54,35 @@ class GeneratorTest {
         assertThat(reader.state()).isEqualTo(Coroutine.State.FINISHED);
     }
 
+    /**
+     * A generator is not in the run list: making one, running its body and leaving it suspended (or
+     * inside a yield of its body) adds no context, changes no index, and a yield never runs it.
+     */
+    @Test
+    void aGeneratorIsNotInTheRunList() {
+        Coroutine worker = Coroutine.create("worker", () -> {
+            log.add("worker runs");
+            Coroutine.yield();
+            log.add("worker again");
+        });
+        Generator<Integer> g = Generator.of("g", out -> {
+            log.add("body runs");
+            out.emit(1);
+            log.add("body after emit");
+            out.emit(2);
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(Coroutine.dump()).contains(": 2 contexts, current index 0").doesNotContain("'g'");
+        Coroutine.yield(); // main -> the last entry: the worker, not the suspended generator
+        assertThat(Coroutine.currentId()).isZero();
+        Coroutine.yield();
+        assertThat(worker.isFinished()).isTrue();
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+        assertThat(log).containsExactly("body runs", "worker runs", "worker again");
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        g.close();
+    }
+
     @Test
     void forEachLoopDrainsItAndASecondIterationIsRefused() {
         Generator<Integer> g = counting("g", 3);
@@ -232,6 +261,31 @@ class GeneratorTest {
         assertThat(g.state()).isEqualTo(State.CLOSED);
         assertThat(g.hasNext()).isFalse();
         g.close();
+    }
+
+    /** CHANNELS.md: {@code close()} of a generator that has ended does nothing: it keeps its state. */
+    @Test
+    void closeOfAFinishedOrFailedGeneratorDoesNothing() {
+        Generator<Integer> finished = Generator.of("finished", out -> out.emit(1));
+        assertThat(finished.next()).isEqualTo(1);
+        assertThat(finished.hasNext()).isFalse();
+        finished.close();
+        assertThat(finished.state()).isEqualTo(State.FINISHED);
+        Generator<Integer> failed = Generator.of("failed", out -> {
+            try {
+                out.emit(1);
+                throw new IOException("disk gone");
+            } finally {
+                log.add("finally");
+            }
+        });
+        assertThat(failed.next()).isEqualTo(1);
+        assertThatThrownBy(failed::hasNext).isInstanceOf(CoroutineException.class);
+        failed.close();
+        failed.close();
+        assertThat(failed.state()).isEqualTo(State.FAILED);
+        assertThat(failed.hasNext()).isFalse();
+        assertThat(log).as("the body ran its finally once, as it failed").containsExactly("finally");
     }
 
     @Test

@@ -185,6 +185,33 @@ class SleepTest {
         assertThat(c.state()).isEqualTo(State.FINISHED);
     }
 
+    /**
+     * TIME.md: {@code switchTo()} is a scheduling point too: due timers expire there, so a loop of
+     * switches between two contexts sees a sleeper woken on the real clock, never yielding.
+     */
+    @Test
+    void aSwitchToLoopTakesInDueTimersOnTheRealClock() {
+        Coroutine main = Coroutine.current();
+        Coroutine sleeper = Coroutine.create("sleeper", () -> {
+            Coroutine.sleep(Duration.ofMillis(2));
+            log.add("sleeper woke");
+        });
+        Coroutine partner = Coroutine.create("partner", () -> {
+            while (true) {
+                main.switchTo();
+            }
+        });
+        sleeper.switchTo(); // it parks in its sleep; main runs again
+        while (sleeper.state() == State.PARKED) {
+            partner.switchTo(); // and back: no yield, no park, only switches
+        }
+        assertThat(sleeper.state()).as("woken by its timer, taken in at a switch").isEqualTo(State.SUSPENDED);
+        sleeper.switchTo();
+        assertThat(sleeper.isFinished()).isTrue();
+        partner.close();
+        assertThat(log).containsExactly("sleeper woke");
+    }
+
     @Test
     void closingASleepingCoroutineUnwindsItAndCancelsItsTimer() {
         VirtualTime.run(() -> {

@@ -33,14 +33,15 @@ class ThreadConfinementTest {
         Coroutine c = Coroutine.create("worker", () -> { });
         List<String> messages = new ArrayList<>();
         for (Consumer<Coroutine> call : List.<Consumer<Coroutine>>of(
-                Coroutine::switchTo, Coroutine::close, Coroutine::isFinished, Coroutine::state)) {
+                Coroutine::switchTo, Coroutine::close, Coroutine::isFinished, Coroutine::state, Coroutine::stackTrace)) {
             messages.add(OtherThread.thrownOn(Thread.ofPlatform(), () -> call.accept(c)).getMessage());
         }
         assertThat(messages).satisfiesExactly(
                 m -> assertThat(m).startsWith("cannot switchTo coroutine 'worker'"),
                 m -> assertThat(m).startsWith("cannot close coroutine 'worker'"),
                 m -> assertThat(m).startsWith("cannot isFinished coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot state coroutine 'worker'"));
+                m -> assertThat(m).startsWith("cannot state coroutine 'worker'"),
+                m -> assertThat(m).startsWith("cannot take the stack trace of coroutine 'worker'"));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 
@@ -56,8 +57,8 @@ class ThreadConfinementTest {
     void nameAndToStringMayBeReadFromAnyThread() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
         AtomicReference<String> seen = new AtomicReference<>();
-        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> seen.set(c.name() + " " + c))).isNull();
-        assertThat(seen.get()).isEqualTo("worker Coroutine[worker, NEW]");
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> seen.set(c.name() + " " + c + " " + c.isMain()))).isNull();
+        assertThat(seen.get()).isEqualTo("worker Coroutine[worker, NEW] false");
     }
 
     @Test

@@ -141,6 +141,30 @@ class WithTimeoutTest {
                 + " 750.000 ms left) throws this signal so that the body unwinds to it");
     }
 
+    /**
+     * TIME.md: a deadline that passes while the context runs is thrown at its next scheduling point,
+     * a {@code switchTo()} too: a body that only switches to another context and back is interrupted.
+     */
+    @Test
+    void aBodyThatOnlySwitchesIsInterruptedAtASwitchOnTheRealClock() {
+        Coroutine main = Coroutine.current();
+        Coroutine partner = Coroutine.create("partner", () -> {
+            while (true) {
+                main.switchTo();
+            }
+        });
+        int[] switches = new int[1];
+        Throwable t = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+            while (true) {
+                partner.switchTo();
+                switches[0]++;
+            }
+        }));
+        assertThat(t).isInstanceOf(CoroutineTimeoutException.class).hasCauseInstanceOf(CoroutineExit.class);
+        assertThat(switches[0]).as("it ran until the deadline passed").isPositive();
+        partner.close();
+    }
+
     @Test
     void aZeroTimeoutThrowsAtOnceWithoutRunningTheBody() {
         CoroutineTimeoutException e = (CoroutineTimeoutException) catchThrowable(

@@ -452,6 +452,26 @@ class TcpConnectionTest {
      * {@code isOpen()}, the addresses and {@code toString()}; {@code input()} and {@code output()}
      * hand the views, whose reads and writes are confined like the connection's.
      */
+    /**
+     * The cheat sheet says {@code TCP_NODELAY} is on: a small write goes out at once, not held back
+     * by Nagle's algorithm for the peer's acknowledgement. So on both ends, connected and accepted.
+     */
+    @Test
+    void tcpNoDelayIsOnForAConnectionConnectedAndForOneAccepted() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            assertThat(socketOf(client).getOption(StandardSocketOptions.TCP_NODELAY)).as("connected").isTrue();
+            assertThat(socketOf(server).getOption(StandardSocketOptions.TCP_NODELAY)).as("accepted").isTrue();
+        }
+    }
+
+    private static SocketChannel socketOf(TcpConnection c) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = TcpConnection.class.getDeclaredField("channel");
+        f.setAccessible(true);
+        return (SocketChannel) f.get(c);
+    }
+
     @Test
     void theDescribingCallsAnswerAnyThreadAsTheyAnswerTheOwner() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
