@@ -717,7 +717,33 @@ final class Scheduler {
     }
 
     /** The seed of every scheduler's random ({@code -Dcoro.seed=N}), used by {@link Select#selectUnbiased()}. */
-    private static final long SEED = Long.getLong("coro.seed", 0L);
+    private static final long SEED = configuredSeed();
+
+    /** {@code coro.seed}, or 0 (with a warning) if it is not a whole number. */
+    private static long configuredSeed() {
+        try {
+            return seed(System.getProperty("coro.seed"));
+        } catch (IllegalArgumentException e) {
+            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, e.getMessage() + "; seeding with 0 instead");
+            return 0;
+        }
+    }
+
+    /**
+     * The seed given by {@code value} (the property's text; null: 0).
+     *
+     * @throws IllegalArgumentException if it is not a whole number that fits a long (decimal, {@code 0x} hex or {@code 0} octal)
+     */
+    static long seed(String value) {
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return Long.decode(value.strip()); // as Long.getLong reads it: decimal, or hex with 0x, or octal with 0
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("coro.seed must be a whole number (a long), not '" + value + "'", e);
+        }
+    }
     /** This scheduler's random state (splitmix64). */
     private long random = SEED;
 

@@ -547,4 +547,16 @@ class SelectTest {
         assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot add a second onDefault to a select: it has one");
     }
+
+    @Test
+    void theSeedIsReadFromItsPropertyAndABadValueIsRefusedNamingIt() {
+        assertThat(Scheduler.seed(null)).isZero();
+        assertThat(Scheduler.seed(" 42 ")).isEqualTo(42);
+        assertThat(Scheduler.seed("-7")).isEqualTo(-7);
+        assertThat(Scheduler.seed("0x2A")).isEqualTo(42);
+        assertThatThrownBy(() -> Scheduler.seed("forty-two")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("coro.seed must be a whole number (a long), not 'forty-two'");
+        assertThatThrownBy(() -> Scheduler.seed("")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("coro.seed must be a whole number (a long), not ''");
+    }
 }
