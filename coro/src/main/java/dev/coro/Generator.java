@@ -715,6 +715,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * of it has expired meanwhile (the body is being unwound with it: an emit, a suspension of the
      * consumer's stack, throws it again, as every suspension of an unwinding body does, instead of
      * handing a value over while the signal waits in the suspended body for whatever call resumes it).
+     * A signal held back is not thrown yet ({@link Context#signalHeldBack}: the wait the body parked
+     * in completed first and kept its result, a value received, say): the body is not unwinding, and
+     * its emit hands the value over; the signal comes at the consumer's next scheduling point.
      */
     final void checkEmitter() {
         Context here = scheduler.currentContext();
@@ -726,7 +729,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (t != null && t.openedBy == this || scheduler.virtualOpenedBy == this) {
             throw insideItsOwnScope(here, t);
         }
-        if (!resumedUnderSignal && here.hasSignalPending()) {
+        if (!resumedUnderSignal && here.hasSignalPending() && !here.signalHeldBack) {
             throw consumersSignal(here, t);
         }
     }

@@ -460,6 +460,41 @@ class GeneratorTest {
         assertThat(g.hasNext()).as("main, a later consumer, meets no signal of the closed one").isFalse();
     }
 
+    /**
+     * A body's receive that was handed a value, its channel closed and then its consumer closed
+     * before it ran, keeps the value (nothing goes back into a closed channel) and the close's signal
+     * comes at the consumer's next scheduling point: the body's emit of it is no such point, so the
+     * consumer gets the value and the value is not lost between the channel and the consumer.
+     */
+    @Test
+    void aValueTheBodyReceivedBeforeItsChannelAndItsConsumerWereClosedReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Generator<Integer> relay = Generator.of("relay", out -> {
+            while (true) {
+                out.emit(ch.receive());
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + relay.next());
+                Coroutine.yield();
+                log.add("not reached");
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in the body's receive").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(log).as("the value the send delivered is received, once").containsExactly("consumer took 7", "consumer finally");
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(relay.state()).as("suspended at the emit whose value was taken").isEqualTo(State.SUSPENDED);
+        relay.close();
+        assertThat(relay.state()).isEqualTo(State.CLOSED);
+    }
+
     @Test
     void aCoroutineBeingClosedMayStillConsumeAGeneratorInAFinallyBlock() {
         Generator<Integer> before = Generator.of("before", out -> {
