@@ -65,6 +65,45 @@ class GeneratorTimeTest {
         relay.close();
     }
 
+    /**
+     * The same for a read-ahead body: the value its receive kept is emitted into the batch, the
+     * signal unwinds the body at its next receive, and the value stays the consumer's, as every value
+     * a read-ahead body emitted before its consumer's timeout does.
+     */
+    @Test
+    void aValueAReadAheadBodyReceivedBeforeItsConsumersTimeoutExpiredReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        List<Integer> received = new ArrayList<>();
+        Generator<Integer> relay = Generator.buffered("relay", 4, out -> {
+            while (true) {
+                out.emit(ch.receive());
+            }
+        });
+        Coroutine consumer;
+        do { // a thread stalled 25 ms before the consumer parked lets it time out first: then again
+            log.clear();
+            consumer = Coroutine.create("consumer", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                        received.add(relay.next());
+                        log.add("not reached");
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    log.add("consumer timed out");
+                }
+            });
+            Coroutine.yield();
+        } while (consumer.state() != Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
+        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        Coroutine.yield();
+        assertThat(log).containsExactly("consumer timed out");
+        assertThat(ch.tryReceive()).isEmpty();
+        relay.forEachRemaining(received::add);
+        assertThat(received).as("the value the send delivered is received, once").containsExactly(7);
+        assertThat(relay.state()).isEqualTo(Generator.State.CLOSED);
+    }
+
     /** Lets at least {@code d} pass on the real clock without reaching a scheduling point. */
     private static void passRealTime(Duration d) {
         long end = System.nanoTime() + d.toNanos();
