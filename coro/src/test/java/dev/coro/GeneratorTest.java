@@ -495,6 +495,39 @@ class GeneratorTest {
         assertThat(relay.state()).isEqualTo(State.CLOSED);
     }
 
+    /**
+     * The same through a select: the receive clause handed the value keeps it once the channel has
+     * closed, the select fires it, and the body's emit of it reaches the consumer.
+     */
+    @Test
+    void aValueTheBodysSelectReceivedBeforeItsChannelAndItsConsumerWereClosedReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        Generator<Integer> relay = Generator.of("relay", out -> {
+            while (true) {
+                out.emit(new Select<Integer>().onReceive(idle, v -> -v).onReceive(ch, v -> v).select());
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + relay.next());
+                Coroutine.yield();
+                log.add("not reached");
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in the body's select").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's select").isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(log).as("the value the send delivered is received, once").containsExactly("consumer took 7", "consumer finally");
+        assertThat(idle.trySend(1)).as("the select left no clause queued").isFalse();
+        relay.close();
+        assertThat(relay.state()).isEqualTo(State.CLOSED);
+    }
+
     @Test
     void aCoroutineBeingClosedMayStillConsumeAGeneratorInAFinallyBlock() {
         Generator<Integer> before = Generator.of("before", out -> {
