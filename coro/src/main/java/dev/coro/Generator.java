@@ -121,7 +121,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @return what the consumer sent back with {@link TwoWay#send}, or null
          * @throws CoroutineExit         if the generator is being closed, or its consumer has been closed or a
          *                               {@link Coroutine#withTimeout} of it has expired since the consumer
-         *                               resumed the body (the body is being unwound with it)
+         *                               resumed the body (the body is being unwound with it); not if that
+         *                               signal has not been thrown yet because the wait the body parked in
+         *                               had completed first and kept its result (a value received): then the
+         *                               value is handed over and the signal comes at the consumer's next
+         *                               scheduling point
          * @throws IllegalStateException if not called from this generator's running body, if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
