@@ -24,9 +24,9 @@ import net.jqwik.api.Tuple;
  * the end), and no value whose send failed or timed out is ever received.
  *
  * <p>Main creates a few coroutines, each running a random list of operations on two channels
- * (sends, receives, their timed forms, selects with a timeout, a default or neither,
- * {@code withTimeout} blocks nested up to two deep, sleeps, closes of a channel or of a coroutine),
- * and runs a list of its own. A send succeeded if {@code send} returned,
+ * (sends, receives, their timed forms, selects with a timeout, a default or neither, receives
+ * relayed by a generator's body, {@code withTimeout} blocks nested up to two deep, sleeps, closes
+ * of a channel or of a coroutine), and runs a list of its own. A send succeeded if {@code send} returned,
  * {@code trySend} returned true or the select's {@code onSend} clause fired; it failed if it threw
  * (closed channel, deadlock, a {@code withTimeout} that expired), returned false, or the select fired
  * another clause. A send that threw the exit signal of a close of its coroutine may or may not have
@@ -48,8 +48,8 @@ class ChannelConservationPropertyTest {
     static final int NESTING = 2;
 
     /** One operation of a body. */
-    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, Timed, Sleep, Yield,
-            CloseChannel, CloseCoroutine {}
+    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, RelayedReceive, Timed,
+            Sleep, Yield, CloseChannel, CloseCoroutine {}
 
     /** {@code send}. */
     record Send(int ch) implements Op {}
@@ -74,6 +74,12 @@ class ChannelConservationPropertyTest {
      * negative, {@code onDefault} if it is {@link #DEFAULT}, neither if it is {@link #NONE}.
      */
     record SelectReceive(int ms, boolean unbiased) implements Op {}
+
+    /**
+     * {@code next()} of a generator whose body emits what it receives from the channel, then the
+     * generator's {@code close()}: a value its receive took reaches the consumer.
+     */
+    record RelayedReceive(int ch) implements Op {}
 
     /** {@code withTimeout(ms)} around a few operations, which may hold another (up to {@link #NESTING} deep). */
     record Timed(int ms, List<Op> ops) implements Op {}
@@ -113,6 +119,7 @@ class ChannelConservationPropertyTest {
         choices.add(Tuple.of(5, ch.map(Receive::new)));
         choices.add(Tuple.of(3, Combinators.combine(ch, ms).as(TryReceive::new)));
         choices.add(Tuple.of(3, Combinators.combine(selectMs, unbiased).as(SelectReceive::new)));
+        choices.add(Tuple.of(2, ch.map(RelayedReceive::new)));
         choices.add(Tuple.of(2, ms.map(Sleep::new)));
         choices.add(Tuple.of(2, Arbitraries.just(new Yield())));
         choices.add(Tuple.of(1, ch.map(CloseChannel::new)));
@@ -310,6 +317,20 @@ class ChannelConservationPropertyTest {
                             }
                         } catch (DeadlockException e) {
                             // nothing received
+                        }
+                    }
+                    case RelayedReceive r -> {
+                        boolean startedDrained = toldDrained[r.ch()];
+                        Channel<Integer> from = channels.get(r.ch());
+                        Generator<Integer> relay = Generator.of("relay", out -> out.emit(from.receive()));
+                        try {
+                            receivedFrom(r.ch(), relay.next(), startedDrained);
+                        } catch (CoroutineException e) { // its body's receive threw: nothing received
+                            if (e.getCause() instanceof ChannelClosedException) {
+                                drained(r.ch());
+                            }
+                        } finally {
+                            relay.close();
                         }
                     }
                     case Timed t -> {
