@@ -228,8 +228,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private boolean iterated;
     /**
      * While resumed: whether its consumer had a signal pending when it resumed the body (it is being
-     * closed, or a {@code withTimeout} of it has expired): a consumer unwinding through a
-     * {@code finally} may still consume a generator there. One that arose since is unwinding the body
+     * closed, or a {@code withTimeout} of it has expired), thrown already: a consumer unwinding through
+     * a {@code finally} may still consume a generator there. One that arose since, or one held back
+     * then ({@link Context#signalHeldBack}: the consumer was not unwinding yet), is unwinding the body
      * itself, and every emit throws it again ({@link #checkEmitter}).
      */
     private boolean resumedUnderSignal;
@@ -586,7 +587,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             outer = was; // cleared below: a plain (not nested) resume stores nothing
         }
         TimeoutScope scopes = here.timeouts; // no call here: the consumer's stack may be near its end
-        resumedUnderSignal = here.closing || scopes != null && scopes.fired != null;
+        // a signal held back (not thrown yet: the consumer is not unwinding) unwinds the body as one that arises in it
+        resumedUnderSignal = (here.closing || scopes != null && scopes.fired != null) && !here.signalHeldBack;
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;

@@ -528,6 +528,49 @@ class GeneratorTest {
         assertThat(relay.state()).isEqualTo(State.CLOSED);
     }
 
+    /**
+     * A consumer whose close is held back (its receive kept a value of a channel closed since) is not
+     * unwinding yet: a generator it resumes then is unwound by that close as by one that arises while
+     * the consumer is inside it. Its body's first scheduling point throws the exit, every emit after it
+     * (in a {@code finally} too) throws it again, and nothing of the signal stays in the body for a
+     * later consumer.
+     */
+    @Test
+    void aGeneratorResumedByAConsumerWhoseCloseIsHeldBackIsUnwoundWithItAndLeavesNothingForALaterConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        Generator<String> g = Generator.of("g", out -> {
+            try {
+                idle.receive(); // a scheduling point: the held-back exit is thrown here
+                out.emit("normal");
+            } finally {
+                try {
+                    out.emit("cleanup");
+                    log.add("emit in finally returned");
+                } catch (CoroutineExit e) {
+                    log.add("emit in finally threw the exit");
+                }
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer received " + ch.receive());
+                log.add("consumer took " + g.next());
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in its receive").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(log).containsExactly("consumer received 7", "emit in finally threw the exit", "consumer finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).as("main, a later consumer, meets no signal of the closed one").isFalse();
+    }
+
     @Test
     void aCoroutineBeingClosedMayStillConsumeAGeneratorInAFinallyBlock() {
         Generator<Integer> before = Generator.of("before", out -> {
