@@ -65,6 +65,15 @@ final class Context extends Fiber {
      */
     Throwable pendingThrow;
     /**
+     * Whether a signal pending for this context (its close, an expired {@code withTimeout}) was held
+     * back where it would have been thrown: the wait it had parked in had completed, and keeps its
+     * result (a value a receive was handed), or it was not parked when the signal arose. The signal
+     * comes at its next scheduling point, and until then its code runs as usual: a generator's emit
+     * hands its value over ({@link Generator#checkEmitter}) rather than lose the value the wait kept.
+     * Cleared at every scheduling point and whenever a signal is thrown at its resumption.
+     */
+    boolean signalHeldBack;
+    /**
      * The clean-up of a wait that its park left by a throw, when a stack overflow may have stopped it
      * before it was done (its waiter still queued, its timer still pending); null if none. Set by field
      * writes alone before the clean-up's first call, and cleared when it is done ({@link #cleanedUp}):
@@ -151,6 +160,7 @@ final class Context extends Fiber {
      * @param operation what is being attempted, for the signal's message
      */
     void checkSignals(Object operation) {
+        signalHeldBack = false;
         throwKept();
         checkNotClosing(operation);
         TimeoutScope t = timeouts;
@@ -174,6 +184,7 @@ final class Context extends Fiber {
      */
     void throwAtNextPoint(Throwable t) {
         if (t instanceof CoroutineExit && (closing || timeouts != null && timeouts.fired != null)) {
+            signalHeldBack = true;
             return;
         }
         pendingThrow = t;

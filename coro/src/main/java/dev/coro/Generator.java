@@ -121,7 +121,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @return what the consumer sent back with {@link TwoWay#send}, or null
          * @throws CoroutineExit         if the generator is being closed, or its consumer has been closed or a
          *                               {@link Coroutine#withTimeout} of it has expired since the consumer
-         *                               resumed the body (the body is being unwound with it)
+         *                               resumed the body (the body is being unwound with it); not if that
+         *                               signal has not been thrown yet because the wait the body parked in
+         *                               had completed first and kept its result (a value received): then the
+         *                               value is handed over and the signal comes at the consumer's next
+         *                               scheduling point
          * @throws IllegalStateException if not called from this generator's running body, if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
@@ -224,8 +228,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private boolean iterated;
     /**
      * While resumed: whether its consumer had a signal pending when it resumed the body (it is being
-     * closed, or a {@code withTimeout} of it has expired): a consumer unwinding through a
-     * {@code finally} may still consume a generator there. One that arose since is unwinding the body
+     * closed, or a {@code withTimeout} of it has expired), thrown already: a consumer unwinding through
+     * a {@code finally} may still consume a generator there. One that arose since, or one held back
+     * then ({@link Context#signalHeldBack}: the consumer was not unwinding yet), is unwinding the body
      * itself, and every emit throws it again ({@link #checkEmitter}).
      */
     private boolean resumedUnderSignal;
@@ -582,7 +587,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             outer = was; // cleared below: a plain (not nested) resume stores nothing
         }
         TimeoutScope scopes = here.timeouts; // no call here: the consumer's stack may be near its end
-        resumedUnderSignal = here.closing || scopes != null && scopes.fired != null;
+        // a signal held back (not thrown yet: the consumer is not unwinding) unwinds the body as one that arises in it
+        resumedUnderSignal = (here.closing || scopes != null && scopes.fired != null) && !here.signalHeldBack;
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;
@@ -715,6 +721,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * of it has expired meanwhile (the body is being unwound with it: an emit, a suspension of the
      * consumer's stack, throws it again, as every suspension of an unwinding body does, instead of
      * handing a value over while the signal waits in the suspended body for whatever call resumes it).
+     * A signal held back is not thrown yet ({@link Context#signalHeldBack}: the wait the body parked
+     * in completed first and kept its result, a value received, say): the body is not unwinding, and
+     * its emit hands the value over; the signal comes at the consumer's next scheduling point.
      */
     final void checkEmitter() {
         Context here = scheduler.currentContext();
@@ -726,7 +735,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (t != null && t.openedBy == this || scheduler.virtualOpenedBy == this) {
             throw insideItsOwnScope(here, t);
         }
-        if (!resumedUnderSignal && here.hasSignalPending()) {
+        if (!resumedUnderSignal && here.hasSignalPending() && !here.signalHeldBack) {
             throw consumersSignal(here, t);
         }
     }

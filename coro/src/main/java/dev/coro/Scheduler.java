@@ -771,6 +771,8 @@ final class Scheduler {
         if (c.waitingFor.interrupt()) {
             c.pendingThrow = signal;
             unpark(c);
+        } else {
+            c.signalHeldBack = true; // its wait completed first, and keeps its result
         }
     }
 
@@ -889,6 +891,7 @@ final class Scheduler {
         }
         self.pendingThrow = null;
         if (pending instanceof CoroutineExit exit) {
+            self.signalHeldBack = false; // thrown now: a wait that keeps its result holds it back again
             throw exit.source instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
         }
         throw (RuntimeException) pending;

@@ -60,6 +60,8 @@ final class TimeoutScope extends Timer implements Cleanup {
         if (context.state() == State.PARKED && context.pendingThrow == null) {
             interruption = new CoroutineExit(this, null);
             context.scheduler.interrupt(context, interruption);
+        } else if (context.state() == State.SUSPENDED) {
+            context.signalHeldBack = true; // its wait completed before the expiry, and keeps its result
         }
     }
 

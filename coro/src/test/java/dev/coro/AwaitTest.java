@@ -459,6 +459,38 @@ class AwaitTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /**
+     * A parked select over a receive and a completion, its future completed and a value sent before
+     * the select runs again (in either order): exactly one clause fires, and the value is received
+     * once if its send succeeded, else it was not delivered and the channel has none.
+     */
+    @Test
+    void aSelectWhoseFutureCompletesAsAValueIsSentFiresOneClauseAndTheValueIsReceivedOnceIfItsSendSucceeded() {
+        for (boolean completeFirst : new boolean[] {true, false}) {
+            CompletableFuture<String> f = new CompletableFuture<>();
+            Channel<String> ch = new Channel<>("ch", 0);
+            List<String> fired = new ArrayList<>();
+            Coroutine selector = Coroutine.create("selector", () -> fired.add(new Select<String>()
+                    .onReceive(ch, v -> "received " + v).onComplete(f, v -> "completed " + v).select()));
+            Coroutine.yield();
+            assertThat(selector.state()).isEqualTo(State.PARKED);
+            boolean sent;
+            if (completeFirst) {
+                f.complete("f");
+                sent = ch.trySend("v");
+            } else {
+                sent = ch.trySend("v");
+                f.complete("f");
+            }
+            yieldUntilFinished(selector);
+            String as = completeFirst ? "future completed first" : "value sent first";
+            assertThat(fired).as(as).hasSize(1);
+            assertThat(fired.getFirst()).as(as).isEqualTo(sent ? "received v" : "completed f");
+            assertThat(ch.tryReceive()).as(as + ": nothing left in the channel").isEmpty();
+            assertThat(Scheduler.current().loop.hasPending()).as(as + ": no wait left behind").isFalse();
+        }
+    }
+
     @Test
     void onCompleteOfAStageCompleteAlreadyIsReadyAtOnceAndFiresBeforeTheDefault() {
         Coroutine other = Coroutine.create("other", () -> log.add("other ran"));

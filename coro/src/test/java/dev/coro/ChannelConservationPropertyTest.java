@@ -24,8 +24,9 @@ import net.jqwik.api.Tuple;
  * the end), and no value whose send failed or timed out is ever received.
  *
  * <p>Main creates a few coroutines, each running a random list of operations on two channels
- * (sends, receives, their timed and select forms, {@code withTimeout} blocks, sleeps, closes of a
- * channel or of a coroutine), and runs a list of its own. A send succeeded if {@code send} returned,
+ * (sends, receives, their timed forms, selects with a timeout, a default or neither, receives
+ * relayed by a generator's body, {@code withTimeout} blocks nested up to two deep, sleeps, closes
+ * of a channel or of a coroutine), and runs a list of its own. A send succeeded if {@code send} returned,
  * {@code trySend} returned true or the select's {@code onSend} clause fired; it failed if it threw
  * (closed channel, deadlock, a {@code withTimeout} that expired), returned false, or the select fired
  * another clause. A send that threw the exit signal of a close of its coroutine may or may not have
@@ -39,10 +40,16 @@ import net.jqwik.api.Tuple;
 class ChannelConservationPropertyTest {
 
     static final int CHANNELS = 2;
+    /** A select's {@code ms} for a select with neither a timeout nor a default: it may park until a clause fires. */
+    static final int NONE = -1;
+    /** A select's {@code ms} for a select with {@code onDefault}: it never parks. */
+    static final int DEFAULT = -2;
+    /** How deep {@code withTimeout} blocks nest. */
+    static final int NESTING = 2;
 
     /** One operation of a body. */
-    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, Timed, Sleep, Yield,
-            CloseChannel, CloseCoroutine {}
+    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, RelayedReceive, Timed,
+            Sleep, Yield, CloseChannel, CloseCoroutine {}
 
     /** {@code send}. */
     record Send(int ch) implements Op {}
@@ -50,7 +57,10 @@ class ChannelConservationPropertyTest {
     /** {@code trySend} with a timeout. */
     record TrySend(int ch, int ms) implements Op {}
 
-    /** A select: {@code onSend(ch)}, {@code onReceive(other)}, and {@code onTimeout(ms)} unless {@code ms} is negative. */
+    /**
+     * A select: {@code onSend(ch)}, {@code onReceive(other)}, and {@code onTimeout(ms)} if {@code ms}
+     * is not negative, {@code onDefault} if it is {@link #DEFAULT}, neither if it is {@link #NONE}.
+     */
     record SelectSend(int ch, int other, int ms, boolean unbiased) implements Op {}
 
     /** {@code receive}. */
@@ -59,10 +69,19 @@ class ChannelConservationPropertyTest {
     /** {@code tryReceive} with a timeout. */
     record TryReceive(int ch, int ms) implements Op {}
 
-    /** A select: {@code onReceive} on both channels, and {@code onTimeout(ms)} unless {@code ms} is negative. */
+    /**
+     * A select: {@code onReceive} on both channels, and {@code onTimeout(ms)} if {@code ms} is not
+     * negative, {@code onDefault} if it is {@link #DEFAULT}, neither if it is {@link #NONE}.
+     */
     record SelectReceive(int ms, boolean unbiased) implements Op {}
 
-    /** {@code withTimeout(ms)} around a few operations. */
+    /**
+     * {@code next()} of a generator whose body emits what it receives from the channel, then the
+     * generator's {@code close()}: a value its receive took reaches the consumer.
+     */
+    record RelayedReceive(int ch) implements Op {}
+
+    /** {@code withTimeout(ms)} around a few operations, which may hold another (up to {@link #NESTING} deep). */
     record Timed(int ms, List<Op> ops) implements Op {}
 
     /** {@code Coroutine.sleep}. */
@@ -82,15 +101,16 @@ class ChannelConservationPropertyTest {
 
     @Provide
     Arbitrary<Program> programs() {
-        Arbitrary<List<Op>> body = op(true).list().ofMinSize(1).ofMaxSize(8);
+        Arbitrary<List<Op>> body = op(0).list().ofMinSize(1).ofMaxSize(8);
         return Combinators.combine(Arbitraries.of(0, 1, 2).list().ofSize(CHANNELS), body.list().ofMinSize(1).ofMaxSize(4),
-                op(true).list().ofMaxSize(6)).as(Program::new);
+                op(0).list().ofMaxSize(6)).as(Program::new);
     }
 
-    private static Arbitrary<Op> op(boolean mayNest) {
+    /** An operation inside {@code depth} {@code withTimeout} blocks. */
+    private static Arbitrary<Op> op(int depth) {
         Arbitrary<Integer> ch = Arbitraries.integers().between(0, CHANNELS - 1);
         Arbitrary<Integer> ms = Arbitraries.of(0, 1, 2, 3, 5);
-        Arbitrary<Integer> selectMs = Arbitraries.of(-1, 0, 1, 2, 5);
+        Arbitrary<Integer> selectMs = Arbitraries.of(NONE, DEFAULT, 0, 1, 2, 5);
         Arbitrary<Boolean> unbiased = Arbitraries.of(false, true);
         List<Tuple.Tuple2<Integer, Arbitrary<? extends Op>>> choices = new ArrayList<>();
         choices.add(Tuple.of(5, ch.map(Send::new)));
@@ -99,12 +119,13 @@ class ChannelConservationPropertyTest {
         choices.add(Tuple.of(5, ch.map(Receive::new)));
         choices.add(Tuple.of(3, Combinators.combine(ch, ms).as(TryReceive::new)));
         choices.add(Tuple.of(3, Combinators.combine(selectMs, unbiased).as(SelectReceive::new)));
+        choices.add(Tuple.of(2, ch.map(RelayedReceive::new)));
         choices.add(Tuple.of(2, ms.map(Sleep::new)));
         choices.add(Tuple.of(2, Arbitraries.just(new Yield())));
         choices.add(Tuple.of(1, ch.map(CloseChannel::new)));
         choices.add(Tuple.of(2, Arbitraries.integers().between(0, 3).map(CloseCoroutine::new)));
-        if (mayNest) {
-            choices.add(Tuple.of(3, Combinators.combine(ms, op(false).list().ofMinSize(1).ofMaxSize(3)).as(Timed::new)));
+        if (depth < NESTING) {
+            choices.add(Tuple.of(3, Combinators.combine(ms, op(depth + 1).list().ofMinSize(1).ofMaxSize(3)).as(Timed::new)));
         }
         @SuppressWarnings("unchecked")
         Tuple.Tuple2<Integer, Arbitrary<? extends Op>>[] array = choices.toArray(new Tuple.Tuple2[0]);
@@ -247,6 +268,8 @@ class ChannelConservationPropertyTest {
                                     });
                             if (s.ms() >= 0) {
                                 select.onTimeout(Duration.ofMillis(s.ms()), () -> false);
+                            } else if (s.ms() == DEFAULT) {
+                                select.onDefault(() -> false);
                             }
                             return s.unbiased() ? select.selectUnbiased() : select.select();
                         });
@@ -277,6 +300,8 @@ class ChannelConservationPropertyTest {
                         }
                         if (s.ms() >= 0) {
                             select.onTimeout(Duration.ofMillis(s.ms()), () -> null);
+                        } else if (s.ms() == DEFAULT) {
+                            select.onDefault(() -> null);
                         }
                         try {
                             if (s.unbiased()) {
@@ -292,6 +317,20 @@ class ChannelConservationPropertyTest {
                             }
                         } catch (DeadlockException e) {
                             // nothing received
+                        }
+                    }
+                    case RelayedReceive r -> {
+                        boolean startedDrained = toldDrained[r.ch()];
+                        Channel<Integer> from = channels.get(r.ch());
+                        Generator<Integer> relay = Generator.of("relay", out -> out.emit(from.receive()));
+                        try {
+                            receivedFrom(r.ch(), relay.next(), startedDrained);
+                        } catch (CoroutineException e) { // its body's receive threw: nothing received
+                            if (e.getCause() instanceof ChannelClosedException) {
+                                drained(r.ch());
+                            }
+                        } finally {
+                            relay.close();
                         }
                     }
                     case Timed t -> {

@@ -532,7 +532,12 @@ class CrossThreadChannelTest {
      * and ends; returns once this thread has queued the operation.
      */
     private static void leftWaitingByAThreadThatEnds(String name, Runnable op) throws InterruptedException {
-        Thread t = Thread.ofPlatform().name(name).start(() -> {
+        leftWaitingByAThreadThatEnds(Thread.ofPlatform(), name, op);
+    }
+
+    /** {@link #leftWaitingByAThreadThatEnds(String, Runnable)} on a thread of {@code builder} (platform or virtual). */
+    private static void leftWaitingByAThreadThatEnds(Thread.Builder builder, String name, Runnable op) throws InterruptedException {
+        Thread t = builder.name(name).start(() -> {
             Coroutine.create("left", op); // posts its operation here, and parks
             Coroutine.yield();
         }); // main returns with the coroutine parked: the thread ends
@@ -588,6 +593,30 @@ class CrossThreadChannelTest {
         assertThat(full.tryReceive()).as("the buffer was not refilled from the ended thread's sender").isEmpty();
         assertThat(full.trySend("b")).as("there is room").isTrue();
         assertThat(full.tryReceive()).contains("b");
+    }
+
+    /**
+     * {@link #aWaiterOfAThreadThatHasEndedIsNeverHandedAValueNorTakenOneFrom} for a virtual thread whose main returns with its coroutine waiting in this thread's
+     * channel: no value is handed to that coroutine (it would be lost with it), none is taken from it.
+     */
+    @Test
+    void aWaiterOfAVirtualThreadThatHasEndedIsNeverHandedAValueNorTakenOneFrom() throws InterruptedException {
+        Channel<String> ch = new Channel<>("ch", 0);
+        List<String> gotByTheEnded = new ArrayList<>();
+        leftWaitingByAThreadThatEnds(Thread.ofVirtual(), "virtual-receiver-that-ends", () -> gotByTheEnded.add(ch.receive()));
+        assertThat(ch.trySend("x")).as("no receiver that can ever run waits").isFalse();
+        Coroutine r = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        Coroutine.yield(); // it parks
+        assertThat(ch.trySend("y")).isTrue();
+        yieldUntilFinished(r);
+
+        Channel<String> other = new Channel<>("other", 1);
+        assertThat(other.trySend("first")).isTrue();
+        leftWaitingByAThreadThatEnds(Thread.ofVirtual(), "virtual-sender-that-ends", () -> other.send("from the ended"));
+        assertThat(other.tryReceive()).as("the value sent before").contains("first");
+        assertThat(other.tryReceive()).as("no sender that can ever run refills the buffer").isEmpty();
+        assertThat(log).containsExactly("receiver got y");
+        assertThat(gotByTheEnded).isEmpty();
     }
 
     // ---- refused ------------------------------------------------------------------------------

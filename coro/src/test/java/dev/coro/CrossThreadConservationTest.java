@@ -38,6 +38,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * returned false. A send that threw the exit signal of a close of its coroutine may or may not have
  * delivered its value (the close came after it completed, or while it waited): its value may be
  * received once, or not at all. Every value is unique.
+ *
+ * <p>A third test makes the hub and the plain thread virtual threads, the pool's threads staying
+ * platform threads: the other side of a wait is then a virtual thread, a platform thread or both.
  */
 @ExtendWith(FreshThread.class)
 class CrossThreadConservationTest {
@@ -95,14 +98,28 @@ class CrossThreadConservationTest {
         conserve(false);
     }
 
+    /**
+     * The same with the hub and the plain thread virtual threads: their channels, and the waits on
+     * them of the pool's platform threads, conserve every value too.
+     */
+    @Test
+    void withTheHubAndThePlainThreadVirtualEverySentValueIsReceivedExactlyOnceAndNoFailedOneEver() {
+        conserve(true, true);
+    }
+
     private static void conserve(boolean selects) {
+        conserve(selects, false);
+    }
+
+    /** Runs every seed, the hub and the plain thread virtual threads if {@code virtual}, and checks the counts. */
+    private static void conserve(boolean selects, boolean virtual) {
         int ok = 0;
         int failed = 0;
         int unknown = 0;
         int crossed = 0;
         for (int seed = 1; seed <= SEEDS; seed++) {
             long s = seed;
-            Run run = Peer.call("hub-" + seed, () -> new Run(s, selects).run());
+            Run run = Peer.call(builder(virtual), "hub-" + seed, () -> new Run(s, selects, virtual).run());
             String as = "seed " + seed;
             if (!selects) {
                 assertThat(run.channels).as(as + ": channels other threads operated on in place").anyMatch(Channel::isSharedInPlace);
@@ -120,11 +137,16 @@ class CrossThreadConservationTest {
             unknown += run.sentUnknown.size();
             crossed += run.crossed.get();
         }
-        System.out.printf("[conservation%s] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
-                + " timed out, %d sends closed%n", selects ? "" : ", no selects", SEEDS, ok, crossed, failed, unknown);
+        System.out.printf("[conservation%s%s] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
+                + " timed out, %d sends closed%n", selects ? "" : ", no selects", virtual ? ", virtual threads" : "", SEEDS, ok, crossed, failed, unknown);
         assertThat(ok).as("values sent").isPositive();
         assertThat(failed).as("sends that failed or timed out").isPositive();
         assertThat(crossed).as("values received on another thread than their sender's").isPositive();
+    }
+
+    /** A builder of platform threads, or of virtual ones if {@code virtual}. */
+    private static Thread.Builder builder(boolean virtual) {
+        return virtual ? Thread.ofVirtual() : Thread.ofPlatform();
     }
 
     /** One run from a seed: the programs, the channels, and what was sent and received. */
@@ -144,9 +166,13 @@ class CrossThreadConservationTest {
         final AtomicInteger crossed = new AtomicInteger();
         final AtomicInteger bodies = new AtomicInteger();
 
-        Run(long seed, boolean selects) {
+        /** Whether the plain thread is a virtual one. */
+        final boolean virtual;
+
+        Run(long seed, boolean selects, boolean virtual) {
             this.random = new Random(seed);
             this.selects = selects;
+            this.virtual = virtual;
         }
 
         /** On the hub thread: sets everything up, runs every group to its end, drains the channels. */
@@ -166,7 +192,7 @@ class CrossThreadConservationTest {
                 CompletableFuture<Channel<Integer>> plainChannel = new CompletableFuture<>();
                 CompletableFuture<Void> ready = new CompletableFuture<>();
                 CompletableFuture<Void> plainDone = new CompletableFuture<>();
-                CompletableFuture<Void> plain = Peer.start("plain", () -> {
+                CompletableFuture<Void> plain = Peer.start(builder(virtual), "plain", () -> {
                     try {
                         Channel<Integer> c2 = new Channel<>("c2", 1);
                         plainChannel.complete(c2);

@@ -514,6 +514,117 @@ class GeneratorTest {
         assertThat(g.hasNext()).as("main, a later consumer, meets no signal of the closed one").isFalse();
     }
 
+    /**
+     * A body's receive that was handed a value, its channel closed and then its consumer closed
+     * before it ran, keeps the value (nothing goes back into a closed channel) and the close's signal
+     * comes at the consumer's next scheduling point: the body's emit of it is no such point, so the
+     * consumer gets the value and the value is not lost between the channel and the consumer.
+     */
+    @Test
+    void aValueTheBodyReceivedBeforeItsChannelAndItsConsumerWereClosedReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Generator<Integer> relay = Generator.of("relay", out -> {
+            while (true) {
+                out.emit(ch.receive());
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + relay.next());
+                Coroutine.yield();
+                log.add("not reached");
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in the body's receive").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(log).as("the value the send delivered is received, once").containsExactly("consumer took 7", "consumer finally");
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(relay.state()).as("suspended at the emit whose value was taken").isEqualTo(State.SUSPENDED);
+        relay.close();
+        assertThat(relay.state()).isEqualTo(State.CLOSED);
+    }
+
+    /**
+     * The same through a select: the receive clause handed the value keeps it once the channel has
+     * closed, the select fires it, and the body's emit of it reaches the consumer.
+     */
+    @Test
+    void aValueTheBodysSelectReceivedBeforeItsChannelAndItsConsumerWereClosedReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        Generator<Integer> relay = Generator.of("relay", out -> {
+            while (true) {
+                out.emit(new Select<Integer>().onReceive(idle, v -> -v).onReceive(ch, v -> v).select());
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + relay.next());
+                Coroutine.yield();
+                log.add("not reached");
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in the body's select").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's select").isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(log).as("the value the send delivered is received, once").containsExactly("consumer took 7", "consumer finally");
+        assertThat(idle.trySend(1)).as("the select left no clause queued").isFalse();
+        relay.close();
+        assertThat(relay.state()).isEqualTo(State.CLOSED);
+    }
+
+    /**
+     * A consumer whose close is held back (its receive kept a value of a channel closed since) is not
+     * unwinding yet: a generator it resumes then is unwound by that close as by one that arises while
+     * the consumer is inside it. Its body's first scheduling point throws the exit, every emit after it
+     * (in a {@code finally} too) throws it again, and nothing of the signal stays in the body for a
+     * later consumer.
+     */
+    @Test
+    void aGeneratorResumedByAConsumerWhoseCloseIsHeldBackIsUnwoundWithItAndLeavesNothingForALaterConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        Generator<String> g = Generator.of("g", out -> {
+            try {
+                idle.receive(); // a scheduling point: the held-back exit is thrown here
+                out.emit("normal");
+            } finally {
+                try {
+                    out.emit("cleanup");
+                    log.add("emit in finally returned");
+                } catch (CoroutineExit e) {
+                    log.add("emit in finally threw the exit");
+                }
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer received " + ch.receive());
+                log.add("consumer took " + g.next());
+            } finally {
+                log.add("consumer finally");
+            }
+        });
+        Coroutine.yield();
+        assertThat(consumer.state()).as("parked in its receive").isEqualTo(Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).isTrue();
+        ch.close();
+        consumer.close();
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(log).containsExactly("consumer received 7", "emit in finally threw the exit", "consumer finally");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).as("main, a later consumer, meets no signal of the closed one").isFalse();
+    }
+
     @Test
     void aCoroutineBeingClosedMayStillConsumeAGeneratorInAFinallyBlock() {
         Generator<Integer> before = Generator.of("before", out -> {

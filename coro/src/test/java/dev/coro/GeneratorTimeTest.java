@@ -23,6 +23,95 @@ class GeneratorTimeTest {
         log.add(what + " at " + ms());
     }
 
+    /**
+     * A body's receive that was handed a value before its consumer's {@code withTimeout} expired keeps
+     * it, and the timeout's signal comes at the consumer's next scheduling point: the body's emit of
+     * the value is no such point, so the consumer gets the value, which is neither lost nor left in
+     * the channel. (On the real clock: a value handed over, then the deadline passes before the
+     * consumer runs again.)
+     */
+    @Test
+    void aValueTheBodyReceivedBeforeItsConsumersTimeoutExpiredReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        List<Integer> received = new ArrayList<>();
+        Generator<Integer> relay = Generator.of("relay", out -> {
+            while (true) {
+                out.emit(ch.receive());
+            }
+        });
+        Coroutine consumer;
+        do { // a thread stalled 25 ms before the consumer parked lets it time out first: then again
+            log.clear();
+            consumer = Coroutine.create("consumer", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                        received.add(relay.next());
+                        Coroutine.yield();
+                        log.add("not reached");
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    log.add("consumer timed out");
+                }
+            });
+            Coroutine.yield();
+        } while (consumer.state() != Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
+        assertThat(consumer.state()).as("handed the value, not yet run").isEqualTo(Coroutine.State.SUSPENDED);
+        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        Coroutine.yield();
+        assertThat(log).containsExactly("consumer timed out");
+        assertThat(received).as("the value the send delivered is received, once").containsExactly(7);
+        assertThat(ch.tryReceive()).isEmpty();
+        relay.close();
+    }
+
+    /**
+     * The same for a read-ahead body: the value its receive kept is emitted into the batch, the
+     * signal unwinds the body at its next receive, and the value stays the consumer's, as every value
+     * a read-ahead body emitted before its consumer's timeout does.
+     */
+    @Test
+    void aValueAReadAheadBodyReceivedBeforeItsConsumersTimeoutExpiredReachesTheConsumer() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        List<Integer> received = new ArrayList<>();
+        Generator<Integer> relay = Generator.buffered("relay", 4, out -> {
+            while (true) {
+                out.emit(ch.receive());
+            }
+        });
+        Coroutine consumer;
+        do { // a thread stalled 25 ms before the consumer parked lets it time out first: then again
+            log.clear();
+            consumer = Coroutine.create("consumer", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                        received.add(relay.next());
+                        log.add("not reached");
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    log.add("consumer timed out");
+                }
+            });
+            Coroutine.yield();
+        } while (consumer.state() != Coroutine.State.PARKED);
+        assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
+        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        Coroutine.yield();
+        assertThat(log).containsExactly("consumer timed out");
+        assertThat(ch.tryReceive()).isEmpty();
+        relay.forEachRemaining(received::add);
+        assertThat(received).as("the value the send delivered is received, once").containsExactly(7);
+        assertThat(relay.state()).isEqualTo(Generator.State.CLOSED);
+    }
+
+    /** Lets at least {@code d} pass on the real clock without reaching a scheduling point. */
+    private static void passRealTime(Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        while (System.nanoTime() - end <= 0) {
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void anEmitInsideAWithTimeoutOfItsOwnBodyIsRefusedAndTheConsumersLaterSleepIsNotInterrupted() {
         VirtualTime.run(() -> {

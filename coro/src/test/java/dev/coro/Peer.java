@@ -20,8 +20,17 @@ final class Peer {
      * @return a future completed with what the body returned, or exceptionally with what it threw
      */
     static <T> CompletableFuture<T> start(String name, Supplier<T> body) {
+        return start(Thread.ofPlatform(), name, body);
+    }
+
+    /**
+     * Starts {@code body} on a new thread of {@code builder} (platform or virtual) named {@code name}.
+     *
+     * @return a future completed with what the body returned, or exceptionally with what it threw
+     */
+    static <T> CompletableFuture<T> start(Thread.Builder builder, String name, Supplier<T> body) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        Thread.ofPlatform().name(name).start(() -> {
+        builder.name(name).start(() -> {
             try {
                 result.complete(body.get());
             } catch (Throwable e) {
@@ -39,8 +48,18 @@ final class Peer {
      * @throws RuntimeException or Error: what the body threw, as it was thrown
      */
     static <T> T call(String name, Supplier<T> body) {
+        return call(Thread.ofPlatform(), name, body);
+    }
+
+    /**
+     * {@link #call(String, Supplier)} on a new thread of {@code builder} (platform or virtual).
+     *
+     * @return what the body returned
+     * @throws RuntimeException or Error: what the body threw, as it was thrown
+     */
+    static <T> T call(Thread.Builder builder, String name, Supplier<T> body) {
         CompletableFuture<Thread> thread = new CompletableFuture<>();
-        T value = awaitUnwrapped(start(name, () -> {
+        T value = awaitUnwrapped(start(builder, name, () -> {
             thread.complete(Thread.currentThread());
             return body.get();
         }));

@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,86 @@ class IoTimeoutTest {
             }
             log.add("then read '" + text(buf) + "'");
             assertThat(log).containsExactly("timed out having read 0", "then read 'abc'");
+        }
+    }
+
+    /**
+     * A peer on another thread (a plain thread, a virtual thread) writes numbered bursts over a
+     * blocking socket while a coroutine reads them through reads that keep timing out, by a
+     * {@code withTimeout} of their own or by an outer one expiring through an inner one: the peer
+     * writes each burst only after one more read has timed out, so reads are cut short all along the
+     * stream, and every number arrives exactly once, in order.
+     */
+    @Test
+    void numbersAPeerOnAnotherThreadWritesAreEachReadOnceInOrderThroughReadsThatKeepTimingOut() throws Exception {
+        for (Thread.Builder peer : List.of(Thread.ofPlatform(), Thread.ofVirtual())) {
+            readEveryNumberOnceThroughTimedOutReads(peer);
+        }
+    }
+
+    private void readEveryNumberOnceThroughTimedOutReads(Thread.Builder peer) throws Exception {
+        int bursts = 100;
+        int perBurst = 50;
+        Semaphore timedOut = new Semaphore(0);
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            CompletableFuture<Void> wrote = new CompletableFuture<>();
+            peer.name("writer").start(() -> {
+                try (SocketChannel out = SocketChannel.open(listener.localAddress())) {
+                    ByteBuffer burst = ByteBuffer.allocate(4 * perBurst);
+                    for (int b = 0; b < bursts; b++) {
+                        if (!timedOut.tryAcquire(60, TimeUnit.SECONDS)) { // one more read has timed out
+                            throw new AssertionError("no read timed out for a minute: the reader has stopped");
+                        }
+                        burst.clear();
+                        for (int k = 0; k < perBurst; k++) {
+                            burst.putInt(b * perBurst + k);
+                        }
+                        burst.flip();
+                        while (burst.hasRemaining()) {
+                            out.write(burst);
+                        }
+                    }
+                    wrote.complete(null);
+                } catch (Throwable e) {
+                    wrote.completeExceptionally(e);
+                }
+            });
+            try (TcpConnection in = listener.accept()) {
+                ByteBuffer buf = ByteBuffer.allocate(4 * perBurst * 3);
+                List<Integer> numbers = new ArrayList<>();
+                int timeouts = 0;
+                for (int round = 0; ; round++) {
+                    int n;
+                    try {
+                        n = round % 2 == 0
+                                ? Coroutine.withTimeout(Duration.ofMillis(1), () -> readCount(in, buf))
+                                : Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.withTimeout(Duration.ofMillis(5),
+                                        () -> readCount(in, buf)));
+                    } catch (CoroutineTimeoutException e) {
+                        timeouts++;
+                        timedOut.release();
+                        continue;
+                    }
+                    if (n < 0) {
+                        break;
+                    }
+                    buf.flip();
+                    while (buf.remaining() >= 4) {
+                        numbers.add(buf.getInt());
+                    }
+                    buf.compact();
+                }
+                assertThat(wrote).as("the writer wrote every burst").isCompleted();
+                assertThat(buf.position()).as("no partial number left").isZero();
+                assertThat(timeouts).as("reads cut short").isGreaterThanOrEqualTo(bursts);
+                assertThat(numbers).as("every number once, in order").hasSize(bursts * perBurst);
+                for (int i = 0; i < numbers.size(); i++) {
+                    if (numbers.get(i) != i) {
+                        assertThat(numbers.get(i)).as("number " + i).isEqualTo(i);
+                    }
+                }
+                assertThat(LoopProbe.ioWaits()).isZero();
+            }
         }
     }
 
@@ -263,6 +345,15 @@ class IoTimeoutTest {
                 server.read(buf);
             }
             assertThat(text(buf)).isEqualTo("ok");
+        }
+    }
+
+    /** {@link TcpConnection#read}: how many bytes it read, -1 at the end of the stream. */
+    private static int readCount(TcpConnection c, ByteBuffer buf) {
+        try {
+            return c.read(buf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
