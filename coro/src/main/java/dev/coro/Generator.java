@@ -122,7 +122,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @throws CoroutineExit         if the generator is being closed, or its consumer has been closed or a
          *                               {@link Coroutine#withTimeout} of it has expired since the consumer
          *                               resumed the body (the body is being unwound with it)
-         * @throws IllegalStateException if not called from this generator's running body, if called inside
+         * @throws IllegalStateException if not called from this generator's running body (a call from another
+         *                               thread never is, even while the body runs: the message names both
+         *                               threads), if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
          *                               suspended) or a {@link VirtualTime#run} that it opened (its consumer
@@ -715,8 +717,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * of it has expired meanwhile (the body is being unwound with it: an emit, a suspension of the
      * consumer's stack, throws it again, as every suspension of an unwinding body does, instead of
      * handing a value over while the signal waits in the suspended body for whatever call resumes it).
+     * A thread that does not run as the generator's own thread (the owner, the body's thread, or an
+     * engine's thread on the owner's behalf) is refused first: the contexts it would look at are not its own.
      */
     final void checkEmitter() {
+        Thread caller = Thread.currentThread();
+        if (caller != owner && caller != stackThread()) {
+            checkEmitterThread();
+        }
         Context here = scheduler.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
             throw notItsBody(here);
@@ -729,6 +737,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (!resumedUnderSignal && here.hasSignalPending()) {
             throw consumersSignal(here, t);
         }
+    }
+
+    /** The refusal of an emit by a thread that does not run as this generator's thread, naming both threads. */
+    private void checkEmitterThread() {
+        scheduler.checkCaller("emit from", describe(), state());
     }
 
     /** The signal pending for {@code here}, the consumer running this body: its close's, else that of its expired scope {@code t}. */

@@ -373,6 +373,32 @@ class GeneratorTest {
         assertThat(log).isEmpty();
     }
 
+    /**
+     * An emitter handed to another thread is refused there, both while the body runs (waiting for
+     * that thread) and while it is suspended at an emit, naming the generator, its state and both
+     * threads: no value of that thread reaches the consumer, and the body goes on.
+     */
+    @Test
+    void emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads() throws InterruptedException {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        AtomicReference<Throwable> whileRunning = new AtomicReference<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            leaked.set(out);
+            whileRunning.set(OtherThread.thrownOn("intruder", () -> out.emit(-1)));
+            out.emit(1);
+            out.emit(2);
+        });
+        assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
+        assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'g' (state RUNNING) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread"
+                        + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
+        assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+    }
+
     @Test
     void consumingWhileAnotherConsumerIsSuspendedInsideItIsRefused() {
         Generator<Integer> g = Generator.of("shared", out -> {
