@@ -54,7 +54,8 @@ import java.util.stream.StreamSupport;
  *       a failure reaching the consumer after the values emitted before it.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
  *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
- *       throws {@link IllegalStateException}.</li>
+ *       throws {@link IllegalStateException}; so do reading its {@link #state()} and emitting from
+ *       another thread. Its {@link #name()} and {@link #toString()} answer any thread.</li>
  * </ul>
  *
  * <p>States: {@code NEW -> RUNNING} (first resumed), {@code RUNNING -> SUSPENDED} (it emitted),
@@ -411,7 +412,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
         return new NoSuchElementException(scheduler.currentContext().describe() + " cannot take the next value of "
-                + describe() + ": it is " + state());
+                + describe() + ": it is " + stateNow());
     }
 
     /**
@@ -474,13 +475,22 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * {@code FINISHED}, {@code FAILED} or {@code CLOSED}.
      *
      * @return the state
+     * @throws IllegalStateException if called from a thread other than the owner (as {@link Coroutine#state()})
      */
     public State state() {
+        if (Thread.currentThread() != owner) {
+            scheduler.checkCaller("read the state of", describe(), stateNow());
+        }
+        return STATES[state];
+    }
+
+    /** The state, for messages and {@link #toString()}: read from any thread, unchecked. */
+    private State stateNow() {
         return STATES[state];
     }
 
     /**
-     * This generator's name: the one given at creation, or {@code generator-N}.
+     * This generator's name: the one given at creation, or {@code generator-N}. Safe to call from any thread.
      *
      * @return the name
      */
@@ -489,13 +499,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * Name and state, e.g. {@code Generator[squares, SUSPENDED]}.
+     * Name and state, e.g. {@code Generator[squares, SUSPENDED]}. Like {@link #name()}, safe to call
+     * from any thread.
      *
      * @return a short description
      */
     @Override
     public String toString() {
-        return "Generator[" + name + ", " + state() + "]";
+        return "Generator[" + name + ", " + stateNow() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -512,7 +523,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                     + "hasNext() already resumed it past its emit (replying null); take that value with next()");
         }
         if (state >= S_FINISHED) {
-            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state());
+            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + stateNow());
         }
         this.reply = reply;
         try {
@@ -521,7 +532,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
         }
         if (!hasBuffered) {
-            throw new NoSuchElementException(describe() + " ended (state " + state()
+            throw new NoSuchElementException(describe() + " ended (state " + stateNow()
                     + ") without emitting a value after the reply");
         }
         return takeValue();
@@ -534,7 +545,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     final void checkConsumer(String op) {
         if (Thread.currentThread() != owner && Scheduler.currentOrNull() != scheduler) {
-            scheduler.checkCaller(op, describe(), state());
+            scheduler.checkCaller(op, describe(), stateNow());
         }
         if (state != S_RUNNING) {
             return;
@@ -741,7 +752,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** The refusal of an emit by a thread that does not run as this generator's thread, naming both threads. */
     private void checkEmitterThread() {
-        scheduler.checkCaller("emit from", describe(), state());
+        scheduler.checkCaller("emit from", describe(), stateNow());
     }
 
     /** The signal pending for {@code here}, the consumer running this body: its close's, else that of its expired scope {@code t}. */
@@ -753,7 +764,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** The refusal of an emit by {@code here}, which is not this generator's body running. */
     private IllegalStateException notItsBody(Context here) {
         return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                + ": it is " + state() + " and emit may only be called by its own body while it runs");
+                + ": it is " + stateNow() + " and emit may only be called by its own body while it runs");
     }
 
     /**
@@ -803,7 +814,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private void markIterated(String op) {
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state()
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + stateNow()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;

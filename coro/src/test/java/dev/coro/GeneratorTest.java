@@ -374,6 +374,25 @@ class GeneratorTest {
     }
 
     /**
+     * As a coroutine's: a generator's state is its thread's to read (it changes as that thread runs
+     * the body), so another thread is refused, naming the generator, its state and both threads; its
+     * name and its description answer any thread.
+     */
+    @Test
+    void readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(OtherThread.thrownOn("intruder", g::state)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot read the state of generator 'g' (state SUSPENDED) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread"
+                        + " 'test-readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer' (#");
+        AtomicReference<String> seen = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("reader", () -> seen.set(g.name() + " " + g))).isNull();
+        assertThat(seen.get()).isEqualTo("g Generator[g, SUSPENDED]");
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+    }
+
+    /**
      * An emitter handed to another thread is refused there, both while the body runs (waiting for
      * that thread) and while it is suspended at an emit, naming the generator, its state and both
      * threads: no value of that thread reaches the consumer, and the body goes on.
