@@ -644,18 +644,35 @@ final class Scheduler {
         }
     }
 
+    /**
+     * The refusal of {@link VirtualTime#run} to {@code self}: a coroutine (only main may start it), or
+     * main of a thread with live coroutines.
+     */
+    private IllegalStateException cannotRunVirtual(Context self) {
+        String why;
+        if (self != main) {
+            why = "it is a coroutine of thread " + describe(owner) + "; only main may start it, on a thread with no live coroutine";
+        } else {
+            int live = runList.size() - 1;
+            why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
+                    + "; virtual time needs a thread with none";
+        }
+        return new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state " + self.state()
+                + "): " + why);
+    }
+
     /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, then until every coroutine has ended. */
     void runVirtual(Runnable body) {
         Context self = currentContext();
         if (self != main || runList.size() > 1) {
-            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
-                    + self.state() + "): thread " + describe(owner) + " has " + (runList.size() - 1)
-                    + " live coroutines; virtual time needs a thread with none");
+            throw cannotRunVirtual(self);
         }
         if (loop.isVirtual() || loop.hasTimers()) {
+            int timers = loop.timerCount();
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
                     + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
-                    : "it has " + loop.timerCount() + " pending timers (a withTimeout around this call)"));
+                    : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
+                    + " (a withTimeout around this call)"));
         }
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
