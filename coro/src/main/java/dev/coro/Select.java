@@ -223,20 +223,21 @@ public final class Select<R> {
         if (onDefault != null) {
             return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place
         }
-        selectingOnChannels(true); // it may wait: its channels' operations of other threads are posted meanwhile
+        int announced = count; // a clause function may add clauses during the run: they were not told it starts
+        selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         try {
             return runOnce(unbiased, s, self);
         } finally {
-            selectingOnChannels(false);
+            selectingOnChannels(announced, false);
         }
     }
 
     /**
-     * Tells the channels of the clauses that a run that may wait starts looking at them ({@code true})
-     * or is over, its clauses out of their queues ({@code false}).
+     * Tells the channels of the first {@code n} clauses that a run that may wait starts looking at
+     * them ({@code true}) or is over, its clauses out of their queues ({@code false}).
      */
-    private void selectingOnChannels(boolean starts) {
-        for (int i = 0; i < count; i++) {
+    private void selectingOnChannels(int n, boolean starts) {
+        for (int i = 0; i < n; i++) {
             if (clauses[i] instanceof ChannelClause<?, R> c) {
                 if (starts) {
                     c.channel.selectWillWait();

@@ -213,4 +213,37 @@ class SelectSharingTest {
         assertThat(withDefault.select()).isEqualTo("nothing");
         assertThat(ch.isSharedInPlace()).as("a select with a default never waits, so never changes it").isTrue();
     }
+    /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
+    private static void share(Channel<Integer> ch) throws InterruptedException {
+        CompletableFuture<Boolean> tried = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("peer").start(() -> tried.complete(ch.trySend(0)));
+        Coroutine.await(tried);
+        peer.join();
+        ch.tryReceive();
+    }
+
+    /**
+     * A run that may wait tells its channels it looks at them, and then that it is done: only those
+     * it told. A clause that a clause function adds to its own select, during the run, was told it was
+     * done without having been told it was looked at, and its channel counted a select for good:
+     * other threads posted their operations on it for ever after, instead of running them in place.
+     */
+    @Test
+    void aClauseThatAClauseFunctionAddsLeavesItsSharedChannelOperatedOnInPlace() throws Exception {
+        Channel<Integer> in = new Channel<>("in", 1);
+        Channel<Integer> later = new Channel<>("later", 1);
+        share(later);
+        assertThat(later.isSharedInPlace()).isTrue();
+        in.send(1);
+        Select<String> sel = new Select<>();
+        sel.onReceive(in, v -> {
+            sel.onReceive(later, w -> "later " + w); // for the next run
+            return "in " + v;
+        });
+        assertThat(sel.select()).isEqualTo("in 1");
+        assertThat(later.isSharedInPlace()).as("no select looks at it").isTrue();
+        later.send(2);
+        assertThat(sel.select()).isEqualTo("later 2");
+        assertThat(later.isSharedInPlace()).isTrue();
+    }
 }
