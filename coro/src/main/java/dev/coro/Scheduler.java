@@ -133,6 +133,15 @@ final class Scheduler {
         return CURRENT.get();
     }
 
+    /**
+     * The calling context, for messages; a thread that has no scheduler is named as a thread (none is
+     * made for a message).
+     */
+    static String describeCaller() {
+        Scheduler s = CURRENT.get();
+        return s != null ? s.currentContext().describe() : "thread " + describe(Thread.currentThread());
+    }
+
     /** Makes {@code s} the scheduler of the calling thread (an engine's helper thread). */
     static void bind(Scheduler s) {
         CURRENT.set(s);

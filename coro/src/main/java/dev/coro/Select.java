@@ -43,7 +43,8 @@ import java.util.function.Supplier;
  *       it (no clause fires), and so does a close of the caller.</li>
  *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
  *       While a run waits, a run of the same select by another context throws
- *       {@link IllegalStateException} naming both contexts: give each context its own select. A
+ *       {@link IllegalStateException} naming both contexts: give each context its own select; so does
+ *       adding a clause meanwhile (between runs, and from a clause's function, it is fine). A
  *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
  *       may be run from any; while it waits, a run from another thread is refused the same way, the
  *       message naming both threads.</li>
@@ -95,8 +96,10 @@ public final class Select<R> {
      * @param f       what to make of the value
      * @param <T>     the channel's value type
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
+        checkNotWaiting("onReceive");
         return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f")));
     }
 
@@ -108,8 +111,10 @@ public final class Select<R> {
      * @param f       what to return once it was sent
      * @param <T>     the channel's value type
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
+        checkNotWaiting("onSend");
         return add(new SendClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(value, "value"),
                 Objects.requireNonNull(f, "f")));
     }
@@ -122,9 +127,11 @@ public final class Select<R> {
      * @param f what to return then
      * @return this select
      * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
         Objects.requireNonNull(d, "d");
+        checkNotWaiting("onTimeout");
         if (d.isNegative()) {
             throw new IllegalArgumentException("cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
         }
@@ -139,8 +146,10 @@ public final class Select<R> {
      * @param f     what to make of its value
      * @param <T>   the type of its value
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
+        checkNotWaiting("onComplete");
         return add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
     }
 
@@ -149,10 +158,12 @@ public final class Select<R> {
      *
      * @param f what to return when no clause is ready
      * @return this select
-     * @throws IllegalStateException if a default was already given
+     * @throws IllegalStateException if a default was already given, or a run of this select waits
+     *                               meanwhile (in any context), naming it
      */
     public Select<R> onDefault(Supplier<? extends R> f) {
         Objects.requireNonNull(f, "f");
+        checkNotWaiting("onDefault");
         if (onDefault != null) {
             throw new IllegalStateException("cannot add a second onDefault to a select: it has one");
         }
@@ -195,6 +206,23 @@ public final class Select<R> {
     }
 
     // ---- machinery ------------------------------------------------------------------------
+
+    /** Throws if a run waits: a clause added now would not wait with it, yet leave the queues and show in dumps with the others. */
+    private void checkNotWaiting(String clause) {
+        Context other = waitingIn;
+        if (other != null) {
+            throw addedWhileWaiting(clause, other);
+        }
+    }
+
+    /** The refusal of an {@code clause} clause to the caller while the select waits in {@code other}. */
+    private IllegalStateException addedWhileWaiting(String clause, Context other) {
+        Scheduler s = Scheduler.currentOrNull();
+        boolean sameThread = s == other.scheduler;
+        return new IllegalStateException(Scheduler.describeCaller() + (s != null ? ofThread(s.currentContext(), sameThread) : "")
+                + " cannot add an " + clause + " clause to a select: it is waiting in " + other.describe()
+                + ofThread(other, sameThread) + " (state " + other.state() + "); add clauses before or between its runs");
+    }
 
     private Select<R> add(Clause<R> c) {
         checked = null;

@@ -246,4 +246,34 @@ class SelectSharingTest {
         assertThat(sel.select()).isEqualTo("later 2");
         assertThat(later.isSharedInPlace()).isTrue();
     }
+
+    /**
+     * A clause added while a run waits would not wait with it, yet be taken out of the queues and
+     * shown in dumps with the others: it is refused, naming the caller, the clause and the context the
+     * select waits in, and the waiting run is unharmed.
+     */
+    @Test
+    void addingAClauseWhileTheSelectWaitsIsRefusedNamingTheCallerTheClauseAndTheWaitingContext() {
+        Channel<Integer> in = new Channel<>("in", 0);
+        Select<String> sel = new Select<String>().onReceive(in, v -> "got " + v);
+        Coroutine waiter = Coroutine.create("waiter", () -> note("waiter " + sel.select()));
+        waiter.switchTo();
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        String waiting = ": it is waiting in coroutine 'waiter' (state PARKED); add clauses before or between its runs";
+        assertThat(catchThrowable(() -> sel.onReceive(new Channel<Integer>("late", 1), v -> "late " + v)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onReceive clause to a select" + waiting);
+        assertThat(catchThrowable(() -> sel.onTimeout(Duration.ZERO, () -> "timeout")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onTimeout clause to a select" + waiting);
+        assertThat(catchThrowable(() -> sel.onDefault(() -> "default")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onDefault clause to a select" + waiting);
+        in.send(3);
+        while (!waiter.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).hasSize(1);
+        assertThat(log.get(0)).startsWith("waiter got 3 at ");
+    }
 }
