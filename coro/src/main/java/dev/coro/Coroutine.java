@@ -475,7 +475,8 @@ public final class Coroutine implements AutoCloseable {
      */
     public static String dump(int maxContexts) {
         if (maxContexts < 0) {
-            throw new IllegalArgumentException("cannot dump " + maxContexts + " contexts: the count must be 0 or more");
+            throw new IllegalArgumentException(Scheduler.current().currentContext().describe() + " cannot dump "
+                    + maxContexts + " contexts: the count must be 0 or more");
         }
         return ThreadDump.of(Scheduler.current(), maxContexts);
     }

@@ -141,7 +141,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     public static CoroutinePool start(int threads) {
         if (threads < 1) {
-            throw new IllegalArgumentException("cannot start a coroutine pool of " + threads + " threads: it needs at least 1");
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot start a coroutine pool of " + threads
+                    + " threads: it needs at least 1");
         }
         return new CoroutinePool(threads);
     }

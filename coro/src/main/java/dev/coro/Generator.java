@@ -357,8 +357,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private static <T> Generator<T> readAhead(String name, int n, Body<T, Void> body) {
         if (n < 1) {
-            String named = name != null ? name : defaultName(Scheduler.current());
-            throw new IllegalArgumentException("cannot make generator '" + named + "' buffered with n = " + n
+            Scheduler s = Scheduler.current();
+            String named = name != null ? name : defaultName(s);
+            throw new IllegalArgumentException(s.currentContext().describe() + " cannot make generator '" + named
+                    + "' buffered with n = " + n
                     + ": it must be able to run ahead by at least 1 value (n >= 1)");
         }
         return n == 1 ? new Generator<>(name, body) : new BufferedGenerator<>(name, n, body);

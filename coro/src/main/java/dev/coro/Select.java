@@ -133,7 +133,8 @@ public final class Select<R> {
         Objects.requireNonNull(d, "d");
         checkNotWaiting("onTimeout");
         if (d.isNegative()) {
-            throw new IllegalArgumentException("cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot add onTimeout(" + d
+                    + ") to a select: a timeout must be zero or positive");
         }
         return add(new TimeoutClause<>(this, Scheduler.saturatedNanos(d), d, Objects.requireNonNull(f, "f")));
     }
@@ -165,7 +166,7 @@ public final class Select<R> {
         Objects.requireNonNull(f, "f");
         checkNotWaiting("onDefault");
         if (onDefault != null) {
-            throw new IllegalStateException("cannot add a second onDefault to a select: it has one");
+            throw new IllegalStateException(Scheduler.describeCaller() + " cannot add a second onDefault to a select: it has one");
         }
         onDefault = f;
         return this;

@@ -191,11 +191,11 @@ class BufferedGeneratorTest {
     void nBelowOneIsRefusedNamingTheGeneratorAndN() {
         assertThatThrownBy(() -> Generator.buffered("lines", 0, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"
+                .hasMessage("main context 'main' cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"
                         + " least 1 value (n >= 1)");
         assertThatThrownBy(() -> Generator.buffered(-3, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
+                .hasMessage("main context 'main' cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
                         + " at least 1 value (n >= 1)");
         assertThat(Generator.of(out -> out.emit(1)).name()).as("a refused generator used no default name").isEqualTo("generator-1");
     }
