@@ -41,7 +41,9 @@ class AwaitTest {
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
         CompletableFuture<String> cancelled = new CompletableFuture<>();
         cancelled.cancel(false);
-        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class);
+        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot await " + cancelled + ": it was cancelled")
+                .cause().isInstanceOf(CancellationException.class);
         assertThat(log).as("no switch happened: the other coroutine never ran").isEmpty();
         assertThat(other.state()).isEqualTo(State.NEW);
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
@@ -155,7 +157,8 @@ class AwaitTest {
         assertThat(thrown).hasSize(2);
         assertThat(thrown.get(0)).isExactlyInstanceOf(CompletionException.class)
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
-        assertThat(thrown.get(1)).isInstanceOf(CancellationException.class);
+        assertThat(thrown.get(1)).isInstanceOf(CancellationException.class)
+                .hasMessage("coroutine 'awaiter' cannot await " + cancelled + ": it was cancelled");
     }
 
     // ---- stages that are not plain CompletableFutures ------------------------------------------
