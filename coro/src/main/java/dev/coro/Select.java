@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -180,6 +181,8 @@ public final class Select<R> {
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
      *                                  whose stage failed (as {@code join()})
+     * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
+     *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
@@ -760,7 +763,19 @@ public final class Select<R> {
 
         @Override
         public Object fireNow(Context self) {
-            return f.apply(future.join());
+            return f.apply(joined(self));
+        }
+
+        /** The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and the stage. */
+        private T joined(Context self) {
+            try {
+                return future.join();
+            } catch (CancellationException e) {
+                CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
+                        + SafeText.of(future) + ") fired on a cancelled stage");
+                c.initCause(e);
+                throw c;
+            }
         }
 
         @Override
@@ -792,7 +807,7 @@ public final class Select<R> {
 
         @Override
         public R result(Context self) {
-            return f.apply(future.join());
+            return f.apply(joined(self));
         }
 
         @Override

@@ -401,6 +401,29 @@ class AwaitTest {
         assertThat(ch.trySend("x")).isFalse();
     }
 
+    /**
+     * A cancelled stage's clause throws {@code CancellationException} as {@code join()} would, but
+     * naming the caller, the clause and the stage (the JDK's says only {@code join}), whether the
+     * stage was cancelled before the select or while it waited.
+     */
+    @Test
+    void onCompleteOfACancelledStageThrowsACancellationExceptionNamingTheCallerTheClauseAndTheStage() {
+        CompletableFuture<String> before = new CompletableFuture<>();
+        before.cancel(false);
+        assertThatThrownBy(() -> new Select<String>().onComplete(before, v -> v).select())
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + before
+                        + ") fired on a cancelled stage")
+                .cause().isInstanceOf(CancellationException.class);
+        CompletableFuture<String> during = new CompletableFuture<>();
+        Coroutine.create("canceller", () ->
+                Thread.ofPlatform().name("canceller").start(() -> during.cancel(false)));
+        assertThatThrownBy(() -> new Select<String>().onComplete(during, v -> v).select())
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + during
+                        + ") fired on a cancelled stage");
+    }
+
     @Test
     void onCompleteLosesToAChannelClauseReadyFirstAndLeavesNoTrace() {
         CompletableFuture<String> f = new CompletableFuture<>();
