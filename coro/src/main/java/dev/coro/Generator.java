@@ -763,9 +763,16 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return here.closing ? here.exit(emit) : t.fired.signal(emit);
     }
 
-    /** The refusal of an emit by {@code here}, which is not this generator's body running. */
+    /**
+     * The refusal of an emit by {@code here}, which is not this generator's body running: the caller
+     * is the body of the innermost generator {@code here} runs, if any, else {@code here} itself.
+     */
     private IllegalStateException notItsBody(Context here) {
-        return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
+        Generator<?> body = here.innermostGenerator;
+        String caller = body != null && body != this
+                ? "the body of " + body.describe() + " (run by " + here.describe() + ")"
+                : here.describe();
+        return new IllegalStateException("cannot emit from " + describe() + " in " + caller
                 + ": it is " + stateNow() + " and emit may only be called by its own body while it runs");
     }
 

@@ -451,6 +451,27 @@ class GeneratorTest {
                         + " may only be called by its own body while it runs");
     }
 
+    /**
+     * An outer generator's emitter called from the body of a generator it consumes is refused naming
+     * that body as the caller, not the context that consumes the outer one; the outer body, which
+     * catches the failure, goes on.
+     */
+    @Test
+    void emitOfAnOuterGeneratorFromTheBodyOfAnInnerOneIsRefusedNamingTheInnerBody() {
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            Generator<Integer> inner = Generator.of("inner", in -> out.emit(-1));
+            try {
+                inner.next();
+            } catch (CoroutineException e) {
+                log.add(e.getCause().getMessage());
+            }
+            out.emit(1);
+        });
+        assertThat(outer.next()).isEqualTo(1);
+        assertThat(log).containsExactly("cannot emit from generator 'outer' in the body of generator 'inner'"
+                + " (run by main context 'main'): it is RUNNING and emit may only be called by its own body while it runs");
+    }
+
     @Test
     void closingTheConsumingCoroutineUnwindsTheGeneratorBodyInsideIt() {
         Generator<Integer> g = Generator.of("g", out -> {
