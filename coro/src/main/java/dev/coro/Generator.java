@@ -421,7 +421,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * This generator itself, once: a generator is iterated only once.
      *
      * @return this
-     * @throws IllegalStateException if called a second time, or after {@link #stream()}
+     * @throws IllegalStateException if called a second time, or after {@link #stream()}, or from another thread
      */
     @Override
     public Iterator<T> iterator() {
@@ -436,7 +436,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * stages after the source run in parallel where the stream framework splits them.
      *
      * @return the stream
-     * @throws IllegalStateException if this generator was already iterated or streamed
+     * @throws IllegalStateException if this generator was already iterated or streamed, or if called from another thread
      */
     public Stream<T> stream() {
         markIterated("stream");
@@ -821,7 +821,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return v;
     }
 
+    /** Marks the one iteration taken by {@code op}; another thread is refused first, and marks nothing. */
     private void markIterated(String op) {
+        if (Thread.currentThread() != owner) {
+            scheduler.checkCaller(op, describe(), stateNow());
+        }
         if (iterated) {
             throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + stateNow()
                     + "): it was already iterated, and a generator can be iterated only once");

@@ -374,6 +374,25 @@ class GeneratorTest {
     }
 
     /**
+     * Taking the iterator or the stream is the start of consuming: another thread is refused, naming
+     * the generator, its state and both threads, and the refusal leaves the generator to be iterated
+     * by its owner (it did not count as its one iteration).
+     */
+    @Test
+    void iteratingOrStreamingFromAnotherThreadIsRefusedAndLeavesTheOneIterationToTheOwner() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(OtherThread.thrownOn("intruder", g::iterator)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot iterate over generator 'g' (state NEW) from thread 'intruder' (#");
+        assertThat(OtherThread.thrownOn("intruder", g::stream)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot stream generator 'g' (state NEW) from thread 'intruder' (#");
+        List<Integer> seen = new ArrayList<>();
+        for (int v : g) {
+            seen.add(v);
+        }
+        assertThat(seen).containsExactly(1, 2);
+    }
+
+    /**
      * As a coroutine's: a generator's state is its thread's to read (it changes as that thread runs
      * the body), so another thread is refused, naming the generator, its state and both threads; its
      * name and its description answer any thread.
