@@ -223,7 +223,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public boolean isFinished() {
-        context.scheduler.checkCaller(context, "isFinished");
+        context.scheduler.checkCaller(context, "ask isFinished() of");
         return context.state().isTerminal();
     }
 
@@ -432,7 +432,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public State state() {
-        context.scheduler.checkCaller(context, "state");
+        context.scheduler.checkCaller(context, "read the state of");
         return context.state();
     }
 
