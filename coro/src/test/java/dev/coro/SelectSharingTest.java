@@ -276,4 +276,22 @@ class SelectSharingTest {
         assertThat(log).hasSize(1);
         assertThat(log.get(0)).startsWith("waiter got 3 at ");
     }
+    /**
+     * A select of timeouts belongs to no thread: a clause added from another thread while it waits is
+     * refused the same way, the message naming both threads.
+     */
+    @Test
+    void addingAClauseFromAnotherThreadWhileTheSelectWaitsIsRefusedNamingBothThreads() throws Exception {
+        Select<String> sel = new Select<String>().onTimeout(Duration.ofHours(1), () -> "timeout");
+        Coroutine waiter = Coroutine.create("waiter", () -> note("waiter " + sel.select()));
+        waiter.switchTo();
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        Throwable refused = OtherThread.thrownOn("adder", () -> sel.onTimeout(Duration.ZERO, () -> "now"));
+        assertThat(refused).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("thread 'adder' (#")
+                .hasMessageContaining(" cannot add an onTimeout clause to a select: it is waiting in coroutine 'waiter'"
+                        + " of thread " + ThreadNames.thread() + " (state PARKED)");
+        waiter.close();
+        assertThat(log).isEmpty();
+    }
 }
