@@ -112,7 +112,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         this.ownerInbox = scheduler.loop.inbox;
         this.name = name != null ? name : "channel-" + (scheduler.channelsCreated + 1);
         if (capacity < 0) {
-            throw new IllegalArgumentException("cannot create " + describe() + " with capacity " + capacity
+            throw new IllegalArgumentException(scheduler.currentContext().describe() + " cannot create " + describe()
+                    + " with capacity " + capacity
                     + ": the capacity must be 0 (rendezvous) or more");
         }
         scheduler.channelsCreated++;

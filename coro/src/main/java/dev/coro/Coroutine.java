@@ -2,6 +2,7 @@ package dev.coro;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -222,7 +223,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public boolean isFinished() {
-        context.scheduler.checkCaller(context, "isFinished");
+        context.scheduler.checkCaller(context, "ask isFinished() of");
         return context.state().isTerminal();
     }
 
@@ -338,20 +339,35 @@ public final class Coroutine implements AutoCloseable {
      * @param <T>   the type of its value
      * @return its value
      * @throws java.util.concurrent.CompletionException   if it completed exceptionally (the cause is the failure), as {@code join()}
-     * @throws java.util.concurrent.CancellationException if it was cancelled
+     * @throws CancellationException                      if it was cancelled, as {@code join()} (naming the caller and the stage)
      * @throws CoroutineExit                              if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws NullPointerException                       if {@code stage} is null
      */
     public static <T> T await(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
         Scheduler.markConnected(); // an exchange even if another thread completed it already: see Scheduler.connected
-        @SuppressWarnings("unchecked")
-        T v = f.getNow((T) NOT_DONE); // complete: its value, or what join() throws, with one read
-        if (v != NOT_DONE) {
-            return v;
+        try {
+            @SuppressWarnings("unchecked")
+            T v = f.getNow((T) NOT_DONE); // complete: its value, or what join() throws, with one read
+            if (v != NOT_DONE) {
+                return v;
+            }
+            Scheduler.current().await(f);
+            return f.join();
+        } catch (CancellationException e) {
+            throw cancelled(stage, e);
         }
-        Scheduler.current().await(f);
-        return f.join();
+    }
+
+    /**
+     * The cancellation of {@code stage} that {@code e} reports, naming the caller and the stage: the
+     * JDK's says only which of its methods found it ({@code getNow}, {@code join}).
+     */
+    private static CancellationException cancelled(CompletionStage<?> stage, CancellationException e) {
+        CancellationException c = new CancellationException(Scheduler.describeCaller() + " cannot await "
+                + SafeText.of(stage) + ": it was cancelled");
+        c.initCause(e);
+        return c;
     }
 
     /** What {@link #await} asks of a future that is not complete yet: no value can be this object. */
@@ -416,7 +432,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalStateException if called from a thread other than the owner
      */
     public State state() {
-        context.scheduler.checkCaller(context, "state");
+        context.scheduler.checkCaller(context, "read the state of");
         return context.state();
     }
 
@@ -475,7 +491,8 @@ public final class Coroutine implements AutoCloseable {
      */
     public static String dump(int maxContexts) {
         if (maxContexts < 0) {
-            throw new IllegalArgumentException("cannot dump " + maxContexts + " contexts: the count must be 0 or more");
+            throw new IllegalArgumentException(Scheduler.current().currentContext().describe() + " cannot dump "
+                    + maxContexts + " contexts: the count must be 0 or more");
         }
         return ThreadDump.of(Scheduler.current(), maxContexts);
     }

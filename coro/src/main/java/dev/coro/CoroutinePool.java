@@ -141,7 +141,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     public static CoroutinePool start(int threads) {
         if (threads < 1) {
-            throw new IllegalArgumentException("cannot start a coroutine pool of " + threads + " threads: it needs at least 1");
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot start a coroutine pool of " + threads
+                    + " threads: it needs at least 1");
         }
         return new CoroutinePool(threads);
     }
@@ -197,7 +198,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
             if (self == w.thread) {
-                throw new IllegalStateException(describeCaller() + " cannot close " + name + " from its own thread "
+                throw new IllegalStateException(Scheduler.describeCaller() + " cannot close " + name + " from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
@@ -305,17 +306,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
     private RejectedExecutionException rejected(String op) {
-        return new RejectedExecutionException(describeCaller() + " cannot " + op + " " + name + ": it is " + state());
+        return new RejectedExecutionException(Scheduler.describeCaller() + " cannot " + op + " " + name + ": it is " + state());
     }
 
-    /**
-     * The calling context, for messages; a thread that has no scheduler is named as a thread (none is
-     * made for a message).
-     */
-    private static String describeCaller() {
-        Scheduler s = Scheduler.currentOrNull();
-        return s != null ? s.currentContext().describe() : "thread " + Scheduler.describe(Thread.currentThread());
-    }
 
     /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
     private void failed(long seq, Throwable t) {

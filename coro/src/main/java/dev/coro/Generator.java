@@ -54,7 +54,8 @@ import java.util.stream.StreamSupport;
  *       a failure reaching the consumer after the values emitted before it.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
  *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
- *       throws {@link IllegalStateException}.</li>
+ *       throws {@link IllegalStateException}; so do reading its {@link #state()} and emitting from
+ *       another thread. Its {@link #name()} and {@link #toString()} answer any thread.</li>
  * </ul>
  *
  * <p>States: {@code NEW -> RUNNING} (first resumed), {@code RUNNING -> SUSPENDED} (it emitted),
@@ -126,7 +127,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          *                               had completed first and kept its result (a value received): then the
          *                               value is handed over and the signal comes at the consumer's next
          *                               scheduling point
-         * @throws IllegalStateException if not called from this generator's running body, if called inside
+         * @throws IllegalStateException if not called from this generator's running body (a call from another
+         *                               thread never is, even while the body runs: the message names both
+         *                               threads), if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
          *                               suspended) or a {@link VirtualTime#run} that it opened (its consumer
@@ -359,8 +362,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private static <T> Generator<T> readAhead(String name, int n, Body<T, Void> body) {
         if (n < 1) {
-            String named = name != null ? name : defaultName(Scheduler.current());
-            throw new IllegalArgumentException("cannot make generator '" + named + "' buffered with n = " + n
+            Scheduler s = Scheduler.current();
+            String named = name != null ? name : defaultName(s);
+            throw new IllegalArgumentException(s.currentContext().describe() + " cannot make generator '" + named
+                    + "' buffered with n = " + n
                     + ": it must be able to run ahead by at least 1 value (n >= 1)");
         }
         return n == 1 ? new Generator<>(name, body) : new BufferedGenerator<>(name, n, body);
@@ -414,14 +419,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
         return new NoSuchElementException(scheduler.currentContext().describe() + " cannot take the next value of "
-                + describe() + ": it is " + state());
+                + describe() + ": it is " + stateNow());
     }
 
     /**
      * This generator itself, once: a generator is iterated only once.
      *
      * @return this
-     * @throws IllegalStateException if called a second time, or after {@link #stream()}
+     * @throws IllegalStateException if called a second time, or after {@link #stream()}, or from another thread
      */
     @Override
     public Iterator<T> iterator() {
@@ -436,7 +441,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * stages after the source run in parallel where the stream framework splits them.
      *
      * @return the stream
-     * @throws IllegalStateException if this generator was already iterated or streamed
+     * @throws IllegalStateException if this generator was already iterated or streamed, or if called from another thread
      */
     public Stream<T> stream() {
         markIterated("stream");
@@ -477,13 +482,22 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * {@code FINISHED}, {@code FAILED} or {@code CLOSED}.
      *
      * @return the state
+     * @throws IllegalStateException if called from a thread other than the owner (as {@link Coroutine#state()})
      */
     public State state() {
+        if (Thread.currentThread() != owner) {
+            scheduler.checkCaller("read the state of", describe(), stateNow());
+        }
+        return STATES[state];
+    }
+
+    /** The state, for messages and {@link #toString()}: read from any thread, unchecked. */
+    private State stateNow() {
         return STATES[state];
     }
 
     /**
-     * This generator's name: the one given at creation, or {@code generator-N}.
+     * This generator's name: the one given at creation, or {@code generator-N}. Safe to call from any thread.
      *
      * @return the name
      */
@@ -492,13 +506,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * Name and state, e.g. {@code Generator[squares, SUSPENDED]}.
+     * Name and state, e.g. {@code Generator[squares, SUSPENDED]}. Like {@link #name()}, safe to call
+     * from any thread.
      *
      * @return a short description
      */
     @Override
     public String toString() {
-        return "Generator[" + name + ", " + state() + "]";
+        return "Generator[" + name + ", " + stateNow() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -515,7 +530,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                     + "hasNext() already resumed it past its emit (replying null); take that value with next()");
         }
         if (state >= S_FINISHED) {
-            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + state());
+            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + stateNow());
         }
         this.reply = reply;
         try {
@@ -524,7 +539,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
         }
         if (!hasBuffered) {
-            throw new NoSuchElementException(describe() + " ended (state " + state()
+            throw new NoSuchElementException(describe() + " ended (state " + stateNow()
                     + ") without emitting a value after the reply");
         }
         return takeValue();
@@ -537,7 +552,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     final void checkConsumer(String op) {
         if (Thread.currentThread() != owner && Scheduler.currentOrNull() != scheduler) {
-            scheduler.checkCaller(op, describe(), state());
+            scheduler.checkCaller(op, describe(), stateNow());
         }
         if (state != S_RUNNING) {
             return;
@@ -724,8 +739,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * A signal held back is not thrown yet ({@link Context#signalHeldBack}: the wait the body parked
      * in completed first and kept its result, a value received, say): the body is not unwinding, and
      * its emit hands the value over; the signal comes at the consumer's next scheduling point.
+     * A thread that does not run as the generator's own thread (the owner, the body's thread, or an
+     * engine's thread on the owner's behalf) is refused first: the contexts it would look at are not its own.
      */
     final void checkEmitter() {
+        Thread caller = Thread.currentThread();
+        if (caller != owner && caller != stackThread()) {
+            checkEmitterThread();
+        }
         Context here = scheduler.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
             throw notItsBody(here);
@@ -740,16 +761,28 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
     }
 
+    /** The refusal of an emit by a thread that does not run as this generator's thread, naming both threads. */
+    private void checkEmitterThread() {
+        scheduler.checkCaller("emit from", describe(), stateNow());
+    }
+
     /** The signal pending for {@code here}, the consumer running this body: its close's, else that of its expired scope {@code t}. */
     private CoroutineExit consumersSignal(Context here, TimeoutScope t) {
         String emit = "emit of " + describe();
         return here.closing ? here.exit(emit) : t.fired.signal(emit);
     }
 
-    /** The refusal of an emit by {@code here}, which is not this generator's body running. */
+    /**
+     * The refusal of an emit by {@code here}, which is not this generator's body running: the caller
+     * is the body of the innermost generator {@code here} runs, if any, else {@code here} itself.
+     */
     private IllegalStateException notItsBody(Context here) {
-        return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                + ": it is " + state() + " and emit may only be called by its own body while it runs");
+        Generator<?> body = here.innermostGenerator;
+        String caller = body != null && body != this
+                ? "the body of " + body.describe() + " (run by " + here.describe() + ")"
+                : here.describe();
+        return new IllegalStateException("cannot emit from " + describe() + " in " + caller
+                + ": it is " + stateNow() + " and emit may only be called by its own body while it runs");
     }
 
     /**
@@ -797,9 +830,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return v;
     }
 
+    /** Marks the one iteration taken by {@code op}; another thread is refused first, and marks nothing. */
     private void markIterated(String op) {
+        if (Thread.currentThread() != owner) {
+            scheduler.checkCaller(op, describe(), stateNow());
+        }
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + state()
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + stateNow()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;

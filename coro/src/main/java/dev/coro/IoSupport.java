@@ -21,7 +21,7 @@ final class IoSupport extends IoBridge {
         Scheduler s = Scheduler.current();
         Context self = s.currentContext();
         if (!channel.isOpen()) {
-            throw new ClosedChannelException();
+            throw new ClosedChannelWait(self, operation);
         }
         IoWait w;
         try {
@@ -53,11 +53,15 @@ final class IoSupport extends IoBridge {
     }
 
     /**
-     * Why {@code self} could not start its wait: a closed channel as it is; anything else (the
-     * selector cannot be opened: no descriptor left) naming the caller and the wait.
+     * Why {@code self} could not start its wait, naming the caller and the wait: a channel closed
+     * meanwhile as a {@link ClosedChannelException} still; anything else (the selector cannot be
+     * opened: no descriptor left) as an {@link IOException} whose cause it is.
      */
     private static IOException cannotRegister(Context self, Object operation, IOException e) {
-        return e instanceof ClosedChannelException ? e : new IOException(self.describe() + " cannot " + operation + ": " + e, e);
+        if (e instanceof ClosedChannelException) {
+            return new ClosedChannelWait(self, operation);
+        }
+        return new IOException(self.describe() + " cannot " + operation + ": " + e, e);
     }
 
     /** The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's. */

@@ -134,6 +134,15 @@ final class Scheduler {
         return CURRENT.get();
     }
 
+    /**
+     * The calling context, for messages; a thread that has no scheduler is named as a thread (none is
+     * made for a message).
+     */
+    static String describeCaller() {
+        Scheduler s = CURRENT.get();
+        return s != null ? s.currentContext().describe() : "thread " + describe(Thread.currentThread());
+    }
+
     /** Makes {@code s} the scheduler of the calling thread (an engine's helper thread). */
     static void bind(Scheduler s) {
         CURRENT.set(s);
@@ -645,19 +654,35 @@ final class Scheduler {
         }
     }
 
+    /**
+     * The refusal of {@link VirtualTime#run} to {@code self}: a coroutine (only main may start it), or
+     * main of a thread with live coroutines.
+     */
+    private IllegalStateException cannotRunVirtual(Context self) {
+        String why;
+        if (self != main) {
+            why = "it is a coroutine of thread " + describe(owner) + "; only main may start it, on a thread with no live coroutine";
+        } else {
+            int live = runList.size() - 1;
+            why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
+                    + "; virtual time needs a thread with none";
+        }
+        return new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state " + self.state()
+                + "): " + why);
+    }
+
     /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, then until every coroutine has ended. */
     void runVirtual(Runnable body) {
         Context self = currentContext();
         if (self != main || runList.size() > 1) {
-            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
-                    + self.state() + "): thread " + describe(owner) + " has " + (runList.size() - 1)
-                    + (runList.size() == 2 ? " live coroutine" : " live coroutines") + "; virtual time needs a thread with none");
+            throw cannotRunVirtual(self);
         }
         if (loop.isVirtual() || loop.hasTimers()) {
+            int timers = loop.timerCount();
             throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
                     + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
-                    : "it has " + loop.timerCount() + (loop.timerCount() == 1 ? " pending timer" : " pending timers")
-                            + " (a withTimeout around this call)"));
+                    : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
+                    + " (a withTimeout around this call)"));
         }
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;

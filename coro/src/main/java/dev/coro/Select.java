@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -43,7 +44,8 @@ import java.util.function.Supplier;
  *       it (no clause fires), and so does a close of the caller.</li>
  *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
  *       While a run waits, a run of the same select by another context throws
- *       {@link IllegalStateException} naming both contexts: give each context its own select. A
+ *       {@link IllegalStateException} naming both contexts: give each context its own select; so does
+ *       adding a clause meanwhile (between runs, and from a clause's function, it is fine). A
  *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
  *       may be run from any; while it waits, a run from another thread is refused the same way, the
  *       message naming both threads.</li>
@@ -100,8 +102,10 @@ public final class Select<R> {
      * @param f       what to make of the value
      * @param <T>     the channel's value type
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
+        checkNotWaiting("onReceive");
         return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f")));
     }
 
@@ -113,8 +117,10 @@ public final class Select<R> {
      * @param f       what to return once it was sent
      * @param <T>     the channel's value type
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
+        checkNotWaiting("onSend");
         return add(new SendClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(value, "value"),
                 Objects.requireNonNull(f, "f")));
     }
@@ -127,11 +133,14 @@ public final class Select<R> {
      * @param f what to return then
      * @return this select
      * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
         Objects.requireNonNull(d, "d");
+        checkNotWaiting("onTimeout");
         if (d.isNegative()) {
-            throw new IllegalArgumentException("cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot add onTimeout(" + d
+                    + ") to a select: a timeout must be zero or positive");
         }
         return add(new TimeoutClause<>(this, Scheduler.saturatedNanos(d), d, Objects.requireNonNull(f, "f")));
     }
@@ -147,8 +156,10 @@ public final class Select<R> {
      * @param f     what to make of its value
      * @param <T>   the type of its value
      * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
+        checkNotWaiting("onComplete");
         Select<R> self = add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
         completes = true;
         return self;
@@ -159,12 +170,14 @@ public final class Select<R> {
      *
      * @param f what to return when no clause is ready
      * @return this select
-     * @throws IllegalStateException if a default was already given
+     * @throws IllegalStateException if a default was already given, or a run of this select waits
+     *                               meanwhile (in any context), naming it
      */
     public Select<R> onDefault(Supplier<? extends R> f) {
         Objects.requireNonNull(f, "f");
+        checkNotWaiting("onDefault");
         if (onDefault != null) {
-            throw new IllegalStateException("cannot add a second onDefault to a select: it has one");
+            throw new IllegalStateException(Scheduler.describeCaller() + " cannot add a second onDefault to a select: it has one");
         }
         onDefault = f;
         return this;
@@ -178,6 +191,8 @@ public final class Select<R> {
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
      *                                  whose stage failed (as {@code join()})
+     * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
+     *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
@@ -205,6 +220,23 @@ public final class Select<R> {
     }
 
     // ---- machinery ------------------------------------------------------------------------
+
+    /** Throws if a run waits: a clause added now would not wait with it, yet leave the queues and show in dumps with the others. */
+    private void checkNotWaiting(String clause) {
+        Context other = waitingIn;
+        if (other != null) {
+            throw addedWhileWaiting(clause, other);
+        }
+    }
+
+    /** The refusal of an {@code clause} clause to the caller while the select waits in {@code other}. */
+    private IllegalStateException addedWhileWaiting(String clause, Context other) {
+        Scheduler s = Scheduler.currentOrNull();
+        boolean sameThread = s == other.scheduler;
+        return new IllegalStateException(Scheduler.describeCaller() + (s != null ? ofThread(s.currentContext(), sameThread) : "")
+                + " cannot add an " + clause + " clause to a select: it is waiting in " + other.describe()
+                + ofThread(other, sameThread) + " (state " + other.state() + "); add clauses before or between its runs");
+    }
 
     private Select<R> add(Clause<R> c) {
         checked = null;
@@ -236,20 +268,21 @@ public final class Select<R> {
         if (onDefault != null) {
             return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place
         }
-        selectingOnChannels(true); // it may wait: its channels' operations of other threads are posted meanwhile
+        int announced = count; // a clause function may add clauses during the run: they were not told it starts
+        selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         try {
             return runOnce(unbiased, s, self);
         } finally {
-            selectingOnChannels(false);
+            selectingOnChannels(announced, false);
         }
     }
 
     /**
-     * Tells the channels of the clauses that a run that may wait starts looking at them ({@code true})
-     * or is over, its clauses out of their queues ({@code false}).
+     * Tells the channels of the first {@code n} clauses that a run that may wait starts looking at
+     * them ({@code true}) or is over, its clauses out of their queues ({@code false}).
      */
-    private void selectingOnChannels(boolean starts) {
-        for (int i = 0; i < count; i++) {
+    private void selectingOnChannels(int n, boolean starts) {
+        for (int i = 0; i < n; i++) {
             if (clauses[i] instanceof ChannelClause<?, R> c) {
                 if (starts) {
                     c.channel.selectWillWait();
@@ -743,7 +776,19 @@ public final class Select<R> {
 
         @Override
         public Object fireNow(Context self) {
-            return f.apply(future.join());
+            return f.apply(joined(self));
+        }
+
+        /** The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and the stage. */
+        private T joined(Context self) {
+            try {
+                return future.join();
+            } catch (CancellationException e) {
+                CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
+                        + SafeText.of(future) + ") fired on a cancelled stage");
+                c.initCause(e);
+                throw c;
+            }
         }
 
         @Override
@@ -775,7 +820,7 @@ public final class Select<R> {
 
         @Override
         public R result(Context self) {
-            return f.apply(future.join());
+            return f.apply(joined(self));
         }
 
         @Override

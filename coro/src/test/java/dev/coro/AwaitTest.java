@@ -41,7 +41,9 @@ class AwaitTest {
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
         CompletableFuture<String> cancelled = new CompletableFuture<>();
         cancelled.cancel(false);
-        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class);
+        assertThatThrownBy(() -> Coroutine.await(cancelled)).isInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot await " + cancelled + ": it was cancelled")
+                .cause().isInstanceOf(CancellationException.class);
         assertThat(log).as("no switch happened: the other coroutine never ran").isEmpty();
         assertThat(other.state()).isEqualTo(State.NEW);
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
@@ -155,7 +157,8 @@ class AwaitTest {
         assertThat(thrown).hasSize(2);
         assertThat(thrown.get(0)).isExactlyInstanceOf(CompletionException.class)
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
-        assertThat(thrown.get(1)).isInstanceOf(CancellationException.class);
+        assertThat(thrown.get(1)).isInstanceOf(CancellationException.class)
+                .hasMessage("coroutine 'awaiter' cannot await " + cancelled + ": it was cancelled");
     }
 
     // ---- stages that are not plain CompletableFutures ------------------------------------------
@@ -439,6 +442,29 @@ class AwaitTest {
         assertThatThrownBy(select::select).isExactlyInstanceOf(CompletionException.class)
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
         assertThat(ch.trySend("x")).isFalse();
+    }
+
+    /**
+     * A cancelled stage's clause throws {@code CancellationException} as {@code join()} would, but
+     * naming the caller, the clause and the stage (the JDK's says only {@code join}), whether the
+     * stage was cancelled before the select or while it waited.
+     */
+    @Test
+    void onCompleteOfACancelledStageThrowsACancellationExceptionNamingTheCallerTheClauseAndTheStage() {
+        CompletableFuture<String> before = new CompletableFuture<>();
+        before.cancel(false);
+        assertThatThrownBy(() -> new Select<String>().onComplete(before, v -> v).select())
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + before
+                        + ") fired on a cancelled stage")
+                .cause().isInstanceOf(CancellationException.class);
+        CompletableFuture<String> during = new CompletableFuture<>();
+        Coroutine.create("canceller", () ->
+                Thread.ofPlatform().name("canceller").start(() -> during.cancel(false)));
+        assertThatThrownBy(() -> new Select<String>().onComplete(during, v -> v).select())
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + during
+                        + ") fired on a cancelled stage");
     }
 
     @Test

@@ -191,11 +191,11 @@ class BufferedGeneratorTest {
     void nBelowOneIsRefusedNamingTheGeneratorAndN() {
         assertThatThrownBy(() -> Generator.buffered("lines", 0, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"
+                .hasMessage("main context 'main' cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"
                         + " least 1 value (n >= 1)");
         assertThatThrownBy(() -> Generator.buffered(-3, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
+                .hasMessage("main context 'main' cannot make generator 'generator-1' buffered with n = -3: it must be able to run ahead by"
                         + " at least 1 value (n >= 1)");
         assertThat(Generator.of(out -> out.emit(1)).name()).as("a refused generator used no default name").isEqualTo("generator-1");
     }
@@ -399,6 +399,34 @@ class BufferedGeneratorTest {
         assertThat(OtherThread.thrownOn("intruder", g::close)).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot close generator 'g' (state SUSPENDED) from thread 'intruder' (#");
         assertThat(g.next()).as("the refused calls took nothing").isEqualTo(2);
+    }
+
+    /**
+     * As for a plain generator: an emitter handed to another thread is refused there, naming the
+     * generator, its state and both threads, even where the batch has room (the value would be
+     * stored without a suspension); no value of that thread reaches the consumer.
+     */
+    @Test
+    void emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads() throws InterruptedException {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        AtomicReference<Throwable> whileRunning = new AtomicReference<>();
+        Generator<Integer> g = Generator.buffered("ahead", 2, out -> {
+            leaked.set(out);
+            whileRunning.set(OtherThread.thrownOn("intruder", () -> out.emit(-1)));
+            out.emit(1);
+            out.emit(2);
+            out.emit(3);
+        });
+        assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
+        assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'ahead' (state RUNNING) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread"
+                        + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
+        assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'ahead' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.next()).isEqualTo(3);
+        assertThat(g.hasNext()).isFalse();
     }
 
     @Test

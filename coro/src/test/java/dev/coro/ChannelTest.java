@@ -143,7 +143,7 @@ class ChannelTest {
         Channel<String> ch = new Channel<>("ch", 1);
         assertThatThrownBy(() -> ch.send(null)).isInstanceOf(NullPointerException.class).hasMessage("value");
         assertThatThrownBy(() -> new Channel<String>("bad", -1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot create channel 'bad' with capacity -1: the capacity must be 0 (rendezvous) or more");
+                .hasMessage("main context 'main' cannot create channel 'bad' with capacity -1: the capacity must be 0 (rendezvous) or more");
         assertThat(new Channel<String>(3)).as("a failed creation takes no number").hasToString("Channel[channel-2, capacity 3, 0 buffered, open]");
     }
 
@@ -772,7 +772,7 @@ class ChannelTest {
         assertThat(Coroutine.dump(0)).endsWith("  ... and 201 more contexts (Coroutine.dump(201) lists them all)\n");
         assertThat(Coroutine.dump(200)).endsWith("  ... and 1 more context (Coroutine.dump(201) lists them all)\n");
         assertThatThrownBy(() -> Coroutine.dump(-1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot dump -1 contexts: the count must be 0 or more");
+                .hasMessage("main context 'main' cannot dump -1 contexts: the count must be 0 or more");
     }
 
     @Test

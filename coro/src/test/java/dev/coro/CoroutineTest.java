@@ -689,11 +689,11 @@ class CoroutineTest {
         void everyCallFromAnotherThreadThrowsNamingBothThreads() throws Exception {
             Coroutine a = Coroutine.create("mine", () -> { });
             String owner = Thread.currentThread().getName();
-            for (String op : List.of("switchTo", "close", "isFinished", "state")) {
+            for (String op : List.of("switchTo", "close", "ask isFinished() of", "read the state of")) {
                 Runnable call = switch (op) {
                     case "switchTo" -> a::switchTo;
                     case "close" -> a::close;
-                    case "isFinished" -> a::isFinished;
+                    case "ask isFinished() of" -> a::isFinished;
                     default -> a::state;
                 };
                 assertThat(OtherThread.thrownOn("intruder", call)).as(op).isInstanceOf(IllegalStateException.class)

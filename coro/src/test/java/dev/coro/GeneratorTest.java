@@ -427,6 +427,70 @@ class GeneratorTest {
         assertThat(log).isEmpty();
     }
 
+    /**
+     * Taking the iterator or the stream is the start of consuming: another thread is refused, naming
+     * the generator, its state and both threads, and the refusal leaves the generator to be iterated
+     * by its owner (it did not count as its one iteration).
+     */
+    @Test
+    void iteratingOrStreamingFromAnotherThreadIsRefusedAndLeavesTheOneIterationToTheOwner() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(OtherThread.thrownOn("intruder", g::iterator)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot iterate over generator 'g' (state NEW) from thread 'intruder' (#");
+        assertThat(OtherThread.thrownOn("intruder", g::stream)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot stream generator 'g' (state NEW) from thread 'intruder' (#");
+        List<Integer> seen = new ArrayList<>();
+        for (int v : g) {
+            seen.add(v);
+        }
+        assertThat(seen).containsExactly(1, 2);
+    }
+
+    /**
+     * As a coroutine's: a generator's state is its thread's to read (it changes as that thread runs
+     * the body), so another thread is refused, naming the generator, its state and both threads; its
+     * name and its description answer any thread.
+     */
+    @Test
+    void readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(OtherThread.thrownOn("intruder", g::state)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot read the state of generator 'g' (state SUSPENDED) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread"
+                        + " 'test-readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer' (#");
+        AtomicReference<String> seen = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("reader", () -> seen.set(g.name() + " " + g))).isNull();
+        assertThat(seen.get()).isEqualTo("g Generator[g, SUSPENDED]");
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+    }
+
+    /**
+     * An emitter handed to another thread is refused there, both while the body runs (waiting for
+     * that thread) and while it is suspended at an emit, naming the generator, its state and both
+     * threads: no value of that thread reaches the consumer, and the body goes on.
+     */
+    @Test
+    void emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads() throws InterruptedException {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        AtomicReference<Throwable> whileRunning = new AtomicReference<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            leaked.set(out);
+            whileRunning.set(OtherThread.thrownOn("intruder", () -> out.emit(-1)));
+            out.emit(1);
+            out.emit(2);
+        });
+        assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
+        assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'g' (state RUNNING) from thread 'intruder' (#")
+                .hasMessageContaining("it belongs to thread"
+                        + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
+        assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot emit from generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+    }
+
     @Test
     void consumingWhileAnotherConsumerIsSuspendedInsideItIsRefused() {
         Generator<Integer> g = Generator.of("shared", out -> {
@@ -458,6 +522,27 @@ class GeneratorTest {
         assertThatThrownBy(() -> leaked.get().emit(2)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot emit from generator 'leaky' in main context 'main': it is SUSPENDED and emit"
                         + " may only be called by its own body while it runs");
+    }
+
+    /**
+     * An outer generator's emitter called from the body of a generator it consumes is refused naming
+     * that body as the caller, not the context that consumes the outer one; the outer body, which
+     * catches the failure, goes on.
+     */
+    @Test
+    void emitOfAnOuterGeneratorFromTheBodyOfAnInnerOneIsRefusedNamingTheInnerBody() {
+        Generator<Integer> outer = Generator.of("outer", out -> {
+            Generator<Integer> inner = Generator.of("inner", in -> out.emit(-1));
+            try {
+                inner.next();
+            } catch (CoroutineException e) {
+                log.add(e.getCause().getMessage());
+            }
+            out.emit(1);
+        });
+        assertThat(outer.next()).isEqualTo(1);
+        assertThat(log).containsExactly("cannot emit from generator 'outer' in the body of generator 'inner'"
+                + " (run by main context 'main'): it is RUNNING and emit may only be called by its own body while it runs");
     }
 
     @Test

@@ -213,4 +213,85 @@ class SelectSharingTest {
         assertThat(withDefault.select()).isEqualTo("nothing");
         assertThat(ch.isSharedInPlace()).as("a select with a default never waits, so never changes it").isTrue();
     }
+    /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
+    private static void share(Channel<Integer> ch) throws InterruptedException {
+        CompletableFuture<Boolean> tried = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("peer").start(() -> tried.complete(ch.trySend(0)));
+        Coroutine.await(tried);
+        peer.join();
+        ch.tryReceive();
+    }
+
+    /**
+     * A run that may wait tells its channels it looks at them, and then that it is done: only those
+     * it told. A clause that a clause function adds to its own select, during the run, was told it was
+     * done without having been told it was looked at, and its channel counted a select for good:
+     * other threads posted their operations on it for ever after, instead of running them in place.
+     */
+    @Test
+    void aClauseThatAClauseFunctionAddsLeavesItsSharedChannelOperatedOnInPlace() throws Exception {
+        Channel<Integer> in = new Channel<>("in", 1);
+        Channel<Integer> later = new Channel<>("later", 1);
+        share(later);
+        assertThat(later.isSharedInPlace()).isTrue();
+        in.send(1);
+        Select<String> sel = new Select<>();
+        sel.onReceive(in, v -> {
+            sel.onReceive(later, w -> "later " + w); // for the next run
+            return "in " + v;
+        });
+        assertThat(sel.select()).isEqualTo("in 1");
+        assertThat(later.isSharedInPlace()).as("no select looks at it").isTrue();
+        later.send(2);
+        assertThat(sel.select()).isEqualTo("later 2");
+        assertThat(later.isSharedInPlace()).isTrue();
+    }
+
+    /**
+     * A clause added while a run waits would not wait with it, yet be taken out of the queues and
+     * shown in dumps with the others: it is refused, naming the caller, the clause and the context the
+     * select waits in, and the waiting run is unharmed.
+     */
+    @Test
+    void addingAClauseWhileTheSelectWaitsIsRefusedNamingTheCallerTheClauseAndTheWaitingContext() {
+        Channel<Integer> in = new Channel<>("in", 0);
+        Select<String> sel = new Select<String>().onReceive(in, v -> "got " + v);
+        Coroutine waiter = Coroutine.create("waiter", () -> note("waiter " + sel.select()));
+        waiter.switchTo();
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        String waiting = ": it is waiting in coroutine 'waiter' (state PARKED); add clauses before or between its runs";
+        assertThat(catchThrowable(() -> sel.onReceive(new Channel<Integer>("late", 1), v -> "late " + v)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onReceive clause to a select" + waiting);
+        assertThat(catchThrowable(() -> sel.onTimeout(Duration.ZERO, () -> "timeout")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onTimeout clause to a select" + waiting);
+        assertThat(catchThrowable(() -> sel.onDefault(() -> "default")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot add an onDefault clause to a select" + waiting);
+        in.send(3);
+        while (!waiter.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).hasSize(1);
+        assertThat(log.get(0)).startsWith("waiter got 3 at ");
+    }
+    /**
+     * A select of timeouts belongs to no thread: a clause added from another thread while it waits is
+     * refused the same way, the message naming both threads.
+     */
+    @Test
+    void addingAClauseFromAnotherThreadWhileTheSelectWaitsIsRefusedNamingBothThreads() throws Exception {
+        Select<String> sel = new Select<String>().onTimeout(Duration.ofHours(1), () -> "timeout");
+        Coroutine waiter = Coroutine.create("waiter", () -> note("waiter " + sel.select()));
+        waiter.switchTo();
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        Throwable refused = OtherThread.thrownOn("adder", () -> sel.onTimeout(Duration.ZERO, () -> "now"));
+        assertThat(refused).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("thread 'adder' (#")
+                .hasMessageContaining(" cannot add an onTimeout clause to a select: it is waiting in coroutine 'waiter'"
+                        + " of thread " + ThreadNames.thread() + " (state PARKED)");
+        waiter.close();
+        assertThat(log).isEmpty();
+    }
 }

@@ -538,14 +538,23 @@ class SelectTest {
                 "timeout at 2000");
     }
 
+    /**
+     * The refusals name the caller: a thread that has no coroutine as a thread (none is made for a
+     * message), else its current context.
+     */
     @Test
     void aNegativeTimeoutClauseOrASecondDefaultIsRefused() {
         assertThatThrownBy(() -> new Select<String>().onTimeout(Duration.ofSeconds(-1), () -> "t"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive");
+                .hasMessage("thread " + thread() + " cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive");
         Throwable e = catchThrowable(() -> new Select<String>().onDefault(() -> "a").onDefault(() -> "b"));
         assertThat(e).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot add a second onDefault to a select: it has one");
+                .hasMessage("thread " + thread() + " cannot add a second onDefault to a select: it has one");
+        Coroutine.create("builder", () -> assertThatThrownBy(() -> new Select<String>().onTimeout(Duration.ofSeconds(-1), () -> "t"))
+                .hasMessage("coroutine 'builder' cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive"))
+                .switchTo();
+        assertThatThrownBy(() -> new Select<String>().onDefault(() -> "a").onDefault(() -> "b"))
+                .hasMessage("main context 'main' cannot add a second onDefault to a select: it has one");
     }
 
     @Test

@@ -39,8 +39,8 @@ class ThreadConfinementTest {
         assertThat(messages).satisfiesExactly(
                 m -> assertThat(m).startsWith("cannot switchTo coroutine 'worker'"),
                 m -> assertThat(m).startsWith("cannot close coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot isFinished coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot state coroutine 'worker'"),
+                m -> assertThat(m).startsWith("cannot ask isFinished() of coroutine 'worker' (state NEW) from thread"),
+                m -> assertThat(m).startsWith("cannot read the state of coroutine 'worker' (state NEW) from thread"),
                 m -> assertThat(m).startsWith("cannot take the stack trace of coroutine 'worker'"));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }

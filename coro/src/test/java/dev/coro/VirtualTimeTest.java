@@ -236,8 +236,8 @@ class VirtualTimeTest {
                             + ": it already runs on a virtual clock");
             Coroutine.create("c", () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in coroutine 'c' (state RUNNING): thread " + owner
-                            + " has 1 live coroutine; virtual time needs a thread with none"));
+                    .hasMessage("cannot start VirtualTime.run in coroutine 'c' (state RUNNING): it is a coroutine of"
+                            + " thread " + owner + "; only main may start it, on a thread with no live coroutine"));
             Coroutine.sleep(Duration.ofHours(1));
             log.add("outer at " + ms());
         });
@@ -251,8 +251,13 @@ class VirtualTimeTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING): thread " + thread()
                         + " has 1 live coroutine; virtual time needs a thread with none");
+        Coroutine d = Coroutine.create("live too", () -> { });
+        assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageEndingWith(" has 2 live coroutines; virtual time needs a thread with none");
         assertThat(c.state()).isEqualTo(State.NEW);
         c.close();
+        d.close();
         Coroutine.withTimeout(Duration.ofHours(1), () -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)

@@ -41,8 +41,9 @@ public final class Io {
      * @param channel a channel in non-blocking mode
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
      *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports
-     * @throws IOException              if the channel is closed, or is closed while the caller waits, or
-     *                                  the thread's selector cannot be opened (no descriptor left)
+     * @throws IOException              if the channel is closed (a {@link java.nio.channels.ClosedChannelException}
+     *                                  naming the caller, the wait and the channel), or is closed while the
+     *                                  caller waits, or the thread's selector cannot be opened (no descriptor left)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
      *                                  channel is in blocking mode, or {@code ops} has {@code OP_CONNECT}
      *                                  and no connect of the socket is in progress (naming the caller

@@ -165,8 +165,10 @@ public final class TcpConnection implements Closeable {
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
+     * @throws NullPointerException  if {@code dst} is null
      */
     public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst, "dst");
         check("read from");
         if (dst.isReadOnly()) {
             throw readOnly();
@@ -206,8 +208,10 @@ public final class TcpConnection implements Closeable {
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
      *                               closed while the caller waits; the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws NullPointerException  if {@code src} is null
      */
     public void write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
         check("write to");
         if (!src.hasRemaining()) {
             writeNothing(src);

@@ -132,6 +132,26 @@ class BadCallsTest {
     }
 
     /**
+     * A null buffer is refused naming the parameter, as every other null argument of the library is,
+     * before the thread check or any read or write; the connection stays usable.
+     */
+    @Test
+    void aNullBufferIsRefusedNamingTheParameter() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            assertThatThrownBy(() -> server.read(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("dst");
+            assertThatThrownBy(() -> client.write(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("src");
+            client.write(bytes("ok"));
+            ByteBuffer into = ByteBuffer.allocate(2);
+            while (into.hasRemaining()) {
+                server.read(into);
+            }
+            assertThat(into.flip()).isEqualTo(bytes("ok"));
+        }
+    }
+
+    /**
      * A read into a read-only buffer is refused before anything is read or waited for, with an
      * {@code IllegalArgumentException} naming the caller, the call, the connection and its state (the
      * channel's own refusal says only "Read-only buffer"), a full one too; the connection stays usable.

@@ -234,9 +234,36 @@ class IoAwaitTest {
                     .hasMessage("main context 'main' cannot await 0x0 on " + sink + ": it supports OP_WRITE");
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
-            sink.close();
-            assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class);
         }
+    }
+
+    /**
+     * A closed channel is refused with the JDK's {@link ClosedChannelException}, which a caller of NIO
+     * catches, but one that says who waited, for what, and on which channel: the JDK's has no message.
+     */
+    @Test
+    void awaitOnAClosedChannelThrowsAClosedChannelExceptionNamingTheCallerTheWaitAndTheChannel() throws Exception {
+        Pipe pipe = Pipe.open();
+        pipe.source().close();
+        Pipe.SinkChannel sink = pipe.sink();
+        sink.configureBlocking(false);
+        sink.close();
+        assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class)
+                .hasMessage("main context 'main' cannot await OP_WRITE on " + sink + ": its channel is closed");
+        AtomicReference<IOException> failure = new AtomicReference<>();
+        Crew crew = new Crew();
+        crew.spawn("writer", () -> {
+            try {
+                Io.await(sink, SelectionKey.OP_WRITE);
+            } catch (IOException e) {
+                failure.set(e);
+            }
+        });
+        crew.join();
+        assertThat(failure.get()).isInstanceOf(ClosedChannelException.class)
+                .hasMessage("coroutine 'writer' cannot await OP_WRITE on " + sink + ": its channel is closed");
+        assertThat(LoopProbe.ioWaits()).isZero();
+        assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
     }
 
     /**

@@ -1,0 +1,24 @@
+package dev.coro;
+
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * The refusal of an I/O wait on a closed channel: the JDK's {@link ClosedChannelException}, which
+ * callers of NIO catch, with a message (the JDK's has none) naming the caller, its wait and the channel.
+ */
+final class ClosedChannelWait extends ClosedChannelException {
+    private static final long serialVersionUID = 1L;
+
+    /** The message; {@link ClosedChannelException} has no constructor that takes one. */
+    private final String message;
+
+    /** The refusal of {@code operation} (e.g. {@code await OP_READ on ...}) to {@code self}. */
+    ClosedChannelWait(Context self, Object operation) {
+        this.message = self.describe() + " cannot " + operation + ": its channel is closed";
+    }
+
+    @Override
+    public String getMessage() {
+        return message;
+    }
+}
