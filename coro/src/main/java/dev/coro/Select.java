@@ -86,6 +86,12 @@ public final class Select<R> {
      */
     private Scheduler checked;
     /**
+     * While a run that may wait holds its channels (their operations of other threads are posted to
+     * this thread): how many of its clauses it told so; 0 otherwise. Once a clause has fired they are
+     * let go ({@link #fired()}), before its function runs.
+     */
+    private int holding;
+    /**
      * Whether it has an {@code onComplete} clause: a run of it is then an exchange with another
      * thread, as an await is, and marks the running thread {@link Scheduler#connected}.
      */
@@ -270,10 +276,23 @@ public final class Select<R> {
         }
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
+        holding = announced;
         try {
             return runOnce(unbiased, s, self);
         } finally {
-            selectingOnChannels(announced, false);
+            fired();
+        }
+    }
+
+    /**
+     * The run is over (a clause fired, or its wait ended otherwise): its channels are let go, once,
+     * before a fired clause's function runs (it may suspend, and never be resumed).
+     */
+    private void fired() {
+        int n = holding;
+        if (n != 0) {
+            holding = 0;
+            selectingOnChannels(n, false);
         }
     }
 
@@ -341,6 +360,7 @@ public final class Select<R> {
             waitingIn = null; // only once the winner is read: a run of another thread may claim the select from here on
         }
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
+        fired(); // its other clauses are out of their queues: the channels are let go before its function runs
         return w.result(self);
     }
 
@@ -590,6 +610,7 @@ public final class Select<R> {
                 }
                 return NOT_READY;
             }
+            select.fired();
             return f.apply(v);
         }
 
@@ -650,6 +671,7 @@ public final class Select<R> {
                 }
                 return NOT_READY;
             }
+            select.fired();
             return f.get();
         }
 
@@ -705,6 +727,7 @@ public final class Select<R> {
 
         @Override
         public Object fireNow(Context self) {
+            select.fired();
             return f.get();
         }
 
@@ -776,6 +799,7 @@ public final class Select<R> {
 
         @Override
         public Object fireNow(Context self) {
+            select.fired();
             return f.apply(joined(self));
         }
 

@@ -181,6 +181,47 @@ class SelectSharingTest {
         assertThat(log).containsExactly("timed timed out at 1000", "third got 3 at 1000", "fourth got 4 at 1000");
     }
 
+    /**
+     * THREADS.md: once a select has fired a clause, other threads operate on its channels in place
+     * again; so while the clause's function runs (it may suspend, and a generator body's select may
+     * never be resumed), the channels are no longer held for the select: both when the clause was
+     * ready at once and when it fired while the select waited.
+     */
+    @Test
+    void aClausesFunctionRunsWithTheSelectsChannelsOperatedOnInPlaceAgain() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        Channel<Integer> other = new Channel<>("other", 0);
+        CompletableFuture<Void> shared = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("peer").start(() -> {
+            ch.trySend(1); // posted, run by the channel's thread at its next scheduling point: shared from then on
+            shared.complete(null);
+        });
+        Coroutine.await(shared);
+        peer.join();
+        List<Boolean> inPlace = new ArrayList<>();
+        Select<String> sel = new Select<String>()
+                .onReceive(other, v -> "other")
+                .onReceive(ch, v -> {
+                    inPlace.add(ch.isSharedInPlace());
+                    return "got " + v;
+                })
+                .onTimeout(Duration.ofHours(1), () -> "timeout");
+        assertThat(sel.select()).as("ready at once").isEqualTo("got 1");
+        Coroutine selector = Coroutine.create("selector", () -> note("selector " + sel.select()));
+        Coroutine.yield(); // the selector waits on the empty channel
+        assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+        CompletableFuture<Boolean> sent = new CompletableFuture<>();
+        Thread.ofPlatform().name("sender").start(() -> sent.complete(ch.trySend(2))); // posted: the select takes it
+        assertThat(Coroutine.await(sent)).isTrue();
+        while (!selector.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).hasSize(1);
+        assertThat(log.get(0)).startsWith("selector got 2");
+        assertThat(inPlace).as("in place while each function ran").containsExactly(true, true);
+        assertThat(ch.isSharedInPlace()).isTrue();
+    }
+
     @Test
     void aSharedChannelIsOperatedOnInPlaceAgainOnceNoSelectWaitsOnIt() throws Exception {
         Channel<Integer> ch = new Channel<>("ch", 1);
