@@ -26,10 +26,23 @@ final class ConnectionInput extends InputStream {
         return n < 0 ? -1 : one[0] & 0xff;
     }
 
+    /** Reads into {@code b} from its start, as {@link #read(byte[], int, int)}; a null {@code b} is refused naming it. */
+    @Override
+    public int read(byte[] b) throws IOException {
+        return read(Objects.requireNonNull(b, "b"), 0, b.length);
+    }
+
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        Objects.requireNonNull(b, "b"); // refused naming the parameter, not by the JVM's text on b.length
         Objects.checkFromIndexSize(off, len, b.length);
         return connection.read(ByteBuffer.wrap(b, off, len));
+    }
+
+    /** As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} is refused naming it. */
+    @Override
+    public int readNBytes(byte[] b, int off, int len) throws IOException {
+        return super.readNBytes(Objects.requireNonNull(b, "b"), off, len);
     }
 
     @Override

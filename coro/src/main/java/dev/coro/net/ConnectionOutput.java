@@ -19,6 +19,12 @@ final class ConnectionOutput extends OutputStream {
         write(new byte[] {(byte) b}, 0, 1);
     }
 
+    /** Writes all of {@code b}, as {@link #write(byte[], int, int)}; a null {@code b} is refused naming it. */
+    @Override
+    public void write(byte[] b) throws IOException {
+        write(Objects.requireNonNull(b, "b"), 0, b.length);
+    }
+
     /**
      * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
      * not see the buffer whose position would say how far a failed write got, so a failure after
@@ -26,6 +32,7 @@ final class ConnectionOutput extends OutputStream {
      */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        Objects.requireNonNull(b, "b"); // refused naming the parameter, not by the JVM's text on b.length
         Objects.checkFromIndexSize(off, len, b.length);
         ByteBuffer src = ByteBuffer.wrap(b, off, len);
         try {

@@ -152,6 +152,32 @@ class BadCallsTest {
     }
 
     /**
+     * A null array given to a {@code java.io} view is refused naming the parameter, as a null
+     * buffer is, before anything is read, written or waited for (the JVM's own text names only an
+     * array length it could not read); the connection stays usable.
+     */
+    @Test
+    void aNullArrayGivenToAViewIsRefusedNamingTheParameter() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            OutputStream out = client.output();
+            List<ThrowingCallable> calls = List.of(
+                    () -> in.read(null),
+                    () -> in.read(null, 0, 0),
+                    () -> in.readNBytes(null, 0, 0),
+                    () -> out.write(null),
+                    () -> out.write(null, 0, 0));
+            for (ThrowingCallable call : calls) {
+                assertThatThrownBy(call).isExactlyInstanceOf(NullPointerException.class).hasMessage("b");
+            }
+            out.write(new byte[] {'o', 'k'});
+            assertThat(in.readNBytes(2)).as("the connection still works").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
      * A read into a read-only buffer is refused before anything is read or waited for, with an
      * {@code IllegalArgumentException} naming the caller, the call, the connection and its state (the
      * channel's own refusal says only "Read-only buffer"), a full one too; the connection stays usable.
