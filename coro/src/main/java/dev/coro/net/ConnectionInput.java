@@ -45,6 +45,12 @@ final class ConnectionInput extends InputStream {
         return super.readNBytes(Objects.requireNonNull(b, "b"), off, len);
     }
 
+    /** 0 while the connection is open (it cannot tell without reading); refused from another thread, and failing once closed. */
+    @Override
+    public int available() throws IOException {
+        return connection.available();
+    }
+
     @Override
     public void close() throws IOException {
         connection.close();

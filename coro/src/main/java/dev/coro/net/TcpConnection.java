@@ -231,6 +231,21 @@ public final class TcpConnection implements Closeable {
         } while (src.hasRemaining());
     }
 
+    /**
+     * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
+     * call on the connection like a read: refused from another thread, and failing once it is
+     * closed, as {@code InputStream} says for a closed stream.
+     */
+    int available() throws IOException {
+        check("count the bytes available on");
+        if (closed) {
+            ClosedChannelException e = new ClosedChannelException();
+            throw new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
+                    + "): " + e, e);
+        }
+        return 0;
+    }
+
     /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
     private IllegalArgumentException readOnly() {
         return new IllegalArgumentException(io.caller() + " cannot read from " + name() + " (" + state()
@@ -275,7 +290,9 @@ public final class TcpConnection implements Closeable {
     /**
      * A {@code java.io} view that reads by {@link #read(ByteBuffer)}: it parks the coroutine, so a
      * {@code BufferedReader} or {@code DataInputStream} on it works unchanged. Closing it closes the
-     * connection. The same view every time.
+     * connection. The same view every time. Its {@code available()} is 0 (it cannot tell without
+     * reading), a call on the connection like a read: refused from another thread, an
+     * {@link IOException} once the connection is closed.
      *
      * @return the input stream
      */

@@ -178,6 +178,43 @@ class BadCallsTest {
     }
 
     /**
+     * {@code available()} of the input view is a call on the connection like a read: 0 while it is
+     * open (it cannot tell without reading, which {@code InputStream} allows), refused from another
+     * thread, and an {@code IOException} naming the caller, the call, the connection and its state
+     * once it is closed, as {@code InputStream} says for a closed stream (it returned 0 there).
+     */
+    @Test
+    void availableOfTheInputViewIsACallOnTheConnectionThatFailsOnceItIsClosed() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            InputStream in = server.input();
+            assertThat(in.available()).isZero();
+
+            AtomicReference<Throwable> intruder = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                try {
+                    in.available();
+                } catch (Throwable e) {
+                    intruder.set(e);
+                }
+            });
+            t.join();
+            assertThat(intruder.get()).as("available() from another thread")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot count the bytes available on " + name + " (state open) from thread 'intruder'");
+
+            in.close();
+            assertThatThrownBy(in::available)
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot count the bytes available on " + name
+                            + " (closed): java.nio.channels.ClosedChannelException")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    /**
      * A read into a read-only buffer is refused before anything is read or waited for, with an
      * {@code IllegalArgumentException} naming the caller, the call, the connection and its state (the
      * channel's own refusal says only "Read-only buffer"), a full one too; the connection stays usable.
