@@ -32,17 +32,22 @@ final class ConnectionInput extends InputStream {
         return read(Objects.requireNonNull(b, "b"), 0, b.length);
     }
 
+    /**
+     * Reads up to {@code len} bytes into {@code b} at {@code off}, parking until at least one has
+     * arrived; a null {@code b} is refused naming it, a range that does not fit it with an
+     * {@link IndexOutOfBoundsException} naming the caller, the call, the connection and the range.
+     */
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        Objects.requireNonNull(b, "b"); // refused naming the parameter, not by the JVM's text on b.length
-        Objects.checkFromIndexSize(off, len, b.length);
+        connection.checkArray("read from", b, off, len);
         return connection.read(ByteBuffer.wrap(b, off, len));
     }
 
-    /** As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} is refused naming it. */
+    /** As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} or a range that does not fit it is refused as {@link #read(byte[], int, int)} refuses them. */
     @Override
     public int readNBytes(byte[] b, int off, int len) throws IOException {
-        return super.readNBytes(Objects.requireNonNull(b, "b"), off, len);
+        connection.checkArray("read from", b, off, len);
+        return super.readNBytes(b, off, len);
     }
 
     /** 0 while the connection is open (it cannot tell without reading); refused from another thread, and failing once closed. */

@@ -28,12 +28,13 @@ final class ConnectionOutput extends OutputStream {
     /**
      * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
      * not see the buffer whose position would say how far a failed write got, so a failure after
-     * some of the bytes went out says how many in its message (with the same cause).
+     * some of the bytes went out says how many in its message (with the same cause). A null {@code b}
+     * is refused naming it, a range that does not fit it with an {@link IndexOutOfBoundsException}
+     * naming the caller, the call, the connection and the range.
      */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        Objects.requireNonNull(b, "b"); // refused naming the parameter, not by the JVM's text on b.length
-        Objects.checkFromIndexSize(off, len, b.length);
+        connection.checkArray("write to", b, off, len);
         ByteBuffer src = ByteBuffer.wrap(b, off, len);
         try {
             connection.write(src);

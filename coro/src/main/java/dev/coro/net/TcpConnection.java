@@ -232,6 +232,25 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * Refuses, for a {@code java.io} view's {@code operation}, a null array (naming the parameter)
+     * or a range of it that does not fit (naming the caller, the call, the connection, its state and
+     * the range; the JDK's own check names none of them).
+     */
+    void checkArray(String operation, byte[] b, int off, int len) {
+        Objects.requireNonNull(b, "b");
+        if ((off | len) < 0 || len > b.length - off) {
+            throw outOfBounds(operation, b.length, off, len);
+        }
+    }
+
+    /** The refusal of a range that does not fit its array: from another thread, that thread's refusal. */
+    private IndexOutOfBoundsException outOfBounds(String operation, int length, int off, int len) {
+        check(operation);
+        return new IndexOutOfBoundsException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+                + "): offset " + off + " and length " + len + " do not fit an array of length " + length);
+    }
+
+    /**
      * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
      * call on the connection like a read: refused from another thread, and failing once it is
      * closed, as {@code InputStream} says for a closed stream.

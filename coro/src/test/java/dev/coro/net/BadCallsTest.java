@@ -178,6 +178,50 @@ class BadCallsTest {
     }
 
     /**
+     * A range that does not fit the array given to a {@code java.io} view (a negative offset or
+     * length, or one past its end) is refused with the {@code IndexOutOfBoundsException} that
+     * {@code InputStream} and {@code OutputStream} promise, but naming the caller, the call, the
+     * connection, its state and the range (the JDK's check names none of them), before anything is
+     * read, written or waited for; the connection stays usable.
+     */
+    @Test
+    void aRangeThatDoesNotFitAViewsArrayIsRefusedNamingTheCallerTheCallTheConnectionAndTheRange() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            OutputStream out = client.output();
+            String reading = "main context 'main' cannot read from " + name(server) + " (open): ";
+            String writing = "main context 'main' cannot write to " + name(client) + " (open): ";
+            byte[] four = new byte[4];
+            List<ThrowingCallable> calls = List.of(
+                    () -> in.read(four, -1, 1),
+                    () -> in.read(four, 0, -1),
+                    () -> in.read(four, 2, 3),
+                    () -> in.readNBytes(four, -1, 1),
+                    () -> out.write(four, -1, 1),
+                    () -> out.write(four, 0, -1),
+                    () -> out.write(four, 2, 3));
+            List<String> messages = new ArrayList<>();
+            for (ThrowingCallable call : calls) {
+                Throwable e = org.assertj.core.api.Assertions.catchThrowable(call);
+                assertThat(e).isExactlyInstanceOf(IndexOutOfBoundsException.class);
+                messages.add(e.getMessage());
+            }
+            assertThat(messages).containsExactly(
+                    reading + "offset -1 and length 1 do not fit an array of length 4",
+                    reading + "offset 0 and length -1 do not fit an array of length 4",
+                    reading + "offset 2 and length 3 do not fit an array of length 4",
+                    reading + "offset -1 and length 1 do not fit an array of length 4",
+                    writing + "offset -1 and length 1 do not fit an array of length 4",
+                    writing + "offset 0 and length -1 do not fit an array of length 4",
+                    writing + "offset 2 and length 3 do not fit an array of length 4");
+            out.write(new byte[] {'o', 'k'}, 0, 2);
+            assertThat(in.readNBytes(2)).as("nothing was sent or taken by the refused calls").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
      * {@code available()} of the input view is a call on the connection like a read: 0 while it is
      * open (it cannot tell without reading, which {@code InputStream} allows), refused from another
      * thread, and an {@code IOException} naming the caller, the call, the connection and its state
