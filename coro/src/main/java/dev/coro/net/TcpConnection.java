@@ -251,6 +251,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * What a {@code java.io} view's write cut short by a signal (a {@code withTimeout}, a close of the
+     * caller) after {@code written} of its {@code len} bytes went out says of it: an exception, not
+     * thrown, added to the signal's suppressed ones.
+     */
+    IOException interrupted(int written, int len) {
+        return new IOException(io.caller() + " was interrupted writing to " + name() + " (" + state() + "): "
+                + written + " of the " + len + " bytes of this write were written before it");
+    }
+
+    /**
      * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
      * call on the connection like a read: refused from another thread, and failing once it is
      * closed, as {@code InputStream} says for a closed stream.
@@ -323,7 +333,10 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
-     * A write that fails after some of its bytes went out says how many in its exception's message.
+     * A write that fails after some of its bytes went out says how many in its exception's message;
+     * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
+     * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the
+     * {@code CoroutineTimeoutException}'s cause.
      *
      * @return the output stream
      */
