@@ -56,6 +56,12 @@ final class ConnectionInput extends InputStream {
         return connection.available();
     }
 
+    /** Fails: the view keeps no mark ({@link #markSupported()} is false); the message names the caller, the connection and its state. */
+    @Override
+    public void reset() throws IOException {
+        throw connection.noMark();
+    }
+
     @Override
     public void close() throws IOException {
         connection.close();

@@ -261,6 +261,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * The failure of {@code reset()} of the {@link #input()} view, which keeps no mark, naming the
+     * caller, the connection and its state, and what to do; from another thread, that thread's refusal.
+     */
+    IOException noMark() {
+        check("reset the input of");
+        return new IOException(io.caller() + " cannot reset the input of " + name() + " (" + state()
+                + "): it keeps no mark (markSupported() is false); read through a BufferedInputStream to mark and reset");
+    }
+
+    /**
      * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
      * call on the connection like a read: refused from another thread, and failing once it is
      * closed, as {@code InputStream} says for a closed stream.

@@ -222,6 +222,29 @@ class BadCallsTest {
     }
 
     /**
+     * The input view keeps no mark: {@code reset()} fails as {@code InputStream} says, but with an
+     * {@code IOException} naming the caller, the call, the connection and its state, and what to do
+     * (the JDK's text is only "mark/reset not supported"); nothing is read, and the connection stays usable.
+     */
+    @Test
+    void aResetOfTheInputViewFailsNamingTheCallerTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            assertThat(in.markSupported()).isFalse();
+            in.mark(16); // does nothing, as InputStream says
+            assertThatThrownBy(in::reset)
+                    .isExactlyInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot reset the input of " + name(server)
+                            + " (open): it keeps no mark (markSupported() is false); read through a"
+                            + " BufferedInputStream to mark and reset");
+            client.output().write(new byte[] {'o', 'k'});
+            assertThat(in.readNBytes(2)).as("the connection still works").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
      * {@code available()} of the input view is a call on the connection like a read: 0 while it is
      * open (it cannot tell without reading, which {@code InputStream} allows), refused from another
      * thread, and an {@code IOException} naming the caller, the call, the connection and its state
