@@ -26,10 +26,40 @@ final class ConnectionInput extends InputStream {
         return n < 0 ? -1 : one[0] & 0xff;
     }
 
+    /** Reads into {@code b} from its start, as {@link #read(byte[], int, int)}; a null {@code b} is refused naming it. */
+    @Override
+    public int read(byte[] b) throws IOException {
+        return read(Objects.requireNonNull(b, "b"), 0, b.length);
+    }
+
+    /**
+     * Reads up to {@code len} bytes into {@code b} at {@code off}, parking until at least one has
+     * arrived; a null {@code b} is refused naming it, a range that does not fit it with an
+     * {@link IndexOutOfBoundsException} naming the caller, the call, the connection and the range.
+     */
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
+        connection.checkArray("read from", b, off, len);
         return connection.read(ByteBuffer.wrap(b, off, len));
+    }
+
+    /** As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} or a range that does not fit it is refused as {@link #read(byte[], int, int)} refuses them. */
+    @Override
+    public int readNBytes(byte[] b, int off, int len) throws IOException {
+        connection.checkArray("read from", b, off, len);
+        return super.readNBytes(b, off, len);
+    }
+
+    /** 0 while the connection is open (it cannot tell without reading); refused from another thread, and failing once closed. */
+    @Override
+    public int available() throws IOException {
+        return connection.available();
+    }
+
+    /** Fails: the view keeps no mark ({@link #markSupported()} is false); the message names the caller, the connection and its state. */
+    @Override
+    public void reset() throws IOException {
+        throw connection.noMark();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.coro.net;
 
+import dev.coro.CoroutineExit;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -19,19 +20,35 @@ final class ConnectionOutput extends OutputStream {
         write(new byte[] {(byte) b}, 0, 1);
     }
 
+    /** Writes all of {@code b}, as {@link #write(byte[], int, int)}; a null {@code b} is refused naming it. */
+    @Override
+    public void write(byte[] b) throws IOException {
+        write(Objects.requireNonNull(b, "b"), 0, b.length);
+    }
+
     /**
      * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
      * not see the buffer whose position would say how far a failed write got, so a failure after
-     * some of the bytes went out says how many in its message (with the same cause).
+     * some of the bytes went out says how many in its message (with the same cause); one cut short
+     * part way (a {@code withTimeout} that expired, a close of the caller) adds an {@link IOException}
+     * saying how many to the suppressed exceptions of the signal that unwinds it (the cause of a
+     * {@code CoroutineTimeoutException}). A null {@code b}
+     * is refused naming it, a range that does not fit it with an {@link IndexOutOfBoundsException}
+     * naming the caller, the call, the connection and the range.
      */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
+        connection.checkArray("write to", b, off, len);
         ByteBuffer src = ByteBuffer.wrap(b, off, len);
         try {
             connection.write(src);
         } catch (IOException e) {
             throw src.position() == off ? e : partly(e, src.position() - off, len);
+        } catch (CoroutineExit x) {
+            if (src.position() != off) {
+                x.addSuppressed(connection.interrupted(src.position() - off, len));
+            }
+            throw x;
         }
     }
 

@@ -231,6 +231,60 @@ public final class TcpConnection implements Closeable {
         } while (src.hasRemaining());
     }
 
+    /**
+     * Refuses, for a {@code java.io} view's {@code operation}, a null array (naming the parameter)
+     * or a range of it that does not fit (naming the caller, the call, the connection, its state and
+     * the range; the JDK's own check names none of them).
+     */
+    void checkArray(String operation, byte[] b, int off, int len) {
+        Objects.requireNonNull(b, "b");
+        if ((off | len) < 0 || len > b.length - off) {
+            throw outOfBounds(operation, b.length, off, len);
+        }
+    }
+
+    /** The refusal of a range that does not fit its array: from another thread, that thread's refusal. */
+    private IndexOutOfBoundsException outOfBounds(String operation, int length, int off, int len) {
+        check(operation);
+        return new IndexOutOfBoundsException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+                + "): offset " + off + " and length " + len + " do not fit an array of length " + length);
+    }
+
+    /**
+     * What a {@code java.io} view's write cut short by a signal (a {@code withTimeout}, a close of the
+     * caller) after {@code written} of its {@code len} bytes went out says of it: an exception, not
+     * thrown, added to the signal's suppressed ones.
+     */
+    IOException interrupted(int written, int len) {
+        return new IOException(io.caller() + " was interrupted writing to " + name() + " (" + state() + "): "
+                + written + " of the " + len + " bytes of this write were written before it");
+    }
+
+    /**
+     * The failure of {@code reset()} of the {@link #input()} view, which keeps no mark, naming the
+     * caller, the connection and its state, and what to do; from another thread, that thread's refusal.
+     */
+    IOException noMark() {
+        check("reset the input of");
+        return new IOException(io.caller() + " cannot reset the input of " + name() + " (" + state()
+                + "): it keeps no mark (markSupported() is false); read through a BufferedInputStream to mark and reset");
+    }
+
+    /**
+     * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
+     * call on the connection like a read: refused from another thread, and failing once it is
+     * closed, as {@code InputStream} says for a closed stream.
+     */
+    int available() throws IOException {
+        check("count the bytes available on");
+        if (closed) {
+            ClosedChannelException e = new ClosedChannelException();
+            throw new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
+                    + "): " + e, e);
+        }
+        return 0;
+    }
+
     /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
     private IllegalArgumentException readOnly() {
         return new IllegalArgumentException(io.caller() + " cannot read from " + name() + " (" + state()
@@ -275,7 +329,9 @@ public final class TcpConnection implements Closeable {
     /**
      * A {@code java.io} view that reads by {@link #read(ByteBuffer)}: it parks the coroutine, so a
      * {@code BufferedReader} or {@code DataInputStream} on it works unchanged. Closing it closes the
-     * connection. The same view every time.
+     * connection. The same view every time. Its {@code available()} is 0 (it cannot tell without
+     * reading), a call on the connection like a read: refused from another thread, an
+     * {@link IOException} once the connection is closed.
      *
      * @return the input stream
      */
@@ -287,7 +343,10 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
-     * A write that fails after some of its bytes went out says how many in its exception's message.
+     * A write that fails after some of its bytes went out says how many in its exception's message;
+     * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
+     * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the
+     * {@code CoroutineTimeoutException}'s cause.
      *
      * @return the output stream
      */

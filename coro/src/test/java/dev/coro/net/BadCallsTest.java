@@ -152,6 +152,136 @@ class BadCallsTest {
     }
 
     /**
+     * A null array given to a {@code java.io} view is refused naming the parameter, as a null
+     * buffer is, before anything is read, written or waited for (the JVM's own text names only an
+     * array length it could not read); the connection stays usable.
+     */
+    @Test
+    void aNullArrayGivenToAViewIsRefusedNamingTheParameter() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            OutputStream out = client.output();
+            List<ThrowingCallable> calls = List.of(
+                    () -> in.read(null),
+                    () -> in.read(null, 0, 0),
+                    () -> in.readNBytes(null, 0, 0),
+                    () -> out.write(null),
+                    () -> out.write(null, 0, 0));
+            for (ThrowingCallable call : calls) {
+                assertThatThrownBy(call).isExactlyInstanceOf(NullPointerException.class).hasMessage("b");
+            }
+            out.write(new byte[] {'o', 'k'});
+            assertThat(in.readNBytes(2)).as("the connection still works").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
+     * A range that does not fit the array given to a {@code java.io} view (a negative offset or
+     * length, or one past its end) is refused with the {@code IndexOutOfBoundsException} that
+     * {@code InputStream} and {@code OutputStream} promise, but naming the caller, the call, the
+     * connection, its state and the range (the JDK's check names none of them), before anything is
+     * read, written or waited for; the connection stays usable.
+     */
+    @Test
+    void aRangeThatDoesNotFitAViewsArrayIsRefusedNamingTheCallerTheCallTheConnectionAndTheRange() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            OutputStream out = client.output();
+            String reading = "main context 'main' cannot read from " + name(server) + " (open): ";
+            String writing = "main context 'main' cannot write to " + name(client) + " (open): ";
+            byte[] four = new byte[4];
+            List<ThrowingCallable> calls = List.of(
+                    () -> in.read(four, -1, 1),
+                    () -> in.read(four, 0, -1),
+                    () -> in.read(four, 2, 3),
+                    () -> in.readNBytes(four, -1, 1),
+                    () -> out.write(four, -1, 1),
+                    () -> out.write(four, 0, -1),
+                    () -> out.write(four, 2, 3));
+            List<String> messages = new ArrayList<>();
+            for (ThrowingCallable call : calls) {
+                Throwable e = org.assertj.core.api.Assertions.catchThrowable(call);
+                assertThat(e).isExactlyInstanceOf(IndexOutOfBoundsException.class);
+                messages.add(e.getMessage());
+            }
+            assertThat(messages).containsExactly(
+                    reading + "offset -1 and length 1 do not fit an array of length 4",
+                    reading + "offset 0 and length -1 do not fit an array of length 4",
+                    reading + "offset 2 and length 3 do not fit an array of length 4",
+                    reading + "offset -1 and length 1 do not fit an array of length 4",
+                    writing + "offset -1 and length 1 do not fit an array of length 4",
+                    writing + "offset 0 and length -1 do not fit an array of length 4",
+                    writing + "offset 2 and length 3 do not fit an array of length 4");
+            out.write(new byte[] {'o', 'k'}, 0, 2);
+            assertThat(in.readNBytes(2)).as("nothing was sent or taken by the refused calls").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
+     * The input view keeps no mark: {@code reset()} fails as {@code InputStream} says, but with an
+     * {@code IOException} naming the caller, the call, the connection and its state, and what to do
+     * (the JDK's text is only "mark/reset not supported"); nothing is read, and the connection stays usable.
+     */
+    @Test
+    void aResetOfTheInputViewFailsNamingTheCallerTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            InputStream in = server.input();
+            assertThat(in.markSupported()).isFalse();
+            in.mark(16); // does nothing, as InputStream says
+            assertThatThrownBy(in::reset)
+                    .isExactlyInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot reset the input of " + name(server)
+                            + " (open): it keeps no mark (markSupported() is false); read through a"
+                            + " BufferedInputStream to mark and reset");
+            client.output().write(new byte[] {'o', 'k'});
+            assertThat(in.readNBytes(2)).as("the connection still works").isEqualTo(new byte[] {'o', 'k'});
+        }
+    }
+
+    /**
+     * {@code available()} of the input view is a call on the connection like a read: 0 while it is
+     * open (it cannot tell without reading, which {@code InputStream} allows), refused from another
+     * thread, and an {@code IOException} naming the caller, the call, the connection and its state
+     * once it is closed, as {@code InputStream} says for a closed stream (it returned 0 there).
+     */
+    @Test
+    void availableOfTheInputViewIsACallOnTheConnectionThatFailsOnceItIsClosed() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            InputStream in = server.input();
+            assertThat(in.available()).isZero();
+
+            AtomicReference<Throwable> intruder = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                try {
+                    in.available();
+                } catch (Throwable e) {
+                    intruder.set(e);
+                }
+            });
+            t.join();
+            assertThat(intruder.get()).as("available() from another thread")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot count the bytes available on " + name + " (state open) from thread 'intruder'");
+
+            in.close();
+            assertThatThrownBy(in::available)
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot count the bytes available on " + name
+                            + " (closed): java.nio.channels.ClosedChannelException")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    /**
      * A read into a read-only buffer is refused before anything is read or waited for, with an
      * {@code IllegalArgumentException} naming the caller, the call, the connection and its state (the
      * channel's own refusal says only "Read-only buffer"), a full one too; the connection stays usable.

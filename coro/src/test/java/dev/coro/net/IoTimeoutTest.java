@@ -238,6 +238,66 @@ class IoTimeoutTest {
         }
     }
 
+    /**
+     * A write through the {@code java.io} view hides its buffer, so one cut short by a
+     * {@code withTimeout} part way through must say how many of its bytes went out, as a write that
+     * fails does: the signal that unwound it (the timeout's cause) carries an {@code IOException}
+     * saying so, and the peer reads exactly those bytes before what is written next.
+     */
+    @Test
+    void aStreamWriteCutShortByATimeoutSaysHowManyOfItsBytesWentOutAndThePeerGetsExactlyThose() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + (i >>> 8));
+            }
+            CoroutineTimeoutException timeout = null;
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        server.output().write(data);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                timeout = e;
+            }
+            assertThat(timeout).as("the write was cut short").isNotNull();
+            assertThat(timeout.getCause()).as("the signal that unwound it").isNotNull();
+            assertThat(timeout.getCause().getSuppressed()).as("what it says of the write").hasSize(1);
+            String message = timeout.getCause().getSuppressed()[0].getMessage();
+            assertThat(message).matches("main context 'main' was interrupted writing to "
+                    + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + data.length
+                    + " bytes of this write were written before it");
+            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
+            assertThat(written).isBetween(1, data.length - 1);
+
+            CompletableFuture<byte[]> received = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    ByteBuffer in = ByteBuffer.allocate(written + 4);
+                    while (peer.read(in) >= 0) {
+                        // until the server closes
+                    }
+                    byte[] got = new byte[in.flip().remaining()];
+                    in.get(got);
+                    received.complete(got);
+                } catch (Throwable e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            server.output().write(new byte[] {'e', 'n', 'd'});
+            server.close();
+            byte[] got = Coroutine.await(received);
+            assertThat(got.length).as("the bytes the message names, then the next write's").isEqualTo(written + 3);
+            assertThat(java.util.Arrays.equals(data, 0, written, got, 0, written)).as("in order, each once").isTrue();
+            assertThat(new String(got, written, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("end");
+        }
+    }
+
     @Test
     void anAcceptThatTimedOutLeavesNoWaitAndTheListenerStillAccepts() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {

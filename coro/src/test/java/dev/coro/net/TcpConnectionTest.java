@@ -456,6 +456,41 @@ class TcpConnectionTest {
      * The cheat sheet says {@code TCP_NODELAY} is on: a small write goes out at once, not held back
      * by Nagle's algorithm for the peer's acknowledgement. So on both ends, connected and accepted.
      */
+    /**
+     * A coroutine relays one connection's input view to another's output view with
+     * {@code transferTo} while a second writes three megabytes into the first (far more than the
+     * sockets' buffers hold, so both sides park again and again): the far end reads every byte once,
+     * in order, then the end of the stream, and {@code transferTo} returns the count.
+     */
+    @Test
+    void transferToBetweenTwoConnectionsCarriesEveryByteOnceInOrder() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection a1 = TcpConnection.connect(listener.localAddress());
+             TcpConnection b1 = listener.accept();
+             TcpConnection a2 = TcpConnection.connect(listener.localAddress());
+             TcpConnection b2 = listener.accept()) {
+            byte[] data = new byte[3 << 20];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 7 + (i >>> 9));
+            }
+            Crew crew = new Crew();
+            crew.spawn("relay", () -> {
+                try (a2) {
+                    log.add("relayed " + b1.input().transferTo(a2.output()));
+                }
+            });
+            crew.spawn("writer", () -> {
+                try (a1) {
+                    a1.output().write(data);
+                }
+            });
+            byte[] got = b2.input().readAllBytes();
+            crew.join();
+            assertThat(log).containsExactly("relayed " + data.length);
+            assertThat(got).as("every byte once, in order").isEqualTo(data);
+        }
+    }
+
     @Test
     void tcpNoDelayIsOnForAConnectionConnectedAndForOneAccepted() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
