@@ -33,14 +33,17 @@ class CoroutinePoolObservationTest {
 
     /**
      * Closes {@code pool} (named {@code name}) and checks that the close threw the {@link CoroutineException}
-     * that reports {@code failure} (the text of the first failure nobody observed).
+     * that reports {@code failure} (the text of the first failure nobody observed), naming the coroutine, the
+     * pool thread and the submission whose body threw it.
      *
      * @return what the close threw, for the checks of its suppressed failures
      */
     private static Throwable closeReportingUnobserved(CoroutinePool pool, String name, String failure) {
         Throwable thrown = close(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: " + failure);
+                .hasMessageMatching(java.util.regex.Pattern.quote(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-")
+                        + "\\d+' on thread '" + java.util.regex.Pattern.quote(name) + "-\\d+', running the body of (submit|execute) #\\d+, threw "
+                        + java.util.regex.Pattern.quote(failure) + "(; \\d+ more failures? suppressed)?");
         return thrown;
     }
 

@@ -443,10 +443,32 @@ class CoroutinePoolTest {
         assertThatThrownBy(() -> Coroutine.await(awaited)).isExactlyInstanceOf(CompletionException.class);
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: first")
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first; 2 more failures suppressed")
                 .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("first");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
         close(pool); // closing again: nothing left to report
+    }
+
+    @Test
+    void theReportOfAnUnobservedFailureNamesTheCoroutineItsThreadAndTheSubmissionThatFailed() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Integer> fine = pool.submit(() -> 1); // submission 1, coroutine-1
+        pool.execute(() -> {
+            throw new IllegalStateException("first");
+        }); // submission 2, coroutine-2
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        }); // submission 3, coroutine-3
+        assertThat(Coroutine.await(fine)).isEqualTo(1);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-2' on thread '" + name
+                        + "-0', running the body of execute #2, threw java.lang.IllegalStateException: first;"
+                        + " 1 more failure suppressed")
+                .cause().hasMessage("first");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second");
     }
 
     @Test
@@ -465,7 +487,9 @@ class CoroutinePoolTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(failing));
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: submitted first");
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of submit #1, threw java.lang.IllegalStateException: submitted first;"
+                        + " 1 more failure suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("executed second");
     }
 
@@ -517,7 +541,8 @@ class CoroutinePoolTest {
         futures.clear();
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: failure 1");
+                .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
+                        + "-[01]', running the body of submit #2, threw java.lang.IllegalStateException: failure 1; 1 more failure suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("failure 3");
         assertThat(pool.retainedFutures()).isZero();
     }
@@ -531,7 +556,8 @@ class CoroutinePoolTest {
         })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: dev.coro.CoroutineException:"
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + name
+                        + "-0': dev.coro.CoroutineException:"
                         + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
     }
