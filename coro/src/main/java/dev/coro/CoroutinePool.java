@@ -54,7 +54,8 @@ import java.util.function.Supplier;
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
  * or their {@code Async} forms was called on it, nor on a future derived from it by
- * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure; a read that
+ * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
+ * {@code minimalCompletionStage()}; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
  * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
@@ -613,6 +614,32 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return new DerivedFuture<>(submission());
         }
 
+        /**
+         * A minimal stage of this future whose reads (through its {@code toCompletableFuture()}) and
+         * handlers count as the submission's, as on a derived future: the JDK's own minimal stage
+         * relays to plain futures, and an {@code await} of it would have read the failure unseen.
+         */
+        @Override
+        public java.util.concurrent.CompletionStage<T> minimalCompletionStage() {
+            MinimalFuture<T> m = new MinimalFuture<>(submission());
+            relayTo(m);
+            return m;
+        }
+
+        /** Completes {@code d} as this future completes; attaching the relay reads nothing. */
+        final void relayTo(ReadFuture<T> d) {
+            super.whenComplete(d::settle);
+        }
+
+        /** Completes this future with a relayed outcome: {@code v}, or {@code e} if not null. */
+        private void settle(T v, Throwable e) {
+            if (e == null) {
+                super.complete(v);
+            } else {
+                super.completeExceptionally(e);
+            }
+        }
+
         @Override
         public T join() {
             try {
@@ -801,7 +828,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * …): a failure read from it, or handled on it, is the submission's once the submission has
      * failed (a derived future fails with its source's failure), so it counts as reading that.
      */
-    private static final class DerivedFuture<T> extends ReadFuture<T> {
+    private static class DerivedFuture<T> extends ReadFuture<T> {
         private final ObservedFuture<?> submission;
 
         DerivedFuture(ObservedFuture<?> submission) {
@@ -823,6 +850,131 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         ObservedFuture<?> submission() {
             return submission;
+        }
+    }
+
+    /**
+     * The minimal stage of a submission's future, or of one derived from it: like the JDK's, it
+     * refuses every method that is not a {@link java.util.concurrent.CompletionStage}'s, and its
+     * {@code toCompletableFuture()} is a new future relayed from it; unlike the JDK's, that future,
+     * and the stages made from it, count a read or a handler of the failure as the submission's.
+     */
+    private static final class MinimalFuture<T> extends DerivedFuture<T> {
+
+        MinimalFuture(ObservedFuture<?> submission) {
+            super(submission);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new MinimalFuture<>(submission());
+        }
+
+        @Override
+        public CompletableFuture<T> toCompletableFuture() {
+            DerivedFuture<T> d = new DerivedFuture<>(submission());
+            relayTo(d);
+            return d;
+        }
+
+        @Override
+        public T get() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T get(long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T getNow(T valueIfAbsent) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T join() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T resultNow() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Throwable exceptionNow() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean complete(T value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void obtrudeValue(T value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isDone() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isCancelled() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isCompletedExceptionally() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public State state() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int getNumberOfDependents() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
         }
     }
 }

@@ -227,4 +227,32 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only derived from");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
+
+    @Test
+    void aFailureReadOrHandledThroughTheMinimalStageOfTheSubmissionHasBeenReadAndOneOnlyMadeHasNot() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new IllegalStateException("awaited through its minimal stage");
+        });
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new IllegalStateException("joined through its minimal stage's future");
+        });
+        CompletableFuture<Object> handled = pool.submit(() -> {
+            throw new IllegalStateException("handled on its minimal stage");
+        });
+        CompletableFuture<Object> onlyMade = pool.submit(() -> {
+            throw new IllegalStateException("only a minimal stage made");
+        });
+        assertThat(catchThrowable(() -> Coroutine.await(awaited.minimalCompletionStage())))
+                .hasRootCauseMessage("awaited through its minimal stage");
+        assertThat(catchThrowable(() -> joined.minimalCompletionStage().toCompletableFuture().join()))
+                .hasRootCauseMessage("joined through its minimal stage's future");
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(handled.minimalCompletionStage().exceptionally(e -> null)));
+        java.util.concurrent.CompletionStage<Object> minimal = onlyMade.minimalCompletionStage(); // nobody reads it
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(onlyMade).exceptionally(e -> null)));
+        assertThat(minimal).isNotNull();
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only a minimal stage made");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
 }
