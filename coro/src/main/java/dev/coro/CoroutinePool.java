@@ -589,7 +589,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public String toString() {
-            return "wait for work from " + pool.name;
+            return "take work from " + pool.name; // a dump: "waits to take work from coro-pool-1"
         }
     }
 

@@ -238,7 +238,7 @@ class CoroutinePoolTest {
             assertThat(Coroutine.await(seen)).containsExactly("slept at least 2 ms: true", "selected hi",
                     "awaited from the test thread",
                     "thread '" + name + "-0': 2 contexts, current index 1",
-                    "  [0] main: PARKED, waits to wait for work from " + name,
+                    "  [0] main: PARKED, waits to take work from " + name,
                     "  [1] coroutine 'coroutine-1': RUNNING (the caller)");
         } finally {
             close(pool);
