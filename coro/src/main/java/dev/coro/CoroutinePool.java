@@ -57,7 +57,9 @@ import java.util.function.Supplier;
  * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
  * {@code minimalCompletionStage()}; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
- * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing), and any
+ * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing, nor
+ * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
+ * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it. First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every

@@ -255,4 +255,24 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only a minimal stage made");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
+
+    @Test
+    void aFailureReadThroughAFutureOfAnotherThatTookTheSubmissionAsItsArgumentHasNotBeenRead() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> combined = pool.submit(() -> {
+            throw new IllegalStateException("combined as the argument");
+        });
+        CompletableFuture<Object> anyOf = pool.submit(() -> {
+            throw new IllegalStateException("one of anyOf");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(combined, anyOf).exceptionally(e -> null)));
+        // the futures these make are the other future's, or the JDK's own: the pool cannot see them read
+        assertThat(catchThrowable(() -> CompletableFuture.completedFuture(1).thenCombine(combined, (x, y) -> y).join()))
+                .hasRootCauseMessage("combined as the argument");
+        assertThat(catchThrowable(() -> CompletableFuture.anyOf(anyOf, new CompletableFuture<>()).join()))
+                .hasRootCauseMessage("one of anyOf");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: combined as the argument");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("one of anyOf");
+    }
 }
