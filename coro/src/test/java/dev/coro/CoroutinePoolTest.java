@@ -245,6 +245,46 @@ class CoroutinePoolTest {
         }
     }
 
+    @Test
+    void aVirtualThreadAnotherPoolsThreadAndAGeneratorBodySubmitToAPoolAndCloseOne() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(2);
+        CoroutinePool other = CoroutinePool.start(1);
+        CoroutinePool closedByVirtual = CoroutinePool.start(1);
+        CoroutinePool closedByOther = CoroutinePool.start(1);
+        CoroutinePool closedByGenerator = CoroutinePool.start(1);
+        try {
+            AtomicReference<Object> fromVirtual = new AtomicReference<>();
+            Thread virtual = Thread.ofVirtual().start(() -> {
+                fromVirtual.set(pool.submit(() -> "from a virtual thread").join());
+                closedByVirtual.close();
+            });
+            Peer.join(virtual);
+            assertThat(fromVirtual.get()).isEqualTo("from a virtual thread");
+            assertThat(closedByVirtual.toString()).endsWith(", closed]");
+
+            assertThat(Coroutine.await(other.submit(() -> {
+                String v = Coroutine.await(pool.submit(() -> "from another pool's thread"));
+                closedByOther.close();
+                return v;
+            }))).isEqualTo("from another pool's thread");
+            assertThat(closedByOther.toString()).endsWith(", closed]");
+
+            List<String> emitted = new ArrayList<>();
+            for (String v : Generator.<String>of("submitter", out -> {
+                out.emit(Coroutine.await(pool.submit(() -> "from a generator body")));
+                closedByGenerator.close();
+                out.emit(closedByGenerator.toString());
+            })) {
+                emitted.add(v);
+            }
+            assertThat(emitted).containsExactly("from a generator body", closedByGenerator.toString());
+            assertThat(closedByGenerator.toString()).endsWith(", closed]");
+        } finally {
+            close(pool);
+            close(other);
+        }
+    }
+
     // ---- close ----------------------------------------------------------------------------------
 
     @Test
