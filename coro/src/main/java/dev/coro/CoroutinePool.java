@@ -227,10 +227,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     failures.put(f.seq, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
+            java.util.Set<Throwable> reported = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             for (Failure f : failures.values()) {
+                if (!reported.add(f.thrown)) {
+                    continue; // an exception several bodies threw is reported once
+                }
                 if (first == null) {
                     first = f;
-                } else if (first.thrown != f.thrown) {
+                } else {
                     first.thrown.addSuppressed(f.thrown);
                     later++;
                 }

@@ -512,6 +512,23 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void anExceptionSeveralBodiesThrewIsSuppressedOnceInTheReport() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        IllegalStateException shared = new IllegalStateException("shared");
+        pool.execute(() -> {
+            throw new IllegalArgumentException("first");
+        });
+        for (int i = 0; i < 3; i++) {
+            pool.execute(() -> {
+                throw shared;
+            });
+        }
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessageEndingWith("first; 1 more failure suppressed");
+        assertThat(thrown.getCause().getSuppressed()).containsExactly(shared);
+    }
+
+    @Test
     void closeReportsTheFailuresOfSubmitAndExecuteInTheOrderTheyWereSubmitted() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = nameOf(pool);
