@@ -54,9 +54,12 @@ import java.util.function.Supplier;
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
  * or their {@code Async} forms was called on it, nor on a future derived from it by
- * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure; a read that
+ * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
+ * {@code minimalCompletionStage()}; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
- * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing), and any
+ * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing, nor
+ * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
+ * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it. First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
@@ -87,7 +90,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * the number of its submission (one left to main: the number of the next submission at that time),
      * so that close() reports every failure in the order of the submissions.
      */
-    private final TreeMap<Long, Throwable> failures = new TreeMap<>();
+    private final TreeMap<Long, Failure> failures = new TreeMap<>();
     /**
      * The futures that close() may have to report: failed, and not read yet; by submission order. A
      * future that completes normally, or is read, is not kept (guarded by {@link #failures}).
@@ -158,7 +161,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
-        place(new Task(body, f, f.seq), "submit to");
+        place(new Task(body, f, f.seq, "submit"), "submit to");
         return f;
     }
 
@@ -175,7 +178,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         place(new Task(() -> {
             body.run();
             return null;
-        }, null, submissions.incrementAndGet()), "execute on");
+        }, null, submissions.incrementAndGet(), "execute"), "execute on");
     }
 
     /**
@@ -189,7 +192,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * nothing: the failures go to the first close that sees the pool end, and the pool counts as open
      * (no thread reports a deadlock) until its threads have ended.
      *
-     * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment)
+     * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment); its
+     *                               message names the coroutine, the pool thread and the submission that failed, e.g.
+     *                               {@code coro-pool-1: a coroutine failed and nobody observed it: coroutine 'coroutine-2'
+     *                               on thread 'coro-pool-1-0', running the body of execute #2, threw
+     *                               java.lang.IllegalStateException: first; 1 more failure suppressed}
      * @throws IllegalStateException if called from one of the pool's own threads
      */
     @Override
@@ -210,7 +217,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         awaitEnded();
         // whichever close sees the pool end reports: one that gave up waiting (a withTimeout) leaves the failures to the next
-        Throwable first = null;
+        Failure first = null;
+        int later = 0;
         synchronized (failures) {
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
@@ -219,18 +227,30 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     failures.put(f.seq, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
-            for (Throwable t : failures.values()) {
+            java.util.Set<Throwable> reported = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Failure f : failures.values()) {
+                if (!reported.add(f.thrown)) {
+                    continue; // an exception several bodies threw is reported once
+                }
                 if (first == null) {
-                    first = t;
-                } else if (first != t) {
-                    first.addSuppressed(t);
+                    first = f;
+                } else {
+                    first.thrown.addSuppressed(f.thrown);
+                    later++;
                 }
             }
             failures.clear();
         }
         if (first != null) {
-            throw new CoroutineException(name + ": a coroutine failed and nobody observed it: " + SafeText.of(first), first);
+            throw unobservedFailure(first, later);
         }
+    }
+
+    /** The report of {@code first}, naming where it happened, with {@code later} more failures suppressed in it. */
+    private CoroutineException unobservedFailure(Failure first, int later) {
+        String more = later == 0 ? "" : "; " + later + (later == 1 ? " more failure" : " more failures") + " suppressed";
+        return new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first.where
+                + SafeText.of(first.thrown) + more, first.thrown);
     }
 
     /**
@@ -311,15 +331,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
 
     /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
-    private void failed(long seq, Throwable t) {
+    private void failed(long seq, Failure f) {
         synchronized (failures) {
-            failures.put(seq, t);
+            failures.put(seq, f);
         }
     }
 
-    /** A failure was left to a pool thread's main: it counts from now, after every submission so far. */
-    private void failedInMain(Throwable t) {
-        failed(submissions.incrementAndGet(), t);
+    /** A failure was left to the main context of pool thread {@code thread}: it counts from now, after every submission so far. */
+    private void failedInMain(Thread thread, Throwable t) {
+        failed(submissions.incrementAndGet(), new Failure("left to the main context of thread '" + thread.getName() + "': ", t));
     }
 
     /**
@@ -327,7 +347,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * later takes it out again ({@link #forget}); of the two checks of {@code observed} and
      * {@code retained}, one always sees the other's write.
      */
-    private void retainUnlessObserved(ObservedFuture<?> f, Throwable failure) {
+    private void retainUnlessObserved(ObservedFuture<?> f, Failure failure) {
         if (f.observed) {
             return;
         }
@@ -413,18 +433,28 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         return "every submitted body has ended, not every coroutine they created";
     }
 
+    /**
+     * A failure close() may report: what was thrown, and where, as the start of the report's phrase,
+     * e.g. {@code coroutine 'coroutine-2' on thread 'coro-pool-1-0', running the body of execute #2, threw }.
+     */
+    private record Failure(String where, Throwable thrown) {
+    }
+
     /** A submitted body and its future (null for {@link #execute}). */
     private static final class Task {
         final Supplier<?> body;
         final ObservedFuture<Object> future;
         /** The number of its submission. */
         final long seq;
+        /** The call that submitted it: {@code submit} or {@code execute}. */
+        final String op;
 
         @SuppressWarnings("unchecked")
-        Task(Supplier<?> body, ObservedFuture<?> future, long seq) {
+        Task(Supplier<?> body, ObservedFuture<?> future, long seq, String op) {
             this.body = body;
             this.future = (ObservedFuture<Object>) future;
             this.seq = seq;
+            this.op = op;
         }
     }
 
@@ -508,7 +538,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     try {
                         s.park(this);
                     } catch (CoroutineException | DeadlockException e) {
-                        pool.failedInMain(e); // a failure left to this thread's main
+                        pool.failedInMain(thread, e); // a failure left to this thread's main
                     } finally {
                         s.loop.foreignWaitEnded();
                     }
@@ -522,10 +552,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private void runBody(Task t) {
             Object value = null;
             Throwable failure = null;
+            String where = null;
             try {
                 value = t.body.get();
             } catch (Throwable e) {
                 failure = e;
+                where = Scheduler.describeCaller(); // the body's coroutine, while it is still the current one
             } finally {
                 live.decrementAndGet(); // before the future completes: whatever it sets off sees the body gone
             }
@@ -533,16 +565,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 if (failure == null) {
                     t.future.complete(value);
                 } else if (t.future.completeExceptionally(failure) && !(failure instanceof CoroutineExit)) {
-                    pool.retainUnlessObserved(t.future, failure);
+                    pool.retainUnlessObserved(t.future, failure(t, where, failure));
                 }
                 // else its caller settled the future first (cancel, complete): its outcome is not the body's;
                 // or a close unwound the body: its future says so, but that is no failure to report, as for execute
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
-                pool.failed(t.seq, failure);
+                pool.failed(t.seq, failure(t, where, failure));
             }
             if (failure instanceof CoroutineExit e) {
                 throw e;
             }
+        }
+
+        /** How close() reports {@code thrown}, the failure of {@code t}'s body in coroutine {@code caller} (its description). */
+        private Failure failure(Task t, String caller, Throwable thrown) {
+            return new Failure(caller + " on thread '" + thread.getName() + "', running the body of " + t.op + " #" + t.seq
+                    + ", threw ", thrown);
         }
 
         @Override
@@ -557,7 +595,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public String toString() {
-            return "wait for work from " + pool.name;
+            return "take work from " + pool.name; // a dump: "waits to take work from coro-pool-1"
         }
     }
 
@@ -580,6 +618,32 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public <U> CompletableFuture<U> newIncompleteFuture() {
             return new DerivedFuture<>(submission());
+        }
+
+        /**
+         * A minimal stage of this future whose reads (through its {@code toCompletableFuture()}) and
+         * handlers count as the submission's, as on a derived future: the JDK's own minimal stage
+         * relays to plain futures, and an {@code await} of it would have read the failure unseen.
+         */
+        @Override
+        public java.util.concurrent.CompletionStage<T> minimalCompletionStage() {
+            MinimalFuture<T> m = new MinimalFuture<>(submission());
+            relayTo(m);
+            return m;
+        }
+
+        /** Completes {@code d} as this future completes; attaching the relay reads nothing. */
+        final void relayTo(ReadFuture<T> d) {
+            super.whenComplete(d::settle);
+        }
+
+        /** Completes this future with a relayed outcome: {@code v}, or {@code e} if not null. */
+        private void settle(T v, Throwable e) {
+            if (e == null) {
+                super.complete(v);
+            } else {
+                super.completeExceptionally(e);
+            }
         }
 
         @Override
@@ -731,8 +795,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile boolean observed;
         /** Whether the pool keeps it for close(): it failed before anyone read it. */
         volatile boolean retained;
-        /** What its body threw, once retained (guarded by the pool's {@code failures}). */
-        Throwable failure;
+        /** What its body threw and where, once retained (guarded by the pool's {@code failures}). */
+        Failure failure;
 
         ObservedFuture(CoroutinePool pool, long seq) {
             this.pool = pool;
@@ -770,7 +834,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * …): a failure read from it, or handled on it, is the submission's once the submission has
      * failed (a derived future fails with its source's failure), so it counts as reading that.
      */
-    private static final class DerivedFuture<T> extends ReadFuture<T> {
+    private static class DerivedFuture<T> extends ReadFuture<T> {
         private final ObservedFuture<?> submission;
 
         DerivedFuture(ObservedFuture<?> submission) {
@@ -792,6 +856,131 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         ObservedFuture<?> submission() {
             return submission;
+        }
+    }
+
+    /**
+     * The minimal stage of a submission's future, or of one derived from it: like the JDK's, it
+     * refuses every method that is not a {@link java.util.concurrent.CompletionStage}'s, and its
+     * {@code toCompletableFuture()} is a new future relayed from it; unlike the JDK's, that future,
+     * and the stages made from it, count a read or a handler of the failure as the submission's.
+     */
+    private static final class MinimalFuture<T> extends DerivedFuture<T> {
+
+        MinimalFuture(ObservedFuture<?> submission) {
+            super(submission);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new MinimalFuture<>(submission());
+        }
+
+        @Override
+        public CompletableFuture<T> toCompletableFuture() {
+            DerivedFuture<T> d = new DerivedFuture<>(submission());
+            relayTo(d);
+            return d;
+        }
+
+        @Override
+        public T get() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T get(long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T getNow(T valueIfAbsent) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T join() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public T resultNow() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Throwable exceptionNow() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean complete(T value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void obtrudeValue(T value) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isDone() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isCancelled() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isCompletedExceptionally() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public State state() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int getNumberOfDependents() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, java.util.concurrent.TimeUnit unit) {
+            throw new UnsupportedOperationException();
         }
     }
 }

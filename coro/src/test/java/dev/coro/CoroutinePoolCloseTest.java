@@ -90,4 +90,42 @@ class CoroutinePoolCloseTest {
         }
         assertThat(closer.state()).isEqualTo(Coroutine.State.FINISHED);
     }
+
+    @Test
+    void aCloseInTheFinallyOfACoroutineBeingClosedIsInterruptedLeavesThePoolClosingAndTheNextCloseReports() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        pool.execute(() -> {
+            Coroutine.await(gate);
+            throw new IllegalStateException("failed after the interrupted close");
+        });
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                Coroutine.await(new CompletableFuture<Void>()); // parked until it is closed
+            } finally {
+                try {
+                    pool.close(); // the pool's body still waits: this close would wait, so it throws the exit signal
+                    seen.add("returned");
+                } catch (CoroutineExit e) {
+                    seen.add(e.getMessage());
+                }
+            }
+        });
+        closer.switchTo();
+        closer.close();
+        assertThat(closer.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(seen).containsExactly("coroutine 'closer' is being closed: its await the close of " + name
+                + " (1 submitted body has not ended) throws this signal so that it unwinds (state RUNNING, closing)");
+        assertThat(pool.toString()).as("closed to submissions all the same").endsWith(", closing]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool.execute(() -> { }))
+                .isInstanceOf(java.util.concurrent.RejectedExecutionException.class).hasMessageEndingWith("it is closing");
+        gate.complete(null);
+        Throwable reported = org.assertj.core.api.Assertions.catchThrowable(
+                () -> Coroutine.withTimeout(java.time.Duration.ofSeconds(30), pool::close));
+        assertThat(reported).as("the failure goes to the close that sees the pool end").isInstanceOf(CoroutineException.class)
+                .cause().hasMessage("failed after the interrupted close");
+        assertThat(pool.toString()).endsWith(", closed]");
+    }
 }

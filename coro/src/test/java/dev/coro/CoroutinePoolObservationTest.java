@@ -33,14 +33,17 @@ class CoroutinePoolObservationTest {
 
     /**
      * Closes {@code pool} (named {@code name}) and checks that the close threw the {@link CoroutineException}
-     * that reports {@code failure} (the text of the first failure nobody observed).
+     * that reports {@code failure} (the text of the first failure nobody observed), naming the coroutine, the
+     * pool thread and the submission whose body threw it.
      *
      * @return what the close threw, for the checks of its suppressed failures
      */
     private static Throwable closeReportingUnobserved(CoroutinePool pool, String name, String failure) {
         Throwable thrown = close(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: " + failure);
+                .hasMessageMatching(java.util.regex.Pattern.quote(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-")
+                        + "\\d+' on thread '" + java.util.regex.Pattern.quote(name) + "-\\d+', running the body of (submit|execute) #\\d+, threw "
+                        + java.util.regex.Pattern.quote(failure) + "(; \\d+ more failures? suppressed)?");
         return thrown;
     }
 
@@ -223,5 +226,53 @@ class CoroutinePoolObservationTest {
         assertThat(derived).isCompletedExceptionally();
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only derived from");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
+
+    @Test
+    void aFailureReadOrHandledThroughTheMinimalStageOfTheSubmissionHasBeenReadAndOneOnlyMadeHasNot() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new IllegalStateException("awaited through its minimal stage");
+        });
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new IllegalStateException("joined through its minimal stage's future");
+        });
+        CompletableFuture<Object> handled = pool.submit(() -> {
+            throw new IllegalStateException("handled on its minimal stage");
+        });
+        CompletableFuture<Object> onlyMade = pool.submit(() -> {
+            throw new IllegalStateException("only a minimal stage made");
+        });
+        assertThat(catchThrowable(() -> Coroutine.await(awaited.minimalCompletionStage())))
+                .hasRootCauseMessage("awaited through its minimal stage");
+        assertThat(catchThrowable(() -> joined.minimalCompletionStage().toCompletableFuture().join()))
+                .hasRootCauseMessage("joined through its minimal stage's future");
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(handled.minimalCompletionStage().exceptionally(e -> null)));
+        java.util.concurrent.CompletionStage<Object> minimal = onlyMade.minimalCompletionStage(); // nobody reads it
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(onlyMade).exceptionally(e -> null)));
+        assertThat(minimal).isNotNull();
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only a minimal stage made");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
+
+    @Test
+    void aFailureReadThroughAFutureOfAnotherThatTookTheSubmissionAsItsArgumentHasNotBeenRead() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Object> combined = pool.submit(() -> {
+            throw new IllegalStateException("combined as the argument");
+        });
+        CompletableFuture<Object> anyOf = pool.submit(() -> {
+            throw new IllegalStateException("one of anyOf");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(combined, anyOf).exceptionally(e -> null)));
+        // the futures these make are the other future's, or the JDK's own: the pool cannot see them read
+        assertThat(catchThrowable(() -> CompletableFuture.completedFuture(1).thenCombine(combined, (x, y) -> y).join()))
+                .hasRootCauseMessage("combined as the argument");
+        assertThat(catchThrowable(() -> CompletableFuture.anyOf(anyOf, new CompletableFuture<>()).join()))
+                .hasRootCauseMessage("one of anyOf");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: combined as the argument");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("one of anyOf");
     }
 }

@@ -238,10 +238,50 @@ class CoroutinePoolTest {
             assertThat(Coroutine.await(seen)).containsExactly("slept at least 2 ms: true", "selected hi",
                     "awaited from the test thread",
                     "thread '" + name + "-0': 2 contexts, current index 1",
-                    "  [0] main: PARKED, waits to wait for work from " + name,
+                    "  [0] main: PARKED, waits to take work from " + name,
                     "  [1] coroutine 'coroutine-1': RUNNING (the caller)");
         } finally {
             close(pool);
+        }
+    }
+
+    @Test
+    void aVirtualThreadAnotherPoolsThreadAndAGeneratorBodySubmitToAPoolAndCloseOne() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(2);
+        CoroutinePool other = CoroutinePool.start(1);
+        CoroutinePool closedByVirtual = CoroutinePool.start(1);
+        CoroutinePool closedByOther = CoroutinePool.start(1);
+        CoroutinePool closedByGenerator = CoroutinePool.start(1);
+        try {
+            AtomicReference<Object> fromVirtual = new AtomicReference<>();
+            Thread virtual = Thread.ofVirtual().start(() -> {
+                fromVirtual.set(pool.submit(() -> "from a virtual thread").join());
+                closedByVirtual.close();
+            });
+            Peer.join(virtual);
+            assertThat(fromVirtual.get()).isEqualTo("from a virtual thread");
+            assertThat(closedByVirtual.toString()).endsWith(", closed]");
+
+            assertThat(Coroutine.await(other.submit(() -> {
+                String v = Coroutine.await(pool.submit(() -> "from another pool's thread"));
+                closedByOther.close();
+                return v;
+            }))).isEqualTo("from another pool's thread");
+            assertThat(closedByOther.toString()).endsWith(", closed]");
+
+            List<String> emitted = new ArrayList<>();
+            for (String v : Generator.<String>of("submitter", out -> {
+                out.emit(Coroutine.await(pool.submit(() -> "from a generator body")));
+                closedByGenerator.close();
+                out.emit(closedByGenerator.toString());
+            })) {
+                emitted.add(v);
+            }
+            assertThat(emitted).containsExactly("from a generator body", closedByGenerator.toString());
+            assertThat(closedByGenerator.toString()).endsWith(", closed]");
+        } finally {
+            close(pool);
+            close(other);
         }
     }
 
@@ -443,10 +483,49 @@ class CoroutinePoolTest {
         assertThatThrownBy(() -> Coroutine.await(awaited)).isExactlyInstanceOf(CompletionException.class);
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: first")
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first; 2 more failures suppressed")
                 .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("first");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
         close(pool); // closing again: nothing left to report
+    }
+
+    @Test
+    void theReportOfAnUnobservedFailureNamesTheCoroutineItsThreadAndTheSubmissionThatFailed() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Integer> fine = pool.submit(() -> 1); // submission 1, coroutine-1
+        pool.execute(() -> {
+            throw new IllegalStateException("first");
+        }); // submission 2, coroutine-2
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        }); // submission 3, coroutine-3
+        assertThat(Coroutine.await(fine)).isEqualTo(1);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-2' on thread '" + name
+                        + "-0', running the body of execute #2, threw java.lang.IllegalStateException: first;"
+                        + " 1 more failure suppressed")
+                .cause().hasMessage("first");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second");
+    }
+
+    @Test
+    void anExceptionSeveralBodiesThrewIsSuppressedOnceInTheReport() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        IllegalStateException shared = new IllegalStateException("shared");
+        pool.execute(() -> {
+            throw new IllegalArgumentException("first");
+        });
+        for (int i = 0; i < 3; i++) {
+            pool.execute(() -> {
+                throw shared;
+            });
+        }
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessageEndingWith("first; 1 more failure suppressed");
+        assertThat(thrown.getCause().getSuppressed()).containsExactly(shared);
     }
 
     @Test
@@ -465,7 +544,9 @@ class CoroutinePoolTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(failing));
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: submitted first");
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of submit #1, threw java.lang.IllegalStateException: submitted first;"
+                        + " 1 more failure suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("executed second");
     }
 
@@ -517,7 +598,8 @@ class CoroutinePoolTest {
         futures.clear();
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: java.lang.IllegalStateException: failure 1");
+                .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
+                        + "-[01]', running the body of submit #2, threw java.lang.IllegalStateException: failure 1; 1 more failure suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("failure 3");
         assertThat(pool.retainedFutures()).isZero();
     }
@@ -531,7 +613,8 @@ class CoroutinePoolTest {
         })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: dev.coro.CoroutineException:"
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + name
+                        + "-0': dev.coro.CoroutineException:"
                         + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
     }
