@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,6 +30,15 @@ class CoroutinePoolTest {
     private static final Duration GUARD = Duration.ofSeconds(30);
 
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * Every test closes the pools it started: one left open would keep every later test's thread from
+     * reporting a deadlock (a pool thread may still wake it), so it is named here, not found as a hang.
+     */
+    @AfterEach
+    void everyPoolThisTestStartedIsClosed() {
+        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
+    }
 
     /** Closes {@code pool}, failing rather than hanging if the close does not end. */
     private static void close(CoroutinePool pool) {
@@ -682,6 +692,7 @@ class CoroutinePoolTest {
 
     @Test
     void whileAPoolIsOpenAThreadWithNothingToRunWaitsInsteadOfReportingADeadlock() {
+        assertThat(CoroutinePool.openPools()).as("no pool is open before: the first wait below is a deadlock only then").isZero();
         assertThat(Peer.call("before", CoroutinePoolTest::waitAloneOnAChannel))
                 .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
         CoroutinePool pool = CoroutinePool.start(1);
