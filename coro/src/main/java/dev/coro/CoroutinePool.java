@@ -343,7 +343,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * {@code f} has just failed: kept for close() unless someone has read it. A reader that comes
+     * {@code f} is about to fail: kept for close() unless someone has read it. A reader that comes
      * later takes it out again ({@link #forget}); of the two checks of {@code observed} and
      * {@code retained}, one always sees the other's write.
      */
@@ -564,11 +564,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (t.future != null) {
                 if (failure == null) {
                     t.future.complete(value);
-                } else if (t.future.completeExceptionally(failure) && !(failure instanceof CoroutineExit)) {
-                    pool.retainUnlessObserved(t.future, failure(t, where, failure));
+                } else if (failure instanceof CoroutineExit) {
+                    t.future.completeExceptionally(failure); // a close unwound the body: its future says so, but
+                    // that is no failure to report, as for execute
+                } else {
+                    pool.retainUnlessObserved(t.future, failure(t, where, failure)); // first: whatever the failure wakes
+                    // (a join, an allOf) finds it kept already
+                    if (!t.future.completeExceptionally(failure)) {
+                        pool.forget(t.future); // its caller settled it first (cancel, complete): the outcome is not the body's
+                    }
                 }
-                // else its caller settled the future first (cancel, complete): its outcome is not the body's;
-                // or a close unwound the body: its future says so, but that is no failure to report, as for execute
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
                 pool.failed(t.seq, failure(t, where, failure));
             }

@@ -615,6 +615,23 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aFailureIsKeptForCloseBeforeItsFutureWakesAnyone() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        CompletableFuture<Integer> failing = pool.submit(() -> {
+            Coroutine.await(go);
+            throw new IllegalStateException("failure nobody read");
+        });
+        // allOf reads nothing; its callback runs on the pool's thread as the submission fails
+        CompletableFuture<Integer> keptWhenWoken = CompletableFuture.allOf(failing)
+                .handle((v, e) -> pool.retainedFutures());
+        go.complete(null);
+        assertThat(Coroutine.await(keptWhenWoken)).as("failures kept for close() when the failure woke its first waiter").isEqualTo(1);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).rootCause().hasMessage("failure nobody read");
+    }
+
+    @Test
     void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = nameOf(pool);
