@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -40,6 +41,29 @@ class ForeignWaitCountTest {
         return c;
     }
 
+    /**
+     * A timed wait that {@code body} begins on {@code ch}, not shared yet, and that another thread's
+     * operation then makes shared, counted at the flip before its timer can expire, whatever that
+     * thread's start takes: on the virtual clock, which stands still while main runs, the other
+     * thread's posted operation is taken in here (the channel flips) with no scheduling point between.
+     * Then the wait times out, and the count goes back. Run in {@link VirtualTime#run}.
+     */
+    private static void timedWaitFlippedThenExpires(Channel<Integer> ch, Runnable body) {
+        Coroutine c = Coroutine.create("waiter", body);
+        Coroutine.yield(); // it queues its wait, not shared yet, and parks with its timer pending
+        EventLoop loop = Scheduler.current().loop;
+        CompletableFuture<Boolean> sharer = Peer.start("sharer", () -> ch.tryReceive().isEmpty());
+        while (loop.inbox.isEmpty() && !sharer.isDone()) {
+            Thread.onSpinWait(); // its operation is posted here: the channel's thread runs it
+        }
+        loop.poll(); // runs it: the channel flips; the clock has not moved, so no timer is due
+        assertThat(foreignWaits()).as("the queued wait, counted at the flip").isEqualTo(1);
+        assertThat(Coroutine.nanoTime()).isZero();
+        settle(c);
+        assertThat(foreignWaits()).isZero();
+        assertThat(Coroutine.await(sharer)).as("the other thread found the channel empty").isTrue();
+    }
+
     /** Runs the other contexts until {@code c} has ended (its timers are taken in at every yield). */
     private static void settle(Coroutine c) {
         while (c.state() != Coroutine.State.FINISHED && c.state() != Coroutine.State.CLOSED) {
@@ -67,12 +91,11 @@ class ForeignWaitCountTest {
 
     @Test
     void selectQueuedBeforeTheFlipThenTimesOut() {
-        Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = waitingBeforeTheFlip(ch, () -> assertThat(new Select<String>().onReceive(ch, v -> "v")
-                .onTimeout(Duration.ofMillis(100), () -> "t").select()).isEqualTo("t"));
-        assertThat(foreignWaits()).isEqualTo(1);
-        settle(c);
-        assertThat(foreignWaits()).isZero();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            timedWaitFlippedThenExpires(ch, () -> assertThat(new Select<String>().onReceive(ch, v -> "v")
+                    .onTimeout(Duration.ofMillis(100), () -> "t").select()).isEqualTo("t"));
+        });
     }
 
     @Test
@@ -100,11 +123,10 @@ class ForeignWaitCountTest {
 
     @Test
     void plainTimedWaitBeganBeforeTheFlipThenExpires() {
-        Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine c = waitingBeforeTheFlip(ch, () -> assertThat(ch.tryReceive(Duration.ofMillis(100))).isEqualTo(Optional.empty()));
-        assertThat(foreignWaits()).isEqualTo(1);
-        settle(c);
-        assertThat(foreignWaits()).isZero();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            timedWaitFlippedThenExpires(ch, () -> assertThat(ch.tryReceive(Duration.ofMillis(100))).isEqualTo(Optional.empty()));
+        });
     }
 
     @Test
