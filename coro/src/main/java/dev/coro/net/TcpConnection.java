@@ -363,7 +363,11 @@ public final class TcpConnection implements Closeable {
      * A write that fails after some of its bytes went out says how many in its exception's message;
      * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
      * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the
-     * {@code CoroutineTimeoutException}'s cause.
+     * {@code CoroutineTimeoutException}'s cause. A buffering wrapper keeps its whole buffer when the
+     * write that flushes it throws so, and its next {@code flush()} (or its {@code close()}, which
+     * flushes) sends again the bytes that went out: after a write or flush through a wrapper is cut
+     * short or fails, close the connection itself, not the wrapper, or write the rest from the count
+     * on to this view yourself.
      *
      * @return the output stream
      */
