@@ -1354,10 +1354,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return true;
     }
 
-    /** Unlocks what {@link #acquire} locked. */
+    /** Unlocks what {@link #acquire} locked: the lock itself, one frame fewer (see {@link SpinLock#unlock}). */
     private void release(boolean locked) {
         if (locked) {
-            unlock();
+            guard.unlock();
         }
     }
 
@@ -1369,6 +1369,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Gives back one hold of the lock. */
     private void unlock() {
         guard.unlock();
+    }
+
+    /** The thread holding its lock, null if none (for tests). */
+    Thread lockHolder() {
+        return guard.holder();
     }
 
     /** Whether other threads run their operations on it in place: it is shared, and no select may wait on it now (for tests). */

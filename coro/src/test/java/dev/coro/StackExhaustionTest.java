@@ -496,6 +496,57 @@ class StackExhaustionTest {
     }
 
     /**
+     * Takes {@code lock} at {@code depth} frames of {@link #recurseThenRun} in a coroutine started below the
+     * padding, then runs a body that overflows the stack, giving the lock back in a {@code finally} as every
+     * user of it does.
+     *
+     * @return {@code taken} if the lock was taken (and the body overflowed), {@code overflowed} if taking it did
+     */
+    private static String holdASpinLockAt(int depth, SpinLock lock, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> {
+                    lock.lock();
+                    try {
+                        seen[0] = "taken";
+                        recurseForever(0);
+                    } finally {
+                        lock.unlock();
+                    }
+                });
+            } catch (StackOverflowError e) {
+                if (seen[0].equals("nothing")) {
+                    seen[0] = "overflowed";
+                }
+            }
+        });
+        belowPadding(victim::switchTo);
+        if (lock.holder() != null) {
+            fail.accept("a lock taken at depth " + depth + " (the victim found " + seen[0] + ") is held by "
+                    + lock.holder() + " once the victim has ended");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aSpinLockTakenNearTheStacksEndIsGivenBackByItsFinallyAtEveryDepth() {
+        SpinLock lock = new SpinLock();
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(holdASpinLockAt(10, lock, fail)).isEqualTo("taken");
+        List<String> outcomes = new ArrayList<>();
+        for (int k = 300; k >= -20; k--) {
+            outcomes.add(holdASpinLockAt(limitBelowPadding() - k, lock, fail));
+            if (!failures.isEmpty()) {
+                break;
+            }
+        }
+        assertThat(failures).isEmpty();
+        assertThat(outcomes).hasSize(321).contains("overflowed", "taken");
+    }
+
+    /**
      * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
      * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
      * started below the padding, makes {@code wait} ({@code what}), which nothing ends, at {@code depth} frames
