@@ -546,6 +546,108 @@ class StackExhaustionTest {
         assertThat(outcomes).hasSize(321).contains("overflowed", "taken");
     }
 
+    /** An operation on a shared channel that never waits, made at the stack's end in {@link #operateOnASharedChannelAt}. */
+    private enum SharedOp {
+        TRY_SEND("a trySend"),
+        TRY_RECEIVE("a tryReceive"),
+        SEND_WITH_ROOM("a send with room in the buffer"),
+        RECEIVE_OF_A_BUFFERED_VALUE("a receive of a buffered value"),
+        SELECT_OF_A_BUFFERED_VALUE("a select whose receive clause is ready"),
+        SELECT_WITH_ROOM("a select whose send clause is ready");
+
+        final String what;
+
+        SharedOp(String what) {
+            this.what = what;
+        }
+
+        /** Makes the operation on {@code ch}, which holds one value and has room for more. */
+        void make(Channel<Integer> ch) {
+            switch (this) {
+                case TRY_SEND -> ch.trySend(2);
+                case TRY_RECEIVE -> ch.tryReceive();
+                case SEND_WITH_ROOM -> ch.send(2);
+                case RECEIVE_OF_A_BUFFERED_VALUE -> ch.receive();
+                case SELECT_OF_A_BUFFERED_VALUE -> new Select<Integer>().onReceive(ch, v -> v).select();
+                case SELECT_WITH_ROOM -> new Select<Integer>().onSend(ch, 2, () -> 2).select();
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #anOperationOnASharedChannelNearTheStacksEndLeavesItsLockFreeAndItsSelectsCountedOutAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, makes {@code how} on {@code ch} (shared, holding one value)
+     * at {@code depth} frames of {@link #recurseThenRun}, and catches a stack overflow at its body's base. Once it
+     * has ended, nobody may hold the channel's lock (another thread's operation would spin for ever), and no select
+     * may count as looking at it (other threads' operations would be posted, never run in place, for ever).
+     *
+     * @return {@code completed} or {@code overflowed}; {@code broken} if the channel was left so
+     */
+    private static String operateOnASharedChannelAt(int depth, Channel<Integer> ch, SharedOp how, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(ch));
+                seen[0] = "completed";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+            }
+        });
+        String at = how.what + " at depth " + depth;
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        Thread holder = ch.lockHolder();
+        if (holder != null) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), the channel's lock is held by "
+                    + holder);
+            return "broken";
+        }
+        if (!ch.isSharedInPlace()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a select still counts as"
+                    + " looking at the channel: other threads' operations are posted, not run in place");
+            return "broken";
+        }
+        while (ch.tryReceive().isPresent()) {
+            // back to one value
+        }
+        ch.trySend(1);
+        return seen[0];
+    }
+
+    @Test
+    void anOperationOnASharedChannelNearTheStacksEndLeavesItsLockFreeAndItsSelectsCountedOutAtEveryDepth() {
+        Channel<Integer> ch = new Channel<>("shared", 8);
+        Peer.call("sharer", () -> ch.tryReceive()); // one operation of another thread: the channel is shared
+        assertThat(ch.isSharedInPlace()).isTrue();
+        ch.trySend(1);
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        for (SharedOp how : SharedOp.values()) {
+            assertThat(operateOnASharedChannelAt(10, ch, how, fail)).isEqualTo("completed");
+        }
+        assertThat(failures).isEmpty();
+        for (SharedOp how : SharedOp.values()) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(operateOnASharedChannelAt(limitBelowPadding() - k, ch, how, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).as(how.what).isEmpty();
+            assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+        }
+    }
+
     /**
      * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
      * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
