@@ -648,6 +648,122 @@ class StackExhaustionTest {
         }
     }
 
+    /** An operation on a channel of another thread that parks until that thread answers, made in {@link #waitOnAChannelOfAnotherThreadAt}. */
+    private enum RemoteWait {
+        RECEIVE("a receive from a channel of another thread", false),
+        SEND("a send to a channel of another thread", true),
+        TIMED_RECEIVE("a timed tryReceive from a channel of another thread", false),
+        TIMED_SEND("a timed trySend to a channel of another thread", true);
+
+        final String what;
+        final boolean sends;
+
+        RemoteWait(String what, boolean sends) {
+            this.what = what;
+            this.sends = sends;
+        }
+
+        /** Makes the operation on {@code ch}, a rendezvous on which nothing waits: it parks. */
+        void make(Channel<Integer> ch) {
+            switch (this) {
+                case RECEIVE -> ch.receive();
+                case SEND -> ch.send(1);
+                case TIMED_RECEIVE -> ch.tryReceive(Duration.ofHours(1));
+                case TIMED_SEND -> ch.trySend(1, Duration.ofHours(1));
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aWaitOnAChannelOfAnotherThreadWhoseParkOverflowsNearTheStacksEndLeavesNothingBehindAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, makes {@code how} on {@code ch} (a shared rendezvous of
+     * another thread) at {@code depth} frames of {@link #recurseThenRun}. If it parked, main closes it. If a stack
+     * overflow struck, the victim catches it at its body's base. Once it has ended, nothing of its wait may be
+     * left: no operation of it in the channel's queues (a value sent to it would be lost, one it sent would
+     * arrive from nowhere), nothing pending on main's thread (which would never see a deadlock, and under virtual
+     * time never jump), and the channel's lock free.
+     *
+     * @return {@code parked} or {@code overflowed}; {@code broken} if something was left
+     */
+    private static String waitOnAChannelOfAnotherThreadAt(int depth, Channel<Integer> ch, RemoteWait how,
+                                                          Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(ch));
+                seen[0] = "returned";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+            }
+        });
+        String at = how.what + " at depth " + depth;
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() == State.PARKED) {
+            victim.close();
+            seen[0] = "parked";
+        }
+        if (victim.state() != State.FINISHED && victim.state() != State.CLOSED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        Thread holder = ch.lockHolder();
+        if (holder != null) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), the channel's lock is held by " + holder);
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), main's thread still counts a wait"
+                    + " for another thread");
+            return "broken";
+        }
+        String found = how.sends ? "a sender's value " + ch.tryReceive() : "a receiver that took a value: " + ch.trySend(7);
+        if (!found.equals(how.sends ? "a sender's value Optional.empty" : "a receiver that took a value: false")) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), main finds " + found);
+            return "broken";
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aWaitOnAChannelOfAnotherThreadWhoseParkOverflowsNearTheStacksEndLeavesNothingBehindAtEveryDepth() {
+        CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+            made.complete(new Channel<>("theirs", 0));
+            Coroutine.await(done); // parked in its event loop: it serves what main posts
+        });
+        Channel<Integer> ch = made.join();
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        try {
+            assertThat(ch.tryReceive()).isEmpty(); // one operation of this thread: the channel is shared
+            for (RemoteWait how : RemoteWait.values()) {
+                assertThat(waitOnAChannelOfAnotherThreadAt(10, ch, how, fail)).isEqualTo("parked");
+            }
+            assertThat(failures).isEmpty();
+            for (RemoteWait how : RemoteWait.values()) {
+                List<String> outcomes = new ArrayList<>();
+                for (int k = 300; k >= -20; k--) {
+                    outcomes.add(waitOnAChannelOfAnotherThreadAt(limitBelowPadding() - k, ch, how, fail));
+                    if (!failures.isEmpty()) {
+                        break; // the first is the one to read
+                    }
+                    assertOnlyMainIsLeft();
+                }
+                assertThat(failures).as(how.what).isEmpty();
+                assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+            }
+        } finally {
+            done.complete(null);
+            Joins.uninterruptibly(owner);
+        }
+    }
+
     /**
      * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
      * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
