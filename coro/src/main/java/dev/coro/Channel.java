@@ -938,6 +938,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException if this channel's thread has ended
      */
     private RemoteOp<T> remote(int kind, T value, long nanos, String op) {
+        // Room first for the clean-up below (withdrawing the operation, ending the wait's counts): a stack
+        // overflow that struck it after the operation was queued, here or in its park, would leave the
+        // operation waiting in the channel with nobody to take its outcome (a value sent by a send that
+        // threw, or handed to a receive that threw). Near the stack's end the overflow strikes here, first.
+        StackProbe.probe();
         Scheduler home = Scheduler.current();
         home.connected = true;
         Context self = home.currentContext();
@@ -1354,10 +1359,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return true;
     }
 
-    /** Unlocks what {@link #acquire} locked. */
+    /** Unlocks what {@link #acquire} locked: the lock itself, one frame fewer (see {@link SpinLock#unlock}). */
     private void release(boolean locked) {
         if (locked) {
-            unlock();
+            guard.unlock();
         }
     }
 
@@ -1369,6 +1374,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Gives back one hold of the lock. */
     private void unlock() {
         guard.unlock();
+    }
+
+    /** The thread holding its lock, null if none (for tests). */
+    Thread lockHolder() {
+        return guard.holder();
     }
 
     /** Whether other threads run their operations on it in place: it is shared, and no select may wait on it now (for tests). */

@@ -61,7 +61,8 @@ import java.util.function.Supplier;
  * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
  * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
- * {@code close()}; later ones are suppressed in it. First and later are by the order of submission,
+ * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
+ * was made with suppression disabled, so that none is lost). First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
@@ -218,7 +219,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         awaitEnded();
         // whichever close sees the pool end reports: one that gave up waiting (a withTimeout) leaves the failures to the next
         Failure first = null;
-        int later = 0;
+        List<Throwable> later = new ArrayList<>();
         synchronized (failures) {
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
@@ -235,8 +236,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 if (first == null) {
                     first = f;
                 } else {
-                    first.thrown.addSuppressed(f.thrown);
-                    later++;
+                    later.add(f.thrown);
                 }
             }
             failures.clear();
@@ -246,11 +246,31 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** The report of {@code first}, naming where it happened, with {@code later} more failures suppressed in it. */
-    private CoroutineException unobservedFailure(Failure first, int later) {
-        String more = later == 0 ? "" : "; " + later + (later == 1 ? " more failure" : " more failures") + " suppressed";
-        return new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first.where
+    /**
+     * The report of {@code first}, naming where it happened, with the {@code later} failures suppressed in
+     * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled.
+     */
+    private CoroutineException unobservedFailure(Failure first, List<Throwable> later) {
+        boolean inFirst = later.isEmpty() || addedAsSuppressed(first.thrown, later.get(0));
+        String more = later.isEmpty() ? "" : "; " + later.size() + (later.size() == 1 ? " more failure" : " more failures")
+                + (inFirst ? " suppressed" : " suppressed in this report (the first takes no suppressed exceptions)");
+        CoroutineException report = new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first.where
                 + SafeText.of(first.thrown) + more, first.thrown);
+        for (int i = inFirst ? 1 : 0; i < later.size(); i++) {
+            (inFirst ? first.thrown : report).addSuppressed(later.get(i));
+        }
+        return report;
+    }
+
+    /** Adds {@code t} as suppressed to {@code to}; false if {@code to} kept nothing: it was made with suppression disabled. */
+    private static boolean addedAsSuppressed(Throwable to, Throwable t) {
+        to.addSuppressed(t);
+        for (Throwable kept : to.getSuppressed()) {
+            if (kept == t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -90,34 +90,65 @@ final class MonitorSupport extends MonitorBridge {
         }
     }
 
+    /** Why a thread that ended while a dump waited for it is listed from outside. */
+    static final String ENDED = "its thread ended before it answered";
+
     /**
      * Every live scheduler's dump: a thread with coroutines or pending work is asked to dump itself
      * at its next scheduling point (a post to its event loop, which wakes an idle one), and those
      * that have not answered within {@link #DUMP_WAIT_MILLIS} are listed from outside
-     * ({@link #outside}); the caller's own scheduler is dumped at once.
+     * ({@link #outside}); one whose thread ends first is listed so at once ({@link #watchEnd});
+     * the caller's own scheduler is dumped at once.
      */
     @Override
     public String dump(int maxPerThread) {
         List<Scheduler> live = Monitoring.live();
         List<CompletableFuture<String>> answers = new ArrayList<>();
-        for (Scheduler s : live) {
-            CompletableFuture<String> answer = new CompletableFuture<>();
-            if (s.isCaller()) {
-                answer.complete(ThreadDump.of(s, maxPerThread));
-            } else if (s.runList.size() > 1 || s.loop.hasPending()) {
-                DumpRequest.ask(s, answer, maxPerThread);
-            } else {
-                answer.complete(outside(s, maxPerThread, "it has no coroutine"));
+        List<Thread> watchers = new ArrayList<>();
+        try {
+            for (Scheduler s : live) {
+                CompletableFuture<String> answer = new CompletableFuture<>();
+                if (s.isCaller()) {
+                    answer.complete(ThreadDump.of(s, maxPerThread));
+                } else if (s.runList.size() > 1 || s.loop.hasPending()) {
+                    DumpRequest.ask(s, answer, maxPerThread);
+                    watchers.add(watchEnd(s, answer));
+                } else {
+                    answer.complete(outside(s, maxPerThread, "it has no coroutine"));
+                }
+                answers.add(answer);
             }
-            answers.add(answer);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DUMP_WAIT_MILLIS);
+            StringBuilder b = new StringBuilder();
+            b.append(live.size()).append(live.size() == 1 ? " scheduler thread" : " scheduler threads").append('\n');
+            for (int k = 0; k < live.size(); k++) {
+                b.append('\n').append(answer(live.get(k), answers.get(k), deadline, maxPerThread));
+            }
+            return b.toString();
+        } finally {
+            for (Thread w : watchers) {
+                w.interrupt(); // its thread has answered, or the dump gave up on it: nothing left to watch
+            }
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DUMP_WAIT_MILLIS);
-        StringBuilder b = new StringBuilder();
-        b.append(live.size()).append(live.size() == 1 ? " scheduler thread" : " scheduler threads").append('\n');
-        for (int k = 0; k < live.size(); k++) {
-            b.append('\n').append(answer(live.get(k), answers.get(k), deadline, maxPerThread));
-        }
-        return b.toString();
+    }
+
+    /**
+     * Starts a virtual thread that completes {@code answer} with null, the mark of a thread that
+     * ended, once {@code s}'s thread ends, unless the answer came first: a thread that ends before
+     * its next scheduling point never runs the request (nothing drains the inbox of a plain thread
+     * that ends), and the dump need not wait out {@link #DUMP_WAIT_MILLIS} for it. The dump
+     * interrupts it once it no longer waits for that answer.
+     */
+    private static Thread watchEnd(Scheduler s, CompletableFuture<String> answer) {
+        Thread owner = s.owner;
+        return Thread.ofVirtual().name("coro-dump-watch").start(() -> {
+            try {
+                owner.join();
+                answer.complete(null);
+            } catch (InterruptedException e) {
+                // the dump no longer waits for this answer
+            }
+        });
     }
 
     /**
@@ -187,14 +218,21 @@ final class MonitorSupport extends MonitorBridge {
         }
     }
 
+    /**
+     * What the dump says of {@code s}: its own dump if it came by {@code deadline}, else {@code s}
+     * listed from outside, saying why: its thread ended first (the answer is null), it did not
+     * answer in time, the dump was interrupted, or its own dump failed.
+     */
     private static String answer(Scheduler s, CompletableFuture<String> answer, long deadline, int max) {
         try {
-            return answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            String text = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return text != null ? text : outside(s, max, ENDED);
         } catch (TimeoutException e) {
             if (answer.complete(null)) { // too late: the thread must not dump for nobody
-                return outside(s, max, "it did not reach a scheduling point within " + DUMP_WAIT_MILLIS + " ms");
+                return outside(s, max, s.owner.isAlive() ? "it did not reach a scheduling point within "
+                        + DUMP_WAIT_MILLIS + " ms" : ENDED);
             }
-            return answer.join();
+            return answer(s, answer, deadline, max); // it came meanwhile: done, so no wait
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             answer.complete(null);
@@ -236,7 +274,7 @@ final class MonitorSupport extends MonitorBridge {
             int more = all.size() - shown;
             b.append("  ... and ").append(more).append(more == 1 ? " more context\n" : " more contexts\n");
         }
-        if (s.runList.size() > 1 || s.loop.hasPending()) {
+        if ((s.runList.size() > 1 || s.loop.hasPending()) && s.owner.isAlive()) { // an ended thread is nowhere
             int size = s.runList.size();
             Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
             Thread runner = s.engine.runner(current == null ? s.main : current);

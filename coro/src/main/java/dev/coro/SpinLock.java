@@ -51,10 +51,26 @@ final class SpinLock {
         holds = 1;
     }
 
-    /** Gives back one hold. */
+    /** The thread holding it, null if none (for tests). */
+    Thread holder() {
+        return holder;
+    }
+
+    /**
+     * Gives back one hold. Called from a {@code finally}, where a stack overflow may strike at any
+     * call: its frames are fewer than those of {@link #lock} (so its caller, which had room to take
+     * it, has room to give it back), and if the handle's own frames overflow, a plain write of the
+     * field, which needs no frame, frees it before the overflow goes on: a lock left held would keep
+     * every other thread spinning for ever.
+     */
     void unlock() {
         if (--holds == 0) {
-            HOLDER.setRelease(this, (Thread) null);
+            try {
+                HOLDER.setRelease(this, (Thread) null);
+            } catch (StackOverflowError e) {
+                holder = null;
+                throw e;
+            }
         }
     }
 }

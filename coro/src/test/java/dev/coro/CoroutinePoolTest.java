@@ -522,6 +522,30 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void theLaterFailuresAreSuppressedInTheReportWhenTheFirstTakesNoSuppressedExceptions() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        RuntimeException first = new Unsuppressible("first");
+        pool.execute(() -> {
+            throw first;
+        });
+        pool.submit(() -> {
+            throw new IllegalArgumentException("second");
+        });
+        pool.execute(() -> {
+            throw new ArithmeticException("third");
+        });
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of execute #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
+                        + " 2 more failures suppressed in this report (the first takes no suppressed exceptions)")
+                .cause().isSameAs(first);
+        assertThat(first.getSuppressed()).isEmpty();
+        assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
+    }
+
+    @Test
     void anExceptionSeveralBodiesThrewIsSuppressedOnceInTheReport() {
         CoroutinePool pool = CoroutinePool.start(1);
         IllegalStateException shared = new IllegalStateException("shared");
@@ -740,6 +764,15 @@ class CoroutinePoolTest {
             return new Channel<String>("alone", 0).receive();
         } catch (DeadlockException e) {
             return "DeadlockException: " + e.getMessage();
+        }
+    }
+
+    /** An exception made with suppression disabled: {@code addSuppressed} does nothing on it. */
+    private static final class Unsuppressible extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unsuppressible(String message) {
+            super(message, null, false, true);
         }
     }
 

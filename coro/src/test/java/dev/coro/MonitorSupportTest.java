@@ -179,6 +179,41 @@ class MonitorSupportTest {
                 .doesNotContain("listed from outside");
     }
 
+    /**
+     * A thread asked for a dump that ends before it reaches a scheduling point (it leaves a coroutine
+     * suspended, so it is asked, then returns) never answers: the dump says at once that it ended,
+     * instead of waiting out the time a live thread is given and saying it did not answer. The dump
+     * runs on another thread; the asked thread is let end only once the request is posted to it.
+     */
+    @Test
+    void aThreadThatEndsWhileTheDumpWaitsForItIsListedAsEnded() throws Exception {
+        CountDownLatch ready = new CountDownLatch(1);
+        CountDownLatch end = new CountDownLatch(1);
+        Thread ending = Thread.ofPlatform().name("ends-while-dumped").start(() -> {
+            Coroutine.create("left", Coroutine::yield).switchTo();
+            ready.countDown();
+            blockOn(end);
+        }); // returns with 'left' suspended, without another scheduling point
+        CompletableFuture<String> dump = new CompletableFuture<>();
+        Thread dumper;
+        try {
+            ready.await();
+            Scheduler s = schedulerOf(ending);
+            dumper = Thread.ofPlatform().name("dumper").start(() -> dump.complete(CoroutinesManagement.mxBean().dump(2)));
+            while (!requested(s)) { // until the request is posted to it: the dump waits for its answer
+                Thread.onSpinWait();
+            }
+        } finally {
+            end.countDown();
+        }
+        ending.join();
+        dumper.join();
+        assertThat(CoroutinesMXBeanTest.section(dump.join(), "ends-while-dumped")).isEqualTo("thread 'ends-while-dumped':"
+                + " 2 contexts, listed from outside (its thread ended before it answered): no frames\n"
+                + "  [0] main: RUNNING\n"
+                + "  [1] coroutine 'left': SUSPENDED\n");
+    }
+
     @Test
     void aStackInAReportIsCutAfterItsFirstFramesWithHowManyMore() {
         StackTraceElement[] stack = new StackTraceElement[Watchdog.FRAMES + 3];
@@ -244,6 +279,13 @@ class MonitorSupportTest {
             waiter.join();
         }
         assertThat(quiet).as("how long it has waited without a post that could wake a context, after the dump's").isPositive();
+    }
+
+    /** Whether a dump's request to {@code s} is posted and has not run yet. */
+    private static boolean requested(Scheduler s) {
+        synchronized (MonitorSupport.DumpRequest.class) {
+            return s.dumpRequest != null;
+        }
     }
 
     private static Scheduler schedulerOf(Thread t) {

@@ -496,6 +496,275 @@ class StackExhaustionTest {
     }
 
     /**
+     * Takes {@code lock} at {@code depth} frames of {@link #recurseThenRun} in a coroutine started below the
+     * padding, then runs a body that overflows the stack, giving the lock back in a {@code finally} as every
+     * user of it does.
+     *
+     * @return {@code taken} if the lock was taken (and the body overflowed), {@code overflowed} if taking it did
+     */
+    private static String holdASpinLockAt(int depth, SpinLock lock, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> {
+                    lock.lock();
+                    try {
+                        seen[0] = "taken";
+                        recurseForever(0);
+                    } finally {
+                        lock.unlock();
+                    }
+                });
+            } catch (StackOverflowError e) {
+                if (seen[0].equals("nothing")) {
+                    seen[0] = "overflowed";
+                }
+            }
+        });
+        belowPadding(victim::switchTo);
+        if (lock.holder() != null) {
+            fail.accept("a lock taken at depth " + depth + " (the victim found " + seen[0] + ") is held by "
+                    + lock.holder() + " once the victim has ended");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aSpinLockTakenNearTheStacksEndIsGivenBackByItsFinallyAtEveryDepth() {
+        SpinLock lock = new SpinLock();
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(holdASpinLockAt(10, lock, fail)).isEqualTo("taken");
+        List<String> outcomes = new ArrayList<>();
+        for (int k = 300; k >= -20; k--) {
+            outcomes.add(holdASpinLockAt(limitBelowPadding() - k, lock, fail));
+            if (!failures.isEmpty()) {
+                break;
+            }
+        }
+        assertThat(failures).isEmpty();
+        assertThat(outcomes).hasSize(321).contains("overflowed", "taken");
+    }
+
+    /** An operation on a shared channel that never waits, made at the stack's end in {@link #operateOnASharedChannelAt}. */
+    private enum SharedOp {
+        TRY_SEND("a trySend"),
+        TRY_RECEIVE("a tryReceive"),
+        SEND_WITH_ROOM("a send with room in the buffer"),
+        RECEIVE_OF_A_BUFFERED_VALUE("a receive of a buffered value"),
+        SELECT_OF_A_BUFFERED_VALUE("a select whose receive clause is ready"),
+        SELECT_WITH_ROOM("a select whose send clause is ready");
+
+        final String what;
+
+        SharedOp(String what) {
+            this.what = what;
+        }
+
+        /** Makes the operation on {@code ch}, which holds one value and has room for more. */
+        void make(Channel<Integer> ch) {
+            switch (this) {
+                case TRY_SEND -> ch.trySend(2);
+                case TRY_RECEIVE -> ch.tryReceive();
+                case SEND_WITH_ROOM -> ch.send(2);
+                case RECEIVE_OF_A_BUFFERED_VALUE -> ch.receive();
+                case SELECT_OF_A_BUFFERED_VALUE -> new Select<Integer>().onReceive(ch, v -> v).select();
+                case SELECT_WITH_ROOM -> new Select<Integer>().onSend(ch, 2, () -> 2).select();
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #anOperationOnASharedChannelNearTheStacksEndLeavesItsLockFreeAndItsSelectsCountedOutAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, makes {@code how} on {@code ch} (shared, holding one value)
+     * at {@code depth} frames of {@link #recurseThenRun}, and catches a stack overflow at its body's base. Once it
+     * has ended, nobody may hold the channel's lock (another thread's operation would spin for ever), and no select
+     * may count as looking at it (other threads' operations would be posted, never run in place, for ever).
+     *
+     * @return {@code completed} or {@code overflowed}; {@code broken} if the channel was left so
+     */
+    private static String operateOnASharedChannelAt(int depth, Channel<Integer> ch, SharedOp how, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(ch));
+                seen[0] = "completed";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+            }
+        });
+        String at = how.what + " at depth " + depth;
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() != State.FINISHED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        Thread holder = ch.lockHolder();
+        if (holder != null) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), the channel's lock is held by "
+                    + holder);
+            return "broken";
+        }
+        if (!ch.isSharedInPlace()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a select still counts as"
+                    + " looking at the channel: other threads' operations are posted, not run in place");
+            return "broken";
+        }
+        while (ch.tryReceive().isPresent()) {
+            // back to one value
+        }
+        ch.trySend(1);
+        return seen[0];
+    }
+
+    @Test
+    void anOperationOnASharedChannelNearTheStacksEndLeavesItsLockFreeAndItsSelectsCountedOutAtEveryDepth() {
+        Channel<Integer> ch = new Channel<>("shared", 8);
+        Peer.call("sharer", () -> ch.tryReceive()); // one operation of another thread: the channel is shared
+        assertThat(ch.isSharedInPlace()).isTrue();
+        ch.trySend(1);
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        for (SharedOp how : SharedOp.values()) {
+            assertThat(operateOnASharedChannelAt(10, ch, how, fail)).isEqualTo("completed");
+        }
+        assertThat(failures).isEmpty();
+        for (SharedOp how : SharedOp.values()) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(operateOnASharedChannelAt(limitBelowPadding() - k, ch, how, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertOnlyMainIsLeft();
+            }
+            assertThat(failures).as(how.what).isEmpty();
+            assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+        }
+    }
+
+    /** An operation on a channel of another thread that parks until that thread answers, made in {@link #waitOnAChannelOfAnotherThreadAt}. */
+    private enum RemoteWait {
+        RECEIVE("a receive from a channel of another thread", false),
+        SEND("a send to a channel of another thread", true),
+        TIMED_RECEIVE("a timed tryReceive from a channel of another thread", false),
+        TIMED_SEND("a timed trySend to a channel of another thread", true);
+
+        final String what;
+        final boolean sends;
+
+        RemoteWait(String what, boolean sends) {
+            this.what = what;
+            this.sends = sends;
+        }
+
+        /** Makes the operation on {@code ch}, a rendezvous on which nothing waits: it parks. */
+        void make(Channel<Integer> ch) {
+            switch (this) {
+                case RECEIVE -> ch.receive();
+                case SEND -> ch.send(1);
+                case TIMED_RECEIVE -> ch.tryReceive(Duration.ofHours(1));
+                case TIMED_SEND -> ch.trySend(1, Duration.ofHours(1));
+            }
+        }
+    }
+
+    /**
+     * Runs one scene of {@link #aWaitOnAChannelOfAnotherThreadWhoseParkOverflowsNearTheStacksEndLeavesNothingBehindAtEveryDepth}:
+     * a coroutine 'victim', started below the padding, makes {@code how} on {@code ch} (a shared rendezvous of
+     * another thread) at {@code depth} frames of {@link #recurseThenRun}. If it parked, main closes it. If a stack
+     * overflow struck, the victim catches it at its body's base. Once it has ended, nothing of its wait may be
+     * left: no operation of it in the channel's queues (a value sent to it would be lost, one it sent would
+     * arrive from nowhere), nothing pending on main's thread (which would never see a deadlock, and under virtual
+     * time never jump), and the channel's lock free.
+     *
+     * @return {@code parked} or {@code overflowed}; {@code broken} if something was left
+     */
+    private static String waitOnAChannelOfAnotherThreadAt(int depth, Channel<Integer> ch, RemoteWait how,
+                                                          Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            try {
+                recurseThenRun(0, depth, () -> how.make(ch));
+                seen[0] = "returned";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+            }
+        });
+        String at = how.what + " at depth " + depth;
+        try {
+            belowPadding(victim::switchTo);
+        } catch (Throwable t) {
+            fail.accept(at + ": " + t + " escaped to main");
+            return "broken";
+        }
+        if (victim.state() == State.PARKED) {
+            victim.close();
+            seen[0] = "parked";
+        }
+        if (victim.state() != State.FINISHED && victim.state() != State.CLOSED) {
+            fail.accept(at + ": the victim found " + seen[0] + " and is then " + victim.state());
+            return "broken";
+        }
+        Thread holder = ch.lockHolder();
+        if (holder != null) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), the channel's lock is held by " + holder);
+            return "broken";
+        }
+        if (Scheduler.current().loop.hasPending()) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), main's thread still counts a wait"
+                    + " for another thread");
+            return "broken";
+        }
+        String found = how.sends ? "a sender's value " + ch.tryReceive() : "a receiver that took a value: " + ch.trySend(7);
+        if (!found.equals(how.sends ? "a sender's value Optional.empty" : "a receiver that took a value: false")) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), main finds " + found);
+            return "broken";
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aWaitOnAChannelOfAnotherThreadWhoseParkOverflowsNearTheStacksEndLeavesNothingBehindAtEveryDepth() {
+        CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+            made.complete(new Channel<>("theirs", 0));
+            Coroutine.await(done); // parked in its event loop: it serves what main posts
+        });
+        Channel<Integer> ch = made.join();
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        try {
+            assertThat(ch.tryReceive()).isEmpty(); // one operation of this thread: the channel is shared
+            for (RemoteWait how : RemoteWait.values()) {
+                assertThat(waitOnAChannelOfAnotherThreadAt(10, ch, how, fail)).isEqualTo("parked");
+            }
+            assertThat(failures).isEmpty();
+            for (RemoteWait how : RemoteWait.values()) {
+                List<String> outcomes = new ArrayList<>();
+                for (int k = 300; k >= -20; k--) {
+                    outcomes.add(waitOnAChannelOfAnotherThreadAt(limitBelowPadding() - k, ch, how, fail));
+                    if (!failures.isEmpty()) {
+                        break; // the first is the one to read
+                    }
+                    assertOnlyMainIsLeft();
+                }
+                assertThat(failures).as(how.what).isEmpty();
+                assertThat(outcomes).as(how.what).hasSize(321).contains("overflowed");
+            }
+        } finally {
+            done.complete(null);
+            Joins.uninterruptibly(owner);
+        }
+    }
+
+    /**
      * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
      * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
      * started below the padding, makes {@code wait} ({@code what}), which nothing ends, at {@code depth} frames

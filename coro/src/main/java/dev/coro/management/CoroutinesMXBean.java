@@ -45,7 +45,8 @@ public interface CoroutinesMXBean {
      * then how many more. Each thread makes its own dump at its next scheduling point (or in its
      * idle wait, which the request wakes); a thread that does not within half a second (it is
      * blocked, or busy outside coroutines) is listed without stopping it: names, states and waits
-     * without frames, and the stack of the thread itself.
+     * without frames, and the stack of the thread itself; one whose thread ends before it answers
+     * is listed so at once, saying that its thread ended.
      *
      * @param maxPerThread how many contexts to list per thread, at least 0
      * @return the dump, one section per thread

@@ -50,7 +50,7 @@ final class ConnectionInput extends InputStream {
         return super.readNBytes(b, off, len);
     }
 
-    /** 0 while the connection is open (it cannot tell without reading); refused from another thread, and failing once closed. */
+    /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */
     @Override
     public int available() throws IOException {
         return connection.available();

@@ -75,6 +75,8 @@ public final class TcpConnection implements Closeable {
     /** Its {@code java.io} views, made with it: {@link #input()}/{@link #output()} answer any thread, the same view to all. */
     private final InputStream input = new ConnectionInput(this);
     private final OutputStream output = new ConnectionOutput(this);
+    /** The socket adaptor's stream, made at the first {@link #available()}: only its count is used, never a read. */
+    private InputStream socketInput;
 
     /** Wraps a connected channel; it becomes non-blocking, with {@code TCP_NODELAY}. */
     TcpConnection(SocketChannel channel, IoBridge io) throws IOException {
@@ -271,18 +273,32 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * {@code available()} of the {@link #input()} view: 0 (it cannot tell without reading), but a
-     * call on the connection like a read: refused from another thread, and failing once it is
-     * closed, as {@code InputStream} says for a closed stream.
+     * {@code available()} of the {@link #input()} view: how many bytes have arrived in the socket's
+     * receive buffer and not been read, which a read takes without waiting (the kernel's count,
+     * asked without reading or waiting; the view buffers nothing); a call on the connection like a
+     * read: refused from another thread, and failing once it is closed, as {@code InputStream} says
+     * for a closed stream.
      */
     int available() throws IOException {
         check("count the bytes available on");
         if (closed) {
-            ClosedChannelException e = new ClosedChannelException();
-            throw new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
-                    + "): " + e, e);
+            throw notCounted(new ClosedChannelException());
         }
-        return 0;
+        try {
+            InputStream in = socketInput;
+            if (in == null) {
+                in = socketInput = channel.socket().getInputStream();
+            }
+            return in.available(); // the kernel's count (FIONREAD): never blocks, whatever the channel's mode
+        } catch (IOException e) {
+            throw notCounted(e);
+        }
+    }
+
+    /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause. */
+    private IOException notCounted(IOException e) {
+        return new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
+                + "): " + e, e);
     }
 
     /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
@@ -329,8 +345,9 @@ public final class TcpConnection implements Closeable {
     /**
      * A {@code java.io} view that reads by {@link #read(ByteBuffer)}: it parks the coroutine, so a
      * {@code BufferedReader} or {@code DataInputStream} on it works unchanged. Closing it closes the
-     * connection. The same view every time. Its {@code available()} is 0 (it cannot tell without
-     * reading), a call on the connection like a read: refused from another thread, an
+     * connection. The same view every time. Its {@code available()} counts the bytes that have
+     * arrived and not been read (a read takes them without waiting; 0 once none are left, also at
+     * the end of the stream), a call on the connection like a read: refused from another thread, an
      * {@link IOException} once the connection is closed.
      *
      * @return the input stream
@@ -346,7 +363,11 @@ public final class TcpConnection implements Closeable {
      * A write that fails after some of its bytes went out says how many in its exception's message;
      * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
      * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the
-     * {@code CoroutineTimeoutException}'s cause.
+     * {@code CoroutineTimeoutException}'s cause. A buffering wrapper keeps its whole buffer when the
+     * write that flushes it throws so, and its next {@code flush()} (or its {@code close()}, which
+     * flushes) sends again the bytes that went out: after a write or flush through a wrapper is cut
+     * short or fails, close the connection itself, not the wrapper, or write the rest from the count
+     * on to this view yourself.
      *
      * @return the output stream
      */

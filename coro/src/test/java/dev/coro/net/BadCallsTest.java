@@ -246,8 +246,7 @@ class BadCallsTest {
 
     /**
      * {@code available()} of the input view is a call on the connection like a read: 0 while it is
-     * open (it cannot tell without reading, which {@code InputStream} allows), refused from another
-     * thread, and an {@code IOException} naming the caller, the call, the connection and its state
+     * open and nothing has arrived, refused from another thread, and an {@code IOException} naming the caller, the call, the connection and its state
      * once it is closed, as {@code InputStream} says for a closed stream (it returned 0 there).
      */
     @Test

@@ -298,6 +298,67 @@ class IoTimeoutTest {
         }
     }
 
+    /**
+     * A {@code BufferedOutputStream} keeps its whole buffer when the write it flushes it with throws,
+     * and the view cannot tell its next flush from a new write of the same bytes: a flush cut short by
+     * a {@code withTimeout} after N bytes went out (the signal's suppressed {@code IOException} says
+     * N) and flushed again sends the whole buffer again, so the peer gets those N bytes twice. The
+     * rule the docs state: after a write or flush of a buffering wrapper is cut short, close the
+     * connection, not the wrapper (whose close flushes), or go on with the view from byte N of what
+     * the wrapper held; never flush the wrapper again.
+     */
+    @Test
+    void aBufferingWrapperFlushedAgainAfterItsFlushWasCutShortSendsTheBytesThatWentOutAgain() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + (i >>> 8));
+            }
+            java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(server.output(), data.length + 1);
+            out.write(data); // all in the wrapper's buffer: nothing sent yet
+            CoroutineTimeoutException timeout = null;
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        out.flush();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                timeout = e;
+            }
+            assertThat(timeout).as("the flush was cut short").isNotNull();
+            String message = timeout.getCause().getSuppressed()[0].getMessage();
+            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
+            assertThat(written).isBetween(1, data.length - 1);
+
+            CompletableFuture<byte[]> received = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    ByteBuffer in = ByteBuffer.allocate(written + data.length + 1);
+                    while (peer.read(in) >= 0) {
+                        // until the server closes
+                    }
+                    byte[] got = new byte[in.flip().remaining()];
+                    in.get(got);
+                    received.complete(got);
+                } catch (Throwable e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            out.flush(); // what the rule says not to do
+            server.close();
+            byte[] got = Coroutine.await(received);
+            assertThat(got.length).as("the N bytes, then the wrapper's whole buffer again").isEqualTo(written + data.length);
+            assertThat(java.util.Arrays.equals(data, 0, written, got, 0, written)).as("the N bytes of the cut flush").isTrue();
+            assertThat(java.util.Arrays.equals(data, 0, data.length, got, written, got.length))
+                    .as("then the whole buffer from its start: the N bytes twice").isTrue();
+        }
+    }
+
     @Test
     void anAcceptThatTimedOutLeavesNoWaitAndTheListenerStillAccepts() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {

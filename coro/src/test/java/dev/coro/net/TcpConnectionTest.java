@@ -491,6 +491,30 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * {@code available()} of the input view counts the bytes that have arrived and not been read, as
+     * {@code InputStream} promises: the peer's one write of ten bytes arrives whole (one segment on
+     * loopback), so once a read has taken its first byte the other nine are there; once they are read
+     * it is 0 again, and 0 at the end of the stream.
+     */
+    @Test
+    void availableOfTheInputViewCountsTheBytesThatArrivedAndWereNotRead() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            java.io.InputStream in = c.input();
+            assertThat(in.available()).as("nothing sent yet").isZero();
+            peer.write(bytes("0123456789"));
+            assertThat(in.read()).isEqualTo('0');
+            assertThat(in.available()).as("the rest of the write, arrived with its first byte").isEqualTo(9);
+            assertThat(new String(in.readNBytes(9), StandardCharsets.UTF_8)).isEqualTo("123456789");
+            assertThat(in.available()).as("all read").isZero();
+            peer.shutdownOutput();
+            assertThat(in.read()).as("the end of the stream").isEqualTo(-1);
+            assertThat(in.available()).as("at the end of the stream").isZero();
+        }
+    }
+
     @Test
     void tcpNoDelayIsOnForAConnectionConnectedAndForOneAccepted() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
