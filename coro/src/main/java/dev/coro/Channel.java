@@ -938,11 +938,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException if this channel's thread has ended
      */
     private RemoteOp<T> remote(int kind, T value, long nanos, String op) {
-        // Room first for the clean-up below (withdrawing the operation, ending the wait's counts): a stack
-        // overflow that struck it after the operation was queued, here or in its park, would leave the
-        // operation waiting in the channel with nobody to take its outcome (a value sent by a send that
-        // threw, or handed to a receive that threw). Near the stack's end the overflow strikes here, first.
-        StackProbe.probe();
         Scheduler home = Scheduler.current();
         home.connected = true;
         Context self = home.currentContext();

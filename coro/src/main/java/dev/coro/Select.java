@@ -275,11 +275,6 @@ public final class Select<R> {
             return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place
         }
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
-        // Room first for what the finally below must undo: a stack overflow that struck in the announcement,
-        // or in the finally's fired(), would leave the channels counting a select that is over, and every
-        // operation of another thread on them posted for ever instead of run in place. Near the stack's
-        // end the overflow strikes here, before anything is announced.
-        StackProbe.probe();
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         holding = announced;
         try {
