@@ -45,6 +45,10 @@ import java.util.stream.StreamSupport;
  *       {@link CoroutineExit}, so {@code finally} blocks run; every further {@code emit} throws it again.</li>
  *   <li>If the consuming coroutine is closed while the body is inside {@code Coroutine.yield()}, the
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
+ *   <li>A coroutine created in the body is its consumer's child: its failure goes to the consumer,
+ *       thrown by the consumer's pending call; if that is a {@code Coroutine.yield()} in the body and
+ *       the body does not catch it, the body unwinds, the generator becomes {@code CLOSED}, and the
+ *       failure passes on to the consumer as it is.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end. It is garbage once nothing refers
  *       to it, with what its frames held, even if a generator its body consumed lives on.</li>
@@ -84,7 +88,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      *                         found none left (FINISHED, FAILED), or close() dropped them (CLOSED)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
-     * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal unwinds it
+     * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal, or a
+ *                         coroutine's failure delivered to its consumer, unwinds it
      * </pre>
      */
     public enum State {
@@ -665,7 +670,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     void bodyEnded() {
         Throwable t = thrown;
-        Ending how = ending(t);
+        boolean consumers = consumers(t);
+        Ending how = consumers ? Ending.CLOSED : ending(t);
         CoroutineException failed = how == Ending.FAILED ? failure(t) : null;
         // no call from here on: plain stores, then the throw
         stack = null;
@@ -674,9 +680,23 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (failed != null) {
             throw failed;
         }
-        if (t instanceof CoroutineExit exit && exit.source != this) {
+        if (t instanceof CoroutineExit exit && consumers) {
             throw exit;
         }
+        if (consumers) {
+            throw (CoroutineException) t;
+        }
+    }
+
+    /**
+     * Whether {@code t}, which the body ended by, is its consumer's and not the body's own failure: the
+     * consumer's exit signal (it is being closed, or a {@code withTimeout} of it expired, while inside
+     * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
+     * the consumer's pending call, where a failure of its child is thrown, was inside the body). It
+     * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is.
+     */
+    final boolean consumers(Throwable t) {
+        return t instanceof CoroutineExit exit ? exit.source != this : t instanceof CoroutineException e && e.delivered;
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */

@@ -985,14 +985,14 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, c.failure(thrown, text));
+                leave(next, delivered(c.failure(thrown, text)));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, c.failure(thrown, text));
+            leave(next, delivered(c.failure(thrown, text)));
         }
         c.release();
         current = next.index;
@@ -1080,6 +1080,15 @@ final class Scheduler {
      * gives way: its scope stays expired, so the signal comes again at the next scheduling point
      * inside it, while {@code e} added to the signal as suppressed would be lost with it.
      */
+    /**
+     * {@code failure}, a coroutine's, marked as delivered to the context that gets it: that context's
+     * own, so that a generator body it passes through passes it on ({@link Generator#consumers}).
+     */
+    private static CoroutineException delivered(CoroutineException failure) {
+        failure.delivered = true;
+        return failure;
+    }
+
     private static void leave(Context target, RuntimeException e) {
         Throwable pending = target.pendingThrow;
         if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {
