@@ -270,6 +270,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     return Optional.ofNullable(v);
                 }
                 w = queue(receivers, waiter(false, null));
+                w.timeout = nanos;
             } finally {
                 release(locked);
             }
@@ -323,6 +324,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     return false;
                 }
                 w = queue(senders, waiter(true, value));
+                w.timeout = nanos;
             } finally {
                 release(locked);
             }
