@@ -195,6 +195,14 @@ final class Scheduler {
 
     /** The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's thread. */
     IllegalStateException notOwner(String operation, String target, Object state) {
+        return notOwner(owner, operation, target, state);
+    }
+
+    /**
+     * {@link #notOwner(String, String, Object)} for a target of thread {@code owner}, whose scheduler
+     * may be gone (the thread has ended, and nothing keeps it).
+     */
+    static IllegalStateException notOwner(Thread owner, String operation, String target, Object state) {
         Scheduler bound = CURRENT.get();
         Thread caller = bound != null ? bound.owner : Thread.currentThread();
         return new IllegalStateException("cannot " + operation + " " + target + " (state " + state

@@ -61,7 +61,7 @@ final class ThreadEngine implements Engine {
 
     @Override
     public GeneratorStack newGeneratorStack(String name, Object code, Runnable body) {
-        return new ThreadGeneratorStack(this, scheduler, name, code, body);
+        return new ThreadGeneratorStack(name, code, body);
     }
 
     /** The thread of {@code c}'s stack (or of the generator body it is inside); the owner if it has none yet. */
