@@ -15,7 +15,10 @@ import java.util.stream.Collectors;
  * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
  * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
  * such a stall. A virtual thread, which cannot wait with a timeout at no cost, looks once instead,
- * before it starts a body's thread ({@link #checkBeforeStart}).
+ * before it starts a body's thread: a coroutine's body is refused then ({@link #checkBeforeStart});
+ * a generator's, whose lambda class may be a method reference to another class's method that needs
+ * nothing of the class being initialized, is started, and only its wait is watched as a platform
+ * thread's is ({@link #mayWaitForInitializer}).
  */
 final class InitializerDeadlock {
 
@@ -59,6 +62,22 @@ final class InitializerDeadlock {
      */
     static void checkBeforeStart(Object code, String what) {
         check(new StackTraceElement[0], code, what);
+    }
+
+    /**
+     * Whether {@code code}, a body about to start on a thread of its own, is a lambda (or a method
+     * reference) of a class that the calling thread is initializing: a body that may wait for that
+     * initializer, or may not (a method reference to another class's method needs nothing of it). A
+     * virtual thread then watches its wait for the body, as a platform thread always does, instead of
+     * refusing a body that may well run (a stack walk per body started).
+     */
+    static boolean mayWaitForInitializer(Object code) {
+        try {
+            check(new StackTraceElement[0], code, "");
+            return false;
+        } catch (PinnedException e) {
+            return true;
+        }
     }
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {

@@ -44,6 +44,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      * first resume), so that a generator kept after its thread ended does not keep that thread's scheduler.
      */
     private Scheduler resumedAs;
+    /**
+     * Whether a virtual thread started the body inside an initializer of the class of its code, so
+     * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
+     */
+    private boolean watched;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
@@ -66,9 +71,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            if (Thread.currentThread().isVirtual()) {
-                InitializerDeadlock.checkBeforeStart(code, "generator '" + name + "'");
-            }
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + name + "'");
         }
         StackProbe.probe();
@@ -78,7 +81,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.await(CONSUMERS_TURN, stalled);
+        if (watched) {
+            turn.awaitWatched(CONSUMERS_TURN, stalled);
+        } else {
+            turn.await(CONSUMERS_TURN, stalled);
+        }
     }
 
     /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
