@@ -59,7 +59,7 @@ final class Turn {
      * @param stalled the check to run after a stall; null for none
      */
     void await(Object self, Runnable stalled) {
-        await(self, stalled, stalled != null && !Thread.currentThread().isVirtual());
+        await(self, stalled, false);
     }
 
     /**
@@ -72,7 +72,8 @@ final class Turn {
         await(self, stalled, true);
     }
 
-    private void await(Object self, Runnable stalled, boolean watched) {
+    /** The wait: watched after a stall if {@code stalled} is given, on a platform thread or if {@code virtualToo}. */
+    private void await(Object self, Runnable stalled, boolean virtualToo) {
         boolean interrupted = false;
         Error failed = null;
         while (true) {
@@ -82,7 +83,7 @@ final class Turn {
                 if (HOLDER.getAcquire(this) == self) {
                     break;
                 }
-                if (watched) {
+                if (stalled != null && (virtualToo || !Thread.currentThread().isVirtual())) {
                     long start = System.nanoTime();
                     LockSupport.parkNanos(InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {
