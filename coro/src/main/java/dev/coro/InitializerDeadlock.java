@@ -15,10 +15,10 @@ import java.util.stream.Collectors;
  * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
  * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
  * such a stall. A virtual thread, which cannot wait with a timeout at no cost, looks once instead,
- * before it starts a body's thread: a coroutine's body is refused then ({@link #checkBeforeStart});
- * a generator's, whose lambda class may be a method reference to another class's method that needs
- * nothing of the class being initialized, is started, and only its wait is watched as a platform
- * thread's is ({@link #mayWaitForInitializer}).
+ * before it starts a body's thread ({@link #mayWaitForInitializer}): a body whose lambda class belongs
+ * to a class it is initializing may wait for that initializer, or may not (a method reference to
+ * another class's method needs nothing of it), so it is started, and only the waits for it are
+ * watched as a platform thread's are.
  */
 final class InitializerDeadlock {
 
@@ -36,7 +36,7 @@ final class InitializerDeadlock {
      * initialization of this class, which would refuse every later start in the JVM.
      */
     static void prepare() {
-        checkBeforeStart(new Object(), "no body");
+        mayWaitForInitializer(new Object());
     }
 
     /**
@@ -51,17 +51,6 @@ final class InitializerDeadlock {
             return;
         }
         check(holder.getStackTrace(), code, what);
-    }
-
-    /**
-     * Before a virtual thread starts the thread of {@code what}'s body {@code code}: throws if that body
-     * is a lambda of a class the calling thread is initializing. A virtual thread cannot wait with a
-     * watchdog at no cost, so it looks once, at the start (a stack walk per thread started).
-     *
-     * @throws PinnedException (stuck) naming the class, if the body could never run
-     */
-    static void checkBeforeStart(Object code, String what) {
-        check(new StackTraceElement[0], code, what);
     }
 
     /**

@@ -104,6 +104,20 @@ class ClassInitializerTest {
                 .stream().toList();
     }
 
+    /**
+     * A static initializer that runs a coroutine whose body is a method reference to another class's
+     * method ({@link Thread#onSpinWait}), on a virtual thread.
+     */
+    static final class ElsewhereStartedOnAVirtualThread {
+        static final List<String> LOG = new ArrayList<>();
+
+        static {
+            Coroutine c = Coroutine.create("elsewhere", Thread::onSpinWait);
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
     /** The body {@link ElsewhereSquares} refers to: public, since a freshly loaded class sees only public code. */
     public static final class SquareBodies {
         private SquareBodies() {
@@ -254,6 +268,11 @@ class ClassInitializerTest {
     void aGeneratorWhoseBodyIsAMethodReferenceToAnotherClassWorksInAnInitializerOnBothEngines() throws Exception {
         assertThat(list(ElsewhereSquares.class, "SQUARES")).containsExactly(1, 4, 9);
         assertThat(readOnAVirtualThread(ElsewhereSquaresOnAVirtualThread.class, "SQUARES")).isEqualTo(List.of(1, 4, 9));
+    }
+
+    @Test
+    void onAVirtualThreadACoroutineWhoseBodyIsAMethodReferenceToAnotherClassRunsInAnInitializerOnBothEngines() throws Exception {
+        assertThat(readOnAVirtualThread(ElsewhereStartedOnAVirtualThread.class, "LOG")).isEqualTo(List.of("after: FINISHED"));
     }
 
     @Test

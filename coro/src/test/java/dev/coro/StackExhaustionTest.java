@@ -756,7 +756,7 @@ class StackExhaustionTest {
             recurseThenLook(n + 1, target);
             return;
         }
-        InitializerDeadlock.checkBeforeStart(new Object(), "a body");
+        InitializerDeadlock.mayWaitForInitializer(new Object());
     }
 
     @Test
