@@ -252,7 +252,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
-        this.home = new WeakReference<>(s);
+        this.home = s.weakly;
         this.owner = s.owner;
         this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +29,11 @@ final class Scheduler {
     final Thread owner;
     /** This scheduler's share of the JVM's engine: gives contexts stacks and moves control. */
     final Engine engine;
+    /**
+     * This scheduler, held weakly: what a generator keeps of it (one reference for all of them, so
+     * that a generator costs no reference object of its own), see {@code Generator.home}.
+     */
+    final WeakReference<Scheduler> weakly = new WeakReference<>(this);
     /** Main: the owner thread itself, entry 0 of the list once anything was created. */
     final Context main;
     /** Its event loop: the clock, the timers, and the idle wait. */
