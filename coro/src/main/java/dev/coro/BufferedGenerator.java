@@ -23,7 +23,9 @@ import java.util.NoSuchElementException;
  * close (the consumer is being closed while inside the body) drops the waiting values; that of an
  * expired {@code withTimeout} of the consumer leaves them for the consumer, which goes on after its
  * timeout, and the call that finds none left ends the generator {@code CLOSED} (its body was
- * unwound), as a plain generator's consumer would have taken each of them before the timeout.
+ * unwound), as a plain generator's consumer would have taken each of them before the timeout. A
+ * coroutine's failure delivered to the consumer while inside the body ({@link Generator#consumers})
+ * that unwinds the body passes on at once too, and leaves the values as a timeout does.
  * {@code close()} drops the waiting values; a body that has already ended then has nothing left to unwind.
  *
  * @param <T> the type of the emitted values
@@ -38,8 +40,11 @@ final class BufferedGenerator<T> extends Generator<T> {
     private int write;
     /** The body ended while values were waiting: how it ended is told once they are all taken. */
     private boolean endPending;
-    /** With {@link #endPending}: the body was unwound by a timeout of its consumer, and ends {@code CLOSED}. */
-    private boolean unwoundByTimeout;
+    /**
+     * With {@link #endPending}: the body was unwound by a timeout of its consumer or a failure delivered
+     * to its consumer, which went on to the consumer already, and ends {@code CLOSED}.
+     */
+    private boolean unwoundForConsumer;
 
     BufferedGenerator(String name, int n, Body<T, Void> body) {
         super(name, body);
@@ -93,7 +98,7 @@ final class BufferedGenerator<T> extends Generator<T> {
         drop();
         if (endPending) {
             endPending = false;
-            unwoundByTimeout = false;
+            unwoundForConsumer = false;
             thrown = null;
             state = S_CLOSED;
             return;
@@ -118,9 +123,9 @@ final class BufferedGenerator<T> extends Generator<T> {
             // which the next call reports through advance()
             endPending = false;
             drop();
-            if (unwoundByTimeout) {
-                unwoundByTimeout = false;
-                state = S_CLOSED; // the signal that unwound the body went to the consumer already
+            if (unwoundForConsumer) {
+                unwoundForConsumer = false;
+                state = S_CLOSED; // what unwound the body went to the consumer already
                 return;
             }
             super.bodyEnded();
@@ -147,16 +152,15 @@ final class BufferedGenerator<T> extends Generator<T> {
     @Override
     void bodyEnded() {
         Throwable t = thrown;
-        boolean consumersExit = t instanceof CoroutineExit exit && exit.source != this;
         if (read < write && !closing) {
-            if (!consumersExit) {
+            if (!consumers(t)) {
                 endPending = true;
                 stack = null;
                 state = S_SUSPENDED;
                 return;
             }
-            if (((CoroutineExit) t).source instanceof TimeoutScope) {
-                keepValuesPastTimeout((CoroutineExit) t);
+            if (!(t instanceof CoroutineExit exit) || exit.source instanceof TimeoutScope) {
+                keepValuesForConsumer(t);
             }
         }
         drop();
@@ -164,17 +168,21 @@ final class BufferedGenerator<T> extends Generator<T> {
     }
 
     /**
-     * The body, values waiting, was unwound by {@code signal}, a timeout of its consumer: the values
-     * stay for the consumer and the signal goes on to unwind it to its {@code withTimeout}. Plain
-     * stores, then the throw: the consumer's stack may be exhausted still.
+     * The body, values waiting, was unwound by {@code signal}, a timeout of its consumer or a failure
+     * delivered to its consumer: the values stay for the consumer and the signal goes on to it (a
+     * timeout's unwinds it to its {@code withTimeout}). Plain stores, then the throw: the consumer's
+     * stack may be exhausted still.
      */
-    private void keepValuesPastTimeout(CoroutineExit signal) {
+    private void keepValuesForConsumer(Throwable signal) {
         endPending = true;
-        unwoundByTimeout = true;
+        unwoundForConsumer = true;
         thrown = null;
         stack = null;
         state = S_SUSPENDED;
-        throw signal;
+        if (signal instanceof CoroutineExit exit) {
+            throw exit;
+        }
+        throw (CoroutineException) signal;
     }
 
     /**

@@ -17,7 +17,9 @@ import java.util.Optional;
  * of other threads: the first operation of another thread is posted to the channel's thread and run
  * there by the same rules; from then on the channel is <em>shared</em>, and every thread runs its
  * operations on it in place under the channel's lock, a waiter of another thread being woken through
- * its own thread's event loop (see docs/THREADS.md). The channel's thread must stay alive for that.
+ * its own thread's event loop (see docs/THREADS.md). The channel's thread must stay alive for that:
+ * once it has ended, other threads can only receive the values it left in the buffer (each once, in
+ * order: a value whose send succeeded is never lost); every other operation is refused.
  *
  * <h2>The rules, one per line</h2>
  * <ul>
@@ -208,7 +210,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws ChannelClosedException if the channel is closed and drained, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
      * @throws CoroutineExit          if the caller is being closed
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
     public T receive() {
         T v = receiveOrNull("receive from");
@@ -224,7 +226,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * closed and drained channel from an empty open one.
      *
      * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
@@ -248,7 +250,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return the value; empty if none came in time, or the channel is closed and drained
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = timeoutNanos(timeout, "tryReceive from");
@@ -270,6 +272,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     return Optional.ofNullable(v);
                 }
                 w = queue(receivers, waiter(false, null));
+                w.timeout = nanos;
             } finally {
                 release(locked);
             }
@@ -323,6 +326,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     return false;
                 }
                 w = queue(senders, waiter(true, value));
+                w.timeout = nanos;
             } finally {
                 release(locked);
             }
@@ -941,10 +945,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         Scheduler home = Scheduler.current();
         home.connected = true;
         Context self = home.currentContext();
-        if (!scheduler.owner.isAlive()) {
-            throw ownerEnded(self, op);
-        }
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
+        if (!scheduler.owner.isAlive()) {
+            return ownerEnded(r, self, op);
+        }
         boolean mayQueue = kind == RemoteOp.SEND || kind == RemoteOp.RECEIVE;
         if (mayQueue) {
             self.checkSignals(r.ticket); // before anything could complete it: see queue()
@@ -989,12 +993,52 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             loop.foreignWaitEnded();
         }
         if (r.ticket.hasEnded()) {
-            throw ownerEnded(self, op);
+            return ownerEnded(r, self, op);
         }
         if (!r.ticket.isDone()) {
             withdraw(r);
         }
         return r;
+    }
+
+    /**
+     * On another thread: {@code r}, an operation of {@code self}, cannot run because this channel's
+     * thread has ended. A receive takes a value left in the buffer ({@link #leftBehind}): its send
+     * succeeded, so it must be received. Anything else, or a receive with no value left, fails.
+     *
+     * @return {@code r}, done with the value taken
+     * @throws IllegalStateException naming {@code self}, {@code op}, this channel and its thread, which has ended
+     */
+    private RemoteOp<T> ownerEnded(RemoteOp<T> r, Context self, String op) {
+        if (r.kind == RemoteOp.RECEIVE || r.kind == RemoteOp.TRY_RECEIVE) {
+            T v = leftBehind();
+            if (v != null) {
+                r.value = v;
+                r.done = true;
+                return r;
+            }
+        }
+        throw ownerEnded(self, op);
+    }
+
+    /**
+     * On another thread, this channel's thread having ended (its end happens-before this call, which
+     * saw it through {@code isAlive()}): the oldest value left in the buffer, taken under the lock, which
+     * every other thread's operation on it takes too; null if none is left. Only the buffer: a waiting
+     * sender's value is not taken, its send has not succeeded (its own thread fails it, see {@link #remote}).
+     */
+    private T leftBehind() {
+        T v;
+        lock();
+        try {
+            v = buffer.poll();
+        } finally {
+            unlock();
+        }
+        if (v != null) {
+            Scheduler.markConnected();
+        }
+        return v;
     }
 
     /**

@@ -29,6 +29,13 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
      * channel); set and cleared by its thread only.
      */
     boolean countedAsForeign;
+    /**
+     * The timeout of a timed {@code tryReceive}/{@code trySend} waiting here, in nanoseconds
+     * ({@code Long.MAX_VALUE}: past the clock's range, no timer); 0 for an untimed wait. Only for
+     * naming the wait.
+     */
+    long timeout;
+
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
         this.sender = sender;
@@ -46,6 +53,7 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         this.value = value;
         this.done = false;
         this.closed = false;
+        this.timeout = 0;
     }
 
     /**
@@ -111,9 +119,18 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         return "channel";
     }
 
-    /** What the context waits to do, e.g. {@code receive from channel 'jobs'}; shown by dumps and errors. */
+    /**
+     * What the context waits to do, e.g. {@code receive from channel 'jobs'}, or the timed call that
+     * waits ({@code tryReceive from channel 'jobs'}, with {@code for ever (a timeout past the clock's
+     * range)} if no timer ends it); shown by dumps and errors.
+     */
     @Override
     public String toString() {
-        return (sender ? "send to " : "receive from ") + channel.describe();
+        long t = timeout;
+        if (t == 0) {
+            return (sender ? "send to " : "receive from ") + channel.describe();
+        }
+        return (sender ? "trySend to " : "tryReceive from ") + channel.describe()
+                + (t == Long.MAX_VALUE ? " for ever (a timeout past the clock's range)" : "");
     }
 }

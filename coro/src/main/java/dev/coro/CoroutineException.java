@@ -6,10 +6,18 @@ package dev.coro;
  * <p>It is thrown in the context that resumes after the failure: the failed coroutine's creator
  * (main if the creator has ended), from its pending {@link Coroutine#yield()} or
  * {@link Coroutine#switchTo()}; or the caller of {@link Coroutine#close()} when the body threw
- * while being unwound.
+ * while being unwound. A generator body that it passes through uncaught (the pending call was a
+ * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}.
  */
 public class CoroutineException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * Set on a coroutine's failure that the scheduler delivers to a context (the failed coroutine's
+     * creator, or main): it belongs to that context, so a generator body that it passes through
+     * uncaught (the context's pending call was inside the body) does not fail with it but passes it on.
+     */
+    transient boolean delivered;
 
     /**
      * Creates the exception.

@@ -107,8 +107,11 @@ final class EventLoop {
     private long virtualNow;
     /**
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
-     * for I/O in a row without a post or a readiness report arriving; reset when one arrives or the
-     * clock moves. A post that only observes the thread ({@link Inbox.Observation}) does not reset it.
+     * for I/O in a row without a result arriving; reset when one arrives (a post, a readiness report,
+     * or a wait that this thread ends itself: one on a thread that has ended, or one on a channel found
+     * closed) or the clock moves. A post that only observes the thread ({@link Inbox.Observation})
+     * does not reset it. Left over from before a result, it would let the clock jump past the next
+     * wait before that wait had its time.
      */
     long quietNanos;
 
@@ -382,6 +385,7 @@ final class EventLoop {
             next = remoteWaits.next(w);
             if (!w.completer.isAlive()) {
                 w.end();
+                quietNanos = 0; // a result came (the wait fails): the virtual clock's quiet starts again
             }
         }
         inbox.drain(); // the wake-ups just posted
@@ -753,6 +757,7 @@ final class EventLoop {
             next = waitingKeys.next(k);
             if (!k.channel.isOpen() || !k.key.isValid()) {
                 k.fail("its channel was closed while it waited");
+                quietNanos = 0; // a result came (the wait fails): the virtual clock's quiet starts again
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.lang.ref.WeakReference;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -45,6 +46,10 @@ import java.util.stream.StreamSupport;
  *       {@link CoroutineExit}, so {@code finally} blocks run; every further {@code emit} throws it again.</li>
  *   <li>If the consuming coroutine is closed while the body is inside {@code Coroutine.yield()}, the
  *       body unwinds, the generator becomes {@code CLOSED}, and the exit signal passes on to the consumer.</li>
+ *   <li>A coroutine created in the body is its consumer's child: its failure goes to the consumer,
+ *       thrown by the consumer's pending call; if that is a {@code Coroutine.yield()} in the body and
+ *       the body does not catch it, the body unwinds, the generator becomes {@code CLOSED}, and the
+ *       failure passes on to the consumer as it is.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end. It is garbage once nothing refers
  *       to it, with what its frames held, even if a generator its body consumed lives on.</li>
@@ -84,7 +89,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      *                         found none left (FINISHED, FAILED), or close() dropped them (CLOSED)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
-     * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal unwinds it
+     * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal, or a
+ *                         coroutine's failure delivered to its consumer, unwinds it
      * </pre>
      */
     public enum State {
@@ -201,7 +207,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     static final byte S_FAILED = (byte) State.FAILED.ordinal();
     static final byte S_CLOSED = (byte) State.CLOSED.ordinal();
 
-    final Scheduler scheduler;
+    /**
+     * The scheduler of the thread that created it, held weakly: its thread holds it while it lives, and
+     * a generator kept after that thread ended (its body suspended, or never started) must not keep it
+     * and all it holds. Any call that reads it runs as that thread, which is alive then; a call from
+     * another thread finds it gone once the thread has ended and is refused ({@link #checkThread}).
+     */
+    private final WeakReference<Scheduler> home;
     /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
     final Thread owner;
     private final String name;
@@ -240,7 +252,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     Generator(String name, Body<T, ?> body) {
         Scheduler s = Scheduler.current();
-        this.scheduler = s;
+        this.home = s.weakly;
         this.owner = s.owner;
         this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;
@@ -418,7 +430,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
-        return new NoSuchElementException(scheduler.currentContext().describe() + " cannot take the next value of "
+        return new NoSuchElementException(scheduler().currentContext().describe() + " cannot take the next value of "
                 + describe() + ": it is " + stateNow());
     }
 
@@ -486,7 +498,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     public State state() {
         if (Thread.currentThread() != owner) {
-            scheduler.checkCaller("read the state of", describe(), stateNow());
+            checkThread("read the state of");
         }
         return STATES[state];
     }
@@ -551,13 +563,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * {@code RUNNING}, and it is then the whole check.
      */
     final void checkConsumer(String op) {
-        if (Thread.currentThread() != owner && Scheduler.currentOrNull() != scheduler) {
-            scheduler.checkCaller(op, describe(), stateNow());
+        if (Thread.currentThread() != owner) {
+            checkThread(op);
         }
         if (state != S_RUNNING) {
             return;
         }
-        Context here = scheduler.currentContext();
+        Context here = scheduler().currentContext();
         for (Generator<?> g = here.innermostGenerator; g != null; g = g.outer) {
             if (g == this) {
                 throw new IllegalStateException("cannot " + op + " " + describe() + " from inside its own body: it is RUNNING");
@@ -573,7 +585,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * chain of resumed generators (found when a message needs it, so that no resume pays for it).
      */
     private Context consumer() {
-        for (Context c : scheduler.contexts()) {
+        for (Context c : scheduler().contexts()) {
             for (Generator<?> g = c.innermostGenerator; g != null; g = g.outer) {
                 if (g == this) {
                     return c;
@@ -596,7 +608,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             reportEnd();
             return;
         }
-        Context here = scheduler.currentContext();
+        Context here = scheduler().currentContext();
         Generator<?> was = here.innermostGenerator;
         if (was != null) {
             outer = was; // cleared below: a plain (not nested) resume stores nothing
@@ -665,7 +677,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     void bodyEnded() {
         Throwable t = thrown;
-        Ending how = ending(t);
+        boolean consumers = consumers(t);
+        Ending how = consumers ? Ending.CLOSED : ending(t);
         CoroutineException failed = how == Ending.FAILED ? failure(t) : null;
         // no call from here on: plain stores, then the throw
         stack = null;
@@ -674,9 +687,23 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (failed != null) {
             throw failed;
         }
-        if (t instanceof CoroutineExit exit && exit.source != this) {
+        if (t instanceof CoroutineExit exit && consumers) {
             throw exit;
         }
+        if (consumers) {
+            throw (CoroutineException) t;
+        }
+    }
+
+    /**
+     * Whether {@code t}, which the body ended by, is its consumer's and not the body's own failure: the
+     * consumer's exit signal (it is being closed, or a {@code withTimeout} of it expired, while inside
+     * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
+     * the consumer's pending call, where a failure of its child is thrown, was inside the body). It
+     * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is.
+     */
+    final boolean consumers(Throwable t) {
+        return t instanceof CoroutineExit exit ? exit.source != this : t instanceof CoroutineException e && e.delivered;
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */
@@ -747,13 +774,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (caller != owner && caller != stackThread()) {
             checkEmitterThread();
         }
-        Context here = scheduler.currentContext();
+        Scheduler s = scheduler();
+        Context here = s.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
             throw notItsBody(here);
         }
         checkNotClosing("emit");
         TimeoutScope t = here.timeouts;
-        if (t != null && t.openedBy == this || scheduler.virtualOpenedBy == this) {
+        if (t != null && t.openedBy == this || s.virtualOpenedBy == this) {
             throw insideItsOwnScope(here, t);
         }
         if (!resumedUnderSignal && here.hasSignalPending() && !here.signalHeldBack) {
@@ -763,7 +791,24 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** The refusal of an emit by a thread that does not run as this generator's thread, naming both threads. */
     private void checkEmitterThread() {
-        scheduler.checkCaller("emit from", describe(), stateNow());
+        checkThread("emit from");
+    }
+
+    /**
+     * Throws unless the caller runs as this generator's thread (its owner, or an engine's thread on its
+     * behalf), naming {@code op} and both threads; so does every call once that thread has ended.
+     */
+    final void checkThread(String op) {
+        Scheduler s = home.get();
+        if (s == null) {
+            throw Scheduler.notOwner(owner, op, describe(), stateNow()); // the thread has ended, its scheduler is gone
+        }
+        s.checkCaller(op, describe(), stateNow());
+    }
+
+    /** The scheduler of this generator's thread, for a caller that runs as that thread (so it is alive). */
+    final Scheduler scheduler() {
+        return home.get();
     }
 
     /** The signal pending for {@code here}, the consumer running this body: its close's, else that of its expired scope {@code t}. */
@@ -833,7 +878,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** Marks the one iteration taken by {@code op}; another thread is refused first, and marks nothing. */
     private void markIterated(String op) {
         if (Thread.currentThread() != owner) {
-            scheduler.checkCaller(op, describe(), stateNow());
+            checkThread(op);
         }
         if (iterated) {
             throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + stateNow()

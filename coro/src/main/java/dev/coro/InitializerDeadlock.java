@@ -15,7 +15,10 @@ import java.util.stream.Collectors;
  * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
  * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
  * such a stall. A virtual thread, which cannot wait with a timeout at no cost, looks once instead,
- * before it starts a body's thread ({@link #checkBeforeStart}).
+ * before it starts a body's thread ({@link #mayWaitForInitializer}): a body whose lambda class belongs
+ * to a class it is initializing may wait for that initializer, or may not (a method reference to
+ * another class's method needs nothing of it), so it is started, and only the waits for it are
+ * watched as a platform thread's are.
  */
 final class InitializerDeadlock {
 
@@ -33,7 +36,7 @@ final class InitializerDeadlock {
      * initialization of this class, which would refuse every later start in the JVM.
      */
     static void prepare() {
-        checkBeforeStart(new Object(), "no body");
+        mayWaitForInitializer(new Object());
     }
 
     /**
@@ -51,14 +54,19 @@ final class InitializerDeadlock {
     }
 
     /**
-     * Before a virtual thread starts the thread of {@code what}'s body {@code code}: throws if that body
-     * is a lambda of a class the calling thread is initializing. A virtual thread cannot wait with a
-     * watchdog at no cost, so it looks once, at the start (a stack walk per thread started).
-     *
-     * @throws PinnedException (stuck) naming the class, if the body could never run
+     * Whether {@code code}, a body about to start on a thread of its own, is a lambda (or a method
+     * reference) of a class that the calling thread is initializing: a body that may wait for that
+     * initializer, or may not (a method reference to another class's method needs nothing of it). A
+     * virtual thread then watches its wait for the body, as a platform thread always does, instead of
+     * refusing a body that may well run (a stack walk per body started).
      */
-    static void checkBeforeStart(Object code, String what) {
-        check(new StackTraceElement[0], code, what);
+    static boolean mayWaitForInitializer(Object code) {
+        try {
+            check(new StackTraceElement[0], code, "");
+            return false;
+        } catch (PinnedException e) {
+            return true;
+        }
     }
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {

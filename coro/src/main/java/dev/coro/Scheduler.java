@@ -1,6 +1,7 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +29,11 @@ final class Scheduler {
     final Thread owner;
     /** This scheduler's share of the JVM's engine: gives contexts stacks and moves control. */
     final Engine engine;
+    /**
+     * This scheduler, held weakly: what a generator keeps of it (one reference for all of them, so
+     * that a generator costs no reference object of its own), see {@code Generator.home}.
+     */
+    final WeakReference<Scheduler> weakly = new WeakReference<>(this);
     /** Main: the owner thread itself, entry 0 of the list once anything was created. */
     final Context main;
     /** Its event loop: the clock, the timers, and the idle wait. */
@@ -195,6 +201,14 @@ final class Scheduler {
 
     /** The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's thread. */
     IllegalStateException notOwner(String operation, String target, Object state) {
+        return notOwner(owner, operation, target, state);
+    }
+
+    /**
+     * {@link #notOwner(String, String, Object)} for a target of thread {@code owner}, whose scheduler
+     * may be gone (the thread has ended, and nothing keeps it).
+     */
+    static IllegalStateException notOwner(Thread owner, String operation, String target, Object state) {
         Scheduler bound = CURRENT.get();
         Thread caller = bound != null ? bound.owner : Thread.currentThread();
         return new IllegalStateException("cannot " + operation + " " + target + " (state " + state
@@ -985,14 +999,14 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, c.failure(thrown, text));
+                leave(next, delivered(c.failure(thrown, text)));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, c.failure(thrown, text));
+            leave(next, delivered(c.failure(thrown, text)));
         }
         c.release();
         current = next.index;
@@ -1080,6 +1094,15 @@ final class Scheduler {
      * gives way: its scope stays expired, so the signal comes again at the next scheduling point
      * inside it, while {@code e} added to the signal as suppressed would be lost with it.
      */
+    /**
+     * {@code failure}, a coroutine's, marked as delivered to the context that gets it: that context's
+     * own, so that a generator body it passes through passes it on ({@link Generator#consumers}).
+     */
+    private static CoroutineException delivered(CoroutineException failure) {
+        failure.delivered = true;
+        return failure;
+    }
+
     private static void leave(Context target, RuntimeException e) {
         Throwable pending = target.pendingThrow;
         if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {

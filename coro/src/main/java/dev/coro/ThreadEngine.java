@@ -61,7 +61,7 @@ final class ThreadEngine implements Engine {
 
     @Override
     public GeneratorStack newGeneratorStack(String name, Object code, Runnable body) {
-        return new ThreadGeneratorStack(this, scheduler, name, code, body);
+        return new ThreadGeneratorStack(name, code, body);
     }
 
     /** The thread of {@code c}'s stack (or of the generator body it is inside); the owner if it has none yet. */
@@ -127,6 +127,12 @@ final class ThreadEngine implements Engine {
         private Thread thread;
         /** Looks for a wait that can never end, after a stall. */
         private final Runnable stalled = this::checkStall;
+        /**
+         * Whether a virtual thread started this context's thread inside an initializer of the class of
+         * its body's code: the waits of the contexts that switch to it are watched for that initializer's
+         * deadlock, as a platform thread's always are ({@link InitializerDeadlock#mayWaitForInitializer}).
+         */
+        private boolean watched;
 
         ThreadStack(Context context, Thread thread) {
             this.context = context;
@@ -137,7 +143,11 @@ final class ThreadEngine implements Engine {
         public void transferTo(Stack to) {
             StackProbe.probe();
             to.resume();
-            turn.await(this, stalled);
+            if (to instanceof ThreadStack t && t.watched) {
+                turn.awaitWatched(this, stalled);
+            } else {
+                turn.await(this, stalled);
+            }
             rethrowCrash();
         }
 
@@ -170,9 +180,7 @@ final class ThreadEngine implements Engine {
          */
         private void resume(boolean interrupt) {
             if (thread == null) {
-                if (Thread.currentThread().isVirtual()) {
-                    InitializerDeadlock.checkBeforeStart(context.code(), context.describe());
-                }
+                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(context.code());
                 thread = start("coro " + context.name(), this, context.describe());
             }
             Thread r = runner();

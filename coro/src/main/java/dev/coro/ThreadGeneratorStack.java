@@ -15,11 +15,11 @@ import java.util.concurrent.locks.LockSupport;
  * the continuation engine. The thread ends right
  * after the body ends (returned, failed, or unwound by {@code close()}); a generator closed before
  * it ran never starts one; a suspended one dropped unclosed leaves its thread parked, garbage once
- * nothing refers to it, as for coroutines.
+ * nothing refers to it, as for coroutines. The body's thread runs as the consumer's scheduler only
+ * while it holds the turn, so a suspended generator kept after its thread ended does not keep that
+ * thread's scheduler.
  */
 final class ThreadGeneratorStack implements GeneratorStack, Runnable {
-    private final ThreadEngine engine;
-    private final Scheduler scheduler;
     private final String name;
     /** The code the user gave for the body, for diagnostics. */
     private final Object code;
@@ -38,10 +38,19 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private Thread resumer;
     /** Looks for a wait that can never end, after a stall. */
     private final Runnable stalled = this::checkStall;
+    /**
+     * From a resume until the body's thread takes it: the scheduler that thread runs as while it holds
+     * the turn. Neither this stack nor that thread keeps it while the body is suspended (nor before its
+     * first resume), so that a generator kept after its thread ended does not keep that thread's scheduler.
+     */
+    private Scheduler resumedAs;
+    /**
+     * Whether a virtual thread started the body inside an initializer of the class of its code, so
+     * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
+     */
+    private boolean watched;
 
-    ThreadGeneratorStack(ThreadEngine engine, Scheduler scheduler, String name, Object code, Runnable body) {
-        this.engine = engine;
-        this.scheduler = scheduler;
+    ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
         this.code = code;
         this.body = body;
@@ -60,19 +69,23 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      */
     @Override
     public void resume() {
+        Scheduler s = Scheduler.current();
         if (thread == null) {
-            if (Thread.currentThread().isVirtual()) {
-                InitializerDeadlock.checkBeforeStart(code, "generator '" + name + "'");
-            }
-            thread = engine.start("coro generator " + name, this, "generator '" + name + "'");
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
+            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + name + "'");
         }
         StackProbe.probe();
         Thread self = Thread.currentThread();
         resumer = self;
+        resumedAs = s;
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.await(CONSUMERS_TURN, stalled);
+        if (watched) {
+            turn.awaitWatched(CONSUMERS_TURN, stalled);
+        } else {
+            turn.await(CONSUMERS_TURN, stalled);
+        }
     }
 
     /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
@@ -85,13 +98,14 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         StackProbe.probe();
         handBack();
         turn.await(this);
+        takeTurn();
     }
 
     /** The body's thread: waits for the first resume, runs the body, hands the turn back for good. */
     @Override
     public void run() {
-        Scheduler.bind(scheduler);
         turn.await(this);
+        takeTurn();
         try {
             body.run();
         } finally {
@@ -99,13 +113,23 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         }
     }
 
-    /** Gives the turn back to the thread parked in {@link #resume()} and wakes it. */
+    /** On the body's thread, given the turn: runs as the scheduler the resume handed over, and drops it here. */
+    private void takeTurn() {
+        Scheduler.bind(resumedAs);
+        resumedAs = null;
+    }
+
+    /**
+     * Gives the turn back to the thread parked in {@link #resume()} and wakes it; the body's thread no
+     * longer runs as the scheduler (the next resume hands it over again).
+     */
     private void handBack() {
         Thread r = resumer;
         resumer = null;
         if (r != null) {
             ThreadEngine.handLoaderAndInterrupt(r);
         }
+        Scheduler.bind(null);
         turn.give(CONSUMERS_TURN);
         LockSupport.unpark(r);
     }

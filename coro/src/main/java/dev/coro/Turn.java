@@ -59,6 +59,21 @@ final class Turn {
      * @param stalled the check to run after a stall; null for none
      */
     void await(Object self, Runnable stalled) {
+        await(self, stalled, false);
+    }
+
+    /**
+     * {@link #await(Object, Runnable)}, watched on a virtual thread too: for a wait that may never end
+     * (a virtual thread cannot wait with a timeout at no cost, so only such a wait is watched there).
+     *
+     * @param stalled the check to run after a stall
+     */
+    void awaitWatched(Object self, Runnable stalled) {
+        await(self, stalled, true);
+    }
+
+    /** The wait: watched after a stall if {@code stalled} is given, on a platform thread or if {@code virtualToo}. */
+    private void await(Object self, Runnable stalled, boolean virtualToo) {
         boolean interrupted = false;
         Error failed = null;
         while (true) {
@@ -68,7 +83,7 @@ final class Turn {
                 if (HOLDER.getAcquire(this) == self) {
                     break;
                 }
-                if (stalled != null && !Thread.currentThread().isVirtual()) {
+                if (stalled != null && (virtualToo || !Thread.currentThread().isVirtual())) {
                     long start = System.nanoTime();
                     LockSupport.parkNanos(InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {

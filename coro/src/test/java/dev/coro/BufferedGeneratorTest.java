@@ -99,6 +99,33 @@ class BufferedGeneratorTest {
         assertThat(g.hasNext()).as("a failed generator has no more values, and the failure is told once").isFalse();
     }
 
+    /**
+     * A coroutine the body creates is its consumer's child: its failure, delivered to the consumer at
+     * the body's yield and left uncaught, reaches the consumer at once (as a timeout of the consumer
+     * would), not as the body's failure after the values; the values stay the consumer's.
+     */
+    @Test
+    void aChildsFailureDeliveredToTheConsumerInsideTheBodyPassesOnAtOnceAndLeavesTheValuesForTheConsumer() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<Integer> g = Generator.buffered("reader", 4, out -> {
+            out.emit(1);
+            out.emit(2);
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            Coroutine.yield(); // main, the consumer, runs the child, which fails
+            out.emit(3);
+        });
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom")
+                .cause().isSameAs(boom);
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
     @Test
     void aFailureAtTheStartOfABatchArrivesFromTheCallThatRanIt() {
         Generator<Integer> g = Generator.buffered("g", 2, out -> {

@@ -232,7 +232,7 @@ class ChannelTest {
             a.send(3);
         });
         assertThat(seen).containsExactly("send to channel 'a'", "main got 1", "receive from channel 'b'", "got 2",
-                "receive from channel 'b'", "timed out: true", "receive from channel 'a'", "got 3");
+                "tryReceive from channel 'b'", "timed out: true", "receive from channel 'a'", "got 3");
         assertThat(waiters).as("one waiter, used again for each wait").hasSize(4)
                 .allSatisfy(w -> assertThat(w).isNotNull().isSameAs(waiters.get(0)));
     }

@@ -65,6 +65,76 @@ class ClassInitializerTest {
         }).stream().toList();
     }
 
+    /** A generator consumed by a static initializer, its body a method reference to a static method of the class. */
+    static final class ReferencedSquares {
+        static final List<Integer> SQUARES = Generator.<Integer>of("referenced squares", ReferencedSquares::squares)
+                .stream().toList();
+
+        private static void squares(Generator.Emitter<Integer, Void> out) {
+            for (int i = 1; i < 4; i++) {
+                out.emit(i * i);
+            }
+        }
+    }
+
+    /** {@link ReferencedSquares} again, for a virtual thread to initialize. */
+    static final class ReferencedSquaresOnAVirtualThread {
+        static final List<Integer> SQUARES = Generator.<Integer>of("virtual referenced squares",
+                ReferencedSquaresOnAVirtualThread::squares).stream().toList();
+
+        private static void squares(Generator.Emitter<Integer, Void> out) {
+            for (int i = 1; i < 4; i++) {
+                out.emit(i * i);
+            }
+        }
+    }
+
+    /**
+     * A generator consumed by a static initializer, its body a method reference to a method of another
+     * class: the body's code needs nothing of the class being initialized.
+     */
+    static final class ElsewhereSquares {
+        static final List<Integer> SQUARES = Generator.<Integer>of("elsewhere squares", SquareBodies::squares)
+                .stream().toList();
+    }
+
+    /** {@link ElsewhereSquares} again, for a virtual thread to initialize. */
+    static final class ElsewhereSquaresOnAVirtualThread {
+        static final List<Integer> SQUARES = Generator.<Integer>of("virtual elsewhere squares", SquareBodies::squares)
+                .stream().toList();
+    }
+
+    /**
+     * A static initializer that runs a coroutine whose body is a method reference to another class's
+     * method ({@link Thread#onSpinWait}), on a virtual thread.
+     */
+    static final class ElsewhereStartedOnAVirtualThread {
+        static final List<String> LOG = new ArrayList<>();
+
+        static {
+            Coroutine c = Coroutine.create("elsewhere", Thread::onSpinWait);
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
+    /** The body {@link ElsewhereSquares} refers to: public, since a freshly loaded class sees only public code. */
+    public static final class SquareBodies {
+        private SquareBodies() {
+        }
+
+        /**
+         * Emits 1, 4 and 9.
+         *
+         * @param out the emitter
+         */
+        public static void squares(Generator.Emitter<Integer, Void> out) {
+            for (int i = 1; i < 4; i++) {
+                out.emit(i * i);
+            }
+        }
+    }
+
     /** {@link #list} read on a new virtual thread: the list, or what the read threw. */
     private static Object readOnAVirtualThread(Class<?> initialized, String field) throws InterruptedException {
         Object[] read = new Object[1];
@@ -172,6 +242,37 @@ class ClassInitializerTest {
         after.switchTo();
         assertThat(after.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    @Test
+    void aGeneratorWhoseBodyIsAMethodReferenceToAMethodOfTheClassBeingInitializedWorksOrFailsClearly() throws Exception {
+        Throwable t = catchThrowable(() -> assertThat(list(ReferencedSquares.class, "SQUARES")).containsExactly(1, 4, 9));
+        Object read = readOnAVirtualThread(ReferencedSquaresOnAVirtualThread.class, "SQUARES");
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            assertThat(read).isEqualTo(List.of(1, 4, 9));
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot run the body of generator 'referenced squares' in main context 'main':"
+                        + " the body of generator 'referenced squares' is a lambda of class"
+                        + " dev.coro.ClassInitializerTest$ReferencedSquares, whose static initializer this thread is running");
+        assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the body of generator 'virtual referenced squares' is a lambda of class"
+                        + " dev.coro.ClassInitializerTest$ReferencedSquaresOnAVirtualThread, whose static initializer");
+    }
+
+    @Test
+    void aGeneratorWhoseBodyIsAMethodReferenceToAnotherClassWorksInAnInitializerOnBothEngines() throws Exception {
+        assertThat(list(ElsewhereSquares.class, "SQUARES")).containsExactly(1, 4, 9);
+        assertThat(readOnAVirtualThread(ElsewhereSquaresOnAVirtualThread.class, "SQUARES")).isEqualTo(List.of(1, 4, 9));
+    }
+
+    @Test
+    void onAVirtualThreadACoroutineWhoseBodyIsAMethodReferenceToAnotherClassRunsInAnInitializerOnBothEngines() throws Exception {
+        assertThat(readOnAVirtualThread(ElsewhereStartedOnAVirtualThread.class, "LOG")).isEqualTo(List.of("after: FINISHED"));
     }
 
     @Test

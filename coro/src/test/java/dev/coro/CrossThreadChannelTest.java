@@ -650,6 +650,68 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /**
+     * A value whose send succeeded is received exactly once: the values left in the buffer of a channel
+     * whose thread has ended (sent by that thread, and by another one in place on the shared channel)
+     * are received by other threads, each once, each taker's in order; once none is left, every
+     * operation is refused as for any channel of an ended thread.
+     */
+    @Test
+    void theValuesLeftInTheBufferOfAChannelWhoseThreadEndedAreEachReceivedOnceByOtherThreads() throws Exception {
+        int n = 4_000;
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        Maker<Integer> maker = Maker.start(() -> {
+            Channel<Integer> ch = new Channel<>("left", n);
+            for (int i = 0; i < n / 2; i++) {
+                ch.send(i);
+            }
+            return ch;
+        }, () -> Coroutine.await(sent)); // serves the first send of the test's thread, which makes the channel shared
+        Channel<Integer> ch = maker.channel();
+        for (int i = n / 2; i < n; i++) {
+            assertThat(ch.trySend(i)).isTrue();
+        }
+        sent.complete(null);
+        maker.thread().join();
+        String end = " channel 'left': it belongs to thread " + maker.ended();
+        int takers = 4;
+        List<List<Integer>> got = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < takers; t++) {
+            List<Integer> mine = new ArrayList<>();
+            got.add(mine);
+            int kind = t;
+            threads.add(Thread.ofPlatform().name("taker-" + t).start(() -> {
+                try {
+                    while (true) {
+                        mine.add(switch (kind) {
+                            case 0 -> ch.receive();
+                            case 1 -> ch.tryReceive().orElseThrow();
+                            case 2 -> ch.tryReceive(Duration.ofSeconds(1)).orElseThrow();
+                            default -> ch.iterator().next();
+                        });
+                    }
+                } catch (IllegalStateException e) {
+                    synchronized (refusals) {
+                        refusals.add(e.getMessage());
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(got.stream().mapToInt(List::size).sum()).as("every value received").isEqualTo(n);
+        assertThat(got.stream().flatMap(List::stream).distinct().count()).as("none twice").isEqualTo(n);
+        assertThat(got).allSatisfy(mine -> assertThat(mine).isSorted());
+        assertThat(refusals).containsExactlyInAnyOrder("main context 'main' cannot receive from" + end,
+                "main context 'main' cannot tryReceive from" + end, "main context 'main' cannot tryReceive from" + end,
+                "main context 'main' cannot iterate over" + end);
+        assertThatThrownBy(() -> ch.trySend(0)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot trySend to" + end);
+    }
+
     @Test
     void anOperationPostedToAThreadThatEndsBeforeServingItOrWhileItWaitsFailsNamingTheChannel() throws InterruptedException {
         CompletableFuture<Void> served = new CompletableFuture<>();

@@ -73,6 +73,29 @@ class ForeverTest {
     }
 
     /**
+     * The deadlock of a timed channel call past the clock's range names the try call that waits, and
+     * says why its timeout does not end it, as that of a sleep does; a dump names a timed call that
+     * has a timer as the try call too.
+     */
+    @Test
+    void theDeadlockOfATimedChannelCallPastTheRangeNamesTheTryCall() {
+        VirtualTime.run(() -> {
+            Channel<String> ch = new Channel<>("ch", 0);
+            assertThat(catchThrowable(() -> ch.tryReceive(FOREVER))).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to tryReceive from channel 'ch' for ever"
+                            + " (a timeout past the clock's range)");
+            assertThat(catchThrowable(() -> ch.trySend("x", FOREVER))).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to trySend to channel 'ch' for ever"
+                            + " (a timeout past the clock's range)");
+            Coroutine.create("receiver", () -> log.add("receiver got " + ch.tryReceive(Duration.ofSeconds(1))));
+            Coroutine.yield();
+            log.add(Coroutine.dump());
+        });
+        assertThat(log.get(0)).contains("[1] coroutine 'receiver': PARKED, waits to tryReceive from channel 'ch'");
+        assertThat(log).element(1).isEqualTo("receiver got Optional.empty");
+    }
+
+    /**
      * TIME.md: a timed channel call or an {@code onTimeout} past the clock's range sets no timer,
      * like a sleep: alone it is a deadlock (the clock stays at 0), a value that comes wins, and the
      * clock stays usable after.

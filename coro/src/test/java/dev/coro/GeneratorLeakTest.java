@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.ref.WeakReference;
 import java.util.List;
@@ -98,6 +99,65 @@ class GeneratorLeakTest {
         t.join();
         assertThat(refs).hasSize(5);
         return refs;
+    }
+
+    /**
+     * On a new thread that ends: generators a user keeps, new, suspended at an emit, read ahead, and
+     * finished; returns a weak reference to the thread's scheduler.
+     */
+    private static WeakReference<?> schedulerOfAThreadThatEndsLeavingGeneratorsKept(Thread.Builder builder,
+            List<Generator<Integer>> kept) throws InterruptedException {
+        AtomicReference<WeakReference<?>> ref = new AtomicReference<>();
+        Thread t = builder.name("maker").unstarted(() -> {
+            ref.set(new WeakReference<>(Scheduler.current()));
+            Generator<Integer> fresh = Generator.of("new", out -> out.emit(1));
+            Generator<Integer> suspended = Generator.of("suspended", out -> {
+                out.emit(1);
+                out.emit(2);
+            });
+            suspended.next();
+            Generator<Integer> ahead = Generator.buffered("ahead", 4, out -> {
+                for (int i = 0; ; i++) {
+                    out.emit(i);
+                }
+            });
+            ahead.next();
+            Generator<Integer> finished = Generator.of("finished", out -> out.emit(1));
+            finished.next();
+            assertThat(finished.hasNext()).isFalse();
+            kept.addAll(List.of(fresh, suspended, ahead, finished));
+        });
+        t.start();
+        t.join();
+        assertThat(kept).hasSize(4);
+        return ref.get();
+    }
+
+    /** Generators kept after their thread ended: the scheduler goes, and each still refuses every use naming that thread. */
+    private static void keptGeneratorsDoNotKeepTheSchedulerOfTheirEndedThread(Thread.Builder builder) throws InterruptedException {
+        List<Generator<Integer>> kept = new java.util.ArrayList<>();
+        WeakReference<?> scheduler = schedulerOfAThreadThatEndsLeavingGeneratorsKept(builder, kept);
+        assertThat(Collected.all(List.of(scheduler))).as("the ended thread's scheduler is garbage").isTrue();
+        assertThat(kept).extracting(Generator::name).containsExactly("new", "suspended", "ahead", "finished");
+        for (Generator<Integer> g : kept) {
+            assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot hasNext on " + g.toString().replace("Generator[", "generator '")
+                            .replaceFirst(", ", "' (state ").replace("]", ")") + " from thread ")
+                    .hasMessageContaining("it belongs to thread 'maker' (#");
+            assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cannot close ");
+            assertThatThrownBy(g::state).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot read the state of ");
+        }
+    }
+
+    @Test
+    void generatorsKeptAfterTheirPlatformThreadEndedDoNotKeepItsSchedulerReachable() throws InterruptedException {
+        keptGeneratorsDoNotKeepTheSchedulerOfTheirEndedThread(Thread.ofPlatform());
+    }
+
+    @Test
+    void generatorsKeptAfterTheirVirtualThreadEndedDoNotKeepItsSchedulerReachable() throws InterruptedException {
+        keptGeneratorsDoNotKeepTheSchedulerOfTheirEndedThread(Thread.ofVirtual());
     }
 
     @Test

@@ -569,6 +569,74 @@ class GeneratorTest {
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
 
+    /**
+     * A coroutine the body creates is its consumer's child (a generator is no context): the child's
+     * failure is delivered to the consumer, at the consumer's pending call, which is the body's yield.
+     * Left uncaught, it unwinds the body and reaches the consumer as it is: the body did not fail.
+     */
+    @Test
+    void aChildsFailureDeliveredToTheConsumerInsideTheBodyPassesThroughToTheConsumerAndTheGeneratorIsClosed() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> g = Generator.of("g", out -> {
+            try {
+                Coroutine.create("child", () -> {
+                    throw boom;
+                });
+                Coroutine.yield();
+                out.emit("after the yield");
+            } finally {
+                log.add("body finally");
+            }
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try {
+                log.add("consumer took " + g.next());
+            } catch (CoroutineException e) {
+                log.add("consumer caught: " + e.getMessage() + " (cause is boom: " + (e.getCause() == boom) + ")");
+            }
+        });
+        consumer.switchTo(); // the body yields back to main
+        Coroutine.yield(); // runs the child, which fails: its creator, the consumer, gets the failure
+        assertThat(log).containsExactly("body finally",
+                "consumer caught: coroutine 'child' failed: java.lang.IllegalStateException: boom (cause is boom: true)");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    /** The same with main as the consumer: main's pending call is the body's yield. */
+    @Test
+    void aChildsFailureDeliveredToMainInsideTheBodyOfTheGeneratorItConsumesPassesThroughToMain() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> g = Generator.of("g", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            Coroutine.yield();
+            out.emit("after the yield");
+        });
+        assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom")
+                .cause().isSameAs(boom);
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    /** A generator's failure thrown in another generator's body, uncaught, is that body's failure: it is not delivered to a context. */
+    @Test
+    void aNestedGeneratorsFailureUncaughtInTheOuterBodyFailsTheOuterGenerator() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> inner = Generator.of("inner", out -> {
+            throw boom;
+        });
+        Generator<String> outer = Generator.of("outer", out -> out.emit(inner.next()));
+        assertThatThrownBy(outer::next).isInstanceOf(CoroutineException.class)
+                .hasMessage("generator 'outer' failed: dev.coro.CoroutineException: generator 'inner' failed:"
+                        + " java.lang.IllegalStateException: boom")
+                .cause().hasCauseReference(boom);
+        assertThat(outer.state()).isEqualTo(State.FAILED);
+        assertThat(inner.state()).isEqualTo(State.FAILED);
+    }
+
     @Test
     void anEmitInTheFinallyOfABodyThatAClosedConsumerUnwindsThrowsTheExitAgainAndLeavesNothingForALaterConsumer() {
         Generator<String> g = Generator.of("g", out -> {

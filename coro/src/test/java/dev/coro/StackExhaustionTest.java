@@ -807,7 +807,7 @@ class StackExhaustionTest {
             recurseThenLook(n + 1, target);
             return;
         }
-        InitializerDeadlock.checkBeforeStart(new Object(), "a body");
+        InitializerDeadlock.mayWaitForInitializer(new Object());
     }
 
     @Test

@@ -1,0 +1,123 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.net.Io;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The quiet of the virtual clock: while a context waits for another thread or for I/O, the clock
+ * jumps to the next timer only once nothing has come for as long, in real time, as that timer is
+ * away (TIME.md). A result that comes starts the quiet again, whichever way it comes: a post, a
+ * readiness report, or the end of a wait that the waiting thread finds over itself: one on a thread
+ * that has ended, one on I/O whose channel another thread closed. A quiet left over from before such a result would let the clock jump past a later wait
+ * without giving it its time: the timer of a short {@code withTimeout} would fire without the
+ * selector even being asked, although the bytes awaited are there.
+ */
+@ExtendWith(FreshThread.class)
+class VirtualTimeQuietTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    void theEndOfAWaitOnAThreadThatEndedStartsTheQuietAgainSoAReadyPipeIsReadBeforeALaterTimeout() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0), () -> Maker.blockOn(release));
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            VirtualTime.run(() -> {
+                Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1))); // a timer far away
+                Coroutine.create("releaser", release::countDown); // runs once main waits: the maker's thread ends
+                try {
+                    maker.channel().receive(); // posted to the maker's thread, which never runs it
+                    log.add("received");
+                } catch (IllegalStateException e) {
+                    log.add("receive refused at t=" + Coroutine.nanoTime() + ": " + e.getMessage().endsWith(maker.ended()));
+                }
+                Coroutine.create("writer", () -> {
+                    try {
+                        sink.write(ByteBuffer.wrap(new byte[] {42}));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                try {
+                    Coroutine.withTimeout(Duration.ofNanos(1), () -> { // due at once, but after the selector was asked
+                        try {
+                            Io.await(source, SelectionKey.OP_READ); // the writer writes once it parks here
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    log.add("ready at t=" + Coroutine.nanoTime());
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out at t=" + Coroutine.nanoTime());
+                }
+            });
+        }
+        assertThat(log).containsExactly("receive refused at t=0: true", "ready at t=0");
+    }
+
+    @Test
+    void theEndOfAnIoWaitWhoseChannelAnotherThreadClosedStartsTheQuietAgainSoAReadyPipeIsReadBeforeALaterTimeout()
+            throws Exception {
+        CountDownLatch parked = new CountDownLatch(1);
+        Pipe closed = Pipe.open();
+        Pipe pipe = Pipe.open();
+        Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+            Maker.blockOn(parked);
+            try {
+                closed.source().close(); // behind the waiting thread's back: only its scan finds it
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try (Pipe.SinkChannel closedSink = closed.sink(); Pipe.SourceChannel source = pipe.source();
+             Pipe.SinkChannel sink = pipe.sink()) {
+            closed.source().configureBlocking(false);
+            source.configureBlocking(false);
+            VirtualTime.run(() -> {
+                Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1))); // a timer far away
+                Coroutine.create("releaser", parked::countDown); // runs once main waits: the closer closes
+                try {
+                    Io.await(closed.source(), SelectionKey.OP_READ);
+                    log.add("ready");
+                } catch (IOException e) {
+                    log.add("await failed at t=" + Coroutine.nanoTime());
+                }
+                Coroutine.create("writer", () -> {
+                    try {
+                        sink.write(ByteBuffer.wrap(new byte[] {42}));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                try {
+                    Coroutine.withTimeout(Duration.ofNanos(1), () -> { // due at once, but after the selector was asked
+                        try {
+                            Io.await(source, SelectionKey.OP_READ); // the writer writes once it parks here
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    log.add("ready at t=" + Coroutine.nanoTime());
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out at t=" + Coroutine.nanoTime());
+                }
+            });
+        }
+        closer.join();
+        assertThat(log).containsExactly("await failed at t=0", "ready at t=0");
+    }
+}
