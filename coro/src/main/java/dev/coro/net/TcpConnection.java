@@ -261,10 +261,10 @@ public final class TcpConnection implements Closeable {
     /**
      * Waits until no write of another coroutine is under way: it is parked part way (or woken and not
      * run yet), so the socket's room goes to it first; this one waits for room as well and looks again.
+     * A connection closed meanwhile ends the wait: the write then fails as on any closed connection.
      */
     private void awaitOtherWrite() throws IOException {
-        while (writeUnderWay) {
-            check("write to");
+        while (writeUnderWay && !closed) {
             io.await(channel, SelectionKey.OP_WRITE, writing);
             Reference.reachabilityFence(this);
         }
