@@ -147,6 +147,31 @@ class VirtualTimeTest {
     }
 
     @Test
+    void aTimedWaitOnTheThreadsOwnChannelThatNoOtherThreadHasUsedYetLetsTheClockJumpThoughAPoolBodyWillSend()
+            throws InterruptedException {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<String> trace = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            VirtualTime.run(() -> {
+                Channel<String> results = new Channel<>("results", 1);
+                pool.execute(() -> {
+                    try {
+                        go.await(); // the pool body sends only after the timed receive is over
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    results.send("late");
+                });
+                trace.add("tryReceive " + results.tryReceive(Duration.ofSeconds(5)) + " at " + ms());
+                go.countDown();
+                trace.add("receive " + results.receive() + " at " + ms()); // a pool is open: waits for the post
+            });
+        }
+        assertThat(trace).as("a local wait: nothing tells the thread that another will use the channel")
+                .containsExactly("tryReceive Optional.empty at 5000", "receive late at 5000");
+    }
+
+    @Test
     void mainWhileTheRestWaitOnTheThreadsOwnChannelThatAPoolSendsToWaitsForThePostInsteadOfYieldingOnAndOn() {
         // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
         long points = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
