@@ -92,7 +92,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private int selecting;
     /**
-     * Creates a channel named {@code channel-N} (N counting the thread's channels from 1).
+     * Creates a channel named {@code channel-N} (N counting the thread's channels from 1, or those of
+     * the {@link VirtualTime#run} it is created in).
      *
      * @param capacity how many values it buffers; 0 for a rendezvous
      * @throws IllegalArgumentException if {@code capacity} is negative

@@ -417,7 +417,8 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * This coroutine's name: the one given at creation, {@code coroutine-N} (N counting the
-     * thread's creations from 1) otherwise, or {@code main} for the thread itself.
+     * thread's creations from 1, or those of the {@link VirtualTime#run} it was created in) otherwise,
+     * or {@code main} for the thread itself.
      *
      * @return the name; never null
      */

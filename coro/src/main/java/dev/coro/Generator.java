@@ -450,7 +450,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * The remaining values as an ordered, lazy stream; closing the stream closes this generator. The
      * stream never splits its source, so a {@code parallel()} stream works too: the values are taken
      * one by one on the thread that runs the terminal operation (this generator's), and only the
-     * stages after the source run in parallel where the stream framework splits them.
+     * stages after the source run in parallel where the stream framework splits them. Made part of
+     * another stream ({@code Stream.concat}, the inner stream of a parallel {@code flatMap}), the
+     * stream may be handed whole to a worker thread, where this generator refuses it as any call
+     * from another thread: combine it sequentially.
      *
      * @return the stream
      * @throws IllegalStateException if this generator was already iterated or streamed, or if called from another thread

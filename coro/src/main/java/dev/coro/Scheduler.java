@@ -701,6 +701,11 @@ final class Scheduler {
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
         random = SEED;
+        // default names count from 1 inside a run, so that a run names alike on every run of the thread
+        long coroutines = created;
+        long generators = generatorsCreated;
+        long channels = channelsCreated;
+        created = generatorsCreated = channelsCreated = 0;
         try {
             body.run();
             awaitCoroutines();
@@ -711,6 +716,9 @@ final class Scheduler {
         } finally {
             virtualOpenedBy = null;
             loop.stopVirtual();
+            created += coroutines; // outside runs, the thread's creations, those of its runs included
+            generatorsCreated += generators;
+            channelsCreated += channels;
         }
     }
 

@@ -29,6 +29,9 @@ package dev.coro;
  *       {@link #run} rethrows, and so is every coroutine their {@code finally} blocks create, so none
  *       outlives it; the clock is then the real one again.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
+ *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
+ *       the run, so that it names alike on every run of the thread; after it they go on counting
+ *       the thread's creations, those of the run included.</li>
  * </ul>
  */
 public final class VirtualTime {

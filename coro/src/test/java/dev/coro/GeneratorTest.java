@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Spliterator;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import jdk.internal.vm.Continuation;
@@ -1023,6 +1024,22 @@ class GeneratorTest {
         try (Stream<Long> s = g.stream()) {
             assertThat(s.parallel().mapToLong(Long::longValue).sum()).isEqualTo(100_000L * 100_001 / 2);
         }
+    }
+
+    @Test
+    void aGeneratorStreamThatAnotherStreamHandsWholeToAnotherThreadIsRefusedThereAndStillWorksOnItsOwn()
+            throws InterruptedException {
+        Generator<Integer> g = Generator.of("numbers", GeneratorBodies.upTo(3));
+        Spliterator<Integer> concat = Stream.concat(g.stream(), Stream.of(-1)).spliterator();
+        Spliterator<Integer> first = concat.trySplit(); // the part a parallel concat may run as a task on a worker
+        assertThat(OtherThread.thrownOn("worker", () -> first.tryAdvance(v -> { })))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("generator 'numbers'")
+                .hasMessageContaining("from thread 'worker'");
+        List<Integer> got = new ArrayList<>();
+        first.forEachRemaining(got::add);
+        concat.forEachRemaining(got::add);
+        assertThat(got).containsExactly(0, 1, 2, -1);
     }
 
     private static Generator<Integer> nested(int depth) {

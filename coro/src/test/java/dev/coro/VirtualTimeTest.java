@@ -147,6 +147,31 @@ class VirtualTimeTest {
     }
 
     @Test
+    void aTimedWaitOnTheThreadsOwnChannelThatNoOtherThreadHasUsedYetLetsTheClockJumpThoughAPoolBodyWillSend()
+            throws InterruptedException {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<String> trace = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            VirtualTime.run(() -> {
+                Channel<String> results = new Channel<>("results", 1);
+                pool.execute(() -> {
+                    try {
+                        go.await(); // the pool body sends only after the timed receive is over
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    results.send("late");
+                });
+                trace.add("tryReceive " + results.tryReceive(Duration.ofSeconds(5)) + " at " + ms());
+                go.countDown();
+                trace.add("receive " + results.receive() + " at " + ms()); // a pool is open: waits for the post
+            });
+        }
+        assertThat(trace).as("a local wait: nothing tells the thread that another will use the channel")
+                .containsExactly("tryReceive Optional.empty at 5000", "receive late at 5000");
+    }
+
+    @Test
     void mainWhileTheRestWaitOnTheThreadsOwnChannelThatAPoolSendsToWaitsForThePostInsteadOfYieldingOnAndOn() {
         // on a thread of its own, so that a hang fails the test (the test thread's real clock guards it)
         long points = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Peer.awaitUnwrapped(Peer.start("virtual", () -> {
@@ -332,6 +357,51 @@ class VirtualTimeTest {
             }
             Coroutine.sleep(Duration.ofMillis(3000 - ms()));
             trace.add("main ends at " + ms());
+        });
+        return trace;
+    }
+
+    @Test
+    void aProgramThatNamesNothingGivesTheSameTraceOnEveryRunOfOneThreadAndNamesGoOnAfterIt() {
+        Coroutine before = Coroutine.create(() -> { });
+        Coroutine.yield();
+        Channel<Integer> kept = new Channel<>(1);
+        List<String> first = unnamedProgram();
+        List<String> second = unnamedProgram();
+        assertThat(first).containsExactly("coroutine-1 sends 1 through channel-1 from generator-1", "main got 1",
+                "[1] coroutine 'coroutine-2': PARKED, waits to receive from channel 'channel-2'",
+                "coroutine 'coroutine-2' timed out at 100 ms");
+        assertThat(second).isEqualTo(first);
+        assertThat(before.name()).isEqualTo("coroutine-1");
+        assertThat(kept.name()).isEqualTo("channel-1");
+        assertThat(Coroutine.create(() -> { }).name()).as("counting the thread's creations, those of the runs too")
+                .isEqualTo("coroutine-6");
+        assertThat(new Channel<Integer>(0).name()).isEqualTo("channel-6");
+        assertThat(Generator.of(out -> { }).name()).isEqualTo("generator-3");
+    }
+
+    /** A program whose coroutines, channels and generator take the default names; returns its trace. */
+    private static List<String> unnamedProgram() {
+        List<String> trace = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<Integer> numbers = new Channel<>(0);
+            Channel<Integer> never = new Channel<>(0);
+            Generator<Integer> g = Generator.of(out -> out.emit(1));
+            Coroutine.create(() -> {
+                int v = g.next();
+                trace.add(Coroutine.current().name() + " sends " + v + " through " + numbers.name() + " from " + g.name());
+                numbers.send(v);
+            });
+            Coroutine.create(() -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(100), () -> never.receive());
+                } catch (CoroutineTimeoutException e) {
+                    trace.add(e.getMessage().replaceAll(": withTimeout.*", "") + " at " + ms() + " ms");
+                }
+            });
+            trace.add("main got " + numbers.receive());
+            trace.add(Coroutine.dump().lines().filter(l -> l.contains("PARKED")).findFirst().orElseThrow().trim()
+                    .replaceAll(" \\(.*", ""));
         });
         return trace;
     }

@@ -64,6 +64,11 @@ public final class TcpConnection implements Closeable {
      * the next read waits for readiness first instead of paying a system call that finds nothing.
      */
     private boolean drained;
+    /**
+     * Whether a write is under way that has parked part way: another coroutine's write waits for its
+     * end, so that each write's bytes go out whole, as a blocking socket's writes do.
+     */
+    private boolean writeUnderWay;
     /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
     private boolean outputShut;
     /**
@@ -203,7 +208,9 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * Writes all of {@code src}, parking while the socket's send buffer is full.
+     * Writes all of {@code src}, parking while the socket's send buffer is full. Its bytes go out
+     * whole: a write that finds another coroutine's write parked part way waits until that one has
+     * ended (written all, failed, or been cut short), so the two never interleave on the wire.
      *
      * @param src the bytes from its position to its limit; on return it has none remaining (none
      *            at all: nothing is written, but a closed connection or a shut output still throws)
@@ -219,18 +226,50 @@ public final class TcpConnection implements Closeable {
             writeNothing(src);
             return;
         }
-        do {
-            int n;
-            try {
-                n = channel.write(src);
-            } catch (IOException e) {
-                throw failed("write to", e);
-            }
-            if (n == 0) {
-                io.await(channel, SelectionKey.OP_WRITE, writing);
-                Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
-            }
-        } while (src.hasRemaining());
+        if (writeUnderWay) {
+            awaitOtherWrite();
+        }
+        int n;
+        try {
+            n = channel.write(src);
+        } catch (IOException e) {
+            throw failed("write to", e);
+        }
+        if (src.hasRemaining()) {
+            writeRest(src, n);
+        }
+    }
+
+    /** The rest of a write the socket did not take at once: parks until it has room, as often as it takes. */
+    private void writeRest(ByteBuffer src, int n) throws IOException {
+        writeUnderWay = true;
+        try {
+            do {
+                if (n == 0) {
+                    io.await(channel, SelectionKey.OP_WRITE, writing);
+                    Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+                }
+                try {
+                    n = channel.write(src);
+                } catch (IOException e) {
+                    throw failed("write to", e);
+                }
+            } while (src.hasRemaining());
+        } finally {
+            writeUnderWay = false;
+        }
+    }
+
+    /**
+     * Waits until no write of another coroutine is under way: it is parked part way (or woken and not
+     * run yet), so the socket's room goes to it first; this one waits for room as well and looks again.
+     * A connection closed meanwhile ends the wait: the write then fails as on any closed connection.
+     */
+    private void awaitOtherWrite() throws IOException {
+        while (writeUnderWay && !closed) {
+            io.await(channel, SelectionKey.OP_WRITE, writing);
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**

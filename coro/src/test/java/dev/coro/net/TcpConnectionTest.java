@@ -172,6 +172,98 @@ class TcpConnectionTest {
     }
 
     @Test
+    void twoCoroutinesWritingToOneConnectionEachGetTheirBufferOutWholeNotInterleavedWithTheOthers() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            int size = 8 << 20; // past what the socket buffers hold: the first writer parks part way
+            List<Coroutine> writers = new ArrayList<>();
+            for (char letter : new char[] {'a', 'b'}) {
+                byte[] message = new byte[size];
+                java.util.Arrays.fill(message, (byte) letter);
+                writers.add(Coroutine.create("writer " + letter, () -> {
+                    try {
+                        client.write(ByteBuffer.wrap(message));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }));
+                Coroutine.yield(); // it writes what the socket takes, then parks on the full buffer
+                assertThat(writers.getLast().state()).isEqualTo(State.PARKED);
+            }
+            // main reads on until the socket is drained and it parks: both writers are woken, b runs first
+            StringBuilder runs = new StringBuilder();
+            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+            long total = 0;
+            for (int reads = 0; total < 2L * size && reads < 1_000_000; reads++) {
+                int n = server.read(buf.clear());
+                for (int i = 0; i < n; i++) {
+                    char c = (char) buf.get(i);
+                    if (runs.isEmpty() || runs.charAt(runs.length() - 1) != c) {
+                        runs.append(c);
+                    }
+                }
+                total += n;
+            }
+            assertThat(total).isEqualTo(2L * size);
+            assertThat(runs.toString()).as("each write goes out whole, in the order the writes began").isEqualTo("ab");
+            assertThat(writers).allMatch(Coroutine::isFinished);
+        }
+    }
+
+    @Test
+    void aWriteWaitingForAnotherCoroutinesWriteGoesOutWholeOnceThatOneIsCutShortByAClose() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            int size = 8 << 20;
+            ByteBuffer a = ByteBuffer.allocate(size);
+            java.util.Arrays.fill(a.array(), (byte) 'a');
+            byte[] b = new byte[1000];
+            java.util.Arrays.fill(b, (byte) 'b');
+            List<String> ends = new ArrayList<>();
+            Coroutine first = Coroutine.create("first", () -> {
+                try {
+                    client.write(a);
+                } catch (IOException e) {
+                    ends.add("first: " + e);
+                }
+            });
+            Coroutine.yield();
+            Coroutine second = Coroutine.create("second", () -> {
+                try {
+                    client.write(ByteBuffer.wrap(b));
+                    ends.add("second wrote all");
+                } catch (IOException e) {
+                    ends.add("second: " + e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(second.state()).isEqualTo(State.PARKED);
+            first.close();
+            int written = a.position();
+            assertThat(written).isBetween(1, size - 1);
+            StringBuilder runs = new StringBuilder();
+            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+            long total = 0;
+            for (int reads = 0; total < written + b.length && reads < 1_000_000; reads++) {
+                int n = server.read(buf.clear());
+                for (int i = 0; i < n; i++) {
+                    char c = (char) buf.get(i);
+                    if (runs.isEmpty() || runs.charAt(runs.length() - 1) != c) {
+                        runs.append(c);
+                    }
+                }
+                total += n;
+            }
+            assertThat(total).isEqualTo(written + b.length);
+            assertThat(runs.toString()).isEqualTo("ab");
+            assertThat(ends).containsExactly("second wrote all");
+            assertThat(first.state()).isEqualTo(State.CLOSED);
+        }
+    }
+
+    @Test
     void aWriteToAClosedPeerFailsWithAnIOExceptionWithinABoundedNumberOfWrites() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
