@@ -1098,11 +1098,6 @@ final class Scheduler {
     }
 
     /**
-     * Leaves {@code e} for {@code target} to throw when it resumes. A timeout's signal pending there
-     * gives way: its scope stays expired, so the signal comes again at the next scheduling point
-     * inside it, while {@code e} added to the signal as suppressed would be lost with it.
-     */
-    /**
      * {@code failure}, a coroutine's, marked as delivered to the context that gets it: that context's
      * own, so that a generator body it passes through passes it on ({@link Generator#consumers}).
      */
@@ -1111,6 +1106,11 @@ final class Scheduler {
         return failure;
     }
 
+    /**
+     * Leaves {@code e} for {@code target} to throw when it resumes. A timeout's signal pending there
+     * gives way: its scope stays expired, so the signal comes again at the next scheduling point
+     * inside it, while {@code e} added to the signal as suppressed would be lost with it.
+     */
     private static void leave(Context target, RuntimeException e) {
         Throwable pending = target.pendingThrow;
         if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {
