@@ -57,7 +57,7 @@ class GeneratorTimeTest {
         } while (consumer.state() != Coroutine.State.PARKED);
         assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
         assertThat(consumer.state()).as("handed the value, not yet run").isEqualTo(Coroutine.State.SUSPENDED);
-        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        passRealTime(Duration.ofMillis(25).plusNanos(EventLoop.TICK_NANOS)); // its deadline (rounded up to the tick) passes before it runs again
         Coroutine.yield();
         assertThat(log).containsExactly("consumer timed out");
         assertThat(received).as("the value the send delivered is received, once").containsExactly(7);
@@ -95,7 +95,7 @@ class GeneratorTimeTest {
             Coroutine.yield();
         } while (consumer.state() != Coroutine.State.PARKED);
         assertThat(ch.trySend(7)).as("handed to the body's receive").isTrue();
-        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        passRealTime(Duration.ofMillis(25).plusNanos(EventLoop.TICK_NANOS)); // its deadline (rounded up to the tick) passes before it runs again
         Coroutine.yield();
         assertThat(log).containsExactly("consumer timed out");
         assertThat(ch.tryReceive()).isEmpty();

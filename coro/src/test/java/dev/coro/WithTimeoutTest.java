@@ -313,7 +313,7 @@ class WithTimeoutTest {
         } while (receiver.state() != State.PARKED);
         assertThat(ch.trySend(7)).isTrue();
         assertThat(receiver.state()).as("handed the value, not yet run").isEqualTo(State.SUSPENDED);
-        passRealTime(Duration.ofMillis(25)); // its deadline passes before it runs again
+        passRealTime(Duration.ofMillis(25).plusNanos(EventLoop.TICK_NANOS)); // its deadline (rounded up to the tick) passes before it runs again
         Coroutine.yield();
         assertThat(received).containsExactly(7);
         assertThat(log).containsExactly("receiver timed out");
