@@ -34,18 +34,20 @@ class GeneratorTimeTest {
     void aValueTheBodyReceivedBeforeItsConsumersTimeoutExpiredReachesTheConsumer() {
         Channel<Integer> ch = new Channel<>("ch", 0);
         List<Integer> received = new ArrayList<>();
-        Generator<Integer> relay = Generator.of("relay", out -> {
-            while (true) {
-                out.emit(ch.receive());
-            }
-        });
+        Generator<Integer> relay;
         Coroutine consumer;
-        do { // a thread stalled 25 ms before the consumer parked lets it time out first: then again
+        do { // a thread stalled 25 ms before the consumer parked lets it time out first, unwinding the body: then again
             log.clear();
+            Generator<Integer> fresh = Generator.of("relay", out -> {
+                while (true) {
+                    out.emit(ch.receive());
+                }
+            });
+            relay = fresh;
             consumer = Coroutine.create("consumer", () -> {
                 try {
                     Coroutine.withTimeout(Duration.ofMillis(25), () -> {
-                        received.add(relay.next());
+                        received.add(fresh.next());
                         Coroutine.yield();
                         log.add("not reached");
                     });
@@ -74,18 +76,20 @@ class GeneratorTimeTest {
     void aValueAReadAheadBodyReceivedBeforeItsConsumersTimeoutExpiredReachesTheConsumer() {
         Channel<Integer> ch = new Channel<>("ch", 0);
         List<Integer> received = new ArrayList<>();
-        Generator<Integer> relay = Generator.buffered("relay", 4, out -> {
-            while (true) {
-                out.emit(ch.receive());
-            }
-        });
+        Generator<Integer> relay;
         Coroutine consumer;
-        do { // a thread stalled 25 ms before the consumer parked lets it time out first: then again
+        do { // a thread stalled 25 ms before the consumer parked lets it time out first, unwinding the body: then again
             log.clear();
+            Generator<Integer> fresh = Generator.buffered("relay", 4, out -> {
+                while (true) {
+                    out.emit(ch.receive());
+                }
+            });
+            relay = fresh;
             consumer = Coroutine.create("consumer", () -> {
                 try {
                     Coroutine.withTimeout(Duration.ofMillis(25), () -> {
-                        received.add(relay.next());
+                        received.add(fresh.next());
                         log.add("not reached");
                     });
                 } catch (CoroutineTimeoutException e) {
