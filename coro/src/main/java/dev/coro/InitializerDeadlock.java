@@ -61,15 +61,25 @@ final class InitializerDeadlock {
      * refusing a body that may well run (a stack walk per body started).
      */
     static boolean mayWaitForInitializer(Object code) {
-        try {
-            check(new StackTraceElement[0], code, "");
-            return false;
-        } catch (PinnedException e) {
-            return true;
-        }
+        return initializingHost(new StackTraceElement[0], code) != null;
     }
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {
+        String host = initializingHost(holderFrames, code);
+        if (host != null) {
+            throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
+                    + ", whose static initializer this thread is running: no other thread can run the body"
+                    + " until that initializer returns, and it waits for the body (on the thread engine"
+                    + " every body runs on a thread of its own); create it outside the initializer (in a"
+                    + " holder class, say), or use the continuation engine");
+        }
+    }
+
+    /**
+     * The class whose static initializer the calling thread is running and to which {@code code}'s
+     * lambda class (or, failing that, a lambda among {@code holderFrames}) belongs; null if none.
+     */
+    private static String initializingHost(StackTraceElement[] holderFrames, Object code) {
         Set<String> initializing;
         try {
             initializing = WALKER.walk(frames -> frames
@@ -80,7 +90,7 @@ final class InitializerDeadlock {
             throw overflowIn(e);
         }
         if (initializing.isEmpty()) {
-            return;
+            return null;
         }
         String host = code == null ? null : lambdaHost(code.getClass().getName());
         if (host == null || !initializing.contains(host)) {
@@ -93,13 +103,7 @@ final class InitializerDeadlock {
                 }
             }
         }
-        if (host != null) {
-            throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
-                    + ", whose static initializer this thread is running: no other thread can run the body"
-                    + " until that initializer returns, and it waits for the body (on the thread engine"
-                    + " every body runs on a thread of its own); create it outside the initializer (in a"
-                    + " holder class, say), or use the continuation engine");
-        }
+        return host;
     }
 
     /**
