@@ -966,8 +966,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         loop.foreignWaitStarted();
         loop.remoteWaitStarted(r.ticket);
         try {
-            if (posted) {
-                post(r, self, op);
+            if (posted && !post(r)) {
+                return ownerEnded(r, self, op); // a receive takes a value left in the buffer, as when its thread had ended before
             }
             if (nanos > 0) {
                 expiry = new Timer() {
@@ -1024,7 +1024,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * On another thread, this channel's thread having ended (its end happens-before this call, which
-     * saw it through {@code isAlive()}): the oldest value left in the buffer, taken under the lock, which
+     * saw it through {@code isAlive()}), or its scheduler (whose inbox, closed before anything else of it
+     * ended, refused the caller's post): the oldest value left in the buffer, taken under the lock, which
      * every other thread's operation on it takes too; null if none is left. Only the buffer: a waiting
      * sender's value is not taken, its send has not succeeded (its own thread fails it, see {@link #remote}).
      */
@@ -1063,23 +1064,25 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 throw e;
             }
         }
-        post(r, self, op);
+        if (!post(r)) {
+            throw ownerEnded(self, op);
+        }
         return true;
     }
 
     /**
      * On another thread: posts {@code r} to this channel's thread.
      *
-     * @throws IllegalStateException if that thread has ended (or ends just now) and will never run it
+     * @return false if that thread (or its scheduler) has ended, or ends just now, and will never run
+     *         it: its wait has ended, and the caller fails it as for a thread found ended before
+     *         ({@link #ownerEnded(RemoteOp, Context, String)}: a receive takes a value left in the buffer)
      */
-    private void post(RemoteOp<T> r, Context self, String op) {
+    private boolean post(RemoteOp<T> r) {
         scheduler.loop.post(r); // refused (the wait ends) if the thread's scheduler has ended meanwhile
         if (!scheduler.owner.isAlive()) {
             r.ticket.end(); // it ended just after the check: the post may never be run
         }
-        if (r.ticket.hasEnded()) {
-            throw ownerEnded(self, op);
-        }
+        return !r.ticket.hasEnded();
     }
 
     /**

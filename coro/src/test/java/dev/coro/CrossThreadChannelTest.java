@@ -766,6 +766,44 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /**
+     * A receive refused at its post because the channel's scheduler has ended (its thread still alive,
+     * as a pool thread between leaving its loop and ending) still takes the values left in the buffer,
+     * as one that finds the thread ended: a value whose send succeeded is not given up for lost.
+     */
+    @Test
+    void aReceivePostedAfterTheChannelsSchedulerEndedTakesTheValuesLeftInTheBufferFirst() throws InterruptedException {
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Maker<String> maker = Maker.start(() -> {
+            Channel<String> c = new Channel<>("made", 2);
+            c.send("left");
+            c.send("also left");
+            return c;
+        }, () -> {
+            Coroutine.await(end);
+            Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
+            ended.complete(null);
+            Maker.blockOn(release); // the thread is still alive, its scheduler is not
+        });
+        Channel<String> ch = maker.channel();
+        end.complete(null);
+        Coroutine.await(ended);
+        try {
+            assertThat(Coroutine.withTimeout(GUARD, ch::receive)).isEqualTo("left");
+            assertThat(ch.tryReceive(Duration.ofSeconds(1))).contains("also left");
+            assertThatThrownBy(ch::tryReceive)
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot tryReceive from channel 'made': it belongs to thread " + maker.ended());
+        } finally {
+            release.countDown();
+            maker.thread().join();
+        }
+        Coroutine.yield(); // takes in the (unneeded) wake-ups of the ended waits
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
     @Test
     void anOperationPostedButNotRunWhenTheChannelsSchedulerEndsFailsAtOnceAndTheDumpNamedItsThread() throws InterruptedException {
         CountDownLatch posted = new CountDownLatch(1);
