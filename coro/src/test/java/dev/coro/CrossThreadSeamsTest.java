@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -312,6 +314,241 @@ class CrossThreadSeamsTest {
         }
     }
 
+    /**
+     * Threads without any coroutine (platform and virtual) send directly, with {@code send},
+     * {@code trySend} and a timed {@code trySend}, to a channel of a thread without coroutines that
+     * sends to it itself, or of a pool's thread, while coroutines of the pool receive (plain, timed,
+     * the iterator) and close each other at random: every value whose send succeeded is received
+     * exactly once, none whose send failed ever is, and nobody waits for ever.
+     */
+    @Test
+    void threadsWithoutCoroutinesAndPoolCoroutinesExchangeEveryValueExactlyOnce() throws Exception {
+        int seeds = Integer.getInteger("seams.bareSeeds", 8);
+        int sent = 0;
+        for (long seed = FIRST; seed < FIRST + seeds; seed++) {
+            long s = seed;
+            Bare run = new Bare(seed);
+            CompletableFuture<Bare> done = new CompletableFuture<>();
+            Thread.ofPlatform().name("bare-run-" + seed).start(() -> {
+                try {
+                    done.complete(run.run());
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                }
+            });
+            try {
+                done.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new AssertionError("seed " + s + ": the run hung: " + run.describe(), e);
+            }
+            String as = "seed " + seed + " (" + run.describe() + ")";
+            assertThat(run.errors).as(as + ": unexpected failures").isEmpty();
+            assertThat(run.received).as(as + ": values received").doesNotHaveDuplicates();
+            assertThat(run.received).as(as + ": values received").containsAll(run.sentOk);
+            assertThat(run.sentOk).as(as + ": values sent").containsAll(run.received);
+            sent += run.sentOk.size();
+        }
+        System.out.printf("[seams, bare] %d seeds from %d: %d values sent%n", seeds, FIRST, sent);
+        assertThat(sent).isPositive();
+    }
+
+    /** One run of {@link #threadsWithoutCoroutinesAndPoolCoroutinesExchangeEveryValueExactlyOnce}. */
+    static final class Bare {
+        final long seed;
+        final Random random;
+        final Set<Integer> sentOk = ConcurrentHashMap.newKeySet();
+        final Queue<Integer> received = new ConcurrentLinkedQueue<>();
+        final Queue<String> errors = new ConcurrentLinkedQueue<>();
+        final boolean poolOwns;
+        final int capacity;
+        final int senders;
+        final int receivers;
+
+        Bare(long seed) {
+            this.seed = seed;
+            this.random = new Random(seed);
+            this.poolOwns = random.nextBoolean();
+            this.capacity = random.nextInt(3);
+            this.senders = 1 + random.nextInt(3);
+            this.receivers = 1 + random.nextInt(4);
+        }
+
+        String describe() {
+            return (poolOwns ? "a pool's thread" : "a thread without coroutines") + " owns the channel, capacity " + capacity
+                    + ", " + senders + " bare senders, " + receivers + " receivers";
+        }
+
+        Bare run() throws Exception {
+            int values = 30 + random.nextInt(60);
+            long[] modes = new long[senders + 1];
+            for (int i = 0; i < modes.length; i++) {
+                modes[i] = random.nextLong();
+            }
+            long[] receiverModes = new long[receivers];
+            for (int i = 0; i < receivers; i++) {
+                receiverModes[i] = random.nextLong();
+            }
+            CoroutinePool pool = CoroutinePool.start(2);
+            try {
+                CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
+                CompletableFuture<Void> allSent = new CompletableFuture<>();
+                CompletableFuture<Void> ownerSent = new CompletableFuture<>();
+                List<CompletableFuture<?>> ends = new ArrayList<>();
+                if (poolOwns) {
+                    ends.add(pool.submit(() -> {
+                        Channel<Integer> ch = new Channel<>("p", capacity);
+                        made.complete(ch);
+                        sendAll(ch, 0, values, modes[0]);
+                        ownerSent.complete(null);
+                        Coroutine.withTimeout(GUARD, () -> Coroutine.await(allSent)); // serves the rest
+                        return null;
+                    }));
+                } else {
+                    CompletableFuture<Void> end = new CompletableFuture<>();
+                    ends.add(end);
+                    Thread.ofPlatform().name("owner-" + seed).start(() -> {
+                        try {
+                            Channel<Integer> ch = new Channel<>("p", capacity);
+                            made.complete(ch);
+                            sendAll(ch, 0, values, modes[0]);
+                            ownerSent.complete(null);
+                            Coroutine.withTimeout(GUARD, () -> Coroutine.await(allSent)); // serves the rest
+                        } catch (Throwable e) {
+                            errors.add("owner: " + e);
+                        } finally {
+                            end.complete(null);
+                        }
+                    });
+                }
+                Channel<Integer> ch = made.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                List<CompletableFuture<Void>> sends = new ArrayList<>();
+                sends.add(ownerSent);
+                for (int k = 1; k <= senders; k++) {
+                    int id = k;
+                    CompletableFuture<Void> end = new CompletableFuture<>();
+                    sends.add(end);
+                    (k % 2 == 0 ? Thread.ofVirtual() : Thread.ofPlatform()).name("bare-sender-" + k).start(() -> {
+                        try {
+                            sendAll(ch, id, values, modes[id]);
+                        } catch (Throwable e) {
+                            errors.add("bare sender " + id + ": " + e);
+                        } finally {
+                            end.complete(null);
+                        }
+                    });
+                }
+                CompletableFuture<Void> received = pool.submit(() -> {
+                    receiveAll(ch, receiverModes);
+                    return null;
+                });
+                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                CompletableFuture<Void> closed = new CompletableFuture<>();
+                Thread.ofPlatform().name("closer").start(() -> { // a third thread without coroutines, the owner still serving
+                    try {
+                        ch.close();
+                        closed.complete(null);
+                    } catch (Throwable e) {
+                        closed.completeExceptionally(e);
+                    }
+                });
+                closed.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                received.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                allSent.complete(null);
+                for (CompletableFuture<?> end : ends) {
+                    end.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                }
+            } catch (Throwable e) {
+                errors.add("run: " + e);
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+            return this;
+        }
+
+        /** Sends {@code values} values as sender {@code id}, each by a mode drawn from {@code mode}. */
+        private void sendAll(Channel<Integer> ch, int id, int values, long mode) {
+            Random r = new Random(mode);
+            for (int n = 0; n < values; n++) {
+                int v = id * 10000 + n;
+                switch (r.nextInt(4)) {
+                    case 0 -> {
+                        Coroutine.withTimeout(GUARD, () -> ch.send(v));
+                        sentOk.add(v);
+                    }
+                    case 1 -> {
+                        if (ch.trySend(v)) {
+                            sentOk.add(v);
+                        }
+                    }
+                    case 2 -> {
+                        if (ch.trySend(v, Duration.ofMillis(r.nextInt(3)))) {
+                            sentOk.add(v);
+                        }
+                    }
+                    default -> {
+                        if (r.nextBoolean()) {
+                            Coroutine.yield();
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * On a pool thread: receivers, each by a mode, until the channel is closed and drained; some
+         * close others at random (a closed one's value goes back), a last one takes what is left.
+         */
+        private void receiveAll(Channel<Integer> ch, long[] modes) {
+            List<Coroutine> group = new ArrayList<>();
+            List<CompletableFuture<Void>> ends = new ArrayList<>();
+            for (int k = 0; k < modes.length; k++) {
+                Random r = new Random(modes[k]);
+                CompletableFuture<Void> end = new CompletableFuture<>();
+                ends.add(end);
+                group.add(Coroutine.create("receiver-" + k, () -> {
+                    try {
+                        while (true) {
+                            int roll = r.nextInt(100);
+                            if (roll < 40) {
+                                received.add(ch.receive());
+                            } else if (roll < 70) {
+                                ch.tryReceive(Duration.ofMillis(r.nextInt(3))).ifPresent(received::add);
+                                if (ch.isClosed() && ch.tryReceive().map(v -> received.add(v)).isEmpty()) {
+                                    return;
+                                }
+                            } else if (roll < 85) {
+                                Iterator<Integer> it = ch.iterator();
+                                if (!it.hasNext()) {
+                                    return;
+                                }
+                                received.add(it.next());
+                            } else if (roll < 90) {
+                                Coroutine target = group.get(r.nextInt(group.size()));
+                                if (target != Coroutine.current() && group.indexOf(target) != 0) {
+                                    target.close(); // never the first: someone takes what is left
+                                    ends.get(group.indexOf(target)).complete(null);
+                                }
+                            } else {
+                                Coroutine.yield();
+                            }
+                        }
+                    } catch (ChannelClosedException e) {
+                        // closed and drained
+                    } catch (CoroutineExit e) {
+                        throw e;
+                    } catch (Throwable e) {
+                        errors.add(Coroutine.current() + ": " + e);
+                    } finally {
+                        end.complete(null);
+                    }
+                }));
+            }
+            for (CompletableFuture<Void> end : ends) {
+                Coroutine.withTimeout(GUARD, () -> Coroutine.await(end));
+            }
+        }
+    }
+
     /** Runs one seed and checks what it recorded. */
     static Run runSeed(long seed) throws Exception {
         Run run = new Run(seed);
@@ -358,6 +595,9 @@ class CrossThreadSeamsTest {
         final AtomicInteger ended = new AtomicInteger();
         final AtomicInteger selectsFired = new AtomicInteger();
         final AtomicInteger foreignRefused = new AtomicInteger();
+        /** Whether a context of another thread than the hub operated on {@code h0}, {@code h1}: then they are shared. */
+        final AtomicBoolean[] usedFromAfar = {new AtomicBoolean(), new AtomicBoolean()};
+        volatile Thread hubThread;
         /** 0: a platform thread, 1: a virtual thread, 2: the thread of a pool of one, closed once its body returned. */
         final int peerKind;
         volatile Thread peerThread;
@@ -377,6 +617,7 @@ class CrossThreadSeamsTest {
 
         /** On the hub thread: everything, then the drain. */
         Run hub() {
+            hubThread = Thread.currentThread();
             List<List<Op>> hubPrograms = programs(3, true);
             List<List<Op>> peerPrograms = programs(3, true);
             List<List<List<Op>>> poolPrograms = new ArrayList<>();
@@ -429,6 +670,11 @@ class CrossThreadSeamsTest {
                 Coroutine.yield(); // takes in what other threads posted here (values given back)
                 for (Channel<Integer> c : channels) {
                     drain(c);
+                }
+                for (int i = 0; i < 2; i++) {
+                    if (usedFromAfar[i].get() && !channels.get(i).isSharedInPlace()) {
+                        errors.add(channels.get(i) + " is still operated on through its thread after every select ended");
+                    }
                 }
             } catch (Throwable e) {
                 errors.add("hub: " + e);
@@ -538,8 +784,10 @@ class CrossThreadSeamsTest {
                 return new Complete(random.nextInt(FUTURES));
             } else if (roll < 86) {
                 return new CloseSibling(random.nextInt(3));
-            } else if (roll < 94) {
+            } else if (roll < 91) {
                 return new Yield();
+            } else if (roll < 95) {
+                return new Busy(100 + random.nextInt(900));
             }
             return new Sleep(random.nextInt(3));
         }
@@ -622,6 +870,17 @@ class CrossThreadSeamsTest {
             }
 
             private void perform(Op op) {
+                int ch = switch (op) {
+                    case Send s -> s.ch();
+                    case TrySend s -> s.ch();
+                    case Receive r -> r.ch();
+                    case TryReceive r -> r.ch();
+                    case CloseChannel c -> c.ch();
+                    default -> 2;
+                };
+                if (ch < 2 && Scheduler.current().owner != hubThread) {
+                    usedFromAfar[ch].set(true);
+                }
                 switch (op) {
                     case Send s -> {
                         int v = nextValue();
@@ -675,6 +934,12 @@ class CrossThreadSeamsTest {
                     }
                     case Yield y -> Coroutine.yield();
                     case Sleep s -> Coroutine.sleep(Duration.ofMillis(s.ms()));
+                    case Busy b -> {
+                        // busy outside coro, no scheduling point: what other threads post here waits, and so do their wake-ups
+                        for (long end = System.nanoTime() + b.micros() * 1000L; System.nanoTime() < end; ) {
+                            Thread.onSpinWait();
+                        }
+                    }
                 }
             }
 
@@ -795,7 +1060,8 @@ class CrossThreadSeamsTest {
     }
 
     /** One operation. */
-    sealed interface Op permits Send, TrySend, Receive, TryReceive, SelectOp, CloseChannel, Complete, CloseSibling, Yield, Sleep {}
+    sealed interface Op permits Send, TrySend, Receive, TryReceive, SelectOp, CloseChannel, Complete, CloseSibling, Yield, Sleep,
+            Busy {}
 
     /** {@code send} inside {@code withTimeout(ms)}. */
     record Send(int ch, int ms) implements Op {}
@@ -832,4 +1098,7 @@ class CrossThreadSeamsTest {
 
     /** {@code Coroutine.sleep(ms)}. */
     record Sleep(int ms) implements Op {}
+
+    /** Busy for {@code micros} without a scheduling point (the thread serves nothing meanwhile). */
+    record Busy(int micros) implements Op {}
 }
