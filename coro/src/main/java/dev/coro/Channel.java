@@ -1188,7 +1188,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * channel's thread may wait here now. Otherwise only that thread may hand the value to a waiting
      * receiver, which may be such a select: the value goes to the head of the buffer at once, so that
      * no receive finds the channel drained while it is on its way, and that thread is asked to
-     * {@link #handBuffered hand it on}.
+     * {@link #handBuffered hand it on}. Once that thread has ended it goes to the head of the buffer
+     * too, and stays there: a receiver of that thread left parked here would never run to take it,
+     * and a receive of another thread takes it as a value left behind ({@link #leftBehind}).
      *
      * @return true if it went back; false if the channel is closed and the caller keeps it
      */
@@ -1198,6 +1200,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         try {
             if (closed) {
                 return false;
+            }
+            if (!ownerThread.isAlive()) {
+                buffer.addFirst(v); // not to a receiver of that thread left parked here, which never runs: left behind
+                return true;
             }
             if (selecting == 0) {
                 return giveBack(v);

@@ -336,6 +336,47 @@ class CrossThreadChannelTest {
         assertThat(ch.tryReceive()).as("the value is not lost").contains("v");
     }
 
+    /**
+     * A value a remote receiver gives back after the channel's thread ended is not handed to a
+     * coroutine that thread left parked in the channel (nothing will ever run it): it stays in the
+     * buffer, and a receive of another thread takes it, as every value left behind.
+     */
+    @Test
+    void aValueGivenBackAfterTheChannelsThreadEndedIsNotHandedToACoroutineItLeftParkedThereButReceived() throws InterruptedException {
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        CompletableFuture<Void> remoteQueued = new CompletableFuture<>();
+        CompletableFuture<Void> localQueued = new CompletableFuture<>();
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        Maker<String> maker = Maker.start(() -> {
+            Channel<String> c = new Channel<>("made", 0);
+            made.complete(c);
+            return c;
+        }, () -> {
+            Channel<String> c = made.join();
+            Coroutine.withTimeout(GUARD, () -> {
+                Coroutine.await(remoteQueued);
+                while (!c.isSharedInPlace()) {
+                    Coroutine.yield(); // runs the receive posted here: it waits in the channel, first
+                }
+            });
+            Coroutine.create("left-parked", () -> log.add("left-parked got " + c.receive()));
+            Coroutine.yield(); // it waits in the channel, second
+            localQueued.complete(null);
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(sent));
+        }); // the thread ends with 'left-parked' still parked in the channel
+        Channel<String> ch = maker.channel();
+        Coroutine receiver = Coroutine.create("remote-receiver", () -> log.add("got " + ch.receive()));
+        Coroutine.yield(); // it posts its receive and parks
+        remoteQueued.complete(null);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(localQueued));
+        assertThat(ch.trySend("v")).as("in place, to the first receiver: the remote one").isTrue();
+        sent.complete(null);
+        maker.thread().join();
+        receiver.close(); // it was handed "v" but never ran: the value goes back, the channel's thread has ended
+        assertThat(log).isEmpty();
+        assertThat(ch.tryReceive()).as("the value given back is left in the channel, not lost").contains("v");
+    }
+
     @Test
     void aRemoteReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenItIsClosedBeforeItRuns() {
         Channel<String> ch = new Channel<>("ch", 0);
