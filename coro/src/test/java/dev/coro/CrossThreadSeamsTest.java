@@ -147,7 +147,6 @@ class CrossThreadSeamsTest {
             CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
             CompletableFuture<Void> started = new CompletableFuture<>();
             AtomicInteger starting = new AtomicInteger(waiters);
-            CompletableFuture<Void> ownerEnded = new CompletableFuture<>();
             Runnable owner = () -> {
                 Channel<Integer> p = new Channel<>("p", capacity);
                 for (int i = 0; i < filled; i++) {
@@ -398,8 +397,11 @@ class CrossThreadSeamsTest {
                     ends.add(pool.submit(() -> {
                         Channel<Integer> ch = new Channel<>("p", capacity);
                         made.complete(ch);
-                        sendAll(ch, 0, values, modes[0]);
-                        ownerSent.complete(null);
+                        try {
+                            sendAll(ch, 0, values, modes[0]);
+                        } finally {
+                            ownerSent.complete(null);
+                        }
                         Coroutine.withTimeout(GUARD, () -> Coroutine.await(allSent)); // serves the rest
                         return null;
                     }));
@@ -410,8 +412,11 @@ class CrossThreadSeamsTest {
                         try {
                             Channel<Integer> ch = new Channel<>("p", capacity);
                             made.complete(ch);
-                            sendAll(ch, 0, values, modes[0]);
-                            ownerSent.complete(null);
+                            try {
+                                sendAll(ch, 0, values, modes[0]);
+                            } finally {
+                                ownerSent.complete(null);
+                            }
                             Coroutine.withTimeout(GUARD, () -> Coroutine.await(allSent)); // serves the rest
                         } catch (Throwable e) {
                             errors.add("owner: " + e);
