@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -26,7 +27,7 @@ class WorkerPoolProgramTest {
         Channel<Job> jobs = new Channel<>("jobs", 4);
         Channel<Integer> tokens = new Channel<>("tokens", 3);
         CompletableFuture<Integer> never = new CompletableFuture<>();
-        Map<Integer, String> workerOf = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Integer, String> workerOf = new ConcurrentHashMap<>();
         List<Job> all = new ArrayList<>();
         int[] refills = {0};
         try (CoroutinePool pool = CoroutinePool.start(2)) {
@@ -106,6 +107,7 @@ class WorkerPoolProgramTest {
         assertThat(refills[0]).isGreaterThanOrEqualTo(count - 3);
     }
 
+    /** What became of job {@code n}: its value, or {@code timed out}. */
     private static String outcomeOf(int n, List<Job> all) {
         CompletableFuture<Integer> f = all.get(n).result();
         return f.isCompletedExceptionally() ? "timed out" : String.valueOf(f.join());

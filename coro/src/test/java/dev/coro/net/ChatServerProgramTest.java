@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +33,9 @@ class ChatServerProgramTest {
 
     /** What each line carries after its speaker and number: long, so that a client that never reads fills every buffer. */
     private static final String PAD = "x".repeat(32 << 10);
+    /** The clients that talk (and read), besides the slow one. */
     private static final int TALKERS = 6;
+    /** The lines each talker says (the leaver fewer). */
     private static final int SAYS = 30;
 
     /** A member of the room: its name and the channel its writer coroutine sends from. */
@@ -43,15 +46,19 @@ class ChatServerProgramTest {
     sealed interface Event permits Join, Say, Leave, Shutdown {
     }
 
+    /** A member enters the room. */
     record Join(Member m) implements Event {
     }
 
+    /** A member says a line, relayed to every member (itself too). */
     record Say(String from, String text) implements Event {
     }
 
+    /** A member leaves: the room closes its outbox, which its writer drains. */
     record Leave(String name) implements Event {
     }
 
+    /** The room closes every outbox and itself. */
     record Shutdown() implements Event {
     }
 
@@ -132,7 +139,7 @@ class ChatServerProgramTest {
             List<Thread> threads = new ArrayList<>();
             List<Throwable> clientFailures = new ArrayList<>();
             CompletableFuture<Void> everyoneJoined = new CompletableFuture<>();
-            java.util.concurrent.atomic.AtomicInteger joined = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger joined = new AtomicInteger();
             for (int t = 0; t < TALKERS; t++) {
                 String name = "talker-" + t;
                 InetSocketAddress to = addresses.get(t % 2);
