@@ -107,4 +107,49 @@ class ObservedProgramTest {
         expected.put("obs-vt-dead", List.of("start", "CLOSED"));
         assertThat(seen).isEqualTo(expected);
     }
+
+    @Test
+    void everyParkOfAPoolProgramIsOneEventWithItsCoroutineReasonAndWait() throws Exception {
+        List<RecordedEvent> parks = JfrEventsTest.record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
+            try (CoroutinePool pool = CoroutinePool.start(2)) {
+                List<CompletableFuture<Integer>> all = new ArrayList<>();
+                for (int b = 0; b < 4; b++) {
+                    int k = b;
+                    all.add(pool.submit(() -> {
+                        Channel<Integer> ch = new Channel<>("park-ch-" + k, 0);
+                        Coroutine.create("park-sender-" + k, () -> {
+                            for (int i = 0; i < 3; i++) {
+                                Coroutine.sleep(Duration.ofMillis(1));
+                                ch.send(i);
+                            }
+                        });
+                        int sum = 0;
+                        for (int i = 0; i < 3; i++) {
+                            sum += ch.receive();
+                        }
+                        return sum;
+                    }));
+                }
+                for (CompletableFuture<Integer> f : all) {
+                    assertThat(Coroutine.await(f)).isEqualTo(3);
+                }
+            }
+        }, t -> true, "dev.coro.Park");
+        Map<String, Integer> counts = new TreeMap<>();
+        for (RecordedEvent e : parks) {
+            String who = e.getString("coroutine");
+            String waits = e.getString("waitsFor");
+            if (who.startsWith("park-sender-")) {
+                counts.merge(who + " " + e.getString("reason") + " " + waits.replaceAll("[0-9.]+ ms", "T"), 1, Integer::sum);
+            } else if (waits.startsWith("receive from channel 'park-ch-")) {
+                counts.merge("body " + e.getString("reason") + " " + waits, 1, Integer::sum);
+            }
+        }
+        Map<String, Integer> expected = new TreeMap<>();
+        for (int k = 0; k < 4; k++) {
+            expected.put("park-sender-" + k + " sleep sleep T (due)", 3);
+            expected.put("body channel receive from channel 'park-ch-" + k + "'", 3);
+        }
+        assertThat(counts).isEqualTo(expected);
+    }
 }
