@@ -47,28 +47,32 @@ class ReusePortTest {
         List<Integer> counts = new ArrayList<>();
         List<String> replies = new ArrayList<>();
         try (CoroutinePool pool = CoroutinePool.start(2)) {
-            // two long-lived bodies: placement puts them on the pool's two threads, one each
-            CompletableFuture<SocketAddress> firstBound = new CompletableFuture<>();
-            CompletableFuture<Integer> first = pool.submit(() -> serveUntil(LOOPBACK, "first", firstBound, done, served));
-            SocketAddress address = Coroutine.await(firstBound);
-            CompletableFuture<SocketAddress> secondBound = new CompletableFuture<>();
-            CompletableFuture<Integer> second = pool.submit(() -> serveUntil(address, "second", secondBound, done, served));
-            assertThat(Coroutine.await(secondBound)).as("the same address, port included").isEqualTo(address);
+            try {
+                // two long-lived bodies: placement puts them on the pool's two threads, one each
+                CompletableFuture<SocketAddress> firstBound = new CompletableFuture<>();
+                CompletableFuture<Integer> first = pool.submit(() -> serveUntil(LOOPBACK, "first", firstBound, done, served));
+                SocketAddress address = Coroutine.await(firstBound);
+                CompletableFuture<SocketAddress> secondBound = new CompletableFuture<>();
+                CompletableFuture<Integer> second = pool.submit(() -> serveUntil(address, "second", secondBound, done, served));
+                assertThat(Coroutine.await(secondBound)).as("the same address, port included").isEqualTo(address);
 
-            Crew crew = new Crew(); // the clients: coroutines of this thread
-            for (int i = 0; i < clients; i++) {
-                String line = "client " + i;
-                crew.spawn(line, () -> {
-                    try (TcpConnection c = TcpConnection.connect(address)) {
-                        c.output().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                        replies.add(new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8)).readLine());
-                    }
-                });
+                Crew crew = new Crew(); // the clients: coroutines of this thread
+                for (int i = 0; i < clients; i++) {
+                    String line = "client " + i;
+                    crew.spawn(line, () -> {
+                        try (TcpConnection c = TcpConnection.connect(address)) {
+                            c.output().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                            replies.add(new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8)).readLine());
+                        }
+                    });
+                }
+                crew.join();
+                done.complete(null); // every client has its reply: each listener closes
+                counts.add(Coroutine.await(first));
+                counts.add(Coroutine.await(second));
+            } finally {
+                done.complete(null); // after a failure too: the pool's close does not wait for ever
             }
-            crew.join();
-            done.complete(null); // every client has its reply: each listener closes
-            counts.add(Coroutine.await(first));
-            counts.add(Coroutine.await(second));
         }
         assertThat(counts.get(0) + counts.get(1)).as("connections accepted by the two listeners").isEqualTo(clients);
         String[] lines = IntStream.range(0, clients).mapToObj(i -> "client " + i).toArray(String[]::new);
