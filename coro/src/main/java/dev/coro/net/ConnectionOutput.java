@@ -10,14 +10,34 @@ import java.util.Objects;
 final class ConnectionOutput extends OutputStream {
 
     private final TcpConnection connection;
+    /**
+     * The buffer of {@link #write(int)}, made at its first call and used again by each call that finds
+     * no write under way on the connection; null until then.
+     */
+    private ByteBuffer single;
 
     ConnectionOutput(TcpConnection connection) {
         this.connection = connection;
     }
 
+    /**
+     * Writes the byte {@code b} (its low eight bits), parking while the socket's send buffer is full,
+     * with nothing allocated: the view keeps a one-byte buffer for it. A call that finds another
+     * coroutine's write parked part way (which may be a {@code write(int)} parked with that buffer)
+     * takes a buffer of its own and waits behind it, so the byte the parked write sends is never
+     * changed. One byte goes out whole or not at all: a call cut short (a {@code withTimeout}, a close
+     * of the caller) or failed sent nothing, and adds nothing to the signal that unwinds it.
+     */
     @Override
     public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
+        ByteBuffer src = connection.noWriteUnderWay() ? kept() : ByteBuffer.allocate(1);
+        connection.write(src.put(0, (byte) b).clear());
+    }
+
+    /** The kept buffer of {@link #write(int)}, made at its first use. */
+    private ByteBuffer kept() {
+        ByteBuffer s = single;
+        return s != null ? s : (single = ByteBuffer.allocate(1));
     }
 
     /** Writes all of {@code b}, as {@link #write(byte[], int, int)}; a null {@code b} is refused naming it. */

@@ -273,6 +273,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * Whether no write is under way, for {@code write(int)} of the {@link #output()} view: only then
+     * may it use the buffer it keeps, which a write parked part way may be using. Refused from another
+     * thread as a write is, before the view touches its buffer.
+     */
+    boolean noWriteUnderWay() {
+        check("write to");
+        return !writeUnderWay;
+    }
+
+    /**
      * Refuses, for a {@code java.io} view's {@code operation}, a null array (naming the parameter)
      * or a range of it that does not fit (naming the caller, the call, the connection, its state and
      * the range; the JDK's own check names none of them).
@@ -398,7 +408,8 @@ public final class TcpConnection implements Closeable {
     /**
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
-     * {@code PrintWriter} to batch small writes. Closing it closes the connection. The same view every time.
+     * {@code PrintWriter} to batch small writes ({@code write(int)} allocates nothing, but each call is
+     * a system call). Closing it closes the connection. The same view every time.
      * A write that fails after some of its bytes went out says how many in its exception's message;
      * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
      * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the

@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -34,6 +35,11 @@ import java.util.Objects;
  * {@code accept()} fails that wait with an {@link IOException} naming the listener. An accept that
  * fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
+ *
+ * <p>One port may be served by several threads, each with a listener of its own, bound with
+ * {@link #bind(SocketAddress, boolean) bind(address, true)} ({@code SO_REUSEPORT}): one listener per
+ * {@code CoroutinePool} thread makes a thread-per-core server, whose connections each stay on the
+ * thread that accepted them.
  */
 public final class TcpListener implements Closeable {
 
@@ -68,7 +74,9 @@ public final class TcpListener implements Closeable {
     }
 
     /**
-     * Binds a listener to {@code address}, with a backlog of {@link #BACKLOG}.
+     * Binds a listener to {@code address}, with a backlog of {@link #BACKLOG}. No other listener may
+     * be bound to the same address while it is open; see {@link #bind(SocketAddress, boolean)} to
+     * share a port among threads.
      *
      * @param address where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
      * @return the listener, owned by the calling thread
@@ -78,25 +86,119 @@ public final class TcpListener implements Closeable {
      *                                  naming the caller and the address
      */
     public static TcpListener bind(SocketAddress address) throws IOException {
+        return bind(address, false, ServerSocketChannel::open);
+    }
+
+    /**
+     * Binds a listener to {@code address}, as {@link #bind(SocketAddress)} does, with
+     * {@code SO_REUSEPORT} set first if {@code reusePort}: then any number of listeners bound so, on
+     * any threads (of this process or others run by the same user), may listen on the same address
+     * at once, and the kernel hands each incoming connection to one of them. That makes a
+     * thread-per-core server: one listener per {@code CoroutinePool} thread, each accepting and
+     * serving its own connections, with nothing shared between threads, as Seastar, Glommio or
+     * Netty's epoll transport do.
+     *
+     * <pre>{@code
+     * InetSocketAddress address = new InetSocketAddress("0.0.0.0", 8080);
+     * try (CoroutinePool pool = CoroutinePool.start(threads)) {
+     *     for (int i = 0; i < threads; i++) {         // one long-lived body on each thread
+     *         pool.execute(() -> {
+     *             try (TcpListener listener = TcpListener.bind(address, true)) {
+     *                 while (true) {
+     *                     TcpConnection c = listener.accept();     // this thread's connection
+     *                     Coroutine.create("serve", () -> serve(c));
+     *                 }
+     *             } catch (IOException e) {
+     *                 throw new UncheckedIOException(e);
+     *             }
+     *         });
+     *     }
+     * }
+     * }</pre>
+     *
+     * <p>Every listener sharing the address must be bound with the option: a bind without it fails
+     * while one with it listens there, and the other way round. With port 0 each bind picks a port of
+     * its own: bind the first, then the others to its {@link #localAddress()}. How connections are
+     * spread is the kernel's choice: Linux hashes each connection's addresses to a listener (so one
+     * thread may get more than another, and a connection still waiting in a listener's backlog when
+     * that listener closes is reset, not handed to another); systems whose {@code SO_REUSEPORT}
+     * does not balance (BSD, macOS) may give them all to one listener. {@code SO_REUSEADDR} is on
+     * for every listener already (the JDK sets it, except on Windows), so a port is bound again at once after a restart.
+     *
+     * <p>A {@code boolean} rather than a map of socket options: {@code SO_REUSEPORT} is the one option
+     * a listener's user cannot do without (without it a second listener cannot exist) and must set
+     * before the bind; the others are the JDK's defaults or belong to the accepted connections. The
+     * one-argument {@code bind} is this with {@code false}.
+     *
+     * @param address   where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
+     * @param reusePort whether to set {@code SO_REUSEPORT}, letting other listeners bound with it
+     *                  share the address
+     * @return the listener, owned by the calling thread
+     * @throws IOException if the address cannot be bound (in use by a listener bound without the
+     *                     option, not local), naming the caller, the address and the option; an
+     *                     {@link java.net.UnknownHostException} if it is not resolved
+     * @throws UnsupportedOperationException if {@code reusePort} and the platform's sockets lack
+     *                                       {@code SO_REUSEPORT} (Windows), naming the caller, the
+     *                                       address and the reason, with the JDK's
+     *                                       {@code UnsupportedOperationException} as its cause; no socket is left open
+     * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
+     *                                  naming the caller and the address
+     */
+    public static TcpListener bind(SocketAddress address, boolean reusePort) throws IOException {
+        return bind(address, reusePort, ServerSocketChannel::open);
+    }
+
+    /** How {@link #bind(SocketAddress, boolean, Opener)} opens its socket: the JDK's, or a test's. */
+    @FunctionalInterface
+    interface Opener {
+        /** Opens an unbound server socket channel. */
+        ServerSocketChannel open() throws IOException;
+    }
+
+    /** {@link #bind(SocketAddress, boolean)} with a socket that {@code opener} opens. */
+    static TcpListener bind(SocketAddress address, boolean reusePort, Opener opener) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
         TcpConnection.checkAddress(io, "bind a listener to", address);
         ServerSocketChannel ch;
         try {
-            ch = ServerSocketChannel.open();
+            ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot bind a listener to " + address + ": " + e, e);
+            throw new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
         }
         try {
+            if (reusePort) {
+                reusePort(io, ch, address);
+            }
             ch.bind(address, BACKLOG);
             ch.configureBlocking(false);
             return new TcpListener(ch, io);
         } catch (IOException e) {
             ch.close();
-            throw new IOException(io.caller() + " cannot bind a listener to " + address + ": " + e, e);
+            throw new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
         } catch (RuntimeException | Error e) {
             ch.close(); // whatever went wrong, the socket is not left open behind it
             throw e;
+        }
+    }
+
+    /** For the messages of a bind: {@code " with SO_REUSEPORT"} if it sets the option, else nothing. */
+    private static String with(boolean reusePort) {
+        return reusePort ? " with SO_REUSEPORT" : "";
+    }
+
+    /**
+     * Sets {@code SO_REUSEPORT} on {@code ch}, which is not bound yet; a platform whose sockets lack it
+     * fails with an {@link UnsupportedOperationException} naming the caller, the bind and the reason
+     * (the JDK's says only {@code 'SO_REUSEPORT' not supported}).
+     */
+    private static void reusePort(IoBridge io, ServerSocketChannel ch, SocketAddress address) throws IOException {
+        try {
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+        } catch (UnsupportedOperationException e) {
+            throw new UnsupportedOperationException(io.caller() + " cannot bind a listener to " + address
+                    + " with SO_REUSEPORT: this platform's sockets do not support that option (" + e.getMessage()
+                    + "); bind a single listener without it", e);
         }
     }
 

@@ -7,7 +7,8 @@
  * thread blocks in one {@code select} until a channel is ready or the next timer is due.
  *
  * <ul>
- *   <li>{@link dev.coro.net.TcpListener}: {@code bind}, {@code accept}.</li>
+ *   <li>{@link dev.coro.net.TcpListener}: {@code bind}, {@code accept}; {@code bind(address, true)}
+ *       ({@code SO_REUSEPORT}) lets one listener per thread share a port.</li>
  *   <li>{@link dev.coro.net.TcpConnection}: {@code connect}, {@code read}, {@code write}, and
  *       {@code java.io} stream views that park instead of blocking.</li>
  *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
