@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -87,24 +89,8 @@ class CrossThreadSeamsTest {
         int[] totals = new int[3];
         for (long seed = FIRST; seed < FIRST + seeds; seed++) {
             Ending run = new Ending(seed);
-            CompletableFuture<Ending> done = new CompletableFuture<>();
-            Thread.ofPlatform().name("ending-" + seed).start(() -> {
-                try {
-                    done.complete(run.run());
-                } catch (Throwable e) {
-                    done.completeExceptionally(e);
-                }
-            });
-            try {
-                done.get(GUARD.toSeconds(), TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                throw new AssertionError("seed " + seed + ": the run hung: " + run.outcomes, e);
-            }
-            String as = "seed " + seed + " (" + run.outcomes + ")";
-            assertThat(run.errors).as(as + ": unexpected failures").isEmpty();
-            assertThat(run.received).as(as + ": values received (and drained at the end)").doesNotHaveDuplicates();
-            assertThat(run.received).as(as + ": values received (and drained at the end)").containsAll(run.sentOk);
-            assertThat(run.sentOk).as(as + ": values sent").containsAll(run.received);
+            runGuarded(Thread.ofPlatform().name("ending-" + seed), seed, run::run, () -> String.valueOf(run.outcomes));
+            assertEachReceivedOnce("seed " + seed + " (" + run.outcomes + ")", run.errors, run.received, run.sentOk);
             totals[0] += run.sentOk.size();
             totals[1] += run.refused.get();
             totals[2] += run.received.size();
@@ -327,24 +313,8 @@ class CrossThreadSeamsTest {
         for (long seed = FIRST; seed < FIRST + seeds; seed++) {
             long s = seed;
             Bare run = new Bare(seed);
-            CompletableFuture<Bare> done = new CompletableFuture<>();
-            Thread.ofPlatform().name("bare-run-" + seed).start(() -> {
-                try {
-                    done.complete(run.run());
-                } catch (Throwable e) {
-                    done.completeExceptionally(e);
-                }
-            });
-            try {
-                done.get(GUARD.toSeconds(), TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                throw new AssertionError("seed " + s + ": the run hung: " + run.describe(), e);
-            }
-            String as = "seed " + seed + " (" + run.describe() + ")";
-            assertThat(run.errors).as(as + ": unexpected failures").isEmpty();
-            assertThat(run.received).as(as + ": values received").doesNotHaveDuplicates();
-            assertThat(run.received).as(as + ": values received").containsAll(run.sentOk);
-            assertThat(run.sentOk).as(as + ": values sent").containsAll(run.received);
+            runGuarded(Thread.ofPlatform().name("bare-run-" + seed), s, run::run, run::describe);
+            assertEachReceivedOnce("seed " + seed + " (" + run.describe() + ")", run.errors, run.received, run.sentOk);
             sent += run.sentOk.size();
         }
         System.out.printf("[seams, bare] %d seeds from %d: %d values sent%n", seeds, FIRST, sent);
@@ -554,13 +524,17 @@ class CrossThreadSeamsTest {
         }
     }
 
-    /** Runs one seed and checks what it recorded. */
-    static Run runSeed(long seed) throws Exception {
-        Run run = new Run(seed);
-        CompletableFuture<Run> done = new CompletableFuture<>();
-        Thread hub = (seed % 2 == 0 ? Thread.ofVirtual() : Thread.ofPlatform()).name("hub-" + seed).start(() -> {
+    /**
+     * Runs {@code body} on a thread that {@code builder} starts and waits for it at most {@link #GUARD}:
+     * a run that fails throws its failure, one that hangs fails naming {@code seed}, the thread and
+     * what {@code progress} says of the run so far.
+     */
+    private static void runGuarded(Thread.Builder builder, long seed, Callable<?> body, Supplier<String> progress)
+            throws Exception {
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        Thread thread = builder.start(() -> {
             try {
-                done.complete(run.hub());
+                done.complete(body.call());
             } catch (Throwable e) {
                 done.completeExceptionally(e);
             }
@@ -568,8 +542,22 @@ class CrossThreadSeamsTest {
         try {
             done.get(GUARD.toSeconds(), TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            throw new AssertionError("seed " + seed + ": the run hung; its hub thread: " + hub + "\n" + run.progress(), e);
+            throw new AssertionError("seed " + seed + ": the run hung; its thread: " + thread + "\n" + progress.get(), e);
         }
+    }
+
+    /** No failure was recorded, and the values received are those whose send succeeded, each once. */
+    private static void assertEachReceivedOnce(String as, Queue<String> errors, Queue<Integer> received, Set<Integer> sentOk) {
+        assertThat(errors).as(as + ": unexpected failures").isEmpty();
+        assertThat(received).as(as + ": values received (and drained at the end)").doesNotHaveDuplicates();
+        assertThat(received).as(as + ": values received (and drained at the end)").containsAll(sentOk);
+        assertThat(sentOk).as(as + ": values sent").containsAll(received);
+    }
+
+    /** Runs one seed and checks what it recorded. */
+    static Run runSeed(long seed) throws Exception {
+        Run run = new Run(seed);
+        runGuarded((seed % 2 == 0 ? Thread.ofVirtual() : Thread.ofPlatform()).name("hub-" + seed), seed, run::hub, run::progress);
         String as = "seed " + seed;
         assertThat(run.errors).as(as + ": unexpected failures").isEmpty();
         Set<Integer> both = new HashSet<>(run.sentOk);
