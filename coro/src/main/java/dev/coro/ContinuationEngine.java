@@ -104,6 +104,12 @@ final class ContinuationEngine implements Engine {
         public StackTraceElement[] frames() {
             return StackTraces.belowTrampoline();
         }
+
+        /** The calling thread's frames: running, main has no trampoline under it. */
+        @Override
+        public StackTraceElement[] runningFrames() {
+            return StackTraces.aboveTrampoline();
+        }
     }
 
     /**
@@ -143,6 +149,12 @@ final class ContinuationEngine implements Engine {
         @Override
         public StackTraceElement[] frames() {
             return getStackTrace();
+        }
+
+        /** The calling thread's frames above main's trampoline, which runs this continuation. */
+        @Override
+        public StackTraceElement[] runningFrames() {
+            return StackTraces.aboveTrampoline();
         }
     }
 }

@@ -37,6 +37,13 @@ final class StackTraces {
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator");
+    /**
+     * The classes whose frames a dump made on the context's own thread has on top of its stack: the
+     * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the
+     * JDK's frames among them, as {@code Thread.getStackTrace}).
+     */
+    private static final Set<String> DUMP = Set.of("dev.coro.StackTraces", "dev.coro.ThreadDump",
+            "dev.coro.MonitorSupport", "dev.coro.Inbox", "dev.coro.EventLoop", "dev.coro.Stack");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
     private StackTraces() {
@@ -52,18 +59,52 @@ final class StackTraces {
     }
 
     /**
+     * The frames of {@code c}, the context running the calling code (a dump made at its scheduling
+     * point or idle wait), cut as {@link #of} cuts a suspended one's: first the dump, the event
+     * loop that ran it (see {@link #DUMP}) and the engine's reading of the frames, then the switch's cuts, so that its innermost call of the
+     * public API comes first (the {@code Coroutine.await} it parks in, the {@code Coroutine.yield}
+     * it is at), then the caller's frames. Read from the thread only when asked: no cost otherwise.
+     */
+    static StackTraceElement[] ofCurrent(Context c) {
+        StackTraceElement[] frames = c.stack.runningFrames();
+        int from = 0; // past the outermost frame of the dump in the leading run of library and JDK frames
+        for (int k = 0; k < frames.length && (DUMP.contains(outerClass(frames[k])) || isSwitchOrJdk(frames[k])); k++) {
+            if (DUMP.contains(outerClass(frames[k]))) {
+                from = k + 1;
+            }
+        }
+        return userFrames(Arrays.copyOfRange(frames, from, frames.length));
+    }
+
+    /**
+     * The calling thread's own frames above main's trampoline: those of the coroutine it runs now;
+     * all of them if the trampoline is not running (main runs).
+     */
+    static StackTraceElement[] aboveTrampoline() {
+        StackTraceElement[] all = Thread.currentThread().getStackTrace();
+        int k = trampoline(all);
+        return k < 0 ? all : Arrays.copyOf(all, k);
+    }
+
+    /**
      * The calling thread's own frames below main's trampoline (on the continuation engine,
      * everything running now runs on top of main's stack); none if it is not there.
      */
     static StackTraceElement[] belowTrampoline() {
         StackTraceElement[] all = Thread.currentThread().getStackTrace();
+        int k = trampoline(all);
+        return k < 0 ? NONE : Arrays.copyOfRange(all, k + 1, all.length);
+    }
+
+    /** The index of the innermost frame of main's trampoline in {@code all}; -1 if none. */
+    private static int trampoline(StackTraceElement[] all) {
         String engine = ContinuationEngine.class.getName() + "$MainStack";
         for (int k = 0; k < all.length; k++) {
             if (all[k].getClassName().equals(engine) && all[k].getMethodName().equals("trampoline")) {
-                return Arrays.copyOfRange(all, k + 1, all.length);
+                return k;
             }
         }
-        return NONE;
+        return -1;
     }
 
     /** Applies the cuts of the class comment to {@code frames}. */

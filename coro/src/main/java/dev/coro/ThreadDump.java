@@ -31,10 +31,13 @@ final class ThreadDump {
 
     /**
      * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}: a dump made
-     * for another thread (the JMX view) at a scheduling point of this one says {@code (current)}.
-     * The current context's frames are never shown: it is the one running the dump.
+     * for another thread (the JMX view) at a scheduling point of this one says {@code (current)}, and
+     * lists that context's frames too, read from this thread's stack as it runs the dump and cut as
+     * the others' are ({@link StackTraces#ofCurrent}); the caller's own context ({@code (the caller)})
+     * is listed without frames.
      */
     static String of(Scheduler s, int max, String currentMark) {
+        boolean showCurrent = currentMark.equals("(current)");
         Context[] all = s.contexts();
         Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
@@ -57,7 +60,11 @@ final class ThreadDump {
                 b.append(", inside ").append(c.innermostGenerator.describe());
             }
             b.append('\n');
-            if ((st == State.SUSPENDED || st == State.PARKED) && c != current) {
+            if (c == current) {
+                if (showCurrent) {
+                    appendFrames(b, StackTraces.ofCurrent(c));
+                }
+            } else if (st == State.SUSPENDED || st == State.PARKED) {
                 appendFrames(b, StackTraces.of(c));
             }
         }
