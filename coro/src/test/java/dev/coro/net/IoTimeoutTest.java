@@ -151,10 +151,7 @@ class IoTimeoutTest {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
              TcpConnection server = listener.accept()) {
-            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (byte) (i * 31 + (i >>> 8));
-            }
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             ByteBuffer src = ByteBuffer.wrap(data);
             try {
                 Coroutine.withTimeout(Duration.ofMillis(20), () -> {
@@ -202,10 +199,7 @@ class IoTimeoutTest {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
              TcpConnection server = listener.accept()) {
-            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (byte) (i * 31 + (i >>> 8));
-            }
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             Crew crew = new Crew();
             AtomicReference<IOException> failure = new AtomicReference<>();
             Coroutine writer = crew.spawn("writer", () -> {
@@ -249,10 +243,7 @@ class IoTimeoutTest {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
              TcpConnection server = listener.accept()) {
-            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (byte) (i * 31 + (i >>> 8));
-            }
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             CoroutineTimeoutException timeout = null;
             try {
                 Coroutine.withTimeout(Duration.ofMillis(20), () -> {
@@ -312,10 +303,7 @@ class IoTimeoutTest {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
              TcpConnection server = listener.accept()) {
-            byte[] data = new byte[16 << 20]; // far more than the two sockets' buffers hold
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (byte) (i * 31 + (i >>> 8));
-            }
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(server.output(), data.length + 1);
             out.write(data); // all in the wrapper's buffer: nothing sent yet
             CoroutineTimeoutException timeout = null;
@@ -484,5 +472,14 @@ class IoTimeoutTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** {@code n} bytes in which each differs from the one before, so that a byte lost, doubled or out of place shows. */
+    private static byte[] patterned(int n) {
+        byte[] data = new byte[n];
+        for (int i = 0; i < n; i++) {
+            data[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        return data;
     }
 }

@@ -192,21 +192,8 @@ class TcpConnectionTest {
                 assertThat(writers.getLast().state()).isEqualTo(State.PARKED);
             }
             // main reads on until the socket is drained and it parks: both writers are woken, b runs first
-            StringBuilder runs = new StringBuilder();
-            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-            long total = 0;
-            for (int reads = 0; total < 2L * size && reads < 1_000_000; reads++) {
-                int n = server.read(buf.clear());
-                for (int i = 0; i < n; i++) {
-                    char c = (char) buf.get(i);
-                    if (runs.isEmpty() || runs.charAt(runs.length() - 1) != c) {
-                        runs.append(c);
-                    }
-                }
-                total += n;
-            }
-            assertThat(total).isEqualTo(2L * size);
-            assertThat(runs.toString()).as("each write goes out whole, in the order the writes began").isEqualTo("ab");
+            assertThat(runsOfBytes(server, 2L * size)).as("each write goes out whole, in the order the writes began")
+                    .isEqualTo("ab");
             assertThat(writers).allMatch(Coroutine::isFinished);
         }
     }
@@ -243,24 +230,32 @@ class TcpConnectionTest {
             first.close();
             int written = a.position();
             assertThat(written).isBetween(1, size - 1);
-            StringBuilder runs = new StringBuilder();
-            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-            long total = 0;
-            for (int reads = 0; total < written + b.length && reads < 1_000_000; reads++) {
-                int n = server.read(buf.clear());
-                for (int i = 0; i < n; i++) {
-                    char c = (char) buf.get(i);
-                    if (runs.isEmpty() || runs.charAt(runs.length() - 1) != c) {
-                        runs.append(c);
-                    }
-                }
-                total += n;
-            }
-            assertThat(total).isEqualTo(written + b.length);
-            assertThat(runs.toString()).isEqualTo("ab");
+            assertThat(runsOfBytes(server, written + b.length)).isEqualTo("ab");
             assertThat(ends).containsExactly("second wrote all");
             assertThat(first.state()).isEqualTo(State.CLOSED);
         }
+    }
+
+    /**
+     * Reads {@code expected} bytes from {@code server} (a bounded number of reads) and returns the
+     * runs of equal bytes they came in, one character per run: {@code "ab"} for a's, then b's.
+     */
+    private static String runsOfBytes(TcpConnection server, long expected) throws IOException {
+        StringBuilder runs = new StringBuilder();
+        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        long total = 0;
+        for (int reads = 0; total < expected && reads < 1_000_000; reads++) {
+            int n = server.read(buf.clear());
+            for (int i = 0; i < n; i++) {
+                char c = (char) buf.get(i);
+                if (runs.isEmpty() || runs.charAt(runs.length() - 1) != c) {
+                    runs.append(c);
+                }
+            }
+            total += n;
+        }
+        assertThat(total).as("bytes read").isEqualTo(expected);
+        return runs.toString();
     }
 
     @Test
