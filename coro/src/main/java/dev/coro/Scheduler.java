@@ -706,6 +706,14 @@ final class Scheduler {
         long generators = generatorsCreated;
         long channels = channelsCreated;
         created = generatorsCreated = channelsCreated = 0;
+        // a run starts as a thread that never exchanged anything: its contexts are all new, and what the
+        // thread exchanged before (a test thread's await in an earlier test) must not make its deadlock
+        // wait for ever; what it exchanges inside counts inside, and both count after it
+        boolean connectedBefore = connected;
+        connected = false;
+        if (connectedOwner == owner) {
+            connectedOwner = null; // the cache says connected: handed back, so that a mark inside the run is made
+        }
         try {
             body.run();
             awaitCoroutines();
@@ -715,6 +723,7 @@ final class Scheduler {
             throw t;
         } finally {
             virtualOpenedBy = null;
+            connected |= connectedBefore;
             loop.stopVirtual();
             created += coroutines; // outside runs, the thread's creations, those of its runs included
             generatorsCreated += generators;

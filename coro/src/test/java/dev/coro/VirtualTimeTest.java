@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -491,5 +493,67 @@ class VirtualTimeTest {
         assertThat(late[0].state()).isEqualTo(State.CLOSED);
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
         assertThat(log).isEmpty();
+    }
+
+    // ---- a run and what its thread exchanged with others before it ----------------------------
+
+    /**
+     * A thread that has exchanged something with another thread (here, an await) waits out a wait with
+     * nothing else to run instead of reporting it (THREADS.md), for its life; but a run starts afresh:
+     * its contexts are all new, so what the thread did before does not make its deadlock wait for
+     * ever (a test thread that awaited a future in an earlier test would otherwise hang in every later
+     * run that deadlocks). Run on a thread of its own, so that a run that blocks fails the test at the
+     * guard instead of hanging it; afterwards the thread counts as connected again.
+     */
+    @Test
+    void aDeadlockInARunIsReportedThoughTheThreadHadExchangedSomethingWithAnotherThreadBeforeIt() throws Exception {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        CompletableFuture<Boolean> connectedAfter = new CompletableFuture<>();
+        AtomicReference<String> name = new AtomicReference<>();
+        Thread.ofPlatform().daemon().name("connected-before").start(() -> {
+            name.set(thread());
+            assertThat(Coroutine.await(CompletableFuture.supplyAsync(() -> 1))).isEqualTo(1);
+            assertThat(Scheduler.current().connected).as("an await is an exchange").isTrue();
+            outcome.complete(catchThrowable(() -> VirtualTime.run(() -> {
+                Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
+            })));
+            connectedAfter.complete(Scheduler.current().connected);
+        });
+        Throwable e;
+        try {
+            e = outcome.get(60, TimeUnit.SECONDS); // a guard against a hang, not a timing assertion
+        } catch (TimeoutException t) {
+            throw new AssertionError("the run waited for ever instead of reporting its deadlock", t);
+        }
+        assertThat(e).isInstanceOf(DeadlockException.class).hasMessage("VirtualTime.run cannot return: every coroutine"
+                + " left on thread " + name.get() + " is parked and no timer is pending, so nothing could ever wake them"
+                + " (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");
+        assertThat(connectedAfter.get(60, TimeUnit.SECONDS)).as("what the thread exchanged before the run still counts after it")
+                .isTrue();
+    }
+
+    /** An exchange inside a run counts inside it: a later wait on the thread's own channel waits for the other thread. */
+    @Test
+    void anExchangeInsideARunMakesAWaitOnItsOwnChannelWaitForTheOtherThread() {
+        Thread self = Thread.currentThread();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        List<String> got = new ArrayList<>();
+        try {
+            VirtualTime.run(() -> {
+                Channel<String> own = new Channel<>("own", 0);
+                CompletableFuture<Void> sender = Peer.start("sender", () -> {
+                    if (Peer.awaitBlocked(self, giveUp)) {
+                        own.send("w");
+                    }
+                    return null;
+                });
+                assertThat(Coroutine.await(CompletableFuture.completedFuture("exchange"))).isEqualTo("exchange");
+                got.add(own.receive() + " at " + ms());
+                Coroutine.await(sender);
+            });
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(got).containsExactly("w at 0");
     }
 }
