@@ -679,10 +679,31 @@ final class Scheduler {
         } else {
             int live = runList.size() - 1;
             why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
-                    + "; virtual time needs a thread with none";
+                    + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first (a test"
+                    + " that failed before closing its coroutines leaves them on its thread)";
         }
         return new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state " + self.state()
                 + "): " + why);
+    }
+
+    /**
+     * The first {@code most} coroutines of the run list, each with its state and, if parked, its wait
+     * ({@code coroutine 'c' PARKED, waits to receive from channel 'jobs'}), and how many more there are.
+     */
+    private String describeLive(int most) {
+        StringBuilder b = new StringBuilder();
+        int n = runList.size();
+        for (int k = 1; k < n && k <= most; k++) {
+            Context c = runList.get(k);
+            b.append(k > 1 ? ", " : "").append(c.describe()).append(' ').append(c.state());
+            if (c.state() == State.PARKED) {
+                b.append(", waits to ").append(Wait.describe(c.waitingFor));
+            }
+        }
+        if (n - 1 > most) {
+            b.append(" and ").append(n - 1 - most).append(" more");
+        }
+        return b.toString();
     }
 
     /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, then until every coroutine has ended. */

@@ -273,18 +273,32 @@ class VirtualTimeTest {
 
     @Test
     void runOnAThreadWithALiveCoroutineOrAPendingTimerThrowsWithoutRunningTheBody() {
-        Coroutine c = Coroutine.create("live", () -> { });
+        String advice = "; virtual time needs a thread with none: close them first (a test that failed before closing"
+                + " its coroutines leaves them on its thread)";
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine d = Coroutine.create("stuck", jobs::receive);
+        Coroutine.yield();
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING): thread " + thread()
-                        + " has 1 live coroutine; virtual time needs a thread with none");
-        Coroutine d = Coroutine.create("live too", () -> { });
+                        + " has 1 live coroutine (coroutine 'stuck' PARKED, waits to receive from channel 'jobs')" + advice);
+        Coroutine c = Coroutine.create("live", () -> { });
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageEndingWith(" has 2 live coroutines; virtual time needs a thread with none");
+                .hasMessageEndingWith(" has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                        + " 'jobs', coroutine 'live' NEW)" + advice);
+        List<Coroutine> more = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            more.add(Coroutine.create(() -> { }));
+        }
+        assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageEndingWith(" has 5 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                        + " 'jobs', coroutine 'live' NEW, coroutine 'coroutine-3' NEW and 2 more)" + advice);
         assertThat(c.state()).isEqualTo(State.NEW);
         c.close();
         d.close();
+        more.forEach(Coroutine::close);
         Coroutine.withTimeout(Duration.ofHours(1), () -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
