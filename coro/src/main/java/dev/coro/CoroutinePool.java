@@ -152,7 +152,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * Runs {@code body} as a coroutine on one of the pool's threads (see Placement).
+     * Runs {@code body} as a coroutine on one of the pool's threads (see Placement). Handing it over is
+     * an exchange with another thread for the caller's scheduler, as an await is (docs/THREADS.md).
      *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
@@ -284,7 +285,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** How many pools are open in the JVM: while one is, no thread reports a deadlock (a pool thread may still wake it). */
+    /**
+     * How many pools are open in the JVM: while one is, no thread reports a deadlock (a pool thread may
+     * still wake it), but for one in a {@link VirtualTime#run} that handed no pool a body.
+     */
     static int openPools() {
         return OPEN.get();
     }
@@ -342,6 +346,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             throw rejected(op);
         }
         target.loop().post(() -> target.accept(task));
+        Scheduler s = Scheduler.currentOrNull();
+        if (s != null) {
+            s.connected = true; // a body handed to another thread, which may use the caller's channels: an exchange
+        }
     }
 
     /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */

@@ -855,11 +855,12 @@ final class Scheduler {
 
     /**
      * Whether another thread may still wake a context of this one although nothing is pending here:
-     * this thread has exchanged something with another thread, or a {@link CoroutinePool} is open.
+     * this thread has exchanged something with another thread (handed a body to a pool included), or,
+     * outside a {@link VirtualTime#run}, a {@link CoroutinePool} is open.
      * Then a wait with nothing else to run blocks in the event loop instead of being a deadlock.
      */
     private boolean othersMayWake() {
-        return connected || CoroutinePool.openPools() > 0;
+        return connected || !loop.isVirtual() && CoroutinePool.openPools() > 0; // a run counts a pool it hands a body to (connected)
     }
 
     /** A snapshot of the run list, entry 0 first; just main before any create. */

@@ -25,9 +25,10 @@ package dev.coro;
  *   <li>{@link #run} returns when the body has returned and every coroutine created inside has ended
  *       (main yields until then); if the rest can never end (every one parked with no timer pending)
  *       it throws {@link DeadlockException} naming them. Only while another thread may still wake one
- *       (one of them waits for another thread, something exchanged with another thread inside the run,
- *       or a {@link CoroutinePool} is open: docs/THREADS.md) does it wait instead; what the thread
- *       exchanged before the run does not count.</li>
+ *       (one of them waits for another thread, or something was exchanged with another thread inside
+ *       the run, a body handed to a {@link CoroutinePool} included: docs/THREADS.md) does it wait
+ *       instead; what the thread exchanged before the run does not count, nor does a pool open
+ *       that the run hands no body to.</li>
  *   <li>If the body or the wait for the rest throws, every coroutine left is closed (unwound) before
  *       {@link #run} rethrows, and so is every coroutine their {@code finally} blocks create, so none
  *       outlives it; the clock is then the real one again.</li>

@@ -570,4 +570,54 @@ class VirtualTimeTest {
         }
         assertThat(got).containsExactly("w at 0");
     }
+    /**
+     * A pool open in the JVM keeps every thread from reporting a deadlock outside a run (a pool thread
+     * may still wake it); a run counts only a pool it hands a body to, so a test class's pool kept open
+     * across its tests does not make a run that deadlocks wait for ever. Run on a thread of its own, as above.
+     */
+    @Test
+    void aDeadlockInARunIsReportedThoughAPoolTheRunDoesNotUseIsOpen() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            assertThat(pool.submit(() -> 1).join()).isEqualTo(1);
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            AtomicReference<String> name = new AtomicReference<>();
+            Thread.ofPlatform().daemon().name("pool-open").start(() -> {
+                name.set(thread());
+                outcome.complete(catchThrowable(() -> VirtualTime.run(() -> {
+                    Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
+                })));
+            });
+            Throwable e;
+            try {
+                e = outcome.get(60, TimeUnit.SECONDS); // a guard against a hang, not a timing assertion
+            } catch (TimeoutException t) {
+                throw new AssertionError("the run waited for ever instead of reporting its deadlock", t);
+            }
+            assertThat(e).isInstanceOf(DeadlockException.class).hasMessage("VirtualTime.run cannot return: every"
+                    + " coroutine left on thread " + name.get() + " is parked and no timer is pending, so nothing could"
+                    + " ever wake them (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");
+        }
+    }
+
+    /** A body a run hands to a pool is an exchange: a later wait of the run on its own channel waits for it. */
+    @Test
+    void aRunThatHandsABodyToAPoolWaitsOnItsOwnChannelForThatBody() {
+        Thread self = Thread.currentThread();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        List<String> got = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            VirtualTime.run(() -> {
+                Channel<String> own = new Channel<>("own", 0);
+                pool.execute(() -> {
+                    if (Peer.awaitBlocked(self, giveUp)) {
+                        own.send("w");
+                    }
+                });
+                got.add(own.receive() + " at " + ms());
+            });
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(got).containsExactly("w at 0");
+    }
 }
