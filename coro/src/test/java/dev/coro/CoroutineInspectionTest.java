@@ -139,6 +139,10 @@ class CoroutineInspectionTest {
                 """);
     }
 
+    /**
+     * A coroutine calls the dump: main, suspended in its {@code switchTo}, shows its frames as ever;
+     * the coroutine, {@code (the caller)}, its call of {@code Coroutine.dump}, then its lambda.
+     */
     @Test
     void dumpFromACoroutineShowsMainSuspendedWithItsFramesAndTheCallerFromItsCallOfDump() {
         Coroutine reporter = Coroutine.create("reporter", () -> log.add(Coroutine.dump()));

@@ -33,6 +33,7 @@ class NetDocTest {
     private static final Path NET = Path.of("..", "docs", "NET.md");
     private static final Path SELF = Path.of("src", "test", "java", "dev", "coro", "examples", "NetDocTest.java");
 
+    /** The doc's blocks are among the snippets between the markers of this file, as the README's are in its test. */
     @Test
     void everyJavaBlockOfNetMdIsASnippetRunHere() throws IOException {
         List<String> docBlocks = ReadmeSnippetsTest.blocks(Files.readString(NET), "```java\\n(.*?)```");
@@ -42,6 +43,7 @@ class NetDocTest {
     }
 
     // NET.md:begin
+    /** Serves {@code address} with a listener on each of {@code threads} threads until {@code stop} completes. */
     static void serve(InetSocketAddress address, int threads, CompletableFuture<Void> stop) {
         try (CoroutinePool pool = CoroutinePool.start(threads)) {
             for (int i = 0; i < threads; i++) {                       // n long-lived bodies: one on each thread
