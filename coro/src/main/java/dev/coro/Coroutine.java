@@ -459,10 +459,13 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * A readable listing of every context of the calling thread's run list: index, name, state,
-     * what a parked one waits for, and the top frames of each suspended or parked one, e.g.
+     * what a parked one waits for, and the top frames of each suspended or parked one and of the
+     * caller itself, e.g.
      * <pre>
      * thread 'worker': 4 contexts, current index 0
      *   [0] main: RUNNING (the caller)
+     *         at dev.coro.Coroutine.dump(Coroutine.java:487)
+     *         at app.Pipeline.main(Pipeline.java:30)
      *   [1] coroutine 'producer': PARKED, waits to send to channel 'numbers'
      *         at dev.coro.Channel.send(Channel.java:120)
      *         at app.Pipeline.produce(Pipeline.java:12)
@@ -472,7 +475,9 @@ public final class Coroutine implements AutoCloseable {
      *   [3] coroutine 'idle': NEW
      * </pre>
      *
-     * <p>The frames are those of {@link #stackTrace()}, at most three per context. The dump is
+     * <p>The frames are those of {@link #stackTrace()}, at most three per context. The caller's
+     * (marked {@code (the caller)}) are its own stack's as it calls, cut the same way: its call of
+     * {@code Coroutine.dump} first (the dump's own frames left out), then where it made it. The dump is
      * bounded: it lists the first 50 contexts, then how many more there are; {@link #dump(int)} lists
      * as many as asked for.
      *

@@ -109,7 +109,7 @@ final class MonitorSupport extends MonitorBridge {
             for (Scheduler s : live) {
                 CompletableFuture<String> answer = new CompletableFuture<>();
                 if (s.isCaller()) {
-                    answer.complete(ThreadDump.of(s, maxPerThread));
+                    answer.complete(ThreadDump.of(s, maxPerThread, "(the caller)", false));
                 } else if (s.runList.size() > 1 || s.loop.hasPending()) {
                     DumpRequest.ask(s, answer, maxPerThread);
                     watchers.add(watchEnd(s, answer));
@@ -209,7 +209,7 @@ final class MonitorSupport extends MonitorBridge {
             for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
                 if (!a.getKey().isDone()) {
                     try {
-                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
+                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)", true));
                     } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
                         a.getKey().completeExceptionally(e);
                     }

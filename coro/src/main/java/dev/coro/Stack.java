@@ -36,8 +36,9 @@ interface Stack {
 
     /**
      * The frames of this stack while its context runs, asked on the thread running that context's
-     * code (a dump made at one of its scheduling points), innermost first: the asking code's own
-     * frames on top, the machinery of the switch still in ({@link StackTraces#ofCurrent} cuts both);
+     * code (a dump made at one of its scheduling points, or its own call of {@code Coroutine.dump}),
+     * innermost first: the asking code's own frames on top, the machinery of the switch still in
+     * ({@link StackTraces#ofCurrent} cuts both);
      * by default {@link #frames()}, which on the thread engine reads the running threads as well.
      */
     default StackTraceElement[] runningFrames() {

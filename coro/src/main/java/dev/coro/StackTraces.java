@@ -40,7 +40,8 @@ final class StackTraces {
     /**
      * The classes whose frames a dump made on the context's own thread has on top of its stack: the
      * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the
-     * JDK's frames among them, as {@code Thread.getStackTrace}).
+     * JDK's frames among them, as {@code Thread.getStackTrace}). {@code Coroutine} is not among them:
+     * a caller's {@code Coroutine.dump} stays, as its public call.
      */
     private static final Set<String> DUMP = Set.of("dev.coro.StackTraces", "dev.coro.ThreadDump",
             "dev.coro.MonitorSupport", "dev.coro.Inbox", "dev.coro.EventLoop", "dev.coro.Stack");
@@ -60,10 +61,12 @@ final class StackTraces {
 
     /**
      * The frames of {@code c}, the context running the calling code (a dump made at its scheduling
-     * point or idle wait), cut as {@link #of} cuts a suspended one's: first the dump, the event
-     * loop that ran it (see {@link #DUMP}) and the engine's reading of the frames, then the switch's cuts, so that its innermost call of the
+     * point or idle wait, or its own call of {@code Coroutine.dump}), cut as {@link #of} cuts a
+     * suspended one's: first the dump, the event loop that ran it (see {@link #DUMP}) and the
+     * engine's reading of the frames, then the switch's cuts, so that its innermost call of the
      * public API comes first (the {@code Coroutine.await} it parks in, the {@code Coroutine.yield}
-     * it is at), then the caller's frames. Read from the thread only when asked: no cost otherwise.
+     * it is at, the {@code Coroutine.dump} it called), then the caller's frames. Read from the thread
+     * only when asked: no cost otherwise.
      */
     static StackTraceElement[] ofCurrent(Context c) {
         StackTraceElement[] frames = c.stack.runningFrames();

@@ -14,30 +14,34 @@ final class ThreadDump {
     }
 
     /**
-     * The dump of {@code s}, which belongs to the calling thread: one header line, then, for the first
-     * {@code max} contexts, {@code [index] name: STATE}, what a parked one waits for, the innermost
-     * generator whose body it is suspended in, and its top frames; then how many more there are, e.g.
+     * The dump of {@code s}, which belongs to the calling thread ({@link Coroutine#dump()}): one header
+     * line, then, for the first {@code max} contexts, {@code [index] name: STATE}, what a parked one
+     * waits for, the innermost generator whose body it is suspended in, and its top frames (the
+     * caller's own too: its call of {@code Coroutine.dump}, then its frames); then how many more there
+     * are, e.g.
      * <pre>
      * thread 'worker': 2 contexts, current index 0
      *   [0] main: RUNNING (the caller)
+     *         at dev.coro.Coroutine.dump(Coroutine.java:487)
+     *         at app.Pipeline.main(Pipeline.java:30)
      *   [1] coroutine 'producer': PARKED, waits to send to channel 'numbers'
      *         at dev.coro.Channel.send(Channel.java:120)
      *         at app.Pipeline.produce(Pipeline.java:12)
      * </pre>
      */
     static String of(Scheduler s, int max) {
-        return of(s, max, "(the caller)");
+        return of(s, max, "(the caller)", true);
     }
 
     /**
-     * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}: a dump made
-     * for another thread (the JMX view) at a scheduling point of this one says {@code (current)}, and
-     * lists that context's frames too, read from this thread's stack as it runs the dump and cut as
-     * the others' are ({@link StackTraces#ofCurrent}); the caller's own context ({@code (the caller)})
-     * is listed without frames.
+     * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}, and its frames
+     * listed only with {@code currentFrames}. They are read from this thread's stack as it runs the
+     * dump and cut as the others' are ({@link StackTraces#ofCurrent}): the dump's own frames left out,
+     * its innermost public call first. A dump made for another thread (the JMX view) at a scheduling
+     * point of this one says {@code (current)} and lists them (the await or yield it is at); the JMX
+     * view's dump of its caller's own thread says {@code (the caller)} without them.
      */
-    static String of(Scheduler s, int max, String currentMark) {
-        boolean showCurrent = currentMark.equals("(current)");
+    static String of(Scheduler s, int max, String currentMark, boolean currentFrames) {
         Context[] all = s.contexts();
         Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
@@ -61,7 +65,7 @@ final class ThreadDump {
             }
             b.append('\n');
             if (c == current) {
-                if (showCurrent) {
+                if (currentFrames) {
                     appendFrames(b, StackTraces.ofCurrent(c));
                 }
             } else if (st == State.SUSPENDED || st == State.PARKED) {

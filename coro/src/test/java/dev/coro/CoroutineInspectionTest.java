@@ -123,9 +123,12 @@ class CoroutineInspectionTest {
         Coroutine.create("idle", () -> log.add("idle ran"));
         sleeper.switchTo();
 
-        assertThat(withoutLineNumbers(Coroutine.dump())).isEqualTo("""
+        assertThat(withoutLineNumbers(Coroutine.dump())).startsWith("""
                 thread 'test-dumpOfASmallProgramListsEveryContextWithItsStateWaitAndTopFrames': 4 contexts, current index 0
                   [0] main: RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.dumpOfASmallProgramListsEveryContextWithItsStateWaitAndTopFrames(CoroutineInspectionTest.java:_)
+                """).as("after the caller's third frame and the count of the rest").endsWith(" more\n" + """
                   [1] coroutine 'server': PARKED, waits to receive from channel 'requests'
                         at dev.coro.Channel.receive(Channel.java:_)
                         at dev.coro.CoroutineInspectionTest.server(CoroutineInspectionTest.java:_)
@@ -136,17 +139,45 @@ class CoroutineInspectionTest {
                 """);
     }
 
+    /**
+     * A coroutine calls the dump: main, suspended in its {@code switchTo}, shows its frames as ever;
+     * the coroutine, {@code (the caller)}, its call of {@code Coroutine.dump}, then its lambda.
+     */
     @Test
-    void dumpFromACoroutineShowsMainSuspendedWithItsFrames() {
+    void dumpFromACoroutineShowsMainSuspendedWithItsFramesAndTheCallerFromItsCallOfDump() {
         Coroutine reporter = Coroutine.create("reporter", () -> log.add(Coroutine.dump()));
         reporter.switchTo();
         assertThat(withoutLineNumbers(log.get(0))).startsWith("""
-                thread 'test-dumpFromACoroutineShowsMainSuspendedWithItsFrames': 2 contexts, current index 1
+                thread 'test-dumpFromACoroutineShowsMainSuspendedWithItsFramesAndTheCallerFromItsCallOfDump': 2 contexts, current index 1
                   [0] main: SUSPENDED
                         at dev.coro.Coroutine.switchTo(Coroutine.java:_)
-                        at dev.coro.CoroutineInspectionTest.dumpFromACoroutineShowsMainSuspendedWithItsFrames(CoroutineInspectionTest.java:_)
-                """).endsWith("""
+                        at dev.coro.CoroutineInspectionTest.dumpFromACoroutineShowsMainSuspendedWithItsFramesAndTheCallerFromItsCallOfDump(CoroutineInspectionTest.java:_)
+                """).as("the reporter's frames: the public call, then its lambda; its body's entry cut").endsWith("""
                   [1] coroutine 'reporter': RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.lambda$dumpFromACoroutineShowsMainSuspendedWithItsFramesAndTheCallerFromItsCallOfDump$_(CoroutineInspectionTest.java:_)
+                """).doesNotContain(DUMP_MACHINERY);
+    }
+
+    /**
+     * Main calls the dump: under {@code (the caller)} its call of {@code Coroutine.dump}, then the
+     * test method that made it; none of the dump's own frames; the others' frames as ever.
+     */
+    @Test
+    void dumpFromMainListsTheCallersFramesFromItsCallOfDumpWithoutTheDumpsOwn() {
+        requests = new Channel<>("requests", 0);
+        Coroutine.create("server", this::server).switchTo();
+        String dump = withoutLineNumbers(Coroutine.dump(1));
+        assertThat(dump).startsWith("""
+                thread 'test-dumpFromMainListsTheCallersFramesFromItsCallOfDumpWithoutTheDumpsOwn': 2 contexts, current index 0
+                  [0] main: RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.dumpFromMainListsTheCallersFramesFromItsCallOfDumpWithoutTheDumpsOwn(CoroutineInspectionTest.java:_)
+                """).endsWith("  ... and 1 more context (Coroutine.dump(2) lists them all)\n").doesNotContain(DUMP_MACHINERY);
+        assertThat(withoutLineNumbers(Coroutine.dump())).contains("""
+                  [1] coroutine 'server': PARKED, waits to receive from channel 'requests'
+                        at dev.coro.Channel.receive(Channel.java:_)
+                        at dev.coro.CoroutineInspectionTest.server(CoroutineInspectionTest.java:_)
                 """);
     }
 
@@ -158,9 +189,12 @@ class CoroutineInspectionTest {
         assertThat(withoutLineNumbers(Coroutine.dump()))
                 .as("how the body is entered (a nested continuation, or its thread and the consumer's park) is cut"
                         + " down to the consumer's call; the last frame is the consumer's lambda")
-                .isEqualTo("""
+                .startsWith("""
                 thread 'test-dumpNamesTheGeneratorACoroutineIsSuspendedIn': 2 contexts, current index 0
                   [0] main: RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.dumpNamesTheGeneratorACoroutineIsSuspendedIn(CoroutineInspectionTest.java:_)
+                """).endsWith(" more\n" + """
                   [1] coroutine 'consumer': SUSPENDED, inside generator 'ticks'
                         at dev.coro.Coroutine.yield(Coroutine.java:_)
                         at dev.coro.CoroutineInspectionTest.tick(CoroutineInspectionTest.java:_)
@@ -168,6 +202,23 @@ class CoroutineInspectionTest {
                         ... 1 more
                 """);
         consumer.close();
+    }
+
+    /**
+     * A generator's body that main consumes calls the dump: under {@code (the caller)} its call, the
+     * body, then main's call of the generator, as for a context suspended in a body.
+     */
+    @Test
+    void dumpFromInsideAGeneratorBodyListsTheBodyThenTheConsumersCall() {
+        try (Generator<String> dumps = Generator.of("dumps", out -> out.emit(Coroutine.dump()))) {
+            assertThat(withoutLineNumbers(dumps.next())).startsWith("""
+                    thread 'test-dumpFromInsideAGeneratorBodyListsTheBodyThenTheConsumersCall': 1 context, current index 0
+                      [0] main: RUNNING (the caller)
+                            at dev.coro.Coroutine.dump(Coroutine.java:_)
+                            at dev.coro.CoroutineInspectionTest.lambda$dumpFromInsideAGeneratorBodyListsTheBodyThenTheConsumersCall$_(CoroutineInspectionTest.java:_)
+                            at dev.coro.Generator.next(Generator.java:_)
+                    """);
+        }
     }
 
     @Test
@@ -190,12 +241,21 @@ class CoroutineInspectionTest {
 
     @Test
     void dumpBeforeAnyCreateShowsOnlyMain() {
-        assertThat(Coroutine.dump()).isEqualTo("thread 'test-dumpBeforeAnyCreateShowsOnlyMain': 1 context, current index 0\n"
-                + "  [0] main: RUNNING (the caller)\n");
+        assertThat(withoutLineNumbers(Coroutine.dump())).startsWith("""
+                thread 'test-dumpBeforeAnyCreateShowsOnlyMain': 1 context, current index 0
+                  [0] main: RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.dumpBeforeAnyCreateShowsOnlyMain(CoroutineInspectionTest.java:_)
+                """).doesNotContain("  [1]");
     }
 
+    /** Frames of the dump's own making: none of them is the user's. */
+    private static final String[] DUMP_MACHINERY = {"ThreadDump", "StackTraces", "getStackTrace", "runningFrames",
+        "trampoline", "ThreadStack", "MainStack", "Scheduler", "Context.runBody"};
+
+    /** {@code dump} with its line numbers and lambdas' numbers as {@code _}. */
     private static String withoutLineNumbers(String dump) {
-        return dump.replaceAll("\\.java:\\d+\\)", ".java:_)");
+        return dump.replaceAll("\\.java:\\d+\\)", ".java:_)").replaceAll("(lambda\\$\\w+)\\$\\d+\\(", "$1\\$_(");
     }
 
     private void server() {

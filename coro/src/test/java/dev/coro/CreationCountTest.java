@@ -34,7 +34,8 @@ class CreationCountTest {
         Coroutine c = Coroutine.create(() -> ran.append(Coroutine.current().name()));
         assertThat(c.isMain()).isFalse();
         assertThat(c).hasToString("Coroutine[coroutine-4294967296, NEW]");
-        assertThat(Coroutine.dump()).contains("  [0] main: RUNNING (the caller)\n  [1] coroutine 'coroutine-4294967296': NEW\n");
+        assertThat(Coroutine.dump()).contains("  [0] main: RUNNING (the caller)\n")
+                .endsWith("\n  [1] coroutine 'coroutine-4294967296': NEW\n");
         c.switchTo();
         assertThat(ran).hasToString("coroutine-4294967296");
         assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);

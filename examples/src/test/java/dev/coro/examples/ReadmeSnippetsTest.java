@@ -272,8 +272,11 @@ class ReadmeSnippetsTest {
         assertThat(printed).isEqualTo("sum 5050\n");
     }
 
-    /** The regex's first group in each match, dedented to the least indented line. */
-    private static List<String> blocks(String text, String regex) {
+    /**
+     * The regex's first group in each match, dedented to the least indented line: a doc's code blocks
+     * ({@code NetDocTest} checks docs/NET.md's so too), or the snippets between a test's markers.
+     */
+    static List<String> blocks(String text, String regex) {
         List<String> found = new ArrayList<>();
         Matcher m = Pattern.compile(regex, Pattern.DOTALL).matcher(text);
         while (m.find()) {

@@ -1,0 +1,146 @@
+package dev.coro.examples;
+
+import static dev.coro.examples.ReadmeSnippetsTest.echo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.CoroutinePool;
+import dev.coro.net.TcpConnection;
+import dev.coro.net.TcpListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java code shown in docs/NET.md is exactly the code between the {@code NET.md:begin} and
+ * {@code NET.md:end} markers below (checked as the README's snippets are), and that code serves a
+ * loopback port from every thread of its pool, each client once, until it is stopped.
+ */
+class NetDocTest {
+
+    private static final Path NET = Path.of("..", "docs", "NET.md");
+    private static final Path SELF = Path.of("src", "test", "java", "dev", "coro", "examples", "NetDocTest.java");
+
+    /** The doc's blocks are among the snippets between the markers of this file, as the README's are in its test. */
+    @Test
+    void everyJavaBlockOfNetMdIsASnippetRunHere() throws IOException {
+        List<String> docBlocks = ReadmeSnippetsTest.blocks(Files.readString(NET), "```java\\n(.*?)```");
+        List<String> snippets = ReadmeSnippetsTest.blocks(Files.readString(SELF), "// NET.md:begin\\n(.*?)\\s*// NET.md:end");
+        assertThat(docBlocks).isNotEmpty();
+        assertThat(snippets).containsAll(docBlocks);
+    }
+
+    // NET.md:begin
+    /** Serves {@code address} with a listener on each of {@code threads} threads until {@code stop} completes. */
+    static void serve(InetSocketAddress address, int threads, CompletableFuture<Void> stop) {
+        try (CoroutinePool pool = CoroutinePool.start(threads)) {
+            for (int i = 0; i < threads; i++) {                       // n long-lived bodies: one on each thread
+                pool.execute(() -> {
+                    try (TcpListener listener = TcpListener.bind(address, true)) {
+                        Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                            try {
+                                while (true) {
+                                    TcpConnection c = listener.accept();  // a connection of this thread
+                                    Coroutine.create("echo", () -> echo(c));
+                                }
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
+                        Coroutine.await(stop);                        // the acceptor and the echoes run meanwhile
+                        acceptor.close();                             // unwinds it out of accept()
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }                                                             // returns once every echo has ended
+    }
+    // NET.md:end
+
+    /**
+     * The doc's server on two threads of a loopback port, twenty clients on a thread of their own,
+     * each sending its line and reading the echo to the end: every client gets its own line back,
+     * once; then the stop ends the server, whose pool has closed when {@code serve} returns.
+     */
+    @Test
+    void theThreadPerCoreServerEchoesEachClientOnceAndEndsAtTheStop() throws Exception {
+        int clients = 20;
+        InetSocketAddress address = freeLoopbackAddress();
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        CompletableFuture<Void> served = new CompletableFuture<>();
+        Map<String, String> replies = new ConcurrentHashMap<>();
+        CompletableFuture<Void> crewEnded = new CompletableFuture<>();
+        Thread.ofPlatform().name("clients").start(() -> {
+            try {
+                Channel<String> done = new Channel<>("done", clients);
+                for (int i = 0; i < clients; i++) {
+                    String line = "client " + i + "\n";
+                    Coroutine.create("client " + i, () -> {
+                        try {
+                            replies.put(line, talk(address, line, served));
+                        } finally {
+                            done.send(line);
+                        }
+                    });
+                }
+                for (int i = 0; i < clients; i++) {
+                    done.receive(); // parks; the clients run meanwhile
+                }
+                crewEnded.complete(null);
+            } catch (Throwable t) {
+                crewEnded.completeExceptionally(t);
+            } finally {
+                stop.complete(null); // every client has its echo (or failed): the server stops
+            }
+        });
+        try {
+            serve(address, 2, stop);
+        } finally {
+            served.complete(null); // a client still refused gives up: the server has ended
+            stop.complete(null);
+            crewEnded.join();
+        }
+        assertThat(replies).hasSize(clients);
+        replies.forEach((line, reply) -> assertThat(reply).as("the echo of %s", line.strip()).isEqualTo(line));
+    }
+
+    /**
+     * A client: connects to {@code address} (again while no listener is bound there yet: the pool's
+     * threads bind theirs once they run, and until the first has, the connection is refused), sends
+     * {@code line}, half-closes, and reads the echo up to the server's close.
+     */
+    private static String talk(InetSocketAddress address, String line, CompletableFuture<Void> served) {
+        while (true) {
+            try (TcpConnection c = TcpConnection.connect(address)) {
+                c.output().write(line.getBytes(StandardCharsets.UTF_8));
+                c.shutdownOutput();                                   // the echo reads -1 and closes
+                return new String(c.input().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                if (!(e.getCause() instanceof ConnectException) || served.isDone()) {
+                    throw new UncheckedIOException(e);
+                }
+                Coroutine.yield(); // refused: no listener bound yet
+            }
+        }
+    }
+
+    /** A loopback address whose port was free a moment ago: the doc's server takes a fixed port. */
+    private static InetSocketAddress freeLoopbackAddress() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort());
+        }
+    }
+}
