@@ -521,29 +521,40 @@ class VirtualTimeTest {
      */
     @Test
     void aDeadlockInARunIsReportedThoughTheThreadHadExchangedSomethingWithAnotherThreadBeforeIt() throws Exception {
-        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         CompletableFuture<Boolean> connectedAfter = new CompletableFuture<>();
-        AtomicReference<String> name = new AtomicReference<>();
-        Thread.ofPlatform().daemon().name("connected-before").start(() -> {
-            name.set(thread());
+        deadlockedRunOnAThreadOfItsOwn("connected-before", () -> {
             assertThat(Coroutine.await(CompletableFuture.supplyAsync(() -> 1))).isEqualTo(1);
             assertThat(Scheduler.current().connected).as("an await is an exchange").isTrue();
+        }, () -> connectedAfter.complete(Scheduler.current().connected));
+        assertThat(connectedAfter.get(60, TimeUnit.SECONDS)).as("what the thread exchanged before the run still counts after it")
+                .isTrue();
+    }
+
+    /**
+     * On a new thread: {@code before}, then a run whose one coroutine waits on a channel nobody else
+     * has, then {@code after}; asserts that the run reported its deadlock, guarded against a hang (the
+     * bug these tests are about) by a bounded wait, not a timing assertion.
+     */
+    private static void deadlockedRunOnAThreadOfItsOwn(String threadName, Runnable before, Runnable after) throws Exception {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        AtomicReference<String> name = new AtomicReference<>();
+        Thread.ofPlatform().daemon().name(threadName).start(() -> {
+            name.set(thread());
+            before.run();
             outcome.complete(catchThrowable(() -> VirtualTime.run(() -> {
                 Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
             })));
-            connectedAfter.complete(Scheduler.current().connected);
+            after.run();
         });
         Throwable e;
         try {
-            e = outcome.get(60, TimeUnit.SECONDS); // a guard against a hang, not a timing assertion
+            e = outcome.get(60, TimeUnit.SECONDS);
         } catch (TimeoutException t) {
             throw new AssertionError("the run waited for ever instead of reporting its deadlock", t);
         }
         assertThat(e).isInstanceOf(DeadlockException.class).hasMessage("VirtualTime.run cannot return: every coroutine"
                 + " left on thread " + name.get() + " is parked and no timer is pending, so nothing could ever wake them"
                 + " (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");
-        assertThat(connectedAfter.get(60, TimeUnit.SECONDS)).as("what the thread exchanged before the run still counts after it")
-                .isTrue();
     }
 
     /** An exchange inside a run counts inside it: a later wait on the thread's own channel waits for the other thread. */
@@ -579,23 +590,7 @@ class VirtualTimeTest {
     void aDeadlockInARunIsReportedThoughAPoolTheRunDoesNotUseIsOpen() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
             assertThat(pool.submit(() -> 1).join()).isEqualTo(1);
-            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            AtomicReference<String> name = new AtomicReference<>();
-            Thread.ofPlatform().daemon().name("pool-open").start(() -> {
-                name.set(thread());
-                outcome.complete(catchThrowable(() -> VirtualTime.run(() -> {
-                    Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
-                })));
-            });
-            Throwable e;
-            try {
-                e = outcome.get(60, TimeUnit.SECONDS); // a guard against a hang, not a timing assertion
-            } catch (TimeoutException t) {
-                throw new AssertionError("the run waited for ever instead of reporting its deadlock", t);
-            }
-            assertThat(e).isInstanceOf(DeadlockException.class).hasMessage("VirtualTime.run cannot return: every"
-                    + " coroutine left on thread " + name.get() + " is parked and no timer is pending, so nothing could"
-                    + " ever wake them (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");
+            deadlockedRunOnAThreadOfItsOwn("pool-open", () -> { }, () -> { });
         }
     }
 
