@@ -19,7 +19,7 @@ import java.util.Set;
  *       middle, where a generator's body is entered (a nested continuation, or the body's own thread
  *       and its consumer's park), to the consumer's call ({@code Generator.next}, ...). The run's
  *       JDK frames outwards of the library's stay: the user called them;</li>
- *   <li>the trailing run (how a body or thread is entered) goes entirely.</li>
+ *   <li>the trailing run (how a body or thread is entered, a pool thread's loop included) goes entirely.</li>
  * </ul>
  */
 final class StackTraces {
@@ -45,6 +45,12 @@ final class StackTraces {
      */
     private static final Set<String> DUMP = Set.of("dev.coro.StackTraces", "dev.coro.ThreadDump",
             "dev.coro.MonitorSupport", "dev.coro.Inbox", "dev.coro.EventLoop", "dev.coro.Stack");
+    /**
+     * The classes whose frames may lie below a context's body, outermost, besides the library's and the
+     * JDK's: a pool thread's loop, which runs main and starts each submitted body. Cut there only, so
+     * that a user's call of a pool's method ({@code close}) stays where it is.
+     */
+    private static final Set<String> ENTRY = Set.of("dev.coro.CoroutinePool");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
     private StackTraces() {
@@ -113,7 +119,7 @@ final class StackTraces {
     /** Applies the cuts of the class comment to {@code frames}. */
     private static StackTraceElement[] userFrames(StackTraceElement[] frames) {
         int to = frames.length;
-        while (to > 0 && isSwitchOrJdk(frames[to - 1])) {
+        while (to > 0 && (isSwitchOrJdk(frames[to - 1]) || ENTRY.contains(outerClass(frames[to - 1])))) {
             to--;
         }
         List<StackTraceElement> kept = new ArrayList<>(to);

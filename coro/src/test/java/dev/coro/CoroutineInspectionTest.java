@@ -181,6 +181,36 @@ class CoroutineInspectionTest {
                 """);
     }
 
+    /**
+     * A pool thread's loop, which runs its main and enters each submitted body, is machinery as a
+     * body's entry is: a submitted body's frames end at the body, and the pool's main, waiting for
+     * work, shows its wait and no frames.
+     */
+    @Test
+    void aPoolThreadsDumpShowsNoFrameOfThePoolsLoop() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            String dump = withoutLineNumbers(Coroutine.await(pool.submit(() -> {
+                requests = new Channel<>("requests", 0);
+                Coroutine server = Coroutine.create("server", this::server);
+                Coroutine.yield();
+                String d = Coroutine.dump();
+                server.close();
+                return d;
+            })));
+            assertThat(dump).contains("  [0] main: PARKED, waits to take work from coro-pool-")
+                    .contains("  [1] coroutine 'coroutine-1': RUNNING (the caller)\n"
+                            + "        at dev.coro.Coroutine.dump(Coroutine.java:_)\n"
+                            + "        at dev.coro.CoroutineInspectionTest.lambda$aPoolThreadsDumpShowsNoFrameOfThePoolsLoop$")
+                    .contains("""
+                              [2] coroutine 'server': PARKED, waits to receive from channel 'requests'
+                                    at dev.coro.Channel.receive(Channel.java:_)
+                                    at dev.coro.CoroutineInspectionTest.server(CoroutineInspectionTest.java:_)
+                            """).doesNotContain("CoroutinePool").doesNotContain("... ");
+            assertThat(dump.lines().filter(l -> l.startsWith("        at ")).count()).as("two frames of the caller, two of the server")
+                    .isEqualTo(4);
+        }
+    }
+
     @Test
     void dumpNamesTheGeneratorACoroutineIsSuspendedIn() {
         Generator<Integer> ticks = Generator.of("ticks", this::tick);
