@@ -20,7 +20,13 @@ import java.util.concurrent.CompletionStage;
  *   <li>{@code process flag}: that plus a process-wide flag instead (a static boolean set once).</li>
  * </ul>
  *
- * <p>Run: {@code benchmarks/run.sh probe AwaitMark [slices]} (400 by default, after 200 unmeasured).
+ * <p>With a second argument {@code N}, the thread first awaits {@code N} futures that are not complete
+ * yet (a coroutine completes each after the await has parked), as a program that mostly waits does:
+ * the slow path of {@code await} is then hot, the JIT compiles it into {@code await}'s own code, and
+ * callers stop inlining {@code await} (20,000 makes the difference show).
+ *
+ * <p>Run: {@code benchmarks/run.sh probe AwaitMark [slices] [pending awaits first]} (400 and 0 by
+ * default; the slices after 200 unmeasured).
  */
 public final class AwaitMark {
 
@@ -45,6 +51,12 @@ public final class AwaitMark {
      */
     public static void main(String[] args) {
         int slices = args.length > 0 ? Integer.parseInt(args[0]) : 400;
+        int pendingFirst = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        for (int k = 0; k < pendingFirst; k++) {
+            CompletableFuture<Long> f = new CompletableFuture<>();
+            Coroutine.create(() -> f.complete(1L)); // runs once the await below parks
+            sink += Coroutine.await(f);
+        }
         @SuppressWarnings("unchecked")
         CompletableFuture<Long>[] done = new CompletableFuture[1024];
         for (int i = 0; i < done.length; i++) {
