@@ -450,6 +450,36 @@ class VirtualTimeTest {
         assertThat(never).isNotDone();
     }
 
+    /**
+     * Main's receive, handed a value before its channel closed, keeps a coroutine's failure for main's
+     * next scheduling point; a body that throws first (a test's assertion) leaves no point inside the
+     * run. The failure goes with the body's exception, suppressed, and not on to the thread: before,
+     * main's first scheduling point after the run threw it, in the next test's run on that thread.
+     */
+    @Test
+    void aFailureKeptForMainWhenTheBodyThrowsIsAddedToItsExceptionAndDoesNotReachTheNextRun() {
+        AssertionError assertion = new AssertionError("the test's assertion");
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("sender", () -> {
+                ch.send(7); // to main, parked in its receive
+                ch.close();
+                throw new IllegalStateException("late failure");
+            });
+            log.add("main got " + ch.receive());
+            throw assertion;
+        }));
+        assertThat(t).isSameAs(assertion);
+        assertThat(t.getSuppressed()).hasSize(1);
+        assertThat(t.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'sender' failed: java.lang.IllegalStateException: late failure");
+        VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofSeconds(1));
+            log.add("the next run at " + ms());
+        });
+        assertThat(log).containsExactly("main got 7", "the next run at 1000");
+    }
+
     @Test
     void aCoroutineThatFailsWhileClosedAfterTheBodyThrewIsAddedToThatFailureAsSuppressed() {
         IllegalStateException boom = new IllegalStateException("boom");
