@@ -740,6 +740,7 @@ final class Scheduler {
             awaitCoroutines();
             self.throwKept(); // a failure a completed wait of main kept for a scheduling point that never came
         } catch (Throwable t) {
+            addKept(self, t);
             closeCoroutines(t);
             throw t;
         } finally {
@@ -768,6 +769,21 @@ final class Scheduler {
             }
         } finally {
             mainAwaits = false;
+        }
+    }
+
+    /**
+     * After {@code cause} ended a virtual-time run early: a failure that a completed wait of
+     * {@code self} (main) kept for a scheduling point that never came is added to it, suppressed,
+     * instead of staying on main to be thrown after the run (in a later run of the thread).
+     */
+    private static void addKept(Context self, Throwable cause) {
+        try {
+            self.throwKept();
+        } catch (Throwable kept) {
+            if (kept != cause) {
+                cause.addSuppressed(kept);
+            }
         }
     }
 

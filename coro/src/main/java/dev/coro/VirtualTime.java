@@ -31,7 +31,9 @@ package dev.coro;
  *       that the run hands no body to.</li>
  *   <li>If the body or the wait for the rest throws, every coroutine left is closed (unwound) before
  *       {@link #run} rethrows, and so is every coroutine their {@code finally} blocks create, so none
- *       outlives it; the clock is then the real one again.</li>
+ *       outlives it; a failure kept for main's next scheduling point (a receive of main handed a value
+ *       before its channel closed) is added to the exception, suppressed, so nothing of the run reaches
+ *       the thread's next one; the clock is then the real one again.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
  *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
  *       the run, so that it names alike on every run of the thread; after it they go on counting

@@ -339,6 +339,110 @@ class VirtualTimeTest {
         assertThat(first.get(first.size() - 1)).isEqualTo("main ends at 3000");
     }
 
+    /**
+     * A test runner runs test after test on one thread, and tests fail half-way, each its own way:
+     * after runs whose body threw, whose coroutine failed, that deadlocked (in main and in the rest),
+     * whose {@code withTimeout} expired around a sleep, an await and a select, and that left a
+     * generator suspended, the thread's next run starts clean and traces as on a fresh thread. On a
+     * thread of its own, so that a run that blocks fails the test at the guard instead of hanging it.
+     */
+    @Test
+    void afterRunsThatFailedEachItsOwnWayTheNextRunOfTheThreadTracesAsOnAFreshThread() throws Exception {
+        List<String> fresh = program();
+        CompletableFuture<List<String>> outcomes = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("runner").start(() -> {
+            try {
+                outcomes.complete(failedRunsThenProgram());
+            } catch (Throwable t) {
+                outcomes.completeExceptionally(t);
+            }
+        });
+        List<String> seen;
+        try {
+            seen = outcomes.get(60, TimeUnit.SECONDS); // a guard against a hang, not a timing assertion
+        } catch (TimeoutException t) {
+            throw new AssertionError("a run after the failed ones waited for ever", t);
+        }
+        assertThat(seen.subList(0, 9)).containsExactly("IllegalStateException: boom",
+                "CoroutineException: coroutine 'failing' failed: java.lang.IllegalStateException: fails",
+                "DeadlockException: VirtualTime.run cannot return",
+                "DeadlockException: main context 'main' cannot receive from channel 'never'",
+                "CoroutineTimeoutException: main context 'main' timed out: withTimeout(PT1S) expired before its body returned",
+                "CoroutineTimeoutException: main context 'main' timed out: withTimeout(PT0.005S) expired before its body returned",
+                "CoroutineTimeoutException: main context 'main' timed out: withTimeout(PT0.005S) expired before its body returned",
+                "returned, a generator left suspended",
+                "state: 1 context, current index 0");
+        assertThat(seen.subList(9, seen.size())).isEqualTo(fresh);
+    }
+
+    /** {@link #afterRunsThatFailedEachItsOwnWayTheNextRunOfTheThreadTracesAsOnAFreshThread}'s runs, on the calling thread. */
+    private static List<String> failedRunsThenProgram() {
+        List<String> seen = new ArrayList<>();
+        CompletableFuture<Integer> never = new CompletableFuture<>();
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        List<Runnable> bodies = List.of(
+                () -> {
+                    Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1)));
+                    Coroutine.yield();
+                    throw new IllegalStateException("boom");
+                },
+                () -> {
+                    Coroutine.create("failing", () -> {
+                        throw new IllegalStateException("fails");
+                    });
+                    Coroutine.sleep(Duration.ofSeconds(1));
+                },
+                () -> Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive()),
+                () -> new Channel<Integer>("never", 0).receive(),
+                () -> Coroutine.withTimeout(Duration.ofSeconds(1), () -> Coroutine.sleep(Duration.ofHours(1))),
+                () -> Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.await(never)),
+                () -> Coroutine.withTimeout(Duration.ofMillis(5), () -> new Select<Integer>().onReceive(idle, v -> v)
+                        .onTimeout(Duration.ofSeconds(3), () -> 0).selectUnbiased()),
+                () -> Generator.of(out -> {
+                    while (true) {
+                        Coroutine.sleep(Duration.ofSeconds(1));
+                        out.emit(1);
+                    }
+                }).next());
+        for (Runnable body : bodies) {
+            try {
+                VirtualTime.run(body);
+                seen.add("returned, a generator left suspended");
+            } catch (RuntimeException e) {
+                seen.add(e.getClass().getSimpleName() + ": " + e.getMessage().replaceAll("(?s):( every|\n).*", ""));
+            }
+        }
+        seen.add("state" + Coroutine.dump().lines().findFirst().orElseThrow().replaceAll(".*'runner'", ""));
+        seen.addAll(program());
+        return seen;
+    }
+
+    /**
+     * A parallel test runner runs tests on several threads at once: four runs of one program at the
+     * same time trace alike, as one alone does (each thread has its clock, its timers, its random and
+     * its names; nothing is shared), and every one ends.
+     */
+    @Test
+    void fourRunsOfOneProgramAtOnceOnFourThreadsTraceAlike() throws Exception {
+        List<String> alone = program();
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<CompletableFuture<List<String>>> runs = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            runs.add(Peer.start("parallel-" + k, () -> {
+                try {
+                    start.await(); // all four start together
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return program();
+            }));
+        }
+        start.countDown();
+        for (CompletableFuture<List<String>> run : runs) {
+            assertThat(run.get(60, TimeUnit.SECONDS)).isEqualTo(alone); // a guard against a hang, not a timing assertion
+        }
+    }
+
     /** A small program mixing every time feature; returns its trace. */
     private static List<String> program() {
         List<String> trace = new ArrayList<>();
@@ -448,6 +552,36 @@ class VirtualTimeTest {
         })));
         assertThat(seen).containsExactly("await timed out at 50 ms", "await got v at 50 ms", "sleeper woke at 3600000 ms");
         assertThat(never).isNotDone();
+    }
+
+    /**
+     * Main's receive, handed a value before its channel closed, keeps a coroutine's failure for main's
+     * next scheduling point; a body that throws first (a test's assertion) leaves no point inside the
+     * run. The failure goes with the body's exception, suppressed, and not on to the thread: before,
+     * main's first scheduling point after the run threw it, in the next test's run on that thread.
+     */
+    @Test
+    void aFailureKeptForMainWhenTheBodyThrowsIsAddedToItsExceptionAndDoesNotReachTheNextRun() {
+        AssertionError assertion = new AssertionError("the test's assertion");
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("sender", () -> {
+                ch.send(7); // to main, parked in its receive
+                ch.close();
+                throw new IllegalStateException("late failure");
+            });
+            log.add("main got " + ch.receive());
+            throw assertion;
+        }));
+        assertThat(t).isSameAs(assertion);
+        assertThat(t.getSuppressed()).hasSize(1);
+        assertThat(t.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'sender' failed: java.lang.IllegalStateException: late failure");
+        VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofSeconds(1));
+            log.add("the next run at " + ms());
+        });
+        assertThat(log).containsExactly("main got 7", "the next run at 1000");
     }
 
     @Test
