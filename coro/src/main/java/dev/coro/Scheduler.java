@@ -679,8 +679,8 @@ final class Scheduler {
         } else {
             int live = runList.size() - 1;
             why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
-                    + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first (a test"
-                    + " that failed before closing its coroutines leaves them on its thread)";
+                    + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first, or run on"
+                    + " a thread of its own (a test that failed before closing its coroutines leaves them on its thread)";
         }
         return new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state " + self.state()
                 + "): " + why);
