@@ -714,8 +714,8 @@ final class Scheduler {
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             int timers = loop.timerCount();
-            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " of thread "
-                    + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
+            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
+                    + self.state() + ") of thread " + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
                     + " (a withTimeout around this call)"));
         }

@@ -259,7 +259,7 @@ class VirtualTimeTest {
         VirtualTime.run(() -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in main context 'main' of thread " + thread()
+                    .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING) of thread " + thread()
                             + ": it already runs on a virtual clock");
             Coroutine.create("c", () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
@@ -302,7 +302,7 @@ class VirtualTimeTest {
         Coroutine.withTimeout(Duration.ofHours(1), () -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in main context 'main' of thread " + thread()
+                    .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING) of thread " + thread()
                             + ": it has 1 pending timer (a withTimeout around this call)");
         });
         assertThat(log).isEmpty();
