@@ -1,0 +1,1133 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.name;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import dev.coro.CoroutineExit;
+import dev.coro.CoroutinePool;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.Selector;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * No byte is lost or doubled at the seams of network I/O: seeded random programs in which servers
+ * and clients exchange numbered records over several loopback connections while their reads and
+ * writes are cut short by {@code withTimeout}s, coroutines parked in {@code read}, {@code write} and
+ * {@code accept} are closed, connections are closed mid-stream by either side or reset by a plain
+ * socket peer ({@code SO_LINGER} 0), writers park on full buffers while their peer stops reading,
+ * and one connection is used by several coroutines of its thread at once (a reader, one or two writers).
+ *
+ * <p>Each run, from its seed: on a {@code CoroutinePool} of two threads, or on the scheduler of a
+ * plain thread, a server body binds a listener per link and accepts its connection (plainly, through
+ * accepts that time out, after a coroutine parked in {@code accept} was closed); the client of each
+ * link is a coroutine of the server's thread, a coroutine of the other pool thread, or a plain
+ * {@code java.net.Socket} served by two plain threads. Every wait is bounded: a run that does not
+ * end within {@link #GUARD} fails naming its seed.
+ *
+ * <p>Checked, for each direction of each link: the bytes read are records of the writers in order,
+ * each once, no byte changed (so what was read is a prefix of what was written); no more bytes were
+ * read than the writes reported written (a {@code ByteBuffer}'s position, the count a view's
+ * exception gives); and unless the link was aborted (closed mid-stream, reset), exactly those: a read
+ * that timed out or whose coroutine was closed took nothing, a write cut short wrote what it says.
+ * A read that timed out left its buffer's position where it was. Every {@code IOException} names the
+ * coroutine, the operation, the connection and its state; none comes on a link nobody aborted. A
+ * call from another thread is refused naming it. After the pool's {@code close()} (or, on a plain
+ * thread, once everything is closed) no listener, connection or selector is left open.
+ *
+ * <p>{@code -Dioseams.seeds=N} runs N seeds from {@code -Dioseams.seed=S} (1 by default).
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class IoSeamsTest {
+
+    private static final int SEEDS = Integer.getInteger("ioseams.seeds", 8);
+    private static final long FIRST = Long.getLong("ioseams.seed", 1);
+    /** A bound for a run that is expected to end long before it: a guard against a hang, not a timing assertion. */
+    private static final Duration GUARD = Duration.ofSeconds(60);
+    /** The bytes of a record's header: the writer (1), the record's number (4), the payload's length (2). */
+    private static final int HEADER = 7;
+    /** How an IOException's message ends when a view's write failed part way: its count. */
+    private static final Pattern PARTLY = Pattern.compile("; (\\d+) of the (\\d+) bytes of this write were written before it failed$");
+    /** What a view's write cut short by a signal says of itself: its count. */
+    private static final Pattern INTERRUPTED = Pattern.compile("was interrupted writing to .*\\): (\\d+) of the (\\d+) bytes of this write");
+
+    @Test
+    void everyByteAWriteReportedIsReadOnceInOrderThroughTimeoutsClosesResetsAndFullBuffers() throws Exception {
+        long descriptorsBefore = openDescriptors();
+        Totals totals = new Totals();
+        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
+            Run run = new Run(seed);
+            long t0 = System.nanoTime();
+            runGuarded(seed, run::run, run::progress);
+            if (Boolean.getBoolean("ioseams.verbose")) {
+                System.out.println("[io seams] seed " + seed + ": " + (System.nanoTime() - t0) / 1_000_000 + " ms " + run.progress());
+            }
+            run.check();
+            totals.add(run);
+        }
+        System.out.println("[io seams] " + SEEDS + " seeds from " + FIRST + ": " + totals);
+        assertThat(openDescriptors()).as("descriptors open before the runs: %d", descriptorsBefore)
+                .isLessThanOrEqualTo(descriptorsBefore + 8);
+        if (SEEDS >= 8) {
+            assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, readers closed, writers closed,"
+                    + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close")
+                    .doesNotContain(0L);
+        }
+    }
+
+    /** What the runs did, summed, to show that each seam was crossed. */
+    static final class Totals {
+        long bytes;
+        long readTimeouts;
+        long writeTimeouts;
+        long readersClosed;
+        long writersClosed;
+        long aborted;
+        long resets;
+        long acceptTimeouts;
+        long decoys;
+        long acceptsFailed;
+
+        void add(Run r) {
+            for (Link l : r.links) {
+                for (Flow f : List.of(l.toServer, l.toClient)) {
+                    bytes += f.read;
+                    readTimeouts += f.readTimeouts.get();
+                    writeTimeouts += f.writeTimeouts.get();
+                    readersClosed += f.readersClosed.get();
+                    writersClosed += f.writersClosed.get();
+                }
+                aborted += l.aborted ? 1 : 0;
+                resets += l.reset ? 1 : 0;
+            }
+            acceptTimeouts += r.acceptTimeouts.get();
+            decoys += r.decoys.get();
+            acceptsFailed += r.acceptsFailed.get();
+        }
+
+        long[] counts() {
+            return new long[] {bytes, readTimeouts, writeTimeouts, readersClosed, writersClosed, aborted, resets,
+                acceptTimeouts, decoys, acceptsFailed};
+        }
+
+        @Override
+        public String toString() {
+            return bytes + " bytes checked, " + readTimeouts + " read timeouts, " + writeTimeouts + " write timeouts, "
+                    + readersClosed + " readers and " + writersClosed + " writers closed, " + aborted + " links aborted ("
+                    + resets + " resets), " + acceptTimeouts + " accept timeouts, " + decoys + " coroutines closed in accept, "
+                    + acceptsFailed + " accepts failed by the listener's close";
+        }
+    }
+
+    // ---- one run -----------------------------------------------------------------------------
+
+    /** One seeded run: its links, where it runs, and what went wrong. */
+    static final class Run {
+        final long seed;
+        final Random random;
+        final boolean onPool;
+        final List<Link> links = new ArrayList<>();
+        final Queue<String> errors = new ConcurrentLinkedQueue<>();
+        final Queue<Object> resources = new ConcurrentLinkedQueue<>();
+        final Queue<Selector> selectors = new ConcurrentLinkedQueue<>();
+        final Queue<String> progress = new ConcurrentLinkedQueue<>();
+        final AtomicInteger acceptTimeouts = new AtomicInteger();
+        final AtomicInteger decoys = new AtomicInteger();
+        final AtomicInteger acceptsFailed = new AtomicInteger();
+        final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
+        CoroutinePool pool;
+
+        Run(long seed) {
+            this.seed = seed;
+            this.random = new Random(seed);
+            this.onPool = seed % 2 == 1 ? random.nextInt(4) != 0 : random.nextInt(4) == 0;
+            int n = 2 + random.nextInt(3);
+            for (int i = 0; i < n; i++) {
+                links.add(new Link(i, random.nextLong(), onPool));
+            }
+            links.get(random.nextInt(n)).refusesAnotherThread = true;
+        }
+
+        String progress() {
+            StringBuilder b = new StringBuilder(onPool ? "on a pool of two" : "on a plain thread");
+            for (Link l : links) {
+                b.append("\n  ").append(l);
+            }
+            b.append("\n  progress: ").append(progress);
+            return b.toString();
+        }
+
+        /** The run, on the calling (plain) thread: the server body there, or on a pool whose close it awaits. */
+        Run run() throws Exception {
+            try {
+                if (onPool) {
+                    pool = CoroutinePool.start(2);
+                    try {
+                        CompletableFuture<Void> server = pool.submit(() -> {
+                            serve();
+                            return null;
+                        });
+                        Coroutine.withTimeout(GUARD, () -> Coroutine.await(server));
+                    } finally {
+                        CoroutinePool p = pool;
+                        Coroutine.withTimeout(GUARD, p::close);
+                    }
+                } else {
+                    serve();
+                    if (LoopProbe.ioWaits() != 0 || LoopProbe.selectorOpen()) {
+                        errors.add("the plain thread has " + LoopProbe.ioWaits() + " I/O waits left, selector open: "
+                                + LoopProbe.selectorOpen());
+                    }
+                }
+            } finally {
+                for (Thread t : threads) {
+                    t.join(GUARD.toMillis());
+                    if (t.isAlive()) {
+                        errors.add(t + " has not ended");
+                    }
+                }
+            }
+            return this;
+        }
+
+        /** The server body: per link a listener, its client started, its connection accepted and served; then waits for all. */
+        void serve() {
+            List<CompletableFuture<Void>> ends = new ArrayList<>();
+            try {
+                for (Link link : links) {
+                    ends.addAll(open(link));
+                }
+                for (CompletableFuture<Void> end : ends) {
+                    Coroutine.withTimeout(GUARD, () -> Coroutine.await(end));
+                }
+            } catch (IOException e) {
+                errors.add("server: " + e);
+            }
+        }
+
+        /** Binds link's listener, starts its client, accepts its connection and starts serving it; the ends of both sides. */
+        List<CompletableFuture<Void>> open(Link link) throws IOException {
+            TcpListener listener = TcpListener.bind(LOOPBACK);
+            resources.add(listener);
+            if (link.acceptMode == 2) {
+                closeADecoyParkedInAccept(link, listener);
+            }
+            List<CompletableFuture<Void>> ends = new ArrayList<>();
+            ends.add(startClient(link, (InetSocketAddress) listener.localAddress()));
+            TcpConnection c = accept(link, listener);
+            resources.add(c);
+            CompletableFuture<Void> served = new CompletableFuture<>();
+            ends.add(served);
+            Coroutine.create("server-" + link.id, () -> {
+                try {
+                    new End(this, link, c, true).run();
+                } catch (CoroutineExit e) {
+                    throw e;
+                } catch (Throwable e) {
+                    errors.add("server-" + link.id + ": " + e);
+                } finally {
+                    served.complete(null);
+                }
+            });
+            if (link.acceptMode == 3) {
+                failAnAcceptByClosingTheListener(link, listener);
+            } else if (!(onPool && link.leaveListenerOpen)) {
+                listener.close();
+            }
+            return ends;
+        }
+
+        /** A coroutine parks in accept before any client connects and is closed there: it took nothing. */
+        void closeADecoyParkedInAccept(Link link, TcpListener listener) {
+            Coroutine decoy = Coroutine.create("decoy-" + link.id, () -> {
+                try {
+                    TcpConnection c = listener.accept();
+                    resources.add(c);
+                    errors.add("decoy-" + link.id + " accepted " + c + " though no client had connected");
+                } catch (IOException e) {
+                    errors.add("decoy-" + link.id + ": " + e);
+                }
+            });
+            Coroutine.yield();
+            if (decoy.state() != Coroutine.State.PARKED) {
+                errors.add("decoy-" + link.id + " is " + decoy.state() + ", not parked in accept");
+            }
+            decoy.close();
+            decoys.incrementAndGet();
+        }
+
+        /** Accepts link's connection: plainly, or through accepts cut short by short timeouts. */
+        TcpConnection accept(Link link, TcpListener listener) throws IOException {
+            if (link.acceptMode != 1) {
+                return listener.accept();
+            }
+            Random r = new Random(link.seed);
+            while (true) {
+                try {
+                    return Coroutine.withTimeout(Duration.ofMillis(r.nextInt(3)), () -> {
+                        try {
+                            return listener.accept();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    acceptTimeouts.incrementAndGet();
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                }
+            }
+        }
+
+        /** A coroutine parks in accept and the listener is closed under it: it fails naming itself and the listener. */
+        void failAnAcceptByClosingTheListener(Link link, TcpListener listener) throws IOException {
+            String who = "acceptor-" + link.id;
+            Coroutine acceptor = Coroutine.create(who, () -> {
+                try {
+                    TcpConnection c = listener.accept();
+                    resources.add(c);
+                    errors.add(who + " accepted " + c + " though no client connected");
+                } catch (IOException e) {
+                    String m = String.valueOf(e.getMessage());
+                    if (m.startsWith("coroutine '" + who + "' cannot accept on listener " + listener.localAddress())
+                            && m.contains("closed while it waited")) {
+                        acceptsFailed.incrementAndGet();
+                    } else {
+                        errors.add(who + " failed with a message naming the wrong things: " + e);
+                    }
+                }
+            });
+            Coroutine.yield();
+            if (acceptor.state() != Coroutine.State.PARKED) {
+                errors.add(who + " is " + acceptor.state() + ", not parked in accept");
+            }
+            listener.close();
+            Coroutine.yield(); // the acceptor fails and ends
+            if (!acceptor.isFinished()) {
+                errors.add(who + " is " + acceptor.state() + " after the listener's close");
+            }
+        }
+
+        /** Starts link's client: a coroutine of this thread or of the pool's other, or a plain socket on two threads. */
+        CompletableFuture<Void> startClient(Link link, InetSocketAddress address) {
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            if (link.plainPeer) {
+                new PlainPeer(this, link, address, end).start();
+                return end;
+            }
+            Runnable client = () -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(address);
+                    resources.add(c);
+                    new End(this, link, c, false).run();
+                } catch (CoroutineExit e) {
+                    throw e;
+                } catch (Throwable e) {
+                    errors.add("client-" + link.id + ": " + e);
+                } finally {
+                    end.complete(null);
+                }
+            };
+            if (onPool && link.clientElsewhere) {
+                pool.execute(() -> { // a body of its own: placed on the thread with the fewest, the other one
+                    Coroutine.create("client-" + link.id, client);
+                    Coroutine.withTimeout(GUARD, () -> Coroutine.await(end));
+                });
+            } else {
+                Coroutine.create("client-" + link.id, client);
+            }
+            return end;
+        }
+
+        /** Fails the test with the run's seed if anything it recorded is wrong. */
+        void check() {
+            String as = "seed " + seed + " (" + progress() + ")";
+            for (Link l : links) {
+                l.toServer.check(l, errors);
+                l.toClient.check(l, errors);
+            }
+            for (Object r : resources) {
+                boolean open = r instanceof TcpConnection c ? c.isOpen() : ((TcpListener) r).isOpen();
+                if (open) {
+                    errors.add(r + " is still open at the end");
+                }
+            }
+            for (Selector s : selectors) {
+                if (s.isOpen()) {
+                    errors.add("a selector of a pool thread is still open after the pool's close");
+                }
+            }
+            assertThat(errors).as(as).isEmpty();
+        }
+    }
+
+    // ---- the plan of a link ------------------------------------------------------------------
+
+    /** One connection: its plan, drawn from its seed, and its two directions. */
+    static final class Link {
+        final int id;
+        final long seed;
+        /** 0 accept, 1 accepts cut short by timeouts, 2 a decoy closed in accept first, 3 an acceptor failed by the listener's close after. */
+        final int acceptMode;
+        final boolean plainPeer;
+        final boolean clientElsewhere;
+        final boolean leaveListenerOpen;
+        final Side server;
+        final Side client;
+        /** A plain peer resets the connection (SO_LINGER 0) after this many of its records; -1 never. */
+        final int resetAfter;
+        final Flow toServer = new Flow("to the server");
+        final Flow toClient = new Flow("to the client");
+        /** A side closed it mid-stream or the peer reset it: set before it happens; then only prefixes are promised. */
+        volatile boolean aborted;
+        volatile boolean reset;
+        boolean refusesAnotherThread;
+
+        Link(int id, long seed, boolean onPool) {
+            this.id = id;
+            this.seed = seed;
+            Random r = new Random(seed);
+            acceptMode = r.nextInt(4);
+            plainPeer = r.nextInt(3) == 0;
+            clientElsewhere = r.nextBoolean();
+            leaveListenerOpen = r.nextBoolean();
+            server = new Side(r, onPool);
+            client = plainPeer ? new Side(r, false, true) : new Side(r, onPool);
+            resetAfter = plainPeer && r.nextBoolean() ? r.nextInt(client.records + 1) : -1;
+        }
+
+        @Override
+        public String toString() {
+            return "link " + id + ": accept mode " + acceptMode + (plainPeer ? ", a plain peer" : clientElsewhere ? ", a client elsewhere" : "")
+                    + (resetAfter >= 0 ? ", reset after " + resetAfter + " records" : "") + ", server " + server
+                    + ", client " + client + (aborted ? ", aborted" : "") + "; " + toServer + "; " + toClient;
+        }
+    }
+
+    /** What one side of a link does. */
+    static final class Side {
+        final int writers;
+        final int records;
+        final int maxRecord;
+        /** Per write: 0 write, 1 write under short timeouts, 2 the view's write, 3 the view's write under short timeouts. */
+        final int writeModes;
+        /** Per read: 0 read, 1 read under a short timeout, 2 the view's read, 3 the view's read under a short timeout. */
+        final int readModes;
+        final int readBuffer;
+        /** Out of 100 reads, how many pause first (stop reading for a while). */
+        final int pauses;
+        /** 0 none, 1 close the reader, 2 close the writer, 3 close the connection mid-stream. */
+        final int chaos;
+        final int chaosDelayMillis;
+        final boolean leaveOpen;
+        final long seed;
+
+        Side(Random r, boolean onPool) {
+            this(r, onPool, false);
+        }
+
+        Side(Random r, boolean onPool, boolean plain) {
+            writers = plain ? 1 : 1 + (r.nextInt(3) == 0 ? 1 : 0);
+            records = r.nextInt(40);
+            maxRecord = r.nextBoolean() ? 200 : 1 << (12 + r.nextInt(4));
+            writeModes = writers == 2 ? r.nextInt(4) & 2 : r.nextInt(4); // two writers: whole writes only (no cut record between)
+            readModes = r.nextInt(4);
+            readBuffer = 1 + r.nextInt(maxRecord == 200 && r.nextBoolean() ? 16 : 1 << 16);
+            pauses = r.nextInt(3) == 0 ? r.nextInt(20) : 0;
+            int c = r.nextInt(6);
+            chaos = plain || c > 3 ? 0 : c == 2 && writers == 2 ? 1 : c;
+            chaosDelayMillis = r.nextInt(15);
+            leaveOpen = onPool && r.nextInt(3) == 0;
+            seed = r.nextLong();
+        }
+
+        @Override
+        public String toString() {
+            return "{" + writers + " writers of " + records + " records up to " + maxRecord + " bytes, write mode " + writeModes
+                    + ", read mode " + readModes + " by " + readBuffer + ", pauses " + pauses + "%, chaos " + chaos + " after "
+                    + chaosDelayMillis + " ms" + (leaveOpen ? ", left open" : "") + "}";
+        }
+    }
+
+    // ---- one direction ---------------------------------------------------------------------------
+
+    /**
+     * One direction of a link: what its writers reported written, and the check of every byte read
+     * against the records they write. A record: the writer's number (1 byte), the record's (4), the
+     * payload's length (2), then the payload, whose bytes are a function of all three and their place.
+     */
+    static final class Flow {
+        final String name;
+        /** Bytes the writers reported written: a buffer's position, a view's count. */
+        final AtomicLong written = new AtomicLong();
+        /** At most this many may have gone out: {@link #written} and the whole of any write that failed without a count. */
+        final AtomicLong writtenAtMost = new AtomicLong();
+        final AtomicInteger readTimeouts = new AtomicInteger();
+        final AtomicInteger writeTimeouts = new AtomicInteger();
+        final AtomicInteger readersClosed = new AtomicInteger();
+        final AtomicInteger writersClosed = new AtomicInteger();
+        /** A writer was closed or failed part way: the stream may end inside a record. */
+        volatile boolean cut;
+        volatile boolean endOfStream;
+        volatile String readFailure;
+        volatile String writeFailure;
+        // the reader's parse: only the reader of the moment touches these
+        long read;
+        private final int[] next = new int[2];
+        private final byte[] header = new byte[HEADER];
+        private int inHeader;
+        private int writer;
+        private int record;
+        private int length = -1;
+        private int inPayload;
+        String broken;
+
+        Flow(String name) {
+            this.name = name;
+        }
+
+        /** The bytes of record {@code record} of writer {@code writer}, with a payload of {@code length} bytes. */
+        static byte[] record(int writer, int record, int length) {
+            byte[] b = new byte[HEADER + length];
+            ByteBuffer.wrap(b).put((byte) writer).putInt(record).putShort((short) length);
+            for (int k = 0; k < length; k++) {
+                b[HEADER + k] = payload(writer, record, k);
+            }
+            return b;
+        }
+
+        static byte payload(int writer, int record, int k) {
+            return (byte) (record * 31 + k * 7 + (k >>> 8) + writer * 101);
+        }
+
+        /** Checks the next {@code n} bytes read; the first wrong one is remembered. */
+        synchronized void feed(byte[] b, int off, int n) {
+            for (int i = off; i < off + n; i++) {
+                if (broken == null) {
+                    take(b[i]);
+                }
+                read++;
+            }
+        }
+
+        private void take(byte x) {
+            if (length < 0) {
+                header[inHeader++] = x;
+                if (inHeader == HEADER) {
+                    ByteBuffer h = ByteBuffer.wrap(header);
+                    writer = h.get();
+                    record = h.getInt();
+                    length = h.getShort() & 0xffff;
+                    inHeader = 0;
+                    inPayload = 0;
+                    if (writer < 0 || writer > 1 || record != next[writer]) {
+                        broken = "byte " + read + " starts a record of writer " + writer + " numbered " + record
+                                + " where writer " + (writer & 1) + "'s record " + next[writer & 1] + " was due";
+                    }
+                    if (length == 0) {
+                        done();
+                    }
+                }
+            } else {
+                if (x != payload(writer, record, inPayload)) {
+                    broken = "byte " + read + " is byte " + inPayload + " of writer " + writer + "'s record " + record
+                            + " but not its value";
+                }
+                if (++inPayload == length) {
+                    done();
+                }
+            }
+        }
+
+        private void done() {
+            next[writer]++;
+            length = -1;
+        }
+
+        synchronized boolean insideARecord() {
+            return inHeader != 0 || length >= 0;
+        }
+
+        /** Records the failure of a read or a write on this flow, as the reader or a writer saw it. */
+        void failed(boolean reading, IOException e) {
+            if (reading) {
+                readFailure = String.valueOf(e);
+            } else {
+                writeFailure = String.valueOf(e);
+            }
+        }
+
+        /** The promises of this direction once the run has ended. */
+        synchronized void check(Link link, Queue<String> errors) {
+            String where = "link " + link.id + " " + name + ": ";
+            if (broken != null) {
+                errors.add(where + broken);
+            }
+            if (read > writtenAtMost.get()) {
+                errors.add(where + read + " bytes read, but only " + writtenAtMost.get() + " written at most");
+            }
+            if (link.aborted) {
+                return;
+            }
+            if (readFailure != null || writeFailure != null) {
+                errors.add(where + "failed though nobody aborted the link: " + readFailure + ", " + writeFailure);
+            }
+            if (!endOfStream) {
+                errors.add(where + "the reader did not read to the end of the stream");
+            }
+            if (read != written.get() || written.get() != writtenAtMost.get()) {
+                errors.add(where + read + " bytes read, " + written.get() + " reported written (at most "
+                        + writtenAtMost.get() + ")");
+            }
+            if (insideARecord() && !cut) {
+                errors.add(where + "the stream ended inside a record though no write was cut short");
+            }
+        }
+
+        @Override
+        public synchronized String toString() {
+            return name + ": " + read + " read of " + written + " written" + (endOfStream ? ", ended" : "")
+                    + (readFailure != null ? ", read failed" : "") + (writeFailure != null ? ", write failed" : "");
+        }
+    }
+
+    // ---- a side run by coroutines ----------------------------------------------------------------
+
+    /** One side of a link run by coroutines of the calling thread: its writers, its reader, its chaos. */
+    static final class End {
+        final Run run;
+        final Link link;
+        final TcpConnection c;
+        final Side side;
+        final String name;
+        final Flow out;
+        final Flow in;
+        final List<CompletableFuture<Void>> writersEnded = new ArrayList<>();
+        final CompletableFuture<Void> readEnded = new CompletableFuture<>();
+        final Random random;
+        final List<Coroutine> writerCoroutines = new ArrayList<>();
+        Coroutine reader;
+        int readers;
+        /** Per writer: whether it has ended. */
+        boolean[] writerDone;
+
+        End(Run run, Link link, TcpConnection c, boolean server) {
+            this.run = run;
+            this.link = link;
+            this.c = c;
+            this.side = server ? link.server : link.client;
+            this.name = (server ? "server-" : "client-") + link.id;
+            this.out = server ? link.toClient : link.toServer;
+            this.in = server ? link.toServer : link.toClient;
+            this.random = new Random(side.seed);
+        }
+
+        /** Runs the side: checks the bad calls, starts the coroutines, waits for them, ends the connection, checks the calls after. */
+        void run() throws Exception {
+            if (link.refusesAnotherThread && name.startsWith("server")) {
+                badCalls();
+            }
+            writerDone = new boolean[side.writers];
+            for (int w = 0; w < side.writers; w++) {
+                int id = w;
+                CompletableFuture<Void> ended = new CompletableFuture<>();
+                writersEnded.add(ended);
+                Random r = new Random(random.nextLong());
+                writerCoroutines.add(Coroutine.create(name + "-writer" + w, () -> {
+                    try {
+                        write(id, r);
+                    } finally {
+                        writerDone[id] = true;
+                        ended.complete(null);
+                    }
+                }));
+            }
+            startReader(new Random(random.nextLong()));
+            Coroutine chaos = side.chaos == 0 ? null : Coroutine.create(name + "-chaos", this::chaos);
+            for (CompletableFuture<Void> w : writersEnded) {
+                Coroutine.withTimeout(GUARD, () -> Coroutine.await(w));
+            }
+            if (c.isOpen() && out.writeFailure == null) {
+                try {
+                    c.shutdownOutput();
+                } catch (IOException e) {
+                    if (!link.aborted) {
+                        run.errors.add(name + ": shutdownOutput: " + e);
+                    }
+                }
+            }
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(readEnded));
+            if (chaos != null) {
+                chaos.close(); // too late for it: the streams have ended
+            }
+            if (run.onPool) {
+                Selector s = LoopProbe.selector();
+                if (s != null) {
+                    run.selectors.add(s);
+                }
+            }
+            if (side.leaveOpen && c.isOpen()) {
+                return; // the pool thread's end closes it
+            }
+            c.close();
+            callsAfterClose();
+        }
+
+        /** A call from another thread is refused naming it; a negative timeout is refused before the read it would bound. */
+        private void badCalls() {
+            CompletableFuture<String> refused = new CompletableFuture<>();
+            Thread.ofPlatform().name("stranger-" + link.id).start(() -> {
+                try {
+                    c.write(ByteBuffer.wrap(new byte[1]));
+                    refused.complete("a write from another thread went through");
+                } catch (IllegalStateException e) {
+                    refused.complete(e.getMessage());
+                } catch (Throwable e) {
+                    refused.complete(e.toString());
+                }
+            });
+            String m = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
+            if (!m.contains("write to " + name(c)) || !m.contains("stranger-" + link.id) || !m.contains("(state open)")) {
+                run.errors.add(name + ": a write from another thread was refused naming the wrong things: " + m);
+            }
+            ByteBuffer buf = ByteBuffer.allocate(8);
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(-1), () -> readInto(buf));
+                run.errors.add(name + ": a read under a negative timeout ran");
+            } catch (IllegalArgumentException e) {
+                if (!String.valueOf(e.getMessage()).contains("coroutine '" + name + "'")) {
+                    run.errors.add(name + ": a negative timeout was refused naming the wrong things: " + e);
+                }
+            }
+            if (buf.position() != 0) {
+                run.errors.add(name + ": a refused read took " + buf.position() + " bytes");
+            }
+        }
+
+        /** After the close: a read and a write fail naming the caller, the call, the connection and its state. */
+        private void callsAfterClose() {
+            String who = "coroutine '" + name + "'";
+            try {
+                c.read(ByteBuffer.allocate(1));
+                run.errors.add(name + ": a read after close returned");
+            } catch (IOException e) {
+                expectMessage(e, who + " cannot read from " + name(c) + " (closed)");
+            }
+            try {
+                c.write(ByteBuffer.wrap(new byte[] {1}));
+                run.errors.add(name + ": a write after close returned");
+            } catch (IOException e) {
+                expectMessage(e, who + " cannot write to " + name(c) + " (closed)");
+            }
+        }
+
+        private void expectMessage(IOException e, String start) {
+            if (!String.valueOf(e.getMessage()).startsWith(start)) {
+                run.errors.add(name + ": expected a message starting with '" + start + "', got " + e);
+            }
+        }
+
+        /** An IOException of {@code who}'s {@code operation}: fine on an aborted link if it names the right things. */
+        private void failedWith(IOException e, String who, String operation, boolean reading) {
+            (reading ? in : out).failed(reading, e);
+            String m = String.valueOf(e.getMessage());
+            String start = "coroutine '" + who + "' cannot " + operation + " " + name(c);
+            if (!m.startsWith(start) || !(m.startsWith(start + " (open") || m.startsWith(start + " (closed)")
+                    || m.contains("was closed while it waited"))) {
+                run.errors.add(who + ": an IOException naming the wrong things (expected '" + start + "' and the state): " + e);
+            }
+            if (!link.aborted) {
+                run.errors.add(who + ": " + e + " on a link nobody aborted");
+            }
+        }
+
+        private void startReader(Random r) {
+            String who = name + "-reader" + (readers++ == 0 ? "" : readers);
+            reader = Coroutine.create(who, () -> read(who, r));
+        }
+
+        /** The reader: reads to the end of the stream (or a failure) in the modes of the plan, checking each byte. */
+        private void read(String who, Random r) {
+            ByteBuffer buf = ByteBuffer.allocate(side.readBuffer);
+            try {
+                while (true) {
+                    if (r.nextInt(100) < side.pauses) {
+                        Coroutine.sleep(Duration.ofMillis(1 + r.nextInt(20))); // stops reading for a while
+                    }
+                    int mode = side.readModes == 0 ? 0 : r.nextInt(side.readModes + 1);
+                    buf.clear();
+                    int n;
+                    try {
+                        n = switch (mode) {
+                            case 0 -> c.read(buf);
+                            case 1 -> Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> readInto(buf));
+                            case 2 -> c.input().read(buf.array(), 0, buf.capacity());
+                            default -> Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)),
+                                    () -> viewRead(buf.array()));
+                        };
+                    } catch (CoroutineTimeoutException e) {
+                        in.readTimeouts.incrementAndGet();
+                        if (buf.position() != 0) {
+                            run.errors.add(who + ": a read that timed out took " + buf.position() + " bytes");
+                        }
+                        continue;
+                    }
+                    if (n < 0) {
+                        in.endOfStream = true;
+                        break;
+                    }
+                    if (mode == 0 || mode == 1) {
+                        if (buf.position() != n) {
+                            run.errors.add(who + ": a read returned " + n + " but its buffer's position says " + buf.position());
+                        }
+                    }
+                    in.feed(buf.array(), 0, n);
+                }
+            } catch (UncheckedIOException e) {
+                failedWith(e.getCause(), who, "read from", true);
+            } catch (IOException e) {
+                failedWith(e, who, "read from", true);
+            } finally {
+                if (reader == Coroutine.current()) {
+                    readEnded.complete(null); // a reader closed by the chaos leaves the end to the next
+                }
+            }
+        }
+
+        private int readInto(ByteBuffer buf) {
+            try {
+                return c.read(buf);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private int viewRead(byte[] b) {
+            try {
+                return c.input().read(b, 0, b.length);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Writer {@code id}: its records, each written whole, going on after each cut, in the modes of the plan. */
+        private void write(int id, Random r) {
+            String who = name + "-writer" + id;
+            try {
+                for (int k = 0; k < side.records; k++) {
+                    byte[] rec = Flow.record(id, k, r.nextInt(side.maxRecord + 1));
+                    int mode = side.writeModes == 0 ? 0 : r.nextInt(side.writeModes + 1);
+                    if (side.writers == 2 && (mode & 1) != 0) {
+                        mode = 0;
+                    }
+                    if (mode < 2) {
+                        writeBuffer(rec, mode == 1, r);
+                    } else {
+                        writeView(rec, mode == 3, r);
+                    }
+                    if (r.nextInt(8) == 0) {
+                        Coroutine.yield();
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                failedWith(e.getCause(), who, "write to", false);
+            } catch (IOException e) {
+                failedWith(e, who, "write to", false);
+            }
+        }
+
+        /** Writes {@code rec} by {@code write(ByteBuffer)}, on after each timeout; reports what its position says went out. */
+        private void writeBuffer(byte[] rec, boolean timed, Random r) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(rec);
+            out.writtenAtMost.addAndGet(rec.length);
+            try {
+                while (b.hasRemaining()) {
+                    if (!timed) {
+                        c.write(b);
+                        continue;
+                    }
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
+                            try {
+                                c.write(b);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
+                    } catch (CoroutineTimeoutException e) {
+                        out.writeTimeouts.incrementAndGet();
+                    }
+                }
+            } finally {
+                out.written.addAndGet(b.position());
+                out.writtenAtMost.addAndGet(b.position() - rec.length);
+                if (b.hasRemaining() && b.position() > 0) {
+                    out.cut = true;
+                }
+            }
+        }
+
+        /** Writes {@code rec} by the view's {@code write(byte[], int, int)}, on after each timeout; reports what it says went out. */
+        private void writeView(byte[] rec, boolean timed, Random r) throws IOException {
+            int off = 0;
+            out.writtenAtMost.addAndGet(rec.length);
+            try {
+                while (off < rec.length) {
+                    int from = off;
+                    if (!timed) {
+                        c.output().write(rec, from, rec.length - from);
+                        off = rec.length;
+                        continue;
+                    }
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
+                            try {
+                                c.output().write(rec, from, rec.length - from);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
+                        off = rec.length;
+                    } catch (CoroutineTimeoutException e) {
+                        out.writeTimeouts.incrementAndGet();
+                        off += said(e.getCause(), rec.length - from);
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                off += said(e.getCause(), rec.length - off);
+                throw e;
+            } catch (IOException e) {
+                off += said(e, rec.length - off);
+                throw e;
+            } catch (CoroutineExit e) {
+                off += said(e, rec.length - off);
+                throw e;
+            } finally {
+                out.written.addAndGet(off);
+                out.writtenAtMost.addAndGet(off - rec.length);
+                if (off < rec.length && off > 0) {
+                    out.cut = true;
+                }
+            }
+        }
+
+        /** How many bytes of a view's write of {@code len} went out, as {@code t} (a failure, or the signal that cut it) says. */
+        private int said(Throwable t, int len) {
+            if (t == null) {
+                return 0;
+            }
+            if (t instanceof IOException) {
+                Matcher m = PARTLY.matcher(String.valueOf(t.getMessage()));
+                if (m.find()) {
+                    checkLength(m.group(2), len);
+                    return Integer.parseInt(m.group(1));
+                }
+                return 0;
+            }
+            int n = 0;
+            for (Throwable s : t.getSuppressed()) {
+                Matcher m = INTERRUPTED.matcher(String.valueOf(s.getMessage()));
+                if (m.find()) {
+                    checkLength(m.group(2), len);
+                    n += Integer.parseInt(m.group(1));
+                }
+            }
+            return n;
+        }
+
+        private void checkLength(String said, int len) {
+            if (Integer.parseInt(said) != len) {
+                run.errors.add(name + ": a view's write of " + len + " bytes says it was one of " + said);
+            }
+        }
+
+        /** After a while, closes the reader (and starts another), the writer, or the connection, while they may be parked. */
+        private void chaos() {
+            Coroutine.sleep(Duration.ofMillis(side.chaosDelayMillis));
+            switch (side.chaos) {
+                case 1 -> {
+                    if (!reader.isFinished()) {
+                        Coroutine old = reader;
+                        startReader(new Random(random.nextLong())); // the new one is the reader from now on
+                        old.close();
+                        in.readersClosed.incrementAndGet();
+                    }
+                }
+                case 2 -> {
+                    if (!writerDone[0]) {
+                        writerCoroutines.get(0).close();
+                        writersEnded.get(0).complete(null); // closed before it started, it runs no finally
+                        out.writersClosed.incrementAndGet();
+                        out.cut = true;
+                    }
+                }
+                default -> {
+                    link.aborted = true;
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        run.errors.add(name + "-chaos: close: " + e);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- a side on a plain socket ------------------------------------------------------------------
+
+    /** The client side of a link as a plain blocking socket: a thread writes, another reads; it may reset the connection. */
+    static final class PlainPeer {
+        final Run run;
+        final Link link;
+        final InetSocketAddress address;
+        final CompletableFuture<Void> end;
+        final CountDownLatch resetDone = new CountDownLatch(1);
+
+        PlainPeer(Run run, Link link, InetSocketAddress address, CompletableFuture<Void> end) {
+            this.run = run;
+            this.link = link;
+            this.address = address;
+            this.end = end;
+        }
+
+        void start() {
+            Thread t = Thread.ofPlatform().name("plain-" + link.id).start(() -> {
+                try (Socket s = new Socket()) {
+                    s.connect(address);
+                    s.setSoTimeout((int) GUARD.toMillis());
+                    Thread reading = Thread.ofPlatform().name("plain-reader-" + link.id).start(() -> read(s));
+                    write(s);
+                    reading.join(GUARD.toMillis());
+                } catch (Throwable e) {
+                    run.errors.add("plain-" + link.id + ": " + e);
+                } finally {
+                    end.complete(null);
+                }
+            });
+            run.threads.add(t);
+        }
+
+        private void write(Socket s) throws IOException {
+            Flow out = link.toServer;
+            Random r = new Random(link.client.seed);
+            OutputStream o = s.getOutputStream();
+            try {
+                for (int k = 0; k < link.client.records; k++) {
+                    if (k == link.resetAfter) {
+                        reset(s);
+                        return;
+                    }
+                    byte[] rec = Flow.record(0, k, r.nextInt(link.client.maxRecord + 1));
+                    out.writtenAtMost.addAndGet(rec.length);
+                    o.write(rec);
+                    out.written.addAndGet(rec.length);
+                }
+                if (link.resetAfter >= 0) {
+                    reset(s);
+                    return;
+                }
+                s.shutdownOutput();
+            } catch (IOException e) {
+                if (!link.aborted) {
+                    run.errors.add("plain-" + link.id + " writing: " + e + " on a link nobody aborted");
+                }
+                out.failed(false, e);
+            }
+        }
+
+        private void reset(Socket s) throws IOException {
+            link.aborted = true;
+            link.reset = true;
+            s.setSoLinger(true, 0);
+            s.close(); // linger 0: a reset
+            resetDone.countDown();
+        }
+
+        private void read(Socket s) {
+            Flow in = link.toClient;
+            Random r = new Random(link.client.seed ^ 1);
+            byte[] b = new byte[link.client.readBuffer];
+            try {
+                InputStream i = s.getInputStream();
+                while (true) {
+                    if (link.resetAfter >= 0 && r.nextInt(100) < 5) {
+                        resetDone.await(GUARD.toMillis(), TimeUnit.MILLISECONDS); // stops reading until the reset
+                    }
+                    int n = i.read(b);
+                    if (n < 0) {
+                        in.endOfStream = true;
+                        return;
+                    }
+                    in.feed(b, 0, n);
+                }
+            } catch (IOException e) {
+                if (!link.aborted) {
+                    run.errors.add("plain-reader-" + link.id + ": " + e + " on a link nobody aborted");
+                }
+                in.failed(true, e);
+            } catch (InterruptedException e) {
+                run.errors.add("plain-reader-" + link.id + ": " + e);
+            }
+        }
+    }
+
+    // ---- harness ---------------------------------------------------------------------------------
+
+    /** Runs {@code body} on a plain thread of its own; a run that does not end within the guard fails naming its seed. */
+    private static void runGuarded(long seed, Callable<?> body, Supplier<String> progress) throws Exception {
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        Thread thread = Thread.ofPlatform().name("io-seams-" + seed).start(() -> {
+            try {
+                done.complete(body.call());
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        try {
+            done.get(2 * GUARD.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("seed " + seed + ": the run hung; its thread: " + thread + "\n" + progress.get(), e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError("seed " + seed + ": the run threw " + e.getCause() + "\n" + progress.get(), e.getCause());
+        }
+    }
+
+    /** The process's open file descriptors, from {@code /proc/self/fd} (Linux). */
+    private static long openDescriptors() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
