@@ -289,6 +289,35 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A write after {@code shutdownOutput()} is refused without reaching the socket: a non-blocking
+     * channel's write would call the kernel, which reports a reset to one call only, and the JDK hides
+     * what the kernel said behind an {@code AsynchronousCloseException}; the reads that follow would
+     * then find the end of the stream and return -1, taking a peer's reset for its orderly end.
+     */
+    @Test
+    void aWriteAfterShutdownOutputLeavesAPeerResetToTheReadsThatFollow() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            c.shutdownOutput();
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset, which loopback delivers before the close returns
+
+            assertThatThrownBy(() -> c.write(bytes("more")))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot write to " + name(c)
+                            + " (open, output shut down): java.nio.channels.AsynchronousCloseException")
+                    .hasCauseInstanceOf(AsynchronousCloseException.class);
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(16)))
+                    .as("the read after it: the peer reset the connection, it did not end it")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + name(c) + " (open, output shut down): ")
+                    .hasCauseInstanceOf(SocketException.class);
+            assertThat(c.toString()).endsWith(", open, output shut down, failed]");
+        }
+    }
+
     @Test
     void afterShutdownOutputThePeerReadsTheEndOfTheStreamAndCanStillWriteBack() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
