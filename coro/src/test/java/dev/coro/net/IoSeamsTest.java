@@ -75,7 +75,7 @@ class IoSeamsTest {
     private static final int SEEDS = Integer.getInteger("ioseams.seeds", 8);
     private static final long FIRST = Long.getLong("ioseams.seed", 1);
     /** A bound for a run that is expected to end long before it: a guard against a hang, not a timing assertion. */
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = Duration.ofSeconds(Long.getLong("ioseams.guardSeconds", 60));
     /** The bytes of a record's header: the writer (1), the record's number (4), the payload's length (2). */
     private static final int HEADER = 7;
     /** How an IOException's message ends when a view's write failed part way: its count. */
@@ -162,7 +162,8 @@ class IoSeamsTest {
         final Queue<String> errors = new ConcurrentLinkedQueue<>();
         final Queue<Object> resources = new ConcurrentLinkedQueue<>();
         final Queue<Selector> selectors = new ConcurrentLinkedQueue<>();
-        final Queue<String> progress = new ConcurrentLinkedQueue<>();
+        /** Where each coroutine and thread of the run is, for the report of a hang. */
+        final java.util.Map<String, String> progress = new java.util.concurrent.ConcurrentSkipListMap<>();
         final AtomicInteger acceptTimeouts = new AtomicInteger();
         final AtomicInteger decoys = new AtomicInteger();
         final AtomicInteger acceptsFailed = new AtomicInteger();
@@ -185,7 +186,7 @@ class IoSeamsTest {
             for (Link l : links) {
                 b.append("\n  ").append(l);
             }
-            b.append("\n  progress: ").append(progress);
+            progress.forEach((who, where) -> b.append("\n  ").append(who).append(": ").append(where));
             return b.toString();
         }
 
@@ -413,6 +414,8 @@ class IoSeamsTest {
         /** A side closed it mid-stream or the peer reset it: set before it happens; then only prefixes are promised. */
         volatile boolean aborted;
         volatile boolean reset;
+        /** The server closed its end mid-stream (its chaos): its reader may end by that close. */
+        volatile boolean serverClosedEarly;
         boolean refusesAnotherThread;
 
         Link(int id, long seed, boolean onPool) {
@@ -446,9 +449,9 @@ class IoSeamsTest {
         /** Per read: 0 read, 1 read under a short timeout, 2 the view's read, 3 the view's read under a short timeout. */
         final int readModes;
         final int readBuffer;
-        /** Out of 100 reads, how many pause first (stop reading for a while). */
+        /** How many times the reader stops reading for a while (each time at a read chosen at random, 1 in 20). */
         final int pauses;
-        /** 0 none, 1 close the reader, 2 close the writer, 3 close the connection mid-stream. */
+        /** 0 none, 1 close the reader, 2 close the writer, 3 close the connection mid-stream, 4 shut its output down mid-stream. */
         final int chaos;
         final int chaosDelayMillis;
         final boolean leaveOpen;
@@ -465,9 +468,9 @@ class IoSeamsTest {
             writeModes = writers == 2 ? r.nextInt(4) & 2 : r.nextInt(4); // two writers: whole writes only (no cut record between)
             readModes = r.nextInt(4);
             readBuffer = 1 + r.nextInt(maxRecord == 200 && r.nextBoolean() ? 16 : 1 << 16);
-            pauses = r.nextInt(3) == 0 ? r.nextInt(20) : 0;
-            int c = r.nextInt(6);
-            chaos = plain || c > 3 ? 0 : c == 2 && writers == 2 ? 1 : c;
+            pauses = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 0;
+            int c = r.nextInt(7);
+            chaos = plain || c > 4 ? 0 : c == 2 && writers == 2 ? 1 : c;
             chaosDelayMillis = r.nextInt(15);
             leaveOpen = onPool && r.nextInt(3) == 0;
             seed = r.nextLong();
@@ -476,7 +479,7 @@ class IoSeamsTest {
         @Override
         public String toString() {
             return "{" + writers + " writers of " + records + " records up to " + maxRecord + " bytes, write mode " + writeModes
-                    + ", read mode " + readModes + " by " + readBuffer + ", pauses " + pauses + "%, chaos " + chaos + " after "
+                    + ", read mode " + readModes + " by " + readBuffer + ", " + pauses + " pauses, chaos " + chaos + " after "
                     + chaosDelayMillis + " ms" + (leaveOpen ? ", left open" : "") + "}";
         }
     }
@@ -500,6 +503,8 @@ class IoSeamsTest {
         final AtomicInteger writersClosed = new AtomicInteger();
         /** A writer was closed or failed part way: the stream may end inside a record. */
         volatile boolean cut;
+        /** The writing side shut its output down while its writers wrote: they fail, and the reader gets what they wrote. */
+        volatile boolean shutEarly;
         volatile boolean endOfStream;
         volatile String readFailure;
         volatile String writeFailure;
@@ -598,10 +603,13 @@ class IoSeamsTest {
             if (read > writtenAtMost.get()) {
                 errors.add(where + read + " bytes read, but only " + writtenAtMost.get() + " written at most");
             }
+            if (link.reset && this == link.toServer && endOfStream && !link.serverClosedEarly) {
+                errors.add(where + "the server read the end of the stream though its peer reset the connection and sent no FIN");
+            }
             if (link.aborted) {
                 return;
             }
-            if (readFailure != null || writeFailure != null) {
+            if (readFailure != null || (writeFailure != null && !shutEarly)) {
                 errors.add(where + "failed though nobody aborted the link: " + readFailure + ", " + writeFailure);
             }
             if (!endOfStream) {
@@ -676,10 +684,11 @@ class IoSeamsTest {
             }
             startReader(new Random(random.nextLong()));
             Coroutine chaos = side.chaos == 0 ? null : Coroutine.create(name + "-chaos", this::chaos);
+            run.progress.put(name, "awaits its writers");
             for (CompletableFuture<Void> w : writersEnded) {
                 Coroutine.withTimeout(GUARD, () -> Coroutine.await(w));
             }
-            if (c.isOpen() && out.writeFailure == null) {
+            if (c.isOpen() && out.writeFailure == null && !out.shutEarly) {
                 try {
                     c.shutdownOutput();
                 } catch (IOException e) {
@@ -688,7 +697,9 @@ class IoSeamsTest {
                     }
                 }
             }
+            run.progress.put(name, "awaits its reader");
             Coroutine.withTimeout(GUARD, () -> Coroutine.await(readEnded));
+            run.progress.put(name, "ends");
             if (chaos != null) {
                 chaos.close(); // too late for it: the streams have ended
             }
@@ -703,6 +714,7 @@ class IoSeamsTest {
             }
             c.close();
             callsAfterClose();
+            run.progress.put(name, "ended");
         }
 
         /** A call from another thread is refused naming it; a negative timeout is refused before the read it would bound. */
@@ -768,6 +780,12 @@ class IoSeamsTest {
                     || m.contains("was closed while it waited"))) {
                 run.errors.add(who + ": an IOException naming the wrong things (expected '" + start + "' and the state): " + e);
             }
+            if (!reading && out.shutEarly && !link.aborted) {
+                if (!m.startsWith(start + " (open, output shut down)")) {
+                    run.errors.add(who + ": a write after the output was shut down failed naming the wrong state: " + e);
+                }
+                return;
+            }
             if (!link.aborted) {
                 run.errors.add(who + ": " + e + " on a link nobody aborted");
             }
@@ -781,12 +799,15 @@ class IoSeamsTest {
         /** The reader: reads to the end of the stream (or a failure) in the modes of the plan, checking each byte. */
         private void read(String who, Random r) {
             ByteBuffer buf = ByteBuffer.allocate(side.readBuffer);
+            int pauses = side.pauses;
             try {
                 while (true) {
-                    if (r.nextInt(100) < side.pauses) {
+                    if (pauses > 0 && r.nextInt(20) == 0) {
+                        pauses--;
                         Coroutine.sleep(Duration.ofMillis(1 + r.nextInt(20))); // stops reading for a while
                     }
                     int mode = side.readModes == 0 ? 0 : r.nextInt(side.readModes + 1);
+                    run.progress.put(who, "reads in mode " + mode + " after " + in.read + " bytes");
                     buf.clear();
                     int n;
                     try {
@@ -820,6 +841,7 @@ class IoSeamsTest {
             } catch (IOException e) {
                 failedWith(e, who, "read from", true);
             } finally {
+                run.progress.put(who, "ended");
                 if (reader == Coroutine.current()) {
                     readEnded.complete(null); // a reader closed by the chaos leaves the end to the next
                 }
@@ -847,6 +869,7 @@ class IoSeamsTest {
             String who = name + "-writer" + id;
             try {
                 for (int k = 0; k < side.records; k++) {
+                    run.progress.put(who, "writes record " + k);
                     byte[] rec = Flow.record(id, k, r.nextInt(side.maxRecord + 1));
                     int mode = side.writeModes == 0 ? 0 : r.nextInt(side.writeModes + 1);
                     if (side.writers == 2 && (mode & 1) != 0) {
@@ -865,6 +888,8 @@ class IoSeamsTest {
                 failedWith(e.getCause(), who, "write to", false);
             } catch (IOException e) {
                 failedWith(e, who, "write to", false);
+            } finally {
+                run.progress.put(who, "ended");
             }
         }
 
@@ -975,7 +1000,9 @@ class IoSeamsTest {
 
         /** After a while, closes the reader (and starts another), the writer, or the connection, while they may be parked. */
         private void chaos() {
+            run.progress.put(name + "-chaos", "sleeps");
             Coroutine.sleep(Duration.ofMillis(side.chaosDelayMillis));
+            run.progress.put(name + "-chaos", "acts");
             switch (side.chaos) {
                 case 1 -> {
                     if (!reader.isFinished()) {
@@ -993,8 +1020,23 @@ class IoSeamsTest {
                         out.cut = true;
                     }
                 }
+                case 4 -> {
+                    if (!c.isOpen()) {
+                        break;
+                    }
+                    out.shutEarly = true;
+                    out.cut = true;
+                    try {
+                        c.shutdownOutput(); // the writers fail from now on; the peer reads what they wrote
+                    } catch (IOException e) {
+                        if (!link.aborted) {
+                            run.errors.add(name + "-chaos: shutdownOutput: " + e);
+                        }
+                    }
+                }
                 default -> {
                     link.aborted = true;
+                    link.serverClosedEarly |= name.startsWith("server");
                     try {
                         c.close();
                     } catch (IOException e) {
@@ -1002,6 +1044,7 @@ class IoSeamsTest {
                     }
                 }
             }
+            run.progress.put(name + "-chaos", "ended");
         }
     }
 
@@ -1013,7 +1056,8 @@ class IoSeamsTest {
         final Link link;
         final InetSocketAddress address;
         final CompletableFuture<Void> end;
-        final CountDownLatch resetDone = new CountDownLatch(1);
+        /** Counted down once the writer has reset the connection, or stopped without. */
+        final CountDownLatch writerEnded = new CountDownLatch(1);
 
         PlainPeer(Run run, Link link, InetSocketAddress address, CompletableFuture<Void> end) {
             this.run = run;
@@ -1064,6 +1108,8 @@ class IoSeamsTest {
                     run.errors.add("plain-" + link.id + " writing: " + e + " on a link nobody aborted");
                 }
                 out.failed(false, e);
+            } finally {
+                writerEnded.countDown(); // a reader paused for the reset stops waiting: it may never come
             }
         }
 
@@ -1072,7 +1118,6 @@ class IoSeamsTest {
             link.reset = true;
             s.setSoLinger(true, 0);
             s.close(); // linger 0: a reset
-            resetDone.countDown();
         }
 
         private void read(Socket s) {
@@ -1083,7 +1128,7 @@ class IoSeamsTest {
                 InputStream i = s.getInputStream();
                 while (true) {
                     if (link.resetAfter >= 0 && r.nextInt(100) < 5) {
-                        resetDone.await(GUARD.toMillis(), TimeUnit.MILLISECONDS); // stops reading until the reset
+                        writerEnded.await(GUARD.toMillis(), TimeUnit.MILLISECONDS); // stops reading until the reset
                     }
                     int n = i.read(b);
                     if (n < 0) {
