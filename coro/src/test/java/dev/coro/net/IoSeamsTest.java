@@ -444,7 +444,10 @@ class IoSeamsTest {
         final int writers;
         final int records;
         final int maxRecord;
-        /** Per write: 0 write, 1 write under short timeouts, 2 the view's write, 3 the view's write under short timeouts. */
+        /**
+         * The highest mode a write takes, each drawn from 0 to it: 0 write, 1 write under short timeouts,
+         * 2 the view's write, 3 the view's write under short timeouts, 4 the view's single bytes.
+         */
         final int writeModes;
         /** Per read: 0 read, 1 read under a short timeout, 2 the view's read, 3 the view's read under a short timeout. */
         final int readModes;
@@ -465,12 +468,12 @@ class IoSeamsTest {
             writers = plain ? 1 : 1 + (r.nextInt(3) == 0 ? 1 : 0);
             records = r.nextInt(40);
             maxRecord = r.nextBoolean() ? 200 : 1 << (12 + r.nextInt(4));
-            writeModes = writers == 2 ? r.nextInt(4) & 2 : r.nextInt(4); // two writers: whole writes only (no cut record between)
+            writeModes = maxRecord == 200 ? r.nextInt(5) : r.nextInt(4); // single bytes (4) for small records only
             readModes = r.nextInt(4);
             readBuffer = 1 + r.nextInt(maxRecord == 200 && r.nextBoolean() ? 16 : 1 << 16);
             pauses = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 0;
             int c = r.nextInt(7);
-            chaos = plain || c > 4 ? 0 : c == 2 && writers == 2 ? 1 : c;
+            chaos = plain || c > 4 ? 0 : c;
             chaosDelayMillis = r.nextInt(15);
             leaveOpen = onPool && r.nextInt(3) == 0;
             seed = r.nextLong();
@@ -487,9 +490,12 @@ class IoSeamsTest {
     // ---- one direction ---------------------------------------------------------------------------
 
     /**
-     * One direction of a link: what its writers reported written, and the check of every byte read
-     * against the records they write. A record: the writer's number (1 byte), the record's (4), the
-     * payload's length (2), then the payload, whose bytes are a function of all three and their place.
+     * One direction of a link: the bytes its reader read, the pieces its writers' calls put on the wire,
+     * and the check that the first are those pieces, each whole, each writer's in order. A record: the
+     * writer's number (1 byte), the record's (4), the payload's length (2), then the payload, whose
+     * bytes are a function of all three and their place; its pieces are what each call that wrote it
+     * reported written (a buffer's position, a view's count): one for a write that went through, one
+     * per try for a write cut short and written on.
      */
     static final class Flow {
         final String name;
@@ -501,23 +507,19 @@ class IoSeamsTest {
         final AtomicInteger writeTimeouts = new AtomicInteger();
         final AtomicInteger readersClosed = new AtomicInteger();
         final AtomicInteger writersClosed = new AtomicInteger();
-        /** A writer was closed or failed part way: the stream may end inside a record. */
-        volatile boolean cut;
         /** The writing side shut its output down while its writers wrote: they fail, and the reader gets what they wrote. */
         volatile boolean shutEarly;
         volatile boolean endOfStream;
         volatile String readFailure;
         volatile String writeFailure;
-        // the reader's parse: only the reader of the moment touches these
+        /** What the readers read, in order. */
+        private final java.io.ByteArrayOutputStream wire = new java.io.ByteArrayOutputStream();
         long read;
-        private final int[] next = new int[2];
-        private final byte[] header = new byte[HEADER];
-        private int inHeader;
-        private int writer;
-        private int record;
-        private int length = -1;
-        private int inPayload;
-        String broken;
+        /** Per writer, the pieces its calls put on the wire, in order. */
+        private final List<List<Piece>> pieces = List.of(new ArrayList<>(), new ArrayList<>());
+
+        /** {@code length} bytes of {@code record} from {@code offset}, as one call wrote them. */
+        record Piece(byte[] record, int offset, int length) {}
 
         Flow(String name) {
             this.name = name;
@@ -528,61 +530,22 @@ class IoSeamsTest {
             byte[] b = new byte[HEADER + length];
             ByteBuffer.wrap(b).put((byte) writer).putInt(record).putShort((short) length);
             for (int k = 0; k < length; k++) {
-                b[HEADER + k] = payload(writer, record, k);
+                b[HEADER + k] = (byte) (record * 31 + k * 7 + (k >>> 8) + writer * 101);
             }
             return b;
         }
 
-        static byte payload(int writer, int record, int k) {
-            return (byte) (record * 31 + k * 7 + (k >>> 8) + writer * 101);
+        /** A call of writer {@code writer} put {@code length} bytes of {@code rec} from {@code offset} on the wire. */
+        synchronized void wrote(int writer, byte[] rec, int offset, int length) {
+            if (length > 0) {
+                pieces.get(writer).add(new Piece(rec, offset, length));
+            }
         }
 
-        /** Checks the next {@code n} bytes read; the first wrong one is remembered. */
+        /** The reader read {@code n} bytes. */
         synchronized void feed(byte[] b, int off, int n) {
-            for (int i = off; i < off + n; i++) {
-                if (broken == null) {
-                    take(b[i]);
-                }
-                read++;
-            }
-        }
-
-        private void take(byte x) {
-            if (length < 0) {
-                header[inHeader++] = x;
-                if (inHeader == HEADER) {
-                    ByteBuffer h = ByteBuffer.wrap(header);
-                    writer = h.get();
-                    record = h.getInt();
-                    length = h.getShort() & 0xffff;
-                    inHeader = 0;
-                    inPayload = 0;
-                    if (writer < 0 || writer > 1 || record != next[writer]) {
-                        broken = "byte " + read + " starts a record of writer " + writer + " numbered " + record
-                                + " where writer " + (writer & 1) + "'s record " + next[writer & 1] + " was due";
-                    }
-                    if (length == 0) {
-                        done();
-                    }
-                }
-            } else {
-                if (x != payload(writer, record, inPayload)) {
-                    broken = "byte " + read + " is byte " + inPayload + " of writer " + writer + "'s record " + record
-                            + " but not its value";
-                }
-                if (++inPayload == length) {
-                    done();
-                }
-            }
-        }
-
-        private void done() {
-            next[writer]++;
-            length = -1;
-        }
-
-        synchronized boolean insideARecord() {
-            return inHeader != 0 || length >= 0;
+            wire.write(b, off, n);
+            read += n;
         }
 
         /** Records the failure of a read or a write on this flow, as the reader or a writer saw it. */
@@ -594,11 +557,64 @@ class IoSeamsTest {
             }
         }
 
+        /**
+         * How far the bytes read are the writers' pieces, each whole and each writer's in order, mixed
+         * only between pieces: the length of the longest such prefix; {@code complete} if it is all of
+         * them, and every piece written (or, if {@code prefixOnly}, the bytes end inside a piece or
+         * between two).
+         */
+        private int match(byte[] got, boolean prefixOnly, boolean[] complete) {
+            List<Piece> a = pieces.get(0);
+            List<Piece> b = pieces.get(1);
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            java.util.ArrayDeque<int[]> todo = new java.util.ArrayDeque<>();
+            todo.push(new int[] {0, 0, 0});
+            int longest = 0;
+            while (!todo.isEmpty()) {
+                int[] at = todo.pop();
+                int pos = at[0];
+                if (!seen.add(((long) at[1] << 32) | at[2])) {
+                    continue;
+                }
+                longest = Math.max(longest, pos);
+                if (pos == got.length && (prefixOnly || at[1] == a.size() && at[2] == b.size())) {
+                    complete[0] = true;
+                    return pos;
+                }
+                for (int w = 0; w < 2; w++) {
+                    List<Piece> own = w == 0 ? a : b;
+                    int i = at[1 + w];
+                    if (i == own.size()) {
+                        continue;
+                    }
+                    Piece p = own.get(i);
+                    int m = Math.min(p.length(), got.length - pos);
+                    if (!java.util.Arrays.equals(got, pos, pos + m, p.record(), p.offset(), p.offset() + m)) {
+                        continue;
+                    }
+                    if (m < p.length()) {
+                        if (prefixOnly) { // the bytes end inside this piece
+                            complete[0] = true;
+                            return got.length;
+                        }
+                        continue;
+                    }
+                    todo.push(w == 0 ? new int[] {pos + m, i + 1, at[2]} : new int[] {pos + m, at[1], i + 1});
+                }
+            }
+            return longest;
+        }
+
         /** The promises of this direction once the run has ended. */
         synchronized void check(Link link, Queue<String> errors) {
             String where = "link " + link.id + " " + name + ": ";
-            if (broken != null) {
-                errors.add(where + broken);
+            byte[] got = wire.toByteArray();
+            boolean[] complete = new boolean[1];
+            int matched = match(got, link.aborted, complete);
+            if (!complete[0]) {
+                errors.add(where + "the " + got.length + " bytes read are the writers' " + pieces.get(0).size() + " and "
+                        + pieces.get(1).size() + " pieces, each whole and in order, only up to byte " + matched
+                        + (link.aborted ? "" : " (all of them, read to the end, expected)"));
             }
             if (read > writtenAtMost.get()) {
                 errors.add(where + read + " bytes read, but only " + writtenAtMost.get() + " written at most");
@@ -618,9 +634,6 @@ class IoSeamsTest {
             if (read != written.get() || written.get() != writtenAtMost.get()) {
                 errors.add(where + read + " bytes read, " + written.get() + " reported written (at most "
                         + writtenAtMost.get() + ")");
-            }
-            if (insideARecord() && !cut) {
-                errors.add(where + "the stream ended inside a record though no write was cut short");
             }
         }
 
@@ -864,7 +877,10 @@ class IoSeamsTest {
             }
         }
 
-        /** Writer {@code id}: its records, each written whole, going on after each cut, in the modes of the plan. */
+        /**
+         * Writer {@code id}: its records, each written to the end, going on after each cut, in the
+         * modes of the plan; each call's piece is reported to the flow as it ends.
+         */
         private void write(int id, Random r) {
             String who = name + "-writer" + id;
             try {
@@ -872,13 +888,16 @@ class IoSeamsTest {
                     run.progress.put(who, "writes record " + k);
                     byte[] rec = Flow.record(id, k, r.nextInt(side.maxRecord + 1));
                     int mode = side.writeModes == 0 ? 0 : r.nextInt(side.writeModes + 1);
-                    if (side.writers == 2 && (mode & 1) != 0) {
-                        mode = 0;
-                    }
-                    if (mode < 2) {
-                        writeBuffer(rec, mode == 1, r);
-                    } else {
-                        writeView(rec, mode == 3, r);
+                    out.writtenAtMost.addAndGet(rec.length);
+                    try {
+                        switch (mode) {
+                            case 0, 1 -> writeBuffer(id, rec, mode == 1, r);
+                            case 2, 3 -> writeView(id, rec, mode == 3, r);
+                            default -> writeBytes(id, rec, r.nextBoolean(), r);
+                        }
+                    } finally {
+                        out.written.addAndGet(lastWrote);
+                        out.writtenAtMost.addAndGet(lastWrote - rec.length);
                     }
                     if (r.nextInt(8) == 0) {
                         Coroutine.yield();
@@ -893,78 +912,109 @@ class IoSeamsTest {
             }
         }
 
-        /** Writes {@code rec} by {@code write(ByteBuffer)}, on after each timeout; reports what its position says went out. */
-        private void writeBuffer(byte[] rec, boolean timed, Random r) throws IOException {
+        /** How many bytes of its record the last record's write put on the wire, also when it threw (a side's writers take turns). */
+        private int lastWrote;
+
+        /** Times out a write: {@code body} under a {@code withTimeout} of 0 to 3 ms. */
+        private void timed(Random r, IoBody body) {
+            Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
+                try {
+                    body.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+
+        /** A write that may throw {@code IOException}. */
+        @FunctionalInterface
+        interface IoBody {
+            void run() throws IOException;
+        }
+
+        /** Writes {@code rec} by {@code write(ByteBuffer)}, on after each timeout; each call's piece what its position says. */
+        private void writeBuffer(int id, byte[] rec, boolean timed, Random r) throws IOException {
             ByteBuffer b = ByteBuffer.wrap(rec);
-            out.writtenAtMost.addAndGet(rec.length);
             try {
                 while (b.hasRemaining()) {
-                    if (!timed) {
-                        c.write(b);
-                        continue;
-                    }
+                    int from = b.position();
                     try {
-                        Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
-                            try {
-                                c.write(b);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        });
+                        if (timed) {
+                            timed(r, () -> c.write(b));
+                        } else {
+                            c.write(b);
+                        }
                     } catch (CoroutineTimeoutException e) {
                         out.writeTimeouts.incrementAndGet();
+                    } finally {
+                        out.wrote(id, rec, from, b.position() - from);
                     }
                 }
             } finally {
-                out.written.addAndGet(b.position());
-                out.writtenAtMost.addAndGet(b.position() - rec.length);
-                if (b.hasRemaining() && b.position() > 0) {
-                    out.cut = true;
-                }
+                lastWrote = b.position();
             }
         }
 
-        /** Writes {@code rec} by the view's {@code write(byte[], int, int)}, on after each timeout; reports what it says went out. */
-        private void writeView(byte[] rec, boolean timed, Random r) throws IOException {
+        /** Writes {@code rec} by the view's {@code write(byte[], int, int)}, on after each timeout; each call's piece what it says. */
+        private void writeView(int id, byte[] rec, boolean timed, Random r) throws IOException {
             int off = 0;
-            out.writtenAtMost.addAndGet(rec.length);
             try {
                 while (off < rec.length) {
                     int from = off;
-                    if (!timed) {
-                        c.output().write(rec, from, rec.length - from);
-                        off = rec.length;
-                        continue;
-                    }
+                    int len = rec.length - from;
+                    int n = 0;
                     try {
-                        Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
-                            try {
-                                c.output().write(rec, from, rec.length - from);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        });
-                        off = rec.length;
+                        if (timed) {
+                            timed(r, () -> c.output().write(rec, from, len));
+                        } else {
+                            c.output().write(rec, from, len);
+                        }
+                        n = len;
                     } catch (CoroutineTimeoutException e) {
                         out.writeTimeouts.incrementAndGet();
-                        off += said(e.getCause(), rec.length - from);
+                        n = said(e.getCause(), len);
+                    } catch (UncheckedIOException e) {
+                        n = said(e.getCause(), len);
+                        throw e;
+                    } catch (IOException e) {
+                        n = said(e, len);
+                        throw e;
+                    } catch (CoroutineExit e) {
+                        n = said(e, len);
+                        throw e;
+                    } finally {
+                        out.wrote(id, rec, from, n);
+                        off += n;
                     }
                 }
-            } catch (UncheckedIOException e) {
-                off += said(e.getCause(), rec.length - off);
-                throw e;
-            } catch (IOException e) {
-                off += said(e, rec.length - off);
-                throw e;
-            } catch (CoroutineExit e) {
-                off += said(e, rec.length - off);
-                throw e;
             } finally {
-                out.written.addAndGet(off);
-                out.writtenAtMost.addAndGet(off - rec.length);
-                if (off < rec.length && off > 0) {
-                    out.cut = true;
+                lastWrote = off;
+            }
+        }
+
+        /**
+         * Writes {@code rec} a byte at a time by the view's {@code write(int)}, each byte again after a
+         * timeout: a byte goes out whole or not at all, so a call that threw sent nothing.
+         */
+        private void writeBytes(int id, byte[] rec, boolean timed, Random r) throws IOException {
+            int off = 0;
+            try {
+                while (off < rec.length) {
+                    int k = off;
+                    try {
+                        if (timed) {
+                            timed(r, () -> c.output().write(rec[k]));
+                        } else {
+                            c.output().write(rec[k]);
+                        }
+                        out.wrote(id, rec, k, 1);
+                        off++;
+                    } catch (CoroutineTimeoutException e) {
+                        out.writeTimeouts.incrementAndGet();
+                    }
                 }
+            } finally {
+                lastWrote = off;
             }
         }
 
@@ -1017,7 +1067,6 @@ class IoSeamsTest {
                         writerCoroutines.get(0).close();
                         writersEnded.get(0).complete(null); // closed before it started, it runs no finally
                         out.writersClosed.incrementAndGet();
-                        out.cut = true;
                     }
                 }
                 case 4 -> {
@@ -1025,7 +1074,6 @@ class IoSeamsTest {
                         break;
                     }
                     out.shutEarly = true;
-                    out.cut = true;
                     try {
                         c.shutdownOutput(); // the writers fail from now on; the peer reads what they wrote
                     } catch (IOException e) {
@@ -1095,6 +1143,7 @@ class IoSeamsTest {
                     }
                     byte[] rec = Flow.record(0, k, r.nextInt(link.client.maxRecord + 1));
                     out.writtenAtMost.addAndGet(rec.length);
+                    out.wrote(0, rec, 0, rec.length); // whole, or the link is aborted (a reset) and a prefix is fine
                     o.write(rec);
                     out.written.addAndGet(rec.length);
                 }
