@@ -449,7 +449,10 @@ class IoSeamsTest {
          * 2 the view's write, 3 the view's write under short timeouts, 4 the view's single bytes.
          */
         final int writeModes;
-        /** Per read: 0 read, 1 read under a short timeout, 2 the view's read, 3 the view's read under a short timeout. */
+        /**
+         * The highest mode a read takes, each drawn from 0 to it: 0 read, 1 read under a short timeout,
+         * 2 the view's read, 3 the view's read under a short timeout, 4 a read after the view's {@code available()}.
+         */
         final int readModes;
         final int readBuffer;
         /** How many times the reader stops reading for a while (each time at a read chosen at random, 1 in 20). */
@@ -469,7 +472,7 @@ class IoSeamsTest {
             records = r.nextInt(40);
             maxRecord = r.nextBoolean() ? 200 : 1 << (12 + r.nextInt(4));
             writeModes = maxRecord == 200 ? r.nextInt(5) : r.nextInt(4); // single bytes (4) for small records only
-            readModes = r.nextInt(4);
+            readModes = r.nextInt(5);
             readBuffer = 1 + r.nextInt(maxRecord == 200 && r.nextBoolean() ? 16 : 1 << 16);
             pauses = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 0;
             int c = r.nextInt(7);
@@ -734,18 +737,36 @@ class IoSeamsTest {
         private void badCalls() {
             CompletableFuture<String> refused = new CompletableFuture<>();
             Thread.ofPlatform().name("stranger-" + link.id).start(() -> {
+                StringBuilder b = new StringBuilder();
                 try {
                     c.write(ByteBuffer.wrap(new byte[1]));
-                    refused.complete("a write from another thread went through");
+                    b.append("a write from another thread went through");
                 } catch (IllegalStateException e) {
-                    refused.complete(e.getMessage());
+                    b.append(e.getMessage());
                 } catch (Throwable e) {
-                    refused.complete(e.toString());
+                    b.append(e);
                 }
+                try {
+                    c.close();
+                    b.append("\na close from another thread went through");
+                } catch (IllegalStateException e) {
+                    b.append("\n").append(e.getMessage());
+                } catch (Throwable e) {
+                    b.append("\n").append(e);
+                }
+                refused.complete(b.toString());
             });
-            String m = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
-            if (!m.contains("write to " + name(c)) || !m.contains("stranger-" + link.id) || !m.contains("(state open)")) {
-                run.errors.add(name + ": a write from another thread was refused naming the wrong things: " + m);
+            String[] m = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused)).split("\n");
+            for (int i = 0; i < 2; i++) {
+                String call = i == 0 ? "write to " : "close ";
+                if (m.length != 2 || !m[i].contains(call + name(c)) || !m[i].contains("stranger-" + link.id)
+                        || !m[i].contains("(state open)")) {
+                    run.errors.add(name + ": a " + call + "from another thread was refused naming the wrong things: "
+                            + String.join(" / ", m));
+                }
+            }
+            if (!c.isOpen()) {
+                run.errors.add(name + ": a refused close closed the connection");
             }
             ByteBuffer buf = ByteBuffer.allocate(8);
             try {
@@ -826,10 +847,10 @@ class IoSeamsTest {
                     try {
                         n = switch (mode) {
                             case 0 -> c.read(buf);
-                            case 1 -> Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> readInto(buf));
+                            case 1 -> within(r, () -> readInto(buf));
                             case 2 -> c.input().read(buf.array(), 0, buf.capacity());
-                            default -> Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)),
-                                    () -> viewRead(buf.array()));
+                            case 3 -> within(r, () -> viewRead(buf.array()));
+                            default -> readAvailable(who, buf);
                         };
                     } catch (CoroutineTimeoutException e) {
                         in.readTimeouts.incrementAndGet();
@@ -840,9 +861,15 @@ class IoSeamsTest {
                     }
                     if (n < 0) {
                         in.endOfStream = true;
+                        if (mode == 4) {
+                            int left = available(who);
+                            if (left != 0) {
+                                run.errors.add(who + ": available() is " + left + " at the end of the stream");
+                            }
+                        }
                         break;
                     }
-                    if (mode == 0 || mode == 1) {
+                    if (mode != 2 && mode != 3) {
                         if (buf.position() != n) {
                             run.errors.add(who + ": a read returned " + n + " but its buffer's position says " + buf.position());
                         }
@@ -851,6 +878,8 @@ class IoSeamsTest {
                 }
             } catch (UncheckedIOException e) {
                 failedWith(e.getCause(), who, "read from", true);
+            } catch (AvailableFailed e) {
+                failedWith((IOException) e.getCause(), who, "count the bytes available on", true);
             } catch (IOException e) {
                 failedWith(e, who, "read from", true);
             } finally {
@@ -859,6 +888,42 @@ class IoSeamsTest {
                     readEnded.complete(null); // a reader closed by the chaos leaves the end to the next
                 }
             }
+        }
+
+        /**
+         * A read after {@code available()}: it takes at least what that counted (as much as {@code buf}
+         * holds) without waiting, having no scheduling point in between.
+         */
+        private int readAvailable(String who, ByteBuffer buf) throws IOException {
+            int k = available(who);
+            int n = c.read(buf);
+            if (n >= 0 && n < Math.min(k, buf.capacity())) {
+                run.errors.add(who + ": available() counted " + k + " bytes, but the read that followed took " + n);
+            }
+            return n;
+        }
+
+        /** {@code available()} of the input view, its failure told apart from a read's (the call it names differs). */
+        private int available(String who) throws IOException {
+            try {
+                return c.input().available();
+            } catch (IOException e) {
+                throw new AvailableFailed(e);
+            }
+        }
+
+        /** The failure of {@code available()}, carried out of the read loop. */
+        static final class AvailableFailed extends IOException {
+            AvailableFailed(IOException e) {
+                super(e.getMessage(), e);
+            }
+        }
+
+        /** {@code body} under a {@code withTimeout} of 0 to 3 ms, now and then inside an outer one that may expire first. */
+        private static <T> T within(Random r, Supplier<T> body) {
+            Duration d = Duration.ofMillis(r.nextInt(4));
+            return r.nextInt(4) != 0 ? Coroutine.withTimeout(d, body)
+                    : Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> Coroutine.withTimeout(d, body));
         }
 
         private int readInto(ByteBuffer buf) {
@@ -917,12 +982,13 @@ class IoSeamsTest {
 
         /** Times out a write: {@code body} under a {@code withTimeout} of 0 to 3 ms. */
         private void timed(Random r, IoBody body) {
-            Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> {
+            within(r, () -> {
                 try {
                     body.run();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
+                return null;
             });
         }
 
@@ -1063,9 +1129,10 @@ class IoSeamsTest {
                     }
                 }
                 case 2 -> {
-                    if (!writerDone[0]) {
-                        writerCoroutines.get(0).close();
-                        writersEnded.get(0).complete(null); // closed before it started, it runs no finally
+                    int w = random.nextInt(side.writers);
+                    if (!writerDone[w]) {
+                        writerCoroutines.get(w).close();
+                        writersEnded.get(w).complete(null); // closed before it started, it runs no finally
                         out.writersClosed.incrementAndGet();
                     }
                 }
