@@ -44,29 +44,37 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * No byte is lost or doubled at the seams of network I/O: seeded random programs in which servers
  * and clients exchange numbered records over several loopback connections while their reads and
- * writes are cut short by {@code withTimeout}s, coroutines parked in {@code read}, {@code write} and
- * {@code accept} are closed, connections are closed mid-stream by either side or reset by a plain
- * socket peer ({@code SO_LINGER} 0), writers park on full buffers while their peer stops reading,
- * and one connection is used by several coroutines of its thread at once (a reader, one or two writers).
+ * writes are cut short by {@code withTimeout}s (nested now and then), coroutines parked in
+ * {@code read}, {@code write} and {@code accept} are closed, connections are closed or shut down
+ * mid-stream by either side or reset by a plain socket peer ({@code SO_LINGER} 0), writers park on
+ * full buffers while their peer stops reading, and one connection is used by several coroutines of
+ * its thread at once (a reader and one or two writers, by {@code write(ByteBuffer)} and by the
+ * {@code java.io} view's array and single-byte writes).
  *
  * <p>Each run, from its seed: on a {@code CoroutinePool} of two threads, or on the scheduler of a
  * plain thread, a server body binds a listener per link and accepts its connection (plainly, through
- * accepts that time out, after a coroutine parked in {@code accept} was closed); the client of each
+ * accepts that time out, or after a coroutine parked in {@code accept} was closed; now and then a
+ * coroutine parks in {@code accept} again and the listener's close fails it); the client of each
  * link is a coroutine of the server's thread, a coroutine of the other pool thread, or a plain
- * {@code java.net.Socket} served by two plain threads. Every wait is bounded: a run that does not
- * end within {@link #GUARD} fails naming its seed.
+ * {@code java.net.Socket} served by two plain threads. On a pool, some connections are left open for
+ * the pool's end to close, one of them under its plain peer's read. Every wait is bounded: a run
+ * that does not end within {@link #GUARD} fails naming its seed and where each of its coroutines was.
  *
- * <p>Checked, for each direction of each link: the bytes read are records of the writers in order,
- * each once, no byte changed (so what was read is a prefix of what was written); no more bytes were
- * read than the writes reported written (a {@code ByteBuffer}'s position, the count a view's
- * exception gives); and unless the link was aborted (closed mid-stream, reset), exactly those: a read
- * that timed out or whose coroutine was closed took nothing, a write cut short wrote what it says.
- * A read that timed out left its buffer's position where it was. Every {@code IOException} names the
- * coroutine, the operation, the connection and its state; none comes on a link nobody aborted. A
- * call from another thread is refused naming it. After the pool's {@code close()} (or, on a plain
- * thread, once everything is closed) no listener, connection or selector is left open.
+ * <p>Checked, for each direction of each link: the bytes read are the pieces the writers' calls
+ * reported writing (a {@code ByteBuffer}'s position, the count a view's write says, one byte or none
+ * for {@code write(int)}), each whole and each writer's in order, mixed only between pieces; all of
+ * them, read to the end of the stream, unless the link was aborted (closed mid-stream or reset), and
+ * then a prefix: so a read that timed out or whose coroutine was closed took nothing, and a write cut
+ * short wrote what it says. A read that timed out left its buffer's position where it was; a read after
+ * {@code available()} took at least what it counted. Every {@code IOException} names the coroutine,
+ * the operation, the connection and its state, and none comes on a link nobody aborted (but the writes
+ * after a shut output); a server whose peer reset the connection never reads the end of the stream;
+ * calls after a close fail naming the state {@code closed}; a write and a close from another thread,
+ * and a negative timeout, are refused naming them. Once the pool is closed (or, on a plain thread,
+ * everything is), no listener, connection or selector is left open, nor a descriptor.
  *
- * <p>{@code -Dioseams.seeds=N} runs N seeds from {@code -Dioseams.seed=S} (1 by default).
+ * <p>{@code -Dioseams.seeds=N} runs N seeds from {@code -Dioseams.seed=S} (1 by default);
+ * {@code -Dioseams.guardSeconds} bounds a run (60 by default); {@code -Dioseams.verbose=true} prints each run.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
@@ -102,7 +110,8 @@ class IoSeamsTest {
                 .isLessThanOrEqualTo(descriptorsBefore + 8);
         if (SEEDS >= 8) {
             assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, readers closed, writers closed,"
-                    + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close")
+                    + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close,"
+                    + " connections the pool's end closed")
                     .doesNotContain(0L);
         }
     }
@@ -119,6 +128,7 @@ class IoSeamsTest {
         long acceptTimeouts;
         long decoys;
         long acceptsFailed;
+        long closedByThePool;
 
         void add(Run r) {
             for (Link l : r.links) {
@@ -131,6 +141,7 @@ class IoSeamsTest {
                 }
                 aborted += l.aborted ? 1 : 0;
                 resets += l.reset ? 1 : 0;
+                closedByThePool += l.hangsOpen ? 1 : 0;
             }
             acceptTimeouts += r.acceptTimeouts.get();
             decoys += r.decoys.get();
@@ -139,7 +150,7 @@ class IoSeamsTest {
 
         long[] counts() {
             return new long[] {bytes, readTimeouts, writeTimeouts, readersClosed, writersClosed, aborted, resets,
-                acceptTimeouts, decoys, acceptsFailed};
+                acceptTimeouts, decoys, acceptsFailed, closedByThePool};
         }
 
         @Override
@@ -147,7 +158,8 @@ class IoSeamsTest {
             return bytes + " bytes checked, " + readTimeouts + " read timeouts, " + writeTimeouts + " write timeouts, "
                     + readersClosed + " readers and " + writersClosed + " writers closed, " + aborted + " links aborted ("
                     + resets + " resets), " + acceptTimeouts + " accept timeouts, " + decoys + " coroutines closed in accept, "
-                    + acceptsFailed + " accepts failed by the listener's close";
+                    + acceptsFailed + " accepts failed by the listener's close, " + closedByThePool
+                    + " connections left for the pool's end to close under a plain peer's read";
         }
     }
 
@@ -246,7 +258,10 @@ class IoSeamsTest {
                 closeADecoyParkedInAccept(link, listener);
             }
             List<CompletableFuture<Void>> ends = new ArrayList<>();
-            ends.add(startClient(link, (InetSocketAddress) listener.localAddress()));
+            CompletableFuture<Void> client = startClient(link, (InetSocketAddress) listener.localAddress());
+            if (!link.hangsOpen) {
+                ends.add(client); // else its end comes with the pool's: its thread is joined after the close
+            }
             TcpConnection c = accept(link, listener);
             resources.add(c);
             CompletableFuture<Void> served = new CompletableFuture<>();
@@ -407,6 +422,12 @@ class IoSeamsTest {
         final boolean leaveListenerOpen;
         final Side server;
         final Side client;
+        /**
+         * The server leaves its end open without shutting its output down, for the end of the pool's
+         * thread to close: only then does its plain peer read the end of the stream (the server body
+         * does not wait for that peer).
+         */
+        final boolean hangsOpen;
         /** A plain peer resets the connection (SO_LINGER 0) after this many of its records; -1 never. */
         final int resetAfter;
         final Flow toServer = new Flow("to the server");
@@ -429,11 +450,13 @@ class IoSeamsTest {
             server = new Side(r, onPool);
             client = plainPeer ? new Side(r, false, true) : new Side(r, onPool);
             resetAfter = plainPeer && r.nextBoolean() ? r.nextInt(client.records + 1) : -1;
+            hangsOpen = onPool && plainPeer && r.nextInt(3) == 0;
         }
 
         @Override
         public String toString() {
             return "link " + id + ": accept mode " + acceptMode + (plainPeer ? ", a plain peer" : clientElsewhere ? ", a client elsewhere" : "")
+                    + (hangsOpen ? ", left open by the server for the pool's end to close" : "")
                     + (resetAfter >= 0 ? ", reset after " + resetAfter + " records" : "") + ", server " + server
                     + ", client " + client + (aborted ? ", aborted" : "") + "; " + toServer + "; " + toClient;
         }
@@ -704,7 +727,8 @@ class IoSeamsTest {
             for (CompletableFuture<Void> w : writersEnded) {
                 Coroutine.withTimeout(GUARD, () -> Coroutine.await(w));
             }
-            if (c.isOpen() && out.writeFailure == null && !out.shutEarly) {
+            boolean hangsOpen = link.hangsOpen && name.startsWith("server");
+            if (c.isOpen() && out.writeFailure == null && !out.shutEarly && !hangsOpen) {
                 try {
                     c.shutdownOutput();
                 } catch (IOException e) {
@@ -725,7 +749,8 @@ class IoSeamsTest {
                     run.selectors.add(s);
                 }
             }
-            if (side.leaveOpen && c.isOpen()) {
+            if ((side.leaveOpen || hangsOpen) && c.isOpen()) {
+                run.progress.put(name, "left open");
                 return; // the pool thread's end closes it
             }
             c.close();
