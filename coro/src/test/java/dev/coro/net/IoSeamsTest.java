@@ -130,6 +130,7 @@ class IoSeamsTest {
         long acceptsFailed;
         long closedByThePool;
 
+        /** Adds what run {@code r} did. */
         void add(Run r) {
             for (Link l : r.links) {
                 for (Flow f : List.of(l.toServer, l.toClient)) {
@@ -148,6 +149,7 @@ class IoSeamsTest {
             acceptsFailed += r.acceptsFailed.get();
         }
 
+        /** The counts, in the order the test's assertion names them. */
         long[] counts() {
             return new long[] {bytes, readTimeouts, writeTimeouts, readersClosed, writersClosed, aborted, resets,
                 acceptTimeouts, decoys, acceptsFailed, closedByThePool};
@@ -182,6 +184,7 @@ class IoSeamsTest {
         final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
         CoroutinePool pool;
 
+        /** Draws the run's plan from {@code seed}: where it runs, its links. */
         Run(long seed) {
             this.seed = seed;
             this.random = new Random(seed);
@@ -193,6 +196,7 @@ class IoSeamsTest {
             links.get(random.nextInt(n)).refusesAnotherThread = true;
         }
 
+        /** The plan and where each coroutine and thread is: what a failure or a hang reports. */
         String progress() {
             StringBuilder b = new StringBuilder(onPool ? "on a pool of two" : "on a plain thread");
             for (Link l : links) {
@@ -439,6 +443,7 @@ class IoSeamsTest {
         volatile boolean serverClosedEarly;
         boolean refusesAnotherThread;
 
+        /** Draws link {@code id}'s plan from {@code seed}; some choices only {@code onPool}. */
         Link(int id, long seed, boolean onPool) {
             this.id = id;
             this.seed = seed;
@@ -486,10 +491,12 @@ class IoSeamsTest {
         final boolean leaveOpen;
         final long seed;
 
+        /** A side run by coroutines, drawn from {@code r}. */
         Side(Random r, boolean onPool) {
             this(r, onPool, false);
         }
 
+        /** A side drawn from {@code r}: run by coroutines, or by a {@code plain} socket (one writer, no chaos). */
         Side(Random r, boolean onPool, boolean plain) {
             writers = plain ? 1 : 1 + (r.nextInt(3) == 0 ? 1 : 0);
             records = r.nextInt(40);
@@ -547,6 +554,7 @@ class IoSeamsTest {
         /** {@code length} bytes of {@code record} from {@code offset}, as one call wrote them. */
         record Piece(byte[] record, int offset, int length) {}
 
+        /** A direction named {@code name}, e.g. {@code to the server}. */
         Flow(String name) {
             this.name = name;
         }
@@ -690,6 +698,7 @@ class IoSeamsTest {
         /** Per writer: whether it has ended. */
         boolean[] writerDone;
 
+        /** The {@code server} side of {@code link} on connection {@code c}, or its client side. */
         End(Run run, Link link, TcpConnection c, boolean server) {
             this.run = run;
             this.link = link;
@@ -824,6 +833,7 @@ class IoSeamsTest {
             }
         }
 
+        /** Records an error unless {@code e}'s message starts with {@code start}. */
         private void expectMessage(IOException e, String start) {
             if (!String.valueOf(e.getMessage()).startsWith(start)) {
                 run.errors.add(name + ": expected a message starting with '" + start + "', got " + e);
@@ -850,6 +860,7 @@ class IoSeamsTest {
             }
         }
 
+        /** Starts a reader (the first, or one after the chaos closed the one before), drawing from {@code r}. */
         private void startReader(Random r) {
             String who = name + "-reader" + (readers++ == 0 ? "" : readers);
             reader = Coroutine.create(who, () -> read(who, r));
@@ -939,6 +950,7 @@ class IoSeamsTest {
 
         /** The failure of {@code available()}, carried out of the read loop. */
         static final class AvailableFailed extends IOException {
+            /** Carries {@code e}, with its message. */
             AvailableFailed(IOException e) {
                 super(e.getMessage(), e);
             }
@@ -951,6 +963,7 @@ class IoSeamsTest {
                     : Coroutine.withTimeout(Duration.ofMillis(r.nextInt(4)), () -> Coroutine.withTimeout(d, body));
         }
 
+        /** {@code read(buf)}, an {@code IOException} carried unchecked out of a {@code withTimeout}. */
         private int readInto(ByteBuffer buf) {
             try {
                 return c.read(buf);
@@ -959,6 +972,7 @@ class IoSeamsTest {
             }
         }
 
+        /** The view's {@code read(b, 0, b.length)}, an {@code IOException} carried unchecked out of a {@code withTimeout}. */
         private int viewRead(byte[] b) {
             try {
                 return c.input().read(b, 0, b.length);
@@ -1133,6 +1147,7 @@ class IoSeamsTest {
             return n;
         }
 
+        /** Records an error unless a view's message {@code said} the write had {@code len} bytes. */
         private void checkLength(String said, int len) {
             if (Integer.parseInt(said) != len) {
                 run.errors.add(name + ": a view's write of " + len + " bytes says it was one of " + said);
@@ -1199,6 +1214,7 @@ class IoSeamsTest {
         /** Counted down once the writer has reset the connection, or stopped without. */
         final CountDownLatch writerEnded = new CountDownLatch(1);
 
+        /** The plain client of {@code link}, connecting to {@code address}; {@code end} completes once it is done. */
         PlainPeer(Run run, Link link, InetSocketAddress address, CompletableFuture<Void> end) {
             this.run = run;
             this.link = link;
@@ -1206,6 +1222,7 @@ class IoSeamsTest {
             this.end = end;
         }
 
+        /** Starts its thread: it connects, starts the reader thread, writes, and closes once the reader is done. */
         void start() {
             Thread t = Thread.ofPlatform().name("plain-" + link.id).start(() -> {
                 try (Socket s = new Socket()) {
@@ -1223,6 +1240,7 @@ class IoSeamsTest {
             run.threads.add(t);
         }
 
+        /** Writes the client's records whole, then shuts the output down, or resets the connection where the plan says. */
         private void write(Socket s) throws IOException {
             Flow out = link.toServer;
             Random r = new Random(link.client.seed);
@@ -1254,6 +1272,7 @@ class IoSeamsTest {
             }
         }
 
+        /** Resets the connection: {@code SO_LINGER} 0, then close. */
         private void reset(Socket s) throws IOException {
             link.aborted = true;
             link.reset = true;
@@ -1261,6 +1280,7 @@ class IoSeamsTest {
             s.close(); // linger 0: a reset
         }
 
+        /** Reads to the end of the stream or a failure, pausing until the writer is done now and then if it resets. */
         private void read(Socket s) {
             Flow in = link.toClient;
             Random r = new Random(link.client.seed ^ 1);
