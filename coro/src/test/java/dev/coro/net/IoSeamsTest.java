@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.Selector;
@@ -55,8 +56,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * plain thread, a server body binds a listener per link and accepts its connection (plainly, through
  * accepts that time out, or after a coroutine parked in {@code accept} was closed; now and then a
  * coroutine parks in {@code accept} again and the listener's close fails it); the client of each
- * link is a coroutine of the server's thread, a coroutine of the other pool thread, or a plain
- * {@code java.net.Socket} served by two plain threads. On a pool, some connections are left open for
+ * link is a coroutine of the server's thread (connecting plainly or through connects that time out,
+ * whose closed sockets the server accepts and closes), a coroutine of the other pool thread, or a
+ * plain {@code java.net.Socket} served by two plain threads. On a pool, some connections are left open for
  * the pool's end to close, one of them under its plain peer's read. Every wait is bounded: a run
  * that does not end within {@link #GUARD} fails naming its seed and where each of its coroutines was.
  *
@@ -111,7 +113,7 @@ class IoSeamsTest {
         if (SEEDS >= 8) {
             assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, readers closed, writers closed,"
                     + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close,"
-                    + " connections the pool's end closed")
+                    + " connections the pool's end closed, connect timeouts")
                     .doesNotContain(0L);
         }
     }
@@ -129,9 +131,13 @@ class IoSeamsTest {
         long decoys;
         long acceptsFailed;
         long closedByThePool;
+        long connectTimeouts;
+        long connectsCut;
 
         /** Adds what run {@code r} did. */
         void add(Run r) {
+            connectTimeouts += r.connectTimeouts.get();
+            connectsCut += r.connectsCut.get();
             for (Link l : r.links) {
                 for (Flow f : List.of(l.toServer, l.toClient)) {
                     bytes += f.read;
@@ -152,7 +158,7 @@ class IoSeamsTest {
         /** The counts, in the order the test's assertion names them. */
         long[] counts() {
             return new long[] {bytes, readTimeouts, writeTimeouts, readersClosed, writersClosed, aborted, resets,
-                acceptTimeouts, decoys, acceptsFailed, closedByThePool};
+                acceptTimeouts, decoys, acceptsFailed, closedByThePool, connectTimeouts};
         }
 
         @Override
@@ -161,7 +167,8 @@ class IoSeamsTest {
                     + readersClosed + " readers and " + writersClosed + " writers closed, " + aborted + " links aborted ("
                     + resets + " resets), " + acceptTimeouts + " accept timeouts, " + decoys + " coroutines closed in accept, "
                     + acceptsFailed + " accepts failed by the listener's close, " + closedByThePool
-                    + " connections left for the pool's end to close under a plain peer's read";
+                    + " connections left for the pool's end to close under a plain peer's read, " + connectTimeouts
+                    + " connect timeouts (" + connectsCut + " of their sockets accepted and closed)";
         }
     }
 
@@ -179,6 +186,8 @@ class IoSeamsTest {
         /** Where each coroutine and thread of the run is, for the report of a hang. */
         final java.util.Map<String, String> progress = new java.util.concurrent.ConcurrentSkipListMap<>();
         final AtomicInteger acceptTimeouts = new AtomicInteger();
+        final AtomicInteger connectTimeouts = new AtomicInteger();
+        final AtomicInteger connectsCut = new AtomicInteger();
         final AtomicInteger decoys = new AtomicInteger();
         final AtomicInteger acceptsFailed = new AtomicInteger();
         final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
@@ -266,8 +275,7 @@ class IoSeamsTest {
             if (!link.hangsOpen) {
                 ends.add(client); // else its end comes with the pool's: its thread is joined after the close
             }
-            TcpConnection c = accept(link, listener);
-            resources.add(c);
+            TcpConnection c = acceptTheClient(link, listener);
             CompletableFuture<Void> served = new CompletableFuture<>();
             ends.add(served);
             Coroutine.create("server-" + link.id, () -> {
@@ -306,6 +314,26 @@ class IoSeamsTest {
             }
             decoy.close();
             decoys.incrementAndGet();
+        }
+
+        /**
+         * Accepts link's client: a connection from another address is the socket of a connect the
+         * client's timeout cut short, which the client closed; the server closes it too and accepts again.
+         */
+        TcpConnection acceptTheClient(Link link, TcpListener listener) throws IOException {
+            SocketAddress client = null;
+            while (true) {
+                TcpConnection c = accept(link, listener);
+                resources.add(c);
+                if (client == null) {
+                    client = Coroutine.withTimeout(GUARD, () -> Coroutine.await(link.clientAddress));
+                }
+                if (c.remoteAddress().equals(client)) {
+                    return c;
+                }
+                c.close();
+                connectsCut.incrementAndGet();
+            }
         }
 
         /** Accepts link's connection: plainly, or through accepts cut short by short timeouts. */
@@ -360,6 +388,26 @@ class IoSeamsTest {
             }
         }
 
+        /** Connects to {@code address} through connects cut short by timeouts of 0 or 1 ms, as often as it takes. */
+        TcpConnection connectThroughTimeouts(Link link, InetSocketAddress address) throws IOException {
+            Random r = new Random(link.seed ^ 2);
+            while (true) {
+                try {
+                    return Coroutine.withTimeout(Duration.ofMillis(r.nextInt(2)), () -> {
+                        try {
+                            return TcpConnection.connect(address);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    connectTimeouts.incrementAndGet();
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                }
+            }
+        }
+
         /** Starts link's client: a coroutine of this thread or of the pool's other, or a plain socket on two threads. */
         CompletableFuture<Void> startClient(Link link, InetSocketAddress address) {
             CompletableFuture<Void> end = new CompletableFuture<>();
@@ -369,7 +417,8 @@ class IoSeamsTest {
             }
             Runnable client = () -> {
                 try {
-                    TcpConnection c = TcpConnection.connect(address);
+                    TcpConnection c = link.connectsTimeOut ? connectThroughTimeouts(link, address) : TcpConnection.connect(address);
+                    link.clientAddress.complete(c.localAddress());
                     resources.add(c);
                     new End(this, link, c, false).run();
                 } catch (CoroutineExit e) {
@@ -432,6 +481,13 @@ class IoSeamsTest {
          * does not wait for that peer).
          */
         final boolean hangsOpen;
+        /**
+         * The client connects through connects cut short by timeouts of 0 or 1 ms: each closes its
+         * socket, which the server may have in its backlog, accepts, and closes in turn.
+         */
+        final boolean connectsTimeOut;
+        /** The client's address once it has connected: the server closes what it accepted from any other. */
+        final CompletableFuture<SocketAddress> clientAddress = new CompletableFuture<>();
         /** A plain peer resets the connection (SO_LINGER 0) after this many of its records; -1 never. */
         final int resetAfter;
         final Flow toServer = new Flow("to the server");
@@ -456,6 +512,7 @@ class IoSeamsTest {
             client = plainPeer ? new Side(r, false, true) : new Side(r, onPool);
             resetAfter = plainPeer && r.nextBoolean() ? r.nextInt(client.records + 1) : -1;
             hangsOpen = onPool && plainPeer && r.nextInt(3) == 0;
+            connectsTimeOut = !plainPeer && r.nextInt(3) == 0;
         }
 
         @Override
@@ -1227,6 +1284,7 @@ class IoSeamsTest {
             Thread t = Thread.ofPlatform().name("plain-" + link.id).start(() -> {
                 try (Socket s = new Socket()) {
                     s.connect(address);
+                    link.clientAddress.complete(s.getLocalSocketAddress());
                     s.setSoTimeout((int) GUARD.toMillis());
                     Thread reading = Thread.ofPlatform().name("plain-reader-" + link.id).start(() -> read(s));
                     write(s);
