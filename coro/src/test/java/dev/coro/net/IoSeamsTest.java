@@ -536,7 +536,8 @@ class IoSeamsTest {
         final int writeModes;
         /**
          * The highest mode a read takes, each drawn from 0 to it: 0 read, 1 read under a short timeout,
-         * 2 the view's read, 3 the view's read under a short timeout, 4 a read after the view's {@code available()}.
+         * 2 the view's read, 3 the view's read under a short timeout, 4 a read after the view's {@code available()},
+         * 5 the view's {@code read()} of one byte, now and then under a short timeout.
          */
         final int readModes;
         final int readBuffer;
@@ -559,8 +560,8 @@ class IoSeamsTest {
             records = r.nextInt(40);
             maxRecord = r.nextBoolean() ? 200 : 1 << (12 + r.nextInt(4));
             writeModes = maxRecord == 200 ? r.nextInt(5) : r.nextInt(4); // single bytes (4) for small records only
-            readModes = r.nextInt(5);
             readBuffer = 1 + r.nextInt(maxRecord == 200 && r.nextBoolean() ? 16 : 1 << 16);
+            readModes = r.nextInt(readBuffer <= 16 ? 6 : 5); // single bytes (5) for small reads only
             pauses = r.nextInt(3) == 0 ? 1 + r.nextInt(5) : 0;
             int c = r.nextInt(7);
             chaos = plain || c > 4 ? 0 : c;
@@ -943,7 +944,8 @@ class IoSeamsTest {
                             case 1 -> within(r, () -> readInto(buf));
                             case 2 -> c.input().read(buf.array(), 0, buf.capacity());
                             case 3 -> within(r, () -> viewRead(buf.array()));
-                            default -> readAvailable(who, buf);
+                            case 4 -> readAvailable(who, buf);
+                            default -> readByte(buf.array(), r);
                         };
                     } catch (CoroutineTimeoutException e) {
                         in.readTimeouts.incrementAndGet();
@@ -962,7 +964,7 @@ class IoSeamsTest {
                         }
                         break;
                     }
-                    if (mode != 2 && mode != 3) {
+                    if (mode < 2 || mode == 4) {
                         if (buf.position() != n) {
                             run.errors.add(who + ": a read returned " + n + " but its buffer's position says " + buf.position());
                         }
@@ -994,6 +996,22 @@ class IoSeamsTest {
                 run.errors.add(who + ": available() counted " + k + " bytes, but the read that followed took " + n);
             }
             return n;
+        }
+
+        /** The view's {@code read()} of one byte into {@code b[0]}, half the time under a short timeout: 1, or -1 at the end. */
+        private int readByte(byte[] b, Random r) throws IOException {
+            int x = r.nextBoolean() ? c.input().read() : within(r, () -> {
+                try {
+                    return c.input().read();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            if (x < 0) {
+                return -1;
+            }
+            b[0] = (byte) x;
+            return 1;
         }
 
         /** {@code available()} of the input view, its failure told apart from a read's (the call it names differs). */
