@@ -308,10 +308,7 @@ class IoSeamsTest {
                     errors.add("decoy-" + link.id + ": " + e);
                 }
             });
-            Coroutine.yield();
-            if (decoy.state() != Coroutine.State.PARKED) {
-                errors.add("decoy-" + link.id + " is " + decoy.state() + ", not parked in accept");
-            }
+            awaitParked(decoy, "decoy-" + link.id);
             decoy.close();
             decoys.incrementAndGet();
         }
@@ -362,6 +359,7 @@ class IoSeamsTest {
         /** A coroutine parks in accept and the listener is closed under it: it fails naming itself and the listener. */
         void failAnAcceptByClosingTheListener(Link link, TcpListener listener) throws IOException {
             String who = "acceptor-" + link.id;
+            CompletableFuture<Void> ended = new CompletableFuture<>();
             Coroutine acceptor = Coroutine.create(who, () -> {
                 try {
                     TcpConnection c = listener.accept();
@@ -375,16 +373,25 @@ class IoSeamsTest {
                     } else {
                         errors.add(who + " failed with a message naming the wrong things: " + e);
                     }
+                } finally {
+                    ended.complete(null);
                 }
             });
-            Coroutine.yield();
-            if (acceptor.state() != Coroutine.State.PARKED) {
-                errors.add(who + " is " + acceptor.state() + ", not parked in accept");
-            }
+            awaitParked(acceptor, who);
             listener.close();
-            Coroutine.yield(); // the acceptor fails and ends
-            if (!acceptor.isFinished()) {
-                errors.add(who + " is " + acceptor.state() + " after the listener's close");
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(ended)); // the acceptor fails and ends
+        }
+
+        /**
+         * Yields until {@code co}, just made, has parked (in accept: no client has connected), as many
+         * times as the thread's other contexts take to let it run; a bounded number of times.
+         */
+        void awaitParked(Coroutine co, String who) {
+            for (int i = 0; i < 100_000 && co.state() != Coroutine.State.PARKED; i++) {
+                Coroutine.yield();
+            }
+            if (co.state() != Coroutine.State.PARKED) {
+                errors.add(who + " is " + co.state() + ", not parked in accept");
             }
         }
 
