@@ -11,6 +11,7 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -229,6 +230,9 @@ public final class TcpConnection implements Closeable {
         if (writeUnderWay) {
             awaitOtherWrite();
         }
+        if (outputShut) {
+            throw outputShut();
+        }
         int n;
         try {
             n = channel.write(src);
@@ -248,6 +252,9 @@ public final class TcpConnection implements Closeable {
                 if (n == 0) {
                     io.await(channel, SelectionKey.OP_WRITE, writing);
                     Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+                    if (outputShut) { // by another coroutine meanwhile
+                        throw outputShut();
+                    }
                 }
                 try {
                     n = channel.write(src);
@@ -382,6 +389,18 @@ public final class TcpConnection implements Closeable {
         }
     }
 
+    /**
+     * The refusal of a write after {@link #shutdownOutput()}, made without calling the channel, whose
+     * cause is the {@link AsynchronousCloseException} the channel would throw ({@link ClosedChannelException}
+     * once closed). A non-blocking channel's write would reach the kernel, which reports a peer's reset
+     * to one call only, and the JDK would throw its {@code AsynchronousCloseException} instead of that
+     * report: the reset lost, a later read would find the end of the stream and take it for the peer's
+     * orderly end (see {@link #failure}).
+     */
+    private IOException outputShut() {
+        return failed("write to", closed ? new ClosedChannelException() : new AsynchronousCloseException());
+    }
+
     /** A write of no bytes: does nothing, but fails on a closed connection or a shut output, as a write of bytes does. */
     private void writeNothing(ByteBuffer src) throws IOException {
         try {
@@ -427,8 +446,11 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Half-closes the connection: no more writes; the peer reads the end of the stream and may still
-     * write to this side. A later write fails with an {@link IOException} whose message gives the
-     * state {@code open, output shut down} (the JDK's cause is an {@code AsynchronousCloseException}).
+     * write to this side. A later write, or one parked in this connection when it is called, fails
+     * with an {@link IOException} whose message gives the state {@code open, output shut down} (its
+     * cause an {@code AsynchronousCloseException}, as the channel's own refusal), without reaching the
+     * socket: a peer that resets the connection afterwards still fails the next read, which does not
+     * return -1 as at an orderly end.
      *
      * @throws IOException           if the connection is closed or fails
      * @throws IllegalStateException if called from a thread other than the connection's

@@ -289,6 +289,75 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A write after {@code shutdownOutput()} is refused without reaching the socket: a non-blocking
+     * channel's write would call the kernel, which reports a reset to one call only, and the JDK hides
+     * what the kernel said behind an {@code AsynchronousCloseException}; the reads that follow would
+     * then find the end of the stream and return -1, taking a peer's reset for its orderly end.
+     */
+    @Test
+    void aWriteAfterShutdownOutputLeavesAPeerResetToTheReadsThatFollow() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            c.shutdownOutput();
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset, which loopback delivers before the close returns
+
+            assertThatThrownBy(() -> c.write(bytes("more")))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot write to " + name(c)
+                            + " (open, output shut down): java.nio.channels.AsynchronousCloseException")
+                    .hasCauseInstanceOf(AsynchronousCloseException.class);
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(16)))
+                    .as("the read after it: the peer reset the connection, it did not end it")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + name(c) + " (open, output shut down): ")
+                    .hasCauseInstanceOf(SocketException.class);
+            assertThat(c.toString()).endsWith(", open, output shut down, failed]");
+        }
+    }
+
+    /**
+     * The same for a write parked on a full buffer when its connection's output is shut down: woken,
+     * it fails without reaching the socket, and a reset of the peer meanwhile is left to the read.
+     */
+    @Test
+    void aWriteParkedWhenTheOutputIsShutDownLeavesAPeerResetToTheReadsThatFollow() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Crew crew = new Crew();
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine writer = crew.spawn("writer", () -> {
+                ByteBuffer src = ByteBuffer.allocate(64 << 20); // the peer never reads: parks with the buffers full
+                try {
+                    c.write(src);
+                    log.add("wrote it all");
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(writer.state()).as("parked with the buffers full").isEqualTo(State.PARKED);
+
+            c.shutdownOutput(); // the writer is woken, and runs once main waits
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: a reset, delivered on loopback before the close returns
+            crew.join();
+
+            assertThat(log).isEmpty();
+            assertThat(failure.get())
+                    .hasMessageStartingWith("coroutine 'writer' cannot write to " + name(c) + " (open, output shut down): ")
+                    .hasCauseInstanceOf(AsynchronousCloseException.class);
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(16)))
+                    .as("the read after it: the peer reset the connection, it did not end it")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + name(c) + " (open, output shut down): ")
+                    .hasCauseInstanceOf(SocketException.class);
+        }
+    }
+
     @Test
     void afterShutdownOutputThePeerReadsTheEndOfTheStreamAndCanStillWriteBack() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
