@@ -1,5 +1,8 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
@@ -343,7 +346,51 @@ public final class Coroutine implements AutoCloseable {
      * @throws CoroutineExit                              if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws NullPointerException                       if {@code stage} is null
      */
+    @SuppressWarnings("unchecked")
     public static <T> T await(CompletionStage<T> stage) {
+        if (stage != null && stage.getClass() == CompletableFuture.class && Scheduler.isMarkedConnected()) {
+            try {
+                T v = ((CompletableFuture<T>) stage).getNow((T) NOT_DONE); // complete: its value, or what join() throws
+                if (v != NOT_DONE) {
+                    return v;
+                }
+            } catch (CancellationException e) {
+                throw cancelled(stage, e);
+            }
+        }
+        try {
+            return (T) (Object) awaitRest.invokeExact(stage);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new AssertionError(e); // awaitRest throws nothing checked
+        }
+    }
+
+    /**
+     * {@link #awaitRest(CompletionStage)}, called through a handle the JIT cannot see through (it is not
+     * a constant): once a program's awaits often park, that path is hot, and a direct call would be
+     * compiled into {@link #await} whole (the park included), which then grows past what callers
+     * inline, and each await of a complete future becomes a call of its own (docs/BENCHMARKS.md). Set
+     * once, never changed.
+     */
+    private static MethodHandle awaitRest;
+
+    static {
+        try {
+            awaitRest = MethodHandles.lookup().findStatic(Coroutine.class, "awaitRest",
+                    MethodType.methodType(Object.class, CompletionStage.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@link #await} of all but a plain future complete already on a thread marked connected. */
+    private static Object awaitRest(CompletionStage<?> stage) {
+        return awaitAny(stage);
+    }
+
+    private static <T> T awaitAny(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
         Scheduler.markConnected(); // an exchange even if another thread completed it already: see Scheduler.connected
         try {

@@ -119,6 +119,11 @@ final class Scheduler {
      */
     private static Thread connectedOwner;
 
+    /** Whether the calling thread is the one-entry cache's, so marked {@link #connected} already: one comparison. */
+    static boolean isMarkedConnected() {
+        return connectedOwner == Thread.currentThread();
+    }
+
     /**
      * Marks the calling thread's scheduler as having exchanged something with another thread
      * ({@link #connected}), creating it if needed; for the cache's thread, one comparison.
