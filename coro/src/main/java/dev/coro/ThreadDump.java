@@ -14,7 +14,8 @@ final class ThreadDump {
     }
 
     /**
-     * The dump of {@code s}, which belongs to the calling thread ({@link Coroutine#dump()}): one header
+     * The dump of {@code s}, which belongs to the calling thread ({@link Coroutine#dump()}, or the JMX
+     * view's dump called on a scheduler thread, whose caller's frames begin with the view's {@code dump}): one header
      * line, then, for the first {@code max} contexts, {@code [index] name: STATE}, what a parked one
      * waits for, the innermost generator whose body it is suspended in, and its top frames (the
      * caller's own too: its call of {@code Coroutine.dump}, then its frames); then how many more there
@@ -38,8 +39,7 @@ final class ThreadDump {
      * listed only with {@code currentFrames}. They are read from this thread's stack as it runs the
      * dump and cut as the others' are ({@link StackTraces#ofCurrent}): the dump's own frames left out,
      * its innermost public call first. A dump made for another thread (the JMX view) at a scheduling
-     * point of this one says {@code (current)} and lists them (the await or yield it is at); the JMX
-     * view's dump of its caller's own thread says {@code (the caller)} without them.
+     * point of this one says {@code (current)} and lists them (the await or yield it is at).
      */
     static String of(Scheduler s, int max, String currentMark, boolean currentFrames) {
         Context[] all = s.contexts();
