@@ -210,7 +210,7 @@ final class MonitorSupport extends MonitorBridge {
             for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
                 if (!a.getKey().isDone()) {
                     try {
-                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)", true));
+                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
                     } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
                         a.getKey().completeExceptionally(e);
                     }
