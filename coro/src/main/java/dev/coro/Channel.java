@@ -950,11 +950,21 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!scheduler.owner.isAlive()) {
             return ownerEnded(r, self, op);
         }
+        if (afterLivenessCheck != null) {
+            afterLivenessCheck.run();
+        }
         boolean mayQueue = kind == RemoteOp.SEND || kind == RemoteOp.RECEIVE;
         if (mayQueue) {
             self.checkSignals(r.ticket); // before anything could complete it: see queue()
         }
-        boolean posted = !(shared && serveHere(r));
+        boolean posted = true;
+        if (shared) {
+            int here = serveHere(r);
+            if (here == OWNER_ENDED) {
+                return ownerEnded(r, self, op); // it ended since the check: as if found ended before
+            }
+            posted = here == MUST_POST;
+        }
         if (!posted && r.ticket.isDone()) {
             return r; // done in place: nothing to wait for
         }
@@ -1135,19 +1145,30 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return v;
     }
 
+    /** {@link #serveHere}'s answers: {@code r} ran in place; it must be posted; this channel's thread has ended. */
+    private static final int SERVED_HERE = 0, MUST_POST = 1, OWNER_ENDED = 2;
+
     /**
-     * On another thread: runs {@code r} in place under the lock.
+     * On another thread: runs {@code r} in place under the lock, if this channel's thread still lives.
+     * Checked here, under the lock, right before the operation, as {@link #offerFromAfar} checks it:
+     * a thread that ended since the caller's first check may have left a context parked here, which
+     * never runs again, and a value handed to it would be lost.
      *
-     * @return false if a select may wait on this channel now: {@code r} must be posted to its thread instead
+     * @return {@link #SERVED_HERE}; {@link #MUST_POST} if a select may wait on this channel now:
+     *         {@code r} must be posted to its thread instead; {@link #OWNER_ENDED} if that thread has
+     *         ended: nothing was done
      */
-    private boolean serveHere(RemoteOp<T> r) {
+    private int serveHere(RemoteOp<T> r) {
         lock();
         try {
             if (selecting != 0) {
-                return false;
+                return MUST_POST;
+            }
+            if (!ownerThread.isAlive()) {
+                return OWNER_ENDED;
             }
             serveOp(r);
-            return true;
+            return SERVED_HERE;
         } finally {
             unlock();
         }
@@ -1424,6 +1445,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private void unlock() {
         guard.unlock();
     }
+
+    /**
+     * For tests: run by another thread's operation that goes through {@link #remote} just after it
+     * found this channel's thread alive, so that a test can end that thread exactly then. Null (the
+     * default) runs nothing.
+     */
+    static Runnable afterLivenessCheck;
 
     /** The thread holding its lock, null if none (for tests). */
     Thread lockHolder() {

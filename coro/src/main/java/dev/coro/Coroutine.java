@@ -486,8 +486,9 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * The frames of this coroutine while it is suspended or parked, innermost first. The top frame
-     * is the library call it waits in ({@code Coroutine.yield}, {@code Channel.receive}, ...); the
-     * library's machinery above it is left out. For main, the frames of the thread below the
+     * is the library call it waits in ({@code Coroutine.yield}, {@code Channel.receive}, ...), also
+     * when the body is a reference to that method ({@code Coroutine::yield}); the library's machinery
+     * above it, and how the body is entered, are left out. For main, the frames of the thread below the
      * coroutines running on top of it.
      *
      * @return the frames; empty if it has not started or has ended

@@ -252,7 +252,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled.
      */
     private CoroutineException unobservedFailure(Failure first, List<Throwable> later) {
-        boolean inFirst = later.isEmpty() || addedAsSuppressed(first.thrown, later.get(0));
+        boolean inFirst = later.isEmpty() || Scheduler.addedAsSuppressed(first.thrown, later.get(0));
         String more = later.isEmpty() ? "" : "; " + later.size() + (later.size() == 1 ? " more failure" : " more failures")
                 + (inFirst ? " suppressed" : " suppressed in this report (the first takes no suppressed exceptions)");
         CoroutineException report = new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first.where
@@ -261,17 +261,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             (inFirst ? first.thrown : report).addSuppressed(later.get(i));
         }
         return report;
-    }
-
-    /** Adds {@code t} as suppressed to {@code to}; false if {@code to} kept nothing: it was made with suppression disabled. */
-    private static boolean addedAsSuppressed(Throwable to, Throwable t) {
-        to.addSuppressed(t);
-        for (Throwable kept : to.getSuppressed()) {
-            if (kept == t) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

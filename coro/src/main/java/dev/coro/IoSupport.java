@@ -64,9 +64,16 @@ final class IoSupport extends IoBridge {
         return new IOException(self.describe() + " cannot " + operation + ": " + e, e);
     }
 
-    /** The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's. */
+    /**
+     * The failure of {@code self}'s wait {@code w}, made here so that its stack trace is the waiter's,
+     * naming the caller, the wait and the state of what it waited on as the other refusals of a
+     * call on a connection or listener do, e.g. {@code coroutine 'reader' cannot read from connection
+     * /127.0.0.1:40000 -> /127.0.0.1:8080 (closed): the connection was closed while it waited}. A
+     * wait fails only when its channel is closed under it ({@link IoWait#failure}), so the state is
+     * {@code closed}.
+     */
     private static IOException failed(Context self, IoWait w) {
-        IOException e = new IOException(self.describe() + " cannot " + w + ": " + w.failure);
+        IOException e = new IOException(self.describe() + " cannot " + w + " (closed): " + w.failure);
         w.key.recycle(w);
         return e;
     }

@@ -98,7 +98,8 @@ final class MonitorSupport extends MonitorBridge {
      * at its next scheduling point (a post to its event loop, which wakes an idle one), and those
      * that have not answered within {@link #DUMP_WAIT_MILLIS} are listed from outside
      * ({@link #outside}); one whose thread ends first is listed so at once ({@link #watchEnd});
-     * the caller's own scheduler is dumped at once.
+     * the caller's own scheduler is dumped at once, its calling context with its frames as
+     * {@link Coroutine#dump()} lists it (from its call of the view's {@code dump} on).
      */
     @Override
     public String dump(int maxPerThread) {
@@ -109,7 +110,7 @@ final class MonitorSupport extends MonitorBridge {
             for (Scheduler s : live) {
                 CompletableFuture<String> answer = new CompletableFuture<>();
                 if (s.isCaller()) {
-                    answer.complete(ThreadDump.of(s, maxPerThread, "(the caller)", false));
+                    answer.complete(ThreadDump.of(s, maxPerThread));
                 } else if (s.runList.size() > 1 || s.loop.hasPending()) {
                     DumpRequest.ask(s, answer, maxPerThread);
                     watchers.add(watchEnd(s, answer));
@@ -209,7 +210,7 @@ final class MonitorSupport extends MonitorBridge {
             for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
                 if (!a.getKey().isDone()) {
                     try {
-                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)", true));
+                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
                     } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
                         a.getKey().completeExceptionally(e);
                     }

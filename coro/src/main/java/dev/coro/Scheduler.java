@@ -745,8 +745,10 @@ final class Scheduler {
             awaitCoroutines();
             self.throwKept(); // a failure a completed wait of main kept for a scheduling point that never came
         } catch (Throwable t) {
-            addKept(self, t);
-            closeCoroutines(t);
+            List<Throwable> others = new ArrayList<>();
+            addKept(self, t, others);
+            closeCoroutines(others);
+            suppressOthers(self, t, others);
             throw t;
         } finally {
             virtualOpenedBy = null;
@@ -779,24 +781,25 @@ final class Scheduler {
 
     /**
      * After {@code cause} ended a virtual-time run early: a failure that a completed wait of
-     * {@code self} (main) kept for a scheduling point that never came is added to it, suppressed,
-     * instead of staying on main to be thrown after the run (in a later run of the thread).
+     * {@code self} (main) kept for a scheduling point that never came goes to {@code others}, to be
+     * added to it, instead of staying on main to be thrown after the run (in a later run of the thread).
      */
-    private static void addKept(Context self, Throwable cause) {
+    private static void addKept(Context self, Throwable cause, List<Throwable> others) {
         try {
             self.throwKept();
         } catch (Throwable kept) {
             if (kept != cause) {
-                cause.addSuppressed(kept);
+                others.add(kept);
             }
         }
     }
 
     /**
-     * After {@code cause} ended a virtual-time run early: closes every coroutine left, so that none
-     * outlives it, also those that the {@code finally} blocks of the closed ones create (each is tried once).
+     * After a virtual-time run ended early: closes every coroutine left, so that none outlives it,
+     * also those that the {@code finally} blocks of the closed ones create (each is tried once); the
+     * failures of the closes go to {@code others}.
      */
-    private void closeCoroutines(Throwable cause) {
+    private void closeCoroutines(List<Throwable> others) {
         Set<Context> tried = Collections.newSetFromMap(new IdentityHashMap<>());
         boolean found = true;
         while (found) {
@@ -807,11 +810,53 @@ final class Scheduler {
                     try {
                         close(c);
                     } catch (RuntimeException | Error e) {
-                        cause.addSuppressed(e);
+                        others.add(e);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * Adds the {@code others} failures of a virtual-time run that {@code cause} ended to it, suppressed.
+     * If {@code cause} takes none (made with suppression disabled: a preallocated signal), it is still
+     * what the run throws, itself and bare, since its caller catches it as it is; the others are not
+     * dropped but handed to the thread's uncaught-exception handler, as failures nothing else can
+     * reach, in one {@link CoroutineException} caused by {@code cause} that holds them suppressed.
+     * A handler that throws is ignored, as the JVM ignores it.
+     */
+    private void suppressOthers(Context self, Throwable cause, List<Throwable> others) {
+        if (others.isEmpty() || addedAsSuppressed(cause, others.get(0))) {
+            for (int i = 1; i < others.size(); i++) {
+                cause.addSuppressed(others.get(i));
+            }
+            return;
+        }
+        int n = others.size();
+        CoroutineException report = new CoroutineException("VirtualTime.run in " + self.describe() + " (state "
+                + self.state() + ") of thread " + describe(owner) + ": its body threw " + SafeText.of(cause)
+                + ", which takes no suppressed exceptions; the run's " + (n == 1 ? "other failure is" : n + " other failures are")
+                + " suppressed in this report instead", cause);
+        others.forEach(report::addSuppressed);
+        try {
+            owner.getUncaughtExceptionHandler().uncaughtException(owner, report);
+        } catch (Throwable ignored) {
+            // as the JVM ignores a handler's failure; the run still throws cause
+        }
+    }
+
+    /**
+     * Adds {@code t} as suppressed to {@code to}; false if {@code to} kept nothing: it was made with
+     * suppression disabled.
+     */
+    static boolean addedAsSuppressed(Throwable to, Throwable t) {
+        to.addSuppressed(t);
+        for (Throwable kept : to.getSuppressed()) {
+            if (kept == t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The seed of every scheduler's random ({@code -Dcoro.seed=N}), used by {@link Select#selectUnbiased()}. */

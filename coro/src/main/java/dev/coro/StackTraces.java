@@ -19,7 +19,11 @@ import java.util.Set;
  *       middle, where a generator's body is entered (a nested continuation, or the body's own thread
  *       and its consumer's park), to the consumer's call ({@code Generator.next}, ...). The run's
  *       JDK frames outwards of the library's stay: the user called them;</li>
- *   <li>the trailing run (how a body or thread is entered, a pool thread's loop included) goes entirely.</li>
+ *   <li>the trailing run (how a body or thread is entered, a pool thread's loop included) goes,
+ *       except, as in the other runs, its outermost call of the public API: a body that is a
+ *       reference to the library's own method ({@code Coroutine::yield}, {@code channel::receive},
+ *       {@code generator::next}) has no frame of the user's, and still shows the call it is
+ *       suspended or parked in, or the consumer's call of the generator whose body it is in.</li>
  * </ul>
  */
 final class StackTraces {
@@ -138,19 +142,32 @@ final class StackTraces {
                 }
                 end++;
             }
-            int api = -1;
-            for (int j = k; j <= lastLibrary; j++) {
-                if (API.contains(outerClass(frames[j])) && !frames[j].getMethodName().startsWith("lambda$")) {
-                    api = j;
-                }
-            }
+            int api = outermostApiCall(frames, k, lastLibrary + 1);
             if (api >= 0) {
                 kept.add(frames[api]);
             }
             kept.addAll(Arrays.asList(frames).subList(Math.max(k, lastLibrary + 1), end)); // a run of JDK frames alone is kept whole
             k = end;
         }
+        int entryApi = outermostApiCall(frames, to, frames.length);
+        if (entryApi >= 0) {
+            kept.add(frames[entryApi]); // the body is the library's own method (Coroutine::yield): where it is
+        }
         return kept.toArray(NONE);
+    }
+
+    /**
+     * The index of the outermost call of the public API (not a lambda of it) among
+     * {@code frames[from, to)}; -1 if none.
+     */
+    private static int outermostApiCall(StackTraceElement[] frames, int from, int to) {
+        int api = -1;
+        for (int j = from; j < to; j++) {
+            if (API.contains(outerClass(frames[j])) && !frames[j].getMethodName().startsWith("lambda$")) {
+                api = j;
+            }
+        }
+        return api;
     }
 
     /** Whether {@code f} is the library's machinery or any JDK frame (see {@link #isJdk}). */

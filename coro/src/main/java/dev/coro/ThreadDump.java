@@ -14,7 +14,8 @@ final class ThreadDump {
     }
 
     /**
-     * The dump of {@code s}, which belongs to the calling thread ({@link Coroutine#dump()}): one header
+     * The dump of {@code s}, which belongs to the calling thread ({@link Coroutine#dump()}, or the JMX
+     * view's dump called on a scheduler thread, whose caller's frames begin with the view's {@code dump}): one header
      * line, then, for the first {@code max} contexts, {@code [index] name: STATE}, what a parked one
      * waits for, the innermost generator whose body it is suspended in, and its top frames (the
      * caller's own too: its call of {@code Coroutine.dump}, then its frames); then how many more there
@@ -30,18 +31,17 @@ final class ThreadDump {
      * </pre>
      */
     static String of(Scheduler s, int max) {
-        return of(s, max, "(the caller)", true);
+        return of(s, max, "(the caller)");
     }
 
     /**
-     * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}, and its frames
-     * listed only with {@code currentFrames}. They are read from this thread's stack as it runs the
-     * dump and cut as the others' are ({@link StackTraces#ofCurrent}): the dump's own frames left out,
-     * its innermost public call first. A dump made for another thread (the JMX view) at a scheduling
-     * point of this one says {@code (current)} and lists them (the await or yield it is at); the JMX
-     * view's dump of its caller's own thread says {@code (the caller)} without them.
+     * {@link #of(Scheduler, int)} with the current context marked {@code currentMark}. Its frames are
+     * read from this thread's stack as it runs the dump and cut as the others' are
+     * ({@link StackTraces#ofCurrent}): the dump's own frames left out, its innermost public call
+     * first. A dump made for another thread (the JMX view) at a scheduling point of this one says
+     * {@code (current)} and lists them (the await or yield it is at).
      */
-    static String of(Scheduler s, int max, String currentMark, boolean currentFrames) {
+    static String of(Scheduler s, int max, String currentMark) {
         Context[] all = s.contexts();
         Context current = s.currentContext();
         StringBuilder b = new StringBuilder();
@@ -65,9 +65,7 @@ final class ThreadDump {
             }
             b.append('\n');
             if (c == current) {
-                if (currentFrames) {
-                    appendFrames(b, StackTraces.ofCurrent(c));
-                }
+                appendFrames(b, StackTraces.ofCurrent(c));
             } else if (st == State.SUSPENDED || st == State.PARKED) {
                 appendFrames(b, StackTraces.of(c));
             }

@@ -33,7 +33,10 @@ package dev.coro;
  *       {@link #run} rethrows, and so is every coroutine their {@code finally} blocks create, so none
  *       outlives it; a failure kept for main's next scheduling point (a receive of main handed a value
  *       before its channel closed) is added to the exception, suppressed, so nothing of the run reaches
- *       the thread's next one; the clock is then the real one again.</li>
+ *       the thread's next one; the clock is then the real one again. An exception made with
+ *       suppression disabled is still what {@link #run} throws, itself and bare (its caller catches it
+ *       as it is); those failures then go to the thread's uncaught-exception handler, in one
+ *       {@link CoroutineException} caused by it that holds them suppressed, rather than be lost.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
  *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
  *       the run, so that it names alike on every run of the thread; after it they go on counting

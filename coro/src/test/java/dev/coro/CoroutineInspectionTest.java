@@ -86,6 +86,42 @@ class CoroutineInspectionTest {
         assertThat(co.stackTrace()).as("ended").isEmpty();
     }
 
+    /**
+     * A body that is a method reference to the library's own method ({@code Coroutine::yield}) has no
+     * frame of the user's: its stack trace and the dump still show where it is suspended, its call of
+     * {@code Coroutine.yield}, as a lambda's body would show it above the lambda; one parked by
+     * {@code channel::receive} its {@code Channel.receive}; one that consumes a generator by
+     * {@code generator::next} the body's frames, then that call, as a consumer's lambda would show them.
+     */
+    @Test
+    void aBodyThatIsAReferenceToTheLibrarysOwnMethodShowsTheCallItIsSuspendedIn() {
+        requests = new Channel<>("requests", 0);
+        Generator<Integer> ticks = Generator.of("ticks", this::tick);
+        Coroutine yielder = Coroutine.create("yielder", Coroutine::yield);
+        Coroutine receiver = Coroutine.create("receiver", requests::receive);
+        Coroutine consumer = Coroutine.create("consumer", ticks::next);
+        Coroutine.yield();
+        assertThat(yielder.stackTrace()).extracting(f -> f.getClassName() + "." + f.getMethodName())
+                .containsExactly("dev.coro.Coroutine.yield");
+        assertThat(receiver.stackTrace()).extracting(f -> f.getClassName() + "." + f.getMethodName())
+                .containsExactly("dev.coro.Channel.receive");
+        assertThat(consumer.stackTrace()).extracting(f -> f.getClassName() + "." + f.getMethodName())
+                .containsExactly("dev.coro.Coroutine.yield", "dev.coro.CoroutineInspectionTest.tick", "dev.coro.Generator.next");
+        assertThat(withoutLineNumbers(Coroutine.dump())).endsWith("""
+                  [1] coroutine 'yielder': SUSPENDED
+                        at dev.coro.Coroutine.yield(Coroutine.java:_)
+                  [2] coroutine 'receiver': PARKED, waits to receive from channel 'requests'
+                        at dev.coro.Channel.receive(Channel.java:_)
+                  [3] coroutine 'consumer': SUSPENDED, inside generator 'ticks'
+                        at dev.coro.Coroutine.yield(Coroutine.java:_)
+                        at dev.coro.CoroutineInspectionTest.tick(CoroutineInspectionTest.java:_)
+                        at dev.coro.Generator.next(Generator.java:_)
+                """);
+        yielder.close();
+        receiver.close();
+        consumer.close();
+    }
+
     @Test
     void stackTraceOfAParkedCoroutineStartsAtTheChannelOperation() {
         requests = new Channel<>("requests", 0);

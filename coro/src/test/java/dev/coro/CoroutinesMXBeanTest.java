@@ -171,9 +171,11 @@ class CoroutinesMXBeanTest {
             stuck.join();
         }
         assertThat(dump).matches("(?s)\\d+ scheduler threads?\n.*");
-        assertThat(section(dump, Thread.currentThread().getName())).isEqualTo(
+        assertThat(section(dump, Thread.currentThread().getName())).startsWith(
                 "thread '" + Thread.currentThread().getName() + "': 4 contexts, current index 0\n"
                         + "  [0] main: RUNNING (the caller)\n"
+                        + "        at dev.coro.management.CoroutinesManagement$View.dump(")
+                .endsWith(" more\n"
                         + "  [1] coroutine 'a': NEW\n"
                         + "  ... and 2 more contexts (Coroutine.dump(4) lists them all)\n");
         assertThat(section(dump, "helper")).startsWith("thread 'helper': 2 contexts, current index 0\n"
@@ -189,6 +191,51 @@ class CoroutinesMXBeanTest {
         assertThatThrownBy(() -> SERVER.invoke(name, "dump", new Object[] {-1}, new String[] {"int"}))
                 .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("cannot dump -1 contexts per thread: the count must be 0 or more");
+    }
+
+    /**
+     * The view's dump of its caller's own thread lists the caller, {@code (the caller)}, with its
+     * frames as {@code Coroutine.dump} does: its call of the view's {@code dump} first, then where it
+     * made it, none of the dump's own; from main and from a coroutine, called on the view or through
+     * the MBean server.
+     */
+    @Test
+    void theDumpOfTheCallersOwnThreadListsTheCallersFramesFromItsCallOfTheViewsDump() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        CoroutinesMXBean view = CoroutinesManagement.mxBean();
+        String me = Thread.currentThread().getName();
+        String test = "dev.coro.CoroutinesMXBeanTest.theDumpOfTheCallersOwnThreadListsTheCallersFramesFromItsCallOfTheViewsDump";
+        String viewsDump = "        at dev.coro.management.CoroutinesManagement$View.dump(CoroutinesManagement.java:_)\n";
+        List<String> dumps = new ArrayList<>();
+        Coroutine reporter = Coroutine.create("reporter", () -> dumps.add(view.dump(2)));
+        assertThat(withoutLineNumbers(section(view.dump(2), me))).startsWith(
+                "thread '" + me + "': 2 contexts, current index 0\n"
+                        + "  [0] main: RUNNING (the caller)\n"
+                        + viewsDump
+                        + "        at " + test + "(CoroutinesMXBeanTest.java:_)\n")
+                .contains("  [1] coroutine 'reporter': NEW\n").doesNotContain(DUMP_MACHINERY);
+        reporter.switchTo();
+        assertThat(withoutLineNumbers(section(dumps.get(0), me))).as("a coroutine's: its body's entry cut")
+                .contains("  [0] main: SUSPENDED\n        at dev.coro.Coroutine.switchTo(Coroutine.java:_)\n")
+                .endsWith("  [1] coroutine 'reporter': RUNNING (the caller)\n"
+                        + viewsDump
+                        + "        at " + test.replace(".theDump", ".lambda$theDump") + "$_(CoroutinesMXBeanTest.java:_)\n")
+                .doesNotContain(DUMP_MACHINERY);
+        String served = (String) SERVER.invoke(name, "dump", new Object[] {1}, new String[] {"int"});
+        assertThat(withoutLineNumbers(section(served, me))).as("through the server: its call of the view's dump first")
+                .startsWith("thread '" + me + "': 1 context, current index 0\n"
+                        + "  [0] main: RUNNING (the caller)\n"
+                        + viewsDump)
+                .doesNotContain(DUMP_MACHINERY);
+    }
+
+    /** Frames of the dump's own making: none of them is the caller's. */
+    private static final String[] DUMP_MACHINERY = {"ThreadDump", "StackTraces", "MonitorSupport", "getStackTrace",
+        "runningFrames", "trampoline", "ThreadStack", "MainStack", "Scheduler", "Context.runBody"};
+
+    /** {@code dump} with its line numbers and lambdas' numbers as {@code _}. */
+    private static String withoutLineNumbers(String dump) {
+        return dump.replaceAll("\\.java:\\d+\\)", ".java:_)").replaceAll("(lambda\\$\\w+)\\$\\d+\\(", "$1\\$_(");
     }
 
     @Test

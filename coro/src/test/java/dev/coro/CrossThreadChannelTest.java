@@ -693,6 +693,89 @@ class CrossThreadChannelTest {
     }
 
     /**
+     * The channel's thread ends after another thread's send found it alive and before the send runs in
+     * place on the shared channel, leaving a coroutine parked in a receive there. The send is refused
+     * as one that found the thread ended, and the caller keeps its value: handed to that receiver,
+     * which never runs again, it would be lost while the send reported it delivered.
+     */
+    @Test
+    void aSendInPlaceAfterTheChannelsThreadEndedPastItsLivenessCheckIsRefusedNotHandedToAReceiverLeftParked()
+            throws Exception {
+        CompletableFuture<Void> park = new CompletableFuture<>();
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        List<String> received = new ArrayList<>();
+        Maker<String> owner = Maker.start(() -> {
+            Channel<String> c = new Channel<>("made", 0);
+            made.complete(c);
+            return c;
+        }, () -> {
+            Coroutine.await(park); // while it waits here it serves the first operation: the channel is shared
+            Coroutine.create("left", () -> received.add(made.join().receive()));
+            Coroutine.yield(); // it parks in its receive; then the thread ends with it parked
+        });
+        Channel<String> ch = owner.channel();
+        assertThat(ch.trySend("probe")).as("posted: nobody receives yet").isFalse();
+        assertThat(ch.isSharedInPlace()).isTrue();
+        Channel.afterLivenessCheck = () -> {
+            Channel.afterLivenessCheck = null;
+            park.complete(null);
+            Peer.join(owner.thread());
+        };
+        try {
+            assertThatThrownBy(() -> ch.send("value")).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread " + owner.ended());
+        } finally {
+            Channel.afterLivenessCheck = null;
+        }
+        assertThat(received).isEmpty();
+        assertThatThrownBy(() -> ch.tryReceive()).as("nothing was left behind either")
+                .isExactlyInstanceOf(IllegalStateException.class);
+    }
+
+    /** The channel of the owner thread in {@code aSendInPlaceAfterTheChannelsThreadEnded...}, handed to it once made. */
+    private final Channel<?>[] ownerChannel = new Channel<?>[1];
+
+    /**
+     * As above, with a coroutine left parked in a send: the receive that runs in place after the
+     * channel's thread ended past its liveness check takes nothing from that send, which never
+     * returns, as from any waiter whose thread has ended, and is refused (nothing is left in the buffer).
+     */
+    @Test
+    void aReceiveInPlaceAfterTheChannelsThreadEndedPastItsLivenessCheckTakesNothingFromASenderLeftParked()
+            throws Exception {
+        CompletableFuture<Void> park = new CompletableFuture<>();
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        List<String> sent = new ArrayList<>();
+        Maker<String> owner = Maker.start(() -> {
+            Channel<String> c = new Channel<>("made", 0);
+            made.complete(c);
+            return c;
+        }, () -> {
+            Coroutine.await(park); // while it waits here it serves the first operation: the channel is shared
+            Coroutine.create("left", () -> {
+                made.join().send("never delivered");
+                sent.add("sent");
+            });
+            Coroutine.yield(); // it parks in its send; then the thread ends with it parked
+        });
+        Channel<String> ch = owner.channel();
+        assertThat(ch.tryReceive()).as("posted: nobody sends yet").isEmpty();
+        assertThat(ch.isSharedInPlace()).isTrue();
+        Channel.afterLivenessCheck = () -> {
+            Channel.afterLivenessCheck = null;
+            park.complete(null);
+            Peer.join(owner.thread());
+        };
+        try {
+            assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot receive from channel 'made': it belongs to thread " + owner.ended());
+        } finally {
+            Channel.afterLivenessCheck = null;
+        }
+        assertThat(sent).isEmpty();
+    }
+
+    /**
      * A value whose send succeeded is received exactly once: the values left in the buffer of a channel
      * whose thread has ended (sent by that thread, and by another one in place on the shared channel)
      * are received by other threads, each once, each taker's in order; once none is left, every

@@ -604,6 +604,50 @@ class VirtualTimeTest {
                 .hasMessage("coroutine 'stubborn' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
     }
 
+    /**
+     * A body's exception made with suppression disabled (a preallocated signal) cannot carry the run's
+     * other failures: a failure kept for main and a leftover's failure while it is closed. The body's
+     * exception is still what {@code run} throws, itself and bare; the others are not dropped but
+     * handed to the thread's uncaught-exception handler in one report, caused by the body's exception,
+     * that holds them suppressed.
+     */
+    @Test
+    void aBodyExceptionThatTakesNoSuppressedOnesLeavesTheRunsOtherFailuresToTheThreadsUncaughtExceptionHandler() {
+        RuntimeException signal = new RuntimeException("stop", null, false, false) { };
+        List<Throwable> reported = new ArrayList<>();
+        Thread me = Thread.currentThread();
+        me.setUncaughtExceptionHandler((t, e) -> reported.add(e));
+        Throwable t = catchThrowable(() -> VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine.create("stubborn", () -> {
+                try {
+                    Coroutine.sleep(Duration.ofHours(1));
+                } finally {
+                    throw new IllegalArgumentException("cannot clean up");
+                }
+            });
+            Coroutine.yield(); // it parks in its sleep
+            Coroutine.create("sender", () -> {
+                ch.send(7); // to main, parked in its receive
+                ch.close();
+                throw new IllegalStateException("late failure");
+            });
+            log.add("main got " + ch.receive());
+            throw signal;
+        }));
+        assertThat(t).isSameAs(signal);
+        assertThat(t.getSuppressed()).isEmpty();
+        assertThat(log).containsExactly("main got 7");
+        assertThat(reported).hasSize(1);
+        assertThat(reported.get(0)).isInstanceOf(CoroutineException.class).hasCause(signal)
+                .hasMessage("VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(me)
+                        + ": its body threw " + signal + ", which takes no suppressed exceptions; the run's 2 other"
+                        + " failures are suppressed in this report instead");
+        assertThat(reported.get(0).getSuppressed()).extracting(Throwable::getMessage).containsExactly(
+                "coroutine 'sender' failed: java.lang.IllegalStateException: late failure",
+                "coroutine 'stubborn' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
+    }
+
     @Test
     void aCoroutineThatAFinallyBlockCreatesWhileTheLeftoversAreClosedIsClosedTooSoNoneOutlivesRun() {
         IllegalStateException boom = new IllegalStateException("boom");

@@ -46,7 +46,9 @@ public interface CoroutinesMXBean {
      * idle wait, which the request wakes); a thread that does not within half a second (it is
      * blocked, or busy outside coroutines) is listed without stopping it: names, states and waits
      * without frames, and the stack of the thread itself; one whose thread ends before it answers
-     * is listed so at once, saying that its thread ended.
+     * is listed so at once, saying that its thread ended. The caller's own thread, if it is a
+     * scheduler thread, is dumped at once, its calling context marked {@code (the caller)} with its
+     * frames from its call of this method on, as {@code Coroutine.dump} lists its caller.
      *
      * @param maxPerThread how many contexts to list per thread, at least 0
      * @return the dump, one section per thread

@@ -269,7 +269,7 @@ public final class TcpListener implements Closeable {
             return;
         }
         closed = true;
-        io.closing(owner, channel, "the " + name + " was closed while it waited");
+        io.closing(owner, channel, "the listener was closed while it waited");
         try {
             channel.close();
         } finally {

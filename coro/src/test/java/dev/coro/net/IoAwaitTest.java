@@ -170,7 +170,7 @@ class IoAwaitTest {
                                                           Pipe.SourceChannel source) {
         assertThat(log).isEmpty();
         assertThat(failure.get()).hasMessage("coroutine 'waiter' cannot await OP_READ on " + source
-                + ": its channel was closed while it waited");
+                + " (closed): its channel was closed while it waited");
         assertThat(LoopProbe.ioWaits()).isZero();
         assertThat(LoopProbe.registeredChannels()).isZero();
     }

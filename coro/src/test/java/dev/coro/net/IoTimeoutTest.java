@@ -218,7 +218,7 @@ class IoTimeoutTest {
             assertThat(log).isEmpty();
             String message = failure.get().getMessage();
             assertThat(message).matches("coroutine 'writer' cannot write to " + java.util.regex.Pattern.quote(name(server))
-                    + ": the connection was closed while it waited; \\d+ of the " + data.length
+                    + " \\(closed\\): the connection was closed while it waited; \\d+ of the " + data.length
                     + " bytes of this write were written before it failed");
             int written = Integer.parseInt(message.substring(message.lastIndexOf("; ") + 2, message.indexOf(" of the ")));
             assertThat(written).isBetween(1, data.length - 1);

@@ -106,7 +106,7 @@ class SlowClientTest {
             clients.join();
             server.join();
             assertThat(slowFailure[0]).hasMessage("coroutine 'slow-client' cannot write to " + name(slow[0])
-                    + ": the connection was closed while it waited");
+                    + " (closed): the connection was closed while it waited");
             assertThat(echoFailures).containsOnlyKeys("echo-0");
             assertThat(echoFailures.get("echo-0").getMessage())
                     .startsWith("coroutine 'echo-0' cannot write to " + name(accepted.get(0)) + " (open): java.");
