@@ -12,11 +12,14 @@ import java.util.Locale;
  * each round runs coro's (two coroutines on a pool of 2, rendezvous channels), kotlinx's (two
  * coroutines on {@code Dispatchers.Default}, rendezvous channels) and {@code SynchronousQueue}s
  * between two virtual threads, one after the other, so that a change of the machine's load falls on
- * the three alike; it prints each one's fastest and median round and coro's ratios to the others.
+ * all alike; it prints each one's fastest and median round and coro's ratios to the others.
+ * A fourth side runs kotlinx's ping-pong with each coroutine confined to a thread of its own (a
+ * single-thread dispatcher per side), so that every message crosses threads as coro's do:
+ * {@code Dispatchers.Default} mostly runs its two coroutines on one worker.
  *
  * <p>On a shared machine, run it as a real-time process ({@code chrt -f 10}): every thread of the
  * JVM then inherits the policy, other processes cannot take the cores from the spinning threads of
- * any of the three, and the figures hold under load. Nothing is pinned: each runtime places its
+ * any of them, and the figures hold under load. Nothing is pinned: each runtime places its
  * threads as it does.
  *
  * <p>Run: {@code chrt -f 10 java --add-exports=java.base/jdk.internal.vm=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
@@ -43,13 +46,16 @@ public final class CrossThreadRivals {
         int roundTrips = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 15;
         int messages = 2 * roundTrips;
-        String[] names = {"coro, pool of 2", "kotlinx, Default", "SynchronousQueue, virtual threads"};
+        String[] names = {"coro, pool of 2", "kotlinx, Default", "SynchronousQueue, virtual threads",
+            "kotlinx, a thread per side"};
         long[][] nanos = new long[names.length][rounds];
-        try (CoroutinePool pool = CoroutinePool.start(2); QueuePingPong queues = new QueuePingPong(Thread.ofVirtual(), messages)) {
+        try (CoroutinePool pool = CoroutinePool.start(2); QueuePingPong queues = new QueuePingPong(Thread.ofVirtual(), messages);
+             KotlinChannels.TwoThreads kotlinThreads = new KotlinChannels.TwoThreads()) {
             Round[] sides = {
                 () -> CrossThreadChannelBenchmark.coroPingPong(pool, roundTrips),
                 () -> KotlinChannels.pingPongDefaultDispatcher(roundTrips),
                 queues::run,
+                () -> kotlinThreads.pingPong(roundTrips),
             };
             for (int r = -5; r < rounds; r++) {
                 for (int k = 0; k < sides.length; k++) {
@@ -68,7 +74,7 @@ public final class CrossThreadRivals {
             System.out.printf(Locale.ROOT, "%-36s fastest round %5d ns, median %5d ns per message%n", names[k], nanos[k][0],
                     medians[k]);
         }
-        System.out.printf(Locale.ROOT, "coro / kotlinx %.2f, coro / SynchronousQueue %.2f (medians)%n",
-                (double) medians[0] / medians[1], (double) medians[0] / medians[2]);
+        System.out.printf(Locale.ROOT, "coro / kotlinx %.2f, coro / SynchronousQueue %.2f, coro / kotlinx with a thread per side %.2f (medians)%n",
+                (double) medians[0] / medians[1], (double) medians[0] / medians[2], (double) medians[0] / medians[3]);
     }
 }

@@ -1,9 +1,12 @@
 // The kotlinx rival of coro's Channel: rendezvous Channel ping-pong between two coroutines, in one thread or across threads.
 package dev.coro.bench.kotlin
 
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
 import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.EmptyCoroutineContext
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
@@ -23,19 +26,43 @@ object KotlinChannels {
     @JvmStatic
     fun pingPongDefaultDispatcher(roundTrips: Int): Long = pingPong(Dispatchers.Default, roundTrips)
 
-    private fun pingPong(context: CoroutineContext, roundTrips: Int): Long = runBlocking(context) {
-        val ping = Channel<Int>(Channel.RENDEZVOUS)
-        val pong = Channel<Int>(Channel.RENDEZVOUS)
-        launch {
-            repeat(roundTrips) {
-                pong.send(ping.receive())
+    /** The ping-pong in [context], the echo coroutine in [echoContext] added to it. */
+    private fun pingPong(context: CoroutineContext, roundTrips: Int, echoContext: CoroutineContext = EmptyCoroutineContext): Long =
+        runBlocking(context) {
+            val ping = Channel<Int>(Channel.RENDEZVOUS)
+            val pong = Channel<Int>(Channel.RENDEZVOUS)
+            launch(echoContext) {
+                repeat(roundTrips) {
+                    pong.send(ping.receive())
+                }
             }
+            var sum = 0L
+            for (i in 0 until roundTrips) {
+                ping.send(i)
+                sum += pong.receive()
+            }
+            sum
         }
-        var sum = 0L
-        for (i in 0 until roundTrips) {
-            ping.send(i)
-            sum += pong.receive()
+
+    /**
+     * Two threads, each running one dispatcher (`Executors.newSingleThreadExecutor().asCoroutineDispatcher()`,
+     * kotlinx's way to confine coroutines to a thread): the sender on one, the echo coroutine on the
+     * other, so that every message crosses threads, as between coroutines on two coro pool threads.
+     * `Dispatchers.Default` instead mostly runs both on one worker.
+     */
+    class TwoThreads : AutoCloseable {
+        private val senderThread: ExecutorService = Executors.newSingleThreadExecutor()
+        private val echoThread: ExecutorService = Executors.newSingleThreadExecutor()
+        private val sender = senderThread.asCoroutineDispatcher()
+        private val echo = echoThread.asCoroutineDispatcher()
+
+        /** The ping-pong of [pingPong] with the sender on one thread and the echo on the other; the sum received back. */
+        fun pingPong(roundTrips: Int): Long = KotlinChannels.pingPong(sender, roundTrips, echo)
+
+        /** Stops both threads. */
+        override fun close() {
+            senderThread.shutdown()
+            echoThread.shutdown()
         }
-        sum
     }
 }
