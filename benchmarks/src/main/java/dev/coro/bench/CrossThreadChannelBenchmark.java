@@ -35,6 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code kotlinDefaultDispatcherPingPong}: {@code runBlocking(Dispatchers.Default)}, its body and an
  *       echo coroutine on the default dispatcher's worker threads, two rendezvous channels;
  *       {@value #MESSAGES} messages per invocation (start and end amortised);</li>
+ *   <li>{@code kotlinThreadPerSidePingPong}: the same ping-pong with each coroutine confined to a
+ *       single-thread dispatcher of its own (kotlinx's way to keep a coroutine on a thread), so that
+ *       every message crosses threads as coro's do; {@value #MESSAGES} messages per invocation;</li>
  *   <li>{@code vtSynchronousQueue}: two virtual threads (default scheduler) hand a token to each other
  *       through {@code SynchronousQueue}s, {@value Pairs#TRANSFERS} per invocation (its one-carrier
  *       variant is in {@code ChannelBenchmark}).</li>
@@ -121,6 +124,36 @@ public class CrossThreadChannelBenchmark {
     @OperationsPerInvocation(MESSAGES)
     public long kotlinDefaultDispatcherPingPong() {
         return KotlinChannels.pingPongDefaultDispatcher(MESSAGES / 2);
+    }
+
+    /** The kotlinx side with a thread per coroutine: two single-thread dispatchers, started once per trial. */
+    @State(Scope.Benchmark)
+    public static class KotlinThreads {
+        KotlinChannels.TwoThreads threads;
+
+        /** Starts the two threads. */
+        @Setup
+        public void setUp() {
+            threads = new KotlinChannels.TwoThreads();
+        }
+
+        /** Stops them. */
+        @TearDown
+        public void tearDown() {
+            threads.close();
+        }
+    }
+
+    /**
+     * kotlinx: two coroutines, each on a single-thread dispatcher of its own, rendezvous channels.
+     *
+     * @param k the two threads
+     * @return the sum received back
+     */
+    @Benchmark
+    @OperationsPerInvocation(MESSAGES)
+    public long kotlinThreadPerSidePingPong(KotlinThreads k) {
+        return k.threads.pingPong(MESSAGES / 2);
     }
 
     /**
