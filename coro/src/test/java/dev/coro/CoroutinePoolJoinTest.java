@@ -218,6 +218,38 @@ class CoroutinePoolJoinTest {
         assertThat(events).containsExactly("other runs while main waits", "get timed out");
     }
 
+    /**
+     * Timed gets that expire, again and again, leave nothing behind: the future keeps the thread's one
+     * completion callback (as for awaits interrupted by a timeout), and the thread no wait or timer.
+     */
+    @Test
+    void timedGetsThatExpireAgainAndAgainLeaveOneCallbackOnTheFuture() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "at last";
+                });
+                Coroutine.yield(); // this thread uses coro: it has a scheduler
+                List<Integer> dependents = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    Throwable t = catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS));
+                    assertThat(t).isExactlyInstanceOf(TimeoutException.class).hasMessageContaining("timed out in get(1 MILLISECONDS)");
+                    dependents.add(f.getNumberOfDependents());
+                }
+                boolean pending = Scheduler.current().loop.hasPending();
+                gate.complete(null);
+                return List.of(dependents, pending, f.join());
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly(List.of(1, 1, 1, 1, 1), false, "at last");
+    }
+
     /** A timed get of zero or less does not wait, as the JDK's: done, its value; not done, a TimeoutException at once. */
     @Test
     void aTimedGetOfZeroOrLessDoesNotWait() throws Exception {
