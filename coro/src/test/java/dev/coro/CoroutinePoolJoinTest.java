@@ -301,6 +301,28 @@ class CoroutinePoolJoinTest {
         assertThat(events).containsExactly("joiner joins", "main sends, the joiner PARKED", "joiner got go!");
     }
 
+    /**
+     * A body on a pool of one thread that submits another body and joins it: the join parks the
+     * first body, so the thread starts the second (a join that blocked the thread would wait for a
+     * body that thread never starts).
+     */
+    @Test
+    void aBodyJoiningAnotherBodyOfItsOwnPoolThreadLetsThatThreadRunIt() throws Exception {
+        String joined = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> outer = pool.submit(() -> {
+                    String inner = pool.submit(() -> "inner").join();
+                    return "outer joined " + inner;
+                });
+                return outer.join(); // this thread has no scheduler: the JDK's join
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(joined).isEqualTo("outer joined inner");
+    }
+
     /** A join under withTimeout that expires throws CoroutineTimeoutException and leaves the future as it is. */
     @Test
     void joinUnderAnExpiredWithTimeoutThrowsCoroutineTimeoutExceptionAndLeavesTheFuture() throws Exception {
