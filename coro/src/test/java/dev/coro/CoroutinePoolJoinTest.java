@@ -427,6 +427,36 @@ class CoroutinePoolJoinTest {
         assertThat(reports.get(GUARD.toSeconds(), TimeUnit.SECONDS)).isEmpty();
     }
 
+    /**
+     * A timed get inside {@link VirtualTime#run} of a body that does not end is a withTimeout around an
+     * await there: it expires with the clock at its timeout, and the value comes to a later join.
+     */
+    @Test
+    void aTimedGetInsideAVirtualTimeRunExpiresAtItsTimeoutOnTheVirtualClock() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                AtomicReference<List<Object>> seen = new AtomicReference<>();
+                VirtualTime.run(() -> {
+                    CompletableFuture<String> f = pool.submit(() -> {
+                        Coroutine.await(gate);
+                        return "at last";
+                    });
+                    Throwable t = catchThrowable(() -> f.get(50, TimeUnit.MILLISECONDS));
+                    long at = Coroutine.nanoTime();
+                    gate.complete(null);
+                    seen.set(List.of(t.getClass().getSimpleName(), at, f.join()));
+                });
+                return seen.get();
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly("TimeoutException", TimeUnit.MILLISECONDS.toNanos(50), "at last");
+    }
+
     /** A thread that never used coro blocks in join() and get() as the JDK's future does, and gets no scheduler. */
     @Test
     void aPlainThreadWithoutASchedulerStillJoinsAndGets() throws Exception {
