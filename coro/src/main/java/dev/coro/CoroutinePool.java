@@ -40,6 +40,13 @@ import java.util.function.Supplier;
  * the same thread, which interleave with it in the exact order of the scheduling rules. Work is
  * never moved between threads once placed (no stealing), so what one thread runs stays reproducible.
  *
+ * <h2>Waiting for a result</h2>
+ * {@link Coroutine#await}, or the future's own {@code join()} and {@code get()}: on a thread with a
+ * scheduler they park only the calling context, so the bodies' first operations on the caller's
+ * channels (which that thread runs) go on meanwhile (see {@link #submit}). Other blocking waits of
+ * such a thread (a latch, {@code Thread.sleep}, another future's {@code join()}) hold it whole: a body
+ * using one of its channels for the first time then waits until it runs its scheduler again.
+ *
  * <h2>Each pool thread is a plain scheduler</h2>
  * Sleep, select, channels (its own, and other threads'), I/O, {@link Coroutine#await} and
  * {@link Coroutine#dump()} work there as on any thread. A thread's main context is the pool's: it
@@ -155,9 +162,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * Runs {@code body} as a coroutine on one of the pool's threads (see Placement). Handing it over is
      * an exchange with another thread for the caller's scheduler, as an await is (docs/THREADS.md).
      *
+     * <p>The future's blocking reads wait cooperatively on a thread with a scheduler (one that has made
+     * a coroutine or a channel, or a pool thread): a {@code join()}, {@code get()} or
+     * {@code get(timeout, unit)} of it while it is not complete parks only the calling context, as
+     * {@link Coroutine#await} does, so the thread's other contexts, and the operations other threads
+     * posted to it (a body's first use of a channel this thread made), run meanwhile. They give what
+     * the JDK's give ({@code join}: the value, {@code CompletionException}, {@code CancellationException};
+     * {@code get}: {@code ExecutionException}, {@code CancellationException}), and, as an await, throw
+     * {@link CoroutineExit} if the caller is closed or a {@link Coroutine#withTimeout} of it expires
+     * (the future is left as it is); an interrupt of the thread does not end the wait, and stays set. A
+     * timed {@code get} waits at most that long on the scheduler's clock, then throws
+     * {@code TimeoutException} naming the caller, the read and the future (zero or less: at once, unless
+     * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do. The
+     * futures derived from it ({@code thenApply}, {@code thenCompose} …) wait the same way, and a failure
+     * read through them counts as read (see Close); other blocking waits still hold the whole thread.
+     *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
-     * @return a future completed with the body's value, or exceptionally with what it threw
+     * @return a future completed with the body's value, or exceptionally with what it threw, whose
+     *         blocking reads wait cooperatively (above)
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
@@ -169,7 +192,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Runs {@code body} as a coroutine on one of the pool's threads (see Placement); if it throws,
-     * {@link #close()} throws it.
+     * {@link #close()} throws it. There is no future to wait for: to wait for the body, {@link #submit} it
+     * (its future's {@code join()} parks only the calling context).
      *
      * @param body the code to run
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
@@ -624,7 +648,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /**
      * A future that tells its submission when a read hands its caller a failure, or a handler of
      * failures is attached; futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
-     * this kind too, so a failure read through them counts as read.
+     * this kind too, so a failure read through them counts as read. Its blocking reads
+     * ({@code join()}, {@code get()}, a timed {@code get}) wait cooperatively on a thread with a
+     * scheduler (see {@link CoroutinePool#submit}); so do those of the futures derived from it.
      */
     private abstract static class ReadFuture<T> extends CompletableFuture<T> {
 
@@ -668,8 +694,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /**
+         * As {@code CompletableFuture.join()}; on a thread with a scheduler, a wait for a future not
+         * complete yet parks only the calling context, as {@link Coroutine#await} (see {@link CoroutinePool#submit}).
+         */
         @Override
         public T join() {
+            if (!isDone()) {
+                parkUntilDone();
+            }
             try {
                 return super.join();
             } catch (CompletionException | java.util.concurrent.CancellationException e) {
@@ -678,8 +711,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /**
+         * As {@code CompletableFuture.get()}; on a thread with a scheduler, a wait for a future not
+         * complete yet parks only the calling context, as {@link Coroutine#await} (see {@link CoroutinePool#submit}).
+         */
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            if (!isDone()) {
+                parkUntilDone();
+            }
             try {
                 return super.get();
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
@@ -688,14 +728,68 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /**
+         * As {@code CompletableFuture.get(timeout, unit)}; on a thread with a scheduler, a wait for a
+         * future not complete yet parks only the calling context, at most {@code timeout} on the
+         * scheduler's clock, as {@code withTimeout} around {@link Coroutine#await} (see {@link CoroutinePool#submit}).
+         */
         @Override
         public T get(long timeout, java.util.concurrent.TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+            if (!isDone()) {
+                parkAtMost(timeout, unit);
+            }
             try {
                 return super.get(timeout, unit);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
+            }
+        }
+
+        /**
+         * The slow path of {@code join()} and {@code get()} of a future not complete yet: on a thread
+         * with a scheduler, parks the calling context until the future is complete (the thread's other
+         * contexts, and the operations other threads posted to it, run meanwhile); on a thread without
+         * one, returns at once, and the JDK's read blocks the thread as it always did. Reads nothing.
+         *
+         * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
+         */
+        private void parkUntilDone() {
+            Scheduler s = Scheduler.currentOrNull();
+            if (s != null) {
+                s.await(this);
+            }
+        }
+
+        /**
+         * The slow path of {@code get(timeout, unit)} of a future not complete yet: on a thread with a
+         * scheduler, parks the calling context until the future is complete or {@code timeout} has
+         * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone});
+         * zero or less waits not at all, as the JDK's. On a thread without one, returns at once (the JDK's read waits).
+         *
+         * @throws java.util.concurrent.TimeoutException if the future is still not complete, naming the caller, the read and the future
+         * @throws CoroutineExit                         if the caller is being closed, or a {@code withTimeout} of it (an outer one) expired
+         */
+        private void parkAtMost(long timeout, java.util.concurrent.TimeUnit unit) throws java.util.concurrent.TimeoutException {
+            Scheduler s = Scheduler.currentOrNull();
+            if (s == null) {
+                return;
+            }
+            long nanos = unit.toNanos(timeout);
+            if (nanos > 0) {
+                try {
+                    s.withTimeout(java.time.Duration.ofNanos(nanos), () -> {
+                        s.await(this);
+                        return null;
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
+                }
+            }
+            if (!isDone()) {
+                throw new java.util.concurrent.TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " "
+                        + unit + ") of " + SafeText.of(this) + ": it is still not complete");
             }
         }
 

@@ -1,0 +1,533 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The blocking reads of a {@link CoroutinePool#submit} future ({@code join()}, {@code get()}, a timed
+ * {@code get}) on a thread with a scheduler park only the calling context, as {@link Coroutine#await}
+ * does: the thread's other contexts, and the operations other threads posted to it (the first use of
+ * one of its channels), run meanwhile. A thread without a scheduler blocks as the JDK does.
+ *
+ * <p>Each program runs on a thread of its own, bounded by {@link #GUARD}: a read that blocks its
+ * thread leaves a pool body waiting on that thread's channel for ever, and the test then fails
+ * instead of hanging.
+ */
+@ExtendWith(FreshThread.class)
+class CoroutinePoolJoinTest {
+
+    /** A bound for programs that are expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(20);
+
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+    /** Every program closes its pool; one that hung is reported by the guard, not here. */
+    @AfterEach
+    void everyPoolThisTestStartedIsClosed() {
+        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
+    }
+
+    /**
+     * Runs {@code program} on a new platform thread (which has no scheduler until the program makes
+     * one) and returns its value or rethrows what it threw; fails the test, with the thread's stack,
+     * if it has not finished within {@link #GUARD}.
+     */
+    private static <T> T finishing(Callable<T> program) throws Exception {
+        CompletableFuture<T> outcome = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                outcome.complete(program.call());
+            } catch (Throwable e) {
+                outcome.completeExceptionally(e);
+            }
+        }, "program");
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            return outcome.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the program hung (not finished after " + GUARD + "); its thread's stack:\n"
+                    + Arrays.toString(thread.getStackTrace()).replace(", ", "\n    "));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            throw (Error) e.getCause();
+        }
+    }
+
+    /** Closes {@code pool}, failing rather than hanging if the close does not end. */
+    private static void close(CoroutinePool pool) {
+        Coroutine.withTimeout(GUARD, pool::close);
+    }
+
+    /** The program of docs/THREADS.md: two bodies use a channel of the submitting thread; the sum is read with {@code read}. */
+    private static int sumOfTheNumbers(ThrowingRead<Integer> read) throws Exception {
+        CoroutinePool pool = CoroutinePool.start(2);
+        try {
+            Channel<Integer> ch = new Channel<>("numbers", 0); // made by this thread
+            pool.submit(() -> {
+                for (int i = 1; i <= 3; i++) {
+                    ch.send(i);
+                }
+                ch.close();
+                return null;
+            });
+            CompletableFuture<Integer> sum = pool.submit(() -> {
+                int s = 0;
+                for (int v : ch) {
+                    s += v;
+                }
+                return s;
+            });
+            return read.read(sum);
+        } finally {
+            close(pool);
+        }
+    }
+
+    /** A read of a future that may throw what {@code get()} throws. */
+    private interface ThrowingRead<T> {
+        T read(CompletableFuture<T> f) throws Exception;
+    }
+
+    @Test
+    void joinOfABodyThatUsesTheCallersChannelGivesItsValue() throws Exception {
+        assertThat(finishing(() -> sumOfTheNumbers(CompletableFuture::join))).isEqualTo(6);
+    }
+
+    @Test
+    void getOfABodyThatUsesTheCallersChannelGivesItsValue() throws Exception {
+        assertThat(finishing(() -> sumOfTheNumbers(CompletableFuture::get))).isEqualTo(6);
+    }
+
+    /** A body that first sends on {@code ch}, a buffered channel of the caller's (posted to the caller), then throws. */
+    private static CompletableFuture<String> failingAfterUsing(CoroutinePool pool, Channel<String> ch) {
+        return pool.submit(() -> {
+            ch.send("sent");
+            throw new IllegalStateException("body failed");
+        });
+    }
+
+    @Test
+    void joinOfAFailedBodyThrowsCompletionExceptionWithTheFailureAndCloseDoesNotReportIt() throws Exception {
+        Throwable thrown = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("replies", 1);
+                return catchThrowable(failingAfterUsing(pool, ch)::join);
+            } finally {
+                close(pool); // throws if the failure read through join() did not count as read
+            }
+        });
+        assertThat(thrown).isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("body failed");
+    }
+
+    @Test
+    void getOfAFailedBodyThrowsExecutionExceptionWithTheFailureAndCloseDoesNotReportIt() throws Exception {
+        Throwable thrown = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("replies", 1);
+                return catchThrowable(failingAfterUsing(pool, ch)::get);
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(thrown).isExactlyInstanceOf(ExecutionException.class)
+                .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("body failed");
+    }
+
+    /** A future cancelled by another coroutine of the joining thread, which runs while the caller waits in join() / get(). */
+    @Test
+    void aFutureCancelledByAnotherCoroutineOfTheThreadWhileTheCallerWaitsThrowsCancellationException() throws Exception {
+        List<Throwable> thrown = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                List<Throwable> seen = new ArrayList<>();
+                for (ThrowingRead<String> read : List.<ThrowingRead<String>>of(CompletableFuture::join, CompletableFuture::get)) {
+                    CompletableFuture<String> f = pool.submit(() -> {
+                        Coroutine.await(gate);
+                        return "too late";
+                    });
+                    Coroutine.create("canceller", () -> {
+                        events.add("canceller runs");
+                        f.cancel(false);
+                    });
+                    events.add("main reads");
+                    seen.add(catchThrowable(() -> read.read(f)));
+                    events.add("main was told");
+                }
+                return seen;
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(thrown).hasSize(2).allSatisfy(t -> assertThat(t).isInstanceOf(CancellationException.class));
+        assertThat(events).containsExactly("main reads", "canceller runs", "main was told",
+                "main reads", "canceller runs", "main was told");
+    }
+
+    /**
+     * A timed get that expires throws a {@link TimeoutException} naming the caller, the read and the
+     * future, having let the thread's other coroutine run meanwhile; the body goes on, and its value
+     * is there for a later join.
+     */
+    @Test
+    void aTimedGetThatExpiresThrowsTimeoutExceptionAndTheValueComesLater() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("requests", 0);
+                CompletableFuture<String> f = pool.submit(() -> ch.receive() + " answered");
+                Coroutine.create("other", () -> events.add("other runs while main waits"));
+                Throwable timedOut = catchThrowable(() -> f.get(20, TimeUnit.MILLISECONDS));
+                events.add("get timed out");
+                boolean doneThen = f.isDone();
+                ch.send("request");
+                return List.of(timedOut, doneThen, f.join());
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome.get(0)).isExactlyInstanceOf(TimeoutException.class);
+        assertThat(((Throwable) outcome.get(0)).getMessage())
+                .startsWith("main context 'main' timed out in get(20 MILLISECONDS) of ")
+                .contains("[Not completed").endsWith(": it is still not complete");
+        assertThat(outcome.subList(1, 3)).containsExactly(false, "request answered");
+        assertThat(events).containsExactly("other runs while main waits", "get timed out");
+    }
+
+    /**
+     * Timed gets that expire, again and again, leave nothing behind: the future keeps the thread's one
+     * completion callback (as for awaits interrupted by a timeout), and the thread no wait or timer.
+     */
+    @Test
+    void timedGetsThatExpireAgainAndAgainLeaveOneCallbackOnTheFuture() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "at last";
+                });
+                Coroutine.yield(); // this thread uses coro: it has a scheduler
+                List<Integer> dependents = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    Throwable t = catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS));
+                    assertThat(t).isExactlyInstanceOf(TimeoutException.class).hasMessageContaining("timed out in get(1 MILLISECONDS)");
+                    dependents.add(f.getNumberOfDependents());
+                }
+                boolean pending = Scheduler.current().loop.hasPending();
+                gate.complete(null);
+                return List.of(dependents, pending, f.join());
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly(List.of(1, 1, 1, 1, 1), false, "at last");
+    }
+
+    /** A timed get of zero or less does not wait, as the JDK's: done, its value; not done, a TimeoutException at once. */
+    @Test
+    void aTimedGetOfZeroOrLessDoesNotWait() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> done = pool.submit(() -> "done");
+                CompletableFuture<String> waiting = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "waited";
+                });
+                Coroutine.await(done);
+                return List.of(done.get(0, TimeUnit.SECONDS), done.get(-1, TimeUnit.SECONDS),
+                        catchThrowable(() -> waiting.get(0, TimeUnit.SECONDS)),
+                        catchThrowable(() -> waiting.get(-5, TimeUnit.MILLISECONDS)));
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome.subList(0, 2)).containsExactly("done", "done");
+        assertThat(outcome.subList(2, 4)).allSatisfy(t -> assertThat(t).isExactlyInstanceOf(TimeoutException.class));
+    }
+
+    /** Inside a coroutine, join() parks only it: another context of the thread runs meanwhile and lets the body finish. */
+    @Test
+    void joinInsideACoroutineParksOnlyThatCoroutine() throws Exception {
+        finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> go = new Channel<>("go", 0);
+                CompletableFuture<String> f = pool.submit(() -> go.receive() + "!");
+                CompletableFuture<Void> ended = new CompletableFuture<>();
+                Coroutine joiner = Coroutine.create("joiner", () -> {
+                    events.add("joiner joins");
+                    events.add("joiner got " + f.join());
+                    ended.complete(null);
+                });
+                Coroutine.yield(); // the joiner runs until its join parks it
+                events.add("main sends, the joiner " + joiner.state());
+                go.send("go");
+                Coroutine.await(ended);
+                return null;
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(events).containsExactly("joiner joins", "main sends, the joiner PARKED", "joiner got go!");
+    }
+
+    /**
+     * A body on a pool of one thread that submits another body and joins it: the join parks the
+     * first body, so the thread starts the second (a join that blocked the thread would wait for a
+     * body that thread never starts).
+     */
+    @Test
+    void aBodyJoiningAnotherBodyOfItsOwnPoolThreadLetsThatThreadRunIt() throws Exception {
+        String joined = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> outer = pool.submit(() -> {
+                    String inner = pool.submit(() -> "inner").join();
+                    return "outer joined " + inner;
+                });
+                return outer.join(); // this thread has no scheduler: the JDK's join
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(joined).isEqualTo("outer joined inner");
+    }
+
+    /** A join under withTimeout that expires throws CoroutineTimeoutException and leaves the future as it is. */
+    @Test
+    void joinUnderAnExpiredWithTimeoutThrowsCoroutineTimeoutExceptionAndLeavesTheFuture() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("requests", 0);
+                CompletableFuture<String> f = pool.submit(() -> ch.receive() + " answered");
+                Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(20), f::join));
+                boolean doneThen = f.isDone();
+                ch.send("request");
+                return List.of(thrown, doneThen, f.join());
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome.get(0)).isExactlyInstanceOf(CoroutineTimeoutException.class);
+        assertThat(outcome.subList(1, 3)).containsExactly(false, "request answered");
+    }
+
+    /**
+     * An interrupt of the thread while its main waits in get() does not end the wait (the thread's
+     * contexts share it, as for an await): get() gives the value once it comes, and the flag stays set.
+     */
+    @Test
+    void anInterruptOfTheThreadDoesNotEndTheWaitAndStaysSet() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Thread self = Thread.currentThread();
+                CompletableFuture<Void> gate = new CompletableFuture<>();
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "value";
+                });
+                Coroutine.create("interrupter", () -> new Thread(() -> { // runs once main waits in get()
+                    self.interrupt();
+                    gate.complete(null);
+                }).start());
+                String got = f.get();
+                boolean interrupted = Thread.interrupted();
+                return List.of(got, interrupted);
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly("value", true);
+    }
+
+    /**
+     * A thread whose main waits in join(), with another coroutine parked, is idle in its event loop,
+     * not blocked: the blocked-loop detector, sampled by hand over ten times its threshold, reports
+     * nothing about it (a join that blocked the thread would never let the other coroutine run).
+     */
+    @Test
+    void theBlockedLoopDetectorDoesNotReportAThreadWaitingInJoin() throws Exception {
+        CompletableFuture<Scheduler> waiting = new CompletableFuture<>();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<List<String>> reports = new CompletableFuture<>();
+        Thread sampler = new Thread(() -> {
+            try {
+                Scheduler s = waiting.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+                long deadline = System.nanoTime() + GUARD.toNanos();
+                while (!s.loop.isIdle() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // until the thread has gone to sleep in its event loop
+                }
+                Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+                String me = "thread " + Scheduler.describe(s.owner) + " for ";
+                long t = System.nanoTime();
+                List<String> mine = new ArrayList<>();
+                for (long ms : new long[] {0, 100, 500, 1000}) {
+                    w.sample(t + TimeUnit.MILLISECONDS.toNanos(ms)).stream().filter(r -> r.contains(me)).forEach(mine::add);
+                }
+                reports.complete(mine);
+            } catch (Throwable e) {
+                reports.completeExceptionally(e);
+            } finally {
+                gate.complete(null);
+            }
+        }, "sampler");
+        sampler.start();
+        String joined = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "joined";
+                });
+                Channel<String> never = new Channel<>("never", 0);
+                Coroutine other = Coroutine.create("other", () -> {
+                    waiting.complete(Scheduler.current()); // main waits in join() now
+                    never.receive();
+                });
+                String v = f.join();
+                other.close();
+                return v;
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(joined).isEqualTo("joined");
+        assertThat(reports.get(GUARD.toSeconds(), TimeUnit.SECONDS)).isEmpty();
+    }
+
+    /**
+     * A timed get inside {@link VirtualTime#run} of a body that does not end is a withTimeout around an
+     * await there: it expires with the clock at its timeout, and the value comes to a later join.
+     */
+    @Test
+    void aTimedGetInsideAVirtualTimeRunExpiresAtItsTimeoutOnTheVirtualClock() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                AtomicReference<List<Object>> seen = new AtomicReference<>();
+                VirtualTime.run(() -> {
+                    CompletableFuture<String> f = pool.submit(() -> {
+                        Coroutine.await(gate);
+                        return "at last";
+                    });
+                    Throwable t = catchThrowable(() -> f.get(50, TimeUnit.MILLISECONDS));
+                    long at = Coroutine.nanoTime();
+                    gate.complete(null);
+                    seen.set(List.of(t.getClass().getSimpleName(), at, f.join()));
+                });
+                return seen.get();
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly("TimeoutException", TimeUnit.MILLISECONDS.toNanos(50), "at last");
+    }
+
+    /** A thread that never used coro blocks in join() and get() as the JDK's future does, and gets no scheduler. */
+    @Test
+    void aPlainThreadWithoutASchedulerStillJoinsAndGets() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            List<Object> outcome = finishing(() -> {
+                CompletableFuture<Void> gate = new CompletableFuture<>();
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "joined";
+                });
+                new Thread(() -> gate.complete(null)).start();
+                String joined = f.join();
+                String got = pool.submit(() -> "got").get();
+                return List.of(joined, got, Scheduler.currentOrNull() == null);
+            });
+            assertThat(outcome).containsExactly("joined", "got", true);
+        } finally {
+            close(pool);
+        }
+    }
+
+    /**
+     * A stage derived from the submission ({@code thenApply}) waits the same way, and a failure read
+     * through it counts as read: close() does not report it.
+     */
+    @Test
+    void joinOfAStageDerivedFromTheSubmissionParksToo() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("replies", 1);
+                CompletableFuture<String> f = pool.submit(() -> {
+                    ch.send("sent");
+                    return "value";
+                });
+                String derived = f.thenApply(v -> v + " derived").join();
+                Channel<String> other = new Channel<>("other replies", 1);
+                Throwable failed = catchThrowable(failingAfterUsing(pool, other).thenApply(v -> v + " derived")::join);
+                return List.of(derived, failed);
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome.get(0)).isEqualTo("value derived");
+        assertThat((Throwable) outcome.get(1)).isExactlyInstanceOf(CompletionException.class).cause().hasMessage("body failed");
+    }
+
+    /** A join inside {@link VirtualTime#run} is an await there: the run's coroutines run meanwhile. */
+    @Test
+    void joinInsideAVirtualTimeRunIsAnAwait() throws Exception {
+        List<String> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                AtomicReference<List<String>> seen = new AtomicReference<>();
+                VirtualTime.run(() -> {
+                    Channel<String> go = new Channel<>("go", 0);
+                    CompletableFuture<String> f = pool.submit(() -> go.receive() + "!");
+                    Coroutine.create("sender", () -> {
+                        events.add("sender sends");
+                        go.send("go");
+                    });
+                    events.add("main joins");
+                    seen.set(List.of(f.join(), "t=" + Coroutine.nanoTime()));
+                });
+                return seen.get();
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly("go!", "t=0");
+        assertThat(events).containsExactly("main joins", "sender sends");
+    }
+}
