@@ -1104,19 +1104,36 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, delivered(c.failure(thrown, text)));
+                leave(next, report(c, thrown, text));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, delivered(c.failure(thrown, text)));
+            leave(next, report(c, thrown, text));
         }
         c.release();
         current = next.index;
         next.moveTo(State.RUNNING);
         return next;
+    }
+
+    /**
+     * The report of {@code c}'s failure, its body having ended by {@code thrown} (its text {@code text}),
+     * marked as delivered: {@link Fiber#failure}, with the failures that {@code thrown} could not carry,
+     * as it takes no suppressed ones ({@link Context#withKept}), suppressed in it instead. The report
+     * always takes them, and is the one thing of the body's end its creator (or closer) gets.
+     */
+    private static CoroutineException report(Context c, Throwable thrown, String text) {
+        CoroutineException e = c.failure(thrown, text);
+        if (c.pendingThrow instanceof Context.Uncarried left) {
+            c.pendingThrow = null;
+            for (Throwable other : left.getSuppressed()) {
+                e.addSuppressed(other);
+            }
+        }
+        return delivered(e);
     }
 
     /**

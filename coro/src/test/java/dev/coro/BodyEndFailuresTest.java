@@ -1,0 +1,109 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Coroutine.State;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The failures a coroutine's body leaves at its end beside the one it ends by (a failure kept for its
+ * next scheduling point, the failure of a clean-up it had left unfinished) are never lost: they are
+ * suppressed in what its creator or closer gets, also when the body's own exception takes no
+ * suppressed ones.
+ */
+@ExtendWith(FreshThread.class)
+class BodyEndFailuresTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** An exception made with suppression disabled, as a preallocated signal is: it keeps no suppressed one. */
+    private static RuntimeException signal() {
+        return new RuntimeException("stop", null, false, false) {
+        };
+    }
+
+    /**
+     * A receive handed a value before its channel closed keeps a failure that reached it meanwhile for
+     * the next scheduling point; the body then throws a signal that takes no suppressed exceptions. The
+     * creator gets the body's failure with the signal as its cause, itself, and the kept failure
+     * suppressed in that report.
+     */
+    @Test
+    void aKeptFailureIsSuppressedInTheReportWhenTheBodysExceptionTakesNoSuppressedOnes() {
+        RuntimeException signal = signal();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            throw signal;
+        });
+        Coroutine.yield(); // the receiver creates the failer and parks
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        Throwable t = catchThrowable(Coroutine::yield); // the failer fails, the receiver gets it and ends
+        assertThat(log).containsExactly("receiver got 7");
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(signal.getSuppressed()).isEmpty();
+        assertThat(t.getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+    }
+
+    /**
+     * A clean-up left unfinished (as a stack overflow near the stack's end leaves one) is finished at
+     * the body's end; if it fails there and the body threw a signal that takes no suppressed exceptions,
+     * the clean-up's failure is suppressed in the creator's report. No public call makes a clean-up
+     * fail, so the test plants one, as a wait's park marks it.
+     */
+    @Test
+    void theFailureOfAnUnfinishedCleanUpIsSuppressedInTheReportWhenTheBodysExceptionTakesNoSuppressedOnes() {
+        RuntimeException signal = signal();
+        Coroutine.create("leaver", () -> {
+            Context self = Coroutine.current().context;
+            self.unfinishedCleanup = () -> {
+                throw new IllegalArgumentException("cannot clean up");
+            };
+            self.pendingThrow = Context.CLEANUP_LEFT;
+            throw signal;
+        });
+        Throwable t = catchThrowable(Coroutine::yield);
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'leaver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(t.getSuppressed()).extracting(Throwable::toString)
+                .containsExactly("java.lang.IllegalArgumentException: cannot clean up");
+    }
+
+    /** Both at once: each appears, suppressed in the report, the clean-up's failure first. */
+    @Test
+    void aKeptFailureAndAFailedCleanUpBothAppearInTheReport() {
+        RuntimeException signal = signal();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            Context self = Coroutine.current().context;
+            self.unfinishedCleanup = () -> {
+                throw new IllegalArgumentException("cannot clean up");
+            };
+            throw signal;
+        });
+        Coroutine.yield();
+        assertThat(ch.trySend(7)).isTrue();
+        ch.close();
+        Throwable t = catchThrowable(Coroutine::yield);
+        assertThat(log).containsExactly("receiver got 7");
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(t.getSuppressed()).extracting(Throwable::getMessage).containsExactly("cannot clean up",
+                "coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(Coroutine.currentId()).isZero();
+    }
+}
