@@ -216,7 +216,9 @@ final class Context extends Fiber {
      * What a body that ended by {@code thrown} (null: it returned) ends by, given what a wait of it
      * kept for its next scheduling point and never threw ({@link #throwAtNextPoint}), and the failure
      * of a clean-up it left unfinished ({@link #unfinishedCleanup}), finished here: the first of these,
-     * if it returned; otherwise {@code thrown}, the others added to it as suppressed. If {@code thrown}
+     * if it returned or would end {@code CLOSED} (unwound by its close's signal, which is then dropped:
+     * nothing is delivered for a clean end, and the failure would be lost), the other added to it as
+     * suppressed; otherwise {@code thrown}, the others added to it as suppressed. If {@code thrown}
      * takes no suppressed ones (made with suppression disabled: a preallocated signal), it is still what
      * the body ends by, itself, since its creator finds it as the cause of the report and may compare it
      * by identity; the others, which nothing else could reach, are left in {@link #pendingThrow}, in an
@@ -241,8 +243,8 @@ final class Context extends Fiber {
             if (other == null || other == thrown) {
                 continue;
             }
-            if (thrown == null) {
-                thrown = other;
+            if (thrown == null || ending(thrown) == Ending.CLOSED) {
+                thrown = other; // the body would end cleanly: nothing would carry it
             } else if (!Scheduler.addedAsSuppressed(thrown, other)) {
                 if (left == null) {
                     left = new Uncarried();

@@ -316,6 +316,15 @@ final class Scheduler {
                 + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
     }
 
+    /**
+     * Closes {@code c} for {@link Coroutine#close()}: a {@code NEW} one ends {@code CLOSED} at once; a
+     * suspended or parked one is marked closing and run, its pending call throwing the exit signal, until
+     * its body has unwound; then the caller runs again, its {@code close()} throwing the body's report if
+     * the body failed meanwhile. A {@code c} suspended while a failure was kept for its next scheduling
+     * point (it closed another, which closes it back: a {@code close()} throws nothing kept before it
+     * switches) throws that failure first, where it resumes, instead of the signal, which would drop it;
+     * being closing, its next scheduling point throws the signal.
+     */
     void close(Context c) {
         State st = c.state();
         if (st.isTerminal()) {
@@ -345,18 +354,18 @@ final class Scheduler {
         if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
-        CoroutineExit exit = c.exit("suspended call");
         Throwable pending = c.pendingThrow;
+        Throwable first = pending == null || pending == Context.CLEANUP_LEFT ? c.exit("suspended call") : pending;
         c.closing = true;
         c.closer = from;
-        c.pendingThrow = exit;
+        c.pendingThrow = first;
         try {
             if (st == State.PARKED) {
                 c.moveTo(State.SUSPENDED); // woken, to run at once: what transfer takes
             }
             transfer(from, c, true);
         } catch (Throwable t) {
-            if (c.pendingThrow == exit) {
+            if (c.pendingThrow == first) {
                 // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
                 // refused to suspend the caller, or its stack overflowed), so c is not being closed. As
                 // in run, by field writes alone: a parked c is parked again, its bit in the run list's

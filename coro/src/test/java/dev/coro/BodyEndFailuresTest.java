@@ -106,4 +106,73 @@ class BodyEndFailuresTest {
                 "coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
         assertThat(Coroutine.currentId()).isZero();
     }
+
+    /**
+     * A receiver keeps a failure for its next scheduling point, then closes a parked coroutine whose
+     * {@code finally} closes the receiver back, while the receiver is suspended in that {@code close()}
+     * with the failure still kept. The failure is not dropped for the close's signal: it is thrown where
+     * the receiver resumes, so its body ends by it while being closed, and the {@code close()} of the
+     * receiver throws the report of that, as for any body that throws while it unwinds.
+     */
+    @Test
+    void aFailureKeptForACoroutineThatIsClosedBeforeItsNextSchedulingPointReachesItsCloser() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine[] receiver = new Coroutine[1];
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                never.receive();
+            } finally {
+                try {
+                    receiver[0].close();
+                    log.add("closer closed the receiver");
+                } catch (CoroutineException e) {
+                    log.add("closer's close threw " + e.getMessage());
+                }
+            }
+        });
+        receiver[0] = Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            closer.close();
+            log.add("not reached: the kept failure comes where the receiver resumes");
+        });
+        Coroutine.yield(); // the closer and the receiver park
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        Coroutine.yield(); // the failer fails, the receiver gets it, keeps it, closes the closer
+        assertThat(log).containsExactly("receiver got 7", "closer's close threw coroutine 'receiver' failed while"
+                + " being closed: dev.coro.CoroutineException: coroutine 'failer' failed: java.lang.IllegalStateException:"
+                + " late failure");
+        assertThat(receiver[0].state()).isEqualTo(State.FAILED);
+        assertThat(closer.state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.currentId()).isZero();
+    }
+
+    /**
+     * A clean-up left unfinished that fails at the end of a body unwound by its close: the body would
+     * end {@code CLOSED}, and nothing would carry the failure; it ends by it instead, {@code FAILED}, and
+     * {@code close()} throws its report, as for a body that throws while it unwinds.
+     */
+    @Test
+    void theFailureOfAnUnfinishedCleanUpAtTheEndOfABodyUnwoundByItsCloseMakesCloseThrowIt() {
+        Coroutine c = Coroutine.create("leaver", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                Context self = Coroutine.current().context;
+                self.unfinishedCleanup = () -> {
+                    throw new IllegalArgumentException("cannot clean up");
+                };
+                self.pendingThrow = Context.CLEANUP_LEFT;
+            }
+        });
+        c.switchTo();
+        Throwable t = catchThrowable(c::close);
+        assertThat(t).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'leaver' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
+        assertThat(c.state()).isEqualTo(State.FAILED);
+    }
 }
