@@ -185,7 +185,7 @@ final class Scheduler {
      */
     void checkCaller(String operation, Channel<?> channel) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
-            throw notOwner(operation, channel.describe(), channel.isClosed() ? "closed" : "open");
+            throw notOwner(operation, channel.describe(), channel.state());
         }
     }
 
