@@ -264,6 +264,7 @@ final class Context extends Fiber {
     static final class Uncarried extends Throwable {
         private static final long serialVersionUID = 1L;
 
+        /** Creates the holder: it takes suppressed exceptions, and has no stack trace (it is never thrown). */
         Uncarried() {
             super("the failures a body's exception could not carry", null, true, false);
         }

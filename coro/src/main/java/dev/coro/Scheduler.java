@@ -323,7 +323,8 @@ final class Scheduler {
      * the body failed meanwhile. A {@code c} suspended while a failure was kept for its next scheduling
      * point (it closed another, which closes it back: a {@code close()} throws nothing kept before it
      * switches) throws that failure first, where it resumes, instead of the signal, which would drop it;
-     * being closing, its next scheduling point throws the signal.
+     * being closing, its next scheduling point throws the signal. (The signal of an expired
+     * {@code withTimeout} that woke {@code c} gives way to the close's, as its scope's signal comes again.)
      */
     void close(Context c) {
         State st = c.state();
@@ -355,7 +356,9 @@ final class Scheduler {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
         Throwable pending = c.pendingThrow;
-        Throwable first = pending == null || pending == Context.CLEANUP_LEFT ? c.exit("suspended call") : pending;
+        Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit
+                ? c.exit("suspended call") // a timeout's signal waiting for c gives way to the close's
+                : pending;
         c.closing = true;
         c.closer = from;
         c.pendingThrow = first;

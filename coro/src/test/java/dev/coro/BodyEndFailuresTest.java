@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -174,5 +175,34 @@ class BodyEndFailuresTest {
         assertThat(t).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'leaver' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
         assertThat(c.state()).isEqualTo(State.FAILED);
+    }
+
+    /**
+     * What waits for a coroutine when it is closed and is no failure, the signal of its expired
+     * {@code withTimeout} that woke it, gives way to the close's signal, as it did: the coroutine unwinds
+     * by the close, its {@code withTimeout} does not time out, and it ends {@code CLOSED}.
+     */
+    @Test
+    void theSignalOfAnExpiredWithTimeoutWaitingForACoroutineGivesWayToItsClose() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(1), () -> Coroutine.sleep(Duration.ofHours(1)));
+                    log.add("not reached");
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out");
+                } finally {
+                    log.add("unwound");
+                }
+            });
+            Coroutine.yield(); // it parks in its sleep
+            Coroutine.create("closer", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1)); // its timeout expires too and wakes it, the signal waiting for it
+                log.add("sleeper " + c.state());
+                c.close();
+                log.add("sleeper " + c.state());
+            });
+        });
+        assertThat(log).containsExactly("sleeper SUSPENDED", "unwound", "sleeper CLOSED");
     }
 }
