@@ -141,7 +141,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
             if (r.closed) {
-                throw sendRefused(r.context, "it is closed, and the value was not delivered");
+                throw sendRefused(r.context, TAKES_NO_MORE + ", and the value was not delivered");
             }
             return;
         }
@@ -150,7 +150,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             boolean locked = acquire();
             try {
                 if (closed) {
-                    throw sendRefused(scheduler.currentContext(), "it is closed");
+                    throw sendRefused(scheduler.currentContext(), TAKES_NO_MORE);
                 }
                 if (offer(value)) {
                     return;
@@ -177,10 +177,20 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** The failure of a send by {@code caller}, refused because {@code why}. Apart from the send, so that it stays small. */
+    /**
+     * The failure of a send by {@code caller}, refused because {@code why}, in the shape of every refusal:
+     * the caller, the operation, this channel and its state, the reason, e.g. {@code coroutine 'p' cannot
+     * send to channel 'jobs' (closed): a closed channel takes no more values}. Apart from the send, so
+     * that it stays small.
+     */
     private ChannelClosedException sendRefused(Context caller, String why) {
-        return new ChannelClosedException(caller.describe() + " cannot send to " + describe() + ": " + why);
+        return new ChannelClosedException(caller.describe() + " cannot send to " + describe() + " (" + state() + "): " + why);
     }
+
+    /** Why a closed channel refuses a send (or a select's {@code onSend}). */
+    static final String TAKES_NO_MORE = "a closed channel takes no more values";
+    /** Why a closed and drained channel refuses a receive (or a select's {@code onReceive}, the iterator's {@code next()}). */
+    static final String NONE_LEFT = "no value is left in it, and none can come";
 
     /**
      * Sends {@code value} if that needs no waiting: hands it to a parked receiver or buffers it. Like
@@ -412,7 +422,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             public T next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException(Scheduler.current().currentContext().describe()
-                            + " cannot take the next value of " + describe() + ": it is closed and drained");
+                            + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
                 }
                 T v = next;
                 next = null;
@@ -1343,8 +1353,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
     private IllegalStateException ownerEnded(Context self, String op) {
-        return new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + ": it belongs to thread "
-                + ownerName() + ", which has ended");
+        return new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + " (" + state()
+                + "): it belongs to thread " + ownerName() + ", which has ended");
     }
 
     /** This channel's thread. */
@@ -1485,7 +1495,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */
     private ChannelClosedException closedAndDrained(String op) {
         return new ChannelClosedException(Scheduler.current().currentContext().describe() + " cannot " + op + " "
-                + describe() + ": it is closed and drained");
+                + describe() + " (" + state() + "): " + NONE_LEFT);
     }
 
     /** A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel is built only for a negative one. */
@@ -1497,6 +1507,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     private void checkThread(String op) {
         scheduler.checkCaller(op, this);
+    }
+
+    /** This channel's state for messages, which name it in parentheses after the channel: {@code open} or {@code closed}. */
+    String state() {
+        return closed ? "closed" : "open";
     }
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */

@@ -214,33 +214,60 @@ final class Context extends Fiber {
 
     /**
      * What a body that ended by {@code thrown} (null: it returned) ends by, given what a wait of it
-     * kept for its next scheduling point and never threw ({@link #throwAtNextPoint}): that, if it
-     * returned; otherwise {@code thrown}, the kept one added to it as suppressed.
+     * kept for its next scheduling point and never threw ({@link #throwAtNextPoint}), and the failure
+     * of a clean-up it left unfinished ({@link #unfinishedCleanup}), finished here: the first of these,
+     * if it returned or would end {@code CLOSED} (unwound by its close's signal, which is then dropped:
+     * nothing is delivered for a clean end, and the failure would be lost), the other added to it as
+     * suppressed; otherwise {@code thrown}, the others added to it as suppressed. If {@code thrown}
+     * takes no suppressed ones (made with suppression disabled: a preallocated signal), it is still what
+     * the body ends by, itself, since its creator finds it as the cause of the report and may compare it
+     * by identity; the others, which nothing else could reach, are left in {@link #pendingThrow}, in an
+     * {@link Uncarried}, for the scheduler to add to that report ({@link Scheduler#bodyEnded}).
      */
     Throwable withKept(Throwable thrown) {
+        Throwable cleanupFailure = null;
         if (unfinishedCleanup != null) {
             try {
                 finishCleanup();
             } catch (Throwable t) {
-                if (thrown == null) {
-                    thrown = t;
-                } else {
-                    thrown.addSuppressed(t);
-                }
+                cleanupFailure = t;
             }
         }
         Throwable kept = pendingThrow;
         pendingThrow = null;
-        if (kept == null || kept == CLEANUP_LEFT) {
-            return thrown;
+        if (kept == CLEANUP_LEFT) {
+            kept = null;
         }
-        if (thrown == null) {
-            return kept;
+        Uncarried left = null;
+        for (Throwable other : new Throwable[] {cleanupFailure, kept}) {
+            if (other == null || other == thrown) {
+                continue;
+            }
+            if (thrown == null || ending(thrown) == Ending.CLOSED) {
+                thrown = other; // the body would end cleanly: nothing would carry it
+            } else if (!Scheduler.addedAsSuppressed(thrown, other)) {
+                if (left == null) {
+                    left = new Uncarried();
+                }
+                left.addSuppressed(other);
+            }
         }
-        if (thrown != kept) {
-            thrown.addSuppressed(kept);
-        }
+        pendingThrow = left;
         return thrown;
+    }
+
+    /**
+     * What {@link #pendingThrow} holds after the body ended ({@link #withKept}) when the exception it
+     * ended by takes no suppressed ones: the failures that exception could not carry, suppressed in
+     * this holder, in the order they came, for the scheduler to add to the body's report. Never thrown.
+     */
+    static final class Uncarried extends Throwable {
+        private static final long serialVersionUID = 1L;
+
+        /** Creates the holder: it takes suppressed exceptions, and has no stack trace (it is never thrown). */
+        Uncarried() {
+            super("the failures a body's exception could not carry", null, true, false);
+        }
     }
 
     /**

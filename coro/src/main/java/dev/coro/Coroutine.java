@@ -238,9 +238,13 @@ public final class Coroutine implements AutoCloseable {
      * unwinding throws the signal again; when its body has ended it is removed and this call returns.
      * (A receive of a {@link Channel} that was handed a value before the channel closed returns it
      * instead of throwing: a closed channel takes nothing back; the signal comes at the next suspension.)
+     * A failure kept for the coroutine's next suspension is not dropped for the signal: it is thrown
+     * first, where the coroutine resumes, and a body that would end unwound cleanly while one is kept
+     * ends by it instead.
      *
      * @throws IllegalStateException if this is the running coroutine or main, or belongs to another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal
+     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit
+     *                               signal, or ended with a failure kept for it
      */
     @Override
     public void close() {

@@ -8,6 +8,12 @@ package dev.coro;
  * {@link Coroutine#switchTo()}; or the caller of {@link Coroutine#close()} when the body threw
  * while being unwound. A generator body that it passes through uncaught (the pending call was a
  * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}.
+ *
+ * <p>What the body left beside its own failure at its end (a failure a wait of it kept for its next
+ * scheduling point, the failure of a wait's clean-up it left unfinished) is suppressed in what it
+ * threw; if that takes no suppressed exceptions (made with suppression disabled, as a preallocated
+ * signal is), it is suppressed in this exception instead, which always takes them: the cause stays
+ * exactly what the body threw, since the code that catches such a signal may compare it by identity.
  */
 public class CoroutineException extends RuntimeException {
     private static final long serialVersionUID = 1L;

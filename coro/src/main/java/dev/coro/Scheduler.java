@@ -185,7 +185,7 @@ final class Scheduler {
      */
     void checkCaller(String operation, Channel<?> channel) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
-            throw notOwner(operation, channel.describe(), channel.isClosed() ? "closed" : "open");
+            throw notOwner(operation, channel.describe(), channel.state());
         }
     }
 
@@ -316,6 +316,16 @@ final class Scheduler {
                 + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
     }
 
+    /**
+     * Closes {@code c} for {@link Coroutine#close()}: a {@code NEW} one ends {@code CLOSED} at once; a
+     * suspended or parked one is marked closing and run, its pending call throwing the exit signal, until
+     * its body has unwound; then the caller runs again, its {@code close()} throwing the body's report if
+     * the body failed meanwhile. A {@code c} suspended while a failure was kept for its next scheduling
+     * point (it closed another, which closes it back: a {@code close()} throws nothing kept before it
+     * switches) throws that failure first, where it resumes, instead of the signal, which would drop it;
+     * being closing, its next scheduling point throws the signal. (The signal of an expired
+     * {@code withTimeout} that woke {@code c} gives way to the close's, as its scope's signal comes again.)
+     */
     void close(Context c) {
         State st = c.state();
         if (st.isTerminal()) {
@@ -345,18 +355,20 @@ final class Scheduler {
         if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
         }
-        CoroutineExit exit = c.exit("suspended call");
         Throwable pending = c.pendingThrow;
+        Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit
+                ? c.exit("suspended call") // a timeout's signal waiting for c gives way to the close's
+                : pending;
         c.closing = true;
         c.closer = from;
-        c.pendingThrow = exit;
+        c.pendingThrow = first;
         try {
             if (st == State.PARKED) {
                 c.moveTo(State.SUSPENDED); // woken, to run at once: what transfer takes
             }
             transfer(from, c, true);
         } catch (Throwable t) {
-            if (c.pendingThrow == exit) {
+            if (c.pendingThrow == first) {
                 // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
                 // refused to suspend the caller, or its stack overflowed), so c is not being closed. As
                 // in run, by field writes alone: a parked c is parked again, its bit in the run list's
@@ -1104,19 +1116,36 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
-                leave(next, delivered(c.failure(thrown, text)));
+                leave(next, report(c, thrown, text));
             }
         } else if (ending != Fiber.Ending.FAILED) {
             next = previousRunnableOrMain(c, i);
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
-            leave(next, delivered(c.failure(thrown, text)));
+            leave(next, report(c, thrown, text));
         }
         c.release();
         current = next.index;
         next.moveTo(State.RUNNING);
         return next;
+    }
+
+    /**
+     * The report of {@code c}'s failure, its body having ended by {@code thrown} (its text {@code text}),
+     * marked as delivered: {@link Fiber#failure}, with the failures that {@code thrown} could not carry,
+     * as it takes no suppressed ones ({@link Context#withKept}), suppressed in it instead. The report
+     * always takes them, and is the one thing of the body's end its creator (or closer) gets.
+     */
+    private static CoroutineException report(Context c, Throwable thrown, String text) {
+        CoroutineException e = c.failure(thrown, text);
+        if (c.pendingThrow instanceof Context.Uncarried left) {
+            c.pendingThrow = null;
+            for (Throwable other : left.getSuppressed()) {
+                e.addSuppressed(other);
+            }
+        }
+        return delivered(e);
     }
 
     /**

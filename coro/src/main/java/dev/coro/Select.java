@@ -642,8 +642,8 @@ public final class Select<R> {
         }
 
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(self.describe() + " cannot select: its clause onReceive("
-                    + channel.describe() + ") fired on a closed and drained channel; leave the clause out to go on");
+            return new ChannelClosedException(self.describe() + " cannot select onReceive from " + channel.describe()
+                    + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on");
         }
     }
 
@@ -694,9 +694,9 @@ public final class Select<R> {
         }
 
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(self.describe() + " cannot select: its clause onSend("
-                    + channel.describe() + ", " + SafeText.of(toSend) + ") fired on a closed channel, and the value was not"
-                    + " delivered; leave the clause out to go on");
+            return new ChannelClosedException(self.describe() + " cannot select onSend(" + SafeText.of(toSend) + ") to "
+                    + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
+                    + ", and the value was not delivered; leave the clause out to go on");
         }
     }
 

@@ -95,15 +95,15 @@ class ChannelTest {
         ch.close();
         assertThat(ch.isClosed()).isTrue();
         assertThatThrownBy(() -> ch.send(2)).isInstanceOf(ChannelClosedException.class)
-                .hasMessage("main context 'main' cannot send to channel 'numbers': it is closed");
+                .hasMessage("main context 'main' cannot send to channel 'numbers' (closed): a closed channel takes no more values");
         assertThat(ch.trySend(2)).as("a try call never throws for a closed channel").isFalse();
         assertThat(ch.receive()).as("buffered values outlive close").isEqualTo(1);
         assertThatThrownBy(ch::receive).isInstanceOf(ChannelClosedException.class)
-                .hasMessage("main context 'main' cannot receive from channel 'numbers': it is closed and drained");
+                .hasMessage("main context 'main' cannot receive from channel 'numbers' (closed): no value is left in it, and none can come");
         assertThat(ch.tryReceive()).as("a try call never throws for a closed channel").isEmpty();
         assertThat(ch.iterator().hasNext()).isFalse();
         assertThatThrownBy(() -> ch.iterator().next()).isInstanceOf(java.util.NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot take the next value of channel 'numbers': it is closed and drained");
+                .hasMessage("main context 'main' cannot take the next value of channel 'numbers' (closed): no value is left in it, and none can come");
     }
 
     @Test
@@ -132,9 +132,9 @@ class ChannelTest {
         Coroutine.yield();
         Coroutine.yield();
         assertThat(log).containsExactly(
-                "coroutine 'sender' cannot send to channel 'out': the channel was closed while it waited,"
+                "coroutine 'sender' cannot send to channel 'out' (closed): the channel was closed while it waited,"
                         + " and the value was not delivered",
-                "coroutine 'receiver' cannot receive from channel 'in': it is closed and drained");
+                "coroutine 'receiver' cannot receive from channel 'in' (closed): no value is left in it, and none can come");
         assertThat(receiver.isFinished() && sender.isFinished()).isTrue();
     }
 
@@ -282,7 +282,7 @@ class ChannelTest {
         Thread maker = Thread.ofPlatform().name("maker").start(() -> orphan.set(new Channel<>("orphan", 1)));
         maker.join();
         assertThatThrownBy(() -> orphan.get().trySend(1)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("main context 'main' cannot trySend to channel 'orphan': it belongs to thread 'maker' (#")
+                .hasMessageStartingWith("main context 'main' cannot trySend to channel 'orphan' (open): it belongs to thread 'maker' (#")
                 .hasMessageEndingWith("), which has ended");
     }
 
@@ -589,7 +589,7 @@ class ChannelTest {
             assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
             ch.close();
             assertThatThrownBy(ch::receive).isInstanceOf(ChannelClosedException.class)
-                    .hasMessage("main context 'main' cannot receive from channel 'ch': it is closed and drained");
+                    .hasMessage("main context 'main' cannot receive from channel 'ch' (closed): no value is left in it, and none can come");
             assertThat(ch.tryReceive()).as("closed and drained").isEmpty();
             assertThat(ch.iterator().hasNext()).as("closed and drained").isFalse();
             receiver.close();

@@ -508,14 +508,14 @@ class CrossThreadChannelTest {
             out.close();
         });
         assertThat(Coroutine.await(remote)).containsExactly(
-                "coroutine 'remote-receiver' cannot receive from channel 'in': it is closed and drained",
-                "coroutine 'remote-sender' cannot send to channel 'out': it is closed, and the value was not delivered");
+                "coroutine 'remote-receiver' cannot receive from channel 'in' (closed): no value is left in it, and none can come",
+                "coroutine 'remote-sender' cannot send to channel 'out' (closed): a closed channel takes no more values, and the value was not delivered");
         for (int i = 0; i < 3 && log.size() < 2; i++) {
             Coroutine.yield();
         }
         assertThat(log).containsExactlyInAnyOrder(
-                "coroutine 'local-receiver' cannot receive from channel 'in': it is closed and drained",
-                "coroutine 'local-sender' cannot send to channel 'out': the channel was closed while it waited, and the"
+                "coroutine 'local-receiver' cannot receive from channel 'in' (closed): no value is left in it, and none can come",
+                "coroutine 'local-sender' cannot send to channel 'out' (closed): the channel was closed while it waited, and the"
                         + " value was not delivered");
     }
 
@@ -669,7 +669,7 @@ class CrossThreadChannelTest {
         Thread maker = Thread.ofPlatform().name("maker").start(() -> made.add(new Channel<>("made", 1)));
         maker.join();
         Channel<String> ch = made.getFirst();
-        String end = " channel 'made': it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        String end = " channel 'made' (open): it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
         assertThatThrownBy(() -> ch.send("x")).isExactlyInstanceOf(IllegalStateException.class)
                 .hasMessage("main context 'main' cannot send to" + end);
         assertThatThrownBy(() -> ch.trySend("x")).isExactlyInstanceOf(IllegalStateException.class)
@@ -723,7 +723,7 @@ class CrossThreadChannelTest {
         };
         try {
             assertThatThrownBy(() -> ch.send("value")).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread " + owner.ended());
+                    .hasMessage("main context 'main' cannot send to channel 'made' (open): it belongs to thread " + owner.ended());
         } finally {
             Channel.afterLivenessCheck = null;
         }
@@ -768,7 +768,7 @@ class CrossThreadChannelTest {
         };
         try {
             assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot receive from channel 'made': it belongs to thread " + owner.ended());
+                    .hasMessage("main context 'main' cannot receive from channel 'made' (open): it belongs to thread " + owner.ended());
         } finally {
             Channel.afterLivenessCheck = null;
         }
@@ -798,7 +798,7 @@ class CrossThreadChannelTest {
         }
         sent.complete(null);
         maker.thread().join();
-        String end = " channel 'left': it belongs to thread " + maker.ended();
+        String end = " channel 'left' (open): it belongs to thread " + maker.ended();
         int takers = 4;
         List<List<Integer>> got = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
@@ -858,7 +858,7 @@ class CrossThreadChannelTest {
         Coroutine.yield(); // it passes the liveness check, posts its receive and parks
         release.countDown();
         maker.thread().join();
-        String end = " cannot receive from channel 'made': it belongs to thread " + maker.ended();
+        String end = " cannot receive from channel 'made' (open): it belongs to thread " + maker.ended();
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(queued, late)));
         assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + end);
         assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + end);
@@ -882,7 +882,7 @@ class CrossThreadChannelTest {
         try {
             assertThatThrownBy(() -> Coroutine.withTimeout(GUARD, () -> ch.send("x")))
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot send to channel 'made': it belongs to thread " + maker.ended());
+                    .hasMessage("main context 'main' cannot send to channel 'made' (open): it belongs to thread " + maker.ended());
         } finally {
             release.countDown();
             maker.thread().join();
@@ -920,7 +920,7 @@ class CrossThreadChannelTest {
             assertThat(ch.tryReceive(Duration.ofSeconds(1))).contains("also left");
             assertThatThrownBy(ch::tryReceive)
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot tryReceive from channel 'made': it belongs to thread " + maker.ended());
+                    .hasMessage("main context 'main' cannot tryReceive from channel 'made' (open): it belongs to thread " + maker.ended());
         } finally {
             release.countDown();
             maker.thread().join();
@@ -950,7 +950,7 @@ class CrossThreadChannelTest {
                     + " of thread " + makerName);
             posted.countDown();
             assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(failed))).as("while the maker is still alive")
-                    .isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread " + makerName
+                    .isEqualTo("coroutine 'receiver' cannot receive from channel 'made' (open): it belongs to thread " + makerName
                             + ", which has ended");
             assertThat(maker.thread().isAlive()).isTrue();
         } finally {
@@ -979,7 +979,7 @@ class CrossThreadChannelTest {
             }
         });
         assertThat(failed.join())
-                .isEqualTo("coroutine 'receiver' cannot receive from channel 'made': it belongs to thread " + maker.ended());
+                .isEqualTo("coroutine 'receiver' cannot receive from channel 'made' (open): it belongs to thread " + maker.ended());
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
 

@@ -222,12 +222,12 @@ class SelectTest {
         Select<String> receive = new Select<String>().onReceive(open, v -> v).onReceive(closed, v -> "got " + v);
         assertThat(receive.select()).as("a closed channel's buffered value is still received").isEqualTo("got last");
         assertThatThrownBy(receive::select).isInstanceOf(ChannelClosedException.class)
-                .hasMessage("main context 'main' cannot select: its clause onReceive(channel 'closed') fired on a"
-                        + " closed and drained channel; leave the clause out to go on");
+                .hasMessage("main context 'main' cannot select onReceive from channel 'closed' (closed): no value is left"
+                        + " in it, and none can come; leave the clause out to go on");
         assertThatThrownBy(() -> new Select<String>().onSend(closed, "v", () -> "sent").onReceive(open, v -> v).select())
                 .isInstanceOf(ChannelClosedException.class)
-                .hasMessage("main context 'main' cannot select: its clause onSend(channel 'closed', v) fired on a"
-                        + " closed channel, and the value was not delivered; leave the clause out to go on");
+                .hasMessage("main context 'main' cannot select onSend(v) to channel 'closed' (closed): a closed channel"
+                        + " takes no more values, and the value was not delivered; leave the clause out to go on");
         assertThat(open.trySend("z")).as("nothing left queued").isFalse();
     }
 
@@ -243,10 +243,10 @@ class SelectTest {
         };
         assertThatThrownBy(() -> new Select<String>().onSend(closed, unprintable, () -> "sent").select())
                 .isInstanceOf(ChannelClosedException.class)
-                .message().matches(Pattern.quote("main context 'main' cannot select: its clause onSend(channel 'closed', ")
+                .message().matches(Pattern.quote("main context 'main' cannot select onSend(")
                         + "dev\\.coro\\.SelectTest\\$\\d+@\\p{XDigit}+"
-                        + Pattern.quote(" (its toString() threw java.lang.IllegalStateException)) fired on a closed"
-                        + " channel, and the value was not delivered; leave the clause out to go on"));
+                        + Pattern.quote(" (its toString() threw java.lang.IllegalStateException)) to channel 'closed' (closed):"
+                        + " a closed channel takes no more values, and the value was not delivered; leave the clause out to go on"));
     }
 
     @Test
@@ -263,13 +263,13 @@ class SelectTest {
             });
             assertThatThrownBy(() -> new Select<String>().onReceive(other, v -> v).onReceive(in, v -> v).select())
                     .isInstanceOf(ChannelClosedException.class)
-                    .hasMessage("main context 'main' cannot select: its clause onReceive(channel 'in') fired on a"
-                            + " closed and drained channel; leave the clause out to go on");
+                    .hasMessage("main context 'main' cannot select onReceive from channel 'in' (closed): no value is left"
+                            + " in it, and none can come; leave the clause out to go on");
             log.add("receive clause threw at " + ms());
             assertThatThrownBy(() -> new Select<String>().onReceive(other, v -> v).onSend(out, "v", () -> "sent").select())
                     .isInstanceOf(ChannelClosedException.class)
-                    .hasMessage("main context 'main' cannot select: its clause onSend(channel 'out', v) fired on a"
-                            + " closed channel, and the value was not delivered; leave the clause out to go on");
+                    .hasMessage("main context 'main' cannot select onSend(v) to channel 'out' (closed): a closed channel"
+                            + " takes no more values, and the value was not delivered; leave the clause out to go on");
             log.add("send clause threw at " + ms());
         });
         assertThat(log).containsExactly("receive clause threw at 1000", "send clause threw at 2000");

@@ -1,0 +1,208 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The failures a coroutine's body leaves at its end beside the one it ends by (a failure kept for its
+ * next scheduling point, the failure of a clean-up it had left unfinished) are never lost: they are
+ * suppressed in what its creator or closer gets, also when the body's own exception takes no
+ * suppressed ones.
+ */
+@ExtendWith(FreshThread.class)
+class BodyEndFailuresTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** An exception made with suppression disabled, as a preallocated signal is: it keeps no suppressed one. */
+    private static RuntimeException signal() {
+        return new RuntimeException("stop", null, false, false) {
+        };
+    }
+
+    /**
+     * A receive handed a value before its channel closed keeps a failure that reached it meanwhile for
+     * the next scheduling point; the body then throws a signal that takes no suppressed exceptions. The
+     * creator gets the body's failure with the signal as its cause, itself, and the kept failure
+     * suppressed in that report.
+     */
+    @Test
+    void aKeptFailureIsSuppressedInTheReportWhenTheBodysExceptionTakesNoSuppressedOnes() {
+        RuntimeException signal = signal();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            throw signal;
+        });
+        Coroutine.yield(); // the receiver creates the failer and parks
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        Throwable t = catchThrowable(Coroutine::yield); // the failer fails, the receiver gets it and ends
+        assertThat(log).containsExactly("receiver got 7");
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(signal.getSuppressed()).isEmpty();
+        assertThat(t.getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+    }
+
+    /**
+     * A clean-up left unfinished (as a stack overflow near the stack's end leaves one) is finished at
+     * the body's end; if it fails there and the body threw a signal that takes no suppressed exceptions,
+     * the clean-up's failure is suppressed in the creator's report. No public call makes a clean-up
+     * fail, so the test plants one, as a wait's park marks it.
+     */
+    @Test
+    void theFailureOfAnUnfinishedCleanUpIsSuppressedInTheReportWhenTheBodysExceptionTakesNoSuppressedOnes() {
+        RuntimeException signal = signal();
+        Coroutine.create("leaver", () -> {
+            Context self = Coroutine.current().context;
+            self.unfinishedCleanup = () -> {
+                throw new IllegalArgumentException("cannot clean up");
+            };
+            self.pendingThrow = Context.CLEANUP_LEFT;
+            throw signal;
+        });
+        Throwable t = catchThrowable(Coroutine::yield);
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'leaver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(t.getSuppressed()).extracting(Throwable::toString)
+                .containsExactly("java.lang.IllegalArgumentException: cannot clean up");
+    }
+
+    /** Both at once: each appears, suppressed in the report, the clean-up's failure first. */
+    @Test
+    void aKeptFailureAndAFailedCleanUpBothAppearInTheReport() {
+        RuntimeException signal = signal();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            Context self = Coroutine.current().context;
+            self.unfinishedCleanup = () -> {
+                throw new IllegalArgumentException("cannot clean up");
+            };
+            throw signal;
+        });
+        Coroutine.yield();
+        assertThat(ch.trySend(7)).isTrue();
+        ch.close();
+        Throwable t = catchThrowable(Coroutine::yield);
+        assertThat(log).containsExactly("receiver got 7");
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
+        assertThat(t.getCause()).isSameAs(signal);
+        assertThat(t.getSuppressed()).extracting(Throwable::getMessage).containsExactly("cannot clean up",
+                "coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(Coroutine.currentId()).isZero();
+    }
+
+    /**
+     * A receiver keeps a failure for its next scheduling point, then closes a parked coroutine whose
+     * {@code finally} closes the receiver back, while the receiver is suspended in that {@code close()}
+     * with the failure still kept. The failure is not dropped for the close's signal: it is thrown where
+     * the receiver resumes, so its body ends by it while being closed, and the {@code close()} of the
+     * receiver throws the report of that, as for any body that throws while it unwinds.
+     */
+    @Test
+    void aFailureKeptForACoroutineThatIsClosedBeforeItsNextSchedulingPointReachesItsCloser() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine[] receiver = new Coroutine[1];
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                never.receive();
+            } finally {
+                try {
+                    receiver[0].close();
+                    log.add("closer closed the receiver");
+                } catch (CoroutineException e) {
+                    log.add("closer's close threw " + e.getMessage());
+                }
+            }
+        });
+        receiver[0] = Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            closer.close();
+            log.add("not reached: the kept failure comes where the receiver resumes");
+        });
+        Coroutine.yield(); // the closer and the receiver park
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        Coroutine.yield(); // the failer fails, the receiver gets it, keeps it, closes the closer
+        assertThat(log).containsExactly("receiver got 7", "closer's close threw coroutine 'receiver' failed while"
+                + " being closed: dev.coro.CoroutineException: coroutine 'failer' failed: java.lang.IllegalStateException:"
+                + " late failure");
+        assertThat(receiver[0].state()).isEqualTo(State.FAILED);
+        assertThat(closer.state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.currentId()).isZero();
+    }
+
+    /**
+     * A clean-up left unfinished that fails at the end of a body unwound by its close: the body would
+     * end {@code CLOSED}, and nothing would carry the failure; it ends by it instead, {@code FAILED}, and
+     * {@code close()} throws its report, as for a body that throws while it unwinds.
+     */
+    @Test
+    void theFailureOfAnUnfinishedCleanUpAtTheEndOfABodyUnwoundByItsCloseMakesCloseThrowIt() {
+        Coroutine c = Coroutine.create("leaver", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                Context self = Coroutine.current().context;
+                self.unfinishedCleanup = () -> {
+                    throw new IllegalArgumentException("cannot clean up");
+                };
+                self.pendingThrow = Context.CLEANUP_LEFT;
+            }
+        });
+        c.switchTo();
+        Throwable t = catchThrowable(c::close);
+        assertThat(t).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'leaver' failed while being closed: java.lang.IllegalArgumentException: cannot clean up");
+        assertThat(c.state()).isEqualTo(State.FAILED);
+    }
+
+    /**
+     * What waits for a coroutine when it is closed and is no failure, the signal of its expired
+     * {@code withTimeout} that woke it, gives way to the close's signal, as it did: the coroutine unwinds
+     * by the close, its {@code withTimeout} does not time out, and it ends {@code CLOSED}.
+     */
+    @Test
+    void theSignalOfAnExpiredWithTimeoutWaitingForACoroutineGivesWayToItsClose() {
+        VirtualTime.run(() -> {
+            Coroutine c = Coroutine.create("sleeper", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(1), () -> Coroutine.sleep(Duration.ofHours(1)));
+                    log.add("not reached");
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out");
+                } finally {
+                    log.add("unwound");
+                }
+            });
+            Coroutine.yield(); // it parks in its sleep
+            Coroutine.create("closer", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1)); // its timeout expires too and wakes it, the signal waiting for it
+                log.add("sleeper " + c.state());
+                c.close();
+                log.add("sleeper " + c.state());
+            });
+        });
+        assertThat(log).containsExactly("sleeper SUSPENDED", "unwound", "sleeper CLOSED");
+    }
+}
