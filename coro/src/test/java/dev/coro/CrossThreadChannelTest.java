@@ -732,9 +732,6 @@ class CrossThreadChannelTest {
                 .isExactlyInstanceOf(IllegalStateException.class);
     }
 
-    /** The channel of the owner thread in {@code aSendInPlaceAfterTheChannelsThreadEnded...}, handed to it once made. */
-    private final Channel<?>[] ownerChannel = new Channel<?>[1];
-
     /**
      * As above, with a coroutine left parked in a send: the receive that runs in place after the
      * channel's thread ended past its liveness check takes nothing from that send, which never
