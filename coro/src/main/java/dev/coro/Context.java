@@ -225,6 +225,9 @@ final class Context extends Fiber {
      * {@link Uncarried}, for the scheduler to add to that report ({@link Scheduler#bodyEnded}).
      */
     Throwable withKept(Throwable thrown) {
+        if (unfinishedCleanup == null && pendingThrow == null) {
+            return thrown; // the common end: nothing kept, nothing left to finish
+        }
         Throwable cleanupFailure = null;
         if (unfinishedCleanup != null) {
             try {
