@@ -780,8 +780,11 @@ class StackExhaustionTest {
     void theLookForAnInitializerDeadlockBeforeABodysThreadStartsThrowsAtWorstAStackOverflowAtEveryDepth() {
         // the thread engine looks (a walk of the caller's stack) before it starts a body's thread from a
         // virtual thread: near the stack's end the JDK's walker meets the overflow inside its own code
+        // the last 300 frames before the limit, one depth at a time; then, if the look overflowed at every
+        // one of them (how many frames it needs depends on what the JIT has compiled of it by then),
+        // shallower by 25 frames at a time until it returns once, so that the depths span the edge
         List<String> outcomes = new ArrayList<>();
-        for (int k = 0; k <= 300; k++) {
+        for (int k = 0; k <= 300 || k <= 5_000 && !outcomes.contains("returned"); k += k < 300 ? 1 : 25) {
             int depth = probedLimit(() -> recurseThenLook(0, Integer.MAX_VALUE)) - k;
             Object[] outcome = {"nothing"};
             Coroutine looker = Coroutine.create("looker", () -> {
