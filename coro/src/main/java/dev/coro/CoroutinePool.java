@@ -173,7 +173,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * (the future is left as it is); an interrupt of the thread does not end the wait, and stays set. A
      * timed {@code get} waits at most that long on the scheduler's clock, then throws
      * {@code TimeoutException} naming the caller, the read and the future (zero or less: at once, unless
-     * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do. The
+     * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do, and so
+     * do they where the JDK cannot suspend the caller (a class initializer, an FFM upcall: docs/PINNING.md),
+     * instead of throwing as an await does there. The
      * futures derived from it ({@code thenApply}, {@code thenCompose} …) wait the same way, and a failure
      * read through them counts as read (see Close); other blocking waits still hold the whole thread.
      *
@@ -741,6 +743,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
             try {
                 return super.get(timeout, unit);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw timedOut(timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
@@ -751,14 +755,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * The slow path of {@code join()} and {@code get()} of a future not complete yet: on a thread
          * with a scheduler, parks the calling context until the future is complete (the thread's other
          * contexts, and the operations other threads posted to it, run meanwhile); on a thread without
-         * one, returns at once, and the JDK's read blocks the thread as it always did. Reads nothing.
+         * one, or where the JDK cannot suspend the caller (a native frame on its stack: a class
+         * initializer, an FFM upcall; docs/PINNING.md), returns at once, the wait withdrawn, and the
+         * JDK's read blocks the thread as it always did. Reads nothing.
          *
          * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
          */
         private void parkUntilDone() {
             Scheduler s = Scheduler.currentOrNull();
             if (s != null) {
-                s.await(this);
+                try {
+                    s.await(this);
+                } catch (IllegalStateException e) {
+                    if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                        throw e;
+                    }
+                }
             }
         }
 
@@ -766,7 +778,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * The slow path of {@code get(timeout, unit)} of a future not complete yet: on a thread with a
          * scheduler, parks the calling context until the future is complete or {@code timeout} has
          * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone});
-         * zero or less waits not at all, as the JDK's. On a thread without one, returns at once (the JDK's read waits).
+         * zero or less waits not at all, as the JDK's. On a thread without one, or where the JDK cannot
+         * suspend the caller (as for {@link #parkUntilDone}), returns at once, the wait withdrawn (the JDK's read waits).
          *
          * @throws java.util.concurrent.TimeoutException if the future is still not complete, naming the caller, the read and the future
          * @throws CoroutineExit                         if the caller is being closed, or a {@code withTimeout} of it (an outer one) expired
@@ -785,12 +798,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     });
                 } catch (CoroutineTimeoutException e) {
                     // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
+                } catch (IllegalStateException e) {
+                    if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                        throw e;
+                    }
+                    return; // the JDK cannot suspend the caller here: its timed wait blocks the thread, as before
                 }
             }
             if (!isDone()) {
-                throw new java.util.concurrent.TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " "
-                        + unit + ") of " + SafeText.of(this) + ": it is still not complete");
+                throw timedOut(timeout, unit);
             }
+        }
+
+        /** The {@code TimeoutException} of a timed {@code get} that expired: the caller, the read and the future. */
+        private java.util.concurrent.TimeoutException timedOut(long timeout, java.util.concurrent.TimeUnit unit) {
+            return new java.util.concurrent.TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " "
+                    + unit + ") of " + SafeText.of(this) + ": it is still not complete");
         }
 
         @Override
