@@ -177,7 +177,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * do they where the JDK cannot suspend the caller (a class initializer, an FFM upcall: docs/PINNING.md),
      * instead of throwing as an await does there. The
      * futures derived from it ({@code thenApply}, {@code thenCompose} …) wait the same way, and a failure
-     * read through them counts as read (see Close); other blocking waits still hold the whole thread.
+     * read through them counts as read (see Close); other blocking waits still hold the whole thread. A
+     * dump names such a wait by its read and the future by its submission, as the future's
+     * {@code toString()} does: {@code join the future of submit #1 to coro-pool-1[Not completed]}.
      *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
@@ -659,6 +661,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** A read handed its caller this future's failure. */
         abstract void failureRead();
 
+        /**
+         * The state as the JDK's {@code toString()} ends with it ({@code [Not completed]},
+         * {@code [Completed normally]} …): its text from the first bracket after the identity hash.
+         */
+        final String stateText() {
+            String jdks = super.toString();
+            return jdks.substring(jdks.indexOf('[', jdks.lastIndexOf('@')));
+        }
+
         /** A callback that sees this future's failure was attached. */
         abstract void handlerAttached();
 
@@ -703,7 +714,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T join() {
             if (!isDone()) {
-                parkUntilDone();
+                parkUntilDone("join");
             }
             try {
                 return super.join();
@@ -720,7 +731,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
             if (!isDone()) {
-                parkUntilDone();
+                parkUntilDone("get");
             }
             try {
                 return super.get();
@@ -759,13 +770,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * initializer, an FFM upcall; docs/PINNING.md), returns at once, the wait withdrawn, and the
          * JDK's read blocks the thread as it always did. Reads nothing.
          *
+         * @param operation the read, as dumps and signals name the wait: {@code join}, {@code get}
          * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
          */
-        private void parkUntilDone() {
+        private void parkUntilDone(String operation) {
             Scheduler s = Scheduler.currentOrNull();
             if (s != null) {
                 try {
-                    s.await(this);
+                    s.await(this, operation);
                 } catch (IllegalStateException e) {
                     if (!PinnedException.refusedToSuspendTheCaller(e)) {
                         throw e;
@@ -777,7 +789,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /**
          * The slow path of {@code get(timeout, unit)} of a future not complete yet: on a thread with a
          * scheduler, parks the calling context until the future is complete or {@code timeout} has
-         * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone});
+         * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone}, named {@code get(20 MILLISECONDS)});
          * zero or less waits not at all, as the JDK's. On a thread without one, or where the JDK cannot
          * suspend the caller (as for {@link #parkUntilDone}), returns at once, the wait withdrawn (the JDK's read waits).
          *
@@ -792,8 +804,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             long nanos = unit.toNanos(timeout);
             if (nanos > 0) {
                 try {
+                    String operation = "get(" + timeout + " " + unit + ")";
                     s.withTimeout(java.time.Duration.ofNanos(nanos), () -> {
-                        s.await(this);
+                        s.await(this, operation);
                         return null;
                     });
                 } catch (CoroutineTimeoutException e) {
@@ -966,6 +979,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         ObservedFuture<?> submission() {
             return this;
         }
+
+        /** {@code the future of submit #1 to coro-pool-1[Not completed]}: the submission, then the JDK's state. */
+        @Override
+        public String toString() {
+            return "the future of submit #" + seq + " to " + pool.name + stateText();
+        }
     }
 
     /**
@@ -995,6 +1014,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         ObservedFuture<?> submission() {
             return submission;
+        }
+
+        /** {@code a stage of the future of submit #1 to coro-pool-1[Not completed]}: its submission, then its own state. */
+        @Override
+        public String toString() {
+            return "a stage of the future of submit #" + submission.seq + " to " + submission.pool.name + stateText();
         }
     }
 

@@ -12,13 +12,16 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     private final Context context;
     private final CompletableFuture<?> future;
+    /** The call that waits, as dumps and signals name it: {@code await}, or a pool future's {@code join}, {@code get} … */
+    private final String operation;
     private boolean done;
     /** Whether {@link #finish} has ended its count as a wait for another thread. */
     private boolean uncounted;
 
-    FutureWait(Context context, CompletableFuture<?> future) {
+    FutureWait(Context context, CompletableFuture<?> future, String operation) {
         this.context = context;
         this.future = future;
+        this.operation = operation;
     }
 
     /** The future completed: wakes the context if it still waits here. */
@@ -79,6 +82,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        return "await " + SafeText.of(future);
+        return operation + " " + SafeText.of(future);
     }
 }

@@ -323,6 +323,48 @@ class CoroutinePoolJoinTest {
         assertThat(joined).isEqualTo("outer joined inner");
     }
 
+    /**
+     * A dump names each wait by its read ({@code join}, {@code get}, {@code get(1 HOURS)}) and the future
+     * by the submission it is, or is derived from, with its state; so does the signal of a withTimeout
+     * that expired in a join, and the TimeoutException of a timed get.
+     */
+    @Test
+    void aDumpATimeoutAndItsSignalNameTheReadAndTheSubmissionItWaitsFor() throws Exception {
+        List<String> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "v";
+                });
+                Coroutine.create("joiner", f::join);
+                Coroutine.create("getter", () -> catchThrowable(f::get));
+                Coroutine.create("timed getter", () -> catchThrowable(() -> f.get(1, TimeUnit.HOURS)));
+                Coroutine.create("derived joiner", () -> f.thenApply(v -> v).join());
+                Coroutine.yield(); // each parks in its read
+                String dump = Coroutine.dump();
+                Throwable expired = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1), f::join));
+                Throwable timedOut = catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS));
+                gate.complete(null);
+                f.join();
+                return List.of(pool.toString(), dump, expired.getCause().getMessage(), timedOut.getMessage());
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        String pool = outcome.get(0).substring("CoroutinePool[".length(), outcome.get(0).indexOf(','));
+        String future = "the future of submit #1 to " + pool + "[Not completed, ";
+        assertThat(outcome.get(1)).contains("coroutine 'joiner': PARKED, waits to join " + future,
+                "coroutine 'getter': PARKED, waits to get " + future,
+                "coroutine 'timed getter': PARKED, waits to get(1 HOURS) " + future,
+                "coroutine 'derived joiner': PARKED, waits to join a stage of " + future);
+        assertThat(outcome.get(2)).contains("its join " + future);
+        assertThat(outcome.get(3)).startsWith("main context 'main' timed out in get(1 MILLISECONDS) of " + future)
+                .endsWith(": it is still not complete");
+    }
+
     /** A join under withTimeout that expires throws CoroutineTimeoutException and leaves the future as it is. */
     @Test
     void joinUnderAnExpiredWithTimeoutThrowsCoroutineTimeoutExceptionAndLeavesTheFuture() throws Exception {
