@@ -250,6 +250,95 @@ class CoroutinePoolJoinTest {
         assertThat(outcome).containsExactly(List.of(1, 1, 1, 1, 1), false, "at last");
     }
 
+    /**
+     * Timed gets raced against bodies that end at about their timeout, many times (seeded): each gives
+     * the value, or throws TimeoutException and a later join gives it; none leaves a timer, a wait
+     * counted on the thread, or more than the thread's one callback on a future not complete.
+     */
+    @Test
+    void aTimedGetRacingTheBodysEndGivesTheValueOrTimesOutAndLeavesNothingBehind() throws Exception {
+        List<String> wrong = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            java.util.Random random = new java.util.Random(20261202);
+            List<String> seen = new ArrayList<>();
+            try {
+                Coroutine.yield(); // this thread uses coro: it has a scheduler
+                EventLoop loop = Scheduler.current().loop;
+                for (int i = 0; i < 500; i++) {
+                    long bodyNanos = TimeUnit.MICROSECONDS.toNanos(100 + random.nextInt(300));
+                    long getMicros = 100 + random.nextInt(300);
+                    int n = i;
+                    CompletableFuture<Integer> f = pool.submit(() -> {
+                        long end = System.nanoTime() + bodyNanos;
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait(); // ends on the pool thread at about the get's timeout
+                        }
+                        return n;
+                    });
+                    try {
+                        int v = f.get(getMicros, TimeUnit.MICROSECONDS);
+                        if (v != n) {
+                            seen.add(i + ": got " + v);
+                        }
+                    } catch (TimeoutException e) {
+                        int dependents = f.getNumberOfDependents();
+                        if (dependents > 1 && !f.isDone()) {
+                            seen.add(i + ": " + dependents + " callbacks");
+                        }
+                        if (f.join() != n) {
+                            seen.add(i + ": joined another value");
+                        }
+                    }
+                    if (loop.hasTimers() || loop.hasForeignWaits()) {
+                        seen.add(i + ": a timer or a wait left");
+                    }
+                }
+                return seen;
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(wrong).isEmpty();
+    }
+
+    /** A join interrupted by close() of its coroutine leaves no wait on the thread, and the pool's close ends. */
+    @Test
+    void aJoinInterruptedByCloseOfItsCoroutineLeavesNoWaitBehind() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "value";
+                });
+                List<Object> seen = new ArrayList<>();
+                Coroutine joiner = Coroutine.create("joiner", () -> {
+                    try {
+                        f.join();
+                    } catch (CoroutineExit e) {
+                        seen.add("join threw " + e.getClass().getSimpleName());
+                        throw e;
+                    }
+                });
+                joiner.switchTo();
+                seen.add(joiner.state());
+                joiner.close();
+                seen.add(joiner.state());
+                seen.add(Scheduler.current().loop.hasForeignWaits());
+                seen.add(f.getNumberOfDependents());
+                gate.complete(null);
+                seen.add(f.join());
+                return seen;
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly(Coroutine.State.PARKED, "join threw CoroutineExit", Coroutine.State.CLOSED,
+                false, 1, "value");
+    }
+
     /** A timed get of zero or less does not wait, as the JDK's: done, its value; not done, a TimeoutException at once. */
     @Test
     void aTimedGetOfZeroOrLessDoesNotWait() throws Exception {
