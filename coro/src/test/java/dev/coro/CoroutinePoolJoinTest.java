@@ -610,6 +610,28 @@ class CoroutinePoolJoinTest {
         }
     }
 
+    /** A timed get that expires on a thread without a scheduler (the JDK's wait) names the thread, the read and the future too. */
+    @Test
+    void aTimedGetThatExpiresOnAPlainThreadNamesTheThreadTheReadAndTheFuture() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> f = pool.submit(() -> {
+                Coroutine.await(gate);
+                return "later";
+            });
+            List<Object> outcome = finishing(() -> List.of(catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS)),
+                    Scheduler.currentOrNull() == null));
+            assertThat(outcome.get(1)).as("the thread still has no scheduler").isEqualTo(true);
+            assertThat(outcome.get(0)).isExactlyInstanceOf(TimeoutException.class);
+            assertThat(((Throwable) outcome.get(0)).getMessage()).matches("thread 'program' \\(#\\d+\\) timed out in"
+                    + " get\\(1 MILLISECONDS\\) of the future of submit #1 to coro-pool-\\d+\\[Not completed\\]: it is still not complete");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
     /**
      * A stage derived from the submission ({@code thenApply}) waits the same way, and a failure read
      * through it counts as read: close() does not report it.
