@@ -714,7 +714,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T join() {
             if (!isDone()) {
-                parkUntilDone("join");
+                FutureWait.parkUntilDone(this, "join");
             }
             try {
                 return super.join();
@@ -731,7 +731,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
             if (!isDone()) {
-                parkUntilDone("get");
+                FutureWait.parkUntilDone(this, "get");
             }
             try {
                 return super.get();
@@ -750,84 +750,18 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public T get(long timeout, java.util.concurrent.TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
             if (!isDone()) {
-                parkAtMost(timeout, unit);
+                FutureWait.parkAtMost(this, timeout, unit);
             }
             try {
                 return super.get(timeout, unit);
             } catch (java.util.concurrent.TimeoutException e) {
-                throw timedOut(timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
+                throw FutureWait.timedOut(this, timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
             }
         }
 
-        /**
-         * The slow path of {@code join()} and {@code get()} of a future not complete yet: on a thread
-         * with a scheduler, parks the calling context until the future is complete (the thread's other
-         * contexts, and the operations other threads posted to it, run meanwhile); on a thread without
-         * one, or where the JDK cannot suspend the caller (a native frame on its stack: a class
-         * initializer, an FFM upcall; docs/PINNING.md), returns at once, the wait withdrawn, and the
-         * JDK's read blocks the thread as it always did. Reads nothing.
-         *
-         * @param operation the read, as dumps and signals name the wait: {@code join}, {@code get}
-         * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
-         */
-        private void parkUntilDone(String operation) {
-            Scheduler s = Scheduler.currentOrNull();
-            if (s != null) {
-                try {
-                    s.await(this, operation);
-                } catch (IllegalStateException e) {
-                    if (!PinnedException.refusedToSuspendTheCaller(e)) {
-                        throw e;
-                    }
-                }
-            }
-        }
-
-        /**
-         * The slow path of {@code get(timeout, unit)} of a future not complete yet: on a thread with a
-         * scheduler, parks the calling context until the future is complete or {@code timeout} has
-         * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone}, named {@code get(20 MILLISECONDS)});
-         * zero or less waits not at all, as the JDK's. On a thread without one, or where the JDK cannot
-         * suspend the caller (as for {@link #parkUntilDone}), returns at once, the wait withdrawn (the JDK's read waits).
-         *
-         * @throws java.util.concurrent.TimeoutException if the future is still not complete, naming the caller, the read and the future
-         * @throws CoroutineExit                         if the caller is being closed, or a {@code withTimeout} of it (an outer one) expired
-         */
-        private void parkAtMost(long timeout, java.util.concurrent.TimeUnit unit) throws java.util.concurrent.TimeoutException {
-            Scheduler s = Scheduler.currentOrNull();
-            if (s == null) {
-                return;
-            }
-            long nanos = unit.toNanos(timeout);
-            if (nanos > 0) {
-                try {
-                    String operation = "get(" + timeout + " " + unit + ")";
-                    s.withTimeout(java.time.Duration.ofNanos(nanos), () -> {
-                        s.await(this, operation);
-                        return null;
-                    });
-                } catch (CoroutineTimeoutException e) {
-                    // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
-                } catch (IllegalStateException e) {
-                    if (!PinnedException.refusedToSuspendTheCaller(e)) {
-                        throw e;
-                    }
-                    return; // the JDK cannot suspend the caller here: its timed wait blocks the thread, as before
-                }
-            }
-            if (!isDone()) {
-                throw timedOut(timeout, unit);
-            }
-        }
-
-        /** The {@code TimeoutException} of a timed {@code get} that expired: the caller, the read and the future. */
-        private java.util.concurrent.TimeoutException timedOut(long timeout, java.util.concurrent.TimeUnit unit) {
-            return new java.util.concurrent.TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " "
-                    + unit + ") of " + SafeText.of(this) + ": it is still not complete");
-        }
 
         @Override
         public T getNow(T valueIfAbsent) {

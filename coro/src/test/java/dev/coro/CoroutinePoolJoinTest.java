@@ -448,10 +448,52 @@ class CoroutinePoolJoinTest {
         assertThat(outcome.get(1)).contains("coroutine 'joiner': PARKED, waits to join " + future,
                 "coroutine 'getter': PARKED, waits to get " + future,
                 "coroutine 'timed getter': PARKED, waits to get(1 HOURS) " + future,
-                "coroutine 'derived joiner': PARKED, waits to join a stage of " + future);
+                "coroutine 'derived joiner': PARKED, waits to join a stage of " + future)
+                .contains("at dev.coro.CoroutinePool$ReadFuture.get(").doesNotContain("FutureWait", "parkUntilDone", "parkAtMost");
         assertThat(outcome.get(2)).contains("its join " + future);
         assertThat(outcome.get(3)).startsWith("main context 'main' timed out in get(1 MILLISECONDS) of " + future)
                 .endsWith(": it is still not complete");
+    }
+
+    /**
+     * A body that joins its own future waits until someone else settles it (here, the caller cancels
+     * it, and its join throws CancellationException): no deadlock is reported, since another thread
+     * may; meanwhile the pool thread's dump shows the body's wait as a join of that very submission,
+     * from the user's call of {@code join}, with no frame of the machinery above it.
+     */
+    @Test
+    void aBodyJoiningItsOwnFutureIsShownInTheDumpAndACancelReleasesIt() throws Exception {
+        List<String> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<CompletableFuture<String>> own = new CompletableFuture<>();
+                CompletableFuture<String> joinedBy = new CompletableFuture<>();
+                CompletableFuture<String> f = pool.submit(() -> {
+                    try {
+                        return Coroutine.await(own).join();
+                    } catch (CancellationException e) {
+                        joinedBy.complete("the body's join threw CancellationException");
+                        return "unreachable: its future was cancelled";
+                    }
+                });
+                own.complete(f);
+                String pool1 = pool.toString().substring("CoroutinePool[".length(), pool.toString().indexOf(','));
+                String dump = "";
+                for (int round = 0; round < 10_000 && !dump.contains("waits to join the future of submit #1 to " + pool1); round++) {
+                    dump = dev.coro.management.CoroutinesManagement.mxBean().dump(10); // until the body parks in its join
+                }
+                String section = dump.substring(dump.indexOf("thread '" + pool1 + "-0'"));
+                f.cancel(false);
+                return List.of(pool1, section.substring(0, section.indexOf("\n\n") < 0 ? section.length() : section.indexOf("\n\n")),
+                        Coroutine.await(joinedBy));
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome.get(1)).containsPattern("waits to join the future of submit #1 to " + outcome.get(0)
+                + "\\[Not completed, 1 dependents\\]\n        at dev\\.coro\\.CoroutinePool\\$ReadFuture\\.join\\([^\n]*\n"
+                + "        at dev\\.coro\\.CoroutinePoolJoinTest\\.lambda\\$"); // the user's call of join, then the user's frames
+        assertThat(outcome.get(2)).isEqualTo("the body's join threw CancellationException");
     }
 
     /** A join under withTimeout that expires throws CoroutineTimeoutException and leaves the future as it is. */
