@@ -173,9 +173,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * (the future is left as it is); an interrupt of the thread does not end the wait, and stays set. A
      * timed {@code get} waits at most that long on the scheduler's clock, then throws
      * {@code TimeoutException} naming the caller, the read and the future (zero or less: at once, unless
-     * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do. The
+     * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do, and so
+     * do they where the JDK cannot suspend the caller (a class initializer, an FFM upcall: docs/PINNING.md),
+     * instead of throwing as an await does there. The
      * futures derived from it ({@code thenApply}, {@code thenCompose} …) wait the same way, and a failure
-     * read through them counts as read (see Close); other blocking waits still hold the whole thread.
+     * read through them counts as read (see Close); other blocking waits still hold the whole thread. A
+     * dump names such a wait by its read and the future by its submission, as the future's
+     * {@code toString()} does: {@code join the future of submit #1 to coro-pool-1[Not completed]}.
      *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
@@ -657,6 +661,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** A read handed its caller this future's failure. */
         abstract void failureRead();
 
+        /**
+         * The state as the JDK's {@code toString()} ends with it ({@code [Not completed]},
+         * {@code [Completed normally]} …): its text from the first bracket after the identity hash.
+         */
+        final String stateText() {
+            String jdks = super.toString();
+            return jdks.substring(jdks.indexOf('[', jdks.lastIndexOf('@')));
+        }
+
         /** A callback that sees this future's failure was attached. */
         abstract void handlerAttached();
 
@@ -701,7 +714,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T join() {
             if (!isDone()) {
-                parkUntilDone();
+                FutureWait.parkUntilDone(this, "join");
             }
             try {
                 return super.join();
@@ -718,7 +731,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
             if (!isDone()) {
-                parkUntilDone();
+                FutureWait.parkUntilDone(this, "get");
             }
             try {
                 return super.get();
@@ -737,61 +750,18 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public T get(long timeout, java.util.concurrent.TimeUnit unit)
                 throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
             if (!isDone()) {
-                parkAtMost(timeout, unit);
+                FutureWait.parkAtMost(this, timeout, unit);
             }
             try {
                 return super.get(timeout, unit);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw FutureWait.timedOut(this, timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
             }
         }
 
-        /**
-         * The slow path of {@code join()} and {@code get()} of a future not complete yet: on a thread
-         * with a scheduler, parks the calling context until the future is complete (the thread's other
-         * contexts, and the operations other threads posted to it, run meanwhile); on a thread without
-         * one, returns at once, and the JDK's read blocks the thread as it always did. Reads nothing.
-         *
-         * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
-         */
-        private void parkUntilDone() {
-            Scheduler s = Scheduler.currentOrNull();
-            if (s != null) {
-                s.await(this);
-            }
-        }
-
-        /**
-         * The slow path of {@code get(timeout, unit)} of a future not complete yet: on a thread with a
-         * scheduler, parks the calling context until the future is complete or {@code timeout} has
-         * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone});
-         * zero or less waits not at all, as the JDK's. On a thread without one, returns at once (the JDK's read waits).
-         *
-         * @throws java.util.concurrent.TimeoutException if the future is still not complete, naming the caller, the read and the future
-         * @throws CoroutineExit                         if the caller is being closed, or a {@code withTimeout} of it (an outer one) expired
-         */
-        private void parkAtMost(long timeout, java.util.concurrent.TimeUnit unit) throws java.util.concurrent.TimeoutException {
-            Scheduler s = Scheduler.currentOrNull();
-            if (s == null) {
-                return;
-            }
-            long nanos = unit.toNanos(timeout);
-            if (nanos > 0) {
-                try {
-                    s.withTimeout(java.time.Duration.ofNanos(nanos), () -> {
-                        s.await(this);
-                        return null;
-                    });
-                } catch (CoroutineTimeoutException e) {
-                    // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
-                }
-            }
-            if (!isDone()) {
-                throw new java.util.concurrent.TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " "
-                        + unit + ") of " + SafeText.of(this) + ": it is still not complete");
-            }
-        }
 
         @Override
         public T getNow(T valueIfAbsent) {
@@ -943,6 +913,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         ObservedFuture<?> submission() {
             return this;
         }
+
+        /** {@code the future of submit #1 to coro-pool-1[Not completed]}: the submission, then the JDK's state. */
+        @Override
+        public String toString() {
+            return "the future of submit #" + seq + " to " + pool.name + stateText();
+        }
     }
 
     /**
@@ -972,6 +948,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         ObservedFuture<?> submission() {
             return submission;
+        }
+
+        /** {@code a stage of the future of submit #1 to coro-pool-1[Not completed]}: its submission, then its own state. */
+        @Override
+        public String toString() {
+            return "a stage of the future of submit #" + submission.seq + " to " + submission.pool.name + stateText();
         }
     }
 

@@ -1,24 +1,31 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A context's wait in {@link Coroutine#await} for a future another thread completes: queued under
  * the future in its thread's {@link FutureWaits}, completed there on the owner thread, or interrupted
- * (a timeout, a close) by leaving the queue, which leaves nothing on the future.
+ * (a timeout, a close) by leaving the queue, which leaves nothing on the future. The waits of a pool
+ * future's {@code join()} and {@code get()} start here too.
  */
 final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     private final Context context;
     private final CompletableFuture<?> future;
+    /** The call that waits, as dumps and signals name it: {@code await}, or a pool future's {@code join}, {@code get} … */
+    private final String operation;
     private boolean done;
     /** Whether {@link #finish} has ended its count as a wait for another thread. */
     private boolean uncounted;
 
-    FutureWait(Context context, CompletableFuture<?> future) {
+    FutureWait(Context context, CompletableFuture<?> future, String operation) {
         this.context = context;
         this.future = future;
+        this.operation = operation;
     }
 
     /** The future completed: wakes the context if it still waits here. */
@@ -72,6 +79,76 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
         }
     }
 
+    /**
+     * The slow path of a pool future's {@code join()} and {@code get()} ({@code CoroutinePool.ReadFuture})
+     * while {@code f} is not complete: on a thread with a scheduler, parks the calling context until
+     * it is (the thread's other contexts, and the operations other threads posted to it, run
+     * meanwhile); on a thread without one, or where the JDK cannot suspend the caller (a native frame
+     * on its stack: a class initializer, an FFM upcall; docs/PINNING.md), returns at once, the wait
+     * withdrawn, and the JDK's read blocks the thread as it always did. Reads nothing. Here, among the
+     * machinery whose frames a dump leaves out ({@link StackTraces}), so that a dump shows the wait from
+     * the user's call of {@code join} or {@code get}.
+     *
+     * @param operation the read, as dumps and signals name the wait: {@code join}, {@code get}
+     * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
+     */
+    static void parkUntilDone(CompletableFuture<?> f, String operation) {
+        Scheduler s = Scheduler.currentOrNull();
+        if (s != null) {
+            try {
+                s.await(f, operation);
+            } catch (IllegalStateException e) {
+                if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * The slow path of a pool future's {@code get(timeout, unit)} while {@code f} is not complete: on a
+     * thread with a scheduler, parks the calling context until it is complete or {@code timeout} has
+     * passed on the scheduler's clock (a {@code withTimeout} around the wait of {@link #parkUntilDone},
+     * named {@code get(20 MILLISECONDS)}); zero or less waits not at all, as the JDK's. On a thread
+     * without one, or where the JDK cannot suspend the caller (as for {@link #parkUntilDone}), returns
+     * at once, the wait withdrawn (the JDK's read waits).
+     *
+     * @throws TimeoutException if {@code f} is still not complete, naming the caller, the read and the future
+     * @throws CoroutineExit    if the caller is being closed, or a {@code withTimeout} of it (an outer one) expired
+     */
+    static void parkAtMost(CompletableFuture<?> f, long timeout, TimeUnit unit) throws TimeoutException {
+        Scheduler s = Scheduler.currentOrNull();
+        if (s == null) {
+            return;
+        }
+        long nanos = unit.toNanos(timeout);
+        if (nanos > 0) {
+            try {
+                String operation = "get(" + timeout + " " + unit + ")";
+                s.withTimeout(Duration.ofNanos(nanos), () -> {
+                    s.await(f, operation);
+                    return null;
+                });
+            } catch (CoroutineTimeoutException e) {
+                // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
+            } catch (IllegalStateException e) {
+                if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                    throw e;
+                }
+                return; // the JDK cannot suspend the caller here: its timed wait blocks the thread, as before
+            }
+        }
+        if (!f.isDone()) {
+            throw timedOut(f, timeout, unit);
+        }
+    }
+
+    /** The {@code TimeoutException} of a timed {@code get} of {@code f} that expired: the caller, the read and the future. */
+    static TimeoutException timedOut(CompletableFuture<?> f, long timeout, TimeUnit unit) {
+        return new TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " " + unit + ") of "
+                + SafeText.of(f) + ": it is still not complete");
+    }
+
     @Override
     public String reason() {
         return "thread";
@@ -79,6 +156,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        return "await " + SafeText.of(future);
+        return operation + " " + SafeText.of(future);
     }
 }

@@ -13,27 +13,40 @@ final class PinnedException extends RuntimeException {
     final String why;
     /** The target's body can never run here: its thread is stuck (see {@link InitializerDeadlock}). */
     final boolean stuck;
+    /** The JDK refused to suspend the running stack (a native frame, a critical section): the caller cannot leave here. */
+    final boolean callerPinned;
 
-    private PinnedException(String reason, String why, boolean stuck) {
+    private PinnedException(String reason, String why, boolean stuck, boolean callerPinned) {
         super(why, null, false, false);
         this.reason = reason;
         this.why = why;
         this.stuck = stuck;
+        this.callerPinned = callerPinned;
     }
 
     /** The JDK cannot suspend the running stack here, because of {@code reason}. */
     static PinnedException pinned(String reason) {
-        return new PinnedException(reason, "the JDK cannot suspend it here because " + reason, false);
+        return new PinnedException(reason, "the JDK cannot suspend it here because " + reason, false, true);
     }
 
     /** No thread could be started to run {@code what}'s body. */
     static PinnedException noThread(String what, Throwable cause) {
         String reason = "no virtual thread could be started for " + what + " (" + cause + ")";
-        return new PinnedException(reason, reason, false);
+        return new PinnedException(reason, reason, false, false);
     }
 
     /** The target's thread waits for something that waits for the caller: its body can never run here. */
     static PinnedException stuck(String reason) {
-        return new PinnedException(reason, reason, true);
+        return new PinnedException(reason, reason, true, false);
+    }
+
+    /**
+     * Whether {@code e}, thrown by a park of the calling context, is the refusal of that very park
+     * because the JDK cannot suspend the caller where it stands ({@link #pinned}): nothing moved, the
+     * caller runs on, and its wait was withdrawn. A failure delivered to it, or a target that could
+     * not run, is not.
+     */
+    static boolean refusedToSuspendTheCaller(IllegalStateException e) {
+        return e.getCause() instanceof PinnedException p && p.callerPinned;
     }
 }

@@ -608,9 +608,17 @@ final class Scheduler {
      * the thread's one callback on {@code f} ({@link FutureWaits}).
      */
     void await(CompletableFuture<?> f) {
+        await(f, "await");
+    }
+
+    /**
+     * {@link #await(CompletableFuture)} for the call {@code operation} (a pool future's {@code join},
+     * {@code get}, {@code get(20 MILLISECONDS)}), which dumps and signals name the wait by.
+     */
+    void await(CompletableFuture<?> f, String operation) {
         connected = true;
         Context self = currentContext();
-        FutureWait w = new FutureWait(self, f);
+        FutureWait w = new FutureWait(self, f, operation);
         FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {

@@ -33,7 +33,7 @@ final class StackTraces {
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
-            "dev.coro.StackProbe");
+            "dev.coro.StackProbe", "dev.coro.FutureWait");
     /**
      * The public types whose methods the user called: the frame kept of a run of machinery. A
      * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides

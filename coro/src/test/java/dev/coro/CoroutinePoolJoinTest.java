@@ -250,6 +250,95 @@ class CoroutinePoolJoinTest {
         assertThat(outcome).containsExactly(List.of(1, 1, 1, 1, 1), false, "at last");
     }
 
+    /**
+     * Timed gets raced against bodies that end at about their timeout, many times (seeded): each gives
+     * the value, or throws TimeoutException and a later join gives it; none leaves a timer, a wait
+     * counted on the thread, or more than the thread's one callback on a future not complete.
+     */
+    @Test
+    void aTimedGetRacingTheBodysEndGivesTheValueOrTimesOutAndLeavesNothingBehind() throws Exception {
+        List<String> wrong = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            java.util.Random random = new java.util.Random(20261202);
+            List<String> seen = new ArrayList<>();
+            try {
+                Coroutine.yield(); // this thread uses coro: it has a scheduler
+                EventLoop loop = Scheduler.current().loop;
+                for (int i = 0; i < 500; i++) {
+                    long bodyNanos = TimeUnit.MICROSECONDS.toNanos(100 + random.nextInt(300));
+                    long getMicros = 100 + random.nextInt(300);
+                    int n = i;
+                    CompletableFuture<Integer> f = pool.submit(() -> {
+                        long end = System.nanoTime() + bodyNanos;
+                        while (System.nanoTime() < end) {
+                            Thread.onSpinWait(); // ends on the pool thread at about the get's timeout
+                        }
+                        return n;
+                    });
+                    try {
+                        int v = f.get(getMicros, TimeUnit.MICROSECONDS);
+                        if (v != n) {
+                            seen.add(i + ": got " + v);
+                        }
+                    } catch (TimeoutException e) {
+                        int dependents = f.getNumberOfDependents();
+                        if (dependents > 1 && !f.isDone()) {
+                            seen.add(i + ": " + dependents + " callbacks");
+                        }
+                        if (f.join() != n) {
+                            seen.add(i + ": joined another value");
+                        }
+                    }
+                    if (loop.hasTimers() || loop.hasForeignWaits()) {
+                        seen.add(i + ": a timer or a wait left");
+                    }
+                }
+                return seen;
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(wrong).isEmpty();
+    }
+
+    /** A join interrupted by close() of its coroutine leaves no wait on the thread, and the pool's close ends. */
+    @Test
+    void aJoinInterruptedByCloseOfItsCoroutineLeavesNoWaitBehind() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "value";
+                });
+                List<Object> seen = new ArrayList<>();
+                Coroutine joiner = Coroutine.create("joiner", () -> {
+                    try {
+                        f.join();
+                    } catch (CoroutineExit e) {
+                        seen.add("join threw " + e.getClass().getSimpleName());
+                        throw e;
+                    }
+                });
+                joiner.switchTo();
+                seen.add(joiner.state());
+                joiner.close();
+                seen.add(joiner.state());
+                seen.add(Scheduler.current().loop.hasForeignWaits());
+                seen.add(f.getNumberOfDependents());
+                gate.complete(null);
+                seen.add(f.join());
+                return seen;
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly(Coroutine.State.PARKED, "join threw CoroutineExit", Coroutine.State.CLOSED,
+                false, 1, "value");
+    }
+
     /** A timed get of zero or less does not wait, as the JDK's: done, its value; not done, a TimeoutException at once. */
     @Test
     void aTimedGetOfZeroOrLessDoesNotWait() throws Exception {
@@ -321,6 +410,90 @@ class CoroutinePoolJoinTest {
             }
         });
         assertThat(joined).isEqualTo("outer joined inner");
+    }
+
+    /**
+     * A dump names each wait by its read ({@code join}, {@code get}, {@code get(1 HOURS)}) and the future
+     * by the submission it is, or is derived from, with its state; so does the signal of a withTimeout
+     * that expired in a join, and the TimeoutException of a timed get.
+     */
+    @Test
+    void aDumpATimeoutAndItsSignalNameTheReadAndTheSubmissionItWaitsFor() throws Exception {
+        List<String> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "v";
+                });
+                Coroutine.create("joiner", f::join);
+                Coroutine.create("getter", () -> catchThrowable(f::get));
+                Coroutine.create("timed getter", () -> catchThrowable(() -> f.get(1, TimeUnit.HOURS)));
+                Coroutine.create("derived joiner", () -> f.thenApply(v -> v).join());
+                Coroutine.yield(); // each parks in its read
+                String dump = Coroutine.dump();
+                Throwable expired = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1), f::join));
+                Throwable timedOut = catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS));
+                gate.complete(null);
+                f.join();
+                return List.of(pool.toString(), dump, expired.getCause().getMessage(), timedOut.getMessage());
+            } finally {
+                gate.complete(null);
+                close(pool);
+            }
+        });
+        String pool = outcome.get(0).substring("CoroutinePool[".length(), outcome.get(0).indexOf(','));
+        String future = "the future of submit #1 to " + pool + "[Not completed, ";
+        assertThat(outcome.get(1)).contains("coroutine 'joiner': PARKED, waits to join " + future,
+                "coroutine 'getter': PARKED, waits to get " + future,
+                "coroutine 'timed getter': PARKED, waits to get(1 HOURS) " + future,
+                "coroutine 'derived joiner': PARKED, waits to join a stage of " + future)
+                .contains("at dev.coro.CoroutinePool$ReadFuture.get(").doesNotContain("FutureWait", "parkUntilDone", "parkAtMost");
+        assertThat(outcome.get(2)).contains("its join " + future);
+        assertThat(outcome.get(3)).startsWith("main context 'main' timed out in get(1 MILLISECONDS) of " + future)
+                .endsWith(": it is still not complete");
+    }
+
+    /**
+     * A body that joins its own future waits until someone else settles it (here, the caller cancels
+     * it, and its join throws CancellationException): no deadlock is reported, since another thread
+     * may; meanwhile the pool thread's dump shows the body's wait as a join of that very submission,
+     * from the user's call of {@code join}, with no frame of the machinery above it.
+     */
+    @Test
+    void aBodyJoiningItsOwnFutureIsShownInTheDumpAndACancelReleasesIt() throws Exception {
+        List<String> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<CompletableFuture<String>> own = new CompletableFuture<>();
+                CompletableFuture<String> joinedBy = new CompletableFuture<>();
+                CompletableFuture<String> f = pool.submit(() -> {
+                    try {
+                        return Coroutine.await(own).join();
+                    } catch (CancellationException e) {
+                        joinedBy.complete("the body's join threw CancellationException");
+                        return "unreachable: its future was cancelled";
+                    }
+                });
+                own.complete(f);
+                String pool1 = pool.toString().substring("CoroutinePool[".length(), pool.toString().indexOf(','));
+                String dump = "";
+                for (int round = 0; round < 10_000 && !dump.contains("waits to join the future of submit #1 to " + pool1); round++) {
+                    dump = dev.coro.management.CoroutinesManagement.mxBean().dump(10); // until the body parks in its join
+                }
+                String section = dump.substring(dump.indexOf("thread '" + pool1 + "-0'"));
+                f.cancel(false);
+                return List.of(pool1, section.substring(0, section.indexOf("\n\n") < 0 ? section.length() : section.indexOf("\n\n")),
+                        Coroutine.await(joinedBy));
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome.get(1)).containsPattern("waits to join the future of submit #1 to " + outcome.get(0)
+                + "\\[Not completed, 1 dependents\\]\n        at dev\\.coro\\.CoroutinePool\\$ReadFuture\\.join\\([^\n]*\n"
+                + "        at dev\\.coro\\.CoroutinePoolJoinTest\\.lambda\\$"); // the user's call of join, then the user's frames
+        assertThat(outcome.get(2)).isEqualTo("the body's join threw CancellationException");
     }
 
     /** A join under withTimeout that expires throws CoroutineTimeoutException and leaves the future as it is. */
@@ -475,6 +648,28 @@ class CoroutinePoolJoinTest {
             });
             assertThat(outcome).containsExactly("joined", "got", true);
         } finally {
+            close(pool);
+        }
+    }
+
+    /** A timed get that expires on a thread without a scheduler (the JDK's wait) names the thread, the read and the future too. */
+    @Test
+    void aTimedGetThatExpiresOnAPlainThreadNamesTheThreadTheReadAndTheFuture() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> f = pool.submit(() -> {
+                Coroutine.await(gate);
+                return "later";
+            });
+            List<Object> outcome = finishing(() -> List.of(catchThrowable(() -> f.get(1, TimeUnit.MILLISECONDS)),
+                    Scheduler.currentOrNull() == null));
+            assertThat(outcome.get(1)).as("the thread still has no scheduler").isEqualTo(true);
+            assertThat(outcome.get(0)).isExactlyInstanceOf(TimeoutException.class);
+            assertThat(((Throwable) outcome.get(0)).getMessage()).matches("thread 'program' \\(#\\d+\\) timed out in"
+                    + " get\\(1 MILLISECONDS\\) of the future of submit #1 to coro-pool-\\d+\\[Not completed\\]: it is still not complete");
+        } finally {
+            gate.complete(null);
             close(pool);
         }
     }

@@ -1,0 +1,320 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A pool future's {@code join()}, {@code get()} and timed {@code get} where the JDK cannot suspend the
+ * caller (a native frame on its stack: a class initializer, an FFM upcall; docs/PINNING.md) still give
+ * the value: on the continuation engine the park is refused and the read falls back to the JDK's
+ * blocking wait, the attempt leaving no wait behind; on the thread engine the caller parks, its
+ * virtual thread keeping its carrier. Main is a context too, and parks there on both engines.
+ *
+ * <p>Each program runs on a thread of its own, bounded by {@link #GUARD}, so that a hang fails the
+ * test. The bodies wait for a gate that a helper thread opens once someone waits for their future,
+ * so that the read really waits, and the value never needs the caller's thread.
+ */
+@ExtendWith(FreshThread.class)
+class CoroutinePoolJoinPinnedTest {
+
+    /** A bound for programs that are expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(20);
+
+    /** Every program closes its pool; one that hung is reported by the guard, not here. */
+    @AfterEach
+    void everyPoolThisTestStartedIsClosed() {
+        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
+    }
+
+    /** Runs {@code program} on a new platform thread and returns its value; fails with the thread's stack if it hangs. */
+    private static <T> T finishing(Callable<T> program) throws Exception {
+        CompletableFuture<T> outcome = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                outcome.complete(program.call());
+            } catch (Throwable e) {
+                outcome.completeExceptionally(e);
+            }
+        }, "program");
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            return outcome.get(GUARD.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the program hung (not finished after " + GUARD + "); its thread's stack:\n"
+                    + Arrays.toString(thread.getStackTrace()).replace(", ", "\n    "));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            throw (Error) e.getCause();
+        }
+    }
+
+    /**
+     * A body on {@code pool} that returns {@code value} once a helper thread opens its gate, which it
+     * does once someone waits for the body's future (it has a dependent).
+     */
+    private static CompletableFuture<String> openedOnceWaitedFor(CoroutinePool pool, String value) {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<String> f = pool.submit(() -> {
+            Coroutine.await(gate);
+            return value;
+        });
+        Thread opener = new Thread(() -> {
+            long deadline = System.nanoTime() + GUARD.toNanos();
+            while (f.getNumberOfDependents() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            gate.complete(null);
+        }, "opener");
+        opener.setDaemon(true);
+        opener.start();
+        return f;
+    }
+
+    /** Runs {@code body} as coroutine {@code name} (main switching to it, so that a park of it would switch back) to its end. */
+    private static <T> T inACoroutine(String name, Supplier<T> body) {
+        List<T> result = new ArrayList<>();
+        Coroutine c = Coroutine.create(name, () -> result.add(body.get()));
+        c.switchTo();
+        while (!c.isFinished()) {
+            Coroutine.yield();
+        }
+        return result.getFirst();
+    }
+
+    /** Whether the calling thread's loop counts a wait for another thread: none is left once every read returned. */
+    private static boolean waitsLeft() {
+        return Scheduler.current().loop.hasForeignWaits();
+    }
+
+    // ---- class initializers ----------------------------------------------------------------
+
+    /** The future {@link JoinsInItsInitializer} joins. */
+    private static CompletableFuture<String> joinedByAnInitializer;
+
+    /** Joins {@link #joinedByAnInitializer} while the JVM initializes it: its initializer runs under a native frame. */
+    static final class JoinsInItsInitializer {
+        static final Object JOINED;
+
+        static {
+            Object joined;
+            try {
+                joined = joinedByAnInitializer.join();
+            } catch (Throwable e) {
+                joined = e;
+            }
+            JOINED = joined;
+        }
+    }
+
+    @Tag("once-per-jvm") // a class initializer runs once per JVM: not for PIT, which reruns tests in one JVM
+    @Test
+    void aCoroutineJoiningInsideAClassInitializerGetsTheValueAndLeavesNoWait() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                joinedByAnInitializer = openedOnceWaitedFor(pool, "joined");
+                Object joined = inACoroutine("initializer", () -> JoinsInItsInitializer.JOINED);
+                return List.of(joined, waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).containsExactly("joined", false);
+    }
+
+    /** The future {@link MainJoinsInItsInitializer} joins, whose body uses a channel of main's thread. */
+    private static CompletableFuture<String> joinedByMainsInitializer;
+
+    /** Joins {@link #joinedByMainsInitializer} while main initializes it. */
+    static final class MainJoinsInItsInitializer {
+        static final Object JOINED;
+
+        static {
+            Object joined;
+            try {
+                joined = joinedByMainsInitializer.join();
+            } catch (Throwable e) {
+                joined = e;
+            }
+            JOINED = joined;
+        }
+    }
+
+    /**
+     * Main inside a class initializer is no continuation: its join parks it there, so a body whose
+     * first send on main's channel main's thread runs finishes (a blocking wait would hang it).
+     */
+    @Tag("once-per-jvm")
+    @Test
+    void mainJoiningInsideAClassInitializerParksAndABodyUsingItsChannelFinishes() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("mains", 1);
+                joinedByMainsInitializer = pool.submit(() -> {
+                    ch.send("sent");
+                    return "joined";
+                });
+                return List.of(MainJoinsInItsInitializer.JOINED, ch.receive(), waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).containsExactly("joined", "sent", false);
+    }
+
+    // ---- FFM upcalls -----------------------------------------------------------------------
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle QSORT = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("qsort").orElseThrow(),
+            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT),
+            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
+    /** What the current comparator does before comparing, and what it got or caught; each test's own thread. */
+    private static final ThreadLocal<Callable<Object>> IN_UPCALL = new ThreadLocal<>();
+    private static final ThreadLocal<List<Object>> SEEN = ThreadLocal.withInitial(ArrayList::new);
+
+    static int compare(MemorySegment a, MemorySegment b) {
+        try {
+            SEEN.get().add(IN_UPCALL.get().call());
+        } catch (Throwable e) { // nothing may escape an upcall: the JVM would exit
+            SEEN.get().add(e);
+        }
+        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
+    }
+
+    /** Sorts {3, 1, 2} with libc's qsort, calling {@code action} once, in its first comparator upcall; returns what it gave or threw. */
+    private static Object insideAnUpcall(Callable<Object> action) {
+        boolean[] called = new boolean[1];
+        IN_UPCALL.set(() -> {
+            if (called[0]) {
+                return "again";
+            }
+            called[0] = true;
+            return action.call();
+        });
+        SEEN.get().clear();
+        try (Arena arena = Arena.ofConfined()) {
+            MethodHandle compare = MethodHandles.lookup().findStatic(CoroutinePoolJoinPinnedTest.class, "compare",
+                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
+            MemorySegment comparator = LINKER.upcallStub(compare, COMPARATOR, arena);
+            MemorySegment array = arena.allocateFrom(ValueLayout.JAVA_INT, 3, 1, 2);
+            QSORT.invokeExact(array, 3L, 4L, comparator);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+        return SEEN.get().getFirst();
+    }
+
+    @Test
+    void aCoroutineJoiningAndGettingInsideAnUpcallGetsTheValueAndLeavesNoWait() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> joined = openedOnceWaitedFor(pool, "joined");
+                CompletableFuture<String> got = openedOnceWaitedFor(pool, "got");
+                CompletableFuture<String> gotInTime = openedOnceWaitedFor(pool, "got in time");
+                List<Object> seen = inACoroutine("sorter", () -> List.of(insideAnUpcall(joined::join),
+                        insideAnUpcall(got::get), insideAnUpcall(() -> gotInTime.get(GUARD.toSeconds(), TimeUnit.SECONDS))));
+                return List.of(seen, waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).containsExactly(List.of("joined", "got", "got in time"), false);
+    }
+
+    /** A timed get that expires inside an upcall throws the TimeoutException of any timed get: caller, read, future. */
+    @Test
+    void aTimedGetThatExpiresInsideAnUpcallNamesTheCallerTheReadAndTheFuture() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = pool.submit(() -> {
+                    Coroutine.await(gate);
+                    return "later";
+                });
+                Object thrown = inACoroutine("sorter", () -> insideAnUpcall(() -> f.get(20, TimeUnit.MILLISECONDS)));
+                gate.complete(null);
+                return List.of(thrown, f.join(), waitsLeft());
+            } finally {
+                gate.complete(null);
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome.get(0)).isInstanceOf(TimeoutException.class);
+        assertThat(((Throwable) outcome.get(0)).getMessage())
+                .startsWith("coroutine 'sorter' timed out in get(20 MILLISECONDS) of ")
+                .contains("[Not completed").endsWith(": it is still not complete");
+        assertThat(outcome.subList(1, 3)).containsExactly("later", false);
+    }
+
+    @Test
+    void aGeneratorBodyJoiningInsideAnUpcallGetsTheValue() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> f = openedOnceWaitedFor(pool, "joined");
+                Object seen = inACoroutine("consumer", () -> {
+                    Generator<Object> g = Generator.of(e -> e.emit(insideAnUpcall(f::join)));
+                    return g.next();
+                });
+                return List.of(seen, waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).containsExactly("joined", false);
+    }
+
+    /** Main inside an upcall parks in join on both engines: another coroutine runs meanwhile. */
+    @Test
+    void mainJoiningInsideAnUpcallParksAndTheThreadsOtherCoroutineRuns() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("mains", 1);
+                CompletableFuture<String> f = pool.submit(() -> {
+                    ch.send("sent");
+                    return "joined";
+                });
+                List<String> events = new ArrayList<>();
+                Coroutine.create("other", () -> events.add("other ran"));
+                Object joined = insideAnUpcall(f::join);
+                return List.of(joined, events, ch.receive(), waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).containsExactly("joined", List.of("other ran"), "sent", false);
+    }
+}
