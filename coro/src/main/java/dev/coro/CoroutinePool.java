@@ -762,7 +762,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
-
         @Override
         public T getNow(T valueIfAbsent) {
             try {
