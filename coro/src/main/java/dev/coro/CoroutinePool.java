@@ -369,9 +369,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
+    /**
+     * The refusal of {@code op} ("submit to", "execute on") in the shape of every refusal: the caller,
+     * the operation, the pool and its state, the reason, e.g. {@code main context 'main' cannot submit
+     * to coro-pool-1 (closed): a closed pool takes no more bodies}.
+     */
     private RejectedExecutionException rejected(String op) {
-        return new RejectedExecutionException(Scheduler.describeCaller() + " cannot " + op + " " + name + ": it is " + state());
+        String state = state();
+        return new RejectedExecutionException(Scheduler.describeCaller() + " cannot " + op + " " + name + " (" + state
+                + "): a " + state + " pool takes no more bodies");
     }
 
 
