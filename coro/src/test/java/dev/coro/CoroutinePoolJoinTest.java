@@ -250,6 +250,10 @@ class CoroutinePoolJoinTest {
                     .hasMessage("coroutine 'awaiter' cannot await the future of submit #2 to " + CoroutinePoolTest.nameOf(pool)
                             + "[Completed exceptionally: java.util.concurrent.CancellationException]: it was cancelled")
                     .cause().isExactlyInstanceOf(CancellationException.class).hasMessageNotContaining("cannot");
+            assertThat(catchThrowable(() -> new Select<String>().onComplete(f, v -> v).select()))
+                    .as("an onComplete clause, which names the clause").isExactlyInstanceOf(CancellationException.class)
+                    .hasMessage("main context 'main' cannot select: its clause onComplete(" + future + ") fired on a cancelled stage")
+                    .cause().isExactlyInstanceOf(CancellationException.class).hasMessageNotContaining("cannot");
         } finally {
             gate.complete(null);
             close(pool);
