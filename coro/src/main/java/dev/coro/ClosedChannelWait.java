@@ -12,9 +12,12 @@ final class ClosedChannelWait extends ClosedChannelException {
     /** The message; {@link ClosedChannelException} has no constructor that takes one. */
     private final String message;
 
-    /** The refusal of {@code operation} (e.g. {@code await OP_READ on ...}) to {@code self}. */
+    /**
+     * The refusal of {@code operation} (e.g. {@code await OP_READ on ...}) to {@code self}, in the shape of
+     * every refusal: {@code coroutine 'w' cannot await OP_WRITE on ... (closed): a closed channel is never ready}.
+     */
     ClosedChannelWait(Context self, Object operation) {
-        this.message = self.describe() + " cannot " + operation + ": its channel is closed";
+        this.message = self.describe() + " cannot " + operation + " (closed): a closed channel is never ready";
     }
 
     @Override

@@ -404,10 +404,20 @@ public final class Coroutine implements AutoCloseable {
                 return v;
             }
             Scheduler.current().await(f);
-            return f.join();
+            return joined(f);
         } catch (CancellationException e) {
             throw cancelled(stage, e);
         }
+    }
+
+    /**
+     * The outcome of {@code f}, complete after an await's park, read by {@code getNow}: a pool future's
+     * {@code join()} would report a cancellation as a join of its own, which the await then named again.
+     */
+    @SuppressWarnings("unchecked")
+    private static <T> T joined(CompletableFuture<T> f) {
+        T v = f.getNow((T) NOT_DONE);
+        return v != NOT_DONE ? v : f.join();
     }
 
     /**

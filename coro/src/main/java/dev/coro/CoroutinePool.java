@@ -168,7 +168,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * {@link Coroutine#await} does, so the thread's other contexts, and the operations other threads
      * posted to it (a body's first use of a channel this thread made), run meanwhile. They give what
      * the JDK's give ({@code join}: the value, {@code CompletionException}, {@code CancellationException};
-     * {@code get}: {@code ExecutionException}, {@code CancellationException}), and, as an await, throw
+     * {@code get}: {@code ExecutionException}, {@code CancellationException}, which, as an await's, names
+     * the caller, the read and the future, on any thread, the JDK's its cause), and, as an await, throw
      * {@link CoroutineExit} if the caller is closed or a {@link Coroutine#withTimeout} of it expires
      * (the future is left as it is); an interrupt of the thread does not end the wait, and stays set. A
      * timed {@code get} waits at most that long on the scheduler's clock, then throws
@@ -369,9 +370,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** The refusal of {@code op} ("submit to", "execute on"), naming the caller. */
+    /**
+     * The refusal of {@code op} ("submit to", "execute on") in the shape of every refusal: the caller,
+     * the operation, the pool and its state, the reason, e.g. {@code main context 'main' cannot submit
+     * to coro-pool-1 (closed): a closed pool takes no more bodies}.
+     */
     private RejectedExecutionException rejected(String op) {
-        return new RejectedExecutionException(Scheduler.describeCaller() + " cannot " + op + " " + name + ": it is " + state());
+        String state = state();
+        return new RejectedExecutionException(Scheduler.describeCaller() + " cannot " + op + " " + name + " (" + state
+                + "): a " + state + " pool takes no more bodies");
     }
 
 
@@ -718,9 +725,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
             try {
                 return super.join();
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            } catch (CompletionException e) {
                 failureRead();
                 throw e;
+            } catch (java.util.concurrent.CancellationException e) {
+                throw cancelled("join", e);
             }
         }
 
@@ -735,10 +744,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
             try {
                 return super.get();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            } catch (java.util.concurrent.ExecutionException e) {
                 failureRead(); // an interrupted get read nothing; a value is never reported anyway
                 throw e;
+            } catch (java.util.concurrent.CancellationException e) {
+                throw cancelled("get", e);
             }
+        }
+
+        /**
+         * The cancellation a read ({@code join}, {@code get}) of this future found, as {@link Coroutine#await}
+         * reports it: naming the caller, the read and this future, the JDK's exception (which names only
+         * its own method) as its cause. Apart from the reads, so that they stay small.
+         */
+        final java.util.concurrent.CancellationException cancelled(String read, java.util.concurrent.CancellationException e) {
+            failureRead();
+            java.util.concurrent.CancellationException c = new java.util.concurrent.CancellationException(
+                    Scheduler.describeCaller() + " cannot " + read + " " + SafeText.of(this) + ": it was cancelled");
+            c.initCause(e);
+            return c;
         }
 
         /**
@@ -756,9 +780,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return super.get(timeout, unit);
             } catch (java.util.concurrent.TimeoutException e) {
                 throw FutureWait.timedOut(this, timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            } catch (java.util.concurrent.ExecutionException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
+            } catch (java.util.concurrent.CancellationException e) {
+                throw cancelled("get", e);
             }
         }
 

@@ -884,7 +884,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             checkThread(op);
         }
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (state " + stateNow()
+            throw new IllegalStateException("cannot " + op + " " + describe() + " (" + stateNow()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;

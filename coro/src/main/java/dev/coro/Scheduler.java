@@ -204,7 +204,11 @@ final class Scheduler {
         }
     }
 
-    /** The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's thread. */
+    /**
+     * The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's
+     * thread, its state in parentheses as in every refusal, e.g. {@code cannot read from connection A -> B
+     * (open) from thread 'intruder' (#31): it belongs to thread 'main' (#1)}.
+     */
     IllegalStateException notOwner(String operation, String target, Object state) {
         return notOwner(owner, operation, target, state);
     }
@@ -216,7 +220,7 @@ final class Scheduler {
     static IllegalStateException notOwner(Thread owner, String operation, String target, Object state) {
         Scheduler bound = CURRENT.get();
         Thread caller = bound != null ? bound.owner : Thread.currentThread();
-        return new IllegalStateException("cannot " + operation + " " + target + " (state " + state
+        return new IllegalStateException("cannot " + operation + " " + target + " (" + state
                 + ") from thread " + describe(caller) + ": it belongs to thread " + describe(owner));
     }
 

@@ -803,10 +803,14 @@ public final class Select<R> {
             return f.apply(joined(self));
         }
 
-        /** The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and the stage. */
+        /**
+         * The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and
+         * the stage. A fired clause's stage is complete, so it is read by {@code getNow}: a pool future's
+         * {@code join()} would report a cancellation as a join of its own, which the clause then named again.
+         */
         private T joined(Context self) {
             try {
-                return future.join();
+                return future.isDone() ? future.getNow(null) : future.join();
             } catch (CancellationException e) {
                 CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
                         + SafeText.of(future) + ") fired on a cancelled stage");

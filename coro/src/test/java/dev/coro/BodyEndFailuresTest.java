@@ -205,4 +205,56 @@ class BodyEndFailuresTest {
         });
         assertThat(log).containsExactly("sleeper SUSPENDED", "unwound", "sleeper CLOSED");
     }
+
+    /**
+     * A generator body runs in its consumer's context, so what a wait of it keeps for the next
+     * scheduling point, and a clean-up it left unfinished, are its consumer's: a body that then throws
+     * a signal taking no suppressed exceptions loses neither. The consumer gets the generator's failure
+     * (a {@link CoroutineException}, the signal its cause, itself); the clean-up is finished at the
+     * consumer's next scheduling point, which throws its failure with the kept one suppressed in it, and
+     * the consumer's creator gets both. So for a plain generator and a buffered one.
+     */
+    @Test
+    void aGeneratorBodyEndingByASignalLosesNeitherAKeptFailureNorAFailedCleanUpOfItsConsumer() {
+        for (boolean buffered : new boolean[] {false, true}) {
+            log.clear();
+            RuntimeException signal = signal();
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Generator.Body<Integer, Void> body = out -> {
+                out.emit(ch.receive());
+                Context self = Coroutine.current().context;
+                boolean[] ran = new boolean[1];
+                self.unfinishedCleanup = () -> { // fails once: a failing clean-up stays marked, as an overflow leaves it
+                    if (!ran[0]) {
+                        ran[0] = true;
+                        throw new IllegalArgumentException("cannot clean up");
+                    }
+                };
+                throw signal;
+            };
+            Coroutine.create("consumer", () -> {
+                Coroutine.create("failer", () -> {
+                    throw new IllegalStateException("late failure");
+                });
+                Generator<Integer> g = buffered ? Generator.buffered("g", 1, body) : Generator.of("g", body);
+                log.add("consumer got " + g.next());
+                Throwable fromGenerator = catchThrowable(g::next);
+                log.add("generator: " + fromGenerator.getMessage() + (fromGenerator.getCause() == signal ? " (the signal itself)" : ""));
+                Coroutine.yield();
+                log.add("not reached");
+            });
+            Coroutine.yield(); // the consumer creates the failer and parks in the body's receive
+            assertThat(ch.trySend(7)).isTrue();
+            ch.close();
+            Throwable t = catchThrowable(Coroutine::yield);
+            assertThat(log).as(buffered ? "buffered" : "plain").containsExactly("consumer got 7",
+                    "generator: generator 'g' failed: " + signal + " (the signal itself)");
+            assertThat(signal.getSuppressed()).isEmpty();
+            assertThat(t).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'consumer' failed: java.lang.IllegalArgumentException: cannot clean up");
+            assertThat(t.getCause()).isExactlyInstanceOf(IllegalArgumentException.class);
+            assertThat(t.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                    .containsExactly("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        }
+    }
 }

@@ -422,9 +422,9 @@ class BufferedGeneratorTest {
         Generator<Integer> g = counting("g", 4, 10);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot hasNext on generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot hasNext on generator 'g' (SUSPENDED) from thread 'intruder' (#");
         assertThat(OtherThread.thrownOn("intruder", g::close)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot close generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot close generator 'g' (SUSPENDED) from thread 'intruder' (#");
         assertThat(g.next()).as("the refused calls took nothing").isEqualTo(2);
     }
 
@@ -446,11 +446,11 @@ class BufferedGeneratorTest {
         });
         assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
         assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'ahead' (state RUNNING) from thread 'intruder' (#")
+                .hasMessageStartingWith("cannot emit from generator 'ahead' (RUNNING) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread"
                         + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
         assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'ahead' (state SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot emit from generator 'ahead' (SUSPENDED) from thread 'intruder' (#");
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.next()).isEqualTo(3);
         assertThat(g.hasNext()).isFalse();

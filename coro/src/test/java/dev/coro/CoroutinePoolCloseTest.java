@@ -120,7 +120,8 @@ class CoroutinePoolCloseTest {
                 + " (1 submitted body has not ended) throws this signal so that it unwinds (state RUNNING, closing)");
         assertThat(pool.toString()).as("closed to submissions all the same").endsWith(", closing]");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool.execute(() -> { }))
-                .isInstanceOf(java.util.concurrent.RejectedExecutionException.class).hasMessageEndingWith("it is closing");
+                .isInstanceOf(java.util.concurrent.RejectedExecutionException.class).hasMessage("main context 'main' cannot execute on " + name
+                        + " (closing): a closing pool takes no more bodies");
         gate.complete(null);
         Throwable reported = org.assertj.core.api.Assertions.catchThrowable(
                 () -> Coroutine.withTimeout(java.time.Duration.ofSeconds(30), pool::close));

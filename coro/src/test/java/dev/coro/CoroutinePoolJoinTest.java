@@ -189,6 +189,78 @@ class CoroutinePoolJoinTest {
     }
 
     /**
+     * The {@link CancellationException} of a read of a cancelled future names the caller, the read and
+     * the future, as an await of it does (the JDK's, which names only the JDK's method, is its cause): in a
+     * coroutine, in the main context of a thread with a scheduler, and on a thread without one (which
+     * still gets none); an await of it is unchanged.
+     */
+    @Test
+    void theReadsOfACancelledFutureThrowACancellationExceptionNamingTheCallerTheReadAndTheFuture() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> f = pool.submit(() -> {
+                Coroutine.await(gate);
+                return "too late";
+            });
+            f.cancel(false);
+            List<ThrowingRead<String>> reads = List.of(CompletableFuture::join, CompletableFuture::get, g -> g.get(1, TimeUnit.DAYS));
+            List<Object> plain = finishing(() -> {
+                List<Object> seen = new ArrayList<>();
+                for (ThrowingRead<String> read : reads) {
+                    seen.add(catchThrowable(() -> read.read(f)));
+                }
+                seen.add(Scheduler.currentOrNull() == null);
+                return seen;
+            });
+            assertThat(plain.getLast()).as("the thread still has no scheduler").isEqualTo(true);
+            List<Throwable> inReader = new ArrayList<>();
+            Coroutine.create("reader", () -> reads.forEach(read -> inReader.add(catchThrowable(() -> read.read(f))))).switchTo();
+            Throwable inMain = catchThrowable(f::join);
+            String future = "the future of submit #1 to " + CoroutinePoolTest.nameOf(pool)
+                    + "[Completed exceptionally: java.util.concurrent.CancellationException]";
+            List<String> expected = new ArrayList<>();
+            for (String who : List.of("thread 'program' \\(#\\d+\\)", "coroutine 'reader'")) {
+                for (String read : List.of("join", "get", "get")) {
+                    expected.add(who + " cannot " + read + " " + java.util.regex.Pattern.quote(future) + ": it was cancelled");
+                }
+            }
+            expected.add("main context 'main' cannot join " + java.util.regex.Pattern.quote(future) + ": it was cancelled");
+            List<Throwable> thrown = new ArrayList<>();
+            plain.subList(0, 3).forEach(t -> thrown.add((Throwable) t));
+            thrown.addAll(inReader);
+            thrown.add(inMain);
+            assertThat(thrown).hasSize(7);
+            for (int i = 0; i < thrown.size(); i++) {
+                assertThat(thrown.get(i)).as("read %d", i).isExactlyInstanceOf(CancellationException.class)
+                        .hasMessageMatching(expected.get(i))
+                        .cause().isExactlyInstanceOf(CancellationException.class);
+            }
+            assertThat(catchThrowable(() -> Coroutine.await(f))).isExactlyInstanceOf(CancellationException.class)
+                    .hasMessage("main context 'main' cannot await " + future + ": it was cancelled")
+                    .cause().isExactlyInstanceOf(CancellationException.class);
+            CompletableFuture<String> g = pool.submit(() -> {
+                Coroutine.await(gate);
+                return "too late";
+            });
+            Channel<Throwable> told = new Channel<>("told", 1);
+            Coroutine.create("awaiter", () -> told.send(catchThrowable(() -> Coroutine.await(g)))).switchTo();
+            g.cancel(false);
+            assertThat(told.receive()).as("an await cancelled while it waits").isExactlyInstanceOf(CancellationException.class)
+                    .hasMessage("coroutine 'awaiter' cannot await the future of submit #2 to " + CoroutinePoolTest.nameOf(pool)
+                            + "[Completed exceptionally: java.util.concurrent.CancellationException]: it was cancelled")
+                    .cause().isExactlyInstanceOf(CancellationException.class).hasMessageNotContaining("cannot");
+            assertThat(catchThrowable(() -> new Select<String>().onComplete(f, v -> v).select()))
+                    .as("an onComplete clause, which names the clause").isExactlyInstanceOf(CancellationException.class)
+                    .hasMessage("main context 'main' cannot select: its clause onComplete(" + future + ") fired on a cancelled stage")
+                    .cause().isExactlyInstanceOf(CancellationException.class).hasMessageNotContaining("cannot");
+        } finally {
+            gate.complete(null);
+            close(pool);
+        }
+    }
+
+    /**
      * A timed get that expires throws a {@link TimeoutException} naming the caller, the read and the
      * future, having let the thread's other coroutine run meanwhile; the body goes on, and its value
      * is there for a later join.

@@ -676,19 +676,19 @@ class CoroutinePoolTest {
         String name = nameOf(pool);
         close(pool);
         assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("main context 'main' cannot submit to " + name + ": it is closed");
+                .hasMessage("main context 'main' cannot submit to " + name + " (closed): a closed pool takes no more bodies");
         assertThatThrownBy(() -> pool.execute(() -> { })).isExactlyInstanceOf(RejectedExecutionException.class)
-                .hasMessage("main context 'main' cannot execute on " + name + ": it is closed");
+                .hasMessage("main context 'main' cannot execute on " + name + " (closed): a closed pool takes no more bodies");
         List<String> refused = new ArrayList<>();
         Coroutine.create("submitter", () -> refused.add(catchThrowable(() -> pool.submit(() -> 1)).getMessage())).switchTo();
-        assertThat(refused).containsExactly("coroutine 'submitter' cannot submit to " + name + ": it is closed");
+        assertThat(refused).containsExactly("coroutine 'submitter' cannot submit to " + name + " (closed): a closed pool takes no more bodies");
         Thread plain = Thread.ofPlatform().name("plain").unstarted(
                 () -> refused.add(catchThrowable(() -> pool.execute(() -> { })).getMessage()
                         + (Scheduler.currentOrNull() == null ? "" : " (a scheduler was made)")));
         plain.start();
         Peer.join(plain);
         assertThat(refused).as("a thread that never used coroutines is named, and gets no scheduler for it").last()
-                .isEqualTo("thread " + Scheduler.describe(plain) + " cannot execute on " + name + ": it is closed");
+                .isEqualTo("thread " + Scheduler.describe(plain) + " cannot execute on " + name + " (closed): a closed pool takes no more bodies");
     }
 
     @Test

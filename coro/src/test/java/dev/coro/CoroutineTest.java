@@ -697,7 +697,7 @@ class CoroutineTest {
                     default -> a::state;
                 };
                 assertThat(OtherThread.thrownOn("intruder", call)).as(op).isInstanceOf(IllegalStateException.class)
-                        .hasMessageStartingWith("cannot " + op + " coroutine 'mine' (state NEW) from thread 'intruder' (#")
+                        .hasMessageStartingWith("cannot " + op + " coroutine 'mine' (NEW) from thread 'intruder' (#")
                         .hasMessageContaining("): it belongs to thread '" + owner + "' (#");
             }
             assertThat(a.state()).isEqualTo(State.NEW);

@@ -1006,8 +1006,8 @@ class CrossThreadChannelTest {
         String peer = seen.getFirst();
         assertThat(peer).startsWith("'peer' (#");
         assertThat(seen.subList(1, 4)).containsExactly(
-                "cannot select a receive from channel 'here' (state open) from thread " + peer + ": it belongs to thread " + self,
-                "cannot select a send to channel 'here' (state open) from thread " + peer + ": it belongs to thread " + self,
+                "cannot select a receive from channel 'here' (open) from thread " + peer + ": it belongs to thread " + self,
+                "cannot select a send to channel 'here' (open) from thread " + peer + ": it belongs to thread " + self,
                 "own still holds Optional[mine]");
         assertThat(here.tryReceive()).as("the refused send clause sent nothing").isEmpty();
     }

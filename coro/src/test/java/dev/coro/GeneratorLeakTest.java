@@ -142,7 +142,7 @@ class GeneratorLeakTest {
         for (Generator<Integer> g : kept) {
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
                     .hasMessageStartingWith("cannot hasNext on " + g.toString().replace("Generator[", "generator '")
-                            .replaceFirst(", ", "' (state ").replace("]", ")") + " from thread ")
+                            .replaceFirst(", ", "' (").replace("]", ")") + " from thread ")
                     .hasMessageContaining("it belongs to thread 'maker' (#");
             assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cannot close ");
             assertThatThrownBy(g::state).isInstanceOf(IllegalStateException.class)

@@ -93,7 +93,7 @@ class GeneratorTest {
         }
         assertThat(seen).containsExactly(1, 2, 3);
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot iterate over generator 'g' (state FINISHED): it was already iterated,"
+                .hasMessage("cannot iterate over generator 'g' (FINISHED): it was already iterated,"
                         + " and a generator can be iterated only once");
     }
 
@@ -125,10 +125,10 @@ class GeneratorTest {
             assertThat(s.findFirst()).contains(1);
         }
         assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot stream generator 'g' (state CLOSED): it was already iterated,"
+                .hasMessage("cannot stream generator 'g' (CLOSED): it was already iterated,"
                         + " and a generator can be iterated only once");
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot iterate over generator 'g' (state CLOSED): it was already iterated");
+                .hasMessageStartingWith("cannot iterate over generator 'g' (CLOSED): it was already iterated");
     }
 
     @Test
@@ -163,7 +163,7 @@ class GeneratorTest {
         self.set(g);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", () -> g.send("x"))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot send to generator 'echo' (state SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot send to generator 'echo' (SUSPENDED) from thread 'intruder' (#");
         assertThat(log).as("the body did not run").isEmpty();
         assertThat(g.send("ok")).isEqualTo(2);
         assertThat(log).containsExactly("reply ok",
@@ -423,7 +423,7 @@ class GeneratorTest {
     void consumingFromAnotherThreadIsRefused() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", () -> g.next())).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot hasNext on generator 'g' (state NEW) from thread 'intruder' (#")
+                .hasMessageStartingWith("cannot hasNext on generator 'g' (NEW) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread 'test-consumingFromAnotherThreadIsRefused' (#");
         assertThat(log).isEmpty();
     }
@@ -437,9 +437,9 @@ class GeneratorTest {
     void iteratingOrStreamingFromAnotherThreadIsRefusedAndLeavesTheOneIterationToTheOwner() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", g::iterator)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot iterate over generator 'g' (state NEW) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot iterate over generator 'g' (NEW) from thread 'intruder' (#");
         assertThat(OtherThread.thrownOn("intruder", g::stream)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot stream generator 'g' (state NEW) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot stream generator 'g' (NEW) from thread 'intruder' (#");
         List<Integer> seen = new ArrayList<>();
         for (int v : g) {
             seen.add(v);
@@ -457,7 +457,7 @@ class GeneratorTest {
         Generator<Integer> g = counting("g", 2);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", g::state)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot read the state of generator 'g' (state SUSPENDED) from thread 'intruder' (#")
+                .hasMessageStartingWith("cannot read the state of generator 'g' (SUSPENDED) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread"
                         + " 'test-readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer' (#");
         AtomicReference<String> seen = new AtomicReference<>();
@@ -483,11 +483,11 @@ class GeneratorTest {
         });
         assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
         assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'g' (state RUNNING) from thread 'intruder' (#")
+                .hasMessageStartingWith("cannot emit from generator 'g' (RUNNING) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread"
                         + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
         assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'g' (state SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot emit from generator 'g' (SUSPENDED) from thread 'intruder' (#");
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
     }

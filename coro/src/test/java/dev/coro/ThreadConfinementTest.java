@@ -23,7 +23,7 @@ class ThreadConfinementTest {
         Throwable e = OtherThread.thrownOn(other, c::switchTo);
 
         assertThat(e).isInstanceOf(IllegalStateException.class)
-                .hasMessageMatching("cannot switchTo coroutine 'worker' \\(state NEW\\) from thread 'intruder'"
+                .hasMessageMatching("cannot switchTo coroutine 'worker' \\(NEW\\) from thread 'intruder'"
                         + " \\(#\\d+\\): it belongs to thread " + java.util.regex.Pattern.quote(thread()));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
@@ -39,8 +39,8 @@ class ThreadConfinementTest {
         assertThat(messages).satisfiesExactly(
                 m -> assertThat(m).startsWith("cannot switchTo coroutine 'worker'"),
                 m -> assertThat(m).startsWith("cannot close coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot ask isFinished() of coroutine 'worker' (state NEW) from thread"),
-                m -> assertThat(m).startsWith("cannot read the state of coroutine 'worker' (state NEW) from thread"),
+                m -> assertThat(m).startsWith("cannot ask isFinished() of coroutine 'worker' (NEW) from thread"),
+                m -> assertThat(m).startsWith("cannot read the state of coroutine 'worker' (NEW) from thread"),
                 m -> assertThat(m).startsWith("cannot take the stack trace of coroutine 'worker'"));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
@@ -49,7 +49,7 @@ class ThreadConfinementTest {
     void aVirtualThreadIsNamedAsVirtual() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
         Throwable e = OtherThread.thrownOn(Thread.ofVirtual().name("fiber"), c::close);
-        assertThat(e).hasMessageMatching("cannot close coroutine 'worker' \\(state NEW\\) from thread 'fiber'"
+        assertThat(e).hasMessageMatching("cannot close coroutine 'worker' \\(NEW\\) from thread 'fiber'"
                 + " \\(#\\d+, virtual\\): it belongs to thread .*");
     }
 

@@ -269,7 +269,7 @@ class BadCallsTest {
             t.join();
             assertThat(intruder.get()).as("available() from another thread")
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot count the bytes available on " + name + " (state open) from thread 'intruder'");
+                    .hasMessageStartingWith("cannot count the bytes available on " + name + " (open) from thread 'intruder'");
 
             in.close();
             assertThatThrownBy(in::available)
@@ -407,7 +407,7 @@ class BadCallsTest {
             t.join();
             assertThat(intruder.get()).as("a read of no bytes from another thread")
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot read from " + name + " (state open, output shut down) from thread 'intruder'");
+                    .hasMessageStartingWith("cannot read from " + name + " (open, output shut down) from thread 'intruder'");
 
             server.close();
             List<ThrowingCallable> calls = List.of(

@@ -119,7 +119,7 @@ class EndedOwnerTest {
                 assertThat(c.isOpen()).as("left open by its thread").isTrue();
                 assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1)))
                         .isInstanceOf(IllegalStateException.class)
-                        .hasMessage("cannot read from " + name(c) + " (state open) from thread "
+                        .hasMessage("cannot read from " + name(c) + " (open) from thread "
                                 + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
                                 + ", which has ended");
 
@@ -160,7 +160,7 @@ class EndedOwnerTest {
                 }
             });
             other.join();
-            assertThat(seen.get()).isEqualTo("true cannot close " + name(client) + " (state open) from thread "
+            assertThat(seen.get()).isEqualTo("true cannot close " + name(client) + " (open) from thread "
                     + describe(other) + ": it belongs to thread " + describe(me));
             assertThat(client.isOpen()).isTrue();
             assertThat(server.isOpen()).isTrue();

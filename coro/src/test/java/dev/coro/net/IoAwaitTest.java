@@ -249,7 +249,7 @@ class IoAwaitTest {
         sink.configureBlocking(false);
         sink.close();
         assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_WRITE)).isInstanceOf(ClosedChannelException.class)
-                .hasMessage("main context 'main' cannot await OP_WRITE on " + sink + ": its channel is closed");
+                .hasMessage("main context 'main' cannot await OP_WRITE on " + sink + " (closed): a closed channel is never ready");
         AtomicReference<IOException> failure = new AtomicReference<>();
         Crew crew = new Crew();
         crew.spawn("writer", () -> {
@@ -261,7 +261,7 @@ class IoAwaitTest {
         });
         crew.join();
         assertThat(failure.get()).isInstanceOf(ClosedChannelException.class)
-                .hasMessage("coroutine 'writer' cannot await OP_WRITE on " + sink + ": its channel is closed");
+                .hasMessage("coroutine 'writer' cannot await OP_WRITE on " + sink + " (closed): a closed channel is never ready");
         assertThat(LoopProbe.ioWaits()).isZero();
         assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
     }

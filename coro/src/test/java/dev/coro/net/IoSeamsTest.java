@@ -859,7 +859,7 @@ class IoSeamsTest {
             for (int i = 0; i < 2; i++) {
                 String call = i == 0 ? "write to " : "close ";
                 if (m.length != 2 || !m[i].contains(call + name(c)) || !m[i].contains("stranger-" + link.id)
-                        || !m[i].contains("(state open)")) {
+                        || !m[i].contains("(open)")) {
                     run.errors.add(name + ": a " + call + "from another thread was refused naming the wrong things: "
                             + String.join(" / ", m));
                 }

@@ -721,13 +721,13 @@ class TcpConnectionTest {
                     () -> accept(listener),
                     () -> close(listener));
             List<String> expected = List.of(
-                    "cannot read from " + c + " (state open)",
-                    "cannot write to " + c + " (state open)",
-                    "cannot shut down the output of " + c + " (state open)",
-                    "cannot close " + c + " (state open)",
-                    "cannot read from " + c + " (state open)",
-                    "cannot accept on " + l + " (state open)",
-                    "cannot close " + l + " (state open)");
+                    "cannot read from " + c + " (open)",
+                    "cannot write to " + c + " (open)",
+                    "cannot shut down the output of " + c + " (open)",
+                    "cannot close " + c + " (open)",
+                    "cannot read from " + c + " (open)",
+                    "cannot accept on " + l + " (open)",
+                    "cannot close " + l + " (open)");
             for (int i = 0; i < calls.size(); i++) {
                 AtomicReference<Throwable> thrown = new AtomicReference<>();
                 Runnable call = calls.get(i);
