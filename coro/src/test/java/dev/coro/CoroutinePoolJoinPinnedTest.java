@@ -13,11 +13,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -41,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CoroutinePoolJoinPinnedTest {
 
     /** A bound for programs that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(20);
+    private static final Duration GUARD = CoroutinePoolJoinTest.GUARD;
 
     /** Every program closes its pool; one that hung is reported by the guard, not here. */
     @AfterEach
@@ -49,29 +47,9 @@ class CoroutinePoolJoinPinnedTest {
         assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
     }
 
-    /** Runs {@code program} on a new platform thread and returns its value; fails with the thread's stack if it hangs. */
+    /** Runs {@code program} on a thread of its own, bounded by {@link #GUARD} ({@link CoroutinePoolJoinTest#finishing}). */
     private static <T> T finishing(Callable<T> program) throws Exception {
-        CompletableFuture<T> outcome = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                outcome.complete(program.call());
-            } catch (Throwable e) {
-                outcome.completeExceptionally(e);
-            }
-        }, "program");
-        thread.setDaemon(true);
-        thread.start();
-        try {
-            return outcome.get(GUARD.toSeconds(), TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("the program hung (not finished after " + GUARD + "); its thread's stack:\n"
-                    + Arrays.toString(thread.getStackTrace()).replace(", ", "\n    "));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception x) {
-                throw x;
-            }
-            throw (Error) e.getCause();
-        }
+        return CoroutinePoolJoinTest.finishing(program);
     }
 
     /**

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CoroutinePoolJoinTest {
 
     /** A bound for programs that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(20);
+    static final Duration GUARD = Duration.ofSeconds(20);
 
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
 
@@ -49,7 +49,7 @@ class CoroutinePoolJoinTest {
      * one) and returns its value or rethrows what it threw; fails the test, with the thread's stack,
      * if it has not finished within {@link #GUARD}.
      */
-    private static <T> T finishing(Callable<T> program) throws Exception {
+    static <T> T finishing(Callable<T> program) throws Exception {
         CompletableFuture<T> outcome = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             try {
