@@ -363,7 +363,7 @@ public final class Coroutine implements AutoCloseable {
             }
         }
         try {
-            return (T) (Object) awaitRest.invokeExact(stage);
+            return (T) (Object) awaitRestHandle.invokeExact(stage);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
@@ -378,11 +378,11 @@ public final class Coroutine implements AutoCloseable {
      * inline, and each await of a complete future becomes a call of its own (docs/BENCHMARKS.md). Set
      * once, never changed.
      */
-    private static MethodHandle awaitRest;
+    private static MethodHandle awaitRestHandle;
 
     static {
         try {
-            awaitRest = MethodHandles.lookup().findStatic(Coroutine.class, "awaitRest",
+            awaitRestHandle = MethodHandles.lookup().findStatic(Coroutine.class, "awaitRest",
                     MethodType.methodType(Object.class, CompletionStage.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -390,11 +390,7 @@ public final class Coroutine implements AutoCloseable {
     }
 
     /** {@link #await} of all but a plain future complete already on a thread marked connected. */
-    private static Object awaitRest(CompletionStage<?> stage) {
-        return awaitAny(stage);
-    }
-
-    private static <T> T awaitAny(CompletionStage<T> stage) {
+    private static <T> T awaitRest(CompletionStage<T> stage) {
         CompletableFuture<T> f = futureOf(stage);
         Scheduler.markConnected(); // an exchange even if another thread completed it already: see Scheduler.connected
         try {
