@@ -7,7 +7,7 @@
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
 #   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`, `jmh 'kotlin|rivals' -f 1`
 #   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
-#   benchmarks/run.sh buildratio OLD.jar NEW.jar   two builds of coro in one JVM, switch and yield in alternating
+#   benchmarks/run.sh buildratio OLD.jar NEW.jar [REGEX]   two builds of coro in one JVM, switch and yield in alternating
 #                                  slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
 #   benchmarks/run.sh probe NAME ARGS...  one of the analysis's probes (dev.coro.bench.probe: ScaleRounds,
 #                                  YieldCost, ReadAheadSumRatio, SuspendedHeap, SleepShapes), JVM flags via PROBE_FLAGS

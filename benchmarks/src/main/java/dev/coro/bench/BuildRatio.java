@@ -1,12 +1,16 @@
 package dev.coro.bench;
 
 import dev.coro.Coroutine;
+import dev.coro.Generator;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Two builds of coro compared in one JVM, so that load from other processes cancels out: each build
@@ -22,11 +26,12 @@ import java.util.Locale;
  * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip);
  * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code select}, {@link Selects}
  * (one op = one value received by a select); {@code channel}, {@link Messages} (one op = one message of
- * {@link ChannelBenchmark}'s ping-pong). Each
+ * {@link ChannelBenchmark}'s ping-pong); {@code generator}, {@link GeneratorNext}, {@code buffered}, {@link BufferedNext},
+ * and {@code buffered sum}, {@link BufferedSum} (one op = one value). Each
  * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
  * property) apply to both builds alike.
  *
- * <p>Run: {@code benchmarks/run.sh buildratio OLD.jar NEW.jar}, each a coro jar (e.g. the
+ * <p>Run: {@code benchmarks/run.sh buildratio OLD.jar NEW.jar [workloads]}, each a coro jar (e.g. the
  * {@code coro/target/coro-*.jar} of a worktree at the older commit, and of this one).
  */
 public final class BuildRatio {
@@ -45,17 +50,27 @@ public final class BuildRatio {
      * @throws Exception if a jar cannot be loaded, or the measuring thread is interrupted
      */
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            throw new IllegalArgumentException("usage: BuildRatio OLD.jar NEW.jar");
+        if (args.length != 2 && args.length != 3) {
+            throw new IllegalArgumentException("usage: BuildRatio OLD.jar NEW.jar [workloads, a regex]");
         }
         ClassLoader oldBuild = build(args[0]);
         ClassLoader newBuild = build(args[1]);
-        onFreshThread(() -> compare("switch", make(oldBuild, PingPong.class), make(newBuild, PingPong.class)));
-        onFreshThread(() -> compare("yield", make(oldBuild, Ring.class), make(newBuild, Ring.class)));
-        onFreshThread(() -> compare("round trip", make(oldBuild, RoundTrip.class), make(newBuild, RoundTrip.class)));
-        onFreshThread(() -> compare("sleep", make(oldBuild, Sleepers.class), make(newBuild, Sleepers.class)));
-        onFreshThread(() -> compare("select", make(oldBuild, Selects.class), make(newBuild, Selects.class)));
-        onFreshThread(() -> compare("channel", make(oldBuild, Messages.class), make(newBuild, Messages.class)));
+        Pattern only = Pattern.compile(args.length == 3 ? args[2] : ".*");
+        Map<String, Class<? extends Workload>> workloads = new LinkedHashMap<>();
+        workloads.put("switch", PingPong.class);
+        workloads.put("yield", Ring.class);
+        workloads.put("round trip", RoundTrip.class);
+        workloads.put("sleep", Sleepers.class);
+        workloads.put("select", Selects.class);
+        workloads.put("channel", Messages.class);
+        workloads.put("generator", GeneratorNext.class);
+        workloads.put("buffered", BufferedNext.class);
+        workloads.put("buffered sum", BufferedSum.class);
+        for (Map.Entry<String, Class<? extends Workload>> w : workloads.entrySet()) {
+            if (only.matcher(w.getKey()).matches()) {
+                onFreshThread(() -> compare(w.getKey(), make(oldBuild, w.getValue()), make(newBuild, w.getValue())));
+            }
+        }
     }
 
     /** The workloads' interface, shared by both builds (the JDK's own). */
@@ -224,6 +239,86 @@ public final class BuildRatio {
         @Override
         public int ops() {
             return MESSAGES;
+        }
+    }
+
+    /** {@link GeneratorBenchmark#coroGeneratorNext}: {@code next()} of an endless generator; one run = {@value #VALUES} values. */
+    public static final class GeneratorNext implements Workload {
+        static final int VALUES = 1000;
+        private final Generator<Long> naturals = Generator.of(out -> {
+            for (long i = 0; ; i++) {
+                out.emit(i);
+            }
+        });
+        private long sink;
+
+        /** Makes the generator on the calling thread; its body has not run yet. */
+        public GeneratorNext() {
+        }
+
+        @Override
+        public void run() {
+            long sum = 0;
+            for (int i = 0; i < VALUES; i++) {
+                sum += naturals.next();
+            }
+            sink += sum;
+        }
+
+        @Override
+        public int ops() {
+            return VALUES;
+        }
+    }
+
+    /** {@link GeneratorBenchmark#coroBufferedNext}: the same on a read-ahead generator; one run = {@value #VALUES} values. */
+    public static final class BufferedNext implements Workload {
+        static final int VALUES = 10_000;
+        private final Generator<Long> naturals = Generator.buffered(GeneratorBenchmark.BUFFER, out -> {
+            for (long i = 0; ; i++) {
+                out.emit(i);
+            }
+        });
+        private long sink;
+
+        /** Makes the generator on the calling thread; its body has not run yet. */
+        public BufferedNext() {
+        }
+
+        @Override
+        public void run() {
+            long sum = 0;
+            for (int i = 0; i < VALUES; i++) {
+                sum += naturals.next();
+            }
+            sink += sum;
+        }
+
+        @Override
+        public int ops() {
+            return VALUES;
+        }
+    }
+
+    /**
+     * {@link GeneratorBenchmark#coroBufferedSum1000}: a read-ahead generator of {@value GeneratorBenchmark#SUM_N}
+     * values made, consumed and summed; one run = one generator, one op = one element.
+     */
+    public static final class BufferedSum implements Workload {
+        private long sink;
+
+        /** Nothing to make ahead. */
+        public BufferedSum() {
+        }
+
+        @Override
+        public void run() {
+            sink += GeneratorBenchmark.coroBufferedSum(GeneratorBenchmark.SUM_N);
+        }
+
+        @Override
+        public int ops() {
+            return GeneratorBenchmark.SUM_N;
         }
     }
 
