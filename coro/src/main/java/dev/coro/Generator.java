@@ -214,6 +214,16 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * another thread finds it gone once the thread has ended and is refused ({@link #checkThread}).
      */
     private final WeakReference<Scheduler> home;
+    /**
+     * For a read-ahead generator, that scheduler while the body runs (from the resume until control is
+     * back with the consumer), else null: each of its many emits per resume reads it, and a plain field
+     * is one load where the weak reference is two and a barrier. A plain generator, one emit per
+     * resume, does not store it: the collector's barrier on that store costs more than the read it
+     * saves. A body runs only while its thread lives, so this keeps nothing past that thread.
+     */
+    private Scheduler running;
+    /** Whether the resumes store {@link #running}: a read-ahead generator. */
+    private final boolean readsAhead;
     /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
     final Thread owner;
     private final String name;
@@ -254,6 +264,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         Scheduler s = Scheduler.current();
         this.home = s.weakly;
         this.owner = s.owner;
+        this.readsAhead = this instanceof BufferedGenerator<?>;
         this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
@@ -611,7 +622,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             reportEnd();
             return;
         }
-        Context here = scheduler().currentContext();
+        Scheduler s = scheduler();
+        Context here = s.currentContext();
         Generator<?> was = here.innermostGenerator;
         if (was != null) {
             outer = was; // cleared below: a plain (not nested) resume stores nothing
@@ -622,6 +634,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;
+        if (readsAhead) {
+            running = s;
+        }
         try {
             stack.resume();
         } catch (PinnedException e) {
@@ -643,6 +658,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             }
             throw t;
         } finally {
+            if (readsAhead) {
+                running = null;
+            }
             here.innermostGenerator = was;
             if (was != null) {
                 outer = null;
@@ -777,7 +795,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (caller != owner && caller != stackThread()) {
             checkEmitterThread();
         }
-        Scheduler s = scheduler();
+        Scheduler s = running;
+        if (s == null) {
+            s = scheduler(); // a plain generator, or no body of it runs
+        }
         Context here = s.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
             throw notItsBody(here);
