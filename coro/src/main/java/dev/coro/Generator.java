@@ -215,14 +215,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     private final WeakReference<Scheduler> home;
     /**
-     * For a read-ahead generator, that scheduler while the body runs (from the resume until control is
-     * back with the consumer), else null: each of its many emits per resume reads it, and a plain field
-     * is one load where the weak reference is two and a barrier. A plain generator, one emit per
-     * resume, does not store it: the collector's barrier on that store costs more than the read it
-     * saves. A body runs only while its thread lives, so this keeps nothing past that thread.
+     * For a read-ahead generator, the context that runs its body, from the resume until control is
+     * back with that consumer; else null. Each of the many emits per resume checks against it in a few
+     * loads ({@link #checkEmitter}); a plain generator, one emit per resume, does not store it: the
+     * collector's barrier on that store would cost more than the check saves. A body runs only while
+     * its thread lives, so this keeps nothing past that thread.
      */
-    private Scheduler running;
-    /** Whether the resumes store {@link #running}: a read-ahead generator. */
+    private Context runningIn;
+    /** Whether the resumes store {@link #runningIn}: a read-ahead generator. */
     private final boolean readsAhead;
     /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
     final Thread owner;
@@ -635,7 +635,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         byte from = state;
         state = S_RUNNING;
         if (readsAhead) {
-            running = s;
+            runningIn = here;
         }
         try {
             stack.resume();
@@ -659,7 +659,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw t;
         } finally {
             if (readsAhead) {
-                running = null;
+                runningIn = null;
             }
             here.innermostGenerator = was;
             if (was != null) {
@@ -791,14 +791,25 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * engine's thread on the owner's behalf) is refused first: the contexts it would look at are not its own.
      */
     final void checkEmitter() {
+        Context in = runningIn;
+        if (in != null && in.state == Context.RUNNING && Thread.currentThread() == owner && state == S_RUNNING
+                && in.innermostGenerator == this && !closing && in.timeouts == null && !in.closing
+                && in.scheduler.virtualOpenedBy != this) {
+            // a read-ahead body's emit, the common case: its consumer is the running context (a thread
+            // runs one at a time), with no scope open and no signal pending, so every check below passes
+            return;
+        }
+        checkEmitterFully();
+    }
+
+    /** {@link #checkEmitter}, every case. */
+    private void checkEmitterFully() {
         Thread caller = Thread.currentThread();
         if (caller != owner && caller != stackThread()) {
             checkEmitterThread();
         }
-        Scheduler s = running;
-        if (s == null) {
-            s = scheduler(); // a plain generator, or no body of it runs
-        }
+        Context in = runningIn;
+        Scheduler s = in != null ? in.scheduler : scheduler();
         Context here = s.currentContext();
         if (state != S_RUNNING || here.innermostGenerator != this) {
             throw notItsBody(here);

@@ -471,6 +471,38 @@ class BufferedGeneratorTest {
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
     }
+
+    /**
+     * While the body runs but waits (its consumer parked inside it), another coroutine of the thread
+     * that calls its emitter is refused, and the value is not taken: the body's own emits, before and
+     * after, are the only ones the consumer gets.
+     */
+    @Test
+    void emitByAnotherCoroutineWhileTheRunningBodyWaitsIsRefusedAndAddsNothing() {
+        AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
+        Channel<Integer> go = new Channel<>("go", 0);
+        Generator<Integer> g = Generator.buffered("waiting", 4, out -> {
+            leaked.set(out);
+            out.emit(1);
+            out.emit(go.receive()); // parks its consumer, main, inside the body: the generator stays RUNNING
+        });
+        List<String> log = new ArrayList<>();
+        Coroutine.create("intruder", () -> {
+            try {
+                leaked.get().emit(99);
+                log.add("emitted");
+            } catch (IllegalStateException e) {
+                log.add(e.getMessage());
+            }
+            go.send(2);
+        });
+        List<Integer> taken = new ArrayList<>();
+        g.forEachRemaining(taken::add);
+        assertThat(log).containsExactly("cannot emit from generator 'waiting' in coroutine 'intruder': it is RUNNING"
+                + " and emit may only be called by its own body while it runs");
+        assertThat(taken).containsExactly(1, 2);
+    }
+
     @Test
     void theStackTraceOfACoroutineSuspendedInsideABufferedBodyShowsTheBodyAndTheConsumersCallOnly() {
         Generator<Integer> g = Generator.buffered("g", 2, BufferedGeneratorTest::yieldingBody);
