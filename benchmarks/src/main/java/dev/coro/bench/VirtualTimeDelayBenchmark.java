@@ -97,7 +97,7 @@ public class VirtualTimeDelayBenchmark {
      * @param delays milliseconds
      * @return one {@code Duration} per entry
      */
-    static Duration[] durations(int[] delays) {
+    public static Duration[] durations(int[] delays) {
         Map<Integer, Duration> distinct = new HashMap<>();
         Duration[] d = new Duration[delays.length];
         for (int i = 0; i < delays.length; i++) {
@@ -114,7 +114,7 @@ public class VirtualTimeDelayBenchmark {
      * @param coroutines how many coroutines share it
      * @return the virtual time at which the last coroutine ended, in ms (the longest coroutine's total)
      */
-    static long sleepers(Duration[] durations, int coroutines) {
+    public static long sleepers(Duration[] durations, int coroutines) {
         int perCoroutine = durations.length / coroutines;
         long[] end = new long[1];
         VirtualTime.run(() -> {
@@ -138,7 +138,7 @@ public class VirtualTimeDelayBenchmark {
      * @param yieldsEach yields of each
      * @return the yields made by the coroutines
      */
-    static long yielders(int coroutines, int yieldsEach) {
+    public static long yielders(int coroutines, int yieldsEach) {
         long[] yields = new long[1];
         VirtualTime.run(() -> {
             for (int c = 0; c < coroutines; c++) {
