@@ -242,61 +242,56 @@ public final class BuildRatio {
         }
     }
 
-    /** {@link GeneratorBenchmark#coroGeneratorNext}: {@code next()} of an endless generator; one run = {@value #VALUES} values. */
-    public static final class GeneratorNext implements Workload {
-        static final int VALUES = 1000;
-        private final Generator<Long> naturals = Generator.of(out -> {
+    /** {@code next()} of an endless generator of 0, 1, 2, ...: one run = {@code values} values. */
+    abstract static class Naturals implements Workload {
+        private final Generator<Long> naturals;
+        private final int values;
+        private long sink;
+
+        Naturals(Generator<Long> naturals, int values) {
+            this.naturals = naturals;
+            this.values = values;
+        }
+
+        /**
+         * The body of an endless generator of 0, 1, 2, ...
+         *
+         * @param out its emitter
+         */
+        static void count(Generator.Emitter<Long, ?> out) {
             for (long i = 0; ; i++) {
                 out.emit(i);
             }
-        });
-        private long sink;
-
-        /** Makes the generator on the calling thread; its body has not run yet. */
-        public GeneratorNext() {
         }
 
         @Override
-        public void run() {
+        public final void run() {
             long sum = 0;
-            for (int i = 0; i < VALUES; i++) {
+            for (int i = 0; i < values; i++) {
                 sum += naturals.next();
             }
             sink += sum;
         }
 
         @Override
-        public int ops() {
-            return VALUES;
+        public final int ops() {
+            return values;
         }
     }
 
-    /** {@link GeneratorBenchmark#coroBufferedNext}: the same on a read-ahead generator; one run = {@value #VALUES} values. */
-    public static final class BufferedNext implements Workload {
-        static final int VALUES = 10_000;
-        private final Generator<Long> naturals = Generator.buffered(GeneratorBenchmark.BUFFER, out -> {
-            for (long i = 0; ; i++) {
-                out.emit(i);
-            }
-        });
-        private long sink;
+    /** {@link GeneratorBenchmark#coroGeneratorNext}: one run = 1,000 values. */
+    public static final class GeneratorNext extends Naturals {
+        /** Makes the generator on the calling thread; its body has not run yet. */
+        public GeneratorNext() {
+            super(Generator.of(Naturals::count), 1000);
+        }
+    }
 
+    /** {@link GeneratorBenchmark#coroBufferedNext}: the same on a read-ahead generator; one run = 10,000 values. */
+    public static final class BufferedNext extends Naturals {
         /** Makes the generator on the calling thread; its body has not run yet. */
         public BufferedNext() {
-        }
-
-        @Override
-        public void run() {
-            long sum = 0;
-            for (int i = 0; i < VALUES; i++) {
-                sum += naturals.next();
-            }
-            sink += sum;
-        }
-
-        @Override
-        public int ops() {
-            return VALUES;
+            super(Generator.buffered(GeneratorBenchmark.BUFFER, Naturals::count), 10_000);
         }
     }
 
