@@ -407,11 +407,12 @@ public final class Coroutine implements AutoCloseable {
     }
 
     /**
-     * The outcome of {@code f}, complete after an await's park, read by {@code getNow}: a pool future's
-     * {@code join()} would report a cancellation as a join of its own, which the await then named again.
+     * The outcome of {@code f}, complete after an await's park or when a select's {@code onComplete}
+     * clause fires, read by {@code getNow}: a pool future's {@code join()} would report a cancellation as
+     * a join of its own, which the await or the clause then named again.
      */
     @SuppressWarnings("unchecked")
-    private static <T> T joined(CompletableFuture<T> f) {
+    static <T> T joined(CompletableFuture<T> f) {
         T v = f.getNow((T) NOT_DONE);
         return v != NOT_DONE ? v : f.join();
     }

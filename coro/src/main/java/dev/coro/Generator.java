@@ -222,8 +222,6 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * its thread lives, so this keeps nothing past that thread.
      */
     private Context runningIn;
-    /** Whether the resumes store {@link #runningIn}: a read-ahead generator. */
-    private final boolean readsAhead;
     /** The scheduler's thread, kept here so that the consumer check of each call is one comparison. */
     final Thread owner;
     private final String name;
@@ -264,7 +262,6 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         Scheduler s = Scheduler.current();
         this.home = s.weakly;
         this.owner = s.owner;
-        this.readsAhead = this instanceof BufferedGenerator<?>;
         this.name = name != null ? name : defaultName(s);
         s.generatorsCreated++;
         @SuppressWarnings("unchecked")
@@ -634,7 +631,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;
-        if (readsAhead) {
+        if (this instanceof BufferedGenerator<?>) {
             runningIn = here;
         }
         try {
@@ -658,7 +655,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             }
             throw t;
         } finally {
-            if (readsAhead) {
+            if (this instanceof BufferedGenerator<?>) {
                 runningIn = null;
             }
             here.innermostGenerator = was;

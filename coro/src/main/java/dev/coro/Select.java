@@ -805,12 +805,11 @@ public final class Select<R> {
 
         /**
          * The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and
-         * the stage. A fired clause's stage is complete, so it is read by {@code getNow}: a pool future's
-         * {@code join()} would report a cancellation as a join of its own, which the clause then named again.
+         * the stage, read as an await reads it ({@link Coroutine#joined}).
          */
         private T joined(Context self) {
             try {
-                return future.isDone() ? future.getNow(null) : future.join();
+                return Coroutine.joined(future);
             } catch (CancellationException e) {
                 CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
                         + SafeText.of(future) + ") fired on a cancelled stage");
