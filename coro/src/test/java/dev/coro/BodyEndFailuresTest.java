@@ -28,6 +28,30 @@ class BodyEndFailuresTest {
     }
 
     /**
+     * Main's side of a receive handed a value before its channel closed, with a failure reaching the
+     * receiver meanwhile: coroutine 'receiver' creates 'failer' (which throws "late failure") and
+     * parks in a receive; main hands it 7 and closes the channel; the receiver, resumed, logs the value,
+     * runs {@code beforeThrow} and throws {@code signal}.
+     *
+     * @return what main's next yield threw: the failure the receiver's end reported
+     */
+    private Throwable receiverHandedAValueBeforeAFailureThenThrowing(RuntimeException signal, Runnable beforeThrow) {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            beforeThrow.run();
+            throw signal;
+        });
+        Coroutine.yield(); // the receiver creates the failer and parks
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        return catchThrowable(Coroutine::yield); // the failer fails, the receiver gets it and ends
+    }
+
+    /**
      * A receive handed a value before its channel closed keeps a failure that reached it meanwhile for
      * the next scheduling point; the body then throws a signal that takes no suppressed exceptions. The
      * creator gets the body's failure with the signal as its cause, itself, and the kept failure
@@ -36,18 +60,7 @@ class BodyEndFailuresTest {
     @Test
     void aKeptFailureIsSuppressedInTheReportWhenTheBodysExceptionTakesNoSuppressedOnes() {
         RuntimeException signal = signal();
-        Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine.create("receiver", () -> {
-            Coroutine.create("failer", () -> {
-                throw new IllegalStateException("late failure");
-            });
-            log.add("receiver got " + ch.receive());
-            throw signal;
-        });
-        Coroutine.yield(); // the receiver creates the failer and parks
-        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
-        ch.close();
-        Throwable t = catchThrowable(Coroutine::yield); // the failer fails, the receiver gets it and ends
+        Throwable t = receiverHandedAValueBeforeAFailureThenThrowing(signal, () -> { });
         assertThat(log).containsExactly("receiver got 7");
         assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
         assertThat(t.getCause()).isSameAs(signal);
@@ -84,22 +97,12 @@ class BodyEndFailuresTest {
     @Test
     void aKeptFailureAndAFailedCleanUpBothAppearInTheReport() {
         RuntimeException signal = signal();
-        Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine.create("receiver", () -> {
-            Coroutine.create("failer", () -> {
-                throw new IllegalStateException("late failure");
-            });
-            log.add("receiver got " + ch.receive());
+        Throwable t = receiverHandedAValueBeforeAFailureThenThrowing(signal, () -> {
             Context self = Coroutine.current().context;
             self.unfinishedCleanup = () -> {
                 throw new IllegalArgumentException("cannot clean up");
             };
-            throw signal;
         });
-        Coroutine.yield();
-        assertThat(ch.trySend(7)).isTrue();
-        ch.close();
-        Throwable t = catchThrowable(Coroutine::yield);
         assertThat(log).containsExactly("receiver got 7");
         assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'receiver' failed: " + signal);
         assertThat(t.getCause()).isSameAs(signal);
