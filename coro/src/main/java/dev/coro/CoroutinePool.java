@@ -95,8 +95,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
     /**
      * The failures of bodies run by {@link #execute} and those left to a pool thread's main, each under
-     * the number of its submission (one left to main: the number of the next submission at that time),
-     * so that close() reports every failure in the order of the submissions.
+     * its place in {@link #reportOrder}, so that close() reports every failure in the order of the
+     * submissions (one left to main: after every submission made before it).
      */
     private final TreeMap<Long, Failure> failures = new TreeMap<>();
     /**
@@ -104,8 +104,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * future that completes normally, or is read, is not kept (guarded by {@link #failures}).
      */
     private final TreeMap<Long, ObservedFuture<?>> unobserved = new TreeMap<>();
-    /** Numbers the submissions, so that close() reports unobserved failures in the order they were submitted. */
+    /** Numbers the submissions from 1: their futures and failures are named by it. */
     private final AtomicLong submissions = new AtomicLong();
+    /**
+     * Places the submissions and the failures left to a pool thread's main in one sequence, the order
+     * close() reports failures in; a failure left to main takes no submission's number.
+     */
+    private final AtomicLong reportOrder = new AtomicLong();
     private volatile boolean closing;
     /** Whether the pool counts in {@link #OPEN}: from its start until its last thread leaves its loop. */
     private final AtomicBoolean countedOpen = new AtomicBoolean(true);
@@ -190,8 +195,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
-        ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet());
-        place(new Task(body, f, f.seq, "submit"), "submit to");
+        ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet());
+        place(new Task(body, f, f.seq, f.order, "submit"), "submit to");
         return f;
     }
 
@@ -209,7 +214,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         place(new Task(() -> {
             body.run();
             return null;
-        }, null, submissions.incrementAndGet(), "execute"), "execute on");
+        }, null, submissions.incrementAndGet(), reportOrder.incrementAndGet(), "execute"), "execute on");
     }
 
     /**
@@ -255,7 +260,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             unobserved.clear(); // before reading them: a read takes a future out of the map
             for (ObservedFuture<?> f : unread) {
                 if (!f.observed) {
-                    failures.put(f.seq, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
+                    failures.put(f.order, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
             java.util.Set<Throwable> reported = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -382,16 +387,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
 
-    /** A body run by {@link #execute} failed: {@code seq} is its submission's number. */
-    private void failed(long seq, Failure f) {
+    /** A body run by {@link #execute} failed, or one was left to a thread's main: {@code order} is its place in {@link #reportOrder}. */
+    private void failed(long order, Failure f) {
         synchronized (failures) {
-            failures.put(seq, f);
+            failures.put(order, f);
         }
     }
 
     /** A failure was left to the main context of pool thread {@code thread}: it counts from now, after every submission so far. */
     private void failedInMain(Thread thread, Throwable t) {
-        failed(submissions.incrementAndGet(), new Failure("left to the main context of thread '" + thread.getName() + "': ", t));
+        failed(reportOrder.incrementAndGet(), new Failure("left to the main context of thread '" + thread.getName() + "': ", t));
     }
 
     /**
@@ -405,7 +410,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         synchronized (failures) {
             f.failure = failure;
-            unobserved.put(f.seq, f);
+            unobserved.put(f.order, f);
         }
         f.retained = true;
         if (f.observed) {
@@ -416,7 +421,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** {@code f} was read: close() will not report it. */
     private void forget(ObservedFuture<?> f) {
         synchronized (failures) {
-            unobserved.remove(f.seq);
+            unobserved.remove(f.order);
         }
     }
 
@@ -498,14 +503,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final ObservedFuture<Object> future;
         /** The number of its submission. */
         final long seq;
+        /** Its place in the order close() reports failures in. */
+        final long order;
         /** The call that submitted it: {@code submit} or {@code execute}. */
         final String op;
 
         @SuppressWarnings("unchecked")
-        Task(Supplier<?> body, ObservedFuture<?> future, long seq, String op) {
+        Task(Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
             this.body = body;
             this.future = (ObservedFuture<Object>) future;
             this.seq = seq;
+            this.order = order;
             this.op = op;
         }
     }
@@ -627,7 +635,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     }
                 }
             } else if (failure != null && !(failure instanceof CoroutineExit)) {
-                pool.failed(t.seq, failure(t, where, failure));
+                pool.failed(t.order, failure(t, where, failure));
             }
             if (failure instanceof CoroutineExit e) {
                 throw e;
@@ -902,6 +910,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private final CoroutinePool pool;
         /** Its submission's number. */
         final long seq;
+        /** Its place in the order close() reports failures in. */
+        final long order;
         /** Whether its outcome was read (or a callback registered on it). */
         volatile boolean observed;
         /** Whether the pool keeps it for close(): it failed before anyone read it. */
@@ -909,9 +919,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** What its body threw and where, once retained (guarded by the pool's {@code failures}). */
         Failure failure;
 
-        ObservedFuture(CoroutinePool pool, long seq) {
+        ObservedFuture(CoroutinePool pool, long seq, long order) {
             this.pool = pool;
             this.seq = seq;
+            this.order = order;
         }
 
         /** Someone reads it: close() does not report its failure, and the pool lets it go. */

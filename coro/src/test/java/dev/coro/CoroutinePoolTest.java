@@ -671,6 +671,35 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aFailureLeftToAThreadsMainTakesNoSubmissionNumberAndIsReportedBetweenTheSubmissionsAroundIt() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> thrown = new CompletableFuture<>();
+        Coroutine.await(pool.submit(() -> { // #1
+            Coroutine.create("nested", () -> {
+                Coroutine.await(gate);
+                thrown.complete(null);
+                throw new IllegalStateException("left to main"); // its creator has ended: to the pool thread's main
+            });
+            return null;
+        }));
+        gate.complete(null);
+        Coroutine.await(thrown);
+        Coroutine.await(pool.submit(() -> null)); // #2: runs once the failure has reached main
+        CompletableFuture<Object> third = pool.submit(() -> {
+            throw new IllegalStateException("third");
+        });
+        assertThat(third.toString()).startsWith("the future of submit #3 to " + name);
+        Throwable report = catchThrowable(() -> close(pool));
+        assertThat(report).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith(name + ": a coroutine failed and nobody observed it: left to the main context of thread '"
+                        + name + "-0'")
+                .hasMessageEndingWith("; 1 more failure suppressed");
+        assertThat(report.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("third");
+    }
+
+    @Test
     void submitAndExecuteAfterCloseAreRejected() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = nameOf(pool);
