@@ -570,6 +570,9 @@ final class Scheduler {
         long nanos = checkTimeout(d, self, "withTimeout");
         TimeoutScope scope = new TimeoutScope(self, d, self.timeouts);
         if (nanos == 0) {
+            if (scope.fired != null) { // an enclosing scope expired already: its signal, which this one never swallows
+                throw scope.fired.signal("withTimeout");
+            }
             throw new CoroutineTimeoutException(self.describe(), d, null);
         }
         loop.schedule(scope, loop.deadlineAfter(nanos));

@@ -33,14 +33,14 @@ final class StackTraces {
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
-            "dev.coro.StackProbe", "dev.coro.FutureWait");
+            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select");
     /**
      * The public types whose methods the user called: the frame kept of a run of machinery. A
      * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides
      * of {@code Generator}'s: the call the user made, under the class that runs it.
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.BufferedGenerator");
+            "dev.coro.BufferedGenerator", "dev.coro.Select");
     /**
      * The classes whose frames a dump made on the context's own thread has on top of its stack: the
      * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the

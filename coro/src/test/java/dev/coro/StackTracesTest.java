@@ -127,6 +127,36 @@ class StackTracesTest {
     }
 
     @Test
+    void aParkedSelectShowsTheSelectCallItWaitsInAndNoneOfItsMachinery() {
+        VirtualTime.run(() -> {
+            Channel<String> ch = new Channel<>("ch", 0);
+            Channel<String> inner = new Channel<>("inner", 0);
+            Coroutine biased = Coroutine.create("biased", () -> new Select<String>().onReceive(ch, v -> v).select());
+            Coroutine unbiased = Coroutine.create("unbiased", () -> new Select<String>().onReceive(ch, v -> v).selectUnbiased());
+            Coroutine inClause = Coroutine.create("in-clause", () -> new Select<String>()
+                    .onDefault(() -> inner.receive()).select()); // the default clause's function parks in a receive
+            Coroutine.yield();
+            List<String> biasedFrames = names(biased.stackTrace());
+            List<String> unbiasedFrames = names(unbiased.stackTrace());
+            List<String> inClauseFrames = names(inClause.stackTrace());
+            String dump = Coroutine.dump();
+            biased.close();
+            unbiased.close();
+            inClause.close();
+            String body = "dev.coro.StackTracesTest.lambda$aParkedSelectShowsTheSelectCallItWaitsInAndNoneOfItsMachinery$";
+            assertThat(biasedFrames).hasSize(2).first().isEqualTo("dev.coro.Select.select");
+            assertThat(biasedFrames.get(1)).startsWith(body);
+            assertThat(unbiasedFrames).hasSize(2).first().isEqualTo("dev.coro.Select.selectUnbiased");
+            assertThat(unbiasedFrames.get(1)).startsWith(body);
+            assertThat(inClauseFrames).hasSize(4).first().isEqualTo("dev.coro.Channel.receive");
+            assertThat(inClauseFrames.get(1)).as("the clause's function").startsWith(body);
+            assertThat(inClauseFrames.get(2)).isEqualTo("dev.coro.Select.select");
+            assertThat(inClauseFrames.get(3)).startsWith(body);
+            assertThat(dump).doesNotContain("Select.run", "Select.lambda");
+        });
+    }
+
+    @Test
     void whereAGeneratorsBodyIsEnteredTheConsumersCallStands() {
         assertThat(cut(
                 "dev.coro.Scheduler.yieldToPrevious",

@@ -44,6 +44,26 @@ class WithTimeoutNestingTest {
     }
 
     @Test
+    void aZeroWithTimeoutEnteredAfterTheOuterExpiredThrowsTheOuterSignalNotItsOwnTimeout() {
+        VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+            try {
+                Coroutine.sleep(Duration.ofMillis(5));
+            } catch (CoroutineExit swallowed) {
+                note("outer signal swallowed");
+            }
+            try {
+                Coroutine.withTimeout(Duration.ZERO, () -> note("inner body ran"));
+            } catch (CoroutineExit e) {
+                note("the zero timeout threw the outer signal: " + e.getMessage());
+                throw e;
+            }
+        })).isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
+        assertThat(log).containsExactly("outer signal swallowed at 2", "the zero timeout threw the outer signal: main context 'main':"
+                + " its withTimeout(PT0.002S) expired; its withTimeout throws this signal so that the body unwinds to it at 2");
+    }
+
+    @Test
     void aFinallyBlockOfAnExpiredBodyThatWaitsInANestedWithTimeoutIsInterruptedAtOnce() {
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 0);
