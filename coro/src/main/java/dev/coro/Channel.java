@@ -672,6 +672,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 EventLoop loop = scheduler.loop;
                 expiry = new Expiry(w, queue);
                 loop.schedule(expiry, loop.deadlineAfter(nanos));
+                if (!expiry.isPending()) {
+                    w.timeout = Long.MAX_VALUE; // its deadline saturated: no timer, so it is named a wait for ever
+                }
             }
             if (shared) {
                 countAsForeign(w);

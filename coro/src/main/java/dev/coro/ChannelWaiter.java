@@ -31,8 +31,8 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
     boolean countedAsForeign;
     /**
      * The timeout of a timed {@code tryReceive}/{@code trySend} waiting here, in nanoseconds
-     * ({@code Long.MAX_VALUE}: past the clock's range, no timer); 0 for an untimed wait. Only for
-     * naming the wait.
+     * ({@code Long.MAX_VALUE}: its deadline past the clock's range, no timer); 0 for an untimed wait.
+     * Only for naming the wait.
      */
     long timeout;
 

@@ -45,7 +45,7 @@ final class Sleep extends Timer implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        if (nanos == Long.MAX_VALUE) {
+        if (deadline == Long.MAX_VALUE) { // past the clock's range: the duration, or the clock's reading plus it
             return "sleep for ever (a duration past the clock's range)";
         }
         return "sleep " + EventLoop.millis(nanos) + " (" + context.scheduler.loop.describeDeadline(deadline) + ")";

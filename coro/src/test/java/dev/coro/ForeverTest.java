@@ -96,6 +96,28 @@ class ForeverTest {
     }
 
     /**
+     * A duration within the range whose deadline, from a clock past 0, saturates is a wait for ever
+     * too, and is named so: what counts is the deadline, not the duration.
+     */
+    @Test
+    void aWaitWhoseDeadlineSaturatesFromALaterClockIsNamedAWaitForEver() {
+        Duration almostForever = Duration.ofNanos(Long.MAX_VALUE - 1);
+        VirtualTime.run(() -> {
+            Coroutine.sleep(Duration.ofMillis(1));
+            Channel<String> ch = new Channel<>("ch", 0);
+            assertThat(catchThrowable(() -> Coroutine.sleep(almostForever))).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to sleep for ever (a duration past the clock's range)");
+            assertThat(catchThrowable(() -> ch.tryReceive(almostForever))).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to tryReceive from channel 'ch' for ever"
+                            + " (a timeout past the clock's range)");
+            assertThat(catchThrowable(() -> ch.trySend("x", almostForever))).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to trySend to channel 'ch' for ever"
+                            + " (a timeout past the clock's range)");
+            assertThat(ms()).as("no timer was set: the clock stayed").isEqualTo(1);
+        });
+    }
+
+    /**
      * TIME.md: a timed channel call or an {@code onTimeout} past the clock's range sets no timer,
      * like a sleep: alone it is a deadlock (the clock stays at 0), a value that comes wins, and the
      * clock stays usable after.
