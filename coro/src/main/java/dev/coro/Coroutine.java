@@ -295,7 +295,8 @@ public final class Coroutine implements AutoCloseable {
      * returns without reaching a scheduling point after its deadline keeps its value. Code in a
      * {@code finally} block of an expired body that waits again is interrupted again.
      *
-     * @param d    the timeout; zero throws at once without running {@code body}
+     * @param d    the timeout; zero throws at once without running {@code body} (in a context being closed,
+     *             or inside a scope that has expired, the signal of that close or scope instead)
      * @param body the code to run
      * @param <T>  the type of its value
      * @return what {@code body} returned
@@ -312,7 +313,8 @@ public final class Coroutine implements AutoCloseable {
     /**
      * Like {@link #withTimeout(Duration, Supplier)} for a body without a value.
      *
-     * @param d    the timeout; zero throws at once without running {@code body}
+     * @param d    the timeout; zero throws at once without running {@code body} (in a context being closed,
+     *             or inside a scope that has expired, the signal of that close or scope instead)
      * @param body the code to run
      * @throws CoroutineTimeoutException if the timeout expired first
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)

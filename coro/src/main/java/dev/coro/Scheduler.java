@@ -570,7 +570,10 @@ final class Scheduler {
         long nanos = checkTimeout(d, self, "withTimeout");
         TimeoutScope scope = new TimeoutScope(self, d, self.timeouts);
         if (nanos == 0) {
-            if (scope.fired != null) { // an enclosing scope expired already: its signal, which this one never swallows
+            // what a scheduling point would throw comes first: a close's signal, then an enclosing scope's
+            // that expired already, which this one never swallows
+            self.checkNotClosing("withTimeout");
+            if (scope.fired != null) {
                 throw scope.fired.signal("withTimeout");
             }
             throw new CoroutineTimeoutException(self.describe(), d, null);

@@ -44,6 +44,29 @@ class WithTimeoutTest {
     }
 
     @Test
+    void aZeroWithTimeoutInTheFinallyOfACoroutineBeingClosedThrowsTheCloseSignalAndTheCloseStaysAClose() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine c = Coroutine.create("worker", () -> {
+                try {
+                    ch.receive();
+                } finally {
+                    try {
+                        Coroutine.withTimeout(Duration.ZERO, () -> log.add("zero-budget clean-up ran"));
+                    } catch (CoroutineExit e) {
+                        log.add("the clean-up's withTimeout threw the close signal");
+                        throw e;
+                    }
+                }
+            });
+            Coroutine.yield();
+            c.close();
+            assertThat(c.state()).isEqualTo(State.CLOSED);
+        });
+        assertThat(log).containsExactly("the clean-up's withTimeout threw the close signal");
+    }
+
+    @Test
     void aBodyThatReturnsInTimeGivesItsValueAndLeavesNoTimer() {
         VirtualTime.run(() -> {
             int v = Coroutine.withTimeout(ONE_SECOND, () -> {
