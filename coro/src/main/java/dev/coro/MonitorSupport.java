@@ -63,7 +63,7 @@ final class MonitorSupport extends MonitorBridge {
     static String describeRacy(Wait w) {
         try {
             return String.valueOf(w);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             return w.reason();
         }
     }
@@ -211,7 +211,7 @@ final class MonitorSupport extends MonitorBridge {
                 if (!a.getKey().isDone()) {
                     try {
                         a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
-                    } catch (RuntimeException | StackOverflowError e) { // never into the asked thread, which runs the user's code
+                    } catch (RuntimeException | Error e) { // never into the asked thread, which runs the user's code
                         a.getKey().completeExceptionally(e);
                     }
                 }

@@ -40,7 +40,7 @@ final class StackTraces {
      * of {@code Generator}'s: the call the user made, under the class that runs it.
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.BufferedGenerator", "dev.coro.Select");
+            "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select");
     /**
      * The classes whose frames a dump made on the context's own thread has on top of its stack: the
      * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the
@@ -157,13 +157,14 @@ final class StackTraces {
     }
 
     /**
-     * The index of the outermost call of the public API (not a lambda of it) among
+     * The index of the outermost call of the public API (not a lambda of it, nor a class of the
+     * library's nested in a public one, such as a body's wrapper or a stream's spliterator) among
      * {@code frames[from, to)}; -1 if none.
      */
     private static int outermostApiCall(StackTraceElement[] frames, int from, int to) {
         int api = -1;
         for (int j = from; j < to; j++) {
-            if (API.contains(outerClass(frames[j])) && !frames[j].getMethodName().startsWith("lambda$")) {
+            if (API.contains(frames[j].getClassName()) && !frames[j].getMethodName().startsWith("lambda$")) {
                 api = j;
             }
         }

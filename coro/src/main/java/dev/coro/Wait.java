@@ -52,7 +52,7 @@ interface Wait {
     static String describe(Wait w) {
         try {
             return String.valueOf(w);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             return w.reason() + " (its description threw " + e.getClass().getName() + ")";
         }
     }

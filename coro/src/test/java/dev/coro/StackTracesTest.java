@@ -127,6 +127,25 @@ class StackTracesTest {
     }
 
     @Test
+    void aCoroutineMadeWithAnArgumentShowsNoFrameOfHowItsBodyIsEntered() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine lambda = Coroutine.create("lambda", (Integer x) -> Coroutine.yield(), 5);
+        Coroutine reference = Coroutine.create("reference", ch::send, 7); // the library's own method: its call stands
+        lambda.switchTo();
+        List<String> lambdaFrames = names(lambda.stackTrace());
+        String lambdaDump = Coroutine.dump();
+        lambda.close();
+        reference.switchTo();
+        List<String> referenceFrames = names(reference.stackTrace());
+        String dump = lambdaDump + Coroutine.dump();
+        reference.close();
+        assertThat(lambdaFrames).hasSize(2).first().isEqualTo("dev.coro.Coroutine.yield");
+        assertThat(lambdaFrames.get(1)).startsWith("dev.coro.StackTracesTest.lambda$aCoroutineMadeWithAnArgumentShowsNoFrameOfHowItsBodyIsEntered$");
+        assertThat(referenceFrames).containsExactly("dev.coro.Channel.send");
+        assertThat(dump).doesNotContain("WithArgument");
+    }
+
+    @Test
     void aParkedSelectShowsTheSelectCallItWaitsInAndNoneOfItsMachinery() {
         VirtualTime.run(() -> {
             Channel<String> ch = new Channel<>("ch", 0);

@@ -180,4 +180,41 @@ class UndescribableWaitTest {
                 .containsPattern("\\[1] coroutine 'awaiter': PARKED, waits to await " + UNPRINTABLE.replace("$", "\\$")
                         + "@[0-9a-f]+ \\(its toString\\(\\) threw java.lang.IllegalStateException\\)\n");
     }
+
+    /** A future whose {@code toString()} throws an error, not an exception. */
+    static final class UnprintableByError<T> extends CompletableFuture<T> {
+        @Override
+        public String toString() {
+            throw new AssertionError("no text for this future");
+        }
+    }
+
+    @Test
+    void aFutureWhoseTextThrowsAnErrorIsNamedByItsClassInTheDumpAndInAJmxDumpAndThrowsIntoNoThread() {
+        UnprintableByError<String> f = new UnprintableByError<>();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(f));
+        awaiter.switchTo();
+        String dump = Coroutine.dump();
+        AtomicReference<String> jmx = new AtomicReference<>();
+        AtomicReference<Throwable> dumperGot = new AtomicReference<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("dumper").start(() -> {
+            try {
+                jmx.set(CoroutinesManagement.mxBean().dump(5));
+            } catch (Throwable t) {
+                dumperGot.set(t);
+            } finally {
+                done.complete(null);
+            }
+        });
+        Coroutine.await(done); // main idles in its event loop, which runs the dump's request
+        f.complete("done");
+        Coroutine.yield();
+        String named = "waits to await " + UnprintableByError.class.getName().replace("$", "\\$")
+                + "@[0-9a-f]+ \\(its toString\\(\\) threw java.lang.AssertionError\\)\n";
+        assertThat(dump).containsPattern("\\[1] coroutine 'awaiter': PARKED, " + named);
+        assertThat(dumperGot.get()).isNull();
+        assertThat(jmx.get()).containsPattern("coroutine 'awaiter': PARKED, " + named);
+        assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+    }
 }

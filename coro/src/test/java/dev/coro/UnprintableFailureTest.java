@@ -76,4 +76,38 @@ class UnprintableFailureTest {
                 .satisfies(e -> assertThat(e.getCause().getSuppressed()).singleElement()
                         .satisfies(second -> assertThat(second).hasMessage("second")));
     }
+
+    /** An exception whose {@code toString()} throws an error, not an exception. */
+    static final class UnprintableByError extends RuntimeException {
+        @Override
+        public String toString() {
+            throw new AssertionError("no text for this exception");
+        }
+    }
+
+    private static final String NAMED_BY_ERROR = "dev\\.coro\\.UnprintableFailureTest\\$UnprintableByError@[0-9a-f]+"
+            + " \\(its toString\\(\\) threw java\\.lang\\.AssertionError\\)";
+
+    @Test
+    void aBodyWhoseFailureThrowsAnErrorWhenAskedItsTextFailsAsAnyOtherAndTheThreadRunsOn() {
+        Coroutine c = Coroutine.create("unprintable", () -> {
+            throw new UnprintableByError();
+        });
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(UnprintableByError.class)
+                .hasMessageMatching("coroutine 'unprintable' failed: " + NAMED_BY_ERROR);
+        assertThat(c.state()).isEqualTo(State.FAILED);
+        Coroutine next = Coroutine.create("next", () -> { });
+        next.switchTo();
+        assertThat(next.state()).as("the scheduler runs on").isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aGeneratorWhoseBodyFailureThrowsAnErrorWhenAskedItsTextFailsAsAnyOther() {
+        Generator<Integer> g = Generator.of("unprintable", out -> {
+            throw new UnprintableByError();
+        });
+        assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(UnprintableByError.class);
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(g.hasNext()).isFalse();
+    }
 }
