@@ -1,6 +1,5 @@
 package dev.coro.net;
 
-import dev.coro.CoroutineExit;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -50,8 +49,9 @@ final class ConnectionOutput extends OutputStream {
      * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
      * not see the buffer whose position would say how far a failed write got, so a failure after
      * some of the bytes went out says how many in its message (with the same cause); one cut short
-     * part way (a {@code withTimeout} that expired, a close of the caller) adds an {@link IOException}
-     * saying how many to the suppressed exceptions of the signal that unwinds it (the cause of a
+     * part way (a {@code withTimeout} that expired, a close of the caller, or any other failure thrown
+     * into it, such as a child's failure reaching a parked main) adds an {@link IOException} saying how
+     * many to the suppressed exceptions of what unwinds it (the signal: the cause of a
      * {@code CoroutineTimeoutException}). A null {@code b}
      * is refused naming it, a range that does not fit it with an {@link IndexOutOfBoundsException}
      * naming the caller, the call, the connection and the range.
@@ -64,7 +64,7 @@ final class ConnectionOutput extends OutputStream {
             connection.write(src);
         } catch (IOException e) {
             throw src.position() == off ? e : partly(e, src.position() - off, len);
-        } catch (CoroutineExit x) {
+        } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (src.position() != off) {
                 x.addSuppressed(connection.interrupted(src.position() - off, len));
             }

@@ -345,7 +345,11 @@ public final class TcpConnection implements Closeable {
             if (in == null) {
                 in = socketInput = channel.socket().getInputStream();
             }
-            return in.available(); // the kernel's count (FIONREAD): never blocks, whatever the channel's mode
+            int n = in.available(); // the kernel's count (FIONREAD): never blocks, whatever the channel's mode
+            if (n > 0) {
+                drained = false; // bytes have come since a short read: the next read takes them without waiting for readiness
+            }
+            return n;
         } catch (IOException e) {
             throw notCounted(e);
         }

@@ -290,6 +290,44 @@ class IoTimeoutTest {
     }
 
     /**
+     * A stream write of main parked part way is cut short by a coroutine's failure too (it reaches
+     * main there): the failure carries the {@code IOException} saying how many bytes went out, and
+     * the peer reads exactly those.
+     */
+    @Test
+    void aStreamWriteOfMainCutShortByACoroutinesFailureSaysHowManyOfItsBytesWentOut() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            Coroutine.create("failing", () -> {
+                throw new IllegalStateException("boom"); // runs once main parks in its write
+            });
+            RuntimeException failure = null;
+            try {
+                server.output().write(data);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            assertThat(failure).as("the write was cut short").isNotNull().hasRootCauseMessage("boom");
+            assertThat(failure.getSuppressed()).as("what it says of the write").hasSize(1);
+            String message = failure.getSuppressed()[0].getMessage();
+            assertThat(message).matches("main context 'main' was interrupted writing to "
+                    + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + data.length
+                    + " bytes of this write were written before it");
+            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
+            assertThat(written).isBetween(1, data.length - 1);
+            server.close();
+            ByteBuffer in = ByteBuffer.allocate(data.length);
+            while (peer.read(in) >= 0 && in.hasRemaining()) {
+                // what was sent before the close, then the end of the stream
+            }
+            assertThat(in.position()).as("the peer got what the message says, no more").isEqualTo(written);
+            assertThat(java.util.Arrays.equals(data, 0, written, in.array(), 0, written)).as("in order, each once").isTrue();
+        }
+    }
+
+    /**
      * A {@code BufferedOutputStream} keeps its whole buffer when the write it flushes it with throws,
      * and the view cannot tell its next flush from a new write of the same bytes: a flush cut short by
      * a {@code withTimeout} after N bytes went out (the signal's suppressed {@code IOException} says

@@ -669,6 +669,35 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * The bytes that {@code available()} counts a read takes without waiting, also after a read that
+     * emptied the socket (after which a read otherwise first waits for readiness): the read returns
+     * them before another coroutine runs.
+     */
+    @Test
+    void aReadTakesTheBytesAvailableCountsWithoutWaitingAlsoAfterAShortRead() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            List<String> log = new ArrayList<>();
+            ByteBuffer b = ByteBuffer.allocate(16);
+            peer.write(bytes("ab"));
+            while (b.position() < 2) {
+                c.read(b); // short: it empties the socket
+            }
+            b.clear();
+            peer.write(bytes("cde"));
+            for (int i = 0; i < 100_000 && c.input().available() < 3; i++) {
+                Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
+            }
+            assertThat(c.input().available()).isEqualTo(3);
+            Coroutine.create("other", () -> log.add("other ran"));
+            log.add("read " + c.read(b));
+            Coroutine.yield();
+            assertThat(log).as("the read did not park").containsExactly("read 3", "other ran");
+        }
+    }
+
     @Test
     void tcpNoDelayIsOnForAConnectionConnectedAndForOneAccepted() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
