@@ -48,7 +48,8 @@ import java.util.Optional;
  *       receivers are woken, and their operations throw {@link ChannelClosedException}.</li>
  *   <li>A receiver whose wait is cancelled after it was handed a value (a close of its coroutine, a
  *       failure for it, before it ran) puts the value back while the channel is open: the
- *       longest-waiting receiver takes it, else it goes to the head of the buffer. A full buffer then
+ *       longest-waiting receiver takes it, else it goes to the head of the buffer, before everything
+ *       there (so values given back one after another come out the last first). A full buffer then
  *       holds one more than its capacity until that value is taken, and no parked sender's value
  *       joins it before there is room.</li>
  *   <li>Once the channel is closed nothing goes back into it (a receive may have been told it is
@@ -407,28 +408,34 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public Iterator<T> iterator() {
-        return new Iterator<>() {
-            private T next;
+        return new Receiving();
+    }
 
-            @Override
-            public boolean hasNext() {
-                if (next == null) {
-                    next = receiveOrNull("iterate over");
-                }
-                return next != null;
-            }
+    /**
+     * The iterator of {@link #iterator()}, a class of its own so that a context parked in it shows
+     * {@code Channel$Receiving.hasNext} (or {@code .next}), the call its user made, in stack traces.
+     */
+    private final class Receiving implements Iterator<T> {
+        private T next;
 
-            @Override
-            public T next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException(Scheduler.current().currentContext().describe()
-                            + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
-                }
-                T v = next;
-                next = null;
-                return v;
+        @Override
+        public boolean hasNext() {
+            if (next == null) {
+                next = receiveOrNull("iterate over");
             }
-        };
+            return next != null;
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException(Scheduler.current().currentContext().describe()
+                        + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
+            }
+            T v = next;
+            next = null;
+            return v;
+        }
     }
 
     /**

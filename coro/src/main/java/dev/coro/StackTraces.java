@@ -37,10 +37,11 @@ final class StackTraces {
     /**
      * The public types whose methods the user called: the frame kept of a run of machinery. A
      * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides
-     * of {@code Generator}'s: the call the user made, under the class that runs it.
+     * of {@code Generator}'s: the call the user made, under the class that runs it; so are those of a
+     * channel's iterator ({@code Channel$Receiving}), which a for-each over the channel calls.
      */
-    private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Generator",
-            "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select");
+    private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Channel$Receiving",
+            "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select");
     /**
      * The classes whose frames a dump made on the context's own thread has on top of its stack: the
      * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the

@@ -146,6 +146,21 @@ class StackTracesTest {
     }
 
     @Test
+    void aCoroutineParkedInAForEachOverAChannelShowsTheIteratorsCall() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine reader = Coroutine.create("reader", () -> {
+            for (int v : ch) {
+                throw new AssertionError("nothing is sent: " + v);
+            }
+        });
+        Coroutine.yield();
+        List<String> frames = names(reader.stackTrace());
+        reader.close();
+        assertThat(frames).hasSize(2).first().isEqualTo("dev.coro.Channel$Receiving.hasNext");
+        assertThat(frames.get(1)).startsWith("dev.coro.StackTracesTest.lambda$aCoroutineParkedInAForEachOverAChannelShowsTheIteratorsCall$");
+    }
+
+    @Test
     void aParkedSelectShowsTheSelectCallItWaitsInAndNoneOfItsMachinery() {
         VirtualTime.run(() -> {
             Channel<String> ch = new Channel<>("ch", 0);
