@@ -49,6 +49,12 @@ final class Scheduler {
      */
     boolean connected;
     /**
+     * Whether the thread waits in its event loop after a body ended, before the next context runs: no
+     * context is current then (the index {@code current} still holds is the ended one's, now another's),
+     * so a dump made there marks none and reads every context's frames from its own stack.
+     */
+    boolean idleAfterEnd;
+    /**
      * Run on this thread each time a coroutine's body has ended and it has left the run list; null
      * unless a {@link CoroutinePool} thread's main waits for its last coroutine to end.
      */
@@ -436,6 +442,7 @@ final class Scheduler {
             // writes alone, as run puts back the rest (see there): a bit on each level of the run list's
             // index makes it runnable again (main alone is in no list)
             if (from.state != Context.RUNNING) {
+                event = null; // control never left it: no park to record (a refusal, a stack overflow)
                 if (from.state == Context.PARKED && from.index >= 0) {
                     int k = from.index;
                     for (long[] bits : runList.levels) {
@@ -1206,14 +1213,19 @@ final class Scheduler {
      */
     private Context previousRunnableOrMain(Context ended, int i) {
         Context next;
-        while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {
-            if (loop.hasPending()) {
-                loop.idle();
-            } else if (othersMayWake()) {
-                loop.awaitOthers();
-            } else {
-                break;
+        idleAfterEnd = true;
+        try {
+            while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {
+                if (loop.hasPending()) {
+                    loop.idle();
+                } else if (othersMayWake()) {
+                    loop.awaitOthers();
+                } else {
+                    break;
+                }
             }
+        } finally {
+            idleAfterEnd = false;
         }
         loop.restoreInterrupt();
         if (next != null) {

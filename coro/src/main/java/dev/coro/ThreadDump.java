@@ -43,7 +43,7 @@ final class ThreadDump {
      */
     static String of(Scheduler s, int max, String currentMark) {
         Context[] all = s.contexts();
-        Context current = s.currentContext();
+        Context current = s.idleAfterEnd ? null : s.currentContext(); // after a body's end, none runs
         StringBuilder b = new StringBuilder();
         b.append(header(s.owner)).append(": ").append(all.length)
                 .append(all.length == 1 ? " context" : " contexts").append(", current index ")

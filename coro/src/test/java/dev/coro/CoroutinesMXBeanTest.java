@@ -363,4 +363,40 @@ class CoroutinesMXBeanTest {
         }
         return m;
     }
+
+    /**
+     * A dump the view asks of a thread that waits in its event loop after a body ended (before the
+     * next context runs) marks no context {@code (current)}, and shows each parked one with its own
+     * frames: the index of the ended context belongs to another by then.
+     */
+    @Test
+    void aDumpMadeWhileTheThreadIdlesAfterABodyEndedMarksNoContextCurrentAndShowsEachOnesFrames() throws Exception {
+        CoroutinesMXBean view = CoroutinesManagement.mxBean();
+        Scheduler mine = Scheduler.current();
+        CompletableFuture<Void> go = new CompletableFuture<>();
+        CompletableFuture<Void> ending = new CompletableFuture<>();
+        CompletableFuture<String> dumped = new CompletableFuture<>();
+        Channel<Integer> ch = new Channel<>("never", 0);
+        Coroutine ender = Coroutine.create("ender", () -> {
+            Coroutine.await(go);
+            ending.complete(null);
+        });
+        Coroutine waiter = Coroutine.create("waiter", () -> ch.receive());
+        ender.switchTo(); // the ender parks in its await, the waiter runs and parks, then main runs again
+        Thread other = Thread.ofPlatform().name("asker").start(() -> {
+            go.complete(null); // the ender runs to its end while main and the waiter are parked
+            ending.join();
+            while (!mine.loop.isIdle()) { // the thread waits in its event loop after the ender's end
+                Thread.onSpinWait();
+            }
+            dumped.complete(view.dump(5));
+        });
+        String dump = Coroutine.await(dumped);
+        other.join();
+        waiter.close();
+        assertThat(dump).as(dump).doesNotContain("(current)");
+        String waiterSection = dump.substring(dump.indexOf("  [1] coroutine 'waiter'"));
+        assertThat(waiterSection).as(dump).startsWith("  [1] coroutine 'waiter': PARKED, waits to receive from channel 'never'\n")
+                .contains("at dev.coro.Channel.receive(");
+    }
 }

@@ -270,6 +270,20 @@ class JfrEventsTest {
         return m;
     }
 
+    @Test
+    void aParkRefusedWithADeadlockIsNoParkEvent() throws Exception {
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
+            Channel<Integer> ch = new Channel<>("never", 0);
+            assertThatThrownBy(ch::receive).isInstanceOf(DeadlockException.class);
+            Coroutine.create("parks", () -> ch.receive()); // a park that happens, for contrast
+            Coroutine.yield();
+            ch.send(1); // hands it the value: it runs again, and main's send needs no park
+            Coroutine.yield();
+        }, "dev.coro.Park");
+        assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("waitsFor"))
+                .containsExactly("parks / receive from channel 'never'");
+    }
+
     /**
      * Runs {@code body} under a recording set up by {@code enable}, and returns the events of the
      * given types whose scheduler thread is the calling thread, in the order they were committed.
