@@ -258,13 +258,7 @@ class IoTimeoutTest {
             }
             assertThat(timeout).as("the write was cut short").isNotNull();
             assertThat(timeout.getCause()).as("the signal that unwound it").isNotNull();
-            assertThat(timeout.getCause().getSuppressed()).as("what it says of the write").hasSize(1);
-            String message = timeout.getCause().getSuppressed()[0].getMessage();
-            assertThat(message).matches("main context 'main' was interrupted writing to "
-                    + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + data.length
-                    + " bytes of this write were written before it");
-            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
-            assertThat(written).isBetween(1, data.length - 1);
+            int written = writtenBeforeIt(timeout.getCause(), server, data.length);
 
             CompletableFuture<byte[]> received = new CompletableFuture<>();
             Thread.ofPlatform().name("peer-reader").start(() -> {
@@ -310,13 +304,7 @@ class IoTimeoutTest {
                 failure = e;
             }
             assertThat(failure).as("the write was cut short").isNotNull().hasRootCauseMessage("boom");
-            assertThat(failure.getSuppressed()).as("what it says of the write").hasSize(1);
-            String message = failure.getSuppressed()[0].getMessage();
-            assertThat(message).matches("main context 'main' was interrupted writing to "
-                    + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + data.length
-                    + " bytes of this write were written before it");
-            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
-            assertThat(written).isBetween(1, data.length - 1);
+            int written = writtenBeforeIt(failure, server, data.length);
             server.close();
             ByteBuffer in = ByteBuffer.allocate(data.length);
             while (peer.read(in) >= 0 && in.hasRemaining()) {
@@ -510,6 +498,22 @@ class IoTimeoutTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * How many bytes of a stream write of {@code len} to {@code server} went out, as the one
+     * {@code IOException} among what unwound it ({@code carrier}'s suppressed exceptions) says: part
+     * of the write, not all of it, and the message naming main, the connection and its state.
+     */
+    private static int writtenBeforeIt(Throwable carrier, TcpConnection server, int len) {
+        assertThat(carrier.getSuppressed()).as("what it says of the write").hasSize(1);
+        String message = carrier.getSuppressed()[0].getMessage();
+        assertThat(message).matches("main context 'main' was interrupted writing to "
+                + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + len
+                + " bytes of this write were written before it");
+        int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
+        assertThat(written).isBetween(1, len - 1);
+        return written;
     }
 
     /** {@code n} bytes in which each differs from the one before, so that a byte lost, doubled or out of place shows. */
