@@ -1240,6 +1240,20 @@ class TimePropertyTest {
             Ctx self = current();
             Duration d = Duration.ofMillis(ms);
             if (ms == 0) {
+                // what a scheduling point would throw comes first: a close's signal, then that of the
+                // outermost enclosing scope expired already; only then a timeout of its own
+                if (self.closing) {
+                    throw exit(self);
+                }
+                Scope outermost = null;
+                for (Scope s = self.scope; s != null; s = s.parent) {
+                    if (s.expired) {
+                        outermost = s;
+                    }
+                }
+                if (outermost != null) {
+                    throw signal(outermost);
+                }
                 throw new CoroutineTimeoutException(self.describe(), d, null);
             }
             Scope scope = new Scope(self, ms, self.scope);
