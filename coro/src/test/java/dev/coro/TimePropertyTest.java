@@ -1010,18 +1010,29 @@ class TimePropertyTest {
          */
         private void checkSignals(Ctx c) {
             resumed(c);
+            throwSignalIfAny(c);
+        }
+
+        /** The exit signal if {@code c} is closing, else the signal of its outermost expired scope, if any. */
+        private static void throwSignalIfAny(Ctx c) {
             if (c.closing) {
                 throw exit(c);
             }
+            Scope outermost = outermostExpired(c.scope);
+            if (outermost != null) {
+                throw signal(outermost);
+            }
+        }
+
+        /** The outermost expired scope from {@code innermost} outwards; null if none has expired. */
+        private static Scope outermostExpired(Scope innermost) {
             Scope outermost = null;
-            for (Scope s = c.scope; s != null; s = s.parent) {
+            for (Scope s = innermost; s != null; s = s.parent) {
                 if (s.expired) {
                     outermost = s;
                 }
             }
-            if (outermost != null) {
-                throw signal(outermost);
-            }
+            return outermost;
         }
 
         /**
@@ -1030,11 +1041,7 @@ class TimePropertyTest {
          * comes there by itself.
          */
         private static void keep(Ctx c, Throwable t) {
-            boolean expired = false;
-            for (Scope s = c.scope; s != null; s = s.parent) {
-                expired |= s.expired;
-            }
-            if (!(t instanceof CoroutineExit && (c.closing || expired))) {
+            if (!(t instanceof CoroutineExit && (c.closing || outermostExpired(c.scope) != null))) {
                 c.pending = t;
             }
         }
@@ -1240,20 +1247,7 @@ class TimePropertyTest {
             Ctx self = current();
             Duration d = Duration.ofMillis(ms);
             if (ms == 0) {
-                // what a scheduling point would throw comes first: a close's signal, then that of the
-                // outermost enclosing scope expired already; only then a timeout of its own
-                if (self.closing) {
-                    throw exit(self);
-                }
-                Scope outermost = null;
-                for (Scope s = self.scope; s != null; s = s.parent) {
-                    if (s.expired) {
-                        outermost = s;
-                    }
-                }
-                if (outermost != null) {
-                    throw signal(outermost);
-                }
+                throwSignalIfAny(self); // what a scheduling point would throw comes first; only then a timeout of its own
                 throw new CoroutineTimeoutException(self.describe(), d, null);
             }
             Scope scope = new Scope(self, ms, self.scope);
@@ -1265,12 +1259,7 @@ class TimePropertyTest {
                 if (e.source != scope) {
                     throw e;
                 }
-                Scope outer = null;
-                for (Scope s = scope.parent; s != null; s = s.parent) {
-                    if (s.expired) {
-                        outer = s;
-                    }
-                }
+                Scope outer = outermostExpired(scope.parent);
                 if (outer != null) {
                     throw signal(outer);
                 }
