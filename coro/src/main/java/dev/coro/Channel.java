@@ -2,6 +2,7 @@ package dev.coro;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -48,8 +49,8 @@ import java.util.Optional;
  *       receivers are woken, and their operations throw {@link ChannelClosedException}.</li>
  *   <li>A receiver whose wait is cancelled after it was handed a value (a close of its coroutine, a
  *       failure for it, before it ran) puts the value back while the channel is open: the
- *       longest-waiting receiver takes it, else it goes to the head of the buffer, before everything
- *       there (so values given back one after another come out the last first). A full buffer then
+ *       longest-waiting receiver takes it, else it goes to the head of the buffer, before every value
+ *       buffered and among those given back in the order of their sends. A full buffer then
  *       holds one more than its capacity until that value is taken, and no parked sender's value
  *       joins it before there is room.</li>
  *   <li>Once the channel is closed nothing goes back into it (a receive may have been told it is
@@ -73,6 +74,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final String name;
     private final int capacity;
     private final ArrayDeque<T> buffer = new ArrayDeque<>();
+    /**
+     * The values given back ({@link #putBack}), which come out before the buffer's: {@link #back} of
+     * them, head first, with their places in the order of hand-offs, ascending.
+     */
+    private T[] backValues;
+    private long[] backOrder;
+    private int back;
+    /** How many values have been handed to waiting receivers: the last place in the order of hand-offs. */
+    private long handOffs;
     private final WaitQueue<ChannelWaiter<T>> senders = new WaitQueue<>();
     private final WaitQueue<ChannelWaiter<T>> receivers = new WaitQueue<>();
     /** The lock of a shared channel: made next to the queues it guards, and apart from the fields every thread reads. */
@@ -475,7 +485,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         int buffered;
         boolean locked = acquire();
         try {
-            buffered = buffer.size();
+            buffered = buffered();
         } finally {
             release(locked);
         }
@@ -490,10 +500,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         ChannelWaiter<T> r = pollLocked(receivers);
         if (r != null) {
             r.value = value;
+            r.handed = ++handOffs;
             r.complete(false);
             return true;
         }
-        if (buffer.size() < capacity) {
+        if (buffered() < capacity) {
             buffer.add(value);
             return true;
         }
@@ -506,8 +517,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * no sender's value: the sender waits until there is room, as for any full buffer.
      */
     private T poll() {
-        T v = buffer.poll();
-        if (v != null && buffer.size() >= capacity) {
+        T v = takeHead();
+        if (v != null && buffered() >= capacity) {
             return v;
         }
         ChannelWaiter<T> s = pollLocked(senders);
@@ -787,7 +798,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         boolean locked = acquire();
         try {
             purge(senders);
-            return !buffer.isEmpty() || !senders.isEmpty() || closed;
+            return buffered() > 0 || !senders.isEmpty() || closed;
         } finally {
             release(locked);
         }
@@ -798,7 +809,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         boolean locked = acquire();
         try {
             purge(receivers);
-            return closed || !receivers.isEmpty() || buffer.size() < capacity;
+            return closed || !receivers.isEmpty() || buffered() < capacity;
         } finally {
             release(locked);
         }
@@ -880,9 +891,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * a value put back would lie there unseen. The receiver keeps it then: its operation returns it,
      * and what ended its wait comes at its next scheduling point. Nothing is lost or left behind.
      *
+     * @param handed the value's place in the order of hand-offs ({@link ChannelWaiter#handed})
      * @return true if it went back; false if the channel is closed and the receiver keeps it
      */
-    boolean giveBack(T value) {
+    boolean giveBack(T value, long handed) {
         boolean locked = acquire();
         try {
             if (closed) {
@@ -891,9 +903,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             ChannelWaiter<T> r = pollLocked(receivers);
             if (r != null) {
                 r.value = value; // another receiver waits: it takes the value, which must not sit buffered
+                r.handed = handed;
                 r.complete(false);
             } else {
-                buffer.addFirst(value);
+                putBack(value, handed);
             }
             return true;
         } finally {
@@ -902,13 +915,71 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * Puts {@code value}, given back, at the head of the buffer, before every value buffered, and
+     * among the values given back before it in the order they were handed out: values given back in
+     * any order come out in the order of their sends. All the memory it needs is taken before its
+     * first write (a stack overflow strikes only at a call).
+     */
+    private void putBack(T value, long handed) {
+        T[] values = backValues;
+        long[] order = backOrder;
+        if (values == null) {
+            @SuppressWarnings("unchecked")
+            T[] fresh = (T[]) new Object[4];
+            values = fresh;
+            order = new long[4];
+        } else if (back == values.length) {
+            values = Arrays.copyOf(values, back * 2);
+            order = Arrays.copyOf(order, back * 2);
+        }
+        int k = back;
+        for (; k > 0 && order[k - 1] > handed; k--) {
+            values[k] = values[k - 1];
+            order[k] = order[k - 1];
+        }
+        values[k] = value;
+        order[k] = handed;
+        backValues = values;
+        backOrder = order;
+        back++;
+    }
+
+    /** Takes the value at the head of the buffer, those given back first; null if there is none. */
+    private T takeHead() {
+        if (back == 0) {
+            return buffer.poll();
+        }
+        T[] values = backValues;
+        long[] order = backOrder;
+        T v = values[0];
+        back--;
+        for (int i = 0; i < back; i++) {
+            values[i] = values[i + 1];
+            order[i] = order[i + 1];
+        }
+        values[back] = null;
+        return v;
+    }
+
+    /** How many values are buffered, those given back included. */
+    private int buffered() {
+        return buffer.size() + back;
+    }
+
+    /** The place in the order of hand-offs of the value at the head of the buffer, about to be handed to a receiver. */
+    private long headOrder() {
+        return back > 0 ? backOrder[0] : ++handOffs;
+    }
+
+    /**
      * Hands buffered values to the receivers still waiting, oldest first: there are such receivers only
      * after a value given back from another thread while a select of this thread may wait here (see
      * {@link #giveBackFromAfar}); on this channel's thread, the lock held if it is shared.
      */
     private void handBuffered() {
-        for (ChannelWaiter<T> r; !buffer.isEmpty() && (r = pollLocked(receivers)) != null; ) {
-            r.value = buffer.poll();
+        for (ChannelWaiter<T> r; buffered() > 0 && (r = pollLocked(receivers)) != null; ) {
+            r.handed = headOrder();
+            r.value = takeHead();
             r.complete(false);
         }
     }
@@ -1063,7 +1134,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         T v;
         lock();
         try {
-            v = buffer.poll();
+            v = takeHead();
         } finally {
             unlock();
         }
@@ -1207,7 +1278,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             withdraw(r);
             return false;
         }
-        if (r.sender || r.value == null || giveBackFromAfar(r.value)) {
+        if (r.sender || r.value == null || giveBackFromAfar(r.value, r.handed)) {
             return false;
         }
         self.throwAtNextPoint(t);
@@ -1235,7 +1306,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @return true if it went back; false if the channel is closed and the caller keeps it
      */
-    private boolean giveBackFromAfar(T v) {
+    private boolean giveBackFromAfar(T v, long handed) {
         assert shared : "a value handed to an operation of another thread on " + describe() + ", which is not shared";
         lock();
         try {
@@ -1243,13 +1314,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 return false;
             }
             if (!ownerThread.isAlive()) {
-                buffer.addFirst(v); // not to a receiver of that thread left parked here, which never runs: left behind
+                putBack(v, handed); // not to a receiver of that thread left parked here, which never runs: left behind
                 return true;
             }
             if (selecting == 0) {
-                return giveBack(v);
+                return giveBack(v, handed);
             }
-            buffer.addFirst(v);
+            putBack(v, handed);
         } finally {
             unlock();
         }
@@ -1292,7 +1363,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             finish(r, true);
         } else if (pairWithFirst(r, receivers)) {
             return;
-        } else if (buffer.size() < capacity) {
+        } else if (buffered() < capacity) {
             if (r.lock()) {
                 buffer.add(r.value);
                 r.complete(false);
@@ -1305,8 +1376,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     private void serveReceive(RemoteOp<T> r) {
-        if (!buffer.isEmpty()) {
+        if (buffered() > 0) {
             if (r.lock()) {
+                r.handed = headOrder();
                 r.value = poll();
                 r.complete(false);
             }
@@ -1339,8 +1411,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         partners.remove(x);
         if (r.sender) {
             x.value = r.value;
+            x.handed = ++handOffs;
         } else {
             r.value = x.value;
+            r.handed = ++handOffs;
         }
         x.complete(false);
         r.complete(false);
@@ -1419,7 +1493,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             if (!w.done) {
                 queue.remove(w);
             } else {
-                kept = !w.sender && w.value != null && !giveBack(w.value);
+                kept = !w.sender && w.value != null && !giveBack(w.value, w.handed);
                 if (locked && w.context.channelWaiter == w) {
                     w.context.channelWaiter = null; // another thread may have completed it: its wake-up must not find it reused
                 }

@@ -20,6 +20,11 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
     Context context;
     /** A sender's value, or the value a receiver was handed. */
     T value;
+    /**
+     * The place of the value a receiver was handed in its channel's order of hand-offs, which it keeps
+     * if it gives the value back ({@link Channel#giveBack}).
+     */
+    long handed;
     /** Completed: the value was handed over, or the channel was closed. */
     boolean done;
     /** Completed because the channel was closed. */

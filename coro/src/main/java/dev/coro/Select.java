@@ -634,7 +634,7 @@ public final class Select<R> {
             if (value == null || closed) {
                 return false;
             }
-            if (!channel.giveBack(value)) {
+            if (!channel.giveBack(value, handed)) {
                 return true;
             }
             value = null;

@@ -539,6 +539,51 @@ class ChannelTest {
     }
 
     /**
+     * CHANNELS.md: values given back by receivers whose waits were cancelled come out in the order
+     * they were sent, before the values buffered after them, whatever order the receivers leave in.
+     */
+    @Test
+    void valuesGivenBackByCancelledReceiversComeOutInTheOrderTheyWereSentBeforeTheBufferedOnes() {
+        Channel<String> ch = new Channel<>("ch", 2);
+        List<Coroutine> receivers = new ArrayList<>();
+        for (String name : List.of("r1", "r2", "r3")) {
+            Coroutine r = Coroutine.create(name, () -> log.add(name + " got " + ch.receive()));
+            r.switchTo();
+            receivers.add(r);
+        }
+        for (String v : List.of("a", "b", "c", "d", "e")) {
+            assertThat(ch.trySend(v)).as("send %s", v).isTrue();
+        }
+        receivers.get(1).close(); // gives back b
+        receivers.get(2).close(); // gives back c
+        receivers.get(0).close(); // gives back a
+        assertThat(log).as("no receiver ran").isEmpty();
+        List<String> out = new ArrayList<>();
+        for (Optional<String> v; (v = ch.tryReceive()).isPresent(); ) {
+            out.add(v.get());
+        }
+        assertThat(out).as("the order of the sends").containsExactly("a", "b", "c", "d", "e");
+    }
+
+    /** The same for a select's receive clause handed a value, given back after a plain receiver's. */
+    @Test
+    void aValueASelectGivesBackComesOutBeforeOneSentAfterItThatAPlainReceiverGaveBackFirst() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine selecting = Coroutine.create("selecting", () -> log.add(new Select<String>()
+                .onReceive(ch, v -> "select got " + v).select()));
+        Coroutine receiving = Coroutine.create("receiving", () -> log.add("receive got " + ch.receive()));
+        selecting.switchTo();
+        receiving.switchTo();
+        assertThat(ch.trySend("a")).as("handed to the select").isTrue();
+        assertThat(ch.trySend("b")).as("handed to the receive").isTrue();
+        receiving.close();
+        selecting.close();
+        assertThat(log).as("neither ran").isEmpty();
+        assertThat(List.of(ch.tryReceive(), ch.tryReceive(), ch.tryReceive()))
+                .containsExactly(Optional.of("a"), Optional.of("b"), Optional.empty());
+    }
+
+    /**
      * CHANNELS.md: a receiver handed a value whose wait is cancelled before it runs passes the value
      * to the longest-waiting receiver still parked, not back into the buffer (where it would lie
      * beside a parked receiver that nothing wakes), nor to a later one.
