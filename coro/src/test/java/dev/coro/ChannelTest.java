@@ -565,9 +565,9 @@ class ChannelTest {
         assertThat(out).as("the order of the sends").containsExactly("a", "b", "c", "d", "e");
     }
 
-    /** The same for a select's receive clause handed a value, given back after a plain receiver's. */
+    /** The same for a select's receive clause handed a value, given back before a plain receiver's. */
     @Test
-    void aValueASelectGivesBackComesOutBeforeOneSentAfterItThatAPlainReceiverGaveBackFirst() {
+    void aValueASelectGaveBackComesOutBeforeOneSentAfterItThatAPlainReceiverGaveBackLater() {
         Channel<String> ch = new Channel<>("ch", 0);
         Coroutine selecting = Coroutine.create("selecting", () -> log.add(new Select<String>()
                 .onReceive(ch, v -> "select got " + v).select()));
@@ -576,8 +576,8 @@ class ChannelTest {
         receiving.switchTo();
         assertThat(ch.trySend("a")).as("handed to the select").isTrue();
         assertThat(ch.trySend("b")).as("handed to the receive").isTrue();
-        receiving.close();
         selecting.close();
+        receiving.close();
         assertThat(log).as("neither ran").isEmpty();
         assertThat(List.of(ch.tryReceive(), ch.tryReceive(), ch.tryReceive()))
                 .containsExactly(Optional.of("a"), Optional.of("b"), Optional.empty());
