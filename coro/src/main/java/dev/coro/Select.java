@@ -92,6 +92,12 @@ public final class Select<R> {
      */
     private int holding;
     /**
+     * The context whose run holds the channels ({@link #holding} not 0); null once they are let go. A
+     * run that ends lets them go only if they are still its own: its clause's function may suspend,
+     * and another context may run the select meanwhile and wait in it, holding them in its turn.
+     */
+    private Context holder;
+    /**
      * Whether it has an {@code onComplete} clause: a run of it is then an exchange with another
      * thread, as an await is, and marks the running thread {@link Scheduler#connected}.
      */
@@ -277,10 +283,13 @@ public final class Select<R> {
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         holding = announced;
+        holder = self;
         try {
             return runOnce(unbiased, s, self);
         } finally {
-            fired();
+            if (holder == self) { // not let go yet (its wait ended otherwise): neither by it nor by a later run
+                fired();
+            }
         }
     }
 
@@ -292,6 +301,7 @@ public final class Select<R> {
         int n = holding;
         if (n != 0) {
             holding = 0;
+            holder = null;
             selectingOnChannels(n, false);
         }
     }

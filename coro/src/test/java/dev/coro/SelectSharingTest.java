@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -254,6 +255,42 @@ class SelectSharingTest {
         assertThat(withDefault.select()).isEqualTo("nothing");
         assertThat(ch.isSharedInPlace()).as("a select with a default never waits, so never changes it").isTrue();
     }
+    /**
+     * A run's clause function may suspend, and another context may run the same select meanwhile and
+     * wait in it. The first run, ending after that, let go of the channels the waiting run held: other
+     * threads then operated on them in place, and one completed the waiting clause from its own thread,
+     * where nothing woke the select: its value was lost and the run never woke.
+     */
+    @Test
+    @Timeout(20)
+    void aRunWhoseFunctionEndsWhileAnotherContextWaitsInTheSameSelectLeavesThatWaitsChannelsHeld() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        share(ch);
+        ch.send(1);
+        Select<String> sel = new Select<String>().onReceive(ch, v -> {
+            Coroutine.yield();
+            return "got " + v;
+        }).onTimeout(Duration.ofHours(1), () -> "timeout");
+        Coroutine waiter = selecting("waiter", sel);
+        Coroutine first = selecting("first", sel);
+        Coroutine.yield(); // first takes 1 and its function yields, then the waiter waits in the select
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        while (!first.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(ch.isSharedInPlace()).as("the waiter's run still looks at it").isFalse();
+        CompletableFuture<Boolean> sent = new CompletableFuture<>();
+        Thread.ofPlatform().name("sender").start(() -> sent.complete(ch.trySend(2))); // posted: the select takes it
+        assertThat(Coroutine.await(sent)).isTrue();
+        while (!waiter.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).hasSize(2);
+        assertThat(log.get(0)).startsWith("first got 1 at ");
+        assertThat(log.get(1)).as("the value the other thread sent").startsWith("waiter got 2 at ");
+        assertThat(ch.isSharedInPlace()).isTrue();
+    }
+
     /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
     private static void share(Channel<Integer> ch) throws InterruptedException {
         CompletableFuture<Boolean> tried = new CompletableFuture<>();
