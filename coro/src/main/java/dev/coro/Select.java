@@ -775,6 +775,9 @@ public final class Select<R> {
 
         @Override
         public String describe() {
+            if (loop != null && deadline == Long.MAX_VALUE) { // past the clock's range: no timer, as for a sleep
+                return "timeout " + d + " for ever (a duration past the clock's range)";
+            }
             return "timeout " + d + (isPending() ? " (" + loop.describeDeadline(deadline) + ")" : "");
         }
     }

@@ -113,6 +113,10 @@ class ForeverTest {
             assertThat(catchThrowable(() -> ch.trySend("x", almostForever))).isInstanceOf(DeadlockException.class)
                     .hasMessageContaining("main context 'main' would wait to trySend to channel 'ch' for ever"
                             + " (a timeout past the clock's range)");
+            assertThat(catchThrowable(() -> new Select<String>().onReceive(ch, v -> v).onTimeout(almostForever, () -> "timeout")
+                    .select())).isInstanceOf(DeadlockException.class)
+                    .hasMessageContaining("main context 'main' would wait to select over receive from channel 'ch', timeout "
+                            + almostForever + " for ever (a duration past the clock's range)");
             assertThat(ms()).as("no timer was set: the clock stayed").isEqualTo(1);
         });
     }
