@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Coroutine.State;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(FreshThread.class)
@@ -400,6 +402,23 @@ class ChannelTest {
                         + "  coroutine 'stuck' waits to receive from channel 'never'");
         assertThat(log).containsExactly("quitter ran");
         assertThat(done.trySend(1)).as("main left the channel's queue").isFalse();
+    }
+
+    @Test
+    @Timeout(20)
+    void theDeadlockThatCancelsMainsWaitAsABodyEndsShowsMainsCallInItsStackTraceOnEveryEngine() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Channel<Integer> done = new Channel<>("done", 0);
+        Coroutine.create("quitter", () -> log.add("quitter ran"));
+        Coroutine.create("stuck", () -> never.receive());
+        DeadlockException e = catchThrowableOfType(DeadlockException.class, done::receive);
+        assertThat(e.getStackTrace()).as("the deadlock's trace, made as 'quitter' ended")
+                .anySatisfy(f -> assertThat(f.getClassName() + "." + f.getMethodName())
+                        .isEqualTo("dev.coro.Channel.receive"))
+                .anySatisfy(f -> assertThat(f.getMethodName())
+                        .isEqualTo("theDeadlockThatCancelsMainsWaitAsABodyEndsShowsMainsCallInItsStackTraceOnEveryEngine"))
+                .noneSatisfy(f -> assertThat(f.getClassName()).isIn("dev.coro.ThreadEngine$ThreadStack",
+                        "dev.coro.ContinuationEngine$CoroutineStack"));
     }
 
     @Test
