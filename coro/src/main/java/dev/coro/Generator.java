@@ -446,7 +446,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * This generator itself, once: a generator is iterated only once.
      *
      * @return this
-     * @throws IllegalStateException if called a second time, or after {@link #stream()}, or from another thread
+     * @throws IllegalStateException if called a second time, or after {@link #stream()}, or from another thread,
+     *                               or while the body runs (from inside it, or while its consumer is suspended
+     *                               inside it); a refused call does not count as the one iteration
      */
     @Override
     public Iterator<T> iterator() {
@@ -464,7 +466,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * from another thread: combine it sequentially.
      *
      * @return the stream
-     * @throws IllegalStateException if this generator was already iterated or streamed, or if called from another thread
+     * @throws IllegalStateException if this generator was already iterated or streamed, or if called from another
+     *                               thread or while the body runs (as {@link #iterator()})
      */
     public Stream<T> stream() {
         markIterated("stream");
@@ -909,8 +912,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** Marks the one iteration taken by {@code op}; another thread is refused first, and marks nothing. */
     private void markIterated(String op) {
-        if (Thread.currentThread() != owner) {
-            checkThread(op);
+        if (Thread.currentThread() != owner || state == S_RUNNING) {
+            checkConsumer(op); // refused as a resume is: from inside its body, or while a consumer is inside it
         }
         if (iterated) {
             throw new IllegalStateException("cannot " + op + " " + describe() + " (" + stateNow()

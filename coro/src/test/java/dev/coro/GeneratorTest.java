@@ -512,6 +512,50 @@ class GeneratorTest {
         assertThat(g.state()).isEqualTo(State.SUSPENDED);
     }
 
+    /**
+     * Taking the iterator or the stream is the start of consuming: from inside the generator's own
+     * body, or from another context while its consumer is suspended inside it, it is refused as
+     * {@code next()} is, and the refusal leaves the one iteration to the consumer.
+     */
+    @Test
+    void iteratingOrStreamingWhileTheBodyRunsIsRefusedAndLeavesTheOneIterationToTheConsumer() {
+        AtomicReference<Generator<Integer>> self = new AtomicReference<>();
+        List<String> refusedInBody = new ArrayList<>();
+        Generator<Integer> g = Generator.of("busy", out -> {
+            try {
+                self.get().iterator();
+            } catch (IllegalStateException e) {
+                refusedInBody.add(e.getMessage());
+            }
+            try {
+                self.get().stream();
+            } catch (IllegalStateException e) {
+                refusedInBody.add(e.getMessage());
+            }
+            Coroutine.yield();
+            out.emit(1);
+            out.emit(2);
+        });
+        self.set(g);
+        Coroutine first = Coroutine.create("first", () -> log.add("first took " + g.next()));
+        first.switchTo();
+        assertThat(g.state()).isEqualTo(State.RUNNING);
+        assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot iterate over generator 'busy' from main context 'main': it is RUNNING, suspended"
+                        + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
+                        + " only that consumer can resume it");
+        assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot stream generator 'busy' from main context 'main': it is RUNNING");
+        first.switchTo();
+        assertThat(refusedInBody).containsExactly(
+                "cannot iterate over generator 'busy' from inside its own body: it is RUNNING",
+                "cannot stream generator 'busy' from inside its own body: it is RUNNING");
+        for (int v : g) {
+            log.add("main took " + v);
+        }
+        assertThat(log).containsExactly("first took 1", "main took 2");
+    }
+
     @Test
     void emitOutsideTheRunningBodyIsRefused() {
         AtomicReference<Generator.Emitter<Integer, Void>> leaked = new AtomicReference<>();
