@@ -42,7 +42,8 @@ import java.util.Objects;
  * connection, with the JDK's exception as its cause; the connection's state is {@code failed} from
  * then on, and a read that finds the end of the stream after it throws rather than return -1 (the
  * kernel tells only the first call of a reset: a reader beside a writer told of it must not take it
- * for the peer's orderly end). {@link #close()} while another coroutine waits
+ * for the peer's orderly end), unless a read had returned -1 before it: the peer's orderly end was
+ * read then, and is read again. {@link #close()} while another coroutine waits
  * on the connection fails that wait with an {@link IOException}; a coroutine closed
  * ({@code Coroutine.close()}) while it waits here unwinds and leaves no registration behind.
  * Timeouts come from {@code Coroutine.withTimeout}.
@@ -78,6 +79,11 @@ public final class TcpConnection implements Closeable {
      * for the peer's orderly end.
      */
     private IOException failure;
+    /**
+     * A read returned -1 before any call failed: the peer ended its stream in order, and every
+     * later read returns -1 again, whatever a later call is told (a write to that peer then fails).
+     */
+    private boolean ended;
     /** Its {@code java.io} views, made with it: {@link #input()}/{@link #output()} answer any thread, the same view to all. */
     private final InputStream input = new ConnectionInput(this);
     private final OutputStream output = new ConnectionOutput(this);
@@ -169,7 +175,8 @@ public final class TcpConnection implements Closeable {
      * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
      *                               the caller waits; the message names the caller and the connection;
      *                               also at the end of the stream once a call has failed (the kernel
-     *                               tells only the first call of a reset), naming that failure
+     *                               tells only the first call of a reset), naming that failure, unless
+     *                               a read returned -1 before that failure (the peer's orderly end, read again)
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
@@ -369,14 +376,16 @@ public final class TcpConnection implements Closeable {
 
     /**
      * A read found the end of the stream: -1, unless a call failed before (the kernel tells of a
-     * reset once, and reads the end of the stream after it), which this read reports instead.
+     * reset once, and reads the end of the stream after it), which this read reports instead; once
+     * a read has returned -1, the peer's orderly end was read, and later reads return -1 again.
      */
     private int end() throws IOException {
         drained = false;
-        if (failure != null) {
+        if (failure != null && !ended) {
             throw new IOException(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
                     + ", reported to an earlier call; the end of the stream that follows it is not the peer's", failure);
         }
+        ended = true;
         return -1;
     }
 

@@ -132,6 +132,34 @@ class TcpConnectionTest {
     }
 
     /**
+     * A read that returned -1 read the peer's orderly end: a write to that peer failing afterwards
+     * (the peer has closed, so the kernel answers with a broken pipe) is no reason for the reads that
+     * follow to claim the end was not the peer's: they return -1 again, as the first one did.
+     */
+    @Test
+    void aReadThatReturnedThePeersOrderlyEndReturnsItAgainAfterAWriteToThatPeerFailed() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            peer.close(); // an orderly close: the peer's end of the stream
+            assertThat(c.read(ByteBuffer.allocate(4))).isEqualTo(-1);
+            IOException failed = null;
+            for (int i = 0; i < 10 && failed == null; i++) { // the peer answers the first with a reset
+                try {
+                    c.write(bytes("x"));
+                } catch (IOException e) {
+                    failed = e;
+                }
+                Coroutine.yield();
+            }
+            assertThat(failed).as("a write to the closed peer fails").isNotNull();
+            assertThat(c.toString()).endsWith(", open, failed]");
+            assertThat(c.read(ByteBuffer.allocate(4))).as("the end again").isEqualTo(-1);
+            assertThat(c.input().read()).as("through the view too").isEqualTo(-1);
+        }
+    }
+
+    /**
      * A connection's waits are kept and used again (nothing is allocated per read), so each wait must
      * name the context and the operation of its own use: two readers one after the other, each parked
      * twice, are each shown as the one parked, reading, and get their own bytes.
