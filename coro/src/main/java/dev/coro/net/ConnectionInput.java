@@ -43,11 +43,45 @@ final class ConnectionInput extends InputStream {
         return connection.read(ByteBuffer.wrap(b, off, len));
     }
 
-    /** As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} or a range that does not fit it is refused as {@link #read(byte[], int, int)} refuses them. */
+    /**
+     * As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} or a range that does not
+     * fit it is refused as {@link #read(byte[], int, int)} refuses them. The bytes it took from the
+     * connection are in {@code b}, but a call that does not return cannot give their count: one that
+     * fails after some were read says how many in its exception's message (with the same cause), and
+     * one cut short part way (a {@code withTimeout} that expired, a close of the caller, or any other
+     * failure thrown into it) adds an {@link IOException} saying how many to the suppressed exceptions
+     * of what unwinds it (the signal: the cause of a {@code CoroutineTimeoutException}), as a write
+     * of the {@link TcpConnection#output()} view does.
+     */
     @Override
     public int readNBytes(byte[] b, int off, int len) throws IOException {
         connection.checkArray("read from", b, off, len);
-        return super.readNBytes(b, off, len);
+        int n = 0;
+        try {
+            while (n < len) {
+                int count = connection.read(ByteBuffer.wrap(b, off + n, len - n));
+                if (count < 0) {
+                    break;
+                }
+                n += count;
+            }
+        } catch (IOException e) {
+            throw n == 0 ? e : partly(e, n, len);
+        } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
+            if (n != 0) {
+                x.addSuppressed(connection.interruptedReading(n, len));
+            }
+            throw x;
+        }
+        return n;
+    }
+
+    /** {@code e}, saying that {@code read} of the call's {@code len} bytes were read into the array before it. */
+    private static IOException partly(IOException e, int read, int len) {
+        IOException f = new IOException(e.getMessage() + "; " + read + " of the " + len
+                + " bytes of this read were read into the array before it failed", e.getCause());
+        f.setStackTrace(e.getStackTrace());
+        return f;
     }
 
     /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */

@@ -326,6 +326,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * What {@code readNBytes} of the {@code java.io} input view cut short by a signal (a
+     * {@code withTimeout}, a close of the caller) after {@code read} of its {@code len} bytes were
+     * read into its array says of it: an exception, not thrown, added to the signal's suppressed ones.
+     */
+    IOException interruptedReading(int read, int len) {
+        return new IOException(io.caller() + " was interrupted reading from " + name() + " (" + state() + "): "
+                + read + " of the " + len + " bytes of this read were read into the array before it");
+    }
+
+    /**
      * The failure of {@code reset()} of the {@link #input()} view, which keeps no mark, naming the
      * caller, the connection and its state, and what to do; from another thread, that thread's refusal.
      */

@@ -284,6 +284,81 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code readNBytes} of the {@code java.io} view takes bytes from the connection into the array
+     * but, cut short part way by a {@code withTimeout}, returns no count: the signal that unwound it
+     * (the timeout's cause) carries an {@code IOException} saying how many it read, as a stream
+     * write cut short says how many went out, and the next read returns the bytes that come next.
+     */
+    @Test
+    void aStreamReadNBytesCutShortByATimeoutSaysHowManyBytesItReadIntoTheArray() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            byte[] into = new byte[10];
+            CoroutineTimeoutException timeout = null;
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        return server.input().readNBytes(into, 0, 10);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                timeout = e;
+            }
+            assertThat(timeout).as("the read was cut short").isNotNull();
+            Throwable[] said = timeout.getCause().getSuppressed();
+            assertThat(said).as("what the signal carries").hasSize(1);
+            assertThat(said[0])
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' was interrupted reading from " + name(server)
+                            + " (open): 3 of the 10 bytes of this read were read into the array before it");
+            assertThat(new String(into, 0, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
+
+            client.write(bytes("d"));
+            ByteBuffer next = ByteBuffer.allocate(4);
+            server.read(next);
+            assertThat(text(next)).as("what comes next, nothing taken twice").isEqualTo("d");
+        }
+    }
+
+    /**
+     * {@code readNBytes} of the {@code java.io} view that fails part way (the connection closed
+     * while it waits for the rest) says in its message how many bytes it read into the array.
+     */
+    @Test
+    void aStreamReadNBytesFailedPartWaySaysHowManyBytesItReadIntoTheArray() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            byte[] into = new byte[10];
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    server.input().readNBytes(into, 0, 10);
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            while (reader.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            String name = name(server);
+            server.close();
+            while (!reader.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(failure.get())
+                    .hasMessage("coroutine 'reader' cannot read from " + name + " (closed): the connection was closed"
+                            + " while it waited; 3 of the 10 bytes of this read were read into the array before it failed");
+            assertThat(new String(into, 0, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
+        }
+    }
+
+    /**
      * A stream write of main parked part way is cut short by a coroutine's failure too (it reaches
      * main there): the failure carries the {@code IOException} saying how many bytes went out, and
      * the peer reads exactly those.
