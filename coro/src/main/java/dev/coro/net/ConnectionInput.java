@@ -45,7 +45,8 @@ final class ConnectionInput extends InputStream {
 
     /**
      * As {@link InputStream#readNBytes(byte[], int, int)}; a null {@code b} or a range that does not
-     * fit it is refused as {@link #read(byte[], int, int)} refuses them. The bytes it took from the
+     * fit it is refused as {@link #read(byte[], int, int)} refuses them, and so is one of no bytes
+     * from another thread or on a closed connection, as that read does. The bytes it took from the
      * connection are in {@code b}, but a call that does not return cannot give their count: one that
      * fails after some were read says how many in its exception's message (with the same cause), and
      * one cut short part way (a {@code withTimeout} that expired, a close of the caller, or any other
@@ -56,6 +57,9 @@ final class ConnectionInput extends InputStream {
     @Override
     public int readNBytes(byte[] b, int off, int len) throws IOException {
         connection.checkArray("read from", b, off, len);
+        if (len == 0) {
+            return connection.read(ByteBuffer.wrap(b, off, 0)); // 0, but a call still: refused from another thread, failing once closed
+        }
         int n = 0;
         try {
             while (n < len) {

@@ -425,4 +425,39 @@ class BadCallsTest {
             }
         }
     }
+
+    /**
+     * {@code readNBytes} of the {@code java.io} view is a read like {@code read(b, off, len)}: with no
+     * bytes to read it is still a call on the connection, refused from another thread and failing
+     * once the connection is closed, where it returned 0 as if the connection could be used.
+     */
+    @Test
+    void aReadNBytesOfNoBytesIsRefusedFromAnotherThreadAndFailsOnAClosedConnectionAsAnyReadWould() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            assertThat(server.input().readNBytes(new byte[4], 2, 0)).as("on an open connection").isZero();
+
+            AtomicReference<Throwable> intruder = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                try {
+                    server.input().readNBytes(new byte[4], 0, 0);
+                } catch (Throwable e) {
+                    intruder.set(e);
+                }
+            });
+            t.join();
+            assertThat(intruder.get()).as("a readNBytes of no bytes from another thread")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot read from " + name + " (open) from thread 'intruder'");
+
+            server.close();
+            assertThatThrownBy(() -> server.input().readNBytes(new byte[4], 0, 0))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot read from " + name
+                            + " (closed): java.nio.channels.ClosedChannelException")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+        }
+    }
 }
