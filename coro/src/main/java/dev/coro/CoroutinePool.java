@@ -220,7 +220,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /**
      * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads: on
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
-     * that context (the thread's others run meanwhile). A coroutine of the pool that never ends (parked
+     * that context (the thread's others run meanwhile); where the JDK cannot suspend the caller (a class
+     * initializer, an FFM upcall: docs/PINNING.md) it blocks the thread instead, as a submission's {@code join()} does. A coroutine of the pool that never ends (parked
      * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
      * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout,
      * name its wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close
@@ -299,10 +300,19 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Waits until every worker has left its loop ({@code ended}), then until each thread has
-     * terminated, which follows at once: a thread of a closed pool is never seen alive.
+     * terminated, which follows at once: a thread of a closed pool is never seen alive. Where the JDK
+     * cannot suspend the caller (a class initializer, an FFM upcall: docs/PINNING.md), the wait blocks
+     * the thread, as a submission's {@code join()} does there, instead of throwing the refusal.
      */
     private void awaitEnded() {
-        Coroutine.await(ended);
+        try {
+            Coroutine.await(ended);
+        } catch (IllegalStateException e) {
+            if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                throw e;
+            }
+            ended.join(); // the refused park left no wait behind: the JDK's blocking wait, as for join()
+        }
         for (Worker w : workers) {
             Joins.uninterruptibly(w.thread);
         }

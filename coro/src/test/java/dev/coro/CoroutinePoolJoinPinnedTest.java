@@ -167,6 +167,54 @@ class CoroutinePoolJoinPinnedTest {
         assertThat(outcome).containsExactly("joined", "sent", false);
     }
 
+    /** The pool {@link ClosesInItsInitializer} closes. */
+    private static CoroutinePool closedByAnInitializer;
+
+    /** Closes {@link #closedByAnInitializer} while the JVM initializes it: what the close gave or threw. */
+    static final class ClosesInItsInitializer {
+        static final Object CLOSED;
+
+        static {
+            Object closed;
+            try {
+                closedByAnInitializer.close();
+                closed = "closed";
+            } catch (Throwable e) {
+                closed = e;
+            }
+            CLOSED = closed;
+        }
+    }
+
+    /**
+     * A close is a wait for the pool's threads, like a join: inside a class initializer, where the JDK
+     * refuses the park, it blocks the thread as on the thread engine, and reports as any close, instead
+     * of throwing the refusal (which left the pool closing and its failures unreported).
+     */
+    @Tag("once-per-jvm")
+    @Test
+    void aCoroutineClosingThePoolInsideAClassInitializerWaitsForItsBodiesAndReportsTheirFailure() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                pool.execute(() -> {
+                    Coroutine.sleep(Duration.ofMillis(5));
+                    throw new IllegalStateException("unobserved");
+                });
+                closedByAnInitializer = pool;
+                Object closed = inACoroutine("initializer", () -> ClosesInItsInitializer.CLOSED);
+                return List.of(closed instanceof CoroutineException e ? e.getCause().getMessage() : closed,
+                        pool.toString(), waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).hasSize(3);
+        assertThat(outcome.get(0)).isEqualTo("unobserved");
+        assertThat((String) outcome.get(1)).endsWith(", 1 thread, closed]");
+        assertThat(outcome.get(2)).isEqualTo(false);
+    }
+
     // ---- FFM upcalls -----------------------------------------------------------------------
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -228,6 +276,34 @@ class CoroutinePoolJoinPinnedTest {
             }
         });
         assertThat(outcome).containsExactly(List.of("joined", "got", "got in time"), false);
+    }
+
+    @Test
+    void aCoroutineClosingThePoolInsideAnUpcallWaitsForItsBodiesAndReportsTheirFailure() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                pool.execute(() -> {
+                    Coroutine.sleep(Duration.ofMillis(5));
+                    throw new IllegalStateException("unobserved");
+                });
+                Object closed = inACoroutine("sorter", () -> insideAnUpcall(() -> {
+                    try {
+                        pool.close();
+                        return "closed";
+                    } catch (CoroutineException e) {
+                        return e.getCause().getMessage();
+                    }
+                }));
+                return List.of(closed, pool.toString(), waitsLeft());
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::close);
+            }
+        });
+        assertThat(outcome).hasSize(3);
+        assertThat(outcome.get(0)).isEqualTo("unobserved");
+        assertThat((String) outcome.get(1)).endsWith(", 1 thread, closed]");
+        assertThat(outcome.get(2)).isEqualTo(false);
     }
 
     /** A timed get that expires inside an upcall throws the TimeoutException of any timed get: caller, read, future. */
