@@ -234,7 +234,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      *                               {@code coro-pool-1: a coroutine failed and nobody observed it: coroutine 'coroutine-2'
      *                               on thread 'coro-pool-1-0', running the body of execute #2, threw
      *                               java.lang.IllegalStateException: first; 1 more failure suppressed}
-     * @throws IllegalStateException if called from one of the pool's own threads
+     * @throws IllegalStateException if called from one of the pool's own threads (naming the caller, the pool and its state)
      */
     @Override
     public void close() {
@@ -242,7 +242,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Thread self = caller != null ? caller.owner : Thread.currentThread();
         for (Worker w : workers) {
             if (self == w.thread) {
-                throw new IllegalStateException(Scheduler.describeCaller() + " cannot close " + name + " from its own thread "
+                throw new IllegalStateException(Scheduler.describeCaller() + " cannot close " + name + " (" + state() + ") from its own thread "
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }

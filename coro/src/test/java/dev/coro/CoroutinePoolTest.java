@@ -740,7 +740,7 @@ class CoroutinePoolTest {
             String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
             String thread = r.substring(r.indexOf(" / thread ") + " / thread ".length());
             assertThat(thread).startsWith("'" + name + "-0' (#");
-            assertThat(r).isEqualTo("coroutine 'closer' cannot close " + name + " from its own thread " + thread
+            assertThat(r).isEqualTo("coroutine 'closer' cannot close " + name + " (running) from its own thread " + thread
                     + ": it would wait for itself / thread " + thread);
             assertThat(pool.toString()).endsWith("running]");
         } finally {
