@@ -412,7 +412,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * An iterator that receives: {@code hasNext()} parks until a value arrives, and returns false
-     * once the channel is closed and drained. Each call makes a new iterator on the same channel.
+     * once the channel is closed and drained. Each call makes a new iterator on the same channel. An
+     * iterator receives for one context at a time: while one waits in its {@code hasNext()} (or
+     * {@code next()}), another context's call throws {@link IllegalStateException} naming both, as
+     * each would be handed a value and the iterator holds one; give each context its own.
      *
      * @return a receiving iterator
      */
@@ -427,13 +430,41 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private final class Receiving implements Iterator<T> {
         private T next;
+        /**
+         * The context waiting in this iterator's receive, while one is; null otherwise. Another context's
+         * {@code hasNext()} meanwhile is refused: each would be handed a value, and the iterator holds one,
+         * so one value would be lost.
+         */
+        private Context receiving;
 
         @Override
         public boolean hasNext() {
             if (next == null) {
-                next = receiveOrNull("iterate over");
+                // a thread of no scheduler yet (another thread's channel) gets none here: it is marked from its first wait on
+                Scheduler here = scheduler.isCaller() ? scheduler : Scheduler.currentOrNull();
+                Context self = here != null ? here.currentContext() : null;
+                Context other = receiving;
+                if (other != null) {
+                    throw receivingAlready(self, other);
+                }
+                receiving = self;
+                try {
+                    next = receiveOrNull("iterate over");
+                } finally {
+                    receiving = null;
+                }
             }
             return next != null;
+        }
+
+        /** The refusal of the caller's {@code hasNext()} ({@code self}, null on a thread of no scheduler) while {@code other} waits in this iterator, naming both. */
+        private IllegalStateException receivingAlready(Context self, Context other) {
+            boolean sameThread = self != null && other.scheduler == self.scheduler;
+            String otherThread = sameThread ? "" : " of thread " + Scheduler.describe(other.scheduler.owner);
+            return new IllegalStateException(Scheduler.describeCaller() + " cannot iterate over " + describe() + " (" + state()
+                    + "): this iterator is receiving already, in " + other.describe() + otherThread + " (state "
+                    + other.state() + "); an iterator receives for one context at a time, so give each context its own"
+                    + " (each call of iterator() makes a new one)");
         }
 
         @Override

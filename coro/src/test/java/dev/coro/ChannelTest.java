@@ -89,6 +89,38 @@ class ChannelTest {
         assertThat(log).containsExactly("got x");
     }
 
+    /**
+     * An iterator holds one value: two contexts waiting in its {@code hasNext()} at once would each be
+     * handed a value, and the one handed first would be overwritten and lost. A second context is
+     * refused while one waits there, naming both, and every value sent is received once.
+     */
+    @Test
+    void aContextIteratingWithAnIteratorAnotherWaitsInIsRefusedAndNoValueIsLost() {
+        Channel<Integer> ch = new Channel<>("jobs", 0);
+        Iterator<Integer> shared = ch.iterator();
+        Coroutine first = Coroutine.create("first", () -> {
+            while (shared.hasNext()) {
+                log.add("first took " + shared.next());
+            }
+        });
+        Coroutine second = Coroutine.create("second", () -> log.add("second took " + shared.next()));
+        first.switchTo();
+        assertThatThrownBy(second::switchTo).isInstanceOf(CoroutineException.class)
+                .cause().isInstanceOf(IllegalStateException.class)
+                .hasMessage("coroutine 'second' cannot iterate over channel 'jobs' (open): this iterator is receiving"
+                        + " already, in coroutine 'first' (state PARKED); an iterator receives for one context at a"
+                        + " time, so give each context its own (each call of iterator() makes a new one)");
+        assertThatThrownBy(shared::hasNext).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("main context 'main' cannot iterate over channel 'jobs' (open): this iterator"
+                        + " is receiving already, in coroutine 'first' (state PARKED)");
+        ch.send(1);
+        ch.send(2);
+        ch.close();
+        Coroutine.yield();
+        assertThat(log).containsExactly("first took 1", "first took 2");
+        assertThat(first.isFinished()).isTrue();
+    }
+
     @Test
     void receiveOnAClosedDrainedChannelAndSendOnAClosedChannelThrow() {
         Channel<Integer> ch = new Channel<>("numbers", 2);
