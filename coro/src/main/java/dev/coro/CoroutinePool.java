@@ -252,6 +252,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 w.loop().post(w::wake);
             }
         }
+        FutureWait.awaitOrBlock(ended, "await"); // here, not in a method of the pool's own: a dump shows the call of close()
         awaitEnded();
         // whichever close sees the pool end reports: one that gave up waiting (a withTimeout) leaves the failures to the next
         Failure first = null;
@@ -300,19 +301,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Waits until every worker has left its loop ({@code ended}), then until each thread has
-     * terminated, which follows at once: a thread of a closed pool is never seen alive. Where the JDK
-     * cannot suspend the caller (a class initializer, an FFM upcall: docs/PINNING.md), the wait blocks
-     * the thread, as a submission's {@code join()} does there, instead of throwing the refusal.
+     * terminated, which follows at once: a thread of a closed pool is never seen alive. The wait is
+     * {@link FutureWait#awaitOrBlock}'s, among the machinery a dump leaves out, so that a dump of the
+     * closer shows its call of {@code close()}, not this method's.
      */
     private void awaitEnded() {
-        try {
-            Coroutine.await(ended);
-        } catch (IllegalStateException e) {
-            if (!PinnedException.refusedToSuspendTheCaller(e)) {
-                throw e;
-            }
-            ended.join(); // the refused park left no wait behind: the JDK's blocking wait, as for join()
-        }
         for (Worker w : workers) {
             Joins.uninterruptibly(w.thread);
         }

@@ -129,4 +129,32 @@ class CoroutinePoolCloseTest {
                 .cause().hasMessage("failed after the interrupted close");
         assertThat(pool.toString()).endsWith(", closed]");
     }
+
+    /** The closer waits in its call of close(), as a joiner in its join(): no frame of the machinery, nor an await it never made. */
+    static void closeOf(CoroutinePool pool) {
+        pool.close();
+    }
+
+    @Test
+    void aCloserParkedInCloseShowsItsCallOfCloseOnTopThenItsOwnFrames() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        pool.submit(() -> Coroutine.await(gate));
+        Coroutine closer = Coroutine.create("closer", () -> closeOf(pool));
+        Coroutine.yield(); // it parks in close()
+        StackTraceElement[] frames = closer.stackTrace();
+        String dump = Coroutine.dump();
+        gate.complete(null);
+        while (!closer.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(frames).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(frames[0].getClassName() + "." + frames[0].getMethodName()).isEqualTo("dev.coro.CoroutinePool.close");
+        assertThat(frames[1].getClassName() + "." + frames[1].getMethodName())
+                .isEqualTo("dev.coro.CoroutinePoolCloseTest.closeOf");
+        assertThat(dump).contains("coroutine 'closer': PARKED, waits to await the close of " + name
+                        + " (1 submitted body has not ended)\n        at dev.coro.CoroutinePool.close(")
+                .doesNotContain("awaitEnded", "FutureWait", "Coroutine.await(");
+    }
 }
