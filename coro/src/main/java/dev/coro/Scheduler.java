@@ -1064,10 +1064,12 @@ final class Scheduler {
      * the wait, maybe through the user's code.
      */
     private static void throwPending(Context self, Throwable pending) {
-        if (pending instanceof CoroutineException || pending instanceof DeadlockException) {
-            // a coroutine's failure, and the deadlock that cancels main's wait as a body ends, are made
-            // on the ending body's stack (on the thread engine, another thread's): their trace shows
-            // where they are thrown instead, the same on both engines. Before it is cleared: near the
+        if (pending instanceof CoroutineException || pending instanceof DeadlockException
+                || pending.getCause() instanceof PinnedException) {
+            // a coroutine's failure, the deadlock that cancels main's wait as a body ends, and the
+            // refusal main gets when the context chosen then cannot run (cannotRun), are made on the
+            // ending body's stack (on the thread engine, another thread's): their trace shows where
+            // they are thrown instead, the same on both engines. Before it is cleared: near the
             // stack's end the walk may overflow, and it is thrown again later
             pending.fillInStackTrace();
         }

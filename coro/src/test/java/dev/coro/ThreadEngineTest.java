@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Coroutine.State;
 import java.lang.ref.WeakReference;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -395,6 +397,20 @@ class ThreadEngineTest {
         Coroutine.yield();
         assertThat(ran).containsExactly("ending", "waiting");
         assertThat(waiting.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    @Timeout(20)
+    void theFailureMainGetsWhenNoThreadCanBeStartedForTheContextChosenAfterABodyEndsShowsMainsCall() {
+        Coroutine.create("waiting", () -> { });
+        Coroutine ending = Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, ending::switchTo);
+        assertThat(e.getStackTrace()).as("the refusal's trace, made as 'ending' ended")
+                .anySatisfy(f -> assertThat(f.getClassName() + "." + f.getMethodName()).isEqualTo("dev.coro.Coroutine.switchTo"))
+                .anySatisfy(f -> assertThat(f.getMethodName())
+                        .isEqualTo("theFailureMainGetsWhenNoThreadCanBeStartedForTheContextChosenAfterABodyEndsShowsMainsCall"))
+                .noneSatisfy(f -> assertThat(f.getClassName()).isEqualTo("dev.coro.ThreadEngine$ThreadStack"));
+        Coroutine.yield();
     }
 
     @Test
