@@ -761,6 +761,7 @@ final class Scheduler {
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
                     + " (a withTimeout around this call)"));
         }
+        self.throwKept(); // a failure kept for main's next scheduling point belongs to what main did before: thrown here, not inside the run
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
         random = SEED;

@@ -37,6 +37,9 @@ package dev.coro;
  *       suppression disabled is still what {@link #run} throws, itself and bare (its caller catches it
  *       as it is); those failures then go to the thread's uncaught-exception handler, in one
  *       {@link CoroutineException} caused by it that holds them suppressed, rather than be lost.</li>
+ *   <li>A failure kept for main's next scheduling point from before the run (a receive of main
+ *       handed a value before its channel closed, then a failure for main) is thrown by {@link #run}
+ *       before the body starts: it belongs to what main did before, not to the run.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
  *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
  *       the run, so that it names alike on every run of the thread; after it they go on counting
@@ -56,6 +59,7 @@ public final class VirtualTime {
      * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
      *                               runs on a virtual clock, or has a timer pending
      * @throws DeadlockException     if coroutines are left that nothing could ever wake
+     * @throws CoroutineException    a failure kept for main's next scheduling point from before the run, before the body starts
      * @throws NullPointerException  if {@code body} is null
      */
     public static void run(Runnable body) {

@@ -24,6 +24,35 @@ class VirtualTimeTest {
 
     private final List<String> log = new ArrayList<>();
 
+    /**
+     * A failure kept for main's next scheduling point before the run (main's receive was handed a
+     * value before its channel closed, then the sender failed) is thrown by the run before its body
+     * starts, not at the body's first yield, which would close the run's coroutines for it.
+     */
+    @Test
+    void aFailureKeptForMainBeforeTheRunIsThrownBeforeTheBodyStarts() {
+        Channel<Integer> ch = new Channel<>("kept", 0);
+        Coroutine.create("sender", () -> {
+            ch.send(1);
+            ch.close();
+            throw new IllegalStateException("late failure");
+        });
+        assertThat(ch.receive()).as("main's receive returns the value it was handed").isEqualTo(1);
+        List<String> log = new ArrayList<>();
+        assertThatThrownBy(() -> VirtualTime.run(() -> {
+            log.add("body ran");
+            Coroutine.yield();
+        })).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'sender' failed: java.lang.IllegalStateException: late failure");
+        assertThat(log).as("the body did not start").isEmpty();
+        VirtualTime.run(() -> {
+            Coroutine.create("inner", () -> log.add("inner ran"));
+            Coroutine.yield();
+            log.add("body after its yield");
+        });
+        assertThat(log).as("a run after it starts clean").containsExactly("inner ran", "body after its yield");
+    }
+
     @Test
     void runReturnsOnceTheBodyAndEveryCoroutineCreatedInsideHaveEnded() {
         List<Coroutine> all = new ArrayList<>();
