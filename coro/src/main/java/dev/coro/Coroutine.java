@@ -454,23 +454,29 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * {@code stage} as a future, made afresh: itself, a new future {@code toCompletableFuture()}
-     * relays it to, or one its completion completes. Each call that does not answer the stage itself
-     * leaves one more callback on it, so a thread asks once per stage ({@link FutureWaits#futureOf}).
+     * relays it to, or one its completion completes (a stage whose {@code toCompletableFuture()} is
+     * unsupported, or answers null against its contract). Each call that does not answer the stage
+     * itself leaves one more callback on it, so a thread asks once per stage ({@link FutureWaits#futureOf}).
      */
     static <T> CompletableFuture<T> newFutureOf(CompletionStage<T> stage) {
+        CompletableFuture<T> f;
         try {
-            return stage.toCompletableFuture();
+            f = stage.toCompletableFuture();
         } catch (UnsupportedOperationException e) {
-            CompletableFuture<T> f = new CompletableFuture<>();
-            stage.whenComplete((v, t) -> {
-                if (t != null) {
-                    f.completeExceptionally(t);
-                } else {
-                    f.complete(v);
-                }
-            });
+            f = null;
+        }
+        if (f != null) {
             return f;
         }
+        CompletableFuture<T> relay = new CompletableFuture<>();
+        stage.whenComplete((v, t) -> {
+            if (t != null) {
+                relay.completeExceptionally(t);
+            } else {
+                relay.complete(v);
+            }
+        });
+        return relay;
     }
 
     // ---- what a Java user expects on top -------------------------------------------------

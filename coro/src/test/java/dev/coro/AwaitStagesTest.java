@@ -3,8 +3,6 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,21 +114,7 @@ class AwaitStagesTest {
     }
 
     /** A stage that delegates to {@code f} and answers {@code toCompletableFuture()} with a new dependent of it each call. */
-    @SuppressWarnings("unchecked")
     private static <T> CompletionStage<T> freshFutureEachTime(CompletableFuture<T> f) {
-        return (CompletionStage<T>) Proxy.newProxyInstance(AwaitStagesTest.class.getClassLoader(),
-                new Class<?>[] {CompletionStage.class}, (proxy, method, args) -> switch (method.getName()) {
-                    case "toCompletableFuture" -> f.thenApply(v -> v);
-                    case "equals" -> proxy == args[0];
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "toString" -> "fresh-future stage of " + f;
-                    default -> {
-                        try {
-                            yield method.invoke(f, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    }
-                });
+        return AwaitTest.delegating("fresh-future stage", f, () -> f.thenApply(v -> v));
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -198,18 +199,52 @@ class AwaitTest {
         assertThat(log).containsExactly("got w");
     }
 
+    /** A stage whose {@code toCompletableFuture()} answers null, against its contract, is awaited through its completion too, by await and by a select. */
+    @Test
+    void aStageWhoseFutureIsNullIsAwaitedThroughItsCompletion() {
+        assertThat(Coroutine.await(answeringNull(CompletableFuture.completedFuture("v")))).isEqualTo("v");
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletionStage<String> stage = answeringNull(f);
+        assertThat(stage.toCompletableFuture()).isNull();
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("got " + Coroutine.await(stage)));
+        Coroutine selecting = Coroutine.create("selecting", () -> log.add(new Select<String>()
+                .onComplete(stage, v -> "selected " + v).select()));
+        Coroutine.yield();
+        assertThat(awaiter.state()).isEqualTo(State.PARKED);
+        assertThat(selecting.state()).isEqualTo(State.PARKED);
+        Peer.run("completer", () -> f.complete("w"));
+        yieldUntilFinished(awaiter);
+        yieldUntilFinished(selecting);
+        assertThat(log).containsExactlyInAnyOrder("got w", "selected w");
+    }
+
     /**
      * A stage that delegates every call to {@code f} but refuses {@code toCompletableFuture()}, as a
      * stage of another library may.
      */
-    @SuppressWarnings("unchecked")
     static <T> CompletionStage<T> opaque(CompletableFuture<T> f) {
+        return delegating("opaque stage", f, () -> {
+            throw new UnsupportedOperationException("an opaque stage");
+        });
+    }
+
+    /** A stage that delegates every call to {@code f} but answers {@code toCompletableFuture()} with null. */
+    static <T> CompletionStage<T> answeringNull(CompletableFuture<T> f) {
+        return delegating("null-future stage", f, () -> null);
+    }
+
+    /**
+     * A stage named {@code name} that delegates every call to {@code f} but {@code toCompletableFuture()},
+     * which {@code future} answers.
+     */
+    @SuppressWarnings("unchecked")
+    static <T> CompletionStage<T> delegating(String name, CompletableFuture<T> f, Supplier<CompletableFuture<T>> future) {
         return (CompletionStage<T>) Proxy.newProxyInstance(AwaitTest.class.getClassLoader(),
                 new Class<?>[] {CompletionStage.class}, (proxy, method, args) -> switch (method.getName()) {
-                    case "toCompletableFuture" -> throw new UnsupportedOperationException("an opaque stage");
+                    case "toCompletableFuture" -> future.get();
                     case "equals" -> proxy == args[0];
                     case "hashCode" -> System.identityHashCode(proxy);
-                    case "toString" -> "opaque stage of " + f;
+                    case "toString" -> name + " of " + f;
                     default -> {
                         try {
                             yield method.invoke(f, args);
