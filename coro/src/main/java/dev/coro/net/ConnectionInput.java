@@ -70,22 +70,23 @@ final class ConnectionInput extends InputStream {
                 n += count;
             }
         } catch (IOException e) {
-            throw n == 0 ? e : partly(e, n, len);
+            throw n == 0 ? e : TcpConnection.partly(e, false, n, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (n != 0) {
-                x.addSuppressed(connection.interruptedReading(n, len));
+                x.addSuppressed(connection.interrupted(false, n, len));
             }
             throw x;
         }
         return n;
     }
 
-    /** {@code e}, saying that {@code read} of the call's {@code len} bytes were read into the array before it. */
-    private static IOException partly(IOException e, int read, int len) {
-        IOException f = new IOException(e.getMessage() + "; " + read + " of the " + len
-                + " bytes of this read were read into the array before it failed", e.getCause());
-        f.setStackTrace(e.getStackTrace());
-        return f;
+    /** As {@link InputStream#readNBytes(int)}; a negative {@code len} is refused naming the caller, the connection and its state. */
+    @Override
+    public byte[] readNBytes(int len) throws IOException {
+        if (len < 0) {
+            throw connection.negativeLength("read from", len);
+        }
+        return super.readNBytes(len);
     }
 
     /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */

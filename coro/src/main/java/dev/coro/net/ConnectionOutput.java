@@ -63,21 +63,13 @@ final class ConnectionOutput extends OutputStream {
         try {
             connection.write(src);
         } catch (IOException e) {
-            throw src.position() == off ? e : partly(e, src.position() - off, len);
+            throw src.position() == off ? e : TcpConnection.partly(e, true, src.position() - off, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (src.position() != off) {
-                x.addSuppressed(connection.interrupted(src.position() - off, len));
+                x.addSuppressed(connection.interrupted(true, src.position() - off, len));
             }
             throw x;
         }
-    }
-
-    /** {@code e}, saying that {@code written} of the write's {@code len} bytes went out before it. */
-    private static IOException partly(IOException e, int written, int len) {
-        IOException f = new IOException(e.getMessage() + "; " + written + " of the " + len
-                + " bytes of this write were written before it failed", e.getCause());
-        f.setStackTrace(e.getStackTrace());
-        return f;
     }
 
     @Override

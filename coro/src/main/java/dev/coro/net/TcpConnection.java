@@ -315,24 +315,33 @@ public final class TcpConnection implements Closeable {
                 + "): offset " + off + " and length " + len + " do not fit an array of length " + length);
     }
 
-    /**
-     * What a {@code java.io} view's write cut short by a signal (a {@code withTimeout}, a close of the
-     * caller) after {@code written} of its {@code len} bytes went out says of it: an exception, not
-     * thrown, added to the signal's suppressed ones.
-     */
-    IOException interrupted(int written, int len) {
-        return new IOException(io.caller() + " was interrupted writing to " + name() + " (" + state() + "): "
-                + written + " of the " + len + " bytes of this write were written before it");
+    /** The refusal of a negative count of bytes to {@code operation}: from another thread, that thread's refusal. */
+    IllegalArgumentException negativeLength(String operation, int len) {
+        check(operation);
+        return new IllegalArgumentException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+                + "): a length of " + len + " bytes is negative");
     }
 
     /**
-     * What {@code readNBytes} of the {@code java.io} input view cut short by a signal (a
-     * {@code withTimeout}, a close of the caller) after {@code read} of its {@code len} bytes were
-     * read into its array says of it: an exception, not thrown, added to the signal's suppressed ones.
+     * What a {@code java.io} view's write, or its input's {@code readNBytes}, cut short by a signal (a
+     * {@code withTimeout}, a close of the caller) after {@code done} of its {@code len} bytes went out
+     * or were read into its array says of it: an exception, not thrown, added to the signal's
+     * suppressed ones.
      */
-    IOException interruptedReading(int read, int len) {
-        return new IOException(io.caller() + " was interrupted reading from " + name() + " (" + state() + "): "
-                + read + " of the " + len + " bytes of this read were read into the array before it");
+    IOException interrupted(boolean write, int done, int len) {
+        return new IOException(io.caller() + " was interrupted " + (write ? "writing to " : "reading from ") + name()
+                + " (" + state() + "): " + done(write, done, len) + " before it");
+    }
+
+    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted}, saying how much of it was done before it failed. */
+    static IOException partly(IOException e, boolean write, int done, int len) {
+        IOException f = new IOException(e.getMessage() + "; " + done(write, done, len) + " before it failed", e.getCause());
+        f.setStackTrace(e.getStackTrace());
+        return f;
+    }
+
+    private static String done(boolean write, int done, int len) {
+        return done + " of the " + len + " bytes of this " + (write ? "write were written" : "read were read into the array");
     }
 
     /**

@@ -460,4 +460,18 @@ class BadCallsTest {
                     .hasCauseInstanceOf(ClosedChannelException.class);
         }
     }
+
+    /** A readNBytes(len) of a negative length is refused naming the caller, the connection and its state, as a range that does not fit its array is. */
+    @Test
+    void aReadNBytesOfANegativeLengthIsRefusedNamingTheCallerTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            assertThatThrownBy(() -> server.input().readNBytes(-1))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot read from " + name(server) + " (open): a length of -1 bytes is negative");
+            client.output().write(new byte[] {7});
+            assertThat(server.input().readNBytes(1)).as("the connection still reads").containsExactly(7);
+        }
+    }
 }
