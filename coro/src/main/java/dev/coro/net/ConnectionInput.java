@@ -3,6 +3,7 @@ package dev.coro.net;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Objects;
 
 /** The {@code java.io} input view of a {@link TcpConnection}: each read parks the coroutine until bytes arrive. */
@@ -80,13 +81,72 @@ final class ConnectionInput extends InputStream {
         return n;
     }
 
-    /** As {@link InputStream#readNBytes(int)}; a negative {@code len} is refused naming the caller, the connection and its state. */
+    /**
+     * As {@link InputStream#readNBytes(int)}; a negative {@code len} is refused naming the caller, the
+     * connection and its state, and a {@code len} of 0 as {@link #readNBytes(byte[], int, int)} of
+     * no bytes is. A call that does not return loses the bytes it took with the array it would have
+     * returned, and says how many: as {@link #readNBytes(byte[], int, int)}, in its exception's
+     * message if it fails part way, in an {@link IOException} added to the suppressed exceptions of
+     * what unwinds it if it is cut short part way.
+     */
     @Override
     public byte[] readNBytes(int len) throws IOException {
         if (len < 0) {
             throw connection.negativeLength("read from", len);
         }
-        return super.readNBytes(len);
+        if (len == 0) {
+            connection.read(ByteBuffer.wrap(new byte[0])); // a call still: refused from another thread, failing once closed
+            return new byte[0];
+        }
+        return readUpTo(len, false);
+    }
+
+    /**
+     * As {@link InputStream#readAllBytes()}; a call that does not return says how many bytes it
+     * took, lost with the array it would have returned, as {@link #readNBytes(int)} does.
+     */
+    @Override
+    public byte[] readAllBytes() throws IOException {
+        return readUpTo(Integer.MAX_VALUE, true);
+    }
+
+    /** The largest array the JDK's own loops make. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /** Up to {@code len} bytes, fewer only at the end of the stream; {@code all} for {@link #readAllBytes()}, whose messages name no length. */
+    private byte[] readUpTo(int len, boolean all) throws IOException {
+        byte[] buf = new byte[Math.min(len, 8192)];
+        int n = 0;
+        try {
+            while (n < len) {
+                if (n == buf.length) {
+                    if (n >= MAX_ARRAY) {
+                        throw new OutOfMemoryError("Required array size too large");
+                    }
+                    buf = Arrays.copyOf(buf, (int) Math.min(Math.min(2L * n, len), MAX_ARRAY));
+                }
+                int count = connection.read(ByteBuffer.wrap(buf, n, buf.length - n));
+                if (count < 0) {
+                    break;
+                }
+                n += count;
+            }
+        } catch (IOException e) {
+            throw n == 0 ? e : TcpConnection.partly(e, readDone(n, len, all), LOST);
+        } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
+            if (n != 0) {
+                x.addSuppressed(connection.interrupted("reading from", readDone(n, len, all), LOST));
+            }
+            throw x;
+        }
+        return n == buf.length ? buf : Arrays.copyOf(buf, n);
+    }
+
+    private static final String LOST = "; they are lost with the array it did not return";
+
+    private static String readDone(int n, int len, boolean all) {
+        return all ? n + " bytes of this read to the end of the stream were read"
+                : n + " of the " + len + " bytes of this read were read";
     }
 
     /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */

@@ -329,13 +329,27 @@ public final class TcpConnection implements Closeable {
      * suppressed ones.
      */
     IOException interrupted(boolean write, int done, int len) {
-        return new IOException(io.caller() + " was interrupted " + (write ? "writing to " : "reading from ") + name()
-                + " (" + state() + "): " + done(write, done, len) + " before it");
+        return interrupted(write ? "writing to" : "reading from", done(write, done, len), "");
     }
 
-    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted}, saying how much of it was done before it failed. */
+    /**
+     * What a {@code java.io} view's call cut short by a signal says of it, as {@link #interrupted(boolean, int, int)}:
+     * {@code verb} the call ({@code reading from}, {@code skipping bytes of}), {@code done} how much of
+     * it was done, {@code after} what follows from that (empty, or a clause from its {@code ;}).
+     */
+    IOException interrupted(String verb, String done, String after) {
+        return new IOException(io.caller() + " was interrupted " + verb + " " + name()
+                + " (" + state() + "): " + done + " before it" + after);
+    }
+
+    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted(boolean, int, int)}, saying how much of it was done before it failed. */
     static IOException partly(IOException e, boolean write, int done, int len) {
-        IOException f = new IOException(e.getMessage() + "; " + done(write, done, len) + " before it failed", e.getCause());
+        return partly(e, done(write, done, len), "");
+    }
+
+    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted(String, String, String)}, saying how much of it was done before it failed. */
+    static IOException partly(IOException e, String done, String after) {
+        IOException f = new IOException(e.getMessage() + "; " + done + " before it failed" + after, e.getCause());
         f.setStackTrace(e.getStackTrace());
         return f;
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -359,6 +360,43 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code readNBytes(len)} of the {@code java.io} view cut short part way by a {@code withTimeout}
+     * loses the bytes it took with the array it would have returned: the signal carries an
+     * {@code IOException} saying how many, and the next read returns the bytes that come next.
+     */
+    @Test
+    @Timeout(20)
+    void aStreamReadNBytesOfALengthCutShortByATimeoutSaysHowManyBytesItTookAndLost() throws Exception {
+        Throwable[] said = cutShortAfterThreeBytes(in -> in.readNBytes(10));
+        assertThat(said).as("what the signal carries").hasSize(1);
+        assertThat(said[0]).isInstanceOf(IOException.class).hasMessageMatching("main context 'main' was interrupted"
+                + " reading from connection \\S+ -> \\S+ \\(open\\): 3 of the 10 bytes of this read were read before it;"
+                + " they are lost with the array it did not return");
+    }
+
+    /** {@code readAllBytes()} of the view cut short part way says how many bytes it took and lost, as {@code readNBytes(len)} does. */
+    @Test
+    @Timeout(20)
+    void aStreamReadAllBytesCutShortByATimeoutSaysHowManyBytesItTookAndLost() throws Exception {
+        Throwable[] said = cutShortAfterThreeBytes(java.io.InputStream::readAllBytes);
+        assertThat(said).as("what the signal carries").hasSize(1);
+        assertThat(said[0]).isInstanceOf(IOException.class).hasMessageMatching("main context 'main' was interrupted"
+                + " reading from connection \\S+ -> \\S+ \\(open\\): 3 bytes of this read to the end of the stream were"
+                + " read before it; they are lost with the array it did not return");
+    }
+
+    /** {@code readNBytes(len)} and {@code readAllBytes()} of the view that fail part way say in their message how many bytes they took and lost. */
+    @Test
+    @Timeout(20)
+    void aStreamReadNBytesOfALengthOrReadAllBytesFailedPartWaySaysHowManyBytesItTookAndLost() throws Exception {
+        assertThat(failedAfterThreeBytes(in -> in.readNBytes(10))).isEqualTo(CLOSED_WHILE_READING
+                + "; 3 of the 10 bytes of this read were read before it failed; they are lost with the array it did not return");
+        assertThat(failedAfterThreeBytes(java.io.InputStream::readAllBytes)).isEqualTo(CLOSED_WHILE_READING
+                + "; 3 bytes of this read to the end of the stream were read before it failed;"
+                + " they are lost with the array it did not return");
+    }
+
+    /**
      * A stream write of main parked part way is cut short by a coroutine's failure too (it reaches
      * main there): the failure carries the {@code IOException} saying how many bytes went out, and
      * the peer reads exactly those.
@@ -557,6 +595,77 @@ class IoTimeoutTest {
             assertThat(text(buf)).isEqualTo("ok");
         }
     }
+
+    /** A call of the {@code java.io} input view, for the tests of the calls that loop over reads. */
+    private interface ViewCall {
+        Object call(java.io.InputStream in) throws IOException;
+    }
+
+    /**
+     * Makes {@code call} of the server's input view find three bytes, then cuts it short by a
+     * {@code withTimeout}; checks that the next read returns the byte written next (nothing the call
+     * took is read again) and returns what the signal (the timeout's cause) carries.
+     */
+    private static Throwable[] cutShortAfterThreeBytes(ViewCall call) throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            CoroutineTimeoutException timeout = null;
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        return call.call(server.input());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                timeout = e;
+            }
+            assertThat(timeout).as("the call was cut short").isNotNull();
+            client.write(bytes("d"));
+            ByteBuffer next = ByteBuffer.allocate(4);
+            server.read(next);
+            assertThat(text(next)).as("what comes next, nothing taken twice").isEqualTo("d");
+            return timeout.getCause().getSuppressed();
+        }
+    }
+
+    /**
+     * Makes {@code call} of the server's input view, in coroutine 'reader', find three bytes, then
+     * closes the connection while it waits for more; returns its failure's message, with
+     * {@code NAME} in place of the connection's name.
+     */
+    private static String failedAfterThreeBytes(ViewCall call) throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            AtomicReference<IOException> failure = new AtomicReference<>();
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    call.call(server.input());
+                } catch (IOException e) {
+                    failure.set(e);
+                }
+            });
+            while (reader.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            String name = name(server);
+            server.close();
+            while (!reader.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(failure.get()).as("the call failed").isNotNull();
+            return failure.get().getMessage().replace(name, "NAME");
+        }
+    }
+
+    /** The message of a read of {@code reader} failed by a close while it waited, as {@link #failedAfterThreeBytes} gives it. */
+    private static final String CLOSED_WHILE_READING =
+            "coroutine 'reader' cannot read from NAME (closed): the connection was closed while it waited";
 
     /** {@link TcpConnection#read}: how many bytes it read, -1 at the end of the stream. */
     private static int readCount(TcpConnection c, ByteBuffer buf) {
