@@ -149,6 +149,58 @@ final class ConnectionInput extends InputStream {
                 : n + " of the " + len + " bytes of this read were read";
     }
 
+    /**
+     * As {@link InputStream#skip(long)}: reads and drops up to {@code n} bytes, parking until they
+     * have arrived or the stream has ended; 0 for an {@code n} of 0 or less. A call that does not
+     * return says how many it skipped, as {@link #readNBytes(byte[], int, int)} says how many it read:
+     * in its exception's message if it fails part way, in an {@link IOException} added to the
+     * suppressed exceptions of what unwinds it if it is cut short part way.
+     */
+    @Override
+    public long skip(long n) throws IOException {
+        if (n <= 0) {
+            return 0;
+        }
+        byte[] buf = new byte[(int) Math.min(n, 2048)];
+        long done = 0;
+        try {
+            while (done < n) {
+                int count = connection.read(ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, n - done)));
+                if (count < 0) {
+                    break;
+                }
+                done += count;
+            }
+        } catch (IOException e) {
+            throw done == 0 ? e : TcpConnection.partly(e, skipDone(done, n), "");
+        } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
+            if (done != 0) {
+                x.addSuppressed(connection.interrupted("skipping bytes of", skipDone(done, n), ""));
+            }
+            throw x;
+        }
+        return done;
+    }
+
+    private static String skipDone(long done, long n) {
+        return done + " of the " + n + " bytes of this skip were skipped";
+    }
+
+    /**
+     * As {@link InputStream#skipNBytes(long)}, through {@link #skip(long)}, which says how many bytes
+     * a call that does not return skipped; the end of the stream before {@code n} bytes is an
+     * {@link java.io.EOFException} naming the caller, the connection, its state and how many were skipped.
+     */
+    @Override
+    public void skipNBytes(long n) throws IOException {
+        if (n > 0) {
+            long done = skip(n);
+            if (done < n) {
+                throw connection.endedSkipping(done, n);
+            }
+        }
+    }
+
     /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */
     @Override
     public int available() throws IOException {

@@ -359,6 +359,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * The failure of {@code skipNBytes} of the {@link #input()} view that found the end of the stream
+     * after {@code done} of its {@code len} bytes, naming the caller, the connection and its state
+     * (the JDK's {@code EOFException} names nothing).
+     */
+    java.io.EOFException endedSkipping(long done, long len) {
+        return new java.io.EOFException(io.caller() + " cannot skip bytes of " + name() + " (" + state()
+                + "): the stream ended after " + done + " of the " + len + " bytes of this skip");
+    }
+
+    /**
      * The failure of {@code reset()} of the {@link #input()} view, which keeps no mark, naming the
      * caller, the connection and its state, and what to do; from another thread, that thread's refusal.
      */

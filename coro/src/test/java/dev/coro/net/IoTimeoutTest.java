@@ -397,6 +397,39 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code skip(n)} and {@code skipNBytes(n)} of the {@code java.io} view cut short part way by a
+     * {@code withTimeout} return no count: the signal carries an {@code IOException} saying how many
+     * bytes they skipped, and the next read returns the bytes that come next.
+     */
+    @Test
+    @Timeout(20)
+    void aStreamSkipOrSkipNBytesCutShortByATimeoutSaysHowManyBytesItSkipped() throws Exception {
+        String said = "main context 'main' was interrupted skipping bytes of connection \\S+ -> \\S+ \\(open\\):"
+                + " 3 of the 10 bytes of this skip were skipped before it";
+        Throwable[] skip = cutShortAfterThreeBytes(in -> in.skip(10));
+        assertThat(skip).as("what the signal carries").hasSize(1);
+        assertThat(skip[0]).isInstanceOf(IOException.class).hasMessageMatching(said);
+        Throwable[] skipN = cutShortAfterThreeBytes(in -> {
+            in.skipNBytes(10);
+            return null;
+        });
+        assertThat(skipN).as("what the signal carries").hasSize(1);
+        assertThat(skipN[0]).isInstanceOf(IOException.class).hasMessageMatching(said);
+    }
+
+    /** {@code skip(n)} and {@code skipNBytes(n)} of the view that fail part way say in their message how many bytes they skipped. */
+    @Test
+    @Timeout(20)
+    void aStreamSkipOrSkipNBytesFailedPartWaySaysHowManyBytesItSkipped() throws Exception {
+        String said = CLOSED_WHILE_READING + "; 3 of the 10 bytes of this skip were skipped before it failed";
+        assertThat(failedAfterThreeBytes(in -> in.skip(10))).isEqualTo(said);
+        assertThat(failedAfterThreeBytes(in -> {
+            in.skipNBytes(10);
+            return null;
+        })).isEqualTo(said);
+    }
+
+    /**
      * A stream write of main parked part way is cut short by a coroutine's failure too (it reaches
      * main there): the failure carries the {@code IOException} saying how many bytes went out, and
      * the peer reads exactly those.

@@ -674,6 +674,25 @@ class TcpConnectionTest {
     }
 
     /**
+     * {@code skipNBytes(n)} of the input view that finds the end of the stream before {@code n} bytes
+     * throws an {@code EOFException} naming the caller, the connection, its state and how many it
+     * skipped (the JDK's names nothing).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void skipNBytesPastTheEndOfTheStreamThrowsAnEOFExceptionNamingTheCallerTheConnectionAndHowManyItSkipped() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            client.shutdownOutput();
+            assertThatThrownBy(() -> server.input().skipNBytes(10)).isInstanceOf(java.io.EOFException.class)
+                    .hasMessage("main context 'main' cannot skip bytes of " + name(server)
+                            + " (open): the stream ended after 3 of the 10 bytes of this skip");
+        }
+    }
+
+    /**
      * {@code available()} of the input view counts the bytes that have arrived and not been read, as
      * {@code InputStream} promises: the peer's one write of ten bytes arrives whole (one segment on
      * loopback), so once a read has taken its first byte the other nine are there; once they are read
