@@ -2,6 +2,7 @@ package dev.coro.net;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -199,6 +200,52 @@ final class ConnectionInput extends InputStream {
                 throw connection.endedSkipping(done, n);
             }
         }
+    }
+
+    /**
+     * As {@link InputStream#transferTo(OutputStream)}; a null {@code out} is refused naming it. A call
+     * that does not return says how many bytes it wrote to {@code out}: in its exception's message if
+     * a read of the connection fails part way, in an {@link IOException} added to the suppressed
+     * exceptions of what unwinds it if it is cut short part way or {@code out} fails (naming the bytes
+     * read and being written to {@code out} then, of which {@code out} tells what it took).
+     */
+    @Override
+    public long transferTo(OutputStream out) throws IOException {
+        Objects.requireNonNull(out, "out");
+        byte[] buf = new byte[16384];
+        long done = 0;
+        int writing = -1; // the bytes being written to out, -1 while reading
+        try {
+            int count;
+            while ((count = connection.read(ByteBuffer.wrap(buf))) >= 0) {
+                writing = count;
+                out.write(buf, 0, count);
+                writing = -1;
+                done += count;
+            }
+        } catch (IOException e) {
+            if (writing >= 0) { // out's failure
+                addTransferred(e, done, writing);
+                throw e;
+            }
+            throw done == 0 ? e : TcpConnection.partly(e, transferDone(done), "");
+        } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
+            addTransferred(x, done, writing);
+            throw x;
+        }
+        return done;
+    }
+
+    /** Adds to {@code x} what a transfer that did not return had done, unless it had done nothing. */
+    private void addTransferred(Throwable x, long done, int writing) {
+        if (done != 0 || writing > 0) {
+            x.addSuppressed(connection.interrupted("transferring from", transferDone(done),
+                    writing > 0 ? ", and the " + writing + " read after them were being written to it" : ""));
+        }
+    }
+
+    private static String transferDone(long done) {
+        return done + " bytes of this transfer were written to its output";
     }
 
     /** The bytes that arrived and were not read, which a read takes without waiting; refused from another thread, and failing once closed. */

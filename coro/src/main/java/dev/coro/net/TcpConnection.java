@@ -472,7 +472,11 @@ public final class TcpConnection implements Closeable {
      * connection. The same view every time. Its {@code available()} counts the bytes that have
      * arrived and not been read (a read takes them without waiting; 0 once none are left, also at
      * the end of the stream), a call on the connection like a read: refused from another thread, an
-     * {@link IOException} once the connection is closed.
+     * {@link IOException} once the connection is closed. Its calls that loop over reads
+     * ({@code readNBytes}, {@code readAllBytes}, {@code skip}, {@code skipNBytes}, {@code transferTo})
+     * say how much they had done when they do not return: a failure part way in its message, a call
+     * cut short part way (a {@code withTimeout}, a close of the caller) in an {@link IOException} added
+     * to the suppressed exceptions of the signal that unwinds it, as a write of {@link #output()} does.
      *
      * @return the input stream
      */

@@ -430,6 +430,66 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code transferTo(out)} of the {@code java.io} view cut short part way by a {@code withTimeout}
+     * returns no count: the signal carries an {@code IOException} saying how many bytes it wrote to
+     * {@code out}, which has exactly those, and the next read returns the bytes that come next.
+     */
+    @Test
+    @Timeout(20)
+    void aStreamTransferToCutShortByATimeoutSaysHowManyBytesItWroteToItsOutput() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Throwable[] said = cutShortAfterThreeBytes(in -> in.transferTo(out));
+        assertThat(said).as("what the signal carries").hasSize(1);
+        assertThat(said[0]).isInstanceOf(IOException.class).hasMessageMatching("main context 'main' was interrupted"
+                + " transferring from connection \\S+ -> \\S+ \\(open\\): 3 bytes of this transfer were written to its"
+                + " output before it");
+        assertThat(out.toString(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
+    }
+
+    /**
+     * {@code transferTo(out)} of the view that fails part way says how many bytes it wrote to
+     * {@code out}: in its message when a read of the connection fails, in an {@code IOException}
+     * added to the failure of {@code out} when that fails, naming the bytes it was writing then.
+     */
+    @Test
+    @Timeout(20)
+    void aStreamTransferToFailedPartWaySaysHowManyBytesItWroteToItsOutput() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        assertThat(failedAfterThreeBytes(in -> in.transferTo(out)))
+                .isEqualTo(CLOSED_WHILE_READING + "; 3 bytes of this transfer were written to its output before it failed");
+        assertThat(out.toString(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
+
+        IOException full = new IOException("full");
+        java.io.OutputStream failing = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw full;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                throw full;
+            }
+        };
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("abc"));
+            IOException thrown = null;
+            try {
+                server.input().transferTo(failing);
+            } catch (IOException e) {
+                thrown = e;
+            }
+            assertThat(thrown).as("out's own failure").isSameAs(full);
+            assertThat(full.getSuppressed()).hasSize(1);
+            assertThat(full.getSuppressed()[0]).hasMessage("main context 'main' was interrupted transferring from "
+                    + name(server) + " (open): 0 bytes of this transfer were written to its output before it,"
+                    + " and the 3 read after them were being written to it");
+        }
+    }
+
+    /**
      * A stream write of main parked part way is cut short by a coroutine's failure too (it reaches
      * main there): the failure carries the {@code IOException} saying how many bytes went out, and
      * the peer reads exactly those.

@@ -693,6 +693,50 @@ class TcpConnectionTest {
     }
 
     /**
+     * The input view's own loops ({@code skip}, {@code skipNBytes}, {@code readNBytes(len)},
+     * {@code transferTo}, {@code readAllBytes}) over a stream far larger than the socket's buffers
+     * take every byte once, in order, then find the end of the stream.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void theInputViewsOwnLoopsSkipReadAndTransferEveryByteOnceInOrder() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = new byte[300_000];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + (i >>> 8));
+            }
+            Coroutine writer = Coroutine.create("writer", () -> {
+                try {
+                    client.output().write(data);
+                    client.shutdownOutput();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            java.io.InputStream in = server.input();
+            assertThat(in.skip(0)).isZero();
+            assertThat(in.skip(-3)).isZero();
+            assertThat(in.skip(5)).isEqualTo(5);
+            in.skipNBytes(5);
+            byte[] some = in.readNBytes(990);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            assertThat(in.transferTo(out)).isEqualTo(data.length - 1000);
+            assertThat(java.util.Arrays.equals(data, 10, 1000, some, 0, 990)).as("what readNBytes read").isTrue();
+            assertThat(java.util.Arrays.equals(data, 1000, data.length, out.toByteArray(), 0, data.length - 1000))
+                    .as("what transferTo carried").isTrue();
+            assertThat(in.readAllBytes()).isEmpty();
+            assertThat(in.readNBytes(5)).isEmpty();
+            assertThat(in.skip(5)).isZero();
+            assertThat(in.read()).isEqualTo(-1);
+            while (!writer.isFinished()) {
+                Coroutine.yield();
+            }
+        }
+    }
+
+    /**
      * {@code available()} of the input view counts the bytes that have arrived and not been read, as
      * {@code InputStream} promises: the peer's one write of ten bytes arrives whole (one segment on
      * loopback), so once a read has taken its first byte the other nine are there; once they are read
