@@ -191,11 +191,33 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @return the next emitted value
          * @throws NoSuchElementException if the body ends without emitting again, or had ended
          * @throws IllegalStateException  if there is no pending {@code emit} to reply to: the body has
-         *                                not emitted yet, or {@code hasNext()} already resumed it
+         *                                not emitted yet, its value was not taken yet ({@code hasNext()}
+         *                                ran it to its first emit), or {@code hasNext()} already resumed it
          * @throws CoroutineException     if the body throws
          */
         public T send(R reply) {
             return resumeWith(reply);
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (state == S_NEW) {
+                firstWaiting = true; // the value it runs the body to, if any, is the first: no emit was resumed
+            }
+            return super.hasNext();
+        }
+
+        @Override
+        public T next() {
+            T v = super.next();
+            firstWaiting = false;
+            return v;
+        }
+
+        @Override
+        T take() {
+            firstWaiting = false;
+            return super.take();
         }
     }
 
@@ -249,6 +271,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     private Generator<?> outer;
     private boolean iterated;
+    /**
+     * Two-way only: the value waiting (if one is) is the body's first, which {@code hasNext()} ran it
+     * to from {@code NEW}; no emit has been resumed yet. For the message of a {@code send} then.
+     */
+    boolean firstWaiting;
     /**
      * While resumed: whether its consumer had a signal pending when it resumed the body (it is being
      * closed, or a {@code withTimeout} of it has expired), thrown already: a consumer unwinding through
@@ -552,8 +579,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                     + ": it is NEW and has no pending emit to reply to; take its first value with next()");
         }
         if (hasBuffered) {
-            throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but "
-                    + "hasNext() already resumed it past its emit (replying null); take that value with next()");
+            throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but " + (firstWaiting
+                    ? "hasNext() ran it to its first emit, whose value is not taken yet; take that value with next(),"
+                            + " then send replies to that emit"
+                    : "hasNext() already resumed it past its emit (replying null); take that value with next()"));
         }
         if (state >= S_FINISHED) {
             throw new NoSuchElementException("cannot send to " + describe() + ": it is " + stateNow());

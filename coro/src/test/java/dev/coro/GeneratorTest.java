@@ -231,6 +231,36 @@ class GeneratorTest {
     }
 
     @Test
+    void sendAfterHasNextRanTheBodyToItsFirstEmitSaysSoNotThatAnEmitWasRepliedTo() {
+        Generator.TwoWay<Integer, String> g = Generator.twoWay("echo", out -> {
+            String s = out.emit(1);
+            out.emit(s.length());
+            out.emit(3);
+        });
+        assertThat(g.hasNext()).isTrue();
+        assertThat(g.hasNext()).isTrue();
+        assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() ran it to its first emit,"
+                        + " whose value is not taken yet; take that value with next(), then send replies to that emit");
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.send("four")).as("the first emit takes the reply").isEqualTo(4);
+        assertThat(g.hasNext()).isTrue();
+        assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                        + " past its emit (replying null); take that value with next()");
+
+        Generator.TwoWay<Integer, String> streamed = Generator.twoWay("streamed", out -> {
+            out.emit(1);
+            out.emit(2);
+        });
+        assertThat(streamed.hasNext()).isTrue();
+        assertThat(streamed.stream().limit(1).toList()).containsExactly(1);
+        assertThat(streamed.hasNext()).isTrue();
+        assertThatThrownBy(() -> streamed.send("late")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already resumed it past its emit (replying null)");
+    }
+
+    @Test
     void sendToAnEndedGeneratorThrowsNoSuchElementNamingItsState() {
         Generator.TwoWay<Integer, String> finished = Generator.twoWay("finished", out -> out.emit(1));
         assertThat(finished.next()).isEqualTo(1);
