@@ -594,8 +594,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
         }
         if (!hasBuffered) {
-            throw new NoSuchElementException(describe() + " ended (state " + stateNow()
-                    + ") without emitting a value after the reply");
+            throw new NoSuchElementException(scheduler().currentContext().describe() + " cannot take the value"
+                    + " of its send to " + describe() + ": it is " + stateNow()
+                    + ", its body ended without emitting a value after the reply");
         }
         return takeValue();
     }

@@ -277,6 +277,25 @@ class GeneratorTest {
     }
 
     @Test
+    void aSendWhoseReplyEndsTheBodyThrowsNoSuchElementNamingTheCallerTheSendAndTheState() {
+        Generator.TwoWay<Integer, String> g = Generator.twoWay("last", out -> out.emit(1));
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(() -> g.send("bye")).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("main context 'main' cannot take the value of its send to generator 'last': it is FINISHED,"
+                        + " its body ended without emitting a value after the reply");
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+
+        Generator.TwoWay<Integer, String> other = Generator.twoWay("other", out -> out.emit(1));
+        other.next();
+        Coroutine sender = Coroutine.create("sender", () -> assertThatThrownBy(() -> other.send("bye"))
+                .isInstanceOf(NoSuchElementException.class)
+                .hasMessage("coroutine 'sender' cannot take the value of its send to generator 'other': it is FINISHED,"
+                        + " its body ended without emitting a value after the reply"));
+        sender.switchTo();
+        assertThat(sender.state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    @Test
     void closeUnwindsASuspendedBodySoItsFinallyRuns() {
         Generator<Integer> g = Generator.of("g", out -> {
             try {
