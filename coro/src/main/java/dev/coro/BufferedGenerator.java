@@ -9,7 +9,9 @@ import java.util.NoSuchElementException;
  * suspension per {@code n} values; what {@link Generator#buffered(String, int, Generator.Body)} makes
  * for {@code n >= 2}.
  *
- * <p>The values wait in an array that the body fills from empty and the consumer drains to empty:
+ * <p>The values wait in an array (made small, grown as the body emits, up to {@code n}: a read-ahead
+ * as large as {@code Integer.MAX_VALUE} costs only what its body emits) that the body fills from
+ * empty and the consumer drains to empty:
  * the body is resumed only once every value of its last batch was taken, so the array never wraps.
  * A value taken stays in the array until the next batch overwrites it or the generator ends (no
  * store per value taken): at most {@code n} values are kept reachable after they were taken.
@@ -32,11 +34,17 @@ import java.util.NoSuchElementException;
  */
 final class BufferedGenerator<T> extends Generator<T> {
 
-    /** The values emitted and not yet taken: {@code values[read]} to {@code values[write - 1]}. */
-    private final Object[] values;
+    /**
+     * The values emitted and not yet taken: {@code values[read]} to {@code values[write - 1]}. Made
+     * with room for at most {@link #FIRST_ROOM} values and grown as the body emits, up to {@link #n}:
+     * a large {@code n} (an unbounded read-ahead, {@code Integer.MAX_VALUE}) costs only what is emitted.
+     */
+    private Object[] values;
+    /** How many values the body may run ahead: it suspends inside the {@code n}-th emit of a batch. */
+    private final int n;
     /** Where the consumer takes the next value. */
     private int read;
-    /** Where the body stores its next value; {@code values.length} when the batch is full. */
+    /** Where the body stores its next value; {@code n} when the batch is full. */
     private int write;
     /** The body ended while values were waiting: how it ended is told once they are all taken. */
     private boolean endPending;
@@ -46,9 +54,13 @@ final class BufferedGenerator<T> extends Generator<T> {
      */
     private boolean unwoundForConsumer;
 
+    /** The room a batch has at first; more is made as the body emits past it, up to {@code n}. */
+    private static final int FIRST_ROOM = 1024;
+
     BufferedGenerator(String name, int n, Body<T, Void> body) {
         super(name, body);
-        this.values = new Object[n];
+        this.n = n;
+        this.values = new Object[Math.min(n, FIRST_ROOM)];
     }
 
     /**
@@ -193,9 +205,13 @@ final class BufferedGenerator<T> extends Generator<T> {
     void emitAhead(T value) {
         checkEmitter();
         int w = write;
-        values[w] = value;
+        Object[] vs = values;
+        if (w == vs.length) {
+            vs = grow(); // the batch is not full (w < n) but its array is: nothing is stored if this fails
+        }
+        vs[w] = value;
         write = ++w;
-        if (w == values.length) {
+        if (w == n) {
             try {
                 suspendAtEmit();
             } catch (Throwable t) {
@@ -207,6 +223,12 @@ final class BufferedGenerator<T> extends Generator<T> {
                 throw t;
             }
         }
+    }
+
+    /** Makes room for more values in a batch whose array is full though fewer than {@code n} were emitted. */
+    private Object[] grow() {
+        int length = values.length;
+        return values = Arrays.copyOf(values, (int) Math.min(n, Math.max(2L * length, 1L)));
     }
 
     /** Forgets the values, taken or not. */

@@ -215,6 +215,44 @@ class BufferedGeneratorTest {
     }
 
     @Test
+    void aReadAheadOfIntegerMaxValueValuesCostsOnlyWhatItsBodyEmits() {
+        Generator<Integer> g = Generator.buffered("unbounded", Integer.MAX_VALUE, out -> {
+            for (int i = 0; i < 3; i++) {
+                out.emit(i);
+            }
+        });
+        assertThat(g.next()).isEqualTo(0);
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
+    void aBatchLargerThanTheFirstRoomOfItsArrayStillSuspendsAtItsNthEmitAndLosesNothing() {
+        int n = 3000;
+        int[] emitted = {0};
+        Generator<Integer> g = Generator.buffered("large", n, out -> {
+            for (int i = 0; i < 7500; i++) {
+                emitted[0]++;
+                out.emit(i);
+            }
+        });
+        assertThat(g.next()).isEqualTo(0);
+        assertThat(emitted[0]).as("one batch of n values").isEqualTo(n);
+        List<Integer> rest = new ArrayList<>();
+        while (g.hasNext()) {
+            rest.add(g.next());
+            assertThat(emitted[0] - (rest.size() + 1)).as("ahead by at most n").isBetween(0, n);
+        }
+        assertThat(rest).hasSize(7499);
+        for (int i = 0; i < rest.size(); i++) {
+            assertThat(rest.get(i)).isEqualTo(i + 1);
+        }
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
     void nBelowOneIsRefusedNamingTheGeneratorAndN() {
         assertThatThrownBy(() -> Generator.buffered("lines", 0, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
