@@ -43,14 +43,18 @@ abstract class Fiber {
 
     /**
      * How a body that threw {@code thrown} (null: it returned) ended: a body being closed ends
-     * {@code CLOSED} unless it threw something other than an exit signal; an exit signal of another
-     * fiber (its consumer's, unwinding it) ends it {@code CLOSED} too.
+     * {@code CLOSED} unless it threw something other than an exit signal; so does one that the signal
+     * of its own expired {@code withTimeout} ended. An exit signal that is neither (one the body kept
+     * from another coroutine or generator and threw again) is a failure like any other exception: it
+     * ends it {@code FAILED}, and its creator or consumer is told, where taking it for a close would
+     * drop it silently.
      */
     final Ending ending(Throwable thrown) {
         if (thrown == null) {
             return closing ? Ending.CLOSED : Ending.FINISHED;
         }
-        if (thrown instanceof CoroutineExit exit && (closing || exit.source != this)) {
+        if (thrown instanceof CoroutineExit exit && (closing || exit.source == this
+                || exit.source instanceof TimeoutScope t && t.context == this)) {
             return Ending.CLOSED;
         }
         return Ending.FAILED;

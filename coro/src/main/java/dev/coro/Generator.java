@@ -751,10 +751,19 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * consumer's exit signal (it is being closed, or a {@code withTimeout} of it expired, while inside
      * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
      * the consumer's pending call, where a failure of its child is thrown, was inside the body). It
-     * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is.
+     * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is. An exit signal
+     * of anyone else (one the body kept from another coroutine or generator and threw again) is the
+     * body's own failure.
      */
     final boolean consumers(Throwable t) {
-        return t instanceof CoroutineExit exit ? exit.source != this : t instanceof CoroutineException e && e.delivered;
+        if (t instanceof CoroutineExit exit) {
+            if (exit.source == this) {
+                return false;
+            }
+            Context consumer = scheduler().currentContext();
+            return exit.source == consumer || exit.source instanceof TimeoutScope scope && scope.context == consumer;
+        }
+        return t instanceof CoroutineException e && e.delivered;
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */

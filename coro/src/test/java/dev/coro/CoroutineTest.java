@@ -346,6 +346,29 @@ class CoroutineTest {
     class BodyThrows {
 
         @Test
+        void anExitSignalOfAnotherCoroutineThatABodyThrowsAgainIsItsFailureDeliveredToItsCreator() {
+            AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+            Coroutine closed = Coroutine.create("closed", () -> {
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineExit e) {
+                    kept.set(e);
+                    throw e;
+                }
+            });
+            closed.switchTo();
+            closed.close();
+            Coroutine rethrows = Coroutine.create("rethrows", () -> {
+                throw kept.get();
+            });
+            assertThatThrownBy(rethrows::switchTo).isInstanceOf(CoroutineException.class)
+                    .hasMessageStartingWith("coroutine 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'closed'")
+                    .cause().isSameAs(kept.get());
+            assertThat(rethrows.state()).isEqualTo(State.FAILED);
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
         void aFailureReachesTheCreatorsPendingYieldWithTheOriginalAsCause() {
             IllegalArgumentException boom = new IllegalArgumentException("boom");
             Coroutine a = Coroutine.create("bad", () -> {

@@ -361,6 +361,63 @@ class GeneratorTest {
     }
 
     @Test
+    void anExitSignalOfACoroutineThatABodyThrowsAgainIsItsFailureNotItsConsumersSignal() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        Coroutine closed = Coroutine.create("closed", () -> {
+            try {
+                Coroutine.yield();
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+        });
+        closed.switchTo();
+        closed.close();
+        Generator<Integer> g = Generator.of("rethrows", out -> {
+            out.emit(1);
+            throw kept.get();
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("generator 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'closed'")
+                .cause().isSameAs(kept.get());
+        assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
+    @Test
+    void anExitSignalOfAnotherGeneratorThatABodyThrowsAgainIsItsFailure() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        Generator<Integer> closed = Generator.of("closed", out -> {
+            try {
+                out.emit(1);
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+        });
+        closed.next();
+        closed.close();
+        Generator<Integer> g = Generator.of("rethrows", out -> {
+            throw kept.get();
+        });
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("generator 'rethrows' failed: dev.coro.CoroutineExit: generator 'closed'")
+                .cause().isSameAs(kept.get());
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        Coroutine c = Coroutine.create("consumer", () -> {
+            try (Generator<Integer> h = Generator.buffered("readAhead", 2, out -> {
+                out.emit(1);
+                throw kept.get();
+            })) {
+                h.next();
+                h.hasNext();
+            }
+        });
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("coroutine 'consumer' failed: dev.coro.CoroutineException: generator 'readAhead' failed");
+    }
+
+    @Test
     void bodyExceptionReachesTheConsumerWithItsCauseAndFinishesTheGenerator() {
         IOException boom = new IOException("disk gone");
         Generator<Integer> g = Generator.of("reader", out -> {
