@@ -616,18 +616,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Object value = null;
             Throwable failure = null;
             String where = null;
+            boolean unwound = false;
             try {
                 value = t.body.get();
             } catch (Throwable e) {
                 failure = e;
                 where = Scheduler.describeCaller(); // the body's coroutine, while it is still the current one
+                // a close of its coroutine; an exit signal the body kept from another and threw again is its failure
+                unwound = e instanceof CoroutineExit exit && Scheduler.current().currentContext().unwoundBy(exit);
             } finally {
                 live.decrementAndGet(); // before the future completes: whatever it sets off sees the body gone
             }
             if (t.future != null) {
                 if (failure == null) {
                     t.future.complete(value);
-                } else if (failure instanceof CoroutineExit) {
+                } else if (unwound) {
                     t.future.completeExceptionally(failure); // a close unwound the body: its future says so, but
                     // that is no failure to report, as for execute
                 } else {
@@ -637,11 +640,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         pool.forget(t.future); // its caller settled it first (cancel, complete): the outcome is not the body's
                     }
                 }
-            } else if (failure != null && !(failure instanceof CoroutineExit)) {
+            } else if (failure != null && !unwound) {
                 pool.failed(t.order, failure(t, where, failure));
             }
-            if (failure instanceof CoroutineExit e) {
-                throw e;
+            if (unwound) {
+                throw (CoroutineExit) failure;
             }
         }
 

@@ -53,11 +53,19 @@ abstract class Fiber {
         if (thrown == null) {
             return closing ? Ending.CLOSED : Ending.FINISHED;
         }
-        if (thrown instanceof CoroutineExit exit && (closing || exit.source == this
-                || exit.source instanceof TimeoutScope t && t.context == this)) {
+        if (thrown instanceof CoroutineExit exit && unwoundBy(exit)) {
             return Ending.CLOSED;
         }
         return Ending.FAILED;
+    }
+
+    /**
+     * Whether {@code exit}, thrown out of this fiber's code, unwinds it: it is being closed, or the
+     * signal is its own close's or that of its own expired {@code withTimeout}; not one its code kept
+     * from another coroutine or generator and threw again, which is a failure like any other.
+     */
+    final boolean unwoundBy(CoroutineExit exit) {
+        return closing || exit.source == this || exit.source instanceof TimeoutScope t && t.context == this;
     }
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */

@@ -52,6 +52,34 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aBodyThatThrowsAgainAnExitSignalKeptFromAnotherCoroutineFailsItsFutureAsAnyFailureAndCloseReportsItOnlyIfUnread() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        Coroutine closed = Coroutine.create("closed", () -> {
+            try {
+                Coroutine.yield();
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+        });
+        closed.switchTo();
+        closed.close();
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Object> read = pool.submit(() -> {
+            throw kept.get();
+        });
+        assertThat(catchThrowable(read::join)).isInstanceOf(CompletionException.class).cause().isSameAs(kept.get());
+        close(pool); // read: nothing to report
+        CoroutinePool other = CoroutinePool.start(1);
+        other.execute(() -> {
+            throw kept.get();
+        });
+        assertThat(catchThrowable(() -> close(other))).isInstanceOf(CoroutineException.class)
+                .hasMessageContaining("dev.coro.CoroutineExit: coroutine 'closed'")
+                .cause().isSameAs(kept.get());
+    }
+
+    @Test
     void thePoolsThreadsDoNotInheritTheInheritableThreadLocalsOfTheThreadThatStartedIt() {
         InheritableThreadLocal<String> traceId = new InheritableThreadLocal<>();
         traceId.set("request-7 of the thread that started the pool");
