@@ -46,8 +46,12 @@ final class ThreadDump {
         Context current = s.idleAfterEnd ? null : s.currentContext(); // after a body's end, none runs
         StringBuilder b = new StringBuilder();
         b.append(header(s.owner)).append(": ").append(all.length)
-                .append(all.length == 1 ? " context" : " contexts").append(", current index ")
-                .append(s.currentIndex()).append('\n');
+                .append(all.length == 1 ? " context" : " contexts");
+        if (current != null) {
+            b.append(", current index ").append(s.currentIndex()).append('\n');
+        } else { // the index still held is the ended body's: past the list's end, or another context's
+            b.append(", none current (the thread waits in its event loop after a body ended)\n");
+        }
         int shown = Math.min(max, all.length);
         for (int k = 0; k < shown; k++) {
             Context c = all[k];

@@ -26,6 +26,7 @@ import javax.management.RuntimeMBeanException;
 import javax.management.openmbean.CompositeData;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The JMX view, read through the platform MBean server as JConsole would: attributes and the dump operation. */
@@ -398,5 +399,26 @@ class CoroutinesMXBeanTest {
         String waiterSection = dump.substring(dump.indexOf("  [1] coroutine 'waiter'"));
         assertThat(waiterSection).as(dump).startsWith("  [1] coroutine 'waiter': PARKED, waits to receive from channel 'never'\n")
                 .contains("at dev.coro.Channel.receive(");
+    }
+
+    /**
+     * A pool thread waiting for work after a body ended has no current context: its dump's header says
+     * so rather than give the ended body's index, which is past the end of its one-context list.
+     */
+    @Test
+    @Timeout(20)
+    void aDumpOfAPoolThreadWaitingForWorkAfterABodyEndedNamesNoCurrentIndexPastItsContexts() throws Exception {
+        try (CoroutinePool p = CoroutinePool.start(1)) {
+            assertThat(p.submit(() -> "x").join()).isEqualTo("x");
+            String name = CoroutinePoolTest.nameOf(p);
+            String dump;
+            do {
+                dump = CoroutinesManagement.mxBean().dump(5);
+            } while (!dump.contains("waits to take work from " + name));
+            String section = dump.substring(dump.indexOf("thread '" + name));
+            assertThat(section).as(dump)
+                    .startsWith("thread '" + name + "-0': 1 context, none current (the thread waits in its event loop after a body ended)\n"
+                            + "  [0] main: PARKED, waits to take work from " + name + "\n");
+        }
     }
 }
