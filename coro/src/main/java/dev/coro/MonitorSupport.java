@@ -85,9 +85,10 @@ final class MonitorSupport extends MonitorBridge {
     public void setBlockedThresholdMillis(long millis) {
         if (millis == 0) {
             BlockedLoops.stop();
-        } else {
+        } else if (millis != blockedThresholdMillis()) {
             BlockedLoops.detect(Duration.ofMillis(millis));
-        }
+        } // else the threshold the attribute shows, set again: the detector goes on as it is, with a
+          // threshold finer than a millisecond (or past their range) kept and the stalls under way watched
     }
 
     /** Why a thread that ended while a dump waited for it is listed from outside. */

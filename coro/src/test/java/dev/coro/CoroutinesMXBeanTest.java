@@ -267,6 +267,27 @@ class CoroutinesMXBeanTest {
         }
     }
 
+    /**
+     * The threshold the attribute shows set again changes nothing, as the same threshold given to
+     * {@code BlockedLoops.detect} again does: one finer than a millisecond stays as it is.
+     */
+    @Test
+    @Timeout(20)
+    void theThresholdTheAttributeShowsSetAgainKeepsAThresholdFinerThanAMillisecond() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        try {
+            BlockedLoops.detect(Duration.ofNanos(1_500_000));
+            Object shown = SERVER.getAttribute(name, "BlockedThresholdMillis");
+            assertThat(shown).isEqualTo(1L);
+            SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", shown));
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofNanos(1_500_000));
+            SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", 2L));
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(2));
+        } finally {
+            BlockedLoops.stop();
+        }
+    }
+
     @Test
     void theViewReadWithoutJmxIsTheRegisteredOneAndItsDumpTakesZeroContextsPerThread() throws Exception {
         ObjectName name = CoroutinesManagement.register();
