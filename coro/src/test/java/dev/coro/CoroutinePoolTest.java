@@ -53,30 +53,20 @@ class CoroutinePoolTest {
 
     @Test
     void aBodyThatThrowsAgainAnExitSignalKeptFromAnotherCoroutineFailsItsFutureAsAnyFailureAndCloseReportsItOnlyIfUnread() {
-        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
-        Coroutine closed = Coroutine.create("closed", () -> {
-            try {
-                Coroutine.yield();
-            } catch (CoroutineExit e) {
-                kept.set(e);
-                throw e;
-            }
-        });
-        closed.switchTo();
-        closed.close();
+        CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<Object> read = pool.submit(() -> {
-            throw kept.get();
+            throw signal;
         });
-        assertThat(catchThrowable(read::join)).isInstanceOf(CompletionException.class).cause().isSameAs(kept.get());
+        assertThat(catchThrowable(read::join)).isInstanceOf(CompletionException.class).cause().isSameAs(signal);
         close(pool); // read: nothing to report
         CoroutinePool other = CoroutinePool.start(1);
         other.execute(() -> {
-            throw kept.get();
+            throw signal;
         });
         assertThat(catchThrowable(() -> close(other))).isInstanceOf(CoroutineException.class)
                 .hasMessageContaining("dev.coro.CoroutineExit: coroutine 'closed'")
-                .cause().isSameAs(kept.get());
+                .cause().isSameAs(signal);
     }
 
     @Test

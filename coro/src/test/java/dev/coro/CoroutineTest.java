@@ -19,6 +19,25 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class CoroutineTest {
 
+    /**
+     * The exit signal of a coroutine of the calling thread closed while suspended, which its body
+     * caught, kept and threw on: for the tests of a body that throws such a signal again.
+     */
+    static CoroutineExit exitSignalKeptFromAClosedCoroutine() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        Coroutine closed = Coroutine.create("closed", () -> {
+            try {
+                Coroutine.yield();
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+        });
+        closed.switchTo();
+        closed.close();
+        return kept.get();
+    }
+
     /** What ran, in order: "name@currentId" entries. */
     private final List<String> trace = new ArrayList<>();
 
@@ -347,23 +366,13 @@ class CoroutineTest {
 
         @Test
         void anExitSignalOfAnotherCoroutineThatABodyThrowsAgainIsItsFailureDeliveredToItsCreator() {
-            AtomicReference<CoroutineExit> kept = new AtomicReference<>();
-            Coroutine closed = Coroutine.create("closed", () -> {
-                try {
-                    Coroutine.yield();
-                } catch (CoroutineExit e) {
-                    kept.set(e);
-                    throw e;
-                }
-            });
-            closed.switchTo();
-            closed.close();
+            CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
             Coroutine rethrows = Coroutine.create("rethrows", () -> {
-                throw kept.get();
+                throw signal;
             });
             assertThatThrownBy(rethrows::switchTo).isInstanceOf(CoroutineException.class)
                     .hasMessageStartingWith("coroutine 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'closed'")
-                    .cause().isSameAs(kept.get());
+                    .cause().isSameAs(signal);
             assertThat(rethrows.state()).isEqualTo(State.FAILED);
             assertThat(Coroutine.currentId()).isZero();
         }

@@ -362,25 +362,15 @@ class GeneratorTest {
 
     @Test
     void anExitSignalOfACoroutineThatABodyThrowsAgainIsItsFailureNotItsConsumersSignal() {
-        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
-        Coroutine closed = Coroutine.create("closed", () -> {
-            try {
-                Coroutine.yield();
-            } catch (CoroutineExit e) {
-                kept.set(e);
-                throw e;
-            }
-        });
-        closed.switchTo();
-        closed.close();
+        CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
         Generator<Integer> g = Generator.of("rethrows", out -> {
             out.emit(1);
-            throw kept.get();
+            throw signal;
         });
         assertThat(g.next()).isEqualTo(1);
         assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
                 .hasMessageStartingWith("generator 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'closed'")
-                .cause().isSameAs(kept.get());
+                .cause().isSameAs(signal);
         assertThat(g.state()).isEqualTo(State.FAILED);
     }
 
@@ -397,17 +387,18 @@ class GeneratorTest {
         });
         closed.next();
         closed.close();
+        CoroutineExit signal = kept.get();
         Generator<Integer> g = Generator.of("rethrows", out -> {
-            throw kept.get();
+            throw signal;
         });
         assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class)
                 .hasMessageStartingWith("generator 'rethrows' failed: dev.coro.CoroutineExit: generator 'closed'")
-                .cause().isSameAs(kept.get());
+                .cause().isSameAs(signal);
         assertThat(g.state()).isEqualTo(State.FAILED);
         Coroutine c = Coroutine.create("consumer", () -> {
             try (Generator<Integer> h = Generator.buffered("readAhead", 2, out -> {
                 out.emit(1);
-                throw kept.get();
+                throw signal;
             })) {
                 h.next();
                 h.hasNext();
