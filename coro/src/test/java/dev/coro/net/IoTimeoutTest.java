@@ -331,32 +331,11 @@ class IoTimeoutTest {
      */
     @Test
     void aStreamReadNBytesFailedPartWaySaysHowManyBytesItReadIntoTheArray() throws Exception {
-        try (TcpListener listener = TcpListener.bind(LOOPBACK);
-             TcpConnection client = TcpConnection.connect(listener.localAddress());
-             TcpConnection server = listener.accept()) {
-            client.write(bytes("abc"));
-            byte[] into = new byte[10];
-            AtomicReference<IOException> failure = new AtomicReference<>();
-            Coroutine reader = Coroutine.create("reader", () -> {
-                try {
-                    server.input().readNBytes(into, 0, 10);
-                } catch (IOException e) {
-                    failure.set(e);
-                }
-            });
-            while (reader.state() != State.PARKED) {
-                Coroutine.yield();
-            }
-            String name = name(server);
-            server.close();
-            while (!reader.isFinished()) {
-                Coroutine.yield();
-            }
-            assertThat(failure.get())
-                    .hasMessage("coroutine 'reader' cannot read from " + name + " (closed): the connection was closed"
-                            + " while it waited; 3 of the 10 bytes of this read were read into the array before it failed");
-            assertThat(new String(into, 0, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
-        }
+        byte[] into = new byte[10];
+        assertThat(failedAfterThreeBytes(in -> in.readNBytes(into, 0, 10)))
+                .isEqualTo("coroutine 'reader' cannot read from NAME (closed): the connection was closed"
+                        + " while it waited; 3 of the 10 bytes of this read were read into the array before it failed");
+        assertThat(new String(into, 0, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("abc");
     }
 
     /**
