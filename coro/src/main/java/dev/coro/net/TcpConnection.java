@@ -477,6 +477,9 @@ public final class TcpConnection implements Closeable {
      * say how much they had done when they do not return: a failure part way in its message, a call
      * cut short part way (a {@code withTimeout}, a close of the caller) in an {@link IOException} added
      * to the suppressed exceptions of the signal that unwinds it, as a write of {@link #output()} does.
+     * A wrapper's own loops and buffers cannot say so: a {@code DataInputStream.readFully} or a
+     * {@code BufferedReader} cut short part way drops what it had taken from the view with no count,
+     * so after such a cut or failure close the connection rather than read on through the wrapper.
      *
      * @return the input stream
      */
