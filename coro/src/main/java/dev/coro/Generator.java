@@ -201,23 +201,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
         @Override
         public boolean hasNext() {
-            if (state == S_NEW) {
-                firstWaiting = true; // the value it runs the body to, if any, is the first: no emit was resumed
+            if (!((Generator<T>) this).hasBuffered) { // it resumes the body: from NEW to its first emit, or past an emit replying null
+                firstWaiting = state == S_NEW;
             }
             return super.hasNext();
-        }
-
-        @Override
-        public T next() {
-            T v = super.next();
-            firstWaiting = false;
-            return v;
-        }
-
-        @Override
-        T take() {
-            firstWaiting = false;
-            return super.take();
         }
     }
 
@@ -272,8 +259,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private Generator<?> outer;
     private boolean iterated;
     /**
-     * Two-way only: the value waiting (if one is) is the body's first, which {@code hasNext()} ran it
-     * to from {@code NEW}; no emit has been resumed yet. For the message of a {@code send} then.
+     * Two-way only: the last {@code hasNext()} that resumed the body ran it from {@code NEW}, so a
+     * value it left waiting is the body's first and no emit was resumed; read only while a value
+     * waits, which only such a {@code hasNext()} leaves. For the message of a {@code send} then.
      */
     boolean firstWaiting;
     /**
