@@ -133,11 +133,6 @@ final class EventLoop {
         return timers.size() != 0;
     }
 
-    /** Whether a context waits on I/O. */
-    boolean hasIoWaits() {
-        return ioWaits != 0;
-    }
-
     /** How many contexts wait on I/O. */
     int ioWaitCount() {
         return ioWaits;

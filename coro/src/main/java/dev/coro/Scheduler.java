@@ -281,6 +281,10 @@ final class Scheduler {
      * A {@code yield} of {@code from} that found nothing else to run while a timer is pending: under
      * virtual time this is an idle point, and the clock jumps to the next timer (so that a loop that
      * yields until a sleeper is done ends); on the real clock it is not (the caller keeps running).
+     * With a wait for another thread or for I/O pending too, the idle point waits as a park's does:
+     * in real time, until something comes or nothing has for as long as the timer is away, and then the
+     * clock jumps; a yield that skipped it would never let the clock move, and a loop yielding until a
+     * read under a {@code withTimeout} ends would spin for good.
      * Main's yield while it only waits in {@link VirtualTime#run} is an idle point whatever is
      * pending: it waits in the event loop (for another thread, for I/O) instead of yielding on and on,
      * and with nothing pending on a thread that another may still wake, it waits for a post (as a
@@ -289,7 +293,7 @@ final class Scheduler {
      * @return the context to run now; null to keep running {@code from}
      */
     private Context idleInYield(Context from) {
-        if (loop.isVirtual() && (loop.hasTimers() && !loop.hasIoWaits() || from == main && mainAwaits && loop.hasPending())) {
+        if (loop.isVirtual() && (loop.hasTimers() || from == main && mainAwaits && loop.hasPending())) {
             loop.idle();
             loop.restoreInterrupt();
         } else if (from == main && mainAwaits && othersMayWake()) {

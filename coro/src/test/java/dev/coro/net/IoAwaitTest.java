@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -443,6 +444,58 @@ class IoAwaitTest {
         List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
         assertThat(seen).containsExactly("read timed out at t=50000000 having read 0, 0 I/O waits left",
                 "then read 'late' at t=50000000");
+    }
+
+    /**
+     * TIME.md: under {@code VirtualTime} a {@code yield()} with nothing else to run while a timer is
+     * pending is an idle point, so that a loop yielding until a coroutine is done ends. With that
+     * coroutine in an I/O wait that no byte reaches, under a {@code withTimeout}, the idle point waits
+     * as a park's does: once nothing has come for as long as the timer is away, the clock jumps and the
+     * timeout expires, for a loop of main and of a coroutine alike. The loops are bounded, so that a
+     * clock that never moves fails the test instead of spinning for good.
+     */
+    @Test
+    @Timeout(30)
+    void underVirtualTimeALoopYieldingUntilAnIoWaitUnderATimeoutEndsLetsTheClockJumpToTheTimeout() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            VirtualTime.run(() -> {
+                yieldUntilEnded(readerUnderTimeout(source, "main's reader"), "main");
+                Coroutine reader = readerUnderTimeout(source, "the yielder's reader");
+                Coroutine.create("yielder", () -> yieldUntilEnded(reader, "the yielder"));
+            });
+        }
+        assertThat(log).containsExactly("main's reader timed out at t=50000000", "main saw it end at t=50000000",
+                "the yielder's reader timed out at t=100000000", "the yielder saw it end at t=100000000");
+    }
+
+    /** A coroutine that awaits {@code source} readable under a {@code withTimeout} of 50 ms, and logs how that ended. */
+    private Coroutine readerUnderTimeout(Pipe.SourceChannel source, String name) {
+        return Coroutine.create(name, () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(50), () -> {
+                    try {
+                        Io.await(source, SelectionKey.OP_READ);
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                    log.add(name + " woken by the pipe");
+                });
+            } catch (CoroutineTimeoutException e) {
+                log.add(name + " timed out at t=" + Coroutine.nanoTime());
+            }
+        });
+    }
+
+    /** Yields until {@code c} has ended, at most 10,000 times, and logs whether it saw the end and when. */
+    private void yieldUntilEnded(Coroutine c, String who) {
+        int yields = 0;
+        while (!c.isFinished() && yields < 10_000) {
+            Coroutine.yield();
+            yields++;
+        }
+        log.add(who + (c.isFinished() ? " saw it end" : " gave up after " + yields + " yields") + " at t=" + Coroutine.nanoTime());
     }
 
     @Test
