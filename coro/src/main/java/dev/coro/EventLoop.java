@@ -109,9 +109,11 @@ final class EventLoop {
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
      * for I/O in a row without a result arriving; reset when one arrives (a post, a readiness report,
      * or a wait that this thread ends itself: one on a thread that has ended, or one on a channel found
-     * closed) or the clock moves. A post that only observes the thread ({@link Inbox.Observation})
-     * does not reset it. Left over from before a result, it would let the clock jump past the next
-     * wait before that wait had its time.
+     * closed) or the clock moves, and when a timer sooner than every pending one is scheduled (the
+     * quiet so far was counted against a later one: a yield that waited with nothing else to run came
+     * back without a result, and its context went on). A post that only observes the thread
+     * ({@link Inbox.Observation}) does not reset it. Left over from before a result, or counted against
+     * a later timer, it would let the clock jump past the next wait before that wait had its time.
      */
     long quietNanos;
 
@@ -198,6 +200,9 @@ final class EventLoop {
         t.deadline = deadline;
         if (deadline == Long.MAX_VALUE) {
             return;
+        }
+        if (virtual && deadline < timers.firstDeadline()) {
+            quietNanos = 0; // the quiet so far was counted against a later timer: this one gets its whole time
         }
         timers.add(t);
         pending++;

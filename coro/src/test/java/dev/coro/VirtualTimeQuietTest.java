@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -119,5 +120,53 @@ class VirtualTimeQuietTest {
         }
         closer.join();
         assertThat(log).containsExactly("await failed at t=0", "ready at t=0");
+    }
+
+    /**
+     * A yield with nothing else to run waits in the event loop while a context waits for another
+     * thread, and may return without a result and without a jump: here after a second, when the loop
+     * looks whether the thread of a remote wait has ended. The quiet counted so far is not the due of a
+     * timer scheduled after it: a {@code withTimeout} that main opens then, around a read of a pipe
+     * whose byte is there already, gets its whole time, and the selector is asked before the clock
+     * jumps to it.
+     */
+    @Test
+    @Timeout(30)
+    void aQuietLeftByAYieldThatWaitedWithoutAJumpDoesNotLetTheClockJumpPastALaterTimerSoAReadyPipeIsRead()
+            throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0), () -> Maker.blockOn(release));
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            VirtualTime.run(() -> {
+                Coroutine sleeper = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1))); // a timer far away
+                Coroutine receiver = Coroutine.create("receiver", () -> maker.channel().receive()); // posted, never run
+                Coroutine.yield(); // both park
+                Coroutine.yield(); // nothing else to run: waits a second for the maker's thread, which lives on
+                log.add("yielded at t=" + Coroutine.nanoTime());
+                try {
+                    sink.write(ByteBuffer.wrap(new byte[] {42}));
+                    Coroutine.withTimeout(Duration.ofMillis(100), () -> {
+                        try {
+                            Io.await(source, SelectionKey.OP_READ); // ready already
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    log.add("ready at t=" + Coroutine.nanoTime());
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out at t=" + Coroutine.nanoTime());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                receiver.close();
+                sleeper.close();
+            });
+        } finally {
+            release.countDown();
+            maker.thread().join();
+        }
+        assertThat(log).containsExactly("yielded at t=0", "ready at t=0");
     }
 }
