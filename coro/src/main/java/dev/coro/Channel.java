@@ -271,6 +271,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryReceive()}
      * @return the value; empty if none came in time, or the channel is closed and drained
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
+     *                                  waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
@@ -324,6 +326,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #trySend(Object)}
      * @return true if it was sent; false if it timed out or the channel is closed
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
+     *                                  waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */

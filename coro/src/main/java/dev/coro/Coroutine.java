@@ -261,6 +261,8 @@ public final class Coroutine implements AutoCloseable {
      * the usual order selects it. Under {@link VirtualTime} no real time passes.
      *
      * @param d how long to sleep; zero or negative returns at once
+     * @throws DeadlockException      if its deadline is past the clock's range (no timer is set: the sleep
+     *                                never ends by itself) and nothing else of the thread can run or be woken
      * @throws CoroutineExit          if the caller is being closed, or a {@link #withTimeout} of it expired
      * @throws CoroutineException     in main, if a coroutine it created failed meanwhile (the sleep is cancelled)
      * @throws NullPointerException   if {@code d} is null
