@@ -38,8 +38,9 @@ final class EventLoop {
 
     /**
      * The real clock's tick: a deadline on the real clock is rounded up to a multiple of it (65.536
-     * µs), so that timers due close together share one entry of the {@link TimerQueue}; a timer is at
-     * most one tick later than asked. Virtual deadlines are kept exact.
+     * µs), so that timers due close together share one entry of the {@link TimerQueue}; a timer's
+     * deadline is at most one tick later than asked (while a context waits on I/O, the idle wait's
+     * select counts whole milliseconds, and a timer may fire up to one later). Virtual deadlines are kept exact.
      */
     static final long TICK_NANOS = 1L << 16;
 
