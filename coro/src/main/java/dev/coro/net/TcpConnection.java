@@ -568,7 +568,8 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Whether the connection is open: true until it is closed. A peer that closed its end does not
-     * close this one (a read returns -1). Unlike the other calls, it may be asked from any thread.
+     * close this one (a read returns -1). Unlike the calls that act on the connection, it may be asked
+     * from any thread, as may the others that only describe it.
      *
      * @return false once it is closed
      */

@@ -278,8 +278,8 @@ public final class TcpListener implements Closeable {
     }
 
     /**
-     * Whether the listener is open: true until it is closed. Unlike the other calls, it may be asked
-     * from any thread.
+     * Whether the listener is open: true until it is closed. Unlike the calls that act on the
+     * listener, it may be asked from any thread, as may the others that only describe it.
      *
      * @return false once it is closed
      */

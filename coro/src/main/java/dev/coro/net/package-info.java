@@ -14,10 +14,13 @@
  *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
  * </ul>
  *
- * <p>Listeners and connections belong to the thread that made them, like coroutines: only
- * {@code isOpen()} may be asked from another thread, and {@code close()} called from one once their
- * thread has ended (which releases their descriptors at once). A {@link dev.coro.CoroutinePool}
- * thread that ends closes those its coroutines left open, and its selector.
+ * <p>Listeners and connections belong to the thread that made them, like coroutines: a call that
+ * acts on one from another thread throws {@link IllegalStateException} naming both threads. Only
+ * the calls that describe them ({@code isOpen()}, the addresses, {@code toString()}) answer any
+ * thread, a connection's {@code input()} and {@code output()} hand their views to any thread (whose
+ * reads and writes are confined as the connection's are), and {@code close()} may be called from
+ * any thread once their thread has ended (which releases their descriptors at once). A
+ * {@link dev.coro.CoroutinePool} thread that ends closes those its coroutines left open, and its selector.
  *
  * <p>Close what you open: {@code close()} (try-with-resources) releases a socket at once. A listener
  * or connection dropped unclosed is not kept by its thread's event loop, which holds it weakly: once
