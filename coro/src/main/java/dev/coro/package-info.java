@@ -10,7 +10,7 @@
  *   <li>{@link dev.coro.CoroutineExit}: the signal that unwinds a coroutine being closed.</li>
  *   <li>{@link dev.coro.Generator}: a lazy iterator written as a loop, driven by its consumer; two-way with
  *       {@link dev.coro.Generator.TwoWay}.</li>
- *   <li>{@link dev.coro.Channel}: values between the contexts of a thread; who cannot go on parks.</li>
+ *   <li>{@link dev.coro.Channel}: values between contexts, of one thread or of several; who cannot go on parks.</li>
  *   <li>{@link dev.coro.ChannelClosedException}, {@link dev.coro.DeadlockException}: a closed channel, and
  *       a thread whose every context is parked.</li>
  *   <li>{@link dev.coro.Coroutine#stackTrace()}, {@link dev.coro.Coroutine#dump()}: where each coroutine waits.</li>
@@ -19,6 +19,10 @@
  *       each thread's event loop.</li>
  *   <li>{@link dev.coro.Select}: the first of several channel operations or a timeout.</li>
  *   <li>{@link dev.coro.VirtualTime}: a virtual clock that jumps to the next timer, for deterministic runs.</li>
+ *   <li>{@link dev.coro.Coroutine#await}, {@link dev.coro.Select#onComplete}, {@link dev.coro.CoroutinePool}: other
+ *       threads, each with its own scheduler ({@code docs/THREADS.md}).</li>
+ *   <li>{@link dev.coro.BlockedLoops}, and the packages {@code dev.coro.management} (the JMX view) and
+ *       {@code dev.coro.net} (sockets that park): observing, and network I/O on each thread's event loop.</li>
  * </ul>
  *
  * <h2>The rules, one per line</h2>
@@ -30,7 +34,8 @@
  *   <li>A body that returns is swap-removed (the last entry takes its slot) and index - 1 runs next.</li>
  *   <li>A body that throws is swap-removed and its creator (or main) resumes with a {@link dev.coro.CoroutineException}.</li>
  *   <li>{@code close()} of a suspended coroutine unwinds it: its {@code finally} blocks run.</li>
- *   <li>A coroutine belongs to the thread that created it; any other thread gets an {@link IllegalStateException}.</li>
+ *   <li>A coroutine belongs to the thread that created it; any other thread gets an {@link IllegalStateException}
+ *       (only {@code name()}, {@code toString()} and {@code isMain()} answer any thread).</li>
  * </ul>
  *
  * <h2>Parking, one rule per line</h2>
@@ -46,7 +51,9 @@
  *   <li>A channel wakes a parked context by making it {@code SUSPENDED}; waking never switches.</li>
  *   <li>{@code switchTo()} a parked coroutine throws; {@code close()} of a parked coroutine unwinds it.</li>
  *   <li>When nothing would be left to run, the waiting call throws {@link dev.coro.DeadlockException}
- *       naming every parked context and its wait; nothing hangs.</li>
+ *       naming every parked context and its wait; nothing hangs. This holds for a thread that has exchanged
+ *       nothing with another (a future, a channel) while no {@link dev.coro.CoroutinePool} is open; otherwise
+ *       the wait blocks instead, since another thread may still wake it ({@code docs/THREADS.md}).</li>
  *   <li>A program that never parks runs in exactly the seed's order.</li>
  * </ul>
  *
