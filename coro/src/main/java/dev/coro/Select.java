@@ -222,6 +222,8 @@ public final class Select<R> {
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
      *                                  whose stage failed (as {@code join()})
+     * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
+     *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,

@@ -482,7 +482,7 @@ class AwaitTest {
     /**
      * A cancelled stage's clause throws {@code CancellationException} as {@code join()} would, but
      * naming the caller, the clause and the stage (the JDK's says only {@code join}), whether the
-     * stage was cancelled before the select or while it waited.
+     * stage was cancelled before the select or while it waited, and whether the run is biased or not.
      */
     @Test
     void onCompleteOfACancelledStageThrowsACancellationExceptionNamingTheCallerTheClauseAndTheStage() {
@@ -499,6 +499,11 @@ class AwaitTest {
         assertThatThrownBy(() -> new Select<String>().onComplete(during, v -> v).select())
                 .isExactlyInstanceOf(CancellationException.class)
                 .hasMessage("main context 'main' cannot select: its clause onComplete(" + during
+                        + ") fired on a cancelled stage");
+        assertThatThrownBy(() -> new Select<String>().onComplete(before, v -> v).selectUnbiased())
+                .as("an unbiased run throws the same")
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + before
                         + ") fired on a cancelled stage");
     }
 
