@@ -73,6 +73,41 @@ class JfrEventsTest {
                 .anyMatch(m -> m.startsWith("dev.coro.JfrEventsTest.lambda$parksRecordTheirReasonWaitAndCoroutine$"));
     }
 
+    /**
+     * The stack of a park starts with the library's own frames, four to eight of them, down to the
+     * public call the context waited in, then the caller's: a {@code jfr print} needs a stack depth past
+     * them to show where the program waited (docs/OBSERVING.md).
+     */
+    @Test
+    void aParksStackShowsTheLibrarysFramesDownToThePublicCallItWaitedInThenTheCallers() throws Exception {
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO).withStackTrace(), () -> {
+            Channel<Integer> jobs = new Channel<>("jobs", 0);
+            Coroutine.create("receiver", () -> jobs.receive()).switchTo();
+            jobs.send(1);
+            Coroutine.yield();
+            Coroutine.sleep(Duration.ofMillis(1));
+            new Select<String>().onReceive(new Channel<Integer>("idle", 0), v -> "value")
+                    .onTimeout(Duration.ofMillis(1), () -> "timeout").select();
+            CompletableFuture<String> f = new CompletableFuture<>();
+            Coroutine.create("completer", () -> f.complete("done"));
+            Coroutine.await(f);
+        }, "dev.coro.Park");
+        List<String> calls = List.of("dev.coro.Channel.receive", "dev.coro.Coroutine.sleep", "dev.coro.Select.select",
+                "dev.coro.Coroutine.await");
+        assertThat(parks).hasSize(calls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            List<String> frames = parks.get(i).getStackTrace().getFrames().stream()
+                    .map(fr -> fr.getMethod().getType().getName() + "." + fr.getMethod().getName()).toList();
+            int call = frames.indexOf(calls.get(i));
+            assertThat(call).as("where %s is in %s", calls.get(i), frames).isBetween(3, 7);
+            assertThat(frames.subList(0, call)).as("the frames above the call").first().isEqualTo("dev.coro.Park.finish");
+            assertThat(frames.subList(0, call)).as("the frames above the call")
+                    .allMatch(m -> m.startsWith("dev.coro.") || m.startsWith("java.lang.invoke."));
+            assertThat(frames.get(call + 1)).as("the caller's frame below %s", calls.get(i))
+                    .startsWith("dev.coro.JfrEventsTest.lambda$aParksStackShowsTheLibrarysFramesDownToThePublicCallItWaitedInThenTheCallers$");
+        }
+    }
+
     @Test
     void aPoolThreadWaitingForWorkParksForThePool() throws Exception {
         String[] pool = new String[1];
