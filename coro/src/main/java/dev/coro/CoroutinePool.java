@@ -124,23 +124,45 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             workers[i] = new Worker(this, name + "-" + i);
         }
         for (Worker w : workers) {
-            w.thread.start();
+            try {
+                starter.accept(w.thread);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                // the JVM could make no more threads: those started must end too, or they would wait for
+                // work for good, and the pool, which nobody can close, would count as open for good
+                abandon();
+                throw new IllegalStateException("cannot start " + name + ": its thread " + w.thread.getName()
+                        + " could not be started: " + e, e);
+            }
         }
         for (Worker w : workers) {
             try {
                 w.started.join();
             } catch (CompletionException e) {
                 // a thread could not make its scheduler (no engine): end the others, refuse to start
-                closing = true;
-                allIdle = true;
-                countClosed();
-                for (Worker other : workers) {
-                    if (other.started.isDone() && !other.started.isCompletedExceptionally()) {
-                        other.loop().post(other::wake);
-                    }
-                }
+                abandon();
                 throw new IllegalStateException("cannot start " + name + ": its thread " + w.thread.getName()
                         + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+
+    /**
+     * How the pool starts each of its threads: {@link Thread#start()}, or a test's that fails as the JVM
+     * does when it can make no more threads.
+     */
+    static java.util.function.Consumer<Thread> starter = Thread::start;
+
+    /**
+     * A pool that failed to start: its threads that did start end once they look (those parked for
+     * work are woken), none counts as the pool's any more, and the pool no longer counts as open.
+     */
+    private void abandon() {
+        closing = true;
+        allIdle = true;
+        countClosed();
+        for (Worker other : workers) {
+            if (other.started.isDone() && !other.started.isCompletedExceptionally()) {
+                other.loop().post(other::wake);
             }
         }
     }
@@ -151,9 +173,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param threads how many threads; typically the number of cores
      * @return the running pool
      * @throws IllegalArgumentException if {@code threads} is less than 1
-     * @throws IllegalStateException    if a thread cannot start a scheduler (no engine can run, e.g.
-     *                                  {@code -Dcoro.engine=continuation} without the exports flag); the
-     *                                  threads that did start end
+     * @throws IllegalStateException    if a thread cannot be started (the JVM can make no more threads:
+     *                                  its {@code OutOfMemoryError} the cause) or cannot start a scheduler (no
+     *                                  engine can run, e.g. {@code -Dcoro.engine=continuation} without the
+     *                                  exports flag), naming the thread; the threads that did start end, and
+     *                                  the pool does not count as open (a deadlock is reported again)
      */
     public static CoroutinePool start(int threads) {
         if (threads < 1) {

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -776,6 +777,39 @@ class CoroutinePoolTest {
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("coroutine 'starter' cannot start a coroutine pool of -3 threads: it needs at least 1")).switchTo();
         assertThat(CoroutinePool.openPools()).as("no pool was left open").isZero();
+    }
+
+    /**
+     * A pool whose second thread the JVM cannot start (it can make no more threads) refuses to start,
+     * naming that thread, and the thread it did start ends: nothing can close a pool {@code start}
+     * never returned, so it must not stay open, keeping every thread of the JVM from reporting a
+     * deadlock, nor keep a thread waiting for its work for good.
+     */
+    @Test
+    @Timeout(20)
+    void aPoolWhoseThreadCannotBeStartedEndsTheThreadItStartedAndDoesNotStayOpen() throws InterruptedException {
+        List<Thread> started = new ArrayList<>();
+        CoroutinePool.starter = t -> {
+            if (!started.isEmpty()) {
+                throw new OutOfMemoryError("unable to create native thread: refused for a test");
+            }
+            t.start();
+            started.add(t);
+        };
+        try {
+            assertThatThrownBy(() -> CoroutinePool.start(2))
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessageMatching("cannot start (coro-pool-\\d+): its thread \\1-1 could not be started: "
+                            + "java.lang.OutOfMemoryError: unable to create native thread: refused for a test")
+                    .cause().isExactlyInstanceOf(OutOfMemoryError.class);
+        } finally {
+            CoroutinePool.starter = Thread::start;
+        }
+        assertThat(started).extracting(Thread::getName).singleElement().asString().endsWith("-0");
+        started.get(0).join();
+        assertThat(CoroutinePool.openPools()).as("the pool that failed to start is not open").isZero();
+        assertThat(Peer.call("after", CoroutinePoolTest::waitAloneOnAChannel))
+                .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
     }
 
     @Test
