@@ -352,6 +352,8 @@ public final class Coroutine implements AutoCloseable {
      * @throws java.util.concurrent.CompletionException   if it completed exceptionally (the cause is the failure), as {@code join()}
      * @throws CancellationException                      if it was cancelled, as {@code join()} (naming the caller and the stage)
      * @throws CoroutineExit                              if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException                         in main, if a coroutine it created failed meanwhile (the wait is
+     *                                                    cancelled; the stage is left as it is)
      * @throws NullPointerException                       if {@code stage} is null
      */
     @SuppressWarnings("unchecked")

@@ -207,6 +207,7 @@ public final class Select<R> {
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException       in main, if a coroutine it created failed while it waited (no clause fires)
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
      *                                  or it is waiting already in another context
      */
@@ -226,6 +227,7 @@ public final class Select<R> {
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException       in main, if a coroutine it created failed while it waited (no clause fires)
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
      *                                  or it is waiting already in another context
      */

@@ -507,6 +507,32 @@ class AwaitTest {
                         + ") fired on a cancelled stage");
     }
 
+    /**
+     * A coroutine main created that fails while main waits in an await, or in a select on a stage, ends
+     * that wait with the failure, as it ends any park of main: the stage is left as it is (awaited again,
+     * it gives its value) and no clause fired.
+     */
+    @Test
+    void aCoroutineFailingWhileMainAwaitsEndsTheWaitWithItsFailureAndLeavesTheStageAsItIs() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Coroutine.create("bad", () -> {
+            throw new IllegalStateException("boom");
+        });
+        assertThatThrownBy(() -> Coroutine.await(f)).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: boom");
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine.create("worse", () -> {
+            throw new IllegalStateException("bang");
+        });
+        Select<String> select = new Select<String>().onComplete(f, v -> "completed " + v).onReceive(ch, v -> "received " + v);
+        assertThatThrownBy(select::select).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'worse' failed: java.lang.IllegalStateException: bang");
+        assertThat(ch.trySend("x")).as("the select's receive left the channel's queue").isFalse();
+        Coroutine.create("completer", () -> f.complete("done"));
+        assertThat(Coroutine.await(f)).isEqualTo("done");
+        assertThat(select.select()).isEqualTo("completed done");
+    }
+
     @Test
     void onCompleteLosesToAChannelClauseReadyFirstAndLeavesNoTrace() {
         CompletableFuture<String> f = new CompletableFuture<>();

@@ -49,6 +49,7 @@ public final class Io {
      *                                  and no connect of the socket is in progress (naming the caller
      *                                  and the channel)
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the wait is cancelled)
      */
     public static void await(SelectableChannel channel, int ops) throws IOException {
         Objects.requireNonNull(channel, "channel");

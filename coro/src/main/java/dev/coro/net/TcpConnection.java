@@ -111,6 +111,9 @@ public final class TcpConnection implements Closeable {
      * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the
      *                     address; an {@link UnknownHostException} if the address is not resolved
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
+     * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
+     *                               is closed)
+     * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the socket is closed)
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
@@ -181,6 +184,9 @@ public final class TcpConnection implements Closeable {
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
      * @throws NullPointerException  if {@code dst} is null
+     * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired; nothing
+     *                               was read
+     * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited; nothing was read
      */
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
@@ -226,6 +232,10 @@ public final class TcpConnection implements Closeable {
      *                               closed while the caller waits; the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws NullPointerException  if {@code src} is null
+     * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
+     *                               waited for room: {@code src}'s position says how much was written
+     * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited for room
+     *                               ({@code src}'s position says how much was written)
      */
     public void write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");

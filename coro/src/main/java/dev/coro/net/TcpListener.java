@@ -209,6 +209,9 @@ public final class TcpListener implements Closeable {
      * @throws IOException           if the listener is closed (also while the caller waits), or the
      *                               process is out of file descriptors (the listener stays open)
      * @throws IllegalStateException if called from a thread other than the listener's
+     * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
+     *                               (what arrives meanwhile waits in the backlog for the next accept)
+     * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited
      */
     public TcpConnection accept() throws IOException {
         io.checkOwner(owner, "accept on", name, closed ? "closed" : "open");

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
+import dev.coro.CoroutineException;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
@@ -83,6 +84,58 @@ class IoAwaitTest {
         } catch (IOException e) {
             log.add(what + " failed: " + e);
         }
+    }
+
+    /**
+     * A coroutine main created that fails while main waits on I/O ({@code Io.await}, an accept, a read)
+     * ends that wait with the failure, as it ends any park of main; nothing was taken: the bytes and the
+     * connection come to the next calls.
+     */
+    @Test
+    void aCoroutineFailingWhileMainWaitsOnIoEndsTheWaitWithItsFailureAndTakesNothing() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink();
+             TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            source.configureBlocking(false);
+            failWith("pipe");
+            assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ)).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: pipe");
+            failWith("accept");
+            assertThatThrownBy(listener::accept).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: accept");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            try (Socket peer = new Socket()) {
+                peer.connect(listener.localAddress());
+                try (TcpConnection c = listener.accept()) {
+                    failWith("read");
+                    ByteBuffer buf = ByteBuffer.allocate(5);
+                    assertThatThrownBy(() -> c.read(buf)).isExactlyInstanceOf(CoroutineException.class)
+                            .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: read");
+                    assertThat(buf.position()).isZero();
+                    peer.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+                    sink.write(bytes("pipe!"));
+                    while (buf.hasRemaining() && c.read(buf) >= 0) {
+                        // the bytes the failed wait did not take
+                    }
+                    assertThat(text(buf)).isEqualTo("hello");
+                }
+            }
+            ByteBuffer piped = ByteBuffer.allocate(5);
+            while (piped.hasRemaining()) {
+                if (source.read(piped) == 0) {
+                    Io.await(source, SelectionKey.OP_READ);
+                }
+            }
+            assertThat(text(piped)).isEqualTo("pipe!");
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    /** Creates a coroutine 'bad' that fails with {@code message} when it first runs (at main's next park). */
+    private static void failWith(String message) {
+        Coroutine.create("bad", () -> {
+            throw new IllegalStateException(message);
+        });
     }
 
     @Test
