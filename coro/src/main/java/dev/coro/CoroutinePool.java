@@ -200,7 +200,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * {@code get}: {@code ExecutionException}, {@code CancellationException}, which, as an await's, names
      * the caller, the read and the future, on any thread, the JDK's its cause), and, as an await, throw
      * {@link CoroutineExit} if the caller is closed or a {@link Coroutine#withTimeout} of it expires
-     * (the future is left as it is); an interrupt of the thread does not end the wait, and stays set. A
+     * (the future is left as it is), and in main a {@link CoroutineException} if a coroutine it created
+     * fails meanwhile (likewise); an interrupt of the thread does not end the wait, and stays set. A
      * timed {@code get} waits at most that long on the scheduler's clock, then throws
      * {@code TimeoutException} naming the caller, the read and the future (zero or less: at once, unless
      * complete). On a thread without a scheduler they block as any {@code CompletableFuture}'s do, and so

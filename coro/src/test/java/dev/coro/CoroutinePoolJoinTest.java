@@ -589,6 +589,38 @@ class CoroutinePoolJoinTest {
     }
 
     /**
+     * A coroutine main created that fails while main waits in join() or get() ends that wait with the
+     * failure, as it ends an await of main; the future is left as it is, and a later read gives its value.
+     */
+    @Test
+    void aCoroutineFailingWhileMainJoinsEndsTheWaitWithItsFailureAndLeavesTheFuture() throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Channel<String> ch = new Channel<>("requests", 0);
+                CompletableFuture<String> f = pool.submit(() -> ch.receive() + " answered");
+                Coroutine.create("bad", () -> {
+                    throw new IllegalStateException("join");
+                });
+                Throwable joining = catchThrowable(f::join);
+                Coroutine.create("worse", () -> {
+                    throw new IllegalStateException("get");
+                });
+                Throwable getting = catchThrowable(f::get);
+                boolean doneThen = f.isDone();
+                ch.send("request");
+                return List.of(String.valueOf(joining), String.valueOf(getting), doneThen, f.get());
+            } finally {
+                close(pool);
+            }
+        });
+        assertThat(outcome).containsExactly(
+                "dev.coro.CoroutineException: coroutine 'bad' failed: java.lang.IllegalStateException: join",
+                "dev.coro.CoroutineException: coroutine 'worse' failed: java.lang.IllegalStateException: get",
+                false, "request answered");
+    }
+
+    /**
      * An interrupt of the thread while its main waits in get() does not end the wait (the thread's
      * contexts share it, as for an await): get() gives the value once it comes, and the flag stays set.
      */
