@@ -106,6 +106,16 @@ class JfrEventsTest {
             assertThat(frames.get(call + 1)).as("the caller's frame below %s", calls.get(i))
                     .startsWith("dev.coro.JfrEventsTest.lambda$aParksStackShowsTheLibrarysFramesDownToThePublicCallItWaitedInThenTheCallers$");
         }
+        // the receiver's park, recorded as main's yield ran it again: below its body's entry, its virtual
+        // thread's entry on the thread engine; on the continuation engine, the frames of main that ran it
+        List<String> receiver = parks.get(0).getStackTrace().getFrames().stream()
+                .map(fr -> fr.getMethod().getType().getName() + "." + fr.getMethod().getName()).toList();
+        List<String> below = receiver.subList(receiver.indexOf("dev.coro.Context.runBody") + 1, receiver.size());
+        if (Engines.running().equals("threads")) {
+            assertThat(below).contains("dev.coro.ThreadEngine$ThreadStack.run").doesNotContain("dev.coro.Coroutine.yield");
+        } else {
+            assertThat(below).contains("jdk.internal.vm.Continuation.run", "dev.coro.Coroutine.yield");
+        }
     }
 
     @Test
