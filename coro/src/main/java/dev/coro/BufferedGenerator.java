@@ -101,7 +101,7 @@ final class BufferedGenerator<T> extends Generator<T> {
      * {@link Generator#close()}. Ended: nothing happens.
      *
      * @throws IllegalStateException if the body is running, or from another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal,
+     * @throws CoroutineException    if the body, while unwinding, threw something other than its own exit signal,
      *                               or had failed and its failure was still to tell
      */
     @Override

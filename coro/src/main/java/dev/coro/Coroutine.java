@@ -243,8 +243,9 @@ public final class Coroutine implements AutoCloseable {
      * ends by it instead.
      *
      * @throws IllegalStateException if this is the running coroutine or main, or belongs to another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit
-     *                               signal, or ended with a failure kept for it
+     * @throws CoroutineException    if the body, while unwinding, threw something other than its own exit
+     *                               signal (one kept from another coroutine's close is a failure too), or
+     *                               ended with a failure kept for it
      */
     @Override
     public void close() {

@@ -497,7 +497,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      *
      * @throws IllegalStateException if the body is running (the call comes from inside it, or its
      *                               consumer is suspended inside it), or from another thread
-     * @throws CoroutineException    if the body, while unwinding, threw something other than the exit signal,
+     * @throws CoroutineException    if the body, while unwinding, threw something other than its own exit signal,
      *                               or had failed and its failure was still to tell
      */
     @Override

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -664,6 +665,26 @@ class CoroutineTest {
                     .hasMessage("coroutine 'leaky' failed while being closed:"
                             + " java.lang.IllegalStateException: cleanup failed")
                     .cause().hasMessage("cleanup failed");
+            assertThat(a.state()).isEqualTo(State.FAILED);
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        @Timeout(10)
+        void aBodyThatThrowsAnotherCoroutinesExitSignalWhileUnwindingFailsAndCloseThrowsItAsAnyFailure() {
+            CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
+            Coroutine a = Coroutine.create("rethrows", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    throw signal;
+                }
+            });
+            Coroutine.yield();
+            assertThatThrownBy(a::close).isInstanceOf(CoroutineException.class)
+                    .hasMessageStartingWith("coroutine 'rethrows' failed while being closed: dev.coro.CoroutineExit:"
+                            + " coroutine 'closed' is being closed")
+                    .cause().isSameAs(signal);
             assertThat(a.state()).isEqualTo(State.FAILED);
             assertThat(Coroutine.currentId()).isZero();
         }

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -372,6 +373,26 @@ class GeneratorTest {
                 .hasMessageStartingWith("generator 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'closed'")
                 .cause().isSameAs(signal);
         assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
+    @Test
+    @Timeout(10)
+    void anExitSignalOfACoroutineThatABodyThrowsAgainWhileItIsClosedIsItsFailureAndCloseThrowsIt() {
+        CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
+        Generator<Integer> g = Generator.of("rethrows", out -> {
+            try {
+                out.emit(1);
+            } finally {
+                throw signal;
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(g::close).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("generator 'rethrows' failed while being closed: dev.coro.CoroutineExit:"
+                        + " coroutine 'closed' is being closed")
+                .cause().isSameAs(signal);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        assertThat(g.hasNext()).isFalse();
     }
 
     @Test
