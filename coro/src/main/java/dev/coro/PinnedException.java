@@ -9,7 +9,7 @@ final class PinnedException extends RuntimeException {
 
     /** Why the JDK refused, as a clause ("a native frame is on its stack"); for a failed start, what failed. */
     final String reason;
-    /** The whole explanation, as it follows "cannot suspend A to run B: ". */
+    /** The whole explanation, as it follows "cannot suspend A at its yield to run B: ". */
     final String why;
     /** The target's body can never run here: its thread is stuck (see {@link InitializerDeadlock}). */
     final boolean stuck;

@@ -274,7 +274,7 @@ final class Scheduler {
         if (to == null && (to = idleInYield(from)) == null) {
             return;
         }
-        transfer(from, to, true);
+        transfer(from, to, YIELD);
     }
 
     /**
@@ -317,7 +317,7 @@ final class Scheduler {
             }
             throw cannotSwitchTo(to, to.state());
         }
-        transfer(from, to, true);
+        transfer(from, to, SWITCH);
     }
 
     /** Why {@code to}, which is {@code st}, cannot be switched to. */
@@ -380,7 +380,7 @@ final class Scheduler {
             if (st == State.PARKED) {
                 c.moveTo(State.SUSPENDED); // woken, to run at once: what transfer takes
             }
-            transfer(from, c, true);
+            transfer(from, c, CLOSE);
         } catch (Throwable t) {
             if (c.pendingThrow == first) {
                 // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
@@ -440,7 +440,7 @@ final class Scheduler {
                 return;
             }
             from.moveTo(State.PARKED);
-            transfer(from, to, false);
+            transfer(from, to, PARK);
         } catch (Throwable t) {
             // from parked (or a due timer woke it) and control never left: it runs on, put back by field
             // writes alone, as run puts back the rest (see there): a bit on each level of the run list's
@@ -455,6 +455,9 @@ final class Scheduler {
                     }
                 }
                 from.state = Context.RUNNING;
+            }
+            if (t instanceof PinnedException e) { // the JDK refused the switch: named now that from runs again
+                throw refusedPark(from, e);
             }
             throw t;
         } finally {
@@ -514,7 +517,7 @@ final class Scheduler {
         } finally {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
-        transfer(from, to, false); // from is PARKED already, or SUSPENDED if a due timer woke it
+        transfer(from, to, PARK); // from is PARKED already, or SUSPENDED if a due timer woke it
     }
 
     /**
@@ -996,15 +999,31 @@ final class Scheduler {
      * <p>Small enough for the first compiler to inline it into every switch: compiled on its own
      * first, it would be too big in compiled code for the second one to inline it there.
      *
-     * @param to      {@code NEW} or {@code SUSPENDED} (a close wakes a parked target first)
-     * @param suspend whether {@code from}, {@code RUNNING}, becomes {@code SUSPENDED}; false for a
-     *                park, which set its state already ({@code PARKED}, or {@code SUSPENDED} if a due
-     *                timer woke it since)
+     * @param to {@code NEW} or {@code SUSPENDED} (a close wakes a parked target first)
+     * @param op what {@code from} does, as a refusal names it: {@link #YIELD}, {@link #SWITCH} or
+     *           {@link #CLOSE}, where {@code from}, {@code RUNNING}, becomes {@code SUSPENDED}; or
+     *           {@link #PARK}, which set its state already ({@code PARKED}, or {@code SUSPENDED} if a
+     *           due timer woke it since)
      */
-    private void transfer(Context from, Context to, boolean suspend) {
-        run(from, to, suspend);
+    private void transfer(Context from, Context to, int op) {
+        run(from, to, op);
         resumed(from);
     }
+
+    /** A transfer's {@code op}: a park, whose wait {@code from.waitingFor} names. */
+    private static final int PARK = 0;
+    /** A transfer's {@code op}: a {@code yield}. */
+    private static final int YIELD = 1;
+    /** A transfer's {@code op}: a {@code switchTo}. */
+    private static final int SWITCH = 2;
+    /** A transfer's {@code op}: a {@code close()} of the target. */
+    private static final int CLOSE = 3;
+
+    /**
+     * The target of a park's transfer that the JDK refused, from {@link #run}'s handler to the park's,
+     * which names the refusal once the parker runs again ({@link #refusedPark}); null otherwise.
+     */
+    private Context refusedTarget;
 
     /**
      * {@link #transfer}'s moves and the engine's transfer, guarded: on return control came back to
@@ -1012,21 +1031,21 @@ final class Scheduler {
      *
      * <p>Every state moves inside the {@code try}: a stack overflow may strike at any call, the moves
      * included. The handler puts the states back by field writes alone, before any call
-     * ({@link #refusedSwitch} comes after): a call needs a frame, and the stack may have none left
+     * ({@link #refusal} comes after): a call needs a frame, and the stack may have none left
      * (the handler may even run interpreted, in frames larger than those of the compiled code that
      * overflowed), so that a call there could overflow again with the states half put back. A
      * {@code from} that parked it leaves to {@link #park}, which parked it in its own guard and puts
      * it back the same way, in the run list's index too. The moves here are the switch's own, one
      * store each ({@link Context#moveToSuspended}), so that this method, inlined into every switch,
      * stays small in compiled code too. What it needs (but {@code this}) it finds in {@code from},
-     * {@code to} and an int: across the transfer the caller's frame (inlined into the user's code,
+     * {@code to} and two ints: across the transfer the caller's frame (inlined into the user's code,
      * and frozen and thawed with it at every switch) holds no more references than it needs, as the
      * continuation's freeze and thaw pay a barrier for each one.
      */
-    private void run(Context from, Context to, boolean suspend) {
+    private void run(Context from, Context to, int op) {
         int toWas = to.state; // read before anything changes: an overflow up to the first move changes nothing
         try {
-            if (suspend) {
+            if (op != PARK) {
                 from.moveToSuspended();
             }
             to.moveToRunning();
@@ -1042,17 +1061,47 @@ final class Scheduler {
                 }
                 current = from.index;
                 if (t instanceof PinnedException e) {
-                    throw refusedSwitch(from, to, e);
+                    throw refusal(from, to, op, e);
                 }
             }
             throw t;
         }
     }
 
-    /** The refusal of a switch from {@code from} to {@code to} that the JDK refused ({@code e}), once every state is back. */
-    private static IllegalStateException refusedSwitch(Context from, Context to, PinnedException e) {
-        return Fiber.refused("cannot suspend " + from.describe() + " to run " + to.describe(), e,
+    /**
+     * What {@link #run} throws for a transfer the JDK refused ({@code e}), once every state is back: the
+     * refusal, or, for a park, {@code e} itself, which the park names once {@code from} runs again
+     * ({@link #refusedPark}): its wait's text may run the user's code, which must see the caller running.
+     */
+    private RuntimeException refusal(Context from, Context to, int op, PinnedException e) {
+        if (op == PARK) {
+            refusedTarget = to;
+            return e;
+        }
+        return refusedSwitch(from, to, op, e);
+    }
+
+    /**
+     * The refusal of a switch from {@code from} to {@code to} that the JDK refused ({@code e}), once every
+     * state is back, naming what {@code from} did ({@code op}): {@code cannot suspend coroutine 'a' at its
+     * yield to run coroutine 'b'}, {@code ... at its receive from channel 'jobs' to run ...}.
+     */
+    private static IllegalStateException refusedSwitch(Context from, Context to, int op, PinnedException e) {
+        String what = switch (op) {
+            case YIELD -> "yield";
+            case SWITCH -> "switchTo";
+            case CLOSE -> "close";
+            default -> Wait.describe(from.waitingFor);
+        };
+        return Fiber.refused("cannot suspend " + from.describe() + " at its " + what + " to run " + to.describe(), e,
                 "it keeps running (state RUNNING)");
+    }
+
+    /** {@link #refusedSwitch} of a park of {@code from}, whose target {@link #run} kept. */
+    private IllegalStateException refusedPark(Context from, PinnedException e) {
+        Context to = refusedTarget;
+        refusedTarget = null;
+        return refusedSwitch(from, to, PARK, e);
     }
 
     /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */

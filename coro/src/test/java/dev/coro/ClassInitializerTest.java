@@ -227,7 +227,7 @@ class ClassInitializerTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot suspend main context 'main' to run coroutine 'initializing': the body of coroutine"
+                .hasMessage("cannot suspend main context 'main' at its switchTo to run coroutine 'initializing': the body of coroutine"
                         + " 'initializing' is a lambda of class dev.coro.ClassInitializerTest$Started, whose static"
                         + " initializer this thread is running: no other thread can run the body until that initializer"
                         + " returns, and it waits for the body (on the thread engine every body runs on a thread of its"

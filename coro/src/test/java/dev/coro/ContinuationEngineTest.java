@@ -94,7 +94,7 @@ class ContinuationEngineTest {
             assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
         });
         c.switchTo();
-        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessage("cannot suspend coroutine 'initializer' to run main context 'main':"
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessage("cannot suspend coroutine 'initializer' at its yield to run main context 'main':"
                 + " the JDK cannot suspend it here because a native frame is on its stack"
                 + " (a JNI call, an FFM upcall, or a class initializer); it keeps running (state RUNNING)");
         assertThat(c.state()).isEqualTo(State.FINISHED);

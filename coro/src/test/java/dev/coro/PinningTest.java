@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -113,11 +115,45 @@ class PinningTest {
 
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot suspend coroutine 'sorter' to run coroutine 'other': the JDK cannot suspend it"
+                .hasMessage("cannot suspend coroutine 'sorter' at its yield to run coroutine 'other': the JDK cannot suspend it"
                         + " here because a native frame is on its stack (a JNI call, an FFM upcall, or a class"
                         + " initializer); it keeps running (state RUNNING)"));
         assertThat(log).containsExactly("sorted 123 id=2", "other ran");
         assertThat(sorter.state()).isEqualTo(State.SUSPENDED);
+    }
+
+    @Test
+    @Timeout(10)
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
+    void aWaitInsideAnUpcallIsRefusedNamingTheWaitAndLeavesNothingWaiting() {
+        String why = " to run coroutine 'other': the JDK cannot suspend it here because a native frame is on its stack"
+                + " (a JNI call, an FFM upcall, or a class initializer); it keeps running (state RUNNING)";
+        List<String> log = new ArrayList<>();
+        List<Throwable> received = new ArrayList<>();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("other", () -> log.add("other ran"));
+        Coroutine sorter = Coroutine.create("sorter", () -> {
+            sortCallingBack(ch::receive);
+            received.addAll(CAUGHT.get());
+            CAUGHT.get().clear();
+            sortCallingBack(() -> Coroutine.sleep(Duration.ofSeconds(1)));
+            log.add("sorted: " + Coroutine.current().state() + ", a receiver left: " + ch.trySend(1)
+                    + ", timers left: " + Scheduler.current().loop.timerCount());
+            Coroutine.yield();
+            log.add("sorter resumed");
+        });
+
+        sorter.switchTo();
+
+        assertThat(received).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot suspend coroutine 'sorter' at its receive from channel 'ch'" + why));
+        assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot suspend coroutine 'sorter' at its sleep 1,000.000 ms (")
+                .hasMessageEndingWith(why));
+        assertThat(log).containsExactly("sorted: RUNNING, a receiver left: false, timers left: 0", "other ran");
+        sorter.switchTo();
+        assertThat(log).endsWith("sorter resumed");
+        assertThat(sorter.state()).isEqualTo(State.FINISHED);
     }
 
     @Test
@@ -144,7 +180,7 @@ class PinningTest {
         assertThat(log).startsWith("in upcall: sorter RUNNING id=2, other NEW")
                 .contains("after upcall: other NEW", "other first");
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' to run coroutine 'other'"));
+                .hasMessageContaining("cannot suspend coroutine 'sorter' at its switchTo to run coroutine 'other'"));
         assertThat(Coroutine.currentId()).isZero();
         assertThat(sorter.state()).isEqualTo(State.SUSPENDED);
 
@@ -178,7 +214,7 @@ class PinningTest {
 
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' to run coroutine 'target'"));
+                .hasMessageContaining("cannot suspend coroutine 'sorter' at its close to run coroutine 'target'"));
         assertThat(target.state()).isEqualTo(State.SUSPENDED);
         target.switchTo();
         assertThat(log).containsExactly("target resumed normally");
@@ -210,7 +246,7 @@ class PinningTest {
 
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' to run coroutine 'target'"));
+                .hasMessageContaining("cannot suspend coroutine 'sorter' at its close to run coroutine 'target'"));
         // parked again, and skipped by a yield as a parked coroutine is: only its receive can wake it
         assertThat(target.state()).isEqualTo(State.PARKED);
         Coroutine.yield();
@@ -272,7 +308,7 @@ class PinningTest {
         initializer.switchTo();
 
         assertThat(YieldsInItsInitializer.CAUGHT)
-                .hasMessage("cannot suspend coroutine 'initializer' to run coroutine 'other': the JDK cannot suspend"
+                .hasMessage("cannot suspend coroutine 'initializer' at its yield to run coroutine 'other': the JDK cannot suspend"
                         + " it here because a native frame is on its stack (a JNI call, an FFM upcall, or a class"
                         + " initializer); it keeps running (state RUNNING)");
         assertThat(log).containsExactly("initialized with IllegalStateException", "other ran");
@@ -300,7 +336,7 @@ class PinningTest {
         });
 
         critical.switchTo();
-        assertThat(log).containsExactly("cannot suspend coroutine 'critical' to run main context 'main': the JDK"
+        assertThat(log).containsExactly("cannot suspend coroutine 'critical' at its yield to run main context 'main': the JDK"
                 + " cannot suspend it here because it is inside a JDK critical section; it keeps running"
                 + " (state RUNNING)");
         assertThat(critical.state()).isEqualTo(State.SUSPENDED);

@@ -418,7 +418,7 @@ class ThreadEngineTest {
         Coroutine target = Coroutine.create("target", () -> { });
         ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
         assertThatThrownBy(target::switchTo).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot suspend main context 'main' to run coroutine 'target': no virtual thread could be"
+                .hasMessage("cannot suspend main context 'main' at its switchTo to run coroutine 'target': no virtual thread could be"
                         + " started for coroutine 'target' (java.util.concurrent.RejectedExecutionException: refused for"
                         + " a test); it keeps running (state RUNNING)");
         assertThat(target.state()).isEqualTo(State.NEW);
