@@ -11,7 +11,10 @@ import jdk.jfr.StackTrace;
 /**
  * The JFR event of a coroutine's end: its body returned ({@code FINISHED}), threw ({@code FAILED}),
  * or unwound while being closed, or it was closed before it ran ({@code CLOSED}); disabled by
- * default. Every coroutine whose {@link CoroutineStart} was recorded has one when it ends.
+ * default. Every coroutine whose {@link CoroutineStart} was recorded has one when it ends. One that
+ * its thread leaves unfinished (the thread ends with it {@code NEW}, suspended or parked, never
+ * closed) never ends, and has none: its body and its {@code finally} blocks never run again, and
+ * the thread's own end ({@code jdk.ThreadEnd}) is the last that is recorded of it.
  */
 @Name("dev.coro.CoroutineEnd")
 @Label("Coroutine End")

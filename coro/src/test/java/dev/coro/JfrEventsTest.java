@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The JFR events, read back from recordings: every field of each, on the calling thread's scheduler. */
@@ -232,6 +234,31 @@ class JfrEventsTest {
                 .containsExactly("CoroutineStart never-ran", "CoroutineEnd never-ran");
         assertThat(events.get(1).getString("ending")).isEqualTo("CLOSED");
         assertThat(events.get(1).getString("failure")).isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    void aCoroutineItsThreadLeavesUnfinishedHasItsStartAndNoEnd() throws Exception {
+        List<String> states = new ArrayList<>();
+        List<RecordedEvent> events = record(r -> {
+            r.enable("dev.coro.CoroutineStart");
+            r.enable("dev.coro.CoroutineEnd");
+        }, () -> {
+            try {
+                assertThat(OtherThread.thrownOn("leaves", () -> {
+                    Channel<Integer> never = new Channel<>("never", 0);
+                    Coroutine left = Coroutine.create("left", never::receive);
+                    left.switchTo();
+                    Coroutine.create("finished", () -> { }).switchTo();
+                    states.add(left.state().name());
+                })).isNull(); // the thread ends with 'left' parked: nothing ends it
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, t -> "leaves".equals(t.getJavaName()), "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+        assertThat(states).containsExactly("PARKED");
+        assertThat(events).extracting(e -> e.getEventType().getName().substring(9) + " " + e.getString("coroutine"))
+                .containsExactly("CoroutineStart left", "CoroutineStart finished", "CoroutineEnd finished");
     }
 
     @Test
