@@ -242,10 +242,14 @@ public final class Coroutine implements AutoCloseable {
      * first, where the coroutine resumes, and a body that would end unwound cleanly while one is kept
      * ends by it instead.
      *
-     * @throws IllegalStateException if this is the running coroutine or main, or belongs to another thread
+     * @throws IllegalStateException if this is the running coroutine or main, or belongs to another thread,
+     *                               or the JDK cannot suspend the caller here (the message says which; this
+     *                               coroutine is then left as it was, not closed)
      * @throws CoroutineException    if the body, while unwinding, threw something other than its own exit
      *                               signal (one kept from another coroutine's close is a failure too), or
      *                               ended with a failure kept for it
+     * @throws CoroutineExit         if the calling coroutine is closed meanwhile: the body, unwinding, closed it
+     *                               (or closed one that did)
      */
     @Override
     public void close() {
