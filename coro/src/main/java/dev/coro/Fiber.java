@@ -44,10 +44,10 @@ abstract class Fiber {
     /**
      * How a body that threw {@code thrown} (null: it returned) ended: a body being closed ends
      * {@code CLOSED} if it returned or threw its own close's signal; so does one that the signal of its
-     * own expired {@code withTimeout} ended. An exit signal that is neither (one the body kept from
-     * another coroutine or generator and threw again, while being closed too) is a failure like any
-     * other exception: it ends it {@code FAILED}, and its creator, consumer or closer is told, where
-     * taking it for a close would drop it silently.
+     * own expired {@code withTimeout}, still active, ended. An exit signal that is neither (one the body
+     * kept from another coroutine or generator, or from a {@code withTimeout} it has left, and threw
+     * again, while being closed too) is a failure like any other exception: it ends it {@code FAILED},
+     * and its creator, consumer or closer is told, where taking it for a close would drop it silently.
      */
     final Ending ending(Throwable thrown) {
         if (thrown == null) {
@@ -61,12 +61,13 @@ abstract class Fiber {
 
     /**
      * Whether {@code exit}, thrown out of this fiber's code, unwinds it: the signal is its own close's or
-     * that of its own expired {@code withTimeout}; not one its code kept from another coroutine or
-     * generator and threw again, which is a failure like any other, also while this fiber is being
-     * closed (its {@code finally} that throws it fails it, as any exception it throws there).
+     * that of its own expired {@code withTimeout}, still active; not one its code kept from another
+     * coroutine or generator, or from a {@code withTimeout} it has left, and threw again, which is a
+     * failure like any other, also while this fiber is being closed (its {@code finally} that throws it
+     * fails it, as any exception it throws there).
      */
     final boolean unwoundBy(CoroutineExit exit) {
-        return exit.source == this || exit.source instanceof TimeoutScope t && t.context == this;
+        return exit.source == this || exit.source instanceof TimeoutScope t && t.context == this && t.isActive();
     }
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */

@@ -740,7 +740,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
      * the consumer's pending call, where a failure of its child is thrown, was inside the body). It
      * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is. An exit signal
-     * of anyone else (one the body kept from another coroutine or generator and threw again) is the
+     * of anyone else (one the body kept from another coroutine or generator and threw again), or of a
+     * {@code withTimeout} of the consumer that has been left (its signal kept and thrown again), is the
      * body's own failure.
      */
     final boolean consumers(Throwable t) {
@@ -749,7 +750,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                 return false;
             }
             Context consumer = scheduler().currentContext();
-            return exit.source == consumer || exit.source instanceof TimeoutScope scope && scope.context == consumer;
+            return exit.source == consumer
+                    || exit.source instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
         }
         return t instanceof CoroutineException e && e.delivered;
     }

@@ -74,6 +74,14 @@ final class TimeoutScope extends Timer implements Cleanup {
         return pending == interruption ? signal(wait) : pending;
     }
 
+    /**
+     * Whether its {@code withTimeout} is still active (its context has not left it): only then does its
+     * signal unwind anything; one thrown again after the scope was left is a failure like any other.
+     */
+    boolean isActive() {
+        return isIn(context.timeouts);
+    }
+
     /** Whether this scope is in the chain that starts at {@code innermost}: its withTimeout is active. */
     private boolean isIn(TimeoutScope innermost) {
         for (TimeoutScope t = innermost; t != null; t = t.parent) {

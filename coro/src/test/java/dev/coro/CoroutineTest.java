@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -376,6 +377,27 @@ class CoroutineTest {
                     .cause().isSameAs(signal);
             assertThat(rethrows.state()).isEqualTo(State.FAILED);
             assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
+        @Timeout(10)
+        void theSignalOfAWithTimeoutItHasLeftThatABodyThrowsAgainIsItsFailureDeliveredToItsCreator() {
+            Channel<Integer> never = new Channel<>("never", 0);
+            VirtualTime.run(() -> {
+                Coroutine rethrows = Coroutine.create("rethrows", () -> {
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(10), () -> never.receive());
+                    } catch (CoroutineTimeoutException e) {
+                        throw (CoroutineExit) e.getCause(); // its scope is left: the signal unwinds nothing now
+                    }
+                });
+                assertThatThrownBy(() -> Coroutine.sleep(Duration.ofMillis(20))).isInstanceOf(CoroutineException.class)
+                        .hasMessage("coroutine 'rethrows' failed: dev.coro.CoroutineExit: coroutine 'rethrows': its"
+                                + " withTimeout(PT0.01S) expired; its receive from channel 'never' throws this signal so"
+                                + " that the body unwinds to it")
+                        .cause().isInstanceOf(CoroutineExit.class);
+                assertThat(rethrows.state()).isEqualTo(State.FAILED);
+            });
         }
 
         @Test

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -182,6 +183,29 @@ class GeneratorTimeTest {
             note("main done");
         });
         assertThat(log).containsExactly("main done at 6200");
+    }
+
+    @Test
+    @Timeout(10)
+    void theSignalOfAWithTimeoutItHasLeftThatABodyThrowsAgainIsItsFailureNotItsConsumersSignal() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        VirtualTime.run(() -> {
+            Generator<Integer> g = Generator.of("rethrows", out -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(10), () -> never.receive());
+                } catch (CoroutineTimeoutException e) {
+                    throw (CoroutineExit) e.getCause(); // its scope is left: the signal unwinds nothing now
+                }
+            });
+            Throwable t = catchThrowable(g::hasNext);
+            assertThat(t).isInstanceOf(CoroutineException.class)
+                    .hasMessage("generator 'rethrows' failed: dev.coro.CoroutineExit: main context 'main': its"
+                            + " withTimeout(PT0.01S) expired; its receive from channel 'never' throws this signal so"
+                            + " that the body unwinds to it");
+            assertThat(t.getCause()).isInstanceOf(CoroutineExit.class);
+            assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+            assertThat(g.hasNext()).isFalse();
+        });
     }
 
     @Test
