@@ -563,17 +563,17 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     T resumeWith(Object reply) {
         checkConsumer("send to");
         if (state == S_NEW) {
-            throw new IllegalStateException("cannot send to " + describe()
+            throw new IllegalStateException(sender() + " cannot send to " + describe()
                     + ": it is NEW and has no pending emit to reply to; take its first value with next()");
         }
         if (hasBuffered) {
-            throw new IllegalStateException("cannot send to " + describe() + ": it is SUSPENDED, but " + (firstWaiting
+            throw new IllegalStateException(sender() + " cannot send to " + describe() + ": it is SUSPENDED, but " + (firstWaiting
                     ? "hasNext() ran it to its first emit, whose value is not taken yet; take that value with next(),"
                             + " then send replies to that emit"
                     : "hasNext() already resumed it past its emit (replying null); take that value with next()"));
         }
         if (state >= S_FINISHED) {
-            throw new NoSuchElementException("cannot send to " + describe() + ": it is " + stateNow());
+            throw new NoSuchElementException(sender() + " cannot send to " + describe() + ": it is " + stateNow());
         }
         this.reply = reply;
         try {
@@ -582,11 +582,19 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
         }
         if (!hasBuffered) {
-            throw new NoSuchElementException(scheduler().currentContext().describe() + " cannot take the value"
+            throw new NoSuchElementException(sender() + " cannot take the value"
                     + " of its send to " + describe() + ": it is " + stateNow()
                     + ", its body ended without emitting a value after the reply");
         }
         return takeValue();
+    }
+
+    /**
+     * The context whose {@link TwoWay#send} is refused, for the message, which names the caller as every
+     * refusal does (as {@link #next()}'s does); the caller runs as this generator's thread.
+     */
+    private String sender() {
+        return scheduler().currentContext().describe();
     }
 
     /**

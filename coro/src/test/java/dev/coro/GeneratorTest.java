@@ -221,13 +221,13 @@ class GeneratorTest {
             out.emit(3);
         });
         assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot send to generator 'echo': it is NEW and has no pending emit to reply to;"
+                .hasMessage("main context 'main' cannot send to generator 'echo': it is NEW and has no pending emit to reply to;"
                         + " take its first value with next()");
         assertThat(g.next()).isEqualTo(1);
         assertThat(g.send("four")).isEqualTo(4);
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
                         + " past its emit (replying null); take that value with next()");
     }
 
@@ -241,13 +241,13 @@ class GeneratorTest {
         assertThat(g.hasNext()).isTrue();
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() ran it to its first emit,"
+                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() ran it to its first emit,"
                         + " whose value is not taken yet; take that value with next(), then send replies to that emit");
         assertThat(g.next()).isEqualTo(1);
         assertThat(g.send("four")).as("the first emit takes the reply").isEqualTo(4);
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
                         + " past its emit (replying null); take that value with next()");
 
         Generator.TwoWay<Integer, String> streamed = Generator.twoWay("streamed", out -> {
@@ -267,14 +267,40 @@ class GeneratorTest {
         assertThat(finished.next()).isEqualTo(1);
         assertThat(finished.hasNext()).isFalse();
         assertThatThrownBy(() -> finished.send("late")).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("cannot send to generator 'finished': it is FINISHED");
+                .hasMessage("main context 'main' cannot send to generator 'finished': it is FINISHED");
         assertThat(finished.state()).isEqualTo(State.FINISHED);
 
         Generator.TwoWay<Integer, String> closed = Generator.twoWay("closed", out -> out.emit(1));
         closed.next();
         closed.close();
         assertThatThrownBy(() -> closed.send("late")).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("cannot send to generator 'closed': it is CLOSED");
+                .hasMessage("main context 'main' cannot send to generator 'closed': it is CLOSED");
+    }
+
+    @Test
+    @Timeout(10)
+    void aSendRefusedForWantOfAPendingEmitNamesTheCallingCoroutine() {
+        Generator.TwoWay<Integer, String> fresh = Generator.twoWay("fresh", out -> out.emit(1));
+        Generator.TwoWay<Integer, String> waiting = Generator.twoWay("waiting", out -> out.emit(1));
+        Generator.TwoWay<Integer, String> ended = Generator.twoWay("ended", out -> out.emit(1));
+        assertThat(waiting.hasNext()).isTrue();
+        assertThat(ended.next()).isEqualTo(1);
+        assertThat(ended.hasNext()).isFalse();
+        Coroutine sender = Coroutine.create("sender", () -> {
+            assertThatThrownBy(() -> fresh.send("x")).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("coroutine 'sender' cannot send to generator 'fresh': it is NEW and has no pending emit"
+                            + " to reply to; take its first value with next()");
+            assertThatThrownBy(() -> waiting.send("x")).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("coroutine 'sender' cannot send to generator 'waiting': it is SUSPENDED, but hasNext()"
+                            + " ran it to its first emit, whose value is not taken yet; take that value with next(),"
+                            + " then send replies to that emit");
+            assertThatThrownBy(() -> ended.send("x")).isInstanceOf(NoSuchElementException.class)
+                    .hasMessage("coroutine 'sender' cannot send to generator 'ended': it is FINISHED");
+        });
+        sender.switchTo();
+        assertThat(sender.state()).as("every refusal was as expected").isEqualTo(Coroutine.State.FINISHED);
+        assertThat(List.of(fresh.state(), waiting.state(), ended.state()))
+                .as("a refused send changes no state").containsExactly(State.NEW, State.SUSPENDED, State.FINISHED);
     }
 
     @Test
