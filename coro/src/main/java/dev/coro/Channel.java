@@ -141,7 +141,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param value the value; not null
      * @throws ChannelClosedException if the channel is closed, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
-     * @throws CoroutineExit          if the caller is being closed
+     * @throws CoroutineExit          if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
+     *                                wait is cancelled, the value not delivered), or after it was woken, before
+     *                                it ran again (a value already taken stays delivered: see the class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public void send(T value) {
@@ -231,7 +234,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @return the value
      * @throws ChannelClosedException if the channel is closed and drained, or gets closed while the caller waits
      * @throws DeadlockException      if waiting would leave no runnable context on this thread
-     * @throws CoroutineExit          if the caller is being closed
+     * @throws CoroutineExit          if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
+     *                                wait is cancelled), or after it was woken, before it ran again (a value it
+     *                                was handed goes back; once the channel is closed, the receive returns that
+     *                                value instead and the failure comes at the next scheduling point: see the
+     *                                class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
     public T receive() {
@@ -274,6 +282,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
      *                                  waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #receive()}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
      */
     public Optional<T> tryReceive(Duration timeout) {
@@ -329,6 +338,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
      *                                  waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #send(Object)}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
      */
     public boolean trySend(T value, Duration timeout) {

@@ -266,10 +266,11 @@ public final class Coroutine implements AutoCloseable {
      * the usual order selects it. Under {@link VirtualTime} no real time passes.
      *
      * @param d how long to sleep; zero or negative returns at once
-     * @throws DeadlockException      if its deadline is past the clock's range (no timer is set: the sleep
-     *                                never ends by itself) and nothing else of the thread can run or be woken
      * @throws CoroutineExit          if the caller is being closed, or a {@link #withTimeout} of it expired
-     * @throws CoroutineException     in main, if a coroutine it created failed meanwhile (the sleep is cancelled)
+     * @throws CoroutineException     if a coroutine the caller created failed: while it slept (main only: the
+     *                                sleep is cancelled), or after its timer woke it, before it ran again
+     * @throws DeadlockException      if {@code d} is past the clock's range (its deadline never comes: no timer
+     *                                is set) and nothing else of the thread could ever wake the caller
      * @throws NullPointerException   if {@code d} is null
      */
     public static void sleep(Duration d) {
@@ -357,8 +358,9 @@ public final class Coroutine implements AutoCloseable {
      * @throws java.util.concurrent.CompletionException   if it completed exceptionally (the cause is the failure), as {@code join()}
      * @throws CancellationException                      if it was cancelled, as {@code join()} (naming the caller and the stage)
      * @throws CoroutineExit                              if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws CoroutineException                         in main, if a coroutine it created failed meanwhile (the wait is
-     *                                                    cancelled; the stage is left as it is)
+     * @throws CoroutineException                         if a coroutine the caller created failed: while it waited
+     *                                                    (main only: the await is cancelled, the stage left as it is),
+     *                                                    or after it was woken, before it ran again
      * @throws NullPointerException                       if {@code stage} is null
      */
     @SuppressWarnings("unchecked")

@@ -207,7 +207,8 @@ public final class Select<R> {
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws CoroutineException       in main, if a coroutine it created failed while it waited (no clause fires)
+     * @throws CoroutineException       if a coroutine the caller created failed: while it waited (main only: its
+     *                                  wait is cancelled, no clause fires), or after it was woken, before it ran again
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
      *                                  or it is waiting already in another context
      */
@@ -227,7 +228,7 @@ public final class Select<R> {
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
-     * @throws CoroutineException       in main, if a coroutine it created failed while it waited (no clause fires)
+     * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #select()}
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
      *                                  or it is waiting already in another context
      */

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -49,6 +50,26 @@ class AwaitTest {
         assertThat(other.state()).isEqualTo(State.NEW);
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
         other.close();
+    }
+
+    @Test
+    @Timeout(10)
+    void aFailureForAMainParkedInAnAwaitCancelsItsWaitAndALaterCompletionWakesNothing() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Channel<String> never = new Channel<>("never", 0);
+        Coroutine parent = Coroutine.create("parent", () -> {
+            Coroutine.create("child", () -> {
+                throw new IllegalStateException("bad child");
+            });
+            never.receive(); // parked: the child's failure goes to main
+        });
+        assertThatThrownBy(() -> Coroutine.await(f)).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: bad child");
+        f.complete("late");
+        Coroutine.yield();
+        assertThat(parent.state()).as("nothing woke the parent").isEqualTo(State.PARKED);
+        parent.close();
+        assertThat(Coroutine.await(f)).as("the future is as it was").isEqualTo("late");
     }
 
     // ---- completed while the caller goes to park ---------------------------------------------

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A {@link Select} fires exactly one of its clauses: the first ready, a random ready one, or the first to complete. */
@@ -295,6 +296,28 @@ class SelectTest {
             assertNothingQueuedAndNoTimerLeft(in, out);
         });
         assertThat(log).containsExactly("selector finally at 0");
+    }
+
+    @Test
+    @Timeout(10)
+    void aFailureForAMainParkedInASelectCancelsItsWaitAndLeavesNothingQueued() {
+        Channel<String> in = holding("in", 0);
+        Channel<String> out = holding("out", 0);
+        VirtualTime.run(() -> {
+            Coroutine parent = Coroutine.create("parent", () -> {
+                Coroutine.create("child", () -> {
+                    throw new IllegalStateException("bad child");
+                });
+                new Channel<String>("never", 0).receive(); // parked: the child's failure goes to main
+            });
+            assertThatThrownBy(() -> new Select<String>().onReceive(in, v -> v).onSend(out, "v", () -> "sent")
+                    .onTimeout(Duration.ofHours(1), () -> "timeout").select()).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: bad child");
+            log.add("select threw at " + ms());
+            parent.close();
+            assertNothingQueuedAndNoTimerLeft(in, out);
+        });
+        assertThat(log).containsExactly("select threw at 0");
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link Coroutine#sleep} parks its caller until its timer is due, on the real clock or under {@link VirtualTime}. */
@@ -337,6 +338,24 @@ class SleepTest {
                     .isInstanceOf(DeadlockException.class);
             assertThat(Coroutine.nanoTime()).isZero();
         });
+    }
+
+    @Test
+    @Timeout(10)
+    void aCoroutineWhoseChildFailsAfterItsSleepEndedButBeforeItRanAgainGetsTheFailureFromThatSleep() {
+        VirtualTime.run(() -> Coroutine.create("parent", () -> {
+            Coroutine.create("child", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                log.add("child fails at " + ms());
+                throw new IllegalStateException("boom");
+            });
+            // both timers are due at 10 ms: the parent is woken first, but the child (the last runnable
+            // entry, main's choice) runs first and fails while the parent has not run again
+            assertThatThrownBy(() -> Coroutine.sleep(Duration.ofMillis(10))).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom");
+            log.add("parent's sleep threw it at " + ms());
+        }));
+        assertThat(log).containsExactly("child fails at 10", "parent's sleep threw it at 10");
     }
 
     @Test
