@@ -52,10 +52,11 @@ public final class Coroutine implements AutoCloseable {
      * NEW       -> RUNNING     first switchTo/yield that selects it
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   it calls yield() or switchTo() on another coroutine, or close() on a suspended one
-     * RUNNING   -> PARKED      it waits: a Channel operation that cannot complete yet, sleep(), a Select
+     * RUNNING   -> PARKED      it waits: a Channel operation that cannot complete yet, sleep(), a Select, an await, I/O
      * SUSPENDED -> RUNNING     a switchTo/yield selects it again, or close() starts unwinding it
-     * PARKED    -> SUSPENDED   its wait completes (a partner arrived, the channel was closed, a timer expired)
-     * PARKED    -> RUNNING     close() starts unwinding it, or its wait is cancelled (main only: deadlock, or a failure for it)
+     * PARKED    -> SUSPENDED   its wait completes (a partner arrived, the channel was closed, a timer expired), or
+     *                         is interrupted (a withTimeout expired), or close() wakes it to unwind it
+     * PARKED    -> RUNNING     its wait is cancelled (main only: deadlock, or a failure for it)
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed
@@ -71,7 +72,10 @@ public final class Coroutine implements AutoCloseable {
         RUNNING,
         /** Started and waiting to be selected: in {@code yield()}, {@code switchTo()}, {@code close()}, or woken from a channel wait. */
         SUSPENDED,
-        /** Waiting on a {@link Channel}, a {@link Select} or a sleep: no {@code yield()} selects it until its wait completes. */
+        /**
+         * Waiting on a {@link Channel}, a {@link Select}, a sleep, an {@link Coroutine#await await} or I/O: no
+         * {@code yield()} selects it until its wait completes, and {@code switchTo()} refuses it.
+         */
         PARKED,
         /** Its body returned normally. */
         FINISHED,
@@ -180,7 +184,7 @@ public final class Coroutine implements AutoCloseable {
      * left, or every other entry parked) it returns at once.
      *
      * @throws CoroutineException if, while this context was suspended, a coroutine it created failed
-     * @throws CoroutineExit      if this coroutine is being closed
+     * @throws CoroutineExit      if this coroutine is being closed, or a {@link #withTimeout} of it expired
      * @throws IllegalStateException if the JDK cannot suspend here (the message says why)
      */
     public static void yield() {
@@ -191,10 +195,11 @@ public final class Coroutine implements AutoCloseable {
      * Suspends the current context and runs this coroutine; returns when something switches back.
      * Switching to the running coroutine returns at once.
      *
-     * @throws IllegalStateException if this coroutine has ended, belongs to another thread, or the
+     * @throws IllegalStateException if this coroutine has ended, is {@link State#PARKED} (only what it
+     *                               waits for wakes it), belongs to another thread, or the
      *                               JDK cannot suspend the caller here (the message says which)
      * @throws CoroutineException    if, while the caller was suspended, a coroutine it created failed
-     * @throws CoroutineExit         if the calling coroutine is being closed
+     * @throws CoroutineExit         if the calling coroutine is being closed, or a {@link #withTimeout} of it expired
      */
     public void switchTo() {
         context.scheduler.checkCaller(context, "switchTo").switchTo(context);
