@@ -73,7 +73,7 @@ final class BufferedGenerator<T> extends Generator<T> {
      */
     @Override
     public boolean hasNext() {
-        return available();
+        return available(HAS_NEXT);
     }
 
     /**
@@ -86,7 +86,7 @@ final class BufferedGenerator<T> extends Generator<T> {
      */
     @Override
     public T next() {
-        if (!available()) {
+        if (!available(NEXT)) {
             throw noNext();
         }
         return take();
@@ -118,9 +118,9 @@ final class BufferedGenerator<T> extends Generator<T> {
         super.close();
     }
 
-    private boolean available() {
+    private boolean available(String op) {
         if (Thread.currentThread() != owner || state == S_RUNNING) {
-            checkConsumer("hasNext on");
+            checkConsumer(op);
         }
         if (read == write) {
             refill();

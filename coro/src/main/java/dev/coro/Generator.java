@@ -421,13 +421,18 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public boolean hasNext() {
-        return available();
+        return available(HAS_NEXT);
     }
 
-    /** {@link #hasNext()}, called directly by {@link #next()}. */
-    private boolean available() {
+    /** How a refusal of {@link #hasNext()} names the call. */
+    static final String HAS_NEXT = "hasNext on";
+    /** How a refusal of {@link #next()} names the call: the one its caller made, not the {@code hasNext()} it runs. */
+    static final String NEXT = "take the next value of";
+
+    /** {@link #hasNext()}, called directly by {@link #next()}: {@code op} names the call for a refusal. */
+    private boolean available(String op) {
         if (Thread.currentThread() != owner || state == S_RUNNING) {
-            checkConsumer("hasNext on");
+            checkConsumer(op);
         }
         if (!hasBuffered && (state == S_SUSPENDED || state == S_NEW)) {
             advance();
@@ -445,7 +450,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public T next() {
-        if (!available()) {
+        if (!available(NEXT)) {
             throw noNext();
         }
         return takeValue();

@@ -455,12 +455,12 @@ class BufferedGeneratorTest {
         assertThat(selfish.next()).as("the refusal failed the body after it emitted 1").isEqualTo(1);
         assertThatThrownBy(selfish::next).isInstanceOf(CoroutineException.class)
                 .cause().isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot hasNext on generator 'selfish' from inside its own body: it is RUNNING");
+                .hasMessage("cannot take the next value of generator 'selfish' from inside its own body: it is RUNNING");
 
         Generator<Integer> g = counting("g", 4, 10);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot hasNext on generator 'g' (SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("cannot take the next value of generator 'g' (SUSPENDED) from thread 'intruder' (#");
         assertThat(OtherThread.thrownOn("intruder", g::close)).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot close generator 'g' (SUSPENDED) from thread 'intruder' (#");
         assertThat(g.next()).as("the refused calls took nothing").isEqualTo(2);

@@ -141,7 +141,7 @@ class GeneratorLeakTest {
         assertThat(kept).extracting(Generator::name).containsExactly("new", "suspended", "ahead", "finished");
         for (Generator<Integer> g : kept) {
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot hasNext on " + g.toString().replace("Generator[", "generator '")
+                    .hasMessageStartingWith("cannot take the next value of " + g.toString().replace("Generator[", "generator '")
                             .replaceFirst(", ", "' (").replace("]", ")") + " from thread ")
                     .hasMessageContaining("it belongs to thread 'maker' (#");
             assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cannot close ");

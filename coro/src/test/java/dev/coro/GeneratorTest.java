@@ -560,14 +560,51 @@ class GeneratorTest {
         self.set(g);
         assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class)
                 .cause().isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot hasNext on generator 'selfish' from inside its own body: it is RUNNING");
+                .hasMessage("cannot take the next value of generator 'selfish' from inside its own body: it is RUNNING");
+    }
+
+    @Test
+    @Timeout(10)
+    void aRefusedNextNamesTheNextItsCallerMadeAndARefusedHasNextTheHasNext() throws InterruptedException {
+        for (int n : new int[] {1, 4}) {
+            AtomicReference<Generator<Integer>> self = new AtomicReference<>();
+            List<String> refusals = new ArrayList<>();
+            Generator<Integer> g = Generator.buffered("g" + n, n, out -> {
+                for (Runnable call : List.<Runnable>of(() -> self.get().hasNext(), () -> self.get().next())) {
+                    try {
+                        call.run();
+                    } catch (IllegalStateException e) {
+                        refusals.add(e.getMessage());
+                    }
+                }
+                Coroutine.yield();
+                out.emit(1);
+            });
+            self.set(g);
+            Coroutine consumer = Coroutine.create("consumer", () -> g.next());
+            consumer.switchTo();
+            assertThat(refusals).as("from inside its own body").containsExactly(
+                    "cannot hasNext on generator 'g" + n + "' from inside its own body: it is RUNNING",
+                    "cannot take the next value of generator 'g" + n + "' from inside its own body: it is RUNNING");
+            String whileInside = " generator 'g" + n + "' from main context 'main': it is RUNNING, suspended inside"
+                    + " Coroutine.yield() or a channel wait of its consumer coroutine 'consumer'; only that consumer can resume it";
+            assertThatThrownBy(g::hasNext).isInstanceOf(IllegalStateException.class).hasMessage("cannot hasNext on" + whileInside);
+            assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("cannot take the next value of" + whileInside);
+            assertThat(OtherThread.thrownOn("intruder", g::hasNext)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot hasNext on generator 'g" + n + "' (RUNNING) from thread 'intruder' (#");
+            assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot take the next value of generator 'g" + n + "' (RUNNING) from thread 'intruder' (#");
+            consumer.switchTo();
+            assertThat(consumer.state()).as("the refusals harmed nothing").isEqualTo(Coroutine.State.FINISHED);
+        }
     }
 
     @Test
     void consumingFromAnotherThreadIsRefused() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", () -> g.next())).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot hasNext on generator 'g' (NEW) from thread 'intruder' (#")
+                .hasMessageStartingWith("cannot take the next value of generator 'g' (NEW) from thread 'intruder' (#")
                 .hasMessageContaining("it belongs to thread 'test-consumingFromAnotherThreadIsRefused' (#");
         assertThat(log).isEmpty();
     }
@@ -646,7 +683,7 @@ class GeneratorTest {
         first.switchTo();
         assertThat(g.state()).isEqualTo(State.RUNNING);
         assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot hasNext on generator 'shared' from main context 'main': it is RUNNING, suspended"
+                .hasMessage("cannot take the next value of generator 'shared' from main context 'main': it is RUNNING, suspended"
                         + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
                         + " only that consumer can resume it");
         assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class)
