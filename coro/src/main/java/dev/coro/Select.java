@@ -40,8 +40,11 @@ import java.util.function.Supplier;
  *   <li>A closed channel is never skipped: its clause is ready, and firing it throws
  *       {@link ChannelClosedException} naming the channel and the clause (a receive only once its
  *       buffer is drained). To go on with the other clauses, build a select without it.</li>
- *   <li>A select is a scheduling point like any park: a {@code withTimeout} that expires interrupts
- *       it (no clause fires), and so does a close of the caller.</li>
+ *   <li>A select that waits is a scheduling point like any park: a {@code withTimeout} that expires
+ *       interrupts the wait (no clause fires), and so does a close of the caller. One that fires at
+ *       once (a clause ready, or the default) is none, as a send into room is none: it fires even in a
+ *       context being closed or whose {@code withTimeout} has expired, and the signal comes at the next
+ *       scheduling point.</li>
  *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
  *       While a run waits, a run of the same select by another context throws
  *       {@link IllegalStateException} naming both contexts: give each context its own select; so does

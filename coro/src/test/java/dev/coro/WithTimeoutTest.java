@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link Coroutine#withTimeout} interrupts its body at its next wait or scheduling point once its deadline has passed. */
@@ -341,6 +342,35 @@ class WithTimeoutTest {
         assertThat(received).containsExactly(7);
         assertThat(log).containsExactly("receiver timed out");
         assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    @Test
+    @Timeout(10)
+    void aSelectThatFiresAtOnceIsNoSchedulingPointAndTheSignalComesAtTheNextOne() {
+        Channel<String> ch = new Channel<>("ch", 2);
+        ch.send("x");
+        ch.send("y");
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+            passRealTime(Duration.ofMillis(1).plusNanos(EventLoop.TICK_NANOS)); // the deadline passes while the body runs
+            log.add(new Select<String>().onReceive(ch, v -> "took " + v).select());
+            log.add(new Select<String>().onReceive(new Channel<String>("empty", 0), v -> v).onDefault(() -> "default").select());
+            Coroutine.yield();
+            log.add("not reached");
+        })).isInstanceOf(CoroutineTimeoutException.class).cause().hasMessageEndingWith(
+                "its yield throws this signal so that the body unwinds to it");
+        Coroutine closed = Coroutine.create("closed", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                log.add(new Select<String>().onReceive(ch, v -> "closed took " + v).select());
+                Coroutine.yield(); // the close's signal again
+                log.add("not reached either");
+            }
+        });
+        Coroutine.yield();
+        closed.close();
+        assertThat(closed.state()).isEqualTo(State.CLOSED);
+        assertThat(log).containsExactly("took x", "default", "closed took y");
     }
 
     @Test
