@@ -68,7 +68,10 @@ final class BufferedGenerator<T> extends Generator<T> {
      * value is waiting, as {@link Generator#hasNext()} does for one value.
      *
      * @return false once the body has ended and every value it emitted was taken
-     * @throws CoroutineException    if the body threw, once every value it emitted before was taken
+     * @throws CoroutineException    if the body threw, once every value it emitted before was taken; or as
+     *                               for {@link Generator#hasNext()}, at once (the values emitted stay for the caller)
+     * @throws CoroutineExit         as for {@link Generator#hasNext()}: a close of the caller drops the values,
+     *                               an expired {@code withTimeout} leaves them for the caller
      * @throws IllegalStateException on misuse, as for {@link Generator#hasNext()}
      */
     @Override
@@ -81,7 +84,9 @@ final class BufferedGenerator<T> extends Generator<T> {
      *
      * @return the value
      * @throws NoSuchElementException if the body has ended and every value it emitted was taken
-     * @throws CoroutineException     if the body threw, once every value it emitted before was taken
+     * @throws CoroutineException     if the body threw, once every value it emitted before was taken; or as
+     *                                for {@link #hasNext()}
+     * @throws CoroutineExit          as for {@link #hasNext()}
      * @throws IllegalStateException  on misuse, as for {@link Generator#hasNext()}
      */
     @Override

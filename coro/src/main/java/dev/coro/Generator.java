@@ -193,7 +193,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          * @throws IllegalStateException  if there is no pending {@code emit} to reply to: the body has
          *                                not emitted yet, its value was not taken yet ({@code hasNext()}
          *                                ran it to its first emit), or {@code hasNext()} already resumed it
-         * @throws CoroutineException     if the body throws
+         * @throws CoroutineException     if the body throws, or as for {@link #hasNext()}
+         * @throws CoroutineExit          as for {@link #hasNext()}
          */
         public T send(R reply) {
             return resumeWith(reply);
@@ -415,7 +416,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * Whether the body emits another value: runs it up to its next {@code emit} if no value is waiting.
      *
      * @return false once the body has ended
-     * @throws CoroutineException    if the body throws (once; the generator is then {@code FAILED})
+     * @throws CoroutineException    if the body throws (once; the generator is then {@code FAILED}); or a
+     *                               coroutine's failure delivered to the caller while inside the body (the body
+     *                               unwound by it, the generator {@code CLOSED})
+     * @throws CoroutineExit         if the caller is closed, or a {@link Coroutine#withTimeout} of it expires, while
+     *                               inside the body (the body unwound by it, the generator {@code CLOSED})
      * @throws IllegalStateException on misuse: another thread, from its own body, or while another
      *                               consumer is suspended inside it
      */
@@ -445,7 +450,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      *
      * @return the value
      * @throws NoSuchElementException if the body has ended
-     * @throws CoroutineException     if the body throws (once; the generator is then {@code FAILED})
+     * @throws CoroutineException     if the body throws (once; the generator is then {@code FAILED}), or as for
+     *                                {@link #hasNext()}
+     * @throws CoroutineExit          as for {@link #hasNext()}
      * @throws IllegalStateException  on misuse, as for {@link #hasNext()}
      */
     @Override
