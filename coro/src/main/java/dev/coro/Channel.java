@@ -491,6 +491,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             next = null;
             return v;
         }
+
+        /**
+         * Refused: a receive takes a value out of the channel, and there is nothing left to remove. Said in
+         * the shape of every refusal, where {@link Iterator}'s default says only {@code remove}.
+         */
+        @Override
+        public void remove() {
+            throw new UnsupportedOperationException(Scheduler.describeCaller() + " cannot remove a value of " + describe()
+                    + " (" + state() + "): its iterator receives each value, which leaves the channel as it is taken");
+        }
     }
 
     /**

@@ -463,6 +463,19 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         return takeValue();
     }
 
+    /**
+     * Refused: a generator hands its values out, it holds none to remove. Said in the shape of every
+     * refusal (the caller, the call, the generator and its state), where {@link Iterator}'s default says
+     * only {@code remove}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public void remove() {
+        throw new UnsupportedOperationException(Scheduler.describeCaller() + " cannot remove a value of " + describe()
+                + " (" + stateNow() + "): a generator hands its values out and holds none to remove");
+    }
+
     /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
         return new NoSuchElementException(scheduler().currentContext().describe() + " cannot take the next value of "

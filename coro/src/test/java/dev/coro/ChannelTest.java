@@ -141,6 +141,20 @@ class ChannelTest {
     }
 
     @Test
+    @Timeout(10)
+    void removeThroughAChannelsIteratorIsRefusedNamingTheCallerAndTheChannelAndTakesNothing() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(1);
+        ch.send(2);
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.next()).isEqualTo(1);
+        assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' cannot remove a value of channel 'numbers' (open): its iterator receives"
+                        + " each value, which leaves the channel as it is taken");
+        assertThat(it.next()).as("nothing was taken").isEqualTo(2);
+    }
+
+    @Test
     void closeWakesParkedReceiversAndSendersWithChannelClosedException() {
         Channel<Integer> in = new Channel<>("in", 0);
         Channel<Integer> out = new Channel<>("out", 0);

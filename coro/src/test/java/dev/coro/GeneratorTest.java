@@ -99,6 +99,17 @@ class GeneratorTest {
     }
 
     @Test
+    @Timeout(10)
+    void removeIsRefusedNamingTheCallerTheGeneratorAndItsStateAndTakesNothing() {
+        Generator<Integer> g = counting("g", 2);
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(g::remove).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' cannot remove a value of generator 'g' (SUSPENDED): a generator hands"
+                        + " its values out and holds none to remove");
+        assertThat(g.next()).as("nothing was taken").isEqualTo(2);
+    }
+
+    @Test
     void closingTheStreamClosesTheGeneratorAndRunsItsFinally() {
         Generator<Integer> g = Generator.of("naturals", GeneratorBodies.naturals(log));
         GeneratorBodies.assertClosingItsStreamClosesIt(g, log, 4, "1,2,3,4");
