@@ -37,7 +37,9 @@ import java.util.Optional;
  *   <li>{@code yield()} and the end of a body skip parked entries the same way; a program that
  *       never parks runs in exactly the seed's order.</li>
  *   <li>If parking would leave no runnable context, the operation throws {@link DeadlockException}
- *       naming every parked context and its wait, and the caller does not park.</li>
+ *       naming every parked context and its wait, and the caller does not park; unless the thread has
+ *       exchanged something with another thread, or a {@link CoroutinePool} is open: another thread may
+ *       still wake it then, and the caller waits (docs/THREADS.md).</li>
  *   <li>If a body ends and every context left is parked, main's wait is cancelled: its pending
  *       operation throws {@link DeadlockException}.</li>
  *   <li>A failed body's {@link CoroutineException} goes to its creator unless the creator is parked
