@@ -3,11 +3,13 @@ package dev.coro;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
@@ -79,6 +81,16 @@ final class EventLoop {
     private boolean interrupted;
     /** The selector; null until the first I/O wait, and again once no channel is registered. */
     private Selector selector;
+    /**
+     * The registered channels' keys, by channel. The selector's keys carry no attachment: it reaches no
+     * wait, hence no context, so the {@link SelectorBox} that the thread's listeners and connections hold
+     * keeps nothing alive that the frames of a context reach (see {@link OpenResource}).
+     */
+    private final IdentityHashMap<SelectableChannel, IoKey> registered = new IdentityHashMap<>();
+    /** {@link #selector}, as the cleaning of a listener or connection reaches it once this loop is gone. */
+    final SelectorBox selectorBox = new SelectorBox();
+    /** This loop, held weakly: how its listeners and connections reach it without keeping it alive. */
+    final WeakReference<EventLoop> weakSelf = new WeakReference<>(this);
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
     private final WaitQueue<IoKey> waitingKeys = new WaitQueue<>();
     /**
@@ -94,7 +106,7 @@ final class EventLoop {
     /** The selector's callback for a ready key. */
     private final Consumer<SelectionKey> onReady = k -> {
         readyReports++;
-        ((IoKey) k.attachment()).ready(k.readyOps());
+        registered.get(k.channel()).ready(k.readyOps());
     };
     /** Counts polls, so that only every 64th asks the selector (and looks at the remote waits). */
     private int polls;
@@ -560,10 +572,38 @@ final class EventLoop {
         Selector s = selector;
         if (s != null) {
             selector = null;
+            selectorBox.selector = null;
+            registered.clear();
             try {
                 s.close();
             } catch (IOException e) {
                 // its descriptors go either way
+            }
+        }
+    }
+
+    /**
+     * The loop's selector in a box of its own, which the thread's listeners and connections hold
+     * ({@link OpenResource}) where they hold the loop only weakly: once the thread has ended leaving one
+     * held by its own contexts alone (parked on it, or sleeping with it in a frame), the loop, those
+     * contexts and the resource become unreachable together, and the resource's cleaning closes the
+     * selector through this box, whose registrations would otherwise hold their channels' descriptors
+     * (a listener's port) for good. It reaches nothing but the selector, which reaches no context.
+     */
+    static final class SelectorBox {
+        /** The loop's selector, or null; written by the loop, read by the cleaning thread once the loop is gone. */
+        volatile Selector selector;
+
+        /** Closes the selector of a loop that is gone with its thread, if it had one. */
+        void close() {
+            Selector s = selector;
+            if (s != null) {
+                selector = null;
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // its descriptors go either way
+                }
             }
         }
     }
@@ -774,7 +814,7 @@ final class EventLoop {
      */
     IoWait register(SelectableChannel channel, int ops, Context context, Object operation) throws IOException {
         if (selector == null) {
-            selector = Selector.open();
+            selector = selectorBox.selector = Selector.open();
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {
@@ -785,9 +825,9 @@ final class EventLoop {
         if (k == null) {
             k = channel.register(selector, 0);
             key = new IoKey(this, channel, k);
-            k.attach(key);
+            registered.put(channel, key);
         } else {
-            key = (IoKey) k.attachment();
+            key = registered.get(channel);
         }
         IoWait w = key.take(context, ops, operation);
         key.add(w);
@@ -832,7 +872,7 @@ final class EventLoop {
         if (k == null) {
             return;
         }
-        ((IoKey) k.attachment()).fail(why);
+        registered.remove(channel).fail(why);
         deregister(k);
     }
 
@@ -848,11 +888,12 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null) {
-            if (((IoKey) k.attachment()).hasWaits()) {
+            if (registered.get(channel).hasWaits()) {
                 return;
             }
             k.cancel();
         }
+        registered.remove(channel);
         dropCancelled(); // also when a select dropped the key already: a channel closed while it was awaited
     }
 
@@ -883,7 +924,8 @@ final class EventLoop {
             } catch (IOException e) {
                 // nothing is registered any more: the selector's own descriptors go either way
             }
-            selector = null;
+            selector = selectorBox.selector = null;
+            registered.clear();
         }
     }
 

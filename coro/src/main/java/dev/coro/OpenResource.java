@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.nio.channels.SelectableChannel;
@@ -16,6 +17,13 @@ import java.nio.channels.SelectableChannel;
  * closes the channel. A resource a context is parked on is reachable through that context's wait (its
  * operation names the resource), so it is never closed under a waiter; the resource keeps itself
  * reachable throughout its own calls ({@code Reference.reachabilityFence}).
+ *
+ * <p>The entry holds its loop weakly, and the loop's selector through a box that reaches nothing
+ * else: the cleaning thread holds the entry, and a loop held by it would keep alive every context of
+ * the thread (its waits and timers name them) and so what their frames hold. A thread that ends with a
+ * context parked on the resource, or sleeping with it in a frame, then leaves the resource, the
+ * loop and those contexts unreachable together, and the cleaning closes the channel and the ended
+ * thread's selector, as for a resource dropped while its thread lives.
  */
 final class OpenResource extends WeakReference<Closeable> implements Runnable, Posted {
 
@@ -26,8 +34,10 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     private static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon()
             .name("coro-socket-cleaner").inheritInheritableThreadLocals(false).unstarted(r));
 
-    /** The loop of the thread it belongs to. */
-    final EventLoop loop;
+    /** The loop of the thread it belongs to, held weakly: see the class comment. */
+    private final WeakReference<EventLoop> loop;
+    /** That loop's selector, to close once the loop is gone with its thread. */
+    private final EventLoop.SelectorBox selector;
     /** That thread, to tell whether it has ended. */
     final Thread owner;
     /** Its channel, closed by the {@link #CLEANER} when the resource was dropped unclosed. */
@@ -41,7 +51,8 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     /** Registers {@code resource}, whose socket is {@code channel}, with the cleaning thread. */
     OpenResource(Closeable resource, SelectableChannel channel, EventLoop loop, Thread owner) {
         super(resource);
-        this.loop = loop;
+        this.loop = loop.weakSelf;
+        this.selector = loop.selectorBox;
         this.owner = owner;
         this.channel = channel;
         this.cleanable = CLEANER.register(resource, this);
@@ -57,8 +68,27 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     @Override
     public void run() {
         if (!closed) {
-            loop.collected(this);
+            EventLoop l = loop.get();
+            if (l != null) {
+                l.collected(this);
+            } else {
+                closeWithLoopGone();
+            }
         }
+    }
+
+    /**
+     * The cleaning action once the loop is unreachable too: its thread has ended, and nothing else can
+     * use the resource or the selector. Closes the channel, then the selector, whose registration of
+     * the channel would hold its descriptor (a listener's port) for good.
+     */
+    private void closeWithLoopGone() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nobody holds the resource any more to be told
+        }
+        selector.close();
     }
 
     @Override
@@ -74,6 +104,6 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     /** On the owner thread, at a scheduling point: the loop forgets the channel and closes it. */
     @Override
     public void runPosted() {
-        loop.closeCollected(this);
+        loop.get().closeCollected(this); // run by the loop itself, which is reachable then
     }
 }

@@ -30,7 +30,9 @@
  * selector holds that of a socket registered with it until then). When that happens is the
  * collector's choice, so this is a safety net for a close forgotten on an error path, not a way to
  * close. One a coroutine is parked on (in {@code accept}, {@code read} or {@code write}) is reachable
- * through that coroutine, and is never closed under it.
+ * through that coroutine, and is never closed under it; once a plain thread has ended, its coroutines
+ * are unreachable too, and what only they held (one parked on it, one sleeping with it in a frame) is
+ * closed once collected, with the ended thread's selector.
  *
  * <p>Timeouts come
  * from {@link dev.coro.Coroutine#withTimeout(java.time.Duration, java.util.function.Supplier)}. Under

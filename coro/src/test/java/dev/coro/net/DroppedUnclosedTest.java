@@ -19,11 +19,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -205,6 +207,88 @@ class DroppedUnclosedTest {
                 while (left.selector().isOpen()) { // the cleaning thread closes it just after the socket
                     Thread.yield();
                 }
+            }
+        }
+    }
+    /**
+     * What a plain thread left when it ended with a coroutine parked in accept on its listener, one
+     * parked in read on a connection it made, and one sleeping with another listener in a frame: weak
+     * references to the three and their coroutines, the addresses of the listeners, and the thread's selector.
+     */
+    private record LeftParkedByAnEndedThread(List<WeakReference<?>> dropped, SocketAddress accepting,
+                                             SocketAddress sleeping, Selector selector) {
+    }
+
+    private static LeftParkedByAnEndedThread leftParkedByAThreadThatEnds(ServerSocketChannel outside) throws Exception {
+        AtomicReference<Object> got = new AtomicReference<>();
+        Thread owner = Thread.ofPlatform().name("io-owner").start(() -> {
+            try {
+                TcpListener accepting = TcpListener.bind(LOOPBACK);
+                TcpListener sleeping = TcpListener.bind(LOOPBACK);
+                TcpConnection made = TcpConnection.connect(outside.getLocalAddress());
+                Coroutine acceptor = Coroutine.create("acceptor", () -> accept(accepting));
+                Coroutine reader = Coroutine.create("reader", () -> read(made));
+                Coroutine sleeper = Coroutine.create("sleeper", () -> {
+                    Coroutine.sleep(Duration.ofDays(1));
+                    close(sleeping);
+                });
+                Coroutine.yield(); // each runs once: two park on I/O, one on a timer, and the thread ends
+                assertThat(LoopProbe.ioWaits()).isEqualTo(2);
+                got.set(new LeftParkedByAnEndedThread(List.of(new WeakReference<>(accepting), new WeakReference<>(made),
+                        new WeakReference<>(sleeping), new WeakReference<>(acceptor), new WeakReference<>(reader),
+                        new WeakReference<>(sleeper)), accepting.localAddress(), sleeping.localAddress(), LoopProbe.selector()));
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        owner.join();
+        assertThat(got.get()).isInstanceOf(LeftParkedByAnEndedThread.class);
+        return (LeftParkedByAnEndedThread) got.get();
+    }
+
+    private static void accept(TcpListener listener) {
+        try {
+            listener.accept().close();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void read(TcpConnection c) {
+        try {
+            c.read(ByteBuffer.allocate(1));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void close(TcpListener listener) {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void whatAPlainThreadLeftParkedOrSleepingWhenItEndedIsCollectedWithItsCoroutinesAndClosedWithItsSelector()
+            throws Exception {
+        try (ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            LeftParkedByAnEndedThread left = leftParkedByAThreadThatEnds(outside);
+            try (SocketChannel peer = outside.accept()) {
+                assertThat(left.selector().isOpen()).isTrue();
+                assertThat(Collected.all(left.dropped()))
+                        .as("the listeners, the connection and the coroutines of a thread that ended, nothing else holding them")
+                        .isTrue();
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer of the connection sees the end").isEqualTo(-1);
+                while (left.selector().isOpen()) { // the cleaning thread closes it just after the sockets
+                    Thread.yield();
+                }
+            }
+            for (SocketAddress address : List.of(left.accepting(), left.sleeping())) {
+                assertThatThrownBy(() -> SocketChannel.open(address).close())
+                        .as("nothing listens on %s any more", address).isInstanceOf(ConnectException.class);
             }
         }
     }
