@@ -3,6 +3,7 @@ package dev.coro;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -89,6 +90,11 @@ final class EventLoop {
     private final IdentityHashMap<SelectableChannel, IoKey> registered = new IdentityHashMap<>();
     /** {@link #selector}, as the cleaning of a listener or connection reaches it once this loop is gone. */
     final SelectorBox selectorBox = new SelectorBox();
+    /**
+     * Closes {@link #selectorBox}'s selector once this loop is unreachable (its thread ended with a
+     * context still waiting on I/O, so the selector was never closed); null until the first selector.
+     */
+    private Cleaner.Cleanable selectorCleaning;
     /** This loop, held weakly: how its listeners and connections reach it without keeping it alive. */
     final WeakReference<EventLoop> weakSelf = new WeakReference<>(this);
     /** The keys on which some context waits, for the periodic check for channels closed under them. */
@@ -588,7 +594,8 @@ final class EventLoop {
      * held by its own contexts alone (parked on it, or sleeping with it in a frame), the loop, those
      * contexts and the resource become unreachable together, and the resource's cleaning closes the
      * selector through this box, whose registrations would otherwise hold their channels' descriptors
-     * (a listener's port) for good. It reaches nothing but the selector, which reaches no context.
+     * (a listener's port) for good. It reaches nothing but the selector, which reaches no context, so
+     * the loop's own cleaning closes the selector through it too, once the loop is unreachable.
      */
     static final class SelectorBox {
         /** The loop's selector, or null; written by the loop, read by the cleaning thread once the loop is gone. */
@@ -815,6 +822,10 @@ final class EventLoop {
     IoWait register(SelectableChannel channel, int ops, Context context, Object operation) throws IOException {
         if (selector == null) {
             selector = selectorBox.selector = Selector.open();
+            if (selectorCleaning == null) {
+                // a thread that ends with a context parked here leaves the selector open: close it once the loop is gone
+                selectorCleaning = OpenResource.CLEANER.register(this, selectorBox::close);
+            }
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {

@@ -28,10 +28,11 @@ import java.nio.channels.SelectableChannel;
 final class OpenResource extends WeakReference<Closeable> implements Runnable, Posted {
 
     /**
-     * The one thread that closes the resources of every thread that became unreachable unclosed; it
-     * inherits nothing of the thread that happened to open the first socket (a request's trace id).
+     * The one thread that closes the resources of every thread that became unreachable unclosed, and
+     * the selectors of loops gone with their threads ({@link EventLoop.SelectorBox}); it inherits
+     * nothing of the thread that happened to open the first socket (a request's trace id).
      */
-    private static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon()
+    static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon()
             .name("coro-socket-cleaner").inheritInheritableThreadLocals(false).unstarted(r));
 
     /** The loop of the thread it belongs to, held weakly: see the class comment. */

@@ -7,12 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Channel;
+import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.net.ConnectException;
 import java.net.SocketAddress;
@@ -21,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -248,6 +252,55 @@ class RegistrationTest {
         }
         assertThat(openDescriptors()).as("descriptors open before 20 threads awaited a pipe each: %d", before)
                 .isLessThanOrEqualTo(before + 3);
+    }
+
+    /** A coroutine a plain thread left parked in an {@code Io.await} when it ended, held weakly, and that thread's selector. */
+    private record LeftAwaiting(WeakReference<Coroutine> awaiter, Selector selector) {
+    }
+
+    private static LeftAwaiting leftAwaitingByAThreadThatEnds(Pipe.SourceChannel source) throws Exception {
+        AtomicReference<Object> got = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("pipe-awaiter").start(() -> {
+            try {
+                Coroutine awaiter = Coroutine.create("awaiter", () -> {
+                    try {
+                        Io.await(source, SelectionKey.OP_READ);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                Coroutine.yield(); // it parks, and stays so: the thread ends
+                assertThat(LoopProbe.ioWaits()).isEqualTo(1);
+                got.set(new LeftAwaiting(new WeakReference<>(awaiter), LoopProbe.selector()));
+            } catch (Throwable e) {
+                got.set(e);
+            }
+        });
+        t.join();
+        assertThat(got.get()).isInstanceOf(LeftAwaiting.class);
+        return (LeftAwaiting) got.get();
+    }
+
+    /**
+     * A thread that ends with a coroutine parked in {@code Io.await} never closes its selector: once
+     * the thread's scheduler is unreachable, nothing may close it but the cleaning of the loop, or its
+     * descriptors (and its registration of the channel) stay open for good.
+     */
+    @Test
+    @Timeout(60)
+    void aThreadThatEndedWithACoroutineParkedInAwaitLeavesNoSelectorOpenOnceItsSchedulerIsCollected() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            LeftAwaiting left = leftAwaitingByAThreadThatEnds(source);
+            assertThat(left.selector().isOpen()).isTrue();
+            assertThat(Collected.all(List.of(left.awaiter()))).as("the coroutine the ended thread left parked").isTrue();
+            while (left.selector().isOpen()) { // the cleaning thread closes it once the loop is collected
+                System.gc();
+                Thread.yield();
+            }
+            assertThat(source.isRegistered()).as("its registration ended with the selector").isFalse();
+        }
     }
 
     /**
