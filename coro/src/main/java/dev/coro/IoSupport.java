@@ -53,15 +53,17 @@ final class IoSupport extends IoBridge {
     }
 
     /**
-     * Why {@code self} could not start its wait, naming the caller and the wait: a channel closed
-     * meanwhile as a {@link ClosedChannelException} still; anything else (the selector cannot be
-     * opened: no descriptor left) as an {@link IOException} whose cause it is.
+     * Why {@code self} could not start its wait, naming the caller, the wait and the state of what it
+     * waits on (an {@link IoBridge.Operation}'s) as every refusal does: a channel closed meanwhile as a
+     * {@link ClosedChannelException} still; anything else (the selector cannot be opened: no
+     * descriptor left) as an {@link IOException} whose cause it is.
      */
     private static IOException cannotRegister(Context self, Object operation, IOException e) {
         if (e instanceof ClosedChannelException) {
             return new ClosedChannelWait(self, operation);
         }
-        return new IOException(self.describe() + " cannot " + operation + ": " + e, e);
+        String state = operation instanceof IoBridge.Operation o ? " (" + o.state() + ")" : "";
+        return new IOException(self.describe() + " cannot " + operation + state + ": " + e, e);
     }
 
     /**

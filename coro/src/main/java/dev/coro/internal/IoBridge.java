@@ -42,11 +42,27 @@ public abstract class IoBridge {
     }
 
     /**
+     * What a context waiting on a channel does, as the network package describes it: its
+     * {@code toString()} names the call and what it is made on (e.g. {@code read from connection
+     * /127.0.0.1:40000 -> /127.0.0.1:8080}), for dumps and messages; {@link #state()} the state of
+     * what it is made on, which a wait that cannot start names as every refusal does.
+     */
+    public interface Operation {
+        /**
+         * The state of what the wait is made on, e.g. {@code open} or {@code open, output shut down}.
+         *
+         * @return the state, as the refusals of a call on it give it
+         */
+        String state();
+    }
+
+    /**
      * Parks the calling context until {@code channel} is ready for {@code ops}.
      *
      * @param channel   a non-blocking channel
      * @param ops       the operations, {@code SelectionKey.OP_READ} ...
-     * @param operation what the caller does, for dumps and messages (its {@code toString()})
+     * @param operation what the caller does, for dumps and messages (its {@code toString()}); an
+     *                  {@link Operation} also gives the state of what it waits on
      * @throws IOException if the channel is closed, or is closed by its owner while the caller waits
      */
     public abstract void await(SelectableChannel channel, int ops, Object operation) throws IOException;

@@ -75,7 +75,12 @@ public final class Io {
     }
 
     /** What a context awaiting a channel does, for dumps: e.g. {@code await OP_READ on sun.nio.ch...}. */
-    private record Operation(int ops, SelectableChannel channel) {
+    private record Operation(int ops, SelectableChannel channel) implements IoBridge.Operation {
+        @Override
+        public String state() {
+            return channel.isOpen() ? "open" : "closed";
+        }
+
         @Override
         public String toString() {
             return "await " + describeOps(ops) + " on " + channel;

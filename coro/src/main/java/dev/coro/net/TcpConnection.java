@@ -651,15 +651,20 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * What a context parked on this connection does, for dumps, e.g. {@code read from connection ...}.
-     * An inner object on purpose: the wait holds it, so the connection stays reachable while a context
+     * What a context parked on this connection does, for dumps, e.g. {@code read from connection ...},
+     * with the connection's state for the message of a wait that cannot start. An inner object on purpose: the wait holds it, so the connection stays reachable while a context
      * is parked on it, and is never closed as unreachable under its waiter.
      */
-    private final class Operation {
+    private final class Operation implements IoBridge.Operation {
         private final String verb;
 
         Operation(String verb) {
             this.verb = verb;
+        }
+
+        @Override
+        public String state() {
+            return TcpConnection.this.state();
         }
 
         @Override

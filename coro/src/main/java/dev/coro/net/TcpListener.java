@@ -53,8 +53,16 @@ public final class TcpListener implements Closeable {
     private final Object entry;
     private final SocketAddress local;
     private final String name;
-    /** What a context parked in accept does, for dumps; it holds the listener, so a waiter keeps it reachable. */
-    private final Object accepting = new Object() {
+    /**
+     * What a context parked in accept does, for dumps, with the listener's state for the message of a
+     * wait that cannot start; it holds the listener, so a waiter keeps it reachable.
+     */
+    private final Object accepting = new IoBridge.Operation() {
+        @Override
+        public String state() {
+            return closed ? "closed" : "open";
+        }
+
         @Override
         public String toString() {
             return "accept on " + name;

@@ -9,10 +9,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The child JVM of {@link OutOfDescriptorsTest}, run with a small descriptor limit: a coroutine waits
@@ -69,6 +71,7 @@ public final class OutOfDescriptorsMain {
             }
         });
         SocketChannel client = SocketChannel.open(); // its descriptor now, while there are some
+        FirstRead reader = exhaust ? new FirstRead() : null; // its connection now, while there are some
         Coroutine.yield();
         System.out.println((exhaust ? "exhausted: " : "spare: ") + "acceptor " + Coroutine.dump().lines()
                 .filter(l -> l.contains("'acceptor'")).findFirst().orElse("?").trim());
@@ -94,6 +97,7 @@ public final class OutOfDescriptorsMain {
             System.out.println("connect with none left: " + failure(() -> TcpConnection.connect(listener.localAddress()).close()));
             System.out.println("bind with none left: " + failure(() -> bindAndConnect()));
             System.out.println("a first wait of a thread with none left: " + firstWaitOfAThread(pipe, false));
+            System.out.println("a first read of a thread with none left: " + reader.result());
             for (int i = 0; i < 8; i++) {
                 hogs.remove(hogs.size() - 1).close();
             }
@@ -125,6 +129,45 @@ public final class OutOfDescriptorsMain {
             pipe.source().read(ByteBuffer.allocate(1));
         }
         return result[0].replace(String.valueOf(pipe.source()), "SOURCE");
+    }
+
+    /**
+     * A thread that connects to a server socket of its own while descriptors are free (its connect
+     * parks, and its loop closes the selector again with that registration), then, once
+     * {@link #result()} is asked, reads from the connection, which has no byte: the first wait of a
+     * loop without a selector.
+     */
+    private static final class FirstRead {
+        private final ServerSocketChannel server;
+        private final CompletableFuture<Void> connected = new CompletableFuture<>();
+        private final CompletableFuture<Void> go = new CompletableFuture<>();
+        private final String[] result = {"?"};
+        private final Thread thread;
+
+        FirstRead() throws Exception {
+            server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            thread = new Thread(() -> {
+                try (TcpConnection c = TcpConnection.connect(server.getLocalAddress())) {
+                    String name = c.toString();
+                    connected.complete(null);
+                    go.join();
+                    result[0] = failure(() -> c.read(ByteBuffer.allocate(1))).replace(name.substring(
+                            "TcpConnection[".length(), name.lastIndexOf(',')), "CONNECTION");
+                } catch (IOException e) {
+                    connected.completeExceptionally(e);
+                }
+            });
+            thread.start();
+            connected.get();
+        }
+
+        /** How the read ended, the connection named {@code CONNECTION}. */
+        String result() throws Exception {
+            go.complete(null);
+            thread.join();
+            server.close();
+            return result[0];
+        }
     }
 
     /** Binds a listener, connects to it, and closes both. */

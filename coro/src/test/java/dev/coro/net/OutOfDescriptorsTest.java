@@ -50,7 +50,9 @@ class OutOfDescriptorsTest {
                         + ": java.net.SocketException: Too many open files",
                 // nor can the selector of a thread's first wait: the failure names the caller and the wait
                 "a first wait of a thread with none left: java.io.IOException: main context 'main' cannot"
-                        + " await OP_READ on SOURCE: java.io.IOException: Too many open files",
+                        + " await OP_READ on SOURCE (open): java.io.IOException: Too many open files",
+                "a first read of a thread with none left: java.io.IOException: main context 'main' cannot"
+                        + " read from connection CONNECTION (open): java.io.IOException: Too many open files",
                 "then: accepted on the second try",
                 "then: read 'ping'",
                 "done");
