@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -150,7 +151,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * How the pool starts each of its threads: {@link Thread#start()}, or a test's that fails as the JVM
      * does when it can make no more threads.
      */
-    static java.util.function.Consumer<Thread> starter = Thread::start;
+    static Consumer<Thread> starter = Thread::start;
 
     /**
      * A pool that failed to start: its threads that did start end once they look (those parked for

@@ -84,12 +84,12 @@ final class EventLoop {
     private Selector selector;
     /**
      * The registered channels' keys, by channel. The selector's keys carry no attachment: it reaches no
-     * wait, hence no context, so the {@link SelectorBox} that the thread's listeners and connections hold
-     * keeps nothing alive that the frames of a context reach (see {@link OpenResource}).
+     * wait, hence no context, so the {@link SelectorBox} that this loop's cleaning holds keeps nothing
+     * alive that the frames of a context reach, this loop included (see {@link OpenResource}).
      */
     private final IdentityHashMap<SelectableChannel, IoKey> registered = new IdentityHashMap<>();
-    /** {@link #selector}, as the cleaning of a listener or connection reaches it once this loop is gone. */
-    final SelectorBox selectorBox = new SelectorBox();
+    /** {@link #selector}, as this loop's cleaning reaches it once this loop is gone. */
+    private final SelectorBox selectorBox = new SelectorBox();
     /**
      * Closes {@link #selectorBox}'s selector once this loop is unreachable (its thread ended with a
      * context still waiting on I/O, so the selector was never closed); null until the first selector.
@@ -589,13 +589,12 @@ final class EventLoop {
     }
 
     /**
-     * The loop's selector in a box of its own, which the thread's listeners and connections hold
-     * ({@link OpenResource}) where they hold the loop only weakly: once the thread has ended leaving one
-     * held by its own contexts alone (parked on it, or sleeping with it in a frame), the loop, those
-     * contexts and the resource become unreachable together, and the resource's cleaning closes the
-     * selector through this box, whose registrations would otherwise hold their channels' descriptors
-     * (a listener's port) for good. It reaches nothing but the selector, which reaches no context, so
-     * the loop's own cleaning closes the selector through it too, once the loop is unreachable.
+     * The loop's selector in a box of its own, which the loop's cleaning holds: once the thread has
+     * ended leaving a context waiting on I/O (or a listener or connection held by its own contexts
+     * alone, which hold the loop only weakly: {@link OpenResource}), the loop and those contexts become
+     * unreachable together, and the cleaning closes the selector through this box, whose registrations
+     * would otherwise hold their channels' descriptors (a listener's port) for good. It reaches nothing
+     * but the selector, which reaches no context, so it keeps nothing of the loop alive.
      */
     static final class SelectorBox {
         /** The loop's selector, or null; written by the loop, read by the cleaning thread once the loop is gone. */

@@ -18,12 +18,12 @@ import java.nio.channels.SelectableChannel;
  * operation names the resource), so it is never closed under a waiter; the resource keeps itself
  * reachable throughout its own calls ({@code Reference.reachabilityFence}).
  *
- * <p>The entry holds its loop weakly, and the loop's selector through a box that reaches nothing
- * else: the cleaning thread holds the entry, and a loop held by it would keep alive every context of
- * the thread (its waits and timers name them) and so what their frames hold. A thread that ends with a
- * context parked on the resource, or sleeping with it in a frame, then leaves the resource, the
- * loop and those contexts unreachable together, and the cleaning closes the channel and the ended
- * thread's selector, as for a resource dropped while its thread lives.
+ * <p>The entry holds its loop weakly: the cleaning thread holds the entry, and a loop held by it would
+ * keep alive every context of the thread (its waits and timers name them) and so what their frames
+ * hold. A thread that ends with a context parked on the resource, or sleeping with it in a frame, then
+ * leaves the resource, the loop and those contexts unreachable together, and the cleaning closes the
+ * channel, as for a resource dropped while its thread lives; the loop's own cleaning closes its
+ * selector ({@link EventLoop.SelectorBox}).
  */
 final class OpenResource extends WeakReference<Closeable> implements Runnable, Posted {
 
@@ -37,8 +37,6 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
 
     /** The loop of the thread it belongs to, held weakly: see the class comment. */
     private final WeakReference<EventLoop> loop;
-    /** That loop's selector, to close once the loop is gone with its thread. */
-    private final EventLoop.SelectorBox selector;
     /** That thread, to tell whether it has ended. */
     final Thread owner;
     /** Its channel, closed by the {@link #CLEANER} when the resource was dropped unclosed. */
@@ -53,7 +51,6 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     OpenResource(Closeable resource, SelectableChannel channel, EventLoop loop, Thread owner) {
         super(resource);
         this.loop = loop.weakSelf;
-        this.selector = loop.selectorBox;
         this.owner = owner;
         this.channel = channel;
         this.cleanable = CLEANER.register(resource, this);
@@ -80,8 +77,8 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
 
     /**
      * The cleaning action once the loop is unreachable too: its thread has ended, and nothing else can
-     * use the resource or the selector. Closes the channel, then the selector, whose registration of
-     * the channel would hold its descriptor (a listener's port) for good.
+     * use the resource. Closes the channel; the loop's own cleaning closes its selector, whose
+     * registration of the channel holds its descriptor (a listener's port) until then.
      */
     private void closeWithLoopGone() {
         try {
@@ -89,7 +86,6 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
         } catch (IOException e) {
             // nobody holds the resource any more to be told
         }
-        selector.close();
     }
 
     @Override
