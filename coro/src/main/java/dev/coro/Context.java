@@ -59,6 +59,12 @@ final class Context extends Fiber {
     /** Who called close() on this coroutine, and resumes when its body has ended. */
     Context closer;
     /**
+     * Once it has ended {@code FAILED}: who its failure was delivered to, and why that one, e.g.
+     * {@code its closer, coroutine 'a'}, for the refusal of a later {@code switchTo}; null before. Text,
+     * not the context, so that an ended coroutine keeps nothing reachable.
+     */
+    String failureWentTo;
+    /**
      * Thrown from this context's pending suspension when it next resumes: a failure or the exit
      * signal. While it runs, what a wait it had completed kept for later ({@link #throwAtNextPoint}):
      * thrown at its next scheduling point.

@@ -197,7 +197,9 @@ public final class Coroutine implements AutoCloseable {
      *
      * @throws IllegalStateException if this coroutine has ended, is {@link State#PARKED} (only what it
      *                               waits for wakes it), belongs to another thread, or the
-     *                               JDK cannot suspend the caller here (the message says which)
+     *                               JDK cannot suspend the caller here (the message says which, naming the
+     *                               caller, this coroutine and its state, and for a {@code FAILED} one whom
+     *                               its failure was delivered to: its creator, its closer, or main)
      * @throws CoroutineException    if, while the caller was suspended, a coroutine it created failed
      * @throws CoroutineExit         if the calling coroutine is being closed, or a {@link #withTimeout} of it expired
      */

@@ -315,19 +315,21 @@ final class Scheduler {
             if (to == from) {
                 return;
             }
-            throw cannotSwitchTo(to, to.state());
+            throw cannotSwitchTo(from, to, to.state());
         }
         transfer(from, to, SWITCH);
     }
 
-    /** Why {@code to}, which is {@code st}, cannot be switched to. */
-    private static IllegalStateException cannotSwitchTo(Context to, State st) {
-        if (st == State.PARKED) {
-            return new IllegalStateException("cannot switchTo " + to.describe() + ": it is PARKED (waits to "
-                    + Wait.describe(to.waitingFor) + "); only what it waits for can wake it");
-        }
-        return new IllegalStateException("cannot switchTo " + to.describe() + ": it is " + st
-                + (st == State.FAILED ? " (its failure was delivered to its creator)" : ""));
+    /** Why {@code from} cannot switch to {@code to}, which is {@code st}, as every refusal says it. */
+    private static IllegalStateException cannotSwitchTo(Context from, Context to, State st) {
+        String why = switch (st) {
+            case PARKED -> "it waits to " + Wait.describe(to.waitingFor) + "; only what it waits for can wake it";
+            case FINISHED -> "it has ended, its body having returned";
+            case CLOSED -> "it has ended, closed";
+            case FAILED -> "it has ended, its body having thrown; its failure was delivered to " + to.failureWentTo;
+            default -> "only a NEW or SUSPENDED coroutine can be switched to";
+        };
+        return new IllegalStateException(from.describe() + " cannot switchTo " + to.describe() + " (" + st + "): " + why);
     }
 
     /**
@@ -1198,6 +1200,8 @@ final class Scheduler {
                 next = previousRunnableOrMain(c, i); // nobody waits for the close: as if the body had returned
             }
             if (!clean) {
+                c.failureWentTo = next == c.closer ? "its closer, " + next.describe()
+                        : next.describe() + ", its closer " + c.closer.describe() + " having ended";
                 leave(next, report(c, thrown, text));
             }
         } else if (ending != Fiber.Ending.FAILED) {
@@ -1205,6 +1209,9 @@ final class Scheduler {
         } else {
             Context creator = c.creator;
             next = alive(creator) && creator.state() != State.PARKED ? creator : main;
+            c.failureWentTo = next == creator ? "its creator, " + next.describe()
+                    : next.describe() + ", its creator " + creator.describe()
+                    + (alive(creator) ? " being parked" : " having ended");
             leave(next, report(c, thrown, text));
         }
         c.release();

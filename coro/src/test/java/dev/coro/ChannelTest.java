@@ -532,8 +532,8 @@ class ChannelTest {
         Coroutine waiter = Coroutine.create("waiter", () -> ch.receive());
         Coroutine.yield();
         assertThatThrownBy(waiter::switchTo).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot switchTo coroutine 'waiter': it is PARKED (waits to receive from channel 'ch');"
-                        + " only what it waits for can wake it");
+                .hasMessage("main context 'main' cannot switchTo coroutine 'waiter' (PARKED): it waits to receive"
+                        + " from channel 'ch'; only what it waits for can wake it");
         waiter.close();
     }
 
@@ -557,8 +557,9 @@ class ChannelTest {
     @Test
     void theFailureOfACoroutineWhoseCreatorIsParkedGoesToMain() {
         Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine[] child = new Coroutine[1];
         Coroutine parent = Coroutine.create("parent", () -> {
-            Coroutine.create("child", () -> {
+            child[0] = Coroutine.create("child", () -> {
                 throw new IllegalArgumentException("bad child");
             });
             ch.receive();
@@ -567,6 +568,10 @@ class ChannelTest {
         assertThat(parent.state()).as("parked; its child ran and failed while it waited").isEqualTo(State.PARKED);
         assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'child' failed: java.lang.IllegalArgumentException: bad child");
+        assertThatThrownBy(child[0]::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot switchTo coroutine 'child' (FAILED): it has ended, its body having"
+                        + " thrown; its failure was delivered to main context 'main', its creator coroutine 'parent'"
+                        + " being parked");
         parent.close();
     }
 

@@ -291,7 +291,8 @@ class CoroutineTest {
             Coroutine a = Coroutine.create("done", () -> { });
             a.switchTo();
             assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot switchTo coroutine 'done': it is FINISHED");
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'done' (FINISHED):"
+                            + " it has ended, its body having returned");
         }
 
         @Test
@@ -300,7 +301,7 @@ class CoroutineTest {
             a.close();
             a.close(); // closing a closed coroutine is a no-op
             assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot switchTo coroutine 'gone': it is CLOSED");
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'gone' (CLOSED): it has ended, closed");
         }
 
         @Test
@@ -311,8 +312,69 @@ class CoroutineTest {
             assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class)
                     .hasMessage("coroutine 'broken' failed: java.lang.IllegalArgumentException: boom");
             assertThatThrownBy(a::switchTo).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot switchTo coroutine 'broken': it is FAILED"
-                            + " (its failure was delivered to its creator)");
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'broken' (FAILED): it has ended,"
+                            + " its body having thrown; its failure was delivered to its creator, main context 'main'");
+        }
+
+        @Test
+        @Timeout(10)
+        void switchToAFailedCoroutineNamesItsCloserWhenTheFailureWentThere() {
+            Coroutine leaky = Coroutine.create("leaky", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    throw new IllegalStateException("cleanup failed");
+                }
+            });
+            Coroutine closer = Coroutine.create("closer", () -> assertThatThrownBy(leaky::close)
+                    .isInstanceOf(CoroutineException.class).hasMessageContaining("cleanup failed"));
+            leaky.switchTo();
+            closer.switchTo();
+            assertThat(closer.state()).isEqualTo(State.FINISHED);
+            assertThatThrownBy(leaky::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'leaky' (FAILED): it has ended,"
+                            + " its body having thrown; its failure was delivered to its closer, coroutine 'closer'");
+        }
+
+        @Test
+        @Timeout(10)
+        void switchToAFailedCoroutineNamesMainAndWhyWhenItsCreatorHadEnded() {
+            Coroutine[] child = new Coroutine[1];
+            Coroutine parent = Coroutine.create("parent", () -> child[0] = Coroutine.create("orphan", () -> {
+                throw new UnsupportedOperationException("nope");
+            }));
+            parent.switchTo();
+            assertThatThrownBy(child[0]::switchTo).isInstanceOf(CoroutineException.class);
+            Coroutine other = Coroutine.create("other", () -> assertThatThrownBy(child[0]::switchTo)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("coroutine 'other' cannot switchTo coroutine 'orphan' (FAILED): it has ended, its body"
+                            + " having thrown; its failure was delivered to main context 'main', its creator"
+                            + " coroutine 'parent' having ended"));
+            other.switchTo();
+            assertThat(other.state()).isEqualTo(State.FINISHED);
+        }
+
+        @Test
+        @Timeout(10)
+        void switchToAFailedCoroutineNamesMainAndWhyWhenItsCloserHadEnded() {
+            Coroutine[] closer = new Coroutine[1];
+            Coroutine closed = Coroutine.create("closed", () -> {
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineExit e) {
+                    closer[0].close();
+                    throw new IllegalStateException("after its closer");
+                }
+            });
+            closer[0] = Coroutine.create("closer", () -> closed.close());
+            closed.switchTo();
+            assertThatThrownBy(closer[0]::switchTo).isInstanceOf(CoroutineException.class)
+                    .hasMessageContaining("after its closer");
+            assertThat(closer[0].state()).isEqualTo(State.CLOSED);
+            assertThatThrownBy(closed::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'closed' (FAILED): it has ended, its body"
+                            + " having thrown; its failure was delivered to main context 'main', its closer"
+                            + " coroutine 'closer' having ended");
         }
     }
 

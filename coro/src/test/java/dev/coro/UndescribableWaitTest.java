@@ -74,8 +74,8 @@ class UndescribableWaitTest {
         Coroutine parked = Coroutine.create("parked", () -> Scheduler.current().park(new Undescribable()));
         parked.switchTo();
         assertThat(catchThrowable(parked::switchTo)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot switchTo coroutine 'parked': it is PARKED (waits to " + KIND_ONLY
-                        + "); only what it waits for can wake it");
+                .hasMessage("main context 'main' cannot switchTo coroutine 'parked' (PARKED): it waits to " + KIND_ONLY
+                        + "; only what it waits for can wake it");
         parked.close();
     }
 
@@ -85,9 +85,9 @@ class UndescribableWaitTest {
         Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(f));
         awaiter.switchTo();
         assertThat(catchThrowable(awaiter::switchTo)).isInstanceOf(IllegalStateException.class)
-                .message().matches("cannot switchTo coroutine 'awaiter': it is PARKED \\(waits to await "
-                        + UNPRINTABLE.replace("$", "\\$") + "@[0-9a-f]+ \\(its toString\\(\\) threw"
-                        + " java.lang.IllegalStateException\\)\\); only what it waits for can wake it");
+                .message().matches("main context 'main' cannot switchTo coroutine 'awaiter' \\(PARKED\\): it waits to"
+                        + " await " + UNPRINTABLE.replace("$", "\\$") + "@[0-9a-f]+ \\(its toString\\(\\) threw"
+                        + " java.lang.IllegalStateException\\); only what it waits for can wake it");
         f.complete("done");
         Coroutine.yield();
         assertThat(awaiter.state()).isEqualTo(State.FINISHED);
