@@ -536,8 +536,9 @@ public final class Coroutine implements AutoCloseable {
         context.scheduler.checkCaller(context, "take the stack trace of");
         return switch (context.state()) {
             case SUSPENDED, PARKED -> StackTraces.of(context);
-            case RUNNING -> throw new IllegalStateException("cannot take the stack trace of " + context.describe()
-                    + ": it is RUNNING, it is the caller itself; use Thread.currentThread().getStackTrace()");
+            case RUNNING -> throw new IllegalStateException(context.scheduler.currentContext().describe()
+                    + " cannot take the stack trace of " + context.describe()
+                    + " (RUNNING): it is the caller itself; use Thread.currentThread().getStackTrace()");
             case NEW, FINISHED, FAILED, CLOSED -> new StackTraceElement[0];
         };
     }

@@ -347,14 +347,14 @@ final class Scheduler {
         if (st.isTerminal()) {
             return;
         }
-        if (c == main) {
-            throw new IllegalStateException("cannot close " + c.describe() + " of thread " + describe(owner)
-                    + ": it is " + st + " and is the thread itself; only coroutines can be closed");
-        }
         Context from = currentContext();
+        if (c == main) {
+            throw new IllegalStateException(from.describe() + " cannot close " + c.describe() + " (" + st
+                    + ") of thread " + describe(owner) + ": it is the thread itself; only coroutines can be closed");
+        }
         if (c == from) {
-            throw new IllegalStateException("cannot close " + c.describe()
-                    + ": it is RUNNING; a coroutine cannot close itself (return from its body instead)");
+            throw new IllegalStateException(from.describe() + " cannot close " + c.describe()
+                    + " (RUNNING): a coroutine cannot close itself (return from its body instead)");
         }
         if (from.unfinishedCleanup != null) {
             from.finishCleanup(); // before c runs, as a scheduling point would (a close throws nothing kept)
@@ -369,7 +369,8 @@ final class Scheduler {
             return;
         }
         if (st != State.SUSPENDED && st != State.PARKED) {
-            throw new IllegalStateException("cannot close " + c.describe() + ": it is " + st);
+            throw new IllegalStateException(from.describe() + " cannot close " + c.describe() + " (" + st
+                    + "): only a NEW, SUSPENDED or PARKED coroutine can be closed");
         }
         Throwable pending = c.pendingThrow;
         Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit

@@ -147,8 +147,8 @@ class CoroutineInspectionTest {
     @Test
     void stackTraceOfTheRunningCoroutineIsRefused() {
         assertThatThrownBy(() -> Coroutine.current().stackTrace()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot take the stack trace of main context 'main': it is RUNNING, it is the caller itself;"
-                        + " use Thread.currentThread().getStackTrace()");
+                .hasMessage("main context 'main' cannot take the stack trace of main context 'main' (RUNNING): it is the"
+                        + " caller itself; use Thread.currentThread().getStackTrace()");
     }
 
     @Test

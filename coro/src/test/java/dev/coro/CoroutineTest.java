@@ -717,7 +717,7 @@ class CoroutineTest {
             });
             a.switchTo();
             assertThat(messages).containsExactly(
-                    "cannot close coroutine 'self': it is RUNNING; a coroutine cannot close itself"
+                    "coroutine 'self' cannot close coroutine 'self' (RUNNING): a coroutine cannot close itself"
                             + " (return from its body instead)");
             assertThat(a.state()).isEqualTo(State.FINISHED);
         }
@@ -726,13 +726,15 @@ class CoroutineTest {
         void closingMainThrows() {
             Coroutine main = Coroutine.current();
             assertThatThrownBy(main::close).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot close main context 'main' of thread 'test-closingMainThrows' (#")
-                    .hasMessageEndingWith("): it is RUNNING and is the thread itself; only coroutines can be closed");
-            Coroutine a = Coroutine.create(main::close);
+                    .hasMessageStartingWith("main context 'main' cannot close main context 'main' (RUNNING) of thread"
+                            + " 'test-closingMainThrows' (#")
+                    .hasMessageEndingWith("): it is the thread itself; only coroutines can be closed");
+            Coroutine a = Coroutine.create("closer", main::close);
             assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class)
                     .cause().isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("cannot close main context 'main'")
-                    .hasMessageContaining("it is SUSPENDED");
+                    .hasMessageStartingWith("coroutine 'closer' cannot close main context 'main' (SUSPENDED) of thread"
+                            + " 'test-closingMainThrows' (#")
+                    .hasMessageEndingWith("): it is the thread itself; only coroutines can be closed");
         }
 
         @Test
