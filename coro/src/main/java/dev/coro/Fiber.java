@@ -81,8 +81,8 @@ abstract class Fiber {
     }
 
     /**
-     * The exception for a transfer that could not happen: {@code attempt} (e.g. {@code cannot emit from
-     * generator 'g'}), why not, then {@code outcome} (e.g. {@code it keeps running (state RUNNING)}).
+     * The exception for a transfer that could not happen: {@code attempt} (e.g. {@code main context 'main'
+     * cannot emit from generator 'g' (RUNNING)}), why not, then {@code outcome} (e.g. {@code it keeps running}).
      */
     static IllegalStateException refused(String attempt, PinnedException e, String outcome) {
         return new IllegalStateException(attempt + ": " + e.why + "; " + outcome, e);

@@ -478,8 +478,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** What {@code next()} throws when the body has ended: names the consumer, as a channel iterator does. */
     final NoSuchElementException noNext() {
-        return new NoSuchElementException(scheduler().currentContext().describe() + " cannot take the next value of "
-                + describe() + ": it is " + stateNow());
+        return new NoSuchElementException(caller() + " cannot take the next value of " + describe() + " ("
+                + stateNow() + "): it has ended, and no value can come");
     }
 
     /**
@@ -588,17 +588,18 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     T resumeWith(Object reply) {
         checkConsumer("send to");
         if (state == S_NEW) {
-            throw new IllegalStateException(sender() + " cannot send to " + describe()
-                    + ": it is NEW and has no pending emit to reply to; take its first value with next()");
+            throw new IllegalStateException(caller() + " cannot send to " + describe()
+                    + " (NEW): it has no pending emit to reply to; take its first value with next()");
         }
         if (hasBuffered) {
-            throw new IllegalStateException(sender() + " cannot send to " + describe() + ": it is SUSPENDED, but " + (firstWaiting
+            throw new IllegalStateException(caller() + " cannot send to " + describe() + " (SUSPENDED): " + (firstWaiting
                     ? "hasNext() ran it to its first emit, whose value is not taken yet; take that value with next(),"
                             + " then send replies to that emit"
                     : "hasNext() already resumed it past its emit (replying null); take that value with next()"));
         }
         if (state >= S_FINISHED) {
-            throw new NoSuchElementException(sender() + " cannot send to " + describe() + ": it is " + stateNow());
+            throw new NoSuchElementException(caller() + " cannot send to " + describe() + " (" + stateNow()
+                    + "): it has ended, and no emit is left to reply to");
         }
         this.reply = reply;
         try {
@@ -607,18 +608,17 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             this.reply = null; // taken by the emit it resumed; cleared here if the body ended or never ran
         }
         if (!hasBuffered) {
-            throw new NoSuchElementException(sender() + " cannot take the value"
-                    + " of its send to " + describe() + ": it is " + stateNow()
-                    + ", its body ended without emitting a value after the reply");
+            throw new NoSuchElementException(caller() + " cannot take the value of its send to " + describe()
+                    + " (" + stateNow() + "): its body ended without emitting a value after the reply");
         }
         return takeValue();
     }
 
     /**
-     * The context whose {@link TwoWay#send} is refused, for the message, which names the caller as every
-     * refusal does (as {@link #next()}'s does); the caller runs as this generator's thread.
+     * The context whose call is refused, for the message, which names the caller as every refusal does;
+     * the caller runs as this generator's thread.
      */
-    private String sender() {
+    private String caller() {
         return scheduler().currentContext().describe();
     }
 
@@ -637,11 +637,12 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         Context here = scheduler().currentContext();
         for (Generator<?> g = here.innermostGenerator; g != null; g = g.outer) {
             if (g == this) {
-                throw new IllegalStateException("cannot " + op + " " + describe() + " from inside its own body: it is RUNNING");
+                throw new IllegalStateException(here.describe() + " cannot " + op + " " + describe()
+                        + " (RUNNING): the call comes from inside its own body, which cannot resume itself");
             }
         }
-        throw new IllegalStateException("cannot " + op + " " + describe() + " from " + here.describe()
-                + ": it is RUNNING, suspended inside Coroutine.yield() or a channel wait of its consumer "
+        throw new IllegalStateException(here.describe() + " cannot " + op + " " + describe()
+                + " (RUNNING): it is suspended inside Coroutine.yield() or a channel wait of its consumer "
                 + consumer().describe() + "; only that consumer can resume it");
     }
 
@@ -697,8 +698,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             } else {
                 state = from;
             }
-            throw refused("cannot run the body of " + describe() + " in " + here.describe(), e, "it "
-                    + (e.stuck ? "is FAILED" : "stays " + STATES[from]));
+            throw refused(here.describe() + " cannot run the body of " + describe() + " (" + STATES[from] + ")", e,
+                    "it " + (e.stuck ? "is FAILED" : "stays " + STATES[from]));
         } catch (Throwable t) {
             // the consumer's stack gave out on the way in, or on the way back: never left RUNNING with no
             // consumer. A body that emitted is SUSPENDED with its value waiting; one that did not get to
@@ -923,8 +924,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         String caller = body != null && body != this
                 ? "the body of " + body.describe() + " (run by " + here.describe() + ")"
                 : here.describe();
-        return new IllegalStateException("cannot emit from " + describe() + " in " + caller
-                + ": it is " + stateNow() + " and emit may only be called by its own body while it runs");
+        return new IllegalStateException(caller + " cannot emit from " + describe() + " (" + stateNow()
+                + "): emit may only be called by its own body while it runs");
     }
 
     /**
@@ -934,20 +935,20 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private IllegalStateException insideItsOwnScope(Context here, TimeoutScope t) {
         if (t != null && t.openedBy == this) {
             // its timer would run on while the consumer holds the body suspended, and interrupt the consumer
-            return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                    + ": it is RUNNING inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
+            return new IllegalStateException(here.describe() + " cannot emit from " + describe()
+                    + " (RUNNING): it is inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
                     + " cannot suspend inside its own withTimeout (its timer would run on against the consumer):"
                     + " emit after it returns");
         }
         // the run would stay open while the consumer goes on, on its virtual clock
-        return new IllegalStateException("cannot emit from " + describe() + " in " + here.describe()
-                + ": it is RUNNING inside a VirtualTime.run that its own body opened; a body cannot suspend"
+        return new IllegalStateException(here.describe() + " cannot emit from " + describe()
+                + " (RUNNING): it is inside a VirtualTime.run that its own body opened; a body cannot suspend"
                 + " inside its own VirtualTime.run (its consumer would run on the virtual clock): emit after it returns");
     }
 
     /** The exception of an emit whose suspension the JDK refused; the body keeps running. */
     final IllegalStateException emitRefused(PinnedException e) {
-        return refused("cannot emit from " + describe(), e, "it keeps running (state RUNNING)");
+        return refused(caller() + " cannot emit from " + describe() + " (RUNNING)", e, "it keeps running");
     }
 
     /** The thread this generator's body runs on while resumed, if the engine gives it one; null otherwise. */
@@ -978,7 +979,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             checkConsumer(op); // refused as a resume is: from inside its body, or while a consumer is inside it
         }
         if (iterated) {
-            throw new IllegalStateException("cannot " + op + " " + describe() + " (" + stateNow()
+            throw new IllegalStateException(caller() + " cannot " + op + " " + describe() + " (" + stateNow()
                     + "): it was already iterated, and a generator can be iterated only once");
         }
         iterated = true;

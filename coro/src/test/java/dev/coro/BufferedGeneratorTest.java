@@ -47,7 +47,8 @@ class BufferedGeneratorTest {
         assertThat(g.hasNext()).isFalse();
         assertThat(g.state()).isEqualTo(State.FINISHED);
         assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot take the next value of generator 'g': it is FINISHED");
+                .hasMessage("main context 'main' cannot take the next value of generator 'g' (FINISHED): it has ended,"
+                        + " and no value can come");
     }
 
     @Test
@@ -302,8 +303,8 @@ class BufferedGeneratorTest {
         });
         assertThat(g.stream().toList()).as("the body went on after the refused emit, whose value is dropped")
                 .containsExactly(1, 3, 4);
-        assertThat(log).containsExactly("cannot emit from generator 'critical': the JDK cannot suspend it here because"
-                + " it is inside a JDK critical section; it keeps running (state RUNNING)");
+        assertThat(log).containsExactly("main context 'main' cannot emit from generator 'critical' (RUNNING): the JDK"
+                + " cannot suspend it here because it is inside a JDK critical section; it keeps running");
         assertThat(g.state()).isEqualTo(State.FINISHED);
     }
 
@@ -455,7 +456,8 @@ class BufferedGeneratorTest {
         assertThat(selfish.next()).as("the refusal failed the body after it emitted 1").isEqualTo(1);
         assertThatThrownBy(selfish::next).isInstanceOf(CoroutineException.class)
                 .cause().isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot take the next value of generator 'selfish' from inside its own body: it is RUNNING");
+                .hasMessage("main context 'main' cannot take the next value of generator 'selfish' (RUNNING): the call"
+                        + " comes from inside its own body, which cannot resume itself");
 
         Generator<Integer> g = counting("g", 4, 10);
         assertThat(g.next()).isEqualTo(1);
@@ -504,8 +506,8 @@ class BufferedGeneratorTest {
         });
         g.next();
         assertThatThrownBy(() -> leaked.get().emit(3)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot emit from generator 'leaky' in main context 'main': it is SUSPENDED and emit"
-                        + " may only be called by its own body while it runs");
+                .hasMessage("main context 'main' cannot emit from generator 'leaky' (SUSPENDED): emit may only be called"
+                        + " by its own body while it runs");
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
     }
@@ -536,8 +538,8 @@ class BufferedGeneratorTest {
         });
         List<Integer> taken = new ArrayList<>();
         g.forEachRemaining(taken::add);
-        assertThat(log).containsExactly("cannot emit from generator 'waiting' in coroutine 'intruder': it is RUNNING"
-                + " and emit may only be called by its own body while it runs");
+        assertThat(log).containsExactly("coroutine 'intruder' cannot emit from generator 'waiting' (RUNNING): emit may"
+                + " only be called by its own body while it runs");
         assertThat(taken).containsExactly(1, 2);
     }
 

@@ -209,7 +209,7 @@ class ClassInitializerTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot run the body of generator 'squares' in main context 'main': the body of generator"
+                .hasMessage("main context 'main' cannot run the body of generator 'squares' (NEW): the body of generator"
                         + " 'squares' is a lambda of class dev.coro.ClassInitializerTest$Squares, whose static initializer"
                         + " this thread is running: no other thread can run the body until that initializer returns,"
                         + " and it waits for the body (on the thread engine every body runs on a thread of its own);"
@@ -255,7 +255,7 @@ class ClassInitializerTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot run the body of generator 'referenced squares' in main context 'main':"
+                .hasMessageStartingWith("main context 'main' cannot run the body of generator 'referenced squares' (NEW):"
                         + " the body of generator 'referenced squares' is a lambda of class"
                         + " dev.coro.ClassInitializerTest$ReferencedSquares, whose static initializer this thread is running");
         assertThat(read).isInstanceOf(ExceptionInInitializerError.class);

@@ -48,10 +48,12 @@ class GeneratorTest {
         assertThat(log).containsExactly("g emits 1", "g emits 2", "g ends");
         assertThat(g.state()).isEqualTo(State.FINISHED);
         assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot take the next value of generator 'g': it is FINISHED");
+                .hasMessage("main context 'main' cannot take the next value of generator 'g' (FINISHED): it has ended,"
+                        + " and no value can come");
         Coroutine reader = Coroutine.create("reader", () -> assertThatThrownBy(g::next)
                 .isInstanceOf(NoSuchElementException.class)
-                .hasMessage("coroutine 'reader' cannot take the next value of generator 'g': it is FINISHED"));
+                .hasMessage("coroutine 'reader' cannot take the next value of generator 'g' (FINISHED): it has ended,"
+                        + " and no value can come"));
         reader.switchTo();
         assertThat(reader.state()).isEqualTo(Coroutine.State.FINISHED);
     }
@@ -94,7 +96,7 @@ class GeneratorTest {
         }
         assertThat(seen).containsExactly(1, 2, 3);
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot iterate over generator 'g' (FINISHED): it was already iterated,"
+                .hasMessage("main context 'main' cannot iterate over generator 'g' (FINISHED): it was already iterated,"
                         + " and a generator can be iterated only once");
     }
 
@@ -137,10 +139,10 @@ class GeneratorTest {
             assertThat(s.findFirst()).contains(1);
         }
         assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot stream generator 'g' (CLOSED): it was already iterated,"
+                .hasMessage("main context 'main' cannot stream generator 'g' (CLOSED): it was already iterated,"
                         + " and a generator can be iterated only once");
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot iterate over generator 'g' (CLOSED): it was already iterated");
+                .hasMessageStartingWith("main context 'main' cannot iterate over generator 'g' (CLOSED): it was already iterated");
     }
 
     @Test
@@ -179,7 +181,8 @@ class GeneratorTest {
         assertThat(log).as("the body did not run").isEmpty();
         assertThat(g.send("ok")).isEqualTo(2);
         assertThat(log).containsExactly("reply ok",
-                "cannot send to generator 'echo' from inside its own body: it is RUNNING");
+                "main context 'main' cannot send to generator 'echo' (RUNNING): the call comes from inside its own body,"
+                        + " which cannot resume itself");
     }
 
     @Test
@@ -232,13 +235,13 @@ class GeneratorTest {
             out.emit(3);
         });
         assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot send to generator 'echo': it is NEW and has no pending emit to reply to;"
+                .hasMessage("main context 'main' cannot send to generator 'echo' (NEW): it has no pending emit to reply to;"
                         + " take its first value with next()");
         assertThat(g.next()).isEqualTo(1);
         assertThat(g.send("four")).isEqualTo(4);
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                .hasMessage("main context 'main' cannot send to generator 'echo' (SUSPENDED): hasNext() already resumed it"
                         + " past its emit (replying null); take that value with next()");
     }
 
@@ -252,13 +255,13 @@ class GeneratorTest {
         assertThat(g.hasNext()).isTrue();
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("x")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() ran it to its first emit,"
+                .hasMessage("main context 'main' cannot send to generator 'echo' (SUSPENDED): hasNext() ran it to its first emit,"
                         + " whose value is not taken yet; take that value with next(), then send replies to that emit");
         assertThat(g.next()).isEqualTo(1);
         assertThat(g.send("four")).as("the first emit takes the reply").isEqualTo(4);
         assertThat(g.hasNext()).isTrue();
         assertThatThrownBy(() -> g.send("late")).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot send to generator 'echo': it is SUSPENDED, but hasNext() already resumed it"
+                .hasMessage("main context 'main' cannot send to generator 'echo' (SUSPENDED): hasNext() already resumed it"
                         + " past its emit (replying null); take that value with next()");
 
         Generator.TwoWay<Integer, String> streamed = Generator.twoWay("streamed", out -> {
@@ -278,14 +281,16 @@ class GeneratorTest {
         assertThat(finished.next()).isEqualTo(1);
         assertThat(finished.hasNext()).isFalse();
         assertThatThrownBy(() -> finished.send("late")).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot send to generator 'finished': it is FINISHED");
+                .hasMessage("main context 'main' cannot send to generator 'finished' (FINISHED): it has ended, and no emit"
+                        + " is left to reply to");
         assertThat(finished.state()).isEqualTo(State.FINISHED);
 
         Generator.TwoWay<Integer, String> closed = Generator.twoWay("closed", out -> out.emit(1));
         closed.next();
         closed.close();
         assertThatThrownBy(() -> closed.send("late")).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot send to generator 'closed': it is CLOSED");
+                .hasMessage("main context 'main' cannot send to generator 'closed' (CLOSED): it has ended, and no emit"
+                        + " is left to reply to");
     }
 
     @Test
@@ -299,14 +304,15 @@ class GeneratorTest {
         assertThat(ended.hasNext()).isFalse();
         Coroutine sender = Coroutine.create("sender", () -> {
             assertThatThrownBy(() -> fresh.send("x")).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("coroutine 'sender' cannot send to generator 'fresh': it is NEW and has no pending emit"
+                    .hasMessage("coroutine 'sender' cannot send to generator 'fresh' (NEW): it has no pending emit"
                             + " to reply to; take its first value with next()");
             assertThatThrownBy(() -> waiting.send("x")).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("coroutine 'sender' cannot send to generator 'waiting': it is SUSPENDED, but hasNext()"
+                    .hasMessage("coroutine 'sender' cannot send to generator 'waiting' (SUSPENDED): hasNext()"
                             + " ran it to its first emit, whose value is not taken yet; take that value with next(),"
                             + " then send replies to that emit");
             assertThatThrownBy(() -> ended.send("x")).isInstanceOf(NoSuchElementException.class)
-                    .hasMessage("coroutine 'sender' cannot send to generator 'ended': it is FINISHED");
+                    .hasMessage("coroutine 'sender' cannot send to generator 'ended' (FINISHED): it has ended, and no emit"
+                            + " is left to reply to");
         });
         sender.switchTo();
         assertThat(sender.state()).as("every refusal was as expected").isEqualTo(Coroutine.State.FINISHED);
@@ -319,7 +325,7 @@ class GeneratorTest {
         Generator.TwoWay<Integer, String> g = Generator.twoWay("last", out -> out.emit(1));
         assertThat(g.next()).isEqualTo(1);
         assertThatThrownBy(() -> g.send("bye")).isInstanceOf(NoSuchElementException.class)
-                .hasMessage("main context 'main' cannot take the value of its send to generator 'last': it is FINISHED,"
+                .hasMessage("main context 'main' cannot take the value of its send to generator 'last' (FINISHED):"
                         + " its body ended without emitting a value after the reply");
         assertThat(g.state()).isEqualTo(State.FINISHED);
 
@@ -327,7 +333,7 @@ class GeneratorTest {
         other.next();
         Coroutine sender = Coroutine.create("sender", () -> assertThatThrownBy(() -> other.send("bye"))
                 .isInstanceOf(NoSuchElementException.class)
-                .hasMessage("coroutine 'sender' cannot take the value of its send to generator 'other': it is FINISHED,"
+                .hasMessage("coroutine 'sender' cannot take the value of its send to generator 'other' (FINISHED):"
                         + " its body ended without emitting a value after the reply"));
         sender.switchTo();
         assertThat(sender.state()).isEqualTo(Coroutine.State.FINISHED);
@@ -571,7 +577,8 @@ class GeneratorTest {
         self.set(g);
         assertThatThrownBy(g::next).isInstanceOf(CoroutineException.class)
                 .cause().isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot take the next value of generator 'selfish' from inside its own body: it is RUNNING");
+                .hasMessage("main context 'main' cannot take the next value of generator 'selfish' (RUNNING): the call"
+                        + " comes from inside its own body, which cannot resume itself");
     }
 
     @Test
@@ -595,13 +602,16 @@ class GeneratorTest {
             Coroutine consumer = Coroutine.create("consumer", () -> g.next());
             consumer.switchTo();
             assertThat(refusals).as("from inside its own body").containsExactly(
-                    "cannot hasNext on generator 'g" + n + "' from inside its own body: it is RUNNING",
-                    "cannot take the next value of generator 'g" + n + "' from inside its own body: it is RUNNING");
-            String whileInside = " generator 'g" + n + "' from main context 'main': it is RUNNING, suspended inside"
-                    + " Coroutine.yield() or a channel wait of its consumer coroutine 'consumer'; only that consumer can resume it";
-            assertThatThrownBy(g::hasNext).isInstanceOf(IllegalStateException.class).hasMessage("cannot hasNext on" + whileInside);
+                    "coroutine 'consumer' cannot hasNext on generator 'g" + n + "' (RUNNING): the call comes from inside"
+                            + " its own body, which cannot resume itself",
+                    "coroutine 'consumer' cannot take the next value of generator 'g" + n + "' (RUNNING): the call comes"
+                            + " from inside its own body, which cannot resume itself");
+            String whileInside = " generator 'g" + n + "' (RUNNING): it is suspended inside Coroutine.yield() or a channel"
+                    + " wait of its consumer coroutine 'consumer'; only that consumer can resume it";
+            assertThatThrownBy(g::hasNext).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot hasNext on" + whileInside);
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot take the next value of" + whileInside);
+                    .hasMessage("main context 'main' cannot take the next value of" + whileInside);
             assertThat(OtherThread.thrownOn("intruder", g::hasNext)).isInstanceOf(IllegalStateException.class)
                     .hasMessageStartingWith("cannot hasNext on generator 'g" + n + "' (RUNNING) from thread 'intruder' (#");
             assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
@@ -694,11 +704,11 @@ class GeneratorTest {
         first.switchTo();
         assertThat(g.state()).isEqualTo(State.RUNNING);
         assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot take the next value of generator 'shared' from main context 'main': it is RUNNING, suspended"
-                        + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
+                .hasMessage("main context 'main' cannot take the next value of generator 'shared' (RUNNING): it is"
+                        + " suspended inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
                         + " only that consumer can resume it");
         assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot close generator 'shared' from main context 'main': it is RUNNING");
+                .hasMessageStartingWith("main context 'main' cannot close generator 'shared' (RUNNING): it is suspended");
         first.switchTo();
         assertThat(first.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(g.state()).isEqualTo(State.SUSPENDED);
@@ -733,15 +743,17 @@ class GeneratorTest {
         first.switchTo();
         assertThat(g.state()).isEqualTo(State.RUNNING);
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot iterate over generator 'busy' from main context 'main': it is RUNNING, suspended"
+                .hasMessage("main context 'main' cannot iterate over generator 'busy' (RUNNING): it is suspended"
                         + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
                         + " only that consumer can resume it");
         assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot stream generator 'busy' from main context 'main': it is RUNNING");
+                .hasMessageStartingWith("main context 'main' cannot stream generator 'busy' (RUNNING): it is suspended");
         first.switchTo();
         assertThat(refusedInBody).containsExactly(
-                "cannot iterate over generator 'busy' from inside its own body: it is RUNNING",
-                "cannot stream generator 'busy' from inside its own body: it is RUNNING");
+                "coroutine 'first' cannot iterate over generator 'busy' (RUNNING): the call comes from inside its own"
+                        + " body, which cannot resume itself",
+                "coroutine 'first' cannot stream generator 'busy' (RUNNING): the call comes from inside its own body,"
+                        + " which cannot resume itself");
         for (int v : g) {
             log.add("main took " + v);
         }
@@ -757,8 +769,8 @@ class GeneratorTest {
         });
         g.next();
         assertThatThrownBy(() -> leaked.get().emit(2)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot emit from generator 'leaky' in main context 'main': it is SUSPENDED and emit"
-                        + " may only be called by its own body while it runs");
+                .hasMessage("main context 'main' cannot emit from generator 'leaky' (SUSPENDED): emit may only be called"
+                        + " by its own body while it runs");
     }
 
     /**
@@ -778,8 +790,8 @@ class GeneratorTest {
             out.emit(1);
         });
         assertThat(outer.next()).isEqualTo(1);
-        assertThat(log).containsExactly("cannot emit from generator 'outer' in the body of generator 'inner'"
-                + " (run by main context 'main'): it is RUNNING and emit may only be called by its own body while it runs");
+        assertThat(log).containsExactly("the body of generator 'inner' (run by main context 'main') cannot emit from"
+                + " generator 'outer' (RUNNING): emit may only be called by its own body while it runs");
     }
 
     @Test
@@ -1159,9 +1171,9 @@ class GeneratorTest {
         });
         assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
         assertThat(caughtInInitializer).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot emit from generator 'pinned': the JDK cannot suspend it here because a native"
-                        + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
-                        + " (state RUNNING)");
+                .hasMessage("main context 'main' cannot emit from generator 'pinned' (RUNNING): the JDK cannot suspend it"
+                        + " here because a native frame is on its stack (a JNI call, an FFM upcall, or a class initializer);"
+                        + " it keeps running");
     }
 
     @Test
@@ -1181,8 +1193,8 @@ class GeneratorTest {
             out.emit(2);
         });
         assertThat(g.next()).as("the body went on after the refused emit").isEqualTo(2);
-        assertThat(log).containsExactly("cannot emit from generator 'critical': the JDK cannot suspend it here because"
-                + " it is inside a JDK critical section; it keeps running (state RUNNING)");
+        assertThat(log).containsExactly("main context 'main' cannot emit from generator 'critical' (RUNNING): the JDK"
+                + " cannot suspend it here because it is inside a JDK critical section; it keeps running");
         assertThat(g.hasNext()).isFalse();
         assertThat(g.state()).isEqualTo(State.FINISHED);
     }

@@ -126,7 +126,7 @@ class GeneratorTimeTest {
             }));
             Throwable t = catchThrowable(g::next);
             assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot emit from generator 'g' in main context 'main': it is RUNNING inside a"
+                    .hasMessage("main context 'main' cannot emit from generator 'g' (RUNNING): it is inside a"
                             + " withTimeout(PT1S) that its own body opened; a body cannot suspend inside its own"
                             + " withTimeout (its timer would run on against the consumer): emit after it returns");
             assertThat(g.state()).isEqualTo(Generator.State.FAILED);
@@ -322,7 +322,7 @@ class GeneratorTimeTest {
         assertThat(g.next()).as("the value emitted before the refusal comes first").isEqualTo(0);
         Throwable t = catchThrowable(g::next);
         assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'ahead' in main context 'main': it is RUNNING"
+                .hasMessageStartingWith("main context 'main' cannot emit from generator 'ahead' (RUNNING): it is"
                         + " inside a withTimeout(PT1S) that its own body opened");
         assertThat(g.state()).isEqualTo(Generator.State.FAILED);
         assertThat(g.hasNext()).isFalse();
@@ -330,7 +330,7 @@ class GeneratorTimeTest {
 
     /** What an emit inside a {@code VirtualTime.run} that generator {@code name}'s own body opened throws. */
     private static String emitInsideItsOwnRun(String name) {
-        return "cannot emit from generator '" + name + "' in main context 'main': it is RUNNING inside a VirtualTime.run"
+        return "main context 'main' cannot emit from generator '" + name + "' (RUNNING): it is inside a VirtualTime.run"
                 + " that its own body opened; a body cannot suspend inside its own VirtualTime.run (its consumer"
                 + " would run on the virtual clock): emit after it returns";
     }
