@@ -142,7 +142,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param value the value; not null
      * @throws ChannelClosedException if the channel is closed, or gets closed while the caller waits
-     * @throws DeadlockException      if waiting would leave no runnable context on this thread
+     * @throws DeadlockException      if waiting would leave nothing to run and nothing pending on this thread
+     *                                (no timer, no wait for I/O or for another thread) while the thread has
+     *                                exchanged nothing with another thread and no {@link CoroutinePool} is open
+     *                                (otherwise it waits for a wake-up, as docs/THREADS.md says); in main, also
+     *                                if its wait is cancelled as a body ends leaving every context of such a
+     *                                thread parked
      * @throws CoroutineExit          if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
      *                                wait is cancelled, the value not delivered), or after it was woken, before
@@ -235,7 +240,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @return the value
      * @throws ChannelClosedException if the channel is closed and drained, or gets closed while the caller waits
-     * @throws DeadlockException      if waiting would leave no runnable context on this thread
+     * @throws DeadlockException      if waiting would leave nothing to run and nothing pending on this thread
+     *                                (no timer, no wait for I/O or for another thread) while the thread has
+     *                                exchanged nothing with another thread and no {@link CoroutinePool} is open
+     *                                (otherwise it waits for a wake-up, as docs/THREADS.md says); in main, also
+     *                                if its wait is cancelled as a body ends leaving every context of such a
+     *                                thread parked
      * @throws CoroutineExit          if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
      *                                wait is cancelled), or after it was woken, before it ran again (a value it
@@ -281,8 +291,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryReceive()}
      * @return the value; empty if none came in time, or the channel is closed and drained
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
-     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
-     *                                  waiting would leave no runnable context and no timer on this thread
+     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and waiting
+     *                                  would leave nothing to run and nothing pending on this thread while the
+     *                                  thread has exchanged nothing with another thread and no {@link CoroutinePool}
+     *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #receive()}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
@@ -337,8 +349,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #trySend(Object)}
      * @return true if it was sent; false if it timed out or the channel is closed
      * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
-     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and
-     *                                  waiting would leave no runnable context and no timer on this thread
+     * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and waiting
+     *                                  would leave nothing to run and nothing pending on this thread while the
+     *                                  thread has exchanged nothing with another thread and no {@link CoroutinePool}
+     *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #send(Object)}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation

@@ -208,7 +208,12 @@ public final class Select<R> {
      *                                  whose stage failed (as {@code join()})
      * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
-     * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
+     * @throws DeadlockException        if waiting would leave nothing to run and nothing pending on this thread
+     *                                  (no timer, no wait for I/O or for another thread) while the thread has
+     *                                  exchanged nothing with another thread and no {@link CoroutinePool} is open
+     *                                  (otherwise it waits for a wake-up, as docs/THREADS.md says); in main, also
+     *                                  if its wait is cancelled as a body ends leaving every context of such a
+     *                                  thread parked
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed: while it waited (main only: its
      *                                  wait is cancelled, no clause fires), or after it was woken, before it ran again
@@ -229,7 +234,12 @@ public final class Select<R> {
      *                                  whose stage failed (as {@code join()})
      * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
-     * @throws DeadlockException        if waiting would leave no runnable context and no timer on this thread
+     * @throws DeadlockException        if waiting would leave nothing to run and nothing pending on this thread
+     *                                  (no timer, no wait for I/O or for another thread) while the thread has
+     *                                  exchanged nothing with another thread and no {@link CoroutinePool} is open
+     *                                  (otherwise it waits for a wake-up, as docs/THREADS.md says); in main, also
+     *                                  if its wait is cancelled as a body ends leaving every context of such a
+     *                                  thread parked
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #select()}
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
