@@ -131,8 +131,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 // the JVM could make no more threads: those started must end too, or they would wait for
                 // work for good, and the pool, which nobody can close, would count as open for good
                 abandon();
-                throw new IllegalStateException("cannot start " + name + ": its thread " + w.thread.getName()
-                        + " could not be started: " + e, e);
+                throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + ": its thread "
+                        + w.thread.getName() + " could not be started: " + e, e);
             }
         }
         for (Worker w : workers) {
@@ -141,8 +141,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             } catch (CompletionException e) {
                 // a thread could not make its scheduler (no engine): end the others, refuse to start
                 abandon();
-                throw new IllegalStateException("cannot start " + name + ": its thread " + w.thread.getName()
-                        + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
+                throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + ": its thread "
+                        + w.thread.getName() + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
             }
         }
     }

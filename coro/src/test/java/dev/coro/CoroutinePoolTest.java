@@ -799,8 +799,9 @@ class CoroutinePoolTest {
         try {
             assertThatThrownBy(() -> CoroutinePool.start(2))
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessageMatching("cannot start (coro-pool-\\d+): its thread \\1-1 could not be started: "
-                            + "java.lang.OutOfMemoryError: unable to create native thread: refused for a test")
+                    .hasMessageMatching("thread 'test-aPoolWhoseThreadCannotBeStartedEndsTheThreadItStartedAndDoesNotStayOpen'"
+                            + " \\(#\\d+\\) cannot start (coro-pool-\\d+): its thread \\1-1 could not be started:"
+                            + " java.lang.OutOfMemoryError: unable to create native thread: refused for a test")
                     .cause().isExactlyInstanceOf(OutOfMemoryError.class);
         } finally {
             CoroutinePool.starter = Thread::start;
