@@ -290,7 +290,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryReceive()}
      * @return the value; empty if none came in time, or the channel is closed and drained
-     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller, the channel and its state)
      * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and waiting
      *                                  would leave nothing to run and nothing pending on this thread while the
      *                                  thread has exchanged nothing with another thread and no {@link CoroutinePool}
@@ -348,7 +348,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @param value   the value; not null
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #trySend(Object)}
      * @return true if it was sent; false if it timed out or the channel is closed
-     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller and the channel)
+     * @throws IllegalArgumentException if {@code timeout} is negative (naming the caller, the channel and its state)
      * @throws DeadlockException        if its deadline is past the clock's range (no timer is set) and waiting
      *                                  would leave nothing to run and nothing pending on this thread while the
      *                                  thread has exchanged nothing with another thread and no {@link CoroutinePool}
@@ -1653,11 +1653,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 + describe() + " (" + state() + "): " + NONE_LEFT);
     }
 
-    /** A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel is built only for a negative one. */
+    /**
+     * A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel with its
+     * state, as the channel's other refusals do, is built only for a negative one.
+     */
     private long timeoutNanos(Duration timeout, String op) {
         Objects.requireNonNull(timeout, "timeout");
-        return timeout.isNegative() ? Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(), op + " " + describe())
-                : Scheduler.saturatedNanos(timeout);
+        return timeout.isNegative() ? Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(),
+                op + " " + describe() + " (" + state() + ")") : Scheduler.saturatedNanos(timeout);
     }
 
     private void checkThread(String op) {

@@ -318,8 +318,8 @@ class ChannelTest {
         });
         c.switchTo();
         assertThat(messages).containsExactly(
-                "coroutine 'timed' (state RUNNING) cannot tryReceive from channel 'ch' with timeout PT-0.001S: a timeout must be zero or positive",
-                "coroutine 'timed' (state RUNNING) cannot trySend to channel 'ch' with timeout PT-0.001S: a timeout must be zero or positive");
+                "coroutine 'timed' (state RUNNING) cannot tryReceive from channel 'ch' (open) with timeout PT-0.001S: a timeout must be zero or positive",
+                "coroutine 'timed' (state RUNNING) cannot trySend to channel 'ch' (open) with timeout PT-0.001S: a timeout must be zero or positive");
         assertThat(ch.tryReceive()).as("the refused send delivered nothing").isEmpty();
         assertThatThrownBy(() -> ch.tryReceive(null)).isInstanceOf(NullPointerException.class).hasMessage("timeout");
     }

@@ -136,18 +136,23 @@ class ChannelTimeoutTest {
     }
 
     @Test
-    void aNegativeTimeoutThrowsNamingTheCallerItsStateTheOperationAndTheChannel() {
+    void aNegativeTimeoutThrowsNamingTheCallerItsStateTheOperationAndTheChannelWithItsState() {
         Channel<Integer> ch = new Channel<>("ch", 1);
         assertThatThrownBy(() -> ch.tryReceive(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("main context 'main' (state RUNNING) cannot tryReceive from channel 'ch' with timeout"
+                .hasMessage("main context 'main' (state RUNNING) cannot tryReceive from channel 'ch' (open) with timeout"
                         + " PT-1S: a timeout must be zero or positive");
         Coroutine c = Coroutine.create("worker", () -> assertThatThrownBy(() -> ch.trySend(1, millis(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("coroutine 'worker' (state RUNNING) cannot trySend to channel 'ch' with timeout"
+                .hasMessage("coroutine 'worker' (state RUNNING) cannot trySend to channel 'ch' (open) with timeout"
                         + " PT-0.001S: a timeout must be zero or positive"));
         c.switchTo();
         assertThat(c.state()).isEqualTo(State.FINISHED);
+        ch.close();
+        assertThatThrownBy(() -> ch.tryReceive(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' (state RUNNING) cannot tryReceive from channel 'ch' (closed) with timeout"
+                        + " PT-1S: a timeout must be zero or positive");
         assertThat(ch.tryReceive()).as("nothing was sent").isEmpty();
         ch.close();
         assertThatThrownBy(() -> ch.trySend(1, millis(-1))).as("checked also on a closed channel")
