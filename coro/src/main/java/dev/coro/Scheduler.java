@@ -734,8 +734,8 @@ final class Scheduler {
                     + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first, or run on"
                     + " a thread of its own (a test that failed before closing its coroutines leaves them on its thread)";
         }
-        return new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state " + self.state()
-                + "): " + why);
+        return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot start VirtualTime.run: "
+                + why);
     }
 
     /**
@@ -766,8 +766,8 @@ final class Scheduler {
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             int timers = loop.timerCount();
-            throw new IllegalStateException("cannot start VirtualTime.run in " + self.describe() + " (state "
-                    + self.state() + ") of thread " + describe(owner) + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
+            throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
+                    + " cannot start VirtualTime.run: " + (loop.isVirtual() ? "it already runs on a virtual clock"
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
                     + " (a withTimeout around this call)"));
         }

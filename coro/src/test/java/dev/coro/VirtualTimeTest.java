@@ -288,11 +288,11 @@ class VirtualTimeTest {
         VirtualTime.run(() -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING) of thread " + thread()
-                            + ": it already runs on a virtual clock");
+                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                            + " it already runs on a virtual clock");
             Coroutine.create("c", () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in coroutine 'c' (state RUNNING): it is a coroutine of"
+                    .hasMessage("coroutine 'c' (state RUNNING) cannot start VirtualTime.run: it is a coroutine of"
                             + " thread " + owner + "; only main may start it, on a thread with no live coroutine"));
             Coroutine.sleep(Duration.ofHours(1));
             log.add("outer at " + ms());
@@ -309,7 +309,7 @@ class VirtualTimeTest {
         Coroutine.yield();
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING): thread " + thread()
+                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
                         + " has 1 live coroutine (coroutine 'stuck' PARKED, waits to receive from channel 'jobs')" + advice);
         Coroutine c = Coroutine.create("live", () -> { });
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
@@ -331,8 +331,8 @@ class VirtualTimeTest {
         Coroutine.withTimeout(Duration.ofHours(1), () -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("cannot start VirtualTime.run in main context 'main' (state RUNNING) of thread " + thread()
-                            + ": it has 1 pending timer (a withTimeout around this call)");
+                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                            + " it has 1 pending timer (a withTimeout around this call)");
         });
         assertThat(log).isEmpty();
         VirtualTime.run(() -> log.add("body ran"));
