@@ -1027,7 +1027,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * The minimal stage of a submission's future, or of one derived from it: like the JDK's, it
-     * refuses every method that is not a {@link java.util.concurrent.CompletionStage}'s, and its
+     * refuses every method that is not a {@link java.util.concurrent.CompletionStage}'s (naming the
+     * caller, the call and the stage, where the JDK's says nothing), and its
      * {@code toCompletableFuture()} is a new future relayed from it; unlike the JDK's, that future,
      * and the stages made from it, count a read or a handler of the failure as the submission's.
      */
@@ -1035,6 +1036,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         MinimalFuture(ObservedFuture<?> submission) {
             super(submission);
+        }
+
+        /**
+         * The refusal of {@code method}, which is not a {@link java.util.concurrent.CompletionStage}'s: named
+         * in the shape of every refusal (the caller, the call, this stage and its state) where the JDK's
+         * minimal stage throws a bare {@link UnsupportedOperationException}.
+         */
+        private UnsupportedOperationException refused(String method) {
+            return new UnsupportedOperationException(Scheduler.describeCaller() + " cannot " + method + " " + this
+                    + ": a minimal stage offers only the methods of CompletionStage; use toCompletableFuture()"
+                    + " for the others");
         }
 
         @Override
@@ -1051,102 +1063,102 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public T get() {
-            throw new UnsupportedOperationException();
+            throw refused("get");
         }
 
         @Override
         public T get(long timeout, java.util.concurrent.TimeUnit unit) {
-            throw new UnsupportedOperationException();
+            throw refused("get");
         }
 
         @Override
         public T getNow(T valueIfAbsent) {
-            throw new UnsupportedOperationException();
+            throw refused("getNow");
         }
 
         @Override
         public T join() {
-            throw new UnsupportedOperationException();
+            throw refused("join");
         }
 
         @Override
         public T resultNow() {
-            throw new UnsupportedOperationException();
+            throw refused("resultNow");
         }
 
         @Override
         public Throwable exceptionNow() {
-            throw new UnsupportedOperationException();
+            throw refused("exceptionNow");
         }
 
         @Override
         public boolean complete(T value) {
-            throw new UnsupportedOperationException();
+            throw refused("complete");
         }
 
         @Override
         public boolean completeExceptionally(Throwable ex) {
-            throw new UnsupportedOperationException();
+            throw refused("completeExceptionally");
         }
 
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
-            throw new UnsupportedOperationException();
+            throw refused("cancel");
         }
 
         @Override
         public void obtrudeValue(T value) {
-            throw new UnsupportedOperationException();
+            throw refused("obtrudeValue");
         }
 
         @Override
         public void obtrudeException(Throwable ex) {
-            throw new UnsupportedOperationException();
+            throw refused("obtrudeException");
         }
 
         @Override
         public boolean isDone() {
-            throw new UnsupportedOperationException();
+            throw refused("isDone");
         }
 
         @Override
         public boolean isCancelled() {
-            throw new UnsupportedOperationException();
+            throw refused("isCancelled");
         }
 
         @Override
         public boolean isCompletedExceptionally() {
-            throw new UnsupportedOperationException();
+            throw refused("isCompletedExceptionally");
         }
 
         @Override
         public State state() {
-            throw new UnsupportedOperationException();
+            throw refused("state");
         }
 
         @Override
         public int getNumberOfDependents() {
-            throw new UnsupportedOperationException();
+            throw refused("getNumberOfDependents");
         }
 
         @Override
         public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
-            throw new UnsupportedOperationException();
+            throw refused("completeAsync");
         }
 
         @Override
         public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
-            throw new UnsupportedOperationException();
+            throw refused("completeAsync");
         }
 
         @Override
         public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
-            throw new UnsupportedOperationException();
+            throw refused("orTimeout");
         }
 
         @Override
         public CompletableFuture<T> completeOnTimeout(T value, long timeout, java.util.concurrent.TimeUnit unit) {
-            throw new UnsupportedOperationException();
+            throw refused("completeOnTimeout");
         }
     }
 }

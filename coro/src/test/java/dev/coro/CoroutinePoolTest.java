@@ -387,6 +387,33 @@ class CoroutinePoolTest {
         assertThat(thread.get().isAlive()).isFalse();
     }
 
+    /**
+     * The minimal stage of a submission's future refuses what is not a {@code CompletionStage}'s, as the
+     * JDK's does, but names the caller, the call and the stage where the JDK's exception says nothing;
+     * its {@code toCompletableFuture()} still reads the value.
+     */
+    @Test
+    @Timeout(20)
+    void theMinimalStageOfASubmitsFutureRefusesWhatIsNotAStagesNamingTheCallerTheCallAndTheStage() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            String name = nameOf(pool);
+            CompletableFuture<Integer> f = pool.submit(() -> 7);
+            assertThat(Coroutine.await(f)).isEqualTo(7);
+            CompletableFuture<Integer> minimal = (CompletableFuture<Integer>) f.minimalCompletionStage();
+            String why = ": a minimal stage offers only the methods of CompletionStage; use toCompletableFuture() for the others";
+            assertThatThrownBy(minimal::join).isExactlyInstanceOf(UnsupportedOperationException.class)
+                    .hasMessage("main context 'main' cannot join a stage of the future of submit #1 to " + name
+                            + "[Completed normally]" + why);
+            assertThatThrownBy(() -> minimal.complete(8)).isExactlyInstanceOf(UnsupportedOperationException.class)
+                    .hasMessage("main context 'main' cannot complete a stage of the future of submit #1 to " + name
+                            + "[Completed normally]" + why);
+            assertThat(minimal.toCompletableFuture().join()).isEqualTo(7);
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void theFutureOfASubmitAnswersEveryReadAsACompletableFutureDoes() throws Exception {
         CoroutinePool pool = CoroutinePool.start(1);
