@@ -38,7 +38,8 @@ import java.util.function.Supplier;
  * excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
  *
  * <p>Nothing is lost: a body that throws ends as {@link State#FAILED} and its creator (main if the
- * creator has ended) resumes with a {@link CoroutineException} whose cause is what was thrown.
+ * creator has ended or is parked; its closer if it was being closed, main if that closer has ended)
+ * resumes with a {@link CoroutineException} whose cause is what was thrown.
  * {@link #close()} unwinds a suspended coroutine: its pending {@code yield()} or {@code switchTo()}
  * throws {@link CoroutineExit}, so its {@code finally} blocks run and the monitors it holds are released.
  */
@@ -79,7 +80,7 @@ public final class Coroutine implements AutoCloseable {
         PARKED,
         /** Its body returned normally. */
         FINISHED,
-        /** Its body threw; the exception was delivered to its creator. */
+        /** Its body threw; the exception was delivered to its creator, its closer, or main (see above). */
         FAILED,
         /** It was closed: before it started, or unwound from a suspension. */
         CLOSED;

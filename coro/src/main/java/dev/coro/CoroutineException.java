@@ -4,9 +4,10 @@ package dev.coro;
  * A coroutine's body failed: {@link #getCause()} is exactly what the body threw.
  *
  * <p>It is thrown in the context that resumes after the failure: the failed coroutine's creator
- * (main if the creator has ended), from its pending {@link Coroutine#yield()} or
- * {@link Coroutine#switchTo()}; or the caller of {@link Coroutine#close()} when the body threw
- * while being unwound. A generator body that it passes through uncaught (the pending call was a
+ * (main if the creator has ended or is parked), from its pending {@link Coroutine#yield()} or
+ * {@link Coroutine#switchTo()} (or the wait a parked main is in); or the caller of
+ * {@link Coroutine#close()} when the body threw while being unwound (main if that caller has
+ * ended). A generator body that it passes through uncaught (the pending call was a
  * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}.
  *
  * <p>What the body left beside its own failure at its end (a failure a wait of it kept for its next
@@ -20,7 +21,7 @@ public class CoroutineException extends RuntimeException {
 
     /**
      * Set on a coroutine's failure that the scheduler delivers to a context (the failed coroutine's
-     * creator, or main): it belongs to that context, so a generator body that it passes through
+     * creator, its closer, or main): it belongs to that context, so a generator body that it passes through
      * uncaught (the context's pending call was inside the body) does not fail with it but passes it on.
      */
     transient boolean delivered;

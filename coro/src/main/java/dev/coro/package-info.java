@@ -6,7 +6,7 @@
  * <ul>
  *   <li>{@link dev.coro.Coroutine}: create, {@code switchTo}, {@code yield}, close; the seed's seven calls.</li>
  *   <li>{@link dev.coro.Coroutine.State}: the life cycle of a coroutine, with its transitions.</li>
- *   <li>{@link dev.coro.CoroutineException}: a body's failure, delivered to its creator.</li>
+ *   <li>{@link dev.coro.CoroutineException}: a body's failure, delivered to its creator, closer or main.</li>
  *   <li>{@link dev.coro.CoroutineExit}: the signal that unwinds a coroutine being closed.</li>
  *   <li>{@link dev.coro.Generator}: a lazy iterator written as a loop, driven by its consumer; two-way with
  *       {@link dev.coro.Generator.TwoWay}.</li>
