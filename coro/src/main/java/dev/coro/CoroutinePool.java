@@ -216,7 +216,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
      * @return a future completed with the body's value, or exceptionally with what it threw, whose
-     *         blocking reads wait cooperatively (above)
+     *         blocking reads wait cooperatively (above); if the body's coroutine cannot be run (on the
+     *         thread engine, no virtual thread can be started for it), exceptionally with an
+     *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
@@ -228,7 +230,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Runs {@code body} as a coroutine on one of the pool's threads (see Placement); if it throws,
-     * {@link #close()} throws it. There is no future to wait for: to wait for the body, {@link #submit} it
+     * {@link #close()} throws it, and so it does if the body's coroutine cannot be run (on the thread
+     * engine, no virtual thread can be started for it). There is no future to wait for: to wait for the body, {@link #submit} it
      * (its future's {@code join()} parks only the calling context).
      *
      * @param body the code to run
@@ -547,6 +550,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
+    /** The body of a coroutine that runs a submitted body on {@code worker}'s thread. */
+    private record Start(Worker worker, Task task) implements Runnable {
+        @Override
+        public void run() {
+            worker.runBody(task);
+        }
+    }
+
     /** One pool thread: its main context starts submitted bodies as coroutines and otherwise waits in the event loop. */
     private static final class Worker implements Wait {
         final CoroutinePool pool;
@@ -608,7 +619,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 while (true) {
                     Task t = tasks.poll();
                     if (t != null) {
-                        s.create(null, () -> runBody(t));
+                        s.create(null, new Start(this, t));
                         continue;
                     }
                     if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
@@ -628,6 +639,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         s.park(this);
                     } catch (CoroutineException | DeadlockException e) {
                         pool.failedInMain(thread, e); // a failure left to this thread's main
+                    } catch (IllegalStateException e) {
+                        if (!(e.getCause() instanceof PinnedException p)) {
+                            throw e;
+                        }
+                        cannotRun(s, p, e); // no thread could be started for a coroutine (the thread engine)
                     } finally {
                         s.loop.foreignWaitEnded();
                     }
@@ -635,6 +651,35 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             } finally {
                 s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
                 pool.workerEnded();
+            }
+        }
+
+        /**
+         * A coroutine chosen to run could not be (no thread could be started for it, {@code p}; the refusal
+         * {@code e}): if it was to run a body, it is closed, never having run, and the body fails as one
+         * that threw, naming the pool, this thread and the submission; the thread serves on. Another
+         * (one a body created) stays {@code NEW}, and the refusal is left to this thread's main.
+         */
+        private void cannotRun(Scheduler s, PinnedException p, IllegalStateException e) {
+            Context c = s.unrunnable;
+            s.unrunnable = null;
+            if (c == null || c.state() != Coroutine.State.NEW || !(c.code() instanceof Start start) || start.worker != this) {
+                pool.failedInMain(thread, e);
+                return;
+            }
+            s.close(c);
+            Task t = start.task;
+            live.decrementAndGet(); // before the future completes, as for a body that ran
+            IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + thread.getName()
+                    + "' could not run the body of " + t.op + " #" + t.seq + ": " + p.why, p);
+            Failure f = new Failure("the body of " + t.op + " #" + t.seq + " never ran: ", failure);
+            if (t.future == null) {
+                pool.failed(t.order, f);
+            } else {
+                pool.retainUnlessObserved(t.future, f);
+                if (!t.future.completeExceptionally(failure)) {
+                    pool.forget(t.future); // its caller settled it first
+                }
             }
         }
 

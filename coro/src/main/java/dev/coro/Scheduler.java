@@ -1027,6 +1027,12 @@ final class Scheduler {
      * which names the refusal once the parker runs again ({@link #refusedPark}); null otherwise.
      */
     private Context refusedTarget;
+    /**
+     * The last context a park of main chose, or main was given back instead of ({@link #cannotRun}),
+     * that could not run, left {@code NEW}: a pool thread's main takes it to fail the body it was to
+     * run ({@code CoroutinePool}); null otherwise.
+     */
+    Context unrunnable;
 
     /**
      * {@link #transfer}'s moves and the engine's transfer, guarded: on return control came back to
@@ -1104,6 +1110,9 @@ final class Scheduler {
     private IllegalStateException refusedPark(Context from, PinnedException e) {
         Context to = refusedTarget;
         refusedTarget = null;
+        if (from == main) {
+            unrunnable = to;
+        }
         return refusedSwitch(from, to, PARK, e);
     }
 
@@ -1247,6 +1256,7 @@ final class Scheduler {
      */
     Context cannotRun(Context next, PinnedException e) {
         next.revertTo(State.NEW);
+        unrunnable = next;
         leave(main, Fiber.refused("cannot run " + next.describe(), e, "it stays NEW"));
         current = main.index;
         main.revertTo(State.RUNNING);

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -838,6 +839,48 @@ class CoroutinePoolTest {
         assertThat(CoroutinePool.openPools()).as("the pool that failed to start is not open").isZero();
         assertThat(Peer.call("after", CoroutinePoolTest::waitAloneOnAChannel))
                 .startsWith("DeadlockException: main context 'main' cannot receive from channel 'alone'");
+    }
+
+    /**
+     * On the thread engine a body's coroutine runs on a virtual thread of its own, which the JVM may be
+     * unable to start (threads or memory exhausted): the body's future fails saying so, the pool thread
+     * lives on and serves, and {@code close()} ends and reports such a body run by {@code execute}.
+     */
+    @Test
+    @Timeout(20)
+    @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns", disabledReason = "a coroutine of the continuation engine starts no thread")
+    void aBodyWhoseThreadCannotBeStartedFailsItsFutureAndThePoolThreadServesOn() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Void> held = pool.submit(() -> Coroutine.await(gate)); // #1, on one thread: the others go to the other
+        CompletableFuture<String> armed = pool.submit(() -> { // #2
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+            return Scheduler.current().owner.getName();
+        });
+        String thread = Coroutine.await(armed);
+        CompletableFuture<String> refused = pool.submit(() -> "never"); // #3: its thread is refused
+        Throwable failure = catchThrowable(refused::join);
+        assertThat(failure).isExactlyInstanceOf(CompletionException.class).cause()
+                .isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageMatching(name + ": thread '" + thread + "' could not run the body of submit #3: no virtual thread could be"
+                        + " started for coroutine 'coroutine-\\d+' \\(java.util.concurrent.RejectedExecutionException: refused for a test\\)");
+        assertThat(Coroutine.await(pool.submit(() -> Scheduler.current().owner.getName()))).as("the same thread, serving on")
+                .isEqualTo(thread);
+        Coroutine.await(pool.submit(() -> {
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+            return null;
+        }));
+        pool.execute(() -> { }); // #6: refused too, and nobody reads it
+        gate.complete(null);
+        Coroutine.await(held);
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessageMatching(name + ": a coroutine failed and nobody observed it: the body of execute #6 never ran:"
+                        + " java.lang.IllegalStateException: " + name + ": thread '" + thread
+                        + "' could not run the body of execute #6: no virtual thread could be started for coroutine 'coroutine-\\d+'"
+                        + " \\(java.util.concurrent.RejectedExecutionException: refused for a test\\)")
+                .cause().isExactlyInstanceOf(IllegalStateException.class);
     }
 
     @Test
