@@ -75,8 +75,10 @@ import java.util.function.Supplier;
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
  * failure is not reported, nor is a body that a {@link Coroutine#close()} of its coroutine unwound
- * (its future fails with that {@link CoroutineExit}). Until then the pool keeps only the futures it may have to
- * report (failed, not read yet): a long-lived pool does not grow with the number of submissions. While it waits, the calling thread's own event
+ * (its future fails with that {@link CoroutineExit}). Until then the pool keeps only the failures it may have to
+ * report (those of {@code execute} bodies and of a thread's main, and the futures failed and not read yet), and
+ * of those the first 100 by the order of submission; a later one is only counted, the report saying how many
+ * ({@code ; 58 more not kept}): a long-lived pool does not grow with the number of submissions, failed ones included. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
  */
 public final class CoroutinePool implements Executor, AutoCloseable {
@@ -105,6 +107,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * future that completes normally, or is read, is not kept (guarded by {@link #failures}).
      */
     private final TreeMap<Long, ObservedFuture<?>> unobserved = new TreeMap<>();
+    /**
+     * How many failures {@link #failures} and {@link #unobserved} keep at most together: the first by
+     * the order of submission; a later one is only counted ({@link #notKept}), so that a long-lived pool
+     * whose bodies keep failing unobserved does not grow with them.
+     */
+    static final int KEPT_FAILURES = 100;
+    /** How many failures close() would report beyond the {@link #KEPT_FAILURES} kept (guarded by {@link #failures}). */
+    private long notKept;
     /** Numbers the submissions from 1: their futures and failures are named by it. */
     private final AtomicLong submissions = new AtomicLong();
     /**
@@ -286,6 +296,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         // whichever close sees the pool end reports: one that gave up waiting (a withTimeout) leaves the failures to the next
         Failure first = null;
         List<Throwable> later = new ArrayList<>();
+        long dropped;
         synchronized (failures) {
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
@@ -306,20 +317,26 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 }
             }
             failures.clear();
+            dropped = notKept;
+            notKept = 0;
         }
         if (first != null) {
-            throw unobservedFailure(first, later);
+            throw unobservedFailure(first, later, dropped);
         }
     }
 
     /**
      * The report of {@code first}, naming where it happened, with the {@code later} failures suppressed in
-     * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled.
+     * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled,
+     * and how many more there were beyond those kept ({@code notKept}).
      */
-    private CoroutineException unobservedFailure(Failure first, List<Throwable> later) {
+    private CoroutineException unobservedFailure(Failure first, List<Throwable> later, long notKept) {
         boolean inFirst = later.isEmpty() || Scheduler.addedAsSuppressed(first.thrown, later.get(0));
         String more = later.isEmpty() ? "" : "; " + later.size() + (later.size() == 1 ? " more failure" : " more failures")
                 + (inFirst ? " suppressed" : " suppressed in this report (the first takes no suppressed exceptions)");
+        if (notKept > 0) {
+            more += "; " + notKept + " more not kept (a pool keeps the first " + KEPT_FAILURES + " failures nobody observed)";
+        }
         CoroutineException report = new CoroutineException(name + ": a coroutine failed and nobody observed it: " + first.where
                 + SafeText.of(first.thrown) + more, first.thrown);
         for (int i = inFirst ? 1 : 0; i < later.size(); i++) {
@@ -423,6 +440,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private void failed(long order, Failure f) {
         synchronized (failures) {
             failures.put(order, f);
+            keepBounded();
+        }
+    }
+
+    /**
+     * Under the lock of {@link #failures}, after one more was kept: while more than {@link #KEPT_FAILURES}
+     * are, the last by the order of submission is let go and counted (a future let go that is read later
+     * is counted out again: {@link #forget}).
+     */
+    private void keepBounded() {
+        while (failures.size() + unobserved.size() > KEPT_FAILURES) {
+            Long lastFailure = failures.isEmpty() ? null : failures.lastKey();
+            Long lastFuture = unobserved.isEmpty() ? null : unobserved.lastKey();
+            if (lastFuture == null || (lastFailure != null && lastFailure > lastFuture)) {
+                failures.remove(lastFailure);
+            } else {
+                unobserved.remove(lastFuture).letGo = true;
+            }
+            notKept++;
         }
     }
 
@@ -443,6 +479,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         synchronized (failures) {
             f.failure = failure;
             unobserved.put(f.order, f);
+            keepBounded();
         }
         f.retained = true;
         if (f.observed) {
@@ -453,7 +490,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** {@code f} was read: close() will not report it. */
     private void forget(ObservedFuture<?> f) {
         synchronized (failures) {
-            unobserved.remove(f.order);
+            if (unobserved.remove(f.order) == null && f.letGo) {
+                f.letGo = false; // counted as not kept: it is not to be reported after all
+                notKept--;
+            }
+        }
+    }
+
+    /** How many failures the pool keeps for close(): those of execute and of a thread's main, and the futures nobody read. */
+    int keptFailures() {
+        synchronized (failures) {
+            return failures.size() + unobserved.size();
         }
     }
 
@@ -995,6 +1042,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile boolean retained;
         /** What its body threw and where, once retained (guarded by the pool's {@code failures}). */
         Failure failure;
+        /** Retained, then let go to keep the pool's failures bounded: counted as not kept (guarded by the pool's {@code failures}). */
+        boolean letGo;
 
         ObservedFuture(CoroutinePool pool, long seq, long order) {
             this.pool = pool;

@@ -685,6 +685,47 @@ class CoroutinePoolTest {
         assertThat(pool.retainedFutures()).isZero();
     }
 
+    /**
+     * Failures nobody observes (submissions never read, execute bodies) would otherwise be kept until
+     * close() however many there are: the pool keeps the first {@value CoroutinePool#KEPT_FAILURES} by
+     * the order of submission and counts the rest, and one counted so that is read later is not reported.
+     */
+    @Test
+    @Timeout(60)
+    void aLongLivedPoolKeepsTheFirstHundredFailuresNobodyObservedAndCountsTheRest() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int k = 1; k <= 150; k++) { // #1 to #150
+            int n = k;
+            futures.add(pool.submit(() -> {
+                throw new IllegalStateException("failure " + n);
+            }));
+        }
+        Coroutine.await(CompletableFuture.allOf(futures.toArray(CompletableFuture<?>[]::new)).exceptionally(e -> null));
+        assertThat(pool.keptFailures()).as("failures kept of 150 nobody read").isEqualTo(100);
+        assertThat(futures.get(149).exceptionNow()).hasMessage("failure 150"); // counted, not kept: no longer counted
+        assertThat(futures.get(0).exceptionNow()).hasMessage("failure 1"); // kept: no longer kept
+        assertThat(pool.keptFailures()).isEqualTo(99);
+        for (int k = 151; k <= 160; k++) { // #151 to #160: the first is kept, the others counted
+            int n = k;
+            pool.execute(() -> {
+                throw new IllegalStateException("failure " + n);
+            });
+        }
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
+                        + "-0', running the body of submit #2, threw java.lang.IllegalStateException: failure 2; 99 more failures"
+                        + " suppressed; 58 more not kept \\(a pool keeps the first 100 failures nobody observed\\)");
+        List<String> suppressed = new ArrayList<>();
+        for (Throwable t : thrown.getCause().getSuppressed()) {
+            suppressed.add(t.getMessage());
+        }
+        assertThat(suppressed).hasSize(99).startsWith("failure 3").endsWith("failure 100", "failure 151");
+        assertThat(pool.keptFailures()).isZero();
+    }
+
     @Test
     void aFailureIsKeptForCloseBeforeItsFutureWakesAnyone() {
         CoroutinePool pool = CoroutinePool.start(1);
