@@ -735,6 +735,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Throwable failure = null;
             String where = null;
             boolean unwound = false;
+            // an interrupt another body left set as it ended passed to the context that ran next (the
+            // thread's main, or this body): no body starts with one, on either engine, as no task of a
+            // ThreadPoolExecutor does
+            Thread.interrupted();
             try {
                 value = t.body.get();
             } catch (Throwable e) {

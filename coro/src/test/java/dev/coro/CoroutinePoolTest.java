@@ -224,6 +224,33 @@ class CoroutinePoolTest {
         }
     }
 
+    /**
+     * A body that leaves its thread's interrupt set as it ends hands it to the context that runs next
+     * (docs/ENGINES.md): on a pool thread that is the thread's main, which must not pass it on to the
+     * next body, another submitter's, whose blocking calls would then fail at once; on the continuation
+     * engine, where main and the bodies share the one flag of the thread, it did.
+     */
+    @Test
+    @Timeout(20)
+    void aBodyStartsWithItsInterruptClearWhateverTheBodyBeforeItLeftSet() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            Coroutine.await(pool.submit(() -> {
+                Thread.currentThread().interrupt();
+                return null;
+            }));
+            assertThat(Coroutine.await(pool.submit(() -> Thread.currentThread().isInterrupted())))
+                    .as("the next body's interrupt").isFalse();
+            assertThat(Coroutine.await(pool.submit(() -> {
+                Thread.currentThread().interrupt();
+                Coroutine.yield();
+                return Thread.interrupted();
+            }))).as("a body's own interrupt, kept across its switches").isTrue();
+        } finally {
+            close(pool);
+        }
+    }
+
     @Test
     void coroutinesCreatedInsideABodyStayOnItsThreadAndInterleaveByTheUsualRules() {
         CoroutinePool pool = CoroutinePool.start(2);
