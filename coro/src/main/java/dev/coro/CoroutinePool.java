@@ -164,6 +164,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     static Consumer<Thread> starter = Thread::start;
 
     /**
+     * How a pool thread makes the coroutine of a body: {@link Scheduler#create}, or a test's that fails as
+     * the JVM does when it has no memory left for one.
+     */
+    static java.util.function.BiFunction<Scheduler, Runnable, Context> maker = (s, body) -> s.create(null, body);
+
+    /**
      * A pool that failed to start: its threads that did start end once they look (those parked for
      * work are woken), none counts as the pool's any more, and the pool no longer counts as open.
      */
@@ -226,8 +232,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
      * @return a future completed with the body's value, or exceptionally with what it threw, whose
-     *         blocking reads wait cooperatively (above); if the body's coroutine cannot be run (on the
-     *         thread engine, no virtual thread can be started for it), exceptionally with an
+     *         blocking reads wait cooperatively (above); if the body's coroutine cannot be made (no memory
+     *         left for it) or run (on the thread engine, no virtual thread can be started for it), exceptionally with an
      *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
@@ -240,8 +246,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Runs {@code body} as a coroutine on one of the pool's threads (see Placement); if it throws,
-     * {@link #close()} throws it, and so it does if the body's coroutine cannot be run (on the thread
-     * engine, no virtual thread can be started for it). There is no future to wait for: to wait for the body, {@link #submit} it
+     * {@link #close()} throws it, and so it does if the body's coroutine cannot be made (no memory left
+     * for it) or run (on the thread engine, no virtual thread can be started for it). There is no future to wait for: to wait for the body, {@link #submit} it
      * (its future's {@code join()} parks only the calling context).
      *
      * @param body the code to run
@@ -666,7 +672,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 while (true) {
                     Task t = tasks.poll();
                     if (t != null) {
-                        s.create(null, new Start(this, t));
+                        try {
+                            maker.apply(s, new Start(this, t));
+                        } catch (OutOfMemoryError | RuntimeException e) {
+                            notRun(t, "its coroutine could not be made (" + e + ")", e); // the thread serves on
+                        }
                         continue;
                     }
                     if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
@@ -715,10 +725,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return;
             }
             s.close(c);
-            Task t = start.task;
+            notRun(start.task, p.why, p);
+        }
+
+        /**
+         * {@code t}'s body will never run ({@code why}, because of {@code cause}): it fails as one that threw,
+         * with an {@link IllegalStateException} naming the pool, this thread and the submission.
+         */
+        private void notRun(Task t, String why, Throwable cause) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
             IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + thread.getName()
-                    + "' could not run the body of " + t.op + " #" + t.seq + ": " + p.why, p);
+                    + "' could not run the body of " + t.op + " #" + t.seq + ": " + why, cause);
             Failure f = new Failure("the body of " + t.op + " #" + t.seq + " never ran: ", failure);
             if (t.future == null) {
                 pool.failed(t.order, f);

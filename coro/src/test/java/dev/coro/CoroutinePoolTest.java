@@ -910,6 +910,48 @@ class CoroutinePoolTest {
     }
 
     /**
+     * A body whose coroutine cannot be made (the JVM has no memory left for it) fails its future saying
+     * so, on either engine; the pool thread lives on and serves, and {@code close()} ends and reports
+     * such a body run by {@code execute}.
+     */
+    @Test
+    @Timeout(20)
+    void aBodyWhoseCoroutineCannotBeMadeFailsItsFutureAndThePoolThreadServesOn() {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = nameOf(pool);
+        java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
+        CoroutinePool.maker = (s, body) -> {
+            if (refusals.getAndDecrement() > 0) {
+                throw new OutOfMemoryError("Java heap space: refused for a test");
+            }
+            return maker.apply(s, body);
+        };
+        try {
+            refusals.set(1);
+            CompletableFuture<String> refused = pool.submit(() -> "never"); // #1
+            assertThat(catchThrowable(refused::join)).isExactlyInstanceOf(CompletionException.class).cause()
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage(name + ": thread '" + name + "-0' could not run the body of submit #1: its coroutine could not be made"
+                            + " (java.lang.OutOfMemoryError: Java heap space: refused for a test)")
+                    .cause().isExactlyInstanceOf(OutOfMemoryError.class);
+            assertThat(Coroutine.await(pool.submit(() -> Scheduler.current().owner.getName()))).as("#2, on the next thread in turn")
+                    .isEqualTo(name + "-1");
+            assertThat(Coroutine.await(pool.submit(() -> Scheduler.current().owner.getName()))).as("#3, on the refusing thread, serving on")
+                    .isEqualTo(name + "-0");
+            refusals.set(1);
+            pool.execute(() -> { }); // #4: refused too, and nobody reads it
+            Throwable thrown = catchThrowableOf(() -> close(pool));
+            assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessage(name + ": a coroutine failed and nobody observed it: the body of execute #4 never ran:"
+                            + " java.lang.IllegalStateException: " + name + ": thread '" + name + "-1' could not run the body of execute #4:"
+                            + " its coroutine could not be made (java.lang.OutOfMemoryError: Java heap space: refused for a test)");
+        } finally {
+            CoroutinePool.maker = maker;
+        }
+    }
+
+    /**
      * On the thread engine a body's coroutine runs on a virtual thread of its own, which the JVM may be
      * unable to start (threads or memory exhausted): the body's future fails saying so, the pool thread
      * lives on and serves, and {@code close()} ends and reports such a body run by {@code execute}.
