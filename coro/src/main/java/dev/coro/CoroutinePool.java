@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -167,7 +168,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * How a pool thread makes the coroutine of a body: {@link Scheduler#create}, or a test's that fails as
      * the JVM does when it has no memory left for one.
      */
-    static java.util.function.BiFunction<Scheduler, Runnable, Context> maker = (s, body) -> s.create(null, body);
+    static BiFunction<Scheduler, Runnable, Context> maker = (s, body) -> s.create(null, body);
 
     /**
      * A pool that failed to start: its threads that did start end once they look (those parked for
