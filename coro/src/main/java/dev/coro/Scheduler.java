@@ -1030,7 +1030,8 @@ final class Scheduler {
     /**
      * The last context a park of main chose, or main was given back instead of ({@link #cannotRun}),
      * that could not run, left {@code NEW}: a pool thread's main takes it to fail the body it was to
-     * run ({@code CoroutinePool}); null otherwise.
+     * run ({@code CoroutinePool}); null otherwise, and null again once it leaves the run list
+     * ({@link #remove}), so that the scheduler of a thread no pool reads it from keeps no ended context.
      */
     Context unrunnable;
 
@@ -1265,11 +1266,14 @@ final class Scheduler {
 
     /**
      * Swap-removes {@code c} from the run list; if the current context was the last entry, moved into
-     * {@code c}'s slot, {@code current} follows it.
+     * {@code c}'s slot, {@code current} follows it. If {@code c} is {@link #unrunnable}, that is forgotten.
      *
      * @return the index {@code c} had
      */
     private int remove(Context c) {
+        if (unrunnable == c) {
+            unrunnable = null;
+        }
         int k = runList.remove(c);
         if (current == runList.size() && k != current) {
             current = k;

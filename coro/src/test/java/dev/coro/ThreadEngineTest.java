@@ -414,6 +414,39 @@ class ThreadEngineTest {
     }
 
     @Test
+    @Timeout(20)
+    void aCoroutineChosenAfterABodyEndedThatCouldNotRunIsGarbageOnceItHasRunAndEnded() {
+        assertThat(Collected.all(List.of(refusedAfterABodyEndedThenRun()))).as("the coroutine refused once, then ended").isTrue();
+    }
+
+    /** A coroutine chosen as a body ended, refused a thread once, then run to its end and dropped. */
+    private static WeakReference<Coroutine> refusedAfterABodyEndedThenRun() {
+        Coroutine waiting = Coroutine.create("waiting", () -> { });
+        Coroutine ending = Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
+        assertThatThrownBy(ending::switchTo).isInstanceOf(IllegalStateException.class);
+        Coroutine.yield();
+        assertThat(waiting.state()).isEqualTo(State.FINISHED);
+        return new WeakReference<>(waiting);
+    }
+
+    @Test
+    @Timeout(20)
+    void aCoroutineThatMainsParkCouldNotRunIsGarbageOnceItHasRunAndEnded() {
+        assertThat(Collected.all(List.of(refusedToMainsParkThenRun()))).as("the coroutine refused once, then ended").isTrue();
+    }
+
+    /** A coroutine main's receive chose, refused a thread once, then run to its end and dropped. */
+    private static WeakReference<Coroutine> refusedToMainsParkThenRun() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine target = Coroutine.create("target", () -> ch.send("sent"));
+        ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class);
+        assertThat(ch.receive()).isEqualTo("sent");
+        assertThat(target.state()).isEqualTo(State.FINISHED);
+        return new WeakReference<>(target);
+    }
+
+    @Test
     void whenNoThreadCanBeStartedForASwitchTargetNothingIsTransferredAndTheCallerKeepsRunning() {
         Coroutine target = Coroutine.create("target", () -> { });
         ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
