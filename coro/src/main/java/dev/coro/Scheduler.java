@@ -490,7 +490,7 @@ final class Scheduler {
                     to = mainsChoice();
                     if (to == from) { // woken by a timer that main's idle wait expired
                         from.moveTo(State.RUNNING);
-                        resumed(from);
+                        resumed(from, PARK);
                         return;
                     }
                 }
@@ -499,7 +499,7 @@ final class Scheduler {
                 }
                 if (from.isRunnable()) {
                     from.moveTo(State.RUNNING);
-                    resumed(from);
+                    resumed(from, PARK);
                     return;
                 }
                 if (!loop.hasPending() && othersMayWake()) {
@@ -1010,7 +1010,7 @@ final class Scheduler {
      */
     private void transfer(Context from, Context to, int op) {
         run(from, to, op);
-        resumed(from);
+        resumed(from, op);
     }
 
     /** A transfer's {@code op}: a park, whose wait {@code from.waitingFor} names. */
@@ -1117,26 +1117,32 @@ final class Scheduler {
         return refusedSwitch(from, to, PARK, e);
     }
 
-    /** Throws, in the context that just resumed, what was left pending for it (a failure, or the exit signal). */
-    private static void resumed(Context self) {
+    /**
+     * Throws, in the context that just resumed from {@code op} (a transfer's), what was left pending for
+     * it (a failure, the exit signal, or the refusal of a context that could not run after a body ended).
+     */
+    private static void resumed(Context self, int op) {
         Throwable pending = self.pendingThrow;
         if (pending != null) {
-            throwPending(self, pending);
+            throwPending(self, pending, op);
         }
     }
 
     /**
      * {@link #resumed}: throws {@code pending}. The signal of an expired {@code withTimeout} is made
      * here, in {@code self}, now running and current ({@link TimeoutScope#signalFor}): its text names
-     * the wait, maybe through the user's code.
+     * the wait, maybe through the user's code; so is the refusal {@link #cannotRun} left, which names
+     * {@code self}'s call ({@link NotRun#named}).
      */
-    private static void throwPending(Context self, Throwable pending) {
-        if (pending instanceof CoroutineException || pending instanceof DeadlockException
-                || pending.getCause() instanceof PinnedException) {
-            // a coroutine's failure, the deadlock that cancels main's wait as a body ends, and the
-            // refusal main gets when the context chosen then cannot run (cannotRun), are made on the
-            // ending body's stack (on the thread engine, another thread's): their trace shows where
-            // they are thrown instead, the same on both engines. Before it is cleared: near the
+    private static void throwPending(Context self, Throwable pending, int op) {
+        if (pending instanceof NotRun notRun) {
+            // made on main's stack, so its trace shows main's call. Before it is cleared: near the
+            // stack's end the text may overflow, and it is thrown again later
+            pending = notRun.named(self, op);
+        } else if (pending instanceof CoroutineException || pending instanceof DeadlockException) {
+            // a coroutine's failure, and the deadlock that cancels main's wait as a body ends, are made
+            // on the ending body's stack (on the thread engine, another thread's): their trace shows
+            // where they are thrown instead, the same on both engines. Before it is cleared: near the
             // stack's end the walk may overflow, and it is thrown again later
             pending.fillInStackTrace();
         }
@@ -1249,19 +1255,60 @@ final class Scheduler {
     }
 
     /**
-     * Called by an engine when the context {@link #runToEnd} chose cannot be run after all (no thread
-     * could be started for it): it stays {@code NEW}, and main runs instead, its pending call throwing
-     * an {@link IllegalStateException} that says why (a parked main has its wait cancelled).
+     * Called by an engine when the context {@link #runToEnd} chose as {@code ended} ended cannot be run
+     * after all (no thread could be started for it): it stays {@code NEW}, and main runs instead, its
+     * pending call throwing an {@link IllegalStateException} that names main, that call, the context
+     * and why ({@link NotRun}; a parked main has its wait cancelled).
      *
      * @return main, now {@code RUNNING} and current
      */
-    Context cannotRun(Context next, PinnedException e) {
+    Context cannotRun(Context next, Context ended, PinnedException e) {
         next.revertTo(State.NEW);
         unrunnable = next;
-        leave(main, Fiber.refused("cannot run " + next.describe(), e, "it stays NEW"));
+        leave(main, new NotRun(next.describe(), ended.describe(), e));
         current = main.index;
         main.revertTo(State.RUNNING);
         return main;
+    }
+
+    /**
+     * What {@link #cannotRun} leaves for main: the refusal its pending call throws, made once main runs
+     * again ({@link #named}), as it names that call, whose wait's text may run the user's code, which
+     * must see main running. Its own text, naming no call, is for a report it would be added to instead.
+     */
+    private static final class NotRun extends RuntimeException {
+        /** The context that could not run, and the one whose end chose it, as errors name them. */
+        private final String target;
+        private final String ended;
+
+        NotRun(String target, String ended, PinnedException e) {
+            super("cannot run " + target + " (NEW) after " + ended + " ended: " + e.why + "; it stays NEW", e, true, false);
+            this.target = target;
+            this.ended = ended;
+        }
+
+        /**
+         * The refusal {@code self} (main) throws from {@code op}, a transfer's: {@code main context 'main'
+         * cannot run coroutine 'b' (NEW), chosen as coroutine 'a' ended, at its receive from channel 'jobs':
+         * no virtual thread could be started for coroutine 'b' (…); it stays NEW, and main's wait is
+         * cancelled (state RUNNING)}; it takes what was added to this one.
+         */
+        IllegalStateException named(Context self, int op) {
+            boolean waits = op == PARK || op == YIELD && self.scheduler.mainAwaits;
+            String call = switch (op) {
+                case PARK -> Wait.describe(self.waitingFor);
+                case YIELD -> waits ? "wait in VirtualTime.run for its coroutines to end" : "yield";
+                case SWITCH -> "switchTo";
+                default -> "close";
+            };
+            IllegalStateException e = new IllegalStateException(self.describe() + " cannot run " + target + " (NEW), chosen as "
+                    + ended + " ended, at its " + call + ": " + ((PinnedException) getCause()).why + "; it stays NEW, and "
+                    + (waits ? "main's wait is cancelled" : "main runs again") + " (state RUNNING)", getCause());
+            for (Throwable t : getSuppressed()) {
+                e.addSuppressed(t);
+            }
+            return e;
+        }
     }
 
     /**

@@ -223,7 +223,7 @@ final class ThreadEngine implements Engine {
             try {
                 ((ThreadStack) next.stack).resume(true);
             } catch (PinnedException e) {
-                ((ThreadStack) scheduler.cannotRun(next, e).stack).resume(true);
+                ((ThreadStack) scheduler.cannotRun(next, context, e).stack).resume(true);
             }
         }
 

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -386,8 +387,9 @@ class ThreadEngineTest {
         });
         // ending runs and returns; the scheduler chooses 'waiting' (index 1), whose thread cannot start
         assertThatThrownBy(ending::switchTo).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot run coroutine 'waiting': no virtual thread could be started for coroutine 'waiting'"
-                        + " (java.util.concurrent.RejectedExecutionException: refused for a test); it stays NEW")
+                .hasMessage("main context 'main' cannot run coroutine 'waiting' (NEW), chosen as coroutine 'ending' ended, at its"
+                        + " switchTo: no virtual thread could be started for coroutine 'waiting' (java.util.concurrent.RejectedExecutionException:"
+                        + " refused for a test); it stays NEW, and main runs again (state RUNNING)")
                 .cause().isInstanceOf(PinnedException.class);
         assertThat(ran).containsExactly("ending");
         assertThat(ending.state()).isEqualTo(State.FINISHED);
@@ -397,6 +399,85 @@ class ThreadEngineTest {
         Coroutine.yield();
         assertThat(ran).containsExactly("ending", "waiting");
         assertThat(waiting.state()).isEqualTo(State.FINISHED);
+    }
+
+    /** The refusal main gets when 'waiting' cannot run after 'ending' ended, at its {@code call}. */
+    private static String refusedAt(String call, String outcome) {
+        return "main context 'main' cannot run coroutine 'waiting' (NEW), chosen as coroutine 'ending' ended, at its " + call + ":"
+                + " no virtual thread could be started for coroutine 'waiting' (java.util.concurrent.RejectedExecutionException:"
+                + " refused for a test); it stays NEW, and " + outcome + " (state RUNNING)";
+    }
+
+    /**
+     * Makes 'waiting' (it runs {@code waiting}), then 'ending', which refuses the next thread start and
+     * returns, so that 'waiting', chosen next, cannot run: main's pending {@code call} throws why.
+     */
+    private static IllegalStateException refusedWhile(Runnable waiting, Runnable call) {
+        Coroutine.create("waiting", waiting);
+        Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
+        return catchThrowableOfType(IllegalStateException.class, call::run);
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWaitingInAReceiveWhenTheContextChosenCannotRunLeavesTheChannelAndGetsTheRefusalNamingItsReceive() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        IllegalStateException e = refusedWhile(() -> ch.send("sent"), ch::receive);
+        assertThat(e).hasMessage(refusedAt("receive from channel 'ch'", "main's wait is cancelled"))
+                .cause().isInstanceOf(PinnedException.class);
+        assertThat(Coroutine.dump()).contains("[1] coroutine 'waiting': NEW");
+        assertThat(ch.receive()).as("the value sent to the receive made after, the first having left the channel").isEqualTo("sent");
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWaitingInASleepWhenTheContextChosenCannotRunLeavesNoTimerAndGetsTheRefusalNamingItsSleep() {
+        List<String> ran = new ArrayList<>();
+        IllegalStateException e = refusedWhile(() -> ran.add("waiting"), () -> Coroutine.sleep(Duration.ofHours(1)));
+        assertThat(e.getMessage()).startsWith("main context 'main' cannot run coroutine 'waiting' (NEW), chosen as coroutine 'ending'"
+                        + " ended, at its sleep 3,600,000.000 ms (")
+                .endsWith(" left): no virtual thread could be started for coroutine 'waiting'"
+                        + " (java.util.concurrent.RejectedExecutionException: refused for a test); it stays NEW, and main's wait is"
+                        + " cancelled (state RUNNING)");
+        assertThat(Scheduler.current().loop.timerCount()).as("the sleep's timer").isZero();
+        Coroutine.yield();
+        assertThat(ran).containsExactly("waiting");
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWaitingInAnAwaitWhenTheContextChosenCannotRunGetsTheRefusalNamingItsAwait() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        IllegalStateException e = refusedWhile(() -> f.complete("done"), () -> Coroutine.await(f));
+        assertThat(e).hasMessage(refusedAt("await " + f, "main's wait is cancelled"));
+        assertThat(Coroutine.await(f)).isEqualTo("done");
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWaitingInASelectWhenTheContextChosenCannotRunLeavesItsChannelsAndTimerAndGetsTheRefusal() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Select<String> select = new Select<String>().onReceive(ch, v -> v).onTimeout(Duration.ofHours(1), () -> "timed out");
+        IllegalStateException e = refusedWhile(() -> ch.send("sent"), select::select);
+        assertThat(e.getMessage()).startsWith("main context 'main' cannot run coroutine 'waiting' (NEW), chosen as coroutine 'ending'"
+                        + " ended, at its select over receive from channel 'ch', timeout PT1H (")
+                .endsWith(" left): no virtual thread could be started for coroutine 'waiting' (java.util.concurrent.RejectedExecutionException:"
+                        + " refused for a test); it stays NEW, and main's wait is cancelled (state RUNNING)");
+        assertThat(Scheduler.current().loop.timerCount()).as("the select's timer").isZero();
+        assertThat(ch.receive()).isEqualTo("sent");
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWaitingForTheCoroutinesOfAVirtualTimeRunWhenTheContextChosenCannotRunEndsTheRunWithTheRefusal() {
+        List<String> ran = new ArrayList<>();
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> VirtualTime.run(() -> {
+            Coroutine.create("waiting", () -> ran.add("waiting"));
+            Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
+        }));
+        assertThat(e).hasMessage(refusedAt("wait in VirtualTime.run for its coroutines to end", "main's wait is cancelled"));
+        assertThat(ran).isEmpty();
+        assertThat(Coroutine.dump()).startsWith("thread 'test-mainWaitingForTheCoroutinesOfAVirtualTimeRunWhenTheContextChosenCannotRunEndsTheRunWithTheRefusal': 1 context,");
     }
 
     @Test
