@@ -714,19 +714,27 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /**
          * A coroutine chosen to run could not be (no thread could be started for it, {@code p}; the refusal
-         * {@code e}): if it was to run a body, it is closed, never having run, and the body fails as one
-         * that threw, naming the pool, this thread and the submission; the thread serves on. Another
-         * (one a body created) stays {@code NEW}, and the refusal is left to this thread's main.
+         * {@code e}): it is closed, never having run, as this thread's main, which has no code of its own
+         * to decide, would choose it again at once, and again, for as long as no thread can be started. If
+         * it was to run a body, the body fails as one that threw, naming the pool, this thread and the
+         * submission; another (one a body created) is a failure left to this thread's main, naming it. The
+         * thread serves on.
          */
         private void cannotRun(Scheduler s, PinnedException p, IllegalStateException e) {
             Context c = s.unrunnable;
             s.unrunnable = null;
-            if (c == null || c.state() != Coroutine.State.NEW || !(c.code() instanceof Start start) || start.worker != this) {
+            if (c == null || c.state() != Coroutine.State.NEW) {
                 pool.failedInMain(thread, e);
                 return;
             }
+            Task body = c.code() instanceof Start start && start.worker == this ? start.task : null; // read before the close releases it
             s.close(c);
-            notRun(start.task, p.why, p);
+            if (body != null) {
+                notRun(body, p.why, p);
+            } else {
+                pool.failedInMain(thread, new IllegalStateException(pool.name + ": thread '" + thread.getName() + "' closed "
+                        + c.describe() + ", which a body created, never run: " + p.why, p));
+            }
         }
 
         /**

@@ -993,6 +993,34 @@ class CoroutinePoolTest {
                 .cause().isExactlyInstanceOf(IllegalStateException.class);
     }
 
+    /**
+     * A coroutine a body created, which the pool thread's main chose as the body ended and whose thread
+     * cannot be started, is closed, never having run, and reported once by {@code close()}: the main
+     * would otherwise choose it again at once, and again, for as long as no thread can be started.
+     */
+    @Test
+    @Timeout(20)
+    @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns", disabledReason = "a coroutine of the continuation engine starts no thread")
+    void aCoroutineABodyCreatedWhoseThreadCannotBeStartedIsClosedAndReportedOnce() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Coroutine> inner = new AtomicReference<>();
+        String thread = Coroutine.await(pool.submit(() -> {
+            inner.set(Coroutine.create("inner", () -> ran.add("inner")));
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = Integer.MAX_VALUE; // no thread can be started from now on
+            return Scheduler.current().owner.getName();
+        }));
+        Throwable thrown = catchThrowableOf(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + thread + "':"
+                        + " java.lang.IllegalStateException: " + name + ": thread '" + thread + "' closed coroutine 'inner', which a body"
+                        + " created, never run: no virtual thread could be started for coroutine 'inner'"
+                        + " (java.util.concurrent.RejectedExecutionException: refused for a test)");
+        assertThat(inner.get().context.state()).as("read from another thread, once the pool has ended").isEqualTo(Coroutine.State.CLOSED);
+        assertThat(ran).isEmpty();
+    }
+
     @Test
     void whileAPoolIsOpenAThreadWithNothingToRunWaitsInsteadOfReportingADeadlock() {
         assertThat(CoroutinePool.openPools()).as("no pool is open before: the first wait below is a deadlock only then").isZero();
