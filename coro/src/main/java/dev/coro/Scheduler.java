@@ -1098,13 +1098,21 @@ final class Scheduler {
      */
     private static IllegalStateException refusedSwitch(Context from, Context to, int op, PinnedException e) {
         String what = switch (op) {
-            case YIELD -> "yield";
+            case YIELD -> yieldOf(from);
             case SWITCH -> "switchTo";
             case CLOSE -> "close";
             default -> Wait.describe(from.waitingFor);
         };
         return Fiber.refused("cannot suspend " + from.describe() + " at its " + what + " to run " + to.describe(), e,
                 "it keeps running (state RUNNING)");
+    }
+
+    /**
+     * How errors name a {@code yield} of {@code from}: main's while it waits in {@link VirtualTime#run}
+     * for the coroutines to end ({@link #awaitCoroutines}) is no yield of the program's, but that wait.
+     */
+    private static String yieldOf(Context from) {
+        return from.isMain() && from.scheduler.mainAwaits ? "VirtualTime.run (waiting for the coroutines to end)" : "yield";
     }
 
     /** {@link #refusedSwitch} of a park of {@code from}, whose target {@link #run} kept. */
@@ -1297,7 +1305,7 @@ final class Scheduler {
             boolean waits = op == PARK || op == YIELD && self.scheduler.mainAwaits;
             String call = switch (op) {
                 case PARK -> Wait.describe(self.waitingFor);
-                case YIELD -> waits ? "wait in VirtualTime.run for its coroutines to end" : "yield";
+                case YIELD -> yieldOf(self);
                 case SWITCH -> "switchTo";
                 default -> "close";
             };

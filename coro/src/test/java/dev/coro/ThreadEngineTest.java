@@ -475,9 +475,24 @@ class ThreadEngineTest {
             Coroutine.create("waiting", () -> ran.add("waiting"));
             Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
         }));
-        assertThat(e).hasMessage(refusedAt("wait in VirtualTime.run for its coroutines to end", "main's wait is cancelled"));
+        assertThat(e).hasMessage(refusedAt("VirtualTime.run (waiting for the coroutines to end)", "main's wait is cancelled"));
         assertThat(ran).isEmpty();
         assertThat(Coroutine.dump()).startsWith("thread 'test-mainWaitingForTheCoroutinesOfAVirtualTimeRunWhenTheContextChosenCannotRunEndsTheRunWithTheRefusal': 1 context,");
+    }
+
+    @Test
+    @Timeout(20)
+    void aVirtualTimeRunWhoseWaitForTheCoroutinesCannotStartOnesThreadEndsWithTheRefusalNamingThatWaitNotAYield() {
+        List<String> ran = new ArrayList<>();
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> VirtualTime.run(() -> {
+            Coroutine.create("waiting", () -> ran.add("waiting"));
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        }));
+        assertThat(e).hasMessage("cannot suspend main context 'main' at its VirtualTime.run (waiting for the coroutines to end) to run"
+                + " coroutine 'waiting': no virtual thread could be started for coroutine 'waiting'"
+                + " (java.util.concurrent.RejectedExecutionException: refused for a test); it keeps running (state RUNNING)");
+        assertThat(ran).isEmpty();
+        assertThat(Coroutine.dump()).contains(": 1 context,");
     }
 
     @Test
