@@ -152,7 +152,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
      *                                wait is cancelled, the value not delivered), or after it was woken, before
      *                                it ran again (a value already taken stays delivered: see the class comment)
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation;
+     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
+     *                                the thread engine, no thread can be started for the context that would run instead,
+     *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                ends while it waits (its wait is cancelled); the message names the caller, the wait and why
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");
@@ -252,7 +256,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                was handed goes back; once the channel is closed, the receive returns that
      *                                value instead and the failure comes at the next scheduling point: see the
      *                                class comment)
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation;
+     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
+     *                                the thread engine, no thread can be started for the context that would run instead,
+     *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                ends while it waits (its wait is cancelled); the message names the caller, the wait and why
      */
     public T receive() {
         T v = receiveOrNull("receive from");
@@ -297,7 +305,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #receive()}
-     * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation;
+     *                                  as for {@link #receive()}, if the caller cannot suspend to wait
      */
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = timeoutNanos(timeout, "tryReceive from");
@@ -355,7 +364,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #send(Object)}
-     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation;
+     *                                  as for {@link #send(Object)}, if the caller cannot suspend to wait
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");

@@ -186,7 +186,11 @@ public final class Coroutine implements AutoCloseable {
      *
      * @throws CoroutineException if, while this context was suspended, a coroutine it created failed
      * @throws CoroutineExit      if this coroutine is being closed, or a {@link #withTimeout} of it expired
-     * @throws IllegalStateException if the JDK cannot suspend here (the message says why)
+     * @throws IllegalStateException if the JDK cannot suspend here, or, on the thread engine, no thread can be
+     *                               started for the coroutine it would run, which stays {@code NEW} and is tried
+     *                               again at the next scheduling point that chooses it; in main, also if no
+     *                               thread can be started for the coroutine chosen as a body ended meanwhile
+     *                               (the message says which, naming the caller, the call and the coroutine)
      */
     public static void yield() {
         Scheduler.current().yieldToPrevious();
@@ -198,9 +202,12 @@ public final class Coroutine implements AutoCloseable {
      *
      * @throws IllegalStateException if this coroutine has ended, is {@link State#PARKED} (only what it
      *                               waits for wakes it), belongs to another thread, or the
-     *                               JDK cannot suspend the caller here (the message says which, naming the
-     *                               caller, this coroutine and its state, and for a {@code FAILED} one whom
-     *                               its failure was delivered to: its creator, its closer, or main)
+     *                               JDK cannot suspend the caller here, or, on the thread engine, no thread can
+     *                               be started for this coroutine (it stays {@code NEW}; a later switch tries
+     *                               again) or, in main, for the coroutine chosen as a body ended meanwhile (the
+     *                               message says which, naming the caller, this coroutine and its state, and for
+     *                               a {@code FAILED} one whom its failure was delivered to: its creator, its
+     *                               closer, or main)
      * @throws CoroutineException    if, while the caller was suspended, a coroutine it created failed
      * @throws CoroutineExit         if the calling coroutine is being closed, or a {@link #withTimeout} of it expired
      */
@@ -279,6 +286,7 @@ public final class Coroutine implements AutoCloseable {
      *                                sleep is cancelled), or after its timer woke it, before it ran again
      * @throws DeadlockException      if {@code d} is past the clock's range (its deadline never comes: no timer
      *                                is set) and nothing else of the thread could ever wake the caller
+     * @throws IllegalStateException  as for {@link Channel#receive()}, if the caller cannot suspend to wait
      * @throws NullPointerException   if {@code d} is null
      */
     public static void sleep(Duration d) {
@@ -369,6 +377,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws CoroutineException                         if a coroutine the caller created failed: while it waited
      *                                                    (main only: the await is cancelled, the stage left as it is),
      *                                                    or after it was woken, before it ran again
+     * @throws IllegalStateException                      as for {@link Channel#receive()}, if the caller cannot suspend to wait
      * @throws NullPointerException                       if {@code stage} is null
      */
     @SuppressWarnings("unchecked")

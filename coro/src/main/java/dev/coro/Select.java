@@ -218,7 +218,8 @@ public final class Select<R> {
      * @throws CoroutineException       if a coroutine the caller created failed: while it waited (main only: its
      *                                  wait is cancelled, no clause fires), or after it was woken, before it ran again
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or it is waiting already in another context
+     *                                  or it is waiting already in another context; or as for
+     *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R select() {
         return run(false);
@@ -243,7 +244,8 @@ public final class Select<R> {
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #select()}
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or it is waiting already in another context
+     *                                  or it is waiting already in another context; or as for
+     *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R selectUnbiased() {
         return run(true);

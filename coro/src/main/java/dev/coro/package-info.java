@@ -84,6 +84,11 @@
  * or, without that flag, the thread engine (each body on a virtual thread of its own, with a strict
  * handoff; slower, public API only), after one warning. {@code -Dcoro.engine=continuation|threads|auto}
  * forces the choice. Inside a body they differ in {@code Thread.currentThread()}, thread-locals,
- * interrupts, monitors held by main and pinning; {@code docs/ENGINES.md} has the table.
+ * interrupts, monitors held by main and pinning; {@code docs/ENGINES.md} has the table. On the thread
+ * engine a coroutine's thread starts when it first runs; if the JVM can start none (threads or memory
+ * exhausted), the call that would run it (a switch, a yield, a wait; in main, any pending call, when
+ * a body ends) throws an {@link IllegalStateException} naming the caller, the call and the coroutine,
+ * which stays {@code NEW} and runnable: the next scheduling point that chooses it tries again, and
+ * {@code close()} gives it up ({@link dev.coro.CoroutinePool} closes it on its own threads).
  */
 package dev.coro;

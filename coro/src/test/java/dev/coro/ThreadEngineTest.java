@@ -482,6 +482,31 @@ class ThreadEngineTest {
 
     @Test
     @Timeout(20)
+    void aCoroutineThatCannotGetAThreadStaysNewAndRunnableEachCallThatChoosesItRefusingUntilOneStartsItOrItIsClosed() {
+        List<String> ran = new ArrayList<>();
+        Channel<String> ch = new Channel<>("ch", 0);
+        Coroutine waiting = Coroutine.create("waiting", () -> ran.add("waiting"));
+        Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 3);
+        assertThatThrownBy(ch::receive).hasMessageStartingWith("main context 'main' cannot run coroutine 'waiting' (NEW), chosen as"
+                + " coroutine 'ending' ended, at its receive from channel 'ch': ");
+        assertThatThrownBy(Coroutine::yield).hasMessageStartingWith("cannot suspend main context 'main' at its yield to run coroutine 'waiting': ");
+        assertThatThrownBy(ch::receive).hasMessageStartingWith("cannot suspend main context 'main' at its receive from channel 'ch' to run"
+                + " coroutine 'waiting': ");
+        assertThat(waiting.state()).isEqualTo(State.NEW);
+        Coroutine.yield(); // a thread can be started again
+        assertThat(ran).containsExactly("waiting");
+        Coroutine given = Coroutine.create("given up", () -> ran.add("given up"));
+        ((ThreadEngine) Scheduler.current().engine).refuseStarts = Integer.MAX_VALUE;
+        assertThatThrownBy(given::switchTo).hasMessageStartingWith("cannot suspend main context 'main' at its switchTo to run coroutine 'given up': ");
+        given.close();
+        assertThat(given.state()).isEqualTo(State.CLOSED);
+        Coroutine.yield(); // nothing left to run, nothing to refuse
+        ((ThreadEngine) Scheduler.current().engine).refuseStarts = 0;
+        assertThat(ran).containsExactly("waiting");
+    }
+
+    @Test
+    @Timeout(20)
     void aVirtualTimeRunWhoseWaitForTheCoroutinesCannotStartOnesThreadEndsWithTheRefusalNamingThatWaitNotAYield() {
         List<String> ran = new ArrayList<>();
         IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> VirtualTime.run(() -> {
