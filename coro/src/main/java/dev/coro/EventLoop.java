@@ -816,7 +816,7 @@ final class EventLoop {
      * registers the channel with the selector if needed and queues the wait on its key.
      *
      * @param operation what the context is doing, for dumps and messages
-     * @throws ClosedChannelException if the channel is closed
+     * @throws ClosedChannelException if the channel is closed, also by another thread while it registers
      */
     IoWait register(SelectableChannel channel, int ops, Context context, Object operation) throws IOException {
         if (selector == null) {
@@ -840,11 +840,21 @@ final class EventLoop {
             key = registered.get(channel);
         }
         IoWait w = key.take(context, ops, operation);
+        Consumer<SelectableChannel> hook = beforeWatching;
+        if (hook != null) {
+            hook.accept(channel);
+        }
         key.add(w);
         ioWaits++;
         pending++;
         return w;
     }
+
+    /**
+     * For tests: run by {@link #register} once the channel is registered, just before its key is told
+     * to watch the wait's operations, where another thread may close the channel; null (the default): nothing.
+     */
+    static Consumer<SelectableChannel> beforeWatching;
 
     /** A wait left its key's queue (completed or interrupted). */
     void ioWaitEnded() {

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 
@@ -48,14 +49,22 @@ final class IoKey extends WaitQueue.Node<IoKey> {
      * Queues {@code w} and makes sure the selector watches its operations. The queueing comes last, a
      * call with none inside: a stack overflow at any call before it has queued nothing (the key may
      * stay listed as waiting, and watched for those operations, which does no harm).
+     *
+     * @throws ClosedChannelException if the key was cancelled: another thread closed the channel
+     *                                since the caller found it open (nothing is queued)
      */
-    void add(IoWait w) {
+    void add(IoWait w) throws ClosedChannelException {
+        try {
+            int interest = key.interestOps();
+            if ((interest & w.ops) != w.ops) {
+                key.interestOps(interest | w.ops);
+            }
+        } catch (CancelledKeyException e) {
+            // a wait on a closed channel, refused as any is; its registration ends with the caller's release or close
+            throw new ClosedChannelException();
+        }
         if (waits.isEmpty()) {
             loop.keyWaiting(this);
-        }
-        int interest = key.interestOps();
-        if ((interest & w.ops) != w.ops) {
-            key.interestOps(interest | w.ops);
         }
         waits.add(w);
     }

@@ -4,6 +4,7 @@ import java.lang.reflect.Field;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.function.Consumer;
 
 /**
  * A read-only look into the calling thread's event loop, for the network tests in other packages:
@@ -112,6 +113,17 @@ public final class LoopProbe {
      */
     public static long readyReports() {
         return Scheduler.current().loop.readyReports;
+    }
+
+    /**
+     * Sets what every thread's event loop runs once a channel is registered for a wait, just before its
+     * key is told to watch the wait's operations: where a test closes the channel from another thread,
+     * as one may at any moment. Null (the default) runs nothing; a test sets it back when done.
+     *
+     * @param hook what to run with the channel, or null
+     */
+    public static void beforeWatching(Consumer<SelectableChannel> hook) {
+        EventLoop.beforeWatching = hook;
     }
 
     private static Object read(String field) {

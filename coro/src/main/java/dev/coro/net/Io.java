@@ -32,8 +32,8 @@ public final class Io {
      * thread's other contexts run meanwhile. Readiness is a hint, as with a selector: try the
      * operation again, and wait again if it still cannot proceed.
      *
-     * <p>A channel closed by another coroutine of the thread while the caller waits makes the wait
-     * fail within about a second with an {@link IOException} ({@link TcpConnection} and
+     * <p>A channel closed by another coroutine of the thread, or by another thread, while the caller
+     * waits makes the wait fail within about a second with an {@link IOException} ({@link TcpConnection} and
      * {@link TcpListener} tell their waiters at once). A {@code withTimeout} that expires interrupts
      * the wait, and so does a close of the caller. The channel stays registered with the thread's
      * selector only while some context waits on it, so closing it afterwards leaves nothing behind.
@@ -42,7 +42,8 @@ public final class Io {
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
      *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports
      * @throws IOException              if the channel is closed (a {@link java.nio.channels.ClosedChannelException}
-     *                                  naming the caller, the wait and the channel), or is closed while the
+     *                                  naming the caller, the wait and the channel; also if another thread
+     *                                  closes it as the wait starts), or is closed while the
      *                                  caller waits, or the thread's selector cannot be opened (no descriptor left)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
      *                                  channel is in blocking mode, or {@code ops} has {@code OP_CONNECT}

@@ -16,6 +16,7 @@ import dev.coro.LoopProbe;
 import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -268,6 +269,71 @@ class IoAwaitTest {
             });
             crew.join();
             assertTheWaitFailedAsClosedAndLeftNothing(failure, source);
+        }
+    }
+
+    /**
+     * Another thread may close a channel at any moment, also just after a wait found it open and
+     * registered it, before the selector was told what to watch: its key is cancelled then. The wait
+     * is refused as one on a closed channel is (the JDK's {@code CancelledKeyException} escaped
+     * instead), whether the channel was newly registered or another coroutine already waited on it,
+     * and nothing is left registered.
+     */
+    @Test
+    @Timeout(30)
+    void aWaitOnAChannelAnotherThreadClosesAsItRegistersIsRefusedAsOnAClosedChannelAndLeavesNothing() throws Exception {
+        for (boolean awaitedAlready : new boolean[] {false, true}) {
+            Pipe pipe = Pipe.open();
+            try (Pipe.SinkChannel sink = pipe.sink()) {
+                Pipe.SourceChannel source = pipe.source();
+                source.configureBlocking(false);
+                Crew crew = new Crew();
+                AtomicReference<IOException> first = new AtomicReference<>();
+                if (awaitedAlready) {
+                    parkedReadWaiter(crew, source, first);
+                }
+                AtomicReference<Exception> failure = new AtomicReference<>();
+                LoopProbe.beforeWatching(channel -> {
+                    if (channel != source) {
+                        return; // another test's thread, left running
+                    }
+                    Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+                        try {
+                            channel.close();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    try {
+                        closer.join();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                try {
+                    crew.spawn("late", () -> {
+                        try {
+                            Io.await(source, SelectionKey.OP_READ);
+                            log.add("late woken as ready");
+                        } catch (IOException | RuntimeException e) {
+                            failure.set(e);
+                        }
+                    });
+                    assertThat(crew.awaitOne()).isEqualTo("late");
+                } finally {
+                    LoopProbe.beforeWatching(null);
+                }
+                assertThat(failure.get()).as("awaited already: %s", awaitedAlready).isInstanceOf(ClosedChannelException.class)
+                        .hasMessage("coroutine 'late' cannot await OP_READ on " + source + " (closed): a closed channel is never ready");
+                crew.join(); // the first waiter finds its channel closed within about a second
+                if (awaitedAlready) {
+                    assertTheWaitFailedAsClosedAndLeftNothing(first, source);
+                }
+                assertThat(log).isEmpty();
+                assertThat(LoopProbe.ioWaits()).isZero();
+                assertThat(LoopProbe.registeredChannels()).isZero();
+                assertThat(LoopProbe.selectorOpen()).isFalse();
+            }
         }
     }
 
