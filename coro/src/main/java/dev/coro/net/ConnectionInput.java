@@ -155,11 +155,14 @@ final class ConnectionInput extends InputStream {
      * have arrived or the stream has ended; 0 for an {@code n} of 0 or less. A call that does not
      * return says how many it skipped, as {@link #readNBytes(byte[], int, int)} says how many it read:
      * in its exception's message if it fails part way, in an {@link IOException} added to the
-     * suppressed exceptions of what unwinds it if it is cut short part way.
+     * suppressed exceptions of what unwinds it if it is cut short part way. One of no bytes is a call
+     * still, as {@link #readNBytes(byte[], int, int)} of none is: refused from another thread, failing
+     * on a closed connection.
      */
     @Override
     public long skip(long n) throws IOException {
         if (n <= 0) {
+            connection.read(ByteBuffer.wrap(new byte[0])); // 0, but a call still: refused from another thread, failing once closed
             return 0;
         }
         byte[] buf = new byte[(int) Math.min(n, 2048)];
@@ -190,15 +193,14 @@ final class ConnectionInput extends InputStream {
     /**
      * As {@link InputStream#skipNBytes(long)}, through {@link #skip(long)}, which says how many bytes
      * a call that does not return skipped; the end of the stream before {@code n} bytes is an
-     * {@link java.io.EOFException} naming the caller, the connection, its state and how many were skipped.
+     * {@link java.io.EOFException} naming the caller, the connection, its state and how many were
+     * skipped. One of no bytes is a call still, as {@link #skip(long)} of none is.
      */
     @Override
     public void skipNBytes(long n) throws IOException {
-        if (n > 0) {
-            long done = skip(n);
-            if (done < n) {
-                throw connection.endedSkipping(done, n);
-            }
+        long done = skip(n);
+        if (done < n) {
+            throw connection.endedSkipping(done, n);
         }
     }
 
@@ -252,6 +254,15 @@ final class ConnectionInput extends InputStream {
     @Override
     public int available() throws IOException {
         return connection.available();
+    }
+
+    /**
+     * Does nothing, the view keeping no mark ({@link #markSupported()} is false), but is a call on the
+     * connection as every other of the view: refused from another thread.
+     */
+    @Override
+    public void mark(int readlimit) {
+        connection.checkView("mark the input of");
     }
 
     /** Fails: the view keeps no mark ({@link #markSupported()} is false); the message names the caller, the connection and its state. */

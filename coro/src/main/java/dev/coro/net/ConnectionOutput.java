@@ -72,6 +72,16 @@ final class ConnectionOutput extends OutputStream {
         }
     }
 
+    /**
+     * Does nothing, the view buffering nothing (on a closed connection too: a wrapper's {@code close()}
+     * flushes it, perhaps once the connection is closed), but is a call on the connection as every
+     * other of the view: refused from another thread.
+     */
+    @Override
+    public void flush() {
+        connection.checkView("flush the output of");
+    }
+
     @Override
     public void close() throws IOException {
         connection.close();

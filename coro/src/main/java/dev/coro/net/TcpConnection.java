@@ -33,7 +33,7 @@ import java.util.Objects;
  * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
  * throws {@link IllegalStateException} naming both, except those that only describe it
  * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
- * {@link #input()}/{@link #output()} (whose reads and writes are confined alike), which answer any
+ * {@link #input()}/{@link #output()} (every call of whose views is confined alike), which answer any
  * thread, and {@link #close()} once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
  * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
@@ -307,6 +307,14 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * Refuses from another thread a call of a {@code java.io} view that does nothing on the connection
+     * ({@code mark}, {@code flush}): every call of the views is confined as the connection's are.
+     */
+    void checkView(String operation) {
+        check(operation);
+    }
+
+    /**
      * Refuses, for a {@code java.io} view's {@code operation}, a null array (naming the parameter)
      * or a range of it that does not fit (naming the caller, the call, the connection, its state and
      * the range; the JDK's own check names none of them).
@@ -482,7 +490,10 @@ public final class TcpConnection implements Closeable {
      * connection. The same view every time. Its {@code available()} counts the bytes that have
      * arrived and not been read (a read takes them without waiting; 0 once none are left, also at
      * the end of the stream), a call on the connection like a read: refused from another thread, an
-     * {@link IOException} once the connection is closed. Its calls that loop over reads
+     * {@link IOException} once the connection is closed. Every call of it but {@code markSupported()}
+     * is a call on the connection, refused from another thread as a read is, even one that does
+     * nothing ({@code skip(0)}, {@code skipNBytes(0)}, {@code readNBytes} of no bytes, {@code mark});
+     * those of no bytes also fail on a closed connection, as a read would. Its calls that loop over reads
      * ({@code readNBytes}, {@code readAllBytes}, {@code skip}, {@code skipNBytes}, {@code transferTo})
      * say how much they had done when they do not return: a failure part way in its message, a call
      * cut short part way (a {@code withTimeout}, a close of the caller) in an {@link IOException} added
@@ -501,7 +512,9 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes ({@code write(int)} allocates nothing, but each call is
-     * a system call). Closing it closes the connection. The same view every time.
+     * a system call). Closing it closes the connection. The same view every time. Every call of it is
+     * a call on the connection, refused from another thread as a write is, even one that does nothing
+     * ({@code flush()}, which does nothing on a closed connection either, a write of no bytes).
      * A write that fails after some of its bytes went out says how many in its exception's message;
      * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
      * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the

@@ -17,8 +17,9 @@
  * <p>Listeners and connections belong to the thread that made them, like coroutines: a call that
  * acts on one from another thread throws {@link IllegalStateException} naming both threads. Only
  * the calls that describe them ({@code isOpen()}, the addresses, {@code toString()}) answer any
- * thread, a connection's {@code input()} and {@code output()} hand their views to any thread (whose
- * reads and writes are confined as the connection's are), and {@code close()} may be called from
+ * thread, a connection's {@code input()} and {@code output()} hand their views to any thread (every
+ * call of which is confined as the connection's are, those that do nothing too: a skip of no bytes,
+ * {@code mark}, {@code flush}), and {@code close()} may be called from
  * any thread once their thread has ended (which releases their descriptors at once). A
  * {@link dev.coro.CoroutinePool} thread that ends closes those its coroutines left open, and its selector.
  *

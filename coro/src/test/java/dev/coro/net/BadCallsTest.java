@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -458,6 +459,64 @@ class BadCallsTest {
                     .hasMessage("main context 'main' cannot read from " + name
                             + " (closed): java.nio.channels.ClosedChannelException")
                     .hasCauseInstanceOf(ClosedChannelException.class);
+        }
+    }
+
+    /**
+     * Every call of a view is a call on the connection, confined as a read or a write is: also those
+     * that do nothing (a skip of no bytes or fewer, a mark, a flush), which answered any thread while
+     * a readNBytes of no bytes was refused; a skip of no bytes fails on a closed connection as that
+     * read does, while a flush, which a wrapper's close makes perhaps after the connection's, still does nothing.
+     */
+    @Test
+    @Timeout(30)
+    void everyCallOfTheViewsIsRefusedFromAnotherThreadAlsoThoseThatDoNothing() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            InputStream in = server.input();
+            OutputStream out = server.output();
+            assertThat(in.skip(0)).as("on the owner's thread").isZero();
+            assertThat(in.skip(-3)).isZero();
+            in.skipNBytes(0);
+            in.mark(16);
+            out.flush();
+
+            List<String> refusals = new ArrayList<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                refusals.add(refusal(() -> in.skip(0)));
+                refusals.add(refusal(() -> in.skip(-3)));
+                refusals.add(refusal(() -> in.skipNBytes(0)));
+                refusals.add(refusal(() -> in.mark(16)));
+                refusals.add(refusal(out::flush));
+            });
+            t.join();
+            String thread = " (open) from thread 'intruder' (#" + t.threadId() + "): it belongs to thread ";
+            assertThat(refusals).map(r -> r.substring(0, r.indexOf(": it belongs to thread ") + 23)).containsExactly(
+                    "IllegalStateException: cannot read from " + name + thread,
+                    "IllegalStateException: cannot read from " + name + thread,
+                    "IllegalStateException: cannot read from " + name + thread,
+                    "IllegalStateException: cannot mark the input of " + name + thread,
+                    "IllegalStateException: cannot flush the output of " + name + thread);
+
+            server.close();
+            String closed = "main context 'main' cannot read from " + name + " (closed): java.nio.channels.ClosedChannelException";
+            assertThatThrownBy(() -> in.skip(0)).isInstanceOf(IOException.class).hasMessage(closed)
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+            assertThatThrownBy(() -> in.skipNBytes(0)).isInstanceOf(IOException.class).hasMessage(closed);
+            in.mark(16);
+            out.flush();
+        }
+    }
+
+    /** The simple name of the class and the message of what {@code call} threw; "no refusal: " if it threw nothing. */
+    private static String refusal(ThrowingCallable call) {
+        try {
+            call.call();
+            return "no refusal: it belongs to thread ";
+        } catch (Throwable e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
         }
     }
 
