@@ -125,13 +125,19 @@ public final class TcpConnection implements Closeable {
         } catch (IOException e) { // no descriptor left
             throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
         }
+        IOException told = null; // a failure that names the caller and the connect already
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
                 Object what = "connect to " + address;
                 try {
                     do {
-                        io.await(ch, SelectionKey.OP_CONNECT, what);
+                        try {
+                            io.await(ch, SelectionKey.OP_CONNECT, what);
+                        } catch (IOException e) { // the thread's selector cannot be opened (no descriptor left)
+                            told = e;
+                            throw e;
+                        }
                     } while (!ch.finishConnect());
                 } finally {
                     // End the connect's registration before the socket is used or closed: OP_CONNECT
@@ -145,7 +151,7 @@ public final class TcpConnection implements Closeable {
             return new TcpConnection(ch, io);
         } catch (IOException e) {
             ch.close();
-            throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+            throw e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
         } catch (RuntimeException | Error e) {
             ch.close();
             throw e;

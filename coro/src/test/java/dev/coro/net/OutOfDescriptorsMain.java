@@ -72,6 +72,7 @@ public final class OutOfDescriptorsMain {
         });
         SocketChannel client = SocketChannel.open(); // its descriptor now, while there are some
         FirstRead reader = exhaust ? new FirstRead() : null; // its connection now, while there are some
+        ServerSocketChannel dialed = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0)); // its socket now too
         Coroutine.yield();
         System.out.println((exhaust ? "exhausted: " : "spare: ") + "acceptor " + Coroutine.dump().lines()
                 .filter(l -> l.contains("'acceptor'")).findFirst().orElse("?").trim());
@@ -91,6 +92,7 @@ public final class OutOfDescriptorsMain {
         if (!exhaust) { // the classes of a bind, a connect and a first wait, loaded while files can be opened
             System.out.println("bind and connect with some left: " + failure(() -> bindAndConnect()));
             System.out.println("a first wait of a thread with some left: " + firstWaitOfAThread(pipe, true));
+            System.out.println("a connect of a thread with some left: " + connectOfAThread(hogs, dialed));
         }
         if (first.startsWith("failed")) {
             System.out.println("listener after the failure: " + listener);
@@ -98,6 +100,7 @@ public final class OutOfDescriptorsMain {
             System.out.println("bind with none left: " + failure(() -> bindAndConnect()));
             System.out.println("a first wait of a thread with none left: " + firstWaitOfAThread(pipe, false));
             System.out.println("a first read of a thread with none left: " + reader.result());
+            System.out.println("a connect of a thread with one left: " + connectOfAThread(hogs, dialed));
             for (int i = 0; i < 8; i++) {
                 hogs.remove(hogs.size() - 1).close();
             }
@@ -108,6 +111,7 @@ public final class OutOfDescriptorsMain {
         System.out.println("then: " + toMain.receive());
         crew.join();
         client.close();
+        dialed.close();
         for (FileInputStream f : hogs) {
             f.close();
         }
@@ -129,6 +133,34 @@ public final class OutOfDescriptorsMain {
             pipe.source().read(ByteBuffer.allocate(1));
         }
         return result[0].replace(String.valueOf(pipe.source()), "SOURCE");
+    }
+
+    /**
+     * On a new thread, whose loop has no selector yet, connects to {@code server}, with exactly one
+     * descriptor free if {@code hogs} hold them (all but one): the socket takes it, and the selector
+     * the connect parks in cannot be opened. Returns how that ended, the address named {@code SERVER};
+     * a hog takes the descriptor again.
+     */
+    private static String connectOfAThread(List<FileInputStream> hogs, ServerSocketChannel server) throws Exception {
+        String address = String.valueOf(server.getLocalAddress());
+        boolean exhausted = !hogs.isEmpty();
+        if (exhausted) {
+            try {
+                for (int i = 0; i < 100_000; i++) { // the descriptors the calls before freed, taken again
+                    hogs.add(new FileInputStream("/dev/null"));
+                }
+            } catch (IOException e) {
+                hogs.remove(hogs.size() - 1).close();
+            }
+        }
+        String[] result = {"?"};
+        Thread t = new Thread(() -> result[0] = failure(() -> TcpConnection.connect(server.getLocalAddress()).close()));
+        t.start();
+        t.join();
+        if (exhausted) {
+            hogs.add(new FileInputStream("/dev/null"));
+        }
+        return result[0].replace(address, "SERVER");
     }
 
     /**

@@ -36,6 +36,7 @@ class OutOfDescriptorsTest {
                 "first accept: accepted",
                 "bind and connect with some left: no failure",
                 "a first wait of a thread with some left: no failure",
+                "a connect of a thread with some left: no failure",
                 "then: read 'ping'",
                 // with none left
                 "exhausted: acceptor [1] coroutine 'acceptor': PARKED, waits to accept on listener " + listener,
@@ -53,6 +54,9 @@ class OutOfDescriptorsTest {
                         + " await OP_READ on SOURCE (open): java.io.IOException: Too many open files",
                 "a first read of a thread with none left: java.io.IOException: main context 'main' cannot"
                         + " read from connection CONNECTION (open): java.io.IOException: Too many open files",
+                // a connect whose socket takes the last descriptor, its selector none: said once, as the others
+                "a connect of a thread with one left: java.io.IOException: main context 'main' cannot connect to"
+                        + " SERVER: java.io.IOException: Too many open files",
                 "then: accepted on the second try",
                 "then: read 'ping'",
                 "done");
