@@ -1,5 +1,6 @@
 package dev.coro.net;
 
+import dev.coro.Coroutine;
 import dev.coro.internal.IoBridge;
 import java.io.Closeable;
 import java.io.IOException;
@@ -35,6 +36,10 @@ import java.util.Objects;
  * {@code accept()} fails that wait with an {@link IOException} naming the listener. An accept that
  * fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
+ * Such a failure is a scheduling point, as a wait is: an accept loop that retries lets the thread's
+ * other coroutines run (one may close a connection, freeing a descriptor) and its I/O be served, as
+ * Netty's event loop serves its other channels between accepts; it spins meanwhile, so back off between
+ * retries (Go's {@code http.Server} sleeps 5 ms, doubling up to a second).
  *
  * <p>One port may be served by several threads, each with a listener of its own, bound with
  * {@link #bind(SocketAddress, boolean) bind(address, true)} ({@code SO_REUSEPORT}): one listener per
@@ -215,7 +220,8 @@ public final class TcpListener implements Closeable {
      *
      * @return the connection, owned by the calling thread
      * @throws IOException           if the listener is closed (also while the caller waits), or the
-     *                               process is out of file descriptors (the listener stays open)
+     *                               process is out of file descriptors (the listener stays open; the
+     *                               thread's other contexts run before it is thrown)
      * @throws IllegalStateException if called from a thread other than the listener's
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
      *                               (what arrives meanwhile waits in the backlog for the next accept)
@@ -226,10 +232,16 @@ public final class TcpListener implements Closeable {
         while (true) {
             SocketChannel c;
             try {
-                c = channel.accept();
+                c = accepter.accept(channel);
             } catch (IOException e) {
-                throw new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
+                IOException f = new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
                         + "): " + e + (closed ? "" : outOfDescriptors(e)), e);
+                if (!closed) {
+                    // a scheduling point, as a wait would be: a loop that retries (the failure is most likely
+                    // for want of descriptors) lets the thread's other contexts run, which may free some
+                    Coroutine.yield();
+                }
+                throw f;
             }
             if (c != null) {
                 try {
@@ -243,6 +255,16 @@ public final class TcpListener implements Closeable {
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
     }
+
+    /** How {@link #accept()} takes a connection from the backlog, null if none is waiting: the channel's own call, or a test's. */
+    @FunctionalInterface
+    interface Accepter {
+        /** Accepts on {@code channel}, non-blocking. */
+        SocketChannel accept(ServerSocketChannel channel) throws IOException;
+    }
+
+    /** The {@link Accepter} of every listener: the channel's, or a test's that fails as the JDK does when no descriptor is left. */
+    static Accepter accepter = ServerSocketChannel::accept;
 
     private static String outOfDescriptors(IOException e) {
         String m = String.valueOf(e.getMessage());

@@ -12,6 +12,7 @@ import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -596,6 +598,49 @@ class TcpConnectionTest {
             other.close();
             crew.join();
             assertThat(log).containsExactly("accepted", "other-acceptor: the listener was closed while it waited");
+        }
+    }
+
+    /**
+     * An accept that fails for want of descriptors is a scheduling point: an accept loop that retries
+     * lets the thread's other coroutines run, one of which may close a connection and free a
+     * descriptor. It had none: the loop failed on and on, the coroutine that would free one never
+     * ran, and the thread was the loop's alone. The JDK's failure is faked, a connection waiting in
+     * the backlog meanwhile.
+     */
+    @Test
+    @Timeout(30)
+    void anAcceptLoopRetryingAfterAFailureForWantOfDescriptorsLetsTheThreadsOtherCoroutinesRun() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel client = SocketChannel.open(listener.localAddress())) { // connected: in the backlog
+            boolean[] freed = {false};
+            TcpListener.accepter = channel -> {
+                if (!freed[0]) {
+                    throw new IOException("Too many open files");
+                }
+                return channel.accept();
+            };
+            try {
+                Coroutine.create("closer", () -> {
+                    log.add("closer frees a descriptor"); // as a handler closing its connection would
+                    freed[0] = true;
+                });
+                for (int attempt = 1; attempt <= 100 && !log.contains("accepted"); attempt++) {
+                    try (TcpConnection c = listener.accept()) {
+                        log.add("accepted");
+                    } catch (IOException e) {
+                        log.add("attempt " + attempt + " failed: " + e.getMessage());
+                    }
+                }
+            } finally {
+                TcpListener.accepter = ServerSocketChannel::accept;
+            }
+            assertThat(log).containsExactly(
+                    "closer frees a descriptor",
+                    "attempt 1 failed: main context 'main' cannot accept on listener " + listener.localAddress()
+                            + " (open): java.io.IOException: Too many open files; the process is out of file"
+                            + " descriptors: the listener stays open, and accepts again once some are closed",
+                    "accepted");
         }
     }
 
