@@ -209,7 +209,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * that it stays small.
      */
     private ChannelClosedException sendRefused(Context caller, String why) {
-        return new ChannelClosedException(caller.describe() + " cannot send to " + describe() + " (" + state() + "): " + why);
+        return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why);
     }
 
     /** Why a closed channel refuses a send (or a select's {@code onSend}). */
@@ -501,7 +501,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         private IllegalStateException receivingAlready(Context self, Context other) {
             boolean sameThread = self != null && other.scheduler == self.scheduler;
             String otherThread = sameThread ? "" : " of thread " + Scheduler.describe(other.scheduler.owner);
-            return new IllegalStateException(Scheduler.describeCaller() + " cannot iterate over " + describe() + " (" + state()
+            String selfThread = sameThread || self == null ? "" : " of thread " + Scheduler.describe(self.scheduler.owner);
+            return new IllegalStateException(Scheduler.describeCaller() + selfThread + " cannot iterate over " + describe() + " (" + state()
                     + "): this iterator is receiving already, in " + other.describe() + otherThread + " (state "
                     + other.state() + "); an iterator receives for one context at a time, so give each context its own"
                     + " (each call of iterator() makes a new one)");
@@ -510,7 +511,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         @Override
         public T next() {
             if (!hasNext()) {
-                throw new NoSuchElementException(Scheduler.current().currentContext().describe()
+                throw new NoSuchElementException(caller(Scheduler.current().currentContext())
                         + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
             }
             T v = next;
@@ -524,7 +525,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          */
         @Override
         public void remove() {
-            throw new UnsupportedOperationException(Scheduler.describeCaller() + " cannot remove a value of " + describe()
+            Scheduler here = Scheduler.currentOrNull();
+            throw new UnsupportedOperationException((here != null ? caller(here.currentContext()) : Scheduler.describeCaller())
+                    + " cannot remove a value of " + describe()
                     + " (" + state() + "): its iterator receives each value, which leaves the channel as it is taken");
         }
     }
@@ -869,9 +872,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     // ---- what a Select asks of a channel ----------------------------------------------------
 
-    /** A select's thread check for a clause on this channel. */
+    /**
+     * A select's thread check for a clause on this channel: a caller of another thread is refused in the
+     * shape of every refusal, naming the caller and its thread, {@code op}, this channel with its state, and
+     * the channel's thread.
+     */
     void checkSelect(String op) {
-        checkThread(op);
+        if (!scheduler.isCaller()) {
+            throw new IllegalStateException(caller(Scheduler.current().currentContext()) + " cannot " + op + " " + describe()
+                    + " (" + state() + "): it belongs to thread " + ownerName() + (scheduler.owner.isAlive() ? "" : ", which has ended"));
+        }
     }
 
     /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
@@ -1518,7 +1528,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
     private IllegalStateException ownerEnded(Context self, String op) {
-        return new IllegalStateException(self.describe() + " cannot " + op + " " + describe() + " (" + state()
+        return new IllegalStateException(caller(self) + " cannot " + op + " " + describe() + " (" + state()
                 + "): it belongs to thread " + ownerName() + ", which has ended");
     }
 
@@ -1659,22 +1669,30 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */
     private ChannelClosedException closedAndDrained(String op) {
-        return new ChannelClosedException(Scheduler.current().currentContext().describe() + " cannot " + op + " "
+        return new ChannelClosedException(caller(Scheduler.current().currentContext()) + " cannot " + op + " "
                 + describe() + " (" + state() + "): " + NONE_LEFT);
     }
 
     /**
-     * A timed operation's timeout in nanoseconds; the message naming {@code op} and this channel with its
-     * state, as the channel's other refusals do, is built only for a negative one.
+     * {@code c}, the caller of a refused operation, for its message: the context, and its thread too if
+     * that is not this channel's, e.g. {@code coroutine 'c' of thread 'worker' (#22)}.
+     */
+    private String caller(Context c) {
+        return c.scheduler == scheduler ? c.describe() : c.describe() + " of thread " + Scheduler.describe(c.scheduler.owner);
+    }
+
+    /**
+     * A timed operation's timeout in nanoseconds; the message naming the caller (with its thread, if it is
+     * not this channel's), {@code op} and this channel with its state, as the channel's other refusals do,
+     * is built only for a negative one.
      */
     private long timeoutNanos(Duration timeout, String op) {
         Objects.requireNonNull(timeout, "timeout");
-        return timeout.isNegative() ? Scheduler.checkTimeout(timeout, Scheduler.current().currentContext(),
-                op + " " + describe() + " (" + state() + ")") : Scheduler.saturatedNanos(timeout);
-    }
-
-    private void checkThread(String op) {
-        scheduler.checkCaller(op, this);
+        if (!timeout.isNegative()) {
+            return Scheduler.saturatedNanos(timeout);
+        }
+        Context self = Scheduler.current().currentContext();
+        return Scheduler.checkTimeout(timeout, self, caller(self), op + " " + describe() + " (" + state() + ")");
     }
 
     /** This channel's state for messages, which name it in parentheses after the channel: {@code open} or {@code closed}. */

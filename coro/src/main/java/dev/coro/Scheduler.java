@@ -185,16 +185,6 @@ final class Scheduler {
         return Thread.currentThread() == owner || CURRENT.get() == this;
     }
 
-    /**
-     * {@link #checkCaller(String, String, Object)} for a channel: its phrase and state are put into the
-     * message only if the check fails, so that every channel operation does not build them.
-     */
-    void checkCaller(String operation, Channel<?> channel) {
-        if (Thread.currentThread() != owner && CURRENT.get() != this) {
-            throw notOwner(operation, channel.describe(), channel.state());
-        }
-    }
-
     /** {@link #checkCaller(String, String, Object)} for a context; small, so that the switch inlines it. */
     Scheduler checkCaller(Context target, String operation) {
         if (Thread.currentThread() != owner) {
@@ -676,9 +666,17 @@ final class Scheduler {
      * @throws IllegalArgumentException if {@code d} is negative, naming the caller, the operation and its state
      */
     static long checkTimeout(Duration d, Context caller, String operation) {
+        return checkTimeout(d, caller, caller.describe(), operation);
+    }
+
+    /**
+     * {@link #checkTimeout(Duration, Context, String)} with {@code named}, the phrase naming the caller in
+     * the message, e.g. with its thread where that matters ({@code coroutine 'c' of thread 'worker' (#22)}).
+     */
+    static long checkTimeout(Duration d, Context caller, String named, String operation) {
         Objects.requireNonNull(d, "timeout");
         if (d.isNegative()) {
-            throw new IllegalArgumentException(caller.describe() + " (state " + caller.state() + ") cannot "
+            throw new IllegalArgumentException(named + " (state " + caller.state() + ") cannot "
                     + operation + " with timeout " + d + ": a timeout must be zero or positive");
         }
         return saturatedNanos(d);

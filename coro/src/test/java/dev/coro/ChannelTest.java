@@ -121,6 +121,51 @@ class ChannelTest {
         assertThat(first.isFinished()).isTrue();
     }
 
+    /**
+     * A context of another thread whose {@code hasNext()} is refused while a context of the channel's thread
+     * waits in the iterator is named with its thread, as the waiting one is.
+     */
+    @Test
+    @Timeout(30)
+    void aContextOfAnotherThreadIteratingWithAnIteratorAnotherWaitsInIsRefusedNamingBothWithTheirThreads() {
+        Channel<Integer> ch = new Channel<>("jobs", 0);
+        Iterator<Integer> shared = ch.iterator();
+        Coroutine first = Coroutine.create("first", () -> {
+            while (shared.hasNext()) {
+                log.add("first took " + shared.next());
+            }
+        });
+        first.switchTo();
+        String here = Scheduler.describe(Thread.currentThread());
+        List<String> seen = Peer.call("peer", () -> {
+            Coroutine.create("peer's", () -> { }).close(); // the peer's thread has a scheduler of its own
+            String peer = Scheduler.describe(Thread.currentThread());
+            String removed;
+            try {
+                shared.remove();
+                removed = "no exception";
+            } catch (UnsupportedOperationException e) {
+                removed = e.getMessage();
+            }
+            try {
+                shared.hasNext();
+                return List.of(peer, "no exception", removed);
+            } catch (IllegalStateException e) {
+                return List.of(peer, e.getMessage(), removed);
+            }
+        });
+        assertThat(seen.get(1)).isEqualTo("main context 'main' of thread " + seen.get(0) + " cannot iterate over channel 'jobs'"
+                + " (open): this iterator is receiving already, in coroutine 'first' of thread " + here + " (state PARKED); an"
+                + " iterator receives for one context at a time, so give each context its own (each call of iterator() makes a new one)");
+        assertThat(seen.get(2)).isEqualTo("main context 'main' of thread " + seen.get(0) + " cannot remove a value of channel 'jobs'"
+                + " (open): its iterator receives each value, which leaves the channel as it is taken");
+        ch.send(1);
+        ch.close();
+        Coroutine.yield();
+        assertThat(log).containsExactly("first took 1");
+        assertThat(first.isFinished()).isTrue();
+    }
+
     @Test
     void receiveOnAClosedDrainedChannelAndSendOnAClosedChannelThrow() {
         Channel<Integer> ch = new Channel<>("numbers", 2);
@@ -330,8 +375,8 @@ class ChannelTest {
         Thread maker = Thread.ofPlatform().name("maker").start(() -> orphan.set(new Channel<>("orphan", 1)));
         maker.join();
         assertThatThrownBy(() -> orphan.get().trySend(1)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("main context 'main' cannot trySend to channel 'orphan' (open): it belongs to thread 'maker' (#")
-                .hasMessageEndingWith("), which has ended");
+                .hasMessage("main context 'main' of thread " + Scheduler.describe(Thread.currentThread()) + " cannot trySend to"
+                        + " channel 'orphan' (open): it belongs to thread " + Scheduler.describe(maker) + ", which has ended");
     }
 
     @Test

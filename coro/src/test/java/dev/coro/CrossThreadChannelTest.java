@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -500,16 +501,20 @@ class CrossThreadChannelTest {
             Coroutine.create("remote-sender", () -> s.complete(thrown(() -> out.send("y"))));
             Coroutine.yield();
             posted.complete(null);
-            return List.of(Coroutine.await(r), Coroutine.await(s));
+            return List.of(ofThisThread(), Coroutine.await(r), Coroutine.await(s));
         });
         Coroutine.await(posted); // both remote operations are queued on this thread by now
         Peer.run("closer", () -> {
             in.close();
             out.close();
         });
-        assertThat(Coroutine.await(remote)).containsExactly(
-                "coroutine 'remote-receiver' cannot receive from channel 'in' (closed): no value is left in it, and none can come",
-                "coroutine 'remote-sender' cannot send to channel 'out' (closed): a closed channel takes no more values, and the value was not delivered");
+        List<String> seen = Coroutine.await(remote);
+        String ofPeer = seen.getFirst();
+        assertThat(ofPeer).startsWith(" of thread 'peer' (#");
+        assertThat(seen.subList(1, 3)).containsExactly(
+                "coroutine 'remote-receiver'" + ofPeer + " cannot receive from channel 'in' (closed): no value is left in it, and none can come",
+                "coroutine 'remote-sender'" + ofPeer + " cannot send to channel 'out' (closed): a closed channel takes no more values, and the"
+                        + " value was not delivered");
         for (int i = 0; i < 3 && log.size() < 2; i++) {
             Coroutine.yield();
         }
@@ -558,6 +563,16 @@ class CrossThreadChannelTest {
 
     private void expectClosed(Runnable op) {
         log.add(thrown(op));
+    }
+
+    /** What {@code op} threw: its class's simple name and its message. */
+    private static String refused(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
     }
 
     private static String thrown(Runnable op) {
@@ -663,6 +678,54 @@ class CrossThreadChannelTest {
 
     // ---- refused ------------------------------------------------------------------------------
 
+    /**
+     * Every refusal of an operation on a shared channel made from another thread names the caller and its
+     * thread, the operation and the channel with its state; the channel's own thread is named as before,
+     * with no thread: there the thread does not matter.
+     */
+    @Test
+    @Timeout(30)
+    void theRefusalsOfAClosedSharedChannelToAnotherThreadNameTheCallerAndItsThread() {
+        Channel<String> ch = new Channel<>("shared", 1);
+        List<String> seen = Peer.call("peer", () -> {
+            List<String> s = new ArrayList<>();
+            s.add(ofThisThread());
+            s.add("sent " + ch.trySend("x")); // the first operation makes the channel shared
+            s.add("received " + ch.receive());
+            Coroutine c = Coroutine.create("remote", () -> {
+                s.add(refused(() -> ch.tryReceive(Duration.ofSeconds(-1))));
+                s.add(refused(() -> ch.trySend("y", Duration.ofMillis(-1))));
+                ch.close();
+                s.add(refused(() -> ch.send("z")));
+                s.add(refused(ch::receive));
+                s.add(refused(() -> ch.iterator().next()));
+            });
+            c.switchTo();
+            s.add("remote " + c.state());
+            return s;
+        });
+        String peer = seen.getFirst();
+        assertThat(peer).startsWith(" of thread 'peer' (#");
+        assertThat(seen.subList(1, seen.size())).containsExactly(
+                "sent true",
+                "received x",
+                "IllegalArgumentException: coroutine 'remote'" + peer + " (state RUNNING) cannot tryReceive from channel 'shared' (open) with timeout PT-1S:"
+                        + " a timeout must be zero or positive",
+                "IllegalArgumentException: coroutine 'remote'" + peer + " (state RUNNING) cannot trySend to channel 'shared' (open) with timeout PT-0.001S:"
+                        + " a timeout must be zero or positive",
+                "ChannelClosedException: coroutine 'remote'" + peer + " cannot send to channel 'shared' (closed): a closed channel takes no more values,"
+                        + " and the value was not delivered",
+                "ChannelClosedException: coroutine 'remote'" + peer + " cannot receive from channel 'shared' (closed): no value is left in it, and none can come",
+                "NoSuchElementException: coroutine 'remote'" + peer + " cannot take the next value of channel 'shared' (closed): no value is left in it,"
+                        + " and none can come",
+                "remote FINISHED");
+        assertThat(ch.isSharedInPlace()).isTrue();
+        assertThat(refused(() -> ch.send("z"))).as("on the channel's own thread")
+                .isEqualTo("ChannelClosedException: main context 'main' cannot send to channel 'shared' (closed): a closed channel takes no more values");
+        assertThat(refused(() -> ch.tryReceive(Duration.ofSeconds(-1)))).isEqualTo("IllegalArgumentException: main context 'main' (state RUNNING) cannot"
+                + " tryReceive from channel 'shared' (closed) with timeout PT-1S: a timeout must be zero or positive");
+    }
+
     @Test
     void aChannelOfAnEndedThreadIsRefusedNamingTheChannelAndTheThread() throws InterruptedException {
         List<Channel<String>> made = new ArrayList<>();
@@ -671,24 +734,24 @@ class CrossThreadChannelTest {
         Channel<String> ch = made.getFirst();
         String end = " channel 'made' (open): it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
         assertThatThrownBy(() -> ch.send("x")).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot send to" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot send to" + end);
         assertThatThrownBy(() -> ch.trySend("x")).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot trySend to" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
         assertThatThrownBy(() -> ch.trySend("x", Duration.ofMillis(1))).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot trySend to" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
         assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot receive from" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot receive from" + end);
         assertThatThrownBy(ch::tryReceive).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot tryReceive from" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot tryReceive from" + end);
         Coroutine c = Coroutine.create("user", () -> log.add(
                 assertThrows(() -> ch.tryReceive(Duration.ofMillis(1)))));
         Coroutine.create("iterator", () -> log.add(assertThrows(() -> ch.iterator().hasNext())));
         Coroutine.create("closer", () -> log.add(assertThrows(ch::close)));
         yieldUntilFinished(c);
         assertThat(log).as("in the order of yield: the last created first").containsExactly(
-                "coroutine 'closer' cannot close" + end,
-                "coroutine 'iterator' cannot iterate over" + end,
-                "coroutine 'user' cannot tryReceive from" + end);
+                "coroutine 'closer'" + ofThisThread() + " cannot close" + end,
+                "coroutine 'iterator'" + ofThisThread() + " cannot iterate over" + end,
+                "coroutine 'user'" + ofThisThread() + " cannot tryReceive from" + end);
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
@@ -723,7 +786,7 @@ class CrossThreadChannelTest {
         };
         try {
             assertThatThrownBy(() -> ch.send("value")).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot send to channel 'made' (open): it belongs to thread " + owner.ended());
+                    .hasMessage("main context 'main'" + ofThisThread() + " cannot send to channel 'made' (open): it belongs to thread " + owner.ended());
         } finally {
             Channel.afterLivenessCheck = null;
         }
@@ -765,7 +828,7 @@ class CrossThreadChannelTest {
         };
         try {
             assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot receive from channel 'made' (open): it belongs to thread " + owner.ended());
+                    .hasMessage("main context 'main'" + ofThisThread() + " cannot receive from channel 'made' (open): it belongs to thread " + owner.ended());
         } finally {
             Channel.afterLivenessCheck = null;
         }
@@ -827,11 +890,13 @@ class CrossThreadChannelTest {
         assertThat(got.stream().mapToInt(List::size).sum()).as("every value received").isEqualTo(n);
         assertThat(got.stream().flatMap(List::stream).distinct().count()).as("none twice").isEqualTo(n);
         assertThat(got).allSatisfy(mine -> assertThat(mine).isSorted());
-        assertThat(refusals).containsExactlyInAnyOrder("main context 'main' cannot receive from" + end,
-                "main context 'main' cannot tryReceive from" + end, "main context 'main' cannot tryReceive from" + end,
-                "main context 'main' cannot iterate over" + end);
+        assertThat(refusals).containsExactlyInAnyOrder(
+                "main context 'main' of thread " + Scheduler.describe(threads.get(0)) + " cannot receive from" + end,
+                "main context 'main' of thread " + Scheduler.describe(threads.get(1)) + " cannot tryReceive from" + end,
+                "main context 'main' of thread " + Scheduler.describe(threads.get(2)) + " cannot tryReceive from" + end,
+                "main context 'main' of thread " + Scheduler.describe(threads.get(3)) + " cannot iterate over" + end);
         assertThatThrownBy(() -> ch.trySend(0)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot trySend to" + end);
+                .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
     }
 
     @Test
@@ -857,8 +922,8 @@ class CrossThreadChannelTest {
         maker.thread().join();
         String end = " cannot receive from channel 'made' (open): it belongs to thread " + maker.ended();
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(queued, late)));
-        assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + end);
-        assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + end);
+        assertThat(queued.join()).as("waiting in the channel's queue").isEqualTo("coroutine 'queued'" + ofThisThread() + end);
+        assertThat(late.join()).as("posted, never run").isEqualTo("coroutine 'late'" + ofThisThread() + end);
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
 
@@ -879,7 +944,7 @@ class CrossThreadChannelTest {
         try {
             assertThatThrownBy(() -> Coroutine.withTimeout(GUARD, () -> ch.send("x")))
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot send to channel 'made' (open): it belongs to thread " + maker.ended());
+                    .hasMessage("main context 'main'" + ofThisThread() + " cannot send to channel 'made' (open): it belongs to thread " + maker.ended());
         } finally {
             release.countDown();
             maker.thread().join();
@@ -917,7 +982,7 @@ class CrossThreadChannelTest {
             assertThat(ch.tryReceive(Duration.ofSeconds(1))).contains("also left");
             assertThatThrownBy(ch::tryReceive)
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot tryReceive from channel 'made' (open): it belongs to thread " + maker.ended());
+                    .hasMessage("main context 'main'" + ofThisThread() + " cannot tryReceive from channel 'made' (open): it belongs to thread " + maker.ended());
         } finally {
             release.countDown();
             maker.thread().join();
@@ -947,7 +1012,7 @@ class CrossThreadChannelTest {
                     + " of thread " + makerName);
             posted.countDown();
             assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(failed))).as("while the maker is still alive")
-                    .isEqualTo("coroutine 'receiver' cannot receive from channel 'made' (open): it belongs to thread " + makerName
+                    .isEqualTo("coroutine 'receiver'" + ofThisThread() + " cannot receive from channel 'made' (open): it belongs to thread " + makerName
                             + ", which has ended");
             assertThat(maker.thread().isAlive()).isTrue();
         } finally {
@@ -976,8 +1041,13 @@ class CrossThreadChannelTest {
             }
         });
         assertThat(failed.join())
-                .isEqualTo("coroutine 'receiver' cannot receive from channel 'made' (open): it belongs to thread " + maker.ended());
+                .isEqualTo("coroutine 'receiver'" + ofThisThread() + " cannot receive from channel 'made' (open): it belongs to thread " + maker.ended());
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    /** How a refusal names the caller's thread when it is not the channel's: {@code " of thread 'main' (#1)"}. */
+    private static String ofThisThread() {
+        return " of thread " + Scheduler.describe(Scheduler.current().owner);
     }
 
     private static String assertThrows(Runnable op) {
@@ -1006,8 +1076,8 @@ class CrossThreadChannelTest {
         String peer = seen.getFirst();
         assertThat(peer).startsWith("'peer' (#");
         assertThat(seen.subList(1, 4)).containsExactly(
-                "cannot select a receive from channel 'here' (open) from thread " + peer + ": it belongs to thread " + self,
-                "cannot select a send to channel 'here' (open) from thread " + peer + ": it belongs to thread " + self,
+                "main context 'main' of thread " + peer + " cannot select a receive from channel 'here' (open): it belongs to thread " + self,
+                "main context 'main' of thread " + peer + " cannot select a send to channel 'here' (open): it belongs to thread " + self,
                 "own still holds Optional[mine]");
         assertThat(here.tryReceive()).as("the refused send clause sent nothing").isEmpty();
     }

@@ -503,12 +503,12 @@ class SelectTest {
         Channel<String> mine = holding("mine", 1, "x");
         String owner = Pattern.quote(thread());
         Throwable receive = OtherThread.thrownOn("intruder", () -> new Select<String>().onReceive(mine, v -> v).select());
-        assertThat(receive).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a receive from"
-                + " channel 'mine' \\(open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread " + owner);
+        assertThat(receive).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+                + " 'intruder' \\(#\\d+\\) cannot select a receive from channel 'mine' \\(open\\): it belongs to thread " + owner);
         Throwable send = OtherThread.thrownOn("intruder", () -> new Select<String>()
                 .onTimeout(Duration.ZERO, () -> "timeout").onSend(mine, "y", () -> "sent").select());
-        assertThat(send).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a send to"
-                + " channel 'mine' \\(open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread " + owner);
+        assertThat(send).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+                + " 'intruder' \\(#\\d+\\) cannot select a send to channel 'mine' \\(open\\): it belongs to thread " + owner);
         assertThat(mine.tryReceive()).as("untouched").contains("x");
         assertThat(mine.tryReceive()).isEmpty();
     }
@@ -524,8 +524,8 @@ class SelectTest {
         Channel<String> mine = holding("mine", 1, "x");
         assertThatThrownBy(() -> new Select<String>().onReceive(mine, v -> v).onReceive(theirs.get(), v -> v).select())
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot select a receive from channel 'theirs' (open) from thread " + thread()
-                        + ": it belongs to thread " + theirThread.get());
+                .hasMessage("main context 'main' of thread " + thread() + " cannot select a receive from channel 'theirs' (open):"
+                        + " it belongs to thread " + theirThread.get() + ", which has ended");
         assertThat(mine.tryReceive()).as("the ready clause did not fire").contains("x");
     }
 
@@ -536,8 +536,8 @@ class SelectTest {
         assertThat(s.select()).isEqualTo("got x");
         mine.send("y");
         Throwable e = OtherThread.thrownOn("intruder", s::select);
-        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageMatching("cannot select a receive from"
-                + " channel 'mine' \\(open\\) from thread 'intruder' \\(#\\d+\\): it belongs to thread "
+        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+                + " 'intruder' \\(#\\d+\\) cannot select a receive from channel 'mine' \\(open\\): it belongs to thread "
                 + Pattern.quote(thread()));
         assertThat(mine.tryReceive()).as("untouched").contains("y");
         assertThat(s.select()).as("on its own thread it runs again").isEqualTo("default");
