@@ -152,7 +152,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
      *                                wait is cancelled, the value not delivered), or after it was woken, before
      *                                it ran again (a value already taken stays delivered: see the class comment)
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation;
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
      *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
      *                                the thread engine, no thread can be started for the context that would run instead,
      *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
@@ -224,7 +224,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param value the value; not null
      * @return true if it was sent; false if the buffer is full and no receiver waits, or the channel is closed
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
@@ -256,7 +256,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                was handed goes back; once the channel is closed, the receive returns that
      *                                value instead and the failure comes at the next scheduling point: see the
      *                                class comment)
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation;
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
      *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
      *                                the thread engine, no thread can be started for the context that would run instead,
      *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
@@ -276,7 +276,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * closed and drained channel from an empty open one.
      *
      * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
@@ -305,7 +305,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #receive()}
-     * @throws IllegalStateException    if called from another thread when the channel's thread has ended and left no value in the buffer, or it ends before completing the operation;
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
      *                                  as for {@link #receive()}, if the caller cannot suspend to wait
      */
     public Optional<T> tryReceive(Duration timeout) {
@@ -364,7 +364,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                  is open (otherwise it waits for a wake-up, as docs/THREADS.md says)
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #send(Object)}
-     * @throws IllegalStateException    if called from another thread when the channel's thread has ended, or it ends before completing the operation;
+     * @throws IllegalStateException    if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
      *                                  as for {@link #send(Object)}, if the caller cannot suspend to wait
      */
     public boolean trySend(T value, Duration timeout) {
@@ -415,7 +415,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@code withTimeout} expired) may close the channel in a {@code finally}, also from another
      * thread: there a close that must be posted to the channel's thread is then not waited for.
      *
-     * @throws IllegalStateException if called from another thread when the channel's thread has ended, or it ends before completing the operation
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     @Override
     public void close() {
@@ -1197,9 +1197,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * On another thread: {@code r}, an operation of {@code self}, cannot run because this channel's
      * thread has ended. A receive takes a value left in the buffer ({@link #leftBehind}): its send
-     * succeeded, so it must be received. Anything else, or a receive with no value left, fails.
+     * succeeded, so it must be received. A channel closed before then answers the rest as a closed
+     * channel does on any thread (a send or a receive finds it closed, a try call sends or takes nothing,
+     * a close does nothing): nothing can open it again, so the answer is the one its thread would have
+     * given, and an iterator over it ends instead of failing. Anything else, on a channel left open,
+     * fails.
      *
-     * @return {@code r}, done with the value taken
+     * @return {@code r}, done with the value taken, or done and closed
      * @throws IllegalStateException naming {@code self}, {@code op}, this channel and its thread, which has ended
      */
     private RemoteOp<T> ownerEnded(RemoteOp<T> r, Context self, String op) {
@@ -1210,6 +1214,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 r.done = true;
                 return r;
             }
+        }
+        if (closed) {
+            r.done = true;
+            r.closed = true;
+            return r;
         }
         throw ownerEnded(self, op);
     }
@@ -1245,7 +1254,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @return true if {@code r}, a close, was posted and is not to be waited for
      * @throws CoroutineExit         the signal, for a try call
-     * @throws IllegalStateException if this channel's thread has ended before it could run the close
+     * @throws IllegalStateException if this channel's thread has ended before it could run the close, the channel open
      */
     private boolean postedDespiteSignal(RemoteOp<T> r, Context self, String op) {
         try {
@@ -1257,7 +1266,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
         }
         if (!post(r)) {
-            throw ownerEnded(self, op);
+            ownerEnded(r, self, op); // closed already, it does nothing; else it throws
         }
         return true;
     }

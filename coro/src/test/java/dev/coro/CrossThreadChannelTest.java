@@ -726,6 +726,55 @@ class CrossThreadChannelTest {
                 + " tryReceive from channel 'shared' (closed) with timeout PT-1S: a timeout must be zero or positive");
     }
 
+    /**
+     * A channel its thread closed before it ended answers another thread as a closed channel does: the
+     * values left are received, then an iterator ends, a receive or a send finds it closed, a try call
+     * takes or sends nothing and a close does nothing, as CHANNELS.md says of a closed channel. They
+     * threw IllegalStateException: a consumer's loop over the channel of a producer that closed it and
+     * ended failed, or ended, depending on whether its last receive came before the producer's end.
+     */
+    @Test
+    @Timeout(30)
+    void aChannelClosedByItsThreadBeforeItEndedAnswersAnotherThreadAsAClosedChannel() throws InterruptedException {
+        Maker<Integer> maker = Maker.start(() -> {
+            Channel<Integer> c = new Channel<>("made", 4);
+            c.send(1);
+            c.send(2);
+            c.close();
+            return c;
+        }, () -> { });
+        maker.thread().join();
+        Channel<Integer> ch = maker.channel();
+        List<Integer> got = new ArrayList<>();
+        for (int v : ch) {
+            got.add(v);
+        }
+        assertThat(got).as("the values left, then the loop ends").containsExactly(1, 2);
+        assertThat(ch.tryReceive()).isEmpty();
+        assertThat(ch.tryReceive(Duration.ofSeconds(1))).isEmpty();
+        assertThat(ch.trySend(3)).isFalse();
+        assertThat(ch.trySend(3, Duration.ofSeconds(1))).isFalse();
+        ch.close();
+        assertThat(ch.isClosed()).isTrue();
+        assertThat(refused(ch::receive)).isEqualTo("ChannelClosedException: main context 'main'" + ofThisThread()
+                + " cannot receive from channel 'made' (closed): no value is left in it, and none can come");
+        assertThat(refused(() -> ch.send(3))).isEqualTo("ChannelClosedException: main context 'main'" + ofThisThread()
+                + " cannot send to channel 'made' (closed): a closed channel takes no more values, and the value was not delivered");
+        assertThat(refused(() -> ch.iterator().next())).isEqualTo("NoSuchElementException: main context 'main'" + ofThisThread()
+                + " cannot take the next value of channel 'made' (closed): no value is left in it, and none can come");
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                ch.close(); // made while its close's signal unwinds it
+            }
+        });
+        closer.switchTo();
+        closer.close();
+        assertThat(closer.state()).isEqualTo(State.CLOSED);
+        assertThat(Scheduler.current().loop.hasPending()).isFalse();
+    }
+
     @Test
     void aChannelOfAnEndedThreadIsRefusedNamingTheChannelAndTheThread() throws InterruptedException {
         List<Channel<String>> made = new ArrayList<>();
