@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -454,8 +456,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * An iterator that receives: {@code hasNext()} parks until a value arrives, and returns false
      * once the channel is closed and drained. Each call makes a new iterator on the same channel. An
      * iterator receives for one context at a time: while one waits in its {@code hasNext()} (or
-     * {@code next()}), another context's call throws {@link IllegalStateException} naming both, as
-     * each would be handed a value and the iterator holds one; give each context its own.
+     * {@code next()}), another context's call, of any thread, throws {@link IllegalStateException} naming
+     * both, as each would be handed a value and the iterator holds one; give each context its own. One
+     * shared all the same (by contexts of several threads too) hands each value it receives to one
+     * {@code next()} only.
      *
      * @return a receiving iterator
      */
@@ -469,53 +473,78 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@code Channel$Receiving.hasNext} (or {@code .next}), the call its user made, in stack traces.
      */
     private final class Receiving implements Iterator<T> {
-        private T next;
+        /**
+         * The value received and not yet taken; null if none. Contexts of several threads may share the
+         * iterator, so it is taken by one atomic exchange: two {@code next()} calls never return one value twice.
+         */
+        private volatile T next;
         /**
          * The context waiting in this iterator's receive, while one is; null otherwise. Another context's
          * {@code hasNext()} meanwhile is refused: each would be handed a value, and the iterator holds one,
-         * so one value would be lost.
+         * so one value would be lost. Claimed by a compare-and-set, so that a context of another thread
+         * cannot receive beside it either.
          */
-        private Context receiving;
+        private volatile Context receiving;
+
+        private static final VarHandle NEXT;
+        private static final VarHandle RECEIVING;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                NEXT = lookup.findVarHandle(Channel.Receiving.class, "next", Object.class);
+                RECEIVING = lookup.findVarHandle(Channel.Receiving.class, "receiving", Context.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
 
         @Override
         public boolean hasNext() {
-            if (next == null) {
-                // a thread of no scheduler yet (another thread's channel) gets none here: it is marked from its first wait on
-                Scheduler here = scheduler.isCaller() ? scheduler : Scheduler.currentOrNull();
-                Context self = here != null ? here.currentContext() : null;
+            T v = next;
+            if (v != null) {
+                return true;
+            }
+            Context self = (scheduler.isCaller() ? scheduler : Scheduler.current()).currentContext();
+            while (!RECEIVING.compareAndSet(this, null, self)) {
                 Context other = receiving;
                 if (other != null) {
                     throw receivingAlready(self, other);
                 }
-                receiving = self;
-                try {
-                    next = receiveOrNull("iterate over");
-                } finally {
-                    receiving = null;
-                }
             }
-            return next != null;
+            try {
+                v = next; // another context may have received one before this claim
+                if (v == null) {
+                    v = receiveOrNull("iterate over");
+                    next = v;
+                }
+            } finally {
+                receiving = null;
+            }
+            return v != null;
         }
 
-        /** The refusal of the caller's {@code hasNext()} ({@code self}, null on a thread of no scheduler) while {@code other} waits in this iterator, naming both. */
+        /** The refusal of the caller's {@code hasNext()} ({@code self}) while {@code other} waits in this iterator, naming both. */
         private IllegalStateException receivingAlready(Context self, Context other) {
-            boolean sameThread = self != null && other.scheduler == self.scheduler;
+            boolean sameThread = other.scheduler == self.scheduler;
             String otherThread = sameThread ? "" : " of thread " + Scheduler.describe(other.scheduler.owner);
-            String selfThread = sameThread || self == null ? "" : " of thread " + Scheduler.describe(self.scheduler.owner);
-            return new IllegalStateException(Scheduler.describeCaller() + selfThread + " cannot iterate over " + describe() + " (" + state()
+            String selfThread = sameThread ? "" : " of thread " + Scheduler.describe(self.scheduler.owner);
+            return new IllegalStateException(self.describe() + selfThread + " cannot iterate over " + describe() + " (" + state()
                     + "): this iterator is receiving already, in " + other.describe() + otherThread + " (state "
                     + other.state() + "); an iterator receives for one context at a time, so give each context its own"
                     + " (each call of iterator() makes a new one)");
         }
 
         @Override
+        @SuppressWarnings("unchecked")
         public T next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException(caller(Scheduler.current().currentContext())
-                        + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
+            T v;
+            while ((v = (T) NEXT.getAndSet(this, null)) == null) { // another thread's next() may take it first
+                if (!hasNext()) {
+                    throw new NoSuchElementException(caller(Scheduler.current().currentContext())
+                            + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
+                }
             }
-            T v = next;
-            next = null;
             return v;
         }
 

@@ -7,6 +7,8 @@ import dev.coro.Coroutine.State;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -482,6 +484,48 @@ class CrossThreadChannelTest {
         s.add("sent to the local receiver");
         s.add(fromLocal.receive() != null ? "received from the local sender" : "received nothing");
         return s;
+    }
+
+    /**
+     * One iterator used by contexts of four threads at once: a call refused while the other receives is
+     * tried again, and every value sent is taken by exactly one of them. The iterator's claim and the
+     * value it holds were plain fields: two threads could pass the check and receive, the second value
+     * overwriting the first (lost), or both take one value, and a {@code next()} could return null.
+     */
+    @Test
+    @Timeout(60)
+    void anIteratorSharedByContextsOfFourThreadsHandsEveryValueToExactlyOneOfThem() {
+        int n = 100_000;
+        Channel<Integer> ch = new Channel<>("jobs", 16);
+        Iterator<Integer> shared = ch.iterator();
+        List<CompletableFuture<List<Integer>>> takers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            takers.add(Peer.start("taker-" + t, () -> {
+                List<Integer> mine = new ArrayList<>();
+                while (true) {
+                    try {
+                        if (!shared.hasNext()) {
+                            return mine;
+                        }
+                        mine.add(shared.next());
+                    } catch (IllegalStateException e) { // the other receives now: try again
+                        assertThat(e.getMessage()).contains("this iterator is receiving already");
+                    }
+                }
+            }));
+        }
+        for (int i = 0; i < n; i++) {
+            ch.send(i);
+        }
+        ch.close();
+        List<Integer> got = new ArrayList<>();
+        for (CompletableFuture<List<Integer>> taker : takers) {
+            List<Integer> mine = Coroutine.withTimeout(GUARD, () -> Coroutine.await(taker));
+            assertThat(mine).as("in order, no null").isSorted().doesNotContainNull();
+            got.addAll(mine);
+        }
+        Collections.sort(got);
+        assertThat(got).as("every value once").isEqualTo(oneTo(n).stream().map(v -> v - 1).toList());
     }
 
     // ---- close from another thread ------------------------------------------------------------
