@@ -168,7 +168,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
             if (r.closed) {
-                throw sendRefused(r.context, TAKES_NO_MORE + ", and the value was not delivered");
+                throw sendRefused(r.context, r.waited ? CLOSED_WHILE_IT_WAITED : TAKES_NO_MORE + ", and the value was not delivered");
             }
             return;
         }
@@ -200,7 +200,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         taken(w);
         if (w.closed) {
-            throw sendRefused(w.context, "the channel was closed while it waited, and the value was not delivered");
+            throw sendRefused(w.context, CLOSED_WHILE_IT_WAITED);
         }
     }
 
@@ -214,6 +214,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why);
     }
 
+    /** Why a send that waited fails when the channel is closed meanwhile, whichever thread the sender's is. */
+    private static final String CLOSED_WHILE_IT_WAITED = "the channel was closed while it waited, and the value was not delivered";
     /** Why a closed channel refuses a send (or a select's {@code onSend}). */
     static final String TAKES_NO_MORE = "a closed channel takes no more values";
     /** Why a closed and drained channel refuses a receive (or a select's {@code onReceive}, the iterator's {@code next()}). */
@@ -1500,6 +1502,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } else if (r.kind == RemoteOp.TRY_SEND) {
             refuse(r);
         } else if (!r.isStale()) { // one that timed out before its post ran stays out
+            r.waited = true;
             senders.add(r);
         }
     }

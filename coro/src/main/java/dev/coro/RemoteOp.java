@@ -21,6 +21,12 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     final ForeignWait ticket;
     /** Whether a try call succeeded (a value was sent); a send that completes sets it too. */
     boolean ok;
+    /**
+     * Whether it waited in the channel's queue (under the channel's lock, before its completion): a send
+     * the channel's close then completes says it was closed while it waited, as one of the channel's
+     * thread does, not that it found the channel closed.
+     */
+    boolean waited;
     /** The operation's phrase, e.g. {@code receive from}. */
     private final String operation;
 

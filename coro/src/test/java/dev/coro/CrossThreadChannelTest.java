@@ -530,6 +530,48 @@ class CrossThreadChannelTest {
 
     // ---- close from another thread ------------------------------------------------------------
 
+    /**
+     * A close by a third thread wakes the parked senders of both threads of a shared channel in place:
+     * each says the channel was closed while it waited and its value was not delivered (the other thread's
+     * sender said it found the channel closed, as if it had not waited), and the value buffered before stays.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFromAThirdThreadWhileSendersOfBothThreadsAreParkedFailsEachAsClosedWhileItWaited() {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        Peer.run("sharer", () -> assertThat(ch.trySend(0)).isTrue()); // shared, and the buffer full
+        List<String> outcomes = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            CompletableFuture<Void> parked = new CompletableFuture<>();
+            CompletableFuture<String> there = pool.submit(() -> {
+                CompletableFuture<String> outcome = new CompletableFuture<>();
+                Coroutine.create("pool-sender", () -> outcome.complete(thrown(() -> ch.send(2))));
+                Coroutine.yield(); // it waits in the channel's queue, put there in place
+                parked.complete(null);
+                return Coroutine.await(outcome) + " | on" + ofThisThread();
+            });
+            Coroutine local = Coroutine.create("local-sender", () -> outcomes.add(thrown(() -> ch.send(1))));
+            Coroutine.yield(); // it parks: the buffer is full
+            Coroutine.await(parked);
+            Peer.run("closer", ch::close);
+            outcomes.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(there)));
+            Coroutine.yield(); // the local sender, woken, runs
+            assertThat(local.state()).isEqualTo(State.FINISHED);
+        }
+        String ofPool = outcomes.get(1).substring(outcomes.get(1).indexOf(" | on") + 5);
+        assertThat(ofPool).startsWith(" of thread 'coro-pool-");
+        assertThat(outcomes).containsExactly(
+                "coroutine 'local-sender' cannot send to channel 'ch' (closed): the channel was closed while it waited, and the value"
+                        + " was not delivered",
+                "coroutine 'pool-sender'" + ofPool + " cannot send to channel 'ch' (closed): the channel was closed while it waited, and"
+                        + " the value was not delivered | on" + ofPool);
+        List<Integer> rest = new ArrayList<>();
+        for (int v : ch) {
+            rest.add(v);
+        }
+        assertThat(rest).as("the value buffered before the close, and neither parked sender's").containsExactly(0);
+    }
+
     @Test
     void aCloseFromAnotherThreadWakesEveryWaiterWithChannelClosedException() {
         Channel<String> in = new Channel<>("in", 0);
@@ -557,8 +599,8 @@ class CrossThreadChannelTest {
         assertThat(ofPeer).startsWith(" of thread 'peer' (#");
         assertThat(seen.subList(1, 3)).containsExactly(
                 "coroutine 'remote-receiver'" + ofPeer + " cannot receive from channel 'in' (closed): no value is left in it, and none can come",
-                "coroutine 'remote-sender'" + ofPeer + " cannot send to channel 'out' (closed): a closed channel takes no more values, and the"
-                        + " value was not delivered");
+                "coroutine 'remote-sender'" + ofPeer + " cannot send to channel 'out' (closed): the channel was closed while it waited, and"
+                        + " the value was not delivered");
         for (int i = 0; i < 3 && log.size() < 2; i++) {
             Coroutine.yield();
         }
