@@ -129,11 +129,6 @@ class AwaitRaceTest {
     }
 
     /**
-     * The awaiter parked first and main last, on another future: main's idle watches only its own
-     * wait, so f's completion, its wake-up held back, is not taken in. A close then comes first on the
-     * thread and wins: the await unwinds, and the wake-up, when it comes, finds no wait.
-     */
-    /**
      * On a pool thread, whose main waits for work: a submitted body parks last on f, after a coroutine
      * of its own on f; the completion taken in early wakes both, while the post is held back, and the
      * post that comes later finds nothing.
@@ -180,6 +175,11 @@ class AwaitRaceTest {
         assertThat(f.getNumberOfDependents()).isZero();
     }
 
+    /**
+     * The awaiter parked first and main last, on another future: main's idle watches only its own
+     * wait, so f's completion, its wake-up held back, is not taken in. A close then comes first on the
+     * thread and wins: the await unwinds, and the wake-up, when it comes, finds no wait.
+     */
     @Test
     void aCloseThatComesAfterTheFutureCompletedButBeforeItsWakeUpArrivedWinsAndTheWakeUpFindsNothing() {
         onThisThread();

@@ -675,15 +675,6 @@ class TcpConnectionTest {
     }
 
     /**
-     * What only describes a connection or a listener answers any thread as it answers its owner:
-     * {@code isOpen()}, the addresses and {@code toString()}; {@code input()} and {@code output()}
-     * hand the views, whose reads and writes are confined like the connection's.
-     */
-    /**
-     * The cheat sheet says {@code TCP_NODELAY} is on: a small write goes out at once, not held back
-     * by Nagle's algorithm for the peer's acknowledgement. So on both ends, connected and accepted.
-     */
-    /**
      * A coroutine relays one connection's input view to another's output view with
      * {@code transferTo} while a second writes three megabytes into the first (far more than the
      * sockets' buffers hold, so both sides park again and again): the far end reads every byte once,
@@ -834,6 +825,10 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * The cheat sheet says {@code TCP_NODELAY} is on: a small write goes out at once, not held back
+     * by Nagle's algorithm for the peer's acknowledgement. So on both ends, connected and accepted.
+     */
     @Test
     void tcpNoDelayIsOnForAConnectionConnectedAndForOneAccepted() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
@@ -850,6 +845,11 @@ class TcpConnectionTest {
         return (SocketChannel) f.get(c);
     }
 
+    /**
+     * What only describes a connection or a listener answers any thread as it answers its owner:
+     * {@code isOpen()}, the addresses and {@code toString()}; {@code input()} and {@code output()}
+     * hand the views, whose reads and writes are confined like the connection's.
+     */
     @Test
     void theDescribingCallsAnswerAnyThreadAsTheyAnswerTheOwner() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
