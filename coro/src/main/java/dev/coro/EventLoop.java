@@ -697,6 +697,11 @@ final class EventLoop {
      *
      * @return false, having done nothing, while the owner thread still runs this loop
      */
+    /** Whether the loop has ended for good ({@link #close()}): its thread runs nothing of it any more. */
+    boolean hasEnded() {
+        return ended;
+    }
+
     synchronized boolean closeAbandoned(OpenResource entry) throws IOException {
         if (!ended && entry.owner.isAlive()) {
             return false;

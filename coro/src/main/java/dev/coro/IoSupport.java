@@ -107,6 +107,12 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public boolean ownerEnded(Object owner) {
+        Scheduler s = (Scheduler) owner;
+        return !s.owner.isAlive() || s.loop.hasEnded();
+    }
+
+    @Override
     public Object owner() {
         return Scheduler.current();
     }

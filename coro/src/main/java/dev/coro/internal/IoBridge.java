@@ -122,6 +122,16 @@ public abstract class IoBridge {
     public abstract boolean closeAbandoned(Object owner, Object entry) throws IOException;
 
     /**
+     * Whether {@code owner}'s thread (or its event loop) has ended for good: then a call from another
+     * thread that has nothing to do (a view's {@code flush}, made by a wrapper's {@code close()}) is let
+     * through, as {@link #closeAbandoned} lets the close through.
+     *
+     * @param owner a scheduler, from {@link #owner()}
+     * @return true once nothing of that thread runs any more
+     */
+    public abstract boolean ownerEnded(Object owner);
+
+    /**
      * The calling thread's scheduler, as an opaque owner token.
      *
      * @return the scheduler

@@ -75,11 +75,13 @@ final class ConnectionOutput extends OutputStream {
     /**
      * Does nothing, the view buffering nothing (on a closed connection too: a wrapper's {@code close()}
      * flushes it, perhaps once the connection is closed), but is a call on the connection as every
-     * other of the view: refused from another thread.
+     * other of the view: refused from another thread while the connection's thread runs; once that
+     * thread has ended, it does nothing there too, as {@code close()} is let through then (a wrapper's
+     * {@code close()} flushes before it closes the connection).
      */
     @Override
     public void flush() {
-        connection.checkView("flush the output of");
+        connection.checkFlush();
     }
 
     @Override

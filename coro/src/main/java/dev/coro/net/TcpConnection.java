@@ -321,6 +321,17 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * {@link #checkView} of the output's {@code flush}, which has nothing to do: let through from another
+     * thread once the owner's thread has ended, as {@link #close()} is then, since a buffering
+     * wrapper's {@code close()} flushes (its buffer empty) before it closes the connection.
+     */
+    void checkFlush() {
+        if (io.isOwner(owner) || !io.ownerEnded(owner)) {
+            check("flush the output of");
+        }
+    }
+
+    /**
      * Refuses, for a {@code java.io} view's {@code operation}, a null array (naming the parameter)
      * or a range of it that does not fit (naming the caller, the call, the connection, its state and
      * the range; the JDK's own check names none of them).

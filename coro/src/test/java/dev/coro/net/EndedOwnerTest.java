@@ -10,7 +10,9 @@ import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -139,6 +141,42 @@ class EndedOwnerTest {
                 assertThatThrownBy(() -> SocketChannel.open(address).close())
                         .as("nothing listens on %s any more", address).isInstanceOf(ConnectException.class);
                 left.listener().close();
+            }
+        }
+    }
+
+    /**
+     * A buffering wrapper's {@code close()} flushes before it closes: from another thread, once the
+     * connection's thread has ended, the empty flush is let through as the close is, so the wrapper
+     * closes the connection without a refusal; a write, which would act, is still refused.
+     */
+    @Test
+    void aBufferingWrapperOfAConnectionWhoseThreadEndedClosesItFromAnotherThreadWithoutARefusal() throws Exception {
+        try (ServerSocketChannel outside = ServerSocketChannel.open().bind(LOOPBACK)) {
+            AtomicReference<Object> got = new AtomicReference<>();
+            Thread owner = Thread.ofPlatform().name("io-owner").start(() -> {
+                try {
+                    got.set(TcpConnection.connect(outside.getLocalAddress()));
+                } catch (Throwable e) {
+                    got.set(e);
+                }
+            });
+            try (SocketChannel peer = outside.accept()) {
+                owner.join();
+                assertThat(got.get()).isInstanceOf(TcpConnection.class);
+                TcpConnection c = (TcpConnection) got.get();
+                OutputStream wrapper = new BufferedOutputStream(c.output());
+                assertThatThrownBy(() -> c.output().write(1))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessage("cannot write to " + name(c) + " (open) from thread "
+                                + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
+                                + ", which has ended");
+                c.output().flush(); // nothing to do, as close has nothing to refuse now
+
+                wrapper.close();
+                assertThat(c.isOpen()).as("closed through the wrapper").isFalse();
+                peer.configureBlocking(false);
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer sees the end at once").isEqualTo(-1);
             }
         }
     }
