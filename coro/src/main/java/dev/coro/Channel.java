@@ -1,7 +1,5 @@
 package dev.coro;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -458,12 +456,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * An iterator that receives: {@code hasNext()} parks until a value arrives, and returns false
      * once the channel is closed and drained. Each call makes a new iterator on the same channel. An
      * iterator receives for one context at a time: while one waits in its {@code hasNext()} (or
-     * {@code next()}), another context's call, of any thread, throws {@link IllegalStateException} naming
-     * both, as each would be handed a value and the iterator holds one; give each context its own. One
-     * shared all the same (by contexts of several threads too) hands each value it receives to one
-     * {@code next()} only.
+     * {@code next()}), another context's call throws {@link IllegalStateException} naming both, as each
+     * would be handed a value and the iterator holds one; give each context its own. An iterator belongs
+     * to the thread that called this method: a call of it from another thread throws
+     * {@link IllegalStateException} naming the caller and both threads, taking nothing (each thread makes
+     * its own, as a {@code for} loop over the channel does).
      *
-     * @return a receiving iterator
+     * @return a receiving iterator, for the contexts of the calling thread
      */
     @Override
     public Iterator<T> iterator() {
@@ -476,77 +475,64 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private final class Receiving implements Iterator<T> {
         /**
-         * The value received and not yet taken; null if none. Contexts of several threads may share the
-         * iterator, so it is taken by one atomic exchange: two {@code next()} calls never return one value twice.
+         * The scheduler of the thread that called {@link #iterator()}: only its contexts may use the
+         * iterator, whose fields are then touched by one thread at a time and need no atomic operation
+         * (each thread makes its own iterator, as a {@code for} loop does).
          */
-        private volatile T next;
+        private final Scheduler user = Scheduler.current();
+        /** The value received and not yet taken; null if none. */
+        private T next;
         /**
          * The context waiting in this iterator's receive, while one is; null otherwise. Another context's
          * {@code hasNext()} meanwhile is refused: each would be handed a value, and the iterator holds one,
-         * so one value would be lost. Claimed by a compare-and-set, so that a context of another thread
-         * cannot receive beside it either.
+         * so one value would be lost.
          */
-        private volatile Context receiving;
-
-        private static final VarHandle NEXT;
-        private static final VarHandle RECEIVING;
-
-        static {
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                NEXT = lookup.findVarHandle(Channel.Receiving.class, "next", Object.class);
-                RECEIVING = lookup.findVarHandle(Channel.Receiving.class, "receiving", Context.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private Context receiving;
 
         @Override
         public boolean hasNext() {
-            T v = next;
-            if (v != null) {
-                return true;
-            }
-            Context self = (scheduler.isCaller() ? scheduler : Scheduler.current()).currentContext();
-            while (!RECEIVING.compareAndSet(this, null, self)) {
+            checkUser("iterate over");
+            if (next == null) {
+                Context self = user.currentContext();
                 Context other = receiving;
                 if (other != null) {
-                    throw receivingAlready(self, other);
+                    throw new IllegalStateException(caller(self) + " cannot iterate over " + describe() + " (" + state()
+                            + "): this iterator is receiving already, in " + caller(other) + " (state "
+                            + other.state() + "); an iterator receives for one context at a time, so give each context its own"
+                            + " (each call of iterator() makes a new one)");
+                }
+                receiving = self;
+                try {
+                    next = receiveOrNull("iterate over");
+                } finally {
+                    receiving = null;
                 }
             }
-            try {
-                v = next; // another context may have received one before this claim
-                if (v == null) {
-                    v = receiveOrNull("iterate over");
-                    next = v;
-                }
-            } finally {
-                receiving = null;
-            }
-            return v != null;
+            return next != null;
         }
 
-        /** The refusal of the caller's {@code hasNext()} ({@code self}) while {@code other} waits in this iterator, naming both. */
-        private IllegalStateException receivingAlready(Context self, Context other) {
-            boolean sameThread = other.scheduler == self.scheduler;
-            String otherThread = sameThread ? "" : " of thread " + Scheduler.describe(other.scheduler.owner);
-            String selfThread = sameThread ? "" : " of thread " + Scheduler.describe(self.scheduler.owner);
-            return new IllegalStateException(self.describe() + selfThread + " cannot iterate over " + describe() + " (" + state()
-                    + "): this iterator is receiving already, in " + other.describe() + otherThread + " (state "
-                    + other.state() + "); an iterator receives for one context at a time, so give each context its own"
-                    + " (each call of iterator() makes a new one)");
+        /**
+         * Refuses a call from a thread other than the one that made the iterator, naming the caller and
+         * its thread, the call, the channel with its state and that thread: two threads would receive
+         * through it at once, and one value overwrite another.
+         */
+        private void checkUser(String operation) {
+            if (!user.isCaller()) {
+                Scheduler here = Scheduler.current();
+                throw new IllegalStateException(caller(here.currentContext()) + " cannot " + operation + " " + describe()
+                        + " (" + state() + ") through an iterator of thread " + Scheduler.describe(user.owner)
+                        + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
+            }
         }
 
         @Override
-        @SuppressWarnings("unchecked")
         public T next() {
-            T v;
-            while ((v = (T) NEXT.getAndSet(this, null)) == null) { // another thread's next() may take it first
-                if (!hasNext()) {
-                    throw new NoSuchElementException(caller(Scheduler.current().currentContext())
-                            + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
-                }
+            if (!hasNext()) {
+                throw new NoSuchElementException(caller(user.currentContext())
+                        + " cannot take the next value of " + describe() + " (" + state() + "): " + NONE_LEFT);
             }
+            T v = next;
+            next = null;
             return v;
         }
 

@@ -123,7 +123,8 @@ class ChannelTest {
 
     /**
      * A context of another thread whose {@code hasNext()} is refused while a context of the channel's thread
-     * waits in the iterator is named with its thread, as the waiting one is.
+     * waits in the iterator is named with its thread, as the iterator's thread is: the iterator is not
+     * its thread's.
      */
     @Test
     @Timeout(30)
@@ -155,8 +156,8 @@ class ChannelTest {
             }
         });
         assertThat(seen.get(1)).isEqualTo("main context 'main' of thread " + seen.get(0) + " cannot iterate over channel 'jobs'"
-                + " (open): this iterator is receiving already, in coroutine 'first' of thread " + here + " (state PARKED); an"
-                + " iterator receives for one context at a time, so give each context its own (each call of iterator() makes a new one)");
+                + " (open) through an iterator of thread " + here + ": an iterator belongs to the thread that called iterator();"
+                + " call it on this thread for one of its own");
         assertThat(seen.get(2)).isEqualTo("main context 'main' of thread " + seen.get(0) + " cannot remove a value of channel 'jobs'"
                 + " (open): its iterator receives each value, which leaves the channel as it is taken");
         ch.send(1);
