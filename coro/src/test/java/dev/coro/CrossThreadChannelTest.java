@@ -547,12 +547,15 @@ class CrossThreadChannelTest {
                 parked.complete(null);
                 return Coroutine.await(outcome) + " | on" + ofThisThread();
             });
-            Coroutine local = Coroutine.create("local-sender", () -> outcomes.add(thrown(() -> ch.send(1))));
+            CompletableFuture<String> localOutcome = new CompletableFuture<>();
+            Coroutine local = Coroutine.create("local-sender", () -> localOutcome.complete(thrown(() -> ch.send(1))));
             Coroutine.yield(); // it parks: the buffer is full
             Coroutine.await(parked);
             Peer.run("closer", ch::close);
+            // the local sender's wake-up and the pool's result reach this thread in either order
+            outcomes.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(localOutcome)));
             outcomes.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(there)));
-            Coroutine.yield(); // the local sender, woken, runs
+            Coroutine.yield(); // the local sender, having completed its outcome, ends
             assertThat(local.state()).isEqualTo(State.FINISHED);
         }
         String ofPool = outcomes.get(1).substring(outcomes.get(1).indexOf(" | on") + 5);
