@@ -1,5 +1,6 @@
 package dev.coro.bench;
 
+import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.Generator;
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +28,8 @@ import java.util.regex.Pattern;
  * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip);
  * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code select}, {@link Selects}
  * (one op = one value received by a select); {@code channel}, {@link Messages} (one op = one message of
- * {@link ChannelBenchmark}'s ping-pong); {@code generator}, {@link GeneratorNext}, {@code buffered}, {@link BufferedNext},
+ * {@link ChannelBenchmark}'s ping-pong); {@code iterator}, {@link Iterated} (one op = one value a
+ * {@code for} loop takes from a buffered channel); {@code generator}, {@link GeneratorNext}, {@code buffered}, {@link BufferedNext},
  * and {@code buffered sum}, {@link BufferedSum} (one op = one value). Each
  * runs on a fresh thread, so each build has a run list of its own. JVM flags (a recording, a system
  * property) apply to both builds alike.
@@ -63,6 +66,7 @@ public final class BuildRatio {
         workloads.put("sleep", Sleepers.class);
         workloads.put("select", Selects.class);
         workloads.put("channel", Messages.class);
+        workloads.put("iterator", Iterated.class);
         workloads.put("generator", GeneratorNext.class);
         workloads.put("buffered", BufferedNext.class);
         workloads.put("buffered sum", BufferedSum.class);
@@ -239,6 +243,44 @@ public final class BuildRatio {
         @Override
         public int ops() {
             return MESSAGES;
+        }
+    }
+
+    /**
+     * The iterator a {@code for} loop over a channel uses, on a channel of {@value #CAPACITY} values that a
+     * producer coroutine keeps full: one run = {@value #VALUES} values taken, a switch to the producer
+     * every {@value #CAPACITY} or so.
+     */
+    public static final class Iterated implements Workload {
+        static final int VALUES = 1000;
+        static final int CAPACITY = 64;
+        private final Iterator<Integer> values;
+        private long sink;
+
+        /** Makes the channel, its producer and the iterator in the calling thread's run list. */
+        public Iterated() {
+            Channel<Integer> ch = new Channel<>("values", CAPACITY);
+            Integer one = 1;
+            Coroutine.create("producer", () -> {
+                while (true) {
+                    ch.send(one);
+                }
+            });
+            values = ch.iterator();
+        }
+
+        @Override
+        public void run() {
+            long sum = 0;
+            for (int i = 0; i < VALUES; i++) {
+                sum += values.next();
+            }
+            sink += sum;
+        }
+
+        @Override
+        public int ops() {
+            return VALUES;
         }
     }
 
