@@ -442,7 +442,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 + "): a " + state + " pool takes no more bodies");
     }
 
-
     /** A body run by {@link #execute} failed, or one was left to a thread's main: {@code order} is its place in {@link #reportOrder}. */
     private void failed(long order, Failure f) {
         synchronized (failures) {

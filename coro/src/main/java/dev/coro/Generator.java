@@ -112,7 +112,6 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         CLOSED
     }
 
-
     /**
      * What a generator's body emits through.
      *
