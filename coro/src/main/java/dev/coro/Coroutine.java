@@ -34,8 +34,8 @@ import java.util.function.Supplier;
  * The full rules are in the package documentation.
  *
  * <p>A coroutine is confined to the thread that created it: every call on it from another thread
- * throws {@link IllegalStateException} naming both threads ({@link #name()} and {@link #toString()}
- * excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
+ * throws {@link IllegalStateException} naming the calling context, both threads and the call
+ * ({@link #name()} and {@link #toString()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
  *
  * <p>Nothing is lost: a body that throws ends as {@link State#FAILED} and its creator (main if the
  * creator has ended or is parked; its closer if it was being closed, main if that closer has ended)

@@ -172,7 +172,7 @@ final class Scheduler {
      * @param operation what was attempted, e.g. {@code switchTo}
      * @param target    a phrase naming what it was attempted on, e.g. {@code coroutine 'ping'}
      * @param state     the target's state, for the message
-     * @throws IllegalStateException naming the operation, the target, its state and both threads
+     * @throws IllegalStateException naming the caller and its thread, the operation, the target, its state and its thread
      */
     void checkCaller(String operation, String target, Object state) {
         if (Thread.currentThread() != owner && CURRENT.get() != this) {
@@ -202,8 +202,9 @@ final class Scheduler {
 
     /**
      * The refusal of {@code operation} on {@code target} to a caller that does not run as this scheduler's
-     * thread, its state in parentheses as in every refusal, e.g. {@code cannot read from connection A -> B
-     * (open) from thread 'intruder' (#31): it belongs to thread 'main' (#1)}.
+     * thread, naming the caller first and its state in parentheses as in every refusal, e.g. {@code coroutine
+     * 'reader' of thread 'intruder' (#31) cannot read from connection A -> B (open): it belongs to thread
+     * 'main' (#1)}.
      */
     IllegalStateException notOwner(String operation, String target, Object state) {
         return notOwner(owner, operation, target, state);
@@ -214,10 +215,19 @@ final class Scheduler {
      * may be gone (the thread has ended, and nothing keeps it).
      */
     static IllegalStateException notOwner(Thread owner, String operation, String target, Object state) {
-        Scheduler bound = CURRENT.get();
-        Thread caller = bound != null ? bound.owner : Thread.currentThread();
-        return new IllegalStateException("cannot " + operation + " " + target + " (" + state
-                + ") from thread " + describe(caller) + ": it belongs to thread " + describe(owner));
+        return new IllegalStateException(describeCallerAndThread() + " cannot " + operation + " " + target + " ("
+                + state + "): it belongs to thread " + describe(owner));
+    }
+
+    /**
+     * {@link #describeCaller()} with its thread, for a refusal to a caller of another thread than the
+     * target's, e.g. {@code coroutine 'reader' of thread 'intruder' (#31)}; a thread that has no
+     * scheduler is named as a thread (none is made for a message).
+     */
+    static String describeCallerAndThread() {
+        Scheduler s = CURRENT.get();
+        return s != null ? s.currentContext().describe() + " of thread " + describe(s.owner)
+                : "thread " + describe(Thread.currentThread());
     }
 
     // ---- the seed's calls ------------------------------------------------------------------

@@ -836,8 +836,8 @@ class CoroutineTest {
                     default -> a::state;
                 };
                 assertThat(OtherThread.thrownOn("intruder", call)).as(op).isInstanceOf(IllegalStateException.class)
-                        .hasMessageStartingWith("cannot " + op + " coroutine 'mine' (NEW) from thread 'intruder' (#")
-                        .hasMessageContaining("): it belongs to thread '" + owner + "' (#");
+                        .hasMessageStartingWith("thread 'intruder' (#")
+                        .hasMessageContaining(") cannot " + op + " coroutine 'mine' (NEW): it belongs to thread '" + owner + "' (#");
             }
             assertThat(a.state()).isEqualTo(State.NEW);
         }

@@ -141,12 +141,11 @@ class GeneratorLeakTest {
         assertThat(kept).extracting(Generator::name).containsExactly("new", "suspended", "ahead", "finished");
         for (Generator<Integer> g : kept) {
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot take the next value of " + g.toString().replace("Generator[", "generator '")
-                            .replaceFirst(", ", "' (").replace("]", ")") + " from thread ")
-                    .hasMessageContaining("it belongs to thread 'maker' (#");
-            assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("cannot close ");
+                    .hasMessageContaining(" cannot take the next value of " + g.toString().replace("Generator[", "generator '")
+                            .replaceFirst(", ", "' (").replace("]", ")") + ": it belongs to thread 'maker' (#");
+            assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class).hasMessageContaining(" cannot close ");
             assertThatThrownBy(g::state).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot read the state of ");
+                    .hasMessageContaining(" cannot read the state of ");
         }
     }
 

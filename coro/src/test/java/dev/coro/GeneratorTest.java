@@ -177,7 +177,8 @@ class GeneratorTest {
         self.set(g);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", () -> g.send("x"))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot send to generator 'echo' (SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot send to generator 'echo' (SUSPENDED): it belongs to thread ");
         assertThat(log).as("the body did not run").isEmpty();
         assertThat(g.send("ok")).isEqualTo(2);
         assertThat(log).containsExactly("reply ok",
@@ -613,9 +614,11 @@ class GeneratorTest {
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' cannot take the next value of" + whileInside);
             assertThat(OtherThread.thrownOn("intruder", g::hasNext)).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot hasNext on generator 'g" + n + "' (RUNNING) from thread 'intruder' (#");
+                    .hasMessageStartingWith("thread 'intruder' (#")
+                    .hasMessageContaining(") cannot hasNext on generator 'g" + n + "' (RUNNING): it belongs to thread ");
             assertThat(OtherThread.thrownOn("intruder", g::next)).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot take the next value of generator 'g" + n + "' (RUNNING) from thread 'intruder' (#");
+                    .hasMessageStartingWith("thread 'intruder' (#")
+                    .hasMessageContaining(") cannot take the next value of generator 'g" + n + "' (RUNNING): it belongs to thread ");
             consumer.switchTo();
             assertThat(consumer.state()).as("the refusals harmed nothing").isEqualTo(Coroutine.State.FINISHED);
         }
@@ -625,9 +628,42 @@ class GeneratorTest {
     void consumingFromAnotherThreadIsRefused() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", () -> g.next())).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot take the next value of generator 'g' (NEW) from thread 'intruder' (#")
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot take the next value of generator 'g' (NEW): it belongs to thread ")
                 .hasMessageContaining("it belongs to thread 'test-consumingFromAnotherThreadIsRefused' (#");
         assertThat(log).isEmpty();
+    }
+
+    /**
+     * A refusal to another thread names its calling context as every refusal names the caller: a
+     * coroutine of that thread, or its main context, with the thread.
+     */
+    @Test
+    @Timeout(10)
+    void aRefusalToAContextOfAnotherThreadNamesThatContextAndItsThread() throws InterruptedException {
+        Generator<Integer> g = counting("g", 2);
+        String owner = ThreadNames.thread();
+        List<String> refusals = new ArrayList<>();
+        assertThat(OtherThread.thrownOn("intruder", () -> {
+            String intruder = ThreadNames.thread();
+            Coroutine.create("taker", () -> {
+                try {
+                    g.next();
+                } catch (IllegalStateException e) {
+                    refusals.add(e.getMessage().replace(intruder, "<intruder>"));
+                }
+            }).switchTo();
+            try {
+                g.close();
+            } catch (IllegalStateException e) {
+                refusals.add(e.getMessage().replace(intruder, "<intruder>"));
+            }
+        })).isNull();
+        assertThat(refusals).containsExactly(
+                "coroutine 'taker' of thread <intruder> cannot take the next value of generator 'g' (NEW): it belongs to thread " + owner,
+                "main context 'main' of thread <intruder> cannot close generator 'g' (NEW): it belongs to thread " + owner);
+        assertThat(log).isEmpty();
+        assertThat(g.next()).isEqualTo(1);
     }
 
     /**
@@ -639,9 +675,11 @@ class GeneratorTest {
     void iteratingOrStreamingFromAnotherThreadIsRefusedAndLeavesTheOneIterationToTheOwner() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", g::iterator)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot iterate over generator 'g' (NEW) from thread 'intruder' (#");
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot iterate over generator 'g' (NEW): it belongs to thread ");
         assertThat(OtherThread.thrownOn("intruder", g::stream)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot stream generator 'g' (NEW) from thread 'intruder' (#");
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot stream generator 'g' (NEW): it belongs to thread ");
         List<Integer> seen = new ArrayList<>();
         for (int v : g) {
             seen.add(v);
@@ -659,7 +697,8 @@ class GeneratorTest {
         Generator<Integer> g = counting("g", 2);
         assertThat(g.next()).isEqualTo(1);
         assertThat(OtherThread.thrownOn("intruder", g::state)).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot read the state of generator 'g' (SUSPENDED) from thread 'intruder' (#")
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot read the state of generator 'g' (SUSPENDED): it belongs to thread ")
                 .hasMessageContaining("it belongs to thread"
                         + " 'test-readingTheStateFromAnotherThreadIsRefusedWhileTheNameAndToStringAnswer' (#");
         AtomicReference<String> seen = new AtomicReference<>();
@@ -685,11 +724,13 @@ class GeneratorTest {
         });
         assertThat(g.next()).as("the other thread's value never reached the consumer").isEqualTo(1);
         assertThat(whileRunning.get()).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'g' (RUNNING) from thread 'intruder' (#")
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot emit from generator 'g' (RUNNING): it belongs to thread ")
                 .hasMessageContaining("it belongs to thread"
                         + " 'test-emittingFromAnotherThreadIsRefusedNamingTheGeneratorItsStateAndBothThreads' (#");
         assertThat(OtherThread.thrownOn("intruder", () -> leaked.get().emit(-2))).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("cannot emit from generator 'g' (SUSPENDED) from thread 'intruder' (#");
+                .hasMessageStartingWith("thread 'intruder' (#")
+                .hasMessageContaining(") cannot emit from generator 'g' (SUSPENDED): it belongs to thread ");
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
     }
@@ -1283,7 +1324,7 @@ class GeneratorTest {
         assertThat(OtherThread.thrownOn("worker", () -> first.tryAdvance(v -> { })))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("generator 'numbers'")
-                .hasMessageContaining("from thread 'worker'");
+                .hasMessageStartingWith("thread 'worker' (#");
         List<Integer> got = new ArrayList<>();
         first.forEachRemaining(got::add);
         concat.forEachRemaining(got::add);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A coroutine belongs to the thread that created it: other threads get an exception naming both threads. */
@@ -23,8 +24,8 @@ class ThreadConfinementTest {
         Throwable e = OtherThread.thrownOn(other, c::switchTo);
 
         assertThat(e).isInstanceOf(IllegalStateException.class)
-                .hasMessageMatching("cannot switchTo coroutine 'worker' \\(NEW\\) from thread 'intruder'"
-                        + " \\(#\\d+\\): it belongs to thread " + java.util.regex.Pattern.quote(thread()));
+                .hasMessageMatching("thread 'intruder' \\(#\\d+\\) cannot switchTo coroutine 'worker' \\(NEW\\)"
+                        + ": it belongs to thread " + java.util.regex.Pattern.quote(thread()));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 
@@ -37,11 +38,11 @@ class ThreadConfinementTest {
             messages.add(OtherThread.thrownOn(Thread.ofPlatform(), () -> call.accept(c)).getMessage());
         }
         assertThat(messages).satisfiesExactly(
-                m -> assertThat(m).startsWith("cannot switchTo coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot close coroutine 'worker'"),
-                m -> assertThat(m).startsWith("cannot ask isFinished() of coroutine 'worker' (NEW) from thread"),
-                m -> assertThat(m).startsWith("cannot read the state of coroutine 'worker' (NEW) from thread"),
-                m -> assertThat(m).startsWith("cannot take the stack trace of coroutine 'worker'"));
+                m -> assertThat(m).contains(" cannot switchTo coroutine 'worker' (NEW): it belongs to thread"),
+                m -> assertThat(m).contains(" cannot close coroutine 'worker' (NEW): it belongs to thread"),
+                m -> assertThat(m).contains(" cannot ask isFinished() of coroutine 'worker' (NEW): it belongs to thread"),
+                m -> assertThat(m).contains(" cannot read the state of coroutine 'worker' (NEW): it belongs to thread"),
+                m -> assertThat(m).contains(" cannot take the stack trace of coroutine 'worker' (NEW): it belongs to thread"));
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 
@@ -49,8 +50,44 @@ class ThreadConfinementTest {
     void aVirtualThreadIsNamedAsVirtual() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
         Throwable e = OtherThread.thrownOn(Thread.ofVirtual().name("fiber"), c::close);
-        assertThat(e).hasMessageMatching("cannot close coroutine 'worker' \\(NEW\\) from thread 'fiber'"
-                + " \\(#\\d+, virtual\\): it belongs to thread .*");
+        assertThat(e).hasMessageMatching("thread 'fiber' \\(#\\d+, virtual\\) cannot close coroutine 'worker' \\(NEW\\)"
+                + ": it belongs to thread .*");
+    }
+
+    @Test
+    @Timeout(10)
+    void aRefusalToAContextOfAnotherThreadNamesThatContextAsTheCaller() throws InterruptedException {
+        Coroutine c = Coroutine.create("worker", () -> { });
+        String owner = thread();
+        List<String> messages = new ArrayList<>();
+        Throwable e = OtherThread.thrownOn("intruder", () -> {
+            String intruder = thread();
+            Coroutine.create("caller", () -> {
+                for (Runnable call : List.<Runnable>of(c::switchTo, c::close, c::isFinished, c::state, c::stackTrace)) {
+                    try {
+                        call.run();
+                        messages.add("no refusal");
+                    } catch (IllegalStateException refused) {
+                        messages.add(refused.getMessage().replace(intruder, "<intruder>"));
+                    }
+                }
+            }).switchTo();
+            try {
+                c.switchTo();
+            } catch (IllegalStateException refused) {
+                messages.add(refused.getMessage().replace(intruder, "<intruder>"));
+            }
+        });
+        assertThat(e).isNull();
+        String it = ": it belongs to thread " + owner;
+        assertThat(messages).containsExactly(
+                "coroutine 'caller' of thread <intruder> cannot switchTo coroutine 'worker' (NEW)" + it,
+                "coroutine 'caller' of thread <intruder> cannot close coroutine 'worker' (NEW)" + it,
+                "coroutine 'caller' of thread <intruder> cannot ask isFinished() of coroutine 'worker' (NEW)" + it,
+                "coroutine 'caller' of thread <intruder> cannot read the state of coroutine 'worker' (NEW)" + it,
+                "coroutine 'caller' of thread <intruder> cannot take the stack trace of coroutine 'worker' (NEW)" + it,
+                "main context 'main' of thread <intruder> cannot switchTo coroutine 'worker' (NEW)" + it);
+        assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 
     @Test

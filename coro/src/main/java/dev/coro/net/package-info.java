@@ -15,7 +15,8 @@
  * </ul>
  *
  * <p>Listeners and connections belong to the thread that made them, like coroutines: a call that
- * acts on one from another thread throws {@link IllegalStateException} naming both threads. Only
+ * acts on one from another thread throws {@link IllegalStateException} naming the calling context
+ * and both threads. Only
  * the calls that describe them ({@code isOpen()}, the addresses, {@code toString()}) answer any
  * thread, a connection's {@code input()} and {@code output()} hand their views to any thread (every
  * call of which is confined as the connection's are, those that do nothing too: a skip of no bytes,

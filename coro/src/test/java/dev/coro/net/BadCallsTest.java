@@ -270,7 +270,7 @@ class BadCallsTest {
             t.join();
             assertThat(intruder.get()).as("available() from another thread")
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot count the bytes available on " + name + " (open) from thread 'intruder'");
+                    .hasMessageStartingWith("thread 'intruder' (#" + t.threadId() + ") cannot count the bytes available on " + name + " (open): it belongs to thread ");
 
             in.close();
             assertThatThrownBy(in::available)
@@ -408,7 +408,7 @@ class BadCallsTest {
             t.join();
             assertThat(intruder.get()).as("a read of no bytes from another thread")
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot read from " + name + " (open, output shut down) from thread 'intruder'");
+                    .hasMessageStartingWith("thread 'intruder' (#" + t.threadId() + ") cannot read from " + name + " (open, output shut down): it belongs to thread ");
 
             server.close();
             List<ThrowingCallable> calls = List.of(
@@ -451,7 +451,7 @@ class BadCallsTest {
             t.join();
             assertThat(intruder.get()).as("a readNBytes of no bytes from another thread")
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("cannot read from " + name + " (open) from thread 'intruder'");
+                    .hasMessageStartingWith("thread 'intruder' (#" + t.threadId() + ") cannot read from " + name + " (open): it belongs to thread ");
 
             server.close();
             assertThatThrownBy(() -> server.input().readNBytes(new byte[4], 0, 0))
@@ -492,13 +492,14 @@ class BadCallsTest {
                 refusals.add(refusal(out::flush));
             });
             t.join();
-            String thread = " (open) from thread 'intruder' (#" + t.threadId() + "): it belongs to thread ";
+            String caller = "IllegalStateException: thread 'intruder' (#" + t.threadId() + ") cannot ";
+            String thread = " (open): it belongs to thread ";
             assertThat(refusals).map(r -> r.substring(0, r.indexOf(": it belongs to thread ") + 23)).containsExactly(
-                    "IllegalStateException: cannot read from " + name + thread,
-                    "IllegalStateException: cannot read from " + name + thread,
-                    "IllegalStateException: cannot read from " + name + thread,
-                    "IllegalStateException: cannot mark the input of " + name + thread,
-                    "IllegalStateException: cannot flush the output of " + name + thread);
+                    caller + "read from " + name + thread,
+                    caller + "read from " + name + thread,
+                    caller + "read from " + name + thread,
+                    caller + "mark the input of " + name + thread,
+                    caller + "flush the output of " + name + thread);
 
             server.close();
             String closed = "main context 'main' cannot read from " + name + " (closed): java.nio.channels.ClosedChannelException";

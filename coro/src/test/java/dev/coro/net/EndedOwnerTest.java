@@ -121,9 +121,8 @@ class EndedOwnerTest {
                 assertThat(c.isOpen()).as("left open by its thread").isTrue();
                 assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1)))
                         .isInstanceOf(IllegalStateException.class)
-                        .hasMessage("cannot read from " + name(c) + " (open) from thread "
-                                + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
-                                + ", which has ended");
+                        .hasMessage("thread " + describe(Thread.currentThread()) + " cannot read from " + name(c)
+                                + " (open): it belongs to thread " + describe(owner) + ", which has ended");
 
                 long fds = RegistrationTest.openDescriptors();
                 c.close();
@@ -168,9 +167,8 @@ class EndedOwnerTest {
                 OutputStream wrapper = new BufferedOutputStream(c.output());
                 assertThatThrownBy(() -> c.output().write(1))
                         .isInstanceOf(IllegalStateException.class)
-                        .hasMessage("cannot write to " + name(c) + " (open) from thread "
-                                + describe(Thread.currentThread()) + ": it belongs to thread " + describe(owner)
-                                + ", which has ended");
+                        .hasMessage("thread " + describe(Thread.currentThread()) + " cannot write to " + name(c)
+                                + " (open): it belongs to thread " + describe(owner) + ", which has ended");
                 c.output().flush(); // nothing to do, as close has nothing to refuse now
 
                 wrapper.close();
@@ -198,8 +196,8 @@ class EndedOwnerTest {
                 }
             });
             other.join();
-            assertThat(seen.get()).isEqualTo("true cannot close " + name(client) + " (open) from thread "
-                    + describe(other) + ": it belongs to thread " + describe(me));
+            assertThat(seen.get()).isEqualTo("true thread " + describe(other) + " cannot close " + name(client)
+                    + " (open): it belongs to thread " + describe(me));
             assertThat(client.isOpen()).isTrue();
             assertThat(server.isOpen()).isTrue();
             server.close();

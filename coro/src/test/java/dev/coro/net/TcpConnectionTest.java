@@ -901,10 +901,43 @@ class TcpConnectionTest {
                 t.join();
                 assertThat(thrown.get())
                         .isInstanceOf(IllegalStateException.class)
-                        .hasMessage(expected.get(i) + " from thread 'intruder' (#" + t.threadId()
-                                + "): it belongs to thread '" + owner.getName() + "' (#" + owner.threadId() + ")");
+                        .hasMessage("thread 'intruder' (#" + t.threadId() + ") " + expected.get(i)
+                                + ": it belongs to thread '" + owner.getName() + "' (#" + owner.threadId() + ")");
             }
             // still usable by its owner
+            client.write(bytes("ok"));
+            ByteBuffer buf = ByteBuffer.allocate(2);
+            while (buf.hasRemaining()) {
+                server.read(buf);
+            }
+            assertThat(text(buf)).isEqualTo("ok");
+        }
+    }
+
+    /**
+     * A refusal to another thread names its calling context as every refusal names the caller: a
+     * coroutine of that thread, or its main context, with the thread.
+     */
+    @Test
+    @Timeout(30)
+    void aCallFromAContextOfAnotherThreadIsRefusedNamingThatContextAndItsThread() throws Exception {
+        String owner = "'" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String c = name(client);
+            List<String> refusals = new ArrayList<>();
+            Thread t = Thread.ofPlatform().name("intruder").unstarted(() -> {
+                Coroutine.create("reader", () -> refusals.add(thrownBy(() -> read(client)).getMessage())).switchTo();
+                refusals.add(thrownBy(() -> close(listener)).getMessage());
+            });
+            t.start();
+            t.join();
+            String intruder = "'intruder' (#" + t.threadId() + ")";
+            assertThat(refusals).containsExactly(
+                    "coroutine 'reader' of thread " + intruder + " cannot read from " + c + " (open): it belongs to thread " + owner,
+                    "main context 'main' of thread " + intruder + " cannot close listener " + listener.localAddress()
+                            + " (open): it belongs to thread " + owner);
             client.write(bytes("ok"));
             ByteBuffer buf = ByteBuffer.allocate(2);
             while (buf.hasRemaining()) {
