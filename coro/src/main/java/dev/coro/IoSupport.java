@@ -126,14 +126,8 @@ final class IoSupport extends IoBridge {
     public void checkOwner(Object owner, String operation, String target, Object state) {
         Scheduler s = (Scheduler) owner;
         if (!s.isCaller()) {
-            throw notOwner(s, operation, target, state);
+            throw s.notOwner(operation, target, state); // saying whether that thread has ended
         }
-    }
-
-    /** The refusal of a call from a thread other than {@code s}'s, saying whether that thread has ended. */
-    private static IllegalStateException notOwner(Scheduler s, String operation, String target, Object state) {
-        IllegalStateException e = s.notOwner(operation, target, state);
-        return s.owner.isAlive() ? e : new IllegalStateException(e.getMessage() + ", which has ended");
     }
 
     @Override

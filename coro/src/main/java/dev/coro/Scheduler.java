@@ -212,11 +212,12 @@ final class Scheduler {
 
     /**
      * {@link #notOwner(String, String, Object)} for a target of thread {@code owner}, whose scheduler
-     * may be gone (the thread has ended, and nothing keeps it).
+     * may be gone (the thread has ended, and nothing keeps it); a thread that has ended is said to
+     * have, as a channel's refusal says it, since no call of the target can ever be made again.
      */
     static IllegalStateException notOwner(Thread owner, String operation, String target, Object state) {
         return new IllegalStateException(describeCallerAndThread() + " cannot " + operation + " " + target + " ("
-                + state + "): it belongs to thread " + describe(owner));
+                + state + "): it belongs to thread " + describe(owner) + (owner.isAlive() ? "" : ", which has ended"));
     }
 
     /**

@@ -90,6 +90,37 @@ class ThreadConfinementTest {
         assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
     }
 
+    /**
+     * A coroutine kept after its thread ended can never be used again: its refusal says that the
+     * thread has ended, as a channel's and a connection's do.
+     */
+    @Test
+    @Timeout(10)
+    void aRefusalOfACoroutineWhoseThreadEndedSaysSo() throws InterruptedException {
+        AtomicReference<Coroutine> kept = new AtomicReference<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> kept.set(Coroutine.create("left", () -> { })));
+        maker.join();
+        Coroutine c = kept.get();
+        Coroutine.current(); // the caller's scheduler, so that it is named as its main context
+        List<String> messages = new ArrayList<>();
+        for (Runnable call : List.<Runnable>of(c::switchTo, c::close, c::isFinished, c::state, c::stackTrace)) {
+            try {
+                call.run();
+                messages.add("no refusal");
+            } catch (IllegalStateException e) {
+                messages.add(e.getMessage());
+            }
+        }
+        String it = " (NEW): it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        String caller = "main context 'main' of thread " + thread();
+        assertThat(messages).containsExactly(
+                caller + " cannot switchTo coroutine 'left'" + it,
+                caller + " cannot close coroutine 'left'" + it,
+                caller + " cannot ask isFinished() of coroutine 'left'" + it,
+                caller + " cannot read the state of coroutine 'left'" + it,
+                caller + " cannot take the stack trace of coroutine 'left'" + it);
+    }
+
     @Test
     void nameAndToStringMayBeReadFromAnyThread() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
