@@ -2,9 +2,10 @@ package dev.coro;
 
 /**
  * Runs code on a virtual clock: whenever every context of the thread is parked and the earliest
- * thing that can wake one is a timer, the clock jumps to it at once. An hour of sleeps takes no real
- * time, and a program prints the same trace every run: deterministic tests of code with sleeps,
- * timeouts and selects.
+ * thing that can wake one is a timer, the clock jumps to it at once (while I/O or another thread may
+ * wake one first, only once they have stayed quiet for as long: see the rules). An hour of sleeps
+ * takes no real time, and a program prints the same trace every run: deterministic tests of code
+ * with sleeps, timeouts and selects.
  *
  * <pre>{@code
  * VirtualTime.run(() -> {
@@ -21,6 +22,12 @@ package dev.coro;
  *       other context parked, or a {@code yield()} with nothing else to run (so that a loop that yields
  *       until a sleeper is done ends, in main or in a coroutine: main waiting in {@link #run} for the
  *       coroutines to end counts as nothing to run).</li>
+ *   <li>While a context waits on I/O or for another thread (an await, a channel another thread has used), a
+ *       timer is not the earliest thing that can wake one: the wait is real, and the clock stands
+ *       still while a result may still come, so that one that comes keeps every reading reproducible.
+ *       It jumps to the next timer once nothing has come for as long, in real time, as that timer is
+ *       away; a {@code withTimeout} around a read that no byte reaches thus expires after its
+ *       duration of real time, and so does a {@code yield()} loop's wait for it (docs/TIME.md).</li>
  *   <li>Timers due at the same time expire in the order they were scheduled.</li>
  *   <li>{@link #run} returns when the body has returned and every coroutine created inside has ended
  *       (main yields until then); if the rest can never end (every one parked with no timer pending)
