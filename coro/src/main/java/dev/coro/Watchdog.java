@@ -4,10 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
@@ -48,8 +47,13 @@ final class Watchdog implements Runnable {
      * {@link #stop()} waits for too; ended ones are left out of the chain ({@link #stillEnding}).
      */
     private volatile Watchdog previous;
-    /** What this thread remembers of each scheduler; only this thread touches it. */
-    private final Map<Scheduler, Watch> watches = new HashMap<>();
+    /**
+     * What this thread remembers of each scheduler, held weakly: a thread that ends between two
+     * samples (a quarter of the threshold apart, which may be long) leaves its scheduler, and the
+     * coroutines it left unfinished, to be collected, not kept until the next sample drops it. Only
+     * this thread touches it.
+     */
+    private final WeakIdentityMap<Scheduler, Watch> watches = new WeakIdentityMap<>();
 
     /** One scheduler as the detector last saw it. */
     private static final class Watch {
@@ -201,8 +205,15 @@ final class Watchdog implements Runnable {
     List<String> sample(long now) {
         List<String> reports = new ArrayList<>();
         List<Scheduler> live = Monitoring.live();
-        Set<Scheduler> seen = new HashSet<>(live);
-        watches.keySet().retainAll(seen);
+        Set<Scheduler> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.addAll(live);
+        List<Scheduler> gone = new ArrayList<>();
+        watches.forEach((s, w) -> {
+            if (!seen.contains(s)) {
+                gone.add(s); // its thread has ended, though something still holds the scheduler
+            }
+        });
+        gone.forEach(watches::remove);
         for (Scheduler s : live) {
             if (stopped) {
                 break; // stop() waits for this sample: no more reports from it

@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -361,6 +363,34 @@ class BlockedLoopsTest {
             then.run();
             throw new IllegalStateException("this handler cannot publish");
         }, body);
+    }
+
+    /**
+     * A detector samples every quarter of its threshold, a quarter of an hour for a threshold of an
+     * hour: what it remembers of a scheduler must not keep that scheduler, and the coroutines its
+     * thread left, alive until the next sample once the thread has ended.
+     */
+    @Test
+    @Timeout(30)
+    void theDetectorKeepsNothingOfASchedulerWhoseThreadHasEndedBeforeItsNextSample() throws Exception {
+        Watchdog w = Watchdog.unstarted(Duration.ofHours(1));
+        List<WeakReference<Object>> left = new ArrayList<>();
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch sampled = new CountDownLatch(1);
+        Thread ender = Thread.ofPlatform().name("ender").start(() -> {
+            Coroutine c = Coroutine.create("left", () -> Coroutine.yield());
+            c.switchTo(); // suspended in its yield: the thread ends with it unfinished
+            left.add(new WeakReference<>(Scheduler.current()));
+            left.add(new WeakReference<>(c));
+            made.countDown();
+            Maker.blockOn(sampled);
+        });
+        made.await();
+        w.sample(System.nanoTime()); // the detector sees the thread's scheduler once
+        sampled.countDown();
+        ender.join();
+        assertThat(Collected.all(left)).as("the scheduler of the ended thread and its coroutine are collected").isTrue();
+        assertThat(w.sample(System.nanoTime())).as("nothing is reported of the ended thread").isEmpty();
     }
 
     @Test
