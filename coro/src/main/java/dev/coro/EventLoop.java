@@ -159,6 +159,17 @@ final class EventLoop {
         return ioWaits;
     }
 
+    /**
+     * {@link #hasPending()} for an observer on another thread about a thread with no coroutine besides
+     * main, leaving out the completions of futures posted to it: with main alone and running, no
+     * context waits for any future, so such a post wakes nobody (its wait ended otherwise, by a
+     * timeout or a close, and the future completed later), and it stays until the thread's next
+     * scheduling point, which a thread that has moved on to other work may never reach.
+     */
+    boolean hasPendingForMainAlone() {
+        return pending != 0 || inbox.holdsMoreThanCompletions();
+    }
+
     /** Whether the owner blocks in its idle wait now: nothing of its own to do. Read by the blocked-loop watchdog. */
     boolean isIdle() {
         return inbox.isSleeping();

@@ -93,6 +93,22 @@ final class Inbox extends InboxFields {
     }
 
     /**
+     * Whether a post waiting is anything but a future's completion ({@link FutureWaits#isWatch}), for
+     * an observer on another thread. The posts below the head change only when the owner takes them,
+     * so a walk while the owner is blocked sees them as they are; one that races with the owner taking
+     * them may see them relinked, and is bounded: past the bound it says yes.
+     */
+    boolean holdsMoreThanCompletions() {
+        int left = 64;
+        for (Posted n = head; n != null; n = n.nextPosted()) {
+            if (!FutureWaits.isWatch(n) || --left == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Posts {@code task}, waking the owner if it sleeps in its idle wait; from any thread.
      *
      * @return false if the inbox is closed: the task will never run

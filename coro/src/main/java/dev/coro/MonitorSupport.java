@@ -112,7 +112,7 @@ final class MonitorSupport extends MonitorBridge {
                 CompletableFuture<String> answer = new CompletableFuture<>();
                 if (s.isCaller()) {
                     answer.complete(ThreadDump.of(s, maxPerThread));
-                } else if (s.runList.size() > 1 || s.loop.hasPending()) {
+                } else if (Watchdog.hasWork(s)) {
                     DumpRequest.ask(s, answer, maxPerThread);
                     watchers.add(watchEnd(s, answer));
                 } else {
@@ -276,7 +276,7 @@ final class MonitorSupport extends MonitorBridge {
             int more = all.size() - shown;
             b.append("  ... and ").append(more).append(more == 1 ? " more context\n" : " more contexts\n");
         }
-        if ((s.runList.size() > 1 || s.loop.hasPending()) && s.owner.isAlive()) { // an ended thread is nowhere
+        if (Watchdog.hasWork(s) && s.owner.isAlive()) { // an ended thread is nowhere
             int size = s.runList.size();
             Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
             Thread runner = s.engine.runner(current == null ? s.main : current);

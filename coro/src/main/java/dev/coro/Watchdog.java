@@ -238,9 +238,13 @@ final class Watchdog implements Runnable {
         return reports;
     }
 
-    /** Whether {@code s} has anything that a blocked thread stalls: another context, a timer, I/O, a post. */
-    private static boolean hasWork(Scheduler s) {
-        return s.runList.size() > 1 || s.loop.hasPending();
+    /**
+     * Whether {@code s} has anything that a blocked thread stalls: another context, a timer, I/O, a
+     * post that someone waits for (not a future's completion that wakes nobody: see
+     * {@link EventLoop#hasPendingForMainAlone}); from any thread.
+     */
+    static boolean hasWork(Scheduler s) {
+        return s.runList.size() > 1 || s.loop.hasPendingForMainAlone();
     }
 
     /**

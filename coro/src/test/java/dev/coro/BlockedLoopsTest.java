@@ -7,6 +7,7 @@ import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -363,6 +364,43 @@ class BlockedLoopsTest {
             then.run();
             throw new IllegalStateException("this handler cannot publish");
         }, body);
+    }
+
+    /**
+     * A thread whose await timed out, and that has gone on to work outside the library, has nothing to
+     * stall: the future completing later posts its completion to the thread, where it wakes nobody
+     * and waits for a scheduling point the thread may never reach again. Sampled by hand with the
+     * test's own clock, a second apart, while the thread blocks.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatMovedOnAfterAnAwaitTimedOutIsNotReportedWhenItsFutureCompletesLate() throws Exception {
+        CompletableFuture<String> late = new CompletableFuture<>();
+        CountDownLatch movedOn = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> outcome = new ArrayList<>();
+        Thread worker = Thread.ofPlatform().name("moved-on").start(() -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(late));
+            } catch (CoroutineTimeoutException e) {
+                outcome.add("timed out");
+            }
+            movedOn.countDown();
+            Maker.blockOn(release); // work outside the library: no coroutine, nothing pending
+        });
+        try {
+            movedOn.await();
+            late.complete("late"); // its completion is posted to the thread, for no wait
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(worker) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(1000)), it)).as("a second without a scheduling point, with nothing to stall").isEmpty();
+        } finally {
+            release.countDown();
+            worker.join();
+        }
+        assertThat(outcome).containsExactly("timed out");
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * How a scheduler thread is listed from outside when it does not answer a dump, and how a stack is
@@ -177,6 +178,39 @@ class MonitorSupportTest {
         assertThat(CoroutinesMXBeanTest.section(dump, "main-awaits")).startsWith("thread 'main-awaits': ")
                 .contains("main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
                 .doesNotContain("listed from outside");
+    }
+
+    /**
+     * A thread whose await timed out before its future completed has, once the future completes, that
+     * completion posted to it for no wait: with no coroutine and nothing else pending, the dump lists it
+     * at once as having no coroutine, as it would without that post, instead of asking it and waiting
+     * half a second for a thread that has gone on to other work.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadWhoseAwaitTimedOutBeforeItsFutureCompletedIsListedAtOnceAsHavingNoCoroutine() throws Exception {
+        CompletableFuture<String> late = new CompletableFuture<>();
+        CountDownLatch movedOn = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread worker = Thread.ofPlatform().name("awaited-too-long").start(() -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(late));
+            } catch (CoroutineTimeoutException e) {
+                movedOn.countDown();
+            }
+            blockOn(done);
+        });
+        String dump;
+        try {
+            movedOn.await();
+            late.complete("late");
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            done.countDown();
+            worker.join();
+        }
+        assertThat(CoroutinesMXBeanTest.section(dump, "awaited-too-long")).isEqualTo("thread 'awaited-too-long': 1 context,"
+                + " listed from outside (it has no coroutine): no frames\n  [0] main: RUNNING\n");
     }
 
     /**
