@@ -150,13 +150,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                thread parked
      * @throws CoroutineExit          if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException     if a coroutine the caller created failed: while it waited (main only: its
-     *                                wait is cancelled, the value not delivered), or after it was woken, before
-     *                                it ran again (a value already taken stays delivered: see the class comment)
+     *                                wait is cancelled, the value not delivered, unless a receiver of another thread
+     *                                had taken it, its wake-up on its way), or after it was woken, before it ran
+     *                                again (a value already taken stays delivered: see the class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
      *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
      *                                the thread engine, no thread can be started for the context that would run instead,
      *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
-     *                                ends while it waits (its wait is cancelled); the message names the caller, the wait and why
+     *                                ends while it waits (its wait is cancelled; a value a receiver took before stays delivered,
+     *                                as the message says); the message names the caller, the wait and why
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");

@@ -119,6 +119,12 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         channel.cleanUp(this);
     }
 
+    /** Whether it is a sender whose value a receiver took. */
+    @Override
+    public boolean sentItsValue() {
+        return sender && done && !closed;
+    }
+
     @Override
     public String reason() {
         return "channel";

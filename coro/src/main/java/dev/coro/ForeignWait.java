@@ -123,6 +123,15 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
         return s == DONE || s == ENDED;
     }
 
+    /**
+     * Whether its operation, a send (or a timed {@code trySend}), completed with its value taken: a
+     * receiver has it, whatever ends the wait before the wake-up arrives.
+     */
+    @Override
+    public final boolean sentItsValue() {
+        return state == DONE && what instanceof RemoteOp<?> r && r.sender && r.ok;
+    }
+
     /** Whether it was interrupted. */
     final boolean isInterrupted() {
         return state == INTERRUPTED;

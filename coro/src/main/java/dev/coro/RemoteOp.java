@@ -78,6 +78,12 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         return ticket.isInterrupted() || kind != CLOSE && !ticket.waiterThreadAlive();
     }
 
+    /** Whether it sent a value that a receiver took: a try call may complete with nothing sent. */
+    @Override
+    public boolean sentItsValue() {
+        return ticket.sentItsValue();
+    }
+
     /** Completes the locked operation; its caller's thread is told. */
     @Override
     void complete(boolean closed) {

@@ -1312,6 +1312,8 @@ final class Scheduler {
          */
         IllegalStateException named(Context self, int op) {
             boolean waits = op == PARK || op == YIELD && self.scheduler.mainAwaits;
+            // a send whose value a receiver took throws this as it would a failure, the value delivered all the same
+            boolean delivered = op == PARK && self.waitingFor != null && self.waitingFor.sentItsValue();
             String call = switch (op) {
                 case PARK -> Wait.describe(self.waitingFor);
                 case YIELD -> yieldOf(self);
@@ -1320,7 +1322,8 @@ final class Scheduler {
             };
             IllegalStateException e = new IllegalStateException(self.describe() + " cannot run " + target + " (NEW), chosen as "
                     + ended + " ended, at its " + call + ": " + ((PinnedException) getCause()).why + "; it stays NEW, and "
-                    + (waits ? "main's wait is cancelled" : "main runs again") + " (state RUNNING)", getCause());
+                    + (delivered ? "main's wait ends here, its value delivered all the same" : waits ? "main's wait is cancelled"
+                            : "main runs again") + " (state RUNNING)", getCause());
             for (Throwable t : getSuppressed()) {
                 e.addSuppressed(t);
             }

@@ -521,6 +521,12 @@ public final class Select<R> {
             return true;
         }
 
+        /** Whether the clause that fired is an {@code onSend} whose value a receiver took. */
+        @Override
+        public boolean sentItsValue() {
+            return winner instanceof ChannelWaiter<?> w && w.sentItsValue();
+        }
+
         @Override
         public String reason() {
             return "select";

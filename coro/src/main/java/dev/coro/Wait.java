@@ -36,6 +36,15 @@ interface Wait {
     }
 
     /**
+     * Whether this is the wait of a send (a select's {@code onSend} too) whose value a receiver took, on
+     * this thread's channel or on another thread's, before its context ran again: whatever ends the wait
+     * now must not say that the value was not sent.
+     */
+    default boolean sentItsValue() {
+        return false;
+    }
+
+    /**
      * On the owner thread, once the idle spin saw {@link #completedAfar()} while {@code context} still
      * waits here: takes the completion in before its delivery arrives, as that delivery would (which
      * then finds nothing to do). By default wakes {@code context}.

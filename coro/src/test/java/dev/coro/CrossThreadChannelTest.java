@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -523,6 +524,41 @@ class CrossThreadChannelTest {
         assertThat(mine.next()).as("the owner goes on with it").isEqualTo(2);
         ch.close();
         assertThat(mine.hasNext()).isFalse();
+    }
+
+    /**
+     * A send of main to another thread's channel whose value a receiver there took, its wake-up still on
+     * its way, when the refusal of a coroutine chosen as another ended, which gets no thread, ends main's
+     * wait (the thread engine): the send throws it as it would a failure, the value delivered all the
+     * same, and the refusal says so (it said main's wait was cancelled, as if nothing had been sent).
+     */
+    @Test
+    @Timeout(60)
+    @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns", disabledReason = "a coroutine of the continuation engine starts no thread")
+    void aRefusalEndingARemoteSendWhoseValueWasTakenSaysTheValueWasDelivered() {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        CompletableFuture<Channel<String>> made = new CompletableFuture<>();
+        Thread receiver = Thread.ofPlatform().name("receiver").start(() -> {
+            Coroutine.await(CompletableFuture.completedFuture(null)); // an exchange: its receive waits for this thread
+            Channel<String> ch = new Channel<>("ch", 0);
+            made.complete(ch);
+            received.complete(ch.receive());
+        });
+        Channel<String> ch = Coroutine.await(made);
+        Coroutine.create("b", () -> log.add("b ran"));
+        Coroutine.create("a", () -> {
+            received.join(); // holds this thread: main's wake-up waits in its event loop
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1; // b, chosen as a ends, gets no thread
+        });
+        assertThatThrownBy(() -> ch.send("v")).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot run coroutine 'b' (NEW), chosen as coroutine 'a' ended, at its send to channel"
+                        + " 'ch' of thread 'receiver' (#" + receiver.threadId() + "): no virtual thread could be started for"
+                        + " coroutine 'b' (java.util.concurrent.RejectedExecutionException: refused for a test); it stays NEW, and"
+                        + " main's wait ends here, its value delivered all the same (state RUNNING)");
+        assertThat(received).isCompletedWithValue("v");
+        Coroutine.yield(); // b gets its thread now; the late wake-up wakes nothing
+        assertThat(log).containsExactly("b ran");
+        Peer.join(receiver);
     }
 
     // ---- close from another thread ------------------------------------------------------------

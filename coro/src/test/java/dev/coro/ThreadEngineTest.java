@@ -429,6 +429,48 @@ class ThreadEngineTest {
         assertThat(ch.receive()).as("the value sent to the receive made after, the first having left the channel").isEqualTo("sent");
     }
 
+    /**
+     * SEMANTICS: a sender whose value was taken and whose wait is then ended before it runs throws what
+     * ended it, the value delivered all the same; the refusal of a context that gets no thread says so
+     * (it said main's wait was cancelled, from a send whose value had gone).
+     */
+    @Test
+    @Timeout(20)
+    void mainWhoseSendsValueWasTakenBeforeTheContextChosenCouldNotRunGetsARefusalSayingTheValueWasDelivered() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        List<String> got = new ArrayList<>();
+        Coroutine.create("waiting", () -> got.add("waiting ran"));
+        Coroutine.create("ending", () -> {
+            got.add(ch.receive()); // takes main's value: main's wait has completed
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        });
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> ch.send("sent"));
+        assertThat(e).hasMessage(refusedAt("send to channel 'ch'", "main's wait ends here, its value delivered all the same"))
+                .cause().isInstanceOf(PinnedException.class);
+        assertThat(got).containsExactly("sent");
+        Coroutine.yield();
+        assertThat(got).containsExactly("sent", "waiting ran");
+        assertThat(ch.tryReceive()).as("sent once").isEmpty();
+    }
+
+    @Test
+    @Timeout(20)
+    void mainWhoseSelectsSendWasTakenBeforeTheContextChosenCouldNotRunGetsARefusalSayingTheValueWasDelivered() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        List<String> got = new ArrayList<>();
+        Coroutine.create("waiting", () -> got.add("waiting ran"));
+        Coroutine.create("ending", () -> {
+            got.add(ch.receive()); // takes the value of main's onSend: its select has fired
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+        });
+        Select<String> select = new Select<String>().onSend(ch, "sent", () -> "fired");
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, select::select);
+        assertThat(e).hasMessage(refusedAt("select over send to channel 'ch'", "main's wait ends here, its value delivered all the same"));
+        assertThat(got).containsExactly("sent");
+        Coroutine.yield();
+        assertThat(got).containsExactly("sent", "waiting ran");
+    }
+
     @Test
     @Timeout(20)
     void mainWaitingInASleepWhenTheContextChosenCannotRunLeavesNoTimerAndGetsTheRefusalNamingItsSleep() {
