@@ -813,7 +813,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public String toString() {
-            return "take work from " + pool.name; // a dump: "waits to take work from coro-pool-1"
+            // a dump: "waits to take work from coro-pool-1"; once closing it takes none, and waits until it may end
+            return pool.closing ? "end with " + pool.name + ", which is closing" : "take work from " + pool.name;
         }
     }
 

@@ -2,9 +2,11 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -28,6 +30,35 @@ class CoroutinePoolCloseTest {
         Coroutine.create("after-close", () -> closeCalled.complete(null));
         pool.close();
         assertThat(ended).isTrue();
+    }
+
+    /**
+     * While a close waits for a body, a dump of the pool thread names its main's wait as the end of the
+     * closing pool: it said the main waited to take work, which a closing pool takes no more of.
+     */
+    @Test
+    @Timeout(60)
+    void whileACloseWaitsADumpOfThePoolThreadSaysItsMainWaitsToEndWithTheClosingPool() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<String> before = new CompletableFuture<>();
+        CompletableFuture<Void> closing = new CompletableFuture<>();
+        CompletableFuture<String> after = pool.submit(() -> {
+            before.complete(mainsLineOfTheDump());
+            Coroutine.await(closing);
+            return mainsLineOfTheDump();
+        });
+        assertThat(Coroutine.await(before)).isEqualTo("  [0] main: PARKED, waits to take work from " + name);
+        Coroutine.create("after-close", () -> closing.complete(null)); // runs once the closer waits in close()
+        Coroutine.create("closer", () -> Coroutine.withTimeout(Duration.ofSeconds(30), pool::close));
+        assertThat(Coroutine.await(after)).isEqualTo("  [0] main: PARKED, waits to end with " + name + ", which is closing");
+        Coroutine.withTimeout(Duration.ofSeconds(30), pool::close);
+        assertThat(pool.toString()).endsWith(", closed]");
+    }
+
+    /** The line of this thread's main in a dump. */
+    private static String mainsLineOfTheDump() {
+        return Coroutine.dump().lines().filter(l -> l.startsWith("  [0]")).findFirst().orElseThrow();
     }
 
     @Test
