@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -221,7 +222,9 @@ public final class TcpListener implements Closeable {
      * @return the connection, owned by the calling thread
      * @throws IOException           if the listener is closed (also while the caller waits), or the
      *                               process is out of file descriptors (the listener stays open; the
-     *                               thread's other contexts run before it is thrown)
+     *                               thread's other contexts run before it is thrown, and if one of them
+     *                               closes the listener, the accept fails as one on a closed listener
+     *                               does, the failure for want of descriptors suppressed)
      * @throws IllegalStateException if called from a thread other than the listener's
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
      *                               (what arrives meanwhile waits in the backlog for the next accept)
@@ -234,14 +237,12 @@ public final class TcpListener implements Closeable {
             try {
                 c = accepter.accept(channel);
             } catch (IOException e) {
-                IOException f = new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
-                        + "): " + e + (closed ? "" : outOfDescriptors(e)), e);
                 if (!closed) {
                     // a scheduling point, as a wait would be: a loop that retries (the failure is most likely
                     // for want of descriptors) lets the thread's other contexts run, which may free some
                     Coroutine.yield();
                 }
-                throw f;
+                throw acceptFailed(e);
             }
             if (c != null) {
                 try {
@@ -265,6 +266,23 @@ public final class TcpListener implements Closeable {
 
     /** The {@link Accepter} of every listener: the channel's, or a test's that fails as the JDK does when no descriptor is left. */
     static Accepter accepter = ServerSocketChannel::accept;
+
+    /**
+     * The failure of an accept whose channel threw {@code e}, naming the caller, the listener and the
+     * state it is in now: made after the scheduling point the failure makes, so that a listener another
+     * context closed meanwhile is not called open. An accept on a listener closed so fails as one on a
+     * closed listener does, with {@code e} suppressed.
+     */
+    private IOException acceptFailed(IOException e) {
+        if (closed && !(e instanceof ClosedChannelException)) {
+            ClosedChannelException c = new ClosedChannelException();
+            IOException f = new IOException(io.caller() + " cannot accept on " + name + " (closed): " + c, c);
+            f.addSuppressed(e);
+            return f;
+        }
+        return new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
+                + "): " + e + (closed ? "" : outOfDescriptors(e)), e);
+    }
 
     private static String outOfDescriptors(IOException e) {
         String m = String.valueOf(e.getMessage());

@@ -2,16 +2,19 @@ package dev.coro.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.FreshThread;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -215,7 +218,7 @@ class TcpConnectionTest {
                     try {
                         client.write(ByteBuffer.wrap(message));
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 }));
                 Coroutine.yield(); // it writes what the socket takes, then parks on the full buffer
@@ -644,6 +647,43 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * The scheduling point of a failed accept lets a coroutine close the listener: the exception then
+     * names the state the listener is in when it is thrown. Its message had been made before that
+     * point, and said the listener was open and stayed so, to a loop that would retry on a closed
+     * listener; it is the refusal of an accept on a closed listener now, the failure for want of
+     * descriptors suppressed.
+     */
+    @Test
+    @Timeout(30)
+    void anAcceptFailingForWantOfDescriptorsWhileACoroutineClosesTheListenerNamesItClosed() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        String address = listener.localAddress().toString();
+        TcpListener.accepter = channel -> {
+            throw new IOException("Too many open files");
+        };
+        IOException failure;
+        try {
+            Coroutine.create("closer", () -> {
+                try {
+                    listener.close(); // as a shutdown would, while the accept loop backs off
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            failure = assertThrows(IOException.class, listener::accept);
+        } finally {
+            TcpListener.accepter = ServerSocketChannel::accept;
+        }
+        assertThat(listener.isOpen()).isFalse();
+        assertThat(failure)
+                .hasMessage("main context 'main' cannot accept on listener " + address
+                        + " (closed): java.nio.channels.ClosedChannelException")
+                .hasCauseInstanceOf(ClosedChannelException.class);
+        assertThat(failure.getSuppressed()).hasSize(1);
+        assertThat(failure.getSuppressed()[0]).hasMessage("Too many open files");
+    }
+
     @Test
     void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
@@ -748,7 +788,7 @@ class TcpConnectionTest {
                     client.output().write(data);
                     client.shutdownOutput();
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             java.io.InputStream in = server.input();
