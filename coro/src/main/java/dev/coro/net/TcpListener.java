@@ -219,6 +219,11 @@ public final class TcpListener implements Closeable {
     /**
      * Accepts the next connection, parking the caller until one arrives.
      *
+     * <p>An accepted socket that cannot be set up as a connection is closed (its peer reads the end of
+     * the stream): one whose peer went away is skipped for the next, and any other failure (a
+     * {@link RuntimeException} or an {@link Error}) is thrown as it is, a failure to close the socket
+     * suppressed in it.
+     *
      * @return the connection, owned by the calling thread
      * @throws IOException           if the listener is closed (also while the caller waits), or the
      *                               process is out of file descriptors (the listener stays open; the
@@ -246,14 +251,30 @@ public final class TcpListener implements Closeable {
             }
             if (c != null) {
                 try {
-                    return new TcpConnection(c, io);
+                    return wrapper.wrap(c, io);
                 } catch (IOException e) {
-                    c.close(); // the peer went away before it could be set up: take the next one
+                    close(c, e); // the peer went away before it could be set up: take the next one
                     continue;
+                } catch (RuntimeException | Error e) {
+                    close(c, e); // whatever went wrong, the accepted socket is not left open behind it
+                    throw e;
                 }
             }
             io.await(channel, SelectionKey.OP_ACCEPT, accepting);
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+        }
+    }
+
+    /**
+     * Closes {@code c}, a socket accepted and not set up as a connection because of {@code failure}:
+     * its peer reads the end of the stream instead of waiting for good, and its descriptor is freed.
+     * A failure to close is suppressed in {@code failure}, which says what went wrong first.
+     */
+    private static void close(SocketChannel c, Throwable failure) {
+        try {
+            c.close();
+        } catch (IOException | RuntimeException f) {
+            failure.addSuppressed(f);
         }
     }
 
@@ -266,6 +287,16 @@ public final class TcpListener implements Closeable {
 
     /** The {@link Accepter} of every listener: the channel's, or a test's that fails as the JDK does when no descriptor is left. */
     static Accepter accepter = ServerSocketChannel::accept;
+
+    /** How {@link #accept()} makes a connection of a socket it accepted: the constructor, or a test's that fails as setting one up may. */
+    @FunctionalInterface
+    interface Wrapper {
+        /** Sets {@code channel} up as a connection of {@code io}'s thread. */
+        TcpConnection wrap(SocketChannel channel, IoBridge io) throws IOException;
+    }
+
+    /** The {@link Wrapper} of every listener: {@link TcpConnection}'s constructor, or a test's. */
+    static Wrapper wrapper = TcpConnection::new;
 
     /**
      * The failure of an accept whose channel threw {@code e}, naming the caller, the listener and the

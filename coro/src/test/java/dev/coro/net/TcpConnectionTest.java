@@ -684,6 +684,47 @@ class TcpConnectionTest {
         assertThat(failure.getSuppressed()[0]).hasMessage("Too many open files");
     }
 
+    /**
+     * A failure other than an {@link IOException} while an accepted socket is set up as a connection
+     * (faked: configuring, registering or making it may throw a {@code RuntimeException} or run out
+     * of memory) reaches the caller as it is, and the socket is closed: its peer reads the end of the
+     * stream. It had been left open, a descriptor leaked and a peer waiting for good; the listener
+     * accepts the next connection as before.
+     */
+    @Test
+    @Timeout(30)
+    void aFailureSettingUpAnAcceptedSocketClosesItAndReachesTheCallerAsItIs() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel first = SocketChannel.open(listener.localAddress()); // connected: in the backlog
+             SocketChannel second = SocketChannel.open(listener.localAddress());
+             SocketChannel third = SocketChannel.open(listener.localAddress())) {
+            List<SocketChannel> accepted = new ArrayList<>();
+            List<Throwable> faults = List.of(new IllegalStateException("faked: cannot register"),
+                    new OutOfMemoryError("faked: cannot make the connection"));
+            TcpListener.wrapper = (channel, io) -> {
+                accepted.add(channel);
+                if (faults.get(accepted.size() - 1) instanceof Error error) {
+                    throw error;
+                }
+                throw (RuntimeException) faults.get(accepted.size() - 1);
+            };
+            try {
+                assertThatThrownBy(listener::accept).isSameAs(faults.get(0));
+                assertThatThrownBy(listener::accept).isSameAs(faults.get(1));
+            } finally {
+                TcpListener.wrapper = TcpConnection::new;
+            }
+            assertThat(accepted).hasSize(2);
+            assertThat(accepted.get(0).isOpen()).as("the first accepted socket is closed").isFalse();
+            assertThat(accepted.get(1).isOpen()).as("the second accepted socket is closed").isFalse();
+            assertThat(first.read(ByteBuffer.allocate(1))).as("the first peer reads the end of the stream").isEqualTo(-1);
+            assertThat(second.read(ByteBuffer.allocate(1))).as("the second peer reads the end of the stream").isEqualTo(-1);
+            try (TcpConnection c = listener.accept()) {
+                assertThat(c.remoteAddress()).isEqualTo(third.getLocalAddress());
+            }
+        }
+    }
+
     @Test
     void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
