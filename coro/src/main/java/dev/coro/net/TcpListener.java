@@ -226,7 +226,8 @@ public final class TcpListener implements Closeable {
      *
      * @return the connection, owned by the calling thread
      * @throws IOException           if the listener is closed (also while the caller waits), or the
-     *                               process is out of file descriptors (the listener stays open; the
+     *                               process is out of file descriptors, for the connection or for the
+     *                               thread's selector that a first wait opens (the listener stays open; the
      *                               thread's other contexts run before it is thrown, and if one of them
      *                               closes the listener, the accept fails as one on a closed listener
      *                               does, the failure for want of descriptors suppressed)
@@ -260,7 +261,17 @@ public final class TcpListener implements Closeable {
                     throw e;
                 }
             }
-            io.await(channel, SelectionKey.OP_ACCEPT, accepting);
+            try {
+                io.await(channel, SelectionKey.OP_ACCEPT, accepting);
+            } catch (IOException e) {
+                if (closed || e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
+                    throw e; // closed: before or while it waited
+                }
+                // the wait could not start: the thread's selector cannot be opened, most likely for want of
+                // descriptors, as an accept that finds none; a scheduling point all the same (see above)
+                Coroutine.yield();
+                throw acceptFailed(cause);
+            }
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
     }
@@ -299,7 +310,8 @@ public final class TcpListener implements Closeable {
     static Wrapper wrapper = TcpConnection::new;
 
     /**
-     * The failure of an accept whose channel threw {@code e}, naming the caller, the listener and the
+     * The failure of an accept whose channel threw {@code e} (or whose wait could not start: the
+     * thread's selector could not be opened), naming the caller, the listener and the
      * state it is in now: made after the scheduling point the failure makes, so that a listener another
      * context closed meanwhile is not called open. An accept on a listener closed so fails as one on a
      * closed listener does, with {@code e} suppressed.

@@ -72,6 +72,7 @@ public final class OutOfDescriptorsMain {
         });
         SocketChannel client = SocketChannel.open(); // its descriptor now, while there are some
         FirstRead reader = exhaust ? new FirstRead() : null; // its connection now, while there are some
+        FirstAccept acceptor = exhaust ? new FirstAccept() : null; // its listener now, while there are some
         ServerSocketChannel dialed = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0)); // its socket now too
         Coroutine.yield();
         System.out.println((exhaust ? "exhausted: " : "spare: ") + "acceptor " + Coroutine.dump().lines()
@@ -100,6 +101,7 @@ public final class OutOfDescriptorsMain {
             System.out.println("bind with none left: " + failure(() -> bindAndConnect()));
             System.out.println("a first wait of a thread with none left: " + firstWaitOfAThread(pipe, false));
             System.out.println("a first read of a thread with none left: " + reader.result());
+            System.out.println("a first accept of a thread with one left: " + acceptor.result(hogs));
             System.out.println("a connect of a thread with one left: " + connectOfAThread(hogs, dialed));
             for (int i = 0; i < 8; i++) {
                 hogs.remove(hogs.size() - 1).close();
@@ -199,6 +201,53 @@ public final class OutOfDescriptorsMain {
             thread.join();
             server.close();
             return result[0];
+        }
+    }
+
+    /**
+     * A thread that binds a listener while descriptors are free, then, once {@link #result} is
+     * asked, creates a coroutine and accepts with no connection waiting: the wait is the first of a
+     * loop without a selector, which cannot be opened.
+     */
+    private static final class FirstAccept {
+        private final CompletableFuture<String> bound = new CompletableFuture<>();
+        private final CompletableFuture<Void> go = new CompletableFuture<>();
+        private final List<String> log = new ArrayList<>();
+        private final Thread thread;
+        private final String address;
+
+        FirstAccept() throws Exception {
+            thread = new Thread(() -> {
+                try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+                    bound.complete(String.valueOf(listener.localAddress()));
+                    go.join();
+                    Coroutine.create("other", () -> log.add("other ran")); // as one that would close a file
+                    log.add(failure(() -> listener.accept().close()));
+                } catch (IOException e) {
+                    bound.completeExceptionally(e);
+                }
+            });
+            thread.start();
+            address = bound.get();
+        }
+
+        /**
+         * What happened on the thread, in order, the listener's address named {@code LISTENER}; run with
+         * exactly one descriptor free (the kernel's accept takes one before it looks at the backlog, so with
+         * none free the accept fails there): {@code hogs} take all but one first, and that one again after.
+         */
+        String result(List<FileInputStream> hogs) throws Exception {
+            try {
+                for (int i = 0; i < 100_000; i++) { // the descriptors the calls before freed, taken again
+                    hogs.add(new FileInputStream("/dev/null"));
+                }
+            } catch (IOException e) {
+                hogs.remove(hogs.size() - 1).close();
+            }
+            go.complete(null);
+            thread.join();
+            hogs.add(new FileInputStream("/dev/null"));
+            return String.join(", then ", log).replace(address, "LISTENER");
         }
     }
 

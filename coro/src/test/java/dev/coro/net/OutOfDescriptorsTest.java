@@ -54,6 +54,11 @@ class OutOfDescriptorsTest {
                         + " await OP_READ on SOURCE (open): java.io.IOException: Too many open files",
                 "a first read of a thread with none left: java.io.IOException: main context 'main' cannot"
                         + " read from connection CONNECTION (open): java.io.IOException: Too many open files",
+                // nor can an accept's (one left: no connection waits): a scheduling point, as its failure to accept is, saying so
+                "a first accept of a thread with one left: other ran, then java.io.IOException: main context"
+                        + " 'main' cannot accept on listener LISTENER (open): java.io.IOException: Too many open"
+                        + " files; the process is out of file descriptors: the listener stays open, and accepts"
+                        + " again once some are closed",
                 // a connect whose socket takes the last descriptor, its selector none: said once, as the others
                 "a connect of a thread with one left: java.io.IOException: main context 'main' cannot connect to"
                         + " SERVER: java.io.IOException: Too many open files",
