@@ -109,7 +109,8 @@ public final class TcpConnection implements Closeable {
      * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
      * @return the connection, owned by the calling thread
      * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the
-     *                     address; an {@link UnknownHostException} if the address is not resolved
+     *                     address (the socket is closed, a failure to close it suppressed in this exception);
+     *                     an {@link UnknownHostException} if the address is not resolved
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
      *                               is closed)
@@ -121,7 +122,7 @@ public final class TcpConnection implements Closeable {
         checkAddress(io, "connect to", address);
         SocketChannel ch;
         try {
-            ch = SocketChannel.open();
+            ch = opener.open();
         } catch (IOException e) { // no descriptor left
             throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
         }
@@ -150,13 +151,24 @@ public final class TcpConnection implements Closeable {
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
-            ch.close();
-            throw e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+            TcpListener.close(ch, f); // a failure to close it too is suppressed in f, which says what went wrong first
+            throw f;
         } catch (RuntimeException | Error e) {
-            ch.close();
+            TcpListener.close(ch, e);
             throw e;
         }
     }
+
+    /** How {@link #connect(SocketAddress)} opens its socket: the JDK's, or a test's. */
+    @FunctionalInterface
+    interface Opener {
+        /** Opens an unconnected socket channel. */
+        SocketChannel open() throws IOException;
+    }
+
+    /** The {@link Opener} of every connect: the JDK's, or a test's whose socket fails as a test needs. */
+    static Opener opener = SocketChannel::open;
 
     /**
      * Refuses, before a socket is opened, an address TCP cannot use, naming the caller, what it

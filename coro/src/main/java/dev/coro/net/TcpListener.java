@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -95,7 +96,8 @@ public final class TcpListener implements Closeable {
      * @param address where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
      * @return the listener, owned by the calling thread
      * @throws IOException if the address cannot be bound (in use, not local), naming the caller and the
-     *                     address; an {@link java.net.UnknownHostException} if it is not resolved
+     *                     address (the socket is closed, a failure to close it suppressed in this exception);
+     *                     an {@link java.net.UnknownHostException} if it is not resolved
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
      */
@@ -149,7 +151,8 @@ public final class TcpListener implements Closeable {
      *                  share the address
      * @return the listener, owned by the calling thread
      * @throws IOException if the address cannot be bound (in use by a listener bound without the
-     *                     option, not local), naming the caller, the address and the option; an
+     *                     option, not local), naming the caller, the address and the option (the socket
+     *                     is closed, a failure to close it suppressed in this exception); an
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws UnsupportedOperationException if {@code reusePort} and the platform's sockets lack
      *                                       {@code SO_REUSEPORT} (Windows), naming the caller, the
@@ -188,10 +191,11 @@ public final class TcpListener implements Closeable {
             ch.configureBlocking(false);
             return new TcpListener(ch, io);
         } catch (IOException e) {
-            ch.close();
-            throw new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
+            IOException f = new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
+            close(ch, f);
+            throw f;
         } catch (RuntimeException | Error e) {
-            ch.close(); // whatever went wrong, the socket is not left open behind it
+            close(ch, e); // whatever went wrong, the socket is not left open behind it
             throw e;
         }
     }
@@ -277,11 +281,11 @@ public final class TcpListener implements Closeable {
     }
 
     /**
-     * Closes {@code c}, a socket accepted and not set up as a connection because of {@code failure}:
-     * its peer reads the end of the stream instead of waiting for good, and its descriptor is freed.
-     * A failure to close is suppressed in {@code failure}, which says what went wrong first.
+     * Closes {@code c}, a socket opened or accepted and not set up because of {@code failure} (a peer
+     * then reads the end of the stream instead of waiting for good), freeing its descriptor. A failure
+     * to close is suppressed in {@code failure}, which says what went wrong first.
      */
-    private static void close(SocketChannel c, Throwable failure) {
+    static void close(Channel c, Throwable failure) {
         try {
             c.close();
         } catch (IOException | RuntimeException f) {

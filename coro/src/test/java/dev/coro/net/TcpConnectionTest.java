@@ -725,6 +725,193 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A bind or a connect that fails closes the socket it opened; a failure of that close (faked) is
+     * suppressed in the failure of the call, which names the caller, the call and the address. The
+     * close's own {@code IOException} had replaced it, naming none of them and hiding what went wrong.
+     */
+    @Test
+    @Timeout(30)
+    void aFailedBindOrConnectWhoseSocketFailsToCloseThrowsItsOwnFailureWithTheCloseFailureSuppressed() throws Exception {
+        UnclosableServerSocket server = new UnclosableServerSocket();
+        assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, false, () -> server))
+                .isInstanceOf(IOException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + LOOPBACK
+                        + ": java.net.BindException: faked: Address already in use")
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                        .satisfies(f -> assertThat(f).hasMessage("faked: the close failed")))
+                .cause().isInstanceOf(java.net.BindException.class);
+        assertThat(server.isOpen()).as("closed all the same").isFalse();
+
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", 1);
+        UnclosableSocket socket = new UnclosableSocket();
+        TcpConnection.opener = () -> socket;
+        try {
+            assertThatThrownBy(() -> TcpConnection.connect(address))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot connect to " + address
+                            + ": java.net.ConnectException: faked: Connection refused")
+                    .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                            .satisfies(f -> assertThat(f).hasMessage("faked: the close failed")))
+                    .cause().isInstanceOf(java.net.ConnectException.class);
+        } finally {
+            TcpConnection.opener = SocketChannel::open;
+        }
+        assertThat(socket.isOpen()).as("closed all the same").isFalse();
+    }
+
+    /** A server socket whose bind fails as on a port in use, and whose close fails. */
+    private static final class UnclosableServerSocket extends ServerSocketChannel {
+        UnclosableServerSocket() {
+            super(java.nio.channels.spi.SelectorProvider.provider());
+        }
+
+        @Override
+        public ServerSocketChannel bind(java.net.SocketAddress local, int backlog) throws IOException {
+            throw new java.net.BindException("faked: Address already in use");
+        }
+
+        @Override
+        public <T> ServerSocketChannel setOption(java.net.SocketOption<T> name, T value) {
+            return this;
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) {
+            return null;
+        }
+
+        @Override
+        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public java.net.ServerSocket socket() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel accept() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalAddress() {
+            return null;
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() throws IOException {
+            throw new IOException("faked: the close failed");
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+        }
+    }
+
+    /** A socket whose connect is refused at once, and whose close fails. */
+    private static final class UnclosableSocket extends SocketChannel {
+        UnclosableSocket() {
+            super(java.nio.channels.spi.SelectorProvider.provider());
+        }
+
+        @Override
+        public boolean connect(java.net.SocketAddress remote) throws IOException {
+            throw new java.net.ConnectException("faked: Connection refused");
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() throws IOException {
+            throw new IOException("faked: the close failed");
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+        }
+
+        @Override
+        public SocketChannel bind(java.net.SocketAddress local) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public SocketChannel shutdownInput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel shutdownOutput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.Socket socket() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public boolean isConnected() {
+            return false;
+        }
+
+        @Override
+        public boolean isConnectionPending() {
+            return false;
+        }
+
+        @Override
+        public boolean finishConnect() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.SocketAddress getRemoteAddress() {
+            return null;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalAddress() {
+            return null;
+        }
+    }
+
     @Test
     void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
