@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
 
 /**
@@ -47,7 +48,9 @@ public final class Io {
      *                                  caller waits, or the thread's selector cannot be opened (no descriptor left)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
      *                                  channel is in blocking mode, or {@code ops} has {@code OP_CONNECT}
-     *                                  and no connect of the socket is in progress (naming the caller
+     *                                  and no connect of the socket is in progress, or the channel was
+     *                                  made by a {@code SelectorProvider} other than the JDK's default one,
+     *                                  whose selector the thread's event loop uses (naming the caller
      *                                  and the channel)
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the wait is cancelled)
@@ -67,6 +70,13 @@ public final class Io {
         if (channel.isBlocking()) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": it is in blocking mode; call configureBlocking(false) first");
+        }
+        if (channel.provider() != SelectorProvider.provider()) {
+            // the thread's selector is the default provider's, which registers only its own channels: the
+            // JDK's refusal is a bare IllegalSelectorException, naming nothing
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+                    + ": it belongs to the selector provider " + channel.provider() + ", and the thread's event loop"
+                    + " watches only channels of the default one (" + SelectorProvider.provider().getClass().getName() + ")");
         }
         try {
             io.await(channel, ops, new Operation(ops, channel));

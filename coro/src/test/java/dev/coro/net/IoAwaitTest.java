@@ -25,6 +25,9 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -417,6 +420,81 @@ class IoAwaitTest {
                         + ": no connect is in progress; call connect first");
                 log.clear();
             }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+        }
+    }
+
+    /**
+     * The thread's selector is the JDK's default provider's, which watches only that provider's
+     * channels: a channel of another one (a library's own sockets) is refused naming the caller, the
+     * channel and both providers, as the other channels no wait can be made on are. The JDK's
+     * refusal, a bare {@code IllegalSelectorException} naming nothing, had escaped.
+     */
+    @Test
+    @Timeout(30)
+    void awaitRefusesAChannelOfAnotherSelectorProviderNamingIt() throws Exception {
+        SelectorProvider foreign = new SelectorProvider() {
+            @Override
+            public DatagramChannel openDatagramChannel() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public DatagramChannel openDatagramChannel(java.net.ProtocolFamily family) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Pipe openPipe() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public AbstractSelector openSelector() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.nio.channels.ServerSocketChannel openServerSocketChannel() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public SocketChannel openSocketChannel() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public String toString() {
+                return "ForeignProvider";
+            }
+        };
+        try (AbstractSelectableChannel ch = new AbstractSelectableChannel(foreign) {
+            @Override
+            public int validOps() {
+                return SelectionKey.OP_READ;
+            }
+
+            @Override
+            protected void implCloseSelectableChannel() {
+            }
+
+            @Override
+            protected void implConfigureBlocking(boolean block) {
+            }
+
+            @Override
+            public String toString() {
+                return "ForeignChannel";
+            }
+        }) {
+            ch.configureBlocking(false);
+            assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot await OP_READ on ForeignChannel: it belongs to the selector"
+                            + " provider ForeignProvider, and the thread's event loop watches only channels of the"
+                            + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
         }
