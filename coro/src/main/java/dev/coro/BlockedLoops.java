@@ -19,7 +19,7 @@ import java.util.Optional;
  * <p>Off by default. {@link #detect(Duration)} turns it on for every scheduler of the JVM, as does
  * the system property {@code -Dcoro.blockedThreshold=200ms} (a count of {@code ms} or {@code s};
  * read when the JVM's first scheduler is created). Then one daemon thread,
- * {@code coro-blocked-loop-detector}, looks every quarter of the threshold at how many scheduling
+ * {@code coro-blocked-loop-detector}, looks every quarter of the threshold (no more often than every millisecond) at how many scheduling
  * points each scheduler has passed (each scheduler counts them with one plain increment, on or
  * off); a scheduler whose count has not moved for the threshold while it was not idle is reported
  * once, with the name of the context that holds it, how long, and the stack of the thread running
