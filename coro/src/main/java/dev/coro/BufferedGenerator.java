@@ -2,6 +2,8 @@ package dev.coro;
 
 import java.util.Arrays;
 import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * A one-way generator that reads ahead: each resume runs its body on past its emits until it has
@@ -95,6 +97,23 @@ final class BufferedGenerator<T> extends Generator<T> {
             throw noNext();
         }
         return take();
+    }
+
+    /**
+     * Hands each remaining value to {@code action}, in order, running the body for a batch whenever
+     * none is waiting, as {@link #next()} does; a refusal names this call.
+     *
+     * @param action what each value is handed to
+     * @throws CoroutineException    as for {@link #next()}
+     * @throws CoroutineExit         as for {@link #hasNext()}
+     * @throws IllegalStateException on misuse, as for {@link Generator#hasNext()}
+     */
+    @Override
+    public void forEachRemaining(Consumer<? super T> action) {
+        Objects.requireNonNull(action, "action");
+        while (available(FOR_EACH_REMAINING)) {
+            action.accept(take());
+        }
     }
 
     /**

@@ -433,6 +433,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** How a refusal of {@link #next()} names the call: the one its caller made, not the {@code hasNext()} it runs. */
     static final String NEXT = "take the next value of";
 
+    /** How a refusal of {@link #forEachRemaining} names the call: the one its caller made, not the {@code hasNext()} it runs. */
+    static final String FOR_EACH_REMAINING = "forEachRemaining on";
+
     /** {@link #hasNext()}, called directly by {@link #next()}: {@code op} names the call for a refusal. */
     private boolean available(String op) {
         if (Thread.currentThread() != owner || state == S_RUNNING) {
@@ -460,6 +463,23 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw noNext();
         }
         return takeValue();
+    }
+
+    /**
+     * Hands each remaining value to {@code action}, in order, running the body as {@link #next()} does;
+     * a refusal names this call, where {@link Iterator}'s default would name the {@code hasNext()} it runs.
+     *
+     * @param action what each value is handed to
+     * @throws CoroutineException    as for {@link #next()}
+     * @throws CoroutineExit         as for {@link #hasNext()}
+     * @throws IllegalStateException on misuse, as for {@link #hasNext()}
+     */
+    @Override
+    public void forEachRemaining(Consumer<? super T> action) {
+        Objects.requireNonNull(action, "action");
+        while (available(FOR_EACH_REMAINING)) {
+            action.accept(takeValue());
+        }
     }
 
     /**

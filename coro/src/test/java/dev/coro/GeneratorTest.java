@@ -625,6 +625,51 @@ class GeneratorTest {
     }
 
     @Test
+    @Timeout(10)
+    void aRefusedForEachRemainingNamesTheForEachRemainingNotTheHasNextItRuns() throws InterruptedException {
+        for (int n : new int[] {1, 4}) {
+            AtomicReference<Generator<Integer>> self = new AtomicReference<>();
+            List<String> refusals = new ArrayList<>();
+            Generator<Integer> g = Generator.buffered("g" + n, n, out -> {
+                try {
+                    self.get().forEachRemaining(v -> { });
+                } catch (IllegalStateException e) {
+                    refusals.add(e.getMessage());
+                }
+                Coroutine.yield();
+                out.emit(1);
+            });
+            self.set(g);
+            assertThat(OtherThread.thrownOn("intruder", () -> g.forEachRemaining(v -> { })))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("thread 'intruder' (#")
+                    .hasMessageContaining(") cannot forEachRemaining on generator 'g" + n + "' (NEW): it belongs to thread ");
+            Coroutine consumer = Coroutine.create("consumer", () -> g.next());
+            consumer.switchTo();
+            assertThat(refusals).as("from inside its own body").containsExactly(
+                    "coroutine 'consumer' cannot forEachRemaining on generator 'g" + n + "' (RUNNING): the call comes"
+                            + " from inside its own body, which cannot resume itself");
+            assertThatThrownBy(() -> g.forEachRemaining(v -> { })).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot forEachRemaining on generator 'g" + n + "' (RUNNING): it is"
+                            + " suspended inside Coroutine.yield() or a channel wait of its consumer coroutine 'consumer';"
+                            + " only that consumer can resume it");
+            consumer.switchTo();
+            g.close();
+            assertThat(OtherThread.thrownOn("intruder", () -> g.forEachRemaining(v -> { })))
+                    .as("on a closed generator").isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(") cannot forEachRemaining on generator 'g" + n + "' (CLOSED): it belongs to thread ");
+            List<Integer> none = new ArrayList<>();
+            g.forEachRemaining(none::add);
+            assertThat(none).isEmpty();
+        }
+        Generator<Integer> counted = Generator.buffered("counted", 3, GeneratorBodies.upTo(7));
+        List<Integer> all = new ArrayList<>();
+        counted.forEachRemaining(all::add);
+        assertThat(all).containsExactly(0, 1, 2, 3, 4, 5, 6);
+        assertThat(counted.state()).isEqualTo(State.FINISHED);
+    }
+
+    @Test
     void consumingFromAnotherThreadIsRefused() throws InterruptedException {
         Generator<Integer> g = counting("g", 2);
         assertThat(OtherThread.thrownOn("intruder", () -> g.next())).isInstanceOf(IllegalStateException.class)
