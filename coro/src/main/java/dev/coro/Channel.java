@@ -515,15 +515,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
         /**
          * Refuses a call from a thread other than the one that made the iterator, naming the caller and
-         * its thread, the call, the channel with its state and that thread: two threads would receive
-         * through it at once, and one value overwrite another.
+         * its thread, the call, the channel with its state and that thread (saying that it has ended, as
+         * the channel's own refusals do): two threads would receive through it at once, and one value
+         * overwrite another.
          */
         private void checkUser(String operation) {
             if (!user.isCaller()) {
                 Scheduler here = Scheduler.current();
                 throw new IllegalStateException(caller(here.currentContext()) + " cannot " + operation + " " + describe()
                         + " (" + state() + ") through an iterator of thread " + Scheduler.describe(user.owner)
-                        + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
+                        + (user.owner.isAlive() ? "" : ", which has ended") + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
             }
         }
 

@@ -381,6 +381,34 @@ class ChannelTest {
     }
 
     @Test
+    @Timeout(10)
+    void anIteratorWhoseThreadHasEndedIsRefusedSayingSoAsTheChannelIs() throws InterruptedException {
+        AtomicReference<Channel<Integer>> orphan = new AtomicReference<>();
+        AtomicReference<Iterator<Integer>> left = new AtomicReference<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            Channel<Integer> ch = new Channel<>("orphan", 1);
+            ch.send(7);
+            orphan.set(ch);
+            left.set(ch.iterator());
+        });
+        maker.join();
+        String caller = "main context 'main' of thread " + Scheduler.describe(Thread.currentThread());
+        String ended = "it belongs to thread " + Scheduler.describe(maker) + ", which has ended";
+        assertThatThrownBy(() -> orphan.get().trySend(1)).isInstanceOf(IllegalStateException.class)
+                .hasMessage(caller + " cannot trySend to channel 'orphan' (open): " + ended);
+        assertThatThrownBy(() -> left.get().hasNext()).isInstanceOf(IllegalStateException.class)
+                .hasMessage(caller + " cannot iterate over channel 'orphan' (open) through an iterator of thread "
+                        + Scheduler.describe(maker) + ", which has ended: an iterator belongs to the thread that called"
+                        + " iterator(); call it on this thread for one of its own");
+        assertThatThrownBy(() -> left.get().next()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(" through an iterator of thread " + Scheduler.describe(maker) + ", which has ended: ");
+        Iterator<Integer> own = orphan.get().iterator();
+        assertThat(own.next()).as("the value left behind, through an iterator of this thread").isEqualTo(7);
+        assertThatThrownBy(own::hasNext).isInstanceOf(IllegalStateException.class)
+                .hasMessage(caller + " cannot iterate over channel 'orphan' (open): " + ended);
+    }
+
+    @Test
     void aChannelTellsItsNameAndCapacity() {
         Channel<String> named = new Channel<>("jobs", 4);
         Channel<String> unnamed = new Channel<>(0);
