@@ -594,7 +594,7 @@ final class Scheduler {
             if (scope.fired != null) {
                 throw scope.fired.signal("withTimeout");
             }
-            throw new CoroutineTimeoutException(self.describe(), d, null);
+            throw new CoroutineTimeoutException(self.describe(), scope, null);
         }
         loop.schedule(scope, loop.deadlineAfter(nanos));
         self.timeouts = scope;
@@ -626,7 +626,7 @@ final class Scheduler {
             if (outer != null) {
                 throw outer.signal("withTimeout(" + d + ")");
             }
-            throw new CoroutineTimeoutException(self.describe(), d, e);
+            throw new CoroutineTimeoutException(self.describe(), scope, e);
         }
     }
 

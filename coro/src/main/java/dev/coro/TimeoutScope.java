@@ -122,7 +122,17 @@ final class TimeoutScope extends Timer implements Cleanup {
 
     /** The signal that {@code operation} throws so that the body of this scope unwinds. */
     CoroutineExit signal(Object operation) {
-        return new CoroutineExit(this, context.describe() + ": its withTimeout(" + timeout + ") expired; its "
+        return new CoroutineExit(this, context.describe() + ": its " + describe() + " expired; its "
                 + Wait.describeOperation(operation) + " throws this signal so that the body unwinds to it");
+    }
+
+    /**
+     * This scope for messages: {@code withTimeout(PT1S)}, and for one nested inside others how many
+     * enclose it ({@code withTimeout(PT1S), inside 1 enclosing withTimeout,}), so that two nested
+     * scopes of the same timeout are told apart.
+     */
+    String describe() {
+        return "withTimeout(" + timeout + ")"
+                + (depth == 0 ? "" : ", inside " + depth + " enclosing withTimeout" + (depth == 1 ? "," : "s,"));
     }
 }

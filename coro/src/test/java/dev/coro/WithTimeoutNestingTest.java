@@ -43,6 +43,58 @@ class WithTimeoutNestingTest {
         assertThat(log).containsExactly("outer signal swallowed at 2", "inner sleep threw the outer signal at 2");
     }
 
+    /**
+     * Two nested scopes of one timeout whose deadlines are equal expire at once, the outer's timer (scheduled
+     * first) first, and the outer one's withTimeout throws; an inner scope of that timeout that expires on its
+     * own says that it is nested, so that the two messages are told apart (they had been the same).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void ofTwoNestedWithTimeoutsOfEqualDeadlinesTheOuterThrowsAndAnInnerOneSaysItIsNested() {
+        Duration second = Duration.ofSeconds(1);
+        List<String> messages = new ArrayList<>();
+        VirtualTime.run(() -> {
+            try {
+                Coroutine.withTimeout(second, () -> {
+                    try {
+                        Coroutine.withTimeout(second, () -> Coroutine.sleep(Duration.ofSeconds(5)));
+                    } catch (CoroutineTimeoutException e) {
+                        note("the inner one threw");
+                    } catch (CoroutineExit e) {
+                        messages.add(e.getMessage());
+                        throw e;
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                note("the outer one threw");
+                messages.add(e.getMessage());
+            }
+            try {
+                Coroutine.withTimeout(Duration.ofSeconds(3), () -> Coroutine.withTimeout(second, () -> {
+                    try {
+                        Coroutine.sleep(Duration.ofSeconds(5));
+                    } catch (CoroutineExit e) {
+                        messages.add(e.getMessage());
+                        throw e;
+                    }
+                }));
+            } catch (CoroutineTimeoutException e) {
+                note("an inner one threw");
+                messages.add(e.getMessage());
+            }
+        });
+        assertThat(log).containsExactly("the outer one threw at 1000", "an inner one threw at 2000");
+        assertThat(messages).containsExactly(
+                "main context 'main': its withTimeout(PT1S) expired; its sleep 5,000.000 ms (t=5,000.000 ms on the"
+                        + " virtual clock, 4,000.000 ms left) throws this signal so that the body unwinds to it",
+                "main context 'main' timed out: withTimeout(PT1S) expired before its body returned",
+                "main context 'main': its withTimeout(PT1S), inside 1 enclosing withTimeout, expired; its sleep 5,000.000 ms"
+                        + " (t=6,000.000 ms on the virtual clock, 4,000.000 ms left) throws this signal so that the body"
+                        + " unwinds to it",
+                "main context 'main' timed out: withTimeout(PT1S), inside 1 enclosing withTimeout, expired before its"
+                        + " body returned");
+    }
+
     @Test
     void aZeroWithTimeoutEnteredAfterTheOuterExpiredThrowsTheOuterSignalNotItsOwnTimeout() {
         VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
