@@ -118,7 +118,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * Creates a named channel.
      *
-     * @param name     the name shown by {@link #toString()}, dumps and error messages; null for a default one
+     * @param name     the name shown by {@link #toString()}, dumps and error messages (made safe for one line as for
+     *                 {@link Coroutine#create(String, Runnable)}); null for a default one
      * @param capacity how many values it buffers; 0 for a rendezvous
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
@@ -593,7 +594,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } finally {
             release(locked);
         }
-        return "Channel[" + name + ", capacity " + capacity + ", " + buffered + " buffered, "
+        return "Channel[" + SafeText.name(name) + ", capacity " + capacity + ", " + buffered + " buffered, "
                 + (closed ? "closed" : "open") + "]";
     }
 
@@ -1732,6 +1733,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */
     String describe() {
-        return "channel '" + name + "'";
+        return "channel '" + SafeText.name(name) + "'";
     }
 }

@@ -365,6 +365,6 @@ final class Context extends Fiber {
 
     @Override
     String describe() {
-        return (isMain() ? "main context '" : "coroutine '") + name() + "'";
+        return (isMain() ? "main context '" : "coroutine '") + SafeText.name(name()) + "'";
     }
 }

@@ -150,7 +150,11 @@ public final class Coroutine implements AutoCloseable {
     /**
      * Creates a named coroutine that will run {@code body}; otherwise like {@link #create(Runnable)}.
      *
-     * @param name the name shown by {@link #name()}, {@link #toString()} and error messages
+     * @param name the name shown by {@link #name()} as it is, and by {@link #toString()}, error messages,
+     *             dumps and deadlock reports made safe for one line: a control character (a line break),
+     *             a backslash or a quote escaped as in a Java literal ({@code a\nb} for a name holding a
+     *             line break), a name longer than 200 characters cut there, how many more there are said
+     *             ({@code …(+800 chars)}); so too the names of generators, channels and threads there
      * @param body the code to run on the coroutine's own stack
      * @return the new coroutine, in state {@link State#NEW}
      * @throws NullPointerException if {@code name} or {@code body} is null
@@ -615,6 +619,6 @@ public final class Coroutine implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "Coroutine[" + name() + ", " + context.state() + "]";
+        return "Coroutine[" + SafeText.name(name()) + ", " + context.state() + "]";
     }
 }

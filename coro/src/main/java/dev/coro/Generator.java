@@ -314,7 +314,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * Makes a named one-way generator; its body does not start yet.
      *
-     * @param name the name shown in messages and {@link #toString()}
+     * @param name the name shown in messages and {@link #toString()}, made safe for one line as for {@link Coroutine#create(String, Runnable)}
      * @param body the body, emitting through its argument
      * @param <T>  the type of the values
      * @return the generator, in state {@code NEW}
@@ -338,7 +338,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * Makes a named two-way generator.
      *
-     * @param name the name shown in messages and {@link #toString()}
+     * @param name the name shown in messages and {@link #toString()}, made safe for one line as for {@link Coroutine#create(String, Runnable)}
      * @param body the body, emitting through its argument
      * @param <T>  the type of the values
      * @param <R>  the type of the replies
@@ -384,7 +384,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * {@code buffered(name, 1, body)} is a plain generator. There is no read-ahead two-way generator:
      * each reply must reach the body before it emits again.
      *
-     * @param name the name shown in messages and {@link #toString()}
+     * @param name the name shown in messages and {@link #toString()}, made safe for one line as for {@link Coroutine#create(String, Runnable)}
      * @param n    how many values the body may run ahead of its consumer, at least 1
      * @param body the body, emitting through its argument
      * @param <T>  the type of the values
@@ -399,7 +399,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (n < 1) {
             Scheduler s = Scheduler.current();
             String named = name != null ? name : defaultName(s);
-            throw new IllegalArgumentException(s.currentContext().describe() + " cannot make generator '" + named
+            throw new IllegalArgumentException(s.currentContext().describe() + " cannot make generator '" + SafeText.name(named)
                     + "' buffered with n = " + n
                     + ": it must be able to run ahead by at least 1 value (n >= 1)");
         }
@@ -598,7 +598,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public String toString() {
-        return "Generator[" + name + ", " + stateNow() + "]";
+        return "Generator[" + SafeText.name(name) + ", " + stateNow() + "]";
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -1007,7 +1007,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** A phrase naming this generator for messages, e.g. {@code generator 'squares'}. */
     @Override
     String describe() {
-        return "generator '" + name + "'";
+        return "generator '" + SafeText.name(name) + "'";
     }
 
     /**

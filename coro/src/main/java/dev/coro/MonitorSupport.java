@@ -264,7 +264,7 @@ final class MonitorSupport extends MonitorBridge {
         for (int k = 0; k < shown; k++) {
             Context c = all.get(k);
             State st = c.state();
-            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
+            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + SafeText.name(c.name()) + "'")
                     .append(": ").append(st);
             Wait w = c.waitingFor;
             if (st == State.PARKED && w != null) {

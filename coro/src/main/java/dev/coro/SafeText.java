@@ -10,7 +10,58 @@ package dev.coro;
  */
 final class SafeText {
 
+    /** The most characters of a name that a message or a dump shows; the rest is counted, not shown. */
+    static final int NAME_LIMIT = 200;
+
     private SafeText() {
+    }
+
+    /**
+     * How messages, dumps, deadlock reports and {@code toString()} show a user-given name (of a
+     * coroutine, a generator, a channel or a thread), between the quotes they put around it: as it
+     * is, unless it holds a control character (a line break would split a dump's line), a backslash
+     * or a quote, which are escaped as in a Java literal ({@code \n}, {@code \t}, {@code \\},
+     * {@code \'}, any other as {@code \}{@code u} and four hex digits), or is longer than {@link #NAME_LIMIT} characters, whose first
+     * ones are shown followed by how many more there are ({@code …(+800 chars)}).
+     */
+    static String name(String name) {
+        int n = name.length();
+        // cut before a character made of two chars rather than through it
+        int shown = n <= NAME_LIMIT ? n : Character.isHighSurrogate(name.charAt(NAME_LIMIT - 1)) ? NAME_LIMIT - 1 : NAME_LIMIT;
+        int i = 0;
+        while (i < shown && plain(name.charAt(i))) {
+            i++;
+        }
+        if (i == n) {
+            return name; // the usual case: nothing to escape or cut
+        }
+        StringBuilder b = new StringBuilder(shown + 24).append(name, 0, i);
+        for (; i < shown; i++) {
+            char c = name.charAt(i);
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '\\' -> b.append("\\\\");
+                case '\'' -> b.append("\\'");
+                default -> {
+                    if (plain(c)) {
+                        b.append(c);
+                    } else {
+                        b.append(String.format("\\u%04x", (int) c));
+                    }
+                }
+            }
+        }
+        if (shown < n) {
+            b.append("\u2026(+").append(n - shown).append(" chars)");
+        }
+        return b.toString();
+    }
+
+    /** Whether {@code c} is shown as it is in a name: not a control character, a line or paragraph separator, a backslash or a quote. */
+    private static boolean plain(char c) {
+        return c >= ' ' && c != '\\' && c != '\'' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';
     }
 
     /**

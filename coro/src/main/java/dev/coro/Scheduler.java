@@ -1423,6 +1423,6 @@ final class Scheduler {
     }
 
     static String describe(Thread t) {
-        return "'" + t.getName() + "' (#" + t.threadId() + (t.isVirtual() ? ", virtual" : "") + ")";
+        return "'" + SafeText.name(t.getName()) + "' (#" + t.threadId() + (t.isVirtual() ? ", virtual" : "") + ")";
     }
 }

@@ -56,7 +56,7 @@ final class ThreadDump {
         for (int k = 0; k < shown; k++) {
             Context c = all[k];
             State st = c.state();
-            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + c.name() + "'")
+            b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + SafeText.name(c.name()) + "'")
                     .append(": ").append(st);
             if (c == current) {
                 b.append(' ').append(currentMark);
@@ -89,7 +89,7 @@ final class ThreadDump {
      */
     static String header(Thread t) {
         String name = t.getName();
-        return name.isEmpty() ? "thread " + Scheduler.describe(t) : "thread '" + name + "'";
+        return name.isEmpty() ? "thread " + Scheduler.describe(t) : "thread '" + SafeText.name(name) + "'";
     }
 
     private static void appendFrames(StringBuilder b, StackTraceElement[] frames) {

@@ -72,7 +72,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         Scheduler s = Scheduler.current();
         if (thread == null) {
             watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
-            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + name + "'");
+            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();
         Thread self = Thread.currentThread();
@@ -90,7 +90,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
 
     /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
     private void checkStall() {
-        InitializerDeadlock.check(thread, code, "generator '" + name + "'");
+        InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
     }
 
     @Override

@@ -151,6 +151,44 @@ class CoroutineInspectionTest {
                         + " caller itself; use Thread.currentThread().getStackTrace()");
     }
 
+    /**
+     * A name holding a line break, a quote or a backslash is shown escaped, and one of thousands of
+     * characters cut, in a dump, a refusal and {@code toString()}, so that a dump keeps one line a
+     * context: they had been printed raw, a line break splitting the dump's lines.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void aNameHoldingALineBreakOrAQuoteIsShownEscapedAndAVeryLongOneCutWhereverItIsPrinted() throws InterruptedException {
+        String oddName = "two\nlines 'quoted' \\ \t\u0007";
+        String odd = "two\\nlines \\'quoted\\' \\\\ \\t\\u0007";
+        String big = "x".repeat(200) + "\u2026(+800 chars)";
+        Channel<Integer> box = new Channel<>("in\nbox", 0);
+        Coroutine waiting = Coroutine.create(oddName, () -> box.receive());
+        Coroutine yielding = Coroutine.create("x".repeat(1000), () -> Coroutine.yield());
+        Generator<Integer> g = Generator.of("gen\r\n", out -> out.emit(1));
+        waiting.switchTo();
+        yielding.switchTo();
+
+        assertThat(Coroutine.dump().lines().filter(l -> l.startsWith("  [")).toList()).containsExactly(
+                "  [0] main: RUNNING (the caller)",
+                "  [1] coroutine '" + odd + "': PARKED, waits to receive from channel 'in\\nbox'",
+                "  [2] coroutine '" + big + "': SUSPENDED");
+        assertThat(waiting).hasToString("Coroutine[" + odd + ", PARKED]");
+        assertThat(g.toString()).isEqualTo("Generator[gen\\r\\n, NEW]");
+        assertThat(box.toString()).startsWith("Channel[in\\nbox, capacity 0, ");
+        assertThat(waiting.name()).as("the name itself stays as given").isEqualTo(oddName);
+        Throwable refused = OtherThread.thrownOn("intruder\n", yielding::switchTo);
+        assertThat(refused).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("thread 'intruder\\n' (#")
+                .hasMessageContaining(") cannot switchTo coroutine '" + big + "' (SUSPENDED): it belongs to thread 'test-");
+        assertThat(refused.getMessage()).doesNotContain("\n");
+        String pairs = "x".repeat(199) + "\uD83D\uDE00".repeat(10);
+        assertThat(Coroutine.create(pairs, () -> { })).as("cut before a character of two chars, not through it")
+                .hasToString("Coroutine[" + "x".repeat(199) + "\u2026(+20 chars), NEW]");
+        assertThatThrownBy(() -> Generator.buffered("gen\n'", 0, out -> { })).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("main context 'main' cannot make generator 'gen\\n\\'' buffered with n = 0");
+    }
+
     @Test
     void dumpOfASmallProgramListsEveryContextWithItsStateWaitAndTopFrames() {
         requests = new Channel<>("requests", 0);
