@@ -522,8 +522,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          */
         private void checkUser(String operation) {
             if (!user.isCaller()) {
-                Scheduler here = Scheduler.current();
-                throw new IllegalStateException(caller(here.currentContext()) + " cannot " + operation + " " + describe()
+                throw new IllegalStateException(callerHere() + " cannot " + operation + " " + describe()
                         + " (" + state() + ") through an iterator of thread " + Scheduler.describe(user.owner)
                         + (user.owner.isAlive() ? "" : ", which has ended") + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
             }
@@ -900,7 +899,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     void checkSelect(String op) {
         if (!scheduler.isCaller()) {
-            throw new IllegalStateException(caller(Scheduler.current().currentContext()) + " cannot " + op + " " + describe()
+            throw new IllegalStateException(callerHere() + " cannot " + op + " " + describe()
                     + " (" + state() + "): it belongs to thread " + ownerName() + (scheduler.owner.isAlive() ? "" : ", which has ended"));
         }
     }
@@ -1713,6 +1712,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * The caller of a refused operation, for its message, as {@link #caller(Context)} names it; a thread
+     * that has no scheduler is named as a thread, as every refusal names it (none is made for a message).
+     */
+    private String callerHere() {
+        Scheduler here = Scheduler.currentOrNull();
+        return here != null ? caller(here.currentContext()) : Scheduler.describeCallerAndThread();
+    }
+
+    /**
      * A timed operation's timeout in nanoseconds; the message naming the caller (with its thread, if it is
      * not this channel's), {@code op} and this channel with its state, as the channel's other refusals do,
      * is built only for a negative one.
@@ -1722,7 +1730,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (!timeout.isNegative()) {
             return Scheduler.saturatedNanos(timeout);
         }
-        Context self = Scheduler.current().currentContext();
+        Scheduler here = Scheduler.currentOrNull();
+        if (here == null) { // named as a thread, as every refusal names one that has no scheduler: none is made for a message
+            throw new IllegalArgumentException(Scheduler.describeCallerAndThread() + " cannot " + op + " " + describe() + " ("
+                    + state() + ") with timeout " + timeout + ": a timeout must be zero or positive");
+        }
+        Context self = here.currentContext();
         return Scheduler.checkTimeout(timeout, self, caller(self), op + " " + describe() + " (" + state() + ")");
     }
 

@@ -415,13 +415,13 @@ public final class Select<R> {
      * belongs to the caller's thread; a run on that scheduler's owner thread need not check again.
      */
     private Scheduler check() {
+        for (int i = 0; i < count; i++) {
+            clauses[i].checkThread(); // first: a thread that has no scheduler is refused as a thread, none made for a message
+        }
         Scheduler s = Scheduler.current();
         if (count == 0 && onDefault == null) {
             throw new IllegalStateException(s.currentContext().describe()
                     + " cannot select: the select has no clause, so it would wait forever");
-        }
-        for (int i = 0; i < count; i++) {
-            clauses[i].checkThread();
         }
         checked = s;
         return s;

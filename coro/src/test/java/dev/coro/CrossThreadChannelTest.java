@@ -517,7 +517,7 @@ class CrossThreadChannelTest {
             got.add("own took " + own.next());
             return got;
         });
-        String refusal = "main context 'main' of thread " + seen.get(0) + " cannot iterate over channel 'jobs' (open) through an"
+        String refusal = "thread " + seen.get(0) + " cannot iterate over channel 'jobs' (open) through an"
                 + " iterator of thread " + here + ": an iterator belongs to the thread that called iterator(); call it on"
                 + " this thread for one of its own";
         assertThat(seen.subList(1, 4)).containsExactly(refusal, refusal, "own took 1");

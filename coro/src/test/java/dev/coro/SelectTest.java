@@ -503,11 +503,11 @@ class SelectTest {
         Channel<String> mine = holding("mine", 1, "x");
         String owner = Pattern.quote(thread());
         Throwable receive = OtherThread.thrownOn("intruder", () -> new Select<String>().onReceive(mine, v -> v).select());
-        assertThat(receive).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+        assertThat(receive).isInstanceOf(IllegalStateException.class).hasMessageMatching("thread"
                 + " 'intruder' \\(#\\d+\\) cannot select a receive from channel 'mine' \\(open\\): it belongs to thread " + owner);
         Throwable send = OtherThread.thrownOn("intruder", () -> new Select<String>()
                 .onTimeout(Duration.ZERO, () -> "timeout").onSend(mine, "y", () -> "sent").select());
-        assertThat(send).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+        assertThat(send).isInstanceOf(IllegalStateException.class).hasMessageMatching("thread"
                 + " 'intruder' \\(#\\d+\\) cannot select a send to channel 'mine' \\(open\\): it belongs to thread " + owner);
         assertThat(mine.tryReceive()).as("untouched").contains("x");
         assertThat(mine.tryReceive()).isEmpty();
@@ -536,7 +536,7 @@ class SelectTest {
         assertThat(s.select()).isEqualTo("got x");
         mine.send("y");
         Throwable e = OtherThread.thrownOn("intruder", s::select);
-        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageMatching("thread"
                 + " 'intruder' \\(#\\d+\\) cannot select a receive from channel 'mine' \\(open\\): it belongs to thread "
                 + Pattern.quote(thread()));
         assertThat(mine.tryReceive()).as("untouched").contains("y");

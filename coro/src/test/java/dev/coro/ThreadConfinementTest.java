@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -119,6 +120,48 @@ class ThreadConfinementTest {
                 caller + " cannot ask isFinished() of coroutine 'left'" + it,
                 caller + " cannot read the state of coroutine 'left'" + it,
                 caller + " cannot take the stack trace of coroutine 'left'" + it);
+    }
+
+    /**
+     * A thread that has no scheduler is named as a thread (thread 'plain' (#N)) by every refusal, and
+     * none is made for a message: those of a channel's iterator, a timed call with a negative timeout
+     * and a select had made it one, and named it as its main context, though a coroutine's refusal
+     * named it as a thread.
+     */
+    @Test
+    @Timeout(10)
+    void aThreadWithoutASchedulerIsNamedAsAThreadByEveryRefusalAndNoneIsMadeForTheMessage() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("jobs", 1);
+        Iterator<Integer> mine = ch.iterator();
+        Coroutine c = Coroutine.create("worker", () -> { });
+        String it = " (open)";
+        List<String> messages = new ArrayList<>();
+        List<Boolean> schedulers = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
+            for (Runnable call : List.<Runnable>of(c::switchTo, mine::hasNext,
+                    () -> ch.trySend(1, java.time.Duration.ofMillis(-1)),
+                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)),
+                    () -> new Select<Integer>().onReceive(ch, v -> v).select())) {
+                try {
+                    call.run();
+                    messages.add("no refusal");
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    messages.add(e.getMessage());
+                }
+                schedulers.add(Scheduler.currentOrNull() != null);
+            }
+        });
+        plain.start();
+        plain.join();
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        assertThat(messages).containsExactly(
+                caller + " cannot switchTo coroutine 'worker' (NEW): it belongs to thread " + thread(),
+                caller + " cannot iterate over channel 'jobs'" + it + " through an iterator of thread " + thread()
+                        + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own",
+                caller + " cannot trySend to channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
+                caller + " cannot tryReceive from channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
+                caller + " cannot select a receive from channel 'jobs'" + it + ": it belongs to thread " + thread());
+        assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
     }
 
     @Test
