@@ -99,6 +99,11 @@ final class BufferedGenerator<T> extends Generator<T> {
         return take();
     }
 
+    @Override
+    boolean hasNextFor(String op) {
+        return available(op);
+    }
+
     /**
      * Hands each remaining value to {@code action}, in order, running the body for a batch whenever
      * none is waiting, as {@link #next()} does; a refusal names this call.

@@ -436,6 +436,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /** How a refusal of {@link #forEachRemaining} names the call: the one its caller made, not the {@code hasNext()} it runs. */
     static final String FOR_EACH_REMAINING = "forEachRemaining on";
 
+    /** {@link #hasNext()} for a caller that made another call, which {@code op} names for a refusal; overridden by a read-ahead generator. */
+    boolean hasNextFor(String op) {
+        return available(op);
+    }
+
     /** {@link #hasNext()}, called directly by {@link #next()}: {@code op} names the call for a refusal. */
     private boolean available(String op) {
         if (Thread.currentThread() != owner || state == S_RUNNING) {
@@ -1017,7 +1022,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private final class Values implements Spliterator<T> {
         @Override
         public boolean tryAdvance(Consumer<? super T> action) {
-            if (!hasNext()) {
+            if (!hasNextFor(NEXT)) { // a refusal names what the stream does, not a hasNext its user never called
                 return false;
             }
             action.accept(take());

@@ -1368,8 +1368,14 @@ class GeneratorTest {
         Spliterator<Integer> first = concat.trySplit(); // the part a parallel concat may run as a task on a worker
         assertThat(OtherThread.thrownOn("worker", () -> first.tryAdvance(v -> { })))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("generator 'numbers'")
+                .hasMessageContaining(") cannot take the next value of generator 'numbers' (NEW): it belongs to thread ")
                 .hasMessageStartingWith("thread 'worker' (#");
+        Generator<Integer> read = Generator.buffered("read-ahead", 2, GeneratorBodies.upTo(3));
+        Spliterator<Integer> split = Stream.concat(read.stream(), Stream.of(-1)).spliterator().trySplit();
+        assertThat(OtherThread.thrownOn("worker", () -> split.tryAdvance(v -> { })))
+                .isInstanceOf(IllegalStateException.class).as("the stream took a value: it called no hasNext")
+                .hasMessageContaining(") cannot take the next value of generator 'read-ahead' (NEW): it belongs to thread ");
+        read.close();
         List<Integer> got = new ArrayList<>();
         first.forEachRemaining(got::add);
         concat.forEachRemaining(got::add);
