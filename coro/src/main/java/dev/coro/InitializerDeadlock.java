@@ -12,19 +12,22 @@ import java.util.stream.Collectors;
  * <p>It shows only as a wait that does not end: the body's thread reports {@code RUNNABLE} while it
  * waits for the class's initialization. So a platform thread that has waited a while for a body
  * ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a lambda of a class whose static
- * initializer is on the waiting thread's own stack, the deadlock is certain, and the wait ends with a
- * {@link PinnedException} saying so instead of hanging. The check costs a stack walk, and only after
- * such a stall. A virtual thread, which cannot wait with a timeout at no cost, looks once instead,
- * before it starts a body's thread ({@link #mayWaitForInitializer}): a body whose lambda class belongs
- * to a class it is initializing may wait for that initializer, or may not (a method reference to
- * another class's method needs nothing of it), so it is started, and only the waits for it are
- * watched as a platform thread's are.
+ * initializer is on the waiting thread's own stack (no frame of the body on its stack yet), the deadlock
+ * is certain, and the wait ends with a {@link PinnedException} saying so instead of hanging. A body
+ * that has begun is running, whatever class its code belongs to, and is waited for. The check costs a
+ * stack walk, and only after such a stall. A virtual thread, which cannot wait with a timeout at no
+ * cost, looks once instead, before it starts a body's thread ({@link #mayWaitForInitializer}): a body
+ * whose lambda class belongs to a class it is initializing may wait for that initializer, or may not
+ * (a method reference to another class's method needs nothing of it), so it is started, and only the
+ * waits for it are watched as a platform thread's are.
  */
 final class InitializerDeadlock {
 
     /** How long a platform thread waits for a body before it looks for this deadlock. */
     static final long STALL_NANOS = 200_000_000L;
     private static final StackWalker WALKER = StackWalker.getInstance();
+    /** How many times a waiting thread has looked at the thread it waits for; for tests. */
+    static volatile int looks;
 
     private InitializerDeadlock() {
     }
@@ -50,6 +53,7 @@ final class InitializerDeadlock {
         if (holder == null) {
             return;
         }
+        looks++;
         check(holder.getStackTrace(), code, what);
     }
 
@@ -66,7 +70,7 @@ final class InitializerDeadlock {
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {
         String host = initializingHost(holderFrames, code);
-        if (host != null) {
+        if (host != null && waitsAtEntry(holderFrames, host)) {
             throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
                     + ", whose static initializer this thread is running: no other thread can run the body"
                     + " until that initializer returns, and it waits for the body (on the thread engine"
@@ -105,6 +109,37 @@ final class InitializerDeadlock {
         }
         return host;
     }
+
+    /**
+     * Whether the holder, whose frames are {@code holderFrames} (innermost first), waits at the entry of
+     * a lambda of {@code host}: the innermost frame is that lambda (shown only with hidden frames), or
+     * nothing is on its stack above the engine's entry into the body but the library's calls of it (the
+     * lambda's own frame hidden), so the body has not begun. A body that has begun (a method reference
+     * to another class's method, running a while before it hands control back) is running, not waiting
+     * for the class: a refusal would leave its thread running on beside the one that holds the turn.
+     */
+    private static boolean waitsAtEntry(StackTraceElement[] holderFrames, String host) {
+        if (holderFrames.length != 0 && host.equals(lambdaHost(holderFrames[0].getClassName()))) {
+            return true;
+        }
+        for (StackTraceElement f : holderFrames) {
+            String c = f.getClassName();
+            if (ENTRIES.contains(c) && f.getMethodName().equals("run")) {
+                return true; // down to the engine's entry: no frame of the body on the way
+            }
+            if (!CALLS_OF_THE_BODY.contains(c)) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** The classes whose {@code run} is where a body's thread starts, on the thread engine. */
+    private static final Set<String> ENTRIES = Set.of(ThreadEngine.ThreadStack.class.getName(),
+            ThreadGeneratorStack.class.getName());
+    /** The classes whose frames lie between the engine's entry and the body's code: the library's calls of the body. */
+    private static final Set<String> CALLS_OF_THE_BODY = Set.of(Scheduler.class.getName(), Context.class.getName(),
+            Coroutine.WithArgument.class.getName(), Generator.class.getName());
 
     /**
      * What a stack walk that failed threw, as the caller should see it: the JDK's walker reports a

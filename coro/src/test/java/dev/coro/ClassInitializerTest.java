@@ -7,6 +7,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -115,6 +116,66 @@ class ClassInitializerTest {
             Coroutine c = Coroutine.create("elsewhere", Thread::onSpinWait);
             c.switchTo();
             LOG.add("after: " + c.state());
+        }
+    }
+
+    /**
+     * A static initializer that runs a coroutine whose body is a method reference to another class's
+     * method that keeps the turn until the initializing thread has looked for a deadlock.
+     */
+    static final class ElsewhereStartedLong {
+        static final List<String> LOG = LongBodies.LOG;
+
+        static {
+            Coroutine c = Coroutine.create("long", LongBodies::yieldWhenLookedAt);
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
+    /** {@link ElsewhereStartedLong} for a generator consumed by a static initializer. */
+    static final class ElsewhereSquaresLong {
+        static final List<Integer> SQUARES = Generator.<Integer>of("long squares", LongBodies::emitWhenLookedAt)
+                .stream().toList();
+    }
+
+    /**
+     * Bodies that run until the thread waiting for them has looked for a deadlock at least once (the
+     * thread engine's look, after a stall): public, as {@link SquareBodies}.
+     */
+    public static final class LongBodies {
+        /** What the coroutine's body did, then the initializer. */
+        public static final List<String> LOG = new ArrayList<>();
+
+        private LongBodies() {
+        }
+
+        /** On the thread engine, keeps the turn until the thread waiting for it has looked at it. */
+        private static void untilLookedAt() {
+            if (threadEngine()) {
+                int before = InitializerDeadlock.looks;
+                while (InitializerDeadlock.looks == before) {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+
+        /** Runs until looked at, then yields once. */
+        public static void yieldWhenLookedAt() {
+            untilLookedAt();
+            LOG.add("body as " + Coroutine.current().name());
+            Coroutine.yield();
+            LOG.add("body resumed");
+        }
+
+        /**
+         * Runs until looked at, then emits 1, 4 and 9.
+         *
+         * @param out the emitter
+         */
+        public static void emitWhenLookedAt(Generator.Emitter<Integer, Void> out) {
+            untilLookedAt();
+            SquareBodies.squares(out);
         }
     }
 
@@ -273,6 +334,19 @@ class ClassInitializerTest {
     @Test
     void onAVirtualThreadACoroutineWhoseBodyIsAMethodReferenceToAnotherClassRunsInAnInitializerOnBothEngines() throws Exception {
         assertThat(readOnAVirtualThread(ElsewhereStartedOnAVirtualThread.class, "LOG")).isEqualTo(List.of("after: FINISHED"));
+    }
+
+    @Test
+    @Timeout(60)
+    void aBodyThatIsAMethodReferenceToAnotherClassAndRunsPastTheLookForADeadlockWorksInAnInitializerOnBothEngines() {
+        // on the thread engine the initializing thread looks after a stall of 200 ms: a body that has
+        // begun is running, not waiting for the class; refused, its thread ran on as main beside main
+        LongBodies.LOG.clear();
+        assertThat(list(ElsewhereStartedLong.class, "LOG")).containsExactly("body as long", "after: SUSPENDED");
+        Coroutine.yield();
+        assertThat(LongBodies.LOG).containsExactly("body as long", "after: SUSPENDED", "body resumed");
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+        assertThat(list(ElsewhereSquaresLong.class, "SQUARES")).containsExactly(1, 4, 9);
     }
 
     @Test
