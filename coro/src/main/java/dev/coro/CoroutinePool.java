@@ -132,8 +132,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         this.workers = new Worker[threads];
         this.running = new AtomicInteger(threads);
         OPEN.incrementAndGet();
+        Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
+        Thread startedBy = caller != null ? caller.owner : Thread.currentThread();
         for (int i = 0; i < threads; i++) {
-            workers[i] = new Worker(this, name + "-" + i);
+            workers[i] = new Worker(this, name + "-" + i, startedBy);
         }
         for (Worker w : workers) {
             try {
@@ -186,7 +188,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * Starts a pool of {@code threads} platform threads, each running a scheduler.
+     * Starts a pool of {@code threads} platform threads, each running a scheduler. They are daemons or
+     * not, and of the priority and thread group, as the calling thread; called from a coroutine, as its
+     * owner thread, on both engines.
      *
      * @param threads how many threads; typically the number of cores
      * @return the running pool
@@ -622,11 +626,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private volatile Scheduler scheduler;
         private final CompletableFuture<Scheduler> started = new CompletableFuture<>();
 
-        Worker(CoroutinePool pool, String name) {
+        /**
+         * A worker whose thread takes the daemon status, priority and thread group of {@code startedBy}, the
+         * thread that started the pool, or whose scheduler did: a pool started in a body has threads of its
+         * owner thread's, as on the continuation engine, not of the body's virtual thread (a daemon).
+         */
+        Worker(CoroutinePool pool, String name, Thread startedBy) {
             this.pool = pool;
             // nothing inherited from the thread that started the pool (a request's trace id, say): its
             // threads serve every submitter, and the thread engine's coroutines inherit nothing either
-            this.thread = Thread.ofPlatform().name(name).inheritInheritableThreadLocals(false).unstarted(this::run);
+            Thread.Builder.OfPlatform builder = Thread.ofPlatform().name(name).inheritInheritableThreadLocals(false)
+                    .daemon(startedBy.isDaemon()).priority(startedBy.getPriority());
+            ThreadGroup group = startedBy.getThreadGroup();
+            if (group != null) {
+                builder.group(group);
+            }
+            this.thread = builder.unstarted(this::run);
         }
 
         EventLoop loop() {

@@ -98,6 +98,29 @@ class CoroutinePoolTest {
     }
 
     @Test
+    @Timeout(60)
+    void aPoolStartedInACoroutineHasThreadsOfTheOwnerThreadsDaemonStatusPriorityAndGroupOnBothEngines() {
+        // as on the continuation engine, where the body runs on the owner thread itself: on the thread
+        // engine the body's virtual thread is a daemon of normal priority, in the virtual threads' group,
+        // and its pool's threads, taking those, let the JVM exit while it works
+        Thread owner = Thread.currentThread();
+        owner.setPriority(Thread.NORM_PRIORITY + 2);
+        assertThat(owner.isDaemon()).isFalse();
+        CoroutinePool[] started = {null};
+        Coroutine.create("starter", () -> started[0] = CoroutinePool.start(1)).switchTo();
+        CoroutinePool pool = started[0];
+        try {
+            Thread poolThread = pool.submit(() -> Scheduler.current().owner).join();
+            assertThat(poolThread.getName()).isEqualTo(nameOf(pool) + "-0");
+            assertThat(poolThread.isDaemon()).isFalse();
+            assertThat(poolThread.getPriority()).isEqualTo(Thread.NORM_PRIORITY + 2);
+            assertThat(poolThread.getThreadGroup()).isSameAs(owner.getThreadGroup());
+        } finally {
+            close(pool);
+        }
+    }
+
+    @Test
     void submitGivesTheBodysValueAndExecuteRunsTheBody() {
         CoroutinePool pool = CoroutinePool.start(2);
         String name = nameOf(pool);
