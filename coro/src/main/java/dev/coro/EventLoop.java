@@ -949,6 +949,10 @@ final class EventLoop {
      * {@link #closing}); then closes the selector if no channel is registered and nobody waits.
      */
     private void dropCancelled() {
+        Consumer<Selector> hook = beforeDropping;
+        if (hook != null) {
+            hook.accept(selector);
+        }
         try {
             selector.selectNow(onReady);
         } catch (IOException e) {
@@ -964,6 +968,12 @@ final class EventLoop {
             registered.clear();
         }
     }
+
+    /**
+     * For tests: run by {@link #dropCancelled} just before its {@code selectNow}, where a test fakes the
+     * selector's failure by throwing; null (the default): nothing.
+     */
+    static Consumer<Selector> beforeDropping;
 
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {

@@ -126,6 +126,18 @@ public final class LoopProbe {
         EventLoop.beforeWatching = hook;
     }
 
+    /**
+     * Sets what every thread's event loop runs just before the select that drops the registration of a
+     * channel being closed or released: where a test fakes a failure of the selector by throwing (as
+     * the loop's own {@code UncheckedIOException} would). Null (the default) runs nothing; a test sets
+     * it back when done.
+     *
+     * @param hook what to run with the selector, or null
+     */
+    public static void beforeDropping(Consumer<Selector> hook) {
+        EventLoop.beforeDropping = hook;
+    }
+
     private static Object read(String field) {
         EventLoop loop = Scheduler.current().loop;
         try {

@@ -594,6 +594,8 @@ public final class TcpConnection implements Closeable {
      * collector chooses; a connection a coroutine is parked on is reachable, and never closed so.
      *
      * @throws IOException           if the JDK fails to close the socket
+     * @throws java.io.UncheckedIOException if the thread's selector fails as it drops the socket's
+     *                               registration: the socket is closed all the same
      * @throws IllegalStateException if called from a thread other than the connection's while that thread runs
      */
     @Override
@@ -610,7 +612,14 @@ public final class TcpConnection implements Closeable {
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
-        io.closing(owner, channel, "the connection was closed while it waited");
+        try {
+            io.closing(owner, channel, "the connection was closed while it waited");
+        } catch (RuntimeException | Error e) {
+            // the thread's selector failed, its waiters told or not: the socket is not left open behind it
+            TcpListener.close(channel, e);
+            io.disown(owner, entry);
+            throw e;
+        }
         try {
             channel.close();
         } finally {

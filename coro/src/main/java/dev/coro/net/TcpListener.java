@@ -352,6 +352,8 @@ public final class TcpListener implements Closeable {
      * parked in {@code accept()} on is reachable, and never closed so.
      *
      * @throws IOException           if the JDK fails to close the socket
+     * @throws java.io.UncheckedIOException if the thread's selector fails as it drops the socket's
+     *                               registration: the socket is closed all the same
      * @throws IllegalStateException if called from a thread other than the listener's while that thread runs
      */
     @Override
@@ -367,7 +369,14 @@ public final class TcpListener implements Closeable {
             return;
         }
         closed = true;
-        io.closing(owner, channel, "the listener was closed while it waited");
+        try {
+            io.closing(owner, channel, "the listener was closed while it waited");
+        } catch (RuntimeException | Error e) {
+            // the thread's selector failed, its waiters told or not: the socket is not left open behind it
+            close(channel, e);
+            io.disown(owner, entry);
+            throw e;
+        }
         try {
             channel.close();
         } finally {

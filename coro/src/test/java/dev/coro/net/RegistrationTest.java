@@ -401,6 +401,68 @@ class RegistrationTest {
         }
     }
 
+    /**
+     * A close in which the thread's selector fails (dropping the closed socket's registration) throws
+     * that failure, having closed the socket all the same and told the coroutine parked on it: the
+     * socket was left open, a descriptor lost for good, and a second close did nothing.
+     */
+    @Test
+    @Timeout(60)
+    void aListenerOrAConnectionWhoseCloseTheSelectorFailsInIsClosedAllTheSame() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        TcpConnection client = TcpConnection.connect(listener.localAddress());
+        TcpConnection server = listener.accept();
+        List<String> woken = new ArrayList<>();
+        Coroutine.create("acceptor", () -> {
+            try {
+                listener.accept();
+            } catch (IOException e) {
+                woken.add(e.getMessage());
+            }
+        });
+        Coroutine.create("reader", () -> {
+            try {
+                server.read(ByteBuffer.allocate(1));
+            } catch (IOException e) {
+                woken.add(e.getMessage());
+            }
+        });
+        Coroutine.yield();
+        assertThat(LoopProbe.ioWaits()).as("both parked").isEqualTo(2);
+        SelectableChannel listening = channelOf(listener);
+        SelectableChannel socket = channelOf(server);
+        LoopProbe.beforeDropping(s -> {
+            throw new UncheckedIOException(new IOException("faked: the selector failed"));
+        });
+        try {
+            assertThatThrownBy(listener::close).isInstanceOf(UncheckedIOException.class)
+                    .hasMessage("java.io.IOException: faked: the selector failed");
+            assertThatThrownBy(server::close).isInstanceOf(UncheckedIOException.class)
+                    .hasMessage("java.io.IOException: faked: the selector failed");
+        } finally {
+            LoopProbe.beforeDropping(null);
+        }
+        assertThat(listening.isOpen()).as("the listening socket").isFalse();
+        assertThat(socket.isOpen()).as("the connection's socket").isFalse();
+        assertThat(listener.isOpen()).isFalse();
+        assertThat(server.isOpen()).isFalse();
+        listener.close(); // a second close is a no-op
+        server.close();
+        Coroutine.yield();
+        assertThat(woken).containsExactlyInAnyOrder(
+                "coroutine 'acceptor' cannot accept on listener " + listener.localAddress()
+                        + " (closed): the listener was closed while it waited",
+                "coroutine 'reader' cannot read from connection " + server.localAddress() + " -> " + server.remoteAddress() + " (closed): the connection was closed while it waited");
+        client.close();
+    }
+
+    /** The socket under a listener. */
+    private static SelectableChannel channelOf(TcpListener l) throws ReflectiveOperationException {
+        Field f = TcpListener.class.getDeclaredField("channel");
+        f.setAccessible(true);
+        return (SelectableChannel) f.get(l);
+    }
+
     /** The process's open file descriptors, from {@code /proc/self/fd} (Linux). */
     static long openDescriptors() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
