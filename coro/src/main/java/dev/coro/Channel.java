@@ -1410,7 +1410,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (shared) {
             dequeue(r); // under the lock; a post of r not run yet finds it interrupted and drops it
         } else {
-            scheduler.loop.post(() -> dequeue(r));
+            scheduler.loop.post((Inbox.Unawaited) () -> dequeue(r));
         }
     }
 

@@ -161,13 +161,15 @@ final class EventLoop {
 
     /**
      * {@link #hasPending()} for an observer on another thread about a thread with no coroutine besides
-     * main, leaving out the completions of futures posted to it: with main alone and running, no
-     * context waits for any future, so such a post wakes nobody (its wait ended otherwise, by a
-     * timeout or a close, and the future completed later), and it stays until the thread's next
-     * scheduling point, which a thread that has moved on to other work may never reach.
+     * main, leaving out the posts that nobody waits for ({@link Inbox#holdsAwaitedPost()}): with main
+     * alone and running, no context waits for any future or any other thread, so a completion posted
+     * to it wakes nobody (its wait ended otherwise, by a timeout or a close, and the future or the
+     * other thread completed it later), nor does an operation of another thread whose caller gave up,
+     * or its withdrawal; and such a post stays until the thread's next scheduling point, which a
+     * thread that has moved on to other work may never reach.
      */
     boolean hasPendingForMainAlone() {
-        return pending != 0 || inbox.holdsMoreThanCompletions();
+        return pending != 0 || inbox.holdsAwaitedPost();
     }
 
     /** Whether the owner blocks in its idle wait now: nothing of its own to do. Read by the blocked-loop watchdog. */

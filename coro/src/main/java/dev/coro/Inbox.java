@@ -93,19 +93,37 @@ final class Inbox extends InboxFields {
     }
 
     /**
-     * Whether a post waiting is anything but a future's completion ({@link FutureWaits#isWatch}), for
-     * an observer on another thread. The posts below the head change only when the owner takes them,
-     * so a walk while the owner is blocked sees them as they are; one that races with the owner taking
-     * them may see them relinked, and is bounded: past the bound it says yes.
+     * A post that nobody waits for: it tidies the owner's own state (an operation of another thread
+     * whose caller gave up leaves a channel's queue), so an observer of a busy thread does not count
+     * it as work ({@link #holdsAwaitedPost()}).
      */
-    boolean holdsMoreThanCompletions() {
+    interface Unawaited extends Runnable {
+    }
+
+    /**
+     * Whether a post waiting is one that someone waits for, for an observer on another thread about a
+     * thread whose main is alone and running with nothing pending ({@link EventLoop#hasPendingForMainAlone}):
+     * no context of it waits then, so a completion (a future's, {@link FutureWaits#isWatch}, or that of
+     * a wait another thread completed, a {@link PostedWait}) wakes nobody; nor does an operation of
+     * another thread whose caller gave up ({@link RemoteOp#isStale}), nor an {@link Unawaited} post.
+     * The posts below the head change only when the owner takes them, so a walk while the owner is
+     * blocked sees them as they are; one that races with the owner taking them may see them relinked,
+     * and is bounded: past the bound it says yes.
+     */
+    boolean holdsAwaitedPost() {
         int left = 64;
         for (Posted n = head; n != null; n = n.nextPosted()) {
-            if (!FutureWaits.isWatch(n) || --left == 0) {
+            if (!wakesNobody(n) || --left == 0) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether {@code n} is a post that nobody waits for, on a thread whose main is alone and running (see {@link #holdsAwaitedPost()}). */
+    private static boolean wakesNobody(Posted n) {
+        return FutureWaits.isWatch(n) || n instanceof PostedWait<?>
+                || n instanceof Node k && (k.task instanceof Unawaited || k.task instanceof RemoteOp<?> r && r.isStale());
     }
 
     /**

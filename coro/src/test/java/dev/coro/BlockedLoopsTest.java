@@ -404,6 +404,47 @@ class BlockedLoopsTest {
     }
 
     /**
+     * A thread that made a channel and went on to work outside the library has nothing to stall once
+     * the receive of another thread on that channel has timed out: the operation posted to the
+     * thread, and the withdrawal of it, wait for a scheduling point the thread may never reach again,
+     * for nobody. The detector reported the thread as blocked for them. Sampled by hand with the
+     * test's own clock, a second apart, while the thread blocks.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadWhoseChannelAnotherThreadGaveUpReceivingFromIsNotReported() throws Exception {
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Channel<String>> channel = new ArrayList<>();
+        Thread owner = Thread.ofPlatform().name("channel-owner").start(() -> {
+            channel.add(new Channel<>("jobs", 0));
+            made.countDown();
+            Maker.blockOn(release); // work outside the library: no coroutine, nothing pending
+        });
+        List<String> outcome = new ArrayList<>();
+        try {
+            made.await();
+            Thread receiver = Thread.ofPlatform().name("gave-up").start(() -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> channel.get(0).receive());
+                } catch (CoroutineTimeoutException e) {
+                    outcome.add("timed out");
+                }
+            });
+            receiver.join();
+            assertThat(outcome).containsExactly("timed out");
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(owner) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(1000)), it)).as("a second without a scheduling point, with nothing to stall").isEmpty();
+        } finally {
+            release.countDown();
+            owner.join();
+        }
+    }
+
+    /**
      * A detector samples every quarter of its threshold, a quarter of an hour for a threshold of an
      * hour: what it remembers of a scheduler must not keep that scheduler, and the coroutines its
      * thread left, alive until the next sample once the thread has ended.

@@ -34,6 +34,25 @@ class InboxTest {
         };
     }
 
+    /**
+     * For an observer of a thread whose main is alone and running, the posts that nobody waits for do
+     * not count: a completion of a wait of the thread (its main waits for nothing then), an operation
+     * of another thread whose caller gave up, the withdrawal of one; an operation someone waits for does.
+     */
+    @Test
+    void onlyAPostThatSomeoneWaitsForCountsForAnObserverOfAThreadWhoseMainIsAlone() {
+        Context main = Scheduler.current().currentContext();
+        Channel<String> jobs = new Channel<>("jobs", 0);
+        RemoteOp<String> gaveUp = new RemoteOp<>(jobs, RemoteOp.RECEIVE, main, null, "receive from");
+        assertThat(gaveUp.ticket.interrupt()).isTrue();
+        inbox.post(gaveUp);
+        inbox.post((Inbox.Unawaited) () -> ran.add("withdrawal"));
+        inbox.postAsNode(new ForeignWait(main, Thread.currentThread(), "a late completion"));
+        assertThat(inbox.holdsAwaitedPost()).isFalse();
+        inbox.post(new RemoteOp<>(jobs, RemoteOp.RECEIVE, main, null, "receive from"));
+        assertThat(inbox.holdsAwaitedPost()).isTrue();
+    }
+
     @Test
     void closingHandsBackThePostsNotRunOldestFirstAndRefusesLaterOnes() {
         assertThat(inbox.post(task("a"))).isTrue();

@@ -214,6 +214,45 @@ class MonitorSupportTest {
     }
 
     /**
+     * A thread that made a channel and went on to other work, and on whose channel another thread's
+     * receive timed out before the thread ran it, holds that operation and its withdrawal for nobody:
+     * the dump lists it at once as having no coroutine, instead of asking it and waiting for a thread
+     * that has gone on to other work.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadWhoseChannelAnotherThreadGaveUpReceivingFromIsListedAtOnceAsHavingNoCoroutine() throws Exception {
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        List<Channel<String>> channel = new ArrayList<>();
+        Thread owner = Thread.ofPlatform().name("gave-up-on").start(() -> {
+            channel.add(new Channel<>("jobs", 0));
+            made.countDown();
+            blockOn(done);
+        });
+        List<String> outcome = new ArrayList<>();
+        String dump;
+        try {
+            made.await();
+            Thread receiver = Thread.ofPlatform().name("receiver").start(() -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> channel.get(0).receive());
+                } catch (CoroutineTimeoutException e) {
+                    outcome.add("timed out");
+                }
+            });
+            receiver.join();
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            done.countDown();
+            owner.join();
+        }
+        assertThat(outcome).containsExactly("timed out");
+        assertThat(CoroutinesMXBeanTest.section(dump, "gave-up-on")).isEqualTo("thread 'gave-up-on': 1 context,"
+                + " listed from outside (it has no coroutine): no frames\n  [0] main: RUNNING\n");
+    }
+
+    /**
      * A thread asked for a dump that ends before it reaches a scheduling point (it leaves a coroutine
      * suspended, so it is asked, then returns) never answers: the dump says at once that it ended,
      * instead of waiting out the time a live thread is given and saying it did not answer. The dump
