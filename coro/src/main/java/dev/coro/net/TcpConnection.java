@@ -601,7 +601,14 @@ public final class TcpConnection implements Closeable {
     @Override
     public void close() throws IOException {
         if (!io.isOwner(owner)) {
-            if (io.closeAbandoned(owner, entry)) {
+            boolean abandoned;
+            try {
+                abandoned = io.closeAbandoned(owner, entry);
+            } catch (IOException e) {
+                closed = true; // the socket's close failed, and the JDK marks a socket closed even then
+                throw e;
+            }
+            if (abandoned) {
                 closed = true;
                 return;
             }

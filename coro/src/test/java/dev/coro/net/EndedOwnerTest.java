@@ -14,15 +14,22 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketOption;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -204,6 +211,197 @@ class EndedOwnerTest {
             listener.close();
             assertThat(server.isOpen()).isFalse();
             assertThat(listener.isOpen()).isFalse();
+        }
+    }
+
+    /**
+     * A close from another thread, once the owner has ended, whose socket fails to close (faked) throws
+     * the JDK's failure, and the listener or connection is closed all the same, as the JDK marks the
+     * socket: they still said they were open, and a second close acted again.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFromAnotherThreadWhoseSocketFailsToCloseLeavesTheListenerAndTheConnectionClosed() throws Exception {
+        UnclosableServerSocket listening = new UnclosableServerSocket();
+        UnclosableSocket connected = new UnclosableSocket();
+        AtomicReference<Object> got = new AtomicReference<>();
+        Thread owner = Thread.ofPlatform().name("unclosable-owner").start(() -> {
+            TcpConnection.Opener before = TcpConnection.opener;
+            TcpConnection.opener = () -> connected;
+            try {
+                got.set(List.of(TcpListener.bind(LOOPBACK, false, () -> listening), TcpConnection.connect(LOOPBACK)));
+            } catch (Throwable e) {
+                got.set(e);
+            } finally {
+                TcpConnection.opener = before;
+            }
+        });
+        owner.join();
+        assertThat(got.get()).isInstanceOf(List.class);
+        List<?> left = (List<?>) got.get();
+        TcpListener listener = (TcpListener) left.get(0);
+        TcpConnection connection = (TcpConnection) left.get(1);
+        assertThatThrownBy(listener::close).isInstanceOf(IOException.class).hasMessage("faked: the close failed");
+        assertThat(listening.isOpen()).isFalse();
+        assertThat(listener.isOpen()).as("closed, as its socket").isFalse();
+        assertThat(listener).hasToString("TcpListener[" + LOOPBACK + ", closed]");
+        listener.close(); // twice is fine
+        assertThatThrownBy(connection::close).isInstanceOf(IOException.class).hasMessage("faked: the close failed");
+        assertThat(connected.isOpen()).isFalse();
+        assertThat(connection.isOpen()).as("closed, as its socket").isFalse();
+        assertThat(connection).hasToString("TcpConnection[" + LOOPBACK + " -> " + LOOPBACK + ", closed]");
+        connection.close();
+    }
+
+    /** A server socket that binds at once, without a descriptor, and whose close fails. */
+    private static final class UnclosableServerSocket extends ServerSocketChannel {
+        UnclosableServerSocket() {
+            super(SelectorProvider.provider());
+        }
+
+        @Override
+        public ServerSocketChannel bind(SocketAddress local, int backlog) {
+            return this;
+        }
+
+        @Override
+        public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) {
+            return this;
+        }
+
+        @Override
+        public <T> T getOption(SocketOption<T> name) {
+            return null;
+        }
+
+        @Override
+        public Set<SocketOption<?>> supportedOptions() {
+            return Set.of();
+        }
+
+        @Override
+        public ServerSocket socket() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel accept() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketAddress getLocalAddress() {
+            return LOOPBACK;
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() throws IOException {
+            throw new IOException("faked: the close failed");
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+        }
+    }
+
+    /** A socket that connects at once, without a descriptor, and whose close fails. */
+    private static final class UnclosableSocket extends SocketChannel {
+        UnclosableSocket() {
+            super(SelectorProvider.provider());
+        }
+
+        @Override
+        public boolean connect(SocketAddress remote) {
+            return true;
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() throws IOException {
+            throw new IOException("faked: the close failed");
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+        }
+
+        @Override
+        public SocketChannel bind(SocketAddress local) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public <T> SocketChannel setOption(SocketOption<T> name, T value) {
+            return this;
+        }
+
+        @Override
+        public <T> T getOption(SocketOption<T> name) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public Set<SocketOption<?>> supportedOptions() {
+            return Set.of();
+        }
+
+        @Override
+        public SocketChannel shutdownInput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel shutdownOutput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public Socket socket() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public boolean isConnected() {
+            return true;
+        }
+
+        @Override
+        public boolean isConnectionPending() {
+            return false;
+        }
+
+        @Override
+        public boolean finishConnect() {
+            return true;
+        }
+
+        @Override
+        public SocketAddress getRemoteAddress() {
+            return LOOPBACK;
+        }
+
+        @Override
+        public SocketAddress getLocalAddress() {
+            return LOOPBACK;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw new AssertionError("not reached");
         }
     }
 
