@@ -662,11 +662,17 @@ final class EventLoop {
      * ends with the selector, closed here under the loop's lock (see {@link #closeAbandoned}).
      */
     void collected(OpenResource entry) {
-        boolean posted = inbox.postAsNode(entry);
+        boolean posted;
         try {
-            entry.channel.close();
-        } catch (IOException e) {
-            // nobody holds the resource any more to be told
+            posted = inbox.postAsNode(entry);
+        } finally {
+            // also when waking the owner throws (the JDK's selector cannot write its wake-up): the post
+            // is in, and the socket must not stay open behind it
+            try {
+                entry.channel.close();
+            } catch (IOException e) {
+                // nobody holds the resource any more to be told
+            }
         }
         if (!posted || ended || !entry.owner.isAlive()) {
             forgetCollected(entry);

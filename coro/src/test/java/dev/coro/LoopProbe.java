@@ -138,6 +138,22 @@ public final class LoopProbe {
         EventLoop.beforeDropping = hook;
     }
 
+    /**
+     * Makes the calling thread's inbox say that the thread sleeps in {@code selector}, as its idle wait
+     * does, so that a post from another thread wakes that selector; null says it is awake again. For a
+     * test whose selector fails to wake: the thread must reach no scheduling point meanwhile.
+     *
+     * @param selector the selector to wake, or null
+     */
+    public static void sleepingIn(Selector selector) {
+        Inbox inbox = Scheduler.current().loop.inbox;
+        if (selector == null) {
+            inbox.awake();
+        } else {
+            inbox.sleeping(selector);
+        }
+    }
+
     private static Object read(String field) {
         EventLoop loop = Scheduler.current().loop;
         try {

@@ -16,12 +16,17 @@ import java.lang.ref.WeakReference;
 import java.net.ConnectException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -115,6 +120,95 @@ class DroppedUnclosedTest {
         assertThat(LoopProbe.registeredChannels()).isZero();
         assertThatThrownBy(() -> SocketChannel.open(d.address()).close())
                 .as("nothing listens on %s any more", d.address()).isInstanceOf(ConnectException.class);
+    }
+
+    /**
+     * The cleaning of a listener dropped unclosed closes its socket even when waking its thread fails
+     * (faked: the selector the thread sleeps in throws as the JDK's does, an {@code InternalError}, when
+     * it cannot write its wake-up): the post to the thread came first, and the close never ran, the
+     * port listening for good.
+     */
+    @Test
+    @Timeout(60)
+    void aListenerDroppedUnclosedIsClosedEvenWhenWakingItsThreadFails() throws Exception {
+        List<ServerSocketChannel> socket = new ArrayList<>();
+        WeakReference<TcpListener> dropped = bindAndDrop(socket);
+        SocketAddress address = socket.get(0).getLocalAddress();
+        UnwakableSelector unwakable = new UnwakableSelector();
+        LoopProbe.sleepingIn(unwakable);
+        try {
+            assertThat(Collected.all(List.of(dropped))).as("a listener dropped unclosed is collected").isTrue();
+            while (socket.get(0).isOpen()) { // until the cleaning thread has closed it
+                Thread.onSpinWait();
+            }
+        } finally {
+            LoopProbe.sleepingIn(null);
+        }
+        assertThat(unwakable.wakeups.get()).as("the cleaning thread tried to wake the thread").isEqualTo(1);
+        assertThatThrownBy(() -> SocketChannel.open(address).close())
+                .as("nothing listens on %s any more", address).isInstanceOf(ConnectException.class);
+        Coroutine.yield(); // the cleaning thread's post runs, and finds the socket closed
+        assertThat(LoopProbe.selectorOpen()).isFalse();
+    }
+
+    /** Binds a listener whose socket {@code socket} gets, and drops it. */
+    private static WeakReference<TcpListener> bindAndDrop(List<ServerSocketChannel> socket) throws IOException {
+        TcpListener listener = TcpListener.bind(LOOPBACK, false, () -> {
+            ServerSocketChannel c = ServerSocketChannel.open();
+            socket.add(c);
+            return c;
+        });
+        return new WeakReference<>(listener);
+    }
+
+    /** A selector whose wake-up fails as the JDK's does when it cannot write it; nothing else of it is used. */
+    private static final class UnwakableSelector extends Selector {
+        final AtomicInteger wakeups = new AtomicInteger();
+
+        @Override
+        public Selector wakeup() {
+            wakeups.incrementAndGet();
+            throw new InternalError("faked: the wake-up could not be written");
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public SelectorProvider provider() {
+            return SelectorProvider.provider();
+        }
+
+        @Override
+        public Set<SelectionKey> keys() {
+            return Set.of();
+        }
+
+        @Override
+        public Set<SelectionKey> selectedKeys() {
+            return Set.of();
+        }
+
+        @Override
+        public int selectNow() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public int select(long timeout) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public int select() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /** What a coroutine holds alone while it is parked: weak references to what it holds, and its reports. */
