@@ -721,8 +721,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     }
                 }
             } finally {
-                s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
-                pool.workerEnded();
+                try {
+                    s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
+                } finally {
+                    pool.workerEnded(); // also if the JDK failed in that close: the pool's close waits for this
+                }
             }
         }
 

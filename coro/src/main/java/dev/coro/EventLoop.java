@@ -555,7 +555,8 @@ final class EventLoop {
      * thread among them fails its caller (the channel's thread has ended) instead of never being served.
      * Then every listener and connection of the thread still open is closed (quietly: the thread has
      * nobody to tell), and the selector too, as an event-loop group's shutdown closes its channels:
-     * nobody could close them any more, nor select again to release a closed channel's descriptor.
+     * nobody could close them any more, nor select again to release a closed channel's descriptor. An
+     * {@code Error} of the JDK's in a close (its selector cannot wake, say) is thrown once all are closed.
      */
     void close() {
         for (Object task : inbox.close()) {
@@ -567,6 +568,7 @@ final class EventLoop {
     /** {@link #close()}'s second half, under the lock that {@link #closeAbandoned} takes. */
     private synchronized void closeForGood() {
         ended = true;
+        Error first = null;
         if (owned != null) {
             for (OpenResource e : owned.toArray(new OpenResource[0])) {
                 Closeable c = e.get();
@@ -579,11 +581,22 @@ final class EventLoop {
                     }
                 } catch (IOException | RuntimeException x) {
                     // the JDK failed to close a socket of a thread that ends: nobody is left to tell
+                } catch (Error x) {
+                    // the JDK's selector failed (it cannot write its wake-up, say): the others are closed
+                    // all the same, and the first such failure is thrown once they are
+                    if (first == null) {
+                        first = x;
+                    } else {
+                        first.addSuppressed(x);
+                    }
                 }
             }
             owned = null;
         }
         closeSelector();
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Closes the selector, if open: every registration ends, and a channel closed while registered loses its descriptor now. */

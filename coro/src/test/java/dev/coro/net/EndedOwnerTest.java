@@ -6,6 +6,7 @@ import static dev.coro.net.TcpConnectionTest.name;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
@@ -26,6 +27,7 @@ import java.nio.channels.spi.SelectorProvider;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -211,6 +213,57 @@ class EndedOwnerTest {
             listener.close();
             assertThat(server.isOpen()).isFalse();
             assertThat(listener.isOpen()).isFalse();
+        }
+    }
+
+    /**
+     * A pool thread whose selector fails with an {@code Error} as the thread ends (faked: dropping a
+     * listener's registration throws an {@code InternalError}, as the JDK's selector does when it cannot
+     * write its wake-up) still closes every listener it left open, and the pool's close returns: the
+     * failure stopped the thread's closes, leaving the other listener listening, and the pool's close
+     * waited for the thread for ever.
+     */
+    @Test
+    @Timeout(60)
+    void aPoolThreadWhoseSelectorFailsWithAnErrorAsItEndsClosesWhatItLeftOpenAndThePoolCloses() throws Exception {
+        List<TcpListener> left;
+        AtomicBoolean failed = new AtomicBoolean();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            left = pool.submit(() -> {
+                try {
+                    List<TcpListener> listeners = List.of(TcpListener.bind(LOOPBACK), TcpListener.bind(LOOPBACK));
+                    Channel<String> connected = new Channel<>("connected", 2);
+                    for (TcpListener l : listeners) {
+                        Coroutine.create("client", () -> {
+                            try {
+                                TcpConnection.connect(l.localAddress());
+                            } catch (IOException e) {
+                                throw new AssertionError(e);
+                            }
+                            connected.send("connected");
+                        });
+                        l.accept(); // parks while the client connects: the listener is registered
+                    }
+                    connected.receive(); // both connects are over, their registrations ended
+                    connected.receive();
+                    return listeners;
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }).get();
+            LoopProbe.beforeDropping(selector -> {
+                if (failed.compareAndSet(false, true)) {
+                    throw new InternalError("faked: the wake-up could not be written");
+                }
+            });
+        } finally {
+            LoopProbe.beforeDropping(null);
+        }
+        assertThat(failed).as("the selector failed").isTrue();
+        for (TcpListener l : left) {
+            assertThat(l.isOpen()).isFalse();
+            assertThatThrownBy(() -> SocketChannel.open(l.localAddress()).close())
+                    .as("nothing listens on %s any more", l.localAddress()).isInstanceOf(ConnectException.class);
         }
     }
 
