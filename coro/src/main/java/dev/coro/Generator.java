@@ -510,14 +510,30 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * This generator itself, once: a generator is iterated only once.
      *
      * @return this
-     * @throws IllegalStateException if called a second time, or after {@link #stream()}, or from another thread,
-     *                               or while the body runs (from inside it, or while its consumer is suspended
-     *                               inside it); a refused call does not count as the one iteration
+     * @throws IllegalStateException if called a second time, or after {@link #stream()} or {@link #spliterator()},
+     *                               or from another thread, or while the body runs (from inside it, or while its
+     *                               consumer is suspended inside it); a refused call does not count as the one iteration
      */
     @Override
     public Iterator<T> iterator() {
         markIterated("iterate over");
         return this;
+    }
+
+    /**
+     * The remaining values as the source of {@link #stream()}: ordered, of unknown size, and never split,
+     * so that a stream made of it ({@code StreamSupport.stream(g.spliterator(), true)}) takes the values
+     * one by one on the thread of its terminal operation, as {@link #stream()} does. {@link Iterable}'s
+     * default would split off batches of the iterator, running the body up to thousands of values ahead
+     * of the consumer and handing the rest to worker threads, which this generator refuses.
+     *
+     * @return the spliterator
+     * @throws IllegalStateException as for {@link #iterator()}: this counts as the one iteration
+     */
+    @Override
+    public Spliterator<T> spliterator() {
+        markIterated("take a spliterator of");
+        return new Values();
     }
 
     /**

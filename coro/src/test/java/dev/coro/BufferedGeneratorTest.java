@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Spliterator;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -343,6 +345,25 @@ class BufferedGeneratorTest {
     @Test
     void aParallelStreamOverABufferedGeneratorTakesEveryValueOnceInOrder() {
         GeneratorBodies.assertParallelStreamTakesEveryValueOnceInOrder(
+                Generator.buffered("numbers", 64, GeneratorBodies.upTo(10_000)), 10_000);
+    }
+
+    /**
+     * A read-ahead generator's {@code spliterator()} is its stream's source too: never split, so that a parallel
+     * stream made of it reads ahead by its batch only and takes every value on the thread of its terminal operation.
+     */
+    @Test
+    @Timeout(30)
+    void aBufferedGeneratorsSpliteratorNeverSplitsSoAParallelStreamOverItTakesEveryValueOnceInOrder() {
+        Generator<Integer> g = counting("g", 2, 3);
+        Spliterator<Integer> values = g.spliterator();
+        assertThat(values.hasCharacteristics(Spliterator.ORDERED)).isTrue();
+        assertThat(values.trySplit()).isNull();
+        assertThat(log).as("nothing ran ahead of the consumer").isEmpty();
+        assertThat(values.tryAdvance(v -> log.add("took " + v))).isTrue();
+        assertThat(log).as("one batch of 2").containsExactly("g emits 1", "g emits 2", "took 1");
+
+        GeneratorBodies.assertParallelStreamOfItsSpliteratorTakesEveryValueOnceInOrder(
                 Generator.buffered("numbers", 64, GeneratorBodies.upTo(10_000)), 10_000);
     }
 

@@ -6,6 +6,7 @@ import dev.coro.Generator.State;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /** Generator bodies, and checks of what a consumer sees, that the tests of plain and buffered generators share. */
 final class GeneratorBodies {
@@ -73,6 +74,20 @@ final class GeneratorBodies {
             for (int i = 0; i < doubled.size(); i++) {
                 assertThat(doubled.get(i)).isEqualTo(2 * i);
             }
+        }
+        assertThat(g.state()).isEqualTo(State.FINISHED);
+    }
+
+    /**
+     * Doubles every value of {@code g} (a generator of {@link #upTo upTo(count)}) through a parallel stream made of
+     * its {@code spliterator()} and checks that each of 0 to {@code count - 1} came once, in order, and that
+     * {@code g} is FINISHED.
+     */
+    static void assertParallelStreamOfItsSpliteratorTakesEveryValueOnceInOrder(Generator<Integer> g, int count) {
+        List<Integer> doubled = StreamSupport.stream(g.spliterator(), true).map(i -> i * 2).toList();
+        assertThat(doubled).hasSize(count);
+        for (int i = 0; i < doubled.size(); i++) {
+            assertThat(doubled.get(i)).isEqualTo(2 * i);
         }
         assertThat(g.state()).isEqualTo(State.FINISHED);
     }

@@ -161,6 +161,32 @@ class GeneratorTest {
         }
     }
 
+    /**
+     * {@code spliterator()}, which {@code Iterable} gives a generator, is the source of its stream: ordered and never
+     * split, so that {@code StreamSupport.stream(g.spliterator(), true)} takes every value once, in order, on the
+     * thread of its terminal operation. Iterable's default split the iterator into batches, running the body
+     * ahead of its consumer and handing the rest to a worker thread, which the generator refused.
+     */
+    @Test
+    @Timeout(30)
+    void itsSpliteratorIsOrderedAndNeverSplitsSoAParallelStreamOverItTakesEveryValueOnceInOrder() {
+        Generator<Integer> g = counting("g", 3);
+        Spliterator<Integer> values = g.spliterator();
+        assertThat(values.hasCharacteristics(Spliterator.ORDERED)).isTrue();
+        assertThat(values.estimateSize()).as("unknown: as large as can be").isEqualTo(Long.MAX_VALUE);
+        assertThat(values.trySplit()).isNull();
+        assertThat(log).as("nothing ran ahead of the consumer").isEmpty();
+        List<Integer> seen = new ArrayList<>();
+        values.forEachRemaining(seen::add);
+        assertThat(seen).containsExactly(1, 2, 3);
+        assertThatThrownBy(g::spliterator).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot take a spliterator of generator 'g' (FINISHED): it was already"
+                        + " iterated, and a generator can be iterated only once");
+
+        GeneratorBodies.assertParallelStreamOfItsSpliteratorTakesEveryValueOnceInOrder(
+                Generator.of("numbers", GeneratorBodies.upTo(10_000)), 10_000);
+    }
+
     @Test
     void sendingFromAnotherThreadOrFromInsideTheBodyIsRefused() throws InterruptedException {
         AtomicReference<Generator.TwoWay<Integer, String>> self = new AtomicReference<>();
