@@ -7,6 +7,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Spliterator;
+import java.util.function.Consumer;
 
 /**
  * A FIFO queue of values between contexts, on which a context that cannot go on parks instead of
@@ -470,6 +472,55 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     @Override
     public Iterator<T> iterator() {
         return new Receiving();
+    }
+
+    /**
+     * The values a receiving iterator ({@link #iterator()}) takes, as the source of a stream over this
+     * channel ({@code StreamSupport.stream(channel.spliterator(), parallel)}): ordered, never null (a
+     * channel takes no null), of unknown size, and never split, so that even a parallel stream receives
+     * every value once, in order, on the thread that runs its terminal operation, and no sooner than the
+     * stream takes it. {@link Iterable}'s default would split off batches of the iterator, receiving up to
+     * thousands of values (and waiting for them) before the stream took the first, and hand the rest of
+     * the iterator to worker threads, which it refuses.
+     *
+     * @return a receiving spliterator, for the contexts of the calling thread, as {@link #iterator()}'s
+     */
+    @Override
+    public Spliterator<T> spliterator() {
+        return new Received(new Receiving());
+    }
+
+    /** The spliterator of {@link #spliterator()}: a receiving iterator's values, one at a time; it never splits. */
+    private final class Received implements Spliterator<T> {
+        private final Receiving values;
+
+        Received(Receiving values) {
+            this.values = values;
+        }
+
+        @Override
+        public boolean tryAdvance(Consumer<? super T> action) {
+            if (!values.hasNext()) {
+                return false;
+            }
+            action.accept(values.next());
+            return true;
+        }
+
+        @Override
+        public Spliterator<T> trySplit() {
+            return null;
+        }
+
+        @Override
+        public long estimateSize() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public int characteristics() {
+            return ORDERED | NONNULL;
+        }
     }
 
     /**

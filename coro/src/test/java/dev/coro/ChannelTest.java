@@ -11,8 +11,10 @@ import java.util.BitSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Spliterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -119,6 +121,46 @@ class ChannelTest {
         Coroutine.yield();
         assertThat(log).containsExactly("first took 1", "first took 2");
         assertThat(first.isFinished()).isTrue();
+    }
+
+    /**
+     * A channel's {@code spliterator()}, the source of a stream over it, receives through an iterator one value at
+     * a time and never splits: a parallel stream receives every value once, in order, on the thread of its
+     * terminal operation. Iterable's default split the iterator into batches, receiving values before the stream
+     * took them and handing the rest of the iterator to a worker thread, which it refused.
+     */
+    @Test
+    @Timeout(30)
+    void itsSpliteratorIsOrderedNonNullAndNeverSplitsSoAParallelStreamReceivesEveryValueOnceInOrder() {
+        Channel<Integer> ch = new Channel<>("jobs", 2);
+        Coroutine producer = Coroutine.create("producer", () -> {
+            for (int i = 1; i <= 3; i++) {
+                ch.send(i);
+            }
+            ch.close();
+        });
+        Spliterator<Integer> values = ch.spliterator();
+        assertThat(values.characteristics()).isEqualTo(Spliterator.ORDERED | Spliterator.NONNULL);
+        assertThat(values.estimateSize()).as("unknown: as large as can be").isEqualTo(Long.MAX_VALUE);
+        assertThat(values.trySplit()).isNull();
+        assertThat(producer.state()).as("nothing was received: the producer has not run").isEqualTo(State.NEW);
+        List<Integer> seen = new ArrayList<>();
+        values.forEachRemaining(seen::add);
+        assertThat(seen).containsExactly(1, 2, 3);
+        assertThat(producer.isFinished()).isTrue();
+
+        Channel<Integer> numbers = new Channel<>("numbers", 16);
+        Coroutine.create("counter", () -> {
+            for (int i = 0; i < 10_000; i++) {
+                numbers.send(i);
+            }
+            numbers.close();
+        });
+        List<Integer> doubled = StreamSupport.stream(numbers.spliterator(), true).map(i -> i * 2).toList();
+        assertThat(doubled).hasSize(10_000);
+        for (int i = 0; i < doubled.size(); i++) {
+            assertThat(doubled.get(i)).isEqualTo(2 * i);
+        }
     }
 
     /**
