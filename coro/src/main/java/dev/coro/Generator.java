@@ -58,7 +58,8 @@ import java.util.stream.StreamSupport;
  *       happen earlier than the consumer sees the values; every other rule above holds as written,
  *       a failure reaching the consumer after the values emitted before it.</li>
  *   <li>It belongs to the thread that created it. Consuming it from another thread, from inside its
- *       own body, or while it is suspended inside a {@code Coroutine.yield()} of another consumer
+ *       own body, or while it is suspended inside a {@code Coroutine.yield()}, a {@code switchTo} or a wait
+ *       (a sleep, a channel, a select, an await) of another consumer
  *       throws {@link IllegalStateException}; so do reading its {@link #state()} and emitting from
  *       another thread. Its {@link #name()} and {@link #toString()} answer any thread.</li>
  * </ul>
@@ -681,9 +682,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                         + " (RUNNING): the call comes from inside its own body, which cannot resume itself");
             }
         }
+        // whatever its consumer waits in there (a yield, a switchTo, a sleep, a channel, a select, an await, I/O)
+        Context consumer = consumer();
+        Wait w = consumer.waitingFor;
         throw new IllegalStateException(here.describe() + " cannot " + op + " " + describe()
-                + " (RUNNING): it is suspended inside Coroutine.yield() or a channel wait of its consumer "
-                + consumer().describe() + "; only that consumer can resume it");
+                + " (RUNNING): its body is suspended, at a yield, a switchTo or a wait, inside its consumer "
+                + consumer.describe() + " (" + consumer.state() + ")"
+                + (consumer.state == Context.PARKED && w != null ? ", which waits to " + Wait.describe(w) : "")
+                + "; only that consumer can resume it");
     }
 
     /**

@@ -633,8 +633,8 @@ class GeneratorTest {
                             + " its own body, which cannot resume itself",
                     "coroutine 'consumer' cannot take the next value of generator 'g" + n + "' (RUNNING): the call comes"
                             + " from inside its own body, which cannot resume itself");
-            String whileInside = " generator 'g" + n + "' (RUNNING): it is suspended inside Coroutine.yield() or a channel"
-                    + " wait of its consumer coroutine 'consumer'; only that consumer can resume it";
+            String whileInside = " generator 'g" + n + "' (RUNNING): its body is suspended, at a yield, a switchTo or a"
+                    + " wait, inside its consumer coroutine 'consumer' (SUSPENDED); only that consumer can resume it";
             assertThatThrownBy(g::hasNext).isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' cannot hasNext on" + whileInside);
             assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
@@ -816,14 +816,60 @@ class GeneratorTest {
         first.switchTo();
         assertThat(g.state()).isEqualTo(State.RUNNING);
         assertThatThrownBy(g::next).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot take the next value of generator 'shared' (RUNNING): it is"
-                        + " suspended inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
-                        + " only that consumer can resume it");
+                .hasMessage("main context 'main' cannot take the next value of generator 'shared' (RUNNING): its body"
+                        + " is suspended, at a yield, a switchTo or a wait, inside its consumer coroutine 'first'"
+                        + " (SUSPENDED); only that consumer can resume it");
         assertThatThrownBy(g::close).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("main context 'main' cannot close generator 'shared' (RUNNING): it is suspended");
+                .hasMessageStartingWith("main context 'main' cannot close generator 'shared' (RUNNING): its body is suspended");
         first.switchTo();
         assertThat(first.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(g.state()).isEqualTo(State.SUSPENDED);
+    }
+
+    /**
+     * A generator whose consumer waits inside its body in a sleep, or has switched from there to another
+     * coroutine, is refused to every other context naming that consumer, its state and what it waits for:
+     * the refusal said the consumer was inside a {@code Coroutine.yield()} or a channel wait, whatever it
+     * waited in.
+     */
+    @Test
+    @Timeout(30)
+    void aRefusalWhileTheConsumerIsSuspendedInsideTheBodyNamesTheConsumerAndItsStateWhateverItWaitsIn() {
+        VirtualTime.run(() -> {
+            Generator<Integer> sleepy = Generator.of("sleepy", out -> {
+                Coroutine.sleep(java.time.Duration.ofSeconds(1));
+                out.emit(1);
+            });
+            Coroutine sleeper = Coroutine.create("sleeper", () -> log.add("sleeper took " + sleepy.next()));
+            Coroutine.yield();
+            assertThat(sleeper.state()).isEqualTo(Coroutine.State.PARKED);
+            assertThatThrownBy(sleepy::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot close generator 'sleepy' (RUNNING): its body is suspended,"
+                            + " at a yield, a switchTo or a wait, inside its consumer coroutine 'sleeper' (PARKED), which"
+                            + " waits to sleep 1,000.000 ms (t=1,000.000 ms on the virtual clock, 1,000.000 ms left);"
+                            + " only that consumer can resume it");
+
+            AtomicReference<Generator<Integer>> handing = new AtomicReference<>();
+            Coroutine other = Coroutine.create("other", () -> {
+                try {
+                    handing.get().next();
+                } catch (IllegalStateException e) {
+                    log.add(e.getMessage());
+                }
+            });
+            handing.set(Generator.of("handing", out -> {
+                other.switchTo();
+                out.emit(2);
+            }));
+            Coroutine switcher = Coroutine.create("switcher", () -> log.add("switcher took " + handing.get().next()));
+            switcher.switchTo();
+            switcher.switchTo();
+        });
+        assertThat(log).containsExactly(
+                "coroutine 'other' cannot take the next value of generator 'handing' (RUNNING): its body is suspended,"
+                        + " at a yield, a switchTo or a wait, inside its consumer coroutine 'switcher' (SUSPENDED);"
+                        + " only that consumer can resume it",
+                "switcher took 2", "sleeper took 1");
     }
 
     /**
@@ -855,11 +901,11 @@ class GeneratorTest {
         first.switchTo();
         assertThat(g.state()).isEqualTo(State.RUNNING);
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' cannot iterate over generator 'busy' (RUNNING): it is suspended"
-                        + " inside Coroutine.yield() or a channel wait of its consumer coroutine 'first';"
+                .hasMessage("main context 'main' cannot iterate over generator 'busy' (RUNNING): its body is suspended,"
+                        + " at a yield, a switchTo or a wait, inside its consumer coroutine 'first' (SUSPENDED);"
                         + " only that consumer can resume it");
         assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("main context 'main' cannot stream generator 'busy' (RUNNING): it is suspended");
+                .hasMessageStartingWith("main context 'main' cannot stream generator 'busy' (RUNNING): its body is suspended");
         first.switchTo();
         assertThat(refusedInBody).containsExactly(
                 "coroutine 'first' cannot iterate over generator 'busy' (RUNNING): the call comes from inside its own"
