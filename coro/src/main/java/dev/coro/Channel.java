@@ -500,6 +500,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
         @Override
         public boolean tryAdvance(Consumer<? super T> action) {
+            Objects.requireNonNull(action, "action"); // before a value is received, which a null action would lose
             if (!values.hasNext()) {
                 return false;
             }

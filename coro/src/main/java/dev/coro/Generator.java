@@ -1044,6 +1044,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     private final class Values implements Spliterator<T> {
         @Override
         public boolean tryAdvance(Consumer<? super T> action) {
+            Objects.requireNonNull(action, "action"); // before the value is taken, which a null action would lose
             if (!hasNextFor(NEXT)) { // a refusal names what the stream does, not a hasNext its user never called
                 return false;
             }

@@ -163,6 +163,21 @@ class ChannelTest {
         }
     }
 
+    /** A null action given to a channel's spliterator is refused before it receives: no value is taken and lost. */
+    @Test
+    @Timeout(10)
+    void itsSpliteratorRefusesANullActionBeforeReceivingAValue() {
+        Channel<Integer> ch = new Channel<>("jobs", 2);
+        ch.send(1);
+        ch.send(2);
+        ch.close();
+        Spliterator<Integer> values = ch.spliterator();
+        assertThatThrownBy(() -> values.tryAdvance(null)).isInstanceOf(NullPointerException.class).hasMessage("action");
+        List<Integer> seen = new ArrayList<>();
+        values.forEachRemaining(seen::add);
+        assertThat(seen).containsExactly(1, 2);
+    }
+
     /**
      * A context of another thread whose {@code hasNext()} is refused while a context of the channel's thread
      * waits in the iterator is named with its thread, as the iterator's thread is: the iterator is not

@@ -187,6 +187,19 @@ class GeneratorTest {
                 Generator.of("numbers", GeneratorBodies.upTo(10_000)), 10_000);
     }
 
+    /** A null action given to its spliterator is refused before anything runs: no value is taken and lost. */
+    @Test
+    @Timeout(10)
+    void itsSpliteratorRefusesANullActionBeforeTakingAValue() {
+        Generator<Integer> g = counting("g", 2);
+        Spliterator<Integer> values = g.spliterator();
+        assertThatThrownBy(() -> values.tryAdvance(null)).isInstanceOf(NullPointerException.class).hasMessage("action");
+        assertThat(log).as("the body did not run").isEmpty();
+        List<Integer> seen = new ArrayList<>();
+        values.forEachRemaining(seen::add);
+        assertThat(seen).containsExactly(1, 2);
+    }
+
     @Test
     void sendingFromAnotherThreadOrFromInsideTheBodyIsRefused() throws InterruptedException {
         AtomicReference<Generator.TwoWay<Integer, String>> self = new AtomicReference<>();
