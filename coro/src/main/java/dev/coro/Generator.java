@@ -202,6 +202,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
         @Override
         public boolean hasNext() {
+            if (Thread.currentThread() != owner || state == S_RUNNING) {
+                // refused before it records anything: a refused call resumes nothing, and the mark is the consumer's
+                checkConsumer(HAS_NEXT);
+            }
             if (!((Generator<T>) this).hasBuffered) { // it resumes the body: from NEW to its first emit, or past an emit replying null
                 firstWaiting = state == S_NEW;
             }

@@ -315,6 +315,37 @@ class GeneratorTest {
                 .hasMessageContaining("already resumed it past its emit (replying null)");
     }
 
+    /**
+     * A {@code hasNext()} refused to another context while the consumer's own {@code hasNext()} runs the body
+     * to its first emit (the consumer suspended inside it) changes nothing: a send before that first value is
+     * taken still says so, where the refused call had made it say that an emit was replied to.
+     */
+    @Test
+    @Timeout(10)
+    void aHasNextRefusedWhileTheConsumerRunsTheBodyToItsFirstEmitLeavesTheSendsRefusalSayingSo() {
+        Generator.TwoWay<Integer, String> g = Generator.twoWay("echo", out -> {
+            Coroutine.yield();
+            out.emit(1);
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            log.add("hasNext " + g.hasNext());
+            try {
+                g.send("x");
+            } catch (IllegalStateException e) {
+                log.add(e.getMessage());
+            }
+        });
+        consumer.switchTo();
+        assertThatThrownBy(g::hasNext).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("main context 'main' cannot hasNext on generator 'echo' (RUNNING): its body is"
+                        + " suspended");
+        consumer.switchTo();
+        assertThat(log).containsExactly("hasNext true",
+                "coroutine 'consumer' cannot send to generator 'echo' (SUSPENDED): hasNext() ran it to its first emit,"
+                        + " whose value is not taken yet; take that value with next(), then send replies to that emit");
+        assertThat(g.next()).isEqualTo(1);
+    }
+
     @Test
     void sendToAnEndedGeneratorThrowsNoSuchElementNamingItsState() {
         Generator.TwoWay<Integer, String> finished = Generator.twoWay("finished", out -> out.emit(1));
