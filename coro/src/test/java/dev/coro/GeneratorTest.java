@@ -720,9 +720,9 @@ class GeneratorTest {
                     "coroutine 'consumer' cannot forEachRemaining on generator 'g" + n + "' (RUNNING): the call comes"
                             + " from inside its own body, which cannot resume itself");
             assertThatThrownBy(() -> g.forEachRemaining(v -> { })).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' cannot forEachRemaining on generator 'g" + n + "' (RUNNING): it is"
-                            + " suspended inside Coroutine.yield() or a channel wait of its consumer coroutine 'consumer';"
-                            + " only that consumer can resume it");
+                    .hasMessage("main context 'main' cannot forEachRemaining on generator 'g" + n + "' (RUNNING): its body"
+                            + " is suspended, at a yield, a switchTo or a wait, inside its consumer coroutine 'consumer'"
+                            + " (SUSPENDED); only that consumer can resume it");
             consumer.switchTo();
             g.close();
             assertThat(OtherThread.thrownOn("intruder", () -> g.forEachRemaining(v -> { })))
