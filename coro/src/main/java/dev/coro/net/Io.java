@@ -47,8 +47,8 @@ public final class Io {
      *                                  closes it as the wait starts), or is closed while the
      *                                  caller waits, or the thread's selector cannot be opened (no descriptor left)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
-     *                                  channel is in blocking mode, or {@code ops} has {@code OP_CONNECT}
-     *                                  and no connect of the socket is in progress, or the channel was
+     *                                  channel is open and in blocking mode, or {@code ops} has {@code OP_CONNECT}
+     *                                  and no connect of the open socket is in progress, or the channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
      *                                  whose selector the thread's event loop uses (naming the caller
      *                                  and the channel)
@@ -62,12 +62,16 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": it supports " + describeOps(channel.validOps()));
         }
-        if ((ops & SelectionKey.OP_CONNECT) != 0 && channel instanceof SocketChannel socket && !socket.isConnectionPending()) {
+        // a closed channel is refused as closed below, as the JDK's register refuses it before its mode:
+        // neither a connect nor configureBlocking(false), which the refusals here advise, can be made on it
+        boolean open = channel.isOpen();
+        if (open && (ops & SelectionKey.OP_CONNECT) != 0 && channel instanceof SocketChannel socket
+                && !socket.isConnectionPending()) {
             // never reported ready, while the kernel polls the socket for writability: a wait for good, spinning the thread
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": no connect is in progress; call connect first");
         }
-        if (channel.isBlocking()) {
+        if (open && channel.isBlocking()) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
                     + ": it is in blocking mode; call configureBlocking(false) first");
         }

@@ -390,6 +390,37 @@ class IoAwaitTest {
     }
 
     /**
+     * A closed channel is refused as closed whatever mode it was left in, also for {@code OP_CONNECT}:
+     * a socket closed with its connect in progress, awaited for {@code OP_CONNECT}, and a channel
+     * closed in blocking mode were refused with an {@code IllegalArgumentException} advising a connect
+     * or {@code configureBlocking(false)}, neither of which a closed channel takes, where a caller
+     * catching the {@code IOException} of a closed channel (as the JDK's register refuses it first) got
+     * a runtime exception instead.
+     */
+    @Test
+    @Timeout(20)
+    void aClosedChannelIsRefusedAsClosedAlsoWhenItWasBlockingOrItsConnectWasInProgress() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            SocketChannel dialer = SocketChannel.open();
+            dialer.configureBlocking(false);
+            dialer.connect(listener.localAddress()); // in progress, or made at once: the close ends either
+            dialer.close();
+            Pipe pipe = Pipe.open();
+            Pipe.SourceChannel source = pipe.source(); // left in blocking mode
+            source.close();
+            pipe.sink().close();
+            assertThatThrownBy(() -> Io.await(dialer, SelectionKey.OP_CONNECT)).isInstanceOf(ClosedChannelException.class)
+                    .hasMessage("main context 'main' cannot await OP_CONNECT on " + dialer
+                            + " (closed): a closed channel is never ready");
+            assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ)).isInstanceOf(ClosedChannelException.class)
+                    .hasMessage("main context 'main' cannot await OP_READ on " + source
+                            + " (closed): a closed channel is never ready");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+        }
+    }
+
+    /**
      * {@code OP_CONNECT} is ready only while a connect is in progress: on a connected socket the JDK
      * never reports it, while the kernel polls the socket for writability and wakes the selector at
      * every select. Awaited there, it would park the caller for good and spin its thread; so it is
