@@ -15,6 +15,7 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 
 /**
@@ -108,7 +109,8 @@ public final class TcpConnection implements Closeable {
      *
      * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
      * @return the connection, owned by the calling thread
-     * @throws IOException if the connection cannot be made (refused, unreachable), naming the caller and the
+     * @throws IOException if the connection cannot be made (refused, unreachable, an IPv6 address while the
+     *                     JVM's sockets are IPv4 only), naming the caller and the
      *                     address (the socket is closed, a failure to close it suppressed in this exception);
      *                     an {@link UnknownHostException} if the address is not resolved
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
@@ -153,6 +155,13 @@ public final class TcpConnection implements Closeable {
         } catch (IOException e) {
             IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
             TcpListener.close(ch, f); // a failure to close it too is suppressed in f, which says what went wrong first
+            throw f;
+        } catch (UnsupportedAddressTypeException e) {
+            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
+            // java.net.Socket fails with a SocketException (IPv6 protocol family unavailable)
+            IOException f = new IOException(io.caller() + " cannot connect to " + address
+                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
+            TcpListener.close(ch, f);
             throw f;
         } catch (RuntimeException | Error e) {
             TcpListener.close(ch, e);

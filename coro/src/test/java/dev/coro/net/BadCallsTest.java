@@ -14,10 +14,13 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -93,6 +96,39 @@ class BadCallsTest {
         }
         assertThat(RegistrationTest.openDescriptors()).as("descriptors open before 400 refusals: %d", before)
                 .isLessThanOrEqualTo(before + 3);
+    }
+
+    /**
+     * An IPv6 address where the JVM's sockets are IPv4 only ({@code java.net.preferIPv4Stack}, or a
+     * host with no IPv6: {@code SocketChannel.open()} opens IPv4 sockets then, as the opener here does)
+     * fails the connect with an {@code IOException} naming the caller, the address and why, the JDK's
+     * {@code UnsupportedAddressTypeException} its cause, and closes the socket. That exception, which
+     * names nothing, had escaped bare: a runtime exception, past a caller's catch of the
+     * {@code IOException} of a connect that cannot be made (a {@code java.net.Socket} throws a
+     * {@code SocketException} there).
+     */
+    @Test
+    @Timeout(20)
+    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheConnectWithAnIOExceptionNamingTheCallerAndTheAddress() throws Exception {
+        InetSocketAddress v6 = new InetSocketAddress("::1", 9);
+        List<SocketChannel> opened = new ArrayList<>();
+        TcpConnection.Opener before = TcpConnection.opener;
+        TcpConnection.opener = () -> {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.INET);
+            opened.add(ch);
+            return ch;
+        };
+        try {
+            assertThatThrownBy(() -> TcpConnection.connect(v6))
+                    .isExactlyInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot connect to " + v6 + ": this JVM's sockets are IPv4 only"
+                            + " (java.net.preferIPv4Stack is set, or the host has no IPv6)")
+                    .hasCauseExactlyInstanceOf(UnsupportedAddressTypeException.class);
+        } finally {
+            TcpConnection.opener = before;
+        }
+        assertThat(opened).hasSize(1);
+        assertThat(opened.get(0).isOpen()).as("the socket of the failed connect").isFalse();
     }
 
     @Test
