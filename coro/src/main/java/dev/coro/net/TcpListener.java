@@ -12,6 +12,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 
 /**
@@ -95,9 +96,10 @@ public final class TcpListener implements Closeable {
      *
      * @param address where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
      * @return the listener, owned by the calling thread
-     * @throws IOException if the address cannot be bound (in use, not local), naming the caller and the
-     *                     address (the socket is closed, a failure to close it suppressed in this exception);
-     *                     an {@link java.net.UnknownHostException} if it is not resolved
+     * @throws IOException if the address cannot be bound (in use, not local, an IPv6 address while the
+     *                     JVM's sockets are IPv4 only), naming the caller and the address (the socket is
+     *                     closed, a failure to close it suppressed in this exception); an
+     *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
      */
@@ -151,8 +153,9 @@ public final class TcpListener implements Closeable {
      *                  share the address
      * @return the listener, owned by the calling thread
      * @throws IOException if the address cannot be bound (in use by a listener bound without the
-     *                     option, not local), naming the caller, the address and the option (the socket
-     *                     is closed, a failure to close it suppressed in this exception); an
+     *                     option, not local, an IPv6 address while the JVM's sockets are IPv4 only),
+     *                     naming the caller, the address and the option (the socket is closed, a
+     *                     failure to close it suppressed in this exception); an
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws UnsupportedOperationException if {@code reusePort} and the platform's sockets lack
      *                                       {@code SO_REUSEPORT} (Windows), naming the caller, the
@@ -192,6 +195,13 @@ public final class TcpListener implements Closeable {
             return new TcpListener(ch, io);
         } catch (IOException e) {
             IOException f = new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
+            close(ch, f);
+            throw f;
+        } catch (UnsupportedAddressTypeException e) {
+            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
+            // java.net.ServerSocket fails with a SocketException (IPv6 protocol family unavailable)
+            IOException f = new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort)
+                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
             close(ch, f);
             throw f;
         } catch (RuntimeException | Error e) {

@@ -19,6 +19,7 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.ArrayList;
@@ -129,6 +130,31 @@ class BadCallsTest {
         }
         assertThat(opened).hasSize(1);
         assertThat(opened.get(0).isOpen()).as("the socket of the failed connect").isFalse();
+    }
+
+    /**
+     * A bind to an IPv6 address on sockets that are IPv4 only (here a socket opened for IPv4, as
+     * {@code java.net.preferIPv4Stack} opens every one) fails as a bind that cannot be made, an
+     * {@link IOException} naming the caller, the address and why, and closes the socket; the JDK's own
+     * exception, which names nothing and is no {@link IOException}, is its cause.
+     */
+    @Test
+    @Timeout(20)
+    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheBindWithAnIOExceptionNamingTheCallerAndTheAddress() {
+        InetSocketAddress v6 = new InetSocketAddress("::1", 0);
+        List<ServerSocketChannel> opened = new ArrayList<>();
+        TcpListener.Opener ipv4Only = () -> {
+            ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            opened.add(ch);
+            return ch;
+        };
+        assertThatThrownBy(() -> TcpListener.bind(v6, false, ipv4Only))
+                .isExactlyInstanceOf(IOException.class)
+                .hasMessage("main context 'main' cannot bind a listener to " + v6 + ": this JVM's sockets are IPv4 only"
+                        + " (java.net.preferIPv4Stack is set, or the host has no IPv6)")
+                .hasCauseExactlyInstanceOf(UnsupportedAddressTypeException.class);
+        assertThat(opened).hasSize(1);
+        assertThat(opened.get(0).isOpen()).as("the socket of the failed bind").isFalse();
     }
 
     @Test
