@@ -48,7 +48,10 @@ import java.util.function.Supplier;
  *   <li>A select may be run again: each run fires one clause; {@code onSend} sends the same value each time.
  *       While a run waits, a run of the same select by another context throws
  *       {@link IllegalStateException} naming both contexts: give each context its own select; so does
- *       adding a clause meanwhile (between runs, and from a clause's function, it is fine). A
+ *       adding a clause meanwhile (between runs, and from a clause's function, it is fine). A run that
+ *       waited is over only once its context, woken (a clause fired, or its wait was interrupted), has
+ *       run again and taken the outcome, which the select holds for it until then: a run or a clause
+ *       meanwhile is refused too, the message saying so. A
  *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
  *       may be run from any; while it waits, a run from another thread is refused the same way, the
  *       message naming both threads.</li>
@@ -117,7 +120,8 @@ public final class Select<R> {
      * @param f       what to make of the value
      * @param <T>     the channel's value type
      * @return this select
-     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
+     *                               from its wait and its context has not run since, naming it
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
         checkNotWaiting("onReceive");
@@ -132,7 +136,8 @@ public final class Select<R> {
      * @param f       what to return once it was sent
      * @param <T>     the channel's value type
      * @return this select
-     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
+     *                               from its wait and its context has not run since, naming it
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
         checkNotWaiting("onSend");
@@ -148,7 +153,8 @@ public final class Select<R> {
      * @param f what to return then
      * @return this select
      * @throws IllegalArgumentException if {@code d} is negative
-     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
+     *                               from its wait and its context has not run since, naming it
      */
     public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
         Objects.requireNonNull(d, "d");
@@ -171,7 +177,8 @@ public final class Select<R> {
      * @param f     what to make of its value
      * @param <T>   the type of its value
      * @return this select
-     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), naming it
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
+     *                               from its wait and its context has not run since, naming it
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
         checkNotWaiting("onComplete");
@@ -186,7 +193,8 @@ public final class Select<R> {
      * @param f what to return when no clause is ready
      * @return this select
      * @throws IllegalStateException if a default was already given, or a run of this select waits
-     *                               meanwhile (in any context), naming it
+     *                               meanwhile (in any context), or was woken from its wait and its context
+     *                               has not run since, naming it
      */
     public Select<R> onDefault(Supplier<? extends R> f) {
         Objects.requireNonNull(f, "f");
@@ -218,7 +226,8 @@ public final class Select<R> {
      * @throws CoroutineException       if a coroutine the caller created failed: while it waited (main only: its
      *                                  wait is cancelled, no clause fires), or after it was woken, before it ran again
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or it is waiting already in another context; or as for
+     *                                  or a run of it in another context is not over (it waits, or was woken and
+     *                                  that context has not run since); or as for
      *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R select() {
@@ -244,7 +253,8 @@ public final class Select<R> {
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #select()}
      * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or it is waiting already in another context; or as for
+     *                                  or a run of it in another context is not over (it waits, or was woken and
+     *                                  that context has not run since); or as for
      *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R selectUnbiased() {
@@ -266,8 +276,23 @@ public final class Select<R> {
         Scheduler s = Scheduler.currentOrNull();
         boolean sameThread = s == other.scheduler;
         return new IllegalStateException(Scheduler.describeCaller() + (s != null ? ofThread(s.currentContext(), sameThread) : "")
-                + " cannot add an " + clause + " clause to a select: it is waiting in " + other.describe()
-                + ofThread(other, sameThread) + " (state " + other.state() + "); add clauses before or between its runs");
+                + " cannot add an " + clause + " clause to a select: " + runIn(other, sameThread, "it is waiting in ", "its run in ")
+                + "; add clauses before or between its runs");
+    }
+
+    /**
+     * The run under way in {@code other} as a refusal names it: {@code waiting} and the context with its
+     * state while it waits; once it has been woken (a clause fired, or its wait was interrupted) and has
+     * not run since, {@code run} and the context, and that the run is not over until that context takes
+     * the outcome, which the select holds for it (its clauses keep what the run got).
+     */
+    private static String runIn(Context other, boolean sameThread, String waiting, String run) {
+        Coroutine.State state = other.state();
+        String context = other.describe() + ofThread(other, sameThread) + " (state " + state + ")";
+        if (state != Coroutine.State.SUSPENDED) {
+            return waiting + context;
+        }
+        return run + context + " is not over: its wait has ended, and that context takes the outcome when it runs again";
     }
 
     private Select<R> add(Clause<R> c) {
@@ -401,9 +426,8 @@ public final class Select<R> {
     private IllegalStateException waitingAlready(Context self, Context other) {
         boolean sameThread = self.scheduler == other.scheduler;
         return new IllegalStateException(self.describe() + ofThread(self, sameThread) + " cannot "
-                + Wait.describe(waiting) + ": this select is waiting already, in " + other.describe()
-                + ofThread(other, sameThread) + " (state " + other.state() + "); a select waits in one context"
-                + " at a time, so give each context its own");
+                + Wait.describe(waiting) + ": " + runIn(other, sameThread, "this select is waiting already, in ", "this select's run in ")
+                + "; a select waits in one context at a time, so give each context its own");
     }
 
     private static String ofThread(Context c, boolean sameThread) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * One {@link Select} object shared by several contexts: it waits in one context at a time, a second
  * context is refused while it waits (of the same thread, or, for a select whose clauses belong to no
- * thread, of another one), and any context may run it once that wait is over.
+ * thread, of another one), and any context may run it once that run is over: once the context it
+ * waited in has run again.
  */
 @ExtendWith(FreshThread.class)
 class SelectSharingTest {
@@ -58,6 +59,39 @@ class SelectSharingTest {
                         + " 'a': this select is waiting already, in coroutine 'parker' (state PARKED); a select waits in"
                         + " one context at a time, so give each context its own at 0",
                 "parker got 1 at 0");
+    }
+
+    /**
+     * A run that waited is over only once its context, woken, has run again and taken the outcome: until
+     * then the select holds the value its clause was handed, so a run or a clause meanwhile is refused,
+     * saying that the run is not over rather than that the select still waits; the woken one is unharmed,
+     * and any context may run the select afterwards.
+     */
+    @Test
+    @Timeout(10)
+    void aContextWokenFromTheSelectHoldsItUntilItRunsAndARunOrAClauseMeanwhileIsRefusedSayingSo() {
+        VirtualTime.run(() -> {
+            Channel<Integer> a = new Channel<>("a", 0);
+            Select<String> sel = new Select<String>().onReceive(a, v -> "got " + v);
+            Coroutine first = selecting("first", sel);
+            Coroutine.yield();
+            a.send(1); // its clause fires: first is woken, and has not run since
+            assertThat(first.state()).isEqualTo(Coroutine.State.SUSPENDED);
+            Throwable run = catchThrowable(sel::select);
+            Throwable clause = catchThrowable(() -> sel.onTimeout(Duration.ZERO, () -> "timed out"));
+            String notOver = "run in coroutine 'first' (state SUSPENDED) is not over: its wait has ended, and that"
+                    + " context takes the outcome when it runs again; ";
+            assertThat(run).isInstanceOf(IllegalStateException.class).hasMessage("main context 'main' cannot select over"
+                    + " receive from channel 'a': this select's " + notOver + "a select waits in one context at a time,"
+                    + " so give each context its own");
+            assertThat(clause).isInstanceOf(IllegalStateException.class).hasMessage("main context 'main' cannot add an"
+                    + " onTimeout clause to a select: its " + notOver + "add clauses before or between its runs");
+            Coroutine.yield();
+            assertThat(first.state()).isEqualTo(Coroutine.State.FINISHED);
+            Coroutine.create("sender", () -> a.send(2));
+            note("main " + sel.select());
+        });
+        assertThat(log).containsExactly("first got 1 at 0", "main got 2 at 0");
     }
 
     /** Starts a platform thread named {@code name} that runs {@code sel} in its main, noting what it returned or threw. */
