@@ -36,7 +36,9 @@ import java.util.function.Supplier;
  *       takes it) and the other clauses leave their queues at once.</li>
  *   <li>Exactly one clause fires; the others leave no trace: no value taken, none sent.</li>
  *   <li>A clause's function runs after the operation completed, in the caller; its result is what
- *       the select returns.</li>
+ *       the select returns. What it throws, the select throws as it is (a checked exception or an
+ *       {@code Error} too), and the operation stays done: the value received is taken, the value sent
+ *       delivered.</li>
  *   <li>A closed channel is never skipped: its clause is ready, and firing it throws
  *       {@link ChannelClosedException} naming the channel and the clause (a receive only once its
  *       buffer is drained). To go on with the other clauses, build a select without it.</li>

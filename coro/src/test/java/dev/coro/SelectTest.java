@@ -543,6 +543,56 @@ class SelectTest {
         assertThat(s.select()).as("on its own thread it runs again").isEqualTo("default");
     }
 
+    /**
+     * A clause's function runs once its operation has completed: what it throws, the select throws as it
+     * is (a checked exception or an {@code Error} too, nothing wrapped), and the operation stays done, a
+     * value received taken from its channel, a value sent delivered, whether the clause was ready at once
+     * or fired while the select waited.
+     */
+    @Test
+    @Timeout(10)
+    void whatAClausesFunctionThrowsTheSelectThrowsAsItIsAndTheOperationStaysDone() {
+        IllegalStateException unchecked = new IllegalStateException("unchecked");
+        Exception checked = new java.io.IOException("checked");
+        Error error = new AssertionError("error");
+        Channel<String> in = holding("in", 1, "ready");
+        assertThat(catchThrowable(() -> new Select<String>().onReceive(in, v -> {
+            throw unchecked;
+        }).select())).isSameAs(unchecked);
+        assertThat(in.tryReceive()).as("the value received is taken").isEmpty();
+        Channel<String> out = holding("out", 1);
+        assertThat(catchThrowable(() -> new Select<String>().onSend(out, "sent", () -> sneakyThrow(checked)).select()))
+                .isSameAs(checked);
+        assertThat(out.tryReceive()).as("the value sent is delivered").contains("sent");
+        assertThat(catchThrowable(() -> new Select<String>().onReceive(in, v -> v).onDefault(() -> {
+            throw error;
+        }).select())).isSameAs(error);
+        Channel<String> rendezvous = holding("rendezvous", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("partner", () -> {
+                rendezvous.send("handed");
+                log.add("partner's send returned at " + ms());
+                log.add("partner received " + rendezvous.receive() + " at " + ms());
+            });
+            assertThat(catchThrowable(() -> new Select<String>().onReceive(rendezvous, v -> {
+                throw unchecked;
+            }).select())).isSameAs(unchecked);
+            assertThat(catchThrowable(() -> new Select<String>().onSend(rendezvous, "back", () -> sneakyThrow(checked))
+                    .onTimeout(Duration.ofSeconds(1), () -> sneakyThrow(error)).select())).isSameAs(checked);
+            Coroutine.yield();
+            assertThat(catchThrowable(() -> new Select<String>().onReceive(rendezvous, v -> v)
+                    .onTimeout(Duration.ofSeconds(1), () -> sneakyThrow(error)).select())).isSameAs(error);
+            log.add("timed out at " + ms());
+        });
+        assertThat(log).containsExactly("partner's send returned at 0", "partner received back at 0", "timed out at 1000");
+    }
+
+    /** Throws {@code t}, checked or not, as a function's body may (a sneaky throw). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable, R> R sneakyThrow(Throwable t) throws T {
+        throw (T) t;
+    }
+
     @Test
     void aSelectMayBeRunAgainEachRunFiringOneClause() {
         Channel<String> in = holding("in", 2, "1", "2");
