@@ -158,8 +158,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                again (a value already taken stays delivered: see the class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
      *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
-     *                                the thread engine, no thread can be started for the context that would run instead,
-     *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                the thread engine, no thread can be started for the context that would run instead, or
+     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
      *                                ends while it waits (its wait is cancelled; a value a receiver took before stays delivered,
      *                                as the message says); the message names the caller, the wait and why
      */
@@ -265,8 +265,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
      *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
-     *                                the thread engine, no thread can be started for the context that would run instead,
-     *                                docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                the thread engine, no thread can be started for the context that would run instead, or
+     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
      *                                ends while it waits (its wait is cancelled); the message names the caller, the wait and why
      */
     public T receive() {

@@ -192,7 +192,8 @@ public final class Coroutine implements AutoCloseable {
      * @throws CoroutineExit      if this coroutine is being closed, or a {@link #withTimeout} of it expired
      * @throws IllegalStateException if the JDK cannot suspend here, or, on the thread engine, no thread can be
      *                               started for the coroutine it would run, which stays {@code NEW} and is tried
-     *                               again at the next scheduling point that chooses it; in main, also if no
+     *                               again at the next scheduling point that chooses it, or that coroutine's body
+     *                               waits for a class initializer this thread is running (docs/ENGINES.md); in main, also if no
      *                               thread can be started for the coroutine chosen as a body ended meanwhile
      *                               (the message says which, naming the caller, the call and the coroutine)
      */
@@ -208,7 +209,8 @@ public final class Coroutine implements AutoCloseable {
      *                               waits for wakes it), belongs to another thread, or the
      *                               JDK cannot suspend the caller here, or, on the thread engine, no thread can
      *                               be started for this coroutine (it stays {@code NEW}; a later switch tries
-     *                               again) or, in main, for the coroutine chosen as a body ended meanwhile (the
+     *                               again), or its body waits for a class initializer this thread is running
+     *                               (docs/ENGINES.md), or, in main, for the coroutine chosen as a body ended meanwhile (the
      *                               message says which, naming the caller, this coroutine and its state, and for
      *                               a {@code FAILED} one whom its failure was delivered to: its creator, its
      *                               closer, or main)
