@@ -65,6 +65,8 @@ final class Scheduler {
      * may jump (otherwise a loop that yields until a sleeper is done would bounce off main forever).
      */
     private boolean mainAwaits;
+    /** See {@link #mainRunsNoUserCode()}. */
+    private boolean mainRunsNoUserCode;
     /**
      * Whether a context of this thread has slept: from then on every coroutine created here gets its
      * sleep timer with it ({@link #create}), so that the first sleep of each takes the same path as
@@ -818,11 +820,22 @@ final class Scheduler {
     }
 
     /**
+     * Whether main runs none of the user's code at its switches now, only {@link VirtualTime#run}'s own:
+     * its wait for the coroutines to end, or its closing of those left after the run ended early. On
+     * the thread engine an interrupt on main's thread then passes on with the turn to the context main
+     * runs (an interrupt a body left set as it ended, handed to main as the context that ran next),
+     * as the continuation engine's one flag reaches it.
+     */
+    boolean mainRunsNoUserCode() {
+        return mainRunsNoUserCode;
+    }
+
+    /**
      * Main yields until every coroutine has ended; throws a {@link DeadlockException} if the rest never can.
      * Meanwhile main does not count as runnable for a coroutine's {@code yield} (see {@link #mainAwaits}).
      */
     private void awaitCoroutines() {
-        mainAwaits = true;
+        mainAwaits = mainRunsNoUserCode = true;
         try {
             while (runList.size() > 1) {
                 if (!loop.hasPending() && !othersMayWake() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
@@ -832,7 +845,7 @@ final class Scheduler {
                 yieldToPrevious();
             }
         } finally {
-            mainAwaits = false;
+            mainAwaits = mainRunsNoUserCode = false;
         }
     }
 
@@ -859,18 +872,23 @@ final class Scheduler {
     private void closeCoroutines(List<Throwable> others) {
         Set<Context> tried = Collections.newSetFromMap(new IdentityHashMap<>());
         boolean found = true;
-        while (found) {
-            found = false;
-            for (Context c : contexts()) {
-                if (c != main && !c.state().isTerminal() && tried.add(c)) {
-                    found = true;
-                    try {
-                        close(c);
-                    } catch (RuntimeException | Error e) {
-                        others.add(e);
+        mainRunsNoUserCode = true;
+        try {
+            while (found) {
+                found = false;
+                for (Context c : contexts()) {
+                    if (c != main && !c.state().isTerminal() && tried.add(c)) {
+                        found = true;
+                        try {
+                            close(c);
+                        } catch (RuntimeException | Error e) {
+                            others.add(e);
+                        }
                     }
                 }
             }
+        } finally {
+            mainRunsNoUserCode = false;
         }
     }
 

@@ -142,7 +142,11 @@ final class ThreadEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             StackProbe.probe();
-            to.resume();
+            if (context.isMain() && scheduler.mainRunsNoUserCode() && to instanceof ThreadStack t) {
+                t.resume(true); // main only runs VirtualTime.run's own code: its interrupt is no context's own
+            } else {
+                to.resume();
+            }
             if (to instanceof ThreadStack t && t.watched) {
                 turn.awaitWatched(this, stalled);
             } else {

@@ -3,9 +3,12 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -30,6 +33,49 @@ class InterruptFlagTest {
         });
         assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class);
         assertThat(Thread.interrupted()).isTrue();
+    }
+
+    @Test
+    @Timeout(10)
+    void anInterruptABodyLeavesSetAsItEndsWhileMainWaitsInVirtualTimeRunIsSeenByTheContextThatRunsNext() {
+        AtomicReference<Boolean> sleeperSaw = new AtomicReference<>();
+        VirtualTime.run(() -> {
+            Coroutine.create("sleeper", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                sleeperSaw.set(Thread.interrupted());
+            });
+            Coroutine.yield(); // the sleeper parks
+            Coroutine.create("setter", () -> Thread.currentThread().interrupt());
+        }); // the setter ends with main waiting in the run, which then wakes the sleeper
+        assertThat(sleeperSaw.get()).as("the sleeper, which ran next").isTrue();
+        assertThat(Thread.interrupted()).as("main, after the run").isFalse();
+    }
+
+    @Test
+    @Timeout(10)
+    void anInterruptABodyLeavesSetAsAVirtualTimeRunClosesItIsSeenByTheCoroutineItClosesNext() {
+        AtomicReference<Boolean> secondSaw = new AtomicReference<>();
+        assertThatThrownBy(() -> VirtualTime.run(() -> {
+            Coroutine first = Coroutine.create("first", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Coroutine second = Coroutine.create("second", () -> {
+                try {
+                    Coroutine.yield();
+                } finally {
+                    secondSaw.set(Thread.interrupted());
+                }
+            });
+            first.switchTo();
+            second.switchTo();
+            throw new IllegalStateException("the run's body failed");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("the run's body failed");
+        assertThat(secondSaw.get()).as("the second coroutine closed, after the first").isTrue();
+        assertThat(Thread.interrupted()).as("main, after the run").isFalse();
     }
 
     @Test
