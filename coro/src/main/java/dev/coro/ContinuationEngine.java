@@ -1,5 +1,8 @@
 package dev.coro;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import jdk.internal.vm.Continuation;
 import jdk.internal.vm.ContinuationScope;
 
@@ -146,9 +149,41 @@ final class ContinuationEngine implements Engine {
             run();
         }
 
+        /**
+         * The JDK's walk of this continuation, from the innermost generator's continuation nested in
+         * it. That walk may stop at the entry of a generator's body: where a body's frames fill the
+         * JDK's batches of frames exactly, it finds none beyond (JDK 25); the rest then comes from the
+         * walkers of the continuations it left out, each walked alone.
+         */
         @Override
         public StackTraceElement[] frames() {
-            return getStackTrace();
+            StackTraceElement[] frames = getStackTrace();
+            if (frames.length == 0 || !isBodyEntry(frames[frames.length - 1])
+                    || !(context.innermostGenerator != null && context.innermostGenerator.stack instanceof Continuation k)) {
+                return frames;
+            }
+            for (int i = 0; i < frames.length - 1; i++) { // the walk crossed the continuations of the bodies entered before
+                if (isBodyEntry(frames[i])) {
+                    k = k.getParent();
+                }
+            }
+            List<StackTraceElement> all = new ArrayList<>(Arrays.asList(frames));
+            for (Continuation c = k.getParent(); c instanceof PinReportingContinuation p; c = c.getParent()) {
+                StackTraceElement[] own = p.ownFrames();
+                if (own == null) {
+                    break; // no body started nested in it: no walker to finish with
+                }
+                all.addAll(Arrays.asList(own));
+                if (p == this) {
+                    break;
+                }
+            }
+            return all.toArray(new StackTraceElement[0]);
+        }
+
+        /** Whether {@code f} is the outermost frame of a generator's continuation, where its body is entered. */
+        private static boolean isBodyEntry(StackTraceElement f) {
+            return f.getClassName().equals(GeneratorContinuation.class.getName() + "$Entry") && f.getMethodName().equals("run");
         }
 
         /** The calling thread's frames above main's trampoline, which runs this continuation. */

@@ -116,6 +116,13 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
         @Override
         public void run() {
             bindings.enter();
+            try {
+                // the consumer's walkers, for a stack trace of it suspended in this body (CoroutineStack.frames)
+                bindWalkers(Continuation.getCurrentContinuation(SCOPE).getParent());
+            } catch (Throwable e) {
+                // the consumer's stack gave out: the body says so as it runs. Without the walkers, such a
+                // stack trace is the JDK's alone, which may end at a body's entry
+            }
             body.run();
             returned = true;
         }

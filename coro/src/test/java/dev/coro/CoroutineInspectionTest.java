@@ -338,6 +338,58 @@ class CoroutineInspectionTest {
                         "dev.coro.CoroutineInspectionTest.stackTraceOfMainSuspendedInsideAGeneratorBodyShowsTheBodyThenMain");
     }
 
+    /**
+     * A coroutine suspended in a generator's body, nested one or two deep, shows the body's frames, then
+     * every consumer's, at every depth of the bodies' stacks: on the continuation engine the JDK's walk
+     * of its stack stopped at the entry of a body where that body's frames filled the JDK's batches of
+     * frames exactly (a dozen frames deep here), and its trace and dump ended with the body's lambda,
+     * without its consumer's call of {@code hasNext} and everything below it.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aCoroutineSuspendedInAGeneratorsBodyShowsItsConsumersFramesAtEveryDepth() {
+        for (int nesting = 1; nesting <= 2; nesting++) {
+            for (int depth = 0; depth < 70; depth++) {
+                int n = nesting;
+                int d = depth;
+                Coroutine co = Coroutine.create("consumer", () -> consume(n, d));
+                Coroutine.yield();
+                List<String> expected = new ArrayList<>(List.of("dev.coro.Coroutine.yield"));
+                for (int level = 0; level < n; level++) {
+                    for (int k = 0; k <= d; k++) {
+                        expected.add("dev.coro.CoroutineInspectionTest.descend");
+                    }
+                    expected.addAll(List.of("lambda", "dev.coro.Generator.hasNext", "dev.coro.CoroutineInspectionTest.consume"));
+                }
+                expected.add("lambda");
+                assertThat(co.stackTrace()).as("nesting %d, depth %d", n, d)
+                        .extracting(f -> f.getMethodName().startsWith("lambda$") ? "lambda" : f.getClassName() + "." + f.getMethodName())
+                        .containsExactlyElementsOf(expected);
+                assertThat(Coroutine.dump()).as("nesting %d, depth %d", n, d) // its first three frames, then how many more
+                        .endsWith("\n        ... " + (expected.size() - 3) + " more\n");
+                co.close();
+            }
+        }
+    }
+
+    /**
+     * Consumes a generator whose body calls {@code depth + 1} deep, then consumes the next of
+     * {@code nesting} levels the same way, or yields in the innermost.
+     */
+    private static void consume(int nesting, int depth) {
+        Generator.of("level " + nesting, out -> descend(depth, depth, nesting - 1)).hasNext();
+    }
+
+    private static void descend(int left, int depth, int nesting) {
+        if (left > 0) {
+            descend(left - 1, depth, nesting);
+        } else if (nesting > 0) {
+            consume(nesting, depth);
+        } else {
+            Coroutine.yield();
+        }
+    }
+
     private void tick(Generator.Emitter<Integer, Void> out) {
         Coroutine.yield();
         out.emit(1);
