@@ -93,8 +93,18 @@ final class RunList {
         c.index = -1;
         if (entries.length > 64 && size < entries.length / 4) {
             entries = Arrays.copyOf(entries, entries.length / 2);
+            shrinkBits(entries.length);
         }
         return k;
+    }
+
+    /**
+     * What the list holds on to besides its entries, as {@code entries E, bits B in L levels}: the
+     * length of its array, the words of its index's level 0, and how many levels the index has. Read by
+     * the tests of its memory: a crowd of coroutines, once ended, must not leave it large.
+     */
+    String footprint() {
+        return "entries " + entries.length + ", bits " + levels[0].length + " in " + levels.length + " levels";
     }
 
     /** Records whether the entry at {@code k} may be selected; called when it parks or is woken. */
@@ -158,6 +168,26 @@ final class RunList {
         // and the search above starts at -1: there is nothing below
         int word = highest(level + 1, w - 1);
         return word < 0 ? -1 : (word << 6) + 63 - Long.numberOfLeadingZeros(bits[word]);
+    }
+
+    /**
+     * Gives the index back the room a crowd of entries took, once the entries' array has shrunk to
+     * {@code n} slots: each level cut to the words {@code n} entries need, and the levels above the first
+     * of one word dropped. Every bit past the entries is clear already, and so is every summary bit of a
+     * word cut off. The new levels are made whole before the one write that puts them in place.
+     */
+    private void shrinkBits(int n) {
+        int words = (n + 63) >>> 6;
+        if (levels[0].length <= 2 * words) {
+            return; // grown by doubling: only a crowd's index is worth making again
+        }
+        long[][] fewer = new long[levels.length][];
+        int count = 0;
+        do {
+            fewer[count] = Arrays.copyOf(levels[count], Math.min(words, levels[count].length));
+            words = (words + 63) >>> 6;
+        } while (fewer[count++].length > 1);
+        levels = Arrays.copyOf(fewer, count);
     }
 
     /** Grows the bit sets to hold {@code n} entries, adding levels until the top one is one word. */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -255,6 +256,25 @@ class RunListTest {
         list.remove(model.get(0));
         assertThat(list.size()).isZero();
         assertThat(list.toArray()).isEmpty();
+    }
+
+    @Test
+    @Timeout(60)
+    void aCrowdOfEntriesOnceRemovedLeavesTheListAndItsIndexSmall() {
+        List<Context> model = new ArrayList<>();
+        for (int crowd = 0; crowd < 2; crowd++) {
+            model.addAll(fill(100_000, k -> k % 2 == 0));
+            assertThat(list.footprint()).isEqualTo("entries 131072, bits 2048 in 3 levels");
+            while (model.size() > 3) {
+                list.remove(model.removeLast());
+            }
+            assertEntries(model);
+            assertAgreesWithScanEverywhere();
+            assertThat(list.footprint()).as("after crowd %d", crowd).isEqualTo("entries 64, bits 2 in 2 levels");
+            park(model.get(2));
+            wake(model.get(1));
+            assertAgreesWithScanEverywhere();
+        }
     }
 
     @Test
