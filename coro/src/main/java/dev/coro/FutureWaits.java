@@ -178,6 +178,15 @@ final class FutureWaits {
     }
 
     /**
+     * What it holds on to besides its entries, as {@code futures F, stages S}: the lengths of the
+     * tables of its futures and of its stages' futures. Read by the tests of its memory: a crowd of
+     * futures, once completed or collected, must not leave them large.
+     */
+    String footprint() {
+        return "futures " + watched.tableLength() + ", stages " + futuresOfStages.tableLength();
+    }
+
+    /**
      * Whether {@code action} is a thread's callback for its waits on a future (a future that counts
      * its readers does not count it: a wait reads the outcome only if it ends by it).
      */

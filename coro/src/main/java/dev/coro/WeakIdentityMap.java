@@ -86,6 +86,7 @@ final class WeakIdentityMap<K, V> {
                 V v = e.value;
                 unlink(i, prev, e);
                 e.clear();
+                shrink();
                 return v;
             }
         }
@@ -130,6 +131,33 @@ final class WeakIdentityMap<K, V> {
                 }
             }
         }
+        shrink();
+    }
+
+    /**
+     * Gives the table back the room a crowd of keys took, once few are left: a thread that once waited
+     * on many futures at a time (each wait timed out, its future completed later or collected) does not
+     * keep a table of that crowd's size, scanned whole by every {@link #forEach}, for as long as it lives.
+     * The change before it is made already: a stack overflow as the smaller table is made leaves the map
+     * whole, only larger for now (a later change shrinks it), and is not to stop its caller halfway.
+     */
+    private void shrink() {
+        try {
+            int length = table.length;
+            while (length > 16 && size < length >>> 3) {
+                length >>>= 1;
+            }
+            if (length != table.length) {
+                resize(length);
+            }
+        } catch (StackOverflowError e) {
+            // the map is whole: it stays larger
+        }
+    }
+
+    /** The length of its table, for the tests of its memory. */
+    int tableLength() {
+        return table.length;
     }
 
     private void unlink(int i, Entry<K, V> prev, Entry<K, V> e) {

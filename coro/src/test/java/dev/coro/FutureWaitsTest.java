@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -150,6 +151,44 @@ class FutureWaitsTest {
         }
         assertThat(waits.watchedCount()).isEqualTo(3);
         assertThat(Collected.all(dropped)).as("futures that never complete, held by nobody else, collected").isTrue();
+    }
+
+    @Test
+    @Timeout(60)
+    void aCrowdOfFuturesOnceCompletedOrCollectedLeavesTheTablesSmall() {
+        onThisThread();
+        assertThat(waits.footprint()).isEqualTo("futures 16, stages 16");
+        for (int crowd = 0; crowd < 2; crowd++) {
+            List<CompletableFuture<String>> completed = new ArrayList<>();
+            List<CompletableFuture<String>> held = new ArrayList<>(); // until counted, then dropped
+            List<WeakReference<CompletableFuture<String>>> dropped = new ArrayList<>();
+            for (int i = 0; i < 20_000; i++) {
+                CompletableFuture<String> f = new CompletableFuture<>();
+                Logged w = new Logged("w" + i);
+                waits.add(f, w);
+                waits.remove(w); // its wait timed out: the future keeps its callback for the next
+                if (i % 2 == 0) {
+                    completed.add(f);
+                } else {
+                    held.add(f);
+                    dropped.add(new WeakReference<>(f));
+                }
+            }
+            assertThat(waits.watchedCount()).isEqualTo(20_000);
+            assertThat(waits.footprint()).isEqualTo("futures 32768, stages 16");
+            completed.forEach(f -> f.complete("late")); // each posts its completion to this thread
+            loop.inbox.drain();
+            completed.clear();
+            held.clear();
+            assertThat(Collected.all(dropped)).as("futures that never complete, held by nobody else").isTrue();
+            // their entries leave once the JDK has queued their cleared references: a bounded wait for that
+            for (int attempt = 0; attempt < 50 && waits.watchedCount() != 0; attempt++) {
+                System.gc();
+            }
+            assertThat(waits.watchedCount()).isZero();
+            assertThat(waits.footprint()).as("after crowd %d", crowd).isEqualTo("futures 16, stages 16");
+        }
+        assertThat(log).isEmpty();
     }
 
     /** A future that calls every other of its kind equal, as a value class might. */
