@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -1095,6 +1096,57 @@ class CoroutinePoolTest {
             return null;
         } catch (Throwable t) {
             return t;
+        }
+    }
+
+    /** The heap in use once the garbage collector has run (a few times, so that the figure settles). */
+    private static long heapInUse() {
+        Runtime rt = Runtime.getRuntime();
+        for (int k = 0; k < 5; k++) {
+            System.gc();
+        }
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    @Test
+    @Timeout(120)
+    void aBurstOfSubmissionsOnceRunLeavesNothingOfItsSizeOnThePoolThread() {
+        int burst = 300_000;
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            // as many coroutines at once on the thread as the burst makes, with no submission waiting:
+            // what grows with them alone (the run list, the JDK's own tables of threads) has grown already
+            assertThat(pool.submit(() -> {
+                Channel<Integer> gate = new Channel<>(0);
+                for (int i = 0; i < burst + 1; i++) {
+                    Coroutine.create(() -> gate.iterator().hasNext()).switchTo(); // false once it is closed
+                }
+                gate.close();
+                return 0;
+            }).join()).isZero();
+            assertThat(pool.submit(() -> 1).join()).isEqualTo(1);
+            long before = heapInUse();
+            CountDownLatch held = new CountDownLatch(1);
+            CompletableFuture<Integer> holding = pool.submit(() -> {
+                try {
+                    held.await(); // blocks the pool thread: the burst queues up meanwhile
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return 0;
+            });
+            CompletableFuture<Integer> last = null;
+            for (int i = 0; i < burst; i++) {
+                last = pool.submit(() -> 1);
+            }
+            held.countDown();
+            assertThat(holding.join()).isZero();
+            assertThat(last.join()).isEqualTo(1);
+            assertThat(pool.submit(() -> 2).join()).isEqualTo(2);
+            long kept = heapInUse() - before;
+            assertThat(kept).as("bytes the pool thread kept after a burst of %d submissions", burst).isLessThan(1 << 19);
+        } finally {
+            close(pool);
         }
     }
 }
