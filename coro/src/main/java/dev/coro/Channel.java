@@ -8,7 +8,6 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
-import java.util.function.Consumer;
 
 /**
  * A FIFO queue of values between contexts, on which a context that cannot go on parks instead of
@@ -487,41 +486,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public Spliterator<T> spliterator() {
-        return new Received(new Receiving());
-    }
-
-    /** The spliterator of {@link #spliterator()}: a receiving iterator's values, one at a time; it never splits. */
-    private final class Received implements Spliterator<T> {
-        private final Receiving values;
-
-        Received(Receiving values) {
-            this.values = values;
-        }
-
-        @Override
-        public boolean tryAdvance(Consumer<? super T> action) {
-            Objects.requireNonNull(action, "action"); // before a value is received, which a null action would lose
-            if (!values.hasNext()) {
-                return false;
-            }
-            action.accept(values.next());
-            return true;
-        }
-
-        @Override
-        public Spliterator<T> trySplit() {
-            return null;
-        }
-
-        @Override
-        public long estimateSize() {
-            return Long.MAX_VALUE;
-        }
-
-        @Override
-        public int characteristics() {
-            return ORDERED | NONNULL;
-        }
+        Receiving values = new Receiving();
+        return new OneAtATime<>(values::hasNext, values::next, Spliterator.ORDERED | Spliterator.NONNULL);
     }
 
     /**

@@ -538,7 +538,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     @Override
     public Spliterator<T> spliterator() {
         markIterated("take a spliterator of");
-        return new Values();
+        return values();
     }
 
     /**
@@ -556,7 +556,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     public Stream<T> stream() {
         markIterated("stream");
-        return StreamSupport.stream(new Values(), false).onClose(this::close);
+        return StreamSupport.stream(values(), false).onClose(this::close);
     }
 
     /**
@@ -1042,33 +1042,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * The source of {@link #stream()}: the values in order, one at a time; it never splits, so even a
-     * parallel stream takes every value on the thread that runs its terminal operation.
+     * The source of {@link #stream()} and {@link #spliterator()}: the values in order, one at a time; a
+     * refusal names what a stream does ({@code take the next value of}), not a {@code hasNext} its user
+     * never called.
      */
-    private final class Values implements Spliterator<T> {
-        @Override
-        public boolean tryAdvance(Consumer<? super T> action) {
-            Objects.requireNonNull(action, "action"); // before the value is taken, which a null action would lose
-            if (!hasNextFor(NEXT)) { // a refusal names what the stream does, not a hasNext its user never called
-                return false;
-            }
-            action.accept(take());
-            return true;
-        }
-
-        @Override
-        public Spliterator<T> trySplit() {
-            return null;
-        }
-
-        @Override
-        public long estimateSize() {
-            return Long.MAX_VALUE;
-        }
-
-        @Override
-        public int characteristics() {
-            return ORDERED;
-        }
+    private Spliterator<T> values() {
+        return new OneAtATime<>(() -> hasNextFor(NEXT), this::take, Spliterator.ORDERED);
     }
 }
