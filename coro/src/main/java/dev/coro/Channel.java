@@ -1,7 +1,6 @@
 package dev.coro;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -76,7 +75,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final Inbox ownerInbox;
     private final String name;
     private final int capacity;
-    private final ArrayDeque<T> buffer = new ArrayDeque<>();
+    private final Fifo<T> buffer = new Fifo<>();
     /**
      * The values given back ({@link #putBack}), which come out before the buffer's: {@link #back} of
      * them, head first, with their places in the order of hand-offs, ascending.
@@ -1088,6 +1087,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         values[back] = null;
         return v;
+    }
+
+    /** For tests: how many values the buffer has room for without growing. */
+    int bufferRoom() {
+        return buffer.room();
     }
 
     /** How many values are buffered, those given back included. */

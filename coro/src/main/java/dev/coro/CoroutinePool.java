@@ -1,6 +1,5 @@
 package dev.coro;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -617,19 +616,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** One pool thread: its main context starts submitted bodies as coroutines and otherwise waits in the event loop. */
     private static final class Worker implements Wait {
-        /** How many bodies waiting to start a thread's queue keeps room for once it is empty again. */
-        private static final int KEPT_TASK_ROOM = 1024;
         final CoroutinePool pool;
         final Thread thread;
         final AtomicInteger live = new AtomicInteger();
-        /** The bodies submitted to it and not started yet, oldest first. */
-        private ArrayDeque<Task> tasks = new ArrayDeque<>();
-        /**
-         * The most {@link #tasks} held since it was last made: an array deque never gives its room
-         * back, so one that a burst of submissions grew past {@link #KEPT_TASK_ROOM} is made again once
-         * emptied, and the thread does not keep that burst's array until the pool closes.
-         */
-        private int tasksPeak;
+        /** The bodies submitted to it and not started yet, oldest first; the room a burst took is given back once they have started. */
+        private final Fifo<Task> tasks = new Fifo<>();
         /** Whether it has told the pool it has no coroutine left (while closing). */
         private boolean idle;
         private volatile Scheduler scheduler;
@@ -661,7 +652,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** On this thread: a submitted body arrives. */
         void accept(Task task) {
             tasks.add(task);
-            tasksPeak = Math.max(tasksPeak, tasks.size());
             wake();
         }
 
@@ -703,10 +693,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                             notRun(t, "its coroutine could not be made (" + e + ")", e); // the thread serves on
                         }
                         continue;
-                    }
-                    if (tasksPeak > KEPT_TASK_ROOM) {
-                        tasks = new ArrayDeque<>();
-                        tasksPeak = 0;
                     }
                     if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
                         // live counts a body from its submission: none is on its way here either. The
