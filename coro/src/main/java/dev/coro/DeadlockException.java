@@ -27,7 +27,9 @@ public final class DeadlockException extends IllegalStateException {
 
     /**
      * Every parked context with what it waits for, e.g. {@code coroutine 'consumer' waits to receive
-     * from channel 'jobs'}, in run-list order; the message shows only the first {@value #SHOWN}.
+     * from channel 'jobs'}, and the generator whose body it waits in, if any, as {@link Coroutine#dump()}
+     * names it ({@code …, inside generator 'lines'}), in run-list order; the message shows only the
+     * first {@value #SHOWN}.
      *
      * @return the lines, unmodifiable
      */

@@ -1403,15 +1403,16 @@ final class Scheduler {
 
     /**
      * A deadlock report: {@code headline}, then every parked context (and {@code caller}) with its
-     * wait, named as dumps name it ({@link Wait#describe}: a wait that cannot say what it is by its kind).
+     * wait, named as dumps name it ({@link Wait#describe}: a wait that cannot say what it is by its kind),
+     * and the generator whose body it waits in, if any ({@link ThreadDump#inside}).
      */
     private DeadlockException deadlock(String headline, Context caller, Wait callerWaits) {
         List<String> waits = new ArrayList<>();
         for (Context c : contexts()) {
             if (c == caller) {
-                waits.add(c.describe() + " would wait to " + Wait.describe(callerWaits));
+                waits.add(c.describe() + " would wait to " + Wait.describe(callerWaits) + ThreadDump.inside(c));
             } else if (c.state() == State.PARKED) {
-                waits.add(c.describe() + " waits to " + Wait.describe(c.waitingFor));
+                waits.add(c.describe() + " waits to " + Wait.describe(c.waitingFor) + ThreadDump.inside(c));
             }
         }
         return new DeadlockException(headline, waits);

@@ -64,8 +64,8 @@ final class ThreadDump {
             if (st == State.PARKED) {
                 b.append(", waits to ").append(Wait.describe(c.waitingFor));
             }
-            if (c.innermostGenerator != null && c != current) {
-                b.append(", inside ").append(c.innermostGenerator.describe());
+            if (c != current) {
+                b.append(inside(c));
             }
             b.append('\n');
             if (c == current) {
@@ -80,6 +80,16 @@ final class ThreadDump {
                     .append(all.length).append(") lists them all)\n");
         }
         return b.toString();
+    }
+
+    /**
+     * The generator whose body {@code c} is suspended or parked in, as a dump and a deadlock report add
+     * it to the context's line ({@code , inside generator 'lines'}): the wait named before it is that
+     * body's, not the context's own code's; empty if it is in none.
+     */
+    static String inside(Context c) {
+        Generator<?> g = c.innermostGenerator;
+        return g == null ? "" : ", inside " + g.describe();
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Generator.State;
 import java.io.IOException;
@@ -1305,6 +1306,40 @@ class GeneratorTest {
         List<String> seen = new ArrayList<>();
         shout.forEachRemaining(seen::add);
         assertThat(seen).as("main parked inside the body, the feeder ran on top of it").containsExactly("HEY", "YOU");
+    }
+
+    @Test
+    @Timeout(10)
+    void aDeadlockReportNamesTheGeneratorWhoseBodyEachContextWaitsInAsTheDumpDoes() {
+        Channel<Integer> doors = new Channel<>("doors", 0);
+        Channel<Integer> counter = new Channel<>("counter", 0);
+        Generator<Integer> arrivals = Generator.of("arrivals", out -> out.emit(doors.receive()));
+        Coroutine arrivalProcess = Coroutine.create("arrival-process", () -> {
+            for (int customer : arrivals) {
+                counter.send(customer);
+            }
+        });
+        Coroutine teller = Coroutine.create("teller", () -> counter.receive());
+        Coroutine.yield(); // the teller parks at the counter, the arrival process inside its generator's body
+        assertThat(Coroutine.dump()).contains(
+                "  [1] coroutine 'arrival-process': PARKED, waits to receive from channel 'doors', inside generator 'arrivals'\n");
+        Generator<Integer> tickets = Generator.of("tickets", out -> out.emit(counter.receive()));
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, tickets::next);
+        assertThat(failed.getCause()).isInstanceOf(DeadlockException.class);
+        assertThat(((DeadlockException) failed.getCause()).waits()).as("each wait is a body's, not its context's own code's")
+                .containsExactly(
+                        "main context 'main' would wait to receive from channel 'counter', inside generator 'tickets'",
+                        "coroutine 'arrival-process' waits to receive from channel 'doors', inside generator 'arrivals'",
+                        "coroutine 'teller' waits to receive from channel 'counter'");
+        assertThat(failed.getCause()).hasMessage("main context 'main' cannot receive from channel 'counter': every other"
+                + " context of thread '" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId()
+                + ") is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                + "  main context 'main' would wait to receive from channel 'counter', inside generator 'tickets'\n"
+                + "  coroutine 'arrival-process' waits to receive from channel 'doors', inside generator 'arrivals'\n"
+                + "  coroutine 'teller' waits to receive from channel 'counter'");
+        arrivalProcess.close();
+        teller.close();
+        assertThat(arrivals.state()).isEqualTo(State.CLOSED);
     }
 
     @Test
