@@ -588,6 +588,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * How many values are buffered now, waiting for a receiver (Go's {@code len} of a channel): 0 on a
+     * rendezvous, whose senders wait instead. At most {@link #capacity()}, but for values given back
+     * to the head of the buffer by receivers that gave up after they were handed one (see the class
+     * comment). A closed channel still counts the values left for its receivers. Any thread may call
+     * it; from another thread than the channel's it is a snapshot that may be stale at once.
+     *
+     * @return the number of buffered values
+     */
+    public int size() {
+        boolean locked = acquire();
+        try {
+            return buffered();
+        } finally {
+            release(locked);
+        }
+    }
+
+    /**
      * This channel's name: the one given at creation, or {@code channel-N}.
      *
      * @return the name
@@ -603,14 +621,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public String toString() {
-        int buffered;
-        boolean locked = acquire();
-        try {
-            buffered = buffered();
-        } finally {
-            release(locked);
-        }
-        return "Channel[" + SafeText.name(name) + ", capacity " + capacity + ", " + buffered + " buffered, "
+        return "Channel[" + SafeText.name(name) + ", capacity " + capacity + ", " + size() + " buffered, "
                 + (closed ? "closed" : "open") + "]";
     }
 

@@ -1088,4 +1088,34 @@ class ChannelTest {
             assertThat(ch.receive()).isEqualTo(i);
         }
     }
+
+    @Test
+    @Timeout(10)
+    void sizeCountsTheBufferedValuesFromAnyThreadAndNoneOnARendezvous() throws InterruptedException {
+        Channel<String> ch = new Channel<>("queue", 3);
+        assertThat(ch.size()).isZero();
+        ch.send("a");
+        ch.send("b");
+        ch.send("c");
+        assertThat(ch.size()).isEqualTo(3);
+        Coroutine blocked = Coroutine.create(() -> ch.send("d")); // the buffer is full: it parks, not buffered
+        blocked.switchTo();
+        assertThat(blocked.state()).isEqualTo(State.PARKED);
+        assertThat(ch.size()).isEqualTo(3);
+        AtomicReference<Integer> seen = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("reader", () -> seen.set(ch.size()))).isNull();
+        assertThat(seen.get()).isEqualTo(3);
+        assertThat(ch.receive()).isEqualTo("a"); // the parked sender's value takes the room
+        assertThat(ch.size()).isEqualTo(3);
+        ch.close();
+        assertThat(ch.size()).as("a closed channel keeps the values left for its receivers").isEqualTo(3);
+        assertThat(ch.toString()).isEqualTo("Channel[queue, capacity 3, 3 buffered, closed]");
+
+        Channel<String> rendezvous = new Channel<>(0);
+        Coroutine sender = Coroutine.create(() -> rendezvous.send("x"));
+        sender.switchTo();
+        assertThat(sender.state()).isEqualTo(State.PARKED);
+        assertThat(rendezvous.size()).isZero();
+        assertThat(rendezvous.receive()).isEqualTo("x");
+    }
 }
