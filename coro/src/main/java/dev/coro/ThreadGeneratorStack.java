@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A generator's stack on the thread engine: the body runs on a virtual thread of its own, started at
@@ -12,7 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code Coroutine.yield()} in the body parks the body's thread in the scheduler's handoff, and a
  * later switch to the consumer wakes this thread, not the consumer's own. Each handoff carries the
  * context class loader and the interrupt flag with the turn, as body and consumer share one thread on
- * the continuation engine. The thread ends right
+ * the continuation engine, and an interrupt of the consumer's thread while the body runs goes to the
+ * body's thread (a cancelled task that consumes a generator ends a blocking call in its body). The thread ends right
  * after the body ends (returned, failed, or unwound by {@code close()}); a generator closed before
  * it ran never starts one; a suspended one dropped unclosed leaves its thread parked, garbage once
  * nothing refers to it, as for coroutines. The body's thread runs as the consumer's scheduler only
@@ -38,6 +40,8 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private Thread resumer;
     /** Looks for a wait that can never end, after a stall. */
     private final Runnable stalled = this::checkStall;
+    /** Hands an interrupt of the waiting consumer's thread to the body's ({@link #relayInterrupt}). */
+    private final BooleanSupplier relay = this::relayInterrupt;
     /**
      * From a resume until the body's thread takes it: the scheduler that thread runs as while it holds
      * the turn. Neither this stack nor that thread keeps it while the body is suspended (nor before its
@@ -81,10 +85,23 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
-        if (watched) {
-            turn.awaitWatched(CONSUMERS_TURN, stalled);
-        } else {
-            turn.await(CONSUMERS_TURN, stalled);
+        turn.awaitRelaying(CONSUMERS_TURN, stalled, watched, relay);
+    }
+
+    /**
+     * While the consumer waits: an interrupt of its thread goes to the body's, which runs the
+     * consumer's code now, as the one thread of the continuation engine would be interrupted in the
+     * body (a blocking JDK call there ends); false if the body has handed the turn back meanwhile, its
+     * own interrupt with it, so that the consumer keeps this one. Under the lock of {@link #handBack},
+     * so that the interrupt reaches the body before it hands back, or the consumer after.
+     */
+    private boolean relayInterrupt() {
+        synchronized (turn) {
+            if (turn.holder() != this) {
+                return false;
+            }
+            thread.interrupt();
+            return true;
         }
     }
 
@@ -126,11 +143,13 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private void handBack() {
         Thread r = resumer;
         resumer = null;
-        if (r != null) {
-            ThreadEngine.handLoaderAndInterrupt(r);
-        }
         Scheduler.bind(null);
-        turn.give(CONSUMERS_TURN);
+        synchronized (turn) { // an interrupt the consumer relays (relayInterrupt) comes before, and goes back with the turn, or after
+            if (r != null) {
+                ThreadEngine.handLoaderAndInterrupt(r);
+            }
+            turn.give(CONSUMERS_TURN);
+        }
         LockSupport.unpark(r);
     }
 }

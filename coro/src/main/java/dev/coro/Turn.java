@@ -3,6 +3,7 @@ package dev.coro;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * Whose code may run among threads that hand control to one another strictly: the thread engine's
@@ -59,7 +60,7 @@ final class Turn {
      * @param stalled the check to run after a stall; null for none
      */
     void await(Object self, Runnable stalled) {
-        await(self, stalled, false);
+        await(self, stalled, false, null);
     }
 
     /**
@@ -69,11 +70,29 @@ final class Turn {
      * @param stalled the check to run after a stall
      */
     void awaitWatched(Object self, Runnable stalled) {
-        await(self, stalled, true);
+        await(self, stalled, true, null);
     }
 
-    /** The wait: watched after a stall if {@code stalled} is given, on a platform thread or if {@code virtualToo}. */
-    private void await(Object self, Runnable stalled, boolean virtualToo) {
+    /**
+     * {@link #await(Object, Runnable)} (watched on a virtual thread too if {@code virtualToo}) of a
+     * thread whose code the holder runs meanwhile (a generator's consumer, while the body runs): an
+     * interrupt that wakes it without the turn is offered to {@code relay}, which hands it to the
+     * holder's thread and returns true, or returns false (the turn is on its way back, and the
+     * interrupt is kept for this thread as by any wait).
+     *
+     * @param stalled the check to run after a stall
+     * @param relay   hands an interrupt on to the holder's thread; false if it did not
+     */
+    void awaitRelaying(Object self, Runnable stalled, boolean virtualToo, BooleanSupplier relay) {
+        await(self, stalled, virtualToo, relay);
+    }
+
+    /**
+     * The wait: watched after a stall if {@code stalled} is given, on a platform thread or if
+     * {@code virtualToo}; an interrupt that wakes it without the turn is handed on by {@code relay}, if
+     * given and it does, else kept.
+     */
+    private void await(Object self, Runnable stalled, boolean virtualToo, BooleanSupplier relay) {
         boolean interrupted = false;
         Error failed = null;
         while (true) {
@@ -95,6 +114,9 @@ final class Turn {
                 // woken without the turn: clear an interrupt, or every later park would return at once
                 if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
                     interrupted = true;
+                    if (relay != null && relay.getAsBoolean()) {
+                        interrupted = false; // the holder's thread runs this thread's code now: it has it
+                    }
                 }
             } catch (StackOverflowError | OutOfMemoryError e) {
                 failed = e; // then it spins: the loop makes no call that needs stack until the turn is back

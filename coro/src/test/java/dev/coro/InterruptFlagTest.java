@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,5 +100,33 @@ class InterruptFlagTest {
         }
         assertThat(bodySaw).containsExactly(true, false);
         assertThat(consumerSaw).containsExactly(true, false, true);
+    }
+
+    @Test
+    @Timeout(10)
+    void anInterruptOfTheConsumersThreadWhileTheBodyRunsEndsABlockingCallInTheBody() throws InterruptedException {
+        Thread consumer = Thread.currentThread();
+        CountDownLatch blocking = new CountDownLatch(1);
+        Thread canceller = Thread.ofPlatform().name("canceller").start(() -> {
+            try {
+                blocking.await();
+                consumer.interrupt(); // as a Future.cancel(true) of a task that consumes the generator
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        BlockingQueue<String> empty = new LinkedBlockingQueue<>();
+        try (Generator<String> g = Generator.of("blocking", out -> {
+            blocking.countDown();
+            try {
+                out.emit(empty.take());
+            } catch (InterruptedException e) {
+                out.emit("take interrupted, the flag then " + Thread.currentThread().isInterrupted());
+            }
+        })) {
+            assertThat(g.next()).isEqualTo("take interrupted, the flag then false");
+            assertThat(Thread.interrupted()).as("the consumer, once the body took the interrupt").isFalse();
+        }
+        canceller.join();
     }
 }
