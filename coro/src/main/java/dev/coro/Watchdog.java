@@ -159,13 +159,19 @@ final class Watchdog implements Runnable {
     /**
      * Samples every quarter of the threshold until stopped. Nothing a sample meets ends the thread: a
      * failure (a log handler of the user's that throws is caught in {@link #report} already) is
-     * printed once and the next sample comes as usual.
+     * printed once and the next sample comes as usual. Nor does an interrupt of the thread: it is
+     * dropped, and the thread parks again.
      */
     @Override
     public void run() {
         long period = Math.max(1_000_000, thresholdNanos / 4);
         while (!stopped) {
             LockSupport.parkNanos(this, period);
+            if (Thread.interrupted()) {
+                // only stop() ends the detector; an interrupt (of a log handler in a report, or of code
+                // that interrupts every thread) left set would make every later park return at once
+                continue;
+            }
             if (!stopped) {
                 try {
                     sample(System.nanoTime());

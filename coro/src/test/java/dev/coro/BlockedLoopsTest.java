@@ -237,6 +237,26 @@ class BlockedLoopsTest {
     }
 
     @Test
+    @Timeout(30)
+    void anInterruptOfTheDetectorsThreadIsDroppedAndTheThreadParksAgainInsteadOfSpinning() {
+        BlockedLoops.detect(Duration.ofHours(1)); // a sample every quarter of an hour: none while this runs
+        try {
+            Thread detector = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("coro-blocked-loop-detector") && t.isAlive()).findFirst().orElseThrow();
+            // as a log handler of a report that restores an interrupt it caught, or code that interrupts every thread
+            detector.interrupt();
+            while (detector.isInterrupted() || detector.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait(); // until it has dropped the interrupt and parks again (with it set, no park would last)
+            }
+            assertThat(detector.isAlive()).as("the interrupt did not end the detector").isTrue();
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofHours(1));
+        } finally {
+            BlockedLoops.stop();
+        }
+        assertThat(detectorThreads()).isZero();
+    }
+
+    @Test
     void aLogHandlerMayStopTheDetectorFromItsReport() throws Exception {
         String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
         CountDownLatch stopped = new CountDownLatch(1);
