@@ -276,7 +276,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * name its wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close
      * that ends so, or whose coroutine is closed, has closed the pool to submissions but reported
      * nothing: the failures go to the first close that sees the pool end, and the pool counts as open
-     * (no thread reports a deadlock) until its threads have ended.
+     * (no thread reports a deadlock) until its threads have ended. An interrupt of the closing thread
+     * neither cancels the pool's bodies (as {@code ExecutorService.close()} would) nor ends the wait: the
+     * interrupt stays set and the close goes on waiting, as every wait of coro does (docs/SEMANTICS.md).
      *
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment); its
      *                               message names the coroutine, the pool thread and the submission that failed, e.g.
