@@ -769,8 +769,8 @@ final class Scheduler {
         return b.toString();
     }
 
-    /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, then until every coroutine has ended. */
-    void runVirtual(Runnable body) {
+    /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, its random restarted from {@code seed}, then until every coroutine has ended. */
+    void runVirtual(Runnable body, long seed) {
         Context self = currentContext();
         if (self != main || runList.size() > 1) {
             throw cannotRunVirtual(self);
@@ -785,7 +785,7 @@ final class Scheduler {
         self.throwKept(); // a failure kept for main's next scheduling point belongs to what main did before: thrown here, not inside the run
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
-        random = SEED;
+        random = seed;
         // default names count from 1 inside a run, so that a run names alike on every run of the thread
         long coroutines = created;
         long generators = generatorsCreated;
@@ -935,7 +935,7 @@ final class Scheduler {
     }
 
     /** The seed of every scheduler's random ({@code -Dcoro.seed=N}), used by {@link Select#selectUnbiased()}. */
-    private static final long SEED = configuredSeed();
+    static final long SEED = configuredSeed();
 
     /** {@code coro.seed}, or 0 (with a warning) if it is not a whole number. */
     private static long configuredSeed() {

@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  *   <li>{@link #select()} is biased: the first ready clause in the order given fires.
  *       {@link #selectUnbiased()} picks one of the ready clauses at random from the scheduler's seeded
  *       random (the seed is {@code -Dcoro.seed=N}, 0 by default, and every {@link VirtualTime#run}
- *       starts from it), so a run is reproducible.</li>
+ *       starts from it, or from the seed given to {@link VirtualTime#run(long, Runnable)}), so a run is
+ *       reproducible.</li>
  *   <li>If none is ready, {@link #onDefault} fires if given; otherwise the caller parks on every
  *       clause at once, and the first that completes fires: its channel hands the value over (or
  *       takes it) and the other clauses leave their queues at once.</li>

@@ -47,7 +47,8 @@ package dev.coro;
  *   <li>A failure kept for main's next scheduling point from before the run (a receive of main
  *       handed a value before its channel closed, then a failure for main) is thrown by {@link #run}
  *       before the body starts: it belongs to what main did before, not to the run.</li>
- *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed.</li>
+ *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed: {@code -Dcoro.seed},
+ *       or the one given to {@link #run(long, Runnable)}.</li>
  *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
  *       the run, so that it names alike on every run of the thread; after it they go on counting
  *       the thread's creations, those of the run included.</li>
@@ -71,6 +72,25 @@ public final class VirtualTime {
      */
     public static void run(Runnable body) {
         java.util.Objects.requireNonNull(body, "body");
-        Scheduler.current().runVirtual(body);
+        Scheduler.current().runVirtual(body, Scheduler.SEED);
+    }
+
+    /**
+     * {@link #run(Runnable)} with the scheduler's random restarted from {@code seed} instead of
+     * {@code -Dcoro.seed}: the choices of {@link Select#selectUnbiased()} inside the run follow from it,
+     * so that one JVM can run the replications of a simulation, each with its own seed, and each
+     * reproducible. After the run the thread's random goes on from where the run left it.
+     *
+     * @param seed the seed of the run's random
+     * @param body the code to run
+     * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
+     *                               runs on a virtual clock, or has a timer pending
+     * @throws DeadlockException     if coroutines are left that nothing could ever wake
+     * @throws CoroutineException    a failure kept for main's next scheduling point from before the run, before the body starts
+     * @throws NullPointerException  if {@code body} is null
+     */
+    public static void run(long seed, Runnable body) {
+        java.util.Objects.requireNonNull(body, "body");
+        Scheduler.current().runVirtual(body, seed);
     }
 }

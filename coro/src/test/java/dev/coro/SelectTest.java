@@ -78,6 +78,22 @@ class SelectTest {
         assertThat(first).containsOnly("a", "b");
     }
 
+    @Test
+    void aVirtualTimeRunGivenASeedPicksBySeedAndTheSameSeedPicksAlike() {
+        List<List<String>> runs = new ArrayList<>();
+        for (long seed : new long[] {42, 42, 43, Scheduler.SEED}) {
+            List<String> picks = new ArrayList<>();
+            VirtualTime.run(seed, () -> picks.addAll(unbiasedPicks()));
+            runs.add(picks);
+        }
+        List<String> byProperty = new ArrayList<>();
+        VirtualTime.run(() -> byProperty.addAll(unbiasedPicks()));
+        assertThat(runs.get(0)).as("the same seed twice").isEqualTo(runs.get(1));
+        assertThat(runs.get(2)).as("another seed").isNotEqualTo(runs.get(0));
+        assertThat(runs.get(3)).as("the property's seed given").isEqualTo(byProperty).isNotEqualTo(runs.get(0));
+        assertThat(Collections.frequency(runs.get(2), "a")).as("both clauses get chosen").isBetween(1, 199);
+    }
+
     /** 200 unbiased selects between two channels that are always ready. */
     private static List<String> unbiasedPicks() {
         Channel<String> a = holding("a", 1, "a");
