@@ -212,7 +212,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * that it stays small.
      */
     private ChannelClosedException sendRefused(Context caller, String why) {
-        return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why);
+        return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why, this);
     }
 
     /** Why a send that waited fails when the channel is closed meanwhile, whichever thread the sender's is. */
@@ -1733,7 +1733,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */
     private ChannelClosedException closedAndDrained(String op) {
         return new ChannelClosedException(caller(Scheduler.current().currentContext()) + " cannot " + op + " "
-                + describe() + " (" + state() + "): " + NONE_LEFT);
+                + describe() + " (" + state() + "): " + NONE_LEFT, this);
     }
 
     /**

@@ -3,14 +3,30 @@ package dev.coro;
 /**
  * A {@link Channel} operation needs an open channel, or a value, and the channel is closed.
  *
- * <p>Thrown by {@link Channel#send} and {@link Channel#trySend} on a closed channel (also to
- * senders parked when it closes), and by {@link Channel#receive} on a closed channel whose buffer is
- * drained (also to receivers parked when it closes).
+ * <p>Thrown by {@link Channel#send} on a closed channel (also to senders parked when it closes), by
+ * {@link Channel#receive} on a closed channel whose buffer is drained (also to receivers parked when it closes), and by {@link Select#select()} and
+ * {@link Select#selectUnbiased()} for an {@code onSend} clause on a closed channel or an
+ * {@code onReceive} clause on a closed and drained one. The {@code try} operations never throw it.
+ * {@link #channel()} tells which channel it was: a select over several channels drops that one's
+ * clause and goes on with the others.
  */
 public final class ChannelClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    ChannelClosedException(String message) {
+    /** The channel; not serialized (a channel belongs to its thread). */
+    private final transient Channel<?> channel;
+
+    ChannelClosedException(String message, Channel<?> channel) {
         super(message);
+        this.channel = channel;
+    }
+
+    /**
+     * The closed channel the operation was refused on.
+     *
+     * @return the channel; null only for an exception deserialized from another JVM or stream
+     */
+    public Channel<?> channel() {
+        return channel;
     }
 }

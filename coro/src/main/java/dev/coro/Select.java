@@ -706,7 +706,7 @@ public final class Select<R> {
 
         private ChannelClosedException closed(Context self) {
             return new ChannelClosedException(self.describe() + " cannot select onReceive from " + channel.describe()
-                    + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on");
+                    + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on", channel);
         }
     }
 
@@ -759,7 +759,7 @@ public final class Select<R> {
         private ChannelClosedException closed(Context self) {
             return new ChannelClosedException(self.describe() + " cannot select onSend(" + SafeText.of(toSend) + ") to "
                     + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
-                    + ", and the value was not delivered; leave the clause out to go on");
+                    + ", and the value was not delivered; leave the clause out to go on", channel);
         }
     }
 

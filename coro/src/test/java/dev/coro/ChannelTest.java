@@ -1118,4 +1118,42 @@ class ChannelTest {
         assertThat(rendezvous.size()).isZero();
         assertThat(rendezvous.receive()).isEqualTo("x");
     }
+
+    @Test
+    @Timeout(10)
+    void aClosedChannelsRefusalSaysWhichChannelItWasSoThatASelectCanDropItsClause() {
+        Channel<String> a = new Channel<>("a", 1);
+        Channel<String> b = new Channel<>("b", 1);
+        a.close();
+        assertThat(catchThrowableOfType(ChannelClosedException.class, () -> a.send("x")).channel()).isSameAs(a);
+        assertThat(catchThrowableOfType(ChannelClosedException.class, a::receive).channel()).isSameAs(a);
+        // a sender parked when the channel closes
+        Channel<String> full = new Channel<>("full", 0);
+        AtomicReference<ChannelClosedException> parked = new AtomicReference<>();
+        Coroutine sender = Coroutine.create(() -> parked.set(catchThrowableOfType(ChannelClosedException.class, () -> full.send("y"))));
+        sender.switchTo();
+        full.close();
+        Coroutine.yield();
+        assertThat(sender.isFinished()).isTrue();
+        assertThat(parked.get().channel()).isSameAs(full);
+        // a select over both: the refusal names the closed one, whose clause the loop then drops
+        b.send("from b");
+        List<Channel<String>> open = new ArrayList<>(List.of(a, b));
+        List<String> got = new ArrayList<>();
+        while (got.isEmpty()) {
+            Select<String> s = new Select<>();
+            open.forEach(ch -> s.onReceive(ch, v -> v));
+            try {
+                got.add(s.select());
+            } catch (ChannelClosedException e) {
+                assertThat(e.channel()).isSameAs(a);
+                open.remove(e.channel());
+            }
+        }
+        assertThat(got).containsExactly("from b");
+        assertThat(open).containsExactly(b);
+        ChannelClosedException onSend = catchThrowableOfType(ChannelClosedException.class,
+                () -> new Select<String>().onSend(a, "z", () -> "sent").select());
+        assertThat(onSend.channel()).isSameAs(a);
+    }
 }

@@ -1377,7 +1377,7 @@ class TimePropertyTest {
         public void send(int ch, int value) {
             Chan c = channels.get(ch);
             if (c.closed) {
-                throw new ChannelClosedException("closed");
+                throw new ChannelClosedException("closed", null);
             }
             if (offer(c, value)) {
                 return;
@@ -1386,7 +1386,7 @@ class TimePropertyTest {
             c.senders.add(w);
             await(w);
             if (w.closed) {
-                throw new ChannelClosedException("closed while waiting");
+                throw new ChannelClosedException("closed while waiting", null);
             }
         }
 
@@ -1401,7 +1401,7 @@ class TimePropertyTest {
                 v = w.value;
             }
             if (v == null) {
-                throw new ChannelClosedException("closed and drained");
+                throw new ChannelClosedException("closed and drained", null);
             }
             return v;
         }
@@ -1491,14 +1491,14 @@ class TimePropertyTest {
                     case OnReceive r -> {
                         Integer v = poll(channels.get(r.ch()));
                         if (v == null) {
-                            throw new ChannelClosedException("onReceive fired on a closed and drained channel");
+                            throw new ChannelClosedException("onReceive fired on a closed and drained channel", null);
                         }
                         yield tag + " got " + v;
                     }
                     case OnSend o -> {
                         Chan c = channels.get(o.ch());
                         if (c.closed || !offer(c, o.value())) {
-                            throw new ChannelClosedException("onSend fired on a closed channel");
+                            throw new ChannelClosedException("onSend fired on a closed channel", null);
                         }
                         yield tag + " sent";
                     }
@@ -1552,7 +1552,7 @@ class TimePropertyTest {
             int k = run.winner;
             String tag = "#" + k;
             return switch (run.registered[k]) {
-                case Waiter w when w.closed -> throw new ChannelClosedException("clause fired on a closed channel");
+                case Waiter w when w.closed -> throw new ChannelClosedException("clause fired on a closed channel", null);
                 case Waiter w when w.sender -> tag + " sent";
                 case Waiter w -> tag + " got " + w.value;
                 default -> tag + " timeout";
