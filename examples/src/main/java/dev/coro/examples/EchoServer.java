@@ -80,16 +80,20 @@ public final class EchoServer implements Closeable {
     }
 
     /**
-     * Accepts connections for ever, each served by a coroutine of its own; runs in the calling
-     * context (main or a coroutine) until that context is closed.
+     * Accepts connections, each served by a coroutine of its own, until the listener is closed
+     * ({@link #close()}); runs in the calling context (main or a coroutine) until then, or until
+     * that context is closed.
      */
     public void serve() {
         while (true) {
             TcpConnection c;
             try {
                 c = listener.accept();                             // parks until a client connects
-            } catch (IOException e) {                              // e.g. out of file descriptors
-                log.accept(e.getMessage() + "; accepting again in 100 ms");
+            } catch (IOException e) {
+                if (!listener.isOpen()) {                          // closed: no accept will ever succeed
+                    return;
+                }
+                log.accept(e.getMessage() + "; accepting again in 100 ms");  // e.g. out of file descriptors
                 Coroutine.sleep(Duration.ofMillis(100));
                 continue;
             }
@@ -146,7 +150,8 @@ public final class EchoServer implements Closeable {
 
     /**
      * Stops the server: unwinds the accept loop started by {@link #start} and every connection's
-     * coroutine (each closes its connection on the way out), then closes the listener. Call it from
+     * coroutine (each closes its connection on the way out), then closes the listener (a loop that
+     * {@link #serve()} runs in another context ends there, its accept failing). Call it from
      * the server's thread, from a context other than the server's own coroutines.
      *
      * @throws IOException if the listener fails to close

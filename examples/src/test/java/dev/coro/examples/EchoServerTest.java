@@ -3,13 +3,19 @@ package dev.coro.examples;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Coroutine;
+import dev.coro.VirtualTime;
+import dev.coro.net.TcpListener;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -17,6 +23,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The echo server, on a thread of its own, echoes to plain blocking sockets of the test's thread:
@@ -152,5 +159,39 @@ class EchoServerTest {
             assertThat(in.read()).isEqualTo(-1);
         }
         assertThat(log.poll(GUARD_MILLIS, TimeUnit.MILLISECONDS)).endsWith(" closed after 0 bytes");
+    }
+
+    /**
+     * A server made with the constructor, its {@code serve()} run by a coroutine of the caller's, is
+     * stopped by {@code close()} too: the accept that fails on the closed listener ends the loop,
+     * which had taken it for a failure to retry (out of descriptors) and tried again every 100 ms for
+     * ever. On the virtual clock, so that a second of retries takes no real time.
+     */
+    @Test
+    @Timeout(60)
+    void closeEndsAServeLoopRunByACoroutineOfTheCallerInsteadOfRetryingTheClosedListener() {
+        List<String> logged = new ArrayList<>();
+        List<Coroutine.State> states = new ArrayList<>();
+        VirtualTime.run(() -> {
+            EchoServer server;
+            try {
+                server = new EchoServer(TcpListener.bind(new InetSocketAddress("127.0.0.1", 0)), logged::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Coroutine serving = Coroutine.create("serving", server::serve);
+            Coroutine.yield();                                     // it parks in accept
+            states.add(serving.state());
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Coroutine.sleep(Duration.ofSeconds(1));                // ten retries' worth
+            states.add(serving.state());
+            serving.close();                                       // a no-op once it has ended
+        });
+        assertThat(states).containsExactly(Coroutine.State.PARKED, Coroutine.State.FINISHED);
+        assertThat(logged).isEmpty();
     }
 }
