@@ -33,15 +33,21 @@ final class StackTraces {
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
-            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select");
+            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.IoSupport",
+            "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
+            "dev.coro.net.ConnectionOutput", "dev.coro.net.Io");
     /**
      * The public types whose methods the user called: the frame kept of a run of machinery. A
      * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides
      * of {@code Generator}'s: the call the user made, under the class that runs it; so are those of a
-     * channel's iterator ({@code Channel$Receiving}), which a for-each over the channel calls.
+     * channel's iterator ({@code Channel$Receiving}), which a for-each over the channel calls, and
+     * those of a connection's {@code java.io} views ({@code ConnectionInput}, {@code ConnectionOutput}),
+     * which the user, or a wrapper of the JDK's, calls.
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Channel$Receiving",
-            "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select");
+            "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select",
+            "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
+            "dev.coro.net.ConnectionOutput", "dev.coro.net.Io");
     /**
      * The classes whose frames a dump made on the context's own thread has on top of its stack: the
      * dump itself, the reading of the frames and the event loop that ran its request ({@link #ofCurrent} cuts them, with the

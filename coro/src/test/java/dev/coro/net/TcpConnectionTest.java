@@ -165,6 +165,75 @@ class TcpConnectionTest {
     }
 
     /**
+     * The frames of a context parked on the network start at the call it waits in, as a parked
+     * receive's start at {@code Channel.receive} ({@code Coroutine.stackTrace()}): {@code TcpListener.accept},
+     * {@code TcpConnection.read}, {@code TcpConnection.write} (parked part way), {@code Io.await}, and a
+     * view's {@code read} under the {@code BufferedReader} that called it; then the caller's frames, and
+     * no frame of the machinery that parks it. The dump shows the same.
+     */
+    @Test
+    @Timeout(30)
+    void theFramesOfAContextParkedOnTheNetworkStartAtTheCallItWaitsIn() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress()); // never reads: the writer parks
+             TcpConnection c = listener.accept();
+             SocketChannel viewPeer = SocketChannel.open(listener.localAddress());
+             TcpConnection viewed = listener.accept();
+             TcpListener idle = TcpListener.bind(LOOPBACK)) {
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            pipe.source().configureBlocking(false);
+            java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(viewed.input(),
+                    StandardCharsets.UTF_8));
+            List<Coroutine> parked = List.of(
+                    Coroutine.create("accepter", () -> accept(idle)),
+                    Coroutine.create("reader", () -> read(c)),
+                    Coroutine.create("writer", () -> {
+                        try {
+                            c.write(ByteBuffer.allocate(64 << 20));
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }),
+                    Coroutine.create("awaiter", () -> {
+                        try {
+                            Io.await(pipe.source(), java.nio.channels.SelectionKey.OP_READ);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }),
+                    Coroutine.create("line reader", () -> {
+                        try {
+                            lines.readLine();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }));
+            Coroutine.yield();
+            List<String> tops = new ArrayList<>();
+            for (Coroutine p : parked) {
+                assertThat(p.state()).as(p.name()).isEqualTo(State.PARKED);
+                StackTraceElement[] frames = p.stackTrace();
+                assertThat(frames).as(p.name()).noneMatch(f -> f.getClassName().startsWith("dev.coro.")
+                        && !f.getClassName().startsWith("dev.coro.net.") && !f.getClassName().startsWith("dev.coro.net.TcpConnectionTest"));
+                String next = p.name().equals("line reader") ? frames[1].getClassName() : frames[1].getClassName().replaceAll("\\$.*", "");
+                tops.add(p.name() + ": " + frames[0].getClassName() + "." + frames[0].getMethodName() + " < " + next);
+            }
+            assertThat(tops).containsExactly(
+                    "accepter: dev.coro.net.TcpListener.accept < dev.coro.net.TcpConnectionTest",
+                    "reader: dev.coro.net.TcpConnection.read < dev.coro.net.TcpConnectionTest",
+                    "writer: dev.coro.net.TcpConnection.write < dev.coro.net.TcpConnectionTest",
+                    "awaiter: dev.coro.net.Io.await < dev.coro.net.TcpConnectionTest",
+                    "line reader: dev.coro.net.ConnectionInput.read < sun.nio.cs.StreamDecoder");
+            assertThat(Coroutine.dump()).doesNotContain("dev.coro.IoSupport").contains("at dev.coro.net.TcpConnection.read(");
+            for (Coroutine p : parked) {
+                p.close();
+            }
+            pipe.sink().close();
+            pipe.source().close();
+        }
+    }
+
+    /**
      * A connection's waits are kept and used again (nothing is allocated per read), so each wait must
      * name the context and the operation of its own use: two readers one after the other, each parked
      * twice, are each shown as the one parked, reading, and get their own bytes.
