@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.lang.ref.Reference;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -590,6 +591,60 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * Sets a socket option of the connection, as {@link SocketChannel#setOption} does: for example
+     * {@link StandardSocketOptions#SO_KEEPALIVE}, {@link StandardSocketOptions#SO_SNDBUF} and
+     * {@link StandardSocketOptions#SO_RCVBUF}, {@link StandardSocketOptions#SO_LINGER} (0: a close
+     * resets the connection at once, discarding what is not sent yet, instead of sending the end of
+     * the stream after it), {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other
+     * the JDK supports for a TCP socket.
+     *
+     * @param option the option
+     * @param value  its value
+     * @param <T>    the type of its value
+     * @return this connection
+     * @throws IOException                   if the connection is closed, or the JDK fails to set it; the
+     *                                       message names the caller, the option, the connection and its state
+     * @throws UnsupportedOperationException if a TCP socket has no such option
+     * @throws IllegalArgumentException      if {@code value} is not valid for the option
+     * @throws IllegalStateException         if called from a thread other than the connection's
+     * @throws NullPointerException          if {@code option} is null
+     */
+    public <T> TcpConnection setOption(SocketOption<T> option, T value) throws IOException {
+        Objects.requireNonNull(option, "option");
+        String operation = "set " + option.name() + " of";
+        check(operation);
+        try {
+            channel.setOption(option, value);
+        } catch (IOException e) {
+            throw optionFailed(operation, e);
+        }
+        return this;
+    }
+
+    /**
+     * The value of a socket option of the connection, as {@link SocketChannel#getOption} gives it.
+     *
+     * @param option the option
+     * @param <T>    the type of its value
+     * @return its value
+     * @throws IOException                   if the connection is closed, or the JDK fails to read it; the
+     *                                       message names the caller, the option, the connection and its state
+     * @throws UnsupportedOperationException if a TCP socket has no such option
+     * @throws IllegalStateException         if called from a thread other than the connection's
+     * @throws NullPointerException          if {@code option} is null
+     */
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        Objects.requireNonNull(option, "option");
+        String operation = "get " + option.name() + " of";
+        check(operation);
+        try {
+            return channel.getOption(option);
+        } catch (IOException e) {
+            throw optionFailed(operation, e);
+        }
+    }
+
+    /**
      * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
      * with an {@link IOException}. Closing twice is fine.
      *
@@ -708,6 +763,11 @@ public final class TcpConnection implements Closeable {
     }
 
     /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
+    /** The failure of an option's {@code operation}: an option refused is no failure of the connection, so not recorded as one. */
+    private IOException optionFailed(String operation, IOException e) {
+        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + e, e);
+    }
+
     private IOException failed(String operation, IOException e) {
         IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + e, e);

@@ -1284,6 +1284,51 @@ class TcpConnectionTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void socketOptionsAreSetAndReadAndALingerOfZeroMakesTheCloseAReset() throws Exception {
+        String owner = "'" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            assertThat(c.getOption(StandardSocketOptions.TCP_NODELAY)).as("on from the start").isTrue();
+            assertThat(c.setOption(StandardSocketOptions.SO_KEEPALIVE, true)).isSameAs(c);
+            assertThat(c.getOption(StandardSocketOptions.SO_KEEPALIVE)).isTrue();
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true))
+                    .isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.SO_LINGER, null))
+                    .isInstanceOf(IllegalArgumentException.class);
+            List<String> refusals = new ArrayList<>();
+            Thread t = Thread.ofPlatform().name("intruder").unstarted(() -> refusals.add(thrownBy(() -> {
+                try {
+                    c.getOption(StandardSocketOptions.SO_KEEPALIVE);
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }).getMessage()));
+            t.start();
+            t.join();
+            assertThat(refusals).containsExactly("thread 'intruder' (#" + t.threadId() + ") cannot get SO_KEEPALIVE of "
+                    + name(c) + " (open): it belongs to thread " + owner);
+
+            c.write(bytes("unread by the peer"));
+            c.setOption(StandardSocketOptions.SO_LINGER, 0);
+            c.close();
+            // the peer reads no orderly end: the close sent a reset
+            assertThatThrownBy(() -> {
+                ByteBuffer buf = ByteBuffer.allocate(100);
+                while (peer.read(buf) >= 0) {
+                    buf.clear();
+                }
+            }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            assertThatThrownBy(() -> c.getOption(StandardSocketOptions.SO_KEEPALIVE))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot get SO_KEEPALIVE of " + name(c)
+                            + " (closed): java.nio.channels.ClosedChannelException")
+                    .hasCauseInstanceOf(ClosedChannelException.class);
+        }
+    }
+
     private static Throwable thrownBy(Runnable call) {
         try {
             call.run();
