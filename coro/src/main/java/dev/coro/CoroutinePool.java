@@ -233,6 +233,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * dump names such a wait by its read and the future by its submission, as the future's
      * {@code toString()} does: {@code join the future of submit #1 to coro-pool-1[Not completed]}.
      *
+     * <p>A body whose future its caller settled ({@code cancel}, {@code complete}) before the body
+     * started never runs, as the supplier of a {@code supplyAsync} would not. One that has started runs
+     * to its end whatever its future says: a cancel interrupts and closes nothing, as
+     * {@code CompletableFuture.cancel} does not, and {@link #close()} waits for the body.
+     *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
      * @return a future completed with the body's value, or exceptionally with what it threw, whose
@@ -688,6 +693,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             try {
                 while (true) {
                     Task t = tasks.poll();
+                    if (t != null && t.future != null && t.future.isDone()) {
+                        // its caller settled the future before the body started (cancel, complete): as
+                        // supplyAsync's and an executor's cancelled task, the body never runs
+                        live.decrementAndGet();
+                        continue;
+                    }
                     if (t != null) {
                         try {
                             maker.apply(s, new Start(this, t));

@@ -417,6 +417,60 @@ class CoroutinePoolTest {
         }
     }
 
+    /**
+     * A body whose future its caller cancelled or completed before the body started never runs, as the
+     * supplier of a {@code supplyAsync} or a task of an executor cancelled before it ran; a body that
+     * has started runs to its end (a cancel interrupts nothing, as {@code CompletableFuture.cancel}
+     * does not), its future keeping the caller's outcome, and {@code close()} waits for it.
+     */
+    @Test
+    @Timeout(20)
+    void aBodyWhoseFutureItsCallerSettledBeforeItStartedNeverRunsAndOneStartedRunsToItsEnd() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<String> started = pool.submit(() -> {
+            holding.complete(null);
+            try {
+                hold.await(); // holds the pool's one thread: the bodies submitted meanwhile wait to start
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            Coroutine.await(gate);
+            events.add("the started body ends");
+            return "the body's own";
+        });
+        Coroutine.await(holding);
+        CompletableFuture<String> cancelled = pool.submit(() -> {
+            events.add("the cancelled body runs");
+            return "the body's own";
+        });
+        CompletableFuture<String> completed = pool.submit(() -> {
+            events.add("the completed body runs");
+            return "the body's own";
+        });
+        CompletableFuture<Void> after = new CompletableFuture<>();
+        pool.execute(() -> {
+            events.add("the body after them runs");
+            after.complete(null);
+        });
+        assertThat(cancelled.cancel(false)).isTrue();
+        assertThat(completed.complete("the caller's own")).isTrue();
+        assertThat(started.cancel(true)).isTrue();
+        hold.countDown();
+        Coroutine.await(after);
+        Coroutine.create("opener", () -> { // runs once main waits in close()
+            events.add("opener runs");
+            gate.complete(null);
+        });
+        close(pool);
+        assertThat(events).containsExactly("the body after them runs", "opener runs", "the started body ends");
+        assertThat(cancelled.isCancelled()).isTrue();
+        assertThat(started.isCancelled()).isTrue();
+        assertThat(completed.join()).isEqualTo("the caller's own");
+    }
+
     @Test
     void closeWaitsForABodyThatEndsAfterTheCloseStarted() {
         CoroutinePool pool = CoroutinePool.start(1);
