@@ -366,7 +366,8 @@ public final class Coroutine implements AutoCloseable {
      * completes it; the other contexts of the thread run meanwhile. An already completed stage
      * returns at once, without a switch. The completion reaches this thread as a wake-up that every
      * scheduling point takes in (so a thread that keeps yielding sees it too), and a thread with
-     * nothing else to do blocks until it comes. Composes with {@link #withTimeout} (the timeout
+     * nothing else to do blocks until it comes (on a worker of a {@code ForkJoinPool}, as a managed
+     * block, so that the pool may run its other tasks meanwhile, as during a {@code join()} there). Composes with {@link #withTimeout} (the timeout
      * interrupts the wait; the stage is left as it is) and {@link Select#onComplete}. An await, even
      * of a stage complete already, is an exchange with another thread: from then on this thread does
      * not report a wait with nothing else to run as a deadlock (docs/THREADS.md). However often a

@@ -13,6 +13,8 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -442,18 +444,56 @@ final class EventLoop {
             if (!inbox.isEmpty()) {
                 return;
             }
-            if (s != null) {
-                select(nanos >= SCAN_MILLIS * 1_000_000 ? SCAN_MILLIS : (nanos + 999_999) / 1_000_000);
-            } else if (nanos == Long.MAX_VALUE) {
-                LockSupport.park(this);
+            if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
+                waitCompensated(s, nanos);
             } else {
-                LockSupport.parkNanos(this, nanos);
+                waitOnce(s, nanos);
             }
         } finally {
             inbox.awake();
             if (Thread.interrupted()) {
                 interrupted = true;
             }
+        }
+    }
+
+    /** One wait of {@link #block}: in the selector {@code s} if not null, else parked, for at most {@code nanos}. */
+    private void waitOnce(Selector s, long nanos) {
+        if (s != null) {
+            select(nanos >= SCAN_MILLIS * 1_000_000 ? SCAN_MILLIS : (nanos + 999_999) / 1_000_000);
+        } else if (nanos == Long.MAX_VALUE) {
+            LockSupport.park(this);
+        } else {
+            LockSupport.parkNanos(this, nanos);
+        }
+    }
+
+    /**
+     * {@link #waitOnce} on a worker of a {@code ForkJoinPool} (a scheduler made there, e.g. by an await
+     * in a {@code supplyAsync} task), as a managed block: the pool may start another worker meanwhile,
+     * as it does while a {@code CompletableFuture.join()} waits there. A wait it does not know of keeps
+     * the worker counted busy, and the tasks this thread waits for, queued on the same pool, would never
+     * run once every worker waits so (at once on a pool of one worker). A pool that can add no worker
+     * (at its limit of spares) gets the plain wait.
+     */
+    private void waitCompensated(Selector s, long nanos) {
+        try {
+            ForkJoinPool.managedBlock(new ForkJoinPool.ManagedBlocker() {
+                @Override
+                public boolean block() {
+                    waitOnce(s, nanos);
+                    return true;
+                }
+
+                @Override
+                public boolean isReleasable() {
+                    return !inbox.isEmpty();
+                }
+            });
+        } catch (InterruptedException e) {
+            interrupted = true; // block() throws none; kept for the thread, as an interrupt during any idle wait
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            waitOnce(s, nanos);
         }
     }
 

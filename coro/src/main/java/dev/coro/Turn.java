@@ -2,6 +2,8 @@ package dev.coro;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -10,8 +12,9 @@ import java.util.function.BooleanSupplier;
  * one place where such a thread waits.
  *
  * <p>The holder is written with release and read with acquire semantics, so that a thread that sees
- * itself named sees everything the previous holder did. No allocation, no park blocker: the
- * frames of the waiting thread already say what it waits for.
+ * itself named sees everything the previous holder did. No allocation (but on a worker of a
+ * {@code ForkJoinPool}: {@link #park}), no park blocker: the frames of the waiting thread already say
+ * what it waits for.
  */
 final class Turn {
 
@@ -104,12 +107,12 @@ final class Turn {
                 }
                 if (stalled != null && (virtualToo || !Thread.currentThread().isVirtual())) {
                     long start = System.nanoTime();
-                    LockSupport.parkNanos(InitializerDeadlock.STALL_NANOS);
+                    park(self, InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {
                         stalled.run();
                     }
                 } else {
-                    LockSupport.park();
+                    park(self, 0);
                 }
                 // woken without the turn: clear an interrupt, or every later park would return at once
                 if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
@@ -127,6 +130,48 @@ final class Turn {
         }
         if (failed != null) {
             throw failed;
+        }
+    }
+
+    /**
+     * Parks once, for at most {@code nanos} (0: until unparked). On a worker of a {@code ForkJoinPool}
+     * (main of a scheduler made there, waiting while its coroutines' threads hold the turn) as a
+     * managed block, as the event loop's idle wait there is: the pool may start another worker
+     * meanwhile, where a park it does not know of would leave the tasks the coroutines wait for
+     * (queued on the same pool) never run. Only there does the wait allocate (the blocker).
+     */
+    private void park(Object self, long nanos) {
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
+            try {
+                ForkJoinPool.managedBlock(new ForkJoinPool.ManagedBlocker() {
+                    @Override
+                    public boolean block() {
+                        parkOnce(nanos);
+                        return true;
+                    }
+
+                    @Override
+                    public boolean isReleasable() {
+                        return HOLDER.getAcquire(Turn.this) == self;
+                    }
+                });
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // block() throws none; the caller keeps it for the thread
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the pool can add no worker (at its limit of spares): the plain park
+            }
+        }
+        parkOnce(nanos);
+    }
+
+    /** {@link LockSupport#park()}, or {@link LockSupport#parkNanos(long)} for {@code nanos} other than 0. */
+    private static void parkOnce(long nanos) {
+        if (nanos == 0) {
+            LockSupport.park();
+        } else {
+            LockSupport.parkNanos(nanos);
         }
     }
 }

@@ -15,7 +15,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -132,6 +134,37 @@ class AwaitTest {
         }
         assertThat(threads).singleElement().asString().startsWith("coro-pool-").endsWith("-0");
     }
+
+    /**
+     * An await on a worker of a {@code ForkJoinPool} (its scheduler made there by the await itself, in a
+     * {@code supplyAsync} task) lets the pool run the task that completes the awaited future, queued on the
+     * same pool, as a {@code join()} there does: the thread's wait is a managed block, and the pool starts
+     * another worker meanwhile, where a pool of one worker never ran that task. So for main awaiting
+     * alone, and for a coroutine awaiting while main waits on a channel (on the thread engine main then
+     * waits for its turn while the coroutine's thread idles).
+     */
+    @Test
+    @Timeout(60)
+    void anAwaitOnAWorkerOfAForkJoinPoolLetsThePoolRunTheTaskThatCompletesItsFuture() throws Exception {
+        ForkJoinPool oneWorker = new ForkJoinPool(1);
+        try {
+            CompletableFuture<String> byMain = CompletableFuture.supplyAsync(
+                    () -> Coroutine.await(CompletableFuture.supplyAsync(() -> "main's value", oneWorker)), oneWorker);
+            assertThat(byMain.get(GUARD_SECONDS, TimeUnit.SECONDS)).isEqualTo("main's value");
+            CompletableFuture<String> byCoroutine = CompletableFuture.supplyAsync(() -> {
+                Channel<String> reply = new Channel<>("reply", 1);
+                Coroutine.create("caller", () -> reply.send(
+                        Coroutine.await(CompletableFuture.supplyAsync(() -> "the coroutine's value", oneWorker))));
+                return reply.receive();
+            }, oneWorker);
+            assertThat(byCoroutine.get(GUARD_SECONDS, TimeUnit.SECONDS)).isEqualTo("the coroutine's value");
+        } finally {
+            oneWorker.shutdownNow();
+        }
+    }
+
+    /** A bound for waits that are expected to end long before it: a guard against a hang. */
+    private static final long GUARD_SECONDS = 20;
 
     /**
      * A coroutine awaits a future and parks; then {@code completeOn} runs the completion on some
