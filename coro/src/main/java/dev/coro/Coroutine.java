@@ -436,7 +436,7 @@ public final class Coroutine implements AutoCloseable {
             if (v != NOT_DONE) {
                 return v;
             }
-            Scheduler.current().await(f);
+            Scheduler.current().await(f, stage, "await");
             return joined(f);
         } catch (CancellationException e) {
             throw cancelled(stage, e);

@@ -3,6 +3,7 @@ package dev.coro;
 import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -16,15 +17,18 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     private final Context context;
     private final CompletableFuture<?> future;
+    /** What the caller waits for, as dumps and signals name it: {@link #future}, or the stage it was made for. */
+    private final CompletionStage<?> stage;
     /** The call that waits, as dumps and signals name it: {@code await}, or a pool future's {@code join}, {@code get} … */
     private final String operation;
     private boolean done;
     /** Whether {@link #finish} has ended its count as a wait for another thread. */
     private boolean uncounted;
 
-    FutureWait(Context context, CompletableFuture<?> future, String operation) {
+    FutureWait(Context context, CompletableFuture<?> future, CompletionStage<?> stage, String operation) {
         this.context = context;
         this.future = future;
+        this.stage = stage;
         this.operation = operation;
     }
 
@@ -183,6 +187,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        return operation + " " + SafeText.of(future);
+        return operation + " " + SafeText.of(stage);
     }
 }

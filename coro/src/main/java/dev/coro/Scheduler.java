@@ -646,9 +646,18 @@ final class Scheduler {
      * {@code get}, {@code get(20 MILLISECONDS)}), which dumps and signals name the wait by.
      */
     void await(CompletableFuture<?> f, String operation) {
+        await(f, f, operation);
+    }
+
+    /**
+     * {@link #await(CompletableFuture, String)} of {@code f}, the future this thread waits on for
+     * {@code stage}, which dumps and signals name the wait by: the stage the caller gave, not the future
+     * made for it when it is not its own.
+     */
+    void await(CompletableFuture<?> f, java.util.concurrent.CompletionStage<?> stage, String operation) {
         connected = true;
         Context self = currentContext();
-        FutureWait w = new FutureWait(self, f, operation);
+        FutureWait w = new FutureWait(self, f, stage, operation);
         FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {

@@ -185,7 +185,7 @@ public final class Select<R> {
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
         checkNotWaiting("onComplete");
-        Select<R> self = add(new CompleteClause<>(this, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
+        Select<R> self = add(new CompleteClause<>(this, stage, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
         completes = true;
         return self;
     }
@@ -842,14 +842,17 @@ public final class Select<R> {
      */
     private static final class CompleteClause<T, R> extends FutureWaits.Waiter implements Clause<R> {
         private final Select<R> select;
+        /** The stage the clause was given, as its texts name it; {@link #future} is what the thread waits on for it. */
+        private final CompletionStage<T> stage;
         private final CompletableFuture<T> future;
         private final Function<? super T, ? extends R> f;
         private Context context;
         private EventLoop loop;
         private boolean registered;
 
-        CompleteClause(Select<R> select, CompletableFuture<T> future, Function<? super T, ? extends R> f) {
+        CompleteClause(Select<R> select, CompletionStage<T> stage, CompletableFuture<T> future, Function<? super T, ? extends R> f) {
             this.select = select;
+            this.stage = stage;
             this.future = future;
             this.f = f;
         }
@@ -878,7 +881,7 @@ public final class Select<R> {
                 return Coroutine.joined(future);
             } catch (CancellationException e) {
                 CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.of(future) + ") fired on a cancelled stage");
+                        + SafeText.of(stage) + ") fired on a cancelled stage");
                 c.initCause(e);
                 throw c;
             }
@@ -923,7 +926,7 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            return "completion of " + SafeText.of(future);
+            return "completion of " + SafeText.of(stage);
         }
     }
 }

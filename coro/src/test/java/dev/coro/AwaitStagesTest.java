@@ -113,6 +113,38 @@ class AwaitStagesTest {
         assertThat(got).containsExactly("o f");
     }
 
+    /**
+     * A stage that is not its own future is named by itself, as the user made it, not by the future the
+     * thread waits on for it: in a dump of an await and of a select over it, in the signal of a
+     * {@code withTimeout} that expires in such an await, and in the cancellation an {@code onComplete}
+     * clause on it throws, as in an await's.
+     */
+    @Test
+    void aStageThatIsNotItsOwnFutureIsNamedByItselfInDumpsSignalsAndTheCancellationOfAClause() {
+        CompletableFuture<String> behind = new CompletableFuture<>();
+        CompletionStage<String> stage = AwaitTest.opaque(behind); // toCompletableFuture() refuses
+        Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(stage));
+        Coroutine selector = Coroutine.create("selector", () -> new Select<String>().onComplete(stage, v -> v).select());
+        Coroutine.yield(); // both park
+        String waiting = stage.toString();
+        assertThat(waiting).startsWith("opaque stage of java.util.concurrent.CompletableFuture@").endsWith("[Not completed, 1 dependents]");
+        assertThat(Coroutine.dump()).contains("coroutine 'awaiter': PARKED, waits to await " + waiting + "\n")
+                .contains("coroutine 'selector': PARKED, waits to select over completion of " + waiting + "\n");
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(stage)))
+                .isExactlyInstanceOf(CoroutineTimeoutException.class).cause()
+                .hasMessage("main context 'main': its withTimeout(PT0.001S) expired; its await " + waiting
+                        + " throws this signal so that the body unwinds to it");
+        awaiter.close();
+        selector.close();
+        behind.cancel(false);
+        String cancelled = stage.toString();
+        assertThatThrownBy(() -> new Select<String>().onComplete(stage, v -> v).select())
+                .isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + cancelled + ") fired on a cancelled stage");
+        assertThatThrownBy(() -> Coroutine.await(stage)).isExactlyInstanceOf(CancellationException.class)
+                .hasMessage("main context 'main' cannot await " + cancelled + ": it was cancelled");
+    }
+
     /** A stage that delegates to {@code f} and answers {@code toCompletableFuture()} with a new dependent of it each call. */
     private static <T> CompletionStage<T> freshFutureEachTime(CompletableFuture<T> f) {
         return AwaitTest.delegating("fresh-future stage", f, () -> f.thenApply(v -> v));
