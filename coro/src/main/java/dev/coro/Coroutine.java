@@ -475,7 +475,8 @@ public final class Coroutine implements AutoCloseable {
      * but a plain future goes through {@code toCompletableFuture()}, which a minimal stage answers with
      * a new future relayed from it at each call: the calling thread keeps the future it got for a
      * stage, so that a stage awaited again and again holds one callback per thread, as a plain
-     * future does.
+     * future does. A thread without a scheduler gets one to keep it in: a select built there (run by
+     * another thread, say) would otherwise leave a new callback on the stage with each clause.
      */
     @SuppressWarnings("unchecked")
     static <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
@@ -483,8 +484,7 @@ public final class Coroutine implements AutoCloseable {
         if (stage.getClass() == CompletableFuture.class) {
             return (CompletableFuture<T>) stage; // its own future: the common case, no lookup
         }
-        Scheduler s = Scheduler.currentOrNull();
-        return s != null ? s.loop.futureWaits().futureOf(stage) : newFutureOf(stage);
+        return Scheduler.current().loop.futureWaits().futureOf(stage);
     }
 
     /**

@@ -174,7 +174,9 @@ public final class Select<R> {
      * applies {@code f} to its value; ready at once if it is complete already. As an
      * {@link Coroutine#await} is, a run of a select with such a clause is an exchange with another
      * thread: from then on its thread does not report a wait with nothing else to run as a deadlock
-     * (docs/THREADS.md).
+     * (docs/THREADS.md). A stage that is not its own future (a minimal stage) is made one once per
+     * thread, so that the clauses built on it leave one callback on it: a thread without a scheduler
+     * gets one to keep that future in.
      *
      * @param stage the stage to wait for
      * @param f     what to make of its value

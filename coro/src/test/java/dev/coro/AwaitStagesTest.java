@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link Coroutine#await} and {@link Select#onComplete} on every kind of stage, complete or not. */
@@ -143,6 +144,38 @@ class AwaitStagesTest {
                 .hasMessage("main context 'main' cannot select: its clause onComplete(" + cancelled + ") fired on a cancelled stage");
         assertThatThrownBy(() -> Coroutine.await(stage)).isExactlyInstanceOf(CancellationException.class)
                 .hasMessage("main context 'main' cannot await " + cancelled + ": it was cancelled");
+    }
+
+    /**
+     * Selects built on a thread that had no scheduler, each with an {@code onComplete} clause on a stage
+     * that is not its own future, leave one callback on the stage, as those built on a thread with one
+     * do: the thread keeps the future made for the stage (a scheduler made for it at its first such
+     * clause), where each clause made a new one, and a stage that never completes (a shutdown signal)
+     * held a callback for every select built (here by a dispatcher thread that hands each request's
+     * select to a pool body to run).
+     */
+    @Test
+    @Timeout(60)
+    void selectsBuiltOnAThreadWithoutASchedulerLeaveOneCallbackOnAStageThatIsNotItsOwnFuture() throws Exception {
+        CompletableFuture<String> shutdown = new CompletableFuture<>();
+        CompletionStage<String> stage = freshFutureEachTime(shutdown);
+        List<String> answers = new ArrayList<>();
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            Throwable thrown = OtherThread.thrownOn("dispatcher", () -> {
+                for (int i = 0; i < 100; i++) {
+                    int request = i;
+                    Select<String> s = new Select<String>().onComplete(stage, v -> "shut down")
+                            .onTimeout(Duration.ZERO, () -> "request " + request);
+                    answers.add(pool.submit(s::select).join());
+                }
+            });
+            assertThat(thrown).isNull();
+        } finally {
+            pool.close();
+        }
+        assertThat(answers).hasSize(100).startsWith("request 0").endsWith("request 99");
+        assertThat(shutdown.getNumberOfDependents()).as("callbacks on the stage").isEqualTo(1);
     }
 
     /** A stage that delegates to {@code f} and answers {@code toCompletableFuture()} with a new dependent of it each call. */
