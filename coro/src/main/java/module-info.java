@@ -4,7 +4,8 @@
  */
 module dev.coro {
     requires jdk.jfr;
-    requires java.management;
+    // transitive: the exported API names its types (CoroutinesManagement.register() returns an ObjectName)
+    requires transitive java.management;
 
     exports dev.coro;
     exports dev.coro.net;
