@@ -7,7 +7,8 @@ import java.util.function.Function;
  * How the JVM's engine is chosen: once, from the system property {@value #PROPERTY} and whether the
  * JDK's continuations are exported to this library.
  *
- * <p>{@code continuation} and {@code threads} force an engine; {@code auto} (the default) takes the
+ * <p>{@code continuation} and {@code threads} force an engine (a name is read whatever its case, blanks
+ * around it ignored; a refusal quotes the value as given); {@code auto} (the default) takes the
  * continuation engine if {@code jdk.internal.vm} is exported to this library, otherwise the thread
  * engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
  */
@@ -88,7 +89,7 @@ final class Engines {
             case "continuation" -> exported
                     ? new Choice("continuation", null, null)
                     : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
-                            + "=continuation: add the JVM flag " + flag + " (the package " + PACKAGE
+                            + "=" + property + ": add the JVM flag " + flag + " (the package " + PACKAGE
                             + " is not exported to this library), or remove the property to fall back to the thread engine", null);
             case "threads" -> new Choice("threads", null, null);
             default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Engines.Choice;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** How the engine is chosen: every case of {@link Engine#select}, and the one this JVM chose. */
@@ -58,6 +59,17 @@ class EngineTest {
         assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
                 + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
                 + " or remove the property to fall back to the thread engine");
+    }
+
+    @Test
+    @Timeout(60)
+    void theNamesAreReadWhateverTheirCaseAndARefusalQuotesThePropertyAsGiven() {
+        assertThat(Engines.select(" Continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("THREADS", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("CONTINUATION", false, FLAG).failure())
+                .isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=CONTINUATION:"
+                        + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
+                        + " or remove the property to fall back to the thread engine");
     }
 
     @Test
