@@ -266,6 +266,32 @@ public final class Select<R> {
         return run(true);
     }
 
+    /**
+     * Its clauses in the order given, then {@code default} if it has one, e.g. {@code Select[receive from
+     * channel 'replies', send to channel 'requests', timeout PT0.05S, default]}; while a run waits, a
+     * timeout also says when it expires ({@code timeout PT0.05S (12.500 ms left)}). Safe to call from any thread.
+     *
+     * @return a short description
+     */
+    @Override
+    public String toString() {
+        Clause<R>[] cs = clauses; // read once: another thread may be adding a clause, which may grow the array
+        int n = Math.min(count, cs.length);
+        StringBuilder b = new StringBuilder("Select[");
+        String sep = "";
+        for (int i = 0; i < n; i++) {
+            Clause<R> c = cs[i];
+            if (c != null) {
+                b.append(sep).append(c.describe());
+                sep = ", ";
+            }
+        }
+        if (onDefault != null) {
+            b.append(sep).append("default");
+        }
+        return b.append(']').toString();
+    }
+
     // ---- machinery ------------------------------------------------------------------------
 
     /** Throws if a run waits: a clause added now would not wait with it, yet leave the queues and show in dumps with the others. */

@@ -45,6 +45,41 @@ class SelectTest {
     }
 
     @Test
+    @Timeout(60)
+    void aSelectsToStringNamesItsClausesInTheOrderGivenAndItsDefaultOnAnyThread() throws InterruptedException {
+        Channel<String> replies = holding("replies", 1);
+        Channel<String> requests = holding("requests", 1);
+        Select<String> s = new Select<>();
+        assertThat(s).hasToString("Select[]");
+        s.onReceive(replies, v -> "reply " + v).onSend(requests, "ping", () -> "sent")
+                .onTimeout(Duration.ofMillis(50), () -> "timed out");
+        String clauses = "receive from channel 'replies', send to channel 'requests', timeout PT0.05S";
+        assertThat(s).hasToString("Select[" + clauses + "]");
+        s.onDefault(() -> "none");
+        assertThat(s).hasToString("Select[" + clauses + ", default]");
+        assertThat(s.select()).isEqualTo("sent");
+        assertThat(s).as("after a run").hasToString("Select[" + clauses + ", default]");
+        AtomicReference<String> seen = new AtomicReference<>();
+        assertThat(OtherThread.thrownOn("reader", () -> seen.set(s.toString()))).isNull();
+        assertThat(seen.get()).as("read from another thread").isEqualTo("Select[" + clauses + ", default]");
+    }
+
+    @Test
+    @Timeout(60)
+    void aWaitingSelectsToStringSaysWhenItsTimeoutExpires() {
+        VirtualTime.run(() -> {
+            Channel<String> replies = new Channel<>("replies", 0);
+            Select<String> s = new Select<String>().onReceive(replies, v -> v).onTimeout(Duration.ofMillis(50), () -> "timed out");
+            Coroutine waiter = Coroutine.create("waiter", () -> log.add(s.select()));
+            waiter.switchTo();
+            Coroutine.sleep(Duration.ofMillis(20));
+            assertThat(s).hasToString("Select[receive from channel 'replies', timeout PT0.05S"
+                    + " (t=50.000 ms on the virtual clock, 30.000 ms left)]");
+        });
+        assertThat(log).containsExactly("timed out");
+    }
+
+    @Test
     void aSelectOfManyClausesKeepsThemAllInTheOrderGiven() {
         Select<String> s = new Select<>();
         List<Channel<String>> channels = new ArrayList<>();
