@@ -35,13 +35,19 @@ import java.util.function.Supplier;
  *
  * <p>A coroutine is confined to the thread that created it: every call on it from another thread
  * throws {@link IllegalStateException} naming the calling context, both threads and the call
- * ({@link #name()} and {@link #toString()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
+ * ({@link #name()}, {@link #toString()} and {@link #isMain()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
  *
  * <p>Nothing is lost: a body that throws ends as {@link State#FAILED} and its creator (main if the
  * creator has ended or is parked; its closer if it was being closed, main if that closer has ended)
  * resumes with a {@link CoroutineException} whose cause is what was thrown.
  * {@link #close()} unwinds a suspended coroutine: its pending {@code yield()} or {@code switchTo()}
  * throws {@link CoroutineExit}, so its {@code finally} blocks run and the monitors it holds are released.
+ *
+ * <p>If the engine asked for cannot run ({@code -Dcoro.engine=continuation} without the exports flag, or
+ * a name that is none of {@code auto}, {@code continuation}, {@code threads}), every call that needs the
+ * calling thread's scheduler ({@code create}, {@code current()}, {@code yield()}, a sleep, a new
+ * {@link Channel} or {@link Generator} …) throws {@link UnsupportedOperationException} naming the property
+ * and the flag (see the package documentation, Engines).
  */
 public final class Coroutine implements AutoCloseable {
 
