@@ -100,7 +100,7 @@ final class Engines {
     private static Function<Scheduler, Engine> init() {
         Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag());
         if (c.warning() != null) {
-            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, c.warning());
+            Warnings.log(c.warning());
         }
         if (c.engine() == null) {
             unavailable = c.failure();

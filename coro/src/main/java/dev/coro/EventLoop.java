@@ -817,8 +817,7 @@ final class EventLoop {
         try {
             return spinNanos(System.getProperty(SPIN_PROPERTY));
         } catch (IllegalArgumentException e) {
-            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, e.getMessage() + "; spinning "
-                    + DEFAULT_SPIN_NANOS + " ns instead");
+            Warnings.log(e.getMessage() + "; spinning " + DEFAULT_SPIN_NANOS + " ns instead");
             return DEFAULT_SPIN_NANOS;
         }
     }

@@ -152,6 +152,6 @@ final class Monitoring {
     }
 
     private static void warn(String message) {
-        System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+        Warnings.log(message);
     }
 }

@@ -951,7 +951,7 @@ final class Scheduler {
         try {
             return seed(System.getProperty("coro.seed"));
         } catch (IllegalArgumentException e) {
-            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, e.getMessage() + "; seeding with 0 instead");
+            Warnings.log(e.getMessage() + "; seeding with 0 instead");
             return 0;
         }
     }

@@ -3,6 +3,15 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Engines.Choice;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -76,6 +85,67 @@ class EngineTest {
     void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
         assertThat(Engines.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
         assertThat(Engines.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+    }
+
+    @Test
+    @Tag("child-jvm") // the choice and its warning are made once per JVM, by Engines' initializer
+    @Timeout(300)
+    void aLogHandlerThatThrowsLeavesTheLibraryWorkingAndItsWarningsOnStandardError() throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // no exports flag: the automatic choice falls back to the thread engine and warns; and three properties it cannot read
+        List<String> command = List.of(java.toString(), "-Dcoro.seed=x", "-Dcoro.spinNanos=-1", "-Dcoro.blockedThreshold=abc",
+                "-cp", System.getProperty("java.class.path"), ThrowingLogHandler.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        String threw = "WARNING (the dev.coro logger threw java.lang.IllegalStateException: a broken handler): ";
+        assertThat(out.lines().filter(l -> !l.startsWith(threw)))
+                .as("it printed:%n%s", out).containsExactly("ran FINISHED", "ran FINISHED");
+        assertThat(out.lines().filter(l -> l.startsWith(threw)).map(l -> l.substring(threw.length())))
+                .as("it printed:%n%s", out)
+                .anySatisfy(l -> assertThat(l).startsWith("coro runs on its thread engine: jdk.internal.vm is not exported"))
+                .anySatisfy(l -> assertThat(l).isEqualTo("coro.seed must be a whole number (a long), not 'x'; seeding with 0 instead"))
+                .anySatisfy(l -> assertThat(l).startsWith("coro.spinNanos must be 0 (never spin) or more nanoseconds, not -1"))
+                .anySatisfy(l -> assertThat(l).startsWith("coro does not detect blocked loops: -Dcoro.blockedThreshold=abc"))
+                .hasSize(4);
+        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /** The child: a handler of the {@code dev.coro} logger that throws at every record, then two coroutines. */
+    static final class ThrowingLogHandler {
+
+        /**
+         * Runs a coroutine twice, printing its end state or what was thrown.
+         *
+         * @param args ignored
+         */
+        public static void main(String[] args) {
+            Logger log = Logger.getLogger("dev.coro");
+            log.setUseParentHandlers(false);
+            log.addHandler(new Handler() {
+                @Override
+                public void publish(LogRecord r) {
+                    throw new IllegalStateException("a broken handler");
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+            for (int i = 0; i < 2; i++) {
+                try {
+                    Coroutine c = Coroutine.create("worker", () -> { });
+                    c.switchTo();
+                    System.out.println("ran " + c.state());
+                } catch (Throwable t) {
+                    System.out.println("threw " + t);
+                }
+            }
+        }
     }
 
     @Test
