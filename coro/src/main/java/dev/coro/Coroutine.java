@@ -44,10 +44,11 @@ import java.util.function.Supplier;
  * throws {@link CoroutineExit}, so its {@code finally} blocks run and the monitors it holds are released.
  *
  * <p>If the engine asked for cannot run ({@code -Dcoro.engine=continuation} without the exports flag, or
- * a name that is none of {@code auto}, {@code continuation}, {@code threads}), every call that needs the
- * calling thread's scheduler ({@code create}, {@code current()}, {@code yield()}, a sleep, a new
- * {@link Channel} or {@link Generator} …) throws {@link UnsupportedOperationException} naming the property
- * and the flag (see the package documentation, Engines).
+ * a name that is none of {@code auto}, {@code continuation}, {@code threads}), or none can (a Java runtime
+ * without the module {@code jdk.jfr}), every call that needs the calling thread's scheduler
+ * ({@code create}, {@code current()}, {@code yield()}, a sleep, a new {@link Channel} or {@link Generator} …)
+ * throws {@link UnsupportedOperationException} saying why and what to add: the flag, or the module (see the
+ * package documentation, Engines).
  */
 public final class Coroutine implements AutoCloseable {
 

@@ -11,6 +11,7 @@ import java.util.function.Function;
  * around it ignored; a refusal quotes the value as given); {@code auto} (the default) takes the
  * continuation engine if {@code jdk.internal.vm} is exported to this library, otherwise the thread
  * engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
+ * None runs on a Java runtime without the module {@code jdk.jfr} (a runtime image made without it).
  */
 final class Engines {
 
@@ -98,6 +99,12 @@ final class Engines {
     }
 
     private static Function<Scheduler, Engine> init() {
+        if (!jfrPresent()) {
+            unavailable = "coro cannot run on this Java runtime: it lacks the module jdk.jfr, whose classes the library's"
+                    + " JFR events extend (they cost nothing until a recording starts); add it to the runtime image"
+                    + " (jlink --add-modules jdk.jfr,...)";
+            return null;
+        }
         Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag());
         if (c.warning() != null) {
             Warnings.log(c.warning());
@@ -108,6 +115,20 @@ final class Engines {
         }
         chosen = c.engine();
         return chosen.equals("threads") ? ThreadEngine::new : continuationEngine();
+    }
+
+    /**
+     * Whether the module {@code jdk.jfr} is in the runtime: the library's events extend its classes, and a
+     * runtime image made without it (jlink) would fail the first scheduler with a bare {@code NoClassDefFoundError}.
+     * (On the module path, {@code requires jdk.jfr} makes the JVM refuse to start without it.)
+     */
+    private static boolean jfrPresent() {
+        try {
+            Class.forName("jdk.jfr.Event", false, Engines.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** Links the continuation engine only here, so that the thread engine never loads {@code jdk.internal.vm}. */

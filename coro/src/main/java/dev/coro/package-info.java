@@ -85,9 +85,11 @@
  * handoff; slower, public API only), after one warning. {@code -Dcoro.engine=continuation|threads|auto}
  * forces the choice; if the engine it asks for cannot run (the continuation engine without the flag, or
  * an unknown name), every call that needs a thread's scheduler throws {@link UnsupportedOperationException}
- * naming the property and the flag. Which engine runs is each scheduler's {@code engine()} in the JMX view
- * ({@link dev.coro.management.SchedulerInfo#engine()}). Inside a body they differ in {@code Thread.currentThread()}, thread-locals,
- * interrupts, monitors held by main and pinning; {@code docs/ENGINES.md} has the table. On the thread
+ * naming the property and the flag; so it does, naming the module, on a Java runtime without
+ * {@code jdk.jfr}. Which engine runs is each scheduler's {@code engine()} in the JMX view
+ * ({@link dev.coro.management.SchedulerInfo#engine()}). Inside a body they differ in
+ * {@code Thread.currentThread()}, thread-locals, interrupts, monitors held by main and pinning;
+ * {@code docs/ENGINES.md} has the table. On the thread
  * engine a coroutine's thread starts when it first runs; if the JVM can start none (threads or memory
  * exhausted), the call that would run it (a switch, a yield, a wait; in main, any pending call, when
  * a body ends) throws an {@link IllegalStateException} naming the caller, the call and the coroutine,

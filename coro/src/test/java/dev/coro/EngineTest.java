@@ -149,6 +149,47 @@ class EngineTest {
     }
 
     @Test
+    @Tag("child-jvm") // a runtime without the module jdk.jfr
+    @Timeout(300)
+    void onARuntimeWithoutJfrEveryCallIsRefusedNamingTheModuleToAdd() throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // as a runtime image made by jlink without jdk.jfr, with the library on the class path
+        List<String> command = List.of(java.toString(), "--limit-modules", "java.base,java.logging,java.management",
+                "-cp", System.getProperty("java.class.path"), WithoutJfr.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        String refusal = "coro cannot run on this Java runtime: it lacks the module jdk.jfr, whose classes the library's JFR"
+                + " events extend (they cost nothing until a recording starts); add it to the runtime image"
+                + " (jlink --add-modules jdk.jfr,...)";
+        assertThat(out.lines()).as("it printed:%n%s", out).containsExactly(
+                "threw java.lang.UnsupportedOperationException: " + refusal,
+                "threw java.lang.UnsupportedOperationException: " + refusal);
+        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /** The child: creates a coroutine twice, on a runtime without the module {@code jdk.jfr}. */
+    static final class WithoutJfr {
+
+        /**
+         * Runs a coroutine twice, printing its end state or what was thrown.
+         *
+         * @param args ignored
+         */
+        public static void main(String[] args) {
+            for (int i = 0; i < 2; i++) {
+                try {
+                    Coroutine c = Coroutine.create("worker", () -> { });
+                    c.switchTo();
+                    System.out.println("ran " + c.state());
+                } catch (Throwable t) {
+                    System.out.println("threw " + t);
+                }
+            }
+        }
+    }
+
+    @Test
     void anUnknownEngineNameFailsListingTheKnownOnes() {
         assertThat(Engines.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
                 "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
