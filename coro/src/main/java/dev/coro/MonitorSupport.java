@@ -32,9 +32,11 @@ final class MonitorSupport extends MonitorBridge {
 
     @Override
     public List<SchedulerInfo> schedulers() {
-        String engine = Engines.running();
         List<SchedulerInfo> rows = new ArrayList<>();
-        for (Scheduler s : Monitoring.live()) {
+        List<Scheduler> live = Monitoring.live();
+        // asked only of a JVM that has a scheduler, hence an engine: one where none can run has no row, not a failure
+        String engine = live.isEmpty() ? null : Engines.running();
+        for (Scheduler s : live) {
             SchedulerCensus c = SchedulerCensus.of(s);
             Context oldest = c.oldestParked;
             Wait waits = oldest == null ? null : oldest.waitingFor;

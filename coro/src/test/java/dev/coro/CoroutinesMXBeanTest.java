@@ -333,6 +333,48 @@ class CoroutinesMXBeanTest {
                 .endsWith("registered=false detector=Optional.empty detectorThread=false\n");
     }
 
+    @Test
+    @Tag("child-jvm") // the engine is chosen once per JVM
+    @Timeout(300)
+    void inAJvmWhereNoEngineCanRunTheViewShowsNoSchedulerInsteadOfFailing() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = List.of(java.toString(), "-Dcoro.engine=fibers", "-cp", System.getProperty("java.class.path"),
+                ViewWithoutEngine.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        assertThat(out).as("it printed:%n%s", out).isEqualTo("""
+                create threw java.lang.UnsupportedOperationException: cannot choose a coroutine engine: -Dcoro.engine=fibers \
+                is not one of auto, continuation, threads
+                Schedulers: 0 rows
+                CoroutineCount: 0
+                dump: 0 scheduler threads
+                """);
+        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /** A program of a JVM whose engine cannot run: a coroutine refused, then the view read as JConsole reads it. */
+    static final class ViewWithoutEngine {
+        public static void main(String[] args) throws Exception {
+            try {
+                Coroutine.create("first", () -> { });
+            } catch (UnsupportedOperationException e) {
+                System.out.println("create threw " + e);
+            }
+            ObjectName name = CoroutinesManagement.register();
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            for (String attribute : List.of("Schedulers", "CoroutineCount")) {
+                try {
+                    Object v = server.getAttribute(name, attribute);
+                    System.out.println(attribute + ": " + (v instanceof CompositeData[] rows ? rows.length + " rows" : v));
+                } catch (Exception e) {
+                    System.out.println(attribute + " threw " + e);
+                }
+            }
+            System.out.println("dump: " + ((String) server.invoke(name, "dump", new Object[] {5}, new String[] {"int"})).strip());
+        }
+    }
+
     /** What {@link Probe} prints in a child JVM started with {@code flags}: its standard error, then its output. */
     private static String probe(String... flags) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
