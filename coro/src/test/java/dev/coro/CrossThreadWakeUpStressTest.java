@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Queue;
 import java.util.Set;
@@ -258,7 +257,11 @@ class CrossThreadWakeUpStressTest {
         Channel<Integer> x = made.join();
         Field f = Channel.class.getDeclaredField("buffer");
         f.setAccessible(true);
-        List<Integer> left = new ArrayList<>((ArrayDeque<?>) f.get(x)).stream().map(Integer.class::cast).toList();
+        Fifo<?> buffer = (Fifo<?>) f.get(x); // its thread has ended: nobody else takes from it
+        List<Integer> left = new ArrayList<>();
+        for (Object v; (v = buffer.poll()) != null; ) {
+            left.add((Integer) v);
+        }
         List<Integer> all = new ArrayList<>(received);
         all.addAll(left);
         assertThat(all).as("values received, and left in the ended thread's channel").doesNotHaveDuplicates();
