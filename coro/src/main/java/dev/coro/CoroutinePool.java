@@ -123,6 +123,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     private final AtomicLong reportOrder = new AtomicLong();
     private volatile boolean closing;
+    /** Whether {@link #closeNow()} was called: each thread closes its coroutines, and no body starts any more. */
+    private volatile boolean closingNow;
     /** Whether the pool counts in {@link #OPEN}: from its start until its last thread leaves its loop. */
     private final AtomicBoolean countedOpen = new AtomicBoolean(true);
 
@@ -234,9 +236,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * {@code toString()} does: {@code join the future of submit #1 to coro-pool-1[Not completed]}.
      *
      * <p>A body whose future its caller settled ({@code cancel}, {@code complete}) before the body
-     * started never runs, as the supplier of a {@code supplyAsync} would not. One that has started runs
-     * to its end whatever its future says: a cancel interrupts and closes nothing, as
-     * {@code CompletableFuture.cancel} does not, and {@link #close()} waits for the body.
+     * started never runs, as the supplier of a {@code supplyAsync} would not. One that has started is
+     * closed by {@code cancel(true)}, as a {@code FutureTask}'s {@code cancel(true)} interrupts its
+     * thread: its thread's main closes its coroutine at the thread's next scheduling point (unwound by
+     * a {@link CoroutineExit} at its wait, its {@code finally} blocks run, as {@link Coroutine#close()}
+     * does; one that never reaches a scheduling point runs on until it does); {@code cancel(false)} and
+     * {@code complete} leave it to run to its end. {@link #close()} waits for the body either way.
      *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
@@ -249,7 +254,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet());
-        place(new Task(body, f, f.seq, f.order, "submit"), "submit to");
+        Task task = new Task(body, f, f.seq, f.order, "submit");
+        f.task = task;
+        place(task, "submit to");
         return f;
     }
 
@@ -294,14 +301,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     @Override
     public void close() {
-        Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
-        Thread self = caller != null ? caller.owner : Thread.currentThread();
-        for (Worker w : workers) {
-            if (self == w.thread) {
-                throw new IllegalStateException(Scheduler.describeCaller() + " cannot close " + name + " (" + state() + ") from its own thread "
-                        + Scheduler.describe(w.thread) + ": it would wait for itself");
-            }
-        }
+        checkNotOwnThread("close");
         if (!closing) {
             closing = true;
             for (Worker w : workers) {
@@ -339,6 +339,45 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
         if (first != null) {
             throw unobservedFailure(first, later, dropped);
+        }
+    }
+
+    /**
+     * Closes the pool as {@link #close()} does, after ending what runs on it, as an
+     * {@code ExecutorService}'s {@code shutdownNow()} does: a body not started yet never runs (its future,
+     * if it has one, is cancelled), and every coroutine on the pool's threads (the bodies' and those they
+     * created) is closed by its thread's main at that thread's next scheduling point: unwound, its wait
+     * ended by a {@link CoroutineExit}, its {@code finally} blocks run, as {@link Coroutine#close()}
+     * does. A body closed so is no failure: its future completes exceptionally with that signal (or
+     * keeps its caller's outcome), and {@code close()} does not report it; a coroutine whose unwinding
+     * throws something else is a failure reported as {@code close()} reports one left to a thread's main.
+     * Nothing preempts a coroutine: one that never reaches a scheduling point (a loop that neither yields
+     * nor waits, a blocking JDK call) is closed only once it does. Then waits as {@link #close()} does;
+     * calling it after a {@code close()} that is still waiting (a {@code withTimeout} around it gave up,
+     * say) ends what that close waits for.
+     *
+     * @throws CoroutineException    as {@link #close()}
+     * @throws IllegalStateException if called from one of the pool's own threads (naming the caller, the pool and its state)
+     */
+    public void closeNow() {
+        checkNotOwnThread("closeNow");
+        closingNow = true;
+        closing = true;
+        for (Worker w : workers) {
+            w.loop().post(w::wake);
+        }
+        close();
+    }
+
+    /** Refuses {@code op} ({@code close}, {@code closeNow}) on one of the pool's own threads, which it would wait for. */
+    private void checkNotOwnThread(String op) {
+        Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
+        Thread self = caller != null ? caller.owner : Thread.currentThread();
+        for (Worker w : workers) {
+            if (self == w.thread) {
+                throw new IllegalStateException(Scheduler.describeCaller() + " cannot " + op + " " + name + " (" + state() + ") from its own thread "
+                        + Scheduler.describe(w.thread) + ": it would wait for itself");
+            }
         }
     }
 
@@ -434,6 +473,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             target.loop().post(target::wake); // it may be waiting for this body: it checks again
             throw rejected(op);
         }
+        task.worker = target;
         target.loop().post(() -> target.accept(task));
         Scheduler s = Scheduler.currentOrNull();
         if (s != null) {
@@ -602,6 +642,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final long order;
         /** The call that submitted it: {@code submit} or {@code execute}. */
         final String op;
+        /** The thread it was handed to; null until then. */
+        volatile Worker worker;
+        /** Its coroutine while the body runs (set and cleared on its thread); null before and after. */
+        volatile Context context;
 
         @SuppressWarnings("unchecked")
         Task(Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
@@ -628,6 +672,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final AtomicInteger live = new AtomicInteger();
         /** The bodies submitted to it and not started yet, oldest first; the room a burst took is given back once they have started. */
         private final Fifo<Task> tasks = new Fifo<>();
+        /** The started bodies whose futures were cancelled with {@code cancel(true)}: main closes their coroutines. */
+        private final Fifo<Task> toClose = new Fifo<>();
         /** Whether it has told the pool it has no coroutine left (while closing). */
         private boolean idle;
         private volatile Scheduler scheduler;
@@ -662,6 +708,71 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             wake();
         }
 
+        /**
+         * From any thread: {@code t}'s future was cancelled with {@code cancel(true)}; if its body has
+         * started and not ended, main closes its coroutine. Nothing if this thread has ended (so has the body).
+         */
+        void requestClose(Task t) {
+            loop().post(() -> {
+                toClose.add(t);
+                wake();
+            });
+        }
+
+        /**
+         * On this thread, in main: closes the coroutines asked for, and, once {@link #closeNow()} was
+         * called, every coroutine of the thread, until none is left (a {@code finally} block may create
+         * more), the bodies waiting to start cancelled instead of run.
+         */
+        private void closeRequested(Scheduler s) {
+            Task t;
+            while ((t = toClose.poll()) != null) {
+                Context c = t.context;
+                if (c != null) {
+                    closeOne(s, c);
+                }
+            }
+            if (!pool.closingNow) {
+                return;
+            }
+            while ((t = tasks.poll()) != null) {
+                live.decrementAndGet(); // before the future completes, as for a body that ran
+                if (t.future != null) {
+                    t.future.cancel(false);
+                }
+            }
+            java.util.Set<Context> refused = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            while (true) {
+                Context c = null;
+                for (int k = 0; k < s.runList.size() && c == null; k++) {
+                    Context e = s.runList.get(k);
+                    if (e != s.main && !refused.contains(e)) {
+                        c = e;
+                    }
+                }
+                if (c == null) {
+                    return;
+                }
+                if (!closeOne(s, c)) {
+                    refused.add(c);
+                }
+            }
+        }
+
+        /** Closes {@code c} from main; false if it could not be (the JDK could not suspend it: reported, left as it was). */
+        private boolean closeOne(Scheduler s, Context c) {
+            try {
+                s.close(c);
+                return true;
+            } catch (CoroutineException e) {
+                pool.failedInMain(thread, e); // its unwinding threw: a failure, as one left to main
+                return true;
+            } catch (IllegalStateException e) {
+                pool.failedInMain(thread, e);
+                return c.state().isTerminal();
+            }
+        }
+
         /** On this thread, a coroutine of it ended: while the pool closes, main checks whether the thread may end. */
         void coroutineEnded() {
             if (pool.closing && live.get() == 0 && scheduler.runList.size() <= 1) {
@@ -692,6 +803,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             started.complete(s);
             try {
                 while (true) {
+                    if (pool.closingNow || toClose.size() > 0) {
+                        closeRequested(s);
+                    }
                     Task t = tasks.poll();
                     if (t != null && t.future != null && t.future.isDone()) {
                         // its caller settled the future before the body started (cancel, complete): as
@@ -795,14 +909,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             // thread's main, or this body): no body starts with one, on either engine, as no task of a
             // ThreadPoolExecutor does
             Thread.interrupted();
+            t.context = Scheduler.current().currentContext(); // a cancel(true) of its future closes it
             try {
-                value = t.body.get();
+                // settled between main's look and this start: not run, as one settled before it started; a
+                // cancel(true) after this look sees the context set, and has main close the body
+                if (t.future == null || !t.future.isDone()) {
+                    value = t.body.get();
+                }
             } catch (Throwable e) {
                 failure = e;
                 where = Scheduler.describeCaller(); // the body's coroutine, while it is still the current one
                 // a close of its coroutine; an exit signal the body kept from another and threw again is its failure
                 unwound = e instanceof CoroutineExit exit && Scheduler.current().currentContext().unwoundBy(exit);
             } finally {
+                t.context = null; // nothing to close any more, and the future keeps no context alive
+                if (t.future != null) {
+                    t.future.task = null; // nor the body
+                }
                 live.decrementAndGet(); // before the future completes: whatever it sets off sees the body gone
             }
             if (t.future != null) {
@@ -1105,11 +1228,31 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Failure failure;
         /** Retained, then let go to keep the pool's failures bounded: counted as not kept (guarded by the pool's {@code failures}). */
         boolean letGo;
+        /** Its submission, whose coroutine a {@code cancel(true)} closes. */
+        volatile Task task;
 
         ObservedFuture(CoroutinePool pool, long seq, long order) {
             this.pool = pool;
             this.seq = seq;
             this.order = order;
+        }
+
+        /**
+         * Cancels it, as a {@code CompletableFuture} is cancelled; with {@code mayInterruptIfRunning}, a
+         * body that has started and not ended is closed too, as a {@code FutureTask}'s thread is
+         * interrupted (see {@link CoroutinePool#submit}).
+         */
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            Task t = task;
+            if (cancelled && mayInterruptIfRunning && t != null && t.context != null) {
+                Worker w = t.worker;
+                if (w != null) {
+                    w.requestClose(t);
+                }
+            }
+            return cancelled;
         }
 
         /** Someone reads it: close() does not report its failure, and the pool lets it go. */

@@ -425,7 +425,7 @@ class CoroutinePoolTest {
      */
     @Test
     @Timeout(20)
-    void aBodyWhoseFutureItsCallerSettledBeforeItStartedNeverRunsAndOneStartedRunsToItsEnd() throws InterruptedException {
+    void aBodyWhoseFutureItsCallerSettledBeforeItStartedNeverRunsAndOneStartedRunsToItsEndUnlessInterrupted() throws InterruptedException {
         CoroutinePool pool = CoroutinePool.start(1);
         CountDownLatch hold = new CountDownLatch(1);
         CompletableFuture<Void> holding = new CompletableFuture<>();
@@ -457,7 +457,7 @@ class CoroutinePoolTest {
         });
         assertThat(cancelled.cancel(false)).isTrue();
         assertThat(completed.complete("the caller's own")).isTrue();
-        assertThat(started.cancel(true)).isTrue();
+        assertThat(started.cancel(false)).isTrue(); // without interrupting: the body runs to its end
         hold.countDown();
         Coroutine.await(after);
         Coroutine.create("opener", () -> { // runs once main waits in close()
@@ -469,6 +469,114 @@ class CoroutinePoolTest {
         assertThat(cancelled.isCancelled()).isTrue();
         assertThat(started.isCancelled()).isTrue();
         assertThat(completed.join()).isEqualTo("the caller's own");
+    }
+
+    @Test
+    void aCancelWithInterruptOfAStartedBodysFutureClosesItsCoroutineAndOneWithoutLetsItRun() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> aParked = new CompletableFuture<>();
+        CompletableFuture<Void> bParked = new CompletableFuture<>();
+        CompletableFuture<Void> aUnwound = new CompletableFuture<>();
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<String> a = pool.submit(() -> {
+            try {
+                aParked.complete(null);
+                Coroutine.await(never);
+                return "a ends";
+            } finally {
+                events.add("a's finally, " + Coroutine.current().name());
+                aUnwound.complete(null);
+            }
+        });
+        CompletableFuture<String> b = pool.submit(() -> {
+            bParked.complete(null);
+            Coroutine.await(gate);
+            events.add("b ends");
+            return "b's own";
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(aParked, bParked)));
+        assertThat(a.cancel(true)).isTrue();
+        assertThat(b.cancel(false)).isTrue();
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(aUnwound));
+        assertThat(events).containsExactly("a's finally, coroutine-1");
+        gate.complete(null);
+        close(pool);
+        assertThat(events).containsExactly("a's finally, coroutine-1", "b ends");
+        assertThat(a.isCancelled()).isTrue();
+        assertThat(b.isCancelled()).isTrue();
+    }
+
+    @Test
+    void closeNowClosesEveryCoroutineOfThePoolAndNeverStartsTheBodiesWaitingToStart() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        AtomicReference<Thread> poolThread = new AtomicReference<>();
+        CompletableFuture<String> first = pool.submit(() -> {
+            poolThread.set(Peer.schedulerThread());
+            Channel<String> quiet = new Channel<>("quiet", 0);
+            Coroutine.create("child", () -> {
+                try {
+                    quiet.receive();
+                } finally {
+                    events.add("child unwound");
+                }
+            }).switchTo();
+            holding.complete(null);
+            try {
+                hold.await(); // holds the pool's one thread: the body submitted meanwhile waits to start
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            try {
+                Coroutine.await(new CompletableFuture<Void>()); // never completed: only a close ends it
+                return "first ends";
+            } finally {
+                events.add("first unwound");
+            }
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(holding));
+        CompletableFuture<String> waiting = pool.submit(() -> {
+            events.add("the waiting body runs");
+            return "waiting's own";
+        });
+        Coroutine.create("opener", () -> { // runs once main waits in closeNow()
+            events.add("opener runs");
+            hold.countDown();
+        });
+        Coroutine.withTimeout(GUARD, pool::closeNow);
+        assertThat(events).containsExactlyInAnyOrder("opener runs", "first unwound", "child unwound");
+        assertThat(events.get(0)).isEqualTo("opener runs");
+        assertThat(waiting.isCancelled()).as("never started").isTrue();
+        assertThat(first).isCompletedExceptionally();
+        assertThat(catchThrowable(first::join)).isInstanceOf(CompletionException.class).hasCauseInstanceOf(CoroutineExit.class);
+        assertThat(poolThread.get().isAlive()).isFalse();
+        assertThat(pool.toString()).endsWith("closed]");
+        Coroutine.withTimeout(GUARD, pool::closeNow); // twice is fine
+    }
+
+    @Test
+    void closeNowFromAPoolThreadIsRefusedNamingTheCallerAndThePool() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        try {
+            CompletableFuture<String> refused = pool.submit(() -> {
+                try {
+                    pool.closeNow();
+                    return "closed";
+                } catch (IllegalStateException e) {
+                    return e.getMessage() + " / thread " + Scheduler.describe(Peer.schedulerThread());
+                }
+            });
+            String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(refused));
+            String thread = r.substring(r.indexOf(" / thread ") + " / thread ".length());
+            assertThat(r).isEqualTo("coroutine 'coroutine-1' cannot closeNow " + name + " (running) from its own thread " + thread
+                    + ": it would wait for itself / thread " + thread);
+            assertThat(pool.toString()).endsWith("running]");
+        } finally {
+            close(pool);
+        }
     }
 
     @Test
