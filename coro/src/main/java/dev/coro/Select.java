@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -218,7 +219,8 @@ public final class Select<R> {
      * @return the fired clause's result
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
-     *                                  whose stage failed (as {@code join()})
+     *                                  whose stage failed (as {@code join()}: its cause the failure; its message
+     *                                  naming the caller, the clause and the stage)
      * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave nothing to run and nothing pending on this thread
@@ -246,7 +248,8 @@ public final class Select<R> {
      * @return the fired clause's result
      * @throws ChannelClosedException   if the clause that fired is on a closed channel
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
-     *                                  whose stage failed (as {@code join()})
+     *                                  whose stage failed (as {@code join()}: its cause the failure; its message
+     *                                  naming the caller, the clause and the stage)
      * @throws CancellationException    if the clause that fired is an {@code onComplete} whose stage was
      *                                  cancelled (as {@code join()}, naming the caller, the clause and the stage)
      * @throws DeadlockException        if waiting would leave nothing to run and nothing pending on this thread
@@ -912,6 +915,12 @@ public final class Select<R> {
                         + SafeText.of(stage) + ") fired on a cancelled stage");
                 c.initCause(e);
                 throw c;
+            } catch (CompletionException e) {
+                // what join() throws, its cause the stage's failure, but saying which clause fired: a select of
+                // several onComplete clauses would otherwise leave the caller to guess which stage failed
+                Throwable failure = e.getCause() != null ? e.getCause() : e;
+                throw new CompletionException(self.describe() + " cannot select: its clause onComplete("
+                        + SafeText.of(stage) + ") fired on a stage that failed: " + failure, failure);
             }
         }
 

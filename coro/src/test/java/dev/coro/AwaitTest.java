@@ -522,15 +522,24 @@ class AwaitTest {
     }
 
     @Test
-    void onCompleteOfAFailedFutureThrowsWhatJoinWould() {
+    void onCompleteOfAFailedFutureThrowsWhatJoinWouldNamingTheClauseThatFired() {
         CompletableFuture<String> f = new CompletableFuture<>();
         Channel<String> ch = new Channel<>("ch", 0);
         Coroutine.create("starter", () ->
                 Thread.ofPlatform().name("failer").start(() -> f.completeExceptionally(new IOException("disk"))));
-        Select<String> select = new Select<String>().onReceive(ch, v -> v).onComplete(f, v -> v);
+        CompletableFuture<String> other = new CompletableFuture<>();
+        Select<String> select = new Select<String>().onReceive(ch, v -> v).onComplete(other, v -> v).onComplete(f, v -> v);
+        // what join() throws, its cause the failure, its message saying which of the two clauses fired
         assertThatThrownBy(select::select).isExactlyInstanceOf(CompletionException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + f
+                        + ") fired on a stage that failed: java.io.IOException: disk")
                 .cause().isExactlyInstanceOf(IOException.class).hasMessage("disk");
         assertThat(ch.trySend("x")).isFalse();
+        assertThatThrownBy(() -> new Select<String>().onComplete(f, v -> v).selectUnbiased())
+                .as("complete before the select, and an unbiased run")
+                .isExactlyInstanceOf(CompletionException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + f
+                        + ") fired on a stage that failed: java.io.IOException: disk");
     }
 
     /**
