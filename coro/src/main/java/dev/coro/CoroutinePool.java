@@ -171,7 +171,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * How a pool thread makes the coroutine of a body: {@link Scheduler#create}, or a test's that fails as
      * the JVM does when it has no memory left for one.
      */
-    static BiFunction<Scheduler, Runnable, Context> maker = (s, body) -> s.create(null, body);
+    static BiFunction<Scheduler, Runnable, Context> maker = (s, body) -> s.create(body instanceof Start start ? start.task.name : null, body);
 
     /**
      * A pool that failed to start: its threads that did start end once they look (those parked for
@@ -252,9 +252,30 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
+        return submitNamed(null, body);
+    }
+
+    /**
+     * {@link #submit(Supplier)}, the body's coroutine named {@code name}: dumps, the blocked-loop
+     * detector's reports, refusals and {@link #close()}'s report of its failure name it so, instead of
+     * {@code coroutine-N} (a server's acceptor and its connections told apart in a dump, say).
+     *
+     * @param name the coroutine's name, as {@link Coroutine#create(String, Runnable)} takes it
+     * @param body the code to run; its value completes the future
+     * @param <T>  the type of its value
+     * @return the body's future, as {@link #submit(Supplier)}'s
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code name} or {@code body} is null
+     */
+    public <T> CompletableFuture<T> submit(String name, Supplier<T> body) {
+        Objects.requireNonNull(name, "name");
+        return submitNamed(name, body);
+    }
+
+    private <T> CompletableFuture<T> submitNamed(String name, Supplier<T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet());
-        Task task = new Task(body, f, f.seq, f.order, "submit");
+        Task task = new Task(name, body, f, f.seq, f.order, "submit");
         f.task = task;
         place(task, "submit to");
         return f;
@@ -271,8 +292,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     @Override
     public void execute(Runnable body) {
+        executeNamed(null, body);
+    }
+
+    /**
+     * {@link #execute(Runnable)}, the body's coroutine named {@code name}, as {@link #submit(String, Supplier)} names it.
+     *
+     * @param name the coroutine's name, as {@link Coroutine#create(String, Runnable)} takes it
+     * @param body the code to run
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code name} or {@code body} is null
+     */
+    public void execute(String name, Runnable body) {
+        Objects.requireNonNull(name, "name");
+        executeNamed(name, body);
+    }
+
+    private void executeNamed(String name, Runnable body) {
         Objects.requireNonNull(body, "body");
-        place(new Task(() -> {
+        place(new Task(name, () -> {
             body.run();
             return null;
         }, null, submissions.incrementAndGet(), reportOrder.incrementAndGet(), "execute"), "execute on");
@@ -634,6 +672,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** A submitted body and its future (null for {@link #execute}). */
     private static final class Task {
+        /** Its coroutine's name; null for the default one. */
+        final String name;
         final Supplier<?> body;
         final ObservedFuture<Object> future;
         /** The number of its submission. */
@@ -648,7 +688,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile Context context;
 
         @SuppressWarnings("unchecked")
-        Task(Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
+        Task(String name, Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
+            this.name = name;
             this.body = body;
             this.future = (ObservedFuture<Object>) future;
             this.seq = seq;

@@ -580,6 +580,29 @@ class CoroutinePoolTest {
     }
 
     @Test
+    void aNamedSubmissionsCoroutineBearsItsNameInItsBodyTheDumpAndTheReportOfItsFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<String> dumped = pool.submit("acceptor", () -> {
+            Coroutine.create("connection 1", () -> Coroutine.await(gate)).switchTo();
+            return Coroutine.current().name() + " / " + Coroutine.dump();
+        });
+        String r = Coroutine.withTimeout(GUARD, () -> Coroutine.await(dumped));
+        assertThat(r).startsWith("acceptor / ").contains("coroutine 'acceptor': RUNNING").contains("coroutine 'connection 1': PARKED");
+        gate.complete(null);
+        pool.execute("worker", () -> {
+            throw new IllegalStateException("failed");
+        });
+        assertThatThrownBy(() -> pool.submit(null, () -> "x")).isInstanceOf(NullPointerException.class).hasMessage("name");
+        assertThatThrownBy(() -> pool.execute(null, () -> { })).isInstanceOf(NullPointerException.class).hasMessage("name");
+        Throwable thrown = catchThrowable(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'worker' on thread '" + name
+                        + "-0', running the body of execute #2, threw java.lang.IllegalStateException: failed");
+    }
+
+    @Test
     void closeWaitsForABodyThatEndsAfterTheCloseStarted() {
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<Void> gate = new CompletableFuture<>();
