@@ -136,15 +136,7 @@ class EngineTest {
                 public void close() {
                 }
             });
-            for (int i = 0; i < 2; i++) {
-                try {
-                    Coroutine c = Coroutine.create("worker", () -> { });
-                    c.switchTo();
-                    System.out.println("ran " + c.state());
-                } catch (Throwable t) {
-                    System.out.println("threw " + t);
-                }
-            }
+            runTwice();
         }
     }
 
@@ -177,14 +169,19 @@ class EngineTest {
          * @param args ignored
          */
         public static void main(String[] args) {
-            for (int i = 0; i < 2; i++) {
-                try {
-                    Coroutine c = Coroutine.create("worker", () -> { });
-                    c.switchTo();
-                    System.out.println("ran " + c.state());
-                } catch (Throwable t) {
-                    System.out.println("threw " + t);
-                }
+            runTwice();
+        }
+    }
+
+    /** What the child JVMs do: create and run a coroutine twice, printing its end state or what was thrown. */
+    static void runTwice() {
+        for (int i = 0; i < 2; i++) {
+            try {
+                Coroutine c = Coroutine.create("worker", () -> { });
+                c.switchTo();
+                System.out.println("ran " + c.state());
+            } catch (Throwable t) {
+                System.out.println("threw " + t);
             }
         }
     }
