@@ -275,4 +275,15 @@ final class ConnectionInput extends InputStream {
     public void close() throws IOException {
         connection.close();
     }
+
+    /**
+     * The view and its connection, e.g. {@code input of TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]},
+     * as a log line or a debugger shows it; any thread may ask, as the connection's own.
+     *
+     * @return a short description
+     */
+    @Override
+    public String toString() {
+        return "input of " + connection;
+    }
 }

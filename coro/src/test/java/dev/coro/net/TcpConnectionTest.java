@@ -1286,6 +1286,19 @@ class TcpConnectionTest {
 
     @Test
     @Timeout(30)
+    void theStreamViewsDescribeThemselvesByTheirConnection() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            assertThat(c.input()).hasToString("input of " + c);
+            assertThat(c.output()).hasToString("output of " + c);
+            c.close();
+            assertThat(c.input()).hasToString("input of TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", closed]");
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void socketOptionsAreSetAndReadAndALingerOfZeroMakesTheCloseAReset() throws Exception {
         String owner = "'" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
