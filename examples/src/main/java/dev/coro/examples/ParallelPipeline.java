@@ -20,7 +20,9 @@ import java.util.concurrent.CompletableFuture;
  * the sink keeps the results sorted by number, and only totals are counted per stage. The channels
  * belong to the thread that made them (the caller's): the first operation of a pool thread on one is
  * run there, which works because that thread keeps running its scheduler while it waits in
- * {@link Coroutine#await}; from then on each stage operates on the shared channel in place.
+ * {@link Coroutine#await}; from then on each stage operates on the shared channel in place. A stage
+ * that fails ends the others: the caller's wait for it throws, and the caller then closes both
+ * channels, whose closes end every stage's loop.
  */
 public final class ParallelPipeline {
     private static final int NUMBERS = 12;
@@ -94,12 +96,20 @@ public final class ParallelPipeline {
                 return sorted;
             });
 
-            int sent = Coroutine.await(generator);
+            int sent;
             int transformed = 0;
-            for (CompletableFuture<Integer> w : workers) {
-                transformed += Coroutine.await(w);    // how they split the work varies; the total does not
+            try {
+                sent = Coroutine.await(generator);
+                for (CompletableFuture<Integer> w : workers) {
+                    transformed += Coroutine.await(w);    // how they split the work varies; the total does not
+                }
+            } finally {
+                // every worker has ended: nothing more will come; and if a stage failed instead, the
+                // closes end the others (a closed channel refuses their sends and ends their loops), so
+                // that the pool's close() does not wait for ever and reports what failed
+                numbers.close();
+                results.close();
             }
-            results.close();                          // every worker has ended: nothing more will come
             TreeMap<Integer, Integer> steps = Coroutine.await(sink);
 
             out.printf("generator: sent %d numbers%n", sent);
