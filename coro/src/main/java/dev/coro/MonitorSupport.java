@@ -248,7 +248,7 @@ final class MonitorSupport extends MonitorBridge {
 
     /**
      * {@code s} listed from another thread without stopping it: its first {@code max} contexts with
-     * name, state and wait (read as they may be now), no frames; then the stack of the thread
+     * name, state, wait and the generator whose body it is in (read as they may be now), no frames; then the stack of the thread
      * running its current context, since a thread that did not answer is probably blocked there.
      */
     static String outside(Scheduler s, int max, String why) {
@@ -272,7 +272,9 @@ final class MonitorSupport extends MonitorBridge {
             if (st == State.PARKED && w != null) {
                 b.append(", waits to ").append(describeRacy(w));
             }
-            b.append('\n');
+            // as the thread's own dump names it: without it, a wait inside a generator's body reads as one
+            // of the context's own code, and no frames here show the body
+            b.append(ThreadDump.inside(c)).append('\n');
         }
         if (all.size() > shown) {
             int more = all.size() - shown;

@@ -195,6 +195,51 @@ class CoroutinesMXBeanTest {
     }
 
     /**
+     * A thread listed from outside names, as its own dump does, the generator whose body each context
+     * is in: a coroutine parked inside a body waits on the body's channel, not one of its own code's,
+     * and main blocked inside a body holds the thread there; no frames of the listing show either.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadListedFromOutsideNamesTheGeneratorWhoseBodyEachContextIsInAsItsOwnDumpDoes() throws Exception {
+        CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch stuckReady = new CountDownLatch(1);
+        String[] own = new String[1];
+        Thread stuck = Thread.ofPlatform().name("stuck-in-bodies").start(() -> {
+            Channel<String> input = new Channel<>("input", 0);
+            Generator<String> lines = Generator.of("lines", out -> out.emit(input.receive()));
+            Coroutine reader = Coroutine.create("reader", () -> lines.next());
+            reader.switchTo(); // parks inside the body of 'lines'
+            own[0] = Coroutine.dump();
+            Generator<Integer> blocking = Generator.of("blocking", out -> {
+                stuckReady.countDown();
+                try {
+                    unstick.await(); // main holds the thread inside the body of 'blocking'
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                out.emit(1);
+            });
+            blocking.next();
+            reader.close();
+        });
+        String dump;
+        try {
+            stuckReady.await();
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            unstick.countDown();
+            stuck.join();
+        }
+        String parked = "  [1] coroutine 'reader': PARKED, waits to receive from channel 'input', inside generator 'lines'\n";
+        assertThat(own[0]).contains(parked);
+        assertThat(section(dump, "stuck-in-bodies")).startsWith("thread 'stuck-in-bodies': 2 contexts, listed from outside"
+                + " (it did not reach a scheduling point within 500 ms): no frames\n"
+                + "  [0] main: RUNNING, inside generator 'blocking'\n"
+                + parked);
+    }
+
+    /**
      * The view's dump of its caller's own thread lists the caller, {@code (the caller)}, with its
      * frames as {@code Coroutine.dump} does: its call of the view's {@code dump} first, then where it
      * made it, none of the dump's own; from main and from a coroutine, called on the view or through

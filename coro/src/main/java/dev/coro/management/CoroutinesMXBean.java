@@ -44,7 +44,7 @@ public interface CoroutinesMXBean {
      * name, state, wait and top frames of the first {@code maxPerThread} contexts of each thread,
      * then how many more. Each thread makes its own dump at its next scheduling point (or in its
      * idle wait, which the request wakes); a thread that does not within half a second (it is
-     * blocked, or busy outside coroutines) is listed without stopping it: names, states and waits
+     * blocked, or busy outside coroutines) is listed without stopping it: names, states, waits and generators
      * without frames, and the stack of the thread itself; one whose thread ends before it answers
      * is listed so at once, saying that its thread ended. The caller's own thread, if it is a
      * scheduler thread, is dumped at once, its calling context marked {@code (the caller)} with its
