@@ -42,7 +42,8 @@ final class MonitorSupport extends MonitorBridge {
             Wait waits = oldest == null ? null : oldest.waitingFor;
             rows.add(new SchedulerInfo(s.owner.getName(), s.owner.threadId(), s.owner.isVirtual(), engine,
                     c.contexts, c.fresh, c.running, c.suspended, c.parked, c.schedulingPoints, c.timers, c.ioWaits,
-                    oldest == null ? "" : oldest.describe(), waits == null ? "" : describeRacy(waits),
+                    oldest == null ? "" : oldest.describe(),
+                    waits == null ? "" : describeRacy(waits) + ThreadDump.inside(oldest), // a body's wait, not its own code's
                     oldest == null ? -1 : parkedMillis(c.oldestParkedSince, System.nanoTime())));
         }
         return rows;

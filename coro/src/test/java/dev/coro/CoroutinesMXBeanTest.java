@@ -112,6 +112,25 @@ class CoroutinesMXBeanTest {
     }
 
     /**
+     * The oldest parked context's wait is named with the generator whose body it waits in, as a dump
+     * names it: the row has no frames to show that the channel is the body's, not the context's own code's.
+     */
+    @Test
+    void theOldestParkedsWaitNamesTheGeneratorWhoseBodyItWaitsInAsADumpDoes() throws Exception {
+        ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on
+        Channel<String> input = new Channel<>("input", 0);
+        Generator<String> lines = Generator.of("lines", out -> out.emit(input.receive()));
+        Coroutine reader = Coroutine.create("reader", () -> lines.next());
+        reader.switchTo(); // parks inside the body of 'lines'
+        CompositeData row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        assertThat(row.get("oldestParked")).isEqualTo("coroutine 'reader'");
+        assertThat(row.get("oldestParkedWaits")).isEqualTo("receive from channel 'input', inside generator 'lines'");
+        assertThat(Coroutine.dump()).contains("  [1] coroutine 'reader': PARKED, waits to "
+                + row.get("oldestParkedWaits") + "\n");
+        reader.close();
+    }
+
+    /**
      * The view reads a thread's park times without stopping it, so a context may park after the view
      * read its clock: its park time is then later than that reading. Such a park has lasted no time
      * yet, not a negative one.

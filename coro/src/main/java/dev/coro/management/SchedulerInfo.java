@@ -21,7 +21,8 @@ package dev.coro.management;
  * @param ioWaits           contexts waiting for I/O
  * @param oldestParked      the parked context that parked longest ago, e.g. {@code coroutine 'worker-3'};
  *                          empty if none is parked (or none parked since the view was registered)
- * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}; empty if none
+ * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}, then the generator whose
+ *                          body it waits in, if any, as a dump says it ({@code , inside generator 'lines'}); empty if none
  * @param oldestParkedMillis for how long it has been parked, in milliseconds; -1 if none, never
  *                          negative (a park recorded while the row is read counts 0). A context
  *                          parked before the view was registered counts only from a later park
