@@ -37,7 +37,7 @@ final class Park extends Event {
     String reason;
 
     @Label("Waits For")
-    @Description("What it waited for, as Coroutine.dump() shows it, e.g. receive from channel 'jobs'")
+    @Description("What it waited for, as Coroutine.dump() shows it, e.g. receive from channel 'jobs', then the generator whose body it waited in, if any, e.g. , inside generator 'lines'")
     String waitsFor;
 
     @Label("Scheduler Thread")
@@ -63,7 +63,7 @@ final class Park extends Event {
         if (shouldCommit()) {
             coroutine = c.name();
             reason = w.reason();
-            waitsFor = Wait.describe(w);
+            waitsFor = Wait.describe(w) + ThreadDump.inside(c); // a body's wait, not its context's own code's, as a dump says
             schedulerThread = c.scheduler.owner;
             commit();
         }

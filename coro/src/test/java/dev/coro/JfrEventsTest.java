@@ -120,6 +120,29 @@ class JfrEventsTest {
         }
     }
 
+    /**
+     * A park inside a generator's body names that generator after the wait, as a dump does: the channel
+     * is the body's, not one of the parked context's own code's (on the thread engine the event's
+     * stack does not even reach the context's code).
+     */
+    @Test
+    void aParkInsideAGeneratorsBodyNamesTheGeneratorAfterItsWaitAsADumpDoes() throws Exception {
+        String[] dumped = new String[1];
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
+            Channel<String> input = new Channel<>("input", 0);
+            Generator<String> lines = Generator.of("lines", out -> out.emit(input.receive()));
+            Coroutine reader = Coroutine.create("reader", () -> lines.next());
+            reader.switchTo(); // parks inside the body of 'lines'
+            dumped[0] = Coroutine.dump();
+            input.send("a line"); // wakes it
+            Coroutine.yield(); // it runs to its end
+            assertThat(reader.isFinished()).isTrue();
+        }, "dev.coro.Park");
+        assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("reason") + " / " + e.getString("waitsFor"))
+                .containsExactly("reader / channel / receive from channel 'input', inside generator 'lines'");
+        assertThat(dumped[0]).contains("[1] coroutine 'reader': PARKED, waits to " + parks.get(0).getString("waitsFor") + "\n");
+    }
+
     @Test
     void aPoolThreadWaitingForWorkParksForThePool() throws Exception {
         String[] pool = new String[1];
