@@ -31,7 +31,7 @@ final class BlockedLoop extends Event {
     Thread schedulerThread;
 
     @Label("Running Thread")
-    @Description("The thread running the context's code: the scheduler thread, or on the thread engine the coroutine's own virtual thread")
+    @Description("The thread running the context's code: the scheduler thread, or on the thread engine the coroutine's own virtual thread, or that of the generator body it is inside")
     Thread runningThread;
 
     @Label("Blocked For")

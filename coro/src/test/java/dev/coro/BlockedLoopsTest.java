@@ -140,6 +140,52 @@ class BlockedLoopsTest {
         other.close();
     }
 
+    /**
+     * A context blocked inside a generator's body is run, on the thread engine, by the body's own
+     * virtual thread: the event's runningThread is that thread, whose frames are the report's, and the
+     * field's description (what JDK Mission Control and {@code jfr metadata} show) says so, as
+     * docs/OBSERVING.md does. Sampled by hand with the test's own clock while the thread blocks.
+     */
+    @Test
+    @Timeout(30)
+    void aContextBlockedInsideAGeneratorsBodyIsRunByTheThreadTheRunningThreadFieldSays() throws Exception {
+        CountDownLatch inBody = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread stuck = Thread.ofPlatform().name("stuck-in-body").start(() -> {
+            Coroutine.create("other", () -> { }); // it stalls
+            Generator<Integer> lines = Generator.of("lines", out -> {
+                inBody.countDown();
+                Maker.blockOn(release);
+                out.emit(1);
+            });
+            lines.next();
+            Coroutine.yield();
+        });
+        List<RecordedEvent> events;
+        try {
+            inBody.await();
+            String it = "thread " + Scheduler.describe(stuck) + " for ";
+            events = JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"), () -> {
+                Watchdog w = Watchdog.unstarted(THRESHOLD);
+                long t = System.nanoTime();
+                assertThat(mine(w.sample(t), it)).isEmpty();
+                assertThat(mine(w.sample(t + ms(100)), it)).singleElement().asString()
+                        .startsWith("main context 'main' has blocked " + it + "100.000 ms");
+            }, th -> th.getJavaThreadId() == stuck.threadId(), "dev.coro.BlockedLoop");
+        } finally {
+            release.countDown();
+            stuck.join();
+        }
+        assertThat(events).hasSize(1);
+        RecordedEvent e = events.get(0);
+        assertThat(e.getThread("runningThread").getJavaName())
+                .isEqualTo(Engines.running().equals("threads") ? "coro generator lines" : "stuck-in-body");
+        assertThat(e.getString("stack")).contains("at dev.coro.Maker.blockOn(");
+        assertThat(e.getEventType().getField("runningThread").getDescription()).isEqualTo("The thread running the"
+                + " context's code: the scheduler thread, or on the thread engine the coroutine's own virtual thread,"
+                + " or that of the generator body it is inside");
+    }
+
     @Test
     void aLogHandlerThatThrowsDoesNotStopTheReportsOfASample() throws Exception {
         Coroutine other = Coroutine.create("other", () -> {
