@@ -24,10 +24,19 @@ final class SchedulerCensus {
     long schedulingPoints;
     int timers;
     int ioWaits;
-    /** The parked context parked longest ago, among those whose park time was recorded; null if none. */
+    /**
+     * The parked context parked longest ago, among those whose park time was recorded; null if none.
+     * A pool thread's main waiting for work counts only if no other context is parked: that is the
+     * thread's idle wait, which it parks in again just before each body's coroutine runs, so it would
+     * always be older than the coroutines stuck since.
+     */
     Context oldestParked;
     /** When {@link #oldestParked} parked, in {@link System#nanoTime()} terms. */
     long oldestParkedSince;
+    /** A pool thread's main parked waiting for work (whose park time was recorded); null if none. */
+    private Context poolMain;
+    /** When {@link #poolMain} parked. */
+    private long poolMainSince;
 
     private SchedulerCensus(Scheduler scheduler) {
         this.scheduler = scheduler;
@@ -40,6 +49,10 @@ final class SchedulerCensus {
             c.count(s.main);
         } else {
             s.runList.forEachRacy(c::count);
+        }
+        if (c.oldestParked == null && c.poolMain != null) {
+            c.oldestParked = c.poolMain;
+            c.oldestParkedSince = c.poolMainSince;
         }
         c.schedulingPoints = s.schedulingPoints;
         c.timers = s.loop.timerCount();
@@ -56,7 +69,11 @@ final class SchedulerCensus {
             case PARKED -> {
                 parked++;
                 long since = c.parkedSince;
-                if (since != 0 && (oldestParked == null || since - oldestParkedSince < 0)) {
+                Wait w = c.waitingFor;
+                if (since != 0 && w != null && "pool".equals(w.reason())) {
+                    poolMain = c; // its reason: a pool thread's main waiting for work (or for the pool's end)
+                    poolMainSince = since;
+                } else if (since != 0 && (oldestParked == null || since - oldestParkedSince < 0)) {
                     oldestParked = c;
                     oldestParkedSince = since;
                 }

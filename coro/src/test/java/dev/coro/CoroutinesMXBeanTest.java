@@ -131,6 +131,43 @@ class CoroutinesMXBeanTest {
     }
 
     /**
+     * A pool thread's main waits for work whenever no body of it runs, and parks for it again as it
+     * takes each body: it parked just before the coroutines of the last body, so as the oldest parked
+     * it hid every coroutine of the thread stuck since. That wait is the thread's idle one; the row
+     * names the oldest parked coroutine, and the main only when nothing else is parked.
+     */
+    @Test
+    @Timeout(30)
+    void aPoolThreadsOldestParkedIsItsStuckCoroutineNotItsMainWaitingForWork() throws Exception {
+        ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            try { // released before the close, which waits for 'stuck'
+                String thread = CoroutinePoolTest.nameOf(pool) + "-0";
+                assertThat(pool.submit(() -> "warm").join()).isEqualTo("warm");
+                assertThat(row(name, thread).get("oldestParked")).as("nothing else parked: its main").isEqualTo("main context 'main'");
+                assertThat(row(name, thread).get("oldestParkedWaits")).isEqualTo("take work from " + CoroutinePoolTest.nameOf(pool));
+                pool.submit(() -> {
+                    Coroutine.create("stuck", () -> Coroutine.await(release));
+                    Coroutine.yield(); // 'stuck' parks
+                    return null;
+                }).join();
+                CompositeData row = row(name, thread);
+                assertThat(row.get("parked")).isEqualTo(2);
+                assertThat(row.get("oldestParked")).isEqualTo("coroutine 'stuck'");
+                assertThat((String) row.get("oldestParkedWaits")).startsWith("await java.util.concurrent.CompletableFuture@");
+            } finally {
+                release.complete(null);
+            }
+        }
+    }
+
+    private static CompositeData row(ObjectName name, String thread) throws Exception {
+        return Arrays.stream((CompositeData[]) SERVER.getAttribute(name, "Schedulers"))
+                .filter(r -> r.get("threadName").equals(thread)).findFirst().orElseThrow();
+    }
+
+    /**
      * The view reads a thread's park times without stopping it, so a context may park after the view
      * read its clock: its park time is then later than that reading. Such a park has lasted no time
      * yet, not a negative one.

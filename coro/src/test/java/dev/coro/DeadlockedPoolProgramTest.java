@@ -58,8 +58,9 @@ class DeadlockedPoolProgramTest {
             assertThat(row).isNotNull();
             String name = row.threadName();
             assertThat(row.parked()).isEqualTo(4);
-            assertThat(row.oldestParked()).isEqualTo("main context 'main'");
-            assertThat(row.oldestParkedWaits()).isEqualTo("take work from coro-pool-" + poolNumber(pool));
+            // the body's coroutine parked first of the four coroutines; main's wait for work is the thread's idle one
+            assertThat(row.oldestParked()).isEqualTo("coroutine 'coroutine-1'");
+            assertThat(row.oldestParkedWaits()).isEqualTo("receive from channel 'done'");
             String dump = CoroutinesManagement.mxBean().dump(10);
             String section = dump.substring(dump.indexOf("thread '" + name + "'"));
             section = section.contains("\n\n") ? section.substring(0, section.indexOf("\n\n")) : section;

@@ -20,7 +20,9 @@ package dev.coro.management;
  * @param timers            pending timers
  * @param ioWaits           contexts waiting for I/O
  * @param oldestParked      the parked context that parked longest ago, e.g. {@code coroutine 'worker-3'};
- *                          empty if none is parked (or none parked since the view was registered)
+ *                          empty if none is parked (or none parked since the view was registered). A pool
+ *                          thread's main waiting for work (its idle wait, parked in again as it takes each
+ *                          body) is named only if no other context is parked
  * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}, then the generator whose
  *                          body it waits in, if any, as a dump says it ({@code , inside generator 'lines'}); empty if none
  * @param oldestParkedMillis for how long it has been parked, in milliseconds; -1 if none, never
