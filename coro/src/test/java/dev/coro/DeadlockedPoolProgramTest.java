@@ -7,6 +7,7 @@ import dev.coro.management.CoroutinesManagement;
 import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -14,12 +15,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class DeadlockedPoolProgramTest {
 
+    /** The pool the test started, closed after it whatever happened. */
+    private CoroutinePool opened;
+
+    /**
+     * A pool a failed assertion left open would make every later test of the JVM wait where it should
+     * report a deadlock (a pool thread might still wake it): its coroutines are closed and it is closed.
+     */
+    @AfterEach
+    void closeWhatTheTestLeftOpen() {
+        if (opened != null) {
+            Coroutine.withTimeout(Duration.ofSeconds(30), opened::closeNow);
+        }
+    }
+
     @Test
     void theDumpAndTheViewOfAPoolThreadDeadlockedOnItsOwnChannelsNameEveryWaitAndTheCloseSaysWhatItWaitsFor() {
         CompletableFuture<Channel<String>> left = new CompletableFuture<>();
         CompletableFuture<Void> stuck = new CompletableFuture<>();
         CoroutinesManagement.mxBean(); // parks are timed from now on
-        CoroutinePool pool = CoroutinePool.start(2);
+        CoroutinePool pool = opened = CoroutinePool.start(2);
         CompletableFuture<String> a = pool.submit(() -> {
             Channel<String> toLeft = new Channel<>("to-left", 0);
             Channel<String> toRight = new Channel<>("to-right", 0);
