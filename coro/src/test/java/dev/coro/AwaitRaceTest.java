@@ -261,7 +261,10 @@ class AwaitRaceTest {
             Coroutine.create("waker", () -> log.add("waker got " + Coroutine.await(wake)));
             Coroutine.yield(); // the waker parks
             completer[0] = completeHoldingThePostBack(f, "v", wake, release);
-            log.add("main got " + Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.await(f)) + " at "
+            // the timer pending, main's idle wait is real for up to the timeout's own length: long enough that
+            // only the post ends it (a short one, ending between f's completion and the waker's post on a loaded
+            // machine, would take f in before the waker was woken)
+            log.add("main got " + Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(f)) + " at "
                     + Coroutine.nanoTime() + " ns");
             assertThat(completer[0].isAlive()).as("the wake-up for f is still held back").isTrue();
             Coroutine.sleep(Duration.ofMillis(10)); // no wait for another thread left: the clock jumps, the post in flight
