@@ -109,6 +109,38 @@ public abstract class IoBridge {
     public abstract void disown(Object owner, Object entry);
 
     /**
+     * The owner closes the resource of {@code entry} and its {@code channel}: every wait on the channel
+     * fails ({@link #closing}, {@code why}), the channel is closed and the loop forgets the resource
+     * ({@link #disown}). If the thread's selector fails in the first step, the channel is closed and
+     * forgotten all the same (its own failure to close suppressed in the selector's), and the
+     * selector's failure is thrown: the socket is never left open behind it. Owner thread only.
+     *
+     * @param owner   the scheduler it belongs to
+     * @param entry   what {@link #adopt} returned
+     * @param channel its socket
+     * @param why     why the waits fail, e.g. {@code the connection was closed while it waited}
+     * @throws IOException if the JDK fails to close the channel
+     */
+    public final void closeOwned(Object owner, Object entry, SelectableChannel channel, String why) throws IOException {
+        try {
+            closing(owner, channel, why);
+        } catch (RuntimeException | Error e) {
+            try {
+                channel.close();
+            } catch (IOException | RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            disown(owner, entry);
+            throw e;
+        }
+        try {
+            channel.close();
+        } finally {
+            disown(owner, entry);
+        }
+    }
+
+    /**
      * A thread other than the owner's closes the resource of {@code entry}, which belongs to
      * {@code owner}: allowed only once the owner's thread (or its event loop) has ended, since nobody
      * else can close it then. It closes the resource's channel, and the ended loop's selector, whose

@@ -683,19 +683,7 @@ public final class TcpConnection implements Closeable {
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
-        try {
-            io.closing(owner, channel, "the connection was closed while it waited");
-        } catch (RuntimeException | Error e) {
-            // the thread's selector failed, its waiters told or not: the socket is not left open behind it
-            TcpListener.close(channel, e);
-            io.disown(owner, entry);
-            throw e;
-        }
-        try {
-            channel.close();
-        } finally {
-            io.disown(owner, entry);
-        }
+        io.closeOwned(owner, entry, channel, "the connection was closed while it waited");
     }
 
     /**

@@ -386,19 +386,7 @@ public final class TcpListener implements Closeable {
             return;
         }
         closed = true;
-        try {
-            io.closing(owner, channel, "the listener was closed while it waited");
-        } catch (RuntimeException | Error e) {
-            // the thread's selector failed, its waiters told or not: the socket is not left open behind it
-            close(channel, e);
-            io.disown(owner, entry);
-            throw e;
-        }
-        try {
-            channel.close();
-        } finally {
-            io.disown(owner, entry);
-        }
+        io.closeOwned(owner, entry, channel, "the listener was closed while it waited");
     }
 
     /**
