@@ -26,6 +26,10 @@ final class BlockedLoop extends Event {
     @Description("The name of the context that holds the thread: a coroutine's, or main")
     String coroutine;
 
+    @Label("Coroutine Number")
+    @Description("Which of its scheduler thread's creations it is, counting from 1 (0 for main): no two live coroutines of a thread share it, so with the scheduler thread it tells apart coroutines of one name, and pairs a coroutine's events")
+    long coroutineNumber;
+
     @Label("Scheduler Thread")
     @Description("The thread whose scheduler is blocked")
     Thread schedulerThread;
@@ -52,6 +56,7 @@ final class BlockedLoop extends Event {
         BlockedLoop e = new BlockedLoop();
         if (e.shouldCommit()) {
             e.coroutine = c.name();
+            e.coroutineNumber = c.number();
             e.schedulerThread = owner;
             e.runningThread = runner;
             e.blockedFor = nanos;

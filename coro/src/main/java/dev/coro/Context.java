@@ -139,6 +139,14 @@ final class Context extends Fiber {
         return number == 0;
     }
 
+    /**
+     * Which of its thread's creations this is, counting from 1 (inside a {@link VirtualTime#run}, from
+     * 1 again); 0 for main. No two live contexts of a thread share it: the JFR events carry it.
+     */
+    long number() {
+        return number;
+    }
+
     /** The name: the one given, {@code coroutine-N}, or {@code main}. */
     String name() {
         return name != null ? name : "coroutine-" + number;

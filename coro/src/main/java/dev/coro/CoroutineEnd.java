@@ -31,6 +31,10 @@ final class CoroutineEnd extends Event {
     @Description("The coroutine's name")
     String coroutine;
 
+    @Label("Coroutine Number")
+    @Description("Which of its scheduler thread's creations it is, counting from 1 (0 for main): no two live coroutines of a thread share it, so with the scheduler thread it tells apart coroutines of one name, and pairs a coroutine's events")
+    long coroutineNumber;
+
     @Label("Ending")
     @Description("FINISHED, FAILED or CLOSED")
     String ending;
@@ -52,6 +56,7 @@ final class CoroutineEnd extends Event {
             CoroutineEnd e = new CoroutineEnd();
             if (e.shouldCommit()) {
                 e.coroutine = c.name();
+                e.coroutineNumber = c.number();
                 e.ending = ending.name();
                 e.failure = ending == Fiber.Ending.FAILED ? failure : "";
                 e.schedulerThread = c.scheduler.owner;

@@ -27,9 +27,17 @@ final class CoroutineStart extends Event {
     @Description("The new coroutine's name")
     String coroutine;
 
+    @Label("Coroutine Number")
+    @Description("Which of its scheduler thread's creations it is, counting from 1 (0 for main): no two live coroutines of a thread share it, so with the scheduler thread it tells apart coroutines of one name, and pairs a coroutine's events")
+    long coroutineNumber;
+
     @Label("Creator")
     @Description("The name of the context that created it: a coroutine's, or main")
     String creator;
+
+    @Label("Creator Number")
+    @Description("The creator's coroutine number (0 for main)")
+    long creatorNumber;
 
     @Label("Scheduler Thread")
     @Description("The thread whose scheduler the coroutine belongs to")
@@ -41,7 +49,9 @@ final class CoroutineStart extends Event {
             CoroutineStart e = new CoroutineStart();
             if (e.shouldCommit()) {
                 e.coroutine = c.name();
+                e.coroutineNumber = c.number();
                 e.creator = creator.name();
+                e.creatorNumber = creator.number();
                 e.schedulerThread = c.scheduler.owner;
                 e.commit();
             }

@@ -32,6 +32,10 @@ final class Park extends Event {
     @Description("The name of the context that parked: a coroutine's, or main")
     String coroutine;
 
+    @Label("Coroutine Number")
+    @Description("Which of its scheduler thread's creations it is, counting from 1 (0 for main): no two live coroutines of a thread share it, so with the scheduler thread it tells apart coroutines of one name, and pairs a coroutine's events")
+    long coroutineNumber;
+
     @Label("Reason")
     @Description("What kind of wait: channel, select, sleep, io, thread (a future, another thread's channel) or pool")
     String reason;
@@ -62,6 +66,7 @@ final class Park extends Event {
         end();
         if (shouldCommit()) {
             coroutine = c.name();
+            coroutineNumber = c.number();
             reason = w.reason();
             waitsFor = Wait.describe(w) + ThreadDump.inside(c); // a body's wait, not its context's own code's, as a dump says
             schedulerThread = c.scheduler.owner;

@@ -45,6 +45,7 @@ class BlockedLoopsTest {
         assertThat(events).hasSize(1);
         RecordedEvent e = events.get(0);
         assertThat(e.getString("coroutine")).isEqualTo("blocker");
+        assertThat(e.getLong("coroutineNumber")).isEqualTo(2); // its thread's second creation, after 'starved'
         assertThat(e.getDuration("blockedFor")).isGreaterThanOrEqualTo(THRESHOLD);
         assertThat(e.getInt("otherContexts")).isEqualTo(2);
         Thread runner = Engines.running().equals("threads") ? null : Thread.currentThread();

@@ -62,6 +62,7 @@ class JfrEventsTest {
         assertThat(parks).extracting(e -> e.getString("coroutine") + " / " + e.getString("reason"))
                 .containsExactly("receiver / channel", "main / sleep", "main / select", "main / thread",
                         "acceptor / io");
+        assertThat(parks).extracting(e -> e.getLong("coroutineNumber")).containsExactly(1L, 0L, 0L, 0L, 3L);
         assertThat(parks.get(0).getString("waitsFor")).isEqualTo("receive from channel 'jobs'");
         assertThat(parks.get(1).getString("waitsFor")).startsWith("sleep 30.000 ms (");
         // the event's duration is on the recording's own clock, which need not agree with System.nanoTime()
@@ -233,7 +234,9 @@ class JfrEventsTest {
         assertThat(events).extracting(e -> e.getEventType().getName().substring(9) + " " + e.getString("coroutine"))
                 .containsExactly("CoroutineStart finisher", "CoroutineEnd finisher", "CoroutineStart failer",
                         "CoroutineEnd failer", "CoroutineStart closed", "CoroutineEnd closed");
+        assertThat(events).extracting(e -> e.getLong("coroutineNumber")).containsExactly(1L, 1L, 2L, 2L, 3L, 3L);
         assertThat(events.get(0).getString("creator")).isEqualTo("main");
+        assertThat(events.get(0).getLong("creatorNumber")).isZero();
         assertThat(events.get(0).getStackTrace().getFrames()).extracting(f -> f.getMethod().getName())
                 .contains("create").anyMatch(m -> m.startsWith("lambda$startsAndEndsRecordHowEachCoroutineEnded$"));
         assertThat(events.get(1).getString("ending")).isEqualTo("FINISHED");
@@ -241,6 +244,38 @@ class JfrEventsTest {
         assertThat(events.get(3).getString("ending")).isEqualTo("FAILED");
         assertThat(events.get(3).getString("failure")).isEqualTo("java.lang.IllegalStateException: boom");
         assertThat(events.get(5).getString("ending")).isEqualTo("CLOSED");
+    }
+
+    /**
+     * Coroutines of one name are told apart by their number, which no two live coroutines of a thread
+     * share: each start pairs with its end by (scheduler thread, number), whatever order they end in;
+     * a creator that is a coroutine is named by its number too.
+     */
+    @Test
+    void coroutinesOfOneNameAreToldApartByTheirNumberWhichPairsEachStartWithItsEnd() throws Exception {
+        List<RecordedEvent> events = record(r -> {
+            r.enable("dev.coro.CoroutineStart");
+            r.enable("dev.coro.CoroutineEnd");
+            r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
+        }, () -> {
+            Channel<Integer> gate = new Channel<>("gate", 0);
+            Coroutine first = Coroutine.create("worker", () -> {
+                Coroutine.create("worker", gate::receive).switchTo(); // the second, parked on the gate
+                gate.receive();
+            });
+            first.switchTo();
+            gate.send(1); // to the second, parked first
+            gate.send(2);
+            Coroutine.yield(); // the second runs to its end, then the first
+            Coroutine.yield();
+        }, "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd", "dev.coro.Park");
+        assertThat(events).extracting(e -> e.getEventType().getName().substring(9) + " " + e.getString("coroutine")
+                        + " " + e.getLong("coroutineNumber"))
+                .containsExactly("CoroutineStart worker 1", "CoroutineStart worker 2", "Park worker 2", "Park worker 1",
+                        "CoroutineEnd worker 2", "CoroutineEnd worker 1");
+        assertThat(events.get(0).getLong("creatorNumber")).isZero();
+        assertThat(events.get(1).getString("creator")).isEqualTo("worker");
+        assertThat(events.get(1).getLong("creatorNumber")).isEqualTo(1);
     }
 
     @Test
