@@ -60,7 +60,7 @@ public final class Coroutine implements AutoCloseable {
      * NEW       -> RUNNING     first switchTo/yield that selects it
      * NEW       -> CLOSED      close() before it ever ran
      * RUNNING   -> SUSPENDED   it calls yield() or switchTo() on another coroutine, or close() on a suspended one
-     * RUNNING   -> PARKED      it waits: a Channel operation that cannot complete yet, sleep(), a Select, an await, I/O
+     * RUNNING   -> PARKED      it waits: a Channel operation that cannot complete yet, sleep(), a Select, an await, a join(), I/O
      * SUSPENDED -> RUNNING     a switchTo/yield selects it again, or close() starts unwinding it
      * PARKED    -> SUSPENDED   its wait completes (a partner arrived, the channel was closed, a timer expired), or
      *                         is interrupted (a withTimeout expired), or close() wakes it to unwind it
@@ -256,6 +256,34 @@ public final class Coroutine implements AutoCloseable {
     public boolean isFinished() {
         context.scheduler.checkCaller(context, "ask isFinished() of");
         return context.state().isTerminal();
+    }
+
+    /**
+     * Parks the caller (main or another coroutine of this thread) until this coroutine has ended:
+     * returned, failed or been closed. One that has ended already: returns at once, with no switch.
+     * Meanwhile the caller's state is {@link State#PARKED} and {@link #dump()} shows it waiting to
+     * {@code join coroutine 'name'}; when this coroutine ends, every context parked in a join of it is
+     * woken as a channel wakes a receiver (it becomes {@code SUSPENDED}, and the usual order selects
+     * it), in the order their joins began. A coroutine that never runs to its end never wakes its
+     * joiners: if nothing else can run, the park is a deadlock, reported as any other.
+     *
+     * <p>The join says nothing of how the body ended: ask {@link #state()}. A failure goes where it
+     * always goes ({@code docs/SEMANTICS.md}): to the coroutine's creator, or to main. A creator parked
+     * in a join of the coroutine that fails counts as not parked: the failure wakes it, and is thrown
+     * from this call.
+     *
+     * @throws IllegalStateException if this is the caller itself or main (neither ends while the caller
+     *                               waits), or belongs to another thread
+     * @throws CoroutineException    if this coroutine, created by the caller, failed (the failure reaches
+     *                               the caller through this call); or, in main, if another coroutine it
+     *                               created failed meanwhile (the join is cancelled)
+     * @throws CoroutineExit         if the caller is being closed, or a {@link #withTimeout} of it expired:
+     *                               the join is cancelled, this coroutine goes on as it was
+     * @throws DeadlockException     if every other context of the thread is parked and nothing could wake
+     *                               one (the caller is then not parked)
+     */
+    public void join() {
+        context.scheduler.checkCaller(context, "join").join(context);
     }
 
     /**

@@ -37,7 +37,7 @@ final class Park extends Event {
     long coroutineNumber;
 
     @Label("Reason")
-    @Description("What kind of wait: channel, select, sleep, io, thread (a future, another thread's channel) or pool")
+    @Description("What kind of wait: channel, select, sleep, io, thread (a future, another thread's channel), join (a join of a coroutine) or pool")
     String reason;
 
     @Label("Waits For")

@@ -60,6 +60,11 @@ final class Scheduler {
      */
     Runnable onEnded;
     /**
+     * The {@link Coroutine#join} waits by the coroutine they wait for, each the first of its list in the
+     * order they began ({@link JoinWait#next}); null until a context of this thread first joins one.
+     */
+    private java.util.IdentityHashMap<Context, JoinWait> joins;
+    /**
      * Whether main only waits in {@link VirtualTime#run} for the coroutines to end: a coroutine's
      * {@code yield} that would run main and nothing else is then an idle point, where the virtual clock
      * may jump (otherwise a loop that yields until a sleeper is done would bounce off main forever).
@@ -366,6 +371,9 @@ final class Scheduler {
             remove(c);
             c.moveTo(State.CLOSED);
             c.release();
+            if (joins != null) {
+                joinersOf(c);
+            }
             if (Monitoring.jfr) {
                 CoroutineEnd.record(c, Fiber.Ending.CLOSED, null); // its start was recorded: so is its end
             }
@@ -542,6 +550,91 @@ final class Scheduler {
         }
         if (wait.completedAfar() && from.state() == State.PARKED && from.waitingFor == wait) {
             wait.takeInEarly(from);
+        }
+    }
+
+    // ---- join ------------------------------------------------------------------------------
+
+    /**
+     * {@link Coroutine#join}: parks the caller until {@code c}, a coroutine of this thread, has ended;
+     * returns at once if it has. Its waiters are woken as it ends, in the order they began, as a
+     * channel wakes its receivers ({@link #joinersOf}).
+     */
+    void join(Context c) {
+        State st = c.state();
+        if (st.isTerminal()) {
+            return;
+        }
+        Context from = currentContext();
+        if (c == main) {
+            throw new IllegalStateException(from.describe() + " cannot join " + c.describe() + " (" + st
+                    + ") of thread " + describe(owner) + ": it is the thread itself, which never ends as a coroutine does");
+        }
+        if (c == from) {
+            throw new IllegalStateException(from.describe() + " cannot join " + c.describe()
+                    + " (RUNNING): a coroutine cannot wait for its own end");
+        }
+        JoinWait w = new JoinWait(from, c);
+        if (joins == null) {
+            joins = new java.util.IdentityHashMap<>();
+        }
+        JoinWait first = joins.putIfAbsent(c, w);
+        if (first != null) {
+            while (first.next != null) {
+                first = first.next;
+            }
+            first.next = w;
+        }
+        try {
+            park(w);
+        } catch (Throwable t) {
+            leaveJoin(w); // nothing if c's end took it already
+            throw t;
+        }
+    }
+
+    /** How many joins wait on coroutines of this thread: for tests, which check that none is left behind. */
+    int joinWaits() {
+        int n = 0;
+        if (joins != null) {
+            for (JoinWait w : joins.values()) {
+                for (; w != null; w = w.next) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Takes {@code w} out of the waits on its coroutine, if it is still there. */
+    void leaveJoin(JoinWait w) {
+        JoinWait first = joins.get(w.target);
+        if (first == w) {
+            if (w.next == null) {
+                joins.remove(w.target);
+            } else {
+                joins.put(w.target, w.next);
+            }
+        } else if (first != null) {
+            for (JoinWait p = first; p.next != null; p = p.next) {
+                if (p.next == w) {
+                    p.next = w.next;
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code c} has ended: every context still parked in a join of it is woken, in the order they
+     * began (each becomes {@code SUSPENDED}, and the usual order selects it).
+     */
+    void joinersOf(Context c) {
+        for (JoinWait w = joins.remove(c); w != null; w = w.next) {
+            Context j = w.joiner;
+            if (j.state() == State.PARKED && j.waitingFor == w) {
+                unpark(j);
+            }
         }
     }
 
@@ -1248,6 +1341,9 @@ final class Scheduler {
             case FAILED -> State.FAILED;
         });
         int i = remove(c);
+        if (joins != null) {
+            joinersOf(c); // first: a creator that waits here takes the failure, as one not parked does
+        }
         if (onEnded != null) {
             onEnded.run();
         }
