@@ -97,8 +97,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private volatile boolean shared;
     /**
-     * How many runs of a {@link Select} without a default, of this channel's thread, look at this
-     * channel or wait on it now (changed by its thread only, under the lock if it is shared): while
+     * How many runs of a {@link Select} without a default or a zero timeout, of this channel's thread,
+     * look at this channel or wait on it now (changed by its thread only, under the lock if it is shared): while
      * one does, a clause may be queued here, and a clause is completed only on the channel's thread
      * (its select's other clauses leave their queues at once), so other threads then post their
      * operations instead of running them in place. Once none does, they run them in place again.

@@ -112,6 +112,11 @@ public final class Select<R> {
      * thread, as an await is, and marks the running thread {@link Scheduler#connected}.
      */
     private boolean completes;
+    /**
+     * Whether it has an {@code onTimeout} clause of zero: always ready, so a run fires at once, as one
+     * with a default does, and never waits.
+     */
+    private boolean readyAtOnce;
 
     /** Creates an empty select; add clauses, then call {@link #select()} or {@link #selectUnbiased()}. */
     public Select() {
@@ -167,7 +172,10 @@ public final class Select<R> {
             throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot add onTimeout(" + d
                     + ") to a select: a timeout must be zero or positive");
         }
-        return add(new TimeoutClause<>(this, Scheduler.saturatedNanos(d), d, Objects.requireNonNull(f, "f")));
+        long nanos = Scheduler.saturatedNanos(d);
+        Select<R> self = add(new TimeoutClause<>(this, nanos, d, Objects.requireNonNull(f, "f")));
+        readyAtOnce |= nanos == 0;
+        return self;
     }
 
     /**
@@ -356,8 +364,11 @@ public final class Select<R> {
         if (completes) {
             s.connected = true; // a future another thread may complete: an exchange, as an await is (docs/THREADS.md)
         }
-        if (onDefault != null) {
-            return runOnce(unbiased, s, self); // it never waits: other threads may go on operating in place
+        if (onDefault != null || readyAtOnce) {
+            // it never waits (a zero timeout is a default by another name): other threads may go on
+            // operating in place, instead of posting to this thread, which a loop of such selects may
+            // keep from ever reaching a scheduling point
+            return runOnce(unbiased, s, self);
         }
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile

@@ -325,6 +325,38 @@ class SelectSharingTest {
         assertThat(ch.isSharedInPlace()).isTrue();
     }
 
+    /**
+     * A select with an {@code onTimeout} of zero is ready at once, as one with a default is: it never
+     * waits, so it must not hold its channels for a wait. Each run held them all the same, so that other
+     * threads posted their operations on them to this thread meanwhile: a loop of such selects (Kotlin's
+     * poll, {@code select { ch.onReceive { } ; onTimeout(0) { } }}) that reached no scheduling point
+     * left a send of another thread posted and waiting for ever (seen on the thread engine), where the
+     * same loop with {@code onDefault} took its value in place. The stage's {@code isDone()}, which a
+     * run asks while it looks for a ready clause, sees whether the channel is operated on in place.
+     */
+    @Test
+    @Timeout(20)
+    void aSelectWithAZeroTimeoutNeverWaitsAndLeavesItsSharedChannelsOperatedOnInPlaceAsADefaultDoes() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        share(ch);
+        List<Boolean> inPlace = new ArrayList<>();
+        CompletableFuture<String> probe = new CompletableFuture<>() {
+            @Override
+            public boolean isDone() {
+                inPlace.add(ch.isSharedInPlace());
+                return false;
+            }
+        };
+        Select<String> sel = new Select<String>().onComplete(probe, v -> "probe " + v).onReceive(ch, v -> "got " + v)
+                .onTimeout(Duration.ZERO, () -> "nothing");
+        assertThat(sel.select()).isEqualTo("nothing");
+        assertThat(sel.selectUnbiased()).isEqualTo("nothing");
+        ch.send(1);
+        assertThat(sel.select()).isEqualTo("got 1");
+        assertThat(inPlace).as("in place while each run looked for a ready clause").isNotEmpty().containsOnly(true);
+        assertThat(ch.isSharedInPlace()).isTrue();
+    }
+
     /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
     private static void share(Channel<Integer> ch) throws InterruptedException {
         CompletableFuture<Boolean> tried = new CompletableFuture<>();
