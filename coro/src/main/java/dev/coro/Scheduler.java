@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.function.Supplier;
 
 /**
@@ -116,10 +118,50 @@ final class Scheduler {
     /** The calling thread's scheduler; on return it exists. */
     static Scheduler current() {
         Scheduler s = CURRENT.get();
-        if (s == null) {
-            s = new Scheduler(Thread.currentThread());
+        return s != null ? s : unset();
+    }
+
+    /**
+     * The scheduler of each live worker of a {@code ForkJoinPool} that made one, by thread id: such a
+     * worker may have its thread locals erased between two of its tasks (the common pool's always are),
+     * {@link #CURRENT} with them, while the thread lives on. Every other thread's scheduler is its own
+     * for its life, held by {@link #CURRENT}; a worker's is held here too, so that its next task finds
+     * it again, with what a task left in it (a suspended coroutine or generator, a channel another
+     * thread uses), instead of making a second one that knows none of it. The entries of workers that
+     * have ended are dropped each time a thread makes its scheduler.
+     */
+    private static final ConcurrentHashMap<Long, Scheduler> WORKERS = new ConcurrentHashMap<>();
+
+    /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
+    private static Scheduler unset() {
+        Thread self = Thread.currentThread();
+        Scheduler s = erased(self);
+        if (s != null) {
+            return s;
+        }
+        s = new Scheduler(self);
+        CURRENT.set(s);
+        Monitoring.add(s);
+        if (!WORKERS.isEmpty()) {
+            WORKERS.values().removeIf(w -> !w.owner.isAlive()); // as a thread's own goes with its thread
+        }
+        if (self instanceof ForkJoinWorkerThread) {
+            WORKERS.put(self.threadId(), s);
+        }
+        return s;
+    }
+
+    /**
+     * The scheduler {@code t} had before its thread locals were erased (a worker of a
+     * {@code ForkJoinPool}: see {@link #WORKERS}), made its current one again; null if it has none.
+     */
+    private static Scheduler erased(Thread t) {
+        if (!(t instanceof ForkJoinWorkerThread)) {
+            return null;
+        }
+        Scheduler s = WORKERS.get(t.threadId());
+        if (s != null) {
             CURRENT.set(s);
-            Monitoring.add(s);
         }
         return s;
     }
@@ -155,7 +197,8 @@ final class Scheduler {
 
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
     static Scheduler currentOrNull() {
-        return CURRENT.get();
+        Scheduler s = CURRENT.get();
+        return s != null ? s : erased(Thread.currentThread());
     }
 
     /**
@@ -163,7 +206,7 @@ final class Scheduler {
      * made for a message).
      */
     static String describeCaller() {
-        Scheduler s = CURRENT.get();
+        Scheduler s = currentOrNull();
         return s != null ? s.currentContext().describe() : "thread " + describe(Thread.currentThread());
     }
 
@@ -233,7 +276,7 @@ final class Scheduler {
      * scheduler is named as a thread (none is made for a message).
      */
     static String describeCallerAndThread() {
-        Scheduler s = CURRENT.get();
+        Scheduler s = currentOrNull();
         return s != null ? s.currentContext().describe() + " of thread " + describe(s.owner)
                 : "thread " + describe(Thread.currentThread());
     }

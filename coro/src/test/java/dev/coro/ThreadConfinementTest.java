@@ -7,7 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -200,5 +205,93 @@ class ThreadConfinementTest {
             seen.set(c.state());
         })).isNull();
         assertThat(seen.get()).isEqualTo(Coroutine.State.NEW);
+    }
+
+    /**
+     * A pool of one worker that erases its thread locals between two tasks, as the common pool's workers
+     * do; one that starts no other worker while its worker waits (so that every task runs on that one)
+     * and keeps it however long it is idle.
+     */
+    private static ForkJoinPool erasingPoolOfOneWorker() {
+        return new ForkJoinPool(1, pool -> new ForkJoinWorkerThread(null, pool, false) { }, null, false,
+                1, 1, 0, pool -> true, 1, TimeUnit.HOURS);
+    }
+
+    /** Waits until {@code worker} of {@code pool} has gone idle, which it does only once it has erased its thread locals. */
+    private static void awaitIdle(Thread worker, ForkJoinPool pool) {
+        for (int i = 0; LockSupport.getBlocker(worker) != pool; i++) {
+            assertThat(i).as("the worker goes idle").isLessThan(100_000_000);
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A worker of a {@code ForkJoinPool} may have its thread locals erased between two of its tasks (the
+     * common pool's always are): its scheduler is still its own, with the coroutine the first task left
+     * suspended in it, so the second task's yield runs that coroutine, which is still current in its own body.
+     */
+    @Test
+    @Timeout(20)
+    void aForkJoinWorkerWhoseThreadLocalsWereErasedBetweenTwoTasksKeepsItsRunList() {
+        ForkJoinPool erasing = erasingPoolOfOneWorker();
+        try {
+            List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+            ThreadLocal<String> marker = new ThreadLocal<>();
+            Thread worker = CompletableFuture.supplyAsync(() -> {
+                marker.set("set by the first task");
+                Coroutine.create("left", () -> {
+                    log.add("left runs as " + Coroutine.current().name());
+                    Coroutine.yield();
+                    log.add("left resumed as " + Coroutine.current().name());
+                });
+                Coroutine.yield(); // left runs and suspends at its yield
+                return Thread.currentThread();
+            }, erasing).join();
+            awaitIdle(worker, erasing);
+            CompletableFuture.runAsync(() -> {
+                log.add("second task on the same worker " + (Thread.currentThread() == worker)
+                        + ", its thread locals erased " + (marker.get() == null));
+                Coroutine.yield(); // runs left, the last created coroutine of the thread
+                log.add("second task back in " + Coroutine.current().name());
+            }, erasing).join();
+            assertThat(log).containsExactly("left runs as left", "second task on the same worker true, its thread locals erased true",
+                    "left resumed as left", "second task back in main");
+        } finally {
+            erasing.shutdownNow();
+        }
+    }
+
+    /**
+     * A generator holds its scheduler weakly (a generator kept after its thread ended must not keep the
+     * scheduler): a worker whose thread locals were erased still holds its scheduler for as long as it
+     * lives, as every thread does, so a generator one task left suspended gives the next task its values.
+     */
+    @Test
+    @Timeout(20)
+    void aGeneratorATaskLeftOnAForkJoinWorkerGivesItsNextValueToTheNextTaskAfterItsThreadLocalsWereErased() {
+        ForkJoinPool erasing = erasingPoolOfOneWorker();
+        try {
+            List<java.lang.ref.WeakReference<Scheduler>> scheduler = new ArrayList<>();
+            List<Object> left = CompletableFuture.supplyAsync(() -> {
+                Generator<Integer> g = Generator.of("g", out -> {
+                    out.emit(1);
+                    out.emit(2);
+                });
+                assertThat(g.next()).isEqualTo(1);
+                scheduler.add(new java.lang.ref.WeakReference<>(Scheduler.current()));
+                return List.<Object>of(g, Thread.currentThread());
+            }, erasing).join();
+            @SuppressWarnings("unchecked")
+            Generator<Integer> g = (Generator<Integer>) left.get(0);
+            Thread worker = (Thread) left.get(1);
+            awaitIdle(worker, erasing);
+            boolean collected = Collected.all(scheduler); // as it would be, if nothing held it but the generator
+            String seen = CompletableFuture.supplyAsync(() -> (Thread.currentThread() == worker) + " " + g.next() + " "
+                    + g.hasNext() + " " + g, erasing).join();
+            assertThat(seen).isEqualTo("true 2 false Generator[g, FINISHED]");
+            assertThat(collected).as("the scheduler of the worker, which lives").isFalse();
+        } finally {
+            erasing.shutdownNow();
+        }
     }
 }
