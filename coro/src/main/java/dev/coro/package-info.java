@@ -88,7 +88,8 @@
  * naming the property and the flag; so it does, naming the module, on a Java runtime without
  * {@code jdk.jfr}. Which engine runs is each scheduler's {@code engine()} in the JMX view
  * ({@link dev.coro.management.SchedulerInfo#engine()}). Inside a body they differ in
- * {@code Thread.currentThread()}, thread-locals, interrupts, monitors held by main and pinning;
+ * {@code Thread.currentThread()}, thread-locals, interrupts, monitors held by main or by a generator's
+ * consumer, and pinning;
  * {@code docs/ENGINES.md} has the table. On the thread
  * engine a coroutine's thread starts when it first runs; if the JVM can start none (threads or memory
  * exhausted), the call that would run it (a switch, a yield, a wait; in main, any pending call, when

@@ -385,6 +385,61 @@ class PinningTest {
         assertThat(holder.isFinished()).isTrue();
     }
 
+    /**
+     * A generator's body runs on its consumer's stack here, and JDK 25 moves the thread's whole lock
+     * stack into the body's continuation as it suspends: a monitor the consumer holds around {@code next()}
+     * is the body's until the body runs again (docs/ENGINES.md says what leaving the block meanwhile does).
+     */
+    @Test
+    @Timeout(10)
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine the body runs on a thread of its own: see the onTheThreadEngine test")
+    void aMonitorAGeneratorsConsumerHoldsAcrossAnEmitIsTheBodysUntilItRunsAgainOnTheContinuationEngine() throws InterruptedException {
+        Object lock = new Object();
+        List<String> log = new ArrayList<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            out.emit(1);
+            out.emit(2);
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            synchronized (lock) {
+                log.add("took " + g.next() + ", holds " + Thread.holdsLock(lock));
+                log.add("took " + g.next() + ", holds " + Thread.holdsLock(lock));
+                log.add("more " + g.hasNext() + ", holds " + Thread.holdsLock(lock));
+            }
+        });
+        consumer.switchTo();
+        assertThat(log).containsExactly("took 1, holds false", "took 2, holds false", "more false, holds true");
+        assertThat(consumer.state()).isEqualTo(State.FINISHED);
+        Thread other = Thread.ofPlatform().start(() -> {
+            synchronized (lock) {
+                log.add("another thread entered it");
+            }
+        });
+        other.join();
+        assertThat(log).endsWith("another thread entered it");
+    }
+
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = "on the continuation engine the body's suspension takes the consumer's monitor: see the test above")
+    void onTheThreadEngineAGeneratorsConsumerKeepsItsMonitorAcrossTheBodysEmits() {
+        Object lock = new Object();
+        List<String> log = new ArrayList<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            out.emit(1);
+            out.emit(2);
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            synchronized (lock) {
+                log.add("took " + g.next() + ", holds " + Thread.holdsLock(lock));
+                log.add("took " + g.next() + ", holds " + Thread.holdsLock(lock));
+                log.add("more " + g.hasNext() + ", holds " + Thread.holdsLock(lock));
+            }
+        });
+        consumer.switchTo();
+        assertThat(log).containsExactly("took 1, holds true", "took 2, holds true", "more false, holds true");
+        assertThat(consumer.state()).isEqualTo(State.FINISHED);
+    }
+
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine each coroutine is a thread of its own, so the lock is the holder's alone (and lock() would block for good): see the onTheThreadEngine test")
     void aReentrantLockHeldAcrossAYieldCanBeTakenByAnotherCoroutineOfTheSameThread() {
