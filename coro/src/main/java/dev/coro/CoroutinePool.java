@@ -258,7 +258,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /**
      * {@link #submit(Supplier)}, the body's coroutine named {@code name}: dumps, the blocked-loop
      * detector's reports, refusals and {@link #close()}'s report of its failure name it so, instead of
-     * {@code coroutine-N} (a server's acceptor and its connections told apart in a dump, say).
+     * {@code coroutine-N} (a server's acceptor and its connections told apart in a dump, say); so does
+     * the future, and every stage derived from it, in its {@code toString()}, which a wait on it shows
+     * in dumps and refusals: {@code the future of submit #1 (coroutine 'acceptor') to coro-pool-1[Not completed]}.
      *
      * @param name the coroutine's name, as {@link Coroutine#create(String, Runnable)} takes it
      * @param body the code to run; its value completes the future
@@ -274,7 +276,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     private <T> CompletableFuture<T> submitNamed(String name, Supplier<T> body) {
         Objects.requireNonNull(body, "body");
-        ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet());
+        ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet(), name);
         Task task = new Task(name, body, f, f.seq, f.order, "submit");
         f.task = task;
         place(task, "submit to");
@@ -1271,11 +1273,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         boolean letGo;
         /** Its submission, whose coroutine a {@code cancel(true)} closes. */
         volatile Task task;
+        /** The name its body's coroutine was given; null for the default one. */
+        private final String name;
 
-        ObservedFuture(CoroutinePool pool, long seq, long order) {
+        ObservedFuture(CoroutinePool pool, long seq, long order, String name) {
             this.pool = pool;
             this.seq = seq;
             this.order = order;
+            this.name = name;
+        }
+
+        /**
+         * Its submission as messages name it: {@code submit #1 to coro-pool-1}, and for a named body
+         * {@code submit #1 (coroutine 'acceptor') to coro-pool-1}.
+         */
+        String submissionText() {
+            return "submit #" + seq + (name == null ? "" : " (coroutine '" + SafeText.name(name) + "')") + " to " + pool.name;
         }
 
         /**
@@ -1321,10 +1334,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return this;
         }
 
-        /** {@code the future of submit #1 to coro-pool-1[Not completed]}: the submission, then the JDK's state. */
+        /**
+         * {@code the future of submit #1 to coro-pool-1[Not completed]}, or of a named body {@code the future
+         * of submit #1 (coroutine 'acceptor') to coro-pool-1[Not completed]}: the submission, then the JDK's state.
+         */
         @Override
         public String toString() {
-            return "the future of submit #" + seq + " to " + pool.name + stateText();
+            return "the future of " + submissionText() + stateText();
         }
     }
 
@@ -1360,7 +1376,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** {@code a stage of the future of submit #1 to coro-pool-1[Not completed]}: its submission, then its own state. */
         @Override
         public String toString() {
-            return "a stage of the future of submit #" + submission.seq + " to " + submission.pool.name + stateText();
+            return "a stage of the future of " + submission.submissionText() + stateText();
         }
     }
 

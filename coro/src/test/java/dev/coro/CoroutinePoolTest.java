@@ -73,6 +73,27 @@ class CoroutinePoolTest {
     }
 
     @Test
+    @Timeout(60)
+    void theFutureOfANamedSubmissionAndItsStagesNameItsCoroutine() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<String> worker = pool.submit("worker\n3", () -> {
+            Coroutine.await(gate);
+            return "done";
+        });
+        CompletableFuture<String> plain = pool.submit(() -> "plain");
+        assertThat(worker.toString()).isEqualTo("the future of submit #1 (coroutine 'worker\\n3') to " + name + "[Not completed]");
+        assertThat(worker.thenApply(v -> v).toString())
+                .isEqualTo("a stage of the future of submit #1 (coroutine 'worker\\n3') to " + name + "[Not completed]");
+        assertThat(Coroutine.await(plain)).isEqualTo("plain");
+        assertThat(plain.toString()).startsWith("the future of submit #2 to " + name + "[Completed normally");
+        gate.complete(null);
+        assertThat(Coroutine.await(worker)).isEqualTo("done");
+        close(pool);
+    }
+
+    @Test
     void thePoolsThreadsDoNotInheritTheInheritableThreadLocalsOfTheThreadThatStartedIt() {
         InheritableThreadLocal<String> traceId = new InheritableThreadLocal<>();
         traceId.set("request-7 of the thread that started the pool");
