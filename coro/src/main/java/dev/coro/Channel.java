@@ -91,6 +91,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final SpinLock guard = new SpinLock();
     private volatile boolean closed;
     /**
+     * What a {@link #close(Throwable)} gave as the reason (a producer's failure); null for a plain close.
+     * Written before {@link #closed}, so a thread that sees the channel closed sees it too.
+     */
+    private volatile Throwable closeCause;
+    /**
      * Whether a context of another thread has used it: then every operation takes the lock, and its
      * waits are not deadlocks. Set once, by the channel's thread, when it runs the first operation
      * posted by another thread; never cleared.
@@ -424,13 +429,44 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public void close() {
+        closeFor(null);
+    }
+
+    /**
+     * Closes the channel as {@link #close()} does, saying why: {@code cause}, a producer's failure say,
+     * becomes the cause of every {@link ChannelClosedException} an operation on the channel throws from
+     * then on, and a loop over it no longer ends as if the producer had finished: once the buffered
+     * values are taken, the iterator's {@code hasNext()} throws that exception instead of returning
+     * false (a stream over the channel too). The {@code try} operations still never throw. Only the
+     * first close counts: closing a closed channel, with a cause or not, changes nothing.
+     *
+     * @param cause why the channel closed
+     * @throws NullPointerException  if {@code cause} is null
+     * @throws IllegalStateException as {@link #close()}
+     */
+    public void close(Throwable cause) {
+        closeFor(Objects.requireNonNull(cause, "cause"));
+    }
+
+    /**
+     * Why the channel was closed: the cause given to {@link #close(Throwable)}. Any thread may ask.
+     *
+     * @return the cause; empty while open, and if closed by {@link #close()}
+     */
+    public Optional<Throwable> closeCause() {
+        return Optional.ofNullable(closeCause);
+    }
+
+    /** {@link #close()} and {@link #close(Throwable)}: {@code cause} null for a plain close. */
+    @SuppressWarnings("unchecked")
+    private void closeFor(Throwable cause) {
         if (!scheduler.isCaller()) {
-            remote(RemoteOp.CLOSE, null, -1, "close");
+            remote(RemoteOp.CLOSE, (T) cause, -1, "close"); // a close carries no value: its cause rides in the value's place
             return;
         }
         boolean locked = acquire();
         try {
-            closeHere();
+            closeHere(cause);
         } finally {
             release(locked);
         }
@@ -441,10 +477,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * while a select waited here is buffered with receivers still waiting (see {@link #giveBackFromAfar}):
      * they take the buffered values first, and only the rest learn that it is closed.
      */
-    private void closeHere() {
+    private void closeHere(Throwable cause) {
         if (closed) {
             return;
         }
+        closeCause = cause;
         closed = true;
         handBuffered();
         for (ChannelWaiter<T> w; (w = pollLocked(receivers)) != null; ) {
@@ -526,6 +563,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     next = receiveOrNull("iterate over");
                 } finally {
                     receiving = null;
+                }
+                if (next == null && closeCause != null) {
+                    throw closedAndDrained("iterate over"); // closed for a reason: not the end of a producer's values
                 }
             }
             return next != null;
@@ -1431,7 +1471,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             withdraw(r);
             return false;
         }
-        if (r.sender || r.value == null || giveBackFromAfar(r.value, r.handed)) {
+        if (r.sender || r.kind == RemoteOp.CLOSE || r.value == null || giveBackFromAfar(r.value, r.handed)) { // a close's value is its cause
             return false;
         }
         self.throwAtNextPoint(t);
@@ -1504,7 +1544,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             case RemoteOp.RECEIVE, RemoteOp.TRY_RECEIVE -> serveReceive(r);
             default -> {
                 if (r.lock()) {
-                    closeHere();
+                    closeHere((Throwable) r.value); // a close's cause, carried in the value's place
                     r.completeWith(true);
                 }
             }

@@ -8,7 +8,9 @@ package dev.coro;
  * {@link Select#selectUnbiased()} for an {@code onSend} clause on a closed channel or an
  * {@code onReceive} clause on a closed and drained one. The {@code try} operations never throw it.
  * {@link #channel()} tells which channel it was: a select over several channels drops that one's
- * clause and goes on with the others.
+ * clause and goes on with the others. A channel closed by {@link Channel#close(Throwable)} gives its
+ * cause as this exception's {@link #getCause() cause}, and its iterator throws this exception where it
+ * would have ended.
  */
 public final class ChannelClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
@@ -16,8 +18,9 @@ public final class ChannelClosedException extends IllegalStateException {
     /** The channel; not serialized (a channel belongs to its thread). */
     private final transient Channel<?> channel;
 
+    /** Made on {@code channel}, closed: its cause, if it was closed with one, becomes this exception's. */
     ChannelClosedException(String message, Channel<?> channel) {
-        super(message);
+        super(message, channel.closeCause().orElse(null));
         this.channel = channel;
     }
 

@@ -258,6 +258,64 @@ class ChannelTest {
     }
 
     @Test
+    void aChannelClosedWithACauseGivesItToEveryRefusalAndALoopOverItThrowsInsteadOfEnding() {
+        IllegalStateException failure = new IllegalStateException("producer failed");
+        Channel<Integer> idle = new Channel<>("idle", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> {
+            try {
+                idle.receive();
+            } catch (ChannelClosedException e) {
+                log.add(e.getMessage() + " / cause " + e.getCause().getMessage());
+            }
+        });
+        Coroutine.yield();
+        assertThat(waiter.state()).isEqualTo(State.PARKED);
+        idle.close(failure); // wakes the parked receiver, whose refusal carries the cause
+        Coroutine.yield();
+        assertThat(log).containsExactly("coroutine 'waiter' cannot receive from channel 'idle' (closed): no value is left in it,"
+                + " and none can come / cause producer failed");
+
+        Channel<Integer> numbers = new Channel<>("numbers", 2);
+        numbers.send(1);
+        numbers.send(2);
+        numbers.close(failure);
+        numbers.close(new IllegalStateException("a second close")); // only the first close counts
+        numbers.close();
+        assertThat(numbers.closeCause()).containsSame(failure);
+        List<Integer> seen = new ArrayList<>();
+        ChannelClosedException ended = catchThrowableOfType(ChannelClosedException.class, () -> {
+            for (int v : numbers) {
+                seen.add(v);
+            }
+        });
+        assertThat(seen).as("the buffered values come first").containsExactly(1, 2);
+        assertThat(ended).hasMessage("main context 'main' cannot iterate over channel 'numbers' (closed): no value is left in it,"
+                + " and none can come").hasCause(failure);
+        assertThat(ended.channel()).isSameAs(numbers);
+        assertThatThrownBy(numbers::receive).isInstanceOf(ChannelClosedException.class).hasCause(failure);
+        assertThatThrownBy(() -> numbers.send(3)).isInstanceOf(ChannelClosedException.class).hasCause(failure);
+        assertThatThrownBy(() -> new Select<String>().onReceive(numbers, v -> "value").select())
+                .isInstanceOf(ChannelClosedException.class).hasCause(failure);
+        assertThatThrownBy(() -> StreamSupport.stream(numbers.spliterator(), false).toList())
+                .isInstanceOf(ChannelClosedException.class).hasCause(failure);
+        assertThat(numbers.tryReceive()).isEmpty(); // the try operations still never throw
+        assertThat(numbers.trySend(4)).isFalse();
+        assertThatThrownBy(() -> numbers.close(null)).isInstanceOf(NullPointerException.class).hasMessage("cause");
+
+        Channel<Integer> plain = new Channel<>("plain", 1);
+        plain.send(1);
+        plain.close();
+        assertThat(plain.closeCause()).isEmpty();
+        List<Integer> all = new ArrayList<>();
+        for (int v : plain) {
+            all.add(v);
+        }
+        assertThat(all).as("a plain close ends a loop as the end of the values").containsExactly(1);
+        assertThat(catchThrowableOfType(ChannelClosedException.class, plain::receive).getCause()).isNull();
+        assertThat(new Channel<Integer>("open", 0).closeCause()).isEmpty();
+    }
+
+    @Test
     void closeWakesParkedReceiversAndSendersWithChannelClosedException() {
         Channel<Integer> in = new Channel<>("in", 0);
         Channel<Integer> out = new Channel<>("out", 0);

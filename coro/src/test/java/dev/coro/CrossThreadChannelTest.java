@@ -609,6 +609,29 @@ class CrossThreadChannelTest {
     }
 
     @Test
+    void aCloseWithACauseFromAnotherThreadGivesItsCauseToTheWaitersOfTheChannelsThread() {
+        Channel<String> in = new Channel<>("in", 0);
+        IllegalStateException failure = new IllegalStateException("upstream failed");
+        List<String> seen = new ArrayList<>();
+        Coroutine receiver = Coroutine.create("receiver", () -> {
+            try {
+                for (String v : in) {
+                    seen.add(v);
+                }
+                seen.add("ended");
+            } catch (ChannelClosedException e) {
+                seen.add("cause: " + e.getCause().getMessage());
+            }
+        });
+        Coroutine.yield();
+        assertThat(receiver.state()).isEqualTo(State.PARKED);
+        Peer.run("closer", () -> in.close(failure));
+        assertThat(in.closeCause()).as("seen from any thread once closed").containsSame(failure);
+        Coroutine.withTimeout(GUARD, receiver::join);
+        assertThat(seen).containsExactly("cause: upstream failed");
+    }
+
+    @Test
     void aCloseFromAnotherThreadWakesEveryWaiterWithChannelClosedException() {
         Channel<String> in = new Channel<>("in", 0);
         Channel<String> out = new Channel<>("out", 0);
