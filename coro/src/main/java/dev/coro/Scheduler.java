@@ -62,10 +62,11 @@ final class Scheduler {
      */
     Runnable onEnded;
     /**
-     * The {@link Coroutine#join} waits by the coroutine they wait for, each the first of its list in the
-     * order they began ({@link JoinWait#next}); null until a context of this thread first joins one.
+     * The {@link Coroutine#join} waits by the coroutine they wait for, each queue in the order they
+     * began (a wait joins and leaves it in O(1), as a channel's waiters do); null until a context of
+     * this thread first joins one.
      */
-    private java.util.IdentityHashMap<Context, JoinWait> joins;
+    private java.util.IdentityHashMap<Context, WaitQueue<JoinWait>> joins;
     /**
      * Whether main only waits in {@link VirtualTime#run} for the coroutines to end: a coroutine's
      * {@code yield} that would run main and nothing else is then an idle point, where the virtual clock
@@ -621,13 +622,11 @@ final class Scheduler {
         if (joins == null) {
             joins = new java.util.IdentityHashMap<>();
         }
-        JoinWait first = joins.putIfAbsent(c, w);
-        if (first != null) {
-            while (first.next != null) {
-                first = first.next;
-            }
-            first.next = w;
+        WaitQueue<JoinWait> queue = joins.get(c);
+        if (queue == null) {
+            joins.put(c, queue = new WaitQueue<>());
         }
+        queue.add(w);
         try {
             park(w);
         } catch (Throwable t) {
@@ -640,8 +639,8 @@ final class Scheduler {
     int joinWaits() {
         int n = 0;
         if (joins != null) {
-            for (JoinWait w : joins.values()) {
-                for (; w != null; w = w.next) {
+            for (WaitQueue<JoinWait> queue : joins.values()) {
+                for (JoinWait w = queue.first(); w != null; w = queue.next(w)) {
                     n++;
                 }
             }
@@ -651,19 +650,11 @@ final class Scheduler {
 
     /** Takes {@code w} out of the waits on its coroutine, if it is still there. */
     void leaveJoin(JoinWait w) {
-        JoinWait first = joins.get(w.target);
-        if (first == w) {
-            if (w.next == null) {
+        WaitQueue<JoinWait> queue = joins.get(w.target);
+        if (queue != null) {
+            queue.remove(w);
+            if (queue.isEmpty()) {
                 joins.remove(w.target);
-            } else {
-                joins.put(w.target, w.next);
-            }
-        } else if (first != null) {
-            for (JoinWait p = first; p.next != null; p = p.next) {
-                if (p.next == w) {
-                    p.next = w.next;
-                    break;
-                }
             }
         }
     }
@@ -673,10 +664,13 @@ final class Scheduler {
      * began (each becomes {@code SUSPENDED}, and the usual order selects it).
      */
     void joinersOf(Context c) {
-        for (JoinWait w = joins.remove(c); w != null; w = w.next) {
-            Context j = w.joiner;
-            if (j.state() == State.PARKED && j.waitingFor == w) {
-                unpark(j);
+        WaitQueue<JoinWait> queue = joins.remove(c);
+        if (queue != null) {
+            for (JoinWait w = queue.first(); w != null; w = queue.next(w)) {
+                Context j = w.joiner;
+                if (j.state() == State.PARKED && j.waitingFor == w) {
+                    unpark(j);
+                }
             }
         }
     }

@@ -249,4 +249,25 @@ class JoinTest {
         t.join();
         assertThat(log).containsExactly("j unwound", "t ends");
     }
+
+    @Test
+    void aHundredAndFiftyThousandJoinersOfOneCoroutineEachJoinAndLeaveAtOnce() {
+        // each join went to the end of a list it walked from its start, so that n joiners took n * n / 2 steps:
+        // minutes for these, where a channel's n receivers take n
+        int n = 150_000;
+        int[] joined = {0};
+        VirtualTime.run(() -> {
+            Coroutine t = Coroutine.create("t", () -> Coroutine.sleep(Duration.ofSeconds(1)));
+            for (int i = 0; i < n; i++) {
+                Coroutine.create("j" + i, () -> {
+                    t.join();
+                    joined[0]++;
+                });
+            }
+            Coroutine.yield(); // every joiner parks in its join
+            assertThat(Scheduler.current().joinWaits()).isEqualTo(n);
+        });
+        assertThat(joined[0]).isEqualTo(n);
+        assertThat(Scheduler.current().joinWaits()).isZero();
+    }
 }
