@@ -622,15 +622,26 @@ final class Scheduler {
         if (joins == null) {
             joins = new java.util.IdentityHashMap<>();
         }
-        WaitQueue<JoinWait> queue = joins.get(c);
-        if (queue == null) {
-            joins.put(c, queue = new WaitQueue<>());
-        }
-        queue.add(w);
         try {
+            WaitQueue<JoinWait> queue = joins.get(c);
+            if (queue == null) {
+                joins.put(c, queue = new WaitQueue<>());
+            }
+            queue.add(w);
             park(w);
         } catch (Throwable t) {
-            leaveJoin(w); // nothing if c's end took it already
+            // w leaves its queue (nothing if c's end took it already) by a clean-up marked by field writes
+            // alone (see Channel.parkOn), which the caller finishes later if a stack overflow stops it here;
+            // if another clean-up is marked still (the park threw at its check), this one is made at once
+            if (from.unfinishedCleanup == null) {
+                from.unfinishedCleanup = w;
+                if (from.pendingThrow == null) {
+                    from.pendingThrow = Context.CLEANUP_LEFT;
+                }
+                from.finishCleanup();
+            } else {
+                leaveJoin(w);
+            }
             throw t;
         }
     }
@@ -648,7 +659,10 @@ final class Scheduler {
         return n;
     }
 
-    /** Takes {@code w} out of the waits on its coroutine, if it is still there. */
+    /**
+     * Takes {@code w} out of the waits on its coroutine, if it is still there, and forgets the queue it
+     * leaves empty. Doing it again changes nothing more.
+     */
     void leaveJoin(JoinWait w) {
         WaitQueue<JoinWait> queue = joins.get(w.target);
         if (queue != null) {

@@ -598,6 +598,9 @@ class StackExhaustionTest {
         if (Scheduler.current().loop.hasPending()) {
             fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), something is still pending");
         }
+        if (Scheduler.current().joinWaits() != 0) {
+            fail.accept(at + ": once the victim has ended (it found " + seen[0] + "), a join still waits");
+        }
         return seen[0];
     }
 
@@ -610,6 +613,30 @@ class StackExhaustionTest {
     void anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() {
         CompletableFuture<Integer> never = new CompletableFuture<>();
         waitForGoodAtEveryDepth("an await", () -> Coroutine.await(never));
+    }
+
+    @Test
+    void aJoinWhoseParkOverflowsNearTheStacksEndLeavesNoJoinBehindAtEveryDepth() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine target = Coroutine.create("target", never::receive);
+        target.switchTo(); // parked for good: a join of it ends only by the victim's close or by a stack overflow
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(waitForGoodAt(10, "a join", target::join, false, fail)).isEqualTo("parked");
+        assertThat(failures).isEmpty();
+        for (boolean yieldAtBase : new boolean[] {false, true}) {
+            List<String> outcomes = new ArrayList<>();
+            for (int k = 300; k >= -20; k--) {
+                outcomes.add(waitForGoodAt(limitBelowPadding() - k, "a join", target::join, yieldAtBase, fail));
+                if (!failures.isEmpty()) {
+                    break; // the first is the one to read
+                }
+                assertThat(Coroutine.dump()).contains(": 2 contexts, current index 0");
+            }
+            assertThat(failures).isEmpty();
+            assertThat(outcomes).hasSize(321).contains("overflowed").doesNotContain("broken");
+        }
+        target.close();
     }
 
     /** {@link #waitForGoodAt} at 10 frames, then at every depth near the stack's end, once without a yield at the base, once with. */
