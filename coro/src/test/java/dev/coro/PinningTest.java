@@ -130,15 +130,20 @@ class PinningTest {
                 + " (a JNI call, an FFM upcall, or a class initializer); it keeps running (state RUNNING)";
         List<String> log = new ArrayList<>();
         List<Throwable> received = new ArrayList<>();
+        List<Throwable> joined = new ArrayList<>();
         Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine.create("other", () -> log.add("other ran"));
+        Coroutine other = Coroutine.create("other", () -> log.add("other ran"));
         Coroutine sorter = Coroutine.create("sorter", () -> {
             sortCallingBack(ch::receive);
             received.addAll(CAUGHT.get());
             CAUGHT.get().clear();
+            sortCallingBack(other::join);
+            joined.addAll(CAUGHT.get());
+            CAUGHT.get().clear();
             sortCallingBack(() -> Coroutine.sleep(Duration.ofSeconds(1)));
             log.add("sorted: " + Coroutine.current().state() + ", a receiver left: " + ch.trySend(1)
-                    + ", timers left: " + Scheduler.current().loop.timerCount());
+                    + ", timers left: " + Scheduler.current().loop.timerCount() + ", joins left: "
+                    + Scheduler.current().joinWaits());
             Coroutine.yield();
             log.add("sorter resumed");
         });
@@ -147,10 +152,12 @@ class PinningTest {
 
         assertThat(received).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessage("cannot suspend coroutine 'sorter' at its receive from channel 'ch'" + why));
+        assertThat(joined).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot suspend coroutine 'sorter' at its join coroutine 'other'" + why));
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("cannot suspend coroutine 'sorter' at its sleep 1,000.000 ms (")
                 .hasMessageEndingWith(why));
-        assertThat(log).containsExactly("sorted: RUNNING, a receiver left: false, timers left: 0", "other ran");
+        assertThat(log).containsExactly("sorted: RUNNING, a receiver left: false, timers left: 0, joins left: 0", "other ran");
         sorter.switchTo();
         assertThat(log).endsWith("sorter resumed");
         assertThat(sorter.state()).isEqualTo(State.FINISHED);
