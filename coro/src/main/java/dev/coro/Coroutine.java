@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * ({@link #name()}, {@link #toString()} and {@link #isMain()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
  *
  * <p>Nothing is lost: a body that throws ends as {@link State#FAILED} and its creator (main if the
- * creator has ended or is parked; its closer if it was being closed, main if that closer has ended)
- * resumes with a {@link CoroutineException} whose cause is what was thrown.
+ * creator has ended or is parked, a {@link #join()} of this coroutine excepted; its closer if it was
+ * being closed, main if that closer has ended) resumes with a {@link CoroutineException} whose cause
+ * is what was thrown.
  * {@link #close()} unwinds a suspended coroutine: its pending {@code yield()} or {@code switchTo()}
  * throws {@link CoroutineExit}, so its {@code finally} blocks run and the monitors it holds are released.
  *

@@ -46,8 +46,9 @@
  *       every other entry is parked it returns at once.</li>
  *   <li>A body that returns is swap-removed and the first entry not parked, counting back from index - 1
  *       (wrapping), runs next.</li>
- *   <li>A failure goes to the creator if it is alive and not parked, else to main; a parked main has its
- *       wait cancelled and its channel operation throws the {@link dev.coro.CoroutineException}.</li>
+ *   <li>A failure goes to the creator if it is alive and not parked (parked in a {@code join()} of the
+ *       failing coroutine counts as not parked), else to main; a parked main has its wait cancelled and
+ *       its channel operation throws the {@link dev.coro.CoroutineException}.</li>
  *   <li>A channel wakes a parked context by making it {@code SUSPENDED}; waking never switches.</li>
  *   <li>{@code switchTo()} a parked coroutine throws; {@code close()} of a parked coroutine unwinds it.</li>
  *   <li>When nothing would be left to run, the waiting call throws {@link dev.coro.DeadlockException}

@@ -149,6 +149,31 @@ class JoinTest {
     }
 
     @Test
+    void aCreatorParkedInAJoinOfAnotherCoroutineCountsAsParkedAndItsChildsFailureGoesToMain() {
+        Coroutine[] child = new Coroutine[1];
+        Coroutine other = Coroutine.create("other", () -> {
+            Coroutine.yield();
+            log.add("other ends");
+        });
+        Coroutine parent = Coroutine.create("parent", () -> {
+            child[0] = Coroutine.create("child", () -> {
+                throw new IllegalStateException("boom");
+            });
+            other.join();
+            log.add("parent joined other: " + other.state());
+        });
+        parent.switchTo(); // the parent parks in its join; 'other' runs, yields, and main runs again
+        assertThat(parent.state()).isEqualTo(State.PARKED);
+        assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class) // the child ran, and failed
+                .hasMessageStartingWith("coroutine 'child' failed").hasRootCauseMessage("boom");
+        assertThat(parent.state()).isEqualTo(State.PARKED);
+        assertThatThrownBy(child[0]::switchTo).hasMessageEndingWith("its failure was delivered to main context 'main',"
+                + " its creator coroutine 'parent' being parked");
+        parent.join();
+        assertThat(log).containsExactly("other ends", "parent joined other: FINISHED");
+    }
+
+    @Test
     void mainParkedInAJoinOfItsFailingChildGetsTheFailureFromTheJoin() {
         Coroutine child = Coroutine.create("child", () -> {
             Coroutine.yield();
