@@ -759,6 +759,11 @@ final class EventLoop {
         }
     }
 
+    /** Whether the loop has ended for good ({@link #close()}): its thread runs nothing of it any more. */
+    boolean hasEnded() {
+        return ended;
+    }
+
     /**
      * Another thread closes {@code entry}'s resource, which belongs to this loop, whose owner thread
      * has ended (or whose loop has): it closes the channel, then the selector, since the
@@ -769,11 +774,6 @@ final class EventLoop {
      *
      * @return false, having done nothing, while the owner thread still runs this loop
      */
-    /** Whether the loop has ended for good ({@link #close()}): its thread runs nothing of it any more. */
-    boolean hasEnded() {
-        return ended;
-    }
-
     synchronized boolean closeAbandoned(OpenResource entry) throws IOException {
         if (!ended && entry.owner.isAlive()) {
             return false;

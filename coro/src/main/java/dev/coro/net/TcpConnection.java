@@ -750,12 +750,12 @@ public final class TcpConnection implements Closeable {
         return failure == null ? s : s + ", failed";
     }
 
-    /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
     /** The failure of an option's {@code operation}: an option refused is no failure of the connection, so not recorded as one. */
     private IOException optionFailed(String operation, IOException e) {
         return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + e, e);
     }
 
+    /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
     private IOException failed(String operation, IOException e) {
         IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + e, e);
