@@ -604,8 +604,10 @@ public final class TcpConnection implements Closeable {
      * @return this connection
      * @throws IOException                   if the connection is closed, or the JDK fails to set it; the
      *                                       message names the caller, the option, the connection and its state
-     * @throws UnsupportedOperationException if a TCP socket has no such option
-     * @throws IllegalArgumentException      if {@code value} is not valid for the option
+     * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
+     *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
+     * @throws IllegalArgumentException      if {@code value} is not valid for the option, naming the caller, the
+     *                                       option, the value, the connection and its state (the JDK's refusal its cause)
      * @throws IllegalStateException         if called from a thread other than the connection's
      * @throws NullPointerException          if {@code option} is null
      */
@@ -617,6 +619,12 @@ public final class TcpConnection implements Closeable {
             channel.setOption(option, value);
         } catch (IOException e) {
             throw optionFailed(operation, e);
+        } catch (UnsupportedOperationException e) {
+            throw unsupported(operation, e);
+        } catch (IllegalArgumentException e) {
+            // the JDK's names nothing, or the option alone ("Invalid value 'null'", "Invalid send/receive buffer size")
+            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+                    + ") to " + value + ": " + e.getMessage(), e);
         }
         return this;
     }
@@ -629,7 +637,8 @@ public final class TcpConnection implements Closeable {
      * @return its value
      * @throws IOException                   if the connection is closed, or the JDK fails to read it; the
      *                                       message names the caller, the option, the connection and its state
-     * @throws UnsupportedOperationException if a TCP socket has no such option
+     * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
+     *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
      * @throws IllegalStateException         if called from a thread other than the connection's
      * @throws NullPointerException          if {@code option} is null
      */
@@ -641,6 +650,8 @@ public final class TcpConnection implements Closeable {
             return channel.getOption(option);
         } catch (IOException e) {
             throw optionFailed(operation, e);
+        } catch (UnsupportedOperationException e) {
+            throw unsupported(operation, e);
         }
     }
 
@@ -753,6 +764,12 @@ public final class TcpConnection implements Closeable {
     /** The failure of an option's {@code operation}: an option refused is no failure of the connection, so not recorded as one. */
     private IOException optionFailed(String operation, IOException e) {
         return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + e, e);
+    }
+
+    /** The refusal of an option a TCP socket does not have, for {@code operation}: the JDK's names the option only. */
+    private UnsupportedOperationException unsupported(String operation, UnsupportedOperationException e) {
+        return new UnsupportedOperationException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+                + "): a TCP socket has no such option (" + e.getMessage() + ")", e);
     }
 
     /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */

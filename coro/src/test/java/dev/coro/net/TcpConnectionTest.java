@@ -1342,6 +1342,39 @@ class TcpConnectionTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void anOptionRefusedAsUnsupportedOrInvalidIsRefusedNamingTheCallerTheOptionTheConnectionAndItsState() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true))
+                    .isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessage("main context 'main' cannot set IP_MULTICAST_LOOP of " + name(c)
+                            + " (open): a TCP socket has no such option ('IP_MULTICAST_LOOP' not supported)")
+                    .hasCauseInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.getOption(StandardSocketOptions.IP_MULTICAST_LOOP))
+                    .isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessage("main context 'main' cannot get IP_MULTICAST_LOOP of " + name(c)
+                            + " (open): a TCP socket has no such option ('IP_MULTICAST_LOOP' not supported)");
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.SO_RCVBUF, -1))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot set SO_RCVBUF of " + name(c)
+                            + " (open) to -1: Invalid send/receive buffer size")
+                    .hasCauseInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.SO_LINGER, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot set SO_LINGER of " + name(c) + " (open) to null: Invalid value 'null'");
+            assertThat(c.setOption(StandardSocketOptions.SO_KEEPALIVE, true).getOption(StandardSocketOptions.SO_KEEPALIVE))
+                    .as("the connection is still usable").isTrue();
+            c.close();
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, true))
+                    .isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessage("main context 'main' cannot set IP_MULTICAST_LOOP of " + name(c)
+                            + " (closed): a TCP socket has no such option ('IP_MULTICAST_LOOP' not supported)");
+        }
+    }
+
     private static Throwable thrownBy(Runnable call) {
         try {
             call.run();
