@@ -116,6 +116,15 @@ final class Scheduler {
         main.stack = engine.newStack(main);
     }
 
+    static {
+        // A JDK class whose initializer a stack overflow stops stays broken for the JVM's life. The stack
+        // walks of this library (a dump's frames, the thread engine's look for an initializer deadlock)
+        // initialize StackWalker's options at their first use, which may come near a stack's end, after
+        // which every walk of the JVM failed with NoClassDefFoundError: done here, as the first
+        // scheduler is made, they are ready before any such use.
+        StackWalker.getInstance(java.util.EnumSet.of(StackWalker.Option.SHOW_REFLECT_FRAMES));
+    }
+
     /** The calling thread's scheduler; on return it exists. */
     static Scheduler current() {
         Scheduler s = CURRENT.get();
