@@ -20,7 +20,7 @@ public final class ChannelClosedException extends IllegalStateException {
 
     /** Made on {@code channel}, closed: its cause, if it was closed with one, becomes this exception's. */
     ChannelClosedException(String message, Channel<?> channel) {
-        super(message, channel.closeCause().orElse(null));
+        super(message, channel == null ? null : channel.closeCause().orElse(null));
         this.channel = channel;
     }
 
