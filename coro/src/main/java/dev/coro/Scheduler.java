@@ -66,7 +66,7 @@ final class Scheduler {
      * began (a wait joins and leaves it in O(1), as a channel's waiters do); null until a context of
      * this thread first joins one.
      */
-    private java.util.IdentityHashMap<Context, WaitQueue<JoinWait>> joins;
+    private IdentityHashMap<Context, WaitQueue<JoinWait>> joins;
     /**
      * Whether main only waits in {@link VirtualTime#run} for the coroutines to end: a coroutine's
      * {@code yield} that would run main and nothing else is then an idle point, where the virtual clock
@@ -629,7 +629,7 @@ final class Scheduler {
         }
         JoinWait w = new JoinWait(from, c);
         if (joins == null) {
-            joins = new java.util.IdentityHashMap<>();
+            joins = new IdentityHashMap<>();
         }
         try {
             WaitQueue<JoinWait> queue = joins.get(c);
