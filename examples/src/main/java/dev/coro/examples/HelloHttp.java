@@ -8,6 +8,7 @@ import dev.coro.net.TcpConnection;
 import dev.coro.net.TcpListener;
 import java.io.BufferedReader;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -139,22 +140,27 @@ public final class HelloHttp implements Closeable {
         }
     }
 
-    /** Sends four requests on one connection, the last asking to close it, and prints the answers. */
-    private static void client(SocketAddress server, PrintStream out) {
+    /**
+     * Sends four requests on one connection, the last asking to close it, and prints the answers; a
+     * server that closes the connection before an answer is whole is an {@link EOFException}.
+     */
+    static void client(SocketAddress server, PrintStream out) {
         try (TcpConnection c = TcpConnection.connect(server)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(c.input(), ISO_8859_1));
             String[][] requests = {{"/", ""}, {"/", ""}, {"/missing", ""}, {"/", "Connection: close"}};
             for (String[] r : requests) {
                 String headers = "Host: localhost\r\n" + (r[1].isEmpty() ? "" : r[1] + "\r\n");
                 c.output().write(("GET " + r[0] + " HTTP/1.1\r\n" + headers + "\r\n").getBytes(ISO_8859_1));
-                out.print("GET " + r[0] + (r[1].isEmpty() ? "" : " (" + r[1] + ")") + " -> " + in.readLine());
+                out.print("GET " + r[0] + (r[1].isEmpty() ? "" : " (" + r[1] + ")") + " -> " + line(in, "the status line"));
                 int length = 0;
-                for (String h; !(h = in.readLine()).isEmpty(); ) {         // parks until the answer is in
+                for (String h; !(h = line(in, "the end of the headers")).isEmpty(); ) { // parks until the answer is in
                     length = h.startsWith("Content-Length: ") ? Integer.parseInt(h.substring(16)) : length;
                 }
                 StringBuilder body = new StringBuilder();
-                while (body.length() < length) {
-                    body.append((char) in.read());
+                for (int ch; body.length() < length; body.append((char) ch)) {
+                    if ((ch = in.read()) < 0) {
+                        throw new EOFException("the server closed the connection " + body.length() + " characters into a body of " + length);
+                    }
                 }
                 out.println(": " + body);
             }
@@ -162,6 +168,15 @@ public final class HelloHttp implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The next line of an answer; the server closing the connection before it is an {@link EOFException}. */
+    private static String line(BufferedReader in, String what) throws IOException {
+        String line = in.readLine();
+        if (line == null) {
+            throw new EOFException("the server closed the connection before " + what);
+        }
+        return line;
     }
 
     /**

@@ -4,10 +4,16 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +22,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -171,5 +179,59 @@ class HelloHttpTest {
             }
             assertThat(got).containsExactly("200 hello", "200 hello", "404 not found");
         }
+    }
+
+    /**
+     * The example's own client against a server (a plain socket of another thread) that reads the
+     * request, writes {@code partial} and closes: the client says what it was reading when the
+     * connection ended, and prints only the status line it had.
+     */
+    private static String clientAgainstAServerThatStopsAfter(String partial, ByteArrayOutputStream printed) throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = listener.accept()) {
+                    s.setSoTimeout(GUARD_MILLIS);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), ISO_8859_1));
+                    while (!in.readLine().isEmpty()) {
+                        // the request's lines, up to the blank one that ends it
+                    }
+                    s.getOutputStream().write(partial.getBytes(ISO_8859_1));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try {
+                HelloHttp.client(listener.getLocalSocketAddress(), new PrintStream(printed, true, ISO_8859_1));
+                throw new AssertionError("the client took a cut answer as whole: " + printed.toString(ISO_8859_1));
+            } catch (UncheckedIOException e) {
+                assertThat(e.getCause()).isInstanceOf(EOFException.class);
+                return e.getCause().getMessage();
+            } finally {
+                served.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    @Test
+    void theClientSaysTheServerClosedTheConnectionInTheHeaders() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        assertThat(clientAgainstAServerThatStopsAfter("HTTP/1.1 200 OK\r\nContent-Le", printed))
+                .isEqualTo("the server closed the connection before the end of the headers");
+        assertThat(printed.toString(ISO_8859_1)).isEqualTo("GET / -> HTTP/1.1 200 OK");
+    }
+
+    @Test
+    void theClientSaysTheServerClosedTheConnectionInTheBody() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        assertThat(clientAgainstAServerThatStopsAfter("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", printed))
+                .isEqualTo("the server closed the connection 3 characters into a body of 5");
+    }
+
+    @Test
+    void theClientSaysTheServerClosedTheConnectionBeforeAnswering() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        assertThat(clientAgainstAServerThatStopsAfter("", printed))
+                .isEqualTo("the server closed the connection before the status line");
+        assertThat(printed.toString(ISO_8859_1)).isEmpty();
     }
 }
