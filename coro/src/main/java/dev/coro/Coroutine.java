@@ -395,6 +395,45 @@ public final class Coroutine implements AutoCloseable {
         });
     }
 
+    /**
+     * {@link #withTimeout(Duration, Supplier)} for a body that may throw a checked exception: a read of
+     * a connection, a blocking JDK call, anything whose {@code throws} clause a {@code Supplier} cannot
+     * carry. The timeout is the same scope, with the same rules and messages (they name it
+     * {@code withTimeout}); what the body throws, this throws as it is, a checked exception included.
+     *
+     * <pre>{@code
+     * int n = Coroutine.callWithTimeout(Duration.ofSeconds(5), () -> connection.read(buffer)); // throws IOException
+     * }</pre>
+     *
+     * @param d    the timeout; zero throws at once without running {@code body} (in a context being closed,
+     *             or inside a scope that has expired, the signal of that close or scope instead)
+     * @param body the code to run
+     * @param <T>  the type of its value
+     * @param <X>  the checked exception {@code body} may throw
+     * @return what {@code body} returned
+     * @throws X                         what {@code body} threw
+     * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <T, X extends Exception> T callWithTimeout(Duration d, ThrowingSupplier<T, X> body) throws X {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        return Scheduler.current().withTimeout(d, () -> {
+            try {
+                return body.get();
+            } catch (Exception e) {
+                throw Coroutine.<RuntimeException>passOn(e); // withTimeout throws what its body threw, as it is
+            }
+        });
+    }
+
+    /** Throws {@code e} as it is, checked or not: the compiler takes it for an {@code X}. */
+    @SuppressWarnings("unchecked")
+    private static <X extends Exception> X passOn(Exception e) throws X {
+        throw (X) e;
+    }
+
     // ---- other threads ---------------------------------------------------------------------
 
     /**

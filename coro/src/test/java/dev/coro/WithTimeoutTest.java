@@ -199,6 +199,68 @@ class WithTimeoutTest {
         assertThat(log).isEmpty();
     }
 
+    /** A checked exception of {@code callWithTimeout}'s body comes out as it is: the same object, its {@code finally} run, no timer left. */
+    @Test
+    void callWithTimeoutThrowsItsBodysCheckedExceptionAsItIs() {
+        java.io.IOException thrown = new java.io.IOException("the peer is gone");
+        VirtualTime.run(() -> {
+            Throwable t = catchThrowable(() -> Coroutine.callWithTimeout(ONE_SECOND, () -> {
+                try {
+                    Coroutine.sleep(Duration.ofMillis(300));
+                    throw thrown;
+                } finally {
+                    log.add("finally at " + ms());
+                }
+            }));
+            assertThat(t).isSameAs(thrown);
+            assertThat(LoopProbe.hasPending()).as("no timer left").isFalse();
+            log.add("after at " + ms());
+        });
+        assertThat(log).containsExactly("finally at 300", "after at 300");
+    }
+
+    /** {@code callWithTimeout} is the same scope as {@code withTimeout}: a value in time, the same timeout and message after. */
+    @Test
+    void callWithTimeoutGivesItsBodysValueInTimeAndTimesOutAsWithTimeoutDoes() {
+        VirtualTime.run(() -> log.add(Coroutine.callWithTimeout(ONE_SECOND, () -> {
+            Coroutine.sleep(Duration.ofMillis(999));
+            return "in time at " + ms();
+        })));
+        assertInterruptedAtOneSecondBy(wait -> Coroutine.callWithTimeout(ONE_SECOND, () -> {
+            wait.run();
+            return null;
+        }));
+    }
+
+    /** {@link #assertInterruptedAtOneSecond}, the timeout given by {@code timeout} around a sleep of a minute. */
+    private void assertInterruptedAtOneSecondBy(java.util.function.Consumer<Runnable> timeout) {
+        VirtualTime.run(() -> {
+            assertThatThrownBy(() -> timeout.accept(() -> {
+                try {
+                    Coroutine.sleep(Duration.ofMinutes(1));
+                    log.add("not reached");
+                } finally {
+                    log.add("finally at " + ms());
+                }
+            })).isInstanceOf(CoroutineTimeoutException.class).hasMessage(MAIN_TIMED_OUT);
+            log.add("after at " + ms());
+        });
+        assertThat(log).containsExactly("in time at 999", "finally at 1000", "after at 1000");
+    }
+
+    @Test
+    void callWithTimeoutRefusesANegativeTimeoutAndNullArgumentsWithoutRunningTheBody() {
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' (state RUNNING) cannot withTimeout with timeout PT-1S:"
+                        + " a timeout must be zero or positive");
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(null, () -> log.add("body ran")))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("d");
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(ONE_SECOND, null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThat(log).isEmpty();
+    }
+
     @Test
     void aNegativeTimeoutThrowsIllegalArgumentWithoutRunningTheBody() {
         assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))

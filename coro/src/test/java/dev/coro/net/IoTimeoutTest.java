@@ -64,6 +64,46 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code callWithTimeout} around a connection's reads, with no wrapping of their
+     * {@code IOException}: a read in time gives its count, one cut short took nothing and leaves no
+     * wait, and a peer's reset comes out as the read's own {@code IOException}, not a wrapper of it.
+     */
+    @Test
+    void callWithTimeoutReadsAConnectionAndItsIOExceptionComesOutAsItIs() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            ByteBuffer buf = ByteBuffer.allocate(8);
+            peer.write(bytes("abc"));
+            int n = 0;
+            while (n < 3) {
+                n += Coroutine.callWithTimeout(Duration.ofSeconds(60), () -> server.read(buf)); // a guard against a hang
+            }
+            log.add("read '" + text(buf) + "'");
+            ByteBuffer more = ByteBuffer.allocate(8);
+            try {
+                Coroutine.callWithTimeout(Duration.ofMillis(20), () -> server.read(more));
+                log.add("read returned");
+            } catch (CoroutineTimeoutException e) {
+                log.add("timed out having read " + more.position());
+            }
+            assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset
+            try {
+                Coroutine.callWithTimeout(Duration.ofSeconds(60), () -> server.read(more));
+                log.add("read returned");
+            } catch (IOException e) {
+                log.add("then " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            assertThat(log).containsExactly("read 'abc'", "timed out having read 0", "then IOException: main context"
+                    + " 'main' cannot read from " + name(server) + " (open): java.net.SocketException: Connection reset");
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    /**
      * A peer on another thread (a plain thread, a virtual thread) writes numbered bursts over a
      * blocking socket while a coroutine reads them through reads that keep timing out, by a
      * {@code withTimeout} of their own or by an outer one expiring through an inner one: the peer
