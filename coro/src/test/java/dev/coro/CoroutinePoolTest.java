@@ -106,13 +106,15 @@ class CoroutinePoolTest {
         try (pool) {
             List<String> seen = Collections.synchronizedList(new ArrayList<>());
             List<CompletableFuture<Void>> bodies = new ArrayList<>();
+            CompletableFuture<Void> placed = new CompletableFuture<>();
             for (int i = 0; i < 4; i++) { // the fewest live bodies, ties round-robin: both threads get some
                 bodies.add(pool.submit(() -> {
-                    seen.add(Thread.currentThread().getName() + ": " + traceId.get());
-                    Coroutine.sleep(Duration.ofMillis(1)); // each stays live while the others are placed
+                    seen.add(Scheduler.current().owner.getName() + ": " + traceId.get());
+                    Coroutine.await(placed); // each stays live until all are placed, however fast the others run
                     return null;
                 }));
             }
+            placed.complete(null);
             bodies.forEach(CompletableFuture::join);
             assertThat(seen).hasSize(4).allSatisfy(line -> assertThat(line).endsWith(": null"));
             assertThat(seen.stream().map(line -> line.substring(0, line.indexOf(':'))).distinct()).hasSize(2);
