@@ -802,10 +802,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
-        /** Closes {@code c} from main; false if it could not be (the JDK could not suspend it: reported, left as it was). */
+        /**
+         * Closes {@code c} from main; false if it could not be (the JDK could not suspend it: reported, left as it was).
+         * The coroutine of a body made and not run yet (main makes those of every body that has arrived before
+         * any runs) is closed unrun: its body has not started, and never runs, as one still waiting to start.
+         */
         private boolean closeOne(Scheduler s, Context c) {
+            Task unstarted = c.state() == Coroutine.State.NEW && c.code() instanceof Start start && start.worker == this
+                    ? start.task : null; // read before the close releases it
             try {
                 s.close(c);
+                if (unstarted != null) {
+                    live.decrementAndGet(); // before the future completes, as for a body that ran
+                    if (unstarted.future != null) {
+                        unstarted.future.cancel(false);
+                    }
+                }
                 return true;
             } catch (CoroutineException e) {
                 pool.failedInMain(thread, e); // its unwinding threw: a failure, as one left to main

@@ -579,6 +579,40 @@ class CoroutinePoolTest {
         Coroutine.withTimeout(GUARD, pool::closeNow); // twice is fine
     }
 
+    /**
+     * A pool thread makes the coroutine of each body that has arrived before it runs any of them: a
+     * {@code closeNow()} that comes between the making of a body's coroutine and its first turn finds a
+     * body that has not started. It never runs, its future is cancelled, as for a body still waiting to
+     * start, and the close ends; the coroutine closed unstarted once left the body counted live for
+     * good, the future never completed and the close waited for ever.
+     */
+    @Test
+    @Timeout(60)
+    void aBodyWhoseCoroutineWasMadeButHadNotRunWhenCloseNowCameNeverRunsItsFutureIsCancelledAndTheCloseEnds() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        java.util.function.BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
+        CoroutinePool.maker = (s, body) -> {
+            Context made = maker.apply(s, body);
+            // the coroutine is made and has not run: hold the pool thread here until closeNow() has begun
+            while (!pool.toString().endsWith("closing]")) {
+                Thread.onSpinWait();
+            }
+            return made;
+        };
+        try {
+            CompletableFuture<String> body = pool.submit(() -> {
+                events.add("the body runs");
+                return "ran";
+            });
+            Coroutine.withTimeout(GUARD, pool::closeNow);
+            assertThat(events).as("the body never ran").isEmpty();
+            assertThat(body.isCancelled()).as("never started").isTrue();
+            assertThat(pool.toString()).endsWith("closed]");
+        } finally {
+            CoroutinePool.maker = maker;
+        }
+    }
+
     @Test
     void closeNowFromAPoolThreadIsRefusedNamingTheCallerAndThePool() {
         CoroutinePool pool = CoroutinePool.start(1);
