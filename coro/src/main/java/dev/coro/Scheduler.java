@@ -602,6 +602,9 @@ final class Scheduler {
             loop.watched = null;
         }
         if (wait.completedAfar() && from.state() == State.PARKED && from.waitingFor == wait) {
+            // a result came, as its post would have: under virtual time the quiet starts again (an idle wait
+            // that no post ended, at the second the loop looks at the threads of remote waits, counted it)
+            loop.quietNanos = 0;
             wait.takeInEarly(from);
         }
     }

@@ -305,6 +305,49 @@ class AwaitRaceTest {
     private enum Idle { PARK_IN_THE_BODY, PARK_AFTER_THE_BODY, YIELD_OF_MAIN }
 
     /**
+     * Under virtual time, an idle wait that no post ends (it ends after the second at which the loop
+     * looks whether the threads of remote waits have ended) and that takes in a complete future whose
+     * wake-up is held back has had a result come, as a post's would be: the quiet starts again, so the
+     * next wait gets its whole time before the clock jumps. Left at the second counted, it would let a
+     * later timeout expire a second of real time early.
+     */
+    @Test
+    void underVirtualTimeACompletionTakenInEarlyAtTheEndOfAnIdleWaitThatNoPostEndedStartsTheQuietAgain() {
+        onThisThread();
+        CountDownLatch makerDone = new CountDownLatch(1);
+        Maker<String> maker = Maker.start(() -> new Channel<>("far", 0), () -> Maker.blockOn(makerDone));
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CountDownLatch release = new CountDownLatch(1);
+        EventLoop l = loop;
+        Thread completer = Thread.ofPlatform().name("completer").start(() -> {
+            while (!l.isIdle()) { // main parked last, in its await: its thread blocks, waiting for the others
+                Thread.onSpinWait();
+            }
+            f.whenComplete((v, t) -> awaitLatch(release)); // runs before the thread's callback, holding its post back
+            f.complete("v");
+        });
+        long[] quiet = new long[1];
+        try {
+            VirtualTime.run(() -> {
+                Coroutine remote = Coroutine.create("remote", () -> maker.channel().receive()); // a remote wait: the idle wait ends each second
+                Coroutine.yield(); // it posts its receive to the blocked maker, and parks
+                log.add("main got " + Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(f)) + " at "
+                        + Coroutine.nanoTime() + " ns");
+                quiet[0] = l.quietNanos;
+                log.add("the wake-up held back: " + completer.isAlive());
+                remote.close();
+            });
+        } finally {
+            release.countDown();
+            makerDone.countDown();
+            Peer.join(completer);
+            Peer.join(maker.thread());
+        }
+        assertThat(log).containsExactly("main got v at 0 ns", "the wake-up held back: true");
+        assertThat(quiet[0]).as("the quiet after a result came").isZero();
+    }
+
+    /**
      * Awaits, under virtual time and a timeout of 20 ms, a future another thread completes as soon as
      * this thread idles, holding the wake-up back until the run is over; asserts that the await
      * returned the value at t = 0. A round in which the future completed only after the quiet wait had
