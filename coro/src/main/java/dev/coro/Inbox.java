@@ -219,7 +219,45 @@ final class Inbox extends InboxFields {
             Posted k = oldest;
             oldest = k.nextPosted(); // read first: running k may post it again
             k.nextPosted(null);
-            k.runPosted();
+            try {
+                k.runPosted();
+            } catch (Throwable t) {
+                giveBack(oldest); // a post that throws (a stack overflow, no memory left) loses none after it
+                throw t;
+            }
+        }
+    }
+
+    /**
+     * Puts {@code rest}, the posts a drain took but did not run (oldest first), back under every post
+     * made since, so that the next drain runs them first, in their order (owner thread only).
+     */
+    private void giveBack(Posted rest) {
+        Posted under = null; // rest, newest first, as the stack holds its posts
+        while (rest != null) {
+            Posted next = rest.nextPosted();
+            rest.nextPosted(under);
+            under = rest;
+            rest = next;
+        }
+        if (under == null) {
+            return;
+        }
+        Posted stack = under;
+        while (!HEAD.compareAndSet(this, (Posted) null, stack)) {
+            Posted newer = (Posted) HEAD.getAndSet(this, (Posted) null); // posted since: they go on top
+            if (newer == CLOSED) { // closed by the post that threw: nobody runs them, as for any post left at the close
+                HEAD.setVolatile(this, CLOSED);
+                return;
+            }
+            if (newer != null) {
+                Posted last = newer;
+                while (last.nextPosted() != null) {
+                    last = last.nextPosted();
+                }
+                last.nextPosted(stack);
+                stack = newer;
+            }
         }
     }
 }

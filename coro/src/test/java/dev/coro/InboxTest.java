@@ -53,6 +53,35 @@ class InboxTest {
         assertThat(inbox.holdsAwaitedPost()).isTrue();
     }
 
+    /**
+     * A post that throws as it runs (a stack overflow, no memory left) loses none of the posts taken
+     * with it: the drain throws what it threw, and the next drain runs the rest first, oldest first,
+     * then those posted since.
+     */
+    @Test
+    void aPostThatThrowsLosesNoneAfterItTheNextDrainRunsThemFirstInTheirOrder() {
+        IllegalStateException thrown = new IllegalStateException("no room");
+        inbox.post(task("a"));
+        inbox.post(() -> {
+            ran.add("b throws");
+            inbox.post(task("posted by b"));
+            throw thrown;
+        });
+        inbox.post(task("c"));
+        inbox.post(task("d"));
+        try {
+            inbox.drain();
+            throw new AssertionError("the drain did not throw what b threw");
+        } catch (IllegalStateException e) {
+            assertThat(e).isSameAs(thrown);
+        }
+        assertThat(inbox.isEmpty()).isFalse();
+        inbox.post(task("e"));
+        inbox.drain();
+        assertThat(ran).containsExactly("a", "b throws", "c", "d", "posted by b", "e");
+        assertThat(inbox.isEmpty()).isTrue();
+    }
+
     @Test
     void closingHandsBackThePostsNotRunOldestFirstAndRefusesLaterOnes() {
         assertThat(inbox.post(task("a"))).isTrue();
