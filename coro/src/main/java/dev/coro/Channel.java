@@ -423,7 +423,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
      * is fine. It never waits in the channel's queue, so a body being unwound (closed, or its
      * {@code withTimeout} expired) may close the channel in a {@code finally}, also from another
-     * thread: there a close that must be posted to the channel's thread is then not waited for.
+     * thread: there a close that must be posted to the channel's thread is then not waited for. One
+     * posted that is waited for, its caller closed or its {@code withTimeout} expiring meanwhile,
+     * throws the signal, and the channel's thread closes the channel all the same.
      *
      * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
@@ -1543,8 +1545,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             case RemoteOp.SEND, RemoteOp.TRY_SEND -> serveSend(r);
             case RemoteOp.RECEIVE, RemoteOp.TRY_RECEIVE -> serveReceive(r);
             default -> {
-                if (r.lock()) {
-                    closeHere((Throwable) r.value); // a close's cause, carried in the value's place
+                // a close once posted closes, though its caller's wait for the answer was interrupted
+                // meanwhile (its coroutine closed, its withTimeout expired), as one posted with the signal
+                // pending already does: a close in a finally must not leave the channel open
+                boolean locked = r.lock();
+                closeHere((Throwable) r.value); // a close's cause, carried in the value's place
+                if (locked) {
                     r.completeWith(true);
                 }
             }

@@ -72,10 +72,13 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         ticket.unlock();
     }
 
-    /** Interrupted by its caller's thread, or left by a thread that has ended (see {@link #lock()}). */
+    /**
+     * Interrupted by its caller's thread, or left by a thread that has ended (see {@link #lock()}). A
+     * close never is: once posted it closes, whatever became of its caller's wait.
+     */
     @Override
     boolean isStale() {
-        return ticket.isInterrupted() || kind != CLOSE && !ticket.waiterThreadAlive();
+        return kind != CLOSE && (ticket.isInterrupted() || !ticket.waiterThreadAlive());
     }
 
     /** Whether it sent a value that a receiver took: a try call may complete with nothing sent. */

@@ -706,6 +706,52 @@ class CrossThreadChannelTest {
         assertThat(full.tryReceive()).isEmpty();
     }
 
+    /**
+     * A close posted to the channel's thread, whose caller is closed, or whose {@code withTimeout}
+     * expires, while it waits for that thread to run it, still closes the channel, as one posted with
+     * the signal already pending does: a close in a {@code finally} that began before the signal came
+     * must not leave the channel open, its receivers waiting for ever.
+     */
+    @Test
+    @Timeout(60)
+    void aClosePostedToTheChannelsThreadStillClosesItWhenItsCallerIsClosedOrTimesOutWhileItWaitsForTheAnswer() throws InterruptedException {
+        Channel<String> closedCaller = new Channel<>("closed-caller", 1);
+        Channel<String> timedOut = new Channel<>("timed-out", 1);
+        CountDownLatch posted = new CountDownLatch(1);
+        CompletableFuture<List<String>> peer = Peer.start("peer", () -> {
+            List<String> seen = new ArrayList<>();
+            Coroutine closer = Coroutine.create("closer", () -> {
+                try {
+                    closedCaller.close(); // never used by this thread before: posted to the channel's thread, whose answer it waits for
+                } catch (CoroutineExit e) {
+                    seen.add("closer: close threw the exit signal");
+                    throw e;
+                }
+            });
+            Coroutine timer = Coroutine.create("timer", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> timedOut.close(new IllegalStateException("producer failed")));
+                } catch (CoroutineTimeoutException e) {
+                    seen.add("timer: close timed out");
+                }
+            });
+            closer.switchTo(); // parks, its close posted
+            timer.switchTo(); // parks too
+            closer.close(); // while its close waits for the channel's thread, which runs nothing yet
+            timer.join(); // its withTimeout expires meanwhile
+            seen.add("closer " + closer.state() + ", timer " + timer.state());
+            posted.countDown();
+            return seen;
+        });
+        posted.await(); // blocks this thread outside coro: the two closes stay posted, not run, until now
+        Coroutine.yield(); // a scheduling point: runs what was posted
+        assertThat(Peer.awaitUnwrapped(peer)).containsExactly("closer: close threw the exit signal", "timer: close timed out",
+                "closer CLOSED, timer FINISHED");
+        assertThat(closedCaller.isClosed()).as(closedCaller + " closed").isTrue();
+        assertThat(timedOut.isClosed()).as(timedOut + " closed").isTrue();
+        assertThat(timedOut.closeCause()).get().extracting(Throwable::getMessage).isEqualTo("producer failed");
+    }
+
     private void expectClosed(Runnable op) {
         log.add(thrown(op));
     }
