@@ -234,6 +234,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param value the value; not null
      * @return true if it was sent; false if the buffer is full and no receiver waits, or the channel is closed
+     * @throws CoroutineExit          if called from another thread where the call must be posted to the channel's thread and
+     *                                wait for its answer (docs/THREADS.md), and the caller is being closed, or a
+     *                                {@code withTimeout} of it expired, before the call or while it waits: posted with the
+     *                                signal pending, it sent nothing; a value a receiver took meanwhile stays delivered, as for
+     *                                {@link #send(Object)}
+     * @throws CoroutineException     so posted, in main, if a coroutine it created failed while it waited for the answer, as for
+     *                                {@link #send(Object)}
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     public boolean trySend(T value) {
@@ -286,6 +293,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * closed and drained channel from an empty open one.
      *
      * @return the value; empty if none is buffered and no sender waits, or the channel is closed and drained
+     * @throws CoroutineExit          if called from another thread where the call must be posted to the channel's thread and
+     *                                wait for its answer (docs/THREADS.md), and the caller is being closed, or a
+     *                                {@code withTimeout} of it expired, before the call or while it waits: it took nothing (a
+     *                                value it was handed meanwhile goes back, as for {@link #receive()})
+     * @throws CoroutineException     so posted, in main, if a coroutine it created failed while it waited for the answer, as for
+     *                                {@link #receive()}
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation
      */
     public Optional<T> tryReceive() {
@@ -427,6 +440,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * posted that is waited for, its caller closed or its {@code withTimeout} expiring meanwhile,
      * throws the signal, and the channel's thread closes the channel all the same.
      *
+     * @throws CoroutineExit         if called from another thread where the close must be posted to the channel's thread and
+     *                               wait for its answer (docs/THREADS.md), and the caller is closed, or a {@code withTimeout}
+     *                               of it expires, while it waits: the channel is closed all the same
+     * @throws CoroutineException    so posted, in main, if a coroutine it created failed while it waited for the answer: the
+     *                               channel is closed all the same
      * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     @Override
@@ -444,6 +462,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param cause why the channel closed
      * @throws NullPointerException  if {@code cause} is null
+     * @throws CoroutineExit         as {@link #close()}
+     * @throws CoroutineException    as {@link #close()}
      * @throws IllegalStateException as {@link #close()}
      */
     public void close(Throwable cause) {

@@ -752,6 +752,72 @@ class CrossThreadChannelTest {
         assertThat(timedOut.closeCause()).get().extracting(Throwable::getMessage).isEqualTo("producer failed");
     }
 
+    /**
+     * A try call that must be posted to the channel's thread waits for its answer: a coroutine being
+     * unwound gets its exit signal from it, having done nothing, and main, whose wait for the answer a
+     * failing coroutine cancels, gets the {@link CoroutineException}, also having done nothing; a
+     * close so cancelled throws it too, and the channel's thread closes the channel all the same.
+     */
+    @Test
+    @Timeout(60)
+    void aPostedTryCallThrowsTheCallersSignalOrMainsCancellingFailureHavingDoneNothingAndAPostedCloseClosesAllTheSame() throws InterruptedException {
+        Channel<String> full = new Channel<>("full", 1);
+        full.send("filler");
+        Channel<String> empty = new Channel<>("empty", 1);
+        Channel<String> other = new Channel<>("other", 1);
+        Channel<String> closing = new Channel<>("closing", 1);
+        CountDownLatch asked = new CountDownLatch(1);
+        CompletableFuture<List<String>> peer = Peer.start("peer", () -> {
+            List<String> seen = new ArrayList<>();
+            Coroutine unwinding = Coroutine.create("unwinding", () -> {
+                try {
+                    Coroutine.yield();
+                } finally { // never used by this thread before: each must be posted, and would wait for the answer
+                    try {
+                        seen.add("trySend " + empty.trySend("y"));
+                    } catch (CoroutineExit e) {
+                        seen.add("trySend threw the exit signal");
+                    }
+                    try {
+                        seen.add("tryReceive " + full.tryReceive());
+                    } catch (CoroutineExit e) {
+                        seen.add("tryReceive threw the exit signal");
+                    }
+                }
+            });
+            unwinding.switchTo();
+            unwinding.close();
+            Coroutine.create("failing", () -> {
+                throw new IllegalStateException("boom");
+            });
+            try {
+                seen.add("main's trySend " + other.trySend("z")); // posted; main waits, and the failing coroutine runs
+            } catch (CoroutineException e) {
+                seen.add("main's trySend threw " + e.getMessage());
+            }
+            Coroutine.create("failing-too", () -> {
+                throw new IllegalStateException("bang");
+            });
+            try {
+                closing.close(); // posted too: main waits for the answer, and the failing coroutine runs
+                seen.add("main's close returned");
+            } catch (CoroutineException e) {
+                seen.add("main's close threw " + e.getMessage());
+            }
+            asked.countDown();
+            return seen;
+        });
+        asked.await(); // blocks this thread outside coro: nothing posted here runs until now
+        Coroutine.yield(); // runs what was posted: the try send main gave up, which does nothing
+        assertThat(Peer.awaitUnwrapped(peer)).containsExactly("trySend threw the exit signal", "tryReceive threw the exit signal",
+                "main's trySend threw coroutine 'failing' failed: java.lang.IllegalStateException: boom",
+                "main's close threw coroutine 'failing-too' failed: java.lang.IllegalStateException: bang");
+        assertThat(closing.isClosed()).as(closing + " closed").isTrue();
+        assertThat(empty.tryReceive()).isEmpty();
+        assertThat(full.tryReceive()).contains("filler");
+        assertThat(other.tryReceive()).isEmpty();
+    }
+
     private void expectClosed(Runnable op) {
         log.add(thrown(op));
     }
