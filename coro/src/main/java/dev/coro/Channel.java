@@ -434,7 +434,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * Closes the channel: no more sends. Buffered values stay for receivers; parked senders and
      * receivers are woken and their operations throw {@link ChannelClosedException}. Closing twice
-     * is fine. It never waits in the channel's queue, so a body being unwound (closed, or its
+     * is fine: from another thread too, a close of a channel closed already returns at once, posting
+     * nothing to the channel's thread. It never waits in the channel's queue, so a body being unwound (closed, or its
      * {@code withTimeout} expired) may close the channel in a {@code finally}, also from another
      * thread: there a close that must be posted to the channel's thread is then not waited for. One
      * posted that is waited for, its caller closed or its {@code withTimeout} expiring meanwhile,
@@ -483,6 +484,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     @SuppressWarnings("unchecked")
     private void closeFor(Throwable cause) {
         if (!scheduler.isCaller()) {
+            if (closed) {
+                return; // only the first close counts: nothing to post, nor to wait for a channel's thread that may be blocked
+            }
             remote(RemoteOp.CLOSE, (T) cause, -1, "close"); // a close carries no value: its cause rides in the value's place
             return;
         }

@@ -43,6 +43,32 @@ class CrossThreadChannelTest {
         sentByAnotherThreadArriveInOrder(0);
     }
 
+    /**
+     * A close from another thread of a channel closed already does nothing, at once: it posts nothing
+     * and waits for no answer, so it returns even while the channel's thread is blocked outside coro
+     * waiting for the closer (here in a plain {@code Future.get}, which runs no post).
+     */
+    @Test
+    void aCloseFromAnotherThreadOfAChannelClosedAlreadyReturnsAtOnceWhileItsThreadIsBlockedOutsideCoro() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        ch.send(1);
+        ch.close();
+        CompletableFuture<String> closer = new CompletableFuture<>();
+        Thread.ofPlatform().name("closer").start(() -> {
+            try {
+                ch.close();
+                ch.close(new IllegalStateException("a later cause"));
+                closer.complete("closed twice, returned");
+            } catch (Throwable t) {
+                closer.completeExceptionally(t);
+            }
+        });
+        assertThat(closer.get(GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("closed twice, returned");
+        assertThat(ch.closeCause()).isEmpty();
+        assertThat(ch.receive()).isEqualTo(1);
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
     @Test
     void valuesSentByAnotherThreadThroughABufferedChannelArriveInOrder() {
         sentByAnotherThreadArriveInOrder(3);
