@@ -397,9 +397,12 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * {@link #withTimeout(Duration, Supplier)} for a body that may throw a checked exception: a read of
-     * a connection, a blocking JDK call, anything whose {@code throws} clause a {@code Supplier} cannot
-     * carry. The timeout is the same scope, with the same rules and messages (they name it
-     * {@code withTimeout}); what the body throws, this throws as it is, a checked exception included.
+     * a connection, anything whose {@code throws} clause a {@code Supplier} cannot carry. The timeout is
+     * the same scope, with the same rules and messages (they name it {@code withTimeout}); what the body
+     * throws, this throws as it is, a checked exception included. As there, only coro's waits and
+     * scheduling points are interrupted: a blocking JDK call in the body (a latch's {@code await}, a
+     * {@code Future}'s {@code get}, {@code Thread.sleep}) is not cut short, it blocks the thread to its
+     * end, and a body that returns after it without reaching a scheduling point keeps its value.
      *
      * <pre>{@code
      * int n = Coroutine.callWithTimeout(Duration.ofSeconds(5), () -> connection.read(buffer)); // throws IOException

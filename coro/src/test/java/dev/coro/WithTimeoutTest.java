@@ -248,6 +248,48 @@ class WithTimeoutTest {
         assertThat(log).containsExactly("in time at 999", "finally at 1000", "after at 1000");
     }
 
+    /**
+     * A blocking JDK call in {@code callWithTimeout}'s body (here a latch's {@code await}, which throws
+     * the checked {@code InterruptedException}) is not cut short, in main or in a coroutine: the deadline
+     * passes while the thread blocks, the call returns, and the body keeps its value; no timer, no
+     * interrupt and no signal are left behind.
+     */
+    @Test
+    @Timeout(60)
+    void callWithTimeoutDoesNotCutShortABlockingJdkCallAndTheBodyKeepsItsValue() {
+        log.add("main: " + awaitPastTheDeadline());
+        Coroutine c = Coroutine.create("c", () -> log.add("c: " + awaitPastTheDeadline()));
+        c.join();
+        assertThat(log).containsExactly("main: awaited, not interrupted, nothing pending, yield fine",
+                "c: awaited, not interrupted, nothing pending, yield fine");
+    }
+
+    /**
+     * Runs {@code callWithTimeout(1 ms)} around a latch's {@code await} that another thread releases once
+     * the deadline (rounded up to the tick) has passed; says what came of it.
+     */
+    private static String awaitPastTheDeadline() {
+        java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        String value;
+        try {
+            value = Coroutine.callWithTimeout(Duration.ofMillis(1), () -> {
+                Thread releaser = Thread.ofPlatform().name("releaser").start(() -> {
+                    passRealTime(Duration.ofMillis(1).plusNanos(EventLoop.TICK_NANOS)); // the deadline passes meanwhile
+                    released.countDown();
+                });
+                released.await(); // a blocking JDK call: the thread blocks, no scheduling point
+                releaser.join();
+                return "awaited";
+            });
+        } catch (InterruptedException e) {
+            return "interrupted: " + e;
+        }
+        String interrupted = Thread.currentThread().isInterrupted() ? "interrupted" : "not interrupted";
+        String pending = LoopProbe.hasPending() ? "a timer left" : "nothing pending";
+        Coroutine.yield();
+        return value + ", " + interrupted + ", " + pending + ", yield fine";
+    }
+
     @Test
     void callWithTimeoutRefusesANegativeTimeoutAndNullArgumentsWithoutRunningTheBody() {
         assertThatThrownBy(() -> Coroutine.callWithTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
