@@ -105,7 +105,8 @@ final class Inbox extends InboxFields {
      * thread whose main is alone and running with nothing pending ({@link EventLoop#hasPendingForMainAlone}):
      * no context of it waits then, so a completion (a future's, {@link FutureWaits#isWatch}, or that of
      * a wait another thread completed, a {@link PostedWait}) wakes nobody; nor does an operation of
-     * another thread whose caller gave up ({@link RemoteOp#isStale}), nor an {@link Unawaited} post.
+     * another thread whose caller gave up ({@link RemoteOp#isStale}: a close is never stale, since it
+     * still closes and may wake waiters of other threads), nor an {@link Unawaited} post.
      * The posts below the head change only when the owner takes them, so a walk while the owner is
      * blocked sees them as they are; one that races with the owner taking them may see them relinked,
      * and is bounded: past the bound it says yes.
