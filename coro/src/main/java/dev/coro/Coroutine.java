@@ -431,6 +431,38 @@ public final class Coroutine implements AutoCloseable {
         });
     }
 
+    /**
+     * {@link #callWithTimeout(Duration, ThrowingSupplier)} for a body without a value, as
+     * {@link #withTimeout(Duration, Runnable)} is for {@link #withTimeout(Duration, Supplier)}: a lambda
+     * whose expression has a value takes the other form, one without (a block, a call of a
+     * {@code void} method) this one.
+     *
+     * <pre>{@code
+     * Coroutine.callWithTimeout(Duration.ofSeconds(5), () -> connection.write(buffer)); // throws IOException
+     * }</pre>
+     *
+     * @param d    the timeout; zero throws at once without running {@code body} (in a context being closed,
+     *             or inside a scope that has expired, the signal of that close or scope instead)
+     * @param body the code to run
+     * @param <X>  the checked exception {@code body} may throw
+     * @throws X                         what {@code body} threw
+     * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <X extends Exception> void callWithTimeout(Duration d, ThrowingRunnable<X> body) throws X {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        Scheduler.current().withTimeout(d, () -> {
+            try {
+                body.run();
+                return null;
+            } catch (Exception e) {
+                throw Coroutine.<RuntimeException>passOn(e); // withTimeout throws what its body threw, as it is
+            }
+        });
+    }
+
     /** Throws {@code e} as it is, checked or not: the compiler takes it for an {@code X}. */
     @SuppressWarnings("unchecked")
     private static <X extends Exception> X passOn(Exception e) throws X {

@@ -219,6 +219,36 @@ class WithTimeoutTest {
         assertThat(log).containsExactly("finally at 300", "after at 300");
     }
 
+    /**
+     * The form without a value: a body that returns in time ran whole; one that throws a checked
+     * exception throws it as it is; one cut short throws the same timeout as {@code withTimeout}.
+     */
+    @Test
+    void callWithTimeoutWithoutAValueRunsItsBodyThrowsItsCheckedExceptionAsItIsAndTimesOutAsWithTimeoutDoes() {
+        java.io.IOException thrown = new java.io.IOException("the peer is gone");
+        VirtualTime.run(() -> {
+            Coroutine.callWithTimeout(ONE_SECOND, () -> {
+                Coroutine.sleep(Duration.ofMillis(999));
+                log.add("in time at " + ms());
+            });
+            assertThat(catchThrowable(() -> Coroutine.callWithTimeout(ONE_SECOND, () -> {
+                failWith(thrown);
+            }))).isSameAs(thrown);
+            assertThatThrownBy(() -> Coroutine.callWithTimeout(ONE_SECOND, () -> {
+                Coroutine.sleep(Duration.ofMinutes(1));
+            })).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("main context 'main' timed out: withTimeout(PT1S) expired before its body returned");
+            log.add("after at " + ms());
+            assertThat(LoopProbe.hasPending()).as("no timer left").isFalse();
+        });
+        assertThat(log).containsExactly("in time at 999", "after at 1999");
+    }
+
+    /** Throws {@code e}: a call of a {@code void} method that throws a checked exception. */
+    private static void failWith(java.io.IOException e) throws java.io.IOException {
+        throw e;
+    }
+
     /** {@code callWithTimeout} is the same scope as {@code withTimeout}: a value in time, the same timeout and message after. */
     @Test
     void callWithTimeoutGivesItsBodysValueInTimeAndTimesOutAsWithTimeoutDoes() {
@@ -298,8 +328,14 @@ class WithTimeoutTest {
                         + " a timeout must be zero or positive");
         assertThatThrownBy(() -> Coroutine.callWithTimeout(null, () -> log.add("body ran")))
                 .isExactlyInstanceOf(NullPointerException.class).hasMessage("d");
-        assertThatThrownBy(() -> Coroutine.callWithTimeout(ONE_SECOND, null))
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(ONE_SECOND, (ThrowingSupplier<Object, RuntimeException>) null))
                 .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(ONE_SECOND, (ThrowingRunnable<RuntimeException>) null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThatThrownBy(() -> Coroutine.callWithTimeout(Duration.ofSeconds(-1), () -> {
+            log.add("body without a value ran");
+        })).isInstanceOf(IllegalArgumentException.class).hasMessage("main context 'main' (state RUNNING) cannot withTimeout"
+                + " with timeout PT-1S: a timeout must be zero or positive");
         assertThat(log).isEmpty();
     }
 

@@ -75,6 +75,12 @@ class IoTimeoutTest {
              TcpConnection server = listener.accept()) {
             ByteBuffer buf = ByteBuffer.allocate(8);
             peer.write(bytes("abc"));
+            Coroutine.callWithTimeout(Duration.ofSeconds(60), () -> server.write(bytes("xyz"))); // the form without a value
+            ByteBuffer echoed = ByteBuffer.allocate(3);
+            while (echoed.hasRemaining()) {
+                peer.read(echoed); // a blocking read of the plain peer: the bytes are on their way
+            }
+            log.add("wrote '" + text(echoed) + "'");
             int n = 0;
             while (n < 3) {
                 n += Coroutine.callWithTimeout(Duration.ofSeconds(60), () -> server.read(buf)); // a guard against a hang
@@ -97,7 +103,7 @@ class IoTimeoutTest {
             } catch (IOException e) {
                 log.add("then " + e.getClass().getSimpleName() + ": " + e.getMessage());
             }
-            assertThat(log).containsExactly("read 'abc'", "timed out having read 0", "then IOException: main context"
+            assertThat(log).containsExactly("wrote 'xyz'", "read 'abc'", "timed out having read 0", "then IOException: main context"
                     + " 'main' cannot read from " + name(server) + " (open): java.net.SocketException: Connection reset");
             assertThat(LoopProbe.ioWaits()).isZero();
         }
