@@ -720,7 +720,6 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     final void advance() {
         if (ended) {
             // an error struck the consumer on the way back from the body's end: report that end now
-            state = S_RUNNING;
             reportEnd();
             return;
         }
@@ -769,19 +768,24 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             }
         }
         if (ended) {
+            // SUSPENDED with its end to report until reportEnd runs: the call itself may overflow
+            state = S_SUSPENDED;
             reportEnd();
         }
     }
 
     /**
-     * {@link #bodyEnded()}, for a body that has ended. An error of the consumer's stack (a
-     * {@link StackOverflowError}) that strikes before it has set the state leaves the generator
-     * {@code SUSPENDED} with the end still to report, as one that struck on the way back from the
-     * body: the next call reports it; never {@code RUNNING} with no consumer. No call in the
-     * handler: the stack may be exhausted still.
+     * {@link #bodyEnded()}, for a body that has ended, called with the generator {@code SUSPENDED}. An
+     * error of the consumer's stack (a {@link StackOverflowError}) that strikes before it has set the
+     * state leaves the generator {@code SUSPENDED} with the end still to report, as one that struck on
+     * the way back from the body: the next call reports it; never {@code RUNNING} with no consumer.
+     * That holds for one that strikes as this method is entered (a frame this size, when the JIT has not
+     * inlined it, may not fit where the body's frames did), before its handler exists: the state is
+     * {@code RUNNING} only inside it. No call in the handler: the stack may be exhausted still.
      */
     private void reportEnd() {
         try {
+            state = S_RUNNING;
             bodyEnded();
         } catch (Throwable t) {
             if (state == S_RUNNING) {

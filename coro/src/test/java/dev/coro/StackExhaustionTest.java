@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -922,6 +923,51 @@ class StackExhaustionTest {
         }
         assertThat(outcomes).hasSize(602);
     }
+    @Test
+    @Timeout(300)
+    void aGeneratorWhoseEndIsStillToReportIsNeverLeftRunningByAnOverflowAsItReportsItAtEveryDepth() {
+        // a body that fails at once (by its own exception, or by an overflow as it makes it): at a depth
+        // where its consumer's stack gives out while it makes the failure (on the way back from the body),
+        // the generator is SUSPENDED with its end to report. Then calls one frame deeper each time, until
+        // the stack gives out before the call gets there: each reports the end, or overflows in the
+        // report, or on the way in, and must leave it as it was, never RUNNING with no consumer
+        // (how many depths leave one depends on what the JIT has compiled by then: none, at times)
+        for (int k = 0; k <= 300; k++) {
+            int depth = nextLimit() - k;
+            Generator<Integer> g = Generator.of("failing", out -> {
+                throw new IllegalArgumentException("the body's own failure");
+            });
+            Object first = nextAt(depth, g);
+            if (g.state() != Generator.State.SUSPENDED) {
+                assertThat(g.state()).as("depth " + depth + ", outcome " + first)
+                        .isIn(Generator.State.FAILED, Generator.State.NEW);
+                g.close();
+                continue;
+            }
+            Object outcome = first;
+            for (int deeper = depth; outcome instanceof StackOverflowError && deeper < depth + 200; deeper++) {
+                outcome = nextAt(deeper, g);
+                String at = "depth " + deeper + ", outcome " + outcome;
+                if (outcome instanceof StackOverflowError) {
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.SUSPENDED);
+                } else {
+                    assertThat(outcome).as(at).isInstanceOf(CoroutineException.class);
+                    assertThat((CoroutineException) outcome).as(at)
+                            .hasMessageStartingWith("generator 'failing' failed: ")
+                            .cause().isInstanceOfAny(IllegalArgumentException.class, StackOverflowError.class);
+                    assertThat(g.state()).as(at).isEqualTo(Generator.State.FAILED);
+                }
+            }
+            if (g.state() == Generator.State.SUSPENDED) {
+                assertThatThrownBy(g::next).as("depth " + depth).isInstanceOf(CoroutineException.class)
+                        .hasMessageStartingWith("generator 'failing' failed: ")
+                        .cause().isInstanceOfAny(IllegalArgumentException.class, StackOverflowError.class);
+            }
+            assertThat(g.state()).as("depth " + depth).isEqualTo(Generator.State.FAILED);
+            assertOnlyMainIsLeft();
+        }
+    }
+
     @Test
     void aGeneratorWhoseBodyEndsNearTheConsumersStackEndReportsItsEndAtEveryDepth() {
         List<String> outcomes = new ArrayList<>();
