@@ -453,13 +453,9 @@ public final class Coroutine implements AutoCloseable {
     public static <X extends Exception> void callWithTimeout(Duration d, ThrowingRunnable<X> body) throws X {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        Scheduler.current().withTimeout(d, () -> {
-            try {
-                body.run();
-                return null;
-            } catch (Exception e) {
-                throw Coroutine.<RuntimeException>passOn(e); // withTimeout throws what its body threw, as it is
-            }
+        callWithTimeout(d, () -> {
+            body.run();
+            return null;
         });
     }
 

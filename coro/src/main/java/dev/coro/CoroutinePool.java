@@ -779,10 +779,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return;
             }
             while ((t = tasks.poll()) != null) {
-                live.decrementAndGet(); // before the future completes, as for a body that ran
-                if (t.future != null) {
-                    t.future.cancel(false);
-                }
+                cancelUnstarted(t);
             }
             java.util.Set<Context> refused = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             while (true) {
@@ -802,6 +799,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /** A body {@code closeNow()} ends before it started: no longer live, its future cancelled. */
+        private void cancelUnstarted(Task t) {
+            live.decrementAndGet(); // before the future completes, as for a body that ran
+            if (t.future != null) {
+                t.future.cancel(false);
+            }
+        }
+
         /**
          * Closes {@code c} from main; false if it could not be (the JDK could not suspend it: reported, left as it was).
          * The coroutine of a body made and not run yet (main makes those of every body that has arrived before
@@ -813,10 +818,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             try {
                 s.close(c);
                 if (unstarted != null) {
-                    live.decrementAndGet(); // before the future completes, as for a body that ran
-                    if (unstarted.future != null) {
-                        unstarted.future.cancel(false);
-                    }
+                    cancelUnstarted(unstarted);
                 }
                 return true;
             } catch (CoroutineException e) {

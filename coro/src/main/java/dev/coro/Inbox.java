@@ -245,13 +245,16 @@ final class Inbox extends InboxFields {
             return;
         }
         Posted stack = under;
-        while (!HEAD.compareAndSet(this, (Posted) null, stack)) {
-            Posted newer = (Posted) HEAD.getAndSet(this, (Posted) null); // posted since: they go on top
+        while (true) {
+            Posted newer = head; // posted since: they go on top
             if (newer == CLOSED) { // closed by the post that threw: nobody runs them, as for any post left at the close
-                HEAD.setVolatile(this, CLOSED);
                 return;
             }
-            if (newer != null) {
+            if (newer == null) {
+                if (HEAD.compareAndSet(this, (Posted) null, stack)) {
+                    return;
+                }
+            } else if (HEAD.compareAndSet(this, newer, (Posted) null)) {
                 Posted last = newer;
                 while (last.nextPosted() != null) {
                     last = last.nextPosted();
