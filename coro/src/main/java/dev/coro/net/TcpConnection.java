@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Reference;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
@@ -106,23 +107,80 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * Connects to {@code address}, parking the caller until the connection is established.
+     * Connects to {@code address}, parking the caller until the connection is established. An
+     * unresolved address ({@code InetSocketAddress.createUnresolved(host, port)}) has its host looked up
+     * first, on a look-up thread while the caller parks (the JDK's look-up would block the thread and
+     * every coroutine of it), and its addresses are tried in the order the look-up gives them until
+     * one connects: {@code localhost} that gives {@code ::1} first reaches a server listening on
+     * {@code 127.0.0.1} only. A resolved address is connected to as it is.
      *
-     * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}
+     * @param address where to connect, e.g. {@code new InetSocketAddress("127.0.0.1", 8080)}, or
+     *                {@code InetSocketAddress.createUnresolved("db.internal", 5432)}
      * @return the connection, owned by the calling thread
      * @throws IOException if the connection cannot be made (refused, unreachable, an IPv6 address while the
      *                     JVM's sockets are IPv4 only), naming the caller and the
      *                     address (the socket is closed, a failure to close it suppressed in this exception);
-     *                     an {@link UnknownHostException} if the address is not resolved
+     *                     for a host with several addresses, the first address's failure, the later
+     *                     ones' suppressed in it
+     * @throws UnknownHostException if the host of an unresolved address has no address, or its look-up
+     *                              failed, naming the caller, the address and the host, the resolver's
+     *                              exception as its cause; no socket was opened
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
-     *                               is closed)
+     *                               is closed; a look-up under way runs on to its end on its thread, its answer dropped)
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the socket is closed)
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
-        checkAddress(io, "connect to", address);
+        checkAddress(io, "connect to", address, false);
+        InetSocketAddress inet = (InetSocketAddress) address;
+        if (!inet.isUnresolved()) {
+            return connectTo(io, inet);
+        }
+        InetAddress[] addresses = NameLookup.addressesOf(io, inet.getHostString(), "connect to " + address);
+        IOException first = null;
+        for (InetAddress a : addresses) {
+            try {
+                return connectTo(io, new InetSocketAddress(a, inet.getPort()));
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        throw first;
+    }
+
+    /**
+     * Connects to {@code host} on {@code port}: {@link #connect(SocketAddress)} of
+     * {@code InetSocketAddress.createUnresolved(host, port)}. A host name is looked up on a look-up
+     * thread while the caller parks, and its addresses are tried in turn; an IP address literal
+     * ({@code "127.0.0.1"}, {@code "::1"}) is connected to at once.
+     *
+     * @param host a host name or an IP address literal
+     * @param port the port, 0 to 65535
+     * @return the connection, owned by the calling thread
+     * @throws IOException as {@link #connect(SocketAddress)}: the connection cannot be made, or (an
+     *                     {@link UnknownHostException}) the host has no address
+     * @throws IllegalArgumentException if the port is out of range, naming the caller, the host and the port
+     * @throws NullPointerException if {@code host} is null
+     * @throws dev.coro.CoroutineExit as {@link #connect(SocketAddress)}
+     * @throws dev.coro.CoroutineException as {@link #connect(SocketAddress)}
+     */
+    public static TcpConnection connect(String host, int port) throws IOException {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException(IoBridge.get().caller() + " cannot connect to " + host + ":" + port
+                    + ": the port is out of range (0 to 65535)");
+        }
+        return connect(InetSocketAddress.createUnresolved(host, port));
+    }
+
+    /** {@link #connect(SocketAddress)} of a resolved address. */
+    private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {
         SocketChannel ch;
         try {
             ch = opener.open();
@@ -182,16 +240,18 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Refuses, before a socket is opened, an address TCP cannot use, naming the caller, what it
-     * tried ({@code operation}) and the address: an unresolved one with an {@link UnknownHostException}
-     * (as a {@code java.net.Socket} does), one that is no IP address with an {@link IllegalArgumentException}.
+     * tried ({@code operation}) and the address: one that is no IP address with an
+     * {@link IllegalArgumentException}, and if {@code mustBeResolved} (a bind) an unresolved one with an
+     * {@link UnknownHostException} (as a {@code java.net.ServerSocket} does).
      * The channel would throw them bare, naming neither.
      */
-    static void checkAddress(IoBridge io, String operation, SocketAddress address) throws UnknownHostException {
+    static void checkAddress(IoBridge io, String operation, SocketAddress address, boolean mustBeResolved)
+            throws UnknownHostException {
         if (!(address instanceof InetSocketAddress inet)) {
             throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + address
                     + ": TCP needs an InetSocketAddress, not a " + address.getClass().getSimpleName());
         }
-        if (inet.isUnresolved()) {
+        if (mustBeResolved && inet.isUnresolved()) {
             throw new UnknownHostException(io.caller() + " cannot " + operation + " " + address
                     + ": its host name is not resolved");
         }

@@ -179,7 +179,7 @@ public final class TcpListener implements Closeable {
     static TcpListener bind(SocketAddress address, boolean reusePort, Opener opener) throws IOException {
         Objects.requireNonNull(address, "address");
         IoBridge io = IoBridge.get();
-        TcpConnection.checkAddress(io, "bind a listener to", address);
+        TcpConnection.checkAddress(io, "bind a listener to", address, true);
         ServerSocketChannel ch;
         try {
             ch = opener.open();

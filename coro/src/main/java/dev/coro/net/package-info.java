@@ -10,7 +10,9 @@
  *   <li>{@link dev.coro.net.TcpListener}: {@code bind}, {@code accept}; {@code bind(address, true)}
  *       ({@code SO_REUSEPORT}) lets one listener per thread share a port.</li>
  *   <li>{@link dev.coro.net.TcpConnection}: {@code connect}, {@code read}, {@code write}, and
- *       {@code java.io} stream views that park instead of blocking.</li>
+ *       {@code java.io} stream views that park instead of blocking; {@code connect(host, port)} looks
+ *       the host up on a look-up thread while the caller parks (the JDK's look-up would block the
+ *       thread), and tries its addresses in turn.</li>
  *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
  * </ul>
  *

@@ -17,6 +17,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +41,39 @@ class NetDocTest {
         List<String> snippets = ReadmeSnippetsTest.blocks(Files.readString(SELF), "// NET.md:begin\\n(.*?)\\s*// NET.md:end");
         assertThat(docBlocks).isNotEmpty();
         assertThat(snippets).containsAll(docBlocks);
+    }
+
+    // NET.md:begin
+    /** Connects to {@code host} on {@code port}, the look-up and the connect bounded by {@code timeout} together. */
+    static TcpConnection dial(String host, int port, Duration timeout) throws IOException {
+        return Coroutine.callWithTimeout(timeout, () -> TcpConnection.connect(host, port)); // parks the caller alone
+    }
+    // NET.md:end
+
+    /**
+     * The doc's {@code dial} of {@code localhost} reaches a listener on the loopback, whichever of its
+     * addresses the host's resolver gives first, while a coroutine of the same thread runs.
+     */
+    @Test
+    void dialLooksTheHostUpAndConnectsWhileTheThreadsOtherCoroutinesRun() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = ((InetSocketAddress) listener.localAddress()).getPort();
+            String[] served = {null};
+            Coroutine.create("server", () -> {
+                try (TcpConnection c = listener.accept()) {
+                    served[0] = "accepted from " + ((InetSocketAddress) c.remoteAddress()).getAddress().isLoopbackAddress();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (TcpConnection c = dial("localhost", port, Duration.ofSeconds(30))) {
+                assertThat(((InetSocketAddress) c.remoteAddress()).getPort()).isEqualTo(port);
+            }
+            while (served[0] == null) {
+                Coroutine.yield();
+            }
+            assertThat(served[0]).isEqualTo("accepted from true");
+        }
     }
 
     // NET.md:begin

@@ -1,0 +1,101 @@
+package dev.coro.net;
+
+import dev.coro.Coroutine;
+import dev.coro.internal.IoBridge;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The look-up of a host name's addresses on threads of its own, while the caller parks: the JDK's
+ * look-up blocks its thread (a call into the system's resolver), which on a coroutine's thread would
+ * hold every other coroutine of that thread and its event loop for as long as a name server takes.
+ *
+ * <p>Look-ups run on up to {@link #THREADS} daemon platform threads named {@code coro-name-lookup-N},
+ * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
+ * queue. The caller waits by {@link Coroutine#await}: a {@code withTimeout} or a close of the caller
+ * ends its wait, and the look-up, which cannot be stopped, runs to its end on its thread and its
+ * answer is dropped.
+ */
+final class NameLookup {
+
+    /** How many look-ups run at once, at most. */
+    static final int THREADS = 16;
+    /** How long a look-up thread waits for the next look-up before it ends. */
+    static final long KEEP_ALIVE_SECONDS = 30;
+
+    private NameLookup() {}
+
+    /** What looks a host name up: the JDK's resolver, or a test's. */
+    @FunctionalInterface
+    interface Resolver {
+        /** Every address of {@code host}, in the order to try them; throws if it has none. */
+        InetAddress[] lookUp(String host) throws UnknownHostException;
+    }
+
+    /** The {@link Resolver} of every look-up: the JDK's, or a test's. */
+    static volatile Resolver resolver = InetAddress::getAllByName;
+
+    private static final AtomicInteger NUMBER = new AtomicInteger();
+
+    private static final ExecutorService EXECUTOR = executor();
+
+    private static ExecutorService executor() {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(THREADS, THREADS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), task -> {
+                    Thread t = new Thread(task, "coro-name-lookup-" + NUMBER.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    /**
+     * The addresses of {@code host}: itself if it is an IP address literal (no look-up), else those
+     * the resolver finds, looked up on a look-up thread while the caller parks.
+     *
+     * @param io        the caller's bridge to its thread's loop, which names it
+     * @param host      the host name or address literal
+     * @param operation what the caller does, for the message, e.g. {@code connect to host:80}
+     * @throws UnknownHostException naming the caller, the operation and the host, if the host has no
+     *                              address or its look-up failed (the resolver's exception as its cause)
+     */
+    static InetAddress[] addressesOf(IoBridge io, String host, String operation) throws UnknownHostException {
+        try {
+            return new InetAddress[] {InetAddress.ofLiteral(host)};
+        } catch (IllegalArgumentException notALiteral) {
+            // a name: looked up below
+        }
+        Resolver r = resolver;
+        CompletableFuture<InetAddress[]> lookUp = CompletableFuture.supplyAsync(() -> {
+            try {
+                return r.lookUp(host);
+            } catch (UnknownHostException e) {
+                throw new CompletionException(e);
+            }
+        }, EXECUTOR);
+        InetAddress[] found;
+        try {
+            found = Coroutine.await(lookUp);
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            UnknownHostException f = new UnknownHostException(io.caller() + " cannot " + operation + ": "
+                    + (cause instanceof UnknownHostException ? "host '" + host + "' has no address"
+                            : "the look-up of host '" + host + "' failed") + " (" + cause + ")");
+            f.initCause(cause);
+            throw f;
+        }
+        if (found == null || found.length == 0) { // a resolver of a test's, or of the user's provider
+            throw new UnknownHostException(io.caller() + " cannot " + operation + ": host '" + host
+                    + "' has no address (its look-up found none)");
+        }
+        return found;
+    }
+}
