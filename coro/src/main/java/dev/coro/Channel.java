@@ -129,6 +129,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
     public Channel(String name, int capacity) {
+        this(name, capacity, true);
+    }
+
+    /**
+     * Creates a channel; one the library makes for its own use ({@code counted} false: a
+     * {@link Semaphore}'s permits) takes no number from the thread's count, so that the user's
+     * channels are named alike with or without it.
+     */
+    Channel(String name, int capacity, boolean counted) {
         this.scheduler = Scheduler.current();
         this.ownerThread = scheduler.owner;
         this.ownerInbox = scheduler.loop.inbox;
@@ -138,7 +147,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     + " with capacity " + capacity
                     + ": the capacity must be 0 (rendezvous) or more");
         }
-        scheduler.channelsCreated++;
+        if (counted) {
+            scheduler.channelsCreated++;
+        }
         this.capacity = capacity;
     }
 

@@ -97,6 +97,8 @@ final class Scheduler {
     long generatorsCreated;
     /** How many channels this thread created, for their default names; a long, as {@link #created}. */
     long channelsCreated;
+    /** How many semaphores this thread created, for their default names; a long, as {@link #created}. */
+    long semaphoresCreated;
     /**
      * How many scheduling points this scheduler has passed: {@code yield}, {@code switchTo}, a park,
      * the end of a body. One plain increment each; the blocked-loop watchdog reads it from its own
@@ -955,7 +957,8 @@ final class Scheduler {
         long coroutines = created;
         long generators = generatorsCreated;
         long channels = channelsCreated;
-        created = generatorsCreated = channelsCreated = 0;
+        long semaphores = semaphoresCreated;
+        created = generatorsCreated = channelsCreated = semaphoresCreated = 0;
         // a run starts as a thread that never exchanged anything: its contexts are all new, and what the
         // thread exchanged before (a test thread's await in an earlier test) must not make its deadlock
         // wait for ever; what it exchanges inside counts inside, and both count after it
@@ -981,6 +984,7 @@ final class Scheduler {
             created += coroutines; // outside runs, the thread's creations, those of its runs included
             generatorsCreated += generators;
             channelsCreated += channels;
+            semaphoresCreated += semaphores;
         }
     }
 

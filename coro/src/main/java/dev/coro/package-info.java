@@ -11,6 +11,8 @@
  *   <li>{@link dev.coro.Generator}: a lazy iterator written as a loop, driven by its consumer; two-way with
  *       {@link dev.coro.Generator.TwoWay}.</li>
  *   <li>{@link dev.coro.Channel}: values between contexts, of one thread or of several; who cannot go on parks.</li>
+ *   <li>{@link dev.coro.Semaphore}: a bound on how many contexts do something at once; an acquire with no
+ *       permit free parks.</li>
  *   <li>{@link dev.coro.ChannelClosedException}, {@link dev.coro.DeadlockException}: a closed channel, and
  *       a thread whose every context is parked.</li>
  *   <li>{@link dev.coro.Coroutine#stackTrace()}, {@link dev.coro.Coroutine#dump()}: where each coroutine waits.</li>

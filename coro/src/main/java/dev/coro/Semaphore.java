@@ -1,0 +1,185 @@
+package dev.coro;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * A counting semaphore on which a context that finds no permit parks instead of blocking its
+ * thread: a bound on how many coroutines do something at once (connections to a database, requests
+ * in flight), or, with one permit, a lock held across waits.
+ *
+ * <pre>{@code
+ * Semaphore db = new Semaphore("db", 10);             // at most ten queries at once
+ * String row = db.withPermit(() -> query(sql));      // parks while ten are running
+ * }</pre>
+ *
+ * <p>Its permits are the values of a {@link Channel} buffering as many as it was made with: an
+ * acquire is a receive, a release a send that finds room. So every rule of a channel holds: waiters
+ * are served in the order they came; a permit handed to a waiter whose wait is then cancelled (a
+ * close of its coroutine, a {@code withTimeout}) goes back to the next waiter or to the semaphore,
+ * and a timed acquire that times out took none, so no permit is ever lost or made; every context of
+ * the thread parked in an acquire with nothing else to run is a {@link DeadlockException} naming
+ * them (their wait is a receive from the channel {@code 'NAME (semaphore)'}); contexts of other
+ * threads may acquire and release it too (docs/THREADS.md), while its thread lives.
+ *
+ * <p>A permit belongs to no one: any context may release one another acquired. Releasing more than
+ * were acquired, so that more permits than it was made with would be free, is refused.
+ */
+public final class Semaphore {
+
+    /** What the channel holds: a permit, one object for all. */
+    private static final Object PERMIT = new Object();
+
+    private final Channel<Object> permits;
+    private final String name;
+    private final int count;
+
+    /**
+     * Creates a semaphore named {@code semaphore-N} (N counting the thread's semaphores from 1, or those of
+     * the {@link VirtualTime#run} it is created in) with {@code permits} free permits.
+     *
+     * @param permits how many contexts may hold one at once, 1 or more
+     * @throws IllegalArgumentException if {@code permits} is less than 1, naming the caller
+     */
+    public Semaphore(int permits) {
+        this(null, permits);
+    }
+
+    /**
+     * Creates a named semaphore with {@code permits} free permits; it belongs to the calling thread,
+     * as a channel does.
+     *
+     * @param name    the name shown by {@link #toString()}, dumps and error messages (made safe for one line as for
+     *                {@link Coroutine#create(String, Runnable)}); null for a default one
+     * @param permits how many contexts may hold one at once, 1 or more
+     * @throws IllegalArgumentException if {@code permits} is less than 1, naming the caller and the semaphore
+     */
+    public Semaphore(String name, int permits) {
+        Scheduler s = Scheduler.current();
+        this.name = name != null ? name : "semaphore-" + (s.semaphoresCreated + 1);
+        if (permits < 1) {
+            throw new IllegalArgumentException(s.currentContext().describe() + " cannot create semaphore '"
+                    + SafeText.name(this.name) + "' with " + permits + " permits: it needs 1 or more");
+        }
+        s.semaphoresCreated++;
+        this.count = permits;
+        this.permits = new Channel<>(this.name + " (semaphore)", permits, false);
+        for (int i = 0; i < permits; i++) {
+            this.permits.trySend(PERMIT);
+        }
+    }
+
+    /**
+     * Takes a permit, parking the caller until one is free.
+     *
+     * @throws DeadlockException     if waiting would leave nothing to run on this thread and nothing that
+     *                               could wake it (as for {@link Channel#receive()})
+     * @throws CoroutineExit         if the caller is being closed, or a {@code withTimeout} of it expired: it
+     *                               holds no permit then
+     * @throws CoroutineException    in main, if a coroutine it created failed while it waited: it holds no permit then
+     * @throws IllegalStateException if called from another thread once the semaphore's thread has ended,
+     *                               or where the caller cannot suspend, as for {@link Channel#receive()}
+     */
+    public void acquire() {
+        permits.receive();
+    }
+
+    /**
+     * Takes a permit if one is free now, without waiting.
+     *
+     * @return whether it took one
+     * @throws IllegalStateException if called from another thread once the semaphore's thread has ended
+     */
+    public boolean tryAcquire() {
+        return permits.tryReceive().isPresent();
+    }
+
+    /**
+     * Takes a permit, waiting at most {@code timeout} for one to be free.
+     *
+     * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryAcquire()}
+     * @return whether it took one; false: it holds none
+     * @throws IllegalArgumentException if {@code timeout} is negative, naming the caller
+     * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
+     * @throws CoroutineException       in main, if a coroutine it created failed while it waited
+     * @throws IllegalStateException    as for {@link #acquire()}
+     */
+    public boolean tryAcquire(Duration timeout) {
+        return permits.tryReceive(timeout).isPresent();
+    }
+
+    /**
+     * Gives a permit back: the longest-waiting acquirer takes it (woken; the caller runs on), else it
+     * is free again. Never waits.
+     *
+     * @throws IllegalStateException if every permit is free already (more releases than acquires),
+     *                               naming the caller and the semaphore; or if called from another
+     *                               thread once the semaphore's thread has ended
+     */
+    public void release() {
+        if (!permits.trySend(PERMIT)) {
+            throw new IllegalStateException(Scheduler.current().currentContext().describe() + " cannot release "
+                    + this + ": all its permits are free already (more releases than acquires)");
+        }
+    }
+
+    /**
+     * Runs {@code body} holding a permit: acquires one (parking while none is free), runs the body,
+     * and releases the permit however the body ends.
+     *
+     * @param body what to run
+     * @param <T>  the body's result type
+     * @return what the body returned
+     * @throws NullPointerException if {@code body} is null
+     * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     */
+    public <T> T withPermit(Supplier<T> body) {
+        Objects.requireNonNull(body, "body");
+        acquire();
+        try {
+            return body.get();
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * {@link #withPermit(Supplier)} for a body with no result.
+     *
+     * @param body what to run
+     * @throws NullPointerException if {@code body} is null
+     * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     */
+    public void withPermit(Runnable body) {
+        Objects.requireNonNull(body, "body");
+        withPermit(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * How many permits are free now; any thread may ask.
+     *
+     * @return the free permits, 0 to the number it was made with
+     */
+    public int availablePermits() {
+        return permits.size();
+    }
+
+    /**
+     * Its name.
+     *
+     * @return the name given, or {@code semaphore-N}
+     */
+    public String name() {
+        return name;
+    }
+
+    /** {@code Semaphore[db, 3 of 10 permits free]}. */
+    @Override
+    public String toString() {
+        return "Semaphore[" + SafeText.name(name) + ", " + availablePermits() + " of " + count + " permits free]";
+    }
+}

@@ -1,0 +1,197 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link Semaphore}: at most its permits held at once, waiters served in order, no permit lost or
+ * made when a wait is cancelled, timed out or closed, bad calls refused naming the caller, and its
+ * use from the threads of a pool.
+ */
+@ExtendWith(FreshThread.class)
+class SemaphoreTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
+    }
+
+    @Test
+    void atMostItsPermitsAreHeldAtOnceAndWaitersAreServedInTheOrderTheyCame() {
+        int[] holding = {0};
+        int[] most = {0};
+        VirtualTime.run(() -> {
+            Semaphore db = new Semaphore("db", 2);
+            for (int i = 1; i <= 5; i++) {
+                int n = i;
+                Coroutine.create("q" + n, () -> db.withPermit(() -> {
+                    most[0] = Math.max(most[0], ++holding[0]);
+                    log.add("q" + n + " at " + ms());
+                    Coroutine.sleep(Duration.ofMillis(10 * n));
+                    holding[0]--;
+                }));
+            }
+        });
+        assertThat(most[0]).isEqualTo(2);
+        // once main's body returns they run last made first: q5 and q4 take the permits, q3, q2, q1 wait in
+        // that order; q3 takes q4's at 40, q2 q5's at 50, and q1 one of the two given back at 70
+        assertThat(log).containsExactly("q5 at 0", "q4 at 0", "q3 at 40", "q2 at 50", "q1 at 70");
+    }
+
+    @Test
+    void aTimedAcquireThatTimesOutTookNoneAndTheNextReleaseGoesToTheNextWaiter() {
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 1);
+            s.acquire();
+            Coroutine.create("impatient", () -> log.add("impatient: " + s.tryAcquire(Duration.ofMillis(5)) + " at " + ms()));
+            Coroutine.create("patient", () -> {
+                s.acquire();
+                log.add("patient got it at " + ms());
+                s.release();
+            });
+            Coroutine.sleep(Duration.ofMillis(20));
+            s.release();
+        });
+        assertThat(log).containsExactly("impatient: false at 5", "patient got it at 20");
+    }
+
+    @Test
+    void aPermitHandedToAWaiterClosedOrTimedOutBeforeItRanIsNeitherLostNorMade() {
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 1);
+            s.acquire();
+            Coroutine closed = Coroutine.create("closed", () -> {
+                s.acquire();
+                log.add("closed got one"); // never: it is closed before it runs
+            });
+            Coroutine timedOut = Coroutine.create("timedOut", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), s::acquire);
+                    log.add("timedOut got one");
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timedOut timed out holding " + s.availablePermits() + " free");
+                }
+            });
+            Coroutine.yield(); // both wait now, closed first
+            s.release(); // handed to closed, woken but not run
+            closed.close(); // its permit goes to the next waiter, timedOut
+            assertThat(s.availablePermits()).isZero();
+            Coroutine.sleep(Duration.ofMillis(2));
+            assertThat(timedOut.isFinished()).isTrue();
+            log.add("free: " + s.availablePermits());
+        });
+        assertThat(log).containsExactly("timedOut got one", "free: 0");
+    }
+
+    @Test
+    void aCoroutineClosedWhileItHoldsAPermitInWithPermitGivesItBack() {
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 1);
+            Coroutine holder = Coroutine.create("holder", () -> s.withPermit(() -> Coroutine.sleep(Duration.ofHours(1))));
+            Coroutine.yield();
+            assertThat(s.availablePermits()).isZero();
+            holder.close();
+            log.add("free after the close: " + s.availablePermits());
+            Coroutine.create("unwound", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(3), () -> s.withPermit(() -> Coroutine.sleep(Duration.ofHours(1))));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out at " + ms() + ", free: " + s.availablePermits());
+                }
+            });
+        });
+        assertThat(log).containsExactly("free after the close: 1", "timed out at 3, free: 1");
+    }
+
+    @Test
+    void everyContextWaitingForAPermitWithNothingToWakeThemIsADeadlockNamingTheSemaphore() {
+        Semaphore s = new Semaphore("pool", 1);
+        s.acquire();
+        Coroutine.create("waiter", s::acquire);
+        // main parks; the waiter's acquire would leave nothing to run: it is refused, and its failure reaches main
+        assertThatThrownBy(s::acquire)
+                .isInstanceOf(CoroutineException.class)
+                .cause().isInstanceOf(DeadlockException.class)
+                .hasMessageStartingWith("coroutine 'waiter' cannot receive from channel 'pool (semaphore)': every other"
+                        + " context of thread")
+                .hasMessageContaining("main context 'main' waits to receive from channel 'pool (semaphore)'");
+        assertThat(s.availablePermits()).isZero(); // main's wait was cancelled having taken nothing; main holds the one
+    }
+
+    @Test
+    void badCallsAreRefusedNamingTheCallerAndTheSemaphore() {
+        assertThatThrownBy(() -> new Semaphore("none", 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot create semaphore 'none' with 0 permits: it needs 1 or more");
+        Semaphore s = new Semaphore("s", 2);
+        assertThat(s.tryAcquire()).isTrue();
+        s.release();
+        Coroutine.create("releaser", s::release);
+        assertThatThrownBy(() -> Coroutine.yield())
+                .isInstanceOf(CoroutineException.class)
+                .cause().isInstanceOf(IllegalStateException.class)
+                .hasMessage("coroutine 'releaser' cannot release Semaphore[s, 2 of 2 permits free]: all its permits are"
+                        + " free already (more releases than acquires)");
+        assertThatThrownBy(() -> s.tryAcquire(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("main context 'main'");
+        assertThat(s.availablePermits()).isEqualTo(2);
+        assertThatThrownBy(() -> s.withPermit((Runnable) null)).isInstanceOf(NullPointerException.class);
+        assertThat(s.availablePermits()).isEqualTo(2);
+    }
+
+    @Test
+    void defaultNamesCountTheThreadsSemaphoresAndLeaveTheChannelsNumbersAlone() {
+        VirtualTime.run(() -> {
+            Semaphore first = new Semaphore(1);
+            Channel<Integer> ch = new Channel<>(0);
+            Semaphore second = new Semaphore(3);
+            log.add(first + " " + second + " " + ch.name());
+        });
+        assertThat(log).containsExactly("Semaphore[semaphore-1, 1 of 1 permits free] Semaphore[semaphore-2, 3 of 3"
+                + " permits free] channel-1");
+    }
+
+    @Test
+    void coroutinesOfSeveralPoolThreadsShareItsPermitsAndNoneIsLost() {
+        int bodies = 200;
+        Semaphore s = new Semaphore("shared", 3);
+        AtomicInteger holding = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        List<CompletableFuture<Integer>> done = Collections.synchronizedList(new ArrayList<>());
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            for (int i = 0; i < bodies; i++) {
+                int n = i;
+                done.add(pool.submit(() -> s.withPermit(() -> {
+                    most.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                    Coroutine.yield();
+                    holding.decrementAndGet();
+                    return n;
+                })));
+            }
+            // main, the semaphore's thread, takes part too
+            for (int i = 0; i < 20; i++) {
+                s.withPermit(() -> {
+                    most.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                    holding.decrementAndGet();
+                });
+            }
+            for (CompletableFuture<Integer> f : done) {
+                Coroutine.await(f);
+            }
+        }
+        assertThat(most.get()).isBetween(1, 3);
+        assertThat(s.availablePermits()).isEqualTo(3);
+        assertThat(done).hasSize(bodies).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+    }
+}
