@@ -20,9 +20,12 @@ import java.util.concurrent.CompletableFuture;
  * the sink keeps the results sorted by number, and only totals are counted per stage. The channels
  * belong to the thread that made them (the caller's): the first operation of a pool thread on one is
  * run there, which works because that thread keeps running its scheduler while it waits in
- * {@link Coroutine#await}; from then on each stage operates on the shared channel in place. A stage
- * that fails ends the others: the caller's wait for it throws, and the caller then closes both
- * channels, whose closes end every stage's loop.
+ * {@link Coroutine#await}; from then on each stage operates on the shared channel in place. The
+ * generator or a worker that fails ends the others: the caller's wait for it throws, and the caller
+ * then closes both channels, whose closes end every stage's loop. The sink is not awaited until the
+ * others have ended, so a sink that failed would leave them parked on full channels and the caller
+ * waiting for them: a stage whose failure must end the rest closes the channels itself, with its
+ * failure as the cause ({@link Channel#close(Throwable)}).
  */
 public final class ParallelPipeline {
     private static final int NUMBERS = 12;
