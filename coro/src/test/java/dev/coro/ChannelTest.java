@@ -19,6 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/**
+ * The rules of {@link Channel} and of parking: sends, receives and their try forms, closing, iteration,
+ * parking and waking, deadlocks, and what a cancelled wait does with its value; each test on a fresh
+ * thread of its own ({@link FreshThread}).
+ */
 @ExtendWith(FreshThread.class)
 class ChannelTest {
 

@@ -14,6 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+/**
+ * A first check of the network package: three clients echoed by a server over loopback, all coroutines
+ * of one thread, through the {@code java.io} views of their connections.
+ */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 class NetSmokeTest {
 
