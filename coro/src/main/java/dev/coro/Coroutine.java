@@ -82,7 +82,8 @@ public final class Coroutine implements AutoCloseable {
         /** Started and waiting to be selected: in {@code yield()}, {@code switchTo()}, {@code close()}, or woken from a channel wait. */
         SUSPENDED,
         /**
-         * Waiting on a {@link Channel}, a {@link Select}, a sleep, an {@link Coroutine#await await} or I/O: no
+         * Waiting on a {@link Channel}, a {@link Select}, a sleep, an {@link Coroutine#await await}, a
+         * {@link Coroutine#join() join()} or I/O: no
          * {@code yield()} selects it until its wait completes, and {@code switchTo()} refuses it.
          */
         PARKED,
