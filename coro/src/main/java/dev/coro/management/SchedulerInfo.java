@@ -14,7 +14,7 @@ package dev.coro.management;
  * @param created           coroutines created that have not run yet ({@code NEW})
  * @param running           the context running now: 1, or 0 while the thread waits in its event loop
  * @param suspended         contexts ready to run ({@code SUSPENDED})
- * @param parked            contexts waiting ({@code PARKED}): channel, select, sleep, I/O, another thread
+ * @param parked            contexts waiting ({@code PARKED}): channel, select, sleep, I/O, another thread, a join
  * @param schedulingPoints  scheduling points passed so far (yields, switchTos, parks, ends of bodies): if
  *                          it does not move while {@code running} is 1, something blocks the thread
  * @param timers            pending timers
