@@ -5,10 +5,17 @@ package dev.coro;
  *
  * <p>It is thrown in the context that resumes after the failure: the failed coroutine's creator
  * (main if the creator has ended or is parked), from its pending {@link Coroutine#yield()} or
- * {@link Coroutine#switchTo()} (or the wait a parked main is in); or the caller of
- * {@link Coroutine#close()} when the body threw while being unwound (main if that caller has
- * ended). A generator body that it passes through uncaught (the pending call was a
+ * {@link Coroutine#switchTo()} (or the wait a parked main is in, or its {@link Coroutine#join()} of the
+ * failed coroutine); or the caller of {@link Coroutine#close()} when the body threw while being unwound
+ * (main if that caller has ended). A generator body that it passes through uncaught (the pending call was a
  * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}.
+ *
+ * <p>A {@link Generator}'s body that throws is reported the same way to its consumer, by the call that
+ * ran it ({@code hasNext()}, {@code next()}, {@code send}, {@code close()}), the message naming the
+ * generator ({@code generator 'lines' failed: …}). Two reports of the library are this exception too,
+ * its cause a failure nobody caught: {@link CoroutinePool#close()} throws one for the first failure of
+ * the pool that nobody observed, and {@link VirtualTime#run} hands one to the thread's uncaught-exception
+ * handler for the failures that its body's exception could not carry.
  *
  * <p>What the body left beside its own failure at its end (a failure a wait of it kept for its next
  * scheduling point, the failure of a wait's clean-up it left unfinished) is suppressed in what it
