@@ -130,11 +130,13 @@ final class EventLoop {
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
      * for I/O in a row without a result arriving; reset when one arrives (a post, a readiness report,
      * or a wait that this thread ends itself: one on a thread that has ended, or one on a channel found
-     * closed) or the clock moves, and when a timer sooner than every pending one is scheduled (the
-     * quiet so far was counted against a later one: a yield that waited with nothing else to run came
-     * back without a result, and its context went on). A post that only observes the thread
-     * ({@link Inbox.Observation}) does not reset it. Left over from before a result, or counted against
-     * a later timer, it would let the clock jump past the next wait before that wait had its time.
+     * closed) or the clock moves, and when a timer is scheduled (the quiet so far was counted against
+     * the timers pending before it: a yield that waited with nothing else to run came back without a
+     * result, and its context went on; counted against the new one, whether sooner than them or not,
+     * it would cut short the real time of the wait that timer bounds). A post that only observes the
+     * thread ({@link Inbox.Observation}) does not reset it. Left over from before a result, or from
+     * before a timer was scheduled, it would let the clock jump past the next wait before that wait
+     * had its time.
      */
     long quietNanos;
 
@@ -235,8 +237,10 @@ final class EventLoop {
         if (deadline == Long.MAX_VALUE) {
             return;
         }
-        if (virtual && deadline < timers.firstDeadline()) {
-            quietNanos = 0; // the quiet so far was counted against a later timer: this one gets its whole time
+        if (virtual) {
+            // the quiet so far was counted against the timers pending before this one (a yield that waited
+            // came back without a result): this one gets its whole time, and they, if anything, more
+            quietNanos = 0;
         }
         timers.add(t);
         pending++;

@@ -169,4 +169,57 @@ class VirtualTimeQuietTest {
         }
         assertThat(log).containsExactly("yielded at t=0", "ready at t=0");
     }
+
+    /**
+     * A quiet left by a yield that waited (here a second, the longest select of the idle wait, while a
+     * coroutine's read under a 1.5 s timeout waits for bytes that never come) is not counted against a
+     * timer scheduled after it that is not sooner than the pending one: main's read of a pipe under a
+     * 2 s timeout, opened then, waits 2 s of real time before it times out, as TIME.md promises of a
+     * {@code withTimeout} around a read that nothing reaches, and not 2 s less that second. The
+     * coroutine's earlier timeout may fire that much later in real time: the clock never jumps while
+     * the I/O of a wait may still come within the wait's own time.
+     */
+    @Test
+    @Timeout(30)
+    void aQuietLeftByAYieldThatWaitedIsNotCountedAgainstALaterTimeoutScheduledAfterIt() throws Exception {
+        Pipe first = Pipe.open();
+        Pipe second = Pipe.open();
+        long[] waited = new long[1];
+        try (Pipe.SourceChannel firstSource = first.source(); Pipe.SinkChannel firstSink = first.sink();
+             Pipe.SourceChannel secondSource = second.source(); Pipe.SinkChannel secondSink = second.sink()) {
+            firstSource.configureBlocking(false);
+            secondSource.configureBlocking(false);
+            VirtualTime.run(() -> {
+                Coroutine.create("reader", () -> {
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(1500), () -> awaitReadable(firstSource));
+                        log.add("reader ready");
+                    } catch (CoroutineTimeoutException e) {
+                        log.add("reader timed out at t=" + Coroutine.nanoTime());
+                    }
+                });
+                Coroutine.yield(); // the reader parks
+                Coroutine.yield(); // nothing else to run: waits a second in the selector, and comes back with nothing
+                log.add("yielded at t=" + Coroutine.nanoTime());
+                long start = System.nanoTime();
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(2), () -> awaitReadable(secondSource)); // nothing comes
+                    log.add("main ready");
+                } catch (CoroutineTimeoutException e) {
+                    waited[0] = System.nanoTime() - start;
+                    log.add("main timed out at t=" + Coroutine.nanoTime());
+                }
+            });
+        }
+        assertThat(log).containsExactly("yielded at t=0", "reader timed out at t=1500000000", "main timed out at t=2000000000");
+        assertThat(waited[0]).as("real nanoseconds main's read waited").isGreaterThanOrEqualTo(Duration.ofSeconds(2).toNanos());
+    }
+
+    private static void awaitReadable(Pipe.SourceChannel source) {
+        try {
+            Io.await(source, SelectionKey.OP_READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }
