@@ -65,8 +65,9 @@ public final class TcpConnection implements Closeable {
     /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
     private volatile boolean closed;
     /**
-     * The last read got fewer bytes than it had room for, so it emptied the socket's receive buffer:
-     * the next read waits for readiness first instead of paying a system call that finds nothing.
+     * The last read got fewer bytes than it asked the socket for (its room, at most {@link #MOST_PER_CALL}
+     * of a heap buffer), so it emptied the socket's receive buffer: the next read waits for readiness
+     * first instead of paying a system call that finds nothing.
      */
     private boolean drained;
     /**
@@ -292,13 +293,17 @@ public final class TcpConnection implements Closeable {
         }
         while (true) {
             int n;
+            ByteBuffer part = window(dst);
             try {
-                n = channel.read(dst);
+                n = channel.read(part);
             } catch (IOException e) {
                 throw failed("read from", e);
             }
             if (n > 0) {
-                drained = dst.hasRemaining();
+                if (part != dst) {
+                    dst.position(dst.position() + n);
+                }
+                drained = part.hasRemaining();
                 return n;
             }
             if (n < 0) {
@@ -340,13 +345,37 @@ public final class TcpConnection implements Closeable {
         }
         int n;
         try {
-            n = channel.write(src);
+            n = writeSome(src);
         } catch (IOException e) {
             throw failed("write to", e);
         }
         if (src.hasRemaining()) {
             writeRest(src, n);
         }
+    }
+
+    /**
+     * The most bytes of a heap buffer handed to the socket in one call, as the JDK's own socket
+     * streams hand it: the channel copies a heap buffer's bytes through a temporary native buffer as
+     * large as what it is handed, and keeps that buffer for the thread's life, so a whole 100 MB
+     * array would cost 100 MB of native memory on every thread that wrote or read it, and its copy
+     * again at each partial write. A direct buffer is handed whole: nothing is copied.
+     */
+    static final int MOST_PER_CALL = 128 * 1024;
+
+    /** {@code b} itself, or the first {@link #MOST_PER_CALL} bytes of its remaining ones if it is a heap buffer with more. */
+    private static ByteBuffer window(ByteBuffer b) {
+        return b.isDirect() || b.remaining() <= MOST_PER_CALL ? b : b.slice(b.position(), MOST_PER_CALL);
+    }
+
+    /** One write of the channel, of at most {@link #window} of {@code src}; {@code src}'s position moves past what went out. */
+    private int writeSome(ByteBuffer src) throws IOException {
+        ByteBuffer part = window(src);
+        int n = channel.write(part);
+        if (part != src && n > 0) {
+            src.position(src.position() + n);
+        }
+        return n;
     }
 
     /** The rest of a write the socket did not take at once: parks until it has room, as often as it takes. */
@@ -362,7 +391,7 @@ public final class TcpConnection implements Closeable {
                     }
                 }
                 try {
-                    n = channel.write(src);
+                    n = writeSome(src);
                 } catch (IOException e) {
                     throw failed("write to", e);
                 }

@@ -981,6 +981,171 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A heap buffer is handed to the socket at most {@link TcpConnection#MOST_PER_CALL} bytes at a time,
+     * by a write and by a read, as the JDK's own socket streams hand it: the channel copies a heap
+     * buffer through a temporary native buffer as large as what it is handed, kept for the thread's
+     * life, and a write handed its whole rest copied it all again at each partial write. Here a socket
+     * that takes whatever it is handed (so nothing parks) counts what each call is given: a 3 MB array
+     * goes out in pieces of 128 KiB, every byte once and in order, and a read into a 1 MB array asks
+     * for 128 KiB; a direct buffer, which nothing copies, is handed whole.
+     */
+    @Test
+    void aHeapBufferIsHandedToTheSocketAtMost128KiBAtATimeByWritesAndReadsAndADirectOneWhole() throws Exception {
+        CountingSocket socket = new CountingSocket();
+        TcpConnection.opener = () -> socket;
+        TcpConnection c;
+        try {
+            c = TcpConnection.connect(new InetSocketAddress("127.0.0.1", 1));
+        } finally {
+            TcpConnection.opener = SocketChannel::open;
+        }
+        try (c) {
+            byte[] data = new byte[3 * 1024 * 1024 + 5];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + i / 251);
+            }
+            ByteBuffer src = ByteBuffer.wrap(data);
+            c.write(src);
+            assertThat(src.hasRemaining()).isFalse();
+            assertThat(socket.written.toByteArray()).as("every byte once, in order").isEqualTo(data);
+            assertThat(socket.handed).as("bytes handed to each write of the socket").hasSize(25)
+                    .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(128 * 1024));
+            socket.handed.clear();
+            c.output().write(data, 5, data.length - 5); // the view's write, a heap buffer too
+            assertThat(socket.handed).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(128 * 1024));
+            socket.handed.clear();
+
+            ByteBuffer direct = ByteBuffer.allocateDirect(data.length).put(data).flip();
+            c.write(direct);
+            assertThat(socket.handed).as("a direct buffer, handed whole").containsExactly(data.length);
+            socket.handed.clear();
+
+            ByteBuffer dst = ByteBuffer.allocate(1024 * 1024 + 3).position(3);
+            int n = c.read(dst);
+            assertThat(socket.handed).as("room handed to the socket's read").containsExactly(128 * 1024);
+            assertThat(n).isEqualTo(128 * 1024);
+            assertThat(dst.position()).isEqualTo(3 + n);
+            assertThat(dst.get(3)).isEqualTo((byte) 7);
+            assertThat(dst.get(2 + n)).isEqualTo((byte) 7);
+            assertThat(dst.get(3 + n)).as("nothing past what was read").isZero();
+        }
+        assertThat(socket.isOpen()).isFalse();
+    }
+
+    /** A connected socket that takes every byte a write hands it, fills every read with 7s, and counts what each call is handed. */
+    private static final class CountingSocket extends SocketChannel {
+        final List<Integer> handed = new ArrayList<>();
+        final java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+
+        CountingSocket() {
+            super(java.nio.channels.spi.SelectorProvider.provider());
+        }
+
+        @Override
+        public boolean connect(java.net.SocketAddress remote) {
+            return true;
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            int n = src.remaining();
+            handed.add(n);
+            byte[] b = new byte[n];
+            src.get(b);
+            written.writeBytes(b);
+            return n;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            int n = dst.remaining();
+            handed.add(n);
+            while (dst.hasRemaining()) {
+                dst.put((byte) 7);
+            }
+            return n;
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() {
+        }
+
+        @Override
+        protected void implConfigureBlocking(boolean block) {
+        }
+
+        @Override
+        public SocketChannel bind(java.net.SocketAddress local) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) {
+            return this;
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public SocketChannel shutdownInput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel shutdownOutput() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.Socket socket() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public boolean isConnected() {
+            return true;
+        }
+
+        @Override
+        public boolean isConnectionPending() {
+            return false;
+        }
+
+        @Override
+        public boolean finishConnect() {
+            return true;
+        }
+
+        @Override
+        public java.net.SocketAddress getRemoteAddress() {
+            return new InetSocketAddress("127.0.0.1", 1);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalAddress() {
+            return new InetSocketAddress("127.0.0.1", 2);
+        }
+    }
+
     @Test
     void closingAListenerFailsTheAcceptWaitingOnItWithAnIOExceptionNamingTheListener() throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
