@@ -169,7 +169,8 @@ final class EventLoop {
      * alone and running, no context waits for any future or any other thread, so a completion posted
      * to it wakes nobody (its wait ended otherwise, by a timeout or a close, and the future or the
      * other thread completed it later), nor does an operation of another thread whose caller gave up,
-     * or its withdrawal (a close excepted: it still closes, and may wake waiters of other threads); and such a post stays until the thread's next scheduling point, which a
+     * or its withdrawal (a close excepted: it still closes, and may wake waiters of other threads), nor a
+     * dump's request (the JMX view's, posted while a coroutine still ran); and such a post stays until the thread's next scheduling point, which a
      * thread that has moved on to other work may never reach.
      */
     boolean hasPendingForMainAlone() {

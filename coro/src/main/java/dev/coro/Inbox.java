@@ -106,7 +106,9 @@ final class Inbox extends InboxFields {
      * no context of it waits then, so a completion (a future's, {@link FutureWaits#isWatch}, or that of
      * a wait another thread completed, a {@link PostedWait}) wakes nobody; nor does an operation of
      * another thread whose caller gave up ({@link RemoteOp#isStale}: a close is never stale, since it
-     * still closes and may wake waiters of other threads), nor an {@link Unawaited} post.
+     * still closes and may wake waiters of other threads), nor an {@link Unawaited} post, nor an
+     * {@link Observation}: a dump's request waits for the thread, the thread for nothing of it, and
+     * its asker gives up after a while and lists the thread from outside.
      * The posts below the head change only when the owner takes them, so a walk while the owner is
      * blocked sees them as they are; one that races with the owner taking them may see them relinked,
      * and is bounded: past the bound it says yes.
@@ -124,7 +126,8 @@ final class Inbox extends InboxFields {
     /** Whether {@code n} is a post that nobody waits for, on a thread whose main is alone and running (see {@link #holdsAwaitedPost()}). */
     private static boolean wakesNobody(Posted n) {
         return FutureWaits.isWatch(n) || n instanceof PostedWait<?>
-                || n instanceof Node k && (k.task instanceof Unawaited || k.task instanceof RemoteOp<?> r && r.isStale());
+                || n instanceof Node k && (k.task instanceof Unawaited || k.task instanceof Observation
+                        || k.task instanceof RemoteOp<?> r && r.isStale());
     }
 
     /**

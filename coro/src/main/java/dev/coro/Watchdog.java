@@ -246,7 +246,8 @@ final class Watchdog implements Runnable {
 
     /**
      * Whether {@code s} has anything that a blocked thread stalls: another context, a timer, I/O, a
-     * post that someone waits for (not a completion that wakes nobody, nor an operation its caller gave up, a close excepted: see
+     * post that someone waits for (not a completion that wakes nobody, nor an operation its caller gave up, a close excepted,
+     * nor a dump's request: see
      * {@link EventLoop#hasPendingForMainAlone}); from any thread.
      */
     static boolean hasWork(Scheduler s) {

@@ -512,6 +512,50 @@ class BlockedLoopsTest {
     }
 
     /**
+     * A thread dumped through the JMX view while a coroutine of it ran its last stretch, which went on
+     * to work outside the library once that coroutine ended, has nothing to stall: the dump's request
+     * posted to it waits for a scheduling point the thread may never reach again, and nobody waits
+     * for it (the dump listed the thread from outside after its 500 ms). The detector counted that
+     * request as work and reported the thread as blocked, and every later dump waited 500 ms for it.
+     * Sampled by hand with the test's own clock, a second apart, while the thread blocks.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatMovedOnAfterADumpAskedForItsOwnIsNotReportedForThatRequest() throws Exception {
+        CountDownLatch inBody = new CountDownLatch(1);
+        CountDownLatch dumped = new CountDownLatch(1);
+        CountDownLatch movedOn = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread worker = Thread.ofPlatform().name("dumped").start(() -> {
+            Coroutine job = Coroutine.create("job", () -> {
+                inBody.countDown();
+                Maker.blockOn(dumped); // past its last scheduling point: the dump's request waits
+            });
+            job.switchTo(); // returns as the body ends: no scheduling point of the thread runs the request
+            movedOn.countDown();
+            Maker.blockOn(release); // work outside the library: no coroutine, nothing pending
+        });
+        try {
+            inBody.await();
+            String first = dev.coro.management.CoroutinesManagement.mxBean().dump(5);
+            assertThat(first).contains("thread 'dumped': 2 contexts, listed from outside (it did not reach a scheduling point within 500 ms)");
+            dumped.countDown();
+            movedOn.await();
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(worker) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(1000)), it)).as("a second without a scheduling point, with nothing to stall").isEmpty();
+            assertThat(dev.coro.management.CoroutinesManagement.mxBean().dump(5))
+                    .as("the next dump does not wait for the thread either")
+                    .contains("thread 'dumped': 1 context, listed from outside (it has no coroutine)");
+        } finally {
+            release.countDown();
+            worker.join();
+        }
+    }
+
+    /**
      * A detector samples every quarter of its threshold, a quarter of an hour for a threshold of an
      * hour: what it remembers of a scheduler must not keep that scheduler, and the coroutines its
      * thread left, alive until the next sample once the thread has ended.

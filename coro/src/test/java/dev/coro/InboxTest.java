@@ -37,7 +37,8 @@ class InboxTest {
     /**
      * For an observer of a thread whose main is alone and running, the posts that nobody waits for do
      * not count: a completion of a wait of the thread (its main waits for nothing then), an operation
-     * of another thread whose caller gave up, the withdrawal of one; an operation someone waits for does.
+     * of another thread whose caller gave up, the withdrawal of one, a dump's request; an operation
+     * someone waits for does.
      */
     @Test
     void onlyAPostThatSomeoneWaitsForCountsForAnObserverOfAThreadWhoseMainIsAlone() {
@@ -48,6 +49,7 @@ class InboxTest {
         inbox.post(gaveUp);
         inbox.post((Inbox.Unawaited) () -> ran.add("withdrawal"));
         inbox.postAsNode(new ForeignWait(main, Thread.currentThread(), "a late completion"));
+        inbox.post((Inbox.Observation) () -> ran.add("a dump's request"));
         assertThat(inbox.holdsAwaitedPost()).isFalse();
         inbox.post(new RemoteOp<>(jobs, RemoteOp.RECEIVE, main, null, "receive from"));
         assertThat(inbox.holdsAwaitedPost()).isTrue();
