@@ -39,7 +39,7 @@ final class MonitorSupport extends MonitorBridge {
         for (Scheduler s : live) {
             SchedulerCensus c = SchedulerCensus.of(s);
             Context oldest = c.oldestParked;
-            Wait waits = oldest == null ? null : oldest.waitingFor;
+            Wait waits = c.oldestParkedWait; // as the count read it: the context may have run again since
             rows.add(new SchedulerInfo(s.owner.getName(), s.owner.threadId(), s.owner.isVirtual(), engine,
                     c.contexts, c.fresh, c.running, c.suspended, c.parked, c.schedulingPoints, c.timers, c.ioWaits,
                     oldest == null ? "" : oldest.describe(),

@@ -33,10 +33,18 @@ final class SchedulerCensus {
     Context oldestParked;
     /** When {@link #oldestParked} parked, in {@link System#nanoTime()} terms. */
     long oldestParkedSince;
+    /**
+     * What {@link #oldestParked} waits for, as the count read it: a context read as parked whose wait
+     * was gone by the time it was read had run again meanwhile, and is no candidate, so that the
+     * oldest parked context is never named without its wait.
+     */
+    Wait oldestParkedWait;
     /** A pool thread's main parked waiting for work (whose park time was recorded); null if none. */
     private Context poolMain;
     /** When {@link #poolMain} parked. */
     private long poolMainSince;
+    /** What {@link #poolMain} waits for. */
+    private Wait poolMainWait;
 
     private SchedulerCensus(Scheduler scheduler) {
         this.scheduler = scheduler;
@@ -53,6 +61,7 @@ final class SchedulerCensus {
         if (c.oldestParked == null && c.poolMain != null) {
             c.oldestParked = c.poolMain;
             c.oldestParkedSince = c.poolMainSince;
+            c.oldestParkedWait = c.poolMainWait;
         }
         c.schedulingPoints = s.schedulingPoints;
         c.timers = s.loop.timerCount();
@@ -70,12 +79,16 @@ final class SchedulerCensus {
                 parked++;
                 long since = c.parkedSince;
                 Wait w = c.waitingFor;
-                if (since != 0 && w != null && "pool".equals(w.reason())) {
+                if (since == 0 || w == null) {
+                    // no park time recorded; or no wait: it ran again since its state was read
+                } else if ("pool".equals(w.reason())) {
                     poolMain = c; // its reason: a pool thread's main waiting for work (or for the pool's end)
                     poolMainSince = since;
-                } else if (since != 0 && (oldestParked == null || since - oldestParkedSince < 0)) {
+                    poolMainWait = w;
+                } else if (oldestParked == null || since - oldestParkedSince < 0) {
                     oldestParked = c;
                     oldestParkedSince = since;
+                    oldestParkedWait = w;
                 }
             }
             default -> {

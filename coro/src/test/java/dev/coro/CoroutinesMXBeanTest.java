@@ -185,6 +185,39 @@ class CoroutinesMXBeanTest {
         jobs.send(1);
     }
 
+    /**
+     * The view counts a thread's contexts while they move: a context read as parked may run again
+     * before its wait is read. The row named it the oldest parked with no wait
+     * ({@code oldestParked=coroutine 'first', oldestParkedWaits=}), a row no parked context can have;
+     * the oldest parked named is one whose wait was read, with that wait.
+     */
+    @Test
+    void theOldestParkedIsNamedOnlyWithItsWaitEvenIfTheFirstParkedRanAgainAsItWasCounted() throws Exception {
+        ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Channel<Integer> other = new Channel<>("other", 0);
+        Coroutine first = Coroutine.create("first", () -> jobs.receive());
+        Coroutine second = Coroutine.create("second", () -> other.receive());
+        first.switchTo();
+        second.switchTo();
+        Wait firstsWait = first.context.waitingFor;
+        first.context.waitingFor = null; // as if it ran again between the reading of its state and of its wait
+        CompositeData row;
+        try {
+            row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        } finally {
+            first.context.waitingFor = firstsWait;
+        }
+        assertThat(row.get("parked")).isEqualTo(2);
+        assertThat(row.get("oldestParked")).isEqualTo("coroutine 'second'");
+        assertThat(row.get("oldestParkedWaits")).isEqualTo("receive from channel 'other'");
+        assertThat((long) row.get("oldestParkedMillis")).isNotNegative();
+        jobs.send(1);
+        other.send(2);
+        first.join();
+        second.join();
+    }
+
     @Test
     void theDumpListsEveryThreadBoundedEachDumpedByItselfOrFromOutsideIfItDoesNotAnswer() throws Exception {
         ObjectName name = CoroutinesManagement.register();

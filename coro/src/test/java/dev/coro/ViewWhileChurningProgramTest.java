@@ -28,7 +28,8 @@ class ViewWhileChurningProgramTest {
                     for (SchedulerInfo s : view.getSchedulers()) {
                         int sum = s.created() + s.running() + s.suspended() + s.parked();
                         if (sum != s.contexts() || s.contexts() < 1 || s.oldestParkedMillis() < -1
-                                || (s.oldestParkedMillis() == -1) != s.oldestParked().isEmpty()) {
+                                || (s.oldestParkedMillis() == -1) != s.oldestParked().isEmpty()
+                                || s.oldestParked().isEmpty() != s.oldestParkedWaits().isEmpty()) {
                             wrong.add(s.toString());
                         }
                     }

@@ -24,7 +24,9 @@ package dev.coro.management;
  *                          thread's main waiting for work (its idle wait, parked in again as it takes each
  *                          body) is named only if no other context is parked
  * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}, then the generator whose
- *                          body it waits in, if any, as a dump says it ({@code , inside generator 'lines'}); empty if none
+ *                          body it waits in, if any, as a dump says it ({@code , inside generator 'lines'}); empty
+ *                          if none, and only then: a context counted as parked that ran again before its
+ *                          wait was read is not named
  * @param oldestParkedMillis for how long it has been parked, in milliseconds; -1 if none, never
  *                          negative (a park recorded while the row is read counts 0). A context
  *                          parked before the view was registered counts only from a later park
