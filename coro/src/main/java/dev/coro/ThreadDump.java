@@ -64,7 +64,9 @@ final class ThreadDump {
             if (st == State.PARKED) {
                 b.append(", waits to ").append(Wait.describe(c.waitingFor));
             }
-            if (c != current) {
+            if (c != current || st != State.RUNNING) {
+                // the wait named is a body's, not the context's own code's: the current context's too,
+                // parked where the dump is made (its idle wait); a running caller's frames show the body
                 b.append(inside(c));
             }
             b.append('\n');

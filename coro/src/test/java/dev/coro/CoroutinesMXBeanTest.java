@@ -329,6 +329,42 @@ class CoroutinesMXBeanTest {
     }
 
     /**
+     * A thread's own dump, made in its idle wait while the context current there is parked inside a
+     * generator's body, names that generator after the wait, as it does for every other context and as
+     * the listing from outside, the row's oldest parked wait and the park event do: the wait is the
+     * body's, not one of the context's own code. It named the wait alone for the current context.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadsOwnDumpNamesTheGeneratorWhoseBodyTheCurrentContextIsParkedIn() throws Exception {
+        CompletableFuture<String> line = new CompletableFuture<>();
+        CountDownLatch inBody = new CountDownLatch(1);
+        String[] got = new String[1];
+        Thread waiting = Thread.ofPlatform().name("waits-in-a-body").start(() -> {
+            Generator<String> lines = Generator.of("lines", out -> {
+                inBody.countDown();
+                out.emit(Coroutine.await(line)); // parks inside the body: then the thread idles, 'reader' current
+            });
+            Coroutine reader = Coroutine.create("reader", () -> got[0] = lines.next());
+            reader.join();
+        });
+        String dump;
+        try {
+            inBody.await();
+            dump = CoroutinesManagement.mxBean().dump(5);
+        } finally {
+            line.complete("a line");
+            waiting.join();
+        }
+        assertThat(got[0]).isEqualTo("a line");
+        String section = section(dump, "waits-in-a-body");
+        assertThat(section).startsWith("thread 'waits-in-a-body': 2 contexts, current index 1\n");
+        assertThat(section.lines().filter(l -> l.startsWith("  [1] ")).findFirst().orElseThrow())
+                .startsWith("  [1] coroutine 'reader': PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
+                .endsWith(", inside generator 'lines'");
+    }
+
+    /**
      * The view's dump of its caller's own thread lists the caller, {@code (the caller)}, with its
      * frames as {@code Coroutine.dump} does: its call of the view's {@code dump} first, then where it
      * made it, none of the dump's own; from main and from a coroutine, called on the view or through
