@@ -79,11 +79,19 @@ final class Monitoring {
         return live;
     }
 
+    /**
+     * Drops the schedulers of ended threads, those of ended {@code ForkJoinPool} workers that the
+     * scheduler keeps too (once a scheduler was made: a read of the JMX view before any does not
+     * initialize the scheduler's class, and its reading of {@code coro.seed}, on the reader's thread).
+     */
     private static void prune() {
         ALL.removeIf(r -> {
             Scheduler s = r.get();
             return s == null || !s.owner.isAlive();
         });
+        if (started) {
+            Scheduler.dropEndedWorkers();
+        }
     }
 
     private static void firstScheduler() {

@@ -140,7 +140,9 @@ final class Scheduler {
      * for its life, held by {@link #CURRENT}; a worker's is held here too, so that its next task finds
      * it again, with what a task left in it (a suspended coroutine or generator, a channel another
      * thread uses), instead of making a second one that knows none of it. The entries of workers that
-     * have ended are dropped each time a thread makes its scheduler.
+     * have ended are dropped each time a thread makes its scheduler, and each time the registry of
+     * schedulers drops those of ended threads ({@link Monitoring#live()}: every read of the JMX view,
+     * every sample of the blocked-loop detector), see {@link #dropEndedWorkers()}.
      */
     private static final ConcurrentHashMap<Long, Scheduler> WORKERS = new ConcurrentHashMap<>();
 
@@ -154,13 +156,23 @@ final class Scheduler {
         s = new Scheduler(self);
         CURRENT.set(s);
         Monitoring.add(s);
-        if (!WORKERS.isEmpty()) {
-            WORKERS.values().removeIf(w -> !w.owner.isAlive()); // as a thread's own goes with its thread
-        }
+        dropEndedWorkers();
         if (self instanceof ForkJoinWorkerThread) {
             WORKERS.put(self.threadId(), s);
         }
         return s;
+    }
+
+    /**
+     * Drops the schedulers of the {@code ForkJoinPool} workers that have ended from {@link #WORKERS}, as
+     * a thread's own goes with its thread: a worker that ended (its pool shut down, or idle too long)
+     * kept its scheduler, and the coroutines its tasks left, until another thread made its scheduler,
+     * which a program that makes none any more never does. From any thread.
+     */
+    static void dropEndedWorkers() {
+        if (!WORKERS.isEmpty()) {
+            WORKERS.values().removeIf(w -> !w.owner.isAlive());
+        }
     }
 
     /**

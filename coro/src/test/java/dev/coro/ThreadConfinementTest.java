@@ -262,6 +262,37 @@ class ThreadConfinementTest {
     }
 
     /**
+     * The library keeps a worker's scheduler for as long as the worker lives (its thread locals may be
+     * erased), as every thread keeps its own; once the worker has ended (its pool shut down), its
+     * scheduler, and the coroutines its tasks left, go as those of any ended thread do. They were kept
+     * until another thread of the JVM made its scheduler, for ever in a program that makes none any
+     * more; now a read of the JMX view (or a sample of the blocked-loop detector) drops them too.
+     */
+    @Test
+    @Timeout(20)
+    void theSchedulerOfAForkJoinWorkerThatEndedIsDroppedByTheNextReadOfTheJmxView() throws Exception {
+        ForkJoinPool pool = new ForkJoinPool(1);
+        List<java.lang.ref.WeakReference<Object>> left = new ArrayList<>();
+        Thread worker;
+        try {
+            worker = CompletableFuture.supplyAsync(() -> {
+                Coroutine c = Coroutine.create("left", Coroutine::yield);
+                c.switchTo(); // suspended in its yield: the worker ends with it unfinished
+                left.add(new java.lang.ref.WeakReference<>(Scheduler.current()));
+                left.add(new java.lang.ref.WeakReference<>(c));
+                return Thread.currentThread();
+            }, pool).join();
+        } finally {
+            pool.shutdown();
+        }
+        worker.join();
+        long id = worker.threadId();
+        assertThat(dev.coro.management.CoroutinesManagement.mxBean().getSchedulers())
+                .noneMatch(row -> row.threadId() == id);
+        assertThat(Collected.all(left)).as("the ended worker's scheduler and its coroutine are collected").isTrue();
+    }
+
+    /**
      * A generator holds its scheduler weakly (a generator kept after its thread ended must not keep the
      * scheduler): a worker whose thread locals were erased still holds its scheduler for as long as it
      * lives, as every thread does, so a generator one task left suspended gives the next task its values.
