@@ -26,10 +26,12 @@ import java.util.concurrent.locks.LockSupport;
 final class Inbox extends InboxFields {
 
     private static final VarHandle HEAD;
+    private static final VarHandle TAKES;
 
     static {
         try {
             HEAD = MethodHandles.lookup().findVarHandle(InboxFields.class, "head", Posted.class);
+            TAKES = MethodHandles.lookup().findVarHandle(InboxFields.class, "takes", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -110,14 +112,24 @@ final class Inbox extends InboxFields {
      * {@link Observation}: a dump's request waits for the thread, the thread for nothing of it, and
      * its asker gives up after a while and lists the thread from outside.
      * The posts below the head change only when the owner takes them, so a walk while the owner is
-     * blocked sees them as they are; one that races with the owner taking them may see them relinked,
-     * and is bounded: past the bound it says yes.
+     * blocked sees them as they are, every one of them however many; one that races with the owner
+     * taking them may see them relinked (a wait taken may be posted again), and says yes once it sees
+     * that the owner took them ({@link InboxFields#takes}): the owner is not blocked then. (It said yes
+     * past 64 posts, so that a thread holding that many posts that wake nobody counted as busy.)
      */
     boolean holdsAwaitedPost() {
+        int before = (int) TAKES.getAcquire(this);
         int left = 64;
         for (Posted n = head; n != null; n = n.nextPosted()) {
-            if (!wakesNobody(n) || --left == 0) {
+            if (!wakesNobody(n)) {
                 return true;
+            }
+            if (--left == 0) {
+                VarHandle.loadLoadFence(); // the links read so far, before the count
+                if ((int) TAKES.getAcquire(this) != before) {
+                    return true; // the owner took the posts meanwhile: the walk may be in a list relinked under it
+                }
+                left = 64;
             }
         }
         return false;
@@ -211,6 +223,7 @@ final class Inbox extends InboxFields {
         if (h == null || h == CLOSED) {
             return;
         }
+        TAKES.setRelease(this, takes + 1); // before the swap, so before any link of the posts taken changes
         Posted n = (Posted) HEAD.getAndSet(this, (Posted) null);
         Posted oldest = null;
         while (n != null) {
@@ -248,6 +261,7 @@ final class Inbox extends InboxFields {
             return;
         }
         Posted stack = under;
+        TAKES.setRelease(this, takes + 1); // the posts made since are taken and relinked below
         while (true) {
             Posted newer = head; // posted since: they go on top
             if (newer == CLOSED) { // closed by the post that threw: nobody runs them, as for any post left at the close
@@ -279,6 +293,12 @@ abstract class InboxPadding {
 abstract class InboxFields extends InboxPadding {
     /** The posts not yet taken, newest first; {@code Inbox.CLOSED} once closed. Through {@code Inbox.HEAD}. */
     volatile Posted head;
+    /**
+     * How many times the owner took the posts (and relinked them), counted before it does; an observer
+     * walking the posts from another thread knows by it that the links it follows may have changed.
+     * Written by the owner only. Through {@code Inbox.TAKES}.
+     */
+    volatile int takes;
     /** While the owner blocks in its idle wait: posts must wake it. */
     volatile boolean sleeping;
     /** The thread blocked in its idle wait, to unpark. */

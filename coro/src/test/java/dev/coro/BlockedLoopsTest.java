@@ -471,6 +471,48 @@ class BlockedLoopsTest {
     }
 
     /**
+     * As above with many awaits: a thread whose awaits of 100 futures all timed out, and which went on
+     * to work outside the library, has 100 completions posted to it when the futures complete, each
+     * for no wait. The detector's look at such posts gave up after 64 and counted the thread as having
+     * work: it was reported as blocked. Sampled by hand with the test's own clock, a second apart.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatMovedOnAfterManyAwaitsTimedOutIsNotReportedWhenAllTheirFuturesCompleteLate() throws Exception {
+        List<CompletableFuture<String>> late = new ArrayList<>();
+        for (int k = 0; k < 100; k++) {
+            late.add(new CompletableFuture<>());
+        }
+        CountDownLatch movedOn = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger timedOut = new AtomicInteger();
+        Thread worker = Thread.ofPlatform().name("moved-on-from-many").start(() -> {
+            for (CompletableFuture<String> f : late) {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(f));
+                } catch (CoroutineTimeoutException e) {
+                    timedOut.incrementAndGet();
+                }
+            }
+            movedOn.countDown();
+            Maker.blockOn(release); // work outside the library: no coroutine, nothing pending
+        });
+        try {
+            movedOn.await();
+            late.forEach(f -> f.complete("late")); // each completion is posted to the thread, for no wait
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(worker) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(1000)), it)).as("a second without a scheduling point, with nothing to stall").isEmpty();
+        } finally {
+            release.countDown();
+            worker.join();
+        }
+        assertThat(timedOut.get()).isEqualTo(100);
+    }
+
+    /**
      * A thread that made a channel and went on to work outside the library has nothing to stall once
      * the receive of another thread on that channel has timed out: the operation posted to the
      * thread, and the withdrawal of it, wait for a scheduling point the thread may never reach again,

@@ -56,6 +56,27 @@ class InboxTest {
     }
 
     /**
+     * However many posts that nobody waits for the inbox holds (a thread that went on to other work
+     * after many of its awaits timed out, their futures completing later), they do not count; one that
+     * someone waits for still does, however deep under them. Past 64 such posts the answer was yes.
+     */
+    @Test
+    void anyNumberOfPostsThatNobodyWaitsForDoesNotCountAndOneAwaitedUnderThemDoes() {
+        Context main = Scheduler.current().currentContext();
+        Channel<String> jobs = new Channel<>("jobs", 0);
+        inbox.post(new RemoteOp<>(jobs, RemoteOp.RECEIVE, main, null, "receive from")); // the oldest: someone waits for it
+        for (int k = 0; k < 1000; k++) {
+            inbox.post((Inbox.Unawaited) () -> ran.add("withdrawal"));
+        }
+        assertThat(inbox.holdsAwaitedPost()).isTrue();
+        Inbox stale = new Inbox();
+        for (int k = 0; k < 1000; k++) {
+            stale.post((Inbox.Unawaited) () -> ran.add("withdrawal"));
+        }
+        assertThat(stale.holdsAwaitedPost()).isFalse();
+    }
+
+    /**
      * A post that throws as it runs (a stack overflow, no memory left) loses none of the posts taken
      * with it: the drain throws what it threw, and the next drain runs the rest first, oldest first,
      * then those posted since.
