@@ -1007,7 +1007,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /** The thread this generator's body runs on while resumed, if the engine gives it one; null otherwise. */
     Thread stackThread() {
-        return stack == null ? null : stack.thread();
+        GeneratorStack st = stack; // read once: an observer of another thread may see the generator end between two reads
+        return st == null ? null : st.thread();
     }
 
     /** While resumed: the generator that was innermost on the consumer's stack before this one. */

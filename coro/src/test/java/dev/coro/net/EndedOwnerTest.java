@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketOption;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -358,11 +357,7 @@ class EndedOwnerTest {
     }
 
     /** A socket that connects at once, without a descriptor, and whose close fails. */
-    private static final class UnclosableSocket extends SocketChannel {
-        UnclosableSocket() {
-            super(SelectorProvider.provider());
-        }
-
+    private static final class UnclosableSocket extends StubSocketChannel {
         @Override
         public boolean connect(SocketAddress remote) {
             return true;
@@ -374,52 +369,13 @@ class EndedOwnerTest {
         }
 
         @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
-
-        @Override
-        public SocketChannel bind(SocketAddress local) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public <T> SocketChannel setOption(SocketOption<T> name, T value) {
             return this;
         }
 
         @Override
-        public <T> T getOption(SocketOption<T> name) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public Set<SocketOption<?>> supportedOptions() {
-            return Set.of();
-        }
-
-        @Override
-        public SocketChannel shutdownInput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel shutdownOutput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public Socket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public boolean isConnected() {
             return true;
-        }
-
-        @Override
-        public boolean isConnectionPending() {
-            return false;
         }
 
         @Override
@@ -435,26 +391,6 @@ class EndedOwnerTest {
         @Override
         public SocketAddress getLocalAddress() {
             return LOOPBACK;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) {
-            throw new AssertionError("not reached");
         }
     }
 

@@ -881,11 +881,7 @@ class TcpConnectionTest {
     }
 
     /** A socket whose connect is refused at once, and whose close fails. */
-    private static final class UnclosableSocket extends SocketChannel {
-        UnclosableSocket() {
-            super(java.nio.channels.spi.SelectorProvider.provider());
-        }
-
+    private static final class UnclosableSocket extends StubSocketChannel {
         @Override
         public boolean connect(java.net.SocketAddress remote) throws IOException {
             throw new java.net.ConnectException("faked: Connection refused");
@@ -894,90 +890,6 @@ class TcpConnectionTest {
         @Override
         protected void implCloseSelectableChannel() throws IOException {
             throw new IOException("faked: the close failed");
-        }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
-
-        @Override
-        public SocketChannel bind(java.net.SocketAddress local) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public <T> T getOption(java.net.SocketOption<T> name) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
-            return java.util.Set.of();
-        }
-
-        @Override
-        public SocketChannel shutdownInput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel shutdownOutput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.net.Socket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public boolean isConnected() {
-            return false;
-        }
-
-        @Override
-        public boolean isConnectionPending() {
-            return false;
-        }
-
-        @Override
-        public boolean finishConnect() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.net.SocketAddress getRemoteAddress() {
-            return null;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.net.SocketAddress getLocalAddress() {
-            return null;
         }
     }
 
@@ -1034,13 +946,9 @@ class TcpConnectionTest {
     }
 
     /** A connected socket that takes every byte a write hands it, fills every read with 7s, and counts what each call is handed. */
-    private static final class CountingSocket extends SocketChannel {
+    private static final class CountingSocket extends StubSocketChannel {
         final List<Integer> handed = new ArrayList<>();
         final java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
-
-        CountingSocket() {
-            super(java.nio.channels.spi.SelectorProvider.provider());
-        }
 
         @Override
         public boolean connect(java.net.SocketAddress remote) {
@@ -1072,52 +980,13 @@ class TcpConnectionTest {
         }
 
         @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
-
-        @Override
-        public SocketChannel bind(java.net.SocketAddress local) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) {
             return this;
         }
 
         @Override
-        public <T> T getOption(java.net.SocketOption<T> name) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
-            return java.util.Set.of();
-        }
-
-        @Override
-        public SocketChannel shutdownInput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel shutdownOutput() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.net.Socket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public boolean isConnected() {
             return true;
-        }
-
-        @Override
-        public boolean isConnectionPending() {
-            return false;
         }
 
         @Override
@@ -1128,16 +997,6 @@ class TcpConnectionTest {
         @Override
         public java.net.SocketAddress getRemoteAddress() {
             return new InetSocketAddress("127.0.0.1", 1);
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) {
-            throw new AssertionError("not reached");
         }
 
         @Override
