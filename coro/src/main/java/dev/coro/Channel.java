@@ -268,6 +268,41 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * {@link #trySend} for a value that must not be lost however its caller ends: a {@link Semaphore}'s
+     * permit, given back in a {@code finally}. On this channel's thread, and from another thread where the
+     * call runs in place (a shared channel), it is {@code trySend}. Where it must be posted to this
+     * channel's thread, it is posted as a close is, not as a try call: with a signal pending for the caller
+     * (it is being closed, or a {@code withTimeout} of it expired) it is posted and not waited for, and
+     * returns true; once posted it runs, though the caller's wait for the answer is interrupted meanwhile
+     * (then it returns true, and the signal, or in main the failure of a coroutine it created, comes at the
+     * caller's next scheduling point instead of from this call). Only a call that waited for the answer can
+     * be told that the value was refused.
+     *
+     * @param value the value; not null
+     * @return false if the channel refused the value (full, or closed); true if it took it, or if the
+     *         caller did not wait for the answer: the channel's thread then sends it as it runs the post
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
+     *                               or, posted, if the caller cannot suspend to wait for the answer, as for {@link #trySend}: the
+     *                               value is sent all the same
+     */
+    boolean trySendKept(T value) {
+        Objects.requireNonNull(value, "value");
+        if (!scheduler.isCaller()) {
+            if (offerFromAfar(value)) {
+                return true;
+            }
+            RemoteOp<T> r = remote(RemoteOp.KEPT_SEND, value, -1, "trySend to");
+            return r.unawaited || r.ok;
+        }
+        boolean locked = acquire();
+        try {
+            return !closed && offer(value);
+        } finally {
+            release(locked);
+        }
+    }
+
+    /**
      * Receives the oldest value, parking until there is one.
      *
      * @return the value
@@ -1304,6 +1339,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             }
             home.park(r.ticket);
         } catch (Throwable t) {
+            if (r.kind == RemoteOp.KEPT_SEND && (t instanceof CoroutineExit || t instanceof CoroutineException)) {
+                // its wait interrupted by a signal, or in main by a failure: the post runs all the same, and
+                // what interrupted the wait comes at the caller's next scheduling point
+                r.ticket.interrupt();
+                r.unawaited = true;
+                self.throwAtNextPoint(t);
+                return r;
+            }
             if (!keeps(r, self, t)) {
                 throw t;
             }
@@ -1379,10 +1422,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * queue) that must be posted to this channel's thread: with no signal pending for {@code self},
      * false (the caller waits for the answer as usual). With one (a close of the caller, an expired
      * {@code withTimeout}), the caller must not wait: a try call throws the signal, having done nothing;
-     * a close is posted without waiting for it, so that a close in a {@code finally} of an unwinding
-     * body still closes the channel, as it does on the channel's own thread.
+     * a close, or a kept send, is posted without waiting for it, so that a close in a {@code finally} of
+     * an unwinding body still closes the channel, and a permit given back there still goes back, as on
+     * the channel's own thread.
      *
-     * @return true if {@code r}, a close, was posted and is not to be waited for
+     * @return true if {@code r}, a close or a kept send, was posted and is not to be waited for
      * @throws CoroutineExit         the signal, for a try call
      * @throws IllegalStateException if this channel's thread has ended before it could run the close, the channel open
      */
@@ -1391,13 +1435,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             self.checkSignals(r.ticket);
             return false;
         } catch (CoroutineExit e) {
-            if (r.kind != RemoteOp.CLOSE) {
+            if (!r.runsWhateverBecameOfItsCaller()) {
                 throw e;
             }
         }
         if (!post(r)) {
             ownerEnded(r, self, op); // closed already, it does nothing; else it throws
+            return true;
         }
+        r.unawaited = true;
         return true;
     }
 
@@ -1579,6 +1625,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         switch (r.kind) {
             case RemoteOp.SEND, RemoteOp.TRY_SEND -> serveSend(r);
             case RemoteOp.RECEIVE, RemoteOp.TRY_RECEIVE -> serveReceive(r);
+            case RemoteOp.KEPT_SEND -> {
+                // sent though its caller's wait for the answer was interrupted meanwhile, as a close closes:
+                // a permit given back in a finally must not be lost
+                boolean locked = r.lock();
+                boolean sent = !closed && offer(r.value);
+                if (locked) {
+                    r.completeWith(sent);
+                }
+            }
             default -> {
                 // a close once posted closes, though its caller's wait for the answer was interrupted
                 // meanwhile (its coroutine closed, its withTimeout expired), as one posted with the signal

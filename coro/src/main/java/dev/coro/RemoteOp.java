@@ -15,6 +15,11 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     static final int RECEIVE = 2;
     static final int TRY_RECEIVE = 3;
     static final int CLOSE = 4;
+    /**
+     * A try-send whose value must not be lost however its caller ends (a {@link Semaphore}'s permit): as
+     * a close, once posted it runs, whatever became of its caller's wait ({@link Channel#trySendKept}).
+     */
+    static final int KEPT_SEND = 5;
 
     final int kind;
     /** What the caller parks on; completed (or interrupted) exactly once. */
@@ -27,11 +32,17 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
      * thread does, not that it found the channel closed.
      */
     boolean waited;
+    /**
+     * Whether the caller did not wait for its answer, or stopped waiting (a close or a kept send, with a
+     * signal pending for the caller, or its wait interrupted): the operation runs all the same. Written and
+     * read by the caller's thread only.
+     */
+    boolean unawaited;
     /** The operation's phrase, e.g. {@code receive from}. */
     private final String operation;
 
     RemoteOp(Channel<T> channel, int kind, Context caller, T value, String operation) {
-        super(channel, kind == SEND || kind == TRY_SEND, caller, value);
+        super(channel, kind == SEND || kind == TRY_SEND || kind == KEPT_SEND, caller, value);
         this.kind = kind;
         this.operation = operation;
         this.ticket = new ForeignWait(caller, channel.owner(), this);
@@ -53,14 +64,15 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
      * Locks it for completion, unless it was interrupted or completed, or it hands a value over (a
      * send or a receive) and its caller's thread has ended: that thread never runs the caller again,
      * so a value handed to it would be lost, and one taken from it was never sent. Such an operation
-     * becomes stale, and the channel drops it. A close still closes.
+     * becomes stale, and the channel drops it. A close still closes, and a kept send still sends: its value
+     * goes to the channel, not to the caller.
      */
     @Override
     boolean lock() {
         if (!ticket.lock()) {
             return false;
         }
-        if (kind == CLOSE || ticket.waiterThreadAlive()) {
+        if (runsWhateverBecameOfItsCaller() || ticket.waiterThreadAlive()) {
             return true;
         }
         ticket.abandon();
@@ -74,11 +86,16 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
 
     /**
      * Interrupted by its caller's thread, or left by a thread that has ended (see {@link #lock()}). A
-     * close never is: once posted it closes, whatever became of its caller's wait.
+     * close or a kept send never is: once posted it runs, whatever became of its caller's wait.
      */
     @Override
     boolean isStale() {
-        return kind != CLOSE && (ticket.isInterrupted() || !ticket.waiterThreadAlive());
+        return !runsWhateverBecameOfItsCaller() && (ticket.isInterrupted() || !ticket.waiterThreadAlive());
+    }
+
+    /** A close or a kept send: once posted it runs, though its caller's wait was interrupted or its thread ended. */
+    boolean runsWhateverBecameOfItsCaller() {
+        return kind == CLOSE || kind == KEPT_SEND;
     }
 
     /** Whether it sent a value that a receiver took: a try call may complete with nothing sent. */

@@ -21,7 +21,10 @@ import java.util.function.Supplier;
  * and a timed acquire that times out took none, so no permit is ever lost or made; every context of
  * the thread parked in an acquire with nothing else to run is a {@link DeadlockException} naming
  * them (their wait is a receive from the channel {@code 'NAME (semaphore)'}); contexts of other
- * threads may acquire and release it too (docs/THREADS.md), while its thread lives.
+ * threads may acquire and release it too (docs/THREADS.md), while its thread lives. A release is the
+ * one exception: where it must be posted to the semaphore's thread it is posted as a channel's close
+ * is, not as a {@code trySend}, so that a release in a {@code finally} of a body being unwound, on any
+ * thread, gives its permit back ({@link #release()}).
  *
  * <p>A permit belongs to no one: any context may release one another acquired. Releasing more than
  * were acquired, so that more permits than it was made with would be free, is refused.
@@ -111,14 +114,21 @@ public final class Semaphore {
 
     /**
      * Gives a permit back: the longest-waiting acquirer takes it (woken; the caller runs on), else it
-     * is free again. Never waits.
+     * is free again. It never waits for a permit, nor throws the signal of a caller being closed or
+     * timed out: a release in a {@code finally} of a body being unwound gives its permit back. From
+     * another thread, the first use of the semaphore there is posted to the semaphore's thread, as a
+     * channel's (docs/THREADS.md), and the caller waits for the answer; but a caller being unwound does
+     * not wait, and one whose wait for the answer is interrupted (closed, its {@code withTimeout}
+     * expired; in main, a coroutine it created failed) stops waiting: the permit goes back all the same,
+     * once that thread runs the post, and the interruption comes at the caller's next scheduling point.
+     * Such a release, not waited for, cannot be told that every permit was free already.
      *
      * @throws IllegalStateException if every permit is free already (more releases than acquires),
      *                               naming the caller and the semaphore; or if called from another
      *                               thread once the semaphore's thread has ended
      */
     public void release() {
-        if (!permits.trySend(PERMIT)) {
+        if (!permits.trySendKept(PERMIT)) {
             throw new IllegalStateException(Scheduler.current().currentContext().describe() + " cannot release "
                     + this + ": all its permits are free already (more releases than acquires)");
         }
