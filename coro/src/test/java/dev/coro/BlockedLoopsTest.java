@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -596,6 +597,98 @@ class BlockedLoopsTest {
             release.countDown();
             worker.join();
         }
+    }
+
+    /**
+     * A thread that a sample saw idle in its event loop (every context parked), which then woke and
+     * blocked, has been blocked since it woke, after that sample: the stall counts from the next sample,
+     * the first that saw it busy, not from the one that saw it idle, which made it up to a sampling
+     * period longer than it was (reported at the sample a threshold after the idle one, as blocked for
+     * the whole threshold). Sampled by hand with the test's own clock.
+     */
+    @Test
+    @Timeout(30)
+    void aStallAfterAnIdleWaitCountsFromTheFirstSampleThatSawTheThreadBusy() throws Exception {
+        CompletableFuture<String> wake = new CompletableFuture<>();
+        CountDownLatch blocking = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Scheduler> its = new AtomicReference<>();
+        Thread worker = Thread.ofPlatform().name("woke-and-blocked").start(() -> {
+            Channel<String> never = new Channel<>("never", 0);
+            Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+            waiter.switchTo(); // parked: a context the block stalls
+            its.set(Scheduler.current());
+            Coroutine.await(wake); // every context parked: the thread waits in its event loop
+            blocking.countDown();
+            Maker.blockOn(release);
+            waiter.close();
+        });
+        try {
+            while (its.get() == null || !its.get().loop.isIdle()) {
+                Thread.onSpinWait(); // until it waits in its event loop
+            }
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(worker) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).as("idle").isEmpty();
+            wake.complete("wake");
+            blocking.await();
+            assertThat(mine(w.sample(t + ms(100)), it)).as("blocked since it woke, after the sample that saw it idle").isEmpty();
+            assertThat(mine(w.sample(t + ms(199)), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(200)), it)).singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + it + "100.000 ms without reaching a scheduling point");
+        } finally {
+            release.countDown();
+            worker.join();
+        }
+    }
+
+    /**
+     * A thread that a sample saw with nothing to stall (no coroutine besides main, nothing pending: it
+     * works outside the library), to which another thread then posts an operation that it waits for,
+     * stalls that operation only from the post on: the stall counts from the first sample that saw the
+     * post, not from the one that saw the thread with nothing to stall. Sampled by hand with the test's
+     * own clock.
+     */
+    @Test
+    @Timeout(30)
+    void aStallThatBeginsWhenWorkArrivesCountsFromTheFirstSampleThatSawTheWork() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Scheduler> its = new AtomicReference<>();
+        AtomicReference<Channel<String>> jobs = new AtomicReference<>();
+        Thread owner = Thread.ofPlatform().name("work-arrives").start(() -> {
+            Channel<String> c = new Channel<>("jobs", 0);
+            its.set(Scheduler.current());
+            jobs.set(c);
+            Maker.blockOn(release); // work outside the library: no coroutine, nothing pending
+            c.send("job"); // a scheduling point: the receive posted meanwhile is served
+        });
+        List<String> received = new ArrayList<>();
+        Thread receiver = null;
+        try {
+            while (jobs.get() == null) {
+                Thread.onSpinWait();
+            }
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(owner) + " for ";
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).as("nothing to stall").isEmpty();
+            receiver = Thread.ofPlatform().name("receiver").start(() -> received.add(jobs.get().receive()));
+            while (its.get().loop.inbox.isEmpty()) {
+                Thread.onSpinWait(); // until the receive is posted to the owner, which it waits for
+            }
+            assertThat(mine(w.sample(t + ms(100)), it)).as("stalling the receive since it was posted, after the sample").isEmpty();
+            assertThat(mine(w.sample(t + ms(199)), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(200)), it)).singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + it + "100.000 ms without reaching a scheduling point");
+        } finally {
+            release.countDown();
+            owner.join();
+            if (receiver != null) {
+                receiver.join();
+            }
+        }
+        assertThat(received).containsExactly("job");
     }
 
     /**
