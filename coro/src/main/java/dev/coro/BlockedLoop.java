@@ -39,7 +39,7 @@ final class BlockedLoop extends Event {
     Thread runningThread;
 
     @Label("Blocked For")
-    @Description("How long the thread had gone without a scheduling point when it was reported")
+    @Description("How long the thread had gone without a scheduling point, with something to stall, when it was reported: counted from the detector's first sample that saw it so, it is never more than the stall has lasted")
     @Timespan(Timespan.NANOSECONDS)
     long blockedFor;
 

@@ -23,7 +23,11 @@ import java.util.Optional;
  * points each scheduler has passed (each scheduler counts them with one plain increment, on or
  * off); a scheduler whose count has not moved for the threshold while it was not idle is reported
  * once, with the name of the context that holds it, how long, and the stack of the thread running
- * that context:
+ * that context. How long counts from the first sample that saw the thread busy (not idle, with
+ * something to stall) at that count: the stall began by then, and may have begun only after the
+ * sample before (which saw the thread idle, or with nothing to stall, or at another count), so the
+ * time reported is never more than the stall has lasted, and (unless it was under way already when
+ * the detector first looked at the thread) less by under a sampling period. It is reported:
  * <ul>
  *   <li>as a {@code WARNING} of the {@link System.Logger} named {@code dev.coro}, e.g.
  *   <pre>

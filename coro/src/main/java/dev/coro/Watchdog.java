@@ -59,9 +59,20 @@ final class Watchdog implements Runnable {
     private static final class Watch {
         /** Its count of scheduling points at the last sample. */
         long points;
-        /** When the count was first seen at {@link #points} while the scheduler was busy. */
+        /**
+         * Whether every sample since {@link #since} saw it busy (not idle, with something to stall) at
+         * {@link #points}: a stall under way, which counts from {@link #since}.
+         */
+        boolean stalled;
+        /**
+         * The first sample that saw it busy at {@link #points}, with no sample since that saw it idle or
+         * with nothing to stall; valid while {@link #stalled}. The stall began at that sample at the
+         * latest, and may have begun only after the sample before it (the thread passed its last
+         * scheduling point, or woke from its idle wait, or the work came, after that one): counted from
+         * here, it is never longer than it has lasted.
+         */
         long since;
-        /** How long it had been blocked when last reported; 0 if not reported since it last moved. */
+        /** How long it had been blocked when last reported; 0 if not reported since the stall began. */
         long reported;
     }
 
@@ -204,7 +215,11 @@ final class Watchdog implements Runnable {
     }
 
     /**
-     * One look at every scheduler, at time {@code now} ({@link System#nanoTime()} terms).
+     * One look at every scheduler, at time {@code now} ({@link System#nanoTime()} terms). A stall
+     * counts from the first sample that saw its scheduler busy (not idle, with something to stall) at
+     * its count of scheduling points, and is reported once it has lasted the threshold, every sample
+     * since having seen it so: it may have begun only after the sample before that one, when the
+     * thread passed its last scheduling point, woke from its idle wait, or was given something to stall.
      *
      * @return the messages of the reports it made, each also logged and recorded
      */
@@ -229,17 +244,26 @@ final class Watchdog implements Runnable {
             if (w == null) {
                 w = new Watch();
                 watches.put(s, w);
-            } else if (points == w.points && !s.loop.isIdle() && hasWork(s)) {
+            }
+            if (points != w.points) {
+                w.points = points; // it moved: a stall seen before has ended
+                w.stalled = false;
+            }
+            if (s.loop.isIdle() || !hasWork(s)) {
+                w.stalled = false; // no stall now: one that comes begins after this sample
+            } else if (!w.stalled) {
+                // the first sample that sees it busy at this count: a stall, if it is one, began by now,
+                // but not necessarily by the sample before (that saw it idle, or it has moved since)
+                w.stalled = true;
+                w.since = now;
+                w.reported = 0;
+            } else {
                 long blocked = now - w.since;
                 if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
                     w.reported = blocked;
                     reports.add(report(s, blocked));
                 }
-                continue;
             }
-            w.points = points;
-            w.since = now;
-            w.reported = 0;
         }
         return reports;
     }
