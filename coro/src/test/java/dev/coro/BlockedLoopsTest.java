@@ -556,6 +556,86 @@ class BlockedLoopsTest {
     }
 
     /**
+     * A thread blocked while a coroutine of it waits is reported, whatever its posts; but its report
+     * says that posts from other threads cannot be served only if one of them is waited for: not for an
+     * operation of another thread on one of its channels whose caller gave up (its receive timed out),
+     * nor that operation's withdrawal, which nobody waits for. A receive of another thread still waiting
+     * is. Sampled by hand with the test's own clock while the thread blocks.
+     */
+    @Test
+    @Timeout(30)
+    void aReportSaysPostsCannotBeServedOnlyIfSomeoneWaitsForOne() throws Exception {
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Scheduler> its = new AtomicReference<>();
+        AtomicReference<Channel<String>> jobs = new AtomicReference<>();
+        Thread owner = Thread.ofPlatform().name("posts-owner").start(() -> {
+            Channel<String> never = new Channel<>("never", 0);
+            Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+            waiter.switchTo(); // parked: a context the block stalls
+            jobs.set(new Channel<>("jobs", 0));
+            its.set(Scheduler.current());
+            made.countDown();
+            Maker.blockOn(release);
+            jobs.get().close();
+            Coroutine.yield(); // a scheduling point: the posts run, the receive still waiting finds the channel closed
+            waiter.close();
+        });
+        List<String> outcome = new ArrayList<>();
+        Thread waiting = null;
+        try {
+            made.await();
+            Thread gaveUp = Thread.ofPlatform().name("gave-up").start(() -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(1), () -> jobs.get().receive());
+                } catch (CoroutineTimeoutException e) {
+                    outcome.add("timed out");
+                }
+            });
+            gaveUp.join();
+            assertThat(outcome).containsExactly("timed out");
+            String it = "thread " + Scheduler.describe(owner) + " for ";
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(100)), it)).as("only posts that nobody waits for").singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + it + "100.000 ms")
+                    .contains(": 1 other context cannot run meanwhile. Its stack");
+            int posts = posts(its.get().loop.inbox);
+            waiting = Thread.ofPlatform().name("waiting").start(() -> {
+                try {
+                    jobs.get().receive();
+                } catch (ChannelClosedException e) {
+                    outcome.add("closed");
+                }
+            });
+            while (posts(its.get().loop.inbox) == posts) {
+                Thread.onSpinWait(); // until the receive is posted to the thread, which it waits for
+            }
+            Watchdog again = Watchdog.unstarted(THRESHOLD);
+            assertThat(mine(again.sample(t), it)).isEmpty();
+            assertThat(mine(again.sample(t + ms(100)), it)).as("a receive waiting").singleElement().asString()
+                    .contains(": 1 other context cannot run meanwhile, nor can its timers, I/O and posts from other threads be served. Its stack");
+        } finally {
+            release.countDown();
+            owner.join();
+            if (waiting != null) {
+                waiting.join();
+            }
+        }
+        assertThat(outcome).containsExactly("timed out", "closed");
+    }
+
+    /** How many posts {@code inbox} holds, read from another thread while its owner is blocked. */
+    private static int posts(Inbox inbox) {
+        int n = 0;
+        for (Posted p = inbox.head; p != null; p = p.nextPosted()) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
      * A thread dumped through the JMX view while a coroutine of it ran its last stretch, which went on
      * to work outside the library once that coroutine ended, has nothing to stall: the dump's request
      * posted to it waits for a scheduling point the thread may never reach again, and nobody waits

@@ -4,6 +4,7 @@ import dev.coro.Channel;
 import dev.coro.CoroBlockHound;
 import dev.coro.Coroutine;
 import dev.coro.CoroutineException;
+import dev.coro.CoroutineTimeoutException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,13 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import reactor.blockhound.BlockHound;
 
 /**
  * Run in a child JVM by {@link BlockHoundTest}, with BlockHound installed with coro's integration:
  * {@code echo} has main wait for a sleeping coroutine, then runs an echo server and clients as
  * coroutines of one thread, and prints what came back; {@code sleep} has a coroutine call {@code Thread.sleep} while another waits, and prints
- * what that call threw.
+ * what that call threw; {@code gave-up} has main call {@code Thread.sleep} after another thread gave up
+ * a receive on main's channel that main never ran, and prints what that call threw, if anything.
  */
 final class BlockHoundProbe {
 
@@ -33,6 +36,7 @@ final class BlockHoundProbe {
         switch (args[0]) {
             case "echo" -> System.out.println(echo());
             case "sleep" -> System.out.println(sleepInACoroutine());
+            case "gave-up" -> System.out.println(sleepAfterAnotherThreadGaveUp());
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -92,6 +96,34 @@ final class BlockHoundProbe {
             return l.accept();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Main makes a channel and waits outside coro (with nothing pending: allowed) while another thread's
+     * receive on that channel, posted to main's thread, times out; then main sleeps, holding only the
+     * posts of that receive and of its withdrawal, which nobody waits for.
+     */
+    private static String sleepAfterAnotherThreadGaveUp() throws InterruptedException {
+        Channel<String> jobs = new Channel<>("jobs", 0);
+        Thread main = Thread.currentThread();
+        CountDownLatch gaveUp = new CountDownLatch(1);
+        Thread.ofPlatform().name("gave-up").start(() -> {
+            while (main.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait(); // until main waits, outside coro, for this thread to give up
+            }
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(1), () -> jobs.receive());
+            } catch (CoroutineTimeoutException e) {
+                gaveUp.countDown();
+            }
+        });
+        gaveUp.await();
+        try {
+            Thread.sleep(1);
+            return "no error";
+        } catch (Error e) {
+            return e.toString();
         }
     }
 

@@ -37,6 +37,16 @@ class BlockHoundTest {
                 + "Blocking call! " + blocking + "\n");
     }
 
+    /**
+     * A thread whose only posts are an operation of another thread on its channel whose caller gave
+     * up, and its withdrawal, stalls nobody by blocking: nobody waits for them. Counted as work, they
+     * made its {@code Thread.sleep} a blocking call.
+     */
+    @Test
+    void aSleepOfAThreadHoldingOnlyPostsThatNobodyWaitsForIsNoBlockingCall() throws Exception {
+        assertThat(probe("gave-up")).endsWith("no error\n");
+    }
+
     /** The output of {@link BlockHoundProbe} {@code mode} in a child JVM on this JVM's engine. */
     private static String probe(String mode) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
