@@ -177,6 +177,16 @@ final class EventLoop {
         return pending != 0 || inbox.holdsAwaitedPost();
     }
 
+    /**
+     * Whether a timer, an I/O wait, a wait for another thread, or a post from another thread that
+     * someone waits for is pending ({@link Inbox#holdsAwaitedPost(boolean)}: not an operation whose
+     * caller gave up, nor its withdrawal, nor a dump's request, nor, with {@code mainAlone}, a
+     * completion); for an observer on another thread, or for the owner outside a scheduling point.
+     */
+    boolean hasAwaitedPending(boolean mainAlone) {
+        return pending != 0 || inbox.holdsAwaitedPost(mainAlone);
+    }
+
     /** Whether the owner blocks in its idle wait now: nothing of its own to do. Read by the blocked-loop watchdog. */
     boolean isIdle() {
         return inbox.isSleeping();

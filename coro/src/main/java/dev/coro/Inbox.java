@@ -103,25 +103,34 @@ final class Inbox extends InboxFields {
     }
 
     /**
-     * Whether a post waiting is one that someone waits for, for an observer on another thread about a
-     * thread whose main is alone and running with nothing pending ({@link EventLoop#hasPendingForMainAlone}):
-     * no context of it waits then, so a completion (a future's, {@link FutureWaits#isWatch}, or that of
-     * a wait another thread completed, a {@link PostedWait}) wakes nobody; nor does an operation of
-     * another thread whose caller gave up ({@link RemoteOp#isStale}: a close is never stale, since it
-     * still closes and may wake waiters of other threads), nor an {@link Unawaited} post, nor an
-     * {@link Observation}: a dump's request waits for the thread, the thread for nothing of it, and
-     * its asker gives up after a while and lists the thread from outside.
+     * {@link #holdsAwaitedPost(boolean) holdsAwaitedPost(true)}: about a thread whose main is alone and
+     * running with nothing pending ({@link EventLoop#hasPendingForMainAlone}).
+     */
+    boolean holdsAwaitedPost() {
+        return holdsAwaitedPost(true);
+    }
+
+    /**
+     * Whether a post waiting is one that someone waits for, for an observer on another thread (or the
+     * owner itself, outside a scheduling point). An operation of another thread whose caller gave up
+     * ({@link RemoteOp#isStale}: a close is never stale, since it still closes and may wake waiters of
+     * other threads) waits for nobody, nor does an {@link Unawaited} post, nor an {@link Observation}:
+     * a dump's request waits for the thread, the thread for nothing of it, and its asker gives up after
+     * a while and lists the thread from outside. With {@code mainAlone} (the thread's main is alone and
+     * running) no context of the thread waits either, so a completion (a future's,
+     * {@link FutureWaits#isWatch}, or that of a wait another thread completed, a {@link PostedWait})
+     * wakes nobody; with other contexts it may wake one, and counts.
      * The posts below the head change only when the owner takes them, so a walk while the owner is
      * blocked sees them as they are, every one of them however many; one that races with the owner
      * taking them may see them relinked (a wait taken may be posted again), and says yes once it sees
      * that the owner took them ({@link InboxFields#takes}): the owner is not blocked then. (It said yes
      * past 64 posts, so that a thread holding that many posts that wake nobody counted as busy.)
      */
-    boolean holdsAwaitedPost() {
+    boolean holdsAwaitedPost(boolean mainAlone) {
         int before = (int) TAKES.getAcquire(this);
         int left = 64;
         for (Posted n = head; n != null; n = n.nextPosted()) {
-            if (!wakesNobody(n)) {
+            if (!wakesNobody(n, mainAlone)) {
                 return true;
             }
             if (--left == 0) {
@@ -135,9 +144,9 @@ final class Inbox extends InboxFields {
         return false;
     }
 
-    /** Whether {@code n} is a post that nobody waits for, on a thread whose main is alone and running (see {@link #holdsAwaitedPost()}). */
-    private static boolean wakesNobody(Posted n) {
-        return FutureWaits.isWatch(n) || n instanceof PostedWait<?>
+    /** Whether {@code n} is a post that nobody waits for (see {@link #holdsAwaitedPost(boolean)}). */
+    private static boolean wakesNobody(Posted n, boolean mainAlone) {
+        return mainAlone && (FutureWaits.isWatch(n) || n instanceof PostedWait<?>)
                 || n instanceof Node k && (k.task instanceof Unawaited || k.task instanceof Observation
                         || k.task instanceof RemoteOp<?> r && r.isStale());
     }

@@ -296,7 +296,8 @@ final class Watchdog implements Runnable {
         String message = c.describe() + " has blocked thread " + Scheduler.describe(s.owner) + " for "
                 + EventLoop.millis(nanos) + " without reaching a scheduling point (yield, switchTo, a park, the end of its body): "
                 + others + (others == 1 ? " other context cannot" : " other contexts cannot") + " run meanwhile"
-                + (s.loop.hasPending() ? ", nor can its timers, I/O and posts from other threads be served" : "")
+                // only posts someone waits for: not an operation whose caller gave up, nor a dump's request
+                + (s.loop.hasAwaitedPending(size <= 1) ? ", nor can its timers, I/O and posts from other threads be served" : "")
                 + ". Its stack (thread " + Scheduler.describe(runner) + "):\n" + stack;
         try {
             System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);

@@ -5,7 +5,9 @@ import reactor.blockhound.integration.BlockHoundIntegration;
 
 /**
  * A BlockHound integration for coro: a thread whose scheduler has something to stall (a live
- * coroutine besides main, a timer, an I/O wait, a post from another thread) must not block, so a
+ * coroutine besides main, a timer, an I/O wait, a post from another thread that someone waits for,
+ * as the blocked-loop detector counts them: not an operation of another thread whose caller gave up,
+ * nor its withdrawal, nor a dump's request, nor a completion that wakes nobody) must not block, so a
  * blocking call there (a {@code Thread.sleep}, a blocking socket read) fails with BlockHound's
  * {@code BlockingOperationError}; the library's own waits (the event loop's idle wait, the thread
  * engine's handoff) are allowed.
@@ -26,9 +28,9 @@ public final class CoroBlockHound implements BlockHoundIntegration {
                 .markAsBlocking("java.lang.VirtualThread", "sleepNanos", "(J)V");
     }
 
-    /** Whether the calling thread runs a scheduler that a block would stall. */
+    /** Whether the calling thread runs a scheduler that a block would stall, as the blocked-loop detector tells. */
     static boolean busy() {
         Scheduler s = Scheduler.currentOrNull();
-        return s != null && (s.runList.size() > 1 || s.loop.hasPending());
+        return s != null && Watchdog.hasWork(s);
     }
 }

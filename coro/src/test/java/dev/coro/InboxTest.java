@@ -56,6 +56,26 @@ class InboxTest {
     }
 
     /**
+     * For an observer of a thread with contexts besides main, an operation of another thread whose
+     * caller gave up, its withdrawal and a dump's request wait for nobody, as with main alone; but a
+     * completion of a wait may wake a context parked on it, and counts.
+     */
+    @Test
+    void withContextsBesidesMainACompletionCountsAndAnOperationWhoseCallerGaveUpDoesNot() {
+        Context main = Scheduler.current().currentContext();
+        Channel<String> jobs = new Channel<>("jobs", 0);
+        RemoteOp<String> gaveUp = new RemoteOp<>(jobs, RemoteOp.RECEIVE, main, null, "receive from");
+        assertThat(gaveUp.ticket.interrupt()).isTrue();
+        inbox.post(gaveUp);
+        inbox.post((Inbox.Unawaited) () -> ran.add("withdrawal"));
+        inbox.post((Inbox.Observation) () -> ran.add("a dump's request"));
+        assertThat(inbox.holdsAwaitedPost(false)).isFalse();
+        inbox.postAsNode(new ForeignWait(main, Thread.currentThread(), "a completion"));
+        assertThat(inbox.holdsAwaitedPost(false)).as("it may wake a context parked on it").isTrue();
+        assertThat(inbox.holdsAwaitedPost(true)).as("with main alone and running, it wakes nobody").isFalse();
+    }
+
+    /**
      * However many posts that nobody waits for the inbox holds (a thread that went on to other work
      * after many of its awaits timed out, their futures completing later), they do not count; one that
      * someone waits for still does, however deep under them. Past 64 such posts the answer was yes.

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 /**
  * BlockHound with coro's integration ({@code dev.coro.CoroBlockHound}): a network exchange between
  * coroutines of one thread makes no blocking call (the thread's idle waits in its event loop, for a
- * timer and in a select, are the library's own and allowed), and a {@code Thread.sleep} in a
- * coroutine while another waits fails with BlockHound's error.
+ * timer and in a select, are the library's own and allowed), a {@code Thread.sleep} in a
+ * coroutine while another waits fails with BlockHound's error, and one of a thread whose only posts
+ * wait for nobody does not.
  *
  * <p>Each case runs in a child JVM ({@link BlockHoundProbe}): BlockHound instruments the JDK for the
  * whole JVM and for good, and needs {@code -XX:+AllowRedefinitionToAddDeleteMethods} on JDK 25.
