@@ -724,6 +724,71 @@ class BlockedLoopsTest {
     }
 
     /**
+     * A thread that waited in its event loop between two samples was not blocked across them, though
+     * both samples saw it busy (not idle) at one count of scheduling points: its event loop wakes for a
+     * post that wakes none of its contexts, runs it and waits again, passing no scheduling point, so a
+     * thread whose every context is parked, fed a stream of such posts (another thread's sends into one
+     * of its buffered channels, say), is awake at most samples, spinning for the next post or running
+     * one. Here two tasks posted to the thread hold it in its event loop at each sample, and it waits in
+     * its event loop between them. The detector reported it as blocked across the two samples; it now
+     * counts the stall from the second, and reports the second task, which does block the thread, a
+     * threshold later. Sampled by hand with the test's own clock.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatWaitedInItsEventLoopBetweenTwoSamplesWasNotBlockedAcrossThem() throws Exception {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        AtomicReference<Scheduler> its = new AtomicReference<>();
+        Thread worker = Thread.ofPlatform().name("woken-in-its-loop").start(() -> {
+            Channel<String> never = new Channel<>("never", 0);
+            Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+            waiter.switchTo(); // parked: a context a block would stall
+            its.set(Scheduler.current());
+            Coroutine.await(done); // every context parked: the thread waits in its event loop
+            waiter.close();
+        });
+        CountDownLatch inFirst = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CountDownLatch inSecond = new CountDownLatch(1);
+        CountDownLatch releaseSecond = new CountDownLatch(1);
+        try {
+            awaitIdle(its);
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            String it = "thread " + Scheduler.describe(worker) + " for ";
+            long t = System.nanoTime();
+            its.get().loop.post(() -> {
+                inFirst.countDown();
+                Maker.blockOn(releaseFirst);
+            });
+            inFirst.await();
+            assertThat(mine(w.sample(t), it)).isEmpty();
+            releaseFirst.countDown();
+            awaitIdle(its); // it waits in its event loop again
+            its.get().loop.post(() -> {
+                inSecond.countDown();
+                Maker.blockOn(releaseSecond);
+            });
+            inSecond.await();
+            assertThat(mine(w.sample(t + ms(100)), it)).as("it waited in its event loop meanwhile").isEmpty();
+            assertThat(mine(w.sample(t + ms(199)), it)).isEmpty();
+            assertThat(mine(w.sample(t + ms(200)), it)).singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + it + "100.000 ms without reaching a scheduling point");
+        } finally {
+            releaseFirst.countDown();
+            releaseSecond.countDown();
+            done.complete("done");
+            worker.join();
+        }
+    }
+
+    /** Until the scheduler {@code its} holds (once it holds one) waits in its event loop. */
+    private static void awaitIdle(AtomicReference<Scheduler> its) {
+        while (its.get() == null || !its.get().loop.isIdle()) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
      * A thread that a sample saw with nothing to stall (no coroutine besides main, nothing pending: it
      * works outside the library), to which another thread then posts an operation that it waits for,
      * stalls that operation only from the post on: the stall counts from the first sample that saw the
