@@ -20,12 +20,15 @@ import java.util.Optional;
  * the system property {@code -Dcoro.blockedThreshold=200ms} (a count of {@code ms} or {@code s};
  * read when the JVM's first scheduler is created). Then one daemon thread,
  * {@code coro-blocked-loop-detector}, looks every quarter of the threshold (no more often than every millisecond) at how many scheduling
- * points each scheduler has passed (each scheduler counts them with one plain increment, on or
- * off); a scheduler whose count has not moved for the threshold while it was not idle is reported
+ * points each scheduler has passed, and how many idle waits its event loop has begun (each counted
+ * with one plain increment, on or off); a scheduler whose counts have not moved for the threshold
+ * while it was not idle is reported
  * once, with the name of the context that holds it, how long, and the stack of the thread running
- * that context. How long counts from the first sample that saw the thread busy (not idle, with
- * something to stall) at that count: the stall began by then, and may have begun only after the
- * sample before (which saw the thread idle, or with nothing to stall, or at another count), so the
+ * that context. (An idle wait counts since a thread woken in its event loop by a post that wakes
+ * none of its contexts, or by the loop's own periodic checks, waits again without a scheduling point:
+ * it was idle meanwhile, though a look may come while it is awake.) How long counts from the first sample that saw the thread busy (not idle, with
+ * something to stall) at those counts: the stall began by then, and may have begun only after the
+ * sample before (which saw the thread idle, or with nothing to stall, or at other counts), so the
  * time reported is never more than the stall has lasted, and (unless it was under way already when
  * the detector first looked at the thread) less by under a sampling period. It is reported:
  * <ul>

@@ -118,6 +118,14 @@ final class EventLoop {
     };
     /** Counts polls, so that only every 64th asks the selector (and looks at the remote waits). */
     private int polls;
+    /**
+     * How many idle waits the loop has begun (a spin for a post, a park or a select: {@link #block}).
+     * The blocked-loop detector reads it from its own thread ({@link Watchdog}): a thread that waited
+     * in its event loop between two samples was not blocked across them, though it passed no
+     * scheduling point (woken by a post that woke none of its contexts, or for its own periodic
+     * checks, it waits again). One plain increment each.
+     */
+    long idleWaits;
     /** When the waiting keys were last checked for closed channels, in {@link System#nanoTime()} terms. */
     private long lastScan = System.nanoTime();
     /** When a busy thread's scheduling points last checked its remote waits for ended threads, in {@link System#nanoTime()} terms. */
@@ -447,6 +455,7 @@ final class EventLoop {
      * this thread no trip through the kernel; only then does it publish that it sleeps ({@link Inbox#sleeping(Selector)}).
      */
     private void block(long nanos, boolean spin) {
+        idleWaits++;
         if (Thread.interrupted()) {
             interrupted = true;
         }

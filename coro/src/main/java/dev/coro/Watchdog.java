@@ -12,8 +12,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The blocked-loop detector's thread ({@link BlockedLoops}): samples every registered scheduler's
- * count of scheduling points each quarter of the threshold, and reports a scheduler whose count has
- * not moved for the threshold while it was not idle and had something to stall.
+ * count of scheduling points and of idle waits begun each quarter of the threshold, and reports a
+ * scheduler whose count has not moved for the threshold while it was not idle and had something to stall.
  *
  * <p>One per JVM, started only while detection is on. Its state about each scheduler is its own:
  * it reads the schedulers' fields without synchronization (the count with opaque reads), and never
@@ -22,10 +22,12 @@ import java.util.concurrent.locks.LockSupport;
 final class Watchdog implements Runnable {
 
     private static final VarHandle POINTS;
+    private static final VarHandle IDLE_WAITS;
 
     static {
         try {
             POINTS = MethodHandles.lookup().findVarHandle(Scheduler.class, "schedulingPoints", long.class);
+            IDLE_WAITS = MethodHandles.lookup().findVarHandle(EventLoop.class, "idleWaits", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -57,7 +59,11 @@ final class Watchdog implements Runnable {
 
     /** One scheduler as the detector last saw it. */
     private static final class Watch {
-        /** Its count of scheduling points at the last sample. */
+        /**
+         * Its count of scheduling points and of idle waits begun (their sum: both only grow) at the last
+         * sample; "its count" below. A thread that waited in its event loop between two samples was not
+         * blocked across them, though it passed no scheduling point.
+         */
         long points;
         /**
          * Whether every sample since {@link #since} saw it busy (not idle, with something to stall) at
@@ -217,9 +223,10 @@ final class Watchdog implements Runnable {
     /**
      * One look at every scheduler, at time {@code now} ({@link System#nanoTime()} terms). A stall
      * counts from the first sample that saw its scheduler busy (not idle, with something to stall) at
-     * its count of scheduling points, and is reported once it has lasted the threshold, every sample
-     * since having seen it so: it may have begun only after the sample before that one, when the
-     * thread passed its last scheduling point, woke from its idle wait, or was given something to stall.
+     * its count of scheduling points and idle waits, and is reported once it has lasted the threshold,
+     * every sample since having seen it so: it may have begun only after the sample before that one,
+     * when the thread passed its last scheduling point, woke from its idle wait, or was given something
+     * to stall.
      *
      * @return the messages of the reports it made, each also logged and recorded
      */
@@ -240,13 +247,13 @@ final class Watchdog implements Runnable {
                 break; // stop() waits for this sample: no more reports from it
             }
             Watch w = watches.get(s);
-            long points = (long) POINTS.getOpaque(s);
+            long points = (long) POINTS.getOpaque(s) + (long) IDLE_WAITS.getOpaque(s.loop);
             if (w == null) {
                 w = new Watch();
                 watches.put(s, w);
             }
             if (points != w.points) {
-                w.points = points; // it moved: a stall seen before has ended
+                w.points = points; // it moved, or waited in its event loop: a stall seen before has ended
                 w.stalled = false;
             }
             if (s.loop.isIdle() || !hasWork(s)) {

@@ -726,11 +726,11 @@ class BlockedLoopsTest {
     /**
      * A thread that waited in its event loop between two samples was not blocked across them, though
      * both samples saw it busy (not idle) at one count of scheduling points: its event loop wakes for a
-     * post that wakes none of its contexts, runs it and waits again, passing no scheduling point, so a
-     * thread whose every context is parked, fed a stream of such posts (another thread's sends into one
-     * of its buffered channels, say), is awake at most samples, spinning for the next post or running
-     * one. Here two tasks posted to the thread hold it in its event loop at each sample, and it waits in
-     * its event loop between them. The detector reported it as blocked across the two samples; it now
+     * post that wakes none of its contexts (the late completion of a future whose await timed out, an
+     * operation of another thread whose caller gave up) or for its own periodic checks, does that and
+     * waits again, passing no scheduling point; a sample that comes while it is awake, spinning for a
+     * post or running one, sees it busy. Here two tasks posted to the thread hold it awake in its event
+     * loop at each sample, and it waits in its event loop between them. The detector reported it as blocked across the two samples; it now
      * counts the stall from the second, and reports the second task, which does block the thread, a
      * threshold later. Sampled by hand with the test's own clock.
      */
