@@ -9,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The blocked-loop detector's thread ({@link BlockedLoops}): samples every registered scheduler's
@@ -191,7 +192,7 @@ final class Watchdog implements Runnable {
             }
             if (!stopped) {
                 try {
-                    sample(System.nanoTime());
+                    sample(System::nanoTime);
                 } catch (Throwable e) {
                     survived("a sample", e);
                 }
@@ -231,6 +232,16 @@ final class Watchdog implements Runnable {
      * @return the messages of the reports it made, each also logged and recorded
      */
     List<String> sample(long now) {
+        return sample(() -> now);
+    }
+
+    /**
+     * {@link #sample(long)} with the time read from {@code clock} ({@link System#nanoTime()} terms).
+     *
+     * @return the messages of the reports it made, each also logged and recorded
+     */
+    List<String> sample(LongSupplier clock) {
+        long now = clock.getAsLong();
         List<String> reports = new ArrayList<>();
         List<Scheduler> live = Monitoring.live();
         Set<Scheduler> seen = Collections.newSetFromMap(new IdentityHashMap<>());

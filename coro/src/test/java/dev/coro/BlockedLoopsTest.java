@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.logging.Handler;
@@ -778,6 +779,74 @@ class BlockedLoopsTest {
             releaseSecond.countDown();
             done.complete("done");
             worker.join();
+        }
+    }
+
+    /**
+     * A sample that takes long before it looks at a scheduler (a slow log handler of a report it made
+     * of another, or many stacks to take) looks at that scheduler later than the sample began: a stall
+     * it finds beginning there began after the sample began. The detector read the clock once per
+     * sample, so it counted such a stall from the sample's start, and reported it at its next sample
+     * as blocked for as much longer as the sample had taken. Here the first thread's report takes a
+     * second of the test's clock, during which the second thread wakes from its idle wait and blocks.
+     * Sampled by hand with the test's own clock.
+     */
+    @Test
+    @Timeout(30)
+    void aStallFoundLateInASampleCountsFromWhenTheSampleLookedAtItsThread() throws Exception {
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CountDownLatch firstBlocks = new CountDownLatch(1);
+        Thread first = Thread.ofPlatform().name("reported-slowly").start(() -> {
+            Coroutine starved = Coroutine.create("starved", () -> { }); // made first: its scheduler is looked at first
+            firstBlocks.countDown();
+            Maker.blockOn(releaseFirst);
+            starved.close();
+        });
+        firstBlocks.await();
+        CompletableFuture<String> wake = new CompletableFuture<>();
+        CountDownLatch secondBlocks = new CountDownLatch(1);
+        CountDownLatch releaseSecond = new CountDownLatch(1);
+        AtomicReference<Scheduler> its = new AtomicReference<>();
+        Thread second = Thread.ofPlatform().name("found-late").start(() -> {
+            Channel<String> never = new Channel<>("never", 0);
+            Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+            waiter.switchTo(); // parked: a context the block stalls
+            its.set(Scheduler.current());
+            Coroutine.await(wake); // every context parked: the thread waits in its event loop
+            secondBlocks.countDown();
+            Maker.blockOn(releaseSecond);
+            waiter.close();
+        });
+        String firstIt = "thread " + Scheduler.describe(first) + " for ";
+        String it = "thread " + Scheduler.describe(second) + " for ";
+        AtomicLong clock = new AtomicLong(System.nanoTime());
+        long t = clock.get();
+        try {
+            awaitIdle(its);
+            Watchdog w = Watchdog.unstarted(THRESHOLD);
+            assertThat(w.sample(clock::get)).isEmpty();
+            // the first thread's report takes a second, and meanwhile the second thread wakes and blocks
+            withHandler(m -> m.contains(firstIt), () -> {
+                clock.addAndGet(ms(1000));
+                wake.complete("wake");
+                awaitGuarded(secondBlocks);
+            }, () -> {
+                clock.set(t + ms(100));
+                List<String> reports = w.sample(clock::get);
+                assertThat(mine(reports, firstIt)).singleElement();
+                assertThat(mine(reports, it)).isEmpty();
+            });
+            clock.set(t + ms(1150));
+            assertThat(mine(w.sample(clock::get), it)).as("blocked since the sample looked at it, at 1,100 ms").isEmpty();
+            clock.set(t + ms(1200));
+            assertThat(mine(w.sample(clock::get), it)).singleElement().asString()
+                    .startsWith("main context 'main' has blocked " + it + "100.000 ms without reaching a scheduling point");
+        } finally {
+            releaseFirst.countDown();
+            releaseSecond.countDown();
+            wake.complete("wake");
+            first.join();
+            second.join();
         }
     }
 
