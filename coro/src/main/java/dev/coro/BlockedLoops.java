@@ -30,7 +30,9 @@ import java.util.Optional;
  * something to stall) at those counts: the stall began by then, and may have begun only after the
  * sample before (which saw the thread idle, or with nothing to stall, or at other counts), so the
  * time reported is never more than the stall has lasted, and (unless it was under way already when
- * the detector first looked at the thread) less by under a sampling period. It is reported:
+ * the detector first looked at the thread) less by under a sampling period. A sample reads the clock
+ * as it looks at each thread, since it may take long before it comes to one (a slow log handler of
+ * a report it made). It is reported:
  * <ul>
  *   <li>as a {@code WARNING} of the {@link System.Logger} named {@code dev.coro}, e.g.
  *   <pre>

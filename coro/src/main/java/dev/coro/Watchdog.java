@@ -236,12 +236,15 @@ final class Watchdog implements Runnable {
     }
 
     /**
-     * {@link #sample(long)} with the time read from {@code clock} ({@link System#nanoTime()} terms).
+     * {@link #sample(long)} with the time read from {@code clock} ({@link System#nanoTime()} terms) as
+     * it looks at each scheduler: a sample may take long before it comes to one (a log handler of a
+     * report it made of another, many stacks to take), and a stall it finds beginning there began after
+     * the sample did. Counted from the sample's start it was reported at the next sample as longer, by
+     * as long as the sample took, than it had lasted.
      *
      * @return the messages of the reports it made, each also logged and recorded
      */
     List<String> sample(LongSupplier clock) {
-        long now = clock.getAsLong();
         List<String> reports = new ArrayList<>();
         List<Scheduler> live = Monitoring.live();
         Set<Scheduler> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -257,6 +260,7 @@ final class Watchdog implements Runnable {
             if (stopped) {
                 break; // stop() waits for this sample: no more reports from it
             }
+            long now = clock.getAsLong(); // the time of this look at it, not of the sample's start
             Watch w = watches.get(s);
             long points = (long) POINTS.getOpaque(s) + (long) IDLE_WAITS.getOpaque(s.loop);
             if (w == null) {
