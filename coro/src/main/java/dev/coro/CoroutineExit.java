@@ -13,7 +13,11 @@ package dev.coro;
 public final class CoroutineExit extends Error {
     private static final long serialVersionUID = 1L;
 
-    /** The coroutine or generator being closed, whose body this signal unwinds; not serialized. */
+    /**
+     * Whose unwinding this signal is: a weak reference to the coroutine or generator being closed, so that
+     * a signal kept after its body ended keeps none of it alive ({@link Fiber#exit}), or the
+     * {@link TimeoutScope} that expired; not serialized.
+     */
     final transient Object source;
 
     CoroutineExit(Object source, String message) {

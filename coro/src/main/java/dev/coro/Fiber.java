@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.ref.WeakReference;
+
 /**
  * A body with a stack of its own that can be resumed, suspended, closed, and can fail: what a
  * coroutine's {@link Context} and a {@link Generator} share.
@@ -28,10 +30,22 @@ abstract class Fiber {
     /** A phrase naming this fiber for messages, e.g. {@code coroutine 'ping'}. */
     abstract String describe();
 
-    /** The signal that the suspension point {@code operation} throws while this fiber is being closed. */
+    /**
+     * The signal that the suspension point {@code operation} throws while this fiber is being closed. It
+     * refers to this fiber weakly, so that a signal kept after the body ended keeps none of it alive (its
+     * context, its scheduler and their other contexts): a body that stored its signal, the future of a
+     * pool task ended by {@code closeNow()}, or the JVM, which may keep the last exception a thread
+     * threw in a slot of that thread until it is overwritten (on the thread engine, of the carrier that
+     * ran the ended body's virtual thread, idle from then on).
+     */
     final CoroutineExit exit(Object operation) {
-        return new CoroutineExit(this, describe() + " is being closed: its " + Wait.describeOperation(operation)
-                + " throws this signal so that it unwinds (state RUNNING, closing)");
+        return new CoroutineExit(new WeakReference<>(this), describe() + " is being closed: its "
+                + Wait.describeOperation(operation) + " throws this signal so that it unwinds (state RUNNING, closing)");
+    }
+
+    /** Whether {@code exit} is the signal of this fiber's own close ({@link #exit}), not of a timeout or of another fiber. */
+    final boolean isOwn(CoroutineExit exit) {
+        return exit.source instanceof WeakReference<?> closed && closed.get() == this;
     }
 
     /** Throws the exit signal of {@code operation} if this fiber is being closed; on return it is not. */
@@ -67,7 +81,7 @@ abstract class Fiber {
      * fails it, as any exception it throws there).
      */
     final boolean unwoundBy(CoroutineExit exit) {
-        return exit.source == this || exit.source instanceof TimeoutScope t && t.context == this && t.isActive();
+        return isOwn(exit) || exit.source instanceof TimeoutScope t && t.context == this && t.isActive();
     }
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */

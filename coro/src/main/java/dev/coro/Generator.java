@@ -834,11 +834,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     final boolean consumers(Throwable t) {
         if (t instanceof CoroutineExit exit) {
-            if (exit.source == this) {
+            if (isOwn(exit)) {
                 return false;
             }
             Context consumer = scheduler().currentContext();
-            return exit.source == consumer
+            return consumer.isOwn(exit)
                     || exit.source instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
         }
         return t instanceof CoroutineException e && e.delivered;

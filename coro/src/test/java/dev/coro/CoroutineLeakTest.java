@@ -75,6 +75,32 @@ class CoroutineLeakTest {
         return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
     }
 
+    /**
+     * Starts a coroutine whose frame holds an object across a yield, and whose body hands the exit signal
+     * it is closed with to {@code kept} as it unwinds; then closes it.
+     */
+    private static Traces closedHandingOverItsSignal(AtomicReference<CoroutineExit> kept) {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Coroutine c = Coroutine.create("keeper", () -> {
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            try {
+                Coroutine.yield();
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+            if (payload.hashCode() == 0) {
+                throw new AssertionError("unreachable: keeps payload live across the yield");
+            }
+        });
+        Object stack = c.context.stack;
+        c.switchTo();
+        c.close();
+        assertThat(c.state()).as("the signal it threw was its own close's").isEqualTo(Coroutine.State.CLOSED);
+        return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
+    }
+
     private static List<WeakReference<?>> closedBeforeItRan() {
         Coroutine c = Coroutine.create("never-ran", () -> { });
         Object stack = c.context.stack;
@@ -97,6 +123,20 @@ class CoroutineLeakTest {
     @Test
     void aFailedCoroutineItsStackAndWhatItsFramesHeldBecomeUnreachable() {
         Traces t = failed();
+        assertThat(Collected.all(t.all())).isTrue();
+    }
+
+    /**
+     * The exit signal of a closed coroutine refers to nothing of it: held after the body ended, here by
+     * the test, it keeps neither the coroutine nor its stack nor what its frames held. So does the JVM
+     * hold the last exception a thread threw, for a while, in a slot of that thread: on the thread
+     * engine, of the carrier that ran the body's virtual thread, idle once that thread ended.
+     */
+    @Test
+    void aClosedCoroutinesExitSignalHeldAfterItsBodyEndedKeepsNothingOfItReachable() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        Traces t = closedHandingOverItsSignal(kept);
+        assertThat(kept.get()).hasMessageStartingWith("coroutine 'keeper' is being closed: its ");
         assertThat(Collected.all(t.all())).isTrue();
     }
 

@@ -42,6 +42,44 @@ class GeneratorLeakTest {
         return List.of(new WeakReference<>(dropped), held.get());
     }
 
+    /**
+     * The exit signal of a closed generator refers to nothing of it: held after the body ended (by the
+     * test, which the body handed it to as it unwound), it keeps neither the generator nor what its
+     * body's frames held.
+     */
+    @Test
+    void aClosedGeneratorsExitSignalHeldAfterItsBodyEndedKeepsNothingOfItReachable() {
+        AtomicReference<CoroutineExit> kept = new AtomicReference<>();
+        List<WeakReference<?>> refs = closedHandingOverItsSignal(kept);
+        assertThat(kept.get()).hasMessageStartingWith("generator 'keeper' is being closed: its ");
+        assertThat(Collected.all(refs)).isTrue();
+    }
+
+    /**
+     * A generator whose body holds a payload in a frame across its first emit, and hands the exit signal
+     * it is closed with to {@code kept} as it unwinds; it is taken once, then closed.
+     */
+    private static List<WeakReference<?>> closedHandingOverItsSignal(AtomicReference<CoroutineExit> kept) {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Generator<Integer> closed = Generator.of("keeper", out -> {
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            try {
+                out.emit(1);
+            } catch (CoroutineExit e) {
+                kept.set(e);
+                throw e;
+            }
+            if (payload.hashCode() == 0) {
+                throw new AssertionError("unreachable: keeps payload live across the emit");
+            }
+        });
+        assertThat(closed.next()).isEqualTo(1);
+        closed.close();
+        assertThat(closed.state()).as("the signal it threw was its own close's").isEqualTo(Generator.State.CLOSED);
+        return List.of(new WeakReference<>(closed), held.get());
+    }
+
     @Test
     void aSuspendedGeneratorDroppedWithoutCloseBecomesUnreachableWithWhatItsFramesHeld() {
         assertThat(Collected.all(droppedSuspended(null))).isTrue();
