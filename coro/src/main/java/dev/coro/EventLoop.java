@@ -2,7 +2,6 @@ package dev.coro;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.nio.channels.ClosedChannelException;
@@ -32,7 +31,8 @@ import java.util.function.Consumer;
  * one it jumps once nothing has come for as long in real time), then
  * completes what is ready; when another thread may wake it, it first spins on its inbox for a
  * bounded, adaptive while ({@link #SPIN_NANOS}), so that a prompt post costs no unpark.
- * The selector is opened on the first I/O wait and closed when no channel is registered any more.
+ * The selector is opened on the first I/O wait and closed when no channel is registered any more, or
+ * when it fails (its waits failing with it: {@link #selectorFailed}).
  * The listeners and connections of the thread are kept weakly until closed ({@link OpenResource}):
  * one its user dropped unclosed is closed once the garbage collector finds it unreachable, and a loop
  * that ends for good ({@link #close()}, a pool thread leaving it) closes those still open, and its selector.
@@ -889,8 +889,28 @@ final class EventLoop {
                 selector.select(onReady, millis);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("the event loop's selector failed", e);
+            selectorFailed(e);
         }
+    }
+
+    /**
+     * The selector failed with {@code e} (a select or a {@code selectNow} threw it): no wait on it can
+     * be trusted to complete any more. Every I/O wait fails, its context throwing an
+     * {@link IOException} that names it, its wait and the state of what it waited on, with {@code e}
+     * as its cause ({@link IoSupport}), as a wait that cannot open the selector does; the selector is
+     * closed, which ends every registration with it, and the next wait opens a new one. The failure
+     * is reported to the waiters, not thrown from whichever call of the loop met it (a close, the idle
+     * wait of some context), whose caller has nothing to do with it.
+     */
+    private void selectorFailed(IOException e) {
+        for (IoKey k; (k = waitingKeys.first()) != null; ) {
+            k.selectorFailed(e); // its last wait leaving takes it off the waiting keys
+            if (waitingKeys.first() == k) {
+                waitingKeys.remove(k); // listed while a stack overflow stopped a wait that listed it (IoKey.add)
+            }
+        }
+        quietNanos = 0; // a result came (the waits fail): the virtual clock's quiet starts again
+        closeSelector();
     }
 
     /** At most once a second: fails the waits on channels that were closed without telling the loop. */
@@ -928,7 +948,12 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null && !k.isValid()) {
-            selector.selectNow(onReady); // a key cancelled but not yet deregistered: flush it
+            try {
+                selector.selectNow(onReady); // a key cancelled but not yet deregistered: flush it
+            } catch (IOException e) {
+                selectorFailed(e); // the other waiters are told; the caller's wait, not started, fails with e
+                throw e;
+            }
             k = null;
         }
         IoKey key;
@@ -992,7 +1017,10 @@ final class EventLoop {
         if (k == null) {
             return;
         }
-        registered.remove(channel).fail(why);
+        IoKey key = registered.remove(channel);
+        if (key != null) { // null: a release the selector failed in had forgotten it, its key cancelled already
+            key.fail(why);
+        }
         deregister(k);
     }
 
@@ -1008,7 +1036,10 @@ final class EventLoop {
         }
         SelectionKey k = channel.keyFor(selector);
         if (k != null) {
-            if (registered.get(channel).hasWaits()) {
+            // no IoKey for a key that is still there: a drop that the selector failed in unchecked (its
+            // failure thrown to the caller then) left it cancelled, its channel forgotten
+            IoKey key = registered.get(channel);
+            if (key != null && key.hasWaits()) {
                 return;
             }
             k.cancel();
@@ -1030,17 +1061,20 @@ final class EventLoop {
 
     /**
      * Drops the cancelled keys now, by a {@code selectNow} that serves what it reports (see
-     * {@link #closing}); then closes the selector if no channel is registered and nobody waits.
+     * {@link #closing}); then closes the selector if no channel is registered and nobody waits. If the
+     * selector fails with an {@code IOException}, its waiters are told and it is closed
+     * ({@link #selectorFailed}): the registrations end all the same, and the caller goes on.
      */
     private void dropCancelled() {
-        Consumer<Selector> hook = beforeDropping;
-        if (hook != null) {
-            hook.accept(selector);
-        }
         try {
+            SelectorHook hook = beforeDropping;
+            if (hook != null) {
+                hook.accept(selector);
+            }
             selector.selectNow(onReady);
         } catch (IOException e) {
-            throw new UncheckedIOException("the event loop's selector failed", e);
+            selectorFailed(e); // closed with every registration: nothing is left to drop
+            return;
         }
         if (ioWaits == 0 && selector.keys().isEmpty()) {
             try {
@@ -1055,9 +1089,16 @@ final class EventLoop {
 
     /**
      * For tests: run by {@link #dropCancelled} just before its {@code selectNow}, where a test fakes the
-     * selector's failure by throwing; null (the default): nothing.
+     * selector's failure by throwing (an {@code IOException} as the {@code selectNow} would); null (the default): nothing.
      */
-    static Consumer<Selector> beforeDropping;
+    static SelectorHook beforeDropping;
+
+    /** What a test runs with the selector at a seam of the loop, and may fail as the selector would. */
+    @FunctionalInterface
+    interface SelectorHook {
+        /** Runs with {@code selector}. */
+        void accept(Selector selector) throws IOException;
+    }
 
     /** Switches to a virtual clock at 0; no timer may be pending. */
     void startVirtual() {

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -117,6 +118,14 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         for (IoWait w; (w = waits.first()) != null; ) {
             remove(w);
             w.complete(why);
+        }
+    }
+
+    /** The thread's selector failed with {@code e} (and is closed): every wait fails, its context throwing an exception caused by {@code e}. */
+    void selectorFailed(IOException e) {
+        for (IoWait w; (w = waits.first()) != null; ) {
+            remove(w);
+            w.selectorFailed(e);
         }
     }
 

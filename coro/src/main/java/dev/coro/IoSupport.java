@@ -72,10 +72,15 @@ final class IoSupport extends IoBridge {
      * call on a connection or listener do, e.g. {@code coroutine 'reader' cannot read from connection
      * /127.0.0.1:40000 -> /127.0.0.1:8080 (closed): the connection was closed while it waited}. A
      * wait fails only when its channel is closed under it ({@link IoWait#failure}), so the state is
-     * {@code closed}.
+     * {@code closed}; unless the wait failed because the thread's selector failed ({@link IoWait#cause}):
+     * that failure is reported as the selector's failure to open is, naming the state of what it waited
+     * on, e.g. {@code coroutine 'reader' cannot read from connection A -> B (open): java.io.IOException: ...},
+     * the selector's exception its cause.
      */
     private static IOException failed(Context self, IoWait w) {
-        IOException e = new IOException(self.describe() + " cannot " + w + " (closed): " + w.failure);
+        IOException e = w.cause != null
+                ? cannotRegister(self, w.operation(), w.cause) // the selector failed: as when it cannot be opened
+                : new IOException(self.describe() + " cannot " + w + " (closed): " + w.failure);
         w.key.recycle(w);
         return e;
     }

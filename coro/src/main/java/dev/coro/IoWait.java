@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.io.IOException;
+
 /**
  * A context's wait for a selectable channel to become ready for some operations: a one-shot wait
  * queued on the channel's {@link IoKey}, completed by the event loop when the selector reports the
@@ -25,6 +27,11 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait, Cleanup {
      * exception when it runs again, so that its stack trace is the waiter's, not the closer's.
      */
     String failure;
+    /**
+     * The thread's selector's failure that ended the wait (the selector is closed), whose text
+     * {@link #failure} is; null if the wait completed otherwise, or failed because its channel was closed.
+     */
+    IOException cause;
 
     IoWait(IoKey key) {
         this.key = key;
@@ -37,6 +44,7 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait, Cleanup {
         this.operation = operation;
         this.done = false;
         this.failure = null;
+        this.cause = null;
         return this;
     }
 
@@ -45,6 +53,7 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait, Cleanup {
         context = null;
         operation = null;
         failure = null;
+        cause = null;
     }
 
     /** Completes the wait ({@code failure} null: the channel is ready; else why not) and wakes the context. */
@@ -52,6 +61,17 @@ final class IoWait extends WaitQueue.Node<IoWait> implements Wait, Cleanup {
         this.done = true;
         this.failure = failure;
         context.scheduler.unpark(context);
+    }
+
+    /** Fails the wait because the thread's selector failed with {@code e} (see {@link #cause}), and wakes the context. */
+    void selectorFailed(IOException e) {
+        this.cause = e;
+        complete(e.toString());
+    }
+
+    /** What the context is doing, as it was given: its {@code toString()} for messages, and maybe the state of what it waits on. */
+    Object operation() {
+        return operation;
     }
 
     /** Leaves the key's queue: readiness can no longer complete this wait. */

@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -129,13 +130,25 @@ public final class LoopProbe {
     /**
      * Sets what every thread's event loop runs just before the select that drops the registration of a
      * channel being closed or released: where a test fakes a failure of the selector by throwing (as
-     * the loop's own {@code UncheckedIOException} would). Null (the default) runs nothing; a test sets
-     * it back when done.
+     * the selector's {@code selectNow} would, with an {@code IOException}, or as the JDK's selector may
+     * fail unchecked). Null (the default) runs nothing; a test sets it back when done.
      *
      * @param hook what to run with the selector, or null
      */
-    public static void beforeDropping(Consumer<Selector> hook) {
-        EventLoop.beforeDropping = hook;
+    public static void beforeDropping(SelectorFault hook) {
+        EventLoop.beforeDropping = hook == null ? null : hook::accept;
+    }
+
+    /** What a test runs with a thread's selector at a seam of its loop, failing as the selector would. */
+    @FunctionalInterface
+    public interface SelectorFault {
+        /**
+         * Runs with the selector.
+         *
+         * @param selector the thread's selector
+         * @throws IOException to fake the selector's failure
+         */
+        void accept(Selector selector) throws IOException;
     }
 
     /**

@@ -46,6 +46,8 @@ public final class Io {
      *                                  naming the caller, the wait and the channel; also if another thread
      *                                  closes it as the wait starts), or is closed while the
      *                                  caller waits, or the thread's selector cannot be opened (no descriptor left)
+     *                                  or fails while the caller waits (naming the caller, the wait and the
+     *                                  channel's state, the selector's exception its cause)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
      *                                  channel is open and in blocking mode, or {@code ops} has {@code OP_CONNECT}
      *                                  and no connect of the open socket is in progress, or the channel was

@@ -265,7 +265,8 @@ public final class TcpConnection implements Closeable {
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
      *         connection still throws), -1 at the end of the stream
      * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
-     *                               the caller waits; the message names the caller and the connection;
+     *                               the caller waits, or the thread's selector fails while it waits (its
+     *                               exception the cause); the message names the caller and the connection;
      *                               also at the end of the stream once a call has failed (the kernel
      *                               tells only the first call of a reset), naming that failure, unless
      *                               a read returned -1 before that failure (the peer's orderly end, read again)
@@ -322,7 +323,8 @@ public final class TcpConnection implements Closeable {
      * @param src the bytes from its position to its limit; on return it has none remaining (none
      *            at all: nothing is written, but a closed connection or a shut output still throws)
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
-     *                               closed while the caller waits; the message names the caller and the connection
+     *                               closed while the caller waits, or the thread's selector fails while it
+     *                               waits (its exception the cause); the message names the caller and the connection
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
@@ -758,8 +760,10 @@ public final class TcpConnection implements Closeable {
      * collector chooses; a connection a coroutine is parked on is reachable, and never closed so.
      *
      * @throws IOException           if the JDK fails to close the socket
-     * @throws java.io.UncheckedIOException if the thread's selector fails as it drops the socket's
-     *                               registration: the socket is closed all the same
+     * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it
+     *                               drops the socket's registration: the socket is closed all the same (an
+     *                               {@code IOException} of the selector is not thrown here: it fails the
+     *                               thread's I/O waits, each naming its waiter, and the selector is closed)
      * @throws IllegalStateException if called from a thread other than the connection's while that thread runs
      */
     @Override

@@ -240,6 +240,7 @@ public final class TcpListener implements Closeable {
      *
      * @return the connection, owned by the calling thread
      * @throws IOException           if the listener is closed (also while the caller waits), or the
+     *                               thread's selector fails while it waits (its exception the cause), or the
      *                               process is out of file descriptors, for the connection or for the
      *                               thread's selector that a first wait opens (the listener stays open; the
      *                               thread's other contexts run before it is thrown, and if one of them
@@ -362,8 +363,10 @@ public final class TcpListener implements Closeable {
      * parked in {@code accept()} on is reachable, and never closed so.
      *
      * @throws IOException           if the JDK fails to close the socket
-     * @throws java.io.UncheckedIOException if the thread's selector fails as it drops the socket's
-     *                               registration: the socket is closed all the same
+     * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it
+     *                               drops the socket's registration: the socket is closed all the same (an
+     *                               {@code IOException} of the selector is not thrown here: it fails the
+     *                               thread's I/O waits, each naming its waiter, and the selector is closed)
      * @throws IllegalStateException if called from a thread other than the listener's while that thread runs
      */
     @Override

@@ -20,6 +20,7 @@ import java.net.ConnectException;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
@@ -402,7 +403,7 @@ class RegistrationTest {
     }
 
     /**
-     * A close in which the thread's selector fails (dropping the closed socket's registration) throws
+     * A close in which the thread's selector fails unchecked (dropping the closed socket's registration) throws
      * that failure, having closed the socket all the same and told the coroutine parked on it: the
      * socket was left open, a descriptor lost for good, and a second close did nothing.
      */
@@ -454,6 +455,112 @@ class RegistrationTest {
                         + " (closed): the listener was closed while it waited",
                 "coroutine 'reader' cannot read from connection " + server.localAddress() + " -> " + server.remoteAddress() + " (closed): the connection was closed while it waited");
         client.close();
+    }
+
+    /**
+     * A release in which the selector failed unchecked leaves the channel's key cancelled, and not yet
+     * dropped, while the loop has forgotten the channel: the next wait on it must not take that key for
+     * a registration it knows. It did: a wait on the channel, closed meanwhile, threw a
+     * {@code NullPointerException} from its release instead of its refusal.
+     */
+    @Test
+    void aWaitAfterAReleaseTheSelectorFailedInIsRefusedAsItShouldBeNotWithANullPointerException() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            sink.write(bytes("x"));
+            LoopProbe.beforeDropping(s -> {
+                throw new UncheckedIOException(new IOException("faked: the selector failed"));
+            });
+            try {
+                assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
+                        .isInstanceOf(UncheckedIOException.class).hasMessage("java.io.IOException: faked: the selector failed");
+            } finally {
+                LoopProbe.beforeDropping(null);
+            }
+            source.close();
+            assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
+                    .isInstanceOf(ClosedChannelException.class)
+                    .hasMessage("main context 'main' cannot await OP_READ on " + source + " (closed): a closed channel is never ready");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+        }
+    }
+
+    /**
+     * The thread's selector fails ({@code IOException}) as it drops a registration: every context
+     * waiting on I/O is woken with an {@code IOException} naming it, its wait and the state of what it
+     * waited on, the selector's failure its cause, as the failure to open the selector is reported;
+     * the broken selector is closed, and the next wait opens a new one. The failure escaped from the
+     * call that happened to drop a registration, and the waiters stayed parked on the broken selector.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectorFailingWithAnIOExceptionFailsEveryWaiterNamingItAndTheThreadGoesOnWithANewSelector() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            List<String> woken = new ArrayList<>();
+            List<Throwable> causes = new ArrayList<>();
+            Coroutine.create("acceptor", () -> {
+                try {
+                    listener.accept();
+                } catch (IOException e) {
+                    woken.add(e.getMessage());
+                    causes.add(e.getCause());
+                }
+            });
+            Coroutine.create("reader", () -> {
+                try {
+                    server.read(ByteBuffer.allocate(1));
+                } catch (IOException e) {
+                    woken.add(e.getMessage());
+                    causes.add(e.getCause());
+                }
+            });
+            Coroutine.yield();
+            assertThat(LoopProbe.ioWaits()).as("both parked").isEqualTo(2);
+            Selector broken = LoopProbe.selector();
+            IOException failure = new IOException("faked: the selector failed");
+            Pipe pipe = Pipe.open();
+            try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+                source.configureBlocking(false);
+                sink.write(bytes("x"));
+                LoopProbe.beforeDropping(s -> {
+                    throw failure;
+                });
+                try {
+                    Io.await(source, SelectionKey.OP_READ); // ready at once: its release drops the registration
+                } finally {
+                    LoopProbe.beforeDropping(null);
+                }
+            }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(broken.isOpen()).as("the broken selector").isFalse();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+            Coroutine.yield();
+            Coroutine.yield(); // the acceptor's failed accept is a scheduling point before it throws
+            assertThat(woken).containsExactlyInAnyOrder(
+                    "coroutine 'acceptor' cannot accept on listener " + listener.localAddress()
+                            + " (open): java.io.IOException: faked: the selector failed",
+                    "coroutine 'reader' cannot read from connection " + server.localAddress() + " -> "
+                            + server.remoteAddress() + " (open): java.io.IOException: faked: the selector failed");
+            assertThat(causes).containsOnly(failure);
+
+            // the thread goes on: a new selector serves the next waits
+            Crew crew = new Crew();
+            crew.spawn("reader-again", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(2);
+                while (buf.hasRemaining()) {
+                    server.read(buf);
+                }
+                assertThat(text(buf)).isEqualTo("ok");
+            });
+            Coroutine.yield();
+            assertThat(LoopProbe.selectorOpen()).isTrue();
+            client.write(bytes("ok"));
+            crew.join();
+        }
     }
 
     /** The socket under a listener. */
