@@ -81,13 +81,29 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         }
     }
 
-    /** The selector reports the channel ready for {@code readyOps}: completes every wait they satisfy. */
+    /**
+     * The selector reports the channel ready for {@code readyOps}: completes every wait they satisfy,
+     * but of the waits for {@code OP_ACCEPT} alone only the first (the one that began waiting first).
+     * One report of a listener says that a connection waits in its backlog, maybe no more than one:
+     * waking every acceptor would run them all, for one to take it and the others to wait again (a
+     * thundering herd). The others stay queued and keep the interest, and the selector reports the
+     * listener ready again for as long as a connection waits in its backlog: a woken acceptor that
+     * never takes its turn (closed or timed out before it runs) leaves that connection to the next
+     * one in line at the next select.
+     */
     void ready(int readyOps) {
         int wanted = 0;
+        boolean acceptorWoken = false;
         for (IoWait w = waits.first(), next; w != null; w = next) {
             next = waits.next(w);
             wanted |= w.ops; // a wait completed now is served too: its context will most likely wait again
             if ((w.ops & readyOps) != 0) {
+                if (w.ops == SelectionKey.OP_ACCEPT) {
+                    if (acceptorWoken) {
+                        continue;
+                    }
+                    acceptorWoken = true;
+                }
                 remove(w);
                 w.complete(null);
             }

@@ -36,8 +36,11 @@ import java.util.Objects;
  * while a coroutine is parked in its {@code accept()}), but close it: only {@link #close()} releases
  * its port at once.
  * {@link #close()} while a coroutine waits in
- * {@code accept()} fails that wait with an {@link IOException} naming the listener. An accept that
- * fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
+ * {@code accept()} fails that wait with an {@link IOException} naming the listener. Several coroutines
+ * of the thread may wait in {@code accept()} at once: a connection that arrives wakes one of them,
+ * the first to have begun waiting, and the others stay parked (a woken one closed or timed out
+ * before it takes its turn leaves the connection to the next in line); a close wakes them all.
+ * An accept that fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
  * Such a failure is a scheduling point, as a wait is: an accept loop that retries lets the thread's
  * other coroutines run (one may close a connection, freeing a descriptor) and its I/O be served, as
