@@ -1048,6 +1048,17 @@ final class EventLoop {
         dropCancelled(); // also when a select dropped the key already: a channel closed while it was awaited
     }
 
+    /**
+     * {@code channel} stays registered, but the selector stops watching {@code ops} on it (nobody waits
+     * for them): a change of the key's interest, no new registration; nothing if it is not registered.
+     */
+    void unwatch(SelectableChannel channel, int ops) {
+        IoKey key = selector == null ? null : registered.get(channel);
+        if (key != null && !key.hasWaits()) {
+            key.unwatch(ops);
+        }
+    }
+
     /** {@code channel}'s key with this loop's selector; null if it has none. */
     private SelectionKey keyOf(SelectableChannel channel) {
         return selector == null ? null : channel.keyFor(selector);

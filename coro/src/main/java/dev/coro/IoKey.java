@@ -115,11 +115,12 @@ final class IoKey extends WaitQueue.Node<IoKey> {
     }
 
     /**
-     * Ready for {@code ops}, which nobody waits for: stops watching them until someone does. Nobody
+     * Stops watching {@code ops}, which nobody waits for (the selector reported them ready with nobody
+     * waiting, or a connect is over), until someone does. Nobody
      * waits on the channel then, so the cleaning thread may be closing it now (its listener or
      * connection was dropped unclosed), which cancels the key at any moment.
      */
-    private void unwatch(int ops) {
+    void unwatch(int ops) {
         try {
             if (key.isValid()) {
                 key.interestOps(key.interestOps() & ~ops);

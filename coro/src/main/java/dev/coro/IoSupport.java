@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
 
 /** The scheduler's side of the {@link IoBridge}: I/O waits as parks on the calling thread's event loop. */
 final class IoSupport extends IoBridge {
@@ -88,6 +89,11 @@ final class IoSupport extends IoBridge {
     @Override
     public void release(SelectableChannel channel) {
         Scheduler.current().loop.release(channel);
+    }
+
+    @Override
+    public void connected(SelectableChannel channel) {
+        Scheduler.current().loop.unwatch(channel, SelectionKey.OP_CONNECT);
     }
 
     @Override

@@ -69,12 +69,22 @@ public abstract class IoBridge {
 
     /**
      * The caller is done waiting on {@code channel}, which it does not own through this library (an
-     * {@code Io.await} ended): its registration with the calling thread's loop ends unless another
+     * {@code Io.await} ended, a connect failed): its registration with the calling thread's loop ends unless another
      * context still waits on it.
      *
      * @param channel the channel
      */
     public abstract void release(SelectableChannel channel);
+
+    /**
+     * The connect of {@code channel} is over (established) and the channel becomes a connection of the
+     * calling thread: its registration with the thread's loop, if it has one, is kept for the
+     * connection's reads and writes, and only stops watching {@code OP_CONNECT}. The connection's close
+     * ends it.
+     *
+     * @param channel the connected channel
+     */
+    public abstract void connected(SelectableChannel channel);
 
     /**
      * {@code channel}, registered on {@code owner}'s loop, is about to be closed: every wait on it fails.

@@ -189,44 +189,61 @@ public final class TcpConnection implements Closeable {
             throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
         }
         IOException told = null; // a failure that names the caller and the connect already
+        boolean waited = false; // whether the socket may be registered with the thread's selector
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
                 Object what = "connect to " + address;
-                try {
-                    do {
-                        try {
-                            io.await(ch, SelectionKey.OP_CONNECT, what);
-                        } catch (IOException e) { // the thread's selector cannot be opened (no descriptor left)
-                            told = e;
-                            throw e;
-                        }
-                    } while (!ch.finishConnect());
-                } finally {
-                    // End the connect's registration before the socket is used or closed: OP_CONNECT
-                    // left in the interest set polls a connected socket for writability, so every
-                    // select returns at once with nothing to report (the idle loop spins); and the
-                    // JDK closes the descriptor of a registered channel only at the selector's next
-                    // select, which a thread that ends never makes.
-                    io.release(ch);
-                }
+                waited = true;
+                do {
+                    try {
+                        io.await(ch, SelectionKey.OP_CONNECT, what);
+                    } catch (IOException e) { // the thread's selector cannot be opened (no descriptor left), or failed
+                        told = e;
+                        throw e;
+                    }
+                } while (!ch.finishConnect());
+                // The registration stays, for the connection's reads and writes (its close ends it): only
+                // OP_CONNECT leaves the interest set, where it would poll the connected socket for
+                // writability, so that every select returned at once with nothing to report (the idle loop
+                // would spin). Ending it here would cost every connect a selectNow to drop the key, and its
+                // first read a registration again (and the thread's selector, if it had nothing else
+                // registered, a close and an open).
+                io.connected(ch);
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
             IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
-            TcpListener.close(ch, f); // a failure to close it too is suppressed in f, which says what went wrong first
+            abandon(io, ch, waited, f); // a failure to close it too is suppressed in f, which says what went wrong first
             throw f;
         } catch (UnsupportedAddressTypeException e) {
             // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
             // java.net.Socket fails with a SocketException (IPv6 protocol family unavailable)
             IOException f = new IOException(io.caller() + " cannot connect to " + address
                     + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
-            TcpListener.close(ch, f);
+            abandon(io, ch, waited, f);
             throw f;
         } catch (RuntimeException | Error e) {
-            TcpListener.close(ch, e);
+            abandon(io, ch, waited, e);
             throw e;
         }
+    }
+
+    /**
+     * Closes {@code ch}, a socket whose connect failed or was cut short because of {@code failure},
+     * ending first its registration with the thread's selector if it parked ({@code waited}): the JDK
+     * closes the descriptor of a registered channel only at the selector's next select, which a thread
+     * that ends never makes. A failure to end it or to close is suppressed in {@code failure}.
+     */
+    private static void abandon(IoBridge io, SocketChannel ch, boolean waited, Throwable failure) {
+        if (waited) {
+            try {
+                io.release(ch);
+            } catch (RuntimeException | Error f) {
+                failure.addSuppressed(f);
+            }
+        }
+        TcpListener.close(ch, failure);
     }
 
     /** How {@link #connect(SocketAddress)} opens its socket: the JDK's, or a test's. */

@@ -6,6 +6,7 @@ import dev.coro.LoopProbe;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
@@ -166,32 +167,45 @@ public final class OutOfDescriptorsMain {
     }
 
     /**
-     * A thread that connects to a server socket of its own while descriptors are free (its connect
-     * parks, and its loop closes the selector again with that registration), then, once
-     * {@link #result()} is asked, reads from the connection, which has no byte: the first wait of a
-     * loop without a selector.
+     * A thread that accepts a connection while descriptors are free (a peer of this thread's connects
+     * first, so the accept takes it at once, without a wait: the thread's loop never opens a selector;
+     * a connect would, and keep it for the connection's registration), then, once {@link #result()} is
+     * asked, reads from the connection, which has no byte: the first wait of a loop without a selector.
      */
     private static final class FirstRead {
-        private final ServerSocketChannel server;
+        private final CompletableFuture<SocketAddress> bound = new CompletableFuture<>();
+        private final CompletableFuture<Void> dialed = new CompletableFuture<>();
         private final CompletableFuture<Void> connected = new CompletableFuture<>();
         private final CompletableFuture<Void> go = new CompletableFuture<>();
         private final String[] result = {"?"};
         private final Thread thread;
+        private final SocketChannel peer;
 
         FirstRead() throws Exception {
-            server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             thread = new Thread(() -> {
-                try (TcpConnection c = TcpConnection.connect(server.getLocalAddress())) {
+                TcpConnection accepted;
+                try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+                    bound.complete(listener.localAddress());
+                    dialed.join();
+                    accepted = listener.accept(); // waiting in the backlog already: no wait
+                } catch (IOException e) {
+                    bound.completeExceptionally(e);
+                    connected.completeExceptionally(e);
+                    return;
+                }
+                try (TcpConnection c = accepted) {
                     String name = c.toString();
                     connected.complete(null);
                     go.join();
                     result[0] = failure(() -> c.read(ByteBuffer.allocate(1))).replace(name.substring(
                             "TcpConnection[".length(), name.lastIndexOf(',')), "CONNECTION");
                 } catch (IOException e) {
-                    connected.completeExceptionally(e);
+                    result[0] = "close failed: " + e;
                 }
             });
             thread.start();
+            peer = SocketChannel.open(bound.get()); // blocking; completed by the kernel through the backlog
+            dialed.complete(null);
             connected.get();
         }
 
@@ -199,7 +213,7 @@ public final class OutOfDescriptorsMain {
         String result() throws Exception {
             go.complete(null);
             thread.join();
-            server.close();
+            peer.close();
             return result[0];
         }
     }

@@ -25,6 +25,7 @@ import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -337,6 +338,47 @@ class RegistrationTest {
             crew.join();
         }
         assertThat(LoopProbe.registeredChannels()).isZero();
+    }
+
+    /**
+     * A connect that parked keeps its socket's registration for the connection: the key that watched
+     * {@code OP_CONNECT} watches nothing once connected, and is the one a read waits on later. It was
+     * cancelled at the end of every connect (a {@code selectNow} to drop it, the selector closed if
+     * nothing else was registered) and made again by the first read (the selector opened again).
+     */
+    @Test
+    void aConnectKeepsItsSocketsRegistrationForTheConnectionOnlyItsInterestChanges() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) { // a plain server: nothing else registered
+            TcpConnection client = TcpConnection.connect(server.getLocalAddress());
+            SelectableChannel channel = channelOf(client);
+            Selector selector = LoopProbe.selector();
+            assertThat(selector).as("the selector the connect waited in, still open").isNotNull();
+            SelectionKey key = channel.keyFor(selector);
+            assertThat(key).as("the connect's registration").isNotNull();
+            assertThat(key.isValid()).isTrue();
+            assertThat(key.interestOps()).as("a connected socket's interest").isZero();
+
+            Crew crew = new Crew();
+            crew.spawn("reader", () -> {
+                ByteBuffer buf = ByteBuffer.allocate(2);
+                while (buf.hasRemaining()) {
+                    client.read(buf);
+                }
+                assertThat(text(buf)).isEqualTo("ok");
+            });
+            Coroutine.yield();
+            assertThat(LoopProbe.selector()).as("the same selector").isSameAs(selector);
+            assertThat(channel.keyFor(selector)).as("the same key").isSameAs(key);
+            assertThat(key.interestOps()).isEqualTo(SelectionKey.OP_READ);
+            try (SocketChannel accepted = server.accept()) {
+                accepted.write(bytes("ok"));
+                crew.join();
+            }
+            client.close();
+            assertThat(key.isValid()).as("its close ends the registration").isFalse();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+        }
     }
 
     /**
