@@ -879,10 +879,14 @@ final class EventLoop {
 
     /**
      * One select: {@code millis} -1 for none (just what is ready now), else at most that long.
-     * Completes the waits of every ready channel.
+     * Completes the waits of every ready channel; if the selector fails, fails them all ({@link #selectorFailed}).
      */
     private void select(long millis) {
         try {
+            SelectorHook hook = beforeSelecting;
+            if (hook != null) {
+                hook.accept(selector);
+            }
             if (millis < 0) {
                 selector.selectNow(onReady);
             } else {
@@ -1103,6 +1107,12 @@ final class EventLoop {
      * selector's failure by throwing (an {@code IOException} as the {@code selectNow} would); null (the default): nothing.
      */
     static SelectorHook beforeDropping;
+
+    /**
+     * For tests: run by {@link #select} (a scheduling point's or the idle wait's) just before it selects,
+     * where a test fakes the selector's failure by throwing; null (the default): nothing.
+     */
+    static SelectorHook beforeSelecting;
 
     /** What a test runs with the selector at a seam of the loop, and may fail as the selector would. */
     @FunctionalInterface

@@ -139,6 +139,17 @@ public final class LoopProbe {
         EventLoop.beforeDropping = hook == null ? null : hook::accept;
     }
 
+    /**
+     * Sets what every thread's event loop runs just before each select of a scheduling point or of an
+     * idle wait: where a test fakes a failure of the selector by throwing, as in
+     * {@link #beforeDropping}. Null (the default) runs nothing; a test sets it back when done.
+     *
+     * @param hook what to run with the selector, or null
+     */
+    public static void beforeSelecting(SelectorFault hook) {
+        EventLoop.beforeSelecting = hook == null ? null : hook::accept;
+    }
+
     /** What a test runs with a thread's selector at a seam of its loop, failing as the selector would. */
     @FunctionalInterface
     public interface SelectorFault {

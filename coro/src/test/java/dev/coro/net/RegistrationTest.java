@@ -605,6 +605,54 @@ class RegistrationTest {
         }
     }
 
+    /**
+     * The thread's selector fails ({@code IOException}) in the select of an idle wait, the one main's
+     * join makes while a coroutine is parked in a read: the reader is woken with an {@code IOException}
+     * naming it, its read and the connection's state, the selector's failure its cause, and main's
+     * join returns once it has ended; the broken selector is closed. The failure escaped from main's
+     * join, naming neither, while the reader stayed parked on the broken selector.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectorFailingInAnIdleWaitFailsTheWaiterNamingItNotTheContextWhoseParkMetTheFailure() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            List<String> woken = new ArrayList<>();
+            List<Throwable> causes = new ArrayList<>();
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    server.read(ByteBuffer.allocate(1));
+                } catch (IOException e) {
+                    woken.add(e.getMessage());
+                    causes.add(e.getCause());
+                }
+            });
+            Coroutine.yield();
+            assertThat(reader.state()).isEqualTo(State.PARKED);
+            Selector broken = LoopProbe.selector();
+            IOException failure = new IOException("faked: the selector failed");
+            LoopProbe.beforeSelecting(s -> {
+                throw failure;
+            });
+            try {
+                reader.join(); // nothing else runs: main's park selects, and the select fails
+            } finally {
+                LoopProbe.beforeSelecting(null);
+            }
+            assertThat(woken).containsExactly("coroutine 'reader' cannot read from connection " + server.localAddress()
+                    + " -> " + server.remoteAddress() + " (open): java.io.IOException: faked: the selector failed");
+            assertThat(causes).containsExactly(failure);
+            assertThat(broken.isOpen()).as("the broken selector").isFalse();
+            assertThat(LoopProbe.ioWaits()).isZero();
+
+            client.write(bytes("k"));
+            ByteBuffer buf = ByteBuffer.allocate(1);
+            server.read(buf); // a new selector, if the byte has not come yet
+            assertThat(text(buf)).isEqualTo("k");
+        }
+    }
+
     /** The socket under a listener. */
     private static SelectableChannel channelOf(TcpListener l) throws ReflectiveOperationException {
         Field f = TcpListener.class.getDeclaredField("channel");
