@@ -111,6 +111,8 @@ final class EventLoop {
     private volatile boolean ended;
     /** How many readiness reports the selector has made to this loop, for tests. */
     long readyReports;
+    /** How many times a selector of this loop has failed ({@link #selectorFailed}): its waits failed, a result for the virtual clock's quiet. */
+    private long selectorFailures;
     /** The selector's callback for a ready key. */
     private final Consumer<SelectionKey> onReady = k -> {
         readyReports++;
@@ -137,8 +139,8 @@ final class EventLoop {
     /**
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
      * for I/O in a row without a result arriving; reset when one arrives (a post, a readiness report,
-     * or a wait that this thread ends itself: one on a thread that has ended, or one on a channel found
-     * closed) or the clock moves, and when a timer is scheduled (the quiet so far was counted against
+     * or a wait that this thread ends itself: one on a thread that has ended, one on a channel found
+     * closed, or every I/O wait when the selector fails) or the clock moves, and when a timer is scheduled (the quiet so far was counted against
      * the timers pending before it: a yield that waited with nothing else to run came back without a
      * result, and its context went on; counted against the new one, whether sooner than them or not,
      * it would cut short the real time of the wait that timer bounds). A post that only observes the
@@ -384,10 +386,11 @@ final class EventLoop {
         }
         long start = System.nanoTime();
         long reports = readyReports;
+        long failures = selectorFailures;
         if (left > 0) {
             block(left, false); // virtual time: no spin; in the selector while a context waits on I/O
         }
-        if (!inbox.onlyObservations() || readyReports != reports) { // a dump's request is no answer: the quiet goes on
+        if (!inbox.onlyObservations() || readyReports != reports || selectorFailures != failures) { // a dump's request is no answer: the quiet goes on
             quietNanos = 0;
             return;
         }
@@ -913,6 +916,7 @@ final class EventLoop {
                 waitingKeys.remove(k); // listed while a stack overflow stopped a wait that listed it (IoKey.add)
             }
         }
+        selectorFailures++;
         quietNanos = 0; // a result came (the waits fail): the virtual clock's quiet starts again
         closeSelector();
     }

@@ -12,6 +12,7 @@ import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
@@ -29,9 +30,11 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -651,6 +654,55 @@ class RegistrationTest {
             server.read(buf); // a new selector, if the byte has not come yet
             assertThat(text(buf)).isEqualTo("k");
         }
+    }
+
+    /**
+     * Under {@code VirtualTime} the failure of the selector in an idle wait is a result, as a readiness
+     * report is: the quiet the clock counts before it jumps to the next timer starts again. The select
+     * here blocks (in real time) longer than the sleeper's timer is away before it fails: counted as
+     * quiet, that time let the clock jump to the timer before the reader, failed by that select, had
+     * run, and the reader saw the clock at the sleeper's deadline.
+     */
+    @Test
+    @Timeout(60)
+    void underVirtualTimeASelectorFailingInAnIdleWaitIsAResultAndTheClockDoesNotJumpPastIt() {
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                 TcpConnection client = TcpConnection.connect(listener.localAddress());
+                 TcpConnection server = listener.accept()) {
+                Coroutine sleeper = Coroutine.create("sleeper", () -> {
+                    Coroutine.sleep(Duration.ofMillis(20));
+                    log.add("sleeper woke at t=" + Coroutine.nanoTime());
+                });
+                Coroutine reader = Coroutine.create("reader", () -> {
+                    try {
+                        server.read(ByteBuffer.allocate(1));
+                        log.add("reader read");
+                    } catch (IOException e) {
+                        log.add("reader failed at t=" + Coroutine.nanoTime());
+                    }
+                });
+                Coroutine.yield();
+                assertThat(reader.state()).isEqualTo(State.PARKED);
+                LoopProbe.beforeSelecting(s -> {
+                    long end = System.nanoTime() + 50_000_000; // the select blocks 50 ms of real time, then fails
+                    while (System.nanoTime() < end) {
+                        LockSupport.parkNanos(end - System.nanoTime());
+                    }
+                    throw new IOException("faked: the selector failed");
+                });
+                try {
+                    reader.join();
+                } finally {
+                    LoopProbe.beforeSelecting(null);
+                }
+                sleeper.join();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertThat(log).containsExactly("reader failed at t=0", "sleeper woke at t=20000000");
     }
 
     /** The socket under a listener. */
