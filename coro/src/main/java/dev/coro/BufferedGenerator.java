@@ -200,7 +200,7 @@ final class BufferedGenerator<T> extends Generator<T> {
                 state = S_SUSPENDED;
                 return;
             }
-            if (!(t instanceof CoroutineExit exit) || exit.source instanceof TimeoutScope) {
+            if (!(t instanceof CoroutineExit exit) || exit.isTimeout()) {
                 keepValuesForConsumer(t);
             }
         }

@@ -15,13 +15,28 @@ public final class CoroutineExit extends Error {
 
     /**
      * Whose unwinding this signal is: a weak reference to the coroutine or generator being closed, so that
-     * a signal kept after its body ended keeps none of it alive ({@link Fiber#exit}), or the
-     * {@link TimeoutScope} that expired; not serialized.
+     * a signal kept after its body ended keeps none of it alive ({@link Fiber#exit}), or one to the
+     * {@link TimeoutScope} that expired ({@link TimeoutScope.Ref}), so that a signal kept after its scope was
+     * left (the cause of the {@link CoroutineTimeoutException} its {@code withTimeout} threw) keeps neither
+     * the scope nor its context alive; not serialized.
      */
     final transient Object source;
 
     CoroutineExit(Object source, String message) {
         super(message);
         this.source = source;
+    }
+
+    /** Whether this is the signal of an expired {@code withTimeout}, not of a close. */
+    boolean isTimeout() {
+        return source instanceof TimeoutScope.Ref;
+    }
+
+    /**
+     * The {@code withTimeout} scope whose expiry this signal is; null for a close's signal, or once the
+     * scope is gone (its {@code withTimeout}'s frame holds it for as long as it runs, the only time it is asked for).
+     */
+    TimeoutScope timeoutScope() {
+        return source instanceof TimeoutScope.Ref r ? r.get() : null;
     }
 }

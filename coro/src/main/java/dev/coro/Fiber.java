@@ -81,7 +81,7 @@ abstract class Fiber {
      * fails it, as any exception it throws there).
      */
     final boolean unwoundBy(CoroutineExit exit) {
-        return isOwn(exit) || exit.source instanceof TimeoutScope t && t.context == this && t.isActive();
+        return isOwn(exit) || exit.timeoutScope() instanceof TimeoutScope t && t.context == this && t.isActive();
     }
 
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */

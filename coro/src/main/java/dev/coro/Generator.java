@@ -839,7 +839,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             }
             Context consumer = scheduler().currentContext();
             return consumer.isOwn(exit)
-                    || exit.source instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
+                    || exit.timeoutScope() instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
         }
         return t instanceof CoroutineException e && e.delivered;
     }

@@ -201,9 +201,16 @@ final class Inbox extends InboxFields {
         sleeping = true;
     }
 
-    /** The owner's block ended: posts only queue again. */
+    /**
+     * The owner's block ended: posts only queue again. The sleeper is forgotten: on the thread engine it
+     * is the thread of whichever context held the turn (a coroutine's virtual thread), which must not be
+     * kept, nor its coroutine, once that coroutine has ended. A post that read {@link #sleeping} before
+     * this and the sleeper after unparks nobody, and need not: the owner looks at the inbox before it
+     * blocks again.
+     */
     void awake() {
         sleeping = false;
+        sleeper = null;
     }
 
     /** Whether the owner blocks in its idle wait now. */
@@ -310,7 +317,7 @@ abstract class InboxFields extends InboxPadding {
     volatile int takes;
     /** While the owner blocks in its idle wait: posts must wake it. */
     volatile boolean sleeping;
-    /** The thread blocked in its idle wait, to unpark. */
+    /** The thread blocked in its idle wait, to unpark; null while none is. */
     volatile Thread sleeper;
     /** The selector the sleeper blocks in, to wake up; null if it parks. */
     volatile Selector sleepingIn;

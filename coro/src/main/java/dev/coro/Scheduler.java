@@ -791,7 +791,7 @@ final class Scheduler {
             } else {
                 scope.finish();
             }
-            if (!(t instanceof CoroutineExit e) || e.source != scope) {
+            if (!(t instanceof CoroutineExit e) || e.timeoutScope() != scope) {
                 throw t;
             }
             TimeoutScope outer = scope.outerFired();
@@ -1365,7 +1365,7 @@ final class Scheduler {
         self.pendingThrow = null;
         if (pending instanceof CoroutineExit exit) {
             self.signalHeldBack = false; // thrown now: a wait that keeps its result holds it back again
-            throw exit.source instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
+            throw exit.timeoutScope() instanceof TimeoutScope scope ? scope.signalFor(exit, self.waitingFor) : exit;
         }
         throw (RuntimeException) pending;
     }
@@ -1618,7 +1618,7 @@ final class Scheduler {
      */
     private static void leave(Context target, RuntimeException e) {
         Throwable pending = target.pendingThrow;
-        if (pending == null || pending instanceof CoroutineExit exit && exit.source instanceof TimeoutScope) {
+        if (pending == null || pending instanceof CoroutineExit exit && exit.isTimeout()) {
             target.pendingThrow = e;
         } else {
             pending.addSuppressed(e);

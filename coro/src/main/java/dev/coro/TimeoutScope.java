@@ -1,6 +1,7 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 
 /**
@@ -30,6 +31,13 @@ final class TimeoutScope extends Timer implements Cleanup {
     /** What {@link #expire()} left for the context it woke, its text not made yet; null if it woke none. */
     private CoroutineExit interruption;
 
+    /** What a signal of a scope holds of it: the scope, weakly ({@link CoroutineExit#source}). */
+    static final class Ref extends WeakReference<TimeoutScope> {
+        Ref(TimeoutScope scope) {
+            super(scope);
+        }
+    }
+
     TimeoutScope(Context context, Duration timeout, TimeoutScope parent) {
         this.context = context;
         this.timeout = timeout;
@@ -58,7 +66,7 @@ final class TimeoutScope extends Timer implements Cleanup {
         }
         innermost.fired = outermost(innermost.fired, this);
         if (context.state() == State.PARKED && context.pendingThrow == null) {
-            interruption = new CoroutineExit(this, null);
+            interruption = new CoroutineExit(new Ref(this), null);
             context.scheduler.interrupt(context, interruption);
         } else if (context.state() == State.SUSPENDED) {
             context.signalHeldBack = true; // its wait completed before the expiry, and keeps its result
@@ -122,7 +130,7 @@ final class TimeoutScope extends Timer implements Cleanup {
 
     /** The signal that {@code operation} throws so that the body of this scope unwinds. */
     CoroutineExit signal(Object operation) {
-        return new CoroutineExit(this, context.describe() + ": its " + describe() + " expired; its "
+        return new CoroutineExit(new Ref(this), context.describe() + ": its " + describe() + " expired; its "
                 + Wait.describeOperation(operation) + " throws this signal so that the body unwinds to it");
     }
 

@@ -361,7 +361,7 @@ class ChannelConservationPropertyTest {
                 } catch (ChannelClosedException | DeadlockException e) {
                     sent = false;
                 } catch (CoroutineExit e) {
-                    if (e.source instanceof TimeoutScope) {
+                    if (e.isTimeout()) {
                         sentFailed.add(v); // a withTimeout interrupted the wait: nothing was delivered
                     } else {
                         sentUnknown.add(v); // closed: the send may have completed just before

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.ref.WeakReference;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -101,6 +102,44 @@ class CoroutineLeakTest {
         return new Traces(new WeakReference<>(c), new WeakReference<>(stack), held.get());
     }
 
+    /**
+     * Starts a coroutine whose {@code withTimeout} expires while the body's frame holds an object, and
+     * which hands the {@link CoroutineTimeoutException} it caught to {@code kept}; runs it to its end.
+     * Returns weak references to the coroutine, its context, its stack and that object.
+     */
+    private static List<WeakReference<?>> timedOutHandingOverItsException(AtomicReference<CoroutineTimeoutException> kept) {
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        Coroutine c = Coroutine.create("timed", () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+                    Object payload = new byte[1 << 20];
+                    held.set(new WeakReference<>(payload));
+                    Coroutine.sleep(Duration.ofHours(1));
+                    if (payload.hashCode() == 0) {
+                        throw new AssertionError("unreachable: keeps payload live across the sleep");
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                kept.set(e);
+            }
+        });
+        Object stack = c.context.stack;
+        Object context = c.context;
+        c.join();
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        return List.of(new WeakReference<>(c), new WeakReference<>(context), new WeakReference<>(stack), held.get());
+    }
+
+    /** Runs a coroutine that sleeps while main waits for it to end; weak references to it, its context and its stack. */
+    private static List<WeakReference<?>> sleptAndEnded() {
+        Coroutine c = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofMillis(1)));
+        Object stack = c.context.stack;
+        Object context = c.context;
+        c.join();
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        return List.of(new WeakReference<>(c), new WeakReference<>(context), new WeakReference<>(stack));
+    }
+
     private static List<WeakReference<?>> closedBeforeItRan() {
         Coroutine c = Coroutine.create("never-ran", () -> { });
         Object stack = c.context.stack;
@@ -138,6 +177,30 @@ class CoroutineLeakTest {
         Traces t = closedHandingOverItsSignal(kept);
         assertThat(kept.get()).hasMessageStartingWith("coroutine 'keeper' is being closed: its ");
         assertThat(Collected.all(t.all())).isTrue();
+    }
+
+    /**
+     * The exception of an expired {@code withTimeout}, kept after the coroutine ended (a caller's last
+     * error, a log's record), keeps nothing of the coroutine alive: its cause, the signal that unwound
+     * the body, refers to the expired scope, and so to the context, only weakly.
+     */
+    @Test
+    void aTimeoutsExceptionHeldAfterTheCoroutineEndedKeepsNothingOfItReachable() {
+        AtomicReference<CoroutineTimeoutException> kept = new AtomicReference<>();
+        List<WeakReference<?>> refs = timedOutHandingOverItsException(kept);
+        assertThat(kept.get()).hasMessageStartingWith("coroutine 'timed' timed out: withTimeout(PT0.001S) expired")
+                .cause().isInstanceOf(CoroutineExit.class);
+        assertThat(Collected.all(refs)).isTrue();
+    }
+
+    /**
+     * A coroutine that slept and ended becomes unreachable: on the thread engine the idle wait of its
+     * sleep ran on its own thread, which the inbox named as the one to wake for a post; it forgets it
+     * once the wait is over.
+     */
+    @Test
+    void aCoroutineThatSleptAndEndedBecomesUnreachable() {
+        assertThat(Collected.all(sleptAndEnded())).isTrue();
     }
 
     @Test

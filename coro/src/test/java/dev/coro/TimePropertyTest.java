@@ -415,7 +415,7 @@ class TimePropertyTest {
             case CoroutineException ce -> (ce.getMessage().contains("while being closed")
                     ? "CoroutineException-closing(" : "CoroutineException(")
                     + (ce.getCause() instanceof Boom b ? b.getMessage() : String.valueOf(ce.getCause())) + ")";
-            case CoroutineExit x -> "Exit(" + switch (x.source) {
+            case CoroutineExit x -> "Exit(" + switch (x.isTimeout() ? x.timeoutScope() : x.source) {
                 case TimeoutScope s -> "timeout@" + depth(s);
                 case Model.Scope s -> "timeout@" + s.depth;
                 default -> "close";
