@@ -1032,16 +1032,119 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     // ---- what a Select asks of a channel ----------------------------------------------------
 
+    /** Whether the caller runs on this channel's thread. */
+    boolean isCallersOwn() {
+        return scheduler.isCaller();
+    }
+
     /**
-     * A select's thread check for a clause on this channel: a caller of another thread is refused in the
-     * shape of every refusal, naming the caller and its thread, {@code op}, this channel with its state, and
-     * the channel's thread.
+     * On this channel's thread: {@code op}, a clause of a select over channels of several threads,
+     * meets the channel as a send or a receive of another thread would (see {@link #serveOp}): it
+     * completes now if it can (its select's wait won), else it waits in the queue.
      */
-    void checkSelect(String op) {
-        if (!scheduler.isCaller()) {
-            throw new IllegalStateException(callerHere() + " cannot " + op + " " + describe()
-                    + " (" + state() + "): it belongs to thread " + ownerName() + (scheduler.owner.isAlive() ? "" : ", which has ended"));
+    void registerHere(RemoteOp<T> op) {
+        boolean locked = acquire();
+        try {
+            serveOp(op);
+        } finally {
+            release(locked);
         }
+    }
+
+    /**
+     * On another thread: {@code op}, a clause of a select over channels of several threads, meets the
+     * channel as {@link #remote} runs an operation: in place on a shared channel no select of its
+     * thread may wait on, posted to its thread otherwise. If that thread has ended, the select's wait
+     * ends ({@link ForeignWait#end}).
+     */
+    void registerFromAfar(RemoteOp<T> op) {
+        if (!scheduler.owner.isAlive()) {
+            registerAfterOwnerEnded(op);
+            return;
+        }
+        if (shared) {
+            int here = serveHere(op);
+            if (here == OWNER_ENDED) {
+                registerAfterOwnerEnded(op);
+                return;
+            }
+            if (here == SERVED_HERE) {
+                return;
+            }
+        }
+        post(op);
+    }
+
+    /**
+     * On another thread, this channel's thread having ended: {@code op}, a select's clause, meets the channel
+     * as {@link #ownerEnded(RemoteOp, Context, String)} answers an operation: a receive takes a value left in
+     * the buffer, a closed channel completes it as closed (if its select's wait is still to be won); anything
+     * else ends the select's wait, and the select fails naming this channel and its thread.
+     */
+    private void registerAfterOwnerEnded(RemoteOp<T> op) {
+        lock();
+        try {
+            if (!op.sender && buffered() > 0) {
+                if (op.lock()) {
+                    op.handed = headOrder();
+                    op.value = takeHead();
+                    op.complete(false);
+                }
+                return;
+            }
+            if (closed) {
+                if (op.lock()) {
+                    op.complete(true);
+                }
+                return;
+            }
+        } finally {
+            unlock();
+        }
+        op.ticket.end();
+    }
+
+    /**
+     * {@code op}, a clause of a select over channels of several threads that is over (its wait won by
+     * another clause, or ended), leaves the queue it may wait in: at once on this channel's thread or a
+     * shared channel, else by a post to its thread. (A channel drops such a clause when it meets it anyway.)
+     */
+    void withdrawClause(RemoteOp<T> op) {
+        if (scheduler.isCaller()) {
+            dequeue(op);
+        } else {
+            withdraw(op);
+        }
+    }
+
+    /**
+     * A value handed to {@code op}, a select's receive clause whose wait then ended with an exception, goes
+     * back ({@link #giveBack}, or {@link #giveBackFromAfar} from another thread).
+     *
+     * @return true if it went back; false if the channel is closed and the clause keeps it
+     */
+    boolean giveBackFromClause(T v, long handed) {
+        return scheduler.isCaller() ? giveBack(v, handed) : giveBackFromAfar(v, handed);
+    }
+
+    /** From another thread: takes a value in place if it can, as a receive does first ({@link #pollFromAfar}). */
+    T pollInPlace() {
+        return pollFromAfar();
+    }
+
+    /** From another thread: sends in place if it can, as a send does first ({@link #offerFromAfar}). */
+    boolean offerInPlace(T value) {
+        return offerFromAfar(value);
+    }
+
+    /**
+     * From another thread: a {@code tryReceive} ({@code sender} false) or a {@code trySend} of {@code value},
+     * for a select that never waits: the operation, done (its value taken, or sent: {@code ok}), refused, or
+     * done and closed.
+     */
+    RemoteOp<T> tryFromAfar(boolean sender, T value) {
+        return sender ? remote(RemoteOp.TRY_SEND, value, -1, "select a send to")
+                : remote(RemoteOp.TRY_RECEIVE, null, -1, "select a receive from");
     }
 
     /** Whether a receive would complete now: a value is buffered, a sender waits, or the channel is closed. */
@@ -1690,6 +1793,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * itself had left meanwhile (the waiter is then unlocked and stays).
      */
     private boolean pairWithFirst(RemoteOp<T> r, WaitQueue<ChannelWaiter<T>> partners) {
+        if (r.selectClaim() != null) {
+            return pairClauseWithFirst(r, partners);
+        }
         ChannelWaiter<T> x = firstLocked(partners);
         if (x == null) {
             return false;
@@ -1711,6 +1817,55 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return true;
     }
 
+    /**
+     * {@link #pairWithFirst} for {@code r}, a clause of a select over channels of several threads: a
+     * waiter that is a clause of the same select is passed over (a select does not meet itself), and
+     * when the partner is a clause of another such select the two waits are locked in their order
+     * ({@link RemoteOp#claimOrder}), each waiting while another thread holds it: a thread holding one
+     * such wait waits only for a later one, so two never wait for each other.
+     */
+    private boolean pairClauseWithFirst(RemoteOp<T> r, WaitQueue<ChannelWaiter<T>> partners) {
+        ForeignWait own = r.selectClaim();
+        for (ChannelWaiter<T> x = partners.first(), next; x != null; x = next) {
+            next = partners.next(x);
+            ForeignWait theirs = x.selectClaim();
+            if (theirs == own) {
+                continue;
+            }
+            if (theirs != null && r.claimOrder() < ((RemoteOp<T>) x).claimOrder()) {
+                if (!r.lock()) {
+                    return true;
+                }
+                if (!x.lock()) {
+                    r.unlock();
+                    partners.remove(x); // over: dropped
+                    continue;
+                }
+            } else {
+                if (!x.lock()) {
+                    partners.remove(x);
+                    continue;
+                }
+                if (!r.lock()) {
+                    x.unlock();
+                    return true;
+                }
+            }
+            partners.remove(x);
+            if (r.sender) {
+                x.value = r.value;
+                x.handed = ++handOffs;
+            } else {
+                r.value = x.value;
+                r.handed = ++handOffs;
+            }
+            x.complete(false);
+            r.complete(false);
+            return true;
+        }
+        return false;
+    }
+
     /** Completes {@code r}, if it has not left, as finding the channel closed ({@code closed}) or not. */
     private static void finish(RemoteOp<?> r, boolean closed) {
         if (r.lock()) {
@@ -1723,6 +1878,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (r.lock()) {
             r.completeWith(false);
         }
+    }
+
+    /** For a select: why {@code self} cannot {@code op} this channel, whose thread has ended. */
+    IllegalStateException ownerEndedFor(Context self, String op) {
+        return ownerEnded(self, op);
     }
 
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */

@@ -71,6 +71,15 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         return true;
     }
 
+    /**
+     * The wait of the select over channels of several threads this waiter is a clause of, which every
+     * clause of it shares (a channel never pairs two of its clauses, nor locks two such waits but in
+     * their order); null for any other waiter.
+     */
+    ForeignWait selectClaim() {
+        return null;
+    }
+
     /** Gives back a waiter locked but not completed. */
     void unlock() {
     }

@@ -443,7 +443,7 @@ final class EventLoop {
     private void endRemoteWaitsOfEndedThreads() {
         for (ForeignWait w = remoteWaits.first(), next; w != null; w = next) {
             next = remoteWaits.next(w);
-            if (!w.completer.isAlive()) {
+            if (w.completerEnded()) {
                 w.end();
                 quietNanos = 0; // a result came (the wait fails): the virtual clock's quiet starts again
             }

@@ -69,6 +69,11 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
         }
     }
 
+    /** Whether the thread that is to complete it has ended: it never will. */
+    boolean completerEnded() {
+        return !completer.isAlive();
+    }
+
     /** Whether it ended because its completer's thread ended first. */
     final boolean hasEnded() {
         return state == ENDED;
@@ -82,6 +87,37 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
      */
     final boolean lock() {
         return STATE.compareAndSet(this, WAITING, LOCKED);
+    }
+
+    /**
+     * Locks the wait for completion as {@link #lock()} does, but waits while another thread holds it
+     * locked, until that thread completes it or gives it back: the wait of a {@link Select} over channels
+     * of several threads, which each of them may lock for a clause. A holder never waits for anything
+     * while it holds it but for another such wait later in their order ({@link #order}), so the spin is
+     * short.
+     *
+     * @return false if it was interrupted, completed or ended: it must be left alone
+     */
+    final boolean lockSpinning() {
+        for (int spins = 0; ; spins++) {
+            if (STATE.compareAndSet(this, WAITING, LOCKED)) {
+                return true;
+            }
+            if (state != LOCKED) {
+                return false;
+            }
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    /** Whether it still waits, or is locked by a thread that may yet give it back: not over. */
+    final boolean isOpen() {
+        int s = state;
+        return s == WAITING || s == LOCKED;
     }
 
     /** Whether the thread of the waiting context still runs: once it has ended, nothing will ever wake the context. */
@@ -128,7 +164,7 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
      * receiver has it, whatever ends the wait before the wake-up arrives.
      */
     @Override
-    public final boolean sentItsValue() {
+    public boolean sentItsValue() {
         return state == DONE && what instanceof RemoteOp<?> r && r.sender && r.ok;
     }
 

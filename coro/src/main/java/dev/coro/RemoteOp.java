@@ -8,7 +8,7 @@ package dev.coro;
  *
  * @param <T> the channel's value type
  */
-final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
+class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
 
     static final int SEND = 0;
     static final int TRY_SEND = 1;
@@ -46,6 +46,22 @@ final class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         this.kind = kind;
         this.operation = operation;
         this.ticket = new ForeignWait(caller, channel.owner(), this);
+    }
+
+    /** An operation whose caller waits on {@code ticket}, which it may share with others (a select's clauses). */
+    RemoteOp(Channel<T> channel, int kind, Context caller, T value, String operation, ForeignWait ticket) {
+        super(channel, kind == SEND || kind == TRY_SEND, caller, value);
+        this.kind = kind;
+        this.operation = operation;
+        this.ticket = ticket;
+    }
+
+    /**
+     * Where it comes in the order in which a channel locks two waits of selects over channels of several
+     * threads ({@link ChannelWaiter#selectClaim}); only such an operation has one.
+     */
+    long claimOrder() {
+        return 0;
     }
 
     /** What the caller waits to do, for dumps and errors, e.g. {@code receive from channel 'jobs' of thread main}. */

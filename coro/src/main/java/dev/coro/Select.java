@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 /**
  * Waits for the first of several channel operations or a timeout, and runs exactly one of them:
- * Go's {@code select}, for the contexts of one thread.
+ * Go's {@code select}, over channels of the caller's thread and of other threads alike.
  *
  * <pre>{@code
  * String r = new Select<String>()
@@ -58,7 +58,14 @@ import java.util.function.Supplier;
  *       meanwhile is refused too, the message saying so. A
  *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
  *       may be run from any; while it waits, a run from another thread is refused the same way, the
- *       message naming both threads.</li>
+ *       message naming both threads. One with a channel clause belongs to the thread that ran it
+ *       first: a run from another thread is refused, naming both.</li>
+ *   <li>A clause's channel may belong to another thread (docs/THREADS.md): every rule above holds.
+ *       Such a clause is ready if its operation completes in place on the channel now (and, in a
+ *       select that never waits, if it completes as that thread's {@code trySend}/{@code tryReceive}
+ *       would); a select that waits makes one wait for all its clauses, which the first completion, on
+ *       whatever thread, claims before it moves a value, every later one leaving its channel as it was.
+ *       A clause on a channel whose thread has ended fails the select as the operation would.</li>
  * </ul>
  *
  * @param <R> the type of the result
@@ -71,10 +78,12 @@ public final class Select<R> {
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
     private static final VarHandle WAITING_IN;
+    private static final VarHandle BOUND_TO;
 
     static {
         try {
             WAITING_IN = MethodHandles.lookup().findVarHandle(Select.class, "waitingIn", Context.class);
+            BOUND_TO = MethodHandles.lookup().findVarHandle(Select.class, "boundTo", Scheduler.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -88,6 +97,8 @@ public final class Select<R> {
      * threads at once.
      */
     private volatile Context waitingIn;
+    /** The scheduler of the thread a select with a channel clause belongs to: the one that ran it first ({@link #bind}); null before. */
+    private volatile Scheduler boundTo;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
     /**
@@ -117,6 +128,11 @@ public final class Select<R> {
      * with a default does, and never waits.
      */
     private boolean readyAtOnce;
+    /**
+     * Whether a clause's channel belongs to another thread than the one that checked it last
+     * ({@link #check}): its runs there go across threads ({@link #runAcross}).
+     */
+    private boolean acrossThreads;
 
     /** Creates an empty select; add clauses, then call {@link #select()} or {@link #selectUnbiased()}. */
     public Select() {
@@ -240,10 +256,11 @@ public final class Select<R> {
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed: while it waited (main only: its
      *                                  wait is cancelled, no clause fires), or after it was woken, before it ran again
-     * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or a run of it in another context is not over (it waits, or was woken and
-     *                                  that context has not run since); or as for
-     *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
+     * @throws IllegalStateException    if the select has no clause, has a channel clause and was first run on
+     *                                  another thread, or a run of it in another context is not over (it waits, or
+     *                                  was woken and that context has not run since); if the clause it reaches is on
+     *                                  a channel whose thread has ended (naming the channel and that thread); or as
+     *                                  for {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R select() {
         return run(false);
@@ -268,10 +285,11 @@ public final class Select<R> {
      *                                  thread parked
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #select()}
-     * @throws IllegalStateException    if a clause's channel belongs to another thread, the select has no clause,
-     *                                  or a run of it in another context is not over (it waits, or was woken and
-     *                                  that context has not run since); or as for
-     *                                  {@link Channel#receive()}, if the caller cannot suspend to wait
+     * @throws IllegalStateException    if the select has no clause, has a channel clause and was first run on
+     *                                  another thread, or a run of it in another context is not over (it waits, or
+     *                                  was woken and that context has not run since); if the clause it reaches is on
+     *                                  a channel whose thread has ended (naming the channel and that thread); or as
+     *                                  for {@link Channel#receive()}, if the caller cannot suspend to wait
      */
     public R selectUnbiased() {
         return run(true);
@@ -368,14 +386,14 @@ public final class Select<R> {
             // it never waits (a zero timeout is a default by another name): other threads may go on
             // operating in place, instead of posting to this thread, which a loop of such selects may
             // keep from ever reaching a scheduling point
-            return runOnce(unbiased, s, self);
+            return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
         }
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         holding = announced;
         holder = self;
         try {
-            return runOnce(unbiased, s, self);
+            return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
         } finally {
             if (holder == self) { // not let go yet (its wait ended otherwise): neither by it nor by a later run
                 fired();
@@ -402,7 +420,7 @@ public final class Select<R> {
      */
     private void selectingOnChannels(int n, boolean starts) {
         for (int i = 0; i < n; i++) {
-            if (clauses[i] instanceof ChannelClause<?, R> c) {
+            if (clauses[i] instanceof ChannelClause<?, R> c && !c.foreign) { // another thread's channel is not held
                 if (starts) {
                     c.channel.selectWillWait();
                 } else {
@@ -465,6 +483,270 @@ public final class Select<R> {
     }
 
     /**
+     * One run by {@code self} on {@code s} of a select with a clause on another thread's channel: fires a
+     * ready clause (in the order given, or in a random order if {@code unbiased}), else the default, else
+     * waits for one. A clause on another thread's channel is ready if its operation completes in place on
+     * the channel (shared, no select of its thread waiting there), or, in a run that never waits, as a
+     * {@code try} call of another thread. A run that waits makes one wait ({@link Claim}) that every
+     * clause shares: each channel clause meets its channel as an operation of another thread does (or of
+     * this thread, on its own channel), completing at once if it can; the first completion to lock the
+     * wait wins it and moves its value, and every other finds it over and leaves its channel as it was.
+     * The caller, woken through its event loop, takes the other clauses out of their queues.
+     */
+    private R runAcross(boolean unbiased, Scheduler s, Context self) {
+        s.connected = true; // an exchange with another thread, as every operation on another thread's channel is
+        int n = count;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        if (unbiased) {
+            for (int i = n - 1; i > 0; i--) {
+                int j = s.nextRandom(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        boolean mayWait = onDefault == null && !readyAtOnce;
+        for (int k = 0; k < n; k++) {
+            Object r = clauses[order[k]].tryFire(self, !mayWait);
+            if (r != NOT_READY) {
+                @SuppressWarnings("unchecked")
+                R result = (R) r;
+                return result;
+            }
+        }
+        if (!mayWait) {
+            return onDefault.get(); // a zero timeout is ready: with no default it fired
+        }
+        Context other;
+        while (!WAITING_IN.compareAndSet(this, null, self)) {
+            if ((other = waitingIn) != null) {
+                throw waitingAlready(self, other);
+            }
+        }
+        Claim claim = new Claim(self, this, n);
+        EventLoop loop = s.loop;
+        Object w;
+        loop.foreignWaitStarted(); // another thread may complete it: not a deadlock
+        loop.remoteWaitStarted(claim); // ended if a thread of a channel it waits on ends
+        try {
+            self.checkSignals(claim); // before anything could complete it: see Channel.queue
+            for (int k = 0; k < n && claim.isOpen(); k++) {
+                int i = order[k];
+                claim.registered = k + 1;
+                claim.ops[i] = clauses[i].registerAcross(self, s, claim);
+            }
+            if (claim.isOpen()) {
+                s.park(claim);
+            }
+            w = claim.winner;
+        } catch (Throwable t) {
+            if (self.unfinishedCleanup == null) { // by field writes alone, as in runOnce
+                self.unfinishedCleanup = claim.withdrawal;
+                if (self.pendingThrow == null) {
+                    self.pendingThrow = Context.CLEANUP_LEFT;
+                }
+            }
+            w = abandonAcross(self, claim, t);
+            if (w == null) {
+                throw t;
+            }
+        } finally {
+            loop.remoteWaitEnded(claim);
+            loop.foreignWaitEnded();
+            waitingIn = null;
+        }
+        claim.withdrawal.finish();
+        if (w == null) {
+            throw claim.ended(self);
+        }
+        fired();
+        if (w instanceof SelectOp<?> op) {
+            @SuppressWarnings("unchecked")
+            Clause<R> c = (Clause<R>) op.clause();
+            return c.resultAcross(self, op);
+        }
+        @SuppressWarnings("unchecked")
+        Clause<R> c = (Clause<R>) w;
+        return c.resultAcross(self, null);
+    }
+
+    /**
+     * The wait of {@code self} in a run across threads ended by {@code t}: interrupted, unless a clause had
+     * won it first; every clause leaves its queue. A receive clause that won gives back its value, unless its
+     * channel has closed since: it keeps the value and fires, and {@code t} comes at the next scheduling point.
+     *
+     * @return the winner that keeps its value and fires; null if {@code t} goes on
+     */
+    private Object abandonAcross(Context self, Claim claim, Throwable t) {
+        if (self.unfinishedCleanup == claim.withdrawal) { // interrupts the wait first: a clause that won stays the winner
+            self.finishCleanup();
+        } else {
+            claim.withdrawal.finish();
+        }
+        if (claim.isDone() && claim.winner instanceof SelectOp<?> op && !op.sender && !op.closed && op.value != null) {
+            if (!op.giveBack()) {
+                self.throwAtNextPoint(t);
+                return op;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The wait of a run across threads: one for all its clauses, which the first completion locks and
+     * completes (on whatever thread completes it, the caller woken through its event loop), and which
+     * every other finds over. Its order among such waits is the order in which a channel locks two of them.
+     */
+    static final class Claim extends ForeignWait {
+        private static final java.util.concurrent.atomic.AtomicLong ORDERS = new java.util.concurrent.atomic.AtomicLong();
+
+        final long order = ORDERS.incrementAndGet();
+        private final Select<?> select;
+        /** Each clause's operation on its channel, by index; null for a clause that has none, or not registered. */
+        final RemoteOp<?>[] ops;
+        /** How many clauses (in the run's order) started waiting. */
+        int registered;
+        /** What won: a channel clause's operation, or a timeout or completion clause; written before the wait completes. */
+        Object winner;
+        /** The clean-up: every clause leaves its queue or timer. */
+        final Cleanup withdrawal;
+
+        Claim(Context self, Select<?> select, int n) {
+            super(self, self.scheduler.owner, select.waiting);
+            this.select = select;
+            this.ops = new RemoteOp<?>[n];
+            this.withdrawal = this::withdraw;
+        }
+
+        /**
+         * Ends the wait (interrupted, unless a clause won it or it ended: done by the scheduler already for its
+         * signal), then every clause but the winner leaves its queue or timer; changes nothing more if done again.
+         */
+        private void withdraw() {
+            interrupt();
+            Clause<?>[] cs = select.clauses;
+            for (int i = 0; i < ops.length; i++) {
+                RemoteOp<?> op = ops[i];
+                if (op != null) {
+                    ops[i] = null;
+                    if (op != winner) {
+                        cs[i].withdrawAcross(op);
+                    }
+                } else if (cs[i] != winner) {
+                    cs[i].withdrawAcross(null);
+                }
+            }
+        }
+
+        /** The failure of a run whose wait ended because a channel's thread has ended. */
+        IllegalStateException ended(Context self) {
+            for (Clause<?> c : select.clauses) {
+                if (c instanceof ChannelClause<?, ?> cc && cc.foreign && !cc.channel.owner().isAlive()) {
+                    return cc.channel.ownerEndedFor(self, cc.sender ? "select a send to" : "select a receive from");
+                }
+            }
+            return new IllegalStateException(self.describe() + " cannot " + Wait.describe(select.waiting)
+                    + ": a channel's thread has ended");
+        }
+
+        @Override
+        public boolean sentItsValue() {
+            return isDone() && winner instanceof SelectOp<?> op && op.sender && !op.closed;
+        }
+
+        /** On the caller's thread: whether the thread of a channel one of its clauses waits on has ended (it never completes it). */
+        @Override
+        boolean completerEnded() {
+            for (RemoteOp<?> op : ops) {
+                if (op != null && !op.channel.owner().isAlive()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public String reason() {
+            return "select";
+        }
+    }
+
+    /** A channel clause's operation in a run across threads: a send or a receive whose completion must lock the run's {@link Claim}. */
+    static final class SelectOp<T> extends RemoteOp<T> {
+        private final Claim claim;
+        private final ChannelClause<T, ?> clause;
+
+        SelectOp(ChannelClause<T, ?> clause, Context self, Claim claim) {
+            super(clause.channel, clause.sender ? RemoteOp.SEND : RemoteOp.RECEIVE, self, clause.offered(),
+                    clause.sender ? "select a send to" : "select a receive from", claim);
+            this.claim = claim;
+            this.clause = clause;
+        }
+
+        @SuppressWarnings("unchecked")
+        <R> ChannelClause<T, R> clause() {
+            return (ChannelClause<T, R>) clause;
+        }
+
+        @Override
+        ForeignWait selectClaim() {
+            return claim;
+        }
+
+        @Override
+        long claimOrder() {
+            return claim.order;
+        }
+
+        /** Locks the run's wait, waiting while another clause's channel holds it; as {@link RemoteOp#lock}, left alone once its thread has ended. */
+        @Override
+        boolean lock() {
+            if (!claim.lockSpinning()) {
+                return false;
+            }
+            if (claim.waiterThreadAlive()) {
+                return true;
+            }
+            claim.abandon();
+            return false;
+        }
+
+        @Override
+        void unlock() {
+            claim.unlock();
+        }
+
+        @Override
+        boolean isStale() {
+            return !claim.isOpen() || !claim.waiterThreadAlive();
+        }
+
+        @Override
+        void complete(boolean closed) {
+            this.done = true;
+            this.closed = closed;
+            if (sender && !closed) {
+                ok = true;
+            }
+            claim.winner = this;
+            claim.finish();
+        }
+
+        @Override
+        public boolean sentItsValue() {
+            return sender && done && !closed;
+        }
+
+        /** Gives the value this receive was handed back to its channel; false if the channel is closed (it keeps it). */
+        boolean giveBack() {
+            return channel.giveBackFromClause(value, handed);
+        }
+    }
+
+    /**
      * The refusal of a run by {@code self} while the select waits in {@code other}, naming both
      * contexts, and their threads if they are not the same.
      */
@@ -480,12 +762,24 @@ public final class Select<R> {
     }
 
     /**
-     * Checks, for the caller's scheduler, that the select has a clause and that every clause's channel
-     * belongs to the caller's thread; a run on that scheduler's owner thread need not check again.
+     * Checks, for the caller's scheduler, that the select has a clause and may run on it ({@link #bind}),
+     * and notes which clauses' channels belong to other threads (a run then goes {@link #runAcross}); a
+     * run on that scheduler's owner thread need not check again.
      */
     private Scheduler check() {
+        boolean across = false;
+        boolean channels = false;
         for (int i = 0; i < count; i++) {
-            clauses[i].checkThread(); // first: a thread that has no scheduler is refused as a thread, none made for a message
+            across |= clauses[i].isForeign();
+            channels |= clauses[i] instanceof ChannelClause<?, R>;
+        }
+        acrossThreads = across;
+        if (channels) {
+            Scheduler bound = boundTo;
+            if (bound != null && Scheduler.currentOrNull() == null) {
+                throw boundElsewhere(Scheduler.describeCallerAndThread(), bound); // none made for a message
+            }
+            bind(Scheduler.current());
         }
         Scheduler s = Scheduler.current();
         if (count == 0 && onDefault == null) {
@@ -494,6 +788,29 @@ public final class Select<R> {
         }
         checked = s;
         return s;
+    }
+
+    /**
+     * Binds the select, which has a channel clause, to the thread of its first run, {@code s}'s: its clauses
+     * then keep their state for that thread's runs alone. A run from another thread is refused, naming
+     * both threads (a select without a channel clause belongs to no thread).
+     */
+    private void bind(Scheduler s) {
+        Scheduler b = boundTo;
+        if (b == s || b == null && BOUND_TO.compareAndSet(this, null, s)) {
+            return;
+        }
+        b = boundTo;
+        if (b != s) {
+            throw boundElsewhere(s.currentContext().describe() + " of thread " + Scheduler.describe(s.owner), b);
+        }
+    }
+
+    /** The refusal of a run by {@code caller} of a select that belongs to {@code b}'s thread, naming both threads. */
+    private IllegalStateException boundElsewhere(String caller, Scheduler b) {
+        return new IllegalStateException(caller + " cannot " + Wait.describe(waiting) + ": this select belongs to thread "
+                + Scheduler.describe(b.owner) + " (which ran it first" + (b.owner.isAlive() ? "" : ", and has ended")
+                + "); a select with a channel clause runs on one thread, so give each thread its own");
     }
 
     private Clause<R> firstReady() {
@@ -613,8 +930,41 @@ public final class Select<R> {
 
     /** One clause of a select. */
     private interface Clause<R> {
-        /** Throws if the clause's channel belongs to another thread than the caller's. */
-        void checkThread();
+        /**
+         * Whether the clause's channel belongs to another thread than the caller's (noted in the clause
+         * for the runs on the caller's thread); false for a clause that has no channel.
+         */
+        boolean isForeign();
+
+        /**
+         * In a run across threads: fires the clause now if it is ready (its result), else {@code NOT_READY}.
+         * A clause on another thread's channel tries its operation in place if the channel lets it
+         * ({@code definite} false: a run that may wait, whose registration finds the rest), or as a
+         * {@code try} call of another thread ({@code definite}: a run that never waits).
+         */
+        default Object tryFire(Context self, boolean definite) {
+            return isReady() ? fireNow(self) : NOT_READY;
+        }
+
+        /**
+         * In a run across threads that waits: starts waiting, the completion winning {@code claim}.
+         *
+         * @return the clause's operation on its channel; null for a clause that has none
+         */
+        default RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+            register(self, s);
+            return null;
+        }
+
+        /** In a run across threads that is over: stops waiting ({@code op}: what {@link #registerAcross} returned). */
+        default void withdrawAcross(RemoteOp<?> op) {
+            unregister();
+        }
+
+        /** After it won a run across threads: the clause's result ({@code op}: its operation, null for a clause without one). */
+        default R resultAcross(Context self, RemoteOp<?> op) {
+            return result(self);
+        }
 
         boolean isReady();
 
@@ -657,9 +1007,33 @@ public final class Select<R> {
             this.select = select;
         }
 
+        /** Whether the channel belongs to another thread than the one that last checked the select. */
+        boolean foreign;
+
         @Override
-        public void checkThread() {
-            channel.checkSelect(sender ? "select a send to" : "select a receive from");
+        public boolean isForeign() {
+            return foreign = !channel.isCallersOwn();
+        }
+
+        @Override
+        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+            SelectOp<T> op = new SelectOp<>(this, self, claim);
+            if (foreign) {
+                channel.registerFromAfar(op);
+            } else {
+                channel.registerHere(op);
+            }
+            return op;
+        }
+
+        @Override
+        public void withdrawAcross(RemoteOp<?> op) {
+            if (op == null) {
+                return; // not registered: a clause before it won the run
+            }
+            @SuppressWarnings("unchecked")
+            RemoteOp<T> mine = (RemoteOp<T>) op;
+            channel.withdrawClause(mine);
         }
 
         /** The value a waiting sender offers (null for a receiver). */
@@ -725,6 +1099,37 @@ public final class Select<R> {
         }
 
         @Override
+        public Object tryFire(Context self, boolean definite) {
+            if (!foreign) {
+                return isReady() ? fireNow(self) : NOT_READY;
+            }
+            T v = channel.pollInPlace();
+            if (v == null && definite) {
+                RemoteOp<T> r = channel.tryFromAfar(false, null);
+                if (r.value == null && r.closed) {
+                    throw closed(self);
+                }
+                v = r.value;
+            }
+            if (v == null) {
+                return NOT_READY;
+            }
+            select.fired();
+            return f.apply(v);
+        }
+
+        @Override
+        public R resultAcross(Context self, RemoteOp<?> op) {
+            if (op.closed) {
+                throw closed(self);
+            }
+            @SuppressWarnings("unchecked")
+            T v = (T) op.value;
+            op.value = null;
+            return f.apply(v);
+        }
+
+        @Override
         public R result(Context self) {
             if (closed) {
                 throw closed(self);
@@ -786,6 +1191,38 @@ public final class Select<R> {
         }
 
         @Override
+        public Object tryFire(Context self, boolean definite) {
+            if (!foreign) {
+                return isReady() ? fireNow(self) : NOT_READY;
+            }
+            if (channel.isClosed()) {
+                throw closed(self); // a closed channel's clause is ready, and fires so
+            }
+            if (!channel.offerInPlace(toSend)) {
+                if (!definite) {
+                    return NOT_READY;
+                }
+                RemoteOp<T> r = channel.tryFromAfar(true, toSend);
+                if (r.closed) {
+                    throw closed(self);
+                }
+                if (!r.ok) {
+                    return NOT_READY;
+                }
+            }
+            select.fired();
+            return f.get();
+        }
+
+        @Override
+        public R resultAcross(Context self, RemoteOp<?> op) {
+            if (op.closed) {
+                throw closed(self);
+            }
+            return f.get();
+        }
+
+        @Override
         public R result(Context self) {
             if (closed) {
                 throw closed(self);
@@ -821,13 +1258,30 @@ public final class Select<R> {
             this.f = f;
         }
 
+        /** The wait of the run across threads it waits in; null in any other run. */
+        private Claim claim;
+
         @Override
-        public void checkThread() {
+        public boolean isForeign() {
+            return false;
         }
 
         @Override
         public boolean isReady() {
             return nanos == 0;
+        }
+
+        @Override
+        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+            this.claim = claim;
+            register(self, s);
+            return null;
+        }
+
+        @Override
+        public void withdrawAcross(RemoteOp<?> op) {
+            unregister();
+            claim = null;
         }
 
         @Override
@@ -845,6 +1299,14 @@ public final class Select<R> {
 
         @Override
         void expire() {
+            Claim c = claim;
+            if (c != null) { // a run across threads: it wins if no clause has (another thread may be completing one)
+                if (c.lockSpinning()) {
+                    c.winner = this;
+                    c.finish();
+                }
+                return;
+            }
             if (context.state() == Coroutine.State.PARKED) {
                 select.won(this);
                 context.scheduler.unpark(context);
@@ -899,13 +1361,30 @@ public final class Select<R> {
             this.f = f;
         }
 
+        /** The wait of the run across threads it waits in; null in any other run. */
+        private Claim claim;
+
         @Override
-        public void checkThread() {
+        public boolean isForeign() {
+            return false;
         }
 
         @Override
         public boolean isReady() {
             return future.isDone();
+        }
+
+        @Override
+        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+            this.claim = claim;
+            register(self, s);
+            return null;
+        }
+
+        @Override
+        public void withdrawAcross(RemoteOp<?> op) {
+            unregister();
+            claim = null;
         }
 
         @Override
@@ -947,6 +1426,14 @@ public final class Select<R> {
         /** On the caller's thread: the stage completed while this run waited for it. */
         @Override
         void completed() {
+            Claim c = claim;
+            if (c != null) { // a run across threads: it wins if no clause has (another thread may be completing one)
+                if (registered && c.lockSpinning()) {
+                    c.winner = this;
+                    c.finish();
+                }
+                return;
+            }
             if (registered && select.winner == null && context.state() == Coroutine.State.PARKED) {
                 select.won(this);
                 context.scheduler.unpark(context);

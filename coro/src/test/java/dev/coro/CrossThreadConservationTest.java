@@ -51,8 +51,8 @@ class CrossThreadConservationTest {
     private static final Duration GUARD = Duration.ofSeconds(60);
 
     /** One operation of a coroutine. */
-    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, CloseChannel,
-            CloseSibling, Yield, Sleep {}
+    sealed interface Op permits Send, TrySend, SelectSend, Receive, TryReceive, SelectReceive, SelectSendAcross,
+            SelectReceiveAcross, CloseChannel, CloseSibling, Yield, Sleep {}
 
     /** {@code send} inside {@code withTimeout(ms)}. */
     record Send(int ch, int ms) implements Op {}
@@ -71,6 +71,16 @@ class CrossThreadConservationTest {
 
     /** A select: {@code onReceive} from a channel of the caller's thread, {@code onTimeout(ms)}; skipped on a thread with none. */
     record SelectReceive(int ch, int ms) implements Op {}
+
+    /**
+     * A select of {@code onSend} to channels {@code ch} and {@code other} (of any threads; one clause if they
+     * are the same), bounded by {@code onTimeout(ms)} ({@code how} 0), a {@code withTimeout(ms)} around an
+     * unbiased run (1), or a default (2).
+     */
+    record SelectSendAcross(int ch, int other, int ms, int how) implements Op {}
+
+    /** A select of {@code onReceive} from channels {@code ch} and {@code other}, bounded as {@link SelectSendAcross} is. */
+    record SelectReceiveAcross(int ch, int other, int ms, int how) implements Op {}
 
     /** {@code close()} of a channel, whichever thread owns it. */
     record CloseChannel(int ch) implements Op {}
@@ -107,19 +117,36 @@ class CrossThreadConservationTest {
         conserve(true, true);
     }
 
+    /**
+     * Selects over channels of any threads, and of two channels at once, bounded by an {@code onTimeout}, a
+     * {@code withTimeout} or a default: every value whose send succeeded is received exactly once, none whose
+     * send failed.
+     */
+    @Test
+    void withSelectsOverChannelsOfOtherThreadsEverySentValueIsReceivedExactlyOnceAndNoFailedOneEver() {
+        conserve(true, false, true);
+    }
+
     private static void conserve(boolean selects) {
         conserve(selects, false);
     }
 
-    /** Runs every seed, the hub and the plain thread virtual threads if {@code virtual}, and checks the counts. */
     private static void conserve(boolean selects, boolean virtual) {
+        conserve(selects, virtual, false);
+    }
+
+    /**
+     * Runs every seed, the hub and the plain thread virtual threads if {@code virtual}, the selects over
+     * channels of any threads if {@code across}, and checks the counts.
+     */
+    private static void conserve(boolean selects, boolean virtual, boolean across) {
         int ok = 0;
         int failed = 0;
         int unknown = 0;
         int crossed = 0;
         for (int seed = 1; seed <= SEEDS; seed++) {
             long s = seed;
-            Run run = Peer.call(builder(virtual), "hub-" + seed, () -> new Run(s, selects, virtual).run());
+            Run run = Peer.call(builder(virtual), "hub-" + seed, () -> new Run(s, selects, virtual, across).run());
             String as = "seed " + seed;
             if (!selects) {
                 assertThat(run.channels).as(as + ": channels other threads operated on in place").anyMatch(Channel::isSharedInPlace);
@@ -137,8 +164,9 @@ class CrossThreadConservationTest {
             unknown += run.sentUnknown.size();
             crossed += run.crossed.get();
         }
-        System.out.printf("[conservation%s%s] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
-                + " timed out, %d sends closed%n", selects ? "" : ", no selects", virtual ? ", virtual threads" : "", SEEDS, ok, crossed, failed, unknown);
+        System.out.printf("[conservation%s%s%s] %d seeds: %d values sent, %d received on another thread, %d sends failed or"
+                + " timed out, %d sends closed%n", selects ? "" : ", no selects", virtual ? ", virtual threads" : "",
+                across ? ", selects across threads" : "", SEEDS, ok, crossed, failed, unknown);
         assertThat(ok).as("values sent").isPositive();
         assertThat(failed).as("sends that failed or timed out").isPositive();
         assertThat(crossed).as("values received on another thread than their sender's").isPositive();
@@ -169,10 +197,14 @@ class CrossThreadConservationTest {
         /** Whether the plain thread is a virtual one. */
         final boolean virtual;
 
-        Run(long seed, boolean selects, boolean virtual) {
+        /** Whether selects go over channels of any threads, two at a time. */
+        final boolean across;
+
+        Run(long seed, boolean selects, boolean virtual, boolean across) {
             this.random = new Random(seed);
             this.selects = selects;
             this.virtual = virtual;
+            this.across = across;
         }
 
         /** On the hub thread: sets everything up, runs every group to its end, drains the channels. */
@@ -261,12 +293,18 @@ class CrossThreadConservationTest {
             } else if (roll < 32) {
                 return new TrySend(ch, random.nextInt(4));
             } else if (roll < 40) {
+                if (across) {
+                    return new SelectSendAcross(ch, random.nextInt(CHANNELS), ms, random.nextInt(3));
+                }
                 return selects ? new SelectSend(ch, ms) : new TrySend(ch, ms);
             } else if (roll < 58) {
                 return new Receive(ch, ms);
             } else if (roll < 72) {
                 return new TryReceive(ch, random.nextInt(4));
             } else if (roll < 80) {
+                if (across) {
+                    return new SelectReceiveAcross(ch, random.nextInt(CHANNELS), ms, random.nextInt(3));
+                }
                 return selects ? new SelectReceive(ch, ms) : new TryReceive(ch, ms);
             } else if (roll < 82) {
                 return new CloseChannel(ch);
@@ -371,6 +409,47 @@ class CrossThreadConservationTest {
                             } catch (ChannelClosedException e) {
                                 // closed and drained: nothing received
                             }
+                        }
+                    }
+                    case SelectSendAcross s -> {
+                        int v = nextValue();
+                        Channel<Integer> c = channels.get(s.ch());
+                        Channel<Integer> other = channels.get(s.other());
+                        attempt(v, () -> {
+                            Select<Boolean> sel = new Select<Boolean>().onSend(c, v, () -> true);
+                            if (other != c) {
+                                sel.onSend(other, v, () -> true);
+                            }
+                            Duration d = Duration.ofMillis(s.ms());
+                            return switch (s.how()) {
+                                case 0 -> sel.onTimeout(d, () -> false).select();
+                                case 1 -> Coroutine.withTimeout(d, sel::selectUnbiased);
+                                default -> sel.onDefault(() -> false).select();
+                            };
+                        });
+                    }
+                    case SelectReceiveAcross r -> {
+                        Channel<Integer> c = channels.get(r.ch());
+                        Channel<Integer> other = channels.get(r.other());
+                        Select<Void> sel = new Select<Void>().onReceive(c, x -> {
+                            got(x);
+                            return null;
+                        });
+                        if (other != c) {
+                            sel.onReceive(other, x -> {
+                                got(x);
+                                return null;
+                            });
+                        }
+                        Duration d = Duration.ofMillis(r.ms());
+                        try {
+                            switch (r.how()) {
+                                case 0 -> sel.onTimeout(d, () -> null).select();
+                                case 1 -> Coroutine.withTimeout(d, sel::selectUnbiased);
+                                default -> sel.onDefault(() -> null).select();
+                            }
+                        } catch (ChannelClosedException | CoroutineTimeoutException e) {
+                            // closed and drained, or timed out: nothing received
                         }
                     }
                     case CloseChannel c -> channels.get(c.ch()).close();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Values cross the seams between threads neither lost nor duplicated: seeded random programs where
- * selects of a channel's own thread mix {@code onSend}, {@code onReceive}, {@code onTimeout} and
+ * selects (over channels of their own thread and of others) mix {@code onSend}, {@code onReceive}, {@code onTimeout} and
  * {@code onComplete} of futures other threads complete while other threads send, receive and close
  * those channels; coroutines are closed and timed out while parked on another thread's channel;
  * threads without any coroutine operate directly on channels of other threads; and the thread of one
@@ -67,12 +67,12 @@ class CrossThreadSeamsTest {
             totals[1] += run.sentFailed.size();
             totals[2] += run.ended.get();
             totals[3] += run.selectsFired.get();
-            totals[4] += run.foreignRefused.get();
+            totals[4] += run.foreignFired.get();
         }
         System.out.printf("[seams] %d seeds from %d: %d values sent, %d sends failed, %d operations refused on a channel"
-                + " whose thread ended, %d selects fired, %d selects over another thread's channel refused%n",
+                + " whose thread ended, %d selects fired, %d selects over another thread's channel fired%n",
                 SEEDS, FIRST, totals[0], totals[1], totals[2], totals[3], totals[4]);
-        assertThat(totals).as("sent, failed, refused after the end, selects fired, foreign selects refused").doesNotContain(0);
+        assertThat(totals).as("sent, failed, refused after the end, selects fired, selects over another thread's channel fired").doesNotContain(0);
     }
 
     /**
@@ -584,10 +584,10 @@ class CrossThreadSeamsTest {
         final Queue<String> errors = new ConcurrentLinkedQueue<>();
         final AtomicInteger ids = new AtomicInteger();
         final AtomicInteger steps = new AtomicInteger();
-        /** Operations refused because the channel's thread ended; selects that fired a clause; selects refused for another thread's channel. */
+        /** Operations refused because the channel's thread ended; selects that fired a clause; selects over another thread's channel that fired a clause. */
         final AtomicInteger ended = new AtomicInteger();
         final AtomicInteger selectsFired = new AtomicInteger();
-        final AtomicInteger foreignRefused = new AtomicInteger();
+        final AtomicInteger foreignFired = new AtomicInteger();
         /** Whether a context of another thread than the hub operated on {@code h0}, {@code h1}: then they are shared. */
         final AtomicBoolean[] usedFromAfar = {new AtomicBoolean(), new AtomicBoolean()};
         volatile Thread hubThread;
@@ -800,7 +800,7 @@ class CrossThreadSeamsTest {
                 } else if (roll < 93) {
                     clauses.add(new Clause(3, 0, 1 + random.nextInt(3)));
                 } else {
-                    clauses.add(new Clause(random.nextInt(2), -1, 0)); // another thread's channel: refused
+                    clauses.add(new Clause(random.nextInt(2), -1, 0)); // a channel of another thread
                 }
             }
             return new SelectOp(clauses, 1 + random.nextInt(3), random.nextBoolean());
@@ -993,7 +993,7 @@ class CrossThreadSeamsTest {
                         fired = Coroutine.withTimeout(Duration.ofMillis(s.ms()), () -> s.unbiased() ? select.selectUnbiased() : select.select());
                     }
                     if (foreign) {
-                        errors.add(Coroutine.current() + ": a select over another thread's channel fired clause " + fired);
+                        foreignFired.incrementAndGet();
                     }
                     selectsFired.incrementAndGet();
                     if (ran.get() != 1) {
@@ -1007,10 +1007,9 @@ class CrossThreadSeamsTest {
                         errors.add(Coroutine.current() + ": a select that threw " + e + " ran " + ran.get() + " clauses");
                     }
                 } catch (IllegalStateException e) {
-                    if (!foreign) {
-                        errors.add(Coroutine.current() + ": " + e);
-                    } else {
-                        foreignRefused.incrementAndGet();
+                    String m = String.valueOf(e.getMessage());
+                    if (!foreign || !m.contains("channel 'p0'") || !m.contains("which has ended")) {
+                        errors.add(Coroutine.current() + ": " + e); // only a clause on p0, once its thread has ended
                     }
                 }
                 for (int i = 0; i < offered.size(); i++) {

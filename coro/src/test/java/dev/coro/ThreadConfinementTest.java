@@ -129,9 +129,10 @@ class ThreadConfinementTest {
 
     /**
      * A thread that has no scheduler is named as a thread (thread 'plain' (#N)) by every refusal, and
-     * none is made for a message: those of a channel's iterator, a timed call with a negative timeout
-     * and a select had made it one, and named it as its main context, though a coroutine's refusal
-     * named it as a thread.
+     * none is made for a message: those of a channel's iterator and a timed call with a negative timeout
+     * had made it one, and named it as its main context, though a coroutine's refusal named it as a
+     * thread; and that of a select that belongs to another thread. (A select over another thread's channel
+     * is no refusal: it selects.)
      */
     @Test
     @Timeout(10)
@@ -139,14 +140,15 @@ class ThreadConfinementTest {
         Channel<Integer> ch = new Channel<>("jobs", 1);
         Iterator<Integer> mine = ch.iterator();
         Coroutine c = Coroutine.create("worker", () -> { });
+        Select<Integer> bound = new Select<Integer>().onReceive(ch, v -> v).onDefault(() -> 0);
+        assertThat(bound.select()).isZero(); // it belongs to this thread from now on
         String it = " (open)";
         List<String> messages = new ArrayList<>();
         List<Boolean> schedulers = new ArrayList<>();
         Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
             for (Runnable call : List.<Runnable>of(c::switchTo, mine::hasNext,
                     () -> ch.trySend(1, java.time.Duration.ofMillis(-1)),
-                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)),
-                    () -> new Select<Integer>().onReceive(ch, v -> v).select())) {
+                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)), bound::select)) {
                 try {
                     call.run();
                     messages.add("no refusal");
@@ -165,7 +167,8 @@ class ThreadConfinementTest {
                         + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own",
                 caller + " cannot trySend to channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
                 caller + " cannot tryReceive from channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
-                caller + " cannot select a receive from channel 'jobs'" + it + ": it belongs to thread " + thread());
+                caller + " cannot select over receive from channel 'jobs': this select belongs to thread " + thread()
+                        + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own");
         assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
     }
 
