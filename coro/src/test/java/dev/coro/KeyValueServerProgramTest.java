@@ -38,6 +38,15 @@ class KeyValueServerProgramTest {
 
     @Test
     void everyRequestIsAnsweredOnceThroughDroppedConnectionsAndRetriesAndEveryResourceIsClosed() throws Exception {
+        program(false);
+    }
+
+    @Test
+    void theSameWithTheClientsOnAVirtualClock() throws Exception {
+        program(true);
+    }
+
+    private static void program(boolean virtual) throws Exception {
         int clients = 4;
         int perClient = 12;
         CompletableFuture<Channel<Request>> ownerInbox = new CompletableFuture<>();
@@ -109,19 +118,29 @@ class KeyValueServerProgramTest {
             InetSocketAddress at = Coroutine.await(address);
             List<String> answers = new CopyOnWriteArrayList<>();
             List<Integer> attempts = new CopyOnWriteArrayList<>();
-            List<Coroutine> cs = new ArrayList<>();
-            for (int k = 0; k < clients; k++) {
-                int client = k;
-                cs.add(Coroutine.create("client " + k, () -> {
-                    for (int i = 0; i < perClient; i++) {
-                        int id = client * 100 + i;
-                        String line = i % 2 == 0 ? id + " PUT k" + client + " v" + i : id + " GET k" + client;
-                        answers.add(callWithRetries(at, line, id, attempts));
-                    }
-                }));
-            }
-            for (Coroutine c : cs) {
-                c.join();
+            long[] ended = new long[1];
+            Runnable clientsRun = () -> {
+                List<Coroutine> cs = new ArrayList<>();
+                for (int k = 0; k < clients; k++) {
+                    int client = k;
+                    cs.add(Coroutine.create("client " + k, () -> {
+                        for (int i = 0; i < perClient; i++) {
+                            int id = client * 100 + i;
+                            String line = i % 2 == 0 ? id + " PUT k" + client + " v" + i : id + " GET k" + client;
+                            answers.add(callWithRetries(at, line, id, attempts));
+                        }
+                    }));
+                }
+                for (Coroutine c : cs) {
+                    c.join();
+                }
+                ended[0] = Coroutine.nanoTime();
+            };
+            if (virtual) {
+                VirtualTime.run(clientsRun);
+                assertThat(ended[0]).isPositive();
+            } else {
+                clientsRun.run();
             }
             stop.complete(null);
             assertThat(Coroutine.await(server)).isEqualTo(clients * perClient + attempts.size());
