@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -193,5 +194,39 @@ class SemaphoreTest {
         assertThat(most.get()).isBetween(1, 3);
         assertThat(s.availablePermits()).isEqualTo(3);
         assertThat(done).hasSize(bodies).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+    }
+
+    /** What a query of the examples does: waits on the virtual clock, then answers or fails with a checked exception. */
+    private static String query(String sql) throws IOException {
+        Coroutine.sleep(Duration.ofMillis(10));
+        if (sql.contains("bad")) {
+            throw new IOException("connection reset during " + sql);
+        }
+        return "row of " + sql;
+    }
+
+    @Test
+    void aBodyThatThrowsACheckedExceptionRunsUnderCallWithPermitWhichThrowsItAsItIsAndGivesThePermitBack() {
+        VirtualTime.run(() -> {
+            Semaphore db = new Semaphore("db", 1);
+            List<String> rows = new ArrayList<>();
+            List<Throwable> failures = new ArrayList<>();
+            for (String sql : List.of("a", "bad b", "c")) {
+                Coroutine.create("q " + sql, () -> {
+                    try {
+                        rows.add(db.callWithPermit(() -> query(sql)) + " at " + ms());
+                        db.callWithPermit(() -> log.add("logged " + sql));
+                    } catch (IOException e) {
+                        failures.add(e);
+                    }
+                });
+            }
+            Coroutine.sleep(Duration.ofMillis(100));
+            assertThat(rows).containsExactly("row of c at 10", "row of a at 30");
+            assertThat(failures).singleElement().isInstanceOf(IOException.class)
+                    .hasMessage("connection reset during bad b").hasNoCause();
+            assertThat(log).containsExactly("logged c", "logged a");
+            assertThat(db.availablePermits()).isEqualTo(1);
+        });
     }
 }
