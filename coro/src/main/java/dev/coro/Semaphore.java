@@ -14,6 +14,9 @@ import java.util.function.Supplier;
  * String row = db.withPermit(() -> query(sql));      // parks while ten are running
  * }</pre>
  *
+ * <p>{@link #callWithPermit(ThrowingSupplier)} runs a body that throws a checked exception (a query's
+ * {@code SQLException}, a read's {@code IOException}) and throws it as it is.
+ *
  * <p>Its permits are the values of a {@link Channel} buffering as many as it was made with: an
  * acquire is a receive, a release a send that finds room. So every rule of a channel holds: waiters
  * are served in the order they came; a permit handed to a waiter whose wait is then cancelled (a
@@ -164,6 +167,52 @@ public final class Semaphore {
     public void withPermit(Runnable body) {
         Objects.requireNonNull(body, "body");
         withPermit(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * {@link #withPermit(Supplier)} for a body that may throw a checked exception, which comes out as it
+     * is, as {@link Coroutine#callWithTimeout(java.time.Duration, ThrowingSupplier)} does for a timeout:
+     * a query or a connection's read need not wrap their exceptions.
+     *
+     * <pre>{@code
+     * String row = db.callWithPermit(() -> query(sql));  // throws SQLException
+     * }</pre>
+     *
+     * @param body what to run
+     * @param <T>  the body's result type
+     * @param <X>  the checked exception {@code body} may throw
+     * @return what the body returned
+     * @throws X                    what the body threw
+     * @throws NullPointerException if {@code body} is null
+     * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     */
+    public <T, X extends Exception> T callWithPermit(ThrowingSupplier<T, X> body) throws X {
+        Objects.requireNonNull(body, "body");
+        acquire();
+        try {
+            return body.get();
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * {@link #callWithPermit(ThrowingSupplier)} for a body without a value, as
+     * {@link #withPermit(Runnable)} is for {@link #withPermit(Supplier)}: a lambda whose expression has
+     * a value takes the other form, one without (a block, a call of a {@code void} method) this one.
+     *
+     * @param body what to run
+     * @param <X>  the checked exception {@code body} may throw
+     * @throws X                    what the body threw
+     * @throws NullPointerException if {@code body} is null
+     * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     */
+    public <X extends Exception> void callWithPermit(ThrowingRunnable<X> body) throws X {
+        Objects.requireNonNull(body, "body");
+        callWithPermit(() -> {
             body.run();
             return null;
         });

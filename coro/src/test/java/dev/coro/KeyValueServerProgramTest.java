@@ -120,6 +120,7 @@ class KeyValueServerProgramTest {
             List<Integer> attempts = new CopyOnWriteArrayList<>();
             long[] ended = new long[1];
             Runnable clientsRun = () -> {
+                Semaphore connections = new Semaphore("connections", 2);
                 List<Coroutine> cs = new ArrayList<>();
                 for (int k = 0; k < clients; k++) {
                     int client = k;
@@ -127,7 +128,7 @@ class KeyValueServerProgramTest {
                         for (int i = 0; i < perClient; i++) {
                             int id = client * 100 + i;
                             String line = i % 2 == 0 ? id + " PUT k" + client + " v" + i : id + " GET k" + client;
-                            answers.add(callWithRetries(at, line, id, attempts));
+                            answers.add(callWithRetries(at, connections, line, id, attempts));
                         }
                     }));
                 }
@@ -188,8 +189,12 @@ class KeyValueServerProgramTest {
         }
     }
 
-    /** Sends one request on a fresh connection, at most 4 attempts, each bounded, with a back-off between. */
-    private static String callWithRetries(InetSocketAddress at, String line, int id, List<Integer> retried) {
+    /**
+     * Sends one request on a fresh connection, at most 2 open at once, at most 4 attempts, each bounded, with a
+     * back-off between.
+     */
+    private static String callWithRetries(InetSocketAddress at, Semaphore connections, String line, int id,
+                                          List<Integer> retried) {
         IOException last = null;
         for (int attempt = 0; attempt < 4; attempt++) {
             if (attempt > 0) {
@@ -197,7 +202,7 @@ class KeyValueServerProgramTest {
                 Coroutine.sleep(Duration.ofMillis(1L << attempt));
             }
             try {
-                return Coroutine.callWithTimeout(Duration.ofSeconds(20), () -> {
+                return connections.callWithPermit(() -> Coroutine.callWithTimeout(Duration.ofSeconds(20), () -> {
                     try (TcpConnection c = TcpConnection.connect(at)) {
                         c.output().write((line + "\n").getBytes(StandardCharsets.UTF_8));
                         c.shutdownOutput();
@@ -209,7 +214,7 @@ class KeyValueServerProgramTest {
                         assertThat(in.readLine()).isNull();
                         return answer;
                     }
-                });
+                }));
             } catch (IOException e) {
                 last = e;
             }

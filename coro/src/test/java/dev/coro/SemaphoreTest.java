@@ -215,7 +215,9 @@ class SemaphoreTest {
                 Coroutine.create("q " + sql, () -> {
                     try {
                         rows.add(db.callWithPermit(() -> query(sql)) + " at " + ms());
-                        db.callWithPermit(() -> log.add("logged " + sql));
+                        db.callWithPermit(() -> {
+                            log.add("logged " + sql);
+                        });
                     } catch (IOException e) {
                         failures.add(e);
                     }
@@ -223,7 +225,8 @@ class SemaphoreTest {
             }
             Coroutine.sleep(Duration.ofMillis(100));
             assertThat(rows).containsExactly("row of c at 10", "row of a at 30");
-            assertThat(failures).singleElement().isInstanceOf(IOException.class)
+            assertThat(failures).hasSize(1);
+            assertThat(failures.get(0)).isInstanceOf(IOException.class)
                     .hasMessage("connection reset during bad b").hasNoCause();
             assertThat(log).containsExactly("logged c", "logged a");
             assertThat(db.availablePermits()).isEqualTo(1);
