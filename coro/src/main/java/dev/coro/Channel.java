@@ -1804,6 +1804,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             x.unlock();
             return true;
         }
+        handOff(r, x, partners);
+        return true;
+    }
+
+    /** Completes {@code r} and {@code x}, both locked, with the value one of them sends; {@code x} leaves {@code partners}. */
+    private void handOff(RemoteOp<T> r, ChannelWaiter<T> x, WaitQueue<ChannelWaiter<T>> partners) {
         partners.remove(x);
         if (r.sender) {
             x.value = r.value;
@@ -1814,7 +1820,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         x.complete(false);
         r.complete(false);
-        return true;
     }
 
     /**
@@ -1851,16 +1856,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     return true;
                 }
             }
-            partners.remove(x);
-            if (r.sender) {
-                x.value = r.value;
-                x.handed = ++handOffs;
-            } else {
-                r.value = x.value;
-                r.handed = ++handOffs;
-            }
-            x.complete(false);
-            r.complete(false);
+            handOff(r, x, partners);
             return true;
         }
         return false;
