@@ -941,12 +941,14 @@ final class EventLoop {
 
     /**
      * Starts the wait of {@code context} for {@code channel} (non-blocking) to be ready for {@code ops}:
-     * registers the channel with the selector if needed and queues the wait on its key.
+     * registers the channel with the selector if needed and queues the wait on its key, last or, if
+     * {@code first}, ahead of the others.
      *
      * @param operation what the context is doing, for dumps and messages
      * @throws ClosedChannelException if the channel is closed, also by another thread while it registers
      */
-    IoWait register(SelectableChannel channel, int ops, Context context, Object operation) throws IOException {
+    IoWait register(SelectableChannel channel, int ops, Context context, Object operation, boolean first)
+            throws IOException {
         if (selector == null) {
             selector = selectorBox.selector = Selector.open();
             if (selectorCleaning == null) {
@@ -977,7 +979,7 @@ final class EventLoop {
         if (hook != null) {
             hook.accept(channel);
         }
-        key.add(w);
+        key.add(w, first);
         ioWaits++;
         pending++;
         return w;
@@ -1054,6 +1056,17 @@ final class EventLoop {
         }
         registered.remove(channel);
         dropCancelled(); // also when a select dropped the key already: a channel closed while it was awaited
+    }
+
+    /**
+     * An acceptor of the listening {@code channel}, woken in its turn, took a connection: the next
+     * acceptor waiting on it, if any, is woken to take the next ({@link IoKey#passAccept}).
+     */
+    void passAccept(SelectableChannel channel) {
+        IoKey key = selector == null ? null : registered.get(channel);
+        if (key != null) {
+            key.passAccept();
+        }
     }
 
     /**

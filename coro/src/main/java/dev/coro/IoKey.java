@@ -47,14 +47,15 @@ final class IoKey extends WaitQueue.Node<IoKey> {
     }
 
     /**
-     * Queues {@code w} and makes sure the selector watches its operations. The queueing comes last, a
-     * call with none inside: a stack overflow at any call before it has queued nothing (the key may
-     * stay listed as waiting, and watched for those operations, which does no harm).
+     * Queues {@code w}, last or, if {@code first}, ahead of the others, and makes sure the selector
+     * watches its operations. The queueing comes last, a call with none inside: a stack overflow at
+     * any call before it has queued nothing (the key may stay listed as waiting, and watched for those
+     * operations, which does no harm).
      *
      * @throws ClosedChannelException if the key was cancelled: another thread closed the channel
      *                                since the caller found it open (nothing is queued)
      */
-    void add(IoWait w) throws ClosedChannelException {
+    void add(IoWait w, boolean first) throws ClosedChannelException {
         try {
             int interest = key.interestOps();
             if ((interest & w.ops) != w.ops) {
@@ -67,7 +68,11 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         if (waits.isEmpty()) {
             loop.keyWaiting(this);
         }
-        waits.add(w);
+        if (first) {
+            waits.addFirst(w);
+        } else {
+            waits.add(w);
+        }
     }
 
     /** Takes {@code w} out of the queue if it is there. */
@@ -89,7 +94,8 @@ final class IoKey extends WaitQueue.Node<IoKey> {
      * thundering herd). The others stay queued and keep the interest, and the selector reports the
      * listener ready again for as long as a connection waits in its backlog: a woken acceptor that
      * never takes its turn (closed or timed out before it runs) leaves that connection to the next
-     * one in line at the next select.
+     * one in line at the next select. A woken acceptor that takes a connection wakes the next one
+     * itself ({@link #passAccept}), so a burst of connections is drained in one round.
      */
     void ready(int readyOps) {
         int wanted = 0;
@@ -111,6 +117,22 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         int unwanted = readyOps & ~wanted;
         if (unwanted != 0) {
             unwatch(unwanted);
+        }
+    }
+
+    /**
+     * An acceptor woken in its turn (by {@link #ready} or by this) took a connection, and there may be
+     * more in the backlog: wakes the first wait for {@code OP_ACCEPT} alone, which takes the next or,
+     * finding the backlog empty, waits again in its place (ending the chain of wakes); nothing if
+     * none waits.
+     */
+    void passAccept() {
+        for (IoWait w = waits.first(); w != null; w = waits.next(w)) {
+            if (w.ops == SelectionKey.OP_ACCEPT) {
+                remove(w);
+                w.complete(null);
+                return;
+            }
         }
     }
 

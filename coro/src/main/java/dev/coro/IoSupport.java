@@ -19,6 +19,11 @@ final class IoSupport extends IoBridge {
 
     @Override
     public void await(SelectableChannel channel, int ops, Object operation) throws IOException {
+        await(channel, ops, operation, false);
+    }
+
+    @Override
+    public void await(SelectableChannel channel, int ops, Object operation, boolean first) throws IOException {
         Scheduler s = Scheduler.current();
         Context self = s.currentContext();
         if (!channel.isOpen()) {
@@ -26,7 +31,7 @@ final class IoSupport extends IoBridge {
         }
         IoWait w;
         try {
-            w = s.loop.register(channel, ops, self, operation);
+            w = s.loop.register(channel, ops, self, operation, first);
         } catch (IOException e) {
             throw cannotRegister(self, operation, e);
         }
@@ -89,6 +94,11 @@ final class IoSupport extends IoBridge {
     @Override
     public void release(SelectableChannel channel) {
         Scheduler.current().loop.release(channel);
+    }
+
+    @Override
+    public void passAccept(SelectableChannel channel) {
+        Scheduler.current().loop.passAccept(channel);
     }
 
     @Override

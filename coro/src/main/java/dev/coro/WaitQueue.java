@@ -48,6 +48,19 @@ final class WaitQueue<W extends WaitQueue.Node<W>> {
         w.queued = true;
     }
 
+    /** Puts {@code w}, which is in no queue, ahead of every waiter queued. */
+    void addFirst(W w) {
+        w.prev = null;
+        w.next = head;
+        if (head == null) {
+            tail = w;
+        } else {
+            head.prev = w;
+        }
+        head = w;
+        w.queued = true;
+    }
+
     /** Removes and returns the oldest waiter; null if none. */
     W poll() {
         W w = head;

@@ -68,6 +68,30 @@ public abstract class IoBridge {
     public abstract void await(SelectableChannel channel, int ops, Object operation) throws IOException;
 
     /**
+     * {@link #await(SelectableChannel, int, Object)}, the wait queued ahead of the others on
+     * {@code channel} if {@code first}: a context woken in its turn that found nothing to do keeps its
+     * place in line.
+     *
+     * @param channel   a non-blocking channel
+     * @param ops       the operations, {@code SelectionKey.OP_READ} ...
+     * @param operation what the caller does, for dumps and messages
+     * @param first     whether the wait goes ahead of those queued, rather than after them
+     * @throws IOException if the channel is closed, or is closed by its owner while the caller waits
+     */
+    public abstract void await(SelectableChannel channel, int ops, Object operation, boolean first) throws IOException;
+
+    /**
+     * The caller, an acceptor of the listening {@code channel} woken in its turn, took a connection,
+     * and there may be more: wakes the first context waiting on {@code channel} for
+     * {@code OP_ACCEPT} alone, if any, to take the next. The selector reports a listener ready to one
+     * acceptor at a time; this drains a burst of connections in one round, a chain of wakes that
+     * the first acceptor to find the backlog empty ends.
+     *
+     * @param channel the listening channel, registered with the calling thread's loop
+     */
+    public abstract void passAccept(SelectableChannel channel);
+
+    /**
      * The caller is done waiting on {@code channel}, which it does not own through this library (an
      * {@code Io.await} ended, a connect failed): its registration with the calling thread's loop ends unless another
      * context still waits on it.

@@ -38,8 +38,12 @@ import java.util.Objects;
  * {@link #close()} while a coroutine waits in
  * {@code accept()} fails that wait with an {@link IOException} naming the listener. Several coroutines
  * of the thread may wait in {@code accept()} at once: a connection that arrives wakes one of them,
- * the first to have begun waiting, and the others stay parked (a woken one closed or timed out
- * before it takes its turn leaves the connection to the next in line); a close wakes them all.
+ * the first to have begun waiting, not all. One woken that takes a connection wakes the next in line
+ * before it returns, which takes the next connection and wakes the one after it, and so on, so a burst
+ * of connections is accepted in one round; the first to find the backlog empty waits again in its
+ * place, first in line, ending the chain (one wake in vain per burst, where waking them all would
+ * cost one per acceptor). A woken one closed or timed out before it takes its turn leaves the
+ * connection to the next in line; a close wakes them all.
  * An accept that fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
  * Such a failure is a scheduling point, as a wait is: an accept loop that retries lets the thread's
@@ -256,6 +260,10 @@ public final class TcpListener implements Closeable {
      */
     public TcpConnection accept() throws IOException {
         io.checkOwner(owner, "accept on", name, closed ? "closed" : "open");
+        // whether the caller was woken in its turn (by the listener's readiness, or by the acceptor before
+        // it), which it passes on to the next acceptor once it takes a connection, or keeps by waiting
+        // again first in line if it finds none
+        boolean turn = false;
         while (true) {
             SocketChannel c;
             try {
@@ -269,6 +277,10 @@ public final class TcpListener implements Closeable {
                 throw acceptFailed(e);
             }
             if (c != null) {
+                if (turn) {
+                    turn = false;
+                    io.passAccept(channel); // more may wait in the backlog: the next acceptor takes the next
+                }
                 try {
                     return wrapper.wrap(c, io);
                 } catch (IOException e) {
@@ -280,7 +292,8 @@ public final class TcpListener implements Closeable {
                 }
             }
             try {
-                io.await(channel, SelectionKey.OP_ACCEPT, accepting);
+                io.await(channel, SelectionKey.OP_ACCEPT, accepting, turn);
+                turn = true;
             } catch (IOException e) {
                 if (closed || e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
                     throw e; // closed: before or while it waited

@@ -21,10 +21,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Several coroutines of one thread parked in {@code accept()} on one listener: a connection that
- * arrives wakes one of them, the first to have begun waiting, not all (a thundering herd, where all
- * but one find nothing and wait again); a woken one closed before it accepts leaves the connection to
- * the next; a close of the listener wakes them all.
+ * Several coroutines of one thread parked in {@code accept()} on one listener: a readiness report of
+ * the listener wakes one of them, the first to have begun waiting, not all (a thundering herd, where
+ * all but one find nothing and wait again); one that takes a connection passes the wake to the next
+ * in line, so a burst drains in one round, and the first to find the backlog empty waits again in its
+ * place, ending the chain; a woken one closed before it accepts leaves the connection to the next; a
+ * close of the listener wakes them all.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
@@ -72,7 +74,7 @@ class AcceptorsTest {
     }
 
     @Test
-    void oneConnectionWakesOnlyTheFirstOfThreeAcceptorsAndTheOthersStayParked() throws Exception {
+    void oneConnectionWakesTheFirstOfThreeAcceptorsWhichPassesTheWakeToTheSecondOnlyAndTheOrderStays() throws Exception {
         countAccepts();
         List<String> got = new ArrayList<>();
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
@@ -87,19 +89,137 @@ class AcceptorsTest {
                 ended.receive(); // main parks: the loop selects, and the listener is reported ready once
                 assertThat(got).containsExactly("a1 accepted");
                 a1.join();
-                assertThat(accepts).as("one wake-up: the first acceptor's")
-                        .containsExactly("a1: none", "a2: none", "a3: none", "a1: a connection");
+                Coroutine.yield(); // a2, woken by a1, has run: it found nothing, and waits again
+                assertThat(accepts).as("the readiness woke a1, which passed the wake to a2 only")
+                        .containsExactly("a1: none", "a2: none", "a3: none", "a1: a connection", "a2: none");
                 assertThat(List.of(a2.state(), a3.state())).containsOnly(State.PARKED);
                 assertThat(LoopProbe.ioWaits()).isEqualTo(2);
 
                 try (SocketChannel second = SocketChannel.open(listener.localAddress())) {
-                    ended.receive(); // the next connection goes to the next in line
+                    ended.receive(); // the next connection goes to a2, first in line still, and a3 is the next
+                    a2.join();
+                    Coroutine.yield();
                     assertThat(got).containsExactly("a1 accepted", "a2 accepted");
-                    assertThat(accepts).hasSize(5).endsWith("a2: a connection");
+                    assertThat(accepts).containsExactly("a1: none", "a2: none", "a3: none", "a1: a connection",
+                            "a2: none", "a2: a connection", "a3: none");
                     assertThat(a3.state()).isEqualTo(State.PARKED);
                 }
             }
             a3.close();
+        }
+    }
+
+    @Test
+    void aBurstOfThreeConnectionsIsAcceptedByThreeAcceptorsAfterOneReadinessReportThroughAChainOfWakes() throws Exception {
+        countAccepts();
+        List<String> got = new ArrayList<>();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            Coroutine a1 = acceptor("a1", listener, got);
+            Coroutine a2 = acceptor("a2", listener, got);
+            Coroutine a3 = acceptor("a3", listener, got);
+            // blocking connects from main, which does not park meanwhile: all three wait in the backlog
+            // before the loop selects
+            long reports = LoopProbe.readyReports();
+            try (SocketChannel c1 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c2 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c3 = SocketChannel.open(listener.localAddress())) {
+                a3.join(); // main parks: the loop selects, and the listener is reported ready
+                assertThat(List.of(a1.state(), a2.state())).containsOnly(State.FINISHED);
+                assertThat(got).containsExactly("a1 accepted", "a2 accepted", "a3 accepted");
+                assertThat(LoopProbe.readyReports() - reports).as("a2 woken by a1, a3 by a2: not by a select")
+                        .isEqualTo(1);
+                assertThat(accepts).as("each wake took a connection; a3 had nobody to pass it to")
+                        .containsExactly("a1: none", "a2: none", "a3: none",
+                                "a1: a connection", "a2: a connection", "a3: a connection");
+                assertThat(LoopProbe.ioWaits()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aBurstIsDrainedInOneRoundByTheAcceptLoopWokenAndTheWakeItPassesOnIsTheOneInVain() throws Exception {
+        countAccepts();
+        List<String> got = new ArrayList<>();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            List<TcpConnection> accepted = new ArrayList<>();
+            List<Coroutine> loops = new ArrayList<>();
+            ended = new Channel<>("ended", 8);
+            for (String name : List.of("a1", "a2")) {
+                loops.add(Coroutine.create(name, () -> {
+                    try {
+                        while (true) {
+                            accepted.add(listener.accept());
+                            got.add(name + " accepted");
+                            if (accepted.size() >= 4) {
+                                ended.trySend(name);
+                            }
+                        }
+                    } catch (IOException e) {
+                        got.add(e.getMessage());
+                    }
+                }));
+                Coroutine.yield(); // parked in its accept, after those made before it
+            }
+            assertThat(accepts).containsExactly("a1: none", "a2: none");
+            long reports = LoopProbe.readyReports();
+            try (SocketChannel c1 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c2 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c3 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c4 = SocketChannel.open(listener.localAddress())) {
+                ended.receive(); // one select: a1 is woken, takes one and passes the wake to a2
+                Coroutine.yield(); // a2 has run
+                // a1's loop takes the rest at once, then waits again behind a2; a2, woken, finds the backlog
+                // empty and waits again in its place, first in line: the one wake in vain, ending the chain
+                assertThat(LoopProbe.readyReports() - reports).isEqualTo(1);
+                assertThat(got).containsExactly("a1 accepted", "a1 accepted", "a1 accepted", "a1 accepted");
+                assertThat(accepts).containsExactly("a1: none", "a2: none", "a1: a connection", "a1: a connection",
+                        "a1: a connection", "a1: a connection", "a1: none", "a2: none");
+                assertThat(loops).extracting(Coroutine::state).containsOnly(State.PARKED);
+                assertThat(LoopProbe.ioWaits()).isEqualTo(2);
+
+                try (SocketChannel c5 = SocketChannel.open(listener.localAddress())) {
+                    assertThat(ended.receive()).as("the next goes to a2, first in line").isEqualTo("a2");
+                    assertThat(got).endsWith("a2 accepted");
+                }
+            } finally {
+                for (TcpConnection c : accepted) {
+                    c.close();
+                }
+                for (Coroutine l : loops) {
+                    l.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void anAcceptorWokenByThePreviousOneAndClosedBeforeItAcceptsLeavesTheConnectionToTheNextInLine() throws Exception {
+        countAccepts();
+        List<String> got = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            Coroutine[] a2 = new Coroutine[1];
+            Coroutine a1 = Coroutine.create("a1", () -> {
+                try (TcpConnection c = listener.accept()) {
+                    log.add("a1 accepted, and found a2 " + a2[0].state());
+                    a2[0].close();
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            Coroutine.yield();
+            a2[0] = acceptor("a2", listener, got);
+            Coroutine a3 = acceptor("a3", listener, got);
+            try (SocketChannel c1 = SocketChannel.open(listener.localAddress());
+                 SocketChannel c2 = SocketChannel.open(listener.localAddress())) {
+                a3.join(); // the select after a1's round reports the listener ready again: a3 is woken
+                assertThat(log).as("a2 woken by a1, not run yet").containsExactly("a1 accepted, and found a2 SUSPENDED");
+                assertThat(a2[0].state()).isEqualTo(State.CLOSED);
+                assertThat(got).containsExactly("a3 accepted");
+                assertThat(accepts).as("a2 never took its turn")
+                        .containsExactly("a1: none", "a2: none", "a3: none", "a1: a connection", "a3: a connection");
+                assertThat(LoopProbe.ioWaits()).isZero();
+            }
         }
     }
 
@@ -136,8 +256,9 @@ class AcceptorsTest {
                         .containsExactly("closer found a1 SUSPENDED, a2 PARKED, a3 PARKED");
                 assertThat(a1.state()).isEqualTo(State.CLOSED);
                 assertThat(got).containsExactly("a2 accepted");
-                assertThat(accepts).as("a1 never took its turn, a3 was never woken")
-                        .containsExactly("a1: none", "a2: none", "a3: none", "a2: a connection");
+                Coroutine.yield(); // a3, woken by a2, has run: it found nothing, and waits again
+                assertThat(accepts).as("a1 never took its turn; a2 passed the wake to a3")
+                        .containsExactly("a1: none", "a2: none", "a3: none", "a2: a connection", "a3: none");
                 assertThat(a3.state()).isEqualTo(State.PARKED);
             }
             a3.close();
