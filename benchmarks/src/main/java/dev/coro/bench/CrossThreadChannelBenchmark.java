@@ -3,6 +3,7 @@ package dev.coro.bench;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
+import dev.coro.Select;
 import dev.coro.bench.kotlin.KotlinChannels;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,37 @@ public class CrossThreadChannelBenchmark {
             CompletableFuture<Void> echo = pool.submit(() -> {
                 for (int i = 0; i < roundTrips; i++) {
                     pong.send(ping.receive());
+                }
+                return null;
+            });
+            long sum = 0;
+            for (int i = 0; i < roundTrips; i++) {
+                ping.send(i);
+                sum += pong.receive();
+            }
+            Coroutine.await(echo);
+            return sum;
+        }).join();
+    }
+
+    /**
+     * {@link #coroPingPong} whose echo receives each value through one {@link Select} over the
+     * pinger's channels {@code ping} and {@code quiet} (a second one nobody sends to), made once and
+     * run for every value: a select over another thread's channels, each message crossing threads.
+     *
+     * @param pool       the pool to run on
+     * @param roundTrips values sent and received back: {@code 2 * roundTrips} messages
+     * @return the sum of the values received back
+     */
+    public static long coroSelectPingPong(CoroutinePool pool, int roundTrips) {
+        return pool.submit(() -> {
+            Channel<Integer> ping = new Channel<>("ping", 0);
+            Channel<Integer> pong = new Channel<>("pong", 0);
+            Channel<Integer> quiet = new Channel<>("quiet", 0);
+            CompletableFuture<Void> echo = pool.submit(() -> {
+                Select<Integer> next = new Select<Integer>().onReceive(ping, v -> v).onReceive(quiet, v -> v);
+                for (int i = 0; i < roundTrips; i++) {
+                    pong.send(next.select());
                 }
                 return null;
             });

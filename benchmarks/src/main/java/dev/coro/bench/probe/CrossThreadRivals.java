@@ -15,7 +15,10 @@ import java.util.Locale;
  * all alike; it prints each one's fastest and median round and coro's ratios to the others.
  * A fourth side runs kotlinx's ping-pong with each coroutine confined to a thread of its own (a
  * single-thread dispatcher per side), so that every message crosses threads as coro's do:
- * {@code Dispatchers.Default} mostly runs its two coroutines on one worker.
+ * {@code Dispatchers.Default} mostly runs its two coroutines on one worker. Two more sides run the
+ * ping-pong with the echo receiving through a select over two channels of the other side (the
+ * pinger's {@code ping} and one nobody sends to): coro's {@code Select} over another thread's
+ * channels, and kotlinx's {@code select} on {@code Dispatchers.Default}.
  *
  * <p>On a shared machine, run it as a real-time process ({@code chrt -f 10}): every thread of the
  * JVM then inherits the policy, other processes cannot take the cores from the spinning threads of
@@ -47,7 +50,8 @@ public final class CrossThreadRivals {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 15;
         int messages = 2 * roundTrips;
         String[] names = {"coro, pool of 2", "kotlinx, Default", "SynchronousQueue, virtual threads",
-            "kotlinx, a thread per side"};
+            "kotlinx, a thread per side", "coro, select across threads, pool of 2",
+            "kotlinx, select, Default"};
         long[][] nanos = new long[names.length][rounds];
         try (CoroutinePool pool = CoroutinePool.start(2); QueuePingPong queues = new QueuePingPong(Thread.ofVirtual(), messages);
              KotlinChannels.TwoThreads kotlinThreads = new KotlinChannels.TwoThreads()) {
@@ -56,6 +60,8 @@ public final class CrossThreadRivals {
                 () -> KotlinChannels.pingPongDefaultDispatcher(roundTrips),
                 queues::run,
                 () -> kotlinThreads.pingPong(roundTrips),
+                () -> CrossThreadChannelBenchmark.coroSelectPingPong(pool, roundTrips),
+                () -> KotlinChannels.selectPingPongDefaultDispatcher(roundTrips),
             };
             for (int r = -5; r < rounds; r++) {
                 for (int k = 0; k < sides.length; k++) {
@@ -76,5 +82,7 @@ public final class CrossThreadRivals {
         }
         System.out.printf(Locale.ROOT, "coro / kotlinx %.2f, coro / SynchronousQueue %.2f, coro / kotlinx with a thread per side %.2f (medians)%n",
                 (double) medians[0] / medians[1], (double) medians[0] / medians[2], (double) medians[0] / medians[3]);
+        System.out.printf(Locale.ROOT, "select: coro / kotlinx %.2f; select over plain receive: coro %.2f, kotlinx %.2f (medians)%n",
+                (double) medians[4] / medians[5], (double) medians[4] / medians[0], (double) medians[5] / medians[1]);
     }
 }

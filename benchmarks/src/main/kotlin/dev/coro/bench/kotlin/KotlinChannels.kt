@@ -10,6 +10,7 @@ import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.selects.select
 
 /** Rendezvous-channel ping-pong between two coroutines, for `ChannelBenchmark` and `CrossThreadChannelBenchmark`. */
 object KotlinChannels {
@@ -25,6 +26,34 @@ object KotlinChannels {
     /** The same with both coroutines on `Dispatchers.Default`, free to run on different threads. */
     @JvmStatic
     fun pingPongDefaultDispatcher(roundTrips: Int): Long = pingPong(Dispatchers.Default, roundTrips)
+
+    /**
+     * The ping-pong of [pingPongDefaultDispatcher] whose echo receives each value through
+     * `select { ping.onReceive; quiet.onReceive }`, `quiet` a second rendezvous channel nobody sends to:
+     * the rival of a coro `Select` over another thread's channels.
+     */
+    @JvmStatic
+    fun selectPingPongDefaultDispatcher(roundTrips: Int): Long =
+        runBlocking(Dispatchers.Default) {
+            val ping = Channel<Int>(Channel.RENDEZVOUS)
+            val pong = Channel<Int>(Channel.RENDEZVOUS)
+            val quiet = Channel<Int>(Channel.RENDEZVOUS)
+            launch {
+                repeat(roundTrips) {
+                    val v = select<Int> {
+                        ping.onReceive { it }
+                        quiet.onReceive { it }
+                    }
+                    pong.send(v)
+                }
+            }
+            var sum = 0L
+            for (i in 0 until roundTrips) {
+                ping.send(i)
+                sum += pong.receive()
+            }
+            sum
+        }
 
     /** The ping-pong in [context], the echo coroutine in [echoContext] added to it. */
     private fun pingPong(context: CoroutineContext, roundTrips: Int, echoContext: CoroutineContext = EmptyCoroutineContext): Long =
