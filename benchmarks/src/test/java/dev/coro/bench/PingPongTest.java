@@ -79,6 +79,7 @@ class PingPongTest {
         assertThat(KotlinYield.rounds(2, 10)).isEqualTo(30);
         assertThat(KotlinChannels.pingPong(5)).isEqualTo(10);
         assertThat(KotlinChannels.pingPongDefaultDispatcher(5)).isEqualTo(10);
+        assertThat(KotlinChannels.selectPingPongDefaultDispatcher(5)).isEqualTo(10);
         assertThat(KotlinSelect.receive(100)).isBetween(100L, 200L);
         assertThat(KotlinSkynet.run(1000, 10)).isEqualTo(499_500);
         assertThat(KotlinSkynet.runUndispatched(1000, 10)).isEqualTo(499_500);
@@ -153,6 +154,8 @@ class PingPongTest {
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             assertThat(CrossThreadChannelBenchmark.coroPingPong(pool, 5)).isEqualTo(10);
             assertThat(CrossThreadChannelBenchmark.coroPingPong(pool, 100)).isEqualTo(4950);
+            assertThat(CrossThreadChannelBenchmark.coroSelectPingPong(pool, 5)).isEqualTo(10);
+            assertThat(CrossThreadChannelBenchmark.coroSelectPingPong(pool, 100)).isEqualTo(4950);
             // each side awaits 0 .. 9 once
             assertThat(AwaitBenchmark.coroAwaitCrossThread(pool, 10)).isEqualTo(90);
         }
