@@ -952,6 +952,7 @@ public final class Select<R> {
          * @return the clause's operation on its channel; null for a clause that has none
          */
         default RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+            waitIn(claim);
             register(self, s);
             return null;
         }
@@ -959,7 +960,14 @@ public final class Select<R> {
         /** In a run across threads that is over: stops waiting ({@code op}: what {@link #registerAcross} returned). */
         default void withdrawAcross(RemoteOp<?> op) {
             unregister();
+            waitIn(null);
         }
+
+        /**
+         * Keeps {@code claim}, the wait of the run across threads this clause now waits in (null once it
+         * is over), for a clause with no operation of its own to lock before it fires.
+         */
+        void waitIn(Claim claim);
 
         /** After it won a run across threads: the clause's result ({@code op}: its operation, null for a clause without one). */
         default R resultAcross(Context self, RemoteOp<?> op) {
@@ -1024,6 +1032,11 @@ public final class Select<R> {
                 channel.registerHere(op);
             }
             return op;
+        }
+
+        /** Never asked: its operation ({@link SelectOp}) holds the run's wait, not the clause. */
+        @Override
+        public void waitIn(Claim claim) {
         }
 
         @Override
@@ -1272,16 +1285,8 @@ public final class Select<R> {
         }
 
         @Override
-        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+        public void waitIn(Claim claim) {
             this.claim = claim;
-            register(self, s);
-            return null;
-        }
-
-        @Override
-        public void withdrawAcross(RemoteOp<?> op) {
-            unregister();
-            claim = null;
         }
 
         @Override
@@ -1375,16 +1380,8 @@ public final class Select<R> {
         }
 
         @Override
-        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
+        public void waitIn(Claim claim) {
             this.claim = claim;
-            register(self, s);
-            return null;
-        }
-
-        @Override
-        public void withdrawAcross(RemoteOp<?> op) {
-            unregister();
-            claim = null;
         }
 
         @Override

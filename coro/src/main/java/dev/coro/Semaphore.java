@@ -149,12 +149,7 @@ public final class Semaphore {
      */
     public <T> T withPermit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
-        acquire();
-        try {
-            return body.get();
-        } finally {
-            release();
-        }
+        return callWithPermit(body::get);
     }
 
     /**

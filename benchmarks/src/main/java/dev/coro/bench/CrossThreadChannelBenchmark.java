@@ -7,6 +7,7 @@ import dev.coro.Select;
 import dev.coro.bench.kotlin.KotlinChannels;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -97,12 +98,21 @@ public class CrossThreadChannelBenchmark {
      * @return the sum of the values received back
      */
     public static long coroPingPong(CoroutinePool pool, int roundTrips) {
+        return coroPingPong(pool, roundTrips, false);
+    }
+
+    /** {@link #coroPingPong}, the echo receiving through {@code ping.receive()}, or a select over {@code ping} and {@code quiet}. */
+    private static long coroPingPong(CoroutinePool pool, int roundTrips, boolean select) {
         return pool.submit(() -> {
             Channel<Integer> ping = new Channel<>("ping", 0);
             Channel<Integer> pong = new Channel<>("pong", 0);
+            Channel<Integer> quiet = select ? new Channel<>("quiet", 0) : null;
             CompletableFuture<Void> echo = pool.submit(() -> {
+                Supplier<Integer> next = select
+                        ? new Select<Integer>().onReceive(ping, v -> v).onReceive(quiet, v -> v)::select
+                        : ping::receive;
                 for (int i = 0; i < roundTrips; i++) {
-                    pong.send(ping.receive());
+                    pong.send(next.get());
                 }
                 return null;
             });
@@ -126,25 +136,7 @@ public class CrossThreadChannelBenchmark {
      * @return the sum of the values received back
      */
     public static long coroSelectPingPong(CoroutinePool pool, int roundTrips) {
-        return pool.submit(() -> {
-            Channel<Integer> ping = new Channel<>("ping", 0);
-            Channel<Integer> pong = new Channel<>("pong", 0);
-            Channel<Integer> quiet = new Channel<>("quiet", 0);
-            CompletableFuture<Void> echo = pool.submit(() -> {
-                Select<Integer> next = new Select<Integer>().onReceive(ping, v -> v).onReceive(quiet, v -> v);
-                for (int i = 0; i < roundTrips; i++) {
-                    pong.send(next.select());
-                }
-                return null;
-            });
-            long sum = 0;
-            for (int i = 0; i < roundTrips; i++) {
-                ping.send(i);
-                sum += pong.receive();
-            }
-            Coroutine.await(echo);
-            return sum;
-        }).join();
+        return coroPingPong(pool, roundTrips, true);
     }
 
     /**
