@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * each other as in {@link SwitchBenchmark} (one op = one one-way transfer); {@code yield}, main and two
  * coroutines yielding in turn as {@link YieldRoundRobinBenchmark}'s N = 2 (one op = one yield);
  * {@code round trip}, main switching to a coroutine that switches straight back (one op = one round trip);
- * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code select}, {@link Selects}
+ * {@code sleep}, {@link Sleepers} (one op = one sleep under virtual time); {@code sleep at scale}, {@link ScaledSleepers} (the same among 50,000 coroutines); {@code select}, {@link Selects}
  * (one op = one value received by a select); {@code channel}, {@link Messages} (one op = one message of
  * {@link ChannelBenchmark}'s ping-pong); {@code iterator}, {@link Iterated} (one op = one value a
  * {@code for} loop takes from a buffered channel); {@code generator}, {@link GeneratorNext}, {@code buffered}, {@link BufferedNext},
@@ -42,6 +42,9 @@ public final class BuildRatio {
     static final int SLICE_OPS = 20_000;
     static final int WARMUP = 150;
     static final int SLICES = 400;
+    /** The slices of a workload whose one run is more ops than a slice holds: warming up, then measured. */
+    static final int SCALED_WARMUP = 20;
+    static final int SCALED_SLICES = 60;
 
     private BuildRatio() {
     }
@@ -64,6 +67,7 @@ public final class BuildRatio {
         workloads.put("yield", Ring.class);
         workloads.put("round trip", RoundTrip.class);
         workloads.put("sleep", Sleepers.class);
+        workloads.put("sleep at scale", ScaledSleepers.class);
         workloads.put("select", Selects.class);
         workloads.put("channel", Messages.class);
         workloads.put("iterator", Iterated.class);
@@ -189,6 +193,34 @@ public final class BuildRatio {
 
         /** Draws the table. */
         public Sleepers() {
+        }
+
+        @Override
+        public void run() {
+            VirtualTimeDelayBenchmark.sleepers(durations, COROUTINES);
+        }
+
+        @Override
+        public int ops() {
+            return COROUTINES * EACH;
+        }
+    }
+
+    /**
+     * {@link Sleepers} with as many coroutines as one thread of {@code TimerLateness}'s pool of 2 holds:
+     * {@value #COROUTINES} coroutines × {@value #EACH} sleeps of 1 to 100 ms under virtual time, so that
+     * their contexts and stacks are far larger than the caches, and every wake misses on its own. One op
+     * = one sleep (the coroutines' creation and first run included, one in {@value #EACH}). Measured in
+     * {@value #SCALED_SLICES} slices after {@value #SCALED_WARMUP}: a run takes tenths of a second.
+     */
+    public static final class ScaledSleepers implements Workload {
+        static final int COROUTINES = 50_000;
+        static final int EACH = 4;
+        private final java.time.Duration[] durations = VirtualTimeDelayBenchmark.durations(
+                new java.util.SplittableRandom(VirtualTimeDelayBenchmark.SEED).ints(COROUTINES * EACH, 1, 101).toArray());
+
+        /** Draws the table. */
+        public ScaledSleepers() {
         }
 
         @Override
@@ -397,10 +429,12 @@ public final class BuildRatio {
     private static void compare(String name, Workload oldSide, Workload newSide) {
         int runs = Math.max(1, SLICE_OPS / oldSide.ops());
         double opsPerSlice = (double) runs * oldSide.ops();
-        double[] o = new double[SLICES];
-        double[] n = new double[SLICES];
-        double[] ratio = new double[SLICES];
-        for (int s = -WARMUP; s < SLICES; s++) {
+        boolean large = oldSide.ops() > SLICE_OPS;
+        int slices = large ? SCALED_SLICES : SLICES;
+        double[] o = new double[slices];
+        double[] n = new double[slices];
+        double[] ratio = new double[slices];
+        for (int s = large ? -SCALED_WARMUP : -WARMUP; s < slices; s++) {
             long to;
             long tn;
             if ((s & 1) == 0) {
@@ -420,7 +454,7 @@ public final class BuildRatio {
         Arrays.sort(n);
         Arrays.sort(ratio);
         System.out.printf(Locale.ROOT, "%-10s old %.1f ns/op, new %.1f ns/op (medians); new / old: median %.3f (p25 %.3f, p75 %.3f)%n",
-                name, o[SLICES / 2], n[SLICES / 2], ratio[SLICES / 2], ratio[SLICES / 4], ratio[3 * SLICES / 4]);
+                name, o[slices / 2], n[slices / 2], ratio[slices / 2], ratio[slices / 4], ratio[3 * slices / 4]);
     }
 
     private static long time(Runnable r, int runs) {
