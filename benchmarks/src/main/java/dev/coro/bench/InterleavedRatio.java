@@ -43,7 +43,8 @@ import jdk.internal.vm.Continuation;
  * warming up and {@value #SLEEP_SLICES} measured; {@code select} is {@value #SLICE_OPS} values received by
  * {@link SelectBenchmark}'s select against as many messages of its plain ping-pong.
  *
- * <p>Run: {@code benchmarks/run.sh interleaved} (prints a table; with an argument, also writes JSON there).
+ * <p>Run: {@code benchmarks/run.sh interleaved} (prints a table; with an argument, also writes JSON there;
+ * {@code -Dinterleaved.only=REGEX} makes only the comparisons whose names match, the others skipped).
  */
 public final class InterleavedRatio {
 
@@ -52,6 +53,8 @@ public final class InterleavedRatio {
     static final int SLICES = 300;
     static final int SLEEP_WARMUP = 20;
     static final int SLEEP_SLICES = 60;
+    /** The comparisons to make, by name: {@code -Dinterleaved.only=REGEX} (all by default). */
+    private static final java.util.regex.Pattern ONLY = java.util.regex.Pattern.compile(System.getProperty("interleaved.only", ".*"));
 
     private InterleavedRatio() {
     }
@@ -203,6 +206,7 @@ public final class InterleavedRatio {
         coroPair.close();
         yielder.close();
         if (args.length > 0) {
+            json.removeIf(java.util.Objects::isNull);
             Files.writeString(Path.of(args[0]), "[\n" + String.join(",\n", json) + "\n]\n");
         }
     }
@@ -214,10 +218,13 @@ public final class InterleavedRatio {
 
     /**
      * Alternates the two sides slice by slice ({@code ops} each, {@code warmup} slices unmeasured, then
-     * {@code slices}); prints and returns the JSON of their percentiles (the baseline under {@code "raw"}).
+     * {@code slices}); prints and returns the JSON of their percentiles (the baseline under {@code "raw"}); null, measuring nothing, if {@code name} is not one of {@code -Dinterleaved.only}.
      */
     private static String compare(String name, String benchmark, String baseline, Side coro, Side raw, int ops, int warmup,
                                   int slices) {
+        if (!ONLY.matcher(name).matches()) {
+            return null;
+        }
         double[] c = new double[slices];
         double[] r = new double[slices];
         for (int s = -warmup; s < slices; s++) {
