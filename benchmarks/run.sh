@@ -6,9 +6,10 @@
 #   benchmarks/run.sh quick        a quick subset (~1 min): switch, round trip, yield N=2, virtual-thread handoffs;
 #                                  report in benchmarks/target/quick/docs (docs/ is left alone)
 #   benchmarks/run.sh jmh ARGS...  JMH itself, e.g. `jmh SwitchBenchmark -f 1 -prof gc`, `jmh 'kotlin|rivals' -f 1`
-#   benchmarks/run.sh interleaved  switch and round trip against raw, in alternating slices (load-proof ratios)
-#   benchmarks/run.sh buildratio OLD.jar NEW.jar [REGEX]   two builds of coro in one JVM, switch and yield in alternating
-#                                  slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
+#   benchmarks/run.sh interleaved  each target's pair (sleep/yield, select/ping-pong, switch/raw, await/join ...) in
+#                                  alternating slices (load-proof ratios); INTERLEAVED_ONLY=REGEX runs only the pairs named
+#   benchmarks/run.sh buildratio OLD.jar NEW.jar [REGEX]   two builds of coro in one JVM, each workload (switch, yield,
+#                                  sleep, sleep at scale, select, channel ...) in alternating slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
 #   benchmarks/run.sh probe NAME ARGS...  one of the analysis's probes (dev.coro.bench.probe: ScaleRounds,
 #                                  YieldCost, ReadAheadSumRatio, SuspendedHeap, SleepShapes, SleepLoop, AwaitMark, CrossCoreFloor, CrossThreadRivals), JVM flags via PROBE_FLAGS
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
@@ -77,7 +78,7 @@ case "$mode" in
     report "$RES" "$ROOT/benchmarks/target/quick/docs"
     ;;
   jmh) build; jmh "$@" ;;
-  interleaved) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
+  interleaved) build; "$JAVA" "$EXPORTS" -Dinterleaved.only="${INTERLEAVED_ONLY:-.*}" -cp "$JAR" dev.coro.bench.InterleavedRatio "$@" ;;
   # shellcheck disable=SC2086
   probe) build; name=$1; shift; "$JAVA" "$EXPORTS" ${PROBE_FLAGS:-} -cp "$JAR" "dev.coro.bench.probe.$name" "$@" ;;
   loop) build; "$JAVA" "$EXPORTS" -cp "$JAR" dev.coro.bench.SwitchLoop "$@" ;;
