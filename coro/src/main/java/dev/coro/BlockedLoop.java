@@ -51,8 +51,15 @@ final class BlockedLoop extends Event {
     @Description("The frames of the running thread when it was reported, innermost first")
     String stack;
 
-    /** Records the report of {@code c}, blocking {@code owner} for {@code nanos}, if the event is enabled. */
-    static void record(Context c, Thread owner, Thread runner, long nanos, int others, String stack) {
+    @Label("Moved On")
+    @Description("Whether the thread reached a scheduling point (or an idle wait) while its stack was taken: the stall was over, and the stack may be of what it ran next")
+    boolean movedOn;
+
+    /**
+     * Records the report of {@code c}, blocking {@code owner} for {@code nanos}, if the event is enabled;
+     * {@code movedOn} if the stall was over by the time {@code stack} was taken.
+     */
+    static void record(Context c, Thread owner, Thread runner, long nanos, int others, String stack, boolean movedOn) {
         BlockedLoop e = new BlockedLoop();
         if (e.shouldCommit()) {
             e.coroutine = c.name();
@@ -62,6 +69,7 @@ final class BlockedLoop extends Event {
             e.blockedFor = nanos;
             e.otherContexts = others;
             e.stack = stack;
+            e.movedOn = movedOn;
             e.commit();
         }
     }

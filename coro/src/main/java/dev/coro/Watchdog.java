@@ -9,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -57,6 +58,11 @@ final class Watchdog implements Runnable {
      * this thread touches it.
      */
     private final WeakIdentityMap<Scheduler, Watch> watches = new WeakIdentityMap<>();
+    /**
+     * How a report takes the stack of the thread running the blocking context: {@link Thread#getStackTrace()}.
+     * A test puts in one that lets the thread move on meanwhile, as it may of itself.
+     */
+    Function<Thread, StackTraceElement[]> stackOf = Thread::getStackTrace;
 
     /** One scheduler as the detector last saw it. */
     private static final class Watch {
@@ -283,7 +289,7 @@ final class Watchdog implements Runnable {
                 long blocked = now - w.since;
                 if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
                     w.reported = blocked;
-                    reports.add(report(s, blocked));
+                    reports.add(report(s, blocked, points));
                 }
             }
         }
@@ -301,18 +307,22 @@ final class Watchdog implements Runnable {
     }
 
     /**
-     * Reports {@code s}, blocked for {@code nanos}, through the {@code dev.coro} logger and the JFR
-     * event; returns the message. A logger that throws (a handler of the user's) loses that report's
-     * log line only: the event is recorded, and the detector goes on.
+     * Reports {@code s}, blocked for {@code nanos} at {@code points} scheduling points and idle waits,
+     * through the {@code dev.coro} logger and the JFR event; returns the message. The stack is taken
+     * while the thread runs on: if it has reached a scheduling point (or an idle wait) by the time the
+     * stack is taken, the stall is over and the frames may be of what the thread ran next, which the
+     * report then says instead of passing them off as the stall's. A logger that throws (a handler of
+     * the user's) loses that report's log line only: the event is recorded, and the detector goes on.
      */
-    private static String report(Scheduler s, long nanos) {
+    private String report(Scheduler s, long nanos, long points) {
         int size = s.runList.size();
         Context c = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
         if (c == null) {
             c = s.main;
         }
         Thread runner = s.engine.runner(c);
-        StackTraceElement[] frames = runner.getStackTrace();
+        StackTraceElement[] frames = stackOf.apply(runner);
+        boolean movedOn = (long) POINTS.getOpaque(s) + (long) IDLE_WAITS.getOpaque(s.loop) != points;
         int others = Math.max(0, size - 1);
         String stack = frames(frames);
         String message = c.describe() + " has blocked thread " + Scheduler.describe(s.owner) + " for "
@@ -320,14 +330,16 @@ final class Watchdog implements Runnable {
                 + others + (others == 1 ? " other context cannot" : " other contexts cannot") + " run meanwhile"
                 // only posts someone waits for: not an operation whose caller gave up, nor a dump's request
                 + (s.loop.hasAwaitedPending(size <= 1) ? ", nor can its timers, I/O and posts from other threads be served" : "")
-                + ". Its stack (thread " + Scheduler.describe(runner) + "):\n" + stack;
+                + (movedOn ? ". It moved on as its stack was taken (a scheduling point or an idle wait came): the stack"
+                        + " (thread " + Scheduler.describe(runner) + ") may be of what it ran next, not of the stall:\n"
+                        : ". Its stack (thread " + Scheduler.describe(runner) + "):\n") + stack;
         try {
             System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
         } catch (Throwable e) {
             survived("the dev.coro logger, given a report,", e); // a handler of the user's: the report still goes to JFR
         }
         if (Monitoring.jfr) {
-            BlockedLoop.record(c, s.owner, runner, nanos, others, stack);
+            BlockedLoop.record(c, s.owner, runner, nanos, others, stack, movedOn);
         }
         return message;
     }

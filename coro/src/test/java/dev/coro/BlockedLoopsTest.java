@@ -58,6 +58,7 @@ class BlockedLoopsTest {
         }
         assertThat(e.getString("stack")).contains("at java.base/java.lang.Thread.sleep(")
                 .contains("at dev.coro.BlockedLoopsTest.blockTheThread(");
+        assertThat(e.getBoolean("movedOn")).as("its stack was taken during the stall").isFalse();
         assertThat(logged).hasSize(1);
         assertThat(logged.get(0)).startsWith("coroutine 'blocker' has blocked thread " + me + " for ")
                 .contains(" ms without reaching a scheduling point (yield, switchTo, a park, the end of its body): "
@@ -966,6 +967,40 @@ class BlockedLoopsTest {
                     .hasMessage("-Dcoro.blockedThreshold=" + bad
                             + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
         }
+    }
+
+    @Test
+    void aThreadThatMovesOnWhileItsStackIsTakenIsReportedSayingTheStackMayBeOfWhatItRanNext() throws Exception {
+        Coroutine other = Coroutine.create("other", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        String stackOf = "(thread " + Scheduler.describe(Thread.currentThread()) + ")";
+        long t = System.nanoTime();
+        assertThat(mine(w.sample(t), me)).isEmpty();
+        // the stall ends as its stack is taken: the thread reaches a scheduling point meanwhile
+        w.stackOf = thread -> {
+            Coroutine.yield();
+            return thread.getStackTrace();
+        };
+        List<RecordedEvent> events = JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"),
+                () -> assertThat(mine(w.sample(t + ms(100)), me)).singleElement().asString()
+                        .startsWith("main context 'main' has blocked " + me + "100.000 ms without reaching a scheduling point")
+                        .contains("1 other context cannot run meanwhile. It moved on as its stack was taken (a scheduling point"
+                                + " or an idle wait came): the stack " + stackOf + " may be of what it ran next, not of the stall:\n")
+                        .doesNotContain("Its stack"),
+                "dev.coro.BlockedLoop");
+        assertThat(events).singleElement().satisfies(e -> assertThat(e.getBoolean("movedOn")).isTrue());
+        // a stall whose stack is taken while it lasts is reported as before
+        w.stackOf = Thread::getStackTrace;
+        assertThat(mine(w.sample(t + ms(200)), me)).isEmpty(); // the first look at the new count
+        assertThat(mine(w.sample(t + ms(300)), me)).singleElement().asString()
+                .contains("1 other context cannot run meanwhile. Its stack " + stackOf + ":\n")
+                .doesNotContain("moved on");
+        other.close();
     }
 
     private static long ms(long millis) {
