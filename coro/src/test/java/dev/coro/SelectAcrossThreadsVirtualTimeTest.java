@@ -2,6 +2,7 @@ package dev.coro;
 
 import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,6 +127,42 @@ class SelectAcrossThreadsVirtualTimeTest {
         });
         assertThat(trace).containsExactly("timed out at 50000000",
                 "the channel's thread handed a value over: false at 50000000", "received 2 then 3 at 50000000");
+    }
+
+    /**
+     * A select waiting on the channel of a thread that ends: nothing can come, but the clock does not
+     * jump to its {@code onTimeout} either (that is an hour away in real time); the caller's liveness
+     * check fails the select, naming the channel and its thread, with the clock still.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectOnTheChannelOfAThreadThatEndsFailsNamingItWithTheClockStill() {
+        Thread self = Thread.currentThread();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
+        List<String> trace = new ArrayList<>();
+        String[] threads = new String[2];
+        try {
+            VirtualTime.run(() -> {
+                threads[0] = ThreadNames.thread();
+                CompletableFuture<String> owner = Peer.start("owner", () -> {
+                    made.complete(new Channel<>("plain", 0));
+                    Peer.awaitBlocked(self, giveUp); // most often once the select waits
+                    Coroutine.yield(); // runs the select's clause if it came as a post
+                    return ThreadNames.thread();
+                });
+                Channel<Integer> plain = Coroutine.await(made);
+                Throwable t = catchThrowable(() -> new Select<String>().onReceive(plain, v -> "received " + v)
+                        .onTimeout(HOUR, () -> "timed out").select());
+                trace.add(at(t.getClass().getSimpleName() + ": " + t.getMessage()));
+                threads[1] = Coroutine.await(owner);
+            });
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(trace).containsExactly("IllegalStateException: main context 'main' of thread " + threads[0]
+                + " cannot select a receive from channel 'plain' (open): it belongs to thread " + threads[1]
+                + ", which has ended at 0");
     }
 
     // ---- 2. onSend to another thread's channel with onTimeout ------------------------------------
