@@ -11,7 +11,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -163,6 +165,63 @@ class SelectAcrossThreadsVirtualTimeTest {
         assertThat(trace).containsExactly("IllegalStateException: main context 'main' of thread " + threads[0]
                 + " cannot select a receive from channel 'plain' (open): it belongs to thread " + threads[1]
                 + ", which has ended at 0");
+    }
+
+    /**
+     * A select across threads with an {@code onComplete} clause, whose future another thread completes
+     * while this thread waits idle but whose wake-up it holds back (a callback registered after the
+     * thread's own runs first, and blocks): the completion has come, so once the quiet wait has lasted
+     * as long as the {@code onTimeout} is away the completion is taken in and wins, the clock still. A
+     * round in which the future completed only after the quiet wait had ended proves nothing and is run again.
+     */
+    @Test
+    @Timeout(120)
+    void aCompletionWhoseWakeUpIsHeldBackWinsASelectAcrossThreadsOverItsOnTimeoutWithTheClockStill() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> foreign = channelOf(pool, "foreign", 0); // before the run: its only idle wait is the select's
+            EventLoop loop = Scheduler.current().loop;
+            for (int round = 0; ; round++) {
+                assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
+                CompletableFuture<String> f = new CompletableFuture<>();
+                CountDownLatch release = new CountDownLatch(1);
+                AtomicBoolean gaveUp = new AtomicBoolean();
+                AtomicBoolean completedWhileIdle = new AtomicBoolean();
+                Thread completer = Thread.ofPlatform().name("completer").start(() -> {
+                    while (!loop.isIdle()) { // the select waits, and its thread blocks
+                        if (gaveUp.get()) {
+                            return;
+                        }
+                        Thread.onSpinWait();
+                    }
+                    f.whenComplete((v, t) -> { // runs before the thread's callback, which posts the wake-up
+                        completedWhileIdle.set(loop.isIdle());
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                    f.complete("v");
+                });
+                List<String> trace = new ArrayList<>();
+                try {
+                    VirtualTime.run(() -> trace.add(at(new Select<String>().onReceive(foreign, v -> "received " + v)
+                            .onComplete(f, v -> "completed " + v).onTimeout(Duration.ofMillis(20), () -> "timed out")
+                            .select())));
+                } finally {
+                    gaveUp.set(true);
+                    release.countDown();
+                    Peer.join(completer);
+                }
+                f.complete("late"); // if the completer gave up
+                if (completedWhileIdle.get()) {
+                    assertThat(trace).containsExactly("completed v at 0");
+                    assertThat(Coroutine.await(pool.submit(() -> foreign.trySend(1)))).as("a receiver left on the channel")
+                            .isFalse();
+                    return;
+                }
+            }
+        }
     }
 
     // ---- 2. onSend to another thread's channel with onTimeout ------------------------------------
