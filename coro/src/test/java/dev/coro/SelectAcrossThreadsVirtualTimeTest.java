@@ -313,6 +313,48 @@ class SelectAcrossThreadsVirtualTimeTest {
                 "the channel's thread received 99 at 50000000");
     }
 
+    /**
+     * A {@code withTimeout} and the select's own {@code onTimeout} due at the same instant: timers of one
+     * deadline expire in the order they were scheduled, so the {@code withTimeout}, scheduled first, expires
+     * first and interrupts the wait, and the {@code onTimeout} never fires; with an {@code onTimeout} due
+     * sooner, it fires and the {@code withTimeout} does not. A select across threads ends as one over the
+     * thread's own channels does.
+     */
+    @Test
+    @Timeout(60)
+    void aWithTimeoutAndAnOnTimeoutDueAtOnceEndASelectAcrossThreadsAsOneOverTheThreadsOwnChannels() {
+        List<List<String>> traces = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            for (boolean across : new boolean[] {false, true}) {
+                List<String> trace = new ArrayList<>();
+                VirtualTime.run(() -> {
+                    Channel<Integer> other = across ? channelOf(pool, "other", 0) : new Channel<>("other", 0);
+                    Channel<Integer> local = new Channel<>("local", 0);
+                    for (int onTimeout : new int[] {10, 5}) {
+                        Select<String> sel = new Select<String>().onReceive(local, v -> "local " + v)
+                                .onReceive(other, v -> "other " + v)
+                                .onTimeout(Duration.ofMillis(onTimeout), () -> "onTimeout fired");
+                        long start = Coroutine.nanoTime();
+                        try {
+                            String r = Coroutine.withTimeout(Duration.ofMillis(10), sel::select);
+                            trace.add(r + " after " + (Coroutine.nanoTime() - start));
+                        } catch (CoroutineTimeoutException e) {
+                            trace.add("withTimeout expired after " + (Coroutine.nanoTime() - start));
+                        }
+                    }
+                    if (across) {
+                        trace.add("the channel's thread handed a value over: "
+                                + Coroutine.await(pool.submit(() -> other.trySend(1))));
+                    }
+                });
+                traces.add(trace);
+            }
+        }
+        assertThat(traces.get(0)).containsExactly("withTimeout expired after 10000000", "onTimeout fired after 5000000");
+        assertThat(traces.get(1)).containsExactly("withTimeout expired after 10000000", "onTimeout fired after 5000000",
+                "the channel's thread handed a value over: false");
+    }
+
     // ---- 4. conservation ------------------------------------------------------------------------
 
     private static final int LOCAL = 1_000_000;
