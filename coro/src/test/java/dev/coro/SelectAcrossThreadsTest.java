@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -171,6 +172,45 @@ class SelectAcrossThreadsTest {
                 return null;
             });
             assertThat(sel.select()).isEqualTo("a2");
+        }
+    }
+
+    /**
+     * A receive clause that another thread completed (its value handed over, the wake-up on its way)
+     * while the select's coroutine is closed before it runs again: the close waits for the wake-up, the
+     * coroutine unwinds instead of firing the clause, and the value goes back to the channel, where the
+     * next receive takes it: not lost, not received twice. The selecting thread blocks outside coro
+     * meanwhile, so that the wake-up is still waiting in its inbox when the close comes.
+     */
+    @Test
+    @Timeout(60)
+    void aValueHandedToAReceiveClauseWhoseCoroutineIsClosedBeforeItRunsAgainGoesBackToTheChannel() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> ch = Coroutine.await(pool.submit(() -> new Channel<Integer>("values", 0)));
+            Select<String> sel = new Select<String>().onReceive(ch, v -> "got " + v);
+            List<String> fired = new ArrayList<>();
+            AtomicBoolean unwound = new AtomicBoolean();
+            Coroutine selector = Coroutine.create("selector", () -> {
+                try {
+                    fired.add(sel.select());
+                } catch (CoroutineExit e) {
+                    unwound.set(true);
+                    throw e;
+                }
+            });
+            Coroutine.yield(); // it registers its clause with the channel's thread and parks
+            assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+            CountDownLatch sent = new CountDownLatch(1);
+            pool.execute(() -> {
+                ch.send(1); // meets the clause: the value is handed to the select, its wake-up posted to main's thread
+                sent.countDown();
+            });
+            sent.await(); // outside coro: the wake-up waits in this thread's inbox
+            selector.close();
+            assertThat(unwound).as("the close unwound it").isTrue();
+            assertThat(fired).as("the clause did not fire").isEmpty();
+            assertThat(Coroutine.await(pool.submit(ch::receive))).as("the value went back to the channel").isEqualTo(1);
+            assertThat(Coroutine.await(pool.submit(() -> ch.tryReceive()))).as("and only once").isEmpty();
         }
     }
 
