@@ -214,6 +214,43 @@ class SelectAcrossThreadsTest {
         }
     }
 
+    /**
+     * As above, but the channel is closed before the close of the select's coroutine: nothing can go
+     * back into a closed channel, so the clause keeps the value and fires, and the close unwinds the
+     * coroutine at its next scheduling point: the value is received once, by the select.
+     */
+    @Test
+    @Timeout(60)
+    void aValueHandedToAReceiveClauseWhoseChannelClosesBeforeItsCoroutineIsClosedIsKeptAndTheClauseFires() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> ch = Coroutine.await(pool.submit(() -> new Channel<Integer>("values", 0)));
+            Select<String> sel = new Select<String>().onReceive(ch, v -> "got " + v);
+            List<String> seen = new ArrayList<>();
+            Coroutine selector = Coroutine.create("selector", () -> {
+                seen.add(sel.select());
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineExit e) {
+                    seen.add("unwound at its next scheduling point");
+                    throw e;
+                }
+            });
+            Coroutine.yield(); // it registers its clause with the channel's thread and parks
+            assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+            CountDownLatch sentAndClosed = new CountDownLatch(1);
+            pool.execute(() -> {
+                ch.send(1); // meets the clause: the value is handed to the select, its wake-up posted to main's thread
+                ch.close();
+                sentAndClosed.countDown();
+            });
+            sentAndClosed.await(); // outside coro: the wake-up waits in this thread's inbox
+            selector.close();
+            assertThat(seen).containsExactly("got 1", "unwound at its next scheduling point");
+            assertThat(selector.state()).isEqualTo(Coroutine.State.CLOSED);
+            assertThat(Coroutine.await(pool.submit(() -> ch.tryReceive()))).as("nothing went back").isEmpty();
+        }
+    }
+
     @Test
     @Timeout(60)
     void aChannelOfAnotherThreadClosedWhileTheSelectWaitsFiresItsClauseAsClosed() {
