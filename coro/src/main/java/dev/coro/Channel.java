@@ -778,6 +778,21 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return v;
     }
 
+    /**
+     * After a value was taken from the buffer: the longest-waiting sender that can still be completed moves
+     * its value into the room left, as {@link #poll()} does; nothing if the buffer is still full.
+     */
+    private void refill() {
+        if (buffered() >= capacity) {
+            return;
+        }
+        ChannelWaiter<T> s = pollLocked(senders);
+        if (s != null) {
+            buffer.add(s.value);
+            s.complete(false);
+        }
+    }
+
     /** Receives, parking while needed; null once the channel is closed and drained. */
     private T receiveOrNull(String op) {
         if (!scheduler.isCaller()) {
@@ -1772,8 +1787,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         if (buffered() > 0) {
             if (r.lock()) {
                 r.handed = headOrder();
-                r.value = poll();
-                r.complete(false);
+                if (r.selectClaim() == null) {
+                    r.value = poll();
+                    r.complete(false);
+                } else {
+                    // a select's clause completes before a waiting sender's value moves into the room it
+                    // left: that sender may be the same select's send clause, or a clause of another select
+                    // whose wait must not be locked while this one is (two are locked only in their order)
+                    r.value = takeHead();
+                    r.complete(false);
+                    refill();
+                }
             }
         } else if (pairWithFirst(r, senders)) {
             return;
