@@ -1147,6 +1147,23 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return pollFromAfar();
     }
 
+    /**
+     * From another thread: whether this channel, shared, is closed with no value left in it, so that a
+     * select's receive clause on it is ready and fires as closed; false when that cannot be known in place
+     * (the channel is not shared: only its thread reads its buffer).
+     */
+    boolean closedAndDrainedInPlace() {
+        if (!shared) {
+            return false;
+        }
+        lock();
+        try {
+            return closed && buffered() == 0;
+        } finally {
+            unlock();
+        }
+    }
+
     /** From another thread: sends in place if it can, as a send does first ({@link #offerFromAfar}). */
     boolean offerInPlace(T value) {
         return offerFromAfar(value);

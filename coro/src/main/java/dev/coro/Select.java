@@ -1117,6 +1117,9 @@ public final class Select<R> {
                 return isReady() ? fireNow(self) : NOT_READY;
             }
             T v = channel.pollInPlace();
+            if (v == null && channel.isClosed() && channel.closedAndDrainedInPlace()) {
+                throw closed(self); // ready, as a closed channel of the caller's own thread is: it fires in its place
+            }
             if (v == null && definite) {
                 RemoteOp<T> r = channel.tryFromAfar(false, null);
                 if (r.value == null && r.closed) {

@@ -270,6 +270,47 @@ class SelectAcrossThreadsEdgeTest {
         }
     }
 
+    /**
+     * A foreign channel closed (and drained) before the select runs is ready: a biased select fires its
+     * clause, as closed, though a clause after it is ready too, as it does for a channel of its own thread;
+     * a clause before it fires first, and a value left in it is received first.
+     */
+    @Test
+    @Timeout(60)
+    void aForeignChannelClosedBeforeTheSelectIsReadyAndFiresInItsPlaceAmongTheClauses() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 4);
+            Channel<Integer> a = ch.get(0);
+            Channel<Integer> b = ch.get(1);
+            RuntimeException cause = new RuntimeException("upstream failed");
+            a.send(1); // posted: a is shared from now on
+            b.send(10);
+            b.send(11);
+            on(pool, () -> {
+                a.close(cause);
+                return null;
+            });
+            Select<String> aFirst = new Select<String>().onReceive(a, v -> "a" + v).onReceive(b, v -> "b" + v);
+            assertThat(aFirst.select()).as("the value left in a first").isEqualTo("a1");
+            Throwable t = catchThrowable(aFirst::select);
+            assertThat(t).as("a, closed and drained, is ready before b").isInstanceOf(ChannelClosedException.class)
+                    .hasMessage("main context 'main' cannot select onReceive from channel 'a' (closed): no value is"
+                            + " left in it, and none can come; leave the clause out to go on")
+                    .hasCause(cause);
+            Select<String> bFirst = new Select<String>().onReceive(b, v -> "b" + v).onReceive(a, v -> "a" + v);
+            assertThat(bFirst.select()).isEqualTo("b10");
+            Throwable s = catchThrowable(() -> new Select<String>().onSend(a, 7, () -> "sent").onReceive(b, v -> "b" + v)
+                    .select());
+            assertThat(s).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+                    + " onSend(7) to channel 'a' (closed): a closed channel takes no more values, and the value was not delivered;"
+                    + " leave the clause out to go on").hasCause(cause);
+            assertThat(takenOn(pool, b)).as("b's second value stayed").contains(11);
+            assertThat(Coroutine.withTimeout(GUARD, () -> catchThrowable(new Select<String>().onReceive(a, v -> "a" + v)
+                    .onReceive(b, v -> "b" + v).onDefault(() -> "default")::select)))
+                    .as("ready: not the default").isInstanceOf(ChannelClosedException.class);
+        }
+    }
+
     private static List<Integer> range(int from, int n) {
         List<Integer> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {
