@@ -311,6 +311,414 @@ class SelectAcrossThreadsEdgeTest {
         }
     }
 
+    // ---- the channel's thread ends -------------------------------------------------------------------
+
+    /**
+     * A plain thread that made the channel returns while the select waits on it: the select fails naming the
+     * channel and that thread (found at its next look at the thread, within a second), and its clause on the
+     * caller's own channel is gone.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectWaitingOnAChannelOfAPlainThreadThatReturnsFailsNamingTheChannelAndThatThread() {
+        Keeper keeper = new Keeper("keeper", "kept", 0, c -> { });
+        Channel<Integer> kept = keeper.channel();
+        Channel<Integer> own = new Channel<>("own", 0);
+        Select<String> sel = new Select<String>().onReceive(own, v -> "own " + v).onReceive(kept, v -> "kept " + v);
+        whenParked(keeper::end);
+        Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
+        assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+                + " 'test-[A-Za-z]+' \\(#\\d+\\) cannot select a receive from channel 'kept' \\(open\\): it belongs to"
+                + " thread 'keeper' \\(#\\d+\\), which has ended");
+        assertThat(own.trySend(1)).as("no clause left on the caller's own channel").isFalse();
+        Throwable again = catchThrowable(sel::select);
+        assertThat(again).as("at once, the next time").isInstanceOf(IllegalStateException.class).hasMessage(t.getMessage());
+    }
+
+    /** The values a thread left in its channel as it ended are each received once by selects, then the channel answers as it was left. */
+    @Test
+    @Timeout(60)
+    void selectsTakeTheValuesLeftInTheChannelOfAnEndedThreadThenFindItAsItWasLeft() {
+        for (boolean closed : new boolean[] {true, false}) {
+            Keeper keeper = new Keeper("keeper", "kept", 3, c -> {
+                c.send(1);
+                c.send(2);
+                if (closed) {
+                    c.close();
+                }
+            });
+            Channel<Integer> kept = keeper.channel();
+            keeper.end();
+            Channel<Integer> own = new Channel<>("own", 0);
+            Select<String> sel = new Select<String>().onReceive(own, v -> "own " + v).onReceive(kept, v -> "kept " + v);
+            assertThat(sel.select()).isEqualTo("kept 1");
+            assertThat(sel.selectUnbiased()).isEqualTo("kept 2");
+            Throwable t = catchThrowable(sel::select);
+            if (closed) {
+                assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+                        + " onReceive from channel 'kept' (closed): no value is left in it, and none can come; leave the"
+                        + " clause out to go on");
+            } else {
+                assertThat(t).isInstanceOf(IllegalStateException.class).isNotInstanceOf(ChannelClosedException.class)
+                        .hasMessageContaining("cannot select a receive from channel 'kept' (open): it belongs to thread"
+                                + " 'keeper' (#").hasMessageEndingWith("), which has ended");
+            }
+            assertThat(own.trySend(1)).as("no clause left on the caller's own channel").isFalse();
+        }
+    }
+
+    /**
+     * A pool closed with {@code closeNow()} while a select waits on a channel of its thread: the select
+     * fails naming the channel and the pool's thread, which has ended; nothing was taken from it.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectWaitingOnAChannelOfAPoolThatIsClosedNowFailsNamingThePoolsThread() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        Channel<Integer> p = channelOf(pool, "p", 0);
+        Thread poolThread = Coroutine.await(pool.submit(Peer::schedulerThread));
+        assertThat(p.tryReceive()).isEmpty(); // p is shared: the select's clause waits there in place
+        Channel<Integer> own = new Channel<>("own", 0);
+        Select<String> sel = new Select<String>().onReceive(p, v -> "p " + v).onSend(own, 5, () -> "sent");
+        whenParked(() -> Coroutine.withTimeout(GUARD, pool::closeNow));
+        Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
+        assertThat(poolThread.isAlive()).isFalse();
+        assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageMatching("main context 'main' of thread"
+                + " 'test-[A-Za-z]+' \\(#\\d+\\) cannot select a receive from channel 'p' \\(open\\): it belongs to"
+                + " thread '" + poolThread.getName() + "' \\(#\\d+\\), which has ended");
+        assertThat(own.tryReceive()).as("nothing sent by the send clause").isEmpty();
+        assertThat(catchThrowable(p::tryReceive)).as("nothing left in p, which stayed open")
+                .isInstanceOf(IllegalStateException.class).hasMessageEndingWith("which has ended");
+    }
+
+    // ---- selectUnbiased ---------------------------------------------------------------------------
+
+    /** The labels of 60 unbiased runs over three ready channels, two of two pool threads (shared) and one of the caller's. */
+    private static List<String> unbiasedChoices(CoroutinePool pool) {
+        List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 64);
+        Channel<Integer> own = new Channel<>("own", 64);
+        for (int v = 0; v < 64; v++) {
+            ch.get(0).send(v); // the first is posted and makes the channel shared; the rest go in place
+            ch.get(1).send(v);
+            own.send(v);
+        }
+        Select<String> sel = new Select<String>().onReceive(ch.get(0), v -> "a").onReceive(own, v -> "own")
+                .onReceive(ch.get(1), v -> "b");
+        List<String> chosen = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            chosen.add(sel.selectUnbiased());
+        }
+        return chosen;
+    }
+
+    @Test
+    @Timeout(60)
+    void anUnbiasedSelectAcrossThreadsChoosesEveryReadyClauseAndTheSameOnesOnEveryFreshThread() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<String> first = Peer.call("first", () -> unbiasedChoices(pool));
+            List<String> second = Peer.call("second", () -> unbiasedChoices(pool));
+            assertThat(first).as("every ready clause is chosen").contains("a", "own", "b");
+            assertThat(second).as("the scheduler's seeded random: the same choices on every fresh thread")
+                    .containsExactlyElementsOf(first);
+            assertThat(Collections.frequency(first, "own")).as("not biased to the caller's own channel").isLessThan(40);
+        }
+    }
+
+    // ---- the select's own coroutine is closed ---------------------------------------------------
+
+    /**
+     * A pool body selecting over two channels of the test's thread is cancelled with {@code cancel(true)}
+     * while it waits: nothing was taken or sent, and the next send goes to the next receiver.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectWhoseBodyIsCancelledWhileItWaitsTakesAndSendsNothingAndTheNextSendGoesToTheNextReceiver() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> in = new Channel<>("in", 0);
+            Channel<Integer> out = new Channel<>("out", 0);
+            CompletableFuture<Void> parked = new CompletableFuture<>();
+            CompletableFuture<Void> unwound = new CompletableFuture<>();
+            CompletableFuture<String> body = pool.submit(() -> {
+                assertThat(in.tryReceive()).isEmpty(); // both shared: the clauses wait there in place
+                assertThat(out.trySend(0)).isFalse();
+                Select<String> sel = new Select<String>().onReceive(in, v -> "in " + v).onSend(out, 42, () -> "sent");
+                whenParked(() -> parked.complete(null));
+                try {
+                    return sel.select();
+                } finally {
+                    unwound.complete(null);
+                }
+            });
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(parked));
+            assertThat(body.cancel(true)).isTrue();
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(unwound));
+            assertThat(out.tryReceive()).as("nothing sent").isEmpty();
+            assertThat(in.trySend(1)).as("no receiver left").isFalse();
+            CompletableFuture<Integer> next = pool.submit(in::receive);
+            Coroutine.withTimeout(GUARD, () -> in.send(2));
+            assertThat(Coroutine.await(next)).isEqualTo(2);
+            assertThat(body).isCancelled();
+        }
+    }
+
+    /**
+     * A coroutine waiting in a select over channels of two pool threads is closed: its {@code finally} runs,
+     * nothing was taken or sent, and a later send and receive on those channels meet the next partners.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectWhoseCoroutineIsClosedWhileItWaitsLeavesTheNextOperationsToTheNextPartners() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 0);
+            Channel<Integer> a = ch.get(0);
+            Channel<Integer> b = ch.get(1);
+            List<String> events = new ArrayList<>();
+            Coroutine selector = Coroutine.create("selector", () -> {
+                try {
+                    events.add(new Select<String>().onReceive(a, v -> "a " + v).onSend(b, 42, () -> "sent").select());
+                } finally {
+                    events.add("unwound");
+                }
+            });
+            selector.switchTo(); // parks in the select, its clauses posted
+            assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+            selector.close();
+            assertThat(events).containsExactly("unwound");
+            CompletableFuture<Object> sender = pool.submit(() -> {
+                a.send(7);
+                return null;
+            });
+            assertThat(Coroutine.withTimeout(GUARD, a::receive)).as("the next receiver").isEqualTo(7);
+            Coroutine.await(sender);
+            CompletableFuture<Integer> receiver = pool.submit(b::receive);
+            Coroutine.withTimeout(GUARD, () -> b.send(8));
+            assertThat(Coroutine.await(receiver)).as("the next sender's value, not 42").isEqualTo(8);
+        }
+    }
+
+    // ---- sends into buffers, defaults ---------------------------------------------------------
+
+    @Test
+    @Timeout(60)
+    void anOnSendToAForeignBufferedChannelSendsIntoRoomAndWaitsForRoomWhenFull() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> c = channelOf(pool, "c", 2);
+            Channel<Integer> own = new Channel<>("own", 0);
+            assertThat(new Select<String>().onReceive(own, v -> "own").onSend(c, 10, () -> "sent 10").select())
+                    .as("not shared yet: posted, and into room").isEqualTo("sent 10");
+            assertThat(new Select<String>().onReceive(own, v -> "own").onSend(c, 11, () -> "sent 11").select())
+                    .as("shared: in place").isEqualTo("sent 11");
+            assertThat(new Select<String>().onSend(c, 12, () -> "sent 12").onDefault(() -> "full").select())
+                    .isEqualTo("full");
+            whenParked(() -> assertThat(takenOn(pool, c)).contains(10));
+            assertThat(Coroutine.withTimeout(GUARD, new Select<String>().onReceive(own, v -> "own")
+                    .onSend(c, 12, () -> "sent 12")::select)).as("once there is room").isEqualTo("sent 12");
+            assertThat(takenOn(pool, c)).contains(11);
+            assertThat(takenOn(pool, c)).contains(12);
+            assertThat(takenOn(pool, c)).as("12 sent once, 11 and 10 once").isEmpty();
+        }
+    }
+
+    /**
+     * A select with a default over another thread's channel not shared yet asks that thread (a post) before
+     * it takes the default: a value buffered there, or a sender waiting there, is received, not passed over.
+     */
+    @Test
+    @Timeout(60)
+    void aDefaultIsTakenOnlyOnceTheForeignChannelsThreadHasAnsweredThatNothingIsReady() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> buffered = on(pool, () -> {
+                Channel<Integer> c = new Channel<>("buffered", 1);
+                c.send(5);
+                return c;
+            });
+            Select<String> sel = new Select<String>().onReceive(buffered, v -> "got " + v).onDefault(() -> "default");
+            assertThat(sel.select()).isEqualTo("got 5");
+            assertThat(sel.select()).isEqualTo("default");
+            CompletableFuture<Void> senderParked = new CompletableFuture<>();
+            Channel<Integer> rendezvous = on(pool, () -> {
+                Channel<Integer> c = new Channel<>("rendezvous", 0);
+                Coroutine.create("sender", () -> {
+                    whenParked(() -> senderParked.complete(null));
+                    c.send(6);
+                });
+                return c;
+            });
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(senderParked));
+            Select<String> sel2 = new Select<String>().onReceive(rendezvous, v -> "got " + v).onDefault(() -> "default");
+            assertThat(sel2.selectUnbiased()).isEqualTo("got 6");
+            assertThat(sel2.selectUnbiased()).isEqualTo("default");
+            Select<String> send = new Select<String>().onSend(rendezvous, 7, () -> "sent").onDefault(() -> "default");
+            assertThat(send.select()).as("no receiver there").isEqualTo("default");
+            assertThat(takenOn(pool, rendezvous)).as("nothing sent by the default run").isEmpty();
+        }
+    }
+
+    // ---- one select, many runs ------------------------------------------------------------------
+
+    /**
+     * One select of a receive from a pool thread's channel, a send to another's and a timeout, run a thousand
+     * times, biased and not, while those threads send and receive: every value sent to it is received once,
+     * and the receiver got exactly as many of its values as its send clause fired.
+     */
+    @Test
+    @Timeout(60)
+    void oneSelectRunManyTimesAcrossThreadsFiresOneClauseEachRunAndLosesNothing() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 1);
+            Channel<Integer> in = ch.get(0);
+            Channel<Integer> out = ch.get(1);
+            int n = 400;
+            pool.submit(() -> {
+                for (int v = 0; v < n; v++) {
+                    in.send(v);
+                }
+                return null;
+            });
+            CompletableFuture<Integer> counted = pool.submit(() -> {
+                int k = 0;
+                for (int v : out) {
+                    assertThat(v).isEqualTo(-1);
+                    k++;
+                }
+                return k;
+            });
+            Select<Integer> sel = new Select<Integer>().onReceive(in, v -> v).onSend(out, -1, () -> -1)
+                    .onTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(1, 50_000)), () -> -2);
+            List<Integer> got = new ArrayList<>();
+            int sends = 0;
+            for (int i = 0; got.size() < n; i++) {
+                int r = i % 2 == 0 ? sel.select() : sel.selectUnbiased();
+                if (r >= 0) {
+                    got.add(r);
+                } else if (r == -1) {
+                    sends++;
+                }
+            }
+            out.close();
+            assertThat(got).as("each once, in order").containsExactlyElementsOf(range(0, n));
+            assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(counted))).isEqualTo(sends);
+            assertThat(sends).isPositive();
+        }
+    }
+
+    /**
+     * A select that ran on one thread, run from a pool thread (or a plain thread, or after its thread ended),
+     * is refused naming the caller and its thread, the select's operation, and the thread it belongs to.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectRunFromASecondThreadIsRefusedNamingTheCallerTheOperationAndTheThreadItBelongsTo() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> c = on(pool, () -> {
+                Channel<Integer> ch = new Channel<>("c", 4);
+                ch.send(1);
+                ch.send(2);
+                return ch;
+            });
+            Select<String> sel = new Select<String>().onReceive(c, v -> "got " + v);
+            assertThat(sel.select()).isEqualTo("got 1");
+            String me = Scheduler.describe(Thread.currentThread());
+            Throwable fromPool = catchThrowable(() -> Peer.awaitUnwrapped(pool.submit("intruder", sel::select)));
+            assertThat(fromPool).isInstanceOf(IllegalStateException.class).hasMessageMatching("coroutine 'intruder'"
+                    + " of thread 'coro-pool-\\d+-0' \\(#\\d+\\) cannot select over receive from channel 'c': this select"
+                    + " belongs to thread " + java.util.regex.Pattern.quote(me) + " \\(which ran it first\\); a select"
+                    + " with a channel clause runs on one thread, so give each thread its own");
+            Throwable fromPlain = catchThrowable(() -> Peer.call("plain", sel::select));
+            assertThat(fromPlain).isInstanceOf(IllegalStateException.class).hasMessageMatching("thread 'plain'"
+                    + " \\(#\\d+\\) cannot select over receive from channel 'c': this select belongs to thread "
+                    + java.util.regex.Pattern.quote(me) + " \\(which ran it first\\); .*");
+            assertThat(sel.select()).as("unharmed, and nothing taken by the refused runs").isEqualTo("got 2");
+            Select<String> orphan = Peer.call("first", () -> {
+                Select<String> s = new Select<String>().onReceive(c, v -> "got " + v).onDefault(() -> "none");
+                assertThat(s.select()).isEqualTo("none");
+                return s;
+            });
+            assertThat(catchThrowable(orphan::select)).isInstanceOf(IllegalStateException.class).hasMessageMatching(
+                    "main context 'main' of thread " + java.util.regex.Pattern.quote(me) + " cannot select over receive"
+                            + " from channel 'c': this select belongs to thread 'first' \\(#\\d+\\) \\(which ran"
+                            + " it first, and has ended\\); .*");
+        }
+    }
+
+    // ---- many selects contending for one channel ----------------------------------------------------
+
+    /**
+     * Selects of three pool threads contend for one channel of a plain thread (with a timeout clause each
+     * run, and a clause on a channel of their own), while plain threads without coroutines send with
+     * timeouts: every value whose send succeeded is received once, none whose send timed out.
+     */
+    @Test
+    @Timeout(120)
+    void selectsOfSeveralPoolThreadsContendingForOneForeignChannelReceiveEverySentValueOnce() throws InterruptedException {
+        contend(3, 2, 600);
+    }
+
+    /** {@link #selectsOfSeveralPoolThreadsContendingForOneForeignChannelReceiveEverySentValueOnce}, longer, and repeated. */
+    @Test
+    @Tag("stress")
+    @Timeout(600)
+    void selectsContendingForOneForeignChannelStress() throws InterruptedException {
+        for (int round = 0; round < 20; round++) {
+            contend(4, 3, 5_000);
+        }
+    }
+
+    private static void contend(int selectors, int producers, int perProducer) throws InterruptedException {
+        Keeper keeper = new Keeper("keeper", "jobs", 2, c -> { });
+        Channel<Integer> jobs = keeper.channel();
+        Set<Integer> ok = ConcurrentHashMap.newKeySet();
+        Set<Integer> failed = ConcurrentHashMap.newKeySet();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        try (CoroutinePool pool = CoroutinePool.start(selectors)) {
+            List<CompletableFuture<Integer>> bodies = new ArrayList<>();
+            for (int s = 0; s < selectors; s++) {
+                bodies.add(pool.submit(() -> {
+                    Channel<Integer> idle = new Channel<>("idle", 0);
+                    int timeouts = 0;
+                    try {
+                        for (int i = 0; ; i++) {
+                            Duration d = Duration.ofNanos(ThreadLocalRandom.current().nextLong(1, 100_000));
+                            Select<Integer> sel = new Select<Integer>().onReceive(idle, v -> v).onReceive(jobs, v -> v)
+                                    .onTimeout(d, () -> null);
+                            Integer v = i % 2 == 0 ? sel.select() : sel.selectUnbiased();
+                            if (v == null) {
+                                timeouts++;
+                            } else {
+                                received.add(v);
+                            }
+                        }
+                    } catch (ChannelClosedException e) {
+                        return timeouts;
+                    }
+                }));
+            }
+            List<Thread> senders = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int base = p * 1_000_000;
+                senders.add(Thread.ofPlatform().name("producer-" + p).start(() -> {
+                    for (int v = base; v < base + perProducer; v++) {
+                        long nanos = ThreadLocalRandom.current().nextLong(1, 50_000);
+                        (jobs.trySend(v, Duration.ofNanos(nanos)) ? ok : failed).add(v);
+                    }
+                }));
+            }
+            for (Thread t : senders) {
+                t.join();
+            }
+            jobs.close();
+            for (CompletableFuture<Integer> b : bodies) {
+                Coroutine.withTimeout(GUARD, () -> Coroutine.await(b));
+            }
+        } finally {
+            keeper.end();
+        }
+        List<Integer> all = new ArrayList<>(received);
+        assertThat(all).as("received once").doesNotHaveDuplicates();
+        assertThat(new HashSet<>(all)).as("every value sent, none that timed out").isEqualTo(ok);
+        assertThat(ok.size() + failed.size()).isEqualTo(producers * perProducer);
+    }
+
     private static List<Integer> range(int from, int n) {
         List<Integer> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {
