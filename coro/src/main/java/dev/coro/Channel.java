@@ -101,6 +101,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * posted by another thread; never cleared.
      */
     private volatile boolean shared;
+    /** Whether a select of another thread has asked this channel's thread to share it ({@link #askToShare}); set once. */
+    private volatile boolean shareAsked;
     /**
      * How many runs of a {@link Select} without a default or a zero timeout, of this channel's thread,
      * look at this channel or wait on it now (changed by its thread only, under the lock if it is shared): while
@@ -1743,13 +1745,42 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void serve(RemoteOp<T> r) {
         lock(); // before the flip: once shared, other threads change the queues in place while they are walked
         try {
-            if (!shared) {
-                scheduler.connected = true;
-                shared = true; // from now on every thread locks, and other threads run their operations in place
-                countWaitsAsForeign(senders);
-                countWaitsAsForeign(receivers);
-            }
+            becomeShared();
             serveOp(r);
+        } finally {
+            unlock();
+        }
+    }
+
+    /** On this channel's thread, under the lock: makes it shared, if it is not yet. */
+    private void becomeShared() {
+        if (!shared) {
+            scheduler.connected = true;
+            shared = true; // from now on every thread locks, and other threads run their operations in place
+            countWaitsAsForeign(senders);
+            countWaitsAsForeign(receivers);
+        }
+    }
+
+    /**
+     * From another thread, for a run of a select that found this channel not shared, and so could not
+     * try its clause on it in place: asks this channel's thread to share it, as the first operation of
+     * another thread does (a post nobody waits for, made once), so that later runs try their clauses here
+     * in place. Without it a clause here would never fire at once while another clause was ready.
+     */
+    void askToShare() {
+        if (shared || shareAsked) {
+            return;
+        }
+        shareAsked = true;
+        scheduler.loop.post((Inbox.Unawaited) this::shareHere); // refused once that thread's scheduler has ended: nothing to share
+    }
+
+    /** On this channel's thread: {@link #becomeShared}, asked by {@link #askToShare}. */
+    private void shareHere() {
+        lock();
+        try {
+            becomeShared();
         } finally {
             unlock();
         }

@@ -1120,6 +1120,9 @@ public final class Select<R> {
             if (v == null && channel.isClosed() && channel.closedAndDrainedInPlace()) {
                 throw closed(self); // ready, as a closed channel of the caller's own thread is: it fires in its place
             }
+            if (v == null && !definite) {
+                channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
+            }
             if (v == null && definite) {
                 RemoteOp<T> r = channel.tryFromAfar(false, null);
                 if (r.value == null && r.closed) {
@@ -1216,6 +1219,7 @@ public final class Select<R> {
             }
             if (!channel.offerInPlace(toSend)) {
                 if (!definite) {
+                    channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
                     return NOT_READY;
                 }
                 RemoteOp<T> r = channel.tryFromAfar(true, toSend);

@@ -311,6 +311,40 @@ class SelectAcrossThreadsEdgeTest {
         }
     }
 
+    /**
+     * A clause on another thread's channel that no other thread had used is not tried in place by the run
+     * that meets it (only that thread may look at it yet), but that run asks the thread to share it: once it
+     * has (the next post to that thread has run after it), the clause fires at once when it is ready, first in
+     * a biased select and among the ready ones in an unbiased one, though a clause on the caller's own
+     * channel is ready every time.
+     */
+    @Test
+    @Timeout(60)
+    void aReadyClauseOnAForeignChannelNoOtherThreadHadUsedFiresAtOnceFromTheNextRunsOn() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> out = channelOf(pool, "out", 1000);
+            Channel<Integer> probe = channelOf(pool, "probe", 0);
+            Channel<Integer> own = new Channel<>("own", 1000);
+            for (int v = 0; v < 1000; v++) {
+                own.send(v);
+            }
+            Select<String> biased = new Select<String>().onSend(out, -1, () -> "sent").onReceive(own, v -> "own");
+            assertThat(biased.select()).as("out not tried in place yet: the caller's own fires").isEqualTo("own");
+            assertThat(probe.tryReceive()).as("a post that runs after the ask").isEmpty();
+            assertThat(biased.select()).as("out tried in place, first").isEqualTo("sent");
+            Select<String> unbiased = new Select<String>().onReceive(own, v -> "own").onSend(out, -1, () -> "sent");
+            List<String> chosen = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                chosen.add(unbiased.selectUnbiased());
+            }
+            assertThat(chosen).contains("own", "sent");
+            int sent = 1 + Collections.frequency(chosen, "sent");
+            assertThat(on(pool, out::size)).as("every send clause that fired sent once").isEqualTo(sent);
+            assertThat(own.size()).isEqualTo(1000 - 1 - (200 - (sent - 1)));
+        }
+    }
+
+
     // ---- the channel's thread ends -------------------------------------------------------------------
 
     /**
