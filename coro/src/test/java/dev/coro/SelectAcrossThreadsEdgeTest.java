@@ -591,7 +591,7 @@ class SelectAcrossThreadsEdgeTest {
     // ---- one select, many runs ------------------------------------------------------------------
 
     /**
-     * One select of a receive from a pool thread's channel, a send to another's and a timeout, run a thousand
+     * One select of a receive from a pool thread's channel, a send to another's and a timeout, run hundreds of
      * times, biased and not, while those threads send and receive: every value sent to it is received once,
      * and the receiver got exactly as many of its values as its send clause fired.
      */
@@ -621,7 +621,7 @@ class SelectAcrossThreadsEdgeTest {
                     .onTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(1, 50_000)), () -> -2);
             List<Integer> got = new ArrayList<>();
             int sends = 0;
-            for (int i = 0; got.size() < n; i++) {
+            for (int i = 0; got.size() < n || sends == 0; i++) { // the send clause fires once in has none left, if not before
                 int r = i % 2 == 0 ? sel.select() : sel.selectUnbiased();
                 if (r >= 0) {
                     got.add(r);
@@ -632,7 +632,6 @@ class SelectAcrossThreadsEdgeTest {
             out.close();
             assertThat(got).as("each once, in order").containsExactlyElementsOf(range(0, n));
             assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(counted))).isEqualTo(sends);
-            assertThat(sends).isPositive();
         }
     }
 
