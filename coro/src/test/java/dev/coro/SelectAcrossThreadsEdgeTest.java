@@ -228,6 +228,54 @@ class SelectAcrossThreadsEdgeTest {
         }
     }
 
+    /**
+     * Two selects of two threads, each offering a value on the other's channel and receiving on its own, run
+     * round after round: each round exactly one value crosses, from one to the other (the two selects' waits
+     * are locked in one order, so neither both nor neither fire their send, and no thread waits for the other
+     * for ever).
+     */
+    @Test
+    @Timeout(60)
+    void twoSelectsEachSendingToTheOthersChannelExchangeExactlyOneValueARound() {
+        int rounds = 500;
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> mine = new Channel<>("mine", 0);
+            CompletableFuture<Channel<Integer>> theirs = new CompletableFuture<>();
+            CompletableFuture<List<String>> other = pool.submit(() -> {
+                Channel<Integer> own = new Channel<>("theirs", 0);
+                theirs.complete(own);
+                List<String> r = new ArrayList<>();
+                for (int i = 0; i < rounds; i++) {
+                    int v = i;
+                    Select<String> sel = new Select<String>().onSend(mine, 1_000_000 + v, () -> "sent " + v)
+                            .onReceive(own, x -> "got " + x);
+                    r.add(i % 2 == 0 ? sel.select() : sel.selectUnbiased());
+                }
+                return r;
+            });
+            Channel<Integer> their = Coroutine.await(theirs);
+            List<String> here = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                int v = i;
+                Select<String> sel = new Select<String>().onReceive(mine, x -> "got " + x).onSend(their, v, () -> "sent " + v);
+                here.add(Coroutine.withTimeout(GUARD, () -> v % 3 == 0 ? sel.selectUnbiased() : sel.select()));
+            }
+            List<String> there = Coroutine.withTimeout(GUARD, () -> Coroutine.await(other));
+            for (int i = 0; i < rounds; i++) {
+                String a = here.get(i);
+                String b = there.get(i);
+                if (a.startsWith("sent")) {
+                    assertThat(b).as("round " + i).isEqualTo("got " + i);
+                } else {
+                    assertThat(a).as("round " + i).isEqualTo("got " + (1_000_000 + i));
+                    assertThat(b).as("round " + i).isEqualTo("sent " + i);
+                }
+            }
+            assertThat(mine.trySend(0)).as("no clause left").isFalse();
+        }
+    }
+
+
     // ---- closed channels ----------------------------------------------------------------------------
 
     @Test
