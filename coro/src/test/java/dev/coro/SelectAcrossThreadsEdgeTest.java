@@ -578,6 +578,67 @@ class SelectAcrossThreadsEdgeTest {
         }
     }
 
+    /**
+     * Main waiting in a select over a pool thread's channel, a coroutine it created fails: the select throws
+     * the failure, having taken and sent nothing, and the next send there goes to the next receiver.
+     */
+    @Test
+    @Timeout(60)
+    void aFailureForMainWaitingInASelectAcrossThreadsCancelsItsWaitAndTheNextSendGoesToTheNextReceiver() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> a = channelOf(pool, "a", 0);
+            assertThat(a.tryReceive()).isEmpty(); // a is shared: the clause waits there in place
+            Channel<Integer> own = new Channel<>("own", 0);
+            Select<String> sel = new Select<String>().onReceive(a, v -> "a " + v).onSend(own, 5, () -> "sent");
+            Coroutine.create("failing", () -> {
+                throw new IllegalStateException("boom");
+            });
+            Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
+            assertThat(t).isInstanceOf(CoroutineException.class).hasRootCauseMessage("boom");
+            assertThat(own.tryReceive()).as("nothing sent").isEmpty();
+            CompletableFuture<Object> sender = pool.submit(() -> {
+                a.send(7);
+                return null;
+            });
+            assertThat(Coroutine.withTimeout(GUARD, a::receive)).as("the next receiver").isEqualTo(7);
+            Coroutine.await(sender);
+            assertThat(Coroutine.withTimeout(GUARD, () -> {
+                pool.submit(() -> {
+                    a.send(8);
+                    return null;
+                });
+                return sel.select();
+            })).as("the select runs again").isEqualTo("a 8");
+        }
+    }
+
+    /**
+     * A select over another thread's channel waiting in one coroutine, run by another of the same thread: refused
+     * naming both contexts and the waiting one's state; the waiting one still gets the next value.
+     */
+    @Test
+    @Timeout(60)
+    void aSelectAcrossThreadsWaitingInOneCoroutineIsRefusedToAnotherAndTheWaitingOneStillGetsTheValue() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> a = channelOf(pool, "a", 0);
+            Select<String> sel = new Select<String>().onReceive(a, v -> "a " + v);
+            List<String> events = new ArrayList<>();
+            Coroutine waiting = Coroutine.create("waiting", () -> events.add(sel.select()));
+            waiting.switchTo();
+            assertThat(waiting.state()).isEqualTo(Coroutine.State.PARKED);
+            assertThat(catchThrowable(sel::select)).isInstanceOf(IllegalStateException.class).hasMessage("main context"
+                    + " 'main' cannot select over receive from channel 'a': this select is waiting already, in coroutine"
+                    + " 'waiting' (state PARKED); a select waits in one context at a time, so give each context its own");
+            pool.submit(() -> {
+                a.send(3);
+                return null;
+            });
+            Coroutine.withTimeout(GUARD, waiting::join);
+            assertThat(events).containsExactly("a 3");
+        }
+    }
+
+
     // ---- sends into buffers, defaults ---------------------------------------------------------
 
     @Test
