@@ -64,8 +64,9 @@ import java.util.function.Supplier;
  *       Such a clause is ready if its operation completes in place on the channel now, or the channel,
  *       shared, is closed and drained (and, in a select that never waits, if it completes as that thread's
  *       {@code trySend}/{@code tryReceive} would); a run that meets a channel no other thread has used yet
- *       cannot try it in place, and asks its thread to share it, so that later runs can; a select that waits makes one wait for all its clauses, which the first completion, on
- *       whatever thread, claims before it moves a value, every later one leaving its channel as it was.
+ *       cannot try it in place, and asks its thread to share it, so that later runs can. A select that
+ *       waits makes one wait for all its clauses, which the first completion, on whatever thread, claims
+ *       before it moves a value, every later one leaving its channel as it was.
  *       A clause on a channel whose thread has ended fails the select as the operation would.</li>
  * </ul>
  *
