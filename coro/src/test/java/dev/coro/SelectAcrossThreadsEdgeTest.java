@@ -360,6 +360,31 @@ class SelectAcrossThreadsEdgeTest {
     }
 
     /**
+     * A foreign channel no other thread had used, closed by its thread before the select runs: only that thread
+     * can tell it is closed, so the select waits for its answer, and the clause fires as closed (no other clause
+     * completes meanwhile).
+     */
+    @Test
+    @Timeout(60)
+    void aForeignChannelNotSharedYetClosedBeforeTheSelectFiresAsClosedOnceItsThreadHasAnswered() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> a = on(pool, () -> {
+                Channel<Integer> c = new Channel<>("a", 1);
+                c.close(new IllegalStateException("done"));
+                return c;
+            });
+            Channel<Integer> own = new Channel<>("own", 0);
+            Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, new Select<String>().onReceive(own, v -> "own")
+                    .onReceive(a, v -> "a")::selectUnbiased));
+            assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+                    + " onReceive from channel 'a' (closed): no value is left in it, and none can come; leave the clause"
+                    + " out to go on").hasCauseInstanceOf(IllegalStateException.class);
+            assertThat(own.trySend(1)).as("no clause left on the caller's own channel").isFalse();
+        }
+    }
+
+
+    /**
      * A clause on another thread's channel that no other thread had used is not tried in place by the run
      * that meets it (only that thread may look at it yet), but that run asks the thread to share it: once it
      * has (the next post to that thread has run after it), the clause fires at once when it is ready, first in
@@ -694,6 +719,17 @@ class SelectAcrossThreadsEdgeTest {
             Select<String> send = new Select<String>().onSend(rendezvous, 7, () -> "sent").onDefault(() -> "default");
             assertThat(send.select()).as("no receiver there").isEqualTo("default");
             assertThat(takenOn(pool, rendezvous)).as("nothing sent by the default run").isEmpty();
+            Channel<Integer> another = on(pool, () -> {
+                Channel<Integer> c = new Channel<>("another", 2);
+                c.send(8);
+                c.send(9);
+                return c;
+            });
+            assertThat(new Select<String>().onReceive(another, v -> "got " + v).onTimeout(Duration.ZERO, () -> "zero")
+                    .select()).as("a zero timeout after it: the channel's thread asked first").isEqualTo("got 8");
+            assertThat(new Select<String>().onTimeout(Duration.ZERO, () -> "zero").onReceive(another, v -> "got " + v)
+                    .select()).as("a zero timeout first: ready, it fires").isEqualTo("zero");
+            assertThat(takenOn(pool, another)).as("nothing taken by the timeout's run").contains(9);
         }
     }
 
