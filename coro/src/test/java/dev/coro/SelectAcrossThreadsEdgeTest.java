@@ -9,11 +9,13 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -896,6 +898,111 @@ class SelectAcrossThreadsEdgeTest {
         assertThat(new HashSet<>(all)).as("every value sent, none that timed out").isEqualTo(ok);
         assertThat(ok.size() + failed.size()).isEqualTo(producers * perProducer);
     }
+
+    /**
+     * Random selects on four threads (three of a pool, and the test's), each of one to four clauses drawn from
+     * receives and sends on channels of all four threads (capacities 0 to 2, so two clauses of a select often
+     * share a channel, a send and a receive among them), with a timeout each and now and then a default, while
+     * now and then one of the channels is closed: every value whose send clause fired is received exactly once,
+     * by a receive clause or from what is left in the buffers; a value whose clause did not fire, never.
+     */
+    @Test
+    @Timeout(120)
+    void randomSelectsOfFourThreadsOverEachOthersChannelsLoseAndDuplicateNothing() {
+        for (int round = 0; round < 10; round++) {
+            randomSelects(ThreadLocalRandom.current().nextLong(), 300);
+        }
+    }
+
+    /** {@link #randomSelectsOfFourThreadsOverEachOthersChannelsLoseAndDuplicateNothing}, many more rounds. */
+    @Test
+    @Tag("stress")
+    @Timeout(900)
+    void randomSelectsOfFourThreadsStress() {
+        for (int round = 0; round < 200; round++) {
+            randomSelects(ThreadLocalRandom.current().nextLong(), 500);
+        }
+    }
+
+    private static void randomSelects(long seed, int runs) {
+        Random random = new Random(seed);
+        ConcurrentLinkedQueue<Integer> sent = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        try (CoroutinePool pool = CoroutinePool.start(3)) {
+            List<Channel<Integer>> channels = new ArrayList<>();
+            Set<Thread> owners = new HashSet<>();
+            for (int k = 0; channels.size() < 3 && k < 300; k++) {
+                int capacity = random.nextInt(3);
+                Channel<Integer> c = channelOf(pool, "c" + channels.size(), capacity);
+                if (owners.add(c.owner())) {
+                    channels.add(c);
+                }
+            }
+            assertThat(channels).as("a channel on each pool thread").hasSize(3);
+            channels.add(new Channel<>("own", random.nextInt(3)));
+            AtomicInteger values = new AtomicInteger();
+            List<CompletableFuture<Object>> bodies = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                long s = random.nextLong();
+                bodies.add(pool.submit(() -> {
+                    selectAtRandom(new Random(s), runs, channels, values, sent, received);
+                    return null;
+                }));
+            }
+            selectAtRandom(new Random(random.nextLong()), runs, channels, values, sent, received);
+            for (CompletableFuture<Object> b : bodies) {
+                Coroutine.withTimeout(GUARD, () -> Coroutine.await(b));
+            }
+            for (Channel<Integer> c : channels) {
+                Supplier<Optional<Integer>> take = c::tryReceive;
+                for (Optional<Integer> v; (v = c.owner() == Thread.currentThread() ? take.get()
+                        : Coroutine.await(pool.submit(take))).isPresent(); ) {
+                    received.add(v.get());
+                }
+            }
+        }
+        List<Integer> got = new ArrayList<>(received);
+        Collections.sort(got);
+        List<Integer> fired = new ArrayList<>(sent);
+        Collections.sort(fired);
+        assertThat(got).as("seed " + seed + ": received once, each value whose send clause fired").isEqualTo(fired);
+    }
+
+    /** {@code runs} random selects over {@code channels}, noting the values sent and received, one of the channels closed halfway now and then. */
+    private static void selectAtRandom(Random r, int runs, List<Channel<Integer>> channels, AtomicInteger values,
+                                       ConcurrentLinkedQueue<Integer> sent, ConcurrentLinkedQueue<Integer> received) {
+        for (int i = 0; i < runs; i++) {
+            if (i == runs / 2 && r.nextInt(3) == 0) {
+                channels.get(r.nextInt(channels.size())).close();
+            }
+            Select<Integer> sel = new Select<>();
+            for (int j = 1 + r.nextInt(4); j > 0; j--) {
+                Channel<Integer> c = channels.get(r.nextInt(channels.size()));
+                if (r.nextBoolean()) {
+                    sel.onReceive(c, v -> v);
+                } else {
+                    int v = values.incrementAndGet();
+                    sel.onSend(c, v, () -> -v);
+                }
+            }
+            sel.onTimeout(Duration.ofNanos(1 + r.nextInt(200_000)), () -> 0);
+            if (r.nextInt(8) == 0) {
+                sel.onDefault(() -> 0);
+            }
+            int result;
+            try {
+                result = r.nextBoolean() ? sel.select() : sel.selectUnbiased();
+            } catch (ChannelClosedException e) {
+                continue;
+            }
+            if (result > 0) {
+                received.add(result);
+            } else if (result < 0) {
+                sent.add(-result);
+            }
+        }
+    }
+
 
     private static List<Integer> range(int from, int n) {
         List<Integer> l = new ArrayList<>();
