@@ -85,6 +85,7 @@ class SelectAcrossThreadsEdgeTest {
             });
         }
 
+        /** The channel the thread made, once it has. */
         Channel<Integer> channel() {
             return Coroutine.await(made);
         }
