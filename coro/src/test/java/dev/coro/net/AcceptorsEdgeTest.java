@@ -11,6 +11,7 @@ import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
@@ -285,11 +286,32 @@ class AcceptorsEdgeTest {
 
     @Test
     void acceptorsTimingOutAndClosedAtEveryPointOfABurstLoseNoConnectionAndTakeNoneTwice() throws Exception {
-        // acceptors that give up after one scheduling point or a few, or are closed by a chaos coroutine,
-        // while bursts arrive: whatever the order, each connection is accepted exactly once, by some
-        // acceptor or by the accepts of main that drain what is left
+        chaosRounds(42);
+    }
+
+    @Test
+    void underVirtualTimeAcceptorsTimingOutAndClosedAtEveryPointOfABurstLoseNoConnectionAndTakeNoneTwice() {
+        // the clock jumps to a timeout only once no readiness has come for as long: the same rounds, the
+        // timeouts expiring at other points
+        VirtualTime.run(() -> {
+            try {
+                chaosRounds(7);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    /**
+     * Thirty rounds of acceptors, some that give up after one scheduling point or a few
+     * ({@code withTimeout} of a nanosecond), one closed by a chaos coroutine, while a burst arrives:
+     * whatever the order, each connection is accepted exactly once; while an acceptor that never gives
+     * up is left, it (or one like it) takes every connection, and the accepts of main drain what is left
+     * otherwise. The sizes and the choices come from a random of {@code seed}.
+     */
+    private static void chaosRounds(long seed) throws IOException {
         Channel<TcpConnection> accepted = new Channel<>("accepted", 1_000);
-        java.util.Random random = new java.util.Random(42);
+        java.util.Random random = new java.util.Random(seed);
         int total = 0;
         Set<SocketAddress> expected = new HashSet<>();
         Set<SocketAddress> got = new HashSet<>();
@@ -363,6 +385,56 @@ class AcceptorsEdgeTest {
             }
         }
         assertThat(got).isEqualTo(expected);
+    }
+
+    @Test
+    void mainAcceptingAmongCoroutinesTakesItsTurnFirstOrLastInLineAndPassesTheWakeOn() throws Exception {
+        for (boolean mainFirst : new boolean[] {true, false}) {
+            List<String> got = new ArrayList<>();
+            try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+                List<SocketChannel> clients = new ArrayList<>();
+                List<Coroutine> others = new ArrayList<>();
+                // makes the other two acceptors (after main's accept has begun waiting, if main is first),
+                // then connects three clients, blocking, before any select
+                Runnable rest = () -> {
+                    others.add(oneAccept("a2", listener, got));
+                    others.add(oneAccept("a3", listener, got));
+                    try {
+                        for (int i = 0; i < 3; i++) {
+                            clients.add(SocketChannel.open(listener.localAddress()));
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
+                if (mainFirst) {
+                    Coroutine.create("starter", rest);
+                } else {
+                    rest.run();
+                }
+                try {
+                    try (TcpConnection c = Coroutine.callWithTimeout(HANG, listener::accept)) {
+                        got.add("main accepted " + c.remoteAddress());
+                    }
+                    for (Coroutine a : others) {
+                        a.join();
+                    }
+                    Set<String> expected = new HashSet<>();
+                    for (SocketChannel c : clients) {
+                        expected.add(c.getLocalAddress().toString());
+                    }
+                    assertThat(got).as("main %s in line", mainFirst ? "first" : "last").hasSize(3)
+                            .anyMatch(g -> g.startsWith("main accepted "));
+                    assertThat(got.stream().map(g -> g.substring(g.indexOf('/'))).toList())
+                            .containsExactlyInAnyOrderElementsOf(expected);
+                    assertThat(LoopProbe.ioWaits()).isZero();
+                } finally {
+                    for (SocketChannel c : clients) {
+                        c.close();
+                    }
+                }
+            }
+        }
     }
 
     /**
