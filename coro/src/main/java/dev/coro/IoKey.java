@@ -93,8 +93,9 @@ final class IoKey extends WaitQueue.Node<IoKey> {
      * waking every acceptor would run them all, for one to take it and the others to wait again (a
      * thundering herd). The others stay queued and keep the interest, and the selector reports the
      * listener ready again for as long as a connection waits in its backlog: a woken acceptor that
-     * never takes its turn (closed or timed out before it runs) leaves that connection to the next
-     * one in line at the next select. A woken acceptor that takes a connection wakes the next one
+     * never takes its turn (closed before it runs) leaves that connection to the next one in line at
+     * the next select. (One whose timeout expires once it is woken keeps the wake, as a completed wait
+     * keeps its result, and takes its turn.) A woken acceptor that takes a connection wakes the next one
      * itself ({@link #passAccept}), so a burst of connections is drained in one round.
      */
     void ready(int readyOps) {

@@ -42,8 +42,11 @@ import java.util.Objects;
  * before it returns, which takes the next connection and wakes the one after it, and so on, so a burst
  * of connections is accepted in one round; the first to find the backlog empty waits again in its
  * place, first in line, ending the chain (one wake in vain per burst, where waking them all would
- * cost one per acceptor). A woken one closed or timed out before it takes its turn leaves the
- * connection to the next in line; a close wakes them all.
+ * cost one per acceptor). A woken one closed before it takes its turn leaves the connection to the
+ * next in line; one whose {@code withTimeout} expires after it was woken still takes its turn, as any
+ * wait that completed before its deadline keeps its result: it returns the connection waiting from the
+ * {@code withTimeout}, or, finding none, throws the timeout's signal at its next wait, waking nobody.
+ * A close wakes them all.
  * An accept that fails for want of file descriptors throws an {@link IOException} saying so; the listener stays
  * open, and the connection waiting in the backlog is accepted by a later call once descriptors are free.
  * Such a failure is a scheduling point, as a wait is: an accept loop that retries lets the thread's
