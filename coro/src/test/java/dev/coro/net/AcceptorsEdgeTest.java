@@ -286,7 +286,9 @@ class AcceptorsEdgeTest {
 
     @Test
     void acceptorsTimingOutAndClosedAtEveryPointOfABurstLoseNoConnectionAndTakeNoneTwice() throws Exception {
-        chaosRounds(42);
+        for (long seed = 1; seed <= 8; seed++) {
+            chaosRounds(seed, 30);
+        }
     }
 
     @Test
@@ -295,28 +297,50 @@ class AcceptorsEdgeTest {
         // timeouts expiring at other points
         VirtualTime.run(() -> {
             try {
-                chaosRounds(7);
+                for (long seed = 1; seed <= 4; seed++) {
+                    chaosRounds(seed + 1_000, 30);
+                }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
     }
 
+    @Test
+    @Tag("stress") // 10,000 rounds on each clock, some twenty seconds: left out of the fast suite, run by `-P stress`
+    void manySeedsOfTimeoutAndCloseRoundsOnTheRealAndTheVirtualClockLoseNoConnectionAndTakeNoneTwice() {
+        for (long seed = 9; seed <= 208; seed++) {
+            long s = seed;
+            try {
+                chaosRounds(s, 50);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            VirtualTime.run(() -> {
+                try {
+                    chaosRounds(s + 1_000, 50);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+    }
+
     /**
-     * Thirty rounds of acceptors, some that give up after one scheduling point or a few
+     * {@code rounds} rounds of acceptors, some that give up after one scheduling point or a few
      * ({@code withTimeout} of a nanosecond), one closed by a chaos coroutine, while a burst arrives:
      * whatever the order, each connection is accepted exactly once; while an acceptor that never gives
      * up is left, it (or one like it) takes every connection, and the accepts of main drain what is left
      * otherwise. The sizes and the choices come from a random of {@code seed}.
      */
-    private static void chaosRounds(long seed) throws IOException {
+    private static void chaosRounds(long seed, int rounds) throws IOException {
         Channel<TcpConnection> accepted = new Channel<>("accepted", 1_000);
         java.util.Random random = new java.util.Random(seed);
         int total = 0;
         Set<SocketAddress> expected = new HashSet<>();
         Set<SocketAddress> got = new HashSet<>();
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
-            for (int round = 0; round < 30; round++) {
+            for (int round = 0; round < rounds; round++) {
                 List<Coroutine> acceptors = new ArrayList<>();
                 Set<Coroutine> untimed = new HashSet<>();
                 int n = 1 + random.nextInt(5);
