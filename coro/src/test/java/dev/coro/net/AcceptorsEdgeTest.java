@@ -38,8 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The edges of several coroutines accepting on one listener: bursts of every size against the
  * acceptors waiting, acceptors closed or timed out while they hold a wake passed to them, the
  * listener closed with acceptors waiting and connections pending, acceptors on pool threads (one
- * listener, and listeners sharing a port), and clients that reset their connection as soon as it is
- * made. Every connection is accepted exactly once, no acceptor waits while a connection is pending,
+ * listener, listeners sharing a port, a pool closed at once under its acceptors), main among the
+ * acceptors, and clients that reset their connection as soon as it is made. Every connection is accepted exactly once, no acceptor waits while a connection is pending,
  * and every failure names the caller, the accept and the listener's state.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
@@ -676,6 +676,67 @@ class AcceptorsEdgeTest {
         }
         assertThat(served).as("each connection served once, by one listener").hasSize(clientThreads * perThread)
                 .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void closeNowOfAPoolUnwindsItsAcceptorsAndClosesTheListenerItsThreadLeftOpenAndTheConnectionsHeldOrPending() throws Exception {
+        CompletableFuture<TcpListener> bound = new CompletableFuture<>();
+        CompletableFuture<Void> tookTwo = new CompletableFuture<>();
+        List<String> ends = Collections.synchronizedList(new ArrayList<>());
+        List<SocketChannel> clients = new ArrayList<>();
+        TcpListener listener;
+        try {
+            try (CoroutinePool pool = CoroutinePool.start(1)) {
+                pool.execute(() -> {
+                    try {
+                        TcpListener l = TcpListener.bind(LOOPBACK); // left open: the thread's end closes it
+                        List<TcpConnection> held = new ArrayList<>();
+                        for (int i = 1; i <= 3; i++) {
+                            String name = "a" + i;
+                            Coroutine.create(name, () -> {
+                                try {
+                                    while (true) { // each connection taken is held open
+                                        held.add(l.accept());
+                                        if (held.size() == 2) {
+                                            tookTwo.complete(null);
+                                        }
+                                    }
+                                } catch (IOException e) {
+                                    ends.add(name + " failed: " + e.getMessage());
+                                } finally {
+                                    ends.add(name + " ended");
+                                }
+                            });
+                        }
+                        bound.complete(l);
+                    } catch (IOException e) {
+                        bound.completeExceptionally(e);
+                    }
+                });
+                listener = Coroutine.await(bound);
+                for (int i = 0; i < 2; i++) {
+                    clients.add(SocketChannel.open(listener.localAddress()));
+                }
+                Coroutine.await(tookTwo);
+                assertThat(listener.isOpen()).isTrue();
+                // a third, accepted and held, or still in the backlog when the listener is closed
+                clients.add(SocketChannel.open(listener.localAddress()));
+                pool.closeNow(); // the acceptors are unwound where they wait
+            }
+            assertThat(ends).as("each acceptor unwound, none failed nor accepted after").containsExactlyInAnyOrder(
+                    "a1 ended", "a2 ended", "a3 ended");
+            assertThat(listener.isOpen()).as("closed by its thread's end").isFalse();
+            for (SocketChannel c : clients.subList(0, 2)) {
+                assertThat(firstRead(c)).as("a connection an acceptor held when the thread ended").isEqualTo("end of stream");
+            }
+            assertThat(firstRead(clients.get(2))).as("held, or pending at the close").isIn("end of stream", "reset");
+            assertThatThrownBy(() -> SocketChannel.open(listener.localAddress()).close())
+                    .as("nothing listens on the port any more").isInstanceOf(java.net.ConnectException.class);
+        } finally {
+            for (SocketChannel c : clients) {
+                c.close();
+            }
+        }
     }
 
     /**
