@@ -181,56 +181,52 @@ public final class BuildRatio {
     }
 
     /**
-     * {@link VirtualTimeDelayBenchmark#coroVirtualTimeSleep}'s shape, smaller: one run is a
-     * {@code VirtualTime.run} of {@value #COROUTINES} coroutines each sleeping {@value #EACH} times
-     * 1 to 100 ms (a fixed table); one op = one sleep.
+     * {@link VirtualTimeDelayBenchmark#coroVirtualTimeSleep}'s shape: one run is a {@code VirtualTime.run}
+     * of {@code coroutines} coroutines each sleeping {@code each} times 1 to 100 ms (a fixed table); one
+     * op = one sleep.
      */
-    public static final class Sleepers implements Workload {
-        static final int COROUTINES = 1000;
-        static final int EACH = 10;
-        private final java.time.Duration[] durations = VirtualTimeDelayBenchmark.durations(
-                new java.util.SplittableRandom(VirtualTimeDelayBenchmark.SEED).ints(COROUTINES * EACH, 1, 101).toArray());
+    abstract static class SleepersOf implements Workload {
+        private final int coroutines;
+        private final int each;
+        private final java.time.Duration[] durations;
 
-        /** Draws the table. */
-        public Sleepers() {
+        SleepersOf(int coroutines, int each) {
+            this.coroutines = coroutines;
+            this.each = each;
+            this.durations = VirtualTimeDelayBenchmark.durations(
+                    new java.util.SplittableRandom(VirtualTimeDelayBenchmark.SEED).ints(coroutines * each, 1, 101).toArray());
         }
 
         @Override
         public void run() {
-            VirtualTimeDelayBenchmark.sleepers(durations, COROUTINES);
+            VirtualTimeDelayBenchmark.sleepers(durations, coroutines);
         }
 
         @Override
         public int ops() {
-            return COROUTINES * EACH;
+            return coroutines * each;
+        }
+    }
+
+    /** {@link SleepersOf} 1,000 coroutines × 10 sleeps: a smaller {@code coroVirtualTimeSleep}. */
+    public static final class Sleepers extends SleepersOf {
+        /** Draws the table. */
+        public Sleepers() {
+            super(1000, 10);
         }
     }
 
     /**
-     * {@link Sleepers} with as many coroutines as one thread of {@code TimerLateness}'s pool of 2 holds:
-     * {@value #COROUTINES} coroutines × {@value #EACH} sleeps of 1 to 100 ms under virtual time, so that
-     * their contexts and stacks are far larger than the caches, and every wake misses on its own. One op
-     * = one sleep (the coroutines' creation and first run included, one in {@value #EACH}). Measured in
-     * {@value #SCALED_SLICES} slices after {@value #SCALED_WARMUP}: a run takes tenths of a second.
+     * {@link SleepersOf} as many coroutines as one thread of {@code TimerLateness}'s pool of 2 holds:
+     * 50,000 coroutines × 4 sleeps, so that their contexts and stacks are far larger than the caches,
+     * and every wake misses on its own. One op = one sleep (the coroutines' creation and first run
+     * included, one in four). Measured in {@value #SCALED_SLICES} slices after {@value #SCALED_WARMUP}:
+     * a run takes tenths of a second.
      */
-    public static final class ScaledSleepers implements Workload {
-        static final int COROUTINES = 50_000;
-        static final int EACH = 4;
-        private final java.time.Duration[] durations = VirtualTimeDelayBenchmark.durations(
-                new java.util.SplittableRandom(VirtualTimeDelayBenchmark.SEED).ints(COROUTINES * EACH, 1, 101).toArray());
-
+    public static final class ScaledSleepers extends SleepersOf {
         /** Draws the table. */
         public ScaledSleepers() {
-        }
-
-        @Override
-        public void run() {
-            VirtualTimeDelayBenchmark.sleepers(durations, COROUTINES);
-        }
-
-        @Override
-        public int ops() {
-            return COROUTINES * EACH;
+            super(50_000, 4);
         }
     }
 
