@@ -85,7 +85,7 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
      */
     @Override
     boolean lock() {
-        if (!ticket.lock()) {
+        if (!lockTicket()) {
             return false;
         }
         if (runsWhateverBecameOfItsCaller() || ticket.waiterThreadAlive()) {
@@ -98,6 +98,14 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     @Override
     void unlock() {
         ticket.unlock();
+    }
+
+    /**
+     * Locks {@link #ticket} for completion, as {@link ForeignWait#lock()}: false if it is over. A select's
+     * clause waits instead while another thread holds the wait its clauses share ({@code Select.SelectOp}).
+     */
+    boolean lockTicket() {
+        return ticket.lock();
     }
 
     /**

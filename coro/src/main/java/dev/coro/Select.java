@@ -703,22 +703,10 @@ public final class Select<R> {
             return claim.order;
         }
 
-        /** Locks the run's wait, waiting while another clause's channel holds it; as {@link RemoteOp#lock}, left alone once its thread has ended. */
+        /** Locks the run's wait, waiting while another clause's channel holds it (the rest is {@link RemoteOp#lock}'s). */
         @Override
-        boolean lock() {
-            if (!claim.lockSpinning()) {
-                return false;
-            }
-            if (claim.waiterThreadAlive()) {
-                return true;
-            }
-            claim.abandon();
-            return false;
-        }
-
-        @Override
-        void unlock() {
-            claim.unlock();
+        boolean lockTicket() {
+            return claim.lockSpinning();
         }
 
         @Override
