@@ -462,7 +462,7 @@ public final class Coroutine implements AutoCloseable {
 
     /** Throws {@code e} as it is, checked or not: the compiler takes it for an {@code X}. */
     @SuppressWarnings("unchecked")
-    private static <X extends Exception> X passOn(Exception e) throws X {
+    static <X extends Exception> X passOn(Exception e) throws X {
         throw (X) e;
     }
 

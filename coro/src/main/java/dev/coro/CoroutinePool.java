@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -272,6 +273,56 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     public <T> CompletableFuture<T> submit(String name, Supplier<T> body) {
         Objects.requireNonNull(name, "name");
         return submitNamed(name, body);
+    }
+
+    /**
+     * {@link #submit(Supplier)} for a body that throws a checked exception (a query, a file's read): what
+     * it throws, checked or not, fails the future as it is, as an unchecked one does a {@code submit}'s
+     * ({@code join()} and {@link Coroutine#await} throw a {@code CompletionException} whose cause it is,
+     * {@code get()} an {@code ExecutionException}), and {@link #close()} reports it if nobody observed it.
+     * A separate name, since a lambda that throws nothing fits a {@code Callable} and a {@code Supplier}
+     * alike, and {@code submit} would be ambiguous for it.
+     *
+     * <pre>{@code
+     * CompletableFuture<List<String>> lines = pool.submitCallable(() -> Files.readAllLines(path)); // IOException
+     * }</pre>
+     *
+     * @param body the code to run; its value completes the future
+     * @param <T>  the type of its value
+     * @return the body's future, as {@link #submit(Supplier)}'s
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code body} is null
+     */
+    public <T> CompletableFuture<T> submitCallable(Callable<T> body) {
+        return submitNamed(null, calling(body));
+    }
+
+    /**
+     * {@link #submitCallable(Callable)}, the body's coroutine named {@code name}, as
+     * {@link #submit(String, Supplier)} names it.
+     *
+     * @param name the coroutine's name, as {@link Coroutine#create(String, Runnable)} takes it
+     * @param body the code to run; its value completes the future
+     * @param <T>  the type of its value
+     * @return the body's future, as {@link #submit(Supplier)}'s
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code name} or {@code body} is null
+     */
+    public <T> CompletableFuture<T> submitCallable(String name, Callable<T> body) {
+        Objects.requireNonNull(name, "name");
+        return submitNamed(name, calling(body));
+    }
+
+    /** {@code body} as a supplier that throws what it throws as it is, checked or not. */
+    private static <T> Supplier<T> calling(Callable<T> body) {
+        Objects.requireNonNull(body, "body");
+        return () -> {
+            try {
+                return body.call();
+            } catch (Exception e) {
+                throw Coroutine.<RuntimeException>passOn(e); // the future fails with it as it is
+            }
+        };
     }
 
     private <T> CompletableFuture<T> submitNamed(String name, Supplier<T> body) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -165,6 +167,49 @@ class CoroutinePoolTest {
             close(pool);
         }
         assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, closed]");
+    }
+
+    /**
+     * A body that throws a checked exception runs through {@code submitCallable}: its value completes
+     * the future; what it throws fails the future as it is ({@code join()} and an await wrap it in a
+     * {@code CompletionException}, {@code get()} in an {@code ExecutionException}), and {@code close()}
+     * reports it, the very exception, when nobody read it; the named form names the body's coroutine.
+     */
+    @Test
+    void submitCallableRunsABodyThatThrowsACheckedExceptionAndFailsItsFutureWithIt() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = nameOf(pool);
+        IOException read = new IOException("read: disk gone");
+        IOException unread = new IOException("unread: disk gone");
+        try {
+            assertThat(Coroutine.await(pool.submitCallable(() -> 6 * 7))).isEqualTo(42);
+            assertThat(pool.submitCallable("reader", () -> Coroutine.current().name()).get()).isEqualTo("reader");
+            CompletableFuture<String> failed = pool.submitCallable(() -> {
+                throw read;
+            });
+            assertThatThrownBy(() -> Coroutine.await(failed)).isExactlyInstanceOf(CompletionException.class).cause().isSameAs(read);
+            assertThatThrownBy(failed::join).isExactlyInstanceOf(CompletionException.class).cause().isSameAs(read);
+            assertThatThrownBy(failed::get).isExactlyInstanceOf(ExecutionException.class).cause().isSameAs(read);
+            CompletableFuture<String> named = pool.submitCallable("loader", () -> {
+                throw unread;
+            });
+            assertThat(named.toString()).startsWith("the future of submit #4 (coroutine 'loader') to " + name + "[");
+            assertThatThrownBy(() -> pool.submitCallable(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+            assertThatThrownBy(() -> pool.submitCallable(null, () -> 1)).isExactlyInstanceOf(NullPointerException.class).hasMessage("name");
+        } catch (Throwable t) {
+            Throwable closing = catchThrowable(() -> close(pool));
+            if (closing != null) {
+                t.addSuppressed(closing);
+            }
+            throw t;
+        }
+        Throwable thrown = catchThrowable(() -> close(pool));
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'loader' on thread '" + name
+                        + "-0', running the body of submit #4, threw java.io.IOException: unread: disk gone");
+        assertThat(thrown.getCause()).isSameAs(unread);
+        assertThatThrownBy(() -> pool.submitCallable(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
+                .hasMessage("main context 'main' cannot submit to " + name + " (closed): a closed pool takes no more bodies");
     }
 
     /**
