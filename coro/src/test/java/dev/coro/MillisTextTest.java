@@ -10,6 +10,12 @@ import org.junit.jupiter.api.Timeout;
 /** The text of a duration in dumps, signals and recorded parks: {@code EventLoop.millis}, written out without a formatter. */
 class MillisTextTest {
 
+    /**
+     * How many random durations are checked: fewer in an interpreter-only JVM (CI's {@code -Xint} pass), where
+     * each format takes a hundred times as long and the arithmetic checked is the same.
+     */
+    private static final int SAMPLES = System.getProperty("java.vm.info", "").contains("interpreted mode") ? 20_000 : 300_000;
+
     private static String formatted(long nanos) {
         return String.format(Locale.ROOT, "%,.3f ms", nanos / 1e6);
     }
@@ -35,7 +41,7 @@ class MillisTextTest {
             assertThat(EventLoop.millis(n)).as("%d ns", n).isEqualTo(formatted(n));
         }
         SplittableRandom random = new SplittableRandom(53);
-        for (int i = 0; i < 300_000; i++) {
+        for (int i = 0; i < SAMPLES; i++) {
             long n = switch (i % 4) {
                 case 0 -> random.nextLong(); // mostly past the written-out range: the format itself
                 case 1 -> random.nextLong(100_000_000_000L) - 50_000_000_000L;
