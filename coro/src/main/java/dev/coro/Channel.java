@@ -104,6 +104,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Whether a select of another thread has asked this channel's thread to share it ({@link #askToShare}); set once. */
     private volatile boolean shareAsked;
     /**
+     * Whether its values are a {@link Semaphore}'s permits: once its thread has ended, a receive of another
+     * thread takes none left in the buffer ({@link #ownerEnded(RemoteOp, Context, String)}), as no release
+     * could give it back; that acquire is refused instead, as every other operation then is.
+     */
+    private final boolean permits;
+    /**
      * How many runs of a {@link Select} without a default or a zero timeout, of this channel's thread,
      * look at this channel or wait on it now (changed by its thread only, under the lock if it is shared): while
      * one does, a clause may be queued here, and a clause is completed only on the channel's thread
@@ -131,15 +137,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
     public Channel(String name, int capacity) {
-        this(name, capacity, true);
+        this(name, capacity, true, false);
     }
 
     /**
      * Creates a channel; one the library makes for its own use ({@code counted} false: a
      * {@link Semaphore}'s permits) takes no number from the thread's count, so that the user's
-     * channels are named alike with or without it.
+     * channels are named alike with or without it. One that holds a semaphore's permits says so
+     * ({@code permits} true, see {@link #permits}).
      */
-    Channel(String name, int capacity, boolean counted) {
+    Channel(String name, int capacity, boolean counted, boolean permits) {
+        this.permits = permits;
         this.scheduler = Scheduler.current();
         this.ownerThread = scheduler.owner;
         this.ownerInbox = scheduler.loop.inbox;
@@ -1507,7 +1515,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * On another thread: {@code r}, an operation of {@code self}, cannot run because this channel's
      * thread has ended. A receive takes a value left in the buffer ({@link #leftBehind}): its send
-     * succeeded, so it must be received. A channel closed before then answers the rest as a closed
+     * succeeded, so it must be received; but not a semaphore's permit ({@link #permits}), which no release
+     * could give back: that acquire fails, as the semaphore's Javadoc says. A channel closed before then answers the rest as a closed
      * channel does on any thread (a send or a receive finds it closed, a try call sends or takes nothing,
      * a close does nothing): nothing can open it again, so the answer is the one its thread would have
      * given, and an iterator over it ends instead of failing. Anything else, on a channel left open,
@@ -1517,7 +1526,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException naming {@code self}, {@code op}, this channel and its thread, which has ended
      */
     private RemoteOp<T> ownerEnded(RemoteOp<T> r, Context self, String op) {
-        if (r.kind == RemoteOp.RECEIVE || r.kind == RemoteOp.TRY_RECEIVE) {
+        if ((r.kind == RemoteOp.RECEIVE || r.kind == RemoteOp.TRY_RECEIVE) && !permits) {
             T v = leftBehind();
             if (v != null) {
                 r.value = v;

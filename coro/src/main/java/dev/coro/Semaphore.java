@@ -24,10 +24,12 @@ import java.util.function.Supplier;
  * and a timed acquire that times out took none, so no permit is ever lost or made; every context of
  * the thread parked in an acquire with nothing else to run is a {@link DeadlockException} naming
  * them (their wait is a receive from the channel {@code 'NAME (semaphore)'}); contexts of other
- * threads may acquire and release it too (docs/THREADS.md), while its thread lives. A release is the
- * one exception: where it must be posted to the semaphore's thread it is posted as a channel's close
- * is, not as a {@code trySend}, so that a release in a {@code finally} of a body being unwound, on any
- * thread, gives its permit back ({@link #release()}).
+ * threads may acquire and release it too (docs/THREADS.md), while its thread lives. There are two
+ * exceptions. Once its thread has ended, another thread's acquire is refused as every other
+ * operation then is, where a receive would take a value left in the channel's buffer: no release
+ * could give that permit back. And where a release must be posted to the semaphore's thread it is
+ * posted as a channel's close is, not as a {@code trySend}, so that a release in a {@code finally} of
+ * a body being unwound, on any thread, gives its permit back ({@link #release()}).
  *
  * <p>A permit belongs to no one: any context may release one another acquired. Releasing more than
  * were acquired, so that more permits than it was made with would be free, is refused.
@@ -70,7 +72,7 @@ public final class Semaphore {
         }
         s.semaphoresCreated++;
         this.count = permits;
-        this.permits = new Channel<>(this.name + " (semaphore)", permits, false);
+        this.permits = new Channel<>(this.name + " (semaphore)", permits, false, true);
         for (int i = 0; i < permits; i++) {
             this.permits.trySend(PERMIT);
         }

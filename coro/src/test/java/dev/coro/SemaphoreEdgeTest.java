@@ -1,0 +1,64 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The edges of {@link Semaphore}: its use once its thread has ended, permits counted in the millions,
+ * contexts of many threads contending for it, pools closed under it, bodies that end every way, and
+ * waits no context of its own thread can end.
+ */
+@ExtendWith(FreshThread.class)
+class SemaphoreEdgeTest {
+
+    /**
+     * Its Javadoc: an acquire from another thread once the semaphore's thread has ended is refused. A
+     * permit taken then could never be given back (a release is refused too), so a {@code withPermit}
+     * ran its body and then failed in its release: the permits left free were taken, one by one, by
+     * acquires that each lost one. It holds for a semaphore no other thread had used before its thread
+     * ended, and for one shared with this thread while it lived.
+     */
+    @Test
+    void anAcquireFromAnotherThreadOnceTheSemaphoresThreadHasEndedIsRefusedTakingNoPermitAndRunningNoBody()
+            throws InterruptedException {
+        for (boolean usedHereFirst : new boolean[] {false, true}) {
+            AtomicReference<Semaphore> made = new AtomicReference<>();
+            CompletableFuture<Void> madeIt = new CompletableFuture<>();
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+                made.set(new Semaphore("slots", 2));
+                madeIt.complete(null);
+                Coroutine.await(end); // serves this thread's first use of the semaphore meanwhile
+            });
+            Coroutine.await(madeIt);
+            Semaphore s = made.get();
+            if (usedHereFirst) {
+                s.withPermit(() -> assertThat(s.availablePermits()).isOne()); // posted to the owner: shared from now on
+            }
+            end.complete(null);
+            owner.join();
+
+            String caller = "main context 'main' of thread " + Scheduler.describe(Thread.currentThread());
+            String ended = " channel 'slots (semaphore)' (open): it belongs to thread " + Scheduler.describe(owner)
+                    + ", which has ended";
+            List<String> ran = new ArrayList<>();
+            assertThatThrownBy(s::tryAcquire).isInstanceOf(IllegalStateException.class)
+                    .hasMessage(caller + " cannot tryReceive from" + ended);
+            assertThatThrownBy(() -> s.tryAcquire(java.time.Duration.ofMillis(5))).isInstanceOf(IllegalStateException.class)
+                    .hasMessage(caller + " cannot tryReceive from" + ended);
+            assertThatThrownBy(s::acquire).isInstanceOf(IllegalStateException.class)
+                    .hasMessage(caller + " cannot receive from" + ended);
+            assertThatThrownBy(() -> s.withPermit(() -> ran.add("ran"))).isInstanceOf(IllegalStateException.class)
+                    .hasMessage(caller + " cannot receive from" + ended);
+            assertThat(ran).as("bodies run").isEmpty();
+            assertThat(s.availablePermits()).as("free permits, used here first: %s", usedHereFirst).isEqualTo(2);
+        }
+    }
+}
