@@ -75,7 +75,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private final Inbox ownerInbox;
     private final String name;
     private final int capacity;
-    private final Fifo<T> buffer = new Fifo<>();
+    private final Fifo<T> buffer;
     /**
      * The values given back ({@link #putBack}), which come out before the buffer's: {@link #back} of
      * them, head first, with their places in the order of hand-offs, ascending.
@@ -137,17 +137,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
     public Channel(String name, int capacity) {
-        this(name, capacity, true, false);
+        this(name, capacity, null);
     }
 
     /**
-     * Creates a channel; one the library makes for its own use ({@code counted} false: a
-     * {@link Semaphore}'s permits) takes no number from the thread's count, so that the user's
-     * channels are named alike with or without it. One that holds a semaphore's permits says so
-     * ({@code permits} true, see {@link #permits}).
+     * Creates a channel; with a {@code permit}, the channel of a {@link Semaphore}'s permits
+     * ({@link #permits}): full of {@code capacity} copies of that one value, which its buffer counts
+     * instead of holding them ({@link Fifo#Fifo(Object, int)}), so that a semaphore of millions of
+     * permits takes no room for them and is made at once; it takes no number from the thread's count,
+     * so that the user's channels are named alike with or without it.
      */
-    Channel(String name, int capacity, boolean counted, boolean permits) {
-        this.permits = permits;
+    Channel(String name, int capacity, T permit) {
+        this.permits = permit != null;
         this.scheduler = Scheduler.current();
         this.ownerThread = scheduler.owner;
         this.ownerInbox = scheduler.loop.inbox;
@@ -157,8 +158,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     + " with capacity " + capacity
                     + ": the capacity must be 0 (rendezvous) or more");
         }
-        if (counted) {
+        if (permit == null) {
             scheduler.channelsCreated++;
+            this.buffer = new Fifo<>();
+        } else {
+            this.buffer = new Fifo<>(permit, capacity);
         }
         this.capacity = capacity;
     }

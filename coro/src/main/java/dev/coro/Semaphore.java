@@ -47,7 +47,8 @@ public final class Semaphore {
      * Creates a semaphore named {@code semaphore-N} (N counting the thread's semaphores from 1, or those of
      * the {@link VirtualTime#run} it is created in) with {@code permits} free permits.
      *
-     * @param permits how many contexts may hold one at once, 1 or more
+     * @param permits how many contexts may hold one at once, 1 or more (up to {@code Integer.MAX_VALUE}: they are
+     *                counted, and take no room)
      * @throws IllegalArgumentException if {@code permits} is less than 1, naming the caller
      */
     public Semaphore(int permits) {
@@ -60,7 +61,8 @@ public final class Semaphore {
      *
      * @param name    the name shown by {@link #toString()}, dumps and error messages (made safe for one line as for
      *                {@link Coroutine#create(String, Runnable)}); null for a default one
-     * @param permits how many contexts may hold one at once, 1 or more
+     * @param permits how many contexts may hold one at once, 1 or more (up to {@code Integer.MAX_VALUE}: they are
+     *                counted, and take no room)
      * @throws IllegalArgumentException if {@code permits} is less than 1, naming the caller and the semaphore
      */
     public Semaphore(String name, int permits) {
@@ -72,10 +74,7 @@ public final class Semaphore {
         }
         s.semaphoresCreated++;
         this.count = permits;
-        this.permits = new Channel<>(this.name + " (semaphore)", permits, false, true);
-        for (int i = 0; i < permits; i++) {
-            this.permits.trySend(PERMIT);
-        }
+        this.permits = new Channel<>(this.name + " (semaphore)", permits, PERMIT); // full: every permit free
     }
 
     /**
@@ -231,6 +230,11 @@ public final class Semaphore {
      */
     public String name() {
         return name;
+    }
+
+    /** For tests: how many slots its channel's buffer holds (none: it counts its permits). */
+    int bufferRoom() {
+        return permits.bufferRoom();
     }
 
     /** {@code Semaphore[db, 3 of 10 permits free]}. */

@@ -60,4 +60,23 @@ class FifoTest {
         }
         assertThat(fifo.room()).isEqualTo(room);
     }
+
+    @Test
+    void aQueueOfCopiesOfOneValueCountsThemUpToTheLargestIntAndTakesNoRoom() {
+        Fifo<String> permits = new Fifo<>("permit", Integer.MAX_VALUE);
+        assertThat(permits.size()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(permits.room()).isZero();
+        assertThat(permits.poll()).isEqualTo("permit");
+        assertThat(permits.poll()).isEqualTo("permit");
+        assertThat(permits.size()).isEqualTo(Integer.MAX_VALUE - 2);
+        permits.add("permit");
+        assertThat(permits.size()).isEqualTo(Integer.MAX_VALUE - 1);
+        Fifo<String> one = new Fifo<>("permit", 1);
+        assertThat(one.poll()).isEqualTo("permit");
+        assertThat(one.poll()).isNull();
+        assertThat(one.size()).isZero();
+        one.add("permit");
+        assertThat(one.poll()).isEqualTo("permit");
+        assertThat(one.room()).isZero();
+    }
 }

@@ -61,4 +61,32 @@ class SemaphoreEdgeTest {
             assertThat(s.availablePermits()).as("free permits, used here first: %s", usedHereFirst).isEqualTo(2);
         }
     }
+
+    /**
+     * A semaphore of millions of permits (up to {@code Integer.MAX_VALUE}, as the JDK's allows) holds no
+     * object for each: its channel's buffer counts them. It held one slot per permit, filled one by one as
+     * it was made: ten million permits took seconds and hundreds of megabytes, and the largest count ran
+     * out of memory.
+     */
+    @Test
+    void aSemaphoreOfMillionsOfPermitsTakesNoRoomForThemAndCountsEachOne() {
+        Semaphore wide = new Semaphore("wide", 10_000_000);
+        assertThat(wide.bufferRoom()).isZero();
+        assertThat(wide.availablePermits()).isEqualTo(10_000_000);
+
+        Semaphore most = new Semaphore("most", Integer.MAX_VALUE);
+        assertThat(most.bufferRoom()).isZero();
+        assertThat(most.tryAcquire()).isTrue();
+        most.acquire();
+        Coroutine waiter = Coroutine.create("waiter", () -> most.withPermit(() -> { }));
+        Coroutine.yield();
+        assertThat(waiter.isFinished()).isTrue();
+        assertThat(most).hasToString("Semaphore[most, 2147483645 of 2147483647 permits free]");
+        most.release();
+        most.release();
+        assertThatThrownBy(most::release).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot release Semaphore[most, 2147483647 of 2147483647 permits free]: all"
+                        + " its permits are free already (more releases than acquires)");
+        assertThat(most.availablePermits()).isEqualTo(Integer.MAX_VALUE);
+    }
 }
