@@ -2117,7 +2117,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@code c}, the caller of a refused operation, for its message: the context, and its thread too if
      * that is not this channel's, e.g. {@code coroutine 'c' of thread 'worker' (#22)}.
      */
-    private String caller(Context c) {
+    String caller(Context c) {
         return c.scheduler == scheduler ? c.describe() : c.describe() + " of thread " + Scheduler.describe(c.scheduler.owner);
     }
 

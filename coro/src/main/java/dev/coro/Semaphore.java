@@ -107,13 +107,41 @@ public final class Semaphore {
      *
      * @param timeout how long to wait at most, on the scheduler's clock; zero is {@link #tryAcquire()}
      * @return whether it took one; false: it holds none
-     * @throws IllegalArgumentException if {@code timeout} is negative, naming the caller
+     * @throws IllegalArgumentException if {@code timeout} is negative, naming the caller (with its thread, if
+     *                                  it is not the semaphore's), the call and the semaphore
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws DeadlockException        if its deadline is past the clock's range (no timer ends the wait) and
+     *                                  waiting would leave nothing to run, as for {@link #acquire()}
      * @throws CoroutineExit            if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws CoroutineException       in main, if a coroutine it created failed while it waited
      * @throws IllegalStateException    as for {@link #acquire()}
      */
     public boolean tryAcquire(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw negativeTimeout(timeout);
+        }
         return permits.tryReceive(timeout).isPresent();
+    }
+
+    /**
+     * The refusal of a {@link #tryAcquire(Duration)} with a negative {@code timeout}, in the shape of every
+     * refusal of a timeout: the caller with its state (and its thread, if it is not the semaphore's; a thread
+     * that has no scheduler as a thread, none being made for a message), the call, and this semaphore with
+     * its permits free, e.g. {@code coroutine 'c' (state RUNNING) cannot tryAcquire a permit of
+     * Semaphore[db, 3 of 10 permits free] with timeout PT-1S: a timeout must be zero or positive}.
+     */
+    private IllegalArgumentException negativeTimeout(Duration timeout) {
+        Scheduler here = Scheduler.currentOrNull();
+        String caller;
+        if (here == null) {
+            caller = Scheduler.describeCallerAndThread();
+        } else {
+            Context self = here.currentContext();
+            caller = permits.caller(self) + " (state " + self.state() + ")";
+        }
+        return new IllegalArgumentException(caller + " cannot tryAcquire a permit of " + this + " with timeout " + timeout
+                + ": a timeout must be zero or positive");
     }
 
     /**
@@ -128,12 +156,13 @@ public final class Semaphore {
      * Such a release, not waited for, cannot be told that every permit was free already.
      *
      * @throws IllegalStateException if every permit is free already (more releases than acquires),
-     *                               naming the caller and the semaphore; or if called from another
+     *                               naming the caller (with its thread, if it is not the semaphore's) and
+     *                               the semaphore; or if called from another
      *                               thread once the semaphore's thread has ended
      */
     public void release() {
         if (!permits.trySendKept(PERMIT)) {
-            throw new IllegalStateException(Scheduler.current().currentContext().describe() + " cannot release "
+            throw new IllegalStateException(permits.caller(Scheduler.current().currentContext()) + " cannot release "
                     + this + ": all its permits are free already (more releases than acquires)");
         }
     }

@@ -89,4 +89,53 @@ class SemaphoreEdgeTest {
                         + " its permits are free already (more releases than acquires)");
         assertThat(most.availablePermits()).isEqualTo(Integer.MAX_VALUE);
     }
+
+    /**
+     * A refusal names the caller, with its thread when that is not the semaphore's, the call the caller
+     * made and the semaphore with its permits free. A negative timeout was refused as a {@code tryReceive}
+     * from the semaphore's inner channel, {@code (open)}; a release too many from another thread named its
+     * caller as {@code main context 'main'}, as if it were the semaphore's own main.
+     */
+    @Test
+    void refusalsNameTheCallerWithItsThreadTheCallTheSemaphoreAndItsFreePermits() {
+        Semaphore s = new Semaphore("s", 2);
+        String negative = " cannot tryAcquire a permit of Semaphore[s, 2 of 2 permits free] with timeout PT-0.001S: a timeout"
+                + " must be zero or positive";
+        String tooMany = " cannot release Semaphore[s, 2 of 2 permits free]: all its permits are free already (more releases"
+                + " than acquires)";
+        assertThatThrownBy(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' (state RUNNING)" + negative);
+        List<String> here = new ArrayList<>();
+        Coroutine.create("c", () -> {
+            here.add(thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))));
+            here.add(thrown(s::release));
+        });
+        Coroutine.yield();
+        assertThat(here).containsExactly("coroutine 'c' (state RUNNING)" + negative, "coroutine 'c'" + tooMany);
+
+        List<String> there = Peer.call("peer", () -> {
+            String peer = Scheduler.describe(Thread.currentThread());
+            return List.of(
+                    thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).replace(peer, "PEER"), // before it used coro
+                    thrown(s::release).replace(peer, "PEER"), // posted to the semaphore's thread, which answers
+                    thrown(s::release).replace(peer, "PEER"), // in place: the semaphore is shared now
+                    thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).replace(peer, "PEER"));
+        });
+        assertThat(there).containsExactly(
+                "thread PEER" + negative,
+                "main context 'main' of thread PEER" + tooMany,
+                "main context 'main' of thread PEER" + tooMany,
+                "main context 'main' of thread PEER (state RUNNING)" + negative);
+        assertThat(s.availablePermits()).isEqualTo(2);
+    }
+
+    /** What {@code call} threw: the message of the exception, or {@code "returned"} if it did not throw. */
+    private static String thrown(Runnable call) {
+        try {
+            call.run();
+            return "returned";
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
 }
