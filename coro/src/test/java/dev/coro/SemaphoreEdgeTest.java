@@ -3,9 +3,14 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -51,7 +56,7 @@ class SemaphoreEdgeTest {
             List<String> ran = new ArrayList<>();
             assertThatThrownBy(s::tryAcquire).isInstanceOf(IllegalStateException.class)
                     .hasMessage(caller + " cannot tryReceive from" + ended);
-            assertThatThrownBy(() -> s.tryAcquire(java.time.Duration.ofMillis(5))).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> s.tryAcquire(Duration.ofMillis(5))).isInstanceOf(IllegalStateException.class)
                     .hasMessage(caller + " cannot tryReceive from" + ended);
             assertThatThrownBy(s::acquire).isInstanceOf(IllegalStateException.class)
                     .hasMessage(caller + " cannot receive from" + ended);
@@ -103,11 +108,11 @@ class SemaphoreEdgeTest {
                 + " must be zero or positive";
         String tooMany = " cannot release Semaphore[s, 2 of 2 permits free]: all its permits are free already (more releases"
                 + " than acquires)";
-        assertThatThrownBy(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> s.tryAcquire(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' (state RUNNING)" + negative);
         List<String> here = new ArrayList<>();
         Coroutine.create("c", () -> {
-            here.add(thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))));
+            here.add(thrown(() -> s.tryAcquire(Duration.ofMillis(-1))));
             here.add(thrown(s::release));
         });
         Coroutine.yield();
@@ -116,10 +121,10 @@ class SemaphoreEdgeTest {
         List<String> there = Peer.call("peer", () -> {
             String peer = Scheduler.describe(Thread.currentThread());
             return List.of(
-                    thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).replace(peer, "PEER"), // before it used coro
+                    thrown(() -> s.tryAcquire(Duration.ofMillis(-1))).replace(peer, "PEER"), // before it used coro
                     thrown(s::release).replace(peer, "PEER"), // posted to the semaphore's thread, which answers
                     thrown(s::release).replace(peer, "PEER"), // in place: the semaphore is shared now
-                    thrown(() -> s.tryAcquire(java.time.Duration.ofMillis(-1))).replace(peer, "PEER"));
+                    thrown(() -> s.tryAcquire(Duration.ofMillis(-1))).replace(peer, "PEER"));
         });
         assertThat(there).containsExactly(
                 "thread PEER" + negative,
@@ -137,5 +142,340 @@ class SemaphoreEdgeTest {
         } catch (RuntimeException e) {
             return e.getMessage();
         }
+    }
+
+    /**
+     * Coroutines of two platform threads and two virtual threads (each with its own scheduler), of a
+     * pool's two threads, and main, the semaphore's thread, all take turns under its permits: never
+     * more than it has are held at once, every turn is taken, and every permit is free at the end.
+     */
+    @Test
+    void contextsOfPlatformVirtualAndPoolThreadsTakingTurnsHoldAtMostItsPermitsAndLoseNone() {
+        Semaphore s = new Semaphore("shared", 3);
+        AtomicInteger holding = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger turns = new AtomicInteger();
+        int rounds = 25;
+        Runnable turn = () -> s.withPermit(() -> {
+            turns.incrementAndGet();
+            most.accumulateAndGet(holding.incrementAndGet(), Math::max);
+            try {
+                Coroutine.yield(); // another context of this thread runs while it holds the permit
+            } finally {
+                holding.decrementAndGet();
+            }
+        });
+        List<CompletableFuture<Object>> done = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread.Builder builder = t < 2 ? Thread.ofPlatform() : Thread.ofVirtual();
+            done.add(Peer.start(builder, "user-" + t, () -> {
+                List<Coroutine> users = new ArrayList<>();
+                for (int c = 0; c < 4; c++) {
+                    users.add(Coroutine.create("c" + c, () -> {
+                        for (int r = 0; r < rounds; r++) {
+                            turn.run();
+                        }
+                    }));
+                }
+                for (Coroutine c : users) {
+                    c.join();
+                }
+                return null;
+            }));
+        }
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            for (int b = 0; b < 8; b++) {
+                done.add(pool.submit(() -> {
+                    for (int r = 0; r < rounds; r++) {
+                        turn.run();
+                    }
+                    return null;
+                }));
+            }
+            for (int r = 0; r < rounds; r++) {
+                turn.run();
+            }
+            for (CompletableFuture<Object> f : done) {
+                Coroutine.await(f);
+            }
+        }
+        assertThat(turns.get()).isEqualTo((4 * 4 + 8 + 1) * rounds);
+        assertThat(most.get()).isBetween(1, 3);
+        assertThat(holding.get()).isZero();
+        assertThat(s.availablePermits()).isEqualTo(3);
+    }
+
+    /**
+     * Permits given back by a thread that never used coro before (a plain thread, outside any coroutine)
+     * go to the coroutines waiting on the semaphore's thread in the order they came, one each: the first
+     * release is posted to the semaphore's thread, the later ones run in place on the channel it shares
+     * from then on, and each wakes its waiter through that thread's event loop. The plain thread gives
+     * back one at a time, and waits until a waiter has run with it before it gives back the next.
+     */
+    @Test
+    void permitsReleasedByAThreadOutsideCoroGoToTheWaitersInTheOrderTheyCame() {
+        Semaphore s = new Semaphore("s", 3);
+        for (int i = 0; i < 3; i++) {
+            s.acquire();
+        }
+        AtomicReference<CompletableFuture<String>> turn = new AtomicReference<>();
+        for (String name : List.of("first", "second", "third")) {
+            Coroutine.create(name, () -> {
+                s.acquire();
+                turn.get().complete(name + " with " + s.availablePermits() + " free");
+            });
+            Coroutine.yield(); // it runs and waits: they queue in the order made
+        }
+        CompletableFuture<List<String>> released = Peer.start("plain", () -> {
+            List<String> order = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<String> taken = new CompletableFuture<>();
+                turn.set(taken);
+                s.release();
+                order.add(taken.join()); // blocks this thread until a waiter has run with the permit
+            }
+            return order;
+        });
+        assertThat(Coroutine.await(released)) // main serves the first release, posted, and runs the waiters meanwhile
+                .containsExactly("first with 0 free", "second with 0 free", "third with 0 free");
+        for (int i = 0; i < 3; i++) {
+            s.release(); // for the waiters, which have ended holding one each
+        }
+        assertThat(s.availablePermits()).isEqualTo(3);
+    }
+
+    /**
+     * {@code closeNow()} of a pool whose bodies hold permits (in {@code withPermit}, or an acquire with the
+     * release in a {@code finally}) and wait for them (an acquire, a timed one, {@code withPermit}) closes
+     * them wherever they are: the holders give theirs back, the waiters took none, and every permit is free.
+     */
+    @Test
+    void closeNowOfAPoolWhoseBodiesHoldAndWaitForPermitsLeavesEveryPermitFree() {
+        Semaphore s = new Semaphore("slots", 2);
+        int count = 12;
+        AtomicInteger started = new AtomicInteger();
+        CompletableFuture<Void> allStarted = new CompletableFuture<>();
+        List<Runnable> kinds = List.of(
+                () -> s.withPermit(() -> Coroutine.sleep(Duration.ofHours(1))),
+                () -> {
+                    s.acquire();
+                    try {
+                        Coroutine.sleep(Duration.ofHours(1));
+                    } finally {
+                        s.release();
+                    }
+                },
+                () -> {
+                    if (s.tryAcquire(Duration.ofHours(1))) {
+                        try {
+                            Coroutine.sleep(Duration.ofHours(1));
+                        } finally {
+                            s.release();
+                        }
+                    }
+                });
+        CoroutinePool pool = CoroutinePool.start(2);
+        List<CompletableFuture<Object>> bodies = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Runnable kind = kinds.get(i % kinds.size());
+            bodies.add(pool.submit(() -> {
+                if (started.incrementAndGet() == count) {
+                    allStarted.complete(null);
+                }
+                kind.run();
+                return null;
+            }));
+        }
+        Coroutine.await(allStarted); // main serves the bodies' first uses of the semaphore meanwhile
+        pool.closeNow();
+        Coroutine.yield(); // main runs the posts it holds: a release whose caller did not wait among them
+        assertThat(bodies).allSatisfy(b -> assertThatThrownBy(() -> Coroutine.await(b))
+                .isInstanceOf(CompletionException.class).cause().isInstanceOf(CoroutineExit.class));
+        assertThat(s.availablePermits()).isEqualTo(2);
+    }
+
+    /**
+     * {@code withPermit} and {@code callWithPermit} give the permit back exactly once however the body
+     * ends: a value, a checked exception, an unchecked one, an {@code Error}, a close of its coroutine, an
+     * expired {@code withTimeout} around it, one inside it that the body caught. Main holds the other
+     * permit throughout, so that a permit given back twice would show as two free.
+     */
+    @Test
+    void withPermitAndCallWithPermitGiveThePermitBackExactlyOnceHoweverTheBodyEnds() {
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 2);
+            s.acquire();
+            Runnable free = () -> log.add("free: " + s.availablePermits());
+            log.add(s.withPermit(() -> "value"));
+            free.run();
+            log.add(thrown(() -> s.withPermit((Runnable) () -> {
+                throw new IllegalStateException("unchecked");
+            })));
+            free.run();
+            try {
+                s.callWithPermit((ThrowingRunnable<IOException>) () -> {
+                    throw new IOException("checked");
+                });
+            } catch (IOException e) {
+                log.add(e.getMessage());
+            }
+            free.run();
+            try {
+                s.withPermit((Runnable) () -> {
+                    throw new AssertionError("error");
+                });
+            } catch (AssertionError e) {
+                log.add(e.getMessage());
+            }
+            free.run();
+            Coroutine closed = Coroutine.create("closed", () -> s.withPermit(() -> Coroutine.sleep(Duration.ofHours(1))));
+            Coroutine.yield();
+            closed.close();
+            free.run();
+            log.add(thrown(() -> Coroutine.withTimeout(Duration.ofMillis(3),
+                    () -> s.withPermit(() -> Coroutine.sleep(Duration.ofHours(1))))));
+            free.run();
+            s.withPermit(() -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(3), () -> Coroutine.sleep(Duration.ofHours(1)));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("caught inside at " + Coroutine.nanoTime() / 1_000_000);
+                }
+            });
+            free.run();
+            s.release();
+            free.run();
+        });
+        assertThat(log).containsExactly("value", "free: 1", "unchecked", "free: 1", "checked", "free: 1", "error", "free: 1",
+                "free: 1", "main context 'main' timed out: withTimeout(PT0.003S) expired before its body returned", "free: 1",
+                "caught inside at 6", "free: 1", "free: 2");
+    }
+
+    /**
+     * Every context of the semaphore's thread waiting for a permit that a live thread holds is no
+     * deadlock: the other thread may release it, and does once the semaphore's thread has blocked; the
+     * waiters then take the permit in the order they came. On a thread that never exchanged anything
+     * with another the same waits are a {@code DeadlockException} ({@code SemaphoreTest}).
+     */
+    @Test
+    void contextsOfItsThreadAllWaitingForAPermitALiveThreadHoldsAreNoDeadlockAndTakeItInTurn() {
+        Thread self = Thread.currentThread();
+        Semaphore s = new Semaphore("s", 1);
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        CompletableFuture<Void> waiting = new CompletableFuture<>();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        CompletableFuture<String> peer = Peer.start("peer", () -> {
+            s.acquire(); // posted to the semaphore's thread, which serves it as it awaits held
+            held.complete(null);
+            while (!waiting.isDone() && !giveUp.isDone()) {
+                Thread.onSpinWait();
+            }
+            if (!Peer.awaitBlocked(self, giveUp)) {
+                return "gave up";
+            }
+            s.release(); // every context of the semaphore's thread waits for it
+            return "released";
+        });
+        Coroutine.await(held);
+        List<String> log = new ArrayList<>();
+        Coroutine c = Coroutine.create("c", () -> {
+            s.acquire();
+            log.add("c");
+            s.release();
+        });
+        try {
+            waiting.complete(null);
+            s.acquire(); // main waits first, then c: nothing else of this thread can run
+            log.add("main");
+            s.release(); // to c
+            c.join();
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(Coroutine.await(peer)).isEqualTo("released");
+        assertThat(log).containsExactly("main", "c");
+        assertThat(s.availablePermits()).isOne();
+    }
+
+    /**
+     * Under virtual time the trace is the same every run: waiters queue in the order they came; a timed
+     * acquire and a {@code withTimeout} due at the very instant a release comes end first (timers expire
+     * before any woken context runs), taking nothing, and the release goes to the next in line; a timed
+     * acquire still waiting takes the permit released before its deadline; a zero timeout never waits.
+     */
+    @Test
+    void underVirtualTimeWaitersAreServedInOrderAndTimedWaitsDueAsAReleaseComesEndFirstAtTheirDeadline() {
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 1);
+            s.acquire();
+            Coroutine.create("a", () -> log.add("a " + s.tryAcquire(Duration.ofMillis(5)) + " at " + ms()));
+            Coroutine.yield(); // a runs and waits: the first in line
+            Coroutine.create("b", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(5), s::acquire);
+                    log.add("b took one");
+                } catch (CoroutineTimeoutException e) {
+                    log.add("b timed out at " + ms());
+                }
+            });
+            Coroutine.yield();
+            Coroutine.create("c", () -> {
+                s.acquire();
+                log.add("c took one at " + ms());
+                Coroutine.sleep(Duration.ofMillis(2));
+                s.release();
+            });
+            Coroutine.yield();
+            Coroutine.create("d", () -> {
+                boolean took = s.tryAcquire(Duration.ofMillis(10));
+                log.add("d " + took + " at " + ms());
+                s.release();
+            });
+            Coroutine.yield();
+            log.add("zero: " + s.tryAcquire(Duration.ZERO) + " at " + ms());
+            Coroutine.sleep(Duration.ofMillis(5));
+            s.release(); // a and b have ended at this instant already (and ran first, last made first): to c
+            log.add("released at " + ms());
+        });
+        assertThat(log).containsExactly("zero: false at 0", "b timed out at 5", "a false at 5", "released at 5",
+                "c took one at 5", "d true at 7");
+    }
+
+    /**
+     * A dump shows a context parked in an acquire by its wait on the semaphore's channel: on the
+     * semaphore's thread, inside a generator's body there, and on another thread, whose wait names
+     * the semaphore's thread too.
+     */
+    @Test
+    void aDumpShowsAnAcquireParkedOnAnyThreadAsItsWaitOnTheSemaphoresChannel() {
+        Semaphore s = new Semaphore("db", 1);
+        s.acquire();
+        Coroutine.create("local", s::acquire);
+        Coroutine.create("consumer", () -> {
+            Generator<Integer> rows = Generator.of("rows", out -> s.withPermit(() -> out.emit(1)));
+            rows.next();
+        });
+        Coroutine.yield();
+        String here = Coroutine.dump();
+        assertThat(here).contains("coroutine 'local': PARKED, waits to receive from channel 'db (semaphore)'\n")
+                .contains("coroutine 'consumer': PARKED, waits to receive from channel 'db (semaphore)', inside generator 'rows'\n");
+        String there = Peer.call("other", () -> {
+            Coroutine remote = Coroutine.create("remote", s::acquire);
+            Coroutine.yield(); // it posts its acquire, which the semaphore's thread queues as it awaits this call
+            String dump = Coroutine.dump();
+            remote.close(); // its wait withdrawn: it took none
+            return dump;
+        });
+        assertThat(there).contains("coroutine 'remote': PARKED, waits to receive from channel 'db (semaphore)' of thread "
+                + Scheduler.describe(Thread.currentThread()) + "\n");
+        s.release(); // to local, the first in line
+        Coroutine.yield();
+        assertThat(s.availablePermits()).isZero();
+    }
+
+    private static long ms() {
+        return Coroutine.nanoTime() / 1_000_000;
     }
 }
