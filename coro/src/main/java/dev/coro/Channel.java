@@ -1319,8 +1319,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * among the values given back before it in the order they were handed out: values given back in
      * any order come out in the order of their sends. All the memory it needs is taken before its
      * first write (a stack overflow strikes only at a call).
+     *
+     * <p>A semaphore's permit ({@link #permits}) that finds every permit free already is dropped instead:
+     * a release too many came while it was on its way to its waiter (accepted then, as that waiter held
+     * it), and with the waiter's acquire undone it would make one more permit than the semaphore has.
      */
     private void putBack(T value, long handed) {
+        if (permits && buffered() >= capacity) {
+            return;
+        }
         T[] values = backValues;
         long[] order = backOrder;
         if (values == null) {

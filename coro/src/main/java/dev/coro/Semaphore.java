@@ -32,7 +32,10 @@ import java.util.function.Supplier;
  * a body being unwound, on any thread, gives its permit back ({@link #release()}).
  *
  * <p>A permit belongs to no one: any context may release one another acquired. Releasing more than
- * were acquired, so that more permits than it was made with would be free, is refused.
+ * were acquired, so that more permits than it was made with would be free, is refused. A permit handed
+ * to a waiter that has not run yet counts as that waiter's, so a release meanwhile is accepted; should
+ * the waiter's wait then be cancelled, undoing its acquire, the permit it was handed is dropped if every
+ * permit is free already: never are more free than it was made with.
  */
 public final class Semaphore {
 

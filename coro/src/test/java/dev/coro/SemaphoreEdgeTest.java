@@ -145,6 +145,29 @@ class SemaphoreEdgeTest {
     }
 
     /**
+     * A permit on its way to a waiter (handed to it, which has not run yet) counts as held by it, so one
+     * more release meanwhile is accepted, as a release of that waiter's permit. If the waiter is then
+     * closed, its acquire is undone, and that release was one too many: the permit it was handed no longer
+     * goes back (it did, and a semaphore of one permit had two free, taken by two contexts at once).
+     */
+    @Test
+    void aReleaseTooManyWhileAPermitIsOnItsWayToAWaiterThatIsThenClosedMakesNoPermit() {
+        Semaphore s = new Semaphore("mutex", 1);
+        s.acquire();
+        Coroutine waiter = Coroutine.create("waiter", s::acquire);
+        Coroutine.yield(); // it waits
+        s.release(); // handed to the waiter, which has not run yet
+        s.release(); // accepted: as if for the waiter, which holds the one permit
+        assertThat(s).hasToString("Semaphore[mutex, 1 of 1 permits free]");
+        waiter.close(); // its acquire undone: the permit it was handed is not made a second one
+        assertThat(s).hasToString("Semaphore[mutex, 1 of 1 permits free]");
+        assertThat(s.tryAcquire()).isTrue();
+        assertThat(s.tryAcquire()).as("a second holder of a mutex").isFalse();
+        s.release();
+        assertThat(s.availablePermits()).isOne();
+    }
+
+    /**
      * Coroutines of two platform threads and two virtual threads (each with its own scheduler), of a
      * pool's two threads, and main, the semaphore's thread, all take turns under its permits: never
      * more than it has are held at once, every turn is taken, and every permit is free at the end.
