@@ -96,9 +96,14 @@ public final class Semaphore {
     }
 
     /**
-     * Takes a permit if one is free now, without waiting.
+     * Takes a permit if one is free now, without waiting for one. From another thread, where the call
+     * must be posted to the semaphore's thread (its first use there, docs/THREADS.md), it waits for that
+     * thread's answer, as {@link Channel#tryReceive()} does.
      *
      * @return whether it took one
+     * @throws CoroutineExit         so posted, if the caller is being closed, or a {@code withTimeout} of it
+     *                               expired, before the call or while it waits: it took none
+     * @throws CoroutineException    so posted, in main, if a coroutine it created failed while it waited: it took none
      * @throws IllegalStateException if called from another thread once the semaphore's thread has ended
      */
     public boolean tryAcquire() {

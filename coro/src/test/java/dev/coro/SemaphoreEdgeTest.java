@@ -168,6 +168,41 @@ class SemaphoreEdgeTest {
     }
 
     /**
+     * A {@code tryAcquire()} from another thread that must be posted to the semaphore's thread (its first
+     * use there) waits for that thread's answer, so in a {@code finally} of a coroutine being closed it
+     * throws the close's signal, as a posted {@code tryReceive} does, having taken nothing (its Javadoc
+     * named only the refusal once the semaphore's thread has ended).
+     */
+    @Test
+    void aTryAcquireThatMustBePostedFromAnUnwindingCoroutineOfAnotherThreadThrowsItsSignalTakingNone() {
+        Semaphore s = new Semaphore("s", 1);
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            CompletableFuture<Object> body = pool.submit(() -> {
+                Coroutine closed = Coroutine.create("closed", () -> {
+                    try {
+                        Coroutine.sleep(Duration.ofHours(1));
+                    } finally {
+                        try {
+                            outcome.complete("took one: " + s.tryAcquire());
+                        } catch (CoroutineExit e) {
+                            outcome.complete(e.getMessage());
+                        }
+                    }
+                });
+                Coroutine.yield();
+                closed.close();
+                return null;
+            });
+            Coroutine.await(body);
+        }
+        assertThat(Coroutine.await(outcome)).isEqualTo("coroutine 'closed' is being closed: its tryReceive from channel"
+                + " 's (semaphore)' of thread " + Scheduler.describe(Thread.currentThread()) + " throws this signal so that"
+                + " it unwinds (state RUNNING, closing)");
+        assertThat(s.availablePermits()).isOne();
+    }
+
+    /**
      * Coroutines of two platform threads and two virtual threads (each with its own scheduler), of a
      * pool's two threads, and main, the semaphore's thread, all take turns under its permits: never
      * more than it has are held at once, every turn is taken, and every permit is free at the end.
