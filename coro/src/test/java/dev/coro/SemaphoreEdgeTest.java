@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coro.management.CoroutinesManagement;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -413,7 +414,8 @@ class SemaphoreEdgeTest {
     /**
      * Every context of the semaphore's thread waiting for a permit that a live thread holds is no
      * deadlock: the other thread may release it, and does once the semaphore's thread has blocked; the
-     * waiters then take the permit in the order they came. On a thread that never exchanged anything
+     * waiters then take the permit in the order they came. The view of every scheduler (JMX's) lists
+     * the blocked thread's waits on the semaphore meanwhile. On a thread that never exchanged anything
      * with another the same waits are a {@code DeadlockException} ({@code SemaphoreTest}).
      */
     @Test
@@ -432,8 +434,10 @@ class SemaphoreEdgeTest {
             if (!Peer.awaitBlocked(self, giveUp)) {
                 return "gave up";
             }
+            // the view of every scheduler, as JMX shows it: the blocked thread lists its waits on the semaphore
+            String view = CoroutinesMXBeanTest.section(CoroutinesManagement.mxBean().dump(10), self.getName());
             s.release(); // every context of the semaphore's thread waits for it
-            return "released";
+            return view.lines().filter(l -> l.startsWith("  [")).toList().toString();
         });
         Coroutine.await(held);
         List<String> log = new ArrayList<>();
@@ -451,7 +455,8 @@ class SemaphoreEdgeTest {
         } finally {
             giveUp.complete(null);
         }
-        assertThat(Coroutine.await(peer)).isEqualTo("released");
+        assertThat(Coroutine.await(peer)).isEqualTo("[  [0] main: PARKED, waits to receive from channel 's (semaphore)',"
+                + "   [1] coroutine 'c': PARKED (current), waits to receive from channel 's (semaphore)']");
         assertThat(log).containsExactly("main", "c");
         assertThat(s.availablePermits()).isOne();
     }
