@@ -1526,12 +1526,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * On another thread: {@code r}, an operation of {@code self}, cannot run because this channel's
      * thread has ended. A receive takes a value left in the buffer ({@link #leftBehind}): its send
-     * succeeded, so it must be received; but not a semaphore's permit ({@link #permits}), which no release
-     * could give back: that acquire fails, as the semaphore's Javadoc says. A channel closed before then answers the rest as a closed
-     * channel does on any thread (a send or a receive finds it closed, a try call sends or takes nothing,
-     * a close does nothing): nothing can open it again, so the answer is the one its thread would have
-     * given, and an iterator over it ends instead of failing. Anything else, on a channel left open,
-     * fails.
+     * succeeded, so it must be received; but not a semaphore's permit ({@link #permits}), which no
+     * release could give back: that acquire fails, as the semaphore's Javadoc says. A channel closed
+     * before then answers the rest as a closed channel does on any thread (a send or a receive finds it
+     * closed, a try call sends or takes nothing, a close does nothing): nothing can open it again, so
+     * the answer is the one its thread would have given, and an iterator over it ends instead of
+     * failing. Anything else, on a channel left open, fails.
      *
      * @return {@code r}, done with the value taken, or done and closed
      * @throws IllegalStateException naming {@code self}, {@code op}, this channel and its thread, which has ended
