@@ -69,6 +69,34 @@ class SemaphoreEdgeTest {
     }
 
     /**
+     * A coroutine of another thread waiting for a permit when the semaphore's thread ends (holding the
+     * permit) is refused as every use then is, never left hanging: its thread finds the semaphore's thread
+     * ended at its next look (at least once a second), and the acquire took none.
+     */
+    @Test
+    void aWaiterOfAnotherThreadWhenTheSemaphoresThreadEndsIsRefusedHoldingNone() throws InterruptedException {
+        CompletableFuture<Semaphore> made = new CompletableFuture<>();
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+            Semaphore s = new Semaphore("slots", 1);
+            s.acquire();
+            made.complete(s);
+            Coroutine.await(queued); // serves the waiter's acquire, posted before queued completes
+        });
+        Semaphore s = Coroutine.await(made);
+        List<String> outcome = new ArrayList<>();
+        Coroutine waiter = Coroutine.create("waiter", () -> outcome.add(thrown(s::acquire)));
+        Coroutine.yield(); // it posts its acquire to the owner and parks
+        queued.complete(null); // the owner ends, holding the one permit
+        waiter.join();
+        owner.join();
+        assertThat(outcome).containsExactly("coroutine 'waiter' of thread " + Scheduler.describe(Thread.currentThread())
+                + " cannot receive from channel 'slots (semaphore)' (open): it belongs to thread " + Scheduler.describe(owner)
+                + ", which has ended");
+        assertThat(s.availablePermits()).isZero();
+    }
+
+    /**
      * A semaphore of millions of permits (up to {@code Integer.MAX_VALUE}, as the JDK's allows) holds no
      * object for each: its channel's buffer counts them. It held one slot per permit, filled one by one as
      * it was made: ten million permits took seconds and hundreds of megabytes, and the largest count ran
