@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -194,6 +195,35 @@ class SemaphoreEdgeTest {
         assertThat(s.tryAcquire()).as("a second holder of a mutex").isFalse();
         s.release();
         assertThat(s.availablePermits()).isOne();
+    }
+
+    /**
+     * The same across threads: a permit on its way to a waiter of another thread (its wake-up posted to
+     * a thread blocked outside coro), a release too many meanwhile, and the waiter then closed: its permit,
+     * given back from its thread, makes no second one.
+     */
+    @Test
+    void aReleaseTooManyWhileAPermitIsOnItsWayToAWaiterOfAnotherThreadThatIsThenClosedMakesNoPermit() {
+        Semaphore s = new Semaphore("mutex", 1);
+        s.acquire();
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        CountDownLatch releasedTwice = new CountDownLatch(1);
+        CompletableFuture<Coroutine.State> peer = Peer.start("peer", () -> {
+            Coroutine waiter = Coroutine.create("waiter", s::acquire);
+            Coroutine.yield(); // it posts its acquire and parks
+            queued.complete(null); // after the post: the semaphore's thread queues the acquire first
+            Maker.blockOn(releasedTwice); // the wake-up of the waiter waits in this thread's inbox meanwhile
+            waiter.close();
+            return waiter.state();
+        });
+        Coroutine.await(queued);
+        s.release(); // handed to the waiter, whose thread is blocked
+        s.release(); // accepted: as if for the waiter, which holds the one permit
+        releasedTwice.countDown();
+        assertThat(Coroutine.await(peer)).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(s).hasToString("Semaphore[mutex, 1 of 1 permits free]");
+        assertThat(s.tryAcquire()).isTrue();
+        assertThat(s.tryAcquire()).as("a second holder of a mutex").isFalse();
     }
 
     /**
