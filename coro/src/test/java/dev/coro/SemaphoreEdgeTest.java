@@ -217,6 +217,7 @@ class SemaphoreEdgeTest {
             return waiter.state();
         });
         Coroutine.await(queued);
+        Coroutine.yield(); // takes in the acquire posted before: the await may have seen its future complete first
         s.release(); // handed to the waiter, whose thread is blocked
         s.release(); // accepted: as if for the waiter, which holds the one permit
         releasedTwice.countDown();
