@@ -17,9 +17,16 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     private final Context context;
     private final CompletableFuture<?> future;
-    /** What the caller waits for, as dumps and signals name it: {@link #future}, or the stage it was made for. */
+    /**
+     * What the caller waits for, as dumps and signals name it: {@link #future}, or the stage it was made
+     * for; null for a wait that {@link #operation} names whole.
+     */
     private final CompletionStage<?> stage;
-    /** The call that waits, as dumps and signals name it: {@code await}, or a pool future's {@code join}, {@code get} … */
+    /**
+     * The call that waits, as dumps and signals name it: {@code await}, or a pool future's {@code join},
+     * {@code get} …, followed by {@link #stage}; or, without a stage, the whole wait (a connect's name
+     * look-up: {@code connect to db.internal/<unresolved>:5432 (looking up its host)}).
+     */
     private final String operation;
     private boolean done;
     /** Whether {@link #finish} has ended its count as a wait for another thread. */
@@ -187,6 +194,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        return operation + " " + SafeText.of(stage);
+        return stage == null ? operation : operation + " " + SafeText.of(stage);
     }
 }

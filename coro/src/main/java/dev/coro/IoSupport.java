@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.util.concurrent.CompletableFuture;
 
 /** The scheduler's side of the {@link IoBridge}: I/O waits as parks on the calling thread's event loop. */
 final class IoSupport extends IoBridge {
@@ -89,6 +90,14 @@ final class IoSupport extends IoBridge {
                 : new IOException(self.describe() + " cannot " + w + " (closed): " + w.failure);
         w.key.recycle(w);
         return e;
+    }
+
+    @Override
+    public <T> T awaitHelper(CompletableFuture<T> f, String operation) {
+        if (!f.isDone()) {
+            Scheduler.current().awaitHelper(f, operation);
+        }
+        return Coroutine.joined(f);
     }
 
     @Override

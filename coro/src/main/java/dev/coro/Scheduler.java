@@ -827,7 +827,24 @@ final class Scheduler {
     void await(CompletableFuture<?> f, java.util.concurrent.CompletionStage<?> stage, String operation) {
         connected = true;
         Context self = currentContext();
-        FutureWait w = new FutureWait(self, f, stage, operation);
+        parkOn(self, f, new FutureWait(self, f, stage, operation));
+    }
+
+    /**
+     * Parks the caller until {@code f} (not done yet), which a thread of the library's own completes
+     * (a connect's name look-up), is complete, the wait named {@code operation} whole in dumps and
+     * signals ({@code connect to db.internal/<unresolved>:5432 (looking up its host)}). No exchange with
+     * another thread, unlike an await of the user's: that thread reaches nothing of this one but
+     * {@code f}, so this thread's deadlocks are still reported once the wait has ended (while it
+     * lasts, it is pending as any wait for another thread is).
+     */
+    void awaitHelper(CompletableFuture<?> f, String operation) {
+        Context self = currentContext();
+        parkOn(self, f, new FutureWait(self, f, null, operation));
+    }
+
+    /** Parks {@code self}, the caller, in {@code w}, its wait for {@code f}, until {@code f} is complete or something ends the wait. */
+    private void parkOn(Context self, CompletableFuture<?> f, FutureWait w) {
         FutureWaits waits = loop.futureWaits();
         loop.foreignWaitStarted();
         try {

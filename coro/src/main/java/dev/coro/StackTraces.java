@@ -35,7 +35,7 @@ final class StackTraces {
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.IoSupport",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
-            "dev.coro.net.ConnectionOutput", "dev.coro.net.Io");
+            "dev.coro.net.ConnectionOutput", "dev.coro.net.Io", "dev.coro.net.NameLookup");
     /**
      * The public types whose methods the user called: the frame kept of a run of machinery. A
      * read-ahead generator's {@code hasNext()}/{@code next()} are {@code BufferedGenerator}'s overrides

@@ -81,6 +81,22 @@ public abstract class IoBridge {
     public abstract void await(SelectableChannel channel, int ops, Object operation, boolean first) throws IOException;
 
     /**
+     * Parks the calling context until {@code f}, which a thread of the library's own completes (a
+     * connect's name look-up), is complete, as {@code Coroutine.await} does (the thread's other
+     * contexts run meanwhile; a {@code withTimeout} or a close of the caller ends the wait, {@code f}
+     * left as it is), but named {@code operation} whole in dumps and signals, e.g. {@code connect to
+     * db.internal/<unresolved>:5432 (looking up its host)}, and no exchange with another thread: that
+     * thread reaches nothing of the caller's, so the caller's thread still reports its deadlocks.
+     *
+     * @param f         what to wait for
+     * @param operation what the caller does, for dumps and signals
+     * @param <T>       the type of its value
+     * @return its value
+     * @throws java.util.concurrent.CompletionException if it completed exceptionally (the cause is the failure)
+     */
+    public abstract <T> T awaitHelper(java.util.concurrent.CompletableFuture<T> f, String operation);
+
+    /**
      * The caller, an acceptor of the listening {@code channel} woken in its turn, took a connection,
      * and there may be more: wakes the first context waiting on {@code channel} for
      * {@code OP_ACCEPT} alone, if any, to take the next. The selector reports a listener ready to one

@@ -19,9 +19,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Look-ups run on up to {@link #THREADS} daemon platform threads named {@code coro-name-lookup-N},
  * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
- * queue. The caller waits by {@link Coroutine#await}: a {@code withTimeout} or a close of the caller
- * ends its wait, and the look-up, which cannot be stopped, runs to its end on its thread and its
- * answer is dropped.
+ * queue. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
+ * {@code withTimeout} or a close of the caller ends its wait, and the look-up, which cannot be
+ * stopped, runs to its end on its thread and its answer is dropped. Dumps and signals name the wait
+ * as the caller's operation, e.g. {@code connect to db.internal/<unresolved>:5432 (looking up its host)},
+ * and it is no exchange with another thread: a look-up thread reaches nothing of the caller's, so
+ * the caller's thread still reports its deadlocks once the look-up is over.
  */
 final class NameLookup {
 
@@ -63,7 +66,8 @@ final class NameLookup {
      *
      * @param io        the caller's bridge to its thread's loop, which names it
      * @param host      the host name or address literal
-     * @param operation what the caller does, for the message, e.g. {@code connect to host:80}
+     * @param operation what the caller does, for the message and, with {@code (looking up its host)}
+     *                  after it, for dumps of the wait, e.g. {@code connect to host/<unresolved>:80}
      * @throws UnknownHostException naming the caller, the operation and the host, if the host has no
      *                              address or its look-up failed (the resolver's exception as its cause)
      */
@@ -83,7 +87,7 @@ final class NameLookup {
         }, EXECUTOR);
         InetAddress[] found;
         try {
-            found = Coroutine.await(lookUp);
+            found = io.awaitHelper(lookUp, operation + " (looking up its host)");
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             UnknownHostException f = new UnknownHostException(io.caller() + " cannot " + operation + ": "

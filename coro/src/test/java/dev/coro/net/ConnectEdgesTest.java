@@ -1,0 +1,249 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.CoroutinePool;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.DeadlockException;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import dev.coro.VirtualTime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The edges of {@code TcpConnection.connect}: a host name's look-up on a look-up thread and a connect
+ * that parks, each cut short by a {@code withTimeout}, a close of the caller or the end of its pool
+ * thread, on the real clock and the virtual one; every socket a connect opens is handed out in a
+ * connection or closed, once, and a look-up answered after its caller gave up opens none. The
+ * resolver is a test's, so that nothing here asks a name server; a connect parks on a listener
+ * whose backlog is full (the kernel drops the connect's first packet, so it stays in progress).
+ */
+@Tag("net")
+@ExtendWith(FreshThread.class)
+class ConnectEdgesTest {
+
+    private final NameLookup.Resolver realResolver = NameLookup.resolver;
+    private final TcpConnection.Opener realOpener = TcpConnection.opener;
+    /** Every socket the connects opened, in order; any thread's. */
+    private final List<SocketChannel> opened = new ArrayList<>();
+
+    ConnectEdgesTest() {
+        TcpConnection.opener = () -> {
+            SocketChannel ch = realOpener.open();
+            synchronized (opened) {
+                opened.add(ch);
+            }
+            return ch;
+        };
+    }
+
+    @AfterEach
+    void restore() {
+        NameLookup.resolver = realResolver;
+        TcpConnection.opener = realOpener;
+    }
+
+    private static final InetAddress[] LOCAL = {InetAddress.ofLiteral("127.0.0.1")};
+
+    /** How many sockets the connects opened so far, and how many of them are open. */
+    private String sockets() {
+        synchronized (opened) {
+            return opened.size() + " opened, " + opened.stream().filter(SocketChannel::isOpen).count() + " open";
+        }
+    }
+
+    private static int port(TcpListener listener) {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /**
+     * A resolver whose look-ups wait until {@link #answer} is complete, then give what it holds; {@link #asked} is
+     * complete once the first look-up has begun, {@link #answered} once it has returned.
+     */
+    private static final class SlowResolver implements NameLookup.Resolver {
+        final CompletableFuture<String> asked = new CompletableFuture<>();
+        final CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
+        final CompletableFuture<Void> answered = new CompletableFuture<>();
+
+        @Override
+        public InetAddress[] lookUp(String host) {
+            asked.complete(host);
+            try {
+                return answer.join();
+            } finally {
+                answered.complete(null);
+            }
+        }
+    }
+
+    /**
+     * A listener whose backlog is full, with the filling connects that made it so: a connect to it stays
+     * in progress (the kernel drops its first packet while the backlog is full, and tries again only a
+     * second later), so its caller parks in {@code connect}.
+     */
+    private static final class FullBacklog implements AutoCloseable {
+        final ServerSocketChannel listener = ServerSocketChannel.open().bind(LOOPBACK, 1);
+        final List<SocketChannel> fillers = new ArrayList<>();
+
+        FullBacklog() throws IOException {
+            for (int i = 0; i < 2; i++) {
+                fillers.add(SocketChannel.open(listener.getLocalAddress())); // blocking: completed through the backlog
+            }
+        }
+
+        SocketAddress address() throws IOException {
+            return listener.getLocalAddress();
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (SocketChannel f : fillers) {
+                f.close();
+            }
+            listener.close();
+        }
+    }
+
+    /**
+     * A context parked in a connect's look-up is shown as connecting, as one parked in the connect
+     * itself is, with the host being looked up, and its frames start at the {@code connect} it called:
+     * not as an await of some future, nor with the look-up's machinery above the call.
+     */
+    @Test
+    void aContextParkedInALookUpIsShownConnectingFromItsConnectCall() throws Exception {
+        SlowResolver resolver = new SlowResolver();
+        NameLookup.resolver = resolver;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+            int port = port(listener);
+            List<String> log = new ArrayList<>();
+            Coroutine dialer = Coroutine.create("dialer", () -> {
+                try (TcpConnection c = TcpConnection.connect("slow.test", port)) {
+                    log.add("connected to " + c.remoteAddress());
+                } catch (IOException e) {
+                    log.add("failed: " + e);
+                }
+            });
+            Coroutine parked = Coroutine.create("parked", () -> {
+                try {
+                    TcpConnection.connect(full.address()).close();
+                } catch (IOException e) {
+                    log.add("failed: " + e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(resolver.asked.join()).isEqualTo("slow.test");
+            assertThat(dialer.state()).isEqualTo(State.PARKED);
+            assertThat(parked.state()).isEqualTo(State.PARKED);
+            assertThat(Coroutine.dump())
+                    .contains("coroutine 'dialer': PARKED, waits to connect to slow.test/<unresolved>:" + port
+                            + " (looking up its host)")
+                    .contains("coroutine 'parked': PARKED, waits to connect to " + full.address());
+            for (Coroutine c : List.of(dialer, parked)) {
+                StackTraceElement[] frames = c.stackTrace();
+                assertThat(frames[0].getClassName() + "." + frames[0].getMethodName()).as(c.name())
+                        .isEqualTo("dev.coro.net.TcpConnection.connect");
+                assertThat(frames[1].getClassName()).as(c.name()).isEqualTo(ConnectEdgesTest.class.getName());
+            }
+            parked.close();
+            resolver.answer.complete(LOCAL);
+            dialer.join();
+            assertThat(log).containsExactly("connected to /127.0.0.1:" + port);
+        }
+        assertThat(sockets()).isEqualTo("2 opened, 0 open");
+    }
+
+    /**
+     * A connect by host name waits for a look-up thread, which sees nothing of the caller's: no
+     * exchange with another thread (as an await of a user's future is), so the thread still reports
+     * its deadlocks afterwards instead of waiting for ever for a wake-up that cannot come. The
+     * thread is one of the test's own, a daemon; the test thread's real clock guards against a hang.
+     */
+    @Test
+    void aConnectByHostNameLeavesTheThreadReportingItsDeadlocks() throws Exception {
+        NameLookup.resolver = host -> LOCAL;
+        CompletableFuture<String> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("dialing").daemon(true).start(() -> {
+            try {
+                try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                     TcpConnection c = TcpConnection.connect("service.test", port(listener))) {
+                    listener.accept().close();
+                }
+                Channel<String> never = new Channel<>("never", 0);
+                never.receive();
+                done.complete("received");
+            } catch (DeadlockException e) {
+                done.complete(e.getMessage());
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        });
+        String outcome = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
+        assertThat(outcome).startsWith("main context 'main' cannot receive from channel 'never': every other context of"
+                + " thread 'dialing'");
+    }
+
+    /**
+     * A {@code withTimeout} that expires while its connect is in progress, under virtual time: the
+     * clock jumps to the deadline once nothing has come for as long, the connect throws the signal
+     * naming what it waited for, its socket is closed and its registration ended (the thread's
+     * selector with it), and a connect after it works.
+     */
+    @Test
+    void aConnectInProgressWhenItsTimeoutExpiresClosesItsSocketAndLeavesNoRegistration() throws Exception {
+        CompletableFuture<List<String>> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
+            List<String> seen = new ArrayList<>();
+            try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+                SocketAddress busy = full.address();
+                VirtualTime.run(() -> {
+                    try {
+                        try {
+                            Coroutine.callWithTimeout(Duration.ofMillis(50), () -> TcpConnection.connect(busy));
+                            seen.add("connected");
+                        } catch (CoroutineTimeoutException e) {
+                            seen.add(e.getMessage() + " / " + e.getCause().getMessage() + " at t=" + Coroutine.nanoTime());
+                        }
+                        seen.add(sockets() + ", " + LoopProbe.registeredChannels() + " registered, " + LoopProbe.ioWaits()
+                                + " I/O waits, selector open " + LoopProbe.selectorOpen());
+                        try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                            seen.add("then connected at t=" + Coroutine.nanoTime());
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+            done.complete(seen);
+        });
+        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
+        assertThat(seen).hasSize(3);
+        assertThat(seen.get(0)).matches("main context 'main' timed out: withTimeout\\(PT0\\.05S\\) expired before its body"
+                + " returned / main context 'main': its withTimeout\\(PT0\\.05S\\) expired; its connect to /127\\.0\\.0\\.1:\\d+"
+                + " throws this signal so that the body unwinds to it at t=50000000");
+        assertThat(seen.subList(1, 3)).containsExactly("1 opened, 0 open, 0 registered, 0 I/O waits, selector open false",
+                "then connected at t=50000000");
+    }
+}
