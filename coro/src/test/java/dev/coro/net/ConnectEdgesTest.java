@@ -47,6 +47,8 @@ class ConnectEdgesTest {
     private final TcpConnection.Opener realOpener = TcpConnection.opener;
     /** Every socket the connects opened, in order; any thread's. */
     private final List<SocketChannel> opened = new ArrayList<>();
+    /** Complete once a connect has opened its socket. */
+    private final CompletableFuture<Void> firstOpened = new CompletableFuture<>();
 
     ConnectEdgesTest() {
         TcpConnection.opener = () -> {
@@ -54,6 +56,7 @@ class ConnectEdgesTest {
             synchronized (opened) {
                 opened.add(ch);
             }
+            firstOpened.complete(null);
             return ch;
         };
     }
@@ -245,5 +248,221 @@ class ConnectEdgesTest {
                 + " throws this signal so that the body unwinds to it at t=50000000");
         assertThat(seen.subList(1, 3)).containsExactly("1 opened, 0 open, 0 registered, 0 I/O waits, selector open false",
                 "then connected at t=50000000");
+    }
+
+    /** The body of a dialer: {@code connect}, the connection closed at once; what happened, and that its {@code finally} ran, go to {@code log}. */
+    private static void dial(List<String> log, String who, Connect connect) {
+        try {
+            connect.run().close();
+            log(log, who + " connected");
+        } catch (IOException e) {
+            log(log, who + " failed: " + e.getMessage());
+        } finally {
+            log(log, who + " unwound");
+        }
+    }
+
+    private static void log(List<String> log, String line) {
+        synchronized (log) {
+            log.add(line);
+        }
+    }
+
+    /** A connect, which may throw. */
+    @FunctionalInterface
+    private interface Connect {
+        TcpConnection run() throws IOException;
+    }
+
+    /**
+     * A coroutine closed while its connect looks its host up, and one closed while its connect is in
+     * progress, unwind through their {@code finally} blocks: the first opened no socket, the second's is
+     * closed, no registration or wait is left, and the look-up answered afterwards opens none.
+     */
+    @Test
+    void closingCoroutinesParkedInALookUpAndInAConnectUnwindsThemAndLeavesNoSocketOpen() throws Exception {
+        SlowResolver resolver = new SlowResolver();
+        NameLookup.resolver = resolver;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+            SocketAddress busy = full.address();
+            List<String> log = new ArrayList<>();
+            Coroutine looking = Coroutine.create("looking", () -> dial(log, "looking",
+                    () -> TcpConnection.connect("slow.test", port(listener))));
+            Coroutine connecting = Coroutine.create("connecting", () -> dial(log, "connecting",
+                    () -> TcpConnection.connect(busy)));
+            Coroutine.yield();
+            Coroutine.await(resolver.asked);
+            assertThat(looking.state()).isEqualTo(State.PARKED);
+            assertThat(connecting.state()).isEqualTo(State.PARKED);
+            looking.close();
+            connecting.close();
+            assertThat(log).containsExactly("looking unwound", "connecting unwound");
+            assertThat(sockets()).isEqualTo("1 opened, 0 open");
+            assertThat(LoopProbe.registeredChannels()).isZero();
+            assertThat(LoopProbe.ioWaits()).isZero();
+            Coroutine.yield(); // takes in the post of the completion main awaited, if it is still on its way
+            assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+
+            resolver.answer.complete(LOCAL);
+            Coroutine.await(resolver.answered);
+            Coroutine.yield(); // a scheduling point: the late answer's post, were it taken in, would act now
+            assertThat(sockets()).as("the late answer opened nothing").isEqualTo("1 opened, 0 open");
+        }
+    }
+
+    /**
+     * {@code closeNow} of a pool whose thread has one body parked in a connect's look-up and another in
+     * a connect in progress: both unwind (their futures fail with the signal), the socket of the second
+     * is closed, and the look-up answered after the thread has ended opens none.
+     */
+    @Test
+    void closeNowOfAPoolWhoseThreadWaitsInALookUpAndInAConnectLeavesNoSocketOpen() throws Exception {
+        SlowResolver resolver = new SlowResolver();
+        NameLookup.resolver = resolver;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+            SocketAddress busy = full.address();
+            int port = port(listener);
+            List<String> log = new ArrayList<>();
+            CoroutinePool pool = CoroutinePool.start(1);
+            CompletableFuture<Void> looking = pool.submit(() -> {
+                dial(log, "looking", () -> TcpConnection.connect("slow.test", port));
+                return null;
+            });
+            CompletableFuture<Void> connecting = pool.submit(() -> {
+                dial(log, "connecting", () -> TcpConnection.connect(busy));
+                return null;
+            });
+            Coroutine.await(resolver.asked);
+            Coroutine.await(firstOpened); // the second body parks next, before the pool thread takes in anything
+            pool.closeNow();
+            assertThat(List.of(looking, connecting)).allMatch(CompletableFuture::isCompletedExceptionally);
+            synchronized (log) {
+                assertThat(log).containsExactlyInAnyOrder("looking unwound", "connecting unwound");
+            }
+            assertThat(sockets()).isEqualTo("1 opened, 0 open");
+
+            resolver.answer.complete(LOCAL);
+            Coroutine.await(resolver.answered);
+            assertThat(sockets()).as("the late answer opened nothing").isEqualTo("1 opened, 0 open");
+        }
+    }
+
+    /**
+     * Dialers by host name, each under a {@code withTimeout}, some of whose look-ups answer at once, some
+     * only after every timeout has expired, some to a listener that accepts and some to one whose backlog
+     * is full: each connects, or times out in its look-up or in its connect, exactly as its case says
+     * (the signal naming the wait it cut short);
+     * every socket opened is handed out once (the listener accepts exactly the connects that succeeded) or
+     * closed, and the late answers open none.
+     */
+    @Test
+    void everySocketOfConnectsThatTimeOutInTheirLookUpsOrConnectsOrSucceedIsAccountedForOnce() throws Exception {
+        CompletableFuture<InetAddress[]> late = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger lateAnswers = new java.util.concurrent.atomic.AtomicInteger();
+        CompletableFuture<Void> allLateAnswered = new CompletableFuture<>();
+        int lateOnes = 4;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+            InetAddress[] good = LOCAL;
+            int goodPort = port(listener);
+            int busyPort = ((InetSocketAddress) full.address()).getPort();
+            NameLookup.resolver = host -> {
+                if (!host.startsWith("late")) {
+                    return good;
+                }
+                try {
+                    return late.join();
+                } finally {
+                    if (lateAnswers.incrementAndGet() == lateOnes) {
+                        allLateAnswered.complete(null);
+                    }
+                }
+            };
+            List<String> log = new ArrayList<>();
+            Crew crew = new Crew();
+            int served = 0;
+            for (int i = 0; i < 12; i++) {
+                boolean lateAnswer = i % 3 == 0; // 0, 3, 6, 9
+                boolean busy = i % 3 == 1;       // 1, 4, 7, 10
+                String host = (lateAnswer ? "late" : "quick") + i + ".test";
+                int port = busy ? busyPort : goodPort;
+                if (!lateAnswer && !busy) {
+                    served++;
+                }
+                String who = "dialer " + i;
+                // those that cannot connect time out soon; the others' bound only guards against a hang
+                Duration timeout = lateAnswer || busy ? Duration.ofMillis(30) : Duration.ofSeconds(30);
+                crew.spawn(who, () -> {
+                    try (TcpConnection c = Coroutine.callWithTimeout(timeout,
+                            () -> TcpConnection.connect(host, port))) {
+                        log.add(who + " connected");
+                    } catch (CoroutineTimeoutException e) {
+                        log.add(who + " timed out: " + e.getCause().getMessage());
+                    }
+                });
+            }
+            int accepted = 0;
+            while (accepted < served) {
+                listener.accept().close();
+                accepted++;
+            }
+            crew.join();
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                String what = i % 3 == 0 ? "connect to late" + i + ".test/<unresolved>:" + goodPort + " (looking up its host)"
+                        : i % 3 == 1 ? "connect to /127.0.0.1:" + busyPort : null;
+                expected.add("dialer " + i + (what == null ? " connected"
+                        : " timed out: coroutine 'dialer " + i + "': its withTimeout(PT0.03S) expired; its " + what
+                        + " throws this signal so that the body unwinds to it"));
+            }
+            assertThat(log).containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(sockets()).isEqualTo("8 opened, 0 open");
+            assertThat(LoopProbe.ioWaits()).isZero();
+
+            late.complete(good);
+            Coroutine.await(allLateAnswered);
+            Coroutine.yield();
+            assertThat(sockets()).as("the late answers opened nothing").isEqualTo("8 opened, 0 open");
+        }
+    }
+
+    /**
+     * Under virtual time a look-up is a real wait, as an I/O wait is: the clock stands still while it may
+     * still be answered, and jumps to the next timer only once nothing has come for as long. A
+     * coroutine of the caller's thread that answers the look-up after a virtual sleep does so at that
+     * sleep's end; the connect, bounded by an hour, then succeeds with the clock there.
+     */
+    @Test
+    void underVirtualTimeALookUpAnsweredByATimersCoroutineConnectsWithTheClockAtThatTimer() throws Exception {
+        SlowResolver resolver = new SlowResolver();
+        NameLookup.resolver = resolver;
+        CompletableFuture<List<String>> done = new CompletableFuture<>();
+        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
+            List<String> seen = new ArrayList<>();
+            try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+                int port = port(listener);
+                VirtualTime.run(() -> {
+                    Coroutine.create("answerer", () -> {
+                        Coroutine.sleep(Duration.ofMillis(20));
+                        seen.add("answering at t=" + Coroutine.nanoTime());
+                        resolver.answer.complete(LOCAL);
+                    });
+                    try (TcpConnection c = Coroutine.callWithTimeout(Duration.ofHours(1),
+                            () -> TcpConnection.connect("slow.test", port));
+                         TcpConnection s = listener.accept()) {
+                        seen.add("connected to " + c.remoteAddress() + " at t=" + Coroutine.nanoTime());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+            done.complete(seen);
+        });
+        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0)).isEqualTo("answering at t=20000000");
+        assertThat(seen.get(1)).matches("connected to /127\\.0\\.0\\.1:\\d+ at t=20000000");
+        assertThat(sockets()).isEqualTo("1 opened, 0 open");
     }
 }
