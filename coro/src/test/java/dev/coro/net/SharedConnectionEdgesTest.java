@@ -138,11 +138,21 @@ class SharedConnectionEdgesTest {
         }
     }
 
-    /** A read of {@code c} into {@code buf} under a timeout of a nanosecond, due by the time the read parks. */
+    /**
+     * A read of {@code c} into {@code buf} under a timeout that is due by the time the read parks: the
+     * body spins past its deadline first, reaching no scheduling point, so the timer expires at the
+     * read's park, before the selector is asked whether bytes came.
+     */
     private static String cutShort(TcpConnection c, ByteBuffer buf) {
         int before = buf.position();
         try {
-            int n = Coroutine.callWithTimeout(Duration.ofNanos(1), () -> c.read(buf));
+            int n = Coroutine.callWithTimeout(Duration.ofMillis(1), () -> {
+                long due = Coroutine.nanoTime() + 1_000_000;
+                while (Coroutine.nanoTime() - due <= 0) {
+                    Thread.onSpinWait();
+                }
+                return c.read(buf);
+            });
             return "read " + n + " in time";
         } catch (CoroutineTimeoutException e) {
             return "timed out having read " + (buf.position() == before ? "nothing" : buf.position() - before);
