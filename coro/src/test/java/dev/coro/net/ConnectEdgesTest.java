@@ -1,8 +1,6 @@
 package dev.coro.net;
 
 import static dev.coro.net.TcpConnectionTest.LOOPBACK;
-import static dev.coro.net.TcpConnectionTest.bytes;
-import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Channel;
@@ -19,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -76,6 +73,7 @@ class ConnectEdgesTest {
         }
     }
 
+    /** The port {@code listener} is bound to. */
     private static int port(TcpListener listener) {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
@@ -262,6 +260,7 @@ class ConnectEdgesTest {
         }
     }
 
+    /** Adds {@code line} to {@code log}, which the threads of a pool and the test share. */
     private static void log(List<String> log, String line) {
         synchronized (log) {
             log.add(line);

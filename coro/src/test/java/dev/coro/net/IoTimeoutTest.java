@@ -794,7 +794,7 @@ class IoTimeoutTest {
     }
 
     /** {@code n} bytes in which each differs from the one before, so that a byte lost, doubled or out of place shows. */
-    private static byte[] patterned(int n) {
+    static byte[] patterned(int n) {
         byte[] data = new byte[n];
         for (int i = 0; i < n; i++) {
             data[i] = (byte) (i * 31 + (i >>> 8));

@@ -1,5 +1,6 @@
 package dev.coro.net;
 
+import static dev.coro.net.IoTimeoutTest.patterned;
 import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.name;
@@ -30,15 +31,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("net")
 @ExtendWith(FreshThread.class)
 class SharedConnectionEdgesTest {
-
-    /** {@code n} bytes of a pattern no run of which repeats soon: byte {@code i} is {@code i * 31 + i / 251}. */
-    private static byte[] patterned(int n) {
-        byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) {
-            b[i] = (byte) (i * 31 + i / 251);
-        }
-        return b;
-    }
 
     /**
      * A write parked part way (its buffer far larger than the sockets hold, the peer not reading) and a
