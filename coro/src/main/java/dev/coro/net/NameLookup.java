@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
  * queue. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
  * {@code withTimeout} or a close of the caller ends its wait, and the look-up, which cannot be
- * stopped, runs to its end on its thread and its answer is dropped. Dumps and signals name the wait
+ * stopped once started, runs to its end on its thread and its answer is dropped; one still queued
+ * then never runs. Dumps and signals name the wait
  * as the caller's operation, e.g. {@code connect to db.internal/<unresolved>:5432 (looking up its host)},
  * and it is no exchange with another thread: a look-up thread reaches nothing of the caller's, so
  * the caller's thread still reports its deadlocks once the look-up is over.
@@ -47,9 +47,10 @@ final class NameLookup {
 
     private static final AtomicInteger NUMBER = new AtomicInteger();
 
-    private static final ExecutorService EXECUTOR = executor();
+    /** The look-up threads; package-private for tests, which count the look-ups it has run. */
+    static final ThreadPoolExecutor EXECUTOR = executor();
 
-    private static ExecutorService executor() {
+    private static ThreadPoolExecutor executor() {
         ThreadPoolExecutor e = new ThreadPoolExecutor(THREADS, THREADS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), task -> {
                     Thread t = new Thread(task, "coro-name-lookup-" + NUMBER.incrementAndGet());
@@ -95,6 +96,11 @@ final class NameLookup {
                             : "the look-up of host '" + host + "' failed") + " (" + cause + ")");
             f.initCause(cause);
             throw f;
+        } catch (RuntimeException | Error e) { // the caller gave up: a withTimeout, a close, a failure thrown into main's wait
+            // a look-up still queued then never runs (the future done, its task does nothing): it would hold a
+            // look-up thread for nobody while the resolver is slow, and delay the look-ups queued behind it
+            lookUp.cancel(false);
+            throw e;
         }
         if (found == null || found.length == 0) { // a resolver of a test's, or of the user's provider
             throw new UnknownHostException(io.caller() + " cannot " + operation + ": host '" + host

@@ -464,4 +464,67 @@ class ConnectEdgesTest {
         assertThat(seen.get(1)).matches("connected to /127\\.0\\.0\\.1:\\d+ at t=20000000");
         assertThat(sockets()).isEqualTo("1 opened, 0 open");
     }
+
+    /**
+     * While every look-up thread is held by a slow resolver, a connect whose look-up is still queued
+     * when its {@code withTimeout} expires gives the look-up up too: it never runs (the resolver is
+     * never asked), so look-ups of callers that gave up do not pile up behind a slow resolver and delay
+     * those of callers still waiting. The look-ups under way run to their end, as they must.
+     */
+    @Test
+    void aLookUpStillQueuedWhenItsCallerGivesUpNeverRuns() throws Exception {
+        List<String> asked = new ArrayList<>();
+        CompletableFuture<Void> allBusy = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        NameLookup.resolver = host -> {
+            synchronized (asked) {
+                asked.add(host);
+                if (asked.size() == NameLookup.THREADS) {
+                    allBusy.complete(null);
+                }
+            }
+            release.join();
+            return LOCAL;
+        };
+        long before = NameLookup.EXECUTOR.getCompletedTaskCount();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            int port = port(listener);
+            List<String> log = new ArrayList<>();
+            Crew crew = new Crew();
+            for (int i = 0; i < NameLookup.THREADS; i++) {
+                String host = "busy" + i + ".test";
+                crew.spawn("busy " + i, () -> {
+                    try {
+                        Coroutine.callWithTimeout(Duration.ofMillis(30), () -> TcpConnection.connect(host, port));
+                    } catch (CoroutineTimeoutException e) {
+                        log.add("timed out");
+                    }
+                });
+            }
+            Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(allBusy)); // a guard against a hang
+            try {
+                Coroutine.callWithTimeout(Duration.ofMillis(30), () -> TcpConnection.connect("queued.test", port));
+                log.add("queued connected");
+            } catch (CoroutineTimeoutException e) {
+                log.add("queued: " + e.getCause().getMessage());
+            }
+            crew.join();
+            release.complete(null);
+            long end = System.nanoTime() + 30_000_000_000L; // a guard against a hang, not a measure
+            while (NameLookup.EXECUTOR.getCompletedTaskCount() < before + NameLookup.THREADS + 1 && System.nanoTime() < end) {
+                Thread.onSpinWait(); // until the look-up threads have run their tasks, the queued one's too
+            }
+            assertThat(NameLookup.EXECUTOR.getCompletedTaskCount()).isGreaterThanOrEqualTo(before + NameLookup.THREADS + 1);
+            assertThat(log).hasSize(NameLookup.THREADS + 1).containsOnly("timed out", "queued: main context 'main': its"
+                    + " withTimeout(PT0.03S) expired; its connect to queued.test/<unresolved>:" + port
+                    + " (looking up its host) throws this signal so that the body unwinds to it");
+            synchronized (asked) {
+                assertThat(asked).as("hosts the resolver was asked for").hasSize(NameLookup.THREADS)
+                        .doesNotContain("queued.test");
+            }
+            assertThat(sockets()).as("no connect got as far as a socket").isEqualTo("0 opened, 0 open");
+        } finally {
+            release.complete(null);
+        }
+    }
 }
