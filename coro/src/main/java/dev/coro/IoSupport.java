@@ -94,8 +94,9 @@ final class IoSupport extends IoBridge {
 
     @Override
     public <T> T awaitHelper(CompletableFuture<T> f, String operation) {
+        Scheduler s = Scheduler.current(); // made first, whether the helper is done yet or not: a failure names its caller alike
         if (!f.isDone()) {
-            Scheduler.current().awaitHelper(f, operation);
+            s.awaitHelper(f, operation);
         }
         return Coroutine.joined(f);
     }
@@ -162,6 +163,6 @@ final class IoSupport extends IoBridge {
 
     @Override
     public String caller() {
-        return Scheduler.current().currentContext().describe();
+        return Scheduler.describeCaller(); // a thread without a scheduler is named as such: a refusal makes none
     }
 }

@@ -242,9 +242,10 @@ public abstract class IoBridge {
     public abstract void checkOwner(Object owner, String operation, String target, Object state);
 
     /**
-     * The calling context, for messages.
+     * The calling context, for messages; a thread that has no scheduler is named as a thread, none being
+     * made for a message.
      *
-     * @return e.g. {@code coroutine 'handler-3'} or {@code main context 'main'}
+     * @return e.g. {@code coroutine 'handler-3'}, {@code main context 'main'} or {@code thread 'main' (#1)}
      */
     public abstract String caller();
 }

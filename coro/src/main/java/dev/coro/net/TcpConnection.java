@@ -182,6 +182,7 @@ public final class TcpConnection implements Closeable {
 
     /** {@link #connect(SocketAddress)} of a resolved address. */
     private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {
+        io.owner(); // the thread's scheduler, made now if need be: a failure names the caller alike whether it came at once or after a park
         SocketChannel ch;
         try {
             ch = opener.open();

@@ -75,14 +75,14 @@ class BadCallsTest {
         UnixDomainSocketAddress unix = UnixDomainSocketAddress.of("coro-test.sock");
         assertThatThrownBy(() -> TcpListener.bind(unresolved))
                 .isInstanceOf(UnknownHostException.class)
-                .hasMessage("main context 'main' cannot bind a listener to " + unresolved + ": its host name is not resolved");
+                .hasMessage(Callers.plainThread() + " cannot bind a listener to " + unresolved + ": its host name is not resolved");
         assertThatThrownBy(() -> TcpConnection.connect(unix))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("main context 'main' cannot connect to " + unix
+                .hasMessage(Callers.plainThread() + " cannot connect to " + unix
                         + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
         assertThatThrownBy(() -> TcpListener.bind(unix))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("main context 'main' cannot bind a listener to " + unix
+                .hasMessage(Callers.plainThread() + " cannot bind a listener to " + unix
                         + ": TCP needs an InetSocketAddress, not a UnixDomainSocketAddress");
 
         long before = RegistrationTest.openDescriptors();
@@ -148,7 +148,7 @@ class BadCallsTest {
         };
         assertThatThrownBy(() -> TcpListener.bind(v6, false, ipv4Only))
                 .isExactlyInstanceOf(IOException.class)
-                .hasMessage("main context 'main' cannot bind a listener to " + v6 + ": this JVM's sockets are IPv4 only"
+                .hasMessage(Callers.plainThread() + " cannot bind a listener to " + v6 + ": this JVM's sockets are IPv4 only"
                         + " (java.net.preferIPv4Stack is set, or the host has no IPv6)")
                 .hasCauseExactlyInstanceOf(UnsupportedAddressTypeException.class);
         assertThat(opened).hasSize(1);

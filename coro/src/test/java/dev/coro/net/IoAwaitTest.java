@@ -346,15 +346,15 @@ class IoAwaitTest {
         try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("main context 'main' cannot await OP_READ on " + source
+                    .hasMessage(Callers.plainThread() + " cannot await OP_READ on " + source
                             + ": it is in blocking mode; call configureBlocking(false) first");
             sink.configureBlocking(false);
             assertThatThrownBy(() -> Io.await(sink, SelectionKey.OP_READ | SelectionKey.OP_ACCEPT))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("main context 'main' cannot await OP_READ|OP_ACCEPT on " + sink + ": it supports OP_WRITE");
+                    .hasMessage(Callers.plainThread() + " cannot await OP_READ|OP_ACCEPT on " + sink + ": it supports OP_WRITE");
             assertThatThrownBy(() -> Io.await(sink, 0))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("main context 'main' cannot await 0x0 on " + sink + ": it supports OP_WRITE");
+                    .hasMessage(Callers.plainThread() + " cannot await 0x0 on " + sink + ": it supports OP_WRITE");
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
         }
@@ -523,7 +523,7 @@ class IoAwaitTest {
             ch.configureBlocking(false);
             assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("main context 'main' cannot await OP_READ on ForeignChannel: it belongs to the selector"
+                    .hasMessage(Callers.plainThread() + " cannot await OP_READ on ForeignChannel: it belongs to the selector"
                             + " provider ForeignProvider, and the thread's event loop watches only channels of the"
                             + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
             assertThat(LoopProbe.ioWaits()).isZero();

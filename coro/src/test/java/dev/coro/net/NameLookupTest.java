@@ -219,7 +219,7 @@ class NameLookupTest {
     void aPortOutOfRangeOrANullHostIsRefusedNamingTheCaller() {
         assertThatThrownBy(() -> TcpConnection.connect("localhost", 65536))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("main context 'main' cannot connect to localhost:65536: the port is out of range (0 to 65535)");
+                .hasMessage(Callers.plainThread() + " cannot connect to localhost:65536: the port is out of range (0 to 65535)");
         assertThatThrownBy(() -> TcpConnection.connect("localhost", -1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cannot connect to localhost:-1: the port is out of range");

@@ -140,7 +140,7 @@ class ReusePortTest {
         NoReusePort socket = new NoReusePort();
         assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, true, () -> socket))
                 .isInstanceOf(UnsupportedOperationException.class)
-                .hasMessage("main context 'main' cannot bind a listener to " + LOOPBACK + " with SO_REUSEPORT: this "
+                .hasMessage(Callers.plainThread() + " cannot bind a listener to " + LOOPBACK + " with SO_REUSEPORT: this "
                         + "platform's sockets do not support that option ('SO_REUSEPORT' not supported); bind a single "
                         + "listener without it")
                 .cause().isInstanceOf(UnsupportedOperationException.class).hasMessage("'SO_REUSEPORT' not supported");

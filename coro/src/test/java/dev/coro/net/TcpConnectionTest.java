@@ -805,7 +805,7 @@ class TcpConnectionTest {
         UnclosableServerSocket server = new UnclosableServerSocket();
         assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, false, () -> server))
                 .isInstanceOf(IOException.class)
-                .hasMessage("main context 'main' cannot bind a listener to " + LOOPBACK
+                .hasMessage(Callers.plainThread() + " cannot bind a listener to " + LOOPBACK
                         + ": java.net.BindException: faked: Address already in use")
                 .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
                         .satisfies(f -> assertThat(f).hasMessage("faked: the close failed")))
