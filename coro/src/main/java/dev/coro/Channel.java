@@ -1765,6 +1765,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void serve(RemoteOp<T> r) {
         lock(); // before the flip: once shared, other threads change the queues in place while they are walked
         try {
+            scheduler.connected = true; // an exchange with another thread: its deadlocks wait for a wake-up from then on
             becomeShared();
             serveOp(r);
         } finally {
@@ -1772,10 +1773,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** On this channel's thread, under the lock: makes it shared, if it is not yet. */
+    /**
+     * On this channel's thread, under the lock: makes it shared, if it is not yet. Only that: the thread
+     * has exchanged nothing yet ({@link Scheduler#connected} is {@link #serve}'s to set), since a wait of
+     * it here counts as one another thread may complete from now on ({@link #countAsForeign}), and a
+     * wait elsewhere is still none that another thread could end through this channel.
+     */
     private void becomeShared() {
         if (!shared) {
-            scheduler.connected = true;
             shared = true; // from now on every thread locks, and other threads run their operations in place
             countWaitsAsForeign(senders);
             countWaitsAsForeign(receivers);
@@ -1796,7 +1801,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         scheduler.loop.post((Inbox.Unawaited) this::shareHere); // refused once that thread's scheduler has ended: nothing to share
     }
 
-    /** On this channel's thread: {@link #becomeShared}, asked by {@link #askToShare}. */
+    /**
+     * On this channel's thread: {@link #becomeShared}, asked by {@link #askToShare}. Nothing was exchanged
+     * (the select that asked took nothing from the channel and gave it nothing), so the thread's deadlocks on
+     * its other channels are still reported as they are.
+     */
     private void shareHere() {
         lock();
         try {
