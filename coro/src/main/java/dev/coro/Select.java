@@ -613,6 +613,12 @@ public final class Select<R> {
         int registered;
         /** What won: a channel clause's operation, or a timeout or completion clause; written before the wait completes. */
         Object winner;
+        /**
+         * The clause's operation whose channel's scheduler refused or dropped its post, having ended (its thread
+         * may still be alive for a moment, a pool thread leaving its loop); written before the wait ends, and
+         * read by {@link #ended} to name that channel. Null if none did.
+         */
+        volatile SelectOp<?> endedBy;
         /** The clean-up: every clause leaves its queue or timer. */
         final Cleanup withdrawal;
 
@@ -645,6 +651,10 @@ public final class Select<R> {
 
         /** The failure of a run whose wait ended because a channel's thread has ended. */
         IllegalStateException ended(Context self) {
+            SelectOp<?> by = endedBy;
+            if (by != null) { // its thread may not have ended yet, only its scheduler
+                return by.channel.ownerEndedFor(self, by.sender ? "select a send to" : "select a receive from");
+            }
             for (Clause<?> c : select.clauses) {
                 if (c instanceof ChannelClause<?, ?> cc && cc.foreign && !cc.channel.owner().isAlive()) {
                     return cc.channel.ownerEndedFor(self, cc.sender ? "select a send to" : "select a receive from");
@@ -712,6 +722,19 @@ public final class Select<R> {
         @Override
         boolean isStale() {
             return !claim.isOpen() || !claim.waiterThreadAlive();
+        }
+
+        /**
+         * The channel's scheduler has ended and refused or dropped this clause's post: noted for the select's
+         * failure, which names this channel though its thread may still be alive for a moment, then the run's
+         * wait ends.
+         */
+        @Override
+        void ownerEnded() {
+            if (claim.endedBy == null) {
+                claim.endedBy = this;
+            }
+            super.ownerEnded();
         }
 
         @Override

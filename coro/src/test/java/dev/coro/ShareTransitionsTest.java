@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
@@ -248,6 +249,51 @@ class ShareTransitionsTest {
             }
             assertThat(own.trySend(3)).as("no clause left on the caller's own channel").isTrue();
             assertThat(own.tryReceive()).contains(3);
+        }
+    }
+
+    /**
+     * The thread of a channel not shared yet has left its loop but is still alive (as a pool thread between the
+     * end of its scheduler and its own): a select whose clause was posted there and is dropped unrun as the
+     * scheduler ends, and one whose clause's post is refused, fail naming that channel and its thread, as a
+     * send or a receive does; they used to name no channel (a select over every clause, "a channel's thread has
+     * ended") when they looked before the thread itself had ended.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSelectOnAChannelWhoseSchedulerEndedBeforeItsThreadFailsNamingTheChannelAndItsThread() throws InterruptedException {
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        CompletableFuture<Void> blocking = new CompletableFuture<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        CountDownLatch hold = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Maker<Integer> maker = Maker.start(() -> new Channel<>("made", 0), () -> {
+            Coroutine.await(end);
+            blocking.complete(null);
+            Maker.blockOn(hold); // outside coro: a clause posted meanwhile is not run
+            Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop: the post is dropped
+            ended.complete(null);
+            Maker.blockOn(release); // the thread is still alive, its scheduler is not
+        });
+        Channel<Integer> made = maker.channel();
+        Channel<Integer> own = new Channel<>("own", 0);
+        Select<String> sel = new Select<String>().onReceive(own, v -> "own " + v).onReceive(made, v -> "made " + v);
+        String refusal = "main context 'main' of " + testThread() + " cannot select a receive from channel 'made' (open):"
+                + " it belongs to thread " + maker.ended();
+        try {
+            end.complete(null);
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(blocking));
+            whenParked(hold::countDown);
+            Throwable dropped = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
+            assertThat(dropped).as("posted, then dropped unrun").isExactlyInstanceOf(IllegalStateException.class).hasMessage(refusal);
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(ended));
+            assertThat(maker.thread().isAlive()).isTrue();
+            Throwable refused = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::selectUnbiased));
+            assertThat(refused).as("refused at its post").isExactlyInstanceOf(IllegalStateException.class).hasMessage(refusal);
+            assertThat(own.trySend(1)).as("no clause left on the caller's own channel").isFalse();
+        } finally {
+            release.countDown();
+            maker.thread().join();
         }
     }
 
