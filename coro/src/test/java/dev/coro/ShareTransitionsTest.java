@@ -71,6 +71,34 @@ class ShareTransitionsTest {
     }
 
     /**
+     * The same inside a {@code VirtualTime.run}, which starts as a thread that exchanged nothing: a share asked
+     * before it and run inside it leaves a deadlock of its contexts reported, not waited on for ever.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aShareRunInsideAVirtualTimeRunLeavesItsDeadlockReportedExactly() throws InterruptedException {
+        Channel<Integer> looked = new Channel<>("looked", 0);
+        assertThat(OtherThread.thrownOn("selector", () -> {
+            Channel<Integer> mine = new Channel<>("mine", 1);
+            mine.send(7);
+            assertThat(new Select<String>().onSend(looked, 1, () -> "sent").onReceive(mine, v -> "mine").select())
+                    .isEqualTo("mine");
+        })).isNull();
+        VirtualTime.run(() -> {
+            Channel<Integer> empty = new Channel<>("empty", 0);
+            Coroutine stuck = Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
+            Coroutine.yield(); // runs the share asked, and parks 'stuck'
+            assertThat(looked.isSharedInPlace()).as("the share asked has run").isTrue();
+            assertThatThrownBy(empty::receive).isExactlyInstanceOf(DeadlockException.class)
+                    .hasMessage("main context 'main' cannot receive from channel 'empty': every other context of "
+                            + testThread() + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                            + "  main context 'main' would wait to receive from channel 'empty'\n"
+                            + "  coroutine 'stuck' waits to receive from channel 'never'");
+            stuck.close();
+        });
+    }
+
+    /**
      * The share arrives while a select of the channel's own thread waits there: it runs then (the clause counts
      * from then on as a wait another thread may complete), the channel is not operated on in place while the
      * select waits, a send of this thread completes the clause, and once the select is over other threads
