@@ -1183,8 +1183,9 @@ public final class Select<R> {
             return false;
         }
 
+        /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(self.describe() + " cannot select onReceive from " + channel.describe()
+            return new ChannelClosedException(channel.caller(self) + " cannot select onReceive from " + channel.describe()
                     + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on", channel);
         }
     }
@@ -1268,8 +1269,9 @@ public final class Select<R> {
             return false;
         }
 
+        /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(self.describe() + " cannot select onSend(" + SafeText.of(toSend) + ") to "
+            return new ChannelClosedException(channel.caller(self) + " cannot select onSend(" + SafeText.of(toSend) + ") to "
                     + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
                     + ", and the value was not delivered; leave the clause out to go on", channel);
         }

@@ -32,6 +32,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class SelectAcrossThreadsEdgeTest {
 
+    /** How a refusal of another thread's channel names the test's thread after its caller: {@code " of thread 'test-…' (#<id>)"}. */
+    private static String ofThisThread() {
+        return " of thread " + Scheduler.describe(Thread.currentThread());
+    }
+
+
     /** How long a test waits at most for what must come; never reached unless it fails. */
     private static final Duration GUARD = Duration.ofSeconds(30);
 
@@ -303,7 +309,7 @@ class SelectAcrossThreadsEdgeTest {
                     }
                 });
                 Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
-                assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+                assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                         + " onReceive from channel 'a' (closed): no value is left in it, and none can come; leave the"
                         + " clause out to go on");
                 assertThat(((ChannelClosedException) t).channel()).isSameAs(a);
@@ -345,14 +351,14 @@ class SelectAcrossThreadsEdgeTest {
             assertThat(aFirst.select()).as("the value left in a first").isEqualTo("a1");
             Throwable t = catchThrowable(aFirst::select);
             assertThat(t).as("a, closed and drained, is ready before b").isInstanceOf(ChannelClosedException.class)
-                    .hasMessage("main context 'main' cannot select onReceive from channel 'a' (closed): no value is"
+                    .hasMessage("main context 'main'" + ofThisThread() + " cannot select onReceive from channel 'a' (closed): no value is"
                             + " left in it, and none can come; leave the clause out to go on")
                     .hasCause(cause);
             Select<String> bFirst = new Select<String>().onReceive(b, v -> "b" + v).onReceive(a, v -> "a" + v);
             assertThat(bFirst.select()).isEqualTo("b10");
             Throwable s = catchThrowable(() -> new Select<String>().onSend(a, 7, () -> "sent").onReceive(b, v -> "b" + v)
                     .select());
-            assertThat(s).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+            assertThat(s).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                     + " onSend(7) to channel 'a' (closed): a closed channel takes no more values, and the value was not delivered;"
                     + " leave the clause out to go on").hasCause(cause);
             assertThat(takenOn(pool, b)).as("b's second value stayed").contains(11);
@@ -379,7 +385,7 @@ class SelectAcrossThreadsEdgeTest {
             Channel<Integer> own = new Channel<>("own", 0);
             Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, new Select<String>().onReceive(own, v -> "own")
                     .onReceive(a, v -> "a")::selectUnbiased));
-            assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+            assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                     + " onReceive from channel 'a' (closed): no value is left in it, and none can come; leave the clause"
                     + " out to go on").hasCauseInstanceOf(IllegalStateException.class);
             assertThat(own.trySend(1)).as("no clause left on the caller's own channel").isFalse();
@@ -465,7 +471,7 @@ class SelectAcrossThreadsEdgeTest {
             assertThat(sel.selectUnbiased()).isEqualTo("kept 2");
             Throwable t = catchThrowable(sel::select);
             if (closed) {
-                assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+                assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                         + " onReceive from channel 'kept' (closed): no value is left in it, and none can come; leave the"
                         + " clause out to go on");
             } else {

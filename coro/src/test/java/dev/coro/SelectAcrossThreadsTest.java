@@ -27,6 +27,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class SelectAcrossThreadsTest {
 
+    /** How a refusal of another thread's channel names the test's thread after its caller: {@code " of thread 'test-…' (#<id>)"}. */
+    private static String ofThisThread() {
+        return " of thread " + Scheduler.describe(Thread.currentThread());
+    }
+
+
     /** Two channels of two different threads of {@code pool}, of capacities {@code ca} and {@code cb}. */
     private static List<Channel<Integer>> channelsOfTwoThreads(CoroutinePool pool, int ca, int cb) {
         Channel<Integer> a = Coroutine.await(pool.submit(() -> new Channel<Integer>("a", ca)));
@@ -263,7 +269,7 @@ class SelectAcrossThreadsTest {
                 return null;
             });
             Throwable t = catchThrowable(sel::select);
-            assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select"
+            assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                     + " onReceive from channel 'a' (closed): no value is left in it, and none can come; leave the clause"
                     + " out to go on");
             Coroutine.await(closer);

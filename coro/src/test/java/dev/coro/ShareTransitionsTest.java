@@ -174,11 +174,11 @@ class ShareTransitionsTest {
                 }
                 assertThat(aFirst.select()).as("the value left in a first").isEqualTo("a 5");
                 assertThatThrownBy(aFirst::select).isInstanceOf(ChannelClosedException.class).hasCause(cause)
-                        .hasMessage("main context 'main' cannot select onReceive from channel 'a' (closed): no value is"
+                        .hasMessage("main context 'main' of " + testThread() + " cannot select onReceive from channel 'a' (closed): no value is"
                                 + " left in it, and none can come; leave the clause out to go on");
                 assertThatThrownBy(new Select<String>().onSend(a, 6, () -> "sent").onReceive(own, v -> "own " + v)::select)
                         .isInstanceOf(ChannelClosedException.class).hasCause(cause)
-                        .hasMessage("main context 'main' cannot select onSend(6) to channel 'a' (closed): a closed channel"
+                        .hasMessage("main context 'main' of " + testThread() + " cannot select onSend(6) to channel 'a' (closed): a closed channel"
                                 + " takes no more values, and the value was not delivered; leave the clause out to go on");
                 assertThat(own.size()).as("no clause of the caller's own channel fired meanwhile").isEqualTo(7);
                 Optional<Integer> left = Coroutine.await(pool.submit(a::tryReceive));
@@ -267,8 +267,8 @@ class ShareTransitionsTest {
             assertThat(Coroutine.withTimeout(GUARD, sel::selectUnbiased)).isEqualTo("kept 2");
             Throwable t = catchThrowable(() -> Coroutine.withTimeout(GUARD, sel::select));
             if (closed) {
-                assertThat(t).isExactlyInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot"
-                        + " select onReceive from channel 'kept' (closed): no value is left in it, and none can come;"
+                assertThat(t).isExactlyInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' of " + testThread()
+                        + " cannot select onReceive from channel 'kept' (closed): no value is left in it, and none can come;"
                         + " leave the clause out to go on");
             } else {
                 assertThat(t).isExactlyInstanceOf(IllegalStateException.class).hasMessage("main context 'main' of "
