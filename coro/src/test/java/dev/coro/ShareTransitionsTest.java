@@ -71,6 +71,41 @@ class ShareTransitionsTest {
     }
 
     /**
+     * A wait of this thread that began on the channel before another thread's select asked for the share counts,
+     * from the share on, as one another thread may end: with every other context of the thread waiting on a
+     * channel no other thread has used, the thread waits instead of reporting a deadlock, and a send of another
+     * thread run in place wakes it.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aWaitThatBeganBeforeTheShareCountsFromTheShareOnSoNoDeadlockIsReported() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> relay = new Channel<>("relay", 0);
+        Coroutine.create("waiter", () -> relay.send(ch.receive() + 1));
+        Coroutine.yield(); // the waiter parks on ch, not shared yet
+        assertThat(OtherThread.thrownOn("asker", () -> {
+            Channel<Integer> mine = new Channel<>("mine", 1);
+            mine.send(1);
+            assertThat(new Select<String>().onReceive(ch, v -> "ch").onReceive(mine, v -> "mine").select()).isEqualTo("mine");
+        })).isNull();
+        Coroutine.yield(); // runs the share asked
+        assertThat(ch.isSharedInPlace()).isTrue();
+        Thread self = Thread.currentThread();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        CompletableFuture<Boolean> sender = Peer.start("sender", () -> {
+            boolean blocked = Peer.awaitBlocked(self, giveUp); // every context of the test thread is parked now
+            ch.send(41); // in place: the waiter is woken through the test thread's inbox
+            return blocked;
+        });
+        try {
+            assertThat(relay.receive()).as("not a deadlock: the waiter's wait counts").isEqualTo(42);
+        } finally {
+            giveUp.complete(null);
+        }
+        assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(sender))).as("the test thread blocked, waiting").isTrue();
+    }
+
+    /**
      * The same inside a {@code VirtualTime.run}, which starts as a thread that exchanged nothing: a share asked
      * before it and run inside it leaves a deadlock of its contexts reported, not waited on for ever.
      */
@@ -376,7 +411,8 @@ class ShareTransitionsTest {
 
     /**
      * Random programs on four threads (two of a pool, the test's, and a plain thread that ends halfway) over
-     * fresh channels of all four (capacities 0 to 2), made anew every epoch so that each moves from its own
+     * fresh channels of all four and of a fifth, a pool's thread closed with {@code closeNow()} halfway
+     * (capacities 0 to 2), made anew every epoch so that each moves from its own
      * thread only to shared during the epoch: the first operation of another thread, a select of another
      * thread that fires another clause and asks for the share, try calls with and without a timeout, selects
      * with a default or a zero timeout, selects of the channel's own thread that wait on it (other threads then
@@ -441,7 +477,10 @@ class ShareTransitionsTest {
                         plainDone.complete(null);
                     }
                 });
-                channels.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(made)));
+                all.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(made))); // the plain thread may be reading the list already
+                CoroutinePool doomed = CoroutinePool.start(1); // closed with closeNow() halfway through the test thread's program
+                int doomedCapacity = random.nextInt(3);
+                all.add(Coroutine.await(doomed.submit(() -> new Channel<Integer>("doomed", doomedCapacity))));
                 List<CompletableFuture<Object>> bodies = new ArrayList<>();
                 for (int t = 0; t < 2; t++) {
                     long s = random.nextLong();
@@ -450,7 +489,10 @@ class ShareTransitionsTest {
                         return null;
                     }));
                 }
-                program(new Random(random.nextLong()), ops, all, values, sent, received, unexpected);
+                Random mine = new Random(random.nextLong());
+                program(mine, ops / 2, all, values, sent, received, unexpected);
+                Coroutine.withTimeout(GUARD, doomed::closeNow);
+                program(mine, ops - ops / 2, all, values, sent, received, unexpected);
                 for (CompletableFuture<Object> b : bodies) {
                     Coroutine.withTimeout(GUARD, () -> Coroutine.await(b));
                 }
@@ -481,8 +523,8 @@ class ShareTransitionsTest {
                 v = ended || c.owner() == Thread.currentThread() ? c.tryReceive() : Coroutine.await(pool.submit(c::tryReceive));
             } catch (IllegalStateException e) {
                 assertThat(ended && !c.isClosed()).as("refused only as a channel left open by a thread that ended: " + e).isTrue();
-                assertThat(e).hasMessage("main context 'main' of " + testThread() + " cannot tryReceive from "
-                        + "channel 'plain' (open): it belongs to thread 'plain' (#" + c.owner().threadId() + "), which has ended");
+                assertThat(e).hasMessage("main context 'main' of " + testThread() + " cannot tryReceive from " + c.describe()
+                        + " (open): it belongs to thread " + Scheduler.describe(c.owner()) + ", which has ended");
                 return;
             }
             if (v.isEmpty()) {
@@ -493,8 +535,8 @@ class ShareTransitionsTest {
     }
 
     /**
-     * {@code ops} random operations over {@code channels} (the last one's thread may have ended: its sends, and
-     * its receives with nothing left, are refused so), noting what was sent and received; a failure that is
+     * {@code ops} random operations over {@code channels} (the thread of the last two may have ended: their sends,
+     * and their receives with nothing left, are refused so), noting what was sent and received; a failure that is
      * none of those the operations name goes to {@code unexpected}.
      */
     private static void program(Random r, int ops, List<Channel<Integer>> channels, AtomicInteger values,
