@@ -42,8 +42,9 @@ import java.util.function.Supplier;
  *       {@code Error} too), and the operation stays done: the value received is taken, the value sent
  *       delivered.</li>
  *   <li>A closed channel is never skipped: its clause is ready, and firing it throws
- *       {@link ChannelClosedException} naming the channel and the clause (a receive only once its
- *       buffer is drained). To go on with the other clauses, build a select without it.</li>
+ *       {@link ChannelClosedException} naming the caller (with its thread, if the channel is another
+ *       thread's), the channel and the clause (a receive only once its buffer is drained). To go on with
+ *       the other clauses, build a select without it.</li>
  *   <li>A select that waits is a scheduling point like any park: a {@code withTimeout} that expires
  *       interrupts the wait (no clause fires), and so does a close of the caller. One that fires at
  *       once (a clause ready, or the default) is none, as a send into room is none: it fires even in a
