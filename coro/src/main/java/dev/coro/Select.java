@@ -781,13 +781,10 @@ public final class Select<R> {
      * run on that scheduler's owner thread need not check again.
      */
     private Scheduler check() {
-        boolean across = false;
         boolean channels = false;
         for (int i = 0; i < count; i++) {
-            across |= clauses[i].isForeign();
             channels |= clauses[i] instanceof ChannelClause<?, R>;
         }
-        acrossThreads = across;
         if (channels) {
             Scheduler bound = boundTo;
             if (bound != null && Scheduler.currentOrNull() == null) {
@@ -795,6 +792,13 @@ public final class Select<R> {
             }
             bind(Scheduler.current());
         }
+        // only once the run may go on: a refused run of another thread must not note the clauses for its own
+        // thread (a channel of that thread as the caller's own), which the next run of this one would take as noted
+        boolean across = false;
+        for (int i = 0; i < count; i++) {
+            across |= clauses[i].isForeign();
+        }
+        acrossThreads = across;
         Scheduler s = Scheduler.current();
         if (count == 0 && onDefault == null) {
             throw new IllegalStateException(s.currentContext().describe()

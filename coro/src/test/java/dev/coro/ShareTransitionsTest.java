@@ -360,6 +360,47 @@ class ShareTransitionsTest {
         }
     }
 
+    // ---- a select run from the wrong thread ---------------------------------------------------------
+
+    /**
+     * A select over a pool thread's channel, which its first run asked that thread to share, run from that
+     * thread (whose own channel it is there) is refused, naming the caller and both threads; the refused run
+     * leaves the select as it was for the thread it belongs to: its next run there still meets the channel as
+     * another thread's (it waits for a send of the channel's thread, and takes it), and the channel is not
+     * held by the refused run (other threads operate on it in place). The refused run used to note the clause
+     * as on the caller's own channel, and the next run of the owning thread then waited on that channel as if
+     * it were its own.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSelectRefusedToTheChannelsOwnThreadIsLeftAsItWasForTheThreadItBelongsTo() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> c = Coroutine.await(pool.submit(() -> new Channel<Integer>("c", 0)));
+            Thread poolThread = Coroutine.await(pool.submit(Peer::schedulerThread));
+            Channel<Integer> own = new Channel<>("own", 1);
+            own.send(0);
+            Select<String> sel = new Select<String>().onReceive(c, v -> "c " + v).onReceive(own, v -> "own " + v);
+            assertThat(sel.select()).as("c not tried in place yet: the share is asked").isEqualTo("own 0");
+            Throwable refused = catchThrowable(() -> Peer.awaitUnwrapped(pool.submit("intruder", sel::select)));
+            assertThat(refused).isExactlyInstanceOf(IllegalStateException.class).hasMessage("coroutine 'intruder' of"
+                    + " thread " + Scheduler.describe(poolThread) + " cannot select over receive from channel 'c', receive"
+                    + " from channel 'own': this select belongs to thread " + Scheduler.describe(Thread.currentThread())
+                    + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own");
+            assertThat(Coroutine.await(pool.submit(c::isSharedInPlace))).as("not held by the refused run").isTrue();
+            CompletableFuture<CompletableFuture<Boolean>> sender = new CompletableFuture<>();
+            whenParked(() -> sender.complete(pool.submit(() -> {
+                boolean inPlace = c.isSharedInPlace(); // while the select waits there
+                c.send(5);
+                return inPlace;
+            })));
+            assertThat(Coroutine.withTimeout(GUARD, sel::select)).isEqualTo("c 5");
+            assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(Coroutine.await(sender))))
+                    .as("another thread's channel is not held by the select while it waits there").isTrue();
+            Coroutine.yield(); // runs what the run posted to this thread, if anything
+            assertThat(own.isSharedInPlace()).as("the caller's own channel, which no other thread used, is not shared").isFalse();
+        }
+    }
+
     // ---- back to posting while a select of the channel's thread waits --------------------------------
 
     /**
