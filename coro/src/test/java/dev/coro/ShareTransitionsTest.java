@@ -468,13 +468,16 @@ class ShareTransitionsTest {
         }
     }
 
-    /** {@link #randomTransitionsOnFourThreadsLoseAndDuplicateNothing}, many more rounds. */
+    /**
+     * {@link #randomTransitionsOnFourThreadsLoseAndDuplicateNothing}, many more rounds: 60 (about 25 s in CI's
+     * stress pass), or {@code -Dcoro.share.rounds=N}.
+     */
     @Test
     @Tag("stress")
     @Timeout(value = 3600, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void randomTransitionsStress() throws InterruptedException {
         long seed = Long.getLong("coro.share.seed", ThreadLocalRandom.current().nextLong());
-        for (int round = 0; round < Integer.getInteger("coro.share.rounds", 200); round++) {
+        for (int round = 0; round < Integer.getInteger("coro.share.rounds", 60); round++) {
             transitions(seed + round, 20, 40);
         }
     }
