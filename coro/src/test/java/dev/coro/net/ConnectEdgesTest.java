@@ -22,6 +22,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -183,25 +184,38 @@ class ConnectEdgesTest {
     @Test
     void aConnectByHostNameLeavesTheThreadReportingItsDeadlocks() throws Exception {
         NameLookup.resolver = host -> LOCAL;
-        CompletableFuture<String> done = new CompletableFuture<>();
-        Thread.ofPlatform().name("dialing").daemon(true).start(() -> {
+        String outcome = onAThreadOfItsOwn("dialing", () -> {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                 TcpConnection c = TcpConnection.connect("service.test", port(listener))) {
+                listener.accept().close();
+            }
+            Channel<String> never = new Channel<>("never", 0);
             try {
-                try (TcpListener listener = TcpListener.bind(LOOPBACK);
-                     TcpConnection c = TcpConnection.connect("service.test", port(listener))) {
-                    listener.accept().close();
-                }
-                Channel<String> never = new Channel<>("never", 0);
                 never.receive();
-                done.complete("received");
+                return "received";
             } catch (DeadlockException e) {
-                done.complete(e.getMessage());
+                return e.getMessage();
+            }
+        });
+        assertThat(outcome).startsWith("main context 'main' cannot receive from channel 'never': every other context of"
+                + " thread 'dialing'");
+    }
+
+    /**
+     * Runs {@code body} on a daemon platform thread named {@code name}, which has no coroutine yet, and
+     * returns what it returned; the test thread parks for it at most 30 s of its real clock, a guard
+     * against a hang. What the body throws fails the test, wrapped in a {@code CompletionException}.
+     */
+    private static <T> T onAThreadOfItsOwn(String name, Callable<T> body) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        Thread.ofPlatform().name(name).daemon(true).start(() -> {
+            try {
+                done.complete(body.call());
             } catch (Throwable e) {
                 done.completeExceptionally(e);
             }
         });
-        String outcome = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
-        assertThat(outcome).startsWith("main context 'main' cannot receive from channel 'never': every other context of"
-                + " thread 'dialing'");
+        return Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
     }
 
     /**
@@ -212,34 +226,30 @@ class ConnectEdgesTest {
      */
     @Test
     void aConnectInProgressWhenItsTimeoutExpiresClosesItsSocketAndLeavesNoRegistration() throws Exception {
-        CompletableFuture<List<String>> done = new CompletableFuture<>();
-        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
-            List<String> seen = new ArrayList<>();
+        List<String> seen = onAThreadOfItsOwn("virtual", () -> {
+            List<String> trace = new ArrayList<>();
             try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
                 SocketAddress busy = full.address();
                 VirtualTime.run(() -> {
                     try {
                         try {
                             Coroutine.callWithTimeout(Duration.ofMillis(50), () -> TcpConnection.connect(busy));
-                            seen.add("connected");
+                            trace.add("connected");
                         } catch (CoroutineTimeoutException e) {
-                            seen.add(e.getMessage() + " / " + e.getCause().getMessage() + " at t=" + Coroutine.nanoTime());
+                            trace.add(e.getMessage() + " / " + e.getCause().getMessage() + " at t=" + Coroutine.nanoTime());
                         }
-                        seen.add(sockets() + ", " + LoopProbe.registeredChannels() + " registered, " + LoopProbe.ioWaits()
+                        trace.add(sockets() + ", " + LoopProbe.registeredChannels() + " registered, " + LoopProbe.ioWaits()
                                 + " I/O waits, selector open " + LoopProbe.selectorOpen());
                         try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
-                            seen.add("then connected at t=" + Coroutine.nanoTime());
+                            trace.add("then connected at t=" + Coroutine.nanoTime());
                         }
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 });
-            } catch (Throwable e) {
-                done.completeExceptionally(e);
             }
-            done.complete(seen);
+            return trace;
         });
-        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
         assertThat(seen).hasSize(3);
         assertThat(seen.get(0)).matches("main context 'main' timed out: withTimeout\\(PT0\\.05S\\) expired before its body"
                 + " returned / main context 'main': its withTimeout\\(PT0\\.05S\\) expired; its connect to /127\\.0\\.0\\.1:\\d+"
@@ -434,31 +444,27 @@ class ConnectEdgesTest {
     void underVirtualTimeALookUpAnsweredByATimersCoroutineConnectsWithTheClockAtThatTimer() throws Exception {
         SlowResolver resolver = new SlowResolver();
         NameLookup.resolver = resolver;
-        CompletableFuture<List<String>> done = new CompletableFuture<>();
-        Thread.ofPlatform().name("virtual").daemon(true).start(() -> {
-            List<String> seen = new ArrayList<>();
+        List<String> seen = onAThreadOfItsOwn("virtual", () -> {
+            List<String> trace = new ArrayList<>();
             try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
                 int port = port(listener);
                 VirtualTime.run(() -> {
                     Coroutine.create("answerer", () -> {
                         Coroutine.sleep(Duration.ofMillis(20));
-                        seen.add("answering at t=" + Coroutine.nanoTime());
+                        trace.add("answering at t=" + Coroutine.nanoTime());
                         resolver.answer.complete(LOCAL);
                     });
                     try (TcpConnection c = Coroutine.callWithTimeout(Duration.ofHours(1),
                             () -> TcpConnection.connect("slow.test", port));
                          TcpConnection s = listener.accept()) {
-                        seen.add("connected to " + c.remoteAddress() + " at t=" + Coroutine.nanoTime());
+                        trace.add("connected to " + c.remoteAddress() + " at t=" + Coroutine.nanoTime());
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 });
-            } catch (Throwable e) {
-                done.completeExceptionally(e);
             }
-            done.complete(seen);
+            return trace;
         });
-        List<String> seen = Coroutine.withTimeout(Duration.ofSeconds(30), () -> Coroutine.await(done));
         assertThat(seen).hasSize(2);
         assertThat(seen.get(0)).isEqualTo("answering at t=20000000");
         assertThat(seen.get(1)).matches("connected to /127\\.0\\.0\\.1:\\d+ at t=20000000");
