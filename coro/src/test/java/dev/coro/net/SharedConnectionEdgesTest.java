@@ -133,13 +133,15 @@ class SharedConnectionEdgesTest {
     /**
      * A read of {@code c} into {@code buf} under a timeout that is due by the time the read parks: the
      * body spins past its deadline first, reaching no scheduling point, so the timer expires at the
-     * read's park, before the selector is asked whether bytes came.
+     * read's park, before the selector is asked whether bytes came. It spins twice the timeout: the loop
+     * rounds a deadline up to its next tick (some tens of microseconds), and a spin of the timeout alone
+     * could end before that, the read then parking with the timer not due yet and the bytes winning.
      */
     private static String cutShort(TcpConnection c, ByteBuffer buf) {
         int before = buf.position();
         try {
             int n = Coroutine.callWithTimeout(Duration.ofMillis(1), () -> {
-                long due = Coroutine.nanoTime() + 1_000_000;
+                long due = Coroutine.nanoTime() + 2_000_000;
                 while (Coroutine.nanoTime() - due <= 0) {
                     Thread.onSpinWait();
                 }
