@@ -78,6 +78,11 @@ public final class TcpConnection implements Closeable {
     /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
     private boolean outputShut;
     /**
+     * Whether {@link #setOption} last set a positive {@code SO_LINGER}: {@link #close()} turns it off
+     * before it closes the socket (see {@link #unlinger()}).
+     */
+    private boolean lingers;
+    /**
      * The first failure the channel reported to a call (a reset peer, a broken pipe); null if none.
      * The kernel tells of a reset once: later reads get the end of the stream, which must not pass
      * for the peer's orderly end.
@@ -704,7 +709,9 @@ public final class TcpConnection implements Closeable {
      * {@link StandardSocketOptions#SO_KEEPALIVE}, {@link StandardSocketOptions#SO_SNDBUF} and
      * {@link StandardSocketOptions#SO_RCVBUF}, {@link StandardSocketOptions#SO_LINGER} (0: a close
      * resets the connection at once, discarding what is not sent yet, instead of sending the end of
-     * the stream after it), {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other
+     * the stream after it; a positive interval does not make {@link #close()} wait for the bytes not
+     * sent yet, which would hold the thread and every coroutine of it: they go out after the close,
+     * the end of the stream after them, as with the option off), {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other
      * the JDK supports for a TCP socket.
      *
      * @param option the option
@@ -726,6 +733,9 @@ public final class TcpConnection implements Closeable {
         check(operation);
         try {
             channel.setOption(option, value);
+            if (option == StandardSocketOptions.SO_LINGER) {
+                lingers = (Integer) value > 0;
+            }
         } catch (IOException e) {
             throw optionFailed(operation, e);
         } catch (UnsupportedOperationException e) {
@@ -766,7 +776,9 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
-     * with an {@link IOException}. Closing twice is fine.
+     * with an {@link IOException}. Closing twice is fine. It never waits: the bytes written and not sent
+     * yet (a peer that reads slowly) go out after it, the end of the stream after them, also with a
+     * positive {@code SO_LINGER}, which the kernel's close would otherwise block the thread for.
      *
      * <p>Once the connection's thread has ended, any thread may close it (the only call that acts on
      * it then; those that describe it answer any thread): its descriptor is released at once, and so
@@ -789,6 +801,9 @@ public final class TcpConnection implements Closeable {
         if (!io.isOwner(owner)) {
             boolean abandoned;
             try {
+                if (lingers && io.ownerEnded(owner)) { // ended for good: its writes are visible, and nothing else uses the socket
+                    unlinger();
+                }
                 abandoned = io.closeAbandoned(owner, entry);
             } catch (IOException e) {
                 closed = true; // the socket's close failed, and the JDK marks a socket closed even then
@@ -805,7 +820,29 @@ public final class TcpConnection implements Closeable {
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
+        unlinger();
         io.closeOwned(owner, entry, channel, "the connection was closed while it waited");
+    }
+
+    /**
+     * Turns a positive {@code SO_LINGER} off before the socket is closed, if {@link #setOption} set one.
+     * The close ends the socket's registration with the thread's selector first, so the JDK closes it at
+     * once, and with a positive linger the kernel's close blocks the thread until the bytes not sent yet
+     * are acknowledged or the interval has passed: every coroutine of the thread would wait with it, for
+     * as long as a peer that does not read keeps them unsent. With the linger off those bytes still go
+     * out after the close, the end of the stream after them, as the JDK does itself when it closes a
+     * non-blocking socket that is still registered with a selector. A failure here (the socket failed)
+     * is left to the close that follows.
+     */
+    private void unlinger() {
+        if (lingers) {
+            lingers = false;
+            try {
+                channel.setOption(StandardSocketOptions.SO_LINGER, -1);
+            } catch (IOException e) {
+                // the close that follows reports what it must
+            }
+        }
     }
 
     /**
