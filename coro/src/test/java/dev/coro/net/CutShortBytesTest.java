@@ -44,6 +44,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class CutShortBytesTest {
 
+    /** How long a test waits for another thread (a peer told of a close, a pool's body) before it goes on anyway: a guard against a hang, not a timing assertion. */
+    private static final long GUARD_SECONDS = 10;
+
     private final List<String> log = new ArrayList<>();
 
     /** Reads {@code peer} (blocking) to the end of the stream, at most {@code most} bytes. */
@@ -55,8 +58,273 @@ class CutShortBytesTest {
         return Arrays.copyOf(in.array(), in.position());
     }
 
-    /** How long a peer waits for the close it is told of before it reads anyway: a guard against a hang, not a timing assertion. */
-    private static final long GUARD_SECONDS = 10;
+    /**
+     * {@code closeNow} of a pool whose thread has a coroutine parked part way through a write of 16 MB
+     * to a peer that does not read, of a {@code ByteBuffer} and through the {@code java.io} view: the
+     * writer is unwound where it waits, the thread's end closes the connection it left open, and the
+     * peer reads exactly the bytes the buffer's position says went out (or, through the view, the count
+     * the unwinding signal carries), in order, then the end of the stream.
+     */
+    @Test
+    void closeNowOfAPoolWhoseCoroutineIsParkedInALargeWriteLeavesThePeerExactlyTheBytesItWasToldOf() throws Exception {
+        for (boolean view : new boolean[] {false, true}) {
+            try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+                byte[] data = patterned(16 << 20);
+                CompletableFuture<String> parked = new CompletableFuture<>();
+                CompletableFuture<String> unwound = new CompletableFuture<>();
+                CoroutinePool pool = CoroutinePool.start(1);
+                pool.execute(() -> {
+                    try {
+                        TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                        ByteBuffer src = ByteBuffer.wrap(data);
+                        Coroutine w = Coroutine.create("writer", () -> {
+                            try {
+                                if (view) {
+                                    c.output().write(data);
+                                } else {
+                                    c.write(src);
+                                }
+                                unwound.complete("returned");
+                            } catch (IOException e) {
+                                unwound.complete("failed " + e);
+                            } catch (CoroutineExit x) {
+                                StringBuilder b = new StringBuilder("unwound at " + src.position());
+                                for (Throwable s : x.getSuppressed()) {
+                                    b.append(" | ").append(s.getMessage());
+                                }
+                                unwound.complete(b.toString());
+                                throw x;
+                            }
+                        });
+                        for (int i = 0; i < 1000 && w.state() != State.PARKED; i++) {
+                            Coroutine.yield(); // it writes what the sockets take, then parks
+                        }
+                        parked.complete(w.state() + " " + name(c));
+                    } catch (IOException e) {
+                        parked.completeExceptionally(e);
+                    }
+                });
+                try (SocketChannel peer = server.accept()) { // blocking, reads only once the pool is closed
+                    String parkedOn = parked.get(GUARD_SECONDS, TimeUnit.SECONDS);
+                    assertThat(parkedOn).as("the writer, with the buffers full").startsWith("PARKED ");
+                    String connection = parkedOn.substring("PARKED ".length());
+                    pool.closeNow();
+                    String said = unwound.get(GUARD_SECONDS, TimeUnit.SECONDS);
+                    byte[] got = readToEnd(peer, data.length);
+                    assertThat(got.length).as("written before the close").isBetween(1, data.length - 1);
+                    assertThat(Arrays.equals(data, 0, got.length, got, 0, got.length)).as("in order, each once").isTrue();
+                    if (view) { // the view's buffer is hidden: the signal that unwound the write says how far it got
+                        assertThat(said).isEqualTo("unwound at 0 | coroutine 'writer' was interrupted writing to " + connection
+                                + " (open): " + got.length + " of the " + data.length + " bytes of this write were written before it");
+                    } else {
+                        assertThat(said).isEqualTo("unwound at " + got.length);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Under {@code VirtualTime} a write of 16 MB whose peer, on a thread of its own, reads its first
+     * megabyte and then stops: the wait for room is real, and once no room has come for as long, in
+     * real time, as the timeout is away, the clock jumps to it and the write is cut short at its
+     * virtual deadline, having written what its buffer's position says; the rest, written once the
+     * peer reads again, follows in order, every byte once.
+     */
+    @Test
+    void underVirtualTimeAWriteCutShortWroteWhatItsBufferSaysAndTheRestFollowsInOrder() throws Exception {
+        VirtualTime.run(() -> {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                 SocketChannel peer = SocketChannel.open(listener.localAddress());
+                 TcpConnection server = listener.accept()) {
+                byte[] data = patterned(16 << 20);
+                ByteBuffer src = ByteBuffer.wrap(data);
+                CountDownLatch resume = new CountDownLatch(1);
+                int first = 1 << 20;
+                CompletableFuture<byte[]> received = new CompletableFuture<>();
+                Thread.ofPlatform().name("peer-reader").start(() -> {
+                    try {
+                        ByteBuffer in = ByteBuffer.allocate(data.length + 1);
+                        while (in.position() < first) {
+                            peer.read(in.limit(first));
+                        }
+                        in.limit(in.capacity());
+                        resume.await(GUARD_SECONDS, TimeUnit.SECONDS); // counted down once the write is cut short
+                        while (peer.read(in) >= 0 && in.hasRemaining()) {
+                            // until the server closes
+                        }
+                        received.complete(Arrays.copyOf(in.array(), in.position()));
+                    } catch (Throwable e) {
+                        received.completeExceptionally(e);
+                    }
+                });
+                long t0 = Coroutine.nanoTime();
+                try {
+                    Coroutine.callWithTimeout(Duration.ofMillis(50), () -> server.write(src));
+                    log.add("returned");
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out at " + (Coroutine.nanoTime() - t0) / 1_000_000 + " ms");
+                }
+                assertThat(log).containsExactly("timed out at 50 ms");
+                assertThat(src.position()).isBetween(first, data.length - 1);
+                assertThat(LoopProbe.ioWaits()).isZero();
+                resume.countDown();
+                server.write(src);
+                server.close();
+                assertThat(Coroutine.await(received)).isEqualTo(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /**
+     * The views at the end of the stream, after {@code shutdownOutput()} and after a close, as
+     * {@code InputStream} and {@code OutputStream} say: a read of no bytes returns 0, also at the end;
+     * {@code read} returns -1 there again and again, {@code available()} 0, {@code skip}, {@code readAllBytes},
+     * {@code readNBytes} and {@code transferTo} nothing; a write after the output is shut down, of bytes
+     * or of none, fails naming the caller, the connection and the state, and {@code flush} does
+     * nothing; closing either view twice is a no-op, and every call but {@code flush} then fails naming
+     * the state {@code closed}; the peer reads exactly what was written before the shutdown.
+     */
+    @Test
+    void theViewsKeepTheJavaIoContractsAtTheEndOfTheStreamAfterAShutdownAndAfterAClose() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            String connection = name(c);
+            InputStream in = c.input();
+            OutputStream out = c.output();
+            peer.write(bytes("ab"));
+            peer.shutdownOutput();
+            byte[] b = new byte[4];
+            assertThat(in.readNBytes(b, 0, 4)).isEqualTo(2);
+            assertThat(in.read(b, 0, 0)).isZero();
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat(in.read(b)).isEqualTo(-1);
+            assertThat(in.read(b, 1, 2)).isEqualTo(-1);
+            assertThat(in.read(b, 0, 0)).isZero();
+            assertThat(in.available()).isZero();
+            assertThat(in.skip(5)).isZero();
+            assertThat(in.readAllBytes()).isEmpty();
+            assertThat(in.readNBytes(5)).isEmpty();
+            assertThat(in.transferTo(OutputStream.nullOutputStream())).isZero();
+            out.write(bytes("xy").array());
+            c.shutdownOutput();
+            assertThatThrownBy(() -> out.write(1)).hasMessage("main context 'main' cannot write to " + connection
+                    + " (open, output shut down): java.nio.channels.AsynchronousCloseException");
+            assertThatThrownBy(() -> out.write(new byte[3], 1, 0)).hasMessage("main context 'main' cannot write to " + connection
+                    + " (open, output shut down): java.nio.channels.AsynchronousCloseException");
+            out.flush();
+            assertThat(in.read()).isEqualTo(-1);
+            in.close();
+            out.close();
+            in.close();
+            out.flush();
+            assertThatThrownBy(() -> in.read()).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.read(b, 0, 0)).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.skip(1)).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.available()).hasMessage("main context 'main' cannot count the bytes available on " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> out.write(1)).hasMessage("main context 'main' cannot write to " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.transferTo(OutputStream.nullOutputStream())).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.readAllBytes()).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThatThrownBy(() -> in.skipNBytes(0)).hasMessage("main context 'main' cannot read from " + connection
+                    + " (closed): java.nio.channels.ClosedChannelException");
+            assertThat(readToEnd(peer, 10)).isEqualTo("xy".getBytes());
+        }
+    }
+
+    /**
+     * A write of 8 MB cut short again and again by a timeout of 200 microseconds, and written on from
+     * its buffer's position each time, while a coroutine of the same thread reads the other end 4 KiB
+     * at a time, on the real clock and under {@code VirtualTime} (where the reader's progress keeps the
+     * clock from jumping): the reader gets every byte once, in order, and no wait is left behind.
+     */
+    @Test
+    void aLargeWriteCutShortAgainAndAgainAgainstAReaderOfTheSameThreadLosesAndDoublesNoByteOnBothClocks() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            Runnable body = () -> {
+                try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                     TcpConnection client = TcpConnection.connect(listener.localAddress());
+                     TcpConnection server = listener.accept()) {
+                    byte[] data = patterned(8 << 20);
+                    ByteBuffer got = ByteBuffer.allocate(data.length);
+                    Crew crew = new Crew();
+                    crew.spawn("reader", () -> {
+                        ByteBuffer chunk = ByteBuffer.allocate(4096);
+                        while (got.hasRemaining()) {
+                            int n = client.read(chunk.clear().limit(Math.min(4096, got.remaining())));
+                            assertThat(n).isPositive();
+                            got.put(chunk.flip());
+                        }
+                    });
+                    crew.spawn("writer", () -> {
+                        ByteBuffer src = ByteBuffer.wrap(data);
+                        int rounds = 0;
+                        while (src.hasRemaining() && rounds++ < 1_000_000) {
+                            try {
+                                Coroutine.callWithTimeout(Duration.ofNanos(200_000), () -> server.write(src));
+                            } catch (CoroutineTimeoutException e) {
+                                // cut short: its position says how far it got, and the next round goes on from there
+                            }
+                        }
+                    });
+                    crew.join();
+                    assertThat(got.array()).isEqualTo(data);
+                    assertThat(LoopProbe.ioWaits()).isZero();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            };
+            if (virtual) {
+                VirtualTime.run(body);
+            } else {
+                body.run();
+            }
+        }
+    }
+
+    /**
+     * A {@code transferTo} of the input view that has carried some bytes and waits for more when
+     * another coroutine closes the connection fails naming the transferring coroutine, the connection,
+     * the state {@code closed} and how many bytes it wrote to its output, which holds exactly those.
+     */
+    @Test
+    void aTransferToPartWayWhenAnotherCoroutineClosesTheConnectionSaysHowManyBytesItCarried() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            String connection = name(c);
+            java.io.ByteArrayOutputStream sink = new java.io.ByteArrayOutputStream();
+            Crew crew = new Crew();
+            Coroutine t = crew.spawn("transfer", () -> {
+                try {
+                    c.input().transferTo(sink);
+                    log.add("returned");
+                } catch (IOException e) {
+                    log.add(e.getMessage());
+                }
+            });
+            peer.write(bytes("hello"));
+            for (int i = 0; i < 100_000 && sink.size() < 5; i++) {
+                Coroutine.yield(); // the transfer takes the bytes, writes them to the sink, and waits for more
+            }
+            assertThat(sink.toString(java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("hello");
+            assertThat(t.state()).isEqualTo(State.PARKED);
+            c.close();
+            crew.join();
+            assertThat(log).containsExactly("coroutine 'transfer' cannot read from " + connection
+                    + " (closed): the connection was closed while it waited; 5 bytes of this transfer were written to its output before it failed");
+        }
+    }
 
     /**
      * A write cut short leaves bytes unsent in the socket of a connection whose {@code SO_LINGER} is
