@@ -711,8 +711,9 @@ public final class TcpConnection implements Closeable {
      * resets the connection at once, discarding what is not sent yet, instead of sending the end of
      * the stream after it; a positive interval does not make {@link #close()} wait for the bytes not
      * sent yet, which would hold the thread and every coroutine of it: they go out after the close,
-     * the end of the stream after them, as with the option off), {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other
-     * the JDK supports for a TCP socket.
+     * the end of the stream after them, as with the option off),
+     * {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other the JDK supports for
+     * a TCP socket.
      *
      * @param option the option
      * @param value  its value
