@@ -78,10 +78,11 @@ public final class TcpConnection implements Closeable {
     /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
     private boolean outputShut;
     /**
-     * Whether {@link #setOption} last set a positive {@code SO_LINGER}: {@link #close()} turns it off
-     * before it closes the socket (see {@link #unlinger()}).
+     * The positive {@code SO_LINGER} interval {@link #setOption} was last given, in seconds, as the JDK
+     * would keep it (at most 65535); 0 if none. It is kept here, not given to the socket, whose linger
+     * stays off: see {@link #setLinger}.
      */
-    private boolean lingers;
+    private int linger;
     /**
      * The first failure the channel reported to a call (a reset peer, a broken pipe); null if none.
      * The kernel tells of a reset once: later reads get the end of the stream, which must not pass
@@ -710,8 +711,9 @@ public final class TcpConnection implements Closeable {
      * {@link StandardSocketOptions#SO_RCVBUF}, {@link StandardSocketOptions#SO_LINGER} (0: a close
      * resets the connection at once, discarding what is not sent yet, instead of sending the end of
      * the stream after it; a positive interval does not make {@link #close()} wait for the bytes not
-     * sent yet, which would hold the thread and every coroutine of it: they go out after the close,
-     * the end of the stream after them, as with the option off),
+     * sent yet, which would hold the thread and every coroutine of it: the connection keeps it, and
+     * {@link #getOption} gives it back, but the socket's linger stays off, so those bytes go out after
+     * the close, the end of the stream after them),
      * {@link StandardSocketOptions#TCP_NODELAY} (on from the start), and any other the JDK supports for
      * a TCP socket.
      *
@@ -733,9 +735,10 @@ public final class TcpConnection implements Closeable {
         String operation = "set " + option.name() + " of";
         check(operation);
         try {
-            channel.setOption(option, value);
-            if (option == StandardSocketOptions.SO_LINGER) {
-                lingers = (Integer) value > 0;
+            if (option == StandardSocketOptions.SO_LINGER && value != null) {
+                setLinger((Integer) value);
+            } else {
+                channel.setOption(option, value);
             }
         } catch (IOException e) {
             throw optionFailed(operation, e);
@@ -750,7 +753,8 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The value of a socket option of the connection, as {@link SocketChannel#getOption} gives it.
+     * The value of a socket option of the connection, as {@link SocketChannel#getOption} gives it; a
+     * positive {@code SO_LINGER} as {@link #setOption} was given it (the socket's own stays off).
      *
      * @param option the option
      * @param <T>    the type of its value
@@ -767,7 +771,13 @@ public final class TcpConnection implements Closeable {
         String operation = "get " + option.name() + " of";
         check(operation);
         try {
-            return channel.getOption(option);
+            T value = channel.getOption(option);
+            if (option == StandardSocketOptions.SO_LINGER && linger > 0) {
+                @SuppressWarnings("unchecked") // the option's type is Integer
+                T kept = (T) Integer.valueOf(linger);
+                return kept;
+            }
+            return value;
         } catch (IOException e) {
             throw optionFailed(operation, e);
         } catch (UnsupportedOperationException e) {
@@ -802,9 +812,6 @@ public final class TcpConnection implements Closeable {
         if (!io.isOwner(owner)) {
             boolean abandoned;
             try {
-                if (lingers && io.ownerEnded(owner)) { // ended for good: its writes are visible, and nothing else uses the socket
-                    unlinger();
-                }
                 abandoned = io.closeAbandoned(owner, entry);
             } catch (IOException e) {
                 closed = true; // the socket's close failed, and the JDK marks a socket closed even then
@@ -821,29 +828,7 @@ public final class TcpConnection implements Closeable {
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
-        unlinger();
         io.closeOwned(owner, entry, channel, "the connection was closed while it waited");
-    }
-
-    /**
-     * Turns a positive {@code SO_LINGER} off before the socket is closed, if {@link #setOption} set one.
-     * The close ends the socket's registration with the thread's selector first, so the JDK closes it at
-     * once, and with a positive linger the kernel's close blocks the thread until the bytes not sent yet
-     * are acknowledged or the interval has passed: every coroutine of the thread would wait with it, for
-     * as long as a peer that does not read keeps them unsent. With the linger off those bytes still go
-     * out after the close, the end of the stream after them, as the JDK does itself when it closes a
-     * non-blocking socket that is still registered with a selector. A failure here (the socket failed)
-     * is left to the close that follows.
-     */
-    private void unlinger() {
-        if (lingers) {
-            lingers = false;
-            try {
-                channel.setOption(StandardSocketOptions.SO_LINGER, -1);
-            } catch (IOException e) {
-                // the close that follows reports what it must
-            }
-        }
     }
 
     /**
@@ -889,6 +874,23 @@ public final class TcpConnection implements Closeable {
     }
 
     // ---- machinery ------------------------------------------------------------------------
+
+    /**
+     * {@code SO_LINGER} of {@code seconds}: 0 (a close resets) and a negative one (off) are the socket's;
+     * a positive one is kept in {@link #linger}, for {@link #getOption} to give back, and the socket's
+     * linger set off instead. A socket that lingers blocks the thread that closes it until its bytes not
+     * sent yet are acknowledged or the interval has passed, non-blocking or not: a connection's close
+     * ends the socket's registration with the thread's selector first, so the JDK closes it at once, and
+     * the thread, every coroutine of it, would wait for as long as a peer that does not read keeps them
+     * unsent (so would a thread that closes it once its own has ended, or the cleaning thread, and every
+     * socket it has to close). With the linger off those bytes still go out after the close, the end
+     * of the stream after them, as the JDK does itself when it closes a non-blocking socket that is
+     * still registered with a selector.
+     */
+    private void setLinger(int seconds) throws IOException {
+        channel.setOption(StandardSocketOptions.SO_LINGER, seconds > 0 ? -1 : seconds);
+        linger = seconds > 0 ? Math.min(seconds, 65535) : 0;
+    }
 
     private void check(String operation) {
         if (!io.isOwner(owner)) {

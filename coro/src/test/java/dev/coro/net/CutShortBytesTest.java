@@ -328,7 +328,7 @@ class CutShortBytesTest {
 
     /**
      * A write cut short leaves bytes unsent in the socket of a connection whose {@code SO_LINGER} is
-     * positive (a minute), its peer not reading: the connection's close returns at once, where the
+     * positive (a minute, which {@code getOption} gives back), its peer not reading: the connection's close returns at once, where the
      * kernel's close of the socket would hold the thread, and every coroutine of it, until the peer
      * had read them; the peer, reading only once the close has returned, gets exactly the bytes the
      * writer's buffer says went out, then the end of the stream. So too when a pool thread ending
@@ -339,7 +339,10 @@ class CutShortBytesTest {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(listener.localAddress());
              TcpConnection c = listener.accept()) {
+            c.setOption(StandardSocketOptions.SO_LINGER, 70_000);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("at most 65535, as the JDK keeps it").isEqualTo(65535);
             c.setOption(StandardSocketOptions.SO_LINGER, 60);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("the interval given back").isEqualTo(60);
             byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             ByteBuffer src = ByteBuffer.wrap(data);
             Crew crew = new Crew();
