@@ -125,6 +125,105 @@ class CutShortBytesTest {
     }
 
     /**
+     * {@code closeNow} of a pool whose thread has a coroutine part way through a {@code readNBytes}
+     * of the input view (3 of its 10 bytes read, waiting for the rest): the reader is unwound where it
+     * waits, and the signal that unwinds it says how many bytes it read into the array, which holds
+     * exactly those, the peer's first, in order.
+     */
+    @Test
+    void closeNowOfAPoolWhoseCoroutineIsPartWayThroughAReadNBytesSaysHowManyBytesItReadIntoTheArray() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CompletableFuture<String> connected = new CompletableFuture<>();
+            CompletableFuture<Void> sent = new CompletableFuture<>();
+            CompletableFuture<String> parked = new CompletableFuture<>();
+            CompletableFuture<String> unwound = new CompletableFuture<>();
+            CoroutinePool pool = CoroutinePool.start(1);
+            pool.execute(() -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                    connected.complete(name(c));
+                    Coroutine.await(sent);
+                    for (int i = 0; i < 1_000_000 && c.input().available() < 3; i++) {
+                        Coroutine.yield(); // the peer's three bytes are on their way over the loopback
+                    }
+                    byte[] b = new byte[10];
+                    Coroutine r = Coroutine.create("reader", () -> {
+                        try {
+                            c.input().readNBytes(b, 0, 10);
+                            unwound.complete("returned");
+                        } catch (IOException e) {
+                            unwound.complete("failed " + e);
+                        } catch (CoroutineExit x) {
+                            StringBuilder said = new StringBuilder("array '" + new String(b, 0, 3, java.nio.charset.StandardCharsets.US_ASCII)
+                                    + "', then " + (b[3] == 0 ? "nothing" : "more"));
+                            for (Throwable t : x.getSuppressed()) {
+                                said.append(" | ").append(t.getMessage());
+                            }
+                            unwound.complete(said.toString());
+                            throw x;
+                        }
+                    });
+                    Coroutine.yield(); // it reads the three bytes there are, and parks for the rest
+                    parked.complete(r.state().toString());
+                } catch (IOException e) {
+                    connected.completeExceptionally(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                String connection = connected.get(GUARD_SECONDS, TimeUnit.SECONDS);
+                peer.write(bytes("abc"));
+                sent.complete(null);
+                assertThat(parked.get(GUARD_SECONDS, TimeUnit.SECONDS)).isEqualTo("PARKED");
+                pool.closeNow();
+                assertThat(unwound.get(GUARD_SECONDS, TimeUnit.SECONDS)).isEqualTo("array 'abc', then nothing"
+                        + " | coroutine 'reader' was interrupted reading from " + connection
+                        + " (open): 3 of the 10 bytes of this read were read into the array before it");
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the thread's end closed the connection").isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * A peer that shuts down its output (the end of its stream) while a coroutine is parked reading
+     * the connection and another is parked part way through a write of 16 MB to it: the reader gets
+     * the peer's bytes, then -1, and -1 again; the writer, the connection still open that way, goes on
+     * as the peer reads, and the peer gets every byte once, in order, then the end of the stream.
+     */
+    @Test
+    void aPeerEndingItsStreamWhileAReadAndALargeWriteAreParkedEndsTheReadAndTheWriteGoesOnWhole() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            ByteBuffer src = ByteBuffer.wrap(data);
+            Crew crew = new Crew();
+            Coroutine reader = crew.spawn("reader", () -> {
+                ByteBuffer in = ByteBuffer.allocate(16);
+                int n;
+                while ((n = c.read(in)) >= 0) {
+                    log.add("reader got " + n);
+                }
+                log.add("reader got -1, then " + c.read(in));
+            });
+            Coroutine writer = crew.spawn("writer", () -> {
+                c.write(src);
+                log.add("writer wrote all");
+            });
+            Coroutine.yield();
+            assertThat(List.of(reader.state(), writer.state())).as("both parked").containsOnly(State.PARKED);
+            assertThat(src.position()).as("part way").isBetween(1, data.length - 1);
+            peer.write(bytes("bye"));
+            peer.shutdownOutput();
+            CountDownLatch now = new CountDownLatch(0); // the peer reads at once: the writer goes on as it does
+            CompletableFuture<String> peerRead = readAfter(now, peer, data);
+            crew.join();
+            c.close();
+            assertThat(log).containsExactly("reader got 3", "reader got -1, then -1", "writer wrote all");
+            assertThat(Coroutine.await(peerRead)).isEqualTo("read once told: " + data.length + " bytes, in order");
+        }
+    }
+
+    /**
      * Under {@code VirtualTime} a write of 16 MB whose peer, on a thread of its own, reads its first
      * megabyte and then stops: the wait for room is real, and once no room has come for as long, in
      * real time, as the timeout is away, the clock jumps to it and the write is cut short at its
@@ -359,11 +458,11 @@ class CutShortBytesTest {
             CountDownLatch closed = new CountDownLatch(1);
             CompletableFuture<String> peerRead = readAfter(closed, peer, data);
             c.close();
-            closed.countDown();
+            closed.countDown(); // told once the close has returned: a close that lingered would wait for its reads
             crew.join();
             assertThat(log).containsExactly("coroutine 'writer' cannot write to " + name(c)
                     + " (closed): the connection was closed while it waited");
-            assertThat(Coroutine.await(peerRead)).isEqualTo("read after the close: " + src.position() + " bytes, in order");
+            assertThat(Coroutine.await(peerRead)).isEqualTo("read once told: " + src.position() + " bytes, in order");
         }
         try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
             byte[] data = patterned(16 << 20);
@@ -394,23 +493,23 @@ class CutShortBytesTest {
                 CountDownLatch closed = new CountDownLatch(1);
                 CompletableFuture<String> peerRead = readAfter(closed, peer, data);
                 pool.closeNow(); // unwinds the writer, and the thread's end closes the connection it left open
-                closed.countDown();
+                closed.countDown(); // told once the thread has ended, closing the connection
                 assertThat(peerRead.get(2 * GUARD_SECONDS, TimeUnit.SECONDS))
-                        .isEqualTo("read after the close: " + src.position() + " bytes, in order");
+                        .isEqualTo("read once told: " + src.position() + " bytes, in order");
             }
         }
     }
 
     /**
-     * A peer on a thread of its own that reads {@code peer} to the end of the stream once {@code closed}
-     * is counted down, or once the guard has passed (then saying so: the close held its thread until
-     * the peer read), and says how many bytes it got and whether they were {@code data}'s first, in order.
+     * A peer on a thread of its own that reads {@code peer} to the end of the stream once {@code told}
+     * is counted down, or once the guard has passed (then saying so: whoever was to tell it was held
+     * until it read), and says how many bytes it got and whether they were {@code data}'s first, in order.
      */
-    private static CompletableFuture<String> readAfter(CountDownLatch closed, SocketChannel peer, byte[] data) {
+    private static CompletableFuture<String> readAfter(CountDownLatch told, SocketChannel peer, byte[] data) {
         CompletableFuture<String> said = new CompletableFuture<>();
         Thread.ofPlatform().name("peer-reader").start(() -> {
             try {
-                String when = closed.await(GUARD_SECONDS, TimeUnit.SECONDS) ? "after the close" : "before the close returned";
+                String when = told.await(GUARD_SECONDS, TimeUnit.SECONDS) ? "once told" : "without being told, the guard passed";
                 byte[] got = readToEnd(peer, data.length);
                 said.complete("read " + when + ": " + got.length + " bytes, "
                         + (Arrays.equals(data, 0, got.length, got, 0, got.length) ? "in order" : "not in order"));
