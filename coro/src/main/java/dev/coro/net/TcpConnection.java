@@ -60,8 +60,8 @@ public final class TcpConnection implements Closeable {
     private final Object entry;
     private final SocketAddress local;
     private final SocketAddress remote;
-    private final Object reading = new Operation("read from");
-    private final Object writing = new Operation("write to");
+    private final Operation reading = new Operation("read from");
+    private final Operation writing = new Operation("write to");
     /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
     private volatile boolean closed;
     /**
@@ -313,8 +313,7 @@ public final class TcpConnection implements Closeable {
         }
         if (drained) {
             drained = false;
-            io.await(channel, SelectionKey.OP_READ, reading);
-            Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+            await(SelectionKey.OP_READ, reading);
         }
         while (true) {
             int n;
@@ -334,8 +333,7 @@ public final class TcpConnection implements Closeable {
             if (n < 0) {
                 return end();
             }
-            io.await(channel, SelectionKey.OP_READ, reading);
-            Reference.reachabilityFence(this);
+            await(SelectionKey.OP_READ, reading);
         }
     }
 
@@ -410,8 +408,7 @@ public final class TcpConnection implements Closeable {
         try {
             do {
                 if (n == 0) {
-                    io.await(channel, SelectionKey.OP_WRITE, writing);
-                    Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+                    await(SelectionKey.OP_WRITE, writing);
                     if (outputShut) { // by another coroutine meanwhile
                         throw outputShut();
                     }
@@ -427,15 +424,34 @@ public final class TcpConnection implements Closeable {
         }
     }
 
+    /** Why a wait on the connection fails when a close comes while it waits (see {@link #await}). */
+    private static final String CLOSED_WHILE_WAITING = "the connection was closed while it waited";
+
+    /**
+     * Parks the caller until the socket is ready for {@code op}, {@code operation} naming the wait. A
+     * close of the connection by another coroutine fails the wait alike whether it came before the
+     * readiness or after it, before the caller ran again: the close fails the waits it finds queued
+     * ({@link IoBridge#closing}), and a caller the readiness had woken fails here with the same message
+     * (the channel's own refusal would name a {@code ClosedChannelException} instead, and the same
+     * close would fail two waiters of the connection in two ways, as the kernel's timing had it).
+     */
+    private void await(int op, Operation operation) throws IOException {
+        io.await(channel, op, operation);
+        Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+        if (closed) {
+            throw new IOException(io.caller() + " cannot " + operation + " (closed): " + CLOSED_WHILE_WAITING);
+        }
+    }
+
     /**
      * Waits until no write of another coroutine is under way: it is parked part way (or woken and not
      * run yet), so the socket's room goes to it first; this one waits for room as well and looks again.
-     * A connection closed meanwhile ends the wait: the write then fails as on any closed connection.
+     * A connection closed meanwhile fails the wait ({@link #await}), naming the writer and the state
+     * {@code closed}, as it fails the other waits on it.
      */
     private void awaitOtherWrite() throws IOException {
         while (writeUnderWay && !closed) {
-            io.await(channel, SelectionKey.OP_WRITE, writing);
-            Reference.reachabilityFence(this);
+            await(SelectionKey.OP_WRITE, writing);
         }
     }
 
@@ -828,7 +844,7 @@ public final class TcpConnection implements Closeable {
         }
         closed = true;
         drained = false; // a later read must reach the channel, whose failure names the caller and the state
-        io.closeOwned(owner, entry, channel, "the connection was closed while it waited");
+        io.closeOwned(owner, entry, channel, CLOSED_WHILE_WAITING);
     }
 
     /**

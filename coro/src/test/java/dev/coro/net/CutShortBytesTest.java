@@ -224,6 +224,64 @@ class CutShortBytesTest {
     }
 
     /**
+     * A read woken by the bytes that came and a write woken by the room that came, neither of which has
+     * run again yet when another coroutine closes the connection, fail as the waits the close finds
+     * queued fail, naming each its caller, the connection and the state {@code closed}, with the same
+     * message ({@code the connection was closed while it waited}), not the channel's
+     * {@code ClosedChannelException}: what a close does to a call waiting on the connection does not
+     * depend on whether the kernel's readiness came first. The closer is woken by the same select, by
+     * bytes on a second connection, and runs first (the last runnable entry, main having parked).
+     */
+    @Test
+    void aReadAndAWriteWokenButNotRunYetWhenAnotherCoroutineClosesTheConnectionFailAsTheQueuedWaitsDo() throws Exception {
+        for (boolean reading : new boolean[] {true, false}) {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                 SocketChannel peer = SocketChannel.open(listener.localAddress());
+                 TcpConnection c = listener.accept();
+                 SocketChannel otherPeer = SocketChannel.open(listener.localAddress());
+                 TcpConnection other = listener.accept()) {
+                String connection = name(c);
+                byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+                ByteBuffer src = ByteBuffer.wrap(data);
+                Crew crew = new Crew();
+                Coroutine waiter = crew.spawn(reading ? "reader" : "writer", () -> {
+                    try {
+                        if (reading) {
+                            log.add("read " + c.read(ByteBuffer.allocate(10)));
+                        } else {
+                            c.write(src);
+                            log.add("wrote all");
+                        }
+                    } catch (IOException e) {
+                        log.add(e.getMessage());
+                    }
+                });
+                crew.spawn("closer", () -> {
+                    other.read(ByteBuffer.allocate(1)); // woken by the same select as the waiter
+                    log.add("closer woken, " + waiter.name() + " " + waiter.state());
+                    c.close();
+                });
+                Coroutine.yield(); // both park
+                assertThat(waiter.state()).isEqualTo(State.PARKED);
+                if (reading) {
+                    peer.write(bytes("abc"));
+                } else {
+                    ByteBuffer drained = ByteBuffer.allocate(1 << 20); // less than the sockets hold: no more need be written
+                    while (drained.hasRemaining()) {
+                        peer.read(drained); // blocking: room comes in the writer's socket
+                    }
+                }
+                otherPeer.write(bytes("x"));
+                crew.join();
+                assertThat(log).as(waiter.name()).containsExactly("closer woken, " + waiter.name() + " SUSPENDED",
+                        "coroutine '" + waiter.name() + "' cannot " + (reading ? "read from " : "write to ") + connection
+                                + " (closed): the connection was closed while it waited");
+                log.clear();
+            }
+        }
+    }
+
+    /**
      * Under {@code VirtualTime} a write of 16 MB whose peer, on a thread of its own, reads its first
      * megabyte and then stops: the wait for room is real, and once no room has come for as long, in
      * real time, as the timeout is away, the clock jumps to it and the write is cut short at its
