@@ -68,8 +68,11 @@ class GeneratorCutShortWaitsTest {
                         + " ended, and no value can come");
 
         Generator<Integer> fresh = Generator.of("fresh", out -> out.emit(Coroutine.await(f)));
-        Coroutine.create("completer", () -> Peer.call("completer", () -> f.complete(7)));
+        Coroutine completer = Coroutine.create("completer", () -> Peer.call("completer", () -> f.complete(7)));
         assertThat(fresh.next()).as("parked in the fresh body's await while another thread completes it").isEqualTo(7);
+        while (!completer.isFinished()) {
+            Coroutine.yield();
+        }
         assertThat(log).as("the closed body was not run again").containsExactly("body finally at 20");
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
