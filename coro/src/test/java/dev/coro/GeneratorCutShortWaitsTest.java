@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -63,7 +65,7 @@ class GeneratorCutShortWaitsTest {
         assertThat(g.state()).isEqualTo(State.CLOSED);
         assertThat(loop().futureWaits().hasWaits(f)).as("a wait left on the future").isFalse();
         assertThat(loop().hasPending()).as("a timer or a wait for another thread left").isFalse();
-        assertThat(catchThrowable(g::next)).isInstanceOf(java.util.NoSuchElementException.class)
+        assertThat(catchThrowable(g::next)).isInstanceOf(NoSuchElementException.class)
                 .hasMessage("main context 'main' cannot take the next value of generator 'awaiting' (CLOSED): it has"
                         + " ended, and no value can come");
 
@@ -549,5 +551,173 @@ class GeneratorCutShortWaitsTest {
         }
         assertThat(got).as("seed " + seed).containsExactlyElementsOf(sent);
         return timeouts;
+    }
+
+    /** What a refusal to another context of a generator whose consumer is suspended inside its body says. */
+    private static final Pattern REFUSAL = Pattern.compile("coroutine 'c\\d' cannot"
+            + " (hasNext on|take the next value of|close) generator 'g\\d' \\(RUNNING\\): its body is suspended, at a yield,"
+            + " a switchTo or a wait, inside its consumer coroutine 'c\\d' \\((SUSPENDED\\)|PARKED\\), which waits to .+);"
+            + " only that consumer can resume it");
+
+    /**
+     * Random programs under virtual time, the same on either engine: four generators (plain and read-ahead,
+     * some consuming others in their bodies) whose bodies yield, sleep, receive inside a {@code withTimeout}
+     * of their own, select with an {@code onTimeout}, and swallow an exit signal now and then; four
+     * coroutines that consume them inside nested {@code withTimeout}s, close them, feed their channel;
+     * main closes coroutines and the channel at random. Every call refused while another coroutine is
+     * suspended inside a body names the caller, the call, the generator, {@code RUNNING} and that consumer
+     * with what it waits for; and once the run is over and every suspended generator is closed, every body
+     * that started has run its {@code finally} exactly once and every generator has ended.
+     */
+    @Test
+    @Timeout(120)
+    void inRandomProgramsEveryBodyThatStartedEndsOnceAndEveryRefusalNamesTheConsumer() {
+        for (int seed = 0; seed < 1000; seed++) {
+            mixedProgram(seed);
+        }
+    }
+
+    /** One program of {@link #inRandomProgramsEveryBodyThatStartedEndsOnceAndEveryRefusalNamesTheConsumer}. */
+    private static void mixedProgram(int seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int count = 4;
+        List<Generator<Integer>> gens = new ArrayList<>();
+        int[] started = new int[count];
+        int[] ended = new int[count];
+        List<String> odd = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", random.nextInt(2));
+            for (int i = 0; i < count; i++) {
+                int id = i;
+                SplittableRandom steps = random.split();
+                Generator.Body<Integer, Void> body = out -> {
+                    started[id]++;
+                    try {
+                        for (int k = 0; k < 12; k++) {
+                            switch (steps.nextInt(8)) {
+                                case 0 -> Coroutine.yield();
+                                case 1 -> Coroutine.sleep(Duration.ofMillis(steps.nextInt(5)));
+                                case 2 -> {
+                                    int v;
+                                    try {
+                                        v = Coroutine.withTimeout(Duration.ofMillis(1 + steps.nextInt(4)), () -> ch.receive());
+                                    } catch (CoroutineTimeoutException e) {
+                                        v = -1;
+                                    }
+                                    out.emit(v);
+                                }
+                                case 3 -> out.emit(new Select<Integer>().onReceive(ch, v -> v)
+                                        .onTimeout(Duration.ofMillis(steps.nextInt(4)), () -> -2).select());
+                                case 4 -> {
+                                    if (id > 0) {
+                                        Generator<Integer> inner = gens.get(steps.nextInt(id));
+                                        try {
+                                            if (inner.hasNext()) {
+                                                out.emit(inner.next());
+                                            }
+                                        } catch (IllegalStateException | NoSuchElementException | CoroutineException e) {
+                                            // refused (its consumer is inside it), ended, or failed
+                                        }
+                                    }
+                                }
+                                case 5 -> {
+                                    try {
+                                        Coroutine.sleep(Duration.ofMillis(steps.nextInt(3)));
+                                    } catch (CoroutineExit swallowed) {
+                                        // the next wait or emit throws it again
+                                    }
+                                }
+                                case 6 -> {
+                                    try {
+                                        out.emit(-7);
+                                    } catch (CoroutineExit swallowed) {
+                                        // likewise
+                                    }
+                                }
+                                default -> out.emit(k);
+                            }
+                        }
+                    } finally {
+                        ended[id]++;
+                    }
+                };
+                String name = "g" + i;
+                gens.add(random.nextBoolean() ? Generator.of(name, body) : Generator.buffered(name, 1 + random.nextInt(3), body));
+            }
+            List<Coroutine> consumers = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                SplittableRandom steps = random.split();
+                consumers.add(Coroutine.create("c" + c, () -> {
+                    for (int k = 0; k < 25; k++) {
+                        Generator<Integer> g = gens.get(steps.nextInt(count));
+                        try {
+                            switch (steps.nextInt(5)) {
+                                case 0 -> Coroutine.withTimeout(Duration.ofMillis(steps.nextInt(6)), () -> {
+                                    try {
+                                        Coroutine.withTimeout(Duration.ofMillis(steps.nextInt(6)), () -> {
+                                            if (g.hasNext()) {
+                                                g.next();
+                                            }
+                                        });
+                                    } catch (CoroutineTimeoutException e) {
+                                        // the inner one expired: on to the outer one
+                                    }
+                                    if (g.hasNext()) {
+                                        g.next();
+                                    }
+                                });
+                                case 1 -> {
+                                    if (g.hasNext()) {
+                                        g.next();
+                                    }
+                                }
+                                case 2 -> ch.trySend(steps.nextInt(100));
+                                case 3 -> g.close();
+                                default -> Coroutine.sleep(Duration.ofMillis(steps.nextInt(3)));
+                            }
+                        } catch (IllegalStateException e) {
+                            if (!REFUSAL.matcher(String.valueOf(e.getMessage())).matches()) {
+                                odd.add(String.valueOf(e));
+                            }
+                        } catch (NoSuchElementException | CoroutineException | CoroutineTimeoutException e) {
+                            // ended, failed (its channel closed), or timed out
+                        }
+                    }
+                }));
+            }
+            for (int k = 0; k < 30; k++) {
+                switch (random.nextInt(4)) {
+                    case 0 -> consumers.get(random.nextInt(consumers.size())).close();
+                    case 1 -> Coroutine.sleep(Duration.ofMillis(random.nextInt(3)));
+                    case 2 -> {
+                        ch.trySend(1000 + k);
+                        if (random.nextInt(40) == 0) {
+                            ch.close();
+                        }
+                    }
+                    default -> Coroutine.yield();
+                }
+            }
+            consumers.forEach(Coroutine::close);
+        });
+        // a body that swallows its close's signal runs on, and may resume a generator closed before it: closed again
+        for (int pass = 0; pass < count && gens.stream().anyMatch(g -> g.state() == State.SUSPENDED); pass++) {
+            for (Generator<Integer> g : gens) {
+                if (g.state() == State.SUSPENDED) {
+                    try {
+                        g.close();
+                    } catch (CoroutineException e) {
+                        // its body's failure, still to tell
+                    }
+                }
+            }
+        }
+        assertThat(odd).as("seed " + seed + ": refusals that do not name the consumer").isEmpty();
+        for (int i = 0; i < count; i++) {
+            String as = "seed " + seed + ", " + gens.get(i);
+            assertThat(gens.get(i).state()).as(as).isIn(State.NEW, State.FINISHED, State.FAILED, State.CLOSED);
+            assertThat(started[i]).as(as).isLessThanOrEqualTo(1);
+            assertThat(ended[i]).as(as + ": its finally").isEqualTo(started[i]);
+        }
     }
 }
