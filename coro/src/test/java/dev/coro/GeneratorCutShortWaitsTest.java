@@ -424,6 +424,42 @@ class GeneratorCutShortWaitsTest {
     }
 
     /**
+     * A deadlock met in read-ahead bodies names the generator each wait is in, as the dump does: a
+     * coroutine parked inside a read-ahead body nested in another, and main, whose own read-ahead body
+     * would wait; that deadlock is the body's failure, told after the value it had emitted before.
+     */
+    @Test
+    @Timeout(10)
+    void aDeadlockMetInReadAheadBodiesNamesTheGeneratorEachWaitIsInAndComesAfterTheValuesEmittedBefore() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Generator<Integer> outer = Generator.buffered("outer", 2, out -> {
+            Generator<Integer> inner = Generator.buffered("inner", 2, in -> in.emit(never.receive()));
+            for (int v : inner) {
+                out.emit(v);
+            }
+        });
+        Coroutine taker = Coroutine.create("taker", () -> outer.next());
+        Coroutine.yield();
+        assertThat(Coroutine.dump()).contains(
+                "  [1] coroutine 'taker': PARKED, waits to receive from channel 'never', inside generator 'inner'\n");
+        Generator<Integer> ahead = Generator.buffered("ahead", 3, out -> {
+            out.emit(1);
+            out.emit(never.receive());
+        });
+        assertThat(ahead.next()).as("the value emitted before the deadlock comes first").isEqualTo(1);
+        assertThat(ahead.state()).isEqualTo(State.SUSPENDED);
+        Throwable t = catchThrowable(ahead::next);
+        assertThat(t).isInstanceOf(CoroutineException.class).cause().isInstanceOf(DeadlockException.class)
+                .hasMessage("main context 'main' cannot receive from channel 'never': every other context of thread "
+                        + ThreadNames.thread() + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                        + "  main context 'main' would wait to receive from channel 'never', inside generator 'ahead'\n"
+                        + "  coroutine 'taker' waits to receive from channel 'never', inside generator 'inner'");
+        assertThat(ahead.state()).isEqualTo(State.FAILED);
+        taker.close();
+        assertThat(outer.state()).isEqualTo(State.CLOSED);
+    }
+
+    /**
      * A failure of main's child that cancels main's await inside a read-ahead body unwinds the body and
      * reaches main as it is, leaving no wait on the future; the value the body had emitted before stays
      * main's, and the generator then ends {@code CLOSED}.
