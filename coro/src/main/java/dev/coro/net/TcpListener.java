@@ -297,6 +297,12 @@ public final class TcpListener implements Closeable {
             try {
                 io.await(channel, SelectionKey.OP_ACCEPT, accepting, turn);
                 turn = true;
+                if (closed) {
+                    // woken (by the listener's readiness, or by the acceptor before it), and closed by another
+                    // context before it ran again: it fails as the close fails the acceptors it finds waiting,
+                    // not with the channel's ClosedChannelException (one close, two ways, as timing had it)
+                    throw new IOException(io.caller() + " cannot accept on " + name + " (closed): " + CLOSED_WHILE_WAITING);
+                }
             } catch (IOException e) {
                 if (closed || e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
                     throw e; // closed: before or while it waited
@@ -309,6 +315,9 @@ public final class TcpListener implements Closeable {
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
     }
+
+    /** Why an accept fails when the listener is closed while it waits, woken already or not. */
+    private static final String CLOSED_WHILE_WAITING = "the listener was closed while it waited";
 
     /**
      * Closes {@code c}, a socket opened or accepted and not set up because of {@code failure} (a peer
@@ -408,7 +417,7 @@ public final class TcpListener implements Closeable {
             return;
         }
         closed = true;
-        io.closeOwned(owner, entry, channel, "the listener was closed while it waited");
+        io.closeOwned(owner, entry, channel, CLOSED_WHILE_WAITING);
     }
 
     /**
