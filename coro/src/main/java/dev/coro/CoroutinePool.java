@@ -131,14 +131,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     private CoroutinePool(int threads) {
         this.name = "coro-pool-" + POOLS.incrementAndGet();
-        this.workers = new Worker[threads];
-        this.running = new AtomicInteger(threads);
-        OPEN.incrementAndGet();
         Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
         Thread startedBy = caller != null ? caller.owner : Thread.currentThread();
-        for (int i = 0; i < threads; i++) {
-            workers[i] = new Worker(this, name + "-" + i, startedBy);
+        try {
+            this.workers = new Worker[threads];
+            for (int i = 0; i < threads; i++) {
+                workers[i] = new Worker(this, name + "-" + i, startedBy);
+            }
+        } catch (OutOfMemoryError e) {
+            // a count the JVM has no room for (an array that large, or that many threads to describe):
+            // refused as a thread it cannot start is, nothing started, the pool never counted as open
+            throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + " of " + threads
+                    + " threads: the JVM has no memory left to make them: " + e, e);
         }
+        this.running = new AtomicInteger(threads);
+        OPEN.incrementAndGet(); // once every thread is made: from here on a failure to start ends the pool (abandon)
         for (Worker w : workers) {
             try {
                 starter.accept(w.thread);
@@ -197,7 +204,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param threads how many threads; typically the number of cores
      * @return the running pool
      * @throws IllegalArgumentException if {@code threads} is less than 1
-     * @throws IllegalStateException    if a thread cannot be started (the JVM can make no more threads:
+     * @throws IllegalStateException    if the threads cannot be made (a count the JVM has no memory for,
+     *                                  such as {@code Integer.MAX_VALUE}: its {@code OutOfMemoryError} the cause,
+     *                                  no thread started), if a thread cannot be started (the JVM can make no more threads:
      *                                  its {@code OutOfMemoryError} the cause) or cannot start a scheduler (no
      *                                  engine can run, e.g. {@code -Dcoro.engine=continuation} without the
      *                                  exports flag), naming the thread; the threads that did start end, and
