@@ -68,7 +68,11 @@ import java.util.function.Supplier;
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
  * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing, nor
  * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
- * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see), and any
+ * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see, nor a read of a derived future that
+ * failed on its own before the body did (its own {@code cancel}, an {@code orTimeout} that expired,
+ * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
+ * settled otherwise already, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
+ * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
  * was made with suppression disabled, so that none is lost). First and later are by the order of submission,
@@ -1110,6 +1114,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return jdks.substring(jdks.indexOf('[', jdks.lastIndexOf('@')));
         }
 
+        /**
+         * What it failed with, as {@code exceptionNow()} gives it, without counting as a read; null if it
+         * has not failed, or was cancelled.
+         */
+        final Throwable failureUnread() {
+            return super.isCompletedExceptionally() && !super.isCancelled() ? super.exceptionNow() : null; // not a minimal stage's refusals
+        }
+
         /** A callback that sees this future's failure was attached. */
         abstract void handlerAttached();
 
@@ -1252,10 +1264,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-            if (!FutureWaits.isWatch(action)) { // a thread's one callback for its awaits reads nothing: each await reads for itself
+            // a thread's one callback for its awaits reads nothing: each await reads for itself; nor does the
+            // callback by which orTimeout and completeOnTimeout cancel their timer
+            if (!FutureWaits.isWatch(action) && !isTimeoutCanceller(action)) {
                 handlerAttached();
             }
             return super.whenComplete(action);
+        }
+
+        /**
+         * Whether {@code action} is the JDK's callback that {@code orTimeout} and {@code completeOnTimeout}
+         * attach through {@code whenComplete} to cancel their timer once the future completes: it hands
+         * nobody the failure, so attaching it reads nothing.
+         */
+        private static boolean isTimeoutCanceller(Object action) {
+            return action.getClass().getName().equals("java.util.concurrent.CompletableFuture$Canceller");
         }
 
         @Override
@@ -1430,16 +1453,32 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             this.submission = submission;
         }
 
+        /**
+         * A read handed its caller this stage's failure: the submission's only if it is the one the
+         * submission failed with, not one of its own (a {@code cancel} or {@code completeExceptionally}
+         * of this stage, an {@code orTimeout}'s) or of another source ({@code applyToEither}), which may
+         * have come before the submission failed too.
+         */
         @Override
         void failureRead() {
-            if (submission.isCompletedExceptionally()) { // not a failure of another source (applyToEither) before it
+            Throwable theirs = submission.failureUnread();
+            if (theirs != null && failureUnread() == theirs) {
                 submission.observe();
             }
         }
 
+        /**
+         * A handler was attached to this stage: it may see the submission's failure, unless this stage
+         * has settled otherwise already (a value, its own {@code cancel}, another source's failure), when
+         * it never will.
+         */
         @Override
         void handlerAttached() {
-            submission.observe();
+            if (!super.isDone()) {
+                submission.observe(); // what it will fail with is not known yet: it may be the submission's
+            } else {
+                failureRead();
+            }
         }
 
         @Override

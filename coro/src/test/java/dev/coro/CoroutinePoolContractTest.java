@@ -63,6 +63,98 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A stage derived from a submission that failed on its own before the body did (its own
+     * {@code cancel}, an {@code orTimeout} that expired, another source of an {@code applyToEither}
+     * that failed first) never hands its reader the body's failure: reading it once the body has
+     * failed reads nothing of that failure, which {@code close()} still reports. Such a read once
+     * counted as reading the body's failure whenever the submission had failed by then, and the
+     * failure nobody saw was lost.
+     */
+    @Test
+    void aReadOfAStageThatFailedOnItsOwnBeforeTheBodyFailedReadsNothingOfTheBodysFailure() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> cancelledStage = failingAfter(pool, gate, "under a cancelled stage");
+        CompletableFuture<Object> timedOutStage = failingAfter(pool, gate, "under a stage that timed out");
+        CompletableFuture<Object> eitherStage = failingAfter(pool, gate, "under an either whose other failed first");
+        CompletableFuture<Object> cancelled = cancelledStage.thenApply(v -> v);
+        assertThat(cancelled.cancel(false)).isTrue();
+        CompletableFuture<Object> timedOut = timedOutStage.thenApply(v -> v).orTimeout(1, TimeUnit.NANOSECONDS);
+        awaitAllEnded(timedOut);
+        CompletableFuture<Object> either = eitherStage.applyToEither(
+                CompletableFuture.failedFuture(new IllegalArgumentException("the other source")), v -> v);
+        gate.complete(null);
+        awaitAllEnded(cancelledStage, timedOutStage, eitherStage);
+        assertThat(catchThrowable(cancelled::join)).isExactlyInstanceOf(CancellationException.class);
+        assertThat(catchThrowable(timedOut::get)).isExactlyInstanceOf(ExecutionException.class)
+                .hasCauseExactlyInstanceOf(TimeoutException.class);
+        assertThat(catchThrowable(either::join)).isExactlyInstanceOf(CompletionException.class)
+                .hasCauseExactlyInstanceOf(IllegalArgumentException.class);
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "under a cancelled stage", "; 2 more failures suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("under a stage that timed out", "under an either whose other failed first");
+    }
+
+    /**
+     * {@code orTimeout} and {@code completeOnTimeout} attach the JDK's callback that cancels their timer
+     * through {@code whenComplete}: that reads nothing, and the failure of a body that fails before
+     * the timeout, which nobody reads, is reported by {@code close()}. Attaching such a timeout once
+     * counted as a handler of the failure, and the failure was lost.
+     */
+    @Test
+    void aTimeoutAttachedToTheFutureReadsNothingOfAFailureThatComesBeforeIt() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> orTimeout = failingAfter(pool, gate, "before its orTimeout");
+        CompletableFuture<Object> completeOnTimeout = failingAfter(pool, gate, "before its completeOnTimeout");
+        CompletableFuture<Object> onAStage = failingAfter(pool, gate, "before the orTimeout of a stage");
+        assertThat(orTimeout.orTimeout(1, TimeUnit.HOURS)).isSameAs(orTimeout);
+        assertThat(completeOnTimeout.completeOnTimeout("the caller's", 1, TimeUnit.HOURS)).isSameAs(completeOnTimeout);
+        CompletableFuture<Object> stage = onAStage.thenApply(v -> v).orTimeout(1, TimeUnit.HOURS);
+        gate.complete(null);
+        awaitAllEnded(orTimeout, completeOnTimeout, onAStage, stage);
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "before its orTimeout", "; 2 more failures suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("before its completeOnTimeout", "before the orTimeout of a stage");
+    }
+
+    /**
+     * A handler attached to a derived stage that has settled otherwise already (its own cancel, a value
+     * of its own) can never see the body's failure: it reads nothing, and {@code close()} reports the
+     * failure; one attached to a stage still pending, or failed with the body's failure, has read it.
+     */
+    @Test
+    void aHandlerOnAStageSettledOtherwiseAlreadyReadsNothingOfTheBodysFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> underCancelled = failingAfter(pool, gate, "under a cancelled stage");
+        CompletableFuture<Object> underCompleted = failingAfter(pool, gate, "under a stage completed by its caller");
+        CompletableFuture<Object> underPending = failingAfter(pool, gate, "under a pending stage");
+        CompletableFuture<Object> cancelled = underCancelled.thenApply(v -> v);
+        cancelled.cancel(false);
+        CompletableFuture<Object> seen = cancelled.exceptionally(e -> e.getClass().getSimpleName());
+        CompletableFuture<Object> completed = underCompleted.thenApply(v -> v);
+        completed.complete("the caller's");
+        completed.whenComplete((v, e) -> { });
+        underPending.thenApply(v -> v).handle((v, e) -> e); // pending: it will see the body's failure
+        gate.complete(null);
+        awaitAllEnded(underCancelled, underCompleted, underPending);
+        assertThat(seen.join()).isEqualTo("CancellationException");
+        Throwable thrown = close(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "under a cancelled stage", "; 1 more failure suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("under a stage completed by its caller");
+    }
+
+    /**
      * A count of threads the JVM has no room for is refused as a thread it cannot start is: an
      * {@code IllegalStateException} naming the caller, the pool and the count, the JVM's
      * {@code OutOfMemoryError} its cause; no thread started, and the pool never counts as open. It
