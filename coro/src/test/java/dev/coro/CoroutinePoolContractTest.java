@@ -177,4 +177,194 @@ class CoroutinePoolContractTest {
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(next.submit(() -> "ran")))).isEqualTo("ran");
         assertThat(close(next)).isNull();
     }
+
+    /**
+     * A null body or name is refused with a {@code NullPointerException} naming the argument, before
+     * anything else: on a closed pool too, as {@code ThreadPoolExecutor.execute(null)} is. A refused
+     * call takes no submission number, so the next body is submission #1.
+     */
+    @Test
+    void aNullBodyOrNameIsRefusedNamingTheArgumentAndTakesNoSubmissionNumber() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        Supplier<Object> noSupplier = null;
+        List<Runnable> calls = List.of(
+                () -> pool.execute(null),
+                () -> pool.execute("named", null),
+                () -> pool.submit(noSupplier),
+                () -> pool.submit("named", null),
+                () -> pool.submitCallable(null),
+                () -> pool.submitCallable("named", null));
+        for (Runnable call : calls) {
+            assertThatThrownBy(call::run).isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        }
+        assertThatThrownBy(() -> pool.execute(null, () -> { })).isExactlyInstanceOf(NullPointerException.class).hasMessage("name");
+        assertThatThrownBy(() -> pool.submit(null, () -> 1)).isExactlyInstanceOf(NullPointerException.class).hasMessage("name");
+        assertThatThrownBy(() -> pool.submitCallable(null, () -> 1)).isExactlyInstanceOf(NullPointerException.class).hasMessage("name");
+        CompletableFuture<Object> first = pool.submit(() -> {
+            throw new IllegalStateException("the first submission");
+        });
+        awaitAllEnded(first);
+        assertThat(first.toString()).startsWith("the future of submit #1 to " + name + "[");
+        Throwable thrown = close(pool);
+        assertThat(thrown).hasMessage(report(name, 1, "the first submission", ""));
+        for (Runnable call : calls) {
+            assertThatThrownBy(call::run).as("closed").isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        }
+    }
+
+    /**
+     * Two closes at once, from two plain threads ({@code close} and {@code closeNow}, or two
+     * {@code close}s), both return once every pool thread has ended, and the failures nobody observed
+     * are reported by exactly one of them, each once: none lost, none twice.
+     */
+    @Test
+    void twoClosesAtOnceBothWaitForTheEndAndExactlyOneReportsEachFailureOnce() throws InterruptedException {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(2);
+            CompletableFuture<Void> executedRuns = new CompletableFuture<>();
+            pool.execute(() -> {
+                executedRuns.complete(null); // no scheduling point until it throws: a closeNow cannot cut it short
+                throw new IllegalStateException("executed");
+            });
+            CompletableFuture<Object> submitted = pool.submit(() -> {
+                throw new IllegalStateException("submitted");
+            });
+            awaitAllEnded(executedRuns, submitted); // both have run: a closeNow starts neither unrun
+            boolean now = round % 2 == 0;
+            CountDownLatch go = new CountDownLatch(1);
+            List<Throwable> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> closers = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                Runnable closeIt = k == 0 && now ? pool::closeNow : pool::close;
+                closers.add(Thread.ofPlatform().name("closer-" + k).start(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    outcomes.add(catchThrowable(closeIt::run));
+                    outcomes.add(new AssertionError(pool.toString())); // what the pool was when this close returned
+                }));
+            }
+            go.countDown();
+            for (Thread t : closers) {
+                Peer.join(t);
+            }
+            List<Throwable> reports = outcomes.stream().filter(t -> t instanceof CoroutineException).toList();
+            assertThat(reports).as("round " + round).hasSize(1);
+            assertThat(reports.get(0).getCause()).hasMessage("executed");
+            assertThat(reports.get(0).getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("submitted");
+            assertThat(outcomes.stream().filter(t -> t instanceof AssertionError).map(Throwable::getMessage))
+                    .as("round " + round + ": both returned once the pool had ended").hasSize(2).allMatch(s -> s.endsWith("closed]"));
+            assertThat(outcomes).hasSize(4);
+        }
+    }
+
+    /**
+     * A body that blocks its pool thread (a latch: no scheduling point) stalls that thread alone: the
+     * bodies submitted meanwhile go to the other thread, which has fewer live bodies, and run there, a
+     * plain thread joining them meanwhile; {@code close()} waits for the blocked body.
+     */
+    @Test
+    void aBodyThatBlocksItsThreadStallsOnlyThatThreadAndTheBodiesSubmittedMeanwhileRunOnTheOther() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(2);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<String> blocking = new CompletableFuture<>();
+        CompletableFuture<String> blocked = pool.submit(() -> {
+            blocking.complete(Peer.schedulerThread().getName());
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return "released";
+        });
+        String held = Coroutine.withTimeout(GUARD, () -> Coroutine.await(blocking));
+        String other = held.equals(name + "-0") ? name + "-1" : name + "-0";
+        List<String> ran = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            CompletableFuture<String> f = pool.submit(() -> Peer.schedulerThread().getName());
+            ran.add(Peer.call("joiner-" + i, f::join)); // a plain thread's join blocks it, not this thread
+        }
+        assertThat(ran).containsOnly(other).hasSize(5);
+        assertThat(blocked).isNotDone();
+        hold.countDown();
+        assertThat(close(pool)).isNull();
+        assertThat(blocked).isCompletedWithValue("released");
+    }
+
+    /**
+     * A body that cancels its own future with {@code cancel(true)} is closed at its next scheduling
+     * point, as if its caller had cancelled it: its {@code finally} runs there, the code after it never
+     * does, the future stays cancelled, and {@code close()} reports nothing.
+     */
+    @Test
+    void aBodyThatCancelsItsOwnFutureIsClosedAtItsNextSchedulingPoint() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<CompletableFuture<String>> self = new CompletableFuture<>();
+        CompletableFuture<String> body = pool.submit(() -> {
+            CompletableFuture<String> mine = Coroutine.await(self);
+            events.add("cancels itself: " + mine.cancel(true));
+            try {
+                events.add("runs on to its next scheduling point");
+                Coroutine.yield();
+                events.add("after the yield");
+                return "never";
+            } finally {
+                events.add("finally");
+            }
+        });
+        self.complete(body);
+        assertThat(close(pool)).isNull();
+        assertThat(events).containsExactly("cancels itself: true", "runs on to its next scheduling point", "finally");
+        assertThat(body.isCancelled()).isTrue();
+    }
+
+    /**
+     * A body that swallows the close of a {@code cancel(true)} and returns a value leaves its future
+     * cancelled (the caller's outcome), the value dropped with no report; one that swallows it and waits
+     * again is interrupted again there, as every swallowed signal is, and the close ends.
+     */
+    @Test
+    void aBodyThatSwallowsTheCloseOfItsCancelKeepsItsFutureCancelledAndIsInterruptedAgainAtItsNextWait() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> parked = new CompletableFuture<>();
+        CompletableFuture<String> returns = pool.submit(() -> {
+            try {
+                parked.complete(null);
+                Coroutine.await(new CompletableFuture<Void>());
+                return "never";
+            } catch (CoroutineExit e) {
+                events.add("returns swallowed");
+                return "its own value";
+            }
+        });
+        CompletableFuture<Void> parkedAgain = new CompletableFuture<>();
+        CompletableFuture<String> waitsAgain = pool.submit(() -> {
+            try {
+                parkedAgain.complete(null);
+                Coroutine.await(new CompletableFuture<Void>());
+            } catch (CoroutineExit e) {
+                events.add("waits again swallowed");
+            }
+            try {
+                Coroutine.await(new CompletableFuture<Void>());
+                return "never";
+            } catch (CoroutineExit e) {
+                events.add("interrupted again");
+                throw e;
+            }
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(parked, parkedAgain)));
+        assertThat(returns.cancel(true)).isTrue();
+        assertThat(waitsAgain.cancel(true)).isTrue();
+        assertThat(close(pool)).isNull();
+        assertThat(events).containsExactlyInAnyOrder("returns swallowed", "waits again swallowed", "interrupted again");
+        assertThat(returns.isCancelled()).isTrue();
+        assertThat(waitsAgain.isCancelled()).isTrue();
+    }
 }
