@@ -296,6 +296,42 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * An {@code orTimeout} or {@code completeOnTimeout} that settles a future while its body still waits
+     * to start (its thread held by a body that blocks it) settles it as its caller would: the body never
+     * runs, the future keeps the timeout's outcome, and {@code close()} reports nothing.
+     */
+    @Test
+    void aTimeoutThatSettlesAFutureBeforeItsBodyStartedKeepsTheBodyFromRunning() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        pool.execute(() -> {
+            holding.complete(null);
+            try {
+                hold.await(); // holds the pool's one thread: the bodies submitted meanwhile wait to start
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(holding));
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<String> timedOut = pool.submit(() -> {
+            ran.add("timed out");
+            return "the body's";
+        }).orTimeout(1, TimeUnit.NANOSECONDS);
+        CompletableFuture<String> completed = pool.submit(() -> {
+            ran.add("completed on timeout");
+            return "the body's";
+        }).completeOnTimeout("the timeout's", 1, TimeUnit.NANOSECONDS);
+        awaitAllEnded(timedOut, completed);
+        hold.countDown();
+        assertThat(close(pool)).isNull();
+        assertThat(ran).as("bodies that ran").isEmpty();
+        assertThat(catchThrowable(timedOut::join)).hasCauseExactlyInstanceOf(TimeoutException.class);
+        assertThat(completed.join()).isEqualTo("the timeout's");
+    }
+
+    /**
      * A body that cancels its own future with {@code cancel(true)} is closed at its next scheduling
      * point, as if its caller had cancelled it: its {@code finally} runs there, the code after it never
      * does, the future stays cancelled, and {@code close()} reports nothing.
