@@ -332,6 +332,41 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A body sleeping for a day (inside a {@code withTimeout} of its own too) whose future is cancelled
+     * with {@code cancel(true)} is unwound at once: its {@code finally} runs, and its thread is left
+     * with no timer of it (the next body there counts none), so nothing of the sleep wakes later.
+     */
+    @Test
+    void aBodyCancelledInALongSleepIsUnwoundAtOnceAndLeavesNoTimerOnItsThread() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Integer> before = pool.submit(() -> Scheduler.current().loop.timerCount());
+        assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(before))).isZero();
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> sleeping = new CompletableFuture<>();
+        CompletableFuture<Void> unwound = new CompletableFuture<>();
+        CompletableFuture<String> body = pool.submit(() -> {
+            try {
+                return Coroutine.withTimeout(Duration.ofDays(2), () -> {
+                    sleeping.complete(null);
+                    Coroutine.sleep(Duration.ofDays(1));
+                    return "slept";
+                });
+            } finally {
+                events.add("finally");
+                unwound.complete(null);
+            }
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(sleeping));
+        assertThat(body.cancel(true)).isTrue();
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(unwound));
+        CompletableFuture<Integer> after = pool.submit(() -> Scheduler.current().loop.timerCount());
+        assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).as("timers left on the pool thread").isZero();
+        assertThat(close(pool)).isNull();
+        assertThat(events).containsExactly("finally");
+        assertThat(body.isCancelled()).isTrue();
+    }
+
+    /**
      * A body that cancels its own future with {@code cancel(true)} is closed at its next scheduling
      * point, as if its caller had cancelled it: its {@code finally} runs there, the code after it never
      * does, the future stays cancelled, and {@code close()} reports nothing.
