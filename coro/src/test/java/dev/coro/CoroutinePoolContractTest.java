@@ -262,6 +262,73 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * Submissions from two plain threads racing a {@code close()} (or a {@code closeNow()}) from a third:
+     * each is refused ({@code RejectedExecutionException} naming the submitter, the pool and its state)
+     * or taken, and every body taken runs exactly once, or, under {@code closeNow()}, either runs once
+     * or never runs, its future cancelled; none is lost, none run twice, none refused that runs.
+     */
+    @Test
+    void submissionsRacingACloseAreEachRefusedOrRunExactlyOnce() throws InterruptedException {
+        for (int round = 0; round < 10; round++) {
+            boolean now = round % 2 == 1;
+            CoroutinePool pool = CoroutinePool.start(2);
+            String name = CoroutinePoolTest.nameOf(pool);
+            java.util.Set<Integer> ran = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.Map<Integer, CompletableFuture<Integer>> taken = new java.util.concurrent.ConcurrentHashMap<>();
+            List<String> refusals = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch submitting = new CountDownLatch(2);
+            List<Thread> submitters = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                int base = k * 1_000_000;
+                submitters.add(Thread.ofPlatform().name("submitter-" + k).start(() -> {
+                    long giveUp = System.nanoTime() + GUARD.toNanos();
+                    for (int i = 0; i < 200_000 && System.nanoTime() < giveUp; i++) {
+                        int id = base + i;
+                        try {
+                            taken.put(id, pool.submit(() -> {
+                                runs.incrementAndGet();
+                                ran.add(id);
+                                return id;
+                            }));
+                        } catch (java.util.concurrent.RejectedExecutionException e) {
+                            refusals.add(e.getMessage());
+                            return;
+                        } finally {
+                            if (i == 100) {
+                                submitting.countDown();
+                            }
+                        }
+                    }
+                    throw new AssertionError("never refused");
+                }));
+            }
+            submitting.await();
+            Throwable closed = catchThrowable(() -> Coroutine.withTimeout(GUARD, now ? pool::closeNow : pool::close));
+            for (Thread t : submitters) {
+                Peer.join(t);
+            }
+            assertThat(closed).as("round " + round).isNull();
+            assertThat(refusals).as("round " + round).hasSize(2).allMatch(m -> m.matches(
+                    "thread 'submitter-\\d' \\(#\\d+\\) cannot submit to " + name + " \\((closing|closed)\\): a (closing|closed) pool takes no more bodies"));
+            int cancelled = 0;
+            for (java.util.Map.Entry<Integer, CompletableFuture<Integer>> e : taken.entrySet()) {
+                CompletableFuture<Integer> f = e.getValue();
+                assertThat(f).as("round " + round + ": every body taken has ended").isDone();
+                if (f.isCancelled()) {
+                    assertThat(now).as("round " + round + ": only closeNow cancels").isTrue();
+                    assertThat(ran).as("round " + round + ": a cancelled body never ran").doesNotContain(e.getKey());
+                    cancelled++;
+                } else {
+                    assertThat(f.join()).isEqualTo(e.getKey());
+                }
+            }
+            assertThat(runs.get()).as("round " + round + ": each ran once").isEqualTo(ran.size());
+            assertThat(ran.size() + cancelled).as("round " + round + ": none lost").isEqualTo(taken.size());
+        }
+    }
+
+    /**
      * A body that blocks its pool thread (a latch: no scheduling point) stalls that thread alone: the
      * bodies submitted meanwhile go to the other thread, which has fewer live bodies, and run there, a
      * plain thread joining them meanwhile; {@code close()} waits for the blocked body.
