@@ -1115,11 +1115,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * What it failed with, as {@code exceptionNow()} gives it, without counting as a read; null if it
-         * has not failed, or was cancelled.
+         * What it failed with, without counting as a read: the exception a {@code join()} throws, or that
+         * exception's cause if it wraps one (a cancellation and a body's own {@code CancellationException}
+         * included, each as it is); null unless it failed. The JDK's own methods, not a minimal stage's refusals.
          */
         final Throwable failureUnread() {
-            return super.isCompletedExceptionally() && !super.isCancelled() ? super.exceptionNow() : null; // not a minimal stage's refusals
+            if (!super.isCompletedExceptionally()) {
+                return null;
+            }
+            try {
+                super.getNow(null);
+                return null; // obtruded with a value meanwhile
+            } catch (CompletionException e) {
+                return e.getCause() != null ? e.getCause() : e;
+            } catch (java.util.concurrent.CancellationException e) {
+                // the JDK's read wraps the cancellation it holds in a new one naming the read
+                return e.getCause() instanceof java.util.concurrent.CancellationException held ? held : e;
+            }
         }
 
         /** A callback that sees this future's failure was attached. */

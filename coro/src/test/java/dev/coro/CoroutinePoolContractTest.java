@@ -78,6 +78,10 @@ class CoroutinePoolContractTest {
         CompletableFuture<Object> cancelledStage = failingAfter(pool, gate, "under a cancelled stage");
         CompletableFuture<Object> timedOutStage = failingAfter(pool, gate, "under a stage that timed out");
         CompletableFuture<Object> eitherStage = failingAfter(pool, gate, "under an either whose other failed first");
+        CompletableFuture<Object> throwsCancellation = pool.submit(() -> {
+            Coroutine.await(gate);
+            throw new CancellationException("the body's own"); // as an await of a future somebody cancelled throws
+        });
         CompletableFuture<Object> cancelled = cancelledStage.thenApply(v -> v);
         assertThat(cancelled.cancel(false)).isTrue();
         CompletableFuture<Object> timedOut = timedOutStage.thenApply(v -> v).orTimeout(1, TimeUnit.NANOSECONDS);
@@ -85,7 +89,9 @@ class CoroutinePoolContractTest {
         CompletableFuture<Object> either = eitherStage.applyToEither(
                 CompletableFuture.failedFuture(new IllegalArgumentException("the other source")), v -> v);
         gate.complete(null);
-        awaitAllEnded(cancelledStage, timedOutStage, eitherStage);
+        awaitAllEnded(cancelledStage, timedOutStage, eitherStage, throwsCancellation);
+        assertThat(catchThrowable(() -> throwsCancellation.thenApply(v -> v).join())).as("read through a stage: it is the body's")
+                .isExactlyInstanceOf(CompletionException.class).hasCauseExactlyInstanceOf(CancellationException.class);
         assertThat(catchThrowable(cancelled::join)).isExactlyInstanceOf(CancellationException.class);
         assertThat(catchThrowable(timedOut::get)).isExactlyInstanceOf(ExecutionException.class)
                 .hasCauseExactlyInstanceOf(TimeoutException.class);
