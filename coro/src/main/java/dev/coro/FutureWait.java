@@ -194,6 +194,6 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     @Override
     public String toString() {
-        return stage == null ? operation : operation + " " + SafeText.of(stage);
+        return stage == null ? operation : operation + " " + SafeText.line(stage); // one line, however the stage prints
     }
 }

@@ -59,6 +59,55 @@ final class SafeText {
         return b.toString();
     }
 
+    /**
+     * How dumps, deadlock reports, the JMX view and the park event show a user's object that a wait
+     * names (an awaited future, a selected stage, a channel given to {@code Io.await}), after the words
+     * of the wait: {@link #of its text}, kept to one line and to {@link #NAME_LIMIT} characters, so that
+     * a {@code toString()} that spans lines cannot split the line of the context that waits (nor pass
+     * its lines off as other contexts'), and a huge one does not swell every dump that lists the wait. A
+     * control character is escaped as in a Java literal ({@code \n}, any other than {@code \r} and
+     * {@code \t} as {@code \}{@code u} and four hex digits); the first characters of a longer text are
+     * shown followed by how many more there are ({@code …(+800 chars)}). Quotes and backslashes stay as
+     * they are: the text is not between quotes.
+     */
+    static String line(Object o) {
+        String text = of(o);
+        int n = text.length();
+        int shown = n <= NAME_LIMIT ? n : Character.isHighSurrogate(text.charAt(NAME_LIMIT - 1)) ? NAME_LIMIT - 1 : NAME_LIMIT;
+        int i = 0;
+        while (i < shown && inLine(text.charAt(i))) {
+            i++;
+        }
+        if (i == n) {
+            return text; // the usual case: nothing to escape or cut
+        }
+        StringBuilder b = new StringBuilder(shown + 24).append(text, 0, i);
+        for (; i < shown; i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (inLine(c)) {
+                        b.append(c);
+                    } else {
+                        b.append(String.format("\\u%04x", (int) c));
+                    }
+                }
+            }
+        }
+        if (shown < n) {
+            b.append("\u2026(+").append(n - shown).append(" chars)");
+        }
+        return b.toString();
+    }
+
+    /** Whether {@code c} is shown as it is in an object's text on one line: not a control character, a line or paragraph separator. */
+    private static boolean inLine(char c) {
+        return c >= ' ' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';
+    }
+
     /** Whether {@code c} is shown as it is in a name: not a control character, a line or paragraph separator, a backslash or a quote. */
     private static boolean plain(char c) {
         return c >= ' ' && c != '\\' && c != '\'' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';

@@ -1485,7 +1485,7 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            return "completion of " + SafeText.of(stage);
+            return "completion of " + SafeText.line(stage); // one line, however the stage prints
         }
     }
 }
