@@ -5,12 +5,16 @@ import dev.coro.internal.MonitorBridge;
 import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /** The schedulers' side of the {@link MonitorBridge}: what the JMX view reads of them. */
 final class MonitorSupport extends MonitorBridge {
@@ -249,15 +253,27 @@ final class MonitorSupport extends MonitorBridge {
 
     /**
      * {@code s} listed from another thread without stopping it: its first {@code max} contexts with
-     * name, state, wait and the generator whose body it is in (read as they may be now), no frames; then the stack of the thread
+     * name, state, wait and the generator whose body it is in (read as they may be now), each live one
+     * once though the owner moves them meanwhile, none that had ended when it was met, no frames; then the stack of the thread
      * running its current context, since a thread that did not answer is probably blocked there.
      */
     static String outside(Scheduler s, int max, String why) {
+        // the run list is read while its owner changes it: an entry moved meanwhile may be met twice, and
+        // one that ended still met; each is listed once, with the state read as it was taken, and none ended
         List<Context> all = new ArrayList<>();
+        List<State> states = new ArrayList<>();
+        Set<Context> met = Collections.newSetFromMap(new IdentityHashMap<>());
+        Consumer<Context> take = c -> {
+            State st = c.state();
+            if (!st.isTerminal() && met.add(c)) {
+                all.add(c);
+                states.add(st);
+            }
+        };
         if (s.runList.size() == 0) {
-            all.add(s.main);
+            take.accept(s.main);
         } else {
-            s.runList.forEachRacy(all::add);
+            s.runList.forEachRacy(take);
         }
         StringBuilder b = new StringBuilder();
         b.append(ThreadDump.header(s.owner)).append(": ").append(all.size())
@@ -266,7 +282,7 @@ final class MonitorSupport extends MonitorBridge {
         int shown = Math.min(max, all.size());
         for (int k = 0; k < shown; k++) {
             Context c = all.get(k);
-            State st = c.state();
+            State st = states.get(k);
             b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + SafeText.name(c.name()) + "'")
                     .append(": ").append(st);
             Wait w = c.waitingFor;

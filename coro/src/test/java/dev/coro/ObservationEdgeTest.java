@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.management.CoroutinesManagement;
 import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -72,5 +75,54 @@ class ObservationEdgeTest {
                         "forged: await " + FORGING_SHOWN,
                         "huge: await " + "x".repeat(SafeText.NAME_LIMIT) + "\u2026(+" + (100_000 - SafeText.NAME_LIMIT) + " chars)",
                         "selects: select over completion of " + FORGING_SHOWN);
+    }
+
+    /**
+     * A thread listed from outside (it did not answer a JMX dump: here one that creates and closes
+     * coroutines in a loop without a scheduling point) while its run list changes under the listing:
+     * every entry is a live context, each named once, and the count in the header is theirs.
+     */
+    @Test
+    void aThreadListedFromOutsideWhileItsRunListChurnsNamesEachLiveContextOnceAndNoEndedOne() throws Exception {
+        CompletableFuture<Scheduler> churning = new CompletableFuture<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        CompletableFuture<Integer> churner = Peer.start("churner", () -> {
+            for (int k = 0; k < 3; k++) {
+                Coroutine.create("keep-" + k, () -> { });
+            }
+            churning.complete(Scheduler.current());
+            int i = 0;
+            while (!stop.get() && i < 20_000_000) { // no scheduling point: a create and a close of a NEW one are none
+                Coroutine a = Coroutine.create("churn-" + i++, () -> { });
+                Coroutine b = Coroutine.create("churn-" + i++, () -> { });
+                a.close(); // b takes a's place in the run list
+                b.close();
+            }
+            Coroutine.create("last", () -> { }).switchTo(); // a scheduling point: the keepers end
+            return i;
+        });
+        Scheduler s = churning.join();
+        String bad = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        try {
+            for (int n = 0; n < 5_000 && bad == null && System.nanoTime() < deadline; n++) {
+                String listing = MonitorSupport.outside(s, Integer.MAX_VALUE, "a test asked");
+                List<String> entries = listing.lines().filter(l -> l.startsWith("  [")).toList();
+                Set<String> names = new HashSet<>();
+                for (String e : entries) {
+                    String name = e.substring(e.indexOf(']') + 2, e.lastIndexOf(':'));
+                    if (!names.add(name) || !e.endsWith(": NEW") && !e.endsWith(": RUNNING")) {
+                        bad = listing;
+                    }
+                }
+                if (!listing.startsWith("thread 'churner': " + entries.size() + " contexts, listed from outside (a test asked)")) {
+                    bad = listing;
+                }
+            }
+        } finally {
+            stop.set(true);
+        }
+        assertThat(churner.join()).isPositive();
+        assertThat(bad).as("a listing naming a context twice, an ended one, or counting them wrong").isNull();
     }
 }
