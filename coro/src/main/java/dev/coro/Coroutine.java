@@ -567,7 +567,7 @@ public final class Coroutine implements AutoCloseable {
      */
     private static CancellationException cancelled(CompletionStage<?> stage, CancellationException e) {
         CancellationException c = new CancellationException(Scheduler.describeCaller() + " cannot await "
-                + SafeText.of(stage) + ": it was cancelled");
+                + SafeText.line(stage) + ": it was cancelled");
         c.initCause(e);
         return c;
     }

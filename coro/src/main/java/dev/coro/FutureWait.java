@@ -184,7 +184,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
     /** The {@code TimeoutException} of a timed {@code get} of {@code f} that expired: the caller, the read and the future. */
     static TimeoutException timedOut(CompletableFuture<?> f, long timeout, TimeUnit unit) {
         return new TimeoutException(Scheduler.describeCaller() + " timed out in get(" + timeout + " " + unit + ") of "
-                + SafeText.of(f) + ": it is still not complete");
+                + SafeText.line(f) + ": it is still not complete");
     }
 
     @Override

@@ -61,10 +61,11 @@ final class SafeText {
 
     /**
      * How dumps, deadlock reports, the JMX view and the park event show a user's object that a wait
-     * names (an awaited future, a selected stage, a channel given to {@code Io.await}), after the words
-     * of the wait: {@link #of its text}, kept to one line and to {@link #NAME_LIMIT} characters, so that
-     * a {@code toString()} that spans lines cannot split the line of the context that waits (nor pass
-     * its lines off as other contexts'), and a huge one does not swell every dump that lists the wait. A
+     * names (an awaited future, a selected stage), after the words of the wait, and how messages show
+     * one inline (the value of a refused {@code onSend}, a cancelled or failed stage): {@link #of its
+     * text}, kept to one line and to {@link #NAME_LIMIT} characters, so that a {@code toString()} that
+     * spans lines cannot split the line of the context that waits (nor pass its lines off as other
+     * contexts'), and a huge one does not swell every dump that lists the wait or message that names it. A
      * control character is escaped as in a Java literal ({@code \n}, any other than {@code \r} and
      * {@code \t} as {@code \}{@code u} and four hex digits); the first characters of a longer text are
      * shown followed by how many more there are ({@code …(+800 chars)}). Quotes and backslashes stay as

@@ -1276,7 +1276,7 @@ public final class Select<R> {
 
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(channel.caller(self) + " cannot select onSend(" + SafeText.of(toSend) + ") to "
+            return new ChannelClosedException(channel.caller(self) + " cannot select onSend(" + SafeText.line(toSend) + ") to "
                     + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
                     + ", and the value was not delivered; leave the clause out to go on", channel);
         }
@@ -1426,7 +1426,7 @@ public final class Select<R> {
                 return Coroutine.joined(future);
             } catch (CancellationException e) {
                 CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.of(stage) + ") fired on a cancelled stage");
+                        + SafeText.line(stage) + ") fired on a cancelled stage");
                 c.initCause(e);
                 throw c;
             } catch (CompletionException e) {
@@ -1434,7 +1434,7 @@ public final class Select<R> {
                 // several onComplete clauses would otherwise leave the caller to guess which stage failed
                 Throwable failure = e.getCause() != null ? e.getCause() : e;
                 throw new CompletionException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.of(stage) + ") fired on a stage that failed: " + failure, failure);
+                        + SafeText.line(stage) + ") fired on a stage that failed: " + failure, failure);
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.management.CoroutinesManagement;
 import dev.coro.management.SchedulerInfo;
@@ -124,5 +125,47 @@ class ObservationEdgeTest {
         }
         assertThat(churner.join()).isPositive();
         assertThat(bad).as("a listing naming a context twice, an ended one, or counting them wrong").isNull();
+    }
+
+    /** A value whose text would forge lines. */
+    record Forging() {
+        @Override
+        public String toString() {
+            return FORGING;
+        }
+    }
+
+    /**
+     * The messages that name a user's object inline (a value a select could not send, a cancelled or
+     * failed stage) keep it to one line too, as the dumps do.
+     */
+    @Test
+    void aMessageNamingAUsersObjectInlineKeepsItsTextToOneLine() {
+        Channel<Object> closed = new Channel<>("closed", 1);
+        closed.close();
+        Throwable refused = catchThrowable(() -> new Select<String>().onSend(closed, new Forging(), () -> "sent").select());
+        assertThat(refused).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main' cannot select onSend("
+                + FORGING_SHOWN + ") to channel 'closed' (closed): a closed channel takes no more values, and the value was not"
+                + " delivered; leave the clause out to go on");
+        String huge = "y".repeat(50_000);
+        assertThat(catchThrowable(() -> new Select<String>().onSend(closed, huge, () -> "sent").select()))
+                .hasMessageStartingWith("main context 'main' cannot select onSend(" + "y".repeat(SafeText.NAME_LIMIT)
+                        + "\u2026(+" + (50_000 - SafeText.NAME_LIMIT) + " chars)) to channel 'closed' (closed): ");
+        Printed<String> cancelled = new Printed<>(FORGING);
+        cancelled.cancel(false);
+        Throwable awaited = catchThrowable(() -> Coroutine.await(cancelled));
+        assertThat(awaited).isInstanceOf(java.util.concurrent.CancellationException.class)
+                .hasMessage("main context 'main' cannot await " + FORGING_SHOWN + ": it was cancelled");
+        Printed<String> failed = new Printed<>(FORGING);
+        failed.completeExceptionally(new IllegalStateException("no"));
+        Throwable selected = catchThrowable(() -> new Select<String>().onComplete(failed, v -> v).select());
+        assertThat(selected).isInstanceOf(java.util.concurrent.CompletionException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + FORGING_SHOWN
+                        + ") fired on a stage that failed: java.lang.IllegalStateException: no");
+        Printed<String> cancelledToo = new Printed<>(FORGING);
+        cancelledToo.cancel(false);
+        Throwable selectedCancelled = catchThrowable(() -> new Select<String>().onComplete(cancelledToo, v -> v).select());
+        assertThat(selectedCancelled).isInstanceOf(java.util.concurrent.CancellationException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + FORGING_SHOWN + ") fired on a cancelled stage");
     }
 }
