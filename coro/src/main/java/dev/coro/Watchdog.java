@@ -296,6 +296,13 @@ final class Watchdog implements Runnable {
         return reports;
     }
 
+    /** The threads of the schedulers this detector remembers now; for tests. Only from the thread that samples. */
+    List<Thread> watched() {
+        List<Thread> threads = new ArrayList<>();
+        watches.forEach((s, w) -> threads.add(s.owner));
+        return threads;
+    }
+
     /**
      * Whether {@code s} has anything that a blocked thread stalls: another context, a timer, I/O, a
      * post that someone waits for (not a completion that wakes nobody, nor an operation its caller gave up, a close excepted,

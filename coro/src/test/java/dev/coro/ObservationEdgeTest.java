@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.coro.management.CoroutinesManagement;
 import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.Test;
@@ -167,5 +169,68 @@ class ObservationEdgeTest {
         Throwable selectedCancelled = catchThrowable(() -> new Select<String>().onComplete(cancelledToo, v -> v).select());
         assertThat(selectedCancelled).isInstanceOf(java.util.concurrent.CancellationException.class)
                 .hasMessage("main context 'main' cannot select: its clause onComplete(" + FORGING_SHOWN + ") fired on a cancelled stage");
+    }
+
+    /**
+     * Several threads blocked at once, each by a coroutine that holds it with another waiting: one
+     * sample reports each once, naming its coroutine, its thread and the one context it stalls,
+     * though a JMX dump asked each meanwhile (a request none can run, which is not work it stalls);
+     * the next sample, before ten times as long, reports none again; once they have ended the
+     * detector forgets them.
+     */
+    @Test
+    void manyThreadsBlockedAtOnceAreEachReportedOnceEvenWithADumpsRequestPendingAndForgottenOnceEnded() throws Exception {
+        int n = 4;
+        CountDownLatch ready = new CountDownLatch(n);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int id = k;
+            threads.add(Thread.ofPlatform().name("blocked-" + k).start(() -> {
+                Coroutine.create("starved-" + id, () -> { });
+                Coroutine.create("blocker-" + id, () -> {
+                    ready.countDown();
+                    Maker.blockOn(release); // no scheduling point: main and the starved one cannot run
+                }).switchTo();
+            }));
+        }
+        try {
+            ready.await();
+            Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+            long t = System.nanoTime();
+            assertThat(ours(w.sample(t))).isEmpty();
+            String dump = CoroutinesManagement.mxBean().dump(5);
+            for (int k = 0; k < n; k++) {
+                assertThat(dump).contains("thread 'blocked-" + k + "': 3 contexts, listed from outside (it did not reach a"
+                        + " scheduling point within 500 ms): no frames\n  [0] main: SUSPENDED\n");
+            }
+            List<String> reports = ours(w.sample(t + Duration.ofMillis(100).toNanos()));
+            assertThat(reports).hasSize(n);
+            for (int k = 0; k < n; k++) {
+                String prefix = "coroutine 'blocker-" + k + "' has blocked thread " + Scheduler.describe(threads.get(k))
+                        + " for 100.000 ms without reaching a scheduling point (yield, switchTo, a park, the end of its body):"
+                        + " 2 other contexts cannot run meanwhile. Its stack (thread ";
+                assertThat(reports).as("the report of blocked-%d", k).filteredOn(r -> r.startsWith(prefix)).hasSize(1);
+            }
+            assertThat(reports).allMatch(r -> r.contains("at dev.coro.Maker.blockOn("));
+            assertThat(ours(w.sample(t + Duration.ofMillis(999).toNanos()))).as("not ten times as long yet").isEmpty();
+            assertThat(w.watched()).containsAll(threads);
+            release.countDown();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(ours(w.sample(t + Duration.ofMillis(5000).toNanos()))).as("ended threads are not reported").isEmpty();
+            assertThat(w.watched()).as("the detector forgets the threads that ended").doesNotContainAnyElementsOf(threads);
+        } finally {
+            release.countDown();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        }
+    }
+
+    /** The reports of a sample about this test's threads. */
+    private static List<String> ours(List<String> reports) {
+        return reports.stream().filter(r -> r.contains("thread 'blocked-")).toList();
     }
 }
