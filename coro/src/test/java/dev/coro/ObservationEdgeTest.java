@@ -5,16 +5,25 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.management.CoroutinesManagement;
 import dev.coro.management.SchedulerInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -232,5 +241,70 @@ class ObservationEdgeTest {
     /** The reports of a sample about this test's threads. */
     private static List<String> ours(List<String> reports) {
         return reports.stream().filter(r -> r.contains("thread 'blocked-")).toList();
+    }
+
+    /**
+     * Starts and ends recorded on pool threads while another recording of the same events starts and
+     * stops midway: the recording that spans the run has, for every coroutine (its scheduler thread
+     * and number), exactly one start and one end, whichever way it ended; the one toggled midway has
+     * no coroutine twice.
+     */
+    @Test
+    @Timeout(60)
+    void startsAndEndsPairUpAcrossAPoolWhileAnotherRecordingStartsAndStopsMidway() throws Exception {
+        int bodies = 60;
+        Path inner = Files.createTempFile("coro-test-inner", ".jfr");
+        try {
+            List<RecordedEvent> spanning = JfrEventsTest.record(r -> {
+                r.enable("dev.coro.CoroutineStart");
+                r.enable("dev.coro.CoroutineEnd");
+            }, () -> {
+                try (CoroutinePool pool = CoroutinePool.start(2); Recording toggled = new Recording()) {
+                    toggled.enable("dev.coro.CoroutineStart");
+                    toggled.enable("dev.coro.CoroutineEnd");
+                    toggled.enable("dev.coro.Park").withThreshold(Duration.ZERO);
+                    for (int i = 0; i < bodies; i++) {
+                        if (i == bodies / 3) {
+                            toggled.start();
+                        } else if (i == 2 * bodies / 3) {
+                            toggled.stop();
+                            toggled.dump(inner);
+                        }
+                        Coroutine.await(pool.submit(() -> {
+                            Channel<Integer> never = new Channel<>("never", 0);
+                            Coroutine finishes = Coroutine.create("finishes", Coroutine::yield);
+                            Coroutine.create("closed-new", () -> { }).close();
+                            Coroutine parked = Coroutine.create("closed-parked", never::receive);
+                            parked.switchTo();
+                            parked.close();
+                            finishes.join();
+                            return null;
+                        }));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, t -> t.getJavaName().startsWith("coro-pool-"), "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+            Map<String, List<String>> byCoroutine = new HashMap<>();
+            for (RecordedEvent e : spanning) {
+                byCoroutine.computeIfAbsent(e.getThread("schedulerThread").getJavaThreadId() + "#" + e.getLong("coroutineNumber"),
+                        k -> new ArrayList<>()).add(e.getEventType().getName());
+            }
+            assertThat(byCoroutine).hasSize(bodies * 4); // each body's own coroutine, and the three it makes
+            assertThat(byCoroutine.values()).allSatisfy(events ->
+                    assertThat(events).containsExactly("dev.coro.CoroutineStart", "dev.coro.CoroutineEnd"));
+            Map<String, Integer> toggledCounts = new HashMap<>();
+            for (RecordedEvent e : RecordingFile.readAllEvents(inner)) {
+                String type = e.getEventType().getName();
+                if (type.equals("dev.coro.CoroutineStart") || type.equals("dev.coro.CoroutineEnd")) {
+                    toggledCounts.merge(type + " " + e.getThread("schedulerThread").getJavaThreadId() + "#"
+                            + e.getLong("coroutineNumber"), 1, Integer::sum);
+                }
+            }
+            assertThat(toggledCounts).isNotEmpty();
+            assertThat(toggledCounts.values()).allMatch(n -> n == 1);
+        } finally {
+            Files.deleteIfExists(inner);
+        }
     }
 }
