@@ -307,4 +307,37 @@ class ObservationEdgeTest {
             Files.deleteIfExists(inner);
         }
     }
+
+    /** A future whose text is a dump of its own thread, which names the future's wait: a text made of itself. */
+    static final class SelfDumping<T> extends CompletableFuture<T> {
+        @Override
+        public String toString() {
+            return "dumps: " + Coroutine.dump();
+        }
+    }
+
+    /**
+     * A waited-on object whose text recurses through the dump (its {@code toString()} dumps the
+     * thread, whose dump asks for its text again) until the stack overflows: the dump says what it
+     * could, one line cut at its limit per level, instead of nesting every level's whole dump (half a
+     * megabyte for two contexts), and the waiter runs on as if never dumped.
+     */
+    @Test
+    void aWaitedOnObjectWhoseTextDumpsItsOwnThreadGivesADumpOfOneLinePerContext() {
+        SelfDumping<String> f = new SelfDumping<>();
+        Coroutine waiter = Coroutine.create("waiter", () -> Coroutine.await(f));
+        waiter.switchTo();
+        String dump = Coroutine.dump();
+        List<String> contexts = dump.lines().filter(l -> l.startsWith("  [")).toList();
+        assertThat(contexts).hasSize(2);
+        String prefix = "  [1] coroutine 'waiter': PARKED, waits to await ";
+        assertThat(contexts.get(1)).startsWith(prefix + "dumps: thread '" + Thread.currentThread().getName()
+                + "': 2 contexts, current index 0\\n  [0] main: RUNNING (the caller)\\n");
+        assertThat(contexts.get(1)).as("cut after the first %d characters of its text", SafeText.NAME_LIMIT)
+                .matches(".*\u2026\\(\\+\\d+ chars\\)");
+        assertThat(dump.length()).as("the dump's size: its lines, not a dump per level of the recursion").isLessThan(2_000);
+        f.complete("done");
+        Coroutine.yield();
+        assertThat(waiter.isFinished()).isTrue();
+    }
 }
