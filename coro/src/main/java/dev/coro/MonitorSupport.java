@@ -111,6 +111,46 @@ final class MonitorSupport extends MonitorBridge {
      */
     @Override
     public String dump(int maxPerThread) {
+        if (DUMPING.get() != null) {
+            return dumpWithin(maxPerThread);
+        }
+        DUMPING.set(Boolean.TRUE);
+        try {
+            return dumpAsking(maxPerThread);
+        } finally {
+            DUMPING.remove();
+        }
+    }
+
+    /**
+     * Set on a thread while it makes a dump: the JMX view's, or its own for a request of one. A dump
+     * asked for meanwhile on that thread comes from within it (a {@code toString()} of an object a wait
+     * names that dumps again) and asks no other thread ({@link #dumpWithin}).
+     */
+    private static final ThreadLocal<Boolean> DUMPING = new ThreadLocal<>();
+
+    /** Why a thread is listed from outside by a dump made within another dump. */
+    static final String WITHIN = "a dump made within a dump does not wait for other threads";
+
+    /**
+     * A dump asked for while the calling thread makes one (a {@code toString()} of an object a wait
+     * names, which dumps again): the caller's own scheduler dumped at once, every other listed from
+     * outside. Asked, another thread may not answer (the thread whose dump asked this one's waits for it,
+     * or one blocked), and each level of a recursion that ends only with a stack overflow would wait
+     * {@link #DUMP_WAIT_MILLIS} for it.
+     */
+    private static String dumpWithin(int maxPerThread) {
+        List<Scheduler> live = Monitoring.live();
+        StringBuilder b = new StringBuilder();
+        b.append(live.size()).append(live.size() == 1 ? " scheduler thread" : " scheduler threads").append('\n');
+        for (Scheduler s : live) {
+            b.append('\n').append(s.isCaller() ? ThreadDump.of(s, maxPerThread) : outside(s, maxPerThread, WITHIN));
+        }
+        return b.toString();
+    }
+
+    /** {@link #dump}, not within another dump of the calling thread: every thread with work is asked. */
+    private static String dumpAsking(int maxPerThread) {
         List<Scheduler> live = Monitoring.live();
         List<CompletableFuture<String>> answers = new ArrayList<>();
         List<Thread> watchers = new ArrayList<>();
@@ -215,13 +255,23 @@ final class MonitorSupport extends MonitorBridge {
                     scheduler.dumpRequest = null;
                 }
             }
-            for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
-                if (!a.getKey().isDone()) {
-                    try {
-                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
-                    } catch (RuntimeException | Error e) { // never into the asked thread, which runs the user's code
-                        a.getKey().completeExceptionally(e);
+            boolean outer = DUMPING.get() == null;
+            if (outer) {
+                DUMPING.set(Boolean.TRUE); // a dump asked for within this one lists the other threads from outside
+            }
+            try {
+                for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
+                    if (!a.getKey().isDone()) {
+                        try {
+                            a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
+                        } catch (RuntimeException | Error e) { // never into the asked thread, which runs the user's code
+                            a.getKey().completeExceptionally(e);
+                        }
                     }
+                }
+            } finally {
+                if (outer) {
+                    DUMPING.remove();
                 }
             }
         }

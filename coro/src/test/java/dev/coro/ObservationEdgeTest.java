@@ -340,4 +340,50 @@ class ObservationEdgeTest {
         Coroutine.yield();
         assertThat(waiter.isFinished()).isTrue();
     }
+
+    /**
+     * A waited-on object whose text is a JMX dump, made while a thread with work does not answer (it
+     * blocks outside coro): the dump of the waiter's thread asks for the text, whose dump asks for it
+     * again, down to a stack overflow. Each of those dumps within the first lists the other thread
+     * from outside at once, saying so, instead of asking it again and waiting half a second more for it
+     * at each level that got that far, while the first dump waited for them; the first one waits for it
+     * as usual.
+     */
+    @Test
+    @Timeout(120)
+    void aDumpMadeWithinADumpListsTheOtherThreadsFromOutsideWithoutWaitingForThem() throws Exception {
+        CountDownLatch ready = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread unanswering = Thread.ofPlatform().name("unanswering").start(() -> {
+            Coroutine.create("starved", () -> { });
+            ready.countDown();
+            Maker.blockOn(release); // no scheduling point: it never runs a dump's request
+        });
+        List<String> within = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<String> f = new CompletableFuture<>() {
+            @Override
+            public String toString() {
+                String d = CoroutinesManagement.mxBean().dump(1);
+                within.add(d);
+                return "jmx";
+            }
+        };
+        try {
+            ready.await();
+            Coroutine waiter = Coroutine.create("waiter", () -> Coroutine.await(f));
+            waiter.switchTo();
+            String dump = CoroutinesManagement.mxBean().dump(2);
+            assertThat(dump).contains("thread 'unanswering': 2 contexts, listed from outside (it did not reach a scheduling"
+                    + " point within 500 ms): no frames\n");
+            assertThat(within).as("the dumps made within it").isNotEmpty();
+            assertThat(within).allSatisfy(d -> assertThat(d).contains("thread 'unanswering': 2 contexts, listed from outside ("
+                    + "a dump made within a dump does not wait for other threads): no frames\n"));
+            f.complete("done");
+            Coroutine.yield();
+            assertThat(waiter.isFinished()).isTrue();
+        } finally {
+            release.countDown();
+            unanswering.join();
+        }
+    }
 }
