@@ -11,12 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.jfr.Recording;
@@ -27,8 +30,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The observers (dumps, the JMX view, the park event, the blocked-loop detector) against hostile
- * input and edges: user objects whose text spans lines or is huge, threads observed as they end.
+ * The observers (dumps, the JMX view, the JFR events, the blocked-loop detector) against hostile input
+ * and edges: user objects whose text spans lines, is huge or dumps again, run lists that change as
+ * they are listed, many threads blocked at once and ending, recordings toggled midway.
  */
 @ExtendWith(FreshThread.class)
 class ObservationEdgeTest {
@@ -165,18 +169,18 @@ class ObservationEdgeTest {
         Printed<String> cancelled = new Printed<>(FORGING);
         cancelled.cancel(false);
         Throwable awaited = catchThrowable(() -> Coroutine.await(cancelled));
-        assertThat(awaited).isInstanceOf(java.util.concurrent.CancellationException.class)
+        assertThat(awaited).isInstanceOf(CancellationException.class)
                 .hasMessage("main context 'main' cannot await " + FORGING_SHOWN + ": it was cancelled");
         Printed<String> failed = new Printed<>(FORGING);
         failed.completeExceptionally(new IllegalStateException("no"));
         Throwable selected = catchThrowable(() -> new Select<String>().onComplete(failed, v -> v).select());
-        assertThat(selected).isInstanceOf(java.util.concurrent.CompletionException.class)
+        assertThat(selected).isInstanceOf(CompletionException.class)
                 .hasMessage("main context 'main' cannot select: its clause onComplete(" + FORGING_SHOWN
                         + ") fired on a stage that failed: java.lang.IllegalStateException: no");
         Printed<String> cancelledToo = new Printed<>(FORGING);
         cancelledToo.cancel(false);
         Throwable selectedCancelled = catchThrowable(() -> new Select<String>().onComplete(cancelledToo, v -> v).select());
-        assertThat(selectedCancelled).isInstanceOf(java.util.concurrent.CancellationException.class)
+        assertThat(selectedCancelled).isInstanceOf(CancellationException.class)
                 .hasMessage("main context 'main' cannot select: its clause onComplete(" + FORGING_SHOWN + ") fired on a cancelled stage");
     }
 
@@ -359,7 +363,7 @@ class ObservationEdgeTest {
             ready.countDown();
             Maker.blockOn(release); // no scheduling point: it never runs a dump's request
         });
-        List<String> within = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> within = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<String> f = new CompletableFuture<>() {
             @Override
             public String toString() {
