@@ -25,38 +25,7 @@ final class SafeText {
      * ones are shown followed by how many more there are ({@code …(+800 chars)}).
      */
     static String name(String name) {
-        int n = name.length();
-        // cut before a character made of two chars rather than through it
-        int shown = n <= NAME_LIMIT ? n : Character.isHighSurrogate(name.charAt(NAME_LIMIT - 1)) ? NAME_LIMIT - 1 : NAME_LIMIT;
-        int i = 0;
-        while (i < shown && plain(name.charAt(i))) {
-            i++;
-        }
-        if (i == n) {
-            return name; // the usual case: nothing to escape or cut
-        }
-        StringBuilder b = new StringBuilder(shown + 24).append(name, 0, i);
-        for (; i < shown; i++) {
-            char c = name.charAt(i);
-            switch (c) {
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                case '\\' -> b.append("\\\\");
-                case '\'' -> b.append("\\'");
-                default -> {
-                    if (plain(c)) {
-                        b.append(c);
-                    } else {
-                        b.append(String.format("\\u%04x", (int) c));
-                    }
-                }
-            }
-        }
-        if (shown < n) {
-            b.append("\u2026(+").append(n - shown).append(" chars)");
-        }
-        return b.toString();
+        return escaped(name, true);
     }
 
     /**
@@ -72,11 +41,19 @@ final class SafeText {
      * they are: the text is not between quotes.
      */
     static String line(Object o) {
-        String text = of(o);
+        return escaped(of(o), false);
+    }
+
+    /**
+     * {@code text} as {@link #name} ({@code quoted}: backslashes and quotes escaped too) or {@link #line}
+     * show it: control characters escaped, cut after {@link #NAME_LIMIT} characters.
+     */
+    private static String escaped(String text, boolean quoted) {
         int n = text.length();
+        // cut before a character made of two chars rather than through it
         int shown = n <= NAME_LIMIT ? n : Character.isHighSurrogate(text.charAt(NAME_LIMIT - 1)) ? NAME_LIMIT - 1 : NAME_LIMIT;
         int i = 0;
-        while (i < shown && inLine(text.charAt(i))) {
+        while (i < shown && asIs(text.charAt(i), quoted)) {
             i++;
         }
         if (i == n) {
@@ -85,17 +62,17 @@ final class SafeText {
         StringBuilder b = new StringBuilder(shown + 24).append(text, 0, i);
         for (; i < shown; i++) {
             char c = text.charAt(i);
+            if (asIs(c, quoted)) {
+                b.append(c);
+                continue;
+            }
             switch (c) {
                 case '\n' -> b.append("\\n");
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
-                default -> {
-                    if (inLine(c)) {
-                        b.append(c);
-                    } else {
-                        b.append(String.format("\\u%04x", (int) c));
-                    }
-                }
+                case '\\' -> b.append("\\\\");
+                case '\'' -> b.append("\\'");
+                default -> b.append(String.format("\\u%04x", (int) c));
             }
         }
         if (shown < n) {
@@ -104,14 +81,14 @@ final class SafeText {
         return b.toString();
     }
 
+    /** Whether {@code c} is shown as it is: a character {@link #inLine}, and in a name ({@code quoted}) neither a backslash nor a quote. */
+    private static boolean asIs(char c, boolean quoted) {
+        return inLine(c) && !(quoted && (c == '\\' || c == '\''));
+    }
+
     /** Whether {@code c} is shown as it is in an object's text on one line: not a control character, a line or paragraph separator. */
     private static boolean inLine(char c) {
         return c >= ' ' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';
-    }
-
-    /** Whether {@code c} is shown as it is in a name: not a control character, a line or paragraph separator, a backslash or a quote. */
-    private static boolean plain(char c) {
-        return c >= ' ' && c != '\\' && c != '\'' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';
     }
 
     /**
