@@ -190,6 +190,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                its body waits for a class initializer this thread is running, docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
      *                                ends while it waits (its wait is cancelled; a value a receiver took before stays delivered,
      *                                as the message says); the message names the caller, the wait and why
+     * @throws NullPointerException   if {@code value} is null
      */
     public void send(T value) {
         Objects.requireNonNull(value, "value");
@@ -267,6 +268,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws CoroutineException     so posted, in main, if a coroutine it created failed while it waited for the answer, as for
      *                                {@link #send(Object)}
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
+     * @throws NullPointerException   if {@code value} is null
      */
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
@@ -390,6 +392,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #receive()}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
      *                                  as for {@link #receive()}, if the caller cannot suspend to wait
+     * @throws NullPointerException     if {@code timeout} is null
      */
     public Optional<T> tryReceive(Duration timeout) {
         long nanos = timeoutNanos(timeout, "tryReceive from");
@@ -449,6 +452,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws CoroutineException       if a coroutine the caller created failed, as for {@link #send(Object)}
      * @throws IllegalStateException    if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
      *                                  as for {@link #send(Object)}, if the caller cannot suspend to wait
+     * @throws NullPointerException     if {@code value} or {@code timeout} is null
      */
     public boolean trySend(T value, Duration timeout) {
         Objects.requireNonNull(value, "value");

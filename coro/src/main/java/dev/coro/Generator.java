@@ -311,6 +311,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param body the body, emitting through its argument
      * @param <T>  the type of the values
      * @return the generator, in state {@code NEW}
+     * @throws NullPointerException if {@code body} is null
      */
     public static <T> Generator<T> of(Body<T, Void> body) {
         return new Generator<>(null, Objects.requireNonNull(body, "body"));
@@ -323,6 +324,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param body the body, emitting through its argument
      * @param <T>  the type of the values
      * @return the generator, in state {@code NEW}
+     * @throws NullPointerException if {@code name} or {@code body} is null
      */
     public static <T> Generator<T> of(String name, Body<T, Void> body) {
         return new Generator<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
@@ -335,6 +337,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param <T>  the type of the values
      * @param <R>  the type of the replies
      * @return the generator, in state {@code NEW}
+     * @throws NullPointerException if {@code body} is null
      */
     public static <T, R> TwoWay<T, R> twoWay(Body<T, R> body) {
         return new TwoWay<>(null, Objects.requireNonNull(body, "body"));
@@ -348,6 +351,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param <T>  the type of the values
      * @param <R>  the type of the replies
      * @return the generator, in state {@code NEW}
+     * @throws NullPointerException if {@code name} or {@code body} is null
      */
     public static <T, R> TwoWay<T, R> twoWay(String name, Body<T, R> body) {
         return new TwoWay<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
@@ -361,6 +365,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param <T>  the type of the values
      * @return the generator, in state {@code NEW}
      * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     * @throws NullPointerException     if {@code body} is null
      */
     public static <T> Generator<T> buffered(int n, Body<T, Void> body) {
         return readAhead(null, n, Objects.requireNonNull(body, "body"));
@@ -395,6 +400,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param <T>  the type of the values
      * @return the generator, in state {@code NEW}
      * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
+     * @throws NullPointerException     if {@code name} or {@code body} is null
      */
     public static <T> Generator<T> buffered(String name, int n, Body<T, Void> body) {
         return readAhead(Objects.requireNonNull(name, "name"), n, Objects.requireNonNull(body, "body"));
@@ -483,6 +489,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @throws CoroutineException    as for {@link #next()}
      * @throws CoroutineExit         as for {@link #hasNext()}
      * @throws IllegalStateException on misuse, as for {@link #hasNext()}
+     * @throws NullPointerException  if {@code action} is null
      */
     @Override
     public void forEachRemaining(Consumer<? super T> action) {

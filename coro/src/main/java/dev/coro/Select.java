@@ -150,6 +150,7 @@ public final class Select<R> {
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
      *                               from its wait and its context has not run since, naming it
+     * @throws NullPointerException  if {@code channel} or {@code f} is null
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
         checkNotWaiting("onReceive");
@@ -166,6 +167,7 @@ public final class Select<R> {
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
      *                               from its wait and its context has not run since, naming it
+     * @throws NullPointerException  if {@code channel}, {@code value} or {@code f} is null
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
         checkNotWaiting("onSend");
@@ -183,6 +185,7 @@ public final class Select<R> {
      * @throws IllegalArgumentException if {@code d} is negative
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
      *                               from its wait and its context has not run since, naming it
+     * @throws NullPointerException     if {@code d} or {@code f} is null
      */
     public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
         Objects.requireNonNull(d, "d");
@@ -212,6 +215,7 @@ public final class Select<R> {
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
      *                               from its wait and its context has not run since, naming it
+     * @throws NullPointerException  if {@code stage} or {@code f} is null
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
         checkNotWaiting("onComplete");
@@ -228,6 +232,7 @@ public final class Select<R> {
      * @throws IllegalStateException if a default was already given, or a run of this select waits
      *                               meanwhile (in any context), or was woken from its wait and its context
      *                               has not run since, naming it
+     * @throws NullPointerException  if {@code f} is null
      */
     public Select<R> onDefault(Supplier<? extends R> f) {
         Objects.requireNonNull(f, "f");

@@ -56,6 +56,7 @@ public final class Io {
      *                                  and the channel)
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the wait is cancelled)
+     * @throws NullPointerException     if {@code channel} is null
      */
     public static void await(SelectableChannel channel, int ops) throws IOException {
         Objects.requireNonNull(channel, "channel");

@@ -136,6 +136,7 @@ public final class TcpConnection implements Closeable {
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
      *                               is closed; a look-up under way runs on to its end on its thread, its answer dropped, and one still queued never runs)
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the socket is closed)
+     * @throws NullPointerException if {@code address} is null
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
