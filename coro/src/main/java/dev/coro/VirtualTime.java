@@ -49,7 +49,7 @@ package dev.coro;
  *       before the body starts: it belongs to what main did before, not to the run.</li>
  *   <li>The scheduler's random ({@link Select#selectUnbiased()}) restarts from its seed: {@code -Dcoro.seed},
  *       or the one given to {@link #run(long, Runnable)}.</li>
- *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}) count from 1 inside
+ *   <li>Default names ({@code coroutine-N}, {@code channel-N}, {@code generator-N}, {@code semaphore-N}) count from 1 inside
  *       the run, so that it names alike on every run of the thread; after it they go on counting
  *       the thread's creations, those of the run included.</li>
  * </ul>
@@ -67,7 +67,10 @@ public final class VirtualTime {
      * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
      *                               runs on a virtual clock, or has a timer pending
      * @throws DeadlockException     if coroutines are left that nothing could ever wake
-     * @throws CoroutineException    a failure kept for main's next scheduling point from before the run, before the body starts
+     * @throws CoroutineException    if a coroutine created inside fails and its failure reaches main while {@code run}
+     *                               waits for the rest (or from a call of the body that does not catch it), the rest
+     *                               closed first; or a failure kept for main's next scheduling point from before the
+     *                               run, before the body starts
      * @throws NullPointerException  if {@code body} is null
      */
     public static void run(Runnable body) {
@@ -86,7 +89,10 @@ public final class VirtualTime {
      * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
      *                               runs on a virtual clock, or has a timer pending
      * @throws DeadlockException     if coroutines are left that nothing could ever wake
-     * @throws CoroutineException    a failure kept for main's next scheduling point from before the run, before the body starts
+     * @throws CoroutineException    if a coroutine created inside fails and its failure reaches main while {@code run}
+     *                               waits for the rest (or from a call of the body that does not catch it), the rest
+     *                               closed first; or a failure kept for main's next scheduling point from before the
+     *                               run, before the body starts
      * @throws NullPointerException  if {@code body} is null
      */
     public static void run(long seed, Runnable body) {

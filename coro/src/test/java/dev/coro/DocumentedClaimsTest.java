@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Claims of the README and of the rule books that no other test checked, checked against the code: the
- * README's API cheat sheet names every public type and method of the exported packages.
+ * Claims of the README, of the rule books and of the Javadoc that no other test checked, checked against the
+ * code: the README's API cheat sheet names every public type and method of the exported packages, and a
+ * semaphore's default name counts as the other default names do.
  */
 @ExtendWith(FreshThread.class)
 class DocumentedClaimsTest {
@@ -58,6 +59,29 @@ class DocumentedClaimsTest {
             }
         }
         assertThat(missing).as("public types and methods the README's cheat sheet does not name").isEmpty();
+    }
+
+    /**
+     * A semaphore's default name counts the thread's semaphores (named ones too) from 1, from 1 again inside a
+     * {@code VirtualTime.run}, and on after it counting the run's, as the names of coroutines, channels and
+     * generators do; the count never wraps.
+     */
+    @Test
+    void aSemaphoresDefaultNameCountsFromOneInsideAVirtualTimeRunAndGoesOnCountingTheRunsAfterIt() {
+        Semaphore before = new Semaphore(1);
+        List<String> inside = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            VirtualTime.run(() -> {
+                inside.add(new Semaphore(1).name());
+                inside.add(new Semaphore("named", 1).name());
+                inside.add(new Semaphore(2).name());
+            });
+        }
+        assertThat(before.name()).isEqualTo("semaphore-1");
+        assertThat(inside).containsExactly("semaphore-1", "named", "semaphore-3", "semaphore-1", "named", "semaphore-3");
+        assertThat(new Semaphore(1).name()).as("counting the thread's semaphores, those of the runs too").isEqualTo("semaphore-8");
+        Scheduler.current().semaphoresCreated = Integer.MAX_VALUE;
+        assertThat(new Semaphore(3)).hasToString("Semaphore[semaphore-2147483648, 3 of 3 permits free]");
     }
 
     /** Every public type of the exported packages, nested ones included. */
