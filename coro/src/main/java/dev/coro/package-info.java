@@ -64,7 +64,7 @@
  * <ul>
  *   <li>Each thread's scheduler has an event loop: a clock, its pending timers, and the one place where
  *       the thread waits when none of its contexts can run.</li>
- *   <li>A sleep, a timed channel operation, a select and a {@code withTimeout} each schedule a timer.</li>
+ *   <li>A sleep, a timed channel operation, a select's {@code onTimeout} and a {@code withTimeout} each schedule a timer.</li>
  *   <li>Due timers expire at every scheduling point ({@code yield}, {@code switchTo}, a park), earliest
  *       deadline first, ties in the order they were scheduled; a yield checks one field while none is pending.</li>
  *   <li>An expired sleep wakes its context like a channel does: it becomes {@code SUSPENDED}, and the
