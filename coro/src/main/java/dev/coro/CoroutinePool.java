@@ -264,6 +264,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      *         left for it) or run (on the thread engine, no virtual thread can be started for it), exceptionally with an
      *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code body} is null
      */
     public <T> CompletableFuture<T> submit(Supplier<T> body) {
         return submitNamed(null, body);
@@ -355,6 +356,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      *
      * @param body the code to run
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws NullPointerException       if {@code body} is null
      */
     @Override
     public void execute(Runnable body) {
@@ -400,7 +402,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      *                               message names the coroutine, the pool thread and the submission that failed, e.g.
      *                               {@code coro-pool-1: a coroutine failed and nobody observed it: coroutine 'coroutine-2'
      *                               on thread 'coro-pool-1-0', running the body of execute #2, threw
-     *                               java.lang.IllegalStateException: first; 1 more failure suppressed}
+     *                               java.lang.IllegalStateException: first; 1 more failure suppressed}; or, in
+     *                               main, the failure of a coroutine it created that fails while it waits (the wait is
+     *                               cancelled, the pool left closing, its failures to the next close)
+     * @throws CoroutineExit         if the caller is being closed, or a {@link Coroutine#withTimeout} of it expires,
+     *                               while it waits (the pool is left closing, its failures to the next close)
      * @throws IllegalStateException if called from one of the pool's own threads (naming the caller, the pool and its state)
      */
     @Override
@@ -461,6 +467,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * say) ends what that close waits for.
      *
      * @throws CoroutineException    as {@link #close()}
+     * @throws CoroutineExit         as {@link #close()}
      * @throws IllegalStateException if called from one of the pool's own threads (naming the caller, the pool and its state)
      */
     public void closeNow() {

@@ -112,6 +112,7 @@ public final class TcpListener implements Closeable {
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
+     * @throws NullPointerException     if {@code address} is null
      */
     public static TcpListener bind(SocketAddress address) throws IOException {
         return bind(address, false, ServerSocketChannel::open);
@@ -173,6 +174,7 @@ public final class TcpListener implements Closeable {
      *                                       {@code UnsupportedOperationException} as its cause; no socket is left open
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
+     * @throws NullPointerException     if {@code address} is null
      */
     public static TcpListener bind(SocketAddress address, boolean reusePort) throws IOException {
         return bind(address, reusePort, ServerSocketChannel::open);
