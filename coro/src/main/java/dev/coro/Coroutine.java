@@ -368,6 +368,8 @@ public final class Coroutine implements AutoCloseable {
      * @param <T>  the type of its value
      * @return what {@code body} returned
      * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
@@ -384,6 +386,8 @@ public final class Coroutine implements AutoCloseable {
      *             or inside a scope that has expired, the signal of that close or scope instead)
      * @param body the code to run
      * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
@@ -417,6 +421,8 @@ public final class Coroutine implements AutoCloseable {
      * @return what {@code body} returned
      * @throws X                         what {@code body} threw
      * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
@@ -448,6 +454,8 @@ public final class Coroutine implements AutoCloseable {
      * @param <X>  the checked exception {@code body} may throw
      * @throws X                         what {@code body} threw
      * @throws CoroutineTimeoutException if the timeout expired first
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */

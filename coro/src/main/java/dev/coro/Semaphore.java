@@ -184,6 +184,9 @@ public final class Semaphore {
      * @return what the body returned
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
+     *                              waited for a permit (the body not run, no permit held) or in the body (the
+     *                              permit given back)
      */
     public <T> T withPermit(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
@@ -196,6 +199,9 @@ public final class Semaphore {
      * @param body what to run
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
+     *                              waited for a permit (the body not run, no permit held) or in the body (the
+     *                              permit given back)
      */
     public void withPermit(Runnable body) {
         Objects.requireNonNull(body, "body");
@@ -221,6 +227,9 @@ public final class Semaphore {
      * @throws X                    what the body threw
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
+     *                              waited for a permit (the body not run, no permit held) or in the body (the
+     *                              permit given back)
      */
     public <T, X extends Exception> T callWithPermit(ThrowingSupplier<T, X> body) throws X {
         Objects.requireNonNull(body, "body");
@@ -242,6 +251,9 @@ public final class Semaphore {
      * @throws X                    what the body threw
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
+     *                              waited for a permit (the body not run, no permit held) or in the body (the
+     *                              permit given back)
      */
     public <X extends Exception> void callWithPermit(ThrowingRunnable<X> body) throws X {
         Objects.requireNonNull(body, "body");
