@@ -195,6 +195,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public void send(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
+            if (closed) {
+                // closed for good: refused at once, as a second close returns at once (closeFor), not posted to
+                // the channel's thread, which may be blocked outside coro waiting for this one
+                throw new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
+                        + TAKES_NO_MORE + ", and the value was not delivered", this);
+            }
             if (offerFromAfar(value)) {
                 return;
             }
@@ -273,7 +279,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public boolean trySend(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
-            return offerFromAfar(value) || remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok;
+            return !closed && (offerFromAfar(value) || remote(RemoteOp.TRY_SEND, value, -1, "trySend to").ok); // closed: as send
         }
         boolean locked = acquire();
         try {
@@ -458,7 +464,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         Objects.requireNonNull(value, "value");
         long nanos = timeoutNanos(timeout, "trySend to");
         if (!scheduler.isCaller()) {
-            return offerFromAfar(value) || remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok;
+            return !closed // closed: as send
+                    && (offerFromAfar(value) || remote(nanos == 0 ? RemoteOp.TRY_SEND : RemoteOp.SEND, value, nanos, "trySend to").ok);
         }
         ChannelWaiter<T> w = null;
         boolean sent;

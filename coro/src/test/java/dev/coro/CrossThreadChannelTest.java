@@ -1011,6 +1011,49 @@ class CrossThreadChannelTest {
     }
 
     /**
+     * A send of another thread to a channel closed already is refused at once, as a second close returns
+     * at once: nothing but its thread could answer otherwise, and that thread may be blocked outside coro
+     * waiting for this one. A trySend (timed or not) and a send were posted and waited for the channel's
+     * thread: here until its latch gave up, with the latch waiting for them, a deadlock broken only by
+     * the bound. Nothing is lost: the value buffered before the close is received once, after.
+     */
+    @Test
+    @Timeout(60)
+    void aSendOfAnotherThreadToAChannelClosedAlreadyIsAnsweredAtOnceThoughItsThreadIsBlockedOutsideCoro() throws Exception {
+        CountDownLatch answered = new CountDownLatch(1);
+        CompletableFuture<Boolean> inTime = new CompletableFuture<>();
+        Maker<Integer> maker = Maker.start(() -> {
+            Channel<Integer> c = new Channel<>("done", 2);
+            c.send(1);
+            c.close();
+            return c;
+        }, () -> {
+            try {
+                inTime.complete(answered.await(10, java.util.concurrent.TimeUnit.SECONDS)); // blocked outside coro
+            } catch (InterruptedException e) {
+                inTime.completeExceptionally(e);
+            }
+        });
+        Channel<Integer> ch = maker.channel();
+        List<String> seen = new ArrayList<>();
+        seen.add("trySend " + ch.trySend(2));
+        seen.add("timed trySend " + ch.trySend(3, Duration.ofSeconds(1)));
+        seen.add(refused(() -> ch.send(4)));
+        ch.close();
+        answered.countDown();
+        maker.thread().join();
+        assertThat(inTime.join()).as("every call answered while the channel's thread was blocked waiting for them").isTrue();
+        assertThat(seen).containsExactly("trySend false", "timed trySend false", "ChannelClosedException: main context 'main'"
+                + ofThisThread() + " cannot send to channel 'done' (closed): a closed channel takes no more values, and the value"
+                + " was not delivered");
+        List<Integer> got = new ArrayList<>();
+        for (int v : ch) {
+            got.add(v);
+        }
+        assertThat(got).as("the value buffered before the close, once; none of the refused ones").containsExactly(1);
+    }
+
+    /**
      * A channel its thread closed before it ended answers another thread as a closed channel does: the
      * values left are received, then an iterator ends, a receive or a send finds it closed, a try call
      * takes or sends nothing and a close does nothing, as CHANNELS.md says of a closed channel. They
