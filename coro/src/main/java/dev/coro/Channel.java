@@ -169,7 +169,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * Sends {@code value}: hands it to a parked receiver, or buffers it, or parks until a receiver
-     * takes it.
+     * takes it. From another thread, a send to a channel closed already is refused at once, as a
+     * second {@link #close()} returns at once: nothing is posted to the channel's thread (as for
+     * {@link #trySend}, which then returns false).
      *
      * @param value the value; not null
      * @throws ChannelClosedException if the channel is closed, or gets closed while the caller waits
