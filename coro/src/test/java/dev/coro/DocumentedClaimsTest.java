@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -10,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -18,8 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Claims of the README, of the rule books and of the Javadoc that no other test checked, checked against the
- * code: the README's API cheat sheet names every public type and method of the exported packages, and a
- * semaphore's default name counts as the other default names do.
+ * code: the README's API cheat sheet names every public type and method of the exported packages, a
+ * semaphore's default name counts as the other default names do, and a pool's close throws what a wait does.
  */
 @ExtendWith(FreshThread.class)
 class DocumentedClaimsTest {
@@ -82,6 +85,37 @@ class DocumentedClaimsTest {
         assertThat(new Semaphore(1).name()).as("counting the thread's semaphores, those of the runs too").isEqualTo("semaphore-8");
         Scheduler.current().semaphoresCreated = Integer.MAX_VALUE;
         assertThat(new Semaphore(3)).hasToString("Semaphore[semaphore-2147483648, 3 of 3 permits free]");
+    }
+
+    /**
+     * {@code CoroutinePool.close()} waits as an await does: in main, a coroutine it created that fails meanwhile
+     * ends the wait with its failure, the pool left closing (it takes no more bodies), and the pool's own
+     * unobserved failure goes to the next close, once.
+     */
+    @Test
+    void aCoroutineFailingWhileMainClosesAPoolEndsTheCloseWithItsFailureAndTheNextCloseReportsThePools() {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = pool.toString().substring("CoroutinePool[".length(), pool.toString().indexOf(','));
+        pool.execute("failing", () -> {
+            Coroutine.await(gate);
+            throw new IllegalStateException("the pool's");
+        });
+        Coroutine.create("bad", () -> {
+            throw new IllegalStateException("main's");
+        });
+        assertThatThrownBy(pool::close).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'bad' failed: java.lang.IllegalStateException: main's");
+        assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 thread, closing]");
+        assertThatThrownBy(() -> pool.execute(() -> { })).isInstanceOf(RejectedExecutionException.class)
+                .hasMessage("main context 'main' cannot execute on " + name + " (closing): a closing pool takes no more bodies");
+        gate.complete(null);
+        assertThatThrownBy(pool::close).isInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'failing' on thread '" + name
+                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: the pool's")
+                .cause().hasMessage("the pool's");
+        pool.close();
+        assertThat(pool).as("reported once").hasToString("CoroutinePool[" + name + ", 1 thread, closed]");
     }
 
     /** Every public type of the exported packages, nested ones included. */
