@@ -200,8 +200,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             if (closed) {
                 // closed for good: refused at once, as a second close returns at once (closeFor), not posted to
                 // the channel's thread, which may be blocked outside coro waiting for this one
-                throw new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
-                        + TAKES_NO_MORE + ", and the value was not delivered", this);
+                throw sendRefusedAfar();
             }
             if (offerFromAfar(value)) {
                 return;
@@ -252,6 +251,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private ChannelClosedException sendRefused(Context caller, String why) {
         return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why, this);
+    }
+
+    /** The refusal of a send of another thread to this channel, closed already: it delivered nothing. */
+    private ChannelClosedException sendRefusedAfar() {
+        return new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
+                + TAKES_NO_MORE + ", and the value was not delivered", this);
     }
 
     /** Why a send that waited fails when the channel is closed meanwhile, whichever thread the sender's is. */
