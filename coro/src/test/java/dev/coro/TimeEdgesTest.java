@@ -220,6 +220,52 @@ class TimeEdgesTest {
     }
 
     /**
+     * TIME.md: under virtual time a local wait lets the clock jump at once, but not past a post that
+     * has come already: another thread's first operation on the thread's channel, posted while the
+     * last runnable coroutine ran, is run before the clock moves, whether that coroutine then parks
+     * or ends (a park ran such posts first; the idle wait of a body's end let the clock jump past it,
+     * and main, handed the value at the deadline, timed out in its next wait). Here main receives at
+     * 0 and its 10 ms sleep ends well inside its one-second timeout, either way.
+     */
+    @Test
+    @Timeout(30)
+    void aPostThatCameWhileTheLastCoroutineRanIsRunBeforeTheClockJumpsWhetherItParksOrEnds() throws InterruptedException {
+        for (boolean ends : new boolean[] {false, true}) {
+            Thread[] sender = new Thread[1];
+            VirtualTime.run(() -> {
+                Channel<String> ch = new Channel<>("ch", 0);
+                EventLoop loop = Scheduler.current().loop;
+                Coroutine.create("last", () -> {
+                    sender[0] = Thread.ofPlatform().name("sender").start(() -> ch.send("v"));
+                    awaitPost(loop); // holds the thread, as a computation would, until the send's post has come
+                    if (!ends) {
+                        Coroutine.sleep(Duration.ofSeconds(5));
+                    }
+                });
+                log.add(Coroutine.withTimeout(Duration.ofSeconds(1), () -> {
+                    String v = ch.receive();
+                    long at = ms();
+                    Coroutine.sleep(Duration.ofMillis(10));
+                    return (ends ? "after an end: " : "after a park: ") + v + " received at " + at + ", slept to " + ms();
+                }));
+            });
+            sender[0].join();
+        }
+        assertThat(log).containsExactly("after a park: v received at 0, slept to 10", "after an end: v received at 0, slept to 10");
+    }
+
+    /** Spins, bounded, until another thread's post has come to {@code loop}'s inbox. */
+    private static void awaitPost(EventLoop loop) {
+        long giveUp = System.nanoTime() + 10_000_000_000L;
+        while (loop.inbox.isEmpty()) {
+            if (System.nanoTime() - giveUp > 0) {
+                throw new AssertionError("no post came in 10 s");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
      * A pool's coroutine times out on its own thread's real clock, its future failing with the
      * {@code CoroutineTimeoutException} that names it; a pool body may not start a virtual-time run,
      * being a coroutine, and is told so naming it, its state and its thread.
