@@ -23,8 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The edges of time: durations at and past the ends of the clock's range, timeouts shorter than the
  * real clock's tick, a body that catches its own timeout's signal, scopes of a generator's body
- * against its consumer's, a timeout in a pool's coroutine, and that nothing is lost or doubled when
- * waits of every kind time out at random, on the real clock and under {@link VirtualTime}.
+ * against its consumer's, a timeout in a pool's coroutine, another thread's post that has come before
+ * the virtual clock would jump, and that nothing is lost or doubled when waits of every kind time out
+ * at random, on the real clock and under {@link VirtualTime}.
  */
 @ExtendWith(FreshThread.class)
 class TimeEdgesTest {
