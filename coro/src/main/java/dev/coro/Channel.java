@@ -426,8 +426,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 if (v != null || closed || nanos == 0) {
                     return Optional.ofNullable(v);
                 }
-                w = queue(receivers, waiter(false, null));
-                w.timeout = nanos;
+                w = queue(receivers, timed(waiter(false, null), nanos));
             } finally {
                 release(locked);
             }
@@ -488,8 +487,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 if (nanos == 0) {
                     return false;
                 }
-                w = queue(senders, waiter(true, value));
-                w.timeout = nanos;
+                w = queue(senders, timed(waiter(true, value), nanos));
             } finally {
                 release(locked);
             }
@@ -886,6 +884,17 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw t;
         }
         q.add(w);
+        return w;
+    }
+
+    /**
+     * {@code w}, the fresh waiter of a timed {@code tryReceive} or {@code trySend}, marked with its
+     * timeout before {@link #queue} checks the caller's signals: a signal thrown there names the call
+     * as the wait's dumps and a signal thrown while it waits do ({@code tryReceive from channel 'jobs'}),
+     * not as the untimed one.
+     */
+    private static <T> ChannelWaiter<T> timed(ChannelWaiter<T> w, long nanos) {
+        w.timeout = nanos;
         return w;
     }
 
