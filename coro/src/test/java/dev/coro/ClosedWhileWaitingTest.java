@@ -100,4 +100,147 @@ class ClosedWhileWaitingTest {
         assertThat(permits.availablePermits()).isOne();
         assertThat(c.state()).isEqualTo(State.CLOSED);
     }
+
+    /**
+     * A coroutine that closes others while they wait in every kind of wait (a sleep, a receive and a send, timed
+     * or not, a semaphore's acquire, a select with a timeout and a future, a join, an await, an await under a
+     * {@code withTimeout}, a generator's {@code next()} whose body sleeps) unwinds each once, in the order it
+     * closes them, and is resumed after each: no timer, queued waiter, join or wait for a future is left
+     * behind, so the virtual clock never moves, the channels and the semaphore serve the next callers, and
+     * the future completed afterwards wakes nobody.
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineClosingOthersInEveryKindOfWaitUnwindsEachOnceAndLeavesNothingBehind() {
+        VirtualTime.run(() -> {
+            Channel<Integer> in = new Channel<>("in", 0);
+            Channel<Integer> out = new Channel<>("out", 0);
+            Semaphore permits = new Semaphore("permits", 1);
+            permits.acquire();
+            java.util.concurrent.CompletableFuture<String> never = new java.util.concurrent.CompletableFuture<>();
+            Coroutine forever = Coroutine.create("forever", () -> in.receive());
+            Duration second = Duration.ofSeconds(1);
+            List<Coroutine> waiters = new ArrayList<>();
+            List<Runnable> waits = List.of(
+                    () -> Coroutine.sleep(second),
+                    () -> in.receive(),
+                    () -> out.send(1),
+                    () -> in.tryReceive(second),
+                    () -> out.trySend(2, second),
+                    () -> permits.acquire(),
+                    () -> permits.tryAcquire(second),
+                    () -> new Select<String>().onReceive(in, v -> "in").onTimeout(second, () -> "timeout")
+                            .onComplete(never, v -> v).select(),
+                    () -> forever.join(),
+                    () -> Coroutine.await(never),
+                    () -> Coroutine.withTimeout(second, () -> Coroutine.await(never)),
+                    () -> {
+                        try (Generator<Integer> g = Generator.of("sleepy", emit -> {
+                            try {
+                                Coroutine.sleep(second);
+                                emit.emit(1);
+                            } finally {
+                                log.add("body of sleepy unwound");
+                            }
+                        })) {
+                            g.next();
+                        }
+                    });
+            for (int k = waits.size() - 1; k >= 0; k--) { // created last first: main's yield runs them in order
+                String name = "waiter-" + k;
+                Runnable wait = waits.get(k);
+                waiters.add(0, Coroutine.create(name, () -> {
+                    try {
+                        wait.run();
+                        log.add(name + " returned");
+                    } finally {
+                        log.add(name + " unwound");
+                    }
+                }));
+            }
+            Coroutine.yield();
+            for (Coroutine w : waiters) {
+                assertThat(w.state()).as(w.name()).isEqualTo(State.PARKED);
+            }
+            List<String> expected = new ArrayList<>();
+            Coroutine.create("closer", () -> {
+                for (Coroutine w : waiters) {
+                    w.close();
+                    log.add("closed " + w.name() + " " + w.state());
+                }
+            }).switchTo();
+            for (int k = 0; k < waits.size(); k++) {
+                if (k == waits.size() - 1) {
+                    expected.add("body of sleepy unwound");
+                }
+                expected.add("waiter-" + k + " unwound");
+                expected.add("closed waiter-" + k + " CLOSED");
+            }
+            assertThat(log).containsExactlyElementsOf(expected);
+            EventLoop loop = Scheduler.current().loop;
+            assertThat(loop.timerCount()).as("timers left").isZero();
+            assertThat(Scheduler.current().joinWaits()).as("joins left").isZero();
+            assertThat(forever.state()).isEqualTo(State.PARKED);
+            never.complete("late");
+            Coroutine.yield();
+            assertThat(in.trySend(3)).as("taken by the receiver left, the one that was never closed").isTrue();
+            assertThat(forever.state()).isEqualTo(State.SUSPENDED);
+            assertThat(out.tryReceive()).as("no sender left queued").isEmpty();
+            permits.release();
+            assertThat(permits.availablePermits()).isOne();
+            assertThat(Coroutine.nanoTime()).as("the clock never moved").isZero();
+            log.clear();
+        });
+        assertThat(log).isEmpty();
+    }
+
+    /**
+     * A value handed to a timed receive, then to a select's receive clause with a timeout, each closed by the
+     * sender after the hand-off woke it and before it ran, goes back and on to the next receiver in line, and
+     * a permit handed to a timed acquire closed so goes on to the next acquirer: each is taken exactly once,
+     * and the closed waiters' timers are gone.
+     */
+    @Test
+    @Timeout(10)
+    void aValueOrPermitHandedToATimedWaiterClosedBeforeItRunsGoesOnToTheNextInLine() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Semaphore permits = new Semaphore("permits", 1);
+            permits.acquire();
+            Duration second = Duration.ofSeconds(1);
+            Coroutine acquirer = Coroutine.create("acquirer", () -> {
+                permits.acquire();
+                log.add("acquirer took the permit");
+                permits.release();
+            });
+            Coroutine timedAcquirer = Coroutine.create("timedAcquirer", () -> log.add("timedAcquirer " + permits.tryAcquire(second)));
+            Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver " + ch.receive()));
+            Coroutine selecting = Coroutine.create("selecting", () -> log.add("selecting " + new Select<String>()
+                    .onReceive(ch, v -> "received " + v).onTimeout(second, () -> "timed out").select()));
+            Coroutine timed = Coroutine.create("timed", () -> log.add("timed " + ch.tryReceive(second)));
+            Coroutine.yield(); // they park in the order timed, selecting, receiver, timedAcquirer, acquirer
+            Coroutine.create("handing", () -> {
+                ch.send(7);
+                log.add("timed " + timed.state());
+                timed.close();
+                log.add("selecting " + selecting.state());
+                selecting.close();
+                log.add("receiver " + receiver.state());
+                permits.release();
+                log.add("timedAcquirer " + timedAcquirer.state());
+                timedAcquirer.close();
+                log.add("acquirer " + acquirer.state());
+            }).switchTo();
+            while (!receiver.isFinished() || !acquirer.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(log).containsExactly("timed SUSPENDED", "selecting SUSPENDED", "receiver SUSPENDED",
+                    "timedAcquirer SUSPENDED", "acquirer SUSPENDED", "acquirer took the permit", "receiver 7");
+            assertThat(List.of(timed.state(), selecting.state(), timedAcquirer.state())).containsOnly(State.CLOSED);
+            assertThat(ch.trySend(8)).as("no receiver left queued").isFalse();
+            assertThat(permits.availablePermits()).isOne();
+            assertThat(Scheduler.current().loop.timerCount()).isZero();
+            assertThat(Coroutine.nanoTime()).isZero();
+        });
+    }
 }
