@@ -243,4 +243,49 @@ class ClosedWhileWaitingTest {
             assertThat(Coroutine.nanoTime()).isZero();
         });
     }
+
+    /**
+     * A select whose wait its timeout ended (its coroutine woken, not run yet), and one whose future has
+     * completed (its wake-up not taken in yet: the coroutine still parked), each in a coroutine closed by
+     * another before it ran again, are over: no clause fires in the closed coroutine, and the closer runs
+     * each select at once itself, without the refusal of a run not over, its own clauses firing.
+     */
+    @Test
+    @Timeout(10)
+    void aSelectWokenAndThenClosedBeforeItsCoroutineRanMayRunAgainInTheCloser() {
+        VirtualTime.run(() -> {
+            Channel<String> ch = new Channel<>("ch", 1);
+            java.util.concurrent.CompletableFuture<String> done = new java.util.concurrent.CompletableFuture<>();
+            Select<String> timing = new Select<String>().onReceive(ch, v -> "received " + v)
+                    .onTimeout(Duration.ofMillis(5), () -> "timed out");
+            Select<String> completing = new Select<String>().onComplete(done, v -> "completed " + v);
+            Coroutine timed = Coroutine.create("timed", () -> {
+                try {
+                    log.add("timed: " + timing.select());
+                } finally {
+                    log.add("timed unwound");
+                }
+            });
+            Coroutine awaiting = Coroutine.create("awaiting", () -> {
+                try {
+                    log.add("awaiting: " + completing.select());
+                } finally {
+                    log.add("awaiting unwound");
+                }
+            });
+            Coroutine.create("closer", () -> {
+                Coroutine.sleep(Duration.ofMillis(5)); // due with the select's timeout, after it: woken after it
+                done.complete("now"); // the other select's wake-up, taken in at the next scheduling point
+                log.add("closing " + timed.state() + " and " + awaiting.state());
+                timed.close();
+                awaiting.close();
+                ch.send("value");
+                log.add("closer: " + timing.select());
+                log.add("closer: " + completing.select());
+            });
+            Coroutine.yield(); // every coroutine parks
+        });
+        assertThat(log).containsExactly("closing SUSPENDED and PARKED", "timed unwound", "awaiting unwound",
+                "closer: received value", "closer: completed now");
+    }
 }
