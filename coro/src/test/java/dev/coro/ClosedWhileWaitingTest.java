@@ -288,4 +288,35 @@ class ClosedWhileWaitingTest {
         assertThat(log).containsExactly("closing SUSPENDED and PARKED", "timed unwound", "awaiting unwound",
                 "closer: received value", "closer: completed now");
     }
+
+    /**
+     * A coroutine that closes the one parked in a join of it unwinds that joiner, leaving no join behind,
+     * and goes on to its own end, which wakes nobody.
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineClosingItsOwnJoinerUnwindsItAndLeavesNoJoinBehind() {
+        Coroutine[] joiner = new Coroutine[1];
+        Coroutine target = Coroutine.create("target", () -> {
+            log.add("target sees the joiner " + joiner[0].state() + ", joins " + Scheduler.current().joinWaits());
+            joiner[0].close();
+            log.add("target closed it: " + joiner[0].state() + ", joins " + Scheduler.current().joinWaits());
+            Coroutine.yield();
+            log.add("target ends");
+        });
+        joiner[0] = Coroutine.create("joiner", () -> {
+            try {
+                target.join();
+                log.add("joiner returned from its join");
+            } finally {
+                log.add("joiner unwound");
+            }
+        });
+        joiner[0].switchTo(); // it parks in its join; the target runs and closes it
+        assertThat(target.state()).isEqualTo(State.SUSPENDED);
+        target.switchTo();
+        assertThat(target.state()).isEqualTo(State.FINISHED);
+        assertThat(log).containsExactly("target sees the joiner PARKED, joins 1", "joiner unwound",
+                "target closed it: CLOSED, joins 0", "target ends");
+    }
 }
