@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -117,7 +118,7 @@ class ClosedWhileWaitingTest {
             Channel<Integer> out = new Channel<>("out", 0);
             Semaphore permits = new Semaphore("permits", 1);
             permits.acquire();
-            java.util.concurrent.CompletableFuture<String> never = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<String> never = new CompletableFuture<>();
             Coroutine forever = Coroutine.create("forever", () -> in.receive());
             Duration second = Duration.ofSeconds(1);
             List<Coroutine> waiters = new ArrayList<>();
@@ -179,6 +180,7 @@ class ClosedWhileWaitingTest {
             assertThat(log).containsExactlyElementsOf(expected);
             EventLoop loop = Scheduler.current().loop;
             assertThat(loop.timerCount()).as("timers left").isZero();
+            assertThat(loop.hasPending()).as("no timer, I/O wait or wait for another thread counted").isFalse();
             assertThat(Scheduler.current().joinWaits()).as("joins left").isZero();
             assertThat(forever.state()).isEqualTo(State.PARKED);
             never.complete("late");
@@ -255,7 +257,7 @@ class ClosedWhileWaitingTest {
     void aSelectWokenAndThenClosedBeforeItsCoroutineRanMayRunAgainInTheCloser() {
         VirtualTime.run(() -> {
             Channel<String> ch = new Channel<>("ch", 1);
-            java.util.concurrent.CompletableFuture<String> done = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<String> done = new CompletableFuture<>();
             Select<String> timing = new Select<String>().onReceive(ch, v -> "received " + v)
                     .onTimeout(Duration.ofMillis(5), () -> "timed out");
             Select<String> completing = new Select<String>().onComplete(done, v -> "completed " + v);
