@@ -605,15 +605,21 @@ public final class Coroutine implements AutoCloseable {
     /**
      * {@code stage} as a future, made afresh: itself, a new future {@code toCompletableFuture()}
      * relays it to, or one its completion completes (a stage whose {@code toCompletableFuture()} is
-     * unsupported, or answers null against its contract). Each call that does not answer the stage
-     * itself leaves one more callback on it, so a thread asks once per stage ({@link FutureWaits#futureOf}).
+     * unsupported, or answers null against its contract). A stage that answers a future of another
+     * kind than its own (a wrapper handing over the stage it wraps because that is a
+     * {@code CompletableFuture}) may answer a minimal stage, a {@code CompletableFuture} whose reads
+     * throw {@code UnsupportedOperationException}: that future is asked for its own in turn. Each call
+     * that does not answer the stage itself leaves one more callback on it, so a thread asks once per
+     * stage ({@link FutureWaits#futureOf}).
      */
     static <T> CompletableFuture<T> newFutureOf(CompletionStage<T> stage) {
-        CompletableFuture<T> f;
-        try {
-            f = stage.toCompletableFuture();
-        } catch (UnsupportedOperationException e) {
-            f = null;
+        CompletableFuture<T> f = answeredFuture(stage);
+        if (f != null && f != stage && f.getClass() != CompletableFuture.class) {
+            // maybe a minimal stage: its own future reads (a plain or a subclass's future answers itself)
+            CompletableFuture<T> own = answeredFuture(f);
+            if (own != null) {
+                f = own;
+            }
         }
         if (f != null) {
             return f;
@@ -627,6 +633,15 @@ public final class Coroutine implements AutoCloseable {
             }
         });
         return relay;
+    }
+
+    /** What {@code stage.toCompletableFuture()} answers; null if it is unsupported. */
+    private static <T> CompletableFuture<T> answeredFuture(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     // ---- what a Java user expects on top -------------------------------------------------
