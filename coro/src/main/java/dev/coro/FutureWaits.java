@@ -51,10 +51,14 @@ final class FutureWaits {
      * The future this thread waits on for each stage that is not its own future (a minimal stage, a
      * stage of another library): {@code toCompletableFuture()} of such a stage makes a new future
      * relayed from it, or refuses and a callback completes one, at each call, and neither can be taken
-     * back; asked once per stage, the stage holds one. Weak keys: the entry goes with the stage (the
-     * future does not refer to it).
+     * back; asked once per stage, the stage holds one. Both held weakly: the entry goes with the stage,
+     * also when its future refers back to it (a future whose {@code cancel} cancels the stage it was
+     * made for), which a strong hold on the future would keep for as long as the thread lives; and the
+     * future lives as long as the stage's callback that completes it (or a wait on it) holds it, which
+     * is as long as a new one would leave a callback on the stage.
      */
-    private final WeakIdentityMap<CompletionStage<?>, CompletableFuture<?>> futuresOfStages = new WeakIdentityMap<>();
+    private final WeakIdentityMap<CompletionStage<?>, WeakReference<CompletableFuture<?>>> futuresOfStages =
+            new WeakIdentityMap<>();
 
     FutureWaits(EventLoop loop) {
         this.loop = loop;
@@ -63,11 +67,12 @@ final class FutureWaits {
     /** {@code stage} as a future to wait on, the same one each time this thread asks for the same stage. */
     @SuppressWarnings("unchecked")
     <T> CompletableFuture<T> futureOf(CompletionStage<T> stage) {
-        CompletableFuture<T> f = (CompletableFuture<T>) futuresOfStages.get(stage);
+        WeakReference<CompletableFuture<?>> held = futuresOfStages.get(stage);
+        CompletableFuture<T> f = held == null ? null : (CompletableFuture<T>) held.get();
         if (f == null) {
             f = Coroutine.newFutureOf(stage);
             if (f != stage) { // a future that is its own (a subclass) needs no entry
-                futuresOfStages.put(stage, f);
+                futuresOfStages.put(stage, new WeakReference<>(f));
             }
         }
         return f;

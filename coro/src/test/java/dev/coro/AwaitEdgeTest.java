@@ -87,4 +87,67 @@ class AwaitEdgeTest {
         }
         assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
     }
+
+    /** A future that refers back to the stage it was made for, as one whose {@code cancel} cancels that stage. */
+    private static final class BackReferringFuture<T> extends CompletableFuture<T> {
+        @SuppressWarnings("unused") // what keeps the stage reachable from its future
+        private final CompletionStage<T> stage;
+
+        BackReferringFuture(CompletionStage<T> stage) {
+            this.stage = stage;
+        }
+    }
+
+    /**
+     * A stage whose {@code toCompletableFuture()} makes a future relayed from it that refers back to it.
+     */
+    private static CompletionStage<String> backReferring(String name, CompletableFuture<String> behind) {
+        AtomicReference<CompletionStage<String>> self = new AtomicReference<>();
+        CompletionStage<String> stage = AwaitTest.delegating(name, behind, () -> {
+            BackReferringFuture<String> f = new BackReferringFuture<>(self.get());
+            behind.whenComplete((v, t) -> {
+                if (t != null) {
+                    f.completeExceptionally(t);
+                } else {
+                    f.complete(v);
+                }
+            });
+            return f;
+        });
+        self.set(stage);
+        return stage;
+    }
+
+    /**
+     * Stages whose made future refers back to them, awaited on a thread and dropped, go: the thread held
+     * the future it made for each stage strongly, under the stage held weakly, and so kept every such
+     * stage, and what it held, for as long as it lived. The future of a stage that is still awaited again
+     * and again lives on meanwhile, collections or not: one callback on the stage, however many awaits.
+     */
+    @Test
+    void stagesWhoseFutureRefersBackToThemGoOnceDroppedAndOneStillAwaitedKeepsOneCallback() {
+        List<WeakReference<?>> dropped = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            CompletableFuture<String> behind = new CompletableFuture<>();
+            CompletionStage<String> stage = backReferring("stage " + i, behind);
+            Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(stage));
+            Coroutine.yield(); // it parks
+            behind.complete("v" + i);
+            Coroutine.withTimeout(GUARD, awaiter::join);
+            assertThat(Coroutine.await(stage)).isEqualTo("v" + i);
+            dropped.add(new WeakReference<>(stage));
+            dropped.add(new WeakReference<>(behind));
+        }
+        assertThat(Collected.all(dropped)).as("every stage dropped, and what it held").isTrue();
+
+        CompletableFuture<String> never = new CompletableFuture<>();
+        CompletionStage<String> kept = backReferring("kept stage", never);
+        for (int i = 0; i < 20; i++) {
+            Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(kept));
+            Coroutine.yield(); // it parks
+            awaiter.close();
+            Collected.all(List.of(new WeakReference<>(new Object()))); // a collection between the awaits
+        }
+        assertThat(never.getNumberOfDependents()).as("callbacks on the stage awaited again and again").isEqualTo(1);
+    }
 }
