@@ -85,7 +85,8 @@ class AwaitEdgeTest {
         } finally {
             pool.close(); // the failure was read through the wrapper: nothing to report
         }
-        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        // a completion's post may come after its waits were taken in early: no future keeps a wait or a callback
+        assertThat(Scheduler.current().loop.futureWaits().watchedCount()).as("futures waited on still").isZero();
     }
 
     /** A future that refers back to the stage it was made for, as one whose {@code cancel} cancels that stage. */
@@ -306,7 +307,7 @@ class AwaitEdgeTest {
                 assertThat(handMade.callbacks()).as(at + ": callbacks left on the hand-made stage").isZero();
             }
         }
-        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        assertThat(Scheduler.current().loop.futureWaits().watchedCount()).as("futures waited on still").isZero();
     }
 
     /** Settles {@code f} with {@code value}, or {@code failure} if not null (a cancellation as {@code cancel} does). */
@@ -400,11 +401,10 @@ class AwaitEdgeTest {
                     for (Coroutine w : waiters) {
                         w.join();
                     }
+                    // the completion's post may come after the waits were taken in early, and then finds none
                     FutureWaits waits = Scheduler.current().loop.futureWaits();
                     assertThat(waits.hasWaits(f)).as(name + ": a wait left").isFalse();
-                    Coroutine.yield(); // takes the completion's post in, if the waits did not need it
                     assertThat(waits.watchedCount()).as(name + ": futures with a callback").isZero();
-                    assertThat(Scheduler.current().loop.hasPending()).as(name + ": anything pending").isFalse();
                 } catch (Throwable e) {
                     problems.add(e);
                 }
