@@ -155,19 +155,22 @@ final class FutureWaits {
     }
 
     /**
-     * {@code q}, the queue of the complete future {@code f}, leaves the thread's futures (if it is
-     * still theirs), and every wait in it is completed, in their order.
+     * Every wait in {@code q}, the queue of the complete future {@code f}, is completed, in their order,
+     * each leaving the queue as it is; then the queue leaves the thread's futures (if it is still
+     * theirs). A wake-up that throws (an error of the thread: a stack overflow near its stack's end, no
+     * memory left) leaves the waits after it queued under the future, for its post to wake (which sends
+     * itself again if it is what threw), instead of in a queue nothing reaches any more.
      */
     private void completed(CompletableFuture<?> f, WaitQueue<Waiter> q) {
+        for (Waiter w; (w = q.poll()) != null; ) {
+            w.queue = null;
+            w.completed();
+        }
         if (q == soleQueue) {
             soleFuture = null;
             soleQueue = null;
         } else {
-            watched.remove(f, q);
-        }
-        for (Waiter w; (w = q.poll()) != null; ) {
-            w.queue = null;
-            w.completed();
+            watched.remove(f, q); // where a wake-up moved it, if one left it empty (see remove)
         }
     }
 
@@ -244,7 +247,14 @@ final class FutureWaits {
         public void runPosted() {
             FutureWaits w = waits.get();
             if (w != null) {
-                w.completed(future);
+                try {
+                    w.completed(future);
+                } catch (Throwable t) {
+                    // a wake-up threw: the waits after it are still queued, and this post, run, is sent
+                    // again so that the next scheduling point wakes them (refused only once the thread ended)
+                    w.loop.inbox.postAsNode(this);
+                    throw t;
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
@@ -81,6 +82,63 @@ class FutureWaitsTest {
         assertThat(waits.watchedCount()).isZero();
         waits.completed(f); // a spin that saw it late: nothing left to wake
         assertThat(log).hasSize(4);
+    }
+
+    /** A wait whose wake-up throws {@code thrown}, as one near the end of the thread's stack would. */
+    private final class Throwing extends FutureWaits.Waiter {
+        private final String name;
+        private final Error thrown;
+
+        Throwing(String name, Error thrown) {
+            this.name = name;
+            this.thrown = thrown;
+        }
+
+        @Override
+        void completed() {
+            log.add(name + " throws");
+            throw thrown;
+        }
+    }
+
+    /**
+     * A wake-up that throws as it runs (only an error of the thread can: a stack overflow near the end of
+     * its stack, no memory left) loses none of the waits queued after it: the post that ran it throws that,
+     * and the next drain wakes the rest, in their order, once; taken in early by the idle spin, the post
+     * wakes them. The queue left the thread's futures before the waits were woken, and the waits after the
+     * one that threw were never woken.
+     */
+    @Test
+    void aWakeUpThatThrowsLosesNoneOfTheWaitsAfterItWhicheverTookTheCompletionIn() {
+        onThisThread();
+        StackOverflowError overflow = new StackOverflowError("no room");
+        CompletableFuture<String> f = new CompletableFuture<>();
+        waits.add(f, new Logged("f1"));
+        waits.add(f, new Throwing("f2", overflow));
+        waits.add(f, new Logged("f3"));
+        waits.add(f, new Logged("f4"));
+        f.complete("v"); // on this thread: the callback posts to this thread's inbox
+        assertThatThrownBy(loop.inbox::drain).isSameAs(overflow);
+        assertThat(log).containsExactly("f1", "f2 throws");
+        assertThat(waits.hasWaits(f)).as("the waits after it, still queued").isTrue();
+        loop.inbox.drain();
+        assertThat(log).containsExactly("f1", "f2 throws", "f3", "f4");
+        assertThat(waits.watchedCount()).isZero();
+        assertThat(loop.inbox.isEmpty()).isTrue();
+
+        log.clear();
+        CompletableFuture<String> g = new CompletableFuture<>();
+        waits.add(g, new Throwing("g1", overflow));
+        waits.add(g, new Logged("g2"));
+        g.complete("v");
+        assertThatThrownBy(() -> waits.completed(g)).isSameAs(overflow); // as the idle spin that saw it complete
+        assertThat(log).containsExactly("g1 throws");
+        loop.inbox.drain(); // the post arrives
+        assertThat(log).containsExactly("g1 throws", "g2");
+        assertThat(waits.watchedCount()).isZero();
+        waits.completed(g);
+        loop.inbox.drain();
+        assertThat(log).as("each wait woken once").containsExactly("g1 throws", "g2");
     }
 
     @Test
