@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.ref.WeakReference;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +26,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@link Coroutine#await} and {@link Select#onComplete} at their edges: stages of other kinds than a
  * plain future (one that hands over a minimal stage as its future, one whose future refers back to it,
- * one made by hand whose callbacks run twice on another thread), every outcome as {@code join()}
- * would give it, one future awaited on many threads at once, and threads that end while they wait.
+ * one made by hand whose callbacks run twice on another thread, one that refuses both its future and
+ * its callbacks), every outcome as {@code join()} would give it, one future awaited on many threads at
+ * once, and pool threads closed while they wait on a future that completes afterwards.
  */
 @ExtendWith(FreshThread.class)
 class AwaitEdgeTest {
