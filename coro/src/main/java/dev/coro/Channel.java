@@ -197,18 +197,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public void send(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
-            if (closed) {
-                // closed for good: refused at once, as a second close returns at once (closeFor), not posted to
-                // the channel's thread, which may be blocked outside coro waiting for this one
-                throw sendRefusedAfar();
-            }
-            if (offerFromAfar(value)) {
-                return;
-            }
-            RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
-            if (r.closed) {
-                throw sendRefused(r.context, r.waited ? CLOSED_WHILE_IT_WAITED : TAKES_NO_MORE + ", and the value was not delivered");
-            }
+            sendFromAfar(value);
             return;
         }
         ChannelWaiter<T> w = null;
@@ -253,10 +242,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why, this);
     }
 
-    /** The refusal of a send of another thread to this channel, closed already: it delivered nothing. */
-    private ChannelClosedException sendRefusedAfar() {
-        return new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
-                + TAKES_NO_MORE + ", and the value was not delivered", this);
+    /**
+     * {@link #send} by another thread than the channel's: in place if the channel is shared, else posted
+     * to its thread. A channel closed already refuses it at once, as a second {@link #close()} returns at
+     * once, rather than posting it to the channel's thread, which may be blocked outside coro waiting for
+     * this one. Apart from the send, so that the send of the channel's own thread stays small.
+     */
+    private void sendFromAfar(T value) {
+        if (closed) {
+            throw new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
+                    + TAKES_NO_MORE + ", and the value was not delivered", this);
+        }
+        if (offerFromAfar(value)) {
+            return;
+        }
+        RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
+        if (r.closed) {
+            throw sendRefused(r.context, r.waited ? CLOSED_WHILE_IT_WAITED : TAKES_NO_MORE + ", and the value was not delivered");
+        }
     }
 
     /** Why a send that waited fails when the channel is closed meanwhile, whichever thread the sender's is. */
