@@ -304,6 +304,18 @@ final class EventLoop {
     }
 
     /**
+     * Runs the posts that have come, if any, as a {@link #poll} does first: for a body's end, whose
+     * idle wait comes with no poll before it. Under virtual time the clock then jumps past no
+     * operation of another thread that came while the body ran (which the idle wait would otherwise
+     * run only after its jump, at the next timer's deadline).
+     */
+    void takeInPosts() {
+        if (!inbox.isEmpty()) {
+            inbox.drain();
+        }
+    }
+
+    /**
      * {@link #poll()}, where {@code counts} says whether this scheduling point counts toward the
      * selector check. A park on I/O does not: the check is there for contexts that stay runnable
      * (yielding, or waking each other), and parks on I/O cannot keep the thread busy, since only the
@@ -333,19 +345,16 @@ final class EventLoop {
      * The idle wait: blocks until the earliest timer is due, a channel is ready, or another thread
      * posts (whichever comes first), then runs the posts, completes what is ready and expires every
      * due timer. Under virtual time with nothing but timers pending, the clock jumps to the earliest
-     * deadline at once (unless a post has come: it is run, and the clock stays); with an I/O wait or
-     * a wait for another thread the wait is real and the clock does not move, unless nothing comes
-     * for as long as the next timer is away
+     * deadline at once (the callers have run the posts that came before, {@link #poll} or
+     * {@link #takeInPosts}); with an I/O wait or a wait for another thread the wait is real and the
+     * clock does not move, unless nothing comes for as long as the next timer is away
      * ({@link #awaitOthersOnVirtualTime}). Something must be pending. It may return having done
      * nothing (callers loop); an interrupt does not end it, and is given back by {@link #restoreInterrupt()}.
      */
     void idle() {
         long first = timers.firstDeadline();
         if (virtual && !outsideCanWake() && timers.size() != 0) {
-            // a post that has come (another thread's first operation on a channel of this one) is run
-            // first, below, and the clock stays: it jumps only once nothing but a timer can wake a
-            // context. A park has run such posts already (its poll), but a body's end idles without one
-            if (first > virtualNow && inbox.onlyObservations()) {
+            if (first > virtualNow) {
                 virtualNow = first;
             }
             quietNanos = 0;

@@ -1580,6 +1580,7 @@ final class Scheduler {
         Context next;
         idleAfterEnd = true;
         try {
+            loop.takeInPosts(); // as a park's poll: what came while the body ran, before the loop may idle (and the clock jump)
             while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {
                 if (loop.hasPending()) {
                     loop.idle();
