@@ -1,0 +1,140 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine.State;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The seed's calls ({@code create}, {@code join}, {@code switchTo}, {@code yield}, {@code close}) made
+ * in odd places: join cycles, joins of what ended long ago or belongs to another thread, switches to
+ * parked or ended coroutines, and creations inside the unwinding of a close or of an expired timeout.
+ */
+@ExtendWith(FreshThread.class)
+@Timeout(60)
+class JoinEdgeTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    /** The name and id of the calling thread as the library's messages give them. */
+    private static String self() {
+        return "thread '" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
+    }
+
+    @Test
+    void aJoinCycleOfThreeThatMainJoinsIsADeadlockThrownInTheLastJoinerAndTheOthersThenEnd() {
+        Coroutine[] cs = new Coroutine[3];
+        cs[0] = Coroutine.create("a", () -> cs[1].join());
+        cs[1] = Coroutine.create("b", () -> cs[2].join());
+        cs[2] = Coroutine.create("c", () -> cs[0].join());
+        // main parks, c, b and a run in turn; a's join would leave nothing runnable
+        assertThatThrownBy(cs[0]::join).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'a' failed: dev.coro.DeadlockException: coroutine 'a' cannot join coroutine 'b': "
+                        + "every other context of " + self() + " is parked and no timer is pending, so nothing could "
+                        + "ever wake it (deadlock):\n"
+                        + "  main context 'main' waits to join coroutine 'a'\n"
+                        + "  coroutine 'a' would wait to join coroutine 'b'\n"
+                        + "  coroutine 'b' waits to join coroutine 'c'\n"
+                        + "  coroutine 'c' waits to join coroutine 'a'")
+                .cause().isInstanceOf(DeadlockException.class);
+        // a's end woke c, whose end wakes b: the cycle is broken once, and no join is left
+        cs[1].join();
+        assertThat(List.of(cs[0].state(), cs[1].state(), cs[2].state()))
+                .containsExactly(State.FAILED, State.FINISHED, State.FINISHED);
+        assertThat(Scheduler.current().joinWaits()).isZero();
+    }
+
+    @Test
+    void mainJoiningACoroutineThatWaitsForMainIsADeadlockThrownFromMainsJoinWhichLeavesNoJoinBehind() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine r = Coroutine.create("r", () -> log.add("r got " + ch.receive()));
+        r.switchTo();
+        assertThatThrownBy(r::join).isInstanceOf(DeadlockException.class)
+                .hasMessage("main context 'main' cannot join coroutine 'r': every other context of " + self()
+                        + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                        + "  main context 'main' would wait to join coroutine 'r'\n"
+                        + "  coroutine 'r' waits to receive from channel 'ch'");
+        assertThat(Scheduler.current().joinWaits()).isZero();
+        ch.send(7); // main was not left parked: it can still feed r, and r's end wakes no stale join
+        r.join();
+        assertThat(log).containsExactly("r got 7");
+        assertThat(Scheduler.current().joinWaits()).isZero();
+    }
+
+    @Test
+    void aSwitchToEveryKindOfParkedCoroutineIsRefusedNamingItsWaitAndEachWaitStillEndsAsItShould() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            CompletableFuture<String> f = new CompletableFuture<>();
+            Coroutine sleeper = Coroutine.create("sleeper", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                log.add("sleeper woke at " + Coroutine.nanoTime());
+            });
+            Coroutine receiver = Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+            Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("awaiter got " + Coroutine.await(f)));
+            Coroutine joiner = Coroutine.create("joiner", () -> {
+                sleeper.join();
+                log.add("joiner joined " + sleeper.state());
+            });
+            for (Coroutine c : List.of(sleeper, receiver, awaiter, joiner)) {
+                c.switchTo();
+            }
+            String fut = f.toString();
+            for (Object[] row : List.of(
+                    new Object[] {sleeper, "sleep 1,000.000 ms (t=1,000.000 ms on the virtual clock, 1,000.000 ms left)"},
+                    new Object[] {receiver, "receive from channel 'ch'"},
+                    new Object[] {awaiter, "await " + fut},
+                    new Object[] {joiner, "join coroutine 'sleeper'"})) {
+                Coroutine c = (Coroutine) row[0];
+                assertThatThrownBy(c::switchTo).isInstanceOf(IllegalStateException.class)
+                        .hasMessage("main context 'main' cannot switchTo coroutine '" + c.name() + "' (PARKED): it waits to "
+                                + row[1] + "; only what it waits for can wake it");
+                assertThat(c.state()).isEqualTo(State.PARKED);
+            }
+            assertThat(Scheduler.current().joinWaits()).isOne();
+            ch.send(1);
+            f.complete("v");
+            sleeper.join();
+            joiner.join();
+            awaiter.join();
+            assertThat(log).containsExactlyInAnyOrder("receiver got 1", "awaiter got v", "sleeper woke at 1000000000",
+                    "joiner joined FINISHED");
+            assertThat(Scheduler.current().joinWaits()).isZero();
+        });
+    }
+
+    @Test
+    void aJoinOfACoroutineThatEndedLongAgoHoweverItEndedReturnsAtOnceWithoutASwitchAndThrowsNothing() {
+        Coroutine failed = Coroutine.create("failed", () -> {
+            throw new IllegalStateException("boom");
+        });
+        assertThatThrownBy(failed::switchTo).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'failed' failed: java.lang.IllegalStateException: boom");
+        Coroutine closedNew = Coroutine.create("closedNew", () -> log.add("closedNew ran"));
+        closedNew.close();
+        Coroutine closed = Coroutine.create("closed", Coroutine::yield);
+        closed.switchTo();
+        closed.close();
+        Coroutine finished = Coroutine.create("finished", () -> log.add("finished ran"));
+        finished.switchTo();
+        Coroutine.create("bystander", () -> log.add("bystander ran"));
+        for (Coroutine c : List.of(failed, closedNew, closed, finished)) {
+            c.join(); // no switch: the bystander does not run, and the failure is not delivered twice
+        }
+        assertThat(log).containsExactly("finished ran");
+        assertThatThrownBy(failed::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot switchTo coroutine 'failed' (FAILED): it has ended, its body "
+                        + "having thrown; its failure was delivered to its creator, main context 'main'");
+        assertThatThrownBy(closedNew::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot switchTo coroutine 'closedNew' (CLOSED): it has ended, closed");
+        Coroutine.yield();
+        assertThat(log).containsExactly("finished ran", "bystander ran");
+    }
+}
