@@ -137,4 +137,147 @@ class JoinEdgeTest {
         Coroutine.yield();
         assertThat(log).containsExactly("finished ran", "bystander ran");
     }
+
+    @Test
+    void joinersClosedOrTimedOutMeanwhileLeaveTheQueueAndTheOthersAreEachWokenOnceInTheUsualOrder() {
+        VirtualTime.run(() -> {
+            Coroutine t = Coroutine.create("t", () -> Coroutine.sleep(Duration.ofMillis(10)));
+            List<Coroutine> joiners = new ArrayList<>();
+            for (int i = 1; i <= 6; i++) {
+                String name = "j" + i;
+                Duration limit = i % 3 == 0 ? Duration.ofMillis(i) : Duration.ofHours(1); // j3 and j6 time out
+                joiners.add(Coroutine.create(name, () -> {
+                    try {
+                        Coroutine.withTimeout(limit, () -> {
+                            t.join();
+                            log.add(name + " joined at " + Coroutine.nanoTime());
+                            return null;
+                        });
+                    } catch (CoroutineTimeoutException e) {
+                        log.add(name + " timed out at " + Coroutine.nanoTime());
+                    } finally {
+                        log.add(name + " ends");
+                    }
+                }));
+            }
+            Coroutine.yield(); // t sleeps, j6 … j1 park in their joins
+            assertThat(Scheduler.current().joinWaits()).isEqualTo(6);
+            joiners.get(1).close(); // j2
+            joiners.get(4).close(); // j5
+            assertThat(Scheduler.current().joinWaits()).isEqualTo(4);
+            t.join();
+            for (Coroutine j : joiners) {
+                j.join();
+            }
+            assertThat(log).containsExactly("j2 ends", "j5 ends", "j3 timed out at 3000000", "j3 ends",
+                    "j6 timed out at 6000000", "j6 ends",
+                    // woken in the order their joins began (j4 first: j6 … j1 parked in that order), run in the usual order
+                    "j1 joined at 10000000", "j1 ends", "j4 joined at 10000000", "j4 ends");
+            assertThat(Scheduler.current().joinWaits()).isZero();
+            assertThat(Scheduler.current().loop.timerCount()).isZero();
+        });
+    }
+
+    @Test
+    void aCoroutineCreatedInAFinallyOfAClosedCoroutineOutlivesItAndItsFailureGoesToMainAsItsCreatorEnded() {
+        Coroutine[] late = new Coroutine[1];
+        Coroutine a = Coroutine.create("a", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                late[0] = Coroutine.create("late", () -> {
+                    log.add("late runs, a is " + Coroutine.current().name());
+                    throw new IllegalStateException("late fails");
+                });
+                for (Runnable call : List.<Runnable>of(Coroutine::yield, late[0]::switchTo, late[0]::join)) {
+                    try {
+                        call.run();
+                    } catch (CoroutineExit e) {
+                        log.add(e.getMessage());
+                    }
+                }
+            }
+        });
+        a.switchTo();
+        a.close();
+        assertThat(a.state()).isEqualTo(State.CLOSED);
+        assertThat(late[0].state()).isEqualTo(State.NEW);
+        assertThat(log).containsExactly(
+                "coroutine 'a' is being closed: its yield throws this signal so that it unwinds (state RUNNING, closing)",
+                "coroutine 'a' is being closed: its switchTo throws this signal so that it unwinds (state RUNNING, closing)",
+                "coroutine 'a' is being closed: its join coroutine 'late' throws this signal so that it unwinds "
+                        + "(state RUNNING, closing)");
+        assertThatThrownBy(late[0]::join).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'late' failed: java.lang.IllegalStateException: late fails");
+        assertThatThrownBy(late[0]::switchTo).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot switchTo coroutine 'late' (FAILED): it has ended, its body having "
+                        + "thrown; its failure was delivered to main context 'main', its creator coroutine 'a' having ended");
+        assertThat(log).endsWith("late runs, a is late");
+        assertThat(Scheduler.current().joinWaits()).isZero();
+    }
+
+    @Test
+    void yieldSwitchToAndJoinInAFinallyOfAnExpiredTimeoutThrowItsSignalAgainAndWhatItCreatedRunsLater() {
+        VirtualTime.run(() -> {
+            Coroutine[] made = new Coroutine[1];
+            assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+                try {
+                    Coroutine.sleep(Duration.ofSeconds(1));
+                } finally {
+                    made[0] = Coroutine.create("made", () -> log.add("made runs at " + Coroutine.nanoTime()));
+                    for (Runnable call : List.<Runnable>of(Coroutine::yield, made[0]::switchTo, made[0]::join,
+                            Coroutine.current()::switchTo)) {
+                        try {
+                            call.run();
+                        } catch (CoroutineExit e) {
+                            log.add(e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            })).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("main context 'main' timed out: withTimeout(PT0.001S) expired before its body returned");
+            String signal = "main context 'main': its withTimeout(PT0.001S) expired; its ";
+            assertThat(log).containsExactly(signal + "yield throws this signal so that the body unwinds to it",
+                    signal + "switchTo throws this signal so that the body unwinds to it",
+                    signal + "join coroutine 'made' throws this signal so that the body unwinds to it",
+                    signal + "switchTo throws this signal so that the body unwinds to it");
+            assertThat(made[0].state()).isEqualTo(State.NEW);
+            assertThat(Scheduler.current().joinWaits()).isZero();
+            made[0].join();
+            assertThat(log).endsWith("made runs at 1000000");
+        });
+    }
+
+    @Test
+    void aCoroutineCreatedInsideAGeneratorBodyIsTheConsumersChildAndItsFailureComesFromTheBodysJoin() {
+        VirtualTime.run(() -> {
+            Coroutine[] child = new Coroutine[1];
+            Generator<Integer> g = Generator.of(em -> {
+                child[0] = Coroutine.create("child", () -> {
+                    Coroutine.sleep(Duration.ofMillis(3));
+                    throw new IllegalStateException("child fails");
+                });
+                em.emit(1);
+                try {
+                    child[0].join();
+                } catch (CoroutineException e) {
+                    log.add("body's join: " + e.getMessage() + " at " + Coroutine.nanoTime());
+                }
+                em.emit(2);
+            });
+            Coroutine consumer = Coroutine.create("consumer", () -> {
+                for (int v : (Iterable<Integer>) () -> g) {
+                    log.add("got " + v);
+                }
+            });
+            consumer.join();
+            assertThat(log).containsExactly("got 1",
+                    "body's join: coroutine 'child' failed: java.lang.IllegalStateException: child fails at 3000000", "got 2");
+            assertThat(child[0].state()).isEqualTo(State.FAILED);
+            assertThatThrownBy(child[0]::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessageEndingWith("its failure was delivered to its creator, coroutine 'consumer'");
+            assertThat(consumer.state()).isEqualTo(State.FINISHED);
+        });
+    }
 }
