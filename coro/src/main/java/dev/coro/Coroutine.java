@@ -212,7 +212,9 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * Suspends the current context and runs this coroutine; returns when something switches back.
-     * Switching to the running coroutine returns at once.
+     * Switching to the running coroutine returns at once (under {@link VirtualTime}, with nothing else
+     * to run and a timer pending, once the clock has jumped to that timer, as a {@link #yield()} does:
+     * a {@link #withTimeout} of the caller that expires there throws its signal).
      *
      * @throws IllegalStateException if this coroutine has ended, is {@link State#PARKED} (only what it
      *                               waits for wakes it), belongs to another thread, or the

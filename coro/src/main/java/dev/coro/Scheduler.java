@@ -388,11 +388,40 @@ final class Scheduler {
         from.checkSignals("switchTo");
         if (!to.isSwitchable()) { // the running context itself is not, so its check is off the common path
             if (to == from) {
+                if (loop.isVirtual() && loop.hasTimers() && nothingElseRunnable()) {
+                    idleInSelfSwitch(from);
+                }
                 return;
             }
             throw cannotSwitchTo(from, to, to.state());
         }
         transfer(from, to, SWITCH);
+    }
+
+    /**
+     * Whether no context but the running one could run now: every other entry is parked, or only main
+     * is left besides, waiting in {@link VirtualTime#run} for the rest (as {@link #yieldToPrevious} counts).
+     */
+    private boolean nothingElseRunnable() {
+        int n = runList.size();
+        if (n <= 1) {
+            return true;
+        }
+        Context other = runList.previousRunnable(current - 1, n - 1);
+        return other == null || other == main && mainAwaits && runList.previousRunnable(n - 1, n - 1 - current) == null;
+    }
+
+    /**
+     * A {@code switchTo} of the running context itself, under virtual time, with nothing else to run and
+     * a timer pending: an idle point, as such a {@code yield} is ({@link #idleInYield}): the clock jumps
+     * to the next timer, so that a {@code withTimeout} around a loop of such switches expires as it does
+     * on the real clock, where its deadline comes while the loop runs. The caller keeps running (a
+     * context the jump woke runs at its next scheduling point that chooses it).
+     */
+    private void idleInSelfSwitch(Context from) {
+        loop.idle();
+        loop.restoreInterrupt();
+        from.checkSignals("switchTo");
     }
 
     /** Why {@code from} cannot switch to {@code to}, which is {@code st}, as every refusal says it. */

@@ -280,4 +280,45 @@ class JoinEdgeTest {
             assertThat(consumer.state()).isEqualTo(State.FINISHED);
         });
     }
+
+    @Test
+    void underVirtualTimeALoopOfSwitchesToItselfWithNothingElseToRunLetsTheClockMoveAsOnTheRealClock() {
+        // on the real clock the withTimeout's deadline comes while the loop runs; under virtual time the clock
+        // moved only at idle points, and a switch to itself was none: the loop spun at t = 0 to its end
+        int bound = 100_000;
+        VirtualTime.run(() -> {
+            int[] spins = {0};
+            assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+                Coroutine me = Coroutine.current();
+                while (spins[0] < bound) {
+                    spins[0]++;
+                    me.switchTo();
+                }
+                return null;
+            })).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("main context 'main' timed out: withTimeout(PT0.001S) expired before its body returned");
+            log.add("main's loop ended at " + Coroutine.nanoTime() + " after " + spins[0] + " switches");
+            Coroutine sleeper = Coroutine.create("sleeper", () -> {
+                Coroutine.sleep(Duration.ofMillis(2));
+                log.add("sleeper woke at " + Coroutine.nanoTime());
+            });
+            Coroutine spinner = Coroutine.create("spinner", () -> {
+                Coroutine me = Coroutine.current();
+                Coroutine.withTimeout(Duration.ofMillis(5), () -> {
+                    // the first switch jumps to 2 ms and wakes the sleeper, which a switch to the spinner itself
+                    // does not run; with it runnable the clock stays (as with yield loops in two contexts)
+                    for (int i = 0; i < bound; i++) {
+                        me.switchTo();
+                    }
+                    log.add("spinner's loop ended at " + Coroutine.nanoTime() + ", sleeper " + sleeper.state());
+                    return null;
+                });
+            });
+            sleeper.switchTo();
+            spinner.join();
+            sleeper.join();
+        });
+        assertThat(log).containsExactly("main's loop ended at 1000000 after 1 switches",
+                "spinner's loop ended at 3000000, sleeper SUSPENDED", "sleeper woke at 3000000");
+    }
 }
