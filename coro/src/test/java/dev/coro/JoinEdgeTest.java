@@ -23,11 +23,6 @@ class JoinEdgeTest {
 
     private final List<String> log = new ArrayList<>();
 
-    /** The name and id of the calling thread as the library's messages give them. */
-    private static String self() {
-        return "thread '" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
-    }
-
     @Test
     void aJoinCycleOfThreeThatMainJoinsIsADeadlockThrownInTheLastJoinerAndTheOthersThenEnd() {
         Coroutine[] cs = new Coroutine[3];
@@ -37,7 +32,7 @@ class JoinEdgeTest {
         // main parks, c, b and a run in turn; a's join would leave nothing runnable
         assertThatThrownBy(cs[0]::join).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'a' failed: dev.coro.DeadlockException: coroutine 'a' cannot join coroutine 'b': "
-                        + "every other context of " + self() + " is parked and no timer is pending, so nothing could "
+                        + "every other context of thread " + ThreadNames.thread() + " is parked and no timer is pending, so nothing could "
                         + "ever wake it (deadlock):\n"
                         + "  main context 'main' waits to join coroutine 'a'\n"
                         + "  coroutine 'a' would wait to join coroutine 'b'\n"
@@ -57,7 +52,7 @@ class JoinEdgeTest {
         Coroutine r = Coroutine.create("r", () -> log.add("r got " + ch.receive()));
         r.switchTo();
         assertThatThrownBy(r::join).isInstanceOf(DeadlockException.class)
-                .hasMessage("main context 'main' cannot join coroutine 'r': every other context of " + self()
+                .hasMessage("main context 'main' cannot join coroutine 'r': every other context of thread " + ThreadNames.thread()
                         + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
                         + "  main context 'main' would wait to join coroutine 'r'\n"
                         + "  coroutine 'r' waits to receive from channel 'ch'");
@@ -320,5 +315,108 @@ class JoinEdgeTest {
         });
         assertThat(log).containsExactly("main's loop ended at 1000000 after 1 switches",
                 "spinner's loop ended at 3000000, sleeper SUSPENDED", "sleeper woke at 3000000");
+    }
+
+    @Test
+    void aPoolCoroutineIsRefusedToTheJoinsOfAnotherThreadNamingBothAndItsOwnThreadStillJoinsIt() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            CompletableFuture<Void> release = new CompletableFuture<>();
+            Coroutine made = pool.submit(() -> {
+                Coroutine m = Coroutine.create("made", () -> {
+                    Coroutine.await(release);
+                    log.add("made ends"); // the pool thread's only write of the log, read once joined below
+                });
+                m.switchTo(); // back here once it parks in its await
+                return m;
+            }).join();
+            String poolThread = pool.submit(() -> { // the owner, not a coroutine's own thread on the thread engine
+                Thread t = Scheduler.current().owner;
+                return "thread '" + t.getName() + "' (#" + t.threadId() + ")";
+            }).join();
+            String testThread = "thread " + ThreadNames.thread();
+            try {
+                String refusal = "cannot join coroutine 'made' (PARKED): it belongs to " + poolThread;
+                Coroutine mine = Coroutine.create("mine", () -> assertThatThrownBy(made::join)
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessage("coroutine 'mine' of " + testThread + " " + refusal));
+                mine.switchTo();
+                assertThat(mine.state()).isEqualTo(State.FINISHED);
+                assertThatThrownBy(made::join).isInstanceOf(IllegalStateException.class)
+                        .hasMessage("main context 'main' of " + testThread + " " + refusal);
+                CompletableFuture<String> joined = pool.submit(() -> {
+                    made.join();
+                    return "joined: " + made.state();
+                });
+                release.complete(null);
+                assertThat(joined.join()).isEqualTo("joined: FINISHED");
+                assertThat(log).containsExactly("made ends");
+            } finally {
+                release.complete(null); // a failed assertion leaves no coroutine for the pool's close to wait for
+            }
+        }
+    }
+
+    /** A program mixing cycles, cut-short joins, closes, creations in unwinding and refused switches, traced. */
+    private List<String> mixedProgram() {
+        List<String> trace = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            Coroutine[] cs = new Coroutine[4];
+            cs[0] = Coroutine.create("sender", () -> {
+                for (int i = 0; i < 3; i++) {
+                    Coroutine.sleep(Duration.ofMillis(2));
+                    ch.send(i);
+                }
+            });
+            cs[1] = Coroutine.create("receiver", () -> {
+                try {
+                    while (true) {
+                        trace.add("got " + ch.receive() + " at " + Coroutine.nanoTime());
+                    }
+                } finally {
+                    cs[3] = Coroutine.create("heir", () -> {
+                        for (int i = 0; i < 2; i++) { // what the receiver, closed at 3 ms, no longer takes
+                            trace.add("heir got " + ch.receive() + " at " + Coroutine.nanoTime());
+                        }
+                        cs[0].join();
+                        trace.add("heir joined sender at " + Coroutine.nanoTime());
+                    });
+                }
+            });
+            cs[2] = Coroutine.create("impatient", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(3), () -> {
+                        cs[0].join();
+                        return null;
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    trace.add("impatient gave up at " + Coroutine.nanoTime());
+                }
+                try {
+                    cs[1].switchTo();
+                } catch (IllegalStateException e) {
+                    trace.add(e.getMessage());
+                }
+                Coroutine.yield();
+                cs[1].close();
+                trace.add("receiver " + cs[1].state() + ", heir " + cs[3].state());
+            });
+            cs[2].join();
+            cs[3].join();
+            trace.add("end at " + Coroutine.nanoTime() + ", joins left " + Scheduler.current().joinWaits());
+        });
+        return trace;
+    }
+
+    @Test
+    void aProgramMixingTheseCallsTracesTheSameTwice() {
+        List<String> first = mixedProgram();
+        assertThat(mixedProgram()).isEqualTo(first);
+        // every value sent is taken once: 0 by the receiver, 1 and 2 by the heir its unwinding made
+        assertThat(first).containsExactly("got 0 at 2000000", "impatient gave up at 3000000",
+                "coroutine 'impatient' cannot switchTo coroutine 'receiver' (PARKED): it waits to receive from channel "
+                        + "'ch'; only what it waits for can wake it",
+                "receiver CLOSED, heir NEW", "heir got 1 at 4000000", "heir got 2 at 6000000",
+                "heir joined sender at 6000000", "end at 6000000, joins left 0");
     }
 }
