@@ -388,9 +388,7 @@ final class Scheduler {
         from.checkSignals("switchTo");
         if (!to.isSwitchable()) { // the running context itself is not, so its check is off the common path
             if (to == from) {
-                if (loop.isVirtual() && loop.hasTimers() && nothingElseRunnable()) {
-                    idleInSelfSwitch(from);
-                }
+                switchToItself(from);
                 return;
             }
             throw cannotSwitchTo(from, to, to.state());
@@ -412,16 +410,19 @@ final class Scheduler {
     }
 
     /**
-     * A {@code switchTo} of the running context itself, under virtual time, with nothing else to run and
-     * a timer pending: an idle point, as such a {@code yield} is ({@link #idleInYield}): the clock jumps
-     * to the next timer, so that a {@code withTimeout} around a loop of such switches expires as it does
-     * on the real clock, where its deadline comes while the loop runs. The caller keeps running (a
-     * context the jump woke runs at its next scheduling point that chooses it).
+     * A {@code switchTo} of the running context itself: returns at once, but under virtual time, with
+     * nothing else to run and a timer pending, it is an idle point, as such a {@code yield} is
+     * ({@link #idleInYield}): the clock jumps to the next timer, so that a {@code withTimeout} around a
+     * loop of such switches expires as it does on the real clock, where its deadline comes while the
+     * loop runs. The caller keeps running (a context the jump woke runs at its next scheduling point
+     * that chooses it). Apart from the switch, so that the switch stays small.
      */
-    private void idleInSelfSwitch(Context from) {
-        loop.idle();
-        loop.restoreInterrupt();
-        from.checkSignals("switchTo");
+    private void switchToItself(Context from) {
+        if (loop.isVirtual() && loop.hasTimers() && nothingElseRunnable()) {
+            loop.idle();
+            loop.restoreInterrupt();
+            from.checkSignals("switchTo");
+        }
     }
 
     /** Why {@code from} cannot switch to {@code to}, which is {@code st}, as every refusal says it. */
