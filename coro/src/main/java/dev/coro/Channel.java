@@ -2014,8 +2014,25 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
     private IllegalStateException ownerEnded(Context self, String op) {
+        if (permits) { // a semaphore's permits: refused as the semaphore's own call, in the words of its other refusals
+            return new IllegalStateException(caller(self) + " cannot " + semaphoreCall(op) + " "
+                    + Semaphore.describe(name.substring(0, name.length() - Semaphore.CHANNEL_SUFFIX.length()), size(), capacity)
+                    + ": it belongs to thread " + ownerName() + ", which has ended");
+        }
         return new IllegalStateException(caller(self) + " cannot " + op + " " + describe() + " (" + state()
                 + "): it belongs to thread " + ownerName() + ", which has ended");
+    }
+
+    /**
+     * The call of a {@link Semaphore} that made {@code op} of its permits' channel: a release is a
+     * {@code trySend}, a timed or untimed {@code tryAcquire} a {@code tryReceive}, an acquire a receive.
+     */
+    private static String semaphoreCall(String op) {
+        return switch (op) {
+            case "trySend to" -> "release";
+            case "tryReceive from" -> "tryAcquire a permit of";
+            default -> "acquire a permit of";
+        };
     }
 
     /** This channel's thread. */

@@ -39,6 +39,9 @@ import java.util.function.Supplier;
  */
 public final class Semaphore {
 
+    /** What the name of its permits' channel adds to its own: {@code db (semaphore)}. */
+    static final String CHANNEL_SUFFIX = " (semaphore)";
+
     /** What the channel holds: a permit, one object for all. */
     private static final Object PERMIT = new Object();
 
@@ -77,7 +80,7 @@ public final class Semaphore {
         }
         s.semaphoresCreated++;
         this.count = permits;
-        this.permits = new Channel<>(this.name + " (semaphore)", permits, PERMIT); // full: every permit free
+        this.permits = new Channel<>(this.name + CHANNEL_SUFFIX, permits, PERMIT); // full: every permit free
     }
 
     /**
@@ -289,6 +292,14 @@ public final class Semaphore {
     /** {@code Semaphore[db, 3 of 10 permits free]}. */
     @Override
     public String toString() {
-        return "Semaphore[" + SafeText.name(name) + ", " + availablePermits() + " of " + count + " permits free]";
+        return describe(name, availablePermits(), count);
+    }
+
+    /**
+     * {@code Semaphore[db, 3 of 10 permits free]}: also the words of its permits' channel, whose refusals
+     * of the semaphore's calls (its thread having ended) name the semaphore, not the channel.
+     */
+    static String describe(String name, int free, int count) {
+        return "Semaphore[" + SafeText.name(name) + ", " + free + " of " + count + " permits free]";
     }
 }

@@ -53,17 +53,17 @@ class SemaphoreEdgeTest {
             owner.join();
 
             String caller = "main context 'main' of thread " + Scheduler.describe(Thread.currentThread());
-            String ended = " channel 'slots (semaphore)' (open): it belongs to thread " + Scheduler.describe(owner)
+            String ended = " Semaphore[slots, 2 of 2 permits free]: it belongs to thread " + Scheduler.describe(owner)
                     + ", which has ended";
             List<String> ran = new ArrayList<>();
             assertThatThrownBy(s::tryAcquire).isInstanceOf(IllegalStateException.class)
-                    .hasMessage(caller + " cannot tryReceive from" + ended);
+                    .hasMessage(caller + " cannot tryAcquire a permit of" + ended);
             assertThatThrownBy(() -> s.tryAcquire(Duration.ofMillis(5))).isInstanceOf(IllegalStateException.class)
-                    .hasMessage(caller + " cannot tryReceive from" + ended);
+                    .hasMessage(caller + " cannot tryAcquire a permit of" + ended);
             assertThatThrownBy(s::acquire).isInstanceOf(IllegalStateException.class)
-                    .hasMessage(caller + " cannot receive from" + ended);
+                    .hasMessage(caller + " cannot acquire a permit of" + ended);
             assertThatThrownBy(() -> s.withPermit(() -> ran.add("ran"))).isInstanceOf(IllegalStateException.class)
-                    .hasMessage(caller + " cannot receive from" + ended);
+                    .hasMessage(caller + " cannot acquire a permit of" + ended);
             assertThat(ran).as("bodies run").isEmpty();
             assertThat(s.availablePermits()).as("free permits, used here first: %s", usedHereFirst).isEqualTo(2);
         }
@@ -92,7 +92,7 @@ class SemaphoreEdgeTest {
         waiter.join();
         owner.join();
         assertThat(outcome).containsExactly("coroutine 'waiter' of thread " + Scheduler.describe(Thread.currentThread())
-                + " cannot receive from channel 'slots (semaphore)' (open): it belongs to thread " + Scheduler.describe(owner)
+                + " cannot acquire a permit of Semaphore[slots, 0 of 1 permits free]: it belongs to thread " + Scheduler.describe(owner)
                 + ", which has ended");
         assertThat(s.availablePermits()).isZero();
     }
