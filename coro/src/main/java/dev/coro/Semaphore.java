@@ -272,7 +272,12 @@ public final class Semaphore {
      * @return the free permits, 0 to the number it was made with
      */
     public int availablePermits() {
-        return permits.size();
+        int free = permits.size();
+        // From another thread, before the channel is shared, its two counts (the buffer's, the permits given back)
+        // are read without a lock while its thread may move a permit from one to the other (taken by an acquire,
+        // handed by a release to a waiter that is then cancelled and gives it back): so the sum may count it twice,
+        // or, near Integer.MAX_VALUE permits, overflow. Never more are free than it was made with.
+        return free < 0 || free > count ? count : free;
     }
 
     /**
