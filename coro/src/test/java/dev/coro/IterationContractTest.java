@@ -1,0 +1,303 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The {@link Iterator} and {@link Iterable} contracts of {@link Channel} and {@link Generator}: a repeated
+ * {@code hasNext()} takes one value, {@code next()} past the end and {@code remove()} are refused naming
+ * what, and a loop cut short, timed out, or ended by a close from elsewhere loses no value; each test on a
+ * fresh thread of its own ({@link FreshThread}).
+ */
+@ExtendWith(FreshThread.class)
+class IterationContractTest {
+
+    @Test
+    void aRepeatedHasNextOnAChannelIteratorTakesOneValueAndNextHandsThatOneOver() {
+        Channel<Integer> ch = new Channel<>("numbers", 4);
+        ch.send(1);
+        ch.send(2);
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.hasNext()).isTrue();
+        assertThat(it.hasNext()).isTrue();
+        assertThat(it.hasNext()).isTrue();
+        assertThat(ch.size()).as("the repeated hasNext took one value only").isEqualTo(1);
+        assertThat(it.next()).isEqualTo(1);
+        assertThat(it.next()).as("next without hasNext receives").isEqualTo(2);
+        assertThat(ch.size()).isZero();
+    }
+
+    @Test
+    void nextPastTheEndOfAChannelThrowsNamingTheCallerTheChannelAndItsStateEachTime() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(7);
+        ch.close();
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.next()).isEqualTo(7);
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(it::next).isInstanceOf(NoSuchElementException.class)
+                    .hasMessage("main context 'main' cannot take the next value of channel 'numbers' (closed): no value is"
+                            + " left in it, and none can come");
+            assertThat(it.hasNext()).isFalse();
+        }
+        Coroutine c = Coroutine.create("reader", () -> ch.iterator().next());
+        assertThatThrownBy(c::switchTo).isInstanceOf(CoroutineException.class).cause()
+                .isInstanceOf(NoSuchElementException.class)
+                .hasMessage("coroutine 'reader' cannot take the next value of channel 'numbers' (closed): no value is"
+                        + " left in it, and none can come");
+    }
+
+    @Test
+    void removeThroughAChannelIteratorIsRefusedAndTakesNothing() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(1);
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.hasNext()).isTrue();
+        assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' cannot remove a value of channel 'numbers' (open): its iterator receives"
+                        + " each value, which leaves the channel as it is taken");
+        ch.send(2);
+        assertThat(it.next()).isEqualTo(1);
+        assertThat(it.next()).isEqualTo(2);
+    }
+
+    @Test
+    void aForEachCutShortLeavesTheRestOfTheChannelToTheNextLoop() {
+        Channel<Integer> ch = new Channel<>("numbers", 8);
+        for (int i = 1; i <= 6; i++) {
+            ch.send(i);
+        }
+        ch.close();
+        List<Integer> first = new ArrayList<>();
+        for (int v : ch) {
+            first.add(v);
+            if (v == 2) {
+                break;
+            }
+        }
+        List<Integer> rest = new ArrayList<>();
+        for (int v : ch) {
+            rest.add(v);
+        }
+        assertThat(first).containsExactly(1, 2);
+        assertThat(rest).as("each value once, none lost to the loop cut short").containsExactly(3, 4, 5, 6);
+    }
+
+    @Test
+    void aForEachParkedInHasNextEndsAfterTheBufferWhenAnotherCoroutineClosesTheChannel() {
+        Channel<Integer> ch = new Channel<>("numbers", 4);
+        List<Integer> seen = new ArrayList<>();
+        Coroutine reader = Coroutine.create("reader", () -> {
+            for (int v : ch) {
+                seen.add(v);
+            }
+        });
+        reader.switchTo();
+        assertThat(reader.state()).isEqualTo(Coroutine.State.PARKED);
+        Coroutine closer = Coroutine.create("closer", () -> {
+            ch.send(1);
+            ch.send(2);
+            ch.send(3);
+            ch.close();
+        });
+        closer.join();
+        reader.join();
+        assertThat(seen).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    @Timeout(30)
+    void aForEachParkedInHasNextEndsAfterTheBufferWhenAnotherThreadClosesTheChannel() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("numbers", 4);
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        Thread other = Thread.ofPlatform().name("closer").unstarted(() -> {
+            try {
+                ch.send(1);
+                ch.send(2);
+                ch.close();
+                closed.complete(null);
+            } catch (Throwable t) {
+                closed.completeExceptionally(t);
+            }
+        });
+        List<Integer> seen = new ArrayList<>();
+        Coroutine reader = Coroutine.create("reader", () -> {
+            for (int v : ch) {
+                seen.add(v);
+            }
+        });
+        reader.switchTo();
+        other.start();
+        Coroutine.await(closed); // waits for the other thread, whose operations this thread runs meanwhile
+        reader.join();
+        other.join();
+        assertThat(seen).containsExactly(1, 2);
+    }
+
+    @Test
+    void aTimeoutExpiringInAForEachsHasNextLosesNoValue() {
+        VirtualTime.run(() -> {
+            Channel<Integer> ch = new Channel<>("numbers", 0);
+            List<Integer> seen = new ArrayList<>();
+            AtomicInteger sent = new AtomicInteger();
+            Coroutine producer = Coroutine.create("producer", () -> {
+                for (int i = 1; i <= 5; i++) {
+                    Coroutine.sleep(Duration.ofMillis(10));
+                    ch.send(i);
+                    sent.incrementAndGet();
+                }
+                ch.close();
+            });
+            Throwable timedOut = null;
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                    for (int v : ch) {
+                        seen.add(v);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                timedOut = e;
+            }
+            assertThat(timedOut).as("the loop waited past its timeout").isNotNull();
+            assertThat(seen).containsExactly(1, 2);
+            for (int v : ch) {
+                seen.add(v);
+            }
+            producer.join();
+            assertThat(seen).as("every value sent received once").containsExactly(1, 2, 3, 4, 5);
+            assertThat(sent.get()).isEqualTo(5);
+        });
+    }
+
+    @Test
+    void aRepeatedHasNextOnAGeneratorRunsTheBodyOnceAndNextHandsThatValueOver() {
+        List<String> log = new ArrayList<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            for (int i = 1; i <= 2; i++) {
+                log.add("emit " + i);
+                out.emit(i);
+            }
+        });
+        assertThat(g.hasNext()).isTrue();
+        assertThat(g.hasNext()).isTrue();
+        assertThat(log).containsExactly("emit 1");
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.next()).isEqualTo(2);
+        assertThat(g.hasNext()).isFalse();
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
+                    .hasMessage("main context 'main' cannot take the next value of generator 'g' (FINISHED): it has ended,"
+                            + " and no value can come");
+        }
+        assertThatThrownBy(g::remove).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' cannot remove a value of generator 'g' (FINISHED): a generator hands its"
+                        + " values out and holds none to remove");
+    }
+
+    @Test
+    void aGeneratorForEachCutShortLeavesTheRestToItsIteratorButASecondLoopIsRefused() {
+        Generator<Integer> g = Generator.of("g", out -> {
+            for (int i = 1; i <= 4; i++) {
+                out.emit(i);
+            }
+        });
+        List<Integer> seen = new ArrayList<>();
+        for (int v : g) {
+            seen.add(v);
+            if (v == 2) {
+                break;
+            }
+        }
+        assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot iterate over generator 'g' (SUSPENDED): it was already iterated,"
+                        + " and a generator can be iterated only once");
+        assertThatThrownBy(g::stream).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot stream generator 'g' (SUSPENDED): it was already iterated,"
+                        + " and a generator can be iterated only once");
+        g.forEachRemaining(seen::add);
+        assertThat(seen).as("each value once").containsExactly(1, 2, 3, 4);
+        assertThat(g.state()).isEqualTo(Generator.State.FINISHED);
+    }
+
+    @Test
+    void aGeneratorBodysFailureSurfacesFromTheHasNextThatRanItOnceThenTheLoopEnds() {
+        IllegalArgumentException boom = new IllegalArgumentException("boom");
+        Generator<Integer> g = Generator.of("g", out -> {
+            out.emit(1);
+            throw boom;
+        });
+        assertThat(g.hasNext()).isTrue();
+        assertThat(g.next()).isEqualTo(1);
+        assertThatThrownBy(g::hasNext).isInstanceOf(CoroutineException.class).hasCause(boom);
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(g.hasNext()).as("the failure is thrown once").isFalse();
+        assertThatThrownBy(g::next).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("main context 'main' cannot take the next value of generator 'g' (FAILED): it has ended,"
+                        + " and no value can come");
+
+        Generator<Integer> h = Generator.of("h", out -> {
+            throw boom;
+        });
+        assertThatThrownBy(h::next).as("a next that ran the body throws its failure, not NoSuchElement")
+                .isInstanceOf(CoroutineException.class).hasCause(boom);
+        assertThat(h.hasNext()).isFalse();
+    }
+
+    @Test
+    void aGeneratorBodyLoopingOverAChannelHandsEachValueOnceAndACutShortConsumerLeavesTheRestInTheChannel() {
+        Channel<Integer> ch = new Channel<>("numbers", 0);
+        Coroutine producer = Coroutine.create("producer", () -> {
+            for (int i = 1; i <= 5; i++) {
+                ch.send(i);
+            }
+            ch.close();
+        });
+        List<Integer> seen = new ArrayList<>();
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            try (Generator<Integer> g = Generator.of("relay", out -> {
+                for (int v : ch) {
+                    out.emit(v);
+                }
+            })) {
+                for (int v : g) {
+                    seen.add(v);
+                    if (v == 2) {
+                        break;
+                    }
+                }
+            }
+        });
+        consumer.join();
+        for (int v : ch) {
+            seen.add(v);
+        }
+        producer.join();
+        assertThat(seen).containsExactly(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void aChannelClosedWithACauseMakesEveryLaterHasNextAndNextOfItsIteratorThrowIt() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(1);
+        IllegalStateException cause = new IllegalStateException("producer failed");
+        ch.close(cause);
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.hasNext()).isTrue();
+        assertThat(it.next()).isEqualTo(1);
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(it::hasNext).isInstanceOf(ChannelClosedException.class).hasCause(cause);
+            assertThatThrownBy(it::next).isInstanceOf(ChannelClosedException.class).hasCause(cause);
+        }
+    }
+}
