@@ -508,7 +508,10 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     @Override
     public void remove() {
-        throw new UnsupportedOperationException(Scheduler.describeCaller() + " cannot remove a value of " + describe()
+        Scheduler here = Scheduler.currentOrNull();
+        // a caller of another thread is named with its thread, as every refusal names it
+        String caller = here != null && here.owner == owner ? here.currentContext().describe() : Scheduler.describeCallerAndThread();
+        throw new UnsupportedOperationException(caller + " cannot remove a value of " + describe()
                 + " (" + stateNow() + "): a generator hands its values out and holds none to remove");
     }
 

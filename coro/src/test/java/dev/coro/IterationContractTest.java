@@ -300,4 +300,76 @@ class IterationContractTest {
             assertThatThrownBy(it::next).isInstanceOf(ChannelClosedException.class).hasCause(cause);
         }
     }
+
+    @Test
+    void aValueHandedToARelayBodysLoopBeforeItsConsumerIsClosedReachesTheConsumersLoop() {
+        for (int capacity = 0; capacity <= 1; capacity++) {
+            Channel<Integer> ch = new Channel<>("numbers", capacity);
+            List<String> log = new ArrayList<>();
+            Coroutine consumer = Coroutine.create("consumer", () -> {
+                try (Generator<Integer> relay = Generator.of("relay", out -> {
+                    for (int v : ch) {
+                        out.emit(v);
+                    }
+                })) {
+                    for (int v : relay) {
+                        log.add("consumer got " + v);
+                        Coroutine.yield();
+                        log.add("not reached: the signal comes at the yield");
+                    }
+                } finally {
+                    log.add("consumer unwound");
+                }
+            });
+            Coroutine.yield(); // the consumer parks inside the relay's body
+            assertThat(ch.trySend(7)).as("handed to the parked loop").isTrue();
+            ch.close();
+            consumer.close();
+            assertThat(log).as("capacity " + capacity).containsExactly("consumer got 7", "consumer unwound");
+            assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+            assertThat(ch.tryReceive()).isEmpty();
+        }
+    }
+
+    /**
+     * A {@code remove()} from another thread than the generator's, by a context of that thread, named that
+     * context without its thread: {@code main context 'main'}, as if the generator's own main had called.
+     */
+    @Test
+    @Timeout(10)
+    void aRemoveFromAnotherThreadNamesTheCallersContextAndItsThreadAsEveryRefusalDoes() throws InterruptedException {
+        Generator<Integer> g = Generator.of("g", out -> out.emit(1));
+        Channel<Integer> ch = new Channel<>("numbers", 1);
+        Iterator<Integer> it = ch.iterator();
+        String thread = Scheduler.describe(Thread.currentThread());
+        String[] intruder = new String[1];
+        Throwable fromGenerator = OtherThread.thrownOn("intruder", () -> {
+            Scheduler.current(); // a thread that has used coro: it has a main context of its own
+            intruder[0] = Scheduler.describe(Thread.currentThread());
+            g.remove();
+        });
+        assertThat(fromGenerator).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' of thread " + intruder[0] + " cannot remove a value of generator 'g' (NEW):"
+                        + " a generator hands its values out and holds none to remove");
+        Throwable fromIterator = OtherThread.thrownOn("intruder", () -> {
+            Scheduler.current();
+            intruder[0] = Scheduler.describe(Thread.currentThread());
+            it.remove();
+        });
+        assertThat(fromIterator).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' of thread " + intruder[0] + " cannot remove a value of channel 'numbers'"
+                        + " (open): its iterator receives each value, which leaves the channel as it is taken");
+        Throwable withoutScheduler = OtherThread.thrownOn("bare", () -> {
+            intruder[0] = Scheduler.describe(Thread.currentThread());
+            g.remove();
+        });
+        assertThat(withoutScheduler).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("thread " + intruder[0] + " cannot remove a value of generator 'g' (NEW):"
+                        + " a generator hands its values out and holds none to remove");
+        assertThatThrownBy(g::remove).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessage("main context 'main' cannot remove a value of generator 'g' (NEW):"
+                        + " a generator hands its values out and holds none to remove");
+        assertThat(thread).isNotEqualTo(intruder[0]);
+        assertThat(g.next()).as("the refusals took nothing").isEqualTo(1);
+    }
 }
