@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -159,11 +160,12 @@ class IterationContractTest {
                 }
                 ch.close();
             });
+            Iterator<Integer> it = ch.iterator();
             Throwable timedOut = null;
             try {
                 Coroutine.withTimeout(Duration.ofMillis(25), () -> {
-                    for (int v : ch) {
-                        seen.add(v);
+                    while (it.hasNext()) {
+                        seen.add(it.next());
                     }
                 });
             } catch (CoroutineTimeoutException e) {
@@ -171,9 +173,11 @@ class IterationContractTest {
             }
             assertThat(timedOut).as("the loop waited past its timeout").isNotNull();
             assertThat(seen).containsExactly(1, 2);
-            for (int v : ch) {
-                seen.add(v);
-            }
+            Coroutine.create("other", () -> {
+                while (it.hasNext()) { // the timed-out wait left the iterator free for another context
+                    seen.add(it.next());
+                }
+            }).join();
             producer.join();
             assertThat(seen).as("every value sent received once").containsExactly(1, 2, 3, 4, 5);
             assertThat(sent.get()).isEqualTo(5);
@@ -295,10 +299,13 @@ class IterationContractTest {
         Iterator<Integer> it = ch.iterator();
         assertThat(it.hasNext()).isTrue();
         assertThat(it.next()).isEqualTo(1);
+        String refusal = "main context 'main' cannot iterate over channel 'numbers' (closed): no value is left in it,"
+                + " and none can come";
         for (int i = 0; i < 2; i++) {
-            assertThatThrownBy(it::hasNext).isInstanceOf(ChannelClosedException.class).hasCause(cause);
-            assertThatThrownBy(it::next).isInstanceOf(ChannelClosedException.class).hasCause(cause);
+            assertThatThrownBy(it::hasNext).isInstanceOf(ChannelClosedException.class).hasMessage(refusal).hasCause(cause);
+            assertThatThrownBy(it::next).isInstanceOf(ChannelClosedException.class).hasMessage(refusal).hasCause(cause);
         }
+        assertThatThrownBy(() -> StreamSupport.stream(ch.spliterator(), false).toList()).isInstanceOf(ChannelClosedException.class).hasCause(cause);
     }
 
     @Test
