@@ -256,6 +256,24 @@ class IterationContractTest {
         assertThatThrownBy(h::next).as("a next that ran the body throws its failure, not NoSuchElement")
                 .isInstanceOf(CoroutineException.class).hasCause(boom);
         assertThat(h.hasNext()).isFalse();
+
+        Generator<Integer> ahead = Generator.buffered("ahead", 4, out -> {
+            out.emit(1);
+            out.emit(2);
+            throw boom;
+        });
+        List<Integer> seen = new ArrayList<>();
+        assertThatThrownBy(() -> {
+            for (int v : ahead) {
+                seen.add(v);
+            }
+        }).as("the values emitted before the failure come first").isInstanceOf(CoroutineException.class).hasCause(boom);
+        assertThat(seen).containsExactly(1, 2);
+        assertThat(ahead.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(ahead.hasNext()).isFalse();
+        assertThatThrownBy(ahead::next).isInstanceOf(NoSuchElementException.class)
+                .hasMessage("main context 'main' cannot take the next value of generator 'ahead' (FAILED): it has ended,"
+                        + " and no value can come");
     }
 
     @Test
