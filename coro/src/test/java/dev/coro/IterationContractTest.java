@@ -397,4 +397,19 @@ class IterationContractTest {
         assertThat(thread).isNotEqualTo(intruder[0]);
         assertThat(g.next()).as("the refusals took nothing").isEqualTo(1);
     }
+
+    @Test
+    void aChannelIteratorMadeInsideAGeneratorBodyServesItsConsumerAndItsContexts() {
+        Channel<Integer> ch = new Channel<>("numbers", 4);
+        Generator<Iterator<Integer>> maker = Generator.of("maker", out -> out.emit(ch.iterator()));
+        Iterator<Integer> it = maker.next();
+        ch.send(1);
+        ch.send(2);
+        ch.close();
+        assertThat(it.next()).isEqualTo(1);
+        List<Integer> seen = new ArrayList<>();
+        Coroutine.create("reader", () -> it.forEachRemaining(seen::add)).join();
+        assertThat(seen).containsExactly(2);
+        assertThat(it.hasNext()).isFalse();
+    }
 }
