@@ -357,4 +357,36 @@ class ObserversAcrossThreadsTest {
         assertThat(pool.toString()).isEqualTo("CoroutinePool[" + name + ", 2 threads, closed]");
         assertThat(pool.threads()).isEqualTo(2);
     }
+
+    @Test
+    void aChannelSharedWithAPoolThreadReadFromAThirdThreadShowsACountWithinItsCapacityAndLosesNothing() throws Exception {
+        Channel<Integer> jobs = new Channel<>("jobs", 3);
+        int n = ROUNDS / 4;
+        AtomicBoolean done = new AtomicBoolean();
+        List<String> wrong = new CopyOnWriteArrayList<>();
+        long received = 0;
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            var sender = pool.submit(() -> {
+                long sum = 0;
+                for (int i = 0; i < n; i++) {
+                    jobs.send(i);
+                    sum += i;
+                }
+                return sum;
+            });
+            Thread reader = observe(done, wrong, () -> {
+                int size = jobs.size();
+                String s = jobs.toString();
+                return size >= 0 && size <= 3 && CHANNEL_TEXT.matcher(s).matches() ? null : size + " " + s;
+            });
+            for (int i = 0; i < n; i++) {
+                received += jobs.receive();
+            }
+            assertThat(Coroutine.await(sender)).isEqualTo(received);
+            done.set(true);
+            reader.join();
+        }
+        assertThat(wrong).isEmpty();
+        assertThat(jobs.toString()).isEqualTo("Channel[jobs, capacity 3, 0 buffered, open]");
+    }
 }
