@@ -1369,10 +1369,14 @@ public final class Select<R> {
 
         @Override
         public String describe() {
-            if (loop != null && deadline == Long.MAX_VALUE) { // past the clock's range: no timer, as for a sleep
+            // read once: a dump of another thread may read while the owner schedules the timer, and need not
+            // see its writes in their order (a timer pending before its loop is seen is shown without its deadline)
+            EventLoop l = loop;
+            long at = deadline;
+            if (l != null && at == Long.MAX_VALUE) { // past the clock's range: no timer, as for a sleep
                 return "timeout " + d + " for ever (a duration past the clock's range)";
             }
-            return "timeout " + d + (isPending() ? " (" + loop.describeDeadline(deadline) + ")" : "");
+            return "timeout " + d + (isPending() && l != null ? " (" + l.describeDeadline(at) + ")" : "");
         }
     }
 
