@@ -427,6 +427,44 @@ class TimeEdgesTest {
     }
 
     /**
+     * A send of {@code v} that waits at most a {@link #shortTimeout}, one of three ways chosen at random: a
+     * timed {@code trySend}, a {@code send} under a {@code withTimeout}, a select with an {@code onTimeout}.
+     *
+     * @return whether it reported the value sent
+     */
+    private static boolean timedSend(Channel<Integer> ch, int v, Random random) {
+        Duration d = shortTimeout(random);
+        return switch (random.nextInt(3)) {
+            case 0 -> ch.trySend(v, d);
+            case 1 -> {
+                try {
+                    Coroutine.withTimeout(d.plusNanos(1), () -> ch.send(v));
+                    yield true;
+                } catch (CoroutineTimeoutException e) {
+                    yield false;
+                }
+            }
+            default -> new Select<Boolean>().onSend(ch, v, () -> true).onTimeout(d, () -> false).select();
+        };
+    }
+
+    /** A receive that waits at most a {@link #shortTimeout}, one of the three ways {@link #timedSend} sends: empty if it timed out. */
+    private static Optional<Integer> timedReceive(Channel<Integer> ch, Random random) {
+        Duration d = shortTimeout(random);
+        return switch (random.nextInt(3)) {
+            case 0 -> ch.tryReceive(d);
+            case 1 -> {
+                try {
+                    yield Optional.of(Coroutine.withTimeout(d.plusNanos(1), ch::receive));
+                } catch (CoroutineTimeoutException e) {
+                    yield Optional.empty();
+                }
+            }
+            default -> new Select<Optional<Integer>>().onReceive(ch, Optional::of).onTimeout(d, Optional::empty).select();
+        };
+    }
+
+    /**
      * Conservation on the real clock, with timeouts from zero to a few of the loop's ticks (deadlines
      * rounded up to a tick, due while the others run): producers deliver through timed sends, sends
      * under a withTimeout and selects with an {@code onTimeout}, consumers take through timed
@@ -447,19 +485,7 @@ class TimeEdgesTest {
             producers.add(Coroutine.create("producer" + p, () -> {
                 for (int k = 0; k < 1500; k++) {
                     int v = id * 10_000 + k;
-                    Duration d = shortTimeout(random);
-                    boolean sent = switch (random.nextInt(3)) {
-                        case 0 -> ch.trySend(v, d);
-                        case 1 -> {
-                            try {
-                                Coroutine.withTimeout(d.plusNanos(1), () -> ch.send(v));
-                                yield true;
-                            } catch (CoroutineTimeoutException e) {
-                                yield false;
-                            }
-                        }
-                        default -> new Select<Boolean>().onSend(ch, v, () -> true).onTimeout(d, () -> false).select();
-                    };
+                    boolean sent = timedSend(ch, v, random);
                     if (sent) {
                         delivered.add(v);
                     } else {
@@ -472,20 +498,9 @@ class TimeEdgesTest {
         for (int c = 0; c < 2; c++) {
             consumers.add(Coroutine.create("consumer" + c, () -> {
                 while (true) {
-                    Duration d = shortTimeout(random);
                     Optional<Integer> v;
                     try {
-                        v = switch (random.nextInt(3)) {
-                            case 0 -> ch.tryReceive(d);
-                            case 1 -> {
-                                try {
-                                    yield Optional.of(Coroutine.withTimeout(d.plusNanos(1), ch::receive));
-                                } catch (CoroutineTimeoutException e) {
-                                    yield Optional.empty();
-                                }
-                            }
-                            default -> new Select<Optional<Integer>>().onReceive(ch, Optional::of).onTimeout(d, Optional::empty).select();
-                        };
+                        v = timedReceive(ch, random);
                     } catch (ChannelClosedException e) {
                         return; // closed and drained
                     }
@@ -531,22 +546,8 @@ class TimeEdgesTest {
             Random random = new Random(7);
             try {
                 for (int k = 0; k < 2000; k++) {
-                    int v = k;
-                    Duration d = shortTimeout(random);
-                    boolean sent = switch (random.nextInt(3)) {
-                        case 0 -> ch.trySend(v, d);
-                        case 1 -> {
-                            try {
-                                Coroutine.withTimeout(d.plusNanos(1), () -> ch.send(v));
-                                yield true;
-                            } catch (CoroutineTimeoutException e) {
-                                yield false;
-                            }
-                        }
-                        default -> new Select<Boolean>().onSend(ch, v, () -> true).onTimeout(d, () -> false).select();
-                    };
-                    if (sent) {
-                        delivered.add(v);
+                    if (timedSend(ch, k, random)) {
+                        delivered.add(k);
                     }
                 }
                 ch.close();
@@ -558,20 +559,9 @@ class TimeEdgesTest {
         });
         Random random = new Random(6);
         while (true) {
-            Duration d = shortTimeout(random);
             Optional<Integer> v;
             try {
-                v = switch (random.nextInt(3)) {
-                    case 0 -> ch.tryReceive(d);
-                    case 1 -> {
-                        try {
-                            yield Optional.of(Coroutine.withTimeout(d.plusNanos(1), ch::receive));
-                        } catch (CoroutineTimeoutException e) {
-                            yield Optional.empty();
-                        }
-                    }
-                    default -> new Select<Optional<Integer>>().onReceive(ch, Optional::of).onTimeout(d, Optional::empty).select();
-                };
+                v = timedReceive(ch, random);
             } catch (ChannelClosedException e) {
                 break;
             }
