@@ -1,0 +1,128 @@
+package dev.coro.net;
+
+import static dev.coro.net.IoTimeoutTest.patterned;
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A peer's reset while calls of a connection's {@code java.io} views are parked on it: a write parked
+ * part way, a write waiting behind it and a {@code readNBytes} that has read some of its bytes each
+ * fail with an {@code IOException} naming its own coroutine, its call, the connection and the state,
+ * the two that had done something saying how much, and the connection's later calls fail naming the
+ * state {@code open, failed}.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class ResetUnderParkedViewsTest {
+
+    /**
+     * The kernel tells the first call that looks of the reset, and whichever of the writer and the
+     * reader runs first is told: its message gives the state {@code open}, the two others' {@code open,
+     * failed}, and the cause of each is the reset or what follows it; the rest of each message is fixed.
+     * The write behind the one parked part way wrote nothing, so its message gives no count; the
+     * reader's gives the three bytes it read.
+     */
+    @Test
+    @Timeout(30)
+    void aWriteParkedPartWayTheWriteBehindItAndAReadNBytesPartWayEachFailNamingItsOwnCallAndWhatItDid() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress()); // blocking; never reads
+             TcpConnection c = listener.accept()) {
+            String connection = name(c);
+            InputStream in = c.input();
+            OutputStream out = c.output();
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            Map<String, String> failures = new TreeMap<>();
+            List<String> returned = new ArrayList<>();
+            peer.write(bytes("abc"));
+            List<Coroutine> parked = new ArrayList<>();
+            for (String who : List.of("writer", "behind", "reader")) { // each parked before the next starts
+                ViewCall call = switch (who) {
+                    case "writer" -> () -> out.write(data); // fills the sockets' buffers and parks part way
+                    case "behind" -> () -> out.write(new byte[100]); // waits for the writer's end
+                    default -> () -> in.readNBytes(new byte[10], 0, 10); // takes abc and waits for more
+                };
+                Coroutine p = Coroutine.create(who, () -> call(who, call, failures, returned));
+                while (!p.isFinished() && p.state() != State.PARKED) {
+                    Coroutine.yield();
+                }
+                assertThat(p.state()).as(who).isEqualTo(State.PARKED);
+                parked.add(p);
+            }
+            assertThat(Coroutine.dump()).contains(
+                    "coroutine 'writer': PARKED, waits to write to " + connection,
+                    "coroutine 'behind': PARKED, waits to write to " + connection,
+                    "coroutine 'reader': PARKED, waits to read from " + connection);
+
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset, which loopback delivers before the close returns
+            for (Coroutine p : parked) {
+                p.join();
+            }
+
+            assertThat(returned).as("no call returned").isEmpty();
+            String state = " \\(open(, failed)?\\): ";
+            String quoted = Pattern.quote(connection);
+            assertThat(failures.keySet()).containsExactly("behind", "reader", "writer");
+            assertThat(failures.get("writer")).matches("coroutine 'writer' cannot write to " + quoted + state
+                    + "\\S.*; \\d+ of the " + data.length + " bytes of this write were written before it failed");
+            assertThat(failures.get("behind")).as("it wrote nothing, so gives no count")
+                    .matches("coroutine 'behind' cannot write to " + quoted + state + "\\S.*")
+                    .doesNotContain("bytes of this write");
+            assertThat(failures.get("reader")).matches("coroutine 'reader' cannot read from " + quoted + state
+                    + "\\S.*; 3 of the 10 bytes of this read were read into the array before it failed");
+            assertThat(failures.values()).as("the first told of the reset finds the connection open, the others failed")
+                    .filteredOn(m -> m.contains(" (open): ")).hasSize(1);
+            int written = Integer.parseInt(failures.get("writer").replaceAll(".*; (\\d+) of the \\d+ bytes of this write.*", "$1"));
+            assertThat(written).as("the part of the write that went out").isBetween(1, data.length - 1);
+            assertThat(LoopProbe.ioWaits()).as("no wait left behind").isZero();
+
+            assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", open, failed]");
+            assertThatThrownBy(() -> out.write('x'))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot write to " + connection + " (open, failed): ");
+            assertThatThrownBy(in::read)
+                    .as("not the end of the stream: the peer reset the connection")
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("main context 'main' cannot read from " + connection + " (open, failed): ");
+        }
+    }
+
+    /** A call of a view that returns nothing useful here, or throws. */
+    @FunctionalInterface
+    private interface ViewCall {
+        void call() throws IOException;
+    }
+
+    /** Runs {@code call} of coroutine {@code who}, recording the message it fails with, or that it returned. */
+    private static void call(String who, ViewCall call, Map<String, String> failures, List<String> returned) {
+        try {
+            call.call();
+            returned.add(who);
+        } catch (IOException e) {
+            failures.put(who, e.getMessage());
+        }
+    }
+}
