@@ -776,6 +776,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private boolean offer(T value) {
         ChannelWaiter<T> r = pollLocked(receivers);
         if (r != null) {
+            if (back != 0) {
+                return offerBehindGivenBack(r, value);
+            }
             r.value = value;
             r.handed = ++handOffs;
             r.complete(false);
@@ -786,6 +789,25 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /**
+     * {@link #offer} of {@code value} that found {@code r}, a receiver waiting (locked, out of the queue),
+     * while values given back wait at the head of the buffer: a value given back from another thread while
+     * a select of this channel's thread could wait here, whose hand-off to the receivers waiting that thread
+     * has yet to run ({@link #giveBackFromAfar}). They were sent before {@code value}, so they go first, to
+     * {@code r} and the receivers after it ({@link #handBuffered}); then {@code value} goes as any send's:
+     * to a receiver still waiting, else into the buffer if it has room. Apart from the offer, so that it
+     * stays small.
+     *
+     * @return whether {@code value} was sent; false: the buffer is full, and the caller waits or gives up
+     */
+    private boolean offerBehindGivenBack(ChannelWaiter<T> r, T value) {
+        r.handed = headOrder();
+        r.value = takeHead();
+        r.complete(false);
+        handBuffered();
+        return offer(value); // no value given back is left once a receiver is: it cannot come here again
     }
 
     /**
@@ -1330,6 +1352,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             if (closed) {
                 return false;
             }
+            if (back != 0) {
+                // values given back before wait at the head, receivers perhaps behind them (giveBackFromAfar):
+                // this one takes its place among them in the order of hand-offs, and the oldest go first
+                putBack(value, handed);
+                handBuffered();
+                return true;
+            }
             ChannelWaiter<T> r = pollLocked(receivers);
             if (r != null) {
                 r.value = value; // another receiver waits: it takes the value, which must not sit buffered
@@ -1416,7 +1445,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * Hands buffered values to the receivers still waiting, oldest first: there are such receivers only
      * after a value given back from another thread while a select of this thread may wait here (see
-     * {@link #giveBackFromAfar}); on this channel's thread, the lock held if it is shared.
+     * {@link #giveBackFromAfar}); the lock held if it is shared, on this channel's thread, or on another
+     * where it runs an operation in place (then no select of this thread waits here). A send or a value
+     * given back that meets such receivers runs it first, so that the values given back keep their place
+     * before it.
      */
     private void handBuffered() {
         for (ChannelWaiter<T> r; buffered() > 0 && (r = pollLocked(receivers)) != null; ) {
@@ -1873,6 +1905,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     private void serveSend(RemoteOp<T> r) {
+        if (back != 0 && !closed) {
+            handBuffered(); // values given back go to the receivers waiting before a later send does (see offerBehindGivenBack)
+        }
         if (closed) {
             finish(r, true);
         } else if (pairWithFirst(r, receivers)) {
