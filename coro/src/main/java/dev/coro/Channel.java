@@ -816,7 +816,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * no sender's value: the sender waits until there is room, as for any full buffer.
      */
     private T poll() {
-        T v = takeHead();
+        T v = back == 0 ? buffer.poll() : takeHeadAfterWaitingReceivers(); // takeHead(), its common case inline
         if (v != null && buffered() >= capacity) {
             return v;
         }
@@ -831,6 +831,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         s.complete(false);
         return v;
+    }
+
+    /**
+     * {@link #takeHead()} for {@link #poll()} while values given back wait at the head of the buffer: receivers
+     * that have waited longer than the caller may wait behind them still, a value given back from another thread
+     * while a select of this channel's thread could wait here, whose hand-off that thread has yet to run
+     * ({@link #giveBackFromAfar}). They take those values first, as the longest-waiting receivers
+     * ({@link #handBuffered}); the caller takes what is left, if anything. Apart from the poll, so that it stays small.
+     */
+    private T takeHeadAfterWaitingReceivers() {
+        handBuffered();
+        return takeHead();
     }
 
     /**
@@ -1446,9 +1458,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * Hands buffered values to the receivers still waiting, oldest first: there are such receivers only
      * after a value given back from another thread while a select of this thread may wait here (see
      * {@link #giveBackFromAfar}); the lock held if it is shared, on this channel's thread, or on another
-     * where it runs an operation in place (then no select of this thread waits here). A send or a value
-     * given back that meets such receivers runs it first, so that the values given back keep their place
-     * before it.
+     * where it runs an operation in place (then no select of this thread waits here). A send, a receive or
+     * a value given back that meets such receivers runs it first, so that the values given back keep their
+     * place before a later send's, and go to the receivers that waited longest.
      */
     private void handBuffered() {
         for (ChannelWaiter<T> r; buffered() > 0 && (r = pollLocked(receivers)) != null; ) {
@@ -1926,6 +1938,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     private void serveReceive(RemoteOp<T> r) {
+        if (back != 0) {
+            handBuffered(); // values given back go to the receivers that waited longer first (see takeHeadAfterWaitingReceivers)
+        }
         if (buffered() > 0) {
             if (r.lock()) {
                 r.handed = headOrder();

@@ -3,9 +3,9 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -16,15 +16,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A value handed to a receiver of another thread that gives it back (closed before it ran) while a select of
  * the channel's thread waits on the channel goes to the head of the buffer, and that thread is asked to hand
- * it on: a send, or another value given back, that comes before that thread has done so still lets it go
- * first, so the select takes the value sent first and the order of the sends is kept. Each test blocks the
- * channel's thread on a latch between the give-back and the later operation, so that they meet in that order.
+ * it on: a send, a receive, or another value given back, that comes before that thread has done so still lets it
+ * go first, to the select, which waited longest, so that the order of the sends is kept and the longest-waiting
+ * receiver is served first. Each test blocks the channel's thread on a latch between the give-back and the later
+ * operation, so that they meet in that order.
  */
 @ExtendWith(FreshThread.class)
-class GivenBackBeforeLaterSendsTest {
+class GivenBackWhileASelectWaitsTest {
 
     /** A bound for latches that open long before it: a guard against a hang. */
     private static final long GUARD_SECONDS = 30;
+    private static final Duration GUARD = Duration.ofSeconds(GUARD_SECONDS);
 
     private final List<String> log = new ArrayList<>();
 
@@ -136,5 +138,55 @@ class GivenBackBeforeLaterSendsTest {
         assertThat(remote.join()).isEqualTo(State.CLOSED);
         assertThat(local.state()).isEqualTo(State.CLOSED);
         assertThat(log).containsExactly("select got first", "then Optional[second], Optional.empty");
+    }
+    @Test
+    @Timeout(60)
+    void aReceiveOfTheChannelsThreadBeforeItHandsOnAValueGivenBackLeavesItToTheSelectThatWaitedLonger() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        share(ch);
+        CountDownLatch selectWaits = new CountDownLatch(1);
+        CountDownLatch givenBack = new CountDownLatch(1);
+        CompletableFuture<State> remote = remoteReceiverClosedOn(ch, selectWaits, givenBack);
+        Coroutine.create("late-receiver", () -> {
+            selectWaits.countDown();
+            await(givenBack); // no scheduling point of this thread since the give-back: its hand-off is still to come
+            log.add("late receiver got " + ch.tryReceive());
+            ch.send("second");
+        });
+        ch.send("first"); // handed to the remote receiver
+        log.add("select got " + new Select<String>().onReceive(ch, v -> v).select());
+        log.add("then " + ch.tryReceive());
+        assertThat(remote.join()).isEqualTo(State.CLOSED);
+        assertThat(log).containsExactly("late receiver got Optional.empty", "select got first", "then Optional[second]");
+    }
+
+    @Test
+    @Timeout(60)
+    void aReceiveOfAnotherThreadPostedBeforeTheHandOffOfAValueGivenBackLeavesItToTheSelectThatWaitedLonger() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        share(ch);
+        CountDownLatch selectWaits = new CountDownLatch(1);
+        CountDownLatch receivePosted = new CountDownLatch(1);
+        CountDownLatch givenBack = new CountDownLatch(1);
+        CompletableFuture<State> remote = remoteReceiverClosedOn(ch, receivePosted, givenBack);
+        CompletableFuture<String> late = Peer.start("late", () -> {
+            await(selectWaits);
+            CompletableFuture<String> received = new CompletableFuture<>();
+            Coroutine.create("late-receiver", () -> received.complete("late receiver got " + ch.tryReceive(Duration.ofHours(1))));
+            Coroutine.yield(); // it waits for the channel's thread to run its post
+            receivePosted.countDown();
+            return Coroutine.await(received);
+        });
+        Coroutine.create("blocker", () -> {
+            selectWaits.countDown();
+            await(givenBack); // the post of the receive, then the one handing on the value given back, wait for this thread
+        });
+        ch.send("first"); // handed to the remote receiver
+        // (guarded: were the value handed to the late receiver, nothing would come to the select)
+        log.add("select got " + Coroutine.withTimeout(GUARD, () -> new Select<String>().onReceive(ch, v -> v).select()));
+        ch.send("second"); // to the late receiver, which waits in the queue now
+        log.add(late.join());
+        assertThat(remote.join()).isEqualTo(State.CLOSED);
+        assertThat(log).containsExactly("select got first", "late receiver got Optional[second]");
     }
 }
