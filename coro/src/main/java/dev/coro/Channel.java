@@ -121,7 +121,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1, or those of
      * the {@link VirtualTime#run} it is created in).
      *
-     * @param capacity how many values it buffers; 0 for a rendezvous
+     * @param capacity how many values it buffers; 0 for a rendezvous (a buffer holds at most 2^30 values,
+     *                 whatever its capacity: a send that would buffer more throws {@code OutOfMemoryError})
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
     public Channel(int capacity) {
@@ -133,7 +134,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *
      * @param name     the name shown by {@link #toString()}, dumps and error messages (made safe for one line as for
      *                 {@link Coroutine#create(String, Runnable)}); null for a default one
-     * @param capacity how many values it buffers; 0 for a rendezvous
+     * @param capacity how many values it buffers; 0 for a rendezvous (a buffer holds at most 2^30 values,
+     *                 whatever its capacity: a send that would buffer more throws {@code OutOfMemoryError})
      * @throws IllegalArgumentException if {@code capacity} is negative
      */
     public Channel(String name, int capacity) {
