@@ -118,6 +118,15 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private int selecting;
     /**
+     * How many operations of other threads have been queued here since the queues were last swept of
+     * the waiters whose thread has ended ({@link #queueFromAfar}); under the lock if it is shared.
+     */
+    private int queuedFromAfar;
+    /** At how many operations of other threads queued the next sweep comes: as many as the last sweep left queued, at least 16. */
+    private int sweepAt = MIN_SWEEP;
+    /** The fewest operations of other threads queued between two sweeps. */
+    private static final int MIN_SWEEP = 16;
+    /**
      * Creates a channel named {@code channel-N} (N counting the thread's channels from 1, or those of
      * the {@link VirtualTime#run} it is created in).
      *
@@ -1935,7 +1944,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             refuse(r);
         } else if (!r.isStale()) { // one that timed out before its post ran stays out
             r.waited = true;
-            senders.add(r);
+            queueFromAfar(senders, r);
         }
     }
 
@@ -1965,8 +1974,42 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } else if (r.kind == RemoteOp.TRY_RECEIVE) {
             refuse(r);
         } else if (!r.isStale()) { // one that timed out before its post ran stays out
-            receivers.add(r);
+            queueFromAfar(receivers, r);
         }
+    }
+
+    /**
+     * Queues {@code r}, an operation of another thread that must wait, in {@code q} (under the lock if the
+     * channel is shared); every so often first drops, from both queues, the waiters whose thread has ended
+     * ({@link ChannelWaiter#isStale}). Such a waiter (a plain or virtual thread returned with a coroutine
+     * parked here) is dropped when an operation meets it anyway, but on a channel whose waiters nothing
+     * meets for long (one that is only closed at shutdown, say) every thread that ended so would leave its
+     * scheduler, its coroutines and their stacks behind, for as long as the channel lives. Swept after as
+     * many such operations as the last sweep left waiting (at least {@link #MIN_SWEEP}), the queues hold at
+     * most about twice the waiters still alive, and the sweeps cost O(1) per operation, amortized. Off the
+     * paths of the channel's own thread: an operation of another thread that waits here comes through this.
+     */
+    private void queueFromAfar(WaitQueue<ChannelWaiter<T>> q, RemoteOp<T> r) {
+        if (++queuedFromAfar >= sweepAt) {
+            int left = sweep(senders) + sweep(receivers);
+            queuedFromAfar = 0;
+            sweepAt = Math.max(MIN_SWEEP, left);
+        }
+        q.add(r);
+    }
+
+    /** Drops every waiter of {@code q} that only waits to be taken out ({@link ChannelWaiter#isStale}); how many are left. */
+    private static <T> int sweep(WaitQueue<ChannelWaiter<T>> q) {
+        int left = 0;
+        for (ChannelWaiter<T> w = q.first(), next; w != null; w = next) {
+            next = q.next(w);
+            if (w.isStale()) {
+                q.remove(w);
+            } else {
+                left++;
+            }
+        }
+        return left;
     }
 
     /**
