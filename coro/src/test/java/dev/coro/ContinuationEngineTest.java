@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Coroutine.State;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -56,6 +59,62 @@ class ContinuationEngineTest {
         AtomicReference<String> seen = new AtomicReference<>();
         Coroutine.create("body", () -> seen.set(local.get())).switchTo();
         assertThat(seen.get()).isEqualTo("owner's");
+    }
+
+    @Test
+    void aGeneratorBodySharesItsConsumersThreadLocals() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        local.set("consumer's");
+        List<String> seen = new ArrayList<>();
+        try (Generator<String> g = Generator.of("locals", out -> {
+            out.emit(local.get());
+            local.set("body's");
+            out.emit("set");
+        })) {
+            seen.add(g.next());
+            seen.add(g.next());
+        }
+        seen.add(local.get());
+        assertThat(seen).containsExactly("consumer's", "set", "body's");
+    }
+
+    @Test
+    @Timeout(10)
+    void aThreadMadeInABodyInheritsTheOwnerThreadsInheritableThreadLocals() {
+        InheritableThreadLocal<String> inheritable = new InheritableThreadLocal<>();
+        inheritable.set("owner's");
+        AtomicReference<String> inherited = new AtomicReference<>();
+        Coroutine.create("maker", () -> {
+            Thread made = Thread.ofPlatform().start(() -> inherited.set(inheritable.get()));
+            try {
+                made.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }).switchTo();
+        assertThat(inherited.get()).isEqualTo("owner's");
+    }
+
+    @Test
+    void whatABodySetsOnItsCurrentThreadIsSetOnTheOwnerThreadForMainToo() {
+        Thread owner = Thread.currentThread();
+        Thread.UncaughtExceptionHandler handler = (t, e) -> {
+        };
+        Coroutine.create("setter", () -> {
+            Thread.currentThread().setName("renamed by a body");
+            Thread.currentThread().setUncaughtExceptionHandler(handler);
+        }).switchTo();
+        assertThat(owner.getName()).isEqualTo("renamed by a body");
+        assertThat(owner.getUncaughtExceptionHandler()).isSameAs(handler);
+    }
+
+    @Test
+    void anExceptionMadeInAGeneratorBodyShowsBelowTheBodyTheConsumersCall() {
+        try (Generator<Throwable> g = Generator.of("maker", out -> out.emit(new Exception()))) {
+            Throwable made = g.next();
+            assertThat(Arrays.stream(made.getStackTrace()).map(StackTraceElement::getMethodName))
+                    .contains("next", "anExceptionMadeInAGeneratorBodyShowsBelowTheBodyTheConsumersCall");
+        }
     }
 
     @Test

@@ -212,6 +212,81 @@ class ThreadEngineTest {
     }
 
     @Test
+    void aGeneratorBodyHasThreadLocalsOfItsOwnAndInheritsNone() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        InheritableThreadLocal<String> inheritable = new InheritableThreadLocal<>();
+        local.set("consumer's");
+        inheritable.set("consumer's");
+        List<String> seen = new ArrayList<>();
+        try (Generator<String> g = Generator.of("locals", out -> {
+            out.emit(local.get());
+            out.emit(inheritable.get());
+            local.set("body's");
+            out.emit(local.get());
+            out.emit(local.get()); // kept across the emit before: the body's thread lives on while it is suspended
+        })) {
+            while (g.hasNext()) {
+                seen.add(g.next());
+            }
+        }
+        seen.add(local.get());
+        assertThat(seen).containsExactly(null, null, "body's", "body's", "consumer's");
+    }
+
+    @Test
+    @Timeout(10)
+    void aThreadMadeInABodyInheritsOnlyTheInheritableThreadLocalsTheBodySetNotTheOwnerThreads() {
+        InheritableThreadLocal<String> owners = new InheritableThreadLocal<>();
+        InheritableThreadLocal<String> bodys = new InheritableThreadLocal<>();
+        owners.set("owner's");
+        List<String> inherited = new ArrayList<>();
+        Coroutine.create("maker", () -> {
+            bodys.set("body's");
+            Thread made = Thread.ofPlatform().start(() -> {
+                inherited.add(owners.get());
+                inherited.add(bodys.get());
+            });
+            try {
+                made.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }).switchTo();
+        assertThat(inherited).containsExactly(null, "body's");
+    }
+
+    @Test
+    void whatABodySetsOnItsCurrentThreadStaysWithItsVirtualThreadAndMainNeverSeesIt() {
+        Thread owner = Thread.currentThread();
+        String ownersName = owner.getName();
+        Thread.UncaughtExceptionHandler ownersHandler = owner.getUncaughtExceptionHandler();
+        Thread.UncaughtExceptionHandler handler = (t, e) -> {
+        };
+        Coroutine c = Coroutine.create("setter", () -> {
+            Thread.currentThread().setName("renamed by a body");
+            Thread.currentThread().setUncaughtExceptionHandler(handler);
+            Coroutine.yield();
+        });
+        c.switchTo();
+        assertThat(owner.getName()).isEqualTo(ownersName);
+        assertThat(owner.getUncaughtExceptionHandler()).isSameAs(ownersHandler).isNotSameAs(handler);
+        Thread bodys = ThreadEngine.threadOf(c);
+        assertThat(bodys.getName()).isEqualTo("renamed by a body");
+        assertThat(bodys.getUncaughtExceptionHandler()).isSameAs(handler);
+        c.close();
+    }
+
+    @Test
+    void anExceptionMadeInAGeneratorBodyEndsAtItsVirtualThreadsEntryWithNoFrameOfTheConsumer() {
+        try (Generator<Throwable> g = Generator.of("maker", out -> out.emit(new Exception()))) {
+            StackTraceElement[] frames = g.next().getStackTrace();
+            assertThat(Arrays.stream(frames).map(StackTraceElement::getMethodName))
+                    .doesNotContain("next", "anExceptionMadeInAGeneratorBodyEndsAtItsVirtualThreadsEntryWithNoFrameOfTheConsumer");
+            assertThat(frames[frames.length - 1].getClassName()).isEqualTo("java.lang.VirtualThread");
+        }
+    }
+
+    @Test
     void anInterruptOfAParkedContextIsKeptForItsThread() {
         Thread owner = Thread.currentThread();
         AtomicReference<Boolean> bodyInterrupted = new AtomicReference<>();
