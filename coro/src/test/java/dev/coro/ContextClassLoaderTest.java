@@ -65,4 +65,35 @@ class ContextClassLoaderTest {
         }
         assertThat(seen).containsExactly(consumers, bodys);
     }
+
+    @Test
+    void aContextClassLoaderSetAsCloseUnwindsABodyIsTheOneItsCloserSeesAfter() {
+        ClassLoader set = loader("set in finally");
+        Coroutine c = Coroutine.create("setsInFinally", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                Thread.currentThread().setContextClassLoader(set);
+            }
+        });
+        c.switchTo();
+        c.close();
+        assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(set);
+    }
+
+    @Test
+    void aContextClassLoaderSetAsCloseUnwindsAGeneratorBodyIsTheOneItsConsumerSeesAfter() {
+        ClassLoader set = loader("set in finally");
+        Generator<Integer> g = Generator.of("setsInFinally", out -> {
+            try {
+                out.emit(1);
+                out.emit(2);
+            } finally {
+                Thread.currentThread().setContextClassLoader(set);
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        g.close();
+        assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(set);
+    }
 }

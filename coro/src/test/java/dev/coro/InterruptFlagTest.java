@@ -39,6 +39,38 @@ class InterruptFlagTest {
     }
 
     @Test
+    void anInterruptABodyLeavesSetAsCloseUnwindsItIsSeenByItsCloser() {
+        Coroutine c = Coroutine.create("interruptsInFinally", () -> {
+            try {
+                Coroutine.yield();
+            } finally {
+                Thread.currentThread().interrupt();
+            }
+        });
+        c.switchTo();
+        assertThat(Thread.interrupted()).as("main, before the close").isFalse();
+        c.close();
+        assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
+        assertThat(Thread.interrupted()).as("main, after the close").isTrue();
+    }
+
+    @Test
+    void anInterruptAGeneratorBodyLeavesSetAsCloseUnwindsItIsSeenByItsConsumer() {
+        Generator<Integer> g = Generator.of("interruptsInFinally", out -> {
+            try {
+                out.emit(1);
+                out.emit(2);
+            } finally {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(Thread.interrupted()).as("the consumer, before the close").isFalse();
+        g.close();
+        assertThat(Thread.interrupted()).as("the consumer, after the close").isTrue();
+    }
+
+    @Test
     @Timeout(10)
     void anInterruptABodyLeavesSetAsItEndsWhileMainWaitsInVirtualTimeRunIsSeenByTheContextThatRunsNext() {
         AtomicReference<Boolean> sleeperSaw = new AtomicReference<>();
