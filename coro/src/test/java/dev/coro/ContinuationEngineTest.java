@@ -118,6 +118,23 @@ class ContinuationEngineTest {
     }
 
     @Test
+    void aBodyAndMainShareTheOwnerThreadsOneInterruptFlagAcrossSwitches() {
+        List<Boolean> bodySaw = new ArrayList<>();
+        Coroutine c = Coroutine.create("flags", () -> {
+            bodySaw.add(Thread.interrupted()); // main's, set before the switch
+            Thread.currentThread().interrupt();
+            Coroutine.yield();
+            bodySaw.add(Thread.interrupted()); // cleared by main meanwhile
+        });
+        Thread.currentThread().interrupt();
+        c.switchTo();
+        assertThat(Thread.interrupted()).as("main, after the body set the flag and yielded").isTrue();
+        c.switchTo();
+        assertThat(bodySaw).containsExactly(true, false);
+        assertThat(Thread.interrupted()).isFalse();
+    }
+
+    @Test
     void aCoroutineEntersAMonitorMainHoldsAcrossTheSwitchSinceTheyShareTheThread() {
         Object lock = new Object();
         AtomicReference<Boolean> entered = new AtomicReference<>(false);

@@ -287,6 +287,24 @@ class ThreadEngineTest {
     }
 
     @Test
+    void aBodyAndMainEachKeepTheirOwnInterruptFlagAcrossSwitches() {
+        List<Boolean> bodySaw = new ArrayList<>();
+        Coroutine c = Coroutine.create("flags", () -> {
+            bodySaw.add(Thread.interrupted()); // its own, clear: main's stays main's
+            Thread.currentThread().interrupt();
+            Coroutine.yield();
+            bodySaw.add(Thread.interrupted()); // its own, kept while main ran
+        });
+        Thread.currentThread().interrupt();
+        c.switchTo();
+        assertThat(Thread.interrupted()).as("main, its own flag set before the switch").isTrue();
+        assertThat(Thread.interrupted()).as("main, after clearing its own").isFalse();
+        c.switchTo();
+        assertThat(bodySaw).containsExactly(false, true);
+        assertThat(Thread.interrupted()).isFalse();
+    }
+
+    @Test
     void anInterruptOfAParkedContextIsKeptForItsThread() {
         Thread owner = Thread.currentThread();
         AtomicReference<Boolean> bodyInterrupted = new AtomicReference<>();
