@@ -122,6 +122,37 @@ class JfrEventsTest {
     }
 
     /**
+     * A coroutine's park recorded as another coroutine's yield ran it again: on the continuation engine
+     * main's stack runs every coroutine, so below the body's entry stand main's frames (its pending
+     * {@code switchTo}), not those of the coroutine that ran it; on the thread engine, its own thread's entry.
+     */
+    @Test
+    void aParkRecordedAsAnotherCoroutineRanItHasBelowItsBodyMainsPendingCallNotThatCoroutinesYield() throws Exception {
+        List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO).withStackTrace(), () -> {
+            Channel<Integer> jobs = new Channel<>("jobs", 0);
+            Coroutine.create("receiver", () -> jobs.receive()).switchTo();
+            Coroutine sender = Coroutine.create("sender", () -> {
+                jobs.send(1);
+                Coroutine.yield(); // runs the receiver, woken by the send
+            });
+            sender.switchTo();
+            sender.switchTo();
+        }, "dev.coro.Park");
+        assertThat(parks).hasSize(1);
+        List<String> frames = parks.get(0).getStackTrace().getFrames().stream()
+                .map(fr -> fr.getMethod().getType().getName() + "." + fr.getMethod().getName()).toList();
+        assertThat(frames).as("the receiver's park").contains("dev.coro.Channel.receive");
+        List<String> below = frames.subList(frames.indexOf("dev.coro.Context.runBody") + 1, frames.size());
+        if (Engines.running().equals("threads")) {
+            assertThat(below).contains("dev.coro.ThreadEngine$ThreadStack.run")
+                    .doesNotContain("dev.coro.Coroutine.yield", "dev.coro.Coroutine.switchTo");
+        } else {
+            assertThat(below).contains("jdk.internal.vm.Continuation.run", "dev.coro.Coroutine.switchTo")
+                    .doesNotContain("dev.coro.Coroutine.yield");
+        }
+    }
+
+    /**
      * A park inside a generator's body names that generator after the wait, as a dump does: the channel
      * is the body's, not one of the parked context's own code's (on the thread engine the event's
      * stack does not even reach the context's code).
