@@ -447,6 +447,71 @@ class PinningTest {
         assertThat(consumer.state()).isEqualTo(State.FINISHED);
     }
 
+    /**
+     * A generator's body runs on its consumer's thread here: it holds the monitors and locks its consumer
+     * holds around {@code next()}, and enters them again (before it first suspends: see the test above for
+     * what an emit does to a monitor the consumer holds).
+     */
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine the body runs on a thread of its own: see the onTheThreadEngine test")
+    void aGeneratorBodyHoldsAndReentersTheMonitorAndTheLockItsConsumerHoldsOnTheContinuationEngine() {
+        Object monitor = new Object();
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        try (Generator<Integer> g = Generator.of("reenters", out -> {
+            log.add("body holds the monitor: " + Thread.holdsLock(monitor));
+            synchronized (monitor) {
+                log.add("body entered the monitor");
+            }
+            log.add("body holds the lock: " + lock.isHeldByCurrentThread());
+            if (lock.tryLock()) {
+                log.add("body took the lock, hold count " + lock.getHoldCount());
+                lock.unlock();
+            }
+        })) {
+            synchronized (monitor) {
+                lock.lock();
+                try {
+                    log.add("more " + g.hasNext());
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+        assertThat(log).containsExactly("body holds the monitor: true", "body entered the monitor",
+                "body holds the lock: true", "body took the lock, hold count 2", "more false");
+    }
+
+    /**
+     * A generator's body runs on a thread of its own here: the monitors and locks its consumer holds
+     * around {@code next()} are another thread's, so the body's {@code synchronized} on one, or its
+     * {@code lock()}, would wait for a consumer that waits for the body: a deadlock nothing reports.
+     */
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = "on the continuation engine the body runs on its consumer's thread: see the test above")
+    void onTheThreadEngineAGeneratorBodyHoldsNeitherTheMonitorNorTheLockItsConsumerHolds() {
+        Object monitor = new Object();
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        try (Generator<Integer> g = Generator.of("cannotReenter", out -> {
+            log.add("body holds the monitor: " + Thread.holdsLock(monitor));
+            log.add("body holds the lock: " + lock.isHeldByCurrentThread());
+            log.add("body took the lock: " + lock.tryLock());
+        })) {
+            synchronized (monitor) {
+                lock.lock();
+                try {
+                    log.add("more " + g.hasNext());
+                    log.add("consumer holds both: " + (Thread.holdsLock(monitor) && lock.isHeldByCurrentThread()));
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+        assertThat(log).containsExactly("body holds the monitor: false", "body holds the lock: false",
+                "body took the lock: false", "more false", "consumer holds both: true");
+    }
+
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine each coroutine is a thread of its own, so the lock is the holder's alone (and lock() would block for good): see the onTheThreadEngine test")
     void aReentrantLockHeldAcrossAYieldCanBeTakenByAnotherCoroutineOfTheSameThread() {
