@@ -62,6 +62,22 @@ class ContinuationEngineTest {
     }
 
     @Test
+    void whatABodyAndMainWriteToAThreadLocalEachSeesAfterTheNextSwitch() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        List<String> bodySaw = new ArrayList<>();
+        Coroutine c = Coroutine.create("writer", () -> {
+            local.set("body's");
+            Coroutine.yield();
+            bodySaw.add(local.get());
+        });
+        c.switchTo();
+        assertThat(local.get()).as("main, after the body wrote and yielded").isEqualTo("body's");
+        local.set("main's");
+        c.switchTo();
+        assertThat(bodySaw).containsExactly("main's");
+    }
+
+    @Test
     void aGeneratorBodySharesItsConsumersThreadLocals() {
         ThreadLocal<String> local = new ThreadLocal<>();
         local.set("consumer's");

@@ -212,6 +212,23 @@ class ThreadEngineTest {
     }
 
     @Test
+    void aBodyAndMainEachKeepWhatTheyWroteToAThreadLocalAcrossSwitches() {
+        ThreadLocal<String> local = new ThreadLocal<>();
+        List<String> bodySaw = new ArrayList<>();
+        Coroutine c = Coroutine.create("writer", () -> {
+            local.set("body's");
+            Coroutine.yield();
+            bodySaw.add(local.get());
+        });
+        c.switchTo();
+        assertThat(local.get()).as("main, after the body wrote and yielded").isNull();
+        local.set("main's");
+        c.switchTo();
+        assertThat(bodySaw).containsExactly("body's");
+        assertThat(local.get()).isEqualTo("main's");
+    }
+
+    @Test
     void aGeneratorBodyHasThreadLocalsOfItsOwnAndInheritsNone() {
         ThreadLocal<String> local = new ThreadLocal<>();
         InheritableThreadLocal<String> inheritable = new InheritableThreadLocal<>();
