@@ -447,6 +447,42 @@ class PinningTest {
         assertThat(consumer.state()).isEqualTo(State.FINISHED);
     }
 
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "on the thread engine main's lock is its thread's alone: see the onTheThreadEngine test")
+    void aReentrantLockMainHoldsAcrossASwitchIsReenteredByTheCoroutineOnTheContinuationEngine() {
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        lock.lock();
+        try {
+            Coroutine.create("taker", () -> {
+                if (lock.tryLock()) {
+                    log.add("taker took main's lock, hold count " + lock.getHoldCount());
+                    lock.unlock();
+                }
+            }).switchTo();
+        } finally {
+            lock.unlock();
+        }
+        assertThat(log).containsExactly("taker took main's lock, hold count 2");
+        assertThat(lock.isLocked()).isFalse();
+    }
+
+    @Test
+    @EnabledIf(value = "threadEngineRuns", disabledReason = "on the continuation engine a coroutine re-enters main's lock: see the test above")
+    void onTheThreadEngineAReentrantLockMainHoldsAcrossASwitchIsNotTheCoroutines() {
+        ReentrantLock lock = new ReentrantLock();
+        List<String> log = new ArrayList<>();
+        lock.lock();
+        try {
+            Coroutine.create("taker", () -> log.add("taker took main's lock: " + lock.tryLock())).switchTo();
+            log.add("main's hold count " + lock.getHoldCount());
+        } finally {
+            lock.unlock();
+        }
+        assertThat(log).containsExactly("taker took main's lock: false", "main's hold count 1");
+        assertThat(lock.isLocked()).isFalse();
+    }
+
     /**
      * A generator's body runs on its consumer's thread here: it holds the monitors and locks its consumer
      * holds around {@code next()}, and enters them again (before it first suspends: see the test above for
