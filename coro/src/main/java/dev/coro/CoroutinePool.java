@@ -202,8 +202,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Starts a pool of {@code threads} platform threads, each running a scheduler. They are daemons or
-     * not, and of the priority and thread group, as the calling thread; called from a coroutine, as its
-     * owner thread, on both engines.
+     * not, and of the priority, thread group and context class loader, as the calling thread; called from
+     * a coroutine, as its owner thread, on both engines. They inherit none of its inheritable thread locals.
      *
      * @param threads how many threads; typically the number of cores
      * @return the running pool
@@ -809,6 +809,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 builder.group(group);
             }
             this.thread = builder.unstarted(this::run);
+            // the starter's loader, as a thread it made itself would have (and an executor's threads do): a
+            // thread built without inherited thread locals starts with the system class loader otherwise
+            this.thread.setContextClassLoader(startedBy.getContextClassLoader());
         }
 
         EventLoop loop() {

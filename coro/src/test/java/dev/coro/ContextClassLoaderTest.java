@@ -96,4 +96,39 @@ class ContextClassLoaderTest {
         g.close();
         assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(set);
     }
+
+    @Test
+    void aPoolsBodiesSeeTheContextClassLoaderOfTheThreadThatStartedItNotOneItSetsLater() throws Exception {
+        ClassLoader starters = loader("starter's");
+        Thread.currentThread().setContextClassLoader(starters);
+        List<ClassLoader> seen = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            Thread.currentThread().setContextClassLoader(loader("later"));
+            List<java.util.concurrent.CompletableFuture<ClassLoader>> fs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                fs.add(pool.submit(() -> {
+                    Coroutine.yield();
+                    return Thread.currentThread().getContextClassLoader();
+                }));
+            }
+            for (var f : fs) {
+                seen.add(f.get());
+            }
+        }
+        assertThat(seen).hasSize(4).containsOnly(starters);
+    }
+
+    @Test
+    void aPoolStartedInABodyGivesItsBodiesTheOwnerThreadsContextClassLoader() throws Exception {
+        ClassLoader owners = loader("owner's");
+        Thread.currentThread().setContextClassLoader(owners);
+        ClassLoader[] seen = new ClassLoader[1];
+        Coroutine c = Coroutine.create("starter", () -> {
+            try (CoroutinePool pool = CoroutinePool.start(1)) {
+                seen[0] = Coroutine.await(pool.submit(() -> Thread.currentThread().getContextClassLoader()));
+            }
+        });
+        c.join();
+        assertThat(seen[0]).isSameAs(owners);
+    }
 }
