@@ -2110,8 +2110,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
     private IllegalStateException ownerEnded(Context self, String op) {
         if (permits) { // a semaphore's permits: refused as the semaphore's own call, in the words of its other refusals
-            return new IllegalStateException(caller(self) + " cannot " + semaphoreCall(op) + " "
-                    + Semaphore.describe(name.substring(0, name.length() - Semaphore.CHANNEL_SUFFIX.length()), size(), capacity)
+            return new IllegalStateException(caller(self) + " cannot " + describeOperation(op)
                     + ": it belongs to thread " + ownerName() + ", which has ended");
         }
         return new IllegalStateException(caller(self) + " cannot " + op + " " + describe() + " (" + state()
@@ -2119,15 +2118,52 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * {@code op} (e.g. {@code receive from}) on this channel as dumps, events, signals and errors name a
+     * wait for it: {@code receive from channel 'jobs'}. On the channel of a {@link Semaphore}'s permits it is
+     * the semaphore's call that made {@code op}, on the semaphore with its permits free now, in the words of
+     * the semaphore's refusals ({@code acquire a permit of Semaphore[db, 0 of 10 permits free]}): the channel
+     * underneath is not the user's. Made only when a wait is described, never by an operation.
+     */
+    String describeOperation(String op) {
+        if (permits) {
+            String call = semaphoreCall(op);
+            if (call != null) {
+                return call + " " + describeSemaphore();
+            }
+        }
+        return op + " " + describe();
+    }
+
+    /**
      * The call of a {@link Semaphore} that made {@code op} of its permits' channel: a release is a
-     * {@code trySend}, a timed or untimed {@code tryAcquire} a {@code tryReceive}, an acquire a receive.
+     * {@code trySend}, a timed or untimed {@code tryAcquire} a {@code tryReceive}, an acquire a receive;
+     * null for an operation no call of a semaphore makes.
      */
     private static String semaphoreCall(String op) {
         return switch (op) {
             case "trySend to" -> "release";
             case "tryReceive from" -> "tryAcquire a permit of";
-            default -> "acquire a permit of";
+            case "receive from" -> "acquire a permit of";
+            default -> null;
         };
+    }
+
+    /**
+     * The {@link Semaphore} whose permits this channel holds, as its {@code toString()} names it, with the
+     * permits free now: {@code Semaphore[db, 3 of 10 permits free]}; any thread may ask, as of its
+     * {@link Semaphore#availablePermits()}.
+     */
+    private String describeSemaphore() {
+        return Semaphore.describe(name.substring(0, name.length() - Semaphore.CHANNEL_SUFFIX.length()),
+                Semaphore.free(size(), capacity), capacity);
+    }
+
+    /**
+     * What kind of wait a waiter of this channel's thread is, for observers ({@link Wait#reason()}):
+     * {@code semaphore} on a {@link Semaphore}'s permits, else {@code channel}.
+     */
+    String waitReason() {
+        return permits ? "semaphore" : "channel";
     }
 
     /** This channel's thread. */

@@ -134,23 +134,26 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         return sender && done && !closed;
     }
 
+    /** {@code channel}, or {@code semaphore} on a {@link Semaphore}'s permits. */
     @Override
     public String reason() {
-        return "channel";
+        return channel.waitReason();
     }
 
     /**
      * What the context waits to do, e.g. {@code receive from channel 'jobs'}, or the timed call that
      * waits ({@code tryReceive from channel 'jobs'}, with {@code for ever (a timeout past the clock's
-     * range)} if no timer ends it); shown by dumps and errors.
+     * range)} if no timer ends it); on a {@link Semaphore}'s permits, the semaphore's call
+     * ({@code acquire a permit of Semaphore[db, 0 of 10 permits free]}, {@code tryAcquire a permit of …});
+     * shown by dumps and errors.
      */
     @Override
     public String toString() {
         long t = timeout;
         if (t == 0) {
-            return (sender ? "send to " : "receive from ") + channel.describe();
+            return channel.describeOperation(sender ? "send to" : "receive from");
         }
-        return (sender ? "trySend to " : "tryReceive from ") + channel.describe()
+        return channel.describeOperation(sender ? "trySend to" : "tryReceive from")
                 + (t == Long.MAX_VALUE ? " for ever (a timeout past the clock's range)" : "");
     }
 }

@@ -10,7 +10,7 @@ import jdk.jfr.Threshold;
 
 /**
  * The JFR event of one park: a context (a coroutine, or a thread's main) waited on a channel, a
- * select, a sleep, I/O or another thread, from its park until it ran again.
+ * semaphore, a select, a sleep, I/O or another thread, from its park until it ran again.
  *
  * <p>Recorded like the JDK's {@code jdk.ThreadPark}: enabled, with a threshold (20 ms unless the
  * recording's settings say otherwise) and the stack of the park. Before Flight Recorder
@@ -37,7 +37,7 @@ final class Park extends Event {
     long coroutineNumber;
 
     @Label("Reason")
-    @Description("What kind of wait: channel, select, sleep, io, thread (a future, another thread's channel), join (a join of a coroutine) or pool")
+    @Description("What kind of wait: channel, semaphore (an acquire of a semaphore of the thread), select, sleep, io, thread (a future, another thread's channel or semaphore), join (a join of a coroutine) or pool")
     String reason;
 
     @Label("Waits For")

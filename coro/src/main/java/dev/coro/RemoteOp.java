@@ -64,10 +64,14 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         return 0;
     }
 
-    /** What the caller waits to do, for dumps and errors, e.g. {@code receive from channel 'jobs' of thread main}. */
+    /**
+     * What the caller waits to do, for dumps and errors, e.g. {@code receive from channel 'jobs' of thread 'main' (#1)};
+     * on a {@link Semaphore}'s permits, the semaphore's call ({@code acquire a permit of Semaphore[db, 0 of 10 permits
+     * free] of thread 'main' (#1)}).
+     */
     @Override
     public String toString() {
-        return operation + " " + channel.describe() + " of thread " + channel.ownerName();
+        return channel.describeOperation(operation) + " of thread " + channel.ownerName();
     }
 
     /** On the channel's thread: runs the operation. */

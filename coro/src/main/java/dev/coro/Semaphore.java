@@ -23,9 +23,8 @@ import java.util.function.Supplier;
  * close of its coroutine, a {@code withTimeout}) goes back to the next waiter or to the semaphore,
  * and a timed acquire that times out took none, so no permit is ever lost or made; every context of
  * the thread parked in an acquire with nothing else to run is a {@link DeadlockException} naming
- * them (their wait is a receive from the channel {@code 'NAME (semaphore)'}); contexts of other
- * threads may acquire and release it too (docs/THREADS.md), while its thread lives. There are two
- * exceptions. Once its thread has ended, another thread's acquire is refused as every other
+ * them; contexts of other threads may acquire and release it too (docs/THREADS.md), while its thread
+ * lives. There are two exceptions. Once its thread has ended, another thread's acquire is refused as every other
  * operation then is, where a receive would take a value left in the channel's buffer: no release
  * could give that permit back. And where a release must be posted to the semaphore's thread it is
  * posted as a channel's close is, not as a {@code trySend}, so that a release in a {@code finally} of
@@ -36,6 +35,12 @@ import java.util.function.Supplier;
  * to a waiter that has not run yet counts as that waiter's, so a release meanwhile is accepted; should
  * the waiter's wait then be cancelled, undoing its acquire, the permit it was handed is dropped if every
  * permit is free already: never are more free than it was made with.
+ *
+ * <p>A wait for a permit is named as this semaphore's call on it, wherever a text describes it (a dump, the
+ * signal of a {@code withTimeout} that interrupts it, a {@link DeadlockException}, the JMX view, the JFR park
+ * event), not as the receive of its channel: {@code acquire a permit of Semaphore[db, 0 of 10 permits free]},
+ * {@code tryAcquire a permit of …} for a timed acquire, and from another thread, waiting for this one's answer,
+ * {@code … of thread 'main' (#1)}; its permits free are counted as the text is made.
  */
 public final class Semaphore {
 
@@ -272,12 +277,19 @@ public final class Semaphore {
      * @return the free permits, 0 to the number it was made with
      */
     public int availablePermits() {
-        int free = permits.size();
-        // From another thread, before the channel is shared, its two counts (the buffer's, the permits given back)
-        // are read without a lock while its thread may move a permit from one to the other (taken by an acquire,
-        // handed by a release to a waiter that is then cancelled and gives it back): so the sum may count it twice,
-        // or, near Integer.MAX_VALUE permits, overflow. Never more are free than it was made with.
-        return free < 0 || free > count ? count : free;
+        return free(permits.size(), count);
+    }
+
+    /**
+     * The permits free of a semaphore of {@code count} whose channel buffers {@code buffered}: that many, unless
+     * a count read from another thread is out of range. From another thread, before the channel is shared, its
+     * two counts (the buffer's, the permits given back) are read without a lock while its thread may move a permit
+     * from one to the other (taken by an acquire, handed by a release to a waiter that is then cancelled and gives
+     * it back): so the sum may count it twice, or, near {@code Integer.MAX_VALUE} permits, overflow. Never more are
+     * free than it was made with.
+     */
+    static int free(int buffered, int count) {
+        return buffered < 0 || buffered > count ? count : buffered;
     }
 
     /**

@@ -18,9 +18,10 @@ interface Wait {
 
     /**
      * What kind of wait this is, for observers (the JFR park event, the JMX view): {@code channel},
-     * {@code select}, {@code sleep}, {@code io}, {@code thread} (something another thread completes:
-     * a future, an operation on another thread's channel), {@code join} (a {@link Coroutine#join}) or
-     * {@code pool} (a pool thread's main waiting for work).
+     * {@code semaphore} (an acquire of a {@link Semaphore} of the thread), {@code select}, {@code sleep},
+     * {@code io}, {@code thread} (something another thread completes: a future, an operation on another
+     * thread's channel or semaphore), {@code join} (a {@link Coroutine#join}) or {@code pool} (a pool
+     * thread's main waiting for work).
      */
     String reason();
 

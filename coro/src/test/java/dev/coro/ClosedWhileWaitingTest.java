@@ -72,7 +72,7 @@ class ClosedWhileWaitingTest {
                         + " it unwinds (state RUNNING, closing)",
                 "trySend: coroutine 'c' is being closed: its trySend to channel 'ch' throws this signal so that"
                         + " it unwinds (state RUNNING, closing)",
-                "tryAcquire: coroutine 'c' is being closed: its tryReceive from channel 'permits (semaphore)' throws"
+                "tryAcquire: coroutine 'c' is being closed: its tryAcquire a permit of Semaphore[permits, 0 of 1 permits free] throws"
                         + " this signal so that it unwinds (state RUNNING, closing)");
         log.clear();
 

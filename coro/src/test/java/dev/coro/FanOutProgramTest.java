@@ -89,7 +89,7 @@ class FanOutProgramTest {
                 }
                 assertThat(ok).hasSize(10);
                 assertThat(dump).contains("coroutine 'job 9': PARKED, waits to await java.util.concurrent.CompletableFuture@",
-                        "coroutine 'job 6': PARKED, waits to receive from channel 'backend (semaphore)'");
+                        "coroutine 'job 6': PARKED, waits to acquire a permit of Semaphore[backend, 0 of 3 permits free]");
                 int closed = 0;
                 for (int i = 0; i < jobs; i++) {
                     if (calls.get(i) == null) {

@@ -209,9 +209,9 @@ class GeneratorBodyUnderTimeoutSignalsTest {
             List<Row> rows = List.of(
                     new Row("sleep 1,000.000 ms (t=1,000.000 ms on the virtual clock, 990.000 ms left)",
                             () -> { Coroutine.sleep(Duration.ofSeconds(1)); return 0; }),
-                    new Row("receive from channel 'sem (semaphore)'", () -> { sem.acquire(); return 0; }),
-                    new Row("tryReceive from channel 'sem (semaphore)'", () -> sem.tryAcquire(Duration.ofSeconds(1))),
-                    new Row("receive from channel 'sem (semaphore)'", () -> sem.withPermit(() -> 1)),
+                    new Row("acquire a permit of Semaphore[sem, 0 of 1 permits free]", () -> { sem.acquire(); return 0; }),
+                    new Row("tryAcquire a permit of Semaphore[sem, 0 of 1 permits free]", () -> sem.tryAcquire(Duration.ofSeconds(1))),
+                    new Row("acquire a permit of Semaphore[sem, 0 of 1 permits free]", () -> sem.withPermit(() -> 1)),
                     new Row("join coroutine 'sleeper'", () -> { sleeper.join(); return 0; }),
                     new Row("receive from channel 'ch'", ch::receive),
                     new Row("tryReceive from channel 'ch'", () -> ch.tryReceive(Duration.ofSeconds(1))),

@@ -117,7 +117,7 @@ class MisuseMessagesTest {
         Semaphore s = new Semaphore("one", 1);
         s.acquire();
         assertThatThrownBy(() -> s.tryAcquire(Duration.ofSeconds(Long.MAX_VALUE))).isInstanceOf(DeadlockException.class)
-                .hasMessageStartingWith("main context 'main' cannot tryReceive from channel 'one (semaphore)' for ever (a"
+                .hasMessageStartingWith("main context 'main' cannot tryAcquire a permit of Semaphore[one, 0 of 1 permits free] for ever (a"
                         + " timeout past the clock's range): every other context of thread "
                         + Scheduler.describe(Thread.currentThread()) + " is parked and no timer is pending, so nothing"
                         + " could ever wake it (deadlock):");

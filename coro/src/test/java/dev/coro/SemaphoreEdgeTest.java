@@ -256,8 +256,8 @@ class SemaphoreEdgeTest {
             });
             Coroutine.await(body);
         }
-        assertThat(Coroutine.await(outcome)).isEqualTo("coroutine 'closed' is being closed: its tryReceive from channel"
-                + " 's (semaphore)' of thread " + Scheduler.describe(Thread.currentThread()) + " throws this signal so that"
+        assertThat(Coroutine.await(outcome)).isEqualTo("coroutine 'closed' is being closed: its tryAcquire a permit of"
+                + " Semaphore[s, 1 of 1 permits free] of thread " + Scheduler.describe(Thread.currentThread()) + " throws this signal so that"
                 + " it unwinds (state RUNNING, closing)");
         assertThat(s.availablePermits()).isOne();
     }
@@ -514,8 +514,8 @@ class SemaphoreEdgeTest {
         } finally {
             giveUp.complete(null);
         }
-        assertThat(Coroutine.await(peer)).isEqualTo("[  [0] main: PARKED, waits to receive from channel 's (semaphore)',"
-                + "   [1] coroutine 'c': PARKED (current), waits to receive from channel 's (semaphore)']");
+        assertThat(Coroutine.await(peer)).isEqualTo("[  [0] main: PARKED, waits to acquire a permit of Semaphore[s, 0 of 1 permits free],"
+                + "   [1] coroutine 'c': PARKED (current), waits to acquire a permit of Semaphore[s, 0 of 1 permits free]]");
         assertThat(log).containsExactly("main", "c");
         assertThat(s.availablePermits()).isOne();
     }
@@ -566,12 +566,12 @@ class SemaphoreEdgeTest {
     }
 
     /**
-     * A dump shows a context parked in an acquire by its wait on the semaphore's channel: on the
-     * semaphore's thread, inside a generator's body there, and on another thread, whose wait names
-     * the semaphore's thread too.
+     * A dump shows a context parked in an acquire by the semaphore's call on the semaphore, with its
+     * permits free: on the semaphore's thread, inside a generator's body there, and on another thread,
+     * whose wait names the semaphore's thread too.
      */
     @Test
-    void aDumpShowsAnAcquireParkedOnAnyThreadAsItsWaitOnTheSemaphoresChannel() {
+    void aDumpShowsAnAcquireParkedOnAnyThreadAsAnAcquireOfThePermitsOfTheSemaphore() {
         Semaphore s = new Semaphore("db", 1);
         s.acquire();
         Coroutine.create("local", s::acquire);
@@ -581,8 +581,9 @@ class SemaphoreEdgeTest {
         });
         Coroutine.yield();
         String here = Coroutine.dump();
-        assertThat(here).contains("coroutine 'local': PARKED, waits to receive from channel 'db (semaphore)'\n")
-                .contains("coroutine 'consumer': PARKED, waits to receive from channel 'db (semaphore)', inside generator 'rows'\n");
+        assertThat(here).contains("coroutine 'local': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free]\n")
+                .contains("coroutine 'consumer': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free], inside"
+                        + " generator 'rows'\n");
         String there = Peer.call("other", () -> {
             Coroutine remote = Coroutine.create("remote", s::acquire);
             Coroutine.yield(); // it posts its acquire, which the semaphore's thread queues as it awaits this call
@@ -590,7 +591,8 @@ class SemaphoreEdgeTest {
             remote.close(); // its wait withdrawn: it took none
             return dump;
         });
-        assertThat(there).contains("coroutine 'remote': PARKED, waits to receive from channel 'db (semaphore)' of thread "
+        assertThat(there).contains("coroutine 'remote': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free] of"
+                + " thread "
                 + Scheduler.describe(Thread.currentThread()) + "\n");
         s.release(); // to local, the first in line
         Coroutine.yield();

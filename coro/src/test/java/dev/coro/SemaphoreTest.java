@@ -123,9 +123,9 @@ class SemaphoreTest {
         assertThatThrownBy(s::acquire)
                 .isInstanceOf(CoroutineException.class)
                 .cause().isInstanceOf(DeadlockException.class)
-                .hasMessageStartingWith("coroutine 'waiter' cannot receive from channel 'pool (semaphore)': every other"
-                        + " context of thread")
-                .hasMessageContaining("main context 'main' waits to receive from channel 'pool (semaphore)'");
+                .hasMessageStartingWith("coroutine 'waiter' cannot acquire a permit of Semaphore[pool, 0 of 1 permits free]: every"
+                        + " other context of thread")
+                .hasMessageContaining("main context 'main' waits to acquire a permit of Semaphore[pool, 0 of 1 permits free]");
         assertThat(s.availablePermits()).isZero(); // main's wait was cancelled having taken nothing; main holds the one
     }
 

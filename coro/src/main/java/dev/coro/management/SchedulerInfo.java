@@ -14,7 +14,8 @@ package dev.coro.management;
  * @param created           coroutines created that have not run yet ({@code NEW})
  * @param running           the context running now: 1, or 0 while the thread waits in its event loop
  * @param suspended         contexts ready to run ({@code SUSPENDED})
- * @param parked            contexts waiting ({@code PARKED}): channel, select, sleep, I/O, another thread, a join
+ * @param parked            contexts waiting ({@code PARKED}): channel, semaphore, select, sleep, I/O, another thread,
+ *                          a join
  * @param schedulingPoints  scheduling points passed so far (yields, switchTos, parks, ends of bodies): if
  *                          it does not move while {@code running} is 1, something blocks the thread
  * @param timers            pending timers
@@ -23,7 +24,8 @@ package dev.coro.management;
  *                          empty if none is parked (or none parked since the view was registered). A pool
  *                          thread's main waiting for work (its idle wait, parked in again as it takes each
  *                          body) is named only if no other context is parked
- * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'}, then the generator whose
+ * @param oldestParkedWaits what it waits for, e.g. {@code receive from channel 'jobs'} (for a semaphore its call,
+ *                          {@code acquire a permit of Semaphore[db, 0 of 10 permits free]}), then the generator whose
  *                          body it waits in, if any, as a dump says it ({@code , inside generator 'lines'}); empty
  *                          if none, and only then: a context counted as parked that ran again before its
  *                          wait was read is not named
