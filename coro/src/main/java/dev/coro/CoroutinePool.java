@@ -254,8 +254,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * closed by {@code cancel(true)}, as a {@code FutureTask}'s {@code cancel(true)} interrupts its
      * thread: its thread's main closes its coroutine at the thread's next scheduling point (unwound by
      * a {@link CoroutineExit} at its wait, its {@code finally} blocks run, as {@link Coroutine#close()}
-     * does; one that never reaches a scheduling point runs on until it does); {@code cancel(false)} and
-     * {@code complete} leave it to run to its end. {@link #close()} waits for the body either way.
+     * does; one that never reaches a scheduling point runs on until it does; only the call that cancels
+     * the future closes it: a {@code cancel(true)} of a future settled already, by a {@code cancel(false)}
+     * say, closes nothing); {@code cancel(false)} and {@code complete} leave it to run to its end. {@link #close()} waits for the body either way.
      *
      * @param body the code to run; its value completes the future
      * @param <T>  the type of its value
@@ -1413,13 +1414,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /**
          * Cancels it, as a {@code CompletableFuture} is cancelled; with {@code mayInterruptIfRunning}, a
          * body that has started and not ended is closed too, as a {@code FutureTask}'s thread is
-         * interrupted (see {@link CoroutinePool#submit}).
+         * interrupted (see {@link CoroutinePool#submit}), but only by the call that cancels it: one of a
+         * future settled already (a {@code cancel(false)} before it, a {@code CancellationException} its
+         * caller completed it with), which the JDK answers {@code true} all the same, closes nothing, as
+         * a {@code FutureTask}'s later cancel interrupts nothing.
          */
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean settled = super.isDone(); // two cancels racing may both see it open: both then close, as either first would
             boolean cancelled = super.cancel(mayInterruptIfRunning);
             Task t = task;
-            if (cancelled && mayInterruptIfRunning && t != null && t.context != null) {
+            if (cancelled && !settled && mayInterruptIfRunning && t != null && t.context != null) {
                 Worker w = t.worker;
                 if (w != null) {
                     w.requestClose(t);
