@@ -79,7 +79,9 @@ import java.util.function.Supplier;
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
- * failure is not reported, nor is a body that a {@link Coroutine#close()} of its coroutine unwound
+ * failure is not reported (one obtruded afterwards, {@code obtrudeValue} or {@code obtrudeException}, hands
+ * nobody the body's failure: reading it reads nothing, and that failure is reported unless read before),
+ * nor is a body that a {@link Coroutine#close()} of its coroutine unwound
  * (its future fails with that {@link CoroutineExit}). Until then the pool keeps only the failures it may have to
  * report (those of {@code execute} bodies and of a thread's main, and the futures failed and not read yet), and
  * of those the first 100 by the order of submission; a later one is only counted, the report saying how many
@@ -1389,6 +1391,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile boolean retained;
         /** What its body threw and where, once retained (guarded by the pool's {@code failures}). */
         Failure failure;
+        /** Whether its caller obtruded an outcome on it ({@code obtrudeValue}, {@code obtrudeException}). */
+        volatile boolean obtruded;
         /** Retained, then let go to keep the pool's failures bounded: counted as not kept (guarded by the pool's {@code failures}). */
         boolean letGo;
         /** Its submission, whose coroutine a {@code cancel(true)} closes. */
@@ -1433,14 +1437,48 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return cancelled;
         }
 
-        /** Someone reads it: close() does not report its failure, and the pool lets it go. */
+        /**
+         * Someone reads it: close() does not report its failure, and the pool lets it go; unless what it
+         * holds now is an outcome its caller obtruded over the body's failure kept for close(), which hands
+         * nobody that failure (close() reports the body's failure, not the obtruded outcome).
+         */
         void observe() {
-            if (!observed) {
+            if (!observed && !obtrudedOverKeptFailure()) {
                 observed = true;
                 if (retained) {
                     pool.forget(this);
                 }
             }
+        }
+
+        /**
+         * Whether its caller obtruded another outcome ({@code obtrudeValue}, {@code obtrudeException})
+         * over the body's failure kept for close(): a read or handler then sees the caller's outcome.
+         * Off the reads' path: only a read of a failure or an attached handler asks.
+         */
+        private boolean obtrudedOverKeptFailure() {
+            if (!obtruded || !retained) {
+                return false;
+            }
+            Failure kept;
+            synchronized (pool.failures) {
+                kept = failure;
+            }
+            return kept != null && failureUnread() != kept.thrown;
+        }
+
+        /** Replaces its outcome, as the JDK's does; a failure of the body kept for close() stays kept. */
+        @Override
+        public void obtrudeValue(T value) {
+            obtruded = true; // before the outcome: a reader that sees the new one sees this
+            super.obtrudeValue(value);
+        }
+
+        /** Replaces its outcome, as the JDK's does; a failure of the body kept for close() stays kept. */
+        @Override
+        public void obtrudeException(Throwable ex) {
+            obtruded = true;
+            super.obtrudeException(ex);
         }
 
         @Override

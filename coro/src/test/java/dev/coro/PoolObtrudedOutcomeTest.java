@@ -1,0 +1,92 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A body's failure that nobody read is still reported by {@code close()} after its caller obtruded
+ * another outcome on the future ({@code obtrudeValue}, {@code obtrudeException}): reading or handling
+ * what the caller obtruded (on the future, or through a stage derived from it after the obtrusion)
+ * hands nobody the body's failure, so it reads nothing of it; reading the body's failure before the
+ * obtrusion did.
+ */
+@ExtendWith(FreshThread.class)
+@Timeout(60)
+class PoolObtrudedOutcomeTest {
+
+    /** A bound for waits that are expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(30);
+
+    @AfterEach
+    void everyPoolThisTestStartedIsClosed() {
+        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
+    }
+
+    /** A body that fails with an {@code IllegalStateException} of {@code message}, waited for unread. */
+    private static CompletableFuture<String> failedUnread(CoroutinePool pool, String message) {
+        CompletableFuture<String> f = pool.submit(() -> {
+            throw new IllegalStateException(message);
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(f).exceptionally(e -> null)));
+        return f;
+    }
+
+    /** The report of the failure {@code message} of submit #{@code seq}, the first on thread 0. */
+    private static String report(String name, int seq, String message) {
+        return name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-" + seq + "' on thread '" + name
+                + "-0', running the body of submit #" + seq + ", threw java.lang.IllegalStateException: " + message;
+    }
+
+    @Test
+    void aValueObtrudedOverAnUnreadFailureLeavesTheFailureToTheReportOfClose() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<String> f = failedUnread(pool, "under a value");
+        f.obtrudeValue("the caller's");
+        assertThat(f.join()).isEqualTo("the caller's");
+        Throwable report = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        assertThat(report).isInstanceOf(CoroutineException.class).hasMessage(report(name, 1, "under a value"));
+    }
+
+    @Test
+    void readingAnExceptionObtrudedOverAnUnreadFailureReadsNothingOfTheBodysFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = CoroutinePoolTest.nameOf(pool);
+        CompletableFuture<String> joined = failedUnread(pool, "under a joined exception");
+        CompletableFuture<String> handled = failedUnread(pool, "under a handled exception");
+        CompletableFuture<String> derived = failedUnread(pool, "under an exception read through a stage made after it");
+        IllegalArgumentException callers = new IllegalArgumentException("the caller's");
+        joined.obtrudeException(callers);
+        handled.obtrudeException(callers);
+        derived.obtrudeException(callers);
+        assertThat(catchThrowable(derived.thenApply(v -> v)::join)).isInstanceOf(CompletionException.class).hasCause(callers);
+        assertThat(catchThrowable(joined::join)).isInstanceOf(CompletionException.class).hasCause(callers);
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        handled.whenComplete((v, e) -> seen.set(e));
+        assertThat(seen.get()).isSameAs(callers);
+        Throwable report = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        assertThat(report).isInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "under a joined exception") + "; 2 more failures suppressed");
+        assertThat(report.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("under a handled exception", "under an exception read through a stage made after it");
+    }
+
+    @Test
+    void aFailureReadBeforeAnotherOutcomeWasObtrudedIsNotReported() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<String> f = failedUnread(pool, "read first");
+        assertThat(catchThrowable(f::join)).isInstanceOf(CompletionException.class).hasRootCauseMessage("read first");
+        f.obtrudeException(new IllegalArgumentException("the caller's"));
+        f.obtrudeValue("the caller's");
+        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
+    }
+}
