@@ -944,6 +944,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     if (t != null && t.future != null && t.future.isDone()) {
                         // its caller settled the future before the body started (cancel, complete): as
                         // supplyAsync's and an executor's cancelled task, the body never runs
+                        t.future.task = null; // nor does the future, which its caller may keep, keep the body
                         live.decrementAndGet();
                         continue;
                     }

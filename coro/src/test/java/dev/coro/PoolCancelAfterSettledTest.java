@@ -3,12 +3,14 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -84,5 +86,39 @@ class PoolCancelAfterSettledTest {
         assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
         assertThat(events).containsExactly("body ran to its end");
         assertThat(body.isCancelled()).isTrue();
+    }
+
+    /** A body holding {@code payload}, submitted from a method of its own so that it captures nothing else. */
+    private static CompletableFuture<String> holding(CoroutinePool pool, Object payload) {
+        return pool.submit(() -> "never run: " + payload);
+    }
+
+    @Test
+    void aBodySkippedBecauseItsFutureWasCancelledBeforeItStartedIsNotKeptAliveByThatFuture() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<Void> holdingTheThread = new CompletableFuture<>();
+        CompletableFuture<String> first = pool.submit(() -> {
+            holdingTheThread.complete(null);
+            try {
+                hold.await(); // holds the pool's one thread: the body submitted meanwhile waits to start
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return "first";
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(holdingTheThread));
+        Object[] payload = {new Object()};
+        WeakReference<Object> ref = new WeakReference<>(payload[0]);
+        CompletableFuture<String> skipped = holding(pool, payload[0]);
+        payload[0] = null;
+        assertThat(skipped.cancel(false)).isTrue();
+        CompletableFuture<String> after = pool.submit(() -> "after"); // the thread takes its bodies in order
+        hold.countDown();
+        assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).isEqualTo("after");
+        assertThat(Collected.all(List.of(ref))).as("the skipped body, its future still held").isTrue();
+        assertThat(skipped.isCancelled()).isTrue();
+        assertThat(first.get()).isEqualTo("first");
+        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
     }
 }
