@@ -139,6 +139,7 @@ class GivenBackWhileASelectWaitsTest {
         assertThat(local.state()).isEqualTo(State.CLOSED);
         assertThat(log).containsExactly("select got first", "then Optional[second], Optional.empty");
     }
+
     @Test
     @Timeout(60)
     void aReceiveOfTheChannelsThreadBeforeItHandsOnAValueGivenBackLeavesItToTheSelectThatWaitedLonger() {

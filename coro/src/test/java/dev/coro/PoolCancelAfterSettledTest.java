@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,34 +53,33 @@ class PoolCancelAfterSettledTest {
 
     @Test
     void aCancelWithInterruptAfterACancelWithoutLeavesTheStartedBodyToRunToItsEnd() {
-        CoroutinePool pool = CoroutinePool.start(1);
-        List<String> events = Collections.synchronizedList(new ArrayList<>());
-        CompletableFuture<Void> parked = new CompletableFuture<>();
-        CompletableFuture<Void> gate = new CompletableFuture<>();
-        CompletableFuture<String> body = parkedUntil(pool, parked, gate, events, "body");
-        Coroutine.withTimeout(GUARD, () -> Coroutine.await(parked));
-        assertThat(body.cancel(false)).isTrue();
-        assertThat(body.cancel(true)).as("a cancel of a future cancelled already").isTrue(); // the JDK's answer
-        // a body the second cancel closed would be unwound at the pool thread's next scheduling point: one
-        // more body run there after it shows whether it was
-        CompletableFuture<String> after = pool.submit(() -> "after");
-        assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).isEqualTo("after");
-        gate.complete(null);
-        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
-        assertThat(events).containsExactly("body ran to its end");
-        assertThat(body.isCancelled()).isTrue();
+        settledThenCancelledWithInterruptRunsToItsEnd(body -> assertThat(body.cancel(false)).isTrue(),
+                "a cancel of a future cancelled already"); // the JDK's answer
     }
 
     @Test
     void aCancelWithInterruptOfAFutureItsCallerFailedWithACancellationLeavesTheStartedBodyToRunToItsEnd() {
+        settledThenCancelledWithInterruptRunsToItsEnd(
+                body -> assertThat(body.completeExceptionally(new CancellationException("the caller's own"))).isTrue(),
+                "a cancel of a future that holds a cancellation");
+    }
+
+    /**
+     * A body of a pool of one thread, started and parked, whose future {@code settle} settles; then a
+     * {@code cancel(true)} of it, which the JDK answers {@code true} ({@code why}), closes nothing: the body
+     * runs to its end once let go, and its future stays cancelled.
+     */
+    private static void settledThenCancelledWithInterruptRunsToItsEnd(Consumer<CompletableFuture<String>> settle, String why) {
         CoroutinePool pool = CoroutinePool.start(1);
         List<String> events = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Void> parked = new CompletableFuture<>();
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<String> body = parkedUntil(pool, parked, gate, events, "body");
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(parked));
-        assertThat(body.completeExceptionally(new CancellationException("the caller's own"))).isTrue();
-        assertThat(body.cancel(true)).as("a cancel of a future that holds a cancellation").isTrue();
+        settle.accept(body);
+        assertThat(body.cancel(true)).as(why).isTrue();
+        // a body the second cancel closed would be unwound at the pool thread's next scheduling point: one
+        // more body run there after it shows whether it was
         CompletableFuture<String> after = pool.submit(() -> "after");
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).isEqualTo("after");
         gate.complete(null);
