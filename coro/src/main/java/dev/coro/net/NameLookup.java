@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Look-ups run on up to {@link #THREADS} daemon platform threads named {@code coro-name-lookup-N},
  * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
- * queue. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
+ * queue. A look-up thread serves every caller, so it inherits no inheritable thread local of the
+ * caller whose look-up started it, and has the system class loader as its context class loader. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
  * {@code withTimeout} or a close of the caller ends its wait, and the look-up, which cannot be
  * stopped once started, runs to its end on its thread and its answer is dropped; one still queued
  * then never runs. Dumps and signals name the wait
@@ -51,12 +52,14 @@ final class NameLookup {
     static final ThreadPoolExecutor EXECUTOR = executor();
 
     private static ThreadPoolExecutor executor() {
+        // a look-up thread serves every caller of the JVM, for as long as look-ups keep it busy: it takes
+        // nothing of the caller whose look-up happened to start it (a request's trace id in an inheritable
+        // thread local, an application's context class loader, which it would keep from being unloaded)
         ThreadPoolExecutor e = new ThreadPoolExecutor(THREADS, THREADS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), task -> {
-                    Thread t = new Thread(task, "coro-name-lookup-" + NUMBER.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+                new LinkedBlockingQueue<>(), task -> Thread.ofPlatform().daemon()
+                        .name("coro-name-lookup-" + NUMBER.incrementAndGet())
+                        .inheritInheritableThreadLocals(false) // and the system class loader as its context class loader
+                        .unstarted(task));
         e.allowCoreThreadTimeOut(true);
         return e;
     }

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A connect to a host name: the name looked up on a look-up thread while the caller parks (the
  * thread's other coroutines run meanwhile), its addresses tried in turn, an unknown host and a
  * look-up that outlasts a {@code withTimeout} reported naming the caller, and no socket opened for
- * either. The resolver is a test's, so that nothing here asks a name server.
+ * either; a look-up thread takes nothing of the caller whose look-up started it. The resolver is a
+ * test's, so that nothing here asks a name server.
  */
 @Tag("net")
 @ExtendWith(FreshThread.class)
@@ -91,6 +92,53 @@ class NameLookupTest {
             assertThat(log).containsExactly("asked service.test on coro-name-lookup-N", "answering",
                     "connected to /127.0.0.1:" + port, "server read 42");
         }
+    }
+
+    /**
+     * A look-up thread serves every caller of the JVM for as long as look-ups keep it busy: one started
+     * by a caller's look-up inherits neither that caller's inheritable thread locals (a request's trace
+     * id, which every later caller's look-up would run with) nor its context class loader (an
+     * application's, which it would keep from being unloaded); it has the system class loader, as the
+     * JDK's resolver provider is to be found with, and is a daemon. The connect's look-up may run on a
+     * thread an earlier look-up started, so a thread is also started here by the look-ups' own factory.
+     */
+    @Test
+    void aLookUpThreadInheritsNeitherTheInheritableThreadLocalsNorTheContextClassLoaderOfTheCallerThatStartedIt()
+            throws Exception {
+        InheritableThreadLocal<String> traceId = new InheritableThreadLocal<>();
+        ClassLoader application = new ClassLoader("application", NameLookupTest.class.getClassLoader()) {};
+        Thread caller = Thread.currentThread();
+        ClassLoader callers = caller.getContextClassLoader();
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        Runnable look = () -> {
+            Thread t = Thread.currentThread();
+            ClassLoader loader = t.getContextClassLoader();
+            seen.add(t.getName().replaceAll("\\d+$", "N") + (t.isDaemon() ? ", a daemon" : ", not a daemon")
+                    + ", trace id " + traceId.get() + ", context class loader "
+                    + (loader == ClassLoader.getSystemClassLoader() ? "the system's" : loader.getName()));
+        };
+        NameLookup.resolver = host -> {
+            look.run();
+            return new InetAddress[] {ip("127.0.0.1")};
+        };
+        traceId.set("request-7");
+        caller.setContextClassLoader(application);
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            int port = ((InetSocketAddress) listener.localAddress()).getPort();
+            try (TcpConnection c = TcpConnection.connect("service.test", port);
+                 TcpConnection s = listener.accept()) {
+                assertThat(c.remoteAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", port));
+            }
+            Thread started = NameLookup.EXECUTOR.getThreadFactory().newThread(look);
+            started.start();
+            started.join();
+        } finally {
+            traceId.remove();
+            caller.setContextClassLoader(callers);
+        }
+        assertThat(seen).containsExactly(
+                "coro-name-lookup-N, a daemon, trace id null, context class loader the system's",
+                "coro-name-lookup-N, a daemon, trace id null, context class loader the system's");
     }
 
     @Test
