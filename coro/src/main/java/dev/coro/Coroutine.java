@@ -194,8 +194,13 @@ public final class Coroutine implements AutoCloseable {
     /**
      * Suspends the current context and runs the previous entry of the run list: main runs the last
      * created coroutine, coroutine {@code i} runs {@code i - 1}, skipping {@link State#PARKED} entries.
-     * Returns when something switches back. With nothing else to run (before any create, only main
-     * left, or every other entry parked) it returns at once.
+     * Returns when something switches back. It is a scheduling point: before it chooses, it runs the
+     * wake-ups other threads have posted and expires the due timers, so a context they woke may be the
+     * one it runs (docs/TIME.md, docs/THREADS.md). With nothing else to run even so (before any create,
+     * only main left, or every other entry parked) it returns at once; but under {@link VirtualTime},
+     * with a timer pending, the clock first jumps to that timer (with a wait for another thread or for
+     * I/O pending too, once nothing has come for as long, in real time, as the timer is away), and a
+     * context the jump woke runs before the caller does again.
      *
      * @throws CoroutineException if, while this context was suspended, a coroutine it created failed
      * @throws CoroutineExit      if this coroutine is being closed, or a {@link #withTimeout} of it expired
