@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PollLoopOverASharedChannelTest {
 
     /** Values each test hands across. */
-    private static final int VALUES = 100;
+    private static final int VALUES = 20;
     /** A bound on the polls of one value: a guard against a hang, far above what a poll loop needs. */
     private static final long MAX_POLLS = 1_000_000_000L;
 

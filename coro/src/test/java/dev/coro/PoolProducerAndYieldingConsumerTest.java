@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PoolProducerAndYieldingConsumerTest {
 
     /** Values the producer sends. */
-    private static final int VALUES = 500;
+    private static final int VALUES = 50;
 
     /** What one pool body saw: the thread it ran on, and how many turns its sibling had. */
     private record Side(String thread, int siblingTurns) {
