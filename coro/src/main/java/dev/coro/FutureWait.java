@@ -118,23 +118,24 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     /**
      * A pool's {@code close()} waiting for its threads to leave their loops ({@code f}): as
-     * {@link Coroutine#await} (an exchange with another thread, the caller's scheduler made if it has
-     * none), it parks the calling context until {@code f} is complete; where the JDK cannot suspend
-     * the caller (a native frame on its stack: a class initializer, an FFM upcall; docs/PINNING.md),
-     * the attempt is withdrawn and the thread blocks until then, as a submission's {@code join()} does
-     * there. Here, among the machinery a dump leaves out, so that a dump shows the wait from the user's
-     * call of {@code close()}.
+     * {@link Coroutine#await} (the caller's scheduler made if it has none), it parks the calling
+     * context until {@code f} is complete; where the JDK cannot suspend the caller (a native frame on
+     * its stack: a class initializer, an FFM upcall; docs/PINNING.md), the attempt is withdrawn and the
+     * thread blocks until then, as a submission's {@code join()} does there. No exchange with another
+     * thread, unlike an await of the user's ({@link Scheduler#awaitLibrary}): the pool's end reaches
+     * nothing of the caller's, so the caller's thread still reports its deadlocks once the pool has
+     * ended (a body handed to the pool was an exchange already). Here, among the machinery a dump
+     * leaves out, so that a dump shows the wait from the user's call of {@code close()}.
      *
      * @param operation the wait, as dumps and signals name it: {@code await}
      * @throws CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
      */
     static void awaitOrBlock(CompletableFuture<?> f, String operation) {
-        Scheduler.markConnected(); // an exchange even if the pool has ended already, as an await of a complete future
         if (f.isDone()) {
             return;
         }
         try {
-            Scheduler.current().await(f, operation);
+            Scheduler.current().awaitLibrary(f, operation);
         } catch (IllegalStateException e) {
             if (!PinnedException.refusedToSuspendTheCaller(e)) {
                 throw e;

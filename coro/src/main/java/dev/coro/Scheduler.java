@@ -873,6 +873,18 @@ final class Scheduler {
         parkOn(self, f, new FutureWait(self, f, null, operation));
     }
 
+    /**
+     * {@link #await(CompletableFuture, String)} of {@code f}, which only the library's own threads
+     * complete (the end of a pool's threads, for its {@code close()}), named in dumps and signals as
+     * an await of {@code f} by {@code operation}. No exchange with another thread: those threads reach
+     * nothing of this one through {@code f}, so this thread's deadlocks are still reported once the
+     * wait has ended (while it lasts, it is pending as any wait for another thread is).
+     */
+    void awaitLibrary(CompletableFuture<?> f, String operation) {
+        Context self = currentContext();
+        parkOn(self, f, new FutureWait(self, f, f, operation));
+    }
+
     /** Parks {@code self}, the caller, in {@code w}, its wait for {@code f}, until {@code f} is complete or something ends the wait. */
     private void parkOn(Context self, CompletableFuture<?> f, FutureWait w) {
         FutureWaits waits = loop.futureWaits();
