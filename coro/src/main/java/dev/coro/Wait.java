@@ -62,7 +62,7 @@ interface Wait {
     static String describe(Wait w) {
         try {
             return String.valueOf(w);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // a checked exception too, which a toString() may throw sneakily
             return w.reason() + " (its description threw " + e.getClass().getName() + ")";
         }
     }
