@@ -1443,7 +1443,7 @@ public final class Select<R> {
                 // several onComplete clauses would otherwise leave the caller to guess which stage failed
                 Throwable failure = e.getCause() != null ? e.getCause() : e;
                 throw new CompletionException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.line(stage) + ") fired on a stage that failed: " + failure, failure);
+                        + SafeText.line(stage) + ") fired on a stage that failed: " + SafeText.of(failure), failure);
             }
         }
 
