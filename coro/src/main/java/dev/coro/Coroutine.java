@@ -523,11 +523,17 @@ public final class Coroutine implements AutoCloseable {
         }
         try {
             return (T) (Object) awaitRestHandle.invokeExact(stage);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable e) {
-            throw new AssertionError(e); // awaitRest throws nothing checked
+            // as it is: awaitRest declares nothing checked, but a stage's toCompletableFuture() or whenComplete
+            // may throw a checked exception sneakily, which the await throws as a select's onComplete does
+            throw Coroutine.<RuntimeException>rethrown(e);
         }
+    }
+
+    /** Throws {@code t} as it is, checked or not: the compiler takes it for an {@code X}. */
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> X rethrown(Throwable t) throws X {
+        throw (X) t;
     }
 
     /**
