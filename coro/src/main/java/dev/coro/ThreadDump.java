@@ -63,6 +63,9 @@ final class ThreadDump {
             }
             if (st == State.PARKED) {
                 b.append(", waits to ").append(Wait.describe(c.waitingFor));
+                // the wait's text runs the user's code (an awaited future's toString()), which may suspend the
+                // dumping context and let c run meanwhile, even to its end: its frames are read as it is now
+                st = c.state();
             }
             if (c != current || st != State.RUNNING) {
                 // the wait named is a body's, not the context's own code's: the current context's too,
