@@ -92,12 +92,14 @@ final class SafeText {
     }
 
     /**
-     * {@code o}'s text: {@code String.valueOf(o)}, or, if its {@code toString()} throws, e.g.
+     * {@code o}'s text: {@code String.valueOf(o)} ({@code null} for a {@code toString()} that answers null
+     * against its contract, as string concatenation shows it), or, if its {@code toString()} throws, e.g.
      * {@code app.Job@1b6d3586 (its toString() threw java.lang.IllegalStateException)}.
      */
     static String of(Object o) {
         try {
-            return String.valueOf(o);
+            String text = String.valueOf(o);
+            return text != null ? text : "null"; // a toString() that answers null (an unset field): as string concatenation shows it
         } catch (Throwable e) { // an Error too (an assertion in it, a stack overflow, an exit signal), and a checked exception thrown sneakily: a text is never worth a failure
             return o.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(o))
                     + " (its toString() threw " + e.getClass().getName() + ")";
