@@ -397,6 +397,12 @@ public final class Select<R> {
             return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
         }
         int announced = count; // a clause function may add clauses during the run: they were not told it starts
+        if (holding != 0) {
+            // another run's hold, let go of by no one: that run's context is suspended before it waited, in the
+            // user's code its readiness check or refusal ran (a future's isDone(), a value's toString()); taken
+            // over, so that the channels are told once, and that run holds them again if it goes on to wait
+            fired();
+        }
         selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
         holding = announced;
         holder = self;
@@ -407,6 +413,26 @@ public final class Select<R> {
                 fired();
             }
         }
+    }
+
+    /**
+     * A run of {@code self} about to wait whose hold on its channels another run took over and let go of
+     * meanwhile: the user's code in its readiness check (a future's {@code isDone()}) suspended
+     * {@code self}, and another context ran this select. Refused as any run while another waits;
+     * otherwise it holds its channels again and looks for a ready clause again, since an operation of
+     * another thread may have run in place on them meanwhile.
+     */
+    private R heldAgain(boolean unbiased, Scheduler s, Context self) {
+        Context other = waitingIn;
+        if (other != null) {
+            throw waitingAlready(self, other);
+        }
+        fired(); // the hold of another run suspended before it waited, if any: taken over, as at a run's start
+        int announced = count;
+        selectingOnChannels(announced, true);
+        holding = announced;
+        holder = self;
+        return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
     }
 
     /**
@@ -453,6 +479,9 @@ public final class Select<R> {
         }
         if (onDefault != null) {
             return onDefault.get();
+        }
+        if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
+            return heldAgain(unbiased, s, self);
         }
         while (!WAITING_IN.compareAndSet(this, null, self)) { // a run of another thread may have claimed it since
             if ((other = waitingIn) != null) {
@@ -527,6 +556,9 @@ public final class Select<R> {
         }
         if (!mayWait) {
             return onDefault.get(); // a zero timeout is ready: with no default it fired
+        }
+        if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
+            return heldAgain(unbiased, s, self);
         }
         Context other;
         while (!WAITING_IN.compareAndSet(this, null, self)) {
