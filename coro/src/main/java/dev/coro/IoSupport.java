@@ -165,4 +165,9 @@ final class IoSupport extends IoBridge {
     public String caller() {
         return Scheduler.describeCaller(); // a thread without a scheduler is named as such: a refusal makes none
     }
+
+    @Override
+    public String text(Object o) {
+        return SafeText.line(o);
+    }
 }

@@ -248,4 +248,15 @@ public abstract class IoBridge {
      * @return e.g. {@code coroutine 'handler-3'}, {@code main context 'main'} or {@code thread 'main' (#1)}
      */
     public abstract String caller();
+
+    /**
+     * A user's object ({@code channel} of an {@code Io.await}, the address of a connect or a bind) as a
+     * message names it: its {@code toString()} on one line, cut after 200 characters, or, if that throws,
+     * its class and identity hash and what it threw, so that the refusal naming it is thrown as documented
+     * and not that failure.
+     *
+     * @param o the object
+     * @return its text, never throwing
+     */
+    public abstract String text(Object o);
 }

@@ -62,7 +62,7 @@ public final class Io {
         Objects.requireNonNull(channel, "channel");
         IoBridge io = IoBridge.get();
         if (ops == 0 || (ops & ~channel.validOps()) != 0) {
-            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it supports " + describeOps(channel.validOps()));
         }
         // a closed channel is refused as closed below, as the JDK's register refuses it before its mode:
@@ -71,18 +71,18 @@ public final class Io {
         if (open && (ops & SelectionKey.OP_CONNECT) != 0 && channel instanceof SocketChannel socket
                 && !socket.isConnectionPending()) {
             // never reported ready, while the kernel polls the socket for writability: a wait for good, spinning the thread
-            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": no connect is in progress; call connect first");
         }
         if (open && channel.isBlocking()) {
-            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it is in blocking mode; call configureBlocking(false) first");
         }
         if (channel.provider() != SelectorProvider.provider()) {
             // the thread's selector is the default provider's, which registers only its own channels: the
             // JDK's refusal is a bare IllegalSelectorException, naming nothing
-            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + channel
-                    + ": it belongs to the selector provider " + channel.provider() + ", and the thread's event loop"
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
+                    + ": it belongs to the selector provider " + io.text(channel.provider()) + ", and the thread's event loop"
                     + " watches only channels of the default one (" + SelectorProvider.provider().getClass().getName() + ")");
         }
         try {
@@ -101,7 +101,7 @@ public final class Io {
 
         @Override
         public String toString() {
-            return "await " + describeOps(ops) + " on " + channel;
+            return "await " + describeOps(ops) + " on " + IoBridge.get().text(channel); // a dump's and a refusal's text: never throws
         }
     }
 

@@ -274,11 +274,11 @@ public final class TcpConnection implements Closeable {
     static void checkAddress(IoBridge io, String operation, SocketAddress address, boolean mustBeResolved)
             throws UnknownHostException {
         if (!(address instanceof InetSocketAddress inet)) {
-            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + address
+            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + io.text(address)
                     + ": TCP needs an InetSocketAddress, not a " + address.getClass().getSimpleName());
         }
         if (mustBeResolved && inet.isUnresolved()) {
-            throw new UnknownHostException(io.caller() + " cannot " + operation + " " + address
+            throw new UnknownHostException(io.caller() + " cannot " + operation + " " + io.text(address)
                     + ": its host name is not resolved");
         }
     }
