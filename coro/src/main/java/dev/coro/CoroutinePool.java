@@ -634,7 +634,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** A failure was left to the main context of pool thread {@code thread}: it counts from now, after every submission so far. */
     private void failedInMain(Thread thread, Throwable t) {
-        failed(reportOrder.incrementAndGet(), new Failure("left to the main context of thread '" + thread.getName() + "': ", t));
+        failed(reportOrder.incrementAndGet(), new Failure("left to the main context of thread '" + SafeText.name(thread.getName())
+                + "': ", t));
     }
 
     /**
@@ -1011,7 +1012,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (body != null) {
                 notRun(body, p.why, p);
             } else {
-                pool.failedInMain(thread, new IllegalStateException(pool.name + ": thread '" + thread.getName() + "' closed "
+                pool.failedInMain(thread, new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName()) + "' closed "
                         + c.describe() + ", which a body created, never run: " + p.why, p));
             }
         }
@@ -1022,7 +1023,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          */
         private void notRun(Task t, String why, Throwable cause) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
-            IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + thread.getName()
+            IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName())
                     + "' could not run the body of " + t.op + " #" + t.seq + ": " + why, cause);
             Failure f = new Failure("the body of " + t.op + " #" + t.seq + " never ran: ", failure);
             if (t.future == null) {
@@ -1086,8 +1087,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /** How close() reports {@code thrown}, the failure of {@code t}'s body in coroutine {@code caller} (its description). */
         private Failure failure(Task t, String caller, Throwable thrown) {
-            return new Failure(caller + " on thread '" + thread.getName() + "', running the body of " + t.op + " #" + t.seq
-                    + ", threw ", thrown);
+            // the name made safe for one line, as every message names a thread: a body may have renamed its thread
+            return new Failure(caller + " on thread '" + SafeText.name(thread.getName()) + "', running the body of " + t.op
+                    + " #" + t.seq + ", threw ", thrown);
         }
 
         @Override
