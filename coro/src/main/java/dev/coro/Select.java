@@ -416,6 +416,20 @@ public final class Select<R> {
     }
 
     /**
+     * Claims the select for the wait of {@code self}'s run, refused if a run of another context waits in it
+     * already. A method of its own, so that the run's own code stays within what the JIT compiles into its
+     * callers.
+     */
+    private void claim(Context self) {
+        Context other;
+        while (!WAITING_IN.compareAndSet(this, null, self)) {
+            if ((other = waitingIn) != null) {
+                throw waitingAlready(self, other);
+            }
+        }
+    }
+
+    /**
      * A run of {@code self} about to wait whose hold on its channels another run took over and let go of
      * meanwhile: the user's code in its readiness check (a future's {@code isDone()}) suspended
      * {@code self}, and another context ran this select. Refused as any run while another waits;
@@ -466,7 +480,6 @@ public final class Select<R> {
 
     /** One run, by {@code self} on {@code s}: fires a ready clause, else the default, else waits for one. */
     private R runOnce(boolean unbiased, Scheduler s, Context self) {
-        Context other;
         for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
             Object r = ready.fireNow(self);
             if (r != NOT_READY) {
@@ -483,11 +496,7 @@ public final class Select<R> {
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
         }
-        while (!WAITING_IN.compareAndSet(this, null, self)) { // a run of another thread may have claimed it since
-            if ((other = waitingIn) != null) {
-                throw waitingAlready(self, other);
-            }
-        }
+        claim(self); // a run of another thread may have claimed it since
         winner = null;
         Clause<R> w;
         try {
@@ -560,12 +569,7 @@ public final class Select<R> {
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
         }
-        Context other;
-        while (!WAITING_IN.compareAndSet(this, null, self)) {
-            if ((other = waitingIn) != null) {
-                throw waitingAlready(self, other);
-            }
-        }
+        claim(self);
         Claim claim = new Claim(self, this, n);
         EventLoop loop = s.loop;
         Object w;
