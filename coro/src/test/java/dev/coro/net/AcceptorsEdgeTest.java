@@ -92,7 +92,6 @@ class AcceptorsEdgeTest {
         Channel<TcpConnection> accepted = new Channel<>("accepted", 1_000);
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
             List<Coroutine> loops = acceptLoops(acceptors, listener, accepted);
-            Set<SocketAddress> seen = new HashSet<>();
             int[] bursts = {1, 3, 4, 5, 9, 2, 4, 1, 12, 3, 4, 7};
             for (int round = 0; round < bursts.length; round++) {
                 int m = bursts[round];
@@ -109,8 +108,10 @@ class AcceptorsEdgeTest {
                     Set<SocketAddress> got = new HashSet<>();
                     for (int i = 0; i < m; i++) {
                         try (TcpConnection c = next(accepted)) {
+                            // known by its client's address within the round only: the kernel may give a later round's
+                            // client the port of a client closed already; one of an earlier round would be missing from
+                            // its round and found in none of this round's clients (got, expected)
                             assertThat(got.add(c.remoteAddress())).as("round %d: %s accepted twice", round, c).isTrue();
-                            assertThat(seen.add(c.remoteAddress())).as("round %d: %s accepted in an earlier round", round, c).isTrue();
                         }
                     }
                     assertThat(got).as("round %d: a burst of %d against %d acceptors", round, m, acceptors).isEqualTo(expected);
