@@ -358,7 +358,7 @@ class SelectSharingTest {
     }
 
     /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
-    private static void share(Channel<Integer> ch) throws InterruptedException {
+    static void share(Channel<Integer> ch) throws InterruptedException {
         CompletableFuture<Boolean> tried = new CompletableFuture<>();
         Thread peer = Thread.ofPlatform().name("peer").start(() -> tried.complete(ch.trySend(0)));
         Coroutine.await(tried);

@@ -56,7 +56,7 @@ class SelectSuspendedBeforeItWaitsTest {
     void aRunSuspendedInItsReadinessCheckWhileAnotherWaitsLeavesTheSharedChannelOperatedOnInPlaceOnceBothAreOver()
             throws Exception {
         Channel<Integer> ch = new Channel<>("ch", 1);
-        share(ch);
+        SelectSharingTest.share(ch);
         Select<String> sel = new Select<String>().onReceive(ch, v -> "got " + v).onComplete(new YieldingOnce<String>(), v -> v);
         Coroutine first = selecting("first", sel);
         Coroutine second = selecting("second", sel);
@@ -79,7 +79,7 @@ class SelectSuspendedBeforeItWaitsTest {
     @Timeout(20)
     void aRunSuspendedInItsReadinessCheckThatWaitsAfterAnotherRunEndedGetsTheValueAnotherThreadSends() throws Exception {
         Channel<Integer> ch = new Channel<>("ch", 1);
-        share(ch);
+        SelectSharingTest.share(ch);
         Select<String> sel = new Select<String>().onReceive(ch, v -> "got " + v).onComplete(new YieldingOnce<String>(), v -> v);
         Coroutine first = selecting("first", sel);
         Coroutine second = selecting("second", sel);
@@ -97,14 +97,5 @@ class SelectSuspendedBeforeItWaitsTest {
         }
         assertThat(log).containsExactly("second got 1", "first got 2");
         assertThat(ch.isSharedInPlace()).isTrue();
-    }
-
-    /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
-    private static void share(Channel<Integer> ch) throws InterruptedException {
-        CompletableFuture<Boolean> tried = new CompletableFuture<>();
-        Thread peer = Thread.ofPlatform().name("peer").start(() -> tried.complete(ch.trySend(0)));
-        Coroutine.await(tried);
-        peer.join();
-        ch.tryReceive();
     }
 }
