@@ -71,6 +71,10 @@ class PoolFailureRacingTimeoutTest {
         assertThat(reported).as("reported by close: the failures whose timeout won, in the order of submission")
                 .isEqualTo(timedOut);
         assertThat(read.size() + reported.size()).isEqualTo(n);
+        // a body's future completed on the pool's thread, whose callback then posted to this thread, before that
+        // thread ended; close()'s wait may end on the pool's end, seen as it came, before those posts ran here:
+        // the next scheduling point runs them
+        Coroutine.yield();
         EventLoop loop = Scheduler.current().loop;
         assertThat(loop.hasTimers()).as("a timer left").isFalse();
         assertThat(loop.futureWaits().watchedCount()).as("futures this thread keeps a callback on").isZero();
