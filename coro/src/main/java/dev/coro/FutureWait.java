@@ -135,7 +135,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
             return;
         }
         try {
-            Scheduler.current().awaitLibrary(f, operation);
+            Scheduler.current().awaitLibrary(f, f, operation);
         } catch (IllegalStateException e) {
             if (!PinnedException.refusedToSuspendTheCaller(e)) {
                 throw e;

@@ -96,7 +96,7 @@ final class IoSupport extends IoBridge {
     public <T> T awaitHelper(CompletableFuture<T> f, String operation) {
         Scheduler s = Scheduler.current(); // made first, whether the helper is done yet or not: a failure names its caller alike
         if (!f.isDone()) {
-            s.awaitHelper(f, operation);
+            s.awaitLibrary(f, null, operation);
         }
         return Coroutine.joined(f);
     }

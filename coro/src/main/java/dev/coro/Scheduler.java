@@ -861,28 +861,18 @@ final class Scheduler {
     }
 
     /**
-     * Parks the caller until {@code f} (not done yet), which a thread of the library's own completes
-     * (a connect's name look-up), is complete, the wait named {@code operation} whole in dumps and
-     * signals ({@code connect to db.internal/<unresolved>:5432 (looking up its host)}). No exchange with
-     * another thread, unlike an await of the user's: that thread reaches nothing of this one but
-     * {@code f}, so this thread's deadlocks are still reported once the wait has ended (while it
-     * lasts, it is pending as any wait for another thread is).
+     * Parks the caller until {@code f} (not done yet), which only threads of the library's own complete
+     * (a connect's name look-up, the end of a pool's threads for its {@code close()}), is complete. The
+     * wait is named in dumps and signals as {@code operation} followed by {@code stage} (an await of
+     * the pool's end), or, with no stage, as {@code operation} whole ({@code connect to
+     * db.internal/<unresolved>:5432 (looking up its host)}). No exchange with another thread, unlike an
+     * await of the user's: those threads reach nothing of this one but {@code f}, so this thread's
+     * deadlocks are still reported once the wait has ended (while it lasts, it is pending as any wait
+     * for another thread is).
      */
-    void awaitHelper(CompletableFuture<?> f, String operation) {
+    void awaitLibrary(CompletableFuture<?> f, java.util.concurrent.CompletionStage<?> stage, String operation) {
         Context self = currentContext();
-        parkOn(self, f, new FutureWait(self, f, null, operation));
-    }
-
-    /**
-     * {@link #await(CompletableFuture, String)} of {@code f}, which only the library's own threads
-     * complete (the end of a pool's threads, for its {@code close()}), named in dumps and signals as
-     * an await of {@code f} by {@code operation}. No exchange with another thread: those threads reach
-     * nothing of this one through {@code f}, so this thread's deadlocks are still reported once the
-     * wait has ended (while it lasts, it is pending as any wait for another thread is).
-     */
-    void awaitLibrary(CompletableFuture<?> f, String operation) {
-        Context self = currentContext();
-        parkOn(self, f, new FutureWait(self, f, f, operation));
+        parkOn(self, f, new FutureWait(self, f, stage, operation));
     }
 
     /** Parks {@code self}, the caller, in {@code w}, its wait for {@code f}, until {@code f} is complete or something ends the wait. */
