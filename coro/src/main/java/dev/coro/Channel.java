@@ -676,7 +676,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 }
                 receiving = self;
                 try {
-                    next = receiveOrNull("iterate over");
+                    next = iterateOrNull();
                 } finally {
                     receiving = null;
                 }
@@ -909,6 +909,47 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * {@link #receiveOrNull} for a receiving iterator ({@link #iterator()}): its wait, here or from another
+     * thread, is named as the iterator's call ({@code iterate over channel 'jobs'}), not as a receive. A method
+     * of its own so that {@link #receive()} does no more for it: its waiter is marked by the field that names
+     * a timed wait ({@link ChannelWaiter#ITERATING}), which every fresh wait sets anyway.
+     */
+    private T iterateOrNull() {
+        if (!scheduler.isCaller()) {
+            T v = pollFromAfar();
+            if (v != null) {
+                return v;
+            }
+            RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, "iterate over");
+            return r.closed ? null : r.value;
+        }
+        ChannelWaiter<T> w = null;
+        try {
+            boolean locked = acquire();
+            try {
+                T v = poll();
+                if (v != null || closed) {
+                    return v;
+                }
+                w = queue(receivers, timed(waiter(false, null), ChannelWaiter.ITERATING));
+            } finally {
+                release(locked);
+            }
+            await(w, receivers);
+        } catch (Throwable t) {
+            Context c;
+            if (w != null && w.queued && (c = w.context).unfinishedCleanup == null) {
+                // as in receiveOrNull: it overflowed before parkOn's guard, marked by field writes alone
+                c.unfinishedCleanup = w;
+                c.pendingThrow = Context.CLEANUP_LEFT;
+                c.finishCleanup();
+            }
+            throw t;
+        }
+        return taken(w);
+    }
+
+    /**
      * The value of {@code w}, whose wait has ended (a receiver's: what it was handed; a sender's: what
      * it offered), cleared from it so that the waiter its context keeps holds no value between waits.
      */
@@ -939,7 +980,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@code w}, the fresh waiter of a timed {@code tryReceive} or {@code trySend}, marked with its
      * timeout before {@link #queue} checks the caller's signals: a signal thrown there names the call
      * as the wait's dumps and a signal thrown while it waits do ({@code tryReceive from channel 'jobs'}),
-     * not as the untimed one.
+     * not as the untimed one; so is a receiving iterator's, with {@link ChannelWaiter#ITERATING}.
      */
     private static <T> ChannelWaiter<T> timed(ChannelWaiter<T> w, long nanos) {
         w.timeout = nanos;

@@ -36,10 +36,16 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
     boolean countedAsForeign;
     /**
      * The timeout of a timed {@code tryReceive}/{@code trySend} waiting here, in nanoseconds
-     * ({@code Long.MAX_VALUE}: its deadline past the clock's range, no timer); 0 for an untimed wait.
-     * Only for naming the wait.
+     * ({@code Long.MAX_VALUE}: its deadline past the clock's range, no timer); 0 for an untimed wait,
+     * {@link #ITERATING} for the untimed wait of a receiving iterator. Only for naming the wait.
      */
     long timeout;
+
+    /**
+     * The {@link #timeout} of a receiving iterator's wait ({@code Channel.iterator()}), named as the
+     * iterator's call ({@code iterate over channel 'jobs'}) rather than as a receive.
+     */
+    static final long ITERATING = -1;
 
     ChannelWaiter(Channel<T> channel, boolean sender, Context context, T value) {
         this.channel = channel;
@@ -143,15 +149,18 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
     /**
      * What the context waits to do, e.g. {@code receive from channel 'jobs'}, or the timed call that
      * waits ({@code tryReceive from channel 'jobs'}, with {@code for ever (a timeout past the clock's
-     * range)} if no timer ends it); on a {@link Semaphore}'s permits, the semaphore's call
-     * ({@code acquire a permit of Semaphore[db, 0 of 10 permits free]}, {@code tryAcquire a permit of …});
-     * shown by dumps and errors.
+     * range)} if no timer ends it), or a receiving iterator's ({@code iterate over channel 'jobs'}); on a
+     * {@link Semaphore}'s permits, the semaphore's call ({@code acquire a permit of Semaphore[db, 0 of 10
+     * permits free]}, {@code tryAcquire a permit of …}); shown by dumps and errors.
      */
     @Override
     public String toString() {
         long t = timeout;
         if (t == 0) {
             return channel.describeOperation(sender ? "send to" : "receive from");
+        }
+        if (t == ITERATING) {
+            return channel.describeOperation("iterate over");
         }
         return channel.describeOperation(sender ? "trySend to" : "tryReceive from")
                 + (t == Long.MAX_VALUE ? " for ever (a timeout past the clock's range)" : "");
