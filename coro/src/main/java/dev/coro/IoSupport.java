@@ -170,4 +170,9 @@ final class IoSupport extends IoBridge {
     public String text(Object o) {
         return SafeText.line(o);
     }
+
+    @Override
+    public String name(String name) {
+        return SafeText.name(name);
+    }
 }

@@ -259,4 +259,15 @@ public abstract class IoBridge {
      * @return its text, never throwing
      */
     public abstract String text(Object o);
+
+    /**
+     * A name of the user's that a message shows between quotes (the host of a look-up): as it is, unless it
+     * holds a control character, a backslash or a quote, escaped as in a Java literal, or is longer than 200
+     * characters, cut and counted, as the names of coroutines, channels and threads are shown, so that it
+     * cannot split the message's line nor end its quotes.
+     *
+     * @param name the name
+     * @return its text between the quotes, never throwing
+     */
+    public abstract String name(String name);
 }

@@ -71,7 +71,8 @@ final class NameLookup {
      * @param io        the caller's bridge to its thread's loop, which names it
      * @param host      the host name or address literal
      * @param operation what the caller does, for the message and, with {@code (looking up its host)}
-     *                  after it, for dumps of the wait, e.g. {@code connect to host/<unresolved>:80}
+     *                  after it, for dumps of the wait, e.g. {@code connect to host/<unresolved>:80}, its
+     *                  user's objects already made safe for one line ({@link IoBridge#text})
      * @throws UnknownHostException naming the caller, the operation and the host, if the host has no
      *                              address or its look-up failed (the resolver's exception as its cause)
      */
@@ -95,8 +96,8 @@ final class NameLookup {
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             UnknownHostException f = new UnknownHostException(io.caller() + " cannot " + operation + ": "
-                    + (cause instanceof UnknownHostException ? "host '" + host + "' has no address"
-                            : "the look-up of host '" + host + "' failed") + " (" + cause + ")");
+                    + (cause instanceof UnknownHostException ? "host '" + io.name(host) + "' has no address"
+                            : "the look-up of host '" + io.name(host) + "' failed") + " (" + io.text(cause) + ")");
             f.initCause(cause);
             throw f;
         } catch (RuntimeException | Error e) { // the caller gave up: a withTimeout, a close, a failure thrown into main's wait
@@ -106,7 +107,7 @@ final class NameLookup {
             throw e;
         }
         if (found == null || found.length == 0) { // a resolver of a test's, or of the user's provider
-            throw new UnknownHostException(io.caller() + " cannot " + operation + ": host '" + host
+            throw new UnknownHostException(io.caller() + " cannot " + operation + ": host '" + io.name(host)
                     + "' has no address (its look-up found none)");
         }
         return found;

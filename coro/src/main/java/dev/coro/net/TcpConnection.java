@@ -146,7 +146,7 @@ public final class TcpConnection implements Closeable {
         if (!inet.isUnresolved()) {
             return connectTo(io, inet);
         }
-        InetAddress[] addresses = NameLookup.addressesOf(io, inet.getHostString(), "connect to " + address);
+        InetAddress[] addresses = NameLookup.addressesOf(io, inet.getHostString(), "connect to " + io.text(address));
         IOException first = null;
         for (InetAddress a : addresses) {
             try {
@@ -181,7 +181,8 @@ public final class TcpConnection implements Closeable {
     public static TcpConnection connect(String host, int port) throws IOException {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 0xFFFF) {
-            throw new IllegalArgumentException(IoBridge.get().caller() + " cannot connect to " + host + ":" + port
+            IoBridge io = IoBridge.get();
+            throw new IllegalArgumentException(io.caller() + " cannot connect to " + io.text(host) + ":" + port
                     + ": the port is out of range (0 to 65535)");
         }
         return connect(InetSocketAddress.createUnresolved(host, port));
@@ -194,14 +195,14 @@ public final class TcpConnection implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+            throw new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + e, e);
         }
         IOException told = null; // a failure that names the caller and the connect already
         boolean waited = false; // whether the socket may be registered with the thread's selector
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
-                Object what = "connect to " + address;
+                Object what = "connect to " + io.text(address); // a dump's text: one line, never throwing
                 waited = true;
                 do {
                     try {
@@ -221,13 +222,13 @@ public final class TcpConnection implements Closeable {
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
-            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + address + ": " + e, e);
+            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + e, e);
             abandon(io, ch, waited, f); // a failure to close it too is suppressed in f, which says what went wrong first
             throw f;
         } catch (UnsupportedAddressTypeException e) {
             // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
             // java.net.Socket fails with a SocketException (IPv6 protocol family unavailable)
-            IOException f = new IOException(io.caller() + " cannot connect to " + address
+            IOException f = new IOException(io.caller() + " cannot connect to " + io.text(address)
                     + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
             abandon(io, ch, waited, f);
             throw f;

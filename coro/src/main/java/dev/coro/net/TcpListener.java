@@ -196,7 +196,7 @@ public final class TcpListener implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
+            throw new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + e, e);
         }
         try {
             if (reusePort) {
@@ -206,13 +206,13 @@ public final class TcpListener implements Closeable {
             ch.configureBlocking(false);
             return new TcpListener(ch, io);
         } catch (IOException e) {
-            IOException f = new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort) + ": " + e, e);
+            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + e, e);
             close(ch, f);
             throw f;
         } catch (UnsupportedAddressTypeException e) {
             // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
             // java.net.ServerSocket fails with a SocketException (IPv6 protocol family unavailable)
-            IOException f = new IOException(io.caller() + " cannot bind a listener to " + address + with(reusePort)
+            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort)
                     + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
             close(ch, f);
             throw f;
@@ -236,7 +236,7 @@ public final class TcpListener implements Closeable {
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
         } catch (UnsupportedOperationException e) {
-            throw new UnsupportedOperationException(io.caller() + " cannot bind a listener to " + address
+            throw new UnsupportedOperationException(io.caller() + " cannot bind a listener to " + io.text(address)
                     + " with SO_REUSEPORT: this platform's sockets do not support that option (" + e.getMessage()
                     + "); bind a single listener without it", e);
         }
