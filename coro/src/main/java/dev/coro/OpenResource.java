@@ -1,5 +1,6 @@
 package dev.coro;
 
+import dev.coro.internal.SharedThreads;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.ref.Cleaner;
@@ -30,10 +31,10 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     /**
      * The one thread that closes the resources of every thread that became unreachable unclosed, and
      * the selectors of loops gone with their threads ({@link EventLoop.SelectorBox}); it inherits
-     * nothing of the thread that happened to open the first socket (a request's trace id).
+     * nothing of the thread that happened to open the first socket (a request's trace id, its priority,
+     * its thread group): {@link SharedThreads}.
      */
-    static final Cleaner CLEANER = Cleaner.create(r -> Thread.ofPlatform().daemon()
-            .name("coro-socket-cleaner").inheritInheritableThreadLocals(false).unstarted(r));
+    static final Cleaner CLEANER = Cleaner.create(r -> SharedThreads.unstarted("coro-socket-cleaner", r));
 
     /** The loop of the thread it belongs to, held weakly: see the class comment. */
     private final WeakReference<EventLoop> loop;

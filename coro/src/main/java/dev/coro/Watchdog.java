@@ -1,5 +1,6 @@
 package dev.coro;
 
+import dev.coro.internal.SharedThreads;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -92,10 +93,9 @@ final class Watchdog implements Runnable {
     private Watchdog(Duration threshold) {
         this.threshold = threshold;
         this.thresholdNanos = Scheduler.saturatedNanos(threshold);
-        // nothing inherited from whichever thread turned detection on (a request's trace id, say): the
+        // nothing inherited from whichever thread turned detection on (a request's trace id, its priority or group): the
         // detector's reports, and their log handlers, run for every scheduler of the JVM
-        this.thread = Thread.ofPlatform().daemon().name("coro-blocked-loop-detector")
-                .inheritInheritableThreadLocals(false).unstarted(this);
+        this.thread = SharedThreads.unstarted("coro-blocked-loop-detector", this);
     }
 
     /** A detector whose thread is not started: its samples are taken by a test, with a clock of its own. */

@@ -2,6 +2,7 @@ package dev.coro.net;
 
 import dev.coro.Coroutine;
 import dev.coro.internal.IoBridge;
+import dev.coro.internal.SharedThreads;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.CompletableFuture;
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Look-ups run on up to {@link #THREADS} daemon platform threads named {@code coro-name-lookup-N},
  * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
  * queue. A look-up thread serves every caller, so it inherits no inheritable thread local of the
- * caller whose look-up started it, and has the system class loader as its context class loader. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
+ * caller whose look-up started it, and has the system class loader as its context class loader, normal
+ * priority and the root thread group, whatever that caller's ({@link SharedThreads}). The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
  * {@code withTimeout} or a close of the caller ends its wait, and the look-up, which cannot be
  * stopped once started, runs to its end on its thread and its answer is dropped; one still queued
  * then never runs. Dumps and signals name the wait
@@ -54,12 +56,10 @@ final class NameLookup {
     private static ThreadPoolExecutor executor() {
         // a look-up thread serves every caller of the JVM, for as long as look-ups keep it busy: it takes
         // nothing of the caller whose look-up happened to start it (a request's trace id in an inheritable
-        // thread local, an application's context class loader, which it would keep from being unloaded)
+        // thread local, an application's context class loader, which it would keep from being unloaded, its
+        // priority, its thread group: the virtual threads' for a thread-engine coroutine)
         ThreadPoolExecutor e = new ThreadPoolExecutor(THREADS, THREADS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), task -> Thread.ofPlatform().daemon()
-                        .name("coro-name-lookup-" + NUMBER.incrementAndGet())
-                        .inheritInheritableThreadLocals(false) // and the system class loader as its context class loader
-                        .unstarted(task));
+                new LinkedBlockingQueue<>(), task -> SharedThreads.unstarted("coro-name-lookup-" + NUMBER.incrementAndGet(), task));
         e.allowCoreThreadTimeOut(true);
         return e;
     }
