@@ -46,7 +46,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CrossThreadConservationTest {
 
     private static final int CHANNELS = 4;
-    private static final int SEEDS = 32;
+    /** How many seeds each test runs: {@code -Dconservation.seeds=N} (32 by default). */
+    private static final int SEEDS = Integer.getInteger("conservation.seeds", 32);
+    /** The first seed each test runs: {@code -Dconservation.seed=S} (1 by default). */
+    private static final int FIRST = Integer.getInteger("conservation.seed", 1);
     /** A bound for waits that are expected to end long before it: a guard against a hang. */
     private static final Duration GUARD = Duration.ofSeconds(60);
 
@@ -144,7 +147,7 @@ class CrossThreadConservationTest {
         int failed = 0;
         int unknown = 0;
         int crossed = 0;
-        for (int seed = 1; seed <= SEEDS; seed++) {
+        for (int seed = FIRST; seed < FIRST + SEEDS; seed++) {
             long s = seed;
             Run run = Peer.call(builder(virtual), "hub-" + seed, () -> new Run(s, selects, virtual, across).run());
             String as = "seed " + seed;

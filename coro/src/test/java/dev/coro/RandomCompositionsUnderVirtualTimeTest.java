@@ -26,6 +26,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class RandomCompositionsUnderVirtualTimeTest {
 
+    /** The first seed run: {@code -Dcompositions.seed=S} (1 by default). */
+    private static final long FIRST = Long.getLong("compositions.seed", 1);
+    /** How many seeds are run: {@code -Dcompositions.seeds=N} (60 by default). */
+    private static final int SEEDS = Integer.getInteger("compositions.seeds", 60);
+
     /** The values of one run: those whose send completed, those received, and those whose send may have completed. */
     private static final class Values {
         final List<Integer> sent = new ArrayList<>();
@@ -36,13 +41,13 @@ class RandomCompositionsUnderVirtualTimeTest {
     }
 
     /**
-     * Sixty seeds, each run twice: the two traces are equal, and each run keeps the values and
+     * Sixty seeds by default ({@link #SEEDS}), each run twice: the two traces are equal, and each run keeps the values and
      * permits as the class comment says.
      */
     @Test
     @Timeout(60)
     void everyProgramTracesTheSameTwiceAndLosesDoublesOrLeavesNothing() {
-        for (long seed = 1; seed <= 60; seed++) {
+        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             List<String> first = program(seed);
             assertThat(program(seed)).as("seed " + seed + ": the second run's trace").isEqualTo(first);
         }
