@@ -396,16 +396,7 @@ public final class Select<R> {
             // keep from ever reaching a scheduling point
             return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
         }
-        int announced = count; // a clause function may add clauses during the run: they were not told it starts
-        if (holding != 0) {
-            // another run's hold, let go of by no one: that run's context is suspended before it waited, in the
-            // user's code its readiness check or refusal ran (a future's isDone(), a value's toString()); taken
-            // over, so that the channels are told once, and that run holds them again if it goes on to wait
-            fired();
-        }
-        selectingOnChannels(announced, true); // it may wait: its channels' operations of other threads are posted meanwhile
-        holding = announced;
-        holder = self;
+        hold(self); // it may wait: its channels' operations of other threads are posted meanwhile
         try {
             return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
         } finally {
@@ -413,6 +404,22 @@ public final class Select<R> {
                 fired();
             }
         }
+    }
+
+    /**
+     * Holds the select's channels for the run of {@code self} that may wait: tells them the run starts
+     * looking at them, so that their operations of other threads are posted meanwhile. A hold another run
+     * left, let go of by no one (that run's context suspended before it waited, in the user's code its
+     * readiness check or refusal ran: a future's {@code isDone()}, a value's {@code toString()}), is taken
+     * over first, so that the channels are told once, and that run holds them again if it goes on to wait.
+     * Only the clauses there now are told: a clause function may add clauses during the run.
+     */
+    private void hold(Context self) {
+        fired();
+        int announced = count;
+        selectingOnChannels(announced, true);
+        holding = announced;
+        holder = self;
     }
 
     /**
@@ -441,11 +448,7 @@ public final class Select<R> {
         if (other != null) {
             throw waitingAlready(self, other);
         }
-        fired(); // the hold of another run suspended before it waited, if any: taken over, as at a run's start
-        int announced = count;
-        selectingOnChannels(announced, true);
-        holding = announced;
-        holder = self;
+        hold(self);
         return acrossThreads ? runAcross(unbiased, s, self) : runOnce(unbiased, s, self);
     }
 
