@@ -133,20 +133,28 @@ final class TimerQueue {
         }
     }
 
-    /** Makes room at the end of {@code b}'s full array: moves its timers to the front, growing it if half full. */
+    /**
+     * Makes room at the end of {@code b}'s full array: doubles it if more than half its slots hold a
+     * timer, every timer keeping its slot, or else moves its timers to the front. Only a timer that
+     * moves is written to: at scale every timer is a cache miss of its own, and a crowd of one deadline
+     * fills its bucket without a gap, so growing touches none of them.
+     */
     private static int compact(Bucket b) {
         Timer[] a = b.timers;
         if (b.live > a.length >>> 1) {
-            a = Arrays.copyOf(a, a.length * 2);
-            b.timers = a;
+            b.timers = Arrays.copyOf(a, a.length * 2);
+            return b.end;
         }
         int j = 0;
         for (int i = b.first; i < b.end; i++) {
             Timer t = a[i];
             if (t != null) {
-                a[i] = null;
-                a[j] = t;
-                t.slot = j++;
+                if (i != j) {
+                    a[i] = null;
+                    a[j] = t;
+                    t.slot = j;
+                }
+                j++;
             }
         }
         b.first = 0;

@@ -189,4 +189,33 @@ class TimerQueueTest {
         }
         assertThat(out).containsExactly(ts.get(4), ts.get(5), ts.get(6), ts.get(7), ninth);
     }
+
+    @Test
+    void aFullBucketThatGrowsLeavesEveryTimerInItsSlotAndItsGapsWhereTheyAre() {
+        TimerQueue q = new TimerQueue();
+        List<T> ts = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            T t = new T(9, k);
+            ts.add(t);
+            q.add(t);
+        }
+        q.remove(ts.get(2)); // a gap, but more than half the slots still hold a timer: the array grows
+        T ninth = new T(9, 8);
+        q.add(ninth);
+        assertThat(ninth.bucket.timers).hasSize(16);
+        assertThat(ninth.slot).isEqualTo(8);
+        for (int k = 0; k < 8; k++) {
+            if (k != 2) {
+                assertThat(ts.get(k).slot).as("timer %d", k).isEqualTo(k);
+                assertThat(ninth.bucket.timers[k]).isSameAs(ts.get(k));
+            }
+        }
+        assertThat(ninth.bucket.timers[2]).isNull();
+        q.remove(ts.get(5)); // cancelled through the slot it kept
+        List<Timer> out = new ArrayList<>();
+        while (q.size() != 0) {
+            out.add(q.poll());
+        }
+        assertThat(out).containsExactly(ts.get(0), ts.get(1), ts.get(3), ts.get(4), ts.get(6), ts.get(7), ninth);
+    }
 }
