@@ -423,17 +423,35 @@ public final class Select<R> {
     }
 
     /**
-     * Claims the select for the wait of {@code self}'s run, refused if a run of another context waits in it
-     * already. A method of its own, so that the run's own code stays within what the JIT compiles into its
-     * callers.
+     * Claims the select for the wait of {@code self}'s run on {@code s}, refused if a run of another context
+     * waits in it already. A select bound to {@code s}'s thread (it has a channel clause) runs on that thread
+     * alone, so no other can claim it meanwhile: a plain check and store, with no fence; one that belongs to
+     * no thread is claimed by a compare-and-set. A method of its own, so that the run's own code stays
+     * within what the JIT compiles into its callers.
      */
-    private void claim(Context self) {
+    private void claim(Context self, Scheduler s) {
         Context other;
+        if (boundTo == s) {
+            if ((other = waitingIn) != null) {
+                throw waitingAlready(self, other);
+            }
+            WAITING_IN.setRelease(this, self);
+            return;
+        }
         while (!WAITING_IN.compareAndSet(this, null, self)) {
             if ((other = waitingIn) != null) {
                 throw waitingAlready(self, other);
             }
         }
+    }
+
+    /**
+     * Frees the select once a run's wait is over, for a run of any context to claim. A release: a thread that
+     * sees it free sees all the run did; nothing the run reads next depends on that thread, so it needs no
+     * fence.
+     */
+    private void free() {
+        WAITING_IN.setRelease(this, (Context) null);
     }
 
     /**
@@ -499,7 +517,7 @@ public final class Select<R> {
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
         }
-        claim(self); // a run of another thread may have claimed it since
+        claim(self, s); // a run of another thread may have claimed it since
         winner = null;
         Clause<R> w;
         try {
@@ -524,7 +542,7 @@ public final class Select<R> {
             w = winner; // its clause keeps the value it was handed: t comes at the next scheduling point
             winner = null;
         } finally {
-            waitingIn = null; // only once the winner is read: a run of another thread may claim the select from here on
+            free(); // only once the winner is read: a run of another thread may claim the select from here on
         }
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
         fired(); // its other clauses are out of their queues: the channels are let go before its function runs
@@ -572,7 +590,7 @@ public final class Select<R> {
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
         }
-        claim(self);
+        claim(self, s);
         Claim claim = new Claim(self, this, n);
         EventLoop loop = s.loop;
         Object w;
