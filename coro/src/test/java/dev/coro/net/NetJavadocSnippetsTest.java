@@ -1,0 +1,182 @@
+package dev.coro.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.CoroutinePool;
+import dev.coro.FreshThread;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The code blocks of the Javadoc of {@code dev.coro.net}, and those of {@code Coroutine.callWithTimeout} (which
+ * need a connection), compile here between the markers that {@code JavadocSnippetsTest} matches them against, and
+ * run over loopback doing what their comments say; the two listener snippets bind port 8080 and serve for ever,
+ * so they are compiled only (docs/NET.md's server, which {@code NetDocTest} runs, is the same loop on any address).
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+@Timeout(20)
+class NetJavadocSnippetsTest {
+
+    // ---- Io ----------------------------------------------------------------------------------
+
+    /** The {@link Io} snippet: the first datagram that reaches {@code address}, and who sent it. */
+    private static String ioSnippet(SocketAddress address) throws IOException {
+        // JAVADOC:begin
+        DatagramChannel udp = DatagramChannel.open().bind(address);
+        udp.configureBlocking(false);
+        ByteBuffer buf = ByteBuffer.allocate(1500);
+        SocketAddress from;
+        while ((from = udp.receive(buf)) == null) {
+            Io.await(udp, SelectionKey.OP_READ);       // parks this coroutine, not the thread
+        }
+        // JAVADOC:end
+        udp.close();
+        return StandardCharsets.UTF_8.decode(buf.flip()) + " from " + from;
+    }
+
+    @Test
+    void theIoSnippetParksUntilADatagramComesWhileASenderCoroutineOfTheThreadRuns() throws IOException {
+        List<String> trace = new ArrayList<>();
+        try (DatagramChannel sender = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            InetSocketAddress address;
+            try (DatagramChannel probe = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+                address = (InetSocketAddress) probe.getLocalAddress(); // a free port for the snippet to bind
+            }
+            Coroutine.create("sender", () -> {
+                trace.add("sender runs while main waits");
+                try {
+                    sender.send(ByteBuffer.wrap("hello".getBytes(StandardCharsets.UTF_8)), address);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            trace.add(ioSnippet(address).replace(sender.getLocalAddress().toString(), "the sender"));
+        }
+        assertThat(trace).containsExactly("sender runs while main waits", "hello from the sender");
+    }
+
+    // ---- TcpConnection -----------------------------------------------------------------------
+
+    /** The {@link TcpConnection} snippet: echoes one connection of {@code listener} until its client is done. */
+    private static void connectionSnippet(TcpListener listener) throws IOException {
+        // JAVADOC:begin
+        try (TcpConnection c = listener.accept()) {           // in a coroutine per connection
+            ByteBuffer buf = ByteBuffer.allocate(4096);
+            while (c.read(buf.clear()) >= 0) {
+                c.write(buf.flip());                           // echo
+            }
+        }
+        // JAVADOC:end
+    }
+
+    @Test
+    void theConnectionSnippetEchoesItsClientUntilTheClientShutsItsOutputDown() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            Coroutine echo = Coroutine.create("echo", () -> {
+                try {
+                    connectionSnippet(listener);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                c.write(ByteBuffer.wrap("hello, echo".getBytes(StandardCharsets.UTF_8)));
+                c.shutdownOutput();
+                assertThat(new String(c.input().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello, echo");
+            }
+            echo.join();
+            assertThat(echo.state()).isEqualTo(Coroutine.State.FINISHED);
+        }
+    }
+
+    // ---- Coroutine.callWithTimeout -----------------------------------------------------------
+
+    /** The write snippet of {@code Coroutine.callWithTimeout}: {@code buffer} written whole to {@code connection}. */
+    private static void writeSnippet(TcpConnection connection, ByteBuffer buffer) throws IOException {
+        // JAVADOC:begin
+        Coroutine.callWithTimeout(Duration.ofSeconds(5), () -> connection.write(buffer)); // throws IOException
+        // JAVADOC:end
+    }
+
+    /** The read snippet of {@code Coroutine.callWithTimeout}: how many bytes a read of {@code connection} took. */
+    private static int readSnippet(TcpConnection connection, ByteBuffer buffer) throws IOException {
+        // JAVADOC:begin
+        int n = Coroutine.callWithTimeout(Duration.ofSeconds(5), () -> connection.read(buffer)); // throws IOException
+        // JAVADOC:end
+        return n;
+    }
+
+    @Test
+    void theCallWithTimeoutSnippetsWriteAndReadInTimeAndThrowTheConnectionsIoExceptionAsItIs() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            writeSnippet(client, ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)));
+            ByteBuffer buffer = ByteBuffer.allocate(16);
+            assertThat(readSnippet(server, buffer)).isEqualTo(4);
+            assertThat(StandardCharsets.UTF_8.decode(buffer.flip()).toString()).isEqualTo("ping");
+            String connection = server.localAddress() + " -> " + server.remoteAddress();
+            server.close();
+            assertThatThrownBy(() -> readSnippet(server, ByteBuffer.allocate(16)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot read from connection " + connection + " (closed): java.nio.channels.ClosedChannelException");
+        }
+    }
+
+    // ---- TcpListener: compiled only ----------------------------------------------------------
+
+    /** What the listener snippets run for each connection. */
+    private static void serve(TcpConnection c) {
+    }
+
+    /** The class-level snippet of {@link TcpListener}; compiled, not run: it binds port 8080 and accepts for ever. */
+    @SuppressWarnings({"InfiniteLoopStatement", "unused"})
+    private static void listenerSnippet() throws IOException {
+        // JAVADOC:begin
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 8080))) {
+            while (true) {
+                TcpConnection c = listener.accept();
+                Coroutine.create(() -> serve(c));
+            }
+        }
+        // JAVADOC:end
+    }
+
+    /** The snippet of {@link TcpListener#bind(SocketAddress, boolean)}; compiled, not run: it serves port 8080 for ever. */
+    @SuppressWarnings("unused")
+    private static void reusePortSnippet(int threads) {
+        // JAVADOC:begin
+        InetSocketAddress address = new InetSocketAddress("0.0.0.0", 8080);
+        try (CoroutinePool pool = CoroutinePool.start(threads)) {
+            for (int i = 0; i < threads; i++) {         // one long-lived body on each thread
+                pool.execute(() -> {
+                    try (TcpListener listener = TcpListener.bind(address, true)) {
+                        while (true) {
+                            TcpConnection c = listener.accept();     // this thread's connection
+                            Coroutine.create("serve", () -> serve(c));
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }
+        // JAVADOC:end
+    }
+}
