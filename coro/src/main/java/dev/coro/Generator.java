@@ -91,7 +91,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * RUNNING   -> FINISHED    its body returns
      * RUNNING   -> FAILED      its body throws (also while being closed, if it throws something else)
      * RUNNING   -> CLOSED      its body ends while being closed, or its consumer's exit signal, or a
- *                         coroutine's failure delivered to its consumer, unwinds it
+     *                         coroutine's failure delivered to its consumer, unwinds it
      * </pre>
      */
     public enum State {
