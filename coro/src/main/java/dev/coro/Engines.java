@@ -68,20 +68,38 @@ final class Engines {
     }
 
     /**
+     * The flag that exports the JDK's continuations to the class path, if it was given while this library is a
+     * named module (on the module path), where it does not reach the library: that flag, to be named in the
+     * warning or refusal; otherwise null. (The reverse mistake, the module's flag with the library on the class
+     * path, the JVM itself reports as an unknown module at its start.)
+     */
+    static String misdirectedFlag() {
+        Module self = Engines.class.getModule();
+        return self.isNamed() && Object.class.getModule().isExported(PACKAGE, ClassLoader.getSystemClassLoader().getUnnamedModule())
+                ? "--add-exports java.base/" + PACKAGE + "=ALL-UNNAMED"
+                : null;
+    }
+
+    /**
      * Decides the engine from the value of {@value #PROPERTY} and whether the continuations are
      * exported; pure, so that every case can be tested in one JVM.
      *
      * @param property the property's value; null, blank or {@code auto} for the automatic choice
      * @param exported whether {@code jdk.internal.vm} is exported to this library
      * @param flag     the flag that would export it ({@link #exportsFlag()})
+     * @param misdirected the flag given for the class path while this library is a named module, which does not
+     *                 export the package to it ({@link #misdirectedFlag()}), or null
      */
-    static Choice select(String property, boolean exported, String flag) {
+    static Choice select(String property, boolean exported, String flag, String misdirected) {
         String asked = property == null ? "auto" : property.strip().toLowerCase(Locale.ROOT);
+        String why = misdirected == null ? "" : misdirected + " exports it to the class path only, and this library is the module "
+                + flag.substring(flag.lastIndexOf('=') + 1);
         return switch (asked) {
             case "", "auto" -> exported
                     ? new Choice("continuation", null, null)
                     : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
-                            + " is not exported to this library, so each coroutine runs on a virtual thread of its own"
+                            + " is not exported to this library" + (why.isEmpty() ? "" : " (" + why + ")")
+                            + ", so each coroutine runs on a virtual thread of its own"
                             + " and every switch costs a virtual-thread park/unpark handoff (several times the"
                             + " continuation engine's switch, tens of times when main is a platform thread)."
                             + " Add the JVM flag " + flag
@@ -91,7 +109,8 @@ final class Engines {
                     ? new Choice("continuation", null, null)
                     : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
                             + "=" + property + ": add the JVM flag " + flag + " (the package " + PACKAGE
-                            + " is not exported to this library), or remove the property to fall back to the thread engine", null);
+                            + " is not exported to this library" + (why.isEmpty() ? "" : ": " + why)
+                            + "), or remove the property to fall back to the thread engine", null);
             case "threads" -> new Choice("threads", null, null);
             default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property
                     + " is not one of auto, continuation, threads", null);
@@ -105,7 +124,7 @@ final class Engines {
                     + " (jlink --add-modules jdk.jfr,...)";
             return null;
         }
-        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag());
+        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag(), misdirectedFlag());
         if (c.warning() != null) {
             Warnings.log(c.warning());
         }

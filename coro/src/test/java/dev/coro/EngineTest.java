@@ -37,14 +37,14 @@ class EngineTest {
 
     @Test
     void theAutomaticChoiceIsTheContinuationEngineWhenItsPackageIsExported() {
-        assertThat(Engines.select(null, true, FLAG)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("auto", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select(" ", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(null, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("auto", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(" ", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void theAutomaticChoiceFallsBackToTheThreadEngineWithAWarningNamingTheFlagAndTheCost() {
-        Choice c = Engines.select(null, false, FLAG);
+        Choice c = Engines.select(null, false, FLAG, null);
         assertThat(c.engine()).isEqualTo("threads");
         assertThat(c.failure()).isNull();
         assertThat(c.warning())
@@ -52,17 +52,17 @@ class EngineTest {
                 .contains("every switch costs a virtual-thread park/unpark handoff")
                 .contains("Add the JVM flag " + FLAG + " for the continuation engine")
                 .endsWith("or set -Dcoro.engine=threads to choose this engine and silence this warning.");
-        assertThat(Engines.select("AUTO", false, FLAG)).isEqualTo(c);
+        assertThat(Engines.select("AUTO", false, FLAG, null)).isEqualTo(c);
     }
 
     @Test
     void forcingTheContinuationEngineUsesItWhenItsPackageIsExported() {
-        assertThat(Engines.select("continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("continuation", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void forcingTheContinuationEngineWithoutTheFlagFailsNamingTheFlag() {
-        Choice c = Engines.select("continuation", false, FLAG);
+        Choice c = Engines.select("continuation", false, FLAG, null);
         assertThat(c.engine()).isNull();
         assertThat(c.warning()).isNull();
         assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
@@ -73,18 +73,41 @@ class EngineTest {
     @Test
     @Timeout(60)
     void theNamesAreReadWhateverTheirCaseAndARefusalQuotesThePropertyAsGiven() {
-        assertThat(Engines.select(" Continuation", true, FLAG)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("THREADS", false, FLAG)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engines.select("CONTINUATION", false, FLAG).failure())
+        assertThat(Engines.select(" Continuation", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("THREADS", false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("CONTINUATION", false, FLAG, null).failure())
                 .isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=CONTINUATION:"
                         + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
                         + " or remove the property to fall back to the thread engine");
     }
 
     @Test
+    void theClassPathsFlagGivenWhileTheLibraryIsAModuleIsNamedInTheWarningAndTheRefusalAsReachingTheClassPathOnly() {
+        String given = "--add-exports java.base/jdk.internal.vm=ALL-UNNAMED";
+        assertThat(Engines.select(null, false, FLAG, given)).isEqualTo(new Choice("threads", null,
+                "coro runs on its thread engine: jdk.internal.vm is not exported to this library (" + given
+                        + " exports it to the class path only, and this library is the module dev.coro), so each coroutine"
+                        + " runs on a virtual thread of its own and every switch costs a virtual-thread park/unpark handoff"
+                        + " (several times the continuation engine's switch, tens of times when main is a platform thread)."
+                        + " Add the JVM flag " + FLAG + " for the continuation engine, or set -Dcoro.engine=threads to choose"
+                        + " this engine and silence this warning."));
+        assertThat(Engines.select("continuation", false, FLAG, given)).isEqualTo(new Choice(null,
+                "cannot use the continuation engine asked for by -Dcoro.engine=continuation: add the JVM flag " + FLAG
+                        + " (the package jdk.internal.vm is not exported to this library: " + given + " exports it to the"
+                        + " class path only, and this library is the module dev.coro), or remove the property to fall back"
+                        + " to the thread engine", null));
+        assertThat(Engines.select("threads", false, FLAG, given)).isEqualTo(new Choice("threads", null, null));
+    }
+
+    @Test
+    void onTheClassPathNoFlagIsTakenForTheClassPathsFlagGivenToAModule() {
+        assertThat(Engines.misdirectedFlag()).isNull();
+    }
+
+    @Test
     void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
-        assertThat(Engines.select("threads", true, FLAG)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engines.select("threads", false, FLAG)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
     }
 
     @Test
@@ -188,7 +211,7 @@ class EngineTest {
 
     @Test
     void anUnknownEngineNameFailsListingTheKnownOnes() {
-        assertThat(Engines.select("fibers", true, FLAG)).isEqualTo(new Choice(null,
+        assertThat(Engines.select("fibers", true, FLAG, null)).isEqualTo(new Choice(null,
                 "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
     }
 }
