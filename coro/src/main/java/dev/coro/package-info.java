@@ -88,7 +88,8 @@
  * handoff; slower, public API only), after one warning. {@code -Dcoro.engine=continuation|threads|auto}
  * forces the choice; if the engine it asks for cannot run (the continuation engine without the flag, or
  * an unknown name), every call that needs a thread's scheduler throws {@link UnsupportedOperationException}
- * naming the property and the flag; so it does, naming the module, on a Java runtime without
+ * naming the property and the flag (for an unknown name, the property and the three names); so it does,
+ * naming the module, on a Java runtime without
  * {@code jdk.jfr}. Which engine runs is each scheduler's {@code engine()} in the JMX view
  * ({@link dev.coro.management.SchedulerInfo#engine()}). Inside a body they differ in
  * {@code Thread.currentThread()}, thread-locals, interrupts, monitors held by main or by a generator's

@@ -105,6 +105,16 @@ class EngineTest {
     }
 
     @Test
+    void blanksOfAnyKindAroundANameAreIgnoredAndAnEmptyValueIsTheDefault() {
+        assertThat(Engines.select("\tthreads \n", true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select(" Auto\t", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("", false, FLAG, null)).isEqualTo(Engines.select(null, false, FLAG, null));
+        assertThat(Engines.select("thread", true, FLAG, null)).isEqualTo(new Choice(null,
+                "cannot choose a coroutine engine: -Dcoro.engine=thread is not one of auto, continuation, threads", null));
+    }
+
+    @Test
     void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
         assertThat(Engines.select("threads", true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
         assertThat(Engines.select("threads", false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
