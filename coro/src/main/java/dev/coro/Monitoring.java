@@ -150,12 +150,28 @@ final class Monitoring {
                 || property.apply("com.sun.management.jmxremote.port") != null;
     }
 
-    /** Registers the JMX view; a failure is logged, not thrown (the program goes on unobserved). */
+    /**
+     * Registers the JMX view; a failure is logged, not thrown (the program goes on unobserved). On a Java
+     * runtime without the module {@code java.management} (an image made by {@code jlink} without it, the
+     * library on the class path) the warning names the module to add, not the class the JVM could not find.
+     */
     static void registerMXBean() {
         try {
             dev.coro.management.CoroutinesManagement.register();
         } catch (RuntimeException | LinkageError e) {
-            warn("coro could not register its JMX view: " + e);
+            warn("coro could not register its JMX view: " + (managementPresent() ? e.toString()
+                    : "this Java runtime lacks the module java.management; add it to the runtime image"
+                            + " (jlink --add-modules java.management,...)"));
+        }
+    }
+
+    /** Whether the module {@code java.management}, whose classes the JMX view uses, is in the runtime. */
+    private static boolean managementPresent() {
+        try {
+            Class.forName("javax.management.ObjectName", false, Monitoring.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
         }
     }
 
