@@ -68,15 +68,35 @@ final class Engines {
     }
 
     /**
-     * The flag that exports the JDK's continuations to the class path, if it was given while this library is a
-     * named module (on the module path), where it does not reach the library: that flag, to be named in the
-     * warning or refusal; otherwise null. (The reverse mistake, the module's flag with the library on the class
-     * path, the JVM itself reports as an unknown module at its start.)
+     * Why the JDK's continuations are not exported to this library where the flag alone would not tell, as
+     * loaded now: see {@link #whyNotExported(String, boolean, boolean)}; null if it is not a named module.
      */
-    static String misdirectedFlag() {
+    static String whyNotExported() {
         Module self = Engines.class.getModule();
-        return self.isNamed() && Object.class.getModule().isExported(PACKAGE, ClassLoader.getSystemClassLoader().getUnnamedModule())
-                ? "--add-exports java.base/" + PACKAGE + "=ALL-UNNAMED"
+        return self.isNamed()
+                ? whyNotExported(self.getName(), self.getLayer() == ModuleLayer.boot(),
+                        Object.class.getModule().isExported(PACKAGE, ClassLoader.getSystemClassLoader().getUnnamedModule()))
+                : null;
+    }
+
+    /**
+     * Why the JDK's continuations are not exported to this library, the named module {@code module}, where the
+     * flag alone would not tell; null if it would. (The reverse mistake, the module's flag with the library on
+     * the class path, the JVM itself reports as an unknown module at its start.)
+     *
+     * @param module              the library's module name
+     * @param bootLayer           whether that module is in the boot layer (on the module path), the only layer
+     *                            a JVM flag reaches
+     * @param exportedToClassPath whether the package is exported to the class path ({@code =ALL-UNNAMED})
+     */
+    static String whyNotExported(String module, boolean bootLayer, boolean exportedToClassPath) {
+        if (!bootLayer) {
+            return "this library is the module " + module + " of a module layer other than the boot layer, which no JVM"
+                    + " flag reaches: load it from the module path";
+        }
+        return exportedToClassPath
+                ? "--add-exports java.base/" + PACKAGE + "=ALL-UNNAMED exports it to the class path only, and this library"
+                        + " is the module " + module
                 : null;
     }
 
@@ -87,18 +107,15 @@ final class Engines {
      * @param property the property's value; null, blank or {@code auto} for the automatic choice
      * @param exported whether {@code jdk.internal.vm} is exported to this library
      * @param flag     the flag that would export it ({@link #exportsFlag()})
-     * @param misdirected the flag given for the class path while this library is a named module, which does not
-     *                 export the package to it ({@link #misdirectedFlag()}), or null
+     * @param why      why it is not exported where the flag alone would not tell ({@link #whyNotExported()}), or null
      */
-    static Choice select(String property, boolean exported, String flag, String misdirected) {
+    static Choice select(String property, boolean exported, String flag, String why) {
         String asked = property == null ? "auto" : property.strip().toLowerCase(Locale.ROOT);
-        String why = misdirected == null ? "" : misdirected + " exports it to the class path only, and this library is the module "
-                + flag.substring(flag.lastIndexOf('=') + 1);
         return switch (asked) {
             case "", "auto" -> exported
                     ? new Choice("continuation", null, null)
                     : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
-                            + " is not exported to this library" + (why.isEmpty() ? "" : " (" + why + ")")
+                            + " is not exported to this library" + (why == null ? "" : " (" + why + ")")
                             + ", so each coroutine runs on a virtual thread of its own"
                             + " and every switch costs a virtual-thread park/unpark handoff (several times the"
                             + " continuation engine's switch, tens of times when main is a platform thread)."
@@ -109,7 +126,7 @@ final class Engines {
                     ? new Choice("continuation", null, null)
                     : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
                             + "=" + property + ": add the JVM flag " + flag + " (the package " + PACKAGE
-                            + " is not exported to this library" + (why.isEmpty() ? "" : ": " + why)
+                            + " is not exported to this library" + (why == null ? "" : ": " + why)
                             + "), or remove the property to fall back to the thread engine", null);
             case "threads" -> new Choice("threads", null, null);
             default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property
@@ -124,7 +141,7 @@ final class Engines {
                     + " (jlink --add-modules jdk.jfr,...)";
             return null;
         }
-        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag(), misdirectedFlag());
+        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag(), whyNotExported());
         if (c.warning() != null) {
             Warnings.log(c.warning());
         }

@@ -83,25 +83,34 @@ class EngineTest {
 
     @Test
     void theClassPathsFlagGivenWhileTheLibraryIsAModuleIsNamedInTheWarningAndTheRefusalAsReachingTheClassPathOnly() {
-        String given = "--add-exports java.base/jdk.internal.vm=ALL-UNNAMED";
-        assertThat(Engines.select(null, false, FLAG, given)).isEqualTo(new Choice("threads", null,
-                "coro runs on its thread engine: jdk.internal.vm is not exported to this library (" + given
-                        + " exports it to the class path only, and this library is the module dev.coro), so each coroutine"
-                        + " runs on a virtual thread of its own and every switch costs a virtual-thread park/unpark handoff"
-                        + " (several times the continuation engine's switch, tens of times when main is a platform thread)."
-                        + " Add the JVM flag " + FLAG + " for the continuation engine, or set -Dcoro.engine=threads to choose"
-                        + " this engine and silence this warning."));
-        assertThat(Engines.select("continuation", false, FLAG, given)).isEqualTo(new Choice(null,
+        String why = Engines.whyNotExported("dev.coro", true, true);
+        assertThat(why).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED exports it to the class path only,"
+                + " and this library is the module dev.coro");
+        assertThat(Engines.select(null, false, FLAG, why)).isEqualTo(new Choice("threads", null,
+                "coro runs on its thread engine: jdk.internal.vm is not exported to this library (" + why + "), so each"
+                        + " coroutine runs on a virtual thread of its own and every switch costs a virtual-thread park/unpark"
+                        + " handoff (several times the continuation engine's switch, tens of times when main is a platform"
+                        + " thread). Add the JVM flag " + FLAG + " for the continuation engine, or set -Dcoro.engine=threads"
+                        + " to choose this engine and silence this warning."));
+        assertThat(Engines.select("continuation", false, FLAG, why)).isEqualTo(new Choice(null,
                 "cannot use the continuation engine asked for by -Dcoro.engine=continuation: add the JVM flag " + FLAG
-                        + " (the package jdk.internal.vm is not exported to this library: " + given + " exports it to the"
-                        + " class path only, and this library is the module dev.coro), or remove the property to fall back"
-                        + " to the thread engine", null));
-        assertThat(Engines.select("threads", false, FLAG, given)).isEqualTo(new Choice("threads", null, null));
+                        + " (the package jdk.internal.vm is not exported to this library: " + why + "), or remove the"
+                        + " property to fall back to the thread engine", null));
+        assertThat(Engines.select("threads", false, FLAG, why)).isEqualTo(new Choice("threads", null, null));
     }
 
     @Test
-    void onTheClassPathNoFlagIsTakenForTheClassPathsFlagGivenToAModule() {
-        assertThat(Engines.misdirectedFlag()).isNull();
+    void aModuleInALayerOtherThanTheBootLayerIsToldToBeLoadedFromTheModulePathWhichTheFlagReaches() {
+        String why = "this library is the module dev.coro of a module layer other than the boot layer, which no JVM flag"
+                + " reaches: load it from the module path";
+        assertThat(Engines.whyNotExported("dev.coro", false, false)).isEqualTo(why);
+        assertThat(Engines.whyNotExported("dev.coro", false, true)).isEqualTo(why);
+        assertThat(Engines.whyNotExported("dev.coro", true, false)).isNull();
+    }
+
+    @Test
+    void onTheClassPathTheFlagAloneTellsWhyTheContinuationsAreNotExported() {
+        assertThat(Engines.whyNotExported()).isNull();
     }
 
     @Test

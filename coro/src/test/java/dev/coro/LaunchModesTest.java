@@ -7,6 +7,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.lang.module.Configuration;
+import java.lang.module.ModuleFinder;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
@@ -28,11 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a program that uses the library meets as it is launched: which engine runs, and the warning or
- * refusal it gets, with the library on the module path (a module {@code app} that {@code requires dev.coro})
- * or on the class path, with the exports flag that fits, the one that does not, or none; and that the JMX
- * view {@code -Dcoro.jmx=true} registers works from the module (the program reads it only under that
- * property). Each case is a child JVM (the choice is made once per JVM) running a small program compiled
- * here; its log records are printed on one line each ({@code LEVEL: message}).
+ * refusal it gets, with the library on the module path (a module {@code app} that {@code requires dev.coro}),
+ * in a module layer of its own or on the class path, with the exports flag that fits, the one that does not,
+ * or none; and that the JMX view {@code -Dcoro.jmx=true} registers works from the module (the program reads
+ * it only under that property). Each case is a child JVM (the choice is made once per JVM) running a small
+ * program compiled here; its log records are printed on one line each ({@code LEVEL: message}).
  */
 @Tag("child-jvm") // its checks run in child JVMs, which mutation testing does not mutate
 class LaunchModesTest {
@@ -48,7 +51,9 @@ class LaunchModesTest {
             + " continuation engine, or set -Dcoro.engine=threads to choose this engine and silence this warning.";
 
     /** The library's classes: the module {@code dev.coro} on a module path, plain classes on a class path. */
-    private static final Path LIBRARY = library();
+    private static final Path LIBRARY = location(Coroutine.class);
+    /** The tests' classes, for a child whose main class is one of them. */
+    private static final Path TESTS = location(LaunchModesTest.class);
 
     @TempDir
     static Path dir;
@@ -163,6 +168,42 @@ class LaunchModesTest {
         assertThat(run("-jar", jar.toString())).containsExactly("ran FINISHED on the owner thread");
     }
 
+    @Test
+    @Timeout(120)
+    void aModuleOfALayerOtherThanTheBootLayerFallsBackWithAWarningToLoadItFromTheModulePathWhichTheFlagReaches()
+            throws IOException, InterruptedException {
+        assertThat(run("-cp", TESTS.toString(), InALayer.class.getName(), LIBRARY.toString())).containsExactly(
+                WARNING.formatted(" (this library is the module dev.coro of a module layer other than the boot layer,"
+                        + " which no JVM flag reaches: load it from the module path)", "dev.coro"),
+                "ran FINISHED on a thread of its own");
+    }
+
+    /** A program on the class path that loads the library as the module {@code dev.coro} of a layer of its own. */
+    static final class InALayer {
+
+        /**
+         * Runs a coroutine, through reflection, of the module {@code dev.coro} found in {@code args[0]}, loaded
+         * in a layer over the boot layer.
+         *
+         * @param args the library's classes
+         * @throws ReflectiveOperationException if the library's API is not as it should be
+         */
+        public static void main(String[] args) throws ReflectiveOperationException {
+            ModuleLayer boot = ModuleLayer.boot();
+            Configuration c = boot.configuration().resolve(ModuleFinder.of(Path.of(args[0])), ModuleFinder.of(),
+                    Set.of("dev.coro"));
+            ModuleLayer layer = boot.defineModulesWithOneLoader(c, ClassLoader.getSystemClassLoader());
+            Class<?> coroutine = layer.findLoader("dev.coro").loadClass("dev.coro.Coroutine");
+            Thread owner = Thread.currentThread();
+            boolean[] onOwner = new boolean[1];
+            Runnable body = () -> onOwner[0] = Thread.currentThread() == owner;
+            Object worker = coroutine.getMethod("create", String.class, Runnable.class).invoke(null, "worker", body);
+            coroutine.getMethod("switchTo").invoke(worker);
+            System.out.println("ran " + coroutine.getMethod("state").invoke(worker)
+                    + (onOwner[0] ? " on the owner thread" : " on a thread of its own"));
+        }
+    }
+
     /** Runs the JDK's {@code java} with {@code args}; its output and error lines as they came. */
     private static List<String> run(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -184,9 +225,10 @@ class LaunchModesTest {
         }
     }
 
-    private static Path library() {
+    /** The directory (or jar) {@code c} was loaded from. */
+    private static Path location(Class<?> c) {
         try {
-            return Path.of(Coroutine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new AssertionError(e);
         }
