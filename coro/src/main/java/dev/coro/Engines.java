@@ -9,8 +9,8 @@ import java.util.function.Function;
  *
  * <p>{@code continuation} and {@code threads} force an engine (a name is read whatever its case, blanks
  * around it ignored; a refusal quotes the value as given); {@code auto} (the default) takes the
- * continuation engine if {@code jdk.internal.vm} is exported to this library, otherwise the thread
- * engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
+ * continuation engine if {@code jdk.internal.vm} is exported to this library and the JVM supports
+ * continuations, otherwise the thread engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
  * None runs on a Java runtime without the module {@code jdk.jfr} (a runtime image made without it).
  */
 final class Engines {
@@ -18,6 +18,9 @@ final class Engines {
     /** The system property that forces an engine. */
     static final String PROPERTY = "coro.engine";
     private static final String PACKAGE = "jdk.internal.vm";
+    /** Why the continuation engine cannot run on a JVM that does not support continuations. */
+    private static final String UNSUPPORTED = "this JVM does not support the JDK's continuations"
+            + " (it runs with -XX:-VMContinuations, or is a port of the JDK without them)";
     /** Why no engine can run here; set when {@link #FACTORY} is null. */
     private static String unavailable;
     /** The chosen engine's name, or null if none can run. */
@@ -106,14 +109,21 @@ final class Engines {
      *
      * @param property the property's value; null, blank or {@code auto} for the automatic choice
      * @param exported whether {@code jdk.internal.vm} is exported to this library
+     * @param supported whether this JVM supports the JDK's continuations ({@link #continuationsSupported()});
+     *                 read only if {@code exported}
      * @param flag     the flag that would export it ({@link #exportsFlag()})
      * @param why      why it is not exported where the flag alone would not tell ({@link #whyNotExported()}), or null
      */
-    static Choice select(String property, boolean exported, String flag, String why) {
+    static Choice select(String property, boolean exported, boolean supported, String flag, String why) {
         String asked = property == null ? "auto" : property.strip().toLowerCase(Locale.ROOT);
         return switch (asked) {
-            case "", "auto" -> exported
+            case "", "auto" -> exported && supported
                     ? new Choice("continuation", null, null)
+                    : exported
+                    ? new Choice("threads", null, "coro runs on its thread engine: " + UNSUPPORTED + ", so each"
+                            + " coroutine runs on a virtual thread of its own (which such a JVM backs with a platform"
+                            + " thread of its own). Set -D" + PROPERTY + "=threads to choose this engine and silence"
+                            + " this warning.")
                     : new Choice("threads", null, "coro runs on its thread engine: " + PACKAGE
                             + " is not exported to this library" + (why == null ? "" : " (" + why + ")")
                             + ", so each coroutine runs on a virtual thread of its own"
@@ -122,8 +132,11 @@ final class Engines {
                             + " Add the JVM flag " + flag
                             + " for the continuation engine, or set -D" + PROPERTY + "=threads to choose this"
                             + " engine and silence this warning.");
-            case "continuation" -> exported
+            case "continuation" -> exported && supported
                     ? new Choice("continuation", null, null)
+                    : exported
+                    ? new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY + "=" + property
+                            + ": " + UNSUPPORTED + "; remove the property to fall back to the thread engine", null)
                     : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
                             + "=" + property + ": add the JVM flag " + flag + " (the package " + PACKAGE
                             + " is not exported to this library" + (why == null ? "" : ": " + why)
@@ -141,7 +154,9 @@ final class Engines {
                     + " (jlink --add-modules jdk.jfr,...)";
             return null;
         }
-        Choice c = select(System.getProperty(PROPERTY), continuationsExported(), exportsFlag(), whyNotExported());
+        boolean exported = continuationsExported();
+        Choice c = select(System.getProperty(PROPERTY), exported, exported && continuationsSupported(), exportsFlag(),
+                whyNotExported());
         if (c.warning() != null) {
             Warnings.log(c.warning());
         }
@@ -165,6 +180,15 @@ final class Engines {
         } catch (ClassNotFoundException | LinkageError e) {
             return false;
         }
+    }
+
+    /**
+     * Whether this JVM supports the JDK's continuations: not with {@code -XX:-VMContinuations}, nor on a port of
+     * the JDK without them, where the first continuation made fails. Called only once {@code jdk.internal.vm} is
+     * exported to this library; the class it asks is one the JDK loads at its start.
+     */
+    private static boolean continuationsSupported() {
+        return jdk.internal.vm.ContinuationSupport.isSupported();
     }
 
     /** Links the continuation engine only here, so that the thread engine never loads {@code jdk.internal.vm}. */

@@ -84,11 +84,12 @@
  * <p>The same rules run on one of two engines, chosen once per JVM: the continuation engine (each
  * body on a JDK continuation on the owner thread; needs the JVM flag
  * {@code --add-exports java.base/jdk.internal.vm=dev.coro}, or {@code =ALL-UNNAMED} on the class path)
- * or, without that flag, the thread engine (each body on a virtual thread of its own, with a strict
- * handoff; slower, public API only), after one warning. {@code -Dcoro.engine=continuation|threads|auto}
- * forces the choice; if the engine it asks for cannot run (the continuation engine without the flag, or
- * an unknown name), every call that needs a thread's scheduler throws {@link UnsupportedOperationException}
- * naming the property and the flag (for an unknown name, the property and the three names); so it does,
+ * or, without that flag (or on a JVM that does not support continuations), the thread engine (each body on
+ * a virtual thread of its own, with a strict handoff; slower, public API only), after one warning.
+ * {@code -Dcoro.engine=continuation|threads|auto} forces the choice; if the engine it asks for cannot run
+ * (the continuation engine without the flag or on such a JVM, or an unknown name), every call that needs a
+ * thread's scheduler throws {@link UnsupportedOperationException} naming the property and the flag (on a JVM
+ * without continuations, that reason; for an unknown name, the three names); so it does,
  * naming the module, on a Java runtime without
  * {@code jdk.jfr}. Which engine runs is each scheduler's {@code engine()} in the JMX view
  * ({@link dev.coro.management.SchedulerInfo#engine()}). Inside a body they differ in

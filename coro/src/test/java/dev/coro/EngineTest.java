@@ -37,14 +37,14 @@ class EngineTest {
 
     @Test
     void theAutomaticChoiceIsTheContinuationEngineWhenItsPackageIsExported() {
-        assertThat(Engines.select(null, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("auto", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select(" ", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(null, true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("auto", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select(" ", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void theAutomaticChoiceFallsBackToTheThreadEngineWithAWarningNamingTheFlagAndTheCost() {
-        Choice c = Engines.select(null, false, FLAG, null);
+        Choice c = Engines.select(null, false, false, FLAG, null);
         assertThat(c.engine()).isEqualTo("threads");
         assertThat(c.failure()).isNull();
         assertThat(c.warning())
@@ -52,17 +52,17 @@ class EngineTest {
                 .contains("every switch costs a virtual-thread park/unpark handoff")
                 .contains("Add the JVM flag " + FLAG + " for the continuation engine")
                 .endsWith("or set -Dcoro.engine=threads to choose this engine and silence this warning.");
-        assertThat(Engines.select("AUTO", false, FLAG, null)).isEqualTo(c);
+        assertThat(Engines.select("AUTO", false, false, FLAG, null)).isEqualTo(c);
     }
 
     @Test
     void forcingTheContinuationEngineUsesItWhenItsPackageIsExported() {
-        assertThat(Engines.select("continuation", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("continuation", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
     }
 
     @Test
     void forcingTheContinuationEngineWithoutTheFlagFailsNamingTheFlag() {
-        Choice c = Engines.select("continuation", false, FLAG, null);
+        Choice c = Engines.select("continuation", false, false, FLAG, null);
         assertThat(c.engine()).isNull();
         assertThat(c.warning()).isNull();
         assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
@@ -73,9 +73,9 @@ class EngineTest {
     @Test
     @Timeout(60)
     void theNamesAreReadWhateverTheirCaseAndARefusalQuotesThePropertyAsGiven() {
-        assertThat(Engines.select(" Continuation", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("THREADS", false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engines.select("CONTINUATION", false, FLAG, null).failure())
+        assertThat(Engines.select(" Continuation", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("THREADS", false, false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("CONTINUATION", false, false, FLAG, null).failure())
                 .isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=CONTINUATION:"
                         + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
                         + " or remove the property to fall back to the thread engine");
@@ -86,17 +86,17 @@ class EngineTest {
         String why = Engines.whyNotExported("dev.coro", true, true);
         assertThat(why).isEqualTo("--add-exports java.base/jdk.internal.vm=ALL-UNNAMED exports it to the class path only,"
                 + " and this library is the module dev.coro");
-        assertThat(Engines.select(null, false, FLAG, why)).isEqualTo(new Choice("threads", null,
+        assertThat(Engines.select(null, false, false, FLAG, why)).isEqualTo(new Choice("threads", null,
                 "coro runs on its thread engine: jdk.internal.vm is not exported to this library (" + why + "), so each"
                         + " coroutine runs on a virtual thread of its own and every switch costs a virtual-thread park/unpark"
                         + " handoff (several times the continuation engine's switch, tens of times when main is a platform"
                         + " thread). Add the JVM flag " + FLAG + " for the continuation engine, or set -Dcoro.engine=threads"
                         + " to choose this engine and silence this warning."));
-        assertThat(Engines.select("continuation", false, FLAG, why)).isEqualTo(new Choice(null,
+        assertThat(Engines.select("continuation", false, false, FLAG, why)).isEqualTo(new Choice(null,
                 "cannot use the continuation engine asked for by -Dcoro.engine=continuation: add the JVM flag " + FLAG
                         + " (the package jdk.internal.vm is not exported to this library: " + why + "), or remove the"
                         + " property to fall back to the thread engine", null));
-        assertThat(Engines.select("threads", false, FLAG, why)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", false, false, FLAG, why)).isEqualTo(new Choice("threads", null, null));
     }
 
     @Test
@@ -114,19 +114,67 @@ class EngineTest {
     }
 
     @Test
+    void onAJvmWithoutContinuationsTheAutomaticChoiceFallsBackToTheThreadEngineSayingWhyAndContinuationIsRefused() {
+        String unsupported = "this JVM does not support the JDK's continuations (it runs with -XX:-VMContinuations, or is"
+                + " a port of the JDK without them)";
+        assertThat(Engines.select(null, true, false, FLAG, null)).isEqualTo(new Choice("threads", null,
+                "coro runs on its thread engine: " + unsupported + ", so each coroutine runs on a virtual thread of its own"
+                        + " (which such a JVM backs with a platform thread of its own). Set -Dcoro.engine=threads to choose"
+                        + " this engine and silence this warning."));
+        assertThat(Engines.select(" Continuation", true, false, FLAG, null)).isEqualTo(new Choice(null,
+                "cannot use the continuation engine asked for by -Dcoro.engine= Continuation: " + unsupported
+                        + "; remove the property to fall back to the thread engine", null));
+        assertThat(Engines.select("threads", true, false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+    }
+
+    @Test
+    @Tag("child-jvm") // the choice and its warning are made once per JVM, by Engines' initializer
+    @Timeout(300)
+    void withTheFlagOnAJvmWithoutContinuationsCoroutinesRunOnTheThreadEngineAfterAWarningSayingWhy()
+            throws IOException, InterruptedException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = List.of(java.toString(), "-XX:+UnlockExperimentalVMOptions", "-XX:-VMContinuations",
+                "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED", "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n",
+                "-cp", System.getProperty("java.class.path"), WithoutVmContinuations.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        assertThat(out.lines()).as("it printed:%n%s", out).containsExactly(
+                "WARNING: coro runs on its thread engine: this JVM does not support the JDK's continuations (it runs with"
+                        + " -XX:-VMContinuations, or is a port of the JDK without them), so each coroutine runs on a virtual"
+                        + " thread of its own (which such a JVM backs with a platform thread of its own). Set"
+                        + " -Dcoro.engine=threads to choose this engine and silence this warning.",
+                "ran FINISHED", "ran FINISHED");
+        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /** The child: creates a coroutine twice, on a JVM without continuations. */
+    static final class WithoutVmContinuations {
+
+        /**
+         * Runs a coroutine twice, printing its end state or what was thrown.
+         *
+         * @param args ignored
+         */
+        public static void main(String[] args) {
+            runTwice();
+        }
+    }
+
+    @Test
     void blanksOfAnyKindAroundANameAreIgnoredAndAnEmptyValueIsTheDefault() {
-        assertThat(Engines.select("\tthreads \n", true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engines.select(" Auto\t", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("", true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
-        assertThat(Engines.select("", false, FLAG, null)).isEqualTo(Engines.select(null, false, FLAG, null));
-        assertThat(Engines.select("thread", true, FLAG, null)).isEqualTo(new Choice(null,
+        assertThat(Engines.select("\tthreads \n", true, true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select(" Auto\t", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
+        assertThat(Engines.select("", false, false, FLAG, null)).isEqualTo(Engines.select(null, false, false, FLAG, null));
+        assertThat(Engines.select("thread", true, true, FLAG, null)).isEqualTo(new Choice(null,
                 "cannot choose a coroutine engine: -Dcoro.engine=thread is not one of auto, continuation, threads", null));
     }
 
     @Test
     void forcingTheThreadEngineUsesItWithoutAWarningWhetherOrNotTheFlagIsGiven() {
-        assertThat(Engines.select("threads", true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
-        assertThat(Engines.select("threads", false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", true, true, FLAG, null)).isEqualTo(new Choice("threads", null, null));
+        assertThat(Engines.select("threads", false, false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
     }
 
     @Test
@@ -230,7 +278,7 @@ class EngineTest {
 
     @Test
     void anUnknownEngineNameFailsListingTheKnownOnes() {
-        assertThat(Engines.select("fibers", true, FLAG, null)).isEqualTo(new Choice(null,
+        assertThat(Engines.select("fibers", true, true, FLAG, null)).isEqualTo(new Choice(null,
                 "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
     }
 }
