@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * What a program that uses the library meets as it is launched: which engine runs, and the warning or
  * refusal it gets, with the library on the module path (a module {@code app} that {@code requires dev.coro}),
  * in a module layer of its own or on the class path, with the exports flag that fits, the one that does not,
- * or none; and that the JMX view {@code -Dcoro.jmx=true} registers works from the module (the program reads
- * it only under that property). Each case is a child JVM (the choice is made once per JVM) running a small
+ * or none; and that the JMX view {@code -Dcoro.jmx=true} registers and the JFR events work from the module
+ * (the program reads and records them only under that property). Each case is a child JVM (the choice is made once per JVM) running a small
  * program compiled here; its log records are printed on one line each ({@code LEVEL: message}).
  */
 @Tag("child-jvm") // its checks run in child JVMs, which mutation testing does not mutate
@@ -66,15 +66,25 @@ class LaunchModesTest {
     static void compileTheProgram() throws IOException {
         Path src = dir.resolve("src");
         Files.createDirectories(src.resolve("app"));
-        Path info = Files.writeString(src.resolve("module-info.java"), "module app { requires dev.coro; }\n");
+        Path info = Files.writeString(src.resolve("module-info.java"),
+                "module app { requires dev.coro; requires jdk.jfr; }\n");
         Path main = Files.writeString(src.resolve("app/Main.java"), """
                 package app;
 
+                import dev.coro.Channel;
                 import dev.coro.Coroutine;
                 import java.lang.management.ManagementFactory;
+                import java.nio.file.Files;
+                import java.nio.file.Path;
+                import java.time.Duration;
+                import java.util.Set;
+                import java.util.TreeSet;
                 import javax.management.MBeanServer;
                 import javax.management.ObjectName;
                 import javax.management.openmbean.CompositeData;
+                import jdk.jfr.Recording;
+                import jdk.jfr.consumer.RecordedEvent;
+                import jdk.jfr.consumer.RecordingFile;
 
                 public final class Main {
                     public static void main(String[] args) throws Exception {
@@ -97,6 +107,31 @@ class LaunchModesTest {
                         for (CompositeData d : (CompositeData[]) server.getAttribute(name, "Schedulers")) {
                             System.out.println("scheduler " + d.get("threadName") + " engine " + d.get("engine"));
                         }
+                        record();
+                    }
+
+                    /** Records the library's JFR events around a coroutine's send that main receives. */
+                    private static void record() throws Exception {
+                        Path file = Files.createTempFile("app", ".jfr");
+                        try (Recording r = new Recording()) {
+                            r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
+                            r.enable("dev.coro.CoroutineStart");
+                            r.enable("dev.coro.CoroutineEnd");
+                            r.disable("dev.coro.SchedulerStatistics"); // periodic: recorded or not as the chunks end
+                            r.start();
+                            Channel<Integer> ch = new Channel<>("ch", 0);
+                            Coroutine.create("sender", () -> ch.send(1));
+                            ch.receive();
+                            r.stop();
+                            r.dump(file);
+                            Set<String> names = new TreeSet<>();
+                            for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                                names.add(e.getEventType().getName());
+                            }
+                            System.out.println("recorded " + names);
+                        } finally {
+                            Files.delete(file);
+                        }
                     }
                 }
                 """);
@@ -110,11 +145,12 @@ class LaunchModesTest {
 
     @Test
     @Timeout(120)
-    void aModuleThatRequiresTheLibraryRunsOnTheContinuationEngineWithTheModulesFlagAndRegistersItsJmxView()
+    void aModuleThatRequiresTheLibraryRunsOnTheContinuationEngineWithTheModulesFlagWithItsJmxViewAndJfrEvents()
             throws IOException, InterruptedException {
         assertThat(run(MODULE_FLAG, "-Dcoro.jmx=true", "--module-path", LIBRARY + File.pathSeparator + program,
                 "--module", "app/app.Main")).containsExactly(
-                        "ran FINISHED on the owner thread", "registered true", "scheduler main engine continuation");
+                        "ran FINISHED on the owner thread", "registered true", "scheduler main engine continuation",
+                        "recorded [dev.coro.CoroutineEnd, dev.coro.CoroutineStart, dev.coro.Park]");
     }
 
     @Test
