@@ -72,7 +72,8 @@ final class Engines {
 
     /**
      * Why the JDK's continuations are not exported to this library where the flag alone would not tell, as
-     * loaded now: see {@link #whyNotExported(String, boolean, boolean)}; null if it is not a named module.
+     * loaded now: see {@link #whyNotExported(String, boolean, boolean)}; null if the flag alone tells (always so on
+     * the class path).
      */
     static String whyNotExported() {
         Module self = Engines.class.getModule();
@@ -104,8 +105,8 @@ final class Engines {
     }
 
     /**
-     * Decides the engine from the value of {@value #PROPERTY} and whether the continuations are
-     * exported; pure, so that every case can be tested in one JVM.
+     * Decides the engine from the value of {@value #PROPERTY}, whether the continuations are exported and
+     * whether the JVM supports them; pure, so that every case can be tested in one JVM.
      *
      * @param property the property's value; null, blank or {@code auto} for the automatic choice
      * @param exported whether {@code jdk.internal.vm} is exported to this library
