@@ -194,13 +194,24 @@ final class Scheduler {
      * A thread whose scheduler is already {@link #connected}: for it {@link #markConnected()} is one
      * comparison instead of a thread-local lookup. A one-entry cache, claimed by the first thread to
      * mark itself and handed on only once that thread has ended, so threads do not take it from each
-     * other. (A scheduler stays its thread's for life and never becomes unconnected.)
+     * other. (A scheduler stays its thread's for life and never becomes unconnected.) The thread is
+     * held weakly ({@link #connectedOwnerId} is what the callers compare): an ended thread keeps the
+     * task it ran, and with it whatever that task kept (a coroutine it left parked, the thread's
+     * scheduler and stacks with it), so a strong reference here kept the last such thread of the JVM,
+     * a finished request's handler say, until another thread took the cache. Null while none holds it.
      */
-    private static Thread connectedOwner;
+    private static WeakReference<Thread> connectedOwner;
+
+    /**
+     * The {@linkplain Thread#threadId() id} of {@link #connectedOwner}'s thread, -1 if none (thread ids are positive):
+     * ids are never used again, so a thread that finds its own here is the cache's. Written only by that
+     * thread (or cleared by it, see {@link #runVirtual}).
+     */
+    private static long connectedOwnerId = -1;
 
     /** Whether the calling thread is the one-entry cache's, so marked {@link #connected} already: one comparison. */
     static boolean isMarkedConnected() {
-        return connectedOwner == Thread.currentThread();
+        return connectedOwnerId == Thread.currentThread().threadId();
     }
 
     /**
@@ -209,12 +220,17 @@ final class Scheduler {
      */
     static void markConnected() {
         Thread self = Thread.currentThread();
-        Thread cached = connectedOwner;
-        if (cached != self) {
+        if (connectedOwnerId != self.threadId()) {
             Scheduler mine = current();
             mine.connected = true;
-            if (mine.owner == self && (cached == null || !cached.isAlive())) {
-                connectedOwner = self;
+            if (mine.owner == self) {
+                WeakReference<Thread> held = connectedOwner;
+                Thread cached = held == null ? null : held.get();
+                // its own thread too: two threads that claimed at once may have left one's id with the other's reference
+                if (cached == null || cached == self || !cached.isAlive()) {
+                    connectedOwnerId = self.threadId();
+                    connectedOwner = new WeakReference<>(self);
+                }
             }
         }
     }
@@ -1027,8 +1043,9 @@ final class Scheduler {
         // wait for ever; what it exchanges inside counts inside, and both count after it
         boolean connectedBefore = connected;
         connected = false;
-        if (connectedOwner == owner) {
-            connectedOwner = null; // the cache says connected: handed back, so that a mark inside the run is made
+        if (connectedOwnerId == owner.threadId()) {
+            connectedOwnerId = -1; // the cache says connected: handed back, so that a mark inside the run is made
+            connectedOwner = null;
         }
         try {
             body.run();
