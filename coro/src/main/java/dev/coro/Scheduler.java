@@ -987,7 +987,8 @@ final class Scheduler {
             int live = runList.size() - 1;
             why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
                     + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first, or run on"
-                    + " a thread of its own (a test that failed before closing its coroutines leaves them on its thread)";
+                    + " a thread of its own (an earlier task of a pool's thread, or a test that failed, leaves on its thread"
+                    + " the coroutines it did not close)";
         }
         return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot start VirtualTime.run: "
                 + why);

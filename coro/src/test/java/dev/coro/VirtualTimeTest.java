@@ -302,8 +302,8 @@ class VirtualTimeTest {
 
     @Test
     void runOnAThreadWithALiveCoroutineOrAPendingTimerThrowsWithoutRunningTheBody() {
-        String advice = "; virtual time needs a thread with none: close them first, or run on a thread of its own (a"
-                + " test that failed before closing its coroutines leaves them on its thread)";
+        String advice = "; virtual time needs a thread with none: close them first, or run on a thread of its own (an"
+                + " earlier task of a pool's thread, or a test that failed, leaves on its thread the coroutines it did not close)";
         Channel<Integer> jobs = new Channel<>("jobs", 0);
         Coroutine d = Coroutine.create("stuck", jobs::receive);
         Coroutine.yield();
