@@ -88,6 +88,26 @@ class ReusedPoolThreadTest {
 
     @Test
     @Timeout(20)
+    void theCoroutinesOfATaskThatThrewADeadlockStayParkedForTheNextTask() throws Exception {
+        String name = workerName();
+        Throwable e = thrownOnWorker(() -> {
+            leaveAParkedCoroutine();
+            return new Channel<String>("mine", 0).receive();
+        });
+
+        String dump = onWorker(() -> Coroutine.dump());
+
+        assertThat(e).isInstanceOf(DeadlockException.class);
+        assertThat(e.getMessage()).isEqualTo("main context 'main' cannot receive from channel 'mine': every other context of"
+                + " thread " + name + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                + "  main context 'main' would wait to receive from channel 'mine'\n"
+                + "  coroutine 'left' waits to receive from channel 'jobs'");
+        assertThat(dump).startsWith("thread 'worker': 2 contexts, current index 0\n")
+                .contains("\n  [1] coroutine 'left': PARKED, waits to receive from channel 'jobs'\n");
+    }
+
+    @Test
+    @Timeout(20)
     void aVirtualTimeRunAfterATaskLeftACoroutineIsRefusedNamingItAndRunsOnceTheNextTaskClosedIt() throws Exception {
         String name = workerName();
         Coroutine left = onWorker(ReusedPoolThreadTest::leaveAParkedCoroutine);
