@@ -70,7 +70,7 @@ final class IoSupport extends IoBridge {
             return new ClosedChannelWait(self, operation);
         }
         String state = operation instanceof IoBridge.Operation o ? " (" + o.state() + ")" : "";
-        return new IOException(self.describe() + " cannot " + operation + state + ": " + e, e);
+        return new IOException(self.describe() + " cannot " + operation + state + ": " + SafeText.line(e), e);
     }
 
     /**

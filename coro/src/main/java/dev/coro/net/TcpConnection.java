@@ -195,7 +195,7 @@ public final class TcpConnection implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + e, e);
+            throw new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
         }
         IOException told = null; // a failure that names the caller and the connect already
         boolean waited = false; // whether the socket may be registered with the thread's selector
@@ -222,7 +222,7 @@ public final class TcpConnection implements Closeable {
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
-            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + e, e);
+            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
             abandon(io, ch, waited, f); // a failure to close it too is suppressed in f, which says what went wrong first
             throw f;
         } catch (UnsupportedAddressTypeException e) {
@@ -598,7 +598,7 @@ public final class TcpConnection implements Closeable {
     /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause. */
     private IOException notCounted(IOException e) {
         return new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
-                + "): " + e, e);
+                + "): " + io.text(e), e);
     }
 
     /** The refusal of a read into a read-only buffer, which the channel refuses naming nothing. */
@@ -765,7 +765,7 @@ public final class TcpConnection implements Closeable {
         } catch (IllegalArgumentException e) {
             // the JDK's names nothing, or the option alone ("Invalid value 'null'", "Invalid send/receive buffer size")
             throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
-                    + ") to " + value + ": " + e.getMessage(), e);
+                    + ") to " + io.text(value) + ": " + said(io, e), e);
         }
         return this;
     }
@@ -932,19 +932,29 @@ public final class TcpConnection implements Closeable {
 
     /** The failure of an option's {@code operation}: an option refused is no failure of the connection, so not recorded as one. */
     private IOException optionFailed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + e, e);
+        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
     }
 
     /** The refusal of an option a TCP socket does not have, for {@code operation}: the JDK's names the option only. */
     private UnsupportedOperationException unsupported(String operation, UnsupportedOperationException e) {
         return new UnsupportedOperationException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
-                + "): a TCP socket has no such option (" + e.getMessage() + ")", e);
+                + "): a TCP socket has no such option (" + said(io, e) + ")", e);
+    }
+
+    /**
+     * What the JDK's exception {@code e} says, for a message that names it in its own words: its message
+     * on one line ({@link IoBridge#text}: a line break escaped, a long one cut), or, if it has none, the
+     * exception's class, instead of {@code null}.
+     */
+    static String said(IoBridge io, Throwable e) {
+        String m = e.getMessage();
+        return io.text(m != null ? m : e);
     }
 
     /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
     private IOException failed(String operation, IOException e) {
         IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
-                + "): " + e, e);
+                + "): " + io.text(e), e);
         if (failure == null && !(e instanceof ClosedChannelException)) {
             failure = e; // a closed connection or a shut output is no failure of the connection
         }

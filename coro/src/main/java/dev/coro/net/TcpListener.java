@@ -196,7 +196,7 @@ public final class TcpListener implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + e, e);
+            throw new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
         }
         try {
             if (reusePort) {
@@ -206,7 +206,7 @@ public final class TcpListener implements Closeable {
             ch.configureBlocking(false);
             return new TcpListener(ch, io);
         } catch (IOException e) {
-            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + e, e);
+            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
             close(ch, f);
             throw f;
         } catch (UnsupportedAddressTypeException e) {
@@ -237,7 +237,7 @@ public final class TcpListener implements Closeable {
             ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
         } catch (UnsupportedOperationException e) {
             throw new UnsupportedOperationException(io.caller() + " cannot bind a listener to " + io.text(address)
-                    + " with SO_REUSEPORT: this platform's sockets do not support that option (" + e.getMessage()
+                    + " with SO_REUSEPORT: this platform's sockets do not support that option (" + TcpConnection.said(io, e)
                     + "); bind a single listener without it", e);
         }
     }
@@ -369,7 +369,7 @@ public final class TcpListener implements Closeable {
             return f;
         }
         return new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
-                + "): " + e + (closed ? "" : outOfDescriptors(e)), e);
+                + "): " + io.text(e) + (closed ? "" : outOfDescriptors(e)), e);
     }
 
     private static String outOfDescriptors(IOException e) {
