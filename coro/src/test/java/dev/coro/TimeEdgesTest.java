@@ -30,6 +30,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class TimeEdgesTest {
 
+    /** How many seeds the test on the virtual clock runs: {@code -DtimeEdges.seeds=N} (8 by default). */
+    private static final int SEEDS = Integer.getInteger("timeEdges.seeds", 8);
+    /** The first seed the test on the virtual clock runs: {@code -DtimeEdges.seed=S} (1 by default). */
+    private static final int FIRST = Integer.getInteger("timeEdges.seed", 1);
+    /** How many seeds each test on the real clock runs: {@code -DtimeEdges.realSeeds=N} (1 by default). */
+    private static final int REAL_SEEDS = Integer.getInteger("timeEdges.realSeeds", 1);
+    /**
+     * The first seed the tests on the real clock run: {@code -DtimeEdges.realSeed=S} (5 by default). The test on one
+     * thread draws from seed S; the one across two threads draws from S + 1 on the receiving thread and S + 2 on the
+     * sending thread (6 and 7 by default).
+     */
+    private static final int REAL_FIRST = Integer.getInteger("timeEdges.realSeed", 5);
+
     private final List<String> log = new ArrayList<>();
 
     /**
@@ -334,7 +347,7 @@ class TimeEdgesTest {
     @Test
     void noPermitIsLostOrMadeWhenAcquiresTimeOutExpireInsideAWithTimeoutOrAreClosed() {
         int[] outcomes = new int[4]; // timed out, took one, closed while parked, most holders at once
-        for (long seed = 1; seed <= 8; seed++) {
+        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             long s = seed;
             VirtualTime.run(seed, () -> {
                 Random random = new Random(s);
@@ -474,7 +487,14 @@ class TimeEdgesTest {
     @Test
     @Timeout(60)
     void nothingIsLostOrDoubledWhenWaitsShorterThanTheRealClocksTickTimeOutOnOneThread() {
-        Random random = new Random(5);
+        for (int seed = REAL_FIRST; seed < REAL_FIRST + REAL_SEEDS; seed++) {
+            exchangeOnOneThread(seed);
+        }
+    }
+
+    /** {@link #nothingIsLostOrDoubledWhenWaitsShorterThanTheRealClocksTickTimeOutOnOneThread} with the timing drawn from {@code seed}. */
+    private static void exchangeOnOneThread(int seed) {
+        Random random = new Random(seed);
         Set<Integer> delivered = new HashSet<>();
         List<Integer> received = new ArrayList<>();
         int[] failed = new int[2]; // sends, receives that came back empty-handed
@@ -521,11 +541,11 @@ class TimeEdgesTest {
         for (Coroutine c : consumers) {
             c.join();
         }
-        assertThat(received).doesNotHaveDuplicates();
-        assertThat(new HashSet<>(received)).isEqualTo(delivered);
-        assertThat(failed[0]).as("sends that timed out").isPositive();
-        assertThat(failed[1]).as("receives that timed out").isPositive();
-        assertThat(Scheduler.current().loop.timerCount()).isZero();
+        assertThat(received).as("seed %d", seed).doesNotHaveDuplicates();
+        assertThat(new HashSet<>(received)).as("seed %d", seed).isEqualTo(delivered);
+        assertThat(failed[0]).as("seed %d: sends that timed out", seed).isPositive();
+        assertThat(failed[1]).as("seed %d: receives that timed out", seed).isPositive();
+        assertThat(Scheduler.current().loop.timerCount()).as("seed %d", seed).isZero();
     }
 
     /**
@@ -537,13 +557,23 @@ class TimeEdgesTest {
     @Test
     @Timeout(60)
     void nothingIsLostOrDoubledWhenWaitsShorterThanTheRealClocksTickTimeOutAcrossTwoThreads() throws Exception {
+        for (int seed = REAL_FIRST; seed < REAL_FIRST + REAL_SEEDS; seed++) {
+            exchangeAcrossTwoThreads(seed + 1, seed + 2);
+        }
+    }
+
+    /**
+     * {@link #nothingIsLostOrDoubledWhenWaitsShorterThanTheRealClocksTickTimeOutAcrossTwoThreads} with the
+     * receiver's timing drawn from {@code receiverSeed} and the sender's from {@code senderSeed}.
+     */
+    private static void exchangeAcrossTwoThreads(int receiverSeed, int senderSeed) throws Exception {
         Set<Integer> delivered = ConcurrentHashMap.newKeySet();
         List<Integer> received = new ArrayList<>();
         int[] emptyHanded = {0};
         Channel<Integer> ch = new Channel<>("ch", 0);
         CompletableFuture<Integer> senderTimers = new CompletableFuture<>();
         Thread sender = Thread.ofPlatform().name("sender").start(() -> {
-            Random random = new Random(7);
+            Random random = new Random(senderSeed);
             try {
                 for (int k = 0; k < 2000; k++) {
                     if (timedSend(ch, k, random)) {
@@ -557,7 +587,7 @@ class TimeEdgesTest {
                 ch.close();
             }
         });
-        Random random = new Random(6);
+        Random random = new Random(receiverSeed);
         while (true) {
             Optional<Integer> v;
             try {
@@ -574,11 +604,12 @@ class TimeEdgesTest {
             }
         }
         sender.join();
-        assertThat(senderTimers.join()).as("the sender's timers").isZero();
-        assertThat(received).doesNotHaveDuplicates();
-        assertThat(new HashSet<>(received)).isEqualTo(delivered);
-        assertThat(delivered).as("some sends timed out").hasSizeLessThan(2000);
-        assertThat(emptyHanded[0]).as("some receives timed out").isPositive();
-        assertThat(Scheduler.current().loop.timerCount()).isZero();
+        String seeds = "seeds " + receiverSeed + " and " + senderSeed;
+        assertThat(senderTimers.join()).as("%s: the sender's timers", seeds).isZero();
+        assertThat(received).as(seeds).doesNotHaveDuplicates();
+        assertThat(new HashSet<>(received)).as(seeds).isEqualTo(delivered);
+        assertThat(delivered).as("%s: some sends timed out", seeds).hasSizeLessThan(2000);
+        assertThat(emptyHanded[0]).as("%s: some receives timed out", seeds).isPositive();
+        assertThat(Scheduler.current().loop.timerCount()).as(seeds).isZero();
     }
 }

@@ -22,6 +22,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class VirtualTimeExchangeUnderTimeoutsTest {
 
+    /** How many seeds each test runs: {@code -Dexchange.seeds=N} (2 by default). */
+    private static final int SEEDS = Integer.getInteger("exchange.seeds", 2);
+    /** The first seed each test runs: {@code -Dexchange.seed=S} (1 by default). */
+    private static final int FIRST = Integer.getInteger("exchange.seed", 1);
+
     /** A timeout of 50 µs to 3 ms, drawn from {@code r}. */
     private static Duration shortTimeout(SplittableRandom r) {
         return Duration.ofNanos(1000L * r.nextInt(50, 3000));
@@ -38,7 +43,7 @@ class VirtualTimeExchangeUnderTimeoutsTest {
     @Test
     @Timeout(60)
     void poolBodiesSendingThroughTheRunsSemaphoreAndChannelToGeneratorRelaysLoseAndDoubleNothing() {
-        for (long seed = 1; seed <= 2; seed++) {
+        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             long s = seed;
             Set<Integer> sent = ConcurrentHashMap.newKeySet();
             List<Integer> received = Collections.synchronizedList(new ArrayList<>());
@@ -118,7 +123,7 @@ class VirtualTimeExchangeUnderTimeoutsTest {
     @Test
     @Timeout(60)
     void twoThreadsOnVirtualClocksExchangingUnderTimeoutsLoseAndDoubleNothing() throws Exception {
-        for (long seed = 1; seed <= 2; seed++) {
+        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             long s = seed;
             Set<Integer> sent = ConcurrentHashMap.newKeySet();
             List<Integer> received = Collections.synchronizedList(new ArrayList<>());
