@@ -244,7 +244,11 @@ final class MonitorSupport extends MonitorBridge {
             }
         }
 
-        /** On the scheduler's thread: dumps for every answer still wanted; what fails goes to the answer, never into the thread. */
+        /**
+         * On the scheduler's thread: dumps for every answer still wanted; what fails goes to the answer, never into
+         * the thread, and the user's code a dump runs may not suspend a thread that waits in its event loop
+         * ({@link Scheduler#observe}).
+         */
         @Override
         public void run() {
             List<Map.Entry<CompletableFuture<String>, Integer>> mine;
@@ -260,18 +264,23 @@ final class MonitorSupport extends MonitorBridge {
                 DUMPING.set(Boolean.TRUE); // a dump asked for within this one lists the other threads from outside
             }
             try {
-                for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
-                    if (!a.getKey().isDone()) {
-                        try {
-                            a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
-                        } catch (RuntimeException | Error e) { // never into the asked thread, which runs the user's code
-                            a.getKey().completeExceptionally(e);
-                        }
-                    }
-                }
+                scheduler.observe(() -> answer(mine)); // the user's code in it may not suspend a thread that idles
             } finally {
                 if (outer) {
                     DUMPING.remove();
+                }
+            }
+        }
+
+        /** On the scheduler's thread: dumps for every answer of {@code mine} still wanted; what fails goes to the answer, never into the thread. */
+        private void answer(List<Map.Entry<CompletableFuture<String>, Integer>> mine) {
+            for (Map.Entry<CompletableFuture<String>, Integer> a : mine) {
+                if (!a.getKey().isDone()) {
+                    try {
+                        a.getKey().complete(ThreadDump.of(scheduler, a.getValue(), "(current)"));
+                    } catch (RuntimeException | Error e) { // never into the asked thread, which runs the user's code
+                        a.getKey().completeExceptionally(e);
+                    }
                 }
             }
         }

@@ -146,8 +146,18 @@ final class Scheduler {
      */
     private static final ConcurrentHashMap<Long, Scheduler> WORKERS = new ConcurrentHashMap<>();
 
+    /**
+     * The scheduler of the calling thread while it makes, waiting in its event loop, a dump another thread
+     * asked for ({@link #observeIdle}), its {@link #CURRENT} cleared meanwhile; null otherwise.
+     */
+    private static final ThreadLocal<Scheduler> OBSERVING_IDLE = new ThreadLocal<>();
+
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
+        Scheduler observing = OBSERVING_IDLE.get();
+        if (observing != null) {
+            throw observing.refusedWhileObserving();
+        }
         Thread self = Thread.currentThread();
         Scheduler s = erased(self);
         if (s != null) {
@@ -233,6 +243,57 @@ final class Scheduler {
                 }
             }
         }
+    }
+
+    /**
+     * Runs {@code observation}, a dump another thread asked for, posted to this scheduler's thread, where it
+     * runs the user's code (the {@code toString()} of an awaited future). At a scheduling point of a running
+     * context it runs as it is: that code may use the library as in {@link Coroutine#dump()}, whose caller it
+     * is. While the thread waits in its event loop (its current context parked, or none current after a body
+     * ended), no context runs to be suspended or named, and a suspension would move a parked context as if it
+     * ran, or one that is not current (the thread would never wake it again, and the dump never be answered):
+     * every call there that needs the calling context ({@code Coroutine.yield()}, {@code Coroutine.current()},
+     * an await, a sleep) throws {@link #refusedWhileObserving()} instead, before it does anything, and the dump
+     * names the object by its class and what its text threw.
+     */
+    void observe(Runnable observation) {
+        if (!idleAfterEnd && currentContext().state == Context.RUNNING) {
+            observation.run();
+        } else {
+            observeIdle(observation);
+        }
+    }
+
+    /** {@link #observe} while the thread waits in its event loop: {@link #CURRENT} cleared, so that {@link #unset()} refuses. */
+    private void observeIdle(Runnable observation) {
+        Scheduler bound = CURRENT.get();
+        Scheduler outer = OBSERVING_IDLE.get();
+        OBSERVING_IDLE.set(this);
+        CURRENT.remove();
+        try {
+            observation.run();
+        } finally {
+            if (bound != null) {
+                CURRENT.set(bound);
+            }
+            if (outer == null) {
+                OBSERVING_IDLE.remove();
+            } else {
+                OBSERVING_IDLE.set(outer);
+            }
+        }
+    }
+
+    /**
+     * The refusal of a call that needs the calling context, made by the user's code in a dump this thread
+     * makes for another while it waits in its event loop ({@link #observe}), e.g. {@code thread 'worker' (#22)
+     * cannot use coroutines in the text of a dump it makes for another thread while it waits in its event loop:
+     * no context of it runs to yield, park or be named (an awaited future's toString() calls coro)}.
+     */
+    private IllegalStateException refusedWhileObserving() {
+        return new IllegalStateException("thread " + describe(owner) + " cannot use coroutines in the text of a dump it"
+                + " makes for another thread while it waits in its event loop: no context of it runs to yield, park or be"
+                + " named (an awaited future's toString() calls coro)");
     }
 
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
