@@ -24,6 +24,15 @@ final class Context extends Fiber {
     static final Throwable CLEANUP_LEFT = new Throwable("a wait's clean-up left unfinished", null, false, false) {
     };
 
+    /**
+     * What {@link #pendingThrow} holds while this context is current on a thread that makes, waiting in its
+     * event loop, a dump another thread asked for ({@link Scheduler#observe}): its next scheduling point (a
+     * channel's park, a {@code switchTo}, made by the user's code in the dump's text on the owner thread) throws
+     * the scheduler's refusal instead, before it moves anything; kept there until the dump is made.
+     */
+    static final Throwable OBSERVED = new Throwable("a dump is made while the thread waits in its event loop", null, false, false) {
+    };
+
     /** Every state, by ordinal; and the ordinals the hot paths compare with. */
     private static final State[] STATES = State.values();
     /** The states a {@code switchTo} may run, {@code NEW} and {@code SUSPENDED}, as a bit per ordinal. */
@@ -219,6 +228,10 @@ final class Context extends Fiber {
         pendingThrow = null;
         if (t == null || t == CLEANUP_LEFT) {
             return;
+        }
+        if (t == OBSERVED) {
+            pendingThrow = t; // until the dump is made: every scheduling point in it is refused
+            throw scheduler.refusedWhileObserving();
         }
         if (t instanceof Error e) {
             throw e;

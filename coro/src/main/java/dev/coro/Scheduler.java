@@ -264,15 +264,29 @@ final class Scheduler {
         }
     }
 
-    /** {@link #observe} while the thread waits in its event loop: {@link #CURRENT} cleared, so that {@link #unset()} refuses. */
+    /**
+     * {@link #observe} while the thread waits in its event loop: {@link #CURRENT} cleared, so that {@link #unset()}
+     * refuses a call that looks the scheduler up, and the context a scheduling point would take as the caller
+     * (parked, or the one at the ended body's index) marked {@link Context#OBSERVED}, so that one made on the owner
+     * thread through a channel or a coroutine (which know their scheduler) is refused by its check of signals.
+     */
     private void observeIdle(Runnable observation) {
         Scheduler bound = CURRENT.get();
         Scheduler outer = OBSERVING_IDLE.get();
+        Context at = runList.size() == 0 ? main : current < runList.size() ? runList.get(current) : null;
+        Throwable kept = at != null ? at.pendingThrow : null;
+        if (at != null) {
+            at.pendingThrow = Context.OBSERVED;
+        }
         OBSERVING_IDLE.set(this);
         CURRENT.remove();
         try {
             observation.run();
         } finally {
+            if (at != null && at.pendingThrow == Context.OBSERVED) {
+                // what it kept, or the mark of a clean-up a refused wait left unfinished meanwhile
+                at.pendingThrow = kept != null ? kept : at.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
+            }
             if (bound != null) {
                 CURRENT.set(bound);
             }
@@ -290,7 +304,7 @@ final class Scheduler {
      * cannot use coroutines in the text of a dump it makes for another thread while it waits in its event loop:
      * no context of it runs to yield, park or be named (an awaited future's toString() calls coro)}.
      */
-    private IllegalStateException refusedWhileObserving() {
+    IllegalStateException refusedWhileObserving() {
         return new IllegalStateException("thread " + describe(owner) + " cannot use coroutines in the text of a dump it"
                 + " makes for another thread while it waits in its event loop: no context of it runs to yield, park or be"
                 + " named (an awaited future's toString() calls coro)");

@@ -49,14 +49,16 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
 
     /**
      * Thread 'idler': coroutine 'awaiter' awaits {@code f}, coroutine 'other' awaits {@code g}, and main awaits
-     * a release, so the thread idles and answers the JMX dump made meanwhile. Returns that dump's section of the
+     * a release, so the thread idles and answers the JMX dump made meanwhile; {@code prepare} runs first on that
+     * thread. Returns that dump's section of the
      * thread, the refusal expected there, and what the thread did (each context's end last), once it has ended.
      */
-    private static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g) throws Exception {
+    private static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g, Runnable prepare) throws Exception {
         CompletableFuture<Void> release = new CompletableFuture<>();
         CountDownLatch parked = new CountDownLatch(1);
         List<String> did = Collections.synchronizedList(new ArrayList<>());
         Thread owner = Thread.ofPlatform().name("idler").start(() -> {
+            prepare.run();
             Coroutine awaiter = Coroutine.create("awaiter", () -> did.add("awaiter got " + Coroutine.await(f)));
             awaiter.switchTo();
             Coroutine other = Coroutine.create("other", () -> {
@@ -120,7 +122,7 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
             g.complete(null);
             Coroutine.yield();
         };
-        assertAnsweredAndRanOn(dumpWhileIdle(f, g), f);
+        assertAnsweredAndRanOn(dumpWhileIdle(f, g, () -> { }), f);
     }
 
     /** The text asks for the current coroutine: refused, since none of the thread runs (main is parked). */
@@ -129,6 +131,20 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
     void askingForTheCurrentCoroutineInTheTextOfAJmxDumpOfAnIdleThreadIsRefused() throws Exception {
         Calling<String> f = new Calling<>();
         f.call = Coroutine::current;
-        assertAnsweredAndRanOn(dumpWhileIdle(f, new CompletableFuture<>()), f);
+        assertAnsweredAndRanOn(dumpWhileIdle(f, new CompletableFuture<>(), () -> { }), f);
+    }
+
+    /**
+     * The text sends to a channel of the thread, where nobody receives: the send would park main, parked already,
+     * on the owner thread, which reaches the scheduler through the channel without looking it up; refused all
+     * the same (main was left parked twice over, and the thread hung).
+     */
+    @Test
+    @Timeout(30)
+    void aSendThatWouldParkInTheTextOfAJmxDumpOfAnIdleThreadIsRefused() throws Exception {
+        List<Channel<Integer>> made = new ArrayList<>();
+        Calling<String> f = new Calling<>();
+        f.call = () -> made.get(0).send(1);
+        assertAnsweredAndRanOn(dumpWhileIdle(f, new CompletableFuture<>(), () -> made.add(new Channel<>("unread", 0))), f);
     }
 }
