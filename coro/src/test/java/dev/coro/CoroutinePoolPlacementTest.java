@@ -1,12 +1,19 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** A body whose future has completed no longer counts for the placement of later submissions. */
+/**
+ * Placement of later submissions: a body whose future has completed no longer counts, and a call refused for a
+ * null body takes no turn of the round-robin that breaks ties.
+ */
 @ExtendWith(FreshThread.class)
 class CoroutinePoolPlacementTest {
 
@@ -38,6 +45,27 @@ class CoroutinePoolPlacementTest {
             assertThat(secondThread).endsWith("-1");
             assertThat(firstThread).endsWith("-0");
             assertThat(nextThread).isEqualTo(secondThread);
+        }
+    }
+
+    /**
+     * Calls refused for a null body ({@code submit}, {@code execute}, {@code submitCallable}) take no turn: with
+     * every thread free, the next bodies go to thread 0, then thread 1, as if those calls had not been made.
+     */
+    @Test
+    void callsRefusedForANullBodyTakeNoTurnOfTheRoundRobin() {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            Supplier<String> noSupplier = null;
+            Callable<String> noCallable = null;
+            for (Runnable refused : List.<Runnable>of(() -> pool.submit(noSupplier), () -> pool.execute(null),
+                    () -> pool.submitCallable(noCallable))) {
+                assertThatThrownBy(refused::run).isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+            }
+            // each waited for: its thread counts no live body when the next is placed, so every placement is a tie
+            String first = Coroutine.await(pool.submit(() -> poolThread()));
+            String second = Coroutine.await(pool.submit(() -> poolThread()));
+            assertThat(first).endsWith("-0");
+            assertThat(second).endsWith("-1");
         }
     }
 
