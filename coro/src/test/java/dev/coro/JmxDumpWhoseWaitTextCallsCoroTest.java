@@ -54,6 +54,16 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
      * thread, the refusal expected there, and what the thread did (each context's end last), once it has ended.
      */
     private static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g, Runnable prepare) throws Exception {
+        return dumpWhileIdle(f, g, prepare, false);
+    }
+
+    /**
+     * {@link #dumpWhileIdle(Calling, CompletableFuture, Runnable)}; if {@code endABody}, a coroutine that main
+     * creates as it parks runs and ends before the dump, so that the thread idles after a body's end, none current.
+     */
+    private static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g, Runnable prepare, boolean endABody)
+            throws Exception {
+        CompletableFuture<Coroutine> ended = new CompletableFuture<>();
         CompletableFuture<Void> release = new CompletableFuture<>();
         CountDownLatch parked = new CountDownLatch(1);
         List<String> did = Collections.synchronizedList(new ArrayList<>());
@@ -67,6 +77,10 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
             });
             other.switchTo();
             parked.countDown();
+            if (endABody) {
+                // runs once main parks, and ends with every other context parked: the thread idles, none current
+                ended.complete(Coroutine.create("ender", () -> { }));
+            }
             Coroutine.await(release);
             did.add("main released");
             f.complete("done");
@@ -79,7 +93,7 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
         try {
             parked.await();
             Scheduler s = Monitoring.live().stream().filter(x -> x.owner == owner).findFirst().orElseThrow();
-            while (s.main.state() != State.PARKED) {
+            while (s.main.state() != State.PARKED || endABody && !(ended.isDone() && ended.join().context.state() == State.FINISHED)) {
                 Thread.onSpinWait();
             }
             dump = CoroutinesManagement.mxBean().dump(5);
@@ -146,5 +160,27 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
         Calling<String> f = new Calling<>();
         f.call = () -> made.get(0).send(1);
         assertAnsweredAndRanOn(dumpWhileIdle(f, new CompletableFuture<>(), () -> made.add(new Channel<>("unread", 0))), f);
+    }
+
+    /**
+     * The thread idles after a body ended, none of its contexts current (the index held is the ended body's): the
+     * text's {@code Coroutine.current()} is refused, where it had named whichever context held that index.
+     */
+    @Test
+    @Timeout(30)
+    void askingForTheCurrentCoroutineInTheTextOfAJmxDumpOfAThreadIdlingAfterABodyEndedIsRefused() throws Exception {
+        Calling<String> f = new Calling<>();
+        f.call = Coroutine::current;
+        Object[] got = dumpWhileIdle(f, new CompletableFuture<>(), () -> { }, true);
+        assertThat((String) got[0]).startsWith("thread 'idler': 3 contexts, none current (the thread waits in its event"
+                + " loop after a body ended)\n  [0] main: PARKED, waits to await java.util.concurrent.CompletableFuture@")
+                .contains("  [1] coroutine 'awaiter': PARKED, waits to await " + f.getClass().getName() + "@"
+                        + Integer.toHexString(System.identityHashCode(f)) + " (its toString() threw java.lang.IllegalStateException)\n");
+        assertThat(f.thrown).hasSize(1);
+        assertThat(f.thrown.get(0)).isExactlyInstanceOf(IllegalStateException.class).hasMessage((String) got[1]);
+        @SuppressWarnings("unchecked")
+        List<String> did = (List<String>) got[2];
+        assertThat(did).containsExactlyInAnyOrder("main released", "awaiter got done", "other woke as Coroutine[other, RUNNING]",
+                "ended: FINISHED, FINISHED");
     }
 }
