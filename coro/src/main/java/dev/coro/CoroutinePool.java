@@ -87,6 +87,16 @@ import java.util.function.Supplier;
  * of those the first 100 by the order of submission; a later one is only counted, the report saying how many
  * ({@code ; 58 more not kept}): a long-lived pool does not grow with the number of submissions, failed ones included. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
+ *
+ * <h2>A pool never closed</h2>
+ * Its threads are daemons or not as the thread that started it (see {@link #start}): a pool that
+ * {@code main} started keeps the JVM alive after {@code main} returns, as an {@code ExecutorService}'s
+ * threads do, its bodies running on; one a daemon thread started does not, and when the JVM exits its
+ * bodies stop where they are, their {@code finally} blocks never run. Its failures nobody observed
+ * are kept for a {@code close()} that never comes: nothing else reports them, neither an
+ * uncaught-exception handler nor standard error. A shutdown hook may close a pool, unless a body of
+ * it is inside {@code System.exit}, which never returns: that body never ends, so the close would
+ * wait for ever (bound it with {@link Coroutine#withTimeout}).
  */
 public final class CoroutinePool implements Executor, AutoCloseable {
 
