@@ -14,7 +14,9 @@ import jdk.jfr.StackTrace;
  * end of every recording chunk by default; every second with the settings file {@code coro.jfc}).
  *
  * <p>Its hook is added when Flight Recorder initializes (at once if it already has when the JVM's
- * first scheduler is created), so a program that never records pays nothing for it.
+ * first scheduler is created), so a program that never records pays nothing for it. A recording already
+ * running then gets its first events only when JFR's periodic thread next wakes (at least once a second)
+ * and finds the hook: the JDK does not wake it for a hook added during a recording.
  */
 @Name("dev.coro.SchedulerStatistics")
 @Label("Coroutine Scheduler Statistics")
