@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * coro's JFR events as a program records them itself, from another thread than the scheduler's: a
- * {@code RecordingStream}'s handlers get every event type with its fields, a park under the recording's
- * threshold is left out, and a recording stopped gets nothing more while another one still records.
+ * {@code RecordingStream}'s handlers get every event type with its fields (the statistics of a thread
+ * idle in its event loop count nothing running), a park under the recording's threshold is left out, and a recording stopped gets nothing more while another one still records.
  */
 @ExtendWith(FreshThread.class)
 class JfrRecordingStreamTest {
@@ -111,6 +111,45 @@ class JfrRecordingStreamTest {
         assertThat(s.getString("engine")).isEqualTo(Engines.running());
         assertThat(List.of(s.getInt("contexts"), s.getInt("created"), s.getInt("running"), s.getInt("suspended"),
                 s.getInt("parked"), s.getInt("timers"), s.getInt("ioWaits"))).containsExactly(2, 0, 1, 0, 1, 0, 0);
+    }
+
+    @Test
+    @Timeout(60)
+    void theStatisticsOfAThreadIdleInItsEventLoopCountNoneRunningAndItsWaitsParkedWithTheirTimer() throws Exception {
+        CompletableFuture<String> release = new CompletableFuture<>();
+        CountDownLatch idle = new CountDownLatch(1);
+        Thread waiting = Thread.ofPlatform().name("idle-waiter").start(() -> {
+            Channel<Integer> never = new Channel<>("never", 0);
+            Coroutine parked = Coroutine.create("parked", () -> never.receive());
+            Coroutine sleeper = Coroutine.create("sleeper", () -> Coroutine.sleep(Duration.ofHours(1)));
+            Coroutine.yield(); // both park
+            idle.countDown();
+            Coroutine.await(release); // main parks too: the thread waits in its event loop
+            parked.close();
+            sleeper.close();
+        });
+        CountDownLatch statistics = new CountDownLatch(1);
+        List<RecordedEvent> first = Collections.synchronizedList(new ArrayList<>());
+        try (RecordingStream rs = new RecordingStream()) {
+            rs.enable("dev.coro.SchedulerStatistics").withPeriod(Duration.ofMillis(10));
+            rs.onEvent("dev.coro.SchedulerStatistics", e -> {
+                if (e.getThread("schedulerThread").getJavaThreadId() == waiting.threadId() && e.getInt("parked") == 3
+                        && statistics.getCount() > 0) {
+                    first.add(e);
+                    statistics.countDown();
+                }
+            });
+            rs.startAsync();
+            assertThat(idle.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(statistics.await(30, TimeUnit.SECONDS)).as("statistics of the idle thread were delivered").isTrue();
+        } finally {
+            release.complete("go");
+            waiting.join();
+        }
+        RecordedEvent s = first.get(0);
+        assertThat(s.getThread("schedulerThread").getJavaName()).isEqualTo("idle-waiter");
+        assertThat(List.of(s.getInt("contexts"), s.getInt("created"), s.getInt("running"), s.getInt("suspended"),
+                s.getInt("parked"), s.getInt("timers"), s.getInt("ioWaits"))).containsExactly(3, 0, 0, 0, 3, 1, 0);
     }
 
     @Test
