@@ -2,14 +2,20 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import jdk.jfr.consumer.RecordingStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A recording a program starts itself before the JVM's first scheduler exists (so before coro has added
  * its statistics hook to Flight Recorder) records coro's events: the starts, ends and parks from the first
- * coroutine on, and the periodic statistics once JFR's periodic thread picks up the hook added meanwhile.
+ * coroutine on, and the periodic statistics once JFR's periodic thread picks up the hook added meanwhile
+ * (with the default period, {@code everyChunk}, only those of its end).
  * Run in a child JVM, where no scheduler was made before the recording started.
  */
 class JfrRecordingStartedBeforeFirstSchedulerTest {
@@ -25,16 +32,7 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
     @Test
     @Timeout(120)
     void aRecordingStartedBeforeTheFirstSchedulerRecordsStartsEndsParksAndThenTheStatistics() throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-exports")) {
-                command.add(a); // the continuation engine's flag, as the build passed it
-            }
-        }
-        command.addAll(List.of("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"),
-                "-cp", System.getProperty("java.class.path"), RecordsFromBeforeTheFirstScheduler.class.getName()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = child(RecordsFromBeforeTheFirstScheduler.class);
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out).as("it printed:%n%s", out).isEqualTo("""
@@ -45,6 +43,68 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
                 statistics of main: engine %s, 2 contexts, 1 running, 1 parked
                 """.formatted(Engines.running()));
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /**
+     * With the statistics' default period, {@code everyChunk}, a recording started before the first scheduler
+     * has the statistics of its chunk's end but not of its start, when the hook was not there yet: whenever the
+     * periodic thread picks the hook up, since that period has nothing between the two.
+     */
+    @Test
+    @Timeout(120)
+    void withTheDefaultPeriodARecordingStartedBeforeTheFirstSchedulerHasTheStatisticsOfItsEndOnly() throws Exception {
+        Process child = child(RecordsEveryChunkFromBeforeTheFirstScheduler.class);
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        assertThat(out).as("it printed:%n%s", out).isEqualTo("""
+                statistics of main: 1, at its end, with 2 contexts
+                """);
+        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+    }
+
+    /** A child JVM running {@code main} on the library as this one sees it (same classes, engine and exports). */
+    private static Process child(Class<?> main) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-exports")) {
+                command.add(a); // the continuation engine's flag, as the build passed it
+            }
+        }
+        command.addAll(List.of("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"),
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /**
+     * Starts a recording of the statistics at their default period, then makes the JVM's first scheduler
+     * with a coroutine parked, stops the recording and prints the statistics it has of main.
+     */
+    static final class RecordsEveryChunkFromBeforeTheFirstScheduler {
+        public static void main(String[] args) throws Exception {
+            Path file = Files.createTempFile("coro-test-every-chunk", ".jfr");
+            try {
+                try (Recording r = new Recording()) {
+                    r.enable("dev.coro.SchedulerStatistics");
+                    r.start();
+                    Channel<Integer> never = new Channel<>("never", 0);
+                    Coroutine waiter = Coroutine.create("waiter", () -> never.receive());
+                    waiter.switchTo(); // parked: main and it live
+                    r.stop();
+                    r.dump(file);
+                    waiter.close();
+                }
+                long me = Thread.currentThread().threadId();
+                List<RecordedEvent> stats = RecordingFile.readAllEvents(file).stream()
+                        .filter(e -> e.getEventType().getName().equals("dev.coro.SchedulerStatistics"))
+                        .filter(e -> e.getThread("schedulerThread").getJavaThreadId() == me)
+                        .toList();
+                System.out.println("statistics of main: " + stats.size() + (stats.size() == 1
+                        ? ", at its end, with " + stats.get(0).getInt("contexts") + " contexts" : ": " + stats));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
     }
 
     /**
