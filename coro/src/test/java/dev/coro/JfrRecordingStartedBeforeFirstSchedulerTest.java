@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
  * A recording a program starts itself before the JVM's first scheduler exists (so before coro has added
  * its statistics hook to Flight Recorder) records coro's events: the starts, ends and parks from the first
  * coroutine on, and the periodic statistics once JFR's periodic thread picks up the hook added meanwhile
- * (with the default period, {@code everyChunk}, only those of its end).
+ * (with the default period, {@code everyChunk}, only those of its end, and none if it is written at the
+ * JVM's exit, when main's thread has ended).
  * Run in a child JVM, where no scheduler was made before the recording started.
  */
 class JfrRecordingStartedBeforeFirstSchedulerTest {
@@ -62,8 +63,42 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }
 
+    /**
+     * {@code -XX:StartFlightRecording} with the JDK's settings, its coro events at their defaults: the recording
+     * began before the first scheduler, and is written at the JVM's exit, when main's thread has ended, so
+     * the sample of its chunk's end finds no live scheduler thread either: a short program has its parks and no
+     * statistics.
+     */
+    @Test
+    @Timeout(120)
+    void aShortProgramUnderStartFlightRecordingWithTheDefaultPeriodHasItsParksAndNoStatistics() throws Exception {
+        Path file = Files.createTempFile("coro-test-start-flight-recording", ".jfr");
+        try {
+            Process child = child(ParksAndEnds.class, "-XX:StartFlightRecording:settings=default,filename=" + file);
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+            assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+            List<String> coro = RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().startsWith("dev.coro."))
+                    .map(e -> e.getEventType().getName() + (e.getEventType().getName().equals("dev.coro.Park")
+                            ? " " + e.getString("coroutine") + " " + e.getString("reason") : ""))
+                    .sorted().toList();
+            assertThat(coro).as("it printed:%n%s", out).containsExactly("dev.coro.Park main sleep", "dev.coro.Park parker sleep");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** Parks main and a coroutine past the default threshold of 20 ms, then ends. */
+    static final class ParksAndEnds {
+        public static void main(String[] args) {
+            Coroutine.create("parker", () -> Coroutine.sleep(Duration.ofMillis(30))).switchTo();
+            Coroutine.sleep(Duration.ofMillis(60)); // the parker's sleep ends first
+        }
+    }
+
     /** A child JVM running {@code main} on the library as this one sees it (same classes, engine and exports). */
-    private static Process child(Class<?> main) throws IOException {
+    private static Process child(Class<?> main, String... jvmArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -71,8 +106,9 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
                 command.add(a); // the continuation engine's flag, as the build passed it
             }
         }
-        command.addAll(List.of("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"),
-                "-cp", System.getProperty("java.class.path"), main.getName()));
+        command.add("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"));
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
