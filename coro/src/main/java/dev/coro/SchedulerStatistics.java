@@ -15,8 +15,9 @@ import jdk.jfr.StackTrace;
  *
  * <p>Its hook is added when Flight Recorder initializes (at once if it already has when the JVM's
  * first scheduler is created), so a program that never records pays nothing for it. A recording already
- * running then gets its first events only when JFR's periodic thread next wakes (at least once a second)
- * and finds the hook: the JDK does not wake it for a hook added during a recording.
+ * running then gets its first events of a period of time only when JFR's periodic thread next wakes (at
+ * least once a second) and finds the hook: the JDK does not wake it for a hook added during a recording.
+ * At the default period it gets the one of its chunk's end, not the one of its start, which came before.
  */
 @Name("dev.coro.SchedulerStatistics")
 @Label("Coroutine Scheduler Statistics")
