@@ -8,7 +8,8 @@ import java.util.function.Function;
  * JDK's continuations are exported to this library.
  *
  * <p>{@code continuation} and {@code threads} force an engine (a name is read whatever its case, blanks
- * around it ignored; a refusal quotes the value as given); {@code auto} (the default) takes the
+ * around it ignored; a refusal quotes the value as given, between quotes, a control character, quote or
+ * backslash in it escaped as in a user-given name); {@code auto} (the default) takes the
  * continuation engine if {@code jdk.internal.vm} is exported to this library and the JVM supports
  * continuations, otherwise the thread engine with one warning through {@link System.Logger}. Only the chosen engine's classes are loaded.
  * None runs on a Java runtime without the module {@code jdk.jfr} (a runtime image made without it).
@@ -136,16 +137,25 @@ final class Engines {
             case "continuation" -> exported && supported
                     ? new Choice("continuation", null, null)
                     : exported
-                    ? new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY + "=" + property
+                    ? new Choice(null, "cannot use the continuation engine asked for by " + given(property)
                             + ": " + UNSUPPORTED + "; remove the property to fall back to the thread engine", null)
-                    : new Choice(null, "cannot use the continuation engine asked for by -D" + PROPERTY
-                            + "=" + property + ": add the JVM flag " + flag + " (the package " + PACKAGE
+                    : new Choice(null, "cannot use the continuation engine asked for by " + given(property)
+                            + ": add the JVM flag " + flag + " (the package " + PACKAGE
                             + " is not exported to this library" + (why == null ? "" : ": " + why)
                             + "), or remove the property to fall back to the thread engine", null);
             case "threads" -> new Choice("threads", null, null);
-            default -> new Choice(null, "cannot choose a coroutine engine: -D" + PROPERTY + "=" + property
+            default -> new Choice(null, "cannot choose a coroutine engine: " + given(property)
                     + " is not one of auto, continuation, threads", null);
         };
+    }
+
+    /**
+     * How a refusal quotes the property as the user gave it: {@code -Dcoro.engine='value'}, the value between
+     * quotes and shown as {@link SafeText#name} shows a user-given name, so that blanks around it are visible and
+     * a control character in it cannot split the message's line.
+     */
+    private static String given(String property) {
+        return "-D" + PROPERTY + "='" + SafeText.name(property) + "'";
     }
 
     private static Function<Scheduler, Engine> init() {

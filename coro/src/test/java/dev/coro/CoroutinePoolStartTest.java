@@ -27,7 +27,7 @@ class CoroutinePoolStartTest {
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out).matches("(?s)refused: thread 'main' \\(#\\d+\\) cannot start coro-pool-1: its thread coro-pool-1-0 could not"
-                + " start a scheduler: cannot use the continuation engine asked for by -Dcoro.engine=continuation: add the JVM"
+                + " start a scheduler: cannot use the continuation engine asked for by -Dcoro.engine='continuation': add the JVM"
                 + " flag --add-exports java.base/jdk.internal.vm=ALL-UNNAMED.*");
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }

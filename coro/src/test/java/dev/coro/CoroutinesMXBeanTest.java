@@ -514,7 +514,7 @@ class CoroutinesMXBeanTest {
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out).as("it printed:%n%s", out).isEqualTo("""
-                create threw java.lang.UnsupportedOperationException: cannot choose a coroutine engine: -Dcoro.engine=fibers \
+                create threw java.lang.UnsupportedOperationException: cannot choose a coroutine engine: -Dcoro.engine='fibers' \
                 is not one of auto, continuation, threads
                 Schedulers: 0 rows
                 CoroutineCount: 0

@@ -65,7 +65,7 @@ class EngineTest {
         Choice c = Engines.select("continuation", false, false, FLAG, null);
         assertThat(c.engine()).isNull();
         assertThat(c.warning()).isNull();
-        assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=continuation:"
+        assertThat(c.failure()).isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine='continuation':"
                 + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
                 + " or remove the property to fall back to the thread engine");
     }
@@ -76,7 +76,7 @@ class EngineTest {
         assertThat(Engines.select(" Continuation", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
         assertThat(Engines.select("THREADS", false, false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
         assertThat(Engines.select("CONTINUATION", false, false, FLAG, null).failure())
-                .isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine=CONTINUATION:"
+                .isEqualTo("cannot use the continuation engine asked for by -Dcoro.engine='CONTINUATION':"
                         + " add the JVM flag " + FLAG + " (the package jdk.internal.vm is not exported to this library),"
                         + " or remove the property to fall back to the thread engine");
     }
@@ -93,7 +93,7 @@ class EngineTest {
                         + " thread). Add the JVM flag " + FLAG + " for the continuation engine, or set -Dcoro.engine=threads"
                         + " to choose this engine and silence this warning."));
         assertThat(Engines.select("continuation", false, false, FLAG, why)).isEqualTo(new Choice(null,
-                "cannot use the continuation engine asked for by -Dcoro.engine=continuation: add the JVM flag " + FLAG
+                "cannot use the continuation engine asked for by -Dcoro.engine='continuation': add the JVM flag " + FLAG
                         + " (the package jdk.internal.vm is not exported to this library: " + why + "), or remove the"
                         + " property to fall back to the thread engine", null));
         assertThat(Engines.select("threads", false, false, FLAG, why)).isEqualTo(new Choice("threads", null, null));
@@ -122,7 +122,7 @@ class EngineTest {
                         + " (which such a JVM backs with a platform thread of its own). Set -Dcoro.engine=threads to choose"
                         + " this engine and silence this warning."));
         assertThat(Engines.select(" Continuation", true, false, FLAG, null)).isEqualTo(new Choice(null,
-                "cannot use the continuation engine asked for by -Dcoro.engine= Continuation: " + unsupported
+                "cannot use the continuation engine asked for by -Dcoro.engine=' Continuation': " + unsupported
                         + "; remove the property to fall back to the thread engine", null));
         assertThat(Engines.select("threads", true, false, FLAG, null)).isEqualTo(new Choice("threads", null, null));
     }
@@ -168,7 +168,7 @@ class EngineTest {
         assertThat(Engines.select("", true, true, FLAG, null)).isEqualTo(new Choice("continuation", null, null));
         assertThat(Engines.select("", false, false, FLAG, null)).isEqualTo(Engines.select(null, false, false, FLAG, null));
         assertThat(Engines.select("thread", true, true, FLAG, null)).isEqualTo(new Choice(null,
-                "cannot choose a coroutine engine: -Dcoro.engine=thread is not one of auto, continuation, threads", null));
+                "cannot choose a coroutine engine: -Dcoro.engine='thread' is not one of auto, continuation, threads", null));
     }
 
     @Test
@@ -279,6 +279,21 @@ class EngineTest {
     @Test
     void anUnknownEngineNameFailsListingTheKnownOnes() {
         assertThat(Engines.select("fibers", true, true, FLAG, null)).isEqualTo(new Choice(null,
-                "cannot choose a coroutine engine: -Dcoro.engine=fibers is not one of auto, continuation, threads", null));
+                "cannot choose a coroutine engine: -Dcoro.engine='fibers' is not one of auto, continuation, threads", null));
+    }
+
+    @Test
+    void aRefusalQuotesTheValueAsANameSoThatItsBlanksShowAndAControlCharacterOrAQuoteInItIsEscaped() {
+        assertThat(Engines.select(" fibers\t", true, true, FLAG, null).failure()).isEqualTo(
+                "cannot choose a coroutine engine: -Dcoro.engine=' fibers\\t' is not one of auto, continuation, threads");
+        assertThat(Engines.select("threads\nlevel=SEVERE x", true, true, FLAG, null).failure()).isEqualTo(
+                "cannot choose a coroutine engine: -Dcoro.engine='threads\\nlevel=SEVERE x' is not one of auto,"
+                        + " continuation, threads");
+        assertThat(Engines.select("it's", true, true, FLAG, null).failure()).isEqualTo(
+                "cannot choose a coroutine engine: -Dcoro.engine='it\\'s' is not one of auto, continuation, threads");
+        assertThat(Engines.select("continuation\r\n", true, false, FLAG, null).failure()).isEqualTo(
+                "cannot use the continuation engine asked for by -Dcoro.engine='continuation\\r\\n': this JVM does not"
+                        + " support the JDK's continuations (it runs with -XX:-VMContinuations, or is a port of the JDK"
+                        + " without them); remove the property to fall back to the thread engine");
     }
 }

@@ -171,7 +171,7 @@ class LaunchModesTest {
         assertThat(run(CLASS_PATH_FLAG, "-Dcoro.engine=continuation",
                 "--module-path", LIBRARY + File.pathSeparator + program, "--module", "app/app.Main")).containsExactly(
                         "threw java.lang.UnsupportedOperationException: cannot use the continuation engine asked for by"
-                                + " -Dcoro.engine=continuation: add the JVM flag --add-exports java.base/jdk.internal.vm=dev.coro"
+                                + " -Dcoro.engine='continuation': add the JVM flag --add-exports java.base/jdk.internal.vm=dev.coro"
                                 + " (the package jdk.internal.vm is not exported to this library: --add-exports"
                                 + " java.base/jdk.internal.vm=ALL-UNNAMED exports it to the class path only, and this library"
                                 + " is the module dev.coro), or remove the property to fall back to the thread engine");
