@@ -473,7 +473,7 @@ final class Scheduler {
     void switchTo(Context to) {
         schedulingPoints++;
         if (loop.hasPending()) {
-            loop.poll();
+            pollBeforeSwitch();
         }
         Context from = currentContext();
         from.checkSignals("switchTo");
@@ -485,6 +485,20 @@ final class Scheduler {
             throw cannotSwitchTo(from, to, to.state());
         }
         transfer(from, to, SWITCH);
+    }
+
+    /**
+     * The posts a {@link #switchTo} runs first, unless it is made by the user's code in a dump this thread makes
+     * for another while it waits in its event loop ({@link #observeIdle}): refused there before it runs any, as
+     * {@link #observe} promises, since a post taken now would run before those the thread took with the dump's
+     * request and runs once the dump is made, out of the order they were made in. Apart from the switch, on the
+     * path of pending posts only, so that the switch stays as it was.
+     */
+    private void pollBeforeSwitch() {
+        if (OBSERVING_IDLE.get() == this) {
+            throw refusedWhileObserving();
+        }
+        loop.poll();
     }
 
     /**
