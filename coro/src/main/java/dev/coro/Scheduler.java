@@ -253,7 +253,7 @@ final class Scheduler {
      * ended), no context runs to be suspended or named, and a suspension would move a parked context as if it
      * ran, or one that is not current (the thread would never wake it again, and the dump never be answered):
      * every call there that needs the calling context ({@code Coroutine.yield()}, {@code Coroutine.current()},
-     * an await, a sleep) throws {@link #refusedWhileObserving()} instead, before it does anything, and the dump
+     * an await, a sleep, a close of a suspended or parked coroutine, which would run it) throws {@link #refusedWhileObserving()} instead, before it does anything, and the dump
      * names the object by its class and what its text threw.
      */
     void observe(Runnable observation) {
@@ -584,6 +584,9 @@ final class Scheduler {
         if (st != State.SUSPENDED && st != State.PARKED) {
             throw new IllegalStateException(from.describe() + " cannot close " + c.describe() + " (" + st
                     + "): only a NEW, SUSPENDED or PARKED coroutine can be closed");
+        }
+        if (OBSERVING_IDLE.get() == this) {
+            throw refusedWhileObserving(); // it would run c, switching away from a context that does not run
         }
         Throwable pending = c.pendingThrow;
         Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit

@@ -183,4 +183,33 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
         assertThat(did).containsExactlyInAnyOrder("main released", "awaiter got done", "other woke as Coroutine[other, RUNNING]",
                 "ended: FINISHED, FINISHED");
     }
+
+    /**
+     * The text closes coroutine 'victim', parked on the thread: the close, which would run it and switch away from
+     * main, parked already, as if main ran (main moved from PARKED to SUSPENDED), is refused before it does
+     * anything; the victim stays parked and every other context runs on.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseOfAParkedCoroutineInTheTextOfAJmxDumpOfAnIdleThreadIsRefused() throws Exception {
+        List<Coroutine> made = new ArrayList<>();
+        Calling<String> f = new Calling<>();
+        f.call = () -> made.get(0).close();
+        Object[] got = dumpWhileIdle(f, new CompletableFuture<>(), () -> {
+            Coroutine victim = Coroutine.create("victim", () -> Coroutine.await(new CompletableFuture<Void>()));
+            victim.switchTo();
+            made.add(victim);
+        });
+        assertThat((String) got[0]).startsWith("thread 'idler': 4 contexts, current index 0\n"
+                + "  [0] main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
+                .contains("  [1] coroutine 'victim': PARKED, waits to await java.util.concurrent.CompletableFuture@")
+                .contains("  [2] coroutine 'awaiter': PARKED, waits to await " + f.getClass().getName() + "@"
+                        + Integer.toHexString(System.identityHashCode(f)) + " (its toString() threw java.lang.IllegalStateException)\n");
+        assertThat(f.thrown).hasSize(1);
+        assertThat(f.thrown.get(0)).isExactlyInstanceOf(IllegalStateException.class).hasMessage((String) got[1]);
+        @SuppressWarnings("unchecked")
+        List<String> did = (List<String>) got[2];
+        assertThat(did).containsExactlyInAnyOrder("main released", "awaiter got done", "other woke as Coroutine[other, RUNNING]",
+                "ended: FINISHED, FINISHED");
+    }
 }
