@@ -152,6 +152,13 @@ final class Scheduler {
      */
     private static final ThreadLocal<Scheduler> OBSERVING_IDLE = new ThreadLocal<>();
 
+    /**
+     * Whether this scheduler's thread is making, waiting in its event loop, a dump another thread asked for
+     * ({@link #observeIdle}): what a switch and a close made by the user's code in it read, one field (the
+     * thread-local {@link #OBSERVING_IDLE} is for calls that have no scheduler at hand). Owner thread only.
+     */
+    private boolean observingIdle;
+
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
         Scheduler observing = OBSERVING_IDLE.get();
@@ -278,11 +285,14 @@ final class Scheduler {
         if (at != null) {
             at.pendingThrow = Context.OBSERVED;
         }
+        boolean observingBefore = observingIdle;
+        observingIdle = true;
         OBSERVING_IDLE.set(this);
         CURRENT.remove();
         try {
             observation.run();
         } finally {
+            observingIdle = observingBefore;
             if (at != null && at.pendingThrow == Context.OBSERVED) {
                 // what it kept, or the mark of a clean-up a refused wait left unfinished meanwhile
                 at.pendingThrow = kept != null ? kept : at.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
@@ -495,7 +505,7 @@ final class Scheduler {
      * path of pending posts only, so that the switch stays as it was.
      */
     private void pollBeforeSwitch() {
-        if (OBSERVING_IDLE.get() == this) {
+        if (observingIdle) {
             throw refusedWhileObserving();
         }
         loop.poll();
@@ -585,7 +595,7 @@ final class Scheduler {
             throw new IllegalStateException(from.describe() + " cannot close " + c.describe() + " (" + st
                     + "): only a NEW, SUSPENDED or PARKED coroutine can be closed");
         }
-        if (OBSERVING_IDLE.get() == this) {
+        if (observingIdle) {
             throw refusedWhileObserving(); // it would run c, switching away from a context that does not run
         }
         Throwable pending = c.pendingThrow;
