@@ -127,8 +127,8 @@ public final class BlockedLoops {
             n = -1;
         }
         if (n <= 0 || n > Long.MAX_VALUE / 1000 / unit) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value
-                    + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
+            throw new IllegalArgumentException("-D" + PROPERTY + "='" + SafeText.name(value)
+                    + "' is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
         }
         return Duration.ofMillis(n * unit);
     }

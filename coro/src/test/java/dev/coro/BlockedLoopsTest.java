@@ -962,11 +962,14 @@ class BlockedLoopsTest {
         // the largest counts whose milliseconds still have a thousandfold range left
         assertThat(BlockedLoops.parse("9223372036854775ms")).isEqualTo(Duration.ofMillis(9_223_372_036_854_775L));
         assertThat(BlockedLoops.parse("9223372036854s")).isEqualTo(Duration.ofSeconds(9_223_372_036_854L));
-        for (String bad : List.of("0ms", "-5", "fast", "2 m", "", "9223372036854776ms", "9223372036855s")) {
+        for (String bad : List.of("0ms", "-5", "fast", "2 m", "", "9223372036854776ms", "9223372036855s")) { // quoted: a blank shows
             assertThatThrownBy(() -> BlockedLoops.parse(bad)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("-Dcoro.blockedThreshold=" + bad
-                            + " is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
+                    .hasMessage("-Dcoro.blockedThreshold='" + bad
+                            + "' is not a threshold: write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
         }
+        assertThatThrownBy(() -> BlockedLoops.parse("fa\nst")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("-Dcoro.blockedThreshold='fa\\nst' is not a threshold: write a positive count of milliseconds"
+                        + " or seconds, e.g. 200ms or 2s"); // a line break cannot split the warning
     }
 
     @Test

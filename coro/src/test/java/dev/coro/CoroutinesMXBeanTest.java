@@ -498,7 +498,7 @@ class CoroutinesMXBeanTest {
         assertThat(probe("-Dcoro.blockedThreshold=150ms"))
                 .isEqualTo("registered=true detector=Optional[PT0.15S] detectorThread=true\n");
         assertThat(probe("-Dcoro.blockedThreshold=fast")).contains("WARNING: coro does not detect blocked loops: "
-                        + "-Dcoro.blockedThreshold=fast is not a threshold: write a positive count of milliseconds"
+                        + "-Dcoro.blockedThreshold='fast' is not a threshold: write a positive count of milliseconds"
                         + " or seconds, e.g. 200ms or 2s")
                 .endsWith("registered=false detector=Optional.empty detectorThread=false\n");
     }

@@ -30,7 +30,7 @@ class MonitoringTest {
             BlockedLoops.stop();
         }
         assertThat(warnings(() -> Monitoring.turnOn(properties("coro.blockedThreshold", "fast"))))
-                .containsExactly("coro does not detect blocked loops: -Dcoro.blockedThreshold=fast is not a threshold:"
+                .containsExactly("coro does not detect blocked loops: -Dcoro.blockedThreshold='fast' is not a threshold:"
                         + " write a positive count of milliseconds or seconds, e.g. 200ms or 2s");
         assertThat(BlockedLoops.threshold()).isEmpty();
         assertThat(warnings(() -> Monitoring.turnOn(properties()))).isEmpty();
