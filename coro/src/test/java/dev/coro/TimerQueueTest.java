@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -217,5 +218,54 @@ class TimerQueueTest {
             out.add(q.poll());
         }
         assertThat(out).containsExactly(ts.get(0), ts.get(1), ts.get(3), ts.get(4), ts.get(6), ts.get(7), ninth);
+    }
+
+    @Test
+    void pollingACrowdOfOneDeadlineStartsEachPollAtTheTimerAfterTheLastOneTaken() {
+        TimerQueue q = new TimerQueue();
+        List<T> ts = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            T t = new T(9, k);
+            ts.add(t);
+            q.add(t);
+        }
+        assertThat(q.poll()).isSameAs(ts.get(0));
+        assertThat(q.poll()).isSameAs(ts.get(1));
+        TimerQueue.Bucket b = ts.get(2).bucket;
+        assertThat(b.first).isEqualTo(2); // not back at the array's start: a crowd is taken in O(1) a timer
+        q.remove(ts.get(2));
+        q.remove(ts.get(3)); // gaps are skipped once, by the poll that passes them
+        assertThat(q.poll()).isSameAs(ts.get(4));
+        assertThat(b.first).isEqualTo(5);
+        assertThat(q.poll()).isSameAs(ts.get(5));
+        assertThat(q.size()).isZero();
+    }
+
+    @Test
+    void aBucketTakenOutOfTheHeapLeavesNoSlotPastTheHeapsEndHoldingIt() {
+        TimerQueue q = new TimerQueue();
+        T one = new T(1, 0);
+        T two = new T(2, 1);
+        T three = new T(3, 2);
+        q.add(one);
+        q.add(two);
+        q.add(three); // the heap by deadline: 1, then 2 and 3; 3 in its last slot
+        q.remove(three); // the last slot's bucket leaves
+        assertThat(heap(q)).containsExactly(one.bucket, two.bucket, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null);
+        q.remove(one); // a bucket from the middle: the last one moves into its place
+        assertThat(heap(q)[0]).isSameAs(two.bucket);
+        assertThat(heap(q)).filteredOn(b -> b != null).hasSize(1);
+    }
+
+    /** The queue's heap array, the slots past its pending buckets included. */
+    private static TimerQueue.Bucket[] heap(TimerQueue q) {
+        try {
+            Field f = TimerQueue.class.getDeclaredField("heap");
+            f.setAccessible(true);
+            return (TimerQueue.Bucket[]) f.get(q);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 }
