@@ -196,7 +196,7 @@ class EngineTest {
                 .anySatisfy(l -> assertThat(l).startsWith("coro runs on its thread engine: jdk.internal.vm is not exported"))
                 .anySatisfy(l -> assertThat(l).isEqualTo("coro.seed must be a whole number (a long), not 'x'; seeding with 0 instead"))
                 .anySatisfy(l -> assertThat(l).startsWith("coro.spinNanos must be 0 (never spin) or more nanoseconds, not -1"))
-                .anySatisfy(l -> assertThat(l).startsWith("coro does not detect blocked loops: -Dcoro.blockedThreshold=abc"))
+                .anySatisfy(l -> assertThat(l).startsWith("coro does not detect blocked loops: -Dcoro.blockedThreshold='abc' is not a threshold"))
                 .hasSize(4);
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }
