@@ -15,16 +15,13 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.SocketOption;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -306,11 +303,7 @@ class EndedOwnerTest {
     }
 
     /** A server socket that binds at once, without a descriptor, and whose close fails. */
-    private static final class UnclosableServerSocket extends ServerSocketChannel {
-        UnclosableServerSocket() {
-            super(SelectorProvider.provider());
-        }
-
+    private static final class UnclosableServerSocket extends StubServerSocketChannel {
         @Override
         public ServerSocketChannel bind(SocketAddress local, int backlog) {
             return this;
@@ -327,21 +320,6 @@ class EndedOwnerTest {
         }
 
         @Override
-        public Set<SocketOption<?>> supportedOptions() {
-            return Set.of();
-        }
-
-        @Override
-        public ServerSocket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel accept() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public SocketAddress getLocalAddress() {
             return LOOPBACK;
         }
@@ -350,11 +328,8 @@ class EndedOwnerTest {
         protected void implCloseSelectableChannel() throws IOException {
             throw new IOException("faked: the close failed");
         }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
     }
+
 
     /** A socket that connects at once, without a descriptor, and whose close fails. */
     private static final class UnclosableSocket extends StubSocketChannel {

@@ -7,13 +7,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coro.FreshThread;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -109,12 +106,11 @@ class OneLineJdkFailureTextsTest {
     }
 
     /** A server socket whose bind fails with {@code bindFailure} and whose {@code setOption} with {@code optionFailure}. */
-    private static final class FakeServerSocket extends ServerSocketChannel {
+    private static final class FakeServerSocket extends StubServerSocketChannel {
         private final IOException bindFailure;
         private final UnsupportedOperationException optionFailure;
 
         FakeServerSocket(IOException bindFailure, UnsupportedOperationException optionFailure) {
-            super(SelectorProvider.provider());
             this.bindFailure = bindFailure;
             this.optionFailure = optionFailure;
         }
@@ -130,36 +126,9 @@ class OneLineJdkFailureTextsTest {
         }
 
         @Override
-        public <T> T getOption(SocketOption<T> name) {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
         public Set<SocketOption<?>> supportedOptions() {
             return Set.of(StandardSocketOptions.SO_REUSEADDR);
         }
-
-        @Override
-        public ServerSocket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel accept() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketAddress getLocalAddress() {
-            return null;
-        }
-
-        @Override
-        protected void implCloseSelectableChannel() {
-        }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
     }
+
 }

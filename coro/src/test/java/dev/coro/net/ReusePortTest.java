@@ -11,13 +11,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.BindException;
-import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -149,12 +147,8 @@ class ReusePortTest {
     }
 
     /** A server socket of a platform whose sockets lack {@code SO_REUSEPORT}, refusing it as the JDK does. */
-    private static final class NoReusePort extends ServerSocketChannel {
+    private static final class NoReusePort extends StubServerSocketChannel {
         boolean bound;
-
-        NoReusePort() {
-            super(SelectorProvider.provider());
-        }
 
         @Override
         public ServerSocketChannel bind(SocketAddress local, int backlog) {
@@ -176,28 +170,6 @@ class ReusePortTest {
         public Set<SocketOption<?>> supportedOptions() {
             return Set.of(StandardSocketOptions.SO_REUSEADDR);
         }
-
-        @Override
-        public ServerSocket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel accept() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketAddress getLocalAddress() {
-            return null;
-        }
-
-        @Override
-        protected void implCloseSelectableChannel() {
-        }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
     }
+
 }

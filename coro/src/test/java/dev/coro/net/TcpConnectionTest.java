@@ -830,11 +830,7 @@ class TcpConnectionTest {
     }
 
     /** A server socket whose bind fails as on a port in use, and whose close fails. */
-    private static final class UnclosableServerSocket extends ServerSocketChannel {
-        UnclosableServerSocket() {
-            super(java.nio.channels.spi.SelectorProvider.provider());
-        }
-
+    private static final class UnclosableServerSocket extends StubServerSocketChannel {
         @Override
         public ServerSocketChannel bind(java.net.SocketAddress local, int backlog) throws IOException {
             throw new java.net.BindException("faked: Address already in use");
@@ -851,34 +847,11 @@ class TcpConnectionTest {
         }
 
         @Override
-        public java.util.Set<java.net.SocketOption<?>> supportedOptions() {
-            return java.util.Set.of();
-        }
-
-        @Override
-        public java.net.ServerSocket socket() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public SocketChannel accept() {
-            throw new AssertionError("not reached");
-        }
-
-        @Override
-        public java.net.SocketAddress getLocalAddress() {
-            return null;
-        }
-
-        @Override
         protected void implCloseSelectableChannel() throws IOException {
             throw new IOException("faked: the close failed");
         }
-
-        @Override
-        protected void implConfigureBlocking(boolean block) {
-        }
     }
+
 
     /** A socket whose connect is refused at once, and whose close fails. */
     private static final class UnclosableSocket extends StubSocketChannel {
