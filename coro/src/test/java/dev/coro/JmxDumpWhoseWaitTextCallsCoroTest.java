@@ -40,8 +40,8 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
         }
     }
 
-    /** The refusal of a call of coro in a dump's text on the idle thread {@code owner}. */
-    private static String refusal(Thread owner) {
+    /** The refusal of a call of coro in a dump's text on the idle thread {@code owner} (RefusedSwitchInIdleDumpKeepsPostOrderTest's too). */
+    static String refusal(Thread owner) {
         return "thread '" + owner.getName() + "' (#" + owner.threadId() + ") cannot use coroutines in the text of a dump it"
                 + " makes for another thread while it waits in its event loop: no context of it runs to yield, park or be"
                 + " named (an awaited future's toString() calls coro)";

@@ -86,13 +86,6 @@ class RefusedSwitchInIdleDumpKeepsPostOrderTest {
         return List.copyOf(ran);
     }
 
-    /** The refusal of a call of coro in a dump's text on the idle thread {@code owner}. */
-    private static String refusal(Thread owner) {
-        return "thread '" + owner.getName() + "' (#" + owner.threadId() + ") cannot use coroutines in the text of a dump it"
-                + " makes for another thread while it waits in its event loop: no context of it runs to yield, park or be"
-                + " named (an awaited future's toString() calls coro)";
-    }
-
     /**
      * The posts ran in the order they were made, the call in the text was refused naming the thread, and the dump
      * names the future by its class and what its text threw.
@@ -101,7 +94,7 @@ class RefusedSwitchInIdleDumpKeepsPostOrderTest {
         assertThat(ran).containsExactly("first", "second");
         assertThat(waited.thrown).hasSize(1);
         assertThat(waited.thrown.get(0)).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage(refusal(waited.scheduler.owner));
+                .hasMessage(JmxDumpWhoseWaitTextCallsCoroTest.refusal(waited.scheduler.owner));
         assertThat(dump).startsWith("thread 'idler': 2 contexts, current index 0\n  [0] main: PARKED (current), waits to await "
                 + waited.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(waited))
                 + " (its toString() threw java.lang.IllegalStateException)\n");
