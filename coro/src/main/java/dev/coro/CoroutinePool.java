@@ -100,7 +100,12 @@ import java.util.function.Supplier;
  */
 public final class CoroutinePool implements Executor, AutoCloseable {
 
-    private static final AtomicInteger POOLS = new AtomicInteger();
+    /**
+     * How many pools the JVM has started, for their names ({@code coro-pool-N}) and their threads':
+     * a long, so that a program starting pools for months (one per batch of work) never wraps into a
+     * negative or repeated name. Set by tests as if the JVM had started that many.
+     */
+    static final AtomicLong POOLS = new AtomicLong();
     /** How many pools are open (started, not yet closed) in the JVM. */
     private static final AtomicInteger OPEN = new AtomicInteger();
 

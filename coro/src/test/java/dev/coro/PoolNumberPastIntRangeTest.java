@@ -1,0 +1,48 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The pool a JVM starts after 2^31 - 1 others (a program starting a pool per batch of work for weeks) is
+ * numbered on, {@code coro-pool-2147483648}, and so are its threads and the report of its failures: the
+ * JVM's count of pools was an int, which wrapped into {@code coro-pool--2147483648}, a negative name that
+ * later pools would repeat. The count is set as if the JVM had started that many.
+ */
+@ExtendWith(FreshThread.class)
+@Timeout(60)
+class PoolNumberPastIntRangeTest {
+
+    @AfterEach
+    void everyPoolThisTestStartedIsClosed() {
+        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
+    }
+
+    @Test
+    void thePoolStartedAfterTwoToTheThirtyOneMinusOneOthersAndItsThreadAreNumberedOnNotNegative() {
+        CoroutinePool.POOLS.set(Integer.MAX_VALUE);
+        CoroutinePool pool = CoroutinePool.start(1);
+        String described = pool.toString();
+        String thread = pool.submit(() -> Scheduler.current().owner.getName()).join(); // the pool thread, on either engine
+        pool.execute(() -> {
+            throw new IllegalStateException("boom");
+        });
+        Throwable report = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(30), pool::close));
+        CoroutinePool next = CoroutinePool.start(1);
+        String nextDescribed = next.toString();
+        Coroutine.withTimeout(Duration.ofSeconds(30), next::close); // both closed before anything is checked
+
+        assertThat(described).isEqualTo("CoroutinePool[coro-pool-2147483648, 1 thread, running]");
+        assertThat(thread).isEqualTo("coro-pool-2147483648-0");
+        assertThat(report).isInstanceOf(CoroutineException.class).hasMessage("coro-pool-2147483648: a coroutine failed and"
+                + " nobody observed it: coroutine 'coroutine-2' on thread 'coro-pool-2147483648-0', running the body of"
+                + " execute #2, threw java.lang.IllegalStateException: boom");
+        assertThat(nextDescribed).isEqualTo("CoroutinePool[coro-pool-2147483649, 1 thread, running]");
+    }
+}
