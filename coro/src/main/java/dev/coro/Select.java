@@ -306,27 +306,58 @@ public final class Select<R> {
     /**
      * Its clauses in the order given, then {@code default} if it has one, e.g. {@code Select[receive from
      * channel 'replies', send to channel 'requests', timeout PT0.05S, default]}; while a run waits, a
-     * timeout also says when it expires ({@code timeout PT0.05S (12.500 ms left)}). Safe to call from any thread.
+     * timeout also says when it expires ({@code timeout PT0.05S (12.500 ms left)}). Of more than
+     * {@value #CLAUSES_SHOWN} clauses, the first {@value #CLAUSES_SHOWN} are named and the rest counted
+     * ({@code …(+9980 more clauses)}), as every text naming a run's wait does. Safe to call from any thread.
      *
      * @return a short description
      */
     @Override
     public String toString() {
-        Clause<R>[] cs = clauses; // read once: another thread may be adding a clause, which may grow the array
-        int n = Math.min(count, cs.length);
         StringBuilder b = new StringBuilder("Select[");
-        String sep = "";
-        for (int i = 0; i < n; i++) {
-            Clause<R> c = cs[i];
-            if (c != null) {
-                b.append(sep).append(c.describe());
-                sep = ", ";
-            }
-        }
+        boolean any = appendClauses(b);
         if (onDefault != null) {
-            b.append(sep).append("default");
+            b.append(any ? ", " : "").append("default");
         }
         return b.append(']').toString();
+    }
+
+    /**
+     * How many clauses a text naming the select lists (its {@link #toString()}, and its wait as dumps, deadlock
+     * reports, signals, the JMX view and the park event name it); the rest are counted, so that a select over
+     * thousands of channels does not make each of those texts one clause longer per channel.
+     */
+    static final int CLAUSES_SHOWN = 20;
+
+    /**
+     * Appends the select's clauses to {@code b}, separated by commas: the first {@link #CLAUSES_SHOWN}, then how
+     * many more there are ({@code , …(+9980 more clauses)}). Read once, the array and its count: another thread
+     * may be adding a clause, which may grow the array.
+     *
+     * @return whether it appended anything
+     */
+    private boolean appendClauses(StringBuilder b) {
+        Clause<R>[] cs = clauses;
+        int n = Math.min(count, cs.length);
+        int shown = 0;
+        int i = 0;
+        for (; i < n && shown < CLAUSES_SHOWN; i++) {
+            Clause<R> c = cs[i];
+            if (c != null) {
+                b.append(shown == 0 ? "" : ", ").append(c.describe());
+                shown++;
+            }
+        }
+        int more = 0;
+        for (; i < n; i++) {
+            if (cs[i] != null) {
+                more++;
+            }
+        }
+        if (more > 0) {
+            b.append(", \u2026(+").append(more).append(more == 1 ? " more clause)" : " more clauses)");
+        }
+        return shown > 0;
     }
 
     // ---- machinery ------------------------------------------------------------------------
@@ -998,12 +1029,11 @@ public final class Select<R> {
             return "select";
         }
 
+        /** {@code select over } and the clauses as {@link Select#toString()} names them: the first {@value Select#CLAUSES_SHOWN}, then a count. */
         @Override
         public String toString() {
             StringBuilder b = new StringBuilder("select over ");
-            for (int i = 0; i < count; i++) {
-                b.append(i == 0 ? "" : ", ").append(clauses[i].describe());
-            }
+            appendClauses(b);
             return b.toString();
         }
     }
