@@ -3,6 +3,7 @@ package dev.coro.examples;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /**
  * A producer/consumer pipeline on {@link Channel}s: nobody busy-waits, a side that cannot go on parks.
@@ -42,19 +43,19 @@ public final class ChannelPipeline {
     private void produce(Channel<Integer> numbers) {
         for (int i = 1; i <= ITEMS; i++) {
             numbers.send(i);
-            out.printf("[producer | ctx %d] sent %d%n", Coroutine.currentId(), i);
+            out.printf(Locale.ROOT, "[producer | ctx %d] sent %d%n", Coroutine.currentId(), i);
         }
         numbers.close();
-        out.printf("[producer | ctx %d] closed numbers%n", Coroutine.currentId());
+        out.printf(Locale.ROOT, "[producer | ctx %d] closed numbers%n", Coroutine.currentId());
     }
 
     private void square(Channel<Integer> numbers, Channel<Integer> squares) {
         for (int n : numbers) {
-            out.printf("[squarer  | ctx %d] %d -> %d%n", Coroutine.currentId(), n, n * n);
+            out.printf(Locale.ROOT, "[squarer  | ctx %d] %d -> %d%n", Coroutine.currentId(), n, n * n);
             squares.send(n * n);
         }
         squares.close();
-        out.printf("[squarer  | ctx %d] closed squares%n", Coroutine.currentId());
+        out.printf(Locale.ROOT, "[squarer  | ctx %d] closed squares%n", Coroutine.currentId());
     }
 
     private void main() {
@@ -65,9 +66,9 @@ public final class ChannelPipeline {
         int sum = 0;
         for (int sq : squares) {
             sum += sq;
-            out.printf("[main     | ctx %d] got %d (sum %d)%n", Coroutine.currentId(), sq, sum);
+            out.printf(Locale.ROOT, "[main     | ctx %d] got %d (sum %d)%n", Coroutine.currentId(), sq, sum);
         }
-        out.printf("[main     | ctx %d] squares closed; producer %s, squarer %s%n", Coroutine.currentId(),
+        out.printf(Locale.ROOT, "[main     | ctx %d] squares closed; producer %s, squarer %s%n", Coroutine.currentId(),
                 producer.state(), squarer.state());
     }
 }

@@ -2,6 +2,7 @@ package dev.coro.examples;
 
 import dev.coro.Coroutine;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /**
  * The C runtime's {@code cpt} example: two counters interleaving through {@link Coroutine#yield()}.
@@ -37,7 +38,7 @@ public final class Cpt {
 
     private void count(int count) {
         for (int i = 0; i < count; i++) {
-            out.printf("[%s |%3d] i = %d%n", Coroutine.current().name(), Coroutine.currentId(), i);
+            out.printf(Locale.ROOT, "[%s |%3d] i = %d%n", Coroutine.current().name(), Coroutine.currentId(), i);
             Coroutine.yield();
         }
     }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -220,9 +221,9 @@ public final class EchoServer implements Closeable {
                 done.receive();                                    // main parks; the others run meanwhile
             }
             for (int i = 0; i < CLIENTS; i++) {
-                out.printf("client %d got back %s%n", i + 1, transcripts.get(i));
+                out.printf(Locale.ROOT, "client %d got back %s%n", i + 1, transcripts.get(i));
             }
-            out.printf("server: %d connections accepted, %d bytes echoed, %d still open%n",
+            out.printf(Locale.ROOT, "server: %d connections accepted, %d bytes echoed, %d still open%n",
                     server.accepted(), server.echoed(), server.connections.size());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -8,6 +8,8 @@ import java.util.function.Consumer;
 /**
  * Runs one example by name: {@code channel_pipeline}, {@code cpt}, {@code echo_server},
  * {@code hello_http}, {@code parallel_pipeline}, {@code ping_pong}, {@code producer_consumer} or {@code timeouts}.
+ * Each prints the same bytes in every default locale: it formats its numbers with {@link java.util.Locale#ROOT},
+ * in ASCII digits as the C runtime writes them.
  */
 public final class Examples {
 

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -83,7 +84,7 @@ public final class HelloHttp implements Closeable {
                 }
                 boolean hello = valid && words[0].equals("GET") && words[1].equals("/");
                 String status = !valid ? "400 Bad Request" : hello ? "200 OK" : "404 Not Found";
-                String body = hello ? "hello" : status.substring(4).toLowerCase();
+                String body = hello ? "hello" : status.substring(4).toLowerCase(Locale.ROOT);
                 c.output().write(("HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: "
                         + body.length() + (keepAlive ? "" : "\r\nConnection: close") + "\r\n\r\n" + body)
                         .getBytes(ISO_8859_1));                       // one write; parks if the buffer is full

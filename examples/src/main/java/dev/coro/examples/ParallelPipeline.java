@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -144,17 +145,17 @@ public final class ParallelPipeline {
             }
             TreeMap<Integer, Integer> steps = Coroutine.await(sink);
 
-            out.printf("generator: sent %d numbers%n", sent);
-            out.printf("transform: %d workers transformed %d numbers%n", WORKERS, transformed);
-            out.printf("sink: collected %d results, sorted by number:%n", steps.size());
+            out.printf(Locale.ROOT, "generator: sent %d numbers%n", sent);
+            out.printf(Locale.ROOT, "transform: %d workers transformed %d numbers%n", WORKERS, transformed);
+            out.printf(Locale.ROOT, "sink: collected %d results, sorted by number:%n", steps.size());
             Map.Entry<Integer, Integer> longest = null;
             for (Map.Entry<Integer, Integer> e : steps.entrySet()) {
-                out.printf("  %2d -> %2d steps%n", e.getKey(), e.getValue());
+                out.printf(Locale.ROOT, "  %2d -> %2d steps%n", e.getKey(), e.getValue());
                 if (longest == null || e.getValue() > longest.getValue()) {
                     longest = e;
                 }
             }
-            out.printf("longest: %d takes %d steps%n", longest.getKey(), longest.getValue());
+            out.printf(Locale.ROOT, "longest: %d takes %d steps%n", longest.getKey(), longest.getValue());
         }
     }
 

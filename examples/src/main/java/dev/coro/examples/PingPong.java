@@ -2,6 +2,7 @@ package dev.coro.examples;
 
 import dev.coro.Coroutine;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /**
  * The C runtime's {@code ping_pong} example: explicit {@link Coroutine#switchTo()} handoff
@@ -48,7 +49,7 @@ public final class PingPong {
 
     private void play(Player me) {
         for (int turn = 1; turn <= me.turns; turn++) {
-            out.printf("[%s | ctx %d] turn %d%n", me.label, Coroutine.currentId(), turn);
+            out.printf(Locale.ROOT, "[%s | ctx %d] turn %d%n", me.label, Coroutine.currentId(), turn);
             if (me.partner != null && !me.partner.isFinished()) {
                 me.partner.switchTo();
             } else {

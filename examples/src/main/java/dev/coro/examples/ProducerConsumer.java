@@ -2,6 +2,7 @@ package dev.coro.examples;
 
 import dev.coro.Coroutine;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /**
  * The C runtime's {@code producer_consumer} example: a bounded ring buffer (capacity 4) with
@@ -48,7 +49,7 @@ public final class ProducerConsumer {
             buffer[tail] = i;
             tail = (tail + 1) % CAPACITY;
             count++;
-            out.printf("[producer | ctx %d] produced %d (count=%d)%n", Coroutine.currentId(), i, count);
+            out.printf(Locale.ROOT, "[producer | ctx %d] produced %d (count=%d)%n", Coroutine.currentId(), i, count);
             Coroutine.yield();
         }
         done = true;
@@ -64,7 +65,7 @@ public final class ProducerConsumer {
             int value = buffer[head];
             head = (head + 1) % CAPACITY;
             count--;
-            out.printf("[consumer | ctx %d] consumed %d (count=%d)%n", Coroutine.currentId(), value, count);
+            out.printf(Locale.ROOT, "[consumer | ctx %d] consumed %d (count=%d)%n", Coroutine.currentId(), value, count);
             Coroutine.yield();
         }
     }

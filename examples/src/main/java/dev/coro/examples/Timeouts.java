@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 
 /**
@@ -79,8 +80,8 @@ public final class Timeouts {
     }
 
     private void log(String format, Object... args) {
-        out.printf("[%4d ms] %-6s | %s%n", Coroutine.nanoTime() / 1_000_000, Coroutine.current().name(),
-                String.format(format, args));
+        out.printf(Locale.ROOT, "[%4d ms] %-6s | %s%n", Coroutine.nanoTime() / 1_000_000, Coroutine.current().name(),
+                String.format(Locale.ROOT, format, args));
     }
 
     /** The next delay of the server: one time in three slow (150 to 400 ms), otherwise 10 to 50 ms. */

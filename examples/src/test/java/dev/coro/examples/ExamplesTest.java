@@ -50,7 +50,7 @@ class ExamplesTest {
     }
 
     /** Runs the example on a thread of its own, so it starts with an empty run list. */
-    private static String runOnFreshThread(String name) throws Exception {
+    static String runOnFreshThread(String name) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = new Thread(() -> {
@@ -68,7 +68,8 @@ class ExamplesTest {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
-    private static String golden(String name) throws IOException {
+    /** The golden file of the example {@code name}: what it must print, byte for byte. */
+    static String golden(String name) throws IOException {
         try (InputStream in = ExamplesTest.class.getResourceAsStream("/golden/" + name + ".txt")) {
             assertThat(in).as("golden file golden/%s.txt", name).isNotNull();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
