@@ -868,7 +868,8 @@ final class EventLoop {
     /**
      * The spin bound given by {@code value} (the property's text; null: the default).
      *
-     * @throws IllegalArgumentException if it is not a whole number of nanoseconds, 0 or more
+     * @throws IllegalArgumentException if it is not a whole number of nanoseconds, 0 or more; one that is not a whole number
+     *         is quoted as {@link SafeText#name} shows a user-given name: blanks around it show, a line break cannot split the warning
      */
     static long spinNanos(String value) {
         if (value == null) {
@@ -879,7 +880,7 @@ final class EventLoop {
             n = Long.parseLong(value.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("coro.spinNanos must be a whole number of nanoseconds (0 or more), not '"
-                    + value + "'", e);
+                    + SafeText.name(value) + "'", e);
         }
         if (n < 0) {
             throw new IllegalArgumentException("coro.spinNanos must be 0 (never spin) or more nanoseconds, not " + n);

@@ -1302,7 +1302,8 @@ final class Scheduler {
     /**
      * The seed given by {@code value} (the property's text; null: 0).
      *
-     * @throws IllegalArgumentException if it is not a whole number that fits a long (decimal, {@code 0x} hex or {@code 0} octal)
+     * @throws IllegalArgumentException if it is not a whole number that fits a long (decimal, {@code 0x} hex or {@code 0} octal),
+     *         quoting it as {@link SafeText#name} shows a user-given name: blanks around it show, a line break cannot split the warning
      */
     static long seed(String value) {
         if (value == null) {
@@ -1311,7 +1312,7 @@ final class Scheduler {
         try {
             return Long.decode(value.strip()); // as Long.getLong reads it: decimal, or hex with 0x, or octal with 0
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("coro.seed must be a whole number (a long), not '" + value + "'", e);
+            throw new IllegalArgumentException("coro.seed must be a whole number (a long), not '" + SafeText.name(value) + "'", e);
         }
     }
     /** This scheduler's random state (splitmix64). */
