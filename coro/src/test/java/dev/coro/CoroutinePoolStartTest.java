@@ -23,7 +23,7 @@ class CoroutinePoolStartTest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = List.of(java.toString(), "-Dcoro.engine=continuation",
                 "-cp", System.getProperty("java.class.path"), CoroutinePoolStartTest.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out).matches("(?s)refused: thread 'main' \\(#\\d+\\) cannot start coro-pool-1: its thread coro-pool-1-0 could not"

@@ -510,7 +510,7 @@ class CoroutinesMXBeanTest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = List.of(java.toString(), "-Dcoro.engine=fibers", "-cp", System.getProperty("java.class.path"),
                 ViewWithoutEngine.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out).as("it printed:%n%s", out).isEqualTo("""
@@ -554,7 +554,7 @@ class CoroutinesMXBeanTest {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
         Path err = Files.createTempFile("coro-probe", ".err");
         try {
-            Process child = new ProcessBuilder(command).redirectError(err.toFile()).start();
+            Process child = ChildJvmLocale.processBuilder(command).redirectError(err.toFile()).start();
             String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(child.waitFor(2, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
             String all = Files.readString(err) + out;

@@ -143,7 +143,7 @@ class EngineEquivalenceTest {
         List<String> command = new ArrayList<>(List.of(java.toString(),
                 "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED", "-Dcoro.engine=" + engine,
                 "-cp", System.getProperty("java.class.path"), EngineEquivalenceTest.class.getName(), "all"));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(child.exitValue()).as("exit status of %s, which printed:%n%s", command, out).isZero();

@@ -136,7 +136,7 @@ class EngineTest {
         List<String> command = List.of(java.toString(), "-XX:+UnlockExperimentalVMOptions", "-XX:-VMContinuations",
                 "--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED", "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n",
                 "-cp", System.getProperty("java.class.path"), WithoutVmContinuations.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(out.lines()).as("it printed:%n%s", out).containsExactly(
@@ -185,7 +185,7 @@ class EngineTest {
         // no exports flag: the automatic choice falls back to the thread engine and warns; and three properties it cannot read
         List<String> command = List.of(java.toString(), "-Dcoro.seed=x", "-Dcoro.spinNanos=-1", "-Dcoro.blockedThreshold=abc",
                 "-cp", System.getProperty("java.class.path"), ThrowingLogHandler.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         String threw = "WARNING (the dev.coro logger threw java.lang.IllegalStateException: a broken handler): ";
@@ -238,7 +238,7 @@ class EngineTest {
         // as a runtime image made by jlink without jdk.jfr, with the library on the class path
         List<String> command = List.of(java.toString(), "--limit-modules", "java.base,java.logging,java.management",
                 "-cp", System.getProperty("java.class.path"), WithoutJfr.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(5, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         String refusal = "coro cannot run on this Java runtime: it lacks the module jdk.jfr, whose classes the library's JFR"

@@ -37,7 +37,7 @@ class JfrEventClassesUnloadedUntilARecordingTest {
         }
         command.addAll(List.of("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"), "-Xlog:class+load=info:stdout",
                 "-cp", System.getProperty("java.class.path"), ParksThenRecords.class.getName()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();

@@ -109,7 +109,7 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
         command.add("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"));
         command.addAll(List.of(jvmArgs));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+        return ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
     }
 
     /**

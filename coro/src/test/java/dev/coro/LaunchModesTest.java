@@ -245,7 +245,7 @@ class LaunchModesTest {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n"));
         command.addAll(List.of(args));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(100, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();

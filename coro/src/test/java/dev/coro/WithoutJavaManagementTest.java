@@ -28,7 +28,7 @@ class WithoutJavaManagementTest {
         List<String> command = List.of(java.toString(), "--limit-modules", "java.base,java.logging,jdk.jfr",
                 "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%n", "-Dcoro.jmx=true", "-Dcoro.engine=threads",
                 "-cp", System.getProperty("java.class.path"), WithoutJavaManagementTest.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(100, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
         String warning = "WARNING: coro could not register its JMX view: this Java runtime lacks the module java.management;"

@@ -2,6 +2,7 @@ package dev.coro.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.ChildJvmLocale;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ class BlockHoundTest {
                 "-cp", System.getProperty("java.class.path"), BlockHoundProbe.class.getName(), mode));
         Path err = Files.createTempFile("coro-blockhound", ".err");
         try {
-            Process child = new ProcessBuilder(command).redirectError(err.toFile()).start();
+            Process child = ChildJvmLocale.processBuilder(command).redirectError(err.toFile()).start();
             String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(child.waitFor(2, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
             assertThat(child.exitValue()).as("exit status of %s, which printed:%n%s%s", command, out,

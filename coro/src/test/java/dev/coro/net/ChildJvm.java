@@ -1,5 +1,6 @@
 package dev.coro.net;
 
+import dev.coro.ChildJvmLocale;
 import dev.coro.Coroutine;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -59,7 +60,7 @@ final class ChildJvm {
         command.add(main.getName());
         command.addAll(args);
 
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         Thread reader = Thread.ofPlatform().daemon(true).name("child-output").start(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
