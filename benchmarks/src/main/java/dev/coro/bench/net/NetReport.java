@@ -2,12 +2,12 @@ package dev.coro.bench.net;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.coro.bench.report.Report;
 import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -194,12 +194,13 @@ public final class NetReport {
             }
         }
         NumberAxis rpsAxis = new NumberAxis("requests/s");
+        rpsAxis.setNumberFormatOverride(Report.rootFormat("#,##0")); // not the default locale's, as the table
         CategoryPlot top = new CategoryPlot(rps, null, rpsAxis, renderer(rps));
         LogAxis p99Axis = new LogAxis("p99 latency, µs (log)");
         p99Axis.setBase(10);
         p99Axis.setSmallestValue(1);
         p99Axis.setTickUnit(new NumberTickUnit(1));
-        p99Axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        p99Axis.setNumberFormatOverride(Report.rootFormat("#,##0"));
         p99Axis.setMinorTickCount(9);
         CategoryPlot bottom = new CategoryPlot(p99, null, p99Axis, renderer(p99));
         CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis("connections"));

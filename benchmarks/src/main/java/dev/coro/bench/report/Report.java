@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +46,19 @@ public final class Report {
 
     /** The file name of the coro vs kotlinx.coroutines chart, beside {@code benchmarks.png}. */
     static final String KOTLIN_CHART = "coro-vs-kotlinx.png";
+
+    /**
+     * The format of {@code pattern} with the root locale's symbols, for the numbers a chart draws: ASCII digits, a
+     * comma between thousands and a point before the decimals whatever the JVM's default locale, as the tables write
+     * them ({@link String#format(Locale, String, Object...)} with {@link Locale#ROOT}), not {@code 1.234,5} under a
+     * German default.
+     *
+     * @param pattern a {@link DecimalFormat} pattern, e.g. {@code #,##0.0}
+     * @return a new format, which is not safe for use by several threads at once
+     */
+    public static DecimalFormat rootFormat(String pattern) {
+        return new DecimalFormat(pattern, DecimalFormatSymbols.getInstance(Locale.ROOT));
+    }
 
     private final Map<String, Result> jmh = new LinkedHashMap<>();
     private JsonObject settings;
@@ -645,7 +659,7 @@ public final class Report {
         axis.setBase(10);
         axis.setSmallestValue(1);
         axis.setTickUnit(new NumberTickUnit(1));
-        axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        axis.setNumberFormatOverride(rootFormat("#,##0"));
         axis.setMinorTickCount(9);
         axis.setUpperMargin(0.12);
         plot.setRangeAxis(axis);
@@ -660,7 +674,7 @@ public final class Report {
         renderer.setBarPainter(new StandardBarPainter());
         renderer.setShadowVisible(false);
         renderer.setBase(1);
-        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.0")));
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", rootFormat("#,##0.0")));
         renderer.setDefaultItemLabelsVisible(true);
         renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
         renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
@@ -692,7 +706,7 @@ public final class Report {
         axis.setBase(10);
         axis.setSmallestValue(1);
         axis.setTickUnit(new NumberTickUnit(1));
-        axis.setNumberFormatOverride(new DecimalFormat("#,##0"));
+        axis.setNumberFormatOverride(rootFormat("#,##0"));
         axis.setMinorTickCount(9);
         axis.setUpperMargin(0.15);
         plot.setRangeAxis(axis);
@@ -703,7 +717,7 @@ public final class Report {
         renderer.setShadowVisible(false);
         renderer.setBase(1);
         renderer.setItemMargin(0.05);
-        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0.0")));
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", rootFormat("#,##0.0")));
         renderer.setDefaultItemLabelsVisible(true);
         renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
         renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));

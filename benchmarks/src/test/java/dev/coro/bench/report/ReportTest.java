@@ -10,11 +10,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** The report generator turns JMH JSON into the markdown and the charts. */
 class ReportTest {
 
-    private static String entry(String method, double score) {
+    /** One JMH result of {@code SwitchBenchmark}, in ns/op, as JMH's JSON writes it. */
+    static String entry(String method, double score) {
         return entry("dev.coro.bench.SwitchBenchmark", method, score, "ns/op");
     }
 
-    private static String entry(String clazz, String method, double score, String unit) {
+    /** One JMH result of {@code clazz.method}, as JMH's JSON writes it. */
+    static String entry(String clazz, String method, double score, String unit) {
         return """
                 {"jmhVersion": "1.37", "benchmark": "%s.%s", "mode": "avgt",
                  "threads": 1, "forks": 1, "jvm": "java", "jvmArgs": ["--add-exports=java.base/jdk.internal.vm=ALL-UNNAMED"],
