@@ -142,12 +142,30 @@ final class Monitoring {
 
     /**
      * Whether the properties ask for the JMX view: {@code coro.jmx=true}, or the JMX agent's
-     * {@code com.sun.management.jmxremote} or its {@code .port} set.
+     * {@code com.sun.management.jmxremote} or its {@code .port} set. {@code coro.jmx} is read as
+     * {@code true} or {@code false} in any case, blanks around it ignored (as {@code coro.engine} is); any
+     * other value is logged and asks for nothing, so that a {@code yes} or a {@code 1} does not go unseen.
      */
     static boolean jmxAsked(UnaryOperator<String> property) {
-        return Boolean.parseBoolean(property.apply(JMX_PROPERTY))
+        return jmxProperty(property.apply(JMX_PROPERTY))
                 || property.apply("com.sun.management.jmxremote") != null
                 || property.apply("com.sun.management.jmxremote.port") != null;
+    }
+
+    /** {@code coro.jmx}'s value read: whether it says {@code true}; one that says neither is logged. */
+    private static boolean jmxProperty(String value) {
+        if (value == null) {
+            return false;
+        }
+        String v = value.strip();
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (!v.equalsIgnoreCase("false")) {
+            warn("coro does not register its JMX view for -D" + JMX_PROPERTY + "='" + SafeText.name(value)
+                    + "': write true or false");
+        }
+        return false;
     }
 
     /**

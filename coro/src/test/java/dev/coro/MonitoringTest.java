@@ -46,6 +46,23 @@ class MonitoringTest {
         assertThat(Monitoring.jmxAsked(properties("com.sun.management.jmxremote.port", "9010"))).isTrue();
     }
 
+    /** {@code coro.jmx} is read as {@code true} or {@code false} in any case, blanks around it ignored; any other value is logged, not ignored unseen. */
+    @Test
+    void theLibrarysJmxPropertyIsReadInAnyCaseWithBlanksAroundAndAnyOtherValueIsLogged() throws Exception {
+        for (String yes : List.of("TRUE", " true", "True\t")) {
+            assertThat(warnings(() -> assertThat(Monitoring.jmxAsked(properties("coro.jmx", yes))).as(yes).isTrue())).isEmpty();
+        }
+        for (String no : List.of("FALSE", " false ")) {
+            assertThat(warnings(() -> assertThat(Monitoring.jmxAsked(properties("coro.jmx", no))).as(no).isFalse())).isEmpty();
+        }
+        assertThat(warnings(() -> assertThat(Monitoring.jmxAsked(properties("coro.jmx", "yes"))).isFalse()))
+                .containsExactly("coro does not register its JMX view for -Dcoro.jmx='yes': write true or false");
+        assertThat(warnings(() -> assertThat(Monitoring.jmxAsked(properties("coro.jmx", "1\n"))).isFalse()))
+                .containsExactly("coro does not register its JMX view for -Dcoro.jmx='1\\n': write true or false");
+        assertThat(warnings(() -> assertThat(Monitoring.jmxAsked(properties("coro.jmx", ""))).as("-Dcoro.jmx alone").isFalse()))
+                .containsExactly("coro does not register its JMX view for -Dcoro.jmx='': write true or false");
+    }
+
     @Test
     void theEventClassesAreRegisteredWithFlightRecorderBeforeAnyIsUsed() {
         // Flight Recorder initializes first, or it would initialize in the check below (getFlightRecorder
