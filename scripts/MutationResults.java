@@ -113,7 +113,7 @@ public class MutationResults {
             String changed = git(diff.toArray(String[]::new)).strip();
             int d = (int) mutants.stream().filter(Mutant::detected).count();
             String name = table.getFileName().toString();
-            System.out.printf("%-28s %5d mutants %5d detected %6.2f%%  commit %.10s%s%n", name, mutants.size(), d,
+            System.out.printf(java.util.Locale.ROOT, "%-28s %5d mutants %5d detected %6.2f%%  commit %.10s%s%n", name, mutants.size(), d,
                     100.0 * d / mutants.size(), commit, changed.isEmpty() ? "" : "  STALE, changed since: "
                             + changed.replace('\n', ' '));
             if (!changed.isEmpty()) {
@@ -133,8 +133,8 @@ public class MutationResults {
             all += mutants.size();
         }
         System.out.println();
-        perClass.forEach((source, c) -> System.out.printf("%-60s %5d / %5d %6.2f%%%n", source, c[0], c[1], 100.0 * c[0] / c[1]));
-        System.out.printf("%ntotal of the tables that are up to date: %d of %d mutants detected, %.2f%%%n", detected, all,
+        perClass.forEach((source, c) -> System.out.printf(java.util.Locale.ROOT, "%-60s %5d / %5d %6.2f%%%n", source, c[0], c[1], 100.0 * c[0] / c[1]));
+        System.out.printf(java.util.Locale.ROOT, "%ntotal of the tables that are up to date: %d of %d mutants detected, %.2f%%%n", detected, all,
                 all == 0 ? 0.0 : 100.0 * detected / all);
         TreeSet<String> without = new TreeSet<>();
         try (var files = Files.walk(SOURCES)) {

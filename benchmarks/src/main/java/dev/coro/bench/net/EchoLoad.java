@@ -464,7 +464,7 @@ public final class EchoLoad implements AutoCloseable {
                 case "count" -> {
                     long n = load.exchange(Long.parseLong(opt.getOrDefault("requests", "1000")),
                             seconds(opt.getOrDefault("deadline", "60")));
-                    System.out.printf("%d echoes, %d bytes checked, %d errors, p50 %.1f us, max %.1f us%n", n,
+                    System.out.printf(java.util.Locale.ROOT, "%d echoes, %d bytes checked, %d errors, p50 %.1f us, max %.1f us%n", n,
                             load.checkedBytes(), load.errors(), load.histogram().percentile(50) / 1e3,
                             load.histogram().max() / 1e3);
                 }
