@@ -246,7 +246,9 @@ final class Context extends Fiber {
      * if it returned or would end {@code CLOSED} (unwound by its close's signal, which is then dropped:
      * nothing is delivered for a clean end, and the failure would be lost), the other added to it as
      * suppressed; otherwise {@code thrown}, the others added to it as suppressed. If {@code thrown}
-     * takes no suppressed ones (made with suppression disabled: a preallocated signal), it is still what
+     * cannot carry one ({@link Scheduler#addedAsSuppressed}: it takes no suppressed ones, made with
+     * suppression disabled, a preallocated signal; or the other holds it already, as the report of a
+     * coroutine that threw that very exception does, where adding it would make a cycle), it is still what
      * the body ends by, itself, since its creator finds it as the cause of the report and may compare it
      * by identity; the others, which nothing else could reach, are left in {@link #pendingThrow}, in an
      * {@link Uncarried}, for the scheduler to add to that report ({@link Scheduler#bodyEnded}).
@@ -288,7 +290,7 @@ final class Context extends Fiber {
 
     /**
      * What {@link #pendingThrow} holds after the body ended ({@link #withKept}) when the exception it
-     * ended by takes no suppressed ones: the failures that exception could not carry, suppressed in
+     * ended by cannot carry them (it takes no suppressed ones, or they hold it): those failures, suppressed in
      * this holder, in the order they came, for the scheduler to add to the body's report. Never thrown.
      */
     static final class Uncarried extends Throwable {

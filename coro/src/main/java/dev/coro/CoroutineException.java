@@ -21,7 +21,11 @@ package dev.coro;
  * scheduling point, the failure of a wait's clean-up it left unfinished) is suppressed in what it
  * threw; if that takes no suppressed exceptions (made with suppression disabled, as a preallocated
  * signal is), it is suppressed in this exception instead, which always takes them: the cause stays
- * exactly what the body threw, since the code that catches such a signal may compare it by identity.
+ * exactly what the body threw, since the code that catches such a signal may compare it by identity. So
+ * is a failure that holds what the body threw already, as its cause or a suppressed one (the report of a
+ * coroutine that threw that very exception, which the body received and threw again): suppressed there,
+ * it would make that exception its own suppressed exception's cause, a cycle. The library never adds an
+ * exception as suppressed where it would make one.
  */
 public class CoroutineException extends RuntimeException {
     private static final long serialVersionUID = 1L;

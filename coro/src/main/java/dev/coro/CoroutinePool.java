@@ -75,7 +75,8 @@ import java.util.function.Supplier;
  * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, is thrown from
  * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
- * was made with suppression disabled, so that none is lost). First and later are by the order of submission,
+ * was made with suppression disabled, so that none is lost, or if one of them holds it as a cause or a
+ * suppressed exception, so that no exception is its own suppressed exception's cause). First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
@@ -512,13 +513,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * The report of {@code first}, naming where it happened, with the {@code later} failures suppressed in
-     * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled,
-     * and how many more there were beyond those kept ({@code notKept}).
+     * {@code first}'s exception, or in the report itself if that exception was made with suppression disabled
+     * or one of them holds it already (as its cause or a suppressed one: suppressed in it, it would make a
+     * cycle), and how many more there were beyond those kept ({@code notKept}).
      */
     private CoroutineException unobservedFailure(Failure first, List<Throwable> later, long notKept) {
-        boolean inFirst = later.isEmpty() || Scheduler.addedAsSuppressed(first.thrown, later.get(0));
+        boolean holdFirst = later.stream().anyMatch(t -> Scheduler.holds(t, first.thrown));
+        boolean inFirst = later.isEmpty() || !holdFirst && Scheduler.addedAsSuppressed(first.thrown, later.get(0));
         String more = later.isEmpty() ? "" : "; " + later.size() + (later.size() == 1 ? " more failure" : " more failures")
-                + (inFirst ? " suppressed" : " suppressed in this report (the first takes no suppressed exceptions)");
+                + (inFirst ? " suppressed" : " suppressed in this report (" + (holdFirst
+                        ? (later.size() == 1 ? "it holds" : "one of them holds") + " the first as a cause or a suppressed exception"
+                        : "the first takes no suppressed exceptions") + ")");
         if (notKept > 0) {
             more += "; " + notKept + " more not kept (a pool keeps the first " + KEPT_FAILURES + " failures nobody observed)";
         }

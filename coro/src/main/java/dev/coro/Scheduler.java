@@ -1246,25 +1246,39 @@ final class Scheduler {
 
     /**
      * Adds the {@code others} failures of a virtual-time run that {@code cause} ended to it, suppressed.
-     * If {@code cause} takes none (made with suppression disabled: a preallocated signal), it is still
-     * what the run throws, itself and bare, since its caller catches it as it is; the others are not
-     * dropped but handed to the thread's uncaught-exception handler, as failures nothing else can
-     * reach, in one {@link CoroutineException} caused by {@code cause} that holds them suppressed.
-     * A handler that throws is ignored, as the JVM ignores it.
+     * Those it cannot carry (it takes none, made with suppression disabled: a preallocated signal; or one
+     * of them holds it already, as its cause or a suppressed one, so that adding it would make a cycle,
+     * {@link #holds}) are not dropped: {@code cause} is still what the run throws, since its caller catches
+     * it as it is, and they are handed to the thread's uncaught-exception handler, as failures nothing else
+     * can reach, in one {@link CoroutineException} caused by {@code cause} that holds them suppressed. A
+     * handler that throws is ignored, as the JVM ignores it.
      */
     private void suppressOthers(Context self, Throwable cause, List<Throwable> others) {
-        if (others.isEmpty() || addedAsSuppressed(cause, others.get(0))) {
-            for (int i = 1; i < others.size(); i++) {
-                cause.addSuppressed(others.get(i));
+        List<Throwable> left = new ArrayList<>();
+        boolean takesNone = false;
+        for (Throwable other : others) {
+            if (takesNone || holds(other, cause)) {
+                left.add(other);
+            } else if (!addedAsSuppressed(cause, other)) {
+                takesNone = true;
+                left.add(other);
             }
+        }
+        if (left.isEmpty()) {
             return;
         }
-        int n = others.size();
+        int n = left.size();
+        int m = others.size();
+        String why = takesNone // then it took none of them: left holds them all
+                ? "which takes no suppressed exceptions; the run's " + (n == 1 ? "other failure is" : n + " other failures are")
+                : "which " + (n == m ? "the run's " + (n == 1 ? "other failure holds" : n + " other failures hold")
+                        : n + " of the run's " + m + " other failures " + (n == 1 ? "holds" : "hold"))
+                        + " already (as a cause or a suppressed exception), so that suppressed there "
+                        + (n == 1 ? "it" : "they") + " would make a cycle; " + (n == 1 ? "it is" : "they are");
         CoroutineException report = new CoroutineException("VirtualTime.run in " + self.describe() + " (state "
                 + self.state() + ") of thread " + describe(owner) + ": its body threw " + SafeText.of(cause)
-                + ", which takes no suppressed exceptions; the run's " + (n == 1 ? "other failure is" : n + " other failures are")
-                + " suppressed in this report instead", cause);
-        others.forEach(report::addSuppressed);
+                + ", " + why + " suppressed in this report instead", cause);
+        left.forEach(report::addSuppressed);
         try {
             owner.getUncaughtExceptionHandler().uncaughtException(owner, report);
         } catch (Throwable ignored) {
@@ -1274,14 +1288,42 @@ final class Scheduler {
 
     /**
      * Adds {@code t} as suppressed to {@code to}; false if {@code to} kept nothing: it was made with
-     * suppression disabled.
+     * suppression disabled, or {@code t} holds it already ({@link #holds}: {@code t} is {@code to}, or has
+     * it as a cause or a suppressed exception), where adding it would make {@code to} its own suppressed
+     * exception's cause, a cycle that a log or a serializer walking the chain would loop in.
      */
     static boolean addedAsSuppressed(Throwable to, Throwable t) {
+        if (holds(t, to)) {
+            return false;
+        }
         to.addSuppressed(t);
         for (Throwable kept : to.getSuppressed()) {
             if (kept == t) {
                 return true;
             }
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code t} is {@code target} or reaches it through its causes and suppressed exceptions, as
+     * {@code printStackTrace} walks them (each exception visited once, so a cycle the user's code made
+     * already ends the walk).
+     */
+    static boolean holds(Throwable t, Throwable target) {
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Throwable> next = new ArrayList<>();
+        next.add(t);
+        while (!next.isEmpty()) {
+            Throwable e = next.removeLast();
+            if (e == target) {
+                return true;
+            }
+            if (e == null || !seen.add(e)) {
+                continue;
+            }
+            next.add(e.getCause());
+            next.addAll(List.of(e.getSuppressed()));
         }
         return false;
     }
@@ -1631,7 +1673,7 @@ final class Scheduler {
     /**
      * The report of {@code c}'s failure, its body having ended by {@code thrown} (its text {@code text}),
      * marked as delivered: {@link Fiber#failure}, with the failures that {@code thrown} could not carry,
-     * as it takes no suppressed ones ({@link Context#withKept}), suppressed in it instead. The report
+     * as it takes no suppressed ones or they hold it ({@link Context#withKept}), suppressed in it instead. The report
      * always takes them, and is the one thing of the body's end its creator (or closer) gets.
      */
     private static CoroutineException report(Context c, Throwable thrown, String text) {

@@ -43,7 +43,10 @@ package dev.coro;
  *       the thread's next one; the clock is then the real one again. An exception made with
  *       suppression disabled is still what {@link #run} throws, itself and bare (its caller catches it
  *       as it is); those failures then go to the thread's uncaught-exception handler, in one
- *       {@link CoroutineException} caused by it that holds them suppressed, rather than be lost.</li>
+ *       {@link CoroutineException} caused by it that holds them suppressed, rather than be lost. So do
+ *       those failures that hold the exception already, as a cause or a suppressed one (the report of a
+ *       coroutine that threw the very exception the body then threw): suppressed in it, they would make
+ *       a cycle.</li>
  *   <li>A failure kept for main's next scheduling point from before the run (a receive of main
  *       handed a value before its channel closed, then a failure for main) is thrown by {@link #run}
  *       before the body starts: it belongs to what main did before, not to the run.</li>
