@@ -9,6 +9,10 @@ package dev.coro;
  * so swallowing it does not keep the coroutine alive. Code that catches {@link Throwable} should
  * rethrow it. It is an {@link Error}, like {@code ThreadDeath} was, so that {@code catch (Exception e)}
  * lets it through.
+ *
+ * <p>Its stack trace shows where it is thrown: the call the closed coroutine was suspended or parked in
+ * (its {@code yield()}, its {@code receive}), and the body's frames under it, though the closer made it;
+ * an expired {@code withTimeout}'s signal, made as the body resumes, shows its wait likewise.
  */
 public final class CoroutineExit extends Error {
     private static final long serialVersionUID = 1L;

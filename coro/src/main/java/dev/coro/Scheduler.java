@@ -1569,11 +1569,13 @@ final class Scheduler {
             // made on main's stack, so its trace shows main's call. Before it is cleared: near the
             // stack's end the text may overflow, and it is thrown again later
             pending = notRun.named(self, op);
-        } else if (pending instanceof CoroutineException || pending instanceof DeadlockException) {
+        } else if (pending instanceof CoroutineException || pending instanceof DeadlockException
+                || pending instanceof CoroutineExit exit && !exit.isTimeout()) {
             // a coroutine's failure, and the deadlock that cancels main's wait as a body ends, are made
-            // on the ending body's stack (on the thread engine, another thread's): their trace shows
-            // where they are thrown instead, the same on both engines. Before it is cleared: near the
-            // stack's end the walk may overflow, and it is thrown again later
+            // on the ending body's stack (on the thread engine, another thread's), and a close's signal on
+            // the closer's: their trace shows where they are thrown instead (the call the closed context
+            // was suspended or parked in, and the user's frames under it), the same on both engines. Before
+            // it is cleared: near the stack's end the walk may overflow, and it is thrown again later
             pending.fillInStackTrace();
         }
         self.pendingThrow = null;
