@@ -185,13 +185,17 @@ public final class Semaphore {
 
     /**
      * Runs {@code body} holding a permit: acquires one (parking while none is free), runs the body,
-     * and releases the permit however the body ends.
+     * and releases the permit however the body ends. If the body threw and the release is refused too
+     * (the body released the permit itself), the refusal is suppressed in the body's exception, as
+     * try-with-resources suppresses a failing close; if the body returned, the refusal is thrown.
      *
      * @param body what to run
      * @param <T>  the body's result type
      * @return what the body returned
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws IllegalStateException if the body returned and giving the permit back is refused, as {@link #release()}
+     *                              refuses it
      * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
@@ -222,7 +226,8 @@ public final class Semaphore {
     /**
      * {@link #withPermit(Supplier)} for a body that may throw a checked exception, which comes out as it
      * is, as {@link Coroutine#callWithTimeout(java.time.Duration, ThrowingSupplier)} does for a timeout:
-     * a query or a connection's read need not wrap their exceptions.
+     * a query or a connection's read need not wrap their exceptions. A release refused after the body threw
+     * is suppressed in its exception, as for {@link #withPermit(Supplier)}.
      *
      * <pre>{@code
      * String row = db.callWithPermit(() -> query(sql));  // throws SQLException
@@ -242,10 +247,29 @@ public final class Semaphore {
     public <T, X extends Exception> T callWithPermit(ThrowingSupplier<T, X> body) throws X {
         Objects.requireNonNull(body, "body");
         acquire();
+        T result;
         try {
-            return body.get();
-        } finally {
+            result = body.get();
+        } catch (Throwable t) {
+            releaseAfter(t);
+            throw t;
+        }
+        release();
+        return result;
+    }
+
+    /**
+     * Gives back the permit of a body that threw {@code failure}: a release that fails too (refused: the body
+     * released more than it acquired, or the semaphore's thread has ended) is suppressed in {@code failure},
+     * as try-with-resources suppresses a failing close, not thrown in its place.
+     */
+    private void releaseAfter(Throwable failure) {
+        try {
             release();
+        } catch (RuntimeException | Error e) {
+            if (e != failure) {
+                failure.addSuppressed(e);
+            }
         }
     }
 
