@@ -50,7 +50,10 @@ public final class Io {
      *                                  channel's state, the selector's exception its cause)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
      *                                  channel is open and in blocking mode, or {@code ops} has {@code OP_CONNECT}
-     *                                  and no connect of the open socket is in progress, or the channel was
+     *                                  and no connect of the open socket is in progress, or has no
+     *                                  {@code OP_CONNECT} while a connect of the open socket is in progress
+     *                                  (the JDK reports a socket ready to read or write only once
+     *                                  {@code finishConnect} has completed its connect), or the channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
      *                                  whose selector the thread's event loop uses (naming the caller
      *                                  and the channel)
@@ -73,6 +76,14 @@ public final class Io {
             // never reported ready, while the kernel polls the socket for writability: a wait for good, spinning the thread
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": no connect is in progress; call connect first");
+        }
+        if (open && (ops & SelectionKey.OP_CONNECT) == 0 && channel instanceof SocketChannel socket
+                && socket.isConnectionPending()) {
+            // the JDK reports a socket ready to read or write only once finishConnect has completed its
+            // connect, while the kernel polls it for those events as soon as the connect is made: a wait
+            // for good, spinning the thread
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
+                    + ": its connect is in progress; await OP_CONNECT and call finishConnect first");
         }
         if (open && channel.isBlocking()) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
