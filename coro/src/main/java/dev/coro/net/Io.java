@@ -39,6 +39,11 @@ public final class Io {
      * the wait, and so does a close of the caller. The channel stays registered with the thread's
      * selector only while some context waits on it, so closing it afterwards leaves nothing behind.
      *
+     * <p>Several contexts may await one channel: a readiness wakes every one whose operations it
+     * satisfies, and one that then finds nothing to do (another took the datagram) waits again. So may
+     * contexts of several threads, each thread's selector watching the channel: each datagram goes to
+     * one of them, and a close of the channel fails the waits of every thread.
+     *
      * @param channel a channel in non-blocking mode
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
      *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports

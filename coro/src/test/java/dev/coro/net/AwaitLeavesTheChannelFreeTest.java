@@ -1,0 +1,123 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link Io#await} holds the thread's registration of its channel only while it waits: once the wait
+ * has returned, timed out, or ended with a close of its coroutine, the JDK lets the channel be put in
+ * blocking mode (which it refuses while any selector still holds it), the datagram that came is left
+ * for the next receive, and a registration the user made with a selector of their own stays as it was.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+class AwaitLeavesTheChannelFreeTest {
+
+    private final List<String> log = new ArrayList<>();
+
+    @Test
+    @Timeout(30)
+    void anAwaitThatReturnedTimedOutOrWhoseCoroutineWasClosedLeavesTheChannelToBlockingModeAndItsDatagramToTheNextReceive()
+            throws Exception {
+        try (DatagramChannel receiver = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK)) {
+            receiver.configureBlocking(false);
+
+            Coroutine returned = Coroutine.create("returned", () -> awaitReadable(receiver));
+            Coroutine.yield();
+            sender.send(bytes("one"), receiver.getLocalAddress());
+            returned.join();
+            assertThat(receivedInBlockingMode(receiver)).isEqualTo("one");
+
+            Coroutine timedOut = Coroutine.create("timed out", () -> {
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(20), () -> awaitReadable(receiver));
+                } catch (CoroutineTimeoutException e) {
+                    log.add("timed out");
+                }
+            });
+            timedOut.join();
+            sender.send(bytes("two"), receiver.getLocalAddress());
+            assertThat(receivedInBlockingMode(receiver)).isEqualTo("two");
+
+            Coroutine closed = Coroutine.create("closed", () -> awaitReadable(receiver));
+            Coroutine.yield();
+            assertThat(closed.state()).isEqualTo(State.PARKED);
+            sender.send(bytes("three"), receiver.getLocalAddress()); // come, and no scheduling point has taken it in
+            closed.close();
+            assertThat(receivedInBlockingMode(receiver)).isEqualTo("three");
+
+            assertThat(log).containsExactly("returned woken", "timed out");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).isFalse();
+        }
+    }
+
+    /** Awaits {@code channel} readable and logs that the caller was woken. */
+    private void awaitReadable(DatagramChannel channel) {
+        try {
+            Io.await(channel, SelectionKey.OP_READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        log.add(Coroutine.current().name() + " woken");
+    }
+
+    /** Puts {@code channel} in blocking mode (the JDK refuses while a selector holds it), receives a datagram, and back. */
+    private static String receivedInBlockingMode(DatagramChannel channel) throws IOException {
+        channel.configureBlocking(true);
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(16);
+            channel.receive(buf);
+            return text(buf);
+        } finally {
+            channel.configureBlocking(false);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aChannelRegisteredWithTheUsersOwnSelectorIsAwaitedAndThatRegistrationStaysAsItWas() throws Exception {
+        try (DatagramChannel receiver = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK);
+             Selector own = Selector.open()) {
+            receiver.configureBlocking(false);
+            SelectionKey key = receiver.register(own, SelectionKey.OP_READ, "attachment");
+            Coroutine reader = Coroutine.create("reader", () -> awaitReadable(receiver));
+            Coroutine.yield();
+            sender.send(bytes("x"), receiver.getLocalAddress());
+            reader.join();
+            assertThat(log).containsExactly("reader woken");
+            assertThat(LoopProbe.registeredChannels()).as("the thread's registration ended with the wait").isZero();
+            assertThat(key.isValid()).isTrue();
+            assertThat(key.interestOps()).isEqualTo(SelectionKey.OP_READ);
+            assertThat(key.attachment()).isEqualTo("attachment");
+            assertThat(own.selectNow()).as("the user's selector still reports the datagram").isEqualTo(1);
+            assertThat(own.selectedKeys()).containsExactly(key);
+            ByteBuffer buf = ByteBuffer.allocate(16);
+            assertThat(receiver.receive(buf)).isEqualTo(sender.getLocalAddress());
+            assertThat(text(buf)).isEqualTo("x");
+        }
+    }
+}
