@@ -58,7 +58,7 @@ public final class Io {
      *                                  and no connect of the open socket is in progress, or has no
      *                                  {@code OP_CONNECT} while a connect of the open socket is in progress
      *                                  (the JDK reports a socket ready to read or write only once
-     *                                  {@code finishConnect} has completed its connect), or the channel was
+     *                                  {@code finishConnect} has completed its connect), or the open channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
      *                                  whose selector the thread's event loop uses (naming the caller
      *                                  and the channel)
@@ -73,8 +73,9 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it supports " + describeOps(channel.validOps()));
         }
-        // a closed channel is refused as closed below, as the JDK's register refuses it before its mode:
-        // neither a connect nor configureBlocking(false), which the refusals here advise, can be made on it
+        // a closed channel is refused as closed below, as the JDK's register refuses it before its mode and
+        // its selector: neither a connect nor configureBlocking(false), which the refusals here advise, can
+        // be made on it, and a closed channel of another provider is closed before it is foreign
         boolean open = channel.isOpen();
         if (open && (ops & SelectionKey.OP_CONNECT) != 0 && channel instanceof SocketChannel socket
                 && !socket.isConnectionPending()) {
@@ -94,7 +95,7 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it is in blocking mode; call configureBlocking(false) first");
         }
-        if (channel.provider() != SelectorProvider.provider()) {
+        if (open && channel.provider() != SelectorProvider.provider()) {
             // the thread's selector is the default provider's, which registers only its own channels: the
             // JDK's refusal is a bare IllegalSelectorException, naming nothing
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)

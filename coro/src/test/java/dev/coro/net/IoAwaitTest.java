@@ -465,6 +465,22 @@ class IoAwaitTest {
     @Test
     @Timeout(30)
     void awaitRefusesAChannelOfAnotherSelectorProviderNamingIt() throws Exception {
+        try (AbstractSelectableChannel ch = foreignChannel()) {
+            assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(Callers.plainThread() + " cannot await OP_READ on ForeignChannel: it belongs to the selector"
+                            + " provider ForeignProvider, and the thread's event loop watches only channels of the"
+                            + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+        }
+    }
+
+    /**
+     * A channel of a {@code SelectorProvider} other than the JDK's default one, in non-blocking mode,
+     * named {@code ForeignChannel}, its provider {@code ForeignProvider}; it supports {@code OP_READ}.
+     */
+    private static AbstractSelectableChannel foreignChannel() throws IOException {
         SelectorProvider foreign = new SelectorProvider() {
             @Override
             public DatagramChannel openDatagramChannel() {
@@ -501,7 +517,7 @@ class IoAwaitTest {
                 return "ForeignProvider";
             }
         };
-        try (AbstractSelectableChannel ch = new AbstractSelectableChannel(foreign) {
+        AbstractSelectableChannel ch = new AbstractSelectableChannel(foreign) {
             @Override
             public int validOps() {
                 return SelectionKey.OP_READ;
@@ -519,16 +535,26 @@ class IoAwaitTest {
             public String toString() {
                 return "ForeignChannel";
             }
-        }) {
-            ch.configureBlocking(false);
-            assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage(Callers.plainThread() + " cannot await OP_READ on ForeignChannel: it belongs to the selector"
-                            + " provider ForeignProvider, and the thread's event loop watches only channels of the"
-                            + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
-            assertThat(LoopProbe.ioWaits()).isZero();
-            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
-        }
+        };
+        ch.configureBlocking(false);
+        return ch;
+    }
+
+    /**
+     * A closed channel of another provider is refused as closed, as every closed channel is (and as the
+     * JDK's {@code register} refuses it, before it looks at the selector): it was refused for its
+     * provider, with an {@code IllegalArgumentException}, where a caller catching the
+     * {@code IOException} of a closed channel got a runtime exception instead.
+     */
+    @Test
+    @Timeout(30)
+    void aClosedChannelOfAnotherSelectorProviderIsRefusedAsClosed() throws Exception {
+        AbstractSelectableChannel ch = foreignChannel();
+        ch.close();
+        assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ)).isInstanceOf(ClosedChannelException.class)
+                .hasMessage("main context 'main' cannot await OP_READ on ForeignChannel (closed): a closed channel is never ready");
+        assertThat(LoopProbe.ioWaits()).isZero();
+        assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
     }
 
     @Test
