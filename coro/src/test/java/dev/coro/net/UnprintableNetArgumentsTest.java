@@ -22,6 +22,14 @@ class UnprintableNetArgumentsTest {
 
     /** A socket channel of the user's whose text cannot be made. */
     private static final class Mute extends StubSocketChannel {
+        /** Whether it says that its connect is in progress. */
+        boolean pending;
+
+        @Override
+        public boolean isConnectionPending() {
+            return pending;
+        }
+
         @Override
         protected void implCloseSelectableChannel() {
         }
@@ -47,8 +55,9 @@ class UnprintableNetArgumentsTest {
     }
 
     /**
-     * An await of no operation, one on a channel in blocking mode, and one for a connect that is not in
-     * progress are refused with {@code IllegalArgumentException}, and one on a closed channel with
+     * An await of no operation, one on a channel in blocking mode, one for a connect that is not in
+     * progress, and one for a write while a connect is in progress are refused with
+     * {@code IllegalArgumentException}, and one on a closed channel with
      * {@code ClosedChannelException}, each naming the caller, the wait and the channel: its toString()'s
      * {@code IllegalStateException} came out of each instead.
      */
@@ -64,6 +73,10 @@ class UnprintableNetArgumentsTest {
             open.configureBlocking(false);
             assertThat(catchThrowable(() -> Io.await(open, SelectionKey.OP_CONNECT))).isExactlyInstanceOf(IllegalArgumentException.class)
                     .hasMessage(Callers.plainThread() + " cannot await OP_CONNECT" + on + ": no connect is in progress; call connect first");
+            open.pending = true;
+            assertThat(catchThrowable(() -> Io.await(open, SelectionKey.OP_WRITE))).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(Callers.plainThread() + " cannot await OP_WRITE" + on
+                            + ": its connect is in progress; await OP_CONNECT and call finishConnect first");
         }
         Mute closed = new Mute();
         closed.configureBlocking(false);
