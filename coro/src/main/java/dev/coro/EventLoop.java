@@ -4,10 +4,12 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Locale;
@@ -935,7 +937,10 @@ final class EventLoop {
         closeSelector();
     }
 
-    /** At most once a second: fails the waits on channels that were closed without telling the loop. */
+    /**
+     * At most once a second: fails the waits on channels that were closed without telling the loop, and
+     * ends the watch for {@code OP_CONNECT} of sockets whose connect is over ({@link #connectOverIfWatched}).
+     */
     private void scanIfDue() {
         long now = System.nanoTime();
         if (now - lastScan < SCAN_MILLIS * 1_000_000) {
@@ -947,6 +952,32 @@ final class EventLoop {
             if (!k.channel.isOpen() || !k.key.isValid()) {
                 k.fail("its channel was closed while it waited");
                 quietNanos = 0; // a result came (the wait fails): the virtual clock's quiet starts again
+            } else {
+                connectOverIfWatched(k);
+            }
+        }
+    }
+
+    /**
+     * If the selector watches {@code OP_CONNECT} on {@code k}'s socket and its connect is over (another
+     * context called {@code finishConnect} while an {@code Io.await} of {@code OP_CONNECT} was parked,
+     * or woken and not yet run): the JDK never reports {@code OP_CONNECT} on a connected socket, while
+     * the kernel reports it writable at every select, so the waits for it would park for good and the
+     * thread's selects would return at once, spinning the thread. Completes those waits, as readiness
+     * would (a connect over is what they waited for), and stops watching {@code OP_CONNECT}, which no
+     * wait can ask for again on that socket.
+     */
+    private void connectOverIfWatched(IoKey k) {
+        if (k.channel instanceof SocketChannel socket && !socket.isConnectionPending()) {
+            int interest;
+            try {
+                interest = k.key.interestOps();
+            } catch (CancelledKeyException e) {
+                return; // closed since: the next scan fails its waits
+            }
+            if ((interest & SelectionKey.OP_CONNECT) != 0) {
+                k.connectOver();
+                quietNanos = 0; // a result came: the virtual clock's quiet starts again
             }
         }
     }

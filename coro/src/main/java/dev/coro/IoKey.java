@@ -153,6 +153,22 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         }
     }
 
+    /**
+     * The socket's connect is over, though the selector watches {@code OP_CONNECT} on it, which the JDK
+     * reports only while a connect is in progress (see {@code EventLoop.connectOverIfWatched}): completes
+     * every wait for {@code OP_CONNECT}, as readiness would, and stops watching it.
+     */
+    void connectOver() {
+        for (IoWait w = waits.first(), next; w != null; w = next) {
+            next = waits.next(w);
+            if ((w.ops & SelectionKey.OP_CONNECT) != 0) {
+                remove(w);
+                w.complete(null);
+            }
+        }
+        unwatch(SelectionKey.OP_CONNECT);
+    }
+
     /** The channel is closed or unusable: every wait fails, its context throwing an exception that says {@code why}. */
     void fail(String why) {
         for (IoWait w; (w = waits.first()) != null; ) {

@@ -107,6 +107,16 @@ public final class LoopProbe {
     }
 
     /**
+     * How many idle waits the calling thread's loop has begun so far (a spin for a post, a park or a
+     * select): a thread whose selects return at once with nothing to report counts one per select.
+     *
+     * @return the count since the thread's scheduler was made
+     */
+    public static long idleWaits() {
+        return Scheduler.current().loop.idleWaits;
+    }
+
+    /**
      * How many readiness reports (a ready key handed to the loop by a select) the calling thread's loop
      * has served so far.
      *

@@ -44,6 +44,10 @@ public final class Io {
      * contexts of several threads, each thread's selector watching the channel: each datagram goes to
      * one of them, and a close of the channel fails the waits of every thread.
      *
+     * <p>A wait for {@code OP_CONNECT} whose connect another context completes meanwhile (with
+     * {@code finishConnect}, which the JDK never reports) is woken within about a second, as readiness
+     * would wake it; its own {@code finishConnect} then returns true.
+     *
      * @param channel a channel in non-blocking mode
      * @param ops     the operations to wait for, a combination of {@code SelectionKey.OP_READ},
      *                {@code OP_WRITE}, {@code OP_CONNECT}, {@code OP_ACCEPT} that the channel supports
