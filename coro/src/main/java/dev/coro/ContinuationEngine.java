@@ -21,6 +21,14 @@ final class ContinuationEngine implements Engine {
     /** The one continuation scope of the library's coroutines. */
     static final ContinuationScope SCOPE = new ContinuationScope("dev.coro");
 
+    /**
+     * What the JDK's {@code Continuation.yield} throws where no continuation of {@link #SCOPE} is on the
+     * calling thread's stack: a context the scheduler holds running was suspended by another copy of this
+     * library (another class loader's, whose scope is another), with the coroutine of that copy it runs in,
+     * and the thread runs other code of that copy now ({@link PinnedException#notOnTheStack}).
+     */
+    static final String NOT_IN_SCOPE = "Not in scope dev.coro";
+
     /** Suspends a coroutine's continuation: back to the trampoline. */
     private static final Runnable YIELD = () -> Continuation.yield(SCOPE);
 

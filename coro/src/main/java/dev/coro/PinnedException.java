@@ -29,6 +29,20 @@ final class PinnedException extends RuntimeException {
         return new PinnedException(reason, "the JDK cannot suspend it here because " + reason, false, true);
     }
 
+    /**
+     * The JDK cannot suspend the running context because the thread is not on its stack ({@code e}, the
+     * JDK's {@code Not in scope dev.coro}): another copy of the library, loaded by another class loader,
+     * suspended it together with that copy's coroutine it runs nested in (on the continuation engine a
+     * copy's coroutine runs on the stack of whatever called it, a coroutine of another copy too), and the
+     * thread runs other code of that copy now. Nothing moved: the caller runs on.
+     */
+    static PinnedException notOnTheStack(IllegalStateException e) {
+        String reason = "the thread is not on its stack: another copy of coro (loaded by another class loader) suspended it,"
+                + " with the coroutine of that copy it runs in, and runs other code now; this copy's contexts of the"
+                + " thread can switch again once that coroutine runs again (the JDK says: " + e.getMessage() + ")";
+        return new PinnedException(reason, reason, false, true);
+    }
+
     /** No thread could be started to run {@code what}'s body. */
     static PinnedException noThread(String what, Throwable cause) {
         String reason = "no virtual thread could be started for " + what + " (" + cause + ")";

@@ -1495,6 +1495,9 @@ final class Scheduler {
                 if (t instanceof PinnedException e) {
                     throw refusal(from, to, op, e);
                 }
+                if (t instanceof IllegalStateException e && ContinuationEngine.NOT_IN_SCOPE.equals(e.getMessage())) {
+                    throw refusal(from, to, op, PinnedException.notOnTheStack(e));
+                }
             }
             throw t;
         }
