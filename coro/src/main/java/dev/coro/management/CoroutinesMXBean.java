@@ -5,7 +5,9 @@ import java.util.List;
 /**
  * The JMX view of the JVM's coroutines, registered as {@value CoroutinesManagement#OBJECT_NAME}:
  * one row per scheduler thread, a bounded dump of every scheduler, and the blocked-loop detector's
- * threshold. JConsole and VisualVM show it under the MBeans tab, domain {@code dev.coro}.
+ * threshold. JConsole and VisualVM show it under the MBeans tab, domain {@code dev.coro}. Where the JVM
+ * holds several copies of the library (one per class loader), each view shows its own copy's
+ * schedulers and detector, under a name of its own ({@link CoroutinesManagement#register()}).
  */
 public interface CoroutinesMXBean {
 

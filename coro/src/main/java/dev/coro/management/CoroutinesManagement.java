@@ -4,8 +4,10 @@ import dev.coro.internal.MonitorBridge;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
+import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 
 /**
@@ -16,7 +18,9 @@ import javax.management.ObjectName;
  * or, at the JVM's first scheduler creation, the system property {@code -Dcoro.jmx=true} or the JMX
  * agent's {@code -Dcom.sun.management.jmxremote} (or {@code .port}). From the registration on, every
  * park records when it happened (one {@link System#nanoTime()} per park), so that the view knows each
- * thread's oldest parked coroutine.
+ * thread's oldest parked coroutine. Each copy of the library in the JVM (each class loader that loaded
+ * it) has a view of its own, registered under a name of its own ({@link #register()}), and taken back by
+ * {@link #unregister()}.
  */
 public final class CoroutinesManagement {
 
@@ -32,26 +36,86 @@ public final class CoroutinesManagement {
     /**
      * Registers the view with the platform MBean server unless it is registered there: the first call
      * registers it, later ones do nothing, unless something unregistered it meanwhile (a container
-     * undeploying an application): then the same view is registered again.
+     * undeploying an application, {@link #unregister()}): then the same view is registered again.
      *
-     * @return the view's object name
+     * <p>Each copy of the library (each class loader that loaded it: two applications of one server) has
+     * a view of its own, which sees that copy's schedulers only. The first copy to register takes
+     * {@value #OBJECT_NAME}; a copy that finds that name taken by another copy's view registers under
+     * {@value #OBJECT_NAME}{@code ,loader="<its class loader's name>@<its identity hash, in hex>"}, e.g.
+     * {@code dev.coro:type=Coroutines,loader="app-2@1b6d3586"} (the loader's class name for a loader
+     * without a name), and returns that name.
+     *
+     * @return the name the view is registered under
      * @throws IllegalStateException if the platform MBean server refuses it
      */
     public static synchronized ObjectName register() {
         try {
-            ObjectName name = new ObjectName(OBJECT_NAME);
             CoroutinesMXBean v = mxBean();
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            if (!server.isRegistered(name)) {
-                try {
-                    server.registerMBean(v, name);
-                } catch (InstanceAlreadyExistsException e) {
-                    // registered meanwhile by another copy of the library (another class loader): that one serves
-                }
+            ObjectName plain = new ObjectName(OBJECT_NAME);
+            ObjectName own = ownName();
+            if (isThisCopys(server, plain)) {
+                return plain;
             }
-            return name;
+            if (isThisCopys(server, own)) {
+                return own;
+            }
+            try {
+                server.registerMBean(v, plain);
+                return plain;
+            } catch (InstanceAlreadyExistsException e) {
+                // another copy of the library (another class loader's) has the plain name: this one takes its own
+                server.registerMBean(v, own);
+                return own;
+            }
         } catch (JMException e) {
             throw new IllegalStateException("cannot register the JMX view " + OBJECT_NAME + ": " + e, e);
+        }
+    }
+
+    /**
+     * Unregisters this copy's view, under whichever name {@link #register()} gave it, if it is registered:
+     * what an application that stops calls (through {@link dev.coro.Unloading#release()}), since the
+     * platform MBean server holds the view, and through it this copy's class loader, for the JVM's life.
+     * Does nothing if no view of this copy is registered (the MBean server is not even started for it).
+     *
+     * @return whether a view was unregistered
+     * @throws IllegalStateException if the platform MBean server refuses it
+     */
+    public static synchronized boolean unregister() {
+        if (view == null) {
+            return false; // never made: nothing registered, and no MBean server to start for it
+        }
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            for (ObjectName name : List.of(new ObjectName(OBJECT_NAME), ownName())) {
+                if (isThisCopys(server, name)) {
+                    server.unregisterMBean(name);
+                    return true;
+                }
+            }
+            return false;
+        } catch (InstanceNotFoundException e) {
+            return false; // unregistered by someone else meanwhile
+        } catch (JMException e) {
+            throw new IllegalStateException("cannot unregister the JMX view " + OBJECT_NAME + ": " + e, e);
+        }
+    }
+
+    /** The name this copy's view takes where another copy's holds {@value #OBJECT_NAME}. */
+    private static ObjectName ownName() throws MalformedObjectNameException {
+        ClassLoader l = CoroutinesManagement.class.getClassLoader();
+        String loader = l == null ? "bootstrap"
+                : (l.getName() != null ? l.getName() : l.getClass().getName()) + "@" + Integer.toHexString(System.identityHashCode(l));
+        return new ObjectName(OBJECT_NAME + ",loader=" + ObjectName.quote(loader));
+    }
+
+    /** Whether {@code name} is registered with a view of this copy of the library (its class, of this class loader). */
+    private static boolean isThisCopys(MBeanServer server, ObjectName name) {
+        try {
+            return server.isRegistered(name) && server.getClassLoaderFor(name) == CoroutinesManagement.class.getClassLoader();
+        } catch (InstanceNotFoundException e) {
+            return false; // unregistered meanwhile
         }
     }
 
