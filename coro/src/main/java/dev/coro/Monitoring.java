@@ -20,7 +20,8 @@ import jdk.jfr.FlightRecorderListener;
  * (or its {@code .port}) is set. A program that sets none of these pays for a listener on Flight
  * Recorder and nothing else: no event class is loaded until Flight Recorder initializes, since
  * loading one initializes JFR's metadata, and a park, a creation and a body's end read one
- * volatile field ({@link #jfr}) to know.
+ * volatile field ({@link #jfr}) to know. The listener and the statistics hook are held by the JDK for
+ * the JVM's life, and hold this copy of the library: {@link #release()} takes them back.
  */
 final class Monitoring {
 
@@ -43,6 +44,12 @@ final class Monitoring {
     private static int pruneAt = 64;
     /** Whether the first scheduler was created. Guarded by {@link #ALL}. */
     private static boolean started;
+    /** The listener on Flight Recorder, from the first scheduler until {@link #release()}; null otherwise. Guarded by {@link #ALL}. */
+    private static FlightRecorderListener listener;
+    /** The statistics' periodic hook, from Flight Recorder's initialization until {@link #release()}; null otherwise. Guarded by {@link #ALL}. */
+    private static Runnable hook;
+    /** Whether {@link #release()} was called: nothing is handed to the JDK from then on. Guarded by {@link #ALL}. */
+    private static boolean released;
 
     private Monitoring() {
     }
@@ -96,18 +103,73 @@ final class Monitoring {
 
     private static void firstScheduler() {
         try {
-            FlightRecorder.addListener(new FlightRecorderListener() {
+            FlightRecorderListener l = new FlightRecorderListener() {
                 @Override
                 public void recorderInitialized(FlightRecorder recorder) {
-                    registerEvents();
-                    FlightRecorder.addPeriodicEvent(SchedulerStatistics.class, SchedulerStatistics::emit);
-                    jfr = true;
+                    jfrInitialized();
                 }
-            });
+            };
+            synchronized (ALL) {
+                if (released) {
+                    return; // released before it began: nothing to hand to the JDK that would keep this copy
+                }
+                listener = l;
+            }
+            FlightRecorder.addListener(l);
         } catch (RuntimeException | LinkageError e) {
             warn("coro's JFR statistics event is not available: " + e);
         }
         turnOn(System::getProperty);
+    }
+
+    /**
+     * Flight Recorder has initialized: the event classes are registered and the statistics hook added,
+     * unless this copy of the library was released ({@link #release()}) meanwhile.
+     */
+    private static void jfrInitialized() {
+        synchronized (ALL) {
+            if (released) {
+                return;
+            }
+        }
+        registerEvents();
+        Runnable h = SchedulerStatistics::emit;
+        FlightRecorder.addPeriodicEvent(SchedulerStatistics.class, h);
+        boolean late;
+        synchronized (ALL) { // no call of the JDK's under this lock: the JDK calls the listener under its own
+            late = released;
+            if (!late) {
+                hook = h;
+            }
+        }
+        if (late) {
+            FlightRecorder.removePeriodicEvent(h);
+            return;
+        }
+        jfr = true;
+    }
+
+    /**
+     * Takes back from the JDK what {@link #firstScheduler} handed it, each of which holds a class of
+     * this copy of the library and so its class loader: the listener on Flight Recorder and the
+     * statistics hook. Once released, none is handed over again. See {@link Unloading#release()}.
+     */
+    static void release() {
+        FlightRecorderListener l;
+        Runnable h;
+        synchronized (ALL) {
+            released = true;
+            l = listener;
+            h = hook;
+            listener = null;
+            hook = null;
+        }
+        if (l != null) {
+            FlightRecorder.removeListener(l);
+        }
+        if (h != null) {
+            FlightRecorder.removePeriodicEvent(h);
+        }
     }
 
     /**
@@ -180,6 +242,20 @@ final class Monitoring {
             warn("coro could not register its JMX view: " + (managementPresent() ? e.toString()
                     : "this Java runtime lacks the module java.management; add it to the runtime image"
                             + " (jlink --add-modules java.management,...)"));
+        }
+    }
+
+    /**
+     * Unregisters this copy's JMX view if it is registered ({@link Unloading#release()}). A runtime without
+     * the module {@code java.management} has none; a refusal of the MBean server is logged, not thrown.
+     */
+    static void unregisterMXBean() {
+        try {
+            dev.coro.management.CoroutinesManagement.unregister();
+        } catch (LinkageError e) {
+            // no java.management in this runtime: no view was registered
+        } catch (RuntimeException e) {
+            warn("coro could not unregister its JMX view: " + e);
         }
     }
 

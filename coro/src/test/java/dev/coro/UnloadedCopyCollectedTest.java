@@ -1,0 +1,103 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import jdk.jfr.Recording;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A copy of the library that an application used and then released with {@link Unloading#release()} is
+ * collected once its class loader is dropped and the threads that used it have ended (an application
+ * server's redeploy): nothing the copy handed to the JVM keeps it, neither its listener on Flight
+ * Recorder (handed over at its first scheduler, whether or not anything records), its periodic
+ * statistics hook, its registered JMX view, nor its detector's thread.
+ */
+@ExtendWith(FreshThread.class)
+@Timeout(60)
+class UnloadedCopyCollectedTest {
+
+    /** Runs {@code use} with the copy on a thread of its own, which has ended when this returns; rethrows its failure. */
+    private static void onAThreadThatEnds(LibraryCopy copy, java.util.function.Consumer<LibraryCopy> use) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                use.accept(copy);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "user of " + copy.loader.getName());
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw new AssertionError("the copy failed on its thread", failure.get());
+        }
+    }
+
+    /** Makes, runs and joins a coroutine of the copy on the calling thread. */
+    private static void runACoroutine(LibraryCopy copy) {
+        Object c = copy.create("job", () -> copy.yield());
+        LibraryCopy.on(c, "join");
+        assertThat(LibraryCopy.on(c, "isFinished")).isEqualTo(true);
+    }
+
+    private static WeakReference<ClassLoader> usedReleasedAndUsedAgain() throws InterruptedException {
+        LibraryCopy copy = LibraryCopy.load("app");
+        onAThreadThatEnds(copy, UnloadedCopyCollectedTest::runACoroutine);
+        copy.call("Unloading", "release");
+        onAThreadThatEnds(copy, UnloadedCopyCollectedTest::runACoroutine); // a late use works, and hands over nothing
+        copy.call("Unloading", "release"); // again: nothing more
+        return new WeakReference<>(copy.loader);
+    }
+
+    @Test
+    void aCopyUsedOnThreadsThatEndedIsCollectedOnceReleasedThoughItWasUsedAgainAfterTheRelease() throws Exception {
+        assertThat(Collected.all(List.of(usedReleasedAndUsedAgain()))).as("the copy's class loader collected").isTrue();
+    }
+
+    private static WeakReference<ClassLoader> releasedBeforeItsFirstScheduler() throws InterruptedException {
+        LibraryCopy copy = LibraryCopy.load("app");
+        copy.call("Unloading", "release");
+        onAThreadThatEnds(copy, UnloadedCopyCollectedTest::runACoroutine);
+        return new WeakReference<>(copy.loader);
+    }
+
+    @Test
+    void aCopyReleasedBeforeItsFirstSchedulerHandsNothingToTheJdkWhenItIsUsed() throws Exception {
+        assertThat(Collected.all(List.of(releasedBeforeItsFirstScheduler()))).as("the copy's class loader collected").isTrue();
+    }
+
+    private static WeakReference<ClassLoader> observedAndReleased() throws InterruptedException {
+        LibraryCopy copy = LibraryCopy.load("app");
+        onAThreadThatEnds(copy, c -> {
+            runACoroutine(c);
+            c.call("BlockedLoops", "detect", Duration.ofSeconds(10));
+            c.call("management.CoroutinesManagement", "register");
+        });
+        assertThat(copy.call("BlockedLoops", "threshold")).hasToString("Optional[PT10S]");
+        copy.call("Unloading", "release");
+        assertThat(copy.call("BlockedLoops", "threshold")).as("the detector stopped").hasToString("Optional.empty");
+        assertThat(copy.call("management.CoroutinesManagement", "unregister")).as("the view unregistered already").isEqualTo(false);
+        return new WeakReference<>(copy.loader);
+    }
+
+    /**
+     * The recording runs from before the copy's first scheduler, so that Flight Recorder has initialized
+     * when the copy hands it its listener, which registers the copy's event classes and adds its
+     * statistics hook at once; it still runs as the copy's class loader is collected.
+     */
+    @Test
+    void aCopyWithItsViewRegisteredItsDetectorOnAndItsStatisticsRecordedIsCollectedOnceReleased() throws Exception {
+        try (Recording r = new Recording()) {
+            r.enable("dev.coro.SchedulerStatistics").withPeriod(Duration.ofSeconds(1));
+            r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
+            r.start();
+            assertThat(Collected.all(List.of(observedAndReleased()))).as("the copy's class loader collected").isTrue();
+        }
+    }
+}
