@@ -3,6 +3,8 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.ref.WeakReference;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * collected once its class loader is dropped and the threads that used it have ended (an application
  * server's redeploy): nothing the copy handed to the JVM keeps it, neither its listener on Flight
  * Recorder (handed over at its first scheduler, whether or not anything records), its periodic
- * statistics hook, its registered JMX view, nor its detector's thread.
+ * statistics hook, its registered JMX view, its detector's thread, nor an idle name look-up thread.
  */
 @ExtendWith(FreshThread.class)
 @Timeout(60)
@@ -99,5 +101,38 @@ class UnloadedCopyCollectedTest {
             r.start();
             assertThat(Collected.all(List.of(observedAndReleased()))).as("the copy's class loader collected").isTrue();
         }
+    }
+
+    private static WeakReference<ClassLoader> lookedUpAndReleased() throws Exception {
+        LibraryCopy copy = LibraryCopy.load("app");
+        onAThreadThatEnds(copy, c -> {
+            AutoCloseable listener = (AutoCloseable) c.call("net.TcpListener", "bind",
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int port = ((InetSocketAddress) LibraryCopy.on(listener, "localAddress")).getPort();
+            Object acceptor = c.create("acceptor", () -> {
+                try {
+                    ((AutoCloseable) LibraryCopy.on(listener, "accept")).close();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            try (AutoCloseable connection = (AutoCloseable) c.call("net.TcpConnection", "connect", "localhost", port)) {
+                LibraryCopy.on(acceptor, "join");
+                listener.close();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        copy.call("Unloading", "release");
+        return new WeakReference<>(copy.loader);
+    }
+
+    /**
+     * The connection's host name is looked up on a look-up thread, which then waits 30 s for the next
+     * look-up before it ends: it is still alive as the copy is collected.
+     */
+    @Test
+    void aCopyWhoseNameLookUpThreadStillWaitsForWorkIsCollectedOnceReleased() throws Exception {
+        assertThat(Collected.all(List.of(lookedUpAndReleased()))).as("the copy's class loader collected").isTrue();
     }
 }

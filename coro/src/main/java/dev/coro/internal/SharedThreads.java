@@ -1,5 +1,7 @@
 package dev.coro.internal;
 
+import java.util.concurrent.ThreadFactory;
+
 /**
  * How the library makes a thread that serves every thread of the JVM (the name look-ups' threads, the
  * blocked-loop detector, the socket cleaner), alike whichever caller happens to start it: a daemon
@@ -25,6 +27,20 @@ public final class SharedThreads {
     }
 
     /**
+     * A factory of shared threads named {@code prefix} and a count from 1 ({@code coro-name-lookup-1},
+     * {@code coro-name-lookup-2} ...), for an executor. The factory is the JDK's own, holding no class of
+     * this library: an executor keeps its factory as long as any of its threads lives, and its threads
+     * serve the whole JVM, so a factory of this library's would keep this copy of it, and its class loader,
+     * from being collected for as long as they live (an application server's redeploy).
+     *
+     * @param prefix the threads' names before their count
+     * @return the factory
+     */
+    public static ThreadFactory factory(String prefix) {
+        return builder().name(prefix, 1).factory();
+    }
+
+    /**
      * A shared thread named {@code name} that runs {@code task}, not started.
      *
      * @param name the thread's name
@@ -32,8 +48,12 @@ public final class SharedThreads {
      * @return the thread, unstarted
      */
     public static Thread unstarted(String name, Runnable task) {
-        return Thread.ofPlatform().group(ROOT).daemon().priority(Thread.NORM_PRIORITY).name(name)
-                .inheritInheritableThreadLocals(false) // and the system class loader as its context class loader
-                .unstarted(task);
+        return builder().name(name).unstarted(task);
+    }
+
+    /** What every shared thread is, but its name. */
+    private static Thread.Builder.OfPlatform builder() {
+        return Thread.ofPlatform().group(ROOT).daemon().priority(Thread.NORM_PRIORITY)
+                .inheritInheritableThreadLocals(false); // and the system class loader as its context class loader
     }
 }

@@ -10,7 +10,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The look-up of a host name's addresses on threads of its own, while the caller parks: the JDK's
@@ -48,8 +47,6 @@ final class NameLookup {
     /** The {@link Resolver} of every look-up: the JDK's, or a test's. */
     static volatile Resolver resolver = InetAddress::getAllByName;
 
-    private static final AtomicInteger NUMBER = new AtomicInteger();
-
     /** The look-up threads; package-private for tests, which count the look-ups it has run. */
     static final ThreadPoolExecutor EXECUTOR = executor();
 
@@ -57,9 +54,11 @@ final class NameLookup {
         // a look-up thread serves every caller of the JVM, for as long as look-ups keep it busy: it takes
         // nothing of the caller whose look-up happened to start it (a request's trace id in an inheritable
         // thread local, an application's context class loader, which it would keep from being unloaded, its
-        // priority, its thread group: the virtual threads' for a thread-engine coroutine)
+        // priority, its thread group: the virtual threads' for a thread-engine coroutine); and its factory is the
+        // JDK's, which an idle look-up thread keeps (through its executor) for up to KEEP_ALIVE_SECONDS: one of
+        // this library's would keep this copy of it from being unloaded meanwhile (an application server's redeploy)
         ThreadPoolExecutor e = new ThreadPoolExecutor(THREADS, THREADS, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), task -> SharedThreads.unstarted("coro-name-lookup-" + NUMBER.incrementAndGet(), task));
+                new LinkedBlockingQueue<>(), SharedThreads.factory("coro-name-lookup-"));
         e.allowCoreThreadTimeOut(true);
         return e;
     }
