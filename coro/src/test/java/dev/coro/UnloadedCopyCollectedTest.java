@@ -2,12 +2,16 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
 import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import jdk.jfr.Recording;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,7 +83,14 @@ class UnloadedCopyCollectedTest {
         onAThreadThatEnds(copy, c -> {
             runACoroutine(c);
             c.call("BlockedLoops", "detect", Duration.ofSeconds(10));
-            c.call("management.CoroutinesManagement", "register");
+            ObjectName view = (ObjectName) c.call("management.CoroutinesManagement", "register");
+            try { // read as JConsole reads it: the rows' open types are made from the copy's SchedulerInfo
+                MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+                assertThat((Object[]) server.getAttribute(view, "Schedulers")).isNotEmpty();
+                assertThat(server.invoke(view, "dump", new Object[] {1}, new String[] {"int"})).asString().contains("user of app");
+            } catch (JMException e) {
+                throw new AssertionError(e);
+            }
         });
         assertThat(copy.call("BlockedLoops", "threshold")).hasToString("Optional[PT10S]");
         copy.call("Unloading", "release");
@@ -91,7 +102,9 @@ class UnloadedCopyCollectedTest {
     /**
      * The recording runs from before the copy's first scheduler, so that Flight Recorder has initialized
      * when the copy hands it its listener, which registers the copy's event classes and adds its
-     * statistics hook at once; it still runs as the copy's class loader is collected.
+     * statistics hook at once; it still runs as the copy's class loader is collected. The view is read
+     * through the MBean server as JConsole reads it first, which makes the MXBean machinery map the
+     * copy's own types: that keeps nothing of the copy either.
      */
     @Test
     void aCopyWithItsViewRegisteredItsDetectorOnAndItsStatisticsRecordedIsCollectedOnceReleased() throws Exception {
