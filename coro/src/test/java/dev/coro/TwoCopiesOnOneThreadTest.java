@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * run coroutines on one thread: one after the other, and nested, a coroutine of one copy making and
  * running coroutines of the other; each copy keeps its own scheduler and order. A switch of one copy that
  * the other copy made impossible (it suspended the first copy's running coroutine along with its own) is
- * refused in plain words (a yield, a switch, a park alike), and both copies run on afterwards.
+ * refused in plain words (a yield, a switch, a park alike), and both copies run on afterwards. A close
+ * of one copy's coroutine that unwinds the other copy's nested in it is reported as that one's failure.
  */
 @ExtendWith(FreshThread.class)
 @Timeout(60)
@@ -136,5 +137,49 @@ class TwoCopiesOnOneThreadTest {
                     "a2's receive of copy b refused: cannot suspend coroutine 'b1' at its receive from channel 'jobs' to run main context 'main'" + why,
                     "b1 after a's yield", "a1 after b's yield", "b2 runs", "b1 ends", "a1 joined b1");
         }
+    }
+
+    /**
+     * Closing a coroutine of copy a while a coroutine of copy b runs nested in it, suspended with it by
+     * copy a's yield (the continuation engine): copy a's unwinding signal is thrown in copy b's
+     * coroutine, to which it is no signal of its own but a failure; that coroutine fails with it, copy b
+     * throws that failure into its main, the closed coroutine's body, which fails with it, and the close
+     * reports the failure instead of ending the coroutine {@code CLOSED}. So close the other copy's
+     * coroutines first. On the thread engine the two coroutines are on threads of their own and the
+     * close unwinds the coroutine of copy a alone.
+     */
+    @Test
+    void aCloseOfACoroutineWithACoroutineOfTheOtherCopySuspendedInsideItReportsThatCoroutinesFailureOnTheContinuationEngine() {
+        LibraryCopy a = LibraryCopy.load("app-a");
+        LibraryCopy b = LibraryCopy.load("app-b");
+        List<String> log = new ArrayList<>();
+        Object a1 = a.create("a1", () -> {
+            b.create("b1", () -> {
+                try {
+                    a.yield();
+                } finally {
+                    log.add("b1 unwinds");
+                }
+            });
+            try {
+                b.yield();
+                a.yield();
+            } finally {
+                log.add("a1 unwinds");
+            }
+        });
+        a.yield(); // a1 runs to b1's yield of copy a (on the thread engine, to its own)
+        if (threadEngine()) {
+            LibraryCopy.on(a1, "close");
+            assertThat(LibraryCopy.on(a1, "state")).hasToString("CLOSED");
+            assertThat(log).containsExactly("b1 unwinds", "a1 unwinds");
+            return;
+        }
+        String exit = "dev.coro.CoroutineExit: coroutine 'a1' is being closed: its suspended call throws this signal so"
+                + " that it unwinds (state RUNNING, closing)";
+        assertThatThrownBy(() -> LibraryCopy.on(a1, "close"))
+                .hasMessage("coroutine 'a1' failed while being closed: dev.coro.CoroutineException: coroutine 'b1' failed: " + exit);
+        assertThat(LibraryCopy.on(a1, "state")).hasToString("FAILED");
+        assertThat(log).containsExactly("b1 unwinds", "a1 unwinds");
     }
 }
