@@ -692,8 +692,12 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         Context here = scheduler().currentContext();
         for (Generator<?> g = here.innermostGenerator; g != null; g = g.outer) {
             if (g == this) {
-                throw new IllegalStateException(here.describe() + " cannot " + op + " " + describe()
-                        + " (RUNNING): the call comes from inside its own body, which cannot resume itself");
+                GeneratorStack k = stack;
+                throw new IllegalStateException(here.describe() + " cannot " + op + " " + describe() + " (RUNNING): "
+                        + (k == null || k.runsTheCaller() ? "the call comes from inside its own body, which cannot resume itself"
+                                : "the thread is not on its body's stack: another copy of coro (loaded by another class loader)"
+                                        + " suspended the body, with the coroutine of that copy it runs in, and runs other code now;"
+                                        + " the body goes on once that coroutine runs again"));
             }
         }
         // whatever its consumer waits in there (a yield, a switchTo, a sleep, a channel, a select, an await, I/O)

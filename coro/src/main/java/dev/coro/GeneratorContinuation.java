@@ -95,6 +95,21 @@ final class GeneratorContinuation extends PinReportingContinuation implements Ge
         }
     }
 
+    /**
+     * Whether this continuation is on the calling thread's stack, the innermost one of its scope or one
+     * that runs it: not so where another copy of the library (another class loader's, whose scopes are
+     * others) suspended it, with the coroutine of that copy it runs in, and the thread runs other code.
+     */
+    @Override
+    public boolean runsTheCaller() {
+        for (Continuation c = Continuation.getCurrentContinuation(SCOPE); c != null; c = c.getParent()) {
+            if (c == this) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** None: the body runs on its consumer's stack. */
     @Override
     public Thread thread() {

@@ -26,4 +26,12 @@ interface GeneratorStack {
 
     /** The thread the body runs on while resumed, if it has one of its own; null if it runs on its consumer's stack. */
     Thread thread();
+
+    /**
+     * Whether the calling code runs on this body's stack (in the body, or in what it called), asked of a
+     * body that is running only, for a refusal's words: true where the engine cannot tell otherwise.
+     */
+    default boolean runsTheCaller() {
+        return true;
+    }
 }

@@ -2,9 +2,11 @@ package dev.coro;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * A copy of the library loaded anew from its compiled classes by a class loader of its own, whose parent
@@ -84,6 +86,31 @@ final class LibraryCopy {
     /** A coroutine of the copy, {@code Coroutine.create(name, body)}. */
     Object create(String name, Runnable body) {
         return call("Coroutine", "create", name, body);
+    }
+
+    /**
+     * A generator of the copy, {@code Generator.of(name, body)}, whose body is {@code body} given the
+     * emitter's {@code emit} as a {@link Consumer}.
+     */
+    Object generator(String name, Consumer<Consumer<Object>> body) {
+        try {
+            Class<?> type = Class.forName("dev.coro.Generator$Body", true, loader);
+            Object proxy = Proxy.newProxyInstance(loader, new Class<?>[] {type}, (self, m, args) -> switch (m.getName()) {
+                case "run" -> {
+                    Object out = args[0];
+                    Method emit = find(Class.forName("dev.coro.Generator$Emitter", true, loader), "emit", 1);
+                    body.accept(v -> invoke(emit, out, new Object[] {v}));
+                    yield null;
+                }
+                case "toString" -> "the body of " + name;
+                case "hashCode" -> System.identityHashCode(self);
+                case "equals" -> self == args[0];
+                default -> throw new AssertionError(m);
+            });
+            return call("Generator", "of", name, proxy);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** {@code Coroutine.yield()} of the copy. */

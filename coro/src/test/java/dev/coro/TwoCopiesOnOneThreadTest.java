@@ -15,7 +15,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * running coroutines of the other; each copy keeps its own scheduler and order. A switch of one copy that
  * the other copy made impossible (it suspended the first copy's running coroutine along with its own) is
  * refused in plain words (a yield, a switch, a park alike), and both copies run on afterwards. A close
- * of one copy's coroutine that unwinds the other copy's nested in it is reported as that one's failure.
+ * of one copy's coroutine that unwinds the other copy's nested in it is reported as that one's failure;
+ * a generator whose body the other copy suspended refuses other callers saying so.
  */
 @ExtendWith(FreshThread.class)
 @Timeout(60)
@@ -181,5 +182,55 @@ class TwoCopiesOnOneThreadTest {
                 .hasMessage("coroutine 'a1' failed while being closed: dev.coro.CoroutineException: coroutine 'b1' failed: " + exit);
         assertThat(LibraryCopy.on(a1, "state")).hasToString("FAILED");
         assertThat(log).containsExactly("b1 unwinds", "a1 unwinds");
+    }
+
+    /**
+     * A generator of copy b consumed by a coroutine of copy a, whose body copy a's yield suspends along
+     * with that coroutine (the continuation engine): another coroutine of copy a that asks it for a value
+     * is refused, in words that say so, where it was told the call came from inside the body itself. On
+     * the thread engine the generator belongs to the thread of the coroutine that made it, and a call
+     * from another coroutine's thread is refused as any call from another thread.
+     */
+    @Test
+    void aGeneratorWhoseBodyTheOtherCopySuspendedRefusesAnotherCoroutineSayingSo() {
+        LibraryCopy a = LibraryCopy.load("app-a");
+        LibraryCopy b = LibraryCopy.load("app-b");
+        List<String> log = new ArrayList<>();
+        Object[] numbers = new Object[1];
+        long[] threads = new long[2];
+        Object a1 = a.create("a1", () -> {
+            threads[0] = Thread.currentThread().threadId();
+            numbers[0] = b.generator("numbers", emit -> {
+                emit.accept(1);
+                a.yield(); // suspends a1, and the body with it on the continuation engine
+                emit.accept(2);
+            });
+            log.add("a1 takes " + LibraryCopy.on(numbers[0], "next"));
+            log.add("a1 takes " + LibraryCopy.on(numbers[0], "next"));
+            a.yield(); // on the thread engine a2 runs here, while a1's thread lives
+        });
+        Object a2 = a.create("a2", () -> {
+            a.yield(); // a1 runs first, into the body's yield of copy a
+            threads[1] = Thread.currentThread().threadId();
+            try {
+                log.add("a2 takes " + LibraryCopy.on(numbers[0], "next"));
+            } catch (IllegalStateException e) {
+                log.add("a2 refused: " + e.getMessage());
+            }
+        });
+        LibraryCopy.on(a1, "join");
+        LibraryCopy.on(a2, "join");
+        if (threadEngine()) {
+            assertThat(log).containsExactly("a1 takes 1", "a1 takes 2", "a2 refused: thread 'coro a2' (#" + threads[1]
+                    + ", virtual) cannot take the next value of generator 'numbers' (SUSPENDED): it belongs to thread 'coro a1' (#"
+                    + threads[0] + ", virtual)");
+        } else {
+            assertThat(log).containsExactly("a1 takes 1",
+                    "a2 refused: main context 'main' cannot take the next value of generator 'numbers' (RUNNING): the thread is"
+                            + " not on its body's stack: another copy of coro (loaded by another class loader) suspended the body,"
+                            + " with the coroutine of that copy it runs in, and runs other code now; the body goes on once that"
+                            + " coroutine runs again",
+                    "a1 takes 2");
+        }
     }
 }
