@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * On a Java runtime without the module {@code java.management} (an image made by {@code jlink} without it,
  * the library on the class path), coroutines and the blocked-loop detector work, and each attempt to register
- * the JMX view ({@code -Dcoro.jmx=true}, {@link BlockedLoops#detect}) logs a warning naming the module to add.
+ * the JMX view ({@code -Dcoro.jmx=true}, {@link BlockedLoops#detect}) logs a warning naming the module to add;
+ * {@link Unloading#release()} has no view to unregister there, and says nothing.
  * Checked in a child JVM whose modules are limited to those the library needs otherwise.
  */
 @Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
@@ -34,13 +35,13 @@ class WithoutJavaManagementTest {
         String warning = "WARNING: coro could not register its JMX view: this Java runtime lacks the module java.management;"
                 + " add it to the runtime image (jlink --add-modules java.management,...)";
         assertThat(out.lines()).as("it printed:%n%s", out)
-                .containsExactly(warning, "ran FINISHED", warning, "detecting PT10S");
+                .containsExactly(warning, "ran FINISHED", warning, "detecting PT10S", "released");
         assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }
 
     /**
      * The child: runs a coroutine (its first scheduler registers the JMX view, as {@code -Dcoro.jmx=true}
-     * asks), then turns the blocked-loop detector on and off.
+     * asks), then turns the blocked-loop detector on and off, and releases the library.
      *
      * @param args ignored
      */
@@ -51,5 +52,7 @@ class WithoutJavaManagementTest {
         BlockedLoops.detect(Duration.ofSeconds(10));
         System.out.println("detecting " + BlockedLoops.threshold().orElseThrow());
         BlockedLoops.stop();
+        Unloading.release(); // no view to unregister: nothing to say
+        System.out.println("released");
     }
 }
