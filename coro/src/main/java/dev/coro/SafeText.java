@@ -19,7 +19,8 @@ final class SafeText {
     /**
      * How messages, dumps, deadlock reports and {@code toString()} show a user-given name (of a
      * coroutine, a generator, a channel or a thread), between the quotes they put around it: as it
-     * is, unless it holds a control character (a line break would split a dump's line), a backslash
+     * is, unless it holds a control character (a line break would split a dump's line) or a bidirectional
+     * override ({@link #inLine}), a backslash
      * or a quote, which are escaped as in a Java literal ({@code \n}, {@code \t}, {@code \\},
      * {@code \'}, any other as {@code \}{@code u} and four hex digits), or is longer than {@link #NAME_LIMIT} characters, whose first
      * ones are shown followed by how many more there are ({@code …(+800 chars)}).
@@ -86,9 +87,16 @@ final class SafeText {
         return inLine(c) && !(quoted && (c == '\\' || c == '\''));
     }
 
-    /** Whether {@code c} is shown as it is in an object's text on one line: not a control character, a line or paragraph separator. */
+    /**
+     * Whether {@code c} is shown as it is in an object's text on one line: not a control character, a line or
+     * paragraph separator, nor a bidirectional embedding, override or isolate (U+202A to U+202E, U+2066 to
+     * U+2069), which a viewer that lays out right-to-left text obeys to the end of the line: a name holding one
+     * would reorder the words that follow it (the state, the wait, the next name) as they are shown, though
+     * not as they are written. Right-to-left letters, and the marks that only attach to them, stay as they are.
+     */
     private static boolean inLine(char c) {
-        return c >= ' ' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029';
+        return c >= ' ' && (c < 0x7f || c > 0x9f) && c != '\u2028' && c != '\u2029'
+                && (c < '\u202a' || c > '\u202e') && (c < '\u2066' || c > '\u2069');
     }
 
     /**
