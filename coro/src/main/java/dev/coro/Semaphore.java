@@ -206,11 +206,15 @@ public final class Semaphore {
     }
 
     /**
-     * {@link #withPermit(Supplier)} for a body with no result.
+     * {@link #withPermit(Supplier)} for a body with no result. If the body threw and the release is refused
+     * too (the body released the permit itself), the refusal is suppressed in the body's exception; if the
+     * body returned, the refusal is thrown.
      *
      * @param body what to run
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws IllegalStateException if the body returned and giving the permit back is refused, as {@link #release()}
+     *                              refuses it
      * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
@@ -240,6 +244,8 @@ public final class Semaphore {
      * @throws X                    what the body threw
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws IllegalStateException if the body returned and giving the permit back is refused, as {@link #release()}
+     *                              refuses it
      * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
