@@ -17,7 +17,7 @@ package dev.coro;
  * library keeps its scheduler (an object of the copy) in a thread local until it ends. A host's pooled
  * threads must therefore end once the application is gone (Tomcat renews the threads of its executors
  * when an application stops, by default), or the copy stays until they do. See docs/THREADS.md,
- * "Unloading the library".
+ * "Unloading a copy".
  */
 public final class Unloading {
 
@@ -38,6 +38,11 @@ public final class Unloading {
      * explicit {@link BlockedLoops#detect} or
      * {@link dev.coro.management.CoroutinesManagement#register()} after it registers again, and must be
      * released again. Calling it again does nothing more.
+     *
+     * <p>It may be called from any thread, a coroutine's included. Called from a log handler of a
+     * blocked-loop report (on the detector's own thread), it does not wait for that thread, which ends
+     * after the report, as {@link BlockedLoops#stop()} says. It throws nothing of its own: a refusal of
+     * the platform MBean server to unregister the view is logged, and the release goes on.
      */
     public static void release() {
         BlockedLoops.stop();

@@ -77,7 +77,9 @@ public final class CoroutinesManagement {
      * Unregisters this copy's view, under whichever name {@link #register()} gave it, if it is registered:
      * what an application that stops calls (through {@link dev.coro.Unloading#release()}), since the
      * platform MBean server holds the view, and through it this copy's class loader, for the JVM's life.
-     * Does nothing if no view of this copy is registered (the MBean server is not even started for it).
+     * Does nothing if no view of this copy is registered (the MBean server is not even started for it):
+     * so a second call returns {@code false}, as does a call after something else unregistered the view.
+     * It may be called from any thread; a later {@link #register()} registers the same view again.
      *
      * @return whether a view was unregistered
      * @throws IllegalStateException if the platform MBean server refuses it
