@@ -116,10 +116,28 @@ final class Monitoring {
                 listener = l;
             }
             FlightRecorder.addListener(l);
+            if (releasedMeanwhile(l)) {
+                return;
+            }
         } catch (RuntimeException | LinkageError e) {
             warn("coro's JFR statistics event is not available: " + e);
         }
         turnOn(System::getProperty);
+    }
+
+    /**
+     * Whether {@link #release()} came while {@link #firstScheduler} handed Flight Recorder {@code l}, outside
+     * the lock: then the release may have tried to remove it before it was added, and it is removed here
+     * (removing it twice does nothing), and nothing else is turned on.
+     */
+    private static boolean releasedMeanwhile(FlightRecorderListener l) {
+        synchronized (ALL) {
+            if (!released) {
+                return false;
+            }
+        }
+        FlightRecorder.removeListener(l);
+        return true;
     }
 
     /**
