@@ -1308,7 +1308,9 @@ final class Scheduler {
     /**
      * Whether {@code t} is {@code target} or reaches it through its causes and suppressed exceptions, as
      * {@code printStackTrace} walks them (each exception visited once, so a cycle the user's code made
-     * already ends the walk).
+     * already ends the walk). A cause that cannot be read (a user's {@code getCause()} that throws) ends
+     * the walk there, as no cause: what it threw is dropped, never thrown out of the library's handling of
+     * a failure.
      */
     static boolean holds(Throwable t, Throwable target) {
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -1322,10 +1324,19 @@ final class Scheduler {
             if (e == null || !seen.add(e)) {
                 continue;
             }
-            next.add(e.getCause());
+            next.add(causeOf(e));
             next.addAll(List.of(e.getSuppressed()));
         }
         return false;
+    }
+
+    /** {@code e}'s cause, or null if its {@code getCause()}, the user's code, throws ({@link #holds}). */
+    private static Throwable causeOf(Throwable e) {
+        try {
+            return e.getCause();
+        } catch (Throwable unreadable) {
+            return null;
+        }
     }
 
     /** The seed of every scheduler's random ({@code -Dcoro.seed=N}), used by {@link Select#selectUnbiased()}. */
