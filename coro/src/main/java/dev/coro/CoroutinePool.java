@@ -37,7 +37,11 @@ import java.util.function.Supplier;
  *
  * <h2>Placement</h2>
  * A submitted body becomes a coroutine on the pool thread that has the fewest live submitted
- * bodies at that moment (ties go round-robin), whoever submits it, a pool thread included. The
+ * bodies at that moment (the coroutines a body creates do not count; ties go round-robin: to the first
+ * tied thread after the one last chosen, so a thread that follows a busy one wins no more ties than the
+ * others), whoever submits it, a pool thread included. Submissions racing from several threads are each
+ * counted on a thread that still has the fewest when its body is counted there: while no body ends, no
+ * thread has more than one live body above another, however many threads submit at once. The
  * coroutine stays on that thread for life: inside it, {@link Coroutine#create} makes coroutines on
  * the same thread, which interleave with it in the exact order of the scheduling rules. Work is
  * never moved between threads once placed (no stealing), so what one thread runs stays reproducible.
@@ -118,6 +122,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private final AtomicInteger idle = new AtomicInteger();
     /** Set once every worker is idle: no coroutine of the pool is left to use a pool thread's channels. */
     private volatile boolean allIdle;
+    /** The thread whose turn it is to take a tie (the one after the thread last chosen): an index of {@link #workers}. */
     private final AtomicInteger next = new AtomicInteger();
     /**
      * The failures of bodies run by {@link #execute} and those left to a pool thread's main, each under
@@ -196,6 +201,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * does when it can make no more threads.
      */
     static Consumer<Thread> starter = Thread::start;
+
+    /**
+     * Runs in a placement between the choice of a thread and the count of the body there: a test's, which
+     * holds several submitters there at once, as the JVM may; null otherwise.
+     */
+    static Consumer<CoroutinePool> racing;
 
     /**
      * How a pool thread makes the coroutine of a body: {@link Scheduler#create}, or a test's that fails as
@@ -584,24 +595,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     // ---- machinery ------------------------------------------------------------------------
 
-    /** Puts {@code task} on the thread with the fewest live bodies, ties round-robin; {@code op} names the call for a refusal. */
+    /**
+     * Puts {@code task} on the thread with the fewest live bodies, ties round-robin (the first tied one
+     * after the thread last chosen); {@code op} names the call for a refusal.
+     */
     private void place(Task task, String op) {
         if (closing) {
             throw rejected(op);
         }
-        int n = workers.length;
-        int start = Math.floorMod(next.getAndIncrement(), n);
-        Worker best = workers[start];
-        for (int k = 1; k < n; k++) {
-            Worker w = workers[(start + k) % n];
-            if (w.live.get() < best.live.get()) {
-                best = w;
-            }
-        }
-        Worker target = best;
+        Worker target = countOnFewest();
         // counted live before it is posted, and closing read again after: a worker that saw closing
         // and no live body may have ended, so the body is then rejected, never posted there and lost
-        target.live.incrementAndGet();
         if (closing) {
             target.live.decrementAndGet();
             target.loop().post(target::wake); // it may be waiting for this body: it checks again
@@ -612,6 +616,38 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         Scheduler s = Scheduler.currentOrNull();
         if (s != null) {
             s.connected = true; // a body handed to another thread, which may use the caller's channels: an exchange
+        }
+    }
+
+    /**
+     * Counts one more live body on the thread that has the fewest, ties going to the first tied one
+     * after the thread last chosen, and returns it. The count is taken only if that thread still has
+     * the number seen (a compare-and-set), else the choice is made again: submitters racing from
+     * several threads never all count on one thread that each saw as the least busy, so while no body
+     * ends no thread has more than one live body above another.
+     */
+    private Worker countOnFewest() {
+        int n = workers.length;
+        while (true) {
+            int start = next.get(); // always in [0, n)
+            int chosen = start;
+            int fewest = workers[start].live.get();
+            for (int k = 1; k < n; k++) {
+                int i = start + k < n ? start + k : start + k - n;
+                int live = workers[i].live.get();
+                if (live < fewest) {
+                    fewest = live;
+                    chosen = i;
+                }
+            }
+            Consumer<CoroutinePool> hook = racing;
+            if (hook != null) {
+                hook.accept(this);
+            }
+            if (workers[chosen].live.compareAndSet(fewest, fewest + 1)) {
+                next.set(chosen + 1 < n ? chosen + 1 : 0); // the next tie goes to the thread after it
+                return workers[chosen];
+            }
         }
     }
 
