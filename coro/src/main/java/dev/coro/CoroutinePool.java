@@ -37,11 +37,13 @@ import java.util.function.Supplier;
  *
  * <h2>Placement</h2>
  * A submitted body becomes a coroutine on the pool thread that has the fewest live submitted
- * bodies at that moment (the coroutines a body creates do not count; ties go round-robin: to the first
- * tied thread after the one last chosen, so a thread that follows a busy one wins no more ties than the
- * others), whoever submits it, a pool thread included. Submissions racing from several threads are each
- * counted on a thread that still has the fewest when its body is counted there: while no body ends, no
- * thread has more than one live body above another, however many threads submit at once. The
+ * bodies at that moment (a body counts until it has ended, also after its caller settled its future
+ * with {@code cancel(true)}, until its thread has closed it; the coroutines a body creates do not
+ * count; ties go round-robin: to the first tied thread after the one last chosen, so a thread that
+ * follows a busy one wins no more ties than the others), whoever submits it, a pool thread included.
+ * Submissions racing from several threads are each counted on a thread that still has the fewest when
+ * its body is counted there: while no body ends, no thread has more than one live body above another,
+ * however many threads submit at once. The
  * coroutine stays on that thread for life: inside it, {@link Coroutine#create} makes coroutines on
  * the same thread, which interleave with it in the exact order of the scheduling rules. Work is
  * never moved between threads once placed (no stealing), so what one thread runs stays reproducible.
