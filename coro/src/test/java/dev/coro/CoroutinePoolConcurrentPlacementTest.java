@@ -68,6 +68,76 @@ class CoroutinePoolConcurrentPlacementTest {
                 .isEqualTo(Map.of(name + "-0", 2, name + "-1", 2));
     }
 
+    /**
+     * Four threads submit 24 long-lived bodies each at once (a plain thread's main, a coroutine of a
+     * plain thread, by {@code submit}, {@code execute} and {@code submitCallable} in turn): on three
+     * pool threads they end up 32 each, since no thread is ever more than one body above another.
+     */
+    @Test
+    @Timeout(20)
+    void bodiesSubmittedAtOnceFromFourThreadsByEveryCallEndUpEvenlySpread() throws Exception {
+        int submitters = 4;
+        int each = 24;
+        CoroutinePool pool = CoroutinePool.start(3);
+        String name = pool.toString().substring("CoroutinePool[".length(), pool.toString().indexOf(','));
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        List<CompletableFuture<String>> placed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(submitters);
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            for (int s = 0; s < submitters; s++) {
+                boolean inCoroutine = s % 2 == 1;
+                threads.add(Thread.ofPlatform().name("submitter-" + s).start(() -> {
+                    Runnable submitAll = () -> {
+                        try {
+                            together.await();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        for (int i = 0; i < each; i++) {
+                            CompletableFuture<String> where = new CompletableFuture<>();
+                            placed.add(where);
+                            switch (i % 3) {
+                                case 0 -> pool.submit(() -> held(where, gate));
+                                case 1 -> pool.execute(() -> held(where, gate));
+                                default -> pool.submitCallable(() -> held(where, gate));
+                            }
+                        }
+                    };
+                    try {
+                        if (inCoroutine) {
+                            Coroutine.create("submitting", submitAll).join();
+                        } else {
+                            submitAll.run();
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(failures).isEmpty();
+            Map<String, Integer> perThread = new TreeMap<>();
+            for (CompletableFuture<String> where : placed) {
+                perThread.merge(Coroutine.await(where), 1, Integer::sum);
+            }
+            assertThat(perThread).isEqualTo(Map.of(name + "-0", 32, name + "-1", 32, name + "-2", 32));
+        } finally {
+            gate.complete(null);
+            pool.close();
+        }
+    }
+
+    /** Says which pool thread the body runs on, then waits for {@code gate}. */
+    private static String held(CompletableFuture<String> where, CompletableFuture<Void> gate) {
+        where.complete(Scheduler.current().owner.getName());
+        Coroutine.await(gate);
+        return null;
+    }
+
     /** Waits for {@code gate}, then names the pool thread the body ran on. */
     private static String held(CompletableFuture<Void> gate) {
         Coroutine.await(gate);
