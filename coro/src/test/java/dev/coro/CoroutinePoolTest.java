@@ -1415,9 +1415,16 @@ class CoroutinePoolTest {
             // one burst first, so that what its path makes once for good (compiled code, classes, the
             // engine's own caches) is in the figure before: what the second one leaves is what a burst keeps
             queuedBurst(pool, burst);
-            long before = heapInUse();
-            queuedBurst(pool, burst);
-            long kept = heapInUse() - before;
+            // what a burst keeps is kept by every burst: a second measured one, taken only if the first kept too
+            // much, must keep it again. What is kept once only is the JDK's: on the thread engine its scheduler
+            // of virtual threads may grow, once for good, a work queue of its own that the burst before did not
+            // use (2.9 MB was seen once, in a run of several pool test classes, and never again in the same run)
+            long kept = Long.MAX_VALUE;
+            for (int round = 0; round < 2 && kept >= 1 << 19; round++) {
+                long before = heapInUse();
+                queuedBurst(pool, burst);
+                kept = heapInUse() - before;
+            }
             assertThat(kept).as("bytes the pool thread kept after a burst of %d submissions", burst).isLessThan(1 << 19);
         } finally {
             close(pool);
