@@ -156,16 +156,11 @@ final class IoKey extends WaitQueue.Node<IoKey> {
     /**
      * The socket's connect is over, though the selector watches {@code OP_CONNECT} on it, which the JDK
      * reports only while a connect is in progress (see {@code EventLoop.connectOverIfWatched}): completes
-     * every wait for {@code OP_CONNECT}, as readiness would, and stops watching it.
+     * every wait for {@code OP_CONNECT}, as its readiness does ({@link #ready}), and stops watching it,
+     * which readiness leaves watched while a completed wait asked for it.
      */
     void connectOver() {
-        for (IoWait w = waits.first(), next; w != null; w = next) {
-            next = waits.next(w);
-            if ((w.ops & SelectionKey.OP_CONNECT) != 0) {
-                remove(w);
-                w.complete(null);
-            }
-        }
+        ready(SelectionKey.OP_CONNECT);
         unwatch(SelectionKey.OP_CONNECT);
     }
 
