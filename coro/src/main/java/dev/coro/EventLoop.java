@@ -991,6 +991,8 @@ final class EventLoop {
      *
      * @param operation what the context is doing, for dumps and messages
      * @throws ClosedChannelException if the channel is closed, also by another thread while it registers
+     * @throws java.nio.channels.IllegalBlockingModeException if the channel was put in blocking mode
+     *         since the caller's check (the JDK's refusal, with no message: the caller words it)
      */
     IoWait register(SelectableChannel channel, int ops, Context context, Object operation, boolean first)
             throws IOException {

@@ -4,6 +4,7 @@ import dev.coro.internal.IoBridge;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,8 @@ final class IoSupport extends IoBridge {
             w = s.loop.register(channel, ops, self, operation, first);
         } catch (IOException e) {
             throw cannotRegister(self, operation, e);
+        } catch (IllegalBlockingModeException e) {
+            throw blockingMode(self, operation, e);
         }
         try {
             s.park(w);
@@ -71,6 +74,17 @@ final class IoSupport extends IoBridge {
         }
         String state = operation instanceof IoBridge.Operation o ? " (" + o.state() + ")" : "";
         return new IOException(self.describe() + " cannot " + operation + state + ": " + SafeText.line(e), e);
+    }
+
+    /**
+     * Why {@code self} could not start its wait on a channel put in blocking mode after the caller's
+     * up-front check ({@code Io.await}'s), by another thread or by the caller's own code between that
+     * check and the registration, whose refusal {@code e} (the JDK's) has no message: the same refusal
+     * in words as the up-front check's, naming the caller and the wait, {@code e} its cause.
+     */
+    private static IllegalArgumentException blockingMode(Context self, Object operation, IllegalBlockingModeException e) {
+        return new IllegalArgumentException(self.describe() + " cannot " + operation
+                + ": it is in blocking mode; call configureBlocking(false) first", e);
     }
 
     /**

@@ -58,7 +58,9 @@ public final class Io {
      *                                  or fails while the caller waits (naming the caller, the wait and the
      *                                  channel's state, the selector's exception its cause)
      * @throws IllegalArgumentException if {@code ops} is empty or not supported by the channel, the
-     *                                  channel is open and in blocking mode, or {@code ops} has {@code OP_CONNECT}
+     *                                  channel is open and in blocking mode (also if it is put in blocking mode
+     *                                  as the wait registers it: the JDK's {@code IllegalBlockingModeException}
+     *                                  the cause), or {@code ops} has {@code OP_CONNECT}
      *                                  and no connect of the open socket is in progress, or has no
      *                                  {@code OP_CONNECT} while a connect of the open socket is in progress
      *                                  (the JDK reports a socket ready to read or write only once
