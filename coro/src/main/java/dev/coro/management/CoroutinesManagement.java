@@ -46,9 +46,11 @@ public final class CoroutinesManagement {
      * without a name), and returns that name.
      *
      * @return the name the view is registered under
-     * @throws IllegalStateException if the platform MBean server refuses it
+     * @throws IllegalStateException if the platform MBean server refuses it (naming the name it was
+     *                               asked to register the view under, the server's exception the cause)
      */
     public static synchronized ObjectName register() {
+        String attempted = OBJECT_NAME; // the name a refusal names: the one the server was asked to take
         try {
             CoroutinesMXBean v = mxBean();
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
@@ -65,11 +67,12 @@ public final class CoroutinesManagement {
                 return plain;
             } catch (InstanceAlreadyExistsException e) {
                 // another copy of the library (another class loader's) has the plain name: this one takes its own
+                attempted = own.toString();
                 server.registerMBean(v, own);
                 return own;
             }
         } catch (JMException e) {
-            throw new IllegalStateException("cannot register the JMX view " + OBJECT_NAME + ": " + e, e);
+            throw new IllegalStateException("cannot register the JMX view " + attempted + ": " + e, e);
         }
     }
 
@@ -82,16 +85,19 @@ public final class CoroutinesManagement {
      * It may be called from any thread; a later {@link #register()} registers the same view again.
      *
      * @return whether a view was unregistered
-     * @throws IllegalStateException if the platform MBean server refuses it
+     * @throws IllegalStateException if the platform MBean server refuses it (naming the name the view
+     *                               was registered under, the server's exception the cause)
      */
     public static synchronized boolean unregister() {
         if (view == null) {
             return false; // never made: nothing registered, and no MBean server to start for it
         }
+        String attempted = OBJECT_NAME; // the name a refusal names: the one the server was asked to drop
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             for (ObjectName name : List.of(new ObjectName(OBJECT_NAME), ownName())) {
                 if (isThisCopys(server, name)) {
+                    attempted = name.toString();
                     server.unregisterMBean(name);
                     return true;
                 }
@@ -100,7 +106,7 @@ public final class CoroutinesManagement {
         } catch (InstanceNotFoundException e) {
             return false; // unregistered by someone else meanwhile
         } catch (JMException e) {
-            throw new IllegalStateException("cannot unregister the JMX view " + OBJECT_NAME + ": " + e, e);
+            throw new IllegalStateException("cannot unregister the JMX view " + attempted + ": " + e, e);
         }
     }
 
