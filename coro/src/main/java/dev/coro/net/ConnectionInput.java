@@ -50,7 +50,9 @@ final class ConnectionInput extends InputStream {
      * fit it is refused as {@link #read(byte[], int, int)} refuses them, and so is one of no bytes
      * from another thread or on a closed connection, as that read does. The bytes it took from the
      * connection are in {@code b}, but a call that does not return cannot give their count: one that
-     * fails after some were read says how many in its exception's message (with the same cause), and
+     * fails after some were read says how many in its exception's message (with the same cause; one of
+     * a subclass of {@link IOException} is thrown unchanged, the count in an {@code IOException} added
+     * to its suppressed exceptions), and
      * one cut short part way (a {@code withTimeout} that expired, a close of the caller, or any other
      * failure thrown into it) adds an {@link IOException} saying how many to the suppressed exceptions
      * of what unwinds it (the signal: the cause of a {@code CoroutineTimeoutException}), as a write
@@ -72,7 +74,7 @@ final class ConnectionInput extends InputStream {
                 n += count;
             }
         } catch (IOException e) {
-            throw n == 0 ? e : TcpConnection.partly(e, false, n, len);
+            throw n == 0 ? e : connection.partly(e, false, n, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (n != 0) {
                 x.addSuppressed(connection.interrupted(false, n, len));
@@ -133,7 +135,7 @@ final class ConnectionInput extends InputStream {
                 n += count;
             }
         } catch (IOException e) {
-            throw n == 0 ? e : TcpConnection.partly(e, readDone(n, len, all), LOST);
+            throw n == 0 ? e : connection.partly(e, "reading from", readDone(n, len, all), LOST);
         } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
             if (n != 0) {
                 x.addSuppressed(connection.interrupted("reading from", readDone(n, len, all), LOST));
@@ -176,7 +178,7 @@ final class ConnectionInput extends InputStream {
                 done += count;
             }
         } catch (IOException e) {
-            throw done == 0 ? e : TcpConnection.partly(e, skipDone(done, n), "");
+            throw done == 0 ? e : connection.partly(e, "skipping bytes of", skipDone(done, n), "");
         } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
             if (done != 0) {
                 x.addSuppressed(connection.interrupted("skipping bytes of", skipDone(done, n), ""));
@@ -230,7 +232,7 @@ final class ConnectionInput extends InputStream {
                 addTransferred(e, done, writing);
                 throw e;
             }
-            throw done == 0 ? e : TcpConnection.partly(e, transferDone(done), "");
+            throw done == 0 ? e : connection.partly(e, "transferring from", transferDone(done), "");
         } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
             addTransferred(x, done, writing);
             throw x;

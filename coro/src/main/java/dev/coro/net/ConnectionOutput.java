@@ -48,7 +48,9 @@ final class ConnectionOutput extends OutputStream {
     /**
      * Writes all {@code len} bytes, parking while the socket's send buffer is full. The caller does
      * not see the buffer whose position would say how far a failed write got, so a failure after
-     * some of the bytes went out says how many in its message (with the same cause); one cut short
+     * some of the bytes went out says how many in its message (with the same cause; one of a subclass
+     * of {@link IOException} is thrown unchanged, the count in an {@code IOException} added to its
+     * suppressed exceptions); one cut short
      * part way (a {@code withTimeout} that expired, a close of the caller, or any other failure thrown
      * into it, such as a child's failure reaching a parked main) adds an {@link IOException} saying how
      * many to the suppressed exceptions of what unwinds it (the signal: the cause of a
@@ -63,7 +65,7 @@ final class ConnectionOutput extends OutputStream {
         try {
             connection.write(src);
         } catch (IOException e) {
-            throw src.position() == off ? e : TcpConnection.partly(e, true, src.position() - off, len);
+            throw src.position() == off ? e : connection.partly(e, true, src.position() - off, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (src.position() != off) {
                 x.addSuppressed(connection.interrupted(true, src.position() - off, len));

@@ -532,15 +532,34 @@ public final class TcpConnection implements Closeable {
                 + " (" + state() + "): " + done + " before it" + after);
     }
 
-    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted(boolean, int, int)}, saying how much of it was done before it failed. */
-    static IOException partly(IOException e, boolean write, int done, int len) {
-        return partly(e, done(write, done, len), "");
+    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted(boolean, int, int)}, saying how much of it was done before it failed (see {@link #partly(IOException, String, String, String)}). */
+    IOException partly(IOException e, boolean write, int done, int len) {
+        return partly(e, write ? "writing to" : "reading from", done(write, done, len), "");
     }
 
-    /** {@code e}, of a {@code java.io} view's call as {@link #interrupted(String, String, String)}, saying how much of it was done before it failed. */
-    static IOException partly(IOException e, String done, String after) {
+    /**
+     * {@code e}, the failure of a {@code java.io} view's call that had done part of its work, saying
+     * how much ({@code verb}, {@code done} and {@code after} as {@link #interrupted(String, String, String)}'s).
+     * A plain {@link IOException}, as the connection's own failures are, is made again with the count
+     * added to its message ({@code …; N of the M bytes of this read were read into the array before it
+     * failed}), its cause, stack trace and suppressed exceptions the same. An exception of a subclass
+     * ({@code SocketException}, {@code ClosedChannelException}, {@code EOFException} …) is returned
+     * itself, so that a {@code catch} of its class still matches it and its message and cause are
+     * what its maker gave: the count goes in an {@link IOException} added to its suppressed
+     * exceptions ({@code coroutine 'r' failed reading from connection A -> B (open): N of the M bytes
+     * of this read were read into the array before it}), as a call cut short adds it to its signal's.
+     */
+    IOException partly(IOException e, String verb, String done, String after) {
+        if (e.getClass() != IOException.class) {
+            e.addSuppressed(new IOException(io.caller() + " failed " + verb + " " + name() + " (" + state() + "): "
+                    + done + " before it" + after));
+            return e;
+        }
         IOException f = new IOException(e.getMessage() + "; " + done + " before it failed" + after, e.getCause());
         f.setStackTrace(e.getStackTrace());
+        for (Throwable t : e.getSuppressed()) {
+            f.addSuppressed(t);
+        }
         return f;
     }
 
@@ -667,7 +686,9 @@ public final class TcpConnection implements Closeable {
      * nothing ({@code skip(0)}, {@code skipNBytes(0)}, {@code readNBytes} of no bytes, {@code mark});
      * those of no bytes also fail on a closed connection, as a read would. Its calls that loop over reads
      * ({@code readNBytes}, {@code readAllBytes}, {@code skip}, {@code skipNBytes}, {@code transferTo})
-     * say how much they had done when they do not return: a failure part way in its message, a call
+     * say how much they had done when they do not return: a failure part way in its message (one of a
+     * subclass of {@code IOException} is thrown unchanged, its class kept, the count in an
+     * {@code IOException} added to its suppressed exceptions; see docs/NET.md), a call
      * cut short part way (a {@code withTimeout}, a close of the caller) in an {@link IOException} added
      * to the suppressed exceptions of the signal that unwinds it, as a write of {@link #output()} does.
      * A wrapper's own loops and buffers cannot say so: a {@code DataInputStream.readFully} or a
@@ -687,7 +708,9 @@ public final class TcpConnection implements Closeable {
      * a system call). Closing it closes the connection. The same view every time. Every call of it is
      * a call on the connection, refused from another thread as a write is, even one that does nothing
      * ({@code flush()}, which does nothing on a closed connection either, a write of no bytes).
-     * A write that fails after some of its bytes went out says how many in its exception's message;
+     * A write that fails after some of its bytes went out says how many in its exception's message (one
+     * of a subclass of {@code IOException} is thrown unchanged, its class kept, the count in an
+     * {@code IOException} added to its suppressed exceptions);
      * one cut short part way by a {@code withTimeout} (or a close of the caller) says so in an
      * {@link IOException} added to the suppressed exceptions of the signal that unwinds it, the
      * {@code CoroutineTimeoutException}'s cause. A buffering wrapper keeps its whole buffer when the
