@@ -993,6 +993,8 @@ final class EventLoop {
      * @throws ClosedChannelException if the channel is closed, also by another thread while it registers
      * @throws java.nio.channels.IllegalBlockingModeException if the channel was put in blocking mode
      *         since the caller's check (the JDK's refusal, with no message: the caller words it)
+     * @throws java.nio.channels.IllegalSelectorException if the channel is no channel the default
+     *         provider made, though it names that provider (the JDK's refusal, with no message)
      */
     IoWait register(SelectableChannel channel, int ops, Context context, Object operation, boolean first)
             throws IOException {

@@ -5,8 +5,10 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.IllegalSelectorException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.concurrent.CompletableFuture;
 
 /** The scheduler's side of the {@link IoBridge}: I/O waits as parks on the calling thread's event loop. */
@@ -38,6 +40,8 @@ final class IoSupport extends IoBridge {
             throw cannotRegister(self, operation, e);
         } catch (IllegalBlockingModeException e) {
             throw blockingMode(self, operation, e);
+        } catch (IllegalSelectorException e) {
+            throw notTheProvidersOwn(self, channel, operation, e);
         }
         try {
             s.park(w);
@@ -85,6 +89,21 @@ final class IoSupport extends IoBridge {
     private static IllegalArgumentException blockingMode(Context self, Object operation, IllegalBlockingModeException e) {
         return new IllegalArgumentException(self.describe() + " cannot " + operation
                 + ": it is in blocking mode; call configureBlocking(false) first", e);
+    }
+
+    /**
+     * Why {@code self} could not start its wait on {@code channel}, whose provider is the default one
+     * ({@code Io.await} refuses another provider's channels up front) but which is no channel that
+     * provider made (a class of the user's own built on {@code AbstractSelectableChannel} with that
+     * provider), so that the thread's selector refuses it with {@code e}, the JDK's message-less
+     * refusal: naming the caller, the wait, the channel's class and the provider, {@code e} its cause.
+     */
+    private static IllegalArgumentException notTheProvidersOwn(Context self, SelectableChannel channel, Object operation,
+                                                               IllegalSelectorException e) {
+        String provider = SelectorProvider.provider().getClass().getName();
+        return new IllegalArgumentException(self.describe() + " cannot " + operation + ": it names the default selector provider ("
+                + provider + ") but is a channel of its own class (" + channel.getClass().getName() + "), not one that provider"
+                + " made, and the thread's event loop watches only those", e);
     }
 
     /**

@@ -66,8 +66,10 @@ public final class Io {
      *                                  (the JDK reports a socket ready to read or write only once
      *                                  {@code finishConnect} has completed its connect), or the open channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
-     *                                  whose selector the thread's event loop uses (naming the caller
-     *                                  and the channel)
+     *                                  whose selector the thread's event loop uses, or names that default
+     *                                  provider without being one of its channels (a class of its own built on
+     *                                  {@code AbstractSelectableChannel}, the JDK's {@code IllegalSelectorException}
+     *                                  the cause); each refusal names the caller and the channel
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the wait is cancelled)
      * @throws NullPointerException     if {@code channel} is null
