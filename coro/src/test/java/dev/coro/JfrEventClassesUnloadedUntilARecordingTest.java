@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * the first recording the program starts loads and registers them, and its parks are recorded. Run in
  * a child JVM whose class loading is logged, where nothing initialized Flight Recorder before.
  */
+@Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
 class JfrEventClassesUnloadedUntilARecordingTest {
 
     private static final List<String> EVENTS = List.of("dev.coro.Park", "dev.coro.CoroutineStart",

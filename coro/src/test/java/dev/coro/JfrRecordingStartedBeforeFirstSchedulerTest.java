@@ -17,6 +17,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * JVM's exit, when main's thread has ended).
  * Run in a child JVM, where no scheduler was made before the recording started.
  */
+@Tag("child-jvm") // its checks run in a child JVM, which mutation testing does not mutate
 class JfrRecordingStartedBeforeFirstSchedulerTest {
 
     @Test
