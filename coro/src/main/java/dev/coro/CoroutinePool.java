@@ -569,6 +569,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
+     * For tests: how many bodies the queue of bodies waiting to start on pool thread {@code index} has room
+     * for without growing. Read on that thread only (in a body it runs): the queue is its own.
+     */
+    int waitingRoom(int index) {
+        return workers[index].tasks.room();
+    }
+
+    /**
      * The number of threads.
      *
      * @return how many threads the pool runs

@@ -1413,7 +1413,9 @@ class CoroutinePoolTest {
             }).join()).isZero();
             assertThat(pool.submit(() -> 1).join()).isEqualTo(1);
             // one burst first, so that what its path makes once for good (compiled code, classes, the
-            // engine's own caches) is in the figure before: what the second one leaves is what a burst keeps
+            // engine's own caches) is in the figure before: what the second one leaves is what a burst keeps.
+            // Room that the first burst took and nothing gives back is in that figure too, and the second
+            // burst reuses it: CoroutinePoolQueueRoomTest checks the room of the queue of waiting bodies itself
             queuedBurst(pool, burst);
             // what a burst keeps is kept by every burst: a second measured one, taken only if the first kept too
             // much, must keep it again. What is kept once only is the JDK's: on the thread engine its scheduler
