@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -1396,6 +1397,7 @@ class CoroutinePoolTest {
     }
 
     @Test
+    @Tag("heap") // a figure of the heap: CI's interpreted-only and C1-only passes leave it out (see .ci/run)
     @Timeout(120)
     void aBurstOfSubmissionsOnceRunLeavesNothingOfItsSizeOnThePoolThread() {
         int burst = 300_000;
