@@ -33,6 +33,16 @@ final class Context extends Fiber {
     static final Throwable OBSERVED = new Throwable("a dump is made while the thread waits in its event loop", null, false, false) {
     };
 
+    /**
+     * What {@link #pendingThrow} holds while this context, running, starts a wait for a future of a class of its
+     * own (an await, a select's {@code onComplete} clause) and the library calls that future's {@code whenComplete}
+     * ({@link FutureWaits#add}): the wait is half made meanwhile, so the next scheduling point the user's code
+     * there makes (a {@code yield}, a park, a {@code switchTo}) throws {@link Scheduler#refusedWhileRegistering}
+     * instead, before it moves anything; kept there until {@code whenComplete} returns.
+     */
+    static final Throwable REGISTERING = new Throwable("a wait for a future calls its whenComplete", null, false, false) {
+    };
+
     /** Every state, by ordinal; and the ordinals the hot paths compare with. */
     private static final State[] STATES = State.values();
     /** The states a {@code switchTo} may run, {@code NEW} and {@code SUSPENDED}, as a bit per ordinal. */
@@ -184,7 +194,9 @@ final class Context extends Fiber {
      */
     void checkSignals(Object operation) {
         signalHeldBack = false;
-        throwKept();
+        if (pendingThrow != null) {
+            throwPending(operation);
+        }
         checkNotClosing(operation);
         TimeoutScope t = timeouts;
         if (t != null && t.fired != null) {
@@ -216,11 +228,12 @@ final class Context extends Fiber {
     /** Throws what {@link #throwAtNextPoint} kept for this running context, if anything. */
     void throwKept() {
         if (pendingThrow != null) {
-            throwPending();
+            throwPending(null);
         }
     }
 
-    private void throwPending() {
+    /** {@link #throwKept} at a scheduling point that attempts {@code operation} (null: the start of a {@link VirtualTime#run}). */
+    private void throwPending(Object operation) {
         if (unfinishedCleanup != null) {
             finishCleanup();
         }
@@ -232,6 +245,10 @@ final class Context extends Fiber {
         if (t == OBSERVED) {
             pendingThrow = t; // until the dump is made: every scheduling point in it is refused
             throw scheduler.refusedWhileObserving();
+        }
+        if (t == REGISTERING) {
+            pendingThrow = t; // until whenComplete returns: every scheduling point in it is refused
+            throw scheduler.refusedWhileRegistering(this, operation == null ? "start VirtualTime.run" : Wait.describeOperation(operation));
         }
         if (t instanceof Error e) {
             throw e;

@@ -495,7 +495,9 @@ public final class Coroutine implements AutoCloseable {
      * not report a wait with nothing else to run as a deadlock (docs/THREADS.md). However often a
      * stage is awaited, and the awaits interrupted, it holds one completion callback per thread. Under
      * {@link VirtualTime#run} the clock stands still while the await may still complete, and jumps to
-     * the next timer once nothing has come for as long as it is away (docs/TIME.md).
+     * the next timer once nothing has come for as long as it is away (docs/TIME.md). A future of a class of its
+     * own has its {@code whenComplete} called as the wait starts, while the wait is half made: a {@code yield},
+     * a park, a {@code switchTo} or a close of a coroutine made there is refused ({@code IllegalStateException}).
      *
      * @param stage what to wait for
      * @param <T>   the type of its value

@@ -88,7 +88,11 @@ final class FutureWaits {
             // the callback first, then the queue, then the waiter, the last a call with none inside: a
             // stack overflow at any call leaves a callback with no queue (its post finds none), or an
             // empty queue with its callback, never a queue whose future has no callback
-            f.whenComplete(new Completion(this, f));
+            if (f.getClass() == CompletableFuture.class) {
+                f.whenComplete(new Completion(this, f));
+            } else {
+                whenCompleteOfItsOwn(f);
+            }
             q = new WaitQueue<>();
             if (soleFuture == null) {
                 soleFuture = f;
@@ -99,6 +103,33 @@ final class FutureWaits {
         }
         q.add(w);
         w.queue = q;
+    }
+
+    /**
+     * Registers the thread's callback on {@code f}, a future of a class of its own, whose {@code whenComplete}
+     * may be the user's code: the wait that calls it is half made meanwhile (its queue not there yet, for a
+     * select its other clauses not queued yet), so the calling context is marked {@link Context#REGISTERING}
+     * and the scheduler told {@link Scheduler#callbackOf}: a scheduling point or a close of another coroutine
+     * made there is refused before it runs anything (a completion it took in would wake nothing, and the
+     * wait would park for ever), as its clause or await then throws. What the context kept for its next
+     * scheduling point is kept on.
+     */
+    private void whenCompleteOfItsOwn(CompletableFuture<?> f) {
+        Scheduler s = Scheduler.current();
+        Context self = s.currentContext();
+        Throwable kept = self.pendingThrow;
+        CompletableFuture<?> outer = s.callbackOf;
+        self.pendingThrow = Context.REGISTERING;
+        s.callbackOf = f;
+        try {
+            f.whenComplete(new Completion(this, f));
+        } finally {
+            s.callbackOf = outer;
+            if (self.pendingThrow == Context.REGISTERING) {
+                // what it kept, or the mark of a clean-up a refused wait left unfinished meanwhile
+                self.pendingThrow = kept != null ? kept : self.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
+            }
+        }
     }
 
     /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */

@@ -159,6 +159,14 @@ final class Scheduler {
      */
     private boolean observingIdle;
 
+    /**
+     * The future of a class of its own whose {@code whenComplete} the library calls now, as a wait of the
+     * current context for it starts ({@link FutureWaits#add}); null otherwise. A {@code yield} or a
+     * {@code switchTo} with posts pending, and a close that would run another coroutine, read it before they
+     * run anything (the current context is marked {@link Context#REGISTERING} for the rest). Owner thread only.
+     */
+    CompletableFuture<?> callbackOf;
+
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
         Scheduler observing = OBSERVING_IDLE.get();
@@ -430,7 +438,7 @@ final class Scheduler {
     void yieldToPrevious() {
         schedulingPoints++;
         if (loop.hasPending()) {
-            loop.poll();
+            pollBeforeYield();
         }
         int n = runList.size();
         if (n <= 1) {
@@ -508,7 +516,40 @@ final class Scheduler {
         if (observingIdle) {
             throw refusedWhileObserving();
         }
+        if (callbackOf != null) {
+            throw refusedWhileRegistering(currentContext(), "switchTo");
+        }
         loop.poll();
+    }
+
+    /**
+     * The posts a {@code yield} runs first, unless it is made by the user's code in the {@code whenComplete} of a
+     * future that a wait of the caller starts on ({@link #callbackOf}): refused there before it runs any, since a
+     * post taken now (that future's completion) would find the wait half made and wake nothing. On the path of
+     * pending posts only, so that the yield stays as it was.
+     */
+    private void pollBeforeYield() {
+        if (callbackOf != null) {
+            throw refusedWhileRegistering(currentContext(), "yield");
+        }
+        loop.poll();
+    }
+
+    /**
+     * The refusal of {@code operation} (a scheduling point, or a close that would run another coroutine) to
+     * {@code self}, made by the user's code in the {@code whenComplete} of {@link #callbackOf}, a future of a
+     * class of its own that a wait of {@code self} starts on, e.g. {@code coroutine 'r' (state RUNNING) cannot
+     * yield inside the whenComplete of app.Job@1b6d3586, which coro calls as a wait for that future starts: …}.
+     * The future is named by its class and identity, not its {@code toString()}, whose own calls would be
+     * refused again.
+     */
+    IllegalStateException refusedWhileRegistering(Context self, String operation) {
+        CompletableFuture<?> f = callbackOf;
+        String future = f == null ? "a future" : f.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(f));
+        return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot " + operation
+                + " inside the whenComplete of " + future + ", which coro calls as a wait for that future starts:"
+                + " the wait is half made until it returns, and nothing could wake it rightly; a future's whenComplete"
+                + " must not yield, park, switch to or close a coroutine");
     }
 
     /**
@@ -597,6 +638,9 @@ final class Scheduler {
         }
         if (observingIdle) {
             throw refusedWhileObserving(); // it would run c, switching away from a context that does not run
+        }
+        if (callbackOf != null) {
+            throw refusedWhileRegistering(from, "close " + c.describe() + " (" + st + ")"); // it would run c
         }
         Throwable pending = c.pendingThrow;
         Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit

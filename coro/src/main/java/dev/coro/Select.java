@@ -207,7 +207,9 @@ public final class Select<R> {
      * thread: from then on its thread does not report a wait with nothing else to run as a deadlock
      * (docs/THREADS.md). A stage that is not its own future (a minimal stage) is made one once per
      * thread, so that the clauses built on it leave one callback on it: a thread without a scheduler
-     * gets one to keep that future in.
+     * gets one to keep that future in. A future of a class of its own has its {@code whenComplete} called as
+     * a run starts to wait, before the run's other clauses are queued: a {@code yield}, a park, a
+     * {@code switchTo} or a close of a coroutine made there is refused ({@code IllegalStateException}).
      *
      * @param stage the stage to wait for
      * @param f     what to make of its value
@@ -552,8 +554,12 @@ public final class Select<R> {
         winner = null;
         Clause<R> w;
         try {
-            for (int i = 0; i < count; i++) {
-                clauses[i].register(self, s);
+            if (completes) {
+                registerCompletionsFirst(self, s);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    clauses[i].register(self, s);
+                }
             }
             s.park(waiting);
             w = winner; // by field accesses alone, no call: the stack may be near its end
@@ -578,6 +584,27 @@ public final class Select<R> {
         assert w != null : self.describe() + " resumed from " + waiting + " with no clause fired";
         fired(); // its other clauses are out of their queues: the channels are let go before its function runs
         return w.result(self);
+    }
+
+    /**
+     * Registers every clause of a select that has {@code onComplete} clauses, those first: registering one may
+     * call the {@code whenComplete} of a future of a class of its own, the user's code, which must find no
+     * channel clause and no timer of this run queued yet. A send there to a channel of a receive clause (or a
+     * receive from one of a send clause) would otherwise complete the clause while its context still runs,
+     * the select then parking with its clause fired and its value taken, for ever; a completion there is posted
+     * and taken in once the select waits (a scheduling point there is refused: {@link FutureWaits#add}).
+     */
+    private void registerCompletionsFirst(Context self, Scheduler s) {
+        for (int i = 0; i < count; i++) {
+            if (clauses[i] instanceof CompleteClause<?, R> c) {
+                c.register(self, s);
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            if (!(clauses[i] instanceof CompleteClause<?, R>)) {
+                clauses[i].register(self, s);
+            }
+        }
     }
 
     /**
