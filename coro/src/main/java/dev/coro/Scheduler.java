@@ -1194,6 +1194,7 @@ final class Scheduler {
             connectedOwnerId = -1; // the cache says connected: handed back, so that a mark inside the run is made
             connectedOwner = null;
         }
+        CoroutineException uncarried = null;
         try {
             body.run();
             awaitCoroutines();
@@ -1202,7 +1203,7 @@ final class Scheduler {
             List<Throwable> others = new ArrayList<>();
             addKept(self, t, others);
             closeCoroutines(others);
-            suppressOthers(self, t, others);
+            uncarried = suppressOthers(self, t, others);
             throw t;
         } finally {
             virtualOpenedBy = null;
@@ -1212,6 +1213,25 @@ final class Scheduler {
             generatorsCreated += generators;
             channelsCreated += channels;
             semaphoresCreated += semaphores;
+            if (uncarried != null) {
+                handOver(uncarried);
+            }
+        }
+    }
+
+    /**
+     * Hands {@code report}, the failures of a virtual-time run that the exception it throws cannot carry
+     * ({@link #suppressOthers}), to the thread's uncaught-exception handler, once the run is over: its clock
+     * stopped and every coroutine of it ended, so that what the handler does with the library (a dump, a
+     * coroutine it creates, a sleep there) is the thread's, on the real clock, and outlives no run (a timer
+     * it set inside would be dropped as the clock stops, its sleeper never woken). A handler that throws is
+     * ignored, as the JVM ignores it.
+     */
+    private void handOver(CoroutineException report) {
+        try {
+            owner.getUncaughtExceptionHandler().uncaughtException(owner, report);
+        } catch (Throwable ignored) {
+            // as the JVM ignores a handler's failure; the run still throws its cause
         }
     }
 
@@ -1294,10 +1314,12 @@ final class Scheduler {
      * of them holds it already, as its cause or a suppressed one, so that adding it would make a cycle,
      * {@link #holds}) are not dropped: {@code cause} is still what the run throws, since its caller catches
      * it as it is, and they are handed to the thread's uncaught-exception handler, as failures nothing else
-     * can reach, in one {@link CoroutineException} caused by {@code cause} that holds them suppressed. A
-     * handler that throws is ignored, as the JVM ignores it.
+     * can reach, in one {@link CoroutineException} caused by {@code cause} that holds them suppressed, which
+     * the run hands over once it is over ({@link #handOver}).
+     *
+     * @return that report; null if {@code cause} carries them all
      */
-    private void suppressOthers(Context self, Throwable cause, List<Throwable> others) {
+    private CoroutineException suppressOthers(Context self, Throwable cause, List<Throwable> others) {
         List<Throwable> left = new ArrayList<>();
         boolean takesNone = false;
         for (Throwable other : others) {
@@ -1309,7 +1331,7 @@ final class Scheduler {
             }
         }
         if (left.isEmpty()) {
-            return;
+            return null;
         }
         int n = left.size();
         int m = others.size();
@@ -1323,11 +1345,7 @@ final class Scheduler {
                 + self.state() + ") of thread " + describe(owner) + ": its body threw " + SafeText.of(cause)
                 + ", " + why + " suppressed in this report instead", cause);
         left.forEach(report::addSuppressed);
-        try {
-            owner.getUncaughtExceptionHandler().uncaughtException(owner, report);
-        } catch (Throwable ignored) {
-            // as the JVM ignores a handler's failure; the run still throws cause
-        }
+        return report;
     }
 
     /**
