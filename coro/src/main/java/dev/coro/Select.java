@@ -221,7 +221,11 @@ public final class Select<R> {
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
         checkNotWaiting("onComplete");
-        Select<R> self = add(new CompleteClause<>(this, stage, Coroutine.futureOf(stage), Objects.requireNonNull(f, "f")));
+        CompletableFuture<T> future = Coroutine.futureOf(stage);
+        // again: the stage's toCompletableFuture() or whenComplete, the user's code, may have suspended the
+        // caller while another context ran this select, which may wait now
+        checkNotWaiting("onComplete");
+        Select<R> self = add(new CompleteClause<>(this, stage, future, Objects.requireNonNull(f, "f")));
         completes = true;
         return self;
     }
