@@ -126,8 +126,9 @@ final class FutureWaits {
         } finally {
             s.callbackOf = outer;
             if (self.pendingThrow == Context.REGISTERING) {
-                // what it kept, or the mark of a clean-up a refused wait left unfinished meanwhile
-                self.pendingThrow = kept != null ? kept : self.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
+                // what it kept, or the mark of a clean-up left unfinished (one a refused wait may have finished meanwhile)
+                self.pendingThrow = kept != null && kept != Context.CLEANUP_LEFT ? kept
+                        : self.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
             }
         }
     }

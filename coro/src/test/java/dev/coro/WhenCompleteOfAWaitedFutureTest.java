@@ -80,6 +80,7 @@ class WhenCompleteOfAWaitedFutureTest {
     @Test
     void everySchedulingPointAndACloseInTheWhenCompleteOfAnAwaitedFutureIsRefusedNamingTheOperation() {
         Hooked<String> f = new Hooked<>();
+        Hooked<String> g = new Hooked<>();
         List<String> log = new ArrayList<>();
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 0);
@@ -90,6 +91,7 @@ class WhenCompleteOfAWaitedFutureTest {
                 log.add(catchThrowable(() -> Coroutine.sleep(Duration.ofMillis(1))).getMessage());
                 log.add(catchThrowable(ch::receive).getMessage());
                 log.add(catchThrowable(other::close).getMessage());
+                log.add(catchThrowable(() -> Coroutine.await(g)).getMessage()); // a nested whenComplete, then its park
             };
             other.switchTo(); // its yield runs the awaiter, which parks: main runs next
             assertThat(other.state()).as("nothing ran it since its yield").isEqualTo(State.SUSPENDED);
@@ -100,6 +102,7 @@ class WhenCompleteOfAWaitedFutureTest {
             other.close();
             assertThat(ch.trySend(1)).as("no receiver left queued").isFalse();
             assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+            assertThat(Scheduler.current().loop.futureWaits().hasWaits(g)).as("no wait left on the nested future").isFalse();
             assertThat(Coroutine.nanoTime()).as("the refused sleep moved no clock").isZero();
         });
         assertThat(log).containsExactly(
@@ -107,6 +110,7 @@ class WhenCompleteOfAWaitedFutureTest {
                 refusal("coroutine 'awaiter'", "sleep 1.000 ms (t=1.000 ms on the virtual clock, 1.000 ms left)", f),
                 refusal("coroutine 'awaiter'", "receive from channel 'ch'", f),
                 refusal("coroutine 'awaiter'", "close coroutine 'other' (SUSPENDED)", f),
+                refusal("coroutine 'awaiter'", "await " + g, f),
                 "got done");
     }
 
