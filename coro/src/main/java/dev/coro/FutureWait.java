@@ -60,11 +60,15 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
 
     /**
      * Its future is complete: the thread's callback is posting the wake-up, and the idle spin that
-     * watches this wait sees the completion as soon as it is written, a post's latency earlier.
+     * watches this wait sees the completion as soon as it is written, a post's latency earlier. Not
+     * asked of a future whose {@code isDone()} may be the user's code ({@link FutureWaits#watchable}),
+     * which the thread waiting in its event loop, no context of it running, does not run: its post alone
+     * wakes the wait.
      */
     @Override
     public boolean completedAfar() {
-        return future.isDone();
+        CompletableFuture<?> f = future;
+        return FutureWaits.watchable(f) && f.isDone();
     }
 
     /**

@@ -133,6 +133,18 @@ final class FutureWaits {
         }
     }
 
+    /**
+     * Whether the thread, waiting in its event loop, may ask {@code f} whether it is complete: a plain
+     * future, or one of the library's own ({@link CoroutinePool}'s), whose {@code isDone()} is the JDK's or
+     * the library's. A future of a class of the user's may override it with code that uses coro, which
+     * there, no context running, would move a parked context as if it ran: such a future is only ever
+     * woken by its completion's post, which its callback sends as it completes.
+     */
+    static boolean watchable(CompletableFuture<?> f) {
+        Class<?> c = f.getClass();
+        return c == CompletableFuture.class || c.getEnclosingClass() == CoroutinePool.class;
+    }
+
     /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */
     void remove(Waiter w) {
         WaitQueue<Waiter> q = w.queue;
@@ -169,14 +181,14 @@ final class FutureWaits {
     boolean takeInCompleted() {
         boolean found = false;
         CompletableFuture<?> f = soleFuture;
-        if (f != null && f.isDone()) {
+        if (f != null && watchable(f) && f.isDone()) {
             completed(f);
             found = true;
         }
         if (!watched.isEmpty()) {
             ArrayList<CompletableFuture<?>> done = new ArrayList<>();
             watched.forEach((g, q) -> {
-                if (!q.isEmpty() && g.isDone()) {
+                if (!q.isEmpty() && watchable(g) && g.isDone()) {
                     done.add(g);
                 }
             });
