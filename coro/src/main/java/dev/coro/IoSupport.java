@@ -70,14 +70,15 @@ final class IoSupport extends IoBridge {
      * Why {@code self} could not start its wait, naming the caller, the wait and the state of what it
      * waits on (an {@link IoBridge.Operation}'s) as every refusal does: a channel closed meanwhile as a
      * {@link ClosedChannelException} still; anything else (the selector cannot be opened: no
-     * descriptor left) as an {@link IOException} whose cause it is.
+     * descriptor left) as an {@link IOException} whose cause it is, of its class if that is one of
+     * {@code java.net}'s ({@link IoBridge#failure}), as every failure of the network package.
      */
     private static IOException cannotRegister(Context self, Object operation, IOException e) {
         if (e instanceof ClosedChannelException) {
             return new ClosedChannelWait(self, operation);
         }
         String state = operation instanceof IoBridge.Operation o ? " (" + o.state() + ")" : "";
-        return new IOException(self.describe() + " cannot " + operation + state + ": " + SafeText.line(e), e);
+        return IoBridge.failure(self.describe() + " cannot " + operation + state + ": " + SafeText.line(e), e);
     }
 
     /**

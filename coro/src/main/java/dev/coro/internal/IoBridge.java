@@ -2,6 +2,14 @@ package dev.coro.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.ProtocolException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.channels.SelectableChannel;
 
 /**
@@ -54,6 +62,49 @@ public abstract class IoBridge {
          * @return the state, as the refusals of a call on it give it
          */
         String state();
+    }
+
+    /**
+     * The library's failure of a call whose JDK exception is {@code jdk}: {@code message} (the library's,
+     * naming the caller, the call, what it was made on and its state), {@code jdk} its cause, and of
+     * {@code jdk}'s own class when that is one of {@code java.net}'s public subclasses of
+     * {@link IOException} with a message constructor, {@link ConnectException}, {@link BindException},
+     * {@link NoRouteToHostException}, {@link PortUnreachableException}, {@link SocketException},
+     * {@link SocketTimeoutException}, {@link UnknownHostException} or {@link ProtocolException}, so that a
+     * {@code catch (ConnectException e)} written for {@code java.net.Socket} matches it. Of any other class
+     * (a plain {@code IOException}, a {@code java.nio.channels} exception such as
+     * {@code ClosedChannelException}, which takes no message, a subclass of one of those, the JDK's or a
+     * user's, whose constructors this cannot know) it is a plain {@link IOException}. The one place every
+     * failure of the network package that wraps a JDK exception is made.
+     *
+     * @param message the library's message
+     * @param jdk     the JDK's exception, the cause
+     * @return the failure to throw, of {@code jdk}'s class or a plain {@code IOException}
+     */
+    public static IOException failure(String message, IOException jdk) {
+        Class<?> c = jdk.getClass();
+        IOException f;
+        if (c == SocketException.class) {
+            f = new SocketException(message);
+        } else if (c == ConnectException.class) {
+            f = new ConnectException(message);
+        } else if (c == BindException.class) {
+            f = new BindException(message);
+        } else if (c == NoRouteToHostException.class) {
+            f = new NoRouteToHostException(message);
+        } else if (c == PortUnreachableException.class) {
+            f = new PortUnreachableException(message);
+        } else if (c == SocketTimeoutException.class) {
+            f = new SocketTimeoutException(message);
+        } else if (c == UnknownHostException.class) {
+            f = new UnknownHostException(message);
+        } else if (c == ProtocolException.class) {
+            f = new ProtocolException(message);
+        } else {
+            return new IOException(message, jdk);
+        }
+        f.initCause(jdk);
+        return f;
     }
 
     /**

@@ -51,8 +51,9 @@ final class ConnectionInput extends InputStream {
      * from another thread or on a closed connection, as that read does. The bytes it took from the
      * connection are in {@code b}, but a call that does not return cannot give their count: one that
      * fails after some were read says how many in its exception's message (with the same cause; one of
-     * a subclass of {@link IOException} is thrown unchanged, the count in an {@code IOException} added
-     * to its suppressed exceptions), and
+     * a subclass of {@link IOException}, such as the {@code SocketException} of a read a reset peer
+     * fails, is thrown unchanged, the count in an {@code IOException} added to its suppressed
+     * exceptions), and
      * one cut short part way (a {@code withTimeout} that expired, a close of the caller, or any other
      * failure thrown into it) adds an {@link IOException} saying how many to the suppressed exceptions
      * of what unwinds it (the signal: the cause of a {@code CoroutineTimeoutException}), as a write
@@ -209,7 +210,8 @@ final class ConnectionInput extends InputStream {
     /**
      * As {@link InputStream#transferTo(OutputStream)}; a null {@code out} is refused naming it. A call
      * that does not return says how many bytes it wrote to {@code out}: in its exception's message if
-     * a read of the connection fails part way, in an {@link IOException} added to the suppressed
+     * a read of the connection fails part way (as {@link #readNBytes(byte[], int, int)} says it: one
+     * of a subclass of {@code IOException} takes it in a suppressed one), in an {@link IOException} added to the suppressed
      * exceptions of what unwinds it if it is cut short part way or {@code out} fails (naming the bytes
      * read and being written to {@code out} then, of which {@code out} tells what it took).
      */

@@ -42,7 +42,10 @@ import java.util.Objects;
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
- * connection, with the JDK's exception as its cause; the connection's state is {@code failed} from
+ * connection, with the JDK's exception as its cause and of that exception's class when it is one of
+ * {@code java.net}'s ({@code SocketException}, {@code ConnectException} …: see {@code docs/NET.md}), so
+ * that a {@code catch (SocketException e)} written for {@code java.net.Socket} matches it, else a plain
+ * {@code IOException}; the connection's state is {@code failed} from
  * then on, and a read that finds the end of the stream after it throws rather than return -1 (the
  * kernel tells only the first call of a reset: a reader beside a writer told of it must not take it
  * for the peer's orderly end), unless a read had returned -1 before it: the peer's orderly end was
@@ -128,7 +131,9 @@ public final class TcpConnection implements Closeable {
      *                     JVM's sockets are IPv4 only), naming the caller and the
      *                     address (the socket is closed, a failure to close it suppressed in this exception);
      *                     for a host with several addresses, the first address's failure, the later
-     *                     ones' suppressed in it
+     *                     ones' suppressed in it; of the JDK's exception's class when that is one of
+     *                     {@code java.net}'s (a {@link java.net.ConnectException} if refused, a
+     *                     {@link java.net.NoRouteToHostException} if unreachable), its cause, else a plain one
      * @throws UnknownHostException if the host of an unresolved address has no address, or its look-up
      *                              failed, naming the caller, the address and the host, the resolver's
      *                              exception as its cause; no socket was opened
@@ -195,7 +200,7 @@ public final class TcpConnection implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
+            throw IoBridge.failure(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
         }
         IOException told = null; // a failure that names the caller and the connect already
         boolean waited = false; // whether the socket may be registered with the thread's selector
@@ -222,7 +227,7 @@ public final class TcpConnection implements Closeable {
             }
             return new TcpConnection(ch, io);
         } catch (IOException e) {
-            IOException f = e == told ? e : new IOException(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
+            IOException f = e == told ? e : IoBridge.failure(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
             abandon(io, ch, waited, f); // a failure to close it too is suppressed in f, which says what went wrong first
             throw f;
         } catch (UnsupportedAddressTypeException e) {
@@ -290,12 +295,15 @@ public final class TcpConnection implements Closeable {
      * @param dst the buffer to fill from its position
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
      *         connection still throws), -1 at the end of the stream
-     * @throws IOException           if the connection fails (a reset peer), is closed, or is closed while
+     * @throws IOException           if the connection fails (a reset peer: a {@link java.net.SocketException},
+     *                               the JDK's class), is closed, or is closed while
      *                               the caller waits, or the thread's selector fails while it waits (its
      *                               exception the cause); the message names the caller and the connection;
      *                               also at the end of the stream once a call has failed (the kernel
-     *                               tells only the first call of a reset), naming that failure, unless
-     *                               a read returned -1 before that failure (the peer's orderly end, read again)
+     *                               tells only the first call of a reset), naming that failure, of its class
+     *                               (its cause), unless a read returned -1 before that failure (the peer's
+     *                               orderly end, read again); of the JDK's exception's class when that is one
+     *                               of {@code java.net}'s, else a plain {@code IOException}
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
@@ -348,7 +356,11 @@ public final class TcpConnection implements Closeable {
      *            at all: nothing is written, but a closed connection or a shut output still throws)
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
      *                               closed while the caller waits, or the thread's selector fails while it
-     *                               waits (its exception the cause); the message names the caller and the connection
+     *                               waits (its exception the cause); the message names the caller and the connection;
+     *                               of the JDK's exception's class when that is one of {@code java.net}'s, else a
+     *                               plain {@code IOException} (the JDK's {@code SocketChannel} fails a write to a
+     *                               reset peer with a plain one, where {@code java.net.Socket} makes it a
+     *                               {@code SocketException})
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
@@ -540,11 +552,12 @@ public final class TcpConnection implements Closeable {
     /**
      * {@code e}, the failure of a {@code java.io} view's call that had done part of its work, saying
      * how much ({@code verb}, {@code done} and {@code after} as {@link #interrupted(String, String, String)}'s).
-     * A plain {@link IOException}, as the connection's own failures are, is made again with the count
+     * A plain {@link IOException}, as the connection's own failures are when the JDK's exception is of no
+     * {@code java.net} class ({@link IoBridge#failure}), is made again with the count
      * added to its message ({@code …; N of the M bytes of this read were read into the array before it
      * failed}), its cause, stack trace and suppressed exceptions the same. An exception of a subclass
-     * ({@code SocketException}, {@code ClosedChannelException}, {@code EOFException} …) is returned
-     * itself, so that a {@code catch} of its class still matches it and its message and cause are
+     * ({@code SocketException}, the connection's own failure of a reset read included, {@code ClosedChannelException},
+     * {@code EOFException} …) is returned itself, so that a {@code catch} of its class still matches it and its message and cause are
      * what its maker gave: the count goes in an {@link IOException} added to its suppressed
      * exceptions ({@code coroutine 'r' failed reading from connection A -> B (open): N of the M bytes
      * of this read were read into the array before it}), as a call cut short adds it to its signal's.
@@ -614,9 +627,9 @@ public final class TcpConnection implements Closeable {
         }
     }
 
-    /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause. */
+    /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause (of its class: {@link IoBridge#failure}). */
     private IOException notCounted(IOException e) {
-        return new IOException(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
+        return IoBridge.failure(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
                 + "): " + io.text(e), e);
     }
 
@@ -628,13 +641,14 @@ public final class TcpConnection implements Closeable {
 
     /**
      * A read found the end of the stream: -1, unless a call failed before (the kernel tells of a
-     * reset once, and reads the end of the stream after it), which this read reports instead; once
+     * reset once, and reads the end of the stream after it), which this read reports instead, of that
+     * failure's class if it is one of {@code java.net}'s ({@link IoBridge#failure}); once
      * a read has returned -1, the peer's orderly end was read, and later reads return -1 again.
      */
     private int end() throws IOException {
         drained = false;
         if (failure != null && !ended) {
-            throw new IOException(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
+            throw IoBridge.failure(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
                     + ", reported to an earlier call; the end of the stream that follows it is not the peer's", failure);
         }
         ended = true;
@@ -733,7 +747,9 @@ public final class TcpConnection implements Closeable {
      * socket: a peer that resets the connection afterwards still fails the next read, which does not
      * return -1 as at an orderly end.
      *
-     * @throws IOException           if the connection is closed or fails
+     * @throws IOException           if the connection is closed or fails, naming the caller, the connection and
+     *                               its state, of the JDK's exception's class when that is one of
+     *                               {@code java.net}'s (its cause), else a plain one
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public void shutdownOutput() throws IOException {
@@ -763,7 +779,9 @@ public final class TcpConnection implements Closeable {
      * @param <T>    the type of its value
      * @return this connection
      * @throws IOException                   if the connection is closed, or the JDK fails to set it; the
-     *                                       message names the caller, the option, the connection and its state
+     *                                       message names the caller, the option, the connection and its state;
+     *                                       of the JDK's exception's class when that is one of {@code java.net}'s
+     *                                       (a {@code SocketException}), its cause, else a plain one
      * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
      *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
      * @throws IllegalArgumentException      if {@code value} is not valid for the option, naming the caller, the
@@ -801,7 +819,9 @@ public final class TcpConnection implements Closeable {
      * @param <T>    the type of its value
      * @return its value
      * @throws IOException                   if the connection is closed, or the JDK fails to read it; the
-     *                                       message names the caller, the option, the connection and its state
+     *                                       message names the caller, the option, the connection and its state;
+     *                                       of the JDK's exception's class when that is one of {@code java.net}'s
+     *                                       (a {@code SocketException}), its cause, else a plain one
      * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
      *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
      * @throws IllegalStateException         if called from a thread other than the connection's
@@ -953,9 +973,9 @@ public final class TcpConnection implements Closeable {
         return failure == null ? s : s + ", failed";
     }
 
-    /** The failure of an option's {@code operation}: an option refused is no failure of the connection, so not recorded as one. */
+    /** The failure of an option's {@code operation} ({@link IoBridge#failure}): an option refused is no failure of the connection, so not recorded as one. */
     private IOException optionFailed(String operation, IOException e) {
-        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
+        return IoBridge.failure(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
     }
 
     /** The refusal of an option a TCP socket does not have, for {@code operation}: the JDK's names the option only. */
@@ -974,9 +994,12 @@ public final class TcpConnection implements Closeable {
         return io.text(m != null ? m : e);
     }
 
-    /** The failure of a call on the channel, naming the caller, the call and the connection; remembered (see {@link #failure}). */
+    /**
+     * The failure of a call on the channel, naming the caller, the call and the connection, of {@code e}'s
+     * class if it is one of {@code java.net}'s ({@link IoBridge#failure}); {@code e} remembered (see {@link #failure}).
+     */
     private IOException failed(String operation, IOException e) {
-        IOException f = new IOException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+        IOException f = IoBridge.failure(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + io.text(e), e);
         if (failure == null && !(e instanceof ClosedChannelException)) {
             failure = e; // a closed connection or a shut output is no failure of the connection

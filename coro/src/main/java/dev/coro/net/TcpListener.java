@@ -108,7 +108,9 @@ public final class TcpListener implements Closeable {
      * @return the listener, owned by the calling thread
      * @throws IOException if the address cannot be bound (in use, not local, an IPv6 address while the
      *                     JVM's sockets are IPv4 only), naming the caller and the address (the socket is
-     *                     closed, a failure to close it suppressed in this exception); an
+     *                     closed, a failure to close it suppressed in this exception), of the JDK's
+     *                     exception's class when that is one of {@code java.net}'s (a
+     *                     {@link java.net.BindException} if in use), its cause, else a plain one; an
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
@@ -166,7 +168,9 @@ public final class TcpListener implements Closeable {
      * @throws IOException if the address cannot be bound (in use by a listener bound without the
      *                     option, not local, an IPv6 address while the JVM's sockets are IPv4 only),
      *                     naming the caller, the address and the option (the socket is closed, a
-     *                     failure to close it suppressed in this exception); an
+     *                     failure to close it suppressed in this exception), of the JDK's exception's
+     *                     class when that is one of {@code java.net}'s (a {@link java.net.BindException}
+     *                     if in use), its cause, else a plain one; an
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws UnsupportedOperationException if {@code reusePort} and the platform's sockets lack
      *                                       {@code SO_REUSEPORT} (Windows), naming the caller, the
@@ -196,7 +200,7 @@ public final class TcpListener implements Closeable {
         try {
             ch = opener.open();
         } catch (IOException e) { // no descriptor left
-            throw new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
+            throw IoBridge.failure(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
         }
         try {
             if (reusePort) {
@@ -206,7 +210,7 @@ public final class TcpListener implements Closeable {
             ch.configureBlocking(false);
             return new TcpListener(ch, io);
         } catch (IOException e) {
-            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
+            IOException f = IoBridge.failure(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort) + ": " + io.text(e), e);
             close(ch, f);
             throw f;
         } catch (UnsupportedAddressTypeException e) {
@@ -257,7 +261,9 @@ public final class TcpListener implements Closeable {
      *                               thread's selector that a first wait opens (the listener stays open; the
      *                               thread's other contexts run before it is thrown, and if one of them
      *                               closes the listener, the accept fails as one on a closed listener
-     *                               does, the failure for want of descriptors suppressed)
+     *                               does, the failure for want of descriptors suppressed); a failure of the
+     *                               JDK's is of its exception's class when that is one of {@code java.net}'s,
+     *                               its cause, else a plain one
      * @throws IllegalStateException if called from a thread other than the listener's
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
      *                               (what arrives meanwhile waits in the backlog for the next accept)
@@ -359,16 +365,17 @@ public final class TcpListener implements Closeable {
      * thread's selector could not be opened), naming the caller, the listener and the
      * state it is in now: made after the scheduling point the failure makes, so that a listener another
      * context closed meanwhile is not called open. An accept on a listener closed so fails as one on a
-     * closed listener does, with {@code e} suppressed.
+     * closed listener does, with {@code e} suppressed. Of {@code e}'s class if it is one of
+     * {@code java.net}'s ({@link IoBridge#failure}).
      */
     private IOException acceptFailed(IOException e) {
         if (closed && !(e instanceof ClosedChannelException)) {
             ClosedChannelException c = new ClosedChannelException();
-            IOException f = new IOException(io.caller() + " cannot accept on " + name + " (closed): " + c, c);
+            IOException f = IoBridge.failure(io.caller() + " cannot accept on " + name + " (closed): " + c, c);
             f.addSuppressed(e);
             return f;
         }
-        return new IOException(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
+        return IoBridge.failure(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
                 + "): " + io.text(e) + (closed ? "" : outOfDescriptors(e)), e);
     }
 

@@ -66,7 +66,7 @@ class IoTimeoutTest {
     /**
      * {@code callWithTimeout} around a connection's reads, with no wrapping of their
      * {@code IOException}: a read in time gives its count, one cut short took nothing and leaves no
-     * wait, and a peer's reset comes out as the read's own {@code IOException}, not a wrapper of it.
+     * wait, and a peer's reset comes out as the read's own exception (a {@code SocketException}, the JDK's class), not a wrapper of it.
      */
     @Test
     void callWithTimeoutReadsAConnectionAndItsIOExceptionComesOutAsItIs() throws Exception {
@@ -103,7 +103,7 @@ class IoTimeoutTest {
             } catch (IOException e) {
                 log.add("then " + e.getClass().getSimpleName() + ": " + e.getMessage());
             }
-            assertThat(log).containsExactly("wrote 'xyz'", "read 'abc'", "timed out having read 0", "then IOException: main context"
+            assertThat(log).containsExactly("wrote 'xyz'", "read 'abc'", "timed out having read 0", "then SocketException: main context"
                     + " 'main' cannot read from " + name(server) + " (open): java.net.SocketException: Connection reset");
             assertThat(LoopProbe.ioWaits()).isZero();
         }

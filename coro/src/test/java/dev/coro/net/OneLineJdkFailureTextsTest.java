@@ -59,7 +59,7 @@ class OneLineJdkFailureTextsTest {
     void aBindThatFailsNamesTheJdksFailureOnOneLine() {
         BindException inUse = new BindException("Address already in use\r\nby another");
         FakeServerSocket socket = new FakeServerSocket(inUse, null);
-        assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, false, () -> socket)).isExactlyInstanceOf(IOException.class)
+        assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, false, () -> socket)).isExactlyInstanceOf(BindException.class)
                 .hasMessage(Callers.plainThread() + " cannot bind a listener to " + LOOPBACK
                         + ": java.net.BindException: Address already in use\\r\\nby another")
                 .hasCause(inUse);

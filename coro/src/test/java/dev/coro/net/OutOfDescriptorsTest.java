@@ -44,10 +44,10 @@ class OutOfDescriptorsTest {
                         + " (open): java.io.IOException: Too many open files; the process is out of file descriptors:"
                         + " the listener stays open, and accepts again once some are closed",
                 "listener after the failure: TcpListener[" + listener + ", open]",
-                // a socket cannot even be opened: the failure still names the caller and the address
-                "connect with none left: java.io.IOException: main context 'main' cannot connect to " + listener
+                // a socket cannot even be opened: the failure still names the caller and the address, of the JDK's class
+                "connect with none left: java.net.SocketException: main context 'main' cannot connect to " + listener
                         + ": java.net.SocketException: Too many open files",
-                "bind with none left: java.io.IOException: main context 'main' cannot bind a listener to /127.0.0.1:0"
+                "bind with none left: java.net.SocketException: main context 'main' cannot bind a listener to /127.0.0.1:0"
                         + ": java.net.SocketException: Too many open files",
                 // nor can the selector of a thread's first wait: the failure names the caller and the wait
                 "a first wait of a thread with none left: java.io.IOException: main context 'main' cannot"

@@ -14,6 +14,7 @@ import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -42,7 +44,10 @@ class ResetUnderParkedViewsTest {
      * reader runs first is told: its message gives the state {@code open}, the two others' {@code open,
      * failed}, and the cause of each is the reset or what follows it; the rest of each message is fixed.
      * The write behind the one parked part way wrote nothing, so its message gives no count; the
-     * reader's gives the three bytes it read.
+     * reader's gives the three bytes it read: in its message if it fails with a plain {@code IOException}
+     * (the writer was told of the reset first, whose JDK exception is a plain one), or, told first itself,
+     * in an {@code IOException} suppressed in the {@code SocketException} it fails with (the JDK's class
+     * of a reset read, kept so that a {@code catch (SocketException e)} matches).
      */
     @Test
     @Timeout(30)
@@ -55,6 +60,7 @@ class ResetUnderParkedViewsTest {
             OutputStream out = c.output();
             byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
             Map<String, String> failures = new TreeMap<>();
+            Map<String, IOException> thrown = new TreeMap<>();
             List<String> returned = new ArrayList<>();
             peer.write(bytes("abc"));
             List<Coroutine> parked = new ArrayList<>();
@@ -64,7 +70,7 @@ class ResetUnderParkedViewsTest {
                     case "behind" -> () -> out.write(new byte[100]); // waits for the writer's end
                     default -> () -> in.readNBytes(new byte[10], 0, 10); // takes abc and waits for more
                 };
-                Coroutine p = Coroutine.create(who, () -> call(who, call, failures, returned));
+                Coroutine p = Coroutine.create(who, () -> call(who, call, failures, thrown, returned));
                 while (!p.isFinished() && p.state() != State.PARKED) {
                     Coroutine.yield();
                 }
@@ -91,8 +97,18 @@ class ResetUnderParkedViewsTest {
             assertThat(failures.get("behind")).as("it wrote nothing, so gives no count")
                     .matches("coroutine 'behind' cannot write to " + quoted + state + "\\S.*")
                     .doesNotContain("bytes of this write");
-            assertThat(failures.get("reader")).matches("coroutine 'reader' cannot read from " + quoted + state
-                    + "\\S.*; 3 of the 10 bytes of this read were read into the array before it failed");
+            IOException reader = thrown.get("reader");
+            if (reader instanceof SocketException) { // told of the reset first: the JDK's class, the count suppressed in it
+                assertThat(reader).isExactlyInstanceOf(SocketException.class).hasCauseExactlyInstanceOf(SocketException.class)
+                        .hasMessage("coroutine 'reader' cannot read from " + connection + " (open): java.net.SocketException: Connection reset");
+                assertThat(reader.getSuppressed()).singleElement().asInstanceOf(InstanceOfAssertFactories.THROWABLE)
+                        .isExactlyInstanceOf(IOException.class).hasMessage("coroutine 'reader' failed reading from " + connection
+                                + " (open, failed): 3 of the 10 bytes of this read were read into the array before it");
+            } else { // the writer was told first: the end of the stream after it reports the writer's plain IOException
+                assertThat(reader).isExactlyInstanceOf(IOException.class);
+                assertThat(failures.get("reader")).matches("coroutine 'reader' cannot read from " + quoted + state
+                        + "\\S.*; 3 of the 10 bytes of this read were read into the array before it failed");
+            }
             assertThat(failures.values()).as("the first told of the reset finds the connection open, the others failed")
                     .filteredOn(m -> m.contains(" (open): ")).hasSize(1);
             int written = Integer.parseInt(failures.get("writer").replaceAll(".*; (\\d+) of the \\d+ bytes of this write.*", "$1"));
@@ -116,13 +132,15 @@ class ResetUnderParkedViewsTest {
         void call() throws IOException;
     }
 
-    /** Runs {@code call} of coroutine {@code who}, recording the message it fails with, or that it returned. */
-    private static void call(String who, ViewCall call, Map<String, String> failures, List<String> returned) {
+    /** Runs {@code call} of coroutine {@code who}, recording the exception it fails with and its message, or that it returned. */
+    private static void call(String who, ViewCall call, Map<String, String> failures, Map<String, IOException> thrown,
+                             List<String> returned) {
         try {
             call.call();
             returned.add(who);
         } catch (IOException e) {
             failures.put(who, e.getMessage());
+            thrown.put(who, e);
         }
     }
 }

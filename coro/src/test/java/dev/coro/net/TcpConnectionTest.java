@@ -804,7 +804,7 @@ class TcpConnectionTest {
     void aFailedBindOrConnectWhoseSocketFailsToCloseThrowsItsOwnFailureWithTheCloseFailureSuppressed() throws Exception {
         UnclosableServerSocket server = new UnclosableServerSocket();
         assertThatThrownBy(() -> TcpListener.bind(LOOPBACK, false, () -> server))
-                .isInstanceOf(IOException.class)
+                .isExactlyInstanceOf(java.net.BindException.class)
                 .hasMessage(Callers.plainThread() + " cannot bind a listener to " + LOOPBACK
                         + ": java.net.BindException: faked: Address already in use")
                 .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
@@ -817,7 +817,7 @@ class TcpConnectionTest {
         TcpConnection.opener = () -> socket;
         try {
             assertThatThrownBy(() -> TcpConnection.connect(address))
-                    .isInstanceOf(IOException.class)
+                    .isExactlyInstanceOf(java.net.ConnectException.class)
                     .hasMessage("main context 'main' cannot connect to " + address
                             + ": java.net.ConnectException: faked: Connection refused")
                     .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
