@@ -31,7 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code SocketException} …), so that the {@code catch} a user of {@code java.net.Socket} writes still
  * matches, with the library's message (the caller, the call, what it was made on and its state) and the
  * JDK's exception as its cause; a JDK exception of another class (the plain {@code IOException} of a
- * write to a reset peer) still gives a plain {@code IOException}. Each in main and in a coroutine. Before,
+ * write to a reset peer) still gives a plain {@code IOException}. Each in main and in a coroutine; the
+ * calls a real socket cannot be made to fail so, on sockets of the test's. Before,
  * every failure was a plain {@code IOException}, and {@code catch (ConnectException e)} matched none.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
@@ -247,7 +248,58 @@ class CatchingTheJdksNetExceptionsTest {
         }
     }
 
-    /** A connected socket whose write fails with {@code failure} and whose read finds the end of the stream. */
+    /**
+     * The calls a real loopback socket cannot be made to fail with a {@code java.net} exception keep its
+     * class as well: an option set or read, a shutdown of the output (on a socket of the test's) and an
+     * accept (the listener's, failed by the test), each with the library's message and the JDK's
+     * exception as its cause.
+     */
+    @Test
+    @Timeout(30)
+    void anOptionAShutdownAndAnAcceptThatTheJdkFailsWithASocketExceptionThrowOneNamingTheCallerAndTheCall() throws Exception {
+        SocketException refused = new SocketException("faked: Invalid argument");
+        ResetOnWrite socket = new ResetOnWrite(refused);
+        TcpConnection.opener = () -> socket;
+        TcpConnection c;
+        try {
+            c = TcpConnection.connect(new InetSocketAddress("127.0.0.1", 1));
+        } finally {
+            TcpConnection.opener = SocketChannel::open;
+        }
+        try (c) {
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.SO_KEEPALIVE, true)).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot set SO_KEEPALIVE of " + name(c) + " (open): java.net.SocketException:"
+                            + " faked: Invalid argument")
+                    .cause().isSameAs(refused);
+            assertThatThrownBy(() -> c.getOption(StandardSocketOptions.SO_KEEPALIVE)).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot get SO_KEEPALIVE of " + name(c) + " (open): java.net.SocketException:"
+                            + " faked: Invalid argument")
+                    .cause().isSameAs(refused);
+            assertThatThrownBy(c::shutdownOutput).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot shut down the output of " + name(c) + " (open): java.net.SocketException:"
+                            + " faked: Invalid argument")
+                    .cause().isSameAs(refused);
+        }
+        SocketException aborted = new SocketException("faked: Software caused connection abort");
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            TcpListener.accepter = channel -> {
+                throw aborted;
+            };
+            try {
+                assertThatThrownBy(listener::accept).isExactlyInstanceOf(SocketException.class)
+                        .hasMessage("main context 'main' cannot accept on listener " + listener.localAddress()
+                                + " (open): java.net.SocketException: faked: Software caused connection abort")
+                        .cause().isSameAs(aborted);
+            } finally {
+                TcpListener.accepter = ServerSocketChannel::accept;
+            }
+        }
+    }
+
+    /**
+     * A connected socket whose write fails with {@code failure} and whose read finds the end of the stream;
+     * its shutdown of the output and its option {@code SO_KEEPALIVE}, set or read, fail with {@code failure} too.
+     */
     private static final class ResetOnWrite extends StubSocketChannel {
         private final IOException failure;
 
@@ -275,8 +327,21 @@ class CatchingTheJdksNetExceptionsTest {
         }
 
         @Override
-        public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) {
-            return this;
+        public <T> SocketChannel setOption(java.net.SocketOption<T> name, T value) throws IOException {
+            if (name == StandardSocketOptions.SO_KEEPALIVE) {
+                throw failure;
+            }
+            return this; // TCP_NODELAY, set as the connection is made
+        }
+
+        @Override
+        public <T> T getOption(java.net.SocketOption<T> name) throws IOException {
+            throw failure;
+        }
+
+        @Override
+        public SocketChannel shutdownOutput() throws IOException {
+            throw failure;
         }
 
         @Override
