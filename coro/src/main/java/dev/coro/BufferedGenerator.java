@@ -60,9 +60,14 @@ final class BufferedGenerator<T> extends Generator<T> {
     private static final int FIRST_ROOM = 1024;
 
     BufferedGenerator(String name, int n, Body<T, Void> body) {
+        this(name, n, body, new Object[Math.min(n, FIRST_ROOM)]);
+    }
+
+    /** With its first array made before the generator is: a failure to make it (no memory left) counts no creation. */
+    private BufferedGenerator(String name, int n, Body<T, Void> body, Object[] values) {
         super(name, body);
         this.n = n;
-        this.values = new Object[Math.min(n, FIRST_ROOM)];
+        this.values = values;
     }
 
     /**

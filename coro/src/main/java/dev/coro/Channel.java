@@ -170,8 +170,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     + ": the capacity must be 0 (rendezvous) or more");
         }
         if (permit == null) {
-            scheduler.channelsCreated++;
             this.buffer = new Fifo<>();
+            scheduler.channelsCreated++; // counted once it is made: one that failed for want of memory numbers none
         } else {
             this.buffer = new Fifo<>(permit, capacity);
         }

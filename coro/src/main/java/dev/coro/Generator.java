@@ -283,7 +283,6 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         this.home = s.weakly;
         this.owner = s.owner;
         this.name = name != null ? name : defaultName(s);
-        s.generatorsCreated++;
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         // one emitter class per kind, so that each emit call site stays monomorphic; a read-ahead
@@ -303,6 +302,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
                 ended = true;
             }
         });
+        s.generatorsCreated++; // counted once it is made: one that failed for want of memory numbers none
     }
 
     /**

@@ -421,14 +421,14 @@ final class Scheduler {
             runList.add(main);
             current = 0;
         }
-        created++;
         Context creator = runList.get(current);
-        Context co = new Context(this, creator, name, created, body);
+        Context co = new Context(this, creator, name, created + 1, body);
         if (sleepers) {
             co.sleep = new Sleep(co);
         }
         co.stack = engine.newStack(co);
         runList.add(co);
+        created++; // counted once it is made: a creation that failed for want of memory numbers none
         if (Monitoring.jfr) {
             CoroutineStart.record(co, creator);
         }

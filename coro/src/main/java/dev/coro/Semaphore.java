@@ -83,9 +83,9 @@ public final class Semaphore {
             throw new IllegalArgumentException(s.currentContext().describe() + " cannot create semaphore '"
                     + SafeText.name(this.name) + "' with " + permits + " permits: it needs 1 or more");
         }
-        s.semaphoresCreated++;
         this.count = permits;
         this.permits = new Channel<>(this.name + CHANNEL_SUFFIX, permits, PERMIT); // full: every permit free
+        s.semaphoresCreated++; // counted once it is made: one that failed for want of memory numbers none
     }
 
     /**
