@@ -193,24 +193,40 @@ final class RunList {
     /** Grows the bit sets to hold {@code n} entries, adding levels until the top one is one word. */
     private void ensureBits(int n) {
         int words = (n + 63) >>> 6;
+        if (words > levels[0].length) {
+            growBits(words);
+        }
+    }
+
+    /**
+     * {@link #ensureBits} when level 0 must grow to {@code words} words. The grown levels are made whole
+     * before the one write that puts them in place: an {@link OutOfMemoryError} at any of their
+     * allocations leaves the index as it was (a level grown without the level above it that its length
+     * needs, or a level added empty, would break every search and every later growth).
+     */
+    private void growBits(int words) {
+        long[][] old = levels;
+        long[][] made = new long[8][]; // 64^8 entries: no list needs more levels
         for (int level = 0; ; level++) {
-            if (level == levels.length) {
-                long[] below = levels[level - 1];
-                levels = Arrays.copyOf(levels, level + 1);
-                levels[level] = new long[Math.max(1, (below.length + 63) >>> 6)];
+            long[] bits = level < old.length ? old[level] : null;
+            long[] grown;
+            if (bits == null) {
+                grown = new long[Math.max(1, words)];
                 // the level below was the top, one word, until it grew just now: only its word 0 may have a bit
-                if (below[0] != 0) {
-                    levels[level][0] = 1;
+                if (made[level - 1][0] != 0) {
+                    grown[0] = 1;
                 }
+            } else if (words > bits.length) {
+                grown = Arrays.copyOf(bits, Math.max(words, bits.length * 2));
+            } else {
+                grown = bits;
             }
-            long[] bits = levels[level];
-            if (words > bits.length) {
-                levels[level] = Arrays.copyOf(bits, Math.max(words, bits.length * 2));
-            }
-            if (levels[level].length == 1) {
+            made[level] = grown;
+            if (grown.length == 1) {
+                levels = Arrays.copyOf(made, level + 1);
                 return;
             }
-            words = (levels[level].length + 63) >>> 6;
+            words = (grown.length + 63) >>> 6;
         }
     }
 }

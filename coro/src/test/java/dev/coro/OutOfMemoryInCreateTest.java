@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Timeout;
  * An {@link OutOfMemoryError} at any allocation of {@code Coroutine.create} leaves the thread's scheduler as it
  * was: the failed creation counts for nothing, the coroutines created before run to their end, and the next
  * creation succeeds and is numbered on from them. Each allocation of the creation is made to fail in turn
- * ({@link AllocationFailingCopy}), where the run list grows (its 9th entry).
+ * ({@link AllocationFailingCopy}), where the run list grows (its 9th entry, and its 65th, where its index of
+ * runnable entries gains a level).
  */
 @Timeout(60)
 class OutOfMemoryInCreateTest {
@@ -19,6 +20,11 @@ class OutOfMemoryInCreateTest {
     @Test
     void anAllocationFailingAnywhereInTheCreateOfTheRunListsNinthEntryLeavesTheListWhole() throws Throwable {
         AllocationFailingCopy.run(Scenario.class, "ninth");
+    }
+
+    @Test
+    void anAllocationFailingAnywhereInTheCreateOfTheRunListsSixtyFifthEntryLeavesItsIndexWhole() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "sixtyFifth");
     }
 
     /** Runs in the copy: each allocation of one creation fails in turn, each time on a fresh thread. */
@@ -29,6 +35,10 @@ class OutOfMemoryInCreateTest {
 
         static void ninth() throws InterruptedException {
             failEachAllocationOfACreateAfter(7); // main and 7 coroutines: the list's first 8 entries
+        }
+
+        static void sixtyFifth() throws InterruptedException {
+            failEachAllocationOfACreateAfter(63);
         }
 
         private static void failEachAllocationOfACreateAfter(int before) throws InterruptedException {
