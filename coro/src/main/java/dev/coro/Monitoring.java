@@ -54,20 +54,23 @@ final class Monitoring {
     private Monitoring() {
     }
 
-    /** Registers the new scheduler {@code s}; the first one turns on what the properties ask for. */
-    static void add(Scheduler s) {
-        boolean first;
+    /**
+     * Registers the new scheduler {@code s}, whole or not at all: an {@link OutOfMemoryError} leaves it out.
+     * The caller then calls {@link #firstScheduler()} if it was the JVM's first.
+     *
+     * @return whether it is the first scheduler registered
+     */
+    static boolean add(Scheduler s) {
+        WeakReference<Scheduler> entry = new WeakReference<>(s); // first: the list's growth is the last allocation
         synchronized (ALL) {
             if (ALL.size() >= pruneAt) {
                 prune();
                 pruneAt = Math.max(64, 2 * ALL.size());
             }
-            ALL.add(new WeakReference<>(s));
-            first = !started;
+            ALL.add(entry);
+            boolean first = !started;
             started = true;
-        }
-        if (first) {
-            firstScheduler();
+            return first;
         }
     }
 
@@ -101,7 +104,8 @@ final class Monitoring {
         }
     }
 
-    private static void firstScheduler() {
+    /** Turns on what the properties ask for; called once, when the first scheduler was registered ({@link #add}). */
+    static void firstScheduler() {
         try {
             FlightRecorderListener l = new FlightRecorderListener() {
                 @Override

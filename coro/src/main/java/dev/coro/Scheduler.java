@@ -179,12 +179,28 @@ final class Scheduler {
             return s;
         }
         s = new Scheduler(self);
-        CURRENT.set(s);
-        Monitoring.add(s);
-        dropEndedWorkers();
-        if (self instanceof ForkJoinWorkerThread) {
-            WORKERS.put(self.threadId(), s);
+        boolean worker = self instanceof ForkJoinWorkerThread;
+        boolean first;
+        try {
+            // each may fail for want of memory, and a thread-local's set may fail after it stored the value:
+            // then the thread has no scheduler, as before, and makes one at its next use, instead of keeping
+            // one that the dumps, the JMX view and the blocked-loop detector never list
+            if (worker) {
+                WORKERS.put(self.threadId(), s);
+            }
+            CURRENT.set(s);
+            first = Monitoring.add(s);
+        } catch (Throwable e) {
+            CURRENT.remove();
+            if (worker) {
+                WORKERS.remove(self.threadId(), s);
+            }
+            throw e;
         }
+        if (first) {
+            Monitoring.firstScheduler();
+        }
+        dropEndedWorkers();
         return s;
     }
 

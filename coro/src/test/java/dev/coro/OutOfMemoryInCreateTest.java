@@ -9,13 +9,19 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * An {@link OutOfMemoryError} at any allocation of {@code Coroutine.create} leaves the thread's scheduler as it
- * was: the failed creation counts for nothing, the coroutines created before run to their end, and the next
- * creation succeeds and is numbered on from them. Each allocation of the creation is made to fail in turn
- * ({@link AllocationFailingCopy}), where the run list grows (its 9th entry, and its 65th, where its index of
- * runnable entries gains a level).
+ * was: the failed creation counts for nothing, the coroutines created before run to their end, the next
+ * creation succeeds and is numbered on from them, and the thread's scheduler is listed for the dumps. Each
+ * allocation of the creation is made to fail in turn ({@link AllocationFailingCopy}), at the thread's first
+ * creation (which makes its scheduler) and where the run list grows (its 9th entry, and its 65th, where its
+ * index of runnable entries gains a level).
  */
 @Timeout(60)
 class OutOfMemoryInCreateTest {
+
+    @Test
+    void anAllocationFailingAnywhereInAThreadsFirstCreateLeavesNoSchedulerHalfMade() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "first");
+    }
 
     @Test
     void anAllocationFailingAnywhereInTheCreateOfTheRunListsNinthEntryLeavesTheListWhole() throws Throwable {
@@ -31,6 +37,10 @@ class OutOfMemoryInCreateTest {
     static final class Scenario {
 
         private Scenario() {
+        }
+
+        static void first() throws InterruptedException {
+            failEachAllocationOfACreateAfter(0);
         }
 
         static void ninth() throws InterruptedException {
@@ -94,6 +104,7 @@ class OutOfMemoryInCreateTest {
             made.add(extra);
 
             Scheduler s = Scheduler.current();
+            assertThat(Monitoring.live()).as("the schedulers listed for the dumps").contains(s);
             assertRunListWhole(s.runList);
             for (int i = 0; i < made.size(); i++) {
                 assertThat(made.get(i).name()).isEqualTo("coroutine-" + (i + 1));
