@@ -622,7 +622,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             throw rejected(op);
         }
         task.worker = target;
-        target.loop().post(() -> target.accept(task));
+        // the task is its own post: nothing is allocated once the body is counted live on target, so an
+        // OutOfMemoryError cannot leave a count for a body never posted, which close() would wait for for good
+        target.loop().inbox.postAsNode(task); // refused only once target's loop ended, as a post is
         Scheduler s = Scheduler.currentOrNull();
         if (s != null) {
             s.connected = true; // a body handed to another thread, which may use the caller's channels: an exchange
@@ -813,8 +815,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private record Failure(String where, Throwable thrown) {
     }
 
-    /** A submitted body and its future (null for {@link #execute}). */
-    private static final class Task {
+    /**
+     * A submitted body and its future (null for {@link #execute}); its own post to the thread it is handed to
+     * ({@link Posted}), which then accepts it.
+     */
+    private static final class Task implements Posted {
         /** Its coroutine's name; null for the default one. */
         final String name;
         final Supplier<?> body;
@@ -829,6 +834,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile Worker worker;
         /** Its coroutine while the body runs (set and cleared on its thread); null before and after. */
         volatile Context context;
+        /** The post below it in its thread's inbox. */
+        private Posted next;
 
         @SuppressWarnings("unchecked")
         Task(String name, Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
@@ -838,6 +845,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             this.seq = seq;
             this.order = order;
             this.op = op;
+        }
+
+        @Override
+        public Posted nextPosted() {
+            return next;
+        }
+
+        @Override
+        public void nextPosted(Posted next) {
+            this.next = next;
+        }
+
+        /** On the thread it was handed to: it arrives there. */
+        @Override
+        public void runPosted() {
+            worker.accept(this);
         }
     }
 
