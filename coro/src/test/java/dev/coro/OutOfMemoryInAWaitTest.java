@@ -1,0 +1,211 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * An {@link OutOfMemoryError} at any allocation of a coroutine's wait (a sleep, a {@code withTimeout}, a send
+ * that parks, a select, a join, an await) leaves no part of the wait behind: the coroutine goes on, its next
+ * wait of the same kind works, and the others wake as they would have, with no value lost or taken twice.
+ * Each allocation of the waiting coroutine is made to fail in turn ({@link AllocationFailingCopy}), each time on
+ * a fresh thread; what the others allocate meanwhile does not fail.
+ */
+@Timeout(60)
+class OutOfMemoryInAWaitTest {
+
+    @Test
+    void aSleepThatFailedForWantOfMemoryLeavesNoTimerAndTheNextSleepsAndTheOthersWakeOnTime() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "sleep");
+    }
+
+    @Test
+    void aWithTimeoutThatFailedForWantOfMemoryLeavesNoScopeAndTheNextTimesOut() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "withTimeout");
+    }
+
+    @Test
+    void aSendThatFailedForWantOfMemoryBeforeAReceiverCameDeliversNothingAndTheNextSendsDeliverInOrder() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "parkedSend");
+    }
+
+    @Test
+    void aSelectOfTwentyChannelsThatFailedForWantOfMemoryLeavesNoClauseWaitingAndTheNextTakesTheValueOnce() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "select");
+    }
+
+    @Test
+    void aJoinThatFailedForWantOfMemoryLeavesNoJoinWaitingAndTheNextJoinEnds() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "join");
+    }
+
+    @Test
+    void anAwaitThatFailedForWantOfMemoryLeavesNoCallbackWaitingAndTheNextAwaitTakesTheValue() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "await");
+    }
+
+    /** Runs in the copy. */
+    static final class Scenario {
+
+        private Scenario() {
+        }
+
+        /** Whether the allocation being made is the calling coroutine's: what runs while it waits does not count. */
+        private static BooleanSupplier here() {
+            Context c = Coroutine.current().context;
+            return () -> {
+                try {
+                    Scheduler s = Scheduler.currentOrNull();
+                    return s != null && s.currentContext() == c;
+                } catch (RuntimeException e) {
+                    return false; // asked in the middle of a switch
+                }
+            };
+        }
+
+        static void sleep() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                boolean[] failed = new boolean[1];
+                List<String> log = new ArrayList<>();
+                VirtualTime.run(() -> {
+                    Coroutine a = Coroutine.create("a", () -> {
+                        Coroutine.sleep(Duration.ofMillis(10));
+                        log.add("a " + Coroutine.nanoTime());
+                    });
+                    Coroutine b = Coroutine.create("b", () -> {
+                        failed[0] = AllocationFailures.failing(k, here(), () -> Coroutine.sleep(Duration.ofMillis(20)));
+                        log.add("b1 " + failed[0]);
+                        Coroutine.sleep(Duration.ofMillis(30));
+                        log.add("b2 " + Coroutine.nanoTime());
+                    });
+                    a.join();
+                    b.join();
+                });
+                assertThat(log).contains("a 10000000");
+                // failed before its timer was due: no time passed; after (as its park ended): the 20 ms passed
+                assertThat(log.get(log.size() - 1)).isIn(failed[0] ? List.of("b2 30000000", "b2 50000000") : List.of("b2 50000000"));
+                return failed[0];
+            });
+        }
+
+        static void withTimeout() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                boolean[] failed = new boolean[1];
+                List<String> log = new ArrayList<>();
+                VirtualTime.run(() -> {
+                    Coroutine b = Coroutine.create("b", () -> {
+                        failed[0] = AllocationFailures.failing(k, here(),
+                                () -> Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.sleep(Duration.ofMillis(1))));
+                        try {
+                            Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.sleep(Duration.ofMillis(10)));
+                        } catch (CoroutineTimeoutException e) {
+                            log.add("timed out");
+                        }
+                        Coroutine.sleep(Duration.ofMillis(10));
+                        log.add("slept");
+                    });
+                    b.join();
+                });
+                assertThat(log).containsExactly("timed out", "slept");
+                return failed[0];
+            });
+        }
+
+        static void parkedSend() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                Channel<Integer> c = new Channel<>(0);
+                boolean[] failed = new boolean[1];
+                List<Object> got = new ArrayList<>();
+                Coroutine s = Coroutine.create("s", () -> {
+                    failed[0] = AllocationFailures.failing(k, here(), () -> c.send(1));
+                    if (failed[0]) {
+                        c.send(1);
+                    }
+                    c.send(2);
+                });
+                Coroutine r = Coroutine.create("r", () -> {
+                    got.add(c.receive());
+                    got.add(c.receive());
+                });
+                s.join();
+                r.join();
+                assertThat(got).containsExactly(1, 2);
+                return failed[0];
+            });
+        }
+
+        static void select() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                List<Channel<Integer>> cs = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    cs.add(new Channel<>(0));
+                }
+                boolean[] failed = new boolean[1];
+                List<Object> got = new ArrayList<>();
+                Coroutine s = Coroutine.create("s", () -> {
+                    Runnable op = () -> {
+                        Select<Integer> sel = new Select<>();
+                        for (Channel<Integer> c : cs) {
+                            sel.onReceive(c, v -> v);
+                        }
+                        got.add(sel.select());
+                    };
+                    failed[0] = AllocationFailures.failing(k, here(), op);
+                    if (failed[0]) {
+                        op.run();
+                    }
+                });
+                Coroutine r = Coroutine.create("r", () -> cs.get(7).send(7));
+                s.join();
+                r.join();
+                assertThat(got).containsExactly(7);
+                return failed[0];
+            });
+        }
+
+        static void join() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                Channel<Integer> gate = new Channel<>(0);
+                Coroutine t = Coroutine.create("t", () -> gate.receive());
+                boolean[] failed = new boolean[1];
+                List<String> log = new ArrayList<>();
+                Coroutine j = Coroutine.create("j", () -> {
+                    failed[0] = AllocationFailures.failing(k, here(), t::join);
+                    t.join();
+                    log.add("joined");
+                });
+                Coroutine.yield();
+                gate.send(1);
+                j.join();
+                assertThat(log).containsExactly("joined");
+                assertThat(Scheduler.current().joinWaits()).isZero();
+                return failed[0];
+            });
+        }
+
+        static void await() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                CompletableFuture<Integer> f = new CompletableFuture<>();
+                boolean[] failed = new boolean[1];
+                List<Object> got = new ArrayList<>();
+                Coroutine r = Coroutine.create("r", () -> {
+                    failed[0] = AllocationFailures.failing(k, here(), () -> got.add(Coroutine.await(f)));
+                    if (failed[0]) {
+                        got.add(Coroutine.await(f));
+                    }
+                });
+                Coroutine.yield();
+                f.complete(5);
+                r.join();
+                assertThat(got).containsExactly(5);
+                return failed[0];
+            });
+        }
+    }
+}
