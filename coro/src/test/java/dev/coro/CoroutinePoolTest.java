@@ -962,12 +962,19 @@ class CoroutinePoolTest {
             throw new IllegalStateException("executed second");
         });
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(failing));
+        // a submit after the execute: a report that put every submit's failure before every execute's, or after,
+        // would not keep the order of submission
+        CompletableFuture<Object> third = pool.submit(() -> {
+            throw new IllegalStateException("submitted third");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(third).exceptionally(e -> null)));
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
                         + "-0', running the body of submit #1, threw java.lang.IllegalStateException: submitted first;"
-                        + " 1 more failure suppressed");
-        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("executed second");
+                        + " 2 more failures suppressed");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("executed second", "submitted third");
     }
 
     @Test
