@@ -286,6 +286,8 @@ class BadCallsTest {
      * The input view keeps no mark: {@code reset()} fails as {@code InputStream} says, but with an
      * {@code IOException} naming the caller, the call, the connection and its state, and what to do
      * (the JDK's text is only "mark/reset not supported"); nothing is read, and the connection stays usable.
+     * From another thread {@code markSupported()} answers false, and {@code mark} and {@code reset} are refused
+     * naming that thread, the call and the owner thread, as a read is.
      */
     @Test
     void aResetOfTheInputViewFailsNamingTheCallerTheConnectionAndItsState() throws Exception {
@@ -300,6 +302,22 @@ class BadCallsTest {
                     .hasMessage("main context 'main' cannot reset the input of " + name(server)
                             + " (open): it keeps no mark (markSupported() is false); read through a"
                             + " BufferedInputStream to mark and reset");
+
+            List<String> fromAnotherThread = new ArrayList<>();
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+                fromAnotherThread.add("markSupported: " + in.markSupported());
+                fromAnotherThread.add(refusal(() -> in.mark(16)));
+                fromAnotherThread.add(refusal(in::reset));
+            });
+            t.join();
+            String intruder = "IllegalStateException: thread 'intruder' (#" + t.threadId() + ") cannot ";
+            String owner = " (open): it belongs to thread '" + Thread.currentThread().getName() + "' (#"
+                    + Thread.currentThread().threadId() + ")";
+            assertThat(fromAnotherThread).as("mark and reset are refused from another thread, as a read is").containsExactly(
+                    "markSupported: false",
+                    intruder + "mark the input of " + name(server) + owner,
+                    intruder + "reset the input of " + name(server) + owner);
+
             client.output().write(new byte[] {'o', 'k'});
             assertThat(in.readNBytes(2)).as("the connection still works").isEqualTo(new byte[] {'o', 'k'});
         }
