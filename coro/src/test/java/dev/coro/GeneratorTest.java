@@ -264,6 +264,8 @@ class GeneratorTest {
         assertThat(total.send(5)).isEqualTo(5);
         assertThat(total.send(2)).isEqualTo(7);
         assertThat(total.next()).as("next() replies null").isEqualTo(107);
+        assertThat(total.hasNext()).isTrue();
+        assertThat(total.next()).as("hasNext() replies null").isEqualTo(207);
         total.close();
         assertThat(total.state()).isEqualTo(State.CLOSED);
     }
