@@ -515,18 +515,22 @@ class VirtualTimeTest {
         Coroutine before = Coroutine.create(() -> { });
         Coroutine.yield();
         Channel<Integer> kept = new Channel<>(1);
+        Semaphore keptPermits = new Semaphore(1);
         List<String> first = unnamedProgram();
         List<String> second = unnamedProgram();
-        assertThat(first).containsExactly("coroutine-1 sends 1 through channel-1 from generator-1", "main got 1",
+        assertThat(first).containsExactly("permits of semaphore-1",
+                "coroutine-1 sends 1 through channel-1 from generator-1", "main got 1",
                 "[1] coroutine 'coroutine-2': PARKED, waits to receive from channel 'channel-2'",
                 "coroutine 'coroutine-2' timed out at 100 ms");
         assertThat(second).isEqualTo(first);
         assertThat(before.name()).isEqualTo("coroutine-1");
         assertThat(kept.name()).isEqualTo("channel-1");
+        assertThat(keptPermits.name()).isEqualTo("semaphore-1");
         assertThat(Coroutine.create(() -> { }).name()).as("counting the thread's creations, those of the runs too")
                 .isEqualTo("coroutine-6");
         assertThat(new Channel<Integer>(0).name()).isEqualTo("channel-6");
         assertThat(Generator.of(out -> { }).name()).isEqualTo("generator-3");
+        assertThat(new Semaphore(1).name()).isEqualTo("semaphore-4");
     }
 
     /** A program whose coroutines, channels and generator take the default names; returns its trace. */
@@ -536,6 +540,7 @@ class VirtualTimeTest {
             Channel<Integer> numbers = new Channel<>(0);
             Channel<Integer> never = new Channel<>(0);
             Generator<Integer> g = Generator.of(out -> out.emit(1));
+            trace.add("permits of " + new Semaphore(1).name());
             Coroutine.create(() -> {
                 int v = g.next();
                 trace.add(Coroutine.current().name() + " sends " + v + " through " + numbers.name() + " from " + g.name());
