@@ -124,6 +124,28 @@ class CoroutinePoolTest {
         }
     }
 
+    /**
+     * A pool started by a daemon thread, in a coroutine of it, has daemon threads of that thread's
+     * priority: the pool's threads take the starting owner thread's daemon status, whichever it is.
+     */
+    @Test
+    @Timeout(60)
+    void aPoolStartedByADaemonThreadHasDaemonThreadsOfItsPriority() {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        Thread starter = Thread.ofPlatform().name("daemon-starter").daemon(true).priority(Thread.NORM_PRIORITY - 2)
+                .unstarted(() -> {
+                    CoroutinePool[] started = {null};
+                    Coroutine.create("starter", () -> started[0] = CoroutinePool.start(1)).switchTo();
+                    try (CoroutinePool pool = started[0]) {
+                        Thread poolThread = Coroutine.await(pool.submit(() -> Scheduler.current().owner));
+                        seen.add("daemon " + poolThread.isDaemon() + ", priority " + poolThread.getPriority());
+                    }
+                });
+        starter.start();
+        Peer.join(starter);
+        assertThat(seen).containsExactly("daemon true, priority " + (Thread.NORM_PRIORITY - 2));
+    }
+
     @Test
     @Timeout(60)
     void aPoolStartedInACoroutineHasThreadsOfTheOwnerThreadsDaemonStatusPriorityAndGroupOnBothEngines() {
