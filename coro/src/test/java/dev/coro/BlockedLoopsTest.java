@@ -190,6 +190,48 @@ class BlockedLoopsTest {
                 + " or that of the generator body it is inside");
     }
 
+    /**
+     * The first failure the detector survives (a log handler that throws at a report) is printed to
+     * standard error, with what threw and what it threw; the later ones are not.
+     */
+    @Test
+    @Timeout(30)
+    void theFirstFailureOfALogHandlerIsPrintedToStandardErrorAndTheLaterOnesAreNot() throws Exception {
+        Coroutine other = Coroutine.create("other", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        Watchdog w = Watchdog.unstarted(Duration.ofMillis(100));
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        java.lang.reflect.Field printed = Watchdog.class.getDeclaredField("failurePrinted");
+        printed.setAccessible(true);
+        boolean printedBefore = printed.getBoolean(null); // once per JVM: an earlier test may have printed it
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        AtomicInteger thrown = new AtomicInteger();
+        long t = System.nanoTime();
+        printed.setBoolean(null, false);
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            withThrowingHandler(m -> m.contains(me), thrown::incrementAndGet, () -> {
+                assertThat(mine(w.sample(t), me)).isEmpty();
+                assertThat(mine(w.sample(t + ms(100)), me)).hasSize(1);
+                assertThat(mine(w.sample(t + ms(1000)), me)).hasSize(1);
+            });
+        } finally {
+            System.setErr(err);
+            printed.setBoolean(null, printedBefore);
+            other.close();
+        }
+        assertThat(thrown.get()).as("the handler threw at each report").isEqualTo(2);
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("coro-blocked-loop-detector: "))).as("printed once, for the first failure")
+                .containsExactly("coro-blocked-loop-detector: the dev.coro logger, given a report, threw"
+                        + " java.lang.IllegalStateException: this handler cannot publish; the detector goes on"
+                        + " (later failures are not printed)");
+    }
+
     @Test
     void aLogHandlerThatThrowsDoesNotStopTheReportsOfASample() throws Exception {
         Coroutine other = Coroutine.create("other", () -> {
