@@ -243,13 +243,17 @@ class BlockedLoopsTest {
         String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
         AtomicInteger thrown = new AtomicInteger();
         long t = System.nanoTime();
-        withThrowingHandler(m -> m.contains(me), thrown::incrementAndGet, () -> {
-            assertThat(mine(w.sample(t), me)).isEmpty();
-            assertThat(mine(w.sample(t + ms(100)), me)).as("made, though its logging threw").singleElement().asString()
-                    .startsWith("main context 'main' has blocked " + me + "100.000 ms");
-            assertThat(mine(w.sample(t + ms(1000)), me)).singleElement().asString().contains(me + "1,000.000 ms");
-        });
+        List<RecordedEvent> events = JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"),
+                () -> withThrowingHandler(m -> m.contains(me), thrown::incrementAndGet, () -> {
+                    assertThat(mine(w.sample(t), me)).isEmpty();
+                    assertThat(mine(w.sample(t + ms(100)), me)).as("made, though its logging threw").singleElement()
+                            .asString().startsWith("main context 'main' has blocked " + me + "100.000 ms");
+                    assertThat(mine(w.sample(t + ms(1000)), me)).singleElement().asString().contains(me + "1,000.000 ms");
+                }), "dev.coro.BlockedLoop");
         assertThat(thrown.get()).as("the handler threw at each report").isEqualTo(2);
+        assertThat(events).as("each report recorded, though its logging threw")
+                .extracting(e -> e.getString("coroutine") + " " + e.getDuration("blockedFor").toMillis() + " ms")
+                .containsExactly("main 100 ms", "main 1000 ms");
         other.close();
     }
 
