@@ -169,7 +169,7 @@ final class Engines {
         Choice c = select(System.getProperty(PROPERTY), exported, exported && continuationsSupported(), exportsFlag(),
                 whyNotExported());
         if (c.warning() != null) {
-            Warnings.log(c.warning());
+            Warnings.defer(c.warning()); // logged once a scheduler is made: not inside this initializer
         }
         if (c.engine() == null) {
             unavailable = c.failure();

@@ -859,7 +859,7 @@ final class EventLoop {
         try {
             return spinNanos(System.getProperty(SPIN_PROPERTY));
         } catch (IllegalArgumentException e) {
-            Warnings.log(e.getMessage() + "; spinning " + DEFAULT_SPIN_NANOS + " ns instead");
+            Warnings.defer(e.getMessage() + "; spinning " + DEFAULT_SPIN_NANOS + " ns instead"); // logged once a scheduler is made
             return DEFAULT_SPIN_NANOS;
         }
     }

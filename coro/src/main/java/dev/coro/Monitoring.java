@@ -56,7 +56,8 @@ final class Monitoring {
 
     /**
      * Registers the new scheduler {@code s}, whole or not at all: an {@link OutOfMemoryError} leaves it out.
-     * The caller then calls {@link #firstScheduler()} if it was the JVM's first.
+     * The caller then logs the warnings class initializers deferred ({@link Warnings#logDeferred}), and calls
+     * {@link #firstScheduler()} if it was the JVM's first.
      *
      * @return whether it is the first scheduler registered
      */

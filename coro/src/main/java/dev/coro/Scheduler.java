@@ -178,7 +178,12 @@ final class Scheduler {
         if (s != null) {
             return s;
         }
-        s = new Scheduler(self);
+        try {
+            s = new Scheduler(self);
+        } catch (RuntimeException | Error e) {
+            Warnings.logDeferred(); // no engine can run: what the initializers found is still worth saying
+            throw e;
+        }
         boolean worker = self instanceof ForkJoinWorkerThread;
         boolean first;
         try {
@@ -197,6 +202,7 @@ final class Scheduler {
             }
             throw e;
         }
+        Warnings.logDeferred(); // the class initializers' warnings, now that the scheduler is its thread's and registered
         if (first) {
             Monitoring.firstScheduler();
         }
@@ -1425,7 +1431,7 @@ final class Scheduler {
         try {
             return seed(System.getProperty("coro.seed"));
         } catch (IllegalArgumentException e) {
-            Warnings.log(e.getMessage() + "; seeding with 0 instead");
+            Warnings.defer(e.getMessage() + "; seeding with 0 instead"); // logged once a scheduler is made
             return 0;
         }
     }

@@ -1,19 +1,30 @@
 package dev.coro;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The library's warnings about how it was set up (the engine it fell back to, a system property it
  * cannot read): a {@code WARNING} of the {@link System.Logger} named {@code dev.coro}, which a logger
  * that throws never turns into a failure of the caller.
  *
- * <p>They are logged from class initializers ({@link Engines}, {@link Scheduler}, {@link EventLoop}) and
- * from the JVM's first scheduler: a log handler of the user's that threw there would fail that class's
- * initialization, and every later call of the library would throw {@code NoClassDefFoundError} for
- * the life of the JVM. Such a warning goes to {@code System.err} instead, with what the logger threw.
+ * <p>Those found by class initializers ({@link Engines}, {@link Scheduler}, {@link EventLoop}) are not logged
+ * there but {@linkplain #defer deferred}, and logged once a scheduler has been made with those classes and is
+ * its thread's ({@link #logDeferred}): a log handler of the user's that used the library from within the
+ * initializer would find a class half made (a scheduler made there had no engine to run on), and one that
+ * waited for another thread using the library would wait for good, that thread waiting for the initializer.
+ * A warning whose logger throws goes to {@code System.err} instead, with what the logger threw: thrown from
+ * a class initializer it would fail that class for the life of the JVM.
  */
 final class Warnings {
 
     /** The logger's name. */
     static final String LOGGER = "dev.coro";
+
+    /** The warnings of class initializers not logged yet, in the order they came. Guarded by itself. */
+    private static final List<String> DEFERRED = new ArrayList<>();
+    /** Whether {@link #DEFERRED} may hold any: one read for every thread that makes its scheduler. */
+    private static volatile boolean anyDeferred;
 
     private Warnings() {
     }
@@ -32,5 +43,35 @@ final class Warnings {
                 // nowhere left to say it
             }
         }
+    }
+
+    /**
+     * Keeps {@code message}, a warning found by a class initializer, for {@link #logDeferred}: the user's log
+     * handler must not run inside the initializer.
+     */
+    static void defer(String message) {
+        synchronized (DEFERRED) {
+            DEFERRED.add(message);
+            anyDeferred = true;
+        }
+    }
+
+    /**
+     * Logs the deferred warnings, each once: called by a thread whose scheduler has just been made and is its
+     * current one (or whose making failed), no class initializer of the library running, so that a handler
+     * may use the library there as anywhere. They are taken out before any is logged, so a handler that makes
+     * another thread's scheduler does not log them twice.
+     */
+    static void logDeferred() {
+        if (!anyDeferred) {
+            return;
+        }
+        List<String> now;
+        synchronized (DEFERRED) {
+            now = new ArrayList<>(DEFERRED);
+            DEFERRED.clear();
+            anyDeferred = false;
+        }
+        now.forEach(Warnings::log);
     }
 }
