@@ -55,6 +55,11 @@ final class BlockedLoop extends Event {
     @Description("Whether the thread reached a scheduling point (or an idle wait) while its stack was taken: the stall was over, and the stack may be of what it ran next")
     boolean movedOn;
 
+    /** Whether a recording running now takes this event: if none does, a report need not take the stack for it. */
+    static boolean enabled() {
+        return new BlockedLoop().isEnabled();
+    }
+
     /**
      * Records the report of {@code c}, blocking {@code owner} for {@code nanos}, if the event is enabled;
      * {@code movedOn} if the stall was over by the time {@code stack} was taken.

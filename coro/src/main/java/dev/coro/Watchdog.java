@@ -248,7 +248,8 @@ final class Watchdog implements Runnable {
      * the sample did. Counted from the sample's start it was reported at the next sample as longer, by
      * as long as the sample took, than it had lasted.
      *
-     * @return the messages of the reports it made, each also logged and recorded
+     * @return the messages of the reports it made, each also logged and recorded (none that nobody would see:
+     *         {@link #report})
      */
     List<String> sample(LongSupplier clock) {
         List<String> reports = new ArrayList<>();
@@ -289,7 +290,10 @@ final class Watchdog implements Runnable {
                 long blocked = now - w.since;
                 if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
                     w.reported = blocked;
-                    reports.add(report(s, blocked, points));
+                    String report = report(s, blocked, points);
+                    if (report != null) {
+                        reports.add(report);
+                    }
                 }
             }
         }
@@ -319,9 +323,16 @@ final class Watchdog implements Runnable {
      * while the thread runs on: if it has reached a scheduling point (or an idle wait) by the time the
      * stack is taken, the stall is over and the frames may be of what the thread ran next, which the
      * report then says instead of passing them off as the stall's. A logger that throws (a handler of
-     * the user's) loses that report's log line only: the event is recorded, and the detector goes on.
+     * the user's) loses that report's log line only: the event is recorded, and the detector goes on. If
+     * nobody would see the report (the logger's level is above {@code WARNING} and no recording takes the
+     * event), it is not made: no stack taken (a handshake with the blocked thread), no text; null then.
      */
     private String report(Scheduler s, long nanos, long points) {
+        boolean logged = warningsLogged();
+        boolean recorded = Monitoring.jfr && BlockedLoop.enabled();
+        if (!logged && !recorded) {
+            return null;
+        }
         int size = s.runList.size();
         Context c = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
         if (c == null) {
@@ -340,15 +351,29 @@ final class Watchdog implements Runnable {
                 + (movedOn ? ". It moved on as its stack was taken (a scheduling point or an idle wait came): the stack"
                         + " (thread " + Scheduler.describe(runner) + ") may be of what it ran next, not of the stall:\n"
                         : ". Its stack (thread " + Scheduler.describe(runner) + "):\n") + stack;
-        try {
-            System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
-        } catch (Throwable e) {
-            survived("the dev.coro logger, given a report,", e); // a handler of the user's: the report still goes to JFR
+        if (logged) {
+            try {
+                System.getLogger("dev.coro").log(System.Logger.Level.WARNING, message);
+            } catch (Throwable e) {
+                survived("the dev.coro logger, given a report,", e); // a handler of the user's: the report still goes to JFR
+            }
         }
-        if (Monitoring.jfr) {
+        if (recorded) {
             BlockedLoop.record(c, s.owner, runner, nanos, others, stack, movedOn);
         }
         return message;
+    }
+
+    /**
+     * Whether the {@code dev.coro} logger takes warnings now; true if it cannot tell (a logger of the user's that
+     * throws), whose log call then says what fails ({@link #survived}).
+     */
+    private static boolean warningsLogged() {
+        try {
+            return System.getLogger("dev.coro").isLoggable(System.Logger.Level.WARNING);
+        } catch (Throwable e) {
+            return true;
+        }
     }
 
     /** The first {@link #FRAMES} of {@code frames}, one {@code at} line each, then how many more. */
