@@ -912,10 +912,38 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return s != null ? s.loop : started.join().loop;
         }
 
-        /** On this thread: a submitted body arrives. */
+        /**
+         * On this thread: a submitted body arrives. If the queue of bodies waiting to start cannot grow for
+         * it (more than its room wait, and the JVM has no memory left), the body never runs: it fails as one
+         * whose coroutine could not be made, instead of being lost with its future never completed and its
+         * count left for {@link #close()} to wait for.
+         */
         void accept(Task task) {
-            tasks.add(task);
+            try {
+                tasks.add(task); // allocates only as the queue grows: a burst of more bodies than its room
+            } catch (OutOfMemoryError e) {
+                notQueued(task, e);
+                return;
+            }
             wake();
+        }
+
+        /**
+         * {@code t} could not be queued to start ({@code e}): it never runs, and fails so. Its count is given
+         * back first, before anything is allocated; if the JVM has no memory for the failure's report either,
+         * its future fails with {@code e} itself, and a body of {@code execute}, which has no future, throws
+         * that second error on.
+         */
+        private void notQueued(Task t, OutOfMemoryError e) {
+            live.decrementAndGet(); // before the future completes, as for a body that ran
+            try {
+                failUnrun(t, "its queue of bodies waiting to start could not grow (" + e + ")", e);
+            } catch (OutOfMemoryError again) {
+                if (t.future == null) {
+                    throw again;
+                }
+                t.future.completeExceptionally(e);
+            }
         }
 
         /**
@@ -1112,6 +1140,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          */
         private void notRun(Task t, String why, Throwable cause) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
+            failUnrun(t, why, cause);
+        }
+
+        /** {@link #notRun}, its count given back already. */
+        private void failUnrun(Task t, String why, Throwable cause) {
             IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName())
                     + "' could not run the body of " + t.op + " #" + t.seq + ": " + why, cause);
             Failure f = new Failure("the body of " + t.op + " #" + t.seq + " never ran: ", failure);
