@@ -618,7 +618,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         // and no live body may have ended, so the body is then rejected, never posted there and lost
         if (closing) {
             target.live.decrementAndGet();
-            target.loop().post(target::wake); // it may be waiting for this body: it checks again
+            target.wakeAgain(); // it may be waiting for this body: it checks again (a post that allocates nothing)
             throw rejected(op);
         }
         task.worker = target;
@@ -885,6 +885,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private boolean idle;
         private volatile Scheduler scheduler;
         private final CompletableFuture<Scheduler> started = new CompletableFuture<>();
+        /** Whether {@link #wakeAgainPost} is posted and has not run yet. */
+        private final AtomicBoolean wakeAgainPosted = new AtomicBoolean();
+        /** The post of {@link #wakeAgain}, made with the worker: the wake-up of a refused body allocates nothing. */
+        private final Posted wakeAgainPost = new WakeAgain();
 
         /**
          * A worker whose thread takes the daemon status, priority and thread group of {@code startedBy}, the
@@ -1028,6 +1032,40 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** On this thread, a coroutine of it ended: while the pool closes, main checks whether the thread may end. */
         void coroutineEnded() {
             if (pool.closing && live.get() == 0 && scheduler.runList.size() <= 1) {
+                wake();
+            }
+        }
+
+        /**
+         * From any thread: main is woken on this thread, to look again at what it waits for (a body counted
+         * here and then refused, because the pool began to close meanwhile). Its post is made once, with the
+         * worker, so that this allocates nothing: a count given back is never left without the wake-up that
+         * a closing thread, parked while the body counted, waits for. A post still waiting to run serves
+         * (it runs after every count given back before this call).
+         */
+        void wakeAgain() {
+            if (wakeAgainPosted.compareAndSet(false, true)) {
+                loop().inbox.postAsNode(wakeAgainPost); // refused only once the loop ended: nothing to wake
+            }
+        }
+
+        /** The post of {@link #wakeAgain}, in the inbox at most once at a time. */
+        private final class WakeAgain implements Posted {
+            private Posted next;
+
+            @Override
+            public Posted nextPosted() {
+                return next;
+            }
+
+            @Override
+            public void nextPosted(Posted next) {
+                this.next = next;
+            }
+
+            @Override
+            public void runPosted() {
+                wakeAgainPosted.set(false); // first: a count given back after this is woken for by a post of its own
                 wake();
             }
         }
