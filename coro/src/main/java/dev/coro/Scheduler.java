@@ -171,7 +171,10 @@ final class Scheduler {
     private static Scheduler unset() {
         Scheduler observing = OBSERVING_IDLE.get();
         if (observing != null) {
-            throw observing.refusedWhileObserving();
+            if (observing.observingIdle) {
+                throw observing.refusedWhileObserving();
+            }
+            return observing.boundAgain(); // an observation ended without the memory to bind it back
         }
         Thread self = Thread.currentThread();
         Scheduler s = erased(self);
@@ -310,6 +313,14 @@ final class Scheduler {
     private void observeIdle(Runnable observation) {
         Scheduler bound = CURRENT.get();
         Scheduler outer = OBSERVING_IDLE.get();
+        try {
+            OBSERVING_IDLE.set(this); // first, before anything changes: it may fail for want of memory
+        } catch (Throwable e) {
+            if (outer == null) {
+                OBSERVING_IDLE.remove(); // a thread-local's set may fail after it stored the value
+            }
+            throw e;
+        }
         Context at = runList.size() == 0 ? main : current < runList.size() ? runList.get(current) : null;
         Throwable kept = at != null ? at.pendingThrow : null;
         if (at != null) {
@@ -317,7 +328,6 @@ final class Scheduler {
         }
         boolean observingBefore = observingIdle;
         observingIdle = true;
-        OBSERVING_IDLE.set(this);
         CURRENT.remove();
         try {
             observation.run();
@@ -328,7 +338,14 @@ final class Scheduler {
                 at.pendingThrow = kept != null ? kept : at.unfinishedCleanup != null ? Context.CLEANUP_LEFT : null;
             }
             if (bound != null) {
-                CURRENT.set(bound);
+                try {
+                    CURRENT.set(bound);
+                } catch (Throwable e) {
+                    // no memory to bind it back: OBSERVING_IDLE keeps it, no longer observing, and the thread's
+                    // next look-up binds it (boundAgain), instead of making it a second scheduler, or refusing for good
+                    UNBOUND.incrementAndGet();
+                    throw e;
+                }
             }
             if (outer == null) {
                 OBSERVING_IDLE.remove();
@@ -353,7 +370,34 @@ final class Scheduler {
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
     static Scheduler currentOrNull() {
         Scheduler s = CURRENT.get();
-        return s != null ? s : erased(Thread.currentThread());
+        return s != null ? s : UNBOUND.get() != 0 ? unboundOrErased() : erased(Thread.currentThread());
+    }
+
+    /**
+     * How many threads an observation left without their scheduler bound ({@link #observeIdle}: no memory
+     * to bind it back), until each looks it up again: while none is, {@link #currentOrNull()} of a thread
+     * without a scheduler reads this alone.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger UNBOUND = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** {@link #currentOrNull()} while some thread's scheduler waits to be bound again: this thread's, bound now, if it is one. */
+    private static Scheduler unboundOrErased() {
+        Scheduler observing = OBSERVING_IDLE.get();
+        if (observing != null && !observing.observingIdle) {
+            return observing.boundAgain();
+        }
+        return observing != null ? null : erased(Thread.currentThread());
+    }
+
+    /**
+     * This scheduler, which an observation of the calling thread could not bind back to it ({@link #observeIdle}),
+     * bound now; if the JVM still has no memory for that, the error is thrown and the next look-up tries again.
+     */
+    private Scheduler boundAgain() {
+        CURRENT.set(this);
+        OBSERVING_IDLE.remove();
+        UNBOUND.decrementAndGet();
+        return this;
     }
 
     /**
