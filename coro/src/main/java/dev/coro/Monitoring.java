@@ -44,6 +44,11 @@ final class Monitoring {
     private static int pruneAt = 64;
     /** Whether the first scheduler was created. Guarded by {@link #ALL}. */
     private static boolean started;
+    /**
+     * Whether a scheduler registered has taken on {@link #firstScheduler()}'s set-up: false again if that failed
+     * for want of memory, so that the next scheduler registered tries it again. Guarded by {@link #ALL}.
+     */
+    private static boolean setUp;
     /** The listener on Flight Recorder, from the first scheduler until {@link #release()}; null otherwise. Guarded by {@link #ALL}. */
     private static FlightRecorderListener listener;
     /** The statistics' periodic hook, from Flight Recorder's initialization until {@link #release()}; null otherwise. Guarded by {@link #ALL}. */
@@ -69,7 +74,8 @@ final class Monitoring {
                 pruneAt = Math.max(64, 2 * ALL.size());
             }
             ALL.add(entry);
-            boolean first = !started;
+            boolean first = !setUp;
+            setUp = true;
             started = true;
             return first;
         }
@@ -105,10 +111,43 @@ final class Monitoring {
         }
     }
 
-    /** Turns on what the properties ask for; called once, when the first scheduler was registered ({@link #add}). */
+    /**
+     * Turns on what the properties ask for; called when the first scheduler was registered ({@link #add}). An
+     * {@link OutOfMemoryError} says nothing of the properties or the runtime (a refusal of those is logged, and
+     * not tried again): the set-up is undone and thrown, and the next scheduler registered tries it again,
+     * instead of Flight Recorder's statistics, the blocked-loop detector and the JMX view staying off for the JVM's life.
+     */
     static void firstScheduler() {
         try {
-            FlightRecorderListener l = new FlightRecorderListener() {
+            if (listenToFlightRecorder()) {
+                turnOn(System::getProperty);
+            }
+        } catch (OutOfMemoryError e) {
+            synchronized (ALL) {
+                setUp = false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Hands Flight Recorder the listener that registers the events when it initializes, unless an earlier try
+     * of {@link #firstScheduler()} did; undone if it fails for want of memory.
+     *
+     * @return false if this copy of the library was released before or meanwhile: nothing is to be turned on
+     */
+    private static boolean listenToFlightRecorder() {
+        FlightRecorderListener l = null;
+        try {
+            synchronized (ALL) {
+                if (released) {
+                    return false; // released before it began: nothing to hand to the JDK that would keep this copy
+                }
+                if (listener != null) {
+                    return true; // handed over by an earlier try, which failed later
+                }
+            }
+            l = new FlightRecorderListener() {
                 @Override
                 public void recorderInitialized(FlightRecorder recorder) {
                     jfrInitialized();
@@ -116,18 +155,26 @@ final class Monitoring {
             };
             synchronized (ALL) {
                 if (released) {
-                    return; // released before it began: nothing to hand to the JDK that would keep this copy
+                    return false;
                 }
                 listener = l;
             }
             FlightRecorder.addListener(l);
-            if (releasedMeanwhile(l)) {
-                return;
-            }
+            return !releasedMeanwhile(l);
         } catch (RuntimeException | LinkageError e) {
             warn("coro's JFR statistics event is not available: " + e);
+            return true;
+        } catch (OutOfMemoryError e) {
+            if (l != null) {
+                synchronized (ALL) {
+                    if (listener == l) {
+                        listener = null;
+                    }
+                }
+                FlightRecorder.removeListener(l); // removing one that was not added does nothing
+            }
+            throw e;
         }
-        turnOn(System::getProperty);
     }
 
     /**
