@@ -135,6 +135,28 @@ class WaitQueueTest {
     }
 
     @Test
+    void aWaiterPutFirstGoesAheadOfTheQueuedAndStaysWhenTheFormerHeadLeaves() {
+        queue.add(a);
+        queue.add(b);
+        queue.addFirst(c);
+        assertThat(queue.first()).isSameAs(c);
+        assertThat(c.queued).isTrue();
+        assertThat(a.prev).as("the former head links back to the waiter put first").isSameAs(c);
+        queue.remove(a);
+        assertThat(queue.next(c)).as("a left: b follows c").isSameAs(b);
+        assertThat(drain()).containsExactly(c, b);
+    }
+
+    @Test
+    void aWaiterPutFirstIntoAnEmptyQueueIsAlsoItsLast() {
+        queue.addFirst(a);
+        queue.add(b);
+        assertThat(a.next).isSameAs(b);
+        assertThat(b.prev).isSameAs(a);
+        assertThat(drain()).containsExactly(a, b);
+    }
+
+    @Test
     void randomArrivalsAndDeparturesKeepTheOrderOfAList() {
         Random random = new Random(3);
         List<Waiter> model = new ArrayList<>();
@@ -147,8 +169,13 @@ class WaitQueueTest {
             switch (random.nextInt(3)) {
                 case 0 -> {
                     if (!w.queued) {
-                        queue.add(w);
-                        model.add(w);
+                        if (random.nextBoolean()) {
+                            queue.add(w);
+                            model.add(w);
+                        } else {
+                            queue.addFirst(w);
+                            model.add(0, w);
+                        }
                     }
                 }
                 case 1 -> {
