@@ -2,7 +2,9 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,6 +61,20 @@ class FifoTest {
             fifo.poll();
         }
         assertThat(fifo.room()).isEqualTo(room);
+    }
+
+    @Test
+    @Timeout(30)
+    void aPolledValueIsNoLongerHeldByTheQueue() {
+        Fifo<Object> fifo = new Fifo<>();
+        Object value = new Object();
+        WeakReference<Object> ref = new WeakReference<>(value);
+        fifo.add(value);
+        fifo.add("kept");
+        assertThat(fifo.poll()).isSameAs(value);
+        value = null;
+        assertThat(Collected.all(List.of(ref))).as("the slot it left was cleared").isTrue();
+        assertThat(fifo.poll()).isEqualTo("kept");
     }
 
     @Test
