@@ -602,4 +602,18 @@ class SemaphoreEdgeTest {
     private static long ms() {
         return Coroutine.nanoTime() / 1_000_000;
     }
+
+    /**
+     * A free count read from another thread without the lock may count a permit twice or overflow
+     * near {@code Integer.MAX_VALUE}: it is then the semaphore's own count, never more and never negative.
+     */
+    @Test
+    void aFreeCountReadOutOfRangeIsThePermitsItWasMadeWith() {
+        assertThat(Semaphore.free(3, 3)).isEqualTo(3);
+        assertThat(Semaphore.free(0, 3)).isZero();
+        assertThat(Semaphore.free(2, 3)).isEqualTo(2);
+        assertThat(Semaphore.free(4, 3)).as("a permit counted twice").isEqualTo(3);
+        assertThat(Semaphore.free(Integer.MIN_VALUE, Integer.MAX_VALUE)).as("an overflowed sum").isEqualTo(Integer.MAX_VALUE);
+        assertThat(Semaphore.free(-1, 1)).isEqualTo(1);
+    }
 }
