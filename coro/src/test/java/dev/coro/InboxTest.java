@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -12,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A thread's inbox: posts run oldest first; once closed, it refuses posts and hands back those it never ran. */
 class InboxTest {
@@ -123,6 +125,38 @@ class InboxTest {
         inbox.drain();
         assertThat(ran).containsExactly("a", "b throws", "c", "d", "posted by b", "e");
         assertThat(inbox.isEmpty()).isTrue();
+    }
+
+    /**
+     * A post that closes its inbox and then throws: the posts after it are left to nobody, as any post
+     * left at a close is: none runs, later posts are refused, and nothing (no node shared by closed
+     * inboxes) keeps them.
+     */
+    @Test
+    @Timeout(30)
+    void aPostThatClosesItsInboxAndThrowsLeavesThePostsAfterItToNobody() {
+        IllegalStateException thrown = new IllegalStateException("closed and failed");
+        inbox.post(() -> {
+            ran.add("a closes and throws");
+            assertThat(inbox.close()).as("the drain took every post").isEmpty();
+            throw thrown;
+        });
+        List<WeakReference<Runnable>> later = new ArrayList<>();
+        for (String name : List.of("b", "c")) {
+            Runnable t = task(name);
+            later.add(new WeakReference<>(t));
+            inbox.post(t);
+        }
+        try {
+            inbox.drain();
+            throw new AssertionError("the drain did not throw what a threw");
+        } catch (IllegalStateException e) {
+            assertThat(e).isSameAs(thrown);
+        }
+        assertThat(inbox.post(task("d"))).as("refused: the inbox is closed").isFalse();
+        inbox.drain();
+        assertThat(ran).containsExactly("a closes and throws");
+        assertThat(Collected.all(later)).as("the posts after a are kept by nothing").isTrue();
     }
 
     @Test
