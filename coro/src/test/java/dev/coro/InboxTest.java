@@ -3,12 +3,16 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.ref.WeakReference;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -157,6 +161,74 @@ class InboxTest {
         inbox.drain();
         assertThat(ran).containsExactly("a closes and throws");
         assertThat(Collected.all(later)).as("the posts after a are kept by nothing").isTrue();
+    }
+
+    /** A selector that counts the wake-ups asked of it and never blocks. */
+    private static final class CountingSelector extends Selector {
+        final AtomicInteger wakeups = new AtomicInteger();
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public SelectorProvider provider() {
+            return SelectorProvider.provider();
+        }
+
+        @Override
+        public Set<SelectionKey> keys() {
+            return Set.of();
+        }
+
+        @Override
+        public Set<SelectionKey> selectedKeys() {
+            return Set.of();
+        }
+
+        @Override
+        public int selectNow() {
+            return 0;
+        }
+
+        @Override
+        public int select(long timeout) {
+            return 0;
+        }
+
+        @Override
+        public int select() {
+            return 0;
+        }
+
+        @Override
+        public Selector wakeup() {
+            wakeups.incrementAndGet();
+            return this;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * A thread that sleeps in its selector (it has I/O waits) is woken by a post through the selector,
+     * which an unpark would not wake; once awake, a post asks no wake-up.
+     */
+    @Test
+    void aPostToAThreadSleepingInItsSelectorWakesTheSelector() {
+        CountingSelector selector = new CountingSelector();
+        inbox.sleeping(selector);
+        assertThat(inbox.isSleeping()).isTrue();
+        assertThat(inbox.post(task("a"))).isTrue();
+        assertThat(selector.wakeups.get()).as("wake-ups after a post to the sleeper").isEqualTo(1);
+        inbox.awake();
+        assertThat(inbox.post(task("b"))).isTrue();
+        assertThat(selector.wakeups.get()).as("wake-ups after a post to the thread awake").isEqualTo(1);
+        inbox.drain();
+        assertThat(ran).containsExactly("a", "b");
     }
 
     @Test
