@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Generator.State;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -73,6 +74,28 @@ class BufferedGeneratorTest {
         assertThat(aheadAfterEachTake).as("emitted but not yet taken, after each take")
                 .allSatisfy(ahead -> assertThat(ahead).isBetween(0, n - 1));
         assertThat(aheadAfterEachTake.subList(0, 8)).as("a batch of n per resume").containsExactly(3, 2, 1, 0, 3, 2, 1, 0);
+    }
+
+    /** The values of the last batch, all taken, are held by the generator no longer once its body has ended. */
+    @Test
+    @Timeout(30)
+    void anExhaustedBufferedGeneratorKeepsNoneOfItsValuesReachable() {
+        List<WeakReference<Object>> refs = new ArrayList<>();
+        Generator<Object> g = Generator.buffered("payloads", 4, out -> {
+            for (int i = 0; i < 3; i++) {
+                Object v = new byte[1 << 10];
+                refs.add(new WeakReference<>(v));
+                out.emit(v);
+            }
+        });
+        int taken = 0;
+        while (g.hasNext()) {
+            assertThat(g.next()).isNotNull();
+            taken++;
+        }
+        assertThat(taken).isEqualTo(3);
+        assertThat(Collected.all(refs)).as("the values taken, with the generator still held").isTrue();
+        assertThat(g.hasNext()).isFalse();
     }
 
     @Test
