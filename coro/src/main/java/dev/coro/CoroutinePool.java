@@ -888,7 +888,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /** Whether {@link #wakeAgainPost} is posted and has not run yet. */
         private final AtomicBoolean wakeAgainPosted = new AtomicBoolean();
         /** The post of {@link #wakeAgain}, made with the worker: the wake-up of a refused body allocates nothing. */
-        private final Posted wakeAgainPost = new WakeAgain();
+        private final Posted wakeAgainPost = new Inbox.Node(() -> {
+            wakeAgainPosted.set(false); // first: a count given back after this is woken for by a post of its own
+            wake();
+        });
 
         /**
          * A worker whose thread takes the daemon status, priority and thread group of {@code startedBy}, the
@@ -1046,27 +1049,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         void wakeAgain() {
             if (wakeAgainPosted.compareAndSet(false, true)) {
                 loop().inbox.postAsNode(wakeAgainPost); // refused only once the loop ended: nothing to wake
-            }
-        }
-
-        /** The post of {@link #wakeAgain}, in the inbox at most once at a time. */
-        private final class WakeAgain implements Posted {
-            private Posted next;
-
-            @Override
-            public Posted nextPosted() {
-                return next;
-            }
-
-            @Override
-            public void nextPosted(Posted next) {
-                this.next = next;
-            }
-
-            @Override
-            public void runPosted() {
-                wakeAgainPosted.set(false); // first: a count given back after this is woken for by a post of its own
-                wake();
             }
         }
 
