@@ -14,6 +14,7 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,33 @@ class NetDocTest {
             }
             assertThat(served[0]).isEqualTo("accepted from true");
         }
+    }
+
+    // NET.md:begin
+    /** What became of a connect to {@code address}, told apart by the class of its failure. */
+    static String reach(InetSocketAddress address) throws IOException {
+        try (TcpConnection c = TcpConnection.connect(address)) {
+            return "connected";
+        } catch (ConnectException e) {      // refused: nobody listens there
+            return "refused";
+        } catch (SocketException e) {       // a reset peer, among others
+            return "failed: " + e.getMessage();
+        }
+    }
+    // NET.md:end
+
+    /**
+     * The doc's {@code reach} tells a refused connect (a loopback port bound and closed again, so that nobody
+     * listens there) by its {@code ConnectException}, and a listener there by a connection.
+     */
+    @Test
+    void reachTellsARefusedConnectByItsClass() throws IOException {
+        InetSocketAddress address;
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            address = (InetSocketAddress) listener.localAddress();
+            assertThat(reach(address)).isEqualTo("connected"); // the kernel takes it in the backlog, accepted or not
+        }
+        assertThat(reach(address)).isEqualTo("refused");
     }
 
     // NET.md:begin
