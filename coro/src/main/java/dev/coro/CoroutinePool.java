@@ -775,6 +775,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
+     * Whether {@code f} is one of the futures a pool makes (a submission's, one derived from it, a pool's end),
+     * whose {@code isDone()} is the JDK's: a thread waiting in its event loop may ask it, as a plain future.
+     * Not a minimal stage's, whose {@code isDone()} is refused.
+     */
+    static boolean madeHere(CompletableFuture<?> f) {
+        return f instanceof ReadFuture && !(f instanceof MinimalFuture) || f instanceof End;
+    }
+
+    /**
      * Completed once every thread of the pool has left its loop: what {@link #close()} waits for, named
      * in a dump of the closer and in the signal of a {@code withTimeout} around it, with what it still
      * waits for.

@@ -141,8 +141,7 @@ final class FutureWaits {
      * woken by its completion's post, which its callback sends as it completes.
      */
     static boolean watchable(CompletableFuture<?> f) {
-        Class<?> c = f.getClass();
-        return c == CompletableFuture.class || c.getEnclosingClass() == CoroutinePool.class;
+        return f.getClass() == CompletableFuture.class || CoroutinePool.madeHere(f); // no reflection: asked in a spin
     }
 
     /** Takes {@code w} out of its queue, if it is still there; O(1). Its future keeps the callback for the next wait. */
