@@ -33,6 +33,7 @@ class JfrBlockedLoopFromTheDetectorTest {
         List<String> logged = new ArrayList<>(); // the warnings about this thread
         boolean[] released = new boolean[1];
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // the event is kept past its handler (JfrRecordingStreamKeptEventsTest)
             rs.enable("dev.coro.BlockedLoop");
             rs.onEvent("dev.coro.BlockedLoop", e -> {
                 if (e.getThread("schedulerThread").getJavaThreadId() == me.threadId()) {

@@ -16,7 +16,6 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import jdk.jfr.consumer.RecordingStream;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,7 +30,6 @@ class JfrRecordingStreamTest {
 
     @Test
     @Timeout(60)
-    @Tag("jfr-stream") // left out of CI's interpreted-only pass: see .ci/run
     void aRecordingStreamStartedOnAnotherThreadGetsStartsParksEndsAndStatisticsWithTheirFields() throws Exception {
         Scheduler.current(); // this thread used coro before the stream starts
         Thread me = Thread.currentThread();
@@ -41,6 +39,7 @@ class JfrRecordingStreamTest {
         List<RecordedEvent> firstStatistics = Collections.synchronizedList(new ArrayList<>());
         RecordingStream rs = CompletableFuture.supplyAsync(() -> {
             RecordingStream s = new RecordingStream();
+            s.setReuse(false); // the events are kept past their handlers (JfrRecordingStreamKeptEventsTest)
             s.enable("dev.coro.CoroutineStart");
             s.enable("dev.coro.CoroutineEnd");
             s.enable("dev.coro.Park").withThreshold(Duration.ZERO);
@@ -133,6 +132,7 @@ class JfrRecordingStreamTest {
         CountDownLatch statistics = new CountDownLatch(1);
         List<RecordedEvent> first = Collections.synchronizedList(new ArrayList<>());
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // the event is kept past its handler (JfrRecordingStreamKeptEventsTest)
             rs.enable("dev.coro.SchedulerStatistics").withPeriod(Duration.ofMillis(10));
             rs.onEvent("dev.coro.SchedulerStatistics", e -> {
                 if (e.getThread("schedulerThread").getJavaThreadId() == waiting.threadId() && e.getInt("parked") == 3
