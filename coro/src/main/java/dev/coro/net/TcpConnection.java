@@ -9,6 +9,7 @@ import java.lang.ref.Reference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
@@ -43,8 +44,10 @@ import java.util.Objects;
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
  * peer, a write to a closed peer) is an {@link IOException} naming the caller, the call and the
  * connection, with the JDK's exception as its cause and of that exception's class when it is one of
- * {@code java.net}'s ({@code SocketException}, {@code ConnectException} …: see {@code docs/NET.md}), so
- * that a {@code catch (SocketException e)} written for {@code java.net.Socket} matches it, else a plain
+ * {@code java.net}'s ({@code SocketException}, {@code ConnectException} …: see {@code docs/NET.md}), a
+ * {@code SocketException} as well when the JDK's is a plain {@code IOException} (a write to a reset peer),
+ * as {@code java.net.Socket} makes it, so that a {@code catch (SocketException e)} written for
+ * {@code java.net.Socket} matches it; a call on a closed connection fails with a plain
  * {@code IOException}; the connection's state is {@code failed} from
  * then on, and a read that finds the end of the stream after it throws rather than return -1 (the
  * kernel tells only the first call of a reset: a reader beside a writer told of it must not take it
@@ -133,7 +136,9 @@ public final class TcpConnection implements Closeable {
      *                     for a host with several addresses, the first address's failure, the later
      *                     ones' suppressed in it; of the JDK's exception's class when that is one of
      *                     {@code java.net}'s (a {@link java.net.ConnectException} if refused, a
-     *                     {@link java.net.NoRouteToHostException} if unreachable), its cause, else a plain one
+     *                     {@link java.net.NoRouteToHostException} if unreachable, a {@link SocketException} if
+     *                     the network is unreachable, as for a multicast or broadcast address), its cause, else a
+     *                     plain one
      * @throws UnknownHostException if the host of an unresolved address has no address, or its look-up
      *                              failed, naming the caller, the address and the host, the resolver's
      *                              exception as its cause; no socket was opened
@@ -303,7 +308,9 @@ public final class TcpConnection implements Closeable {
      *                               tells only the first call of a reset), naming that failure, of its class
      *                               (its cause), unless a read returned -1 before that failure (the peer's
      *                               orderly end, read again); of the JDK's exception's class when that is one
-     *                               of {@code java.net}'s, else a plain {@code IOException}
+     *                               of {@code java.net}'s, a {@link SocketException} too when the JDK's is a plain
+     *                               {@code IOException} (an error of the kernel, as {@code java.net.Socket} makes it),
+     *                               else (closed) a plain {@code IOException}
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
@@ -357,10 +364,12 @@ public final class TcpConnection implements Closeable {
      * @throws IOException           if the connection fails (a reset or closed peer), is closed, or is
      *                               closed while the caller waits, or the thread's selector fails while it
      *                               waits (its exception the cause); the message names the caller and the connection;
-     *                               of the JDK's exception's class when that is one of {@code java.net}'s, else a
-     *                               plain {@code IOException} (the JDK's {@code SocketChannel} fails a write to a
-     *                               reset peer with a plain one, where {@code java.net.Socket} makes it a
-     *                               {@code SocketException})
+     *                               of the JDK's exception's class when that is one of {@code java.net}'s; a
+     *                               {@link SocketException} when the JDK's is a plain {@code IOException} (its
+     *                               {@code SocketChannel} fails a write to a reset peer with one, {@code Connection
+     *                               reset by peer} or {@code Broken pipe}, which {@code java.net.Socket} makes a
+     *                               {@code SocketException}: so does this); else (closed, output shut down) a plain
+     *                               {@code IOException}
      * @throws IllegalStateException if called from a thread other than the connection's
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
@@ -552,11 +561,11 @@ public final class TcpConnection implements Closeable {
     /**
      * {@code e}, the failure of a {@code java.io} view's call that had done part of its work, saying
      * how much ({@code verb}, {@code done} and {@code after} as {@link #interrupted(String, String, String)}'s).
-     * A plain {@link IOException}, as the connection's own failures are when the JDK's exception is of no
-     * {@code java.net} class ({@link IoBridge#failure}), is made again with the count
+     * A plain {@link IOException}, as the connection's own failures are when the JDK's exception is a
+     * {@code java.nio.channels} one or there is none (a close while it waited: {@link #socketFailure}), is made again with the count
      * added to its message ({@code …; N of the M bytes of this read were read into the array before it
      * failed}), its cause, stack trace and suppressed exceptions the same. An exception of a subclass
-     * ({@code SocketException}, the connection's own failure of a reset read included, {@code ClosedChannelException},
+     * ({@code SocketException}, the connection's own failures of a read or a write a reset fails included, {@code ClosedChannelException},
      * {@code EOFException} …) is returned itself, so that a {@code catch} of its class still matches it and its message and cause are
      * what its maker gave: the count goes in an {@link IOException} added to its suppressed
      * exceptions ({@code coroutine 'r' failed reading from connection A -> B (open): N of the M bytes
@@ -627,9 +636,9 @@ public final class TcpConnection implements Closeable {
         }
     }
 
-    /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause (of its class: {@link IoBridge#failure}). */
+    /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause (of its class, or a SocketException: {@link #socketFailure}). */
     private IOException notCounted(IOException e) {
-        return IoBridge.failure(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
+        return socketFailure(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
                 + "): " + io.text(e), e);
     }
 
@@ -642,13 +651,13 @@ public final class TcpConnection implements Closeable {
     /**
      * A read found the end of the stream: -1, unless a call failed before (the kernel tells of a
      * reset once, and reads the end of the stream after it), which this read reports instead, of that
-     * failure's class if it is one of {@code java.net}'s ({@link IoBridge#failure}); once
+     * failure's class if it is one of {@code java.net}'s ({@link #socketFailure}: a plain one gives a {@code SocketException}); once
      * a read has returned -1, the peer's orderly end was read, and later reads return -1 again.
      */
     private int end() throws IOException {
         drained = false;
         if (failure != null && !ended) {
-            throw IoBridge.failure(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
+            throw socketFailure(io.caller() + " cannot read from " + name() + " (" + state() + "): " + failure
                     + ", reported to an earlier call; the end of the stream that follows it is not the peer's", failure);
         }
         ended = true;
@@ -749,7 +758,8 @@ public final class TcpConnection implements Closeable {
      *
      * @throws IOException           if the connection is closed or fails, naming the caller, the connection and
      *                               its state, of the JDK's exception's class when that is one of
-     *                               {@code java.net}'s (its cause), else a plain one
+     *                               {@code java.net}'s (its cause), a {@code SocketException} when the JDK's is a
+     *                               plain {@code IOException} (an error of the kernel), else (closed) a plain one
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public void shutdownOutput() throws IOException {
@@ -781,7 +791,8 @@ public final class TcpConnection implements Closeable {
      * @throws IOException                   if the connection is closed, or the JDK fails to set it; the
      *                                       message names the caller, the option, the connection and its state;
      *                                       of the JDK's exception's class when that is one of {@code java.net}'s
-     *                                       (a {@code SocketException}), its cause, else a plain one
+     *                                       (a {@code SocketException}, also when the JDK's is a plain
+     *                                       {@code IOException}), its cause, else (closed) a plain one
      * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
      *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
      * @throws IllegalArgumentException      if {@code value} is not valid for the option, naming the caller, the
@@ -821,7 +832,8 @@ public final class TcpConnection implements Closeable {
      * @throws IOException                   if the connection is closed, or the JDK fails to read it; the
      *                                       message names the caller, the option, the connection and its state;
      *                                       of the JDK's exception's class when that is one of {@code java.net}'s
-     *                                       (a {@code SocketException}), its cause, else a plain one
+     *                                       (a {@code SocketException}, also when the JDK's is a plain
+     *                                       {@code IOException}), its cause, else (closed) a plain one
      * @throws UnsupportedOperationException if a TCP socket has no such option, naming the caller, the option,
      *                                       the connection and its state (the JDK's refusal, its cause, names the option only)
      * @throws IllegalStateException         if called from a thread other than the connection's
@@ -973,9 +985,9 @@ public final class TcpConnection implements Closeable {
         return failure == null ? s : s + ", failed";
     }
 
-    /** The failure of an option's {@code operation} ({@link IoBridge#failure}): an option refused is no failure of the connection, so not recorded as one. */
+    /** The failure of an option's {@code operation} ({@link #socketFailure}): an option refused is no failure of the connection, so not recorded as one. */
     private IOException optionFailed(String operation, IOException e) {
-        return IoBridge.failure(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
+        return socketFailure(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
     }
 
     /** The refusal of an option a TCP socket does not have, for {@code operation}: the JDK's names the option only. */
@@ -996,14 +1008,35 @@ public final class TcpConnection implements Closeable {
 
     /**
      * The failure of a call on the channel, naming the caller, the call and the connection, of {@code e}'s
-     * class if it is one of {@code java.net}'s ({@link IoBridge#failure}); {@code e} remembered (see {@link #failure}).
+     * class if it is one of {@code java.net}'s, a {@code SocketException} if it is a plain {@code IOException} ({@link #socketFailure}); {@code e} remembered (see {@link #failure}).
      */
     private IOException failed(String operation, IOException e) {
-        IOException f = IoBridge.failure(io.caller() + " cannot " + operation + " " + name() + " (" + state()
+        IOException f = socketFailure(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + io.text(e), e);
         if (failure == null && !(e instanceof ClosedChannelException)) {
             failure = e; // a closed connection or a shut output is no failure of the connection
         }
+        return f;
+    }
+
+    /**
+     * The failure of a call on an open connection ({@code read}, {@code write}, {@code shutdownOutput},
+     * {@code available}, {@code setOption}, {@code getOption}) whose channel threw {@code jdk}: as
+     * {@link IoBridge#failure}, except that the JDK's plain {@link IOException} itself (not a subclass) gives a
+     * {@link SocketException}, {@code jdk} its cause. The JDK's {@code SocketChannel} reports an error of the
+     * kernel on a connected socket's read or write so ({@code Connection reset by peer}, {@code Broken pipe},
+     * {@code Connection timed out}: whatever the system says, told by the class alone, never by the text), where
+     * {@code java.net.Socket}'s streams ({@code sun.nio.ch.NioSocketImpl}) make every such failure a
+     * {@code SocketException}, its message kept. A subclass ({@code ClosedChannelException},
+     * {@code AsynchronousCloseException}: the connection's own state, not the kernel's) keeps the rule of
+     * {@link IoBridge#failure}, a plain {@code IOException}.
+     */
+    static IOException socketFailure(String message, IOException jdk) {
+        if (jdk.getClass() != IOException.class) {
+            return IoBridge.failure(message, jdk);
+        }
+        SocketException f = new SocketException(message);
+        f.initCause(jdk);
         return f;
     }
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * when it is one of {@code java.net}'s ({@code ConnectException}, {@code BindException},
  * {@code SocketException} …), so that the {@code catch} a user of {@code java.net.Socket} writes still
  * matches, with the library's message (the caller, the call, what it was made on and its state) and the
- * JDK's exception as its cause; a JDK exception of another class (the plain {@code IOException} of a
- * write to a reset peer) still gives a plain {@code IOException}. Each in main and in a coroutine; the
+ * JDK's exception as its cause; the JDK's plain {@code IOException} of a write to a reset peer gives a
+ * {@code SocketException}, as {@code java.net.Socket}'s stream makes it. Each in main and in a coroutine; the
  * calls a real socket cannot be made to fail so, on sockets of the test's. Before,
  * every failure was a plain {@code IOException}, and {@code catch (ConnectException e)} matched none.
  */
@@ -119,13 +119,16 @@ class CatchingTheJdksNetExceptionsTest {
 
     /**
      * The JDK's {@code SocketChannel} fails a write to a reset peer with a plain {@code IOException}
-     * ({@code Connection reset by peer}), unlike {@code java.net.Socket}, which makes it a
-     * {@code SocketException}: the library keeps the JDK's class, a plain one, for the write and for the
-     * read after it, which finds the end of the stream and reports the write's failure again.
+     * ({@code Connection reset by peer} or {@code Broken pipe}, as the kernel says), which
+     * {@code java.net.Socket}'s stream makes a {@code SocketException}: so does the connection, for the
+     * write and for the read after it, which finds the end of the stream and reports the write's failure
+     * again, the JDK's exception the cause of both. Before, both were plain, and a
+     * {@code catch (SocketException e)} moved from {@code java.net.Socket} missed them.
      */
     @Test
     @Timeout(30)
-    void aWriteAfterThePeerResetKeepsTheJdksPlainIOExceptionAndSoDoesTheReadThatReportsItAgainInMainAndInACoroutine() throws Exception {
+    void aWriteAfterThePeerResetThrowsASocketExceptionAsJavaNetSocketDoesAndSoDoesTheReadThatReportsItAgainInMainAndInACoroutine()
+            throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
             inMainAndInACoroutine("writer", caller -> {
                 try (SocketChannel peer = SocketChannel.open(listener.localAddress());
@@ -135,13 +138,17 @@ class CatchingTheJdksNetExceptionsTest {
                     IOException write = thrown(() -> c.write(bytes("x")));
                     Throwable jdk = write.getCause();
                     assertThat(jdk).as("the kernel's report of the reset, as the JDK gives it").isExactlyInstanceOf(IOException.class);
-                    assertThat(write).isExactlyInstanceOf(IOException.class)
+                    assertThat(write).isExactlyInstanceOf(SocketException.class)
                             .hasMessage(caller + " cannot write to " + name(c) + " (open): " + jdk);
                     IOException read = thrown(() -> c.read(ByteBuffer.allocate(16)));
-                    assertThat(read).isExactlyInstanceOf(IOException.class)
+                    assertThat(read).isExactlyInstanceOf(SocketException.class)
                             .hasMessage(caller + " cannot read from " + name(c) + " (open, failed): " + jdk
                                     + ", reported to an earlier call; the end of the stream that follows it is not the peer's")
                             .cause().isSameAs(jdk);
+                    IOException again = thrown(() -> c.write(bytes("y")));
+                    assertThat(again).as("the write after it: whatever the kernel says then, of the class a Socket gives")
+                            .isInstanceOf(SocketException.class)
+                            .hasMessage(caller + " cannot write to " + name(c) + " (open, failed): " + again.getCause());
                 }
             });
         }
@@ -293,6 +300,59 @@ class CatchingTheJdksNetExceptionsTest {
             } finally {
                 TcpListener.accepter = ServerSocketChannel::accept;
             }
+        }
+    }
+
+    /**
+     * The JDK's plain {@code IOException} from any call of an open connection gives a {@code SocketException},
+     * told by its class alone, whatever its text (here one no system gives): a write, the read that finds
+     * the end of the stream after it, an option set or read and a shutdown of the output, each with the
+     * library's message and the JDK's exception as its cause, as {@code java.net.Socket} makes every
+     * failure of its socket's I/O one. A subclass of {@code IOException} of no {@code java.net} class (a user's)
+     * still gives a plain {@code IOException}.
+     */
+    @Test
+    @Timeout(30)
+    void theJdksPlainIOExceptionFromAnyCallOfAnOpenConnectionGivesASocketExceptionWhateverItsText() throws Exception {
+        IOException plain = new IOException("faked: no system says this");
+        TcpConnection c = connectedTo(new ResetOnWrite(plain));
+        try (c) {
+            assertThatThrownBy(() -> c.write(bytes("x"))).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot write to " + name(c) + " (open): java.io.IOException: faked: no system says this")
+                    .cause().isSameAs(plain);
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(4))).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot read from " + name(c) + " (open, failed): java.io.IOException:"
+                            + " faked: no system says this, reported to an earlier call; the end of the stream that follows it is not the peer's")
+                    .cause().isSameAs(plain);
+            assertThatThrownBy(() -> c.setOption(StandardSocketOptions.SO_KEEPALIVE, true)).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot set SO_KEEPALIVE of " + name(c) + " (open, failed): java.io.IOException:"
+                            + " faked: no system says this")
+                    .cause().isSameAs(plain);
+            assertThatThrownBy(() -> c.getOption(StandardSocketOptions.SO_KEEPALIVE)).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot get SO_KEEPALIVE of " + name(c) + " (open, failed): java.io.IOException:"
+                            + " faked: no system says this")
+                    .cause().isSameAs(plain);
+            assertThatThrownBy(c::shutdownOutput).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot shut down the output of " + name(c) + " (open, failed): java.io.IOException:"
+                            + " faked: no system says this")
+                    .cause().isSameAs(plain);
+        }
+        IOException users = new IOException("a user's") { };
+        TcpConnection d = connectedTo(new ResetOnWrite(users));
+        try (d) {
+            assertThatThrownBy(() -> d.write(bytes("x"))).isExactlyInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot write to " + name(d) + " (open): " + users)
+                    .cause().isSameAs(users);
+        }
+    }
+
+    /** A connection made on {@code socket}, a stub that connects at once. */
+    private static TcpConnection connectedTo(SocketChannel socket) throws IOException {
+        TcpConnection.opener = () -> socket;
+        try {
+            return TcpConnection.connect(new InetSocketAddress("127.0.0.1", 1));
+        } finally {
+            TcpConnection.opener = SocketChannel::open;
         }
     }
 

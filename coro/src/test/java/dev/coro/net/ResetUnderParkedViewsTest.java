@@ -43,11 +43,12 @@ class ResetUnderParkedViewsTest {
      * The kernel tells the first call that looks of the reset, and whichever of the writer and the
      * reader runs first is told: its message gives the state {@code open}, the two others' {@code open,
      * failed}, and the cause of each is the reset or what follows it; the rest of each message is fixed.
-     * The write behind the one parked part way wrote nothing, so its message gives no count; the
-     * reader's gives the three bytes it read: in its message if it fails with a plain {@code IOException}
-     * (the writer was told of the reset first, whose JDK exception is a plain one), or, told first itself,
-     * in an {@code IOException} suppressed in the {@code SocketException} it fails with (the JDK's class
-     * of a reset read, kept so that a {@code catch (SocketException e)} matches).
+     * Each fails with a {@code SocketException}, so that a {@code catch (SocketException e)} written for
+     * {@code java.net.Socket} matches: a reset read's is the JDK's class, and a write's plain
+     * {@code IOException} (or the read that reports it again) is made one, as {@code java.net.Socket}'s
+     * stream makes it. The write behind the one parked part way wrote nothing, so it gives no count; the
+     * writer's count of the bytes that went out and the reader's of the three bytes it read are in an
+     * {@code IOException} suppressed in each.
      */
     @Test
     @Timeout(30)
@@ -92,26 +93,37 @@ class ResetUnderParkedViewsTest {
             String state = " \\(open(, failed)?\\): ";
             String quoted = Pattern.quote(connection);
             assertThat(failures.keySet()).containsExactly("behind", "reader", "writer");
-            assertThat(failures.get("writer")).matches("coroutine 'writer' cannot write to " + quoted + state
-                    + "\\S.*; \\d+ of the " + data.length + " bytes of this write were written before it failed");
+            // each fails with a SocketException: the reader told of the reset, the JDK's; a write, or the read
+            // that reports a write's failure again, the JDK's plain IOException made one, as java.net.Socket makes it
+            assertThat(thrown.values()).allSatisfy(e -> assertThat(e).isExactlyInstanceOf(SocketException.class));
+            assertThat(failures.get("writer")).matches("coroutine 'writer' cannot write to " + quoted + state + "\\S.*")
+                    .doesNotContain("bytes of this write");
+            Pattern count = Pattern.compile("coroutine 'writer' failed writing to " + quoted
+                    + " \\(open, failed\\): (\\d+) of the " + data.length + " bytes of this write were written before it");
+            String said = thrown.get("writer").getSuppressed()[0].getMessage();
+            assertThat(thrown.get("writer").getSuppressed()).as("the count of the part that went out, in an IOException suppressed in it")
+                    .singleElement().asInstanceOf(InstanceOfAssertFactories.THROWABLE).isExactlyInstanceOf(IOException.class)
+                    .message().matches(count);
             assertThat(failures.get("behind")).as("it wrote nothing, so gives no count")
                     .matches("coroutine 'behind' cannot write to " + quoted + state + "\\S.*")
                     .doesNotContain("bytes of this write");
+            assertThat(thrown.get("behind").getSuppressed()).isEmpty();
             IOException reader = thrown.get("reader");
-            if (reader instanceof SocketException) { // told of the reset first: the JDK's class, the count suppressed in it
-                assertThat(reader).isExactlyInstanceOf(SocketException.class).hasCauseExactlyInstanceOf(SocketException.class)
+            if (reader.getCause() instanceof SocketException) { // told of the reset first: the JDK's class
+                assertThat(reader).hasCauseExactlyInstanceOf(SocketException.class)
                         .hasMessage("coroutine 'reader' cannot read from " + connection + " (open): java.net.SocketException: Connection reset");
-                assertThat(reader.getSuppressed()).singleElement().asInstanceOf(InstanceOfAssertFactories.THROWABLE)
-                        .isExactlyInstanceOf(IOException.class).hasMessage("coroutine 'reader' failed reading from " + connection
-                                + " (open, failed): 3 of the 10 bytes of this read were read into the array before it");
-            } else { // the writer was told first: the end of the stream after it reports the writer's plain IOException
-                assertThat(reader).isExactlyInstanceOf(IOException.class);
-                assertThat(failures.get("reader")).matches("coroutine 'reader' cannot read from " + quoted + state
-                        + "\\S.*; 3 of the 10 bytes of this read were read into the array before it failed");
+            } else { // the writer was told first: the end of the stream after it reports the writer's failure again
+                assertThat(failures.get("reader")).matches("coroutine 'reader' cannot read from " + quoted
+                        + " \\(open, failed\\): \\S.*, reported to an earlier call; the end of the stream that follows it is not the peer's");
             }
+            assertThat(reader.getSuppressed()).singleElement().asInstanceOf(InstanceOfAssertFactories.THROWABLE)
+                    .isExactlyInstanceOf(IOException.class).hasMessage("coroutine 'reader' failed reading from " + connection
+                            + " (open, failed): 3 of the 10 bytes of this read were read into the array before it");
             assertThat(failures.values()).as("the first told of the reset finds the connection open, the others failed")
                     .filteredOn(m -> m.contains(" (open): ")).hasSize(1);
-            int written = Integer.parseInt(failures.get("writer").replaceAll(".*; (\\d+) of the \\d+ bytes of this write.*", "$1"));
+            java.util.regex.Matcher m = count.matcher(said);
+            assertThat(m.matches()).isTrue();
+            int written = Integer.parseInt(m.group(1));
             assertThat(written).as("the part of the write that went out").isBetween(1, data.length - 1);
             assertThat(LoopProbe.ioWaits()).as("no wait left behind").isZero();
 
