@@ -138,7 +138,8 @@ public final class TcpConnection implements Closeable {
      *                     {@code java.net}'s (a {@link java.net.ConnectException} if refused, a
      *                     {@link java.net.NoRouteToHostException} if unreachable, a {@link SocketException} if
      *                     the network is unreachable, as for a multicast or broadcast address), its cause, else a
-     *                     plain one
+     *                     plain one; a {@link SocketException} for an IPv6 address on sockets that are IPv4 only
+     *                     (as {@code java.net.Socket}), the JDK's {@code UnsupportedAddressTypeException} its cause
      * @throws UnknownHostException if the host of an unresolved address has no address, or its look-up
      *                              failed, naming the caller, the address and the host, the resolver's
      *                              exception as its cause; no socket was opened
@@ -236,10 +237,11 @@ public final class TcpConnection implements Closeable {
             abandon(io, ch, waited, f); // a failure to close it too is suppressed in f, which says what went wrong first
             throw f;
         } catch (UnsupportedAddressTypeException e) {
-            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
-            // java.net.Socket fails with a SocketException (IPv6 protocol family unavailable)
-            IOException f = new IOException(io.caller() + " cannot connect to " + io.text(address)
-                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
+            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing and is no
+            // IOException; a java.net.Socket fails with a SocketException (Protocol family unavailable), so this is one
+            IOException f = new SocketException(io.caller() + " cannot connect to " + io.text(address)
+                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)");
+            f.initCause(e);
             abandon(io, ch, waited, f);
             throw f;
         } catch (RuntimeException | Error e) {

@@ -6,6 +6,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
@@ -110,8 +111,10 @@ public final class TcpListener implements Closeable {
      *                     JVM's sockets are IPv4 only), naming the caller and the address (the socket is
      *                     closed, a failure to close it suppressed in this exception), of the JDK's
      *                     exception's class when that is one of {@code java.net}'s (a
-     *                     {@link java.net.BindException} if in use), its cause, else a plain one; an
-     *                     {@link java.net.UnknownHostException} if it is not resolved
+     *                     {@link java.net.BindException} if in use), its cause, else a plain one; a
+     *                     {@link java.net.SocketException} for an IPv6 address on sockets that are IPv4 only
+     *                     (as {@code java.net.ServerSocket}), the JDK's {@code UnsupportedAddressTypeException}
+     *                     its cause; an {@link java.net.UnknownHostException} if it is not resolved
      * @throws IllegalArgumentException if the address is not an {@link java.net.InetSocketAddress},
      *                                  naming the caller and the address
      * @throws NullPointerException     if {@code address} is null
@@ -170,7 +173,9 @@ public final class TcpListener implements Closeable {
      *                     naming the caller, the address and the option (the socket is closed, a
      *                     failure to close it suppressed in this exception), of the JDK's exception's
      *                     class when that is one of {@code java.net}'s (a {@link java.net.BindException}
-     *                     if in use), its cause, else a plain one; an
+     *                     if in use), its cause, else a plain one; a {@link java.net.SocketException}
+     *                     for an IPv6 address on sockets that are IPv4 only (as {@code java.net.ServerSocket}),
+     *                     the JDK's {@code UnsupportedAddressTypeException} its cause; an
      *                     {@link java.net.UnknownHostException} if it is not resolved
      * @throws UnsupportedOperationException if {@code reusePort} and the platform's sockets lack
      *                                       {@code SO_REUSEPORT} (Windows), naming the caller, the
@@ -214,10 +219,11 @@ public final class TcpListener implements Closeable {
             close(ch, f);
             throw f;
         } catch (UnsupportedAddressTypeException e) {
-            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing, where a
-            // java.net.ServerSocket fails with a SocketException (IPv6 protocol family unavailable)
-            IOException f = new IOException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort)
-                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)", e);
+            // an IPv6 address on sockets that are IPv4 only: the JDK's exception names nothing and is no
+            // IOException; a java.net.ServerSocket fails with a SocketException (Protocol family unavailable), so this is one
+            IOException f = new SocketException(io.caller() + " cannot bind a listener to " + io.text(address) + with(reusePort)
+                    + ": this JVM's sockets are IPv4 only (java.net.preferIPv4Stack is set, or the host has no IPv6)");
+            f.initCause(e);
             close(ch, f);
             throw f;
         } catch (RuntimeException | Error e) {

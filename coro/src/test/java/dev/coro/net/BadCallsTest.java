@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
@@ -100,15 +101,15 @@ class BadCallsTest {
     /**
      * An IPv6 address where the JVM's sockets are IPv4 only ({@code java.net.preferIPv4Stack}, or a
      * host with no IPv6: {@code SocketChannel.open()} opens IPv4 sockets then, as the opener here does)
-     * fails the connect with an {@code IOException} naming the caller, the address and why, the JDK's
+     * fails the connect with a {@code SocketException} naming the caller, the address and why, the JDK's
      * {@code UnsupportedAddressTypeException} its cause, and closes the socket. That exception, which
      * names nothing, had escaped bare: a runtime exception, past a caller's catch of the
-     * {@code IOException} of a connect that cannot be made (a {@code java.net.Socket} throws a
-     * {@code SocketException} there).
+     * {@code IOException} of a connect that cannot be made; then it was a plain {@code IOException}, where
+     * a {@code java.net.Socket} throws a {@code SocketException} ({@code Protocol family unavailable}).
      */
     @Test
     @Timeout(20)
-    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheConnectWithAnIOExceptionNamingTheCallerAndTheAddress() throws Exception {
+    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheConnectWithASocketExceptionNamingTheCallerAndTheAddress() throws Exception {
         InetSocketAddress v6 = new InetSocketAddress("::1", 9);
         List<SocketChannel> opened = new ArrayList<>();
         TcpConnection.Opener before = TcpConnection.opener;
@@ -119,7 +120,7 @@ class BadCallsTest {
         };
         try {
             assertThatThrownBy(() -> TcpConnection.connect(v6))
-                    .isExactlyInstanceOf(IOException.class)
+                    .isExactlyInstanceOf(SocketException.class)
                     .hasMessage("main context 'main' cannot connect to " + v6 + ": this JVM's sockets are IPv4 only"
                             + " (java.net.preferIPv4Stack is set, or the host has no IPv6)")
                     .hasCauseExactlyInstanceOf(UnsupportedAddressTypeException.class);
@@ -132,13 +133,14 @@ class BadCallsTest {
 
     /**
      * A bind to an IPv6 address on sockets that are IPv4 only (here a socket opened for IPv4, as
-     * {@code java.net.preferIPv4Stack} opens every one) fails as a bind that cannot be made, an
-     * {@link IOException} naming the caller, the address and why, and closes the socket; the JDK's own
-     * exception, which names nothing and is no {@link IOException}, is its cause.
+     * {@code java.net.preferIPv4Stack} opens every one) fails as a bind that cannot be made, a
+     * {@link SocketException} (as a {@code java.net.ServerSocket}'s, {@code Protocol family unavailable})
+     * naming the caller, the address and why, and closes the socket; the JDK's own exception, which names
+     * nothing and is no {@link IOException}, is its cause.
      */
     @Test
     @Timeout(20)
-    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheBindWithAnIOExceptionNamingTheCallerAndTheAddress() {
+    void anIpv6AddressOnSocketsThatAreIpv4OnlyFailsTheBindWithASocketExceptionNamingTheCallerAndTheAddress() {
         InetSocketAddress v6 = new InetSocketAddress("::1", 0);
         List<ServerSocketChannel> opened = new ArrayList<>();
         TcpListener.Opener ipv4Only = () -> {
@@ -147,7 +149,7 @@ class BadCallsTest {
             return ch;
         };
         assertThatThrownBy(() -> TcpListener.bind(v6, false, ipv4Only))
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(SocketException.class)
                 .hasMessage(Callers.plainThread() + " cannot bind a listener to " + v6 + ": this JVM's sockets are IPv4 only"
                         + " (java.net.preferIPv4Stack is set, or the host has no IPv6)")
                 .hasCauseExactlyInstanceOf(UnsupportedAddressTypeException.class);
