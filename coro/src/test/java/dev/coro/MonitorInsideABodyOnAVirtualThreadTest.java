@@ -1,0 +1,146 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A monitor waited on ({@code Object.wait}) or entered while another thread holds it ({@code synchronized}) by a
+ * coroutine's or a generator's body on a virtual thread: on the continuation engine the JDK (25) cannot unmount the
+ * virtual thread there, since the body's continuation is nested in the virtual thread's own and the JDK frees a
+ * carrier of a monitor's wait only for a virtual thread's own continuation; so the virtual thread keeps its carrier
+ * while it waits, as a virtual thread did before JDK 24 (and no {@code jdk.VirtualThreadPinned} event is recorded).
+ * On the thread engine the body is a virtual thread of its own, and the JDK unmounts it. docs/THREADS.md says what
+ * to use instead. The carrier is read from the virtual thread's {@code toString()}, which names it while the
+ * virtual thread is mounted ({@code VirtualThread[#25,request]/waiting@ForkJoinPool-1-worker-1}).
+ */
+class MonitorInsideABodyOnAVirtualThreadTest {
+
+    private final Object monitor = new Object();
+    private boolean opened;
+
+    /** Whether the thread engine runs: each body on a virtual thread of its own. */
+    private static boolean threadEngine() {
+        return Engines.running().equals("threads");
+    }
+
+    /** Waits on {@link #monitor} until {@link #open()} runs. */
+    private void waitUntilOpened() {
+        synchronized (monitor) {
+            while (!opened) {
+                try {
+                    monitor.wait();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    private void open() {
+        synchronized (monitor) {
+            opened = true;
+            monitor.notifyAll();
+        }
+    }
+
+    /** Waits until {@code t} is in {@code state}; bounded by the test's timeout. */
+    private static void awaitState(Thread t, Thread.State state) {
+        while (t.getState() != state) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Whether the virtual thread {@code t} is mounted on a carrier now, as its description says. */
+    private static boolean mounted(Thread t) {
+        return t.toString().contains("@");
+    }
+
+    /**
+     * Runs {@code body} (given a future to complete with the thread that runs it) on a virtual thread, and once that
+     * thread is in {@code state} says whether it is mounted, then runs {@code release}.
+     *
+     * @return whether the body's thread kept a carrier while it waited, and what the request returned
+     */
+    private static List<Object> whileWaiting(Thread.State state, java.util.function.Function<CompletableFuture<Thread>, String> request,
+            Runnable release) throws Exception {
+        CompletableFuture<Thread> body = new CompletableFuture<>();
+        CompletableFuture<String> done = Peer.start(Thread.ofVirtual(), "request", () -> request.apply(body));
+        Thread runner = body.get();
+        awaitState(runner, state);
+        boolean mounted = mounted(runner);
+        release.run();
+        return List.of(mounted, done.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aCoroutinesBodyWaitingOnAMonitorKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
+        List<Object> seen = whileWaiting(Thread.State.WAITING, body -> {
+            Coroutine handler = Coroutine.create("handler", () -> {
+                body.complete(Thread.currentThread()); // the request's own, or on the thread engine the body's
+                waitUntilOpened();
+            });
+            handler.join();
+            return handler.state().toString();
+        }, this::open);
+        assertThat(seen).containsExactly(!threadEngine(), "FINISHED");
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aGeneratorsBodyWaitingOnAMonitorKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
+        List<Object> seen = whileWaiting(Thread.State.WAITING, body -> {
+            Generator<String> rows = Generator.of("rows", out -> {
+                body.complete(Thread.currentThread());
+                waitUntilOpened();
+                out.emit("row");
+            });
+            return rows.next();
+        }, this::open);
+        assertThat(seen).containsExactly(!threadEngine(), "row");
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aCoroutinesBodyEnteringAMonitorAnotherThreadHoldsKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        CompletableFuture<Void> leave = new CompletableFuture<>();
+        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
+            synchronized (monitor) {
+                held.complete(null);
+                leave.join();
+            }
+        });
+        held.get();
+        List<Object> seen = whileWaiting(Thread.State.BLOCKED, body -> {
+            Coroutine handler = Coroutine.create("handler", () -> {
+                body.complete(Thread.currentThread());
+                synchronized (monitor) {
+                    opened = true;
+                }
+            });
+            handler.join();
+            return handler.state().toString();
+        }, () -> leave.complete(null));
+        holder.join();
+        assertThat(seen).containsExactly(!threadEngine(), "FINISHED");
+        assertThat(opened).isTrue();
+    }
+
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aVirtualThreadWaitingOnAMonitorOutsideAnyBodyIsUnmountedOnBothEngines() throws Exception {
+        List<Object> seen = whileWaiting(Thread.State.WAITING, body -> {
+            Coroutine.create("other", () -> { }).join(); // the thread uses coro
+            body.complete(Thread.currentThread());
+            waitUntilOpened();
+            return "opened";
+        }, this::open);
+        assertThat(seen).containsExactly(false, "opened");
+    }
+}
