@@ -290,7 +290,7 @@ final class Watchdog implements Runnable {
                 long blocked = now - w.since;
                 if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
                     w.reported = blocked;
-                    String report = report(s, blocked, points);
+                    String report = report(s, w, blocked, points);
                     if (report != null) {
                         reports.add(report);
                     }
@@ -326,8 +326,10 @@ final class Watchdog implements Runnable {
      * the user's) loses that report's log line only: the event is recorded, and the detector goes on. If
      * nobody would see the report (the logger's level is above {@code WARNING} and no recording takes the
      * event), it is not made: no stack taken (a handshake with the blocked thread), no text; null then.
+     * Nor is it made if the stack shows a virtual thread that waits for the JVM to run it, not code of the
+     * context's ({@link #waitsToBeRun}): then no stall is under way, and {@code w} counts afresh from the next sample.
      */
-    private String report(Scheduler s, long nanos, long points) {
+    private String report(Scheduler s, Watch w, long nanos, long points) {
         boolean logged = warningsLogged();
         boolean recorded = Monitoring.jfr && BlockedLoop.enabled();
         if (!logged && !recorded) {
@@ -340,6 +342,11 @@ final class Watchdog implements Runnable {
         }
         Thread runner = s.engine.runner(c);
         StackTraceElement[] frames = stackOf.apply(runner);
+        if (waitsToBeRun(runner, frames)) {
+            w.stalled = false;
+            w.reported = 0;
+            return null;
+        }
         boolean movedOn = (long) POINTS.getOpaque(s) + (long) IDLE_WAITS.getOpaque(s.loop) != points;
         int others = Math.max(0, size - 1);
         String stack = frames(frames);
@@ -375,6 +382,32 @@ final class Watchdog implements Runnable {
             return true;
         }
     }
+
+    /**
+     * Whether {@code runner}, whose stack is {@code frames}, is a virtual thread waiting for the JVM to run it
+     * rather than running (or blocked in) the context's code: on the thread engine, where each body has a
+     * virtual thread of its own, a body's thread that has not been mounted on a carrier yet (no frames: its
+     * body never ran), or one parked in the engine's wait for its turn ({@link Turn}: the turn was handed to it,
+     * or to a generator's consumer, whose thread has not run since). With every carrier busy (more virtual
+     * threads ready than carriers) such a hand-over waits for a carrier as long as it takes: load, not a
+     * context that holds its thread. The context has reached its scheduling point; a stall of its code, once it
+     * runs, has frames of its own.
+     */
+    static boolean waitsToBeRun(Thread runner, StackTraceElement[] frames) {
+        if (!runner.isVirtual()) {
+            return false;
+        }
+        for (StackTraceElement f : frames) {
+            String c = f.getClassName();
+            if (!c.startsWith("java.") && !c.startsWith("jdk.")) {
+                return c.equals(TURN);
+            }
+        }
+        return true; // no frames, or only the JDK's: a virtual thread not mounted yet, its task not begun
+    }
+
+    /** The engine's wait for the turn, as a frame names its class. */
+    private static final String TURN = Turn.class.getName();
 
     /** The first {@link #FRAMES} of {@code frames}, one {@code at} line each, then how many more. */
     static String frames(StackTraceElement[] frames) {
