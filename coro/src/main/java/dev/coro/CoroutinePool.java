@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -12,6 +14,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -145,6 +148,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     static final int KEPT_FAILURES = 100;
     /** How many failures close() would report beyond the {@link #KEPT_FAILURES} kept (guarded by {@link #failures}). */
     private long notKept;
+    /**
+     * The first body that never ran and whose failure the pool had no memory to report or keep
+     * ({@link #failedUnreported}), and what kept it from running: close() reports it, unless its future was
+     * read; a later one is only counted in {@link #notKept}. Guarded by {@link #failures}.
+     */
+    private Task unreported;
+    /** What kept {@link #unreported} from running. Guarded by {@link #failures}. */
+    private Throwable unreportedCause;
     /** Numbers the submissions from 1: their futures and failures are named by it. */
     private final AtomicLong submissions = new AtomicLong();
     /**
@@ -226,7 +237,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         countClosed();
         for (Worker other : workers) {
             if (other.started.isDone() && !other.started.isCompletedExceptionally()) {
-                other.loop().post(other::wake);
+                other.wakeAgain();
             }
         }
     }
@@ -294,7 +305,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @return a future completed with the body's value, or exceptionally with what it threw, whose
      *         blocking reads wait cooperatively (above); if the body's coroutine cannot be made (no memory
      *         left for it) or run (on the thread engine, no virtual thread can be started for it), exceptionally with an
-     *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run
+     *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run (if
+     *         the JVM has no memory left for that either, with the error that kept the body from running)
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      * @throws NullPointerException       if {@code body} is null
      */
@@ -446,8 +458,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         checkNotOwnThread("close");
         if (!closing) {
             closing = true;
+            // posts made with the workers: nothing allocated once closing is set, so no thread parked for
+            // work is left unwoken, a later close waiting for it for good (see wakeAgain)
             for (Worker w : workers) {
-                w.loop().post(w::wake);
+                w.wakeAgain();
             }
         }
         FutureWait.awaitOrBlock(ended, "await"); // here, not in a method of the pool's own: a dump shows the call of close()
@@ -457,6 +471,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         List<Throwable> later = new ArrayList<>();
         long dropped;
         synchronized (failures) {
+            if (unreported != null) {
+                Task t = unreported;
+                unreported = null;
+                if (t.future == null || !t.future.observed) {
+                    failures.put(t.order, new Failure("the body of " + t.op + " #" + t.seq
+                            + " never ran (no memory was left for the report of its failure): ", unreportedCause));
+                }
+                unreportedCause = null;
+            }
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
             for (ObservedFuture<?> f : unread) {
@@ -507,7 +530,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         closingNow = true;
         closing = true;
         for (Worker w : workers) {
-            w.loop().post(w::wake);
+            w.wakeAgain(); // allocates nothing, as close()'s
         }
         close();
     }
@@ -700,6 +723,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * {@code t}'s body never ran ({@code cause}), and the JVM had no memory for the report of that failure: kept
+     * as it is, allocating nothing, for close() to report (the first such body; a later one is counted as not kept).
+     */
+    private void failedUnreported(Task t, Throwable cause) {
+        synchronized (failures) {
+            if (unreported == null) {
+                unreported = t;
+                unreportedCause = cause;
+            } else {
+                notKept++;
+            }
+        }
+    }
+
     /** A failure was left to the main context of pool thread {@code thread}: it counts from now, after every submission so far. */
     private void failedInMain(Thread thread, Throwable t) {
         failed(reportOrder.incrementAndGet(), new Failure("left to the main context of thread '" + SafeText.name(thread.getName())
@@ -755,7 +793,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         if (idle.incrementAndGet() == workers.length) {
             allIdle = true;
             for (Worker w : workers) {
-                w.loop().post(w::wake);
+                w.wakeAgain(); // allocates nothing: no thread is left waiting for good for a wake-up that failed
             }
         }
     }
@@ -845,6 +883,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile Context context;
         /** The post below it in its thread's inbox. */
         private Posted next;
+        /** Whether a {@code cancel(true)} asked its thread to close its body ({@link Worker#requestClose}). */
+        @SuppressWarnings("unused") // through CLOSE_ASKED
+        private volatile boolean closeAsked;
+        /** The task asked to be closed before it, below it in its worker's stack of those ({@link Worker#toClose}). */
+        Task nextToClose;
+        /** {@link #closeAsked}, set once. */
+        static final VarHandle CLOSE_ASKED;
+
+        static {
+            try {
+                CLOSE_ASKED = MethodHandles.lookup().findVarHandle(Task.class, "closeAsked", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
 
         @SuppressWarnings("unchecked")
         Task(String name, Supplier<?> body, ObservedFuture<?> future, long seq, long order, String op) {
@@ -888,8 +941,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final AtomicInteger live = new AtomicInteger();
         /** The bodies submitted to it and not started yet, oldest first; the room a burst took is given back once they have started. */
         private final Fifo<Task> tasks = new Fifo<>();
-        /** The started bodies whose futures were cancelled with {@code cancel(true)}: main closes their coroutines. */
-        private final Fifo<Task> toClose = new Fifo<>();
+        /**
+         * The started bodies whose futures were cancelled with {@code cancel(true)}, the last asked first, linked
+         * through {@link Task#nextToClose}: main closes their coroutines. A stack pushed with a compare-and-set
+         * from any thread, so that a request allocates nothing (a cancel that fails for want of memory does not
+         * leave the body it cancelled running, for {@link #close()} to wait for).
+         */
+        private final AtomicReference<Task> toClose = new AtomicReference<>();
         /** Whether it has told the pool it has no coroutine left (while closing). */
         private boolean idle;
         private volatile Scheduler scheduler;
@@ -947,18 +1005,28 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /**
          * {@code t} could not be queued to start ({@code e}): it never runs, and fails so. Its count is given
          * back first, before anything is allocated; if the JVM has no memory for the failure's report either,
-         * its future fails with {@code e} itself, and a body of {@code execute}, which has no future, throws
-         * that second error on.
+         * it fails with {@code e} itself ({@link #failedWithoutReport}).
          */
         private void notQueued(Task t, OutOfMemoryError e) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
             try {
                 failUnrun(t, "its queue of bodies waiting to start could not grow (" + e + ")", e);
             } catch (OutOfMemoryError again) {
-                if (t.future == null) {
-                    throw again;
-                }
-                t.future.completeExceptionally(e);
+                failedWithoutReport(t, e);
+            }
+        }
+
+        /**
+         * {@code t}'s body never ran ({@code cause}), and the JVM had no memory for the report of that failure
+         * ({@link #failUnrun}): its future, if it has one, fails with {@code cause} itself, and the pool keeps it
+         * for close() to report, allocating nothing, so that neither a future is left never completed nor an
+         * {@code execute}'s failure lost (nor is the error thrown on, which would end this thread, its other
+         * bodies with it).
+         */
+        private void failedWithoutReport(Task t, Throwable cause) {
+            pool.failedUnreported(t, cause); // first: whatever the failure wakes finds it kept already
+            if (t.future != null) {
+                t.future.completeExceptionally(cause); // false if failUnrun completed it before it failed, or its caller settled it
             }
         }
 
@@ -967,10 +1035,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * started and not ended, main closes its coroutine. Nothing if this thread has ended (so has the body).
          */
         void requestClose(Task t) {
-            loop().post(() -> {
-                toClose.add(t);
-                wake();
-            });
+            if (!Task.CLOSE_ASKED.compareAndSet(t, false, true)) {
+                return; // two cancels racing: the first asked already
+            }
+            Task top;
+            do {
+                top = toClose.get();
+                t.nextToClose = top;
+            } while (!toClose.compareAndSet(top, t));
+            wakeAgain(); // a post made with the worker: the request allocates nothing
         }
 
         /**
@@ -980,7 +1053,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          */
         private void closeRequested(Scheduler s) {
             Task t;
-            while ((t = toClose.poll()) != null) {
+            for (Task asked = toClose.getAndSet(null); asked != null; ) {
+                t = asked;
+                asked = t.nextToClose;
+                t.nextToClose = null;
                 Context c = t.context;
                 if (c != null) {
                     closeOne(s, c);
@@ -1049,11 +1125,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * From any thread: main is woken on this thread, to look again at what it waits for (a body counted
-         * here and then refused, because the pool began to close meanwhile). Its post is made once, with the
-         * worker, so that this allocates nothing: a count given back is never left without the wake-up that
-         * a closing thread, parked while the body counted, waits for. A post still waiting to run serves
-         * (it runs after every count given back before this call).
+         * From any thread: main is woken on this thread, to look again at what it waits for (the pool began
+         * to close, or every thread is idle in a closing pool, or a body counted here was refused because the
+         * pool began to close meanwhile, or a {@code cancel(true)} asks for a body's close). Its post is made
+         * once, with the worker, so that this allocates nothing: what was written before the call (a count
+         * given back, the pool marked closing) is never left without the wake-up that a thread parked for
+         * work waits for to see it, for want of memory for a post. A post still waiting to run serves (it
+         * runs after every write made before this call).
          */
         void wakeAgain() {
             if (wakeAgainPosted.compareAndSet(false, true)) {
@@ -1084,7 +1162,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             started.complete(s);
             try {
                 while (true) {
-                    if (pool.closingNow || toClose.size() > 0) {
+                    if (pool.closingNow || toClose.get() != null) {
                         closeRequested(s);
                     }
                     Task t = tasks.poll();
@@ -1165,11 +1243,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /**
          * {@code t}'s body will never run ({@code why}, because of {@code cause}): it fails as one that threw,
-         * with an {@link IllegalStateException} naming the pool, this thread and the submission.
+         * with an {@link IllegalStateException} naming the pool, this thread and the submission; if the JVM
+         * has no memory for that report, with {@code cause} itself ({@link #failedWithoutReport}).
          */
         private void notRun(Task t, String why, Throwable cause) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
-            failUnrun(t, why, cause);
+            try {
+                failUnrun(t, why, cause);
+            } catch (OutOfMemoryError again) {
+                failedWithoutReport(t, cause);
+            }
         }
 
         /** {@link #notRun}, its count given back already. */
