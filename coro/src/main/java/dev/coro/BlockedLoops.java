@@ -47,7 +47,9 @@ import java.util.Optional;
  * It is reported again only if it stays blocked ten times as long as when it was last reported
  * (2 s, 20 s, ... for a threshold of 200 ms), so a stuck thread does not flood the log. A log handler
  * that throws loses that report's log line only: the event is still recorded, and the detector goes
- * on (the first such failure is printed to {@code System.err}).
+ * on (the first such failure is printed to {@code System.err}). A log handler may use coro on the detector's
+ * thread: the coroutines it leaves there suspended or parked are closed after the sample (nothing would run
+ * them again), and the detector never reports its own thread.
  *
  * <p>Turning the detector on also registers the JMX view ({@code dev.coro:type=Coroutines},
  * {@link dev.coro.management.CoroutinesManagement}), whose {@code BlockedThresholdMillis}

@@ -1349,9 +1349,10 @@ final class Scheduler {
     /**
      * After a virtual-time run ended early: closes every coroutine left, so that none outlives it,
      * also those that the {@code finally} blocks of the closed ones create (each is tried once); the
-     * failures of the closes go to {@code others}.
+     * failures of the closes go to {@code others}. Also what the blocked-loop detector's thread does with
+     * the coroutines a log handler of its report left there ({@link Watchdog}), which nothing would run again.
      */
-    private void closeCoroutines(List<Throwable> others) {
+    void closeCoroutines(List<Throwable> others) {
         Set<Context> tried = Collections.newSetFromMap(new IdentityHashMap<>());
         boolean found = true;
         mainRunsNoUserCode = true;

@@ -181,7 +181,8 @@ final class Watchdog implements Runnable {
     }
 
     /**
-     * Samples every quarter of the threshold until stopped. Nothing a sample meets ends the thread: a
+     * Samples every quarter of the threshold until stopped, closing after each sample what a log handler of
+     * its reports left on this thread ({@link #closeLeftByHandlers}). Nothing a sample meets ends the thread: a
      * failure (a log handler of the user's that throws is caught in {@link #report} already) is
      * printed once and the next sample comes as usual. Nor does an interrupt of the thread: it is
      * dropped, and the thread parks again.
@@ -201,6 +202,11 @@ final class Watchdog implements Runnable {
                     sample(System::nanoTime);
                 } catch (Throwable e) {
                     survived("a sample", e);
+                }
+                try {
+                    closeLeftByHandlers();
+                } catch (Throwable e) {
+                    survived("closing what a log handler of a report left on this thread", e);
                 }
             }
         }
@@ -266,6 +272,9 @@ final class Watchdog implements Runnable {
         for (Scheduler s : live) {
             if (stopped) {
                 break; // stop() waits for this sample: no more reports from it
+            }
+            if (s.owner == thread) {
+                continue; // the detector's own, made by a log handler of a report: it samples, never runs a loop, is never blocked
             }
             long now = clock.getAsLong(); // the time of this look at it, not of the sample's start
             Watch w = watches.get(s);
@@ -369,6 +378,30 @@ final class Watchdog implements Runnable {
             BlockedLoop.record(c, s.owner, runner, nanos, others, stack, movedOn);
         }
         return message;
+    }
+
+    /**
+     * After a sample of the running detector, on its thread: closes the coroutines that a log handler of a
+     * report, which uses coro, left on this thread (created there and left suspended or parked), so that the
+     * detector's own scheduler is left with no work: nothing would ever run them again on this thread,
+     * whose main never reaches a scheduling point, so that a wait of theirs never ended, and whatever waits for
+     * them waited for good, and the thread would seem a blocked loop itself. Unwound as {@link Coroutine#close()}
+     * unwinds one, their {@code finally} blocks run; a close that throws is survived as a failure of the handler.
+     */
+    private static void closeLeftByHandlers() {
+        Scheduler own = Scheduler.currentOrNull(); // null unless a handler used coro on this thread
+        if (own == null || own.runList.size() <= 1) {
+            return;
+        }
+        List<Throwable> failures = new ArrayList<>();
+        try {
+            own.closeCoroutines(failures);
+        } catch (Throwable e) {
+            failures.add(e);
+        }
+        for (Throwable e : failures) {
+            survived("closing a coroutine a log handler of a report left on this thread", e);
+        }
     }
 
     /**
