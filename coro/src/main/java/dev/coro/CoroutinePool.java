@@ -149,13 +149,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** How many failures close() would report beyond the {@link #KEPT_FAILURES} kept (guarded by {@link #failures}). */
     private long notKept;
     /**
-     * The first body that never ran and whose failure the pool had no memory to report or keep
-     * ({@link #failedUnreported}), and what kept it from running: close() reports it, unless its future was
-     * read; a later one is only counted in {@link #notKept}. Guarded by {@link #failures}.
+     * The first failure the pool had no memory to report or keep: of a body that never ran
+     * ({@link #failedUnreported}), or one left to a pool thread's main ({@link #failedInMain}, this null then);
+     * close() reports it, unless it is a body's whose future was read; a later one is only counted in
+     * {@link #notKept}. Guarded by {@link #failures}.
      */
     private Task unreported;
-    /** What kept {@link #unreported} from running. Guarded by {@link #failures}. */
+    /** What was thrown: what kept {@link #unreported} from running, or what was left to main; null if none. Guarded by {@link #failures}. */
     private Throwable unreportedCause;
+    /** For a failure left to main: the pool thread's, and its place in {@link #reportOrder}. Guarded by {@link #failures}. */
+    private Thread unreportedThread;
+    private long unreportedOrder;
     /** Numbers the submissions from 1: their futures and failures are named by it. */
     private final AtomicLong submissions = new AtomicLong();
     /**
@@ -471,14 +475,18 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         List<Throwable> later = new ArrayList<>();
         long dropped;
         synchronized (failures) {
-            if (unreported != null) {
+            if (unreportedCause != null) {
                 Task t = unreported;
-                unreported = null;
-                if (t.future == null || !t.future.observed) {
+                if (t == null) {
+                    failures.put(unreportedOrder, new Failure("left to the main context of thread '"
+                            + SafeText.name(unreportedThread.getName()) + "' (no memory was left for the report of it): ", unreportedCause));
+                } else if (t.future == null || !t.future.observed) {
                     failures.put(t.order, new Failure("the body of " + t.op + " #" + t.seq
                             + " never ran (no memory was left for the report of its failure): ", unreportedCause));
                 }
+                unreported = null;
                 unreportedCause = null;
+                unreportedThread = null;
             }
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
@@ -729,7 +737,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     private void failedUnreported(Task t, Throwable cause) {
         synchronized (failures) {
-            if (unreported == null) {
+            if (unreportedCause == null) {
                 unreported = t;
                 unreportedCause = cause;
             } else {
@@ -738,10 +746,26 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
     }
 
-    /** A failure was left to the main context of pool thread {@code thread}: it counts from now, after every submission so far. */
+    /**
+     * A failure was left to the main context of pool thread {@code thread}: it counts from now, after every
+     * submission so far. If the JVM has no memory for its report, it is kept as it is, allocating nothing
+     * (as {@link #failedUnreported} keeps a body's): the error is not thrown on, which would end the thread.
+     */
     private void failedInMain(Thread thread, Throwable t) {
-        failed(reportOrder.incrementAndGet(), new Failure("left to the main context of thread '" + SafeText.name(thread.getName())
-                + "': ", t));
+        long order = reportOrder.incrementAndGet();
+        try {
+            failed(order, new Failure("left to the main context of thread '" + SafeText.name(thread.getName()) + "': ", t));
+        } catch (OutOfMemoryError again) {
+            synchronized (failures) {
+                if (unreportedCause == null) {
+                    unreportedCause = t;
+                    unreportedThread = thread;
+                    unreportedOrder = order;
+                } else {
+                    notKept++;
+                }
+            }
+        }
     }
 
     /**
@@ -1086,6 +1110,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /**
+         * {@link #closeRequested}, whose failure for want of memory (a set of the coroutines it could not
+         * close, say) is left to this thread's main instead of ending the thread, its coroutines unclosed and
+         * their bodies' futures never completed, for the thread's uncaught-exception handler. False then: main
+         * tries again (what is left to close still stands: {@code closingNow}, or requests not taken yet).
+         */
+        private boolean closedRequested(Scheduler s) {
+            try {
+                closeRequested(s);
+                return true;
+            } catch (OutOfMemoryError e) {
+                pool.failedInMain(thread, e);
+                return false;
+            }
+        }
+
         /** A body {@code closeNow()} ends before it started: no longer live, its future cancelled. */
         private void cancelUnstarted(Task t) {
             live.decrementAndGet(); // before the future completes, as for a body that ran
@@ -1162,8 +1202,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             started.complete(s);
             try {
                 while (true) {
-                    if (pool.closingNow || toClose.get() != null) {
-                        closeRequested(s);
+                    if ((pool.closingNow || toClose.get() != null) && !closedRequested(s)) {
+                        continue; // tried again: the requests stand
                     }
                     Task t = tasks.poll();
                     if (t != null && t.future != null && t.future.isDone()) {

@@ -641,8 +641,10 @@ final class EventLoop {
      * {@code Error} of the JDK's in a close (its selector cannot wake, say) is thrown once all are closed.
      */
     void close() {
-        for (Object task : inbox.close()) {
-            refused(task);
+        Posted next;
+        for (Posted n = inbox.closeTaking(); n != null; n = next) { // allocating nothing: none is left unrefused
+            next = Inbox.after(n); // first: a refused poster may post it again
+            refused(Inbox.task(n));
         }
         closeForGood();
     }

@@ -224,13 +224,33 @@ final class Inbox extends InboxFields {
      * @return the tasks posted but not run, oldest first; they never will be
      */
     List<Object> close() {
-        Posted n = (Posted) HEAD.getAndSet(this, CLOSED);
         ArrayList<Object> left = new ArrayList<>();
-        for (; n != null && n != CLOSED; n = n.nextPosted()) {
-            left.add(n instanceof Node k ? k.task : n);
+        for (Posted n = closeTaking(); n != null; n = after(n)) {
+            left.add(task(n));
         }
         Collections.reverse(left);
         return left;
+    }
+
+    /**
+     * {@link #close()} allocating nothing: the posts not run, newest first, each one's next given by
+     * {@link #after} (read before the post is handed on: its poster may post it again); null if none. An owner ending for want of memory still refuses every post it never ran, instead of
+     * dropping those after a list that could not grow, their senders left waiting for good.
+     */
+    Posted closeTaking() {
+        Posted n = (Posted) HEAD.getAndSet(this, CLOSED);
+        return n == CLOSED ? null : n;
+    }
+
+    /** The post after {@code n} in a chain {@link #closeTaking()} gave; null at its end. */
+    static Posted after(Posted n) {
+        Posted next = n.nextPosted();
+        return next == CLOSED ? null : next;
+    }
+
+    /** What {@code n} posted: the task of a {@link Node}, else the post itself. */
+    static Object task(Posted n) {
+        return n instanceof Node k ? k.task : n;
     }
 
     /** Runs every task posted so far, oldest first (owner thread only); with none, one volatile read and no swap. */
