@@ -79,14 +79,16 @@ final class ThreadEngine implements Engine {
      * @throws PinnedException if the JVM cannot start a thread now; nothing was started
      */
     Thread start(String name, Runnable task, String what) {
-        Thread.Builder builder = Thread.ofVirtual().name(name).inheritInheritableThreadLocals(false);
-        Thread[] made = new Thread[1];
+        Thread[] made;
         try {
+            Thread.Builder builder = Thread.ofVirtual().name(name).inheritInheritableThreadLocals(false);
+            made = new Thread[1]; // in here: no memory for it is a thread the JVM could not start, as for the thread itself
             if (refuseStarts > 0) {
                 refuseStarts--;
                 throw new RejectedExecutionException("refused for a test");
             }
-            Executors.newThreadPerTaskExecutor(r -> made[0] = builder.unstarted(r)).execute(task);
+            Thread[] into = made;
+            Executors.newThreadPerTaskExecutor(r -> into[0] = builder.unstarted(r)).execute(task);
         } catch (OutOfMemoryError | RejectedExecutionException e) {
             throw PinnedException.noThread(what, e);
         }
@@ -172,6 +174,26 @@ final class ThreadEngine implements Engine {
             }
         }
 
+        /**
+         * Starts this context's thread, the first time it is resumed (it then waits for its turn). The name and
+         * the description it is made with are made in a guard: an {@code OutOfMemoryError} there is refused as
+         * a thread the JVM could not start ({@link PinnedException#noThread}), as one in starting the thread
+         * is, nothing started, instead of escaping the resuming thread's switch (a pool thread's main then
+         * ended, its bodies with it).
+         */
+        private void startThread() {
+            String name;
+            String what;
+            try {
+                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(context.code());
+                name = "coro " + context.name();
+                what = context.describe();
+            } catch (OutOfMemoryError e) {
+                throw PinnedException.noThread("a coroutine", e);
+            }
+            thread = start(name, this, what);
+        }
+
         /** Starts this context's thread the first time (it then waits for its turn), gives it the turn and wakes its runner. */
         @Override
         public void resume() {
@@ -184,8 +206,7 @@ final class ThreadEngine implements Engine {
          */
         private void resume(boolean interrupt) {
             if (thread == null) {
-                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(context.code());
-                thread = start("coro " + context.name(), this, context.describe());
+                startThread();
             }
             Thread r = runner();
             if (interrupt) {
