@@ -79,16 +79,14 @@ final class ThreadEngine implements Engine {
      * @throws PinnedException if the JVM cannot start a thread now; nothing was started
      */
     Thread start(String name, Runnable task, String what) {
-        Thread[] made;
+        Thread.Builder builder = Thread.ofVirtual().name(name).inheritInheritableThreadLocals(false);
+        Thread[] made = new Thread[1];
         try {
-            Thread.Builder builder = Thread.ofVirtual().name(name).inheritInheritableThreadLocals(false);
-            made = new Thread[1]; // in here: no memory for it is a thread the JVM could not start, as for the thread itself
             if (refuseStarts > 0) {
                 refuseStarts--;
                 throw new RejectedExecutionException("refused for a test");
             }
-            Thread[] into = made;
-            Executors.newThreadPerTaskExecutor(r -> into[0] = builder.unstarted(r)).execute(task);
+            Executors.newThreadPerTaskExecutor(r -> made[0] = builder.unstarted(r)).execute(task);
         } catch (OutOfMemoryError | RejectedExecutionException e) {
             throw PinnedException.noThread(what, e);
         }
@@ -176,10 +174,10 @@ final class ThreadEngine implements Engine {
 
         /**
          * Starts this context's thread, the first time it is resumed (it then waits for its turn). The name and
-         * the description it is made with are made in a guard: an {@code OutOfMemoryError} there is refused as
-         * a thread the JVM could not start ({@link PinnedException#noThread}), as one in starting the thread
-         * is, nothing started, instead of escaping the resuming thread's switch (a pool thread's main then
-         * ended, its bodies with it).
+         * the description it is made with, and what {@link #start} allocates before it starts the thread, are
+         * made in a guard: an {@code OutOfMemoryError} there is refused as a thread the JVM could not start
+         * ({@link PinnedException#noThread}), as one in starting the thread is, nothing started, instead of
+         * escaping the resuming thread's switch (a pool thread's main then ended, its bodies with it).
          */
         private void startThread() {
             String name;
@@ -191,7 +189,13 @@ final class ThreadEngine implements Engine {
             } catch (OutOfMemoryError e) {
                 throw PinnedException.noThread("a coroutine", e);
             }
-            thread = start(name, this, what);
+            Thread started;
+            try {
+                started = start(name, this, what);
+            } catch (OutOfMemoryError e) { // its builder or array: start() refuses only a failure of the start itself
+                throw PinnedException.noThread(what, e);
+            }
+            thread = started;
         }
 
         /** Starts this context's thread the first time (it then waits for its turn), gives it the turn and wakes its runner. */
