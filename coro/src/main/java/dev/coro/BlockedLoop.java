@@ -13,7 +13,10 @@ import jdk.jfr.Timespan;
  * scheduling point, so every other context of its thread stalled (see {@link BlockedLoops}).
  *
  * <p>The detector's own thread commits it, so the event's own stack trace would be the detector's:
- * it is off, and the blocked thread's frames are in the {@code stack} field instead.
+ * it is off, and the blocked thread's frames are in the {@code stack} field instead. A thread field
+ * names a thread the detector's thread did not commit for, which JFR can read back as null when that is
+ * a virtual thread with no event of its own (a body's thread on the thread engine): so the running
+ * thread's id is a field of its own too.
  */
 @Name("dev.coro.BlockedLoop")
 @Label("Blocked Coroutine Loop")
@@ -37,6 +40,10 @@ final class BlockedLoop extends Event {
     @Label("Running Thread")
     @Description("The thread running the context's code: the scheduler thread, or on the thread engine the coroutine's own virtual thread, or that of the generator body it is inside")
     Thread runningThread;
+
+    @Label("Running Thread Id")
+    @Description("The Java thread id of the running thread: a virtual thread that committed no event of its own may read as null in the runningThread field of this event, which another thread commits, while its id is always here")
+    long runningThreadId;
 
     @Label("Blocked For")
     @Description("How long the thread had gone without a scheduling point, with something to stall, when it was reported: counted from the detector's first sample that saw it so, it is never more than the stall has lasted")
@@ -71,6 +78,7 @@ final class BlockedLoop extends Event {
             e.coroutineNumber = c.number();
             e.schedulerThread = owner;
             e.runningThread = runner;
+            e.runningThreadId = runner.threadId();
             e.blockedFor = nanos;
             e.otherContexts = others;
             e.stack = stack;

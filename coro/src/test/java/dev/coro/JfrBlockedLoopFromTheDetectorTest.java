@@ -17,7 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A {@code dev.coro.BlockedLoop} event made by the running detector reaches a program's own
  * {@code RecordingStream}: committed by the detector's thread, about the blocked scheduler thread, with the
- * context, the thread running its code, how long, how many others cannot run and that thread's stack.
+ * context, the thread running its code (its id always; the thread field itself may read as null for a
+ * virtual thread that committed no event of its own), how long, how many others cannot run and that
+ * thread's stack.
  */
 @ExtendWith(FreshThread.class)
 class JfrBlockedLoopFromTheDetectorTest {
@@ -32,6 +34,7 @@ class JfrBlockedLoopFromTheDetectorTest {
         Coroutine starved = Coroutine.create("starved", Coroutine::yield);
         List<String> logged = new ArrayList<>(); // the warnings about this thread
         boolean[] released = new boolean[1];
+        Thread[] holderRunner = new Thread[1];
         try (RecordingStream rs = new RecordingStream()) {
             rs.setReuse(false); // the event is kept past its handler (JfrRecordingStreamKeptEventsTest)
             rs.enable("dev.coro.BlockedLoop");
@@ -46,7 +49,10 @@ class JfrBlockedLoopFromTheDetectorTest {
                 BlockedLoops.detect(Duration.ofMillis(50));
                 try {
                     // holds the thread until the event has reached the stream (the guard only bounds a failure)
-                    Coroutine.create("holder", () -> released[0] = awaitReport(reported)).switchTo();
+                    Coroutine.create("holder", () -> {
+                        holderRunner[0] = Thread.currentThread();
+                        released[0] = awaitReport(reported);
+                    }).switchTo();
                 } finally {
                     BlockedLoops.stop();
                 }
@@ -61,9 +67,15 @@ class JfrBlockedLoopFromTheDetectorTest {
         assertThat(e.getLong("coroutineNumber")).isEqualTo(2);
         assertThat(e.getInt("otherContexts")).isEqualTo(2); // main and the starved coroutine
         assertThat(e.getDuration("blockedFor")).isGreaterThanOrEqualTo(Duration.ofMillis(50));
+        assertThat(e.getLong("runningThreadId")).isEqualTo(holderRunner[0].threadId());
         if (Engines.running().equals("threads")) {
-            assertThat(e.getThread("runningThread").isVirtual()).as("the holder's own virtual thread").isTrue();
+            assertThat(holderRunner[0].isVirtual()).as("the holder's own virtual thread").isTrue();
+            // a virtual thread that committed no event may read as null in a field of the detector's event
+            if (e.getThread("runningThread") != null) {
+                assertThat(e.getThread("runningThread").getJavaThreadId()).isEqualTo(holderRunner[0].threadId());
+            }
         } else {
+            assertThat(holderRunner[0]).isSameAs(me);
             assertThat(e.getThread("runningThread").getJavaName()).isEqualTo(me.getName());
         }
         assertThat(e.getString("stack")).contains("at dev.coro.JfrBlockedLoopFromTheDetectorTest.awaitReport(");
