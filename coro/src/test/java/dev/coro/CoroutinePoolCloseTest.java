@@ -40,7 +40,7 @@ class CoroutinePoolCloseTest {
     @Timeout(60)
     void whileACloseWaitsADumpOfThePoolThreadSaysItsMainWaitsToEndWithTheClosingPool() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<String> before = new CompletableFuture<>();
         CompletableFuture<Void> closing = new CompletableFuture<>();
         CompletableFuture<String> after = pool.submit(() -> {
@@ -92,7 +92,7 @@ class CoroutinePoolCloseTest {
     @Test
     void aCloseThatWaitsForACoroutineThatNeverEndsSaysSoInTheDumpAndInItsTimeoutsSignal() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         Channel<String> never = Coroutine.await(pool.submit(() -> new Channel<String>("never", 0)));
         Channel<String> nestedNever = Coroutine.await(pool.submit(() -> new Channel<String>("nested-never", 0)));
         CompletableFuture<String> parked = pool.submit(never::receive); // parks on its thread's channel for good
@@ -125,7 +125,7 @@ class CoroutinePoolCloseTest {
     @Test
     void aCloseInTheFinallyOfACoroutineBeingClosedIsInterruptedLeavesThePoolClosingAndTheNextCloseReports() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         pool.execute(() -> {
             Coroutine.await(gate);
@@ -169,7 +169,7 @@ class CoroutinePoolCloseTest {
     @Test
     void aCloserParkedInCloseShowsItsCallOfCloseOnTopThenItsOwnFrames() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         pool.submit(() -> Coroutine.await(gate));
         Coroutine closer = Coroutine.create("closer", () -> closeOf(pool));

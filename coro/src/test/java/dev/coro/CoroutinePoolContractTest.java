@@ -73,7 +73,7 @@ class CoroutinePoolContractTest {
     @Test
     void aReadOfAStageThatFailedOnItsOwnBeforeTheBodyFailedReadsNothingOfTheBodysFailure() throws Exception {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> cancelledStage = failingAfter(pool, gate, "under a cancelled stage");
         CompletableFuture<Object> timedOutStage = failingAfter(pool, gate, "under a stage that timed out");
@@ -113,7 +113,7 @@ class CoroutinePoolContractTest {
     @Test
     void aTimeoutAttachedToTheFutureReadsNothingOfAFailureThatComesBeforeIt() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> orTimeout = failingAfter(pool, gate, "before its orTimeout");
         CompletableFuture<Object> completeOnTimeout = failingAfter(pool, gate, "before its completeOnTimeout");
@@ -138,7 +138,7 @@ class CoroutinePoolContractTest {
     @Test
     void aHandlerOnAStageSettledOtherwiseAlreadyReadsNothingOfTheBodysFailure() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> underCancelled = failingAfter(pool, gate, "under a cancelled stage");
         CompletableFuture<Object> underCompleted = failingAfter(pool, gate, "under a stage completed by its caller");
@@ -191,7 +191,7 @@ class CoroutinePoolContractTest {
     @Test
     void aNullBodyOrNameIsRefusedNamingTheArgumentAndTakesNoSubmissionNumber() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         Supplier<Object> noSupplier = null;
         List<Runnable> calls = List.of(
                 () -> pool.execute(null),
@@ -277,7 +277,7 @@ class CoroutinePoolContractTest {
         for (int round = 0; round < 10; round++) {
             boolean now = round % 2 == 1;
             CoroutinePool pool = CoroutinePool.start(2);
-            String name = CoroutinePoolTest.nameOf(pool);
+            String name = PoolName.of(pool);
             java.util.Set<Integer> ran = java.util.concurrent.ConcurrentHashMap.newKeySet();
             java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
             java.util.Map<Integer, CompletableFuture<Integer>> taken = new java.util.concurrent.ConcurrentHashMap<>();
@@ -341,7 +341,7 @@ class CoroutinePoolContractTest {
     @Test
     void aBodyThatBlocksItsThreadStallsOnlyThatThreadAndTheBodiesSubmittedMeanwhileRunOnTheOther() throws InterruptedException {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CountDownLatch hold = new CountDownLatch(1);
         CompletableFuture<String> blocking = new CompletableFuture<>();
         CompletableFuture<String> blocked = pool.submit(() -> {

@@ -217,7 +217,7 @@ class CoroutinePoolJoinTest {
             List<Throwable> inReader = new ArrayList<>();
             Coroutine.create("reader", () -> reads.forEach(read -> inReader.add(catchThrowable(() -> read.read(f))))).switchTo();
             Throwable inMain = catchThrowable(f::join);
-            String future = "the future of submit #1 to " + CoroutinePoolTest.nameOf(pool)
+            String future = "the future of submit #1 to " + PoolName.of(pool)
                     + "[Completed exceptionally: java.util.concurrent.CancellationException]";
             List<String> expected = new ArrayList<>();
             for (String who : List.of("thread 'program' \\(#\\d+\\)", "coroutine 'reader'")) {
@@ -247,7 +247,7 @@ class CoroutinePoolJoinTest {
             Coroutine.create("awaiter", () -> told.send(catchThrowable(() -> Coroutine.await(g)))).switchTo();
             g.cancel(false);
             assertThat(told.receive()).as("an await cancelled while it waits").isExactlyInstanceOf(CancellationException.class)
-                    .hasMessage("coroutine 'awaiter' cannot await the future of submit #2 to " + CoroutinePoolTest.nameOf(pool)
+                    .hasMessage("coroutine 'awaiter' cannot await the future of submit #2 to " + PoolName.of(pool)
                             + "[Completed exceptionally: java.util.concurrent.CancellationException]: it was cancelled")
                     .cause().isExactlyInstanceOf(CancellationException.class).hasMessageNotContaining("cannot");
             assertThat(catchThrowable(() -> new Select<String>().onComplete(f, v -> v).select()))

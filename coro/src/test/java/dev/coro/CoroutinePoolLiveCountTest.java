@@ -20,7 +20,7 @@ class CoroutinePoolLiveCountTest {
     @Timeout(20)
     void theCoroutinesABodyCreatedDoNotCountOnceTheBodyHasEnded() {
         try (CoroutinePool pool = CoroutinePool.start(2)) {
-            String name = nameOf(pool);
+            String name = PoolName.of(pool);
             CompletableFuture<Void> gate = new CompletableFuture<>();
             // thread 0; it leaves a coroutine of its own waiting there as it ends
             String first = Coroutine.await(pool.submit(() -> {
@@ -41,7 +41,7 @@ class CoroutinePoolLiveCountTest {
     @Timeout(20)
     void aBodyCancelledWithInterruptCountsUntilItsThreadHasClosedItThoughItsFutureIsComplete() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(2)) {
-            String name = nameOf(pool);
+            String name = PoolName.of(pool);
             CompletableFuture<Void> gate = new CompletableFuture<>();
             CompletableFuture<String> held = pool.submit(() -> {
                 String t = poolThread();
@@ -81,12 +81,6 @@ class CoroutinePoolLiveCountTest {
             gate.complete(null);
             assertThat(Coroutine.await(held)).isEqualTo(name + "-0");
         }
-    }
-
-    /** The pool's name, from its description {@code CoroutinePool[coro-pool-1, 2 threads, running]}. */
-    private static String nameOf(CoroutinePool pool) {
-        String d = pool.toString();
-        return d.substring("CoroutinePool[".length(), d.indexOf(','));
     }
 
     /** The pool thread the calling coroutine belongs to (on the thread engine it runs on a virtual thread of its own). */

@@ -58,7 +58,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aFutureItsCallerCancelledOrCompletedIsNotReportedWhenItsBodyThenFailsAndTheOtherFailuresStillAre() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> cancelled = failingAfter(pool, gate, "after cancel");
         CompletableFuture<Object> completed = failingAfter(pool, gate, "after complete");
@@ -89,7 +89,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aBodyClosedByAnotherCoroutineIsNotAFailureToReportForSubmitAndExecuteAlikeAndItsFutureSaysItWasClosed() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Object> closed = pool.submit(() -> {
             closedBySibling();
             return "never";
@@ -107,7 +107,7 @@ class CoroutinePoolObservationTest {
     @Test
     void anAwaitInterruptedBeforeTheFailureCameAndAnOnCompleteClauseThatLostHaveNotReadIt() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> awaited = failingAfter(pool, gate, "awaited too early");
         CompletableFuture<Object> selected = failingAfter(pool, gate, "lost a select");
@@ -125,7 +125,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aGetNowOrATimedGetThatFoundNoOutcomeYetHasNotReadIt() throws Exception {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Object> polled = failingAfter(pool, gate, "polled too early");
         CompletableFuture<Object> timed = failingAfter(pool, gate, "timed get too early");
@@ -185,7 +185,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aCloseThatTimedOutLeavesTheFailuresToTheCloseThatSeesThePoolEndAndThePoolCountsAsOpenUntilThen() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         pool.execute(() -> {
             Coroutine.await(gate);
@@ -204,7 +204,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aFailureReadThroughAFutureDerivedFromTheSubmissionHasBeenReadAndOneOnlyDerivedHasNot() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Object> joined = pool.submit(() -> {
             throw new IllegalStateException("joined through thenApply");
         });
@@ -231,7 +231,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aFailureReadOrHandledThroughTheMinimalStageOfTheSubmissionHasBeenReadAndOneOnlyMadeHasNot() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Object> awaited = pool.submit(() -> {
             throw new IllegalStateException("awaited through its minimal stage");
         });
@@ -259,7 +259,7 @@ class CoroutinePoolObservationTest {
     @Test
     void aFailureReadThroughAFutureOfAnotherThatTookTheSubmissionAsItsArgumentHasNotBeenRead() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Object> combined = pool.submit(() -> {
             throw new IllegalStateException("combined as the argument");
         });

@@ -20,8 +20,8 @@ class CoroutinePoolSubmittedFromAPoolThreadTest {
     @Timeout(20)
     void aBodySubmittedFromAPoolThreadLeavesTheSubmittersBusyThreadAndAnotherPoolKeepsItsOwnTurn() {
         try (CoroutinePool pool = CoroutinePool.start(2); CoroutinePool other = CoroutinePool.start(2)) {
-            String name = nameOf(pool);
-            String otherName = nameOf(other);
+            String name = PoolName.of(pool);
+            String otherName = PoolName.of(other);
             assertThat(Coroutine.await(pool.submit(CoroutinePoolSubmittedFromAPoolThreadTest::poolThread)))
                     .isEqualTo(name + "-0"); // the turn passes to thread 1
             CompletableFuture<Void> go = new CompletableFuture<>();
@@ -45,19 +45,13 @@ class CoroutinePoolSubmittedFromAPoolThreadTest {
     @Timeout(20)
     void aPoolOfOneRunsABodySubmittedFromItsOwnThreadThereAndItsThreadsCountIsOne() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            String name = nameOf(pool);
+            String name = PoolName.of(pool);
             List<String> placed = Coroutine.await(pool.submit(() -> List.of(poolThread(),
                     Coroutine.await(pool.submit(CoroutinePoolSubmittedFromAPoolThreadTest::poolThread)))));
             assertThat(placed).containsExactly(name + "-0", name + "-0");
             assertThat(pool.threads()).isEqualTo(1);
             assertThat(pool).hasToString("CoroutinePool[" + name + ", 1 thread, running]");
         }
-    }
-
-    /** The pool's name, from its description {@code CoroutinePool[coro-pool-1, 2 threads, running]}. */
-    private static String nameOf(CoroutinePool pool) {
-        String d = pool.toString();
-        return d.substring("CoroutinePool[".length(), d.indexOf(','));
     }
 
     /** The pool thread the calling coroutine belongs to (on the thread engine it runs on a virtual thread of its own). */

@@ -51,12 +51,6 @@ class CoroutinePoolTest {
         Coroutine.withTimeout(GUARD, pool::close);
     }
 
-    /** The pool's name, e.g. {@code coro-pool-3}, from its description. */
-    static String nameOf(CoroutinePool pool) {
-        String s = pool.toString();
-        return s.substring("CoroutinePool[".length(), s.indexOf(','));
-    }
-
     @Test
     void aBodyThatThrowsAgainAnExitSignalKeptFromAnotherCoroutineFailsItsFutureAsAnyFailureAndCloseReportsItOnlyIfUnread() {
         CoroutineExit signal = CoroutineTest.exitSignalKeptFromAClosedCoroutine();
@@ -79,7 +73,7 @@ class CoroutinePoolTest {
     @Timeout(60)
     void theFutureOfANamedSubmissionAndItsStagesNameItsCoroutine() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<String> worker = pool.submit("worker\n3", () -> {
             Coroutine.await(gate);
@@ -160,7 +154,7 @@ class CoroutinePoolTest {
         CoroutinePool pool = started[0];
         try {
             Thread poolThread = pool.submit(() -> Scheduler.current().owner).join();
-            assertThat(poolThread.getName()).isEqualTo(nameOf(pool) + "-0");
+            assertThat(poolThread.getName()).isEqualTo(PoolName.of(pool) + "-0");
             assertThat(poolThread.isDaemon()).isFalse();
             assertThat(poolThread.getPriority()).isEqualTo(Thread.NORM_PRIORITY + 2);
             assertThat(poolThread.getThreadGroup()).isSameAs(owner.getThreadGroup());
@@ -172,7 +166,7 @@ class CoroutinePoolTest {
     @Test
     void submitGivesTheBodysValueAndExecuteRunsTheBody() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         assertThat(name).matches("coro-pool-\\d+");
         assertThat(pool.threads()).isEqualTo(2);
         assertThat(pool).hasToString("CoroutinePool[" + name + ", 2 threads, running]");
@@ -201,7 +195,7 @@ class CoroutinePoolTest {
     @Test
     void submitCallableRunsABodyThatThrowsACheckedExceptionAndFailsItsFutureWithIt() throws Exception {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         IOException read = new IOException("read: disk gone");
         IOException unread = new IOException("unread: disk gone");
         try {
@@ -243,7 +237,7 @@ class CoroutinePoolTest {
     @Test
     void theDescriptionSaysClosingWhileACloseWaitsAndClosedOnceItReturned() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> body = pool.submit(() -> Coroutine.await(gate));
         Coroutine closer = Coroutine.create("closer", () -> close(pool));
@@ -264,7 +258,7 @@ class CoroutinePoolTest {
     @Test
     void twoLongWaitingBodiesLandOnDifferentThreads() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         try {
             CompletableFuture<Thread> a = new CompletableFuture<>();
@@ -288,7 +282,7 @@ class CoroutinePoolTest {
     @Test
     void aBodyGoesToTheThreadWithTheFewestLiveBodiesNotTheNextInTurn() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         try {
             CompletableFuture<String> a = pool.submit(() -> {
@@ -310,7 +304,7 @@ class CoroutinePoolTest {
     @Test
     void aBodyWhoseFutureHasCompletedNoLongerCountsAsLive() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> release = new CompletableFuture<>();
         try {
@@ -389,7 +383,7 @@ class CoroutinePoolTest {
     @Test
     void sleepSelectChannelsAwaitAndDumpWorkOnAPoolThread() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<String> fromTest = new CompletableFuture<>();
         try {
             CompletableFuture<List<String>> seen = pool.submit(() -> {
@@ -488,7 +482,7 @@ class CoroutinePoolTest {
         });
         close(pool);
         assertThat(events).hasSize(4);
-        assertThat(events.getFirst()).isEqualTo("feeder runs while CoroutinePool[" + nameOf(pool) + ", 2 threads, closing]");
+        assertThat(events.getFirst()).isEqualTo("feeder runs while CoroutinePool[" + PoolName.of(pool) + ", 2 threads, closing]");
         assertThat(events.subList(1, 4)).containsExactlyInAnyOrder("nested got x", "nested ends", "body ends");
         assertThat(events.indexOf("nested got x")).isLessThan(events.indexOf("nested ends"));
         assertThat(pool.toString()).endsWith("closed]");
@@ -684,7 +678,7 @@ class CoroutinePoolTest {
     @Test
     void closeNowFromAPoolThreadIsRefusedNamingTheCallerAndThePool() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         try {
             CompletableFuture<String> refused = pool.submit(() -> {
                 try {
@@ -707,7 +701,7 @@ class CoroutinePoolTest {
     @Test
     void aNamedSubmissionsCoroutineBearsItsNameInItsBodyTheDumpAndTheReportOfItsFailure() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<String> dumped = pool.submit("acceptor", () -> {
             Coroutine.create("connection 1", () -> Coroutine.await(gate)).switchTo();
@@ -759,7 +753,7 @@ class CoroutinePoolTest {
     void theMinimalStageOfASubmitsFutureRefusesWhatIsNotAStagesNamingTheCallerTheCallAndTheStage() {
         CoroutinePool pool = CoroutinePool.start(1);
         try {
-            String name = nameOf(pool);
+            String name = PoolName.of(pool);
             CompletableFuture<Integer> f = pool.submit(() -> 7);
             assertThat(Coroutine.await(f)).isEqualTo(7);
             CompletableFuture<Integer> minimal = (CompletableFuture<Integer>) f.minimalCompletionStage();
@@ -849,7 +843,7 @@ class CoroutinePoolTest {
     void aThreadWithNoCoroutineLeftServesItsChannelsUntilThePoolsLastCoroutineHasEnded() {
         for (int round = 0; round < 10; round++) {
             CoroutinePool pool = CoroutinePool.start(2);
-            String name = nameOf(pool);
+            String name = PoolName.of(pool);
             CompletableFuture<Void> go = new CompletableFuture<>();
             // a channel of thread 0, whose only body returns at once
             Channel<String> ch = Coroutine.await(pool.submit(() -> new Channel<>("of-thread-0", 0)));
@@ -880,7 +874,7 @@ class CoroutinePoolTest {
     @Test
     void closeThrowsTheFirstUnobservedFailureWithTheLaterOnesSuppressed() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         pool.execute(() -> {
             throw new IllegalStateException("first");
         });
@@ -911,7 +905,7 @@ class CoroutinePoolTest {
     @Test
     void theReportOfAnUnobservedFailureNamesTheCoroutineItsThreadAndTheSubmissionThatFailed() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Integer> fine = pool.submit(() -> 1); // submission 1, coroutine-1
         pool.execute(() -> {
             throw new IllegalStateException("first");
@@ -932,7 +926,7 @@ class CoroutinePoolTest {
     @Test
     void theLaterFailuresAreSuppressedInTheReportWhenTheFirstTakesNoSuppressedExceptions() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         RuntimeException first = new Unsuppressible("first");
         pool.execute(() -> {
             throw first;
@@ -973,7 +967,7 @@ class CoroutinePoolTest {
     @Test
     void closeReportsTheFailuresOfSubmitAndExecuteInTheOrderTheyWereSubmitted() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Object> submitted = pool.submit(() -> {
             throw new IllegalStateException("submitted first");
         });
@@ -1026,7 +1020,7 @@ class CoroutinePoolTest {
     @Test
     void aLongLivedPoolKeepsOnlyTheFuturesOfFailuresNobodyRead() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         int n = 20_000;
         List<CompletableFuture<Integer>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -1062,7 +1056,7 @@ class CoroutinePoolTest {
     @Timeout(60)
     void aLongLivedPoolKeepsTheFirstHundredFailuresNobodyObservedAndCountsTheRest() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         List<CompletableFuture<Integer>> futures = new ArrayList<>();
         for (int k = 1; k <= 150; k++) { // #1 to #150
             int n = k;
@@ -1114,7 +1108,7 @@ class CoroutinePoolTest {
     @Test
     void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         pool.execute(() -> Coroutine.create("nested", () -> {
             throw new IllegalStateException("lost");
         })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
@@ -1129,7 +1123,7 @@ class CoroutinePoolTest {
     @Test
     void aFailureLeftToAThreadsMainTakesNoSubmissionNumberAndIsReportedBetweenTheSubmissionsAroundIt() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> thrown = new CompletableFuture<>();
         Coroutine.await(pool.submit(() -> { // #1
@@ -1158,7 +1152,7 @@ class CoroutinePoolTest {
     @Test
     void submitAndExecuteAfterCloseAreRejected() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         close(pool);
         assertThatThrownBy(() -> pool.submit(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
                 .hasMessage("main context 'main' cannot submit to " + name + " (closed): a closed pool takes no more bodies");
@@ -1179,7 +1173,7 @@ class CoroutinePoolTest {
     @Test
     void closeFromAPoolThreadIsRefused() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         try {
             CompletableFuture<String> refused = pool.submit(() -> {
                 AtomicReference<String> outcome = new AtomicReference<>();
@@ -1259,7 +1253,7 @@ class CoroutinePoolTest {
     @Timeout(20)
     void aBodyWhoseCoroutineCannotBeMadeFailsItsFutureAndThePoolThreadServesOn() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
         java.util.function.BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
         CoroutinePool.maker = (s, body) -> {
@@ -1302,7 +1296,7 @@ class CoroutinePoolTest {
     @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns", disabledReason = "a coroutine of the continuation engine starts no thread")
     void aBodyWhoseThreadCannotBeStartedFailsItsFutureAndThePoolThreadServesOn() {
         CoroutinePool pool = CoroutinePool.start(2);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> held = pool.submit(() -> Coroutine.await(gate)); // #1, on one thread: the others go to the other
         CompletableFuture<String> armed = pool.submit(() -> { // #2
@@ -1344,7 +1338,7 @@ class CoroutinePoolTest {
     @EnabledIf(value = "dev.coro.ThreadEngineTest#threadEngineRuns", disabledReason = "a coroutine of the continuation engine starts no thread")
     void aCoroutineABodyCreatedWhoseThreadCannotBeStartedIsClosedAndReportedOnce() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = nameOf(pool);
+        String name = PoolName.of(pool);
         List<String> ran = Collections.synchronizedList(new ArrayList<>());
         AtomicReference<Coroutine> inner = new AtomicReference<>();
         String thread = Coroutine.await(pool.submit(() -> {

@@ -143,10 +143,10 @@ class CoroutinesMXBeanTest {
         CompletableFuture<Void> release = new CompletableFuture<>();
         try (CoroutinePool pool = CoroutinePool.start(1)) {
             try { // released before the close, which waits for 'stuck'
-                String thread = CoroutinePoolTest.nameOf(pool) + "-0";
+                String thread = PoolName.of(pool) + "-0";
                 assertThat(pool.submit(() -> "warm").join()).isEqualTo("warm");
                 assertThat(row(name, thread).get("oldestParked")).as("nothing else parked: its main").isEqualTo("main context 'main'");
-                assertThat(row(name, thread).get("oldestParkedWaits")).isEqualTo("take work from " + CoroutinePoolTest.nameOf(pool));
+                assertThat(row(name, thread).get("oldestParkedWaits")).isEqualTo("take work from " + PoolName.of(pool));
                 pool.submit(() -> {
                     Coroutine.create("stuck", () -> Coroutine.await(release));
                     Coroutine.yield(); // 'stuck' parks
@@ -643,7 +643,7 @@ class CoroutinesMXBeanTest {
     void aDumpOfAPoolThreadWaitingForWorkAfterABodyEndedNamesNoCurrentIndexPastItsContexts() throws Exception {
         try (CoroutinePool p = CoroutinePool.start(1)) {
             assertThat(p.submit(() -> "x").join()).isEqualTo("x");
-            String name = CoroutinePoolTest.nameOf(p);
+            String name = PoolName.of(p);
             String dump;
             do {
                 dump = CoroutinesManagement.mxBean().dump(5);

@@ -180,7 +180,7 @@ class JfrEventsTest {
         String[] pool = new String[1];
         List<RecordedEvent> parks = record(r -> r.enable("dev.coro.Park").withThreshold(Duration.ZERO), () -> {
             try (CoroutinePool p = CoroutinePool.start(1)) {
-                pool[0] = CoroutinePoolTest.nameOf(p);
+                pool[0] = PoolName.of(p);
                 assertThat(p.submit(() -> "done").join()).isEqualTo("done");
             }
         }, t -> t.getJavaName().startsWith(pool[0] + "-"), "dev.coro.Park");

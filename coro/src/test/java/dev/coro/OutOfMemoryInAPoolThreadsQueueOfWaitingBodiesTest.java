@@ -35,12 +35,6 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         /** Whether the allocation being made is in a pool thread's taking of a body that arrived. */
         private static boolean inAccept() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("accept")
@@ -50,7 +44,7 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
         static void queueGrows() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 CoroutinePool pool = CoroutinePool.start(1);
-                String name = nameOf(pool);
+                String name = PoolName.of(pool);
                 CountDownLatch hold = new CountDownLatch(1);
                 CompletableFuture<Void> holding = new CompletableFuture<>();
                 CompletableFuture<Integer> first = pool.submit(() -> {

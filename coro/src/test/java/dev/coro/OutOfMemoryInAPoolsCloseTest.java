@@ -28,18 +28,12 @@ class OutOfMemoryInAPoolsCloseTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         static void close() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 Thread closer = Thread.currentThread();
                 BooleanSupplier here = () -> Thread.currentThread() == closer; // not the pool threads'
                 CoroutinePool pool = CoroutinePool.start(2);
-                String name = nameOf(pool);
+                String name = PoolName.of(pool);
                 // each thread's main parks for work as its body starts, and nothing wakes it as the body, woken
                 // by the gate, ends: both wait for work with no body live, having seen the pool open
                 CompletableFuture<Integer> gate = new CompletableFuture<>();

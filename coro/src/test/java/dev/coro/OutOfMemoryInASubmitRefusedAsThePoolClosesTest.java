@@ -31,12 +31,6 @@ class OutOfMemoryInASubmitRefusedAsThePoolClosesTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         static void refusedWhileClosing() throws InterruptedException, ReflectiveOperationException {
             Field closing = CoroutinePool.class.getDeclaredField("closing");
             closing.setAccessible(true);
@@ -45,7 +39,7 @@ class OutOfMemoryInASubmitRefusedAsThePoolClosesTest {
                     Thread submitter = Thread.currentThread();
                     BooleanSupplier here = () -> Thread.currentThread() == submitter; // not the pool thread's
                     CoroutinePool pool = CoroutinePool.start(1);
-                    String name = nameOf(pool);
+                    String name = PoolName.of(pool);
                     // the pool thread's main parks for work as the body starts, and nothing wakes it as the body,
                     // woken by the gate, ends: it waits for work with no body live, having seen the pool open
                     CompletableFuture<Integer> gate = new CompletableFuture<>();

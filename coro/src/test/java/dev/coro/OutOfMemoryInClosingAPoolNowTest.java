@@ -35,12 +35,6 @@ class OutOfMemoryInClosingAPoolNowTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         /** Whether the calling thread runs a body now (its allocations are the body's, not its thread's main's). */
         private static boolean inABody() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("runBody")));
@@ -60,7 +54,7 @@ class OutOfMemoryInClosingAPoolNowTest {
         private static void eachInTurn(List<String> uncaught) throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 CoroutinePool pool = CoroutinePool.start(1);
-                String name = nameOf(pool);
+                String name = PoolName.of(pool);
                 CompletableFuture<Thread> started = new CompletableFuture<>();
                 CompletableFuture<String> unwound = new CompletableFuture<>();
                 CompletableFuture<String> body = pool.submit(() -> {

@@ -32,12 +32,6 @@ class OutOfMemoryInFailingABodyThatCouldNotRunTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         /** Whether the calling thread is making the report of a body that never ran. */
         private static boolean inTheReport() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("failUnrun")));
@@ -49,7 +43,7 @@ class OutOfMemoryInFailingABodyThatCouldNotRunTest {
             try {
                 AllocationFailures.eachInTurn(k -> {
                     CoroutinePool pool = CoroutinePool.start(1);
-                    String name = nameOf(pool);
+                    String name = PoolName.of(pool);
                     String thread = name + "-0";
                     CoroutinePool.maker = (s, body) -> {
                         throw noRoom;

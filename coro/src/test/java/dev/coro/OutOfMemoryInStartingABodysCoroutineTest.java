@@ -36,12 +36,6 @@ class OutOfMemoryInStartingABodysCoroutineTest {
         private Scenario() {
         }
 
-        /** The pool's name, e.g. {@code coro-pool-3}, read from its {@code toString()}. */
-        private static String nameOf(CoroutinePool pool) {
-            String s = pool.toString();
-            return s.substring("CoroutinePool[".length(), s.indexOf(','));
-        }
-
         /** Whether the calling thread runs a body now (its allocations are the body's, not its thread's main's). */
         private static boolean inABody() {
             return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("runBody")));
@@ -61,7 +55,7 @@ class OutOfMemoryInStartingABodysCoroutineTest {
         private static void eachInTurn(List<String> uncaught) throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 CoroutinePool pool = CoroutinePool.start(1);
-                String name = nameOf(pool);
+                String name = PoolName.of(pool);
                 Thread poolThread = pool.submit(() -> Scheduler.current().owner).get(10, TimeUnit.SECONDS);
                 BooleanSupplier where = () -> Thread.currentThread() == poolThread && !inABody();
                 CompletableFuture<Integer> body;

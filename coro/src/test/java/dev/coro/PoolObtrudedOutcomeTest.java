@@ -49,7 +49,7 @@ class PoolObtrudedOutcomeTest {
     @Test
     void aValueObtrudedOverAnUnreadFailureLeavesTheFailureToTheReportOfClose() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<String> f = failedUnread(pool, "under a value");
         f.obtrudeValue("the caller's");
         assertThat(f.join()).isEqualTo("the caller's");
@@ -60,7 +60,7 @@ class PoolObtrudedOutcomeTest {
     @Test
     void readingAnExceptionObtrudedOverAnUnreadFailureReadsNothingOfTheBodysFailure() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<String> joined = failedUnread(pool, "under a joined exception");
         CompletableFuture<String> handled = failedUnread(pool, "under a handled exception");
         CompletableFuture<String> derived = failedUnread(pool, "under an exception read through a stage made after it");

@@ -26,7 +26,7 @@ class PoolThreadNameInReportTest {
     @Timeout(10)
     void closeNamesAPoolThreadRenamedWithALineBreakOnOneLine() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         IllegalStateException thrown = new IllegalStateException("first");
         pool.execute("renamer", () -> {
             Peer.schedulerThread().setName("request\n'GET /'");
@@ -49,7 +49,7 @@ class PoolThreadNameInReportTest {
     @Timeout(10)
     void closeNamesTheRenamedThreadWhoseMainAFailureWasLeftToOnOneLine() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         pool.execute(() -> {
             Peer.schedulerThread().setName("request\n'GET /'");
             Coroutine.create("nested", () -> {

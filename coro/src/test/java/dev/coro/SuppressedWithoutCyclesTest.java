@@ -121,7 +121,7 @@ class SuppressedWithoutCyclesTest {
     @Timeout(30)
     void aPoolsLaterUnobservedFailureCausedByTheFirstIsSuppressedInTheReportNotInTheFirst() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         CompletableFuture<IllegalStateException> thrownFirst = new CompletableFuture<>();
         pool.execute(() -> {
             IllegalStateException first = new IllegalStateException("first");

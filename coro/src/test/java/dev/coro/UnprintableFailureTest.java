@@ -63,7 +63,7 @@ class UnprintableFailureTest {
     @Test
     void aPoolBodyThatThrowsAnExceptionThatCannotSayWhatItIsIsReportedByCloseAsAnyOther() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         pool.execute(() -> {
             throw new Unprintable();
         });
