@@ -64,6 +64,7 @@ class SelectSuspendedBeforeItWaitsTest {
         second.switchTo(); // waits in the select
         Coroutine.yield(); // first looks again, and is refused
         assertThat(first.state()).isEqualTo(State.FINISHED);
+        assertThat(ch.isSharedInPlace()).as("the refused run leaves the waiting run's hold on it").isFalse();
         assertThat(ch.trySend(5)).as("handed to the waiting run").isTrue();
         while (!second.isFinished()) {
             Coroutine.yield();
