@@ -104,6 +104,21 @@ class RunListTest {
         assertThat(list.previousRunnable(2, 1)).isSameAs(list.get(2));
     }
 
+    /**
+     * An observer on another thread reads an index it got before the owner moved on: one past the entries'
+     * array, or below 0, is no entry (null), never an exception; one inside the array but past the
+     * entries is null too.
+     */
+    @Test
+    void anObserversReadOfAnIndexOutsideTheEntriesIsNullNeverAnException() {
+        List<Context> all = fill(3, k -> false);
+        assertThat(list.footprint()).startsWith("entries 8,");
+        assertThat(list.getRacy(2)).isSameAs(all.get(2));
+        assertThat(list.getRacy(3)).as("inside the array, past the entries").isNull();
+        assertThat(list.getRacy(8)).as("one past the array").isNull();
+        assertThat(list.getRacy(-1)).isNull();
+    }
+
     @Test
     void minusOneStartsAtTheLastEntry() {
         List<Context> all = fill(5, k -> false);
