@@ -156,6 +156,27 @@ class WithTimeoutNestingTest {
                 .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
         assertThat(log).containsExactly("outer signal swallowed in the inner body at 2", "inner scope ended at 2");
     }
+    /**
+     * An outer expiry that unwinds through an inner {@code withTimeout} (its body threw the signal, so the
+     * inner scope ends by its clean-up, not by a return) stays the outer scope's: the outer body that
+     * catches the signal as it comes out of the inner {@code withTimeout} is interrupted again at its next
+     * scheduling point.
+     */
+    @Test
+    void anOuterSignalCaughtAsItLeavesAnInnerWithTimeoutIsThrownAgainAtTheOuterBodysNextSchedulingPoint() {
+        VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofHours(1), () -> Coroutine.sleep(Duration.ofMillis(5)));
+            } catch (CoroutineExit caught) {
+                note("outer signal caught out of the inner scope");
+            }
+            Coroutine.sleep(Duration.ofMillis(1));
+            note("outer body not interrupted");
+        })).isInstanceOf(CoroutineTimeoutException.class)
+                .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned"));
+        assertThat(log).containsExactly("outer signal caught out of the inner scope at 2");
+    }
+
     @Test
     void nestedTimeoutsDueAtTheSameInstantUnwindToTheOutermostEvenWhenTheSignalIsSwallowedInside() {
         VirtualTime.run(() -> {
