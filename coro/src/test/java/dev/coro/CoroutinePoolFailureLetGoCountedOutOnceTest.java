@@ -32,14 +32,16 @@ class CoroutinePoolFailureLetGoCountedOutOnceTest {
             }));
         }
         CompletableFuture<CompletableFuture<Integer>> gate = new CompletableFuture<>();
+        CompletableFuture<CompletableFuture<Integer>> ended = new CompletableFuture<>();
         CompletableFuture<Integer> settledFirst = pool.submit(() -> { // #101: let go, then taken back
             CompletableFuture<Integer> self = Coroutine.await(gate);
             self.complete(0); // its caller settles it before the body fails
-            pool.submit(() -> { // #102, run once #101's coroutine has ended: reads #101, then fails (let go)
-                self.whenComplete((v, e) -> { }); // a read of #101: taken back again, but counted out already
-                throw new IllegalStateException("failure 102");
-            });
+            ended.complete(self); // #102 runs once this coroutine has ended (one thread, no scheduling point before)
             throw new IllegalStateException("failure 101");
+        });
+        pool.submit(() -> { // #102: reads #101 (taken back again, but counted out already), then fails (let go)
+            Coroutine.await(ended).whenComplete((v, e) -> { });
+            throw new IllegalStateException("failure 102");
         });
         Coroutine.await(CompletableFuture.allOf(first.toArray(CompletableFuture<?>[]::new)).exceptionally(e -> null));
         gate.complete(settledFirst);
