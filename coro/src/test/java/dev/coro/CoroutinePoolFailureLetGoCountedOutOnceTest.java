@@ -23,7 +23,7 @@ class CoroutinePoolFailureLetGoCountedOutOnceTest {
     @Timeout(60)
     void aFailureLetGoWhoseCallerSettledItFirstAndThatIsReadLaterIsCountedOutOfTheNotKeptOnlyOnce() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = CoroutinePoolTest.nameOf(pool);
+        String name = PoolName.of(pool);
         List<CompletableFuture<Integer>> first = new ArrayList<>();
         for (int k = 1; k <= CoroutinePool.KEPT_FAILURES; k++) { // #1 to #100: kept
             int n = k;
