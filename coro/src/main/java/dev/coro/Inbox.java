@@ -234,8 +234,9 @@ final class Inbox extends InboxFields {
 
     /**
      * {@link #close()} allocating nothing: the posts not run, newest first, each one's next given by
-     * {@link #after} (read before the post is handed on: its poster may post it again); null if none. An owner ending for want of memory still refuses every post it never ran, instead of
-     * dropping those after a list that could not grow, their senders left waiting for good.
+     * {@link #after} (read before the post is handed on: its poster may post it again); null if none. An
+     * owner ending for want of memory still refuses every post it never ran, instead of dropping those
+     * after a list that could not grow, their senders left waiting for good.
      */
     Posted closeTaking() {
         Posted n = (Posted) HEAD.getAndSet(this, CLOSED);
