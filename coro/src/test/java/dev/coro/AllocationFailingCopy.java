@@ -40,6 +40,9 @@ final class AllocationFailingCopy extends ClassLoader {
     private static final ClassDesc SWITCH = ClassDesc.of(AllocationFailures.class.getName());
     private static final MethodTypeDesc NO_ARGS = MethodTypeDesc.of(ConstantDescs.CD_void);
 
+    /** The scenarios' shared helpers, loaded into each copy as the scenario is ({@link InTheCopy}). */
+    private static final String HELPERS = "dev.coro.InTheCopy";
+
     private final Path library;
     private final Class<?> scenario;
 
@@ -86,7 +89,8 @@ final class AllocationFailingCopy extends ClassLoader {
     /** The copy's class {@code name}, defined now; null if it is not the copy's (it is shared). */
     private Class<?> copied(String name) throws ClassNotFoundException {
         String file = name.replace('.', '/') + ".class";
-        boolean mine = name.equals(scenario.getName()) || name.startsWith(scenario.getName() + "$");
+        boolean mine = name.equals(scenario.getName()) || name.startsWith(scenario.getName() + "$")
+                || name.equals(HELPERS) || name.startsWith(HELPERS + "$");
         Path path = mine ? location(scenario).resolve(file) : library.resolve(file);
         if (!(mine || name.startsWith("dev.coro.")) || !Files.isRegularFile(path)) {
             return null;

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -56,19 +55,6 @@ class OutOfMemoryInAWaitTest {
         private Scenario() {
         }
 
-        /** Whether the allocation being made is the calling coroutine's: what runs while it waits does not count. */
-        private static BooleanSupplier here() {
-            Context c = Coroutine.current().context;
-            return () -> {
-                try {
-                    Scheduler s = Scheduler.currentOrNull();
-                    return s != null && s.currentContext() == c;
-                } catch (RuntimeException e) {
-                    return false; // asked in the middle of a switch
-                }
-            };
-        }
-
         static void sleep() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 boolean[] failed = new boolean[1];
@@ -79,7 +65,7 @@ class OutOfMemoryInAWaitTest {
                         log.add("a " + Coroutine.nanoTime());
                     });
                     Coroutine b = Coroutine.create("b", () -> {
-                        failed[0] = AllocationFailures.failing(k, here(), () -> Coroutine.sleep(Duration.ofMillis(20)));
+                        failed[0] = AllocationFailures.failing(k, InTheCopy.here(), () -> Coroutine.sleep(Duration.ofMillis(20)));
                         log.add("b1 " + failed[0]);
                         Coroutine.sleep(Duration.ofMillis(30));
                         log.add("b2 " + Coroutine.nanoTime());
@@ -100,7 +86,7 @@ class OutOfMemoryInAWaitTest {
                 List<String> log = new ArrayList<>();
                 VirtualTime.run(() -> {
                     Coroutine b = Coroutine.create("b", () -> {
-                        failed[0] = AllocationFailures.failing(k, here(),
+                        failed[0] = AllocationFailures.failing(k, InTheCopy.here(),
                                 () -> Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.sleep(Duration.ofMillis(1))));
                         try {
                             Coroutine.withTimeout(Duration.ofMillis(5), () -> Coroutine.sleep(Duration.ofMillis(10)));
@@ -123,7 +109,7 @@ class OutOfMemoryInAWaitTest {
                 boolean[] failed = new boolean[1];
                 List<Object> got = new ArrayList<>();
                 Coroutine s = Coroutine.create("s", () -> {
-                    failed[0] = AllocationFailures.failing(k, here(), () -> c.send(1));
+                    failed[0] = AllocationFailures.failing(k, InTheCopy.here(), () -> c.send(1));
                     if (failed[0]) {
                         c.send(1);
                     }
@@ -156,7 +142,7 @@ class OutOfMemoryInAWaitTest {
                         }
                         got.add(sel.select());
                     };
-                    failed[0] = AllocationFailures.failing(k, here(), op);
+                    failed[0] = AllocationFailures.failing(k, InTheCopy.here(), op);
                     if (failed[0]) {
                         op.run();
                     }
@@ -176,7 +162,7 @@ class OutOfMemoryInAWaitTest {
                 boolean[] failed = new boolean[1];
                 List<String> log = new ArrayList<>();
                 Coroutine j = Coroutine.create("j", () -> {
-                    failed[0] = AllocationFailures.failing(k, here(), t::join);
+                    failed[0] = AllocationFailures.failing(k, InTheCopy.here(), t::join);
                     t.join();
                     log.add("joined");
                 });
@@ -195,7 +181,7 @@ class OutOfMemoryInAWaitTest {
                 boolean[] failed = new boolean[1];
                 List<Object> got = new ArrayList<>();
                 Coroutine r = Coroutine.create("r", () -> {
-                    failed[0] = AllocationFailures.failing(k, here(), () -> got.add(Coroutine.await(f)));
+                    failed[0] = AllocationFailures.failing(k, InTheCopy.here(), () -> got.add(Coroutine.await(f)));
                     if (failed[0]) {
                         got.add(Coroutine.await(f));
                     }

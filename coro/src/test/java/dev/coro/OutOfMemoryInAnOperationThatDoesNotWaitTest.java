@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -38,19 +37,6 @@ class OutOfMemoryInAnOperationThatDoesNotWaitTest {
         private Scenario() {
         }
 
-        /** Whether the allocation being made is the calling coroutine's: what runs while it waits does not count. */
-        private static BooleanSupplier here() {
-            Context c = Coroutine.current().context;
-            return () -> {
-                try {
-                    Scheduler s = Scheduler.currentOrNull();
-                    return s != null && s.currentContext() == c;
-                } catch (RuntimeException e) {
-                    return false; // asked in the middle of a switch
-                }
-            };
-        }
-
         static void bufferGrow() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
                 Channel<Integer> c = new Channel<>(100);
@@ -59,7 +45,7 @@ class OutOfMemoryInAnOperationThatDoesNotWaitTest {
                     c.send(i); // the buffer's first room, full
                     expected.add(i);
                 }
-                boolean failed = AllocationFailures.failing(k, here(), () -> c.send(16));
+                boolean failed = AllocationFailures.failing(k, InTheCopy.here(), () -> c.send(16));
                 assertThat(c.size()).as("values buffered").isEqualTo(failed ? 16 : 17);
                 if (failed) {
                     c.send(16);
@@ -83,7 +69,7 @@ class OutOfMemoryInAnOperationThatDoesNotWaitTest {
                 List<Integer> got = new ArrayList<>();
                 boolean failed;
                 try {
-                    failed = AllocationFailures.failing(k, here(), () -> got.add(g.next()));
+                    failed = AllocationFailures.failing(k, InTheCopy.here(), () -> got.add(g.next()));
                 } catch (CoroutineException e) {
                     // the allocation was the body's (the thread engine starts it on a thread of its own): the
                     // generator failed with it, as with any error of its body, and a new one works
@@ -108,7 +94,7 @@ class OutOfMemoryInAnOperationThatDoesNotWaitTest {
                 Channel<Integer> c = new Channel<>(0);
                 Coroutine r = Coroutine.create("r", () -> c.receive());
                 Coroutine.yield();
-                boolean failed = AllocationFailures.failing(k, here(), () -> Coroutine.dump());
+                boolean failed = AllocationFailures.failing(k, InTheCopy.here(), () -> Coroutine.dump());
                 assertThat(Coroutine.dump()).contains("coroutine 'r': PARKED");
                 c.send(1);
                 r.join();

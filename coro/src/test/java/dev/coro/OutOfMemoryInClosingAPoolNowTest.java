@@ -3,8 +3,6 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,20 +33,8 @@ class OutOfMemoryInClosingAPoolNowTest {
         private Scenario() {
         }
 
-        /** Whether the calling thread runs a body now (its allocations are the body's, not its thread's main's). */
-        private static boolean inABody() {
-            return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("runBody")));
-        }
-
         static void closeNow() throws InterruptedException {
-            Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
-            List<String> uncaught = Collections.synchronizedList(new ArrayList<>());
-            Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
-            try {
-                eachInTurn(uncaught);
-            } finally {
-                Thread.setDefaultUncaughtExceptionHandler(before);
-            }
+            InTheCopy.notingUncaught(Scenario::eachInTurn);
         }
 
         private static void eachInTurn(List<String> uncaught) throws InterruptedException {
@@ -66,7 +52,7 @@ class OutOfMemoryInClosingAPoolNowTest {
                     }
                 });
                 Thread poolThread = started.get(10, TimeUnit.SECONDS);
-                BooleanSupplier where = () -> Thread.currentThread() == poolThread && !inABody();
+                BooleanSupplier where = InTheCopy.outsideBodies(poolThread);
                 Throwable closed;
                 AllocationFailures.failAt(k, where);
                 try {
