@@ -25,27 +25,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class AddressMistakesAsJavaNetSocketTest {
 
-    /** A body run in main and in a coroutine, given the caller's name as messages give it. */
-    @FunctionalInterface
-    private interface Body {
-        void run(String caller) throws Exception;
-    }
-
-    /** Runs {@code body} in main, then in a coroutine named {@code name}, failing if either fails. */
-    private static void inMainAndInACoroutine(String name, Body body) throws Exception {
-        body.run("main context 'main'");
-        Crew crew = new Crew();
-        crew.spawn(name, () -> body.run("coroutine '" + name + "'"));
-        crew.join();
-    }
-
     @Test
     @Timeout(30)
     void aConnectToAMulticastOrABroadcastAddressFailsWithTheSocketExceptionAJavaNetSocketThrows() throws Exception {
         for (String host : new String[] {"224.0.0.1", "255.255.255.255"}) {
             InetSocketAddress target = new InetSocketAddress(host, 9);
             String jdk = jdkFailure(target);
-            inMainAndInACoroutine("dialer", caller -> {
+            Crew.inMainAndInACoroutine("dialer", caller -> {
                 try {
                     TcpConnection.connect(target).close();
                     throw new AssertionError("connected to " + target);
@@ -63,7 +49,7 @@ class AddressMistakesAsJavaNetSocketTest {
     void aConnectToTheAnyLocalAddressReachesAListenerOnTheLoopbackAsTheJdkConnectsIt() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
             int port = ((InetSocketAddress) listener.localAddress()).getPort();
-            inMainAndInACoroutine("dialer", caller -> {
+            Crew.inMainAndInACoroutine("dialer", caller -> {
                 try (TcpConnection c = TcpConnection.connect(new InetSocketAddress("0.0.0.0", port));
                      TcpConnection s = listener.accept()) {
                     assertThat(c.remoteAddress()).isEqualTo(listener.localAddress());

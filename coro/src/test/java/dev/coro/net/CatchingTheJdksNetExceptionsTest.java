@@ -39,20 +39,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class CatchingTheJdksNetExceptionsTest {
 
-    /** A body run in main and in a coroutine, given the caller's name as messages give it. */
-    @FunctionalInterface
-    private interface Body {
-        void run(String caller) throws Exception;
-    }
-
-    /** Runs {@code body} in main, then in a coroutine named {@code name}, failing if either fails. */
-    private static void inMainAndInACoroutine(String name, Body body) throws Exception {
-        body.run("main context 'main'");
-        Crew crew = new Crew();
-        crew.spawn(name, () -> body.run("coroutine '" + name + "'"));
-        crew.join();
-    }
-
     @Test
     @Timeout(30)
     void aRefusedConnectThrowsAConnectExceptionNamingTheCallerAndTheAddressInMainAndInACoroutine() throws Exception {
@@ -60,7 +46,7 @@ class CatchingTheJdksNetExceptionsTest {
         try (ServerSocketChannel bound = ServerSocketChannel.open().bind(LOOPBACK)) {
             nobody = (InetSocketAddress) bound.getLocalAddress(); // a port free again once closed: a connect to it is refused
         }
-        inMainAndInACoroutine("client", caller -> {
+        Crew.inMainAndInACoroutine("client", caller -> {
             try {
                 TcpConnection.connect(nobody).close();
                 throw new AssertionError("connected to a closed port");
@@ -77,7 +63,7 @@ class CatchingTheJdksNetExceptionsTest {
     void aBindToAPortInUseThrowsABindExceptionNamingTheCallerAndTheAddressInMainAndInACoroutine() throws Exception {
         try (TcpListener first = TcpListener.bind(LOOPBACK)) {
             SocketAddress taken = first.localAddress();
-            inMainAndInACoroutine("server", caller -> {
+            Crew.inMainAndInACoroutine("server", caller -> {
                 try {
                     TcpListener.bind(taken).close();
                     throw new AssertionError("bound a port in use");
@@ -96,7 +82,7 @@ class CatchingTheJdksNetExceptionsTest {
     @Timeout(30)
     void aReadAfterThePeerResetThrowsASocketExceptionNamingTheCallerAndTheConnectionInMainAndInACoroutine() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
-            inMainAndInACoroutine("reader", caller -> {
+            Crew.inMainAndInACoroutine("reader", caller -> {
                 try (SocketChannel peer = SocketChannel.open(listener.localAddress());
                      TcpConnection c = listener.accept()) {
                     peer.setOption(StandardSocketOptions.SO_LINGER, 0);
@@ -130,7 +116,7 @@ class CatchingTheJdksNetExceptionsTest {
     void aWriteAfterThePeerResetThrowsASocketExceptionAsJavaNetSocketDoesAndSoDoesTheReadThatReportsItAgainInMainAndInACoroutine()
             throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
-            inMainAndInACoroutine("writer", caller -> {
+            Crew.inMainAndInACoroutine("writer", caller -> {
                 try (SocketChannel peer = SocketChannel.open(listener.localAddress());
                      TcpConnection c = listener.accept()) {
                     peer.setOption(StandardSocketOptions.SO_LINGER, 0);

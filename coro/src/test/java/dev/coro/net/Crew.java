@@ -18,6 +18,20 @@ final class Crew {
         void run() throws Exception;
     }
 
+    /** A body that runs in main and in a coroutine, given the caller's name as the library's messages give it. */
+    @FunctionalInterface
+    interface Caller {
+        void run(String caller) throws Exception;
+    }
+
+    /** Runs {@code body} in main, then in a coroutine named {@code name}, failing if either fails. */
+    static void inMainAndInACoroutine(String name, Caller body) throws Exception {
+        body.run("main context 'main'");
+        Crew crew = new Crew();
+        crew.spawn(name, () -> body.run("coroutine '" + name + "'"));
+        crew.join();
+    }
+
     private final Channel<String> ended = new Channel<>("ended", Integer.MAX_VALUE);
     private final List<Throwable> failures = new ArrayList<>();
     private int running;
