@@ -2,9 +2,7 @@ package dev.coro;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.UnaryOperator;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.FlightRecorderListener;
@@ -304,7 +302,7 @@ final class Monitoring {
 
     /**
      * Registers the JMX view; a failure is logged, not thrown (the program goes on unobserved), once per
-     * cause in the JVM ({@link #warnOnce}): each {@link BlockedLoops#detect} tries again, and a program that
+     * cause in the JVM ({@link Warnings#logOnce}): each {@link BlockedLoops#detect} tries again, and a program that
      * turns the detector on per request or per test would log the same warning each time. On a Java
      * runtime without the module {@code java.management} (an image made by {@code jlink} without it, the
      * library on the class path) the warning names the module to add, not the class the JVM could not find.
@@ -313,33 +311,10 @@ final class Monitoring {
         try {
             dev.coro.management.CoroutinesManagement.register();
         } catch (RuntimeException | LinkageError e) {
-            warnOnce("coro could not register its JMX view: " + (managementPresent() ? e.toString()
+            Warnings.logOnce("coro could not register its JMX view: " + (managementPresent() ? e.toString()
                     : "this Java runtime lacks the module java.management; add it to the runtime image"
                             + " (jlink --add-modules java.management,...)"));
         }
-    }
-
-    /** How many texts {@link #WARNED} remembers at most: past that, a warning not among them is logged every time. */
-    static final int WARNED_KEPT = 32;
-    /** The texts of the warnings {@link #warnOnce} has logged. Guarded by itself. */
-    private static final Set<String> WARNED = new HashSet<>();
-
-    /**
-     * Logs {@code message} unless a warning of the same text was logged already in this copy of the library:
-     * a warning about how the library is set up says the same each time it is found, and logged for each try
-     * it is log spam. The first {@link #WARNED_KEPT} texts are remembered (a failure whose text holds
-     * something that varies, a count say, does not grow the set for good).
-     */
-    static void warnOnce(String message) {
-        synchronized (WARNED) {
-            if (WARNED.contains(message)) {
-                return;
-            }
-            if (WARNED.size() < WARNED_KEPT) {
-                WARNED.add(message);
-            }
-        }
-        warn(message);
     }
 
     /**

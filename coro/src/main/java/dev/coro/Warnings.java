@@ -1,7 +1,9 @@
 package dev.coro;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The library's warnings about how it was set up (the engine it fell back to, a system property it
@@ -43,6 +45,29 @@ final class Warnings {
                 // nowhere left to say it
             }
         }
+    }
+
+    /** How many texts {@link #LOGGED_ONCE} remembers at most: past that, a warning not among them is logged every time. */
+    static final int ONCE_KEPT = 32;
+    /** The texts of the warnings {@link #logOnce} has logged. Guarded by itself. */
+    private static final Set<String> LOGGED_ONCE = new HashSet<>();
+
+    /**
+     * {@link #log}s {@code message} unless a warning of the same text was logged so already in this copy of the
+     * library: a warning about how the library is set up says the same each time it is found, and logged for
+     * each try it is log spam. The first {@link #ONCE_KEPT} texts are remembered (a failure whose text holds
+     * something that varies, a count say, does not grow the set for good).
+     */
+    static void logOnce(String message) {
+        synchronized (LOGGED_ONCE) {
+            if (LOGGED_ONCE.contains(message)) {
+                return;
+            }
+            if (LOGGED_ONCE.size() < ONCE_KEPT) {
+                LOGGED_ONCE.add(message);
+            }
+        }
+        log(message);
     }
 
     /**
