@@ -20,7 +20,11 @@ import java.util.concurrent.TimeUnit;
  * started when needed and ended after {@link #KEEP_ALIVE_SECONDS} seconds idle; further look-ups
  * queue. A look-up thread serves every caller, so it inherits no inheritable thread local of the
  * caller whose look-up started it, and has the system class loader as its context class loader, normal
- * priority and the root thread group, whatever that caller's ({@link SharedThreads}). The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
+ * priority and the root thread group, whatever that caller's ({@link SharedThreads}). If the JVM cannot
+ * start a thread (out of threads, or of memory for their stacks), a look-up is queued for the look-up
+ * threads that run, and, if none does, fails with an {@link UnknownHostException} naming the caller, the
+ * operation and the host, the JVM's {@code OutOfMemoryError} its cause; the next look-up starts a thread
+ * again. The caller parks as in {@link Coroutine#await} ({@link IoBridge#awaitHelper}): a
  * {@code withTimeout} or a close of the caller ends its wait, and the look-up, which cannot be
  * stopped once started, runs to its end on its thread and its answer is dropped; one still queued
  * then never runs. Dumps and signals name the wait
@@ -64,6 +68,31 @@ final class NameLookup {
     }
 
     /**
+     * Hands {@code task} to a look-up thread. The executor starts a thread for each look-up while fewer
+     * than {@link #THREADS} run, idle ones or not, and throws the JVM's {@link OutOfMemoryError} if it
+     * cannot start one (the JVM is out of threads, or of memory for their stacks), though an idle look-up
+     * thread could run it: the look-up is then queued for the look-up threads that run, as the executor
+     * queues one it need start no thread for.
+     *
+     * @throws OutOfMemoryError if no thread could be started and no look-up thread runs; nothing is queued
+     */
+    private static void start(Runnable task) {
+        try {
+            EXECUTOR.execute(task);
+        } catch (OutOfMemoryError e) {
+            // the executor forgot the thread it could not start; those that run take from the queue. One that
+            // ends idle just as this queues is counted until it is gone, and starts a thread for the queue as it
+            // goes (which fails too): the look-up then waits for the next look-up's thread, or its caller's timeout
+            if (EXECUTOR.getPoolSize() == 0 || !EXECUTOR.getQueue().offer(task)) {
+                throw e;
+            }
+            if (EXECUTOR.getPoolSize() == 0 && EXECUTOR.remove(task)) {
+                throw e; // the last one ended, idle, as it was queued: nobody would run it
+            }
+        }
+    }
+
+    /**
      * The addresses of {@code host}: itself if it is an IP address literal (no look-up), else those
      * the resolver finds, looked up on a look-up thread while the caller parks.
      *
@@ -73,7 +102,9 @@ final class NameLookup {
      *                  after it, for dumps of the wait, e.g. {@code connect to host/<unresolved>:80}, its
      *                  user's objects already made safe for one line ({@link IoBridge#text})
      * @throws UnknownHostException naming the caller, the operation and the host, if the host has no
-     *                              address or its look-up failed (the resolver's exception as its cause)
+     *                              address or its look-up failed (the resolver's exception as its cause), or
+     *                              could not start: no look-up thread runs and the JVM could start none (its
+     *                              {@code OutOfMemoryError} the cause)
      */
     static InetAddress[] addressesOf(IoBridge io, String host, String operation) throws UnknownHostException {
         try {
@@ -82,13 +113,25 @@ final class NameLookup {
             // a name: looked up below
         }
         Resolver r = resolver;
-        CompletableFuture<InetAddress[]> lookUp = CompletableFuture.supplyAsync(() -> {
-            try {
-                return r.lookUp(host);
-            } catch (UnknownHostException e) {
-                throw new CompletionException(e);
+        CompletableFuture<InetAddress[]> lookUp = new CompletableFuture<>();
+        Runnable task = () -> {
+            if (lookUp.isDone()) {
+                return; // its caller gave up while it was queued: it never runs (see below)
             }
-        }, EXECUTOR);
+            try {
+                lookUp.complete(r.lookUp(host));
+            } catch (Throwable e) { // as CompletableFuture.supplyAsync completes it: the failure its cause
+                lookUp.completeExceptionally(new CompletionException(e));
+            }
+        };
+        try {
+            start(task);
+        } catch (OutOfMemoryError e) {
+            UnknownHostException f = new UnknownHostException(io.caller() + " cannot " + operation + ": the look-up of host '"
+                    + io.name(host) + "' could not start: no look-up thread runs and the JVM could start none (" + io.text(e) + ")");
+            f.initCause(e);
+            throw f;
+        }
         InetAddress[] found;
         try {
             found = io.awaitHelper(lookUp, operation + " (looking up its host)");

@@ -142,7 +142,9 @@ public final class TcpConnection implements Closeable {
      *                     (as {@code java.net.Socket}), the JDK's {@code UnsupportedAddressTypeException} its cause
      * @throws UnknownHostException if the host of an unresolved address has no address, or its look-up
      *                              failed, naming the caller, the address and the host, the resolver's
-     *                              exception as its cause; no socket was opened
+     *                              exception as its cause; or could not start, no look-up thread running and
+     *                              the JVM able to start none (out of threads, or of memory for their
+     *                              stacks), its {@code OutOfMemoryError} the cause; no socket was opened
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
      *                               is closed; a look-up under way runs on to its end on its thread, its answer dropped, and one still queued never runs)
