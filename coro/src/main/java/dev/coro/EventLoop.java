@@ -96,7 +96,8 @@ final class EventLoop {
     private final SelectorBox selectorBox = new SelectorBox();
     /**
      * Closes {@link #selectorBox}'s selector once this loop is unreachable (its thread ended with a
-     * context still waiting on I/O, so the selector was never closed); null until the first selector.
+     * context still waiting on I/O, so the selector was never closed); null until the first selector, and
+     * while the cleaning thread cannot be started ({@link OpenResource#register}).
      */
     private Cleaner.Cleanable selectorCleaning;
     /** This loop, held weakly: how its listeners and connections reach it without keeping it alive. */
@@ -1003,8 +1004,9 @@ final class EventLoop {
         if (selector == null) {
             selector = selectorBox.selector = Selector.open();
             if (selectorCleaning == null) {
-                // a thread that ends with a context parked here leaves the selector open: close it once the loop is gone
-                selectorCleaning = OpenResource.CLEANER.register(this, selectorBox::close);
+                // a thread that ends with a context parked here leaves the selector open: close it once the loop is
+                // gone (null if the cleaning thread could not be started: tried again with the next selector)
+                selectorCleaning = OpenResource.register(this, selectorBox::close);
             }
         }
         SelectionKey k = channel.keyFor(selector);

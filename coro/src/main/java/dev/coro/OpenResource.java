@@ -14,7 +14,7 @@ import java.nio.channels.SelectableChannel;
  *
  * <p>The loop holds this entry, the entry holds the channel, and nothing here holds the resource
  * strongly (the channel does not refer back to it): once the resource is unreachable, the
- * {@link #CLEANER cleaning thread} {@link #run() runs} this entry, which posts it to the loop and
+ * {@link #cleaner cleaning thread} {@link #run() runs} this entry, which posts it to the loop and
  * closes the channel. A resource a context is parked on is reachable through that context's wait (its
  * operation names the resource), so it is never closed under a waiter; the resource keeps itself
  * reachable throughout its own calls ({@code Reference.reachabilityFence}).
@@ -32,16 +32,49 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
      * The one thread that closes the resources of every thread that became unreachable unclosed, and
      * the selectors of loops gone with their threads ({@link EventLoop.SelectorBox}); it inherits
      * nothing of the thread that happened to open the first socket (a request's trace id, its priority,
-     * its thread group): {@link SharedThreads}.
+     * its thread group): {@link SharedThreads}. Null until the first {@link #register} starts it.
      */
-    static final Cleaner CLEANER = Cleaner.create(r -> SharedThreads.unstarted("coro-socket-cleaner", r));
+    private static volatile Cleaner cleaner;
+
+    /**
+     * Registers {@code action} to run on the cleaning thread once {@code o} is unreachable, starting
+     * that thread first if it is not running yet. If the JVM cannot start it now (out of threads, or of
+     * memory for their stacks), nothing is registered: {@code o} goes without the safety net, and the
+     * next registration tries again. (Started by a static initializer, a thread that could not start
+     * would fail the class for good: every socket of the JVM, and every I/O wait, refused from then on.)
+     *
+     * @return the registration, or null if the cleaning thread could not be started
+     */
+    static Cleaner.Cleanable register(Object o, Runnable action) {
+        Cleaner c = cleaner;
+        if (c == null) {
+            c = start();
+            if (c == null) {
+                return null;
+            }
+        }
+        return c.register(o, action);
+    }
+
+    /** Starts the cleaning thread, unless another caller did; null if the JVM cannot start it now. */
+    private static synchronized Cleaner start() {
+        if (cleaner == null) {
+            try {
+                cleaner = Cleaner.create(r -> SharedThreads.unstarted("coro-socket-cleaner", r));
+            } catch (OutOfMemoryError e) {
+                return null; // its thread could not be started: the cleaner is dropped, and made again next time
+            }
+        }
+        return cleaner;
+    }
 
     /** The loop of the thread it belongs to, held weakly: see the class comment. */
     private final WeakReference<EventLoop> loop;
     /** That thread, to tell whether it has ended. */
     final Thread owner;
-    /** Its channel, closed by the {@link #CLEANER} when the resource was dropped unclosed. */
+    /** Its channel, closed by the {@link #cleaner} when the resource was dropped unclosed. */
     final SelectableChannel channel;
+    /** Its registration with the cleaning thread; null if that thread could not be started ({@link #register}). */
     private final Cleaner.Cleanable cleanable;
     /** Set (owner thread) once the resource is closed: the cleaning action then does nothing. */
     private boolean closed;
@@ -54,13 +87,15 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
         this.loop = loop.weakSelf;
         this.owner = owner;
         this.channel = channel;
-        this.cleanable = CLEANER.register(resource, this);
+        this.cleanable = register(resource, this);
     }
 
     /** The resource was closed: the cleaning thread forgets it, and this entry goes with it. */
     void closed() {
         closed = true;
-        cleanable.clean(); // runs this entry, which finds it closed
+        if (cleanable != null) {
+            cleanable.clean(); // runs this entry, which finds it closed
+        }
     }
 
     /** The cleaning action: the resource became unreachable unclosed (or {@link #closed()} cleans up). */

@@ -35,7 +35,8 @@
  * the descriptor (a listener's port) is released by the thread's next scheduling point (the thread's
  * selector holds that of a socket registered with it until then). When that happens is the
  * collector's choice, so this is a safety net for a close forgotten on an error path, not a way to
- * close. One a coroutine is parked on (in {@code accept}, {@code read} or {@code write}) is reachable
+ * close. (A socket opened while the JVM can start no thread, when the cleaning thread has yet to
+ * start, goes without it; the next socket starts it.) One a coroutine is parked on (in {@code accept}, {@code read} or {@code write}) is reachable
  * through that coroutine, and is never closed under it; once a plain thread has ended, its coroutines
  * are unreachable too, and what only they held (one parked on it, one sleeping with it in a frame) is
  * closed once collected, with the ended thread's selector.
