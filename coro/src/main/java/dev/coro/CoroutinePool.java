@@ -46,7 +46,8 @@ import java.util.function.Supplier;
  * follows a busy one wins no more ties than the others), whoever submits it, a pool thread included.
  * Submissions racing from several threads are each counted on a thread that still has the fewest when
  * its body is counted there: while no body ends, no thread has more than one live body above another,
- * however many threads submit at once. The
+ * however many threads submit at once. A thread whose loop an {@code Error} of its machinery ended takes
+ * no more bodies (see Close). The
  * coroutine stays on that thread for life: inside it, {@link Coroutine#create} makes coroutines on
  * the same thread, which interleave with it in the exact order of the scheduling rules. Work is
  * never moved between threads once placed (no stealing), so what one thread runs stays reproducible.
@@ -82,10 +83,17 @@ import java.util.function.Supplier;
  * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
  * settled otherwise already, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
  * cancels their timer), and any
- * failure a coroutine of the pool left to its thread's main, is thrown from
+ * failure a coroutine of the pool left to its thread's main, or that a pool thread's loop threw (an
+ * {@code Error} of its machinery: never handed to the thread's uncaught-exception handler), is thrown from
  * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
  * was made with suppression disabled, so that none is lost, or if one of them holds it as a cause or a
- * suppressed exception, so that no exception is its own suppressed exception's cause). First and later are by the order of submission,
+ * suppressed exception, so that no exception is its own suppressed exception's cause). A thread whose loop
+ * such an {@code Error} ended while the pool was open loses no body: the one it was making, those waiting
+ * to start, those it ran and every one handed to it afterwards fail their futures (or, run by
+ * {@code execute}, are reported) with an {@code IllegalStateException} naming the pool, the thread, the
+ * submission and the error ({@code coro-pool-1: thread 'coro-pool-1-0' could not run the body of submit #3:
+ * its loop ended (java.lang.InternalError: …)}, {@code … the body of submit #1 to its end: its loop ended while
+ * the body ran (…)}), no body is placed there any more, and {@code close()} does not wait for it. First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
@@ -308,7 +316,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @param <T>  the type of its value
      * @return a future completed with the body's value, or exceptionally with what it threw, whose
      *         blocking reads wait cooperatively (above); if the body's coroutine cannot be made (no memory
-     *         left for it) or run (on the thread engine, no virtual thread can be started for it), exceptionally with an
+     *         left for it) or run (on the thread engine, no virtual thread can be started for it), or its thread's loop
+     *         ended (see Close), exceptionally with an
      *         {@code IllegalStateException} naming the pool, the thread and the submission, the body never run (if
      *         the JVM has no memory left for that either, with the error that kept the body from running)
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
@@ -638,7 +647,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Puts {@code task} on the thread with the fewest live bodies, ties round-robin (the first tied one
-     * after the thread last chosen); {@code op} names the call for a refusal.
+     * after the thread last chosen); {@code op} names the call for a refusal. If that thread's loop has
+     * ended since it was chosen, the body fails there, never run ({@link Worker#notRunThere}).
      */
     private void place(Task task, String op) {
         if (closing) {
@@ -655,7 +665,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         task.worker = target;
         // the task is its own post: nothing is allocated once the body is counted live on target, so an
         // OutOfMemoryError cannot leave a count for a body never posted, which close() would wait for for good
-        target.loop().inbox.postAsNode(task); // refused only once target's loop ended, as a post is
+        if (!target.loop().inbox.postAsNode(task)) {
+            target.notRunThere(task); // refused: target's loop ended (an Error of its machinery) since it was chosen
+            return;
+        }
         Scheduler s = Scheduler.currentOrNull();
         if (s != null) {
             s.connected = true; // a body handed to another thread, which may use the caller's channels: an exchange
@@ -664,7 +677,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * Counts one more live body on the thread that has the fewest, ties going to the first tied one
-     * after the thread last chosen, and returns it. The count is taken only if that thread still has
+     * after the thread last chosen, and returns it: of the threads whose loop has not ended
+     * ({@link Worker#endedBy}), or, once every one has, the next in turn, where the body fails. The count is taken only if that thread still has
      * the number seen (a compare-and-set), else the choice is made again: submitters racing from
      * several threads never all count on one thread that each saw as the least busy, so while no body
      * ends no thread has more than one live body above another.
@@ -673,15 +687,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         int n = workers.length;
         while (true) {
             int start = next.get(); // always in [0, n)
-            int chosen = start;
-            int fewest = workers[start].live.get();
-            for (int k = 1; k < n; k++) {
+            int chosen = -1;
+            int fewest = 0;
+            for (int k = 0; k < n; k++) {
                 int i = start + k < n ? start + k : start + k - n;
+                if (workers[i].endedBy != null) {
+                    continue; // its loop ended: it runs nothing any more
+                }
                 int live = workers[i].live.get();
-                if (live < fewest) {
+                if (chosen < 0 || live < fewest) {
                     fewest = live;
                     chosen = i;
                 }
+            }
+            if (chosen < 0) { // every thread's loop has ended: the body is refused there, and fails
+                chosen = start;
+                fewest = workers[start].live.get();
             }
             Consumer<CoroutinePool> hook = racing;
             if (hook != null) {
@@ -752,9 +773,27 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * (as {@link #failedUnreported} keeps a body's): the error is not thrown on, which would end the thread.
      */
     private void failedInMain(Thread thread, Throwable t) {
+        failedOnThread(thread, t, "left to the main context of thread ", "");
+    }
+
+    /**
+     * The loop of pool thread {@code thread} threw {@code t}, an {@code Error} of its machinery, while it
+     * served (the thread has stopped serving, see {@link Worker#died}). Reported by close() as a failure left
+     * to that thread's main is, instead of going to the thread's uncaught-exception handler, which the pool's
+     * failures never reach.
+     */
+    private void failedInLoop(Thread thread, Throwable t) {
+        failedOnThread(thread, t, "thrown in the loop of thread ", ", which ended");
+    }
+
+    /**
+     * {@link #failedInMain}, where close()'s report says {@code before}, the thread's name, {@code after},
+     * then what was thrown.
+     */
+    private void failedOnThread(Thread thread, Throwable t, String before, String after) {
         long order = reportOrder.incrementAndGet();
         try {
-            failed(order, new Failure("left to the main context of thread '" + SafeText.name(thread.getName()) + "': ", t));
+            failed(order, new Failure(before + "'" + SafeText.name(thread.getName()) + "'" + after + ": ", t));
         } catch (OutOfMemoryError again) {
             synchronized (failures) {
                 if (unreportedCause == null) {
@@ -948,6 +987,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public void runPosted() {
             worker.accept(this);
         }
+
+        /** The loop of the thread it was handed to ended before it arrived (see {@link Worker#died}): it fails, never run. */
+        @Override
+        public void postRefused() {
+            worker.notRunThere(this);
+        }
     }
 
     /** The body of a coroutine that runs a submitted body on {@code worker}'s thread. */
@@ -972,8 +1017,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * leave the body it cancelled running, for {@link #close()} to wait for).
          */
         private final AtomicReference<Task> toClose = new AtomicReference<>();
-        /** Whether it has told the pool it has no coroutine left (while closing). */
+        /** Whether it has told the pool it has no coroutine left (while closing, or once its loop ended: {@link #died}). */
         private boolean idle;
+        /**
+         * What ended its loop while it served (an {@code Error} of its machinery, see {@link #died}): from then on
+         * no body is placed here, and one that was is refused, failing; null while it serves, and after an
+         * ordinary end.
+         */
+        volatile Throwable endedBy;
+        /** The body whose coroutine main is making now (set and read on this thread); null otherwise. */
+        private Task making;
         private volatile Scheduler scheduler;
         private final CompletableFuture<Scheduler> started = new CompletableFuture<>();
         /** Whether {@link #wakeAgainPost} is posted and has not run yet. */
@@ -1214,11 +1267,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         continue;
                     }
                     if (t != null) {
+                        making = t; // an Error in the making ends the loop: died() fails it then
                         try {
                             maker.apply(s, new Start(this, t));
                         } catch (OutOfMemoryError | RuntimeException e) {
                             notRun(t, "its coroutine could not be made (" + e + ")", e); // the thread serves on
                         }
+                        making = null;
                         continue;
                     }
                     if (pool.closing && live.get() == 0 && s.runList.size() <= 1) {
@@ -1247,6 +1302,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         s.loop.foreignWaitEnded();
                     }
                 }
+            } catch (Throwable e) {
+                died(s, e); // not to the thread's uncaught-exception handler: close() reports it
             } finally {
                 try {
                     s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
@@ -1254,6 +1311,62 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     pool.workerEnded(); // also if the JDK failed in that close: the pool's close waits for this
                 }
             }
+        }
+
+        /**
+         * On this thread: its loop ended by {@code e} (an {@code Error} of its machinery) while the pool may still
+         * hand it bodies. It serves no more, and loses nothing: {@code e} is reported by close(), as a failure left
+         * to this thread's main is; no body is placed here from now on, and every body it holds fails, its count
+         * given back (one that never ran as one whose coroutine could not be made, one that had started as one
+         * that never ended); the bodies still on their way here fail as they arrive at the closed loop
+         * ({@link Task#postRefused}) or are refused by it ({@link #place}); and it counts as idle, so that
+         * close() does not wait for it. The coroutines the bodies created are left where they are, never to run again.
+         */
+        private void died(Scheduler s, Throwable e) {
+            endedBy = e; // first: a placement from now on skips this thread
+            pool.failedInLoop(thread, e);
+            Task inHand = making;
+            making = null;
+            if (inHand != null) {
+                notRun(inHand, "its loop ended (" + e + ")", e);
+            }
+            Task t;
+            while ((t = tasks.poll()) != null) {
+                if (t.future != null && t.future.isDone()) {
+                    live.decrementAndGet(); // settled by its caller: it would never have run, as in the loop
+                } else {
+                    notRun(t, "its loop ended (" + e + ")", e);
+                }
+            }
+            for (int k = 0; k < s.runList.size(); k++) {
+                if (s.runList.get(k).code() instanceof Start start && start.worker == this && start.task != inHand) {
+                    Task body = start.task;
+                    if (body.context == null) {
+                        notRun(body, "its loop ended (" + e + ")", e); // made, never started
+                    } else {
+                        body.context = null; // nothing for a cancel(true) to close any more
+                        live.decrementAndGet();
+                        try {
+                            failUnrun(body, true, "its loop ended while the body ran (" + e + ")", e);
+                        } catch (OutOfMemoryError again) {
+                            failedWithoutReport(body, e);
+                        }
+                    }
+                }
+            }
+            if (!idle) {
+                idle = true;
+                pool.workerIdle();
+            }
+        }
+
+        /**
+         * From any thread: {@code t}, placed here, arrives once this thread's loop has ended ({@link #died}): it
+         * fails, never run, as one whose coroutine could not be made.
+         */
+        void notRunThere(Task t) {
+            Throwable e = endedBy;
+            notRun(t, e == null ? "its loop ended" : "its loop ended (" + e + ")", e);
         }
 
         /**
@@ -1297,9 +1410,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /** {@link #notRun}, its count given back already. */
         private void failUnrun(Task t, String why, Throwable cause) {
+            failUnrun(t, false, why, cause);
+        }
+
+        /**
+         * {@link #failUnrun(Task, String, Throwable)}; if {@code started}, the body had started and never ends
+         * ({@link #died}): {@code could not run the body of submit #2 to its end}, reported as one that {@code never ended}.
+         */
+        private void failUnrun(Task t, boolean started, String why, Throwable cause) {
             IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName())
-                    + "' could not run the body of " + t.op + " #" + t.seq + ": " + why, cause);
-            Failure f = new Failure("the body of " + t.op + " #" + t.seq + " never ran: ", failure);
+                    + "' could not run the body of " + t.op + " #" + t.seq + (started ? " to its end: " : ": ") + why, cause);
+            Failure f = new Failure("the body of " + t.op + " #" + t.seq + (started ? " never ended: " : " never ran: "), failure);
             if (t.future == null) {
                 pool.failed(t.order, f);
             } else {

@@ -832,10 +832,15 @@ final class EventLoop {
         return true;
     }
 
-    /** A post this loop will never run: an operation of another thread on one of its channels fails its caller. */
+    /**
+     * A post this loop will never run: an operation of another thread on one of its channels fails its caller,
+     * and a pool's body handed to a thread whose loop ended fails ({@link Posted#postRefused}).
+     */
     private static void refused(Object task) {
         if (task instanceof RemoteOp<?> op) {
             op.ownerEnded();
+        } else if (task instanceof Posted p) {
+            p.postRefused();
         }
     }
 

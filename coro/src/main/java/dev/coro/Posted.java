@@ -15,4 +15,11 @@ interface Posted {
 
     /** Runs it on the inbox's thread. */
     void runPosted();
+
+    /**
+     * The inbox's owner ended without running it (its loop closed): its poster's work is told, if it must be
+     * (a pool's body fails). By default nothing. Called on the owner thread, as its loop closes.
+     */
+    default void postRefused() {
+    }
 }
