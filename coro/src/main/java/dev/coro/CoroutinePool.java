@@ -84,7 +84,8 @@ import java.util.function.Supplier;
  * settled otherwise already, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
  * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, or that a pool thread's loop threw (an
- * {@code Error} of its machinery: never handed to the thread's uncaught-exception handler), is thrown from
+ * {@code Error} of its machinery, or of closing what its coroutines left open as it ended: never handed to the
+ * thread's uncaught-exception handler), is thrown from
  * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
  * was made with suppression disabled, so that none is lost, or if one of them holds it as a cause or a
  * suppressed exception, so that no exception is its own suppressed exception's cause). A thread whose loop
@@ -777,13 +778,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * The loop of pool thread {@code thread} threw {@code t}, an {@code Error} of its machinery, while it
-     * served (the thread has stopped serving, see {@link Worker#died}). Reported by close() as a failure left
-     * to that thread's main is, instead of going to the thread's uncaught-exception handler, which the pool's
-     * failures never reach.
+     * The loop of pool thread {@code thread} threw {@code t}, an {@code Error} of its machinery: while it
+     * served ({@code ended} false; the thread has stopped serving, see {@link Worker#died}), or as it ended,
+     * closing what its coroutines left open. Reported by close() as a failure left to that thread's main is,
+     * instead of going to the thread's uncaught-exception handler, which the pool's failures never reach.
      */
-    private void failedInLoop(Thread thread, Throwable t) {
-        failedOnThread(thread, t, "thrown in the loop of thread ", ", which ended");
+    private void failedInLoop(Thread thread, Throwable t, boolean ended) {
+        failedOnThread(thread, t, ended ? "thrown as thread " : "thrown in the loop of thread ", ended ? " ended" : ", which ended");
     }
 
     /**
@@ -1307,6 +1308,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             } finally {
                 try {
                     s.loop.close(); // an operation of another thread posted from now on fails instead of never being served
+                } catch (Throwable e) {
+                    // the JDK failed in closing what the coroutines left open (its selector, say), or there was no
+                    // memory left to list it: close() reports it, as any failure of the pool's threads
+                    pool.failedInLoop(thread, e, true);
                 } finally {
                     pool.workerEnded(); // also if the JDK failed in that close: the pool's close waits for this
                 }
@@ -1324,7 +1329,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          */
         private void died(Scheduler s, Throwable e) {
             endedBy = e; // first: a placement from now on skips this thread
-            pool.failedInLoop(thread, e);
+            pool.failedInLoop(thread, e, false);
             Task inHand = making;
             making = null;
             if (inHand != null) {

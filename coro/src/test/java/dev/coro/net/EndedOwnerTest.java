@@ -8,9 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Channel;
 import dev.coro.Coroutine;
+import dev.coro.CoroutineException;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import dev.coro.PoolName;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -215,16 +217,19 @@ class EndedOwnerTest {
     /**
      * A pool thread whose selector fails with an {@code Error} as the thread ends (faked: dropping a
      * listener's registration throws an {@code InternalError}, as the JDK's selector does when it cannot
-     * write its wake-up) still closes every listener it left open, and the pool's close returns: the
-     * failure stopped the thread's closes, leaving the other listener listening, and the pool's close
-     * waited for the thread for ever.
+     * write its wake-up) still closes every listener it left open, and the pool's close returns, reporting
+     * the error: the failure stopped the thread's closes, leaving the other listener listening, and the
+     * pool's close waited for the thread for ever; then the close returned as if nothing had failed, the
+     * error handed to the thread's uncaught-exception handler.
      */
     @Test
     @Timeout(60)
     void aPoolThreadWhoseSelectorFailsWithAnErrorAsItEndsClosesWhatItLeftOpenAndThePoolCloses() throws Exception {
         List<TcpListener> left;
         AtomicBoolean failed = new AtomicBoolean();
-        try (CoroutinePool pool = CoroutinePool.start(1)) {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        try {
             left = pool.submit(() -> {
                 try {
                     List<TcpListener> listeners = List.of(TcpListener.bind(LOOPBACK), TcpListener.bind(LOOPBACK));
@@ -252,6 +257,10 @@ class EndedOwnerTest {
                     throw new InternalError("faked: the wake-up could not be written");
                 }
             });
+            assertThatThrownBy(pool::close).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessage(name + ": a coroutine failed and nobody observed it: thrown as thread '" + name + "-0' ended:"
+                            + " java.lang.InternalError: faked: the wake-up could not be written")
+                    .cause().isExactlyInstanceOf(InternalError.class);
         } finally {
             LoopProbe.beforeDropping(null);
         }
