@@ -3,20 +3,30 @@ package dev.coro;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -505,7 +515,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     failures.put(f.order, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
                 }
             }
-            java.util.Set<Throwable> reported = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<Throwable> reported = Collections.newSetFromMap(new IdentityHashMap<>());
             for (Failure f : failures.values()) {
                 if (!reported.add(f.thrown)) {
                     continue; // an exception several bodies threw is reported once
@@ -1146,7 +1156,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             while ((t = tasks.poll()) != null) {
                 cancelUnstarted(t);
             }
-            java.util.Set<Context> refused = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<Context> refused = Collections.newSetFromMap(new IdentityHashMap<>());
             while (true) {
                 Context c = null;
                 for (int k = 0; k < s.runList.size() && c == null; k++) {
@@ -1544,9 +1554,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return null; // obtruded with a value meanwhile
             } catch (CompletionException e) {
                 return e.getCause() != null ? e.getCause() : e;
-            } catch (java.util.concurrent.CancellationException e) {
+            } catch (CancellationException e) {
                 // the JDK's read wraps the cancellation it holds in a new one naming the read
-                return e.getCause() instanceof java.util.concurrent.CancellationException held ? held : e;
+                return e.getCause() instanceof CancellationException held ? held : e;
             }
         }
 
@@ -1567,7 +1577,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * relays to plain futures, and an {@code await} of it would have read the failure unseen.
          */
         @Override
-        public java.util.concurrent.CompletionStage<T> minimalCompletionStage() {
+        public CompletionStage<T> minimalCompletionStage() {
             MinimalFuture<T> m = new MinimalFuture<>(submission());
             relayTo(m);
             return m;
@@ -1601,7 +1611,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             } catch (CompletionException e) {
                 failureRead();
                 throw e;
-            } catch (java.util.concurrent.CancellationException e) {
+            } catch (CancellationException e) {
                 throw cancelled("join", e);
             }
         }
@@ -1611,16 +1621,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * complete yet parks only the calling context, as {@link Coroutine#await} (see {@link CoroutinePool#submit}).
          */
         @Override
-        public T get() throws InterruptedException, java.util.concurrent.ExecutionException {
+        public T get() throws InterruptedException, ExecutionException {
             if (!isDone()) {
                 FutureWait.parkUntilDone(this, "get");
             }
             try {
                 return super.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 failureRead(); // an interrupted get read nothing; a value is never reported anyway
                 throw e;
-            } catch (java.util.concurrent.CancellationException e) {
+            } catch (CancellationException e) {
                 throw cancelled("get", e);
             }
         }
@@ -1630,9 +1640,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * reports it: naming the caller, the read and this future, the JDK's exception (which names only
          * its own method) as its cause. Apart from the reads, so that they stay small.
          */
-        final java.util.concurrent.CancellationException cancelled(String read, java.util.concurrent.CancellationException e) {
+        final CancellationException cancelled(String read, CancellationException e) {
             failureRead();
-            java.util.concurrent.CancellationException c = new java.util.concurrent.CancellationException(
+            CancellationException c = new CancellationException(
                     Scheduler.describeCaller() + " cannot " + read + " " + SafeText.of(this) + ": it was cancelled");
             c.initCause(e);
             return c;
@@ -1644,19 +1654,19 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * scheduler's clock, as {@code withTimeout} around {@link Coroutine#await} (see {@link CoroutinePool#submit}).
          */
         @Override
-        public T get(long timeout, java.util.concurrent.TimeUnit unit)
-                throws InterruptedException, java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException {
+        public T get(long timeout, TimeUnit unit)
+                throws InterruptedException, ExecutionException, TimeoutException {
             if (!isDone()) {
                 FutureWait.parkAtMost(this, timeout, unit);
             }
             try {
                 return super.get(timeout, unit);
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 throw FutureWait.timedOut(this, timeout, unit); // the JDK's wait (no scheduler, or one that cannot suspend the caller) expired
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 failureRead(); // a get that timed out read nothing
                 throw e;
-            } catch (java.util.concurrent.CancellationException e) {
+            } catch (CancellationException e) {
                 throw cancelled("get", e);
             }
         }
@@ -1665,7 +1675,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public T getNow(T valueIfAbsent) {
             try {
                 return super.getNow(valueIfAbsent);
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            } catch (CompletionException | CancellationException e) {
                 failureRead(); // a getNow before the failure came read nothing
                 throw e;
             }
@@ -1691,7 +1701,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<T> whenComplete(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+        public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
             // a thread's one callback for its awaits reads nothing: each await reads for itself; nor does the
             // callback by which orTimeout and completeOnTimeout cancel their timer
             if (!FutureWaits.isWatch(action) && !isTimeoutCanceller(action)) {
@@ -1710,72 +1720,72 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+        public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action) {
             handlerAttached();
             return super.whenCompleteAsync(action);
         }
 
         @Override
-        public CompletableFuture<T> whenCompleteAsync(java.util.function.BiConsumer<? super T, ? super Throwable> action,
+        public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action,
                                                       Executor executor) {
             handlerAttached();
             return super.whenCompleteAsync(action, executor);
         }
 
         @Override
-        public <U> CompletableFuture<U> handle(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+        public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
             handlerAttached();
             return super.handle(fn);
         }
 
         @Override
-        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+        public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn) {
             handlerAttached();
             return super.handleAsync(fn);
         }
 
         @Override
-        public <U> CompletableFuture<U> handleAsync(java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
+        public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn,
                                                     Executor executor) {
             handlerAttached();
             return super.handleAsync(fn, executor);
         }
 
         @Override
-        public CompletableFuture<T> exceptionally(java.util.function.Function<Throwable, ? extends T> fn) {
+        public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
             handlerAttached();
             return super.exceptionally(fn);
         }
 
         @Override
-        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn) {
+        public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
             handlerAttached();
             return super.exceptionallyAsync(fn);
         }
 
         @Override
-        public CompletableFuture<T> exceptionallyAsync(java.util.function.Function<Throwable, ? extends T> fn, Executor executor) {
+        public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn, Executor executor) {
             handlerAttached();
             return super.exceptionallyAsync(fn, executor);
         }
 
         @Override
         public CompletableFuture<T> exceptionallyCompose(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+                Function<Throwable, ? extends CompletionStage<T>> fn) {
             handlerAttached();
             return super.exceptionallyCompose(fn);
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn) {
+                Function<Throwable, ? extends CompletionStage<T>> fn) {
             handlerAttached();
             return super.exceptionallyComposeAsync(fn);
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
-                java.util.function.Function<Throwable, ? extends java.util.concurrent.CompletionStage<T>> fn, Executor executor) {
+                Function<Throwable, ? extends CompletionStage<T>> fn, Executor executor) {
             handlerAttached();
             return super.exceptionallyComposeAsync(fn, executor);
         }
@@ -2003,7 +2013,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        public T get(long timeout, java.util.concurrent.TimeUnit unit) {
+        public T get(long timeout, TimeUnit unit) {
             throw refused("get");
         }
 
@@ -2088,12 +2098,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
+        public CompletableFuture<T> orTimeout(long timeout, TimeUnit unit) {
             throw refused("orTimeout");
         }
 
         @Override
-        public CompletableFuture<T> completeOnTimeout(T value, long timeout, java.util.concurrent.TimeUnit unit) {
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
             throw refused("completeOnTimeout");
         }
     }

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -535,7 +536,7 @@ final class EventLoop {
             });
         } catch (InterruptedException e) {
             interrupted = true; // block() throws none; kept for the thread, as an interrupt during any idle wait
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             waitOnce(s, nanos);
         }
     }

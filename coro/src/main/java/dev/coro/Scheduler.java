@@ -5,13 +5,16 @@ import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -124,7 +127,7 @@ final class Scheduler {
         // initialize StackWalker's options at their first use, which may come near a stack's end, after
         // which every walk of the JVM failed with NoClassDefFoundError: done here, as the first
         // scheduler is made, they are ready before any such use.
-        StackWalker.getInstance(java.util.EnumSet.of(StackWalker.Option.SHOW_REFLECT_FRAMES));
+        StackWalker.getInstance(EnumSet.of(StackWalker.Option.SHOW_REFLECT_FRAMES));
     }
 
     /** The calling thread's scheduler; on return it exists. */
@@ -378,7 +381,7 @@ final class Scheduler {
      * to bind it back), until each looks it up again: while none is, {@link #currentOrNull()} of a thread
      * without a scheduler reads this alone.
      */
-    private static final java.util.concurrent.atomic.AtomicInteger UNBOUND = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger UNBOUND = new AtomicInteger();
 
     /** {@link #currentOrNull()} while some thread's scheduler waits to be bound again: this thread's, bound now, if it is one. */
     private static Scheduler unboundOrErased() {
@@ -1082,7 +1085,7 @@ final class Scheduler {
      * {@code stage}, which dumps and signals name the wait by: the stage the caller gave, not the future
      * made for it when it is not its own.
      */
-    void await(CompletableFuture<?> f, java.util.concurrent.CompletionStage<?> stage, String operation) {
+    void await(CompletableFuture<?> f, CompletionStage<?> stage, String operation) {
         connected = true;
         Context self = currentContext();
         parkOn(self, f, new FutureWait(self, f, stage, operation));
@@ -1098,7 +1101,7 @@ final class Scheduler {
      * deadlocks are still reported once the wait has ended (while it lasts, it is pending as any wait
      * for another thread is).
      */
-    void awaitLibrary(CompletableFuture<?> f, java.util.concurrent.CompletionStage<?> stage, String operation) {
+    void awaitLibrary(CompletableFuture<?> f, CompletionStage<?> stage, String operation) {
         Context self = currentContext();
         parkOn(self, f, new FutureWait(self, f, stage, operation));
     }

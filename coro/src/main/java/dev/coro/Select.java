@@ -9,6 +9,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -728,7 +729,7 @@ public final class Select<R> {
      * every other finds over. Its order among such waits is the order in which a channel locks two of them.
      */
     static final class Claim extends ForeignWait {
-        private static final java.util.concurrent.atomic.AtomicLong ORDERS = new java.util.concurrent.atomic.AtomicLong();
+        private static final AtomicLong ORDERS = new AtomicLong();
 
         final long order = ORDERS.incrementAndGet();
         private final Select<?> select;

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -159,7 +160,7 @@ final class Turn {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // block() throws none; the caller keeps it for the thread
                 return;
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 // the pool can add no worker (at its limit of spares): the plain park
             }
         }

@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.util.Objects;
+
 /**
  * Runs code on a virtual clock: whenever every context of the thread is parked and the earliest
  * thing that can wake one is a timer, the clock jumps to it at once (while I/O or another thread may
@@ -77,7 +79,7 @@ public final class VirtualTime {
      * @throws NullPointerException  if {@code body} is null
      */
     public static void run(Runnable body) {
-        java.util.Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(body, "body");
         Scheduler.current().runVirtual(body, Scheduler.SEED);
     }
 
@@ -99,7 +101,7 @@ public final class VirtualTime {
      * @throws NullPointerException  if {@code body} is null
      */
     public static void run(long seed, Runnable body) {
-        java.util.Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(body, "body");
         Scheduler.current().runVirtual(body, seed);
     }
 }

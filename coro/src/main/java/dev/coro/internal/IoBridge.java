@@ -11,6 +11,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.channels.SelectableChannel;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The door between the network package and the scheduler: what {@code dev.coro.net} asks of the
@@ -145,7 +146,7 @@ public abstract class IoBridge {
      * @return its value
      * @throws java.util.concurrent.CompletionException if it completed exceptionally (the cause is the failure)
      */
-    public abstract <T> T awaitHelper(java.util.concurrent.CompletableFuture<T> f, String operation);
+    public abstract <T> T awaitHelper(CompletableFuture<T> f, String operation);
 
     /**
      * The caller, an acceptor of the listening {@code channel} woken in its turn, took a connection,

@@ -2,6 +2,7 @@ package dev.coro.net;
 
 import dev.coro.internal.IoBridge;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -598,8 +599,8 @@ public final class TcpConnection implements Closeable {
      * after {@code done} of its {@code len} bytes, naming the caller, the connection and its state
      * (the JDK's {@code EOFException} names nothing).
      */
-    java.io.EOFException endedSkipping(long done, long len) {
-        return new java.io.EOFException(io.caller() + " cannot skip bytes of " + name() + " (" + state()
+    EOFException endedSkipping(long done, long len) {
+        return new EOFException(io.caller() + " cannot skip bytes of " + name() + " (" + state()
                 + "): the stream ended after " + done + " of the " + len + " bytes of this skip");
     }
 
