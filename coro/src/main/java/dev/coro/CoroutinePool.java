@@ -1340,29 +1340,37 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private void died(Scheduler s, Throwable e) {
             endedBy = e; // first: a placement from now on skips this thread
             pool.failedInLoop(thread, e, false);
+            String why = "its loop ended";
+            String whileRan = "its loop ended while the body ran";
+            try {
+                why = "its loop ended (" + e + ")";
+                whileRan = "its loop ended while the body ran (" + e + ")";
+            } catch (OutOfMemoryError again) {
+                // no memory for the texts: every body still fails, its count given back
+            }
             Task inHand = making;
             making = null;
             if (inHand != null) {
-                notRun(inHand, "its loop ended (" + e + ")", e);
+                notRun(inHand, why, e);
             }
             Task t;
             while ((t = tasks.poll()) != null) {
                 if (t.future != null && t.future.isDone()) {
                     live.decrementAndGet(); // settled by its caller: it would never have run, as in the loop
                 } else {
-                    notRun(t, "its loop ended (" + e + ")", e);
+                    notRun(t, why, e);
                 }
             }
             for (int k = 0; k < s.runList.size(); k++) {
                 if (s.runList.get(k).code() instanceof Start start && start.worker == this && start.task != inHand) {
                     Task body = start.task;
                     if (body.context == null) {
-                        notRun(body, "its loop ended (" + e + ")", e); // made, never started
+                        notRun(body, why, e); // made, never started
                     } else {
                         body.context = null; // nothing for a cancel(true) to close any more
                         live.decrementAndGet();
                         try {
-                            failUnrun(body, true, "its loop ended while the body ran (" + e + ")", e);
+                            failUnrun(body, true, whileRan, e);
                         } catch (OutOfMemoryError again) {
                             failedWithoutReport(body, e);
                         }
