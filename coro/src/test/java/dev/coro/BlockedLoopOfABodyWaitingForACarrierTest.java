@@ -29,10 +29,6 @@ class BlockedLoopOfABodyWaitingForACarrierTest {
 
     private static final Duration THRESHOLD = Duration.ofMillis(100);
 
-    /** The virtual threads' scheduler's carriers, as the JDK counts them by default. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     @Test
     @Timeout(30)
@@ -45,7 +41,7 @@ class BlockedLoopOfABodyWaitingForACarrierTest {
         AtomicBoolean release = new AtomicBoolean();
         AtomicInteger spinning = new AtomicInteger();
         List<Thread> holders = new ArrayList<>();
-        for (int i = 0; i < carriers(); i++) {
+        for (int i = 0; i < Carriers.count(); i++) {
             holders.add(Thread.ofVirtual().name("holder-" + i).start(() -> {
                 spinning.incrementAndGet();
                 while (!release.get()) {

@@ -2,7 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
@@ -197,10 +196,6 @@ class ClassInitializerTest {
         }
     }
 
-    /** The virtual threads' scheduler's carriers, as the JDK counts them by default. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     /**
      * {@link #list} read on a new virtual thread: the list, or what the read threw. On the thread engine that
@@ -210,8 +205,7 @@ class ClassInitializerTest {
      * test is skipped there.
      */
     private static Object readOnAVirtualThread(Class<?> initialized, String field) throws InterruptedException {
-        assumeTrue(!threadEngine() || carriers() >= 2,
-                "a virtual thread running an initializer pins its carrier; the bodies it runs need a second one");
+        Carriers.assumeASecondOnTheThreadEngine("a virtual thread running an initializer pins its carrier; the bodies it runs need a second one");
         Object[] read = new Object[1];
         Thread t = Thread.ofVirtual().start(() -> {
             try {

@@ -2,7 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -48,10 +47,6 @@ class CoroutinePoolJoinPinnedTest {
         assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
     }
 
-    /** The virtual threads' scheduler's carriers, as the JDK counts them by default. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     /**
      * On the thread engine a coroutine or a generator's body parked under a native frame keeps its carrier
@@ -60,8 +55,7 @@ class CoroutinePoolJoinPinnedTest {
      * that carrier for the JVM's life, every later test needing one hanging too.
      */
     private static void assumeASecondCarrierOnTheThreadEngine() {
-        assumeTrue(!Engines.running().equals("threads") || carriers() >= 2,
-                "a coroutine parked under a native frame pins its carrier; the pool's body needs a second one");
+        Carriers.assumeASecondOnTheThreadEngine("a coroutine parked under a native frame pins its carrier; the pool's body needs a second one");
     }
 
     /** Runs {@code program} on a thread of its own, bounded by {@link #GUARD} ({@link CoroutinePoolJoinTest#finishing}). */

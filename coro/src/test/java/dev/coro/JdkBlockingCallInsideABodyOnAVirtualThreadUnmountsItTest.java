@@ -37,8 +37,7 @@ import org.junit.jupiter.api.Timeout;
 class JdkBlockingCallInsideABodyOnAVirtualThreadUnmountsItTest {
 
     /** More requests than carriers: were each blocked one to hold its carrier, the releaser would never run. */
-    private static final int REQUESTS = Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
-            Runtime.getRuntime().availableProcessors()) + 2;
+    private static final int REQUESTS = Carriers.count() + 2;
 
     /** One way of blocking: a body's call that waits until {@link #release} runs, for request {@code i}. */
     private interface Blocking {

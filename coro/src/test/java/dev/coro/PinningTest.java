@@ -56,10 +56,6 @@ class PinningTest {
         return Engines.running().equals("threads");
     }
 
-    /** How many carrier threads run virtual threads: the JDK's default, or what the JVM was told. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle QSORT = LINKER.downcallHandle(
@@ -606,7 +602,7 @@ class PinningTest {
     @Test
     @EnabledIf(value = "threadEngineRuns", disabledReason = REFUSALS)
     void onTheThreadEngineAYieldInsideAnUpcallSuspendsAndResumesInsideIt() throws InterruptedException {
-        assumeTrue(carriers() >= 2, "a coroutine parked under a native frame pins its carrier; the others need a second one");
+        assumeTrue(Carriers.count() >= 2, "a coroutine parked under a native frame pins its carrier; the others need a second one");
         List<String> log = new ArrayList<>();
         Coroutine other = Coroutine.create("other", () -> {
             for (int round = 0; ; round++) {
@@ -641,7 +637,7 @@ class PinningTest {
     @Test
     @EnabledIf(value = "threadEngineRuns", disabledReason = REFUSALS)
     void onTheThreadEngineCloseUnwindsACoroutineSuspendedInsideAnUpcallThroughTheNativeFrame() throws InterruptedException {
-        assumeTrue(carriers() >= 2, "a coroutine parked under a native frame pins its carrier; main's coroutines need a second one");
+        assumeTrue(Carriers.count() >= 2, "a coroutine parked under a native frame pins its carrier; main's coroutines need a second one");
         List<String> log = new ArrayList<>();
         Coroutine sorter = Coroutine.create("sorter", () -> {
             try {

@@ -1,7 +1,6 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,6 @@ class PoolProducerAndYieldingConsumerTest {
     private record Side(String thread, int siblingTurns) {
     }
 
-    /** The virtual threads' scheduler's carriers, as the JDK counts them by default. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     /** Creates a sibling that counts its turns, yielding each time, until {@code done[0]}; returns its counter. */
     private static int[] sibling(String name, boolean[] done) {
@@ -51,8 +46,7 @@ class PoolProducerAndYieldingConsumerTest {
     @Test
     @Timeout(30)
     void everyValueArrivesInOrderAndEachThreadsSiblingRunsMeanwhile() {
-        assumeTrue(!Engines.running().equals("threads") || carriers() >= 2,
-                "a sibling yielding with nothing else to run keeps its carrier; the other pool thread's coroutines need one");
+        Carriers.assumeASecondOnTheThreadEngine("a sibling yielding with nothing else to run keeps its carrier; the other pool thread's coroutines need one");
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             CompletableFuture<Channel<Integer>> channel = new CompletableFuture<>();
             List<Integer> got = new ArrayList<>();

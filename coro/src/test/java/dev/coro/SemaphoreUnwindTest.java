@@ -2,7 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -194,10 +193,6 @@ class SemaphoreUnwindTest {
         }
     }
 
-    /** The virtual threads' scheduler's carriers, as the JDK counts them by default. */
-    private static int carriers() {
-        return Integer.getInteger("jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    }
 
     /**
      * On the thread engine each body and user is a virtual thread, which the JDK never preempts: the bodies of one
@@ -207,8 +202,7 @@ class SemaphoreUnwindTest {
      */
     @Test
     void withPermitsOfPoolBodiesClosedAtEveryPointLoseAndMakeNone() {
-        assumeTrue(!Engines.running().equals("threads") || carriers() >= 2,
-                "yield loops of one pool thread's bodies keep the one carrier from the other pool thread's users");
+        Carriers.assumeASecondOnTheThreadEngine("yield loops of one pool thread's bodies keep the one carrier from the other pool thread's users");
         Semaphore s = new Semaphore("shared", 2);
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
