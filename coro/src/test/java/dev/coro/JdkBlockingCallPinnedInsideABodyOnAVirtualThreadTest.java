@@ -120,6 +120,7 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
     @Test
     @Timeout(20)
     void aGeneratorsBodyBlockingTheJdkWayInAClassInitializerOnAVirtualThreadBlocksItAndReturns() throws Exception {
+        Carriers.assumeASecondOnTheThreadEngine("a virtual thread running an initializer pins its carrier; the body's needs a second one");
         List<String> outcomes = Peer.start(Thread.ofVirtual(), "request", () -> {
             gotByTheGeneratorsInitializer = completedOnceWaitedFor("y");
             Generator<List<String>> rows = Generator.of("rows", e -> e.emit(BlocksInAGeneratorsBody.OUTCOMES));
@@ -131,6 +132,7 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
     @Test
     @Timeout(20)
     void aPoolFuturesJoinInAClassInitializerInsideACoroutineOnAVirtualThreadGivesTheValue() throws Exception {
+        Carriers.assumeASecondOnTheThreadEngine("a virtual thread running an initializer pins its carrier; the pool's body needs a second one");
         String joined = Peer.start(Thread.ofVirtual(), "request", () -> {
             try (CoroutinePool pool = CoroutinePool.start(1)) {
                 CompletableFuture<String> opened = new CompletableFuture<>();
