@@ -1,5 +1,7 @@
 package dev.coro.net;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.coro.ChildJvmLocale;
 import dev.coro.Coroutine;
 import java.io.BufferedReader;
@@ -27,6 +29,23 @@ final class ChildJvm {
         /** The output, one line each, for assertion messages. */
         String output() {
             return String.join("\n", lines);
+        }
+
+        /** Asserts that the child exited with 0, its output shown if not; this result. */
+        Result succeeded() {
+            assertThat(exitCode).as("the child's exit code; its output:\n%s", output()).isZero();
+            return this;
+        }
+
+        /**
+         * The rest of the first line that starts with {@code prefix} (a value the child printed, a port say;
+         * without the exports flag the engine's one-time warning comes before the child's own lines); asserts
+         * that there is one.
+         */
+        String after(String prefix) {
+            String line = lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElse(null);
+            assertThat(line).as("a line starting with '%s'; the output:\n%s", prefix, output()).isNotNull();
+            return line.substring(prefix.length());
         }
     }
 
