@@ -108,6 +108,9 @@ final class Watchdog implements Runnable {
      * ended when this returns ({@link #stop()}). If the detector running has that threshold already,
      * nothing changes: it goes on watching the stalls under way (replacing it would start them afresh,
      * and a caller that sets the same threshold more often than the threshold would hide every stall).
+     *
+     * @throws OutOfMemoryError if the JVM cannot start the detector's thread (out of threads, or of memory
+     *                          for their stacks): detection is then off, the detector it replaced stopped
      */
     static void start(Duration threshold) {
         Watchdog before;
@@ -120,7 +123,13 @@ final class Watchdog implements Runnable {
             Watchdog w = new Watchdog(threshold);
             w.previous = stillEnding(before);
             running = latest = w;
-            w.thread.start();
+            try {
+                w.thread.start();
+            } catch (OutOfMemoryError e) {
+                running = null; // never started: detection is off, as threshold() says
+                latest = before;
+                throw e;
+            }
         }
         awaitEnd(before);
     }

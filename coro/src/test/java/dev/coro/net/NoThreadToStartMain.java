@@ -1,15 +1,18 @@
 package dev.coro.net;
 
+import dev.coro.BlockedLoops;
 import dev.coro.Coroutine;
 import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +21,8 @@ import java.util.List;
  * maps a sparse file into what is left of it until nothing is, so that the JVM can start no thread (a
  * thread's stack is a mapping too). So it opens the JVM's first socket, which would start the socket
  * cleaner's thread, and connects to a host by name, whose look-up needs a look-up thread: once with no
- * look-up thread running, then with one running, idle. It prints what happened, one line each, and
+ * look-up thread running, then with one running, idle; and it turns the blocked-loop detector on, whose
+ * thread cannot start either. It prints what happened, one line each, and
  * exits with 0.
  */
 public final class NoThreadToStartMain {
@@ -87,6 +91,17 @@ public final class NoThreadToStartMain {
                 System.out.println("a connect by name with no room left: " + connect("db.test", port));
                 empty(hogs);
                 acceptor.close();
+
+                // the blocked-loop detector, its classes and the JVM's MBean server loaded with room, but its thread
+                // never started before (the C library keeps the stack of a thread that ended, for the next to reuse)
+                System.out.println("the detector's threshold with room: " + BlockedLoops.threshold()
+                        + ", MBeans " + (ManagementFactory.getPlatformMBeanServer().getMBeanCount() > 0));
+                hogs = fill(source);
+                System.out.println("the detector turned on with no room left: " + detect());
+                empty(hogs);
+                System.out.println("the detector's threshold then: " + BlockedLoops.threshold());
+                System.out.println("the detector turned on with room again: " + detect());
+                BlockedLoops.stop();
             }
         } finally {
             Files.delete(file);
@@ -101,6 +116,16 @@ public final class NoThreadToStartMain {
             return "connected";
         } catch (IOException | RuntimeException | Error e) {
             return e.getClass().getName() + ": " + e.getMessage() + (e.getCause() == null ? "" : ", caused by " + e.getCause());
+        }
+    }
+
+    /** Turns the blocked-loop detector on; how that ended, and its threshold after. */
+    private static String detect() {
+        try {
+            BlockedLoops.detect(Duration.ofSeconds(30));
+            return "on, threshold " + BlockedLoops.threshold();
+        } catch (RuntimeException | Error e) {
+            return e.toString();
         }
     }
 

@@ -10,11 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The network package when the JVM can start no thread: the JVM's first socket, which starts the
+ * The library's own threads when the JVM can start no thread: the JVM's first socket, which starts the
  * socket cleaner's thread, is opened all the same (going without that safety net) and the cleaner
  * starts with a later one; a connect by host name fails with an {@link java.net.UnknownHostException}
  * naming the caller, the connect and the host, the JVM's {@code OutOfMemoryError} its cause, and is
- * served by a look-up thread that runs idle if there is one. A JVM cannot take its own room for
+ * served by a look-up thread that runs idle if there is one; turning the blocked-loop detector on throws
+ * the JVM's {@code OutOfMemoryError} and leaves it off (its threshold empty), and the next call turns it on. A JVM cannot take its own room for
  * threads away without harming itself, so the scenario ({@link NoThreadToStartMain}) runs in a child
  * JVM started under a limit of its address space, which it then fills, on this JVM's engine.
  */
@@ -28,7 +29,7 @@ class NoThreadToStartTest {
 
     @Test
     @Timeout(120)
-    void theFirstSocketOpensAndALookUpFailsNamingTheCallerOrRunsOnAnIdleLookUpThreadWhenNoThreadCanStart() throws Exception {
+    void whenNoThreadCanStartTheFirstSocketOpensALookUpFailsNamingTheCallerOrRunsOnAnIdleLookUpThreadAndTheDetectorStaysOff() throws Exception {
         // small reservations of the JVM's own (heap, classes, code, malloc's arenas), so that the limit
         // leaves room to start and to fill; interpreted, so that no compiler thread needs memory while it is full
         ChildJvm.Result child = ChildJvm.run("ulimit -v 4000000 && export MALLOC_ARENA_MAX=2", NoThreadToStartMain.class,
@@ -58,6 +59,11 @@ class NoThreadToStartTest {
                 // full again: the look-up thread that started, idle, takes the look-up the JVM can start no thread for
                 "look-up threads running: 1",
                 "a connect by name with no room left: connected",
+                // the detector's thread cannot start: detection stays off, and the next call starts it
+                "the detector's threshold with room: Optional.empty, MBeans true",
+                "the detector turned on with no room left: " + NO_THREAD,
+                "the detector's threshold then: Optional.empty",
+                "the detector turned on with room again: on, threshold Optional[PT30S]",
                 "done");
     }
 }
