@@ -27,6 +27,12 @@ final class InTheCopy {
         };
     }
 
+    /** Whether the allocation being made is the calling thread's (any of its contexts'), not a pool thread's. */
+    static BooleanSupplier thisThread() {
+        Thread caller = Thread.currentThread();
+        return () -> Thread.currentThread() == caller;
+    }
+
     /** Whether the allocation being made is {@code poolThread}'s main's, not a body's it runs. */
     static BooleanSupplier outsideBodies(Thread poolThread) {
         return () -> Thread.currentThread() == poolThread && !inABody();

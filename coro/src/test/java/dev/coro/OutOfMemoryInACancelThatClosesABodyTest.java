@@ -31,8 +31,7 @@ class OutOfMemoryInACancelThatClosesABodyTest {
 
         static void cancel() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
-                Thread canceller = Thread.currentThread();
-                BooleanSupplier here = () -> Thread.currentThread() == canceller; // not the pool thread's
+                BooleanSupplier here = InTheCopy.thisThread(); // not the pool thread's
                 CoroutinePool pool = CoroutinePool.start(1);
                 CompletableFuture<String> started = new CompletableFuture<>();
                 CompletableFuture<String> unwound = new CompletableFuture<>();

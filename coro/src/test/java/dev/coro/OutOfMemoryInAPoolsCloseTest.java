@@ -30,8 +30,7 @@ class OutOfMemoryInAPoolsCloseTest {
 
         static void close() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
-                Thread closer = Thread.currentThread();
-                BooleanSupplier here = () -> Thread.currentThread() == closer; // not the pool threads'
+                BooleanSupplier here = InTheCopy.thisThread(); // not the pool threads'
                 CoroutinePool pool = CoroutinePool.start(2);
                 String name = PoolName.of(pool);
                 // each thread's main parks for work as its body starts, and nothing wakes it as the body, woken

@@ -37,7 +37,7 @@ class OutOfMemoryInASubmitRefusedAsThePoolClosesTest {
             try {
                 AllocationFailures.eachInTurn(k -> {
                     Thread submitter = Thread.currentThread();
-                    BooleanSupplier here = () -> Thread.currentThread() == submitter; // not the pool thread's
+                    BooleanSupplier here = InTheCopy.thisThread(); // not the pool thread's
                     CoroutinePool pool = CoroutinePool.start(1);
                     String name = PoolName.of(pool);
                     // the pool thread's main parks for work as the body starts, and nothing wakes it as the body,

@@ -30,8 +30,7 @@ class OutOfMemoryInPoolSubmitTest {
 
         static void submit() throws InterruptedException {
             AllocationFailures.eachInTurn(k -> {
-                Thread submitter = Thread.currentThread();
-                BooleanSupplier here = () -> Thread.currentThread() == submitter; // not the pool thread's
+                BooleanSupplier here = InTheCopy.thisThread(); // not the pool thread's
                 CoroutinePool pool = CoroutinePool.start(1);
                 CompletableFuture<?>[] first = new CompletableFuture<?>[1];
                 boolean failed = AllocationFailures.failing(k, here, () -> first[0] = pool.submit(() -> 3));
