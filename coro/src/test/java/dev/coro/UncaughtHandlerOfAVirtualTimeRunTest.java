@@ -1,7 +1,6 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,15 +33,7 @@ class UncaughtHandlerOfAVirtualTimeRunTest {
             });
             logger[0].switchTo(); // it sleeps: the handler returns with its timer pending
         });
-        Throwable thrown = catchThrowable(() -> VirtualTime.run(() -> {
-            Channel<RuntimeException> errors = new Channel<>("errors", 0);
-            Coroutine.create("worker", () -> {
-                errors.send(boom);
-                errors.close();
-                throw boom;
-            });
-            throw errors.receive(); // the worker's report holds boom: it goes to the handler
-        }));
+        Throwable thrown = UncaughtHandlerOfAVirtualTimeRunThatUsesCoroTest.runThatCannotCarryItsOtherFailure(boom);
         assertThat(thrown).isSameAs(boom);
         logger[0].join();
         assertThat(log).containsExactly("handler on a virtual clock: false",

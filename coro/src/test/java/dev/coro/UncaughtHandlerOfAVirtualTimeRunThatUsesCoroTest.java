@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class UncaughtHandlerOfAVirtualTimeRunThatUsesCoroTest {
 
     /** A run whose body throws {@code boom}, which the run's other failure (a worker's report) holds already. */
-    private static Throwable runThatCannotCarryItsOtherFailure(IllegalStateException boom) {
+    static Throwable runThatCannotCarryItsOtherFailure(IllegalStateException boom) {
         return catchThrowable(() -> VirtualTime.run(() -> {
             Channel<RuntimeException> errors = new Channel<>("errors", 0);
             Coroutine.create("worker", () -> {
