@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -365,27 +364,12 @@ class AwaitRaceTest {
         onThisThread();
         for (int round = 0; ; round++) {
             assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
-            CompletableFuture<String> f = new CompletableFuture<>();
-            CountDownLatch release = new CountDownLatch(1);
-            AtomicBoolean gaveUp = new AtomicBoolean();
-            AtomicBoolean completedWhileIdle = new AtomicBoolean();
-            EventLoop l = loop;
-            Thread completer = Thread.ofPlatform().name("completer").start(() -> {
-                while (!l.isIdle()) { // main parked in its await, and waits for other threads
-                    if (gaveUp.get()) {
-                        return;
-                    }
-                    Thread.onSpinWait();
-                }
-                f.whenComplete((v, t) -> { // runs before the thread's callback, which posts the wake-up
-                    completedWhileIdle.set(l.isIdle()); // f is complete, and main still in its quiet wait
-                    awaitLatch(release);
-                });
-                f.complete("v");
-            });
+            // main parks in its await, and waits for other threads
+            HeldBackCompletion completion = new HeldBackCompletion(loop, () -> true);
+            CompletableFuture<String> f = completion.future;
             String[] got = new String[1];
             long[] at = new long[1];
-            try {
+            try (completion) {
                 Runnable awaiting = () -> {
                     try {
                         got[0] = Coroutine.withTimeout(Duration.ofMillis(20), () -> Coroutine.await(f));
@@ -404,14 +388,9 @@ class AwaitRaceTest {
                         }
                     };
                 });
-            } finally {
-                gaveUp.set(true);
-                release.countDown();
-                Peer.join(completer);
             }
-            f.complete("late"); // if the completer gave up
             nothingLeftBehind(f);
-            if (completedWhileIdle.get()) {
+            if (completion.completedWhileIdle()) {
                 assertThat(got[0] + " at " + at[0] + " ns").isEqualTo("v at 0 ns");
                 return;
             }

@@ -11,9 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -182,39 +180,15 @@ class SelectAcrossThreadsVirtualTimeTest {
             EventLoop loop = Scheduler.current().loop;
             for (int round = 0; ; round++) {
                 assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
-                CompletableFuture<String> f = new CompletableFuture<>();
-                CountDownLatch release = new CountDownLatch(1);
-                AtomicBoolean gaveUp = new AtomicBoolean();
-                AtomicBoolean completedWhileIdle = new AtomicBoolean();
-                Thread completer = Thread.ofPlatform().name("completer").start(() -> {
-                    while (!loop.isIdle()) { // the select waits, and its thread blocks
-                        if (gaveUp.get()) {
-                            return;
-                        }
-                        Thread.onSpinWait();
-                    }
-                    f.whenComplete((v, t) -> { // runs before the thread's callback, which posts the wake-up
-                        completedWhileIdle.set(loop.isIdle());
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            throw new AssertionError(e);
-                        }
-                    });
-                    f.complete("v");
-                });
+                HeldBackCompletion completion = new HeldBackCompletion(loop, () -> true); // as the select waits, its thread blocked
+                CompletableFuture<String> f = completion.future;
                 List<String> trace = new ArrayList<>();
-                try {
+                try (completion) {
                     VirtualTime.run(() -> trace.add(at(new Select<String>().onReceive(foreign, v -> "received " + v)
                             .onComplete(f, v -> "completed " + v).onTimeout(Duration.ofMillis(20), () -> "timed out")
                             .select())));
-                } finally {
-                    gaveUp.set(true);
-                    release.countDown();
-                    Peer.join(completer);
                 }
-                f.complete("late"); // if the completer gave up
-                if (completedWhileIdle.get()) {
+                if (completion.completedWhileIdle()) {
                     assertThat(trace).containsExactly("completed v at 0");
                     assertThat(Coroutine.await(pool.submit(() -> foreign.trySend(1)))).as("a receiver left on the channel")
                             .isFalse();

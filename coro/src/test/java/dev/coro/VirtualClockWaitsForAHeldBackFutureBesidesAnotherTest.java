@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,15 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class VirtualClockWaitsForAHeldBackFutureBesidesAnotherTest {
 
-    /** Waits, on a plain thread, until {@code latch} is counted down. */
-    private static void awaitLatch(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
     @Test
     @Timeout(30)
     void aFutureAwaitedBesidesAnotherThatCompletesWithItsWakeUpHeldBackComesBeforeTheClockJumpsToASleepsEnd() {
@@ -41,27 +31,13 @@ class VirtualClockWaitsForAHeldBackFutureBesidesAnotherTest {
         for (int round = 0; ; round++) {
             assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
             CompletableFuture<String> first = new CompletableFuture<>();
-            CompletableFuture<String> f = new CompletableFuture<>();
-            CountDownLatch release = new CountDownLatch(1);
-            AtomicBoolean gaveUp = new AtomicBoolean();
-            AtomicBoolean completedWhileIdle = new AtomicBoolean();
             AtomicBoolean sleeperWoke = new AtomicBoolean();
-            Thread completer = Thread.ofPlatform().name("completer").start(() -> {
-                while (!l.isIdle()) { // main parked in its await of f, last, and waits for other threads
-                    if (gaveUp.get()) {
-                        return;
-                    }
-                    Thread.onSpinWait();
-                }
-                f.whenComplete((v, t) -> { // runs before the thread's callback, which posts the wake-up
-                    // f is complete, and main still in its first quiet wait (not in one after the clock jumped)
-                    completedWhileIdle.set(l.isIdle() && !sleeperWoke.get());
-                    awaitLatch(release);
-                });
-                f.complete("v");
-            });
+            // main parks in its await of f, last, and waits for other threads; f completes while main is still in
+            // its first quiet wait (not in one after the clock jumped)
+            HeldBackCompletion completion = new HeldBackCompletion(l, () -> !sleeperWoke.get());
+            CompletableFuture<String> f = completion.future;
             List<String> log = new ArrayList<>();
-            try {
+            try (completion) {
                 VirtualTime.run(() -> {
                     Coroutine.create("other", () -> log.add("other got " + Coroutine.await(first)));
                     Coroutine.create("sleeper", () -> {
@@ -79,13 +55,8 @@ class VirtualClockWaitsForAHeldBackFutureBesidesAnotherTest {
                     log.add("main got " + got + " at " + Coroutine.nanoTime() + " ns");
                     first.complete("first");
                 });
-            } finally {
-                gaveUp.set(true);
-                release.countDown();
-                Peer.join(completer);
             }
-            f.complete("late"); // if the completer gave up
-            if (completedWhileIdle.get()) {
+            if (completion.completedWhileIdle()) {
                 assertThat(log).hasSize(3).startsWith("main got v at 0 ns")
                         .contains("sleeper woke at 20000000 ns", "other got first");
                 return;
