@@ -1,17 +1,30 @@
 package dev.coro;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * A read-only look into the calling thread's event loop, for the network tests in other packages:
  * how many channels it has registered, how many contexts wait on I/O, and its selector's live keys.
  */
 public final class LoopProbe {
+
+    private static final VarHandle IDLE_WAITS;
+
+    static {
+        try {
+            IDLE_WAITS = MethodHandles.lookup().findVarHandle(EventLoop.class, "idleWaits", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private LoopProbe() {
     }
@@ -114,6 +127,17 @@ public final class LoopProbe {
      */
     public static long idleWaits() {
         return Scheduler.current().loop.idleWaits;
+    }
+
+    /**
+     * A reader of {@link #idleWaits()} of the calling thread's loop that any thread may call: for a
+     * test that counts, from outside, the idle waits a thread begins while it looks at it.
+     *
+     * @return what reads the count, as it is when read
+     */
+    public static LongSupplier idleWaitsReader() {
+        EventLoop loop = Scheduler.current().loop;
+        return () -> (long) IDLE_WAITS.getOpaque(loop);
     }
 
     /**
