@@ -59,12 +59,12 @@ final class BufferedGenerator<T> extends Generator<T> {
     /** The room a batch has at first; more is made as the body emits past it, up to {@code n}. */
     private static final int FIRST_ROOM = 1024;
 
-    BufferedGenerator(String name, int n, Body<T, Void> body) {
+    BufferedGenerator(String name, int n, Body<? extends T, Void> body) {
         this(name, n, body, new Object[Math.min(n, FIRST_ROOM)]);
     }
 
     /** With its first array made before the generator is: a failure to make it (no memory left) counts no creation. */
-    private BufferedGenerator(String name, int n, Body<T, Void> body, Object[] values) {
+    private BufferedGenerator(String name, int n, Body<? extends T, Void> body, Object[] values) {
         super(name, body);
         this.n = n;
         this.values = values;

@@ -380,7 +380,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
-    public static <T> T withTimeout(Duration d, Supplier<T> body) {
+    public static <T> T withTimeout(Duration d, Supplier<? extends T> body) {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
         return Scheduler.current().withTimeout(d, body);
@@ -433,7 +433,7 @@ public final class Coroutine implements AutoCloseable {
      * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
      * @throws NullPointerException      if {@code d} or {@code body} is null
      */
-    public static <T, X extends Exception> T callWithTimeout(Duration d, ThrowingSupplier<T, X> body) throws X {
+    public static <T, X extends Exception> T callWithTimeout(Duration d, ThrowingSupplier<? extends T, X> body) throws X {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
         return Scheduler.current().withTimeout(d, () -> {

@@ -334,7 +334,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      * @throws NullPointerException       if {@code body} is null
      */
-    public <T> CompletableFuture<T> submit(Supplier<T> body) {
+    public <T> CompletableFuture<T> submit(Supplier<? extends T> body) {
         return submitNamed(null, body);
     }
 
@@ -352,7 +352,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      * @throws NullPointerException       if {@code name} or {@code body} is null
      */
-    public <T> CompletableFuture<T> submit(String name, Supplier<T> body) {
+    public <T> CompletableFuture<T> submit(String name, Supplier<? extends T> body) {
         Objects.requireNonNull(name, "name");
         return submitNamed(name, body);
     }
@@ -375,7 +375,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      * @throws NullPointerException       if {@code body} is null
      */
-    public <T> CompletableFuture<T> submitCallable(Callable<T> body) {
+    public <T> CompletableFuture<T> submitCallable(Callable<? extends T> body) {
         return submitNamed(null, calling(body));
     }
 
@@ -390,13 +390,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
      * @throws NullPointerException       if {@code name} or {@code body} is null
      */
-    public <T> CompletableFuture<T> submitCallable(String name, Callable<T> body) {
+    public <T> CompletableFuture<T> submitCallable(String name, Callable<? extends T> body) {
         Objects.requireNonNull(name, "name");
         return submitNamed(name, calling(body));
     }
 
     /** {@code body} as a supplier that throws what it throws as it is, checked or not. */
-    private static <T> Supplier<T> calling(Callable<T> body) {
+    private static <T> Supplier<T> calling(Callable<? extends T> body) {
         Objects.requireNonNull(body, "body");
         return () -> {
             try {
@@ -407,7 +407,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         };
     }
 
-    private <T> CompletableFuture<T> submitNamed(String name, Supplier<T> body) {
+    private <T> CompletableFuture<T> submitNamed(String name, Supplier<? extends T> body) {
         Objects.requireNonNull(body, "body");
         ObservedFuture<T> f = new ObservedFuture<>(this, submissions.incrementAndGet(), reportOrder.incrementAndGet(), name);
         Task task = new Task(name, body, f, f.seq, f.order, "submit");

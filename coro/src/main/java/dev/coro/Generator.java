@@ -179,7 +179,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @param <R> the type of the replies
      */
     public static final class TwoWay<T, R> extends Generator<T> {
-        TwoWay(String name, Body<T, R> body) {
+        TwoWay(String name, Body<? extends T, ? super R> body) {
             super(name, body);
         }
 
@@ -278,11 +278,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     private boolean resumedUnderSignal;
 
-    Generator(String name, Body<T, ?> body) {
+    Generator(String name, Body<? extends T, ?> body) {
         Scheduler s = Scheduler.current();
         this.home = s.weakly;
         this.owner = s.owner;
         this.name = name != null ? name : defaultName(s);
+        // the body emits values of a subtype of T and takes replies of a supertype of the consumer's: it may
+        // be handed an emitter of T and of any reply
         @SuppressWarnings("unchecked")
         Body<T, Object> b = (Body<T, Object>) body;
         // one emitter class per kind, so that each emit call site stays monomorphic; a read-ahead
@@ -313,7 +315,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the generator, in state {@code NEW}
      * @throws NullPointerException if {@code body} is null
      */
-    public static <T> Generator<T> of(Body<T, Void> body) {
+    public static <T> Generator<T> of(Body<? extends T, Void> body) {
         return new Generator<>(null, Objects.requireNonNull(body, "body"));
     }
 
@@ -326,7 +328,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the generator, in state {@code NEW}
      * @throws NullPointerException if {@code name} or {@code body} is null
      */
-    public static <T> Generator<T> of(String name, Body<T, Void> body) {
+    public static <T> Generator<T> of(String name, Body<? extends T, Void> body) {
         return new Generator<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
@@ -339,7 +341,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the generator, in state {@code NEW}
      * @throws NullPointerException if {@code body} is null
      */
-    public static <T, R> TwoWay<T, R> twoWay(Body<T, R> body) {
+    public static <T, R> TwoWay<T, R> twoWay(Body<? extends T, ? super R> body) {
         return new TwoWay<>(null, Objects.requireNonNull(body, "body"));
     }
 
@@ -353,7 +355,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @return the generator, in state {@code NEW}
      * @throws NullPointerException if {@code name} or {@code body} is null
      */
-    public static <T, R> TwoWay<T, R> twoWay(String name, Body<T, R> body) {
+    public static <T, R> TwoWay<T, R> twoWay(String name, Body<? extends T, ? super R> body) {
         return new TwoWay<>(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
@@ -367,7 +369,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
      * @throws NullPointerException     if {@code body} is null
      */
-    public static <T> Generator<T> buffered(int n, Body<T, Void> body) {
+    public static <T> Generator<T> buffered(int n, Body<? extends T, Void> body) {
         return readAhead(null, n, Objects.requireNonNull(body, "body"));
     }
 
@@ -402,11 +404,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * @throws IllegalArgumentException if {@code n < 1}, naming the generator and {@code n}
      * @throws NullPointerException     if {@code name} or {@code body} is null
      */
-    public static <T> Generator<T> buffered(String name, int n, Body<T, Void> body) {
+    public static <T> Generator<T> buffered(String name, int n, Body<? extends T, Void> body) {
         return readAhead(Objects.requireNonNull(name, "name"), n, Objects.requireNonNull(body, "body"));
     }
 
-    private static <T> Generator<T> readAhead(String name, int n, Body<T, Void> body) {
+    private static <T> Generator<T> readAhead(String name, int n, Body<? extends T, Void> body) {
         if (n < 1) {
             Scheduler s = Scheduler.current();
             String named = name != null ? name : defaultName(s);

@@ -1016,7 +1016,7 @@ final class Scheduler {
     }
 
     /** {@link Coroutine#withTimeout}: runs {@code body} in the caller, interrupted if {@code d} passes first. */
-    <T> T withTimeout(Duration d, Supplier<T> body) {
+    <T> T withTimeout(Duration d, Supplier<? extends T> body) {
         Context self = currentContext();
         long nanos = checkTimeout(d, self, "withTimeout");
         TimeoutScope scope = new TimeoutScope(self, d, self.timeouts);

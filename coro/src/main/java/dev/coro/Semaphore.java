@@ -200,7 +200,7 @@ public final class Semaphore {
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
      */
-    public <T> T withPermit(Supplier<T> body) {
+    public <T> T withPermit(Supplier<? extends T> body) {
         Objects.requireNonNull(body, "body");
         return callWithPermit(body::get);
     }
@@ -250,7 +250,7 @@ public final class Semaphore {
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
      */
-    public <T, X extends Exception> T callWithPermit(ThrowingSupplier<T, X> body) throws X {
+    public <T, X extends Exception> T callWithPermit(ThrowingSupplier<? extends T, X> body) throws X {
         Objects.requireNonNull(body, "body");
         acquire();
         T result;
