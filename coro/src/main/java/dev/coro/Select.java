@@ -221,12 +221,14 @@ public final class Select<R> {
      * @throws NullPointerException  if {@code stage} or {@code f} is null
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
+        Objects.requireNonNull(stage, "stage");
+        Objects.requireNonNull(f, "f"); // before the stage is asked for its future: a refused call leaves nothing on it
         checkNotWaiting("onComplete");
         CompletableFuture<T> future = Coroutine.futureOf(stage);
         // again: the stage's toCompletableFuture() or whenComplete, the user's code, may have suspended the
         // caller while another context ran this select, which may wait now
         checkNotWaiting("onComplete");
-        Select<R> self = add(new CompleteClause<>(this, stage, future, Objects.requireNonNull(f, "f")));
+        Select<R> self = add(new CompleteClause<>(this, stage, future, f));
         completes = true;
         return self;
     }
