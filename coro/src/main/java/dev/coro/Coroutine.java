@@ -282,7 +282,8 @@ public final class Coroutine implements AutoCloseable {
      * from this call.
      *
      * @throws IllegalStateException if this is the caller itself or main (neither ends while the caller
-     *                               waits), or belongs to another thread
+     *                               waits), or belongs to another thread; or, as for {@link Channel#receive()}, if
+     *                               the caller cannot suspend to wait (this coroutine goes on as it was)
      * @throws CoroutineException    if this coroutine, created by the caller, failed (the failure reaches
      *                               the caller through this call); or, in main, if another coroutine it
      *                               created failed meanwhile (the join is cancelled)

@@ -70,6 +70,9 @@ public final class Io {
      *                                  provider without being one of its channels (a class of its own built on
      *                                  {@code AbstractSelectableChannel}, the JDK's {@code IllegalSelectorException}
      *                                  the cause); each refusal names the caller and the channel
+     * @throws IllegalStateException    if the JDK cannot suspend the caller to wait (on the continuation engine, a
+     *                                  coroutine inside an FFM upcall or a class initializer: docs/PINNING.md), naming
+     *                                  the caller and the wait; the channel is left unregistered, as after any wait
      * @throws dev.coro.CoroutineExit   if the caller is being closed, or a {@code withTimeout} of it expired
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the wait is cancelled)
      * @throws NullPointerException     if {@code channel} is null

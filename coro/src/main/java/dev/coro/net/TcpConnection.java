@@ -147,6 +147,10 @@ public final class TcpConnection implements Closeable {
      *                              the JVM able to start none (out of threads, or of memory for their
      *                              stacks), its {@code OutOfMemoryError} the cause; no socket was opened
      * @throws IllegalArgumentException if the address is not an {@link InetSocketAddress}, naming the caller and the address
+     * @throws IllegalStateException if the JDK cannot suspend the caller to wait for the connect or the look-up
+     *                               (on the continuation engine, a coroutine inside an FFM upcall or a class
+     *                               initializer: docs/PINNING.md), naming the caller and the wait; a socket it
+     *                               opened is closed
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired (the socket
      *                               is closed; a look-up under way runs on to its end on its thread, its answer dropped, and one still queued never runs)
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited (the socket is closed)
@@ -188,6 +192,7 @@ public final class TcpConnection implements Closeable {
      * @throws IOException as {@link #connect(SocketAddress)}: the connection cannot be made, or (an
      *                     {@link UnknownHostException}) the host has no address
      * @throws IllegalArgumentException if the port is out of range, naming the caller, the host and the port
+     * @throws IllegalStateException as {@link #connect(SocketAddress)}, if the caller cannot suspend to wait
      * @throws NullPointerException if {@code host} is null
      * @throws dev.coro.CoroutineExit as {@link #connect(SocketAddress)}
      * @throws dev.coro.CoroutineException as {@link #connect(SocketAddress)}
@@ -316,7 +321,10 @@ public final class TcpConnection implements Closeable {
      *                               of {@code java.net}'s, a {@link SocketException} too when the JDK's is a plain
      *                               {@code IOException} (an error of the kernel, as {@code java.net.Socket} makes it),
      *                               else (closed) a plain {@code IOException}
-     * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws IllegalStateException if called from a thread other than the connection's; or, no byte having
+     *                               arrived, if the JDK cannot suspend the caller to wait (on the continuation
+     *                               engine, a coroutine inside an FFM upcall or a class initializer:
+     *                               docs/PINNING.md), naming the caller and the wait; nothing was read
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
      * @throws NullPointerException  if {@code dst} is null
@@ -375,7 +383,11 @@ public final class TcpConnection implements Closeable {
      *                               reset by peer} or {@code Broken pipe}, which {@code java.net.Socket} makes a
      *                               {@code SocketException}: so does this); else (closed, output shut down) a plain
      *                               {@code IOException}
-     * @throws IllegalStateException if called from a thread other than the connection's
+     * @throws IllegalStateException if called from a thread other than the connection's; or, the send buffer
+     *                               being full, if the JDK cannot suspend the caller to wait for room (on the
+     *                               continuation engine, a coroutine inside an FFM upcall or a class initializer:
+     *                               docs/PINNING.md), naming the caller and the wait: {@code src}'s position says
+     *                               how much was written
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
      *                               waited for room: {@code src}'s position says how much was written

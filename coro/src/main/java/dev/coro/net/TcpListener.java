@@ -270,7 +270,11 @@ public final class TcpListener implements Closeable {
      *                               does, the failure for want of descriptors suppressed); a failure of the
      *                               JDK's is of its exception's class when that is one of {@code java.net}'s,
      *                               its cause, else a plain one
-     * @throws IllegalStateException if called from a thread other than the listener's
+     * @throws IllegalStateException if called from a thread other than the listener's; or, no connection
+     *                               waiting, if the JDK cannot suspend the caller to wait (on the continuation
+     *                               engine, a coroutine inside an FFM upcall or a class initializer:
+     *                               docs/PINNING.md), naming the caller and the wait (what arrives waits in the
+     *                               backlog for the next accept)
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired
      *                               (what arrives meanwhile waits in the backlog for the next accept)
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited

@@ -1,0 +1,169 @@
+package dev.coro.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Coroutine;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A wait of {@code dev.coro.net} that a coroutine cannot make because the JDK cannot suspend it there (on the
+ * continuation engine, under an FFM upcall) is refused with an {@link IllegalStateException} naming the
+ * coroutine, the wait and why, as their {@code @throws} clauses say, as a channel's or a join's is: a read, an
+ * accept, an {@link Io#await}, a connect (whose socket is closed) and a write that finds the send buffer full
+ * (its buffer's position saying how much went out); nothing is left waiting, and the connection and the
+ * listener work on. The upcall is libc's {@code qsort} calling back a Java comparator, as in
+ * {@code PinningTest}; the comparator keeps what it caught, since nothing may escape an upcall.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith(FreshThread.class)
+@Timeout(20)
+class NetWaitsWhereTheJdkCannotSuspendTest {
+
+    /** Only the continuation engine refuses: on the thread engine the wait parks the coroutine's virtual thread, pinned. */
+    static boolean continuationEngineRuns() {
+        return LoopProbe.engine().equals("continuation");
+    }
+
+    private static final String WHY = " to run coroutine 'other': the JDK cannot suspend it here because a native frame is on"
+            + " its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running (state RUNNING)";
+
+    /** A call of the network API, which may throw a checked exception. */
+    interface NetCall {
+        void run() throws Exception;
+    }
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle QSORT = LINKER.downcallHandle(LINKER.defaultLookup().find("qsort").orElseThrow(),
+            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT), ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
+    /** What the comparator runs; set on the test's thread. */
+    private static final ThreadLocal<NetCall> IN_UPCALL = new ThreadLocal<>();
+    /** What the comparator caught. */
+    private static final ThreadLocal<List<Throwable>> CAUGHT = ThreadLocal.withInitial(ArrayList::new);
+
+    static int compare(MemorySegment a, MemorySegment b) {
+        try {
+            IN_UPCALL.get().run();
+        } catch (Throwable e) {
+            CAUGHT.get().add(e);
+        }
+        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
+    }
+
+    /** What {@code call} throws inside the comparator of a {@code qsort} of two values (which calls it once). */
+    private static Throwable thrownInAnUpcall(NetCall call) {
+        IN_UPCALL.set(call);
+        CAUGHT.get().clear();
+        try (Arena arena = Arena.ofConfined()) {
+            MethodHandle compare = MethodHandles.lookup().findStatic(NetWaitsWhereTheJdkCannotSuspendTest.class, "compare",
+                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
+            QSORT.invokeExact(arena.allocateFrom(ValueLayout.JAVA_INT, 2, 1), 2L, 4L, LINKER.upcallStub(compare, COMPARATOR, arena));
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+        assertThat(CAUGHT.get()).hasSize(1);
+        return CAUGHT.get().get(0);
+    }
+
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "only the continuation engine refuses to suspend under an upcall")
+    void aReadAnAcceptAnAwaitOrAConnectUnderAnUpcallIsRefusedNamingTheWaitAndLeavesNothingWaiting() throws Exception {
+        List<Throwable> refused = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             Pipe.SourceChannel source = Pipe.open().source()) {
+            source.configureBlocking(false);
+            TcpConnection[] accepted = new TcpConnection[1];
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    accepted[0] = listener.accept();
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                Coroutine.create("other", () -> log.add("other ran"));
+                Coroutine reader = Coroutine.create("reader", () -> {
+                    refused.add(thrownInAnUpcall(() -> c.read(ByteBuffer.allocate(4))));
+                    refused.add(thrownInAnUpcall(() -> c.input().read()));
+                    refused.add(thrownInAnUpcall(listener::accept));
+                    refused.add(thrownInAnUpcall(() -> Io.await(source, SelectionKey.OP_READ)));
+                    refused.add(thrownInAnUpcall(() -> TcpConnection.connect(listener.localAddress())));
+                    log.add("I/O waits left: " + LoopProbe.ioWaits() + ", " + Coroutine.current());
+                });
+                reader.switchTo();
+
+                String connection = "connection " + c.localAddress() + " -> " + c.remoteAddress();
+                assertThat(refused).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class))
+                        .extracting(Throwable::getMessage).containsExactly(
+                                "cannot suspend coroutine 'reader' at its read from " + connection + WHY,
+                                "cannot suspend coroutine 'reader' at its read from " + connection + WHY,
+                                "cannot suspend coroutine 'reader' at its accept on listener " + listener.localAddress() + WHY,
+                                "cannot suspend coroutine 'reader' at its await OP_READ on " + source + WHY,
+                                "cannot suspend coroutine 'reader' at its connect to " + listener.localAddress() + WHY);
+                assertThat(log).containsExactly("I/O waits left: 0, Coroutine[reader, RUNNING]", "other ran");
+                try (TcpConnection peer = accepted[0]) {
+                    peer.write(ByteBuffer.wrap(new byte[] {7}));
+                    ByteBuffer b = ByteBuffer.allocate(4);
+                    assertThat(c.read(b)).as("the connection reads on").isEqualTo(1);
+                    assertThat(b.get(0)).isEqualTo((byte) 7);
+                }
+                try (TcpConnection ofTheRefusedConnect = listener.accept()) {
+                    assertThat(ofTheRefusedConnect.read(ByteBuffer.allocate(1))).as("the refused connect's socket was closed")
+                            .isEqualTo(-1);
+                }
+            }
+        }
+    }
+
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "only the continuation engine refuses to suspend under an upcall")
+    void aWriteUnderAnUpcallThatFindsTheSendBufferFullIsRefusedItsBufferSayingHowMuchWentOut() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            TcpConnection[] accepted = new TcpConnection[1];
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    accepted[0] = listener.accept();
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                TcpConnection peer = accepted[0];
+                Coroutine.create("other", () -> { });
+                ByteBuffer big = ByteBuffer.allocate(32 << 20); // more than any send and receive buffers hold
+                Throwable[] refused = new Throwable[1];
+                Coroutine.create("writer", () -> refused[0] = thrownInAnUpcall(() -> c.write(big))).switchTo();
+                assertThat(refused[0]).isInstanceOf(IllegalStateException.class).hasMessage(
+                        "cannot suspend coroutine 'writer' at its write to connection " + c.localAddress() + " -> " + c.remoteAddress() + WHY);
+                assertThat(big.position()).as("bytes written before the refusal").isPositive().isLessThan(big.limit());
+                assertThat(peer.input().readNBytes(big.position())).as("the peer reads what went out").hasSize(big.position());
+                peer.close();
+            }
+        }
+    }
+}
