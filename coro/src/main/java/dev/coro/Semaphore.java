@@ -282,13 +282,16 @@ public final class Semaphore {
     /**
      * {@link #callWithPermit(ThrowingSupplier)} for a body without a value, as
      * {@link #withPermit(Runnable)} is for {@link #withPermit(Supplier)}: a lambda whose expression has
-     * a value takes the other form, one without (a block, a call of a {@code void} method) this one.
+     * a value takes the other form, one without (a block, a call of a {@code void} method) this one. A release
+     * refused after the body threw is suppressed in its exception, as for {@link #withPermit(Supplier)}.
      *
      * @param body what to run
      * @param <X>  the checked exception {@code body} may throw
      * @throws X                    what the body threw
      * @throws NullPointerException if {@code body} is null
      * @throws RuntimeException     what the body threw, or what {@link #acquire()} throws (the body not run)
+     * @throws IllegalStateException if the body returned and giving the permit back is refused, as {@link #release()}
+     *                              refuses it
      * @throws CoroutineExit        if the caller is being closed, or a {@code withTimeout} of it expired: while it
      *                              waited for a permit (the body not run, no permit held) or in the body (the
      *                              permit given back)
