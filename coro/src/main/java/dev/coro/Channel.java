@@ -7,6 +7,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
+import java.util.function.Consumer;
 
 /**
  * A FIFO queue of values between contexts, on which a context that cannot go on parks instead of
@@ -294,7 +295,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                {@link #send(Object)}
      * @throws CoroutineException     so posted, in main, if a coroutine it created failed while it waited for the answer, as for
      *                                {@link #send(Object)}
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
+     *                                or, so posted, if the caller cannot suspend to wait for the answer (docs/PINNING.md): the
+     *                                call is withdrawn and sent nothing, unless the channel's thread ran it first, when it
+     *                                returns what it did instead of throwing
      * @throws NullPointerException   if {@code value} is null
      */
     public boolean trySend(T value) {
@@ -388,7 +392,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                value it was handed meanwhile goes back, as for {@link #receive()})
      * @throws CoroutineException     so posted, in main, if a coroutine it created failed while it waited for the answer, as for
      *                                {@link #receive()}
-     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation
+     * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
+     *                                or, so posted, if the caller cannot suspend to wait for the answer (docs/PINNING.md): the
+     *                                call is withdrawn and took nothing, unless the channel's thread ran it first, when it
+     *                                returns what it took instead of throwing
      */
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
@@ -536,7 +543,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                               of it expires, while it waits: the channel is closed all the same
      * @throws CoroutineException    so posted, in main, if a coroutine it created failed while it waited for the answer: the
      *                               channel is closed all the same
-     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
+     *                               or, so posted, if the caller cannot suspend to wait for the answer (docs/PINNING.md): the
+     *                               close is withdrawn, unless the channel's thread ran it first, when it returns instead of
+     *                               throwing
      */
     @Override
     public void close() {
@@ -1619,6 +1629,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 };
                 loop.schedule(expiry, loop.deadlineAfter(nanos));
             }
+            if (beforeParkAcross != null) {
+                beforeParkAcross.accept(r);
+            }
             home.park(r.ticket);
         } catch (Throwable t) {
             if (r.kind == RemoteOp.KEPT_SEND && (t instanceof CoroutineExit || t instanceof CoroutineException)) {
@@ -1629,10 +1642,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 self.throwAtNextPoint(t);
                 return r;
             }
-            if (!keeps(r, self, t)) {
-                throw t;
+            if (!ranBeforeItsWaitWasRefused(r, t)) {
+                if (!keeps(r, self, t)) {
+                    throw t;
+                }
+                return r; // handed a value before the channel closed: it is the caller's
             }
-            return r; // handed a value before the channel closed: it is the caller's
         } finally {
             if (expiry != null) {
                 loop.cancel(expiry);
@@ -1842,6 +1857,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         self.throwAtNextPoint(t);
         return true;
+    }
+
+    /**
+     * On another thread: whether {@code t}, thrown by the park of {@code r}'s caller, is the JDK's refusal to
+     * suspend the caller there (docs/PINNING.md) and {@code r} had run on this channel's thread before it could
+     * be withdrawn (or found that thread ended): then it is over, its outcome the caller's as if it had waited
+     * for it (a value sent stays sent, and the send says so), not refused while its value went out. Otherwise
+     * it is withdrawn ({@link #keeps}), and the refusal thrown: nothing was done.
+     */
+    private static boolean ranBeforeItsWaitWasRefused(RemoteOp<?> r, Throwable t) {
+        return t instanceof IllegalStateException e && PinnedException.refusedToSuspendTheCaller(e)
+                && !r.ticket.interrupt() && !r.ticket.isInterrupted();
     }
 
     /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */
@@ -2312,6 +2339,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * default) runs nothing.
      */
     static Runnable afterLivenessCheck;
+
+    /**
+     * For tests: run by another thread's operation that goes through {@link #remote} with the operation, once
+     * it is posted (or queued here) and just before its caller parks to wait for it, so that a test can let
+     * this channel's thread run it first. Null (the default) runs nothing.
+     */
+    static Consumer<RemoteOp<?>> beforeParkAcross;
 
     /** The thread holding its lock, null if none (for tests). */
     Thread lockHolder() {
