@@ -322,15 +322,14 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * (it is being closed, or a {@code withTimeout} of it expired) it is posted and not waited for, and
      * returns true; once posted it runs, though the caller's wait for the answer is interrupted meanwhile
      * (then it returns true, and the signal, or in main the failure of a coroutine it created, comes at the
-     * caller's next scheduling point instead of from this call). Only a call that waited for the answer can
-     * be told that the value was refused.
+     * caller's next scheduling point instead of from this call), or the caller cannot suspend to wait for it
+     * (then it returns true, unless this channel's thread ran it first). Only a call that waited for the
+     * answer can be told that the value was refused.
      *
      * @param value the value; not null
      * @return false if the channel refused the value (full, or closed); true if it took it, or if the
      *         caller did not wait for the answer: the channel's thread then sends it as it runs the post
-     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
-     *                               or, posted, if the caller cannot suspend to wait for the answer, as for {@link #trySend}: the
-     *                               value is sent all the same
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     boolean trySendKept(T value) {
         Objects.requireNonNull(value, "value");
@@ -536,17 +535,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@code withTimeout} expired) may close the channel in a {@code finally}, also from another
      * thread: there a close that must be posted to the channel's thread is then not waited for. One
      * posted that is waited for, its caller closed or its {@code withTimeout} expiring meanwhile,
-     * throws the signal, and the channel's thread closes the channel all the same.
+     * throws the signal, and the channel's thread closes the channel all the same. One whose caller cannot
+     * suspend to wait for the answer (docs/PINNING.md) is not waited for: it returns, and that thread closes the
+     * channel.
      *
      * @throws CoroutineExit         if called from another thread where the close must be posted to the channel's thread and
      *                               wait for its answer (docs/THREADS.md), and the caller is closed, or a {@code withTimeout}
      *                               of it expires, while it waits: the channel is closed all the same
      * @throws CoroutineException    so posted, in main, if a coroutine it created failed while it waited for the answer: the
      *                               channel is closed all the same
-     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
-     *                               or, so posted, if the caller cannot suspend to wait for the answer (docs/PINNING.md): the
-     *                               close is withdrawn, unless the channel's thread ran it first, when it returns instead of
-     *                               throwing
+     * @throws IllegalStateException if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation
      */
     @Override
     public void close() {
@@ -1643,6 +1641,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 return r;
             }
             if (!ranBeforeItsWaitWasRefused(r, t)) {
+                if (r.runsWhateverBecameOfItsCaller() && t instanceof IllegalStateException e
+                        && PinnedException.refusedToSuspendTheCaller(e)) {
+                    // a close or a kept send runs all the same once posted: the caller, who cannot wait for the
+                    // answer (its wait interrupted by the check above), does not wait for it, as one being unwound
+                    r.unawaited = true;
+                    return r;
+                }
                 if (!keeps(r, self, t)) {
                     throw t;
                 }
@@ -1864,7 +1869,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * suspend the caller there (docs/PINNING.md) and {@code r} had run on this channel's thread before it could
      * be withdrawn (or found that thread ended): then it is over, its outcome the caller's as if it had waited
      * for it (a value sent stays sent, and the send says so), not refused while its value went out. Otherwise
-     * it is withdrawn ({@link #keeps}), and the refusal thrown: nothing was done.
+     * a close or a kept send is left to run, not waited for, and any other operation is withdrawn
+     * ({@link #keeps}) and the refusal thrown: nothing was done.
      */
     private static boolean ranBeforeItsWaitWasRefused(RemoteOp<?> r, Throwable t) {
         return t instanceof IllegalStateException e && PinnedException.refusedToSuspendTheCaller(e)

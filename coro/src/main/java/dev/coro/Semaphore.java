@@ -168,8 +168,9 @@ public final class Semaphore {
      * channel's (docs/THREADS.md), and the caller waits for the answer; but a caller being unwound does
      * not wait, and one whose wait for the answer is interrupted (closed, its {@code withTimeout}
      * expired; in main, a coroutine it created failed) stops waiting: the permit goes back all the same,
-     * once that thread runs the post, and the interruption comes at the caller's next scheduling point.
-     * Such a release, not waited for, cannot be told that every permit was free already.
+     * once that thread runs the post, and the interruption comes at the caller's next scheduling point. A
+     * caller that cannot suspend to wait for the answer (docs/PINNING.md) does not wait either: the permit
+     * goes back all the same. Such a release, not waited for, cannot be told that every permit was free already.
      *
      * @throws IllegalStateException if every permit is free already (more releases than acquires),
      *                               naming the caller (with its thread, if it is not the semaphore's) and

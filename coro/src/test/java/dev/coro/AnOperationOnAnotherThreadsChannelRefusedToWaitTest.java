@@ -27,7 +27,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * refused, never both: if the channel's thread ran it before its caller's wait could be withdrawn, it returns
  * what it did (a {@code trySend} true, its value delivered once); if not, it is withdrawn and the
  * {@link IllegalStateException} of the refusal is thrown, nothing done. A {@code trySend} used to throw the
- * refusal although its value had gone into the channel, so that a caller that sent again sent it twice.
+ * refusal although its value had gone into the channel, so that a caller that sent again sent it twice. A
+ * close and a semaphore's release, which run once posted whatever becomes of their caller, are not waited
+ * for: they return, and the channel's thread closes the channel or takes the permit back (they used to throw
+ * the refusal, and do it all the same).
  */
 @ExtendWith(FreshThread.class)
 @Timeout(20)
@@ -105,26 +108,69 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
         }
     }
 
+    /** Runs {@code body} with the one thread of {@code pool} held outside coro, so that what is posted to it waits. */
+    private static void withItsThreadHeld(CoroutinePool pool, Runnable body) throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        pool.execute(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        held.await();
+        try {
+            body.run();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
+    void aCloseWhoseCallerCannotWaitForTheAnswerReturnsAndTheChannelsThreadClosesTheChannel() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Object[] outcome = new Object[1];
+            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
+                theirs.close();
+                return "returned";
+            }));
+            assertThat(outcome[0]).isEqualTo("returned");
+            assertThat(pool.submit(theirs::isClosed).join()).isTrue();
+        }
+    }
+
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
+    void aSemaphoreReleaseWhoseCallerCannotWaitForTheAnswerReturnsAndThePermitGoesBack() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Semaphore theirs = pool.submit(() -> {
+                Semaphore s = new Semaphore("theirs", 1);
+                s.acquire();
+                return s;
+            }).join();
+            Object[] outcome = new Object[1];
+            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
+                theirs.release();
+                return "returned";
+            }));
+            assertThat(outcome[0]).isEqualTo("returned");
+            assertThat(pool.submit(theirs::availablePermits).join()).isEqualTo(1);
+        }
+    }
+
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
     void aTrySendWhoseWaitWasRefusedBeforeTheChannelsThreadRanItThrowsTheRefusalAndSendsNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
             Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
             String poolThread = pool.submit(() -> Scheduler.describe(Thread.currentThread())).join();
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            pool.execute(() -> { // holds the channel's thread outside coro, so that the post waits
-                held.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-            });
-            held.await();
-            Object outcome = ofACoroutineInAnUpcall(() -> theirs.trySend("x"));
-            release.countDown();
-            assertThat(outcome).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e).hasMessage(
+            Object[] refused = new Object[1];
+            withItsThreadHeld(pool, () -> refused[0] = ofACoroutineInAnUpcall(() -> theirs.trySend("x")));
+            assertThat(refused[0]).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e).hasMessage(
                     "cannot suspend coroutine 'sender' at its trySend to channel 'theirs' of thread " + poolThread
                             + " to run coroutine 'other': the JDK cannot suspend it here because a native"
                             + " frame is on its stack (a JNI call, an FFM upcall, or a class initializer); it keeps running"
