@@ -109,4 +109,52 @@ class GoErrgroupTest {
                     .hasCause(broke));
         });
     }
+    @Test
+    void aMemberThatClosesItsSiblingsAndThenFailsHasItsFailureThrownOnceFromTheJoinThatWasPendingThoughThatSiblingHadEnded() {
+        VirtualTime.run(() -> {
+            IllegalStateException broke = new IllegalStateException("g1 broke");
+            Channel<Integer> work = new Channel<>("work", 0);
+            List<String> log = new ArrayList<>();
+            List<Coroutine> group = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                int id = k;
+                group.add(Coroutine.create("g" + k, () -> {
+                    try {
+                        switch (id) {
+                            case 0 -> work.receive();
+                            case 1 -> {
+                                Coroutine.sleep(Duration.ofSeconds(1));
+                                for (Coroutine sibling : group) { // the failing member cancels the others itself
+                                    if (sibling != Coroutine.current()) {
+                                        sibling.close();
+                                    }
+                                }
+                                throw broke;
+                            }
+                            default -> Coroutine.sleep(Duration.ofSeconds(10));
+                        }
+                    } finally {
+                        log.add("g" + id + " unwound");
+                    }
+                }));
+            }
+            List<Throwable> thrown = new ArrayList<>();
+            for (Coroutine c : group) {
+                try {
+                    c.join();
+                    log.add("joined " + c);
+                } catch (CoroutineException e) {
+                    thrown.add(e);
+                    log.add("the join of " + c + " threw " + e.getMessage());
+                }
+            }
+            Coroutine.yield(); // nothing is kept for a later scheduling point: the failure came once
+            assertThat(log).containsExactly("g0 unwound", "g2 unwound", "g1 unwound",
+                    "the join of Coroutine[g0, CLOSED] threw coroutine 'g1' failed: java.lang.IllegalStateException: g1 broke",
+                    "joined Coroutine[g1, FAILED]", "joined Coroutine[g2, CLOSED]");
+            assertThat(thrown).hasSize(1);
+            assertThat(thrown.get(0)).hasCause(broke);
+            assertThat(Coroutine.nanoTime()).isEqualTo(1_000_000_000L);
+        });
+    }
 }
