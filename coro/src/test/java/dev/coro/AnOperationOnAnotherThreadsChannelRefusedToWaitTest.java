@@ -2,15 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -42,38 +33,9 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
 
     private static final String ONLY_THERE = "only the continuation engine refuses to suspend under an upcall";
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle QSORT = LINKER.downcallHandle(LINKER.defaultLookup().find("qsort").orElseThrow(),
-            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT), ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
-    /** What the comparator calls; set on the test's thread. */
-    private static final ThreadLocal<Supplier<?>> IN_UPCALL = new ThreadLocal<>();
-    /** What the comparator's call returned or threw. */
-    private static final ThreadLocal<List<Object>> OUTCOMES = ThreadLocal.withInitial(ArrayList::new);
-
-    static int compare(MemorySegment a, MemorySegment b) {
-        try {
-            OUTCOMES.get().add(IN_UPCALL.get().get());
-        } catch (Throwable e) { // nothing may escape an upcall
-            OUTCOMES.get().add(e);
-        }
-        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
-    }
-
-    /** What {@code call} returns or throws inside the comparator of a {@code qsort} of two values, which calls it once. */
+    /** What {@code call} returns or throws inside an FFM upcall ({@link Upcalls}). */
     private static Object inAnUpcall(Supplier<?> call) {
-        IN_UPCALL.set(call);
-        OUTCOMES.get().clear();
-        try (Arena arena = Arena.ofConfined()) {
-            MethodHandle compare = MethodHandles.lookup().findStatic(AnOperationOnAnotherThreadsChannelRefusedToWaitTest.class,
-                    "compare", MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
-            QSORT.invokeExact(arena.allocateFrom(ValueLayout.JAVA_INT, 2, 1), 2L, 4L, LINKER.upcallStub(compare, COMPARATOR, arena));
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-        assertThat(OUTCOMES.get()).hasSize(1);
-        return OUTCOMES.get().get(0);
+        return Upcalls.inAnUpcall(call::get);
     }
 
     /** What a coroutine, with another ready to run (so that its wait would switch to it), gets from {@code call} in an upcall. */

@@ -3,14 +3,6 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -228,49 +220,9 @@ class CoroutinePoolJoinPinnedTest {
         assertThat(outcome.get(2)).isEqualTo(false);
     }
 
-    // ---- FFM upcalls -----------------------------------------------------------------------
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle QSORT = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("qsort").orElseThrow(),
-            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT),
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
-    /** What the current comparator does before comparing, and what it got or caught; each test's own thread. */
-    private static final ThreadLocal<Callable<Object>> IN_UPCALL = new ThreadLocal<>();
-    private static final ThreadLocal<List<Object>> SEEN = ThreadLocal.withInitial(ArrayList::new);
-
-    static int compare(MemorySegment a, MemorySegment b) {
-        try {
-            SEEN.get().add(IN_UPCALL.get().call());
-        } catch (Throwable e) { // nothing may escape an upcall: the JVM would exit
-            SEEN.get().add(e);
-        }
-        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
-    }
-
-    /** Sorts {3, 1, 2} with libc's qsort, calling {@code action} once, in its first comparator upcall; returns what it gave or threw. */
+    /** What {@code action} gives or throws inside an FFM upcall ({@link Upcalls}). */
     private static Object insideAnUpcall(Callable<Object> action) {
-        boolean[] called = new boolean[1];
-        IN_UPCALL.set(() -> {
-            if (called[0]) {
-                return "again";
-            }
-            called[0] = true;
-            return action.call();
-        });
-        SEEN.get().clear();
-        try (Arena arena = Arena.ofConfined()) {
-            MethodHandle compare = MethodHandles.lookup().findStatic(CoroutinePoolJoinPinnedTest.class, "compare",
-                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
-            MemorySegment comparator = LINKER.upcallStub(compare, COMPARATOR, arena);
-            MemorySegment array = arena.allocateFrom(ValueLayout.JAVA_INT, 3, 1, 2);
-            QSORT.invokeExact(array, 3L, 4L, comparator);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-        return SEEN.get().getFirst();
+        return Upcalls.inAnUpcall(action::call);
     }
 
     @Test

@@ -5,14 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coro.Coroutine.State;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,42 +49,22 @@ class PinningTest {
     }
 
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle QSORT = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("qsort").orElseThrow(),
-            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                    ValueLayout.ADDRESS));
-    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT),
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
-
-    /** What the current comparator does before comparing; set by each test on its own thread. */
-    private static final ThreadLocal<Runnable> IN_UPCALL = new ThreadLocal<>();
-    /** What the comparator caught, in order. */
+    /** What the comparator upcalls of this thread's sorts caught, in order. */
     private static final ThreadLocal<List<Throwable>> CAUGHT = ThreadLocal.withInitial(ArrayList::new);
 
-    static int compare(MemorySegment a, MemorySegment b) {
-        try {
-            IN_UPCALL.get().run();
-        } catch (Throwable e) {
-            CAUGHT.get().add(e);
-        }
-        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
-    }
-
-    /** Sorts {3, 1, 2} with libc's qsort, running {@code action} inside every comparator upcall. */
+    /** Sorts {3, 1, 2} with libc's qsort, running {@code action} inside every comparator upcall ({@link Upcalls}). */
     private static int[] sortCallingBack(Runnable action) {
-        IN_UPCALL.set(action);
-        try (Arena arena = Arena.ofConfined()) {
-            MethodHandle compare = MethodHandles.lookup().findStatic(PinningTest.class, "compare",
-                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
-            MemorySegment comparator = LINKER.upcallStub(compare, COMPARATOR, arena);
-            MemorySegment array = arena.allocateFrom(ValueLayout.JAVA_INT, 3, 1, 2);
-            QSORT.invokeExact(array, 3L, 4L, comparator);
-            return array.toArray(ValueLayout.JAVA_INT);
-        } catch (Throwable e) {
-            throw new AssertionError(e);
+        List<Object> outcomes = new ArrayList<>();
+        int[] sorted = Upcalls.sortCallingBack(() -> {
+            action.run();
+            return null;
+        }, outcomes, 3, 1, 2);
+        for (Object o : outcomes) {
+            if (o instanceof Throwable e) {
+                CAUGHT.get().add(e);
+            }
         }
+        return sorted;
     }
 
     @Test

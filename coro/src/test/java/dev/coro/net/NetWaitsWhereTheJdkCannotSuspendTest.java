@@ -5,15 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.Coroutine;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import dev.coro.Upcalls;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -53,38 +46,14 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
         void run() throws Exception;
     }
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle QSORT = LINKER.downcallHandle(LINKER.defaultLookup().find("qsort").orElseThrow(),
-            FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    private static final FunctionDescriptor COMPARATOR = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT), ValueLayout.ADDRESS.withTargetLayout(ValueLayout.JAVA_INT));
-    /** What the comparator runs; set on the test's thread. */
-    private static final ThreadLocal<NetCall> IN_UPCALL = new ThreadLocal<>();
-    /** What the comparator caught. */
-    private static final ThreadLocal<List<Throwable>> CAUGHT = ThreadLocal.withInitial(ArrayList::new);
-
-    static int compare(MemorySegment a, MemorySegment b) {
-        try {
-            IN_UPCALL.get().run();
-        } catch (Throwable e) {
-            CAUGHT.get().add(e);
-        }
-        return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
-    }
-
-    /** What {@code call} throws inside the comparator of a {@code qsort} of two values (which calls it once). */
+    /** What {@code call} throws inside an FFM upcall ({@link Upcalls}): it must throw. */
     private static Throwable thrownInAnUpcall(NetCall call) {
-        IN_UPCALL.set(call);
-        CAUGHT.get().clear();
-        try (Arena arena = Arena.ofConfined()) {
-            MethodHandle compare = MethodHandles.lookup().findStatic(NetWaitsWhereTheJdkCannotSuspendTest.class, "compare",
-                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
-            QSORT.invokeExact(arena.allocateFrom(ValueLayout.JAVA_INT, 2, 1), 2L, 4L, LINKER.upcallStub(compare, COMPARATOR, arena));
-        } catch (Throwable e) {
-            throw new AssertionError(e);
-        }
-        assertThat(CAUGHT.get()).hasSize(1);
-        return CAUGHT.get().get(0);
+        Object outcome = Upcalls.inAnUpcall(() -> {
+            call.run();
+            return "returned";
+        });
+        assertThat(outcome).as("what the call did in the upcall").isInstanceOf(Throwable.class);
+        return (Throwable) outcome;
     }
 
     @Test
