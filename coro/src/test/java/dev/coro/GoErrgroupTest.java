@@ -25,6 +25,30 @@ class GoErrgroupTest {
         return dump.lines().filter(l -> l.startsWith("  [")).toList();
     }
 
+    /**
+     * Makes the group's three members, in {@code group}: g0 receives from {@code work}, g1 sleeps a second and
+     * then runs {@code g1Ends} (which fails), g2 sleeps ten seconds; each logs its unwinding with the clock.
+     */
+    private static void members(List<Coroutine> group, Channel<Integer> work, List<String> log, Runnable g1Ends) {
+        for (int k = 0; k < 3; k++) {
+            int id = k;
+            group.add(Coroutine.create("g" + k, () -> {
+                try {
+                    switch (id) {
+                        case 0 -> work.receive();
+                        case 1 -> {
+                            Coroutine.sleep(Duration.ofSeconds(1));
+                            g1Ends.run();
+                        }
+                        default -> Coroutine.sleep(Duration.ofSeconds(10));
+                    }
+                } finally {
+                    log.add("g" + id + " unwound at " + Coroutine.nanoTime() / 1_000_000 + " ms");
+                }
+            }));
+        }
+    }
+
     @Test
     void theFirstFailureEndsTheCallersJoinWhichClosesTheSiblingsAndThenJoinsEachAtOnce() {
         VirtualTime.run(() -> {
@@ -32,23 +56,9 @@ class GoErrgroupTest {
             Channel<Integer> work = new Channel<>("work", 0);
             List<String> log = new ArrayList<>();
             List<Coroutine> group = new ArrayList<>();
-            for (int k = 0; k < 3; k++) {
-                int id = k;
-                group.add(Coroutine.create("g" + k, () -> {
-                    try {
-                        switch (id) {
-                            case 0 -> work.receive();
-                            case 1 -> {
-                                Coroutine.sleep(Duration.ofSeconds(1));
-                                throw broke;
-                            }
-                            default -> Coroutine.sleep(Duration.ofSeconds(10));
-                        }
-                    } finally {
-                        log.add("g" + id + " unwound at " + Coroutine.nanoTime() / 1_000_000 + " ms");
-                    }
-                }));
-            }
+            members(group, work, log, () -> {
+                throw broke;
+            });
             CoroutineException first = catchThrowableOfType(CoroutineException.class, () -> group.get(0).join());
             assertThat(first).as("g1's failure ends the caller's join of g0").hasMessage(
                     "coroutine 'g1' failed: java.lang.IllegalStateException: g1 broke").hasCause(broke);
@@ -109,6 +119,7 @@ class GoErrgroupTest {
                     .hasCause(broke));
         });
     }
+
     @Test
     void aMemberThatClosesItsSiblingsAndThenFailsHasItsFailureThrownOnceFromTheJoinThatWasPendingThoughThatSiblingHadEnded() {
         VirtualTime.run(() -> {
@@ -116,28 +127,14 @@ class GoErrgroupTest {
             Channel<Integer> work = new Channel<>("work", 0);
             List<String> log = new ArrayList<>();
             List<Coroutine> group = new ArrayList<>();
-            for (int k = 0; k < 3; k++) {
-                int id = k;
-                group.add(Coroutine.create("g" + k, () -> {
-                    try {
-                        switch (id) {
-                            case 0 -> work.receive();
-                            case 1 -> {
-                                Coroutine.sleep(Duration.ofSeconds(1));
-                                for (Coroutine sibling : group) { // the failing member cancels the others itself
-                                    if (sibling != Coroutine.current()) {
-                                        sibling.close();
-                                    }
-                                }
-                                throw broke;
-                            }
-                            default -> Coroutine.sleep(Duration.ofSeconds(10));
-                        }
-                    } finally {
-                        log.add("g" + id + " unwound");
+            members(group, work, log, () -> {
+                for (Coroutine sibling : group) { // the failing member cancels the others itself
+                    if (sibling != Coroutine.current()) {
+                        sibling.close();
                     }
-                }));
-            }
+                }
+                throw broke;
+            });
             List<Throwable> thrown = new ArrayList<>();
             for (Coroutine c : group) {
                 try {
@@ -149,7 +146,7 @@ class GoErrgroupTest {
                 }
             }
             Coroutine.yield(); // nothing is kept for a later scheduling point: the failure came once
-            assertThat(log).containsExactly("g0 unwound", "g2 unwound", "g1 unwound",
+            assertThat(log).containsExactly("g0 unwound at 1000 ms", "g2 unwound at 1000 ms", "g1 unwound at 1000 ms",
                     "the join of Coroutine[g0, CLOSED] threw coroutine 'g1' failed: java.lang.IllegalStateException: g1 broke",
                     "joined Coroutine[g1, FAILED]", "joined Coroutine[g2, CLOSED]");
             assertThat(thrown).hasSize(1);
