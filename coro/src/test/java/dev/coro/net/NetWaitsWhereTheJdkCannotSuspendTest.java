@@ -56,6 +56,17 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
         return (Throwable) outcome;
     }
 
+    /** A coroutine that accepts one connection on {@code listener} into {@code accepted[0]}. */
+    private static Coroutine acceptor(TcpListener listener, TcpConnection[] accepted) {
+        return Coroutine.create("acceptor", () -> {
+            try {
+                accepted[0] = listener.accept();
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = "only the continuation engine refuses to suspend under an upcall")
     void aReadAnAcceptAnAwaitOrAConnectUnderAnUpcallIsRefusedNamingTheWaitAndLeavesNothingWaiting() throws Exception {
@@ -65,13 +76,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
              Pipe.SourceChannel source = Pipe.open().source()) {
             source.configureBlocking(false);
             TcpConnection[] accepted = new TcpConnection[1];
-            Coroutine acceptor = Coroutine.create("acceptor", () -> {
-                try {
-                    accepted[0] = listener.accept();
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-            });
+            Coroutine acceptor = acceptor(listener, accepted);
             try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
                 acceptor.join();
                 Coroutine.create("other", () -> log.add("other ran"));
@@ -113,13 +118,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     void aWriteUnderAnUpcallThatFindsTheSendBufferFullIsRefusedItsBufferSayingHowMuchWentOut() throws Exception {
         try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
             TcpConnection[] accepted = new TcpConnection[1];
-            Coroutine acceptor = Coroutine.create("acceptor", () -> {
-                try {
-                    accepted[0] = listener.accept();
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-            });
+            Coroutine acceptor = acceptor(listener, accepted);
             try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
                 acceptor.join();
                 TcpConnection peer = accepted[0];
