@@ -1,5 +1,6 @@
 package dev.coro.net;
 
+import dev.coro.Coroutine;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
@@ -31,6 +32,7 @@ final class MiniHttp {
 
     /** A response as read off the wire. */
     record Response(int status, Map<String, String> headers, byte[] body) {
+        /** The body as text, one char per byte. */
         String text() {
             return new String(body, StandardCharsets.ISO_8859_1);
         }
@@ -46,6 +48,7 @@ final class MiniHttp {
         /** How many bytes it has read off the connection so far. */
         long bytesRead;
 
+        /** A reader of the messages {@code connection} carries, from the next byte it reads. */
         Reader(TcpConnection connection) {
             this.connection = connection;
             this.buf = ByteBuffer.allocate(4096).flip();
@@ -168,6 +171,7 @@ final class MiniHttp {
         return concat(head.getBytes(StandardCharsets.ISO_8859_1), body);
     }
 
+    /** {@code a}'s bytes, then {@code b}'s. */
     static byte[] concat(byte[] a, byte[] b) {
         byte[] all = new byte[a.length + b.length];
         System.arraycopy(a, 0, all, 0, a.length);
@@ -205,7 +209,7 @@ final class MiniHttp {
      *
      * @return the acceptor
      */
-    static dev.coro.Coroutine acceptLoop(TcpListener listener, Crew crew, Function<Request, byte[]> handler, List<String> log) {
+    static Coroutine acceptLoop(TcpListener listener, Crew crew, Function<Request, byte[]> handler, List<String> log) {
         return crew.spawn("acceptor", () -> {
             int k = 0;
             try {
