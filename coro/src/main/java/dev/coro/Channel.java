@@ -2209,6 +2209,18 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * {@code op} on this channel as a wait of another thread than this channel's names it: as
+     * {@link #describeOperation} does, then this channel's thread, e.g. {@code receive from channel 'jobs' of
+     * thread 'main' (#1)}, whether the channel is shared yet or not, and after its thread has ended too (a wait
+     * the liveness check has not failed yet). The one text of a plain operation's wait of another thread
+     * ({@link RemoteOp}) and of a select's clause over a channel of another thread than the select's; made only
+     * when a wait is described, never by an operation.
+     */
+    String describeOperationAfar(String op) {
+        return describeOperation(op) + " of thread " + ownerName();
+    }
+
+    /**
      * The call of a {@link Semaphore} that made {@code op} of its permits' channel: a release is a
      * {@code trySend}, a timed or untimed {@code tryAcquire} a {@code tryReceive}, an acquire a receive;
      * null for an operation no call of a semaphore makes.

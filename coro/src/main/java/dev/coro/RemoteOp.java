@@ -71,7 +71,7 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
      */
     @Override
     public String toString() {
-        return channel.describeOperation(operation) + " of thread " + channel.ownerName();
+        return channel.describeOperationAfar(operation);
     }
 
     /** On the channel's thread: runs the operation. */

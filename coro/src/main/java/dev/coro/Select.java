@@ -315,7 +315,9 @@ public final class Select<R> {
     /**
      * Its clauses in the order given, then {@code default} if it has one, e.g. {@code Select[receive from
      * channel 'replies', send to channel 'requests', timeout PT0.05S, default]}; while a run waits, a
-     * timeout also says when it expires ({@code timeout PT0.05S (12.500 ms left)}). Of more than
+     * timeout also says when it expires ({@code timeout PT0.05S (12.500 ms left)}). Once the select has run
+     * (it belongs to that thread), a clause over a channel of another thread names that thread as a plain
+     * wait there does ({@code receive from channel 'jobs' of thread 'main' (#1)}). Of more than
      * {@value #CLAUSES_SHOWN} clauses, the first {@value #CLAUSES_SHOWN} are named and the rest counted
      * ({@code …(+9980 more clauses)}), as every text naming a run's wait does. Safe to call from any thread.
      *
@@ -1217,9 +1219,24 @@ public final class Select<R> {
             channel.uncountAsForeign(this);
         }
 
+        /**
+         * What the clause waits to do, as a plain wait names it: {@code receive from channel 'jobs'} (or
+         * {@code send to …}) on a channel of the select's thread, or of a select that has not run yet (it
+         * belongs to no thread); on a channel of another thread, with that thread, as a {@code receive} of the
+         * select's thread would wait there ({@link Channel#describeOperationAfar}): {@code receive from channel
+         * 'jobs' of thread 'main' (#1)}. Made only when a dump or a refusal names the select, never by a run.
+         */
         @Override
         public String describe() {
-            return toString();
+            String op = sender ? "send to" : "receive from";
+            Scheduler s = select.boundTo;
+            return s == null || channel.owner() == s.owner ? channel.describeOperation(op) : channel.describeOperationAfar(op);
+        }
+
+        /** As {@link #describe()}: the clause as a waiter queued on its channel. */
+        @Override
+        public String toString() {
+            return describe();
         }
     }
 

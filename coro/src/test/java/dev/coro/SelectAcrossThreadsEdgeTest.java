@@ -661,7 +661,8 @@ class SelectAcrossThreadsEdgeTest {
             waiting.switchTo();
             assertThat(waiting.state()).isEqualTo(Coroutine.State.PARKED);
             assertThat(catchThrowable(sel::select)).isInstanceOf(IllegalStateException.class).hasMessage("main context"
-                    + " 'main' cannot select over receive from channel 'a': this select is waiting already, in coroutine"
+                    + " 'main' cannot select over receive from channel 'a' of thread " + Scheduler.describe(a.owner())
+                    + ": this select is waiting already, in coroutine"
                     + " 'waiting' (state PARKED); a select waits in one context at a time, so give each context its own");
             pool.submit(() -> {
                 a.send(3);
@@ -806,14 +807,17 @@ class SelectAcrossThreadsEdgeTest {
             Select<String> sel = new Select<String>().onReceive(c, v -> "got " + v);
             assertThat(sel.select()).isEqualTo("got 1");
             String me = Scheduler.describe(Thread.currentThread());
+            String cThread = java.util.regex.Pattern.quote(Scheduler.describe(c.owner())); // named with the clause: not the select's thread
             Throwable fromPool = catchThrowable(() -> Peer.awaitUnwrapped(pool.submit("intruder", sel::select)));
             assertThat(fromPool).isInstanceOf(IllegalStateException.class).hasMessageMatching("coroutine 'intruder'"
-                    + " of thread 'coro-pool-\\d+-0' \\(#\\d+\\) cannot select over receive from channel 'c': this select"
+                    + " of thread 'coro-pool-\\d+-0' \\(#\\d+\\) cannot select over receive from channel 'c' of thread "
+                    + cThread + ": this select"
                     + " belongs to thread " + java.util.regex.Pattern.quote(me) + " \\(which ran it first\\); a select"
                     + " with a channel clause runs on one thread, so give each thread its own");
             Throwable fromPlain = catchThrowable(() -> Peer.call("plain", sel::select));
             assertThat(fromPlain).isInstanceOf(IllegalStateException.class).hasMessageMatching("thread 'plain'"
-                    + " \\(#\\d+\\) cannot select over receive from channel 'c': this select belongs to thread "
+                    + " \\(#\\d+\\) cannot select over receive from channel 'c' of thread "
+                    + cThread + ": this select belongs to thread "
                     + java.util.regex.Pattern.quote(me) + " \\(which ran it first\\); .*");
             assertThat(sel.select()).as("unharmed, and nothing taken by the refused runs").isEqualTo("got 2");
             Select<String> orphan = Peer.call("first", () -> {
@@ -823,7 +827,8 @@ class SelectAcrossThreadsEdgeTest {
             });
             assertThat(catchThrowable(orphan::select)).isInstanceOf(IllegalStateException.class).hasMessageMatching(
                     "main context 'main' of thread " + java.util.regex.Pattern.quote(me) + " cannot select over receive"
-                            + " from channel 'c': this select belongs to thread 'first' \\(#\\d+\\) \\(which ran"
+                            + " from channel 'c' of thread " + cThread + ": this select belongs to thread"
+                            + " 'first' \\(#\\d+\\) \\(which ran"
                             + " it first, and has ended\\); .*");
         }
     }

@@ -168,7 +168,8 @@ class SelectAcrossThreadsTest {
             });
             Coroutine.yield();
             assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
-            assertThat(selector.dump()).contains("select over receive from channel 'a', send to channel 'b'");
+            assertThat(selector.dump()).contains("select over receive from channel 'a' of thread " + Scheduler.describe(ch.get(0).owner())
+                    + ", send to channel 'b' of thread " + Scheduler.describe(ch.get(1).owner()) + "\n");
             selector.close();
             assertThat(unwound).isTrue();
             assertThat(Coroutine.await(pool.submit(() -> ch.get(0).trySend(1)))).as("no receiver waits on a").isFalse();

@@ -382,8 +382,8 @@ class ShareTransitionsTest {
             assertThat(sel.select()).as("c not tried in place yet: the share is asked").isEqualTo("own 0");
             Throwable refused = catchThrowable(() -> Peer.awaitUnwrapped(pool.submit("intruder", sel::select)));
             assertThat(refused).isExactlyInstanceOf(IllegalStateException.class).hasMessage("coroutine 'intruder' of"
-                    + " thread " + Scheduler.describe(poolThread) + " cannot select over receive from channel 'c', receive"
-                    + " from channel 'own': this select belongs to thread " + Scheduler.describe(Thread.currentThread())
+                    + " thread " + Scheduler.describe(poolThread) + " cannot select over receive from channel 'c' of thread "
+                    + Scheduler.describe(poolThread) + ", receive from channel 'own': this select belongs to thread " + Scheduler.describe(Thread.currentThread())
                     + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own");
             assertThat(Coroutine.await(pool.submit(c::isSharedInPlace))).as("not held by the refused run").isTrue();
             CompletableFuture<CompletableFuture<Boolean>> sender = new CompletableFuture<>();
