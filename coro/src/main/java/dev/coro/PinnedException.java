@@ -15,6 +15,13 @@ final class PinnedException extends RuntimeException {
     final boolean stuck;
     /** The JDK refused to suspend the running stack (a native frame, a critical section): the caller cannot leave here. */
     final boolean callerPinned;
+    /**
+     * Set by the scheduler as it names this refusal as that of a park ({@code Scheduler.refusedPark}): control
+     * never left the parking context, which runs on, whatever stopped the transfer (the JDK, a target that got
+     * no thread or is stuck). Not set for a target refused after its caller had parked (a {@code NotRun} of
+     * main, whose wait did start), nor for a refusal of any other transfer.
+     */
+    boolean refusedAPark;
 
     private PinnedException(String reason, String why, boolean stuck, boolean callerPinned) {
         super(why, null, false, false);
@@ -62,5 +69,17 @@ final class PinnedException extends RuntimeException {
      */
     static boolean refusedToSuspendTheCaller(IllegalStateException e) {
         return e.getCause() instanceof PinnedException p && p.callerPinned;
+    }
+
+    /**
+     * Whether {@code e}, thrown by a park of the calling context, is the refusal of that very park, whatever
+     * stopped it: the JDK cannot suspend the caller ({@link #refusedToSuspendTheCaller}), or, on the thread
+     * engine, the context it would run got no thread or waits for a class initializer the caller runs. Nothing
+     * moved, the caller runs on, and a wait it had started elsewhere (an operation posted to another thread) is
+     * still to be withdrawn or, if it completed meanwhile, taken as done. A failure delivered to the caller
+     * while it waited is not.
+     */
+    static boolean refusedTheCallersPark(IllegalStateException e) {
+        return e.getCause() instanceof PinnedException p && (p.callerPinned || p.refusedAPark);
     }
 }

@@ -1685,6 +1685,7 @@ final class Scheduler {
 
     /** {@link #refusedSwitch} of a park of {@code from}, whose target {@link #run} kept. */
     private IllegalStateException refusedPark(Context from, PinnedException e) {
+        e.refusedAPark = true; // control never left from: see PinnedException.refusedTheCallersPark
         Context to = refusedTarget;
         refusedTarget = null;
         if (from == main) {
