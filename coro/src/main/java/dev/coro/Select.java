@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -671,6 +672,9 @@ public final class Select<R> {
                 claim.ops[i] = clauses[i].registerAcross(self, s, claim);
             }
             if (claim.isOpen()) {
+                if (beforeParkAcross != null) {
+                    beforeParkAcross.accept(claim);
+                }
                 s.park(claim);
             }
             w = claim.winner;
@@ -709,14 +713,21 @@ public final class Select<R> {
      * The wait of {@code self} in a run across threads ended by {@code t}: interrupted, unless a clause had
      * won it first; every clause leaves its queue. A receive clause that won gives back its value, unless its
      * channel has closed since: it keeps the value and fires, and {@code t} comes at the next scheduling point.
+     * If {@code t} is the refusal of the caller's park itself ({@link PinnedException#refusedTheCallersPark}: the
+     * JDK cannot suspend it, or the context it would run gets no thread), the caller never left: a clause that
+     * won before it fires as if the caller had waited (a value it sent stays sent, one it took is its own), and the
+     * select is not refused while a clause took effect; with none, the refusal goes on, nothing done.
      *
-     * @return the winner that keeps its value and fires; null if {@code t} goes on
+     * @return the winner that fires (keeping its value); null if {@code t} goes on
      */
     private Object abandonAcross(Context self, Claim claim, Throwable t) {
         if (self.unfinishedCleanup == claim.withdrawal) { // interrupts the wait first: a clause that won stays the winner
             self.finishCleanup();
         } else {
             claim.withdrawal.finish();
+        }
+        if (claim.isDone() && t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e)) {
+            return claim.winner; // won before the park was refused: done, so not refused
         }
         if (claim.isDone() && claim.winner instanceof SelectOp<?> op && !op.sender && !op.closed && op.value != null) {
             if (!op.giveBack()) {
@@ -996,6 +1007,13 @@ public final class Select<R> {
 
     /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
     private static final Object NOT_READY = new Object();
+
+    /**
+     * For tests: run by a run across threads that waits ({@link #runAcross}) with its wait, once every clause is
+     * registered and just before its caller parks, so that a test can let another thread complete a clause
+     * first (as {@link Channel#beforeParkAcross}). Null (the default) runs nothing.
+     */
+    static Consumer<ForeignWait> beforeParkAcross;
 
     /** {@code c} completed first: it fires, and every other clause leaves its queue or timer now. */
     void won(Clause<R> c) {
