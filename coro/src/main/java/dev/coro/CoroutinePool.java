@@ -456,7 +456,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * Stops taking bodies, waits until every coroutine of the pool has ended, and ends the threads: on
      * return none of them is alive. Closing twice is fine. Called from a coroutine or main of a thread with coroutines, it parks
      * that context (the thread's others run meanwhile); where the JDK cannot suspend the caller (a class
-     * initializer, an FFM upcall: docs/PINNING.md) it blocks the thread instead, as a submission's {@code join()} does. A coroutine of the pool that never ends (parked
+     * initializer, an FFM upcall: docs/PINNING.md), or its park is refused otherwise (on the thread engine, the
+     * context it would run gets no thread), it blocks the thread instead, as a submission's {@code join()} does. A coroutine of the pool that never ends (parked
      * on a future nobody completes, or on a channel nobody uses) makes it wait for ever: bound it with
      * {@link Coroutine#withTimeout}. Meanwhile a dump of the closer, and the signal of such a timeout,
      * name its wait as {@code await the close of coro-pool-1 (1 submitted body has not ended)}. A close

@@ -99,8 +99,9 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
      * while {@code f} is not complete: on a thread with a scheduler, parks the calling context until
      * it is (the thread's other contexts, and the operations other threads posted to it, run
      * meanwhile); on a thread without one, or where the JDK cannot suspend the caller (a native frame
-     * on its stack: a class initializer, an FFM upcall; docs/PINNING.md), returns at once, the wait
-     * withdrawn, and the JDK's read blocks the thread as it always did. Reads nothing. Here, among the
+     * on its stack: a class initializer, an FFM upcall; docs/PINNING.md) or the park is refused otherwise
+     * ({@link PinnedException#refusedTheCallersPark}: on the thread engine, the context it would run gets no
+     * thread), returns at once, the wait withdrawn, and the JDK's read blocks the thread as it always did. Reads nothing. Here, among the
      * machinery whose frames a dump leaves out ({@link StackTraces}), so that a dump shows the wait from
      * the user's call of {@code join} or {@code get}.
      *
@@ -113,7 +114,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
             try {
                 s.await(f, operation);
             } catch (IllegalStateException e) {
-                if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                if (!PinnedException.refusedTheCallersPark(e)) {
                     throw e;
                 }
             }
@@ -124,7 +125,8 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
      * A pool's {@code close()} waiting for its threads to leave their loops ({@code f}): as
      * {@link Coroutine#await} (the caller's scheduler made if it has none), it parks the calling
      * context until {@code f} is complete; where the JDK cannot suspend the caller (a native frame on
-     * its stack: a class initializer, an FFM upcall; docs/PINNING.md), the attempt is withdrawn and the
+     * its stack: a class initializer, an FFM upcall; docs/PINNING.md), or the park is refused otherwise (as
+     * for {@link #parkUntilDone}), the attempt is withdrawn and the
      * thread blocks until then, as a submission's {@code join()} does there. No exchange with another
      * thread, unlike an await of the user's ({@link Scheduler#awaitLibrary}): the pool's end reaches
      * nothing of the caller's, so the caller's thread still reports its deadlocks once the pool has
@@ -141,7 +143,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
         try {
             Scheduler.current().awaitLibrary(f, f, operation);
         } catch (IllegalStateException e) {
-            if (!PinnedException.refusedToSuspendTheCaller(e)) {
+            if (!PinnedException.refusedTheCallersPark(e)) {
                 throw e;
             }
             f.join(); // the refused park left no wait behind: the JDK's blocking wait, as for join()
@@ -175,7 +177,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
             } catch (CoroutineTimeoutException e) {
                 // this wait's own timeout (an outer one's expiry is its signal, not this): told below unless it completed meanwhile
             } catch (IllegalStateException e) {
-                if (!PinnedException.refusedToSuspendTheCaller(e)) {
+                if (!PinnedException.refusedTheCallersPark(e)) {
                     throw e;
                 }
                 return; // the JDK cannot suspend the caller here: its timed wait blocks the thread, as before
