@@ -53,7 +53,7 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
      * thread. Returns that dump's section of the
      * thread, the refusal expected there, and what the thread did (each context's end last), once it has ended.
      */
-    private static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g, Runnable prepare) throws Exception {
+    static Object[] dumpWhileIdle(Calling<String> f, CompletableFuture<Void> g, Runnable prepare) throws Exception {
         return dumpWhileIdle(f, g, prepare, false);
     }
 
@@ -108,7 +108,7 @@ class JmxDumpWhoseWaitTextCallsCoroTest {
      * Checks what {@link #dumpWhileIdle} gave: the dump's section of the thread, the awaiter of {@code f} named
      * by the future's class, the refusal {@code f}'s text met, and that every context ran on to its end.
      */
-    private static void assertAnsweredAndRanOn(Object[] got, Calling<String> f) {
+    static void assertAnsweredAndRanOn(Object[] got, Calling<String> f) {
         assertThat((String) got[0]).startsWith("thread 'idler': 3 contexts, current index 0\n"
                 + "  [0] main: PARKED (current), waits to await java.util.concurrent.CompletableFuture@")
                 .contains("  [1] coroutine 'awaiter': PARKED, waits to await " + f.getClass().getName() + "@"
