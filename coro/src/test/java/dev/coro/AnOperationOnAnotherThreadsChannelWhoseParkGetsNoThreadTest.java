@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -114,6 +115,35 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
             assertThat(outcome).isEqualTo("returned");
             assertThat(pool.submit(() -> List.of(theirs.tryReceive(), theirs.tryReceive())).join())
                     .containsExactly(Optional.of("x"), Optional.empty());
+        }
+    }
+
+    @Test
+    void aTimedTryReceiveThatTheChannelsThreadRanBeforeItsParkWasRefusedReturnsTheValueTakenOnce() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<String> theirs = pool.submit(() -> {
+                Channel<String> ch = new Channel<String>("theirs", 4);
+                ch.send("x");
+                return ch;
+            }).join();
+            letItsThreadRunItFirst();
+            Object outcome = ofACoroutineWhoseParkGetsNoThread(() -> theirs.tryReceive(Duration.ofDays(1)));
+            assertThat(outcome).isEqualTo(Optional.of("x"));
+            assertThat(pool.submit(() -> theirs.tryReceive()).join()).as("taken once, not given back").isEmpty();
+        }
+    }
+
+    @Test
+    void aSemaphoreAcquireThatTheSemaphoresThreadRanBeforeItsParkWasRefusedReturnsHoldingThePermit() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Semaphore theirs = pool.submit(() -> new Semaphore("theirs", 1)).join();
+            letItsThreadRunItFirst();
+            Object outcome = ofACoroutineWhoseParkGetsNoThread(() -> {
+                theirs.acquire();
+                return "acquired";
+            });
+            assertThat(outcome).isEqualTo("acquired");
+            assertThat(pool.submit(theirs::availablePermits).join()).as("the permit is held").isZero();
         }
     }
 
