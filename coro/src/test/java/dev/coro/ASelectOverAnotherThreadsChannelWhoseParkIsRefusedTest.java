@@ -141,12 +141,13 @@ class ASelectOverAnotherThreadsChannelWhoseParkIsRefusedTest {
     void aSelectWhoseParkWasRefusedBeforeAnyClauseCompletedThrowsTheRefusalAndLeavesNoClauseBehind() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
             Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 0)).join();
+            String itsThread = pool.submit(() -> Scheduler.describe(Scheduler.current().owner)).join();
             Object[] refused = new Object[1];
             withItsThreadHeld(pool, () -> refused[0] = ofACoroutineWhoseParkIsRefused(() -> new Select<String>()
                     .onSend(theirs, "x", () -> "sent")
                     .select()));
             assertThat(refused[0]).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e)
-                    .hasMessage(refusal("select over send to channel 'theirs'")));
+                    .hasMessage(refusal("select over send to channel 'theirs' of thread " + itsThread)));
             assertThat(pool.submit(() -> theirs.tryReceive()).join()).as("no send clause is left waiting").isEmpty();
         }
     }
