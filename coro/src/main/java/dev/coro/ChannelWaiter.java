@@ -40,6 +40,12 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
      * {@link #ITERATING} for the untimed wait of a receiving iterator. Only for naming the wait.
      */
     long timeout;
+    /**
+     * Whether the JDK refused the park of its wait (docs/PINNING.md) and it is being cleaned up: if it was done
+     * first (its park ran its thread's posts, and one completed it), it keeps what it did, a value it was handed
+     * too, rather than give it back ({@code Channel.cancel}): its operation returns that instead of the refusal.
+     */
+    boolean parkRefused;
 
     /**
      * The {@link #timeout} of a receiving iterator's wait ({@code Channel.iterator()}), named as the
@@ -65,6 +71,7 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
         this.done = false;
         this.closed = false;
         this.timeout = 0;
+        this.parkRefused = false;
     }
 
     /**

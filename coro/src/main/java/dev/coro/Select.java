@@ -82,6 +82,11 @@ public final class Select<R> {
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
+    /**
+     * While the clean-up of a run whose park the JDK refused runs ({@link #abandon}): a clause that won first
+     * (the park ran its thread's posts, and one completed it) keeps what it did and fires, a value handed to it too.
+     */
+    private boolean parkRefused;
     private static final VarHandle WAITING_IN;
     private static final VarHandle BOUND_TO;
 
@@ -1028,20 +1033,31 @@ public final class Select<R> {
      * the clean-up ({@link Waiting#finish}), marked by the caller if no other is ({@link Context#finishCleanup}),
      * made now otherwise. A receive clause handed a value before its channel closed keeps it (see
      * {@link Channel#giveBack}): the clause stays the winner, the select fires it, and {@code t} comes
-     * at the next scheduling point.
+     * at the next scheduling point. If {@code t} is the JDK's refusal to suspend the caller (docs/PINNING.md)
+     * and a clause won first (the park ran its thread's posts, and one completed it: a receiver of another thread
+     * took the value of an {@code onSend}), the clause keeps what it did and fires, and {@code t} is dropped: the
+     * select did what it was asked, and must not throw a refusal as well, nor leave one for later.
      *
      * @return true if the winner keeps its value and fires
      */
     private boolean abandon(Context self, Throwable t) {
-        if (self.unfinishedCleanup == waiting) {
-            self.finishCleanup();
-        } else {
-            waiting.finish(); // another clean-up is marked still (the park threw at its check): this one at once
+        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedToSuspendTheCaller(e);
+        parkRefused = refused;
+        try {
+            if (self.unfinishedCleanup == waiting) {
+                self.finishCleanup();
+            } else {
+                waiting.finish(); // another clean-up is marked still (the park threw at its check): this one at once
+            }
+        } finally {
+            parkRefused = false;
         }
         if (winner == null) {
             return false;
         }
-        self.throwAtNextPoint(t);
+        if (!refused) {
+            self.throwAtNextPoint(t);
+        }
         return true;
     }
 
@@ -1051,7 +1067,7 @@ public final class Select<R> {
         /**
          * The clean-up of a park that ended without a clause firing, or with an exception after one
          * fired: every clause leaves its queue or its timer, and the winner, if any, stays the winner only
-         * if it keeps its value ({@link Clause#keeps}). Changes nothing more if done again.
+         * if it keeps its value ({@link Clause#keeps}), or the JDK refused the park ({@link #parkRefused}). Changes nothing more if done again.
          */
         @Override
         public void finish() {
@@ -1059,7 +1075,7 @@ public final class Select<R> {
                 clauses[i].unregister();
             }
             Clause<R> w = winner;
-            if (w != null && !w.keeps()) {
+            if (w != null && !parkRefused && !w.keeps()) {
                 winner = null;
             }
         }
