@@ -720,8 +720,10 @@ public final class Select<R> {
      * channel has closed since: it keeps the value and fires, and {@code t} comes at the next scheduling point.
      * If {@code t} is the refusal of the caller's park itself ({@link PinnedException#refusedTheCallersPark}: the
      * JDK cannot suspend it, or the context it would run gets no thread), the caller never left: a clause that
-     * won before it fires as if the caller had waited (a value it sent stays sent, one it took is its own), and the
-     * select is not refused while a clause took effect; with none, the refusal goes on, nothing done.
+     * won before it (on a channel of another thread, or on one of the caller's own whose post the park ran
+     * first: a receiver of another thread took an {@code onSend}'s value) fires as if the caller had waited (a
+     * value it sent stays sent, one it took is its own), and the select is not refused while a clause took
+     * effect; with none, the refusal goes on, nothing done.
      *
      * @return the winner that fires (keeping its value); null if {@code t} goes on
      */

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A wait on a channel of the caller's own thread that is done before the JDK refuses the caller's park (on
  * the continuation engine, under an FFM upcall) returns what it did instead of throwing the refusal: a send
  * whose value a receiver of another thread took as the park ran that thread's post returns, the value
- * delivered once; a receive handed a value so returns it, and no refusal is left for a later scheduling point.
+ * delivered once; a receive handed a value so returns it, and no refusal is left for a later scheduling point;
+ * a select fires the clause so completed, one over channels of several threads too.
  * A send used to throw the refusal although its value had been delivered, so that a caller that sent again
  * sent it twice; a receive handed its value on a channel closed meanwhile returned it, and the refusal came
  * again at the caller's next scheduling point, where nothing was refused.
@@ -208,6 +209,24 @@ class AWaitDoneBeforeTheJdkRefusedItsParkTest {
             assertThat(s.availablePermits()).as("the permit is the caller's").isZero();
             s.release();
             assertThat(s.availablePermits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
+    void aSelectAlsoOverAnotherThreadsChannelWhoseOnSendToItsOwnAReceiverTookAsItsParkWasRefusedFiresIt() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 0)).join();
+            List<CompletableFuture<String>> got = new ArrayList<>();
+            List<Throwable> later = new ArrayList<>();
+            Object outcome = inAnUpcallWithPostsWaiting(List.of(() -> got.add(pool.submit(ch::receive))),
+                    () -> new Select<String>().onReceive(theirs, v -> "received " + v).onSend(ch, "x", () -> "sent").select(), later);
+            assertThat(outcome).isEqualTo("sent");
+            assertThat(got.get(0).join()).isEqualTo("x");
+            assertThat(later).isEmpty();
+            assertThat(ch.tryReceive()).as("nothing else in the channel").isEmpty();
+            assertThat(pool.submit(() -> theirs.trySend("y")).join()).as("its receive clause left their channel").isFalse();
         }
     }
 }
