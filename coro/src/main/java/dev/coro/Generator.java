@@ -740,6 +740,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             return;
         }
         Scheduler s = scheduler();
+        s.refuseWhileObservingIdle(); // the consumer's context, parked, does not run: its body would run as it
         Context here = s.currentContext();
         Generator<?> was = here.innermostGenerator;
         if (was != null) {

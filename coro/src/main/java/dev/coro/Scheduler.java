@@ -170,6 +170,18 @@ final class Scheduler {
      */
     CompletableFuture<?> callbackOf;
 
+    /**
+     * Throws {@link #refusedWhileObserving()} if this thread makes, waiting in its event loop, a dump another thread
+     * asked for ({@link #observeIdle}): for a call made by the user's code in it that would run code as the calling
+     * context, none of which runs (a generator's {@code next()}, which runs its body on its consumer's stack), before
+     * it changes anything. Owner thread only.
+     */
+    void refuseWhileObservingIdle() {
+        if (observingIdle) {
+            throw refusedWhileObserving();
+        }
+    }
+
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
         Scheduler observing = OBSERVING_IDLE.get();
@@ -296,7 +308,8 @@ final class Scheduler {
      * ended), no context runs to be suspended or named, and a suspension would move a parked context as if it
      * ran, or one that is not current (the thread would never wake it again, and the dump never be answered):
      * every call there that needs the calling context ({@code Coroutine.yield()}, {@code Coroutine.current()},
-     * an await, a sleep, a close of a suspended or parked coroutine, which would run it) throws {@link #refusedWhileObserving()} instead, before it does anything, and the dump
+     * an await, a sleep, a close of a suspended or parked coroutine, which would run it, a generator's {@code next()}, which
+     * would run its body as that context) throws {@link #refusedWhileObserving()} instead, before it does anything, and the dump
      * names the object by its class and what its text threw.
      */
     void observe(Runnable observation) {
