@@ -3,7 +3,6 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,23 +36,12 @@ class ASelectOverAnotherThreadsChannelWhoseParkIsRefusedTest {
      * thread. 'other' runs afterwards.
      */
     private static Object ofACoroutineWhoseParkIsRefused(Supplier<?> call) {
+        if (threadEngine()) {
+            return OfAPoolThread.ofACoroutineWhoseParkGetsNoThread("selector", call);
+        }
         Coroutine.create("other", () -> { });
         Object[] outcome = new Object[1];
-        Coroutine.create("selector", () -> {
-            if (threadEngine()) {
-                ThreadEngine engine = (ThreadEngine) Scheduler.current().engine;
-                engine.refuseStarts = 1;
-                try {
-                    outcome[0] = call.get();
-                } catch (RuntimeException e) {
-                    outcome[0] = e;
-                } finally {
-                    engine.refuseStarts = 0;
-                }
-            } else {
-                outcome[0] = Upcalls.inAnUpcall(call::get);
-            }
-        }).switchTo();
+        Coroutine.create("selector", () -> outcome[0] = Upcalls.inAnUpcall(call::get)).switchTo();
         Coroutine.yield(); // the other runs and ends
         return outcome[0];
     }
@@ -87,26 +75,6 @@ class ASelectOverAnotherThreadsChannelWhoseParkIsRefusedTest {
                 Thread.onSpinWait(); // the channel's thread meets the clause meanwhile
             }
         };
-    }
-
-    /** Runs {@code body} with the one thread of {@code pool} held outside coro, so that what is posted to it waits. */
-    private static void withItsThreadHeld(CoroutinePool pool, Runnable body) throws InterruptedException {
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        pool.execute(() -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        });
-        held.await();
-        try {
-            body.run();
-        } finally {
-            release.countDown();
-        }
     }
 
     @Test
@@ -143,7 +111,7 @@ class ASelectOverAnotherThreadsChannelWhoseParkIsRefusedTest {
             Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 0)).join();
             String itsThread = pool.submit(() -> Scheduler.describe(Scheduler.current().owner)).join();
             Object[] refused = new Object[1];
-            withItsThreadHeld(pool, () -> refused[0] = ofACoroutineWhoseParkIsRefused(() -> new Select<String>()
+            OfAPoolThread.held(pool, () -> refused[0] = ofACoroutineWhoseParkIsRefused(() -> new Select<String>()
                     .onSend(theirs, "x", () -> "sent")
                     .select()));
             assertThat(refused[0]).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e)

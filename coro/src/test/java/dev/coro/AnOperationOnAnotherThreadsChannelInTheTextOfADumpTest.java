@@ -42,7 +42,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aTrySendThatMustBePostedIsRefusedAndSendsNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             refusedInTheText(pool, theirs, ch -> ch.trySend("x"),
                     ch -> assertThat(pool.submit(() -> ch.tryReceive()).join()).isEmpty());
         }
@@ -51,11 +51,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aTimedTryReceiveThatMustBePostedIsRefusedAndTakesNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> {
-                Channel<String> ch = new Channel<String>("theirs", 4);
-                ch.send("x");
-                return ch;
-            }).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool, "x");
             refusedInTheText(pool, theirs, ch -> ch.tryReceive(Duration.ofDays(1)),
                     ch -> assertThat(pool.submit(() -> List.of(ch.tryReceive(), ch.tryReceive())).join())
                             .containsExactly(Optional.of("x"), Optional.empty()));
@@ -65,7 +61,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aCloseThatMustBePostedIsRefusedAndLeavesTheChannelOpen() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             refusedInTheText(pool, theirs, Channel::close, ch -> assertThat(pool.submit(ch::isClosed).join()).isFalse());
         }
     }
@@ -73,11 +69,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aSemaphoreReleaseThatMustBePostedIsRefusedAndGivesNoPermitBack() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Semaphore theirs = pool.submit(() -> {
-                Semaphore s = new Semaphore("theirs", 1);
-                s.acquire();
-                return s;
-            }).join();
+            Semaphore theirs = OfAPoolThread.semaphoreTaken(pool);
             refusedInTheText(pool, theirs, Semaphore::release,
                     s -> assertThat(pool.submit(s::availablePermits).join()).isZero());
         }
@@ -86,7 +78,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aSelectsOnSendWithADefaultThatMustBePostedIsRefusedAndSendsNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             refusedInTheText(pool, theirs, ch -> new Select<String>().onSend(ch, "x", () -> "sent").onDefault(() -> "none").select(),
                     ch -> assertThat(pool.submit(() -> ch.tryReceive()).join()).isEmpty());
         }
@@ -95,7 +87,7 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     @Test
     void aTrySendOnASharedChannelWithRoomIsDoneInPlaceNeedingNoContext() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             assertThat(theirs.tryReceive()).isEmpty(); // posted to its thread, which shares it
             Calling<String> f = new Calling<>();
             boolean[] sent = new boolean[1];

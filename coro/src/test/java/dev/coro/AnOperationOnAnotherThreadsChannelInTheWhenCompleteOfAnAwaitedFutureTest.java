@@ -77,7 +77,7 @@ class AnOperationOnAnotherThreadsChannelInTheWhenCompleteOfAnAwaitedFutureTest {
     @Test
     void aTrySendThatMustBePostedIsRefusedAndSendsNothing() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             assertRefused(thrownInTheWhenComplete(() -> theirs.trySend("x")),
                     "trySend to channel 'theirs' of thread " + theirs.ownerName());
             assertThat(pool.submit(() -> theirs.tryReceive()).join()).as("nothing was sent").isEmpty();
@@ -87,11 +87,7 @@ class AnOperationOnAnotherThreadsChannelInTheWhenCompleteOfAnAwaitedFutureTest {
     @Test
     void aTimedTryReceiveThatMustBePostedIsRefusedAndTakesNothing() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> {
-                Channel<String> ch = new Channel<String>("theirs", 4);
-                ch.send("x");
-                return ch;
-            }).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool, "x");
             assertRefused(thrownInTheWhenComplete(() -> theirs.tryReceive(Duration.ofDays(1))),
                     "tryReceive from channel 'theirs' of thread " + theirs.ownerName());
             assertThat(pool.submit(() -> List.of(theirs.tryReceive(), theirs.tryReceive())).join())
@@ -102,7 +98,7 @@ class AnOperationOnAnotherThreadsChannelInTheWhenCompleteOfAnAwaitedFutureTest {
     @Test
     void aCloseThatMustBePostedIsRefusedAndLeavesTheChannelOpen() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             assertRefused(thrownInTheWhenComplete(theirs::close), "close channel 'theirs' of thread " + theirs.ownerName());
             assertThat(pool.submit(theirs::isClosed).join()).isFalse();
         }
@@ -111,11 +107,7 @@ class AnOperationOnAnotherThreadsChannelInTheWhenCompleteOfAnAwaitedFutureTest {
     @Test
     void aSemaphoreReleaseThatMustBePostedIsRefusedAndGivesNoPermitBack() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Semaphore theirs = pool.submit(() -> {
-                Semaphore s = new Semaphore("theirs", 1);
-                s.acquire();
-                return s;
-            }).join();
+            Semaphore theirs = OfAPoolThread.semaphoreTaken(pool);
             String thread = pool.submit(() -> new Channel<String>("probe", 0)).join().ownerName(); // the pool's one thread
             assertRefused(thrownInTheWhenComplete(theirs::release),
                     "release Semaphore[theirs, 0 of 1 permits free] of thread " + thread);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +55,7 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
     @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
     void aTrySendThatTheChannelsThreadRanBeforeItsWaitWasRefusedReturnsTrueItsValueDeliveredOnce() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             Channel.beforeParkAcross = r -> {
                 while (!r.ticket.isDone()) {
                     Thread.onSpinWait(); // the channel's thread runs the post meanwhile
@@ -70,33 +69,13 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
         }
     }
 
-    /** Runs {@code body} with the one thread of {@code pool} held outside coro, so that what is posted to it waits. */
-    private static void withItsThreadHeld(CoroutinePool pool, Runnable body) throws InterruptedException {
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        pool.execute(() -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        });
-        held.await();
-        try {
-            body.run();
-        } finally {
-            release.countDown();
-        }
-    }
-
     @Test
     @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
     void aCloseWhoseCallerCannotWaitForTheAnswerReturnsAndTheChannelsThreadClosesTheChannel() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             Object[] outcome = new Object[1];
-            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
+            OfAPoolThread.held(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
                 theirs.close();
                 return "returned";
             }));
@@ -109,13 +88,9 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
     @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
     void aSemaphoreReleaseWhoseCallerCannotWaitForTheAnswerReturnsAndThePermitGoesBack() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Semaphore theirs = pool.submit(() -> {
-                Semaphore s = new Semaphore("theirs", 1);
-                s.acquire();
-                return s;
-            }).join();
+            Semaphore theirs = OfAPoolThread.semaphoreTaken(pool);
             Object[] outcome = new Object[1];
-            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
+            OfAPoolThread.held(pool, () -> outcome[0] = ofACoroutineInAnUpcall(() -> {
                 theirs.release();
                 return "returned";
             }));
@@ -128,10 +103,10 @@ class AnOperationOnAnotherThreadsChannelRefusedToWaitTest {
     @EnabledIf(value = "continuationEngineRuns", disabledReason = ONLY_THERE)
     void aTrySendWhoseWaitWasRefusedBeforeTheChannelsThreadRanItThrowsTheRefusalAndSendsNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             String poolThread = pool.submit(() -> Scheduler.describe(Thread.currentThread())).join();
             Object[] refused = new Object[1];
-            withItsThreadHeld(pool, () -> refused[0] = ofACoroutineInAnUpcall(() -> theirs.trySend("x")));
+            OfAPoolThread.held(pool, () -> refused[0] = ofACoroutineInAnUpcall(() -> theirs.trySend("x")));
             assertThat(refused[0]).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e).hasMessage(
                     "cannot suspend coroutine 'sender' at its trySend to channel 'theirs' of thread " + poolThread
                             + " to run coroutine 'other': the JDK cannot suspend it here because a native"

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,26 +32,9 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
         Channel.beforeParkAcross = null;
     }
 
-    /**
-     * What a coroutine 'sender' gets from {@code call}, whose park switches to the coroutine 'other', NEW, which
-     * gets no thread: the park is refused, and the sender runs on. 'other' runs afterwards.
-     */
+    /** What a coroutine 'sender' gets from {@code call}, whose park gets no thread ({@link OfAPoolThread}). */
     private static Object ofACoroutineWhoseParkGetsNoThread(Supplier<?> call) {
-        Coroutine.create("other", () -> { });
-        Object[] outcome = new Object[1];
-        ThreadEngine engine = (ThreadEngine) Scheduler.current().engine;
-        Coroutine.create("sender", () -> {
-            engine.refuseStarts = 1; // 'other', chosen by the park, gets no thread
-            try {
-                outcome[0] = call.get();
-            } catch (RuntimeException e) {
-                outcome[0] = e;
-            } finally {
-                engine.refuseStarts = 0;
-            }
-        }).switchTo();
-        Coroutine.yield(); // the other runs and ends
-        return outcome[0];
+        return OfAPoolThread.ofACoroutineWhoseParkGetsNoThread("sender", call);
     }
 
     /** Lets the channel's thread run each posted operation before its caller parks. */
@@ -62,26 +44,6 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
                 Thread.onSpinWait(); // the channel's thread runs the post meanwhile
             }
         };
-    }
-
-    /** Runs {@code body} with the one thread of {@code pool} held outside coro, so that what is posted to it waits. */
-    private static void withItsThreadHeld(CoroutinePool pool, Runnable body) throws InterruptedException {
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        pool.execute(() -> {
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        });
-        held.await();
-        try {
-            body.run();
-        } finally {
-            release.countDown();
-        }
     }
 
     /** The refusal of the park of 'sender' at {@code operation}, its target 'other' getting no thread. */
@@ -94,7 +56,7 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aTrySendThatTheChannelsThreadRanBeforeItsParkWasRefusedReturnsTrueItsValueDeliveredOnce() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             letItsThreadRunItFirst();
             Object outcome = ofACoroutineWhoseParkGetsNoThread(() -> theirs.trySend("x"));
             assertThat(outcome).isEqualTo(true);
@@ -106,7 +68,7 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aSendThatTheChannelsThreadRanBeforeItsParkWasRefusedReturnsItsValueDeliveredOnce() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             letItsThreadRunItFirst();
             Object outcome = ofACoroutineWhoseParkGetsNoThread(() -> {
                 theirs.send("x");
@@ -121,11 +83,7 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aTimedTryReceiveThatTheChannelsThreadRanBeforeItsParkWasRefusedReturnsTheValueTakenOnce() {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> {
-                Channel<String> ch = new Channel<String>("theirs", 4);
-                ch.send("x");
-                return ch;
-            }).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool, "x");
             letItsThreadRunItFirst();
             Object outcome = ofACoroutineWhoseParkGetsNoThread(() -> theirs.tryReceive(Duration.ofDays(1)));
             assertThat(outcome).isEqualTo(Optional.of("x"));
@@ -150,10 +108,10 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aTrySendWhoseParkWasRefusedBeforeTheChannelsThreadRanItThrowsTheRefusalAndSendsNothing() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             String poolThread = theirs.ownerName();
             Object[] refused = new Object[1];
-            withItsThreadHeld(pool, () -> refused[0] = ofACoroutineWhoseParkGetsNoThread(() -> theirs.trySend("x")));
+            OfAPoolThread.held(pool, () -> refused[0] = ofACoroutineWhoseParkGetsNoThread(() -> theirs.trySend("x")));
             assertThat(refused[0]).isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e)
                     .hasMessage(refusal("trySend to channel 'theirs' of thread " + poolThread)));
             assertThat(pool.submit(() -> theirs.tryReceive()).join()).as("nothing was sent").isEmpty();
@@ -163,9 +121,9 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aCloseWhoseParkWasRefusedReturnsAndTheChannelsThreadClosesTheChannel() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Channel<String> theirs = pool.submit(() -> new Channel<String>("theirs", 4)).join();
+            Channel<String> theirs = OfAPoolThread.channel(pool);
             Object[] outcome = new Object[1];
-            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineWhoseParkGetsNoThread(() -> {
+            OfAPoolThread.held(pool, () -> outcome[0] = ofACoroutineWhoseParkGetsNoThread(() -> {
                 theirs.close();
                 return "returned";
             }));
@@ -177,13 +135,9 @@ class AnOperationOnAnotherThreadsChannelWhoseParkGetsNoThreadTest {
     @Test
     void aSemaphoreReleaseWhoseParkWasRefusedReturnsAndThePermitGoesBack() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
-            Semaphore theirs = pool.submit(() -> {
-                Semaphore s = new Semaphore("theirs", 1);
-                s.acquire();
-                return s;
-            }).join();
+            Semaphore theirs = OfAPoolThread.semaphoreTaken(pool);
             Object[] outcome = new Object[1];
-            withItsThreadHeld(pool, () -> outcome[0] = ofACoroutineWhoseParkGetsNoThread(() -> {
+            OfAPoolThread.held(pool, () -> outcome[0] = ofACoroutineWhoseParkGetsNoThread(() -> {
                 theirs.release();
                 return "returned";
             }));
