@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Coroutine.State;
-import dev.coro.WhenCompleteOfAWaitedFutureTest.Hooked;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,11 +34,11 @@ class AnOperationOnAnotherThreadsChannelInTheWhenCompleteOfAnAwaitedFutureTest {
     }
 
     /**
-     * Coroutine 'awaiter' awaits a {@link Hooked} future whose {@code whenComplete} runs {@code call}; the future
+     * Coroutine 'awaiter' awaits a {@link HookedFuture} future whose {@code whenComplete} runs {@code call}; the future
      * is then completed. Returns what {@code call} threw (null if nothing), once the await got the value.
      */
     private static Throwable thrownInTheWhenComplete(Runnable call) {
-        Hooked<String> f = new Hooked<>();
+        HookedFuture<String> f = new HookedFuture<>();
         Throwable[] thrown = new Throwable[1];
         List<String> log = new ArrayList<>();
         f.action = () -> thrown[0] = catchThrowable(call::run);

@@ -7,8 +7,6 @@ import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,20 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 @Timeout(10)
 class WhenCompleteOfAWaitedFutureTest {
-
-    /** A future whose {@code whenComplete} registers the callback, then runs {@code action} the first time. */
-    static final class Hooked<T> extends CompletableFuture<T> {
-        Runnable action = () -> { };
-
-        @Override
-        public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> callback) {
-            CompletableFuture<T> r = super.whenComplete(callback);
-            Runnable a = action;
-            action = () -> { };
-            a.run();
-            return r;
-        }
-    }
 
     private static String named(Object f) {
         return f.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(f));
@@ -59,7 +43,7 @@ class WhenCompleteOfAWaitedFutureTest {
 
     @Test
     void aYieldInTheWhenCompleteOfAnAwaitedFutureThatCompletedItIsRefusedAndTheAwaitGetsTheValue() {
-        Hooked<String> f = new Hooked<>();
+        HookedFuture<String> f = new HookedFuture<>();
         List<String> log = new ArrayList<>();
         f.action = () -> {
             f.complete("done"); // its completion is posted: a yield that took it in now would wake nothing
@@ -79,8 +63,8 @@ class WhenCompleteOfAWaitedFutureTest {
 
     @Test
     void everySchedulingPointAndACloseInTheWhenCompleteOfAnAwaitedFutureIsRefusedNamingTheOperation() {
-        Hooked<String> f = new Hooked<>();
-        Hooked<String> g = new Hooked<>();
+        HookedFuture<String> f = new HookedFuture<>();
+        HookedFuture<String> g = new HookedFuture<>();
         List<String> log = new ArrayList<>();
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 0);
@@ -116,7 +100,7 @@ class WhenCompleteOfAWaitedFutureTest {
 
     @Test
     void aYieldInTheWhenCompleteOfAFutureASelectWaitsForIsRefusedAndAValueSentLaterFiresItsReceiveClause() {
-        Hooked<String> f = new Hooked<>();
+        HookedFuture<String> f = new HookedFuture<>();
         Channel<Integer> a = new Channel<>("a", 0);
         List<String> log = new ArrayList<>();
         f.action = () -> log.add(catchThrowable(Coroutine::yield).getMessage());
@@ -140,7 +124,7 @@ class WhenCompleteOfAWaitedFutureTest {
 
     @Test
     void aTrySendInTheWhenCompleteOfAFutureASelectWaitsForFindsNoReceiveClauseOfItQueuedYetAndNothingIsLost() {
-        Hooked<String> f = new Hooked<>();
+        HookedFuture<String> f = new HookedFuture<>();
         Channel<Integer> a = new Channel<>("a", 0);
         List<String> log = new ArrayList<>();
         f.action = () -> log.add("trySend " + a.trySend(5));

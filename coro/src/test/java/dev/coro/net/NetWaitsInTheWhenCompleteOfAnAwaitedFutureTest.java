@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine;
 import dev.coro.FreshThread;
+import dev.coro.HookedFuture;
 import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,8 +13,6 @@ import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,20 +29,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 @Timeout(20)
 class NetWaitsInTheWhenCompleteOfAnAwaitedFutureTest {
-
-    /** A future whose {@code whenComplete} registers the callback, then runs {@code action} the first time. */
-    static final class Hooked<T> extends CompletableFuture<T> {
-        Runnable action = () -> { };
-
-        @Override
-        public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> callback) {
-            CompletableFuture<T> r = super.whenComplete(callback);
-            Runnable a = action;
-            action = () -> { };
-            a.run();
-            return r;
-        }
-    }
 
     /** A call of the network API, which may throw a checked exception. */
     interface NetCall {
@@ -85,7 +70,7 @@ class NetWaitsInTheWhenCompleteOfAnAwaitedFutureTest {
             });
             try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
                 acceptor.join();
-                Hooked<String> f = new Hooked<>();
+                HookedFuture<String> f = new HookedFuture<>();
                 f.action = () -> {
                     refused.add(thrown(() -> c.read(ByteBuffer.allocate(4))));
                     refused.add(thrown(() -> c.input().read()));
