@@ -6,7 +6,6 @@ import dev.coro.Coroutine;
 import dev.coro.FreshThread;
 import dev.coro.HookedFuture;
 import dev.coro.LoopProbe;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -61,13 +60,7 @@ class NetWaitsInTheWhenCompleteOfAnAwaitedFutureTest {
              Pipe.SourceChannel source = Pipe.open().source()) {
             source.configureBlocking(false);
             TcpConnection[] accepted = new TcpConnection[1];
-            Coroutine acceptor = Coroutine.create("acceptor", () -> {
-                try {
-                    accepted[0] = listener.accept();
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-            });
+            Coroutine acceptor = NetWaitsWhereTheJdkCannotSuspendTest.acceptor(listener, accepted);
             try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
                 acceptor.join();
                 HookedFuture<String> f = new HookedFuture<>();
@@ -93,16 +86,7 @@ class NetWaitsInTheWhenCompleteOfAnAwaitedFutureTest {
                                 refusal("await OP_READ on " + source, f),
                                 refusal("connect to " + listener.localAddress(), f));
                 assertThat(log).containsExactly("I/O waits left: 0", "got done");
-                try (TcpConnection peer = accepted[0]) {
-                    peer.write(ByteBuffer.wrap(new byte[] {7}));
-                    ByteBuffer b = ByteBuffer.allocate(4);
-                    assertThat(c.read(b)).as("the connection reads on").isEqualTo(1);
-                    assertThat(b.get(0)).isEqualTo((byte) 7);
-                }
-                try (TcpConnection ofTheRefusedConnect = listener.accept()) {
-                    assertThat(ofTheRefusedConnect.read(ByteBuffer.allocate(1))).as("the refused connect's socket was closed")
-                            .isEqualTo(-1);
-                }
+                NetWaitsWhereTheJdkCannotSuspendTest.workOn(c, accepted[0], listener);
                 assertThat(LoopProbe.ioWaits()).isZero();
                 assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
             }

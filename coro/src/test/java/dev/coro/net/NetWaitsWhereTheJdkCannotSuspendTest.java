@@ -57,7 +57,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     }
 
     /** A coroutine that accepts one connection on {@code listener} into {@code accepted[0]}. */
-    private static Coroutine acceptor(TcpListener listener, TcpConnection[] accepted) {
+    static Coroutine acceptor(TcpListener listener, TcpConnection[] accepted) {
         return Coroutine.create("acceptor", () -> {
             try {
                 accepted[0] = listener.accept();
@@ -65,6 +65,23 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                 throw new AssertionError(e);
             }
         });
+    }
+
+    /**
+     * After the refused waits: {@code c} reads on what its {@code peer} (closed here) writes, and {@code listener}
+     * accepts the socket of the refused connect, closed.
+     */
+    static void workOn(TcpConnection c, TcpConnection peer, TcpListener listener) throws IOException {
+        try (peer) {
+            peer.write(ByteBuffer.wrap(new byte[] {7}));
+            ByteBuffer b = ByteBuffer.allocate(4);
+            assertThat(c.read(b)).as("the connection reads on").isEqualTo(1);
+            assertThat(b.get(0)).isEqualTo((byte) 7);
+        }
+        try (TcpConnection ofTheRefusedConnect = listener.accept()) {
+            assertThat(ofTheRefusedConnect.read(ByteBuffer.allocate(1))).as("the refused connect's socket was closed")
+                    .isEqualTo(-1);
+        }
     }
 
     @Test
@@ -99,16 +116,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                                 "cannot suspend coroutine 'reader' at its await OP_READ on " + source + WHY,
                                 "cannot suspend coroutine 'reader' at its connect to " + listener.localAddress() + WHY);
                 assertThat(log).containsExactly("I/O waits left: 0, Coroutine[reader, RUNNING]", "other ran");
-                try (TcpConnection peer = accepted[0]) {
-                    peer.write(ByteBuffer.wrap(new byte[] {7}));
-                    ByteBuffer b = ByteBuffer.allocate(4);
-                    assertThat(c.read(b)).as("the connection reads on").isEqualTo(1);
-                    assertThat(b.get(0)).isEqualTo((byte) 7);
-                }
-                try (TcpConnection ofTheRefusedConnect = listener.accept()) {
-                    assertThat(ofTheRefusedConnect.read(ByteBuffer.allocate(1))).as("the refused connect's socket was closed")
-                            .isEqualTo(-1);
-                }
+                workOn(c, accepted[0], listener);
             }
         }
     }
