@@ -1729,7 +1729,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             unlock();
         }
         if (v != null) {
-            Scheduler.markConnected();
+            Scheduler.markConnectedInPlace();
         }
         return v;
     }
@@ -1799,7 +1799,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         } finally {
             unlock();
         }
-        Scheduler.markConnected();
+        Scheduler.markConnectedInPlace();
         return true;
     }
 
@@ -1824,7 +1824,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             unlock();
         }
         if (v != null) {
-            Scheduler.markConnected();
+            Scheduler.markConnectedInPlace();
         }
         return v;
     }

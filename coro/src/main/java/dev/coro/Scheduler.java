@@ -280,6 +280,24 @@ final class Scheduler {
     }
 
     /**
+     * {@link #markConnected()} after an exchange made in place already (a value a shared channel of another
+     * thread took or gave under its lock), which must not be refused once it took effect: while the calling
+     * thread makes, waiting in its event loop, a dump another thread asked for ({@link #observeIdle}), where
+     * {@link #current()} refuses every call that needs a context, the scheduler it observes is marked, which
+     * needs none.
+     */
+    static void markConnectedInPlace() {
+        if (connectedOwnerId != Thread.currentThread().threadId()) {
+            Scheduler observing = CURRENT.get() == null ? OBSERVING_IDLE.get() : null;
+            if (observing != null && observing.observingIdle) {
+                observing.connected = true;
+            } else {
+                markConnected();
+            }
+        }
+    }
+
+    /**
      * Marks the calling thread's scheduler as having exchanged something with another thread
      * ({@link #connected}), creating it if needed; for the cache's thread, one comparison.
      */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.JmxDumpWhoseWaitTextCallsCoroTest.Calling;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -85,10 +86,30 @@ class AnOperationOnAnotherThreadsChannelInTheTextOfADumpTest {
     }
 
     @Test
+    void aTryReceiveOnASharedChannelHoldingAValueIsDoneInPlaceNeedingNoContext() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<String> theirs = OfAPoolThread.channel(pool, "x", "y");
+            assertThat(theirs.tryReceive()).contains("x"); // posted to its thread, which shares it
+            Coroutine.await(CompletableFuture.completedFuture("marked")); // as in the trySend's test above
+            Calling<String> f = new Calling<>();
+            List<Optional<String>> got = new ArrayList<>();
+            f.call = () -> got.add(theirs.tryReceive());
+            Object[] dumped = JmxDumpWhoseWaitTextCallsCoroTest.dumpWhileIdle(f, new CompletableFuture<>(), () -> { });
+            assertThat(f.thrown).isEmpty();
+            assertThat((String) dumped[0]).contains("waits to await a calling future");
+            assertThat(got).containsExactly(Optional.of("y"));
+            assertThat(pool.submit(() -> theirs.tryReceive()).join()).as("taken once").isEmpty();
+        }
+    }
+
+    @Test
     void aTrySendOnASharedChannelWithRoomIsDoneInPlaceNeedingNoContext() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(1)) {
             Channel<String> theirs = OfAPoolThread.channel(pool);
             assertThat(theirs.tryReceive()).isEmpty(); // posted to its thread, which shares it
+            // this thread, alive throughout, is marked as exchanging with others first: if the one-entry cache of
+            // such marks is free, it takes it, so the dumping thread never has it and must mark itself in full
+            Coroutine.await(CompletableFuture.completedFuture("marked"));
             Calling<String> f = new Calling<>();
             boolean[] sent = new boolean[1];
             f.call = () -> sent[0] = theirs.trySend("x");
