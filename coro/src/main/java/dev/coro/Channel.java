@@ -199,10 +199,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                had taken it, its wake-up on its way), or after it was woken, before it ran
      *                                again (a value already taken stays delivered: see the class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open, or it ends before completing the operation;
-     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md, unless a post of another
-     *                                thread that the park ran first completed the wait: then it returns what it did; or, on
+     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
      *                                the thread engine, no thread can be started for the context that would run instead, or
-     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md), unless a post of
+     *                                another thread that the park ran first completed the wait: then it returns what it did; in main, also if no thread can be started for the context chosen as a body
      *                                ends while it waits (its wait is cancelled; a value a receiver took before stays delivered,
      *                                as the message says); the message names the caller, the wait and why
      * @throws NullPointerException   if {@code value} is null
@@ -367,10 +367,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      *                                value instead and the failure comes at the next scheduling point: see the
      *                                class comment)
      * @throws IllegalStateException  if called from another thread when the channel's thread has ended leaving it open and no value in the buffer, or it ends before completing the operation;
-     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md, unless a post of another
-     *                                thread that the park ran first completed the wait: then it returns what it did; or, on
+     *                                if the caller cannot suspend to wait (the JDK refuses it here, docs/PINNING.md; or, on
      *                                the thread engine, no thread can be started for the context that would run instead, or
-     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md); in main, also if no thread can be started for the context chosen as a body
+     *                                its body waits for a class initializer this thread is running, docs/ENGINES.md), unless a post of
+     *                                another thread that the park ran first completed the wait: then it returns what it did; in main, also if no thread can be started for the context chosen as a body
      *                                ends while it waits (its wait is cancelled); the message names the caller, the wait and why
      */
     public T receive() {
@@ -1121,23 +1121,26 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * {@link #parkOn} after the park threw {@code t}, the clean-up marked: the clean-up
      * ({@link Context#finishCleanup}), after which {@code t} goes on; unless {@code w} keeps the value it
      * was handed ({@link #cancel}), and then {@code t} comes at the caller's next scheduling point. If
-     * {@code t} is the JDK's refusal to suspend the caller (docs/PINNING.md) and the wait was done first (the
+     * {@code t} is the refusal of the caller's park itself ({@link PinnedException#refusedTheCallersPark}: the JDK
+     * cannot suspend the caller, docs/PINNING.md; or, on the thread engine, the context it would run gets no
+     * thread or waits for a class initializer the caller runs, docs/ENGINES.md) and the wait was done first (the
      * park ran its thread's posts, and one completed it: a receiver of another thread took the value, a sender
      * handed one), the wait counts as completed and {@code t} is dropped: the operation did what it was asked,
-     * and must not throw a refusal as well, nor leave one for later.
+     * and must not throw a refusal as well, nor leave one for later. A target that could not run stays runnable,
+     * and a later scheduling point that chooses it is refused as clearly while it still cannot.
      *
      * @return whether {@code w} keeps what it did: its wait counts as completed
      */
     private boolean abandon(ChannelWaiter<T> w, Throwable t) {
         Context c = w.context;
-        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedToSuspendTheCaller(e);
+        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e);
         w.parkRefused = refused;
         c.finishCleanup();
         if (!shared && c.channelWaiter == null) {
             c.channelWaiter = w; // out of every queue: the context may use it again
         }
         if (refused && w.done) {
-            // done before the JDK refused the park (the park ran the thread's posts first, and one completed it):
+            // done before the park was refused (the park ran the thread's posts first, and one completed it):
             // the operation returns what it did, a value sent stays sent and one handed over is kept, and nothing
             // was refused, so the refusal is neither thrown nor kept for later
             return true;
@@ -2309,7 +2312,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * {@code w}'s wait ended without it: it leaves {@code queue}, or gives back the value it was
      * handed; on a closed channel it keeps that value instead (see {@link #giveBack}), and so too where
-     * the JDK refused its park after it was handed the value ({@link ChannelWaiter#parkRefused}).
+     * its park was refused after it was handed the value ({@link ChannelWaiter#parkRefused}).
      *
      * @return true if {@code w} keeps the value it was handed: its operation returns it
      */

@@ -41,7 +41,8 @@ class ChannelWaiter<T> extends PostedWait<ChannelWaiter<T>> implements Cleanup {
      */
     long timeout;
     /**
-     * Whether the JDK refused the park of its wait (docs/PINNING.md) and it is being cleaned up: if it was done
+     * Whether the park of its wait was refused ({@code PinnedException.refusedTheCallersPark}: by the JDK,
+     * docs/PINNING.md; on the thread engine, as the context it would run got no thread) and it is being cleaned up: if it was done
      * first (its park ran its thread's posts, and one completed it), it keeps what it did, a value it was handed
      * too, rather than give it back ({@code Channel.cancel}): its operation returns that instead of the refusal.
      */

@@ -83,7 +83,7 @@ public final class Select<R> {
     /** The clause that fired in the current run; null while none has. */
     private Clause<R> winner;
     /**
-     * While the clean-up of a run whose park the JDK refused runs ({@link #abandon}): a clause that won first
+     * While the clean-up of a run whose park was refused runs ({@link #abandon}; {@link PinnedException#refusedTheCallersPark}): a clause that won first
      * (the park ran its thread's posts, and one completed it) keeps what it did and fires, a value handed to it too.
      */
     private boolean parkRefused;
@@ -1035,15 +1035,17 @@ public final class Select<R> {
      * the clean-up ({@link Waiting#finish}), marked by the caller if no other is ({@link Context#finishCleanup}),
      * made now otherwise. A receive clause handed a value before its channel closed keeps it (see
      * {@link Channel#giveBack}): the clause stays the winner, the select fires it, and {@code t} comes
-     * at the next scheduling point. If {@code t} is the JDK's refusal to suspend the caller (docs/PINNING.md)
-     * and a clause won first (the park ran its thread's posts, and one completed it: a receiver of another thread
+     * at the next scheduling point. If {@code t} is the refusal of the caller's park itself
+     * ({@link PinnedException#refusedTheCallersPark}: the JDK cannot suspend the caller, docs/PINNING.md; or, on
+     * the thread engine, the context it would run gets no thread or waits for a class initializer the caller
+     * runs, docs/ENGINES.md) and a clause won first (the park ran its thread's posts, and one completed it: a receiver of another thread
      * took the value of an {@code onSend}), the clause keeps what it did and fires, and {@code t} is dropped: the
      * select did what it was asked, and must not throw a refusal as well, nor leave one for later.
      *
      * @return true if the winner keeps its value and fires
      */
     private boolean abandon(Context self, Throwable t) {
-        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedToSuspendTheCaller(e);
+        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e);
         parkRefused = refused;
         try {
             if (self.unfinishedCleanup == waiting) {
@@ -1069,7 +1071,7 @@ public final class Select<R> {
         /**
          * The clean-up of a park that ended without a clause firing, or with an exception after one
          * fired: every clause leaves its queue or its timer, and the winner, if any, stays the winner only
-         * if it keeps its value ({@link Clause#keeps}), or the JDK refused the park ({@link #parkRefused}). Changes nothing more if done again.
+         * if it keeps its value ({@link Clause#keeps}), or the park was refused ({@link #parkRefused}). Changes nothing more if done again.
          */
         @Override
         public void finish() {
