@@ -19,9 +19,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * throwing the refusal, as where the JDK refuses the park (docs/PINNING.md): the park runs the posts other threads
  * left for its thread first, and a receiver of another thread that takes the value of a {@code send}, a timed
  * {@code trySend} or a select's {@code onSend}, a sender that hands a {@code receive} or an {@code onReceive} its
- * value, a {@code release} that hands an {@code acquire} its permit, complete the wait: the operation returns that,
- * its timer cancelled, and no refusal comes later (each used to throw the refusal although it had taken effect:
- * a value sent went out, one handed over was given back). A wait that no post completed still throws the refusal,
+ * value, a {@code release} that hands an {@code acquire} (a timed {@code tryAcquire} too) its permit, complete the
+ * wait: the operation returns that, its timer cancelled, and no refusal comes later (each used to throw the
+ * refusal although it had taken effect: a value sent went out, one handed over was given back); a send whose wait
+ * a close of another thread ended throws that the channel closed, not the refusal. A wait that no post completed still throws the refusal,
  * leaving nothing behind; and the target, still getting no thread, is refused at the caller's next scheduling point.
  */
 @ExtendWith(FreshThread.class)
@@ -230,6 +231,45 @@ class AnOwnThreadWaitDoneBeforeItsParkGotNoThreadTest {
             assertThat(later).isEmpty();
             assertThat(ch.tryReceive()).as("nothing else in the channel").isEmpty();
             assertThat(pool.submit(() -> theirs.trySend("y")).join()).as("its receive clause left their channel").isFalse();
+        }
+    }
+
+    @Test
+    void aTimedTryAcquireHandedAPermitThatAnotherThreadReleasedAsItsParkGotNoThreadReturnsTrueAndLeavesNoTimer() {
+        Semaphore s = new Semaphore("s", 1);
+        s.acquire();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            List<CompletableFuture<Void>> released = new ArrayList<>();
+            List<Throwable> later = new ArrayList<>();
+            Object outcome = withPostsWaiting(List.of(() -> released.add(pool.submit(() -> {
+                s.release();
+                return null;
+            }))), () -> s.tryAcquire(Duration.ofHours(1)), later);
+            assertThat(outcome).isEqualTo(true);
+            released.get(0).join();
+            assertThat(later).isEmpty();
+            assertThat(s.availablePermits()).as("the permit is the caller's").isZero();
+            assertThat(Scheduler.current().loop.timerCount()).as("its timer cancelled").isZero();
+        }
+    }
+
+    @Test
+    void aSendEndedByACloseOfAnotherThreadAsItsParkGotNoThreadThrowsThatTheChannelClosedNotTheRefusal() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            List<CompletableFuture<Void>> closed = new ArrayList<>();
+            List<Throwable> later = new ArrayList<>();
+            Object outcome = withPostsWaiting(List.of(() -> closed.add(pool.submit(() -> {
+                ch.close();
+                return null;
+            }))), () -> {
+                ch.send("x");
+                return "sent";
+            }, later);
+            closed.get(0).join();
+            assertThat(outcome).isInstanceOfSatisfying(ChannelClosedException.class, e -> assertThat(e).hasMessage(
+                    "coroutine 'waiter' cannot send to channel 'ch' (closed): the channel was closed while it waited, and the value was not delivered"));
+            assertThat(later).isEmpty();
         }
     }
 
