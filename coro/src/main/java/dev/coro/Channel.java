@@ -1133,7 +1133,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private boolean abandon(ChannelWaiter<T> w, Throwable t) {
         Context c = w.context;
-        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e);
+        boolean refused = PinnedException.refusedTheCallersPark(t);
         w.parkRefused = refused;
         c.finishCleanup();
         if (!shared && c.channelWaiter == null) {
@@ -1657,9 +1657,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 self.throwAtNextPoint(t);
                 return r;
             }
-            if (!ranBeforeItsWaitWasRefused(r, t)) {
-                if (r.runsWhateverBecameOfItsCaller() && t instanceof IllegalStateException e
-                        && PinnedException.refusedTheCallersPark(e)) {
+            boolean refused = PinnedException.refusedTheCallersPark(t);
+            if (!refused || !ranBeforeItCouldBeWithdrawn(r)) {
+                if (refused && r.runsWhateverBecameOfItsCaller()) {
                     // a close or a kept send runs all the same once posted: the caller, who cannot wait for the
                     // answer (its wait interrupted by the check above), does not wait for it, as one being unwound
                     r.unawaited = true;
@@ -1882,17 +1882,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * On another thread: whether {@code t}, thrown by the park of {@code r}'s caller, is the refusal of that park
-     * ({@link PinnedException#refusedTheCallersPark}: the JDK cannot suspend the caller there, docs/PINNING.md; or,
-     * on the thread engine, the context it would run gets no thread) and {@code r} had run on this channel's thread before it could
-     * be withdrawn (or found that thread ended): then it is over, its outcome the caller's as if it had waited
-     * for it (a value sent stays sent, and the send says so), not refused while its value went out. Otherwise
-     * a close or a kept send is left to run, not waited for, and any other operation is withdrawn
-     * ({@link #keeps}) and the refusal thrown: nothing was done.
+     * On another thread, the park of {@code r}'s caller refused ({@link PinnedException#refusedTheCallersPark}: the
+     * JDK cannot suspend the caller there, docs/PINNING.md; or, on the thread engine, the context it would run gets
+     * no thread): whether {@code r} had run on this channel's thread before it could be withdrawn (or found that
+     * thread ended): then it is over, its outcome the caller's as if it had waited for it (a value sent stays sent,
+     * and the send says so), not refused while its value went out. Otherwise (it is withdrawn now) a close or a
+     * kept send is left to run, not waited for, and any other operation is withdrawn ({@link #keeps}) and the
+     * refusal thrown: nothing was done.
      */
-    private static boolean ranBeforeItsWaitWasRefused(RemoteOp<?> r, Throwable t) {
-        return t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e)
-                && !r.ticket.interrupt() && !r.ticket.isInterrupted();
+    private static boolean ranBeforeItCouldBeWithdrawn(RemoteOp<?> r) {
+        return !r.ticket.interrupt() && !r.ticket.isInterrupted();
     }
 
     /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */

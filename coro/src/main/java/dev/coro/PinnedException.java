@@ -62,24 +62,14 @@ final class PinnedException extends RuntimeException {
     }
 
     /**
-     * Whether {@code e}, thrown by a park of the calling context, is the refusal of that very park
-     * because the JDK cannot suspend the caller where it stands ({@link #pinned}): nothing moved, the
-     * caller runs on, and its wait was withdrawn. A failure delivered to it, or a target that could
-     * not run, is not.
+     * Whether {@code t}, thrown by a park of the calling context, is the refusal of that very park, whatever
+     * stopped it: the JDK cannot suspend the caller where it stands ({@link #pinned}), or, on the thread engine,
+     * the context it would run got no thread or waits for a class initializer the caller runs. Nothing moved, the
+     * caller runs on, and a wait it had started (on a channel, or an operation posted to another thread) is still
+     * to be withdrawn or, if it completed meanwhile, taken as done. A failure delivered to the caller while it
+     * waited is not.
      */
-    static boolean refusedToSuspendTheCaller(IllegalStateException e) {
-        return e.getCause() instanceof PinnedException p && p.callerPinned;
-    }
-
-    /**
-     * Whether {@code e}, thrown by a park of the calling context, is the refusal of that very park, whatever
-     * stopped it: the JDK cannot suspend the caller ({@link #refusedToSuspendTheCaller}), or, on the thread
-     * engine, the context it would run got no thread or waits for a class initializer the caller runs. Nothing
-     * moved, the caller runs on, and a wait it had started elsewhere (an operation posted to another thread) is
-     * still to be withdrawn or, if it completed meanwhile, taken as done. A failure delivered to the caller
-     * while it waited is not.
-     */
-    static boolean refusedTheCallersPark(IllegalStateException e) {
-        return e.getCause() instanceof PinnedException p && (p.callerPinned || p.refusedAPark);
+    static boolean refusedTheCallersPark(Throwable t) {
+        return t instanceof IllegalStateException && t.getCause() instanceof PinnedException p && (p.callerPinned || p.refusedAPark);
     }
 }

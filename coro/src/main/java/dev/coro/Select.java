@@ -733,7 +733,7 @@ public final class Select<R> {
         } else {
             claim.withdrawal.finish();
         }
-        if (claim.isDone() && t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e)) {
+        if (claim.isDone() && PinnedException.refusedTheCallersPark(t)) {
             return claim.winner; // won before the park was refused: done, so not refused
         }
         if (claim.isDone() && claim.winner instanceof SelectOp<?> op && !op.sender && !op.closed && op.value != null) {
@@ -1045,7 +1045,7 @@ public final class Select<R> {
      * @return true if the winner keeps its value and fires
      */
     private boolean abandon(Context self, Throwable t) {
-        boolean refused = t instanceof IllegalStateException e && PinnedException.refusedTheCallersPark(e);
+        boolean refused = PinnedException.refusedTheCallersPark(t);
         parkRefused = refused;
         try {
             if (self.unfinishedCleanup == waiting) {
