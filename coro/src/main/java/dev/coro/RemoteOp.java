@@ -132,7 +132,7 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         return ticket.sentItsValue();
     }
 
-    /** Completes the locked operation; its caller's thread is told. */
+    /** Completes the locked operation; its caller's thread is told ({@link #finishTicket}). */
     @Override
     void complete(boolean closed) {
         this.done = true;
@@ -140,6 +140,15 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
         if (sender && !closed) {
             ok = true;
         }
+        finishTicket();
+    }
+
+    /**
+     * Completes {@link #ticket}, locked by {@link #lockTicket}, once the operation's outcome is written: its
+     * caller's thread is told. A select's clause wins instead the run whose wait its clauses share
+     * ({@code Select.SelectOp}).
+     */
+    void finishTicket() {
         ticket.finish();
     }
 

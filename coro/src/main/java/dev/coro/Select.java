@@ -885,13 +885,9 @@ public final class Select<R> {
             super.ownerEnded();
         }
 
+        /** Wins the run's wait, locked by {@link #lockTicket}: the select fires this clause. */
         @Override
-        void complete(boolean closed) {
-            this.done = true;
-            this.closed = closed;
-            if (sender && !closed) {
-                ok = true;
-            }
+        void finishTicket() {
             claim.winner = this;
             claim.finish();
         }
