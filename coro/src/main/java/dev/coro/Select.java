@@ -797,6 +797,26 @@ public final class Select<R> {
             }
         }
 
+        /**
+         * {@code clause} (a channel clause's operation, or a timeout or completion clause) completed first, the
+         * wait locked by its caller: it wins, and the wait ends, so that the select fires it.
+         */
+        void wonBy(Object clause) {
+            winner = clause;
+            finish();
+        }
+
+        /**
+         * A clause with no operation of its own (a timeout, a completion), on the caller's thread: it wins
+         * the run if no clause has, waiting while another thread holds the wait (it may be completing a
+         * channel clause); nothing once the wait is over.
+         */
+        void winIfFirst(Clause<?> clause) {
+            if (lockSpinning()) {
+                wonBy(clause);
+            }
+        }
+
         /** The failure of a run whose wait ended because a channel's thread has ended. */
         IllegalStateException ended(Context self) {
             SelectOp<?> by = endedBy;
@@ -888,8 +908,7 @@ public final class Select<R> {
         /** Wins the run's wait, locked by {@link #lockTicket}: the select fires this clause. */
         @Override
         void finishTicket() {
-            claim.winner = this;
-            claim.finish();
+            claim.wonBy(this);
         }
 
         @Override
@@ -1509,11 +1528,8 @@ public final class Select<R> {
         @Override
         void expire() {
             Claim c = claim;
-            if (c != null) { // a run across threads: it wins if no clause has (another thread may be completing one)
-                if (c.lockSpinning()) {
-                    c.winner = this;
-                    c.finish();
-                }
+            if (c != null) { // a run across threads
+                c.winIfFirst(this);
                 return;
             }
             if (context.state() == Coroutine.State.PARKED) {
@@ -1632,10 +1648,9 @@ public final class Select<R> {
         @Override
         void completed() {
             Claim c = claim;
-            if (c != null) { // a run across threads: it wins if no clause has (another thread may be completing one)
-                if (registered && c.lockSpinning()) {
-                    c.winner = this;
-                    c.finish();
+            if (c != null) { // a run across threads
+                if (registered) {
+                    c.winIfFirst(this);
                 }
                 return;
             }
