@@ -1078,7 +1078,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * <p>From the timer's start on, whatever is thrown is caught here, and the clean-up is marked to be
      * done ({@link Context#unfinishedCleanup}) before its first call: near the stack's end that call
      * may overflow, and then the context finishes it at its next scheduling point or at its end. (The
-     * callers mark it the same way if the stack overflows between the queueing and the guard here.)
+     * callers mark it the same way if the stack overflows between the queueing and the guard here, each
+     * with the field writes written out in its own handler: a method that made them would be a call before
+     * the mark, as {@link Context#unfinishedCleanup} says.)
      *
      * @return whether the wait completed
      */

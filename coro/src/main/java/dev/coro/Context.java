@@ -102,10 +102,14 @@ final class Context extends Fiber {
      * The clean-up of a wait that its park left by a throw, when a stack overflow may have stopped it
      * before it was done (its waiter still queued, its timer still pending); null if none. Set by field
      * writes alone before the clean-up's first call, and cleared when it is done ({@link #cleanedUp}):
-     * near the stack's end any call may overflow. While it is set {@link #pendingThrow} is not null
-     * ({@link #CLEANUP_LEFT} if nothing else is kept there), so that the check every scheduling point
-     * makes already ({@link #throwKept}) finishes it there, before anything else of its thread can run
-     * and find the wait; the body's end, at the base of its stack, finishes it otherwise ({@link #withKept}).
+     * near the stack's end any call may overflow. So every place that marks one (each channel operation
+     * that parks, {@code Channel.parkOn}, the select's runs, the scheduler's parks, the I/O wait) writes the
+     * fields out in its own handler: a method that wrote them would be such a call, and an overflow as it is
+     * called would leave the wait unmarked, its waiter or timer behind for good. While it is set
+     * {@link #pendingThrow} is not null ({@link #CLEANUP_LEFT} if nothing else is kept there), so that the
+     * check every scheduling point makes already ({@link #throwKept}) finishes it there, before anything
+     * else of its thread can run and find the wait; the body's end, at the base of its stack, finishes it
+     * otherwise ({@link #withKept}).
      */
     Cleanup unfinishedCleanup;
     /**
