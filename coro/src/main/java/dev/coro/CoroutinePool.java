@@ -941,7 +941,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * A submitted body and its future (null for {@link #execute}); its own post to the thread it is handed to
      * ({@link Posted}), which then accepts it.
      */
-    private static final class Task implements Posted {
+    private static final class Task extends Posted.Linked {
         /** Its coroutine's name; null for the default one. */
         final String name;
         final Supplier<?> body;
@@ -956,8 +956,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         volatile Worker worker;
         /** Its coroutine while the body runs (set and cleared on its thread); null before and after. */
         volatile Context context;
-        /** The post below it in its thread's inbox. */
-        private Posted next;
         /** Whether a {@code cancel(true)} asked its thread to close its body ({@link Worker#requestClose}). */
         @SuppressWarnings("unused") // through CLOSE_ASKED
         private volatile boolean closeAsked;
@@ -982,16 +980,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             this.seq = seq;
             this.order = order;
             this.op = op;
-        }
-
-        @Override
-        public Posted nextPosted() {
-            return next;
-        }
-
-        @Override
-        public void nextPosted(Posted next) {
-            this.next = next;
         }
 
         /** On the thread it was handed to: it arrives there. */

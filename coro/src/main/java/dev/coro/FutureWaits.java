@@ -252,11 +252,10 @@ final class FutureWaits {
      * would keep each ended thread's scheduler, its coroutines and their stacks for as long as the
      * future lives. While the thread lives its scheduler holds them; once it has ended, nothing is left to wake.
      */
-    private static final class Completion implements BiConsumer<Object, Throwable>, Posted {
+    private static final class Completion extends Posted.Linked implements BiConsumer<Object, Throwable> {
         /** The thread's futures, held weakly: the same reference for all the thread's callbacks. */
         private final WeakReference<FutureWaits> waits;
         private final CompletableFuture<?> future;
-        private Posted nextPosted;
 
         Completion(FutureWaits waits, CompletableFuture<?> future) {
             this.waits = waits.weakly;
@@ -270,16 +269,6 @@ final class FutureWaits {
             if (w != null) {
                 w.loop.inbox.postAsNode(this); // refused: the thread has ended, nothing is left to wake
             }
-        }
-
-        @Override
-        public Posted nextPosted() {
-            return nextPosted;
-        }
-
-        @Override
-        public void nextPosted(Posted next) {
-            nextPosted = next;
         }
 
         /**

@@ -41,22 +41,11 @@ final class Inbox extends InboxFields {
     private long q1, q2, q3, q4, q5, q6, q7, q8;
 
     /** The node of a posted task that is not {@link Posted} itself. */
-    static final class Node implements Posted {
+    static final class Node extends Posted.Linked {
         final Runnable task;
-        private Posted next;
 
         Node(Runnable task) {
             this.task = task;
-        }
-
-        @Override
-        public Posted nextPosted() {
-            return next;
-        }
-
-        @Override
-        public void nextPosted(Posted next) {
-            this.next = next;
         }
 
         @Override

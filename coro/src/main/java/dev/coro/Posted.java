@@ -22,4 +22,23 @@ interface Posted {
      */
     default void postRefused() {
     }
+
+    /**
+     * A post that holds its link here: the base of one whose class extends nothing else (a task of a pool, a
+     * node of a plain task, a future's completion). One that extends another class (a wait, a weak reference)
+     * holds its link itself.
+     */
+    abstract class Linked implements Posted {
+        private Posted next;
+
+        @Override
+        public final Posted nextPosted() {
+            return next;
+        }
+
+        @Override
+        public final void nextPosted(Posted next) {
+            this.next = next;
+        }
+    }
 }
