@@ -130,15 +130,20 @@ import java.util.function.Supplier;
 public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
-     * How many pools the JVM has started, for their names ({@code coro-pool-N}) and their threads':
-     * a long, so that a program starting pools for months (one per batch of work) never wraps into a
-     * negative or repeated name. Set by tests as if the JVM had started that many.
+     * How many pools without a name of their own ({@link #start(int)}) the JVM has started, for their names
+     * ({@code coro-pool-N}) and their threads': a long, so that a program starting pools for months (one per
+     * batch of work) never wraps into a negative or repeated name. A pool given its name
+     * ({@link #start(String, int)}) takes no number. Set by tests as if the JVM had started that many.
      */
     static final AtomicLong POOLS = new AtomicLong();
     /** How many pools are open (started, not yet closed) in the JVM. */
     private static final AtomicInteger OPEN = new AtomicInteger();
 
     private final Worker[] workers;
+    /**
+     * The pool's name as its description and every message show it: {@code coro-pool-N}, or the name it was
+     * given made safe for one line ({@link SafeText#name}); its threads are named after the name as given.
+     */
     private final String name;
     private final CompletableFuture<Void> ended = new End(this);
     private final AtomicInteger running;
@@ -192,14 +197,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** Whether the pool counts in {@link #OPEN}: from its start until its last thread leaves its loop. */
     private final AtomicBoolean countedOpen = new AtomicBoolean(true);
 
-    private CoroutinePool(int threads) {
-        this.name = "coro-pool-" + POOLS.incrementAndGet();
+    /** A pool of {@code threads} threads named {@code given}{@code -i}; with {@code given} null, the next {@code coro-pool-N}. */
+    private CoroutinePool(String given, int threads) {
+        String threadPrefix = given != null ? given : "coro-pool-" + POOLS.incrementAndGet();
+        this.name = given != null ? SafeText.name(given) : threadPrefix;
         Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
         Thread startedBy = caller != null ? caller.owner : Thread.currentThread();
         try {
             this.workers = new Worker[threads];
             for (int i = 0; i < threads; i++) {
-                workers[i] = new Worker(this, name + "-" + i, startedBy);
+                workers[i] = new Worker(this, threadPrefix + "-" + i, startedBy);
             }
         } catch (OutOfMemoryError e) {
             // a count the JVM has no room for (an array that large, or that many threads to describe):
@@ -217,7 +224,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 // work for good, and the pool, which nobody can close, would count as open for good
                 abandon();
                 throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + ": its thread "
-                        + w.thread.getName() + " could not be started: " + e, e);
+                        + SafeText.name(w.thread.getName()) + " could not be started: " + e, e);
             }
         }
         for (Worker w : workers) {
@@ -227,7 +234,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 // a thread could not make its scheduler (no engine): end the others, refuse to start
                 abandon();
                 throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + ": its thread "
-                        + w.thread.getName() + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
+                        + SafeText.name(w.thread.getName()) + " could not start a scheduler: " + e.getCause().getMessage(), e.getCause());
             }
         }
     }
@@ -269,6 +276,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * Starts a pool of {@code threads} platform threads, each running a scheduler. They are daemons or
      * not, and of the priority, thread group and context class loader, as the calling thread; called from
      * a coroutine, as its owner thread, on both engines. They inherit none of its inheritable thread locals.
+     * The pool is named {@code coro-pool-N}, N counting such pools from 1, and its threads {@code coro-pool-N-0},
+     * {@code coro-pool-N-1} …; {@link #start(String, int)} gives it a name of the caller's.
      *
      * @param threads how many threads; typically the number of cores
      * @return the running pool
@@ -286,7 +295,34 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot start a coroutine pool of " + threads
                     + " threads: it needs at least 1");
         }
-        return new CoroutinePool(threads);
+        return new CoroutinePool(null, threads);
+    }
+
+    /**
+     * {@link #start(int)}, the pool named {@code name} instead of {@code coro-pool-N}: its threads are
+     * {@code name-0}, {@code name-1} … (as thread dumps, JFR and the JMX view show them), and its
+     * {@code toString()} ({@code CoroutinePool[name, 2 threads, running]}), its refusals, the report of its
+     * failures and a dump of a wait on it name it so ({@code name: a coroutine failed and nobody observed it: …}).
+     * The name is taken as it is, an empty one too, and takes no number from the {@code coro-pool-N} count; the
+     * threads get it as it is, the description and messages made safe for one line, as a coroutine's name is
+     * (a control character, a backslash or a quote escaped as in a Java literal, a name longer than 200 characters
+     * cut there, how many more there are said). Several pools may have one name, as threads may: nothing is
+     * registered under it, and each works as any pool does.
+     *
+     * @param name    the pool's name, and its threads' before their index
+     * @param threads how many threads; typically the number of cores
+     * @return the running pool
+     * @throws NullPointerException     if {@code name} is null (checked first)
+     * @throws IllegalArgumentException if {@code threads} is less than 1, naming the pool
+     * @throws IllegalStateException    as {@link #start(int)}'s, naming the pool and the thread
+     */
+    public static CoroutinePool start(String name, int threads) {
+        Objects.requireNonNull(name, "name");
+        if (threads < 1) {
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot start " + SafeText.name(name) + " of "
+                    + threads + " threads: it needs at least 1");
+        }
+        return new CoroutinePool(name, threads);
     }
 
     /**
