@@ -236,7 +236,7 @@ final class Context extends Fiber {
         }
     }
 
-    /** {@link #throwKept} at a scheduling point that attempts {@code operation} (null: the start of a {@link VirtualTime#run}). */
+    /** {@link #throwKept} at a scheduling point that attempts {@code operation} (null: the start of a {@link VirtualTime#run} or {@link VirtualTime#call}). */
     private void throwPending(Object operation) {
         if (unfinishedCleanup != null) {
             finishCleanup();
@@ -252,7 +252,7 @@ final class Context extends Fiber {
         }
         if (t == REGISTERING) {
             pendingThrow = t; // until whenComplete returns: every scheduling point in it is refused
-            throw scheduler.refusedWhileRegistering(this, operation == null ? "start VirtualTime.run" : Wait.describeOperation(operation));
+            throw scheduler.refusedWhileRegistering(this, operation == null ? "start " + scheduler.virtualMethod : Wait.describeOperation(operation));
         }
         if (t instanceof Error e) {
             throw e;

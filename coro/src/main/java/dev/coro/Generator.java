@@ -951,7 +951,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         checkNotClosing("emit");
         TimeoutScope t = here.timeouts;
         if (t != null && t.openedBy == this || s.virtualOpenedBy == this) {
-            throw insideItsOwnScope(here, t);
+            throw insideItsOwnScope(here, t, s.virtualMethod);
         }
         if (!resumedUnderSignal && here.hasSignalPending() && !here.signalHeldBack) {
             throw consumersSignal(here, t);
@@ -1001,9 +1001,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     /**
      * The refusal of an emit inside a {@code withTimeout} ({@code t}, if its body opened it) or a
-     * {@link VirtualTime#run} that its own body opened.
+     * {@link VirtualTime#run} (or {@link VirtualTime#call}: {@code method} names which) that its own body opened.
      */
-    private IllegalStateException insideItsOwnScope(Context here, TimeoutScope t) {
+    private IllegalStateException insideItsOwnScope(Context here, TimeoutScope t, String method) {
         if (t != null && t.openedBy == this) {
             // its timer would run on while the consumer holds the body suspended, and interrupt the consumer
             return new IllegalStateException(here.describe() + " cannot emit from " + describe()
@@ -1013,8 +1013,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
         // the run would stay open while the consumer goes on, on its virtual clock
         return new IllegalStateException(here.describe() + " cannot emit from " + describe()
-                + " (RUNNING): it is inside a VirtualTime.run that its own body opened; a body cannot suspend"
-                + " inside its own VirtualTime.run (its consumer would run on the virtual clock): emit after it returns");
+                + " (RUNNING): it is inside a " + method + " that its own body opened; a body cannot suspend"
+                + " inside its own " + method + " (its consumer would run on the virtual clock): emit after it returns");
     }
 
     /** The exception of an emit whose suspension the JDK refused; the body keeps running. */

@@ -91,6 +91,12 @@ final class Scheduler {
      */
     Generator<?> virtualOpenedBy;
     /**
+     * How messages name the method that opened the thread's virtual-time run, while one is open (and its
+     * last one after it): {@code VirtualTime.run} or {@code VirtualTime.call}, the one the caller wrote.
+     * Read only to make a message.
+     */
+    String virtualMethod = VirtualTime.RUN;
+    /**
      * How many coroutines this thread created, for default names and {@link Context}'s number: a long,
      * since a thread that runs for days may create more than an int counts (wrapping to 0 would make a
      * coroutine main). Set by tests as if the thread had created that many.
@@ -1222,10 +1228,10 @@ final class Scheduler {
     }
 
     /**
-     * The refusal of {@link VirtualTime#run} to {@code self}: a coroutine (only main may start it), or
-     * main of a thread with live coroutines.
+     * The refusal of {@link VirtualTime#run} (or of {@link VirtualTime#call}, as {@code method} names the
+     * one called) to {@code self}: a coroutine (only main may start it), or main of a thread with live coroutines.
      */
-    private IllegalStateException cannotRunVirtual(Context self) {
+    private IllegalStateException cannotRunVirtual(Context self, String method) {
         String why;
         if (self != main) {
             why = "it is a coroutine of thread " + describe(owner) + "; only main may start it, on a thread with no live coroutine";
@@ -1236,7 +1242,7 @@ final class Scheduler {
                     + " a thread of its own (an earlier task of a pool's thread, or a test that failed, leaves on its thread"
                     + " the coroutines it did not close)";
         }
-        return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot start VirtualTime.run: "
+        return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot start " + method + ": "
                 + why);
     }
 
@@ -1260,21 +1266,26 @@ final class Scheduler {
         return b.toString();
     }
 
-    /** {@link VirtualTime#run}: runs {@code body} as main on a virtual clock, its random restarted from {@code seed}, then until every coroutine has ended. */
-    void runVirtual(Runnable body, long seed) {
+    /**
+     * {@link VirtualTime#run} and {@link VirtualTime#call}, whose messages name it as {@code method}
+     * ({@link VirtualTime#RUN} or {@link VirtualTime#CALL}): runs {@code body} as main on a virtual clock,
+     * its random restarted from {@code seed}, then until every coroutine has ended.
+     */
+    void runVirtual(String method, Runnable body, long seed) {
         Context self = currentContext();
         // main's run inside a run is refused as such, not for the outer run's live coroutines (which every run but
         // the simplest has): closing them, as that refusal advises, would not let it start
         if (self != main || runList.size() > 1 && !loop.isVirtual()) {
-            throw cannotRunVirtual(self);
+            throw cannotRunVirtual(self, method);
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             int timers = loop.timerCount();
             throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
-                    + " cannot start VirtualTime.run: " + (loop.isVirtual() ? "it already runs on a virtual clock"
+                    + " cannot start " + method + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
                     + " (a withTimeout around this call)"));
         }
+        virtualMethod = method; // before throwKept: a refusal there names the start of this run
         self.throwKept(); // a failure kept for main's next scheduling point belongs to what main did before: thrown here, not inside the run
         loop.startVirtual();
         virtualOpenedBy = self.innermostGenerator;
@@ -1355,7 +1366,7 @@ final class Scheduler {
         try {
             while (runList.size() > 1) {
                 if (!loop.hasPending() && !othersMayWake() && runList.previousRunnable(current - 1, runList.size() - 1) == null) {
-                    throw deadlock("VirtualTime.run cannot return: every coroutine left on thread " + describe(owner)
+                    throw deadlock(virtualMethod + " cannot return: every coroutine left on thread " + describe(owner)
                             + " is parked and no timer is pending, so nothing could ever wake them", null, null);
                 }
                 yieldToPrevious();
@@ -1442,7 +1453,7 @@ final class Scheduler {
                         : n + " of the run's " + m + " other failures " + (n == 1 ? "holds" : "hold"))
                         + " already (as a cause or a suppressed exception), so that suppressed there "
                         + (n == 1 ? "it" : "they") + " would make a cycle; " + (n == 1 ? "it is" : "they are");
-        CoroutineException report = new CoroutineException("VirtualTime.run in " + self.describe() + " (state "
+        CoroutineException report = new CoroutineException(virtualMethod + " in " + self.describe() + " (state "
                 + self.state() + ") of thread " + describe(owner) + ": its body threw " + SafeText.of(cause)
                 + ", " + why + " suppressed in this report instead", cause);
         left.forEach(report::addSuppressed);
@@ -1711,7 +1722,7 @@ final class Scheduler {
      * for the coroutines to end ({@link #awaitCoroutines}) is no yield of the program's, but that wait.
      */
     private static String yieldOf(Context from) {
-        return from.isMain() && from.scheduler.mainAwaits ? "VirtualTime.run (waiting for the coroutines to end)" : "yield";
+        return from.isMain() && from.scheduler.mainAwaits ? from.scheduler.virtualMethod + " (waiting for the coroutines to end)" : "yield";
     }
 
     /** {@link #refusedSwitch} of a park of {@code from}, whose target {@link #run} kept. */

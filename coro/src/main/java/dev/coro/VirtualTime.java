@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Runs code on a virtual clock: whenever every context of the thread is parked and the earliest
@@ -19,6 +20,8 @@ import java.util.Objects;
  *
  * <h2>The rules, one per line</h2>
  * <ul>
+ *   <li>{@link #call} is {@link #run} that returns the body's value once the run is over: every rule here
+ *       holds for it alike, its messages naming it {@code VirtualTime.call}.</li>
  *   <li>The clock ({@link Coroutine#nanoTime()}) starts at 0 and moves only when the thread would
  *       otherwise wait for a timer: a park with nothing else to run, the end of a body with every
  *       other context parked, or a {@code yield()} with nothing else to run (so that a loop that yields
@@ -61,6 +64,11 @@ import java.util.Objects;
  */
 public final class VirtualTime {
 
+    /** How messages name {@link #run}: the method that opened the run. */
+    static final String RUN = "VirtualTime.run";
+    /** How messages name {@link #call}. */
+    static final String CALL = "VirtualTime.call";
+
     private VirtualTime() {
     }
 
@@ -80,7 +88,7 @@ public final class VirtualTime {
      */
     public static void run(Runnable body) {
         Objects.requireNonNull(body, "body");
-        Scheduler.current().runVirtual(body, Scheduler.SEED);
+        Scheduler.current().runVirtual(RUN, body, Scheduler.SEED);
     }
 
     /**
@@ -102,6 +110,86 @@ public final class VirtualTime {
      */
     public static void run(long seed, Runnable body) {
         Objects.requireNonNull(body, "body");
-        Scheduler.current().runVirtual(body, seed);
+        Scheduler.current().runVirtual(RUN, body, seed);
+    }
+
+    /**
+     * {@link #run(Runnable)} that returns the value of {@code body}: runs it as main of the calling thread on a
+     * virtual clock starting at 0, waits (in virtual time) until every coroutine created inside has ended, then
+     * returns what the body returned. The same rules as {@code run}, the same refusals and failures: a body that
+     * throws, or coroutines left that nothing could ever wake, make it throw as {@code run} does, the value lost.
+     * Its messages name it {@code VirtualTime.call} where {@code run}'s name {@code VirtualTime.run}
+     * ({@code main context 'main' (state RUNNING) of thread 'main' (#1) cannot start VirtualTime.call: it already
+     * runs on a virtual clock}).
+     *
+     * <pre>{@code
+     * long t = VirtualTime.call(() -> {
+     *     Coroutine.create(() -> Coroutine.sleep(Duration.ofHours(1)));
+     *     Coroutine.sleep(Duration.ofMinutes(1));
+     *     return Coroutine.nanoTime();
+     * });                                 // 60000000000, returned once the sleeper of an hour has ended
+     * }</pre>
+     *
+     * @param body the code to run, giving the value
+     * @param <T>  the value's type
+     * @return what {@code body} returned (null too), once every coroutine created inside has ended
+     * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
+     *                               runs on a virtual clock, or has a timer pending
+     * @throws DeadlockException     if coroutines are left that nothing could ever wake
+     * @throws CoroutineException    if a coroutine created inside fails and its failure reaches main while {@code call}
+     *                               waits for the rest (or from a call of the body that does not catch it), the rest
+     *                               closed first; or a failure kept for main's next scheduling point from before the
+     *                               run, before the body starts
+     * @throws NullPointerException  if {@code body} is null
+     */
+    public static <T> T call(Supplier<? extends T> body) {
+        Objects.requireNonNull(body, "body");
+        return runForValue(Scheduler.SEED, body);
+    }
+
+    /**
+     * {@link #call(Supplier)} with the scheduler's random restarted from {@code seed} instead of
+     * {@code -Dcoro.seed}, as {@link #run(long, Runnable)}: one replication of a simulation that returns its
+     * outcome, reproducible from its seed.
+     *
+     * @param seed the seed of the run's random
+     * @param body the code to run, giving the value
+     * @param <T>  the value's type
+     * @return what {@code body} returned (null too), once every coroutine created inside has ended
+     * @throws IllegalStateException if the calling thread has a live coroutine, is a coroutine, already
+     *                               runs on a virtual clock, or has a timer pending
+     * @throws DeadlockException     if coroutines are left that nothing could ever wake
+     * @throws CoroutineException    if a coroutine created inside fails and its failure reaches main while {@code call}
+     *                               waits for the rest (or from a call of the body that does not catch it), the rest
+     *                               closed first; or a failure kept for main's next scheduling point from before the
+     *                               run, before the body starts
+     * @throws NullPointerException  if {@code body} is null
+     */
+    public static <T> T call(long seed, Supplier<? extends T> body) {
+        Objects.requireNonNull(body, "body");
+        return runForValue(seed, body);
+    }
+
+    /**
+     * The run of {@link #call}: {@code run}'s own ({@link Scheduler#runVirtual}), the body's value kept as it
+     * returns and handed back once the run has returned.
+     */
+    private static <T> T runForValue(long seed, Supplier<? extends T> body) {
+        Value<T> value = new Value<>();
+        Scheduler.current().runVirtual(CALL, () -> value.set(body.get()), seed);
+        return value.get();
+    }
+
+    /** The value of a {@link #call}'s body, kept from its return to the run's. */
+    private static final class Value<T> {
+        private T value;
+
+        void set(T v) {
+            value = v;
+        }
+
+        T get() {
+            return value;
+        }
     }
 }

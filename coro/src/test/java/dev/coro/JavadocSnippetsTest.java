@@ -143,6 +143,18 @@ class JavadocSnippetsTest {
         assertThat(printed).isEqualTo("t = 60000000000\nan hour later\n");
     }
 
+    @Test
+    void theVirtualTimeCallSnippetReturnsAMinuteInNanosecondsOnceTheSleeperOfAnHourHasEnded() {
+        // JAVADOC:begin
+        long t = VirtualTime.call(() -> {
+            Coroutine.create(() -> Coroutine.sleep(Duration.ofHours(1)));
+            Coroutine.sleep(Duration.ofMinutes(1));
+            return Coroutine.nanoTime();
+        });                                 // 60000000000, returned once the sleeper of an hour has ended
+        // JAVADOC:end
+        assertThat(t).isEqualTo(60_000_000_000L);
+    }
+
     // ---- Generator ---------------------------------------------------------------------------
 
     /** The snippet's value is dropped, and its generator is local to it: it is compiled, and runs without failing. */
