@@ -145,6 +145,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * given made safe for one line ({@link SafeText#name}); its threads are named after the name as given.
      */
     private final String name;
+    /** The pool's name as {@link #name()} gives it: {@code coro-pool-N}, or the name it was given, as it is. */
+    private final String given;
     private final CompletableFuture<Void> ended = new End(this);
     private final AtomicInteger running;
     /** While closing: how many workers have no coroutine left (none gets one again once closing). */
@@ -200,6 +202,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** A pool of {@code threads} threads named {@code given}{@code -i}; with {@code given} null, the next {@code coro-pool-N}. */
     private CoroutinePool(String given, int threads) {
         String threadPrefix = given != null ? given : "coro-pool-" + POOLS.incrementAndGet();
+        this.given = threadPrefix;
         this.name = given != null ? SafeText.name(given) : threadPrefix;
         Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
         Thread startedBy = caller != null ? caller.owner : Thread.currentThread();
@@ -306,8 +309,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * The name is taken as it is, an empty one too, and takes no number from the {@code coro-pool-N} count; the
      * threads get it as it is, the description and messages made safe for one line, as a coroutine's name is
      * (a control character, a backslash or a quote escaped as in a Java literal, a name longer than 200 characters
-     * cut there, how many more there are said). Several pools may have one name, as threads may: nothing is
-     * registered under it, and each works as any pool does.
+     * cut there, how many more there are said); {@link #name()} gives it back as it is. Several pools may have one
+     * name, as threads may: nothing is registered under it, and each works as any pool does.
      *
      * @param name    the pool's name, and its threads' before their index
      * @param threads how many threads; typically the number of cores
@@ -671,6 +674,18 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     public int threads() {
         return workers.length;
+    }
+
+    /**
+     * The pool's name: the one given to {@link #start(String, int)}, as it is (an empty one too, a line break
+     * or a quote not escaped, a long one not cut, as its threads' names begin with it), or {@code coro-pool-N}
+     * for a pool {@link #start(int)} started. Messages and {@link #toString()} show it made safe for one line.
+     * Safe to call from any thread, before and after {@link #close()}.
+     *
+     * @return the name of the pool, the prefix of its threads' names ({@code name-0}, {@code name-1} …)
+     */
+    public String name() {
+        return given;
     }
 
     /**
