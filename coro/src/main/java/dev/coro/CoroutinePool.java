@@ -317,7 +317,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @return the running pool
      * @throws NullPointerException     if {@code name} is null (checked first)
      * @throws IllegalArgumentException if {@code threads} is less than 1, naming the pool
-     * @throws IllegalStateException    as {@link #start(int)}'s, naming the pool and the thread
+     * @throws IllegalStateException    as {@link #start(int)}'s, naming the pool: with the count, if the threads
+     *                                  cannot be made (a count the JVM has no memory for, such as
+     *                                  {@code Integer.MAX_VALUE}); with the thread, if one cannot be started or
+     *                                  cannot start a scheduler
      */
     public static CoroutinePool start(String name, int threads) {
         Objects.requireNonNull(name, "name");

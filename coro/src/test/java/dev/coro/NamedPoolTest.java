@@ -138,6 +138,45 @@ class NamedPoolTest {
         assertThat(CoroutinePool.openPools()).isZero();
     }
 
+    /** A count of threads the JVM has no room for is refused as {@code start(n)} refuses it, naming the pool and the count. */
+    @Test
+    void aNamedPoolOfMoreThreadsThanTheJvmHasRoomForIsRefusedNamingThePoolAndTheCountAndStartsNothing() {
+        List<Throwable> refused = new ArrayList<>();
+        Coroutine.create("starter", () -> refused.add(catchThrowable(() -> CoroutinePool.start("in\ngest", Integer.MAX_VALUE))))
+                .switchTo();
+        Throwable e = refused.get(0);
+        assertThat(e).isExactlyInstanceOf(IllegalStateException.class).hasCauseExactlyInstanceOf(OutOfMemoryError.class)
+                .hasMessage("coroutine 'starter' cannot start in\\ngest of 2147483647 threads: the JVM has no memory left to make"
+                        + " them: " + e.getCause());
+        assertThat(CoroutinePool.openPools()).isZero();
+        assertThat(Thread.getAllStackTraces().keySet()).as("no thread of it started").noneMatch(t -> t.getName().startsWith("in\ngest-"));
+    }
+
+    /** A thread the JVM cannot start is refused as {@code start(n)} refuses it, naming the pool and the thread, both escaped. */
+    @Test
+    void aNamedPoolWhoseThreadCannotBeStartedIsRefusedNamingThePoolAndTheThreadAndEndsTheOneItStarted() throws InterruptedException {
+        List<Thread> started = new ArrayList<>();
+        CoroutinePool.starter = t -> {
+            if (!started.isEmpty()) {
+                throw new OutOfMemoryError("unable to create native thread: refused for a test");
+            }
+            t.start();
+            started.add(t);
+        };
+        Throwable e;
+        try {
+            e = OtherThread.thrownOn("starter", () -> CoroutinePool.start("in\ngest", 2));
+        } finally {
+            CoroutinePool.starter = Thread::start;
+        }
+        assertThat(e).isExactlyInstanceOf(IllegalStateException.class).hasCauseExactlyInstanceOf(OutOfMemoryError.class)
+                .hasMessageMatching("thread 'starter' \\(#\\d+\\) cannot start in\\\\ngest: its thread in\\\\ngest-1 could not be"
+                        + " started: java.lang.OutOfMemoryError: unable to create native thread: refused for a test");
+        assertThat(started).extracting(Thread::getName).containsExactly("in\ngest-0");
+        started.get(0).join();
+        assertThat(CoroutinePool.openPools()).as("the pool that failed to start is not open").isZero();
+    }
+
     @Test
     void aNameThatSpansLinesOrHoldsAQuoteIsShownEscapedAndItsThreadsTakeItAsItIs() {
         CoroutinePool pool = CoroutinePool.start("in\ngest's", 1);
