@@ -634,6 +634,19 @@ class ThreadEngineTest {
 
     @Test
     @Timeout(20)
+    void mainWaitingForTheCoroutinesOfAVirtualTimeCallWhenTheContextChosenCannotRunEndsTheCallWithTheRefusalNamingCall() {
+        List<String> ran = new ArrayList<>();
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> VirtualTime.call(() -> {
+            Coroutine.create("waiting", () -> ran.add("waiting"));
+            Coroutine.create("ending", () -> ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1);
+            return "lost";
+        }));
+        assertThat(e).hasMessage(refusedAt("VirtualTime.call (waiting for the coroutines to end)", "main's wait is cancelled"));
+        assertThat(ran).isEmpty();
+    }
+
+    @Test
+    @Timeout(20)
     void aCoroutineThatCannotGetAThreadStaysNewAndRunnableEachCallThatChoosesItRefusingUntilOneStartsItOrItIsClosed() {
         List<String> ran = new ArrayList<>();
         Channel<String> ch = new Channel<>("ch", 0);
@@ -670,6 +683,21 @@ class ThreadEngineTest {
                 + " (java.util.concurrent.RejectedExecutionException: refused for a test); it keeps running (state RUNNING)");
         assertThat(ran).isEmpty();
         assertThat(Coroutine.dump()).contains(": 1 context,");
+    }
+
+    @Test
+    @Timeout(20)
+    void aVirtualTimeCallWhoseWaitForTheCoroutinesCannotStartOnesThreadEndsWithTheRefusalNamingThatWaitNotAYield() {
+        List<String> ran = new ArrayList<>();
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> VirtualTime.call(() -> {
+            Coroutine.create("waiting", () -> ran.add("waiting"));
+            ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
+            return "lost";
+        }));
+        assertThat(e).hasMessage("cannot suspend main context 'main' at its VirtualTime.call (waiting for the coroutines to end) to run"
+                + " coroutine 'waiting': no virtual thread could be started for coroutine 'waiting'"
+                + " (java.util.concurrent.RejectedExecutionException: refused for a test); it keeps running (state RUNNING)");
+        assertThat(ran).isEmpty();
     }
 
     @Test
