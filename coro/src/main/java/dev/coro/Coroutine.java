@@ -347,7 +347,7 @@ public final class Coroutine implements AutoCloseable {
 
     /**
      * The clock of the calling thread's scheduler: {@link System#nanoTime()} normally, the virtual
-     * clock (starting at 0) inside {@link VirtualTime#run}.
+     * clock (starting at 0) inside {@link VirtualTime#run} or {@link VirtualTime#call}.
      *
      * @return the current time in nanoseconds, only meaningful as a difference
      */

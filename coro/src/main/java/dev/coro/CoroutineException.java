@@ -14,7 +14,7 @@ package dev.coro;
  * ran it ({@code hasNext()}, {@code next()}, {@code send}, {@code close()}), the message naming the
  * generator ({@code generator 'lines' failed: …}). Two reports of the library are this exception too,
  * its cause a failure nobody caught: {@link CoroutinePool#close()} throws one for the first failure of
- * the pool that nobody observed, and {@link VirtualTime#run} hands one to the thread's uncaught-exception
+ * the pool that nobody observed, and {@link VirtualTime#run} (or {@link VirtualTime#call}) hands one to the thread's uncaught-exception
  * handler for the failures that its body's exception could not carry.
  *
  * <p>What the body left beside its own failure at its end (a failure a wait of it kept for its next

@@ -36,7 +36,7 @@ import java.util.stream.StreamSupport;
  *   <li>The body may {@link Coroutine#sleep sleep} and use {@link Coroutine#withTimeout} between its
  *       emits, but not emit inside a {@code withTimeout} it opened itself: that {@code emit} throws
  *       {@link IllegalStateException}, since the timer would run on while the body is suspended and
- *       interrupt its consumer instead. Nor inside a {@link VirtualTime#run} it opened: its consumer
+ *       interrupt its consumer instead. Nor inside a {@link VirtualTime#run} (or {@link VirtualTime#call}) it opened: its consumer
  *       would go on on the virtual clock.</li>
  *   <li>{@link Emitter#emit} returns what the consumer sent with {@link TwoWay#send}; null after
  *       {@code hasNext()}/{@code next()}, and always null in a one-way generator.</li>
@@ -138,7 +138,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
          *                               threads), if called inside
          *                               a {@link Coroutine#withTimeout} that the body itself opened (its
          *                               timer would run on against the consumer while the body is
-         *                               suspended) or a {@link VirtualTime#run} that it opened (its consumer
+         *                               suspended) or a {@link VirtualTime#run} or {@link VirtualTime#call} that it opened (its consumer
          *                               would run on the virtual clock), or if the JDK cannot suspend it here
          *                               (the message says which)
          */

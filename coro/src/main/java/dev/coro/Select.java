@@ -32,8 +32,9 @@ import java.util.function.Supplier;
  *       parked sender, a send finds a parked receiver or room in the buffer, a timeout is zero.</li>
  *   <li>{@link #select()} is biased: the first ready clause in the order given fires.
  *       {@link #selectUnbiased()} picks one of the ready clauses at random from the scheduler's seeded
- *       random (the seed is {@code -Dcoro.seed=N}, 0 by default, and every {@link VirtualTime#run}
- *       starts from it, or from the seed given to {@link VirtualTime#run(long, Runnable)}), so a run is
+ *       random (the seed is {@code -Dcoro.seed=N}, 0 by default, and every {@link VirtualTime#run} or
+ *       {@link VirtualTime#call} starts from it, or from the seed given to {@link VirtualTime#run(long, Runnable)}
+ *       or {@link VirtualTime#call(long, java.util.function.Supplier)}), so a run is
  *       reproducible.</li>
  *   <li>If none is ready, {@link #onDefault} fires if given; otherwise the caller parks on every
  *       clause at once, and the first that completes fires: its channel hands the value over (or
