@@ -1331,6 +1331,18 @@ final class Scheduler {
     }
 
     /**
+     * {@link VirtualTime#call}: {@link #runVirtual} of {@code body}, its value kept as it returns and handed back
+     * once the run has returned. The body is run by a lambda of this class, so that main's frames inside the run
+     * ({@link StackTraces}) show {@code VirtualTime.call} as they show {@code VirtualTime.run}, and none of the
+     * library's machinery.
+     */
+    <T> T callVirtual(Supplier<? extends T> body, long seed) {
+        List<T> value = new ArrayList<>(1);
+        runVirtual(VirtualTime.CALL, () -> value.add(body.get()), seed);
+        return value.get(0);
+    }
+
+    /**
      * Hands {@code report}, the failures of a virtual-time run that the exception it throws cannot carry
      * ({@link #suppressOthers}), to the thread's uncaught-exception handler, once the run is over: its clock
      * stopped and every coroutine of it ended, so that what the handler does with the library (a dump, a

@@ -144,7 +144,7 @@ public final class VirtualTime {
      */
     public static <T> T call(Supplier<? extends T> body) {
         Objects.requireNonNull(body, "body");
-        return runForValue(Scheduler.SEED, body);
+        return Scheduler.current().callVirtual(body, Scheduler.SEED);
     }
 
     /**
@@ -167,29 +167,6 @@ public final class VirtualTime {
      */
     public static <T> T call(long seed, Supplier<? extends T> body) {
         Objects.requireNonNull(body, "body");
-        return runForValue(seed, body);
-    }
-
-    /**
-     * The run of {@link #call}: {@code run}'s own ({@link Scheduler#runVirtual}), the body's value kept as it
-     * returns and handed back once the run has returned.
-     */
-    private static <T> T runForValue(long seed, Supplier<? extends T> body) {
-        Value<T> value = new Value<>();
-        Scheduler.current().runVirtual(CALL, () -> value.set(body.get()), seed);
-        return value.get();
-    }
-
-    /** The value of a {@link #call}'s body, kept from its return to the run's. */
-    private static final class Value<T> {
-        private T value;
-
-        void set(T v) {
-            value = v;
-        }
-
-        T get() {
-            return value;
-        }
+        return Scheduler.current().callVirtual(body, seed);
     }
 }
