@@ -153,6 +153,7 @@ class JavadocSnippetsTest {
         });                                 // 60000000000, returned once the sleeper of an hour has ended
         // JAVADOC:end
         assertThat(t).isEqualTo(60_000_000_000L);
+        assertThat(Coroutine.dump()).as("the sleeper of an hour has ended").contains(": 1 context, current index 0\n");
     }
 
     // ---- Generator ---------------------------------------------------------------------------
