@@ -101,6 +101,14 @@ class VirtualTimeCallTest {
     @Test
     void aBodyThatThrowsHasTheLeftoverCoroutinesClosedThenItsExceptionRethrown() {
         IllegalStateException boom = new IllegalStateException("boom");
+        assertThat(thrownByACallWhoseBodyLeavesASleeperAndThrows(boom)).isSameAs(boom);
+    }
+
+    /**
+     * What a {@code call} throws whose body leaves a coroutine parked in a sleep and throws {@code e}, as it is
+     * (checked too); the sleeper was closed first, and nothing is suppressed in it.
+     */
+    private Throwable thrownByACallWhoseBodyLeavesASleeperAndThrows(Throwable e) {
         Throwable t = catchThrowable(() -> VirtualTime.call(() -> {
             Coroutine.create("left", () -> {
                 try {
@@ -110,11 +118,11 @@ class VirtualTimeCallTest {
                 }
             });
             Coroutine.yield(); // it parks in its sleep
-            throw boom;
+            throw VirtualTimeCallTest.<RuntimeException>sneaky(e);
         }));
-        assertThat(t).isSameAs(boom);
         assertThat(t.getSuppressed()).isEmpty();
         assertThat(log).containsExactly("left closed at 0");
+        return t;
     }
 
     @Test
@@ -229,20 +237,7 @@ class VirtualTimeCallTest {
     @Test
     void aCheckedExceptionTheBodyThrowsSneakilyIsWhatCallThrowsItselfTheLeftoversClosedFirst() {
         Exception checked = new Exception("checked");
-        Throwable t = catchThrowable(() -> VirtualTime.call(() -> {
-            Coroutine.create("left", () -> {
-                try {
-                    Coroutine.sleep(Duration.ofHours(1));
-                } finally {
-                    note("left closed");
-                }
-            });
-            Coroutine.yield(); // it parks in its sleep
-            throw VirtualTimeCallTest.<RuntimeException>sneaky(checked);
-        }));
-        assertThat(t).isSameAs(checked);
-        assertThat(t.getSuppressed()).isEmpty();
-        assertThat(log).containsExactly("left closed at 0");
+        assertThat(thrownByACallWhoseBodyLeavesASleeperAndThrows(checked)).isSameAs(checked);
     }
 
     @Test
