@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.close;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -16,7 +18,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,29 +28,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link CoroutinePool}: where submitted bodies run, what runs on a pool thread, and what
  * {@code close()} waits for, ends and reports.
  *
- * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock.
+ * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock ({@link PoolsClosed}
+ * checks it after each test).
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class CoroutinePoolTest {
 
-    /** A bound for waits that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(30);
-
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
-
-    /**
-     * Every test closes the pools it started: one left open would keep every later test's thread from
-     * reporting a deadlock (a pool thread may still wake it), so it is named here, not found as a hang.
-     */
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
-
-    /** Closes {@code pool}, failing rather than hanging if the close does not end. */
-    private static void close(CoroutinePool pool) {
-        Coroutine.withTimeout(GUARD, pool::close);
-    }
 
     @Test
     void aBodyThatThrowsAgainAnExitSignalKeptFromAnotherCoroutineFailsItsFutureAsAnyFailureAndCloseReportsItOnlyIfUnread() {
