@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -15,7 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -24,24 +25,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * race, the futures of bodies its caller settled or derived stages settled otherwise, and what
  * {@code close()} reports of them, each failure exactly once.
  *
- * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock.
+ * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock ({@link PoolsClosed}
+ * checks it after each test).
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class CoroutinePoolContractTest {
-
-    /** A bound for waits that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(30);
-
-    /** Every test closes the pools it started (see {@link CoroutinePoolTest}). */
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
-
-    /** Closes {@code pool}, failing rather than hanging if the close does not end; what it threw, or null. */
-    private static Throwable close(CoroutinePool pool) {
-        return catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
-    }
 
     /** Submits a body that waits for {@code gate}, then throws an {@code IllegalStateException} with {@code message}. */
     private static CompletableFuture<Object> failingAfter(CoroutinePool pool, CompletableFuture<Void> gate, String message) {
@@ -97,7 +85,7 @@ class CoroutinePoolContractTest {
                 .hasCauseExactlyInstanceOf(TimeoutException.class);
         assertThat(catchThrowable(either::join)).isExactlyInstanceOf(CompletionException.class)
                 .hasCauseExactlyInstanceOf(IllegalArgumentException.class);
-        Throwable thrown = close(pool);
+        Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(report(name, 1, "under a cancelled stage", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
@@ -123,7 +111,7 @@ class CoroutinePoolContractTest {
         CompletableFuture<Object> stage = onAStage.thenApply(v -> v).orTimeout(1, TimeUnit.HOURS);
         gate.complete(null);
         awaitAllEnded(orTimeout, completeOnTimeout, onAStage, stage);
-        Throwable thrown = close(pool);
+        Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(report(name, 1, "before its orTimeout", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
@@ -153,7 +141,7 @@ class CoroutinePoolContractTest {
         gate.complete(null);
         awaitAllEnded(underCancelled, underCompleted, underPending);
         assertThat(seen.join()).isEqualTo("CancellationException");
-        Throwable thrown = close(pool);
+        Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(report(name, 1, "under a cancelled stage", "; 1 more failure suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
@@ -180,7 +168,7 @@ class CoroutinePoolContractTest {
         assertThat(Thread.getAllStackTraces().keySet()).as("no thread of it started").noneMatch(t -> t.getName().startsWith(pool + "-"));
         CoroutinePool next = CoroutinePool.start(1); // the JVM goes on starting pools
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(next.submit(() -> "ran")))).isEqualTo("ran");
-        assertThat(close(next)).isNull();
+        assertThat(thrownByClose(next)).isNull();
     }
 
     /**
@@ -211,7 +199,7 @@ class CoroutinePoolContractTest {
         });
         awaitAllEnded(first);
         assertThat(first.toString()).startsWith("the future of submit #1 to " + name + "[");
-        Throwable thrown = close(pool);
+        Throwable thrown = thrownByClose(pool);
         assertThat(thrown).hasMessage(report(name, 1, "the first submission", ""));
         for (Runnable call : calls) {
             assertThatThrownBy(call::run).as("closed").isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
@@ -363,7 +351,7 @@ class CoroutinePoolContractTest {
         assertThat(ran).containsOnly(other).hasSize(5);
         assertThat(blocked).isNotDone();
         hold.countDown();
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(blocked).isCompletedWithValue("released");
     }
 
@@ -397,7 +385,7 @@ class CoroutinePoolContractTest {
         }).completeOnTimeout("the timeout's", 1, TimeUnit.NANOSECONDS);
         awaitAllEnded(timedOut, completed);
         hold.countDown();
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(ran).as("bodies that ran").isEmpty();
         assertThat(catchThrowable(timedOut::join)).hasCauseExactlyInstanceOf(TimeoutException.class);
         assertThat(completed.join()).isEqualTo("the timeout's");
@@ -433,7 +421,7 @@ class CoroutinePoolContractTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(unwound));
         CompletableFuture<Integer> after = pool.submit(() -> Scheduler.current().loop.timerCount());
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).as("timers left on the pool thread").isZero();
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(events).containsExactly("finally");
         assertThat(body.isCancelled()).isTrue();
     }
@@ -461,7 +449,7 @@ class CoroutinePoolContractTest {
             }
         });
         self.complete(body);
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(events).containsExactly("cancels itself: true", "runs on to its next scheduling point", "finally");
         assertThat(body.isCancelled()).isTrue();
     }
@@ -505,7 +493,7 @@ class CoroutinePoolContractTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(parked, parkedAgain)));
         assertThat(returns.cancel(true)).isTrue();
         assertThat(waitsAgain.cancel(true)).isTrue();
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(events).containsExactlyInAnyOrder("returns swallowed", "waits again swallowed", "interrupted again");
         assertThat(returns.isCancelled()).isTrue();
         assertThat(waitsAgain.isCancelled()).isTrue();

@@ -1,5 +1,7 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -18,18 +20,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * that hands the failure to the caller does, a wait that ended before the failure came does not, and
  * a future its caller settled itself is not the body's to report.
  *
- * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock.
+ * <p>Every test closes its pool: while one is open no thread of the JVM reports a deadlock ({@link PoolsClosed}
+ * checks it after each test).
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class CoroutinePoolObservationTest {
-
-    /** A bound for waits that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(30);
-
-    /** Closes {@code pool}, failing rather than hanging if the close does not end; what it threw, or null. */
-    private static Throwable close(CoroutinePool pool) {
-        return catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
-    }
 
     /**
      * Closes {@code pool} (named {@code name}) and checks that the close threw the {@link CoroutineException}
@@ -39,7 +34,7 @@ class CoroutinePoolObservationTest {
      * @return what the close threw, for the checks of its suppressed failures
      */
     private static Throwable closeReportingUnobserved(CoroutinePool pool, String name, String failure) {
-        Throwable thrown = close(pool);
+        Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(java.util.regex.Pattern.quote(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-")
                         + "\\d+' on thread '" + java.util.regex.Pattern.quote(name) + "-\\d+', running the body of (submit|execute) #\\d+, threw "
@@ -154,7 +149,7 @@ class CoroutinePoolObservationTest {
                 Coroutine.yield();
             }
         });
-        assertThat(close(pool)).isNull();
+        assertThat(thrownByClose(pool)).isNull();
     }
 
     @Test
@@ -179,7 +174,7 @@ class CoroutinePoolObservationTest {
         reads.add(futures.get(7).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null)));
         reads.add(futures.get(8).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null), direct));
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))));
-        assertThat(close(pool)).as("every failure was handled by one of the reads").isNull();
+        assertThat(thrownByClose(pool)).as("every failure was handled by one of the reads").isNull();
     }
 
     @Test
@@ -198,7 +193,7 @@ class CoroutinePoolObservationTest {
         gate.complete(null);
         closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: failed after the first close gave up");
         assertThat(CoroutinePool.openPools()).isEqualTo(open - 1);
-        assertThat(close(pool)).as("reported once").isNull();
+        assertThat(thrownByClose(pool)).as("reported once").isNull();
     }
 
     @Test
