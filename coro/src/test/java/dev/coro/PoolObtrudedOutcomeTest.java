@@ -1,13 +1,13 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -19,17 +19,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * hands nobody the body's failure, so it reads nothing of it; reading the body's failure before the
  * obtrusion did.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(60)
 class PoolObtrudedOutcomeTest {
-
-    /** A bound for waits that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(30);
-
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
 
     /** A body that fails with an {@code IllegalStateException} of {@code message}, waited for unread. */
     private static CompletableFuture<String> failedUnread(CoroutinePool pool, String message) {
@@ -53,7 +45,7 @@ class PoolObtrudedOutcomeTest {
         CompletableFuture<String> f = failedUnread(pool, "under a value");
         f.obtrudeValue("the caller's");
         assertThat(f.join()).isEqualTo("the caller's");
-        Throwable report = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        Throwable report = thrownByClose(pool);
         assertThat(report).isInstanceOf(CoroutineException.class).hasMessage(report(name, 1, "under a value"));
     }
 
@@ -73,7 +65,7 @@ class PoolObtrudedOutcomeTest {
         AtomicReference<Throwable> seen = new AtomicReference<>();
         handled.whenComplete((v, e) -> seen.set(e));
         assertThat(seen.get()).isSameAs(callers);
-        Throwable report = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        Throwable report = thrownByClose(pool);
         assertThat(report).isInstanceOf(CoroutineException.class)
                 .hasMessage(report(name, 1, "under a joined exception") + "; 2 more failures suppressed");
         assertThat(report.getCause().getSuppressed()).extracting(Throwable::getMessage)
@@ -87,6 +79,6 @@ class PoolObtrudedOutcomeTest {
         assertThat(catchThrowable(f::join)).isInstanceOf(CompletionException.class).hasRootCauseMessage("read first");
         f.obtrudeException(new IllegalArgumentException("the caller's"));
         f.obtrudeValue("the caller's");
-        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
+        assertThat(thrownByClose(pool)).isNull();
     }
 }
