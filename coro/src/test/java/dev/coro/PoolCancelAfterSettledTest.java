@@ -1,10 +1,10 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.lang.ref.WeakReference;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,7 +12,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -23,17 +22,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * body: only the call that cancels the future interrupts, as a {@code FutureTask}'s second cancel does
  * nothing, so a body left to run to its end by {@code cancel(false)} does run to its end.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(60)
 class PoolCancelAfterSettledTest {
-
-    /** A bound for waits that are expected to end long before it: a guard against a hang. */
-    private static final Duration GUARD = Duration.ofSeconds(30);
-
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
 
     /** Submits a body that reports it parked, waits for {@code gate}, and says it ran to its end. */
     private static CompletableFuture<String> parkedUntil(CoroutinePool pool, CompletableFuture<Void> parked,
@@ -83,7 +74,7 @@ class PoolCancelAfterSettledTest {
         CompletableFuture<String> after = pool.submit(() -> "after");
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(after))).isEqualTo("after");
         gate.complete(null);
-        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
+        assertThat(thrownByClose(pool)).isNull();
         assertThat(events).containsExactly("body ran to its end");
         assertThat(body.isCancelled()).isTrue();
     }
@@ -119,6 +110,6 @@ class PoolCancelAfterSettledTest {
         assertThat(Collected.all(List.of(ref))).as("the skipped body, its future still held").isTrue();
         assertThat(skipped.isCancelled()).isTrue();
         assertThat(first.get()).isEqualTo("first");
-        assertThat(catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close))).isNull();
+        assertThat(thrownByClose(pool)).isNull();
     }
 }
