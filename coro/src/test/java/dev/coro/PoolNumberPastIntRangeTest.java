@@ -1,10 +1,9 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.close;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,14 +14,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * JVM's count of pools was an int, which wrapped into {@code coro-pool--2147483648}, a negative name that
  * later pools would repeat. The count is set as if the JVM had started that many.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(60)
 class PoolNumberPastIntRangeTest {
-
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
 
     @Test
     void thePoolStartedAfterTwoToTheThirtyOneMinusOneOthersAndItsThreadAreNumberedOnNotNegative() {
@@ -33,10 +27,10 @@ class PoolNumberPastIntRangeTest {
         pool.execute(() -> {
             throw new IllegalStateException("boom");
         });
-        Throwable report = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(30), pool::close));
+        Throwable report = thrownByClose(pool);
         CoroutinePool next = CoroutinePool.start(1);
         String nextDescribed = next.toString();
-        Coroutine.withTimeout(Duration.ofSeconds(30), next::close); // both closed before anything is checked
+        close(next); // both closed before anything is checked
 
         assertThat(described).isEqualTo("CoroutinePool[coro-pool-2147483648, 1 thread, running]");
         assertThat(thread).isEqualTo("coro-pool-2147483648-0");
