@@ -1,7 +1,6 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,18 +25,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * test. The bodies wait for a gate that a helper thread opens once someone waits for their future,
  * so that the read really waits, and the value never needs the caller's thread.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class CoroutinePoolJoinPinnedTest {
 
     /** A bound for programs that are expected to end long before it: a guard against a hang. */
     private static final Duration GUARD = CoroutinePoolJoinTest.GUARD;
-
-    /** Every program closes its pool; one that hung is reported by the guard, not here. */
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
-
 
     /**
      * On the thread engine a coroutine or a generator's body parked under a native frame keeps its carrier
@@ -48,6 +39,11 @@ class CoroutinePoolJoinPinnedTest {
      */
     private static void assumeASecondCarrierOnTheThreadEngine() {
         Carriers.assumeASecondOnTheThreadEngine("a coroutine parked under a native frame pins its carrier; the pool's body needs a second one");
+    }
+
+    /** Closes {@code pool} under {@link #GUARD} ({@link CoroutinePoolJoinTest#close}). */
+    private static void close(CoroutinePool pool) {
+        CoroutinePoolJoinTest.close(pool);
     }
 
     /** Runs {@code program} on a thread of its own, bounded by {@link #GUARD} ({@link CoroutinePoolJoinTest#finishing}). */
@@ -124,7 +120,7 @@ class CoroutinePoolJoinPinnedTest {
                 Object joined = inACoroutine("initializer", () -> JoinsInItsInitializer.JOINED);
                 return List.of(joined, waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).containsExactly("joined", false);
@@ -165,7 +161,7 @@ class CoroutinePoolJoinPinnedTest {
                 });
                 return List.of(MainJoinsInItsInitializer.JOINED, ch.receive(), waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).containsExactly("joined", "sent", false);
@@ -211,7 +207,7 @@ class CoroutinePoolJoinPinnedTest {
                 return List.of(closed instanceof CoroutineException e ? e.getCause().getMessage() : closed,
                         pool.toString(), waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).hasSize(3);
@@ -238,7 +234,7 @@ class CoroutinePoolJoinPinnedTest {
                         insideAnUpcall(got::get), insideAnUpcall(() -> gotInTime.get(GUARD.toSeconds(), TimeUnit.SECONDS))));
                 return List.of(seen, waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).containsExactly(List.of("joined", "got", "got in time"), false);
@@ -264,7 +260,7 @@ class CoroutinePoolJoinPinnedTest {
                 }));
                 return List.of(closed, pool.toString(), waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).hasSize(3);
@@ -289,7 +285,7 @@ class CoroutinePoolJoinPinnedTest {
                 return List.of(thrown, f.join(), waitsLeft());
             } finally {
                 gate.complete(null);
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome.get(0)).isInstanceOf(TimeoutException.class);
@@ -312,7 +308,7 @@ class CoroutinePoolJoinPinnedTest {
                 });
                 return List.of(seen, waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).containsExactly("joined", false);
@@ -334,7 +330,7 @@ class CoroutinePoolJoinPinnedTest {
                 Object joined = insideAnUpcall(f::join);
                 return List.of(joined, events, ch.receive(), waitsLeft());
             } finally {
-                Coroutine.withTimeout(GUARD, pool::close);
+                close(pool);
             }
         });
         assertThat(outcome).containsExactly("joined", List.of("other ran"), "sent", false);

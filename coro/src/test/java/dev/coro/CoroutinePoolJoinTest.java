@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -30,19 +29,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * thread leaves a pool body waiting on that thread's channel for ever, and the test then fails
  * instead of hanging.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class CoroutinePoolJoinTest {
 
     /** A bound for programs that are expected to end long before it: a guard against a hang. */
     static final Duration GUARD = Duration.ofSeconds(20);
 
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
-
-    /** Every program closes its pool; one that hung is reported by the guard, not here. */
-    @AfterEach
-    void everyPoolThisTestStartedIsClosed() {
-        assertThat(CoroutinePool.openPools()).as("pools this test left open").isZero();
-    }
 
     /**
      * Runs {@code program} on a new platform thread (which has no scheduler until the program makes
@@ -73,8 +66,8 @@ class CoroutinePoolJoinTest {
         }
     }
 
-    /** Closes {@code pool}, failing rather than hanging if the close does not end. */
-    private static void close(CoroutinePool pool) {
+    /** Closes {@code pool}, failing rather than hanging if the close does not end within {@link #GUARD}. */
+    static void close(CoroutinePool pool) {
         Coroutine.withTimeout(GUARD, pool::close);
     }
 
