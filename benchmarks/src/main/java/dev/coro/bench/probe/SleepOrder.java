@@ -1,7 +1,6 @@
 package dev.coro.bench.probe;
 
-import dev.coro.Coroutine;
-import dev.coro.VirtualTime;
+import dev.coro.bench.VirtualTimeDelayBenchmark;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -12,7 +11,7 @@ import java.util.SplittableRandom;
 /**
  * What the order of a sleep's wake-ups costs, apart from the number of wake-ups per jump of the virtual
  * clock: for N coroutines (100, 1,000 and 10,000 by default), 100,000 operations per run in three shapes,
- * taken in turn in one JVM, and the median and fastest of the second half of the runs, in ns per op.
+ * taken in turn in one JVM (the workloads of {@link VirtualTimeDelayBenchmark}), and the median and fastest of the second half of the runs, in ns per op.
  * <ul>
  *   <li>{@code yield}: N coroutines yielding, each in turn (the baseline of the sleep target at N = 1,000);</li>
  *   <li>{@code random}: N coroutines sleeping pseudo-random whole milliseconds from 1 to N / 10 (at
@@ -63,11 +62,11 @@ public final class SleepOrder {
                 }
             }
             names[i * shapes] = "yield among " + n;
-            work[i * shapes] = () -> yielders(n, each);
+            work[i * shapes] = () -> VirtualTimeDelayBenchmark.yielders(n, each);
             names[i * shapes + 1] = "random among " + n;
-            work[i * shapes + 1] = () -> sleepers(random, n);
+            work[i * shapes + 1] = () -> VirtualTimeDelayBenchmark.sleepers(random, n);
             names[i * shapes + 2] = "in order among " + n;
-            work[i * shapes + 2] = () -> sleepers(ordered, n);
+            work[i * shapes + 2] = () -> VirtualTimeDelayBenchmark.sleepers(ordered, n);
         }
         double[][] ns = new double[work.length][runs];
         for (int r = 0; r < runs; r++) {
@@ -83,33 +82,5 @@ public final class SleepOrder {
             System.out.printf(Locale.ROOT, "%-24s median %7.1f ns, fastest %7.1f ns per op%n", names[s],
                     late[late.length / 2], late[0]);
         }
-    }
-
-    /** In {@code VirtualTime.run}: {@code coroutines} coroutines, each sleeping its slice of {@code table} in turn. */
-    private static void sleepers(Duration[] table, int coroutines) {
-        int each = table.length / coroutines;
-        VirtualTime.run(() -> {
-            for (int c = 0; c < coroutines; c++) {
-                int base = c * each;
-                Coroutine.create(() -> {
-                    for (int k = 0; k < each; k++) {
-                        Coroutine.sleep(table[base + k]);
-                    }
-                });
-            }
-        });
-    }
-
-    /** In {@code VirtualTime.run}: {@code coroutines} coroutines that yield {@code each} times. */
-    private static void yielders(int coroutines, int each) {
-        VirtualTime.run(() -> {
-            for (int c = 0; c < coroutines; c++) {
-                Coroutine.create(() -> {
-                    for (int k = 0; k < each; k++) {
-                        Coroutine.yield();
-                    }
-                });
-            }
-        });
     }
 }
