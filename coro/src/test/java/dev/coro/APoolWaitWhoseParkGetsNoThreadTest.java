@@ -30,10 +30,7 @@ class APoolWaitWhoseParkGetsNoThreadTest {
      * the call has ended), so that what it waits for may end then. 'other' runs afterwards.
      */
     private static Object ofACoroutineWhoseParkGetsNoThread(CountDownLatch released, Supplier<?> call) {
-        Coroutine.create("other", () -> { });
-        Object[] outcome = new Object[1];
-        ThreadEngine engine = (ThreadEngine) Scheduler.current().engine;
-        Coroutine.create("waiter", () -> {
+        return OfAPoolThread.ofACoroutineWhoseParkGetsNoThread("waiter", () -> {
             Thread self = Thread.currentThread();
             Thread releaser = Thread.ofPlatform().name("releaser").start(() -> {
                 while (self.getState() != Thread.State.WAITING && self.getState() != Thread.State.TIMED_WAITING
@@ -42,23 +39,17 @@ class APoolWaitWhoseParkGetsNoThreadTest {
                 }
                 released.countDown();
             });
-            engine.refuseStarts = 1; // 'other', chosen by the park, gets no thread
             try {
-                outcome[0] = call.get();
-            } catch (RuntimeException e) {
-                outcome[0] = e;
+                return call.get();
             } finally {
-                engine.refuseStarts = 0;
                 released.countDown();
+                try {
+                    releaser.join();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
             }
-            try {
-                releaser.join();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }).switchTo();
-        Coroutine.yield(); // the other runs and ends
-        return outcome[0];
+        });
     }
 
     /** A body that returns {@code value} once {@code released} is counted down. */
