@@ -201,15 +201,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /** A pool of {@code threads} threads named {@code given}{@code -i}; with {@code given} null, the next {@code coro-pool-N}. */
     private CoroutinePool(String given, int threads) {
-        String threadPrefix = given != null ? given : "coro-pool-" + POOLS.incrementAndGet();
-        this.given = threadPrefix;
-        this.name = given != null ? SafeText.name(given) : threadPrefix;
+        this.given = given != null ? given : "coro-pool-" + POOLS.incrementAndGet();
+        this.name = SafeText.name(this.given); // a coro-pool-N as it is
         Scheduler caller = Scheduler.currentOrNull(); // on the thread engine a coroutine runs on a thread of its own
         Thread startedBy = caller != null ? caller.owner : Thread.currentThread();
         try {
             this.workers = new Worker[threads];
             for (int i = 0; i < threads; i++) {
-                workers[i] = new Worker(this, threadPrefix + "-" + i, startedBy);
+                workers[i] = new Worker(this, this.given + "-" + i, startedBy);
             }
         } catch (OutOfMemoryError e) {
             // a count the JVM has no room for (an array that large, or that many threads to describe):
