@@ -66,6 +66,15 @@ import java.util.function.Consumer;
  *       exactly once.</li>
  * </ul>
  *
+ * <p>Memory consistency effects: as with a {@link java.util.concurrent.BlockingQueue}, actions in a
+ * thread before it sends a value to a channel <i>happen-before</i> the actions that follow the receipt
+ * of that value on another thread (a {@code receive}, a {@code tryReceive}, the iterator, a select's
+ * {@code onReceive}), and actions before a {@code close()} happen-before those that follow another
+ * thread's operation that finds the channel closed. Whichever way the value goes: posted to the
+ * channel's thread, handed over under the channel's lock, or taken from the buffer a thread that has
+ * ended left behind. Within one thread the contexts run one at a time, in the order the rules above
+ * give.
+ *
  * @param <T> the type of the values; null is not a value
  */
 public final class Channel<T> implements Iterable<T>, AutoCloseable {

@@ -500,6 +500,9 @@ public final class Coroutine implements AutoCloseable {
      * own has its {@code whenComplete} called as the wait starts, while the wait is half made: a {@code yield},
      * a park, a {@code switchTo} or a close of a coroutine made there is refused ({@code IllegalStateException}).
      *
+     * <p>Memory consistency effects: as for {@code join()}, the actions of the thread that completed the
+     * stage, before it completed it, <i>happen-before</i> those that follow the await's return or throw.
+     *
      * @param stage what to wait for
      * @param <T>   the type of its value
      * @return its value

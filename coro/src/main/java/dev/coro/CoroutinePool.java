@@ -126,6 +126,13 @@ import java.util.function.Supplier;
  * uncaught-exception handler nor standard error. A shutdown hook may close a pool, unless a body of
  * it is inside {@code System.exit}, which never returns: that body never ends, so the close would
  * wait for ever (bound it with {@link Coroutine#withTimeout}).
+ *
+ * <h2>Memory consistency effects</h2>
+ * As with an {@code ExecutorService}: actions in a thread before it submits a body ({@link #submit},
+ * {@link #submitCallable}, {@link #execute}) <i>happen-before</i> the body begins, and the body's actions
+ * happen-before its outcome is read from the returned future ({@code join()}, {@code get()},
+ * {@link Coroutine#await}, a dependent stage), by the future's own rules. Everything a pool coroutine did
+ * happens-before {@link #close()} returns.
  */
 public final class CoroutinePool implements Executor, AutoCloseable {
 
