@@ -645,6 +645,23 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * Receives each value until the channel is closed and drained, handing it to {@code action}, as a
+     * {@code for} loop over the channel does (through a new {@link #iterator()}); a null {@code action}
+     * is refused naming it before anything is received, where {@link Iterable}'s default names nothing.
+     *
+     * @param action what each value is handed to
+     * @throws NullPointerException  if {@code action} is null
+     * @throws ChannelClosedException once the values are taken, if the channel was closed with a cause
+     *                               ({@link #close(Throwable)})
+     * @throws IllegalStateException as {@link #iterator()}'s {@code hasNext()}
+     */
+    @Override
+    public void forEach(Consumer<? super T> action) {
+        Objects.requireNonNull(action, "action");
+        Iterable.super.forEach(action);
+    }
+
+    /**
      * The values a receiving iterator ({@link #iterator()}) takes, as the source of a stream over this
      * channel ({@code StreamSupport.stream(channel.spliterator(), parallel)}): ordered, never null (a
      * channel takes no null), of unknown size, and never split, so that even a parallel stream receives
@@ -729,6 +746,13 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             T v = next;
             next = null;
             return v;
+        }
+
+        /** As {@link Iterator}'s default, but a null {@code action} is refused naming it, before the value held or any other is taken. */
+        @Override
+        public void forEachRemaining(Consumer<? super T> action) {
+            Objects.requireNonNull(action, "action");
+            Iterator.super.forEachRemaining(action);
         }
 
         /**

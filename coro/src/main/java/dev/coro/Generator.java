@@ -502,6 +502,23 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
+     * Hands each value to {@code action}, in order, as a {@code for} loop over this generator does
+     * (through {@link #iterator()}, which counts as the one iteration); a null {@code action} is refused
+     * naming it before anything runs, where {@link Iterable}'s default names nothing.
+     *
+     * @param action what each value is handed to
+     * @throws NullPointerException  if {@code action} is null
+     * @throws IllegalStateException as for {@link #iterator()}, or on misuse as for {@link #hasNext()}
+     * @throws CoroutineException    as for {@link #next()}
+     * @throws CoroutineExit         as for {@link #hasNext()}
+     */
+    @Override
+    public void forEach(Consumer<? super T> action) {
+        Objects.requireNonNull(action, "action");
+        Iterable.super.forEach(action);
+    }
+
+    /**
      * Refused: a generator hands its values out, it holds none to remove. Said in the shape of every
      * refusal (the caller, the call, the generator and its state), where {@link Iterator}'s default says
      * only {@code remove}.

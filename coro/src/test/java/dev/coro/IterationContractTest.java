@@ -73,6 +73,39 @@ class IterationContractTest {
         assertThat(it.next()).isEqualTo(2);
     }
 
+    /**
+     * A null action given to {@code forEach} of a channel or a generator, or to {@code forEachRemaining} of a
+     * channel's iterator, is refused naming the parameter, as the generator's own {@code forEachRemaining}, the
+     * spliterators and every other null argument of the library are (the JDK's defaults named nothing), before any
+     * value is taken: the channel keeps its values, the body has not run, and the one iteration of the generator is
+     * left to its consumer.
+     */
+    @Test
+    void aNullActionGivenToForEachOrForEachRemainingIsRefusedNamingItBeforeAnyValueIsTaken() {
+        Channel<Integer> ch = new Channel<>("numbers", 4);
+        ch.send(1);
+        ch.send(2);
+        Iterator<Integer> it = ch.iterator();
+        assertThat(it.hasNext()).isTrue();
+        List<String> log = new ArrayList<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            log.add("ran");
+            out.emit(3);
+        });
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                () -> ch.forEach(null), () -> it.forEachRemaining(null), () -> g.forEach(null))) {
+            assertThatThrownBy(call).isExactlyInstanceOf(NullPointerException.class).hasMessage("action");
+        }
+        assertThat(ch.size()).as("the channel kept the value its iterator did not hold").isEqualTo(1);
+        assertThat(it.next()).as("the value the iterator held").isEqualTo(1);
+        assertThat(log).as("the body did not run").isEmpty();
+        List<Integer> seen = new ArrayList<>();
+        g.forEach(seen::add);
+        ch.close();
+        ch.forEach(seen::add);
+        assertThat(seen).containsExactly(3, 2);
+    }
+
     @Test
     void aForEachCutShortLeavesTheRestOfTheChannelToTheNextLoop() {
         Channel<Integer> ch = new Channel<>("numbers", 8);
