@@ -559,7 +559,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * so that a stream made of it ({@code StreamSupport.stream(g.spliterator(), true)}) takes the values
      * one by one on the thread of its terminal operation, as {@link #stream()} does. {@link Iterable}'s
      * default would split off batches of the iterator, running the body up to thousands of values ahead
-     * of the consumer and handing the rest to worker threads, which this generator refuses.
+     * of the consumer and handing the rest to worker threads, which this generator refuses. A stream made
+     * of it has no close handler: closing that stream leaves this generator as it is; close the generator.
      *
      * @return the spliterator
      * @throws IllegalStateException as for {@link #iterator()}: this counts as the one iteration
@@ -571,8 +572,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * The remaining values as an ordered, lazy stream; closing the stream closes this generator. The
-     * stream never splits its source, so a {@code parallel()} stream works too: the values are taken
+     * The remaining values as an ordered, lazy stream; closing the stream closes this generator. A
+     * terminal operation does not close the stream (as for any {@link Stream}), so one that stops early
+     * ({@code findFirst}, {@code limit}, {@code anyMatch}) leaves this generator suspended, its body's
+     * {@code finally} blocks not run, until the stream or the generator is closed: use the stream in a
+     * {@code try}-with-resources, or close the generator after it. The stream never splits its source, so a {@code parallel()} stream works too: the values are taken
      * one by one on the thread that runs the terminal operation (this generator's), and only the
      * stages after the source run in parallel where the stream framework splits them. Made part of
      * another stream ({@code Stream.concat}, the inner stream of a parallel {@code flatMap}), the

@@ -12,6 +12,7 @@ import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import jdk.internal.vm.Continuation;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -116,6 +117,59 @@ class GeneratorTest {
     void closingTheStreamClosesTheGeneratorAndRunsItsFinally() {
         Generator<Integer> g = Generator.of("naturals", GeneratorBodies.naturals(log));
         GeneratorBodies.assertClosingItsStreamClosesIt(g, log, 4, "1,2,3,4");
+    }
+
+    /**
+     * A stream's terminal operation never closes it, so one that stops early ({@code findFirst}, {@code limit},
+     * {@code anyMatch}) leaves the generator suspended at the emit of the value after the last it took, its
+     * {@code finally} blocks not run, until the stream (or the generator) is closed; a second close of the stream
+     * changes nothing. A stream made of {@code spliterator()} has no close of its own to close the generator: only
+     * the generator's {@code close()} does. So for a plain and a read-ahead generator.
+     */
+    @Test
+    void aStreamStoppedEarlyLeavesTheGeneratorSuspendedUntilTheStreamOrTheGeneratorIsClosed() {
+        for (int ahead = 0; ahead <= 4; ahead += 4) {
+            String kind = ahead == 0 ? "plain" : "read-ahead";
+            Generator<Integer> first = naturals(ahead);
+            Stream<Integer> s = first.stream();
+            assertThat(s.findFirst()).contains(1);
+            assertThat(first.state()).as(kind).isEqualTo(State.SUSPENDED);
+            assertThat(log).as("%s: its finally has not run", kind).isEmpty();
+            s.close();
+            assertThat(first.state()).as(kind).isEqualTo(State.CLOSED);
+            assertThat(log).containsExactly("finally");
+            s.close();
+            assertThat(log).as("%s: a second close of the stream changes nothing", kind).containsExactly("finally");
+            log.clear();
+
+            Generator<Integer> limited = naturals(ahead);
+            try (Stream<Integer> t = limited.stream()) {
+                assertThat(t.limit(2).toList()).containsExactly(1, 2);
+                assertThat(t.isParallel()).isFalse();
+                assertThat(limited.state()).as(kind).isEqualTo(State.SUSPENDED);
+                assertThat(limited.hasNext()).as("%s: the values after the stream's are the generator's still", kind).isTrue();
+                assertThat(limited.next()).isEqualTo(3);
+            }
+            assertThat(limited.state()).as(kind).isEqualTo(State.CLOSED);
+            assertThat(log).containsExactly("finally");
+            log.clear();
+
+            Generator<Integer> split = naturals(ahead);
+            try (Stream<Integer> u = StreamSupport.stream(split.spliterator(), false)) {
+                assertThat(u.anyMatch(v -> v == 2)).isTrue();
+            }
+            assertThat(split.state()).as("%s: its spliterator's stream closed, the generator not", kind).isEqualTo(State.SUSPENDED);
+            assertThat(log).isEmpty();
+            split.close();
+            assertThat(log).containsExactly("finally");
+            log.clear();
+        }
+    }
+
+    /** A generator of {@link GeneratorBodies#naturals} logging to {@link #log}: plain if {@code ahead} is 0, else reading ahead by it. */
+    private Generator<Integer> naturals(int ahead) {
+        return ahead == 0 ? Generator.of("naturals", GeneratorBodies.naturals(log))
+                : Generator.buffered("naturals", ahead, GeneratorBodies.naturals(log));
     }
 
     @Test
