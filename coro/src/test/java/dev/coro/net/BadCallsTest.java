@@ -431,6 +431,43 @@ class BadCallsTest {
     }
 
     /**
+     * {@code read()} gives each of the 256 byte values as 0 to 255, never a byte 0xFF as the -1 of the end of
+     * the stream; {@code write(int)} sends the low eight bits of any int, negative or past 255, as
+     * {@code OutputStream} says; a range of no bytes at the very end of the array is one that fits (0 read,
+     * nothing written, without waiting), one past it is refused naming the caller, the call, the connection,
+     * its state and the range; {@code readNBytes(0)} gives an empty array without waiting.
+     */
+    @Test
+    void everyByteValueReadsBackAsZeroTo255AndWriteOfAnyIntSendsItsLowEightBits() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            OutputStream out = client.output();
+            InputStream in = server.input();
+            for (int v = 0; v < 256; v++) {
+                out.write(v < 128 ? v + 256 * v : v - 256); // 0x00 to 0x7f with high bits set, 0x80 to 0xff negative
+            }
+            for (int v = 0; v < 256; v++) {
+                assertThat(in.read()).as("byte %d", v).isEqualTo(v);
+            }
+            byte[] four = new byte[4];
+            assertThat(in.read(four, 4, 0)).as("no room at the end of the array: nothing read, no wait").isZero();
+            assertThat(in.readNBytes(four, 4, 0)).isZero();
+            assertThat(in.readNBytes(0)).isEmpty();
+            out.write(four, 4, 0);
+            assertThatThrownBy(() -> in.read(four, 5, 0)).isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessage("main context 'main' cannot read from " + name(server) + " (open): offset 5 and length 0 do not"
+                            + " fit an array of length 4");
+            assertThatThrownBy(() -> out.write(four, 5, 0)).isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                    .hasMessage("main context 'main' cannot write to " + name(client) + " (open): offset 5 and length 0 do not"
+                            + " fit an array of length 4");
+            out.write(-1);
+            assertThat(in.read()).as("the last byte written, nothing between").isEqualTo(0xff);
+            assertThat(in.available()).isZero();
+        }
+    }
+
+    /**
      * A read that got fewer bytes than it had room for waits for readiness before its next system
      * call; a close in between must not turn that next read into a bare {@code ClosedChannelException}
      * that names neither the caller nor the connection.
