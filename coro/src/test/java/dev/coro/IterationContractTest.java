@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Spliterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.StreamSupport;
@@ -104,6 +105,41 @@ class IterationContractTest {
         ch.close();
         ch.forEach(seen::add);
         assertThat(seen).containsExactly(3, 2);
+    }
+
+    /**
+     * The spliterator of a channel, of a generator and of a read-ahead generator keeps {@link Spliterator}'s
+     * contract past the end: each later {@code tryAdvance} returns false without calling its action, and
+     * {@code forEachRemaining} calls it for nothing; its characteristics and its size (unknown, {@code Long.MAX_VALUE},
+     * never {@code SIZED}) are the same before the first value and after the last, and it never splits.
+     */
+    @Test
+    void aSpliteratorPastTheEndReturnsFalseEachTimeAndKeepsItsCharacteristicsAndSize() {
+        Channel<Integer> ch = new Channel<>("numbers", 2);
+        ch.send(1);
+        ch.send(2);
+        ch.close();
+        List<Spliterator<Integer>> sources = List.of(ch.spliterator(),
+                Generator.of("g", GeneratorBodies.upTo(2)).spliterator(),
+                Generator.buffered("ahead", 4, GeneratorBodies.upTo(2)).spliterator());
+        List<Integer> expected = List.of(Spliterator.ORDERED | Spliterator.NONNULL, Spliterator.ORDERED, Spliterator.ORDERED);
+        for (int i = 0; i < sources.size(); i++) {
+            Spliterator<Integer> values = sources.get(i);
+            assertThat(values.characteristics()).as("source %d", i).isEqualTo(expected.get(i));
+            assertThat(values.estimateSize()).isEqualTo(Long.MAX_VALUE);
+            assertThat(values.getExactSizeIfKnown()).isEqualTo(-1);
+            List<Integer> seen = new ArrayList<>();
+            values.forEachRemaining(seen::add);
+            assertThat(seen).as("source %d", i).hasSize(2);
+            for (int k = 0; k < 2; k++) {
+                assertThat(values.tryAdvance(v -> seen.add(-1))).as("source %d past the end", i).isFalse();
+            }
+            values.forEachRemaining(v -> seen.add(-2));
+            assertThat(seen).as("source %d: no action called past the end", i).hasSize(2);
+            assertThat(values.characteristics()).isEqualTo(expected.get(i));
+            assertThat(values.estimateSize()).isEqualTo(Long.MAX_VALUE);
+            assertThat(values.trySplit()).isNull();
+        }
     }
 
     @Test
