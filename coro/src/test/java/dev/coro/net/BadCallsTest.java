@@ -431,6 +431,36 @@ class BadCallsTest {
     }
 
     /**
+     * A second {@code close()} of a connection (itself or through either view, in any order) or of a
+     * listener changes nothing, as {@code Closeable} asks: it throws nothing, the state stays {@code closed},
+     * and the calls after it fail as after the first.
+     */
+    @Test
+    void aSecondCloseOfAConnectionOrOfAListenerChangesNothing() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        SocketAddress address = listener.localAddress();
+        try (TcpConnection client = TcpConnection.connect(address);
+             TcpConnection server = listener.accept()) {
+            String name = name(server);
+            server.close();
+            server.close();
+            server.input().close();
+            server.output().close();
+            server.close();
+            assertThat(server.isOpen()).isFalse();
+            assertThat(server.toString()).endsWith(", closed]");
+            assertThatThrownBy(() -> server.input().read()).isInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot read from " + name + " (closed): java.nio.channels.ClosedChannelException");
+            assertThat(client.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+        }
+        listener.close();
+        listener.close();
+        assertThat(listener.isOpen()).isFalse();
+        assertThatThrownBy(listener::accept).isInstanceOf(IOException.class)
+                .hasMessage("main context 'main' cannot accept on listener " + address + " (closed): java.nio.channels.ClosedChannelException");
+    }
+
+    /**
      * {@code read()} gives each of the 256 byte values as 0 to 255, never a byte 0xFF as the -1 of the end of
      * the stream; {@code write(int)} sends the low eight bits of any int, negative or past 255, as
      * {@code OutputStream} says; a range of no bytes at the very end of the array is one that fits (0 read,
