@@ -51,8 +51,10 @@ import java.util.stream.StreamSupport;
  *       the body does not catch it, the body unwinds, the generator becomes {@code CLOSED}, and the
  *       failure passes on to the consumer as it is.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
- *       blocks: consume it with try-with-resources, or to its end. It is garbage once nothing refers
- *       to it, with what its frames held, even if a generator its body consumed lives on.</li>
+ *       blocks: consume it with try-with-resources, or to its end (a {@link #stream()} that stops early,
+ *       by {@code findFirst} or {@code limit}, leaves it suspended: close the stream, or the generator).
+ *       It is garbage once nothing refers to it, with what its frames held, even if a generator its
+ *       body consumed lives on.</li>
  *   <li>{@link #buffered(String, int, Body) Generator.buffered(name, n, body)} lets the body run ahead
  *       of its consumer by up to {@code n} values, one resume per {@code n} values: its side effects
  *       happen earlier than the consumer sees the values; every other rule above holds as written,
