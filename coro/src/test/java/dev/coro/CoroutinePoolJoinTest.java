@@ -267,18 +267,19 @@ class CoroutinePoolJoinTest {
                 CompletableFuture<String> f = pool.submit(() -> ch.receive() + " answered");
                 Coroutine.create("other", () -> events.add("other runs while main waits"));
                 Throwable timedOut = catchThrowable(() -> f.get(20, TimeUnit.MILLISECONDS));
+                String shown = f.toString(); // as the message shows it: not complete, the expired wait's dependent left
                 events.add("get timed out");
                 boolean doneThen = f.isDone();
                 ch.send("request");
-                return List.of(timedOut, doneThen, f.join());
+                return List.of(timedOut, doneThen, f.join(), shown);
             } finally {
                 close(pool);
             }
         });
         assertThat(outcome.get(0)).isExactlyInstanceOf(TimeoutException.class);
+        assertThat(outcome.get(3)).asString().startsWith("the future of submit #1 to coro-pool-").contains("[Not completed");
         assertThat(((Throwable) outcome.get(0)).getMessage())
-                .startsWith("main context 'main' timed out in get(20 MILLISECONDS) of ")
-                .contains("[Not completed").endsWith(": it is still not complete");
+                .isEqualTo("main context 'main' timed out in get(20 MILLISECONDS) of " + outcome.get(3) + ": it is still not complete");
         assertThat(outcome.subList(1, 3)).containsExactly(false, "request answered");
         assertThat(events).containsExactly("other runs while main waits", "get timed out");
     }

@@ -726,15 +726,13 @@ class CoroutineTest {
         void closingMainThrows() {
             Coroutine main = Coroutine.current();
             assertThatThrownBy(main::close).isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("main context 'main' cannot close main context 'main' (RUNNING) of thread"
-                            + " 'test-closingMainThrows' (#")
-                    .hasMessageEndingWith("): it is the thread itself; only coroutines can be closed");
+                    .hasMessage("main context 'main' cannot close main context 'main' (RUNNING) of thread " + ThreadNames.thread()
+                            + ": it is the thread itself; only coroutines can be closed");
             Coroutine a = Coroutine.create("closer", main::close);
             assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class)
                     .cause().isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("coroutine 'closer' cannot close main context 'main' (SUSPENDED) of thread"
-                            + " 'test-closingMainThrows' (#")
-                    .hasMessageEndingWith("): it is the thread itself; only coroutines can be closed");
+                    .hasMessage("coroutine 'closer' cannot close main context 'main' (SUSPENDED) of thread " + ThreadNames.thread()
+                            + ": it is the thread itself; only coroutines can be closed");
         }
 
         @Test

@@ -369,7 +369,8 @@ class GeneratorTest {
         assertThat(streamed.stream().limit(1).toList()).containsExactly(1);
         assertThat(streamed.hasNext()).isTrue();
         assertThatThrownBy(() -> streamed.send("late")).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("already resumed it past its emit (replying null)");
+                .hasMessage("main context 'main' cannot send to generator 'streamed' (SUSPENDED): hasNext() already resumed"
+                        + " it past its emit (replying null); take that value with next()");
     }
 
     /**

@@ -206,8 +206,8 @@ class JoinTest {
                 log.add(e.getMessage());
             }
         }).switchTo();
-        assertThat(log.get(1)).startsWith("coroutine 'c' cannot join main context 'main' (SUSPENDED) of thread '")
-                .endsWith("): it is the thread itself, which never ends as a coroutine does");
+        assertThat(log.get(1)).isEqualTo("coroutine 'c' cannot join main context 'main' (SUSPENDED) of thread "
+                + ThreadNames.thread() + ": it is the thread itself, which never ends as a coroutine does");
         Coroutine parked = Coroutine.create("mine", () -> Coroutine.sleep(Duration.ofHours(1)));
         parked.switchTo();
         Throwable[] refused = new Throwable[1];

@@ -333,6 +333,10 @@ class VirtualTimeTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
                             + " it has 1 pending timer (a withTimeout around this call)");
+            Coroutine.withTimeout(Duration.ofHours(2), () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                            + " it has 2 pending timers (a withTimeout around this call)"));
         });
         assertThat(log).isEmpty();
         VirtualTime.run(() -> log.add("body ran"));
