@@ -625,8 +625,9 @@ class ChannelTest {
     void mainWaitingWithNothingElseToRunIsADeadlock() {
         Channel<Integer> ch = new Channel<>("empty", 0);
         assertThatThrownBy(ch::receive).isInstanceOf(DeadlockException.class)
-                .hasMessageStartingWith("main context 'main' cannot receive from channel 'empty': every other context of thread")
-                .hasMessageEndingWith("(deadlock):\n  main context 'main' would wait to receive from channel 'empty'");
+                .hasMessage("main context 'main' cannot receive from channel 'empty': every other context of thread "
+                        + ThreadNames.thread() + " is parked and no timer is pending, so nothing could ever wake it"
+                        + " (deadlock):\n  main context 'main' would wait to receive from channel 'empty'");
         assertThat(Coroutine.current().state()).isEqualTo(State.RUNNING);
     }
 
@@ -637,8 +638,9 @@ class ChannelTest {
         Coroutine.create("quitter", () -> log.add("quitter ran"));
         Coroutine.create("stuck", () -> never.receive());
         assertThatThrownBy(done::receive).isInstanceOf(DeadlockException.class)
-                .hasMessageStartingWith("coroutine 'quitter' ended and every context left on thread")
-                .hasMessageEndingWith("(deadlock):\n  main context 'main' waits to receive from channel 'done'\n"
+                .hasMessage("coroutine 'quitter' ended and every context left on thread " + ThreadNames.thread()
+                        + " is parked with no timer pending, so nothing could ever wake them; main's wait is cancelled"
+                        + " (deadlock):\n  main context 'main' waits to receive from channel 'done'\n"
                         + "  coroutine 'stuck' waits to receive from channel 'never'");
         assertThat(log).containsExactly("quitter ran");
         assertThat(done.trySend(1)).as("main left the channel's queue").isFalse();

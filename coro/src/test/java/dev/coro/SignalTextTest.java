@@ -174,7 +174,9 @@ class SignalTextTest {
         Throwable thrown = catchThrowable(() -> d.send(hostile(log))); // the ender runs, ends: main's wait is cancelled
 
         assertThat(thrown).isInstanceOf(DeadlockException.class)
-                .hasMessageStartingWith("coroutine 'ender' ended and every context left on thread ");
+                .hasMessage("coroutine 'ender' ended and every context left on thread " + ThreadNames.thread() + " is parked"
+                        + " with no timer pending, so nothing could ever wake them; main's wait is cancelled (deadlock):\n"
+                        + "  main context 'main' waits to send to channel 'd'\n  coroutine 'sender' waits to send to channel 'a'");
         assertThat(((DeadlockException) thrown).waits()).containsExactly("main context 'main' waits to send to channel 'd'",
                 "coroutine 'sender' waits to send to channel 'a'");
         assertThat(log).as("no toString() of a value ran").isEmpty();
