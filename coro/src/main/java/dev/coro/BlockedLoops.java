@@ -79,7 +79,7 @@ public final class BlockedLoops {
     public static void detect(Duration threshold) {
         Objects.requireNonNull(threshold, "threshold");
         if (threshold.compareTo(Duration.ofMillis(1)) < 0) {
-            throw new IllegalArgumentException("cannot detect blocked loops with threshold " + threshold
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot detect blocked loops with threshold " + threshold
                     + ": the threshold must be at least 1 ms");
         }
         Monitoring.registerMXBean(); // first: starting the platform MBean server may itself take longer than the threshold

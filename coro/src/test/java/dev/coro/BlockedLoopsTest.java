@@ -995,7 +995,13 @@ class BlockedLoopsTest {
         BlockedLoops.stop();
         assertThatThrownBy(() -> BlockedLoops.detect(Duration.ofNanos(999_999)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot detect blocked loops with threshold PT0.000999999S: the threshold must be at least 1 ms");
+                .hasMessage("thread " + ThreadNames.thread() + " cannot detect blocked loops with threshold PT0.000999999S:"
+                        + " the threshold must be at least 1 ms");
+        Coroutine refused = Coroutine.create("configurer", () -> BlockedLoops.detect(Duration.ZERO));
+        assertThatThrownBy(refused::switchTo).isInstanceOf(CoroutineException.class).cause()
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("coroutine 'configurer' cannot detect blocked loops with threshold PT0S: the threshold must be at"
+                        + " least 1 ms");
         assertThatThrownBy(() -> BlockedLoops.detect(null)).isInstanceOf(NullPointerException.class);
         assertThat(BlockedLoops.threshold()).isEmpty();
     }
