@@ -1913,6 +1913,8 @@ final class Scheduler {
      * must see main running. Its own text, naming no call, is for a report it would be added to instead.
      */
     private static final class NotRun extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         /** The context that could not run, and the one whose end chose it, as errors name them. */
         private final String target;
         private final String ended;
