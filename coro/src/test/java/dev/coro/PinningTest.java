@@ -155,7 +155,9 @@ class PinningTest {
         assertThat(log).startsWith("in upcall: sorter RUNNING id=2, other NEW")
                 .contains("after upcall: other NEW", "other first");
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' at its switchTo to run coroutine 'other'"));
+                .hasMessage("cannot suspend coroutine 'sorter' at its switchTo to run coroutine 'other': the JDK cannot suspend"
+                        + " it here because a native frame is on its stack (a JNI call, an FFM upcall, or a class"
+                        + " initializer); it keeps running (state RUNNING)"));
         assertThat(Coroutine.currentId()).isZero();
         assertThat(sorter.state()).isEqualTo(State.SUSPENDED);
 
@@ -189,7 +191,9 @@ class PinningTest {
 
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' at its close to run coroutine 'target'"));
+                .hasMessage("cannot suspend coroutine 'sorter' at its close to run coroutine 'target': the JDK cannot suspend it"
+                        + " here because a native frame is on its stack (a JNI call, an FFM upcall, or a class"
+                        + " initializer); it keeps running (state RUNNING)"));
         assertThat(target.state()).isEqualTo(State.SUSPENDED);
         target.switchTo();
         assertThat(log).containsExactly("target resumed normally");
@@ -221,7 +225,9 @@ class PinningTest {
 
         assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e)
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot suspend coroutine 'sorter' at its close to run coroutine 'target'"));
+                .hasMessage("cannot suspend coroutine 'sorter' at its close to run coroutine 'target': the JDK cannot suspend it"
+                        + " here because a native frame is on its stack (a JNI call, an FFM upcall, or a class"
+                        + " initializer); it keeps running (state RUNNING)"));
         // parked again, and skipped by a yield as a parked coroutine is: only its receive can wake it
         assertThat(target.state()).isEqualTo(State.PARKED);
         Coroutine.yield();

@@ -314,7 +314,8 @@ class VirtualTimeTest {
         Coroutine c = Coroutine.create("live", () -> { });
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageEndingWith(" has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
+                        + " has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
                         + " 'jobs', coroutine 'live' NEW)" + advice);
         List<Coroutine> more = new ArrayList<>();
         for (int k = 0; k < 3; k++) {
@@ -322,7 +323,8 @@ class VirtualTimeTest {
         }
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageEndingWith(" has 5 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
+                        + " has 5 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
                         + " 'jobs', coroutine 'live' NEW, coroutine 'coroutine-3' NEW and 2 more)" + advice);
         assertThat(c.state()).isEqualTo(State.NEW);
         c.close();
