@@ -144,4 +144,99 @@ class SuppressedWithoutCyclesTest {
                 .hasMessage("second, as the first failed").cause().isSameAs(first);
         assertNoCycle(thrown);
     }
+    /** An exception that takes no suppressed ones, as a preallocated signal is made. */
+    private static final class Unsuppressible extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unsuppressible(String message) {
+            super(message, null, false, true);
+        }
+    }
+
+    /**
+     * Runs, on a virtual clock, a body that leaves a coroutine parked for each of {@code failures}, whose
+     * unwinding throws it, then throws {@code thrown}: the run closes them, and each close fails. Returns
+     * what the run threw and what it handed the thread's uncaught-exception handler.
+     */
+    private static List<Throwable> runFailingAsItClosesCoroutinesThatThrow(RuntimeException thrown, RuntimeException... failures) {
+        List<Throwable> reported = new ArrayList<>();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.add(e));
+        Throwable caught = catchThrowable(() -> VirtualTime.run(() -> {
+            Channel<String> never = new Channel<>("never", 0);
+            for (int k = 0; k < failures.length; k++) {
+                RuntimeException failure = failures[k];
+                Coroutine.create("w" + k, () -> {
+                    try {
+                        never.receive();
+                    } finally {
+                        throw failure;
+                    }
+                });
+            }
+            Coroutine.yield(); // every one parks
+            throw thrown;
+        }));
+        assertThat(reported).hasSize(1);
+        return List.of(caught, reported.get(0));
+    }
+
+    /** The start of the report of a virtual-time run whose body threw {@code thrown}, on this thread. */
+    private static String report(String thrown) {
+        return "VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(Thread.currentThread())
+                + ": its body threw " + thrown + ", which ";
+    }
+
+    /**
+     * A virtual-time run whose body threw an exception that one of its two other failures holds: the other
+     * is suppressed in it, the one that holds it in the report, which says how many of them hold it.
+     */
+    @Test
+    @Timeout(10)
+    void aVirtualTimeRunsReportSaysHowManyOfItsOtherFailuresHoldWhatTheBodyThrew() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        IllegalArgumentException holding = new IllegalArgumentException("after boom", boom);
+        IllegalArgumentException unrelated = new IllegalArgumentException("unrelated");
+        List<Throwable> outcome = runFailingAsItClosesCoroutinesThatThrow(boom, holding, unrelated);
+        assertThat(outcome.get(0)).isSameAs(boom);
+        assertThat(boom.getSuppressed()).extracting(Throwable::getCause).containsExactly(unrelated);
+        assertThat(outcome.get(1)).isInstanceOf(CoroutineException.class).hasCause(boom)
+                .hasMessage(report("java.lang.IllegalStateException: boom") + "1 of the run's 2 other failures holds already (as a"
+                        + " cause or a suppressed exception), so that suppressed there it would make a cycle; it is suppressed"
+                        + " in this report instead");
+        assertThat(outcome.get(1).getSuppressed()).extracting(Throwable::getCause).containsExactly(holding);
+        assertThat(outcome.get(1).getSuppressed()[0])
+                .hasMessage("coroutine 'w0' failed while being closed: java.lang.IllegalArgumentException: after boom");
+        assertNoCycle(outcome.get(1));
+    }
+
+    @Test
+    @Timeout(10)
+    void aVirtualTimeRunsReportOfOtherFailuresThatAllHoldWhatTheBodyThrewSaysTheyDo() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        IllegalArgumentException first = new IllegalArgumentException("after boom", boom);
+        IllegalArgumentException second = new IllegalArgumentException("after boom too", boom);
+        List<Throwable> outcome = runFailingAsItClosesCoroutinesThatThrow(boom, first, second);
+        assertThat(outcome.get(0)).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        assertThat(outcome.get(1)).isInstanceOf(CoroutineException.class).hasCause(boom)
+                .hasMessage(report("java.lang.IllegalStateException: boom") + "the run's 2 other failures hold already (as a"
+                        + " cause or a suppressed exception), so that suppressed there they would make a cycle; they are"
+                        + " suppressed in this report instead");
+        assertThat(outcome.get(1).getSuppressed()).extracting(Throwable::getCause).containsExactlyInAnyOrder(first, second);
+        assertNoCycle(outcome.get(1));
+    }
+
+    @Test
+    @Timeout(10)
+    void aVirtualTimeRunsReportOfOtherFailuresThatTheBodysExceptionCannotTakeSaysSo() {
+        Unsuppressible signal = new Unsuppressible("no room");
+        IllegalArgumentException first = new IllegalArgumentException("first");
+        IllegalArgumentException second = new IllegalArgumentException("second");
+        List<Throwable> outcome = runFailingAsItClosesCoroutinesThatThrow(signal, first, second);
+        assertThat(outcome.get(0)).isSameAs(signal);
+        assertThat(outcome.get(1)).isInstanceOf(CoroutineException.class).hasCause(signal)
+                .hasMessage(report("dev.coro.SuppressedWithoutCyclesTest$Unsuppressible: no room") + "takes no suppressed"
+                        + " exceptions; the run's 2 other failures are suppressed in this report instead");
+        assertThat(outcome.get(1).getSuppressed()).extracting(Throwable::getCause).containsExactlyInAnyOrder(first, second);
+    }
 }
