@@ -87,4 +87,47 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
             Thread.setDefaultUncaughtExceptionHandler(before);
         }
     }
+    /**
+     * An {@code execute} body that runs as its thread's loop ends has no future to fail: {@code close()} reports
+     * it first, as a body that never ended, and the error that ended the loop after it, suppressed in its
+     * exception (whose cause that error is already).
+     */
+    @Test
+    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a close that waited for good would hang
+    void anExecuteBodyRunningAsItsThreadsLoopEndsIsReportedByCloseAsOneThatNeverEnded() throws InterruptedException {
+        BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
+        AtomicInteger refusals = new AtomicInteger();
+        CoroutinePool.maker = (s, body) -> {
+            if (refusals.getAndDecrement() > 0) {
+                throw new InternalError("refused for a test");
+            }
+            return maker.apply(s, body);
+        };
+        try {
+            CoroutinePool pool = CoroutinePool.start(1);
+            String name = PoolName.of(pool);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            CompletableFuture<Thread> poolThread = new CompletableFuture<>();
+            pool.execute(() -> { // #1: parked when the loop ends
+                poolThread.complete(Scheduler.current().owner);
+                Coroutine.await(gate);
+            });
+            Thread worker = Coroutine.await(poolThread);
+            refusals.set(1);
+            CompletableFuture<String> made = pool.submit(() -> "never"); // #2: its making ends the loop
+            assertThat(catchThrowable(made::join)).isExactlyInstanceOf(CompletionException.class);
+            worker.join();
+
+            Throwable thrown = catchThrowable(pool::close);
+            assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
+                    + " observed it: the body of execute #1 never ended: java.lang.IllegalStateException: " + name + ": thread '"
+                    + name + "-0' could not run the body of execute #1 to its end: its loop ended while the body ran"
+                    + " (java.lang.InternalError: refused for a test); 1 more failure suppressed");
+            assertThat(thrown.getSuppressed()).isEmpty();
+            assertThat(thrown.getCause().getSuppressed()).containsExactly(thrown.getCause().getCause());
+            gate.complete(null);
+        } finally {
+            CoroutinePool.maker = maker;
+        }
+    }
 }
