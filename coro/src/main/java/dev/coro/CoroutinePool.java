@@ -98,7 +98,8 @@ import java.util.function.Supplier;
  * thread's uncaught-exception handler), is thrown from
  * {@code close()}; later ones are suppressed in it (in the {@link CoroutineException} report itself if it
  * was made with suppression disabled, so that none is lost, or if one of them holds it as a cause or a
- * suppressed exception, so that no exception is its own suppressed exception's cause). A thread whose loop
+ * suppressed exception, so that no exception is its own suppressed exception's cause; one that a failure
+ * reported already carries, as a cause or a suppressed exception, is not reported again). A thread whose loop
  * such an {@code Error} ended while the pool was open loses no body: the one it was making, those waiting
  * to start, those it ran and every one handed to it afterwards fail their futures (or, run by
  * {@code execute}, are reported) with an {@code IllegalStateException} naming the pool, the thread, the
@@ -566,8 +567,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
             Set<Throwable> reported = Collections.newSetFromMap(new IdentityHashMap<>());
             for (Failure f : failures.values()) {
-                if (!reported.add(f.thrown)) {
-                    continue; // an exception several bodies threw is reported once
+                if (!reported.add(f.thrown) || first != null && heldByAny(first.thrown, later, f.thrown)) {
+                    continue; // an exception several bodies threw, or one a failure reported already carries, is reported once
                 }
                 if (first == null) {
                     first = f;
@@ -622,6 +623,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                         + Scheduler.describe(w.thread) + ": it would wait for itself");
             }
         }
+    }
+
+    /**
+     * Whether {@code first} or one of {@code later} carries {@code t} (as a cause or a suppressed exception, at any
+     * depth): a failure that already shows it, as the failure of a body its thread's ending cut short carries the
+     * error that ended the loop, which is then not reported a second time.
+     */
+    private static boolean heldByAny(Throwable first, List<Throwable> later, Throwable t) {
+        if (Scheduler.holds(first, t)) {
+            return true;
+        }
+        for (Throwable l : later) {
+            if (Scheduler.holds(l, t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
