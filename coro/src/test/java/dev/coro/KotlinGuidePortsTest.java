@@ -241,6 +241,41 @@ class KotlinGuidePortsTest {
     }
 
     @Test
+    void aSlowCleanUpHandedToAFreshCoroutineRunsPastTheClose() {
+        List<Long> closedAt = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Coroutine job = Coroutine.create("job", () -> {
+                try {
+                    for (int i = 0; i < 1000; i++) {
+                        println("job: I'm running " + i + " ...");
+                        delay(500);
+                    }
+                } finally {
+                    // coro's nearest to withContext(NonCancellable): the closed coroutine cannot wait, a new one can;
+                    // the close does not wait for it, VirtualTime.run (or a join of it) does
+                    Coroutine.create("clean-up", () -> {
+                        delay(1000);
+                        println("clean-up: And I've just delayed for 1 sec at " + millis() + " ms");
+                    });
+                }
+            });
+            delay(1300);
+            println("main: I'm tired of waiting!");
+            job.close();
+            closedAt.add(millis());
+            println("main: Now I can quit.");
+        });
+        assertThat(out).containsExactly(
+                "job: I'm running 0 ...",
+                "job: I'm running 1 ...",
+                "job: I'm running 2 ...",
+                "main: I'm tired of waiting!",
+                "main: Now I can quit.",
+                "clean-up: And I've just delayed for 1 sec at 2300 ms");
+        assertThat(closedAt).containsExactly(1300L);
+    }
+
+    @Test
     void timeout() {
         CoroutineTimeoutException e = null;
         try {
@@ -274,12 +309,14 @@ class KotlinGuidePortsTest {
                 "Result is null");
     }
 
-    /** The guide's resource: counts how many are acquired and not released. */
+    /** The guide's resource: counts how many are acquired and not released, and how many were made. */
     private static final class Resource {
         static int acquired;
+        static int made;
 
         Resource() {
             acquired++;
+            made++;
         }
 
         void close() {
@@ -287,55 +324,84 @@ class KotlinGuidePortsTest {
         }
     }
 
+    /** The guide's first version: {@code coroutines} coroutines whose resource is made inside the timeout and returned from it. */
+    private static void acquireInsideTheTimeoutAndReleaseAfterIt(int coroutines, long sleep, List<Coroutine> launched) {
+        for (int i = 0; i < coroutines; i++) { // launch 10K coroutines
+            launched.add(Coroutine.create(() -> {
+                Resource resource;
+                try {
+                    resource = Coroutine.withTimeout(Duration.ofMillis(60), () -> { // timeout of 60 ms
+                        delay(sleep); // delay for 50 ms
+                        return new Resource(); // acquire a resource and return it from withTimeout block
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    return; // kotlinx's TimeoutCancellationException ends its launch quietly; coro's would fail it
+                }
+                resource.close(); // release the resource
+            }));
+        }
+    }
+
     @Test
     void asynchronousTimeoutAndResources() {
         // The guide's first version leaks (it "does not always print zero"): kotlinx's timeout may come after the
         // block returned its resource and before withTimeout returns, and the resource is dropped. coro's
-        // withTimeout never drops a value its body returned (the signal comes only at a scheduling point), so
-        // the first version prints zero too, also with the body's sleep ending at the very deadline.
-        for (long sleep : new long[] {50, 60}) {
-            Resource.acquired = 0;
-            int coroutines = sleep == 50 ? 10_000 : 1_000; // the guide's 10K; a thousand for the deadline's edge
-            VirtualTime.run(() -> {
-                for (int i = 0; i < coroutines; i++) { // launch 10K coroutines
-                    Coroutine.create(() -> {
-                        Resource resource;
-                        try {
-                            resource = Coroutine.withTimeout(Duration.ofMillis(60), () -> {
-                                delay(sleep);
-                                return new Resource(); // acquire a resource and return it from withTimeout block
-                            });
-                        } catch (CoroutineTimeoutException e) {
-                            return; // kotlinx's TimeoutCancellationException ends its launch quietly
-                        }
-                        resource.close();
-                    });
-                }
-            });
-            assertEquals(0, Resource.acquired, "sleep " + sleep);
+        // withTimeout never drops a value its body returned (the signal comes only at a scheduling point), so it
+        // prints zero.
+        Resource.acquired = 0;
+        Resource.made = 0;
+        VirtualTime.run(() -> acquireInsideTheTimeoutAndReleaseAfterIt(10_000, 50, new ArrayList<>()));
+        assertEquals(0, Resource.acquired);
+        assertEquals(10_000, Resource.made);
+    }
+
+    @Test
+    void asynchronousTimeoutAndResourcesWithTheBodysSleepEndingAtTheDeadline() {
+        // The timeout's timer was set before the sleep's, so at 60 ms it expires first and no resource is made.
+        Resource.acquired = 0;
+        Resource.made = 0;
+        VirtualTime.run(() -> acquireInsideTheTimeoutAndReleaseAfterIt(1_000, 60, new ArrayList<>()));
+        assertEquals(0, Resource.made);
+        assertEquals(0, Resource.acquired);
+    }
+
+    @Test
+    void asynchronousTimeoutAndResourcesOnTheRealClock() {
+        // Where the guide's version leaks: which bodies time out depends on the machine, but whichever way each
+        // ends, the resource it made is released.
+        Resource.acquired = 0;
+        List<Coroutine> launched = new ArrayList<>();
+        acquireInsideTheTimeoutAndReleaseAfterIt(1_000, 50, launched);
+        for (Coroutine c : launched) {
+            c.join();
         }
-        // The guide's fixed version: always zero, as in kotlinx.
+        assertEquals(0, Resource.acquired);
+    }
+
+    @Test
+    void asynchronousTimeoutAndResourcesReleasedInFinally() {
         Resource.acquired = 0;
         VirtualTime.run(() -> {
             for (int i = 0; i < 10_000; i++) {
                 Coroutine.create(() -> {
                     Resource[] resource = {null}; // not acquired yet
                     try {
-                        Coroutine.withTimeout(Duration.ofMillis(60), () -> {
-                            delay(50);
+                        Coroutine.withTimeout(Duration.ofMillis(60), () -> { // timeout of 60 ms
+                            delay(50); // delay for 50 ms
                             resource[0] = new Resource(); // store a resource to the variable if acquired
                         });
+                        // we can do something else with the resource here
                     } catch (CoroutineTimeoutException e) {
                         // as kotlinx's launch, quietly
                     } finally {
                         if (resource[0] != null) {
-                            resource[0].close();
+                            resource[0].close(); // release the resource if it was acquired
                         }
                     }
                 });
             }
         });
-        assertEquals(0, Resource.acquired);
+        assertEquals(0, Resource.acquired); // always zero, as in kotlinx
     }
 
     // ---- Channels ---------------------------------------------------------------------------------
