@@ -27,14 +27,17 @@ class KotlinGuidePortsTest {
     /** What the examples print, a line each. */
     private final List<String> out = new ArrayList<>();
 
+    /** The guide's {@code println}: one line of the output. */
     private void println(Object line) {
         out.add(String.valueOf(line));
     }
 
+    /** The guide's {@code delay}. */
     private static void delay(long millis) {
         Coroutine.sleep(Duration.ofMillis(millis));
     }
 
+    /** The scheduler's clock in milliseconds: the virtual one inside {@link VirtualTime#run}. */
     private static long millis() {
         return Coroutine.nanoTime() / 1_000_000;
     }
@@ -47,6 +50,7 @@ class KotlinGuidePortsTest {
     private static final class Scope {
         private final List<Coroutine> children = new ArrayList<>();
 
+        /** {@code launch}: a coroutine of this scope, which runs once main parks or yields, as coro's always do. */
         Coroutine launch(String name, Runnable body) {
             Coroutine c = Coroutine.create(name, body);
             children.add(c);
@@ -71,6 +75,7 @@ class KotlinGuidePortsTest {
             return channel;
         }
 
+        /** {@code cancelChildren()}: closes every coroutine of this scope in turn, each unwound before the next. */
         void cancelChildren() {
             for (Coroutine c : children) {
                 c.close();
@@ -993,6 +998,7 @@ class KotlinGuidePortsTest {
 
     @Test
     void switchOverAChannelOfDeferredValues() {
+        long[] end = new long[1];
         // As in selectingDeferredValues, each wait of the select for a future costs its virtual time in real time:
         // the run takes about a second of real time for its 2.4 s.
         VirtualTime.run(() -> {
@@ -1013,7 +1019,9 @@ class KotlinGuidePortsTest {
             delay(1000); // give it time to process
             chan.close(); // close the channel ...
             delay(500); // and wait some time to let it finish
+            end[0] = millis();
         });
         assertThat(out).containsExactly("BEGIN", "Replace", "END", "Channel was closed");
+        assertEquals(2300, end[0]);
     }
 }
