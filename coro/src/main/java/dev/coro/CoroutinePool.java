@@ -118,6 +118,36 @@ import java.util.function.Supplier;
  * ({@code ; 58 more not kept}): a long-lived pool does not grow with the number of submissions, failed ones included. While it waits, the calling thread's own event
  * loop keeps running (its channels keep serving the pool's coroutines).
  *
+ * <h2>With the JDK's concurrency classes</h2>
+ * As an {@code Executor} the pool takes the tasks of {@code CompletableFuture.supplyAsync(s, pool)},
+ * {@code runAsync(r, pool)}, the {@code Async} stages given it ({@code thenApplyAsync(f, pool)},
+ * {@code thenComposeAsync}, {@code whenCompleteAsync} …), {@code CompletableFuture.delayedExecutor(d, unit, pool)}
+ * and an {@code ExecutorCompletionService}: each is a body given to {@link #execute}, run as a coroutine of a
+ * pool thread, where {@link Coroutine#await}, sleeps and channels work. The futures those classes make are
+ * theirs, not the pool's:
+ * <ul>
+ * <li>their {@code join()} and {@code get()} hold the whole calling thread, as any plain future's do: on a
+ *     thread with coroutines wait for them with {@link Coroutine#await} (a body that joins such a future whose
+ *     task is placed on its own thread waits for ever);</li>
+ * <li>their task catches what its function throws and completes its future with it, so {@code close()} reports
+ *     nothing of it (only a plain {@code Runnable} given to {@code execute} that throws is reported); a task
+ *     that {@link #closeNow()} unwinds completes its future with the {@link CoroutineExit};</li>
+ * <li>their {@code cancel}, {@code orTimeout} and {@code completeOnTimeout} close no coroutine: they settle the
+ *     future, and the body runs on to its end, which {@code close()} waits for; a {@code FutureTask}'s
+ *     {@code cancel(true)} interrupts the thread that runs the body, which ends a blocking JDK call there but
+ *     no wait of coro's (an await, a sleep, a channel's), after which the body finds its interrupt set;</li>
+ * <li>a stage that would start once the pool is closing is refused: the JDK fails it, and the stages after it,
+ *     with the {@code RejectedExecutionException}, and {@code close()} waits only for the stages that had
+ *     started, so a chain is cut where the close finds it: wait for its last stage before closing; a task
+ *     {@code delayedExecutor} hands over after the close is refused on the JDK's thread, and the JDK drops it:
+ *     its future never completes;</li>
+ * <li>{@link #closeNow()} never starts a task waiting to start, and its future never completes.</li>
+ * </ul>
+ * A stage attached without an executor ({@code thenApply}) to a {@link #submit} future before its body ends
+ * runs in the body's coroutine as the body ends (it may wait there; {@code close()} waits for it); the
+ * {@code Async} forms given no executor run on the JDK's default one ({@code ForkJoinPool.commonPool()}), as for
+ * any {@code CompletableFuture}, not on the pool.
+ *
  * <h2>A pool never closed</h2>
  * Its threads are daemons or not as the thread that started it (see {@link #start}): a pool that
  * {@code main} started keeps the JVM alive after {@code main} returns, as an {@code ExecutorService}'s
@@ -469,10 +499,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * Runs {@code body} as a coroutine on one of the pool's threads (see Placement); if it throws,
      * {@link #close()} throws it, and so it does if the body's coroutine cannot be made (no memory left
      * for it) or run (on the thread engine, no virtual thread can be started for it). There is no future to wait for: to wait for the body, {@link #submit} it
-     * (its future's {@code join()} parks only the calling context).
+     * (its future's {@code join()} parks only the calling context). The JDK's classes that take an {@code Executor}
+     * ({@code CompletableFuture.supplyAsync(s, pool)} …) hand their tasks over here: see With the JDK's
+     * concurrency classes.
      *
      * @param body the code to run
-     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and which)
+     * @throws RejectedExecutionException if the pool is closing or closed (the message names the caller, the pool and
+     *                                    which; a {@code CompletableFuture} stage whose task is refused so fails with it)
      * @throws NullPointerException       if {@code body} is null
      */
     @Override
@@ -595,7 +628,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * keeps its caller's outcome), and {@code close()} does not report it; a coroutine whose unwinding
      * throws something else is a failure reported as {@code close()} reports one left to a thread's main.
      * Nothing preempts a coroutine: one that never reaches a scheduling point (a loop that neither yields
-     * nor waits, a blocking JDK call) is closed only once it does. Then waits as {@link #close()} does;
+     * nor waits, a blocking JDK call) is closed only once it does. A body given to {@link #execute} that had not
+     * started is dropped, never run: a future a JDK class made for it ({@code supplyAsync(s, pool)}'s, a
+     * {@code FutureTask}'s) never completes, as with the tasks {@code shutdownNow()} hands back and nobody runs
+     * (see With the JDK's concurrency classes). Then waits as {@link #close()} does;
      * calling it after a {@code close()} that is still waiting (a {@code withTimeout} around it gave up,
      * say) ends what that close waits for.
      *

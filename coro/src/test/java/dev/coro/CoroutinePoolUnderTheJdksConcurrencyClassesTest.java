@@ -48,7 +48,8 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
      * {@code supplyAsync}, {@code runAsync} and the {@code Async} stages given the pool run their functions
      * as coroutines of its threads, where {@link Coroutine#await}, {@link Coroutine#sleep} and channels work
      * as in any body; a stage attached without an executor to a submission's future before its body ends
-     * runs in the body's coroutine as it ends, where it may wait too.
+     * runs in the body's coroutine as it ends, where it may wait too. An {@code Async} form given no executor
+     * runs on the JDK's default one, as for any {@code CompletableFuture}, not on the pool.
      */
     @Test
     void theJdksAsyncStagesGivenThePoolRunAsCoroutinesOfItsThreadsWhereAwaitSleepAndChannelsWork() {
@@ -89,6 +90,8 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
             });
             gate.complete(null);
             assertThat(awaited(inTheBody)).matches("body, then gated on " + java.util.regex.Pattern.quote(name) + "-[01]");
+            String elsewhere = awaited(pool.submit(() -> "submitted").thenApplyAsync(v -> Thread.currentThread().getName()));
+            assertThat(elsewhere).as("an Async form without an executor runs on the JDK's default one").doesNotStartWith(name);
         } finally {
             assertThat(thrownByClose(pool)).isNull();
         }
@@ -278,14 +281,22 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
     }
 
     /**
-     * {@code closeNow()} never starts a body waiting to start: a {@code submit}'s future is cancelled, but a task
-     * a JDK class handed to {@code execute} is dropped, never run, and the future that class made for it never
-     * completes ({@code supplyAsync}'s, a {@code FutureTask}'s of an {@code ExecutorCompletionService}), as the
-     * tasks an {@code ExecutorService}'s {@code shutdownNow()} hands back do unless their caller runs them.
+     * {@code closeNow()} unwinds a started task of a JDK class as any body, and the task, which catches what its
+     * function throws, completes its future with the signal; it never starts a body waiting to start: a
+     * {@code submit}'s future is cancelled, but a task a JDK class handed to {@code execute} is dropped, never
+     * run, and the future that class made for it never completes ({@code supplyAsync}'s, a {@code FutureTask}'s
+     * of an {@code ExecutorCompletionService}), as the tasks an {@code ExecutorService}'s {@code shutdownNow()}
+     * hands back do unless their caller runs them.
      */
     @Test
     void closeNowDropsTheJdksTasksWaitingToStartSoTheirFuturesNeverComplete() {
         CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> parking = new CompletableFuture<>();
+        CompletableFuture<String> parked = CompletableFuture.supplyAsync(() -> {
+            parking.complete(null);
+            return Coroutine.await(new CompletableFuture<String>()); // never completed
+        }, pool);
+        awaited(parking);
         CountDownLatch hold = new CountDownLatch(1);
         CompletableFuture<Void> holding = new CompletableFuture<>();
         pool.execute(() -> {
@@ -304,6 +315,10 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
         Coroutine.create("releaser", hold::countDown); // runs once main parks in closeNow(), the pool closing
         Coroutine.withTimeout(GUARD, pool::closeNow);
         assertThat(submitted.isCancelled()).isTrue();
+        assertThat(catchThrowable(parked::join)).as("the JDK's task caught the signal that unwound it")
+                .isExactlyInstanceOf(CompletionException.class).cause().isExactlyInstanceOf(CoroutineExit.class)
+                .hasMessage("coroutine 'coroutine-1' is being closed: its suspended call throws this signal so that it unwinds"
+                        + " (state RUNNING, closing)");
         assertThat(supplied).isNotDone();
         assertThat(serviced).isNotDone();
         assertThat(service.poll()).isNull();
