@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -82,7 +83,8 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
- * or their {@code Async} forms was called on it, nor on a future derived from it by
+ * or their {@code Async} forms (once the executor took the handler's task: a handler whose executor refused it,
+ * the pool itself as it closes say, never runs and reads nothing) was called on it, nor on a future derived from it by
  * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
  * {@code minimalCompletionStage()}; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
@@ -1632,12 +1634,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * A future that tells its submission when a read hands its caller a failure, or a handler of
-     * failures is attached; futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
+     * failures is attached (an {@code Async} one once its executor has taken its task); futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
      * this kind too, so a failure read through them counts as read. Its blocking reads
      * ({@code join()}, {@code get()}, a timed {@code get}) wait cooperatively on a thread with a
      * scheduler (see {@link CoroutinePool#submit}); so do those of the futures derived from it.
      */
     private abstract static class ReadFuture<T> extends CompletableFuture<T> {
+
+        /** The JDK's default executor of the {@code Async} methods, which it runs a task given the common pool on too. */
+        private static final Executor JDK_DEFAULT = new CompletableFuture<Void>().defaultExecutor();
 
         /** A read handed its caller this future's failure. */
         abstract void failureRead();
@@ -1832,15 +1837,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action) {
-            handlerAttached();
-            return super.whenCompleteAsync(action);
+            return super.whenCompleteAsync(action, takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action,
                                                       Executor executor) {
-            handlerAttached();
-            return super.whenCompleteAsync(action, executor);
+            return super.whenCompleteAsync(action, takenAsAHandler(executor));
         }
 
         @Override
@@ -1851,15 +1854,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn) {
-            handlerAttached();
-            return super.handleAsync(fn);
+            return super.handleAsync(fn, takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn,
                                                     Executor executor) {
-            handlerAttached();
-            return super.handleAsync(fn, executor);
+            return super.handleAsync(fn, takenAsAHandler(executor));
         }
 
         @Override
@@ -1870,14 +1871,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
-            handlerAttached();
-            return super.exceptionallyAsync(fn);
+            return super.exceptionallyAsync(fn, takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn, Executor executor) {
-            handlerAttached();
-            return super.exceptionallyAsync(fn, executor);
+            return super.exceptionallyAsync(fn, takenAsAHandler(executor));
         }
 
         @Override
@@ -1890,15 +1889,28 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
-            handlerAttached();
-            return super.exceptionallyComposeAsync(fn);
+            return super.exceptionallyComposeAsync(fn, takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn, Executor executor) {
-            handlerAttached();
-            return super.exceptionallyComposeAsync(fn, executor);
+            return super.exceptionallyComposeAsync(fn, takenAsAHandler(executor));
+        }
+
+        /**
+         * {@code executor}, as the JDK screens it (the common pool where the JDK would not use it, for want of
+         * parallelism, its default instead), for the task of an {@code Async} handler of this future: the
+         * handler counts as attached once the executor has taken its task, not before, so that a handler whose
+         * executor refuses the task (the pool itself, closing; one shut down) and which never runs hands nobody
+         * the failure, which stays for close() to report; the JDK fails the handler's stage with the refusal.
+         */
+        private Executor takenAsAHandler(Executor executor) {
+            Executor screened = executor == ForkJoinPool.commonPool() ? JDK_DEFAULT : Objects.requireNonNull(executor);
+            return task -> {
+                screened.execute(task);
+                handlerAttached();
+            };
         }
     }
 

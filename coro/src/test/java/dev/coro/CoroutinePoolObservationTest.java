@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -175,6 +176,45 @@ class CoroutinePoolObservationTest {
         reads.add(futures.get(8).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null), direct));
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))));
         assertThat(thrownByClose(pool)).as("every failure was handled by one of the reads").isNull();
+    }
+
+    /**
+     * A handler attached through an {@code Async} form ({@code whenCompleteAsync}, {@code handleAsync},
+     * {@code exceptionallyAsync}, {@code exceptionallyComposeAsync}) whose executor refuses its task never runs:
+     * the JDK fails its stage with the refusal, and the failure it was to handle, which nobody saw, is reported by
+     * {@code close()}. Given the pool itself, the refusal comes as the body fails while the pool closes. Such a
+     * handler once counted as handling the failure from the moment it was attached, and the failure was lost.
+     */
+    @Test
+    void aHandlerWhoseExecutorRefusesItsTaskHasNotReadTheFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        List<CompletableFuture<Object>> futures = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            futures.add(failingAfter(pool, gate, "handled by nobody " + i));
+        }
+        List<Throwable> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        Executor refusing = task -> {
+            throw new RejectedExecutionException("refused");
+        };
+        List<CompletableFuture<?>> handlers = List.of(
+                futures.get(0).whenCompleteAsync((v, e) -> ran.add(e), pool),
+                futures.get(1).handleAsync((v, e) -> ran.add(e), pool),
+                futures.get(2).exceptionallyAsync(e -> ran.add(e), pool),
+                futures.get(3).exceptionallyComposeAsync(e -> {
+                    ran.add(e);
+                    return CompletableFuture.completedFuture(null);
+                }, pool),
+                futures.get(4).whenCompleteAsync((v, e) -> ran.add(e), refusing));
+        Coroutine.create("opener", () -> gate.complete(null)); // runs once main parks in close(): the bodies fail as the pool closes
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: handled by nobody 0");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("handled by nobody 1", "handled by nobody 2", "handled by nobody 3", "handled by nobody 4");
+        assertThat(ran).as("no handler ran").isEmpty();
+        for (CompletableFuture<?> handler : handlers) {
+            assertThat(catchThrowable(handler::join)).cause().isExactlyInstanceOf(RejectedExecutionException.class);
+        }
     }
 
     @Test
