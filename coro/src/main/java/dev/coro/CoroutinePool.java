@@ -137,7 +137,8 @@ import java.util.function.Supplier;
  * <li>their {@code cancel}, {@code orTimeout} and {@code completeOnTimeout} close no coroutine: they settle the
  *     future, and the body runs on to its end, which {@code close()} waits for; a {@code FutureTask}'s
  *     {@code cancel(true)} interrupts the thread that runs the body, which ends a blocking JDK call there but
- *     no wait of coro's (an await, a sleep, a channel's), after which the body finds its interrupt set;</li>
+ *     no wait of coro's (an await, a sleep, a channel's), after which the body finds its interrupt set (on the
+ *     continuation engine the flag is the pool thread's, which its other coroutines share: docs/ENGINES.md);</li>
  * <li>a stage that would start once the pool is closing is refused: the JDK fails it, and the stages after it,
  *     with the {@code RejectedExecutionException}, and {@code close()} waits only for the stages that had
  *     started, so a chain is cut where the close finds it: wait for its last stage before closing; a task
@@ -147,8 +148,8 @@ import java.util.function.Supplier;
  * </ul>
  * A stage attached without an executor ({@code thenApply}) to a {@link #submit} future before its body ends
  * runs in the body's coroutine as the body ends (it may wait there; {@code close()} waits for it); the
- * {@code Async} forms given no executor run on the JDK's default one ({@code ForkJoinPool.commonPool()}), as for
- * any {@code CompletableFuture}, not on the pool.
+ * {@code Async} forms given no executor run on the JDK's default one ({@code defaultExecutor()}: the common pool,
+ * or a thread per task where it has too little parallelism), as for any {@code CompletableFuture}, not on the pool.
  *
  * <h2>A pool never closed</h2>
  * Its threads are daemons or not as the thread that started it (see {@link #start}): a pool that

@@ -159,7 +159,7 @@ class CoroutinePoolObservationTest {
         Executor direct = Runnable::run;
         List<CompletableFuture<?>> reads = new ArrayList<>();
         List<CompletableFuture<Object>> futures = new ArrayList<>();
-        for (int i = 0; i < 9; i++) {
+        for (int i = 0; i < 10; i++) {
             String message = "failure " + i;
             futures.add(pool.submit(() -> {
                 throw new IllegalStateException(message);
@@ -174,6 +174,7 @@ class CoroutinePoolObservationTest {
         reads.add(futures.get(6).exceptionallyCompose(e -> CompletableFuture.completedFuture(null)));
         reads.add(futures.get(7).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null)));
         reads.add(futures.get(8).exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null), direct));
+        reads.add(futures.get(9).handleAsync((v, e) -> null, pool)); // the pool itself, which takes the handler's task
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(reads.toArray(CompletableFuture<?>[]::new))));
         assertThat(thrownByClose(pool)).as("every failure was handled by one of the reads").isNull();
     }
