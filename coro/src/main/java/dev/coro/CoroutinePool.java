@@ -83,8 +83,9 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
- * or their {@code Async} forms (once the executor took the handler's task: a handler whose executor refused it,
- * the pool itself as it closes say, never runs and reads nothing) was called on it, nor on a future derived from it by
+ * or their {@code Async} forms (once the executor took the handler's task, or, given this pool, once the handler
+ * started: a handler whose executor refused it, this pool as it closes say, or whose task {@link #closeNow()} dropped,
+ * never runs and reads nothing) was called on it, nor on a future derived from it by
  * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
  * {@code minimalCompletionStage()}; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
@@ -1905,8 +1906,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * handler counts as attached once the executor has taken its task, not before, so that a handler whose
          * executor refuses the task (the pool itself, closing; one shut down) and which never runs hands nobody
          * the failure, which stays for close() to report; the JDK fails the handler's stage with the refusal.
+         * Given the submission's own pool, whose close() waits for the handler's coroutine, the handler counts
+         * once that coroutine starts: one whose task {@link #closeNow()} drops before it started never runs either.
          */
         private Executor takenAsAHandler(Executor executor) {
+            CoroutinePool own = submission().pool;
+            if (executor == own) {
+                return task -> own.execute(() -> {
+                    handlerAttached();
+                    task.run();
+                });
+            }
             Executor screened = executor == ForkJoinPool.commonPool() ? JDK_DEFAULT : Objects.requireNonNull(executor);
             return task -> {
                 screened.execute(task);

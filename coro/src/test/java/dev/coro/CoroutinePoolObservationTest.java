@@ -218,6 +218,40 @@ class CoroutinePoolObservationTest {
         }
     }
 
+    /**
+     * A handler attached through an {@code Async} form given the submission's own pool, whose task the pool took
+     * but {@code closeNow()} then dropped before it started, never ran: the failure it was to handle, which
+     * nobody saw, is reported by the close. Such a handler once counted as handling the failure, and the failure
+     * was lost.
+     */
+    @Test
+    void aHandlerOnThePoolWhoseTaskCloseNowDroppedBeforeItStartedHasNotReadTheFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> failing = failingAfter(pool, gate, "its handler never started");
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        CompletableFuture.allOf(failing).whenComplete((v, e) -> { // allOf reads nothing of the failure
+            holding.complete(null);
+            try {
+                hold.await(); // holds the pool thread, the handler's task taken and waiting to start
+            } catch (InterruptedException interrupted) {
+                throw new AssertionError(interrupted);
+            }
+        });
+        List<Throwable> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        failing.whenCompleteAsync((v, e) -> ran.add(e), pool); // attached last: the JDK hands its task over first
+        gate.complete(null);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(holding));
+        Coroutine.create("releaser", hold::countDown); // runs once main parks in closeNow(): the pool thread then sees it
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::closeNow));
+        assertThat(ran).as("the handler never ran").isEmpty();
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name
+                + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                + "-0', running the body of submit #1, threw java.lang.IllegalStateException: its handler never started");
+    }
+
     @Test
     void aCloseThatTimedOutLeavesTheFailuresToTheCloseThatSeesThePoolEndAndThePoolCountsAsOpenUntilThen() {
         CoroutinePool pool = CoroutinePool.start(1);
