@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -406,6 +407,74 @@ public final class Coroutine implements AutoCloseable {
             body.run();
             return null;
         });
+    }
+
+    /**
+     * {@link #withTimeout(Duration, Supplier)} that reports its own expiry in its result, as
+     * {@link Channel#tryReceive(Duration)} does: the body's value, or {@link Optional#empty()} if
+     * {@code d} passed first, the body interrupted and unwound exactly as under {@code withTimeout}
+     * (its {@code finally} blocks ran). Only this call's own expiry is empty: a
+     * {@link CoroutineTimeoutException} of an inner {@code withTimeout} that the body lets out comes out
+     * as it is, and the signal of an enclosing scope that expired, or of a close of the caller, unwinds
+     * through this call as through {@code withTimeout}. A body that returns null gives
+     * {@code Optional.empty()} too: for a body whose value may be null, or that has none, use
+     * {@link #tryWithTimeout(Duration, Runnable)}, which says whether it returned.
+     *
+     * <pre>{@code
+     * Optional<String> reply = Coroutine.tryWithTimeout(Duration.ofMillis(100), () -> replies.receive());
+     * String r = reply.orElse("no reply yet"); // the receive took nothing if it timed out
+     * }</pre>
+     *
+     * @param d    the timeout; zero gives {@code Optional.empty()} at once without running {@code body} (in a
+     *             context being closed, or inside a scope that has expired, the signal of that close or scope
+     *             is thrown instead)
+     * @param body the code to run
+     * @param <T>  the type of its value
+     * @return what {@code body} returned ({@code Optional.ofNullable}), or empty if the timeout expired first
+     * @throws CoroutineTimeoutException if a {@code withTimeout} inside {@code body} expired and the body let
+     *                                   its exception out
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <T> Optional<T> tryWithTimeout(Duration d, Supplier<? extends T> body) {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        return Scheduler.current().tryWithTimeout(d, () -> Optional.ofNullable(body.get()), Optional.empty());
+    }
+
+    /**
+     * {@link #tryWithTimeout(Duration, Supplier)} for a body without a value: whether it returned before
+     * {@code d} passed. False means the body was interrupted and unwound exactly as under
+     * {@link #withTimeout(Duration, Runnable)}; every other outcome (an inner {@code withTimeout}'s
+     * {@link CoroutineTimeoutException}, an outer scope's or a close's signal) comes out as there.
+     *
+     * <pre>{@code
+     * if (!Coroutine.tryWithTimeout(Duration.ofSeconds(1), () -> jobs.send(job))) {
+     *     dropped.add(job);                 // the queue stayed full for a second: the send delivered nothing
+     * }
+     * }</pre>
+     *
+     * @param d    the timeout; zero gives false at once without running {@code body} (in a context being
+     *             closed, or inside a scope that has expired, the signal of that close or scope is thrown
+     *             instead)
+     * @param body the code to run
+     * @return true if {@code body} returned, false if the timeout expired first
+     * @throws CoroutineTimeoutException if a {@code withTimeout} inside {@code body} expired and the body let
+     *                                   its exception out
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static boolean tryWithTimeout(Duration d, Runnable body) {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        return Scheduler.current().tryWithTimeout(d, () -> {
+            body.run();
+            return true;
+        }, false);
     }
 
     /**

@@ -1054,15 +1054,36 @@ final class Scheduler {
 
     /** {@link Coroutine#withTimeout}: runs {@code body} in the caller, interrupted if {@code d} passes first. */
     <T> T withTimeout(Duration d, Supplier<? extends T> body) {
+        return withTimeout(d, body, false, null);
+    }
+
+    /**
+     * {@link Coroutine#tryWithTimeout}: {@link #withTimeout(Duration, Supplier)}, but where that throws
+     * {@link CoroutineTimeoutException} for the expiry of its own scope this returns {@code expired}; every
+     * other throw (an inner scope's timeout, an outer scope's or a close's signal) is the same.
+     */
+    <T> T tryWithTimeout(Duration d, Supplier<? extends T> body, T expired) {
+        return withTimeout(d, body, true, expired);
+    }
+
+    /**
+     * The scope of both: runs {@code body} under a {@link TimeoutScope} of {@code d}; its own expiry
+     * throws {@link CoroutineTimeoutException}, or, {@code orExpired}, returns {@code expired}.
+     */
+    private <T> T withTimeout(Duration d, Supplier<? extends T> body, boolean orExpired, T expired) {
         Context self = currentContext();
-        long nanos = checkTimeout(d, self, "withTimeout");
-        TimeoutScope scope = new TimeoutScope(self, d, self.timeouts);
+        String operation = orExpired ? "tryWithTimeout" : "withTimeout";
+        long nanos = checkTimeout(d, self, operation);
+        TimeoutScope scope = new TimeoutScope(self, operation, d, self.timeouts);
         if (nanos == 0) {
             // what a scheduling point would throw comes first: a close's signal, then an enclosing scope's
             // that expired already, which this one never swallows
-            self.checkNotClosing("withTimeout");
+            self.checkNotClosing(operation);
             if (scope.fired != null) {
-                throw scope.fired.signal("withTimeout");
+                throw scope.fired.signal(operation);
+            }
+            if (orExpired) {
+                return expired;
             }
             throw new CoroutineTimeoutException(self.describe(), scope, null);
         }
@@ -1094,7 +1115,10 @@ final class Scheduler {
             }
             TimeoutScope outer = scope.outerFired();
             if (outer != null) {
-                throw outer.signal("withTimeout(" + d + ")");
+                throw outer.signal(operation + "(" + d + ")");
+            }
+            if (orExpired) {
+                return expired;
             }
             throw new CoroutineTimeoutException(self.describe(), scope, e);
         }

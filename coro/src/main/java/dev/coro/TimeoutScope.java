@@ -5,8 +5,9 @@ import java.lang.ref.WeakReference;
 import java.time.Duration;
 
 /**
- * One {@link Coroutine#withTimeout} of a context: its deadline timer, and, once expired, the signal
- * that interrupts the body's wait (or its next {@code yield}/{@code switchTo}) so that it unwinds.
+ * One {@link Coroutine#withTimeout} (or {@link Coroutine#tryWithTimeout}) of a context: its deadline
+ * timer, and, once expired, the signal that interrupts the body's wait (or its next
+ * {@code yield}/{@code switchTo}) so that it unwinds.
  *
  * <p>A context's active scopes form a chain from the innermost ({@link Context#timeouts}) out. The
  * innermost scope records in {@link #fired} the outermost scope that has expired, so every
@@ -16,6 +17,8 @@ import java.time.Duration;
 final class TimeoutScope extends Timer implements Cleanup {
 
     final Context context;
+    /** The call that opened it, for messages: {@code withTimeout} or {@code tryWithTimeout}. */
+    final String operation;
     final Duration timeout;
     /** The enclosing scope of the same context; null for the outermost. */
     final TimeoutScope parent;
@@ -38,8 +41,9 @@ final class TimeoutScope extends Timer implements Cleanup {
         }
     }
 
-    TimeoutScope(Context context, Duration timeout, TimeoutScope parent) {
+    TimeoutScope(Context context, String operation, Duration timeout, TimeoutScope parent) {
         this.context = context;
+        this.operation = operation;
         this.timeout = timeout;
         this.parent = parent;
         this.openedBy = context.innermostGenerator;
@@ -135,12 +139,12 @@ final class TimeoutScope extends Timer implements Cleanup {
     }
 
     /**
-     * This scope for messages: {@code withTimeout(PT1S)}, and for one nested inside others how many
-     * enclose it ({@code withTimeout(PT1S), inside 1 enclosing withTimeout,}), so that two nested
-     * scopes of the same timeout are told apart.
+     * This scope for messages: {@code withTimeout(PT1S)} (or {@code tryWithTimeout(PT1S)}), and for one
+     * nested inside others how many enclose it ({@code withTimeout(PT1S), inside 1 enclosing withTimeout,},
+     * scopes of both calls counted), so that two nested scopes of the same timeout are told apart.
      */
     String describe() {
-        return "withTimeout(" + timeout + ")"
+        return operation + "(" + timeout + ")"
                 + (depth == 0 ? "" : ", inside " + depth + " enclosing withTimeout" + (depth == 1 ? "," : "s,"));
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
@@ -125,6 +126,43 @@ class JavadocSnippetsTest {
         Checked.down = true;
         assertThatThrownBy(Checked::run).isExactlyInstanceOf(SQLException.class).hasMessage("the database is down");
         assertThat(Checked.db.availablePermits()).isEqualTo(10);
+    }
+
+    // ---- Coroutine.tryWithTimeout ------------------------------------------------------------
+
+    /** The {@code tryWithTimeout} snippet with a value: the reply, or what stands for none. */
+    private static String tryWithTimeoutSnippet(Channel<String> replies) {
+        // JAVADOC:begin
+        Optional<String> reply = Coroutine.tryWithTimeout(Duration.ofMillis(100), () -> replies.receive());
+        String r = reply.orElse("no reply yet"); // the receive took nothing if it timed out
+        // JAVADOC:end
+        return r;
+    }
+
+    /** The {@code tryWithTimeout} snippet without a value: {@code job} sent to {@code jobs}, or added to {@code dropped}. */
+    private static void tryWithTimeoutWithoutAValueSnippet(Channel<String> jobs, String job, List<String> dropped) {
+        // JAVADOC:begin
+        if (!Coroutine.tryWithTimeout(Duration.ofSeconds(1), () -> jobs.send(job))) {
+            dropped.add(job);                 // the queue stayed full for a second: the send delivered nothing
+        }
+        // JAVADOC:end
+    }
+
+    @Test
+    void theTryWithTimeoutSnippetsGiveTheReplyOrNoneAndDropAJobTheFullQueueDidNotTake() {
+        List<String> seen = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<String> replies = new Channel<>("replies", 1);
+            seen.add(tryWithTimeoutSnippet(replies) + " at " + Coroutine.nanoTime() / 1_000_000);
+            replies.send("pong");
+            seen.add(tryWithTimeoutSnippet(replies) + " at " + Coroutine.nanoTime() / 1_000_000);
+            Channel<String> jobs = new Channel<>("jobs", 1);
+            List<String> dropped = new ArrayList<>();
+            tryWithTimeoutWithoutAValueSnippet(jobs, "a", dropped);
+            tryWithTimeoutWithoutAValueSnippet(jobs, "b", dropped);
+            seen.add("dropped " + dropped + " at " + Coroutine.nanoTime() / 1_000_000 + ", queued " + jobs.tryReceive());
+        });
+        assertThat(seen).containsExactly("no reply yet at 100", "pong at 100", "dropped [b] at 1100, queued Optional[a]");
     }
 
     // ---- VirtualTime -------------------------------------------------------------------------
