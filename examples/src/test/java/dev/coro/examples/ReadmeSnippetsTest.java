@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -168,6 +169,28 @@ class ReadmeSnippetsTest {
         assertThat(printed).isEqualTo("no reply yet at 100 ms\n"
                 + "main context 'main' timed out: withTimeout(PT0.1S) expired before its body returned\n"
                 + "pong at 300 ms\n");
+    }
+
+    /** The README's {@code tryWithTimeout} snippet: the reply, or what stands for none. */
+    private static String tryWithTimeoutSnippet(Channel<String> replies) {
+        // README:begin
+        Optional<String> reply = Coroutine.tryWithTimeout(Duration.ofMillis(100), () -> replies.receive());
+        String r = reply.orElse("no reply yet");                  // the receive took nothing if it timed out
+        // README:end
+        return r;
+    }
+
+    @Test
+    void theTryWithTimeoutExampleGivesNoReplyAtItsDeadlineThenTheReplyThatCameAndTheChannelKeepsNothing() {
+        List<String> seen = new ArrayList<>();
+        VirtualTime.run(() -> {
+            Channel<String> replies = new Channel<>("replies", 1);
+            seen.add(tryWithTimeoutSnippet(replies) + " at " + Coroutine.nanoTime() / 1_000_000 + " ms");
+            replies.send("pong");
+            seen.add(tryWithTimeoutSnippet(replies) + " at " + Coroutine.nanoTime() / 1_000_000 + " ms, "
+                    + replies.size() + " left");
+        });
+        assertThat(seen).containsExactly("no reply yet at 100 ms", "pong at 100 ms, 0 left");
     }
 
     // README:begin
