@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@link Coroutine#tryWithTimeout} is {@link Coroutine#withTimeout} that reports its own expiry in its result
  * (empty, or false) instead of throwing {@link CoroutineTimeoutException}; every other outcome is withTimeout's.
+ * Its nothing-lost tests are beside withTimeout's, in {@link WithTimeoutTest}.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class TryWithTimeoutTest {
@@ -93,30 +94,6 @@ class TryWithTimeoutTest {
             log.add("body ran");
         })).isFalse();
         assertThat(log).isEmpty();
-    }
-
-    @Test
-    void aZeroTryWithTimeoutInTheFinallyOfACoroutineBeingClosedThrowsTheCloseSignalAndTheCloseStaysAClose() {
-        VirtualTime.run(() -> {
-            Channel<Integer> ch = new Channel<>("ch", 0);
-            Coroutine c = Coroutine.create("worker", () -> {
-                try {
-                    ch.receive();
-                } finally {
-                    try {
-                        Coroutine.tryWithTimeout(Duration.ZERO, () -> log.add("zero-budget clean-up ran"));
-                    } catch (CoroutineExit e) {
-                        log.add(e.getMessage());
-                        throw e;
-                    }
-                }
-            });
-            Coroutine.yield();
-            c.close();
-            assertThat(c.state()).isEqualTo(State.CLOSED);
-        });
-        assertThat(log).containsExactly("coroutine 'worker' is being closed: its tryWithTimeout throws this signal so"
-                + " that it unwinds (state RUNNING, closing)");
     }
 
     @Test
@@ -316,55 +293,6 @@ class TryWithTimeoutTest {
         });
         assertThat(log).containsExactly("body finally at 500", "coroutine 'worker' is being closed: its suspended call"
                 + " throws this signal so that it unwinds (state RUNNING, closing)");
-    }
-
-    @Test
-    void aValueDueAtTheSameTickAsTheTimeoutIsNeverLostItStaysInTheChannel() {
-        List<Integer> received = new ArrayList<>();
-        VirtualTime.run(() -> {
-            Channel<Integer> ch = new Channel<>("ch", 1);
-            Coroutine.create("receiver", () -> log.add("receiver gave "
-                    + Coroutine.tryWithTimeout(ONE_SECOND, () -> ch.receive()) + " at " + ms()));
-            Coroutine.create("sender", () -> {
-                Coroutine.sleep(ONE_SECOND);
-                ch.send(7);
-                log.add("sender sent at " + ms());
-            });
-            Coroutine.sleep(Duration.ofSeconds(2));
-            ch.tryReceive().ifPresent(received::add);
-        });
-        assertThat(log).containsExactly("sender sent at 1000", "receiver gave Optional.empty at 1000");
-        assertThat(received).as("received exactly once").containsExactly(7);
-    }
-
-    /**
-     * A value handed to the body's receive before the deadline, the deadline passing before the body runs
-     * again: the body returns it without reaching another scheduling point, so the try form gives it.
-     */
-    @Test
-    void aValueReceivedBeforeTheDeadlineIsGivenWhenTheBodyReturnsIt() {
-        Channel<Integer> ch = new Channel<>("ch", 0);
-        Coroutine receiver;
-        do { // a thread stalled 25 ms before the receiver parked lets it time out first: then again
-            log.clear();
-            receiver = Coroutine.create("receiver", () -> log.add("gave "
-                    + Coroutine.tryWithTimeout(Duration.ofMillis(25), () -> ch.receive())));
-            Coroutine.yield();
-        } while (receiver.state() != State.PARKED);
-        assertThat(ch.trySend(7)).isTrue();
-        assertThat(receiver.state()).as("handed the value, not yet run").isEqualTo(State.SUSPENDED);
-        passRealTime(Duration.ofMillis(25).plusNanos(EventLoop.TICK_NANOS)); // its deadline passes before it runs again
-        Coroutine.yield();
-        assertThat(log).containsExactly("gave Optional[7]");
-        assertThat(ch.tryReceive()).isEmpty();
-    }
-
-    /** Lets at least {@code d} pass on the real clock without reaching a scheduling point. */
-    private static void passRealTime(Duration d) {
-        long end = System.nanoTime() + d.toNanos();
-        while (System.nanoTime() - end <= 0) {
-            Thread.onSpinWait();
-        }
     }
 
     @Test

@@ -46,6 +46,25 @@ class WithTimeoutTest {
 
     @Test
     void aZeroWithTimeoutInTheFinallyOfACoroutineBeingClosedThrowsTheCloseSignalAndTheCloseStaysAClose() {
+        closeAWorkerWhoseFinallyRuns(() -> Coroutine.withTimeout(Duration.ZERO, () -> log.add("zero-budget clean-up ran")));
+        assertThat(log).containsExactly("coroutine 'worker' is being closed: its withTimeout throws this signal so"
+                + " that it unwinds (state RUNNING, closing)");
+    }
+
+    /** The try form alike: its zero timeout in a context being closed throws the close's signal, naming it. */
+    @Test
+    void aZeroTryWithTimeoutInTheFinallyOfACoroutineBeingClosedThrowsTheCloseSignalAndTheCloseStaysAClose() {
+        closeAWorkerWhoseFinallyRuns(() -> Coroutine.tryWithTimeout(Duration.ZERO, () -> log.add("zero-budget clean-up ran")));
+        assertThat(log).containsExactly("coroutine 'worker' is being closed: its tryWithTimeout throws this signal so"
+                + " that it unwinds (state RUNNING, closing)");
+    }
+
+    /**
+     * Under virtual time, closes coroutine 'worker' parked in a receive, whose {@code finally} runs
+     * {@code cleanUp}; logs the message of the signal that comes out of it, and asserts the worker ends
+     * {@code CLOSED}.
+     */
+    private void closeAWorkerWhoseFinallyRuns(Runnable cleanUp) {
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 0);
             Coroutine c = Coroutine.create("worker", () -> {
@@ -53,9 +72,9 @@ class WithTimeoutTest {
                     ch.receive();
                 } finally {
                     try {
-                        Coroutine.withTimeout(Duration.ZERO, () -> log.add("zero-budget clean-up ran"));
+                        cleanUp.run();
                     } catch (CoroutineExit e) {
-                        log.add("the clean-up's withTimeout threw the close signal");
+                        log.add(e.getMessage());
                         throw e;
                     }
                 }
@@ -64,7 +83,6 @@ class WithTimeoutTest {
             c.close();
             assertThat(c.state()).isEqualTo(State.CLOSED);
         });
-        assertThat(log).containsExactly("the clean-up's withTimeout threw the close signal");
     }
 
     @Test
@@ -438,15 +456,36 @@ class WithTimeoutTest {
     @Test
     void aValueDueAtTheSameTickAsTheTimeoutIsNeverLostItStaysInTheChannel() {
         List<Integer> received = new ArrayList<>();
+        sendSevenAtTheDeadlineOfAReceiver(received, ch -> {
+            try {
+                Coroutine.withTimeout(ONE_SECOND, () -> received.add(ch.receive()));
+            } catch (CoroutineTimeoutException e) {
+                log.add("receiver timed out at " + ms());
+            }
+        });
+        assertThat(log).containsExactly("sender sent at 1000", "receiver timed out at 1000");
+        assertThat(received).as("received exactly once").containsExactly(7);
+    }
+
+    /** {@link #aValueDueAtTheSameTickAsTheTimeoutIsNeverLostItStaysInTheChannel} for the try form: empty, the value left in the channel. */
+    @Test
+    void aValueDueAtTheSameTickAsTheTryFormsTimeoutIsNeverLostItGivesEmptyAndTheValueStaysInTheChannel() {
+        List<Integer> received = new ArrayList<>();
+        sendSevenAtTheDeadlineOfAReceiver(received, ch -> log.add("receiver gave "
+                + Coroutine.tryWithTimeout(ONE_SECOND, () -> ch.receive()) + " at " + ms()));
+        assertThat(log).containsExactly("sender sent at 1000", "receiver gave Optional.empty at 1000");
+        assertThat(received).as("received exactly once").containsExactly(7);
+    }
+
+    /**
+     * Under virtual time, runs {@code receiver} on a channel of one slot in a coroutine whose timeout is
+     * one second, and a sender that sends 7 at one second; main then takes into {@code received} what the
+     * channel still holds.
+     */
+    private void sendSevenAtTheDeadlineOfAReceiver(List<Integer> received, java.util.function.Consumer<Channel<Integer>> receiver) {
         VirtualTime.run(() -> {
             Channel<Integer> ch = new Channel<>("ch", 1);
-            Coroutine.create("receiver", () -> {
-                try {
-                    Coroutine.withTimeout(ONE_SECOND, () -> received.add(ch.receive()));
-                } catch (CoroutineTimeoutException e) {
-                    log.add("receiver timed out at " + ms());
-                }
-            });
+            Coroutine.create("receiver", () -> receiver.accept(ch));
             Coroutine.create("sender", () -> {
                 Coroutine.sleep(ONE_SECOND);
                 ch.send(7);
@@ -455,37 +494,57 @@ class WithTimeoutTest {
             Coroutine.sleep(Duration.ofSeconds(2));
             ch.tryReceive().ifPresent(received::add);
         });
-        assertThat(log).containsExactly("sender sent at 1000", "receiver timed out at 1000");
-        assertThat(received).as("received exactly once").containsExactly(7);
     }
 
     @Test
     void aValueReceivedBeforeTheTimeoutStaysReceivedAndTheSignalComesAtTheNextSchedulingPoint() {
         Channel<Integer> ch = new Channel<>("ch", 0);
         List<Integer> received = new ArrayList<>();
+        handSevenToAReceiverAsItsDeadlinePasses(ch, () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(25), () -> {
+                    received.add(ch.receive());
+                    Coroutine.yield();
+                    log.add("not reached");
+                });
+            } catch (CoroutineTimeoutException e) {
+                log.add("receiver timed out");
+            }
+        });
+        assertThat(received).containsExactly(7);
+        assertThat(log).containsExactly("receiver timed out");
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    /**
+     * The try form's body that returns a value it received before its deadline, the deadline passing
+     * before it runs again, returns it without reaching another scheduling point: the try form gives it.
+     */
+    @Test
+    void aValueReceivedBeforeTheTryFormsDeadlineIsGivenWhenTheBodyReturnsIt() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        handSevenToAReceiverAsItsDeadlinePasses(ch, () -> log.add("gave "
+                + Coroutine.tryWithTimeout(Duration.ofMillis(25), () -> ch.receive())));
+        assertThat(log).containsExactly("gave Optional[7]");
+        assertThat(ch.tryReceive()).isEmpty();
+    }
+
+    /**
+     * Starts coroutine 'receiver' running {@code body}, which receives from {@code ch} (of no buffer) under a
+     * timeout of 25 ms, hands it 7 once it is parked, and lets its deadline pass on the real clock before it
+     * runs again; then lets it run.
+     */
+    private void handSevenToAReceiverAsItsDeadlinePasses(Channel<Integer> ch, Runnable body) {
         Coroutine receiver;
         do { // a thread stalled 25 ms before the receiver parked lets it time out first: then again
             log.clear();
-            receiver = Coroutine.create("receiver", () -> {
-                try {
-                    Coroutine.withTimeout(Duration.ofMillis(25), () -> {
-                        received.add(ch.receive());
-                        Coroutine.yield();
-                        log.add("not reached");
-                    });
-                } catch (CoroutineTimeoutException e) {
-                    log.add("receiver timed out");
-                }
-            });
+            receiver = Coroutine.create("receiver", body);
             Coroutine.yield();
         } while (receiver.state() != State.PARKED);
         assertThat(ch.trySend(7)).isTrue();
         assertThat(receiver.state()).as("handed the value, not yet run").isEqualTo(State.SUSPENDED);
         passRealTime(Duration.ofMillis(25).plusNanos(EventLoop.TICK_NANOS)); // its deadline (rounded up to the tick) passes before it runs again
         Coroutine.yield();
-        assertThat(received).containsExactly(7);
-        assertThat(log).containsExactly("receiver timed out");
-        assertThat(ch.tryReceive()).isEmpty();
     }
 
     @Test
