@@ -214,6 +214,31 @@ class TryWithTimeoutTest {
         assertThat(log).containsExactly("inner finally at 1000");
     }
 
+    /**
+     * An outer expiry that the try form's body swallows is not lost: the body's return gives its value, and
+     * the outer body's next scheduling point unwinds it to the outer withTimeout.
+     */
+    @Test
+    void anOuterExpirySwallowedInItsBodyStillUnwindsTheOuterBodyOnceTheTryFormReturns() {
+        VirtualTime.run(() -> {
+            Throwable e = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
+                log.add("inner gave " + Coroutine.tryWithTimeout(Duration.ofHours(1), () -> {
+                    try {
+                        Coroutine.sleep(Duration.ofMillis(5));
+                    } catch (CoroutineExit swallowed) {
+                        log.add("outer signal swallowed at " + ms());
+                    }
+                    return "value";
+                }));
+                Coroutine.sleep(Duration.ofMillis(1));
+                log.add("outer body not interrupted");
+            }));
+            assertThat(e).isInstanceOf(CoroutineTimeoutException.class)
+                    .hasMessage("main context 'main' timed out: withTimeout(PT0.002S) expired before its body returned");
+        });
+        assertThat(log).containsExactly("outer signal swallowed at 2", "inner gave Optional[value]");
+    }
+
     @Test
     void whenAnOuterWithTimeoutAndTheTryFormExpireAtOnceTheOuterOneWins() {
         VirtualTime.run(() -> {
