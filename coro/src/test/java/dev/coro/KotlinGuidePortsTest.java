@@ -83,13 +83,9 @@ class KotlinGuidePortsTest {
         }
     }
 
-    /** {@code withTimeoutOrNull}: the body's value, or null once the timeout expired. */
+    /** {@code withTimeoutOrNull}: the body's value, or null once the timeout expired ({@link Coroutine#tryWithTimeout}). */
     private static <T> T withTimeoutOrNull(long millis, Supplier<T> body) {
-        try {
-            return Coroutine.withTimeout(Duration.ofMillis(millis), body);
-        } catch (CoroutineTimeoutException e) {
-            return null;
-        }
+        return Coroutine.tryWithTimeout(Duration.ofMillis(millis), body).orElse(null);
     }
 
     // ---- Cancellation and timeouts ---------------------------------------------------------------
