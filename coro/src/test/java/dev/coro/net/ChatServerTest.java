@@ -90,6 +90,89 @@ class ChatServerTest {
         chat(2);
     }
 
+    @Test
+    void aCloseNowOfTheServersPoolUnwindsEveryCoroutineParkedOnASocketAndEveryClientReadsTheEnd() throws Exception {
+        CompletableFuture<Channel<Event>> hubMade = new CompletableFuture<>();
+        CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+        CoroutinePool servers = CoroutinePool.start("chat", 1);
+        try (Socket alice = new Socket(); Socket slow = new Socket()) {
+            CompletableFuture<String> served = servers.submitCallable("server-0", () -> serve(true, hubMade, bound, new CompletableFuture<>()));
+            InetSocketAddress at = bound.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            alice.connect(at);
+            alice.setSoTimeout(GUARD_MILLIS);
+            BufferedReader aliceIn = reader(alice);
+            List<String> aliceGot = new ArrayList<>();
+            say(alice, "alice");
+            readUntil(aliceIn, aliceGot, "* alice joined");
+            slow.setReceiveBufferSize(4096);
+            slow.connect(at);
+            say(slow, "slow");
+            readUntil(aliceIn, aliceGot, "* slow joined");
+            String parked = "coroutine 'writer slow': PARKED, waits to write to connection " + at + " -> " + slow.getLocalSocketAddress();
+            for (int k = 0; k < FLOOD_MAX && !servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS).contains(parked); k++) {
+                say(alice, "flood " + k + " " + PAD);
+                readUntil(aliceIn, aliceGot, "alice: flood " + k + " " + PAD);
+            }
+            assertThat(servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS)).contains(parked)
+                    .contains("coroutine 'reader alice': PARKED, waits to read from connection")
+                    .contains("coroutine 'guard alice': PARKED, waits to await");
+            servers.closeNow();
+            assertThat(served).isCompletedExceptionally();
+            readUntil(aliceIn, aliceGot, null); // the end of the stream
+            slow.setSoTimeout(GUARD_MILLIS);
+            String slowText = new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(slowText).startsWith("* slow joined\n");
+            assertThat(log).isEmpty();
+        } finally {
+            servers.closeNow();
+        }
+    }
+
+    @Test
+    void aClientThatResetsWhileItsWriterIsParkedOnAFullSocketFailsItsReaderAndItsWriterNamingEach() throws Exception {
+        CompletableFuture<Channel<Event>> hubMade = new CompletableFuture<>();
+        CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        try (CoroutinePool servers = CoroutinePool.start("chat", 1); Socket alice = new Socket()) {
+            CompletableFuture<String> served = servers.submitCallable("server-0", () -> serve(true, hubMade, bound, stop));
+            InetSocketAddress at = bound.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            alice.connect(at);
+            alice.setSoTimeout(GUARD_MILLIS);
+            BufferedReader aliceIn = reader(alice);
+            List<String> aliceGot = new ArrayList<>();
+            say(alice, "alice");
+            readUntil(aliceIn, aliceGot, "* alice joined");
+            SocketAddress slowAddress;
+            try (Socket slow = new Socket()) {
+                slow.setReceiveBufferSize(4096);
+                slow.connect(at);
+                slowAddress = slow.getLocalSocketAddress();
+                say(slow, "slow");
+                readUntil(aliceIn, aliceGot, "* slow joined");
+                String parked = "coroutine 'writer slow': PARKED, waits to write to connection " + at + " -> " + slowAddress;
+                for (int k = 0; k < FLOOD_MAX && !servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS).contains(parked); k++) {
+                    say(alice, "flood " + k + " " + PAD);
+                    readUntil(aliceIn, aliceGot, "alice: flood " + k + " " + PAD);
+                }
+                slow.setSoLinger(true, 0); // the close resets
+            }
+            readUntil(aliceIn, aliceGot, "* slow vanished");
+            stop.complete(null);
+            readUntil(aliceIn, aliceGot, null);
+            alice.close();
+            served.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            String connection = at + " -> " + slowAddress;
+            // the kernel tells one call of the reset: the writer, woken first; the reader then finds the end
+            // of the stream, which the connection reports as that failure, not as the peer's orderly end
+            assertThat(log).containsExactly(
+                    "writer slow: java.net.SocketException: coroutine 'writer slow' cannot write to connection " + connection
+                            + " (open): java.io.IOException: Connection reset by peer",
+                    "reader slow: java.net.SocketException: coroutine 'reader slow' cannot read from connection " + connection
+                            + " (open, failed): java.io.IOException: Connection reset by peer, reported to an earlier call;"
+                            + " the end of the stream that follows it is not the peer's");
+        }
+    }
+
     private void chat(int threads) throws Exception {
         CompletableFuture<Void> stop = new CompletableFuture<>();
         CompletableFuture<Channel<Event>> hubMade = new CompletableFuture<>();
@@ -272,13 +355,13 @@ class ChatServerTest {
 
             String slowConnection = at.get(0) + " -> " + slowAddress;
             assertThat(log.subList(0, 2)).containsExactly(
-                    "reader resetter: coroutine 'reader resetter' cannot read from connection " + at.get(0) + " -> "
+                    "reader resetter: java.net.SocketException: coroutine 'reader resetter' cannot read from connection " + at.get(0) + " -> "
                             + resetterAddress + " (open): java.net.SocketException: Connection reset",
                     "broadcaster: dropped slow, its outbox full");
             assertThat(log.subList(2, log.size())).containsExactlyInAnyOrder( // the guard's close wakes both
-                    "writer slow: coroutine 'writer slow' cannot write to connection " + slowConnection
+                    "writer slow: java.io.IOException: coroutine 'writer slow' cannot write to connection " + slowConnection
                             + " (closed): the connection was closed while it waited",
-                    "reader slow: coroutine 'reader slow' cannot read from connection " + slowConnection
+                    "reader slow: java.io.IOException: coroutine 'reader slow' cannot read from connection " + slowConnection
                             + " (closed): the connection was closed while it waited");
         }
     }
@@ -348,7 +431,7 @@ class ChatServerTest {
                 }
                 c.shutdownOutput(); // the chat is over for this client: it reads the end of the stream
             } catch (IOException e) {
-                log.add("writer " + name + ": " + e.getMessage());
+                log.add("writer " + name + ": " + e);
             }
         });
         // a connection belongs to its thread: the broadcaster, maybe on another, drops a client through this
@@ -366,7 +449,7 @@ class ChatServerTest {
                     why = "left mid-line, " + in.partial + " bytes unsaid";
                 }
             } catch (IOException e) {
-                log.add("reader " + name + ": " + e.getMessage());
+                log.add("reader " + name + ": " + e);
                 why = "vanished";
             } catch (ChannelClosedException e) {
                 return; // the server is shutting down: the broadcaster has closed the outbox
