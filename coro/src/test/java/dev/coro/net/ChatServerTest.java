@@ -92,32 +92,58 @@ class ChatServerTest {
 
     @Test
     void aCloseNowOfTheServersPoolUnwindsEveryCoroutineParkedOnASocketAndEveryClientReadsTheEnd() throws Exception {
+        closeNow(1);
+    }
+
+    @Test
+    void aCloseNowOfTheServersPoolOfTwoThreadsUnwindsEveryCoroutineParkedOnASocketAndEveryClientReadsTheEnd() throws Exception {
+        closeNow(2);
+    }
+
+    /** Alice on the last server thread, the slow client on the first, their writers' outboxes fed by the broadcaster on the first. */
+    private void closeNow(int threads) throws Exception {
         CompletableFuture<Channel<Event>> hubMade = new CompletableFuture<>();
-        CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
-        CoroutinePool servers = CoroutinePool.start("chat", 1);
+        List<CompletableFuture<InetSocketAddress>> bound = new ArrayList<>();
+        List<CompletableFuture<String>> served = new ArrayList<>();
+        CoroutinePool servers = CoroutinePool.start("chat", threads);
         try (Socket alice = new Socket(); Socket slow = new Socket()) {
-            CompletableFuture<String> served = servers.submitCallable("server-0", () -> serve(true, hubMade, bound, new CompletableFuture<>()));
-            InetSocketAddress at = bound.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
-            alice.connect(at);
+            for (int t = 0; t < threads; t++) {
+                CompletableFuture<InetSocketAddress> address = new CompletableFuture<>();
+                bound.add(address);
+                boolean first = t == 0;
+                served.add(servers.submitCallable("server-" + t, () -> serve(first, hubMade, address, new CompletableFuture<>())));
+            }
+            InetSocketAddress aliceTo = bound.get(threads - 1).get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            InetSocketAddress slowTo = bound.get(0).get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+            alice.connect(aliceTo);
             alice.setSoTimeout(GUARD_MILLIS);
             BufferedReader aliceIn = reader(alice);
             List<String> aliceGot = new ArrayList<>();
             say(alice, "alice");
             readUntil(aliceIn, aliceGot, "* alice joined");
             slow.setReceiveBufferSize(4096);
-            slow.connect(at);
+            slow.connect(slowTo);
             say(slow, "slow");
             readUntil(aliceIn, aliceGot, "* slow joined");
-            String parked = "coroutine 'writer slow': PARKED, waits to write to connection " + at + " -> " + slow.getLocalSocketAddress();
-            for (int k = 0; k < FLOOD_MAX && !servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS).contains(parked); k++) {
+            String parked = "coroutine 'writer slow': PARKED, waits to write to connection " + slowTo + " -> " + slow.getLocalSocketAddress();
+            List<String> dumps = new ArrayList<>();
+            for (int k = 0; k < FLOOD_MAX && dumps.stream().noneMatch(d -> d.contains(parked)); k++) {
                 say(alice, "flood " + k + " " + PAD);
                 readUntil(aliceIn, aliceGot, "alice: flood " + k + " " + PAD);
+                if (k % 16 != 15) {
+                    continue; // looked at every 16 lines, fewer than the outbox holds: the writer stays parked, and slow is not dropped yet
+                }
+                dumps.clear();
+                for (int t = 0; t < 4 * threads; t++) { // the pool hands its bodies to its threads in turn
+                    dumps.add(servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS));
+                }
             }
-            assertThat(servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS)).contains(parked)
-                    .contains("coroutine 'reader alice': PARKED, waits to read from connection")
-                    .contains("coroutine 'guard alice': PARKED, waits to await");
+            assertThat(dumps).anyMatch(d -> d.contains(parked) && d.contains("coroutine 'guard slow': PARKED, waits to await"));
+            assertThat(dumps).anyMatch(d -> d.contains("coroutine 'reader alice': PARKED, waits to read from connection " + aliceTo));
             servers.closeNow();
-            assertThat(served).isCompletedExceptionally();
+            for (CompletableFuture<String> f : served) {
+                assertThat(f).isCompletedExceptionally();
+            }
             readUntil(aliceIn, aliceGot, null); // the end of the stream
             slow.setSoTimeout(GUARD_MILLIS);
             String slowText = new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -150,7 +176,8 @@ class ChatServerTest {
                 say(slow, "slow");
                 readUntil(aliceIn, aliceGot, "* slow joined");
                 String parked = "coroutine 'writer slow': PARKED, waits to write to connection " + at + " -> " + slowAddress;
-                for (int k = 0; k < FLOOD_MAX && !servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS).contains(parked); k++) {
+                // looked at every 16 lines, fewer than the outbox holds: the writer stays parked, and slow is not dropped yet
+                for (int k = 0; k < FLOOD_MAX && (k % 16 != 0 || !servers.submit(Coroutine::dump).get(GUARD_MILLIS, TimeUnit.MILLISECONDS).contains(parked)); k++) {
                     say(alice, "flood " + k + " " + PAD);
                     readUntil(aliceIn, aliceGot, "alice: flood " + k + " " + PAD);
                 }
@@ -196,189 +223,188 @@ class ChatServerTest {
         }
     }
 
+    /** The chat itself: the servers started, the clients' comings and goings, the shutdown, and what each saw. */
     private void talk(int threads, CoroutinePool servers, CoroutinePool clients, CompletableFuture<Void> stop,
                       CompletableFuture<Channel<Event>> hubMade, List<CompletableFuture<InetSocketAddress>> bound,
                       List<CompletableFuture<String>> dumps) throws Exception {
-        {
-            for (int t = 0; t < threads; t++) {
-                CompletableFuture<InetSocketAddress> address = new CompletableFuture<>();
-                bound.add(address);
-                boolean first = t == 0;
-                dumps.add(servers.submitCallable("server-" + t, () -> serve(first, hubMade, address, stop)));
-            }
-            List<InetSocketAddress> at = new ArrayList<>();
-            for (CompletableFuture<InetSocketAddress> b : bound) {
-                at.add(b.get(GUARD_MILLIS, TimeUnit.MILLISECONDS));
-            }
-
-            // alice: a blocking socket on the test's thread
-            Socket alice = new Socket();
-            alice.connect(at.get(0));
-            alice.setSoTimeout(GUARD_MILLIS);
-            BufferedReader aliceIn = reader(alice);
-            List<String> aliceGot = new ArrayList<>();
-            say(alice, "alice");
-            readUntil(aliceIn, aliceGot, "* alice joined");
-
-            // bob: a coroutine client on a pool thread, a reader and a talker sharing its connection
-            BlockingQueue<String> bobGot = new LinkedBlockingQueue<>(); // what the flood takes, to pace itself
-            List<String> bobAll = Collections.synchronizedList(new ArrayList<>());
-            CompletableFuture<Void> bobTalks = new CompletableFuture<>();
-            InetSocketAddress bobTo = at.get(1 % threads);
-            CompletableFuture<Void> bob = clients.submitCallable("bob", () -> {
-                try (TcpConnection c = TcpConnection.connect(bobTo)) {
-                    c.write(utf8("bob\n"));
-                    Coroutine talker = Coroutine.create("bob talker", () -> {
-                        Coroutine.await(bobTalks);
-                        try {
-                            for (int k = 0; k < SAYS; k++) {
-                                c.write(utf8(k + "\n"));
-                            }
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    });
-                    BufferedReader in = new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8));
-                    for (String line; (line = Coroutine.callWithTimeout(Duration.ofMillis(GUARD_MILLIS), in::readLine)) != null; ) {
-                        bobGot.add(line);
-                        bobAll.add(line);
-                    }
-                    bobAll.add("<EOF>");
-                    talker.join();
-                }
-                return null;
-            });
-            readUntil(aliceIn, aliceGot, "* bob joined");
-
-            // slow: joins and never reads, with a small receive window
-            Socket slow = new Socket();
-            slow.setReceiveBufferSize(4096);
-            slow.connect(at.get(0));
-            SocketAddress slowAddress = slow.getLocalSocketAddress();
-            say(slow, "slow");
-            readUntil(aliceIn, aliceGot, "* slow joined");
-
-            // midline: joins, sends part of a line and closes
-            try (Socket midline = new Socket()) {
-                midline.connect(at.get(1 % threads));
-                say(midline, "midline");
-                readUntil(aliceIn, aliceGot, "* midline joined");
-                midline.getOutputStream().write("half a li".getBytes(StandardCharsets.UTF_8));
-            }
-            readUntil(aliceIn, aliceGot, "* midline left mid-line, 9 bytes unsaid");
-
-            // resetter: joins, reads its welcome, resets
-            SocketAddress resetterAddress;
-            try (Socket resetter = new Socket()) {
-                resetter.connect(at.get(0));
-                resetter.setSoTimeout(GUARD_MILLIS);
-                resetterAddress = resetter.getLocalSocketAddress();
-                say(resetter, "resetter");
-                readUntil(reader(resetter), new ArrayList<>(), "* resetter joined");
-                resetter.setSoLinger(true, 0); // the close resets
-            }
-            readUntil(aliceIn, aliceGot, "* resetter vanished");
-
-            // ghost: resets before it says its name: its handshake fails alone, and nobody hears of it
-            SocketAddress ghostAddress;
-            try (Socket ghost = new Socket()) {
-                ghost.connect(at.get(1 % threads));
-                ghostAddress = ghost.getLocalSocketAddress();
-                ghost.setSoLinger(true, 0);
-            }
-            for (int i = 0; i < 100_000 && log.stream().noneMatch(l -> l.startsWith("handshake")); i++) {
-                servers.submit(() -> null).get(GUARD_MILLIS, TimeUnit.MILLISECONDS); // a turn of the servers' threads
-            }
-
-            // talk: alice and bob at once; each line reaches both once, each talker's in its order
-            bobTalks.complete(null);
-            for (int k = 0; k < SAYS; k++) {
-                say(alice, String.valueOf(k));
-            }
-            for (int i = 0; i < 2 * SAYS && !(aliceGot.contains("alice: " + (SAYS - 1)) && aliceGot.contains("bob: " + (SAYS - 1))); i++) {
-                String line = aliceIn.readLine();
-                assertThat(line).as("a line of the talk").isNotNull();
-                aliceGot.add(line);
-            }
-
-            // flood: alice says long lines, each once both readers have it, until the slow client is dropped
-            int flood = 0;
-            while (!aliceGot.contains("* slow dropped") && flood < FLOOD_MAX) {
-                String line = "flood " + flood + " " + PAD;
-                say(alice, line);
-                readUntil(aliceIn, aliceGot, "alice: " + line);
-                String got = null;
-                for (int i = 0; i < 100 && !("alice: " + line).equals(got); i++) { // bob has one or two lines more at most
-                    got = bobGot.poll(GUARD_MILLIS, TimeUnit.MILLISECONDS);
-                    assertThat(got).as("bob's line").isNotNull();
-                }
-                assertThat(got).isEqualTo("alice: " + line);
-                flood++;
-            }
-            assertThat(aliceGot).contains("* slow dropped");
-            // what the slow client gets: a prefix of what alice got from its join on, then the end of the stream
-            CompletableFuture<String> slowGot = new CompletableFuture<>();
-            Thread.ofVirtual().start(() -> {
-                try (slow) {
-                    slow.setSoTimeout(GUARD_MILLIS);
-                    slowGot.complete(new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    slowGot.completeExceptionally(e);
-                }
-            });
-
-            stop.complete(null);
-            readUntil(aliceIn, aliceGot, null); // the end of the stream: the server's shutdown
-            alice.close();
-            bob.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
-            for (int t = 0; t < threads; t++) {
-                assertThat(dumps.get(t).get(GUARD_MILLIS, TimeUnit.MILLISECONDS)).as("what a server thread has left").isEqualTo(
-                        "thread 'chat-" + t + "': 2 contexts, current index 1\n"
-                                + "  [0] main: PARKED, waits to take work from chat\n"
-                                + "  [1] coroutine 'server-" + t + "': RUNNING (the caller)\n"
-                                + "sockets registered: 0, I/O waits: 0");
-            }
-
-            // every reading client got the same lines, each once, each talker's in order
-            aliceGot.replaceAll(ChatServerTest::shorten);
-            List<String> bobLines = new ArrayList<>(bobAll);
-            bobLines.replaceAll(ChatServerTest::shorten);
-            assertThat(bobLines).last().isEqualTo("<EOF>");
-            bobLines.removeLast();
-            assertThat(aliceGot.getFirst()).isEqualTo("* alice joined");
-            assertThat(bobLines).isEqualTo(aliceGot.subList(aliceGot.indexOf("* bob joined"), aliceGot.size()));
-            List<String> talk = aliceGot.stream().filter(l -> l.matches("(alice|bob): \\d+")).toList();
-            assertThat(talk).hasSize(2 * SAYS);
-            for (String who : List.of("alice", "bob")) {
-                assertThat(talk.stream().filter(l -> l.startsWith(who + ":")).toList())
-                        .isEqualTo(java.util.stream.IntStream.range(0, SAYS).mapToObj(k -> who + ": " + k).toList());
-            }
-            assertThat(aliceGot.subList(aliceGot.size() - 2, aliceGot.size()))
-                    .containsExactly("* slow dropped", "alice: flood " + (flood - 1) + " <pad>");
-            String slowText = slowGot.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
-            List<String> slowLines = new ArrayList<>(slowText.lines().toList());
-            if (!slowText.endsWith("\n")) {
-                String partial = slowLines.removeLast(); // the line its writer was in the middle of
-                assertThat(aliceGot).anyMatch(l -> l.startsWith(shorten(partial + PAD).substring(0, 8)));
-            }
-            slowLines.replaceAll(ChatServerTest::shorten);
-            List<String> fromSlowsJoin = aliceGot.subList(aliceGot.indexOf("* slow joined"), aliceGot.size());
-            assertThat(slowLines).isEqualTo(fromSlowsJoin.subList(0, slowLines.size()));
-            assertThat(slowLines.size()).as("lines the slow client got").isLessThan(fromSlowsJoin.size() - 2);
-
-            String slowConnection = at.get(0) + " -> " + slowAddress;
-            assertThat(log.subList(0, 3)).containsExactly(
-                    "reader resetter: java.net.SocketException: coroutine 'reader resetter' cannot read from connection " + at.get(0) + " -> "
-                            + resetterAddress + " (open): java.net.SocketException: Connection reset",
-                    "handshake: java.net.SocketException: coroutine 'handshake' cannot read from connection " + at.get(1 % threads)
-                            + " -> " + ghostAddress + " (open): java.net.SocketException: Connection reset",
-                    "broadcaster: dropped slow, its outbox full");
-            assertThat(log.subList(3, log.size())).containsExactlyInAnyOrder( // the guard's close wakes both
-                    "writer slow: java.io.IOException: coroutine 'writer slow' cannot write to connection " + slowConnection
-                            + " (closed): the connection was closed while it waited",
-                    "reader slow: java.io.IOException: coroutine 'reader slow' cannot read from connection " + slowConnection
-                            + " (closed): the connection was closed while it waited");
+        for (int t = 0; t < threads; t++) {
+            CompletableFuture<InetSocketAddress> address = new CompletableFuture<>();
+            bound.add(address);
+            boolean first = t == 0;
+            dumps.add(servers.submitCallable("server-" + t, () -> serve(first, hubMade, address, stop)));
         }
+        List<InetSocketAddress> at = new ArrayList<>();
+        for (CompletableFuture<InetSocketAddress> b : bound) {
+            at.add(b.get(GUARD_MILLIS, TimeUnit.MILLISECONDS));
+        }
+
+        // alice: a blocking socket on the test's thread
+        Socket alice = new Socket();
+        alice.connect(at.get(0));
+        alice.setSoTimeout(GUARD_MILLIS);
+        BufferedReader aliceIn = reader(alice);
+        List<String> aliceGot = new ArrayList<>();
+        say(alice, "alice");
+        readUntil(aliceIn, aliceGot, "* alice joined");
+
+        // bob: a coroutine client on a pool thread, a reader and a talker sharing its connection
+        BlockingQueue<String> bobGot = new LinkedBlockingQueue<>(); // what the flood takes, to pace itself
+        List<String> bobAll = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> bobTalks = new CompletableFuture<>();
+        InetSocketAddress bobTo = at.get(1 % threads);
+        CompletableFuture<Void> bob = clients.submitCallable("bob", () -> {
+            try (TcpConnection c = TcpConnection.connect(bobTo)) {
+                c.write(utf8("bob\n"));
+                Coroutine talker = Coroutine.create("bob talker", () -> {
+                    Coroutine.await(bobTalks);
+                    try {
+                        for (int k = 0; k < SAYS; k++) {
+                            c.write(utf8(k + "\n"));
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                BufferedReader in = new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8));
+                for (String line; (line = Coroutine.callWithTimeout(Duration.ofMillis(GUARD_MILLIS), in::readLine)) != null; ) {
+                    bobGot.add(line);
+                    bobAll.add(line);
+                }
+                bobAll.add("<EOF>");
+                talker.join();
+            }
+            return null;
+        });
+        readUntil(aliceIn, aliceGot, "* bob joined");
+
+        // slow: joins and never reads, with a small receive window
+        Socket slow = new Socket();
+        slow.setReceiveBufferSize(4096);
+        slow.connect(at.get(0));
+        SocketAddress slowAddress = slow.getLocalSocketAddress();
+        say(slow, "slow");
+        readUntil(aliceIn, aliceGot, "* slow joined");
+
+        // midline: joins, sends part of a line and closes
+        try (Socket midline = new Socket()) {
+            midline.connect(at.get(1 % threads));
+            say(midline, "midline");
+            readUntil(aliceIn, aliceGot, "* midline joined");
+            midline.getOutputStream().write("half a li".getBytes(StandardCharsets.UTF_8));
+        }
+        readUntil(aliceIn, aliceGot, "* midline left mid-line, 9 bytes unsaid");
+
+        // resetter: joins, reads its welcome, resets
+        SocketAddress resetterAddress;
+        try (Socket resetter = new Socket()) {
+            resetter.connect(at.get(0));
+            resetter.setSoTimeout(GUARD_MILLIS);
+            resetterAddress = resetter.getLocalSocketAddress();
+            say(resetter, "resetter");
+            readUntil(reader(resetter), new ArrayList<>(), "* resetter joined");
+            resetter.setSoLinger(true, 0); // the close resets
+        }
+        readUntil(aliceIn, aliceGot, "* resetter vanished");
+
+        // ghost: resets before it says its name: its handshake fails alone, and nobody hears of it
+        SocketAddress ghostAddress;
+        try (Socket ghost = new Socket()) {
+            ghost.connect(at.get(1 % threads));
+            ghostAddress = ghost.getLocalSocketAddress();
+            ghost.setSoLinger(true, 0);
+        }
+        for (int i = 0; i < 100_000 && log.stream().noneMatch(l -> l.startsWith("handshake")); i++) {
+            servers.submit(() -> null).get(GUARD_MILLIS, TimeUnit.MILLISECONDS); // a turn of the servers' threads
+        }
+
+        // talk: alice and bob at once; each line reaches both once, each talker's in its order
+        bobTalks.complete(null);
+        for (int k = 0; k < SAYS; k++) {
+            say(alice, String.valueOf(k));
+        }
+        for (int i = 0; i < 2 * SAYS && !(aliceGot.contains("alice: " + (SAYS - 1)) && aliceGot.contains("bob: " + (SAYS - 1))); i++) {
+            String line = aliceIn.readLine();
+            assertThat(line).as("a line of the talk").isNotNull();
+            aliceGot.add(line);
+        }
+
+        // flood: alice says long lines, each once both readers have it, until the slow client is dropped
+        int flood = 0;
+        while (!aliceGot.contains("* slow dropped") && flood < FLOOD_MAX) {
+            String line = "flood " + flood + " " + PAD;
+            say(alice, line);
+            readUntil(aliceIn, aliceGot, "alice: " + line);
+            String got = null;
+            for (int i = 0; i < 100 && !("alice: " + line).equals(got); i++) { // bob has one or two lines more at most
+                got = bobGot.poll(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+                assertThat(got).as("bob's line").isNotNull();
+            }
+            assertThat(got).isEqualTo("alice: " + line);
+            flood++;
+        }
+        assertThat(aliceGot).contains("* slow dropped");
+        // what the slow client gets: a prefix of what alice got from its join on, then the end of the stream
+        CompletableFuture<String> slowGot = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (slow) {
+                slow.setSoTimeout(GUARD_MILLIS);
+                slowGot.complete(new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                slowGot.completeExceptionally(e);
+            }
+        });
+
+        stop.complete(null);
+        readUntil(aliceIn, aliceGot, null); // the end of the stream: the server's shutdown
+        alice.close();
+        bob.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+        for (int t = 0; t < threads; t++) {
+            assertThat(dumps.get(t).get(GUARD_MILLIS, TimeUnit.MILLISECONDS)).as("what a server thread has left").isEqualTo(
+                    "thread 'chat-" + t + "': 2 contexts, current index 1\n"
+                            + "  [0] main: PARKED, waits to take work from chat\n"
+                            + "  [1] coroutine 'server-" + t + "': RUNNING (the caller)\n"
+                            + "sockets registered: 0, I/O waits: 0");
+        }
+
+        // every reading client got the same lines, each once, each talker's in order
+        aliceGot.replaceAll(ChatServerTest::shorten);
+        List<String> bobLines = new ArrayList<>(bobAll);
+        bobLines.replaceAll(ChatServerTest::shorten);
+        assertThat(bobLines).last().isEqualTo("<EOF>");
+        bobLines.removeLast();
+        assertThat(aliceGot.getFirst()).isEqualTo("* alice joined");
+        assertThat(bobLines).isEqualTo(aliceGot.subList(aliceGot.indexOf("* bob joined"), aliceGot.size()));
+        List<String> talk = aliceGot.stream().filter(l -> l.matches("(alice|bob): \\d+")).toList();
+        assertThat(talk).hasSize(2 * SAYS);
+        for (String who : List.of("alice", "bob")) {
+            assertThat(talk.stream().filter(l -> l.startsWith(who + ":")).toList())
+                    .isEqualTo(java.util.stream.IntStream.range(0, SAYS).mapToObj(k -> who + ": " + k).toList());
+        }
+        assertThat(aliceGot.subList(aliceGot.size() - 2, aliceGot.size()))
+                .containsExactly("* slow dropped", "alice: flood " + (flood - 1) + " <pad>");
+        String slowText = slowGot.get(GUARD_MILLIS, TimeUnit.MILLISECONDS);
+        List<String> slowLines = new ArrayList<>(slowText.lines().toList());
+        if (!slowText.endsWith("\n")) {
+            String partial = slowLines.removeLast(); // the line its writer was in the middle of
+            assertThat(aliceGot).anyMatch(l -> l.startsWith(shorten(partial + PAD).substring(0, 8)));
+        }
+        slowLines.replaceAll(ChatServerTest::shorten);
+        List<String> fromSlowsJoin = aliceGot.subList(aliceGot.indexOf("* slow joined"), aliceGot.size());
+        assertThat(slowLines).isEqualTo(fromSlowsJoin.subList(0, slowLines.size()));
+        assertThat(slowLines.size()).as("lines the slow client got").isLessThan(fromSlowsJoin.size() - 2);
+
+        String slowConnection = at.get(0) + " -> " + slowAddress;
+        assertThat(log.subList(0, 3)).containsExactly(
+                "reader resetter: java.net.SocketException: coroutine 'reader resetter' cannot read from connection " + at.get(0) + " -> "
+                        + resetterAddress + " (open): java.net.SocketException: Connection reset",
+                "handshake: java.net.SocketException: coroutine 'handshake' cannot read from connection " + at.get(1 % threads)
+                        + " -> " + ghostAddress + " (open): java.net.SocketException: Connection reset",
+                "broadcaster: dropped slow, its outbox full");
+        assertThat(log.subList(3, log.size())).containsExactlyInAnyOrder( // the guard's close wakes both
+                "writer slow: java.io.IOException: coroutine 'writer slow' cannot write to connection " + slowConnection
+                        + " (closed): the connection was closed while it waited",
+                "reader slow: java.io.IOException: coroutine 'reader slow' cannot read from connection " + slowConnection
+                        + " (closed): the connection was closed while it waited");
     }
 
     /**
