@@ -17,6 +17,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A whole program: a fan-out of calls to a backend on a plain executor, a semaphore bounding how many
  * are in flight, a fan-in selecting over the results and a cancellation, on a virtual clock.
+ *
+ * <p>A call runs on a thread of the executor, so while a job awaits it the virtual clock holds for as long, in
+ * real time, as the next timer is away (docs/TIME.md): the next jobs' sleeps, a step of the program. A step of a
+ * second lets a loaded machine take its time to run the call, where one of ten milliseconds let the clock jump
+ * past a call that was late, and its job's result came a step later. The last step, jobs 7 to 9 awaiting calls
+ * that never complete until the deadline, holds the clock a second of real time by design.
  */
 @ExtendWith(FreshThread.class)
 class FanOutProgramTest {
@@ -46,7 +52,7 @@ class FanOutProgramTest {
                             outcome = permits.withPermit(() -> {
                                 inFlight[1] = Math.max(inFlight[1], ++inFlight[0]);
                                 try {
-                                    Coroutine.sleep(Duration.ofMillis(10));
+                                    Coroutine.sleep(Duration.ofSeconds(1)); // a second: see the class comment
                                     CompletableFuture<Integer> call = CompletableFuture.supplyAsync(() -> {
                                         if (n < 10) {
                                             try {
@@ -70,7 +76,7 @@ class FanOutProgramTest {
                     }));
                 }
                 Coroutine.create("deadline", () -> {
-                    Coroutine.sleep(Duration.ofMillis(200));
+                    Coroutine.sleep(Duration.ofSeconds(6));
                     cancel.send("deadline");
                 });
                 Select<String> next = new Select<String>()
@@ -119,11 +125,11 @@ class FanOutProgramTest {
             backend.close();
         }
         assertThat(trace.subList(0, 10)).containsExactlyInAnyOrder(
-                "ok 19=361 at 10", "ok 18=324 at 10", "ok 17=289 at 10",
-                "ok 16=256 at 20", "ok 15=225 at 20", "ok 14=196 at 20",
-                "ok 13=169 at 30", "ok 12=144 at 30", "ok 11=121 at 30",
-                "ok 10=100 at 40");
-        assertThat(trace.get(10)).isEqualTo("cancel: deadline at 200");
+                "ok 19=361 at 1000", "ok 18=324 at 1000", "ok 17=289 at 1000",
+                "ok 16=256 at 2000", "ok 15=225 at 2000", "ok 14=196 at 2000",
+                "ok 13=169 at 3000", "ok 12=144 at 3000", "ok 11=121 at 3000",
+                "ok 10=100 at 4000");
+        assertThat(trace.get(10)).isEqualTo("cancel: deadline at 6000");
         assertThat(trace.subList(11, 14)).allSatisfy(r -> assertThat(r)
                 .matches("coroutine 'job [789]' cannot await java.util.concurrent.CompletableFuture@.*: it was cancelled"));
         assertThat(trace).hasSize(14);
