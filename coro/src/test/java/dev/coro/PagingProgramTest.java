@@ -17,13 +17,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class PagingProgramTest {
 
-    /** A service on a plain thread: answers page k with k*10 .. k*10+9; pages past {@code last} are empty; {@code hang} never answers. */
+    /**
+     * A service on a plain thread: answers page k with k*10 .. k*10+9; pages past {@code last} are empty; {@code hang}
+     * never answers. A prompt service has dealt with a call (answered it, or kept it hung) before {@link #page} returns.
+     */
     static final class Service implements AutoCloseable {
         private final BlockingQueue<Object[]> calls = new LinkedBlockingQueue<>();
+        private final java.util.concurrent.Semaphore dealt = new java.util.concurrent.Semaphore(0);
+        private final boolean prompt;
         private final List<CompletableFuture<List<Integer>>> hung = new ArrayList<>();
         private final Thread thread;
 
         Service(int last, int hang) {
+            this(last, hang, false);
+        }
+
+        Service(int last, int hang, boolean prompt) {
+            this.prompt = prompt;
             thread = Thread.ofPlatform().name("service").start(() -> {
                 try {
                     while (true) {
@@ -36,13 +46,14 @@ class PagingProgramTest {
                         }
                         if (page == hang) {
                             hung.add(f);
-                            continue;
+                        } else {
+                            List<Integer> items = new ArrayList<>();
+                            for (int i = 0; page <= last && i < 10; i++) {
+                                items.add(page * 10 + i);
+                            }
+                            f.complete(items);
                         }
-                        List<Integer> items = new ArrayList<>();
-                        for (int i = 0; page <= last && i < 10; i++) {
-                            items.add(page * 10 + i);
-                        }
-                        f.complete(items);
+                        dealt.release();
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -53,6 +64,9 @@ class PagingProgramTest {
         CompletableFuture<List<Integer>> page(int k) {
             CompletableFuture<List<Integer>> f = new CompletableFuture<>();
             calls.add(new Object[] {k, f});
+            if (prompt) {
+                dealt.acquireUninterruptibly();
+            }
             return f;
         }
 
@@ -109,6 +123,13 @@ class PagingProgramTest {
         }
     }
 
+    /**
+     * The service answers on its own thread, and while the body awaits a page the virtual clock holds for as long, in
+     * real time, as the timeout is away (docs/TIME.md): a page answered later than that on a loaded machine would let
+     * the timeout expire before it, and the items before the hung page would not all come. The service is prompt, so
+     * every page but the hung one is answered before the body awaits it, and the timeout, short, is spent on the hung
+     * page alone.
+     */
     @Test
     void aTimeoutWhileAGeneratorAwaitsAPageThatNeverComesClosesItKeepsTheItemsBeforeAndLeavesOneCallback()
             throws InterruptedException {
@@ -118,7 +139,7 @@ class PagingProgramTest {
             List<Integer> got = new ArrayList<>();
             Throwable thrown;
             Generator<Integer> g;
-            try (Service s = new Service(9, 2)) {
+            try (Service s = new Service(9, 2, true)) {
                 g = items(s, readAhead, trace);
                 thrown = catchThrowable(() -> VirtualTime.run(() -> Coroutine.withTimeout(Duration.ofMillis(50), () -> {
                     for (int v : g) {
