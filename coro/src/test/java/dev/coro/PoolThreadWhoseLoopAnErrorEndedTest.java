@@ -33,12 +33,7 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
         BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
         AtomicInteger refusals = new AtomicInteger();
-        CoroutinePool.maker = (s, body) -> {
-            if (refusals.getAndDecrement() > 0) {
-                throw new InternalError("refused for a test");
-            }
-            return maker.apply(s, body);
-        };
+        CoroutinePool.maker = refusing(maker, refusals);
         try {
             CoroutinePool pool = CoroutinePool.start(1);
             String name = PoolName.of(pool);
@@ -97,12 +92,7 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
     void anExecuteBodyRunningAsItsThreadsLoopEndsIsReportedByCloseAsOneThatNeverEnded() throws InterruptedException {
         BiFunction<Scheduler, Runnable, Context> maker = CoroutinePool.maker;
         AtomicInteger refusals = new AtomicInteger();
-        CoroutinePool.maker = (s, body) -> {
-            if (refusals.getAndDecrement() > 0) {
-                throw new InternalError("refused for a test");
-            }
-            return maker.apply(s, body);
-        };
+        CoroutinePool.maker = refusing(maker, refusals);
         try {
             CoroutinePool pool = CoroutinePool.start(1);
             String name = PoolName.of(pool);
@@ -130,5 +120,19 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
         } finally {
             CoroutinePool.maker = maker;
         }
+    }
+
+    /**
+     * {@code maker}, but for the next {@code refusals} makings (none until the test sets it), which throw an
+     * {@code InternalError} instead: the error that ends the pool thread's loop.
+     */
+    private static BiFunction<Scheduler, Runnable, Context> refusing(BiFunction<Scheduler, Runnable, Context> maker,
+                                                                      AtomicInteger refusals) {
+        return (s, body) -> {
+            if (refusals.getAndDecrement() > 0) {
+                throw new InternalError("refused for a test");
+            }
+            return maker.apply(s, body);
+        };
     }
 }
