@@ -83,8 +83,8 @@ import java.util.function.Supplier;
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
  * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
- * or their {@code Async} forms (once the executor took the handler's task, or, given this pool, once the handler
- * started: a handler whose executor refused it, this pool as it closes say, or whose task {@link #closeNow()} dropped,
+ * or their {@code Async} forms (once the executor took the handler's task or the task started, whichever came first,
+ * or, given this pool, once the handler started: a handler whose executor refused it, this pool as it closes say, or whose task {@link #closeNow()} dropped,
  * never runs and reads nothing) was called on it, nor on a future derived from it by
  * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
  * {@code minimalCompletionStage()}; a read that
@@ -1636,7 +1636,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * A future that tells its submission when a read hands its caller a failure, or a handler of
-     * failures is attached (an {@code Async} one once its executor has taken its task); futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
+     * failures is attached (an {@code Async} one once its executor has taken its task, or the task has started); futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
      * this kind too, so a failure read through them counts as read. Its blocking reads
      * ({@code join()}, {@code get()}, a timed {@code get}) wait cooperatively on a thread with a
      * scheduler (see {@link CoroutinePool#submit}); so do those of the futures derived from it.
@@ -1906,6 +1906,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * handler counts as attached once the executor has taken its task, not before, so that a handler whose
          * executor refuses the task (the pool itself, closing; one shut down) and which never runs hands nobody
          * the failure, which stays for close() to report; the JDK fails the handler's stage with the refusal.
+         * A task that starts before the executor's {@code execute} returns (a direct executor runs it there)
+         * counts as it starts: its handler has the failure, whatever a close does before that call returns.
          * Given the submission's own pool, whose close() waits for the handler's coroutine, the handler counts
          * once that coroutine starts: one whose task {@link #closeNow()} drops before it started never runs either.
          */
@@ -1919,7 +1921,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
             Executor screened = executor == ForkJoinPool.commonPool() ? JDK_DEFAULT : Objects.requireNonNull(executor);
             return task -> {
-                screened.execute(task);
+                screened.execute(() -> {
+                    handlerAttached();
+                    task.run();
+                });
                 handlerAttached();
             };
         }

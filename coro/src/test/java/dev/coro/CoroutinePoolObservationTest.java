@@ -252,6 +252,43 @@ class CoroutinePoolObservationTest {
                 + "-0', running the body of submit #1, threw java.lang.IllegalStateException: its handler never started");
     }
 
+    /**
+     * A handler attached through an {@code Async} form whose executor runs its task before its {@code execute}
+     * returns (a direct executor, here on a thread of the test's) has read the failure once it runs: a close
+     * that follows it reports nothing, though that {@code execute} has not returned yet. Such a handler once
+     * counted only as {@code execute} returned, and a close between the two reported a failure its handler had.
+     */
+    @Test
+    void aHandlerWhoseExecutorRunsItsTaskBeforeItsExecuteReturnsHasReadTheFailureAsItRuns() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Object> failing = pool.submit(() -> {
+            throw new IllegalStateException("seen by its handler");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(failing).exceptionally(e -> null))); // reads nothing of it
+        List<Throwable> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch handled = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Thread attacher = Thread.ofPlatform().name("attacher").start(() -> failing.whenCompleteAsync((v, e) -> {
+            seen.add(e);
+            handled.countDown();
+            try {
+                closed.await(); // the handler has the failure; its executor's execute returns once the pool is closed
+            } catch (InterruptedException interrupted) {
+                throw new AssertionError(interrupted);
+            }
+        }, Runnable::run));
+        Throwable thrown;
+        try {
+            handled.await();
+            thrown = thrownByClose(pool);
+        } finally {
+            closed.countDown();
+            attacher.join();
+        }
+        assertThat(seen).extracting(Throwable::getMessage).containsExactly("seen by its handler");
+        assertThat(thrown).as("the handler saw the failure").isNull();
+    }
+
     @Test
     void aCloseThatTimedOutLeavesTheFailuresToTheCloseThatSeesThePoolEndAndThePoolCountsAsOpenUntilThen() {
         CoroutinePool pool = CoroutinePool.start(1);
