@@ -16,7 +16,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -149,8 +148,8 @@ import java.util.function.Supplier;
  * </ul>
  * A stage attached without an executor ({@code thenApply}) to a {@link #submit} future before its body ends
  * runs in the body's coroutine as the body ends (it may wait there; {@code close()} waits for it); the
- * {@code Async} forms given no executor run on the JDK's default one ({@code defaultExecutor()}: the common pool,
- * or a thread per task where it has too little parallelism), as for any {@code CompletableFuture}, not on the pool.
+ * {@code Async} forms given no executor run on the JDK's default one ({@code defaultExecutor()}: the common pool),
+ * as for any {@code CompletableFuture}, not on the pool.
  *
  * <h2>A pool never closed</h2>
  * Its threads are daemons or not as the thread that started it (see {@link #start}): a pool that
@@ -1643,9 +1642,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      */
     private abstract static class ReadFuture<T> extends CompletableFuture<T> {
 
-        /** The JDK's default executor of the {@code Async} methods, which it runs a task given the common pool on too. */
-        private static final Executor JDK_DEFAULT = new CompletableFuture<Void>().defaultExecutor();
-
         /** A read handed its caller this future's failure. */
         abstract void failureRead();
 
@@ -1901,8 +1897,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * {@code executor}, as the JDK screens it (the common pool where the JDK would not use it, for want of
-         * parallelism, its default instead), for the task of an {@code Async} handler of this future: the
+         * {@code executor} (refused if null, as the JDK refuses it), for the task of an {@code Async} handler of this future: the
          * handler counts as attached once the executor has taken its task, not before, so that a handler whose
          * executor refuses the task (the pool itself, closing; one shut down) and which never runs hands nobody
          * the failure, which stays for close() to report; the JDK fails the handler's stage with the refusal.
@@ -1914,19 +1909,34 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         private Executor takenAsAHandler(Executor executor) {
             CoroutinePool own = submission().pool;
             if (executor == own) {
-                return task -> own.execute(() -> {
-                    handlerAttached();
-                    task.run();
-                });
+                return task -> own.execute(new HandlerTask(this, task));
             }
-            Executor screened = executor == ForkJoinPool.commonPool() ? JDK_DEFAULT : Objects.requireNonNull(executor);
+            Objects.requireNonNull(executor);
             return task -> {
-                screened.execute(() -> {
-                    handlerAttached();
-                    task.run();
-                });
+                executor.execute(new HandlerTask(this, task));
                 handlerAttached();
             };
+        }
+    }
+
+    /**
+     * The task of an {@code Async} handler of a pool future, as the JDK made it, which counts the handler as
+     * attached as it starts; an {@code AsynchronousCompletionTask} still, as the JDK's own is, for an executor
+     * that tells those apart.
+     */
+    private static final class HandlerTask implements Runnable, CompletableFuture.AsynchronousCompletionTask {
+        private final ReadFuture<?> future;
+        private final Runnable task;
+
+        HandlerTask(ReadFuture<?> future, Runnable task) {
+            this.future = future;
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            future.handlerAttached();
+            task.run();
         }
     }
 

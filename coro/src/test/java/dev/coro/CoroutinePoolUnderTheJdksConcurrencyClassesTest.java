@@ -15,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +96,83 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
             assertThat(elsewhere).as("an Async form without an executor runs on the JDK's default one").doesNotStartWith(name);
         } finally {
             assertThat(thrownByClose(pool)).isNull();
+        }
+    }
+
+    /** The kind of thread the caller is, as the JDK's choice of executor shows it: a worker of the common pool, of another fork-join pool, or neither. */
+    private static String threadKind() {
+        if (Thread.currentThread() instanceof ForkJoinWorkerThread worker) {
+            return worker.getPool() == ForkJoinPool.commonPool() ? "a worker of the common pool"
+                    : "a worker of another fork-join pool";
+        }
+        return "a thread of no fork-join pool";
+    }
+
+    /**
+     * The {@code Async} handlers of a submission's future ({@code whenCompleteAsync}, {@code handleAsync},
+     * {@code exceptionallyAsync}, {@code exceptionallyComposeAsync}), which the pool follows to see the failure
+     * handled, run where those of a plain {@code CompletableFuture} run: given no executor, on the JDK's default one
+     * (the common pool); given {@code ForkJoinPool.commonPool()}, on it. Each counts as handling the failure.
+     */
+    @Test
+    void theAsyncHandlersOfASubmissionsFutureRunOnTheExecutorsAPlainFuturesWould() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            ForkJoinPool common = ForkJoinPool.commonPool();
+            CompletableFuture<Object> plain = CompletableFuture.failedFuture(new IllegalStateException("plain"));
+            String byDefault = awaited(plain.handleAsync((v, e) -> threadKind()));
+            String onCommon = awaited(plain.handleAsync((v, e) -> threadKind(), common));
+            List<CompletableFuture<Object>> failing = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                failing.add(pool.submit(() -> {
+                    throw new IllegalStateException("handled");
+                }));
+            }
+            List<String> givenNone = Collections.synchronizedList(new ArrayList<>());
+            List<String> givenCommon = Collections.synchronizedList(new ArrayList<>());
+            awaited(CompletableFuture.allOf(
+                    failing.get(0).whenCompleteAsync((v, e) -> givenNone.add(threadKind())).exceptionally(e -> null),
+                    failing.get(1).handleAsync((v, e) -> givenNone.add(threadKind())),
+                    failing.get(2).exceptionallyAsync(e -> givenNone.add(threadKind())),
+                    failing.get(3).exceptionallyComposeAsync(e -> CompletableFuture.<Object>completedFuture(givenNone.add(threadKind()))),
+                    failing.get(4).whenCompleteAsync((v, e) -> givenCommon.add(threadKind()), common).exceptionally(e -> null),
+                    failing.get(5).handleAsync((v, e) -> givenCommon.add(threadKind()), common),
+                    failing.get(6).exceptionallyAsync(e -> givenCommon.add(threadKind()), common),
+                    failing.get(7).exceptionallyComposeAsync(e -> CompletableFuture.<Object>completedFuture(givenCommon.add(threadKind())), common)));
+            assertThat(givenNone).as("given no executor").containsExactly(byDefault, byDefault, byDefault, byDefault);
+            assertThat(givenCommon).as("given the common pool").containsExactly(onCommon, onCommon, onCommon, onCommon);
+        } finally {
+            assertThat(thrownByClose(pool)).as("every failure was handled").isNull();
+        }
+    }
+
+    /**
+     * An executor given an {@code Async} handler of a submission's future ({@code whenCompleteAsync},
+     * {@code handleAsync}, {@code exceptionallyAsync}, {@code exceptionallyComposeAsync}), which the pool follows to
+     * see the failure handled, is handed a {@code CompletableFuture.AsynchronousCompletionTask}, as a plain future's
+     * executor is: the JDK's marker by which an executor tells its async tasks apart.
+     */
+    @Test
+    void anExecutorGivenAnAsyncHandlerOfASubmissionsFutureIsHandedTheJdksKindOfTask() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            List<Runnable> handed = Collections.synchronizedList(new ArrayList<>());
+            Executor recording = task -> {
+                handed.add(task);
+                task.run();
+            };
+            CompletableFuture<Object> failing = pool.submit(() -> {
+                throw new IllegalStateException("handled");
+            });
+            awaited(CompletableFuture.allOf(
+                    CompletableFuture.failedFuture(new IllegalStateException("plain")).handleAsync((v, e) -> null, recording),
+                    failing.whenCompleteAsync((v, e) -> { }, recording).exceptionally(e -> null),
+                    failing.handleAsync((v, e) -> null, recording),
+                    failing.exceptionallyAsync(e -> null, recording),
+                    failing.exceptionallyComposeAsync(e -> CompletableFuture.completedFuture(null), recording)));
+            assertThat(handed).hasSize(5).allMatch(task -> task instanceof CompletableFuture.AsynchronousCompletionTask);
+        } finally {
+            assertThat(thrownByClose(pool)).as("every failure was handled").isNull();
         }
     }
 
