@@ -949,6 +949,43 @@ class CoroutinePoolTest {
         assertThat(thrown.getCause().getSuppressed()).containsExactly(shared);
     }
 
+    /**
+     * A failure that a failure reported before it carries, as its cause or a suppressed exception at any depth, is
+     * not reported a second time beside it: it shows there already. One that carries a failure reported before it is
+     * reported, in the report itself (suppressed in the first it would make a cycle); a cycle of causes the bodies'
+     * code made, and a {@code getCause()} that throws, end the search without failing the close.
+     */
+    @Test
+    void aFailureThatAFailureReportedBeforeItCarriesIsNotReportedAgainAndOneThatCarriesAnEarlierIs() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        IllegalStateException carried = new IllegalStateException("carried");
+        IllegalStateException cyclic = new IllegalStateException("cyclic");
+        IllegalStateException carrier = new IllegalStateException("carrier", new RuntimeException("wrapper", carried));
+        carried.initCause(cyclic);
+        cyclic.initCause(carrier); // carrier -> wrapper -> carried -> cyclic -> carrier
+        RuntimeException unreadable = new RuntimeException("unreadable cause") {
+            @Override
+            public synchronized Throwable getCause() {
+                throw new UnsupportedOperationException("getCause");
+            }
+        };
+        IllegalArgumentException holdsTheFirst = new IllegalArgumentException("holds the first", carrier);
+        for (RuntimeException thrown : List.of(carrier, carried, unreadable, cyclic, holdsTheFirst)) {
+            pool.execute(() -> {
+                throw thrown;
+            });
+        }
+        Throwable report = catchThrowableOf(() -> close(pool));
+        assertThat(report).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: carrier;"
+                        + " 2 more failures suppressed in this report (one of them holds the first as a cause or a suppressed exception)")
+                .cause().isSameAs(carrier);
+        assertThat(report.getSuppressed()).containsExactly(unreadable, holdsTheFirst);
+        assertThat(carrier.getSuppressed()).isEmpty();
+    }
+
     @Test
     void closeReportsTheFailuresOfSubmitAndExecuteInTheOrderTheyWereSubmitted() {
         CoroutinePool pool = CoroutinePool.start(1);
