@@ -120,6 +120,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private final boolean permits;
     /**
+     * For the channel of a {@link RemoteClose} only: the close of a listener or a connection, run on this
+     * channel's thread by the channel's first close, before the channel is marked closed; null for any other.
+     */
+    private final Runnable beforeClose;
+    /**
      * How many runs of a {@link Select} without a default or a zero timeout, of this channel's thread,
      * look at this channel or wait on it now (changed by its thread only, under the lock if it is shared): while
      * one does, a clause may be queued here, and a clause is completed only on the channel's thread
@@ -170,6 +175,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     Channel(String name, int capacity, T permit) {
         this.permits = permit != null;
+        this.beforeClose = null;
         this.scheduler = Scheduler.current();
         this.ownerThread = scheduler.owner;
         this.ownerInbox = scheduler.loop.inbox;
@@ -186,6 +192,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             this.buffer = new Fifo<>(permit, capacity);
         }
         this.capacity = capacity;
+    }
+
+    /**
+     * The channel of a {@link RemoteClose}, made by another thread for {@code owner}'s: a rendezvous no value
+     * ever passes, whose first close (posted to {@code owner}'s thread when another thread makes it, as
+     * any channel's) runs {@code beforeClose} there. It takes no number from the thread's count, and
+     * it is described by {@code name} alone, e.g. {@code connection /127.0.0.1:40000 -> /127.0.0.1:8080},
+     * so that a wait for it reads {@code close connection ... of thread ...}.
+     */
+    Channel(Scheduler owner, String name, Runnable beforeClose) {
+        this.permits = false;
+        this.beforeClose = beforeClose;
+        this.scheduler = owner;
+        this.ownerThread = owner.owner;
+        this.ownerInbox = owner.loop.inbox;
+        this.name = name;
+        this.buffer = new Fifo<>();
+        this.capacity = 0;
     }
 
     /**
@@ -615,6 +639,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private void closeHere(Throwable cause) {
         if (closed) {
             return;
+        }
+        if (beforeClose != null) {
+            beforeClose.run(); // first: a caller that finds the channel closed finds what it closes closed too
         }
         closeCause = cause;
         closed = true;
@@ -2496,6 +2523,6 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** A phrase naming this channel for messages, e.g. {@code channel 'jobs'}. */
     String describe() {
-        return "channel '" + SafeText.name(name) + "'";
+        return beforeClose != null ? name : "channel '" + SafeText.name(name) + "'";
     }
 }

@@ -172,6 +172,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public boolean closeFromAfar(Object owner, Object entry, String name) throws IOException {
+        return RemoteClose.close((Scheduler) owner, (OpenResource) entry, name);
+    }
+
+    @Override
     public boolean ownerEnded(Object owner) {
         Scheduler s = (Scheduler) owner;
         return !s.owner.isAlive() || s.loop.hasEnded();

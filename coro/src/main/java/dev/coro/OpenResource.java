@@ -80,6 +80,8 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     private boolean closed;
     /** The next post in the loop's inbox (see {@link Posted}). */
     private Posted next;
+    /** The close of another thread that came first, once one has ({@link RemoteClose}). */
+    private RemoteClose remoteClose;
 
     /** Registers {@code resource}, whose socket is {@code channel}, with the cleaning thread. */
     OpenResource(Closeable resource, SelectableChannel channel, EventLoop loop, Thread owner) {
@@ -88,6 +90,17 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
         this.owner = owner;
         this.channel = channel;
         this.cleanable = register(resource, this);
+    }
+
+    /**
+     * The close another thread posts to the owner's, made by the first one asked for (named {@code name}, the
+     * resource's own), so that every close of other threads meets one channel, whose first close alone runs.
+     */
+    synchronized RemoteClose remoteClose(Scheduler owner, String name) {
+        if (remoteClose == null) {
+            remoteClose = new RemoteClose(owner, this, name);
+        }
+        return remoteClose;
     }
 
     /** The resource was closed: the cleaning thread forgets it, and this entry goes with it. */

@@ -256,6 +256,22 @@ public abstract class IoBridge {
     public abstract boolean closeAbandoned(Object owner, Object entry) throws IOException;
 
     /**
+     * A thread other than the owner's closes the resource of {@code entry}, which belongs to {@code owner},
+     * while the owner's thread runs: the close is posted to that thread, which runs the resource's own
+     * {@code close()} there, and the caller waits until it is done, as for a channel's first close from
+     * another thread (docs/THREADS.md): a second one returns at once, and one whose caller is closed or
+     * whose {@code withTimeout} expires while it waits throws that signal, the resource closed all the same.
+     *
+     * @param owner the scheduler it belongs to
+     * @param entry what {@link #adopt} returned
+     * @param name  the resource, for a dump of the waiting caller, e.g. {@code connection A -> B}
+     * @return false, having done nothing, if the owner's thread ended before it could run the close: the
+     *         caller closes it as {@link #closeAbandoned} does
+     * @throws IOException if the resource's close on its thread threw it
+     */
+    public abstract boolean closeFromAfar(Object owner, Object entry, String name) throws IOException;
+
+    /**
      * Whether {@code owner}'s thread (or its event loop) has ended for good: then a call from another
      * thread that has nothing to do (a view's {@code flush}, made by a wrapper's {@code close()}) is let
      * through, as {@link #closeAbandoned} lets the close through.

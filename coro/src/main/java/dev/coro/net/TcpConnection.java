@@ -39,7 +39,8 @@ import java.util.Objects;
  * throws {@link IllegalStateException} naming both, except those that only describe it
  * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
  * {@link #input()}/{@link #output()} (every call of whose views is confined alike), which answer any
- * thread, and {@link #close()} once that thread has ended. A {@code CoroutinePool} thread that ends closes the connections its
+ * thread, and {@link #close()}, which another thread posts to that one while it runs and makes itself once
+ * it has ended. A {@code CoroutinePool} thread that ends closes the connections its
  * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
@@ -877,9 +878,18 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Closes the connection. A coroutine waiting on it (in {@code read} or {@code write}) is woken
-     * with an {@link IOException}. Closing twice is fine. It never waits: the bytes written and not sent
+     * with an {@link IOException}. Closing twice is fine. On its own thread it never waits: the bytes written and not sent
      * yet (a peer that reads slowly) go out after it, the end of the stream after them, also with a
      * positive {@code SO_LINGER}, which the kernel's close would otherwise block the thread for.
+     *
+     * <p>From another thread while the connection's thread runs (a broadcaster dropping a client of another
+     * pool thread, say) the close is posted to that thread and run there, as a {@code Channel}'s first close
+     * from another thread is (docs/THREADS.md), and the caller waits until it is done: a coroutine parked
+     * there in a read or a write fails as for a close on its own thread (an {@code IOException} naming the
+     * call and the state {@code closed}). A close of one closed already returns at once; that thread blocked
+     * outside the library (a {@code Thread.sleep}, a lock) delays the close until it runs again; a caller
+     * closed, or whose {@code withTimeout} expires, while it waits throws that signal, the close still done on
+     * that thread at its next scheduling point.
      *
      * <p>Once the connection's thread has ended, any thread may close it (the only call that acts on
      * it then; those that describe it answer any thread): its descriptor is released at once, and so
@@ -895,7 +905,11 @@ public final class TcpConnection implements Closeable {
      *                               drops the socket's registration: the socket is closed all the same (an
      *                               {@code IOException} of the selector is not thrown here: it fails the
      *                               thread's I/O waits, each naming its waiter, and the selector is closed)
-     * @throws IllegalStateException if called from a thread other than the connection's while that thread runs
+     * @throws dev.coro.CoroutineExit if called from another thread while the connection's runs, and the caller is
+     *                               closed, or a {@code withTimeout} of it expires, while it waits for that thread
+     *                               to close it: it is closed there all the same
+     * @throws dev.coro.CoroutineException so posted, in main, if a coroutine it created failed while it waited for the
+     *                               answer: it is closed there all the same
      */
     @Override
     public void close() throws IOException {
@@ -903,15 +917,17 @@ public final class TcpConnection implements Closeable {
             boolean abandoned;
             try {
                 abandoned = io.closeAbandoned(owner, entry);
+                if (!abandoned && !closed && !io.closeFromAfar(owner, entry, name())) {
+                    abandoned = io.closeAbandoned(owner, entry); // its thread ended before it could run the close
+                }
             } catch (IOException e) {
                 closed = true; // the socket's close failed, and the JDK marks a socket closed even then
                 throw e;
             }
             if (abandoned) {
                 closed = true;
-                return;
             }
-            io.checkOwner(owner, "close", name(), state());
+            return; // else closed on its thread (or by its owner before)
         }
         if (closed) {
             return;

@@ -31,8 +31,9 @@ import java.util.Objects;
  *
  * <p>It belongs to the thread that bound it: a call from another thread throws
  * {@link IllegalStateException} naming both, except those that only describe it ({@link #isOpen()},
- * {@link #localAddress()}, {@link #toString()}), which answer any thread, and {@link #close()} once
- * that thread has ended; a {@code CoroutinePool} thread that ends closes the listeners it left open, and a
+ * {@link #localAddress()}, {@link #toString()}), which answer any thread, and {@link #close()}, which
+ * another thread posts to that one while it runs and makes itself once it has ended; a
+ * {@code CoroutinePool} thread that ends closes the listeners it left open, and a
  * listener dropped unclosed stops listening once the garbage collector finds it unreachable (never
  * while a coroutine is parked in its {@code accept()}), but close it: only {@link #close()} releases
  * its port at once.
@@ -400,6 +401,15 @@ public final class TcpListener implements Closeable {
      * Stops listening. A coroutine waiting in {@link #accept()} is woken with an {@link IOException}
      * naming the listener. Closing twice is fine.
      *
+     * <p>From another thread while the listener's thread runs (an admin command stopping a server, say) the
+     * close is posted to that thread and run there, as a {@code Channel}'s first close from another thread is
+     * (docs/THREADS.md), and the caller waits until it is done: a coroutine parked there in an accept fails as
+     * for a close on its own thread (an {@code IOException} naming the call and the state {@code closed}). A
+     * close of one closed already returns at once; that thread blocked outside the library (a {@code
+     * Thread.sleep}, a lock) delays the close until it runs again; a caller closed, or whose {@code
+     * withTimeout} expires, while it waits throws that signal, the close still done on that thread at its next
+     * scheduling point.
+     *
      * <p>Once the listener's thread has ended, any thread may close it (the only call that acts on
      * it then; those that describe it answer any thread): its port is released at once, and so is
      * the ended thread's selector. A {@code CoroutinePool} thread that ends closes the listeners it left open itself.
@@ -414,7 +424,11 @@ public final class TcpListener implements Closeable {
      *                               drops the socket's registration: the socket is closed all the same (an
      *                               {@code IOException} of the selector is not thrown here: it fails the
      *                               thread's I/O waits, each naming its waiter, and the selector is closed)
-     * @throws IllegalStateException if called from a thread other than the listener's while that thread runs
+     * @throws dev.coro.CoroutineExit if called from another thread while the listener's runs, and the caller is
+     *                               closed, or a {@code withTimeout} of it expires, while it waits for that thread
+     *                               to close it: it is closed there all the same
+     * @throws dev.coro.CoroutineException so posted, in main, if a coroutine it created failed while it waited for the
+     *                               answer: it is closed there all the same
      */
     @Override
     public void close() throws IOException {
@@ -422,15 +436,17 @@ public final class TcpListener implements Closeable {
             boolean abandoned;
             try {
                 abandoned = io.closeAbandoned(owner, entry);
+                if (!abandoned && !closed && !io.closeFromAfar(owner, entry, name)) {
+                    abandoned = io.closeAbandoned(owner, entry); // its thread ended before it could run the close
+                }
             } catch (IOException e) {
                 closed = true; // the socket's close failed, and the JDK marks a socket closed even then
                 throw e;
             }
             if (abandoned) {
                 closed = true;
-                return;
             }
-            io.checkOwner(owner, "close", name, closed ? "closed" : "open");
+            return; // else closed on its thread (or by its owner before)
         }
         if (closed) {
             return;

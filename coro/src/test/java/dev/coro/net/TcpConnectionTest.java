@@ -1215,18 +1215,14 @@ class TcpConnectionTest {
                     () -> read(client),
                     () -> write(client),
                     () -> shutdownOutput(client),
-                    () -> close(client),
                     () -> read(client.input()),
-                    () -> accept(listener),
-                    () -> close(listener));
+                    () -> accept(listener)); // a close is posted to the owner's thread instead: CloseFromAnotherThreadTest
             List<String> expected = List.of(
                     "cannot read from " + c + " (open)",
                     "cannot write to " + c + " (open)",
                     "cannot shut down the output of " + c + " (open)",
-                    "cannot close " + c + " (open)",
                     "cannot read from " + c + " (open)",
-                    "cannot accept on " + l + " (open)",
-                    "cannot close " + l + " (open)");
+                    "cannot accept on " + l + " (open)");
             for (int i = 0; i < calls.size(); i++) {
                 AtomicReference<Throwable> thrown = new AtomicReference<>();
                 Runnable call = calls.get(i);
@@ -1263,14 +1259,14 @@ class TcpConnectionTest {
             List<String> refusals = new ArrayList<>();
             Thread t = Thread.ofPlatform().name("intruder").unstarted(() -> {
                 Coroutine.create("reader", () -> refusals.add(thrownBy(() -> read(client)).getMessage())).switchTo();
-                refusals.add(thrownBy(() -> close(listener)).getMessage());
+                refusals.add(thrownBy(() -> accept(listener)).getMessage());
             });
             t.start();
             t.join();
             String intruder = "'intruder' (#" + t.threadId() + ")";
             assertThat(refusals).containsExactly(
                     "coroutine 'reader' of thread " + intruder + " cannot read from " + c + " (open): it belongs to thread " + owner,
-                    "main context 'main' of thread " + intruder + " cannot close listener " + listener.localAddress()
+                    "main context 'main' of thread " + intruder + " cannot accept on listener " + listener.localAddress()
                             + " (open): it belongs to thread " + owner);
             client.write(bytes("ok"));
             ByteBuffer buf = ByteBuffer.allocate(2);

@@ -1,0 +1,74 @@
+package dev.coro;
+
+import java.io.Closeable;
+import java.io.IOException;
+
+/**
+ * A close of a listener or a connection by a context of another thread than the one it belongs to, while
+ * that thread runs: the first close of a channel of the owner's thread made for it, which is posted to that
+ * thread and waited for as any channel's first close from another thread is (docs/THREADS.md), and runs
+ * the resource's own close there before it marks the channel closed.
+ *
+ * <p>So it follows a channel's rules: a second close from another thread returns at once, the owner's
+ * thread blocked outside the library delays it, a caller closed or whose {@code withTimeout} expires while
+ * it waits for the answer throws the signal and the resource is closed all the same, and a caller that
+ * cannot suspend does not wait. The resource is held weakly, through its {@link OpenResource} entry: the
+ * post queued on the owner's thread keeps nothing reachable that its collection would close.
+ */
+final class RemoteClose implements Runnable {
+
+    private final OpenResource entry;
+    private final Channel<Void> channel;
+    /** What the resource's close threw on its thread; written there before the channel's close completes. */
+    private Throwable failure;
+
+    RemoteClose(Scheduler owner, OpenResource entry, String name) {
+        this.entry = entry;
+        this.channel = new Channel<>(owner, name, this);
+    }
+
+    /**
+     * From another thread than {@code owner}'s: closes the resource of {@code entry}, named {@code name} (e.g.
+     * {@code connection A -> B}), on its thread, and waits until that is done. The entry keeps the one made
+     * first, so that every later close finds its channel closed, or its close under way.
+     *
+     * @return false, having closed nothing, if the owner's thread ended before it could run the close
+     * @throws IOException as the resource's close on its thread, which the caller waited for, threw it
+     */
+    static boolean close(Scheduler owner, OpenResource entry, String name) throws IOException {
+        RemoteClose c = entry.remoteClose(owner, name);
+        try {
+            c.channel.close();
+        } catch (IllegalStateException e) {
+            if (owner.owner.isAlive() && !owner.loop.hasEnded()) {
+                throw e;
+            }
+            return false; // its thread ended before it ran the post: the caller closes it as one left behind
+        }
+        Throwable f = c.failure;
+        if (f != null) {
+            c.failure = null; // told once, to the caller that waited for it
+            switch (f) {
+                case IOException e -> throw e;
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                default -> throw new AssertionError(f);
+            }
+        }
+        return true;
+    }
+
+    /** On the owner's thread, as the channel's first close runs: the resource's own close. */
+    @Override
+    public void run() {
+        Closeable r = entry.get();
+        if (r == null) {
+            return; // collected unclosed: the cleaning thread closes its socket
+        }
+        try {
+            r.close();
+        } catch (IOException | RuntimeException | Error e) {
+            failure = e;
+        }
+    }
+}
