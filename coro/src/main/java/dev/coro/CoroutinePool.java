@@ -670,15 +670,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * error that ended the loop, which is then not reported a second time.
      */
     private static boolean heldByAny(Throwable first, List<Throwable> later, Throwable t) {
-        if (Scheduler.holds(first, t)) {
-            return true;
-        }
-        for (Throwable l : later) {
-            if (Scheduler.holds(l, t)) {
-                return true;
-            }
-        }
-        return false;
+        return Scheduler.holds(first, t) || later.stream().anyMatch(l -> Scheduler.holds(l, t));
     }
 
     /**
