@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -1232,6 +1233,20 @@ class CoroutinePoolTest {
     }
 
     /**
+     * A starter of pool threads that starts the first and adds it to {@code started}, then refuses every
+     * other as the JVM refuses a thread it cannot start ({@code OutOfMemoryError}).
+     */
+    static Consumer<Thread> startingTheFirstOnly(List<Thread> started) {
+        return t -> {
+            if (!started.isEmpty()) {
+                throw new OutOfMemoryError("unable to create native thread: refused for a test");
+            }
+            t.start();
+            started.add(t);
+        };
+    }
+
+    /**
      * A pool whose second thread the JVM cannot start (it can make no more threads) refuses to start,
      * naming that thread, and the thread it did start ends: nothing can close a pool {@code start}
      * never returned, so it must not stay open, keeping every thread of the JVM from reporting a
@@ -1241,13 +1256,7 @@ class CoroutinePoolTest {
     @Timeout(20)
     void aPoolWhoseThreadCannotBeStartedEndsTheThreadItStartedAndDoesNotStayOpen() throws InterruptedException {
         List<Thread> started = new ArrayList<>();
-        CoroutinePool.starter = t -> {
-            if (!started.isEmpty()) {
-                throw new OutOfMemoryError("unable to create native thread: refused for a test");
-            }
-            t.start();
-            started.add(t);
-        };
+        CoroutinePool.starter = startingTheFirstOnly(started);
         try {
             assertThatThrownBy(() -> CoroutinePool.start(2))
                     .isExactlyInstanceOf(IllegalStateException.class)

@@ -154,13 +154,7 @@ class NamedPoolTest {
     @Test
     void aNamedPoolWhoseThreadCannotBeStartedIsRefusedNamingThePoolAndTheThreadAndEndsTheOneItStarted() throws InterruptedException {
         List<Thread> started = new ArrayList<>();
-        CoroutinePool.starter = t -> {
-            if (!started.isEmpty()) {
-                throw new OutOfMemoryError("unable to create native thread: refused for a test");
-            }
-            t.start();
-            started.add(t);
-        };
+        CoroutinePool.starter = CoroutinePoolTest.startingTheFirstOnly(started);
         Throwable e;
         try {
             e = OtherThread.thrownOn("starter", () -> CoroutinePool.start("in\ngest", 2));
