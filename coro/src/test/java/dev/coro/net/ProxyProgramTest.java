@@ -1,9 +1,16 @@
 package dev.coro.net;
 
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Channel;
 import dev.coro.Coroutine;
+import dev.coro.CoroutinePool;
+import dev.coro.FreshThread;
+import dev.coro.PoolsClosed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,18 +18,35 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** A whole program: a TCP proxy, two pumping coroutines per client, between blocking peers on plain threads. */
+/**
+ * A whole program: a TCP proxy. The first test relays blocking peers on plain threads through two pumping
+ * coroutines per client; the others run {@link Proxy}, written against the public API alone, on main's thread
+ * and on a pool's, with backends that reply then close, echo, refuse, or reset mid-stream, and clients that
+ * half-close, fall idle, vanish mid-transfer, read slowly, or come two hundred at once.
+ */
 @Tag("net")
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class ProxyProgramTest {
+
+    /** The buffer size a test that checks backpressure gives every socket, so that a few MB outrun them all. */
+    private static final int SMALL = 64 << 10;
 
     /** Copies {@code from} to {@code to} until the end of the stream, then half-closes {@code to}; counts the bytes. */
     private static void pump(TcpConnection from, TcpConnection to, AtomicLong count) {
@@ -142,5 +166,458 @@ class ProxyProgramTest {
             assertThat(up.get()).isEqualTo((long) clients * size);
             assertThat(down.get()).isEqualTo((long) clients * size);
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void aClientsHalfCloseReachesTheBackendAsItsEndOfStreamAndTheBackendsLastReplyStillReachesTheClient() throws Exception {
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, 0);
+            Crew crew = new Crew();
+            crew.spawn("backend", () -> { // replies once it has read the end of the request's stream, then closes
+                try (TcpConnection c = backend.accept()) {
+                    byte[] request = c.input().readAllBytes();
+                    c.write(bytes("got " + new String(request, StandardCharsets.UTF_8)));
+                }
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            List<Object> seen = new ArrayList<>();
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    c.write(bytes("hello"));
+                    c.shutdownOutput();
+                    seen.add(new String(c.input().readAllBytes(), StandardCharsets.UTF_8));
+                    seen.add(c.read(ByteBuffer.allocate(1))); // the end of the stream, again
+                }
+            });
+            crew.join();
+            assertThat(seen).containsExactly("got hello", -1);
+            assertThat(proxy.log).containsExactly("up 0: end of stream passed on", "down 0: end of stream passed on");
+            assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aPairThatPassesNothingForItsIdleTimeoutIsClosedAndBothPeersReadTheEndOfTheStream() throws Exception {
+        Duration idle = Duration.ofMillis(200);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), idle, 0);
+            Crew crew = new Crew();
+            List<Object> backendSaw = new ArrayList<>();
+            crew.spawn("backend", () -> { // echoes until the end of the stream
+                try (TcpConnection c = backend.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocate(64);
+                    int n;
+                    while ((n = c.read(buf.clear())) >= 0) {
+                        c.write(buf.flip());
+                    }
+                    backendSaw.add(n);
+                }
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            List<Object> clientSaw = new ArrayList<>();
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    c.write(bytes("ping"));
+                    clientSaw.add(new String(c.input().readNBytes(4), StandardCharsets.UTF_8));
+                    clientSaw.add(c.read(ByteBuffer.allocate(1))); // parks, passing nothing, until the proxy gives up
+                }
+            });
+            crew.join();
+            assertThat(clientSaw).containsExactly("ping", -1);
+            assertThat(backendSaw).containsExactly(-1);
+            // the pump whose read times out first with the pair idle closes both; the other's read then fails
+            // for the close, or times out as well and finds the pair idle (both timers due at one tick)
+            TcpConnection client = proxy.connections.get(0);
+            TcpConnection server = proxy.connections.get(1);
+            String up = "up 0: idle for PT0.2S, closed both";
+            String down = "down 0: idle for PT0.2S, closed both";
+            String upClosed = "up 0: coroutine 'up 0' cannot read from " + name(client)
+                    + " (closed): the connection was closed while it waited";
+            String downClosed = "down 0: coroutine 'down 0' cannot read from " + name(server)
+                    + " (closed): the connection was closed while it waited";
+            assertThat(proxy.log).hasSize(2).isSubsetOf(up, down, upClosed, downClosed).containsAnyOf(up, down)
+                    .doesNotContainSequence(upClosed, downClosed);
+            assertThat(proxy.connections).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aBackendThatRefusesClosesTheClientAndTheProxySaysWhichConnectWasRefused() throws Exception {
+        SocketAddress nobody;
+        try (TcpListener gone = TcpListener.bind(LOOPBACK)) {
+            nobody = gone.localAddress(); // closed: nobody listens there any more
+        }
+        try (TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(nobody, null, 0);
+            Crew crew = new Crew();
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            List<Object> clientSaw = new ArrayList<>();
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    clientSaw.add(c.read(ByteBuffer.allocate(1)));
+                }
+            });
+            crew.join();
+            assertThat(clientSaw).containsExactly(-1);
+            assertThat(proxy.log).containsExactly("pair 0: coroutine 'pair 0' cannot connect to " + nobody
+                    + ": java.net.ConnectException: Connection refused");
+            assertThat(proxy.connections).hasSize(1).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aBackendThatResetsMidStreamResetsTheClientAfterAPrefixOfItsBytesAndEndsBothPumps() throws Exception {
+        byte[] reply = pattern(100_000, 7);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, 0);
+            Crew crew = new Crew();
+            crew.spawn("backend", () -> { // half a reply, then a reset
+                TcpConnection c = backend.accept();
+                c.input().readNBytes(3);
+                c.write(ByteBuffer.wrap(reply));
+                c.setOption(StandardSocketOptions.SO_LINGER, 0);
+                c.close();
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            ByteBuffer got = ByteBuffer.allocate(reply.length + 1);
+            IOException[] clientEnd = new IOException[1];
+            TcpConnection[] client = new TcpConnection[1];
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    client[0] = c;
+                    c.write(bytes("get"));
+                    while (c.read(got) >= 0) {
+                        // until the proxy passes the reset on
+                    }
+                } catch (IOException e) {
+                    clientEnd[0] = e;
+                }
+            });
+            crew.join();
+            assertThat(Arrays.copyOf(got.array(), got.position())).as("a prefix of the reply")
+                    .isEqualTo(Arrays.copyOf(reply, got.position()));
+            assertThat(clientEnd[0]).isInstanceOf(SocketException.class).hasMessage("coroutine 'client' cannot read from "
+                    + name(client[0]) + " (open): java.net.SocketException: Connection reset");
+            assertThat(proxy.log).containsExactly(
+                    "down 0: coroutine 'down 0' cannot read from " + name(proxy.connections.get(1))
+                            + " (open): java.net.SocketException: Connection reset",
+                    "up 0: coroutine 'up 0' cannot read from " + name(proxy.connections.get(0))
+                            + " (closed): the connection was closed while it waited");
+            assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aClientThatVanishesMidDownloadEndsBothPumpsAndTheBackendsWriteFailsInsteadOfHanging() throws Exception {
+        byte[] chunk = pattern(SMALL, 3);
+        int chunks = 128; // 8 MB: far more than the buffers between the backend and the client hold
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, SMALL);
+            Crew crew = new Crew();
+            long[] sent = {0};
+            IOException[] backendEnd = new IOException[1];
+            TcpConnection[] served = new TcpConnection[1];
+            crew.spawn("backend", () -> { // streams its download until the proxy gives up on it
+                try (TcpConnection c = backend.accept()) {
+                    served[0] = small(c);
+                    for (int i = 0; i < chunks; i++) {
+                        c.write(ByteBuffer.wrap(chunk));
+                        sent[0] += chunk.length;
+                    }
+                } catch (IOException e) {
+                    backendEnd[0] = e;
+                }
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            byte[][] got = new byte[1][];
+            crew.spawn("client", () -> {
+                TcpConnection c = small(TcpConnection.connect(front.localAddress()));
+                got[0] = c.input().readNBytes(SMALL);
+                c.close(); // the rest of the download unread: a reset
+            });
+            crew.join();
+            assertThat(got[0]).isEqualTo(chunk);
+            assertThat(sent[0]).as("what the backend wrote before its write failed").isLessThan((long) chunks * chunk.length);
+            assertThat(backendEnd[0]).isInstanceOf(SocketException.class);
+            assertThat(backendEnd[0].getMessage()).startsWith("coroutine 'backend' cannot write to " + name(served[0])
+                    + " (open): java.io.IOException: "); // the kernel's words: Connection reset by peer, or Broken pipe
+            // the first pump told of the reset aborts the pair; the other is failed by that, or told of it too
+            assertThat(proxy.log).hasSize(2).anyMatch(l -> l.startsWith("up 0: coroutine 'up 0' cannot read from "))
+                    .anyMatch(l -> l.startsWith("down 0: coroutine 'down 0' cannot "));
+            assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aLargeTransferThroughToASlowReaderHoldsEveryWriterBackThenComesBackByteForByte() throws Exception {
+        int size = 4 << 20;
+        byte[] sent = new byte[size];
+        new Random(42).nextBytes(sent);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, SMALL);
+            Crew crew = new Crew();
+            TcpConnection[] echoed = new TcpConnection[1];
+            crew.spawn("echo", () -> {
+                try (TcpConnection c = small(backend.accept())) {
+                    echoed[0] = c;
+                    ByteBuffer buf = ByteBuffer.allocate(8192);
+                    while (c.read(buf.clear()) >= 0) {
+                        c.write(buf.flip());
+                    }
+                }
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            TcpConnection client = small(TcpConnection.connect(front.localAddress()));
+            long[] written = {0};
+            crew.spawn("writer", () -> {
+                for (int off = 0; off < size; off += SMALL) {
+                    client.write(ByteBuffer.wrap(sent, off, SMALL));
+                    written[0] += SMALL;
+                }
+                client.shutdownOutput();
+            });
+            // nobody reads the client's side yet: every writer along the way fills its buffers and parks
+            TcpConnection fromClient = null;
+            TcpConnection toBackend = null;
+            List<String> parked = List.of();
+            for (int round = 0; round < 10_000 && parked.size() < 4; round++) {
+                Coroutine.sleep(Duration.ofMillis(1));
+                if (proxy.connections.size() == 2 && echoed[0] != null) {
+                    fromClient = proxy.connections.get(0);
+                    toBackend = proxy.connections.get(1);
+                    String dump = Coroutine.dump(Integer.MAX_VALUE);
+                    parked = List.of("coroutine 'writer': PARKED, waits to write to " + name(client),
+                            "coroutine 'up 0': PARKED, waits to write to " + name(toBackend),
+                            "coroutine 'echo': PARKED, waits to write to " + name(echoed[0]),
+                            "coroutine 'down 0': PARKED, waits to write to " + name(fromClient));
+                    parked = parked.stream().filter(dump::contains).toList();
+                }
+            }
+            assertThat(parked).as("writers parked, with %d of %d bytes written", written[0], size).hasSize(4);
+            assertThat(written[0]).as("what the proxy and the echo let through before they were held back")
+                    .isLessThan(size);
+            ByteBuffer got = ByteBuffer.allocate(size + 1);
+            ByteBuffer sip = ByteBuffer.allocate(4096); // a slow reader: a few kilobytes at a time, letting the others run
+            while (client.read(sip.clear()) >= 0) {
+                got.put(sip.flip());
+                Coroutine.yield();
+            }
+            client.close();
+            crew.join();
+            assertThat(got.position()).isEqualTo(size);
+            assertThat(Arrays.equals(got.array(), 0, size, sent, 0, size)).as("every byte back, in order").isTrue();
+            assertThat(proxy.log).containsExactly("up 0: end of stream passed on", "down 0: end of stream passed on");
+            assertThat(proxy.connections).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void twoHundredClientsAtOnceAreEachRelayedTheirOwnBytesBackAndEveryConnectionIsClosed() throws Exception {
+        int clients = 200;
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, 0);
+            Crew crew = new Crew();
+            crew.spawn("backend", () -> echoServer(backend, clients, crew));
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", clients);
+                proxy.join();
+            });
+            int[] served = {0};
+            for (int i = 0; i < clients; i++) {
+                byte[] mine = pattern(2_000 + i, i);
+                crew.spawn("client " + i, () -> {
+                    try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                        c.write(ByteBuffer.wrap(mine));
+                        c.shutdownOutput();
+                        assertThat(c.input().readAllBytes()).isEqualTo(mine);
+                        served[0]++;
+                    }
+                });
+            }
+            crew.join();
+            assertThat(served[0]).isEqualTo(clients);
+            assertThat(proxy.log).hasSize(2 * clients).allMatch(l -> l.endsWith(": end of stream passed on"));
+            assertThat(proxy.connections).hasSize(2 * clients).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void onAPoolEachThreadRelaysTheClientsItsOwnListenerAcceptsWithSoReusePort() throws Exception {
+        int clients = 40;
+        try (TcpListener backend = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            crew.spawn("backend", () -> echoServer(backend, clients, crew));
+            CompletableFuture<Void> stop = new CompletableFuture<>();
+            List<Proxy> proxies = List.of(new Proxy(backend.localAddress(), null, 0), new Proxy(backend.localAddress(), null, 0));
+            int[] served = {0};
+            try (CoroutinePool pool = CoroutinePool.start(2)) {
+                try {
+                    // two long-lived bodies: placement puts one on each thread; a connection stays on the thread
+                    // that accepted it, so each thread accepts with a listener of its own on the shared port
+                    CompletableFuture<SocketAddress> firstBound = new CompletableFuture<>();
+                    CompletableFuture<String> first = pool.submit("proxy a", () -> relayUntil(LOOPBACK, proxies.get(0), "a", firstBound, stop));
+                    SocketAddress address = Coroutine.await(firstBound);
+                    CompletableFuture<SocketAddress> secondBound = new CompletableFuture<>();
+                    CompletableFuture<String> second = pool.submit("proxy b", () -> relayUntil(address, proxies.get(1), "b", secondBound, stop));
+                    Coroutine.await(secondBound);
+                    for (int i = 0; i < clients; i++) {
+                        byte[] mine = pattern(5_000 + i, i);
+                        crew.spawn("client " + i, () -> {
+                            try (TcpConnection c = TcpConnection.connect(address)) {
+                                c.write(ByteBuffer.wrap(mine));
+                                c.shutdownOutput();
+                                assertThat(c.input().readAllBytes()).isEqualTo(mine);
+                                served[0]++;
+                            }
+                        });
+                    }
+                    crew.join();
+                    stop.complete(null);
+                    assertThat(List.of(Coroutine.await(first), Coroutine.await(second))).doesNotHaveDuplicates();
+                } finally {
+                    stop.complete(null); // after a failure too: the pool's close does not wait for ever
+                }
+            }
+            assertThat(served[0]).isEqualTo(clients);
+            List<String> log = new ArrayList<>(proxies.get(0).log);
+            log.addAll(proxies.get(1).log);
+            assertThat(log).hasSize(2 * clients).allMatch(l -> l.endsWith(": end of stream passed on"));
+            assertThat(proxies.get(0).connections.size() + proxies.get(1).connections.size()).isEqualTo(2 * clients);
+            assertThat(proxies).allSatisfy(p -> assertThat(p.connections).noneMatch(TcpConnection::isOpen));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aConnectionAcceptedOnOnePoolThreadAndHandedToACoroutineOfTheOtherIsRefusedThereNamingBothThreads() throws Exception {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            Channel<TcpConnection> handOver = new Channel<>("hand-over", 1);
+            CompletableFuture<SocketAddress> bound = new CompletableFuture<>();
+            // two long-lived bodies: placement puts the first on the pool's first thread, the second on the other
+            CompletableFuture<Void> acceptor = pool.submit("acceptor", () -> {
+                try (TcpListener l = TcpListener.bind(LOOPBACK)) {
+                    bound.complete(l.localAddress());
+                    handOver.send(l.accept());
+                    return null;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            CompletableFuture<Void> worker = pool.submit("worker", () -> {
+                try (TcpConnection c = handOver.receive()) {
+                    c.read(ByteBuffer.allocate(1));
+                    return null;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (TcpConnection client = TcpConnection.connect(Coroutine.await(bound))) {
+                Coroutine.await(acceptor);
+                String c = "connection " + client.remoteAddress() + " -> " + client.localAddress();
+                assertThatThrownBy(() -> Coroutine.await(worker))
+                        .isInstanceOf(java.util.concurrent.CompletionException.class)
+                        .cause().isInstanceOf(IllegalStateException.class)
+                        .hasMessage("coroutine 'worker' of thread " + poolThread(pool, 1) + " cannot read from " + c
+                                + " (open): it belongs to thread " + poolThread(pool, 0));
+                assertThat(client.read(ByteBuffer.allocate(1))).as("the worker's close, posted to the acceptor's thread")
+                        .isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * Thread {@code i} of {@code pool} as messages name a thread: {@code 'coro-pool-N-i' (#id)}. Looked up by its
+     * name, since a body's {@code Thread.currentThread()} is its own virtual thread on the thread engine.
+     */
+    private static String poolThread(CoroutinePool pool, int i) {
+        String name = pool.name() + "-" + i;
+        Thread t = Thread.getAllStackTraces().keySet().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow();
+        return "'" + name + "' (#" + t.threadId() + ")";
+    }
+
+    /**
+     * A pool thread's body: binds a listener to {@code address} with {@code SO_REUSEPORT}, tells where,
+     * relays what it accepts through {@code proxy} until {@code stop}, then waits for its pairs; returns the thread's name.
+     */
+    private static String relayUntil(SocketAddress address, Proxy proxy, String prefix,
+                                     CompletableFuture<SocketAddress> bound, CompletableFuture<Void> stop) {
+        try (TcpListener listener = TcpListener.bind(address, true)) {
+            bound.complete(listener.localAddress());
+            Coroutine acceptor = Coroutine.create("acceptor " + prefix, () -> {
+                try {
+                    proxy.accept(listener, prefix, Integer.MAX_VALUE);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            Coroutine.await(stop);
+            acceptor.close(); // unwinds it out of accept
+            proxy.join();
+            return Thread.currentThread().getName();
+        } catch (IOException e) {
+            bound.completeExceptionally(e);
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Accepts {@code count} connections on {@code listener}, echoing each until its end of the stream in a coroutine of {@code crew}. */
+    private static void echoServer(TcpListener listener, int count, Crew crew) throws IOException {
+        for (int i = 0; i < count; i++) {
+            TcpConnection c = listener.accept();
+            crew.spawn("echo " + i, () -> {
+                try (c) {
+                    ByteBuffer buf = ByteBuffer.allocate(4096);
+                    while (c.read(buf.clear()) >= 0) {
+                        c.write(buf.flip());
+                    }
+                }
+            });
+        }
+    }
+
+    /** {@code c}, its buffers made {@link #SMALL} both ways. */
+    private static TcpConnection small(TcpConnection c) throws IOException {
+        return c.setOption(StandardSocketOptions.SO_RCVBUF, SMALL).setOption(StandardSocketOptions.SO_SNDBUF, SMALL);
+    }
+
+    /** {@code length} bytes that differ from client to client ({@code seed}) and along the way. */
+    private static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
+        }
+        return b;
     }
 }
