@@ -567,6 +567,113 @@ class ProxyProgramTest {
         return "'" + name + "' (#" + t.threadId() + ")";
     }
 
+    @Test
+    @Timeout(30)
+    void aClientThatClosesMidUploadHasItsPrefixAndItsEndOfStreamPassedToTheBackendWhichStillAnswers() throws Exception {
+        byte[] prefix = pattern(100_000, 5);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = new Proxy(backend.localAddress(), null, 0);
+            Crew crew = new Crew();
+            byte[][] upload = new byte[1][];
+            crew.spawn("backend", () -> { // reads the upload to its end, answers, closes
+                try (TcpConnection c = backend.accept()) {
+                    upload[0] = c.input().readAllBytes();
+                    c.write(bytes("got " + upload[0].length + " bytes"));
+                }
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 1);
+                proxy.join();
+            });
+            crew.spawn("client", () -> {
+                TcpConnection c = TcpConnection.connect(front.localAddress());
+                c.write(ByteBuffer.wrap(prefix)); // a tenth of an upload, then gone
+                c.close();
+            });
+            crew.join();
+            assertThat(upload[0]).isEqualTo(prefix);
+            // the answer finds the client gone: passing it on and the end of its stream may fail, or not yet
+            assertThat(proxy.log).hasSize(2).contains("up 0: end of stream passed on")
+                    .anyMatch(l -> l.startsWith("down 0: "));
+            assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void closingThePoolNowMidTransferUnwindsEveryPairClosesItsConnectionsAndFailsTheClientsWrites() throws Exception {
+        int clients = 4;
+        byte[] chunk = pattern(SMALL, 9);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            List<String> echoEnds = new ArrayList<>();
+            crew.spawn("backend", () -> {
+                for (int i = 0; i < clients; i++) {
+                    TcpConnection c = small(backend.accept());
+                    crew.spawn("echo " + i, () -> {
+                        try (c) {
+                            ByteBuffer buf = ByteBuffer.allocate(4096);
+                            while (c.read(buf.clear()) >= 0) {
+                                c.write(buf.flip());
+                            }
+                            echoEnds.add("end of stream");
+                        } catch (IOException e) { // the proxy's close may find the echo's bytes unread: a reset
+                            echoEnds.add(e.getClass().getSimpleName());
+                        }
+                    });
+                }
+            });
+            CompletableFuture<Void> never = new CompletableFuture<>();
+            List<Proxy> proxies = List.of(new Proxy(backend.localAddress(), null, SMALL), new Proxy(backend.localAddress(), null, SMALL));
+            List<TcpConnection> sides = new ArrayList<>();
+            IOException[] writeEnds = new IOException[clients];
+            CoroutinePool pool = CoroutinePool.start(2);
+            try {
+                CompletableFuture<SocketAddress> firstBound = new CompletableFuture<>();
+                pool.submit("proxy a", () -> relayUntil(LOOPBACK, proxies.get(0), "a", firstBound, never));
+                SocketAddress address = Coroutine.await(firstBound);
+                CompletableFuture<SocketAddress> secondBound = new CompletableFuture<>();
+                pool.submit("proxy b", () -> relayUntil(address, proxies.get(1), "b", secondBound, never));
+                Coroutine.await(secondBound);
+                for (int i = 0; i < clients; i++) {
+                    TcpConnection c = small(TcpConnection.connect(address));
+                    sides.add(c);
+                    int id = i;
+                    crew.spawn("writer " + i, () -> { // writes and never reads: every buffer along the way fills
+                        try (c) {
+                            for (int k = 0; k < 1_000; k++) {
+                                c.write(ByteBuffer.wrap(chunk));
+                            }
+                        } catch (IOException e) {
+                            writeEnds[id] = e;
+                        }
+                    });
+                }
+                for (int round = 0; round < 10_000 && echoEnds.isEmpty()
+                        && proxies.get(0).connections.size() + proxies.get(1).connections.size() < 2 * clients; round++) {
+                    Coroutine.sleep(Duration.ofMillis(1)); // until every pair is relaying
+                }
+            } finally {
+                pool.closeNow(); // unwinds the acceptors, the pairs and their pumps, wherever they wait
+            }
+            crew.join();
+            for (int i = 0; i < clients; i++) {
+                assertThat(writeEnds[i]).as("writer %d", i).isInstanceOf(SocketException.class);
+                assertThat(writeEnds[i].getMessage()).startsWith("coroutine 'writer " + i + "' cannot write to "
+                        + name(sides.get(i)) + " (open): java.io.IOException: "); // the kernel's words
+            }
+            assertThat(echoEnds).hasSize(clients);
+            List<String> log = new ArrayList<>(proxies.get(0).log);
+            log.addAll(proxies.get(1).log);
+            // a pump unwound logs nothing; one whose pair was unwound first fails for the pair's close
+            assertThat(log).allMatch(l -> l.matches("(up|down) [ab]\\d+: coroutine '(up|down) [ab]\\d+' cannot (read from|write to) "
+                    + "connection \\S+ -> \\S+ \\(closed\\): the connection was closed while it waited"));
+            assertThat(proxies.get(0).connections.size() + proxies.get(1).connections.size()).isEqualTo(2 * clients);
+            assertThat(proxies).allSatisfy(p -> assertThat(p.connections).noneMatch(TcpConnection::isOpen));
+        }
+    }
+
     /**
      * A pool thread's body: binds a listener to {@code address} with {@code SO_REUSEPORT}, tells where,
      * relays what it accepts through {@code proxy} until {@code stop}, then waits for its pairs; returns the thread's name.
