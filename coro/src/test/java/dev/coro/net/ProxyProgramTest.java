@@ -11,6 +11,7 @@ import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.PoolsClosed;
+import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -249,6 +250,52 @@ class ProxyProgramTest {
                     .doesNotContainSequence(upClosed, downClosed);
             assertThat(proxy.connections).noneMatch(TcpConnection::isOpen);
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void underVirtualTimeAnIdlePairIsClosedItsTimeoutAfterItsLastByteAndEachPumpSaysSo() throws Exception {
+        List<Object> seen = new ArrayList<>();
+        List<Object> backendSaw = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        VirtualTime.run(() -> { // I/O is real; the clock jumps to a timer once nothing has come for as long, in real time
+            try (TcpListener backend = TcpListener.bind(LOOPBACK);
+                 TcpListener front = TcpListener.bind(LOOPBACK)) {
+                Proxy proxy = new Proxy(backend.localAddress(), Duration.ofMillis(200), 0);
+                Crew crew = new Crew();
+                crew.spawn("backend", () -> {
+                    try (TcpConnection c = backend.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocate(64);
+                        while (c.read(buf.clear()) >= 0) {
+                            c.write(buf.flip());
+                        }
+                        backendSaw.add("end of stream at " + Coroutine.nanoTime() / 1_000_000 + " ms");
+                    }
+                });
+                crew.spawn("proxy", () -> {
+                    proxy.accept(front, "", 1);
+                    proxy.join();
+                });
+                crew.spawn("client", () -> {
+                    try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                        Coroutine.sleep(Duration.ofMillis(50));
+                        c.write(bytes("ping"));
+                        seen.add(new String(c.input().readNBytes(4), StandardCharsets.UTF_8) + " at " + Coroutine.nanoTime() / 1_000_000 + " ms");
+                        seen.add(c.read(ByteBuffer.allocate(1)) + " at " + Coroutine.nanoTime() / 1_000_000 + " ms");
+                    }
+                });
+                crew.join();
+                log.addAll(proxy.log);
+                assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertThat(seen).containsExactly("ping at 50 ms", "-1 at 250 ms");
+        assertThat(backendSaw).containsExactly("end of stream at 250 ms");
+        // both pumps' reads began at 50 ms, so both time out at 250 ms, at one jump of the clock: the first to run
+        // closes both connections, the other's read was cut by its own timeout before that close, and finds the pair idle too
+        assertThat(log).containsExactly("down 0: idle for PT0.2S, closed both", "up 0: idle for PT0.2S, closed both");
     }
 
     @Test
