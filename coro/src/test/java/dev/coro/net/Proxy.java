@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A TCP proxy written against the public API alone, as a user would after the README and NET.md: each
@@ -38,6 +40,8 @@ final class Proxy {
     final List<String> log = Collections.synchronizedList(new ArrayList<>());
     /** Every connection the proxy accepted or made, to check that none is left open. Any thread adds. */
     final List<TcpConnection> connections = Collections.synchronizedList(new ArrayList<>());
+    /** The connection to the backend made for each client. Any thread adds. */
+    final Map<TcpConnection, TcpConnection> backendOf = Collections.synchronizedMap(new HashMap<>());
     /** The pairs started on the calling thread, which {@link #join()} waits for. */
     private final List<Coroutine> pairs = new ArrayList<>();
 
@@ -78,6 +82,7 @@ final class Proxy {
             return;
         }
         connections.add(server);
+        backendOf.put(client, server);
         try {
             size(client);
             size(server);

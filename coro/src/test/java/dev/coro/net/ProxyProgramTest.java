@@ -568,6 +568,77 @@ class ProxyProgramTest {
 
     @Test
     @Timeout(30)
+    void aClientConnectionClosedFromAnotherThreadEndsItsPairAndResetsItsBackendWhileTheOtherPairGoesOn() throws Exception {
+        try (TcpListener backend = TcpListener.bind(LOOPBACK)) {
+            Crew crew = new Crew();
+            List<String> echoEnds = new ArrayList<>();
+            crew.spawn("backend", () -> {
+                for (int i = 0; i < 2; i++) {
+                    TcpConnection c = backend.accept();
+                    crew.spawn("echo " + i, () -> {
+                        try (c) {
+                            ByteBuffer buf = ByteBuffer.allocate(64);
+                            while (c.read(buf.clear()) >= 0) {
+                                c.write(buf.flip());
+                            }
+                            echoEnds.add("end of stream");
+                        } catch (IOException e) {
+                            echoEnds.add(e.getMessage());
+                        }
+                    });
+                }
+            });
+            Proxy proxy = new Proxy(backend.localAddress(), null, 0);
+            CompletableFuture<Void> stop = new CompletableFuture<>();
+            List<Object> seen = new ArrayList<>();
+            try (CoroutinePool pool = CoroutinePool.start(1)) {
+                try {
+                    CompletableFuture<SocketAddress> bound = new CompletableFuture<>();
+                    CompletableFuture<String> served = pool.submit("proxy", () -> relayUntil(LOOPBACK, proxy, "", bound, stop));
+                    SocketAddress address = Coroutine.await(bound);
+                    try (TcpConnection first = TcpConnection.connect(address);
+                         TcpConnection second = TcpConnection.connect(address)) {
+                        for (TcpConnection c : List.of(first, second)) {
+                            c.write(bytes("ping"));
+                            seen.add(new String(c.input().readNBytes(4), StandardCharsets.UTF_8));
+                        }
+                        // an admin on this thread drops the first client: its close is posted to the pool's thread
+                        TcpConnection dropped = proxy.connections.stream()
+                                .filter(p -> p.remoteAddress().equals(first.localAddress())).findFirst().orElseThrow();
+                        dropped.close();
+                        assertThat(dropped.isOpen()).isFalse();
+                        seen.add(first.read(ByteBuffer.allocate(1)));
+                        second.write(bytes("pong")); // the other pair goes on
+                        seen.add(new String(second.input().readNBytes(4), StandardCharsets.UTF_8));
+                        second.shutdownOutput();
+                        seen.add(second.read(ByteBuffer.allocate(1)));
+                        stop.complete(null);
+                        Coroutine.await(served);
+                        crew.join();
+                        assertThat(proxy.log).startsWith( // the first client connected first, so was accepted first
+                                "up 0: coroutine 'up 0' cannot read from " + name(dropped)
+                                        + " (closed): the connection was closed while it waited",
+                                "down 0: coroutine 'down 0' cannot read from " + name(proxy.backendOf.get(dropped))
+                                        + " (closed): the connection was closed while it waited");
+                        TcpConnection toBackend = proxy.backendOf.get(dropped);
+                        String reset = "' cannot read from connection " + toBackend.remoteAddress() + " -> " + toBackend.localAddress()
+                                + " (open): java.net.SocketException: Connection reset"; // the abort's reset
+                        assertThat(echoEnds).as("the echo that served it is the first or the second accepted")
+                                .containsAnyOf("coroutine 'echo 0" + reset, "coroutine 'echo 1" + reset);
+                    }
+                } finally {
+                    stop.complete(null);
+                }
+            }
+            assertThat(seen).containsExactly("ping", "ping", -1, "pong", -1);
+            assertThat(proxy.log).hasSize(4).endsWith("up 1: end of stream passed on", "down 1: end of stream passed on");
+            assertThat(echoEnds).hasSize(2).contains("end of stream");
+            assertThat(proxy.connections).hasSize(4).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void aConnectionAcceptedOnOnePoolThreadAndHandedToACoroutineOfTheOtherIsRefusedThereNamingBothThreads() throws Exception {
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             Channel<TcpConnection> handOver = new Channel<>("hand-over", 1);
