@@ -24,7 +24,8 @@ import java.util.Map;
  * 0, so that each peer is told its stream was cut, not ended in order. With an idle timeout, a pump
  * whose read waits that long while nothing has passed either way closes both connections in order.
  * How each pump and each refused connect ended goes to {@link #log}, one line each, with the library's
- * own message where it threw.
+ * own message where it threw. A proxy made with {@link #viaStreams} pumps with {@code transferTo} between the
+ * connections' {@code java.io} views instead, the shortest copy a user writes, and has no idle timeout.
  */
 final class Proxy {
 
@@ -45,10 +46,23 @@ final class Proxy {
     /** The pairs started on the calling thread, which {@link #join()} waits for. */
     private final List<Coroutine> pairs = new ArrayList<>();
 
+    /** Whether the pumps copy with {@code input().transferTo(output())}. */
+    private final boolean streams;
+
     Proxy(SocketAddress backend, Duration idle, int buffers) {
+        this(backend, idle, buffers, false);
+    }
+
+    private Proxy(SocketAddress backend, Duration idle, int buffers, boolean streams) {
         this.backend = backend;
         this.idle = idle;
         this.buffers = buffers;
+        this.streams = streams;
+    }
+
+    /** A proxy to {@code backend} whose pumps copy with {@code transferTo} between the connections' views. */
+    static Proxy viaStreams(SocketAddress backend) {
+        return new Proxy(backend, null, 0, true);
     }
 
     /**
@@ -104,32 +118,46 @@ final class Proxy {
      * {@code shutdownOutput}; a failure aborts the pair, an idle timeout closes it. Logs how it ended.
      */
     private void pump(TcpConnection from, TcpConnection to, TcpConnection client, TcpConnection server, long[] lastPassed) {
-        ByteBuffer buf = ByteBuffer.allocate(16 << 10);
         String end;
         try {
-            while (true) {
-                int n = read(from, buf.clear(), lastPassed);
-                if (n == IDLE) {
-                    end = "idle for " + idle + ", closed both";
-                    close(client);
-                    close(server);
-                    break;
-                }
-                if (n < 0) {
-                    to.shutdownOutput();
-                    end = "end of stream passed on";
-                    break;
-                }
-                lastPassed[0] = Coroutine.nanoTime();
-                to.write(buf.flip());
-                lastPassed[0] = Coroutine.nanoTime();
+            if (streams) {
+                from.input().transferTo(to.output());
+                to.shutdownOutput();
+                end = "end of stream passed on";
+            } else {
+                end = copy(from, to, lastPassed);
+            }
+            if (end.startsWith("idle")) {
+                close(client);
+                close(server);
             }
         } catch (IOException e) {
             end = e.getMessage();
+            for (Throwable s : e.getSuppressed()) { // how much a transferTo failed part way had carried
+                end += " [" + s.getMessage() + "]";
+            }
             abort(client);
             abort(server);
         }
         log.add(Coroutine.current().name() + ": " + end);
+    }
+
+    /** Copies {@code from} to {@code to} through a buffer of its own; says how it ended: at the end of the stream, or idle. */
+    private String copy(TcpConnection from, TcpConnection to, long[] lastPassed) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(16 << 10);
+        while (true) {
+            int n = read(from, buf.clear(), lastPassed);
+            if (n == IDLE) {
+                return "idle for " + idle + ", closed both";
+            }
+            if (n < 0) {
+                to.shutdownOutput();
+                return "end of stream passed on";
+            }
+            lastPassed[0] = Coroutine.nanoTime();
+            to.write(buf.flip());
+            lastPassed[0] = Coroutine.nanoTime();
+        }
     }
 
     /** A read of {@code from}, or {@link #IDLE} once the pair has passed nothing for the idle timeout. */

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -370,6 +371,68 @@ class ProxyProgramTest {
                     "up 0: coroutine 'up 0' cannot read from " + name(proxy.connections.get(0))
                             + " (closed): the connection was closed while it waited");
             assertThat(proxy.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void pumpsOfTransferToPassAHalfCloseOnAndOnABackendsResetSayHowMuchEachHadCarried() throws Exception {
+        byte[] reply = pattern(100_000, 11);
+        try (TcpListener backend = TcpListener.bind(LOOPBACK);
+             TcpListener front = TcpListener.bind(LOOPBACK)) {
+            Proxy proxy = Proxy.viaStreams(backend.localAddress());
+            Crew crew = new Crew();
+            crew.spawn("backend", () -> {
+                try (TcpConnection c = backend.accept()) { // the first client: an answer once its request has ended
+                    byte[] request = c.input().readAllBytes();
+                    c.write(bytes("got " + new String(request, StandardCharsets.UTF_8)));
+                }
+                TcpConnection c = backend.accept(); // the second: part of a reply, then a reset
+                c.input().readNBytes(3);
+                c.write(ByteBuffer.wrap(reply));
+                c.setOption(StandardSocketOptions.SO_LINGER, 0);
+                c.close();
+            });
+            crew.spawn("proxy", () -> {
+                proxy.accept(front, "", 2);
+                proxy.join();
+            });
+            List<String> seen = new ArrayList<>();
+            TcpConnection[] second = new TcpConnection[1];
+            crew.spawn("client", () -> {
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    c.write(bytes("hello"));
+                    c.shutdownOutput();
+                    seen.add(new String(c.input().readAllBytes(), StandardCharsets.UTF_8));
+                }
+                try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
+                    second[0] = c;
+                    c.write(bytes("get"));
+                    c.input().readAllBytes();
+                } catch (SocketException e) { // the reset passed on, the count of what came before it suppressed in it
+                    seen.add(e.getMessage());
+                    seen.add(e.getSuppressed()[0].getMessage());
+                }
+            });
+            crew.join();
+            String c = name(second[0]);
+            assertThat(seen).hasSize(3).startsWith("got hello",
+                    "coroutine 'client' cannot read from " + c + " (open): java.net.SocketException: Connection reset");
+            assertThat(seen.get(2)).matches(Pattern.quote("coroutine 'client' failed reading from " + c + " (open, failed): ")
+                    + "\\d+" + Pattern.quote(" bytes of this read to the end of the stream were read before it;"
+                    + " they are lost with the array it did not return"));
+            TcpConnection fromClient = proxy.connections.stream().filter(x -> x.remoteAddress().equals(second[0].localAddress()))
+                    .findFirst().orElseThrow();
+            TcpConnection toBackend = proxy.backendOf.get(fromClient);
+            assertThat(proxy.log).hasSize(4).startsWith("up 0: end of stream passed on", "down 0: end of stream passed on");
+            // each pump's transferTo says how much it carried: the one a close cut in its message, the one the
+            // reset failed (a SocketException, kept as it is) in an exception suppressed in it
+            assertThat(proxy.log.get(2)).matches(Pattern.quote("down 1: coroutine 'down 1' cannot read from " + name(toBackend)
+                    + " (open): java.net.SocketException: Connection reset [coroutine 'down 1' failed transferring from "
+                    + name(toBackend) + " (open, failed): ") + "\\d+" + Pattern.quote(" bytes of this transfer were written to its output before it]"));
+            assertThat(proxy.log.get(3)).isEqualTo("up 1: coroutine 'up 1' cannot read from " + name(fromClient)
+                    + " (closed): the connection was closed while it waited; 3 bytes of this transfer were written to its output before it failed");
+            assertThat(proxy.connections).hasSize(4).noneMatch(TcpConnection::isOpen);
         }
     }
 
