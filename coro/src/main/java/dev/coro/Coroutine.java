@@ -545,6 +545,84 @@ public final class Coroutine implements AutoCloseable {
         });
     }
 
+    /**
+     * {@link #tryWithTimeout(Duration, Supplier)} for a body that may throw a checked exception, as
+     * {@link #callWithTimeout(Duration, ThrowingSupplier)} is for {@code withTimeout}: the body's value, or
+     * {@link Optional#empty()} if {@code d} passed first (the body interrupted and unwound, its
+     * {@code finally} blocks run), and what the body throws, this throws as it is. A read that the expiry
+     * interrupted has taken no byte: the connection is left as it was, and the next read gets what the
+     * peer writes next. The same scope, with the same rules and messages (they name it
+     * {@code tryWithTimeout}).
+     *
+     * <pre>{@code
+     * Optional<Integer> n = Coroutine.tryCallWithTimeout(idleTimeout, () -> connection.read(buffer));
+     * if (n.isEmpty()) {
+     *     connection.close(); // the peer sent nothing for idleTimeout: the read took nothing
+     * }
+     * }</pre>
+     *
+     * @param d    the timeout; zero gives {@code Optional.empty()} at once without running {@code body} (in a
+     *             context being closed, or inside a scope that has expired, the signal of that close or scope
+     *             is thrown instead)
+     * @param body the code to run
+     * @param <T>  the type of its value
+     * @param <X>  the checked exception {@code body} may throw
+     * @return what {@code body} returned ({@code Optional.ofNullable}), or empty if the timeout expired first
+     * @throws X                         what {@code body} threw
+     * @throws CoroutineTimeoutException if a {@code withTimeout} inside {@code body} expired and the body let
+     *                                   its exception out
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <T, X extends Exception> Optional<T> tryCallWithTimeout(Duration d, ThrowingSupplier<? extends T, X> body)
+            throws X {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        return Scheduler.current().tryWithTimeout(d, () -> {
+            try {
+                return Optional.ofNullable(body.get());
+            } catch (Exception e) {
+                throw Coroutine.<RuntimeException>passOn(e); // as callWithTimeout: what the body threw, as it is
+            }
+        }, Optional.empty());
+    }
+
+    /**
+     * {@link #tryCallWithTimeout(Duration, ThrowingSupplier)} for a body without a value, as
+     * {@link #tryWithTimeout(Duration, Runnable)} is for {@code tryWithTimeout}: whether it returned before
+     * {@code d} passed; what it throws, this throws as it is.
+     *
+     * <pre>{@code
+     * if (!Coroutine.tryCallWithTimeout(writeTimeout, () -> connection.write(buffer))) {
+     *     connection.close(); // the peer did not take it all in writeTimeout: buffer.position() says how much it took
+     * }
+     * }</pre>
+     *
+     * @param d    the timeout; zero gives false at once without running {@code body} (in a context being
+     *             closed, or inside a scope that has expired, the signal of that close or scope is thrown
+     *             instead)
+     * @param body the code to run
+     * @param <X>  the checked exception {@code body} may throw
+     * @return true if {@code body} returned, false if the timeout expired first
+     * @throws X                         what {@code body} threw
+     * @throws CoroutineTimeoutException if a {@code withTimeout} inside {@code body} expired and the body let
+     *                                   its exception out
+     * @throws CoroutineExit             if the caller is being closed, or a {@code withTimeout} enclosing this one
+     *                                   expired: its signal unwinds through this call to its own scope
+     * @throws IllegalArgumentException  if {@code d} is negative (naming the caller and its state)
+     * @throws NullPointerException      if {@code d} or {@code body} is null
+     */
+    public static <X extends Exception> boolean tryCallWithTimeout(Duration d, ThrowingRunnable<X> body) throws X {
+        Objects.requireNonNull(d, "d");
+        Objects.requireNonNull(body, "body");
+        return tryCallWithTimeout(d, () -> {
+            body.run();
+            return true;
+        }).isPresent();
+    }
+
     /** Throws {@code e} as it is, checked or not: the compiler takes it for an {@code X}. */
     @SuppressWarnings("unchecked")
     static <X extends Exception> X passOn(Exception e) throws X {

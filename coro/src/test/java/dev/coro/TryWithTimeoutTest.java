@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@link Coroutine#tryWithTimeout} is {@link Coroutine#withTimeout} that reports its own expiry in its result
  * (empty, or false) instead of throwing {@link CoroutineTimeoutException}; every other outcome is withTimeout's.
- * Its nothing-lost tests are beside withTimeout's, in {@link WithTimeoutTest}.
+ * {@link Coroutine#tryCallWithTimeout} is the same for bodies that throw checked exceptions (a connection's read:
+ * {@code IoTimeoutTest}). Its nothing-lost tests are beside withTimeout's, in {@link WithTimeoutTest}.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class TryWithTimeoutTest {
@@ -136,6 +137,75 @@ class TryWithTimeoutTest {
         assertThatThrownBy(() -> Coroutine.tryWithTimeout(ONE_SECOND, (Runnable) null))
                 .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
         assertThatThrownBy(() -> Coroutine.tryWithTimeout(ONE_SECOND, (Supplier<Object>) null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThat(log).isEmpty();
+    }
+
+    /**
+     * {@code tryCallWithTimeout}, the form for bodies that throw checked exceptions: a value in time, empty (or
+     * false) at its own expiry with the body unwound and the interrupted receive having taken nothing (the value
+     * sent later is the next receive's), a null value empty.
+     */
+    @Test
+    void theCheckedFormsGiveTheValueOrEmptyAndTheirExpiryUnwindsTheBodyTheInterruptedReceiveHavingTakenNothing() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        VirtualTime.run(() -> {
+            Coroutine.create("sender", () -> {
+                Coroutine.sleep(Duration.ofSeconds(3));
+                ch.send(42);
+            });
+            log.add("value " + Coroutine.tryCallWithTimeout(ONE_SECOND, () -> 7));
+            log.add("null " + Coroutine.tryCallWithTimeout(ONE_SECOND, () -> null));
+            Optional<Integer> v = Coroutine.tryCallWithTimeout(ONE_SECOND, () -> {
+                try {
+                    return ch.receive();
+                } finally {
+                    log.add("finally at " + ms());
+                }
+            });
+            log.add("receive " + v + " at " + ms());
+            log.add("returned " + Coroutine.tryCallWithTimeout(ONE_SECOND, () -> {
+                ch.receive();
+            }) + " at " + ms());
+            log.add("then received " + ch.receive() + " at " + ms());
+        });
+        assertThat(log).containsExactly("value Optional[7]", "null Optional.empty", "finally at 1000",
+                "receive Optional.empty at 1000", "returned false at 2000", "then received 42 at 3000");
+    }
+
+    /** What the body of a checked form throws, a checked exception included, comes out as it is, not as empty. */
+    @Test
+    void aCheckedExceptionTheBodyOfACheckedFormThrowsComesOutAsItIs() {
+        java.io.IOException failure = new java.io.IOException("disk gone");
+        assertThat(catchThrowable(() -> Coroutine.tryCallWithTimeout(ONE_SECOND, () -> {
+            if (failure != null) {
+                throw failure;
+            }
+            return 1;
+        }))).isSameAs(failure);
+        assertThat(catchThrowable(() -> Coroutine.tryCallWithTimeout(ONE_SECOND, () -> {
+            throw failure;
+        }))).isSameAs(failure);
+    }
+
+    @Test
+    void theCheckedFormsGiveEmptyOrFalseForAZeroTimeoutAndRefuseANegativeOneAndNullsWithoutRunningTheBody() throws Exception {
+        assertThat(Coroutine.tryCallWithTimeout(Duration.ZERO, () -> log.add("body ran"))).isEmpty();
+        assertThat(Coroutine.tryCallWithTimeout(Duration.ZERO, () -> {
+            log.add("body ran");
+        })).isFalse();
+        String negative = "main context 'main' (state RUNNING) cannot tryWithTimeout with timeout PT-1S:"
+                + " a timeout must be zero or positive";
+        assertThatThrownBy(() -> Coroutine.tryCallWithTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
+                .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(negative);
+        assertThatThrownBy(() -> Coroutine.tryCallWithTimeout(Duration.ofSeconds(-1), () -> {
+            log.add("body ran");
+        })).isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(negative);
+        assertThatThrownBy(() -> Coroutine.tryCallWithTimeout(null, () -> log.add("body ran")))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("d");
+        assertThatThrownBy(() -> Coroutine.tryCallWithTimeout(ONE_SECOND, (ThrowingRunnable<RuntimeException>) null))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        assertThatThrownBy(() -> Coroutine.tryCallWithTimeout(ONE_SECOND, (ThrowingSupplier<Object, RuntimeException>) null))
                 .isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
         assertThat(log).isEmpty();
     }

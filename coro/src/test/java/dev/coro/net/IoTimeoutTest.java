@@ -110,6 +110,53 @@ class IoTimeoutTest {
     }
 
     /**
+     * {@code tryCallWithTimeout} around a connection's reads: a read in time gives its count, an idle
+     * one gives empty having taken nothing (the bytes the peer writes next are the next read's, none
+     * lost), and a peer's reset comes out as the read's own exception, not as empty.
+     */
+    @Test
+    void tryCallWithTimeoutGivesEmptyForAnIdleReadThatTookNothingAndItsIOExceptionComesOutAsItIs() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            ByteBuffer buf = ByteBuffer.allocate(8);
+            peer.write(bytes("abc"));
+            int n = 0;
+            while (n < 3) {
+                n += Coroutine.tryCallWithTimeout(Duration.ofSeconds(60), () -> server.read(buf)).orElseThrow();
+            }
+            log.add("read '" + text(buf) + "'");
+            ByteBuffer more = ByteBuffer.allocate(8);
+            log.add("idle read gave " + Coroutine.tryCallWithTimeout(Duration.ofMillis(20), () -> server.read(more))
+                    + " having read " + more.position());
+            log.add("idle read of the form without a value returned " + Coroutine.tryCallWithTimeout(Duration.ofMillis(20), () -> {
+                server.read(more);
+            }) + " having read " + more.position());
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+
+            peer.write(bytes("de"));
+            n = 0;
+            while (n < 2) {
+                n += Coroutine.tryCallWithTimeout(Duration.ofSeconds(60), () -> server.read(more)).orElseThrow();
+            }
+            log.add("then read '" + text(more) + "'");
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close(); // linger 0: the close sends a reset
+            try {
+                log.add("read gave " + Coroutine.tryCallWithTimeout(Duration.ofSeconds(60), () -> server.read(ByteBuffer.allocate(8))));
+            } catch (IOException e) {
+                log.add("then " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            assertThat(log).containsExactly("read 'abc'", "idle read gave Optional.empty having read 0",
+                    "idle read of the form without a value returned false having read 0", "then read 'de'",
+                    "then SocketException: main context 'main' cannot read from " + name(server)
+                            + " (open): java.net.SocketException: Connection reset");
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    /**
      * A peer on another thread (a plain thread, a virtual thread) writes numbered bursts over a
      * blocking socket while a coroutine reads them through reads that keep timing out, by a
      * {@code withTimeout} of their own or by an outer one expiring through an inner one: the peer

@@ -15,6 +15,8 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
+import java.net.StandardSocketOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -136,6 +138,53 @@ class NetJavadocSnippetsTest {
             assertThatThrownBy(() -> readSnippet(server, ByteBuffer.allocate(16)))
                     .isInstanceOf(IOException.class)
                     .hasMessage("main context 'main' cannot read from connection " + connection + " (closed): java.nio.channels.ClosedChannelException");
+        }
+    }
+
+    // ---- Coroutine.tryCallWithTimeout --------------------------------------------------------
+
+    /** The read snippet of {@code Coroutine.tryCallWithTimeout}: what a read of {@code connection} took, or empty (then closed). */
+    private static Optional<Integer> tryReadSnippet(TcpConnection connection, ByteBuffer buffer, Duration idleTimeout)
+            throws IOException {
+        // JAVADOC:begin
+        Optional<Integer> n = Coroutine.tryCallWithTimeout(idleTimeout, () -> connection.read(buffer));
+        if (n.isEmpty()) {
+            connection.close(); // the peer sent nothing for idleTimeout: the read took nothing
+        }
+        // JAVADOC:end
+        return n;
+    }
+
+    /** The write snippet of {@code Coroutine.tryCallWithTimeout}: {@code buffer} written to {@code connection}, or it closed. */
+    private static void tryWriteSnippet(TcpConnection connection, ByteBuffer buffer, Duration writeTimeout) throws IOException {
+        // JAVADOC:begin
+        if (!Coroutine.tryCallWithTimeout(writeTimeout, () -> connection.write(buffer))) {
+            connection.close(); // the peer did not take it all in writeTimeout: buffer.position() says how much it took
+        }
+        // JAVADOC:end
+    }
+
+    @Test
+    void theTryCallWithTimeoutSnippetsReadAndWriteInTimeAndCloseAnIdleOrStuckConnection() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            tryWriteSnippet(client, ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)), Duration.ofSeconds(60));
+            ByteBuffer buffer = ByteBuffer.allocate(16);
+            assertThat(tryReadSnippet(server, buffer, Duration.ofSeconds(60))).contains(4);
+            assertThat(StandardCharsets.UTF_8.decode(buffer.flip()).toString()).isEqualTo("ping");
+            assertThat(tryReadSnippet(server, ByteBuffer.allocate(16), Duration.ofMillis(20))).isEmpty();
+            assertThat(server.isOpen()).as("closed as idle").isFalse();
+        }
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.setOption(StandardSocketOptions.SO_SNDBUF, 8 * 1024);
+            server.setOption(StandardSocketOptions.SO_RCVBUF, 8 * 1024);
+            ByteBuffer big = ByteBuffer.allocate(16 * 1024 * 1024); // far more than both buffers hold: the server reads nothing
+            tryWriteSnippet(client, big, Duration.ofMillis(20));
+            assertThat(client.isOpen()).as("closed as stuck").isFalse();
+            assertThat(big.position()).as("what the kernel took before the timeout").isPositive().isLessThan(big.limit());
         }
     }
 
