@@ -1516,9 +1516,17 @@ final class Scheduler {
     }
 
     /**
+     * The most exceptions {@link #holds} visits in one walk: a chain the user's code made endless (a
+     * {@code getCause()} that makes a new exception at each call) ends there, as one that holds nothing more.
+     */
+    static final int MOST_WALKED = 1024;
+
+    /**
      * Whether {@code t} is {@code target} or reaches it through its causes and suppressed exceptions, as
      * {@code printStackTrace} walks them (each exception visited once, so a cycle the user's code made
-     * already ends the walk). A cause that cannot be read (a user's {@code getCause()} that throws) ends
+     * already ends the walk), within the first {@link #MOST_WALKED} exceptions visited, so that an endless
+     * chain (a user's {@code getCause()} that makes a new exception at each call) ends the walk too, as one
+     * that holds nothing more. A cause that cannot be read (a user's {@code getCause()} that throws) ends
      * the walk there, as no cause: what it threw is dropped, never thrown out of the library's handling of
      * a failure.
      */
@@ -1533,6 +1541,9 @@ final class Scheduler {
             }
             if (e == null || !seen.add(e)) {
                 continue;
+            }
+            if (seen.size() > MOST_WALKED) {
+                return false;
             }
             next.add(causeOf(e));
             next.addAll(List.of(e.getSuppressed()));

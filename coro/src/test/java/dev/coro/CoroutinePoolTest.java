@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Tag;
@@ -985,6 +986,34 @@ class CoroutinePoolTest {
                 .cause().isSameAs(carrier);
         assertThat(report.getSuppressed()).containsExactly(unreadable, holdsTheFirst);
         assertThat(carrier.getSuppressed()).isEmpty();
+    }
+
+    /**
+     * An exception of the user's whose {@code getCause()} makes a new exception at each call, an endless chain of
+     * causes, ends close's search of what a failure carries after a bounded walk, as one that carries nothing more:
+     * the close reports both failures, the later suppressed in the first, having asked for no more causes than the
+     * walk's bound.
+     */
+    @Test
+    void aFailureWhoseGetCauseMakesANewExceptionAtEachCallEndsTheSearchAfterABoundedWalk() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        AtomicInteger causesMade = new AtomicInteger();
+        RuntimeException endless = new FailureWithAnEndlessChainOfCausesTest.EndlessCause("endless", causesMade);
+        IllegalStateException other = new IllegalStateException("other");
+        for (RuntimeException thrown : List.of(endless, other)) {
+            pool.execute(() -> {
+                throw thrown;
+            });
+        }
+        Throwable report = catchThrowableOf(() -> close(pool));
+        assertThat(report).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
+                        + "-0', running the body of execute #1, threw dev.coro.FailureWithAnEndlessChainOfCausesTest$EndlessCause: endless;"
+                        + " 1 more failure suppressed")
+                .cause().isSameAs(endless);
+        assertThat(endless.getSuppressed()).containsExactly(other);
+        assertThat(causesMade.get()).isLessThanOrEqualTo(Scheduler.MOST_WALKED);
     }
 
     @Test
