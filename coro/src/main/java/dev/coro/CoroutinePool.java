@@ -1889,7 +1889,78 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * {@code executor} (refused if null, as the JDK refuses it), for the task of an {@code Async} handler of this future: the
+         * {@code executor}, refused if null with a {@code NullPointerException} that names the argument, as every
+         * null refusal of the library does, where the JDK's own check of an {@code Async} method's executor says
+         * nothing; before anything else, as the JDK checks it first.
+         */
+        private static Executor named(Executor executor) {
+            return Objects.requireNonNull(executor, "executor");
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn, Executor executor) {
+            return super.thenApplyAsync(fn, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action, Executor executor) {
+            return super.thenAcceptAsync(action, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenRunAsync(Runnable action, Executor executor) {
+            return super.thenRunAsync(action, named(executor));
+        }
+
+        @Override
+        public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other,
+                                                           BiFunction<? super T, ? super U, ? extends V> fn,
+                                                           Executor executor) {
+            return super.thenCombineAsync(other, fn, named(executor));
+        }
+
+        @Override
+        public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other,
+                                                               BiConsumer<? super T, ? super U> action,
+                                                               Executor executor) {
+            return super.thenAcceptBothAsync(other, action, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action, Executor executor) {
+            return super.runAfterBothAsync(other, action, named(executor));
+        }
+
+        @Override
+        public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other,
+                                                           Function<? super T, U> fn, Executor executor) {
+            return super.applyToEitherAsync(other, fn, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other,
+                                                         Consumer<? super T> action, Executor executor) {
+            return super.acceptEitherAsync(other, action, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action, Executor executor) {
+            return super.runAfterEitherAsync(other, action, named(executor));
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn,
+                                                         Executor executor) {
+            return super.thenComposeAsync(fn, named(executor));
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
+            return super.completeAsync(supplier, named(executor));
+        }
+
+        /**
+         * {@code executor} (refused if null, {@link #named naming the argument}), for the task of an {@code Async} handler of this future: the
          * handler counts as attached once the executor has taken its task, not before, so that a handler whose
          * executor refuses the task (the pool itself, closing; one shut down) and which never runs hands nobody
          * the failure, which stays for close() to report; the JDK fails the handler's stage with the refusal.
@@ -1903,7 +1974,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (executor == own) {
                 return task -> own.execute(new HandlerTask(this, task));
             }
-            Objects.requireNonNull(executor);
+            named(executor);
             return task -> {
                 executor.execute(new HandlerTask(this, task));
                 handlerAttached();

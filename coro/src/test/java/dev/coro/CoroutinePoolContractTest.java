@@ -12,10 +12,12 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -204,6 +206,50 @@ class CoroutinePoolContractTest {
         for (Runnable call : calls) {
             assertThatThrownBy(call::run).as("closed").isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
         }
+    }
+
+    /**
+     * An {@code Async} method given a null executor, on a submission's future, on a stage derived from it and on its
+     * minimal stage, is refused with a {@code NullPointerException} naming the argument, as every null refusal of the
+     * library is (the JDK's says nothing), before anything else: the refused handler reads nothing of the failure,
+     * which {@code close()} still reports.
+     */
+    @Test
+    void anAsyncMethodGivenANullExecutorIsRefusedNamingTheArgumentAndReadsNothing() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("the body's failure");
+        });
+        awaitAllEnded(failed);
+        CompletableFuture<Object> other = CompletableFuture.completedFuture("other");
+        List<Function<CompletionStage<Object>, CompletionStage<?>>> calls = List.of(
+                s -> s.thenApplyAsync(v -> v, null),
+                s -> s.thenAcceptAsync(v -> { }, null),
+                s -> s.thenRunAsync(() -> { }, null),
+                s -> s.thenCombineAsync(other, (a, b) -> a, null),
+                s -> s.thenAcceptBothAsync(other, (a, b) -> { }, null),
+                s -> s.runAfterBothAsync(other, () -> { }, null),
+                s -> s.applyToEitherAsync(other, v -> v, null),
+                s -> s.acceptEitherAsync(other, v -> { }, null),
+                s -> s.runAfterEitherAsync(other, () -> { }, null),
+                s -> s.thenComposeAsync(v -> other, null),
+                s -> s.whenCompleteAsync((v, e) -> { }, null),
+                s -> s.handleAsync((v, e) -> v, null),
+                s -> s.exceptionallyAsync(e -> e, null),
+                s -> s.exceptionallyComposeAsync(e -> other, null));
+        CompletableFuture<Object> derived = failed.thenApply(v -> v);
+        for (CompletionStage<Object> stage : List.of(failed, derived, failed.minimalCompletionStage())) {
+            for (Function<CompletionStage<Object>, CompletionStage<?>> call : calls) {
+                assertThatThrownBy(() -> call.apply(stage)).as(stage.toString())
+                        .isExactlyInstanceOf(NullPointerException.class).hasMessage("executor");
+            }
+        }
+        for (CompletableFuture<Object> future : List.of(failed, derived)) {
+            assertThatThrownBy(() -> future.completeAsync(() -> "value", null)).as(future.toString())
+                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("executor");
+        }
+        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
     }
 
     /**
