@@ -691,7 +691,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * The values a receiving iterator ({@link #iterator()}) takes, as the source of a stream over this
      * channel ({@code StreamSupport.stream(channel.spliterator(), parallel)}): ordered, never null (a
-     * channel takes no null), of unknown size, and never split, so that even a parallel stream receives
+     * channel takes no null), of unknown size (estimated as {@code Long.MAX_VALUE} until it has seen the
+     * channel closed and drained, then as 0), and never split, so that even a parallel stream receives
      * every value once, in order, on the thread that runs its terminal operation, and no sooner than the
      * stream takes it. {@link Iterable}'s default would split off batches of the iterator, receiving up to
      * thousands of values (and waiting for them) before the stream took the first, and hand the rest of

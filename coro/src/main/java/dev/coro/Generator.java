@@ -557,7 +557,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * The remaining values as the source of {@link #stream()}: ordered, of unknown size, and never split,
+     * The remaining values as the source of {@link #stream()}: ordered, of unknown size (estimated as
+     * {@code Long.MAX_VALUE} until it has seen the body's end, then as 0), and never split,
      * so that a stream made of it ({@code StreamSupport.stream(g.spliterator(), true)}) takes the values
      * one by one on the thread of its terminal operation, as {@link #stream()} does. {@link Iterable}'s
      * default would split off batches of the iterator, running the body up to thousands of values ahead

@@ -22,6 +22,8 @@ final class OneAtATime<T> implements Spliterator<T> {
     private final BooleanSupplier hasNext;
     private final Supplier<T> next;
     private final int characteristics;
+    /** {@link #hasNext} said no value comes: the iteration has ended, and no value is left. */
+    private boolean ended;
 
     /**
      * A source that asks {@code hasNext} before each value and takes it with {@code next}.
@@ -40,6 +42,7 @@ final class OneAtATime<T> implements Spliterator<T> {
     public boolean tryAdvance(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action"); // before the value is taken, which a null action would lose
         if (!hasNext.getAsBoolean()) {
+            ended = true;
             return false;
         }
         action.accept(next.get());
@@ -51,9 +54,13 @@ final class OneAtATime<T> implements Spliterator<T> {
         return null;
     }
 
+    /**
+     * Unknown, {@code Long.MAX_VALUE}, until the iteration has ended ({@link #tryAdvance} found no value
+     * to come); 0 from then on, as the JDK's spliterators say once exhausted. Never exact: not {@link #SIZED}.
+     */
     @Override
     public long estimateSize() {
-        return Long.MAX_VALUE;
+        return ended ? 0 : Long.MAX_VALUE;
     }
 
     @Override

@@ -110,11 +110,13 @@ class IterationContractTest {
     /**
      * The spliterator of a channel, of a generator and of a read-ahead generator keeps {@link Spliterator}'s
      * contract past the end: each later {@code tryAdvance} returns false without calling its action, and
-     * {@code forEachRemaining} calls it for nothing; its characteristics and its size (unknown, {@code Long.MAX_VALUE},
-     * never {@code SIZED}) are the same before the first value and after the last, and it never splits.
+     * {@code forEachRemaining} calls it for nothing; its characteristics (never {@code SIZED}) are the same before
+     * the first value and after the last, and it never splits. Its estimated size is unknown ({@code Long.MAX_VALUE})
+     * until it has seen the end, then 0, as the JDK's spliterators say once they are exhausted; its exact size stays
+     * unknown ({@code -1}), as it is not {@code SIZED}.
      */
     @Test
-    void aSpliteratorPastTheEndReturnsFalseEachTimeAndKeepsItsCharacteristicsAndSize() {
+    void aSpliteratorPastTheEndReturnsFalseEachTimeKeepsItsCharacteristicsAndEstimatesNoValueLeft() {
         Channel<Integer> ch = new Channel<>("numbers", 2);
         ch.send(1);
         ch.send(2);
@@ -137,7 +139,8 @@ class IterationContractTest {
             values.forEachRemaining(v -> seen.add(-2));
             assertThat(seen).as("source %d: no action called past the end", i).hasSize(2);
             assertThat(values.characteristics()).isEqualTo(expected.get(i));
-            assertThat(values.estimateSize()).isEqualTo(Long.MAX_VALUE);
+            assertThat(values.estimateSize()).as("source %d past the end", i).isZero();
+            assertThat(values.getExactSizeIfKnown()).isEqualTo(-1);
             assertThat(values.trySplit()).isNull();
         }
     }
