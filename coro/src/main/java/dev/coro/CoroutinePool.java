@@ -1659,7 +1659,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 super.getNow(null);
                 return null; // obtruded with a value meanwhile
             } catch (CompletionException e) {
-                return e.getCause() != null ? e.getCause() : e;
+                // a cause that cannot be read (a body's own CompletionException, thrown as it is, whose getCause()
+                // throws) counts as none
+                Throwable cause = Scheduler.causeOf(e);
+                return cause != null ? cause : e;
             } catch (CancellationException e) {
                 // the JDK's read wraps the cancellation it holds in a new one naming the read
                 return e.getCause() instanceof CancellationException held ? held : e;

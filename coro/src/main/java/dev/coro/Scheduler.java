@@ -1551,8 +1551,12 @@ final class Scheduler {
         return false;
     }
 
-    /** {@code e}'s cause, or null if its {@code getCause()}, the user's code, throws ({@link #holds}). */
-    private static Throwable causeOf(Throwable e) {
+    /**
+     * {@code e}'s cause, or null if its {@code getCause()}, the user's code, throws ({@link #holds}, and every
+     * read of the cause of a user's exception): what it threw is dropped, never thrown out of the library's
+     * handling of a failure.
+     */
+    static Throwable causeOf(Throwable e) {
         try {
             return e.getCause();
         } catch (Throwable unreadable) {

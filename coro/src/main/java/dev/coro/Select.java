@@ -1630,7 +1630,9 @@ public final class Select<R> {
             } catch (CompletionException e) {
                 // what join() throws, its cause the stage's failure, but saying which clause fired: a select of
                 // several onComplete clauses would otherwise leave the caller to guess which stage failed
-                Throwable failure = e.getCause() != null ? e.getCause() : e;
+                // a cause that cannot be read (the user's getCause() throws) counts as none
+                Throwable cause = Scheduler.causeOf(e);
+                Throwable failure = cause != null ? cause : e;
                 throw new CompletionException(self.describe() + " cannot select: its clause onComplete("
                         + SafeText.line(stage) + ") fired on a stage that failed: " + SafeText.of(failure), failure);
             }

@@ -1,8 +1,12 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
+import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -10,9 +14,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A user's exception whose {@code getCause()} throws, in a failure the library adds to another as suppressed,
  * neither breaks the body's end nor is lost: the library's check that adding it makes no cycle passes over a
- * cause it cannot read.
+ * cause it cannot read. Nor does a {@code CompletionException} of the user's whose {@code getCause()} throws, as a
+ * stage's failure, break the library's reading of it (a select's {@code onComplete}, a read of a pool future's
+ * stage): a cause it cannot read counts as none.
  */
-@ExtendWith(FreshThread.class)
+@ExtendWith({FreshThread.class, PoolsClosed.class})
 class FailureWhoseGetCauseThrowsTest {
 
     /** A failure whose cause cannot be read, as a proxy's or a badly written exception's may be. */
@@ -25,6 +31,55 @@ class FailureWhoseGetCauseThrowsTest {
         public synchronized Throwable getCause() {
             throw new UnsupportedOperationException("no cause here");
         }
+    }
+
+    /** A stage's failure as {@code join()} throws it, whose cause cannot be read. */
+    static final class UnreadableCompletion extends CompletionException {
+        UnreadableCompletion(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable getCause() {
+            throw new UnsupportedOperationException("no cause here");
+        }
+    }
+
+    /**
+     * An {@code onComplete} clause that fires on a stage failed with a {@code CompletionException} whose cause cannot
+     * be read throws what it throws for any failure, that failure as the cause (as one with no cause), instead of what
+     * its {@code getCause()} threw.
+     */
+    @Test
+    @Timeout(10)
+    void anOnCompleteClauseOnAStageFailedWithACompletionExceptionWhoseGetCauseThrowsThrowsTheCompletionException() {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        UnreadableCompletion failure = new UnreadableCompletion("odd");
+        f.completeExceptionally(failure);
+        Throwable thrown = catchThrowable(() -> new Select<String>().onComplete(f, v -> v).select());
+        assertThat(thrown).isExactlyInstanceOf(CompletionException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + f + ") fired on a stage that failed: "
+                        + "dev.coro.FailureWhoseGetCauseThrowsTest$UnreadableCompletion: odd")
+                .cause().isSameAs(failure);
+    }
+
+    /**
+     * A stage derived from a pool's submission whose body threw a {@code CompletionException} whose cause cannot be
+     * read hands its reader that failure, as {@code join()} does, and the read counts as observing it: the pool's
+     * close reports nothing. The read once threw what that {@code getCause()} threw, from the pool's bookkeeping.
+     */
+    @Test
+    @Timeout(10)
+    void aReadOfAStageOfASubmissionThatThrewACompletionExceptionWhoseGetCauseThrowsHandsItOverAndObservesIt() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        UnreadableCompletion failure = new UnreadableCompletion("odd");
+        CompletableFuture<Object> submitted = pool.submit(() -> {
+            throw failure;
+        });
+        CompletableFuture<Object> stage = submitted.thenApply(v -> v);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(stage).exceptionally(e -> null))); // allOf reads nothing
+        assertThat(catchThrowable(stage::join)).isSameAs(failure);
+        assertThat(thrownByClose(pool)).isNull();
     }
 
     @Test
