@@ -1639,11 +1639,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /**
          * The state as the JDK's {@code toString()} ends with it ({@code [Not completed]},
-         * {@code [Completed normally]} …): its text from the first bracket after the identity hash.
+         * {@code [Completed normally]} …): its text after {@link Object#toString()}'s, the class and identity
+         * hash it starts with, whatever the state's text holds (the class name of a failure, which may hold an
+         * {@code @} or a bracket).
          */
         final String stateText() {
             String jdks = super.toString();
-            return jdks.substring(jdks.indexOf('[', jdks.lastIndexOf('@')));
+            return jdks.substring(getClass().getName().length() + 1 + Integer.toHexString(hashCode()).length());
         }
 
         /**
