@@ -811,6 +811,15 @@ final class EventLoop {
     }
 
     /**
+     * Whether the loop is ending or has ended ({@link #close()}): its inbox refuses every post, and its thread,
+     * alive still for a moment, runs none of its coroutines again; it is left to close what they left open, under
+     * the lock {@link #closeAbandoned} takes. From any thread.
+     */
+    boolean isEnding() {
+        return ended || inbox.isClosed();
+    }
+
+    /**
      * Another thread closes {@code entry}'s resource, which belongs to this loop, whose owner thread
      * has ended (or whose loop has): it closes the channel, then the selector, since the
      * JDK closes the descriptor of a channel still registered only when its selector next selects or is
@@ -818,10 +827,11 @@ final class EventLoop {
      * unregistered, until they are closed too. Closes under the loop's lock, so that closes by several
      * threads, and the end of a pool thread's loop, take turns.
      *
-     * @return false, having done nothing, while the owner thread still runs this loop
+     * @return false, having done nothing, while the owner thread still runs this loop (its inbox open: a pool
+     *         thread whose inbox is closed is leaving its loop, and closes the rest it left open after this)
      */
     synchronized boolean closeAbandoned(OpenResource entry) throws IOException {
-        if (!ended && entry.owner.isAlive()) {
+        if (!isEnding() && entry.owner.isAlive()) {
             return false;
         }
         disown(entry); // the owner's writes are visible: it has ended, or wrote them under this lock

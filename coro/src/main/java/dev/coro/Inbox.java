@@ -232,6 +232,11 @@ final class Inbox extends InboxFields {
         return n == CLOSED ? null : n;
     }
 
+    /** Whether the inbox is closed ({@link #closeTaking()}): every post is refused from now on; from any thread. */
+    boolean isClosed() {
+        return head == CLOSED;
+    }
+
     /** The post after {@code n} in a chain {@link #closeTaking()} gave; null at its end. */
     static Posted after(Posted n) {
         Posted next = n.nextPosted();

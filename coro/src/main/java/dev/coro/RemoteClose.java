@@ -40,10 +40,12 @@ final class RemoteClose implements Runnable {
         try {
             c.channel.close();
         } catch (IllegalStateException e) {
-            if (owner.owner.isAlive() && !owner.loop.hasEnded()) {
+            if (owner.owner.isAlive() && !owner.loop.isEnding()) {
                 throw e;
             }
-            return false; // its thread ended before it ran the post: the caller closes it as one left behind
+            // its thread ended before it ran the post, or its loop refused it as it ends (a pool thread leaving its
+            // loop, alive still): the caller closes it as one left behind
+            return false;
         }
         Throwable f = c.failure;
         if (f != null) {
