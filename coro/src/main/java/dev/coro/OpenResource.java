@@ -80,8 +80,13 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     private boolean closed;
     /** The next post in the loop's inbox (see {@link Posted}). */
     private Posted next;
-    /** The close of another thread that came first, once one has ({@link RemoteClose}). */
-    private RemoteClose remoteClose;
+    /**
+     * The close of another thread that came first, once one has ({@link RemoteClose}), held weakly: the cleaning
+     * thread holds this entry, and the close's channel holds the owner's scheduler, which would keep every context
+     * of a thread that ended without running the close (and a resource one of them is parked on) reachable for
+     * good. A caller waiting for it, or its post queued on the owner's thread, holds it meanwhile.
+     */
+    private WeakReference<RemoteClose> remoteClose;
 
     /** Registers {@code resource}, whose socket is {@code channel}, with the cleaning thread. */
     OpenResource(Closeable resource, SelectableChannel channel, EventLoop loop, Thread owner) {
@@ -94,13 +99,16 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
 
     /**
      * The close another thread posts to the owner's, made by the first one asked for (named {@code name}, the
-     * resource's own), so that every close of other threads meets one channel, whose first close alone runs.
+     * resource's own), so that every close of other threads meets one channel, whose first close alone runs
+     * (while one of them may still wait for it or run it: see {@link #remoteClose}).
      */
     synchronized RemoteClose remoteClose(Scheduler owner, String name) {
-        if (remoteClose == null) {
-            remoteClose = new RemoteClose(owner, this, name);
+        RemoteClose c = remoteClose == null ? null : remoteClose.get();
+        if (c == null) { // none yet, or nobody waits for it nor can run it any more: a new one closes alike
+            c = new RemoteClose(owner, this, name);
+            remoteClose = new WeakReference<>(c);
         }
-        return remoteClose;
+        return c;
     }
 
     /** The resource was closed: the cleaning thread forgets it, and this entry goes with it. */

@@ -13,7 +13,8 @@ import java.io.IOException;
  * thread blocked outside the library delays it, a caller closed or whose {@code withTimeout} expires while
  * it waits for the answer throws the signal and the resource is closed all the same, and a caller that
  * cannot suspend does not wait. The resource is held weakly, through its {@link OpenResource} entry: the
- * post queued on the owner's thread keeps nothing reachable that its collection would close.
+ * post queued on the owner's thread keeps nothing reachable that its collection would close; and the entry
+ * holds this close weakly, since its channel holds the owner's scheduler.
  */
 final class RemoteClose implements Runnable {
 

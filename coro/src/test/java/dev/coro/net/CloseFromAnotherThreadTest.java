@@ -4,6 +4,7 @@ import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.name;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.CoroutinePool;
@@ -11,12 +12,17 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
+import java.net.ConnectException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -258,6 +264,80 @@ class CloseFromAnotherThreadTest {
                 assertThat(c.isOpen()).isFalse();
                 assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
             }
+        }
+    }
+
+    /**
+     * A close from another thread that its caller, being unwound, posts without waiting for it, to a thread blocked
+     * outside the library that then ends without running it, keeps nothing of that thread: the listener, the
+     * coroutine parked in its accept and the thread's loop become unreachable together, and the cleaning thread
+     * stops the listening, as for a thread that ended leaving them with nobody to close them (SEMANTICS).
+     */
+    @Test
+    @Timeout(60)
+    void aCloseNobodyWaitsForThatTheOwnersThreadEndedWithoutRunningKeepsNothingOfThatThreadReachable() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        AtomicReference<TcpListener> handed = new AtomicReference<>();
+        CompletableFuture<List<WeakReference<?>>> made = new CompletableFuture<>();
+        Thread owner = Thread.ofPlatform().name("io-owner").start(() -> {
+            try {
+                TcpListener l = TcpListener.bind(LOOPBACK);
+                Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                    try {
+                        l.accept().close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                Coroutine.yield(); // it parks in its accept
+                handed.set(l);
+                made.complete(List.of(new WeakReference<>(l), new WeakReference<>(acceptor)));
+                hold.await(); // blocked outside the library: the close posted meanwhile never runs
+            } catch (Throwable e) {
+                made.completeExceptionally(e);
+            }
+        });
+        List<WeakReference<?>> dropped = made.get();
+        SocketAddress address = handed.get().localAddress();
+        postACloseNobodyWaitsFor(handed);
+        hold.countDown();
+        owner.join();
+        assertThat(Collected.all(dropped))
+                .as("the listener and the coroutine parked in its accept, of a thread that ended, nothing else holding them")
+                .isTrue();
+        while (listens(address)) { // the cleaning thread closes the socket, then the selector's own cleaning deregisters it
+            Thread.yield();
+        }
+    }
+
+    /**
+     * Closes the listener {@code handed} holds (taking it out) from a coroutine 'closer' of this thread being unwound
+     * by its close: in its {@code finally}, where the close is posted to the listener's thread and not waited for.
+     */
+    private static void postACloseNobodyWaitsFor(AtomicReference<TcpListener> handed) {
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                Coroutine.sleep(Duration.ofDays(1));
+            } finally {
+                try {
+                    handed.getAndSet(null).close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        });
+        Coroutine.yield(); // it parks in its sleep
+        closer.close();
+        assertThat(closer.state()).isEqualTo(State.CLOSED);
+    }
+
+    /** Whether something accepts a connection at {@code address} (the connection is closed at once). */
+    private static boolean listens(SocketAddress address) throws IOException {
+        try {
+            SocketChannel.open(address).close();
+            return true;
+        } catch (ConnectException e) {
+            return false;
         }
     }
 }
