@@ -74,8 +74,8 @@ class CloseFailureIsRawTest {
         listener.close();
     }
 
-    /** A socket that connects at once, without a descriptor, whose writes refuse once closed, and whose close fails. */
-    private static final class UnclosableSocket extends StubSocketChannel {
+    /** A socket that connects at once, without a descriptor, whose writes refuse once closed, and whose close fails (also for CloseFromAnotherThreadTest). */
+    static final class UnclosableSocket extends StubSocketChannel {
         private final IOException failure;
 
         UnclosableSocket(IOException failure) {

@@ -3,6 +3,7 @@ package dev.coro.net;
 import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.name;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Collected;
 import dev.coro.Coroutine;
@@ -14,14 +15,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -34,7 +38,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * is posted to the owner's thread and waited for, as a channel's first close from another thread is, and
  * the coroutine parked there in a read or an accept fails as for a close on its own thread. A second close
  * returns at once, and one whose caller's {@code withTimeout} expires while the owner's thread is blocked
- * throws the timeout with nothing done yet, the owner closing it once it runs again.
+ * throws the timeout with nothing done yet, the owner closing it once it runs again. The caller may be a
+ * coroutine of another pool thread, a plain thread or a virtual thread; two callers at once both wait (the dump
+ * naming that wait) and both return; a close the owner's own overtakes closes nothing twice; the owner's close
+ * failing there is thrown to the caller as it is; an owner whose thread ends, or whose pool closes, before it
+ * runs the close leaves it to be made all the same; a write parked there fails and loses no byte; and a close
+ * nobody waits for that the owner's thread never ran keeps nothing of that thread reachable.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
@@ -338,6 +347,323 @@ class CloseFromAnotherThreadTest {
             return true;
         } catch (ConnectException e) {
             return false;
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aReadParkedOnAPoolThreadFailsWhenAVirtualThreadClosesTheConnection() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             CoroutinePool a = CoroutinePool.start("a", 1)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            CompletableFuture<String> read = readerParkedOn(a, server, made);
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                CompletableFuture<String> closed = new CompletableFuture<>();
+                Thread.ofVirtual().name("closer").start(() -> {
+                    try {
+                        c.close();
+                        closed.complete("open after close: " + c.isOpen());
+                    } catch (Throwable e) {
+                        closed.complete(e.toString());
+                    }
+                });
+                assertThat(closed.get()).isEqualTo("open after close: false");
+                assertThat(read.get()).isEqualTo(closedWhileReading(c));
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * The owner's own close of its socket fails (faked) as another thread's close runs there: that caller, which
+     * waited for it, is thrown the very exception the owner's close threw, as a close on the owner's thread
+     * throws it (CloseFailureIsRawTest), and the connection is closed all the same; a second close returns.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFromAnotherThreadWhoseSocketFailsToCloseOnItsThreadThrowsThatFailureAsItIsAndTheConnectionIsClosed()
+            throws Exception {
+        IOException faked = new IOException("faked: the close failed");
+        CloseFailureIsRawTest.UnclosableSocket socket = new CloseFailureIsRawTest.UnclosableSocket(faked);
+        try (CoroutinePool a = CoroutinePool.start("a", 1)) {
+            TcpConnection c;
+            TcpConnection.opener = () -> socket;
+            try {
+                c = a.submit("owner", () -> {
+                    try {
+                        return TcpConnection.connect(new InetSocketAddress("127.0.0.1", 1));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }).get();
+            } finally {
+                TcpConnection.opener = SocketChannel::open;
+            }
+            assertThatThrownBy(c::close).isSameAs(faked);
+            assertThat(faked.getSuppressed()).isEmpty();
+            assertThat(socket.isOpen()).isFalse();
+            assertThat(c.isOpen()).isFalse();
+            assertThat(c).hasToString("TcpConnection[/127.0.0.1:2 -> /127.0.0.1:1, closed]");
+            c.close(); // twice is fine: nothing is closed again, nothing thrown again
+        }
+    }
+
+    /**
+     * Two coroutines of another thread close the connection at once while its thread is blocked outside the
+     * library: each posts its close and waits, the dump naming that wait with the connection's thread, and once
+     * that thread runs again both return, the connection closed once.
+     */
+    @Test
+    @Timeout(30)
+    void twoClosesFromAnotherThreadAtOnceBothWaitNamedSoInTheDumpAndBothReturnOnceTheOwnerRunsAgain() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             CoroutinePool a = CoroutinePool.start("a", 1)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            CompletableFuture<String> owner = a.submit("owner", () -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                    made.complete(c);
+                    hold.await(); // blocked outside the library: the closes posted meanwhile wait
+                    String seen = "open after the hold: " + c.isOpen();
+                    Coroutine.yield(); // a scheduling point: the thread runs what was posted to it
+                    return seen + "; after a yield: " + c.isOpen();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                List<String> log = new ArrayList<>();
+                Coroutine first = Coroutine.create("closer-1", () -> closeLogging(c, "closer-1", log));
+                Coroutine second = Coroutine.create("closer-2", () -> closeLogging(c, "closer-2", log));
+                try {
+                    for (int i = 0; i < 10 && !(first.state() == State.PARKED && second.state() == State.PARKED); i++) {
+                        Coroutine.yield(); // each posts its close and parks for the answer
+                    }
+                    // the pool's thread, whose number the test does not know (on the thread engine the body runs on a thread of its own)
+                    String waits = " waits to close " + name(c) + " of thread 'a-0' (#";
+                    assertThat(Coroutine.dump())
+                            .contains("coroutine 'closer-1': PARKED," + waits)
+                            .contains("coroutine 'closer-2': PARKED," + waits);
+                } finally {
+                    hold.countDown();
+                }
+                first.join();
+                second.join();
+                assertThat(log).containsExactlyInAnyOrder("closer-1 returned; open: false", "closer-2 returned; open: false");
+                assertThat(owner.get()).isEqualTo("open after the hold: true; after a yield: false");
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            }
+        }
+    }
+
+    /** Closes {@code c}, adding to {@code log} what became of the close of {@code who}. */
+    private static void closeLogging(TcpConnection c, String who, List<String> log) {
+        try {
+            c.close();
+            log.add(who + " returned; open: " + c.isOpen());
+        } catch (Throwable e) {
+            log.add(who + " threw " + e);
+        }
+    }
+
+    /**
+     * The owner closes the connection itself after another thread's close was posted to it, before it runs that
+     * post: the posted close finds it closed and does nothing more; its caller returns, and a read parked there
+     * failed once, for the owner's close.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFromAnotherThreadThatTheOwnersOwnCloseOvertakesReturnsHavingClosedNothingTwice() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             CoroutinePool a = CoroutinePool.start("a", 1)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            CompletableFuture<String> owner = a.submit("owner", () -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                    StringBuilder result = new StringBuilder();
+                    Coroutine reader = Coroutine.create("reader", () -> {
+                        try {
+                            int n = c.read(ByteBuffer.allocate(1));
+                            result.append("read ").append(n);
+                        } catch (IOException e) {
+                            result.append("IOException: ").append(e.getMessage());
+                        }
+                    });
+                    Coroutine.yield(); // it parks in its read
+                    made.complete(c);
+                    hold.await(); // blocked outside the library: the close posted meanwhile waits
+                    c.close(); // the owner's own, first
+                    reader.join(); // scheduling points: the posted close runs too
+                    return result.toString();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                List<String> log = new ArrayList<>();
+                Coroutine closer = Coroutine.create("closer", () -> closeLogging(c, "closer", log));
+                try {
+                    for (int i = 0; i < 10 && closer.state() != State.PARKED; i++) {
+                        Coroutine.yield(); // it posts its close and parks for the answer
+                    }
+                    assertThat(closer.state()).isEqualTo(State.PARKED);
+                } finally {
+                    hold.countDown();
+                }
+                closer.join();
+                assertThat(log).containsExactly("closer returned; open: false");
+                assertThat(owner.get()).isEqualTo(closedWhileReading(c));
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * A plain thread that owns the connection ends, blocked outside the library until then, with the close of
+     * another thread posted and never run: that close's caller, which waits for the answer, learns the thread
+     * has ended (at its next check of the threads it waits for) and closes the connection itself, returning.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseWhoseOwnersThreadEndsBeforeRunningItIsMadeByItsCallerAndReturns() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+                try {
+                    made.complete(TcpConnection.connect(server.getLocalAddress()));
+                    hold.await(); // blocked outside the library, then it ends: the close posted meanwhile never runs there
+                } catch (Throwable e) {
+                    made.completeExceptionally(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                List<String> log = new ArrayList<>();
+                Coroutine closer = Coroutine.create("closer", () -> closeLogging(c, "closer", log));
+                try {
+                    for (int i = 0; i < 10 && closer.state() != State.PARKED; i++) {
+                        Coroutine.yield(); // it posts its close and parks for the answer
+                    }
+                    assertThat(closer.state()).isEqualTo(State.PARKED);
+                } finally {
+                    hold.countDown();
+                }
+                owner.join();
+                closer.join();
+                assertThat(log).containsExactly("closer returned; open: false");
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * The pool that owns the connection is closed while its thread is blocked outside the library with the close
+     * of another thread posted to it: the thread leaves its loop without running that post, and the close is
+     * made all the same, by the loop's end or by its caller, which returns.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseWhoseOwnersPoolClosesBeforeRunningItIsMadeAllTheSameAndReturns() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CoroutinePool a = CoroutinePool.start("a", 1);
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            a.execute(() -> {
+                try {
+                    made.complete(TcpConnection.connect(server.getLocalAddress()));
+                    hold.await(); // blocked outside the library: the close posted meanwhile is not run before the pool closes
+                } catch (Throwable e) {
+                    made.completeExceptionally(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                List<String> log = new ArrayList<>();
+                Coroutine closer = Coroutine.create("closer", () -> closeLogging(c, "closer", log));
+                CompletableFuture<Void> poolClosed = new CompletableFuture<>();
+                try {
+                    for (int i = 0; i < 10 && closer.state() != State.PARKED; i++) {
+                        Coroutine.yield(); // it posts its close and parks for the answer
+                    }
+                    assertThat(closer.state()).isEqualTo(State.PARKED);
+                    Thread.ofPlatform().name("pool-closer").start(() -> {
+                        a.close(); // waits for the body, then the thread leaves its loop
+                        poolClosed.complete(null);
+                    });
+                } finally {
+                    hold.countDown();
+                }
+                closer.join();
+                poolClosed.get();
+                assertThat(log).containsExactly("closer returned; open: false");
+                assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * A write parked on a full socket (the peer reads nothing yet) fails when another thread closes the
+     * connection, as for a close on its own thread; nothing is lost: the peer then reads exactly the bytes the
+     * writes said they wrote, the parked one's part included (its buffer's position), then the end of the stream.
+     */
+    @Test
+    @Timeout(30)
+    void aWriteParkedOnAFullSocketFailsWhenAnotherThreadClosesAndThePeerReadsExactlyTheBytesItWasToldOf()
+            throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             CoroutinePool a = CoroutinePool.start("a", 1)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            AtomicLong written = new AtomicLong();
+            CompletableFuture<String> wrote = a.submit("owner", () -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                    StringBuilder result = new StringBuilder();
+                    Coroutine writer = Coroutine.create("writer", () -> {
+                        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+                        try {
+                            for (int i = 0; i < 256; i++) {
+                                c.write(chunk.clear());
+                                written.addAndGet(chunk.capacity());
+                            }
+                            result.append("wrote everything");
+                        } catch (IOException e) {
+                            written.addAndGet(chunk.position());
+                            result.append("IOException: ").append(e.getMessage());
+                        }
+                    });
+                    while (writer.state() != State.PARKED) {
+                        Coroutine.yield();
+                    }
+                    made.complete(c);
+                    writer.join();
+                    return result.toString();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                c.close();
+                assertThat(c.isOpen()).isFalse();
+                assertThat(wrote.get()).isEqualTo("IOException: coroutine 'writer' cannot write to " + name(c)
+                        + " (closed): the connection was closed while it waited");
+                long read = 0;
+                ByteBuffer in = ByteBuffer.allocate(1 << 16);
+                for (int n; (n = peer.read(in.clear())) >= 0; ) {
+                    read += n;
+                }
+                assertThat(read).as("the bytes the peer read, then the end of the stream").isEqualTo(written.get());
+            }
         }
     }
 }
