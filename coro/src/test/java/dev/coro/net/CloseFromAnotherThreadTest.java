@@ -411,8 +411,9 @@ class CloseFromAnotherThreadTest {
 
     /**
      * Two coroutines of another thread close the connection at once while its thread is blocked outside the
-     * library: each posts its close and waits, the dump naming that wait with the connection's thread, and once
-     * that thread runs again both return, the connection closed once.
+     * library: each posts its close and waits, the dump naming that wait with the connection's thread (and showing the
+     * call of {@code close()} on top of the caller's frames, as for any wait), and once that thread runs again both
+     * return, the connection closed once.
      */
     @Test
     @Timeout(30)
@@ -449,6 +450,9 @@ class CloseFromAnotherThreadTest {
                     assertThat(Coroutine.dump())
                             .contains("coroutine 'closer-1': PARKED," + waits)
                             .contains("coroutine 'closer-2': PARKED," + waits);
+                    assertThat(first.stackTrace()).as("the close the user called on top, then the user's frames")
+                            .extracting(f -> f.getClassName() + "." + f.getMethodName()).startsWith(
+                                    "dev.coro.net.TcpConnection.close", CloseFromAnotherThreadTest.class.getName() + ".closeLogging");
                 } finally {
                     hold.countDown();
                 }
