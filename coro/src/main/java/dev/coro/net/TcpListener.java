@@ -419,7 +419,8 @@ public final class TcpListener implements Closeable {
      * has ended). That is a safety net, at a time the collector chooses; a listener a coroutine is
      * parked in {@code accept()} on is reachable, and never closed so.
      *
-     * @throws IOException           if the JDK fails to close the socket
+     * @throws IOException           if the JDK fails to close the socket (on the listener's thread, for a close from another
+     *                               thread while it runs: the very exception, thrown to the caller that waited for it)
      * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it
      *                               drops the socket's registration: the socket is closed all the same (an
      *                               {@code IOException} of the selector is not thrown here: it fails the

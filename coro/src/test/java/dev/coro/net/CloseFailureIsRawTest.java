@@ -123,8 +123,8 @@ class CloseFailureIsRawTest {
         }
     }
 
-    /** A server socket that binds at once, without a descriptor, and whose close fails. */
-    private static final class UnclosableServerSocket extends StubServerSocketChannel {
+    /** A server socket that binds at once, without a descriptor, and whose close fails (also for CloseFromAnotherThreadTest). */
+    static final class UnclosableServerSocket extends StubServerSocketChannel {
         private final IOException failure;
 
         UnclosableServerSocket(IOException failure) {

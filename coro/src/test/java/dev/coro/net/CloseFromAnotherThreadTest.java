@@ -409,6 +409,30 @@ class CloseFromAnotherThreadTest {
         }
     }
 
+    /** As above, for a listener whose socket fails to close on its thread. */
+    @Test
+    @Timeout(30)
+    void aCloseFromAnotherThreadWhoseListenersSocketFailsToCloseOnItsThreadThrowsThatFailureAsItIsAndTheListenerIsClosed()
+            throws Exception {
+        IOException faked = new IOException("faked: the close failed");
+        CloseFailureIsRawTest.UnclosableServerSocket socket = new CloseFailureIsRawTest.UnclosableServerSocket(faked);
+        try (CoroutinePool a = CoroutinePool.start("a", 1)) {
+            TcpListener l = a.submit("owner", () -> {
+                try {
+                    return TcpListener.bind(LOOPBACK, false, () -> socket);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).get();
+            assertThatThrownBy(l::close).isSameAs(faked);
+            assertThat(faked.getSuppressed()).isEmpty();
+            assertThat(socket.isOpen()).isFalse();
+            assertThat(l.isOpen()).isFalse();
+            assertThat(l).hasToString("TcpListener[" + LOOPBACK + ", closed]");
+            l.close(); // twice is fine: nothing is closed again, nothing thrown again
+        }
+    }
+
     /**
      * Two coroutines of another thread close the connection at once while its thread is blocked outside the
      * library: each posts its close and waits, the dump naming that wait with the connection's thread (and showing the
