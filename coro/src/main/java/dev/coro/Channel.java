@@ -1661,7 +1661,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     private RemoteOp<T> remote(int kind, T value, long nanos, String op) {
         Scheduler home = Scheduler.current();
-        home.connected = true;
+        if (beforeClose == null) {
+            home.connected = true;
+        } // a RemoteClose's close exchanges nothing (see serve): the caller's own deadlocks are still reported after it
         Context self = home.currentContext();
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
         if (!scheduler.owner.isAlive()) {
@@ -2004,7 +2006,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     void serve(RemoteOp<T> r) {
         lock(); // before the flip: once shared, other threads change the queues in place while they are walked
         try {
-            scheduler.connected = true; // an exchange with another thread: its deadlocks wait for a wake-up from then on
+            if (beforeClose == null) {
+                scheduler.connected = true; // an exchange with another thread: its deadlocks wait for a wake-up from then on
+            } // a RemoteClose's close exchanges nothing: no value ever passes, and nothing can come through it afterwards
             becomeShared();
             serveOp(r);
         } finally {

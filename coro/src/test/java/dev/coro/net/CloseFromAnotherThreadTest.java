@@ -5,11 +5,13 @@ import static dev.coro.net.TcpConnectionTest.name;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coro.Channel;
 import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
+import dev.coro.DeadlockException;
 import dev.coro.FreshThread;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -691,6 +693,73 @@ class CloseFromAnotherThreadTest {
                     read += n;
                 }
                 assertThat(read).as("the bytes the peer read, then the end of the stream").isEqualTo(written.get());
+            }
+        }
+    }
+
+    /**
+     * A close from another thread exchanges nothing with the connection's thread (no value can come through it
+     * afterwards): that thread's deadlocks are still reported, as after a close of its own, where they would wait
+     * for ever for a wake-up from another thread.
+     */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a deadlock not reported waits for ever
+    void theOwnersDeadlockAfterAConnectionOfItsWasClosedFromAnotherThreadIsStillReported() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+            TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+            try (SocketChannel peer = server.accept()) {
+                Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                while (c.isOpen()) {
+                    Coroutine.yield(); // a scheduling point: the thread runs the close posted to it
+                }
+                closer.join();
+                Channel<String> idle = new Channel<>("idle", 0);
+                Thread self = Thread.currentThread();
+                assertThatThrownBy(idle::receive).isExactlyInstanceOf(DeadlockException.class)
+                        .hasMessage("main context 'main' cannot receive from channel 'idle': every other context of thread '"
+                                + self.getName() + "' (#" + self.threadId() + ") is parked and no timer is pending, so nothing"
+                                + " could ever wake it (deadlock):\n  main context 'main' would wait to receive from channel 'idle'");
+            }
+        }
+    }
+
+    /**
+     * Nor does the caller exchange anything with the connection's thread through its close, which it waited for:
+     * the caller's own deadlocks are still reported afterwards (no pool being open, which another thread could
+     * hand work from).
+     */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a deadlock not reported waits for ever
+    void theCallersDeadlockAfterItClosedAConnectionOfAnotherThreadIsStillReported() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            Thread owner = Thread.ofPlatform().name("owner").start(() -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                    made.complete(c);
+                    while (c.isOpen()) {
+                        Coroutine.yield(); // a scheduling point: the thread runs the close posted to it
+                    }
+                } catch (Throwable e) {
+                    made.completeExceptionally(e);
+                }
+            });
+            try (SocketChannel peer = server.accept()) {
+                TcpConnection c = made.get();
+                c.close();
+                owner.join();
+                Channel<String> idle = new Channel<>("idle", 0);
+                Thread self = Thread.currentThread();
+                assertThatThrownBy(idle::receive).isExactlyInstanceOf(DeadlockException.class)
+                        .hasMessage("main context 'main' cannot receive from channel 'idle': every other context of thread '"
+                                + self.getName() + "' (#" + self.threadId() + ") is parked and no timer is pending, so nothing"
+                                + " could ever wake it (deadlock):\n  main context 'main' would wait to receive from channel 'idle'");
             }
         }
     }
