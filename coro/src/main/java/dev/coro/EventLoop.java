@@ -393,7 +393,10 @@ final class EventLoop {
      * time instead of blocking forever. But a future awaited that is complete has come, though the
      * post of its completion has not (the completing thread runs the newer callbacks of a future
      * first, and a slow one holds the post back): before the clock jumps, the waits on every such
-     * future are woken, as the post will, and the clock stays.
+     * future are woken, as the post will, and the clock stays. A park that returns early with nothing come (a
+     * permit {@code LockSupport.unpark} left the thread, a spurious wake-up) waits on for the rest of its time:
+     * it is no result, and a yield that came back from it with the clock unmoved would make the trace depend on
+     * the JDK's wake-ups.
      */
     private void awaitOthersOnVirtualTime(long first) {
         long away = first - virtualNow;
@@ -405,7 +408,13 @@ final class EventLoop {
         long reports = readyReports;
         long failures = selectorFailures;
         if (left > 0) {
-            block(left, false); // virtual time: no spin; in the selector while a context waits on I/O
+            long end = start + left;
+            boolean parked;
+            do {
+                parked = ioWaits == 0; // else it waits in the selector, whose early returns are readiness or a post
+                block(left, false); // virtual time: no spin; in the selector while a context waits on I/O
+                left = end - System.nanoTime();
+            } while (parked && left > 0 && inbox.isEmpty()); // a park woken by nothing (a stale permit) waits on
         }
         if (!inbox.onlyObservations() || readyReports != reports || selectorFailures != failures) { // a dump's request is no answer: the quiet goes on
             quietNanos = 0;

@@ -11,7 +11,10 @@ import java.nio.channels.SelectionKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -213,6 +216,30 @@ class VirtualTimeQuietTest {
         }
         assertThat(log).containsExactly("yielded at t=0", "reader timed out at t=1500000000", "main timed out at t=2000000000");
         assertThat(waited[0]).as("real nanoseconds main's read waited").isGreaterThanOrEqualTo(Duration.ofSeconds(2).toNanos());
+    }
+
+    /**
+     * A yield with nothing else to run while main awaits a future waits in the event loop until the quiet reaches
+     * the next timer, and then the clock jumps: a wake-up of the waiting thread that brings nothing (a permit
+     * {@code LockSupport.unpark} left it, as the JDK lets any park return early) neither ends that wait nor lets the
+     * yield return at the same instant. It did: the yield came back at t=0 with the clock unmoved, the coroutine
+     * completed the future, and main's await got the value its 1 ms timeout should have ended it before (on the
+     * thread engine its own hand-offs may leave such a permit, so a seed traced one way or the other from run to run).
+     */
+    @Test
+    void aWakeUpThatBringsNothingDoesNotCutShortTheWaitOfAYieldSoTheClockStillJumps() {
+        VirtualTime.run(() -> {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            Coroutine.create("completer", () -> {
+                LockSupport.unpark(Thread.currentThread()); // a permit left on the thread that waits in the yield
+                Coroutine.yield(); // main awaits: nothing else to run
+                log.add("completer's yield returned at t=" + Coroutine.nanoTime());
+                f.complete(1);
+            });
+            Optional<Integer> got = Coroutine.tryWithTimeout(Duration.ofMillis(1), () -> Coroutine.await(f));
+            log.add("main's await gave " + got + " at t=" + Coroutine.nanoTime());
+        });
+        assertThat(log).containsExactly("main's await gave Optional.empty at t=1000000", "completer's yield returned at t=1000000");
     }
 
     private static void awaitReadable(Pipe.SourceChannel source) {
