@@ -39,11 +39,13 @@ import org.junit.jupiter.api.Test;
  * random steps on three channels (rendezvous, one and two buffered), a semaphore of two permits and three futures:
  * sends, receives and their timed and try forms, selects of {@code onReceive}, {@code onSend}, {@code onTimeout} and
  * {@code onDefault} clauses, sleeps, {@code withTimeout} and {@code tryWithTimeout} around further steps (two deep),
- * closes of channels and coroutines, {@code switchTo}, {@code yield}, {@code join}, generators (plain and read-ahead)
- * whose bodies receive, permits, completions and awaits of the futures, a body that fails; and misuse: a negative or
- * zero duration, a null argument, a close of the caller itself or of main, a {@code switchTo} an ended or parked
- * coroutine, a generator's {@code next()} from inside its own body, a release too many, calls from a plain thread
- * on the program's coroutines and generators. Durations are microseconds. A program that awaits a future holds
+ * closes of channels and coroutines, {@code switchTo}, {@code yield}, {@code join}, loops over a channel, generators
+ * (plain and read-ahead) whose bodies receive and take steps of their own, permits, completions, failures,
+ * cancellations and awaits of the futures, a body that fails, steps in the {@code finally} of a body being unwound;
+ * and misuse: a negative or zero duration, a null argument, a close of the caller itself or of main, a
+ * {@code switchTo} an ended or parked coroutine, a generator's {@code next()} or {@code close()} from inside its own
+ * body or while another context is inside it, a release too many, a {@code VirtualTime.run} inside the run, calls
+ * from a plain thread on the program's coroutines and generators. Durations are microseconds. A program that awaits a future holds
  * the clock for other threads (TIME.md) and waits out a deadlock instead of reporting it, so in those programs
  * (one in four) each body runs inside a {@code withTimeout} of its lifetime.
  *
@@ -130,7 +132,7 @@ class RandomApiProgramsTest {
         private static final long serialVersionUID = 1L;
 
         Boom(String text) {
-            super(text, null, false, false);
+            super(text, null, true, false);
         }
     }
 
@@ -160,7 +162,10 @@ class RandomApiProgramsTest {
 
         static Run onFreshThread(long seed) throws InterruptedException {
             Run run = new Run(seed);
-            Thread t = Thread.ofPlatform().name("fuzz").start(run::run);
+            Thread t = Thread.ofPlatform().name("fuzz").uncaughtExceptionHandler((thread, e) -> {
+                run.trace.add("the thread's handler got " + describe(e));
+                run.violations.add("an exception reached the thread's handler: " + e);
+            }).start(run::run);
             t.join();
             return run;
         }
@@ -188,7 +193,7 @@ class RandomApiProgramsTest {
                     for (int k = random.nextInt(4); k > 0; k--) {
                         create(random);
                     }
-                    body(random, 4 + random.nextInt(10));
+                    body(random, 4 + random.nextInt(10), 0);
                 });
                 trace.add("run returned");
             } catch (DeadlockException e) {
@@ -245,13 +250,13 @@ class RandomApiProgramsTest {
         // ---- bodies and steps ----------------------------------------------------------------
 
         /** A body's steps; in a program that awaits, inside a {@code withTimeout} of its lifetime. */
-        private void body(SplittableRandom r, int steps) {
+        private void body(SplittableRandom r, int steps, int depth) {
             if (!awaits) {
-                steps(r, steps, 0);
+                steps(r, steps, depth);
                 return;
             }
             try {
-                Coroutine.withTimeout(Duration.ofNanos(LIFETIME * 1000L), () -> steps(r, steps, 0));
+                Coroutine.withTimeout(Duration.ofNanos(LIFETIME * 1000L), () -> steps(r, steps, depth));
             } catch (CoroutineTimeoutException e) {
                 note("lifetime over: " + describe(e));
             }
@@ -417,12 +422,17 @@ class RandomApiProgramsTest {
             String name = "c" + handles.size();
             SplittableRandom mine = r.split();
             int steps = 2 + r.nextInt(9);
+            int last = r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0;
             act("create " + name, "create", () -> {
                 handles.add(Coroutine.create(name, () -> {
                     note("starts");
                     try {
-                        body(mine, steps);
+                        body(mine, steps, 0);
                     } finally {
+                        if (last > 0) {
+                            note("runs " + last + " steps in its finally");
+                            body(mine, last, 3); // while it is unwound too: each wait throws the signal again
+                        }
                         note("ends");
                     }
                 }));
@@ -496,8 +506,9 @@ class RandomApiProgramsTest {
             int emits = 1 + r.nextInt(3);
             int takes = 1 + r.nextInt(4);
             boolean selfNext = r.nextInt(5) == 0;
-            boolean sleeps = r.nextInt(3) == 0;
+            boolean busy = r.nextInt(3) == 0;
             String name = "g" + generators.size();
+            SplittableRandom inner = r.split();
             AtomicReference<Generator<Integer>> self = new AtomicReference<>();
             Generator.Body<Integer, Void> body = out -> {
                 for (int k = 0; k < emits; k++) {
@@ -511,8 +522,8 @@ class RandomApiProgramsTest {
                             });
                         }
                     }
-                    if (sleeps) {
-                        Coroutine.sleep(micros(3));
+                    if (busy) {
+                        steps(inner, 1, 3); // any step but a timed one, in the body
                     }
                     int v = ch.receive();
                     received.add(v);
@@ -631,7 +642,25 @@ class RandomApiProgramsTest {
                 }
                 return;
             }
-            switch (r.nextInt(10)) {
+            switch (r.nextInt(12)) {
+                case 10 -> act("VirtualTime.run inside the run", "VirtualTime.run", () -> {
+                    VirtualTime.run(() -> note("the inner run's body ran"));
+                    return "ok";
+                });
+                case 11 -> {
+                    int most = 1 + r.nextInt(3);
+                    act("a loop over " + ch.name() + " for at most " + most, "iterate", () -> {
+                        List<Integer> got = new ArrayList<>();
+                        for (int v : ch) {
+                            received.add(v);
+                            got.add(v);
+                            if (got.size() == most) {
+                                break;
+                            }
+                        }
+                        return "took " + got;
+                    });
+                }
                 case 0 -> act("send(null) to " + ch.name(), "value", () -> {
                     ch.send(null);
                     return "ok";
