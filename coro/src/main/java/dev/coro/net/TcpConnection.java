@@ -829,13 +829,11 @@ public final class TcpConnection implements Closeable {
                 channel.setOption(option, value);
             }
         } catch (IOException e) {
-            throw optionFailed(operation, e);
+            throw SocketOptions.failed(io, operation, name(), state(), e);
         } catch (UnsupportedOperationException e) {
-            throw unsupported(operation, e);
+            throw SocketOptions.unsupported(io, operation, name(), state(), SOCKET, e);
         } catch (IllegalArgumentException e) {
-            // the JDK's names nothing, or the option alone ("Invalid value 'null'", "Invalid send/receive buffer size")
-            throw new IllegalArgumentException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
-                    + ") to " + io.text(value) + ": " + said(io, e), e);
+            throw SocketOptions.invalid(io, operation, name(), state(), value, e);
         }
         return this;
     }
@@ -870,9 +868,9 @@ public final class TcpConnection implements Closeable {
             }
             return value;
         } catch (IOException e) {
-            throw optionFailed(operation, e);
+            throw SocketOptions.failed(io, operation, name(), state(), e);
         } catch (UnsupportedOperationException e) {
-            throw unsupported(operation, e);
+            throw SocketOptions.unsupported(io, operation, name(), state(), SOCKET, e);
         }
     }
 
@@ -1010,6 +1008,9 @@ public final class TcpConnection implements Closeable {
         return "connection " + local + " -> " + remote;
     }
 
+    /** What the refusal of an option the JDK does not have for a connection says has no such option ({@link SocketOptions#unsupported}). */
+    private static final String SOCKET = "a TCP socket";
+
     /** For messages: {@code open}, {@code open, output shut down} or {@code closed}; {@code , failed} added once a call failed. */
     private String state() {
         if (closed) {
@@ -1017,27 +1018,6 @@ public final class TcpConnection implements Closeable {
         }
         String s = outputShut ? "open, output shut down" : "open";
         return failure == null ? s : s + ", failed";
-    }
-
-    /** The failure of an option's {@code operation} ({@link #socketFailure}): an option refused is no failure of the connection, so not recorded as one. */
-    private IOException optionFailed(String operation, IOException e) {
-        return socketFailure(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): " + io.text(e), e);
-    }
-
-    /** The refusal of an option a TCP socket does not have, for {@code operation}: the JDK's names the option only. */
-    private UnsupportedOperationException unsupported(String operation, UnsupportedOperationException e) {
-        return new UnsupportedOperationException(io.caller() + " cannot " + operation + " " + name() + " (" + state()
-                + "): a TCP socket has no such option (" + said(io, e) + ")", e);
-    }
-
-    /**
-     * What the JDK's exception {@code e} says, for a message that names it in its own words: its message
-     * on one line ({@link IoBridge#text}: a line break escaped, a long one cut), or, if it has none, the
-     * exception's class, instead of {@code null}.
-     */
-    static String said(IoBridge io, Throwable e) {
-        String m = e.getMessage();
-        return io.text(m != null ? m : e);
     }
 
     /**

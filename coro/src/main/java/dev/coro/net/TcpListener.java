@@ -248,7 +248,7 @@ public final class TcpListener implements Closeable {
             ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
         } catch (UnsupportedOperationException e) {
             throw new UnsupportedOperationException(io.caller() + " cannot bind a listener to " + io.text(address)
-                    + " with SO_REUSEPORT: this platform's sockets do not support that option (" + TcpConnection.said(io, e)
+                    + " with SO_REUSEPORT: this platform's sockets do not support that option (" + SocketOptions.said(io, e)
                     + "); bind a single listener without it", e);
         }
     }
