@@ -4,9 +4,10 @@ import dev.coro.internal.IoBridge;
 import java.io.IOException;
 
 /**
- * The exceptions of a socket option's {@code setOption} or {@code getOption} of a {@link TcpConnection} that
- * the JDK refuses or fails: each names the caller, the call (e.g. {@code set SO_RCVBUF of}), the socket and its
- * state, the JDK's exception, which names the option at most, its cause.
+ * The exceptions of a socket option's {@code setOption} or {@code getOption} of a {@link TcpConnection} or a
+ * {@link TcpListener} that the JDK refuses or fails, made one way for both: each names the caller, the call
+ * (e.g. {@code set SO_RCVBUF of}), the socket and its state, the JDK's exception, which names the option at
+ * most, its cause.
  */
 final class SocketOptions {
 

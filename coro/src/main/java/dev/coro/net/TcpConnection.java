@@ -1035,7 +1035,8 @@ public final class TcpConnection implements Closeable {
 
     /**
      * The failure of a call on an open connection ({@code read}, {@code write}, {@code shutdownOutput},
-     * {@code available}, {@code setOption}, {@code getOption}) whose channel threw {@code jdk}: as
+     * {@code available}, {@code setOption}, {@code getOption}), or of a listener's option
+     * ({@link SocketOptions#failed}), whose channel threw {@code jdk}: as
      * {@link IoBridge#failure}, except that the JDK's plain {@link IOException} itself (not a subclass) gives a
      * {@link SocketException}, {@code jdk} its cause. The JDK's {@code SocketChannel} reports an error of the
      * kernel on a connected socket's read or write so ({@code Connection reset by peer}, {@code Broken pipe},

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
@@ -60,6 +61,9 @@ import java.util.Objects;
  * {@link #bind(SocketAddress, boolean) bind(address, true)} ({@code SO_REUSEPORT}): one listener per
  * {@code CoroutinePool} thread makes a thread-per-core server, whose connections each stay on the
  * thread that accepted them.
+ *
+ * <p>{@link #setOption} sets an option of the listening socket: its {@code SO_RCVBUF} is the receive buffer
+ * the connections it accepts afterwards start with (on Linux their handshake's window scale is chosen from it).
  */
 public final class TcpListener implements Closeable {
 
@@ -80,7 +84,7 @@ public final class TcpListener implements Closeable {
     private final Object accepting = new IoBridge.Operation() {
         @Override
         public String state() {
-            return closed ? "closed" : "open";
+            return TcpListener.this.state();
         }
 
         @Override
@@ -161,9 +165,12 @@ public final class TcpListener implements Closeable {
      * for every listener already (the JDK sets it, except on Windows), so a port is bound again at once after a restart.
      *
      * <p>A {@code boolean} rather than a map of socket options: {@code SO_REUSEPORT} is the one option
-     * a listener's user cannot do without (without it a second listener cannot exist) and must set
-     * before the bind; the others are the JDK's defaults or belong to the accepted connections. The
-     * one-argument {@code bind} is this with {@code false}.
+     * a listener's user cannot do without (without it a second listener cannot exist) that must be set
+     * before the bind ({@link #setOption} refuses it once bound); the others a listening socket has
+     * ({@code SO_RCVBUF}, which the connections accepted after it inherit; {@code SO_REUSEADDR}, on
+     * already) take effect set on the bound listener with {@link #setOption}, and the rest belong to the
+     * accepted connections ({@link TcpConnection#setOption}). The one-argument {@code bind} is this with
+     * {@code false}.
      *
      * @param address   where to listen; port 0 picks a free port ({@link #localAddress()} tells which)
      * @param reusePort whether to set {@code SO_REUSEPORT}, letting other listeners bound with it
@@ -281,7 +288,7 @@ public final class TcpListener implements Closeable {
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited
      */
     public TcpConnection accept() throws IOException {
-        io.checkOwner(owner, "accept on", name, closed ? "closed" : "open");
+        io.checkOwner(owner, "accept on", name, state());
         // whether the caller was woken in its turn (by the listener's readiness, or by the acceptor before
         // it), which it passes on to the next acceptor once it takes a connection, or keeps by waiting
         // again first in line if it finds none
@@ -386,7 +393,7 @@ public final class TcpListener implements Closeable {
             f.addSuppressed(e);
             return f;
         }
-        return IoBridge.failure(io.caller() + " cannot accept on " + name + " (" + (closed ? "closed" : "open")
+        return IoBridge.failure(io.caller() + " cannot accept on " + name + " (" + state()
                 + "): " + io.text(e) + (closed ? "" : outOfDescriptors(e)), e);
     }
 
@@ -395,6 +402,114 @@ public final class TcpListener implements Closeable {
         return m.contains("Too many open files")
                 ? "; the process is out of file descriptors: the listener stays open, and accepts again once some are closed"
                 : "";
+    }
+
+    /**
+     * Sets a socket option of the listening socket, as {@link ServerSocketChannel#setOption} does, and
+     * {@code java.net.ServerSocket}'s setters:
+     * <ul>
+     *   <li>{@link StandardSocketOptions#SO_RCVBUF}: the receive buffer of every connection accepted after it,
+     *       which each inherits in its handshake (as {@code ServerSocket.setReceiveBufferSize} sets it): on
+     *       Linux the window scale a connection agrees in its handshake, which bounds the window it may ever
+     *       advertise, is chosen from its listener's buffer once that is set, so a connection's own
+     *       {@code setOption(SO_RCVBUF, …)} after {@link #accept()} comes too late to widen it. Connections
+     *       accepted before keep theirs.</li>
+     *   <li>{@link StandardSocketOptions#SO_REUSEADDR}: on from the bind already (the JDK sets it, except on
+     *       Windows), so that a server restarted binds its port at once, its old connections in
+     *       {@code TIME_WAIT} notwithstanding; turned off, the connections accepted after inherit it off, and on
+     *       Linux their {@code TIME_WAIT} then keeps a restarted server from binding the port.</li>
+     *   <li>{@link StandardSocketOptions#SO_REUSEPORT}: refused with an {@link UnsupportedOperationException}
+     *       saying so: it is set before the bind, by {@link #bind(SocketAddress, boolean) bind(address, true)},
+     *       and {@link #getOption} tells whether it was. The JDK would set it on the bound socket (to no
+     *       effect, its documentation says; yet Linux then lets listeners bound with it afterwards share the
+     *       address of one bound without it), which would undo the rule that a listener bound without it
+     *       shares its address with none. Where sockets lack it (Windows) it is refused as any option a
+     *       listening socket lacks.</li>
+     *   <li>the JDK's extended options of a listening socket (in {@code jdk.net.ExtendedSocketOptions}; on
+     *       Linux {@code TCP_KEEPIDLE}, {@code TCP_KEEPINTERVAL} and {@code TCP_KEEPCOUNT}, which the connections
+     *       accepted after inherit, and {@code TCP_QUICKACK}).</li>
+     * </ul>
+     * Any other option ({@code TCP_NODELAY}, {@code SO_LINGER}, {@code SO_KEEPALIVE}, {@code SO_SNDBUF}: a
+     * connection's, to set with {@link TcpConnection#setOption}) is refused, as the JDK refuses it for a
+     * listening socket.
+     *
+     * @param option the option
+     * @param value  its value
+     * @param <T>    the type of its value
+     * @return this listener
+     * @throws IOException                   if the listener is closed, or the JDK fails to set it; the
+     *                                       message names the caller, the option, the listener and its state;
+     *                                       of the JDK's exception's class when that is one of {@code java.net}'s
+     *                                       (a {@code SocketException}, also when the JDK's is a plain
+     *                                       {@code IOException}), its cause, else (closed) a plain one
+     * @throws UnsupportedOperationException if a listening TCP socket has no such option, naming the caller, the
+     *                                       option, the listener and its state (the JDK's refusal, its cause, names
+     *                                       the option only); for {@code SO_REUSEPORT}, saying it is set by
+     *                                       {@code bind(address, true)}
+     * @throws IllegalArgumentException      if {@code value} is not valid for the option, naming the caller, the
+     *                                       option, the value, the listener and its state (the JDK's refusal its cause)
+     * @throws IllegalStateException         if called from a thread other than the listener's
+     * @throws NullPointerException          if {@code option} is null
+     */
+    public <T> TcpListener setOption(SocketOption<T> option, T value) throws IOException {
+        Objects.requireNonNull(option, "option");
+        String operation = "set " + option.name() + " of";
+        io.checkOwner(owner, operation, name, state());
+        if (option == StandardSocketOptions.SO_REUSEPORT && channel.supportedOptions().contains(option)) {
+            throw new UnsupportedOperationException(io.caller() + " cannot " + operation + " " + name + " (" + state()
+                    + "): it is set before the bind, and the listener is bound; bind(address, true) sets it");
+        }
+        try {
+            channel.setOption(option, value);
+        } catch (IOException e) {
+            throw SocketOptions.failed(io, operation, name, state(), e);
+        } catch (UnsupportedOperationException e) {
+            throw SocketOptions.unsupported(io, operation, name, state(), SOCKET, e);
+        } catch (IllegalArgumentException e) {
+            throw SocketOptions.invalid(io, operation, name, state(), value, e);
+        }
+        return this;
+    }
+
+    /**
+     * The value of a socket option of the listening socket, as {@link ServerSocketChannel#getOption} gives
+     * it: {@code SO_RCVBUF} (what the connections accepted from now on inherit), {@code SO_REUSEADDR},
+     * {@code SO_REUSEPORT} (whether it was bound with {@link #bind(SocketAddress, boolean) bind(address, true)}),
+     * and the JDK's extended options of a listening socket.
+     *
+     * @param option the option
+     * @param <T>    the type of its value
+     * @return its value
+     * @throws IOException                   if the listener is closed, or the JDK fails to read it; the
+     *                                       message names the caller, the option, the listener and its state;
+     *                                       of the JDK's exception's class when that is one of {@code java.net}'s
+     *                                       (a {@code SocketException}, also when the JDK's is a plain
+     *                                       {@code IOException}), its cause, else (closed) a plain one
+     * @throws UnsupportedOperationException if a listening TCP socket has no such option, naming the caller, the
+     *                                       option, the listener and its state (the JDK's refusal, its cause, names
+     *                                       the option only)
+     * @throws IllegalStateException         if called from a thread other than the listener's
+     * @throws NullPointerException          if {@code option} is null
+     */
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        Objects.requireNonNull(option, "option");
+        String operation = "get " + option.name() + " of";
+        io.checkOwner(owner, operation, name, state());
+        try {
+            return channel.getOption(option);
+        } catch (IOException e) {
+            throw SocketOptions.failed(io, operation, name, state(), e);
+        } catch (UnsupportedOperationException e) {
+            throw SocketOptions.unsupported(io, operation, name, state(), SOCKET, e);
+        }
+    }
+
+    /** What the refusal of an option the JDK does not have for a listener says has no such option ({@link SocketOptions#unsupported}). */
+    private static final String SOCKET = "a listening TCP socket";
+
+    /** For messages: {@code open} or {@code closed}. */
+    private String state() {
+        return closed ? "closed" : "open";
     }
 
     /**
@@ -484,6 +599,6 @@ public final class TcpListener implements Closeable {
      */
     @Override
     public String toString() {
-        return "TcpListener[" + local + ", " + (closed ? "closed" : "open") + "]";
+        return "TcpListener[" + local + ", " + state() + "]";
     }
 }

@@ -8,7 +8,8 @@
  *
  * <ul>
  *   <li>{@link dev.coro.net.TcpListener}: {@code bind}, {@code accept}; {@code bind(address, true)}
- *       ({@code SO_REUSEPORT}) lets one listener per thread share a port.</li>
+ *       ({@code SO_REUSEPORT}) lets one listener per thread share a port; {@code setOption} sets the
+ *       listening socket's options ({@code SO_RCVBUF}: what the connections it accepts afterwards start with).</li>
  *   <li>{@link dev.coro.net.TcpConnection}: {@code connect}, {@code read}, {@code write}, and
  *       {@code java.io} stream views that park instead of blocking; {@code connect(host, port)} looks
  *       the host up on a look-up thread while the caller parks (the JDK's look-up would block the

@@ -27,12 +27,12 @@ abstract class StubServerSocketChannel extends ServerSocketChannel {
     }
 
     @Override
-    public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) {
+    public <T> ServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
         throw new AssertionError("not reached");
     }
 
     @Override
-    public <T> T getOption(SocketOption<T> name) {
+    public <T> T getOption(SocketOption<T> name) throws IOException {
         throw new AssertionError("not reached");
     }
 
