@@ -85,14 +85,23 @@ class FailureWhoseGetCauseThrowsTest {
     @Test
     @Timeout(10)
     void aKeptReportOfAFailureWhoseGetCauseThrowsIsSuppressedInWhatTheBodyThrew() {
+        assertThat(keptReportOf(new UnreadableCause("odd"))).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'worker' failed: dev.coro.FailureWhoseGetCauseThrowsTest$UnreadableCause: odd");
+    }
+
+    /**
+     * A coroutine 'relay' creates a 'worker' that fails with {@code failure} after a handshake, then fails itself:
+     * asserts that the relay's own exception is what its join reports, and gives the report of the worker's failure
+     * that the relay's exception carries as its one suppressed exception.
+     */
+    static Throwable keptReportOf(RuntimeException failure) {
         Channel<String> done = new Channel<>("done", 0);
-        UnreadableCause odd = new UnreadableCause("odd");
         IllegalStateException own = new IllegalStateException("relay's own");
         Coroutine relay = Coroutine.create("relay", () -> {
             Coroutine.create("worker", () -> {
                 done.send("sent");
                 done.close();
-                throw odd;
+                throw failure;
             });
             done.receive();
             throw own;
@@ -101,7 +110,6 @@ class FailureWhoseGetCauseThrowsTest {
         assertThat(thrown).isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'relay' failed: java.lang.IllegalStateException: relay's own").cause().isSameAs(own);
         assertThat(own.getSuppressed()).hasSize(1);
-        assertThat(own.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
-                .hasMessage("coroutine 'worker' failed: dev.coro.FailureWhoseGetCauseThrowsTest$UnreadableCause: odd");
+        return own.getSuppressed()[0];
     }
 }

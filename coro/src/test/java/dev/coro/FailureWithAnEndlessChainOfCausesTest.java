@@ -1,7 +1,6 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -44,24 +43,9 @@ class FailureWithAnEndlessChainOfCausesTest {
     @Test
     @Timeout(10)
     void aKeptReportOfAFailureWithAnEndlessChainOfCausesIsSuppressedInWhatTheBodyThrewAfterABoundedWalk() {
-        Channel<String> done = new Channel<>("done", 0);
         AtomicInteger causesMade = new AtomicInteger();
-        EndlessCause endless = new EndlessCause("endless", causesMade);
-        IllegalStateException own = new IllegalStateException("relay's own");
-        Coroutine relay = Coroutine.create("relay", () -> {
-            Coroutine.create("worker", () -> {
-                done.send("sent");
-                done.close();
-                throw endless;
-            });
-            done.receive();
-            throw own;
-        });
-        Throwable thrown = catchThrowable(relay::join);
-        assertThat(thrown).isInstanceOf(CoroutineException.class)
-                .hasMessage("coroutine 'relay' failed: java.lang.IllegalStateException: relay's own").cause().isSameAs(own);
-        assertThat(own.getSuppressed()).hasSize(1);
-        assertThat(own.getSuppressed()[0]).isInstanceOf(CoroutineException.class)
+        assertThat(FailureWhoseGetCauseThrowsTest.keptReportOf(new EndlessCause("endless", causesMade)))
+                .isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'worker' failed: dev.coro.FailureWithAnEndlessChainOfCausesTest$EndlessCause: endless");
         assertThat(causesMade.get()).as("causes asked for").isLessThanOrEqualTo(Scheduler.MOST_WALKED);
     }
