@@ -632,13 +632,39 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
+     * For the channel of a {@link RemoteClose}, from another thread than its own: closes it as {@link #close()}
+     * does, and says whether this call's close was the one that closed it, running {@code beforeClose}, and its
+     * caller waited for it. A close that found the channel closed, or ran after that one, or whose caller did not
+     * wait for it (a signal pending, or a caller that cannot suspend), says false.
+     *
+     * <p>What {@code beforeClose} wrote on the channel's thread happens-before a true answer: it is written before
+     * the close completes the caller's operation ({@link RemoteOp#completeWith}, a volatile write of its
+     * ticket's state), which the caller reads done before it reads the answer.
+     *
+     * @return whether the channel was closed by this call, which waited for it
+     * @throws CoroutineExit         as {@link #close()}
+     * @throws CoroutineException    as {@link #close()}
+     * @throws IllegalStateException as {@link #close()}
+     */
+    boolean closeFirstFromAfar() {
+        assert beforeClose != null && !scheduler.isCaller() : describe() + " closed as a RemoteClose's from its own thread";
+        if (closed) {
+            return false; // a second close: it returns at once, as close() does
+        }
+        RemoteOp<T> r = remote(RemoteOp.CLOSE, null, -1, "close");
+        return !r.unawaited && r.ticket.isDone() && r.ok; // unawaited: the channel's thread may be writing r meanwhile
+    }
+
+    /**
      * Closes the channel, waking every waiter (the lock held, if it is shared). A value given back
      * while a select waited here is buffered with receivers still waiting (see {@link #giveBackFromAfar}):
      * they take the buffered values first, and only the rest learn that it is closed.
+     *
+     * @return whether this call closed it: false if it was closed already
      */
-    private void closeHere(Throwable cause) {
+    private boolean closeHere(Throwable cause) {
         if (closed) {
-            return;
+            return false;
         }
         if (beforeClose != null) {
             beforeClose.run(); // first: a caller that finds the channel closed finds what it closes closed too
@@ -652,6 +678,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         for (ChannelWaiter<T> w; (w = pollLocked(senders)) != null; ) {
             w.complete(true);
         }
+        return true;
     }
 
     /**
@@ -2077,9 +2104,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                 // meanwhile (its coroutine closed, its withTimeout expired), as one posted with the signal
                 // pending already does: a close in a finally must not leave the channel open
                 boolean locked = r.lock();
-                closeHere((Throwable) r.value); // a close's cause, carried in the value's place
+                boolean closedIt = closeHere((Throwable) r.value); // a close's cause, carried in the value's place
                 if (locked) {
-                    r.completeWith(true);
+                    r.completeWith(closedIt); // whether it was the first close (see closeFirstFromAfar)
                 }
             }
         }

@@ -20,7 +20,11 @@ final class RemoteClose implements Runnable {
 
     private final OpenResource entry;
     private final Channel<Void> channel;
-    /** What the resource's close threw on its thread; written there before the channel's close completes. */
+    /**
+     * What the resource's close threw on its thread; written there before the channel's first close completes the
+     * operation of the caller that posted it, and read by that caller alone, once that operation is done
+     * ({@link Channel#closeFirstFromAfar}), as the JDK tells a close's failure to the caller whose close performed it.
+     */
     private Throwable failure;
 
     RemoteClose(Scheduler owner, OpenResource entry, String name) {
@@ -34,12 +38,15 @@ final class RemoteClose implements Runnable {
      * first, so that every later close finds its channel closed, or its close under way.
      *
      * @return false, having closed nothing, if the owner's thread ended before it could run the close
-     * @throws IOException as the resource's close on its thread, which the caller waited for, threw it
+     * @throws IOException as the resource's close on its thread threw it, to the caller whose close ran it there and
+     *                     that waited for it alone: every other caller (one that found it closed, or whose close ran
+     *                     after that one) returns normally, as a second close does
      */
     static boolean close(Scheduler owner, OpenResource entry, String name) throws IOException {
         RemoteClose c = entry.remoteClose(owner, name);
+        boolean first;
         try {
-            c.channel.close();
+            first = c.channel.closeFirstFromAfar();
         } catch (IllegalStateException e) {
             if (owner.owner.isAlive() && !owner.loop.isEnding()) {
                 throw e;
@@ -48,9 +55,8 @@ final class RemoteClose implements Runnable {
             // loop, alive still): the caller closes it as one left behind
             return false;
         }
-        Throwable f = c.failure;
+        Throwable f = first ? c.failure : null; // only the first close's caller reads it, once: no other thread does
         if (f != null) {
-            c.failure = null; // told once, to the caller that waited for it
             switch (f) {
                 case IOException e -> throw e;
                 case RuntimeException e -> throw e;

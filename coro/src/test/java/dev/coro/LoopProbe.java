@@ -184,6 +184,30 @@ public final class LoopProbe {
         EventLoop.beforeSelecting = hook == null ? null : hook::accept;
     }
 
+    /**
+     * Sets what an operation of another thread on a channel runs just after it found the channel's thread alive,
+     * before it posts itself there or runs in place: also a close of a connection or a listener of another thread,
+     * which passes there once it found them open, so that a test can let their thread close them first. Null (the
+     * default) runs nothing; a test sets it back when done.
+     *
+     * @param hook what to run, or null
+     */
+    public static void afterLivenessCheck(Runnable hook) {
+        Channel.afterLivenessCheck = hook;
+    }
+
+    /**
+     * Sets what an operation of another thread on a channel runs once it is posted to the channel's thread (or
+     * queued there), just before its caller parks to wait for it: also a close of a connection or a listener of
+     * another thread, so that a test can let their thread run it. Null (the default) runs nothing; a test sets it
+     * back when done.
+     *
+     * @param hook what to run, or null
+     */
+    public static void beforeParkAcross(Runnable hook) {
+        Channel.beforeParkAcross = hook == null ? null : r -> hook.run();
+    }
+
     /** What a test runs with a thread's selector at a seam of its loop, failing as the selector would. */
     @FunctionalInterface
     public interface SelectorFault {

@@ -77,9 +77,16 @@ class CloseFailureIsRawTest {
     /** A socket that connects at once, without a descriptor, whose writes refuse once closed, and whose close fails (also for CloseFromAnotherThreadTest). */
     static final class UnclosableSocket extends StubSocketChannel {
         private final IOException failure;
+        /** Run by its close, on the thread that closes it, just before the close fails. */
+        private final Runnable onClose;
 
         UnclosableSocket(IOException failure) {
+            this(failure, () -> { });
+        }
+
+        UnclosableSocket(IOException failure, Runnable onClose) {
             this.failure = failure;
+            this.onClose = onClose;
         }
 
         @Override
@@ -99,6 +106,7 @@ class CloseFailureIsRawTest {
 
         @Override
         protected void implCloseSelectableChannel() throws IOException {
+            onClose.run();
             throw failure;
         }
 

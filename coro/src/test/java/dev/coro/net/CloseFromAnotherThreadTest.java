@@ -13,6 +13,7 @@ import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.DeadlockException;
 import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
@@ -43,7 +44,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * throws the timeout with nothing done yet, the owner closing it once it runs again. The caller may be a
  * coroutine of another pool thread, a plain thread or a virtual thread; two callers at once both wait (the dump
  * naming that wait) and both return; a close the owner's own overtakes closes nothing twice; the owner's close
- * failing there is thrown to the caller as it is; an owner whose thread ends, or whose pool closes, before it
+ * failing there is thrown as it is to the caller whose close was the first, and to it alone; an owner whose thread ends, or whose pool closes, before it
  * runs the close leaves it to be made all the same; a write parked there fails and loses no byte; and a close
  * nobody waits for that the owner's thread never ran keeps nothing of that thread reachable.
  */
@@ -389,6 +390,106 @@ class CloseFromAnotherThreadTest {
             assertThat(c.isOpen()).isFalse();
             assertThat(c).hasToString("TcpConnection[/127.0.0.1:2 -> /127.0.0.1:1, closed]");
             c.close(); // twice is fine: nothing is closed again, nothing thrown again
+        }
+    }
+
+    /**
+     * Two callers of other threads close the connection whose socket fails to close on its thread: the failure is
+     * thrown to the caller whose close was the first, the one that posted the close and waited for it, and to it
+     * alone, as the JDK throws a close's failure to the caller whose close performed it. The second caller found
+     * the connection open, and reaches its close once the owner has run the first, before the first caller has
+     * read its answer: it returns normally, as a second close does. The first caller is a coroutine of the
+     * test's thread, held from reading its answer while that thread waits for the second, a plain thread.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFailureIsThrownToTheFirstOfTwoCallersOfOtherThreadsAloneThoughTheSecondReturnsBeforeTheFirstReadsIt()
+            throws Exception {
+        twoCallersOfACloseThatFails(false);
+    }
+
+    /**
+     * As above, the second caller's close posted too while the owner's thread is blocked, behind the first: the
+     * owner runs both, the first failing to close the socket and the second finding the connection closed, and
+     * only the first caller is thrown the failure, though the second reads its answer first.
+     */
+    @Test
+    @Timeout(30)
+    void aCloseFailureIsThrownToTheFirstOfTwoCallersOfOtherThreadsAloneThoughBothPostedAndTheSecondReadsItsAnswerFirst()
+            throws Exception {
+        twoCallersOfACloseThatFails(true);
+    }
+
+    /**
+     * A connection of a pool thread whose socket fails to close is closed by 'closer-1', a coroutine of the test's
+     * thread, and then by 'closer-2', a plain thread, while the test's thread waits for that one: with
+     * {@code bothPosted}, the second's close is posted behind the first while the owner's thread is blocked; else it
+     * found the connection open and reaches its close once the owner has run the first. Only the first is thrown
+     * the failure.
+     */
+    private static void twoCallersOfACloseThatFails(boolean bothPosted) throws Exception {
+        IOException faked = new IOException("faked: the close failed");
+        CountDownLatch closing = new CountDownLatch(1);
+        CloseFailureIsRawTest.UnclosableSocket socket = new CloseFailureIsRawTest.UnclosableSocket(faked, closing::countDown);
+        CountDownLatch hold = new CountDownLatch(1);
+        try (CoroutinePool a = CoroutinePool.start("a", 1)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            TcpConnection.opener = () -> socket;
+            CompletableFuture<Boolean> owner;
+            try {
+                owner = a.submit("owner", () -> {
+                    try {
+                        TcpConnection c = TcpConnection.connect(new InetSocketAddress("127.0.0.1", 1));
+                        made.complete(c);
+                        hold.await(); // blocked outside the library: the closes posted meanwhile wait
+                        Coroutine.yield(); // a scheduling point: the thread runs them
+                        return c.isOpen();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                made.get();
+            } finally {
+                TcpConnection.opener = SocketChannel::open;
+            }
+            TcpConnection c = made.get();
+            List<String> first = new ArrayList<>();
+            Coroutine closer = Coroutine.create("closer-1", () -> closeLogging(c, "closer-1", first));
+            while (closer.state() != State.PARKED) {
+                Coroutine.yield(); // it posts its close and parks for the answer
+            }
+            List<String> second = new ArrayList<>();
+            try {
+                if (bothPosted) {
+                    LoopProbe.beforeParkAcross(() -> { // the second caller, its close posted behind the first
+                        LoopProbe.beforeParkAcross(null);
+                        hold.countDown();
+                    });
+                } else {
+                    LoopProbe.afterLivenessCheck(() -> { // the second caller, having found the connection open
+                        LoopProbe.afterLivenessCheck(null);
+                        hold.countDown(); // the owner runs the first close, whose socket fails to close
+                        try {
+                            closing.await();
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                }
+                Thread.ofPlatform().name("closer-2").start(() -> closeLogging(c, "closer-2", second)).join();
+            } finally {
+                LoopProbe.beforeParkAcross(null);
+                LoopProbe.afterLivenessCheck(null);
+                hold.countDown();
+            }
+            closer.join(); // the test's thread runs again: the first caller reads its answer only now
+            assertThat(second).containsExactly("closer-2 returned; open: false");
+            assertThat(first).containsExactly("closer-1 threw " + faked);
+            assertThat(owner.get()).isFalse();
+            assertThat(socket.isOpen()).isFalse();
+            c.close(); // a third close: nothing is closed again, nothing thrown again
         }
     }
 
