@@ -1815,7 +1815,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
             // a thread's one callback for its awaits reads nothing: each await reads for itself; nor does the
             // callback by which orTimeout and completeOnTimeout cancel their timer
-            if (!FutureWaits.isWatch(action) && !isTimeoutCanceller(action)) {
+            if (!FutureWaits.isWatch(given(action, "action")) && !isTimeoutCanceller(action)) {
                 handlerAttached();
             }
             return super.whenComplete(action);
@@ -1832,51 +1832,57 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action) {
-            return super.whenCompleteAsync(action, takenAsAHandler(defaultExecutor()));
+            return super.whenCompleteAsync(given(action, "action"), takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action,
                                                       Executor executor) {
-            return super.whenCompleteAsync(action, takenAsAHandler(executor));
+            Executor e = takenAsAHandler(executor);
+            return super.whenCompleteAsync(given(action, "action"), e);
         }
 
         @Override
         public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
+            given(fn, "fn");
             handlerAttached();
             return super.handle(fn);
         }
 
         @Override
         public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn) {
-            return super.handleAsync(fn, takenAsAHandler(defaultExecutor()));
+            return super.handleAsync(given(fn, "fn"), takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn,
                                                     Executor executor) {
-            return super.handleAsync(fn, takenAsAHandler(executor));
+            Executor e = takenAsAHandler(executor);
+            return super.handleAsync(given(fn, "fn"), e);
         }
 
         @Override
         public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
+            given(fn, "fn");
             handlerAttached();
             return super.exceptionally(fn);
         }
 
         @Override
         public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
-            return super.exceptionallyAsync(fn, takenAsAHandler(defaultExecutor()));
+            return super.exceptionallyAsync(given(fn, "fn"), takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn, Executor executor) {
-            return super.exceptionallyAsync(fn, takenAsAHandler(executor));
+            Executor e = takenAsAHandler(executor);
+            return super.exceptionallyAsync(given(fn, "fn"), e);
         }
 
         @Override
         public CompletableFuture<T> exceptionallyCompose(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
+            given(fn, "fn");
             handlerAttached();
             return super.exceptionallyCompose(fn);
         }
@@ -1884,13 +1890,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
-            return super.exceptionallyComposeAsync(fn, takenAsAHandler(defaultExecutor()));
+            return super.exceptionallyComposeAsync(given(fn, "fn"), takenAsAHandler(defaultExecutor()));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn, Executor executor) {
-            return super.exceptionallyComposeAsync(fn, takenAsAHandler(executor));
+            Executor e = takenAsAHandler(executor);
+            return super.exceptionallyComposeAsync(given(fn, "fn"), e);
         }
 
         /**
@@ -1902,66 +1909,86 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return Objects.requireNonNull(executor, "executor");
         }
 
+        /**
+         * A handler's {@code function} (its {@code fn}, {@code action} or {@code supplier}, named {@code argument}),
+         * refused if null with a {@code NullPointerException} that names the argument, where the JDK's says
+         * nothing; before the handler counts as attached, so that a refused handler reads nothing of the failure.
+         */
+        private static <F> F given(F function, String argument) {
+            return Objects.requireNonNull(function, argument);
+        }
+
         @Override
         public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn, Executor executor) {
-            return super.thenApplyAsync(fn, named(executor));
+            Executor e = named(executor);
+            return super.thenApplyAsync(given(fn, "fn"), e);
         }
 
         @Override
         public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action, Executor executor) {
-            return super.thenAcceptAsync(action, named(executor));
+            Executor e = named(executor);
+            return super.thenAcceptAsync(given(action, "action"), e);
         }
 
         @Override
         public CompletableFuture<Void> thenRunAsync(Runnable action, Executor executor) {
-            return super.thenRunAsync(action, named(executor));
+            Executor e = named(executor);
+            return super.thenRunAsync(given(action, "action"), e);
         }
 
         @Override
         public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other,
                                                            BiFunction<? super T, ? super U, ? extends V> fn,
                                                            Executor executor) {
-            return super.thenCombineAsync(other, fn, named(executor));
+            Executor e = named(executor);
+            return super.thenCombineAsync(other, given(fn, "fn"), e);
         }
 
         @Override
         public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other,
                                                                BiConsumer<? super T, ? super U> action,
                                                                Executor executor) {
-            return super.thenAcceptBothAsync(other, action, named(executor));
+            Executor e = named(executor);
+            return super.thenAcceptBothAsync(other, given(action, "action"), e);
         }
 
         @Override
         public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action, Executor executor) {
-            return super.runAfterBothAsync(other, action, named(executor));
+            Executor e = named(executor);
+            return super.runAfterBothAsync(other, given(action, "action"), e);
         }
 
         @Override
         public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other,
                                                            Function<? super T, U> fn, Executor executor) {
-            return super.applyToEitherAsync(other, fn, named(executor));
+            Executor e = named(executor);
+            return super.applyToEitherAsync(other, given(fn, "fn"), e);
         }
 
         @Override
         public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other,
                                                          Consumer<? super T> action, Executor executor) {
-            return super.acceptEitherAsync(other, action, named(executor));
+            Executor e = named(executor);
+            return super.acceptEitherAsync(other, given(action, "action"), e);
         }
 
         @Override
         public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action, Executor executor) {
-            return super.runAfterEitherAsync(other, action, named(executor));
+            Executor e = named(executor);
+            return super.runAfterEitherAsync(other, given(action, "action"), e);
         }
 
         @Override
         public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn,
                                                          Executor executor) {
-            return super.thenComposeAsync(fn, named(executor));
+            Executor e = named(executor);
+            return super.thenComposeAsync(given(fn, "fn"), e);
         }
 
         @Override
         public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
-            return super.completeAsync(supplier, named(executor));
+            Executor e = named(executor);
+            return super.completeAsync(given(supplier, "supplier"), e);
         }
 
         /**

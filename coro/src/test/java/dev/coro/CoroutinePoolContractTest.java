@@ -253,6 +253,61 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A handler given a null function ({@code handle}, {@code whenComplete}, {@code exceptionally},
+     * {@code exceptionallyCompose}, their {@code Async} forms, and every {@code Async} form given an executor), on a
+     * submission's future, on a stage derived from it and on its minimal stage, is refused with a
+     * {@code NullPointerException} naming the argument, as every null refusal of the library is (the JDK's says
+     * nothing), the executor checked first as the JDK checks it: the refused handler reads nothing of the failure,
+     * which {@code close()} still reports.
+     */
+    @Test
+    void aHandlerGivenANullFunctionIsRefusedNamingTheArgumentAndReadsNothing() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("the body's failure");
+        });
+        awaitAllEnded(failed);
+        CompletableFuture<Object> other = CompletableFuture.completedFuture("other");
+        java.util.concurrent.Executor direct = Runnable::run;
+        java.util.Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls = new java.util.LinkedHashMap<>();
+        calls.put(s -> s.handle(null), "fn");
+        calls.put(s -> s.handleAsync(null), "fn");
+        calls.put(s -> s.handleAsync(null, direct), "fn");
+        calls.put(s -> s.handleAsync(null, pool), "fn");
+        calls.put(s -> s.handleAsync(null, null), "executor");
+        calls.put(s -> s.whenComplete(null), "action");
+        calls.put(s -> s.whenCompleteAsync(null), "action");
+        calls.put(s -> s.whenCompleteAsync(null, direct), "action");
+        calls.put(s -> s.exceptionally(null), "fn");
+        calls.put(s -> s.exceptionallyAsync(null), "fn");
+        calls.put(s -> s.exceptionallyAsync(null, direct), "fn");
+        calls.put(s -> s.exceptionallyCompose(null), "fn");
+        calls.put(s -> s.exceptionallyComposeAsync(null), "fn");
+        calls.put(s -> s.exceptionallyComposeAsync(null, direct), "fn");
+        calls.put(s -> s.thenApplyAsync(null, direct), "fn");
+        calls.put(s -> s.thenAcceptAsync(null, direct), "action");
+        calls.put(s -> s.thenRunAsync(null, direct), "action");
+        calls.put(s -> s.thenCombineAsync(other, null, direct), "fn");
+        calls.put(s -> s.thenAcceptBothAsync(other, null, direct), "action");
+        calls.put(s -> s.runAfterBothAsync(other, null, direct), "action");
+        calls.put(s -> s.applyToEitherAsync(other, null, direct), "fn");
+        calls.put(s -> s.acceptEitherAsync(other, null, direct), "action");
+        calls.put(s -> s.runAfterEitherAsync(other, null, direct), "action");
+        calls.put(s -> s.thenComposeAsync(null, direct), "fn");
+        CompletableFuture<Object> derived = failed.thenApply(v -> v);
+        for (CompletionStage<Object> stage : List.of(failed, derived, failed.minimalCompletionStage())) {
+            calls.forEach((call, argument) -> assertThatThrownBy(() -> call.apply(stage)).as(stage + " " + argument)
+                    .isExactlyInstanceOf(NullPointerException.class).hasMessage(argument));
+        }
+        for (CompletableFuture<Object> future : List.of(failed, derived)) {
+            assertThatThrownBy(() -> future.completeAsync(null, direct)).as(future.toString())
+                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("supplier");
+        }
+        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
+    }
+
+    /**
      * Two closes at once, from two plain threads ({@code close} and {@code closeNow}, or two
      * {@code close}s), both return once every pool thread has ended, and the failures nobody observed
      * are reported by exactly one of them, each once: none lost, none twice.
