@@ -1526,16 +1526,17 @@ final class Scheduler {
      * {@code printStackTrace} walks them (each exception visited once, so a cycle the user's code made
      * already ends the walk), within the first {@link #MOST_WALKED} exceptions visited, so that an endless
      * chain (a user's {@code getCause()} that makes a new exception at each call) ends the walk too, as one
-     * that holds nothing more. A cause that cannot be read (a user's {@code getCause()} that throws) ends
-     * the walk there, as no cause: what it threw is dropped, never thrown out of the library's handling of
-     * a failure.
+     * that holds nothing more. The walk goes breadth first, the nearest exceptions first, so that an endless
+     * chain among the suppressed ones does not spend the bound before a cause one step away is seen. A cause
+     * that cannot be read (a user's {@code getCause()} that throws) ends the walk there, as no cause: what it
+     * threw is dropped, never thrown out of the library's handling of a failure.
      */
     static boolean holds(Throwable t, Throwable target) {
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        List<Throwable> next = new ArrayList<>();
+        List<Throwable> next = new ArrayList<>(); // a queue, walked in order: the nearest first
         next.add(t);
-        while (!next.isEmpty()) {
-            Throwable e = next.removeLast();
+        for (int i = 0; i < next.size(); i++) {
+            Throwable e = next.get(i);
             if (e == target) {
                 return true;
             }

@@ -1,7 +1,9 @@
 package dev.coro;
 
+import static dev.coro.PoolsClosed.GUARD;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,5 +50,40 @@ class FailureWithAnEndlessChainOfCausesTest {
                 .isInstanceOf(CoroutineException.class)
                 .hasMessage("coroutine 'worker' failed: dev.coro.FailureWithAnEndlessChainOfCausesTest$EndlessCause: endless");
         assertThat(causesMade.get()).as("causes asked for").isLessThanOrEqualTo(Scheduler.MOST_WALKED);
+    }
+
+    /**
+     * A pool's later unobserved failure whose cause is the first, and which holds an endless chain as a suppressed
+     * exception too, holds the first all the same: the walk looks at what is near before going deep, so the chain's
+     * bound is never spent before the first is met, and {@code close()} suppresses the later one in its report, not
+     * in the first's exception, where it would make a cycle.
+     */
+    @Test
+    @Timeout(10)
+    void aLaterFailureCausedByTheFirstIsFoundToHoldItThoughItAlsoHoldsAnEndlessChain() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<IllegalStateException> thrownFirst = new CompletableFuture<>();
+        pool.execute(() -> {
+            IllegalStateException first = new IllegalStateException("first");
+            thrownFirst.complete(first);
+            throw first;
+        });
+        pool.execute(() -> {
+            IllegalArgumentException second = new IllegalArgumentException("second", Coroutine.await(thrownFirst));
+            second.addSuppressed(new EndlessCause("endless", new AtomicInteger()));
+            throw second;
+        });
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        IllegalStateException first = thrownFirst.join();
+        // the messages compared as strings: a failed check of the exception itself would print the endless chain
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class);
+        assertThat(thrown.getMessage()).isEqualTo(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1'"
+                + " on thread '" + name + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first;"
+                + " 1 more failure suppressed in this report (it holds the first as a cause or a suppressed exception)");
+        assertThat(thrown.getCause()).isSameAs(first);
+        assertThat(first.getSuppressed().length).as("suppressed in the first").isZero();
+        assertThat(thrown.getSuppressed().length).as("suppressed in the report").isOne();
+        assertThat(thrown.getSuppressed()[0].getMessage()).isEqualTo("second");
     }
 }
