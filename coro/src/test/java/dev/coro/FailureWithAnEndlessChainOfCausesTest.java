@@ -2,6 +2,7 @@ package dev.coro;
 
 import static dev.coro.PoolsClosed.GUARD;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
