@@ -1,10 +1,7 @@
 package dev.coro;
 
-import static dev.coro.PoolsClosed.GUARD;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,26 +59,16 @@ class FailureWithAnEndlessChainOfCausesTest {
     @Test
     @Timeout(10)
     void aLaterFailureCausedByTheFirstIsFoundToHoldItThoughItAlsoHoldsAnEndlessChain() {
-        CoroutinePool pool = CoroutinePool.start(1);
-        String name = PoolName.of(pool);
-        CompletableFuture<IllegalStateException> thrownFirst = new CompletableFuture<>();
-        pool.execute(() -> {
-            IllegalStateException first = new IllegalStateException("first");
-            thrownFirst.complete(first);
-            throw first;
-        });
-        pool.execute(() -> {
-            IllegalArgumentException second = new IllegalArgumentException("second", Coroutine.await(thrownFirst));
+        SuppressedWithoutCyclesTest.TwoFailures failed = SuppressedWithoutCyclesTest.closeAfterTwoFailures(first -> {
+            IllegalArgumentException second = new IllegalArgumentException("second", first);
             second.addSuppressed(new EndlessCause("endless", new AtomicInteger()));
-            throw second;
+            return second;
         });
-        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
-        IllegalStateException first = thrownFirst.join();
+        Throwable thrown = failed.thrown();
+        IllegalStateException first = failed.first();
         // the messages compared as strings: a failed check of the exception itself would print the endless chain
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class);
-        assertThat(thrown.getMessage()).isEqualTo(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1'"
-                + " on thread '" + name + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first;"
-                + " 1 more failure suppressed in this report (it holds the first as a cause or a suppressed exception)");
+        assertThat(thrown.getMessage()).isEqualTo(failed.report());
         assertThat(thrown.getCause()).isSameAs(first);
         assertThat(first.getSuppressed().length).as("suppressed in the first").isZero();
         assertThat(thrown.getSuppressed().length).as("suppressed in the report").isOne();

@@ -120,24 +120,11 @@ class SuppressedWithoutCyclesTest {
     @Test
     @Timeout(30)
     void aPoolsLaterUnobservedFailureCausedByTheFirstIsSuppressedInTheReportNotInTheFirst() {
-        CoroutinePool pool = CoroutinePool.start(1);
-        String name = PoolName.of(pool);
-        CompletableFuture<IllegalStateException> thrownFirst = new CompletableFuture<>();
-        pool.execute(() -> {
-            IllegalStateException first = new IllegalStateException("first");
-            thrownFirst.complete(first);
-            throw first;
-        });
-        pool.execute(() -> {
-            throw new IllegalArgumentException("second, as the first failed", Coroutine.await(thrownFirst));
-        });
-        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
-        IllegalStateException first = thrownFirst.join();
-        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first;"
-                        + " 1 more failure suppressed in this report (it holds the first as a cause or a suppressed exception)")
-                .cause().isSameAs(first);
+        TwoFailures failed = closeAfterTwoFailures(
+                first -> new IllegalArgumentException("second, as the first failed", first));
+        Throwable thrown = failed.thrown();
+        IllegalStateException first = failed.first();
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(failed.report()).cause().isSameAs(first);
         assertThat(first.getSuppressed()).isEmpty();
         assertThat(thrown.getSuppressed()).hasSize(1);
         assertThat(thrown.getSuppressed()[0]).isInstanceOf(IllegalArgumentException.class)
@@ -238,5 +225,32 @@ class SuppressedWithoutCyclesTest {
                 .hasMessage(report("dev.coro.SuppressedWithoutCyclesTest$Unsuppressible: no room") + "takes no suppressed"
                         + " exceptions; the run's 2 other failures are suppressed in this report instead");
         assertThat(outcome.get(1).getSuppressed()).extracting(Throwable::getCause).containsExactlyInAnyOrder(first, second);
+    }
+
+    /** What {@link #closeAfterTwoFailures} gives: what {@code close()} threw, the first body's exception, and the report it should make. */
+    record TwoFailures(Throwable thrown, IllegalStateException first, String report) {
+    }
+
+    /**
+     * Two bodies of a pool of one fail and nobody reads their futures: the first with {@code IllegalStateException("first")},
+     * the later one with what {@code second} makes of the first's exception (holding it, as its cause); then the pool is
+     * closed. The report expected names the first and says the later one, which holds it, is suppressed in the report.
+     */
+    static TwoFailures closeAfterTwoFailures(java.util.function.Function<IllegalStateException, RuntimeException> second) {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<IllegalStateException> thrownFirst = new CompletableFuture<>();
+        pool.execute(() -> {
+            IllegalStateException first = new IllegalStateException("first");
+            thrownFirst.complete(first);
+            throw first;
+        });
+        pool.execute(() -> {
+            throw second.apply(Coroutine.await(thrownFirst));
+        });
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
+        return new TwoFailures(thrown, thrownFirst.join(), name + ": a coroutine failed and nobody observed it: coroutine"
+                + " 'coroutine-1' on thread '" + name + "-0', running the body of execute #1, threw java.lang.IllegalStateException:"
+                + " first; 1 more failure suppressed in this report (it holds the first as a cause or a suppressed exception)");
     }
 }
