@@ -444,7 +444,8 @@ public final class TcpListener implements Closeable {
      *                                       {@code IOException}), its cause, else (closed) a plain one
      * @throws UnsupportedOperationException if a listening TCP socket has no such option, naming the caller, the
      *                                       option, the listener and its state (the JDK's refusal, its cause, names
-     *                                       the option only); for {@code SO_REUSEPORT}, saying it is set by
+     *                                       the option only); for {@code SO_REUSEPORT}, open or closed (its refusal
+     *                                       comes first, as for an option a listener lacks), saying it is set by
      *                                       {@code bind(address, true)}
      * @throws IllegalArgumentException      if {@code value} is not valid for the option, naming the caller, the
      *                                       option, the value, the listener and its state (the JDK's refusal its cause)
