@@ -242,20 +242,7 @@ class CloseFromAnotherThreadTest {
              CoroutinePool a = CoroutinePool.start("a", 1);
              CoroutinePool b = CoroutinePool.start("b", 1)) {
             CompletableFuture<TcpConnection> made = new CompletableFuture<>();
-            CompletableFuture<String> owner = a.submit("owner", () -> {
-                try {
-                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
-                    made.complete(c);
-                    hold.await(); // blocked outside the library: the close posted meanwhile waits
-                    String seen = "open after the hold: " + c.isOpen();
-                    Coroutine.yield(); // a scheduling point: the thread runs what was posted to it
-                    return seen + "; after a yield: " + c.isOpen();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<String> owner = heldOwner(a, server, made, hold);
             try (SocketChannel peer = server.accept()) {
                 TcpConnection c = made.get();
                 String closer;
@@ -347,6 +334,29 @@ class CloseFromAnotherThreadTest {
         Coroutine.yield(); // it parks in its sleep
         closer.close();
         assertThat(closer.state()).isEqualTo(State.CLOSED);
+    }
+
+    /**
+     * A coroutine 'owner' on {@code pool} that connects to {@code server}, hands the connection to {@code made}, then
+     * blocks its thread outside the library until {@code hold} opens (so a close posted meanwhile waits), and gives
+     * whether the connection was open after the hold and after the yield that runs what was posted.
+     */
+    private static CompletableFuture<String> heldOwner(CoroutinePool pool, ServerSocketChannel server,
+                                                       CompletableFuture<TcpConnection> made, CountDownLatch hold) {
+        return pool.submit("owner", () -> {
+            try {
+                TcpConnection c = TcpConnection.connect(server.getLocalAddress());
+                made.complete(c);
+                hold.await(); // blocked outside the library: what is posted meanwhile waits
+                String seen = "open after the hold: " + c.isOpen();
+                Coroutine.yield(); // a scheduling point: the thread runs what was posted to it
+                return seen + "; after a yield: " + c.isOpen();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** Whether something accepts a connection at {@code address} (the connection is closed at once). */
@@ -530,20 +540,7 @@ class CloseFromAnotherThreadTest {
         try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
              CoroutinePool a = CoroutinePool.start("a", 1)) {
             CompletableFuture<TcpConnection> made = new CompletableFuture<>();
-            CompletableFuture<String> owner = a.submit("owner", () -> {
-                try {
-                    TcpConnection c = TcpConnection.connect(server.getLocalAddress());
-                    made.complete(c);
-                    hold.await(); // blocked outside the library: the closes posted meanwhile wait
-                    String seen = "open after the hold: " + c.isOpen();
-                    Coroutine.yield(); // a scheduling point: the thread runs what was posted to it
-                    return seen + "; after a yield: " + c.isOpen();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<String> owner = heldOwner(a, server, made, hold);
             try (SocketChannel peer = server.accept()) {
                 TcpConnection c = made.get();
                 List<String> log = new ArrayList<>();
