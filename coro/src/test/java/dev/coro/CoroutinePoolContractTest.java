@@ -8,7 +8,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -217,39 +219,24 @@ class CoroutinePoolContractTest {
     @Test
     void anAsyncMethodGivenANullExecutorIsRefusedNamingTheArgumentAndReadsNothing() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = PoolName.of(pool);
-        CompletableFuture<Object> failed = pool.submit(() -> {
-            throw new IllegalStateException("the body's failure");
-        });
-        awaitAllEnded(failed);
+        CompletableFuture<Object> failed = failedSubmission(pool);
         CompletableFuture<Object> other = CompletableFuture.completedFuture("other");
-        List<Function<CompletionStage<Object>, CompletionStage<?>>> calls = List.of(
-                s -> s.thenApplyAsync(v -> v, null),
-                s -> s.thenAcceptAsync(v -> { }, null),
-                s -> s.thenRunAsync(() -> { }, null),
-                s -> s.thenCombineAsync(other, (a, b) -> a, null),
-                s -> s.thenAcceptBothAsync(other, (a, b) -> { }, null),
-                s -> s.runAfterBothAsync(other, () -> { }, null),
-                s -> s.applyToEitherAsync(other, v -> v, null),
-                s -> s.acceptEitherAsync(other, v -> { }, null),
-                s -> s.runAfterEitherAsync(other, () -> { }, null),
-                s -> s.thenComposeAsync(v -> other, null),
-                s -> s.whenCompleteAsync((v, e) -> { }, null),
-                s -> s.handleAsync((v, e) -> v, null),
-                s -> s.exceptionallyAsync(e -> e, null),
-                s -> s.exceptionallyComposeAsync(e -> other, null));
-        CompletableFuture<Object> derived = failed.thenApply(v -> v);
-        for (CompletionStage<Object> stage : List.of(failed, derived, failed.minimalCompletionStage())) {
-            for (Function<CompletionStage<Object>, CompletionStage<?>> call : calls) {
-                assertThatThrownBy(() -> call.apply(stage)).as(stage.toString())
-                        .isExactlyInstanceOf(NullPointerException.class).hasMessage("executor");
-            }
-        }
-        for (CompletableFuture<Object> future : List.of(failed, derived)) {
-            assertThatThrownBy(() -> future.completeAsync(() -> "value", null)).as(future.toString())
-                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("executor");
-        }
-        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
+        Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls = new LinkedHashMap<>();
+        calls.put(s -> s.thenApplyAsync(v -> v, null), "executor");
+        calls.put(s -> s.thenAcceptAsync(v -> { }, null), "executor");
+        calls.put(s -> s.thenRunAsync(() -> { }, null), "executor");
+        calls.put(s -> s.thenCombineAsync(other, (x, y) -> x, null), "executor");
+        calls.put(s -> s.thenAcceptBothAsync(other, (x, y) -> { }, null), "executor");
+        calls.put(s -> s.runAfterBothAsync(other, () -> { }, null), "executor");
+        calls.put(s -> s.applyToEitherAsync(other, v -> v, null), "executor");
+        calls.put(s -> s.acceptEitherAsync(other, v -> { }, null), "executor");
+        calls.put(s -> s.runAfterEitherAsync(other, () -> { }, null), "executor");
+        calls.put(s -> s.thenComposeAsync(v -> other, null), "executor");
+        calls.put(s -> s.whenCompleteAsync((v, e) -> { }, null), "executor");
+        calls.put(s -> s.handleAsync((v, e) -> v, null), "executor");
+        calls.put(s -> s.exceptionallyAsync(e -> e, null), "executor");
+        calls.put(s -> s.exceptionallyComposeAsync(e -> other, null), "executor");
+        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, f -> f.completeAsync(() -> "value", null), "executor");
     }
 
     /**
@@ -263,14 +250,10 @@ class CoroutinePoolContractTest {
     @Test
     void aHandlerGivenANullFunctionIsRefusedNamingTheArgumentAndReadsNothing() {
         CoroutinePool pool = CoroutinePool.start(1);
-        String name = PoolName.of(pool);
-        CompletableFuture<Object> failed = pool.submit(() -> {
-            throw new IllegalStateException("the body's failure");
-        });
-        awaitAllEnded(failed);
+        CompletableFuture<Object> failed = failedSubmission(pool);
         CompletableFuture<Object> other = CompletableFuture.completedFuture("other");
         java.util.concurrent.Executor direct = Runnable::run;
-        java.util.Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls = new java.util.LinkedHashMap<>();
+        Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls = new LinkedHashMap<>();
         calls.put(s -> s.handle(null), "fn");
         calls.put(s -> s.handleAsync(null), "fn");
         calls.put(s -> s.handleAsync(null, direct), "fn");
@@ -295,14 +278,35 @@ class CoroutinePoolContractTest {
         calls.put(s -> s.acceptEitherAsync(other, null, direct), "action");
         calls.put(s -> s.runAfterEitherAsync(other, null, direct), "action");
         calls.put(s -> s.thenComposeAsync(null, direct), "fn");
+        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, f -> f.completeAsync(null, direct), "supplier");
+    }
+
+    /** A submission to {@code pool} that failed ({@code IllegalStateException("the body's failure")}), its body ended. */
+    private static CompletableFuture<Object> failedSubmission(CoroutinePool pool) {
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("the body's failure");
+        });
+        awaitAllEnded(failed);
+        return failed;
+    }
+
+    /**
+     * Each of {@code calls}, on {@code failed}, on a stage derived from it and on its minimal stage, and
+     * {@code completeAsync} on the first two, throws a {@code NullPointerException} naming its argument; then
+     * {@code close()} of {@code pool} still reports the failure: no refused call read it.
+     */
+    private static void refusedNamingTheArgumentAndReadingNothing(CoroutinePool pool, CompletableFuture<Object> failed,
+            Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls,
+            Function<CompletableFuture<Object>, CompletableFuture<Object>> completeAsync, String completeAsyncArgument) {
+        String name = PoolName.of(pool);
         CompletableFuture<Object> derived = failed.thenApply(v -> v);
         for (CompletionStage<Object> stage : List.of(failed, derived, failed.minimalCompletionStage())) {
             calls.forEach((call, argument) -> assertThatThrownBy(() -> call.apply(stage)).as(stage + " " + argument)
                     .isExactlyInstanceOf(NullPointerException.class).hasMessage(argument));
         }
         for (CompletableFuture<Object> future : List.of(failed, derived)) {
-            assertThatThrownBy(() -> future.completeAsync(null, direct)).as(future.toString())
-                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("supplier");
+            assertThatThrownBy(() -> completeAsync.apply(future)).as(future.toString())
+                    .isExactlyInstanceOf(NullPointerException.class).hasMessage(completeAsyncArgument);
         }
         assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
     }
