@@ -132,21 +132,11 @@ class CloseFailureIsRawTest {
     }
 
     /** A server socket that binds at once, without a descriptor, and whose close fails (also for CloseFromAnotherThreadTest). */
-    static final class UnclosableServerSocket extends StubServerSocketChannel {
+    static final class UnclosableServerSocket extends StubServerSocketChannel.BoundAtOnce {
         private final IOException failure;
 
         UnclosableServerSocket(IOException failure) {
             this.failure = failure;
-        }
-
-        @Override
-        public ServerSocketChannel bind(SocketAddress local, int backlog) {
-            return this;
-        }
-
-        @Override
-        public SocketAddress getLocalAddress() {
-            return LOOPBACK;
         }
 
         @Override

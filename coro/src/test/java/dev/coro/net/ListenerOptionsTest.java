@@ -12,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coro.FreshThread;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.nio.channels.ClosedChannelException;
@@ -215,23 +214,13 @@ class ListenerOptionsTest {
     }
 
     /** A server socket that binds at once, without a descriptor, whose options fail: a set with one exception, a read with another. */
-    private static final class FailingOptions extends StubServerSocketChannel {
+    private static final class FailingOptions extends StubServerSocketChannel.BoundAtOnce {
         private final IOException onSet;
         private final IOException onGet;
 
         FailingOptions(IOException onSet, IOException onGet) {
             this.onSet = onSet;
             this.onGet = onGet;
-        }
-
-        @Override
-        public ServerSocketChannel bind(SocketAddress local, int backlog) {
-            return this;
-        }
-
-        @Override
-        public SocketAddress getLocalAddress() {
-            return LOOPBACK;
         }
 
         @Override

@@ -63,4 +63,18 @@ abstract class StubServerSocketChannel extends ServerSocketChannel {
     @Override
     protected void implConfigureBlocking(boolean block) {
     }
+
+    /** A stub that binds at once, without a descriptor, and says it listens at the loopback address. */
+    abstract static class BoundAtOnce extends StubServerSocketChannel {
+
+        @Override
+        public ServerSocketChannel bind(SocketAddress local, int backlog) {
+            return this;
+        }
+
+        @Override
+        public SocketAddress getLocalAddress() {
+            return TcpConnectionTest.LOOPBACK;
+        }
+    }
 }
