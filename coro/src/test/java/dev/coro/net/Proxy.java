@@ -78,6 +78,12 @@ final class Proxy {
         }
     }
 
+    /** Accepts {@code clients} clients on {@code listener} (pairs {@code pair 0} on), then parks until every pair has ended. */
+    void serve(TcpListener listener, int clients) throws IOException {
+        accept(listener, "", clients);
+        join();
+    }
+
     /** Parks the caller until every pair this thread started has ended. */
     void join() {
         for (Coroutine pair : pairs) {

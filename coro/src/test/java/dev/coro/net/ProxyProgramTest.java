@@ -183,10 +183,7 @@ class ProxyProgramTest {
                     c.write(bytes("got " + new String(request, StandardCharsets.UTF_8)));
                 }
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             List<Object> seen = new ArrayList<>();
             crew.spawn("client", () -> {
                 try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
@@ -222,10 +219,7 @@ class ProxyProgramTest {
                     backendSaw.add(n);
                 }
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             List<Object> clientSaw = new ArrayList<>();
             crew.spawn("client", () -> {
                 try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
@@ -273,10 +267,7 @@ class ProxyProgramTest {
                         backendSaw.add("end of stream at " + Coroutine.nanoTime() / 1_000_000 + " ms");
                     }
                 });
-                crew.spawn("proxy", () -> {
-                    proxy.accept(front, "", 1);
-                    proxy.join();
-                });
+                crew.spawn("proxy", () -> proxy.serve(front, 1));
                 crew.spawn("client", () -> {
                     try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
                         Coroutine.sleep(Duration.ofMillis(50));
@@ -309,10 +300,7 @@ class ProxyProgramTest {
         try (TcpListener front = TcpListener.bind(LOOPBACK)) {
             Proxy proxy = new Proxy(nobody, null, 0);
             Crew crew = new Crew();
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             List<Object> clientSaw = new ArrayList<>();
             crew.spawn("client", () -> {
                 try (TcpConnection c = TcpConnection.connect(front.localAddress())) {
@@ -342,10 +330,7 @@ class ProxyProgramTest {
                 c.setOption(StandardSocketOptions.SO_LINGER, 0);
                 c.close();
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             ByteBuffer got = ByteBuffer.allocate(reply.length + 1);
             IOException[] clientEnd = new IOException[1];
             TcpConnection[] client = new TcpConnection[1];
@@ -393,10 +378,7 @@ class ProxyProgramTest {
                 c.setOption(StandardSocketOptions.SO_LINGER, 0);
                 c.close();
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 2);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 2));
             List<String> seen = new ArrayList<>();
             TcpConnection[] second = new TcpConnection[1];
             crew.spawn("client", () -> {
@@ -459,10 +441,7 @@ class ProxyProgramTest {
                     backendEnd[0] = e;
                 }
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             byte[][] got = new byte[1][];
             crew.spawn("client", () -> {
                 TcpConnection c = small(TcpConnection.connect(front.localAddress()));
@@ -502,10 +481,7 @@ class ProxyProgramTest {
                     }
                 }
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             TcpConnection client = small(TcpConnection.connect(front.localAddress()));
             long[] written = {0};
             crew.spawn("writer", () -> {
@@ -559,10 +535,7 @@ class ProxyProgramTest {
             Proxy proxy = new Proxy(backend.localAddress(), null, 0);
             Crew crew = new Crew();
             crew.spawn("backend", () -> echoServer(backend, clients, crew));
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", clients);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, clients));
             int[] served = {0};
             for (int i = 0; i < clients; i++) {
                 byte[] mine = pattern(2_000 + i, i);
@@ -763,10 +736,7 @@ class ProxyProgramTest {
                     c.write(bytes("got " + upload[0].length + " bytes"));
                 }
             });
-            crew.spawn("proxy", () -> {
-                proxy.accept(front, "", 1);
-                proxy.join();
-            });
+            crew.spawn("proxy", () -> proxy.serve(front, 1));
             crew.spawn("client", () -> {
                 TcpConnection c = TcpConnection.connect(front.localAddress());
                 c.write(ByteBuffer.wrap(prefix)); // a tenth of an upload, then gone
