@@ -1767,6 +1767,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public T get(long timeout, TimeUnit unit)
                 throws InterruptedException, ExecutionException, TimeoutException {
+            given(unit, "unit");
             if (!isDone()) {
                 FutureWait.parkAtMost(this, timeout, unit);
             }
@@ -1910,12 +1911,141 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * A handler's {@code function} (its {@code fn}, {@code action} or {@code supplier}, named {@code argument}),
+         * An argument of a stage's method, named {@code argument}: a handler's {@code function} (its {@code fn},
+         * {@code action} or {@code supplier}), the {@code other} stage of a method of two, a timeout's {@code unit};
          * refused if null with a {@code NullPointerException} that names the argument, where the JDK's says
-         * nothing; before the handler counts as attached, so that a refused handler reads nothing of the failure.
+         * nothing (or names a parameter of its own code, {@code "o" is null}); before the handler counts as
+         * attached, so that a refused handler reads nothing of the failure. A function is checked before the other
+         * stage, as the JDK checks them.
          */
         private static <F> F given(F function, String argument) {
             return Objects.requireNonNull(function, argument);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenApply(Function<? super T, ? extends U> fn) {
+            return super.thenApply(given(fn, "fn"));
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
+            return super.thenApplyAsync(given(fn, "fn"));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenAccept(Consumer<? super T> action) {
+            return super.thenAccept(given(action, "action"));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action) {
+            return super.thenAcceptAsync(given(action, "action"));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenRun(Runnable action) {
+            return super.thenRun(given(action, "action"));
+        }
+
+        @Override
+        public CompletableFuture<Void> thenRunAsync(Runnable action) {
+            return super.thenRunAsync(given(action, "action"));
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
+            return super.thenCompose(given(fn, "fn"));
+        }
+
+        @Override
+        public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
+            return super.thenComposeAsync(given(fn, "fn"));
+        }
+
+        @Override
+        public <U, V> CompletableFuture<V> thenCombine(CompletionStage<? extends U> other,
+                                                      BiFunction<? super T, ? super U, ? extends V> fn) {
+            given(fn, "fn");
+            return super.thenCombine(given(other, "other"), fn);
+        }
+
+        @Override
+        public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other,
+                                                           BiFunction<? super T, ? super U, ? extends V> fn) {
+            given(fn, "fn");
+            return super.thenCombineAsync(given(other, "other"), fn);
+        }
+
+        @Override
+        public <U> CompletableFuture<Void> thenAcceptBoth(CompletionStage<? extends U> other,
+                                                          BiConsumer<? super T, ? super U> action) {
+            given(action, "action");
+            return super.thenAcceptBoth(given(other, "other"), action);
+        }
+
+        @Override
+        public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other,
+                                                               BiConsumer<? super T, ? super U> action) {
+            given(action, "action");
+            return super.thenAcceptBothAsync(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterBoth(CompletionStage<?> other, Runnable action) {
+            given(action, "action");
+            return super.runAfterBoth(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action) {
+            given(action, "action");
+            return super.runAfterBothAsync(given(other, "other"), action);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> applyToEither(CompletionStage<? extends T> other, Function<? super T, U> fn) {
+            given(fn, "fn");
+            return super.applyToEither(given(other, "other"), fn);
+        }
+
+        @Override
+        public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other, Function<? super T, U> fn) {
+            given(fn, "fn");
+            return super.applyToEitherAsync(given(other, "other"), fn);
+        }
+
+        @Override
+        public CompletableFuture<Void> acceptEither(CompletionStage<? extends T> other, Consumer<? super T> action) {
+            given(action, "action");
+            return super.acceptEither(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other, Consumer<? super T> action) {
+            given(action, "action");
+            return super.acceptEitherAsync(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterEither(CompletionStage<?> other, Runnable action) {
+            given(action, "action");
+            return super.runAfterEither(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action) {
+            given(action, "action");
+            return super.runAfterEitherAsync(given(other, "other"), action);
+        }
+
+        @Override
+        public CompletableFuture<T> orTimeout(long timeout, TimeUnit unit) {
+            return super.orTimeout(timeout, given(unit, "unit"));
+        }
+
+        @Override
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
+            return super.completeOnTimeout(value, timeout, given(unit, "unit"));
         }
 
         @Override
@@ -1941,7 +2071,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                                                            BiFunction<? super T, ? super U, ? extends V> fn,
                                                            Executor executor) {
             Executor e = named(executor);
-            return super.thenCombineAsync(other, given(fn, "fn"), e);
+            given(fn, "fn");
+            return super.thenCombineAsync(given(other, "other"), fn, e);
         }
 
         @Override
@@ -1949,33 +2080,38 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                                                                BiConsumer<? super T, ? super U> action,
                                                                Executor executor) {
             Executor e = named(executor);
-            return super.thenAcceptBothAsync(other, given(action, "action"), e);
+            given(action, "action");
+            return super.thenAcceptBothAsync(given(other, "other"), action, e);
         }
 
         @Override
         public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action, Executor executor) {
             Executor e = named(executor);
-            return super.runAfterBothAsync(other, given(action, "action"), e);
+            given(action, "action");
+            return super.runAfterBothAsync(given(other, "other"), action, e);
         }
 
         @Override
         public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other,
                                                            Function<? super T, U> fn, Executor executor) {
             Executor e = named(executor);
-            return super.applyToEitherAsync(other, given(fn, "fn"), e);
+            given(fn, "fn");
+            return super.applyToEitherAsync(given(other, "other"), fn, e);
         }
 
         @Override
         public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other,
                                                          Consumer<? super T> action, Executor executor) {
             Executor e = named(executor);
-            return super.acceptEitherAsync(other, given(action, "action"), e);
+            given(action, "action");
+            return super.acceptEitherAsync(given(other, "other"), action, e);
         }
 
         @Override
         public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action, Executor executor) {
             Executor e = named(executor);
-            return super.runAfterEitherAsync(other, given(action, "action"), e);
+            given(action, "action");
+            return super.runAfterEitherAsync(given(other, "other"), action, e);
         }
 
         @Override

@@ -236,7 +236,7 @@ class CoroutinePoolContractTest {
         calls.put(s -> s.handleAsync((v, e) -> v, null), "executor");
         calls.put(s -> s.exceptionallyAsync(e -> e, null), "executor");
         calls.put(s -> s.exceptionallyComposeAsync(e -> other, null), "executor");
-        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, f -> f.completeAsync(() -> "value", null), "executor");
+        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, Map.of(f -> f.completeAsync(() -> "value", null), "executor"));
     }
 
     /**
@@ -278,7 +278,88 @@ class CoroutinePoolContractTest {
         calls.put(s -> s.acceptEitherAsync(other, null, direct), "action");
         calls.put(s -> s.runAfterEitherAsync(other, null, direct), "action");
         calls.put(s -> s.thenComposeAsync(null, direct), "fn");
-        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, f -> f.completeAsync(null, direct), "supplier");
+        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, Map.of(f -> f.completeAsync(null, direct), "supplier"));
+    }
+
+    /**
+     * A stage method that attaches no handler of failures ({@code thenApply}, {@code thenAccept}, {@code thenRun},
+     * {@code thenCompose}, the two-stage ones and their {@code Async} forms given no executor), given a null function
+     * or a null other stage, and {@code orTimeout}, {@code completeOnTimeout}, {@code get} given a null unit, on a
+     * submission's future, on a stage derived from it and on its minimal stage, are refused with a
+     * {@code NullPointerException} naming the argument, as every null refusal of the library is, where the JDK's said
+     * nothing, or named only a parameter of its own code ({@code "<parameter1>" is null}); the function checked
+     * before the other stage, as the JDK checks them. A refused call reads nothing of a failure, which
+     * {@code close()} still reports, and leaves the future as it was: a later stage of a body's value has it.
+     */
+    @Test
+    void aStageGivenANullFunctionOtherStageOrUnitIsRefusedNamingTheArgumentAndReadsNothing() throws Exception {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Object> failed = failedSubmission(pool);
+        CompletableFuture<Object> succeeded = pool.submit(() -> "value");
+        awaitAllEnded(succeeded);
+        CompletableFuture<Object> other = CompletableFuture.completedFuture("other");
+        java.util.concurrent.Executor direct = Runnable::run;
+        Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls = new LinkedHashMap<>();
+        calls.put(s -> s.thenApply(null), "fn");
+        calls.put(s -> s.thenApplyAsync(null), "fn");
+        calls.put(s -> s.thenAccept(null), "action");
+        calls.put(s -> s.thenAcceptAsync(null), "action");
+        calls.put(s -> s.thenRun(null), "action");
+        calls.put(s -> s.thenRunAsync(null), "action");
+        calls.put(s -> s.thenCompose(null), "fn");
+        calls.put(s -> s.thenComposeAsync(null), "fn");
+        calls.put(s -> s.thenCombine(other, null), "fn");
+        calls.put(s -> s.thenCombineAsync(other, null), "fn");
+        calls.put(s -> s.thenCombine(null, (x, y) -> x), "other");
+        calls.put(s -> s.thenCombineAsync(null, (x, y) -> x), "other");
+        calls.put(s -> s.thenCombineAsync(null, (x, y) -> x, direct), "other");
+        calls.put(s -> s.thenCombine(null, null), "fn");
+        calls.put(s -> s.thenAcceptBoth(other, null), "action");
+        calls.put(s -> s.thenAcceptBothAsync(other, null), "action");
+        calls.put(s -> s.thenAcceptBoth(null, (x, y) -> { }), "other");
+        calls.put(s -> s.thenAcceptBothAsync(null, (x, y) -> { }), "other");
+        calls.put(s -> s.thenAcceptBothAsync(null, (x, y) -> { }, direct), "other");
+        calls.put(s -> s.runAfterBoth(other, null), "action");
+        calls.put(s -> s.runAfterBothAsync(other, null), "action");
+        calls.put(s -> s.runAfterBoth(null, () -> { }), "other");
+        calls.put(s -> s.runAfterBothAsync(null, () -> { }), "other");
+        calls.put(s -> s.runAfterBothAsync(null, () -> { }, direct), "other");
+        calls.put(s -> s.applyToEither(other, null), "fn");
+        calls.put(s -> s.applyToEitherAsync(other, null), "fn");
+        calls.put(s -> s.applyToEither(null, v -> v), "other");
+        calls.put(s -> s.applyToEitherAsync(null, v -> v), "other");
+        calls.put(s -> s.applyToEitherAsync(null, v -> v, direct), "other");
+        calls.put(s -> s.acceptEither(other, null), "action");
+        calls.put(s -> s.acceptEitherAsync(other, null), "action");
+        calls.put(s -> s.acceptEither(null, v -> { }), "other");
+        calls.put(s -> s.acceptEitherAsync(null, v -> { }), "other");
+        calls.put(s -> s.acceptEitherAsync(null, v -> { }, direct), "other");
+        calls.put(s -> s.runAfterEither(other, null), "action");
+        calls.put(s -> s.runAfterEitherAsync(other, null), "action");
+        calls.put(s -> s.runAfterEither(null, () -> { }), "other");
+        calls.put(s -> s.runAfterEitherAsync(null, () -> { }), "other");
+        calls.put(s -> s.runAfterEitherAsync(null, () -> { }, direct), "other");
+        Map<Function<CompletableFuture<Object>, Object>, String> futureCalls = new LinkedHashMap<>();
+        futureCalls.put(f -> f.orTimeout(1, null), "unit");
+        futureCalls.put(f -> f.completeOnTimeout("on time", 1, null), "unit");
+        futureCalls.put(f -> uncheckedGet(f, null), "unit");
+        CompletableFuture<Object> derived = succeeded.thenApply(v -> v);
+        refusedNamingTheArgument(calls, futureCalls, succeeded, derived);
+        assertThat(succeeded.thenApply(v -> v + " read later").join()).isEqualTo("value read later");
+        assertThat(derived.thenCombine(other, (x, y) -> x + " and " + y).join()).isEqualTo("value and other");
+        assertThat(succeeded.get(1, TimeUnit.MINUTES)).isEqualTo("value");
+        refusedNamingTheArgumentAndReadingNothing(pool, failed, calls, futureCalls);
+        assertThat(catchThrowable(failed::join)).as("read after the close").isExactlyInstanceOf(CompletionException.class)
+                .hasRootCauseMessage("the body's failure");
+    }
+
+    /** {@code f.get(1, unit)}, its checked exceptions thrown as they are. */
+    private static Object uncheckedGet(CompletableFuture<Object> f, TimeUnit unit) {
+        try {
+            return f.get(1, unit);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** A submission to {@code pool} that failed ({@code IllegalStateException("the body's failure")}), its body ended. */
@@ -291,24 +372,36 @@ class CoroutinePoolContractTest {
     }
 
     /**
-     * Each of {@code calls}, on {@code failed}, on a stage derived from it and on its minimal stage, and
-     * {@code completeAsync} on the first two, throws a {@code NullPointerException} naming its argument; then
-     * {@code close()} of {@code pool} still reports the failure: no refused call read it.
+     * Each of {@code calls}, on {@code failed}, on a stage derived from it and on its minimal stage, and each of
+     * {@code futureCalls} (methods of {@code CompletableFuture} alone, which a minimal stage refuses) on the first
+     * two, throws a {@code NullPointerException} naming its argument; then {@code close()} of {@code pool} still
+     * reports the failure: no refused call read it.
      */
     private static void refusedNamingTheArgumentAndReadingNothing(CoroutinePool pool, CompletableFuture<Object> failed,
             Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls,
-            Function<CompletableFuture<Object>, CompletableFuture<Object>> completeAsync, String completeAsyncArgument) {
+            Map<Function<CompletableFuture<Object>, Object>, String> futureCalls) {
         String name = PoolName.of(pool);
         CompletableFuture<Object> derived = failed.thenApply(v -> v);
-        for (CompletionStage<Object> stage : List.of(failed, derived, failed.minimalCompletionStage())) {
+        refusedNamingTheArgument(calls, futureCalls, failed, derived);
+        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
+    }
+
+    /**
+     * Each of {@code calls}, on {@code future}, on {@code derived} and on the minimal stage of {@code future}, and
+     * each of {@code futureCalls} on the first two, throws a {@code NullPointerException} whose message is the
+     * name of its argument.
+     */
+    private static void refusedNamingTheArgument(Map<Function<CompletionStage<Object>, CompletionStage<?>>, String> calls,
+            Map<Function<CompletableFuture<Object>, Object>, String> futureCalls,
+            CompletableFuture<Object> future, CompletableFuture<Object> derived) {
+        for (CompletionStage<Object> stage : List.of(future, derived, future.minimalCompletionStage())) {
             calls.forEach((call, argument) -> assertThatThrownBy(() -> call.apply(stage)).as(stage + " " + argument)
                     .isExactlyInstanceOf(NullPointerException.class).hasMessage(argument));
         }
-        for (CompletableFuture<Object> future : List.of(failed, derived)) {
-            assertThatThrownBy(() -> completeAsync.apply(future)).as(future.toString())
-                    .isExactlyInstanceOf(NullPointerException.class).hasMessage(completeAsyncArgument);
+        for (CompletableFuture<Object> f : List.of(future, derived)) {
+            futureCalls.forEach((call, argument) -> assertThatThrownBy(() -> call.apply(f)).as(f + " " + argument)
+                    .isExactlyInstanceOf(NullPointerException.class).hasMessage(argument));
         }
-        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
     }
 
     /**
