@@ -1912,7 +1912,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /**
          * An argument of a stage's method, named {@code argument}: a handler's {@code function} (its {@code fn},
-         * {@code action} or {@code supplier}), the {@code other} stage of a method of two, a timeout's {@code unit};
+         * {@code action} or {@code supplier}), the {@code other} stage of a method of two, a timeout's {@code unit},
+         * the {@code ex} a caller completes or obtrudes;
          * refused if null with a {@code NullPointerException} that names the argument, where the JDK's says
          * nothing (or names a parameter of its own code, {@code "o" is null}); before the handler counts as
          * attached, so that a refused handler reads nothing of the failure. A function is checked before the other
@@ -2041,6 +2042,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public CompletableFuture<T> orTimeout(long timeout, TimeUnit unit) {
             return super.orTimeout(timeout, given(unit, "unit"));
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            return super.completeExceptionally(given(ex, "ex"));
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            super.obtrudeException(given(ex, "ex"));
         }
 
         @Override
@@ -2267,9 +2278,13 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             super.obtrudeValue(value);
         }
 
-        /** Replaces its outcome, as the JDK's does; a failure of the body kept for close() stays kept. */
+        /**
+         * Replaces its outcome, as the JDK's does; a failure of the body kept for close() stays kept. A null
+         * {@code ex} is refused before the future counts as obtruded: the refused call obtrudes nothing.
+         */
         @Override
         public void obtrudeException(Throwable ex) {
+            ReadFuture.given(ex, "ex");
             obtruded = true;
             super.obtrudeException(ex);
         }

@@ -284,15 +284,16 @@ class CoroutinePoolContractTest {
     /**
      * A stage method that attaches no handler of failures ({@code thenApply}, {@code thenAccept}, {@code thenRun},
      * {@code thenCompose}, the two-stage ones and their {@code Async} forms given no executor), given a null function
-     * or a null other stage, and {@code orTimeout}, {@code completeOnTimeout}, {@code get} given a null unit, on a
-     * submission's future, on a stage derived from it and on its minimal stage, are refused with a
+     * or a null other stage, {@code orTimeout}, {@code completeOnTimeout}, {@code get} given a null unit, and
+     * {@code completeExceptionally}, {@code obtrudeException} given a null exception, on a submission's future, on a
+     * stage derived from it and (those of {@code CompletionStage}) on its minimal stage, are refused with a
      * {@code NullPointerException} naming the argument, as every null refusal of the library is, where the JDK's said
      * nothing, or named only a parameter of its own code ({@code "<parameter1>" is null}); the function checked
      * before the other stage, as the JDK checks them. A refused call reads nothing of a failure, which
      * {@code close()} still reports, and leaves the future as it was: a later stage of a body's value has it.
      */
     @Test
-    void aStageGivenANullFunctionOtherStageOrUnitIsRefusedNamingTheArgumentAndReadsNothing() throws Exception {
+    void aNullFunctionOtherStageUnitOrExceptionIsRefusedNamingTheArgumentAndReadsNothing() throws Exception {
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<Object> failed = failedSubmission(pool);
         CompletableFuture<Object> succeeded = pool.submit(() -> "value");
@@ -343,6 +344,11 @@ class CoroutinePoolContractTest {
         futureCalls.put(f -> f.orTimeout(1, null), "unit");
         futureCalls.put(f -> f.completeOnTimeout("on time", 1, null), "unit");
         futureCalls.put(f -> uncheckedGet(f, null), "unit");
+        futureCalls.put(f -> f.completeExceptionally(null), "ex");
+        futureCalls.put(f -> {
+            f.obtrudeException(null);
+            return f;
+        }, "ex");
         CompletableFuture<Object> derived = succeeded.thenApply(v -> v);
         refusedNamingTheArgument(calls, futureCalls, succeeded, derived);
         assertThat(succeeded.thenApply(v -> v + " read later").join()).isEqualTo("value read later");

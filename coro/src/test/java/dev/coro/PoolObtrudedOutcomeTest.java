@@ -81,4 +81,27 @@ class PoolObtrudedOutcomeTest {
         f.obtrudeValue("the caller's");
         assertThat(thrownByClose(pool)).isNull();
     }
+
+    /**
+     * An {@code obtrudeException(null)} is refused with a {@code NullPointerException} naming the argument
+     * ({@code ex}), on the future and on a stage derived from it, before anything else: it obtrudes nothing, so a
+     * read after it reads the body's failure, which {@code close()} then does not report. The refused call once
+     * marked the future obtruded all the same, and a read of a body that failed with a {@code CompletionException}
+     * (a {@code join()} of another future that failed) then counted for nothing: the failure read was reported.
+     */
+    @Test
+    void aRefusedObtrudeOfANullExceptionObtrudesNothingAndAReadAfterItReadsTheBodysFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<String> another = CompletableFuture.failedFuture(new IllegalStateException("another future's failure"));
+        CompletableFuture<String> f = pool.submit(another::join); // fails with the join's CompletionException
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(f).exceptionally(e -> null)));
+        CompletableFuture<String> derived = f.thenApply(v -> v);
+        Throwable refused = catchThrowable(() -> f.obtrudeException(null));
+        Throwable refusedOnTheStage = catchThrowable(() -> derived.obtrudeException(null));
+        assertThat(catchThrowable(f::join)).isExactlyInstanceOf(CompletionException.class)
+                .hasRootCauseMessage("another future's failure");
+        assertThat(thrownByClose(pool)).as("the failure was read").isNull();
+        assertThat(refused).isExactlyInstanceOf(NullPointerException.class).hasMessage("ex");
+        assertThat(refusedOnTheStage).isExactlyInstanceOf(NullPointerException.class).hasMessage("ex");
+    }
 }
