@@ -112,7 +112,8 @@ import java.util.function.Supplier;
  * body submitted before it happened). A future its caller settled itself before the
  * body failed ({@code cancel}, {@code complete}) holds the caller's outcome, not the body's: that
  * failure is not reported (one obtruded afterwards, {@code obtrudeValue} or {@code obtrudeException}, hands
- * nobody the body's failure: reading it reads nothing, and that failure is reported unless read before),
+ * nobody the body's failure: reading it reads nothing, and that failure is reported unless read before, or
+ * read afterwards through a stage derived before the obtrusion, which still holds it),
  * nor is a body that a {@link Coroutine#close()} of its coroutine unwound
  * (its future fails with that {@link CoroutineExit}). Until then the pool keeps only the failures it may have to
  * report (those of {@code execute} bodies and of a thread's main, and the futures failed and not read yet), and
@@ -1661,14 +1662,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 super.getNow(null);
                 return null; // obtruded with a value meanwhile
             } catch (CompletionException e) {
-                // a cause that cannot be read (a body's own CompletionException, thrown as it is, whose getCause()
-                // throws) counts as none
-                Throwable cause = Scheduler.causeOf(e);
-                return cause != null ? cause : e;
+                return asRead(e);
             } catch (CancellationException e) {
                 // the JDK's read wraps the cancellation it holds in a new one naming the read
                 return e.getCause() instanceof CancellationException held ? held : e;
             }
+        }
+
+        /**
+         * {@code failure} as {@link #failureUnread} gives it once a future holds it: a {@code CompletionException}'s
+         * cause, any other exception as it is; a cause that cannot be read (a body's own {@code CompletionException},
+         * thrown as it is, whose {@code getCause()} throws) counts as none, the exception given as it is.
+         */
+        static Throwable asRead(Throwable failure) {
+            Throwable cause = failure instanceof CompletionException ? Scheduler.causeOf(failure) : null;
+            return cause != null ? cause : failure;
         }
 
         /** A callback that sees this future's failure was attached. */
@@ -2248,11 +2256,39 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          */
         void observe() {
             if (!observed && !obtrudedOverKeptFailure()) {
+                bodysFailureRead();
+            }
+        }
+
+        /**
+         * A read handed its caller the body's failure itself (through a stage derived from this future, which
+         * holds it whatever its caller obtruded here since): close() does not report it, and the pool lets it go.
+         */
+        void bodysFailureRead() {
+            if (!observed) {
                 observed = true;
                 if (retained) {
                     pool.forget(this);
                 }
             }
+        }
+
+        /**
+         * The body's failure as a read of a stage derived from this future hands it over ({@link #asRead}): the
+         * failure kept for close() once its caller obtruded another outcome over it, which a stage that failed with
+         * it before still holds; this future's own failure otherwise; null if it has none.
+         */
+        Throwable bodysFailure() {
+            if (obtruded && retained) {
+                Failure kept;
+                synchronized (pool.failures) {
+                    kept = failure;
+                }
+                if (kept != null) {
+                    return asRead(kept.thrown);
+                }
+            }
+            return failureUnread();
         }
 
         /**
@@ -2328,15 +2364,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /**
          * A read handed its caller this stage's failure: the submission's only if it is the one the
-         * submission failed with, not one of its own (a {@code cancel} or {@code completeExceptionally}
+         * submission's body failed with (which this stage keeps after the submission's caller obtruded another
+         * outcome there), not one of its own (a {@code cancel} or {@code completeExceptionally}
          * of this stage, an {@code orTimeout}'s) or of another source ({@code applyToEither}), which may
          * have come before the submission failed too.
          */
         @Override
         void failureRead() {
-            Throwable theirs = submission.failureUnread();
+            Throwable theirs = submission.bodysFailure();
             if (theirs != null && failureUnread() == theirs) {
-                submission.observe();
+                submission.bodysFailureRead();
             }
         }
 

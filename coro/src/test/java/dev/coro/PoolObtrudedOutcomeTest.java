@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * another outcome on the future ({@code obtrudeValue}, {@code obtrudeException}): reading or handling
  * what the caller obtruded (on the future, or through a stage derived from it after the obtrusion)
  * hands nobody the body's failure, so it reads nothing of it; reading the body's failure before the
- * obtrusion did.
+ * obtrusion did, and so does reading it afterwards through a stage derived before, which still holds it.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(60)
@@ -103,5 +103,29 @@ class PoolObtrudedOutcomeTest {
         assertThat(thrownByClose(pool)).as("the failure was read").isNull();
         assertThat(refused).isExactlyInstanceOf(NullPointerException.class).hasMessage("ex");
         assertThat(refusedOnTheStage).isExactlyInstanceOf(NullPointerException.class).hasMessage("ex");
+    }
+
+    /**
+     * A stage derived from the future before its caller obtruded another outcome, failed with the body's failure
+     * already, keeps that failure: reading it afterwards ({@code join}), or handling it ({@code whenComplete}), hands
+     * its caller the body's failure, which counts as read and is not reported by {@code close()}. Such a read once
+     * counted for nothing, the obtruded outcome of the future not being the stage's, and the failure read was
+     * reported as nobody's.
+     */
+    @Test
+    void aStageThatFailedWithTheBodysFailureBeforeAnObtrusionHandsItOnAndItsReadCounts() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<String> joined = failedUnread(pool, "joined through a stage made before the obtrusion");
+        CompletableFuture<String> handled = failedUnread(pool, "handled through a stage made before the obtrusion");
+        CompletableFuture<String> joinedStage = joined.thenApply(v -> v);
+        CompletableFuture<String> handledStage = handled.thenApply(v -> v);
+        joined.obtrudeValue("the caller's");
+        handled.obtrudeException(new IllegalArgumentException("the caller's"));
+        assertThat(catchThrowable(joinedStage::join)).isInstanceOf(CompletionException.class)
+                .hasRootCauseMessage("joined through a stage made before the obtrusion");
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        handledStage.whenComplete((v, e) -> seen.set(e));
+        assertThat(seen.get()).hasRootCauseMessage("handled through a stage made before the obtrusion");
+        assertThat(thrownByClose(pool)).as("both failures were read").isNull();
     }
 }
