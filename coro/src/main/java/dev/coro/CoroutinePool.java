@@ -93,7 +93,7 @@ import java.util.function.Supplier;
  * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see, nor a read of a derived future that
  * failed on its own before the body did (its own {@code cancel}, an {@code orTimeout} that expired,
  * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
- * settled otherwise already, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
+ * that settles otherwise, before the handler or after it, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
  * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, or that a pool thread's loop threw (an
  * {@code Error} of its machinery, or of closing what its coroutines left open as it ended: never handed to the
@@ -1707,6 +1707,18 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             super.whenComplete(d::settle);
         }
 
+        /**
+         * Calls {@link #failureRead} once this future has failed, as a handler attached now is then handed the
+         * failure; attaching the callback reads nothing.
+         */
+        final void failureReadOnCompletion() {
+            super.whenComplete((v, e) -> {
+                if (e != null) {
+                    failureRead();
+                }
+            });
+        }
+
         /** Completes this future with a relayed outcome: {@code v}, or {@code e} if not null. */
         private void settle(T v, Throwable e) {
             if (e == null) {
@@ -2378,14 +2390,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * A handler was attached to this stage: it may see the submission's failure, unless this stage
-         * has settled otherwise already (a value, its own {@code cancel}, another source's failure), when
-         * it never will.
+         * A handler was attached to this stage: it sees the submission's failure only if this stage holds it
+         * once settled, not if it settles otherwise (a value, its own {@code cancel}, an {@code orTimeout} that
+         * expires, another source's failure), before the handler or after it; so a handler attached while it
+         * is pending counts as it completes, with the outcome the handler is handed.
          */
         @Override
         void handlerAttached() {
             if (!super.isDone()) {
-                submission.observe(); // what it will fail with is not known yet: it may be the submission's
+                failureReadOnCompletion(); // what it will fail with is not known yet: it may be the submission's, or not
             } else {
                 failureRead();
             }

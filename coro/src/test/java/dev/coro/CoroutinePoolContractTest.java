@@ -153,6 +153,42 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A handler attached to a derived stage still pending that then settles otherwise before the body fails (its
+     * own cancel, an {@code orTimeout} that expires, another source of an {@code applyToEither} failing first) is
+     * handed that outcome, never the body's failure: it reads nothing of it, and {@code close()} reports the
+     * failure. Attaching such a handler once counted at once as reading whatever failure the stage would come to
+     * hold, and the failure nobody saw was lost.
+     */
+    @Test
+    void aHandlerOnAPendingStageThatThenSettlesOtherwiseReadsNothingOfTheBodysFailure() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> underCancelled = failingAfter(pool, gate, "under a stage cancelled after its handler");
+        CompletableFuture<Object> underEither = failingAfter(pool, gate, "under an either whose other failed first");
+        CompletableFuture<Object> underTimedOut = failingAfter(pool, gate, "under a stage that timed out after its handler");
+        CompletableFuture<Object> cancelled = underCancelled.thenApply(v -> v);
+        CompletableFuture<Object> seenCancelled = cancelled.exceptionally(e -> e.getClass().getSimpleName());
+        assertThat(cancelled.cancel(false)).isTrue();
+        CompletableFuture<Object> other = new CompletableFuture<>();
+        CompletableFuture<Object> seenOther = underEither.applyToEither(other, v -> v).handle((v, e) -> e.getCause().getMessage());
+        other.completeExceptionally(new IllegalArgumentException("the other source"));
+        CompletableFuture<Object> seenTimeout = underTimedOut.thenApply(v -> v).orTimeout(1, TimeUnit.NANOSECONDS)
+                .exceptionally(e -> e.getClass().getSimpleName());
+        awaitAllEnded(seenTimeout);
+        gate.complete(null);
+        awaitAllEnded(underCancelled, underEither, underTimedOut);
+        assertThat(seenCancelled.join()).isEqualTo("CancellationException");
+        assertThat(seenOther.join()).isEqualTo("the other source");
+        assertThat(seenTimeout.join()).isEqualTo("TimeoutException");
+        Throwable thrown = thrownByClose(pool);
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "under a stage cancelled after its handler", "; 2 more failures suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("under an either whose other failed first", "under a stage that timed out after its handler");
+    }
+
+    /**
      * A count of threads the JVM has no room for is refused as a thread it cannot start is: an
      * {@code IllegalStateException} naming the caller, the pool and the count, the JVM's
      * {@code OutOfMemoryError} its cause; no thread started, and the pool never counts as open. It
