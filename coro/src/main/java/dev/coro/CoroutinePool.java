@@ -2065,6 +2065,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
+        public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
+            return super.completeOnTimeout(value, timeout, given(unit, "unit"));
+        }
+
+        @Override
         public boolean completeExceptionally(Throwable ex) {
             return super.completeExceptionally(given(ex, "ex"));
         }
@@ -2072,11 +2077,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public void obtrudeException(Throwable ex) {
             super.obtrudeException(given(ex, "ex"));
-        }
-
-        @Override
-        public CompletableFuture<T> completeOnTimeout(T value, long timeout, TimeUnit unit) {
-            return super.completeOnTimeout(value, timeout, given(unit, "unit"));
         }
 
         @Override
