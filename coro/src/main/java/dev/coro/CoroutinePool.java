@@ -1679,6 +1679,47 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return cause != null ? cause : failure;
         }
 
+        /**
+         * The failure, if it is a {@code CompletionException} that gives no cause (a body's own, thrown as it is): none,
+         * or one its {@code getCause()}, the user's code, throws when read ({@link Scheduler#causeOf}); null for any
+         * other outcome. The JDK's {@code get()} and {@code exceptionNow()} hand such a failure over as it is, but read
+         * its cause first, and would let out what that {@code getCause()} throws instead, the failure neither handed
+         * over nor read: the reads of this future hand it over themselves.
+         */
+        final CompletionException causelessFailure() {
+            if (!super.isCompletedExceptionally()) {
+                return null;
+            }
+            try {
+                super.getNow(null);
+                return null; // obtruded with a value meanwhile
+            } catch (CompletionException e) {
+                return Scheduler.causeOf(e) == null ? e : null; // the JDK's own wrapping of a failure has it as its cause
+            } catch (CancellationException e) {
+                return null;
+            }
+        }
+
+        /**
+         * {@code failure} in the {@code ExecutionException} of a {@code get}, as the JDK's wraps it: its text the
+         * message, or, if its {@code toString()} throws, an empty one, what that threw suppressed in it.
+         */
+        private static ExecutionException inExecutionException(Throwable failure) {
+            String message;
+            Throwable unknown = null;
+            try {
+                message = failure.toString();
+            } catch (Throwable t) {
+                message = "";
+                unknown = t;
+            }
+            ExecutionException e = new ExecutionException(message, failure);
+            if (unknown != null) {
+                e.addSuppressed(unknown);
+            }
+            return e;
+        }
+
         /** A callback that sees this future's failure was attached. */
         abstract void handlerAttached();
 
@@ -1756,6 +1797,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (!isDone()) {
                 FutureWait.parkUntilDone(this, "get");
             }
+            CompletionException causeless = causelessFailure();
+            if (causeless != null) {
+                failureRead();
+                throw inExecutionException(causeless); // as the JDK's get hands over a failure without a cause
+            }
             try {
                 return super.get();
             } catch (ExecutionException e) {
@@ -1790,6 +1836,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             given(unit, "unit");
             if (!isDone()) {
                 FutureWait.parkAtMost(this, timeout, unit);
+            }
+            CompletionException causeless = causelessFailure();
+            if (causeless != null) {
+                failureRead();
+                throw inExecutionException(causeless); // as the JDK's get hands over a failure without a cause
             }
             try {
                 return super.get(timeout, unit);
@@ -1827,7 +1878,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public Throwable exceptionNow() {
-            Throwable failure = super.exceptionNow(); // throws unless it failed: then nothing was read
+            CompletionException causeless = causelessFailure(); // handed over as it is, as the JDK's exceptionNow() does
+            Throwable failure = causeless != null ? causeless : super.exceptionNow(); // throws unless it failed: then nothing was read
             failureRead();
             return failure;
         }

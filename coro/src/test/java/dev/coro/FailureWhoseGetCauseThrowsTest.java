@@ -5,8 +5,11 @@ import static dev.coro.PoolsClosed.thrownByClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,8 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A user's exception whose {@code getCause()} throws, in a failure the library adds to another as suppressed,
  * neither breaks the body's end nor is lost: the library's check that adding it makes no cycle passes over a
  * cause it cannot read. Nor does a {@code CompletionException} of the user's whose {@code getCause()} throws, as a
- * stage's failure, break the library's reading of it (a select's {@code onComplete}, a read of a pool future's
- * stage): a cause it cannot read counts as none.
+ * stage's failure, break the library's reading of it (a select's {@code onComplete}, a {@code join}, {@code get} or
+ * {@code exceptionNow} of a pool future or its stage): a cause it cannot read counts as none.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class FailureWhoseGetCauseThrowsTest {
@@ -80,6 +83,35 @@ class FailureWhoseGetCauseThrowsTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(stage).exceptionally(e -> null))); // allOf reads nothing
         assertThat(catchThrowable(stage::join)).isSameAs(failure);
         assertThat(thrownByClose(pool)).isNull();
+    }
+
+    /**
+     * The same failure read by {@code get()}, a timed {@code get} or {@code exceptionNow()}, of the submission's future
+     * and of a stage derived from it, is handed over as for a failure without a cause (the JDK's {@code get()} and
+     * {@code exceptionNow()} give such a failure itself, {@code get} in its {@code ExecutionException}), and the read
+     * observes it: the pool's close reports nothing. Those reads once let out what that {@code getCause()} threw, the
+     * failure neither handed over nor observed, and close() reported it as nobody's.
+     */
+    @Test
+    @Timeout(10)
+    void aGetOrExceptionNowOfASubmissionThatThrewACompletionExceptionWhoseGetCauseThrowsHandsItOverAndObservesIt() {
+        for (String read : List.of("get", "timed get", "exceptionNow", "get of a stage", "exceptionNow of a stage")) {
+            CoroutinePool pool = CoroutinePool.start(1);
+            UnreadableCompletion failure = new UnreadableCompletion("odd");
+            CompletableFuture<Object> submitted = pool.submit(() -> {
+                throw failure;
+            });
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(submitted).exceptionally(e -> null))); // allOf reads nothing
+            CompletableFuture<Object> future = read.endsWith("of a stage") ? submitted.thenApply(v -> v) : submitted;
+            if (read.startsWith("exceptionNow")) {
+                assertThat(future.exceptionNow()).as(read).isSameAs(failure);
+            } else {
+                assertThat(catchThrowable(read.equals("timed get") ? () -> future.get(1, TimeUnit.SECONDS) : future::get)).as(read)
+                        .isExactlyInstanceOf(ExecutionException.class)
+                        .hasMessage("dev.coro.FailureWhoseGetCauseThrowsTest$UnreadableCompletion: odd").cause().isSameAs(failure);
+            }
+            assertThat(thrownByClose(pool)).as(read).isNull();
+        }
     }
 
     @Test
