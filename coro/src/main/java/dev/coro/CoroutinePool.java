@@ -1701,6 +1701,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
+         * What a {@code get} throws where the JDK's let an exception of the user's code out: if the failure is a
+         * {@code CompletionException} without a cause that can be read ({@link #causelessFailure}), whose
+         * {@code getCause()} the JDK's read called once its wait had ended, that failure, read, in an
+         * {@code ExecutionException}, as the JDK's {@code get} hands over a failure without a cause; else null.
+         */
+        final ExecutionException causelessRead() {
+            CompletionException causeless = causelessFailure();
+            if (causeless == null) {
+                return null;
+            }
+            failureRead();
+            return inExecutionException(causeless);
+        }
+
+        /**
          * {@code failure} in the {@code ExecutionException} of a {@code get}, as the JDK's wraps it: its text the
          * message, or, if its {@code toString()} throws, an empty one, what that threw suppressed in it.
          */
@@ -1797,11 +1812,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (!isDone()) {
                 FutureWait.parkUntilDone(this, "get");
             }
-            CompletionException causeless = causelessFailure();
-            if (causeless != null) {
-                failureRead();
-                throw inExecutionException(causeless); // as the JDK's get hands over a failure without a cause
-            }
             try {
                 return super.get();
             } catch (ExecutionException e) {
@@ -1809,6 +1819,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 throw e;
             } catch (CancellationException e) {
                 throw cancelled("get", e);
+            } catch (RuntimeException | Error e) {
+                ExecutionException read = causelessRead(); // the JDK's read of a cause let out what getCause() threw
+                if (read == null) {
+                    throw e;
+                }
+                throw read;
             }
         }
 
@@ -1837,11 +1853,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (!isDone()) {
                 FutureWait.parkAtMost(this, timeout, unit);
             }
-            CompletionException causeless = causelessFailure();
-            if (causeless != null) {
-                failureRead();
-                throw inExecutionException(causeless); // as the JDK's get hands over a failure without a cause
-            }
             try {
                 return super.get(timeout, unit);
             } catch (TimeoutException e) {
@@ -1851,6 +1862,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 throw e;
             } catch (CancellationException e) {
                 throw cancelled("get", e);
+            } catch (RuntimeException | Error e) {
+                ExecutionException read = causelessRead(); // the JDK's read of a cause let out what getCause() threw
+                if (read == null) {
+                    throw e;
+                }
+                throw read;
             }
         }
 

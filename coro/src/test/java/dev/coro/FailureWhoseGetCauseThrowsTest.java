@@ -114,6 +114,38 @@ class FailureWhoseGetCauseThrowsTest {
         }
     }
 
+    /**
+     * The same for a {@code get} of a thread without a scheduler that blocks in the JDK's wait before the body fails
+     * (the failure is read once the wait ends, not before it begins): it once let out what that {@code getCause()}
+     * threw, as the reads of a failure complete already did.
+     */
+    @Test
+    @Timeout(10)
+    void aGetBlockedOnAPlainThreadBeforeTheBodyThrowsACompletionExceptionWhoseGetCauseThrowsHandsItOverAndObservesIt()
+            throws Exception {
+        for (String read : List.of("get", "timed get")) {
+            CoroutinePool pool = CoroutinePool.start(1);
+            UnreadableCompletion failure = new UnreadableCompletion("odd");
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            CompletableFuture<Object> submitted = pool.submit(() -> {
+                Coroutine.await(gate);
+                throw failure;
+            });
+            assertThat(submitted.getNumberOfDependents()).as("nothing waits on it yet").isZero();
+            CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+            Thread reader = Thread.ofPlatform().name("reader").start(() -> thrown.complete(catchThrowable(
+                    read.equals("timed get") ? () -> submitted.get(1, TimeUnit.HOURS) : submitted::get)));
+            while (submitted.getNumberOfDependents() == 0) {
+                Thread.onSpinWait(); // the reader blocks in the JDK's wait: its signaller is the future's dependent
+            }
+            gate.complete(null);
+            reader.join();
+            assertThat(thrown.get()).as(read).isExactlyInstanceOf(ExecutionException.class)
+                    .hasMessage("dev.coro.FailureWhoseGetCauseThrowsTest$UnreadableCompletion: odd").cause().isSameAs(failure);
+            assertThat(thrownByClose(pool)).as(read).isNull();
+        }
+    }
+
     @Test
     @Timeout(10)
     void aKeptReportOfAFailureWhoseGetCauseThrowsIsSuppressedInWhatTheBodyThrew() {
