@@ -761,6 +761,20 @@ final class EventLoop {
     }
 
     /**
+     * The resource of {@code entry} hands its open {@code channel} on (a connection's {@code detach()}), nobody
+     * waiting on it: its registration ends now ({@link #release}: the key cancelled and dropped by a
+     * {@code selectNow} that serves what it reports, so the channel can be registered elsewhere or made blocking),
+     * and the loop and the cleaning thread forget the resource without closing the channel; the entry is marked
+     * handed off first, so that a close from another thread once this thread has ended leaves the channel alone
+     * ({@link #closeAbandoned}). Owner thread only.
+     */
+    void handOff(OpenResource entry, SelectableChannel channel) {
+        release(channel);
+        entry.handedOff();
+        disown(entry);
+    }
+
+    /**
      * The cleaning thread found the resource of {@code entry} unreachable, unclosed: no context waits
      * on its channel (a wait names the resource) and nobody can use it again. Posts the entry, so that
      * the owner thread forgets it and ends the channel's registration at its next scheduling point
@@ -836,12 +850,18 @@ final class EventLoop {
      * unregistered, until they are closed too. Closes under the loop's lock, so that closes by several
      * threads, and the end of a pool thread's loop, take turns.
      *
+     * A resource whose channel was {@link #handOff handed off} is closed already, and its channel, another's now,
+     * is left alone.
+     *
      * @return false, having done nothing, while the owner thread still runs this loop (its inbox open: a pool
      *         thread whose inbox is closed is leaving its loop, and closes the rest it left open after this)
      */
     synchronized boolean closeAbandoned(OpenResource entry) throws IOException {
         if (!isEnding() && entry.owner.isAlive()) {
             return false;
+        }
+        if (entry.isHandedOff()) {
+            return true; // its channel was handed on before the thread ended: another's now, left open
         }
         disown(entry); // the owner's writes are visible: it has ended, or wrote them under this lock
         try {

@@ -167,6 +167,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public void handOff(Object owner, Object entry, SelectableChannel channel) {
+        ((Scheduler) owner).loop.handOff((OpenResource) entry, channel);
+    }
+
+    @Override
     public boolean closeAbandoned(Object owner, Object entry) throws IOException {
         return ((Scheduler) owner).loop.closeAbandoned((OpenResource) entry);
     }

@@ -78,6 +78,12 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
     private final Cleaner.Cleanable cleanable;
     /** Set (owner thread) once the resource is closed: the cleaning action then does nothing. */
     private boolean closed;
+    /**
+     * Set (owner thread) once the resource has handed its channel on ({@link EventLoop#handOff}), before it is
+     * {@link #closed()}: read by another thread's close once the owner's thread has ended (or its loop has), under the
+     * loop's lock, which then leaves the channel open ({@link EventLoop#closeAbandoned}).
+     */
+    private boolean handedOff;
     /** The next post in the loop's inbox (see {@link Posted}). */
     private Posted next;
     /**
@@ -109,6 +115,16 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
             remoteClose = new WeakReference<>(c);
         }
         return c;
+    }
+
+    /** The resource hands its channel on: {@link #closed()} follows, and nothing of this library closes the channel for it. */
+    void handedOff() {
+        handedOff = true;
+    }
+
+    /** Whether the resource handed its channel on ({@link #handedOff()}). */
+    boolean isHandedOff() {
+        return handedOff;
     }
 
     /** The resource was closed: the cleaning thread forgets it, and this entry goes with it. */

@@ -198,7 +198,7 @@ public abstract class IoBridge {
      * @param owner    the scheduler it belongs to, from {@link #owner()}
      * @param resource what to close then
      * @param channel  its socket
-     * @return the loop's entry for it, to {@link #disown} or {@link #closeAbandoned} it by
+     * @return the loop's entry for it, to {@link #disown}, {@link #handOff} or {@link #closeAbandoned} it by
      */
     public abstract Object adopt(Object owner, Closeable resource, SelectableChannel channel);
 
@@ -241,6 +241,21 @@ public abstract class IoBridge {
             disown(owner, entry);
         }
     }
+
+    /**
+     * The owner hands the channel of {@code entry}'s resource on (a connection's {@code detach()}): its
+     * registration with the owner's loop ends now, its key cancelled and dropped from the selector at once by a
+     * {@code selectNow} whose readiness reports are served as any select's are (no other channel's readiness is
+     * lost), so that the channel may be registered with another thread's selector or put in blocking mode again;
+     * and the loop and the garbage collector forget the resource: neither the end of the owner's thread nor the
+     * collection of the resource closes the channel any more, nor does a close of it from another thread that
+     * finds that thread ended ({@link #closeAbandoned}). No context may be waiting on the channel. Owner thread only.
+     *
+     * @param owner   the scheduler it belongs to
+     * @param entry   what {@link #adopt} returned
+     * @param channel its socket, left open
+     */
+    public abstract void handOff(Object owner, Object entry, SelectableChannel channel);
 
     /**
      * A thread other than the owner's closes the resource of {@code entry}, which belongs to

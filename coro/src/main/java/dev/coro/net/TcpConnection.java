@@ -35,7 +35,8 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>A connection belongs to the thread that connected or accepted it; a call from another thread
+ * <p>A connection belongs to the thread that connected, accepted or {@link #adopt adopted} it, until
+ * {@link #detach()} hands its channel on for another thread to adopt; a call from another thread
  * throws {@link IllegalStateException} naming both, except those that only describe it
  * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
  * {@link #input()}/{@link #output()} (every call of whose views is confined alike), which answer any
@@ -70,8 +71,20 @@ public final class TcpConnection implements Closeable {
     private final SocketAddress remote;
     private final Operation reading = new Operation("read from");
     private final Operation writing = new Operation("write to");
-    /** Whether it was closed; volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
+    /** Whether it was closed (or detached); volatile, for {@link #isOpen()} and {@link #toString()} from any thread. */
     private volatile boolean closed;
+    /**
+     * Whether {@link #detach()} handed its channel on: {@link #closed} is set after it, so that a thread that reads
+     * {@code closed} true sees it; the owner's calls read it plain.
+     */
+    private boolean detached;
+    /**
+     * Whether a thread other than the owner's has asked for a close ({@link #close()}), which may be posted to the
+     * owner's thread and not run yet: {@link #detach()} is refused from then on, the close having come first.
+     */
+    private volatile boolean closeAsked;
+    /** How many contexts of the owner's thread are in {@link #await} on it, parked or woken and not run yet. */
+    private int waiters;
     /**
      * The last read got fewer bytes than it asked the socket for (its room, at most {@link #MOST_PER_CALL}
      * of a heap buffer), so it emptied the socket's receive buffer: the next read waits for readiness
@@ -208,6 +221,58 @@ public final class TcpConnection implements Closeable {
         return connect(InetSocketAddress.createUnresolved(host, port));
     }
 
+    /**
+     * Makes a connected {@code channel} a connection of the calling thread (main or a coroutine of any thread, a
+     * thread without coroutines too, as for {@link #connect(SocketAddress)}): the channel a connection of another
+     * thread handed on by {@link #detach()}, or one made outside the library, blocking or not (a
+     * {@code SocketChannel.open(address)}, one a plain {@code ServerSocketChannel} accepted). It becomes non-blocking,
+     * with {@code TCP_NODELAY}, as an accepted one does, and is then the calling thread's as if it had accepted it: its
+     * calls confined to that thread, closed when that thread ends (a pool thread) or once the connection is dropped
+     * unclosed and collected. What the kernel holds of it is kept: bytes the peer sent that nobody read are read
+     * here; an output shut down stays shut ({@code open, output shut down}). A positive {@code SO_LINGER} a detached
+     * connection was given is not carried over (the socket's own linger stayed off): set it again.
+     *
+     * <p>A refused channel is left as it was, open, the caller's still.
+     *
+     * @param channel a connected socket channel, registered with no selector
+     * @return the connection, owned by the calling thread
+     * @throws IOException              if {@code channel} is closed, naming the caller and the channel with its
+     *                                  state ({@code main context 'main' cannot adopt java.nio.channels.SocketChannel[closed]:
+     *                                  it is closed}); or the JDK fails to make it non-blocking or to set
+     *                                  {@code TCP_NODELAY}, naming them and the JDK's exception, its cause, of its class
+     *                                  when that is one of {@code java.net}'s
+     * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), or is still
+     *                                  registered with a selector (a key not cancelled, or cancelled and not yet dropped by
+     *                                  that selector's next select: a connection's {@link #detach()} hands its channel on
+     *                                  unregistered), naming the caller, the channel with its state and the reason
+     * @throws NullPointerException     if {@code channel} is null
+     */
+    public static TcpConnection adopt(SocketChannel channel) throws IOException {
+        Objects.requireNonNull(channel, "channel");
+        IoBridge io = IoBridge.get();
+        io.owner(); // the thread's scheduler, made now if need be, as by a connect
+        if (!channel.isOpen()) {
+            throw new IOException(io.caller() + " cannot adopt " + io.text(channel) + ": it is closed");
+        }
+        if (!channel.isConnected()) {
+            throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not connected"
+                    + (channel.isConnectionPending() ? " (its connect is under way: finish it first)" : "; connect it first"));
+        }
+        if (channel.isRegistered()) {
+            throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel)
+                    + ": it is registered with a selector (its key not cancelled, or not yet dropped by that selector's next"
+                    + " select); detach() hands a connection's channel on unregistered");
+        }
+        TcpConnection c;
+        try {
+            c = new TcpConnection(channel, io);
+        } catch (IOException e) {
+            throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
+        }
+        c.outputShut = channel.socket().isOutputShutdown(); // shut by the connection it was detached from, say
+        return c;
+    }
+
     /** {@link #connect(SocketAddress)} of a resolved address. */
     private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {
         io.owner(); // the thread's scheduler, made now if need be: a failure names the caller alike whether it came at once or after a park
@@ -335,7 +400,7 @@ public final class TcpConnection implements Closeable {
      */
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
-        check("read from");
+        checkOpen("read from");
         if (dst.isReadOnly()) {
             throw readOnly();
         }
@@ -397,7 +462,7 @@ public final class TcpConnection implements Closeable {
      */
     public void write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
-        check("write to");
+        checkOpen("write to");
         if (!src.hasRemaining()) {
             writeNothing(src);
             return;
@@ -477,7 +542,12 @@ public final class TcpConnection implements Closeable {
      * close would fail two waiters of the connection in two ways, as the kernel's timing had it).
      */
     private void await(int op, Operation operation) throws IOException {
-        io.await(channel, op, operation);
+        waiters++; // detach() is refused meanwhile
+        try {
+            io.await(channel, op, operation);
+        } finally {
+            waiters--;
+        }
         Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         if (closed) {
             throw new IOException(io.caller() + " cannot " + operation + " (closed): " + CLOSED_WHILE_WAITING);
@@ -520,6 +590,9 @@ public final class TcpConnection implements Closeable {
      * wrapper's {@code close()} flushes (its buffer empty) before it closes the connection.
      */
     void checkFlush() {
+        if (detached) {
+            return; // nothing to do, as on a closed connection: its channel is another's now
+        }
         if (io.isOwner(owner) || !io.ownerEnded(owner)) {
             check("flush the output of");
         }
@@ -635,7 +708,7 @@ public final class TcpConnection implements Closeable {
      * for a closed stream.
      */
     int available() throws IOException {
-        check("count the bytes available on");
+        checkOpen("count the bytes available on");
         if (closed) {
             throw notCounted(new ClosedChannelException());
         }
@@ -781,7 +854,7 @@ public final class TcpConnection implements Closeable {
      * @throws IllegalStateException if called from a thread other than the connection's
      */
     public void shutdownOutput() throws IOException {
-        check("shut down the output of");
+        checkOpen("shut down the output of");
         try {
             channel.shutdownOutput();
             outputShut = true;
@@ -821,7 +894,7 @@ public final class TcpConnection implements Closeable {
     public <T> TcpConnection setOption(SocketOption<T> option, T value) throws IOException {
         Objects.requireNonNull(option, "option");
         String operation = "set " + option.name() + " of";
-        check(operation);
+        checkOpen(operation);
         try {
             if (option == StandardSocketOptions.SO_LINGER && value != null) {
                 setLinger((Integer) value);
@@ -858,7 +931,7 @@ public final class TcpConnection implements Closeable {
     public <T> T getOption(SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
         String operation = "get " + option.name() + " of";
-        check(operation);
+        checkOpen(operation);
         try {
             T value = channel.getOption(option);
             if (option == StandardSocketOptions.SO_LINGER && linger > 0) {
@@ -872,6 +945,70 @@ public final class TcpConnection implements Closeable {
         } catch (UnsupportedOperationException e) {
             throw SocketOptions.unsupported(io, operation, name(), state(), SOCKET, e);
         }
+    }
+
+    /**
+     * Ends this connection's hold of its socket and hands the open channel back, nothing of it lost, to be
+     * {@link #adopt adopted} by another thread: one thread accepting, the threads of a {@code CoroutinePool} serving
+     * (the portable pattern; {@code SO_REUSEPORT}, {@code TcpListener.bind(address, true)}, balances only on Linux):
+     *
+     * <pre>{@code
+     * while (true) {
+     *     SocketChannel accepted = listener.accept().detach();      // this thread lets go of it
+     *     pool.execute(() -> {
+     *         try (TcpConnection c = TcpConnection.adopt(accepted)) { // the pool thread's from here on
+     *             echo(c);
+     *         } catch (IOException e) {
+     *             throw new UncheckedIOException(e);
+     *         }
+     *     });
+     * }
+     * }</pre>
+     *
+     * <p>The channel comes back unregistered: its registration with this thread's event loop ends at once (its key
+     * cancelled and dropped from the selector), so it may be registered with another selector or put in blocking
+     * mode again. The bytes the peer sent and nobody read stay in the kernel, for the next owner to read; the
+     * {@link #input()} and {@link #output()} views buffer nothing, so nothing is left behind in them (a wrapper of
+     * them, a {@code BufferedOutputStream}, keeps what it buffers: flush it first). Nothing of this library closes
+     * the channel any more: not the end of this thread, not the collection of this object. This object is done:
+     * {@link #isOpen()} is false, {@link #toString()} says {@code detached}, {@link #close()} does nothing to the
+     * channel (from any thread; a close another thread posts that this thread runs after the detach does nothing
+     * either), and every call that acts on the connection fails with an {@link IOException} as on a closed one,
+     * saying it was detached ({@code main context 'main' cannot read from connection A -> B (detached): its channel
+     * was handed on by detach(); use the connection adopt(channel) made of it}).
+     *
+     * @return the open channel, non-blocking, registered with no selector; the caller's to adopt or close
+     * @throws IllegalStateException if called from a thread other than the connection's (as {@link #read}); or, naming
+     *                               the caller, the connection, its state and why: while a context of this thread waits
+     *                               on it (in a read or a write, parked or woken and not run yet), on a closed
+     *                               connection, one a call failed on ({@code open, failed}: a reset peer, say), one
+     *                               detached already, and once another thread has asked for its close (posted to this
+     *                               thread and not run yet, perhaps: the close came first, and runs)
+     * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it drops the
+     *                               channel's registration: the connection stays this thread's, and open
+     * @throws IOException           not thrown today (the channel is handed back as it is): declared for a hand-off
+     *                               that must call the JDK's channel, which may fail as the other calls do
+     */
+    public SocketChannel detach() throws IOException {
+        if (!detached) {
+            check("detach");
+        }
+        String why = detached ? "it was detached already"
+                : closed ? "it is closed"
+                : failure != null ? "a call on it failed (" + io.text(failure) + "); close it"
+                : waiters > 0 ? waiters + (waiters == 1 ? " context waits" : " contexts wait") + " on it in a read or a write;"
+                        + " detach it once none does"
+                : closeAsked ? "another thread has asked for its close, which comes first"
+                : null;
+        if (why != null) {
+            throw new IllegalStateException(io.caller() + " cannot detach " + name() + " (" + state() + "): " + why);
+        }
+        io.handOff(owner, entry, channel);
+        detached = true;
+        closed = true; // after detached: a thread that reads closed true sees it
+        drained = false;
+        Reference.reachabilityFence(this); // not collected, its entry not cleaned, before the hand-off is done
+        return channel;
     }
 
     /**
@@ -913,6 +1050,10 @@ public final class TcpConnection implements Closeable {
     @Override
     public void close() throws IOException {
         if (!io.isOwner(owner)) {
+            if (closed && detached) {
+                return; // its channel was handed on: another's now
+            }
+            closeAsked = true; // a detach() of its thread is refused from now on: this close came first
             boolean abandoned;
             try {
                 abandoned = io.closeAbandoned(owner, entry);
@@ -937,11 +1078,11 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * Whether the connection is open: true until it is closed. A peer that closed its end does not
+     * Whether the connection is open: true until it is closed, or {@link #detach() detached}. A peer that closed its end does not
      * close this one (a read returns -1). Unlike the calls that act on the connection, it may be asked
      * from any thread, as may the others that only describe it.
      *
-     * @return false once it is closed
+     * @return false once it is closed or detached
      */
     public boolean isOpen() {
         return !closed;
@@ -966,7 +1107,8 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * The two addresses and the state ({@code open}, {@code open, output shut down} or {@code closed};
+     * The two addresses and the state ({@code open}, {@code open, output shut down}, {@code closed} or
+     * {@code detached} (see {@link #detach()});
      * {@code , failed} added to an open one once a call has failed),
      * e.g. {@code TcpConnection[/127.0.0.1:40000 -> /127.0.0.1:8080, open]}. Like {@link #isOpen()},
      * it may be asked from any thread.
@@ -1003,6 +1145,23 @@ public final class TcpConnection implements Closeable {
         }
     }
 
+    /**
+     * {@link #check} of a call that acts on the channel: on a detached connection, from any thread, it fails as on a
+     * closed one, with an {@link IOException} naming the caller, the call, the connection and the state
+     * {@code detached}, before it reaches the channel, which is another's now.
+     */
+    private void checkOpen(String operation) throws IOException {
+        if (detached || !io.isOwner(owner)) {
+            if (detached) {
+                throw new IOException(io.caller() + " cannot " + operation + " " + name() + " (detached): " + DETACHED);
+            }
+            io.checkOwner(owner, operation, name(), state());
+        }
+    }
+
+    /** What a call on a detached connection is told. */
+    private static final String DETACHED = "its channel was handed on by detach(); use the connection adopt(channel) made of it";
+
     /** For messages, e.g. {@code connection /127.0.0.1:40000 -> /127.0.0.1:8080}: made when needed, not kept. */
     private String name() {
         return "connection " + local + " -> " + remote;
@@ -1011,10 +1170,13 @@ public final class TcpConnection implements Closeable {
     /** What the refusal of an option the JDK does not have for a connection says has no such option ({@link SocketOptions#unsupported}). */
     private static final String SOCKET = "a TCP socket";
 
-    /** For messages: {@code open}, {@code open, output shut down} or {@code closed}; {@code , failed} added once a call failed. */
+    /**
+     * For messages: {@code open}, {@code open, output shut down}, {@code closed} or {@code detached}; {@code , failed}
+     * added once a call failed.
+     */
     private String state() {
         if (closed) {
-            return "closed";
+            return detached ? "detached" : "closed"; // closed read first: set after detached
         }
         String s = outputShut ? "open, output shut down" : "open";
         return failure == null ? s : s + ", failed";

@@ -13,12 +13,14 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.net.StandardSocketOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -104,6 +106,75 @@ class NetJavadocSnippetsTest {
             }
             echo.join();
             assertThat(echo.state()).isEqualTo(Coroutine.State.FINISHED);
+        }
+    }
+
+    // ---- TcpConnection.detach ----------------------------------------------------------------
+
+    /** What the {@code detach} snippet runs for each connection, on a thread of the pool: echoes it, then names the thread. */
+    private static void echo(TcpConnection c) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(64);
+        while (c.read(buf.clear()) >= 0) {
+            c.write(buf.flip());
+        }
+        c.write(ByteBuffer.wrap((" served on " + ownerOf(c)).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The thread {@code c} belongs to, as the refusal of a call from another thread names it. */
+    private static String ownerOf(TcpConnection c) {
+        CompletableFuture<String> refusal = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                c.shutdownOutput();
+                refusal.complete("nobody");
+            } catch (IllegalStateException e) {
+                refusal.complete(e.getMessage().replaceAll(".*: it belongs to thread '([^']*)'.*", "$1"));
+            } catch (IOException e) {
+                refusal.completeExceptionally(e);
+            }
+        });
+        return Coroutine.await(refusal);
+    }
+
+    /** The {@link TcpConnection#detach()} snippet: accepts on this thread, each connection served on a thread of {@code pool}. */
+    @SuppressWarnings("InfiniteLoopStatement")
+    private static void detachSnippet(TcpListener listener, CoroutinePool pool) throws IOException {
+        // JAVADOC:begin
+        while (true) {
+            SocketChannel accepted = listener.accept().detach();      // this thread lets go of it
+            pool.execute(() -> {
+                try (TcpConnection c = TcpConnection.adopt(accepted)) { // the pool thread's from here on
+                    echo(c);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        // JAVADOC:end
+    }
+
+    @Test
+    void theDetachSnippetAcceptsOnOneThreadAndServesEachConnectionOnAThreadOfThePool() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             CoroutinePool pool = CoroutinePool.start("served", 2)) {
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    detachSnippet(listener, pool);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            List<String> replies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                    c.write(ByteBuffer.wrap(("hello " + i).getBytes(StandardCharsets.UTF_8)));
+                    c.shutdownOutput();
+                    replies.add(new String(c.input().readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+            acceptor.close(); // unwinds it out of accept()
+            assertThat(replies).hasSize(4).allSatisfy(r -> assertThat(r).matches("hello \\d served on served-[01]"));
+            assertThat(replies).extracting(r -> r.substring(0, 7)).containsExactly("hello 0", "hello 1", "hello 2", "hello 3");
         }
     }
 

@@ -1,0 +1,500 @@
+package dev.coro.net;
+
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static dev.coro.net.TcpConnectionTest.bytes;
+import static dev.coro.net.TcpConnectionTest.name;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.Collected;
+import dev.coro.Coroutine;
+import dev.coro.Coroutine.State;
+import dev.coro.CoroutinePool;
+import dev.coro.FreshThread;
+import dev.coro.LoopProbe;
+import dev.coro.PoolsClosed;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
+import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A connection moved from one thread to another: {@code detach()} hands its open channel back, unregistered and
+ * forgotten by its thread, and {@code adopt(channel)} makes it a connection of the calling thread, nothing the peer
+ * sent lost or read twice; the detached object is done, its calls failing as on a closed connection but saying it
+ * was detached, and neither its thread's end nor its collection closes the channel; every refusal names the caller,
+ * the call, the connection or the channel, its state and why.
+ */
+@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
+@ExtendWith({FreshThread.class, PoolsClosed.class})
+@Timeout(30)
+class DetachAndAdoptTest {
+
+    /** What a call on a detached connection is told, after the call. */
+    private static String detached(TcpConnection c) {
+        return name(c) + " (detached): its channel was handed on by detach(); use the connection adopt(channel) made of it";
+    }
+
+    /** Exactly {@code n} bytes of {@code c} (fewer only at the end of the stream), as text: reads no byte past them. */
+    private static String read(TcpConnection c, int n) throws IOException {
+        return new String(c.input().readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    /** Exactly {@code n} bytes of the blocking {@code peer}, as text. */
+    private static String read(SocketChannel peer, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining() && peer.read(b) >= 0) {
+            // a blocking read: no coroutine of this thread needs to run meanwhile
+        }
+        return StandardCharsets.UTF_8.decode(b.flip()).toString();
+    }
+
+    /** Everything the blocking {@code peer} reads up to the end of the stream, as text. */
+    private static String readToEnd(SocketChannel peer) throws IOException {
+        StringBuilder s = new StringBuilder();
+        ByteBuffer b = ByteBuffer.allocate(64);
+        while (peer.read(b.clear()) >= 0) {
+            s.append(StandardCharsets.UTF_8.decode(b.flip()));
+        }
+        return s.toString();
+    }
+
+    /** The thread that owns {@code c}, as main's refused read of it names it. */
+    private static String ownerOf(TcpConnection c) {
+        Thread self = Thread.currentThread();
+        String prefix = "main context 'main' of thread '" + self.getName() + "' (#" + self.threadId() + ") cannot read from "
+                + name(c) + " (open): it belongs to thread ";
+        Throwable t = catchThrowable(() -> c.read(ByteBuffer.allocate(1)));
+        assertThat(t).isInstanceOf(IllegalStateException.class);
+        assertThat(t.getMessage()).startsWith(prefix).matches(".*'handoff-[01]' \\(#\\d+\\)");
+        return t.getMessage().substring(prefix.length());
+    }
+
+    @Test
+    void aConnectionGoesFromMainToAPoolThreadAndOnToTheOtherMidConversationNoByteLostOrReadTwice() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            c.write(bytes("m>"));
+            peer.write(bytes("p1"));                                   // in the kernel's buffer as main lets go
+            SocketChannel handed = c.detach();
+            CompletableFuture<TcpConnection> first = new CompletableFuture<>();
+            CompletableFuture<TcpConnection> second = new CompletableFuture<>();
+            CompletableFuture<Void> p3Sent = new CompletableFuture<>();
+            CompletableFuture<String> readByFirst = new CompletableFuture<>();
+            CompletableFuture<String> readBySecond = new CompletableFuture<>();
+            CoroutinePool pool = CoroutinePool.start("handoff", 2);
+            try {
+                pool.execute(() -> {
+                    try {
+                        TcpConnection a = TcpConnection.adopt(handed);
+                        String got = read(a, 2);                       // p1, sent before the hand-off
+                        a.write(bytes("a>"));
+                        first.complete(a);
+                        got += read(a, 2);                             // p2, sent once it had the connection
+                        Coroutine.await(p3Sent);                       // p3 in the kernel's buffer as this thread lets go
+                        readByFirst.complete(got);
+                        SocketChannel next = a.detach();
+                        pool.execute(() -> {                           // on the other thread: this one has a live body
+                            try (TcpConnection b = TcpConnection.adopt(next)) {
+                                String got2 = read(b, 2);              // p3
+                                second.complete(b);
+                                got2 += read(b, 2);                    // p4
+                                b.write(bytes("b>"));
+                                readBySecond.complete(got2);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                TcpConnection a = Coroutine.await(first);
+                String firstOwner = ownerOf(a);
+                peer.write(bytes("p2"));
+                peer.write(bytes("p3"));
+                p3Sent.complete(null);
+                TcpConnection b = Coroutine.await(second);
+                String secondOwner = ownerOf(b);
+                peer.write(bytes("p4"));
+                assertThat(Coroutine.await(readByFirst)).isEqualTo("p1p2");
+                assertThat(Coroutine.await(readBySecond)).isEqualTo("p3p4");
+                assertThat(readToEnd(peer)).as("each write once, in order, then the last owner's close").isEqualTo("m>a>b>");
+                assertThat(secondOwner).as("the second pool thread is not the first").isNotEqualTo(firstOwner);
+                assertThat(List.of(c, a)).allSatisfy(d -> assertThat(d)
+                        .hasToString("TcpConnection[" + d.localAddress() + " -> " + d.remoteAddress() + ", detached]"));
+                assertThat(c.isOpen()).isFalse();
+            } finally {
+                p3Sent.complete(null); // a failure above leaves no body waiting for the peer
+                peer.close();
+                PoolsClosed.close(pool);
+            }
+        }
+    }
+
+    /**
+     * What a thread handed on: a connection it detached, and its channel; and the channel of another it detached
+     * and dropped, with a weak reference to that one.
+     */
+    private record Handed(TcpConnection old, SocketChannel channel, WeakReference<TcpConnection> dropped, SocketChannel ofDropped) {
+    }
+
+    @Test
+    void thePoolThreadThatDetachedConnectionsEndingLeavesTheirChannelsOpenTheDetachedObjectsKeptOrCollected() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            CompletableFuture<Void> reading = new CompletableFuture<>();
+            Handed handed;
+            TcpConnection server;
+            TcpConnection serverOfDropped;
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<Handed> body = pool.submitCallable(() -> {
+                    TcpConnection c = TcpConnection.connect(listener.localAddress());
+                    Coroutine.create("reading", () -> reading.complete(null)); // runs once the body has parked
+                    String got = read(c, 2);                                     // parks: registered with this thread's selector
+                    c.write(bytes(got.equals("s1") ? "c1" : "?"));
+                    TcpConnection dropped = TcpConnection.connect(listener.localAddress());
+                    return new Handed(c, c.detach(), new WeakReference<>(dropped), dropped.detach());
+                });
+                server = listener.accept();
+                Coroutine.await(reading);
+                server.write(bytes("s1"));
+                handed = Coroutine.await(body);
+                serverOfDropped = listener.accept();
+                assertThat(Collected.all(List.of(handed.dropped()))).as("the dropped one collected while its thread runs").isTrue();
+            } finally {
+                PoolsClosed.close(pool);                                          // its thread ends
+            }
+            TcpConnection old = handed.old();
+            old.close(); // from another thread once its thread has ended: nothing to the channel
+            assertThat(old.isOpen()).isFalse();
+            assertThat(old).hasToString("TcpConnection[" + old.localAddress() + " -> " + old.remoteAddress() + ", detached]");
+            assertThat(handed.channel().isOpen()).as("left open by the thread's end").isTrue();
+            assertThat(handed.ofDropped().isOpen()).as("left open by the thread's end and the collection").isTrue();
+            try (server; serverOfDropped;
+                 TcpConnection c = TcpConnection.adopt(handed.channel());
+                 TcpConnection d = TcpConnection.adopt(handed.ofDropped())) {
+                server.write(bytes("s2"));
+                assertThat(read(c, 2)).isEqualTo("s2");
+                c.write(bytes("c2"));
+                assertThat(read(server, 4)).isEqualTo("c1c2");
+                d.write(bytes("d"));
+                assertThat(read(serverOfDropped, 1)).isEqualTo("d");
+            }
+        }
+    }
+
+    /** What a plain thread leaves: the channel it detached, a weak reference to the detached object, and one to a connection it dropped unclosed. */
+    private record LeftBehind(SocketChannel channel, WeakReference<TcpConnection> detached, WeakReference<TcpConnection> dropped) {
+    }
+
+    @Test
+    void aPlainThreadThatDetachedAConnectionEndingAndTheDetachedObjectCollectedLeaveItsChannelOpen() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            AtomicReference<Object> left = new AtomicReference<>();
+            Thread owner = Thread.ofPlatform().name("first-owner").start(() -> {
+                try {
+                    TcpConnection c = TcpConnection.connect(listener.localAddress());
+                    TcpConnection dropped = TcpConnection.connect(listener.localAddress());
+                    left.set(new LeftBehind(c.detach(), new WeakReference<>(c), new WeakReference<>(dropped)));
+                } catch (Throwable e) {
+                    left.set(e);
+                }
+            });
+            owner.join();
+            assertThat(left.get()).isInstanceOf(LeftBehind.class);
+            LeftBehind l = (LeftBehind) left.get();
+            TcpConnection one = listener.accept();
+            TcpConnection two = listener.accept();
+            boolean oneIsHanded = one.remoteAddress().equals(l.channel().getLocalAddress());
+            try (TcpConnection server = oneIsHanded ? one : two; TcpConnection peerOfDropped = oneIsHanded ? two : one) {
+                assertThat(Collected.all(List.of(l.detached(), l.dropped()))).as("both collected").isTrue();
+                // parks until the cleaning thread has closed the one dropped unclosed: it ran its cleaning actions
+                assertThat(peerOfDropped.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+                assertThat(l.channel().isOpen()).as("the detached object's collection closed nothing").isTrue();
+                try (TcpConnection c = TcpConnection.adopt(l.channel())) {
+                    server.write(bytes("s>"));
+                    assertThat(read(c, 2)).isEqualTo("s>");
+                    c.write(bytes("c>"));
+                    assertThat(read(server, 2)).isEqualTo("c>");
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyCallOfADetachedConnectionFailsSayingSoAndItsCloseLeavesTheChannelOpen() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            client.write(bytes("x"));
+            SocketChannel ch = server.detach();
+            String caller = "main context 'main' cannot ";
+            assertThatThrownBy(() -> server.read(ByteBuffer.allocate(1)))
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "read from " + detached(server));
+            assertThatThrownBy(() -> server.write(bytes("y")))
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "write to " + detached(server));
+            assertThatThrownBy(server::shutdownOutput)
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "shut down the output of " + detached(server));
+            assertThatThrownBy(() -> server.setOption(StandardSocketOptions.TCP_NODELAY, false))
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "set TCP_NODELAY of " + detached(server));
+            assertThatThrownBy(() -> server.getOption(StandardSocketOptions.TCP_NODELAY))
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "get TCP_NODELAY of " + detached(server));
+            assertThatThrownBy(() -> server.input().available())
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "count the bytes available on " + detached(server));
+            assertThatThrownBy(() -> server.input().read())
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "read from " + detached(server));
+            assertThatThrownBy(() -> server.output().write('y'))
+                    .isExactlyInstanceOf(IOException.class).hasMessage(caller + "write to " + detached(server));
+            server.output().flush(); // nothing to do, as on a closed connection
+            assertThatThrownBy(server::detach).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage(caller + "detach " + name(server) + " (detached): it was detached already");
+            server.close();
+            server.close();
+            assertThat(server.isOpen()).isFalse();
+            assertThat(server).hasToString("TcpConnection[" + server.localAddress() + " -> " + server.remoteAddress() + ", detached]");
+            assertThat(ch.isOpen()).as("its close did nothing to the channel").isTrue();
+            try (TcpConnection c = TcpConnection.adopt(ch)) {
+                assertThat(read(c, 1)).as("the byte none of its failed calls took").isEqualTo("x");
+                c.write(bytes("z"));
+                assertThat(read(client, 1)).isEqualTo("z");
+            }
+        }
+    }
+
+    @Test
+    void aDetachIsRefusedWhileAContextWaitsOnTheConnectionAndGoesThroughOnceNoneDoes() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            String[] got = {null};
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    got[0] = read(server, 1);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            while (reader.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            assertThatThrownBy(server::detach).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot detach " + name(server)
+                            + " (open): 1 context waits on it in a read or a write; detach it once none does");
+            client.write(bytes("x"));
+            reader.join();
+            assertThat(got[0]).isEqualTo("x");
+            try (TcpConnection c = TcpConnection.adopt(server.detach())) {
+                client.write(bytes("y"));
+                assertThat(read(c, 1)).isEqualTo("y");
+            }
+        }
+    }
+
+    @Test
+    void aDetachIsRefusedOnAClosedOrFailedConnectionAndFromAnotherThread() throws Exception {
+        String owner = "'" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            TcpConnection client = TcpConnection.connect(listener.localAddress());
+            TcpConnection server = listener.accept();
+            Throwable[] refused = {null};
+            Thread t = Thread.ofPlatform().name("intruder").start(() -> refused[0] = catchThrowable(server::detach));
+            t.join();
+            assertThat(refused[0]).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("thread 'intruder' (#" + t.threadId() + ") cannot detach " + name(server)
+                            + " (open): it belongs to thread " + owner);
+
+            client.setOption(StandardSocketOptions.SO_LINGER, 0);
+            client.close();                                             // a reset
+            Throwable reset = catchThrowable(() -> server.read(ByteBuffer.allocate(1)));
+            assertThat(reset).isInstanceOf(SocketException.class);
+            assertThatThrownBy(server::detach).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot detach " + name(server) + " (open, failed): a call on it failed ("
+                            + reset.getCause() + "); close it");
+
+            server.close();
+            assertThatThrownBy(server::detach).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot detach " + name(server) + " (closed): it is closed");
+        }
+    }
+
+    @Test
+    void aDetachIsRefusedOnceAnotherThreadHasAskedForTheConnectionsCloseWhichThenRuns() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+            CountDownLatch hold = new CountDownLatch(1);
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> owner = pool.submit("owner", () -> {
+                    try {
+                        TcpConnection c = TcpConnection.connect(listener.localAddress());
+                        made.complete(c);
+                        hold.await(); // blocked outside the library: the close posted meanwhile waits
+                        String refusal = catchThrowable(c::detach).getMessage();
+                        Coroutine.yield(); // a scheduling point: the thread runs the close
+                        return refusal + "; open after: " + c.isOpen();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                TcpConnection c = Coroutine.await(made);
+                try (TcpConnection server = listener.accept()) {
+                    Coroutine closer = Coroutine.create("closer", () -> {
+                        try {
+                            c.close();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    while (closer.state() != State.PARKED) {
+                        Coroutine.yield(); // it posts its close and parks for the answer
+                    }
+                    hold.countDown();
+                    closer.join();
+                    assertThat(Coroutine.await(owner)).isEqualTo("coroutine 'owner' cannot detach " + name(c)
+                            + " (open): another thread has asked for its close, which comes first; open after: false");
+                    assertThat(server.read(ByteBuffer.allocate(1))).as("the peer sees the close").isEqualTo(-1);
+                }
+            } finally {
+                hold.countDown();
+                PoolsClosed.close(pool);
+            }
+        }
+    }
+
+    @Test
+    void adoptRefusesANullAnUnconnectedAClosedAndARegisteredChannelLeavingItAsItWas() throws Exception {
+        assertThatThrownBy(() -> TcpConnection.adopt(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("channel");
+        try (SocketChannel unconnected = SocketChannel.open()) {
+            assertThatThrownBy(() -> TcpConnection.adopt(unconnected)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt java.nio.channels.SocketChannel[unconnected]: it is not"
+                            + " connected; connect it first");
+            assertThat(unconnected.isOpen()).isTrue();
+            assertThat(unconnected.isBlocking()).as("left as it was").isTrue();
+        }
+        SocketChannel closed = SocketChannel.open();
+        closed.close();
+        assertThatThrownBy(() -> TcpConnection.adopt(closed)).isExactlyInstanceOf(IOException.class)
+                .hasMessage("main context 'main' cannot adopt java.nio.channels.SocketChannel[closed]: it is closed");
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel ch = SocketChannel.open(server.getLocalAddress());
+             SocketChannel peer = server.accept();
+             Selector selector = Selector.open()) {
+            ch.configureBlocking(false);
+            SelectionKey key = ch.register(selector, SelectionKey.OP_READ);
+            String refusal = "main context 'main' cannot adopt " + ch + ": it is registered with a selector (its key not"
+                    + " cancelled, or not yet dropped by that selector's next select); detach() hands a connection's channel"
+                    + " on unregistered";
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(refusal);
+            key.cancel();
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).as("cancelled, not dropped yet")
+                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(refusal);
+            selector.selectNow();
+            try (TcpConnection c = TcpConnection.adopt(ch)) {
+                peer.write(bytes("ok"));
+                assertThat(read(c, 2)).isEqualTo("ok");
+            }
+        }
+    }
+
+    @Test
+    void adoptTakesAPlainBlockingChannelAndOneAPlainServerSocketChannelAcceptedAndTheirReadsPark() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             TcpConnection client = TcpConnection.adopt(SocketChannel.open(plain.getLocalAddress()));
+             TcpConnection server = TcpConnection.adopt(plain.accept())) {
+            assertThat(client.getOption(StandardSocketOptions.TCP_NODELAY)).isTrue();
+            assertThat(server.getOption(StandardSocketOptions.TCP_NODELAY)).isTrue();
+            String[] got = {null, null};
+            Coroutine serving = Coroutine.create("server", () -> {
+                try {
+                    got[0] = read(server, 4);                           // parks until the client writes
+                    server.write(bytes("pong"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            Coroutine.yield();
+            assertThat(serving.state()).isEqualTo(State.PARKED);
+            client.write(bytes("ping"));
+            got[1] = read(client, 4);                                   // parks until the server answers
+            serving.join();
+            assertThat(got).containsExactly("ping", "pong");
+        }
+    }
+
+    @Test
+    void aPeerResetReadAfterTheAdoptionIsReportedAsUsual() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             TcpConnection c = TcpConnection.adopt(plain.accept())) {
+            peer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            peer.close();                                               // a reset
+            assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1))).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot read from " + name(c) + " (open): java.net.SocketException: Connection reset");
+            assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", open, failed]");
+        }
+    }
+
+    @Test
+    void aChannelDetachedAfterItsConnectionWasRegisteredCanBePutInBlockingModeAgain() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            Coroutine reader = Coroutine.create("reader", () -> {
+                try {
+                    read(server, 1);                                    // parks: registered with the thread's selector
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            while (reader.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            client.write(bytes("x"));
+            reader.join();
+            int registered = LoopProbe.registeredChannels();
+            try (SocketChannel ch = server.detach()) {
+                assertThat(LoopProbe.registeredChannels()).as("its registration ended").isEqualTo(registered - 1);
+                assertThat(ch.isRegistered()).isFalse();
+                ch.configureBlocking(true);
+                client.write(bytes("y"));
+                assertThat(read(ch, 1)).as("a blocking read").isEqualTo("y");
+            }
+        }
+    }
+
+    @Test
+    void anOutputShutDownStaysShutInTheConnectionThatAdoptsItsChannel() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            server.shutdownOutput();
+            try (TcpConnection c = TcpConnection.adopt(server.detach())) {
+                assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", open, output shut down]");
+                assertThatThrownBy(() -> c.write(bytes("y"))).isExactlyInstanceOf(IOException.class)
+                        .hasMessage("main context 'main' cannot write to " + name(c)
+                                + " (open, output shut down): java.nio.channels.AsynchronousCloseException");
+                assertThat(client.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+            }
+        }
+    }
+}
