@@ -30,6 +30,9 @@
  * output's {@code flush()}, which has nothing to do, so that a buffering wrapper's {@code close()}
  * (which flushes first) closes it too. A
  * {@link dev.coro.CoroutinePool} thread that ends closes those its coroutines left open, and its selector.
+ * A connection moves to another thread whole: {@link dev.coro.net.TcpConnection#detach()} hands its open channel
+ * back, unregistered, which {@link dev.coro.net.TcpConnection#adopt} on the other thread makes a connection of that
+ * thread (one thread accepting, a pool's threads serving).
  *
  * <p>Close what you open: {@code close()} (try-with-resources) releases a socket at once. A listener
  * or connection dropped unclosed is not kept by its thread's event loop, which holds it weakly: once
