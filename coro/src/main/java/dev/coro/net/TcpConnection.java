@@ -1035,6 +1035,8 @@ public final class TcpConnection implements Closeable {
      * next scheduling point (at once if that thread has ended). That is a safety net, at a time the
      * collector chooses; a connection a coroutine is parked on is reachable, and never closed so.
      *
+     * <p>A {@link #detach() detached} connection's close does nothing, from any thread: its channel is another's now.
+     *
      * @throws IOException           if the JDK fails to close the socket (on the connection's thread, for a close from another
      *                               thread while it runs: the very exception, thrown to the caller that waited for it)
      * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it

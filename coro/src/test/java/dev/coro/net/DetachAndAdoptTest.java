@@ -133,6 +133,7 @@ class DetachAndAdoptTest {
                 p3Sent.complete(null);
                 TcpConnection b = Coroutine.await(second);
                 String secondOwner = ownerOf(b);
+                a.close(); // from another thread while its thread runs: nothing to the channel, which b reads on
                 peer.write(bytes("p4"));
                 assertThat(Coroutine.await(readByFirst)).isEqualTo("p1p2");
                 assertThat(Coroutine.await(readBySecond)).isEqualTo("p3p4");
