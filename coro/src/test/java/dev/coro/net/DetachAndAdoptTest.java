@@ -383,7 +383,7 @@ class DetachAndAdoptTest {
     }
 
     @Test
-    void adoptRefusesANullAnUnconnectedAClosedAndARegisteredChannelLeavingItAsItWas() throws Exception {
+    void adoptRefusesANullAnUnconnectedAConnectingAClosedAndARegisteredChannelLeavingItAsItWas() throws Exception {
         assertThatThrownBy(() -> TcpConnection.adopt(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("channel");
         try (SocketChannel unconnected = SocketChannel.open()) {
             assertThatThrownBy(() -> TcpConnection.adopt(unconnected)).isExactlyInstanceOf(IllegalArgumentException.class)
@@ -391,6 +391,14 @@ class DetachAndAdoptTest {
                             + " connected; connect it first");
             assertThat(unconnected.isOpen()).isTrue();
             assertThat(unconnected.isBlocking()).as("left as it was").isTrue();
+        }
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel connecting = SocketChannel.open()) {
+            connecting.configureBlocking(false);
+            assertThat(connecting.connect(server.getLocalAddress())).as("a TCP connect that does not end at once").isFalse();
+            assertThatThrownBy(() -> TcpConnection.adopt(connecting)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt java.nio.channels.SocketChannel[connection-pending remote="
+                            + server.getLocalAddress() + "]: it is not connected (its connect is under way: finish it first)");
         }
         SocketChannel closed = SocketChannel.open();
         closed.close();
