@@ -229,6 +229,36 @@ class StackTracesTest {
     }
 
     @Test
+    void aPlatformThreadsMainLookingForAnInitializerDeadlockAsItWaitsForTheTurnShowsNoneOfTheLook() {
+        // the thread engine: main, waiting a while for the turn that a body's thread holds, reads that
+        // thread's frames, and the JDK retries while the virtual thread mounts or unmounts
+        assertThat(cut(
+                "java.lang.Thread.yield0",
+                "java.lang.Thread.yield",
+                "java.lang.VirtualThread.asyncGetStackTrace",
+                "java.lang.Thread.getStackTrace",
+                "dev.coro.InitializerDeadlock.check",
+                "dev.coro.ThreadEngine$ThreadStack.checkStall",
+                "dev.coro.Turn.await",
+                "dev.coro.Turn.await",
+                "dev.coro.ThreadEngine$ThreadStack.transferTo",
+                "dev.coro.Scheduler.transfer",
+                "dev.coro.Scheduler.parkOnLoop",
+                "dev.coro.CoroutinePool$Worker.run",
+                "java.lang.Thread.run")).isEmpty();
+        // and its walk of that thread's frames, which it looks through for a class initializer
+        assertThat(cut(
+                "java.lang.StackWalker.walk",
+                "dev.coro.InitializerDeadlock.initializingHost",
+                "dev.coro.InitializerDeadlock.check",
+                "dev.coro.InitializerDeadlock.check",
+                "dev.coro.ThreadEngine$ThreadStack.checkStall",
+                "dev.coro.Turn.await",
+                "dev.coro.Coroutine.yield",
+                "app.Main.main")).containsExactly("dev.coro.Coroutine.yield", "app.Main.main");
+    }
+
+    @Test
     void theUsersOwnFramesAreKeptWhateverTheyAreCalled() {
         assertThat(cut("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park"))
                 .containsExactly("app.Coroutine.yield", "dev.coro.example.Main.run", "$Weird.name", "dev.corox.Scheduler.park");
