@@ -28,10 +28,15 @@ import java.util.Set;
  */
 final class StackTraces {
 
-    /** The library's classes whose frames form the machinery of a switch or of a body's entry. */
+    /**
+     * The library's classes whose frames form the machinery of a switch or of a body's entry; among them the
+     * look for a class-initializer deadlock that a platform thread makes now and then as it waits for the turn on
+     * the thread engine ({@code InitializerDeadlock}), whose frames, the JDK's reading of the other thread's
+     * frames on top, a dump made meanwhile would show as main's otherwise.
+     */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
-            "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.Channel", "dev.coro.Generator",
+            "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.IoSupport", "dev.coro.RemoteClose",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
