@@ -5,6 +5,7 @@ import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.bench.net.LatencyHistogram;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
@@ -67,15 +68,16 @@ public final class TimerLateness {
 
     /** One round's figures. */
     record Round(int coroutines, int sleeps, LatencyHistogram lateness, LatencyHistogram later, double wallMs,
-                 double cpuMs, double mainCpuMs) {
+                 double cpuMs, double mainCpuMs, long[] collections) {
         String line(String engine, int round) {
             return String.format(Locale.ROOT,
                     "%s round %d: %,d coroutines x %d sleeps: lateness p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
                             + "p99.9 %.3f ms, max %.3f ms, mean %.3f ms; wall %.0f ms, process CPU %.0f ms (%.0f%% of a core), "
-                            + "main thread CPU %.0f ms; from the second sleep on: p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+                            + "main thread CPU %.0f ms, %d collections (%d ms); from the second sleep on: p50 %.3f ms, p99 %.3f ms, max %.3f ms",
                     engine, round, coroutines, sleeps, ms(lateness.percentile(50)), ms(lateness.percentile(90)),
                     ms(lateness.percentile(99)), ms(lateness.percentile(99.9)), ms(lateness.max()), lateness.mean() / 1e6,
-                    wallMs, cpuMs, 100 * cpuMs / wallMs, mainCpuMs, ms(later.percentile(50)), ms(later.percentile(99)),
+                    wallMs, cpuMs, 100 * cpuMs / wallMs, mainCpuMs, collections[0], collections[1], ms(later.percentile(50)),
+                    ms(later.percentile(99)),
                     ms(later.max()));
         }
 
@@ -127,13 +129,14 @@ public final class TimerLateness {
         int[] delays = new SplittableRandom(SEED).ints((long) n * sleeps, 1, 101).toArray();
         LatencyHistogram lateness = new LatencyHistogram();
         LatencyHistogram later = new LatencyHistogram();
+        long[] gc0 = collections();
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         long mainCpu = share(delays, 0, n, sleeps, lateness, later)[0];
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
         double mainCpuMs = mainCpu / 1e6;
-        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, mainCpuMs);
+        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, mainCpuMs, collectionsSince(gc0));
     }
 
     /**
@@ -151,6 +154,7 @@ public final class TimerLateness {
         LatencyHistogram lateness = new LatencyHistogram();
         LatencyHistogram later = new LatencyHistogram();
         long loopCpu = 0;
+        long[] gc0 = collections();
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         try (CoroutinePool p = CoroutinePool.start(threads)) {
@@ -176,7 +180,7 @@ public final class TimerLateness {
         }
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
-        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, loopCpu / 1e6);
+        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, loopCpu / 1e6, collectionsSince(gc0));
     }
 
     /**
@@ -210,6 +214,28 @@ public final class TimerLateness {
         }
         done.receive();
         return new long[] {THREADS.getCurrentThreadCpuTime() - cpu0};
+    }
+
+    /**
+     * The collections so far and the time they took, summed over the JVM's collectors: a pause of the
+     * thread that runs the coroutines is lateness for every timer due during it.
+     *
+     * @return {@code {count, milliseconds}}
+     */
+    static long[] collections() {
+        long count = 0;
+        long millis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+            millis += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {count, millis};
+    }
+
+    /** The collections since {@code before} (of {@link #collections()}), and their time. */
+    static long[] collectionsSince(long[] before) {
+        long[] now = collections();
+        return new long[] {now[0] - before[0], now[1] - before[1]};
     }
 
     private static long processCpuNanos() {
