@@ -413,18 +413,21 @@ class RandomThreadedProgramsTest {
             SplittableRandom r = new SplittableRandom(groupSeed);
             int n = 1 + r.nextInt(3);
             List<CompletableFuture<Void>> ends = new ArrayList<>();
+            List<Coroutine> kin = new ArrayList<>();
             for (int k = 0; k < n; k++) {
                 Body body = new Body(prefix + "-" + k, r.split(), false);
+                body.kin = kin;
+                body.kinEnds = ends;
                 int steps = 5 + r.nextInt(20);
                 CompletableFuture<Void> end = new CompletableFuture<>();
                 ends.add(end);
-                Coroutine.create(body.name, () -> {
+                kin.add(Coroutine.create(body.name, () -> {
                     try {
                         body.steps(steps);
                     } finally {
                         end.complete(null);
                     }
-                });
+                }));
             }
             if (closes) { // a second closer, racing the driver's
                 long s = r.nextLong();
@@ -452,6 +455,10 @@ class RandomThreadedProgramsTest {
             final boolean ofPool;
             final AtomicInteger step = new AtomicInteger();
             int children;
+            /** The coroutines of its thread it may close or join: its group's, or those it created. */
+            List<Coroutine> kin = new ArrayList<>();
+            /** The futures its group's coroutines complete as they end, null for those it created. */
+            List<CompletableFuture<Void>> kinEnds;
 
             Body(String name, SplittableRandom r, boolean ofPool) {
                 this.name = name;
@@ -565,7 +572,9 @@ class RandomThreadedProgramsTest {
                     } else {
                         Coroutine.yield();
                     }
-                } else if (roll < 87) {
+                } else if (roll < 87 && !kin.isEmpty()) {
+                    closeOrJoinKin();
+                } else if (roll < 88) {
                     if (ofPool) {
                         try {
                             pool.close();
@@ -610,7 +619,7 @@ class RandomThreadedProgramsTest {
                     }
                 }
                 submissions.add(new Submission(child, null, new AtomicBoolean(true), boom, mine));
-                Coroutine.create(child, () -> {
+                kin.add(Coroutine.create(child, () -> {
                     new Body(child, cr, true).steps(2 + cr.nextInt(8));
                     if (fails) {
                         RandomApiProgramsTest.Boom b = new RandomApiProgramsTest.Boom("failure of " + child);
@@ -618,7 +627,33 @@ class RandomThreadedProgramsTest {
                         boom.set(b);
                         throw b;
                     }
-                });
+                }));
+            }
+
+            /**
+             * Closes, or joins for a few milliseconds, a coroutine of its own thread (of its group, or one it created),
+             * wherever it waits: in a send, a receive or a select over another thread's channel, an await.
+             */
+            private void closeOrJoinKin() {
+                int k = r.nextInt(kin.size());
+                Coroutine c = kin.get(k);
+                if (c == Coroutine.current()) {
+                    return;
+                }
+                if (r.nextBoolean()) {
+                    c.close(); // a body's own steps throw nothing but the close's signal as it unwinds
+                    if (kinEnds != null) {
+                        kinEnds.get(k).complete(null); // closed before it ran, its finally never ran
+                    }
+                    met("coroutines closed");
+                } else {
+                    Duration d = ms(3).plusMillis(1);
+                    try {
+                        Coroutine.withTimeout(d, c::join);
+                    } catch (CoroutineTimeoutException e) {
+                        expectNamed(e, "withTimeout(");
+                    }
+                }
             }
 
             /** Cancels a submission's future, with or without closing its body: a failure that comes after is not reported. */
