@@ -66,6 +66,8 @@ class RandomThreadedProgramsTest {
     private static final int FUTURES = 4;
     /** The most bodies a run hands the pool, so that a run ends. */
     private static final int MOST_BODIES = 24;
+    /** How many values the relay carries, with waits no timeout bounds: a lost wake-up there is a hang the guard reports. */
+    private static final int RELAYED = 16;
 
     @Test
     void everySeedConservesItsValuesReportsEachFailureOnceAndEnds() {
@@ -133,6 +135,11 @@ class RandomThreadedProgramsTest {
         /** What the run met, counted for the summary: failures read and reported, refusals, closes' signals. */
         final Map<String, AtomicInteger> met = new ConcurrentHashMap<>();
         CoroutinePool pool;
+        /** The relay's channels: the driver's rendezvous one, and a buffered one of a pool thread. */
+        Channel<Integer> relayIn;
+        Channel<Integer> relayOut;
+        /** Completed by the relay's middle as it passes each value on, awaited by its end. */
+        final List<CompletableFuture<Void>> passed = new ArrayList<>();
 
         Run(long seed) {
             this.seed = seed;
@@ -186,6 +193,7 @@ class RandomThreadedProgramsTest {
             // random point while everything runs; 4: close() by a plain thread's coroutine then too, racing the driver's
             int mode = random.nextInt(5);
             boolean driverReads = mode < 2; // not while a close may be collecting its report
+            boolean relays = mode < 2; // the pool is closed once the relay has ended
             int plainCount = 1 + random.nextInt(2);
             pool = CoroutinePool.start("fz" + seed, 2 + random.nextInt(2));
             List<CompletableFuture<Void>> groupsDone = new ArrayList<>();
@@ -210,12 +218,17 @@ class RandomThreadedProgramsTest {
                     CompletableFuture<Void> groupDone = new CompletableFuture<>();
                     groupsDone.add(groupDone);
                     Thread.Builder builder = random.nextBoolean() ? Thread.ofVirtual() : Thread.ofPlatform();
+                    boolean middle = relays && p == 0;
                     plainEnds.add(Peer.start(builder, name, () -> {
                         thread.complete(Thread.currentThread());
                         try {
                             ch.complete(new Channel<>("p" + cap + "-" + name, cap));
                             Coroutine.await(ready);
+                            CompletableFuture<Void> relayed = middle ? relay("relay-middle", this::passOn) : null;
                             group(name, s, closes);
+                            if (relayed != null) {
+                                Coroutine.await(relayed);
+                            }
                         } finally {
                             groupDone.complete(null);
                         }
@@ -225,6 +238,11 @@ class RandomThreadedProgramsTest {
                         return null;
                     }));
                 }
+                relayIn = new Channel<>("relay-in", 0);
+                for (int i = 0; i < RELAYED; i++) {
+                    passed.add(new CompletableFuture<>());
+                }
+                relayOut = Coroutine.await(pool.submit(() -> new Channel<>("relay-out", 1)));
                 made.add(pool.submit(() -> new Channel<>("q0", 0)));
                 made.add(pool.submit(() -> new Channel<>("q3", 3)));
                 for (CompletableFuture<Channel<Integer>> m : made) {
@@ -234,6 +252,13 @@ class RandomThreadedProgramsTest {
                 for (int b = 0; b < first; b++) {
                     submit("driver", random.split());
                 }
+                CompletableFuture<Integer> relayStart = relays ? pool.submit("relay-start", () -> {
+                    for (int i = 0; i < RELAYED; i++) {
+                        relayIn.send(RELAY_BASE + i);
+                    }
+                    return 0;
+                }) : null;
+                CompletableFuture<Void> relayEnd = relays ? relay("relay-end", this::takeRelayed) : null;
                 ready.complete(null);
                 CompletableFuture<Void> closed = new CompletableFuture<>();
                 if (mode == 2 || mode == 3) {
@@ -257,6 +282,10 @@ class RandomThreadedProgramsTest {
                 for (CompletableFuture<Void> g : groupsDone) {
                     Coroutine.await(g);
                 }
+                if (relays) {
+                    Coroutine.await(relayStart);
+                    Coroutine.await(relayEnd);
+                }
                 closePool(mode == 1 ? pool::closeNow : pool::close, "driver");
                 Coroutine.await(closed); // the closer has counted what its close reported
                 finish.complete(null);
@@ -273,6 +302,51 @@ class RandomThreadedProgramsTest {
                 PoolsClosed.close(pool);
             }
             return this;
+        }
+
+        /** The first value the relay carries: none of the random steps' values, which count up from 1. */
+        static final int RELAY_BASE = 1 << 30;
+
+        /** Starts a coroutine of the relay named {@code name} running {@code part}, and returns a future completed as it ends. */
+        private CompletableFuture<Void> relay(String name, Runnable part) {
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            Coroutine.create(name, () -> {
+                try {
+                    part.run();
+                    end.complete(null);
+                } catch (Throwable e) {
+                    problems.add(name + " threw " + describe(e));
+                    end.complete(null);
+                    throw e;
+                }
+            });
+            return end;
+        }
+
+        /** The relay's middle, on a plain thread: takes each value from the driver's channel and sends it to the pool's, by a send or a select. */
+        private void passOn() {
+            for (int i = 0; i < RELAYED; i++) {
+                int v = i % 3 == 0 ? new Select<Integer>().onReceive(relayIn, x -> x).select() : relayIn.receive();
+                if (i % 2 == 0) {
+                    relayOut.send(v);
+                } else {
+                    new Select<Integer>().onSend(relayOut, v, () -> 0).select();
+                }
+                passed.get(i).complete(null);
+            }
+        }
+
+        /** The relay's end, on the driver: takes each value from the pool's channel, in order, after awaiting its passing on. */
+        private void takeRelayed() {
+            for (int i = 0; i < RELAYED; i++) {
+                if (i % 2 == 0) {
+                    Coroutine.await(passed.get(i));
+                }
+                int v = i % 3 == 1 ? new Select<Integer>().onReceive(relayOut, x -> x).select() : relayOut.receive();
+                if (v != RELAY_BASE + i) {
+                    problems.add("relay-end: took " + v + " where " + (RELAY_BASE + i) + " was next");
+                }
+            }
         }
 
         /**
