@@ -758,17 +758,30 @@ class RandomThreadedProgramsTest {
                 if (r.nextBoolean()) {
                     read(name, s, () -> Coroutine.await(s.future), d);
                 } else {
+                    // the submission's completion racing a timeout, and a receive from a channel of any thread
                     Duration t = ms(3);
                     AtomicBoolean fired = new AtomicBoolean();
-                    read(name, s, () -> new Select<Integer>()
-                            .onComplete(s.future, v -> {
-                                fired.set(true);
-                                return v;
-                            })
-                            .onTimeout(t, () -> -1)
-                            .select(), d);
+                    Select<Integer> select = new Select<Integer>().onComplete(s.future, v -> {
+                        fired.set(true);
+                        return 0;
+                    });
+                    Channel<Integer> c = r.nextBoolean() ? channel() : null;
+                    if (c != null) {
+                        select.onReceive(c, v -> {
+                            received.add(v);
+                            return v;
+                        });
+                    }
+                    select.onTimeout(t, () -> -1);
+                    try {
+                        read(name, s, select::selectUnbiased, d);
+                    } catch (ChannelClosedException e) {
+                        expectClosed(e, c, "cannot select");
+                    } catch (IllegalStateException e) {
+                        expectEnded(e, "cannot select");
+                    }
                     if (!fired.get() && !s.future.isDone()) {
-                        s.claimed.compareAndSet(true, false); // the timeout fired: nothing read
+                        s.claimed.compareAndSet(true, false); // another clause fired: nothing read
                     }
                 }
             }
