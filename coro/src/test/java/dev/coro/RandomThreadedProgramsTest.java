@@ -422,8 +422,16 @@ class RandomThreadedProgramsTest {
             boolean fails = r.nextInt(3) == 0;
             boolean execute = r.nextInt(3) == 0;
             AtomicReference<RandomApiProgramsTest.Boom> boom = new AtomicReference<>();
+            boolean stepsAsItUnwinds = r.nextInt(3) == 0;
             Supplier<Integer> body = () -> {
-                new Body(name, r, true).steps(3 + r.nextInt(12));
+                Body program = new Body(name, r, true);
+                try {
+                    program.steps(3 + r.nextInt(12));
+                } finally {
+                    if (stepsAsItUnwinds) {
+                        program.steps(2); // in the finally of a body closeNow() or a cancel unwinds: every wait throws the signal again
+                    }
+                }
                 if (fails) {
                     RandomApiProgramsTest.Boom b = new RandomApiProgramsTest.Boom("failure of " + name);
                     thrown.put(b, new AtomicInteger());
