@@ -219,6 +219,7 @@ class RandomThreadedProgramsTest {
                     groupsDone.add(groupDone);
                     Thread.Builder builder = random.nextBoolean() ? Thread.ofVirtual() : Thread.ofPlatform();
                     boolean middle = relays && p == 0;
+                    int mainSteps = random.nextInt(6);
                     plainEnds.add(Peer.start(builder, name, () -> {
                         thread.complete(Thread.currentThread());
                         try {
@@ -226,6 +227,8 @@ class RandomThreadedProgramsTest {
                             Coroutine.await(ready);
                             CompletableFuture<Void> relayed = middle ? relay("relay-middle", this::passOn) : null;
                             group(name, s, closes);
+                            // its main context's own steps, while the other threads' coroutines go on
+                            new Body(Coroutine.current().name(), new SplittableRandom(s ^ 1), false).steps(mainSteps);
                             if (relayed != null) {
                                 Coroutine.await(relayed);
                             }
@@ -546,7 +549,7 @@ class RandomThreadedProgramsTest {
                 this.name = name;
                 this.r = r;
                 this.ofPool = ofPool;
-                progress.put(name, step);
+                progress.put(Thread.currentThread().getName() + "/" + name, step);
             }
 
             void steps(int n) {
@@ -920,10 +923,15 @@ class RandomThreadedProgramsTest {
                 }
             }
 
+            /** How a refusal names the caller: a coroutine, or a thread's main context. */
+            private String caller() {
+                return Coroutine.current().isMain() ? "main context '" + name + "'" : "coroutine '" + name + "'";
+            }
+
             /** Checks that {@code e} names the caller and {@code what}. */
             private void expectNamed(RuntimeException e, String what) {
                 String m = e.getMessage();
-                if (m == null || !m.contains("coroutine '" + name + "'") || !m.contains(what)) {
+                if (m == null || !m.contains(caller()) || !m.contains(what)) {
                     problems.add(name + ": an exception that names not the caller and " + what + ": " + describe(e));
                 }
             }
@@ -932,7 +940,7 @@ class RandomThreadedProgramsTest {
             private void expectEnded(IllegalStateException e, String op) {
                 met("refused as ended");
                 String m = e.getMessage();
-                if (m == null || !m.contains("coroutine '" + name + "'") || !m.toLowerCase().contains(op) || !m.contains("which has ended")) {
+                if (m == null || !m.contains(caller()) || !m.toLowerCase().contains(op) || !m.contains("which has ended")) {
                     problems.add(name + ": a refusal of " + op + " that names not the caller, the operation and the ended thread: "
                             + describe(e));
                 }
@@ -942,7 +950,7 @@ class RandomThreadedProgramsTest {
             private void expectClosed(ChannelClosedException e, Channel<Integer> c, String op) {
                 met("refused as closed");
                 String m = e.getMessage();
-                if (m == null || !m.contains("coroutine '" + name + "'") || !m.contains(op) || !m.contains("(closed)")
+                if (m == null || !m.contains(caller()) || !m.contains(op) || !m.contains("(closed)")
                         || (c != null && !m.contains("'" + c.name() + "'"))) {
                     problems.add(name + ": a refusal of a closed channel that names not the caller, " + op + " and the state: "
                             + describe(e));
