@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.management.CoroutinesManagement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -26,7 +28,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
-import dev.coro.management.CoroutinesManagement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -38,16 +39,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * failure a body threw is reported exactly once, by the read of its future or by the pool's {@code close()}.
  *
  * <p>A seed's program is a pool of two or three threads, one or two plain threads (platform or virtual) and the
- * driver's own thread, five channels (rendezvous and buffered) made on each of them, and four futures. Coroutines on
- * every thread take random steps on every channel: {@code send} (under a {@code withTimeout} or a
- * {@code tryWithTimeout}), {@code trySend} with and without a wait, {@code receive} and {@code tryReceive} alike,
- * selects whose {@code onReceive} and {@code onSend} clauses span the channels of several threads with
- * {@code onComplete}, {@code onTimeout} and {@code onDefault} clauses, {@code await} of the futures (which other
- * threads complete, fail or cancel before, during or after the wait) under a timeout, closes of channels with and
- * without a cause, submissions and {@code execute}s of further bodies (which may fail), reads of the submissions'
- * futures, short sleeps, yields and a {@code close()} of the pool from one of its own threads (refused). The pool is
- * closed at a random point: once every plain thread's coroutines have ended, or while they run, by {@code close()} or
- * {@code closeNow()}, or by two threads at once.
+ * driver's own thread, five or six channels (rendezvous and buffered) made on these threads, and four futures.
+ * Coroutines on every thread (and a plain thread's main context) take random steps on every channel: {@code send}
+ * (under a {@code withTimeout} or a {@code tryWithTimeout}), {@code trySend} with and without a wait, {@code receive}
+ * and {@code tryReceive} alike, selects whose {@code onReceive} and {@code onSend} clauses span the channels of
+ * several threads with {@code onComplete}, {@code onTimeout} and {@code onDefault} clauses, {@code await} of the
+ * futures (which other threads complete, fail or cancel before, during or after the wait) under a timeout, closes of
+ * channels with and without a cause, submissions and {@code execute}s of further bodies (which may fail, and take
+ * steps in their {@code finally}), reads of the submissions' futures (by {@code await}, or by a select whose
+ * {@code onComplete} races a receive and a timeout), cancels of them, coroutines a body creates (which may fail:
+ * their failure goes to the body, or to the thread's main and {@code close()}), closes and joins of other coroutines
+ * of the thread wherever they wait, short sleeps, yields and a {@code close()} of the pool from one of its own threads
+ * (refused). Beside them a relay carries values from a pool thread through the driver's channel, a plain thread's
+ * coroutine and a pool thread's channel back to the driver, by waits no timeout bounds, so that a lost wake-up is a
+ * hang, not a timeout that hides it. The pool is closed at a random point: once every plain thread's coroutines have
+ * ended, or while they run, by {@code close()} or {@code closeNow()}, or by two threads at once.
  *
  * <p>The interleaving across threads is not the seed's, so this checks only what holds whatever it is: submissions
  * are read by the pool's own coroutines and the driver before it closes the pool (which waits for every coroutine of
@@ -63,17 +69,19 @@ class RandomThreadedProgramsTest {
     private static final int SEEDS = Integer.getInteger("random.threaded.seeds", 16);
     /** A bound on a seed's run, expected to end long before it: a guard against a hang, never a timing assertion. */
     private static final long GUARD_SECONDS = 60;
+    /** How many futures the steps await, select on, complete, fail and cancel. */
     private static final int FUTURES = 4;
     /** The most bodies a run hands the pool, so that a run ends. */
     private static final int MOST_BODIES = 24;
     /** How many values the relay carries, with waits no timeout bounds: a lost wake-up there is a hang the guard reports. */
     private static final int RELAYED = 16;
 
+    /** Each seed's run keeps the four invariants; over the seeds, values were sent and bodies failed. */
     @Test
     void everySeedConservesItsValuesReportsEachFailureOnceAndEnds() {
         long sent = 0;
         long reported = 0;
-        Map<String, Long> met = new java.util.TreeMap<>();
+        Map<String, Long> met = new TreeMap<>();
         for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             Run run = new Run(seed);
             CompletableFuture<Run> done = Peer.start("driver-" + seed, run::run);
@@ -552,6 +560,7 @@ class RandomThreadedProgramsTest {
                 progress.put(Thread.currentThread().getName() + "/" + name, step);
             }
 
+            /** Takes {@code n} random steps; a failure of a coroutine it created, delivered meanwhile, counts as seen. */
             void steps(int n) {
                 for (int i = 0; i < n; i++) {
                     step.set(i);
@@ -568,14 +577,17 @@ class RandomThreadedProgramsTest {
                 step.set(-1);
             }
 
+            /** A short random duration: 0 to {@code most} milliseconds. */
             private Duration ms(int most) {
                 return Duration.ofMillis(r.nextInt(most + 1));
             }
 
+            /** A random channel, of any thread. */
             private Channel<Integer> channel() {
                 return channels.get(r.nextInt(channels.size()));
             }
 
+            /** One random step. */
             private void step() {
                 int roll = r.nextInt(100);
                 Channel<Integer> c = channel();
