@@ -912,6 +912,20 @@ public final class Coroutine implements AutoCloseable {
     }
 
     /**
+     * The thread this coroutine belongs to: the one that created it, whose scheduler runs it for life
+     * (for main's handle, the thread itself), the same on both engines. Inside a coroutine
+     * {@link Thread#currentThread()} is that thread on the continuation engine but the coroutine's own
+     * virtual thread on the thread engine (docs/ENGINES.md); {@code Coroutine.current().thread()} answers
+     * which thread's coroutine, event loop and connections the caller is, on either. Safe to call from
+     * any thread.
+     *
+     * @return the owner thread; never null
+     */
+    public Thread thread() {
+        return context.scheduler.owner;
+    }
+
+    /**
      * Name and state, e.g. {@code Coroutine[ping, SUSPENDED]}. Safe to call from any thread.
      *
      * @return a short description
