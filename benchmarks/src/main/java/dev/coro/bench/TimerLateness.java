@@ -68,15 +68,17 @@ public final class TimerLateness {
 
     /** One round's figures. */
     record Round(int coroutines, int sleeps, LatencyHistogram lateness, LatencyHistogram later, double wallMs,
-                 double cpuMs, double mainCpuMs, long[] collections) {
+                 double cpuMs, double mainCpuMs, long[] collections, double bytesPerWake) {
         String line(String engine, int round) {
             return String.format(Locale.ROOT,
                     "%s round %d: %,d coroutines x %d sleeps: lateness p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
                             + "p99.9 %.3f ms, max %.3f ms, mean %.3f ms; wall %.0f ms, process CPU %.0f ms (%.0f%% of a core), "
-                            + "main thread CPU %.0f ms, %d collections (%d ms); from the second sleep on: p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+                            + "main thread CPU %.0f ms, %d collections (%d ms), %.0f B allocated per wake; from the second sleep on: "
+                            + "p50 %.3f ms, p99 %.3f ms, max %.3f ms",
                     engine, round, coroutines, sleeps, ms(lateness.percentile(50)), ms(lateness.percentile(90)),
                     ms(lateness.percentile(99)), ms(lateness.percentile(99.9)), ms(lateness.max()), lateness.mean() / 1e6,
-                    wallMs, cpuMs, 100 * cpuMs / wallMs, mainCpuMs, collections[0], collections[1], ms(later.percentile(50)),
+                    wallMs, cpuMs, 100 * cpuMs / wallMs, mainCpuMs, collections[0], collections[1], bytesPerWake,
+                    ms(later.percentile(50)),
                     ms(later.percentile(99)),
                     ms(later.max()));
         }
@@ -130,13 +132,15 @@ public final class TimerLateness {
         LatencyHistogram lateness = new LatencyHistogram();
         LatencyHistogram later = new LatencyHistogram();
         long[] gc0 = collections();
+        long bytes0 = allocatedBytes();
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         long mainCpu = share(delays, 0, n, sleeps, lateness, later)[0];
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
         double mainCpuMs = mainCpu / 1e6;
-        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, mainCpuMs, collectionsSince(gc0));
+        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, mainCpuMs, collectionsSince(gc0),
+                (allocatedBytes() - bytes0) / ((double) n * sleeps));
     }
 
     /**
@@ -155,6 +159,7 @@ public final class TimerLateness {
         LatencyHistogram later = new LatencyHistogram();
         long loopCpu = 0;
         long[] gc0 = collections();
+        long bytes0 = allocatedBytes();
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         try (CoroutinePool p = CoroutinePool.start(threads)) {
@@ -180,7 +185,8 @@ public final class TimerLateness {
         }
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double cpuMs = (processCpuNanos() - cpu0) / 1e6;
-        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, loopCpu / 1e6, collectionsSince(gc0));
+        return new Round(n, sleeps, lateness, later, wallMs, cpuMs, loopCpu / 1e6, collectionsSince(gc0),
+                (allocatedBytes() - bytes0) / ((double) n * sleeps));
     }
 
     /**
@@ -222,7 +228,7 @@ public final class TimerLateness {
      *
      * @return {@code {count, milliseconds}}
      */
-    static long[] collections() {
+    public static long[] collections() {
         long count = 0;
         long millis = 0;
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
@@ -232,8 +238,21 @@ public final class TimerLateness {
         return new long[] {count, millis};
     }
 
+    /**
+     * The bytes every platform thread of the JVM has allocated so far (the coroutines' stack chunks among them,
+     * on the continuation engine), or 0 where the JVM cannot tell.
+     *
+     * @return bytes allocated since the JVM started
+     */
+    public static long allocatedBytes() {
+        if (THREADS instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()) {
+            return Math.max(0, t.getTotalThreadAllocatedBytes());
+        }
+        return 0;
+    }
+
     /** The collections since {@code before} (of {@link #collections()}), and their time. */
-    static long[] collectionsSince(long[] before) {
+    public static long[] collectionsSince(long[] before) {
         long[] now = collections();
         return new long[] {now[0] - before[0], now[1] - before[1]};
     }

@@ -65,6 +65,8 @@ public final class RawLateness {
                 loops.add(new Loop(delays, from, count, sleeps));
                 from += count;
             }
+            long[] gc0 = dev.coro.bench.TimerLateness.collections();
+            long bytes0 = dev.coro.bench.TimerLateness.allocatedBytes();
             long t0 = System.nanoTime();
             if (threads == 1) {
                 loops.get(0).run();
@@ -78,6 +80,8 @@ public final class RawLateness {
                 }
             }
             double wallMs = (System.nanoTime() - t0) / 1e6;
+            long[] gc = dev.coro.bench.TimerLateness.collectionsSince(gc0);
+            double bytesPerWake = (dev.coro.bench.TimerLateness.allocatedBytes() - bytes0) / ((double) n * sleeps);
             LatencyHistogram all = new LatencyHistogram();
             LatencyHistogram later = new LatencyHistogram();
             long cpu = 0;
@@ -87,10 +91,10 @@ public final class RawLateness {
                 cpu += l.cpuNanos;
             }
             System.out.printf(Locale.ROOT, "raw continuations, %d thread(s), round %d: %,d coroutines x %d sleeps: "
-                            + "lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms; wall %.0f ms, loop CPU %.0f ms; "
-                            + "from the second sleep on: p50 %.3f ms, p99 %.3f ms, max %.3f ms%s%n",
+                            + "lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms; wall %.0f ms, loop CPU %.0f ms, %d collections "
+                            + "(%d ms), %.0f B allocated per wake; from the second sleep on: p50 %.3f ms, p99 %.3f ms, max %.3f ms%s%n",
                     threads, r, n, sleeps, ms(all.percentile(50)), ms(all.percentile(99)), ms(all.max()), wallMs,
-                    cpu / 1e6, ms(later.percentile(50)), ms(later.percentile(99)), ms(later.max()),
+                    cpu / 1e6, gc[0], gc[1], bytesPerWake, ms(later.percentile(50)), ms(later.percentile(99)), ms(later.max()),
                     r < rounds ? " (warm-up)" : "");
         }
     }
