@@ -84,13 +84,14 @@ class RandomThreadedProgramsTest {
     }
 
     /**
-     * The same over a thousand seeds from 1000, for the stress run: a race that a few seeds meet only now and then
-     * (a value handed to a select of another thread that is not given back, say) is met there.
+     * The same over five hundred seeds from 1000, for the stress run: a race that a few seeds meet only now and then
+     * (a value handed to a select of another thread that is not given back, say) is met there (a trial of that
+     * fault failed at 200 seeds; five hundred keep CI's stress phase short).
      */
     @Test
     @Tag("stress")
-    void aThousandSeedsConserveTheirValuesReportEachFailureOnceAndEnd() {
-        runSeeds(1000, 1000);
+    void fiveHundredSeedsConserveTheirValuesReportEachFailureOnceAndEnd() {
+        runSeeds(1000, 500);
     }
 
     /** Runs {@code seeds} seeds from {@code first}, each bounded by the guard, and checks each. */
