@@ -124,11 +124,7 @@ class KeyValueProgramTest {
      * reads: long messages are published, each read before the next, until the store disconnects the slow one.
      */
     private static void slowSubscriber(int thread) throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        try {
-            server = KeyValueServer.start(pool, NEVER, NEVER, 16);
-            InetSocketAddress at = server.address();
+        serve(NEVER, NEVER, 16, (server, at) -> {
             try (Client fast = new Client(at); Client slow = onThread(at, thread, 4096); Client publisher = new Client(at)) {
                 String slowName = slow.call("INFO").split(" ")[2];
                 assertThat(fast.call("SUB news")).isEqualTo("SUBSCRIBED news");
@@ -167,21 +163,12 @@ class KeyValueProgramTest {
                 assertThat(publisher.call("QUIT")).isEqualTo("BYE");
             }
             assertThat(server.stop(PoolsClosed.GUARD)).isPresent();
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     @Test
     void clientsThatVanishMidRequestOrResetHarmNobodyElse() throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        try {
-            server = KeyValueServer.start(pool, NEVER, NEVER, 16);
-            InetSocketAddress at = server.address();
+        serve(NEVER, NEVER, 16, (server, at) -> {
             try (Client admin = new Client(at); Client stays = new Client(at)) {
                 assertThat(stays.call("SUB news")).isEqualTo("SUBSCRIBED news");
                 // one connects and leaves at once; one leaves half-way through a line
@@ -236,21 +223,12 @@ class KeyValueProgramTest {
                         "session " + resetter + ": coroutine 'session " + resetter + "' cannot read from connection " + at + " -> "
                                 + resetterAt + " (open): java.net.SocketException: Connection reset");
             }
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     @Test
     void aRequestTimesOutAndAnIdleConnectionIsClosedButAQuietSubscriberIsNot() throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        try {
-            server = KeyValueServer.start(pool, Duration.ofMillis(300), Duration.ofMillis(200), 16);
-            InetSocketAddress at = server.address();
+        serve(Duration.ofMillis(300), Duration.ofMillis(200), 16, (server, at) -> {
             try (Client subscriber = new Client(at); Client user = new Client(at)) {
                 assertThat(subscriber.call("SUB news")).isEqualTo("SUBSCRIBED news");
                 assertThat(user.call("WAIT nothing")).isEqualTo("ERR WAIT timed out after PT0.2S");
@@ -270,21 +248,12 @@ class KeyValueProgramTest {
             }
             assertThat(server.stop(PoolsClosed.GUARD)).isPresent();
             assertThat(server.log).isEmpty();
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     @Test
     void aStopLetsARequestInFlightFinishTellsEveryoneByeAndRefusesNewClients() throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        try {
-            server = KeyValueServer.start(pool, NEVER, Duration.ofMillis(300), 16);
-            InetSocketAddress at = server.address();
+        serve(NEVER, Duration.ofMillis(300), 16, (server, at) -> {
             try (Client waiter = new Client(at); Client idle = new Client(at); Client subscriber = new Client(at)) {
                 assertThat(subscriber.call("SUB news")).isEqualTo("SUBSCRIBED news");
                 waiter.send("WAIT k");
@@ -299,21 +268,12 @@ class KeyValueProgramTest {
                         .isInstanceOf(java.net.ConnectException.class);
             }
             assertThat(server.log).isEmpty();
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     @Test
     void aStopThatAClientWhichNeverReadsHoldsUpPastItsGraceClosesThePoolAtOnceAndLeavesNothing() throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        try {
-            server = KeyValueServer.start(pool, NEVER, NEVER, 16);
-            InetSocketAddress at = server.address();
+        serve(NEVER, NEVER, 16, (server, at) -> {
             try (Client stuck = new Client(at, 4096); Client other = new Client(at)) {
                 assertThat(stuck.call("SET k " + PAD)).isEqualTo("OK");
                 for (int i = 0; i < 2_000; i++) { // 16 MB of replies: far more than the sockets' buffers and its outbox hold
@@ -330,14 +290,9 @@ class KeyValueProgramTest {
                 // the close unwinds its session, whose finally puts BYE into the outbox, and its writer, in either order
                 String rest = new String(other.socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertThat(List.of("", "BYE shutdown\n")).contains(rest);
-                assertThat(pool.toString()).endsWith("closed]");
+                assertThat(server.pool.toString()).endsWith("closed]");
             }
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     @Test
@@ -489,6 +444,34 @@ class KeyValueProgramTest {
         }
         assertThat(on).as("clients on each thread").containsExactly(each, each);
         return kept;
+    }
+
+    /** What a test does with a running server and its address: its clients, calls and checks. */
+    @FunctionalInterface
+    private interface Scenario {
+        void run(KeyValueServer server, InetSocketAddress at) throws Exception;
+    }
+
+    /**
+     * Starts a server on a pool of two threads with the given idle timeout, request timeout and outbox, runs
+     * {@code scenario} against it, closes the pool (at once, and the server's log added to the failure, if the
+     * scenario failed: {@link #closeNow}) and checks that nothing was left behind.
+     *
+     * @return the server, for checks of its log
+     */
+    private static KeyValueServer serve(Duration idle, Duration request, int outbox, Scenario scenario) throws Exception {
+        CoroutinePool pool = CoroutinePool.start("kv", 2);
+        KeyValueServer server = null;
+        try {
+            server = KeyValueServer.start(pool, idle, request, outbox);
+            scenario.run(server, server.address());
+        } catch (Throwable e) {
+            closeNow(pool, server, e);
+        } finally {
+            PoolsClosed.close(pool);
+        }
+        assertLeftNothing(server);
+        return server;
     }
 
     /** After a failure: closes {@code pool} at once, so that its servers do not wait for a stop, and rethrows {@code e} with the server's log. */

@@ -77,7 +77,8 @@ final class KeyValueServer {
     /** The send buffer of every connection accepted, in bytes. */
     static final int SEND_BUFFER = 64 << 10;
 
-    private final CoroutinePool pool;
+    /** The pool it serves on; its tests read its state after a stop. */
+    final CoroutinePool pool;
     private final Duration idle;
     private final Duration requestTimeout;
     private final int outboxSize;
