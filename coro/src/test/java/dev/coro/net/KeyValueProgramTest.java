@@ -48,65 +48,59 @@ class KeyValueProgramTest {
     void valuesRoundTripAndEveryPublishReachesEverySubscriberOnceInOneOrderOnBothThreads() throws Exception {
         int publishers = 2;
         int perPublisher = 20;
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        List<Client> subscribers = new ArrayList<>();
-        try (CoroutinePool clients = CoroutinePool.start("clients", 1)) {
-            server = KeyValueServer.start(pool, NEVER, NEVER, 64);
-            InetSocketAddress at = server.address();
-            subscribers.addAll(onBothThreads(at, 2));
-            for (Client s : subscribers) {
-                assertThat(s.call("SUB news")).isEqualTo("SUBSCRIBED news");
-            }
-            List<CompletableFuture<List<String>>> published = new ArrayList<>();
-            for (int p = 0; p < publishers; p++) {
-                int publisher = p;
-                published.add(clients.submitCallable("publisher " + p, () -> publish(at, publisher, perPublisher, subscribers.size())));
-            }
-            for (CompletableFuture<List<String>> p : published) {
-                assertThat(Coroutine.await(p)).as("what a publisher was answered").containsOnly("OK", "VALUE v", "NIL", "DELETED");
-            }
-            List<List<String>> heard = new ArrayList<>();
-            for (Client s : subscribers) {
-                List<String> lines = new ArrayList<>();
-                for (int i = 0; i < publishers * perPublisher; i++) {
-                    lines.add(s.in.readLine());
+        KeyValueServer done = serve(NEVER, NEVER, 64, (server, at) -> {
+            List<Client> subscribers = new ArrayList<>();
+            try (CoroutinePool clients = CoroutinePool.start("clients", 1)) {
+                subscribers.addAll(onBothThreads(at, 2));
+                for (Client s : subscribers) {
+                    assertThat(s.call("SUB news")).isEqualTo("SUBSCRIBED news");
                 }
-                heard.add(lines);
-                assertThat(s.call("QUIT")).isEqualTo("BYE");
-                assertThat(s.in.readLine()).as("the end of the stream").isNull();
-            }
-            for (List<String> lines : heard) {
-                assertThat(lines).as("every subscriber hears the same lines in the store's one order").isEqualTo(heard.get(0));
+                List<CompletableFuture<List<String>>> published = new ArrayList<>();
                 for (int p = 0; p < publishers; p++) {
-                    String prefix = "MSG news p" + p + "-";
-                    assertThat(lines.stream().filter(l -> l.startsWith(prefix)).toList()).as("publisher %s's, each once, in order", p)
-                            .isEqualTo(java.util.stream.IntStream.range(0, perPublisher).mapToObj(k -> prefix + k).toList());
+                    int publisher = p;
+                    published.add(clients.submitCallable("publisher " + p, () -> publish(at, publisher, perPublisher, subscribers.size())));
+                }
+                for (CompletableFuture<List<String>> p : published) {
+                    assertThat(Coroutine.await(p)).as("what a publisher was answered").containsOnly("OK", "VALUE v", "NIL", "DELETED");
+                }
+                List<List<String>> heard = new ArrayList<>();
+                for (Client s : subscribers) {
+                    List<String> lines = new ArrayList<>();
+                    for (int i = 0; i < publishers * perPublisher; i++) {
+                        lines.add(s.in.readLine());
+                    }
+                    heard.add(lines);
+                    assertThat(s.call("QUIT")).isEqualTo("BYE");
+                    assertThat(s.in.readLine()).as("the end of the stream").isNull();
+                }
+                for (List<String> lines : heard) {
+                    assertThat(lines).as("every subscriber hears the same lines in the store's one order").isEqualTo(heard.get(0));
+                    for (int p = 0; p < publishers; p++) {
+                        String prefix = "MSG news p" + p + "-";
+                        assertThat(lines.stream().filter(l -> l.startsWith(prefix)).toList()).as("publisher %s's, each once, in order", p)
+                                .isEqualTo(java.util.stream.IntStream.range(0, perPublisher).mapToObj(k -> prefix + k).toList());
+                    }
+                }
+                try (Client last = new Client(at)) {
+                    assertThat(last.call("INFO")).matches("INFO conn [01]\\.\\d+ keys=" + publishers * perPublisher / 2 + " waiting=0 subscribers=0");
+                    assertThat(last.call("GET k0-0")).isEqualTo("NIL");
+                    assertThat(last.call("GET k1-0")).isEqualTo("VALUE v");
+                    assertThat(last.call("QUIT")).isEqualTo("BYE");
+                }
+                assertThat(server.stop(PoolsClosed.GUARD)).as("each server thread's dump once it ended everything").hasValue(List.of(
+                        "thread 'kv-0': 2 contexts, current index 1\n"
+                                + "  [0] main: PARKED, waits to take work from kv\n"
+                                + "  [1] coroutine 'server-0': RUNNING (the caller)",
+                        "thread 'kv-1': 2 contexts, current index 1\n"
+                                + "  [0] main: PARKED, waits to take work from kv\n"
+                                + "  [1] coroutine 'server-1': RUNNING (the caller)"));
+            } finally {
+                for (Client s : subscribers) {
+                    s.close();
                 }
             }
-            try (Client last = new Client(at)) {
-                assertThat(last.call("INFO")).matches("INFO conn [01]\\.\\d+ keys=" + publishers * perPublisher / 2 + " waiting=0 subscribers=0");
-                assertThat(last.call("GET k0-0")).isEqualTo("NIL");
-                assertThat(last.call("GET k1-0")).isEqualTo("VALUE v");
-                assertThat(last.call("QUIT")).isEqualTo("BYE");
-            }
-            assertThat(server.stop(PoolsClosed.GUARD)).as("each server thread's dump once it ended everything").hasValue(List.of(
-                    "thread 'kv-0': 2 contexts, current index 1\n"
-                            + "  [0] main: PARKED, waits to take work from kv\n"
-                            + "  [1] coroutine 'server-0': RUNNING (the caller)",
-                    "thread 'kv-1': 2 contexts, current index 1\n"
-                            + "  [0] main: PARKED, waits to take work from kv\n"
-                            + "  [1] coroutine 'server-1': RUNNING (the caller)"));
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            for (Client s : subscribers) {
-                s.close();
-            }
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
-        assertThat(server.log).isEmpty();
+        });
+        assertThat(done.log).isEmpty();
     }
 
     @Test
@@ -298,77 +292,71 @@ class KeyValueProgramTest {
 
     @Test
     void aCloseNowWhilePublishesCrossBetweenTheThreadsLeavesEachSubscriberAPrefixOfThemAndNothingBehind() throws Exception {
-        CoroutinePool pool = CoroutinePool.start("kv", 2);
-        KeyValueServer server = null;
-        List<Client> subscribers = new ArrayList<>();
-        try (CoroutinePool clients = CoroutinePool.start("clients", 1)) {
-            server = KeyValueServer.start(pool, NEVER, NEVER, 64);
-            InetSocketAddress at = server.address();
-            subscribers.addAll(onBothThreads(at, 1));
-            List<CompletableFuture<List<String>>> heard = new ArrayList<>();
-            for (Client s : subscribers) {
-                assertThat(s.call("SUB news")).isEqualTo("SUBSCRIBED news");
-                CompletableFuture<List<String>> lines = new CompletableFuture<>();
-                heard.add(lines);
-                Thread.ofVirtual().start(() -> { // reads until the server goes
-                    List<String> got = new ArrayList<>();
-                    try {
-                        for (String line; (line = s.in.readLine()) != null; ) {
-                            got.add(line);
+        serve(NEVER, NEVER, 64, (server, at) -> {
+            List<Client> subscribers = new ArrayList<>();
+            try (CoroutinePool clients = CoroutinePool.start("clients", 1)) {
+                subscribers.addAll(onBothThreads(at, 1));
+                List<CompletableFuture<List<String>>> heard = new ArrayList<>();
+                for (Client s : subscribers) {
+                    assertThat(s.call("SUB news")).isEqualTo("SUBSCRIBED news");
+                    CompletableFuture<List<String>> lines = new CompletableFuture<>();
+                    heard.add(lines);
+                    Thread.ofVirtual().start(() -> { // reads until the server goes
+                        List<String> got = new ArrayList<>();
+                        try {
+                            for (String line; (line = s.in.readLine()) != null; ) {
+                                got.add(line);
+                            }
+                        } catch (IOException e) {
+                            got.add("<" + e.getClass().getSimpleName() + ">"); // a reset, if the close found bytes unread
+                        }
+                        lines.complete(got);
+                    });
+                }
+                CompletableFuture<Void> hundred = new CompletableFuture<>();
+                CompletableFuture<Integer> acknowledged = clients.submitCallable("publisher", () -> {
+                    int n = 0;
+                    try (TcpConnection c = TcpConnection.connect(at)) {
+                        BufferedReader in = new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8));
+                        for (; n < 100_000; n++) {
+                            if (n == 100) {
+                                hundred.complete(null);
+                            }
+                            c.output().write(("PUB news " + n + "\n").getBytes(StandardCharsets.UTF_8));
+                            String answer = in.readLine();
+                            if (answer == null) {
+                                break; // the server has gone
+                            }
+                            // 2; fewer once the store has dropped a subscriber as slow, its outbox of 64 full (seen, rarely, on a
+                            // loaded machine whose writer coroutine fell that far behind)
+                            assertThat(answer).matches("PUBLISHED [012]");
                         }
                     } catch (IOException e) {
-                        got.add("<" + e.getClass().getSimpleName() + ">"); // a reset, if the close found bytes unread
+                        // the server has gone: a reset
+                    } finally {
+                        hundred.complete(null); // also if it failed before: the test does not wait for ever
                     }
-                    lines.complete(got);
+                    return n;
                 });
-            }
-            CompletableFuture<Void> hundred = new CompletableFuture<>();
-            CompletableFuture<Integer> acknowledged = clients.submitCallable("publisher", () -> {
-                int n = 0;
-                try (TcpConnection c = TcpConnection.connect(at)) {
-                    BufferedReader in = new BufferedReader(new InputStreamReader(c.input(), StandardCharsets.UTF_8));
-                    for (; n < 100_000; n++) {
-                        if (n == 100) {
-                            hundred.complete(null);
-                        }
-                        c.output().write(("PUB news " + n + "\n").getBytes(StandardCharsets.UTF_8));
-                        String answer = in.readLine();
-                        if (answer == null) {
-                            break; // the server has gone
-                        }
-                        // 2; fewer once the store has dropped a subscriber as slow, its outbox of 64 full (seen, rarely, on a
-                        // loaded machine whose writer coroutine fell that far behind)
-                        assertThat(answer).matches("PUBLISHED [012]");
+                Coroutine.await(hundred);
+                server.pool.closeNow();
+                int published = Coroutine.await(acknowledged);
+                assertThat(published).isBetween(100, 99_999);
+                for (CompletableFuture<List<String>> h : heard) {
+                    List<String> lines = new ArrayList<>(Coroutine.await(h));
+                    if (!lines.isEmpty() && lines.getLast().startsWith("<")) {
+                        lines.removeLast();
                     }
-                } catch (IOException e) {
-                    // the server has gone: a reset
-                } finally {
-                    hundred.complete(null); // also if it failed before: the test does not wait for ever
+                    assertThat(lines).as("what a subscriber heard: the first publishes, each once, in order")
+                            .isEqualTo(java.util.stream.IntStream.range(0, lines.size()).mapToObj(k -> "MSG news " + k).toList());
+                    assertThat(lines.size()).isLessThanOrEqualTo(published + 1);
                 }
-                return n;
-            });
-            Coroutine.await(hundred);
-            pool.closeNow();
-            int published = Coroutine.await(acknowledged);
-            assertThat(published).isBetween(100, 99_999);
-            for (CompletableFuture<List<String>> h : heard) {
-                List<String> lines = new ArrayList<>(Coroutine.await(h));
-                if (!lines.isEmpty() && lines.getLast().startsWith("<")) {
-                    lines.removeLast();
+            } finally {
+                for (Client s : subscribers) {
+                    s.close();
                 }
-                assertThat(lines).as("what a subscriber heard: the first publishes, each once, in order")
-                        .isEqualTo(java.util.stream.IntStream.range(0, lines.size()).mapToObj(k -> "MSG news " + k).toList());
-                assertThat(lines.size()).isLessThanOrEqualTo(published + 1);
             }
-        } catch (Throwable e) {
-            closeNow(pool, server, e);
-        } finally {
-            for (Client s : subscribers) {
-                s.close();
-            }
-            PoolsClosed.close(pool);
-        }
-        assertLeftNothing(server);
+        });
     }
 
     /** Asks {@code INFO} on {@code admin} until the answer holds {@code part}; at most 10,000 times. */
