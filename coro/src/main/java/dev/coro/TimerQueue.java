@@ -43,7 +43,12 @@ final class TimerQueue {
     private static final long HASH = 0x9E3779B97F4A7C15L;
     /** The most emptied buckets kept for reuse. */
     private static final int MAX_FREE = 256;
-    /** A bucket whose array grew past this many slots gets a small one again when it is emptied. */
+    /**
+     * A bucket whose array grew past this many slots gets a small one again when it is emptied, unless the
+     * timers pending per deadline are a quarter of its length or more: a crowd that comes at every deadline
+     * (100,000 sleepers over the ~1,500 ticks of 100 ms) keeps its arrays instead of growing them again from
+     * 8 slots at each deadline, and a burst once gone leaves none of its large arrays behind.
+     */
     private static final int MAX_KEPT_SLOTS = 64;
 
     private Bucket[] heap = new Bucket[16];
@@ -213,7 +218,8 @@ final class TimerQueue {
             }
             c.chain = b.chain;
         }
-        if (b.timers.length > MAX_KEPT_SLOTS) {
+        int crowd = size / (buckets == 0 ? 1 : buckets); // the timers pending per deadline (no call: see above)
+        if (b.timers.length > MAX_KEPT_SLOTS && b.timers.length > 4 * crowd) {
             b.timers = new Timer[8]; // every slot is empty already: only a crowd's large array is dropped
         }
         b.first = 0;

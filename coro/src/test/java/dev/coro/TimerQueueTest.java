@@ -150,6 +150,32 @@ class TimerQueueTest {
         assertThat(reusedSlotsAfter(q, 2, 65)).isEqualTo(8);
     }
 
+    @Test
+    void aBucketKeepsItsGrownArrayWhileEveryDeadlineHasACrowdAndDropsItOnceTheCrowdsAreGone() {
+        TimerQueue q = new TimerQueue();
+        List<T> all = new ArrayList<>();
+        for (long d = 1; d <= 10; d++) { // ten deadlines of 100 timers each: 128 slots a bucket
+            for (int k = 0; k < 100; k++) {
+                T t = new T(d, k);
+                all.add(t);
+                q.add(t);
+            }
+        }
+        for (int k = 0; k < 100; k++) { // deadline 1 taken: 900 timers left over 9 deadlines, a crowd of 100
+            q.poll();
+        }
+        T next = new T(20, 0);
+        q.add(next);
+        assertThat(next.bucket.timers).as("the emptied bucket's array, reused").hasSize(128);
+        q.remove(next);
+        for (T t : all.subList(100, all.size())) {
+            q.remove(t);
+        }
+        T last = new T(30, 0);
+        q.add(last);
+        assertThat(last.bucket.timers).as("a bucket reused once no crowd is left").hasSize(8);
+    }
+
     /** The array length of the bucket reused after {@code n} timers of {@code deadline} came and went. */
     private static int reusedSlotsAfter(TimerQueue q, long deadline, int n) {
         List<T> crowd = new ArrayList<>();
