@@ -685,7 +685,7 @@ public final class Coroutine implements AutoCloseable {
 
     /** Throws {@code t} as it is, checked or not: the compiler takes it for an {@code X}. */
     @SuppressWarnings("unchecked")
-    private static <X extends Throwable> X rethrown(Throwable t) throws X {
+    static <X extends Throwable> X rethrown(Throwable t) throws X {
         throw (X) t;
     }
 

@@ -1,6 +1,9 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -815,10 +818,12 @@ final class Scheduler {
         try {
             Context to;
             if (loop.hasPending() || (to = runList.previousRunnable(current - 1, runList.size() - 1)) == null) {
-                parkOnLoop(from, wait);
-                return;
+                if ((to = parkOnLoopCalled(from, wait)) == null) {
+                    return;
+                }
+            } else {
+                from.moveTo(State.PARKED);
             }
-            from.moveTo(State.PARKED);
             transfer(from, to, PARK);
         } catch (Throwable t) {
             // from parked (or a due timer woke it) and control never left: it runs on, put back by field
@@ -848,14 +853,46 @@ final class Scheduler {
     }
 
     /**
-     * {@link #park} while a timer is pending or nothing else can run: {@code from} parks first, then
-     * due timers expire (one may wake {@code from} itself), then the previous runnable context runs;
-     * if there is none the thread waits in the event loop for the next timer, and if there is no
-     * timer either, the park is refused with a {@link DeadlockException}. Whatever escapes before
-     * control reaches the next context (that refusal, a stack overflow at any call of the loop) finds
-     * {@code from} running again: {@link #park} puts it back.
+     * {@link #parkOnLoop}, called through a handle the JIT cannot see through (it is not a constant), as
+     * the rest of {@link Coroutine#await} is: compiled into {@link #park} (as it would be, hot), the
+     * loop's work would make the park's frame several times larger (163 words frozen with a sleep, 46
+     * called), and that frame is frozen and thawed with every sleep and every wait while a timer is
+     * pending. Called, it has returned before the switch. Set once, never changed.
      */
-    private void parkOnLoop(Context from, Wait wait) {
+    private static MethodHandle parkOnLoopHandle;
+
+    static {
+        try {
+            parkOnLoopHandle = MethodHandles.lookup().findVirtual(Scheduler.class, "parkOnLoop",
+                    MethodType.methodType(Context.class, Context.class, Wait.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@link #parkOnLoop} through {@link #parkOnLoopHandle}: what it throws, thrown as it is. */
+    private Context parkOnLoopCalled(Context from, Wait wait) {
+        try {
+            return (Context) parkOnLoopHandle.invokeExact(this, from, wait);
+        } catch (Throwable t) {
+            throw Coroutine.<RuntimeException>rethrown(t);
+        }
+    }
+
+    /**
+     * {@link #park} while a timer is pending or nothing else can run: {@code from} parks first, then
+     * due timers expire (one may wake {@code from} itself), then the previous runnable context is
+     * chosen; if there is none the thread waits in the event loop for the next timer, and if there is
+     * no timer either, the park is refused with a {@link DeadlockException}. Whatever escapes before
+     * control reaches the next context (that refusal, a stack overflow at any call of the loop) finds
+     * {@code from} running again: {@link #park} puts it back. The switch itself is the park's: made
+     * from here, it would freeze and thaw this method's frame (compiled, several times the park's
+     * own) with every sleep and every wait while a timer is pending.
+     *
+     * @return the context to switch to, {@code from} being parked (or suspended, if a due timer woke
+     *         it); null if {@code from} runs on, woken in the idle wait, without a switch
+     */
+    private Context parkOnLoop(Context from, Wait wait) {
         from.moveTo(State.PARKED);
         loop.poll(!(wait instanceof IoWait));
         Context to;
@@ -867,16 +904,16 @@ final class Scheduler {
                     if (to == from) { // woken by a timer that main's idle wait expired
                         from.moveTo(State.RUNNING);
                         resumed(from, PARK);
-                        return;
+                        return null;
                     }
                 }
                 if (to != null) {
-                    break;
+                    return to; // from is PARKED still, or SUSPENDED if a due timer woke it
                 }
                 if (from.isRunnable()) {
                     from.moveTo(State.RUNNING);
                     resumed(from, PARK);
-                    return;
+                    return null;
                 }
                 if (!loop.hasPending() && othersMayWake()) {
                     loop.awaitOthers();
@@ -896,7 +933,6 @@ final class Scheduler {
         } finally {
             loop.restoreInterrupt(); // an interrupt the idle waits took, given back however the wait ends
         }
-        transfer(from, to, PARK); // from is PARKED already, or SUSPENDED if a due timer woke it
     }
 
     /**
