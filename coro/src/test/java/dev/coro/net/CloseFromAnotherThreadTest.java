@@ -17,7 +17,6 @@ import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -310,7 +309,7 @@ class CloseFromAnotherThreadTest {
         assertThat(Collected.all(dropped))
                 .as("the listener and the coroutine parked in its accept, of a thread that ended, nothing else holding them")
                 .isTrue();
-        while (listens(address)) { // the cleaning thread closes the socket, then the selector's own cleaning deregisters it
+        while (Listening.at(address)) { // the cleaning thread closes the socket, then the selector's own cleaning deregisters it
             Thread.yield();
         }
     }
@@ -357,16 +356,6 @@ class CloseFromAnotherThreadTest {
                 throw new IllegalStateException(e);
             }
         });
-    }
-
-    /** Whether something accepts a connection at {@code address} (the connection is closed at once). */
-    private static boolean listens(SocketAddress address) throws IOException {
-        try {
-            SocketChannel.open(address).close();
-            return true;
-        } catch (ConnectException e) {
-            return false;
-        }
     }
 
     /**

@@ -356,16 +356,6 @@ class DroppedUnclosedTest {
         }
     }
 
-    /** Whether something accepts a connection at {@code address} (the connection is closed at once). */
-    private static boolean listens(SocketAddress address) throws IOException {
-        try {
-            SocketChannel.open(address).close();
-            return true;
-        } catch (ConnectException e) {
-            return false;
-        }
-    }
-
     private static void close(TcpListener listener) {
         try {
             listener.close();
@@ -391,7 +381,7 @@ class DroppedUnclosedTest {
                 }
             }
             for (SocketAddress address : List.of(left.accepting(), left.sleeping())) {
-                while (listens(address)) { // a selector says it is closed before its close deregisters the sockets
+                while (Listening.at(address)) { // a selector says it is closed before its close deregisters the sockets
                     Thread.yield();
                 }
                 assertThatThrownBy(() -> SocketChannel.open(address).close())
