@@ -13,16 +13,23 @@ public final class Collected {
     }
 
     /**
-     * Collects garbage (with some allocation pressure) until every reference is cleared, at most 200 times.
-     * A thread of the JDK may hold what a test dropped a moment longer than the test: with a Flight Recorder
-     * recording running, 50 collections (about 2 s, C1 only, on a loaded machine) once failed to clear a class
-     * loader that every run before and after cleared (15 runs in a row under the same flags), and a bound
-     * that outlasts the recorder's periodic work (once a second) costs nothing when the references clear.
+     * Collects garbage (with some allocation pressure) until every reference is cleared, at most 50 times.
      *
      * @return whether they all were cleared
      */
     public static boolean all(List<? extends WeakReference<?>> refs) {
-        for (int attempt = 0; attempt < 200; attempt++) {
+        return all(refs, 50);
+    }
+
+    /**
+     * Collects garbage (with some allocation pressure) until every reference is cleared, at most {@code attempts}
+     * times: more than 50 for a check whose references a thread of the JDK may hold a moment longer than the test
+     * (a check that expects them kept pays every attempt, so the default stays small).
+     *
+     * @return whether they all were cleared
+     */
+    public static boolean all(List<? extends WeakReference<?>> refs, int attempts) {
+        for (int attempt = 0; attempt < attempts; attempt++) {
             if (refs.stream().allMatch(r -> r.refersTo(null))) {
                 return true;
             }

@@ -112,7 +112,9 @@ class UnloadedCopyCollectedTest {
             r.enable("dev.coro.SchedulerStatistics").withPeriod(Duration.ofSeconds(1));
             r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
             r.start();
-            assertThat(Collected.all(List.of(observedAndReleased()))).as("the copy's class loader collected").isTrue();
+            // up to 200 collections: with a recording running, 50 (about 2 s, C1 only, on a loaded machine) once failed to
+            // clear the loader that every run before and after cleared, 15 in a row under the same flags
+            assertThat(Collected.all(List.of(observedAndReleased()), 200)).as("the copy's class loader collected").isTrue();
         }
     }
 
