@@ -206,6 +206,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public String threadOf(Object owner) {
+        return Scheduler.describe(((Scheduler) owner).owner);
+    }
+
+    @Override
     public String caller() {
         return Scheduler.describeCaller(); // a thread without a scheduler is named as such: a refusal makes none
     }

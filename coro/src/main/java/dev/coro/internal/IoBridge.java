@@ -325,6 +325,14 @@ public abstract class IoBridge {
     public abstract void checkOwner(Object owner, String operation, String target, Object state);
 
     /**
+     * The thread {@code owner} belongs to, as messages name a thread.
+     *
+     * @param owner a scheduler, from {@link #owner()}
+     * @return e.g. {@code 'coro-pool-1-0' (#31)}
+     */
+    public abstract String threadOf(Object owner);
+
+    /**
      * The calling context, for messages; a thread that has no scheduler is named as a thread, none being
      * made for a message.
      *

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -20,7 +21,10 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 
 /**
  * A TCP connection whose calls park the calling coroutine instead of blocking the thread: code that
@@ -232,46 +236,75 @@ public final class TcpConnection implements Closeable {
      * here; an output shut down stays shut ({@code open, output shut down}). A positive {@code SO_LINGER} a detached
      * connection was given is not carried over (the socket's own linger stayed off): set it again.
      *
+     * <p>A channel is one connection's at a time: one that an earlier {@code adopt} made a connection of, on this thread
+     * or another, is refused until that connection is {@link #detach() detached} (or closed, which closes the channel),
+     * since two connections of one socket would each read a part of what the peer sends. Two threads adopting one
+     * channel at once take turns, and the second is refused.
+     *
      * <p>A refused channel is left as it was, open, the caller's still.
      *
-     * @param channel a connected socket channel, registered with no selector
+     * @param channel a connected socket channel, registered with no selector, held by no connection
      * @return the connection, owned by the calling thread
      * @throws IOException              if {@code channel} is closed, naming the caller and the channel with its
      *                                  state ({@code main context 'main' cannot adopt java.nio.channels.SocketChannel[closed]:
      *                                  it is closed}); or the JDK fails to make it non-blocking or to set
      *                                  {@code TCP_NODELAY}, naming them and the JDK's exception, its cause, of its class
      *                                  when that is one of {@code java.net}'s
-     * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), or is still
-     *                                  registered with a selector (a key not cancelled, or cancelled and not yet dropped by
-     *                                  that selector's next select: a connection's {@link #detach()} hands its channel on
-     *                                  unregistered), naming the caller, the channel with its state and the reason
+     * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), is held by a
+     *                                  connection an earlier {@code adopt} made of it and not detached since (naming that
+     *                                  connection, its state and its thread: {@code … cannot adopt java.nio.channels.SocketChannel[…]:
+     *                                  connection A -> B (open) of thread 'main' (#1) holds it already; detach() that
+     *                                  connection to hand the channel on}), or is still registered with a selector (a key
+     *                                  not cancelled, or cancelled and not yet dropped by that selector's next select: a
+     *                                  connection's {@link #detach()} hands its channel on unregistered), naming the
+     *                                  caller, the channel with its state and the reason
      * @throws NullPointerException     if {@code channel} is null
      */
     public static TcpConnection adopt(SocketChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
         IoBridge io = IoBridge.get();
         io.owner(); // the thread's scheduler, made now if need be, as by a connect
-        if (!channel.isOpen()) {
-            throw new IOException(io.caller() + " cannot adopt " + io.text(channel) + ": it is closed");
+        synchronized (channel.blockingLock()) { // adopts of one channel take turns, as its register and configureBlocking do
+            if (!channel.isOpen()) {
+                throw new IOException(io.caller() + " cannot adopt " + io.text(channel) + ": it is closed");
+            }
+            if (!channel.isConnected()) {
+                throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not connected"
+                        + (channel.isConnectionPending() ? " (its connect is under way: finish it first)" : "; connect it first"));
+            }
+            WeakReference<TcpConnection> earlier = ADOPTED.get(channel);
+            TcpConnection holder = earlier == null ? null : earlier.get();
+            if (holder != null && holder.isOpen()) {
+                throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": " + holder.name()
+                        + " (" + holder.state() + ") of thread " + io.threadOf(holder.owner) + " holds it already;"
+                        + " detach() that connection to hand the channel on");
+            }
+            if (channel.isRegistered()) {
+                throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel)
+                        + ": it is registered with a selector (its key not cancelled, or not yet dropped by that selector's next"
+                        + " select); detach() hands a connection's channel on unregistered");
+            }
+            TcpConnection c;
+            try {
+                c = new TcpConnection(channel, io);
+            } catch (IOException e) {
+                throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
+            }
+            c.outputShut = channel.socket().isOutputShutdown(); // shut by the connection it was detached from, say
+            ADOPTED.put(channel, new WeakReference<>(c));
+            return c;
         }
-        if (!channel.isConnected()) {
-            throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not connected"
-                    + (channel.isConnectionPending() ? " (its connect is under way: finish it first)" : "; connect it first"));
-        }
-        if (channel.isRegistered()) {
-            throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel)
-                    + ": it is registered with a selector (its key not cancelled, or not yet dropped by that selector's next"
-                    + " select); detach() hands a connection's channel on unregistered");
-        }
-        TcpConnection c;
-        try {
-            c = new TcpConnection(channel, io);
-        } catch (IOException e) {
-            throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
-        }
-        c.outputShut = channel.socket().isOutputShutdown(); // shut by the connection it was detached from, say
-        return c;
     }
+
+    /**
+     * The channels {@link #adopt} made connections of, each with the last connection made of it, held weakly (it holds
+     * its channel): another adopt of a channel whose connection is still open (neither detached nor closed) is refused,
+     * two connections of one socket splitting what the peer sends between them. Its keys are held weakly too (a
+     * {@code SocketChannel}'s {@code equals} is identity): an entry goes with its channel. A connection that
+     * {@code connect} or {@code accept} made is not here: nobody can have its channel before its {@link #detach()}.
+     */
+    private static final Map<SocketChannel, WeakReference<TcpConnection>> ADOPTED =
+            Collections.synchronizedMap(new WeakHashMap<>());
 
     /** {@link #connect(SocketAddress)} of a resolved address. */
     private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {

@@ -426,6 +426,37 @@ class DetachAndAdoptTest {
     }
 
     @Test
+    void adoptRefusesAChannelAConnectionHoldsOnThisThreadOrAnotherUntilThatOneIsDetachedTheBytesAllItsOwn() throws Exception {
+        Thread self = Thread.currentThread();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            SocketChannel ch = server.detach();
+            TcpConnection a = TcpConnection.adopt(ch);
+            String held = ch + ": " + name(a) + " (open) of thread '" + self.getName() + "' (#" + self.threadId()
+                    + ") holds it already; detach() that connection to hand the channel on";
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt " + held);
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                Throwable refused = Coroutine.await(pool.submit("second-adopter", () -> catchThrowable(() -> TcpConnection.adopt(ch))));
+                assertThat(refused).isExactlyInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("coroutine 'second-adopter' cannot adopt " + held);
+            } finally {
+                PoolsClosed.close(pool);
+            }
+            client.write(bytes("ab"));
+            assertThat(read(a, 2)).as("every byte the holder's, none read by a second connection").isEqualTo("ab");
+            try (TcpConnection b = TcpConnection.adopt(a.detach())) {
+                client.write(bytes("c"));
+                assertThat(read(b, 1)).isEqualTo("c");
+            }
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).as("closed with the connection that held it")
+                    .isExactlyInstanceOf(IOException.class).hasMessage("main context 'main' cannot adopt " + ch + ": it is closed");
+        }
+    }
+
+    @Test
     void adoptTakesAPlainBlockingChannelAndOneAPlainServerSocketChannelAcceptedAndTheirReadsPark() throws Exception {
         try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
              TcpConnection client = TcpConnection.adopt(SocketChannel.open(plain.getLocalAddress()));
