@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  *
  * <p>A coroutine is confined to the thread that created it: every call on it from another thread
  * throws {@link IllegalStateException} naming the calling context, both threads and the call
- * ({@link #name()}, {@link #toString()} and {@link #isMain()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
+ * ({@link #name()}, {@link #toString()}, {@link #isMain()} and {@link #thread()} excepted). Any method may suspend: there is no colouring of functions, stacks grow on demand.
  *
  * <p>Nothing is lost: a body that throws ends as {@link State#FAILED} and its creator (main if the
  * creator has ended or is parked, a {@link #join()} of this coroutine excepted; its closer if it was

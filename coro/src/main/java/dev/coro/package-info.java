@@ -37,7 +37,7 @@
  *   <li>A body that throws is swap-removed and its creator (or main) resumes with a {@link dev.coro.CoroutineException}.</li>
  *   <li>{@code close()} of a suspended coroutine unwinds it: its {@code finally} blocks run.</li>
  *   <li>A coroutine belongs to the thread that created it; any other thread gets an {@link IllegalStateException}
- *       (only {@code name()}, {@code toString()} and {@code isMain()} answer any thread).</li>
+ *       (only {@code name()}, {@code toString()}, {@code isMain()} and {@code thread()} answer any thread).</li>
  * </ul>
  *
  * <h2>Parking, one rule per line</h2>

@@ -52,6 +52,38 @@ class CoroutineThreadTest {
     }
 
     @Test
+    void aCoroutineThatEndedAndAGeneratorsBodyBelongToTheThreadThatRanThemAfterThatThreadEndedToo() {
+        Thread self = Thread.currentThread();
+        Coroutine finished = Coroutine.create("finished", () -> { });
+        Coroutine closed = Coroutine.create("closed", Coroutine::yield);
+        Coroutine.yield(); // closed waits in its yield
+        closed.close();
+        finished.join();
+        Thread inGenerator;
+        try (Generator<Thread> g = Generator.of(out -> out.emit(Coroutine.current().thread()))) {
+            inGenerator = g.next();
+        }
+        assertThat(List.of(finished.state(), closed.state())).containsExactly(Coroutine.State.FINISHED, Coroutine.State.CLOSED);
+        assertThat(List.of(finished.thread(), closed.thread(), inGenerator)).containsExactly(self, self, self);
+        CoroutinePool pool = CoroutinePool.start("ended", 1);
+        Coroutine ofPool;
+        Thread poolThread;
+        try {
+            List<Object> got = pool.submit(() -> {
+                Coroutine c = Coroutine.create("child", () -> { });
+                c.join();
+                return List.<Object>of(c, Coroutine.current().thread());
+            }).join();
+            ofPool = (Coroutine) got.get(0);
+            poolThread = (Thread) got.get(1);
+        } finally {
+            PoolsClosed.close(pool);
+        }
+        assertThat(poolThread.isAlive()).as("its pool thread ended").isFalse();
+        assertThat(ofPool.thread()).isSameAs(poolThread);
+    }
+
+    @Test
     void anotherThreadReadsIt() throws Exception {
         Thread self = Thread.currentThread();
         Coroutine parked = Coroutine.create("parked", Coroutine::yield);
