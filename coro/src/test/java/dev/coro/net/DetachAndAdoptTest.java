@@ -14,6 +14,7 @@ import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import dev.coro.PoolsClosed;
+import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
@@ -25,6 +26,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -310,6 +312,64 @@ class DetachAndAdoptTest {
     }
 
     @Test
+    void aDetachGoesThroughOnceAReadAndAWriteCutShortByTimeoutsAndAClosedReaderHaveLeftTheConnectionNothingLost()
+            throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] sent = new byte[8 << 20]; // more than the two sockets' buffers hold while the client reads nothing
+            for (int i = 0; i < sent.length; i++) {
+                sent[i] = (byte) (i * 31 + (i >>> 11));
+            }
+            ByteBuffer big = ByteBuffer.wrap(sent);
+            boolean[] done = new boolean[2];
+            SocketChannel[] handed = {null};
+            VirtualTime.run(() -> {
+                try {
+                    done[0] = Coroutine.tryCallWithTimeout(Duration.ofMillis(10), () -> {
+                        server.read(ByteBuffer.allocate(1));
+                    });
+                    done[1] = Coroutine.tryCallWithTimeout(Duration.ofMillis(10), () -> server.write(big));
+                    Coroutine reader = Coroutine.create("reader", () -> {
+                        try {
+                            server.read(ByteBuffer.allocate(1));
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    while (reader.state() != State.PARKED) {
+                        Coroutine.yield();
+                    }
+                    reader.close();
+                    handed[0] = server.detach();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertThat(done).as("both cut short").containsExactly(false, false);
+            assertThat(big.position()).as("a part written before the write parked").isPositive().isLessThan(sent.length);
+            assertThat(handed[0].isRegistered()).isFalse();
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<String> rest = pool.submit(() -> {
+                    try (TcpConnection c = TcpConnection.adopt(handed[0])) {
+                        c.write(big);                                   // the rest, from where the cut-short write stopped
+                        return read(c, 1);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                byte[] got = client.input().readNBytes(sent.length);
+                client.write(bytes("!"));
+                assertThat(Coroutine.await(rest)).isEqualTo("!");
+                assertThat(got).as("every byte once, in order, the cut-short write's part first").isEqualTo(sent);
+            } finally {
+                PoolsClosed.close(pool);
+            }
+        }
+    }
+
+    @Test
     void aDetachIsRefusedOnAClosedOrFailedConnectionAndFromAnotherThread() throws Exception {
         String owner = "'" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId() + ")";
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
@@ -491,6 +551,64 @@ class DetachAndAdoptTest {
             assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1))).isExactlyInstanceOf(SocketException.class)
                     .hasMessage("main context 'main' cannot read from " + name(c) + " (open): java.net.SocketException: Connection reset");
             assertThat(c).hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", open, failed]");
+        }
+    }
+
+    @Test
+    void aPlainThreadWithNoSchedulerYetAdoptsChannelsWhosePeerClosedOrResetBeforeAndItsReadsSaySo() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel closingPeer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel closed = plain.accept();
+             SocketChannel resettingPeer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel reset = plain.accept()) {
+            closingPeer.write(bytes("bye"));
+            closingPeer.close();                                        // the end of the stream after its bytes
+            resettingPeer.setOption(StandardSocketOptions.SO_LINGER, 0);
+            resettingPeer.close();                                      // a reset
+            AtomicReference<Object> seen = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().name("adopter").start(() -> {
+                try (TcpConnection a = TcpConnection.adopt(closed); TcpConnection b = TcpConnection.adopt(reset)) {
+                    String got = read(a, 3) + " then " + a.read(ByteBuffer.allocate(1));
+                    Throwable f = catchThrowable(() -> b.read(ByteBuffer.allocate(1)));
+                    seen.set(List.of(got, f, name(b), b.toString()));
+                } catch (Throwable e) {
+                    seen.set(e);
+                }
+            });
+            t.join();
+            assertThat(seen.get()).isInstanceOf(List.class);
+            List<?> got = (List<?>) seen.get();
+            assertThat(got.get(0)).isEqualTo("bye then -1");
+            assertThat((Throwable) got.get(1)).isExactlyInstanceOf(SocketException.class)
+                    .hasMessage("main context 'main' cannot read from " + got.get(2) + " (open): java.net.SocketException: Connection reset");
+            assertThat(got.get(3)).asString().endsWith(", open, failed]");
+        }
+    }
+
+    @Test
+    void aPoolThreadThatEndsClosesTheConnectionsItAdoptedAndLeftOpen() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            SocketChannel ch = server.detach();
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CompletableFuture<TcpConnection> adopted = pool.submit(() -> {
+                    try {
+                        TcpConnection c = TcpConnection.adopt(ch);
+                        c.write(bytes("hi"));
+                        return c;                                       // left open
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                Coroutine.await(adopted);
+            } finally {
+                PoolsClosed.close(pool);                                // its thread ends
+            }
+            assertThat(read(client, 2)).isEqualTo("hi");
+            assertThat(client.read(ByteBuffer.allocate(1))).as("closed by the thread's end").isEqualTo(-1);
+            assertThat(ch.isOpen()).isFalse();
         }
     }
 
