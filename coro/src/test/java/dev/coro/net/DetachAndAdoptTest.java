@@ -517,6 +517,46 @@ class DetachAndAdoptTest {
     }
 
     @Test
+    void twoThreadsAdoptingOneChannelAtOnceTakeTurnsTheSecondRefused() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            Object[] outcomes = new Object[2];
+            Thread[] adopters = new Thread[2];
+            synchronized (ch.blockingLock()) { // as a register or a configureBlocking of another thread would hold it
+                for (int i = 0; i < 2; i++) {
+                    int at = i;
+                    adopters[i] = Thread.ofPlatform().name("adopter-" + i).unstarted(() -> {
+                        try {
+                            outcomes[at] = TcpConnection.adopt(ch);
+                        } catch (Throwable e) {
+                            outcomes[at] = e;
+                        }
+                    });
+                    adopters[i].start();
+                }
+                for (Thread t : adopters) {
+                    while (t.getState() != Thread.State.BLOCKED) {
+                        Thread.onSpinWait(); // both have passed the checks they make before the channel's lock, if any
+                    }
+                }
+            }
+            for (Thread t : adopters) {
+                t.join();
+            }
+            int won = outcomes[0] instanceof TcpConnection ? 0 : 1;
+            assertThat(outcomes[won]).isInstanceOf(TcpConnection.class);
+            TcpConnection c = (TcpConnection) outcomes[won];
+            assertThat(outcomes[1 - won]).as("the second, not a second connection of the socket").isInstanceOf(Throwable.class);
+            assertThat((Throwable) outcomes[1 - won]).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt " + ch + ": " + name(c) + " (open) of thread 'adopter-" + won
+                            + "' (#" + adopters[won].threadId() + ") holds it already; detach() that connection to hand the channel on");
+            c.close(); // from another thread once its thread has ended: closed in place
+            assertThat(ch.isOpen()).isFalse();
+        }
+    }
+
+    @Test
     void adoptTakesAPlainBlockingChannelAndOneAPlainServerSocketChannelAcceptedAndTheirReadsPark() throws Exception {
         try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
              TcpConnection client = TcpConnection.adopt(SocketChannel.open(plain.getLocalAddress()));
