@@ -1167,6 +1167,12 @@ final class EventLoop {
         }
     }
 
+    /** How many contexts wait on {@code channel}, queued on its key; 0 if it is not registered. */
+    int waitsOn(SelectableChannel channel) {
+        IoKey key = selector == null ? null : registered.get(channel);
+        return key == null ? 0 : key.waitCount();
+    }
+
     /**
      * {@code channel} stays registered, but the selector stops watching {@code ops} on it (nobody waits
      * for them): a change of the key's interest, no new registration; nothing if it is not registered.

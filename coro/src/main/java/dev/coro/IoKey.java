@@ -180,6 +180,15 @@ final class IoKey extends WaitQueue.Node<IoKey> {
         }
     }
 
+    /** How many contexts wait on this channel: one walk of its queue, for a refusal's message. */
+    int waitCount() {
+        int n = 0;
+        for (IoWait w = waits.first(); w != null; w = waits.next(w)) {
+            n++;
+        }
+        return n;
+    }
+
     /** Whether a context waits on this channel. */
     boolean hasWaits() {
         return !waits.isEmpty();

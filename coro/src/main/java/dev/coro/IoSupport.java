@@ -146,6 +146,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public int waitsOn(SelectableChannel channel) {
+        return Scheduler.current().loop.waitsOn(channel);
+    }
+
+    @Override
     public void connected(SelectableChannel channel) {
         Scheduler.current().loop.unwatch(channel, SelectionKey.OP_CONNECT);
     }

@@ -160,6 +160,15 @@ public abstract class IoBridge {
     public abstract void passAccept(SelectableChannel channel);
 
     /**
+     * How many contexts of the calling thread are queued on {@code channel} for its readiness, in any wait on it
+     * ({@code Io.await} included); 0 if it is not registered with the thread's loop.
+     *
+     * @param channel a channel
+     * @return the count of waits on it
+     */
+    public abstract int waitsOn(SelectableChannel channel);
+
+    /**
      * The caller is done waiting on {@code channel}, which it does not own through this library (an
      * {@code Io.await} ended, a connect failed): its registration with the calling thread's loop ends unless another
      * context still waits on it.

@@ -1013,7 +1013,8 @@ public final class TcpConnection implements Closeable {
      * @return the open channel, non-blocking, registered with no selector; the caller's to adopt or close
      * @throws IllegalStateException if called from a thread other than the connection's (as {@link #read}); or, naming
      *                               the caller, the connection, its state and why: while a context of this thread waits
-     *                               on it (in a read or a write, parked or woken and not run yet), on a closed
+     *                               on it (in a read or a write, parked or woken and not run yet; or on its channel, in
+     *                               an {@code Io.await} of the channel {@link #adopt} was given), on a closed
      *                               connection, one a call failed on ({@code open, failed}: a reset peer, say), one
      *                               detached already, and once another thread has asked for its close (posted to this
      *                               thread and not run yet, perhaps: the close came first, and runs)
@@ -1032,7 +1033,7 @@ public final class TcpConnection implements Closeable {
                 : waiters > 0 ? waiters + (waiters == 1 ? " context waits" : " contexts wait") + " on it in a read or a write;"
                         + " detach it once none does"
                 : closeAsked ? "another thread has asked for its close, which comes first"
-                : null;
+                : othersWaiting();
         if (why != null) {
             throw new IllegalStateException(io.caller() + " cannot detach " + name() + " (" + state() + "): " + why);
         }
@@ -1042,6 +1043,17 @@ public final class TcpConnection implements Closeable {
         drained = false;
         Reference.reachabilityFence(this); // not collected, its entry not cleaned, before the hand-off is done
         return channel;
+    }
+
+    /**
+     * Why {@link #detach()} is refused while contexts of this thread wait on the channel outside the connection (an
+     * {@code Io.await} of the channel {@link #adopt} was given, which its caller kept): the channel would be handed on
+     * still registered with this thread's selector, which would go on reporting its readiness here; null if none does.
+     * The connection's own waits are counted apart ({@link #waiters}), none of them queued by now.
+     */
+    private String othersWaiting() {
+        int n = io.waitsOn(channel);
+        return n == 0 ? null : n + (n == 1 ? " context waits" : " contexts wait") + " on its channel in Io.await; detach it once none does";
     }
 
     /**

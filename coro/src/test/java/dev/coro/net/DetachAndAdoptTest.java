@@ -312,6 +312,35 @@ class DetachAndAdoptTest {
     }
 
     @Test
+    void aDetachIsRefusedWhileAContextWaitsOnItsChannelInIoAwaitAndHandsItOnUnregisteredOnceNoneDoes() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            TcpConnection c = TcpConnection.adopt(ch);
+            Coroutine watcher = Coroutine.create("watcher", () -> {
+                try {
+                    Io.await(ch, SelectionKey.OP_READ);               // the channel the caller gave adopt, awaited itself
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            while (watcher.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            assertThatThrownBy(c::detach).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot detach " + name(c)
+                            + " (open): 1 context waits on its channel in Io.await; detach it once none does");
+            peer.write(bytes("x"));
+            watcher.join();
+            SocketChannel handed = c.detach();
+            assertThat(handed.isRegistered()).as("handed on unregistered").isFalse();
+            try (TcpConnection d = TcpConnection.adopt(handed)) {
+                assertThat(read(d, 1)).isEqualTo("x");
+            }
+        }
+    }
+
+    @Test
     void aDetachGoesThroughOnceAReadAndAWriteCutShortByTimeoutsAndAClosedReaderHaveLeftTheConnectionNothingLost()
             throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
