@@ -276,8 +276,11 @@ public final class TcpConnection implements Closeable {
             TcpConnection holder = earlier == null ? null : earlier.get();
             if (holder != null && holder.isOpen()) {
                 throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": " + holder.name()
-                        + " (" + holder.state() + ") of thread " + io.threadOf(holder.owner) + " holds it already;"
-                        + " detach() that connection to hand the channel on");
+                        + " (" + holder.state() + ") of thread " + io.threadOf(holder.owner) + " holds it already"
+                        + (io.ownerEnded(holder.owner)
+                                ? ", and that thread has ended: nothing can detach it any more (its close, from any thread,"
+                                        + " closes the channel)"
+                                : "; detach() that connection to hand the channel on"));
             }
             if (channel.isRegistered()) {
                 throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel)

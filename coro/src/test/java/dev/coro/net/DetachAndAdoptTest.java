@@ -546,12 +546,38 @@ class DetachAndAdoptTest {
     }
 
     @Test
+    void adoptRefusesAChannelTheConnectionOfAThreadThatEndedHoldsSayingOnlyItsCloseIsLeft() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            AtomicReference<Object> adopted = new AtomicReference<>();
+            Thread ended = Thread.ofPlatform().name("ended-adopter").start(() -> {
+                try {
+                    adopted.set(TcpConnection.adopt(ch));               // left open as the thread ends
+                } catch (Throwable e) {
+                    adopted.set(e);
+                }
+            });
+            ended.join();
+            assertThat(adopted.get()).isInstanceOf(TcpConnection.class);
+            TcpConnection holder = (TcpConnection) adopted.get();
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt " + ch + ": " + name(holder) + " (open) of thread 'ended-adopter' (#"
+                            + ended.threadId() + ") holds it already, and that thread has ended: nothing can detach it any more"
+                            + " (its close, from any thread, closes the channel)");
+            holder.close();
+            assertThat(ch.isOpen()).isFalse();
+        }
+    }
+
+    @Test
     void twoThreadsAdoptingOneChannelAtOnceTakeTurnsTheSecondRefused() throws Exception {
         try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
              SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
              SocketChannel ch = plain.accept()) {
             Object[] outcomes = new Object[2];
             Thread[] adopters = new Thread[2];
+            CountDownLatch tried = new CountDownLatch(2); // the winner's thread lives on until the other has been refused
             synchronized (ch.blockingLock()) { // as a register or a configureBlocking of another thread would hold it
                 for (int i = 0; i < 2; i++) {
                     int at = i;
@@ -560,6 +586,12 @@ class DetachAndAdoptTest {
                             outcomes[at] = TcpConnection.adopt(ch);
                         } catch (Throwable e) {
                             outcomes[at] = e;
+                        }
+                        tried.countDown();
+                        try {
+                            tried.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
                         }
                     });
                     adopters[i].start();
