@@ -243,14 +243,15 @@ public final class TcpConnection implements Closeable {
      *
      * <p>A refused channel is left as it was, open, the caller's still.
      *
-     * @param channel a connected socket channel, registered with no selector, held by no connection
+     * @param channel a connected TCP socket channel, registered with no selector, held by no connection
      * @return the connection, owned by the calling thread
      * @throws IOException              if {@code channel} is closed, naming the caller and the channel with its
      *                                  state ({@code main context 'main' cannot adopt java.nio.channels.SocketChannel[closed]:
      *                                  it is closed}); or the JDK fails to make it non-blocking or to set
      *                                  {@code TCP_NODELAY}, naming them and the JDK's exception, its cause, of its class
      *                                  when that is one of {@code java.net}'s
-     * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), is held by a
+     * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), is no TCP socket
+     *                                  (a Unix-domain one, whose address is no {@code InetSocketAddress}), is held by a
      *                                  connection an earlier {@code adopt} made of it and not detached since (naming that
      *                                  connection, its state and its thread: {@code … cannot adopt java.nio.channels.SocketChannel[…]:
      *                                  connection A -> B (open) of thread 'main' (#1) holds it already; detach() that
@@ -271,6 +272,17 @@ public final class TcpConnection implements Closeable {
             if (!channel.isConnected()) {
                 throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not connected"
                         + (channel.isConnectionPending() ? " (its connect is under way: finish it first)" : "; connect it first"));
+            }
+            SocketAddress peer;
+            try {
+                peer = channel.getRemoteAddress();
+            } catch (IOException e) { // closed meanwhile by another thread
+                throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
+            }
+            if (!(peer instanceof InetSocketAddress)) { // a Unix-domain socket: the JDK would refuse TCP_NODELAY naming nothing
+                throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not a TCP socket"
+                        + " (its peer's address is a " + peer.getClass().getSimpleName() + ", where TCP needs an InetSocketAddress);"
+                        + " Io.await parks a coroutine on a channel of any kind");
             }
             WeakReference<TcpConnection> earlier = ADOPTED.get(channel);
             TcpConnection holder = earlier == null ? null : earlier.get();

@@ -19,13 +19,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
 import java.net.SocketException;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A connection moved from one thread to another: {@code detach()} hands its open channel back, unregistered and
@@ -614,6 +618,21 @@ class DetachAndAdoptTest {
                             + "' (#" + adopters[won].threadId() + ") holds it already; detach() that connection to hand the channel on");
             c.close(); // from another thread once its thread has ended: closed in place
             assertThat(ch.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void adoptRefusesAUnixDomainSocketChannelLeavingItAsItWas(@TempDir Path dir) throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
+             SocketChannel ch = SocketChannel.open(address);
+             SocketChannel accepted = server.accept()) {
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt " + ch + ": it is not a TCP socket (its peer's address is a"
+                            + " UnixDomainSocketAddress, where TCP needs an InetSocketAddress); Io.await parks a coroutine on a"
+                            + " channel of any kind");
+            assertThat(ch.isOpen()).isTrue();
+            assertThat(ch.isBlocking()).as("left as it was").isTrue();
         }
     }
 
