@@ -1735,8 +1735,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return e;
         }
 
-        /** A callback that sees this future's failure was attached. */
-        abstract void handlerAttached();
+        /**
+         * A callback that sees this future's failure was attached: it counts as reading it now, or, on a derived
+         * stage still pending, whose failure is not known yet (the submission's, or another), not before the handler
+         * runs, which then has to call {@link #handedToTheHandler}.
+         *
+         * @return whether the handler counts as it runs: this is a derived stage still pending
+         */
+        abstract boolean handlerAttached();
 
         /** The submission whose future this is, or is derived from. */
         abstract ObservedFuture<?> submission();
@@ -1764,15 +1770,17 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * Calls {@link #failureRead} once this future has failed, as a handler attached now is then handed the
-         * failure; attaching the callback reads nothing.
+         * A handler attached while this stage was pending ({@link #handlerAttached} true) is handed {@code e}, the
+         * stage's failure if not null: it reads it as it runs, before the handler's own code, so that whatever the
+         * handler or its stage's callbacks set off (a close of the pool among them) finds it read. A callback of
+         * the stage's own, pushed as the handler was attached, once read it: the JDK runs a stage's callbacks in an
+         * order of its own, and a thread that completed the stage could run the handler and its stage's callbacks
+         * first, a close made meanwhile reporting the failure the handler had been handed.
          */
-        final void failureReadOnCompletion() {
-            super.whenComplete((v, e) -> {
-                if (e != null) {
-                    failureRead();
-                }
-            });
+        final void handedToTheHandler(Throwable e) {
+            if (e != null) {
+                failureRead();
+            }
         }
 
         /** Completes this future with a relayed outcome: {@code v}, or {@code e} if not null. */
@@ -1905,8 +1913,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
             // a thread's one callback for its awaits reads nothing: each await reads for itself; nor does the
             // callback by which orTimeout and completeOnTimeout cancel their timer
-            if (!FutureWaits.isWatch(given(action, "action")) && !isTimeoutCanceller(action)) {
-                handlerAttached();
+            if (!FutureWaits.isWatch(given(action, "action")) && !isTimeoutCanceller(action) && handlerAttached()) {
+                return super.whenComplete((v, e) -> {
+                    handedToTheHandler(e);
+                    action.accept(v, e);
+                });
             }
             return super.whenComplete(action);
         }
@@ -1935,7 +1946,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
             given(fn, "fn");
-            handlerAttached();
+            if (handlerAttached()) {
+                return super.handle((v, e) -> {
+                    handedToTheHandler(e);
+                    return fn.apply(v, e);
+                });
+            }
             return super.handle(fn);
         }
 
@@ -1954,7 +1970,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         @Override
         public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
             given(fn, "fn");
-            handlerAttached();
+            if (handlerAttached()) {
+                return super.exceptionally(e -> {
+                    handedToTheHandler(e);
+                    return fn.apply(e);
+                });
+            }
             return super.exceptionally(fn);
         }
 
@@ -1973,7 +1994,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public CompletableFuture<T> exceptionallyCompose(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
             given(fn, "fn");
-            handlerAttached();
+            if (handlerAttached()) {
+                return super.exceptionallyCompose(e -> {
+                    handedToTheHandler(e);
+                    return fn.apply(e);
+                });
+            }
             return super.exceptionallyCompose(fn);
         }
 
@@ -2245,7 +2271,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             named(executor);
             return task -> {
                 executor.execute(new HandlerTask(this, task));
-                handlerAttached();
+                handlerAttached(); // the JDK hands the task over once this stage is complete: it counts now
             };
         }
     }
@@ -2266,7 +2292,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public void run() {
-            future.handlerAttached();
+            future.handlerAttached(); // its stage is complete as its task runs: it counts now
             task.run();
         }
     }
@@ -2412,8 +2438,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        void handlerAttached() {
+        boolean handlerAttached() {
             observe();
+            return false;
         }
 
         @Override
@@ -2462,15 +2489,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * A handler was attached to this stage: it sees the submission's failure only if this stage holds it
          * once settled, not if it settles otherwise (a value, its own {@code cancel}, an {@code orTimeout} that
          * expires, another source's failure), before the handler or after it; so a handler attached while it
-         * is pending counts as it completes, with the outcome the handler is handed.
+         * is pending counts as it runs, with the outcome it is handed ({@link #handedToTheHandler}).
          */
         @Override
-        void handlerAttached() {
+        boolean handlerAttached() {
             if (!super.isDone()) {
-                failureReadOnCompletion(); // what it will fail with is not known yet: it may be the submission's, or not
-            } else {
-                failureRead();
+                return true; // what it will fail with is not known yet: it may be the submission's, or not
             }
+            failureRead();
+            return false;
         }
 
         @Override

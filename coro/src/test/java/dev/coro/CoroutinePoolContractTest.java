@@ -189,6 +189,47 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A handler attached to a pending derived stage that completes as a thread other than the body's settles another
+     * source (the minimal stage of a {@code thenCombine}, relayed the body's failure once the other source gets its
+     * value) has read the failure by the time it runs: a close made once it has run, while that thread still runs
+     * the callbacks of the handler's stage, reports nothing. The handler once counted only after the JDK had run it
+     * and its stage's callbacks, and such a close reported the failure the handler had been handed.
+     */
+    @Test
+    void aHandlerOnAPendingStageCompletedOnAnotherThreadHasReadTheFailureOnceItRuns() throws InterruptedException {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> failing = failingAfter(pool, gate, "handled through a minimal stage");
+        CompletableFuture<Object> other = new CompletableFuture<>();
+        CompletionStage<Object> stage = failing.thenCombine(other, (v, w) -> v).minimalCompletionStage();
+        List<Throwable> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> handled = new CompletableFuture<>();
+        CountDownLatch closed = new CountDownLatch(1);
+        stage.handle((v, e) -> seen.add(e)).thenRun(() -> {
+            handled.complete(null);
+            try {
+                closed.await(); // holds the completing thread, the handler run, until the close has returned
+            } catch (InterruptedException interrupted) {
+                throw new AssertionError(interrupted);
+            }
+        });
+        gate.complete(null);
+        awaitAllEnded(failing);
+        Thread completer = Thread.ofPlatform().name("completer").start(() -> other.complete("the other's"));
+        Throwable thrown;
+        try {
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(handled));
+            thrown = thrownByClose(pool);
+        } finally {
+            closed.countDown();
+            completer.join();
+        }
+        assertThat(seen).extracting(Throwable::getCause).extracting(Throwable::getMessage)
+                .containsExactly("handled through a minimal stage");
+        assertThat(thrown).as("the handler was handed the failure").isNull();
+    }
+
+    /**
      * A count of threads the JVM has no room for is refused as a thread it cannot start is: an
      * {@code IllegalStateException} naming the caller, the pool and the count, the JVM's
      * {@code OutOfMemoryError} its cause; no thread started, and the pool never counts as open. It
