@@ -230,6 +230,35 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A handler attached to a pending derived stage whose own stage its caller settled before the body failed (a
+     * {@code cancel}, an {@code orTimeout} that expired) never runs: the JDK hands it nothing, and the body's
+     * failure, which nobody saw, is reported by {@code close()}. Such a handler once counted as reading the failure
+     * once the stage it was attached to failed with it, though it never ran, and the failure was lost.
+     */
+    @Test
+    void aHandlerOnAPendingStageWhoseOwnStageWasSettledFirstNeverRunsAndReadsNothing() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> underCancelled = failingAfter(pool, gate, "its handler's stage cancelled first");
+        CompletableFuture<Object> underTimedOut = failingAfter(pool, gate, "its handler's stage timed out first");
+        List<Throwable> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Object> cancelled = underCancelled.thenApply(v -> v).exceptionally(ran::add);
+        assertThat(cancelled.cancel(false)).isTrue();
+        CompletableFuture<Boolean> timedOut = underTimedOut.thenApply(v -> v).handle((v, e) -> ran.add(e))
+                .orTimeout(1, TimeUnit.NANOSECONDS);
+        awaitAllEnded(timedOut);
+        gate.complete(null);
+        awaitAllEnded(underCancelled, underTimedOut);
+        Throwable thrown = thrownByClose(pool);
+        assertThat(ran).as("no handler ran").isEmpty();
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "its handler's stage cancelled first", "; 1 more failure suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("its handler's stage timed out first");
+    }
+
+    /**
      * A count of threads the JVM has no room for is refused as a thread it cannot start is: an
      * {@code IllegalStateException} naming the caller, the pool and the count, the JVM's
      * {@code OutOfMemoryError} its cause; no thread started, and the pool never counts as open. It
