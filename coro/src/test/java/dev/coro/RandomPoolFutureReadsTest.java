@@ -373,17 +373,35 @@ class RandomPoolFutureReadsTest {
             }
             CompletionStage<Object> s;
             String how;
-            if (random.nextBoolean()) {
-                how = "thenApply" + ex;
-                s = executor == null ? p.stage.thenApply(v -> v)
-                        : executor == ForDefault.EXECUTOR ? p.stage.thenApplyAsync(v -> v) : p.stage.thenApplyAsync(v -> v, executor);
-            } else {
-                how = "thenCompose";
-                s = p.stage.thenCompose(CompletableFuture::completedFuture);
+            boolean valueLost = false; // a stage of no value: thenAccept, thenRun
+            switch (random.nextInt(p.minimal ? 4 : 5)) {
+                case 0, 1 -> {
+                    how = "thenApply" + ex;
+                    s = executor == null ? p.stage.thenApply(v -> v)
+                            : executor == ForDefault.EXECUTOR ? p.stage.thenApplyAsync(v -> v) : p.stage.thenApplyAsync(v -> v, executor);
+                }
+                case 2 -> {
+                    how = "thenCompose";
+                    s = p.stage.thenCompose(CompletableFuture::completedFuture);
+                }
+                case 3 -> {
+                    valueLost = true;
+                    boolean accept = random.nextBoolean();
+                    how = accept ? "thenAccept" : "thenRun";
+                    CompletionStage<?> none = accept ? p.stage.thenAccept(v -> { }) : p.stage.thenRun(() -> { });
+                    @SuppressWarnings("unchecked")
+                    CompletionStage<Object> cast = (CompletionStage<Object>) none;
+                    s = cast;
+                }
+                default -> {
+                    how = "copy";
+                    s = p.future().copy();
+                }
             }
             Node d = add(how + " of " + p, s, p.owner, p.ambiguous, p.minimal, p.roots, -1);
             trace.add("makes " + d);
-            whenSettled(p, o -> settle(d, o.wrapped()));
+            boolean none = valueLost;
+            whenSettled(p, o -> settle(d, o.failed || !none ? o.wrapped() : Outcome.of(null)));
         }
 
         /** The JDK's default executor of a stage's {@code Async} forms, told apart from the others. */
@@ -566,7 +584,12 @@ class RandomPoolFutureReadsTest {
             }
             CompletableFuture<Object> f = n.future();
             boolean pending = n.outcome == null;
-            switch (random.nextInt(7)) {
+            switch (random.nextInt(8)) {
+                case 7 -> {
+                    trace.add("completes " + n + " through completeAsync on a direct executor");
+                    assertThat(f.completeAsync(() -> "supplied", Runnable::run)).isSameAs(f);
+                    settle(n, Outcome.of("supplied"));
+                }
                 case 0 -> {
                     boolean interrupt = random.nextBoolean();
                     trace.add("cancels " + n + (interrupt ? " (may interrupt)" : ""));
@@ -640,7 +663,16 @@ class RandomPoolFutureReadsTest {
                 return;
             }
             CompletableFuture<Object> f = n.future();
-            int kind = random.nextInt(8);
+            int kind = random.nextInt(9);
+            if (kind == 8) {
+                // reads nothing, whatever it finds
+                CompletableFuture.State expected = o == null ? CompletableFuture.State.RUNNING : !o.failed ? CompletableFuture.State.SUCCESS
+                        : o.raw ? CompletableFuture.State.CANCELLED : CompletableFuture.State.FAILED;
+                trace.add("asks " + n + " for its state and whether it failed");
+                assertThat(f.state()).as(context("state of " + n)).isEqualTo(expected);
+                assertThat(f.isCompletedExceptionally()).as(context("isCompletedExceptionally of " + n)).isEqualTo(o != null && o.failed);
+                return;
+            }
             if (o == null) {
                 switch (kind) {
                     case 0, 1 -> {
