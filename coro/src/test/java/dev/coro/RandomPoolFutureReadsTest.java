@@ -326,7 +326,15 @@ class RandomPoolFutureReadsTest {
                 case 0, 1 -> derive(any());
                 case 2 -> combine();
                 case 3, 4 -> handler(any());
-                case 5, 6 -> read(any());
+                case 5 -> read(any());
+                case 6 -> {
+                    Node n = any();
+                    if (n.outcome == null) {
+                        read(n);
+                    } else {
+                        readFromABody(n);
+                    }
+                }
                 case 7 -> settleOne();
                 default -> {
                     List<Submission> shut = submissions.stream().filter(s -> !s.opened).toList();
@@ -754,6 +762,28 @@ class RandomPoolFutureReadsTest {
                 case 6 -> awaitRead(n, o);
                 default -> selectRead(n, o);
             }
+        }
+
+        /**
+         * A read of {@code n}, which the model holds settled, by a body of the pool ({@code join}, {@code await}, a
+         * select's {@code onComplete}): a read on another thread than the caller's, which hands over the same outcome.
+         */
+        private void readFromABody(Node n) {
+            Outcome o = n.outcome;
+            int kind = random.nextInt(n.minimal ? 2 : 3);
+            String how = kind == 0 ? "await" : kind == 1 ? "onComplete" : "join";
+            trace.add("reads " + n + " from a body of the pool (" + how + ")");
+            CompletableFuture<Object[]> reader = pool.submit(() -> {
+                Object[] read = new Object[2];
+                read[1] = catchThrowable(() -> read[0] = switch (kind) {
+                    case 0 -> Coroutine.await(n.stage);
+                    case 1 -> new Select<Object>().onComplete(n.stage, x -> x).select();
+                    default -> n.future().join();
+                });
+                return read;
+            });
+            Object[] read = Coroutine.withTimeout(GUARD, () -> Coroutine.await(reader));
+            holds(n, o, (Throwable) read[1], read[0], how + " from a body");
         }
 
         /** An await of {@code n}: within a millisecond if the model holds it pending, which it then reads nothing of. */
