@@ -93,7 +93,8 @@ import java.util.function.Supplier;
  * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see, nor a read of a derived future that
  * failed on its own before the body did (its own {@code cancel}, an {@code orTimeout} that expired,
  * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
- * that settles otherwise, before the handler or after it, nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
+ * that settles otherwise, before the handler or after it, or that never runs (its own stage settled first;
+ * one attached to a derived future still pending reads the failure as it runs), nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
  * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, or that a pool thread's loop threw (an
  * {@code Error} of its machinery, or of closing what its coroutines left open as it ended: never handed to the
