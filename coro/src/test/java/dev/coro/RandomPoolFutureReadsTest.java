@@ -182,6 +182,7 @@ class RandomPoolFutureReadsTest {
             this.random = new SplittableRandom(seed);
         }
 
+        /** Runs the seed: submits, steps, opens every gate left, settles every plain future left, closes and checks. */
         void run() {
             pool = CoroutinePool.start(1);
             String name = PoolName.of(pool);
@@ -219,11 +220,13 @@ class RandomPoolFutureReadsTest {
             check(name, thrownByClose(pool));
         }
 
+        /** {@code what} failed, with the seed, the engine and the run's trace so far, to replay it. */
         private String context(String what) {
             return "seed " + seed + " on the " + Engines.running() + " engine: " + what + "; the run:\n  "
                     + String.join("\n  ", trace);
         }
 
+        /** Submits body {@code i}, which waits for its gate, then returns a value or throws one of the five kinds of failure. */
         private void submit(int i) {
             Throwable thrown = switch (random.nextInt(6)) {
                 case 0 -> null;
@@ -247,6 +250,7 @@ class RandomPoolFutureReadsTest {
             trace.add("submits " + i + ": " + (thrown == null ? "a value" : thrown.toString()));
         }
 
+        /** A new stage of the run, which the model holds pending. */
         private Node add(String label, CompletionStage<Object> stage, int owner, boolean ambiguous, boolean minimal,
                          Set<Integer> roots, int submission) {
             Node n = new Node(nodes.size(), label, stage, owner, ambiguous, minimal, roots, submission);
@@ -254,6 +258,7 @@ class RandomPoolFutureReadsTest {
             return n;
         }
 
+        /** A new plain future, a root of its own that the run settles itself. */
         private Node plainFuture() {
             Node n = add("plain", new CompletableFuture<>(), -1, false, false, Set.of(nextRoot++), -1);
             plain.add(n);
@@ -321,6 +326,7 @@ class RandomPoolFutureReadsTest {
             return nodes.get(random.nextInt(nodes.size()));
         }
 
+        /** One random step: a stage derived, a stage of two, a handler, a read, a settling, or a gate opened. */
         private void step() {
             switch (random.nextInt(10)) {
                 case 0, 1 -> derive(any());
@@ -347,6 +353,7 @@ class RandomPoolFutureReadsTest {
             }
         }
 
+        /** Opens the gate of {@code sub}: its body returns or throws, settling its future unless its caller did first. */
         private void open(Submission sub) {
             sub.opened = true;
             trace.add("opens the gate of " + sub.index);
@@ -433,6 +440,7 @@ class RandomPoolFutureReadsTest {
             };
         }
 
+        /** How the trace names a stage made with {@code e}. */
         private String executorName(Executor e) {
             return e == null ? "" : e == ForDefault.EXECUTOR ? "Async" : e == pool ? "Async on the pool"
                     : e == refusing ? "Async on a refusing executor" : "Async on a direct executor";
@@ -830,6 +838,7 @@ class RandomPoolFutureReadsTest {
             handed(n, o, false, how);
         }
 
+        /** {@code t} and its causes, each once. */
         private static List<Throwable> chain(Throwable t) {
             List<Throwable> chain = new ArrayList<>();
             Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -882,6 +891,7 @@ class RandomPoolFutureReadsTest {
                     + thrown.getCause() + (more == 0 ? "" : "; " + more + " more failure" + (more == 1 ? "" : "s") + " suppressed")));
         }
 
+        /** The submission whose body threw {@code thrown}, or -1. */
         private int indexOf(Throwable thrown) {
             for (Submission sub : submissions) {
                 if (sub.thrown == thrown) {
