@@ -290,6 +290,18 @@ class RandomPoolFutureReadsTest {
             }
         }
 
+        /** Runs {@code d} with the outcome of {@code a}, or else {@code b}, now if one has it, else once the first settles. */
+        private void whenEitherSettled(Node a, Node b, Consumer<Outcome> d) {
+            if (a.outcome != null) {
+                d.accept(a.outcome);
+            } else if (b.outcome != null) {
+                d.accept(b.outcome);
+            } else {
+                whenSettled(a, d);
+                whenSettled(b, d);
+            }
+        }
+
         /** {@code o} was handed to a reader or handler of {@code n}: a body's failure counts if {@code n} is its submission's. */
         private void handed(Node n, Outcome o, boolean ambiguous, String how) {
             if (!o.failed || o.body < 0 || n.owner != o.body) {
@@ -493,28 +505,14 @@ class RandomPoolFutureReadsTest {
                             maker.owner, ambiguous, minimal, roots, -1);
                     trace.add("makes " + d + (ambiguous && !maker.ambiguous ? " (the argument's)" : ""));
                     Consumer<Outcome> first1 = o -> settle(d, o.failed ? o.wrapped() : Outcome.of(accept ? null : o.value));
-                    if (a.outcome != null) {
-                        first1.accept(a.outcome);
-                    } else if (b.outcome != null) {
-                        first1.accept(b.outcome);
-                    } else {
-                        whenSettled(a, first1);
-                        whenSettled(b, first1);
-                    }
+                    whenEitherSettled(a, b, first1);
                 }
                 default -> {
                     CompletableFuture<Object> s = CompletableFuture.anyOf(a.stage.toCompletableFuture(), b.stage.toCompletableFuture());
                     Node d = add("anyOf " + a + " and " + b, s, -1, false, false, roots, -1);
                     trace.add("makes " + d);
                     Consumer<Outcome> first1 = o -> settle(d, o.wrapped());
-                    if (a.outcome != null) {
-                        first1.accept(a.outcome);
-                    } else if (b.outcome != null) {
-                        first1.accept(b.outcome);
-                    } else {
-                        whenSettled(a, first1);
-                        whenSettled(b, first1);
-                    }
+                    whenEitherSettled(a, b, first1);
                 }
             }
         }
