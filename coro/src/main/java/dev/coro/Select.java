@@ -210,7 +210,11 @@ public final class Select<R> {
 
     /**
      * Adds a clause that fires when {@code stage} completes (on whatever thread completes it), then
-     * applies {@code f} to its value; ready at once if it is complete already. As an
+     * applies {@code f} to its value; ready at once if it is complete already. A stage that is not its own
+     * future (a minimal stage) is complete here once the future made of it is, which the thread that
+     * completes the stage completes after the stage itself: a run in between (on another thread that learnt
+     * of the completion through a callback of its own on the stage, say) finds it not ready yet, and takes an
+     * {@code onDefault} clause if it has one, or waits until that future completes, at once after. As an
      * {@link Coroutine#await} is, a run of a select with such a clause is an exchange with another
      * thread: from then on its thread does not report a wait with nothing else to run as a deadlock
      * (docs/THREADS.md). A stage that is not its own future (a minimal stage) is made one once per
