@@ -21,6 +21,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnsupportedAddressTypeException;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
@@ -251,7 +252,9 @@ public final class TcpConnection implements Closeable {
      *                                  {@code TCP_NODELAY}, naming them and the JDK's exception, its cause, of its class
      *                                  when that is one of {@code java.net}'s
      * @throws IllegalArgumentException if {@code channel} is not connected (nor is its connect finished), is no TCP socket
-     *                                  (a Unix-domain one, whose address is no {@code InetSocketAddress}), is held by a
+     *                                  (a Unix-domain one, whose address is no {@code InetSocketAddress}), belongs to
+     *                                  another selector provider than the default one (the thread's event loop watches
+     *                                  only that one's channels), is held by a
      *                                  connection an earlier {@code adopt} made of it and not detached since (naming that
      *                                  connection, its state and its thread: {@code … cannot adopt java.nio.channels.SocketChannel[…]:
      *                                  connection A -> B (open) of thread 'main' (#1) holds it already; detach() that
@@ -283,6 +286,11 @@ public final class TcpConnection implements Closeable {
                 throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it is not a TCP socket"
                         + " (its peer's address is a " + peer.getClass().getSimpleName() + ", where TCP needs an InetSocketAddress);"
                         + " Io.await parks a coroutine on a channel of any kind");
+            }
+            if (channel.provider() != SelectorProvider.provider()) { // its first wait would fail, naming the wrong cause
+                throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": it belongs to the selector"
+                        + " provider " + io.text(channel.provider()) + ", and the thread's event loop watches only channels of the"
+                        + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
             }
             WeakReference<TcpConnection> earlier = ADOPTED.get(channel);
             TcpConnection holder = earlier == null ? null : earlier.get();

@@ -18,6 +18,10 @@ import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -25,8 +29,12 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.Pipe;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -631,6 +639,87 @@ class DetachAndAdoptTest {
                     .hasMessage("main context 'main' cannot adopt " + ch + ": it is not a TCP socket (its peer's address is a"
                             + " UnixDomainSocketAddress, where TCP needs an InetSocketAddress); Io.await parks a coroutine on a"
                             + " channel of any kind");
+            assertThat(ch.isOpen()).isTrue();
+            assertThat(ch.isBlocking()).as("left as it was").isTrue();
+        }
+    }
+
+    /** A selector provider of the test's own, which opens nothing: what a channel of another provider belongs to. */
+    private static final class OtherProvider extends SelectorProvider {
+        @Override
+        public DatagramChannel openDatagramChannel() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public DatagramChannel openDatagramChannel(ProtocolFamily family) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public Pipe openPipe() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public AbstractSelector openSelector() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public ServerSocketChannel openServerSocketChannel() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public SocketChannel openSocketChannel() {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public String toString() {
+            return "provider 'other'";
+        }
+    }
+
+    /** A connected TCP channel of {@link OtherProvider}, blocking, as a library with a provider of its own makes one. */
+    private static final class OtherProvidersChannel extends StubSocketChannel {
+        OtherProvidersChannel() {
+            super(new OtherProvider());
+        }
+
+        @Override
+        public boolean isConnected() {
+            return true;
+        }
+
+        @Override
+        public SocketAddress getRemoteAddress() {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 7);
+        }
+
+        @Override
+        protected void implCloseSelectableChannel() {
+        }
+
+        @Override
+        public String toString() {
+            return "channel 'other'";
+        }
+    }
+
+    /**
+     * A channel of another selector provider than the default one is refused up front, left as it was: the thread's
+     * event loop watches only the default provider's channels, and the connection's first wait failed, its text saying
+     * the channel named the default provider.
+     */
+    @Test
+    void adoptRefusesAChannelOfAnotherSelectorProviderLeavingItAsItWas() throws IOException {
+        try (SocketChannel ch = new OtherProvidersChannel()) {
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot adopt channel 'other': it belongs to the selector provider"
+                            + " provider 'other', and the thread's event loop watches only channels of the default one ("
+                            + SelectorProvider.provider().getClass().getName() + ")");
             assertThat(ch.isOpen()).isTrue();
             assertThat(ch.isBlocking()).as("left as it was").isTrue();
         }

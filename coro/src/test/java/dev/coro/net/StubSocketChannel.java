@@ -18,6 +18,11 @@ abstract class StubSocketChannel extends SocketChannel {
         super(SelectorProvider.provider());
     }
 
+    /** A channel of {@code provider}, another than the default one say. */
+    StubSocketChannel(SelectorProvider provider) {
+        super(provider);
+    }
+
     @Override
     public SocketChannel bind(SocketAddress local) {
         throw new AssertionError("not reached");
