@@ -162,6 +162,17 @@ final class EventLoop {
         return pending != 0 || !inbox.isEmpty();
     }
 
+    /**
+     * Whether a scheduling point has nothing to take in now: no post, no due timer, and no I/O wait or
+     * wait for another thread's operation whose checks count scheduling points ({@link #poll(boolean)}),
+     * so that a {@link #poll} would do nothing. A few field reads, a volatile read, and the clock while
+     * a timer is pending.
+     */
+    boolean nothingDue() {
+        return ioWaits == 0 && inbox.isEmpty() && remoteWaits.isEmpty()
+                && (timers.size() == 0 || timers.firstDeadline() > now());
+    }
+
     /** Whether anything but a timer can wake a context: an I/O wait, a wait for another thread. */
     private boolean outsideCanWake() {
         return ioWaits != 0 || foreignWaits != 0;

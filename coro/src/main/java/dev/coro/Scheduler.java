@@ -817,7 +817,7 @@ final class Scheduler {
         }
         try {
             Context to;
-            if (loop.hasPending() || (to = runList.previousRunnable(current - 1, runList.size() - 1)) == null) {
+            if ((to = nextWithoutTheLoop()) == null) {
                 if ((to = parkOnLoopCalled(from, wait)) == null) {
                     return;
                 }
@@ -853,6 +853,22 @@ final class Scheduler {
     }
 
     /**
+     * The context a {@link #park} switches to without a turn of the event loop: the previous runnable
+     * one, if the loop has nothing to take in now ({@link EventLoop#nothingDue}) and that context is not
+     * main waiting in {@link VirtualTime#run} (whose choice {@link #parkOnLoop} makes); so a sleep among
+     * runnable contexts leaves its timer and switches as a park with nothing pending does. Null if the
+     * loop must choose. Kept out of the park, whose size decides whether its callers inline it.
+     */
+    private Context nextWithoutTheLoop() {
+        boolean pending = loop.hasPending();
+        if (pending && !loop.nothingDue()) {
+            return null;
+        }
+        Context to = runList.previousRunnable(current - 1, runList.size() - 1);
+        return pending && to == main && mainAwaits ? null : to;
+    }
+
+    /**
      * {@link #parkOnLoop}, called through a handle the JIT cannot see through (it is not a constant), as
      * the rest of {@link Coroutine#await} is: compiled into {@link #park} (as it would be, hot), the
      * loop's work would make the park's frame several times larger (163 words frozen with a sleep, 46
@@ -880,7 +896,9 @@ final class Scheduler {
     }
 
     /**
-     * {@link #park} while a timer is pending or nothing else can run: {@code from} parks first, then
+     * {@link #park} when the event loop has something to take in now (a post, a due timer, a wait whose
+     * checks count scheduling points: {@link EventLoop#nothingDue}), or nothing else can run, or main
+     * waiting in {@link VirtualTime#run} would run next: {@code from} parks first, then
      * due timers expire (one may wake {@code from} itself), then the previous runnable context is
      * chosen; if there is none the thread waits in the event loop for the next timer, and if there is
      * no timer either, the park is refused with a {@link DeadlockException}. Whatever escapes before
