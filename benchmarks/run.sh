@@ -11,7 +11,7 @@
 #   benchmarks/run.sh buildratio OLD.jar NEW.jar [REGEX]   two builds of coro in one JVM, each workload (switch, yield,
 #                                  sleep, sleep at scale, select, channel ...) in alternating slices: new / old (JVM flags for both via BUILDRATIO_FLAGS, e.g. a recording)
 #   benchmarks/run.sh probe NAME ARGS...  one of the analysis's probes (dev.coro.bench.probe: ScaleRounds,
-#                                  YieldCost, ReadAheadSumRatio, SuspendedHeap, SleepShapes, SleepLoop, AwaitMark, CrossCoreFloor, CrossThreadRivals, RawLateness, FrozenStack), JVM flags via PROBE_FLAGS
+#                                  YieldCost, ReadAheadSumRatio, SuspendedHeap, SleepShapes, SleepLoop, AwaitMark, CrossCoreFloor, CrossThreadRivals, RawLateness, FrozenStack, AwaitOnPoolThreads), JVM flags via PROBE_FLAGS
 #   benchmarks/run.sh memory       bytes per suspended coroutine vs raw continuation
 #   benchmarks/run.sh scale        1,000,000 coroutines x 10 yields, cold and warm
 #   benchmarks/run.sh lateness [N] [S] [R]  timer lateness on the real clock, both engines (seconds): N coroutines

@@ -1117,7 +1117,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** One pool thread: its main context starts submitted bodies as coroutines and otherwise waits in the event loop. */
     private static final class Worker implements Wait {
         final CoroutinePool pool;
-        final Thread thread;
+        final PoolThread thread;
         final AtomicInteger live = new AtomicInteger();
         /** The bodies submitted to it and not started yet, oldest first; the room a burst took is given back once they have started. */
         private final Fifo<Task> tasks = new Fifo<>();
@@ -1157,13 +1157,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             this.pool = pool;
             // nothing inherited from the thread that started the pool (a request's trace id, say): its
             // threads serve every submitter, and the thread engine's coroutines inherit nothing either
-            Thread.Builder.OfPlatform builder = Thread.ofPlatform().name(name).inheritInheritableThreadLocals(false)
-                    .daemon(startedBy.isDaemon()).priority(startedBy.getPriority());
-            ThreadGroup group = startedBy.getThreadGroup();
-            if (group != null) {
-                builder.group(group);
-            }
-            this.thread = builder.unstarted(this::run);
+            this.thread = new PoolThread(startedBy.getThreadGroup(), this::run, name);
+            this.thread.setDaemon(startedBy.isDaemon());
+            this.thread.setPriority(startedBy.getPriority());
             // the starter's loader, as a thread it made itself would have (and an executor's threads do): a
             // thread built without inherited thread locals starts with the system class loader otherwise
             this.thread.setContextClassLoader(startedBy.getContextClassLoader());
@@ -1361,6 +1357,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return;
             }
             s.connected = true;
+            thread.scheduler(s);
             s.onEnded = this::coroutineEnded; // main parks while coroutines live; the last one's end wakes it
             scheduler = s;
             started.complete(s);

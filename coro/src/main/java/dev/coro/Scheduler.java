@@ -283,9 +283,13 @@ final class Scheduler {
      */
     private static long connectedOwnerId = -1;
 
-    /** Whether the calling thread is the one-entry cache's, so marked {@link #connected} already: one comparison. */
+    /**
+     * Whether the calling thread's scheduler is known {@link #connected} without a thread-local lookup: the
+     * thread is the one-entry cache's (one comparison), or a {@link PoolThread} whose scheduler is.
+     */
     static boolean isMarkedConnected() {
-        return connectedOwnerId == Thread.currentThread().threadId();
+        Thread t = Thread.currentThread();
+        return connectedOwnerId == t.threadId() || t instanceof PoolThread p && p.isConnected();
     }
 
     /**
@@ -312,7 +316,7 @@ final class Scheduler {
      */
     static void markConnected() {
         Thread self = Thread.currentThread();
-        if (connectedOwnerId != self.threadId()) {
+        if (!isMarkedConnected()) {
             Scheduler mine = current();
             mine.connected = true;
             if (mine.owner == self) {
