@@ -683,7 +683,7 @@ final class EventLoop {
                         c.close(); // on the owner thread: the owner's close, which disowns it
                     } else { // collected, and its cleaning action has not reached the loop
                         e.closed();
-                        e.channel.close();
+                        e.closeChannel(); // unless another resource took it over
                     }
                 } catch (IOException | RuntimeException x) {
                     // the JDK failed to close a socket of a thread that ends: nobody is left to tell
@@ -791,6 +791,8 @@ final class EventLoop {
      * the owner thread forgets it and ends the channel's registration at its next scheduling point
      * ({@link #closeCollected}), then closes the channel: its peer reads the end of the stream at once,
      * though a channel registered with the selector keeps its descriptor until that registration ends.
+     * A channel another resource took over meanwhile ({@link OpenResource#takeOver}) is left alone: only the
+     * entry is forgotten.
      * If the owner has ended, or its loop has, nobody will take the post: the channel's registration
      * ends with the selector, closed here under the loop's lock (see {@link #closeAbandoned}).
      */
@@ -802,7 +804,7 @@ final class EventLoop {
             // also when waking the owner throws (the JDK's selector cannot write its wake-up): the post
             // is in, and the socket must not stay open behind it
             try {
-                entry.channel.close();
+                entry.closeChannel(); // unless another resource took it over
             } catch (IOException e) {
                 // nobody holds the resource any more to be told
             }
@@ -825,15 +827,20 @@ final class EventLoop {
     /**
      * The owner thread takes the post of {@link #collected}: forgets the entry, ends its channel's
      * registration (nobody waits on it), which releases the descriptor of a channel the cleaning
-     * thread has closed already, closes the selector if nothing else is registered, and closes the channel.
+     * thread has closed already, closes the selector if nothing else is registered, and closes the channel;
+     * unless another resource took the channel over ({@link OpenResource#takeOver}), perhaps one of this thread
+     * registered with this selector: then it only forgets the entry.
      */
     void closeCollected(OpenResource entry) {
         if (owned != null) {
             owned.remove(entry);
         }
+        if (entry.isTakenOver()) {
+            return; // another resource's now, perhaps of this thread and registered for it: left alone
+        }
         release(entry.channel);
         try {
-            entry.channel.close();
+            entry.closeChannel();
         } catch (IOException e) {
             // nobody holds the resource any more to be told
         }

@@ -167,6 +167,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public boolean takeOver(Object entry) {
+        return ((OpenResource) entry).takeOver();
+    }
+
+    @Override
     public void disown(Object owner, Object entry) {
         ((Scheduler) owner).loop.disown((OpenResource) entry);
     }

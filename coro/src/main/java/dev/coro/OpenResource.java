@@ -93,6 +93,13 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
      * good. A caller waiting for it, or its post queued on the owner's thread, holds it meanwhile.
      */
     private WeakReference<RemoteClose> remoteClose;
+    /**
+     * Set under this entry's lock once another resource took the channel over ({@link #takeOver()}): the resource
+     * was dropped unclosed, and its cleaning, whenever it runs, closes nothing and ends no registration of the channel.
+     */
+    private boolean takenOver;
+    /** Set under this entry's lock once the cleaning closes the channel ({@link #closeChannel()}): it cannot be taken over. */
+    private boolean closing;
 
     /** Registers {@code resource}, whose socket is {@code channel}, with the cleaning thread. */
     OpenResource(Closeable resource, SelectableChannel channel, EventLoop loop, Thread owner) {
@@ -127,6 +134,36 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
         return handedOff;
     }
 
+    /**
+     * Another resource takes the channel over (a connection {@code adopt} made of the channel of one dropped unclosed,
+     * its cleaning perhaps not run yet): the cleaning of this one's leaves the channel open from now on. From any thread.
+     *
+     * @return false if the cleaning has closed the channel already: it is closed, and stays this entry's
+     */
+    synchronized boolean takeOver() {
+        if (closing) {
+            return false;
+        }
+        takenOver = true;
+        return true;
+    }
+
+    /** Whether another resource took the channel over ({@link #takeOver()}): its cleaning leaves it alone. */
+    synchronized boolean isTakenOver() {
+        return takenOver;
+    }
+
+    /**
+     * The cleaning's close of the channel, unless another resource took it over: under the lock {@link #takeOver()}
+     * takes, so that one that comes after it finds the channel closed.
+     */
+    synchronized void closeChannel() throws IOException {
+        if (!takenOver) {
+            closing = true;
+            channel.close();
+        }
+    }
+
     /** The resource was closed: the cleaning thread forgets it, and this entry goes with it. */
     void closed() {
         closed = true;
@@ -155,7 +192,7 @@ final class OpenResource extends WeakReference<Closeable> implements Runnable, P
      */
     private void closeWithLoopGone() {
         try {
-            channel.close();
+            closeChannel();
         } catch (IOException e) {
             // nobody holds the resource any more to be told
         }

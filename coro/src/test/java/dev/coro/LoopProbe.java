@@ -7,6 +7,7 @@ import java.lang.reflect.Field;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -86,6 +87,17 @@ public final class LoopProbe {
             }
         }
         return n;
+    }
+
+    /**
+     * How many listeners and connections the calling thread's loop holds as open ({@link OpenResource}): those not
+     * closed, detached or dropped, and those dropped unclosed whose cleaning's post the thread has not run yet.
+     *
+     * @return the count of the loop's entries
+     */
+    public static int openResources() {
+        Set<?> owned = (Set<?>) read("owned");
+        return owned == null ? 0 : owned.size();
     }
 
     /**

@@ -212,6 +212,17 @@ public abstract class IoBridge {
     public abstract Object adopt(Object owner, Closeable resource, SelectableChannel channel);
 
     /**
+     * Another resource takes over the channel of {@code entry}'s, which was dropped unclosed (it is unreachable; its
+     * cleaning may not have run yet): that cleaning, and the end of the thread it belonged to, leave the channel open
+     * from now on, only forgetting the entry. From any thread; the channel must not be registered with that thread's
+     * selector.
+     *
+     * @param entry what {@link #adopt} returned for the resource dropped unclosed
+     * @return false if its cleaning has closed the channel already (it is closed now), leaving the channel as it was
+     */
+    public abstract boolean takeOver(Object entry);
+
+    /**
      * The resource of {@code entry} was closed by its owner: the loop forgets it. Owner thread only.
      *
      * @param owner the scheduler it belongs to

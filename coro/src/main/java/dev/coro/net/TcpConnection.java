@@ -240,7 +240,10 @@ public final class TcpConnection implements Closeable {
      * <p>A channel is one connection's at a time: one that an earlier {@code adopt} made a connection of, on this thread
      * or another, is refused until that connection is {@link #detach() detached} (or closed, which closes the channel),
      * since two connections of one socket would each read a part of what the peer sends. Two threads adopting one
-     * channel at once take turns, and the second is refused.
+     * channel at once take turns, and the second is refused. A connection dropped unclosed holds its channel no more once
+     * the garbage collector has found it, and its channel may be adopted again before that one's cleaning (which closes
+     * what is dropped unclosed) has run: the new connection takes the channel over, and that cleaning, or the end of
+     * that one's thread, closes nothing under it; a channel the cleaning closed already is refused as closed.
      *
      * <p>A refused channel is left as it was, open, the caller's still.
      *
@@ -292,8 +295,8 @@ public final class TcpConnection implements Closeable {
                         + " provider " + io.text(channel.provider()) + ", and the thread's event loop watches only channels of the"
                         + " default one (" + SelectorProvider.provider().getClass().getName() + ")");
             }
-            WeakReference<TcpConnection> earlier = ADOPTED.get(channel);
-            TcpConnection holder = earlier == null ? null : earlier.get();
+            Adoption earlier = ADOPTED.get(channel);
+            TcpConnection holder = earlier == null ? null : earlier.connection().get();
             if (holder != null && holder.isOpen()) {
                 throw new IllegalArgumentException(io.caller() + " cannot adopt " + io.text(channel) + ": " + holder.name()
                         + " (" + holder.state() + ") of thread " + io.threadOf(holder.owner) + " holds it already"
@@ -307,6 +310,10 @@ public final class TcpConnection implements Closeable {
                         + ": it is registered with a selector (its key not cancelled, or not yet dropped by that selector's next"
                         + " select); detach() hands a connection's channel on unregistered");
             }
+            Object dropped = holder == null && earlier != null ? earlier.entry().get() : null;
+            if (dropped != null && !io.takeOver(dropped)) { // the cleaning of the one dropped unclosed has just closed it
+                throw new IOException(io.caller() + " cannot adopt " + io.text(channel) + ": it is closed");
+            }
             TcpConnection c;
             try {
                 c = new TcpConnection(channel, io);
@@ -314,20 +321,30 @@ public final class TcpConnection implements Closeable {
                 throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
             }
             c.outputShut = channel.socket().isOutputShutdown(); // shut by the connection it was detached from, say
-            ADOPTED.put(channel, new WeakReference<>(c));
+            ADOPTED.put(channel, new Adoption(new WeakReference<>(c), new WeakReference<>(c.entry)));
             return c;
         }
     }
 
     /**
-     * The channels {@link #adopt} made connections of, each with the last connection made of it, held weakly (it holds
-     * its channel): another adopt of a channel whose connection is still open (neither detached nor closed) is refused,
-     * two connections of one socket splitting what the peer sends between them. Its keys are held weakly too (a
+     * The channels {@link #adopt} made connections of, each with the last connection made of it ({@link Adoption}):
+     * another adopt of a channel whose connection is still open (neither detached nor closed) is refused, two
+     * connections of one socket splitting what the peer sends between them; one of a channel whose connection was
+     * dropped unclosed and collected takes the channel over from that one's cleaning. Its keys are held weakly (a
      * {@code SocketChannel}'s {@code equals} is identity): an entry goes with its channel. A connection that
      * {@code connect} or {@code accept} made is not here: nobody can have its channel before its {@link #detach()}.
      */
-    private static final Map<SocketChannel, WeakReference<TcpConnection>> ADOPTED =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<SocketChannel, Adoption> ADOPTED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The last connection {@link #adopt} made of a channel, and its thread's loop's entry for it ({@link #entry}), both
+     * held weakly (each holds the channel, the map's key): once the connection is collected unclosed, the entry lives
+     * on until its cleaning has run and its thread has forgotten it, and the next adopt of the channel takes the
+     * channel over from it ({@link IoBridge#takeOver}), which that cleaning would otherwise close under the new
+     * connection.
+     */
+    private record Adoption(WeakReference<TcpConnection> connection, WeakReference<Object> entry) {
+    }
 
     /** {@link #connect(SocketAddress)} of a resolved address. */
     private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.coro.CleaningThreadHold;
 import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
@@ -579,6 +580,92 @@ class DetachAndAdoptTest {
                             + " (its close, from any thread, closes the channel)");
             holder.close();
             assertThat(ch.isOpen()).isFalse();
+        }
+    }
+
+    /** Adopts {@code ch} and drops the connection unclosed, never having waited on it (its channel left unregistered). */
+    private static WeakReference<TcpConnection> adoptAndDrop(SocketChannel ch) throws IOException {
+        return new WeakReference<>(TcpConnection.adopt(ch));
+    }
+
+    /** Two bytes each way between {@code c} and its blocking {@code peer}, the read of {@code c} parked first. */
+    private static void exchange(TcpConnection c, SocketChannel peer) throws Exception {
+        AtomicReference<String> got = new AtomicReference<>();
+        Crew crew = new Crew();
+        crew.spawn("reader", () -> got.set(read(c, 2)));
+        Coroutine.yield();
+        assertThat(LoopProbe.ioWaits()).as("parked in read: the channel is registered with this thread's selector").isEqualTo(1);
+        peer.write(bytes("ab"));
+        crew.join();
+        assertThat(got.get()).isEqualTo("ab");
+        c.write(bytes("cd"));
+        assertThat(read(peer, 2)).isEqualTo("cd");
+    }
+
+    @Test
+    void aChannelAdoptedAgainOnceTheConnectionDroppedUnclosedBeforeWasCollectedIsLeftToTheNewOneByThatOnesCleaning()
+            throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            TcpConnection again;
+            try (CleaningThreadHold hold = CleaningThreadHold.take()) { // the dropped one's cleaning runs after the adopt
+                WeakReference<TcpConnection> dropped = adoptAndDrop(ch);
+                assertThat(Collected.all(List.of(dropped))).as("dropped unclosed, and collected").isTrue();
+                assertThat(LoopProbe.openResources()).as("its cleaning has not run").isEqualTo(1);
+                again = TcpConnection.adopt(ch); // the dropped one holds it no more
+                assertThat(LoopProbe.openResources()).isEqualTo(2);
+            }
+            try (again) {
+                AtomicReference<String> got = new AtomicReference<>();
+                Crew crew = new Crew();
+                crew.spawn("reader", () -> got.set(read(again, 2)));
+                Coroutine.yield(); // parked in read: the channel is registered with this thread's selector
+                while (LoopProbe.openResources() > 1) { // until the dropped one's cleaning has run, and its post here
+                    Thread.yield();
+                    Coroutine.yield();
+                }
+                assertThat(ch.isOpen()).as("the dropped one's cleaning left the channel to the new connection").isTrue();
+                assertThat(again.isOpen()).isTrue();
+                peer.write(bytes("ab"));
+                crew.join();
+                assertThat(got.get()).as("read by the new connection, still registered").isEqualTo("ab");
+                again.write(bytes("cd"));
+                assertThat(read(peer, 2)).isEqualTo("cd");
+            }
+            assertThat(ch.isOpen()).as("closed with the new connection").isFalse();
+            assertThat(LoopProbe.openResources()).isZero();
+        }
+    }
+
+    @Test
+    void aChannelAdoptedAgainOnceTheConnectionAPoolThreadDroppedUnclosedWasCollectedIsLeftToTheNewOneByThatThreadsEnd()
+            throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            TcpConnection again;
+            try (CleaningThreadHold hold = CleaningThreadHold.take()) { // the dropped one's cleaning waits
+                CoroutinePool pool = CoroutinePool.start(1);
+                try {
+                    WeakReference<TcpConnection> dropped = Coroutine.await(pool.submit("adopter", () -> {
+                        try {
+                            return adoptAndDrop(ch);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }));
+                    assertThat(Collected.all(List.of(dropped))).as("dropped unclosed, and collected").isTrue();
+                    again = TcpConnection.adopt(ch); // the dropped one holds it no more
+                } finally {
+                    PoolsClosed.close(pool); // its thread ends, closing what it holds as open, the dropped one's entry too
+                }
+            }
+            try (again) {
+                assertThat(ch.isOpen()).as("the end of the dropped one's thread left the channel to the new connection").isTrue();
+                exchange(again, peer);
+            }
+            assertThat(ch.isOpen()).as("closed with the new connection").isFalse();
         }
     }
 
