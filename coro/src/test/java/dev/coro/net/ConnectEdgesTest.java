@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coro.Channel;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
+import dev.coro.CoroutineException;
 import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.DeadlockException;
@@ -316,6 +317,50 @@ class ConnectEdgesTest {
             Coroutine.await(resolver.answered);
             Coroutine.yield(); // a scheduling point: the late answer's post, were it taken in, would act now
             assertThat(sockets()).as("the late answer opened nothing").isEqualTo("1 opened, 0 open");
+        }
+    }
+
+    /**
+     * A connect of main cut short by the failure of a coroutine main created, which reaches main where it waits, as
+     * it reaches any park of main: while the connect looks its host up, and while it is in progress. Each throws
+     * that failure; the first opened no socket, the second's is closed, no registration, wait or timer is left,
+     * and the look-up answered afterwards opens none; the next connect connects.
+     */
+    @Test
+    void aConnectOfMainCutShortInItsLookUpOrInProgressByACoroutinesFailureLeavesNoSocketOpen() throws Exception {
+        SlowResolver resolver = new SlowResolver();
+        NameLookup.resolver = resolver;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK); FullBacklog full = new FullBacklog()) {
+            SocketAddress busy = full.address();
+            List<String> log = new ArrayList<>();
+            for (String wait : List.of("look-up", "connect")) {
+                Coroutine.create("bad", () -> {
+                    throw new IllegalStateException("failed during the " + wait); // runs once main parks
+                });
+                try (TcpConnection c = wait.equals("look-up") ? TcpConnection.connect("slow.test", port(listener))
+                        : TcpConnection.connect(busy)) {
+                    log.add("connected to " + c.remoteAddress());
+                } catch (CoroutineException e) {
+                    log.add(e.getMessage() + ": " + sockets() + ", " + LoopProbe.registeredChannels() + " registered, "
+                            + LoopProbe.ioWaits() + " I/O waits, selector open " + LoopProbe.selectorOpen());
+                }
+            }
+            assertThat(log).containsExactly(
+                    "coroutine 'bad' failed: java.lang.IllegalStateException: failed during the look-up: 0 opened, 0 open,"
+                            + " 0 registered, 0 I/O waits, selector open false",
+                    "coroutine 'bad' failed: java.lang.IllegalStateException: failed during the connect: 1 opened, 0 open,"
+                            + " 0 registered, 0 I/O waits, selector open false");
+            Coroutine.yield(); // takes in the post of the completion main awaited, if it is still on its way
+            assertThat(LoopProbe.hasPending()).as("no wait and no timer left").isFalse();
+
+            resolver.answer.complete(LOCAL);
+            Coroutine.await(resolver.answered);
+            Coroutine.yield(); // a scheduling point: the late answer's post, were it taken in, would act now
+            assertThat(sockets()).as("the late answer opened nothing").isEqualTo("1 opened, 0 open");
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress());
+                 TcpConnection accepted = listener.accept()) {
+                assertThat(accepted.remoteAddress()).isEqualTo(c.localAddress());
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static dev.coro.net.IoTimeoutTest.patterned;
 import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.name;
+import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -278,6 +279,94 @@ class CutShortBytesTest {
                 assertThat(log).as(waiter.name()).containsExactly("closer woken, " + waiter.name() + " SUSPENDED",
                         "coroutine '" + waiter.name() + "' cannot " + (reading ? "read from " : "write to ") + connection
                                 + " (closed): the connection was closed while it waited");
+                log.clear();
+            }
+        }
+    }
+
+    /**
+     * A read woken by the bytes that came and a write woken by the room that came, neither of which has run again
+     * yet when another coroutine closes their coroutine: each unwinds with the close's signal, naming the coroutine
+     * and its state, and leaves no wait; the read took nothing, and the next read gets those bytes; the write wrote
+     * what its buffer's position says, and the peer gets exactly those bytes and then the rest, each once, in order.
+     * The closer is woken by the same select, by bytes on a second connection, and runs first (as in the test above).
+     */
+    @Test
+    void aReadAndAWriteWokenButNotRunYetWhenTheirCoroutineIsClosedTookNothingAndWroteWhatTheirBufferSays() throws Exception {
+        for (boolean reading : new boolean[] {true, false}) {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                 SocketChannel peer = SocketChannel.open(listener.localAddress());
+                 TcpConnection c = listener.accept();
+                 SocketChannel otherPeer = SocketChannel.open(listener.localAddress());
+                 TcpConnection other = listener.accept()) {
+                byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+                ByteBuffer src = ByteBuffer.wrap(data);
+                ByteBuffer dst = ByteBuffer.allocate(10);
+                String name = reading ? "reader" : "writer";
+                Crew crew = new Crew();
+                Coroutine waiter = crew.spawn(name, () -> {
+                    try {
+                        if (reading) {
+                            log.add("read " + c.read(dst));
+                        } else {
+                            c.write(src);
+                            log.add("wrote all");
+                        }
+                    } catch (CoroutineExit e) {
+                        log.add(e.getMessage());
+                        throw e;
+                    }
+                });
+                crew.spawn("closer", () -> {
+                    other.read(ByteBuffer.allocate(1)); // woken by the same select as the waiter
+                    log.add("closer woken, " + waiter.name() + " " + waiter.state());
+                    waiter.close();
+                });
+                Coroutine.yield(); // both park
+                assertThat(waiter.state()).isEqualTo(State.PARKED);
+                ByteBuffer drained = ByteBuffer.allocate(1 << 20); // less than the sockets hold: no more need be written
+                if (reading) {
+                    peer.write(bytes("abc"));
+                } else {
+                    while (drained.hasRemaining()) {
+                        peer.read(drained); // blocking: room comes in the writer's socket
+                    }
+                }
+                otherPeer.write(bytes("x"));
+                crew.join();
+                assertThat(log).as(name).containsExactly("closer woken, " + name + " SUSPENDED", "coroutine '" + name
+                        + "' is being closed: its suspended call throws this signal so that it unwinds (state RUNNING, closing)");
+                assertThat(waiter.state()).isEqualTo(State.CLOSED);
+                assertThat(LoopProbe.ioWaits()).isZero();
+                if (reading) {
+                    assertThat(dst.position()).as("the read took nothing").isZero();
+                    while (dst.position() < 3) {
+                        c.read(dst);
+                    }
+                    assertThat(text(dst)).as("the next read gets the bytes").isEqualTo("abc");
+                } else {
+                    int written = src.position();
+                    assertThat(written).as("written before the close").isBetween(drained.capacity(), data.length - 1);
+                    ByteBuffer rest = ByteBuffer.allocate(data.length - drained.capacity() + 1);
+                    CompletableFuture<Void> ended = new CompletableFuture<>();
+                    Thread.ofPlatform().name("peer-reader").start(() -> {
+                        try {
+                            while (peer.read(rest) >= 0) {
+                                // blocking: up to the end of the stream
+                            }
+                            ended.complete(null);
+                        } catch (Throwable e) {
+                            ended.completeExceptionally(e);
+                        }
+                    });
+                    c.write(src);
+                    c.shutdownOutput();
+                    Coroutine.await(ended);
+                    assertThat(rest.position()).as("the rest, once").isEqualTo(data.length - drained.capacity());
+                    assertThat(Arrays.equals(data, 0, drained.capacity(), drained.array(), 0, drained.capacity())
+                            && Arrays.equals(data, drained.capacity(), data.length, rest.array(), 0, rest.position()))
+                            .as("every byte once, in order").isTrue();
+                }
                 log.clear();
             }
         }

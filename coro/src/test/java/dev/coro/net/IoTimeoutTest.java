@@ -11,6 +11,7 @@ import dev.coro.Coroutine.State;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import dev.coro.VirtualTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardSocketOptions;
@@ -623,6 +624,103 @@ class IoTimeoutTest {
             assertThat(java.util.Arrays.equals(data, 0, written, got, 0, written)).as("the N bytes of the cut flush").isTrue();
             assertThat(java.util.Arrays.equals(data, 0, data.length, got, written, got.length))
                     .as("then the whole buffer from its start: the N bytes twice").isTrue();
+        }
+    }
+
+    /** A call of a connection or a listener, for {@link #cutShortByItsTimeout}. */
+    private interface NetCall {
+        Object call() throws IOException;
+    }
+
+    /**
+     * Runs {@code call} in a coroutine named {@code name} under a {@code withTimeout} of 20 ms that cuts it short,
+     * and joins it: the timeout's message, its cause's (the signal that unwound the call) and the clock's time then.
+     */
+    private static String cutShortByItsTimeout(String name, NetCall call) {
+        StringBuilder seen = new StringBuilder();
+        Coroutine.create(name, () -> {
+            try {
+                Coroutine.withTimeout(Duration.ofMillis(20), () -> {
+                    try {
+                        Object returned = call.call();
+                        seen.append("returned ").append(returned);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                seen.append(e.getMessage()).append(" / ").append(e.getCause().getMessage()).append(" at t=").append(Coroutine.nanoTime());
+            }
+        }).join();
+        return seen.toString();
+    }
+
+    /**
+     * A read, a write and an accept cut short by their {@code withTimeout}, on the virtual clock: each throws its
+     * scope's {@code CoroutineTimeoutException} at its deadline, whose cause, the signal that unwound the call,
+     * names the coroutine, the timeout and the call with what it was made on; none leaves a wait or a timer, nor a
+     * registration but the connection's and the listener's, kept for their next calls; and nothing is lost: the read
+     * took nothing (the next read gets the bytes the peer writes next), the peer gets the bytes the write's buffer
+     * says went out and then the rest, each once, in order, and the listener accepts the next connection.
+     */
+    @Test
+    void aReadAWriteAndAnAcceptCutShortByTheirTimeoutsNameTheirCallInTheSignalAndLoseNothing() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            String connection = name(c);
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            ByteBuffer src = ByteBuffer.wrap(data);
+            ByteBuffer dst = ByteBuffer.allocate(8);
+            VirtualTime.run(() -> {
+                log.add(cutShortByItsTimeout("reader", () -> c.read(dst)));
+                log.add(cutShortByItsTimeout("writer", () -> {
+                    c.write(src);
+                    return "all";
+                }));
+                log.add(cutShortByItsTimeout("acceptor", listener::accept));
+                log.add(LoopProbe.ioWaits() + " I/O waits, a timer or wait pending: " + LoopProbe.hasPending() + ", "
+                        + LoopProbe.registeredChannels() + " registered");
+            });
+            String signal = " throws this signal so that the body unwinds to it at t=";
+            assertThat(log).containsExactly(
+                    "coroutine 'reader' timed out: withTimeout(PT0.02S) expired before its body returned / coroutine 'reader':"
+                            + " its withTimeout(PT0.02S) expired; its read from " + connection + signal + "20000000",
+                    "coroutine 'writer' timed out: withTimeout(PT0.02S) expired before its body returned / coroutine 'writer':"
+                            + " its withTimeout(PT0.02S) expired; its write to " + connection + signal + "40000000",
+                    "coroutine 'acceptor' timed out: withTimeout(PT0.02S) expired before its body returned / coroutine"
+                            + " 'acceptor': its withTimeout(PT0.02S) expired; its accept on listener " + listener.localAddress()
+                            + signal + "60000000",
+                    "0 I/O waits, a timer or wait pending: false, 2 registered");
+            assertThat(dst.position()).as("the read took nothing").isZero();
+            assertThat(src.position()).as("written before the timeout").isBetween(1, data.length - 1);
+
+            CompletableFuture<byte[]> received = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    ByteBuffer in = ByteBuffer.allocate(data.length + 1);
+                    while (peer.read(in) >= 0) {
+                        // until the connection's output is shut down
+                    }
+                    byte[] got = new byte[in.flip().remaining()];
+                    in.get(got);
+                    peer.write(bytes("abc"));
+                    received.complete(got);
+                } catch (Throwable e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            c.write(src);
+            c.shutdownOutput();
+            assertThat(Coroutine.await(received)).as("every byte once, in order").isEqualTo(data);
+            while (dst.position() < 3) {
+                c.read(dst);
+            }
+            assertThat(text(dst)).isEqualTo("abc");
+            try (SocketChannel next = SocketChannel.open(listener.localAddress());
+                 TcpConnection accepted = listener.accept()) {
+                assertThat(accepted.remoteAddress()).isEqualTo(next.getLocalAddress());
+            }
         }
     }
 
