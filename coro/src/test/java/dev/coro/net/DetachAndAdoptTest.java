@@ -638,6 +638,43 @@ class DetachAndAdoptTest {
         }
     }
 
+    /** Adopts {@code ch}, reads a byte the peer sent through a wait (so the channel is registered), and drops the connection unclosed. */
+    private static WeakReference<TcpConnection> adoptReadAndDrop(SocketChannel ch, SocketChannel peer) throws Exception {
+        TcpConnection c = TcpConnection.adopt(ch);
+        Crew crew = new Crew();
+        crew.spawn("reader", () -> c.read(ByteBuffer.allocate(1)));
+        Coroutine.yield(); // parked: the channel is registered with this thread's selector, and stays so
+        peer.write(bytes("x"));
+        crew.join();
+        return new WeakReference<>(c);
+    }
+
+    @Test
+    void aChannelWhoseConnectionDroppedUnclosedHadWaitedOnItIsRefusedAsRegisteredUntilThatOnesCleaningClosesIt()
+            throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress());
+             SocketChannel ch = plain.accept()) {
+            try (CleaningThreadHold hold = CleaningThreadHold.take()) { // the dropped one's cleaning runs after the adopt
+                WeakReference<TcpConnection> dropped = adoptReadAndDrop(ch, peer);
+                assertThat(Collected.all(List.of(dropped))).as("dropped unclosed, and collected").isTrue();
+                assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("main context 'main' cannot adopt " + ch + ": it is registered with a selector (its key not"
+                                + " cancelled, or not yet dropped by that selector's next select); detach() hands a connection's"
+                                + " channel on unregistered");
+            }
+            while (LoopProbe.openResources() > 0) { // until the dropped one's cleaning has run, and its post here
+                Thread.yield();
+                Coroutine.yield();
+            }
+            assertThat(ch.isOpen()).as("closed by the dropped one's cleaning").isFalse();
+            assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IOException.class)
+                    .hasMessage("main context 'main' cannot adopt " + ch + ": it is closed");
+            assertThat(LoopProbe.registeredChannels()).isZero();
+        }
+    }
+
     @Test
     void aChannelAdoptedAgainOnceTheConnectionAPoolThreadDroppedUnclosedWasCollectedIsLeftToTheNewOneByThatThreadsEnd()
             throws Exception {
