@@ -322,7 +322,7 @@ class ConnectEdgesTest {
 
     /**
      * A connect of main cut short by the failure of a coroutine main created, which reaches main where it waits, as
-     * it reaches any park of main: while the connect looks its host up, and while it is in progress. Each throws
+     * it reaches any park of main: while the connect looks its host up (the resolver asked), and while it is in progress. Each throws
      * that failure; the first opened no socket, the second's is closed, no registration, wait or timer is left,
      * and the look-up answered afterwards opens none; the next connect connects.
      */
@@ -335,6 +335,9 @@ class ConnectEdgesTest {
             List<String> log = new ArrayList<>();
             for (String wait : List.of("look-up", "connect")) {
                 Coroutine.create("bad", () -> {
+                    if (wait.equals("look-up")) {
+                        Coroutine.await(resolver.asked); // the look-up under way: one dropped before it started would never answer
+                    }
                     throw new IllegalStateException("failed during the " + wait); // runs once main parks
                 });
                 try (TcpConnection c = wait.equals("look-up") ? TcpConnection.connect("slow.test", port(listener))
