@@ -94,7 +94,7 @@ import java.util.function.Supplier;
  * failed on its own before the body did (its own {@code cancel}, an {@code orTimeout} that expired,
  * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
  * that settles otherwise, before the handler or after it, or that never runs (its own stage settled first;
- * one attached to a derived future still pending reads the failure as it runs), nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
+ * one attached to a future still pending, the submission's or a derived one, reads the failure as it runs), nor {@code orTimeout} and {@code completeOnTimeout}, whose callback only
  * cancels their timer), and any
  * failure a coroutine of the pool left to its thread's main, or that a pool thread's loop threw (an
  * {@code Error} of its machinery, or of closing what its coroutines left open as it ended: never handed to the
@@ -1734,13 +1734,21 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         /**
-         * A callback that sees this future's failure was attached: it counts as reading it now, or, on a derived
-         * stage still pending, whose failure is not known yet (the submission's, or another), not before the handler
-         * runs, which then has to call {@link #handedToTheHandler}.
+         * A callback that sees this future's failure was attached: on a future complete already, whose handler the JDK
+         * runs before the call returns, it counts as reading the failure now; on one still pending, not before the
+         * handler runs, which then has to call {@link #handedToTheHandler}: the failure to come is not known yet (the
+         * submission's, or another), and a handler whose own stage its caller settles first never runs, the JDK
+         * handing it nothing.
          *
-         * @return whether the handler counts as it runs: this is a derived stage still pending
+         * @return whether the handler counts as it runs: this future is still pending
          */
-        abstract boolean handlerAttached();
+        final boolean handlerAttached() {
+            if (!super.isDone()) {
+                return true;
+            }
+            failureRead();
+            return false;
+        }
 
         /** The submission whose future this is, or is derived from. */
         abstract ObservedFuture<?> submission();
@@ -2302,7 +2310,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         final long seq;
         /** Its place in the order close() reports failures in. */
         final long order;
-        /** Whether its outcome was read (or a callback registered on it). */
+        /** Whether its outcome was read (or handed to a handler of failures). */
         volatile boolean observed;
         /** Whether the pool keeps it for close(): it failed before anyone read it. */
         volatile boolean retained;
@@ -2436,12 +2444,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         }
 
         @Override
-        boolean handlerAttached() {
-            observe();
-            return false;
-        }
-
-        @Override
         ObservedFuture<?> submission() {
             return this;
         }
@@ -2481,21 +2483,6 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (theirs != null && failureUnread() == theirs) {
                 submission.bodysFailureRead();
             }
-        }
-
-        /**
-         * A handler was attached to this stage: it sees the submission's failure only if this stage holds it
-         * once settled, not if it settles otherwise (a value, its own {@code cancel}, an {@code orTimeout} that
-         * expires, another source's failure), before the handler or after it; so a handler attached while it
-         * is pending counts as it runs, with the outcome it is handed ({@link #handedToTheHandler}).
-         */
-        @Override
-        boolean handlerAttached() {
-            if (!super.isDone()) {
-                return true; // what it will fail with is not known yet: it may be the submission's, or not
-            }
-            failureRead();
-            return false;
         }
 
         @Override

@@ -259,6 +259,43 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A handler attached directly to the future of a submission still pending ({@code whenComplete}, {@code handle},
+     * {@code exceptionally}, {@code exceptionallyCompose}) whose own stage its caller settled before the body failed (a
+     * {@code cancel}, an {@code orTimeout} that expired, a {@code complete}) never runs either: the JDK hands it nothing,
+     * and the body's failure, which nobody saw, is reported by {@code close()}, as for a handler on a pending derived
+     * stage; one that runs has read it. Such a handler once counted as reading the failure as it was attached, though
+     * it never ran, and the failure was lost.
+     */
+    @Test
+    void aHandlerOnTheSubmissionsPendingFutureWhoseOwnStageWasSettledFirstNeverRunsAndReadsNothing() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> underCancelled = failingAfter(pool, gate, "its handler's stage cancelled first");
+        CompletableFuture<Object> underTimedOut = failingAfter(pool, gate, "its handler's stage timed out first");
+        CompletableFuture<Object> underCompleted = failingAfter(pool, gate, "its handler's stage completed first");
+        CompletableFuture<Object> handled = failingAfter(pool, gate, "handled");
+        List<Throwable> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        assertThat(underCancelled.whenComplete((v, e) -> ran.add(e)).cancel(false)).isTrue();
+        CompletableFuture<Boolean> timedOut = underTimedOut.handle((v, e) -> ran.add(e)).orTimeout(1, TimeUnit.NANOSECONDS);
+        awaitAllEnded(timedOut);
+        assertThat(underCompleted.exceptionally(e -> ran.add(e)).complete("the caller's")).isTrue();
+        CompletableFuture<Object> recovered = handled.exceptionallyCompose(e -> {
+            ran.add(e);
+            return CompletableFuture.completedFuture("recovered");
+        });
+        gate.complete(null);
+        awaitAllEnded(underCancelled, underTimedOut, underCompleted, handled);
+        assertThat(recovered.join()).isEqualTo("recovered");
+        Throwable thrown = thrownByClose(pool);
+        assertThat(ran).as("only the handler whose stage nobody settled ran").extracting(Throwable::getMessage).containsExactly("handled");
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
+                .hasMessage(report(name, 1, "its handler's stage cancelled first", "; 2 more failures suppressed"));
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("its handler's stage timed out first", "its handler's stage completed first");
+    }
+
+    /**
      * A count of threads the JVM has no room for is refused as a thread it cannot start is: an
      * {@code IllegalStateException} naming the caller, the pool and the count, the JVM's
      * {@code OutOfMemoryError} its cause; no thread started, and the pool never counts as open. It

@@ -558,12 +558,7 @@ class RandomPoolFutureReadsTest {
                     return;
                 }
                 if (d.outcome != null) {
-                    // its own stage settled first: the JDK never runs it, nor hands its task to an executor; a plain
-                    // handler of the submission's future counted as it was attached all the same
-                    if (!async && p.submission >= 0) {
-                        handed(p, o, false, how + ", attached to the submission's future,");
-                    }
-                    return;
+                    return; // its own stage settled first: the JDK never runs it, nor hands its task to an executor
                 }
                 handed(p, o, false, how + ex);
                 settle(d, switch (kind) {
