@@ -81,7 +81,8 @@ import java.util.function.Supplier;
  * observed (a body run by {@link #execute}, or a {@link #submit} whose future was never read: no
  * {@code join}, {@code get}, {@code getNow}, {@code resultNow}, {@code exceptionNow},
  * {@link Coroutine#await} or {@link Select#onComplete} clause that fired handed its caller the failure,
- * and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
+ * or refused it as {@code resultNow} refuses every failure and {@code exceptionNow} a body's own
+ * {@code CancellationException}, telling the caller the outcome, and none of {@code whenComplete}, {@code handle}, {@code exceptionally}, {@code exceptionallyCompose}
  * or their {@code Async} forms (once the executor took the handler's task or the task started, whichever came first,
  * or, given this pool, once the handler started: a handler whose executor refused it, this pool as it closes say, or whose task {@link #closeNow()} dropped,
  * never runs and reads nothing) was called on it, nor on a future derived from it by
@@ -1895,22 +1896,47 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             }
         }
 
+        /**
+         * As {@code CompletableFuture.resultNow()}; refused on a failure, it has told its caller the outcome and counts
+         * as reading it, as {@link #exceptionNow} refused on a cancellation does. Before the outcome it told nothing:
+         * one that comes as the JDK refuses counts for nothing (whether it was done is asked first).
+         */
         @Override
         public T resultNow() {
+            boolean done = super.isDone();
             try {
                 return super.resultNow();
             } catch (IllegalStateException e) {
-                if (isCompletedExceptionally()) {
-                    failureRead(); // it told its caller that the body failed; before the outcome it told nothing
+                if (done) {
+                    failureRead(); // it told its caller that the body failed
                 }
                 throw e;
             }
         }
 
+        /**
+         * As {@code CompletableFuture.exceptionNow()}; it reads the failure it hands over, and also one it refuses
+         * as the JDK's does, a {@code CancellationException} (a body's own, which the JDK counts as cancelled): the
+         * refusal told its caller the outcome, as {@link #resultNow} refused on a failure does. Before the outcome, or
+         * on a value, it read nothing.
+         */
         @Override
         public Throwable exceptionNow() {
             CompletionException causeless = causelessFailure(); // handed over as it is, as the JDK's exceptionNow() does
-            Throwable failure = causeless != null ? causeless : super.exceptionNow(); // throws unless it failed: then nothing was read
+            if (causeless != null) {
+                failureRead();
+                return causeless;
+            }
+            boolean done = super.isDone();
+            Throwable failure;
+            try {
+                failure = super.exceptionNow();
+            } catch (IllegalStateException e) {
+                if (done && super.isCancelled()) {
+                    failureRead(); // it told its caller the body's own cancellation, refusing it
+                }
+                throw e;
+            }
             failureRead();
             return failure;
         }

@@ -382,4 +382,41 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: combined as the argument");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("one of anyOf");
     }
+
+    /**
+     * A body that throws a {@code CancellationException} of its own fails its future with it, which the JDK counts as
+     * cancelled: {@code exceptionNow()} refuses it with an {@code IllegalStateException}, as {@code resultNow()} refuses
+     * any failure. Both told their caller the body's outcome, and both count as reading the failure, as {@code join}
+     * and {@code get}, which throw it, do; {@code state()} and {@code isCancelled()}, which only ask, read nothing. An
+     * {@code exceptionNow()} refused so once read nothing, where a {@code resultNow()} had, and {@code close()}
+     * reported the failure its caller had been told of.
+     */
+    @Test
+    void anExceptionNowRefusedOnTheBodysOwnCancellationHasReadItAsAResultNowHasAndAStateHasNot() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Object> exceptionNow = pool.submit(() -> {
+            throw new java.util.concurrent.CancellationException("refused by exceptionNow");
+        });
+        CompletableFuture<Object> ofAStage = pool.submit(() -> {
+            throw new java.util.concurrent.CancellationException("refused by exceptionNow of its minimal stage's future");
+        });
+        CompletableFuture<Object> resultNow = pool.submit(() -> {
+            throw new java.util.concurrent.CancellationException("refused by resultNow");
+        });
+        CompletableFuture<Object> state = pool.submit(() -> {
+            throw new java.util.concurrent.CancellationException("only asked for its state");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(
+                CompletableFuture.allOf(exceptionNow, ofAStage, resultNow, state).exceptionally(e -> null)));
+        assertThat(catchThrowable(exceptionNow::exceptionNow)).isExactlyInstanceOf(IllegalStateException.class);
+        CompletableFuture<Object> stage = ofAStage.minimalCompletionStage().toCompletableFuture();
+        assertThat(stage.isCancelled()).as("it holds the body's cancellation as it is").isTrue();
+        assertThat(catchThrowable(stage::exceptionNow)).isExactlyInstanceOf(IllegalStateException.class);
+        assertThat(catchThrowable(resultNow::resultNow)).isExactlyInstanceOf(IllegalStateException.class);
+        assertThat(state.state()).isEqualTo(CompletableFuture.State.CANCELLED);
+        assertThat(state.isCancelled()).isTrue();
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.util.concurrent.CancellationException: only asked for its state");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
 }
