@@ -87,7 +87,8 @@ import java.util.function.Supplier;
  * or, given this pool, once the handler started: a handler whose executor refused it, this pool as it closes say, or whose task {@link #closeNow()} dropped,
  * never runs and reads nothing) was called on it, nor on a future derived from it by
  * {@code thenApply}, {@code thenCompose} and the like, which fails with its failure, or through its
- * {@code minimalCompletionStage()}; a read that
+ * {@code minimalCompletionStage()}, nor on a stage composed on any pool future ({@code thenCompose},
+ * {@code exceptionallyCompose}) whose function returned it or a stage derived from it; a read that
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
  * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing, nor
  * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
@@ -2026,26 +2027,31 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public CompletableFuture<T> exceptionallyCompose(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
             given(fn, "fn");
+            Composed c = new Composed();
             if (handlerAttached()) {
-                return super.exceptionallyCompose(e -> {
+                return c.madeOf(super.exceptionallyCompose(e -> {
                     handedToTheHandler(e);
-                    return fn.apply(e);
-                });
+                    return c.returned(fn.apply(e));
+                }));
             }
-            return super.exceptionallyCompose(fn);
+            return c.madeOf(super.exceptionallyCompose(e -> c.returned(fn.apply(e))));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
-            return super.exceptionallyComposeAsync(given(fn, "fn"), takenAsAHandler(defaultExecutor()));
+            given(fn, "fn");
+            Composed c = new Composed();
+            return c.madeOf(super.exceptionallyComposeAsync(e -> c.returned(fn.apply(e)), takenAsAHandler(defaultExecutor())));
         }
 
         @Override
         public CompletableFuture<T> exceptionallyComposeAsync(
                 Function<Throwable, ? extends CompletionStage<T>> fn, Executor executor) {
             Executor e = takenAsAHandler(executor);
-            return super.exceptionallyComposeAsync(given(fn, "fn"), e);
+            given(fn, "fn");
+            Composed c = new Composed();
+            return c.madeOf(super.exceptionallyComposeAsync(x -> c.returned(fn.apply(x)), e));
         }
 
         /**
@@ -2102,12 +2108,16 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         @Override
         public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
-            return super.thenCompose(given(fn, "fn"));
+            given(fn, "fn");
+            Composed c = new Composed();
+            return c.madeOf(super.thenCompose(v -> c.returned(fn.apply(v))));
         }
 
         @Override
         public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
-            return super.thenComposeAsync(given(fn, "fn"));
+            given(fn, "fn");
+            Composed c = new Composed();
+            return c.madeOf(super.thenComposeAsync(v -> c.returned(fn.apply(v))));
         }
 
         @Override
@@ -2276,7 +2286,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn,
                                                          Executor executor) {
             Executor e = named(executor);
-            return super.thenComposeAsync(given(fn, "fn"), e);
+            given(fn, "fn");
+            Composed c = new Composed();
+            return c.madeOf(super.thenComposeAsync(v -> c.returned(fn.apply(v)), e));
         }
 
         @Override
@@ -2326,6 +2338,32 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public void run() {
             future.handlerAttached(); // its stage is complete as its task runs: it counts now
             task.run();
+        }
+    }
+
+    /**
+     * What the composing function of a stage ({@code thenCompose}, {@code exceptionallyCompose}, their {@code Async}
+     * forms) returned, whose outcome the stage relays: a pool future (a submission's, or a stage derived from one),
+     * whose body's failure read through the composed stage counts as read ({@link DerivedFuture#failureRead}).
+     */
+    private static final class Composed {
+        /** The pool future the function returned, once it has; null before, or if it returned another stage. */
+        private volatile ReadFuture<?> returned;
+
+        /** The composed stage {@code d}, which knows this from now on (before its caller has it), handed back. */
+        <U> CompletableFuture<U> madeOf(CompletableFuture<U> d) {
+            if (d instanceof DerivedFuture<U> derived) {
+                derived.composed = this; // the JDK makes it with newIncompleteFuture(): always so
+            }
+            return d;
+        }
+
+        /** The function returned {@code stage}, handed back to the JDK as it is; kept if it is a pool future. */
+        <S extends CompletionStage<?>> S returned(S stage) {
+            if (stage instanceof ReadFuture<?> r) {
+                returned = r;
+            }
+            return stage;
         }
     }
 
@@ -2496,18 +2534,41 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             this.submission = submission;
         }
 
+        /** The composing function that made this stage ({@code thenCompose} …), or null: made otherwise. */
+        volatile Composed composed;
+
         /**
          * A read handed its caller this stage's failure: the submission's only if it is the one the
          * submission's body failed with (which this stage keeps after the submission's caller obtruded another
          * outcome there), not one of its own (a {@code cancel} or {@code completeExceptionally}
          * of this stage, an {@code orTimeout}'s) or of another source ({@code applyToEither}), which may
-         * have come before the submission failed too.
+         * have come before the submission failed too; on a composed stage, the failure of the body of the
+         * submission whose pool future its function returned, if it is that one, at any depth of compositions
+         * (a cycle of composed stages, each relaying another, ends the search).
          */
         @Override
         void failureRead() {
-            Throwable theirs = submission.bodysFailure();
-            if (theirs != null && failureUnread() == theirs) {
-                submission.bodysFailureRead();
+            Throwable failure = failureUnread();
+            if (failure == null) {
+                return;
+            }
+            Set<ReadFuture<?>> passed = null;
+            for (ReadFuture<?> at = this; at != null; ) {
+                ObservedFuture<?> s = at.submission();
+                if (s.bodysFailure() == failure) {
+                    s.bodysFailureRead();
+                    return;
+                }
+                Composed c = at instanceof DerivedFuture<?> d ? d.composed : null;
+                at = c == null ? null : c.returned;
+                if (at != null) {
+                    if (passed == null) {
+                        passed = Collections.newSetFromMap(new IdentityHashMap<>());
+                    }
+                    if (!passed.add(at)) {
+                        return;
+                    }
+                }
             }
         }
 

@@ -419,4 +419,48 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.util.concurrent.CancellationException: only asked for its state");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
+
+    /**
+     * A stage composed on a submission's future ({@code thenCompose}, {@code exceptionallyCompose}, their {@code Async}
+     * forms) whose function returns the future of another submission, or a stage derived from it, fails with that
+     * other body's failure: a read of it, or a handler on it, that is handed that failure has read it, as a read of
+     * the other's future would have. Such a read once counted only for the submission the stage was composed on, and
+     * {@code close()} reported the failure its caller had been handed.
+     */
+    @Test
+    void aFailureReadThroughAStageComposedWithAnotherSubmissionsFutureHasBeenRead() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Object> succeeded = pool.submit(() -> "succeeded");
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("composed on");
+        });
+        CompletableFuture<Object> joined = pool.submit(() -> {
+            throw new IllegalStateException("joined through thenCompose");
+        });
+        CompletableFuture<Object> handled = pool.submit(() -> {
+            throw new IllegalStateException("handled through thenComposeAsync of a stage of it");
+        });
+        CompletableFuture<Object> awaited = pool.submit(() -> {
+            throw new IllegalStateException("awaited through exceptionallyCompose");
+        });
+        CompletableFuture<Object> onlyReturned = pool.submit(() -> {
+            throw new IllegalStateException("only returned by a composing function");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(succeeded, failed, joined, handled, awaited,
+                onlyReturned).exceptionally(e -> null)));
+        assertThat(catchThrowable(() -> succeeded.thenCompose(v -> joined).join())).hasRootCauseMessage("joined through thenCompose");
+        List<Throwable> seen = new ArrayList<>();
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(succeeded.thenComposeAsync(v -> handled.thenApply(w -> w))
+                .exceptionally(e -> seen.add(e))));
+        assertThat(seen).extracting(Throwable::getCause).extracting(Throwable::getMessage)
+                .containsExactly("handled through thenComposeAsync of a stage of it");
+        assertThat(catchThrowable(() -> Coroutine.await(failed.exceptionallyCompose(e -> awaited))))
+                .hasRootCauseMessage("awaited through exceptionallyCompose");
+        CompletableFuture<Object> unread = succeeded.thenCompose(v -> onlyReturned);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(unread).exceptionally(e -> null)));
+        assertThat(unread).isCompletedExceptionally();
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only returned by a composing function");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
 }
