@@ -92,7 +92,9 @@ import java.util.function.Supplier;
  * found no outcome yet, an await interrupted before it came, an {@code onComplete} clause that lost,
  * {@code isCompletedExceptionally}, {@code state} and {@code CompletableFuture.allOf} read nothing, nor
  * does a read through a future that took it as an argument, {@code other.thenCombine(f, …)} or
- * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see, nor a read of a derived future that
+ * {@code CompletableFuture.anyOf(f, …)}, which the pool cannot see (but {@code other.applyToEither(f, …)} made
+ * while {@code f} was complete and {@code other} pending is {@code f}'s: the JDK makes it with the future complete
+ * first), nor a read of a derived future that
  * failed on its own before the body did (its own {@code cancel}, an {@code orTimeout} that expired,
  * another source of an {@code applyToEither} failing first), nor a handler attached to a derived future
  * that settles otherwise, before the handler or after it, or that never runs (its own stage settled first;

@@ -463,4 +463,32 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: only returned by a composing function");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
+
+    /**
+     * {@code other.applyToEither(f, fn)} ({@code acceptEither}, {@code runAfterEither}) made while the other is pending
+     * and the submission's future {@code f} is complete already is {@code f}'s: the JDK makes it with the future of the
+     * source complete first (the caller's if both are), so it is a stage derived from {@code f}, and reading it reads
+     * {@code f}'s failure; made while {@code f} is pending, it is the other's, which the pool cannot see read.
+     */
+    @Test
+    void aStageOfAnotherFuturesApplyToEitherMadeOnceTheSubmissionWasCompleteIsTheSubmissionsAndItsReadCounts() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> completeFirst = pool.submit(() -> {
+            throw new IllegalStateException("complete before the applyToEither");
+        });
+        CompletableFuture<Object> pendingThen = failingAfter(pool, gate, "pending at the applyToEither");
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(completeFirst).exceptionally(e -> null)));
+        CompletableFuture<Object> ofTheSubmission = new CompletableFuture<>().applyToEither(completeFirst, v -> v);
+        CompletableFuture<Object> ofTheOther = new CompletableFuture<>().applyToEither(pendingThen, v -> v);
+        assertThat(ofTheSubmission).hasToString("a stage of the future of submit #1 to " + name
+                + "[Completed exceptionally: java.util.concurrent.CompletionException]");
+        gate.complete(null);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(ofTheOther).exceptionally(e -> null)));
+        assertThat(catchThrowable(ofTheSubmission::join)).hasRootCauseMessage("complete before the applyToEither");
+        assertThat(catchThrowable(ofTheOther::join)).hasRootCauseMessage("pending at the applyToEither");
+        Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: pending at the applyToEither");
+        assertThat(thrown.getCause().getSuppressed()).isEmpty();
+    }
 }
