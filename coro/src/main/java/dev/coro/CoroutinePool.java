@@ -634,8 +634,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * created) is closed by its thread's main at that thread's next scheduling point: unwound, its wait
      * ended by a {@link CoroutineExit}, its {@code finally} blocks run, as {@link Coroutine#close()}
      * does. A body closed so is no failure: its future completes exceptionally with that signal (or
-     * keeps its caller's outcome), and {@code close()} does not report it; a coroutine whose unwinding
-     * throws something else is a failure reported as {@code close()} reports one left to a thread's main.
+     * keeps its caller's outcome), and {@code close()} does not report it; a body whose unwinding throws
+     * something else has failed with it (its future fails with it, and {@code close()} reports it unless it was read,
+     * as any failure of a body), and another coroutine whose unwinding does is a failure reported as
+     * {@code close()} reports one left to a thread's main.
      * Nothing preempts a coroutine: one that never reaches a scheduling point (a loop that neither yields
      * nor waits, a blocking JDK call) is closed only once it does. A body given to {@link #execute} that had not
      * started is dropped, never run: a future a JDK class made for it ({@code supplyAsync(s, pool)}'s, a

@@ -491,4 +491,66 @@ class CoroutinePoolObservationTest {
         Throwable thrown = closeReportingUnobserved(pool, name, "java.lang.IllegalStateException: pending at the applyToEither");
         assertThat(thrown.getCause().getSuppressed()).isEmpty();
     }
+
+    /**
+     * A body that {@code closeNow()} unwinds and whose unwinding throws something else than the signal (a
+     * {@code finally} that throws) has failed with it: its future fails with it, and {@code close()} reports it as
+     * that body's failure unless a read or a handler was handed it, as any failure of a body; an {@code execute}
+     * body's is reported so too; a coroutine a body created whose unwinding throws leaves its failure to its thread's
+     * main, which {@code close()} reports after the bodies' failures.
+     */
+    @Test
+    void aFailureThrownAsCloseNowUnwindsABodyIsThatBodysFailureReportedUnlessItWasRead() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        List<CompletableFuture<Void>> started = List.of(new CompletableFuture<>(), new CompletableFuture<>(),
+                new CompletableFuture<>(), new CompletableFuture<>()); // each body, then the child, waits
+        CompletableFuture<Object> unread = pool.submit(() -> {
+            try {
+                started.get(0).complete(null);
+                Coroutine.await(new CompletableFuture<>());
+            } finally {
+                throw new IllegalStateException("thrown as closeNow unwinds submit #1");
+            }
+        });
+        CompletableFuture<Object> handled = pool.submit(() -> {
+            try {
+                started.get(1).complete(null);
+                Coroutine.await(new CompletableFuture<>());
+            } finally {
+                throw new IllegalStateException("thrown as closeNow unwinds submit #2");
+            }
+        });
+        pool.execute(() -> {
+            Coroutine.create("child", () -> {
+                try {
+                    started.get(3).complete(null);
+                    Coroutine.await(new CompletableFuture<>());
+                } finally {
+                    throw new IllegalStateException("thrown as closeNow unwinds the child");
+                }
+            });
+            started.get(2).complete(null);
+            try {
+                Coroutine.await(new CompletableFuture<>());
+            } finally {
+                throw new IllegalStateException("thrown as closeNow unwinds execute #3");
+            }
+        });
+        List<Throwable> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Object> handler = handled.exceptionally(e -> seen.add(e));
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(started.toArray(CompletableFuture<?>[]::new))));
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::closeNow));
+        assertThat(handler.join()).isEqualTo(true);
+        assertThat(seen).extracting(Throwable::getMessage).containsExactly("thrown as closeNow unwinds submit #2");
+        assertThat(catchThrowable(unread::join)).hasCauseExactlyInstanceOf(IllegalStateException.class)
+                .hasRootCauseMessage("thrown as closeNow unwinds submit #1");
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
+                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0', running the body of submit #1, threw"
+                + " java.lang.IllegalStateException: thrown as closeNow unwinds submit #1; 2 more failures suppressed");
+        assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::toString).containsExactly(
+                "java.lang.IllegalStateException: thrown as closeNow unwinds execute #3",
+                "dev.coro.CoroutineException: coroutine 'child' failed while being closed: java.lang.IllegalStateException:"
+                        + " thrown as closeNow unwinds the child");
+    }
 }
