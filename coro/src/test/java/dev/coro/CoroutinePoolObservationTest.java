@@ -465,6 +465,38 @@ class CoroutinePoolObservationTest {
     }
 
     /**
+     * A read of a stage composed, at a depth of two, with a stage composed with a failed submission's future reads
+     * that failure; a read of two composed stages whose functions returned each other, failed by their caller, ends
+     * its search for a submission whose failure it hands over, and reads nothing.
+     */
+    @Test
+    void aReadThroughCompositionsFindsTheSubmissionAtAnyDepthAndEndsOnACycle() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> first = pool.submit(() -> "first");
+        CompletableFuture<Object> second = pool.submit(() -> "second");
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("read at a depth of two");
+        });
+        CompletableFuture<Object> one = pool.submit(() -> Coroutine.await(gate));
+        CompletableFuture<Object> other = pool.submit(() -> Coroutine.await(gate));
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(first, second, failed).exceptionally(e -> null)));
+        CompletableFuture<Object> deep = first.thenCompose(v -> second.thenCompose(w -> failed));
+        assertThat(catchThrowable(deep::join)).hasRootCauseMessage("read at a depth of two");
+        List<CompletableFuture<Object>> composed = new ArrayList<>();
+        CompletableFuture<Object> a = one.thenCompose(v -> composed.get(1));
+        CompletableFuture<Object> b = other.thenCompose(v -> a);
+        composed.add(a);
+        composed.add(b);
+        gate.complete(null); // a relays b, and b relays a: neither completes on its own
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(one, other)));
+        assertThat(a.completeExceptionally(new IllegalArgumentException("the caller's"))).isTrue();
+        assertThat(catchThrowable(b::join)).hasRootCauseMessage("the caller's");
+        assertThat(catchThrowable(a::join)).hasRootCauseMessage("the caller's");
+        assertThat(thrownByClose(pool)).isNull();
+    }
+
+    /**
      * {@code other.applyToEither(f, fn)} ({@code acceptEither}, {@code runAfterEither}) made while the other is pending
      * and the submission's future {@code f} is complete already is {@code f}'s: the JDK makes it with the future of the
      * source complete first (the caller's if both are), so it is a stage derived from {@code f}, and reading it reads
