@@ -2035,10 +2035,10 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (handlerAttached()) {
                 return c.madeOf(super.exceptionallyCompose(e -> {
                     handedToTheHandler(e);
-                    return c.returned(fn.apply(e));
+                    return c.relayed(fn.apply(e));
                 }));
             }
-            return c.madeOf(super.exceptionallyCompose(e -> c.returned(fn.apply(e))));
+            return c.madeOf(super.exceptionallyCompose(e -> c.relayed(fn.apply(e))));
         }
 
         @Override
@@ -2046,7 +2046,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 Function<Throwable, ? extends CompletionStage<T>> fn) {
             given(fn, "fn");
             Composed c = new Composed();
-            return c.madeOf(super.exceptionallyComposeAsync(e -> c.returned(fn.apply(e)), takenAsAHandler(defaultExecutor())));
+            return c.madeOf(super.exceptionallyComposeAsync(e -> c.relayed(fn.apply(e)), takenAsAHandler(defaultExecutor())));
         }
 
         @Override
@@ -2055,7 +2055,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Executor e = takenAsAHandler(executor);
             given(fn, "fn");
             Composed c = new Composed();
-            return c.madeOf(super.exceptionallyComposeAsync(x -> c.returned(fn.apply(x)), e));
+            return c.madeOf(super.exceptionallyComposeAsync(x -> c.relayed(fn.apply(x)), e));
         }
 
         /**
@@ -2114,14 +2114,14 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
             given(fn, "fn");
             Composed c = new Composed();
-            return c.madeOf(super.thenCompose(v -> c.returned(fn.apply(v))));
+            return c.madeOf(super.thenCompose(v -> c.relayed(fn.apply(v))));
         }
 
         @Override
         public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
             given(fn, "fn");
             Composed c = new Composed();
-            return c.madeOf(super.thenComposeAsync(v -> c.returned(fn.apply(v))));
+            return c.madeOf(super.thenComposeAsync(v -> c.relayed(fn.apply(v))));
         }
 
         @Override
@@ -2292,7 +2292,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Executor e = named(executor);
             given(fn, "fn");
             Composed c = new Composed();
-            return c.madeOf(super.thenComposeAsync(v -> c.returned(fn.apply(v)), e));
+            return c.madeOf(super.thenComposeAsync(v -> c.relayed(fn.apply(v)), e));
         }
 
         @Override
@@ -2362,8 +2362,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             return d;
         }
 
-        /** The function returned {@code stage}, handed back to the JDK as it is; kept if it is a pool future. */
-        <S extends CompletionStage<?>> S returned(S stage) {
+        /** The function returned {@code stage}, which the composed stage relays: handed back to the JDK as it is, kept if it is a pool future. */
+        <S extends CompletionStage<?>> S relayed(S stage) {
             if (stage instanceof ReadFuture<?> r) {
                 returned = r;
             }
