@@ -38,7 +38,7 @@ final class StackTraces {
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
-            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.IoSupport", "dev.coro.RemoteClose",
+            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.Semaphore", "dev.coro.IoSupport", "dev.coro.RemoteClose",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
             "dev.coro.net.ConnectionOutput", "dev.coro.net.Io", "dev.coro.net.NameLookup");
     /**
@@ -47,10 +47,15 @@ final class StackTraces {
      * of {@code Generator}'s: the call the user made, under the class that runs it; so are those of a
      * channel's iterator ({@code Channel$Receiving}), which a for-each over the channel calls, and
      * those of a connection's {@code java.io} views ({@code ConnectionInput}, {@code ConnectionOutput}),
-     * which the user, or a wrapper of the JDK's, calls.
+     * which the user, or a wrapper of the JDK's, calls. A semaphore's calls wait through the receive of its
+     * channel of permits, machinery the user never called: the semaphore's call is kept, as a channel's is.
+     * A pool's {@code close} and its futures' {@code join} are kept where a body that is a reference to them
+     * ({@code pool::close}) enters them, below which the pool's own frames ({@link #ENTRY}) go: the pool's
+     * loop and how it runs a submitted body are of nested classes of its own, none of them here.
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Channel$Receiving",
             "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select",
+            "dev.coro.Semaphore", "dev.coro.CoroutinePool", "dev.coro.CoroutinePool$ReadFuture",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
             "dev.coro.net.ConnectionOutput", "dev.coro.net.Io");
     /**

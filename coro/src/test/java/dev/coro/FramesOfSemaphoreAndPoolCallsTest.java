@@ -1,0 +1,111 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A context parked in a call of a semaphore or of a pool shows, in {@code stackTrace()} and the dumps,
+ * that call first, as it shows a channel's or a coroutine's: never the machinery the call waits through
+ * (the receive of the semaphore's channel of permits), and never nothing, though its body is a reference
+ * to that very method ({@code pool::close}, {@code future::join}, {@code semaphore::acquire}).
+ */
+@ExtendWith({FreshThread.class, PoolsClosed.class})
+class FramesOfSemaphoreAndPoolCallsTest {
+
+    @Test
+    void aWaitForAPermitShowsTheSemaphoresCallNotTheReceiveOfItsChannelOfPermits() {
+        Semaphore db = new Semaphore("db", 1);
+        db.acquire();
+        Coroutine reference = Coroutine.create("reference", db::acquire);
+        Coroutine lambda = Coroutine.create("lambda", () -> acquireOf(db));
+        Coroutine timed = Coroutine.create("timed", () -> db.tryAcquire(Duration.ofHours(1)));
+        Coroutine.yield(); // each parks in its call
+        assertThat(names(reference.stackTrace())).containsExactly("dev.coro.Semaphore.acquire");
+        assertThat(names(lambda.stackTrace())).containsExactly("dev.coro.Semaphore.acquire",
+                "dev.coro.FramesOfSemaphoreAndPoolCallsTest.acquireOf",
+                "dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aWaitForAPermitShowsTheSemaphoresCallNotTheReceiveOfItsChannelOfPermits$0");
+        assertThat(names(timed.stackTrace())).containsExactly("dev.coro.Semaphore.tryAcquire",
+                "dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aWaitForAPermitShowsTheSemaphoresCallNotTheReceiveOfItsChannelOfPermits$1");
+        assertThat(withoutLineNumbers(Coroutine.dump())).endsWith("""
+                  [1] coroutine 'reference': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free]
+                        at dev.coro.Semaphore.acquire(Semaphore.java:_)
+                  [2] coroutine 'lambda': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free]
+                        at dev.coro.Semaphore.acquire(Semaphore.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.acquireOf(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aWaitForAPermitShowsTheSemaphoresCallNotTheReceiveOfItsChannelOfPermits$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                  [3] coroutine 'timed': PARKED, waits to tryAcquire a permit of Semaphore[db, 0 of 1 permits free]
+                        at dev.coro.Semaphore.tryAcquire(Semaphore.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aWaitForAPermitShowsTheSemaphoresCallNotTheReceiveOfItsChannelOfPermits$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                """);
+        reference.close();
+        lambda.close();
+        timed.close();
+    }
+
+    /** A body suspended inside {@code withPermit} shows the user's call of it, none of how it runs the body. */
+    @Test
+    void aBodySuspendedInsideWithPermitShowsTheCallOfWithPermitBelowIt() {
+        Semaphore db = new Semaphore("db", 1);
+        Coroutine holder = Coroutine.create("holder", () -> db.withPermit(() -> Coroutine.yield()));
+        Coroutine.yield(); // it yields back holding the permit
+        assertThat(names(holder.stackTrace())).containsExactly("dev.coro.Coroutine.yield",
+                "dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodySuspendedInsideWithPermitShowsTheCallOfWithPermitBelowIt$1",
+                "dev.coro.Semaphore.withPermit",
+                "dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodySuspendedInsideWithPermitShowsTheCallOfWithPermitBelowIt$0");
+        Coroutine.yield(); // it releases the permit and ends
+        assertThat(holder.isFinished()).isTrue();
+        assertThat(db.availablePermits()).isEqualTo(1);
+    }
+
+    @Test
+    void aBodyThatIsAReferenceToAPoolsCloseOrToItsFuturesJoinShowsThatCall() {
+        CoroutinePool pool = CoroutinePool.start("frames", 1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> reply = pool.submit(() -> {
+                Coroutine.await(gate);
+                return "done";
+            });
+            Coroutine joiner = Coroutine.create("joiner", reply::join);
+            Coroutine closer = Coroutine.create("closer", pool::close);
+            Coroutine.yield(); // each parks in its call
+            assertThat(names(joiner.stackTrace())).containsExactly("dev.coro.CoroutinePool$ReadFuture.join");
+            assertThat(names(closer.stackTrace())).containsExactly("dev.coro.CoroutinePool.close");
+            assertThat(withoutLineNumbers(Coroutine.dump())).endsWith("""
+                      [1] coroutine 'joiner': PARKED, waits to join the future of submit #1 to frames[Not completed, 1 dependents]
+                            at dev.coro.CoroutinePool$ReadFuture.join(CoroutinePool.java:_)
+                      [2] coroutine 'closer': PARKED, waits to await the close of frames (1 submitted body has not ended)
+                            at dev.coro.CoroutinePool.close(CoroutinePool.java:_)
+                    """);
+            gate.complete(null);
+            while (!closer.isFinished()) {
+                Coroutine.yield();
+            }
+            assertThat(joiner.isFinished()).isTrue();
+            assertThat(reply.join()).isEqualTo("done");
+        } finally {
+            gate.complete(null);
+            PoolsClosed.close(pool);
+        }
+    }
+
+    private static void acquireOf(Semaphore s) {
+        s.acquire();
+    }
+
+    private static String[] names(StackTraceElement[] frames) {
+        String[] names = new String[frames.length];
+        for (int k = 0; k < frames.length; k++) {
+            names[k] = frames[k].getClassName() + "." + frames[k].getMethodName();
+        }
+        return names;
+    }
+
+    private static String withoutLineNumbers(String dump) {
+        return dump.replaceAll("\\.java:\\d+\\)", ".java:_)").replaceAll("(lambda\\$\\w+)\\$\\d+\\(", "$1\\$_(");
+    }
+}
