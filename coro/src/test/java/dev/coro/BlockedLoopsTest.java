@@ -75,6 +75,40 @@ class BlockedLoopsTest {
         }
     }
 
+    /**
+     * The whole text of a report of a coroutine holding its thread: its name, the thread, how long, how many
+     * contexts stall, and the stack of the thread running its code (the scheduler thread on the continuation
+     * engine, its own virtual thread on the thread engine). Sampled by hand from inside the stall, with the
+     * test's own clock and the frames a blocked lookup would show.
+     */
+    @Test
+    void aReportOfACoroutineHoldingItsThreadNamesItTheThreadTheStallAndTheStackOfTheThreadRunningIt() {
+        Coroutine starved = Coroutine.create("starved", () -> { });
+        Watchdog w = Watchdog.unstarted(THRESHOLD);
+        w.stackOf = thread -> new StackTraceElement[] {new StackTraceElement("app.Blocker", "lookup", "Blocker.java", 8)};
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        long t = System.nanoTime();
+        List<String> reports = new ArrayList<>();
+        String[] runner = new String[1];
+        Coroutine blocker = Coroutine.create("blocker", () -> {
+            runner[0] = Scheduler.describe(Thread.currentThread());
+            reports.addAll(mine(w.sample(t), me));
+            reports.addAll(mine(w.sample(t + ms(THRESHOLD.toMillis())), me)); // no scheduling point in between
+        });
+        blocker.switchTo();
+        assertThat(reports).containsExactly("coroutine 'blocker' has blocked " + me + "100.000 ms without reaching a"
+                + " scheduling point (yield, switchTo, a park, the end of its body): 2 other contexts cannot run meanwhile."
+                + " Its stack (thread " + runner[0] + "):\n"
+                + "    at app.Blocker.lookup(Blocker.java:8)\n");
+        if (Engines.running().equals("threads")) {
+            assertThat(runner[0]).startsWith("'coro blocker' (#").endsWith(", virtual)");
+        } else {
+            assertThat(runner[0]).isEqualTo(Scheduler.describe(Thread.currentThread()));
+        }
+        Coroutine.yield();
+        assertThat(starved.isFinished()).isTrue();
+    }
+
     @Test
     void aCoroutineThatYieldsInALoopForAsLongIsNotReported() {
         // sampled by hand with the test's own clock: on a loaded machine the kernel may take the
