@@ -346,6 +346,8 @@ final class Watchdog implements Runnable {
      * event), it is not made: no stack taken (a handshake with the blocked thread), no text; null then.
      * Nor is it made if the stack shows a virtual thread that waits for the JVM to run it, not code of the
      * context's ({@link #waitsToBeRun}): then no stall is under way, and {@code w} counts afresh from the next sample.
+     * Nor if the scheduler's thread has ended by the time its stack is taken: it stalls nothing any more, and its
+     * stack is empty; the next sample forgets it, as it does every thread that ended.
      */
     private String report(Scheduler s, Watch w, long nanos, long points) {
         boolean logged = warningsLogged();
@@ -360,6 +362,9 @@ final class Watchdog implements Runnable {
         }
         Thread runner = s.engine.runner(c);
         StackTraceElement[] frames = stackOf.apply(runner);
+        if (!s.owner.isAlive()) {
+            return null; // it ended as its stack was taken: it stalls nothing any more, and has no stack to show
+        }
         if (waitsToBeRun(runner, frames)) {
             w.stalled = false;
             w.reported = 0;

@@ -1014,6 +1014,35 @@ class BlockedLoopsTest {
         assertThat(w.sample(System.nanoTime())).as("nothing is reported of the ended thread").isEmpty();
     }
 
+    /**
+     * A thread that ends as its report is made (its stack taken once it has ended) is not reported: it stalls
+     * nothing any more, and it has no stack to show. Reports stop with the thread, on both engines, as they do
+     * from the next sample on. Sampled by hand with the test's own clock.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatEndsAsItsStackIsTakenIsNotReported() throws Exception {
+        Watchdog w = Watchdog.unstarted(THRESHOLD);
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch end = new CountDownLatch(1);
+        Thread ender = Thread.ofPlatform().name("ender").start(() -> {
+            Coroutine.create("stalled", () -> { }); // what its block stalls
+            made.countDown();
+            Maker.blockOn(end); // blocked outside coro, then it ends with the coroutine left
+        });
+        made.await();
+        String of = "thread " + Scheduler.describe(ender) + " for ";
+        long t = System.nanoTime();
+        assertThat(mine(w.sample(t), of)).isEmpty(); // the first look at it, busy
+        w.stackOf = thread -> {
+            end.countDown();
+            Joins.uninterruptibly(ender); // it ends as its stack is taken
+            return thread.getStackTrace();
+        };
+        assertThat(mine(w.sample(t + ms(THRESHOLD.toMillis())), of)).isEmpty();
+        assertThat(ender.isAlive()).isFalse();
+    }
+
     @Test
     void theDetectorIsTurnedOnAndOffAndRefusesAThresholdBelowAMillisecond() {
         try {
