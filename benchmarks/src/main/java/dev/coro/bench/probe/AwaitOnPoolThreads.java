@@ -14,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
  * the thread's scheduler connected without one: the thread that holds its one-entry cache, or a pool's.
  *
  * <p>Run: {@code benchmarks/run.sh probe AwaitOnPoolThreads [threads] [slices]} (2 and 400 by default;
- * the slices after 200 unmeasured).
+ * the slices after 200 unmeasured), at the normal priority: under a real-time one every thread of the
+ * JVM gets it, and with each core held by a pool thread that never blocks the compiler's threads never
+ * run, so the loops stay interpreted (~450 ns an op).
  */
 public final class AwaitOnPoolThreads {
 
