@@ -267,8 +267,8 @@ final class Scheduler {
     /**
      * A thread whose scheduler is already {@link #connected}: for it {@link #markConnected()} is one
      * comparison instead of a thread-local lookup. A one-entry cache, claimed by the first thread to
-     * mark itself and handed on only once that thread has ended, so threads do not take it from each
-     * other. (A scheduler stays its thread's for life and never becomes unconnected.) The thread is
+     * mark itself (a pool's thread never does: it is known connected otherwise, see {@link PoolThread})
+     * and handed on only once that thread has ended, so threads do not take it from each other. (A scheduler stays its thread's for life and never becomes unconnected.) The thread is
      * held weakly ({@link #connectedOwnerId} is what the callers compare): an ended thread keeps the
      * task it ran, and with it whatever that task kept (a coroutine it left parked, the thread's
      * scheduler and stacks with it), so a strong reference here kept the last such thread of the JVM,
