@@ -9,7 +9,8 @@ import dev.coro.Coroutine.State;
  *
  * <p>The owner goes on while the count is taken and nothing is synchronized, so the figures are
  * those of a moment near the call, not of one instant: a context that moves during the count may
- * be missed or counted twice. Nothing the owner does can make the count fail.
+ * be missed or counted twice. One context is counted as running at most, though: see
+ * {@link #countRunning}. Nothing the owner does can make the count fail.
  */
 final class SchedulerCensus {
 
@@ -39,6 +40,8 @@ final class SchedulerCensus {
      * oldest parked context is never named without its wait.
      */
     Wait oldestParkedWait;
+    /** The context counted as running; null if none. */
+    private Context runner;
     /** A pool thread's main parked waiting for work (whose park time was recorded); null if none. */
     private Context poolMain;
     /** When {@link #poolMain} parked. */
@@ -70,10 +73,18 @@ final class SchedulerCensus {
     }
 
     private void count(Context c) {
-        State st = c.state();
+        if (tally(c, c.state())) {
+            contexts++;
+        }
+    }
+
+    /** Adds {@code c}, read as {@code st}, to that state's figure; false if it is counted in none (ended, or missed). */
+    private boolean tally(Context c, State st) {
         switch (st) {
             case NEW -> fresh++;
-            case RUNNING -> running++;
+            case RUNNING -> {
+                return countRunning(c);
+            }
             case SUSPENDED -> suspended++;
             case PARKED -> {
                 parked++;
@@ -92,9 +103,37 @@ final class SchedulerCensus {
                 }
             }
             default -> {
-                return; // ended while being counted
+                return false; // ended while being counted
             }
         }
-        contexts++;
+        return true;
+    }
+
+    /**
+     * Counts {@code c}, read as running. One context runs on a thread at a time, but a switch writes the
+     * state of the one leaving and of the one arriving while the count goes on: the count may read the
+     * first before it left and the second after it arrived, two running. The later reading is the
+     * fresher, so the context counted as running before is read again and counted as what it reads now
+     * (most likely suspended or parked), {@code c} as the one running; if it still reads as running,
+     * {@code c} is missed. The same context read twice (moved in the run list meanwhile) is counted once.
+     *
+     * @return false if {@code c} is counted in no figure
+     */
+    private boolean countRunning(Context c) {
+        Context before = runner;
+        if (before == null) {
+            runner = c;
+            running++;
+            return true;
+        }
+        State now;
+        if (before == c || (now = before.state()) == State.RUNNING) {
+            return false;
+        }
+        runner = c; // running stays 1: c in place of before, which is counted again as it reads now
+        if (!tally(before, now)) {
+            contexts--; // it ended since
+        }
+        return true;
     }
 }

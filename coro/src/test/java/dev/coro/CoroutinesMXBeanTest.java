@@ -34,6 +34,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CoroutinesMXBeanTest {
 
     private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
+    /** A context's state field while suspended, as the tests set it to show what a racing count reads. */
+    private static final byte SUSPENDED = (byte) Coroutine.State.SUSPENDED.ordinal();
 
     /**
      * {@code mxBean()} is the view itself, as its Javadoc says: the same object at every call, before
@@ -216,6 +218,86 @@ class CoroutinesMXBeanTest {
         other.send(2);
         first.join();
         second.join();
+    }
+
+    /**
+     * One context runs on a thread at a time, but a switch moves the one leaving and the one arriving
+     * with plain writes while the view counts: reading the one that left before it left and the one that
+     * arrived after, the row said {@code running=2}. The count re-reads the first one it read as running:
+     * one that still reads so leaves the second uncounted (missed, as a context that moves may be), so the
+     * row says one running, never two.
+     */
+    @Test
+    void twoContextsReadAsRunningCountAsOneRunningTheOtherMissed() throws Exception {
+        ObjectName name = CoroutinesManagement.register();
+        Coroutine yielder = Coroutine.create("yielder", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        yielder.switchTo(); // it yields back: main runs, the yielder is suspended
+        yielder.context.state = Context.RUNNING; // as a count racing a switch from main to it reads it
+        CompositeData row;
+        try {
+            row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        } finally {
+            yielder.context.state = SUSPENDED;
+        }
+        assertThat(List.of(row.get("contexts"), row.get("created"), row.get("running"), row.get("suspended"),
+                row.get("parked"))).containsExactly(1, 0, 1, 0, 0);
+        yielder.close();
+    }
+
+    /**
+     * A switch from main to another context made between the reading of main's state and the reading of
+     * the other's: both read as running. The first read is the staler; read again, main is counted as
+     * what it is now (suspended), and the other as the one running. The switch is made here by the wait
+     * of a parked coroutine that stands between the two in the run list, as the count reads its reason.
+     */
+    @Test
+    void aContextReadAsRunningThatLeftBeforeTheNextWasReadAsRunningIsCountedAsWhatItReadsAgain() throws Exception {
+        ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on: the wait is read
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
+        Coroutine yielder = Coroutine.create("yielder", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        waiter.switchTo();  // parks: run list main, waiter, yielder
+        yielder.switchTo(); // yields back: suspended
+        Context main = Scheduler.current().main;
+        Wait waitersWait = waiter.context.waitingFor;
+        waiter.context.waitingFor = new Wait() {
+            @Override
+            public boolean interrupt() {
+                return waitersWait.interrupt();
+            }
+
+            @Override
+            public String reason() { // read after main's state, before the yielder's: the switch happens here
+                main.state = SUSPENDED;
+                yielder.context.state = Context.RUNNING;
+                return waitersWait.reason();
+            }
+
+            @Override
+            public String toString() {
+                return waitersWait.toString();
+            }
+        };
+        CompositeData row;
+        try {
+            row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
+        } finally {
+            waiter.context.waitingFor = waitersWait;
+            yielder.context.state = SUSPENDED;
+            main.state = Context.RUNNING;
+        }
+        assertThat(List.of(row.get("contexts"), row.get("created"), row.get("running"), row.get("suspended"),
+                row.get("parked"))).containsExactly(3, 0, 1, 1, 1);
+        jobs.send(1);
+        yielder.close();
     }
 
     @Test
