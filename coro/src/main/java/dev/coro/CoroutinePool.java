@@ -1904,18 +1904,20 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         /**
          * As {@code CompletableFuture.resultNow()}; refused on a failure, it has told its caller the outcome and counts
          * as reading it, as {@link #exceptionNow} refused on a cancellation does. Before the outcome it told nothing:
-         * one that comes as the JDK refuses counts for nothing (whether it was done is asked first).
+         * one that comes as the JDK refuses counts for nothing (whether it was done is asked first). Its refusal, an
+         * {@code IllegalStateException} as the JDK's, says why ({@link #refusedNow}).
          */
         @Override
         public T resultNow() {
             boolean done = super.isDone();
+            String asked = done ? null : SafeText.of(this); // as it was before its outcome, should one come meanwhile
             try {
                 return super.resultNow();
             } catch (IllegalStateException e) {
                 if (done) {
                     failureRead(); // it told its caller that the body failed
                 }
-                throw e;
+                throw refusedNow("resultNow", asked);
             }
         }
 
@@ -1923,7 +1925,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * As {@code CompletableFuture.exceptionNow()}; it reads the failure it hands over, and also one it refuses
          * as the JDK's does, a {@code CancellationException} (a body's own, which the JDK counts as cancelled): the
          * refusal told its caller the outcome, as {@link #resultNow} refused on a failure does. Before the outcome, or
-         * on a value, it read nothing.
+         * on a value, it read nothing. Its refusal, an {@code IllegalStateException} as the JDK's, says why
+         * ({@link #refusedNow}).
          */
         @Override
         public Throwable exceptionNow() {
@@ -1933,6 +1936,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 return causeless;
             }
             boolean done = super.isDone();
+            String asked = done ? null : SafeText.of(this); // as it was before its outcome, should one come meanwhile
             Throwable failure;
             try {
                 failure = super.exceptionNow();
@@ -1940,10 +1944,37 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 if (done && super.isCancelled()) {
                     failureRead(); // it told its caller the body's own cancellation, refusing it
                 }
-                throw e;
+                throw refusedNow("exceptionNow", asked);
             }
             failureRead();
             return failure;
+        }
+
+        /**
+         * The refusal of {@code read} ({@code resultNow}, {@code exceptionNow}), where the JDK's says nothing: the
+         * caller, the read, this future and why, in the shape of every refusal: {@code thread 'main' (#1) cannot
+         * resultNow the future of submit #1 to coro-pool-1[…]: it failed with java.lang.IllegalStateException: boom},
+         * {@code it was cancelled} (as {@link #cancelled} says it; {@code it was cancelled with
+         * java.util.concurrent.CancellationException: stop} for one that says more than its class, a body's own),
+         * {@code it completed normally}. {@code asked} is this future's text taken before the read if it had no
+         * outcome then, null if it had: such a read is refused as it was then, {@code it has not completed}, whatever
+         * came meanwhile. Reads nothing; the JDK's exception, which says nothing, is not kept.
+         */
+        final IllegalStateException refusedNow(String read, String asked) {
+            Throwable failure = asked != null ? null : failureUnread();
+            String why;
+            if (asked != null) {
+                why = "it has not completed";
+            } else if (failure == null) {
+                why = "it completed normally";
+            } else if (super.isCancelled() && failure instanceof CancellationException) {
+                String shown = SafeText.line(failure); // a cancel()'s says no more than its class
+                why = shown.equals(failure.getClass().getName()) ? "it was cancelled" : "it was cancelled with " + shown;
+            } else {
+                why = "it failed with " + SafeText.line(failure);
+            }
+            return new IllegalStateException(Scheduler.describeCaller() + " cannot " + read + " "
+                    + (asked != null ? asked : SafeText.of(this)) + ": " + why);
         }
 
         @Override
