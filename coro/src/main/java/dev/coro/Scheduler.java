@@ -300,7 +300,7 @@ final class Scheduler {
      * needs none.
      */
     static void markConnectedInPlace() {
-        if (connectedOwnerId != Thread.currentThread().threadId()) {
+        if (!isMarkedConnected()) {
             Scheduler observing = CURRENT.get() == null ? OBSERVING_IDLE.get() : null;
             if (observing != null && observing.observingIdle) {
                 observing.connected = true;
