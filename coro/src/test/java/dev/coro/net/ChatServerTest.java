@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -77,8 +78,11 @@ class ChatServerTest {
     record Leave(String name, String why) implements Event {
     }
 
-    /** What the server saw happen, in order per thread: drops, leaves and failures with their messages. */
-    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    /**
+     * What the server saw happen, in order per thread: drops, leaves and failures with their messages; a copy on
+     * write, so the test's thread can stream it while the servers' threads add to it.
+     */
+    private final List<String> log = new CopyOnWriteArrayList<>();
 
     @Test
     void onOneServerThreadEveryReadingClientGetsEveryLineOnceInOrderAndTheShutdownLeavesNothing() throws Exception {
