@@ -138,9 +138,11 @@ class LineServerProgramTest {
             idle1.getOutputStream().write("never end".getBytes(StandardCharsets.UTF_8));
             idle1.getOutputStream().flush();
             // wait until the reset connection's coroutine has ended and both idle ones are parked in a read
+            // bounded by a time, not by a count of dumps: the pool's thread may be slow to get there on a loaded machine
             String seen = "";
-            for (int i = 0; i < 2000 && !(finallies.containsKey("conn-6") && seen.contains("conn-8")
-                    && countOf(seen, "waits to read from connection") >= 2); i++) {
+            long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang, not a measure
+            while (!(finallies.containsKey("conn-6") && seen.contains("conn-8")
+                    && countOf(seen, "waits to read from connection") >= 2) && System.nanoTime() - giveUp < 0) {
                 seen = CoroutinesManagement.mxBean().dump(50);
             }
             jmxDump = seen;
