@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -277,7 +278,8 @@ class KeyValueProgramTest {
                 assertThat(other.call("GET k")).isEqualTo("VALUE " + PAD);
                 String parked = "waits to send to channel 'outbox "; // "PARKED (current), waits …" if its thread waits in its park
                 String dump = "";
-                for (int i = 0; i < 10_000 && !dump.contains(parked); i++) {
+                long giveUp = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GUARD_MILLIS); // a guard, not a measure
+                while (!dump.contains(parked) && System.nanoTime() - giveUp < 0) { // the writer's thread may be slow to get there
                     dump = CoroutinesManagement.mxBean().dump(20); // every scheduler thread's
                 }
                 assertThat(dump).as("the dump of every scheduler thread").contains(parked); // its writer waits for the client meanwhile
@@ -359,10 +361,14 @@ class KeyValueProgramTest {
         });
     }
 
-    /** Asks {@code INFO} on {@code admin} until the answer holds {@code part}; at most 10,000 times. */
+    /**
+     * Asks {@code INFO} on {@code admin} until the answer holds {@code part}, for at most {@link #GUARD_MILLIS}: a
+     * bound in time, not in questions: the thread that must get there first may wait long for a core on a loaded machine.
+     */
     private static void awaitInfo(Client admin, String part) throws IOException {
         String info = null;
-        for (int i = 0; i < 10_000 && (info == null || !info.contains(part)); i++) {
+        long giveUp = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GUARD_MILLIS);
+        while ((info == null || !info.contains(part)) && System.nanoTime() - giveUp < 0) {
             info = admin.call("INFO");
         }
         assertThat(info).contains(part);
