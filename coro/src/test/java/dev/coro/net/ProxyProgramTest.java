@@ -752,7 +752,7 @@ class ProxyProgramTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(60)
     void closingThePoolNowMidTransferUnwindsEveryPairClosesItsConnectionsAndFailsTheClientsWrites() throws Exception {
         int clients = 4;
         byte[] chunk = pattern(SMALL, 9);
@@ -801,9 +801,10 @@ class ProxyProgramTest {
                         }
                     });
                 }
-                for (int round = 0; round < 10_000 && echoEnds.isEmpty()
-                        && proxies.get(0).connections.size() + proxies.get(1).connections.size() < 2 * clients; round++) {
-                    Coroutine.sleep(Duration.ofMillis(1)); // until every pair is relaying
+                long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang, not a measure
+                while (echoEnds.isEmpty() && proxies.get(0).connections.size() + proxies.get(1).connections.size() < 2 * clients
+                        && System.nanoTime() - giveUp < 0) {
+                    Coroutine.sleep(Duration.ofMillis(1)); // until every pair is relaying, on the pool's threads
                 }
             } finally {
                 pool.closeNow(); // unwinds the acceptors, the pairs and their pumps, wherever they wait
