@@ -17,11 +17,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * lost, and the select, with nothing else to come, would wait for ever.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
-@Timeout(30)
+@Timeout(60)
 class ASelectsOwnClauseWaitsOutAnotherThreadsHoldOfItsWaitTest {
 
     /** Ends a select that lost its clause, so that the test fails instead of hanging. */
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = Duration.ofSeconds(30);
 
     @AfterEach
     void noHookLeft() {

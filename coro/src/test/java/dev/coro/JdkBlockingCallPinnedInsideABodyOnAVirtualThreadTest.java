@@ -102,7 +102,7 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aCoroutinesBodyBlockingTheJdkWayInAClassInitializerOnAVirtualThreadBlocksItAndReturns() throws Exception {
         List<String> outcomes = Peer.start(Thread.ofVirtual(), "request", () -> {
             gotByTheInitializer = completedOnceWaitedFor("x");
@@ -112,25 +112,25 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
             c.join();
             assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
             return BlocksInItsInitializer.OUTCOMES;
-        }).get(15, TimeUnit.SECONDS);
+        }).get(30, TimeUnit.SECONDS);
         assertThat(outcomes).containsExactly("sleep: returned", "wait: returned", "parkNanos: returned",
                 "yield: returned", "get: returned x");
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aGeneratorsBodyBlockingTheJdkWayInAClassInitializerOnAVirtualThreadBlocksItAndReturns() throws Exception {
         Carriers.assumeASecondOnTheThreadEngine("a virtual thread running an initializer pins its carrier; the body's needs a second one");
         List<String> outcomes = Peer.start(Thread.ofVirtual(), "request", () -> {
             gotByTheGeneratorsInitializer = completedOnceWaitedFor("y");
             Generator<List<String>> rows = Generator.of("rows", e -> e.emit(BlocksInAGeneratorsBody.OUTCOMES));
             return rows.next();
-        }).get(15, TimeUnit.SECONDS);
+        }).get(30, TimeUnit.SECONDS);
         assertThat(outcomes).containsExactly("sleep: returned", "parkNanos: returned", "get: returned y");
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aPoolFuturesJoinInAClassInitializerInsideACoroutineOnAVirtualThreadGivesTheValue() throws Exception {
         Carriers.assumeASecondOnTheThreadEngine("a virtual thread running an initializer pins its carrier; the pool's body needs a second one");
         String joined = Peer.start(Thread.ofVirtual(), "request", () -> {
@@ -153,7 +153,7 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
                 c.join();
                 return JoinsAPoolFutureInItsInitializer.JOINED;
             }
-        }).get(15, TimeUnit.SECONDS);
+        }).get(30, TimeUnit.SECONDS);
         assertThat(joined).isEqualTo("v");
     }
 }

@@ -89,11 +89,11 @@ class MonitorInsideABodyOnAVirtualThreadTest {
         Thread runner = body.get();
         boolean mounted = mountedOnceIn(runner, state, !keepItsCarrier);
         release.run();
-        return List.of(mounted, done.get(10, TimeUnit.SECONDS));
+        return List.of(mounted, done.get(30, TimeUnit.SECONDS));
     }
 
     @Test
-    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aCoroutinesBodyWaitingOnAMonitorKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
         List<Object> seen = whileWaiting(Thread.State.WAITING, !threadEngine(), body -> {
             Coroutine handler = Coroutine.create("handler", () -> {
@@ -107,7 +107,7 @@ class MonitorInsideABodyOnAVirtualThreadTest {
     }
 
     @Test
-    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aGeneratorsBodyWaitingOnAMonitorKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
         List<Object> seen = whileWaiting(Thread.State.WAITING, !threadEngine(), body -> {
             Generator<String> rows = Generator.of("rows", out -> {
@@ -121,7 +121,7 @@ class MonitorInsideABodyOnAVirtualThreadTest {
     }
 
     @Test
-    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aCoroutinesBodyEnteringAMonitorAnotherThreadHoldsKeepsItsCarrierOnTheContinuationEngineOnly() throws Exception {
         CompletableFuture<Void> held = new CompletableFuture<>();
         CompletableFuture<Void> leave = new CompletableFuture<>();
@@ -148,7 +148,7 @@ class MonitorInsideABodyOnAVirtualThreadTest {
     }
 
     @Test
-    @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aVirtualThreadWaitingOnAMonitorOutsideAnyBodyIsUnmountedOnBothEngines() throws Exception {
         List<Object> seen = whileWaiting(Thread.State.WAITING, false, body -> {
             Coroutine.create("other", () -> { }).join(); // the thread uses coro

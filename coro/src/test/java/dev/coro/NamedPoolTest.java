@@ -25,11 +25,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * from any thread, while the pool runs and once it is closed.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
-@Timeout(20)
+@Timeout(60)
 class NamedPoolTest {
 
     /** A bound for a close, below the class's timeout, so that a close that hangs fails as the close's own timeout. */
-    private static final Duration GUARD = Duration.ofSeconds(15);
+    private static final Duration GUARD = Duration.ofSeconds(30);
 
     /** Closes {@code pool}, failing rather than hanging if the close does not end within {@link #GUARD}. */
     private static void close(CoroutinePool pool) {

@@ -43,11 +43,11 @@ class OutOfMemoryInACancelThatClosesABodyTest {
                         unwound.complete("unwound");
                     }
                 });
-                assertThat(started.get(10, TimeUnit.SECONDS)).isEqualTo("started");
+                assertThat(started.get(30, TimeUnit.SECONDS)).isEqualTo("started");
                 boolean[] cancelled = new boolean[1];
                 boolean failed = AllocationFailures.failing(k, here, () -> cancelled[0] = body.cancel(true));
                 assertThat(body.isCancelled()).as("cancelled, though the call may have failed after").isTrue();
-                assertThat(unwound.get(10, TimeUnit.SECONDS)).isEqualTo("unwound");
+                assertThat(unwound.get(30, TimeUnit.SECONDS)).isEqualTo("unwound");
                 pool.close(); // returns: the body has ended
                 assertThat(pool.toString()).endsWith(", 1 thread, closed]");
                 assertThat(cancelled[0]).isEqualTo(!failed);

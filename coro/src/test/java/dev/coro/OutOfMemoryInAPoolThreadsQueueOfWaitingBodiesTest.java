@@ -56,7 +56,7 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
                     }
                     return 0;
                 });
-                holding.get(10, TimeUnit.SECONDS);
+                holding.get(30, TimeUnit.SECONDS);
                 List<CompletableFuture<Integer>> burst = new ArrayList<>();
                 for (int i = 1; i <= BURST; i++) {
                     int value = i;
@@ -64,12 +64,12 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
                 }
                 AllocationFailures.failAt(k, Scenario::inAccept);
                 hold.countDown();
-                assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(0);
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(0);
                 List<Integer> values = new ArrayList<>();
                 List<Throwable> failures = new ArrayList<>();
                 for (CompletableFuture<Integer> f : burst) {
                     try {
-                        values.add(f.get(10, TimeUnit.SECONDS));
+                        values.add(f.get(30, TimeUnit.SECONDS));
                     } catch (ExecutionException e) {
                         failures.add(e.getCause());
                     }
@@ -94,7 +94,7 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
                     assertThat(failures).isEmpty();
                     assertThat(values).hasSize(BURST);
                 }
-                assertThat(pool.submit(() -> 99).get(10, TimeUnit.SECONDS)).isEqualTo(99);
+                assertThat(pool.submit(() -> 99).get(30, TimeUnit.SECONDS)).isEqualTo(99);
                 pool.close(); // returns, and reports nothing: the failed future's get read its failure
                 return failed;
             });

@@ -39,8 +39,8 @@ class OutOfMemoryInAPoolsCloseTest {
                 CompletableFuture<Integer> first = pool.submit(() -> Coroutine.await(gate));
                 CompletableFuture<Integer> second = pool.submit(() -> Coroutine.await(gate) + 1);
                 gate.complete(1);
-                assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(1);
-                assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+                assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+                assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo(2);
                 boolean failed = AllocationFailures.failing(k, here, pool::close);
                 pool.close(); // returns: each thread was woken to see the pool closing
                 assertThat(pool.toString()).isEqualTo("CoroutinePool[" + name + ", 2 threads, closed]");

@@ -45,7 +45,7 @@ class OutOfMemoryInASubmitRefusedAsThePoolClosesTest {
                     CompletableFuture<Integer> gate = new CompletableFuture<>();
                     CompletableFuture<Integer> first = pool.submit(() -> Coroutine.await(gate));
                     gate.complete(1);
-                    assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+                    assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
                     // the close begins between the submission's first look and its count: as if the pool thread
                     // had taken the close's wake-up while the count stood, it is parked until woken again
                     CoroutinePool.racing = p -> {

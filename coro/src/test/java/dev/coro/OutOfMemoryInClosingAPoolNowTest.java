@@ -51,7 +51,7 @@ class OutOfMemoryInClosingAPoolNowTest {
                         unwound.complete("unwound");
                     }
                 });
-                Thread poolThread = started.get(10, TimeUnit.SECONDS);
+                Thread poolThread = started.get(30, TimeUnit.SECONDS);
                 BooleanSupplier where = InTheCopy.outsideBodies(poolThread);
                 Throwable closed;
                 AllocationFailures.failAt(k, where);
@@ -60,7 +60,7 @@ class OutOfMemoryInClosingAPoolNowTest {
                 } finally {
                     AllocationFailures.stop();
                 }
-                assertThat(unwound.get(10, TimeUnit.SECONDS)).isEqualTo("unwound");
+                assertThat(unwound.get(30, TimeUnit.SECONDS)).isEqualTo("unwound");
                 assertThat(body.isCompletedExceptionally()).isTrue();
                 if (closed != null) {
                     assertThat(closed).isInstanceOf(CoroutineException.class).hasMessage(name

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
  * instead of waiting for good for a body that was counted but never handed to its thread. Each allocation
  * of the submitting thread is made to fail in turn ({@link AllocationFailingCopy}), with a new pool each time.
  */
-@Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a close that waits for good ignores interrupts
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a close that waits for good ignores interrupts
 class OutOfMemoryInPoolSubmitTest {
 
     @Test
@@ -36,9 +36,9 @@ class OutOfMemoryInPoolSubmitTest {
                 boolean failed = AllocationFailures.failing(k, here, () -> first[0] = pool.submit(() -> 3));
                 assertThat(first[0] == null).as("the submission failed").isEqualTo(failed);
                 CompletableFuture<Integer> next = pool.submit(() -> 4);
-                assertThat(next.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+                assertThat(next.get(30, TimeUnit.SECONDS)).isEqualTo(4);
                 if (first[0] != null) {
-                    assertThat(first[0].get(10, TimeUnit.SECONDS)).isEqualTo(3);
+                    assertThat(first[0].get(30, TimeUnit.SECONDS)).isEqualTo(3);
                 }
                 pool.close();
                 return failed;

@@ -42,7 +42,7 @@ class OutOfMemoryInStartingABodysCoroutineTest {
             AllocationFailures.eachInTurn(k -> {
                 CoroutinePool pool = CoroutinePool.start(1);
                 String name = PoolName.of(pool);
-                Thread poolThread = pool.submit(() -> Scheduler.current().owner).get(10, TimeUnit.SECONDS);
+                Thread poolThread = pool.submit(() -> Scheduler.current().owner).get(30, TimeUnit.SECONDS);
                 BooleanSupplier where = InTheCopy.outsideBodies(poolThread);
                 CompletableFuture<Integer> body;
                 Throwable read;
@@ -65,7 +65,7 @@ class OutOfMemoryInStartingABodysCoroutineTest {
                 } else {
                     assertThat(body.join()).isEqualTo(1);
                 }
-                assertThat(pool.submit(() -> 3).get(10, TimeUnit.SECONDS)).as("the thread serves on").isEqualTo(3);
+                assertThat(pool.submit(() -> 3).get(30, TimeUnit.SECONDS)).as("the thread serves on").isEqualTo(3);
                 pool.close(); // the failed body's future was read: nothing to report
                 assertThat(pool.toString()).isEqualTo("CoroutinePool[" + name + ", 1 thread, closed]");
                 assertThat(uncaught).as("handed to an uncaught-exception handler (the pool thread died)").isEmpty();

@@ -15,11 +15,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * exchanges itself (docs/TIME.md); each test on a fresh thread of its own ({@link FreshThread}).
  */
 @ExtendWith(FreshThread.class)
-@Timeout(20) // a missed report waits for ever
+@Timeout(60) // a missed report waits for ever
 class PoolCloseIsNoExchangeTest {
 
     /** A bound for a close, so that a pool that did not end fails the test instead of hanging it. */
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = Duration.ofSeconds(30);
 
     /** The deadlock report of main parked on {@code done} while coroutine 'stuck' waits on 'never', on the calling thread. */
     private static String deadlockOfMainAndStuck() {

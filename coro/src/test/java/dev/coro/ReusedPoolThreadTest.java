@@ -29,14 +29,14 @@ class ReusedPoolThreadTest {
     @AfterEach
     void shutDown() throws InterruptedException {
         worker.shutdownNow();
-        assertThat(worker.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
     }
 
     /** Runs {@code task} on the worker and returns its value; what it threw comes as it is. */
     private <T> T onWorker(Callable<T> task) throws Exception {
         Future<T> f = worker.submit(task);
         try {
-            return f.get(10, TimeUnit.SECONDS);
+            return f.get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof Exception cause) {
                 throw cause;
@@ -69,7 +69,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aCoroutineATaskLeftParkedIsInTheNextTasksDumpAndDeadlockReport() throws Exception {
         String name = workerName();
         onWorker(ReusedPoolThreadTest::leaveAParkedCoroutine);
@@ -87,7 +87,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void theCoroutinesOfATaskThatThrewADeadlockStayParkedForTheNextTask() throws Exception {
         String name = workerName();
         Throwable e = thrownOnWorker(() -> {
@@ -107,7 +107,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aVirtualTimeRunAfterATaskLeftACoroutineIsRefusedNamingItAndRunsOnceTheNextTaskClosedIt() throws Exception {
         String name = workerName();
         Coroutine left = onWorker(ReusedPoolThreadTest::leaveAParkedCoroutine);
@@ -135,7 +135,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void theFailureOfACoroutineATaskLeftSuspendedReachesTheNextTaskAtItsFirstYield() throws Exception {
         onWorker(() -> {
             Coroutine.create("failer", () -> {
@@ -160,7 +160,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aTaskThatClosesItsCoroutinesBeforeItReturnsLeavesTheNextTaskOnlyMain() throws Exception {
         String name = workerName();
         onWorker(() -> {
@@ -180,7 +180,7 @@ class ReusedPoolThreadTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void aTaskThatThrowsTheExceptionOfAnExpiredWithTimeoutLeavesNoTimerForTheNextTasksVirtualTimeRun() throws Exception {
         Throwable e = thrownOnWorker(() -> {
             Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.sleep(Duration.ofHours(1)));
@@ -207,7 +207,7 @@ class ReusedPoolThreadTest {
      * exchanged anything is told of its deadlock at once.
      */
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void afterATaskAwaitedAFutureALaterTasksWaitOnItsOwnChannelWaitsInsteadOfBeingReportedADeadlock() throws Exception {
         CompletableFuture<String> answer = CompletableFuture.completedFuture("answered");
         assertThat(onWorker(() -> Coroutine.await(answer))).isEqualTo("answered");
@@ -225,7 +225,7 @@ class ReusedPoolThreadTest {
      * future, queued behind it on the same thread, runs only once the await has given up.
      */
     @Test
-    @Timeout(20)
+    @Timeout(60)
     void anAwaitOnTheOneThreadOfAnExecutorStarvesTheTaskQueuedBehindItThatWouldCompleteItsFuture() throws Exception {
         CompletableFuture<String> answer = new CompletableFuture<>();
         CompletableFuture<Void> awaiting = new CompletableFuture<>();
@@ -240,11 +240,11 @@ class ReusedPoolThreadTest {
                 return t;
             }
         });
-        awaiting.get(10, TimeUnit.SECONDS);
+        awaiting.get(30, TimeUnit.SECONDS);
         Future<Boolean> second = worker.submit(() -> answer.complete("too late"));
 
-        Throwable e = first.get(10, TimeUnit.SECONDS);
-        assertThat(second.get(10, TimeUnit.SECONDS)).isTrue();
+        Throwable e = first.get(30, TimeUnit.SECONDS);
+        assertThat(second.get(30, TimeUnit.SECONDS)).isTrue();
 
         assertThat(e).isInstanceOf(CoroutineTimeoutException.class);
         assertThat(e.getMessage()).isEqualTo("main context 'main' timed out: withTimeout(PT0.02S) expired before its body returned");

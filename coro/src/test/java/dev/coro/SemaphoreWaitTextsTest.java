@@ -165,7 +165,7 @@ class SemaphoreWaitTextsTest {
      * permit is lost or made.
      */
     @Test
-    @Timeout(10)
+    @Timeout(60)
     void callsOfAnotherThreadPostedToTheSemaphoresBusyThreadAreShownWaitingAsTheSemaphoresCalls() throws Exception {
         CompletableFuture<Semaphore> made = new CompletableFuture<>();
         CountDownLatch go = new CountDownLatch(1);

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CutShortBytesTest {
 
     /** How long a test waits for another thread (a peer told of a close, a pool's body) before it goes on anyway: a guard against a hang, not a timing assertion. */
-    private static final long GUARD_SECONDS = 10;
+    private static final long GUARD_SECONDS = 30;
 
     private final List<String> log = new ArrayList<>();
 

@@ -25,7 +25,7 @@ class LookUpThreadsTakeNoPriorityOrGroupOfTheirStarterTest {
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(60)
     void aLookUpThreadStartedByAHighPriorityThreadOfAnApplicationsGroupOrByAVirtualThreadIsOfNormalPriorityInTheRootGroup()
             throws Exception {
         List<String> seen = Collections.synchronizedList(new ArrayList<>());
