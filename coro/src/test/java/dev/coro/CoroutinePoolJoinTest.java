@@ -545,7 +545,8 @@ class CoroutinePoolJoinTest {
                 own.complete(f);
                 String pool1 = pool.toString().substring("CoroutinePool[".length(), pool.toString().indexOf(','));
                 String dump = "";
-                for (int round = 0; round < 10_000 && !dump.contains("waits to join the future of submit #1 to " + pool1); round++) {
+                long giveUp = System.nanoTime() + GUARD.toNanos(); // a bound in time: the pool's thread may be slow to get there
+                while (!dump.contains("waits to join the future of submit #1 to " + pool1) && System.nanoTime() - giveUp < 0) {
                     dump = dev.coro.management.CoroutinesManagement.mxBean().dump(10); // until the body parks in its join
                 }
                 String section = dump.substring(dump.indexOf("thread '" + pool1 + "-0'"));

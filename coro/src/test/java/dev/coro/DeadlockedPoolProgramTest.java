@@ -62,7 +62,8 @@ class DeadlockedPoolProgramTest {
             String prefix = "coro-pool-" + poolNumber(pool) + "-";
             // until every context of A is parked (A waits in its event loop: with a pool open, no deadlock is reported)
             SchedulerInfo row = null;
-            for (int round = 0; round < 10_000 && row == null; round++) {
+            long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang, not a measure
+            while (row == null && System.nanoTime() - giveUp < 0) {
                 row = CoroutinesManagement.mxBean().getSchedulers().stream()
                         .filter(s -> s.threadName().startsWith(prefix) && s.contexts() == 4 && s.parked() == 4)
                         .findFirst().orElse(null);
