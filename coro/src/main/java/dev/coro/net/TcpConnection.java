@@ -247,6 +247,16 @@ public final class TcpConnection implements Closeable {
      *
      * <p>A refused channel is left as it was, open, the caller's still.
      *
+     * <p>An adopted channel is the connection's: close the connection, not the channel. A {@code close()} of the channel
+     * itself, from any thread, closes the connection behind its back, which it tells at once: {@link #isOpen()} is
+     * false, its state is {@code closed}, and every call that acts on it fails with an {@link IOException} saying so
+     * ({@code main context 'main' cannot read from connection A -> B (closed): its SocketChannel was closed behind the
+     * connection's back, not by its close()}); {@link #detach()} is refused so. A read or a write parked on it then is
+     * not told at once (the JDK tells no selector of the close of a channel registered with it): its thread's event
+     * loop finds it by its scan of the waits on channels closed behind its back, within about a second (two at most),
+     * and the wait fails naming its caller ({@code … (closed): its SocketChannel was closed behind the connection's back
+     * while it waited}). The connection's own {@link #close()}, from any thread, fails them at once.
+     *
      * @param channel a connected TCP socket channel, registered with no selector, held by no connection
      * @return the connection, owned by the calling thread
      * @throws IOException              if {@code channel} is closed, naming the caller and the channel with its
@@ -618,6 +628,11 @@ public final class TcpConnection implements Closeable {
         waiters++; // detach() is refused meanwhile
         try {
             io.await(channel, op, operation);
+        } catch (IOException e) {
+            if (closedBehind()) { // refused at once (a closed channel is never ready), or failed by the loop's scan
+                throw closedBehind(operation.verb, e instanceof ClosedChannelException ? CLOSED_BEHIND : CLOSED_BEHIND_WHILE_WAITING, e);
+            }
+            throw e;
         } finally {
             waiters--;
         }
@@ -802,6 +817,9 @@ public final class TcpConnection implements Closeable {
 
     /** The failure of {@link #available()}, naming the caller, the connection, its state and {@code e}, its cause (of its class, or a SocketException: {@link #socketFailure}). */
     private IOException notCounted(IOException e) {
+        if (closedBehind()) {
+            return closedBehind("count the bytes available on", CLOSED_BEHIND, e);
+        }
         return socketFailure(io.caller() + " cannot count the bytes available on " + name() + " (" + state()
                 + "): " + io.text(e), e);
     }
@@ -975,7 +993,7 @@ public final class TcpConnection implements Closeable {
                 channel.setOption(option, value);
             }
         } catch (IOException e) {
-            throw SocketOptions.failed(io, operation, name(), state(), e);
+            throw closedBehind() ? closedBehind(operation, CLOSED_BEHIND, e) : SocketOptions.failed(io, operation, name(), state(), e);
         } catch (UnsupportedOperationException e) {
             throw SocketOptions.unsupported(io, operation, name(), state(), SOCKET, e);
         } catch (IllegalArgumentException e) {
@@ -1014,7 +1032,7 @@ public final class TcpConnection implements Closeable {
             }
             return value;
         } catch (IOException e) {
-            throw SocketOptions.failed(io, operation, name(), state(), e);
+            throw closedBehind() ? closedBehind(operation, CLOSED_BEHIND, e) : SocketOptions.failed(io, operation, name(), state(), e);
         } catch (UnsupportedOperationException e) {
             throw SocketOptions.unsupported(io, operation, name(), state(), SOCKET, e);
         }
@@ -1055,7 +1073,8 @@ public final class TcpConnection implements Closeable {
      *                               the caller, the connection, its state and why: while a context of this thread waits
      *                               on it (in a read or a write, parked or woken and not run yet; or on its channel, in
      *                               an {@code Io.await} of the channel {@link #adopt} was given), on a closed
-     *                               connection, one a call failed on ({@code open, failed}: a reset peer, say), one
+     *                               connection (its {@code SocketChannel} closed behind its back too: a closed channel
+     *                               is nothing to hand on), one a call failed on ({@code open, failed}: a reset peer, say), one
      *                               detached already, and once another thread has asked for its close (posted to this
      *                               thread and not run yet, perhaps: the close came first, and runs)
      * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it drops the
@@ -1069,6 +1088,7 @@ public final class TcpConnection implements Closeable {
         }
         String why = detached ? "it was detached already"
                 : closed ? "it is closed"
+                : !channel.isOpen() ? CLOSED_BEHIND // handing it on would hand on a closed channel
                 : failure != null ? "a call on it failed (" + io.text(failure) + "); close it"
                 : waiters > 0 ? waiters + (waiters == 1 ? " context waits" : " contexts wait") + " on it in a read or a write;"
                         + " detach it once none does"
@@ -1165,14 +1185,16 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
-     * Whether the connection is open: true until it is closed, or {@link #detach() detached}. A peer that closed its end does not
+     * Whether the connection is open: true until it is closed, or {@link #detach() detached}, or (one that
+     * {@link #adopt} made) its {@code SocketChannel} is closed behind its back, by a {@code close()} of that channel
+     * itself, which it tells at once, from the channel's own {@code isOpen()}. A peer that closed its end does not
      * close this one (a read returns -1). Unlike the calls that act on the connection, it may be asked
      * from any thread, as may the others that only describe it.
      *
-     * @return false once it is closed or detached
+     * @return false once it is closed or detached, or its channel is closed
      */
     public boolean isOpen() {
-        return !closed;
+        return !closed && channel.isOpen();
     }
 
     /**
@@ -1249,6 +1271,30 @@ public final class TcpConnection implements Closeable {
     /** What a call on a detached connection is told. */
     private static final String DETACHED = "its channel was handed on by detach(); use the connection adopt(channel) made of it";
 
+    /**
+     * Whether its channel was closed behind its back, not by {@link #close()}: the user of the {@code SocketChannel}
+     * {@link #adopt} was given closed it. Asked on the way to a refusal only, never on a call's fast path: the call
+     * reaches the channel, which refuses it, and its failure is then told so ({@link #failed}).
+     */
+    private boolean closedBehind() {
+        return !closed && !channel.isOpen();
+    }
+
+    /**
+     * The refusal of {@code operation} on a connection whose channel was {@link #closedBehind() closed behind its back},
+     * naming the caller, the call, the connection, the state {@code closed} and {@code why}, the JDK's refusal
+     * {@code cause}: a plain {@link IOException}, as on a connection {@link #close()} closed.
+     */
+    private IOException closedBehind(String operation, String why, IOException cause) {
+        return new IOException(io.caller() + " cannot " + operation + " " + name() + " (closed): " + why, cause);
+    }
+
+    /** What a call on a connection whose channel was closed behind its back is told. */
+    private static final String CLOSED_BEHIND = "its SocketChannel was closed behind the connection's back, not by its close()";
+
+    /** What a wait on a connection whose channel was closed behind its back while it waited is told. */
+    private static final String CLOSED_BEHIND_WHILE_WAITING = "its SocketChannel was closed behind the connection's back while it waited";
+
     /** For messages, e.g. {@code connection /127.0.0.1:40000 -> /127.0.0.1:8080}: made when needed, not kept. */
     private String name() {
         return "connection " + local + " -> " + remote;
@@ -1265,6 +1311,9 @@ public final class TcpConnection implements Closeable {
         if (closed) {
             return detached ? "detached" : "closed"; // closed read first: set after detached
         }
+        if (!channel.isOpen()) {
+            return "closed"; // behind its back: see closedBehind()
+        }
         String s = outputShut ? "open, output shut down" : "open";
         return failure == null ? s : s + ", failed";
     }
@@ -1274,6 +1323,9 @@ public final class TcpConnection implements Closeable {
      * class if it is one of {@code java.net}'s, a {@code SocketException} if it is a plain {@code IOException} ({@link #socketFailure}); {@code e} remembered (see {@link #failure}).
      */
     private IOException failed(String operation, IOException e) {
+        if (closedBehind()) {
+            return closedBehind(operation, CLOSED_BEHIND, e); // the JDK's ClosedChannelException says nothing of it
+        }
         IOException f = socketFailure(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + io.text(e), e);
         if (failure == null && !(e instanceof ClosedChannelException)) {
