@@ -234,8 +234,10 @@ public final class TcpConnection implements Closeable {
      * with {@code TCP_NODELAY}, as an accepted one does, and is then the calling thread's as if it had accepted it: its
      * calls confined to that thread, closed when that thread ends (a pool thread) or once the connection is dropped
      * unclosed and collected. What the kernel holds of it is kept: bytes the peer sent that nobody read are read
-     * here; an output shut down stays shut ({@code open, output shut down}). A positive {@code SO_LINGER} a detached
-     * connection was given is not carried over (the socket's own linger stayed off): set it again.
+     * here; an output shut down stays shut ({@code open, output shut down}). A positive {@code SO_LINGER} of the socket
+     * (its maker's, or the one a detached connection was given, which {@link #detach()} sets on it) is taken over as
+     * {@link #setOption} keeps one: {@link #getOption} gives it back, and the socket's own linger is set off, so that
+     * the connection's close never holds the thread.
      *
      * <p>A channel is one connection's at a time: one that an earlier {@code adopt} made a connection of, on this thread
      * or another, is refused until that connection is {@link #detach() detached} (or closed, which closes the channel),
@@ -326,7 +328,9 @@ public final class TcpConnection implements Closeable {
             }
             TcpConnection c;
             try {
+                int kept = takeLinger(channel);
                 c = new TcpConnection(channel, io);
+                c.linger = kept;
             } catch (IOException e) {
                 throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
             }
@@ -1060,8 +1064,10 @@ public final class TcpConnection implements Closeable {
      * cancelled and dropped from the selector), so it may be registered with another selector or put in blocking
      * mode again. The bytes the peer sent and nobody read stay in the kernel, for the next owner to read; the
      * {@link #input()} and {@link #output()} views buffer nothing, so nothing is left behind in them (a wrapper of
-     * them, a {@code BufferedOutputStream}, keeps what it buffers: flush it first). Nothing of this library closes
-     * the channel any more: not the end of this thread, not the collection of this object. This object is done:
+     * them, a {@code BufferedOutputStream}, keeps what it buffers: flush it first). A positive {@code SO_LINGER} the
+     * connection was given, which it kept without giving it to the socket, is set on the socket handed back (a
+     * {@code close()} of the channel then lingers, as its user asked), and the connection that adopts it takes it over
+     * again. Nothing of this library closes the channel any more: not the end of this thread, not the collection of this object. This object is done:
      * {@link #isOpen()} is false, {@link #toString()} says {@code detached}, {@link #close()} does nothing to the
      * channel (from any thread; a close another thread posts that this thread runs after the detach does nothing
      * either), and every call that acts on the connection fails with an {@link IOException} as on a closed one,
@@ -1079,8 +1085,10 @@ public final class TcpConnection implements Closeable {
      *                               thread and not run yet, perhaps: the close came first, and runs)
      * @throws RuntimeException     if the thread's selector fails unchecked (an {@code Error} too) as it drops the
      *                               channel's registration: the connection stays this thread's, and open
-     * @throws IOException           not thrown today (the channel is handed back as it is): declared for a hand-off
-     *                               that must call the JDK's channel, which may fail as the other calls do
+     * @throws IOException           if the JDK fails to set on the socket the positive {@code SO_LINGER} the
+     *                               connection kept ({@link #setOption}), naming the caller, the connection and its
+     *                               state, the JDK's exception its cause (of its class when that is one of
+     *                               {@code java.net}'s): the connection stays this thread's
      */
     public SocketChannel detach() throws IOException {
         if (!detached) {
@@ -1097,7 +1105,25 @@ public final class TcpConnection implements Closeable {
         if (why != null) {
             throw new IllegalStateException(io.caller() + " cannot detach " + name() + " (" + state() + "): " + why);
         }
-        io.handOff(owner, entry, channel);
+        if (linger > 0) { // the socket it hands back lingers as its user set it; the next adopt takes it over again
+            try {
+                channel.setOption(StandardSocketOptions.SO_LINGER, linger);
+            } catch (IOException e) {
+                throw failed("detach", e);
+            }
+        }
+        try {
+            io.handOff(owner, entry, channel);
+        } catch (RuntimeException | Error e) {
+            if (linger > 0) { // this thread's still: its close must not linger
+                try {
+                    channel.setOption(StandardSocketOptions.SO_LINGER, -1);
+                } catch (IOException f) {
+                    e.addSuppressed(f);
+                }
+            }
+            throw e;
+        }
         detached = true;
         closed = true; // after detached: a thread that reads closed true sees it
         drained = false;
@@ -1246,6 +1272,20 @@ public final class TcpConnection implements Closeable {
     private void setLinger(int seconds) throws IOException {
         channel.setOption(StandardSocketOptions.SO_LINGER, seconds > 0 ? -1 : seconds);
         linger = seconds > 0 ? Math.min(seconds, 65535) : 0;
+    }
+
+    /**
+     * The positive {@code SO_LINGER} of the socket {@link #adopt} is given (its maker's, or one {@link #detach()} set
+     * on it), which the connection then keeps as {@link #setLinger} does, the socket's own set off: a close of a
+     * lingering socket would hold the thread; 0 if it has none.
+     */
+    private static int takeLinger(SocketChannel channel) throws IOException {
+        int seconds = channel.getOption(StandardSocketOptions.SO_LINGER);
+        if (seconds <= 0) {
+            return 0;
+        }
+        channel.setOption(StandardSocketOptions.SO_LINGER, -1);
+        return Math.min(seconds, 65535);
     }
 
     private void check(String operation) {

@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -985,6 +986,77 @@ class DetachAndAdoptTest {
                         .hasMessage("main context 'main' cannot write to " + name(c)
                                 + " (open, output shut down): java.nio.channels.AsynchronousCloseException");
                 assertThat(client.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+            }
+        }
+    }
+
+    /**
+     * A channel adopted with a positive {@code SO_LINGER} its maker set on the socket: the connection takes it over as
+     * its own {@code setOption} keeps one ({@code getOption} gives it back, the socket's own linger off), so that its
+     * close, with bytes unsent to a peer that does not read, returns at once, where the kernel's close of a lingering
+     * socket would hold the thread, and every coroutine of it, until the peer had read them; the peer, reading only
+     * once the close has returned, gets every byte that went out, then the end of the stream.
+     */
+    @Test
+    void aPositiveLingerSetOnTheAdoptedChannelIsTakenOverSoTheConnectionsCloseReturnsAtOnceWithBytesUnsent() throws Exception {
+        try (ServerSocketChannel plain = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(plain.getLocalAddress())) {
+            SocketChannel raw = plain.accept();
+            raw.setOption(StandardSocketOptions.SO_LINGER, 60);
+            TcpConnection c = TcpConnection.adopt(raw);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("the interval given back").isEqualTo(60);
+            assertThat(raw.getOption(StandardSocketOptions.SO_LINGER)).as("the socket's own, off").isEqualTo(-1);
+            ByteBuffer src = ByteBuffer.allocate(16 << 20);                // far more than the two sockets' buffers hold
+            Coroutine writer = Coroutine.create("writer", () -> {
+                try {
+                    c.write(src);
+                } catch (IOException e) {
+                    // the close below, while it waits for room
+                }
+            });
+            while (writer.state() != State.PARKED) {
+                Coroutine.yield();
+            }
+            CountDownLatch closed = new CountDownLatch(1);
+            CompletableFuture<String> peerRead = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    String when = closed.await(10, TimeUnit.SECONDS)
+                            ? "once told" : "without being told, the guard passed";
+                    long n = 0;
+                    ByteBuffer b = ByteBuffer.allocate(1 << 16);
+                    for (int r; (r = peer.read(b.clear())) >= 0; ) {
+                        n += r;
+                    }
+                    peerRead.complete("read " + when + ": " + n + " bytes");
+                } catch (Throwable e) {
+                    peerRead.completeExceptionally(e);
+                }
+            });
+            c.close();
+            closed.countDown();                                         // told once the close has returned
+            writer.join();
+            assertThat(Coroutine.await(peerRead)).isEqualTo("read once told: " + src.position() + " bytes");
+        }
+    }
+
+    /**
+     * A positive {@code SO_LINGER} a connection was given goes with its channel: {@code detach()} sets it on the socket
+     * it hands back, as the channel's user set it, and the connection that adopts the channel takes it over again.
+     */
+    @Test
+    void aPositiveLingerGoesWithTheDetachedChannelAndIsTakenOverByTheConnectionThatAdoptsIt() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            server.setOption(StandardSocketOptions.SO_LINGER, 30);
+            SocketChannel ch = server.detach();
+            assertThat(ch.getOption(StandardSocketOptions.SO_LINGER)).as("set on the socket handed back").isEqualTo(30);
+            try (TcpConnection c = TcpConnection.adopt(ch)) {
+                assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).isEqualTo(30);
+                assertThat(ch.getOption(StandardSocketOptions.SO_LINGER)).as("the socket's own, off again").isEqualTo(-1);
+                client.write(bytes("ab"));
+                assertThat(read(c, 2)).isEqualTo("ab");
             }
         }
     }
