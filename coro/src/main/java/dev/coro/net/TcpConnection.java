@@ -101,7 +101,15 @@ public final class TcpConnection implements Closeable {
      * end, so that each write's bytes go out whole, as a blocking socket's writes do.
      */
     private boolean writeUnderWay;
-    /** Whether {@link #shutdownOutput()} succeeded: writes fail from then on. */
+    /**
+     * Whether {@link #adopt} made it, of a channel its caller may still hold, and shut down behind its back: only such a
+     * connection's state asks the channel's socket whether its output is shut ({@link #state()}).
+     */
+    private boolean adopted;
+    /**
+     * Whether {@link #shutdownOutput()} succeeded, or a write found the output shut behind its back (through the channel
+     * {@link #adopt} was given): writes fail from then on, without reaching the channel.
+     */
     private boolean outputShut;
     /**
      * The positive {@code SO_LINGER} interval {@link #setOption} was last given, in seconds, as the JDK
@@ -257,7 +265,9 @@ public final class TcpConnection implements Closeable {
      * not told at once (the JDK tells no selector of the close of a channel registered with it): its thread's event
      * loop finds it by its scan of the waits on channels closed behind its back, within about a second (two at most),
      * and the wait fails naming its caller ({@code … (closed): its SocketChannel was closed behind the connection's back
-     * while it waited}). The connection's own {@link #close()}, from any thread, fails them at once.
+     * while it waited}). The connection's own {@link #close()}, from any thread, fails them at once. A
+     * {@code shutdownOutput()} of the channel itself is told alike: the state says {@code open, output shut down} at
+     * once, and a write fails as after the connection's own {@link #shutdownOutput()}.
      *
      * @param channel a connected TCP socket channel, registered with no selector, held by no connection
      * @return the connection, owned by the calling thread
@@ -335,6 +345,7 @@ public final class TcpConnection implements Closeable {
                 throw IoBridge.failure(io.caller() + " cannot adopt " + io.text(channel) + ": " + io.text(e), e);
             }
             c.outputShut = channel.socket().isOutputShutdown(); // shut by the connection it was detached from, say
+            c.adopted = true;
             ADOPTED.put(channel, new Adoption(new WeakReference<>(c), new WeakReference<>(c.entry)));
             return c;
         }
@@ -1354,7 +1365,8 @@ public final class TcpConnection implements Closeable {
         if (!channel.isOpen()) {
             return "closed"; // behind its back: see closedBehind()
         }
-        String s = outputShut ? "open, output shut down" : "open";
+        // shut by shutdownOutput(), or behind its back through the channel adopt was given
+        String s = outputShut || adopted && channel.socket().isOutputShutdown() ? "open, output shut down" : "open";
         return failure == null ? s : s + ", failed";
     }
 
@@ -1365,6 +1377,9 @@ public final class TcpConnection implements Closeable {
     private IOException failed(String operation, IOException e) {
         if (closedBehind()) {
             return closedBehind(operation, CLOSED_BEHIND, e); // the JDK's ClosedChannelException says nothing of it
+        }
+        if (adopted && e instanceof ClosedChannelException && !outputShut && channel.socket().isOutputShutdown()) {
+            outputShut = true; // shut behind its back, through the channel adopt was given: later writes refused here
         }
         IOException f = socketFailure(io.caller() + " cannot " + operation + " " + name() + " (" + state()
                 + "): " + io.text(e), e);
