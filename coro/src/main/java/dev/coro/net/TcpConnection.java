@@ -263,7 +263,7 @@ public final class TcpConnection implements Closeable {
      * ({@code main context 'main' cannot read from connection A -> B (closed): its SocketChannel was closed behind the
      * connection's back, not by its close()}); {@link #detach()} is refused so. A read or a write parked on it then is
      * not told at once (the JDK tells no selector of the close of a channel registered with it): its thread's event
-     * loop finds it by its scan of the waits on channels closed behind its back, within about a second (two at most),
+     * loop finds it by its scan of the waits on channels closed behind its back, within a second or two (it looks once a second),
      * and the wait fails naming its caller ({@code … (closed): its SocketChannel was closed behind the connection's back
      * while it waited}). The connection's own {@link #close()}, from any thread, fails them at once. A
      * {@code shutdownOutput()} of the channel itself is told alike: the state says {@code open, output shut down} at
