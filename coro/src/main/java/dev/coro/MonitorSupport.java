@@ -5,16 +5,13 @@ import dev.coro.internal.MonitorBridge;
 import dev.coro.management.SchedulerInfo;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** The schedulers' side of the {@link MonitorBridge}: what the JMX view reads of them. */
 final class MonitorSupport extends MonitorBridge {
@@ -313,40 +310,33 @@ final class MonitorSupport extends MonitorBridge {
     /**
      * {@code s} listed from another thread without stopping it: its first {@code max} contexts with
      * name, state, wait and the generator whose body it is in (read as they may be now), each live one
-     * once though the owner moves them meanwhile, none that had ended when it was met, no frames; then the stack of the thread
+     * once though the owner moves them meanwhile, none that had ended when it was met, one at most as
+     * running (read as the JMX view counts them: {@link SchedulerCensus#listing}), no frames; then the stack of the thread
      * running its current context, since a thread that did not answer is probably blocked there.
      */
     static String outside(Scheduler s, int max, String why) {
-        // the run list is read while its owner changes it: an entry moved meanwhile may be met twice, and
-        // one that ended still met; each is listed once, with the state read as it was taken, and none ended
-        List<Context> all = new ArrayList<>();
-        List<State> states = new ArrayList<>();
-        Set<Context> met = Collections.newSetFromMap(new IdentityHashMap<>());
-        Consumer<Context> take = c -> {
-            State st = c.state();
-            if (!st.isTerminal() && met.add(c)) {
-                all.add(c);
-                states.add(st);
-            }
-        };
-        if (s.runList.size() == 0) {
-            take.accept(s.main);
-        } else {
-            s.runList.forEachRacy(take);
-        }
+        return outside(s, max, why, Thread::getStackTrace);
+    }
+
+    /**
+     * {@link #outside(Scheduler, int, String)}, the stack of the thread taken with {@code stackOf}: a test
+     * puts in one that lets the thread move on meanwhile, as it may of itself.
+     */
+    static String outside(Scheduler s, int max, String why, Function<Thread, StackTraceElement[]> stackOf) {
+        // read as the JMX view counts them, while the owner goes on: each live context once, and one running at most
+        List<SchedulerCensus.Reading> all = SchedulerCensus.listing(s);
         StringBuilder b = new StringBuilder();
         b.append(ThreadDump.header(s.owner)).append(": ").append(all.size())
                 .append(all.size() == 1 ? " context" : " contexts").append(", listed from outside (")
                 .append(why).append("): no frames\n");
         int shown = Math.min(max, all.size());
         for (int k = 0; k < shown; k++) {
-            Context c = all.get(k);
-            State st = states.get(k);
+            SchedulerCensus.Reading r = all.get(k);
+            Context c = r.context;
             b.append("  [").append(k).append("] ").append(c.isMain() ? "main" : "coroutine '" + SafeText.name(c.name()) + "'")
-                    .append(": ").append(st);
-            Wait w = c.waitingFor;
-            if (st == State.PARKED && w != null) {
-                b.append(", waits to ").append(describeRacy(w));
+                    .append(": ").append(r.state);
+            if (r.state == State.PARKED && r.wait != null) {
+                b.append(", waits to ").append(describeRacy(r.wait));
             }
             // as the thread's own dump names it: without it, a wait inside a generator's body reads as one
             // of the context's own code, and no frames here show the body
@@ -361,7 +351,7 @@ final class MonitorSupport extends MonitorBridge {
             Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
             Thread runner = s.engine.runner(current == null ? s.main : current);
             b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
-                    .append(Watchdog.frames(runner.getStackTrace()).indent(4));
+                    .append(Watchdog.frames(stackOf.apply(runner)).indent(4));
         }
         return b.toString();
     }

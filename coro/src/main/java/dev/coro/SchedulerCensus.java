@@ -1,6 +1,10 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A count of one scheduler's contexts by state, its scheduling points, timers and I/O waits, and its
@@ -11,6 +15,9 @@ import dev.coro.Coroutine.State;
  * those of a moment near the call, not of one instant: a context that moves during the count may
  * be missed or counted twice. One context is counted as running at most, though: see
  * {@link #countRunning}. Nothing the owner does can make the count fail.
+ *
+ * <p>The same reading lists the contexts for a dump that lists a thread from outside ({@link #listing}):
+ * each context read with the state it is counted in, so that the listing, too, shows one running at most.
  */
 final class SchedulerCensus {
 
@@ -48,14 +55,53 @@ final class SchedulerCensus {
     private long poolMainSince;
     /** What {@link #poolMain} waits for. */
     private Wait poolMainWait;
+    /**
+     * For a listing, each context read, once, by the context (contexts are equal by identity alone), in
+     * the order first met (a map that keeps the order its entries were put in); null for a count.
+     */
+    private final Map<Context, Reading> readings;
 
-    private SchedulerCensus(Scheduler scheduler) {
+    /**
+     * A context as a listing read it: the state it is counted in (read again if it was read as running
+     * and another was read so after it), and, read as parked, its wait as read then (null if it had run
+     * again by then).
+     */
+    static final class Reading {
+        final Context context;
+        State state;
+        Wait wait;
+
+        private Reading(Context context) {
+            this.context = context;
+        }
+    }
+
+    private SchedulerCensus(Scheduler scheduler, boolean listing) {
         this.scheduler = scheduler;
+        this.readings = listing ? new LinkedHashMap<>() : null;
     }
 
     /** Counts {@code s}'s contexts now, from any thread. */
     static SchedulerCensus of(Scheduler s) {
-        SchedulerCensus c = new SchedulerCensus(s);
+        SchedulerCensus c = census(s, false);
+        c.schedulingPoints = s.schedulingPoints;
+        c.timers = s.loop.timerCount();
+        c.ioWaits = s.loop.ioWaitCount();
+        return c;
+    }
+
+    /**
+     * Reads {@code s}'s contexts now, from any thread, for a listing: each live context met once, though
+     * the owner moves them meanwhile (one met again is not read again), none that had ended when it was
+     * read, and one at most as running; in the order met, with the state each is counted in.
+     */
+    static List<Reading> listing(Scheduler s) {
+        return new ArrayList<>(census(s, true).readings.values());
+    }
+
+    /** The contexts of {@code s} counted (and, for a listing, read one by one). */
+    private static SchedulerCensus census(Scheduler s, boolean listing) {
+        SchedulerCensus c = new SchedulerCensus(s, listing);
         if (s.runList.size() == 0) {
             c.count(s.main);
         } else {
@@ -66,20 +112,24 @@ final class SchedulerCensus {
             c.oldestParkedSince = c.poolMainSince;
             c.oldestParkedWait = c.poolMainWait;
         }
-        c.schedulingPoints = s.schedulingPoints;
-        c.timers = s.loop.timerCount();
-        c.ioWaits = s.loop.ioWaitCount();
         return c;
     }
 
     private void count(Context c) {
+        if (readings != null && readings.containsKey(c)) {
+            return; // met again, moved in the run list meanwhile: a listing shows each context once
+        }
         if (tally(c, c.state())) {
             contexts++;
         }
     }
 
-    /** Adds {@code c}, read as {@code st}, to that state's figure; false if it is counted in none (ended, or missed). */
+    /**
+     * Adds {@code c}, read as {@code st}, to that state's figure (and, for a listing, to the readings, or
+     * in place of its earlier reading); false if it is counted in none (ended, or missed).
+     */
     private boolean tally(Context c, State st) {
+        Wait w = null;
         switch (st) {
             case NEW -> fresh++;
             case RUNNING -> {
@@ -89,7 +139,7 @@ final class SchedulerCensus {
             case PARKED -> {
                 parked++;
                 long since = c.parkedSince;
-                Wait w = c.waitingFor;
+                w = c.waitingFor;
                 if (since == 0 || w == null) {
                     // no park time recorded; or no wait: it ran again since its state was read
                 } else if ("pool".equals(w.reason())) {
@@ -106,7 +156,17 @@ final class SchedulerCensus {
                 return false; // ended while being counted
             }
         }
+        note(c, st, w);
         return true;
+    }
+
+    /** For a listing: records {@code c} as read, {@code st} with wait {@code w}, where its earlier reading was if it had one. */
+    private void note(Context c, State st, Wait w) {
+        if (readings != null) {
+            Reading r = readings.computeIfAbsent(c, Reading::new);
+            r.state = st;
+            r.wait = w;
+        }
     }
 
     /**
@@ -124,6 +184,7 @@ final class SchedulerCensus {
         if (before == null) {
             runner = c;
             running++;
+            note(c, State.RUNNING, null);
             return true;
         }
         State now;
@@ -131,8 +192,12 @@ final class SchedulerCensus {
             return false;
         }
         runner = c; // running stays 1: c in place of before, which is counted again as it reads now
+        note(c, State.RUNNING, null);
         if (!tally(before, now)) {
             contexts--; // it ended since
+            if (readings != null) {
+                readings.remove(before);
+            }
         }
         return true;
     }

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.coro.Coroutine.State;
 import dev.coro.management.CoroutinesManagement;
@@ -13,12 +14,106 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * How a scheduler thread is listed from outside when it does not answer a dump, and how a stack is
  * shortened in reports.
  */
+@ExtendWith(FreshThread.class)
 class MonitorSupportTest {
+
+    /** A context's state field while suspended, as the tests set it to show what a racing listing reads. */
+    private static final byte SUSPENDED = (byte) State.SUSPENDED.ordinal();
+    /** The frame a listing's stub takes as the stack of the thread it lists. */
+    private static final StackTraceElement[] AT = {new StackTraceElement("app.Blocker", "lookup", "Blocker.java", 8)};
+
+    /**
+     * One context runs on a thread at a time, but a switch moves the one leaving and the one arriving with
+     * plain writes while the thread is listed: reading the one that left before it left and the one that
+     * arrived after, the listing showed two contexts running. It reads them as the JMX view's count does
+     * (CoroutinesMXBeanTest): the first one read as running is read again, and one that still reads so
+     * leaves the second unlisted (missed, as a context that moves may be), so one is shown running, never two.
+     */
+    @Test
+    void twoContextsReadAsRunningAreListedAsOneRunningTheOtherMissed() {
+        Coroutine yielder = Coroutine.create("yielder", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        yielder.switchTo(); // it yields back: main runs, the yielder is suspended
+        yielder.context.state = Context.RUNNING; // as a listing racing a switch from main to it reads it
+        String listed;
+        try {
+            listed = MonitorSupport.outside(Scheduler.current(), 5, "asked", thread -> AT);
+        } finally {
+            yielder.context.state = SUSPENDED;
+        }
+        Thread me = Thread.currentThread();
+        assertEquals("thread '" + me.getName() + "': 1 context, listed from outside (asked): no frames\n"
+                + "  [0] main: RUNNING\n"
+                + "  thread " + Scheduler.describe(me) + " is at:\n"
+                + "        at app.Blocker.lookup(Blocker.java:8)\n", listed);
+        yielder.close();
+    }
+
+    /**
+     * A switch from main to another context made between the reading of main's state and the reading of the
+     * other's: both read as running. The first read is the staler; read again, main is listed as what it is
+     * now (suspended), the other as the one running. The switch is made here by the wait of a parked
+     * coroutine that stands between the two in the run list, as the listing reads its reason.
+     */
+    @Test
+    void aContextReadAsRunningThatLeftBeforeTheNextWasReadAsRunningIsListedAsWhatItReadsAgain() {
+        CoroutinesManagement.register(); // park times are recorded from now on: the wait's reason is read
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
+        Coroutine yielder = Coroutine.create("yielder", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        waiter.switchTo();  // parks: run list main, waiter, yielder
+        yielder.switchTo(); // yields back: suspended
+        Context main = Scheduler.current().main;
+        Wait waitersWait = waiter.context.waitingFor;
+        waiter.context.waitingFor = new Wait() {
+            @Override
+            public boolean interrupt() {
+                return waitersWait.interrupt();
+            }
+
+            @Override
+            public String reason() { // read after main's state, before the yielder's: the switch happens here
+                main.state = SUSPENDED;
+                yielder.context.state = Context.RUNNING;
+                return waitersWait.reason();
+            }
+
+            @Override
+            public String toString() {
+                return waitersWait.toString();
+            }
+        };
+        String listed;
+        try {
+            listed = MonitorSupport.outside(Scheduler.current(), 5, "asked", thread -> AT);
+        } finally {
+            waiter.context.waitingFor = waitersWait;
+            yielder.context.state = SUSPENDED;
+            main.state = Context.RUNNING;
+        }
+        Thread me = Thread.currentThread();
+        assertEquals("thread '" + me.getName() + "': 3 contexts, listed from outside (asked): no frames\n"
+                + "  [0] main: SUSPENDED\n"
+                + "  [1] coroutine 'waiter': PARKED, waits to receive from channel 'jobs'\n"
+                + "  [2] coroutine 'yielder': RUNNING\n"
+                + "  thread " + Scheduler.describe(me) + " is at:\n"
+                + "        at app.Blocker.lookup(Blocker.java:8)\n", listed);
+        jobs.send(1);
+        yielder.close();
+    }
 
     @Test
     void aThreadListedFromOutsideShowsItsFirstContextsTheirWaitsHowManyMoreAndWhereItsThreadIs() throws Exception {
