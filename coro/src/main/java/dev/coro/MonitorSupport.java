@@ -312,7 +312,9 @@ final class MonitorSupport extends MonitorBridge {
      * name, state, wait and the generator whose body it is in (read as they may be now), each live one
      * once though the owner moves them meanwhile, none that had ended when it was met, one at most as
      * running (read as the JMX view counts them: {@link SchedulerCensus#listing}), no frames; then the stack of the thread
-     * running its current context, since a thread that did not answer is probably blocked there.
+     * running its current context, since a thread that did not answer is probably blocked there; that
+     * thread's again if it ended as its stack was taken while the scheduler's thread lives (a body's thread
+     * on the thread engine: the thread moved on to another context), or that it ended.
      */
     static String outside(Scheduler s, int max, String why) {
         return outside(s, max, why, Thread::getStackTrace);
@@ -347,12 +349,32 @@ final class MonitorSupport extends MonitorBridge {
             b.append("  ... and ").append(more).append(more == 1 ? " more context\n" : " more contexts\n");
         }
         if (Watchdog.hasWork(s) && s.owner.isAlive()) { // an ended thread is nowhere
-            int size = s.runList.size();
-            Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
-            Thread runner = s.engine.runner(current == null ? s.main : current);
-            b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
-                    .append(Watchdog.frames(stackOf.apply(runner)).indent(4));
+            Thread runner = null;
+            StackTraceElement[] frames = null;
+            // a runner that ended as its stack was taken (on the thread engine, a body's thread, its body
+            // ended: the thread went on to another context) is passed over for the one running now
+            for (int tries = 0; tries < RUNNER_TRIES && (runner == null || !runner.isAlive()) && s.owner.isAlive(); tries++) {
+                runner = runner(s);
+                frames = stackOf.apply(runner);
+            }
+            Thread ended = !s.owner.isAlive() ? s.owner : runner.isAlive() ? null : runner;
+            if (ended == null) {
+                b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
+                        .append(Watchdog.frames(frames).indent(4));
+            } else { // its stack, taken once it had ended, is empty: it is nowhere now
+                b.append("  thread ").append(Scheduler.describe(ended)).append(" ended as it was listed: no stack\n");
+            }
         }
         return b.toString();
+    }
+
+    /** How many times at most a listing takes the stack of the thread running the current context, while each it took is of a thread that had ended. */
+    private static final int RUNNER_TRIES = 3;
+
+    /** The thread running {@code s}'s current context now, read from another thread as it may be now. */
+    private static Thread runner(Scheduler s) {
+        int size = s.runList.size();
+        Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
+        return s.engine.runner(current == null ? s.main : current);
     }
 }

@@ -115,6 +115,81 @@ class MonitorSupportTest {
         yielder.close();
     }
 
+    /**
+     * A thread that ends as it is listed from outside (its stack taken once it has ended) is said to have
+     * ended, where it was said to be at no frame at all: the stack of an ended thread is empty. As the
+     * blocked-loop detector does not report such a thread (BlockedLoopsTest).
+     */
+    @Test
+    @Timeout(30)
+    void aThreadThatEndsAsItsStackIsTakenIsListedAsEnded() throws Exception {
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch end = new CountDownLatch(1);
+        Thread ender = Thread.ofPlatform().name("ender").start(() -> {
+            Coroutine.create("left", Coroutine::yield).switchTo(); // the thread has work: its stack is shown
+            made.countDown();
+            Maker.blockOn(end); // blocked outside coro, then it ends with the coroutine left
+        });
+        made.await();
+        String listed = MonitorSupport.outside(schedulerOf(ender), 5, "asked", thread -> {
+            end.countDown();
+            Joins.uninterruptibly(ender); // it ends as its stack is taken
+            return thread.getStackTrace();
+        });
+        assertEquals("thread 'ender': 2 contexts, listed from outside (asked): no frames\n"
+                + "  [0] main: RUNNING\n"
+                + "  [1] coroutine 'left': SUSPENDED\n"
+                + "  thread " + Scheduler.describe(ender) + " ended as it was listed: no stack\n", listed);
+    }
+
+    /**
+     * The stack shown is that of the thread running the current context's code: on the thread engine, a body's
+     * own thread. One whose body ends as its stack is taken has an empty stack, while the scheduler's thread
+     * lives on: it was said to be at no frame at all. The listing takes the stack again, of the thread running
+     * the context current now (here main, on the scheduler's thread), which the continuation engine shows from
+     * the first (there every context runs on the scheduler's thread).
+     */
+    @Test
+    @Timeout(30)
+    void aThreadWhoseCurrentBodyEndsAsItsStackIsTakenIsShownWhereItWentOn() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch unblock = new CountDownLatch(1);
+        CountDownLatch wentOn = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread mover = Thread.ofPlatform().name("mover").start(() -> {
+            Channel<Integer> never = new Channel<>("never", 0);
+            Coroutine.create("left", never::receive).switchTo(); // parked: main alone runs once the blocker ends
+            Coroutine.create("blocker", () -> {
+                blocked.countDown();
+                Maker.blockOn(unblock); // blocked outside coro in its body, then it ends
+            }).switchTo();
+            wentOn.countDown();
+            Maker.blockOn(done);
+        });
+        String listed;
+        try {
+            blocked.await();
+            listed = MonitorSupport.outside(schedulerOf(mover), 5, "asked", thread -> {
+                unblock.countDown();
+                if (thread != mover) {
+                    Joins.uninterruptibly(thread); // the body's thread ends as its stack is taken
+                }
+                Maker.blockOn(wentOn);
+                return thread == mover ? AT : thread.getStackTrace();
+            });
+        } finally {
+            unblock.countDown();
+            done.countDown();
+            mover.join();
+        }
+        assertEquals("thread 'mover': 3 contexts, listed from outside (asked): no frames\n"
+                + "  [0] main: SUSPENDED\n"
+                + "  [1] coroutine 'left': PARKED, waits to receive from channel 'never'\n"
+                + "  [2] coroutine 'blocker': RUNNING\n"
+                + "  thread " + Scheduler.describe(mover) + " is at:\n"
+                + "        at app.Blocker.lookup(Blocker.java:8)\n", listed);
+    }
+
     @Test
     void aThreadListedFromOutsideShowsItsFirstContextsTheirWaitsHowManyMoreAndWhereItsThreadIs() throws Exception {
         CompletableFuture<Void> release = new CompletableFuture<>();
