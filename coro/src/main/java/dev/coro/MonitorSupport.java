@@ -314,7 +314,8 @@ final class MonitorSupport extends MonitorBridge {
      * running (read as the JMX view counts them: {@link SchedulerCensus#listing}), no frames; then the stack of the thread
      * running its current context, since a thread that did not answer is probably blocked there; that
      * thread's again if it ended as its stack was taken while the scheduler's thread lives (a body's thread
-     * on the thread engine: the thread moved on to another context), or that it ended.
+     * on the thread engine: the thread moved on to another context), or that it ended; or, if the thread
+     * waits in its event loop after a body ended, that it does, no context running (as its own dump says).
      */
     static String outside(Scheduler s, int max, String why) {
         return outside(s, max, why, Thread::getStackTrace);
@@ -353,12 +354,22 @@ final class MonitorSupport extends MonitorBridge {
             StackTraceElement[] frames = null;
             // a runner that ended as its stack was taken (on the thread engine, a body's thread, its body
             // ended: the thread went on to another context) is passed over for the one running now
+            boolean idle = false;
             for (int tries = 0; tries < RUNNER_TRIES && (runner == null || !runner.isAlive()) && s.owner.isAlive(); tries++) {
+                if (s.idleAfterEnd) {
+                    // none runs: the current index still holds the ended one's, now another's, whose thread is
+                    // not where the thread is (on the thread engine that other's own thread, waiting for its turn)
+                    idle = true;
+                    break;
+                }
                 runner = runner(s);
                 frames = stackOf.apply(runner);
             }
-            Thread ended = !s.owner.isAlive() ? s.owner : runner.isAlive() ? null : runner;
-            if (ended == null) {
+            Thread ended = !s.owner.isAlive() ? s.owner : idle || runner.isAlive() ? null : runner;
+            if (idle && ended == null) {
+                b.append("  thread ").append(Scheduler.describe(s.owner))
+                        .append(" waits in its event loop after a body ended: none of its contexts runs\n");
+            } else if (ended == null) {
                 b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
                         .append(Watchdog.frames(frames).indent(4));
             } else { // its stack, taken once it had ended, is empty: it is nowhere now

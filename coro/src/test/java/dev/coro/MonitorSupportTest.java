@@ -190,6 +190,51 @@ class MonitorSupportTest {
                 + "        at app.Blocker.lookup(Blocker.java:8)\n", listed);
     }
 
+    /**
+     * A thread that waits in its event loop after a body ended runs none of its contexts: the index of the
+     * current one still holds the ended one's, now another's. The listing showed the stack of the thread of
+     * that other context, on the thread engine a body's own thread waiting for its turn, as if the thread
+     * were there; it says instead where the thread is, as its own dump's header does, on both engines.
+     */
+    @Test
+    @Timeout(30)
+    void aThreadWaitingInItsEventLoopAfterABodyEndedIsSaidToWaitThereNotAtAnotherContextsStack() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>() {
+            @Override
+            public String toString() {
+                return "the release";
+            }
+        };
+        CountDownLatch made = new CountDownLatch(1);
+        Thread idler = Thread.ofPlatform().name("idler").start(() -> {
+            Channel<Integer> never = new Channel<>("never", 0);
+            Coroutine.create("brief", () -> { });
+            Coroutine parked = Coroutine.create("parked", never::receive);
+            made.countDown();
+            // main parks, then 'parked' (run before 'brief', the previous runnable entry), then 'brief' ends:
+            // nothing is runnable, and the thread waits in its event loop after that body's end
+            Coroutine.await(release);
+            parked.close();
+        });
+        String listed;
+        try {
+            made.await();
+            Scheduler s = schedulerOf(idler);
+            while (!s.loop.isIdle() || s.runList.size() != 2) { // 'brief' has left the run list, and the thread idles
+                Thread.onSpinWait();
+            }
+            listed = MonitorSupport.outside(s, 5, "asked");
+        } finally {
+            release.complete(null);
+            idler.join();
+        }
+        assertEquals("thread 'idler': 2 contexts, listed from outside (asked): no frames\n"
+                + "  [0] main: PARKED, waits to await the release\n"
+                + "  [1] coroutine 'parked': PARKED, waits to receive from channel 'never'\n"
+                + "  thread " + Scheduler.describe(idler) + " waits in its event loop after a body ended: none of its"
+                + " contexts runs\n", listed);
+    }
+
     @Test
     void aThreadListedFromOutsideShowsItsFirstContextsTheirWaitsHowManyMoreAndWhereItsThreadIs() throws Exception {
         CompletableFuture<Void> release = new CompletableFuture<>();
