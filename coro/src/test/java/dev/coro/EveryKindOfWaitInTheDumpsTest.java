@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every kind of wait (a channel, a sleep, a select, an await, a join, a semaphore, I/O, a pool's close, a
- * wait inside a generator's body) is described alike by the thread's own dump and by the JMX view's
+ * wait inside a generator's body, a send to and a receive from another thread's channel, a select over a
+ * completion and another thread's channel) is described alike by the thread's own dump and by the JMX view's
  * listing of the thread from outside (it is blocked, so it cannot answer): the same line for each context,
  * on both engines, whose texts are made there from another thread as the thread's own are.
  */
@@ -30,6 +31,9 @@ class EveryKindOfWaitInTheDumpsTest {
     void theThreadsOwnDumpAndTheListingFromOutsideDescribeEveryKindOfWaitAlike() throws Exception {
         CountDownLatch ready = new CountDownLatch(1);
         CountDownLatch unstick = new CountDownLatch(1);
+        CountDownLatch endMaker = new CountDownLatch(1);
+        Maker<Integer> maker = Maker.start(() -> new Channel<>("far", 0), () -> Maker.blockOn(endMaker));
+        Channel<Integer> far = maker.channel();
         String[] own = new String[1];
         int[] port = new int[1];
         Thread kinds = Thread.ofPlatform().name("kinds").start(() -> {
@@ -66,6 +70,10 @@ class EveryKindOfWaitInTheDumpsTest {
                 all.add(Coroutine.create("closer", pool::close));
                 Generator<Integer> lines = Generator.of("lines", out -> out.emit(jobs.receive()));
                 all.add(Coroutine.create("consumer", lines::next));
+                all.add(Coroutine.create("far-receiver", far::receive));
+                all.add(Coroutine.create("far-sender", () -> far.send(1)));
+                all.add(Coroutine.create("far-selector", () -> new Select<String>().onComplete(reply, v -> v)
+                        .onReceive(far, v -> "value").select()));
                 Coroutine.yield(); // each parks in its wait
                 own[0] = Coroutine.dump();
                 ready.countDown();
@@ -85,7 +93,10 @@ class EveryKindOfWaitInTheDumpsTest {
         } finally {
             unstick.countDown();
             kinds.join();
+            endMaker.countDown();
+            maker.thread().join();
         }
+        String of = " of thread " + Scheduler.describe(maker.thread());
         List<String> waits = List.of(
                 "  [1] coroutine 'receiver': PARKED, waits to receive from channel 'jobs'",
                 "  [2] coroutine 'sleeper': PARKED, waits to sleep 3,600,000.000 ms (_ ms left)",
@@ -95,12 +106,16 @@ class EveryKindOfWaitInTheDumpsTest {
                 "  [6] coroutine 'acquirer': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free]",
                 "  [7] coroutine 'acceptor': PARKED, waits to accept on listener /127.0.0.1:" + port[0],
                 "  [8] coroutine 'closer': PARKED, waits to await the close of kinds-pool (1 submitted body has not ended)",
-                "  [9] coroutine 'consumer': PARKED, waits to receive from channel 'jobs', inside generator 'lines'");
+                "  [9] coroutine 'consumer': PARKED, waits to receive from channel 'jobs', inside generator 'lines'",
+                "  [10] coroutine 'far-receiver': PARKED, waits to receive from channel 'far'" + of,
+                "  [11] coroutine 'far-sender': PARKED, waits to send to channel 'far'" + of,
+                "  [12] coroutine 'far-selector': PARKED, waits to select over completion of the reply, receive from"
+                        + " channel 'far'" + of);
         List<String> expectedOwn = new ArrayList<>(List.of("  [0] main: RUNNING (the caller)"));
         expectedOwn.addAll(waits);
         assertThat(contextLines(own[0])).containsExactlyElementsOf(expectedOwn);
         String outside = CoroutinesMXBeanTest.section(dump, "kinds");
-        assertThat(outside).startsWith("thread 'kinds': 10 contexts, listed from outside (it did not reach a scheduling"
+        assertThat(outside).startsWith("thread 'kinds': 13 contexts, listed from outside (it did not reach a scheduling"
                 + " point within 500 ms): no frames\n");
         List<String> expectedOutside = new ArrayList<>(List.of("  [0] main: RUNNING"));
         expectedOutside.addAll(waits);
