@@ -352,9 +352,9 @@ final class MonitorSupport extends MonitorBridge {
         if (Watchdog.hasWork(s) && s.owner.isAlive()) { // an ended thread is nowhere
             Thread runner = null;
             StackTraceElement[] frames = null;
+            boolean idle = false;
             // a runner that ended as its stack was taken (on the thread engine, a body's thread, its body
             // ended: the thread went on to another context) is passed over for the one running now
-            boolean idle = false;
             for (int tries = 0; tries < RUNNER_TRIES && (runner == null || !runner.isAlive()) && s.owner.isAlive(); tries++) {
                 if (s.idleAfterEnd) {
                     // none runs: the current index still holds the ended one's, now another's, whose thread is
