@@ -12,7 +12,9 @@ package dev.coro;
  *
  * <p>Its stack trace shows where it is thrown: the call the closed coroutine was suspended or parked in
  * (its {@code yield()}, its {@code receive}), and the body's frames under it, though the closer made it;
- * an expired {@code withTimeout}'s signal, made as the body resumes, shows its wait likewise.
+ * an expired {@code withTimeout}'s signal, made as the body resumes, shows its wait likewise. Its message
+ * names the coroutine and that call, as a dump names the wait: {@code coroutine 'receiver' is being closed:
+ * its receive from channel 'jobs' throws this signal so that it unwinds (state RUNNING, closing)}.
  */
 public final class CoroutineExit extends Error {
     private static final long serialVersionUID = 1L;
@@ -25,10 +27,22 @@ public final class CoroutineExit extends Error {
      * the scope nor its context alive; not serialized.
      */
     final transient Object source;
+    /**
+     * Whether this is the signal a close leaves for a suspended or parked coroutine, its text naming no call
+     * ({@code its suspended call}): the closer cannot tell which call that is, the coroutine can, and throws,
+     * as it resumes, the same signal naming it ({@link Fiber#exitLeftByClose}); this one is thrown only if
+     * that naming failed (a stack overflow as it resumed near its stack's end); not serialized.
+     */
+    final transient boolean namesNoCall;
 
     CoroutineExit(Object source, String message) {
+        this(source, message, false);
+    }
+
+    CoroutineExit(Object source, String message, boolean namesNoCall) {
         super(message);
         this.source = source;
+        this.namesNoCall = namesNoCall;
     }
 
     /** Whether this is the signal of an expired {@code withTimeout}, not of a close. */

@@ -39,8 +39,21 @@ abstract class Fiber {
      * ran the ended body's virtual thread, idle from then on).
      */
     final CoroutineExit exit(Object operation) {
-        return new CoroutineExit(new WeakReference<>(this), describe() + " is being closed: its "
-                + Wait.describeOperation(operation) + " throws this signal so that it unwinds (state RUNNING, closing)");
+        return new CoroutineExit(new WeakReference<>(this), exitText(Wait.describeOperation(operation)));
+    }
+
+    /**
+     * The signal a close leaves for this fiber, suspended or parked in a call its closer cannot name (which
+     * wait, a {@code yield} or a {@code switchTo}): this fiber throws, as it resumes, {@link #exit} of that
+     * call instead, its text made there; this one, naming {@code its suspended call}, only if that fails.
+     */
+    final CoroutineExit exitLeftByClose() {
+        return new CoroutineExit(new WeakReference<>(this), exitText("suspended call"), true);
+    }
+
+    /** The text of this fiber's exit signal thrown from {@code call}, e.g. {@code receive from channel 'jobs'}. */
+    private String exitText(String call) {
+        return describe() + " is being closed: its " + call + " throws this signal so that it unwinds (state RUNNING, closing)";
     }
 
     /** Whether {@code exit} is the signal of this fiber's own close ({@link #exit}), not of a timeout or of another fiber. */

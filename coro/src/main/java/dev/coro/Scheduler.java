@@ -757,7 +757,7 @@ final class Scheduler {
         }
         Throwable pending = c.pendingThrow;
         Throwable first = pending == null || pending == Context.CLEANUP_LEFT || pending instanceof CoroutineExit
-                ? c.exit("suspended call") // a timeout's signal waiting for c gives way to the close's
+                ? c.exitLeftByClose() // named as c resumes; a timeout's signal waiting for c gives way to the close's
                 : pending;
         c.closing = true;
         c.closer = from;
@@ -1817,14 +1817,22 @@ final class Scheduler {
      * yield to run coroutine 'b'}, {@code ... at its receive from channel 'jobs' to run ...}.
      */
     private static IllegalStateException refusedSwitch(Context from, Context to, int op, PinnedException e) {
-        String what = switch (op) {
-            case YIELD -> yieldOf(from);
+        return Fiber.refused("cannot suspend " + from.describe() + " at its " + callOf(from, op) + " to run " + to.describe(), e,
+                "it keeps running (state RUNNING)");
+    }
+
+    /**
+     * How errors name the call of {@code c} that is the transfer {@code op}: its wait, as a dump names it
+     * ({@code receive from channel 'jobs'}), its {@code yield} ({@link #yieldOf}), {@code switchTo} or
+     * {@code close}. A wait's text may run the user's code: {@code c} must be the one running.
+     */
+    private static String callOf(Context c, int op) {
+        return switch (op) {
+            case YIELD -> yieldOf(c);
             case SWITCH -> "switchTo";
             case CLOSE -> "close";
-            default -> Wait.describe(from.waitingFor);
+            default -> Wait.describe(c.waitingFor);
         };
-        return Fiber.refused("cannot suspend " + from.describe() + " at its " + what + " to run " + to.describe(), e,
-                "it keeps running (state RUNNING)");
     }
 
     /**
@@ -1860,21 +1868,25 @@ final class Scheduler {
     /**
      * {@link #resumed}: throws {@code pending}. The signal of an expired {@code withTimeout} is made
      * here, in {@code self}, now running and current ({@link TimeoutScope#signalFor}): its text names
-     * the wait, maybe through the user's code; so is the refusal {@link #cannotRun} left, which names
-     * {@code self}'s call ({@link NotRun#named}).
+     * the wait, maybe through the user's code; so are the refusal {@link #cannotRun} left, which names
+     * {@code self}'s call ({@link NotRun#named}), and the signal a close left ({@link #closedIn}).
      */
     private static void throwPending(Context self, Throwable pending, int op) {
         if (pending instanceof NotRun notRun) {
             // made on main's stack, so its trace shows main's call. Before it is cleared: near the
             // stack's end the text may overflow, and it is thrown again later
             pending = notRun.named(self, op);
+        } else if (pending instanceof CoroutineExit exit && exit.namesNoCall) {
+            // made on self's stack, so its trace shows where it is thrown. Before it is cleared: near the
+            // stack's end the text may overflow, and the signal the close left, naming no call, is thrown again later
+            pending = self.exit(closedIn(self, op));
         } else if (pending instanceof CoroutineException || pending instanceof DeadlockException
                 || pending instanceof CoroutineExit exit && !exit.isTimeout()) {
             // a coroutine's failure, and the deadlock that cancels main's wait as a body ends, are made
-            // on the ending body's stack (on the thread engine, another thread's), and a close's signal on
-            // the closer's: their trace shows where they are thrown instead (the call the closed context
-            // was suspended or parked in, and the user's frames under it), the same on both engines. Before
-            // it is cleared: near the stack's end the walk may overflow, and it is thrown again later
+            // on the ending body's stack (on the thread engine, another thread's), and an exit signal kept
+            // from another context on that one's: their trace shows where they are thrown instead (the call
+            // self was suspended or parked in, and the user's frames under it), the same on both engines.
+            // Before it is cleared: near the stack's end the walk may overflow, and it is thrown again later
             pending.fillInStackTrace();
         }
         self.pendingThrow = null;
@@ -2006,6 +2018,17 @@ final class Scheduler {
     }
 
     /**
+     * The call a close ends, {@code self}'s transfer {@code op}, as the close's signal names it: as a dump
+     * names a context's wait ({@link #callOf}, then the generator whose body it is in, if any),
+     * e.g. {@code receive from channel 'jobs', inside generator 'lines',}. Made as {@code self}, closing,
+     * resumes: never by a switch or a park, nor by a close that ends nothing suspended.
+     */
+    private static String closedIn(Context self, int op) {
+        String inside = ThreadDump.inside(self);
+        return inside.isEmpty() ? callOf(self, op) : callOf(self, op) + inside + ",";
+    }
+
+    /**
      * What {@link #cannotRun} leaves for main: the refusal its pending call throws, made once main runs
      * again ({@link #named}), as it names that call, whose wait's text may run the user's code, which
      * must see main running. Its own text, naming no call, is for a report it would be added to instead.
@@ -2033,14 +2056,8 @@ final class Scheduler {
             boolean waits = op == PARK || op == YIELD && self.scheduler.mainAwaits;
             // a send whose value a receiver took throws this as it would a failure, the value delivered all the same
             boolean delivered = op == PARK && self.waitingFor != null && self.waitingFor.sentItsValue();
-            String call = switch (op) {
-                case PARK -> Wait.describe(self.waitingFor);
-                case YIELD -> yieldOf(self);
-                case SWITCH -> "switchTo";
-                default -> "close";
-            };
             IllegalStateException e = new IllegalStateException(self.describe() + " cannot run " + target + " (NEW), chosen as "
-                    + ended + " ended, at its " + call + ": " + ((PinnedException) getCause()).why + "; it stays NEW, and "
+                    + ended + " ended, at its " + callOf(self, op) + ": " + ((PinnedException) getCause()).why + "; it stays NEW, and "
                     + (delivered ? "main's wait ends here, its value delivered all the same" : waits ? "main's wait is cancelled"
                             : "main runs again") + " (state RUNNING)", getCause());
             for (Throwable t : getSuppressed()) {

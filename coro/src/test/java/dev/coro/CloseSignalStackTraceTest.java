@@ -50,7 +50,7 @@ class CloseSignalStackTraceTest {
         c.switchTo();
         c.close();
         assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
-        assertThat(caught.get()).hasMessage("coroutine 'suspended' is being closed: its suspended call throws this signal so that"
+        assertThat(caught.get()).hasMessage("coroutine 'suspended' is being closed: its yield throws this signal so that"
                 + " it unwinds (state RUNNING, closing)");
         assertThat(methods(caught.get())).contains("dev.coro.Coroutine.yield",
                 CloseSignalStackTraceTest.class.getName() + ".suspendedInAYield");
@@ -67,8 +67,8 @@ class CloseSignalStackTraceTest {
         assertThat(c.state()).isEqualTo(Coroutine.State.PARKED);
         c.close();
         assertThat(c.state()).isEqualTo(Coroutine.State.CLOSED);
-        assertThat(caught.get()).hasMessage("coroutine 'parked' is being closed: its suspended call throws this signal so that"
-                + " it unwinds (state RUNNING, closing)");
+        assertThat(caught.get()).hasMessage("coroutine 'parked' is being closed: its receive from channel 'ch' throws this"
+                + " signal so that it unwinds (state RUNNING, closing)");
         assertThat(methods(caught.get())).contains("dev.coro.Channel.receive",
                 CloseSignalStackTraceTest.class.getName() + ".parkedInAReceive");
     }

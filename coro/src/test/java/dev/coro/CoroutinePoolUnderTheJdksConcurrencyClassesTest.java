@@ -371,9 +371,15 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
     void closeNowDropsTheJdksTasksWaitingToStartSoTheirFuturesNeverComplete() {
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<Void> parking = new CompletableFuture<>();
+        CompletableFuture<String> never = new CompletableFuture<>() {
+            @Override
+            public String toString() {
+                return "never"; // one text, as the signal names it
+            }
+        };
         CompletableFuture<String> parked = CompletableFuture.supplyAsync(() -> {
             parking.complete(null);
-            return Coroutine.await(new CompletableFuture<String>()); // never completed
+            return Coroutine.await(never); // never completed
         }, pool);
         awaited(parking);
         CountDownLatch hold = new CountDownLatch(1);
@@ -396,7 +402,7 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
         assertThat(submitted.isCancelled()).isTrue();
         assertThat(catchThrowable(parked::join)).as("the JDK's task caught the signal that unwound it")
                 .isExactlyInstanceOf(CompletionException.class).cause().isExactlyInstanceOf(CoroutineExit.class)
-                .hasMessage("coroutine 'coroutine-1' is being closed: its suspended call throws this signal so that it unwinds"
+                .hasMessage("coroutine 'coroutine-1' is being closed: its await never throws this signal so that it unwinds"
                         + " (state RUNNING, closing)");
         assertThat(supplied).isNotDone();
         assertThat(serviced).isNotDone();

@@ -622,7 +622,7 @@ class CoroutineTest {
             Coroutine.yield();
             a.close();
             assertThat(seen).singleElement().isInstanceOf(CoroutineExit.class).extracting(Throwable::getMessage)
-                    .isEqualTo("coroutine 'a' is being closed: its suspended call throws this signal so that it unwinds"
+                    .isEqualTo("coroutine 'a' is being closed: its yield throws this signal so that it unwinds"
                             + " (state RUNNING, closing)");
         }
 

@@ -135,7 +135,12 @@ class GeneratorCutShortWaitsTest {
     @Test
     @Timeout(30)
     void closeNowOfAPoolWhoseCoroutineWaitsInsideAGeneratorsBodyUnwindsTheBodyOnceAndLeavesNoWait() {
-        CompletableFuture<Integer> never = new CompletableFuture<>();
+        CompletableFuture<Integer> never = new CompletableFuture<>() {
+            @Override
+            public String toString() {
+                return "never"; // one text, as the signal names it
+            }
+        };
         CompletableFuture<Void> parked = new CompletableFuture<>();
         CoroutinePool pool = CoroutinePool.start(1);
         CompletableFuture<String> submitted = pool.submit("taker", () -> {
@@ -158,8 +163,8 @@ class GeneratorCutShortWaitsTest {
         assertThat(log).containsExactly("body finally", "taker finally: g CLOSED, a wait on the future false");
         assertThat(catchThrowable(submitted::join)).isInstanceOf(CompletionException.class).cause()
                 .isInstanceOf(CoroutineExit.class)
-                .hasMessage("coroutine 'taker' is being closed: its suspended call throws this signal so that it unwinds"
-                        + " (state RUNNING, closing)");
+                .hasMessage("coroutine 'taker' is being closed: its await never, inside generator 'awaiting', throws this"
+                        + " signal so that it unwinds (state RUNNING, closing)");
     }
 
     /**

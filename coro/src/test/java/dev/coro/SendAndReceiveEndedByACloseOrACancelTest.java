@@ -73,10 +73,11 @@ class SendAndReceiveEndedByACloseOrACancelTest {
         receiver.close();
         assertThat(thrown).hasSize(2);
         assertThat(thrown.get(0)).isExactlyInstanceOf(CoroutineExit.class)
-                .hasMessage("coroutine 'sender' is being closed: its suspended call throws this signal so that it unwinds"
+                .hasMessage("coroutine 'sender' is being closed: its send to channel 'ch' throws this signal so that it unwinds"
                         + " (state RUNNING, closing)");
         assertThat(thrown.get(1)).isExactlyInstanceOf(CoroutineExit.class)
-                .hasMessage("coroutine 'receiver' is being closed: its suspended call throws this signal so that it unwinds"
+                .hasMessage("coroutine 'receiver' is being closed: its receive from channel 'ch' throws this signal so that it"
+                        + " unwinds"
                         + " (state RUNNING, closing)");
     }
 

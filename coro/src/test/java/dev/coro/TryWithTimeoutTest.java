@@ -386,8 +386,9 @@ class TryWithTimeoutTest {
             assertThat(c.state()).isEqualTo(State.CLOSED);
             Coroutine.sleep(ONE_SECOND); // its timer, cancelled, expires to no effect
         });
-        assertThat(log).containsExactly("body finally at 500", "coroutine 'worker' is being closed: its suspended call"
-                + " throws this signal so that it unwinds (state RUNNING, closing)");
+        assertThat(log).containsExactly("body finally at 500", "coroutine 'worker' is being closed: its sleep 3,600,000.000 ms"
+                + " (t=3,600,000.000 ms on the virtual clock, 3,599,500.000 ms left) throws this signal so that it unwinds"
+                + " (state RUNNING, closing)");
     }
 
     @Test

@@ -176,7 +176,7 @@ class TwoCopiesOnOneThreadTest {
             assertThat(log).containsExactly("b1 unwinds", "a1 unwinds");
             return;
         }
-        String exit = "dev.coro.CoroutineExit: coroutine 'a1' is being closed: its suspended call throws this signal so"
+        String exit = "dev.coro.CoroutineExit: coroutine 'a1' is being closed: its yield throws this signal so"
                 + " that it unwinds (state RUNNING, closing)";
         assertThatThrownBy(() -> LibraryCopy.on(a1, "close"))
                 .hasMessage("coroutine 'a1' failed while being closed: dev.coro.CoroutineException: coroutine 'b1' failed: " + exit);

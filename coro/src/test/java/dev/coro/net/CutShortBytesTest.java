@@ -335,7 +335,8 @@ class CutShortBytesTest {
                 otherPeer.write(bytes("x"));
                 crew.join();
                 assertThat(log).as(name).containsExactly("closer woken, " + name + " SUSPENDED", "coroutine '" + name
-                        + "' is being closed: its suspended call throws this signal so that it unwinds (state RUNNING, closing)");
+                        + "' is being closed: its " + (reading ? "read from " : "write to ") + name(c)
+                        + " throws this signal so that it unwinds (state RUNNING, closing)");
                 assertThat(waiter.state()).isEqualTo(State.CLOSED);
                 assertThat(LoopProbe.ioWaits()).isZero();
                 if (reading) {
