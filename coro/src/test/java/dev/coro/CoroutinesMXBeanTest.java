@@ -257,47 +257,12 @@ class CoroutinesMXBeanTest {
     @Test
     void aContextReadAsRunningThatLeftBeforeTheNextWasReadAsRunningIsCountedAsWhatItReadsAgain() throws Exception {
         ObjectName name = CoroutinesManagement.register(); // park times are recorded from now on: the wait is read
-        Channel<Integer> jobs = new Channel<>("jobs", 0);
-        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
-        Coroutine yielder = Coroutine.create("yielder", () -> {
-            while (true) {
-                Coroutine.yield();
-            }
-        });
-        waiter.switchTo();  // parks: run list main, waiter, yielder
-        yielder.switchTo(); // yields back: suspended
-        Context main = Scheduler.current().main;
-        Wait waitersWait = waiter.context.waitingFor;
-        waiter.context.waitingFor = new Wait() {
-            @Override
-            public boolean interrupt() {
-                return waitersWait.interrupt();
-            }
-
-            @Override
-            public String reason() { // read after main's state, before the yielder's: the switch happens here
-                main.state = SUSPENDED;
-                yielder.context.state = Context.RUNNING;
-                return waitersWait.reason();
-            }
-
-            @Override
-            public String toString() {
-                return waitersWait.toString();
-            }
-        };
         CompositeData row;
-        try {
+        try (SwitchAsAWaitIsRead scene = new SwitchAsAWaitIsRead()) {
             row = myRow((CompositeData[]) SERVER.getAttribute(name, "Schedulers"));
-        } finally {
-            waiter.context.waitingFor = waitersWait;
-            yielder.context.state = SUSPENDED;
-            main.state = Context.RUNNING;
         }
         assertThat(List.of(row.get("contexts"), row.get("created"), row.get("running"), row.get("suspended"),
                 row.get("parked"))).containsExactly(3, 0, 1, 1, 1);
-        jobs.send(1);
-        yielder.close();
     }
 
     @Test

@@ -67,42 +67,9 @@ class MonitorSupportTest {
     @Test
     void aContextReadAsRunningThatLeftBeforeTheNextWasReadAsRunningIsListedAsWhatItReadsAgain() {
         CoroutinesManagement.register(); // park times are recorded from now on: the wait's reason is read
-        Channel<Integer> jobs = new Channel<>("jobs", 0);
-        Coroutine waiter = Coroutine.create("waiter", () -> jobs.receive());
-        Coroutine yielder = Coroutine.create("yielder", () -> {
-            while (true) {
-                Coroutine.yield();
-            }
-        });
-        waiter.switchTo();  // parks: run list main, waiter, yielder
-        yielder.switchTo(); // yields back: suspended
-        Context main = Scheduler.current().main;
-        Wait waitersWait = waiter.context.waitingFor;
-        waiter.context.waitingFor = new Wait() {
-            @Override
-            public boolean interrupt() {
-                return waitersWait.interrupt();
-            }
-
-            @Override
-            public String reason() { // read after main's state, before the yielder's: the switch happens here
-                main.state = SUSPENDED;
-                yielder.context.state = Context.RUNNING;
-                return waitersWait.reason();
-            }
-
-            @Override
-            public String toString() {
-                return waitersWait.toString();
-            }
-        };
         String listed;
-        try {
+        try (SwitchAsAWaitIsRead scene = new SwitchAsAWaitIsRead()) {
             listed = MonitorSupport.outside(Scheduler.current(), 5, "asked", thread -> AT);
-        } finally {
-            waiter.context.waitingFor = waitersWait;
-            yielder.context.state = SUSPENDED;
-            main.state = Context.RUNNING;
         }
         Thread me = Thread.currentThread();
         assertEquals("thread '" + me.getName() + "': 3 contexts, listed from outside (asked): no frames\n"
@@ -111,8 +78,6 @@ class MonitorSupportTest {
                 + "  [2] coroutine 'yielder': RUNNING\n"
                 + "  thread " + Scheduler.describe(me) + " is at:\n"
                 + "        at app.Blocker.lookup(Blocker.java:8)\n", listed);
-        jobs.send(1);
-        yielder.close();
     }
 
     /**
