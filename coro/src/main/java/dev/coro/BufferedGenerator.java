@@ -122,7 +122,7 @@ final class BufferedGenerator<T> extends Generator<T> {
     public void forEachRemaining(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action");
         while (available(FOR_EACH_REMAINING)) {
-            action.accept(take());
+            Callback.accept(action, take());
         }
     }
 

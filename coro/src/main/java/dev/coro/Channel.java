@@ -712,7 +712,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     @Override
     public void forEach(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action");
-        Iterable.super.forEach(action);
+        for (T v : this) { // Iterable's default, through a frame that tells where the action begins
+            Callback.accept(action, v);
+        }
     }
 
     /**

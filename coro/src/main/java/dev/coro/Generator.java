@@ -499,7 +499,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     public void forEachRemaining(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action");
         while (available(FOR_EACH_REMAINING)) {
-            action.accept(takeValue());
+            Callback.accept(action, takeValue());
         }
     }
 
@@ -517,7 +517,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     @Override
     public void forEach(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action");
-        Iterable.super.forEach(action);
+        for (T v : this) { // Iterable's default, through a frame that tells where the action begins
+            Callback.accept(action, v);
+        }
     }
 
     /**

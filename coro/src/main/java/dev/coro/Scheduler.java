@@ -1148,7 +1148,7 @@ final class Scheduler {
         loop.schedule(scope, loop.deadlineAfter(nanos));
         self.timeouts = scope;
         try {
-            T result = body.get();
+            T result = Callback.get(body);
             loop.cancel(scope);
             self.timeouts = scope.parent;
             scope.leave();

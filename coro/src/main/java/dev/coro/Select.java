@@ -565,7 +565,7 @@ public final class Select<R> {
             // (timed out, closed): the clause is not ready after all, and the select goes on
         }
         if (onDefault != null) {
-            return onDefault.get();
+            return Callback.get(onDefault);
         }
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
@@ -663,7 +663,7 @@ public final class Select<R> {
             }
         }
         if (!mayWait) {
-            return onDefault.get(); // a zero timeout is ready: with no default it fired
+            return Callback.get(onDefault); // a zero timeout is ready: with no default it fired
         }
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
@@ -1322,7 +1322,7 @@ public final class Select<R> {
                 return NOT_READY;
             }
             select.fired();
-            return f.apply(v);
+            return Callback.apply(f, v);
         }
 
         @Override
@@ -1353,7 +1353,7 @@ public final class Select<R> {
                 return NOT_READY;
             }
             select.fired();
-            return f.apply(v);
+            return Callback.apply(f, v);
         }
 
         @Override
@@ -1364,7 +1364,7 @@ public final class Select<R> {
             @SuppressWarnings("unchecked")
             T v = (T) op.value;
             op.value = null;
-            return f.apply(v);
+            return Callback.apply(f, v);
         }
 
         @Override
@@ -1374,7 +1374,7 @@ public final class Select<R> {
             }
             T v = value;
             value = null;
-            return f.apply(v);
+            return Callback.apply(f, v);
         }
 
         @Override
@@ -1421,7 +1421,7 @@ public final class Select<R> {
                 return NOT_READY;
             }
             select.fired();
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1451,7 +1451,7 @@ public final class Select<R> {
                 }
             }
             select.fired();
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1459,7 +1459,7 @@ public final class Select<R> {
             if (op.closed) {
                 throw closed(self);
             }
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1467,7 +1467,7 @@ public final class Select<R> {
             if (closed) {
                 throw closed(self);
             }
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1520,7 +1520,7 @@ public final class Select<R> {
         @Override
         public Object fireNow(Context self) {
             select.fired();
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1552,7 +1552,7 @@ public final class Select<R> {
 
         @Override
         public R result(Context self) {
-            return f.get();
+            return Callback.get(f);
         }
 
         @Override
@@ -1616,7 +1616,7 @@ public final class Select<R> {
         @Override
         public Object fireNow(Context self) {
             select.fired();
-            return f.apply(joined(self));
+            return Callback.apply(f, joined(self));
         }
 
         /**
@@ -1678,7 +1678,7 @@ public final class Select<R> {
 
         @Override
         public R result(Context self) {
-            return f.apply(joined(self));
+            return Callback.apply(f, joined(self));
         }
 
         @Override

@@ -256,7 +256,7 @@ public final class Semaphore {
         acquire();
         T result;
         try {
-            result = body.get();
+            result = Callback.call(body);
         } catch (Throwable t) {
             releaseAfter(t);
             throw t;

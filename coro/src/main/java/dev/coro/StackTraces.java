@@ -25,6 +25,11 @@ import java.util.Set;
  *       {@code generator::next}) has no frame of the user's, and still shows the call it is
  *       suspended or parked in, or the consumer's call of the generator whose body it is in.</li>
  * </ul>
+ * A run ends, too, where the library calls a function the user handed it ({@link Callback}: the body of a
+ * {@code withTimeout} or a {@code withPermit}, a select clause's function, a {@code forEach}'s action): a
+ * function that is a reference to the library's own method ({@code rows::receive}) has no frame of the user's
+ * between that method's frames and those of the call that ran it, and each keeps its public call
+ * ({@code Channel.receive}, then {@code Semaphore.withPermit}) as if a lambda of the user's stood between them.
  */
 final class StackTraces {
 
@@ -38,7 +43,7 @@ final class StackTraces {
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
-            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.Semaphore", "dev.coro.IoSupport", "dev.coro.RemoteClose",
+            "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.Callback", "dev.coro.Semaphore", "dev.coro.IoSupport", "dev.coro.RemoteClose",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
             "dev.coro.net.ConnectionOutput", "dev.coro.net.Io", "dev.coro.net.NameLookup");
     /**
@@ -152,8 +157,9 @@ final class StackTraces {
             }
             int end = k;
             int lastLibrary = -1;
-            // stops before to: frames[to - 1], outermost of what is left, is the user's
-            while (isSwitchOrJdk(frames[end])) {
+            // stops before to: frames[to - 1], outermost of what is left, is the user's; and before a call of a
+            // function the user handed the library: the frames inwards of it are that function's
+            while (isSwitchOrJdk(frames[end]) && (end == k || !isCallback(frames[end]))) {
                 if (LIBRARY.contains(outerClass(frames[end]))) {
                     lastLibrary = end;
                 }
@@ -166,9 +172,16 @@ final class StackTraces {
             kept.addAll(Arrays.asList(frames).subList(Math.max(k, lastLibrary + 1), end)); // a run of JDK frames alone is kept whole
             k = end;
         }
-        int entryApi = outermostApiCall(frames, to, frames.length);
-        if (entryApi >= 0) {
-            kept.add(frames[entryApi]); // the body is the library's own method (Coroutine::yield): where it is
+        for (int from = to; from < frames.length; ) { // each part of the entry that a call of the user's function ends
+            int end = from + 1;
+            while (end < frames.length && !isCallback(frames[end])) {
+                end++;
+            }
+            int entryApi = outermostApiCall(frames, from, end);
+            if (entryApi >= 0) {
+                kept.add(frames[entryApi]); // the body is the library's own method (Coroutine::yield): where it is
+            }
+            from = end;
         }
         return kept.toArray(NONE);
     }
@@ -186,6 +199,11 @@ final class StackTraces {
             }
         }
         return api;
+    }
+
+    /** Whether {@code f} is the library's call of a function the user handed it ({@link Callback}). */
+    private static boolean isCallback(StackTraceElement f) {
+        return f.getClassName().equals("dev.coro.Callback");
     }
 
     /** Whether {@code f} is the library's machinery or any JDK frame (see {@link #isJdk}). */

@@ -61,6 +61,48 @@ class FramesOfSemaphoreAndPoolCallsTest {
         assertThat(db.availablePermits()).isEqualTo(1);
     }
 
+    /**
+     * A body of {@code withPermit} that is a reference to the library's own call ({@code rows::receive},
+     * {@code other::acquire}) shows that call, then the call of {@code withPermit}, then the caller's
+     * frames: as a lambda calling it would, less the lambda's frame.
+     */
+    @Test
+    void aBodyOfWithPermitThatIsAReferenceToACallThatParksShowsThatCallAboveTheCallOfWithPermit() {
+        Semaphore db = new Semaphore("db", 3);
+        Semaphore other = new Semaphore("other", 1);
+        other.acquire();
+        Channel<String> rows = new Channel<>("rows", 0);
+        Coroutine supplier = Coroutine.create("supplier", () -> db.withPermit(rows::receive));
+        Coroutine checked = Coroutine.create("checked", () -> db.callWithPermit(rows::receive));
+        Coroutine runnable = Coroutine.create("runnable", () -> db.withPermit(other::acquire));
+        Coroutine.yield(); // each takes a permit of db and parks in its body
+        String test = "dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodyOfWithPermitThatIsAReferenceToACallThatParksShowsThatCallAboveTheCallOfWithPermit$";
+        assertThat(names(supplier.stackTrace())).containsExactly("dev.coro.Channel.receive", "dev.coro.Semaphore.withPermit",
+                test + "0");
+        assertThat(names(checked.stackTrace())).containsExactly("dev.coro.Channel.receive", "dev.coro.Semaphore.callWithPermit",
+                test + "1");
+        assertThat(names(runnable.stackTrace())).containsExactly("dev.coro.Semaphore.acquire", "dev.coro.Semaphore.withPermit",
+                test + "2");
+        assertThat(withoutLineNumbers(Coroutine.dump())).endsWith("""
+                  [1] coroutine 'supplier': PARKED, waits to receive from channel 'rows'
+                        at dev.coro.Channel.receive(Channel.java:_)
+                        at dev.coro.Semaphore.withPermit(Semaphore.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodyOfWithPermitThatIsAReferenceToACallThatParksShowsThatCallAboveTheCallOfWithPermit$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                  [2] coroutine 'checked': PARKED, waits to receive from channel 'rows'
+                        at dev.coro.Channel.receive(Channel.java:_)
+                        at dev.coro.Semaphore.callWithPermit(Semaphore.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodyOfWithPermitThatIsAReferenceToACallThatParksShowsThatCallAboveTheCallOfWithPermit$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                  [3] coroutine 'runnable': PARKED, waits to acquire a permit of Semaphore[other, 0 of 1 permits free]
+                        at dev.coro.Semaphore.acquire(Semaphore.java:_)
+                        at dev.coro.Semaphore.withPermit(Semaphore.java:_)
+                        at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aBodyOfWithPermitThatIsAReferenceToACallThatParksShowsThatCallAboveTheCallOfWithPermit$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                """);
+        supplier.close();
+        checked.close();
+        runnable.close();
+        assertThat(db.availablePermits()).isEqualTo(3);
+    }
+
     @Test
     void aBodyThatIsAReferenceToAPoolsCloseOrToItsFuturesJoinShowsThatCall() {
         CoroutinePool pool = CoroutinePool.start("frames", 1);

@@ -216,6 +216,47 @@ class StackTracesTest {
                 .containsExactly("dev.coro.Coroutine.yield", "app.Work.run");
     }
 
+    /**
+     * A call of a function the user handed the library ends a run of machinery: a reference to the library's own
+     * method keeps its call above the call it was handed to, and JDK frames the function called before the
+     * user's code (a stream's count) stay, as between two of the user's frames.
+     */
+    @Test
+    void aCallOfAFunctionTheUserHandedTheLibraryEndsARunOfMachinery() {
+        assertThat(cut(
+                "dev.coro.Scheduler.park",
+                "dev.coro.Channel.receive",
+                "dev.coro.Callback.get",
+                "dev.coro.Scheduler.withTimeout",
+                "dev.coro.Coroutine.withTimeout",
+                "app.Work.run",
+                "dev.coro.Context.runBody"))
+                .containsExactly("dev.coro.Channel.receive", "dev.coro.Coroutine.withTimeout", "app.Work.run");
+        assertThat(cut(
+                "dev.coro.Scheduler.park",
+                "dev.coro.Channel.receive",
+                "app.Work.lambda$run$0",
+                "java.util.stream.ReferencePipeline$3$1.accept",
+                "java.util.stream.ReferencePipeline.count",
+                "dev.coro.Callback.get",
+                "dev.coro.Scheduler.withTimeout",
+                "dev.coro.Coroutine.withTimeout",
+                "app.Work.run",
+                "dev.coro.Context.runBody"))
+                .containsExactly("dev.coro.Channel.receive", "app.Work.lambda$run$0", "java.util.stream.ReferencePipeline$3$1.accept",
+                        "java.util.stream.ReferencePipeline.count", "dev.coro.Coroutine.withTimeout", "app.Work.run");
+        assertThat(cut(
+                "dev.coro.Scheduler.park",
+                "dev.coro.Channel.receive",
+                "dev.coro.Callback.call",
+                "dev.coro.Semaphore.callWithPermit",
+                "dev.coro.Semaphore.withPermit",
+                "dev.coro.Coroutine.lambda$new$0",
+                "dev.coro.Context.runBody"))
+                .as("a body that is a reference given a reference, create(db::withPermit, rows::receive): no frame of the user's")
+                .containsExactly("dev.coro.Channel.receive", "dev.coro.Semaphore.withPermit");
+    }
+
     @Test
     void aRunOfMachineryWithoutAnApiCallGoesEntirely() {
         assertThat(cut("dev.coro.Scheduler.park", "dev.coro.Fiber.exit", "app.Work.run", "dev.coro.Context.runBody"))
