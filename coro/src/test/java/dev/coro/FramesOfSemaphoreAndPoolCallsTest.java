@@ -135,6 +135,50 @@ class FramesOfSemaphoreAndPoolCallsTest {
         }
     }
 
+    /**
+     * A pool's body that is a reference to a channel's call ({@code rows::receive}, submitted or as a callable)
+     * or to a semaphore's shows that call alone: none of how the pool runs it, nor of its thread's loop.
+     */
+    @Test
+    void aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone() {
+        CoroutinePool pool = CoroutinePool.start("frames", 1);
+        Channel<String> rows = new Channel<>("rows", 0);
+        Semaphore db = new Semaphore("db", 1);
+        db.acquire();
+        try {
+            CompletableFuture<String> supplied = pool.submit("supplied", rows::receive);
+            CompletableFuture<String> called = pool.submitCallable("called", rows::receive);
+            pool.execute("acquiring", db::acquire);
+            String dump = Coroutine.await(pool.submit("dumping", () -> {
+                String d;
+                while ((d = Coroutine.dump()).contains(": NEW")) { // the thread took them with this one: they run first
+                    Coroutine.yield();
+                }
+                return d;
+            }));
+            rows.send("a");
+            rows.send("b");
+            db.release();
+            String both = Coroutine.await(supplied.thenCombine(called, (x, y) -> x + y));
+            assertThat(both).isIn("ab", "ba");
+            assertThat(withoutLineNumbers(dump).replaceAll("\\(#\\d+\\)", "(#_)")).contains("""
+                      [1] coroutine 'supplied': PARKED, waits to receive from channel 'rows' of thread 'test-aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone' (#_)
+                            at dev.coro.Channel.receive(Channel.java:_)
+                      [2] coroutine 'called': PARKED, waits to receive from channel 'rows' of thread 'test-aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone' (#_)
+                            at dev.coro.Channel.receive(Channel.java:_)
+                    """).contains("""
+                      [4] coroutine 'dumping': RUNNING (the caller)
+                            at dev.coro.Coroutine.dump(Coroutine.java:_)
+                            at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                    """).contains("""
+                      [3] coroutine 'acquiring': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free] of thread 'test-aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone' (#_)
+                            at dev.coro.Semaphore.acquire(Semaphore.java:_)
+                    """).doesNotContain("CoroutinePool");
+        } finally {
+            PoolsClosed.close(pool);
+        }
+    }
+
     private static void acquireOf(Semaphore s) {
         s.acquire();
     }
