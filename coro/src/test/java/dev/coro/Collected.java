@@ -2,10 +2,11 @@ package dev.coro;
 
 import java.lang.ref.WeakReference;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The leak check of the tests: whether the garbage collector clears weak references to what a test
- * dropped, for the tests of this package and of the network package.
+ * dropped, and what follows once it has, for the tests of this package and of the network package.
  */
 public final class Collected {
 
@@ -40,5 +41,22 @@ public final class Collected {
             }
         }
         return refs.stream().allMatch(r -> r.refersTo(null));
+    }
+
+    /**
+     * Collects garbage until {@code gone} holds: what comes after a collection at the pace of another thread,
+     * which no number of collections bounds (the JDK's Reference Handler queueing the references a collection
+     * cleared, so that a weak map sees its entries gone; a cleaner closing what a collected object held; a
+     * virtual thread that handed its turn on still mounted on its carrier until it parks). It yields between
+     * attempts, and has no bound of its own: the test's {@code @Timeout} (or the suite's default) is the guard
+     * against a hang, so that a loaded machine cannot make it fail.
+     *
+     * @param gone whether what the test waits for has happened; read on the calling thread
+     */
+    public static void until(BooleanSupplier gone) {
+        while (!gone.getAsBoolean()) {
+            System.gc();
+            Thread.yield();
+        }
     }
 }

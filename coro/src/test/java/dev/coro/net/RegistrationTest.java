@@ -300,10 +300,7 @@ class RegistrationTest {
             LeftAwaiting left = leftAwaitingByAThreadThatEnds(source);
             assertThat(left.selector().isOpen()).isTrue();
             assertThat(Collected.all(List.of(left.awaiter()))).as("the coroutine the ended thread left parked").isTrue();
-            while (left.selector().isOpen()) { // the cleaning thread closes it once the loop is collected
-                System.gc();
-                Thread.yield();
-            }
+            Collected.until(() -> !left.selector().isOpen()); // the cleaning thread closes it once the loop is collected
             while (source.isRegistered()) { // a selector says it is closed before its close deregisters its keys
                 Thread.yield();
             }
