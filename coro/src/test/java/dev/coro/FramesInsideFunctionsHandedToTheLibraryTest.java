@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -138,6 +139,23 @@ class FramesInsideFunctionsHandedToTheLibraryTest {
         lines.close();
         permitted.close();
         assertThat(db.availablePermits()).isEqualTo(2);
+    }
+
+    /**
+     * The caller of a dump listed from its call of {@code Coroutine.dump} when that call is a reference handed to a
+     * call of the library ({@code db.withPermit(Coroutine::dump)}), then the call it was handed to, then its frames.
+     */
+    @Test
+    void aDumpMadeByAReferenceHandedToACallListsItsCallOfDumpAboveThatCall() {
+        Semaphore db = new Semaphore("db", 1);
+        Supplier<String> dumper = Coroutine::dump;
+        String dump = Coroutine.withTimeout(Duration.ofHours(1), () -> db.withPermit(dumper));
+        assertThat(withoutLineNumbers(dump)).contains("""
+                  [0] main: RUNNING (the caller)
+                        at dev.coro.Coroutine.dump(Coroutine.java:_)
+                        at dev.coro.Semaphore.withPermit(Semaphore.java:_)
+                        at dev.coro.FramesInsideFunctionsHandedToTheLibraryTest.lambda$aDumpMadeByAReferenceHandedToACallListsItsCallOfDumpAboveThatCall$_(FramesInsideFunctionsHandedToTheLibraryTest.java:_)
+                """);
     }
 
     /** {@code frames} as {@code Class.method} strings, a lambda's number left out ({@code lambda$test$3} as {@code lambda$test$}). */
