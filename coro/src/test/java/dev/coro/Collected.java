@@ -14,23 +14,14 @@ public final class Collected {
     }
 
     /**
-     * Collects garbage (with some allocation pressure) until every reference is cleared, at most 50 times.
+     * Collects garbage (with some allocation pressure) until every reference is cleared, at most 50 times (a check
+     * that expects them kept pays every attempt, so the bound stays small). References that a thread of the JDK may
+     * hold a moment longer than the test are waited for with {@link #until} instead, which no number bounds.
      *
      * @return whether they all were cleared
      */
     public static boolean all(List<? extends WeakReference<?>> refs) {
-        return all(refs, 50);
-    }
-
-    /**
-     * Collects garbage (with some allocation pressure) until every reference is cleared, at most {@code attempts}
-     * times: more than 50 for a check whose references a thread of the JDK may hold a moment longer than the test
-     * (a check that expects them kept pays every attempt, so the default stays small).
-     *
-     * @return whether they all were cleared
-     */
-    public static boolean all(List<? extends WeakReference<?>> refs, int attempts) {
-        for (int attempt = 0; attempt < attempts; attempt++) {
+        for (int attempt = 0; attempt < 50; attempt++) {
             if (refs.stream().allMatch(r -> r.refersTo(null))) {
                 return true;
             }

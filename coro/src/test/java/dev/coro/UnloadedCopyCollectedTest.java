@@ -112,9 +112,11 @@ class UnloadedCopyCollectedTest {
             r.enable("dev.coro.SchedulerStatistics").withPeriod(Duration.ofSeconds(1));
             r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
             r.start();
-            // up to 200 collections: with a recording running, 50 (about 2 s, C1 only, on a loaded machine) once failed to
-            // clear the loader that every run before and after cleared, 15 in a row under the same flags
-            assertThat(Collected.all(List.of(observedAndReleased()), 200)).as("the copy's class loader collected").isTrue();
+            // the copy's class loader is collected: with a recording running, 50 collections (about 2 s, C1 only, on a
+            // loaded machine) once did not clear the loader that every run before and after cleared, 15 in a row under
+            // the same flags; a thread of Flight Recorder's may hold it a moment longer, at its own pace
+            WeakReference<ClassLoader> loader = observedAndReleased();
+            Collected.until(() -> loader.refersTo(null));
         }
     }
 
