@@ -350,42 +350,18 @@ final class MonitorSupport extends MonitorBridge {
             b.append("  ... and ").append(more).append(more == 1 ? " more context\n" : " more contexts\n");
         }
         if (Watchdog.hasWork(s) && s.owner.isAlive()) { // an ended thread is nowhere
-            Thread runner = null;
-            StackTraceElement[] frames = null;
-            boolean idle = false;
-            // a runner that ended as its stack was taken (on the thread engine, a body's thread, its body
-            // ended: the thread went on to another context) is passed over for the one running now
-            for (int tries = 0; tries < RUNNER_TRIES && (runner == null || !runner.isAlive()) && s.owner.isAlive(); tries++) {
-                if (s.idleAfterEnd) {
-                    // none runs: the current index still holds the ended one's, now another's, whose thread is
-                    // not where the thread is (on the thread engine that other's own thread, waiting for its turn)
-                    idle = true;
-                    break;
-                }
-                runner = runner(s);
-                frames = stackOf.apply(runner);
-            }
-            Thread ended = !s.owner.isAlive() ? s.owner : idle || runner.isAlive() ? null : runner;
-            if (idle && ended == null) {
+            RunnerStack r = RunnerStack.take(s, stackOf);
+            Thread ended = r.ended(s);
+            if (r.idle && ended == null) {
                 b.append("  thread ").append(Scheduler.describe(s.owner))
                         .append(" waits in its event loop after a body ended: none of its contexts runs\n");
             } else if (ended == null) {
-                b.append("  thread ").append(Scheduler.describe(runner)).append(" is at:\n")
-                        .append(Watchdog.frames(frames).indent(4));
+                b.append("  thread ").append(Scheduler.describe(r.runner)).append(" is at:\n")
+                        .append(Watchdog.frames(r.frames).indent(4));
             } else { // its stack, taken once it had ended, is empty: it is nowhere now
                 b.append("  thread ").append(Scheduler.describe(ended)).append(" ended as it was listed: no stack\n");
             }
         }
         return b.toString();
-    }
-
-    /** How many times at most a listing takes the stack of the thread running the current context, while each it took is of a thread that had ended. */
-    private static final int RUNNER_TRIES = 3;
-
-    /** The thread running {@code s}'s current context now, read from another thread as it may be now. */
-    private static Thread runner(Scheduler s) {
-        int size = s.runList.size();
-        Context current = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
-        return s.engine.runner(current == null ? s.main : current);
     }
 }

@@ -347,7 +347,13 @@ final class Watchdog implements Runnable {
      * Nor is it made if the stack shows a virtual thread that waits for the JVM to run it, not code of the
      * context's ({@link #waitsToBeRun}): then no stall is under way, and {@code w} counts afresh from the next sample.
      * Nor if the scheduler's thread has ended by the time its stack is taken: it stalls nothing any more, and its
-     * stack is empty; the next sample forgets it, as it does every thread that ended.
+     * stack is empty; the next sample forgets it, as it does every thread that ended. On the thread engine the
+     * stack is of the context's own thread, which ends if its body does as the stack is taken, while the scheduler's
+     * thread goes on: the stack is taken again of the thread running the context current then, and the report says
+     * the loop moved on ({@link RunnerStack}). If the scheduler's thread is found waiting in its event loop after a
+     * body ended, none of its contexts running, the stall is over and no stack of a context is there to show: no
+     * report, and {@code w} counts afresh from the next sample; nor is one made if every thread whose stack it took
+     * had ended.
      */
     private String report(Scheduler s, Watch w, long nanos, long points) {
         boolean logged = warningsLogged();
@@ -356,15 +362,25 @@ final class Watchdog implements Runnable {
             return null;
         }
         int size = s.runList.size();
-        Context c = size == 0 ? s.main : s.runList.getRacy(s.currentIndex());
-        if (c == null) {
-            c = s.main;
-        }
-        Thread runner = s.engine.runner(c);
-        StackTraceElement[] frames = stackOf.apply(runner);
+        // on the thread engine a body's thread that ends as its stack is taken is passed over for the thread
+        // running the context current then, as the dump's listing from outside does
+        RunnerStack taken = RunnerStack.take(s, stackOf);
         if (!s.owner.isAlive()) {
             return null; // it ended as its stack was taken: it stalls nothing any more, and has no stack to show
         }
+        if (taken.idle) {
+            // it waits in its event loop after a body ended, none of its contexts running: the stall is over, and
+            // there is no stack of a context to show; as if it had been seen idle, it counts afresh
+            w.stalled = false;
+            w.reported = 0;
+            return null;
+        }
+        if (taken.ended(s) != null) {
+            return null; // each thread it took the stack of had ended: the stall is over, and no stack is left to show
+        }
+        Context c = taken.first;
+        Thread runner = taken.runner;
+        StackTraceElement[] frames = taken.frames;
         if (waitsToBeRun(runner, frames)) {
             w.stalled = false;
             w.reported = 0;

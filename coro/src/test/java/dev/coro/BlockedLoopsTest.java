@@ -1043,6 +1043,58 @@ class BlockedLoopsTest {
         assertThat(ender.isAlive()).isFalse();
     }
 
+    /**
+     * On the thread engine the stalled coroutine's body runs on a thread of its own: a body that ends as that
+     * thread's stack is taken leaves its thread ended, its stack empty, while the scheduler's thread lives and goes
+     * on to another context. The report takes the stack again of the thread running the context current then, as
+     * the dump's listing from outside does (MonitorSupportTest), and says the loop moved on, as on the continuation
+     * engine, where the scheduler's thread runs every context: not nothing, as a body's thread not yet run would.
+     */
+    @Test
+    void aCoroutineWhoseBodysThreadEndsAsItsStackIsTakenIsReportedWhereTheThreadWentOn() throws Exception {
+        Watchdog w = Watchdog.unstarted(THRESHOLD);
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch unblock = new CountDownLatch(1);
+        CountDownLatch wentOn = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread mover = Thread.ofPlatform().name("mover").start(() -> {
+            Channel<Integer> never = new Channel<>("never", 0);
+            Coroutine.create("left", never::receive).switchTo(); // parked: what the block stalls
+            Coroutine.create("blocker", () -> {
+                blocked.countDown();
+                Maker.blockOn(unblock); // blocked outside coro in its body, then it ends
+            }).switchTo();
+            wentOn.countDown();
+            Maker.blockOn(done);
+        });
+        String of = "thread " + Scheduler.describe(mover) + " for ";
+        StackTraceElement[] at = {new StackTraceElement("app.Blocker", "lookup", "Blocker.java", 8)};
+        List<String> reports;
+        try {
+            blocked.await();
+            long t = System.nanoTime();
+            assertThat(mine(w.sample(t), of)).isEmpty(); // the first look at it, busy
+            w.stackOf = thread -> {
+                unblock.countDown();
+                if (thread != mover) {
+                    Joins.uninterruptibly(thread); // the body's thread ends as its stack is taken
+                }
+                Maker.blockOn(wentOn);
+                return thread == mover ? at : thread.getStackTrace();
+            };
+            reports = mine(w.sample(t + ms(THRESHOLD.toMillis())), of);
+        } finally {
+            unblock.countDown();
+            done.countDown();
+            mover.join();
+        }
+        assertThat(reports).containsExactly("coroutine 'blocker' has blocked " + of + "100.000 ms without reaching a"
+                + " scheduling point (yield, switchTo, a park, the end of its body): 2 other contexts cannot run meanwhile."
+                + " It moved on as its stack was taken (a scheduling point or an idle wait came): the stack (thread "
+                + Scheduler.describe(mover) + ") may be of what it ran next, not of the stall:\n"
+                + "    at app.Blocker.lookup(Blocker.java:8)\n");
+    }
+
     @Test
     void theDetectorIsTurnedOnAndOffAndRefusesAThresholdBelowAMillisecond() {
         try {
