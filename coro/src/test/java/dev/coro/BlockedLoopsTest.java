@@ -1049,6 +1049,7 @@ class BlockedLoopsTest {
      * on to another context. The report takes the stack again of the thread running the context current then, as
      * the dump's listing from outside does (MonitorSupportTest), and says the loop moved on, as on the continuation
      * engine, where the scheduler's thread runs every context: not nothing, as a body's thread not yet run would.
+     * The JFR event names the thread it went on to as the one running, and says the loop moved on.
      */
     @Test
     void aCoroutineWhoseBodysThreadEndsAsItsStackIsTakenIsReportedWhereTheThreadWentOn() throws Exception {
@@ -1069,7 +1070,8 @@ class BlockedLoopsTest {
         });
         String of = "thread " + Scheduler.describe(mover) + " for ";
         StackTraceElement[] at = {new StackTraceElement("app.Blocker", "lookup", "Blocker.java", 8)};
-        List<String> reports;
+        List<String> reports = new ArrayList<>();
+        List<RecordedEvent> events;
         try {
             blocked.await();
             long t = System.nanoTime();
@@ -1082,7 +1084,9 @@ class BlockedLoopsTest {
                 Maker.blockOn(wentOn);
                 return thread == mover ? at : thread.getStackTrace();
             };
-            reports = mine(w.sample(t + ms(THRESHOLD.toMillis())), of);
+            events = JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"),
+                    () -> reports.addAll(mine(w.sample(t + ms(THRESHOLD.toMillis())), of)),
+                    thread -> thread.getJavaThreadId() == mover.threadId(), "dev.coro.BlockedLoop");
         } finally {
             unblock.countDown();
             done.countDown();
@@ -1093,6 +1097,15 @@ class BlockedLoopsTest {
                 + " It moved on as its stack was taken (a scheduling point or an idle wait came): the stack (thread "
                 + Scheduler.describe(mover) + ") may be of what it ran next, not of the stall:\n"
                 + "    at app.Blocker.lookup(Blocker.java:8)\n");
+        // the event says the same: the thread it went on to runs now, and the stall was over
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.getString("coroutine")).isEqualTo("blocker");
+            assertThat(e.getLong("runningThreadId")).isEqualTo(mover.threadId());
+            assertThat(e.getDuration("blockedFor")).isEqualTo(THRESHOLD);
+            assertThat(e.getInt("otherContexts")).isEqualTo(2);
+            assertThat(e.getString("stack")).isEqualTo("    at app.Blocker.lookup(Blocker.java:8)\n");
+            assertThat(e.getBoolean("movedOn")).isTrue();
+        });
     }
 
     @Test
