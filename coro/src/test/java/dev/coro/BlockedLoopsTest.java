@@ -1039,7 +1039,12 @@ class BlockedLoopsTest {
             Joins.uninterruptibly(ender); // it ends as its stack is taken
             return thread.getStackTrace();
         };
-        assertThat(mine(w.sample(t + ms(THRESHOLD.toMillis())), of)).isEmpty();
+        List<String> reports = new ArrayList<>();
+        List<RecordedEvent> events = JfrEventsTest.record(r -> r.enable("dev.coro.BlockedLoop"),
+                () -> reports.addAll(mine(w.sample(t + ms(THRESHOLD.toMillis())), of)),
+                thread -> thread.getJavaThreadId() == ender.threadId(), "dev.coro.BlockedLoop");
+        assertThat(reports).isEmpty();
+        assertThat(events).as("nor is the event recorded").isEmpty();
         assertThat(ender.isAlive()).isFalse();
     }
 
