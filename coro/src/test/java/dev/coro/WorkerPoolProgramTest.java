@@ -80,8 +80,9 @@ class WorkerPoolProgramTest {
                 try {
                     r = s.select();
                 } catch (CompletionException e) {
+                    // the job whose failure the select threw: another may have failed since, on a pool thread
                     Job failed = pending.stream().filter(j -> j.result().isCompletedExceptionally()
-                            && !outcome.containsKey(j.n())).findFirst().orElseThrow();
+                            && j.result().exceptionNow() == e.getCause()).findFirst().orElseThrow();
                     assertThat(e.getCause()).isInstanceOf(CoroutineTimeoutException.class)
                             .hasMessageStartingWith("coroutine '" + workerOf.get(failed.n()) + "' timed out: withTimeout(PT0.01S)");
                     r = failed.n() + "=timed out";
