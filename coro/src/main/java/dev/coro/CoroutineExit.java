@@ -30,8 +30,9 @@ public final class CoroutineExit extends Error {
     /**
      * Whether this is the signal a close leaves for a suspended or parked coroutine, its text naming no call
      * ({@code its suspended call}): the closer cannot tell which call that is, the coroutine can, and throws,
-     * as it resumes, the same signal naming it ({@link Fiber#exitLeftByClose}); this one is thrown only if
-     * that naming failed (a stack overflow as it resumed near its stack's end); not serialized.
+     * as it resumes, the same signal naming it, with what was added to this one as suppressed
+     * ({@link Fiber#exitLeftByClose}); this one is thrown only if that naming failed (a stack overflow as it
+     * resumed near its stack's end); not serialized.
      */
     final transient boolean namesNoCall;
 

@@ -1879,7 +1879,11 @@ final class Scheduler {
         } else if (pending instanceof CoroutineExit exit && exit.namesNoCall) {
             // made on self's stack, so its trace shows where it is thrown. Before it is cleared: near the
             // stack's end the text may overflow, and the signal the close left, naming no call, is thrown again later
-            pending = self.exit(closedIn(self, op));
+            CoroutineExit named = self.exit(closedIn(self, op));
+            for (Throwable t : exit.getSuppressed()) {
+                named.addSuppressed(t); // what was added to the signal left, while it waited or its text was made
+            }
+            pending = named;
         } else if (pending instanceof CoroutineException || pending instanceof DeadlockException
                 || pending instanceof CoroutineExit exit && !exit.isTimeout()) {
             // a coroutine's failure, and the deadlock that cancels main's wait as a body ends, are made

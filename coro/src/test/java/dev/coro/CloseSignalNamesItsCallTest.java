@@ -284,6 +284,42 @@ class CloseSignalNamesItsCallTest {
         assertThat(seen).containsExactly("toString in awaiter (RUNNING, index 1)");
     }
 
+    /**
+     * A close inside that {@code toString()} closes the other coroutine and throws the signal (a scheduling point);
+     * the failure of that coroutine's unwinding, added to the signal the close left, is suppressed in the signal
+     * the closed coroutine gets, as in any close's signal, where naming the call dropped it.
+     */
+    @Test
+    @Timeout(10)
+    void theUnwindingFailureOfACoroutineClosedInsideTheToStringOfAnAwaitedFutureIsSuppressedInTheSignal() {
+        List<String> seen = new ArrayList<>();
+        Coroutine other = Coroutine.create("other", () -> {
+            try {
+                Coroutine.sleep(Duration.ofHours(1));
+            } finally {
+                throw new IllegalStateException("unwinding failed");
+            }
+        });
+        SignalTextTest.Looking<String> f = new SignalTextTest.Looking<>(seen, other::close);
+        Coroutine c = Coroutine.create("awaiter", () -> {
+            try {
+                Coroutine.await(f);
+            } catch (CoroutineExit e) {
+                log.add(e.getMessage());
+                for (Throwable t : e.getSuppressed()) {
+                    log.add("suppressed " + t.getMessage());
+                }
+                throw e;
+            }
+        });
+        Coroutine.yield(); // both park
+        closeParked(c);
+        assertThat(other.state()).isEqualTo(State.FAILED);
+        assertThat(log).containsExactly(signal("awaiter", "await " + f.getClass().getName() + "@"
+                + Integer.toHexString(System.identityHashCode(f)) + " (its toString() threw dev.coro.CoroutineExit)"),
+                "suppressed coroutine 'other' failed while being closed: java.lang.IllegalStateException: unwinding failed");
+    }
+
     /** A pool's {@code closeNow()} closes its parked bodies' coroutines the same way. */
     @Test
     @Timeout(10)
