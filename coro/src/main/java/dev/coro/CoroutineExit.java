@@ -35,6 +35,12 @@ public final class CoroutineExit extends Error {
      * resumed near its stack's end); not serialized.
      */
     final transient boolean namesNoCall;
+    /**
+     * Whether the coroutine this signal naming no call was left for has resumed and taken it, to name its call: the
+     * signal stays pending meanwhile, and a close that then fails in its closer (closed from that text's code) must
+     * not read it as one that never reached the coroutine, and undo the coroutine's close; not serialized.
+     */
+    transient boolean taken;
 
     CoroutineExit(Object source, String message) {
         this(source, message, false);

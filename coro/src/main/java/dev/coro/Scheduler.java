@@ -768,8 +768,9 @@ final class Scheduler {
             }
             transfer(from, c, CLOSE);
         } catch (Throwable t) {
-            if (c.pendingThrow == first) {
-                // c never resumed (it takes the signal first thing): the transfer did not happen (the JDK
+            if (c.pendingThrow == first && !(first instanceof CoroutineExit exit && exit.taken)) {
+                // c never resumed (it takes the signal first thing; one naming no call is marked taken as c names
+                // its call, pending meanwhile, and the closer may fail then): the transfer did not happen (the JDK
                 // refused to suspend the caller, or its stack overflowed), so c is not being closed. As
                 // in run, by field writes alone: a parked c is parked again, its bit in the run list's
                 // index cleared on each level that its word's clearing empties
@@ -1879,6 +1880,7 @@ final class Scheduler {
         } else if (pending instanceof CoroutineExit exit && exit.namesNoCall) {
             // made on self's stack, so its trace shows where it is thrown. Before it is cleared: near the
             // stack's end the text may overflow, and the signal the close left, naming no call, is thrown again later
+            exit.taken = true; // c resumed: a close its text's code makes of its closer, failing there, undoes nothing
             CoroutineExit named = self.exit(closedIn(self, op));
             for (Throwable t : exit.getSuppressed()) {
                 named.addSuppressed(t); // what was added to the signal left, while it waited or its text was made

@@ -320,6 +320,45 @@ class CloseSignalNamesItsCallTest {
                 "suppressed coroutine 'other' failed while being closed: java.lang.IllegalStateException: unwinding failed");
     }
 
+    /**
+     * A close inside that {@code toString()} of the coroutine that closes it unwinds that closer, suspended in its
+     * close, then throws the signal (a scheduling point); the coroutine stays closing, its {@code finally} unwound as
+     * any closed coroutine's: a timed receive there that would wait throws the signal, where the closer's close,
+     * reading the signal it left still pending, took it for one that never reached the coroutine and undid it (the
+     * receive waited its 5 seconds, and the closer's join returned with the coroutine still parked in it).
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineWhoseAwaitedFuturesToStringClosesItsCloserStaysClosingAndItsFinallyCannotWait() {
+        @SuppressWarnings("unchecked")
+        SignalTextTest.Looking<String>[] f = new SignalTextTest.Looking[1];
+        VirtualTime.run(() -> {
+            Coroutine[] closer = new Coroutine[1];
+            Channel<String> ch = new Channel<>("ch", 0);
+            f[0] = new SignalTextTest.Looking<>(new ArrayList<>(), () -> closer[0].close());
+            Coroutine c = Coroutine.create("awaiter", logSignal(() -> {
+                try {
+                    Coroutine.await(f[0]);
+                } finally {
+                    try {
+                        log.add("finally received " + ch.tryReceive(Duration.ofSeconds(5)));
+                    } catch (CoroutineExit e) {
+                        log.add("finally: " + e.getMessage());
+                    }
+                }
+            }));
+            Coroutine.yield(); // it parks in its await
+            closer[0] = Coroutine.create("closer", logSignal(c::close));
+            closer[0].join();
+            assertThat(c.state()).isEqualTo(State.CLOSED);
+            assertThat(closer[0].state()).isEqualTo(State.CLOSED);
+        });
+        assertThat(log).containsExactly(signal("closer", "close"),
+                "finally: " + signal("awaiter", "tryReceive from channel 'ch'"),
+                signal("awaiter", "await " + SignalTextTest.Looking.class.getName() + "@"
+                        + Integer.toHexString(System.identityHashCode(f[0])) + " (its toString() threw dev.coro.CoroutineExit)"));
+    }
+
     /** A pool's {@code closeNow()} closes its parked bodies' coroutines the same way. */
     @Test
     @Timeout(10)
