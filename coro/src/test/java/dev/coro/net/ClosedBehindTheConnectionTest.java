@@ -12,6 +12,7 @@ import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import dev.coro.PoolsClosed;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
@@ -91,6 +92,10 @@ class ClosedBehindTheConnectionTest {
                         () -> c.getOption(StandardSocketOptions.SO_KEEPALIVE),
                         () -> c.input().available(),
                         () -> c.input().read(),
+                        () -> c.input().readAllBytes(),
+                        () -> c.input().readNBytes(4),
+                        () -> c.input().skip(3),
+                        () -> c.input().transferTo(OutputStream.nullOutputStream()),
                         () -> c.output().write(1))) {
                     try {
                         call.call();
@@ -109,6 +114,10 @@ class ClosedBehindTheConnectionTest {
                         main + "set SO_KEEPALIVE of " + closedBehind(c),
                         main + "get SO_KEEPALIVE of " + closedBehind(c),
                         main + "count the bytes available on " + closedBehind(c),
+                        main + "read from " + closedBehind(c),
+                        main + "read from " + closedBehind(c),
+                        main + "read from " + closedBehind(c),
+                        main + "read from " + closedBehind(c),
                         main + "read from " + closedBehind(c),
                         main + "write to " + closedBehind(c));
                 assertThatThrownBy(c::detach).isExactlyInstanceOf(IllegalStateException.class)
