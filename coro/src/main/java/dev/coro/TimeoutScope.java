@@ -83,7 +83,7 @@ final class TimeoutScope extends Timer implements Cleanup {
      * context runs: code of the user's in it sees that context as the caller, and may suspend it.
      */
     CoroutineExit signalFor(CoroutineExit pending, Wait wait) {
-        return pending == interruption ? signal(wait) : pending;
+        return pending == interruption ? signal(wait, ThreadDump.inside(context)) : pending;
     }
 
     /**
@@ -134,8 +134,18 @@ final class TimeoutScope extends Timer implements Cleanup {
 
     /** The signal that {@code operation} throws so that the body of this scope unwinds. */
     CoroutineExit signal(Object operation) {
+        return signal(operation, "");
+    }
+
+    /**
+     * The signal that {@code operation} throws so that the body of this scope unwinds, {@code inside} the
+     * generator whose body made it if not empty ({@code , inside generator 'lines'}), as a dump and a
+     * close's signal name a wait: {@code its receive from channel 'jobs', inside generator 'lines', throws …}.
+     */
+    private CoroutineExit signal(Object operation, String inside) {
         return new CoroutineExit(new Ref(this), context.describe() + ": its " + describe() + " expired; its "
-                + Wait.describeOperation(operation) + " throws this signal so that the body unwinds to it");
+                + Wait.describeOperation(operation) + (inside.isEmpty() ? "" : inside + ",")
+                + " throws this signal so that the body unwinds to it");
     }
 
     /**

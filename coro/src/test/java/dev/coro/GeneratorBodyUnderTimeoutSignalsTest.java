@@ -182,7 +182,7 @@ class GeneratorBodyUnderTimeoutSignalsTest {
             });
             assertThat(log).as(name).containsExactly(
                     "sleep at 3: main context 'main': its withTimeout(PT0.003S) expired; its sleep 5.000 ms (t=5.000 ms on the"
-                            + " virtual clock, 2.000 ms left) throws this signal so that the body unwinds to it",
+                            + " virtual clock, 2.000 ms left), inside generator '" + name + "', throws this signal so that the body unwinds to it",
                     "emit: generator '" + name + "' is being closed: its emit throws this signal so that it unwinds (state"
                             + " RUNNING, closing)");
         }
@@ -229,7 +229,7 @@ class GeneratorBodyUnderTimeoutSignalsTest {
                             .hasMessage("coroutine 'consumer' timed out: withTimeout(PT0.01S) expired before its body returned");
                     assertThat(t.getCause()).as(row.named()).isInstanceOf(CoroutineExit.class)
                             .hasMessage("coroutine 'consumer': its withTimeout(PT0.01S) expired; its " + row.named()
-                                    + " throws this signal so that the body unwinds to it");
+                                    + ", inside generator 'gen', throws this signal so that the body unwinds to it");
                     assertThat(ms() - start).as(row.named()).isEqualTo(10);
                     assertThat(g.state()).as(row.named()).isEqualTo(Generator.State.CLOSED);
                 });

@@ -200,8 +200,8 @@ class GeneratorTimeTest {
             Throwable t = catchThrowable(g::hasNext);
             assertThat(t).isInstanceOf(CoroutineException.class)
                     .hasMessage("generator 'rethrows' failed: dev.coro.CoroutineExit: main context 'main': its"
-                            + " withTimeout(PT0.01S) expired; its receive from channel 'never' throws this signal so"
-                            + " that the body unwinds to it");
+                            + " withTimeout(PT0.01S) expired; its receive from channel 'never', inside generator 'rethrows', throws"
+                            + " this signal so that the body unwinds to it");
             assertThat(t.getCause()).isInstanceOf(CoroutineExit.class);
             assertThat(g.state()).isEqualTo(Generator.State.FAILED);
             assertThat(g.hasNext()).isFalse();
