@@ -1,6 +1,7 @@
 package dev.coro;
 
 import dev.coro.Coroutine.State;
+import java.util.Arrays;
 
 /**
  * A context of a thread's run list as its scheduler sees it: main or a coroutine, with its state,
@@ -260,10 +261,15 @@ final class Context extends Fiber {
         throw (RuntimeException) t;
     }
 
+    /** No failures: what a signal that carries none gives {@link #withKept}. */
+    private static final Throwable[] NONE = {};
+
     /**
-     * What a body that ended by {@code thrown} (null: it returned) ends by, given what a wait of it
-     * kept for its next scheduling point and never threw ({@link #throwAtNextPoint}), and the failure
-     * of a clean-up it left unfinished ({@link #unfinishedCleanup}), finished here: the first of these,
+     * What a body that ended by {@code thrown} (null: it returned) ends by, given the failures suppressed
+     * in {@code thrown} if it is a signal that unwinds this context ({@link #carriesFailures}: a resource
+     * whose close failed as the signal passed), what a wait of it kept for its next scheduling point and
+     * never threw ({@link #throwAtNextPoint}), and the failure of a clean-up it left unfinished
+     * ({@link #unfinishedCleanup}), finished here: the first of these (the signal's first),
      * if it returned or would end {@code CLOSED} (unwound by its close's signal, which is then dropped:
      * nothing is delivered for a clean end, and the failure would be lost), the other added to it as
      * suppressed; otherwise {@code thrown}, the others added to it as suppressed. If {@code thrown}
@@ -275,7 +281,8 @@ final class Context extends Fiber {
      * {@link Uncarried}, for the scheduler to add to that report ({@link Scheduler#bodyEnded}).
      */
     Throwable withKept(Throwable thrown) {
-        if (unfinishedCleanup == null && pendingThrow == null) {
+        Throwable[] carried = carriesFailures(thrown) ? carried(thrown) : NONE;
+        if (unfinishedCleanup == null && pendingThrow == null && carried.length == 0) {
             return thrown; // the common end: nothing kept, nothing left to finish
         }
         Throwable cleanupFailure = null;
@@ -292,7 +299,10 @@ final class Context extends Fiber {
             kept = null;
         }
         Uncarried left = null;
-        for (Throwable other : new Throwable[] {cleanupFailure, kept}) {
+        Throwable[] others = Arrays.copyOf(carried, carried.length + 2);
+        others[carried.length] = cleanupFailure;
+        others[carried.length + 1] = kept;
+        for (Throwable other : others) {
             if (other == null || other == thrown) {
                 continue;
             }

@@ -42,6 +42,15 @@ public final class CoroutineExit extends Error {
      */
     transient boolean taken;
 
+    /**
+     * What was added to this signal's suppressed exceptions as a note, not a failure: how much of a call it
+     * cut short had been done ({@code … was interrupted reading from connection A -> B (open): 3 of the 10
+     * bytes of this read were read into the array before it}), for whoever catches it; a body that ends by
+     * its own signal ends {@code CLOSED} whatever notes it holds, where a failure suppressed in it makes it
+     * end {@code FAILED} by that failure ({@link Fiber#carriesFailures}); null while none; not serialized.
+     */
+    private transient Throwable[] notes;
+
     CoroutineExit(Object source, String message) {
         this(source, message, false);
     }
@@ -50,6 +59,47 @@ public final class CoroutineExit extends Error {
         super(message);
         this.source = source;
         this.namesNoCall = namesNoCall;
+    }
+
+    /** Adds {@code note} to this signal's suppressed exceptions as a note ({@link #notes}), not a failure. */
+    void addNote(Throwable note) {
+        addSuppressed(note);
+        Throwable[] n = notes;
+        if (n == null) {
+            notes = new Throwable[] {note};
+        } else {
+            n = java.util.Arrays.copyOf(n, n.length + 1);
+            n[n.length - 1] = note;
+            notes = n;
+        }
+    }
+
+    /** Whether {@code t}, suppressed in this signal, was added as a note ({@link #addNote}). */
+    boolean isNote(Throwable t) {
+        Throwable[] n = notes;
+        if (n != null) {
+            for (Throwable note : n) {
+                if (note == t) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The failures suppressed in this signal: its suppressed exceptions but its notes, in the order they came. */
+    Throwable[] failures() {
+        Throwable[] all = getSuppressed();
+        if (notes == null) {
+            return all;
+        }
+        int n = 0;
+        for (Throwable t : all) {
+            if (!isNote(t)) {
+                all[n++] = t;
+            }
+        }
+        return java.util.Arrays.copyOf(all, n);
     }
 
     /** Whether this is the signal of an expired {@code withTimeout}, not of a close. */

@@ -97,6 +97,26 @@ abstract class Fiber {
         return isOwn(exit) || exit.timeoutScope() instanceof TimeoutScope t && t.context == this && t.isActive();
     }
 
+    /**
+     * Whether {@code thrown}, the exception a body ended by, is a signal that unwinds this fiber (it would
+     * end {@code CLOSED}) carrying failures suppressed in it: a resource of a try-with-resources whose close
+     * failed as the signal passed, a {@code finally} that added one; not a note of how much of a call
+     * it cut short had been done ({@link CoroutineExit#addNote}). Those would be dropped with the signal;
+     * the body ends {@code FAILED} by the first of them instead ({@link #carried}).
+     */
+    final boolean carriesFailures(Throwable thrown) {
+        return thrown instanceof CoroutineExit exit && exit.failures().length != 0 && unwoundBy(exit);
+    }
+
+    /**
+     * The failures suppressed in {@code exit}, a signal that {@link #carriesFailures carries} them, in the
+     * order they were added (its notes left out: {@link CoroutineExit#addNote}): what its body ends by in
+     * its place, the first with the others added to it.
+     */
+    static Throwable[] carried(Throwable exit) {
+        return ((CoroutineExit) exit).failures();
+    }
+
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */
     final CoroutineException failure(Throwable thrown) {
         return failure(thrown, SafeText.of(thrown));

@@ -839,7 +839,8 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * Records how the body ended and tells the consumer: a failure as a {@link CoroutineException}; an
+     * Records how the body ended and tells the consumer: a failure as a {@link CoroutineException} (so
+     * the failures its own close's signal carries, {@link #carriesFailures}: it ends by the first); an
      * exit signal that is not this generator's own (its consumer is being closed and was unwinding
      * through the body) passes on to the consumer, even while this generator was being closed. Every
      * call it makes (the failure's message and stack trace included) comes before it clears or sets
@@ -848,8 +849,24 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     void bodyEnded() {
         Throwable t = thrown;
         boolean consumers = consumers(t);
+        Throwable[] carried = !consumers && carriesFailures(t) ? carried(t) : null;
+        if (carried != null) {
+            t = carried[0]; // its close's signal carried failures (a resource whose close failed): it ends by the first
+            for (int i = 1; i < carried.length; i++) {
+                if (!Scheduler.holds(t, carried[i]) && Scheduler.addedAsSuppressed(t, carried[i])) {
+                    carried[i] = null; // carried by the first; one it cannot carry goes in the report
+                }
+            }
+        }
         Ending how = consumers ? Ending.CLOSED : ending(t);
         CoroutineException failed = how == Ending.FAILED ? failure(t) : null;
+        if (failed != null && carried != null) {
+            for (int i = 1; i < carried.length; i++) {
+                if (carried[i] != null && !Scheduler.holds(t, carried[i])) {
+                    failed.addSuppressed(carried[i]);
+                }
+            }
+        }
         // no call from here on: plain stores, then the throw
         stack = null;
         thrown = null;

@@ -22,6 +22,15 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public void note(Throwable unwinding, Throwable note) {
+        if (unwinding instanceof CoroutineExit exit) {
+            exit.addNote(note);
+        } else {
+            unwinding.addSuppressed(note);
+        }
+    }
+
+    @Override
     public void await(SelectableChannel channel, int ops, Object operation) throws IOException {
         await(channel, ops, operation, false);
     }

@@ -1882,8 +1882,12 @@ final class Scheduler {
             // stack's end the text may overflow, and the signal the close left, naming no call, is thrown again later
             exit.taken = true; // c resumed: a close its text's code makes of its closer, failing there, undoes nothing
             CoroutineExit named = self.exit(closedIn(self, op));
-            for (Throwable t : exit.getSuppressed()) {
-                named.addSuppressed(t); // what was added to the signal left, while it waited or its text was made
+            for (Throwable t : exit.getSuppressed()) { // what was added to the signal left, while it waited or its text was made
+                if (exit.isNote(t)) {
+                    named.addNote(t);
+                } else {
+                    named.addSuppressed(t);
+                }
             }
             pending = named;
         } else if (pending instanceof CoroutineException || pending instanceof DeadlockException
@@ -1915,8 +1919,9 @@ final class Scheduler {
 
     /**
      * Runs {@code co}'s body on its own stack; returns what it threw, null if it returned. A failure
-     * that a wait of it kept for its next scheduling point, which never came, is what the body ended
-     * by, or is added to what it threw ({@link Context#withKept}).
+     * that a wait of it kept for its next scheduling point, which never came, or that its own close's
+     * signal carries as suppressed, is what the body ended by, or is added to what it threw
+     * ({@link Context#withKept}).
      */
     static Throwable runBody(Context co) {
         Throwable thrown;
@@ -1926,7 +1931,7 @@ final class Scheduler {
         } catch (Throwable t) {
             thrown = t;
         }
-        return co.pendingThrow == null ? thrown : co.withKept(thrown);
+        return co.pendingThrow == null && !(thrown instanceof CoroutineExit) ? thrown : co.withKept(thrown);
     }
 
     /**

@@ -260,4 +260,82 @@ class BodyEndFailuresTest {
                     .containsExactly("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
         }
     }
+
+    /** A resource whose close throws {@code new IOException(message)}, logging it. */
+    private AutoCloseable failingResource(String message) {
+        return () -> {
+            log.add("closing " + message);
+            throw new java.io.IOException(message);
+        };
+    }
+
+    /**
+     * A coroutine closed while parked unwinds through a try-with-resources whose resources fail to close:
+     * the JDK adds their failures to the close's signal as suppressed, and a body that then ends by its own
+     * signal would end {@code CLOSED} and drop them. It ends {@code FAILED} by the first instead (the
+     * second suppressed in it), and {@code close()} throws the report, as for a {@code finally} that throws.
+     */
+    @Test
+    void failuresSuppressedInAClosedCoroutinesOwnSignalAsItUnwindsReachItsCloser() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("holder", () -> {
+            try (AutoCloseable first = failingResource("first"); AutoCloseable second = failingResource("second")) {
+                ch.receive();
+            } catch (Exception e) {
+                throw new AssertionError("a signal is no Exception", e);
+            }
+        });
+        Coroutine.yield(); // the holder parks in its receive
+        Throwable t = catchThrowable(c::close);
+        assertThat(log).containsExactly("closing second", "closing first");
+        assertThat(c.state()).isEqualTo(State.FAILED);
+        assertThat(t).isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'holder' failed while being closed: java.io.IOException: second");
+        assertThat(t.getCause()).isInstanceOf(java.io.IOException.class).hasMessage("second");
+        assertThat(t.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("first");
+        assertThat(ch.isClosed()).isFalse();
+    }
+
+    /**
+     * The same for a generator closed while suspended at an emit: a resource whose close fails as its
+     * body unwinds makes it end {@code FAILED} and its {@code close()} throw the report with that failure.
+     */
+    @Test
+    void aFailureSuppressedInAClosedGeneratorsOwnSignalAsItUnwindsReachesItsCloser() {
+        Generator<Integer> g = Generator.of("lines", out -> {
+            try (AutoCloseable r = failingResource("file")) {
+                out.emit(1);
+                out.emit(2);
+            } catch (Exception e) {
+                throw new AssertionError("a signal is no Exception", e);
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        Throwable t = catchThrowable(g::close);
+        assertThat(log).containsExactly("closing file");
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(t).isInstanceOf(CoroutineException.class)
+                .hasMessage("generator 'lines' failed while being closed: java.io.IOException: file");
+        assertThat(t.getCause()).isInstanceOf(java.io.IOException.class).hasMessage("file");
+    }
+
+    /**
+     * A coroutine whose close's signal carries no failure still ends {@code CLOSED}, its {@code close()}
+     * returning: a try-with-resources whose resource closes cleanly adds nothing to the signal.
+     */
+    @Test
+    void aClosedCoroutineWhoseResourcesCloseCleanlyEndsClosed() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine c = Coroutine.create("holder", () -> {
+            try (AutoCloseable r = () -> log.add("closed cleanly")) {
+                ch.receive();
+            } catch (Exception e) {
+                throw new AssertionError("a signal is no Exception", e);
+            }
+        });
+        Coroutine.yield();
+        c.close();
+        assertThat(log).containsExactly("closed cleanly");
+        assertThat(c.state()).isEqualTo(State.CLOSED);
+    }
 }

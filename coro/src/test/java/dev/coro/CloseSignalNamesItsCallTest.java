@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Coroutine.State;
 import java.time.Duration;
@@ -287,7 +288,8 @@ class CloseSignalNamesItsCallTest {
     /**
      * A close inside that {@code toString()} closes the other coroutine and throws the signal (a scheduling point);
      * the failure of that coroutine's unwinding, added to the signal the close left, is suppressed in the signal
-     * the closed coroutine gets, as in any close's signal, where naming the call dropped it.
+     * the closed coroutine gets, as in any close's signal, where naming the call dropped it; rethrown with it,
+     * the signal ends the coroutine {@code FAILED} by that failure, which reaches its closer.
      */
     @Test
     @Timeout(10)
@@ -313,11 +315,18 @@ class CloseSignalNamesItsCallTest {
             }
         });
         Coroutine.yield(); // both park
-        closeParked(c);
+        assertThat(c.state()).isEqualTo(State.PARKED);
+        Throwable t = catchThrowable(c::close);
         assertThat(other.state()).isEqualTo(State.FAILED);
         assertThat(log).containsExactly(signal("awaiter", "await " + f.getClass().getName() + "@"
                 + Integer.toHexString(System.identityHashCode(f)) + " (its toString() threw dev.coro.CoroutineExit)"),
                 "suppressed coroutine 'other' failed while being closed: java.lang.IllegalStateException: unwinding failed");
+        // the awaiter rethrew its signal with that failure in it: it ends by the failure, which reaches its closer
+        assertThat(c.state()).isEqualTo(State.FAILED);
+        assertThat(t).isInstanceOf(CoroutineException.class).hasMessage("coroutine 'awaiter' failed while being closed:"
+                + " dev.coro.CoroutineException: coroutine 'other' failed while being closed: java.lang.IllegalStateException:"
+                + " unwinding failed");
+        assertThat(t.getCause().getCause()).hasMessage("unwinding failed");
     }
 
     /**

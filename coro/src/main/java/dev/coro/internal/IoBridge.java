@@ -381,4 +381,15 @@ public abstract class IoBridge {
      * @return its text between the quotes, never throwing
      */
     public abstract String name(String name);
+
+    /**
+     * Tells {@code unwinding}, the exception that cut a call of a {@code java.io} view short (the signal of a
+     * close or a timeout, or a failure thrown into the caller), how much of that call had been done:
+     * {@code note} goes into its suppressed exceptions, and a signal keeps it as a note, not a failure, so
+     * that a body that ends by its own close's signal still ends closed.
+     *
+     * @param unwinding what cut the call short, about to be thrown on
+     * @param note what says how much of the call had been done
+     */
+    public abstract void note(Throwable unwinding, Throwable note);
 }

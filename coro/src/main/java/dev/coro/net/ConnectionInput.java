@@ -78,7 +78,7 @@ final class ConnectionInput extends InputStream {
             throw n == 0 ? e : connection.partly(e, false, n, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (n != 0) {
-                x.addSuppressed(connection.interrupted(false, n, len));
+                connection.note(x, connection.interrupted(false, n, len));
             }
             throw x;
         }
@@ -139,7 +139,7 @@ final class ConnectionInput extends InputStream {
             throw n == 0 ? e : connection.partly(e, "reading from", readDone(n, len, all), LOST);
         } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
             if (n != 0) {
-                x.addSuppressed(connection.interrupted("reading from", readDone(n, len, all), LOST));
+                connection.note(x, connection.interrupted("reading from", readDone(n, len, all), LOST));
             }
             throw x;
         }
@@ -182,7 +182,7 @@ final class ConnectionInput extends InputStream {
             throw done == 0 ? e : connection.partly(e, "skipping bytes of", skipDone(done, n), "");
         } catch (RuntimeException | Error x) { // a signal that unwinds it, or a failure thrown into it
             if (done != 0) {
-                x.addSuppressed(connection.interrupted("skipping bytes of", skipDone(done, n), ""));
+                connection.note(x, connection.interrupted("skipping bytes of", skipDone(done, n), ""));
             }
             throw x;
         }
@@ -245,7 +245,7 @@ final class ConnectionInput extends InputStream {
     /** Adds to {@code x} what a transfer that did not return had done, unless it had done nothing. */
     private void addTransferred(Throwable x, long done, int writing) {
         if (done != 0 || writing > 0) {
-            x.addSuppressed(connection.interrupted("transferring from", transferDone(done),
+            connection.note(x, connection.interrupted("transferring from", transferDone(done),
                     writing > 0 ? ", and the " + writing + " read after them were being written to it" : ""));
         }
     }

@@ -68,7 +68,7 @@ final class ConnectionOutput extends OutputStream {
             throw src.position() == off ? e : connection.partly(e, true, src.position() - off, len);
         } catch (RuntimeException | Error x) { // a signal that unwinds it (CoroutineExit), or a failure thrown into it
             if (src.position() != off) {
-                x.addSuppressed(connection.interrupted(true, src.position() - off, len));
+                connection.note(x, connection.interrupted(true, src.position() - off, len));
             }
             throw x;
         }

@@ -731,10 +731,19 @@ public final class TcpConnection implements Closeable {
      * What a {@code java.io} view's write, or its input's {@code readNBytes}, cut short by a signal (a
      * {@code withTimeout}, a close of the caller) after {@code done} of its {@code len} bytes went out
      * or were read into its array says of it: an exception, not thrown, added to the signal's
-     * suppressed ones.
+     * suppressed ones as a note ({@link #note}).
      */
     IOException interrupted(boolean write, int done, int len) {
         return interrupted(write ? "writing to" : "reading from", done(write, done, len), "");
+    }
+
+    /**
+     * Adds {@code note}, made by {@link #interrupted}, to {@code unwinding}, what cut a view's call short:
+     * a signal keeps it as a note, not a failure, so that a caller that ends by its own close's signal still
+     * ends closed ({@link IoBridge#note}).
+     */
+    void note(Throwable unwinding, IOException note) {
+        io.note(unwinding, note);
     }
 
     /**
