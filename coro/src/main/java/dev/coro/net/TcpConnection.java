@@ -488,7 +488,9 @@ public final class TcpConnection implements Closeable {
      * @throws IllegalStateException if called from a thread other than the connection's; or, no byte having
      *                               arrived, if the JDK cannot suspend the caller to wait (on the continuation
      *                               engine, a coroutine inside an FFM upcall or a class initializer:
-     *                               docs/PINNING.md), naming the caller and the wait; nothing was read
+     *                               docs/PINNING.md), naming the caller and the wait; nothing was read; or if the
+     *                               channel {@link #adopt} was given was put in blocking mode behind the
+     *                               connection's back, naming the caller and the call; nothing was read
      * @throws IllegalArgumentException if {@code dst} is read-only, naming the caller, the connection
      *                                  and its state; nothing is read
      * @throws NullPointerException  if {@code dst} is null
@@ -499,6 +501,9 @@ public final class TcpConnection implements Closeable {
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         checkOpen("read from");
+        if (adopted && channel.isBlocking()) {
+            throw madeBlocking("read from");
+        }
         if (dst.isReadOnly()) {
             throw readOnly();
         }
@@ -551,7 +556,9 @@ public final class TcpConnection implements Closeable {
      *                               being full, if the JDK cannot suspend the caller to wait for room (on the
      *                               continuation engine, a coroutine inside an FFM upcall or a class initializer:
      *                               docs/PINNING.md), naming the caller and the wait: {@code src}'s position says
-     *                               how much was written
+     *                               how much was written; or if the channel {@link #adopt} was given was put in
+     *                               blocking mode behind the connection's back, naming the caller and the call;
+     *                               nothing was written
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
      *                               waited for room: {@code src}'s position says how much was written
@@ -561,6 +568,9 @@ public final class TcpConnection implements Closeable {
     public void write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
         checkOpen("write to");
+        if (adopted && channel.isBlocking()) {
+            throw madeBlocking("write to");
+        }
         if (!src.hasRemaining()) {
             writeNothing(src);
             return;
@@ -1327,6 +1337,22 @@ public final class TcpConnection implements Closeable {
             io.checkOwner(owner, operation, name(), state());
         }
     }
+
+    /**
+     * The refusal of a read or a write ({@code operation}) on an adopted connection whose {@code SocketChannel} its
+     * user put in blocking mode behind its back ({@code configureBlocking(true)}, allowed while the channel is
+     * registered with no selector: before the connection's first wait): the call would block the thread, and every
+     * coroutine of it, where it must park the caller. It names the caller, the call, the connection and its state.
+     */
+    private IllegalStateException madeBlocking(String operation) {
+        return new IllegalStateException(io.caller() + " cannot " + operation + " " + name() + " (" + state() + "): "
+                + MADE_BLOCKING);
+    }
+
+    /** What a read or a write on a connection whose channel was made blocking behind its back is told. */
+    private static final String MADE_BLOCKING = "its SocketChannel was put in blocking mode behind the connection's back"
+            + " (configureBlocking(true)), where a read or a write would block the thread and every coroutine of it;"
+            + " put it back with configureBlocking(false)";
 
     /** What a call on a detached connection is told. */
     private static final String DETACHED = "its channel was handed on by detach(); use the connection adopt(channel) made of it";
