@@ -1562,6 +1562,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Throwable failure = null;
             String where = null;
             boolean unwound = false;
+            List<Throwable> uncarried = null; // made only for a body whose signal carries failures
             // an interrupt another body left set as it ended passed to the context that ran next (the
             // thread's main, or this body): no body starts with one, on either engine, as no task of a
             // ThreadPoolExecutor does
@@ -1577,7 +1578,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 failure = e;
                 where = Scheduler.describeCaller(); // the body's coroutine, while it is still the current one
                 // a close of its coroutine; an exit signal the body kept from another and threw again is its failure
-                unwound = e instanceof CoroutineExit exit && Scheduler.current().currentContext().unwoundBy(exit);
+                Context self = Scheduler.current().currentContext();
+                unwound = e instanceof CoroutineExit exit && self.unwoundBy(exit);
+                if (unwound && self.carriesFailures(e)) {
+                    // its close's signal carries failures (a resource whose close failed as it unwound the body):
+                    // the body failed with the first, as one whose finally throws; those it cannot carry reported apart
+                    uncarried = new ArrayList<>(0);
+                    failure = Fiber.firstCarried(e, uncarried);
+                    unwound = false;
+                }
             } finally {
                 t.context = null; // nothing to close any more, and the future keeps no context alive
                 if (t.future != null) {
@@ -1600,6 +1609,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 }
             } else if (failure != null && !unwound) {
                 pool.failed(t.order, failure(t, where, failure));
+            }
+            if (uncarried != null) {
+                for (Throwable u : uncarried) {
+                    pool.failed(t.order, failure(t, where, u));
+                }
             }
             if (unwound) {
                 throw (CoroutineExit) failure;

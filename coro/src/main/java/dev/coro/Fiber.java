@@ -117,6 +117,23 @@ abstract class Fiber {
         return ((CoroutineExit) exit).failures();
     }
 
+    /**
+     * What a body ends by whose own signal {@code exit} {@link #carriesFailures carries} failures: the first of them,
+     * the others added to it as suppressed; those it cannot take ({@link Scheduler#addedAsSuppressed}: it takes no
+     * suppressed ones, or they hold it) are added to {@code uncarried}, for its report. One it holds already (the
+     * end reported again after a stack overflow stopped it) is neither added again nor put there.
+     */
+    static Throwable firstCarried(Throwable exit, java.util.List<Throwable> uncarried) {
+        Throwable[] carried = carried(exit);
+        Throwable first = carried[0];
+        for (int i = 1; i < carried.length; i++) {
+            if (!Scheduler.holds(first, carried[i]) && !Scheduler.addedAsSuppressed(first, carried[i])) {
+                uncarried.add(carried[i]);
+            }
+        }
+        return first;
+    }
+
     /** What a body that threw {@code thrown} and ended {@code FAILED} hands to whoever waits for it. */
     final CoroutineException failure(Throwable thrown) {
         return failure(thrown, SafeText.of(thrown));

@@ -849,23 +849,15 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     void bodyEnded() {
         Throwable t = thrown;
         boolean consumers = consumers(t);
-        Throwable[] carried = !consumers && carriesFailures(t) ? carried(t) : null;
-        if (carried != null) {
-            t = carried[0]; // its close's signal carried failures (a resource whose close failed): it ends by the first
-            for (int i = 1; i < carried.length; i++) {
-                if (!Scheduler.holds(t, carried[i]) && Scheduler.addedAsSuppressed(t, carried[i])) {
-                    carried[i] = null; // carried by the first; one it cannot carry goes in the report
-                }
-            }
+        java.util.List<Throwable> uncarried = null;
+        if (!consumers && carriesFailures(t)) {
+            uncarried = new java.util.ArrayList<>(0);
+            t = firstCarried(t, uncarried); // its close's signal carried failures (a resource whose close failed)
         }
         Ending how = consumers ? Ending.CLOSED : ending(t);
         CoroutineException failed = how == Ending.FAILED ? failure(t) : null;
-        if (failed != null && carried != null) {
-            for (int i = 1; i < carried.length; i++) {
-                if (carried[i] != null && !Scheduler.holds(t, carried[i])) {
-                    failed.addSuppressed(carried[i]);
-                }
-            }
+        if (failed != null && uncarried != null) {
+            uncarried.forEach(failed::addSuppressed); // what the first could not carry goes in the report
         }
         // no call from here on: plain stores, then the throw
         stack = null;

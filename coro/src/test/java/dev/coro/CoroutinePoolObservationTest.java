@@ -585,4 +585,33 @@ class CoroutinePoolObservationTest {
                 "dev.coro.CoroutineException: coroutine 'child' failed while being closed: java.lang.IllegalStateException:"
                         + " thrown as closeNow unwinds the child");
     }
+
+    /**
+     * A body that {@code closeNow()} unwinds through a try-with-resources whose resource's close throws (the JDK
+     * adds that failure to the close's signal as suppressed) has failed with it, as one whose {@code finally}
+     * throws: its future fails with it, and {@code close()} reports it, where it ended closed and the failure was lost.
+     */
+    @Test
+    void aResourceWhoseCloseFailsAsCloseNowUnwindsABodyIsThatBodysFailureReported() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        String name = PoolName.of(pool);
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        CompletableFuture<Object> f = pool.submit(() -> {
+            try (AutoCloseable r = () -> {
+                throw new java.io.IOException("flush failed as closeNow unwound the body");
+            }) {
+                started.complete(null);
+                return Coroutine.await(new CompletableFuture<>());
+            } catch (Exception e) {
+                throw new AssertionError("a signal is no Exception", e);
+            }
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(started));
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::closeNow));
+        assertThat(catchThrowable(f::join)).hasCauseExactlyInstanceOf(java.io.IOException.class)
+                .hasRootCauseMessage("flush failed as closeNow unwound the body");
+        assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
+                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0', running the body of submit #1, threw"
+                + " java.io.IOException: flush failed as closeNow unwound the body");
+    }
 }
