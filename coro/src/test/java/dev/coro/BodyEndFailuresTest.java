@@ -320,6 +320,29 @@ class BodyEndFailuresTest {
     }
 
     /**
+     * The same for a read-ahead generator closed while values it made ahead wait: they are dropped, and the
+     * failure of the resource its body closes as it unwinds reaches its {@code close()}.
+     */
+    @Test
+    void aFailureSuppressedInAClosedReadAheadGeneratorsOwnSignalReachesItsCloser() {
+        Generator<Integer> g = Generator.<Integer>buffered("ahead", 4, out -> {
+            try (AutoCloseable r = failingResource("socket")) {
+                for (int i = 1; i <= 10; i++) {
+                    out.emit(i);
+                }
+            } catch (Exception e) {
+                throw new AssertionError("a signal is no Exception", e);
+            }
+        });
+        assertThat(g.next()).isEqualTo(1);
+        Throwable t = catchThrowable(g::close);
+        assertThat(log).containsExactly("closing socket");
+        assertThat(g.state()).isEqualTo(Generator.State.FAILED);
+        assertThat(t).isInstanceOf(CoroutineException.class)
+                .hasMessage("generator 'ahead' failed while being closed: java.io.IOException: socket");
+    }
+
+    /**
      * A coroutine whose close's signal carries no failure still ends {@code CLOSED}, its {@code close()}
      * returning: a try-with-resources whose resource closes cleanly adds nothing to the signal.
      */
