@@ -262,7 +262,8 @@ final class ConnectionInput extends InputStream {
 
     /**
      * Does nothing, the view keeping no mark ({@link #markSupported()} is false), but is a call on the
-     * connection as every other of the view: refused from another thread.
+     * connection as every other of the view: refused from another thread (but for a detached connection's,
+     * which is no thread's: from any thread it does nothing, as on its own).
      */
     @Override
     public void mark(int readlimit) {

@@ -682,16 +682,19 @@ public final class TcpConnection implements Closeable {
     /**
      * Whether no write is under way, for {@code write(int)} of the {@link #output()} view: only then
      * may it use the buffer it keeps, which a write parked part way may be using. Refused from another
-     * thread as a write is, before the view touches its buffer.
+     * thread as a write is, before the view touches its buffer; false on a {@link #detached} connection,
+     * whose write is refused before it reaches the channel, but which any thread may call: none takes the
+     * kept buffer then.
      */
     boolean noWriteUnderWay() {
         check("write to");
-        return !writeUnderWay;
+        return !writeUnderWay && !detached;
     }
 
     /**
      * Refuses from another thread a call of a {@code java.io} view that does nothing on the connection
-     * ({@code mark}, {@code flush}): every call of the views is confined as the connection's are.
+     * ({@code mark}, {@code flush}): every call of the views is confined as the connection's are (a
+     * detached connection's to no thread: see {@link #check}).
      */
     void checkView(String operation) {
         check(operation);
@@ -1318,8 +1321,13 @@ public final class TcpConnection implements Closeable {
         return Math.min(seconds, 65535);
     }
 
+    /**
+     * Refuses a call from a thread other than the connection's, naming both; a {@link #detach() detached} connection is
+     * no thread's, so on one this passes from any thread, as {@link #checkOpen} does: its callers (the views' calls that
+     * touch no channel, or refuse their arguments first) then do on it what they do on its own thread.
+     */
     private void check(String operation) {
-        if (!io.isOwner(owner)) {
+        if (!io.isOwner(owner) && !(closed && detached)) { // closed read first: set after detached
             io.checkOwner(owner, operation, name(), state());
         }
     }

@@ -296,6 +296,61 @@ class DetachAndAdoptTest {
         }
     }
 
+    /**
+     * A detached connection is no thread's: a call of its views from another thread (the pool thread that adopted its
+     * channel, holding on to the detached object by mistake) is told what its own thread is told, never that the
+     * connection belongs to the thread that detached it, whose connection it no longer is.
+     */
+    @Test
+    void everyCallOfTheViewsOfADetachedConnectionFromAnotherThreadIsToldWhatItsOwnThreadIsTold() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             TcpConnection client = TcpConnection.connect(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            SocketChannel ch = server.detach();
+            for (boolean own : new boolean[] {true, false}) {
+                Throwable[] thrown = new Throwable[7];
+                Runnable calls = () -> {
+                    thrown[0] = catchThrowable(() -> server.output().write('y'));
+                    thrown[1] = catchThrowable(() -> server.output().write(new byte[] {'y'}));
+                    thrown[2] = catchThrowable(() -> server.input().mark(1));
+                    thrown[3] = catchThrowable(() -> server.input().read(new byte[1], 1, 1));
+                    thrown[4] = catchThrowable(() -> server.input().readNBytes(-1));
+                    thrown[5] = catchThrowable(() -> server.input().reset());
+                    thrown[6] = catchThrowable(() -> server.output().write(new byte[1], -1, 1));
+                };
+                String caller;
+                if (own) {
+                    calls.run();
+                    caller = "main context 'main'";
+                } else {
+                    Thread other = Thread.ofPlatform().name("other").start(calls);
+                    other.join();
+                    caller = "thread 'other' (#" + other.threadId() + ")"; // no scheduler: none is made for a refusal
+                }
+                assertThat(thrown[0]).as(caller).isExactlyInstanceOf(IOException.class)
+                        .hasMessage(caller + " cannot write to " + detached(server));
+                assertThat(thrown[1]).as(caller).isExactlyInstanceOf(IOException.class)
+                        .hasMessage(caller + " cannot write to " + detached(server));
+                assertThat(thrown[2]).as(caller + ": mark does nothing, as flush does").isNull();
+                assertThat(thrown[3]).as(caller).isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                        .hasMessage(caller + " cannot read from " + name(server) + " (detached): offset 1 and length 1 do not fit"
+                                + " an array of length 1");
+                assertThat(thrown[4]).as(caller).isExactlyInstanceOf(IllegalArgumentException.class)
+                        .hasMessage(caller + " cannot read from " + name(server) + " (detached): a length of -1 bytes is negative");
+                assertThat(thrown[5]).as(caller).isExactlyInstanceOf(IOException.class)
+                        .hasMessage(caller + " cannot reset the input of " + name(server) + " (detached): it keeps no mark"
+                                + " (markSupported() is false); read through a BufferedInputStream to mark and reset");
+                assertThat(thrown[6]).as(caller).isExactlyInstanceOf(IndexOutOfBoundsException.class)
+                        .hasMessage(caller + " cannot write to " + name(server) + " (detached): offset -1 and length 1 do not fit"
+                                + " an array of length 1");
+            }
+            try (TcpConnection c = TcpConnection.adopt(ch)) {
+                c.write(bytes("z"));
+                assertThat(read(client, 1)).as("none of the refused writes reached the channel").isEqualTo("z");
+            }
+        }
+    }
+
     @Test
     void aDetachIsRefusedWhileAContextWaitsOnTheConnectionAndGoesThroughOnceNoneDoes() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
