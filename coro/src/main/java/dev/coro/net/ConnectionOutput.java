@@ -75,15 +75,14 @@ final class ConnectionOutput extends OutputStream {
     }
 
     /**
-     * Does nothing, the view buffering nothing (on a closed connection too: a wrapper's {@code close()}
-     * flushes it, perhaps once the connection is closed), but is a call on the connection as every
-     * other of the view: refused from another thread while the connection's thread runs; once that
-     * thread has ended, it does nothing there too, as {@code close()} is let through then (a wrapper's
-     * {@code close()} flushes before it closes the connection).
+     * Does nothing, the view buffering nothing, from any thread, on an open or a closed connection, as
+     * {@link #close()} answers any thread: a buffering wrapper's {@code close()} flushes (its buffer
+     * empty) before it closes the connection, perhaps from another thread, perhaps once the connection is
+     * closed; a wrapper holding bytes still has the write of its flush refused from another thread.
      */
     @Override
     public void flush() {
-        connection.checkFlush();
+        // nothing buffered, nothing to do
     }
 
     @Override

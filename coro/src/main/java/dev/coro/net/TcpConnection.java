@@ -693,25 +693,11 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Refuses from another thread a call of a {@code java.io} view that does nothing on the connection
-     * ({@code mark}, {@code flush}): every call of the views is confined as the connection's are (a
-     * detached connection's to no thread: see {@link #check}).
+     * ({@code mark}): every call of the views but {@code close()} and the output's {@code flush()} is confined as
+     * the connection's are (a detached connection's to no thread: see {@link #check}).
      */
     void checkView(String operation) {
         check(operation);
-    }
-
-    /**
-     * {@link #checkView} of the output's {@code flush}, which has nothing to do: let through from another
-     * thread once the owner's thread has ended, as {@link #close()} is then, since a buffering
-     * wrapper's {@code close()} flushes (its buffer empty) before it closes the connection.
-     */
-    void checkFlush() {
-        if (detached) {
-            return; // nothing to do, as on a closed connection: its channel is another's now
-        }
-        if (io.isOwner(owner) || !io.ownerEnded(owner)) {
-            check("flush the output of");
-        }
     }
 
     /**
@@ -947,9 +933,11 @@ public final class TcpConnection implements Closeable {
      * A {@code java.io} view that writes by {@link #write(ByteBuffer)}: nothing is buffered, so
      * {@code flush()} has nothing to do; wrap it in a {@code BufferedOutputStream} or a
      * {@code PrintWriter} to batch small writes ({@code write(int)} allocates nothing, but each call is
-     * a system call). Closing it closes the connection. The same view every time. Every call of it is
-     * a call on the connection, refused from another thread as a write is, even one that does nothing
-     * ({@code flush()}, which does nothing on a closed connection either, a write of no bytes).
+     * a system call). Closing it closes the connection. The same view every time. Every call of it but
+     * {@code close()} and {@code flush()} is a call on the connection, refused from another thread as a write is,
+     * even one that does nothing (a write of no bytes); {@code flush()} does nothing, from any thread, open or
+     * closed, as {@code close()} answers any thread: a buffering wrapper's {@code close()} flushes (its buffer
+     * empty) before it closes the connection, and a wrapper that holds bytes still has its write refused.
      * A write that fails after some of its bytes went out says how many in its exception's message (one
      * of a subclass of {@code IOException} is thrown unchanged, its class kept, the count in an
      * {@code IOException} added to its suppressed exceptions);

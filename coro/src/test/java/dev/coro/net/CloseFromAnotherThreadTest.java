@@ -14,7 +14,10 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.DeadlockException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
@@ -22,6 +25,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -761,6 +765,57 @@ class CloseFromAnotherThreadTest {
                     read += n;
                 }
                 assertThat(read).as("the bytes the peer read, then the end of the stream").isEqualTo(written.get());
+            }
+        }
+    }
+
+    /**
+     * A buffering wrapper's {@code close()} flushes before it closes: from another thread while the connection's
+     * thread runs, the empty flush is let through as the close is, so the wrapper (a {@code BufferedOutputStream}, an
+     * {@code OutputStreamWriter}) closes the connection without a refusal, the reader parked there failing as for any
+     * close from afar; a wrapper holding bytes still has its write refused, the close made all the same.
+     */
+    @Test
+    @Timeout(30)
+    void aBufferingWrapperClosedFromAnotherThreadWhileTheOwnerRunsClosesTheConnectionWithoutARefusal() throws Exception {
+        for (int wrapper = 0; wrapper < 3; wrapper++) {
+            try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+                 CoroutinePool a = CoroutinePool.start("a", 1)) {
+                CompletableFuture<TcpConnection> made = new CompletableFuture<>();
+                CompletableFuture<String> read = readerParkedOn(a, server, made);
+                try (SocketChannel peer = server.accept()) {
+                    TcpConnection c = made.get();
+                    Closeable closeable = switch (wrapper) {
+                        case 0 -> new BufferedOutputStream(c.output());
+                        case 1 -> new OutputStreamWriter(c.output(), StandardCharsets.UTF_8);
+                        default -> {
+                            BufferedOutputStream holding = new BufferedOutputStream(c.output());
+                            holding.write('x'); // buffered: its close's flush writes it, from the wrong thread
+                            yield holding;
+                        }
+                    };
+                    CompletableFuture<String> closed = new CompletableFuture<>();
+                    Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+                        try {
+                            closeable.close();
+                            closed.complete("closed");
+                        } catch (Throwable e) {
+                            closed.complete(e.getClass().getSimpleName() + ": " + e.getMessage());
+                        }
+                    });
+                    closer.join();
+                    String described = "thread 'closer' (#" + closer.threadId() + ")";
+                    if (wrapper < 2) {
+                        assertThat(closed.get()).as("wrapper " + wrapper).isEqualTo("closed");
+                    } else {
+                        assertThat(closed.get()).as("its buffered byte is a write, the owner's")
+                                .startsWith("IllegalStateException: " + described + " cannot write to " + name(c)
+                                        + " (open): it belongs to thread 'a-0' (#");
+                    }
+                    assertThat(c.isOpen()).as("closed through the wrapper " + wrapper).isFalse();
+                    assertThat(read.get()).isEqualTo(closedWhileReading(c));
+                    assertThat(peer.read(ByteBuffer.allocate(1))).as("the peer reads the end of the stream").isEqualTo(-1);
+                }
             }
         }
     }
