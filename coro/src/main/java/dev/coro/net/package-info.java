@@ -22,13 +22,13 @@
  * and both threads. Only
  * the calls that describe them ({@code isOpen()}, the addresses, {@code toString()}) answer any
  * thread, a connection's {@code input()} and {@code output()} hand their views to any thread (every
- * call of which is confined as the connection's are, those that do nothing too: a skip of no bytes,
- * {@code mark}, {@code flush}), and {@code close()} may be called from
+ * call of which but {@code close()} and {@code flush()} is confined as the connection's are, those that
+ * do nothing too: a skip of no bytes, {@code mark}), and {@code close()} may be called from
  * any thread: while their thread runs it is posted there and waited for (a coroutine parked on them
  * there fails as for a close on its own thread), and once their thread has ended it releases their
  * descriptors at once, as may the
  * output's {@code flush()}, which has nothing to do, so that a buffering wrapper's {@code close()}
- * (which flushes first) closes it too. A
+ * (which flushes first) closes it too, from any thread. A
  * {@link dev.coro.CoroutinePool} thread that ends closes those its coroutines left open, and its selector.
  * A connection moves to another thread whole: {@link dev.coro.net.TcpConnection#detach()} hands its open channel
  * back, unregistered, which {@link dev.coro.net.TcpConnection#adopt} on the other thread makes a connection of that
