@@ -40,7 +40,11 @@ public final class Io {
      * selector only while some context waits on it, so closing it afterwards leaves nothing behind.
      *
      * <p>Several contexts may await one channel: a readiness wakes every one whose operations it
-     * satisfies, and one that then finds nothing to do (another took the datagram) waits again. So may
+     * satisfies, and one that then finds nothing to do (another took the datagram) waits again; but of
+     * those awaiting {@code OP_ACCEPT} alone on a listening channel, a report wakes only the one that began
+     * waiting first, as a {@link TcpListener}'s acceptors are woken (one report may mean one connection),
+     * the others woken by the next reports (the selector reports the channel again at its next select
+     * while a connection waits, unaccepted). So may
      * contexts of several threads, each thread's selector watching the channel: each datagram goes to
      * one of them, and a close of the channel fails the waits of every thread.
      *
