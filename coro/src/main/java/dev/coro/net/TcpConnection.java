@@ -470,6 +470,9 @@ public final class TcpConnection implements Closeable {
 
     /**
      * Reads into {@code dst}, parking until at least one byte has arrived or the stream has ended.
+     * Several coroutines may read at once: each byte goes to one of them, once, in the order sent; unlike
+     * a {@link #write}, a loop of reads (the input view's {@code readNBytes}) is not made whole, another
+     * coroutine's read taking the bytes that come between two of its reads.
      *
      * @param dst the buffer to fill from its position
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
