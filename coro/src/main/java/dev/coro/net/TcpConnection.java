@@ -44,7 +44,7 @@ import java.util.WeakHashMap;
  * {@link #detach()} hands its channel on for another thread to adopt; a call from another thread
  * throws {@link IllegalStateException} naming both, except those that only describe it
  * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
- * {@link #input()}/{@link #output()} (every call of whose views is confined alike), which answer any
+ * {@link #input()}/{@link #output()} (every call of whose views is confined alike but their {@code close()}, and the output's {@code flush()}, which does nothing), which answer any
  * thread, and {@link #close()}, which another thread posts to that one while it runs and makes itself once
  * it has ended. A {@code CoroutinePool} thread that ends closes the connections its
  * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
