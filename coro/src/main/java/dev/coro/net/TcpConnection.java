@@ -44,9 +44,10 @@ import java.util.WeakHashMap;
  * {@link #detach()} hands its channel on for another thread to adopt; a call from another thread
  * throws {@link IllegalStateException} naming both, except those that only describe it
  * ({@link #isOpen()}, {@link #localAddress()}, {@link #remoteAddress()}, {@link #toString()}) and
- * {@link #input()}/{@link #output()} (every call of whose views is confined alike but their {@code close()}, and the output's {@code flush()}, which does nothing), which answer any
- * thread, and {@link #close()}, which another thread posts to that one while it runs and makes itself once
- * it has ended. A {@code CoroutinePool} thread that ends closes the connections its
+ * {@link #input()}/{@link #output()} (every call of whose views is confined alike but their {@code close()},
+ * and the output's {@code flush()}, which does nothing), which answer any thread, and {@link #close()},
+ * which another thread posts to that one while it runs and makes itself once it has ended. A
+ * {@code CoroutinePool} thread that ends closes the connections its
  * coroutines left open; a connection dropped unclosed is closed once the garbage collector finds it
  * unreachable (never while a coroutine is parked on it), but close it: only {@link #close()} releases
  * it at once. {@code TCP_NODELAY} is on. An I/O failure (a reset
@@ -685,7 +686,7 @@ public final class TcpConnection implements Closeable {
     /**
      * Whether no write is under way, for {@code write(int)} of the {@link #output()} view: only then
      * may it use the buffer it keeps, which a write parked part way may be using. Refused from another
-     * thread as a write is, before the view touches its buffer; false on a {@link #detached} connection,
+     * thread as a write is, before the view touches its buffer; false on a {@link #detach() detached} connection,
      * whose write is refused before it reaches the channel, but which any thread may call: none takes the
      * kept buffer then.
      */
