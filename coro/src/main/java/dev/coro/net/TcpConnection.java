@@ -830,6 +830,11 @@ public final class TcpConnection implements Closeable {
         try {
             InputStream in = socketInput;
             if (in == null) {
+                if (channel.socket().isInputShutdown()) {
+                    // shut through the channel adopt was given: the end of the stream, which the JDK's count gives
+                    // as 0, where the socket adaptor refuses its stream (SocketException: Socket input is shutdown)
+                    return 0;
+                }
                 in = socketInput = channel.socket().getInputStream();
             }
             int n = in.available(); // the kernel's count (FIONREAD): never blocks, whatever the channel's mode
