@@ -117,9 +117,13 @@ final class EventLoop {
     long readyReports;
     /** How many times a selector of this loop has failed ({@link #selectorFailed}): its waits failed, a result for the virtual clock's quiet. */
     private long selectorFailures;
-    /** The selector's callback for a ready key. */
+    /**
+     * The selector's callback for a ready key: a result that came, wherever the selector was asked (the idle wait,
+     * or a scheduling point while contexts stay runnable), so the virtual clock's quiet starts again.
+     */
     private final Consumer<SelectionKey> onReady = k -> {
         readyReports++;
+        quietNanos = 0;
         registered.get(k.channel()).ready(k.readyOps());
     };
     /** Counts polls, so that only every 64th asks the selector (and looks at the remote waits). */
@@ -142,7 +146,7 @@ final class EventLoop {
     private long virtualNow;
     /**
      * Under virtual time, how long (real nanoseconds) the idle wait has waited for other threads or
-     * for I/O in a row without a result arriving; reset when one arrives (a post, a readiness report,
+     * for I/O in a row without a result arriving; reset when one arrives (a post, taken in by the idle wait or at a scheduling point, a readiness report,
      * or a wait that this thread ends itself: one on a thread that has ended, one on a channel found
      * closed, or every I/O wait when the selector fails) or the clock moves, and when a timer is scheduled (the quiet so far was counted against
      * the timers pending before it: a yield that waited with nothing else to run came back without a
@@ -326,8 +330,22 @@ final class EventLoop {
      */
     void takeInPosts() {
         if (!inbox.isEmpty()) {
-            inbox.drain();
+            takeIn();
         }
+    }
+
+    /**
+     * Runs the posts that have come (there are some), outside the idle wait: at a scheduling point, or at a body's
+     * end. Under virtual time they are a result that came, as those the idle wait takes in are, unless every one
+     * only observes the thread (a dump's request): the quiet starts again ({@link #quietNanos}), so that a quiet
+     * counted before them (a yield that waited and came back without a result) does not cut short the real time of
+     * the waits after them.
+     */
+    private void takeIn() {
+        if (quietNanos != 0 && !inbox.onlyObservations()) {
+            quietNanos = 0;
+        }
+        inbox.drain();
     }
 
     /**
@@ -340,7 +358,7 @@ final class EventLoop {
      */
     void poll(boolean counts) {
         if (!inbox.isEmpty()) {
-            inbox.drain();
+            takeIn();
         }
         if (timers.size() != 0) {
             runDue();

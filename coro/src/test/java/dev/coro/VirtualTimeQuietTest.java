@@ -23,8 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The quiet of the virtual clock: while a context waits for another thread or for I/O, the clock
  * jumps to the next timer only once nothing has come for as long, in real time, as that timer is
  * away (TIME.md). A result that comes starts the quiet again, whichever way it comes: a post, a
- * readiness report, or the end of a wait that the waiting thread finds over itself: one on a thread
- * that has ended, one on I/O whose channel another thread closed. A quiet left over from before such a result would let the clock jump past a later wait
+ * readiness report (taken in by the idle wait or at a scheduling point alike), or the end of a wait that the
+ * waiting thread finds over itself: one on a thread that has ended, one on I/O whose channel another thread closed. A quiet left over from before such a result would let the clock jump past a later wait
  * without giving it its time: the timer of a short {@code withTimeout} would fire without the
  * selector even being asked, although the bytes awaited are there.
  */
@@ -216,6 +216,122 @@ class VirtualTimeQuietTest {
         }
         assertThat(log).containsExactly("yielded at t=0", "reader timed out at t=1500000000", "main timed out at t=2000000000");
         assertThat(waited[0]).as("real nanoseconds main's read waited").isGreaterThanOrEqualTo(Duration.ofSeconds(2).toNanos());
+    }
+
+    /**
+     * A post of another thread taken in at a scheduling point, not in the idle wait, is a result that came as much
+     * as one the idle wait takes in: it starts the quiet again. Here main's yield with nothing else to run waits a
+     * second (the longest select of the idle wait, while a coroutine's receive waits on another thread) and comes
+     * back with neither a result nor a jump, a quiet of a second counted against the timer pending (a coroutine's
+     * await of a future that never completes, under a 1.5 s timeout); then a completion is posted while main runs,
+     * and main's next yield takes it in. The timed await then gets its whole 1.5 s of real time before the clock
+     * jumps to its deadline, not 1.5 s less the second counted before the result came.
+     */
+    @Test
+    @Timeout(30)
+    void aPostTakenInAtASchedulingPointStartsTheQuietAgainSoALaterWaitGetsItsWholeTime() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Maker<String> maker = Maker.start(() -> new Channel<>("made", 0), () -> Maker.blockOn(release));
+        CompletableFuture<String> completed = new CompletableFuture<>();
+        CompletableFuture<String> never = new CompletableFuture<>();
+        EventLoop loop = Scheduler.current().loop;
+        long[] quiet = new long[2];
+        long[] waited = new long[1];
+        try {
+            VirtualTime.run(() -> {
+                Coroutine receiver = Coroutine.create("receiver", () -> maker.channel().receive()); // posted, never run
+                Coroutine.create("timed", () -> {
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(1500), () -> Coroutine.await(never));
+                    } catch (CoroutineTimeoutException e) {
+                        log.add("timed out at t=" + Coroutine.nanoTime());
+                    }
+                });
+                Coroutine.create("awaiter", () -> log.add("awaited " + Coroutine.await(completed) + " at t=" + Coroutine.nanoTime()));
+                Coroutine.yield(); // the three park
+                Coroutine.yield(); // nothing else to run: waits a second for the maker's thread, which lives on
+                quiet[0] = loop.quietNanos;
+                Peer.join(Thread.ofPlatform().name("completer").start(() -> completed.complete("v"))); // posted while main runs
+                long start = System.nanoTime();
+                Coroutine.yield(); // takes the post in: the awaiter runs
+                quiet[1] = loop.quietNanos;
+                while (!log.contains("timed out at t=1500000000")) {
+                    Coroutine.yield(); // nothing else to run: waits with the timed await until the clock jumps
+                }
+                waited[0] = System.nanoTime() - start;
+                receiver.close();
+            });
+        } finally {
+            release.countDown();
+            maker.thread().join();
+        }
+        assertThat(log).containsExactly("awaited v at t=0", "timed out at t=1500000000");
+        assertThat(quiet[0]).as("the quiet the yield that waited counted").isPositive();
+        assertThat(waited[0]).as("real nanoseconds the timed await waited after the post came")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1500).toNanos());
+        assertThat(quiet[1]).as("the quiet once the post came").isZero();
+    }
+
+    /**
+     * A readiness the selector reports at a scheduling point (every 64th, while contexts stay runnable), not in the
+     * idle wait, is a result that came too: it starts the quiet again. Here main's yield with nothing else to run
+     * waits a second in the selector (a coroutine waits to read a pipe) and comes back with neither a result nor a
+     * jump, a quiet of a second counted against the timer pending (a coroutine's await of a future that never
+     * completes, under a 1.5 s timeout); then main writes the pipe, and a coroutine that yields keeps main from
+     * idling until the selector, asked at a scheduling point, reports the pipe readable. The timed await then gets
+     * its whole 1.5 s of real time before the clock jumps to its deadline.
+     */
+    @Test
+    @Timeout(30)
+    void aReadinessTakenInAtASchedulingPointStartsTheQuietAgainSoALaterWaitGetsItsWholeTime() throws Exception {
+        CompletableFuture<String> never = new CompletableFuture<>();
+        EventLoop loop = Scheduler.current().loop;
+        long[] quiet = new long[2];
+        long[] waited = new long[1];
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            VirtualTime.run(() -> {
+                Coroutine.create("timed", () -> {
+                    try {
+                        Coroutine.withTimeout(Duration.ofMillis(1500), () -> Coroutine.await(never));
+                    } catch (CoroutineTimeoutException e) {
+                        log.add("timed out at t=" + Coroutine.nanoTime());
+                    }
+                });
+                Coroutine.create("reader", () -> {
+                    awaitReadable(source);
+                    log.add("readable at t=" + Coroutine.nanoTime());
+                });
+                Coroutine.yield(); // both park
+                Coroutine.yield(); // nothing else to run: waits a second in the selector, and comes back with nothing
+                quiet[0] = loop.quietNanos;
+                try {
+                    sink.write(ByteBuffer.wrap(new byte[] {42}));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                long start = System.nanoTime();
+                Coroutine.create("spinner", () -> {
+                    while (!log.contains("readable at t=0")) {
+                        Coroutine.yield(); // main stays runnable: the selector is asked at a scheduling point
+                    }
+                });
+                while (!log.contains("readable at t=0")) {
+                    Coroutine.yield();
+                }
+                quiet[1] = loop.quietNanos;
+                while (!log.contains("timed out at t=1500000000")) {
+                    Coroutine.yield(); // nothing else to run: waits with the timed await until the clock jumps
+                }
+                waited[0] = System.nanoTime() - start;
+            });
+        }
+        assertThat(log).containsExactly("readable at t=0", "timed out at t=1500000000");
+        assertThat(quiet[0]).as("the quiet the yield that waited counted").isPositive();
+        assertThat(waited[0]).as("real nanoseconds the timed await waited after the readiness came")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1500).toNanos());
+        assertThat(quiet[1]).as("the quiet once the readiness came").isZero();
     }
 
     /**
