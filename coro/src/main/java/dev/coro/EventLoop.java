@@ -335,14 +335,14 @@ final class EventLoop {
     }
 
     /**
-     * Runs the posts that have come (there are some), outside the idle wait: at a scheduling point, or at a body's
-     * end. Under virtual time they are a result that came, as those the idle wait takes in are, unless every one
+     * Runs the posts that have come, if any: at a scheduling point, at a body's end, or after the idle wait. Under
+     * virtual time they are a result that came, as those the idle wait takes in are, unless every one
      * only observes the thread (a dump's request): the quiet starts again ({@link #quietNanos}), so that a quiet
      * counted before them (a yield that waited and came back without a result) does not cut short the real time of
      * the waits after them.
      */
     private void takeIn() {
-        if (quietNanos != 0 && !inbox.onlyObservations()) {
+        if (quietNanos != 0 && !inbox.isEmpty() && !inbox.onlyObservations()) {
             quietNanos = 0;
         }
         inbox.drain();
@@ -402,7 +402,7 @@ final class EventLoop {
                 block(left, foreignWaits != 0 && !virtual);
             }
         }
-        inbox.drain();
+        takeIn(); // a post come after the virtual wait's look at the inbox starts the quiet again too
         if (ioWaits != 0) {
             scanIfDue();
         }
