@@ -216,10 +216,12 @@ final class BufferedGenerator<T> extends Generator<T> {
     /**
      * The body, values waiting, was unwound by {@code signal}, a timeout of its consumer or a failure
      * delivered to its consumer: the values stay for the consumer and the signal goes on to it (a
-     * timeout's unwinds it to its {@code withTimeout}). Plain stores, then the throw: the consumer's
-     * stack may be exhausted still.
+     * timeout's unwinds it to its {@code withTimeout}; a failure that leaves the outermost body is marked
+     * as at the consumer's own code, {@link CoroutineException#passingTo}). Plain stores, then the throw:
+     * the consumer's stack may be exhausted still.
      */
     private void keepValuesForConsumer(Throwable signal) {
+        boolean reachesItsCode = signal instanceof CoroutineException && scheduler().currentContext().innermostGenerator == null;
         endPending = true;
         unwoundForConsumer = true;
         thrown = null;
@@ -227,6 +229,9 @@ final class BufferedGenerator<T> extends Generator<T> {
         state = S_SUSPENDED;
         if (signal instanceof CoroutineExit exit) {
             throw exit;
+        }
+        if (reachesItsCode) {
+            ((CoroutineException) signal).passingTo = null; // out of the outermost body: the consumer's own code has it
         }
         throw (CoroutineException) signal;
     }

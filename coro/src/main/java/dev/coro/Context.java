@@ -258,6 +258,7 @@ final class Context extends Fiber {
         if (t instanceof Error e) {
             throw e;
         }
+        CoroutineException.throwingAt(t, this);
         throw (RuntimeException) t;
     }
 

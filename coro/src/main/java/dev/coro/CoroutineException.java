@@ -1,5 +1,7 @@
 package dev.coro;
 
+import java.lang.ref.WeakReference;
+
 /**
  * A coroutine's body failed: {@link #getCause()} is exactly what the body threw.
  *
@@ -8,7 +10,9 @@ package dev.coro;
  * {@link Coroutine#switchTo()} (or the wait a parked main is in, or its {@link Coroutine#join()} of the
  * failed coroutine); or the caller of {@link Coroutine#close()} when the body threw while being unwound
  * (main if that caller has ended). A generator body that it passes through uncaught (the pending call was a
- * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}.
+ * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}; a body that throws it
+ * after it reached its context's own code (caught there and kept), or throws a failure delivered to another
+ * context, fails with it as with any exception.
  *
  * <p>A {@link Generator}'s body that throws is reported the same way to its consumer, by the call that
  * ran it ({@code hasNext()}, {@code next()}, {@code send}, {@code close()}), the message naming the
@@ -36,6 +40,26 @@ public class CoroutineException extends RuntimeException {
      * uncaught (the context's pending call was inside the body) does not fail with it but passes it on.
      */
     transient boolean delivered;
+
+    /**
+     * While a {@link #delivered} failure passes, uncaught, out of the generator bodies its context was
+     * inside when its pending call threw it: that context, held weakly (a failure kept after it ended
+     * keeps nothing of it); null once the failure has reached the context's own code (thrown there, or
+     * passed on out of the outermost body), so that a body that kept it and throws it again later, or
+     * one of another consumer, fails with it as with any exception ({@link Generator#consumers}).
+     */
+    transient WeakReference<Context> passingTo;
+
+    /**
+     * Marks {@code pending}, about to be thrown at a pending call of {@code at}, as passing through the
+     * generator bodies {@code at} is inside, if it is a delivered failure; as at its context's own code if
+     * {@code at} is inside none.
+     */
+    static void throwingAt(Throwable pending, Context at) {
+        if (pending instanceof CoroutineException e && e.delivered) {
+            e.passingTo = at.innermostGenerator != null ? new WeakReference<>(at) : null;
+        }
+    }
 
     /**
      * Creates the exception.

@@ -859,6 +859,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (failed != null && uncarried != null) {
             uncarried.forEach(failed::addSuppressed); // what the first could not carry goes in the report
         }
+        boolean reachesItsCode = consumers && t instanceof CoroutineException && scheduler().currentContext().innermostGenerator == null;
         // no call from here on: plain stores, then the throw
         stack = null;
         thrown = null;
@@ -870,6 +871,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             throw exit;
         }
         if (consumers) {
+            if (reachesItsCode) {
+                ((CoroutineException) t).passingTo = null; // out of the outermost body: the consumer's own code has it
+            }
             throw (CoroutineException) t;
         }
     }
@@ -878,11 +882,13 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * Whether {@code t}, which the body ended by, is its consumer's and not the body's own failure: the
      * consumer's exit signal (it is being closed, or a {@code withTimeout} of it expired, while inside
      * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
-     * the consumer's pending call, where a failure of its child is thrown, was inside the body). It
+     * the consumer's pending call, where a failure of its child is thrown, was inside the body, and the
+     * failure has not reached the consumer's own code since: {@link CoroutineException#passingTo}). It
      * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is. An exit signal
      * of anyone else (one the body kept from another coroutine or generator and threw again), or of a
      * {@code withTimeout} of the consumer that has been left (its signal kept and thrown again), is the
-     * body's own failure.
+     * body's own failure; so is a coroutine's failure delivered to another context, or that reached its
+     * context's own code before a body threw it again.
      */
     final boolean consumers(Throwable t) {
         if (t instanceof CoroutineExit exit) {
@@ -893,7 +899,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             return consumer.isOwn(exit)
                     || exit.timeoutScope() instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
         }
-        return t instanceof CoroutineException e && e.delivered;
+        return t instanceof CoroutineException e && e.passingTo != null && e.passingTo.get() == scheduler().currentContext();
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */

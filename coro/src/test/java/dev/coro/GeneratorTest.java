@@ -1130,6 +1130,73 @@ class GeneratorTest {
         assertThat(g.state()).isEqualTo(State.CLOSED);
     }
 
+    /**
+     * A coroutine's failure that reached its context's own code (main caught it at its yield) and that a
+     * body throws later is that body's failure, as any exception it throws: the generator is {@code FAILED}
+     * and its consumer gets the report naming it, the failure as its cause; the body did not pass on a
+     * failure of its consumer.
+     */
+    @Test
+    void aChildsFailureMainCaughtThatABodyThrowsLaterIsTheBodysFailure() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Coroutine.create("child", () -> {
+            throw boom;
+        });
+        CoroutineException kept = catchThrowableOfType(CoroutineException.class, Coroutine::yield);
+        assertThat(kept).hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom");
+        Generator<String> g = Generator.of("g", out -> {
+            out.emit("a");
+            throw kept;
+        });
+        assertThat(g.next()).isEqualTo("a");
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed.getMessage()).isEqualTo("generator 'g' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
+    /**
+     * The same for a failure delivered to another coroutine, which caught it inside the body of a generator
+     * it consumed and kept it: the body of a generator that main consumes and that throws it fails with it,
+     * and so does the body that caught it and throws it once it has handed a value over.
+     */
+    @Test
+    void aChildsFailureKeptByAnotherCoroutinesBodyThatABodyThrowsLaterIsTheBodysFailure() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        AtomicReference<CoroutineException> kept = new AtomicReference<>();
+        Generator<String> catching = Generator.of("catching", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            try {
+                Coroutine.yield();
+            } catch (CoroutineException e) {
+                kept.set(e);
+            }
+            out.emit("caught");
+            throw kept.get();
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> log.add("consumer took " + catching.next()));
+        consumer.switchTo(); // the body yields back to main
+        Coroutine.yield(); // runs the child, whose failure the consumer's yield, in the body, throws: the body catches it
+        assertThat(log).containsExactly("consumer took caught");
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.FINISHED);
+        Generator<String> g = Generator.of("g", out -> {
+            throw kept.get();
+        });
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed.getMessage()).isEqualTo("generator 'g' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept.get());
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        failed = catchThrowableOfType(CoroutineException.class, catching::next);
+        assertThat(failed.getMessage()).isEqualTo("generator 'catching' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept.get());
+        assertThat(catching.state()).isEqualTo(State.FAILED);
+    }
+
     /** A generator's failure thrown in another generator's body, uncaught, is that body's failure: it is not delivered to a context. */
     @Test
     void aNestedGeneratorsFailureUncaughtInTheOuterBodyFailsTheOuterGenerator() {
