@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.coro.Generator.State;
 import java.io.IOException;
@@ -150,6 +151,39 @@ class BufferedGeneratorTest {
         assertThat(g.next()).isEqualTo(2);
         assertThat(g.hasNext()).isFalse();
         assertThat(g.state()).isEqualTo(State.CLOSED);
+    }
+
+    /**
+     * That failure, once it has passed on to its consumer's own code (main caught it), is any exception
+     * to a body that throws it again: a read-ahead body that throws it after emitting fails with it, the
+     * consumer meeting the report naming that generator after the values, as for any failure.
+     */
+    @Test
+    void aChildsFailureThatPassedOnWithValuesWaitingIsTheFailureOfAReadAheadBodyThatThrowsItLater() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<Integer> g = Generator.buffered("reader", 4, out -> {
+            out.emit(1);
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            Coroutine.yield(); // main, the consumer, runs the child, which fails
+            out.emit(2);
+        });
+        CoroutineException kept = catchThrowableOfType(CoroutineException.class, g::hasNext);
+        assertThat(kept).hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom");
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        Generator<Integer> again = Generator.buffered("again", 4, out -> {
+            out.emit(10);
+            throw kept;
+        });
+        assertThat(again.next()).isEqualTo(10);
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, again::next);
+        assertThat(failed.getMessage()).isEqualTo("generator 'again' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept);
+        assertThat(again.state()).isEqualTo(State.FAILED);
     }
 
     @Test

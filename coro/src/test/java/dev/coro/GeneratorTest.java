@@ -1197,6 +1197,35 @@ class GeneratorTest {
         assertThat(catching.state()).isEqualTo(State.FAILED);
     }
 
+    /**
+     * A child's failure delivered to main inside the innermost of two nested bodies passes on through
+     * both, each {@code CLOSED}; once it has reached main's own code, a body that throws it fails with it.
+     */
+    @Test
+    void aChildsFailurePassesOnThroughNestedBodiesToMainAndIsTheFailureOfABodyThatThrowsItAfterwards() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> inner = Generator.of("inner", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            Coroutine.yield();
+            out.emit("after the yield");
+        });
+        Generator<String> outer = Generator.of("outer", out -> out.emit(inner.next()));
+        CoroutineException kept = catchThrowableOfType(CoroutineException.class, outer::next);
+        assertThat(kept).hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom");
+        assertThat(inner.state()).isEqualTo(State.CLOSED);
+        assertThat(outer.state()).isEqualTo(State.CLOSED);
+        Generator<String> g = Generator.of("g", out -> {
+            throw kept;
+        });
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed.getMessage()).isEqualTo("generator 'g' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
     /** A generator's failure thrown in another generator's body, uncaught, is that body's failure: it is not delivered to a context. */
     @Test
     void aNestedGeneratorsFailureUncaughtInTheOuterBodyFailsTheOuterGenerator() {
