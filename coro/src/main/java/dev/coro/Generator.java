@@ -49,7 +49,9 @@ import java.util.stream.StreamSupport;
  *   <li>A coroutine created in the body is its consumer's child: its failure goes to the consumer,
  *       thrown by the consumer's pending call; if that is a {@code Coroutine.yield()} in the body and
  *       the body does not catch it, the body unwinds, the generator becomes {@code CLOSED}, and the
- *       failure passes on to the consumer as it is.</li>
+ *       failure passes on to the consumer as it is. Such a failure that a body throws after it reached its
+ *       context's own code, or that was delivered to another context, is that body's failure, as any
+ *       exception it throws.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end (a {@link #stream()} that stops early,
  *       by {@code findFirst} or {@code limit}, leaves it suspended: close the stream, or the generator).
