@@ -243,6 +243,8 @@ final class Context extends Fiber {
             finishCleanup();
         }
         Throwable t = pendingThrow;
+        // before it is cleared: a failure to mark it (no memory left) leaves it to be thrown again later
+        CoroutineException.throwingAt(t, this);
         pendingThrow = null;
         if (t == null || t == CLEANUP_LEFT) {
             return;
@@ -258,7 +260,6 @@ final class Context extends Fiber {
         if (t instanceof Error e) {
             throw e;
         }
-        CoroutineException.throwingAt(t, this);
         throw (RuntimeException) t;
     }
 

@@ -1899,7 +1899,7 @@ final class Scheduler {
             // Before it is cleared: near the stack's end the walk may overflow, and it is thrown again later
             pending.fillInStackTrace();
         }
-        CoroutineException.throwingAt(pending, self);
+        CoroutineException.throwingAt(pending, self); // before it is cleared too: it allocates
         self.pendingThrow = null;
         if (pending instanceof CoroutineExit exit) {
             self.signalHeldBack = false; // thrown now: a wait that keeps its result holds it back again
