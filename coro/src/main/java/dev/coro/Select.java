@@ -668,8 +668,9 @@ public final class Select<R> {
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
         }
-        claim(self, s);
+        // made before the select is claimed: an allocation that fails here (no memory left) leaves it free for its next run
         Claim claim = new Claim(self, this, n);
+        claim(self, s);
         EventLoop loop = s.loop;
         Object w;
         loop.foreignWaitStarted(); // another thread may complete it: not a deadlock

@@ -40,6 +40,12 @@ class OutOfMemoryInAWaitTest {
     }
 
     @Test
+    void aSelectOverAnotherThreadsChannelThatFailedForWantOfMemoryLeavesNoClauseWaitingAndItsNextRunTakesTheValueOnce()
+            throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "selectAcross");
+    }
+
+    @Test
     void aJoinThatFailedForWantOfMemoryLeavesNoJoinWaitingAndTheNextJoinEnds() throws Throwable {
         AllocationFailingCopy.run(Scenario.class, "join");
     }
@@ -152,6 +158,38 @@ class OutOfMemoryInAWaitTest {
                 r.join();
                 assertThat(got).containsExactly(7);
                 return failed[0];
+            });
+        }
+
+        /**
+         * One select, run again once its first run failed: a run over a channel of another thread (a pool's)
+         * that failed at any allocation leaves the select free for its next run, which takes the value once.
+         */
+        static void selectAcross() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                CoroutinePool pool = CoroutinePool.start(1);
+                try {
+                    Channel<Integer> theirs = pool.submit(() -> new Channel<Integer>("theirs", 0)).join();
+                    Select<Integer> sel = new Select<Integer>().onReceive(theirs, v -> v);
+                    boolean[] failed = new boolean[1];
+                    List<Object> got = new ArrayList<>();
+                    Coroutine s = Coroutine.create("s", () -> {
+                        failed[0] = AllocationFailures.failing(k, InTheCopy.here(), () -> got.add(sel.select()));
+                        if (failed[0]) {
+                            got.add(sel.select());
+                        }
+                    });
+                    CompletableFuture<Object> sent = pool.submit(() -> {
+                        theirs.send(7);
+                        return null;
+                    });
+                    s.join();
+                    sent.join();
+                    assertThat(got).containsExactly(7);
+                    return failed[0];
+                } finally {
+                    pool.closeNow();
+                }
             });
         }
 
