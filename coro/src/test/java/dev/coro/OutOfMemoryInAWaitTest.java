@@ -46,6 +46,11 @@ class OutOfMemoryInAWaitTest {
     }
 
     @Test
+    void anAcquireOfAnotherThreadsSemaphoreThatFailedForWantOfMemoryHoldsNoPermitAndLosesNone() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "acquireAcross");
+    }
+
+    @Test
     void aJoinThatFailedForWantOfMemoryLeavesNoJoinWaitingAndTheNextJoinEnds() throws Throwable {
         AllocationFailingCopy.run(Scenario.class, "join");
     }
@@ -186,6 +191,47 @@ class OutOfMemoryInAWaitTest {
                     s.join();
                     sent.join();
                     assertThat(got).containsExactly(7);
+                    return failed[0];
+                } finally {
+                    pool.closeNow();
+                }
+            });
+        }
+
+        /**
+         * An acquire of a pool thread's semaphore, whose one permit a body of that thread holds until the acquire
+         * waits, failing at any allocation: it holds no permit, and none is lost (the next acquire takes it).
+         */
+        static void acquireAcross() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                CoroutinePool pool = CoroutinePool.start(1);
+                try {
+                    Semaphore theirs = pool.submit(() -> new Semaphore("theirs", 1)).join();
+                    Channel<Integer> gate = pool.submit(() -> new Channel<Integer>("gate", 0)).join();
+                    CompletableFuture<Object> holder = pool.submit(() -> {
+                        theirs.acquire();
+                        gate.receive();
+                        theirs.release();
+                        return null;
+                    });
+                    boolean[] failed = new boolean[1];
+                    List<String> log = new ArrayList<>();
+                    Coroutine s = Coroutine.create("s", () -> {
+                        failed[0] = AllocationFailures.failing(k, InTheCopy.here(), theirs::acquire);
+                        if (!failed[0]) {
+                            log.add("held");
+                            theirs.release();
+                        }
+                        theirs.acquire();
+                        log.add("held again");
+                        theirs.release();
+                    });
+                    Coroutine.yield();
+                    gate.send(1);
+                    s.join();
+                    holder.join();
+                    assertThat(log).endsWith("held again");
+                    assertThat(pool.submit(theirs::availablePermits).join()).isEqualTo(1);
                     return failed[0];
                 } finally {
                     pool.closeNow();
