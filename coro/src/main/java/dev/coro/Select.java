@@ -949,6 +949,9 @@ public final class Select<R> {
      * run on that scheduler's owner thread need not check again.
      */
     private Scheduler check() {
+        if (count == 0 && onDefault == null) { // before any scheduler is asked for: a thread without one gets none for the refusal
+            throw new IllegalStateException(Scheduler.describeCaller() + " cannot select: the select has no clause, so it would wait forever");
+        }
         boolean channels = false;
         for (int i = 0; i < count; i++) {
             channels |= clauses[i] instanceof ChannelClause<?, R>;
@@ -968,10 +971,6 @@ public final class Select<R> {
         }
         acrossThreads = across;
         Scheduler s = Scheduler.current();
-        if (count == 0 && onDefault == null) {
-            throw new IllegalStateException(s.currentContext().describe()
-                    + " cannot select: the select has no clause, so it would wait forever");
-        }
         checked = s;
         return s;
     }

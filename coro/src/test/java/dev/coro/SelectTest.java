@@ -541,11 +541,17 @@ class SelectTest {
 
     @Test
     void aSelectWithoutAClauseThrows() {
-        String message = "main context 'main' cannot select: the select has no clause, so it would wait forever";
+        String refusal = " cannot select: the select has no clause, so it would wait forever";
         assertThatThrownBy(() -> new Select<String>().select()).isInstanceOf(IllegalStateException.class)
-                .hasMessage(message);
+                .hasMessage("thread " + thread() + refusal);
+        assertThat(Scheduler.currentOrNull()).as("no scheduler made for the refusal").isNull();
+        Coroutine.current(); // the thread has a scheduler from here on
+        assertThatThrownBy(() -> new Select<String>().select()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main'" + refusal);
         assertThatThrownBy(() -> new Select<String>().selectUnbiased()).isInstanceOf(IllegalStateException.class)
-                .hasMessage(message);
+                .hasMessage("main context 'main'" + refusal);
+        Coroutine.create("c", () -> assertThatThrownBy(() -> new Select<String>().select()).hasMessage("coroutine 'c'" + refusal))
+                .switchTo();
         assertThat(new Select<String>().onDefault(() -> "default").select()).isEqualTo("default");
     }
 

@@ -131,8 +131,8 @@ class ThreadConfinementTest {
      * A thread that has no scheduler is named as a thread (thread 'plain' (#N)) by every refusal, and
      * none is made for a message: those of a channel's iterator and a timed call with a negative timeout
      * had made it one, and named it as its main context, though a coroutine's refusal named it as a
-     * thread; and that of a select that belongs to another thread. (A select over another thread's channel
-     * is no refusal: it selects.)
+     * thread; and that of a select that belongs to another thread, and of one that has no clause. (A select over
+     * another thread's channel is no refusal: it selects.)
      */
     @Test
     @Timeout(10)
@@ -148,7 +148,7 @@ class ThreadConfinementTest {
         Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
             for (Runnable call : List.<Runnable>of(c::switchTo, mine::hasNext,
                     () -> ch.trySend(1, java.time.Duration.ofMillis(-1)),
-                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)), bound::select)) {
+                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)), bound::select, new Select<Integer>()::selectUnbiased)) {
                 try {
                     call.run();
                     messages.add("no refusal");
@@ -168,7 +168,8 @@ class ThreadConfinementTest {
                 caller + " cannot trySend to channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
                 caller + " cannot tryReceive from channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
                 caller + " cannot select over receive from channel 'jobs': this select belongs to thread " + thread()
-                        + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own");
+                        + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own",
+                caller + " cannot select: the select has no clause, so it would wait forever");
         assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
     }
 
