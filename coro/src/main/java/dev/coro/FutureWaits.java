@@ -150,7 +150,14 @@ final class FutureWaits {
         if (w.queued) {
             q.remove(w);
             if (q == soleQueue && q.isEmpty()) { // its callback stays: the next wait must find it, held weakly
-                watched.put(soleFuture, q);
+                try {
+                    watched.put(soleFuture, q);
+                } catch (OutOfMemoryError e) {
+                    // no memory for the weak table's entry: it stays the sole future, held until it completes, rather
+                    // than fail the end of a wait already over (a select's clause that won, a send that woke it)
+                    w.queue = null;
+                    return;
+                }
                 soleFuture = null;
                 soleQueue = null;
             }

@@ -46,6 +46,17 @@ class OutOfMemoryInAWaitTest {
     }
 
     @Test
+    void aSelectOfEveryKindOfClauseThatFailedForWantOfMemoryLeavesNothingWaitingAndItsNextRunTakesTheValueOnce()
+            throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "selectOfEveryKind");
+    }
+
+    @Test
+    void aSendThatWakesASelectAndFailsForWantOfMemoryDeliversItsValueOnceAndLeavesNothingWaiting() throws Throwable {
+        AllocationFailingCopy.run(Scenario.class, "sendWakingASelect");
+    }
+
+    @Test
     void anAcquireOfAnotherThreadsSemaphoreThatFailedForWantOfMemoryHoldsNoPermitAndLosesNone() throws Throwable {
         AllocationFailingCopy.run(Scenario.class, "acquireAcross");
     }
@@ -195,6 +206,75 @@ class OutOfMemoryInAWaitTest {
                 } finally {
                     pool.closeNow();
                 }
+            });
+        }
+
+        /**
+         * One select of a receive from a channel of its thread, a receive from a pool thread's channel (or not:
+         * its runs then stay on its thread), a timeout and a completion, run again once its first run failed at
+         * any allocation: the next run takes the value sent once, and nothing of the first is left waiting.
+         */
+        static void selectOfEveryKind() throws InterruptedException {
+            for (boolean across : new boolean[] {false, true}) {
+                AllocationFailures.eachInTurn(k -> {
+                    CoroutinePool pool = CoroutinePool.start(1);
+                    try {
+                        Channel<Integer> mine = new Channel<>("mine", 0);
+                        Channel<Integer> theirs = pool.submit(() -> new Channel<Integer>("theirs", 0)).join();
+                        CompletableFuture<Integer> never = new CompletableFuture<>();
+                        Select<Integer> sel = new Select<Integer>().onReceive(mine, v -> v).onTimeout(Duration.ofSeconds(30), () -> -1)
+                                .onComplete(never, v -> -2);
+                        if (across) {
+                            sel.onReceive(theirs, v -> v);
+                        }
+                        boolean[] failed = new boolean[1];
+                        List<Object> got = new ArrayList<>();
+                        Coroutine s = Coroutine.create("s", () -> {
+                            failed[0] = AllocationFailures.failing(k, InTheCopy.here(), () -> got.add(sel.select()));
+                            if (got.isEmpty()) { // it failed before a clause won: the value comes to the next run (or, lost, its timeout fires)
+                                got.add(sel.select());
+                            }
+                        });
+                        Coroutine.yield();
+                        mine.send(7);
+                        s.join();
+                        assertThat(got).containsExactly(7);
+                        assertThat(mine.trySend(8)).as("no receive clause left on its channel").isFalse();
+                        assertThat(Scheduler.current().loop.hasTimers()).as("no timer left").isFalse();
+                        assertThat(Scheduler.current().loop.futureWaits().hasWaits(never)).as("no wait left on the future").isFalse();
+                        return failed[0];
+                    } finally {
+                        pool.closeNow();
+                    }
+                });
+            }
+        }
+
+        /**
+         * A send that hands its value to a parked select of a receive, a completion and a timeout, failing at any
+         * allocation of the sender's: the select fires its receive with the value, once, and nothing of its run is
+         * left waiting (a failure as the completion's clause left its future held the select parked, its timeout
+         * firing later and the value lost).
+         */
+        static void sendWakingASelect() throws InterruptedException {
+            AllocationFailures.eachInTurn(k -> {
+                Channel<Integer> mine = new Channel<>("mine", 0);
+                CompletableFuture<Integer> never = new CompletableFuture<>();
+                Select<Integer> sel = new Select<Integer>().onReceive(mine, v -> v).onComplete(never, v -> -2)
+                        .onTimeout(Duration.ofSeconds(30), () -> -1);
+                List<Object> got = new ArrayList<>();
+                Coroutine s = Coroutine.create("s", () -> got.add(sel.select()));
+                Coroutine.yield();
+                boolean failed = AllocationFailures.failing(k, InTheCopy.here(), () -> mine.send(7));
+                if (failed) {
+                    mine.trySend(7); // taken only if the send failed before it handed its value over
+                }
+                s.join();
+                assertThat(got).containsExactly(7);
+                assertThat(mine.trySend(8)).as("no receive clause left on its channel").isFalse();
+                assertThat(Scheduler.current().loop.hasTimers()).as("no timer left").isFalse();
+                assertThat(Scheduler.current().loop.futureWaits().hasWaits(never)).as("no wait left on the future").isFalse();
+                return failed;
             });
         }
 
