@@ -561,6 +561,29 @@ class SelectTest {
                 .contains("a", "b");
     }
 
+    /** A null argument of a clause is refused naming its parameter, and adds nothing: the select is as it was. */
+    @Test
+    void aNullArgumentOfAClauseIsRefusedNamingItAndAddsNothing() {
+        Channel<String> ch = holding("ch", 1);
+        Select<String> s = new Select<>();
+        java.util.concurrent.CompletableFuture<String> stage = new java.util.concurrent.CompletableFuture<>();
+        List<Runnable> calls = List.of(() -> s.onReceive((Channel<String>) null, v -> v), () -> s.onReceive(ch, null),
+                () -> s.onSend((Channel<String>) null, "v", () -> "sent"), () -> s.onSend(ch, null, () -> "sent"), () -> s.onSend(ch, "v", null),
+                () -> s.onTimeout(null, () -> "t"), () -> s.onTimeout(Duration.ZERO, null),
+                () -> s.onComplete((java.util.concurrent.CompletionStage<String>) null, v -> v), () -> s.onComplete(stage, null), () -> s.onDefault(null));
+        List<String> named = new ArrayList<>();
+        for (Runnable call : calls) {
+            Throwable e = catchThrowable(call::run);
+            assertThat(e).isExactlyInstanceOf(NullPointerException.class);
+            named.add(e.getMessage());
+        }
+        assertThat(named).containsExactly("channel", "f", "channel", "value", "f", "d", "f", "stage", "f", "f");
+        assertThat(s).hasToString("Select[]");
+        assertThat(ch.trySend("x")).as("nothing was sent").isTrue();
+        assertThat(ch.tryReceive()).contains("x");
+        assertThat(stage.getNumberOfDependents()).as("nothing was left on the stage").isZero();
+    }
+
     @Test
     void aSelectWithoutAClauseThrows() {
         String refusal = " cannot select: the select has no clause, so it would wait forever";

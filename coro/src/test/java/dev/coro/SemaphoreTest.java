@@ -145,10 +145,20 @@ class SemaphoreTest {
                         + " free already (more releases than acquires)");
         assertThatThrownBy(() -> s.tryAcquire(Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("main context 'main'");
+                .hasMessage("main context 'main' (state RUNNING) cannot tryAcquire a permit of Semaphore[s, 2 of 2 permits free]"
+                        + " with timeout PT-0.001S: a timeout must be zero or positive");
         assertThat(s.availablePermits()).isEqualTo(2);
-        assertThatThrownBy(() -> s.withPermit((Runnable) null)).isInstanceOf(NullPointerException.class);
-        assertThat(s.availablePermits()).isEqualTo(2);
+        assertThatThrownBy(() -> new Semaphore("minus", -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' cannot create semaphore 'minus' with -1 permits: it needs 1 or more");
+        assertThatThrownBy(() -> s.tryAcquire(null)).isExactlyInstanceOf(NullPointerException.class).hasMessage("timeout");
+        List<Runnable> nullBodies = List.of(() -> s.withPermit((Runnable) null),
+                () -> s.withPermit((java.util.function.Supplier<String>) null),
+                () -> s.callWithPermit((ThrowingRunnable<RuntimeException>) null),
+                () -> s.callWithPermit((ThrowingSupplier<String, RuntimeException>) null));
+        for (Runnable call : nullBodies) {
+            assertThatThrownBy(call::run).isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
+        }
+        assertThat(s.availablePermits()).as("no refused call took a permit").isEqualTo(2);
     }
 
     @Test
