@@ -11,10 +11,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * An {@link OutOfMemoryError} at any allocation of a coroutine's wait (a sleep, a {@code withTimeout}, a send
- * that parks, a select, a join, an await) leaves no part of the wait behind: the coroutine goes on, its next
- * wait of the same kind works, and the others wake as they would have, with no value lost or taken twice.
- * Each allocation of the waiting coroutine is made to fail in turn ({@link AllocationFailingCopy}), each time on
- * a fresh thread; what the others allocate meanwhile does not fail.
+ * that parks, a select, over other threads' channels too, a join, an await, an acquire of another thread's
+ * semaphore) leaves no part of the wait behind: the coroutine goes on, its next wait of the same kind works (the
+ * same select too), and the others wake as they would have, with no value lost or taken twice. Each allocation of
+ * the waiting coroutine is made to fail in turn ({@link AllocationFailingCopy}), each time on a fresh thread; what
+ * the others allocate meanwhile does not fail. So too for the allocations of a send that wakes a parked select.
  */
 @Timeout(60)
 class OutOfMemoryInAWaitTest {
