@@ -1988,12 +1988,21 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return !r.ticket.interrupt() && !r.ticket.isInterrupted();
     }
 
-    /** On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. */
+    /**
+     * On another thread: takes the interrupted operation {@code r} out of the queue it may wait in. With no
+     * memory left for the post that asks the channel's thread to, {@code r} stays there until that thread meets
+     * it and drops it (an interrupted operation cannot be locked for a hand-off: {@link #pairWithFirst}), rather
+     * than fail the end of a wait already over (a select's clause that won, its value taken).
+     */
     private void withdraw(RemoteOp<T> r) {
         if (shared) {
             dequeue(r); // under the lock; a post of r not run yet finds it interrupted and drops it
         } else {
-            scheduler.loop.post((Inbox.Unawaited) () -> dequeue(r));
+            try {
+                scheduler.loop.post((Inbox.Unawaited) () -> dequeue(r));
+            } catch (OutOfMemoryError e) {
+                // left for the channel's thread to drop when it meets it (see above)
+            }
         }
     }
 
