@@ -176,15 +176,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     Channel(String name, int capacity, T permit) {
         this.permits = permit != null;
         this.beforeClose = null;
-        this.scheduler = Scheduler.current();
-        this.ownerThread = scheduler.owner;
-        this.ownerInbox = scheduler.loop.inbox;
-        this.name = name != null ? name : "channel-" + (scheduler.channelsCreated + 1);
+        Scheduler s = Scheduler.currentOrNull(); // a refusal makes the thread no scheduler (SEMANTICS)
+        this.name = name != null ? name : "channel-" + ((s == null ? 0 : s.channelsCreated) + 1);
         if (capacity < 0) {
-            throw new IllegalArgumentException(scheduler.currentContext().describe() + " cannot create " + describe()
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot create " + describe()
                     + " with capacity " + capacity
                     + ": the capacity must be 0 (rendezvous) or more");
         }
+        this.scheduler = s != null ? s : Scheduler.current();
+        this.ownerThread = scheduler.owner;
+        this.ownerInbox = scheduler.loop.inbox;
         if (permit == null) {
             this.buffer = new Fifo<>();
             scheduler.channelsCreated++; // counted once it is made: one that failed for want of memory numbers none

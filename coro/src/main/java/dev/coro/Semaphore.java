@@ -77,11 +77,14 @@ public final class Semaphore {
      * @throws IllegalArgumentException if {@code permits} is less than 1, naming the caller and the semaphore
      */
     public Semaphore(String name, int permits) {
-        Scheduler s = Scheduler.current();
-        this.name = name != null ? name : "semaphore-" + (s.semaphoresCreated + 1);
+        Scheduler s = Scheduler.currentOrNull(); // a refusal makes the thread no scheduler (SEMANTICS)
+        this.name = name != null ? name : "semaphore-" + ((s == null ? 0 : s.semaphoresCreated) + 1);
         if (permits < 1) {
-            throw new IllegalArgumentException(s.currentContext().describe() + " cannot create semaphore '"
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot create semaphore '"
                     + SafeText.name(this.name) + "' with " + permits + " permits: it needs 1 or more");
+        }
+        if (s == null) {
+            s = Scheduler.current();
         }
         this.count = permits;
         this.permits = new Channel<>(this.name + CHANNEL_SUFFIX, permits, PERMIT); // full: every permit free

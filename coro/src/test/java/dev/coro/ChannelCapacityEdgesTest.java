@@ -40,6 +40,7 @@ class ChannelCapacityEdgesTest {
 
     @Test
     void theMostNegativeCapacityIsRefusedNamingTheCallerAndTheChannelAndTakesNoNumber() {
+        assertThat(Coroutine.current().isMain()).as("the thread is a scheduler: its main is the caller").isTrue();
         assertThatThrownBy(() -> new Channel<String>(Integer.MIN_VALUE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' cannot create channel 'channel-1' with capacity -2147483648: the capacity"
                         + " must be 0 (rendezvous) or more");

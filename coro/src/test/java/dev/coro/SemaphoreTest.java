@@ -131,10 +131,10 @@ class SemaphoreTest {
 
     @Test
     void badCallsAreRefusedNamingTheCallerAndTheSemaphore() {
+        Semaphore s = new Semaphore("s", 2); // the thread is a scheduler from here on: its main is the caller
         assertThatThrownBy(() -> new Semaphore("none", 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' cannot create semaphore 'none' with 0 permits: it needs 1 or more");
-        Semaphore s = new Semaphore("s", 2);
         assertThat(s.tryAcquire()).isTrue();
         s.release();
         Coroutine.create("releaser", s::release);

@@ -173,6 +173,38 @@ class ThreadConfinementTest {
         assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
     }
 
+    /**
+     * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
+     * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
+     * the one the thread's first would get.
+     */
+    @Test
+    void aChannelOrSemaphoreRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws InterruptedException {
+        List<String> messages = new ArrayList<>();
+        List<Boolean> schedulers = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
+            for (Runnable call : List.<Runnable>of(() -> new Channel<Integer>("jobs", -1), () -> new Channel<Integer>(null, -2),
+                    () -> new Semaphore("db", 0), () -> new Semaphore(null, -1))) {
+                try {
+                    call.run();
+                    messages.add("no refusal");
+                } catch (IllegalArgumentException e) {
+                    messages.add(e.getMessage());
+                }
+                schedulers.add(Scheduler.currentOrNull() != null);
+            }
+        });
+        plain.start();
+        plain.join();
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        assertThat(messages).containsExactly(
+                caller + " cannot create channel 'jobs' with capacity -1: the capacity must be 0 (rendezvous) or more",
+                caller + " cannot create channel 'channel-1' with capacity -2: the capacity must be 0 (rendezvous) or more",
+                caller + " cannot create semaphore 'db' with 0 permits: it needs 1 or more",
+                caller + " cannot create semaphore 'semaphore-1' with -1 permits: it needs 1 or more");
+        assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
+    }
+
     @Test
     void nameAndToStringMayBeReadFromAnyThread() throws InterruptedException {
         Coroutine c = Coroutine.create("worker", () -> { });
