@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
-class AWaitCutShortBesideAnotherOnOneChannelTest {
+class AwaitCutShortBesideAnotherOnOneChannelTest {
 
     @Test
     @Timeout(30)
