@@ -1,0 +1,262 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A channel used at once by coroutines of several threads (pool threads and plain threads): its capacity,
+ * its loops, its timed try calls, the end of its thread and the deadlock reports of the threads around it.
+ */
+@ExtendWith({FreshThread.class, PoolsClosed.class})
+class ChannelSharedByManyThreadsTest {
+
+    /** A bound for waits that are expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = PoolsClosed.GUARD;
+
+    /** Waits outside coro, the thread blocked, until {@code latch} is counted down. */
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String thread(Thread t) {
+        return "thread '" + t.getName() + "' (#" + t.threadId() + ")";
+    }
+
+    /** Sends {@code count} values from {@code first} on, noting the most values seen buffered after each send. */
+    private static void sendNoting(Channel<Integer> ch, int first, int count, AtomicInteger most) {
+        for (int i = 0; i < count; i++) {
+            ch.send(first + i);
+            most.accumulateAndGet(ch.size(), Math::max);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aBufferedChannelSentToByThreeThreadsNeverHoldsMoreThanItsCapacityAndLosesNoValue() {
+        int each = 150;
+        Channel<Integer> ch = new Channel<>("ch", 2);
+        AtomicInteger most = new AtomicInteger();
+        List<Integer> received;
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<CompletableFuture<Void>> senders = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                int first = 1000 * (2 * b + 1);
+                senders.add(pool.submit(() -> {
+                    Coroutine one = Coroutine.create("s1", () -> sendNoting(ch, first, each, most));
+                    Coroutine two = Coroutine.create("s2", () -> sendNoting(ch, first + 1000, each, most));
+                    one.join();
+                    two.join();
+                    return null;
+                }));
+            }
+            Coroutine local = Coroutine.create("local", () -> sendNoting(ch, 0, each, most));
+            CompletableFuture<List<Integer>> receiver = Peer.start("receiver", () -> {
+                List<Integer> got = new ArrayList<>();
+                for (int i = 0; i < 5 * each; i++) {
+                    got.add(ch.receive());
+                    most.accumulateAndGet(ch.size(), Math::max);
+                }
+                return got;
+            });
+            received = Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(receiver));
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(senders.toArray(CompletableFuture[]::new))));
+            Coroutine.withTimeout(GUARD, local::join);
+        }
+        List<Integer> expected = new ArrayList<>();
+        for (int s = 0; s < 5; s++) {
+            for (int i = 0; i < each; i++) {
+                expected.add(1000 * s + i);
+            }
+        }
+        assertThat(received).as("every value sent, once").containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(most.get()).as("the most values ever buffered").isLessThanOrEqualTo(2);
+        assertThat(ch.size()).isZero();
+    }
+
+    @Test
+    @Timeout(60)
+    void loopsOfTwoPoolThreadsOverAChannelFedByAPlainThreadEndExactlyAfterTheLastValue() {
+        int count = 300;
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        List<Integer> all = new ArrayList<>();
+        List<String> ends = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<CompletableFuture<List<Integer>>> loops = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                loops.add(pool.submit(() -> {
+                    List<Integer> got = new ArrayList<>();
+                    for (int v : ch) {
+                        got.add(v);
+                    }
+                    got.add(-1); // the loop ended: then the channel must be closed and drained
+                    ends.add("closed " + ch.isClosed() + ", " + ch.size() + " left");
+                    return got;
+                }));
+            }
+            CompletableFuture<Void> producer = Peer.start("producer", () -> {
+                for (int i = 0; i < count; i++) {
+                    ch.send(i);
+                }
+                ch.close();
+                return null;
+            });
+            Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(producer));
+            for (CompletableFuture<List<Integer>> loop : loops) {
+                List<Integer> got = Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(loop));
+                assertThat(got.getLast()).isEqualTo(-1);
+                assertThat(got.subList(0, got.size() - 1)).as("each loop sees its values in the order sent").isSorted();
+                all.addAll(got.subList(0, got.size() - 1));
+            }
+        }
+        assertThat(all).containsExactlyInAnyOrderElementsOf(IntStream.range(0, count).boxed().toList());
+        assertThat(ends).containsExactly("closed true, 0 left", "closed true, 0 left");
+    }
+
+    @Test
+    @Timeout(60)
+    void timedTrySendsOfAPlainThreadAndTimedTryReceivesOfTwoPoolThreadsAgreeOnEveryValue() {
+        int count = 400;
+        Channel<Integer> ch = new Channel<>("ch", 0); // a rendezvous: a trySend true was received
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        List<Integer> delivered = new ArrayList<>();
+        AtomicBoolean done = new AtomicBoolean();
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<CompletableFuture<Void>> consumers = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                long seed = b;
+                consumers.add(pool.submit(() -> {
+                    Random random = new Random(seed);
+                    for (int i = 0; i < 1_000_000; i++) {
+                        boolean last = done.get();
+                        Optional<Integer> v = ch.tryReceive(Duration.ofNanos(random.nextInt(200_000)));
+                        v.ifPresent(received::add);
+                        if (last && v.isEmpty()) {
+                            return null;
+                        }
+                    }
+                    throw new AssertionError("the loop never ended");
+                }));
+            }
+            CompletableFuture<Void> producer = Peer.start("producer", () -> {
+                Random random = new Random(7);
+                for (int i = 0; i < count; i++) {
+                    if (ch.trySend(i, Duration.ofNanos(random.nextInt(200_000)))) {
+                        delivered.add(i);
+                    }
+                }
+                done.set(true);
+                return null;
+            });
+            Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(producer));
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(consumers.toArray(CompletableFuture[]::new))));
+        }
+        assertThat(List.copyOf(received)).as("each value whose trySend said so, once, and no other")
+                .containsExactlyInAnyOrderElementsOf(delivered);
+    }
+
+    @Test
+    @Timeout(60)
+    void waitersOfAPlainThreadOnAChannelOfAPoolThreadThatEndsAreRefusedNamingThemselvesAndTheEndedThread() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        Channel<Integer> p;
+        Channel<Integer> q;
+        Thread poolThread;
+        try {
+            p = Coroutine.await(pool.submit(() -> new Channel<Integer>("p", 0)));
+            q = Coroutine.await(pool.submit(() -> new Channel<Integer>("q", 0)));
+            poolThread = Coroutine.await(pool.submit(Peer::schedulerThread));
+        } catch (Throwable e) {
+            PoolsClosed.close(pool);
+            throw e;
+        }
+        CountDownLatch parked = new CountDownLatch(1);
+        CompletableFuture<List<String>> waiters = Peer.start("waiter", () -> {
+            List<String> seen = new ArrayList<>();
+            seen.add(thread(Thread.currentThread()));
+            Coroutine r = Coroutine.create("r", () -> seen.add(refused(p::receive)));
+            Coroutine s = Coroutine.create("s", () -> seen.add(refused(() -> q.send(1))));
+            Coroutine.yield(); // both wait for the pool's thread
+            parked.countDown();
+            Coroutine.withTimeout(GUARD, r::join);
+            Coroutine.withTimeout(GUARD, s::join);
+            return seen;
+        });
+        await(parked);
+        PoolsClosed.close(pool);
+        List<String> seen = Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(waiters));
+        String of = " of " + seen.getFirst();
+        String ended = ": it belongs to " + thread(poolThread) + ", which has ended";
+        assertThat(seen.subList(1, 3)).containsExactlyInAnyOrder(
+                "coroutine 'r'" + of + " cannot receive from channel 'p' (open)" + ended,
+                "coroutine 's'" + of + " cannot send to channel 'q' (open)" + ended);
+    }
+
+    private static String refused(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void twoLiveThreadsEachWithCoroutinesParkedOnlyOnTheirOwnChannelsEachReportTheirOwnDeadlockExactly() throws Exception {
+        CountDownLatch otherReported = new CountDownLatch(1);
+        CountDownLatch mineReported = new CountDownLatch(1);
+        Channel<Integer> mine = new Channel<>("mine", 0);
+        Coroutine stuck = Coroutine.create("stuck", () -> new Channel<Integer>("never", 0).receive());
+        Coroutine.yield();
+        CompletableFuture<String> other = Peer.start("other", () -> {
+            Coroutine.create("their-stuck", () -> new Channel<Integer>("nothing", 0).send(1));
+            Coroutine.yield();
+            String report = refusedAsDeadlock(() -> new Channel<Integer>("empty", 0).receive());
+            otherReported.countDown();
+            await(mineReported); // alive, blocked outside coro, while the test's thread reports
+            return report;
+        });
+        await(otherReported);
+        String report = refusedAsDeadlock(mine::receive);
+        mineReported.countDown();
+        String them = other.get();
+        Thread me = Thread.currentThread();
+        assertThat(report).isEqualTo("main context 'main' cannot receive from channel 'mine': every other context of "
+                + thread(me) + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                + "  main context 'main' would wait to receive from channel 'mine'\n"
+                + "  coroutine 'stuck' waits to receive from channel 'never'");
+        assertThat(them).matches("main context 'main' cannot receive from channel 'empty': every other context of"
+                + " thread 'other' \\(#\\d+\\) is parked and no timer is pending, so nothing could ever wake it \\(deadlock\\):\n"
+                + "  main context 'main' would wait to receive from channel 'empty'\n"
+                + "  coroutine 'their-stuck' waits to send to channel 'nothing'");
+        stuck.close();
+    }
+
+    private static String refusedAsDeadlock(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (DeadlockException e) {
+            return e.getMessage();
+        }
+    }
+}
