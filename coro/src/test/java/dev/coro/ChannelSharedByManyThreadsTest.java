@@ -175,6 +175,60 @@ class ChannelSharedByManyThreadsTest {
 
     @Test
     @Timeout(60)
+    void sendsAndReceivesAcrossThreadsCutShortByWithTimeoutEachEitherMovedTheirValueOrLeftItWhereItWas() {
+        int count = 400;
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        ConcurrentLinkedQueue<Integer> sent = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        AtomicBoolean done = new AtomicBoolean();
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<CompletableFuture<Void>> receivers = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                long seed = b;
+                receivers.add(pool.submit(() -> {
+                    Random random = new Random(seed);
+                    for (int i = 0; i < 1_000_000 && !done.get(); i++) {
+                        try {
+                            Coroutine.withTimeout(Duration.ofNanos(1 + random.nextInt(200_000)), () -> {
+                                received.add(ch.receive()); // only once the receive returned
+                            });
+                        } catch (CoroutineTimeoutException e) {
+                            // it took nothing, or what it took is in received
+                        }
+                    }
+                    return null;
+                }));
+            }
+            CompletableFuture<Void> producer = Peer.start("producer", () -> {
+                Random random = new Random(7);
+                for (int i = 0; i < count; i++) {
+                    int v = i;
+                    try {
+                        Coroutine.withTimeout(Duration.ofNanos(1 + random.nextInt(200_000)), () -> {
+                            ch.send(v);
+                            sent.add(v); // only once the send returned
+                        });
+                    } catch (CoroutineTimeoutException e) {
+                        // it delivered nothing, or what it delivered is in sent
+                    }
+                }
+                done.set(true);
+                return null;
+            });
+            Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(producer));
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(receivers.toArray(CompletableFuture[]::new))));
+        }
+        ch.close();
+        List<Integer> all = new ArrayList<>(received);
+        for (int v : ch) {
+            all.add(v);
+        }
+        assertThat(all).as("every value whose send returned, once (received or left buffered), and no other")
+                .containsExactlyInAnyOrderElementsOf(sent);
+    }
+
+    @Test
+    @Timeout(60)
     void waitersOfAPlainThreadOnAChannelOfAPoolThreadThatEndsAreRefusedNamingThemselvesAndTheEndedThread() {
         CoroutinePool pool = CoroutinePool.start(1);
         Channel<Integer> p;
