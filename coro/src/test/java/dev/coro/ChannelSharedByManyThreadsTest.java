@@ -227,6 +227,76 @@ class ChannelSharedByManyThreadsTest {
                 .containsExactlyInAnyOrderElementsOf(sent);
     }
 
+    /**
+     * Sends {@code v}, {@code v + 1} … until the channel refuses one, noting each value whose send returned and the
+     * refusal's message with the caller's name and thread cut out (the values of one sender are unique).
+     */
+    private static void sendUntilClosed(Channel<Integer> ch, int first, ConcurrentLinkedQueue<Integer> sent,
+            ConcurrentLinkedQueue<String> refusals, String caller, CountDownLatch started) {
+        for (int v = first; v < first + 100_000; v++) {
+            try {
+                ch.send(v);
+            } catch (ChannelClosedException e) {
+                refusals.add(e.getMessage().replace(caller, "<caller>"));
+                return;
+            }
+            sent.add(v);
+            started.countDown();
+        }
+        throw new AssertionError("never closed");
+    }
+
+    @Test
+    @Timeout(60)
+    void aCloseFromAThirdThreadAmidSendsAndLoopsOfFourThreadsRefusesEachSenderOnceAndEveryValueSentIsReceivedOnce() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 2);
+        ConcurrentLinkedQueue<Integer> sent = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> refusals = new ConcurrentLinkedQueue<>();
+        CountDownLatch started = new CountDownLatch(200);
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                int first = 1_000_000 * (b + 1);
+                all.add(pool.submit(() -> {
+                    String caller = "coroutine 'sender'" + " of " + thread(Peer.schedulerThread());
+                    Coroutine sender = Coroutine.create("sender", () -> sendUntilClosed(ch, first, sent, refusals, caller, started));
+                    for (int v : ch) {
+                        received.add(v);
+                    }
+                    sender.join();
+                    return null;
+                }));
+            }
+            all.add(Peer.start("plain", () -> {
+                String caller = "coroutine 'sender'" + " of " + thread(Thread.currentThread());
+                Coroutine sender = Coroutine.create("sender", () -> sendUntilClosed(ch, 3_000_000, sent, refusals, caller, started));
+                for (int v : ch) {
+                    received.add(v);
+                }
+                sender.join();
+                return null;
+            }));
+            Coroutine local = Coroutine.create("sender", () -> sendUntilClosed(ch, 0, sent, refusals, "coroutine 'sender'", started));
+            CompletableFuture<Void> closer = Peer.start("closer", () -> {
+                await(started);
+                ch.close();
+                return null;
+            });
+            Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(closer));
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))));
+            Coroutine.withTimeout(GUARD, local::join);
+        }
+        assertThat(List.copyOf(received)).as("every value whose send returned, once, and no other")
+                .containsExactlyInAnyOrderElementsOf(sent);
+        // on the channel's thread a send finding it closed says less than one of another thread (SEMANTICS)
+        assertThat(refusals).hasSize(4).allSatisfy(m -> assertThat(m).isIn(
+                "<caller> cannot send to channel 'ch' (closed): a closed channel takes no more values",
+                "<caller> cannot send to channel 'ch' (closed): a closed channel takes no more values, and the value was not delivered",
+                "<caller> cannot send to channel 'ch' (closed): the channel was closed while it waited, and the value was not"
+                        + " delivered"));
+    }
+
     @Test
     @Timeout(60)
     void waitersOfAPlainThreadOnAChannelOfAPoolThreadThatEndsAreRefusedNamingThemselvesAndTheEndedThread() {
