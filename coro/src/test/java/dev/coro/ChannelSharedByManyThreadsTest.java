@@ -345,6 +345,48 @@ class ChannelSharedByManyThreadsTest {
 
     @Test
     @Timeout(60)
+    void callsOfAnotherThreadAnsweredWithoutTheChannelsThreadLeaveThatThreadsDeadlockReportedExactly() throws Exception {
+        Channel<Integer> done = new Channel<>("done", 1);
+        done.close();
+        Channel<Integer> open = new Channel<>("open", 1);
+        List<String> seen = new ArrayList<>();
+        // joined outside coro: this thread neither awaits nor serves anything meanwhile
+        Throwable thrown = OtherThread.thrownOn("other", () -> {
+            seen.add(thread(Thread.currentThread()));
+            seen.add("trySend " + done.trySend(1));
+            seen.add("timed trySend " + done.trySend(1, Duration.ofSeconds(1)));
+            seen.add(refusedAsClosed(() -> done.send(2)));
+            done.close();
+            seen.add("size " + open.size() + ", closed " + open.isClosed() + ", cause " + open.closeCause());
+        });
+        assertThat(thrown).isNull();
+        String other = seen.removeFirst();
+        // a thread that has never used coro is named as a thread: no scheduler is made for a refusal
+        assertThat(seen).containsExactly("trySend false", "timed trySend false",
+                other + " cannot send to channel 'done' (closed): a closed channel takes no more"
+                        + " values, and the value was not delivered",
+                "size 0, closed false, cause Optional.empty");
+        Coroutine stuck = Coroutine.create("stuck", () -> open.receive());
+        Coroutine.yield();
+        String report = refusedAsDeadlock(() -> new Channel<Integer>("empty", 0).receive());
+        assertThat(report).isEqualTo("main context 'main' cannot receive from channel 'empty': every other context of "
+                + thread(Thread.currentThread()) + " is parked and no timer is pending, so nothing could ever wake it (deadlock):\n"
+                + "  main context 'main' would wait to receive from channel 'empty'\n"
+                + "  coroutine 'stuck' waits to receive from channel 'open'");
+        stuck.close();
+    }
+
+    private static String refusedAsClosed(Runnable op) {
+        try {
+            op.run();
+            return "no exception";
+        } catch (ChannelClosedException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void twoLiveThreadsEachWithCoroutinesParkedOnlyOnTheirOwnChannelsEachReportTheirOwnDeadlockExactly() throws Exception {
         CountDownLatch otherReported = new CountDownLatch(1);
         CountDownLatch mineReported = new CountDownLatch(1);
