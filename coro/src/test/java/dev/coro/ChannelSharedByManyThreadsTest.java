@@ -334,6 +334,52 @@ class ChannelSharedByManyThreadsTest {
                 "coroutine 's'" + of + " cannot send to channel 'q' (open)" + ended);
     }
 
+    @Test
+    @Timeout(60)
+    void sendersParkedOnAFullChannelOfAPoolThreadThatEndsAreRefusedAndOnlyTheBufferedValuesAreReceivedOnce() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        Channel<Integer> p;
+        Thread poolThread;
+        try {
+            p = Coroutine.await(pool.submit(() -> {
+                Channel<Integer> c = new Channel<>("p", 2);
+                c.send(1);
+                c.send(2);
+                return c;
+            }));
+            poolThread = Coroutine.await(pool.submit(Peer::schedulerThread));
+        } catch (Throwable e) {
+            PoolsClosed.close(pool);
+            throw e;
+        }
+        CountDownLatch parked = new CountDownLatch(1);
+        CompletableFuture<List<String>> senders = Peer.start("senders", () -> {
+            List<String> seen = new ArrayList<>();
+            seen.add(thread(Thread.currentThread()));
+            Coroutine a = Coroutine.create("a", () -> seen.add(refused(() -> p.send(10))));
+            Coroutine b = Coroutine.create("b", () -> seen.add(refused(() -> p.send(11))));
+            Coroutine.yield(); // both wait for room, posted to the pool's thread or queued in place
+            parked.countDown();
+            Coroutine.withTimeout(GUARD, a::join);
+            Coroutine.withTimeout(GUARD, b::join);
+            return seen;
+        });
+        await(parked);
+        PoolsClosed.close(pool);
+        List<String> seen = Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(senders));
+        String ended = "channel 'p' (open): it belongs to " + thread(poolThread) + ", which has ended";
+        String of = " of " + seen.getFirst();
+        assertThat(seen.subList(1, 3)).containsExactlyInAnyOrder(
+                "coroutine 'a'" + of + " cannot send to " + ended,
+                "coroutine 'b'" + of + " cannot send to " + ended);
+        List<Integer> got = new ArrayList<>();
+        got.add(Peer.call("receiver", p::receive));
+        got.add(p.receive());
+        assertThat(got).as("the values buffered before the end, once each, in order; neither refused sender's").containsExactly(1, 2);
+        assertThat(refused(p::tryReceive)).isEqualTo("main context 'main' of " + thread(Thread.currentThread())
+                + " cannot tryReceive from " + ended);
+    }
+
     private static String refused(Runnable op) {
         try {
             op.run();
