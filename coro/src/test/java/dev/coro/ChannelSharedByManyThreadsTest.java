@@ -133,6 +133,54 @@ class ChannelSharedByManyThreadsTest {
 
     @Test
     @Timeout(60)
+    void loopsOfTwoPoolThreadsOverAChannelClosedWithACauseByAThirdThreadTakeEveryValueOnceThenThrowTheCause() {
+        Channel<Integer> ch = new Channel<>("ch", 4);
+        IllegalStateException failure = new IllegalStateException("producer failed");
+        List<String> outcomes = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            CountDownLatch looping = new CountDownLatch(2);
+            List<CompletableFuture<String>> loops = new ArrayList<>();
+            for (int b = 0; b < 2; b++) {
+                loops.add(pool.submit("loop", () -> {
+                    String caller = "coroutine 'loop' of " + thread(Peer.schedulerThread());
+                    int taken = 0;
+                    try {
+                        for (int v : ch) {
+                            taken += v;
+                            looping.countDown();
+                        }
+                        return "ended";
+                    } catch (ChannelClosedException e) {
+                        assertThat(e.getCause()).isSameAs(failure);
+                        return taken + " then " + e.getMessage().replace(caller, "<caller>");
+                    }
+                }));
+            }
+            Coroutine.withTimeout(GUARD, () -> Peer.run("producer", () -> {
+                ch.send(1);
+                ch.send(1);
+                await(looping); // each loop took a value and waits for the next
+                ch.send(10);
+                ch.send(10);
+                ch.send(10);
+                ch.send(10);
+            }));
+            Peer.run("closer", () -> ch.close(failure));
+            for (CompletableFuture<String> loop : loops) {
+                outcomes.add(Coroutine.withTimeout(GUARD, () -> Peer.awaitUnwrapped(loop)));
+            }
+        }
+        int total = 0;
+        for (String o : outcomes) {
+            total += Integer.parseInt(o.substring(0, o.indexOf(' ')));
+            assertThat(o.substring(o.indexOf(" then ") + 6))
+                    .isEqualTo("<caller> cannot iterate over channel 'ch' (closed): no value is left in it, and none can come");
+        }
+        assertThat(total).as("every value, once").isEqualTo(42);
+    }
+
+    @Test
+    @Timeout(60)
     void timedTrySendsOfAPlainThreadAndTimedTryReceivesOfTwoPoolThreadsAgreeOnEveryValue() {
         int count = 400;
         Channel<Integer> ch = new Channel<>("ch", 0); // a rendezvous: a trySend true was received
