@@ -144,11 +144,50 @@ class ThreadConfinementTest {
         assertThat(bound.select()).isZero(); // it belongs to this thread from now on
         String it = " (open)";
         List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(c::switchTo, mine::hasNext,
+                () -> ch.trySend(1, java.time.Duration.ofMillis(-1)),
+                () -> ch.tryReceive(java.time.Duration.ofMillis(-1)), bound::select, new Select<Integer>()::selectUnbiased));
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        assertThat(messages).containsExactly(
+                caller + " cannot switchTo coroutine 'worker' (NEW): it belongs to thread " + thread(),
+                caller + " cannot iterate over channel 'jobs'" + it + " through an iterator of thread " + thread()
+                        + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own",
+                caller + " cannot trySend to channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
+                caller + " cannot tryReceive from channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
+                caller + " cannot select over receive from channel 'jobs': this select belongs to thread " + thread()
+                        + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own",
+                caller + " cannot select: the select has no clause, so it would wait forever");
+    }
+
+    /**
+     * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
+     * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
+     * the one the thread's first would get.
+     */
+    @Test
+    void aChannelOrSemaphoreRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws InterruptedException {
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(() -> new Channel<Integer>("jobs", -1),
+                () -> new Channel<Integer>(null, -2), () -> new Semaphore("db", 0), () -> new Semaphore(null, -1)));
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        assertThat(messages).containsExactly(
+                caller + " cannot create channel 'jobs' with capacity -1: the capacity must be 0 (rendezvous) or more",
+                caller + " cannot create channel 'channel-1' with capacity -2: the capacity must be 0 (rendezvous) or more",
+                caller + " cannot create semaphore 'db' with 0 permits: it needs 1 or more",
+                caller + " cannot create semaphore 'semaphore-1' with -1 permits: it needs 1 or more");
+    }
+
+    /**
+     * Runs each of {@code calls} on a new platform thread named {@code plain}, which has no scheduler, adding the
+     * message of its refusal ({@code IllegalStateException} or {@code IllegalArgumentException}) to {@code messages},
+     * or {@code no refusal}; checks that no refusal made the thread a scheduler.
+     *
+     * @return the thread, ended
+     */
+    private static Thread refusalsOnAPlainThread(List<String> messages, List<Runnable> calls) throws InterruptedException {
         List<Boolean> schedulers = new ArrayList<>();
         Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
-            for (Runnable call : List.<Runnable>of(c::switchTo, mine::hasNext,
-                    () -> ch.trySend(1, java.time.Duration.ofMillis(-1)),
-                    () -> ch.tryReceive(java.time.Duration.ofMillis(-1)), bound::select, new Select<Integer>()::selectUnbiased)) {
+            for (Runnable call : calls) {
                 try {
                     call.run();
                     messages.add("no refusal");
@@ -160,49 +199,8 @@ class ThreadConfinementTest {
         });
         plain.start();
         plain.join();
-        String caller = "thread 'plain' (#" + plain.threadId() + ")";
-        assertThat(messages).containsExactly(
-                caller + " cannot switchTo coroutine 'worker' (NEW): it belongs to thread " + thread(),
-                caller + " cannot iterate over channel 'jobs'" + it + " through an iterator of thread " + thread()
-                        + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own",
-                caller + " cannot trySend to channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
-                caller + " cannot tryReceive from channel 'jobs'" + it + " with timeout PT-0.001S: a timeout must be zero or positive",
-                caller + " cannot select over receive from channel 'jobs': this select belongs to thread " + thread()
-                        + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own",
-                caller + " cannot select: the select has no clause, so it would wait forever");
-        assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
-    }
-
-    /**
-     * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
-     * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
-     * the one the thread's first would get.
-     */
-    @Test
-    void aChannelOrSemaphoreRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws InterruptedException {
-        List<String> messages = new ArrayList<>();
-        List<Boolean> schedulers = new ArrayList<>();
-        Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
-            for (Runnable call : List.<Runnable>of(() -> new Channel<Integer>("jobs", -1), () -> new Channel<Integer>(null, -2),
-                    () -> new Semaphore("db", 0), () -> new Semaphore(null, -1))) {
-                try {
-                    call.run();
-                    messages.add("no refusal");
-                } catch (IllegalArgumentException e) {
-                    messages.add(e.getMessage());
-                }
-                schedulers.add(Scheduler.currentOrNull() != null);
-            }
-        });
-        plain.start();
-        plain.join();
-        String caller = "thread 'plain' (#" + plain.threadId() + ")";
-        assertThat(messages).containsExactly(
-                caller + " cannot create channel 'jobs' with capacity -1: the capacity must be 0 (rendezvous) or more",
-                caller + " cannot create channel 'channel-1' with capacity -2: the capacity must be 0 (rendezvous) or more",
-                caller + " cannot create semaphore 'db' with 0 permits: it needs 1 or more",
-                caller + " cannot create semaphore 'semaphore-1' with -1 permits: it needs 1 or more");
-        assertThat(schedulers).as("no refusal made the thread a scheduler").containsOnly(false);
+        assertThat(schedulers).as("no refusal made the thread a scheduler").hasSize(calls.size()).containsOnly(false);
+        return plain;
     }
 
     @Test
