@@ -9,9 +9,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The timer queue: timers come out by deadline, then in the order they were added, whatever was cancelled. */
+@Tag("no-frames") // left out of the interpreted-only and C1-only passes of CI: a data structure, no context switches
 class TimerQueueTest {
 
     private static final class T extends Timer {
