@@ -345,6 +345,35 @@ class VirtualTimeTest {
         assertThat(log).containsExactly("body ran");
     }
 
+    /**
+     * A {@code withTimeout} whose time is up and whose signal its body caught has no pending timer left, but
+     * its signal comes at the body's next scheduling point: a run started there is refused as under a
+     * pending one, before its body runs (which, cut at its first scheduling point by a signal of the real clock, would
+     * otherwise end with its coroutines closed), and the signal is thrown again at the body's next scheduling point.
+     */
+    @Test
+    void runInsideAWithTimeoutWhoseSignalTheBodyCaughtIsRefusedAndTheTimeoutThrownAfter() {
+        List<String> log = new ArrayList<>();
+        Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+            try {
+                Coroutine.sleep(Duration.ofHours(1));
+            } catch (CoroutineExit caught) {
+                log.add("caught");
+            }
+            assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                            + " it runs inside a withTimeout of PT0.001S whose time is up (its body caught the signal)");
+            log.add("refused");
+            Coroutine.yield(); // the signal, thrown again at the body's next scheduling point
+            log.add("not reached");
+        }));
+        assertThat(thrown).isInstanceOf(CoroutineTimeoutException.class);
+        assertThat(log).containsExactly("caught", "refused");
+        VirtualTime.run(() -> log.add("body ran"));
+        assertThat(log).containsExactly("caught", "refused", "body ran");
+    }
+
     @Test
     void afterRunTheClockIsTheRealOneAgainAlsoWhenRunThrew() {
         VirtualTime.run(() -> Coroutine.sleep(Duration.ofDays(1)));
