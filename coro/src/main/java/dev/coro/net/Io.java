@@ -68,7 +68,10 @@ public final class Io {
      *                                  and no connect of the open socket is in progress, or has no
      *                                  {@code OP_CONNECT} while a connect of the open socket is in progress
      *                                  (the JDK reports a socket ready to read or write only once
-     *                                  {@code finishConnect} has completed its connect), or the open channel was
+     *                                  {@code finishConnect} has completed its connect), or has {@code OP_READ}
+     *                                  or {@code OP_WRITE} on an open socket never connected, with no connect
+     *                                  in progress (which the JDK reports ready at once, for a read or write that
+     *                                  can only throw {@code NotYetConnectedException}), or the open channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
      *                                  whose selector the thread's event loop uses, or names that default
      *                                  provider without being one of its channels (a class of its own built on
@@ -109,6 +112,13 @@ public final class Io {
         if (open && channel.isBlocking()) {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it is in blocking mode; call configureBlocking(false) first");
+        }
+        if (open && (ops & (SelectionKey.OP_READ | SelectionKey.OP_WRITE)) != 0 && channel instanceof SocketChannel socket
+                && !socket.isConnected() && !socket.isConnectionPending()) {
+            // the kernel's poll of a socket never connected says "hung up": reported ready at once, for a read or
+            // write that can only throw NotYetConnectedException
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
+                    + ": it is not connected; call connect first");
         }
         if (open && channel.provider() != SelectorProvider.provider()) {
             // the thread's selector is the default provider's, which registers only its own channels: the

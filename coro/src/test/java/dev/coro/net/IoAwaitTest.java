@@ -457,6 +457,40 @@ class IoAwaitTest {
     }
 
     /**
+     * A socket never connected (no connect made, none in progress) can neither be read nor written: the
+     * JDK's selector reports it ready for both at once (the kernel's poll of an unconnected socket says
+     * "hung up"), so an await returned at once and the read that followed threw
+     * {@code NotYetConnectedException}. It is refused, as a wait for a connect with none in progress is,
+     * before anything is registered.
+     */
+    @Test
+    void awaitRefusesOpReadOrOpWriteOnASocketNeverConnected() throws Exception {
+        try (SocketChannel unconnected = SocketChannel.open()) {
+            unconnected.configureBlocking(false);
+            for (int ops : new int[] {SelectionKey.OP_READ, SelectionKey.OP_WRITE, SelectionKey.OP_READ | SelectionKey.OP_WRITE}) {
+                Coroutine waiter = Coroutine.create("waiter", () -> {
+                    try {
+                        Io.await(unconnected, ops);
+                        log.add("returned");
+                    } catch (IllegalArgumentException | IOException e) {
+                        log.add(e.getMessage());
+                    }
+                });
+                Coroutine.yield(); // the waiter runs until its await throws, or parks
+                State state = waiter.state();
+                waiter.close(); // a no-op once it has ended
+                assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
+                String what = ops == SelectionKey.OP_READ ? "OP_READ" : ops == SelectionKey.OP_WRITE ? "OP_WRITE" : "OP_READ|OP_WRITE";
+                assertThat(log).containsExactly("coroutine 'waiter' cannot await " + what + " on " + unconnected
+                        + ": it is not connected; call connect first");
+                log.clear();
+            }
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+        }
+    }
+
+    /**
      * The thread's selector is the JDK's default provider's, which watches only that provider's
      * channels: a channel of another one (a library's own sockets) is refused naming the caller, the
      * channel and both providers, as the other channels no wait can be made on are. The JDK's
