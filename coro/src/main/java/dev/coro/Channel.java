@@ -1738,6 +1738,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
                     }
                 };
                 loop.schedule(expiry, loop.deadlineAfter(nanos));
+                if (!expiry.isPending()) {
+                    r.timeout = Long.MAX_VALUE; // its deadline saturated: no timer, so it is named a wait for ever, as a local one
+                }
             }
             if (beforeParkAcross != null) {
                 beforeParkAcross.accept(r);

@@ -67,11 +67,14 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     /**
      * What the caller waits to do, for dumps and errors, e.g. {@code receive from channel 'jobs' of thread 'main' (#1)};
      * on a {@link Semaphore}'s permits, the semaphore's call ({@code acquire a permit of Semaphore[db, 0 of 10 permits
-     * free] of thread 'main' (#1)}).
+     * free] of thread 'main' (#1)}); a timed call whose deadline is past the clock's range (no timer ends it) as a wait
+     * for ever, as one on the caller's own thread is named ({@code tryReceive from channel 'jobs' of thread 'main' (#1)
+     * for ever (a timeout past the clock's range)}).
      */
     @Override
     public String toString() {
-        return channel.describeOperationAfar(operation);
+        String text = channel.describeOperationAfar(operation);
+        return timeout == Long.MAX_VALUE ? text + " for ever (a timeout past the clock's range)" : text;
     }
 
     /** On the channel's thread: runs the operation. */

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static dev.coro.SchedulerClock.ms;
+import static dev.coro.ThreadNames.thread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -156,5 +157,35 @@ class ForeverTest {
         });
         assertThat(log).as("waking never switches: the receiver logs before main's send returns")
                 .containsExactly("received a at 10", "receiver got b", "sent true at 20", "selected c at 30", "slept to 35");
+    }
+
+    /**
+     * TIME.md: a timed call on another thread's channel (or semaphore) past the clock's range sets no timer
+     * either, and its wait is named a wait for ever, as one on the thread's own channel is: a dump of the
+     * caller's thread says so (it named it as an untimed try call); a value or a permit that comes still
+     * wins.
+     */
+    @Test
+    void aTimedCallOnAnotherThreadsChannelPastTheRangeIsNamedAWaitForEver() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Semaphore sem = new Semaphore("sem", 1);
+        sem.acquire();
+        String home = thread();
+        String dump = Peer.call("peer", () -> {
+            Coroutine receiver = Coroutine.create("receiver", () -> log.add("received " + ch.tryReceive(FOREVER).orElseThrow()));
+            Coroutine acquirer = Coroutine.create("acquirer", () -> log.add("acquired " + sem.tryAcquire(FOREVER)));
+            Coroutine.yield(); // both post their call and park
+            String text = Coroutine.dump();
+            ch.send("a");
+            sem.release();
+            receiver.join();
+            acquirer.join();
+            return text;
+        });
+        assertThat(dump).contains("  [1] coroutine 'receiver': PARKED, waits to tryReceive from channel 'ch' of thread " + home
+                + " for ever (a timeout past the clock's range)\n");
+        assertThat(dump).contains("  [2] coroutine 'acquirer': PARKED, waits to tryAcquire a permit of Semaphore[sem, 0 of 1"
+                + " permits free] of thread " + home + " for ever (a timeout past the clock's range)\n");
+        assertThat(log).containsExactlyInAnyOrder("received a", "acquired true");
     }
 }
