@@ -162,8 +162,8 @@ class ForeverTest {
     /**
      * TIME.md: a timed call on another thread's channel (or semaphore) past the clock's range sets no timer
      * either, and its wait is named a wait for ever, as one on the thread's own channel is: a dump of the
-     * caller's thread says so (it named it as an untimed try call); a value or a permit that comes still
-     * wins.
+     * caller's thread says so (it named it as a timed call that a timer ends); a value or a permit that
+     * comes still wins.
      */
     @Test
     void aTimedCallOnAnotherThreadsChannelPastTheRangeIsNamedAWaitForEver() {
