@@ -1,0 +1,212 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A thread's interrupt flag set before or during coro's waits, on both engines: it ends none of them, does
+ * not make them spin (each waits in as few idle waits as without it), and is kept once for the context that
+ * set it or ran the wait; and an interrupt of a pool thread from outside loses nothing and leaves
+ * {@code close()} able to end every thread.
+ */
+@ExtendWith({FreshThread.class, PoolsClosed.class})
+class InterruptsTest {
+
+    /**
+     * Starts a thread that runs {@code then} once {@code waiter} has begun an idle wait (the count {@code idle}
+     * reads has passed {@code from}) and is parked in it: what it does comes while the waiter waits.
+     */
+    private static void onceParked(Thread waiter, LongSupplier idle, long from, Runnable then) {
+        Thread.ofPlatform().name("completer").start(() -> {
+            while (idle.getAsLong() == from || !parked(waiter)) {
+                Thread.onSpinWait();
+            }
+            then.run();
+        });
+    }
+
+    private static boolean parked(Thread t) {
+        Thread.State s = t.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+    }
+
+    /**
+     * Main with its interrupt set waits in each kind of wait that blocks its thread (a sleep, an await, a
+     * receive, an acquire, a select and a join over another thread's channel, semaphore or future, a timed
+     * receive that times out), what it waits for coming while it is parked: each wait ends as it would without
+     * the interrupt, with its value, after a few idle waits (a park that the flag made return at once would
+     * begin one after another), and the flag is set afterwards, once.
+     */
+    @Test
+    @Timeout(20)
+    void anInterruptSetBeforeEachKindOfWaitOfMainEndsNoneSpinsNoneAndIsKeptOnce() {
+        Thread self = Thread.currentThread();
+        LongSupplier idle = LoopProbe.idleWaitsReader();
+        Map<String, String> outcomes = new LinkedHashMap<>();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<Integer> values = Coroutine.await(pool.submit(() -> new Channel<Integer>("pool's", 0)));
+            Semaphore permits = Coroutine.await(pool.submit(() -> {
+                Semaphore s = new Semaphore("pool's", 1);
+                s.acquire();
+                return s;
+            }));
+            Map<String, Supplier<String>> waits = new LinkedHashMap<>();
+            waits.put("sleep", () -> {
+                Coroutine.sleep(Duration.ofMillis(5));
+                return "slept";
+            });
+            waits.put("await", () -> {
+                CompletableFuture<String> f = new CompletableFuture<>();
+                onceParked(self, idle, idle.getAsLong(), () -> f.complete("completed"));
+                return Coroutine.await(f);
+            });
+            waits.put("receive", () -> {
+                sendWhenParked(pool, values, 1, self, idle);
+                return "received " + values.receive();
+            });
+            waits.put("acquire", () -> {
+                CompletableFuture<Void> gate = new CompletableFuture<>();
+                pool.execute(() -> {
+                    Coroutine.await(gate);
+                    permits.release();
+                });
+                onceParked(self, idle, idle.getAsLong(), () -> gate.complete(null));
+                permits.acquire();
+                permits.release();
+                return "acquired";
+            });
+            waits.put("select", () -> {
+                sendWhenParked(pool, values, 2, self, idle);
+                return new Select<String>()
+                        .onReceive(values, v -> "received " + v)
+                        .onTimeout(PoolsClosed.GUARD, () -> "timed out")
+                        .select();
+            });
+            waits.put("join", () -> {
+                CompletableFuture<String> gate = new CompletableFuture<>();
+                CompletableFuture<String> body = pool.submit(() -> Coroutine.await(gate));
+                onceParked(self, idle, idle.getAsLong(), () -> gate.complete("joined"));
+                return body.join();
+            });
+            waits.put("tryReceive", () -> "tried " + new Channel<Integer>("own", 0).tryReceive(Duration.ofMillis(5)));
+            waits.forEach((kind, wait) -> {
+                Thread.currentThread().interrupt();
+                long before = LoopProbe.idleWaits();
+                String value = wait.get();
+                long waited = LoopProbe.idleWaits() - before;
+                outcomes.put(kind, value + ", interrupted " + Thread.interrupted() + " then " + Thread.interrupted());
+                assertThat(waited).as("the idle waits of the %s", kind).isBetween(1L, 4L);
+            });
+        }
+        assertThat(outcomes).containsExactly(
+                Map.entry("sleep", "slept, interrupted true then false"),
+                Map.entry("await", "completed, interrupted true then false"),
+                Map.entry("receive", "received 1, interrupted true then false"),
+                Map.entry("acquire", "acquired, interrupted true then false"),
+                Map.entry("select", "received 2, interrupted true then false"),
+                Map.entry("join", "joined, interrupted true then false"),
+                Map.entry("tryReceive", "tried Optional.empty, interrupted true then false"));
+    }
+
+    /** Has a body of {@code pool} send {@code v} on {@code ch}, its own channel, once the caller is parked. */
+    private static void sendWhenParked(CoroutinePool pool, Channel<Integer> ch, int v, Thread self, LongSupplier idle) {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        pool.execute(() -> {
+            Coroutine.await(gate);
+            ch.send(v);
+        });
+        onceParked(self, idle, idle.getAsLong(), () -> gate.complete(null));
+    }
+
+    /**
+     * A coroutine that sets its own interrupt and then waits (a sleep, an await of another thread's future,
+     * under the real clock or the virtual one) runs the thread's idle wait, and has the flag set once its
+     * wait is over; it ends with it set, and main, which joined it, sees it then, on both engines.
+     */
+    @Test
+    @Timeout(20)
+    void aCoroutineThatSetsItsOwnInterruptAndWaitsHasItSetAfterTheWaitAndLeavesItToItsJoiner() {
+        List<String> log = new ArrayList<>();
+        Runnable sleepThenAwait = () -> {
+            Coroutine waiter = Coroutine.create("waiter", () -> {
+                Thread.currentThread().interrupt();
+                Coroutine.sleep(Duration.ofMillis(5));
+                log.add("slept, interrupted " + Thread.currentThread().isInterrupted());
+                CompletableFuture<String> f = new CompletableFuture<>();
+                LongSupplier idle = LoopProbe.idleWaitsReader();
+                onceParked(Thread.currentThread(), idle, idle.getAsLong(), () -> f.complete("completed"));
+                log.add(Coroutine.await(f) + ", interrupted " + Thread.currentThread().isInterrupted());
+            });
+            waiter.join();
+            log.add("main joined, interrupted " + Thread.interrupted() + " then " + Thread.interrupted());
+        };
+        sleepThenAwait.run();
+        VirtualTime.run(sleepThenAwait);
+        assertThat(log).containsExactly(
+                "slept, interrupted true", "completed, interrupted true", "main joined, interrupted true then false",
+                "slept, interrupted true", "completed, interrupted true", "main joined, interrupted true then false");
+    }
+
+    /**
+     * A pool thread interrupted from outside while its only body waits, and again while it idles with no
+     * body at all: the body gets what it waits for and sees the interrupt when it goes on (its thread's on
+     * the continuation engine, its own on the thread engine); the idle thread takes the interrupt and goes
+     * back to waiting in a few idle waits at most, not spinning; the next body starts with its interrupt
+     * clear; and {@code close()} ends every thread, the interrupted one included.
+     */
+    @Test
+    @Timeout(20)
+    void aPoolThreadInterruptedFromOutsideLosesNothingAndItsPoolStillCloses() throws InterruptedException {
+        AtomicReference<Thread> bodysThread = new AtomicReference<>();
+        AtomicReference<Thread> poolThread = new AtomicReference<>();
+        AtomicReference<LongSupplier> idle = new AtomicReference<>();
+        CountDownLatch waiting = new CountDownLatch(1);
+        CompletableFuture<String> gate = new CompletableFuture<>();
+        List<String> log = new ArrayList<>();
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            CompletableFuture<String> first = pool.submit(() -> {
+                bodysThread.set(Thread.currentThread());
+                poolThread.set(Coroutine.current().thread());
+                idle.set(LoopProbe.idleWaitsReader());
+                Coroutine.create("signal", waiting::countDown); // runs once the body waits
+                return Coroutine.await(gate) + ", interrupted " + Thread.interrupted();
+            });
+            waiting.await();
+            bodysThread.get().interrupt();
+            gate.complete("completed");
+            log.add(Coroutine.await(first));
+            while (!parked(poolThread.get())) {
+                Thread.onSpinWait();
+            }
+            long before = idle.get().getAsLong();
+            poolThread.get().interrupt();
+            // woken, it takes the flag (kept for it) and waits again: in its event loop, or on the thread engine
+            // for its turn while the thread of the body that ended last runs the idle wait
+            while (poolThread.get().isInterrupted() || !parked(poolThread.get())) {
+                Thread.onSpinWait();
+            }
+            long waited = idle.get().getAsLong() - before;
+            assertThat(waited).as("the idle waits of the interrupted pool thread").isBetween(0L, 4L);
+            log.add(Coroutine.await(pool.submit(() -> "next body, interrupted " + Thread.interrupted())));
+        } finally {
+            PoolsClosed.close(pool);
+        }
+        assertThat(log).containsExactly("completed, interrupted true", "next body, interrupted false");
+        assertThat(poolThread.get().isAlive()).as("the interrupted pool thread, after close()").isFalse();
+        assertThat(Thread.interrupted()).as("the closer").isFalse();
+    }
+}
