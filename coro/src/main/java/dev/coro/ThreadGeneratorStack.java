@@ -105,9 +105,24 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         }
     }
 
-    /** While the consumer waits: throws if the body can never run (a class-initializer deadlock). */
+    /**
+     * While the consumer waits: throws if the body can never run (a class-initializer deadlock). The
+     * body's thread, abandoned then, never ran the body: the consumer takes back the interrupt it handed
+     * or relayed to that thread, which hands it nothing more (nor its context class loader) if the
+     * initializer lets it run later.
+     */
     private void checkStall() {
-        InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
+        try {
+            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
+        } catch (PinnedException e) {
+            synchronized (turn) {
+                resumer = null;
+            }
+            if (thread.isInterrupted()) {
+                Thread.currentThread().interrupt();
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -59,7 +59,8 @@ final class Turn {
 
     /**
      * {@link #await(Object)}, and while a platform thread has waited {@link InitializerDeadlock#STALL_NANOS}
-     * without the turn, runs {@code stalled} (which throws to end a wait that can never end) each time.
+     * without the turn, runs {@code stalled} (which throws to end a wait that can never end) each time;
+     * a wait so ended gives the thread back an interrupt it took, as any wait does as it returns.
      *
      * @param stalled the check to run after a stall; null for none
      */
@@ -110,7 +111,15 @@ final class Turn {
                     long start = System.nanoTime();
                     park(self, InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {
-                        stalled.run();
+                        try {
+                            stalled.run();
+                        } catch (RuntimeException e) {
+                            // the wait ends without the turn: an interrupt it took is the thread's again
+                            if (interrupted) {
+                                Thread.currentThread().interrupt();
+                            }
+                            throw e;
+                        }
                     }
                 } else {
                     park(self, 0);

@@ -1,6 +1,7 @@
 package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,11 +20,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A thread's interrupt flag set before or during coro's waits, on both engines: it ends none of them, does
  * not make them spin (each waits in as few idle waits as without it), and is kept once for the context that
- * set it or ran the wait; and an interrupt of a pool thread from outside loses nothing and leaves
- * {@code close()} able to end every thread.
+ * set it or ran the wait; an interrupt of a pool thread from outside loses nothing and leaves {@code close()}
+ * able to end every thread; and a wait that a class-initializer deadlock ends on the thread engine gives
+ * back the interrupt it took.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class InterruptsTest {
+
+    private static boolean threadEngine() {
+        return Engines.running().equals("threads");
+    }
 
     /**
      * Starts a thread that runs {@code then} once {@code waiter} has begun an idle wait (the count {@code idle}
@@ -208,5 +214,116 @@ class InterruptsTest {
         assertThat(log).containsExactly("completed, interrupted true", "next body, interrupted false");
         assertThat(poolThread.get().isAlive()).as("the interrupted pool thread, after close()").isFalse();
         assertThat(Thread.interrupted()).as("the closer").isFalse();
+    }
+
+    /**
+     * What the initializers below record as they run, kept outside their classes: each rethrows the refusal
+     * it met, which leaves its class erroneous (so that the body's abandoned thread fails instead of running
+     * the body once the initializer is over), and an erroneous class's fields cannot be read. Public: the
+     * classes, loaded afresh, see only public code.
+     */
+    public static final class Seen {
+        /** The record, written and read on the test's thread only. */
+        public static final List<String> LOG = new ArrayList<>();
+
+        private Seen() {
+        }
+    }
+
+    /** A static initializer that sets its interrupt and runs a coroutine whose body is a lambda of its class. */
+    static final class InterruptedAsItRunsACoroutine {
+        static final List<String> LOG = Seen.LOG;
+
+        static {
+            Coroutine c = Coroutine.create("initializing", () -> Seen.LOG.add("body ran, interrupted " + Thread.currentThread().isInterrupted()));
+            Thread.currentThread().interrupt();
+            RuntimeException refused = null;
+            try {
+                c.switchTo();
+                Seen.LOG.add("after: " + c.state());
+            } catch (IllegalStateException e) {
+                refused = e;
+                Seen.LOG.add("refused: " + e.getMessage());
+            }
+            Seen.LOG.add("interrupted " + Thread.interrupted());
+            if (refused != null) {
+                throw refused;
+            }
+        }
+    }
+
+    /** A static initializer that sets its interrupt and consumes a generator whose body is a lambda of its class. */
+    static final class InterruptedAsItConsumesAGenerator {
+        static final List<String> LOG = Seen.LOG;
+
+        static {
+            Generator<Integer> squares = Generator.of("squares", out -> {
+                for (int i = 1; i < 4; i++) {
+                    out.emit(i * i);
+                }
+            });
+            Thread.currentThread().interrupt();
+            RuntimeException refused = null;
+            try {
+                Seen.LOG.add("squares " + squares.stream().toList());
+            } catch (IllegalStateException e) {
+                refused = e;
+                Seen.LOG.add("refused: " + e.getMessage());
+            }
+            Seen.LOG.add("interrupted " + Thread.interrupted());
+            if (refused != null) {
+                throw refused;
+            }
+        }
+    }
+
+    /**
+     * An interrupt set as a class initializer runs a coroutine of its own class is kept: on the continuation
+     * engine the body sees it and main has it after the switch; on the thread engine, where the switch is
+     * refused once the wait for the body's thread is found to be a deadlock, main has it after the refusal
+     * (the wait had taken it, and lost it as it ended so).
+     */
+    @Test
+    @Timeout(10)
+    void anInterruptSetAsAClassInitializerRunsACoroutineOfItsClassIsKeptWhetherTheSwitchRunsOrIsRefused() {
+        Seen.LOG.clear();
+        Throwable t = catchThrowable(() -> FreshlyLoaded.staticField(InterruptedAsItRunsACoroutine.class, "LOG"));
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            assertThat(Seen.LOG).containsExactly("body ran, interrupted true", "after: FINISHED", "interrupted true");
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(Seen.LOG).containsExactly("refused: cannot suspend main context 'main' at its switchTo to run coroutine"
+                + " 'initializing': the body of coroutine 'initializing' is a lambda of class"
+                + " dev.coro.InterruptsTest$InterruptedAsItRunsACoroutine, whose static initializer this thread is running:"
+                + " no other thread can run the body until that initializer returns, and it waits for the body (on the"
+                + " thread engine every body runs on a thread of its own); create it outside the initializer (in a holder"
+                + " class, say), or use the continuation engine; it keeps running (state RUNNING)", "interrupted true");
+    }
+
+    /**
+     * An interrupt set as a class initializer consumes a generator of its own class is kept: on the
+     * continuation engine the body runs and the consumer has it after; on the thread engine, where the
+     * consumer had handed it to the body's thread, which can never run the body, the consumer takes it back
+     * as the resume is refused.
+     */
+    @Test
+    @Timeout(10)
+    void anInterruptSetAsAClassInitializerConsumesAGeneratorOfItsClassIsKeptWhetherTheBodyRunsOrIsRefused() {
+        Seen.LOG.clear();
+        Throwable t = catchThrowable(() -> FreshlyLoaded.staticField(InterruptedAsItConsumesAGenerator.class, "LOG"));
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            assertThat(Seen.LOG).containsExactly("squares [1, 4, 9]", "interrupted true");
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(Seen.LOG).containsExactly("refused: main context 'main' cannot run the body of generator 'squares' (NEW):"
+                + " the body of generator 'squares' is a lambda of class dev.coro.InterruptsTest$InterruptedAsItConsumesAGenerator,"
+                + " whose static initializer this thread is running: no other thread can run the body until that initializer"
+                + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own); create"
+                + " it outside the initializer (in a holder class, say), or use the continuation engine; it is FAILED",
+                "interrupted true");
     }
 }
