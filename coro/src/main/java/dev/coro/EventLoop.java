@@ -556,7 +556,7 @@ final class EventLoop {
      * as it does while a {@code CompletableFuture.join()} waits there. A wait it does not know of keeps
      * the worker counted busy, and the tasks this thread waits for, queued on the same pool, would never
      * run once every worker waits so (at once on a pool of one worker). A pool that can add no worker
-     * (at its limit of spares) gets the plain wait.
+     * (at its limit of spares), or that is stopping (its managed blocks then throw at once), gets the plain wait.
      */
     private void waitCompensated(Selector s, long nanos) {
         try {
@@ -573,7 +573,10 @@ final class EventLoop {
                 }
             });
         } catch (InterruptedException e) {
-            interrupted = true; // block() throws none; kept for the thread, as an interrupt during any idle wait
+            // block() throws none: the pool is stopping (shutdownNow), and throws this at once, nothing waited
+            // for, at every managed block from now on; the plain wait, or every idle wait would return at once
+            // and the loop spin until what it waits for came (an interrupt of the thread is the flag's, kept by block)
+            waitOnce(s, nanos);
         } catch (RejectedExecutionException e) {
             waitOnce(s, nanos);
         }

@@ -148,7 +148,8 @@ final class Turn {
      * (main of a scheduler made there, waiting while its coroutines' threads hold the turn) as a
      * managed block, as the event loop's idle wait there is: the pool may start another worker
      * meanwhile, where a park it does not know of would leave the tasks the coroutines wait for
-     * (queued on the same pool) never run. Only there does the wait allocate (the blocker).
+     * (queued on the same pool) never run. Only there does the wait allocate (the blocker). A pool that
+     * can add no worker, or that is stopping (its managed blocks then throw at once), gets the plain park.
      */
     private void park(Object self, long nanos) {
         if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
@@ -167,8 +168,9 @@ final class Turn {
                 });
                 return;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // block() throws none; the caller keeps it for the thread
-                return;
+                // block() throws none: the pool is stopping (shutdownNow), and throws this at once, nothing waited
+                // for, at every managed block from now on: the plain park, or the wait would spin until its turn
+                // came (an interrupt of the thread is the flag's, which the wait keeps)
             } catch (RejectedExecutionException e) {
                 // the pool can add no worker (at its limit of spares): the plain park
             }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A thread's interrupt flag set before or during coro's waits, on both engines: it ends none of them, does
  * not make them spin (each waits in as few idle waits as without it), and is kept once for the context that
  * set it or ran the wait; an interrupt of a pool thread from outside loses nothing and leaves {@code close()}
- * able to end every thread; and a wait that a class-initializer deadlock ends on the thread engine gives
- * back the interrupt it took.
+ * able to end every thread; a scheduler on a worker of a {@code ForkJoinPool} that stops (its managed blocks
+ * throwing at once) still parks; and a wait that a class-initializer deadlock ends on the thread engine
+ * gives back the interrupt it took.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class InterruptsTest {
@@ -214,6 +216,61 @@ class InterruptsTest {
         assertThat(log).containsExactly("completed, interrupted true", "next body, interrupted false");
         assertThat(poolThread.get().isAlive()).as("the interrupted pool thread, after close()").isFalse();
         assertThat(Thread.interrupted()).as("the closer").isFalse();
+    }
+
+    /**
+     * A scheduler made on a worker of a {@code ForkJoinPool} (a task that awaits there) waits as a managed
+     * block; once the pool is stopping ({@code shutdownNow()}, which interrupts its workers too), each managed
+     * block throws {@code InterruptedException} at once, without blocking. Main waiting alone in its event loop,
+     * or (on the thread engine) for its turn while a coroutine waits, parks all the same instead of spinning
+     * until what it waits for comes: the worker is seen parked, having taken the interrupt, after a few idle
+     * waits at most; the await then gets its value, and main has the interrupt set once its wait is over.
+     */
+    @Test
+    @Timeout(10)
+    void aSchedulerOnAWorkerOfAForkJoinPoolThatStopsWaitsParkedInsteadOfSpinning() throws Exception {
+        assertThat(awaitOnAWorkerOfAPoolThatStops(false)).isEqualTo("main awaited completed, interrupted true then false");
+        assertThat(awaitOnAWorkerOfAPoolThatStops(true)).isEqualTo("main joined the coroutine that awaited completed,"
+                + " interrupted true then false");
+    }
+
+    /**
+     * Runs, on a worker of a new {@code ForkJoinPool}, an await of a future (in main, or with {@code inACoroutine}
+     * in a coroutine that main joins), stops the pool while the await waits, then completes the future.
+     *
+     * @return what main saw
+     */
+    private static String awaitOnAWorkerOfAPoolThatStops(boolean inACoroutine) throws Exception {
+        ForkJoinPool workers = new ForkJoinPool(2);
+        CompletableFuture<String> gate = new CompletableFuture<>();
+        CompletableFuture<Thread> worker = new CompletableFuture<>();
+        CompletableFuture<LongSupplier> idle = new CompletableFuture<>();
+        CompletableFuture<String> task = CompletableFuture.supplyAsync(() -> {
+            idle.complete(LoopProbe.idleWaitsReader());
+            worker.complete(Thread.currentThread());
+            if (!inACoroutine) {
+                String v = Coroutine.await(gate);
+                return "main awaited " + v + ", interrupted " + Thread.interrupted() + " then " + Thread.interrupted();
+            }
+            AtomicReference<String> awaited = new AtomicReference<>();
+            Coroutine.create("awaiter", () -> awaited.set(Coroutine.await(gate))).join();
+            return "main joined the coroutine that awaited " + awaited.get() + ", interrupted " + Thread.interrupted()
+                    + " then " + Thread.interrupted();
+        }, workers);
+        Thread w = worker.get();
+        while (!parked(w)) {
+            Thread.onSpinWait();
+        }
+        long before = idle.get().getAsLong();
+        workers.shutdownNow();
+        while (w.isInterrupted() || !parked(w)) {
+            Thread.onSpinWait();
+        }
+        assertThat(idle.get().getAsLong() - before).as("the idle waits of the stopped pool's worker").isBetween(0L, 4L);
+        gate.complete("completed");
+        String seen = task.get();
+        workers.close();
+        return seen;
     }
 
     /**
