@@ -114,6 +114,30 @@ class SemaphoreTest {
         assertThat(log).containsExactly("free after the close: 1", "timed out at 3, free: 1");
     }
 
+    /**
+     * A permit belongs to no one (the class's Javadoc): a close unwinds its coroutine, but only code that runs as it
+     * unwinds (a {@code withPermit}, a {@code finally}) gives back what a bare {@code acquire()} took; any context
+     * may release it later.
+     */
+    @Test
+    void aCoroutineClosedBetweenABareAcquireAndItsReleaseKeepsThePermitTakenUntilAnotherContextReleasesIt() {
+        VirtualTime.run(() -> {
+            Semaphore s = new Semaphore("s", 1);
+            Coroutine holder = Coroutine.create("holder", () -> {
+                s.acquire();
+                Coroutine.sleep(Duration.ofHours(1));
+                s.release();
+            });
+            Coroutine.yield();
+            holder.close();
+            log.add("after the close: " + s + ", tryAcquire " + s.tryAcquire());
+            s.release();
+            log.add("after main's release: " + s);
+        });
+        assertThat(log).containsExactly("after the close: Semaphore[s, 0 of 1 permits free], tryAcquire false",
+                "after main's release: Semaphore[s, 1 of 1 permits free]");
+    }
+
     @Test
     void everyContextWaitingForAPermitWithNothingToWakeThemIsADeadlockNamingTheSemaphore() {
         Semaphore s = new Semaphore("pool", 1);
