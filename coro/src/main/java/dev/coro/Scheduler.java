@@ -1350,6 +1350,27 @@ final class Scheduler {
     }
 
     /**
+     * What the {@code timers} pending timers of main, {@code self}, which has no live coroutine, are in a refusal to
+     * start a virtual-time run: the scopes around the call whose timers are pending, each by its call and timeout,
+     * outermost first ({@code of withTimeout(PT1H) and tryWithTimeout(PT2H) around this call}), the only timers main
+     * running alone can have; should they not be every one, they are not named one by one.
+     */
+    private static String scopesAround(Context self, int timers) {
+        List<String> scopes = new ArrayList<>();
+        for (TimeoutScope t = self.timeouts; t != null; t = t.parent) {
+            if (t.isPending()) {
+                scopes.addFirst(t.operation + "(" + t.timeout + ")");
+            }
+        }
+        if (scopes.size() != timers) {
+            return "a withTimeout around this call";
+        }
+        int last = scopes.size() - 1;
+        String listed = last == 0 ? scopes.get(0) : String.join(", ", scopes.subList(0, last)) + " and " + scopes.get(last);
+        return "of " + listed + " around this call";
+    }
+
+    /**
      * {@link VirtualTime#run} and {@link VirtualTime#call}, whose messages name it as {@code method}
      * ({@link VirtualTime#RUN} or {@link VirtualTime#CALL}): runs {@code body} as main on a virtual clock,
      * its random restarted from {@code seed}, then until every coroutine has ended.
@@ -1366,7 +1387,7 @@ final class Scheduler {
             throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
                     + " cannot start " + method + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
-                    + " (a withTimeout around this call)"));
+                    + " (" + scopesAround(self, timers) + ")"));
         }
         if (self.timeouts != null && self.timeouts.fired != null) {
             // its timer is gone, but its signal comes at the next scheduling point: inside the run, cut by the real clock

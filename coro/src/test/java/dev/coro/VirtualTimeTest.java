@@ -300,6 +300,26 @@ class VirtualTimeTest {
         assertThat(log).containsExactly("outer at 3600000");
     }
 
+    /**
+     * The pending timers that refuse a run are those of the scopes around its call, named by their calls: a
+     * {@code tryWithTimeout} as such, and the consumer's scope around a generator's {@code next()} whose body starts
+     * the run, the refusal being that body's failure.
+     */
+    @Test
+    void aRunRefusedForTheTimersOfScopesAroundItNamesEachScopeByItsCallOutermostFirst() {
+        log.add(catchThrowable(() -> Coroutine.tryWithTimeout(Duration.ofHours(1),
+                () -> VirtualTime.run(() -> log.add("body ran")))).getMessage());
+        Generator<String> g = Generator.of("g", out -> Coroutine.tryWithTimeout(Duration.ofHours(2),
+                () -> VirtualTime.call(() -> "body ran")));
+        log.add(catchThrowable(() -> Coroutine.withTimeout(Duration.ofHours(1), g::next)).getMessage());
+        String refused = "main context 'main' (state RUNNING) of thread " + thread() + " cannot start ";
+        assertThat(log).containsExactly(
+                refused + "VirtualTime.run: it has 1 pending timer (of tryWithTimeout(PT1H) around this call)",
+                "generator 'g' failed: java.lang.IllegalStateException: " + refused + "VirtualTime.call: it has 2 pending"
+                        + " timers (of withTimeout(PT1H) and tryWithTimeout(PT2H) around this call)");
+        assertThat(VirtualTime.call(() -> Coroutine.nanoTime())).as("no timer is left").isZero();
+    }
+
     @Test
     void runOnAThreadWithALiveCoroutineOrAPendingTimerThrowsWithoutRunningTheBody() {
         String advice = "; virtual time needs a thread with none: close them first, or run on a thread of its own (an"
@@ -334,11 +354,11 @@ class VirtualTimeTest {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
-                            + " it has 1 pending timer (a withTimeout around this call)");
+                            + " it has 1 pending timer (of withTimeout(PT1H) around this call)");
             Coroutine.withTimeout(Duration.ofHours(2), () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
-                            + " it has 2 pending timers (a withTimeout around this call)"));
+                            + " it has 2 pending timers (of withTimeout(PT1H) and withTimeout(PT2H) around this call)"));
         });
         assertThat(log).isEmpty();
         VirtualTime.run(() -> log.add("body ran"));
