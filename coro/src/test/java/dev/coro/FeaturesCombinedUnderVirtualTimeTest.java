@@ -264,4 +264,28 @@ class FeaturesCombinedUnderVirtualTimeTest {
                 "CLOSED at 100", "the child ends at 200"));
         assertThat(log).containsExactlyElementsOf(expected);
     }
+
+    /**
+     * A run restarts the thread's own default names, not a pool's: a pool started inside it without a name is
+     * numbered among the JVM's pools (and its thread's names count on that thread), so two runs name their pools
+     * apart; a pool named by the run names alike on every run.
+     */
+    @Test
+    void aPoolStartedWithoutANameInsideARunIsNumberedAmongTheJvmsPoolsSoTwoRunsNameTheirsApart() {
+        List<String> names = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            VirtualTime.run(() -> {
+                try (CoroutinePool unnamed = CoroutinePool.start(1); CoroutinePool named = CoroutinePool.start("sim", 1)) {
+                    names.add(new Channel<String>(0).name() + ", " + unnamed.name() + ", " + named.name() + ": "
+                            + Coroutine.await(named.submit(() -> new Channel<String>(0).name())));
+                }
+            });
+        }
+        assertThat(names).hasSize(2);
+        String pattern = "channel-1, coro-pool-(\\d+), sim: channel-1";
+        assertThat(names).allMatch(n -> n.matches(pattern));
+        long first = Long.parseLong(names.get(0).replaceAll(pattern, "$1"));
+        long second = Long.parseLong(names.get(1).replaceAll(pattern, "$1"));
+        assertThat(second).as("the second run's pool, numbered after the first's").isGreaterThan(first);
+    }
 }
