@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.coro.management.CoroutinesManagement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -14,8 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Features used together (generators across and around {@link VirtualTime#run}, a semaphore under timeouts and
  * closes, a select over a pool thread's channel inside a generator's body, two-way and read-ahead generators under
- * their consumer's {@code withTimeout}, dumps and the JMX view taken meanwhile) trace exactly, the same on both
- * engines, each feature keeping its own rules where it meets another.
+ * their consumer's {@code withTimeout}, dumps and the JMX view taken meanwhile, pools started inside a run) trace
+ * exactly, the same on both engines, each feature keeping its own rules where it meets another.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(30)
@@ -287,5 +289,38 @@ class FeaturesCombinedUnderVirtualTimeTest {
         long first = Long.parseLong(names.get(0).replaceAll(pattern, "$1"));
         long second = Long.parseLong(names.get(1).replaceAll(pattern, "$1"));
         assertThat(second).as("the second run's pool, numbered after the first's").isGreaterThan(first);
+    }
+
+    /**
+     * A pool body iterates a generator whose body loops over a channel of the run's thread: a {@code close()} of
+     * the pool bounded by {@code tryWithTimeout} waits for that body, holding the virtual clock as a wait for another
+     * thread does until its real quiet has lasted the timeout, then gives up at its deadline, the pool still
+     * closing; once main ends the feed the generator ends, the body with it, and the next close returns, every value
+     * taken once, in order.
+     */
+    @Test
+    void aPoolWhoseBodyIteratesAGeneratorFedByTheRunClosesOnceTheFeedEndsAndABoundedCloseBeforeGivesUp() {
+        List<String> got = Collections.synchronizedList(new ArrayList<>());
+        VirtualTime.run(() -> {
+            Channel<String> feed = new Channel<>("feed", 0);
+            CoroutinePool pool = CoroutinePool.start("readers", 1);
+            pool.execute("reader", () -> {
+                try (Generator<String> lines = Generator.of("lines", out -> {
+                    for (String v : feed) {
+                        out.emit(v.toUpperCase(Locale.ROOT));
+                    }
+                })) {
+                    lines.forEachRemaining(got::add);
+                }
+            });
+            feed.send("a");
+            log.add("a bounded close: " + Coroutine.tryWithTimeout(ms(50), pool::close) + " at " + ms() + ", " + pool);
+            feed.send("b");
+            feed.close();
+            pool.close();
+            log.add("closed at " + ms() + ", " + pool + ", the reader got " + got);
+        });
+        assertThat(log).containsExactly("a bounded close: false at 50, CoroutinePool[readers, 1 thread, closing]",
+                "closed at 50, CoroutinePool[readers, 1 thread, closed], the reader got [A, B]");
     }
 }
