@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -16,8 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Features used together (generators across and around {@link VirtualTime#run}, a semaphore under timeouts and
  * closes, a select over a pool thread's channel inside a generator's body, two-way and read-ahead generators under
- * their consumer's {@code withTimeout}, dumps and the JMX view taken meanwhile, pools started inside a run) trace
- * exactly, the same on both engines, each feature keeping its own rules where it meets another.
+ * their consumer's {@code withTimeout}, dumps and the JMX view taken meanwhile, pools started inside a run, a pool
+ * closed from a generator's body) trace exactly, the same on both engines, each feature keeping its own rules where
+ * it meets another.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 @Timeout(30)
@@ -322,5 +324,39 @@ class FeaturesCombinedUnderVirtualTimeTest {
         });
         assertThat(log).containsExactly("a bounded close: false at 50, CoroutinePool[readers, 1 thread, closing]",
                 "closed at 50, CoroutinePool[readers, 1 thread, closed], the reader got [A, B]");
+    }
+
+    /**
+     * A generator's body consumed by main closes a pool whose body waits: a dump names main's wait for the close with
+     * the generator; the consumer's {@code withTimeout} unwinds the body from it at its virtual deadline, the
+     * generator {@code CLOSED} and the pool left closing, and a later close returns once the pool's body ends.
+     */
+    @Test
+    void aPoolsCloseInsideAGeneratorsBodyIsNamedInADumpAndItsConsumersTimeoutLeavesThePoolClosing() {
+        VirtualTime.run(() -> {
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            CoroutinePool pool = CoroutinePool.start("p", 1);
+            pool.execute("gated", () -> Coroutine.await(gate));
+            Generator<String> g = Generator.of("closing", out -> {
+                pool.close();
+                out.emit("never");
+            });
+            Coroutine.create("observer", () -> {
+                Coroutine.sleep(ms(10));
+                log.addAll(contextLines(Coroutine.dump()));
+            });
+            Throwable t = catchThrowable(() -> Coroutine.withTimeout(ms(40), g::next));
+            log.add(t.getCause().getMessage());
+            log.add(g.state() + ", " + pool + " at " + ms());
+            gate.complete(null);
+            pool.close();
+            log.add(pool + " at " + ms());
+        });
+        assertThat(log).containsExactly(
+                "  [0] main: PARKED, waits to await the close of p (1 submitted body has not ended), inside generator 'closing'",
+                "  [1] coroutine 'observer': RUNNING (the caller)",
+                "main context 'main': its withTimeout(PT0.04S) expired; its await the close of p (1 submitted body has not"
+                        + " ended), inside generator 'closing', throws this signal so that the body unwinds to it",
+                "CLOSED, CoroutinePool[p, 1 thread, closing] at 40", "CoroutinePool[p, 1 thread, closed] at 40");
     }
 }
