@@ -1393,8 +1393,8 @@ final class Scheduler {
             // its timer is gone, but its signal comes at the next scheduling point: inside the run, cut by the real clock
             TimeoutScope up = self.timeouts.fired;
             throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
-                    + " cannot start " + method + ": it runs inside a " + up.operation + " of " + up.timeout
-                    + " whose time is up (its body caught the signal)");
+                    + " cannot start " + method + ": it runs inside " + up.operation + "(" + up.timeout + "), whose time is up"
+                    + " (its body caught the signal)");
         }
         virtualMethod = method; // before throwKept: a refusal there names the start of this run
         self.throwKept(); // a failure kept for main's next scheduling point belongs to what main did before: thrown here, not inside the run

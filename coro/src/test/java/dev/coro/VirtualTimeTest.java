@@ -383,7 +383,7 @@ class VirtualTimeTest {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
-                            + " it runs inside a withTimeout of PT0.001S whose time is up (its body caught the signal)");
+                            + " it runs inside withTimeout(PT0.001S), whose time is up (its body caught the signal)");
             log.add("refused");
             Coroutine.yield(); // the signal, thrown again at the body's next scheduling point
             log.add("not reached");
