@@ -3,6 +3,8 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coro.management.CoroutinesMXBean;
+import dev.coro.management.CoroutinesManagement;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -1137,6 +1139,51 @@ class BlockedLoopsTest {
                         + " least 1 ms");
         assertThatThrownBy(() -> BlockedLoops.detect(null)).isInstanceOf(NullPointerException.class);
         assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    /**
+     * Threads that turn the detector on and off at once, through the API and the JMX attribute, each with a
+     * threshold of its own, leave one detector at most once they have returned: its thread alive exactly while
+     * the threshold says it is on, the attribute saying the same; and none once it is stopped.
+     */
+    @Test
+    @Timeout(60)
+    void threadsTurningTheDetectorOnAndOffAtOnceLeaveOneDetectorAtMostAndTheThresholdSaysWhich() throws Exception {
+        CoroutinesMXBean view = CoroutinesManagement.mxBean();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> turners = new ArrayList<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        try {
+            for (int k = 0; k < 4; k++) {
+                int own = k;
+                turners.add(Thread.ofPlatform().name("turner-" + k).start(() -> {
+                    try {
+                        go.await();
+                        for (int i = 0; i < 100; i++) {
+                            switch ((i + own) % 4) {
+                                case 0 -> BlockedLoops.detect(Duration.ofSeconds(10 + own));
+                                case 1 -> BlockedLoops.stop();
+                                case 2 -> view.setBlockedThresholdMillis(20_000 + own);
+                                default -> view.setBlockedThresholdMillis(0);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread t : turners) {
+                t.join();
+            }
+            assertThat(failed.get()).isNull();
+            assertThat(detectorThreads()).isEqualTo(BlockedLoops.threshold().isPresent() ? 1 : 0);
+            assertThat(view.getBlockedThresholdMillis()).isEqualTo(BlockedLoops.threshold().map(Duration::toMillis).orElse(0L));
+        } finally {
+            BlockedLoops.stop();
+        }
+        assertThat(detectorThreads()).isZero();
+        assertThat(view.getBlockedThresholdMillis()).isZero();
     }
 
     @Test
