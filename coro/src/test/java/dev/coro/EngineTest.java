@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Engines.Choice;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -227,6 +228,7 @@ class EngineTest {
                 }
             });
             runTwice();
+            Reference.reachabilityFence(log); // a logger nothing holds may be collected, its handler with it
         }
     }
 

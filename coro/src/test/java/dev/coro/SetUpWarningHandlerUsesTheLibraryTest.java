@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,6 +124,7 @@ class SetUpWarningHandlerUsesTheLibraryTest {
                 }
             });
             System.out.println("main: " + runOne());
+            Reference.reachabilityFence(log); // a logger nothing holds may be collected, its handler with it
         }
 
         /** Creates a coroutine, runs it to its end, and says its state, or what was thrown. */
