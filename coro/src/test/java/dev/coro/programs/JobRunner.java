@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -54,7 +54,8 @@ final class JobRunner {
     private final int attempts;
     private final Duration backOff;
     private final List<String> trace;
-    private final Map<String, CompletableFuture<Void>> running = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<CompletableFuture<Void>>> running = new ConcurrentHashMap<>();
+    private final Set<String> claimed = ConcurrentHashMap.newKeySet();
     private final Map<String, Coroutine> here = new ConcurrentHashMap<>();
 
     JobRunner(Semaphore permits, Duration deadline, int attempts, Duration backOff, List<String> trace) {
@@ -89,18 +90,21 @@ final class JobRunner {
         List<CompletableFuture<Void>> started = new ArrayList<>();
         for (Job j : jobs) {
             CompletableFuture<Void> f = pool.submit("job " + j.id(), () -> {
-                run(j);
+                if (claim(j.id())) {
+                    run(j);
+                }
                 return null;
             });
-            running.put(j.id(), f);
+            slot(j.id()).complete(f);
             started.add(f);
         }
         return started;
     }
 
     /**
-     * Cancels job {@code id}: one run by {@link #runOn} from any thread (its body is closed), one run by
-     * {@link #runHere} from its own thread (its coroutine is closed); its sub-jobs are closed with it.
+     * Cancels job {@code id}: one run by {@link #runHere} from its own thread (its coroutine is closed); one run by
+     * {@link #runOn} from any thread, once it has been handed to the pool (its body is closed, or never runs);
+     * its sub-jobs are closed with it.
      */
     boolean cancel(String id) {
         Coroutine c = here.get(id);
@@ -108,8 +112,23 @@ final class JobRunner {
             c.close();
             return true;
         }
-        CompletableFuture<Void> f = running.get(id);
-        return f != null && f.cancel(true);
+        // the body may start before submit gives its future back: wait for the dispatcher to have it
+        boolean cancelled = slot(id).join().cancel(true);
+        if (cancelled && claim(id)) {
+            // a body whose future was cancelled before it started never runs: nobody else writes its outcome
+            ledger.record(id, "cancelled before it started");
+            note(id + " cancelled before it started");
+        }
+        return cancelled;
+    }
+
+    private CompletableFuture<CompletableFuture<Void>> slot(String id) {
+        return running.computeIfAbsent(id, k -> new CompletableFuture<>());
+    }
+
+    /** True for the first of the job's body and its cancel to ask: that one writes the job's outcome. */
+    private boolean claim(String id) {
+        return claimed.add(id);
     }
 
     /** Runs one job: a permit, then its attempts under its deadline; writes its outcome in the ledger once. */

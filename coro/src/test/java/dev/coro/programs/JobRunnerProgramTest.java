@@ -127,13 +127,16 @@ class JobRunnerProgramTest {
         CompletableFuture<Integer> never = new CompletableFuture<>();
         CountDownLatch doomedStarted = new CountDownLatch(2);
         CountDownLatch doomedUnwound = new CountDownLatch(2);
+        CountDownLatch holdersStarted = new CountDownLatch(2);
+        CompletableFuture<String> gate = new CompletableFuture<>();
         CoroutinePool pool = CoroutinePool.start(2);
         Thread operator = null;
         List<Thread> producers = new ArrayList<>();
         try {
-            JobRunner r = new JobRunner(new Semaphore("workers", 3), PoolsClosed.GUARD, 3, Duration.ofMillis(1), trace);
+            Semaphore permits = new Semaphore("workers", 3);
+            JobRunner r = new JobRunner(permits, PoolsClosed.GUARD, 3, Duration.ofMillis(1), trace);
             Channel<Job> jobs = new Channel<>("jobs", 4);
-            AtomicInteger producing = new AtomicInteger(4);
+            AtomicInteger producing = new AtomicInteger(5);
             Function<String, Runnable> producer = name -> () -> {
                 for (int i = 0; i < 5; i++) {
                     String id = name + "-" + i;
@@ -153,6 +156,14 @@ class JobRunnerProgramTest {
                                 List.of(() -> 1, () -> 2, () -> 3))));
                     });
                 }
+                if (name.equals("pool-1")) {
+                    for (String holder : List.of("holder-0", "holder-1")) {
+                        jobs.send(new Job(holder, (run, n) -> {
+                            holdersStarted.countDown();
+                            return Coroutine.await(gate);
+                        }));
+                    }
+                }
                 if (name.equals("plain-0")) {
                     jobs.send(new Job("hedged", (run, n) -> run.hedge("hedged",
                             () -> String.valueOf(Coroutine.await(never)), () -> "B", PoolsClosed.GUARD)));
@@ -170,10 +181,18 @@ class JobRunnerProgramTest {
             operator = Thread.ofPlatform().name("operator").start(() -> {
                 try {
                     doomedStarted.await();
+                    holdersStarted.await();
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
+                // the holders and the doomed job hold every permit: the waiter has not started or waits for one
+                jobs.send(new Job("waiter", (run, n) -> "ran"));
+                trace.add("cancel waiter: " + r.cancel("waiter"));
+                if (producing.decrementAndGet() == 0) {
+                    jobs.close();
+                }
                 trace.add("cancel doomed: " + r.cancel("doomed"));
+                gate.complete("held");
             });
             List<CompletableFuture<Void>> started = r.runOn(pool, jobs);
             int cancelled = 0;
@@ -185,10 +204,15 @@ class JobRunnerProgramTest {
                 }
             }
             operator.join();
-            assertThat(doomedUnwound.await(PoolsClosed.GUARD.toSeconds(), TimeUnit.SECONDS)).isTrue();
-            assertThat(cancelled).isEqualTo(1);
-            assertThat(started).hasSize(22);
+            for (Thread t : producers) {
+                t.join();
+            }
+            PoolsClosed.close(pool);
+            assertThat(doomedUnwound.getCount()).isZero();
+            assertThat(cancelled).as("%s %s", trace, r.ledger.outcomes).isEqualTo(2);
+            assertThat(started).hasSize(25);
             assertThat(r.ledger.duplicates).isEmpty();
+            assertThat(permits.availablePermits()).isEqualTo(3);
             Map<String, String> expected = new HashMap<>();
             for (String name : List.of("plain-0", "plain-1", "pool-0", "pool-1")) {
                 expected.put(name + "-0", "completed " + name + "-0");
@@ -199,9 +223,16 @@ class JobRunnerProgramTest {
             }
             expected.put("hedged", "completed backup B");
             expected.put("doomed", "cancelled");
+            expected.put("holder-0", "completed held");
+            expected.put("holder-1", "completed held");
+            expected.put("waiter", r.ledger.outcomes.get("waiter"));
             assertThat(r.ledger.outcomes).isEqualTo(expected);
-            assertThat(trace).contains("cancel doomed: true");
+            // cancelled before its body started, or in its wait for a permit; or the permit came first and the
+            // body, with no scheduling point left before its end, ran on to it (a cancel(true) closes at the next one)
+            assertThat(r.ledger.outcomes.get("waiter")).isIn("cancelled before it started", "cancelled", "completed ran");
+            assertThat(trace).contains("cancel waiter: true", "cancel doomed: true");
         } finally {
+            gate.complete("held");
             for (Thread t : producers) {
                 t.join();
             }
