@@ -238,4 +238,28 @@ final class JobRunner {
             b.close();
         }
     }
+
+    /**
+     * A hedged request across threads: a primary replica of this thread answering through a channel and a backup
+     * run as a body of {@code pool}; the first answer wins, or {@code none} after {@code patience}. The primary is
+     * closed as the caller leaves, the backup cancelled; a backup that failed before its cancel has its failure
+     * read, or the pool's close would report it as a failure nobody observed.
+     */
+    String hedgeOn(CoroutinePool pool, String id, Supplier<String> primary, Supplier<String> backup, Duration patience) {
+        Channel<String> fromPrimary = new Channel<>(id + " primary", 1);
+        Coroutine p = Coroutine.create(id + "/primary", () -> fromPrimary.send(primary.get()));
+        CompletableFuture<String> b = pool.submit(id + "/backup", backup);
+        try {
+            return new Select<String>()
+                    .onReceive(fromPrimary, v -> "primary " + v)
+                    .onComplete(b, v -> "backup " + v)
+                    .onTimeout(patience, () -> "none")
+                    .select();
+        } finally {
+            p.close();
+            if (!b.cancel(true) && b.isCompletedExceptionally()) {
+                b.exceptionNow();
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -237,6 +238,74 @@ class JobRunnerProgramTest {
                 t.join();
             }
             PoolsClosed.close(pool);
+        }
+    }
+
+    @Test
+    void hedgedJobsAcrossPoolThreadsCancelledAtRandomFromAnotherThreadEachEndOnceAndLeaveThePoolsCloseNothingToReport()
+            throws Exception {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(2);
+            Thread producer = null;
+            Thread canceller = null;
+            try {
+                Semaphore permits = new Semaphore("workers", 2);
+                JobRunner r = new JobRunner(permits, PoolsClosed.GUARD, 3, Duration.ofMillis(1), new CopyOnWriteArrayList<>());
+                Channel<Job> jobs = new Channel<>("jobs", 2);
+                int count = 32;
+                producer = Thread.ofPlatform().name("producer").start(() -> {
+                    for (int i = 0; i < count; i++) {
+                        int k = i;
+                        // the replicas yield a few times each, so that either may answer first; some backups fail
+                        jobs.send(new Job("j" + k, (run, n) -> run.hedgeOn(pool, "j" + k, () -> {
+                            yieldTimes(k % 5);
+                            return "P";
+                        }, () -> {
+                            yieldTimes(k % 3);
+                            if (k % 7 == 0 && n == 0) {
+                                throw new IllegalStateException("backup failed");
+                            }
+                            return "B";
+                        }, PoolsClosed.GUARD)));
+                    }
+                    jobs.close();
+                });
+                canceller = Thread.ofPlatform().name("canceller").start(() -> {
+                    for (int i = 0; i < count; i += 4) {
+                        r.cancel("j" + (i + ThreadLocalRandom.current().nextInt(4)));
+                    }
+                });
+                List<CompletableFuture<Void>> started = r.runOn(pool, jobs);
+                for (CompletableFuture<Void> f : started) {
+                    try {
+                        Coroutine.await(f);
+                    } catch (CancellationException e) {
+                        // its outcome is in the ledger: cancelled, or whatever its body came to first
+                    }
+                }
+                producer.join();
+                canceller.join();
+                PoolsClosed.close(pool);
+                assertThat(r.ledger.duplicates).isEmpty();
+                assertThat(r.ledger.outcomes).hasSize(count);
+                assertThat(r.ledger.outcomes.values()).allSatisfy(o -> assertThat(o).isIn("completed primary P",
+                        "completed backup B", "cancelled", "cancelled before it started"));
+                assertThat(permits.availablePermits()).isEqualTo(2);
+            } finally {
+                if (producer != null) {
+                    producer.join();
+                }
+                if (canceller != null) {
+                    canceller.join();
+                }
+                PoolsClosed.close(pool);
+            }
+        }
+    }
+
+    private static void yieldTimes(int n) {
+        for (int i = 0; i < n; i++) {
+            Coroutine.yield();
         }
     }
 
