@@ -1,6 +1,19 @@
 package dev.coro;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.CodeModel;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
+import java.lang.constant.DirectMethodHandleDesc;
+import java.lang.invoke.LambdaMetafactory;
 import java.lang.reflect.InvocationTargetException;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -20,6 +33,14 @@ import java.util.stream.Collectors;
  * whose lambda class belongs to a class it is initializing may wait for that initializer, or may not
  * (a method reference to another class's method needs nothing of it), so it is started, and only the
  * waits for it are watched as a platform thread's are.
+ *
+ * <p>A body's thread that such a refusal abandoned must never run the body: once the initializer
+ * returns (it may catch the refusal and complete), the thread would go on into the body beside the
+ * context that holds the turn. So a body's thread first waits, in the library's own code, for the
+ * initialization that its code's first call needs ({@link #awaitInitializerOf}), and runs the body only
+ * if it was not abandoned meanwhile. Which class that is, the body's lambda class does not say (a
+ * lambda of a class and a method reference to another class's method, both made in that class, look
+ * alike): the class file of the class that made it does, read once per such class.
  */
 final class InitializerDeadlock {
 
@@ -28,6 +49,8 @@ final class InitializerDeadlock {
     private static final StackWalker WALKER = StackWalker.getInstance();
     /** How many times a waiting thread has looked at the thread it waits for; for tests. */
     static volatile int looks;
+    /** The thread of the last body a refusal abandoned, found waiting for an initializer; for tests. */
+    static volatile Thread abandoned;
 
     private InitializerDeadlock() {
     }
@@ -55,6 +78,11 @@ final class InitializerDeadlock {
         }
         looks++;
         check(holder.getStackTrace(), code, what);
+    }
+
+    /** Records {@code holder} as the thread a refusal abandoned ({@link #abandoned}). */
+    static void abandon(Thread holder) {
+        abandoned = holder;
     }
 
     /**
@@ -137,9 +165,13 @@ final class InitializerDeadlock {
     /** The classes whose {@code run} is where a body's thread starts, on the thread engine. */
     private static final Set<String> ENTRIES = Set.of(ThreadEngine.ThreadStack.class.getName(),
             ThreadGeneratorStack.class.getName());
-    /** The classes whose frames lie between the engine's entry and the body's code: the library's calls of the body. */
+    /**
+     * The classes whose frames lie between the engine's entry and the body's code: the library's calls of
+     * the body, and its wait for the initializer the body needs ({@link #awaitInitializerOf}).
+     */
     private static final Set<String> CALLS_OF_THE_BODY = Set.of(Scheduler.class.getName(), Context.class.getName(),
-            Coroutine.WithArgument.class.getName(), Generator.class.getName());
+            Coroutine.WithArgument.class.getName(), Generator.class.getName(), InitializerDeadlock.class.getName(),
+            Class.class.getName());
 
     /**
      * What a stack walk that failed threw, as the caller should see it: the JDK's walker reports a
@@ -151,6 +183,122 @@ final class InitializerDeadlock {
     static Error overflowIn(InternalError e) {
         return e.getCause() instanceof InvocationTargetException t && t.getCause() instanceof StackOverflowError overflow
                 ? overflow : e;
+    }
+
+    /**
+     * On a body's thread, before the body: waits until the class whose initialization the first call of
+     * {@code code} (the body the user gave) needs is initialized, if it is not yet; returns at once if
+     * it is, or if that call needs none. The wait is in the library's code, seen by {@link #check} as a
+     * body's thread at its entry, so that a body refused meanwhile can return without running. A class
+     * whose initialization failed is left to the body, which meets the error itself.
+     */
+    static void awaitInitializerOf(Object code) {
+        if (code == null) {
+            return;
+        }
+        Needed needed = NEEDED.get(code.getClass());
+        if (needed == null || needed.initialized) {
+            return;
+        }
+        try {
+            Class.forName(needed.host.getName(), true, needed.host.getClassLoader());
+            needed.initialized = true;
+        } catch (LinkageError | ClassNotFoundException e) {
+            // an initializer that failed, or a class gone: the body's own call meets it
+        }
+    }
+
+    /**
+     * A class whose initialization the body's first call needs; {@link #initialized} once a body's thread
+     * saw it so (a body's thread never initializes a class recursively, so a return means done).
+     */
+    private static final class Needed {
+        final Class<?> host;
+        volatile boolean initialized;
+
+        Needed(Class<?> host) {
+            this.host = host;
+        }
+    }
+
+    /** For a lambda class: the class its call needs initialized ({@link #needed}), or null. */
+    private static final ClassValue<Needed> NEEDED = new ClassValue<>() {
+        @Override
+        protected Needed computeValue(Class<?> lambda) {
+            Class<?> host = needed(lambda);
+            return host == null ? null : new Needed(host);
+        }
+    };
+
+    /** For a class that made lambdas: the interfaces of those whose call needs it initialized. */
+    private static final ClassValue<Set<ClassDesc>> NEEDING = new ClassValue<>() {
+        @Override
+        protected Set<ClassDesc> computeValue(Class<?> host) {
+            return needingInterfaces(host);
+        }
+    };
+
+    private static final ClassDesc METAFACTORY = LambdaMetafactory.class.describeConstable().orElseThrow();
+
+    /**
+     * The class that made the lambda class {@code lambda} if a lambda of that class with one of its
+     * interfaces calls a static method or a constructor of that class, which needs it initialized (any
+     * lambda of a class that calls that class's code does, through the static method the compiler made
+     * of it); null if none does (a method reference to another class's method), if {@code lambda} is no
+     * lambda class, or if the class file cannot be read (then nothing is waited for, as before a body).
+     */
+    private static Class<?> needed(Class<?> lambda) {
+        String name = lambdaHost(lambda.getName());
+        if (name == null) {
+            return null;
+        }
+        try {
+            Class<?> host = Class.forName(name, false, lambda.getClassLoader());
+            Set<ClassDesc> needing = NEEDING.get(host);
+            for (Class<?> i : lambda.getInterfaces()) {
+                if (needing.contains(i.describeConstable().orElse(null))) {
+                    return host;
+                }
+            }
+            return null;
+        } catch (ClassNotFoundException | LinkageError | SecurityException e) {
+            return null;
+        }
+    }
+
+    /** The interfaces of the lambdas {@code host}'s code makes that call a static method or a constructor of {@code host}. */
+    private static Set<ClassDesc> needingInterfaces(Class<?> host) {
+        Set<ClassDesc> needing = new HashSet<>();
+        try (InputStream in = host.getResourceAsStream("/" + host.getName().replace('.', '/') + ".class")) {
+            if (in == null) {
+                return needing;
+            }
+            ClassModel model = ClassFile.of().parse(in.readAllBytes());
+            ClassDesc self = model.thisClass().asSymbol();
+            for (MethodModel m : model.methods()) {
+                CodeModel code = m.code().orElse(null);
+                if (code == null) {
+                    continue;
+                }
+                for (CodeElement e : code) {
+                    if (e instanceof InvokeDynamicInstruction indy && indy.bootstrapMethod().owner().equals(METAFACTORY)
+                            && indy.bootstrapArgs().size() > 1 && callsIntoItself(indy.bootstrapArgs().get(1), self)) {
+                        needing.add(indy.typeSymbol().returnType());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unreadable: no lambda of it is known to need it
+        }
+        return needing;
+    }
+
+    /** Whether {@code impl}, a lambda's implementation, is a static method or a constructor of {@code self}. */
+    private static boolean callsIntoItself(ConstantDesc impl, ClassDesc self) {
+        return impl instanceof DirectMethodHandleDesc d && d.owner().equals(self) && switch (d.kind()) {
+            case STATIC, INTERFACE_STATIC, CONSTRUCTOR -> true;
+            default -> false;
+        };
     }
 
     /** The class that defines the lambda class {@code name} ({@code C$$Lambda/0x...}); null if it is none. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -198,6 +199,54 @@ class ClassInitializerTest {
 
 
     /**
+     * What the initializers that catch a refusal ({@link CaughtRefusalOfACoroutine},
+     * {@link CaughtRefusalOfAGenerator}) and their bodies did, and the coroutine they made: public, as
+     * {@link SquareBodies}, and a list any thread may add to (a body run on its own would add from its own).
+     */
+    public static final class Caught {
+        /** What the initializer and the body did, in order. */
+        public static final List<String> LOG = new CopyOnWriteArrayList<>();
+        /** The coroutine the initializer made, for the test to run after it. */
+        public static Coroutine coroutine;
+
+        private Caught() {
+        }
+    }
+
+    /** A static initializer that runs a coroutine whose body is a lambda of the class, and completes whether or not that is refused. */
+    static final class CaughtRefusalOfACoroutine {
+        static final List<String> LOG = Caught.LOG;
+
+        static {
+            Coroutine c = Coroutine.create("caught", () -> LOG.add("body ran as " + Coroutine.current().name()));
+            Caught.coroutine = c;
+            try {
+                c.switchTo();
+                LOG.add("after: " + c.state());
+            } catch (IllegalStateException e) {
+                LOG.add("refused: " + e.getMessage());
+            }
+        }
+    }
+
+    /** {@link CaughtRefusalOfACoroutine} for a generator consumed by a static initializer. */
+    static final class CaughtRefusalOfAGenerator {
+        static final List<String> LOG = Caught.LOG;
+
+        static {
+            Generator<Integer> g = Generator.of("caught squares", out -> {
+                LOG.add("body ran");
+            });
+            try {
+                LOG.add("has next " + g.hasNext());
+            } catch (IllegalStateException e) {
+                LOG.add("refused: " + e.getMessage());
+            }
+            LOG.add("after: " + g.state());
+        }
+    }
+
+    /**
      * {@link #list} read on a new virtual thread: the list, or what the read threw. On the thread engine that
      * thread keeps its carrier while it runs the initializer (a native frame: docs/ENGINES.md), and the bodies
      * the initializer runs are virtual threads of their own, which need another: with one carrier (a one-core
@@ -355,6 +404,63 @@ class ClassInitializerTest {
         assertThat(LongBodies.LOG).containsExactly("body as long", "after: SUSPENDED", "body resumed");
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
         assertThat(list(ElsewhereSquaresLong.class, "SQUARES")).containsExactly(1, 4, 9);
+    }
+
+    /**
+     * An initializer that catches the refusal of a switch to a coroutine of its class and completes: the
+     * body's thread, which waited for that initializer, never runs the body (it ran it beside main once
+     * the initializer returned, the coroutine still {@code NEW}, and the next switch ran it again); the
+     * coroutine stays {@code NEW}, and runs once when main switches to it, as it ran once, at the switch,
+     * on the continuation engine.
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo() throws Exception {
+        Caught.LOG.clear();
+        InitializerDeadlock.abandoned = null;
+        assertThat(list(CaughtRefusalOfACoroutine.class, "LOG")).isSameAs(Caught.LOG);
+        Coroutine c = Caught.coroutine;
+        if (!threadEngine()) {
+            assertThat(Caught.LOG).containsExactly("body ran as caught", "after: FINISHED");
+            return;
+        }
+        InitializerDeadlock.abandoned.join(); // the body's thread it abandoned has ended
+        String refused = "refused: cannot suspend main context 'main' at its switchTo to run coroutine 'caught': the body of"
+                + " coroutine 'caught' is a lambda of class dev.coro.ClassInitializerTest$CaughtRefusalOfACoroutine, whose"
+                + " static initializer this thread is running: no other thread can run the body until that initializer"
+                + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own);"
+                + " create it outside the initializer (in a holder class, say), or use the continuation engine; it keeps"
+                + " running (state RUNNING)";
+        assertThat(Caught.LOG).containsExactly(refused);
+        assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
+        c.switchTo();
+        assertThat(Caught.LOG).containsExactly(refused, "body ran as caught");
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    /**
+     * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} for a
+     * generator: refused, it is {@code FAILED}, and its body's thread never runs the body (it ran it beside
+     * main once the initializer returned).
+     */
+    @Test
+    @Timeout(10)
+    void aGeneratorWhoseResumeAnInitializerCaughtTheRefusalOfNeverRunsItsBodyOnItsOwn() throws Exception {
+        Caught.LOG.clear();
+        InitializerDeadlock.abandoned = null;
+        assertThat(list(CaughtRefusalOfAGenerator.class, "LOG")).isSameAs(Caught.LOG);
+        if (!threadEngine()) {
+            assertThat(Caught.LOG).containsExactly("body ran", "has next false", "after: FINISHED");
+            return;
+        }
+        InitializerDeadlock.abandoned.join(); // the body's thread it abandoned has ended
+        assertThat(Caught.LOG).containsExactly("refused: main context 'main' cannot run the body of generator"
+                + " 'caught squares' (NEW): the body of generator 'caught squares' is a lambda of class"
+                + " dev.coro.ClassInitializerTest$CaughtRefusalOfAGenerator, whose static initializer this thread is"
+                + " running: no other thread can run the body until that initializer returns, and it waits for the body"
+                + " (on the thread engine every body runs on a thread of its own); create it outside the initializer (in"
+                + " a holder class, say), or use the continuation engine; it is FAILED", "after: FAILED");
     }
 
     @Test
