@@ -158,7 +158,8 @@ final class ThreadEngine implements Engine {
         /**
          * While this context waits for the turn: if the holder's body can never run (a class-initializer
          * deadlock), abandons the holder's thread (the holder will be started afresh if run again) and
-         * throws, so the wait ends as a transfer that did not happen. That thread waits for the initializer
+         * throws, so the wait ends as a transfer that did not happen; an interrupt the transfer handed that
+         * thread ({@link #resume(boolean)}) is the caller's again. That thread waits for the initializer
          * before the body ({@link InitializerDeadlock#awaitInitializerOf}), and finding itself abandoned once
          * the initializer returns, ends without running it.
          */
@@ -167,7 +168,11 @@ final class ThreadEngine implements Engine {
                 try {
                     InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
                 } catch (PinnedException e) {
-                    InitializerDeadlock.abandon(holder.runner());
+                    Thread r = holder.runner();
+                    InitializerDeadlock.abandon(r);
+                    if (r == holder.thread && r.isInterrupted()) {
+                        Thread.currentThread().interrupt(); // handed to it by resume(true): the body never runs, the caller keeps it
+                    }
                     holder.thread = null;
                     turn.give(this); // taken back, so that a thread started afresh for the holder waits for it
                     throw e;
