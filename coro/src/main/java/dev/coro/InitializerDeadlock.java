@@ -73,11 +73,51 @@ final class InitializerDeadlock {
      * @throws PinnedException (stuck) naming the class, if the wait could never end
      */
     static void check(Thread holder, Object code, String what) {
+        check(holder, code, what, null);
+    }
+
+    /**
+     * {@link #check(Thread, Object, String)} for a thread that waits for a body while {@code owner}, the
+     * thread of its scheduler's main, waits for it: a class that the owner is initializing can no more be
+     * initialized until the body runs than one the calling thread is (a generator's body waited for by a
+     * coroutine that main waits for, inside that initializer).
+     *
+     * @param owner the scheduler's own thread, when the calling thread is not it; null for none
+     * @throws PinnedException (stuck) naming the class, if the wait could never end
+     */
+    static void check(Thread holder, Object code, String what, Thread owner) {
         if (holder == null) {
             return;
         }
         looks++;
-        check(holder.getStackTrace(), code, what);
+        check(holder.getStackTrace(), code, what, owner);
+    }
+
+    /**
+     * {@link #mayWaitForInitializer(Object)}, or, for a calling thread other than {@code owner} (its
+     * scheduler's own thread, which waits for it), whether {@code code} needs a class initialized that is
+     * not yet seen so and that the owner is initializing (a look at the owner's frames, only then).
+     */
+    static boolean mayWaitForInitializer(Object code, Thread owner) {
+        if (mayWaitForInitializer(code)) {
+            return true;
+        }
+        if (code == null || owner == null || owner == Thread.currentThread()) {
+            return false;
+        }
+        Needed needed = NEEDED.get(code.getClass());
+        return needed != null && !needed.initialized && initializing(owner.getStackTrace()).contains(needed.host.getName());
+    }
+
+    /** The classes whose static initializer is among {@code frames}. */
+    private static Set<String> initializing(StackTraceElement[] frames) {
+        Set<String> classes = new HashSet<>();
+        for (StackTraceElement f : frames) {
+            if (f.getMethodName().equals("<clinit>")) {
+                classes.add(f.getClassName());
+            }
+        }
+        return classes;
     }
 
     /** Records {@code holder} as the thread a refusal abandoned ({@link #abandoned}). */
@@ -93,11 +133,11 @@ final class InitializerDeadlock {
      * refusing a body that may well run (a stack walk per body started).
      */
     static boolean mayWaitForInitializer(Object code) {
-        return initializingHost(new StackTraceElement[0], code) != null;
+        return initializingHost(new StackTraceElement[0], code, null) != null;
     }
 
-    private static void check(StackTraceElement[] holderFrames, Object code, String what) {
-        String host = initializingHost(holderFrames, code);
+    private static void check(StackTraceElement[] holderFrames, Object code, String what, Thread owner) {
+        String host = initializingHost(holderFrames, code, owner);
         if (host != null && waitsAtEntry(holderFrames, host)) {
             throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
                     + ", whose static initializer this thread is running: no other thread can run the body"
@@ -108,10 +148,11 @@ final class InitializerDeadlock {
     }
 
     /**
-     * The class whose static initializer the calling thread is running and to which {@code code}'s
-     * lambda class (or, failing that, a lambda among {@code holderFrames}) belongs; null if none.
+     * The class whose static initializer the calling thread (or {@code owner}, if given and another
+     * thread) is running and to which {@code code}'s lambda class (or, failing that, a lambda among
+     * {@code holderFrames}) belongs; null if none.
      */
-    private static String initializingHost(StackTraceElement[] holderFrames, Object code) {
+    private static String initializingHost(StackTraceElement[] holderFrames, Object code, Thread owner) {
         Set<String> initializing;
         try {
             initializing = WALKER.walk(frames -> frames
@@ -120,6 +161,10 @@ final class InitializerDeadlock {
                     .collect(Collectors.toSet()));
         } catch (InternalError e) {
             throw overflowIn(e);
+        }
+        if (owner != null && owner != Thread.currentThread()) {
+            initializing = new HashSet<>(initializing);
+            initializing.addAll(initializing(owner.getStackTrace()));
         }
         if (initializing.isEmpty()) {
             return null;

@@ -164,13 +164,16 @@ final class ThreadEngine implements Engine {
          * the initializer returns, ends without running it.
          */
         private void checkStall() {
-            if (turn.holder() instanceof ThreadStack holder) {
+            // only a holder whose own body waits at its entry: one inside a generator whose body does is
+            // the generator's consumer, whose own wait refuses that generator (ThreadGeneratorStack), the
+            // holder keeping its turn and its frames
+            if (turn.holder() instanceof ThreadStack holder && holder.runner() == holder.thread) {
                 try {
                     InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
                 } catch (PinnedException e) {
-                    Thread r = holder.runner();
+                    Thread r = holder.thread;
                     InitializerDeadlock.abandon(r);
-                    if (r == holder.thread && r.isInterrupted()) {
+                    if (r.isInterrupted()) {
                         Thread.currentThread().interrupt(); // handed to it by resume(true): the body never runs, the caller keeps it
                     }
                     holder.thread = null;

@@ -75,7 +75,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code, s.owner);
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();
@@ -106,14 +106,16 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     }
 
     /**
-     * While the consumer waits: throws if the body can never run (a class-initializer deadlock). The
+     * While the consumer waits: throws if the body can never run (a class-initializer deadlock: of an
+     * initializer that the consumer's thread runs, or that the scheduler's own thread runs while it
+     * waits for the consumer, a coroutine; that coroutine, which holds the turn, gets the refusal). The
      * body's thread, abandoned then, never ran the body: the consumer takes back the interrupt it handed
      * or relayed to that thread, which hands it nothing more (nor its context class loader) and ends
      * without running the body once the initializer returns ({@link #run}).
      */
     private void checkStall() {
         try {
-            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
+            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'", Scheduler.current().owner);
         } catch (PinnedException e) {
             InitializerDeadlock.abandon(thread);
             synchronized (turn) {

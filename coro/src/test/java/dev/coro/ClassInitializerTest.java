@@ -200,7 +200,8 @@ class ClassInitializerTest {
 
     /**
      * What the initializers that catch a refusal ({@link CaughtRefusalOfACoroutine},
-     * {@link CaughtRefusalOfAGenerator}) and their bodies did, and the coroutine they made: public, as
+     * {@link CaughtRefusalOfAGenerator}, {@link CaughtRefusalInAStartedCoroutine}) and their bodies did, and
+     * the coroutine and generator they made: public, as
      * {@link SquareBodies}, and a list any thread may add to (a body run on its own would add from its own).
      */
     public static final class Caught {
@@ -208,6 +209,8 @@ class ClassInitializerTest {
         public static final List<String> LOG = new CopyOnWriteArrayList<>();
         /** The coroutine the initializer made, for the test to run after it. */
         public static Coroutine coroutine;
+        /** The generator the initializer made, for the coroutine's body to consume and the test to look at. */
+        public static Generator<Integer> generator;
 
         private Caught() {
         }
@@ -225,6 +228,50 @@ class ClassInitializerTest {
                 LOG.add("after: " + c.state());
             } catch (IllegalStateException e) {
                 LOG.add("refused: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A static initializer that runs a second time a coroutine it ran before, whose body (a method reference
+     * to another class's method) then consumes a generator whose body is a lambda of the class, catching a
+     * refusal of either.
+     */
+    static final class CaughtRefusalInAStartedCoroutine {
+        static final List<String> LOG = Caught.LOG;
+
+        static {
+            Caught.generator = Generator.of("inner", out -> {
+                LOG.add("generator body ran as " + Coroutine.current().name());
+                out.emit(1);
+            });
+            Coroutine c = Coroutine.create("started", StartedBodies::yieldThenNext);
+            Caught.coroutine = c;
+            c.switchTo();
+            LOG.add("after first switch: " + c.state());
+            try {
+                c.switchTo();
+                LOG.add("after: " + c.state());
+            } catch (IllegalStateException e) {
+                LOG.add("refused: " + e.getMessage());
+            }
+            LOG.add("state " + c.state());
+        }
+    }
+
+    /** The body of the coroutine of {@link CaughtRefusalInAStartedCoroutine}: public, as {@link SquareBodies}. */
+    public static final class StartedBodies {
+        private StartedBodies() {
+        }
+
+        /** Yields, then takes the next value of {@link Caught#generator}, or the refusal of it. */
+        public static void yieldThenNext() {
+            Caught.LOG.add("coroutine body began");
+            Coroutine.yield();
+            try {
+                Caught.LOG.add("next " + Caught.generator.next() + " as " + Coroutine.current().name());
+            } catch (IllegalStateException e) {
+                Caught.LOG.add("next refused: " + e.getMessage());
             }
         }
     }
@@ -461,6 +508,41 @@ class ClassInitializerTest {
                 + " running: no other thread can run the body until that initializer returns, and it waits for the body"
                 + " (on the thread engine every body runs on a thread of its own); create it outside the initializer (in"
                 + " a holder class, say), or use the continuation engine; it is FAILED", "after: FAILED");
+    }
+
+    /**
+     * An initializer that runs again a coroutine it had started, whose body then consumes a generator whose
+     * body is a lambda of the class: the generator's body thread waits for the initializer, which waits for
+     * the coroutine, which waits for that body. The refusal is the generator's, thrown in the coroutine that
+     * consumes it and holds the turn (the generator {@code FAILED}), which runs on to its end, once; main's
+     * switch returns as usual. It was main's switch that was refused: the coroutine, mid-body, was started
+     * afresh (its body began again) at the next switch, and the generator's body ran beside main once the
+     * initializer returned. On the continuation engine everything runs.
+     */
+    @Test
+    @Timeout(10)
+    void aStartedCoroutineConsumingAGeneratorOfTheClassAnInitializerRunsGetsTheRefusalAndRunsOnOnce() throws Exception {
+        Caught.LOG.clear();
+        InitializerDeadlock.abandoned = null;
+        assertThat(list(CaughtRefusalInAStartedCoroutine.class, "LOG")).isSameAs(Caught.LOG);
+        if (!threadEngine()) {
+            assertThat(Caught.LOG).containsExactly("coroutine body began", "after first switch: SUSPENDED",
+                    "generator body ran as started", "next 1 as started", "after: FINISHED", "state FINISHED");
+            return;
+        }
+        InitializerDeadlock.abandoned.join(); // the generator body's thread it abandoned has ended
+        assertThat(Caught.LOG).containsExactly("coroutine body began", "after first switch: SUSPENDED",
+                "next refused: coroutine 'started' cannot run the body of generator 'inner' (NEW): the body of generator"
+                        + " 'inner' is a lambda of class dev.coro.ClassInitializerTest$CaughtRefusalInAStartedCoroutine, whose"
+                        + " static initializer this thread is running: no other thread can run the body until that"
+                        + " initializer returns, and it waits for the body (on the thread engine every body runs on a thread"
+                        + " of its own); create it outside the initializer (in a holder class, say), or use the continuation"
+                        + " engine; it is FAILED",
+                "after: FINISHED", "state FINISHED");
+        assertThat(Caught.generator.state()).isEqualTo(Generator.State.FAILED);
+        Coroutine.yield();
+        assertThat(Caught.LOG).hasSize(5);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
     }
 
     @Test
