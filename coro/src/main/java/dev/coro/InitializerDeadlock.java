@@ -56,13 +56,15 @@ final class InitializerDeadlock {
     }
 
     /**
-     * Sets this class up (its stack walker, the call sites of its walk) by looking once, from a stack
-     * with room: called as the thread engine's class is set up, so that the first body started near the
-     * end of a thread's stack meets at worst a {@link StackOverflowError} of its own, never a failed
-     * initialization of this class, which would refuse every later start in the JVM.
+     * Sets this class up (its stack walker, the call sites of its walk, the JDK's class-file reader that
+     * {@link #awaitInitializerOf} uses) by looking once, from a stack with room: called as the thread
+     * engine's class is set up, so that the first body started near the end of a thread's stack meets at
+     * worst a {@link StackOverflowError} of its own, never a failed initialization of this class (or of
+     * the reader's), which would refuse every later start in the JVM.
      */
     static void prepare() {
         mayWaitForInitializer(new Object());
+        NEEDING.get(InitializerDeadlock.class); // the JDK's class-file reader too, set up here, not near a stack's end
     }
 
     /**
