@@ -15,6 +15,7 @@ import java.lang.invoke.LambdaMetafactory;
 import java.lang.reflect.InvocationTargetException;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -107,8 +108,9 @@ final class InitializerDeadlock {
         if (code == null || owner == null || owner == Thread.currentThread()) {
             return false;
         }
-        Needed needed = NEEDED.get(code.getClass());
-        return needed != null && !needed.initialized && initializing(owner.getStackTrace()).contains(needed.host.getName());
+        AtomicReference<Class<?>> needed = NEEDED.get(code.getClass());
+        Class<?> host = needed == null ? null : needed.get();
+        return host != null && initializing(owner.getStackTrace()).contains(host.getName());
     }
 
     /** The classes whose static initializer is among {@code frames}. */
@@ -243,41 +245,33 @@ final class InitializerDeadlock {
         if (code == null) {
             return;
         }
-        Needed needed = NEEDED.get(code.getClass());
-        if (needed == null || needed.initialized) {
+        AtomicReference<Class<?>> needed = NEEDED.get(code.getClass());
+        Class<?> host = needed == null ? null : needed.get();
+        if (host == null) {
             return;
         }
         try {
-            Class.forName(needed.host.getName(), true, needed.host.getClassLoader());
-            needed.initialized = true;
+            Class.forName(host.getName(), true, host.getClassLoader());
+            needed.set(null); // a body's thread never initializes a class recursively: a return means done
         } catch (LinkageError | ClassNotFoundException e) {
             // an initializer that failed, or a class gone: the body's own call meets it
         }
     }
 
     /**
-     * A class whose initialization the body's first call needs; {@link #initialized} once a body's thread
-     * saw it so (a body's thread never initializes a class recursively, so a return means done).
+     * For a lambda class: the class whose initialization its call needs ({@link #needed}) until a body's
+     * thread saw it initialized (then empty), or null if none. The value is of the JDK's classes only: it
+     * is kept in the lambda class, which may belong to a loader that outlives this copy of the library.
      */
-    private static final class Needed {
-        final Class<?> host;
-        volatile boolean initialized;
-
-        Needed(Class<?> host) {
-            this.host = host;
-        }
-    }
-
-    /** For a lambda class: the class its call needs initialized ({@link #needed}), or null. */
-    private static final ClassValue<Needed> NEEDED = new ClassValue<>() {
+    private static final ClassValue<AtomicReference<Class<?>>> NEEDED = new ClassValue<>() {
         @Override
-        protected Needed computeValue(Class<?> lambda) {
+        protected AtomicReference<Class<?>> computeValue(Class<?> lambda) {
             Class<?> host = needed(lambda);
-            return host == null ? null : new Needed(host);
+            return host == null ? null : new AtomicReference<>(host);
         }
     };
 
-    /** For a class that made lambdas: the interfaces of those whose call needs it initialized. */
+    /** For a class that made lambdas: the interfaces of those whose call needs it initialized (of the JDK's classes, as {@link #NEEDED}). */
     private static final ClassValue<Set<ClassDesc>> NEEDING = new ClassValue<>() {
         @Override
         protected Set<ClassDesc> computeValue(Class<?> host) {
