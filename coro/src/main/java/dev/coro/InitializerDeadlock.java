@@ -239,13 +239,20 @@ final class InitializerDeadlock {
      * {@code code} (the body the user gave) needs is initialized, if it is not yet; returns at once if
      * it is, or if that call needs none. The wait is in the library's code, seen by {@link #check} as a
      * body's thread at its entry, so that a body refused meanwhile can return without running. A class
-     * whose initialization failed is left to the body, which meets the error itself.
+     * whose initialization failed is left to the body, which meets the error itself; so is a class file
+     * that no memory was left to read (the body then runs, as it would without this wait): nothing
+     * escapes here, before the body's thread could hand the turn on.
      */
     static void awaitInitializerOf(Object code) {
         if (code == null) {
             return;
         }
-        AtomicReference<Class<?>> needed = NEEDED.get(code.getClass());
+        AtomicReference<Class<?>> needed;
+        try {
+            needed = NEEDED.get(code.getClass());
+        } catch (OutOfMemoryError e) {
+            return;
+        }
         Class<?> host = needed == null ? null : needed.get();
         if (host == null) {
             return;
