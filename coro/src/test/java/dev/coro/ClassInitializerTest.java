@@ -487,6 +487,30 @@ class ClassInitializerTest {
     }
 
     /**
+     * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} on a
+     * virtual thread, whose wait for the body is watched only because it may be such a body: the body's thread
+     * never runs the body either.
+     */
+    @Test
+    @Timeout(10)
+    void onAVirtualThreadTooACoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfNeverRunsItsBodyOnItsOwn() throws Exception {
+        Caught.LOG.clear();
+        InitializerDeadlock.abandoned = null;
+        assertThat(readOnAVirtualThread(CaughtRefusalOfACoroutine.class, "LOG")).isSameAs(Caught.LOG);
+        if (!threadEngine()) {
+            assertThat(Caught.LOG).containsExactly("body ran as caught", "after: FINISHED");
+            return;
+        }
+        InitializerDeadlock.abandoned.join(); // the body's thread it abandoned has ended
+        assertThat(Caught.LOG).containsExactly("refused: cannot suspend main context 'main' at its switchTo to run coroutine"
+                + " 'caught': the body of coroutine 'caught' is a lambda of class"
+                + " dev.coro.ClassInitializerTest$CaughtRefusalOfACoroutine, whose static initializer this thread is running:"
+                + " no other thread can run the body until that initializer returns, and it waits for the body (on the thread"
+                + " engine every body runs on a thread of its own); create it outside the initializer (in a holder class,"
+                + " say), or use the continuation engine; it keeps running (state RUNNING)");
+    }
+
+    /**
      * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} for a
      * generator: refused, it is {@code FAILED}, and its body's thread never runs the body (it ran it beside
      * main once the initializer returned).
