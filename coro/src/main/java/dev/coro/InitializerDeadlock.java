@@ -278,7 +278,10 @@ final class InitializerDeadlock {
         }
     };
 
-    /** For a class that made lambdas: the interfaces of those whose call needs it initialized (of the JDK's classes, as {@link #NEEDED}). */
+    /**
+     * For a class that made lambdas: the interfaces of those whose call needs it initialized (of the JDK's
+     * classes, as {@link #NEEDED}); null if its class file cannot be read.
+     */
     private static final ClassValue<Set<ClassDesc>> NEEDING = new ClassValue<>() {
         @Override
         protected Set<ClassDesc> computeValue(Class<?> host) {
@@ -292,8 +295,10 @@ final class InitializerDeadlock {
      * The class that made the lambda class {@code lambda} if a lambda of that class with one of its
      * interfaces calls a static method or a constructor of that class, which needs it initialized (any
      * lambda of a class that calls that class's code does, through the static method the compiler made
-     * of it); null if none does (a method reference to another class's method), if {@code lambda} is no
-     * lambda class, or if the class file cannot be read (then nothing is waited for, as before a body).
+     * of it), or if that class's class file cannot be read (it may: a method reference to another class's
+     * method, run in that class's initializer, is then refused as a lambda of it would be, instead of a
+     * body's thread left to run on its own); null if none does (a method reference to another class's
+     * method), or if {@code lambda} is no lambda class.
      */
     private static Class<?> needed(Class<?> lambda) {
         String name = lambdaHost(lambda.getName());
@@ -303,6 +308,9 @@ final class InitializerDeadlock {
         try {
             Class<?> host = Class.forName(name, false, lambda.getClassLoader());
             Set<ClassDesc> needing = NEEDING.get(host);
+            if (needing == null) {
+                return host; // unread: it may need it, so a body's thread waits, refused rather than left to run on its own
+            }
             for (Class<?> i : lambda.getInterfaces()) {
                 if (needing.contains(i.describeConstable().orElse(null))) {
                     return host;
@@ -314,12 +322,15 @@ final class InitializerDeadlock {
         }
     }
 
-    /** The interfaces of the lambdas {@code host}'s code makes that call a static method or a constructor of {@code host}. */
+    /**
+     * The interfaces of the lambdas {@code host}'s code makes that call a static method or a constructor of
+     * {@code host}; null if its class file cannot be read.
+     */
     private static Set<ClassDesc> needingInterfaces(Class<?> host) {
         Set<ClassDesc> needing = new HashSet<>();
         try (InputStream in = host.getResourceAsStream("/" + host.getName().replace('.', '/') + ".class")) {
             if (in == null) {
-                return needing;
+                return null;
             }
             ClassModel model = ClassFile.of().parse(in.readAllBytes());
             ClassDesc self = model.thisClass().asSymbol();
@@ -336,7 +347,7 @@ final class InitializerDeadlock {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // unreadable: no lambda of it is known to need it
+            return null;
         }
         return needing;
     }

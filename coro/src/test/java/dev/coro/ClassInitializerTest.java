@@ -487,6 +487,36 @@ class ClassInitializerTest {
     }
 
     /**
+     * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} for a
+     * class whose class file cannot be read (made at run time, say), so that which initializer its lambda
+     * needs is unknown: the body's thread waits for it all the same, and never runs the body on its own.
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineOfAClassWhoseClassFileCannotBeReadWhoseSwitchAnInitializerCaughtTheRefusalOfRunsOnceToo() throws Exception {
+        Caught.LOG.clear();
+        InitializerDeadlock.abandoned = null;
+        assertThat(FreshlyLoaded.staticFieldOfACopyWithoutItsClassFile(CaughtRefusalOfACoroutine.class, "LOG")).isSameAs(Caught.LOG);
+        Coroutine c = Caught.coroutine;
+        if (!threadEngine()) {
+            assertThat(Caught.LOG).containsExactly("body ran as caught", "after: FINISHED");
+            return;
+        }
+        InitializerDeadlock.abandoned.join(); // the body's thread it abandoned has ended
+        String refused = "refused: cannot suspend main context 'main' at its switchTo to run coroutine 'caught': the body of"
+                + " coroutine 'caught' is a lambda of class dev.coro.ClassInitializerTest$CaughtRefusalOfACoroutine, whose"
+                + " static initializer this thread is running: no other thread can run the body until that initializer"
+                + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own);"
+                + " create it outside the initializer (in a holder class, say), or use the continuation engine; it keeps"
+                + " running (state RUNNING)";
+        assertThat(Caught.LOG).containsExactly(refused);
+        assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
+        c.switchTo();
+        assertThat(Caught.LOG).containsExactly(refused, "body ran as caught");
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+    }
+
+    /**
      * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} on a
      * virtual thread, whose wait for the body is watched only because it may be such a body: the body's thread
      * never runs the body either.
