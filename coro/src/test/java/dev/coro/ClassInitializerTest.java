@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -463,9 +464,31 @@ class ClassInitializerTest {
     @Test
     @Timeout(10)
     void aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo() throws Exception {
+        runsOnceWhenSwitchedToAfterTheCaughtRefusal(() -> list(CaughtRefusalOfACoroutine.class, "LOG"));
+    }
+
+    /**
+     * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} for a
+     * class whose class file cannot be read (made at run time, say), so that which initializer its lambda
+     * needs is unknown: the body's thread waits for it all the same, and never runs the body on its own.
+     */
+    @Test
+    @Timeout(10)
+    void aCoroutineOfAClassWhoseClassFileCannotBeReadWhoseSwitchAnInitializerCaughtTheRefusalOfRunsOnceToo() throws Exception {
+        runsOnceWhenSwitchedToAfterTheCaughtRefusal(
+                () -> FreshlyLoaded.staticFieldOfACopyWithoutItsClassFile(CaughtRefusalOfACoroutine.class, "LOG"));
+    }
+
+    /**
+     * The initializer of {@code CaughtRefusalOfACoroutine}, run by {@code initialize} (which returns its log), caught
+     * the refusal of its switch to coroutine 'caught' and completed: on the thread engine the coroutine stays
+     * {@code NEW}, its abandoned thread ends without running the body, and main's switch runs it once; on the
+     * continuation engine the body ran once, at the switch.
+     */
+    private static void runsOnceWhenSwitchedToAfterTheCaughtRefusal(Callable<Object> initialize) throws Exception {
         Caught.LOG.clear();
         InitializerDeadlock.abandoned = null;
-        assertThat(list(CaughtRefusalOfACoroutine.class, "LOG")).isSameAs(Caught.LOG);
+        assertThat(initialize.call()).isSameAs(Caught.LOG);
         Coroutine c = Caught.coroutine;
         if (!threadEngine()) {
             assertThat(Caught.LOG).containsExactly("body ran as caught", "after: FINISHED");
@@ -484,36 +507,6 @@ class ClassInitializerTest {
         assertThat(Caught.LOG).containsExactly(refused, "body ran as caught");
         assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
-    }
-
-    /**
-     * {@link #aCoroutineWhoseSwitchAnInitializerCaughtTheRefusalOfRunsItsBodyOnceAndOnlyWhenSwitchedTo} for a
-     * class whose class file cannot be read (made at run time, say), so that which initializer its lambda
-     * needs is unknown: the body's thread waits for it all the same, and never runs the body on its own.
-     */
-    @Test
-    @Timeout(10)
-    void aCoroutineOfAClassWhoseClassFileCannotBeReadWhoseSwitchAnInitializerCaughtTheRefusalOfRunsOnceToo() throws Exception {
-        Caught.LOG.clear();
-        InitializerDeadlock.abandoned = null;
-        assertThat(FreshlyLoaded.staticFieldOfACopyWithoutItsClassFile(CaughtRefusalOfACoroutine.class, "LOG")).isSameAs(Caught.LOG);
-        Coroutine c = Caught.coroutine;
-        if (!threadEngine()) {
-            assertThat(Caught.LOG).containsExactly("body ran as caught", "after: FINISHED");
-            return;
-        }
-        InitializerDeadlock.abandoned.join(); // the body's thread it abandoned has ended
-        String refused = "refused: cannot suspend main context 'main' at its switchTo to run coroutine 'caught': the body of"
-                + " coroutine 'caught' is a lambda of class dev.coro.ClassInitializerTest$CaughtRefusalOfACoroutine, whose"
-                + " static initializer this thread is running: no other thread can run the body until that initializer"
-                + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own);"
-                + " create it outside the initializer (in a holder class, say), or use the continuation engine; it keeps"
-                + " running (state RUNNING)";
-        assertThat(Caught.LOG).containsExactly(refused);
-        assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
-        c.switchTo();
-        assertThat(Caught.LOG).containsExactly(refused, "body ran as caught");
-        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
     }
 
     /**
