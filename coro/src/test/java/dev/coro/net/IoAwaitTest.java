@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.AbstractSelectableChannel;
@@ -435,21 +436,8 @@ class IoAwaitTest {
             connected.configureBlocking(false);
             unconnected.configureBlocking(false);
             for (SocketChannel ch : List.of(connected, unconnected)) {
-                Coroutine waiter = Coroutine.create("waiter", () -> {
-                    try {
-                        Io.await(ch, SelectionKey.OP_CONNECT);
-                        log.add("returned");
-                    } catch (IllegalArgumentException | IOException e) {
-                        log.add(e.getMessage());
-                    }
-                });
-                Coroutine.yield(); // the waiter runs until its await throws, or parks
-                State state = waiter.state();
-                waiter.close(); // a no-op once it has ended
-                assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
-                assertThat(log).containsExactly("coroutine 'waiter' cannot await OP_CONNECT on " + ch
-                        + ": no connect is in progress; call connect first");
-                log.clear();
+                assertThat(refusalOfAWaiter(ch, SelectionKey.OP_CONNECT)).isEqualTo("coroutine 'waiter' cannot await OP_CONNECT on "
+                        + ch + ": no connect is in progress; call connect first");
             }
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
@@ -468,26 +456,34 @@ class IoAwaitTest {
         try (SocketChannel unconnected = SocketChannel.open()) {
             unconnected.configureBlocking(false);
             for (int ops : new int[] {SelectionKey.OP_READ, SelectionKey.OP_WRITE, SelectionKey.OP_READ | SelectionKey.OP_WRITE}) {
-                Coroutine waiter = Coroutine.create("waiter", () -> {
-                    try {
-                        Io.await(unconnected, ops);
-                        log.add("returned");
-                    } catch (IllegalArgumentException | IOException e) {
-                        log.add(e.getMessage());
-                    }
-                });
-                Coroutine.yield(); // the waiter runs until its await throws, or parks
-                State state = waiter.state();
-                waiter.close(); // a no-op once it has ended
-                assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
                 String what = ops == SelectionKey.OP_READ ? "OP_READ" : ops == SelectionKey.OP_WRITE ? "OP_WRITE" : "OP_READ|OP_WRITE";
-                assertThat(log).containsExactly("coroutine 'waiter' cannot await " + what + " on " + unconnected
-                        + ": it is not connected; call connect first");
-                log.clear();
+                assertThat(refusalOfAWaiter(unconnected, ops)).isEqualTo("coroutine 'waiter' cannot await " + what + " on "
+                        + unconnected + ": it is not connected; call connect first");
             }
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
         }
+    }
+
+    /**
+     * The message of the refusal of an await of {@code ops} on {@code ch} by a coroutine 'waiter', checked to
+     * come at once: the waiter has ended by main's next yield, not parked.
+     */
+    private String refusalOfAWaiter(SelectableChannel ch, int ops) {
+        Coroutine waiter = Coroutine.create("waiter", () -> {
+            try {
+                Io.await(ch, ops);
+                log.add("returned");
+            } catch (IllegalArgumentException | IOException e) {
+                log.add(e.getMessage());
+            }
+        });
+        Coroutine.yield(); // the waiter runs until its await throws, or parks
+        State state = waiter.state();
+        waiter.close(); // a no-op once it has ended
+        assertThat(state).as("refused at once, not parked").isEqualTo(State.FINISHED);
+        assertThat(log).hasSize(1);
+        return log.remove(0);
     }
 
     /**
