@@ -158,24 +158,13 @@ final class ThreadEngine implements Engine {
         /**
          * While this context waits for the turn: if the holder's body can never run (a class-initializer
          * deadlock), abandons the holder's thread (the holder will be started afresh if run again) and
-         * throws, so the wait ends as a transfer that did not happen; an interrupt the transfer handed that
-         * thread ({@link #resume(boolean)}) is the caller's again. That thread waits for the initializer
-         * before the body ({@link InitializerDeadlock#awaitInitializerOf}), and finding itself abandoned once
-         * the initializer returns, ends without running it.
+         * throws, so the wait ends as a transfer that did not happen.
          */
         private void checkStall() {
-            // only a holder whose own body waits at its entry: one inside a generator whose body does is
-            // the generator's consumer, whose own wait refuses that generator (ThreadGeneratorStack), the
-            // holder keeping its turn and its frames
-            if (turn.holder() instanceof ThreadStack holder && holder.runner() == holder.thread) {
+            if (turn.holder() instanceof ThreadStack holder) {
                 try {
                     InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
                 } catch (PinnedException e) {
-                    Thread r = holder.thread;
-                    InitializerDeadlock.abandon(r);
-                    if (r.isInterrupted()) {
-                        Thread.currentThread().interrupt(); // handed to it by resume(true): the body never runs, the caller keeps it
-                    }
                     holder.thread = null;
                     turn.give(this); // taken back, so that a thread started afresh for the holder waits for it
                     throw e;
@@ -242,19 +231,11 @@ final class ThreadEngine implements Engine {
             return g != null ? g.stackThread() : thread;
         }
 
-        /**
-         * The coroutine's thread: waits for its first turn and for the initialization the body's code needs
-         * ({@link InitializerDeadlock#awaitInitializerOf}), runs the body, hands the turn to whoever the scheduler
-         * chose; a thread abandoned meanwhile ({@link #checkStall}) ends without running the body.
-         */
+        /** The coroutine's thread: waits for its first turn, runs the body, hands the turn to whoever the scheduler chose. */
         @Override
         public void run() {
             Scheduler.bind(scheduler);
             turn.await(this);
-            InitializerDeadlock.awaitInitializerOf(context.code());
-            if (thread != Thread.currentThread()) {
-                return; // abandoned by its owner while it waited for that initializer: it never runs the body
-            }
             Context next;
             try {
                 Throwable thrown = Scheduler.runBody(context);

@@ -75,7 +75,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code, s.owner);
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();
@@ -106,21 +106,17 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     }
 
     /**
-     * While the consumer waits: throws if the body can never run (a class-initializer deadlock: of an
-     * initializer that the consumer's thread runs, or that the scheduler's own thread runs while it
-     * waits for the consumer, a coroutine; that coroutine, which holds the turn, gets the refusal). The
+     * While the consumer waits: throws if the body can never run (a class-initializer deadlock). The
      * body's thread, abandoned then, never ran the body: the consumer takes back the interrupt it handed
-     * or relayed to that thread, which hands it nothing more (nor its context class loader) and ends
-     * without running the body once the initializer returns ({@link #run}).
+     * or relayed to that thread, which hands it nothing more (nor its context class loader) if the
+     * initializer lets it run later.
      */
     private void checkStall() {
         try {
-            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'", Scheduler.current().owner);
+            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
         } catch (PinnedException e) {
-            InitializerDeadlock.abandon(thread);
             synchronized (turn) {
                 resumer = null;
-                resumedAs = null;
             }
             if (thread.isInterrupted()) {
                 Thread.currentThread().interrupt();
@@ -137,20 +133,10 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         takeTurn();
     }
 
-    /**
-     * The body's thread: waits for the first resume and for the initialization the body's code needs
-     * ({@link InitializerDeadlock#awaitInitializerOf}), runs the body, hands the turn back for good; a
-     * thread its consumer abandoned meanwhile ({@link #checkStall}) ends without running it.
-     */
+    /** The body's thread: waits for the first resume, runs the body, hands the turn back for good. */
     @Override
     public void run() {
         turn.await(this);
-        InitializerDeadlock.awaitInitializerOf(code);
-        synchronized (turn) {
-            if (resumer == null) {
-                return; // abandoned by its consumer while it waited for that initializer: it never runs the body
-            }
-        }
         takeTurn();
         try {
             body.run();

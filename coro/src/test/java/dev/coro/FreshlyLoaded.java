@@ -28,32 +28,9 @@ final class FreshlyLoaded {
      * @throws ExceptionInInitializerError if the initializer threw, as when the class is first used
      */
     static Object staticField(Class<?> nested, String field) {
-        return staticField(nested, field, false);
-    }
-
-    /**
-     * {@link #staticField(Class, String)} of a copy whose class file its loader does not give as a resource,
-     * as for a class made at run time: what the library reads of a class's own class file it cannot read.
-     *
-     * @param nested the class whose initializer is to run, a nested class of a test
-     * @param field  the name of one of its static fields
-     * @return that field's value after the initializer ran
-     * @throws ExceptionInInitializerError if the initializer threw, as when the class is first used
-     */
-    static Object staticFieldOfACopyWithoutItsClassFile(Class<?> nested, String field) {
-        return staticField(nested, field, true);
-    }
-
-    private static Object staticField(Class<?> nested, String field, boolean classFileHidden) {
         ClassLoader parent = nested.getClassLoader();
         String name = nested.getName();
-        String resource = name.replace('.', '/') + ".class";
         ClassLoader fresh = new ClassLoader("fresh " + nested.getSimpleName(), parent) {
-            @Override
-            public java.net.URL getResource(String n) {
-                return classFileHidden && n.equals(resource) ? null : super.getResource(n);
-            }
-
             @Override
             protected Class<?> loadClass(String n, boolean resolve) throws ClassNotFoundException {
                 if (!n.equals(name)) {

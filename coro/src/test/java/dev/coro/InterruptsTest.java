@@ -309,26 +309,6 @@ class InterruptsTest {
         }
     }
 
-    /**
-     * A static initializer that sets its interrupt and opens a virtual-time run whose coroutine's body is a
-     * lambda of its class: main, waiting inside the run, hands its interrupt to that coroutine's thread.
-     */
-    static final class InterruptedAsItsVirtualTimeRunRunsACoroutine {
-        static final List<String> LOG = Seen.LOG;
-
-        static {
-            Thread.currentThread().interrupt();
-            try {
-                VirtualTime.run(() -> Coroutine.create("timed", () -> Seen.LOG.add("body ran, interrupted "
-                        + Thread.currentThread().isInterrupted())));
-                Seen.LOG.add("run ended");
-            } catch (IllegalStateException e) {
-                Seen.LOG.add("refused: " + e.getMessage());
-            }
-            Seen.LOG.add("interrupted " + Thread.interrupted());
-        }
-    }
-
     /** A static initializer that sets its interrupt and consumes a generator whose body is a lambda of its class. */
     static final class InterruptedAsItConsumesAGenerator {
         static final List<String> LOG = Seen.LOG;
@@ -402,28 +382,5 @@ class InterruptsTest {
                 + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own); create"
                 + " it outside the initializer (in a holder class, say), or use the continuation engine; it is FAILED",
                 "interrupted true");
-    }
-    /**
-     * An interrupt set as a class initializer opens a virtual-time run whose coroutine's body is a lambda of
-     * its class is kept: on the continuation engine the body sees it and main has it after; on the thread
-     * engine, where main waiting inside the run had handed it to the coroutine's thread, which can never run
-     * the body, main takes it back as the run is refused.
-     */
-    @Test
-    @Timeout(10)
-    void anInterruptMainHandedToACoroutineOfItsVirtualTimeRunInAClassInitializerIsKeptWhenTheRunIsRefused() {
-        Seen.LOG.clear();
-        Throwable t = catchThrowable(() -> FreshlyLoaded.staticField(InterruptedAsItsVirtualTimeRunRunsACoroutine.class, "LOG"));
-        assertThat(t).isNull();
-        if (!threadEngine()) {
-            assertThat(Seen.LOG).containsExactly("body ran, interrupted true", "run ended", "interrupted true");
-            return;
-        }
-        assertThat(Seen.LOG).containsExactly("refused: cannot suspend main context 'main' at its VirtualTime.run (waiting for"
-                + " the coroutines to end) to run coroutine 'timed': the body of coroutine 'timed' is a lambda of class"
-                + " dev.coro.InterruptsTest$InterruptedAsItsVirtualTimeRunRunsACoroutine, whose static initializer this thread"
-                + " is running: no other thread can run the body until that initializer returns, and it waits for the body"
-                + " (on the thread engine every body runs on a thread of its own); create it outside the initializer (in a"
-                + " holder class, say), or use the continuation engine; it keeps running (state RUNNING)", "interrupted true");
     }
 }
