@@ -957,8 +957,9 @@ final class EventLoop {
     /**
      * The spin bound given by {@code value} (the property's text; null: the default).
      *
-     * @throws IllegalArgumentException if it is not a whole number of nanoseconds, 0 or more; one that is not a whole number
-     *         is quoted as {@link SafeText#name} shows a user-given name: blanks around it show, a line break cannot split the warning
+     * @throws IllegalArgumentException if it is not a whole number of nanoseconds from 0 to {@link #MAX_SPIN_NANOS}; one that
+     *         is not a whole number is quoted as {@link SafeText#name} shows a user-given name: blanks around it show, a line
+     *         break cannot split the warning
      */
     static long spinNanos(String value) {
         if (value == null) {
@@ -974,8 +975,19 @@ final class EventLoop {
         if (n < 0) {
             throw new IllegalArgumentException("coro.spinNanos must be 0 (never spin) or more nanoseconds, not " + n);
         }
+        if (n > MAX_SPIN_NANOS) {
+            throw new IllegalArgumentException("coro.spinNanos must be at most " + MAX_SPIN_NANOS + " nanoseconds (1 s: a"
+                    + " longer spin holds a core while its thread has nothing to do, and a wake-up never takes that long), not " + n);
+        }
         return n;
     }
+
+    /**
+     * The longest spin {@code coro.spinNanos} may ask for: a second, ten thousand times the longest wake-up through
+     * the kernel measured on a virtual machine; a larger value is a slip of the unit (a count of microseconds or
+     * milliseconds written as nanoseconds gives far less), and would keep an idle pool thread's core busy for that long.
+     */
+    static final long MAX_SPIN_NANOS = 1_000_000_000L;
 
     /** The default spin before a loop parks, when another thread may wake it. */
     static final long DEFAULT_SPIN_NANOS = 100_000;
