@@ -331,8 +331,7 @@ class ThreadConfinementTest {
      * scheduler): a worker whose thread locals were erased still holds its scheduler for as long as it
      * lives, as every thread does, so a generator one task left suspended gives the next task its values.
      */
-    @Test
-    @Timeout(20)
+    @Test // the suite's bound guards it: its check that the scheduler stays runs fifty collections, slow under load
     void aGeneratorATaskLeftOnAForkJoinWorkerGivesItsNextValueToTheNextTaskAfterItsThreadLocalsWereErased() {
         ForkJoinPool erasing = erasingPoolOfOneWorker();
         try {
