@@ -56,6 +56,12 @@ final class BufferedGenerator<T> extends Generator<T> {
      */
     private boolean unwoundForConsumer;
 
+    /**
+     * {@link #write} when a failure delivered to the consumer was thrown inside the body
+     * ({@link #failureThrownInside}): the body emitted past it if the batch has grown since.
+     */
+    private int writeAtFailure;
+
     /** The room a batch has at first; more is made as the body emits past it, up to {@code n}. */
     private static final int FIRST_ROOM = 1024;
 
@@ -200,6 +206,7 @@ final class BufferedGenerator<T> extends Generator<T> {
         Throwable t = thrown;
         if (read < write && !closing) {
             if (!consumers(t)) {
+                forgetFailureInside(); // decided: its own end, told after the values (a batch dropped by then would not say so)
                 endPending = true;
                 stack = null;
                 state = S_SUSPENDED;
@@ -222,6 +229,7 @@ final class BufferedGenerator<T> extends Generator<T> {
      */
     private void keepValuesForConsumer(Throwable signal) {
         boolean reachesItsCode = signal instanceof CoroutineException && scheduler().currentContext().innermostGenerator == null;
+        forgetFailureInside();
         endPending = true;
         unwoundForConsumer = true;
         thrown = null;
@@ -234,6 +242,19 @@ final class BufferedGenerator<T> extends Generator<T> {
             ((CoroutineException) signal).passingTo = null; // out of the outermost body: the consumer's own code has it
         }
         throw (CoroutineException) signal;
+    }
+
+    /** As a plain generator's, and the body has emitted nothing since: its batch has not grown. */
+    @Override
+    boolean passedOnBy(CoroutineException e) {
+        return super.passedOnBy(e) && write == writeAtFailure;
+    }
+
+    /** As a plain generator's, noting how many values its batch holds then. */
+    @Override
+    void failureThrownInside(CoroutineException e) {
+        writeAtFailure = write;
+        super.failureThrownInside(e);
     }
 
     /**

@@ -10,9 +10,10 @@ import java.lang.ref.WeakReference;
  * {@link Coroutine#switchTo()} (or the wait a parked main is in, or its {@link Coroutine#join()} of the
  * failed coroutine); or the caller of {@link Coroutine#close()} when the body threw while being unwound
  * (main if that caller has ended). A generator body that it passes through uncaught (the pending call was a
- * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}; a body that throws it
- * after it reached its context's own code (caught there and kept), or throws a failure delivered to another
- * context, fails with it as with any exception.
+ * {@code Coroutine.yield()} in the body) passes it on as it is, and ends {@code CLOSED}, as does one that
+ * catches it and throws it again before it emits; a body that throws it after it reached its context's own
+ * code (caught there and kept), after the body caught it and emitted a value, or throws a failure delivered
+ * to another context, fails with it as with any exception.
  *
  * <p>A {@link Generator}'s body that throws is reported the same way to its consumer, by the call that
  * ran it ({@code hasNext()}, {@code next()}, {@code send}, {@code close()}), the message naming the
@@ -46,7 +47,8 @@ public class CoroutineException extends RuntimeException {
      * inside when its pending call threw it: that context, held weakly (a failure kept after it ended
      * keeps nothing of it); null once the failure has reached the context's own code (thrown there, or
      * passed on out of the outermost body), so that a body that kept it and throws it again later, or
-     * one of another consumer, fails with it as with any exception ({@link Generator#consumers}).
+     * one of another consumer, fails with it as with any exception ({@link Generator#consumers}); so does
+     * a body that caught it and emitted since, which each body notes for itself as it is thrown.
      */
     transient WeakReference<Context> passingTo;
 
@@ -58,6 +60,11 @@ public class CoroutineException extends RuntimeException {
     static void throwingAt(Throwable pending, Context at) {
         if (pending instanceof CoroutineException e && e.delivered) {
             e.passingTo = at.innermostGenerator != null ? new WeakReference<>(at) : null;
+            // each body it would pass out of notes it for its current resume: one that catches it and
+            // emits before throwing it again fails with it (Generator#consumers)
+            for (Generator<?> g = at.innermostGenerator; g != null; g = g.outerGenerator()) {
+                g.failureThrownInside(e);
+            }
         }
     }
 

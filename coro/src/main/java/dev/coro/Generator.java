@@ -49,9 +49,10 @@ import java.util.stream.StreamSupport;
  *   <li>A coroutine created in the body is its consumer's child: its failure goes to the consumer,
  *       thrown by the consumer's pending call; if that is a {@code Coroutine.yield()} in the body and
  *       the body does not catch it, the body unwinds, the generator becomes {@code CLOSED}, and the
- *       failure passes on to the consumer as it is. Such a failure that a body throws after it reached its
- *       context's own code, or that was delivered to another context, is that body's failure, as any
- *       exception it throws.</li>
+ *       failure passes on to the consumer as it is (so too if the body catches it and throws it again
+ *       before it emits). Such a failure that a body throws after it reached its context's own code, after
+ *       the body caught it and emitted a value, or that was delivered to another context, is that body's
+ *       failure, as any exception it throws.</li>
  *   <li>A generator dropped while suspended, without {@code close()}, never runs its {@code finally}
  *       blocks: consume it with try-with-resources, or to its end (a {@link #stream()} that stops early,
  *       by {@code findFirst} or {@code limit}, leaves it suspended: close the stream, or the generator).
@@ -274,13 +275,31 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      */
     boolean firstWaiting;
     /**
-     * While resumed: whether its consumer had a signal pending when it resumed the body (it is being
-     * closed, or a {@code withTimeout} of it has expired), thrown already: a consumer unwinding through
-     * a {@code finally} may still consume a generator there. One that arose since, or one held back
-     * then ({@link Context#signalHeldBack}: the consumer was not unwinding yet), is unwinding the body
-     * itself, and every emit throws it again ({@link #checkEmitter}).
+     * What is true of the body's current resume, in bits: {@link #RESUMED_UNDER_SIGNAL} and
+     * {@link #FAILURE_THROWN_INSIDE}. Each resume stores it whole, so that a mark of the last resume
+     * is gone without a store of its own.
      */
-    private boolean resumedUnderSignal;
+    private byte resumeMarks;
+    /**
+     * A bit of {@link #resumeMarks}: its consumer had a signal pending when it resumed the body (it is
+     * being closed, or a {@code withTimeout} of it has expired), thrown already: a consumer unwinding
+     * through a {@code finally} may still consume a generator there. One that arose since, or one held
+     * back then ({@link Context#signalHeldBack}: the consumer was not unwinding yet), is unwinding the
+     * body itself, and every emit throws it again ({@link #checkEmitter}).
+     */
+    private static final byte RESUMED_UNDER_SIGNAL = 1;
+    /**
+     * A bit of {@link #resumeMarks}: a coroutine's failure delivered to its consumer, {@link #failureInside},
+     * was thrown in this resume at the consumer's pending call inside this body or one it consumes
+     * ({@link #failureThrownInside}); set on that cold path only.
+     */
+    private static final byte FAILURE_THROWN_INSIDE = 2;
+    /**
+     * With {@link #FAILURE_THROWN_INSIDE}: that failure. Thrown again by the body before it emits, it is
+     * still its consumer's ({@link #consumers}); once the body has handed a value over since, it is the
+     * body's own. Cleared as the body's end is told.
+     */
+    private CoroutineException failureInside;
 
     Generator(String name, Body<? extends T, ?> body) {
         Scheduler s = Scheduler.current();
@@ -776,7 +795,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         }
         TimeoutScope scopes = here.timeouts; // no call here: the consumer's stack may be near its end
         // a signal held back (not thrown yet: the consumer is not unwinding) unwinds the body as one that arises in it
-        resumedUnderSignal = (here.closing || scopes != null && scopes.fired != null) && !here.signalHeldBack;
+        resumeMarks = (here.closing || scopes != null && scopes.fired != null) && !here.signalHeldBack ? RESUMED_UNDER_SIGNAL : 0;
         here.innermostGenerator = this;
         byte from = state;
         state = S_RUNNING;
@@ -865,6 +884,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         // no call from here on: plain stores, then the throw
         stack = null;
         thrown = null;
+        failureInside = null;
         state = how == Ending.FINISHED ? S_FINISHED : how == Ending.CLOSED ? S_CLOSED : S_FAILED;
         if (failed != null) {
             throw failed;
@@ -885,12 +905,14 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * consumer's exit signal (it is being closed, or a {@code withTimeout} of it expired, while inside
      * the body), or a coroutine's failure delivered to the consumer ({@link CoroutineException#delivered}:
      * the consumer's pending call, where a failure of its child is thrown, was inside the body, and the
-     * failure has not reached the consumer's own code since: {@link CoroutineException#passingTo}). It
-     * unwinds the body, which ends {@code CLOSED}, and passes on to the consumer as it is. An exit signal
-     * of anyone else (one the body kept from another coroutine or generator and threw again), or of a
-     * {@code withTimeout} of the consumer that has been left (its signal kept and thrown again), is the
-     * body's own failure; so is a coroutine's failure delivered to another context, or that reached its
-     * context's own code before a body threw it again.
+     * failure has not reached the consumer's own code since: {@link CoroutineException#passingTo}), thrown
+     * in the body's current resume and not emitted past ({@link #passedOnBy}). It unwinds the body, which
+     * ends {@code CLOSED}, and passes on to the consumer as it is. An exit signal of anyone else (one the
+     * body kept from another coroutine or generator and threw again), or of a {@code withTimeout} of the
+     * consumer that has been left (its signal kept and thrown again), is the body's own failure; so is a
+     * coroutine's failure delivered to another context, that reached its context's own code, or that the
+     * body caught and emitted past (the consumer's call it was thrown at returned a value) before it threw
+     * it again.
      */
     final boolean consumers(Throwable t) {
         if (t instanceof CoroutineExit exit) {
@@ -901,7 +923,33 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
             return consumer.isOwn(exit)
                     || exit.timeoutScope() instanceof TimeoutScope scope && scope.context == consumer && scope.isActive();
         }
-        return t instanceof CoroutineException e && e.passingTo != null && e.passingTo.get() == scheduler().currentContext();
+        return t instanceof CoroutineException e && e.passingTo != null && e.passingTo.get() == scheduler().currentContext()
+                && passedOnBy(e);
+    }
+
+    /**
+     * Whether the body, ending by {@code e}, a failure delivered to its consumer, passes it on: it was
+     * thrown inside the body's current resume and the body has emitted nothing since; overridden by a
+     * read-ahead generator, whose emits need not end the resume. A plain generator's emit ends it, and
+     * the next resume's store of {@link #resumeMarks} forgets the mark.
+     */
+    boolean passedOnBy(CoroutineException e) {
+        return (resumeMarks & FAILURE_THROWN_INSIDE) != 0 && failureInside == e;
+    }
+
+    /**
+     * Marks {@code e}, a coroutine's failure delivered to its consumer and about to be thrown at the
+     * consumer's pending call inside this generator's running body (or one it consumes), as thrown inside
+     * its current resume; a cold path. Overridden by a read-ahead generator, which notes its batch too.
+     */
+    void failureThrownInside(CoroutineException e) {
+        failureInside = e;
+        resumeMarks |= FAILURE_THROWN_INSIDE;
+    }
+
+    /** Forgets a failure marked by {@link #failureThrownInside}: the body's end, which it might be, is decided. */
+    final void forgetFailureInside() {
+        failureInside = null;
     }
 
     /** The body's emit: hands the value over and suspends; returns the reply. */
@@ -996,7 +1044,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
         if (t != null && t.openedBy == this || s.virtualOpenedBy == this) {
             throw insideItsOwnScope(here, t, s.virtualMethod);
         }
-        if (!resumedUnderSignal && here.hasSignalPending() && !here.signalHeldBack) {
+        if ((resumeMarks & RESUMED_UNDER_SIGNAL) == 0 && here.hasSignalPending() && !here.signalHeldBack) {
             throw consumersSignal(here, t);
         }
     }

@@ -186,6 +186,40 @@ class BufferedGeneratorTest {
         assertThat(again.state()).isEqualTo(State.FAILED);
     }
 
+    /**
+     * A read-ahead body that catches the failure delivered at its yield and emits on before it throws it
+     * again fails with it, as a plain body that handed a value over does: the consumer takes every value
+     * emitted before the throw, those before the yield and the one after the catch, in order, then meets
+     * the report naming the generator, once.
+     */
+    @Test
+    void aChildsFailureAReadAheadBodyCaughtAndThrowsAgainAfterEmittingIsItsFailureAfterTheValues() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        AtomicReference<CoroutineException> kept = new AtomicReference<>();
+        Generator<Integer> g = Generator.buffered("reader", 4, out -> {
+            out.emit(1);
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            try {
+                Coroutine.yield(); // main, the consumer, runs the child, which fails
+            } catch (CoroutineException e) {
+                kept.set(e);
+            }
+            out.emit(2);
+            throw kept.get();
+        });
+        assertThat(g.next()).isEqualTo(1);
+        assertThat(g.state()).isEqualTo(State.SUSPENDED);
+        assertThat(g.next()).isEqualTo(2);
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed).hasMessage("generator 'reader' failed: dev.coro.CoroutineException: coroutine 'child'"
+                + " failed: java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).isSameAs(kept.get());
+        assertThat(g.state()).isEqualTo(State.FAILED);
+        assertThat(g.hasNext()).isFalse();
+    }
+
     @Test
     void aFailureAtTheStartOfABatchArrivesFromTheCallThatRanIt() {
         Generator<Integer> g = Generator.buffered("g", 2, out -> {

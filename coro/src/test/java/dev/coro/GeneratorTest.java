@@ -1226,6 +1226,107 @@ class GeneratorTest {
         assertThat(g.state()).isEqualTo(State.FAILED);
     }
 
+    /**
+     * A child's failure delivered to the consumer at the body's yield, which the body catches, is the
+     * body's once it has handed a value over: thrown again at the same consumer's next call, it fails the
+     * generator with the report naming it, as it would at another consumer's; the consumer's call it was
+     * delivered to returned that value, so nothing of the consumer's passes through the body any more.
+     * So for main, a coroutine and an outer body that caught it as it passed out of the inner one.
+     */
+    @Test
+    void aChildsFailureABodyCaughtAndThrowsAgainAfterHandingAValueOverIsTheBodysFailureAtTheSameConsumer() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        String report = "generator 'g' failed: dev.coro.CoroutineException: coroutine 'child' failed:"
+                + " java.lang.IllegalStateException: boom";
+        AtomicReference<CoroutineException> kept = new AtomicReference<>();
+        Generator<String> g = Generator.of("g", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            try {
+                Coroutine.yield(); // main, the consumer, runs the child, whose failure this yield throws
+            } catch (CoroutineException e) {
+                kept.set(e);
+            }
+            out.emit("caught");
+            throw kept.get();
+        });
+        assertThat(g.next()).isEqualTo("caught");
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed).hasMessage(report);
+        assertThat(failed.getCause()).isSameAs(kept.get());
+        assertThat(g.state()).isEqualTo(State.FAILED);
+
+        Generator<String> byACoroutine = Generator.of("g", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            CoroutineException caught = catchThrowableOfType(CoroutineException.class, Coroutine::yield);
+            out.emit("caught");
+            throw caught;
+        });
+        Coroutine consumer = Coroutine.create("consumer", () -> {
+            log.add("consumer took " + byACoroutine.next());
+            log.add("consumer caught: " + catchThrowableOfType(CoroutineException.class, byACoroutine::next).getMessage());
+        });
+        consumer.switchTo(); // the body yields back to main
+        Coroutine.yield(); // runs the child, whose failure the consumer's yield, in the body, throws: the body catches it
+        assertThat(log).containsExactly("consumer took caught", "consumer caught: " + report);
+        assertThat(byACoroutine.state()).isEqualTo(State.FAILED);
+        assertThat(consumer.state()).isEqualTo(Coroutine.State.FINISHED);
+
+        Generator<String> inner = Generator.of("inner", out -> {
+            Coroutine.create("child", () -> {
+                throw boom;
+            });
+            Coroutine.yield();
+            out.emit("after the yield");
+        });
+        Generator<String> outer = Generator.of("outer", out -> {
+            CoroutineException caught = catchThrowableOfType(CoroutineException.class, inner::next);
+            out.emit("caught");
+            throw caught;
+        });
+        assertThat(outer.next()).isEqualTo("caught");
+        assertThat(inner.state()).as("the failure passed out of the inner body uncaught").isEqualTo(State.CLOSED);
+        failed = catchThrowableOfType(CoroutineException.class, outer::next);
+        assertThat(failed).hasMessage("generator 'outer' failed: dev.coro.CoroutineException: coroutine 'child' failed:"
+                + " java.lang.IllegalStateException: boom");
+        assertThat(outer.state()).isEqualTo(State.FAILED);
+    }
+
+    /**
+     * A body that catches that failure and throws it again before it emits (a log-and-rethrow, a
+     * try-with-resources whose resource it closes, another yield between) passes it on as one left
+     * uncaught: the consumer's call it was delivered to throws it as it is, the generator {@code CLOSED}.
+     */
+    @Test
+    void aChildsFailureABodyCatchesAndThrowsAgainBeforeItEmitsPassesOnToTheConsumerAndTheGeneratorIsClosed() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> g = Generator.of("g", out -> {
+            try (AutoCloseable resource = () -> log.add("resource closed")) {
+                Coroutine.create("child", () -> {
+                    throw boom;
+                });
+                try {
+                    Coroutine.yield();
+                } catch (CoroutineException e) {
+                    log.add("body caught " + e.getMessage());
+                    Coroutine.yield(); // another scheduling point, no emit: still the consumer's call
+                    throw e;
+                }
+            }
+            out.emit("after the yield");
+        });
+        CoroutineException passed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(passed).hasMessage("coroutine 'child' failed: java.lang.IllegalStateException: boom");
+        assertThat(passed.getCause()).isSameAs(boom);
+        assertThat(log).containsExactly("body caught coroutine 'child' failed: java.lang.IllegalStateException: boom",
+                "resource closed");
+        assertThat(g.state()).isEqualTo(State.CLOSED);
+        assertThat(g.hasNext()).isFalse();
+    }
+
     /** A generator's failure thrown in another generator's body, uncaught, is that body's failure: it is not delivered to a context. */
     @Test
     void aNestedGeneratorsFailureUncaughtInTheOuterBodyFailsTheOuterGenerator() {
