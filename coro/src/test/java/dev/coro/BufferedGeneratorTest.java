@@ -220,6 +220,47 @@ class BufferedGeneratorTest {
         assertThat(g.hasNext()).isFalse();
     }
 
+    /**
+     * The same whatever the batch held when the failure was thrown at the body's yield (nothing, or a
+     * value) and whether the values emitted after the catch filled it (the body then suspends, and throws
+     * the failure in a later resume): every value in order, then the report naming the generator, once;
+     * as a plain generator (n of 1) gives them.
+     */
+    @Test
+    void aChildsFailureCaughtAndThrownAgainAfterEmittingComesAfterTheValuesWhateverTheBatchHeldOrWhetherItFilled() {
+        for (int before = 0; before <= 1; before++) {
+            for (int after = 1; after <= 2; after++) {
+                for (int n : new int[] {1, 2, 4}) {
+                    int emittedBefore = before;
+                    int emittedAfter = after;
+                    Generator<Integer> g = Generator.buffered("reader", n, out -> {
+                        for (int i = 1; i <= emittedBefore; i++) {
+                            out.emit(i);
+                        }
+                        Coroutine.create("child", () -> {
+                            throw new IllegalStateException("boom");
+                        });
+                        CoroutineException kept = catchThrowableOfType(CoroutineException.class, Coroutine::yield);
+                        for (int i = 1; i <= emittedAfter; i++) {
+                            out.emit(10 + i);
+                        }
+                        throw kept;
+                    });
+                    String as = "before " + before + ", after " + after + ", n " + n;
+                    List<Integer> got = new ArrayList<>();
+                    CoroutineException failed = catchThrowableOfType(CoroutineException.class, () -> g.forEachRemaining(got::add));
+                    assertThat(failed).as(as).hasMessage("generator 'reader' failed: dev.coro.CoroutineException: coroutine"
+                            + " 'child' failed: java.lang.IllegalStateException: boom");
+                    List<Integer> expected = new ArrayList<>(before == 1 ? List.of(1) : List.of());
+                    expected.addAll(after == 1 ? List.of(11) : List.of(11, 12));
+                    assertThat(got).as(as).isEqualTo(expected);
+                    assertThat(g.state()).as(as).isEqualTo(State.FAILED);
+                    assertThat(g.hasNext()).as(as).isFalse();
+                }
+            }
+        }
+    }
+
     @Test
     void aFailureAtTheStartOfABatchArrivesFromTheCallThatRanIt() {
         Generator<Integer> g = Generator.buffered("g", 2, out -> {

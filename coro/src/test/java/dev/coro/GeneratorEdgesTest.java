@@ -265,6 +265,55 @@ class GeneratorEdgesTest {
     }
 
     /**
+     * A consumer closed while suspended outside the body, whose try-with-resources closes the generator:
+     * the body's {@code finally} runs once, its wait throwing the consumer's signal again (the consumer is
+     * being unwound), a signal of its own, naming that wait, which the try-with-resources suppresses in
+     * the one unwinding it (no self-suppression); the generator and the consumer end {@code CLOSED} and
+     * the consumer's close throws nothing. So for a plain and a read-ahead generator.
+     */
+    @Test
+    void aConsumerBeingClosedWhoseTryWithResourcesClosesAGeneratorWhoseFinallyWaitsEndsClosedWithTheWaitsSignalSuppressed() {
+        VirtualTime.run(() -> {
+            for (int n : new int[] {1, 3}) {
+                log.clear();
+                Generator<Integer> g = make("g", n, out -> {
+                    try {
+                        out.emit(1);
+                        out.emit(2);
+                        out.emit(3);
+                    } finally {
+                        log.add("finally at " + ms());
+                        Coroutine.sleep(Duration.ofSeconds(1));
+                        log.add("not reached: the sleep throws the consumer's signal");
+                    }
+                });
+                Throwable[] unwound = new Throwable[1];
+                Coroutine consumer = Coroutine.create("consumer", () -> {
+                    try (g) {
+                        log.add("took " + g.next());
+                        Coroutine.yield();
+                    } catch (CoroutineExit e) {
+                        unwound[0] = e;
+                        throw e;
+                    }
+                });
+                consumer.switchTo();
+                long start = ms();
+                consumer.close();
+                assertThat(log).as("n " + n).containsExactly("took 1", "finally at " + start);
+                assertThat(consumer.state()).isEqualTo(Coroutine.State.CLOSED);
+                assertThat(g.state()).isEqualTo(State.CLOSED);
+                assertThat(ms()).as("the virtual clock did not move for the cut sleep").isEqualTo(start);
+                assertThat(unwound[0]).hasMessage("coroutine 'consumer' is being closed: its yield throws this signal so that it"
+                        + " unwinds (state RUNNING, closing)");
+                assertThat(unwound[0].getSuppressed()).singleElement().isInstanceOf(CoroutineExit.class).isNotSameAs(unwound[0])
+                        .extracting(Throwable::getMessage).asString()
+                        .startsWith("coroutine 'consumer' is being closed: its sleep 1,000.000 ms");
+            }
+        });
+    }
+
+    /**
      * A value handed to the receive of a body whose consumer is closed before it runs again is not lost:
      * the channel being open, it goes back to it, and the next receiver takes it, once; the body and the
      * consumer unwind once each, the generator {@code CLOSED}. So for a plain and a read-ahead body.
