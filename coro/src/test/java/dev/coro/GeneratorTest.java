@@ -1296,6 +1296,34 @@ class GeneratorTest {
     }
 
     /**
+     * A {@code finally} that emits while that failure passes through it uncaught hands its value over (the
+     * failure is no signal of the consumer's, which would make the emit throw it again): the consumer's
+     * call returns that value, and the failure, going on at its next call, is the body's, as one the body
+     * caught and threw after an emit; the generator {@code FAILED}.
+     */
+    @Test
+    void aChildsFailurePassingThroughAFinallyThatEmitsIsTheBodysFailureAtTheNextCall() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Generator<String> g = Generator.of("g", out -> {
+            try {
+                Coroutine.create("child", () -> {
+                    throw boom;
+                });
+                Coroutine.yield(); // main, the consumer, runs the child, whose failure this yield throws
+            } finally {
+                out.emit("from the finally");
+            }
+            out.emit("not reached");
+        });
+        assertThat(g.next()).isEqualTo("from the finally");
+        CoroutineException failed = catchThrowableOfType(CoroutineException.class, g::next);
+        assertThat(failed).hasMessage("generator 'g' failed: dev.coro.CoroutineException: coroutine 'child' failed:"
+                + " java.lang.IllegalStateException: boom");
+        assertThat(failed.getCause()).hasCauseReference(boom);
+        assertThat(g.state()).isEqualTo(State.FAILED);
+    }
+
+    /**
      * A body that catches that failure and throws it again before it emits (a log-and-rethrow, a
      * try-with-resources whose resource it closes, another yield between) passes it on as one left
      * uncaught: the consumer's call it was delivered to throws it as it is, the generator {@code CLOSED}.
