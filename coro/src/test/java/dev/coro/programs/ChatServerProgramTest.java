@@ -8,6 +8,7 @@ import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.PoolsClosed;
+import dev.coro.management.CoroutinesManagement;
 import dev.coro.net.TcpConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -38,6 +39,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -136,12 +138,15 @@ class ChatServerProgramTest {
         return IntStream.range(0, n).boxed().toList();
     }
 
-    @RepeatedTest(6)
-    void everyLineReachesEveryMemberPresentOnceInOrderASlowMemberIsDroppedAResetPeerEndsAloneAndShutdownLeavesNothing() {
-        assertTimeoutPreemptively(Duration.ofMinutes(2), this::scenario); // a guard against a hang only
+    @RepeatedTest(8)
+    void everyLineReachesEveryMemberPresentOnceInOrderASlowMemberIsDroppedAResetPeerEndsAloneAndShutdownLeavesNothing(
+            RepetitionInfo repetition) {
+        // the peer resets after hearing this many lines: at once, mid-stream, or at the very end, run by run
+        int resetAfter = (repetition.getCurrentRepetition() - 1) * 79 % (TALKERS * LINES + 1);
+        assertTimeoutPreemptively(Duration.ofMinutes(2), () -> scenario(resetAfter)); // a guard against a hang only
     }
 
-    private void scenario() throws Exception {
+    private void scenario(int resetAfter) throws Exception {
         // the JDK keeps a socket of its own open from its first bind on (in a sandbox's kernel at least): make it first
         new ServerSocket(0, 1, InetAddress.getLoopbackAddress()).close();
         long socketsBefore = openSockets();
@@ -223,6 +228,9 @@ class ChatServerProgramTest {
                 c.join("lobby");
                 joined.get(TALKERS + 2).complete(null);
                 Coroutine.await(allJoined);
+                for (int k = 0; k < resetAfter; k++) {
+                    assertThat(c.next()).matches(LOBBY_LINE);
+                }
                 c.connection.setOption(StandardSocketOptions.SO_LINGER, 0); // the close resets the connection
                 c.close();
                 return c.name;
@@ -232,6 +240,10 @@ class ChatServerProgramTest {
             Heard left = Coroutine.await(leaver);
             Heard dropped = Coroutine.await(slow);
             String reset = Coroutine.await(resetter);
+            Set<Long> serverThreads = new HashSet<>();
+            server.threads.values().forEach(t -> serverThreads.add(t.threadId()));
+            assertThat(CoroutinesManagement.mxBean().getSchedulers()).as("schedulers of the server's threads while it runs")
+                    .filteredOn(s -> serverThreads.contains(s.threadId())).hasSize(2);
             server.close(); // stops; throws the first failure of the server's coroutines that nobody observed
             PoolsClosed.close(clients);
 
@@ -271,6 +283,8 @@ class ChatServerProgramTest {
                 t.join(PoolsClosed.GUARD.toMillis());
                 assertThat(t.isAlive()).as("%s ended", t).isFalse();
             }
+            assertThat(CoroutinesManagement.mxBean().getSchedulers()).as("schedulers of the server's threads once it closed")
+                    .noneMatch(s -> serverThreads.contains(s.threadId()));
             slowThread.join();
             assertThat(openSockets()).as("sockets left open").isEqualTo(socketsBefore);
         } finally {
@@ -282,7 +296,7 @@ class ChatServerProgramTest {
         }
     }
 
-    @RepeatedTest(6)
+    @RepeatedTest(8)
     void aShutdownMidConversationTellsEveryTalkerAfterAnUnbrokenFirstPartOfEachOnesLinesAndReportsNoFailure() {
         assertTimeoutPreemptively(Duration.ofMinutes(2), this::shutdownMidConversation); // a guard against a hang only
     }
