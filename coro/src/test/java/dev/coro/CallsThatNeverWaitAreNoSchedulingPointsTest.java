@@ -4,6 +4,13 @@ import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
+import dev.coro.net.TcpConnection;
+import dev.coro.net.TcpListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A call that never waits is no scheduling point (docs/TIME.md): a loop of try calls, of selects that fire at
  * once or by their default, of a generator's {@code next()} whose body never parks, of awaits of a complete
- * future or of zero sleeps takes in no due timer and no wake-up another thread posted, and under virtual time
+ * future, of zero sleeps or of a connection's writes that its socket takes at once takes in no due timer and no wake-up another thread posted, and under virtual time
  * the clock stays; the first {@code yield()} after it takes the wake-up in, and the next lets the clock jump.
  */
 @ExtendWith(FreshThread.class)
@@ -130,6 +137,36 @@ class CallsThatNeverWaitAreNoSchedulingPointsTest {
     void aLoopOfAwaitsOfACompleteFutureTakesNothingIn() {
         CompletableFuture<String> done = CompletableFuture.completedFuture("done");
         loopTakesNothingIn(() -> assertThat(Coroutine.await(done)).isEqualTo("done"));
+    }
+
+    @Test
+    @Timeout(10)
+    void aLoopOfWritesToAConnectionThatItsSocketTakesAtOnceTakesNothingIn() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            List<TcpConnection> accepted = new ArrayList<>();
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    accepted.add(listener.accept());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (TcpConnection writer = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                try (TcpConnection reader = accepted.getFirst()) {
+                    // CALLS bytes, one a write: the socket's send buffer takes each at once, as a chat client's line
+                    // does while its server keeps up, and its coroutine keeps the thread all the while
+                    loopTakesNothingIn(() -> {
+                        try {
+                            writer.write(ByteBuffer.wrap(new byte[] {7}));
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+                    assertThat(reader.input().readNBytes(CALLS)).hasSize(CALLS).containsOnly(7);
+                }
+            }
+        }
     }
 
     @Test

@@ -543,7 +543,9 @@ public final class TcpConnection implements Closeable {
     /**
      * Writes all of {@code src}, parking while the socket's send buffer is full. Its bytes go out
      * whole: a write that finds another coroutine's write parked part way waits until that one has
-     * ended (written all, failed, or been cut short), so the two never interleave on the wire.
+     * ended (written all, failed, or been cut short), so the two never interleave on the wire. A write
+     * the send buffer takes at once never parks, and is no scheduling point (docs/TIME.md): a loop of such
+     * writes keeps the thread from its other coroutines until one parks, or the loop yields.
      *
      * @param src the bytes from its position to its limit; on return it has none remaining (none
      *            at all: nothing is written, but a closed connection or a shut output still throws)
