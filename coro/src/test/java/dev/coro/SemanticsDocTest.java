@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Every test that a table row of docs/SEMANTICS.md names exists: {@code `SleepTest`} a test class,
  * {@code `SleepTest#method`} a method of it, {@code `CoroutineTest.Close#method`} a method of a nested
- * class, in the package {@code dev.coro} or {@code dev.coro.net}; and so does every test that the
+ * class, in the package {@code dev.coro}, {@code dev.coro.net} or {@code dev.coro.programs}; and so does every test that the
  * README and the other documents name anywhere, those of the examples and the benchmarks included.
  */
 class SemanticsDocTest {
@@ -28,7 +28,7 @@ class SemanticsDocTest {
     /** A test named in backquotes: a class, a nested class, a method. */
     private static final Pattern NAME = Pattern.compile("`([A-Z]\\w*Test)(?:\\.([A-Z]\\w*))?(?:#(\\w+))?`");
 
-    private static final List<String> PACKAGES = List.of("dev.coro.", "dev.coro.net.");
+    private static final List<String> PACKAGES = List.of("dev.coro.", "dev.coro.net.", "dev.coro.programs.");
 
     @Test
     void everyTestNamedInATableRowExists() throws IOException {

@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * said in its room while it is a member, {@code * joined ROOM} and {@code * left ROOM} as the room takes it in and
  * lets it go, and the server's own notices, starting with {@code *}.
  */
-final class ChatServer implements AutoCloseable {
+final class ChatRoomsServer implements AutoCloseable {
 
     /**
      * How the server treats its members.
@@ -112,14 +112,14 @@ final class ChatServer implements AutoCloseable {
     /** Every connection the server served, to check that each was closed. */
     final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
 
-    private ChatServer(Settings settings) {
+    private ChatRoomsServer(Settings settings) {
         this.settings = settings;
         this.pool = CoroutinePool.start("chat", 2);
     }
 
     /** Starts a server on a free port of the loopback; {@link #address()} tells which. */
-    static ChatServer start(Settings settings) {
-        ChatServer server = new ChatServer(settings);
+    static ChatRoomsServer start(Settings settings) {
+        ChatRoomsServer server = new ChatRoomsServer(settings);
         CompletableFuture<SocketAddress> bound = new CompletableFuture<>();
         server.pool.execute("acceptor", () -> server.accept(bound));
         server.address = Coroutine.await(bound);
