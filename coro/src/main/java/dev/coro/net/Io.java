@@ -4,6 +4,7 @@ import dev.coro.internal.IoBridge;
 import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
@@ -71,7 +72,9 @@ public final class Io {
      *                                  {@code finishConnect} has completed its connect), or has {@code OP_READ}
      *                                  or {@code OP_WRITE} on an open socket never connected, with no connect
      *                                  in progress (which the JDK reports ready at once, for a read or write that
-     *                                  can only throw {@code NotYetConnectedException}), or the open channel was
+     *                                  can only throw {@code NotYetConnectedException}), or has {@code OP_ACCEPT} on an
+     *                                  open listening channel never bound (which the JDK reports ready at once too, for an
+     *                                  accept that can only throw {@code NotYetBoundException}), or the open channel was
      *                                  made by a {@code SelectorProvider} other than the JDK's default one,
      *                                  whose selector the thread's event loop uses, or names that default
      *                                  provider without being one of its channels (a class of its own built on
@@ -120,6 +123,12 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it is not connected; call connect first");
         }
+        if (open && channel instanceof ServerSocketChannel listening && neverBound(listening)) {
+            // as a socket never connected: the kernel's poll of a listening socket never bound says "hung up", reported
+            // ready at once, for an accept that can only throw NotYetBoundException
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
+                    + ": it is not bound; bind it first");
+        }
         if (open && channel.provider() != SelectorProvider.provider()) {
             // the thread's selector is the default provider's, which registers only its own channels: the
             // JDK's refusal is a bare IllegalSelectorException, naming nothing
@@ -131,6 +140,18 @@ public final class Io {
             io.await(channel, ops, new Operation(ops, channel));
         } finally {
             io.release(channel); // its user closes it behind the loop's back: keep no registration
+        }
+    }
+
+    /**
+     * Whether {@code listening}, open, has no local address: never bound. A failure to tell (it was closed meanwhile)
+     * counts as bound, the wait then refused as on any closed channel.
+     */
+    private static boolean neverBound(ServerSocketChannel listening) {
+        try {
+            return listening.getLocalAddress() == null;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -25,6 +25,7 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.AbstractSelector;
@@ -462,6 +463,30 @@ class IoAwaitTest {
             }
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+        }
+    }
+
+    /**
+     * A listening channel never bound has no connection to accept: the kernel's poll of its socket says
+     * "hung up", so the JDK's selector reported it ready at once, and the {@code accept()} that followed threw
+     * {@code NotYetBoundException}, which names nothing. It is refused, as a read of a socket never connected
+     * is, before anything is registered; once bound, the same channel is awaited as any listener.
+     */
+    @Test
+    void awaitRefusesOpAcceptOnAListeningChannelNeverBound() throws Exception {
+        try (ServerSocketChannel unbound = ServerSocketChannel.open()) {
+            unbound.configureBlocking(false);
+            assertThat(refusalOfAWaiter(unbound, SelectionKey.OP_ACCEPT)).isEqualTo("coroutine 'waiter' cannot await OP_ACCEPT on "
+                    + unbound + ": it is not bound; bind it first");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.selectorOpen()).as("nothing was registered").isFalse();
+            unbound.bind(LOOPBACK);
+            try (SocketChannel client = SocketChannel.open(unbound.getLocalAddress())) {
+                Io.await(unbound, SelectionKey.OP_ACCEPT);
+                try (SocketChannel accepted = unbound.accept()) {
+                    assertThat(accepted).as("bound, it waits for a connection as any listener").isNotNull();
+                }
+            }
         }
     }
 
