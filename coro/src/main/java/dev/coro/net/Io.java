@@ -123,18 +123,19 @@ public final class Io {
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it is not connected; call connect first");
         }
-        if (open && channel instanceof ServerSocketChannel listening && neverBound(listening)) {
-            // as a socket never connected: the kernel's poll of a listening socket never bound says "hung up", reported
-            // ready at once, for an accept that can only throw NotYetBoundException
-            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
-                    + ": it is not bound; bind it first");
-        }
         if (open && channel.provider() != SelectorProvider.provider()) {
             // the thread's selector is the default provider's, which registers only its own channels: the
             // JDK's refusal is a bare IllegalSelectorException, naming nothing
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
                     + ": it belongs to the selector provider " + io.text(channel.provider()) + ", and the thread's event loop"
                     + " watches only channels of the default one (" + SelectorProvider.provider().getClass().getName() + ")");
+        }
+        if (open && channel instanceof ServerSocketChannel listening && neverBound(listening)) {
+            // as a socket never connected: the kernel's poll of a listening socket never bound says "hung up", reported
+            // ready at once, for an accept that can only throw NotYetBoundException (asked after the provider's check,
+            // so that a channel of another provider is refused as such)
+            throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
+                    + ": it is not bound; bind it first");
         }
         try {
             io.await(channel, ops, new Operation(ops, channel));

@@ -16,6 +16,7 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -299,6 +300,13 @@ class WrongPlaceNetMatrixTest {
                 onPair("an await of an operation the channel lacks", IllegalArgumentException.class,
                         "main context 'main' cannot await OP_ACCEPT on java.nio.channels.SocketChannel[unconnected]: it supports OP_READ|OP_WRITE|OP_CONNECT", p -> {
                             try (SocketChannel ch = SocketChannel.open()) {
+                                ch.configureBlocking(false);
+                                Io.await(ch, SelectionKey.OP_ACCEPT);
+                            }
+                        }),
+                onPair("an await of an accept on a listening channel never bound", IllegalArgumentException.class,
+                        "main context 'main' cannot await OP_ACCEPT on sun.nio.ch.ServerSocketChannelImpl[unbound]: it is not bound; bind it first", p -> {
+                            try (ServerSocketChannel ch = ServerSocketChannel.open()) {
                                 ch.configureBlocking(false);
                                 Io.await(ch, SelectionKey.OP_ACCEPT);
                             }
