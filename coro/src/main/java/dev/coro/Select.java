@@ -934,8 +934,16 @@ public final class Select<R> {
      */
     private IllegalStateException waitingAlready(Context self, Context other) {
         boolean sameThread = self.scheduler == other.scheduler;
-        return new IllegalStateException(self.describe() + ofThread(self, sameThread) + " cannot "
-                + Wait.describe(waiting) + ": " + runIn(other, sameThread, "this select is waiting already, in ", "this select's run in ")
+        return waitingAlready(self.describe() + ofThread(self, sameThread), other, sameThread);
+    }
+
+    /**
+     * The refusal of a run by {@code caller} (a context, with its thread unless {@code sameThread}; or a thread without
+     * a scheduler) while the select waits in {@code other}.
+     */
+    private IllegalStateException waitingAlready(String caller, Context other, boolean sameThread) {
+        return new IllegalStateException(caller + " cannot " + Wait.describe(waiting) + ": "
+                + runIn(other, sameThread, "this select is waiting already, in ", "this select's run in ")
                 + "; a select waits in one context at a time, so give each context its own");
     }
 
@@ -962,6 +970,12 @@ public final class Select<R> {
                 throw boundElsewhere(Scheduler.describeCallerAndThread(), bound); // none made for a message
             }
             bind(Scheduler.current());
+        }
+        Context other = waitingIn;
+        if (other != null && Scheduler.currentOrNull() == null) {
+            // a run of a thread without a scheduler while the select waits in a context of another thread: none made
+            // for the refusal, which names the thread as every refusal does (run() refuses the others)
+            throw waitingAlready(Scheduler.describeCaller(), other, false);
         }
         // only once the run may go on: a refused run of another thread must not note the clauses for its own
         // thread (a channel of that thread as the caller's own), which the next run of this one would take as noted

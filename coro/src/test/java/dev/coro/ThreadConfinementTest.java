@@ -160,6 +160,37 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A select without a channel clause belongs to no thread, but waits in one context at a time: a run from a thread
+     * without a scheduler while it waits in a coroutine of this thread is refused naming that thread as a thread, and
+     * the refusal makes it no scheduler, as every refusal (it had made one, and named the thread as its main context);
+     * so is a clause added from there. The waiting run goes on, and fires when its stage completes.
+     */
+    @Test
+    @Timeout(10)
+    void aSelectWaitingInACoroutineOfAnotherThreadIsRefusedToAThreadWithoutASchedulerWhichItNamesAsAThread() throws InterruptedException {
+        CompletableFuture<Integer> stage = new CompletableFuture<>();
+        Select<String> select = new Select<String>().onComplete(stage, v -> "completed with " + v);
+        List<String> fired = new ArrayList<>();
+        Coroutine waiter = Coroutine.create("waiter", () -> fired.add(select.select()));
+        Coroutine.yield();
+        assertThat(waiter.state()).isEqualTo(Coroutine.State.PARKED);
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(select::select, select::selectUnbiased,
+                () -> select.onDefault(() -> "default")));
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String waiting = ": this select is waiting already, in coroutine 'waiter' of thread " + thread() + " (state PARKED);"
+                + " a select waits in one context at a time, so give each context its own";
+        assertThat(messages).containsExactly(
+                caller + " cannot select over completion of " + stage + waiting,
+                caller + " cannot select over completion of " + stage + waiting,
+                caller + " cannot add an onDefault clause to a select: it is waiting in coroutine 'waiter' of thread " + thread()
+                        + " (state PARKED); add clauses before or between its runs");
+        stage.complete(7);
+        waiter.join();
+        assertThat(fired).containsExactly("completed with 7");
+    }
+
+    /**
      * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
      * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
      * the one the thread's first would get.
