@@ -385,7 +385,7 @@ public final class Coroutine implements AutoCloseable {
     public static <T> T withTimeout(Duration d, Supplier<? extends T> body) {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().withTimeout(d, body);
+        return Scheduler.forTimeout(d, "withTimeout").withTimeout(d, body);
     }
 
     /**
@@ -403,7 +403,7 @@ public final class Coroutine implements AutoCloseable {
     public static void withTimeout(Duration d, Runnable body) {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        Scheduler.current().withTimeout(d, () -> {
+        Scheduler.forTimeout(d, "withTimeout").withTimeout(d, () -> {
             body.run();
             return null;
         });
@@ -441,7 +441,7 @@ public final class Coroutine implements AutoCloseable {
     public static <T> Optional<T> tryWithTimeout(Duration d, Supplier<? extends T> body) {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().tryWithTimeout(d, () -> Optional.ofNullable(body.get()), Optional.empty());
+        return Scheduler.forTimeout(d, "tryWithTimeout").tryWithTimeout(d, () -> Optional.ofNullable(body.get()), Optional.empty());
     }
 
     /**
@@ -471,7 +471,7 @@ public final class Coroutine implements AutoCloseable {
     public static boolean tryWithTimeout(Duration d, Runnable body) {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().tryWithTimeout(d, () -> {
+        return Scheduler.forTimeout(d, "tryWithTimeout").tryWithTimeout(d, () -> {
             body.run();
             return true;
         }, false);
@@ -506,7 +506,7 @@ public final class Coroutine implements AutoCloseable {
     public static <T, X extends Exception> T callWithTimeout(Duration d, ThrowingSupplier<? extends T, X> body) throws X {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().withTimeout(d, () -> {
+        return Scheduler.forTimeout(d, "withTimeout").withTimeout(d, () -> {
             try {
                 return body.get();
             } catch (Exception e) {
@@ -580,7 +580,7 @@ public final class Coroutine implements AutoCloseable {
             throws X {
         Objects.requireNonNull(d, "d");
         Objects.requireNonNull(body, "body");
-        return Scheduler.current().tryWithTimeout(d, () -> {
+        return Scheduler.forTimeout(d, "tryWithTimeout").tryWithTimeout(d, () -> {
             try {
                 return Optional.ofNullable(body.get());
             } catch (Exception e) {
@@ -896,7 +896,7 @@ public final class Coroutine implements AutoCloseable {
      */
     public static String dump(int maxContexts) {
         if (maxContexts < 0) {
-            throw new IllegalArgumentException(Scheduler.current().currentContext().describe() + " cannot dump "
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot dump " // none made for the message
                     + maxContexts + " contexts: the count must be 0 or more");
         }
         return ThreadDump.of(Scheduler.current(), maxContexts);

@@ -433,9 +433,9 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
 
     private static <T> Generator<T> readAhead(String name, int n, Body<? extends T, Void> body) {
         if (n < 1) {
-            Scheduler s = Scheduler.current();
-            String named = name != null ? name : defaultName(s);
-            throw new IllegalArgumentException(s.currentContext().describe() + " cannot make generator '" + SafeText.name(named)
+            Scheduler s = Scheduler.currentOrNull(); // a refusal makes the thread no scheduler (SEMANTICS)
+            String named = name != null ? name : "generator-" + ((s == null ? 0 : s.generatorsCreated) + 1);
+            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot make generator '" + SafeText.name(named)
                     + "' buffered with n = " + n
                     + ": it must be able to run ahead by at least 1 value (n >= 1)");
         }

@@ -1274,6 +1274,20 @@ final class Scheduler {
         return saturatedNanos(d);
     }
 
+    /**
+     * The calling thread's scheduler for a scope of {@code d} opened by {@code operation} ({@code withTimeout},
+     * {@code tryWithTimeout}): a negative {@code d} on a thread that has none is refused here, naming the thread, so
+     * that none is made for the message (the scope's own check names a caller that has one).
+     */
+    static Scheduler forTimeout(Duration d, String operation) {
+        Scheduler s = currentOrNull();
+        if (s == null && d.isNegative()) {
+            throw new IllegalArgumentException(describeCallerAndThread() + " cannot " + operation + " with timeout " + d
+                    + ": a timeout must be zero or positive");
+        }
+        return s != null ? s : current();
+    }
+
     /** {@code d} in nanoseconds, {@code Long.MAX_VALUE} or {@code MIN_VALUE} past the range. */
     static long saturatedNanos(Duration d) {
         try {

@@ -389,6 +389,7 @@ class BufferedGeneratorTest {
 
     @Test
     void nBelowOneIsRefusedNamingTheGeneratorAndN() {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         assertThatThrownBy(() -> Generator.buffered("lines", 0, out -> out.emit(1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' cannot make generator 'lines' buffered with n = 0: it must be able to run ahead by at"

@@ -191,6 +191,35 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A bad argument to a call of the thread's own, refused on a thread without a scheduler, names that thread as
+     * the caller, and the refusal makes it no scheduler, as every refusal: a negative timeout of each
+     * {@code withTimeout} call, a dump of a negative count, a read-ahead of no value (a default name the one the
+     * thread's first generator would get). Each had made the thread a scheduler, and named it as its main context.
+     */
+    @Test
+    void aNegativeTimeoutDumpCountOrReadAheadRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws InterruptedException {
+        java.time.Duration minus = java.time.Duration.ofMillis(-1);
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(() -> Coroutine.withTimeout(minus, () -> 1),
+                () -> Coroutine.withTimeout(minus, () -> { }), () -> Coroutine.tryWithTimeout(minus, () -> 1),
+                () -> Coroutine.tryWithTimeout(minus, () -> { }), () -> Coroutine.callWithTimeout(minus, () -> 1),
+                () -> Coroutine.tryCallWithTimeout(minus, () -> 1), () -> Coroutine.dump(-1),
+                () -> Generator.buffered(0, out -> out.emit(1)), () -> Generator.buffered("g", -1, out -> out.emit(1))));
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String negative = " with timeout PT-0.001S: a timeout must be zero or positive";
+        assertThat(messages).containsExactly(
+                caller + " cannot withTimeout" + negative,
+                caller + " cannot withTimeout" + negative,
+                caller + " cannot tryWithTimeout" + negative,
+                caller + " cannot tryWithTimeout" + negative,
+                caller + " cannot withTimeout" + negative,
+                caller + " cannot tryWithTimeout" + negative,
+                caller + " cannot dump -1 contexts: the count must be 0 or more",
+                caller + " cannot make generator 'generator-1' buffered with n = 0: it must be able to run ahead by at least 1 value (n >= 1)",
+                caller + " cannot make generator 'g' buffered with n = -1: it must be able to run ahead by at least 1 value (n >= 1)");
+    }
+
+    /**
      * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
      * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
      * the one the thread's first would get.

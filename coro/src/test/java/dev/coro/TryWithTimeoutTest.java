@@ -122,6 +122,7 @@ class TryWithTimeoutTest {
 
     @Test
     void aNegativeTimeoutAndNullArgumentsAreRefusedWithoutRunningTheBody() {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         String negative = "main context 'main' (state RUNNING) cannot tryWithTimeout with timeout PT-1S:"
                 + " a timeout must be zero or positive";
         assertThatThrownBy(() -> Coroutine.tryWithTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))

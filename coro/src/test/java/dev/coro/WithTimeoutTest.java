@@ -344,6 +344,7 @@ class WithTimeoutTest {
 
     @Test
     void callWithTimeoutRefusesANegativeTimeoutAndNullArgumentsWithoutRunningTheBody() {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         assertThatThrownBy(() -> Coroutine.callWithTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' (state RUNNING) cannot withTimeout with timeout PT-1S:"
@@ -363,6 +364,7 @@ class WithTimeoutTest {
 
     @Test
     void aNegativeTimeoutThrowsIllegalArgumentWithoutRunningTheBody() {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofSeconds(-1), () -> log.add("body ran")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' (state RUNNING) cannot withTimeout with timeout PT-1S:"
