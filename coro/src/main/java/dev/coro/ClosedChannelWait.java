@@ -17,7 +17,12 @@ final class ClosedChannelWait extends ClosedChannelException {
      * every refusal: {@code coroutine 'w' cannot await OP_WRITE on ... (closed): a closed channel is never ready}.
      */
     ClosedChannelWait(Context self, Object operation) {
-        this.message = self.describe() + " cannot " + operation + " (closed): a closed channel is never ready";
+        this(self.describe(), operation);
+    }
+
+    /** The refusal of {@code operation} to {@code caller}, as it names itself ({@code thread 'worker' (#31)}: a thread without a scheduler). */
+    ClosedChannelWait(String caller, Object operation) {
+        this.message = caller + " cannot " + operation + " (closed): a closed channel is never ready";
     }
 
     @Override

@@ -37,7 +37,13 @@ final class IoSupport extends IoBridge {
 
     @Override
     public void await(SelectableChannel channel, int ops, Object operation, boolean first) throws IOException {
-        Scheduler s = Scheduler.current();
+        Scheduler s = Scheduler.currentOrNull();
+        if (s == null) {
+            if (!channel.isOpen()) { // a refusal makes the thread no scheduler (SEMANTICS): it names the thread
+                throw new ClosedChannelWait(Scheduler.describeCaller(), operation);
+            }
+            s = Scheduler.current();
+        }
         Context self = s.currentContext();
         if (!channel.isOpen()) {
             throw new ClosedChannelWait(self, operation);
@@ -146,7 +152,10 @@ final class IoSupport extends IoBridge {
 
     @Override
     public void release(SelectableChannel channel) {
-        Scheduler.current().loop.release(channel);
+        Scheduler s = Scheduler.currentOrNull(); // a thread without one registered nothing: none is made to say so
+        if (s != null) {
+            s.loop.release(channel);
+        }
     }
 
     @Override

@@ -165,6 +165,7 @@ class ExceptionSerializationTest {
     @Test
     @Timeout(10)
     void theRefusalOfAnIoWaitOnAClosedChannelReadsBackWithItsMessage() throws IOException {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         Pipe pipe = Pipe.open();
         pipe.sink().close();
         Pipe.SourceChannel source = pipe.source();

@@ -220,6 +220,32 @@ class ThreadConfinementTest {
     }
 
     /**
+     * An {@code Io.await} of a closed channel, refused on a thread without a scheduler with the JDK's
+     * {@code ClosedChannelException}, names that thread as the caller and makes it no scheduler, as every refusal (it
+     * had made one, and named the thread as its main context).
+     */
+    @Test
+    void anAwaitOfAClosedChannelRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws Exception {
+        java.nio.channels.SocketChannel closed = java.nio.channels.SocketChannel.open();
+        closed.close();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        List<Boolean> scheduler = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+            try {
+                dev.coro.net.Io.await(closed, java.nio.channels.SelectionKey.OP_READ);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+            scheduler.add(Scheduler.currentOrNull() != null);
+        });
+        plain.join();
+        assertThat(thrown.get()).isInstanceOf(java.nio.channels.ClosedChannelException.class)
+                .hasMessage("thread 'plain' (#" + plain.threadId() + ") cannot await OP_READ on " + closed
+                        + " (closed): a closed channel is never ready");
+        assertThat(scheduler).as("the refusal made the thread no scheduler").containsExactly(false);
+    }
+
+    /**
      * A channel of a negative capacity or a semaphore of no permit, refused on a thread without a scheduler, names
      * that thread as the caller, and the refusal makes it no scheduler, as every other refusal; a default name is
      * the one the thread's first would get.

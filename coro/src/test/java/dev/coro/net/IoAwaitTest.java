@@ -368,6 +368,7 @@ class IoAwaitTest {
      */
     @Test
     void awaitOnAClosedChannelThrowsAClosedChannelExceptionNamingTheCallerTheWaitAndTheChannel() throws Exception {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         Pipe pipe = Pipe.open();
         pipe.source().close();
         Pipe.SinkChannel sink = pipe.sink();
@@ -604,6 +605,7 @@ class IoAwaitTest {
     @Test
     @Timeout(30)
     void aClosedChannelOfAnotherSelectorProviderIsRefusedAsClosed() throws Exception {
+        Coroutine.current(); // the thread has a scheduler: the refusal names its main (one without is named as a thread, ThreadConfinementTest)
         AbstractSelectableChannel ch = foreignChannel();
         ch.close();
         assertThatThrownBy(() -> Io.await(ch, SelectionKey.OP_READ)).isInstanceOf(ClosedChannelException.class)
