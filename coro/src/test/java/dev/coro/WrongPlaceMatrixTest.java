@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.fail;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -273,7 +275,7 @@ class WrongPlaceMatrixTest {
                 row("receive from a closed channel, emptied", ChannelClosedException.class,
                         "main context 'main' cannot receive from channel 'x' (closed): no value is left in it, and none can come",
                         () -> thrownBy(closedHolding()::receive)),
-                row("next of a closed channel's iterator", java.util.NoSuchElementException.class,
+                row("next of a closed channel's iterator", NoSuchElementException.class,
                         "main context 'main' cannot take the next value of channel 'x' (closed): no value is left in it, and none can come",
                         () -> thrownBy(closedHolding().iterator()::next)),
                 row("remove through a channel's iterator", UnsupportedOperationException.class,
@@ -346,10 +348,10 @@ class WrongPlaceMatrixTest {
                             assertThat(s.select()).isEqualTo("d");
                             return t;
                         }),
-                row("next of a finished generator", java.util.NoSuchElementException.class,
+                row("next of a finished generator", NoSuchElementException.class,
                         "main context 'main' cannot take the next value of generator 'g' (FINISHED): it has ended, and no value can come",
                         () -> thrownBy(Generator.of("g", out -> { })::next)),
-                row("next of a closed generator", java.util.NoSuchElementException.class,
+                row("next of a closed generator", NoSuchElementException.class,
                         "main context 'main' cannot take the next value of generator 'g' (CLOSED): it has ended, and no value can come", () -> {
                             Generator<Integer> g = Generator.of("g", out -> out.emit(1));
                             g.close();
@@ -618,7 +620,7 @@ class WrongPlaceMatrixTest {
     }
 
     /** The values a refused operation on a closed channel gives instead of throwing, and what they leave. */
-    @org.junit.jupiter.api.Test
+    @Test
     void theTryCallsOnAClosedChannelAnswerWithoutThrowingAndTakeOnlyWhatWasLeft() {
         Channel<Integer> x = closedHolding(1);
         assertThat(x.trySend(2)).isFalse();
