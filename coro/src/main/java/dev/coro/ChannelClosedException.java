@@ -8,9 +8,10 @@ import java.lang.ref.WeakReference;
  * <p>Thrown by {@link Channel#send} on a closed channel (also to senders parked when it closes), by
  * {@link Channel#receive} on a closed channel whose buffer is drained (also to receivers parked when it closes), and by {@link Select#select()} and
  * {@link Select#selectUnbiased()} for an {@code onSend} clause on a closed channel or an
- * {@code onReceive} clause on a closed and drained one. The {@code try} operations never throw it.
- * {@link #channel()} tells which channel it was: a select over several channels drops that one's
- * clause and goes on with the others. A channel closed by {@link Channel#close(Throwable)} gives its
+ * {@code onReceive} clause on a closed and drained one (an {@code onReceive} given {@code ifClosed} hands it to
+ * that function instead, {@link Select#onReceive(Channel, java.util.function.Function, java.util.function.Function)}).
+ * The {@code try} operations never throw it. {@link #channel()} tells which channel it was: a select over several
+ * channels drops that one's clause and goes on with the others. A channel closed by {@link Channel#close(Throwable)} gives its
  * cause as this exception's {@link #getCause() cause}, and its iterator throws this exception where it
  * would have ended.
  *

@@ -47,7 +47,9 @@ import java.util.function.Supplier;
  *   <li>A closed channel is never skipped: its clause is ready, and firing it throws
  *       {@link ChannelClosedException} naming the caller (with its thread, if the channel is another
  *       thread's), the channel and the clause (a receive only once its buffer is drained). To go on with
- *       the other clauses, build a select without it.</li>
+ *       the other clauses, build a select without it; a receive clause given {@code ifClosed}
+ *       ({@link #onReceive(Channel, Function, Function)}) fires there by handing that very exception to
+ *       {@code ifClosed} instead, the select returning its result.</li>
  *   <li>A select that waits is a scheduling point like any park: a {@code withTimeout} that expires
  *       interrupts the wait (no clause fires), and so does a close of the caller. One that fires at
  *       once (a clause ready, or the default) is none, as a send into room is none: it fires even in a
@@ -162,7 +164,46 @@ public final class Select<R> {
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
         checkNotWaiting("onReceive");
-        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f")));
+        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"), null));
+    }
+
+    /**
+     * Adds a clause that receives from {@code channel}, then applies {@code f} to the value; once the channel
+     * is closed and drained, the clause fires by applying {@code ifClosed} instead (Go's {@code v, ok := <-ch}
+     * in a select, Kotlin's {@code onReceiveCatching}). It is the plain {@link #onReceive(Channel, Function)}
+     * in all but that outcome: it is ready when that one is (a closed channel's clause is never skipped), the
+     * values sent before the close are received first, and where that one would throw
+     * {@link ChannelClosedException}, this one hands that very exception (its message naming the caller, the
+     * channel with its state and the clause; its {@link ChannelClosedException#channel() channel()} the channel,
+     * its cause the close's) to {@code ifClosed}, whose result the select returns. What {@code ifClosed} throws,
+     * the select throws as it is, as for a clause's function. A fan-in that drops each finished producer's
+     * channel from its next select, and ends once all are closed, needs no catch:
+     *
+     * <pre>{@code
+     * List<Channel<String>> open = new ArrayList<>(producers);
+     * while (!open.isEmpty()) {
+     *     Select<Boolean> s = new Select<>();
+     *     for (Channel<String> ch : open) {
+     *         s.onReceive(ch, v -> got.add(v), closed -> open.remove(ch));
+     *     }
+     *     s.select();
+     * }
+     * }</pre>
+     *
+     * @param channel  the channel to receive from
+     * @param f        what to make of the value
+     * @param ifClosed what to make of the channel closed and drained: given the exception the plain clause throws
+     * @param <T>      the channel's value type
+     * @return this select
+     * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
+     *                               from its wait and its context has not run since, naming it
+     * @throws NullPointerException  if {@code channel}, {@code f} or {@code ifClosed} is null
+     */
+    public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f,
+                                   Function<? super ChannelClosedException, ? extends R> ifClosed) {
+        checkNotWaiting("onReceive");
+        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"),
+                Objects.requireNonNull(ifClosed, "ifClosed")));
     }
 
     /**
@@ -269,7 +310,8 @@ public final class Select<R> {
      * the default if any, else the caller parks until one completes.
      *
      * @return the fired clause's result
-     * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws ChannelClosedException   if the clause that fired is on a closed channel (but for an {@code onReceive}
+     *                                  given {@code ifClosed}, which is handed it instead)
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
      *                                  whose stage failed (as {@code join()}: its cause the failure; its message
      *                                  naming the caller, the clause and the stage)
@@ -299,7 +341,8 @@ public final class Select<R> {
      * fires; otherwise as {@link #select()}.
      *
      * @return the fired clause's result
-     * @throws ChannelClosedException   if the clause that fired is on a closed channel
+     * @throws ChannelClosedException   if the clause that fired is on a closed channel (but for an {@code onReceive}
+     *                                  given {@code ifClosed}, which is handed it instead)
      * @throws java.util.concurrent.CompletionException if the clause that fired is an {@code onComplete}
      *                                  whose stage failed (as {@code join()}: its cause the failure; its message
      *                                  naming the caller, the clause and the stage)
@@ -1315,10 +1358,14 @@ public final class Select<R> {
     /** A receive clause: a receiver queued on its channel while the select waits. */
     private static final class ReceiveClause<T, R> extends ChannelClause<T, R> {
         private final Function<? super T, ? extends R> f;
+        /** What the clause makes of its channel closed and drained; null for the plain clause, which throws. */
+        private final Function<? super ChannelClosedException, ? extends R> ifClosed;
 
-        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f) {
+        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f,
+                      Function<? super ChannelClosedException, ? extends R> ifClosed) {
             super(select, channel, false, null);
             this.f = f;
+            this.ifClosed = ifClosed;
         }
 
         @Override
@@ -1331,7 +1378,7 @@ public final class Select<R> {
             T v = channel.pollNow();
             if (v == null) {
                 if (channel.isClosed()) {
-                    throw closed(self);
+                    return closedOutcome(self);
                 }
                 return NOT_READY;
             }
@@ -1351,7 +1398,7 @@ public final class Select<R> {
             }
             T v = channel.pollInPlace();
             if (v == null && channel.isClosed() && channel.closedAndDrainedInPlace()) {
-                throw closed(self); // ready, as a closed channel of the caller's own thread is: it fires in its place
+                return closedOutcome(self); // ready, as a closed channel of the caller's own thread is: it fires in its place
             }
             if (v == null && !definite) {
                 channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
@@ -1359,7 +1406,7 @@ public final class Select<R> {
             if (v == null && definite) {
                 RemoteOp<T> r = channel.tryFromAfar(false, null);
                 if (r.value == null && r.closed) {
-                    throw closed(self);
+                    return closedOutcome(self);
                 }
                 v = r.value;
             }
@@ -1373,7 +1420,7 @@ public final class Select<R> {
         @Override
         public R resultAcross(Context self, RemoteOp<?> op) {
             if (op.closed) {
-                throw closed(self);
+                return closedOutcome(self);
             }
             @SuppressWarnings("unchecked")
             T v = (T) op.value;
@@ -1384,7 +1431,7 @@ public final class Select<R> {
         @Override
         public R result(Context self) {
             if (closed) {
-                throw closed(self);
+                return closedOutcome(self);
             }
             T v = value;
             value = null;
@@ -1401,6 +1448,20 @@ public final class Select<R> {
             }
             value = null;
             return false;
+        }
+
+        /**
+         * The clause fired on its channel closed and drained: throws its failure ({@link #closed}), or, for a clause
+         * given {@code ifClosed}, lets the channels go as a fired clause does ({@link Select#fired()}, before the
+         * user's code runs: it may suspend) and returns what {@code ifClosed} makes of that failure.
+         */
+        private R closedOutcome(Context self) {
+            ChannelClosedException e = closed(self);
+            if (ifClosed == null) {
+                throw e;
+            }
+            select.fired();
+            return Callback.apply(ifClosed, e);
         }
 
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */

@@ -256,6 +256,44 @@ class JavadocSnippetsTest {
                 "timed out at 50 ms, 0 replies and 0 requests left");
     }
 
+    /** The snippet of {@link Select#onReceive(Channel, java.util.function.Function, java.util.function.Function)}: the values of {@code producers}, received until all are closed. */
+    private static List<String> fanInSnippet(List<Channel<String>> producers) {
+        List<String> got = new ArrayList<>();
+        // JAVADOC:begin
+        List<Channel<String>> open = new ArrayList<>(producers);
+        while (!open.isEmpty()) {
+            Select<Boolean> s = new Select<>();
+            for (Channel<String> ch : open) {
+                s.onReceive(ch, v -> got.add(v), closed -> open.remove(ch));
+            }
+            s.select();
+        }
+        // JAVADOC:end
+        return got;
+    }
+
+    @Test
+    void theFanInSnippetReceivesEveryValueOfEveryProducerAndEndsOnceAllAreClosed() {
+        List<String> got = new ArrayList<>();
+        VirtualTime.run(() -> {
+            List<Channel<String>> producers = new ArrayList<>();
+            for (int p = 0; p < 3; p++) {
+                int id = p;
+                Channel<String> ch = new Channel<>("p" + p, p);
+                producers.add(ch);
+                Coroutine.create("producer " + p, () -> {
+                    for (int i = 0; i < 3; i++) {
+                        Coroutine.sleep(Duration.ofMillis(id + 1));
+                        ch.send(id + "." + i);
+                    }
+                    ch.close();
+                });
+            }
+            got.addAll(fanInSnippet(producers));
+        });
+        assertThat(got).containsExactlyInAnyOrder("0.0", "0.1", "0.2", "1.0", "1.1", "1.2", "2.0", "2.1", "2.2");
+    }
+
     // ---- CoroutinePool -----------------------------------------------------------------------
 
     @Test
