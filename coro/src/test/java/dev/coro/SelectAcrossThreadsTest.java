@@ -264,12 +264,20 @@ class SelectAcrossThreadsTest {
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 0, 0);
             Select<String> sel = new Select<String>().onReceive(ch.get(0), v -> "a" + v).onReceive(ch.get(1), v -> "b" + v);
+            CompletableFuture<Void> waiting = new CompletableFuture<>();
             CompletableFuture<Object> closer = pool.submit(() -> {
-                Coroutine.sleep(Duration.ofMillis(5));
+                Coroutine.await(waiting);
                 ch.get(0).close();
                 return null;
             });
-            Throwable t = catchThrowable(sel::select);
+            Select.beforeParkAcross = claim -> waiting.complete(null); // the close comes once every clause waits
+            Throwable t;
+            try {
+                t = catchThrowable(sel::select);
+            } finally {
+                Select.beforeParkAcross = null;
+            }
+            assertThat(waiting).as("the select waited").isDone();
             assertThat(t).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + " cannot select"
                     + " onReceive from channel 'a' (closed): no value is left in it, and none can come; leave the clause"
                     + " out to go on");
