@@ -82,7 +82,7 @@ class UnprintableNetArgumentsTest {
         closed.configureBlocking(false);
         closed.close();
         assertThat(catchThrowable(() -> Io.await(closed, SelectionKey.OP_READ))).isInstanceOf(ClosedChannelException.class)
-                .hasMessage("main context 'main' cannot await OP_READ on " + named(closed) + " (closed): a closed channel is never ready");
+                .hasMessage(Callers.plainThread() + " cannot await OP_READ on " + named(closed) + " (closed): a closed channel is never ready");
     }
 
     /**
