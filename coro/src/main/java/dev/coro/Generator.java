@@ -297,9 +297,11 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     /**
      * With {@link #FAILURE_THROWN_INSIDE}: that failure. Thrown again by the body before it emits, it is
      * still its consumer's ({@link #consumers}); once the body has handed a value over since, it is the
-     * body's own. Cleared as the body's end is told.
+     * body's own. Cleared as the body's end is told. Held weakly: a body that caught it and dropped it
+     * cannot throw it again, and a generator left suspended must not keep it (with what it references)
+     * for its life; one the body still holds to throw again stays reachable through the body's stack.
      */
-    private CoroutineException failureInside;
+    private WeakReference<CoroutineException> failureInside;
 
     Generator(String name, Body<? extends T, ?> body) {
         Scheduler s = Scheduler.current();
@@ -934,7 +936,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * the next resume's store of {@link #resumeMarks} forgets the mark.
      */
     boolean passedOnBy(CoroutineException e) {
-        return (resumeMarks & FAILURE_THROWN_INSIDE) != 0 && failureInside == e;
+        return (resumeMarks & FAILURE_THROWN_INSIDE) != 0 && failureInside != null && failureInside.refersTo(e);
     }
 
     /**
@@ -943,7 +945,7 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
      * its current resume; a cold path. Overridden by a read-ahead generator, which notes its batch too.
      */
     void failureThrownInside(CoroutineException e) {
-        failureInside = e;
+        failureInside = new WeakReference<>(e);
         resumeMarks |= FAILURE_THROWN_INSIDE;
     }
 

@@ -1234,6 +1234,37 @@ class GeneratorTest {
      * So for main, a coroutine and an outer body that caught it as it passed out of the inner one.
      */
     @Test
+    void aChildsFailureABodyCaughtAndDroppedIsNotKeptByTheGeneratorWhileItStaysSuspended() {
+        for (int capacity : new int[] {0, 4}) { // a plain generator and a read-ahead one
+            List<java.lang.ref.WeakReference<CoroutineException>> caught = new ArrayList<>();
+            Generator.Body<String, Void> body = out -> {
+                Coroutine.create("child", () -> {
+                    throw new IllegalStateException("boom");
+                });
+                try {
+                    Coroutine.yield(); // main, the consumer, runs the child, whose failure this yield throws
+                } catch (CoroutineException e) {
+                    caught.add(new java.lang.ref.WeakReference<>(e)); // dropped: the body goes on without it
+                }
+                out.emit("caught");
+                for (int i = 0; i < 10; i++) { // more than a read-ahead batch holds: the body stays suspended
+                    out.emit("more " + i);
+                }
+            };
+            Generator<String> g = capacity == 0 ? Generator.of("g", body) : Generator.buffered("g", capacity, body);
+            assertThat(g.next()).isEqualTo("caught");
+            assertThat(caught).hasSize(1);
+            assertThat(Collected.all(caught))
+                    .as("the failure the body dropped is collected while the generator (capacity %d) stays suspended", capacity)
+                    .isTrue();
+            List<String> rest = new ArrayList<>();
+            g.forEachRemaining(rest::add);
+            assertThat(rest).hasSize(10).startsWith("more 0").endsWith("more 9");
+            assertThat(g.state()).isEqualTo(State.FINISHED);
+        }
+    }
+
+    @Test
     void aChildsFailureABodyCaughtAndThrowsAgainAfterHandingAValueOverIsTheBodysFailureAtTheSameConsumer() {
         IllegalStateException boom = new IllegalStateException("boom");
         String report = "generator 'g' failed: dev.coro.CoroutineException: coroutine 'child' failed:"
