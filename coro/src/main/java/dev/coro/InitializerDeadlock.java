@@ -9,17 +9,26 @@ import java.util.stream.Collectors;
  * belongs to a class that the waiting thread is still initializing, which no other thread may run
  * until that initializer returns, while the initializer waits for the body.
  *
- * <p>It shows only as a wait that does not end: the body's thread reports {@code RUNNABLE} while it
- * waits for the class's initialization. So a platform thread that has waited a while for a body
- * ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a lambda of a class whose static
- * initializer is on the waiting thread's own stack (no frame of the body on its stack yet), the deadlock
- * is certain, and the wait ends with a {@link PinnedException} saying so instead of hanging. A body
- * that has begun is running, whatever class its code belongs to, and is waited for. The check costs a
- * stack walk, and only after such a stall. A virtual thread, which cannot wait with a timeout at no
- * cost, looks once instead, before it starts a body's thread ({@link #mayWaitForInitializer}): a body
- * whose lambda class belongs to a class it is initializing may wait for that initializer, or may not
- * (a method reference to another class's method needs nothing of it), so it is started, and only the
- * waits for it are watched as a platform thread's are.
+ * <p>It is refused before it can happen ({@link #refuseIfWrittenInAClassBeingInitialized}): before a
+ * body's thread starts, the starting thread looks whether the body's code is a lambda or a method
+ * reference written in a class whose static initializer it is running, and if so refuses the start,
+ * no thread started. It must decide there: a body's thread that waits in the JVM for the class to be
+ * initialized cannot be stopped, and enters the body the moment the initializer returns (if it
+ * returns normally, having caught the refusal), with no frame of the library in between; refused after
+ * it started, such a body would run anyway, outside any turn. From outside, the code of a lambda
+ * class cannot tell whether it calls into the class it was written in (a lambda, or a reference to a
+ * static method or a constructor of that class) or not (a reference to another class's method): both
+ * are refused. The look costs a stack walk, made only for a body whose code is a lambda class none of
+ * whose bodies has ended yet: one that has ended got past its class's initialization (or needs none),
+ * so that later starts of that code cannot wait for it.
+ *
+ * <p>A deadlock that begins further away (a body's thread started by another thread than the
+ * initializing one, which waits behind it) shows only as a wait that does not end: the body's thread
+ * reports {@code RUNNABLE} while it waits for the class's initialization. So a platform thread that
+ * has waited a while for a body ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a
+ * lambda of a class whose static initializer is on the waiting thread's own stack (no frame of the body
+ * on its stack yet), the wait ends with a {@link PinnedException} saying so instead of hanging. A body
+ * that has begun is running, whatever class its code belongs to, and is waited for.
  */
 final class InitializerDeadlock {
 
@@ -39,8 +48,91 @@ final class InitializerDeadlock {
      * initialization of this class, which would refuse every later start in the JVM.
      */
     static void prepare() {
-        mayWaitForInitializer(new Object());
+        Runnable lambda = () -> { };
+        initializing(ORIGINS.get(lambda.getClass()), lambda.getClass());
     }
+
+    /**
+     * Where the code of a body was written: for a lambda class ({@code C$$Lambda/0x...}, which a
+     * lambda or a method reference written in class {@code C} makes), that class's name, and whether a
+     * body of it has ended yet.
+     */
+    static final class Origin {
+        /** The binary name of the class the lambda or method reference was written in. */
+        final String writtenIn;
+        /** Whether a body whose code is of this lambda class has ended: its starts need no look then. */
+        volatile boolean ended;
+
+        private Origin(String writtenIn) {
+            this.writtenIn = writtenIn;
+        }
+    }
+
+    /** The origin of a class that is no lambda class: its starts need no look. */
+    private static final Origin NONE = new Origin(null);
+
+    /** The origin of each class of a body's code. */
+    private static final ClassValue<Origin> ORIGINS = new ClassValue<>() {
+        @Override
+        protected Origin computeValue(Class<?> type) {
+            String host = type.isHidden() ? lambdaHost(type.getName()) : null;
+            return host == null ? NONE : new Origin(host);
+        }
+    };
+
+    /**
+     * Before a thread starts to run a body whose code is {@code code} ({@code what}, for the message):
+     * throws if that code is a lambda or a method reference written in a class whose static initializer
+     * the calling thread is running (the body's thread might wait for that class, and could not be
+     * stopped from entering the body once the initializer returns); returns, if it may start, what to
+     * tell {@link #ended} once the body ended (null if nothing).
+     *
+     * @throws PinnedException naming the class; nothing was started
+     */
+    static Origin refuseIfWrittenInAClassBeingInitialized(Object code, String what) {
+        if (code == null) {
+            return null;
+        }
+        Class<?> type = code.getClass();
+        Origin origin = ORIGINS.get(type);
+        if (origin == NONE || origin.ended) {
+            return null;
+        }
+        if (initializing(origin, type)) {
+            throw PinnedException.initializing("the body of " + what + " is a lambda or a method reference written in class "
+                    + origin.writtenIn + ", whose static initializer this thread is running: no other thread can use that"
+                    + " class until its initializer returns, and on the thread engine every body runs on a thread of its own;"
+                    + " create it outside that class (in a holder class, say), or use the continuation engine");
+        }
+        return origin;
+    }
+
+    /**
+     * Tells that a body whose start {@link #refuseIfWrittenInAClassBeingInitialized} returned
+     * {@code origin} for has ended, on its own thread: it got past the initialization of the class its
+     * code was written in (or needed none, or met that class failed), so no later start of that code can
+     * wait for an initializer.
+     */
+    static void ended(Origin origin) {
+        if (origin != null) {
+            origin.ended = true;
+        }
+    }
+
+    /** Whether the calling thread runs the static initializer of the class that {@code origin} names, the class {@code type} was written in. */
+    private static boolean initializing(Origin origin, Class<?> type) {
+        ClassLoader loader = type.getClassLoader();
+        try {
+            return CLASS_WALKER.walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("<clinit>")
+                    && f.getDeclaringClass().getName().equals(origin.writtenIn)
+                    && f.getDeclaringClass().getClassLoader() == loader));
+        } catch (InternalError e) {
+            throw overflowIn(e);
+        }
+    }
+
+    /** A walker that keeps each frame's class: a class is known by its name and its loader. */
+    private static final StackWalker CLASS_WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 
     /**
      * Throws if {@code holder}, the thread that runs {@code what}'s body {@code code}, waits for a class
@@ -55,17 +147,6 @@ final class InitializerDeadlock {
         }
         looks++;
         check(holder.getStackTrace(), code, what);
-    }
-
-    /**
-     * Whether {@code code}, a body about to start on a thread of its own, is a lambda (or a method
-     * reference) of a class that the calling thread is initializing: a body that may wait for that
-     * initializer, or may not (a method reference to another class's method needs nothing of it). A
-     * virtual thread then watches its wait for the body, as a platform thread always does, instead of
-     * refusing a body that may well run (a stack walk per body started).
-     */
-    static boolean mayWaitForInitializer(Object code) {
-        return initializingHost(new StackTraceElement[0], code) != null;
     }
 
     private static void check(StackTraceElement[] holderFrames, Object code, String what) {

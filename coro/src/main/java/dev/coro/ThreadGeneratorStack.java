@@ -49,10 +49,10 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      */
     private Scheduler resumedAs;
     /**
-     * Whether a virtual thread started the body inside an initializer of the class of its code, so
-     * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
+     * Where the body's code was written, while no body of that code has ended yet: told once this one
+     * ends ({@link InitializerDeadlock#ended}); null if there is nothing to tell.
      */
-    private boolean watched;
+    private InitializerDeadlock.Origin origin;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
@@ -68,15 +68,19 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     /**
      * {@inheritDoc}
      *
-     * @throws PinnedException if no virtual thread could be started for the body (it did not run), or
-     *                         if the body can never run (a class-initializer deadlock: stuck)
+     * @throws PinnedException if no virtual thread could be started for the body, or if its code was
+     *                         written in a class whose initializer this thread runs (it did not run,
+     *                         nothing started), or if the body can never run (a class-initializer
+     *                         deadlock seen after a stall: stuck)
      */
     @Override
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
-            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
+            String what = "generator '" + SafeText.name(name) + "'";
+            // decided here, before its thread starts: one that waits for an initializer this thread runs could not be stopped
+            origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(code, what);
+            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, what);
         }
         StackProbe.probe();
         Thread self = Thread.currentThread();
@@ -85,7 +89,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.awaitRelaying(CONSUMERS_TURN, stalled, watched, relay);
+        turn.awaitRelaying(CONSUMERS_TURN, stalled, relay);
     }
 
     /**
@@ -140,6 +144,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         takeTurn();
         try {
             body.run();
+            InitializerDeadlock.ended(origin);
         } finally {
             handBack();
         }

@@ -5,17 +5,20 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A class initializer that runs a generator or a coroutine whose body is a lambda of the class being
- * initialized never hangs: on the continuation engine it works (the body runs on the initializing
- * thread); on the thread engine, where the body's own thread would wait for the initializer that
- * waits for it, the wait ends with an exception naming the class, the generator or coroutine, and
- * what to do instead.
+ * A class initializer that runs a generator or a coroutine whose body is a lambda (or a method reference)
+ * written in the class being initialized never hangs: on the continuation engine it works (the body runs
+ * on the initializing thread); on the thread engine, where the body's own thread may wait for the
+ * initializer that waits for it, the start is refused before that thread starts, with an exception naming
+ * the class, the generator or coroutine, and what to do instead; and a body so refused never runs
+ * outside its turn, even once the initializer has caught the refusal and returned.
  */
 @ExtendWith(FreshThread.class)
 class ClassInitializerTest {
@@ -23,6 +26,11 @@ class ClassInitializerTest {
     private static boolean threadEngine() {
         return Engines.running().equals("threads");
     }
+
+    /** What the refusal of a body written in the class being initialized says after that class's name. */
+    private static final String REFUSED = ", whose static initializer this thread is running: no other thread can use that class"
+            + " until its initializer returns, and on the thread engine every body runs on a thread of its own; create it"
+            + " outside that class (in a holder class, say), or use the continuation engine";
 
     // Each test reads its class through FreshlyLoaded, so that the initializer runs on every run of the test.
 
@@ -105,9 +113,30 @@ class ClassInitializerTest {
                 .stream().toList();
     }
 
+    /** A generator consumed by a static initializer, its body written in another class. */
+    static final class HeldSquares {
+        static final List<Integer> SQUARES = Generator.of("held squares", SquareBodies.SQUARES).stream().toList();
+    }
+
+    /** {@link HeldSquares} again, for a virtual thread to initialize. */
+    static final class HeldSquaresOnAVirtualThread {
+        static final List<Integer> SQUARES = Generator.of("virtual held squares", SquareBodies.SQUARES).stream().toList();
+    }
+
+    /** A static initializer that runs a coroutine whose body is written in another class, on a virtual thread. */
+    static final class HeldStartedOnAVirtualThread {
+        static final List<String> LOG = new ArrayList<>();
+
+        static {
+            Coroutine c = Coroutine.create("held", SquareBodies.SPIN);
+            c.switchTo();
+            LOG.add("after: " + c.state());
+        }
+    }
+
     /**
      * A static initializer that runs a coroutine whose body is a method reference to another class's
-     * method ({@link Thread#onSpinWait}), on a virtual thread.
+     * method ({@link Thread#onSpinWait}) written in the class itself, on a virtual thread.
      */
     static final class ElsewhereStartedOnAVirtualThread {
         static final List<String> LOG = new ArrayList<>();
@@ -120,14 +149,14 @@ class ClassInitializerTest {
     }
 
     /**
-     * A static initializer that runs a coroutine whose body is a method reference to another class's
-     * method that keeps the turn until the initializing thread has looked for a deadlock.
+     * A static initializer that runs a coroutine whose body, written in another class, keeps the turn
+     * until the initializing thread has looked for a deadlock.
      */
     static final class ElsewhereStartedLong {
         static final List<String> LOG = LongBodies.LOG;
 
         static {
-            Coroutine c = Coroutine.create("long", LongBodies::yieldWhenLookedAt);
+            Coroutine c = Coroutine.create("long", LongBodies.YIELD_WHEN_LOOKED_AT);
             c.switchTo();
             LOG.add("after: " + c.state());
         }
@@ -135,7 +164,7 @@ class ClassInitializerTest {
 
     /** {@link ElsewhereStartedLong} for a generator consumed by a static initializer. */
     static final class ElsewhereSquaresLong {
-        static final List<Integer> SQUARES = Generator.<Integer>of("long squares", LongBodies::emitWhenLookedAt)
+        static final List<Integer> SQUARES = Generator.<Integer>of("long squares", LongBodies.EMIT_WHEN_LOOKED_AT)
                 .stream().toList();
     }
 
@@ -146,6 +175,10 @@ class ClassInitializerTest {
     public static final class LongBodies {
         /** What the coroutine's body did, then the initializer. */
         public static final List<String> LOG = new ArrayList<>();
+        /** {@link #yieldWhenLookedAt}, as a body written here. */
+        public static final Runnable YIELD_WHEN_LOOKED_AT = LongBodies::yieldWhenLookedAt;
+        /** {@link #emitWhenLookedAt}, as a body written here. */
+        public static final Generator.Body<Integer, Void> EMIT_WHEN_LOOKED_AT = LongBodies::emitWhenLookedAt;
 
         private LongBodies() {
         }
@@ -181,6 +214,11 @@ class ClassInitializerTest {
 
     /** The body {@link ElsewhereSquares} refers to: public, since a freshly loaded class sees only public code. */
     public static final class SquareBodies {
+        /** {@link #squares}, as a body written here, not in the class whose initializer uses it. */
+        public static final Generator.Body<Integer, Void> SQUARES = SquareBodies::squares;
+        /** {@link Thread#onSpinWait}, as a body written here. */
+        public static final Runnable SPIN = Thread::onSpinWait;
+
         private SquareBodies() {
         }
 
@@ -196,6 +234,114 @@ class ClassInitializerTest {
         }
     }
 
+
+    /**
+     * What the bodies of the initializers below did, kept outside their classes, which are loaded afresh
+     * (so public): each body adds a line wherever it runs, on whatever thread.
+     */
+    public static final class Ran {
+        /** The lines. */
+        public static final List<String> LOG = Collections.synchronizedList(new ArrayList<>());
+
+        private Ran() {
+        }
+    }
+
+    /**
+     * A static initializer that runs a coroutine whose body is a lambda of its class, and catches the
+     * refusal: the class is initialized all the same, and the coroutine it keeps may run later.
+     */
+    static final class CatchesTheRefusalOfACoroutine {
+        static final Coroutine CAUGHT;
+
+        static {
+            Coroutine c = Coroutine.create("caught", () -> Ran.LOG.add("body ran"));
+            try {
+                c.switchTo();
+                Ran.LOG.add("after: " + c.state());
+            } catch (IllegalStateException e) {
+                Ran.LOG.add("refused, " + c.state() + ": " + e.getMessage());
+            }
+            CAUGHT = c;
+        }
+    }
+
+    /** {@link CatchesTheRefusalOfACoroutine} for a generator, whose body emits nothing. */
+    static final class CatchesTheRefusalOfAGenerator {
+        static final Generator<Integer> CAUGHT;
+
+        static {
+            Generator<Integer> g = Generator.of("caught", out -> Ran.LOG.add("body ran"));
+            try {
+                Ran.LOG.add("has a value: " + g.hasNext());
+            } catch (IllegalStateException e) {
+                Ran.LOG.add("refused, " + g.state() + ": " + e.getMessage());
+            }
+            CAUGHT = g;
+        }
+    }
+
+    /**
+     * {@code initialized}'s field {@code field}, read after its initializer ran again, and every thread the
+     * engine started meanwhile, followed to its end: a body one of them ran has run by then.
+     */
+    private static Object readFollowingTheStartedThreads(Class<?> initialized, String field) throws InterruptedException {
+        List<Thread> started = new CopyOnWriteArrayList<>();
+        ThreadEngine engine = threadEngine() ? (ThreadEngine) Scheduler.current().engine : null;
+        Object read;
+        if (engine != null) {
+            engine.started = started::add;
+        }
+        try {
+            read = FreshlyLoaded.staticField(initialized, field);
+        } finally {
+            if (engine != null) {
+                engine.started = null;
+            }
+        }
+        for (Thread t : started) {
+            t.join();
+        }
+        return read;
+    }
+
+    @Test
+    @Timeout(60)
+    void aCoroutineRefusedInTheInitializerOfTheClassOfItsBodyThatCaughtTheRefusalNeverRunsOutsideItsTurn() throws Exception {
+        Ran.LOG.clear();
+        Coroutine c = (Coroutine) readFollowingTheStartedThreads(CatchesTheRefusalOfACoroutine.class, "CAUGHT");
+        if (!threadEngine()) {
+            assertThat(Ran.LOG).containsExactly("body ran", "after: FINISHED");
+            return;
+        }
+        // refused before any thread started: the initializer's end lets nothing run the body behind the library's back
+        assertThat(Ran.LOG).containsExactly("refused, NEW: cannot suspend main context 'main' at its switchTo to run"
+                + " coroutine 'caught': the body of coroutine 'caught' is a lambda or a method reference written in class"
+                + " dev.coro.ClassInitializerTest$CatchesTheRefusalOfACoroutine" + REFUSED + "; it keeps running (state RUNNING)");
+        // the class is initialized now: the coroutine, still NEW, runs once, in its turn
+        Coroutine.yield();
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(Ran.LOG).hasSize(2).endsWith("body ran");
+    }
+
+    @Test
+    @Timeout(60)
+    void aGeneratorRefusedInTheInitializerOfTheClassOfItsBodyThatCaughtTheRefusalNeverRunsOutsideItsTurn() throws Exception {
+        Ran.LOG.clear();
+        @SuppressWarnings("unchecked")
+        Generator<Integer> g = (Generator<Integer>) readFollowingTheStartedThreads(CatchesTheRefusalOfAGenerator.class, "CAUGHT");
+        if (!threadEngine()) {
+            assertThat(Ran.LOG).containsExactly("body ran", "has a value: false");
+            return;
+        }
+        assertThat(Ran.LOG).containsExactly("refused, NEW: main context 'main' cannot run the body of generator 'caught'"
+                + " (NEW): the body of generator 'caught' is a lambda or a method reference written in class"
+                + " dev.coro.ClassInitializerTest$CatchesTheRefusalOfAGenerator" + REFUSED + "; it stays NEW");
+        // the class is initialized now: the generator, still NEW, runs its body once, in its turn
+        assertThat(g.hasNext()).isFalse();
+        assertThat(g.state()).isEqualTo(Generator.State.FINISHED);
+        assertThat(Ran.LOG).hasSize(2).endsWith("body ran");
+    }
 
     /**
      * {@link #list} read on a new virtual thread: the list, or what the read threw. On the thread engine that
@@ -249,9 +395,9 @@ class ClassInitializerTest {
         }
         assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("the body of coroutine 'virtual initializing' is a lambda of class"
-                        + " dev.coro.ClassInitializerTest$StartedOnAVirtualThread, whose static initializer this"
-                        + " thread is running");
+                .hasMessage("cannot suspend main context 'main' at its switchTo to run coroutine 'virtual initializing': the"
+                        + " body of coroutine 'virtual initializing' is a lambda or a method reference written in class"
+                        + " dev.coro.ClassInitializerTest$StartedOnAVirtualThread" + REFUSED + "; it keeps running (state RUNNING)");
     }
 
     @Test
@@ -263,10 +409,9 @@ class ClassInitializerTest {
         }
         assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("the body of generator 'virtual squares' is a lambda of class"
-                        + " dev.coro.ClassInitializerTest$SquaresOnAVirtualThread, whose static initializer this"
-                        + " thread is running")
-                .hasMessageEndingWith("; it is FAILED");
+                .hasMessage("main context 'main' cannot run the body of generator 'virtual squares' (NEW): the body of"
+                        + " generator 'virtual squares' is a lambda or a method reference written in class"
+                        + " dev.coro.ClassInitializerTest$SquaresOnAVirtualThread" + REFUSED + "; it stays NEW");
     }
 
     @Test
@@ -279,11 +424,8 @@ class ClassInitializerTest {
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
                 .hasMessage("main context 'main' cannot run the body of generator 'squares' (NEW): the body of generator"
-                        + " 'squares' is a lambda of class dev.coro.ClassInitializerTest$Squares, whose static initializer"
-                        + " this thread is running: no other thread can run the body until that initializer returns,"
-                        + " and it waits for the body (on the thread engine every body runs on a thread of its own);"
-                        + " create it outside the initializer (in a holder class, say), or use the continuation engine;"
-                        + " it is FAILED");
+                        + " 'squares' is a lambda or a method reference written in class dev.coro.ClassInitializerTest$Squares"
+                        + REFUSED + "; it stays NEW");
     }
 
     @Test
@@ -296,12 +438,9 @@ class ClassInitializerTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessage("cannot suspend main context 'main' at its switchTo to run coroutine 'initializing': the body of coroutine"
-                        + " 'initializing' is a lambda of class dev.coro.ClassInitializerTest$Started, whose static"
-                        + " initializer this thread is running: no other thread can run the body until that initializer"
-                        + " returns, and it waits for the body (on the thread engine every body runs on a thread of its"
-                        + " own); create it outside the initializer (in a holder class, say), or use the continuation"
-                        + " engine; it keeps running (state RUNNING)");
+                .hasMessage("cannot suspend main context 'main' at its switchTo to run coroutine 'initializing': the body of"
+                        + " coroutine 'initializing' is a lambda or a method reference written in class"
+                        + " dev.coro.ClassInitializerTest$Started" + REFUSED + "; it keeps running (state RUNNING)");
         // the coroutine stayed NEW in the run list; run now, its class is erroneous: its body fails like
         // any other, and the scheduler stays usable
         assertThat(catchThrowable(Coroutine::yield)).isInstanceOf(CoroutineException.class)
@@ -324,29 +463,56 @@ class ClassInitializerTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("main context 'main' cannot run the body of generator 'referenced squares' (NEW):"
-                        + " the body of generator 'referenced squares' is a lambda of class"
-                        + " dev.coro.ClassInitializerTest$ReferencedSquares, whose static initializer this thread is running");
+                .hasMessage("main context 'main' cannot run the body of generator 'referenced squares' (NEW): the body of"
+                        + " generator 'referenced squares' is a lambda or a method reference written in class"
+                        + " dev.coro.ClassInitializerTest$ReferencedSquares" + REFUSED + "; it stays NEW");
         assertThat(read).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("the body of generator 'virtual referenced squares' is a lambda of class"
-                        + " dev.coro.ClassInitializerTest$ReferencedSquaresOnAVirtualThread, whose static initializer");
+                .hasMessageContaining("the body of generator 'virtual referenced squares' is a lambda or a method reference"
+                        + " written in class dev.coro.ClassInitializerTest$ReferencedSquaresOnAVirtualThread" + REFUSED);
     }
 
     @Test
-    void aGeneratorWhoseBodyIsAMethodReferenceToAnotherClassWorksInAnInitializerOnBothEngines() throws Exception {
-        assertThat(list(ElsewhereSquares.class, "SQUARES")).containsExactly(1, 4, 9);
-        assertThat(readOnAVirtualThread(ElsewhereSquaresOnAVirtualThread.class, "SQUARES")).isEqualTo(List.of(1, 4, 9));
+    void aMethodReferenceToAnotherClassWrittenInTheClassBeingInitializedIsRefusedOnTheThreadEngineOnly() throws Exception {
+        // its code is a lambda class of the class being initialized, which may need that class or not: no
+        // look from outside can tell (a reference to a method of the class itself is one), so it is refused too
+        Throwable t = catchThrowable(() -> list(ElsewhereSquares.class, "SQUARES"));
+        Object read = readOnAVirtualThread(ElsewhereSquaresOnAVirtualThread.class, "SQUARES");
+        Object started = readOnAVirtualThread(ElsewhereStartedOnAVirtualThread.class, "LOG");
+        if (!threadEngine()) {
+            assertThat(t).isNull();
+            assertThat(list(ElsewhereSquares.class, "SQUARES")).containsExactly(1, 4, 9);
+            assertThat(read).isEqualTo(List.of(1, 4, 9));
+            assertThat(started).isEqualTo(List.of("after: FINISHED"));
+            return;
+        }
+        assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
+        assertThat(t.getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("main context 'main' cannot run the body of generator 'elsewhere squares' (NEW): the body of"
+                        + " generator 'elsewhere squares' is a lambda or a method reference written in class"
+                        + " dev.coro.ClassInitializerTest$ElsewhereSquares" + REFUSED + "; it stays NEW");
+        assertThat(((Throwable) read).getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the body of generator 'virtual elsewhere squares' is a lambda or a method reference"
+                        + " written in class dev.coro.ClassInitializerTest$ElsewhereSquaresOnAVirtualThread" + REFUSED);
+        assertThat(((Throwable) started).getCause()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("the body of coroutine 'elsewhere' is a lambda or a method reference"
+                        + " written in class dev.coro.ClassInitializerTest$ElsewhereStartedOnAVirtualThread" + REFUSED);
     }
 
     @Test
-    void onAVirtualThreadACoroutineWhoseBodyIsAMethodReferenceToAnotherClassRunsInAnInitializerOnBothEngines() throws Exception {
-        assertThat(readOnAVirtualThread(ElsewhereStartedOnAVirtualThread.class, "LOG")).isEqualTo(List.of("after: FINISHED"));
+    void aGeneratorWhoseBodyIsWrittenInAnotherClassWorksInAnInitializerOnBothEngines() throws Exception {
+        assertThat(list(HeldSquares.class, "SQUARES")).containsExactly(1, 4, 9);
+        assertThat(readOnAVirtualThread(HeldSquaresOnAVirtualThread.class, "SQUARES")).isEqualTo(List.of(1, 4, 9));
+    }
+
+    @Test
+    void onAVirtualThreadACoroutineWhoseBodyIsWrittenInAnotherClassRunsInAnInitializerOnBothEngines() throws Exception {
+        assertThat(readOnAVirtualThread(HeldStartedOnAVirtualThread.class, "LOG")).isEqualTo(List.of("after: FINISHED"));
     }
 
     @Test
     @Timeout(60)
-    void aBodyThatIsAMethodReferenceToAnotherClassAndRunsPastTheLookForADeadlockWorksInAnInitializerOnBothEngines() {
+    void aBodyWrittenInAnotherClassThatRunsPastTheLookForADeadlockWorksInAnInitializerOnBothEngines() {
         // on the thread engine the initializing thread looks after a stall of 200 ms: a body that has
         // begun is running, not waiting for the class; refused, its thread ran on as main beside main
         LongBodies.LOG.clear();
