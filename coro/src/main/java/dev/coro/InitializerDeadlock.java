@@ -28,7 +28,10 @@ import java.util.stream.Collectors;
  * has waited a while for a body ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a
  * lambda of a class whose static initializer is on the waiting thread's own stack (no frame of the body
  * on its stack yet), the wait ends with a {@link PinnedException} saying so instead of hanging. A body
- * that has begun is running, whatever class its code belongs to, and is waited for.
+ * that has begun is running, whatever class its code belongs to, and is waited for. That refusal is not
+ * sound: the abandoned thread still enters the body once the initializer returns, and the transfer it
+ * refuses may have run bodies already (the one between the two threads); only the look before the start
+ * keeps a body from running outside its turn.
  */
 final class InitializerDeadlock {
 
