@@ -1,6 +1,7 @@
 package dev.coro;
 
 import java.lang.reflect.InvocationTargetException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -11,27 +12,30 @@ import java.util.stream.Collectors;
  *
  * <p>It is refused before it can happen ({@link #refuseIfWrittenInAClassBeingInitialized}): before a
  * body's thread starts, the starting thread looks whether the body's code is a lambda or a method
- * reference written in a class whose static initializer it is running, and if so refuses the start,
- * no thread started. It must decide there: a body's thread that waits in the JVM for the class to be
+ * reference written in a class whose static initializer it is running, or the scheduler's own thread is
+ * (main's, which waits below any other context that runs), and if so refuses the start, no thread
+ * started. It must decide there: a body's thread that waits in the JVM for the class to be
  * initialized cannot be stopped, and enters the body the moment the initializer returns (if it
  * returns normally, having caught the refusal), with no frame of the library in between; refused after
  * it started, such a body would run anyway, outside any turn. From outside, the code of a lambda
  * class cannot tell whether it calls into the class it was written in (a lambda, or a reference to a
  * static method or a constructor of that class) or not (a reference to another class's method): both
- * are refused. The look costs a stack walk, made only for a body whose code is a lambda class none of
- * whose bodies has ended yet: one that has ended got past its class's initialization (or needs none),
- * so that later starts of that code cannot wait for it.
+ * are refused. The look costs a stack walk (and, on another thread than the scheduler's own, the stack
+ * trace of that thread), made only for a body whose code is a lambda class none of whose bodies has
+ * ended yet: one that has ended got past its class's initialization (or needs none), so that later
+ * starts of that code cannot wait for it.
  *
- * <p>A deadlock that begins further away (a body's thread started by another thread than the
- * initializing one, which waits behind it) shows only as a wait that does not end: the body's thread
- * reports {@code RUNNABLE} while it waits for the class's initialization. So a platform thread that
- * has waited a while for a body ({@link #STALL_NANOS}) looks: if the body's thread is about to enter a
- * lambda of a class whose static initializer is on the waiting thread's own stack (no frame of the body
- * on its stack yet), the wait ends with a {@link PinnedException} saying so instead of hanging. A body
- * that has begun is running, whatever class its code belongs to, and is waited for. That refusal is not
- * sound: the abandoned thread still enters the body once the initializer returns, and the transfer it
- * refuses may have run bodies already (the one between the two threads); only the look before the start
- * keeps a body from running outside its turn.
+ * <p>A deadlock that begins further away (the thread of a coroutine, not main's, runs the initializer,
+ * and the thread of another starts the body) is not seen: it shows only as a wait that does not end,
+ * the body's thread reporting {@code RUNNABLE} while it waits for the class's initialization. A platform
+ * thread (main's) that has waited a while for a body ({@link #STALL_NANOS}) still looks: if the body's
+ * thread is about to enter a lambda of a class whose static initializer is on the waiting thread's own
+ * stack (no frame of the body on its stack yet), the wait ends with a {@link PinnedException} saying so
+ * instead of hanging; the look before the start leaves it nothing to find there but what it missed. A
+ * body that has begun is running, whatever class its code belongs to, and is waited for. That refusal
+ * is not sound: the abandoned thread still enters the body once the initializer returns, and the
+ * transfer it refuses may have run bodies already; only the look before the start keeps a body from
+ * running outside its turn.
  */
 final class InitializerDeadlock {
 
@@ -86,13 +90,14 @@ final class InitializerDeadlock {
     /**
      * Before a thread starts to run a body whose code is {@code code} ({@code what}, for the message):
      * throws if that code is a lambda or a method reference written in a class whose static initializer
-     * the calling thread is running (the body's thread might wait for that class, and could not be
-     * stopped from entering the body once the initializer returns); returns, if it may start, what to
-     * tell {@link #ended} once the body ended (null if nothing).
+     * the calling thread is running, or the scheduler's own thread {@code owner}, which waits below the
+     * calling thread while it runs (the body's thread might wait for that class, and could not be stopped
+     * from entering the body once the initializer returns); returns, if it may start, what to tell
+     * {@link #ended} once the body ended (null if nothing).
      *
      * @throws PinnedException naming the class; nothing was started
      */
-    static Origin refuseIfWrittenInAClassBeingInitialized(Object code, String what) {
+    static Origin refuseIfWrittenInAClassBeingInitialized(Object code, String what, Thread owner) {
         if (code == null) {
             return null;
         }
@@ -101,13 +106,34 @@ final class InitializerDeadlock {
         if (origin == NONE || origin.ended) {
             return null;
         }
+        String who;
         if (initializing(origin, type)) {
-            throw PinnedException.initializing("the body of " + what + " is a lambda or a method reference written in class "
-                    + origin.writtenIn + ", whose static initializer this thread is running: no other thread can use that"
-                    + " class until its initializer returns, and on the thread engine every body runs on a thread of its own;"
-                    + " create it outside that class (in a holder class, say), or use the continuation engine");
+            who = "this thread is running";
+        } else if (owner != null && owner != Thread.currentThread() && initializing(origin, type, owner.getStackTrace())) {
+            who = "main's thread is running, waiting below this one";
+        } else {
+            return origin;
         }
-        return origin;
+        throw PinnedException.initializing("the body of " + what + " is a lambda or a method reference written in class "
+                + origin.writtenIn + ", whose static initializer " + who + ": no other thread can use that class until its"
+                + " initializer returns, and on the thread engine every body runs on a thread of its own; create it outside"
+                + " that class (in a holder class, say), or use the continuation engine");
+    }
+
+    /**
+     * Whether {@code frames}, another thread's, show it running the static initializer of the class that
+     * {@code origin} names, the class {@code type} was written in (known by its name and its loader's name).
+     */
+    private static boolean initializing(Origin origin, Class<?> type, StackTraceElement[] frames) {
+        ClassLoader loader = type.getClassLoader();
+        String loaderName = loader == null ? null : loader.getName();
+        for (StackTraceElement f : frames) {
+            if (f.getMethodName().equals("<clinit>") && f.getClassName().equals(origin.writtenIn)
+                    && Objects.equals(f.getClassLoaderName(), loaderName)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -187,7 +187,7 @@ final class ThreadEngine implements Engine {
                 name = "coro " + context.name();
                 what = context.describe();
                 // decided here, before its thread starts: one that waits for an initializer this thread runs could not be stopped
-                origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(context.code(), what);
+                origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(context.code(), what, scheduler.owner);
             } catch (OutOfMemoryError e) {
                 throw PinnedException.noThread("a coroutine", e);
             }

@@ -79,7 +79,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         if (thread == null) {
             String what = "generator '" + SafeText.name(name) + "'";
             // decided here, before its thread starts: one that waits for an initializer this thread runs could not be stopped
-            origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(code, what);
+            origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(code, what, s.owner);
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, what);
         }
         StackProbe.probe();

@@ -27,6 +27,35 @@ class ClassInitializerTest {
         return Engines.running().equals("threads");
     }
 
+    @Test
+    @Timeout(60)
+    void aCoroutineOfTheClassBeingInitializedThatAnotherCoroutineRunsIsRefusedOnThatThreadAndNeverRunsOutsideItsTurn() throws Exception {
+        Ran.LOG.clear();
+        List<String> names = new ArrayList<>();
+        Coroutine inner = (Coroutine) readFollowingTheStartedThreads(RunsACoroutineThatRunsOneOfItsClass.class, "INNER", names);
+        if (!threadEngine()) {
+            assertThat(Ran.LOG).containsExactly("outer body ran", "inner body ran", "after: outer SUSPENDED, inner FINISHED");
+            return;
+        }
+        // refused on the outer coroutine's thread, which looked at main's below it; then again as the outer one
+        // ended and chose it: no thread was started for it
+        String why = "the body of coroutine 'inner' is a lambda or a method reference written in class"
+                + " dev.coro.ClassInitializerTest$RunsACoroutineThatRunsOneOfItsClass, whose static initializer main's thread"
+                + " is running, waiting below this one: no other thread can use that class until its initializer returns, and"
+                + " on the thread engine every body runs on a thread of its own; create it outside that class (in a holder"
+                + " class, say), or use the continuation engine";
+        assertThat(Ran.LOG).containsExactly("outer body ran",
+                "outer refused: cannot suspend coroutine 'outer' at its switchTo to run coroutine 'inner': " + why
+                        + "; it keeps running (state RUNNING)",
+                "refused, outer FINISHED, inner NEW: main context 'main' cannot run coroutine 'inner' (NEW), chosen as"
+                        + " coroutine 'outer' ended, at its switchTo: " + why + "; it stays NEW, and main runs again (state RUNNING)");
+        assertThat(names).containsExactly("coro outer");
+        // the class is initialized now: the coroutine, still NEW, runs once, in its turn
+        inner.switchTo();
+        assertThat(inner.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(Ran.LOG).hasSize(4).endsWith("inner body ran");
+    }
+
     /** What the refusal of a body written in the class being initialized says after that class's name. */
     private static final String REFUSED = ", whose static initializer this thread is running: no other thread can use that class"
             + " until its initializer returns, and on the thread engine every body runs on a thread of its own; create it"
@@ -281,11 +310,62 @@ class ClassInitializerTest {
         }
     }
 
+    /** Bodies written here, not in the classes whose initializers run them: public, as {@link SquareBodies}. */
+    public static final class Holders {
+        private Holders() {
+        }
+
+        /**
+         * A body that switches to {@code inner}, saying what came of it.
+         *
+         * @param inner the coroutine to switch to
+         * @return the body
+         */
+        public static Runnable switchingTo(Coroutine inner) {
+            return () -> {
+                Ran.LOG.add("outer body ran");
+                try {
+                    inner.switchTo();
+                    Ran.LOG.add("outer switched");
+                } catch (IllegalStateException e) {
+                    Ran.LOG.add("outer refused: " + e.getMessage());
+                }
+            };
+        }
+    }
+
+    /**
+     * A static initializer that runs a coroutine written in another class, whose body switches to one
+     * whose body is a lambda of the class being initialized: the thread that would start it is the outer
+     * coroutine's, and main's thread, below it, runs the initializer; it catches what it meets.
+     */
+    static final class RunsACoroutineThatRunsOneOfItsClass {
+        static final Coroutine INNER;
+
+        static {
+            Coroutine inner = Coroutine.create("inner", () -> Ran.LOG.add("inner body ran"));
+            Coroutine outer = Coroutine.create("outer", Holders.switchingTo(inner));
+            try {
+                outer.switchTo();
+                Ran.LOG.add("after: outer " + outer.state() + ", inner " + inner.state());
+            } catch (IllegalStateException e) {
+                Ran.LOG.add("refused, outer " + outer.state() + ", inner " + inner.state() + ": " + e.getMessage());
+            }
+            INNER = inner;
+        }
+    }
+
     /**
      * {@code initialized}'s field {@code field}, read after its initializer ran again, and every thread the
      * engine started meanwhile, followed to its end: a body one of them ran has run by then.
      */
     private static Object readFollowingTheStartedThreads(Class<?> initialized, String field) throws InterruptedException {
+        return readFollowingTheStartedThreads(initialized, field, new ArrayList<>());
+    }
+
+    /** {@link #readFollowingTheStartedThreads(Class, String)}, adding the names of the threads started to {@code names}. */
+    private static Object readFollowingTheStartedThreads(Class<?> initialized, String field, List<String> names)
+            throws InterruptedException {
         List<Thread> started = new CopyOnWriteArrayList<>();
         ThreadEngine engine = threadEngine() ? (ThreadEngine) Scheduler.current().engine : null;
         Object read;
@@ -301,6 +381,7 @@ class ClassInitializerTest {
         }
         for (Thread t : started) {
             t.join();
+            names.add(t.getName());
         }
         return read;
     }

@@ -841,7 +841,7 @@ class StackExhaustionTest {
             recurseThenLook(n + 1, target);
             return;
         }
-        InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(NEVER_RUN, "coroutine 'never run'");
+        InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(NEVER_RUN, "coroutine 'never run'", null);
     }
 
     /** A body's code that no body runs: each look for it walks the stack. */
