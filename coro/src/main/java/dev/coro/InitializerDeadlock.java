@@ -22,8 +22,9 @@ import java.util.stream.Collectors;
  * static method or a constructor of that class) or not (a reference to another class's method): both
  * are refused. The look costs a stack walk (and, on another thread than the scheduler's own, the stack
  * trace of that thread), made only for a body whose code is a lambda class none of whose bodies has
- * ended yet: one that has ended got past its class's initialization (or needs none), so that later
- * starts of that code cannot wait for it.
+ * been inside its code yet (ended, or handed control back from inside it: a server's coroutines per
+ * connection, which end late, pay it once): one that has got past its class's initialization (or
+ * needs none), so that later starts of that code cannot wait for it.
  *
  * <p>A deadlock that begins further away (the thread of a coroutine, not main's, runs the initializer,
  * and the thread of another starts the body) is not seen: it shows only as a wait that does not end,
@@ -44,6 +45,8 @@ final class InitializerDeadlock {
     private static final StackWalker WALKER = StackWalker.getInstance();
     /** How many times a waiting thread has looked at the thread it waits for; for tests. */
     static volatile int looks;
+    /** How many times a start has looked whether its body's code was written in a class being initialized; for tests. */
+    static volatile int looksBeforeStart;
 
     private InitializerDeadlock() {
     }
@@ -62,12 +65,12 @@ final class InitializerDeadlock {
     /**
      * Where the code of a body was written: for a lambda class ({@code C$$Lambda/0x...}, which a
      * lambda or a method reference written in class {@code C} makes), that class's name, and whether a
-     * body of it has ended yet.
+     * body of it has been inside its code yet.
      */
     static final class Origin {
         /** The binary name of the class the lambda or method reference was written in. */
         final String writtenIn;
-        /** Whether a body whose code is of this lambda class has ended: its starts need no look then. */
+        /** Whether a body whose code is of this lambda class has ended or handed control back from inside it: its starts need no look then. */
         volatile boolean ended;
 
         private Origin(String writtenIn) {
@@ -107,6 +110,7 @@ final class InitializerDeadlock {
             return null;
         }
         String who;
+        looksBeforeStart++;
         if (initializing(origin, type)) {
             who = "this thread is running";
         } else if (owner != null && owner != Thread.currentThread() && initializing(origin, type, owner.getStackTrace())) {
@@ -138,9 +142,9 @@ final class InitializerDeadlock {
 
     /**
      * Tells that a body whose start {@link #refuseIfWrittenInAClassBeingInitialized} returned
-     * {@code origin} for has ended, on its own thread: it got past the initialization of the class its
-     * code was written in (or needed none, or met that class failed), so no later start of that code can
-     * wait for an initializer.
+     * {@code origin} for has ended, or hands control back from inside its code, on its own thread: it got
+     * past the initialization of the class its code was written in (or needed none, or met that class
+     * failed), so no later start of that code can wait for an initializer.
      */
     static void ended(Origin origin) {
         if (origin != null) {

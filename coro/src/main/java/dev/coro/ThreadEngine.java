@@ -134,8 +134,9 @@ final class ThreadEngine implements Engine {
         /** Looks for a wait that can never end, after a stall. */
         private final Runnable stalled = this::checkStall;
         /**
-         * Where the body's code was written, while no body of that code has ended yet: told once this one
-         * ends ({@link InitializerDeadlock#ended}); null if there is nothing to tell.
+         * Where the body's code was written, while no body of that code has been inside it yet: told once
+         * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
+         * null if there is nothing to tell.
          */
         private InitializerDeadlock.Origin origin;
 
@@ -147,6 +148,10 @@ final class ThreadEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             StackProbe.probe();
+            if (origin != null) { // from inside its body's code: past the class it was written in
+                InitializerDeadlock.ended(origin);
+                origin = null;
+            }
             if (context.isMain() && scheduler.mainRunsNoUserCode() && to instanceof ThreadStack t) {
                 t.resume(true); // main only runs VirtualTime.run's own code: its interrupt is no context's own
             } else {

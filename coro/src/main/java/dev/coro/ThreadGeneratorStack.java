@@ -49,8 +49,9 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      */
     private Scheduler resumedAs;
     /**
-     * Where the body's code was written, while no body of that code has ended yet: told once this one
-     * ends ({@link InitializerDeadlock#ended}); null if there is nothing to tell.
+     * Where the body's code was written, while no body of that code has been inside it yet: told once
+     * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
+     * null if there is nothing to tell.
      */
     private InitializerDeadlock.Origin origin;
 
@@ -132,6 +133,10 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     @Override
     public void suspend() {
         StackProbe.probe();
+        if (origin != null) { // an emit from inside its body's code: past the class it was written in
+            InitializerDeadlock.ended(origin);
+            origin = null;
+        }
         handBack();
         turn.await(this);
         takeTurn();

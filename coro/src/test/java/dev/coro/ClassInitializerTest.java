@@ -56,6 +56,43 @@ class ClassInitializerTest {
         assertThat(Ran.LOG).hasSize(4).endsWith("inner body ran");
     }
 
+    @Test
+    void aStartLooksForAnInitializerOnlyUntilABodyOfItsCodeHasBeenInsideIt() {
+        List<String> log = new ArrayList<>();
+        List<Coroutine> made = new ArrayList<>();
+        List<Generator<String>> gens = new ArrayList<>();
+        int before = InitializerDeadlock.looksBeforeStart;
+        for (int i = 0; i < 3; i++) { // one lambda class each: a body of it parks without ending, another starts after it
+            int n = i;
+            Coroutine c = Coroutine.create(() -> {
+                log.add("coroutine " + n);
+                Coroutine.yield();
+                log.add("coroutine " + n + " again");
+            });
+            made.add(c);
+            c.switchTo();
+            Generator<String> g = Generator.of(out -> {
+                out.emit("value " + n);
+                out.emit("value " + n + " again");
+            });
+            gens.add(g);
+            log.add(g.next());
+        }
+        int looks = InitializerDeadlock.looksBeforeStart - before;
+        made.forEach(c -> {
+            while (!c.isFinished()) {
+                Coroutine.yield();
+            }
+        });
+        gens.forEach(g -> g.forEachRemaining(log::add));
+        assertThat(log).containsExactlyInAnyOrder("coroutine 0", "coroutine 0 again", "coroutine 1", "coroutine 1 again",
+                "coroutine 2", "coroutine 2 again", "value 0", "value 0 again", "value 1", "value 1 again", "value 2",
+                "value 2 again");
+        // the thread engine looks at the first start of each code only: its body handed control back from inside
+        // it (a yield, an emit), so it got past the class it was written in; the other engine never looks
+        assertThat(looks).isEqualTo(threadEngine() ? 2 : 0);
+    }
+
     /** What the refusal of a body written in the class being initialized says after that class's name. */
     private static final String REFUSED = ", whose static initializer this thread is running: no other thread can use that class"
             + " until its initializer returns, and on the thread engine every body runs on a thread of its own; create it"
