@@ -133,6 +133,187 @@ class JobGraphProgramTest {
         }
     }
 
+    @Test
+    void cancelsFromAPlainThreadRacingTheJobsLeaveEachJobAsTheFuturesOfItsDependenciesSayAndNoneRunTwice()
+            throws InterruptedException {
+        for (long seed = 1; seed <= 3; seed++) {
+            runRaced(seed);
+        }
+    }
+
+    /**
+     * The graph of {@code seed}, a tenth of its jobs also cancelled from a plain thread at random moments, racing
+     * their bodies: which cancels win is the race's, so the model is computed afterwards from the futures (a job
+     * whose future was cancelled counts as cancelled for its dependents), and every other job must agree with it.
+     */
+    private static void runRaced(long seed) throws InterruptedException {
+        List<Spec> specs = graph(seed);
+        Random driver = new Random(seed * 17);
+        List<Integer> raced = new ArrayList<>();
+        for (Spec s : specs) {
+            if (s.kind() != Kind.CANCELLED && driver.nextInt(10) == 0) {
+                raced.add(s.id());
+            }
+        }
+        java.util.Collections.shuffle(raced, driver);
+        String poolName = "job-graph-raced-" + seed;
+        CoroutinePool pool = CoroutinePool.start(poolName, 2);
+        Channel<Result> results = new Channel<>("results", JOBS);
+        Map<Integer, String> gathered = new ConcurrentHashMap<>();
+        List<String> duplicates = new ArrayList<>();
+        Coroutine gatherer = Coroutine.create("gatherer", () -> {
+            for (Result res : results) {
+                if (gathered.putIfAbsent(res.id(), res.outcome()) != null) {
+                    duplicates.add(res.id() + ": " + res.outcome());
+                }
+            }
+        });
+        AtomicIntegerArray runs = new AtomicIntegerArray(JOBS);
+        AtomicIntegerArray attempts = new AtomicIntegerArray(JOBS);
+        AtomicReferenceArray<Throwable> unwoundBy = new AtomicReferenceArray<>(JOBS);
+        Set<Thread> bodyThreads = ConcurrentHashMap.newKeySet();
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        List<CompletableFuture<Long>> futures = new ArrayList<>();
+        for (Spec s : specs) {
+            List<CompletableFuture<Long>> deps = new ArrayList<>();
+            for (int d : s.deps()) {
+                deps.add(futures.get(d));
+            }
+            futures.add(pool.submit("job " + s.id(), () -> {
+                runs.incrementAndGet(s.id());
+                bodyThreads.add(Thread.currentThread());
+                try {
+                    return job(s, deps, never, attempts, results);
+                } catch (CoroutineExit e) {
+                    unwoundBy.set(s.id(), e);
+                    throw e;
+                }
+            }));
+        }
+        Map<Integer, Boolean> answers = new ConcurrentHashMap<>();
+        CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        long spins = seed * 7919;
+        Thread canceller = Thread.ofPlatform().name("canceller").start(() -> {
+            Random r = new Random(spins);
+            for (int id : raced) {
+                for (int k = r.nextInt(20_000); k > 0; k--) {
+                    Thread.onSpinWait();
+                }
+                answers.put(id, futures.get(id).cancel(true));
+            }
+            for (Spec s : specs) {
+                if (s.kind() == Kind.CANCELLED) {
+                    answers.put(s.id(), futures.get(s.id()).cancel(true));
+                }
+            }
+            cancelled.complete(null);
+        });
+        Set<Integer> read = new LinkedHashSet<>();
+        for (Spec s : specs) {
+            if (s.readByTest()) {
+                catchThrowable(() -> Coroutine.withTimeout(PoolsClosed.GUARD, () -> Coroutine.await(futures.get(s.id()))));
+                read.add(s.id());
+            }
+        }
+        Coroutine.withTimeout(PoolsClosed.GUARD, () -> Coroutine.await(cancelled));
+        Throwable report = PoolsClosed.thrownByClose(pool);
+        results.close();
+        Coroutine.withTimeout(PoolsClosed.GUARD, gatherer::join);
+        assertThat(canceller.join(PoolsClosed.GUARD)).isTrue();
+
+        // the model, from the futures: each job's own outcome (what its body makes of its dependencies' futures)
+        assertThat(duplicates).as("outcomes sent twice").isEmpty();
+        List<Long> values = new ArrayList<>();
+        Set<Integer> failing = new LinkedHashSet<>();
+        Set<Integer> readForSure = new LinkedHashSet<>(read);
+        Set<Integer> readMaybe = new LinkedHashSet<>(read);
+        for (Spec s : specs) {
+            int id = s.id();
+            CompletableFuture<Long> f = futures.get(id);
+            long value = id;
+            String own = null;
+            for (int d : s.deps()) {
+                readMaybe.add(d);
+                if (f.state() != Future.State.CANCELLED) {
+                    readForSure.add(d); // a body that was not cancelled awaited every dependency
+                }
+                if (values.get(d) == null) {
+                    own = own == null ? "dependency job " + d + " failed" : own;
+                } else {
+                    value = (value + values.get(d)) % MOD;
+                }
+            }
+            if (own == null) {
+                own = switch (s.kind()) {
+                    case OK, FLAKY -> "value " + value;
+                    case BROKEN -> "failed after " + ATTEMPTS + " attempts";
+                    case SLOW, STALLED -> "timed out";
+                    case CANCELLED -> "cancelled";
+                };
+            }
+            assertThat(runs.get(id)).as("runs of job %d (%s)", id, s.kind()).isLessThanOrEqualTo(1);
+            if (f.state() == Future.State.CANCELLED) {
+                values.add(null);
+                assertThat(answers.get(id)).as("cancel of job %d, whose future is cancelled", id).isTrue();
+                assertThat(gathered.get(id)).as("what job %d sent, cancelled", id).isIn(null, own);
+                assertThat(attempts.get(id)).as("attempts of job %d, cancelled", id).isLessThanOrEqualTo(expectedAttempts(s, own));
+                if (runs.get(id) == 0) {
+                    assertThat(gathered).as("job %d never ran", id).doesNotContainKey(id);
+                } else if (gathered.get(id) == null && s.kind() != Kind.CANCELLED) {
+                    assertThat(unwoundBy.get(id)).as("what ended job %d, which sent nothing", id).isInstanceOf(CoroutineExit.class);
+                }
+                continue;
+            }
+            assertThat(s.kind()).as("job %d", id).isNotEqualTo(Kind.CANCELLED);
+            assertThat(runs.get(id)).as("runs of job %d", id).isEqualTo(1);
+            assertThat(answers.get(id)).as("cancel of job %d, whose future is not cancelled", id).isIn(null, false);
+            assertThat(gathered.get(id)).as("what job %d sent", id).isEqualTo(own);
+            assertThat(attempts.get(id)).as("attempts of job %d", id).isEqualTo(expectedAttempts(s, own));
+            if (own.startsWith("value ")) {
+                values.add(value);
+                assertThat(f.resultNow()).as("job %d", id).isEqualTo(value);
+            } else {
+                values.add(null);
+                failing.add(id);
+                assertThat(f.state()).as("job %d", id).isEqualTo(Future.State.FAILED);
+            }
+        }
+        // the close reports, in the order of submission, every failure nobody may have read, and none surely read
+        List<Integer> reported = new ArrayList<>();
+        if (report != null) {
+            assertThat(report).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessageStartingWith(poolName + ": a coroutine failed and nobody observed it: coroutine 'job ");
+            assertThat(report.getCause()).isExactlyInstanceOf(JobFailed.class);
+            reported.add(idOf(report.getCause()));
+            for (Throwable t : report.getCause().getSuppressed()) {
+                assertThat(t).isExactlyInstanceOf(JobFailed.class);
+                reported.add(idOf(t));
+            }
+        }
+        List<Integer> mustReport = new ArrayList<>();
+        List<Integer> mayReport = new ArrayList<>();
+        for (int id : failing) {
+            if (!readMaybe.contains(id)) {
+                mustReport.add(id);
+            }
+            if (!readForSure.contains(id)) {
+                mayReport.add(id);
+            }
+        }
+        assertThat(reported).as("the failures close reported (seed %d)", seed).isSorted().doesNotHaveDuplicates()
+                .containsAll(mustReport).isSubsetOf(mayReport);
+        assertThat(Thread.getAllStackTraces().keySet()).as("the pool's threads after its close")
+                .noneMatch(t -> t.getName().startsWith(poolName + "-"));
+        for (Thread t : bodyThreads) {
+            assertThat(t.join(PoolsClosed.GUARD)).as("%s has ended", t).isTrue();
+        }
+    }
+
+    private static int idOf(Throwable jobFailed) {
+        String m = jobFailed.getMessage();
+        return Integer.parseInt(m.substring("job ".length(), m.indexOf(':')));
+    }
+
     private static void run(long seed) throws InterruptedException {
         List<Spec> specs = graph(seed);
         List<String> expected = model(specs);
