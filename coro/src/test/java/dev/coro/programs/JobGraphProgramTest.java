@@ -12,6 +12,7 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.PoolsClosed;
 import dev.coro.Select;
+import dev.coro.Semaphore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A job graph a user would run on a {@link CoroutinePool} of two threads: a few hundred jobs, each a body
  * that awaits its dependencies' futures (one by one with {@code Coroutine.await}, or whichever comes first
- * with a {@code Select} of {@code onComplete} clauses), then makes its attempts under a deadline of its own,
+ * with a {@code Select} of {@code onComplete} clauses), then, holding a permit of a semaphore of the test's
+ * thread, makes its attempts under a deadline of its own,
  * retrying with a back-off sleep, and sends its outcome through a channel of the test's thread; some jobs
  * break, some outlast their deadline, some are cancelled from the test's thread at random moments. Every
  * job's outcome is checked against a model computed sequentially, and so are its attempts, its runs (never
@@ -49,6 +51,7 @@ class JobGraphProgramTest {
     private static final int ATTEMPTS = 3;
     private static final long MOD = 1_000_003;
     private static final Duration SHORT_DEADLINE = Duration.ofMillis(20);
+    private static final int PERMITS = 3;
 
     /** What a job does: completes, fails some attempts first, always fails, outlasts its deadline working or backing off, or waits until cancelled. */
     enum Kind { OK, FLAKY, BROKEN, SLOW, STALLED, CANCELLED }
@@ -159,6 +162,7 @@ class JobGraphProgramTest {
         String poolName = "job-graph-raced-" + seed;
         CoroutinePool pool = CoroutinePool.start(poolName, 2);
         Channel<Result> results = new Channel<>("results", JOBS);
+        Semaphore permits = new Semaphore("workers", PERMITS);
         Map<Integer, String> gathered = new ConcurrentHashMap<>();
         List<String> duplicates = new ArrayList<>();
         Coroutine gatherer = Coroutine.create("gatherer", () -> {
@@ -183,7 +187,7 @@ class JobGraphProgramTest {
                 runs.incrementAndGet(s.id());
                 bodyThreads.add(Thread.currentThread());
                 try {
-                    return job(s, deps, never, attempts, results);
+                    return job(s, deps, never, attempts, results, permits);
                 } catch (CoroutineExit e) {
                     unwoundBy.set(s.id(), e);
                     throw e;
@@ -219,6 +223,7 @@ class JobGraphProgramTest {
         Throwable report = PoolsClosed.thrownByClose(pool);
         results.close();
         Coroutine.withTimeout(PoolsClosed.GUARD, gatherer::join);
+        assertThat(permits.availablePermits()).as("permits free once every job has ended").isEqualTo(PERMITS);
         assertThat(canceller.join(PoolsClosed.GUARD)).isTrue();
 
         // the model, from the futures: each job's own outcome (what its body makes of its dependencies' futures)
@@ -321,6 +326,7 @@ class JobGraphProgramTest {
         String poolName = "job-graph-" + seed;
         CoroutinePool pool = CoroutinePool.start(poolName, 2);
         Channel<Result> results = new Channel<>("results", JOBS);
+        Semaphore permits = new Semaphore("workers", PERMITS);
         Map<Integer, String> gathered = new ConcurrentHashMap<>();
         List<String> duplicates = new ArrayList<>();
         Coroutine gatherer = Coroutine.create("gatherer", () -> {
@@ -351,7 +357,7 @@ class JobGraphProgramTest {
                 bodyThreads.add(Thread.currentThread());
                 go.complete(null);
                 try {
-                    return job(s, deps, never, attempts, results);
+                    return job(s, deps, never, attempts, results, permits);
                 } catch (CoroutineExit e) {
                     unwoundBy.set(s.id(), e);
                     throw e;
@@ -392,6 +398,7 @@ class JobGraphProgramTest {
         Throwable report = PoolsClosed.thrownByClose(pool);
         results.close();
         Coroutine.withTimeout(PoolsClosed.GUARD, gatherer::join);
+        assertThat(permits.availablePermits()).as("permits free once every job has ended").isEqualTo(PERMITS);
 
         // every job ended as the model says, once; each that ended by itself sent its outcome once
         assertThat(duplicates).as("outcomes sent twice").isEmpty();
@@ -464,7 +471,7 @@ class JobGraphProgramTest {
 
     /** The body of job {@code s}: its dependencies, then its attempts under its deadline; sends its outcome, then returns or throws it. */
     private static long job(Spec s, List<CompletableFuture<Long>> deps, CompletableFuture<Void> never,
-            AtomicIntegerArray attempts, Channel<Result> results) {
+            AtomicIntegerArray attempts, Channel<Result> results, Semaphore permits) {
         if (s.kind() == Kind.CANCELLED) {
             Coroutine.await(never); // only its cancel ends it
             throw new AssertionError("job " + s.id() + " went past a future that never completes");
@@ -500,16 +507,17 @@ class JobGraphProgramTest {
         }
         long v = value;
         Duration deadline = s.kind() == Kind.SLOW || s.kind() == Kind.STALLED ? SHORT_DEADLINE : PoolsClosed.GUARD;
-        Optional<String> outcome;
-        if (s.id() % 2 == 0) {
-            outcome = Coroutine.tryCallWithTimeout(deadline, () -> attempts(s, v, attempts));
-        } else {
-            try {
-                outcome = Optional.of(Coroutine.withTimeout(deadline, () -> attempts(s, v, attempts)));
-            } catch (CoroutineTimeoutException e) {
-                outcome = Optional.empty();
+        // a permit of the test thread's semaphore for the attempts: at most PERMITS jobs make theirs at once
+        Optional<String> outcome = permits.callWithPermit(() -> {
+            if (s.id() % 2 == 0) {
+                return Coroutine.tryCallWithTimeout(deadline, () -> attempts(s, v, attempts));
             }
-        }
+            try {
+                return Optional.of(Coroutine.withTimeout(deadline, () -> attempts(s, v, attempts)));
+            } catch (CoroutineTimeoutException e) {
+                return Optional.empty();
+            }
+        });
         String o = outcome.orElse("timed out");
         results.send(new Result(s.id(), o));
         if (!o.startsWith("value ")) {
