@@ -140,7 +140,15 @@ class JobGraphProgramTest {
     void cancelsFromAPlainThreadRacingTheJobsLeaveEachJobAsTheFuturesOfItsDependenciesSayAndNoneRunTwice()
             throws InterruptedException {
         for (long seed = 1; seed <= 3; seed++) {
-            runRaced(seed);
+            runRaced(seed, false);
+        }
+    }
+
+    @Test
+    void aCloseNowFromAPlainThreadAtARandomMomentEndsEveryJobOnceAndLeavesEachAsTheFuturesOfItsDependenciesSay()
+            throws InterruptedException {
+        for (long seed = 1; seed <= 3; seed++) {
+            runRaced(seed, true);
         }
     }
 
@@ -148,18 +156,21 @@ class JobGraphProgramTest {
      * The graph of {@code seed}, a tenth of its jobs also cancelled from a plain thread at random moments, racing
      * their bodies: which cancels win is the race's, so the model is computed afterwards from the futures (a job
      * whose future was cancelled counts as cancelled for its dependents), and every other job must agree with it.
+     * With {@code closeNow}, no job is cancelled: the plain thread calls the pool's {@code closeNow()} at a random
+     * moment instead, which never starts the bodies waiting to start (their futures cancelled) and unwinds the others
+     * (their futures failed with the {@code CoroutineExit}); the jobs that ended before it must agree with the model.
      */
-    private static void runRaced(long seed) throws InterruptedException {
+    private static void runRaced(long seed, boolean closeNow) throws InterruptedException {
         List<Spec> specs = graph(seed);
         Random driver = new Random(seed * 17);
         List<Integer> raced = new ArrayList<>();
         for (Spec s : specs) {
-            if (s.kind() != Kind.CANCELLED && driver.nextInt(10) == 0) {
+            if (!closeNow && s.kind() != Kind.CANCELLED && driver.nextInt(10) == 0) {
                 raced.add(s.id());
             }
         }
         java.util.Collections.shuffle(raced, driver);
-        String poolName = "job-graph-raced-" + seed;
+        String poolName = (closeNow ? "job-graph-closed-now-" : "job-graph-raced-") + seed;
         CoroutinePool pool = CoroutinePool.start(poolName, 2);
         Channel<Result> results = new Channel<>("results", JOBS);
         Semaphore permits = new Semaphore("workers", PERMITS);
@@ -196,9 +207,18 @@ class JobGraphProgramTest {
         }
         Map<Integer, Boolean> answers = new ConcurrentHashMap<>();
         CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        AtomicReferenceArray<Throwable> closedNow = new AtomicReferenceArray<>(1);
         long spins = seed * 7919;
         Thread canceller = Thread.ofPlatform().name("canceller").start(() -> {
             Random r = new Random(spins);
+            if (closeNow) {
+                for (int k = r.nextInt(2_000_000); k > 0; k--) {
+                    Thread.onSpinWait();
+                }
+                closedNow.set(0, catchThrowable(pool::closeNow));
+                cancelled.complete(null);
+                return;
+            }
             for (int id : raced) {
                 for (int k = r.nextInt(20_000); k > 0; k--) {
                     Thread.onSpinWait();
@@ -221,6 +241,10 @@ class JobGraphProgramTest {
         }
         Coroutine.withTimeout(PoolsClosed.GUARD, () -> Coroutine.await(cancelled));
         Throwable report = PoolsClosed.thrownByClose(pool);
+        if (closeNow) {
+            assertThat(report).as("a close after the closeNow, which reported").isNull();
+            report = closedNow.get(0);
+        }
         results.close();
         Coroutine.withTimeout(PoolsClosed.GUARD, gatherer::join);
         assertThat(permits.availablePermits()).as("permits free once every job has ended").isEqualTo(PERMITS);
@@ -230,7 +254,8 @@ class JobGraphProgramTest {
         assertThat(duplicates).as("outcomes sent twice").isEmpty();
         List<Long> values = new ArrayList<>();
         Set<Integer> failing = new LinkedHashSet<>();
-        Set<Integer> readForSure = new LinkedHashSet<>(read);
+        // the test's reads come before the close, but they may come after a closeNow that reported already
+        Set<Integer> readForSure = new LinkedHashSet<>(closeNow ? Set.of() : read);
         Set<Integer> readMaybe = new LinkedHashSet<>(read);
         for (Spec s : specs) {
             int id = s.id();
@@ -239,8 +264,8 @@ class JobGraphProgramTest {
             String own = null;
             for (int d : s.deps()) {
                 readMaybe.add(d);
-                if (f.state() != Future.State.CANCELLED) {
-                    readForSure.add(d); // a body that was not cancelled awaited every dependency
+                if (!gone(f)) {
+                    readForSure.add(d); // a body that was neither cancelled nor unwound awaited every dependency
                 }
                 if (values.get(d) == null) {
                     own = own == null ? "dependency job " + d + " failed" : own;
@@ -257,9 +282,16 @@ class JobGraphProgramTest {
                 };
             }
             assertThat(runs.get(id)).as("runs of job %d (%s)", id, s.kind()).isLessThanOrEqualTo(1);
-            if (f.state() == Future.State.CANCELLED) {
+            if (gone(f)) {
                 values.add(null);
-                assertThat(answers.get(id)).as("cancel of job %d, whose future is cancelled", id).isTrue();
+                if (closeNow && f.state() == Future.State.CANCELLED) {
+                    assertThat(runs.get(id)).as("runs of job %d, which the closeNow kept from starting", id).isZero();
+                } else if (closeNow) {
+                    assertThat(runs.get(id)).as("runs of job %d, which the closeNow unwound", id).isEqualTo(1);
+                    assertThat(unwoundBy.get(id)).as("what ended job %d", id).isSameAs(f.exceptionNow());
+                } else {
+                    assertThat(answers.get(id)).as("cancel of job %d, whose future is cancelled", id).isTrue();
+                }
                 assertThat(gathered.get(id)).as("what job %d sent, cancelled", id).isIn(null, own);
                 assertThat(attempts.get(id)).as("attempts of job %d, cancelled", id).isLessThanOrEqualTo(expectedAttempts(s, own));
                 if (runs.get(id) == 0) {
@@ -312,6 +344,12 @@ class JobGraphProgramTest {
         for (Thread t : bodyThreads) {
             assertThat(t.join(PoolsClosed.GUARD)).as("%s has ended", t).isTrue();
         }
+    }
+
+    /** Whether {@code f}'s body was kept from giving its outcome: its future cancelled, or failed with the signal of a close. */
+    private static boolean gone(CompletableFuture<Long> f) {
+        return f.state() == Future.State.CANCELLED
+                || f.state() == Future.State.FAILED && f.exceptionNow() instanceof CoroutineExit;
     }
 
     private static int idOf(Throwable jobFailed) {
