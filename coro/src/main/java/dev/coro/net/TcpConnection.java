@@ -186,17 +186,58 @@ public final class TcpConnection implements Closeable {
      */
     public static TcpConnection connect(SocketAddress address) throws IOException {
         Objects.requireNonNull(address, "address");
+        return dial(address, null);
+    }
+
+    /**
+     * {@link #connect(SocketAddress)}, {@code configurer} run first on the socket, open and not connected yet: the
+     * options that take effect only before the handshake ({@code SO_RCVBUF}, whose size Linux chooses the window scale
+     * from, {@code SO_SNDBUF}), {@code SO_REUSEADDR}, a {@code bind} to a local address or port. It runs on the
+     * caller's thread, inside the caller's {@code withTimeout} as the connect is, once for each socket the connect opens:
+     * for a host with several addresses, once for each address tried. A socket of the JDK, not a list of the library's
+     * options, since every option of the JDK and a bind are set on it as the JDK sets them ({@link SocketConfigurer}).
+     *
+     * <p>What {@code configurer} throws, the connect throws as it is, its socket closed first (a failure to close it
+     * suppressed in that exception): an {@link IOException}, for a host with several addresses, as a connect's failure
+     * for that address, the next one tried and the first failure thrown, the later ones suppressed in it; anything
+     * else at once. A configurer that leaves the socket closed, connected, connecting or in blocking mode is refused
+     * with the socket closed.
+     * {@link SocketConfigurer}'s Javadoc shows one.
+     *
+     * @param address    where to connect, as for {@link #connect(SocketAddress)}
+     * @param configurer what sets the socket up before its connect
+     * @return the connection, owned by the calling thread
+     * @throws IOException              as {@link #connect(SocketAddress)}; or what {@code configurer} threw, as it is;
+     *                                  or, if {@code configurer} closed the socket, one naming the caller, the address
+     *                                  and the socket
+     * @throws IllegalStateException    if {@code configurer} left the socket connected, connecting or in blocking mode,
+     *                                  naming the caller, the address and the socket with its state; or as
+     *                                  {@link #connect(SocketAddress)}
+     * @throws IllegalArgumentException as {@link #connect(SocketAddress)}
+     * @throws UnknownHostException     as {@link #connect(SocketAddress)}: {@code configurer} never runs then
+     * @throws dev.coro.CoroutineExit   as {@link #connect(SocketAddress)}
+     * @throws dev.coro.CoroutineException as {@link #connect(SocketAddress)}
+     * @throws NullPointerException     if {@code address} or {@code configurer} is null, naming it, no socket opened
+     */
+    public static TcpConnection connect(SocketAddress address, SocketConfigurer configurer) throws IOException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(configurer, "configurer");
+        return dial(address, configurer);
+    }
+
+    /** {@link #connect(SocketAddress, SocketConfigurer)}, {@code configurer} null for none. */
+    private static TcpConnection dial(SocketAddress address, SocketConfigurer configurer) throws IOException {
         IoBridge io = IoBridge.get();
         checkAddress(io, "connect to", address, false);
         InetSocketAddress inet = (InetSocketAddress) address;
         if (!inet.isUnresolved()) {
-            return connectTo(io, inet);
+            return connectTo(io, inet, configurer);
         }
         InetAddress[] addresses = NameLookup.addressesOf(io, inet.getHostString(), "connect to " + io.text(address));
         IOException first = null;
         for (InetAddress a : addresses) {
             try {
-                return connectTo(io, new InetSocketAddress(a, inet.getPort()));
+                return connectTo(io, new InetSocketAddress(a, inet.getPort()), configurer);
             } catch (IOException e) {
                 if (first == null) {
                     first = e;
@@ -227,12 +268,38 @@ public final class TcpConnection implements Closeable {
      */
     public static TcpConnection connect(String host, int port) throws IOException {
         Objects.requireNonNull(host, "host");
+        return dial(unresolved(host, port), null);
+    }
+
+    /**
+     * {@link #connect(String, int)}, {@code configurer} run first on each socket it opens, as for
+     * {@link #connect(SocketAddress, SocketConfigurer)}.
+     *
+     * @param host       a host name or an IP address literal
+     * @param port       the port, 0 to 65535
+     * @param configurer what sets each socket up before its connect
+     * @return the connection, owned by the calling thread
+     * @throws IOException              as {@link #connect(SocketAddress, SocketConfigurer)}
+     * @throws IllegalArgumentException as {@link #connect(String, int)}, if the port is out of range
+     * @throws IllegalStateException    as {@link #connect(SocketAddress, SocketConfigurer)}
+     * @throws NullPointerException     if {@code host} or {@code configurer} is null, naming it
+     * @throws dev.coro.CoroutineExit   as {@link #connect(SocketAddress)}
+     * @throws dev.coro.CoroutineException as {@link #connect(SocketAddress)}
+     */
+    public static TcpConnection connect(String host, int port, SocketConfigurer configurer) throws IOException {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(configurer, "configurer");
+        return dial(unresolved(host, port), configurer);
+    }
+
+    /** The unresolved address of {@code host} and {@code port} for a connect, a port out of range refused naming the caller. */
+    private static InetSocketAddress unresolved(String host, int port) {
         if (port < 0 || port > 0xFFFF) {
             IoBridge io = IoBridge.get();
             throw new IllegalArgumentException(io.caller() + " cannot connect to " + io.text(host) + ":" + port
                     + ": the port is out of range (0 to 65535)");
         }
-        return connect(InetSocketAddress.createUnresolved(host, port));
+        return InetSocketAddress.createUnresolved(host, port);
     }
 
     /**
@@ -372,8 +439,9 @@ public final class TcpConnection implements Closeable {
     private record Adoption(WeakReference<TcpConnection> connection, WeakReference<Object> entry) {
     }
 
-    /** {@link #connect(SocketAddress)} of a resolved address. */
-    private static TcpConnection connectTo(IoBridge io, InetSocketAddress address) throws IOException {
+    /** {@link #connect(SocketAddress, SocketConfigurer)} of a resolved address, {@code configurer} null for none. */
+    private static TcpConnection connectTo(IoBridge io, InetSocketAddress address, SocketConfigurer configurer)
+            throws IOException {
         io.owner(); // the thread's scheduler, made now if need be: a failure names the caller alike whether it came at once or after a park
         SocketChannel ch;
         try {
@@ -383,6 +451,9 @@ public final class TcpConnection implements Closeable {
         }
         IOException told = null; // a failure that names the caller and the connect already
         boolean waited = false; // whether the socket may be registered with the thread's selector
+        if (configurer != null) {
+            configure(io, address, ch, configurer);
+        }
         try {
             ch.configureBlocking(false);
             if (!ch.connect(address)) {
@@ -421,6 +492,49 @@ public final class TcpConnection implements Closeable {
             abandon(io, ch, waited, e);
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code configurer} on {@code ch}, the unconnected socket of a connect to {@code address}, made non-blocking
+     * first: what it throws is thrown as it is, and a socket it left closed, connected, connecting or blocking is
+     * refused naming the caller, the address and the socket; either way the socket is closed first.
+     */
+    private static void configure(IoBridge io, InetSocketAddress address, SocketChannel ch, SocketConfigurer configurer)
+            throws IOException {
+        Throwable failure = null;
+        try {
+            ch.configureBlocking(false);
+        } catch (IOException e) {
+            failure = IoBridge.failure(io.caller() + " cannot connect to " + io.text(address) + ": " + io.text(e), e);
+        }
+        if (failure == null) {
+            try {
+                configurer.configure(ch);
+            } catch (Throwable e) { // IOException, RuntimeException or Error: thrown as it is
+                failure = e;
+            }
+        }
+        if (failure == null) {
+            String left = !ch.isOpen() ? "closed its socket"
+                    : ch.isConnected() || ch.isConnectionPending() ? "connected its socket (" + io.text(ch) + ")"
+                    : ch.isBlocking() ? "put its socket in blocking mode (configureBlocking(true)), where the connect would block the"
+                            + " thread and every coroutine of it"
+                    : null;
+            if (left == null) {
+                return;
+            }
+            String message = io.caller() + " cannot connect to " + io.text(address) + ": its configurer " + left
+                    + "; a configurer sets options and binds, and leaves the socket open, unconnected and non-blocking";
+            failure = ch.isOpen() ? new IllegalStateException(message) : new IOException(message);
+        }
+        abandon(io, ch, false, failure);
+        throw TcpConnection.<RuntimeException>passOn(failure);
+    }
+
+    /** Throws {@code t} as it is, checked or not: the compiler takes it for an {@code X}. */
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> X passOn(Throwable t) throws X {
+        throw (X) t;
     }
 
     /**

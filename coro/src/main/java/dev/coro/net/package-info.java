@@ -13,7 +13,9 @@
  *   <li>{@link dev.coro.net.TcpConnection}: {@code connect}, {@code read}, {@code write}, and
  *       {@code java.io} stream views that park instead of blocking; {@code connect(host, port)} looks
  *       the host up on a look-up thread while the caller parks (the JDK's look-up would block the
- *       thread), and tries its addresses in turn.</li>
+ *       thread), and tries its addresses in turn; {@code connect(address, configurer)} sets the socket up
+ *       first ({@link dev.coro.net.SocketConfigurer}: the options that must precede the handshake, a local
+ *       bind).</li>
  *   <li>{@link dev.coro.net.Io#await}: park until any non-blocking NIO channel is ready.</li>
  * </ul>
  *

@@ -212,6 +212,34 @@ class NetJavadocSnippetsTest {
         }
     }
 
+    // ---- SocketConfigurer --------------------------------------------------------------------
+
+    /** The {@link SocketConfigurer} snippet: a connection to {@code backend} from {@code local}, with a wide receive buffer. */
+    private static TcpConnection configuredSnippet(SocketAddress backend, SocketAddress local) throws IOException {
+        // JAVADOC:begin
+        TcpConnection c = TcpConnection.connect(backend, ch -> {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20); // before the handshake: a wide window
+            ch.bind(local);                                          // leave from this address
+        });
+        // JAVADOC:end
+        return c;
+    }
+
+    @Test
+    void theSocketConfigurerSnippetConnectsFromItsLocalAddressWithTheBufferItSet() throws IOException {
+        int asSet;
+        try (SocketChannel probe = SocketChannel.open()) {
+            probe.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            asSet = probe.getOption(StandardSocketOptions.SO_RCVBUF); // what the kernel keeps of it
+        }
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection c = configuredSnippet(listener.localAddress(), new InetSocketAddress("127.0.0.1", 0));
+             TcpConnection server = listener.accept()) {
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).isEqualTo(asSet);
+            assertThat(server.remoteAddress()).isEqualTo(c.localAddress());
+        }
+    }
+
     // ---- Coroutine.tryCallWithTimeout --------------------------------------------------------
 
     /** The read snippet of {@code Coroutine.tryCallWithTimeout}: what a read of {@code connection} took, or empty (then closed). */

@@ -14,7 +14,10 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +77,38 @@ class NetDocTest {
                 Coroutine.yield();
             }
             assertThat(served[0]).isEqualTo("accepted from true");
+        }
+    }
+
+    // NET.md:begin
+    /** Connects to {@code backend} from {@code local}, with a receive buffer of {@code window} bytes from its handshake on. */
+    static TcpConnection dialWide(SocketAddress backend, InetSocketAddress local, int window) throws IOException {
+        return TcpConnection.connect(backend, ch -> {
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, window); // before the handshake: the window scale follows it
+            ch.bind(local);                                         // leave from this address (port 0: any port)
+        });
+    }
+    // NET.md:end
+
+    /**
+     * The doc's {@code dialWide} connects from the loopback address it binds, and its connection has the receive
+     * buffer its configurer set, as a socket of the JDK set so reads it, where a plain connect's differs.
+     */
+    @Test
+    void dialWideConnectsFromItsLocalAddressWithItsReceiveBuffer() throws IOException {
+        int window = 12 * 1024;
+        int asSet;
+        try (SocketChannel probe = SocketChannel.open()) {
+            probe.setOption(StandardSocketOptions.SO_RCVBUF, window);
+            asSet = probe.getOption(StandardSocketOptions.SO_RCVBUF); // what the kernel keeps of it
+        }
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(loopback, 0));
+             TcpConnection c = dialWide(listener.localAddress(), new InetSocketAddress(loopback, 0), window);
+             TcpConnection plain = TcpConnection.connect(listener.localAddress())) {
+            assertThat(c.getOption(StandardSocketOptions.SO_RCVBUF)).isEqualTo(asSet);
+            assertThat(plain.getOption(StandardSocketOptions.SO_RCVBUF)).isNotEqualTo(asSet);
+            assertThat(((InetSocketAddress) c.localAddress()).getAddress()).isEqualTo(loopback);
         }
     }
 
