@@ -561,6 +561,24 @@ public final class Coroutine implements AutoCloseable {
      * }
      * }</pre>
      *
+     * <p>A body that returns null gives {@code Optional.empty()} too, as for {@link #tryWithTimeout(Duration, Supplier)}:
+     * {@code tryCallWithTimeout(d, reader::readLine)} gives empty at the end of the stream (a {@code BufferedReader}'s
+     * null) as at its own expiry, and cannot tell the two apart. Where null means something, use
+     * {@link #callWithTimeout(Duration, ThrowingSupplier)}, which returns the null and throws
+     * {@link CoroutineTimeoutException} at its expiry (or wrap the value: {@code () -> Optional.ofNullable(reader.readLine())}
+     * gives an empty {@code Optional} inside at the end of the stream):
+     *
+     * <pre>{@code
+     * try {
+     *     for (String line = Coroutine.callWithTimeout(idleTimeout, reader::readLine); line != null;
+     *             line = Coroutine.callWithTimeout(idleTimeout, reader::readLine)) {
+     *         lines.add(line);    // until the peer ends its stream: readLine's null
+     *     }
+     * } catch (CoroutineTimeoutException e) {
+     *     connection.close();     // idle for idleTimeout: a line begun is lost with the reader, so close it
+     * }
+     * }</pre>
+     *
      * @param d    the timeout; zero gives {@code Optional.empty()} at once without running {@code body} (in a
      *             context being closed, or inside a scope that has expired, the signal of that close or scope
      *             is thrown instead)

@@ -12,14 +12,18 @@ import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import dev.coro.VirtualTime;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -153,6 +157,47 @@ class IoTimeoutTest {
                     "idle read of the form without a value returned false having read 0", "then read 'de'",
                     "then SocketException: main context 'main' cannot read from " + name(server)
                             + " (open): java.net.SocketException: Connection reset");
+            assertThat(LoopProbe.ioWaits()).isZero();
+        }
+    }
+
+    /**
+     * A timed {@code readLine} of a {@code BufferedReader} over a connection's input: {@code tryCallWithTimeout} gives
+     * empty at the end of the stream as at its own expiry (the body's null is empty, as {@code Optional.ofNullable}
+     * makes it), so it cannot tell the two apart; {@code callWithTimeout} tells them, returning readLine's null at the
+     * end of the stream and throwing {@code CoroutineTimeoutException} at its expiry, and so does a body that wraps
+     * the line in an {@code Optional} of its own. An idle read cut short took nothing: the next line is whole.
+     */
+    @Test
+    void aTimedReadLineTellsTheEndOfTheStreamFromItsTimeoutThroughCallWithTimeoutWhereTryCallWithTimeoutGivesEmptyForBoth()
+            throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(server.input(), StandardCharsets.UTF_8));
+            Duration long_ = Duration.ofSeconds(60);
+            Duration idle = Duration.ofMillis(20);
+            peer.write(bytes("one\n"));
+            log.add("in time: " + Coroutine.tryCallWithTimeout(long_, reader::readLine));
+            log.add("idle, try form: " + Coroutine.tryCallWithTimeout(idle, reader::readLine));
+            try {
+                log.add("idle, call form: " + Coroutine.callWithTimeout(idle, reader::readLine));
+            } catch (CoroutineTimeoutException e) {
+                log.add("idle, call form: timed out");
+            }
+            log.add("idle, try form of an Optional: "
+                    + Coroutine.tryCallWithTimeout(idle, () -> Optional.ofNullable(reader.readLine())));
+            peer.write(bytes("two\n"));
+            peer.shutdownOutput();
+            log.add("then: " + Coroutine.callWithTimeout(long_, reader::readLine));
+            log.add("at the end, call form: " + Coroutine.callWithTimeout(long_, reader::readLine));
+            log.add("at the end, try form: " + Coroutine.tryCallWithTimeout(long_, reader::readLine));
+            log.add("at the end, try form of an Optional: "
+                    + Coroutine.tryCallWithTimeout(long_, () -> Optional.ofNullable(reader.readLine())));
+            assertThat(log).containsExactly("in time: Optional[one]", "idle, try form: Optional.empty",
+                    "idle, call form: timed out", "idle, try form of an Optional: Optional.empty", "then: two",
+                    "at the end, call form: null", "at the end, try form: Optional.empty",
+                    "at the end, try form of an Optional: Optional[Optional.empty]");
             assertThat(LoopProbe.ioWaits()).isZero();
         }
     }

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
+import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -252,6 +255,43 @@ class NetJavadocSnippetsTest {
         }
         // JAVADOC:end
         return n;
+    }
+
+    /**
+     * The readLine snippet of {@code Coroutine.tryCallWithTimeout}: the lines of {@code reader} into {@code lines}, up to
+     * the end of the stream, or {@code connection} closed once idle for {@code idleTimeout}.
+     */
+    private static void readLinesSnippet(TcpConnection connection, BufferedReader reader, List<String> lines,
+            Duration idleTimeout) throws IOException {
+        // JAVADOC:begin
+        try {
+            for (String line = Coroutine.callWithTimeout(idleTimeout, reader::readLine); line != null;
+                    line = Coroutine.callWithTimeout(idleTimeout, reader::readLine)) {
+                lines.add(line);    // until the peer ends its stream: readLine's null
+            }
+        } catch (CoroutineTimeoutException e) {
+            connection.close();     // idle for idleTimeout: a line begun is lost with the reader, so close it
+        }
+        // JAVADOC:end
+    }
+
+    @Test
+    void theReadLineSnippetReadsUpToTheEndOfTheStreamAndClosesAnIdleConnection() throws IOException {
+        for (boolean ends : new boolean[] {true, false}) {
+            try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+                 TcpConnection client = TcpConnection.connect(listener.localAddress());
+                 TcpConnection server = listener.accept()) {
+                client.write(ByteBuffer.wrap("a\nb\n".getBytes(StandardCharsets.UTF_8)));
+                if (ends) {
+                    client.shutdownOutput();
+                }
+                List<String> lines = new ArrayList<>();
+                readLinesSnippet(server, new BufferedReader(new InputStreamReader(server.input(), StandardCharsets.UTF_8)),
+                        lines, ends ? Duration.ofSeconds(60) : Duration.ofMillis(20));
+                assertThat(lines).containsExactly("a", "b");
+                assertThat(server.isOpen()).as("open at the end of the stream, closed once idle").isEqualTo(ends);
+            }
+        }
     }
 
     /** The write snippet of {@code Coroutine.tryCallWithTimeout}: {@code buffer} written to {@code connection}, or it closed. */
