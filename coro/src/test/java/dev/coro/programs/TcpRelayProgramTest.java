@@ -259,6 +259,79 @@ class TcpRelayProgramTest {
     }
 
     /**
+     * The backend half-closes first, its reply sent, while the client still sends: the client reads the reply and the
+     * end of the stream, then sends on, and the backend reads every byte up to the client's own half-close.
+     */
+    @Test
+    void aBackendsHalfCloseIsPassedOnWhileTheClientStillSends() throws Exception {
+        long before = openSockets();
+        int reply = 1 << 20;
+        int upload = 2 << 20;
+        CompletableFuture<Took> backendTook = new CompletableFuture<>();
+        try (Backend backend = new Backend(c -> {
+            c.write(ByteBuffer.wrap(data(11, reply)));
+            c.shutdownOutput(); // first: the client has sent nothing yet
+            backendTook.complete(readToEnd(c));
+        })) {
+            TcpRelay relay = backend.relay(SETTINGS);
+            Took got;
+            try (TcpConnection c = TcpConnection.connect(relay.address())) {
+                got = readToEnd(c); // up to the backend's half-close, passed on
+                c.write(ByteBuffer.wrap(data(12, upload)));
+                c.shutdownOutput();
+                assertThat(Coroutine.await(backendTook)).isEqualTo(Took.of(data(12, upload)));
+            }
+            assertThat(got).isEqualTo(Took.of(data(11, reply)));
+            relay.shutdown(GUARD);
+            TcpRelay.Session s = relay.sessions.get(0);
+            assertThat(Coroutine.await(s.ended)).isEqualTo("done");
+            assertThat(List.of(s.up, s.down)).containsExactly((long) upload, (long) reply);
+        }
+        Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
+        assertThat(openSockets()).isEqualTo(before);
+    }
+
+    /**
+     * A client that resets its connection part way through an upload: the relay passes the reset on, so the
+     * backend's read fails with it rather than reading an orderly end of the stream; both connections are closed.
+     */
+    @Test
+    void aClientThatResetsPartWayIsPassedOnAsAResetToTheBackend() throws Exception {
+        long before = openSockets();
+        CompletableFuture<String> backendSaw = new CompletableFuture<>();
+        CompletableFuture<Long> backendRead = new CompletableFuture<>();
+        try (Backend backend = new Backend(c -> {
+            ByteBuffer buf = ByteBuffer.allocate(16 << 10);
+            long count = 0;
+            try {
+                for (int n = c.read(buf.clear()); n >= 0; n = c.read(buf.clear())) {
+                    count += n;
+                    if (count >= 1000) {
+                        backendRead.complete(count);
+                    }
+                }
+                backendSaw.complete("the end of the stream");
+            } catch (IOException e) {
+                backendSaw.complete(e.getClass().getSimpleName());
+            }
+        })) {
+            TcpRelay relay = backend.relay(SETTINGS);
+            try (TcpConnection c = TcpConnection.connect(relay.address())) {
+                c.write(ByteBuffer.wrap(data(13, 1000)));
+                assertThat(Coroutine.await(backendRead)).isEqualTo(1000); // it went through: now the reset
+                c.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+            assertThat(Coroutine.await(backendSaw)).isEqualTo("SocketException");
+            relay.shutdown(GUARD);
+            TcpRelay.Session s = relay.sessions.get(0);
+            assertThat(Coroutine.await(s.ended)).isEqualTo("aborted: SocketException from the client");
+            assertThat(relay.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
+        }
+        Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
+        assertThat(openSockets()).isEqualTo(before);
+    }
+
+    /**
      * A backend that resets its connection once it has read the client's first bytes: the client's read fails with
      * the reset the relay passes on, the session ends aborted, both its connections are closed, and no socket is left.
      */
