@@ -244,6 +244,10 @@ class WrongPlaceNetMatrixTest {
                 nullRow("transferTo's stream", "out", p -> p.client.input().transferTo(null)),
                 nullRow("connect's address", "address", p -> TcpConnection.connect(null)),
                 nullRow("connect's host", "host", p -> TcpConnection.connect(null, 80)),
+                nullRow("a configured connect's address", "address", p -> TcpConnection.connect(null, ch -> { })),
+                nullRow("connect's configurer", "configurer", p -> TcpConnection.connect(p.listener.localAddress(), null)),
+                nullRow("a configured connect's host", "host", p -> TcpConnection.connect(null, 80, ch -> { })),
+                nullRow("connect's configurer of a host", "configurer", p -> TcpConnection.connect("localhost", 80, null)),
                 nullRow("bind's address", "address", p -> TcpListener.bind(null)),
                 nullRow("adopt's channel", "channel", p -> TcpConnection.adopt(null)),
                 nullRow("await's channel", "channel", p -> Io.await(null, SelectionKey.OP_READ)),
@@ -261,6 +265,16 @@ class WrongPlaceNetMatrixTest {
                 onPair("a port out of range", IllegalArgumentException.class,
                         "main context 'main' cannot connect to localhost:65536: the port is out of range (0 to 65535)",
                         p -> TcpConnection.connect("localhost", 65536)),
+                onPair("a port out of range of a configured connect", IllegalArgumentException.class,
+                        "main context 'main' cannot connect to localhost:65536: the port is out of range (0 to 65535)",
+                        p -> TcpConnection.connect("localhost", 65536, ch -> {
+                            throw new AssertionError("configured");
+                        })),
+                onPair("a configured connect to an address that is no IP address", IllegalArgumentException.class,
+                        "main context 'main' cannot connect to /tmp/coro-no.sock: TCP needs an InetSocketAddress, not a UnixDomainSocketAddress",
+                        p -> TcpConnection.connect(UnixDomainSocketAddress.of("/tmp/coro-no.sock"), ch -> {
+                            throw new AssertionError("configured");
+                        })),
                 onPair("a connect to an address that is no IP address", IllegalArgumentException.class,
                         "main context 'main' cannot connect to /tmp/coro-no.sock: TCP needs an InetSocketAddress, not a UnixDomainSocketAddress",
                         p -> TcpConnection.connect(UnixDomainSocketAddress.of("/tmp/coro-no.sock"))),
