@@ -196,8 +196,10 @@ final class TcpRelay implements AutoCloseable {
      */
     private void pump(Session s, TcpConnection from, TcpConnection to, boolean up) {
         ByteBuffer buf = ByteBuffer.allocate(settings.buffer());
+        boolean reading = true; // whether a failure is the read's (of from) or the write's (to to)
         try {
             while (true) {
+                reading = true;
                 Optional<Integer> n = Coroutine.tryCallWithTimeout(settings.idle(), () -> from.read(buf.clear()));
                 if (n.isEmpty()) {
                     if (Coroutine.nanoTime() - s.lastPassed >= settings.idle().toNanos()) {
@@ -207,10 +209,12 @@ final class TcpRelay implements AutoCloseable {
                     continue; // the other way passed something meanwhile
                 }
                 if (n.get() < 0) {
+                    reading = false;
                     to.shutdownOutput();
                     return;
                 }
                 s.lastPassed = Coroutine.nanoTime();
+                reading = false;
                 to.write(buf.flip());
                 s.lastPassed = Coroutine.nanoTime();
                 if (up) {
@@ -221,7 +225,7 @@ final class TcpRelay implements AutoCloseable {
             }
         } catch (IOException e) {
             if (s.cut == null) { // a reset, a write to a peer gone: both peers are told the stream was cut
-                s.cut = "aborted: " + e.getClass().getSimpleName() + " from " + (up ? "the client" : "the backend");
+                s.cut = "aborted: " + e.getClass().getSimpleName() + " from " + (up == reading ? "the client" : "the backend");
                 abort(s.client);
                 abort(s.server);
             }
