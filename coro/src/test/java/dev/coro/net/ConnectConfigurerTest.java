@@ -246,6 +246,36 @@ class ConnectConfigurerTest {
     }
 
     /**
+     * A configurer that parks (a sleep) runs inside the connect's {@code withTimeout}: the expiry there unwinds it, the
+     * connect throws the timeout, and the socket it was given is closed.
+     */
+    @Test
+    void aConfigurerThatParksIsCutShortByTheConnectsTimeoutAndItsSocketClosed() throws Exception {
+        List<String> trace = new ArrayList<>();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            SocketAddress address = listener.localAddress();
+            VirtualTime.run(() -> {
+                try {
+                    Coroutine.callWithTimeout(Duration.ofMillis(50), () -> TcpConnection.connect(address, ch -> {
+                        try {
+                            Coroutine.sleep(Duration.ofSeconds(1));
+                        } finally {
+                            trace.add("configurer unwound, socket open " + ch.isOpen());
+                        }
+                    }));
+                    trace.add("connected");
+                } catch (CoroutineTimeoutException e) {
+                    trace.add("timed out at t=" + Coroutine.nanoTime());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        assertThat(trace).containsExactly("configurer unwound, socket open true", "timed out at t=50000000");
+        assertThat(sockets()).isEqualTo("1 opened, 0 open");
+    }
+
+    /**
      * A listener whose backlog is full, with the filling connects that made it so: a connect to it stays in progress
      * (the kernel drops its first packet while the backlog is full), so its caller parks in {@code connect}.
      */
