@@ -435,7 +435,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     public Optional<T> tryReceive() {
         if (!scheduler.isCaller()) {
             T v = pollFromAfar();
-            return Optional.ofNullable(v != null ? v : remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
+            return Optional.ofNullable(v != null || closedAndDrainedFromAfar() ? v
+                    : remote(RemoteOp.TRY_RECEIVE, null, -1, "tryReceive from").value);
         }
         boolean locked = acquire();
         try {
@@ -467,8 +468,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         long nanos = timeoutNanos(timeout, "tryReceive from");
         if (!scheduler.isCaller()) {
             T v = pollFromAfar();
-            if (v != null) {
-                return Optional.of(v);
+            if (v != null || closedAndDrainedFromAfar()) {
+                return Optional.ofNullable(v);
             }
             RemoteOp<T> r = remote(nanos == 0 ? RemoteOp.TRY_RECEIVE : RemoteOp.RECEIVE, null, nanos, "tryReceive from");
             return r.done && !r.closed ? Optional.ofNullable(r.value) : Optional.empty();
@@ -976,7 +977,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private T receiveOrNull(String op) {
         if (!scheduler.isCaller()) {
             T v = pollFromAfar();
-            if (v != null) {
+            if (v != null || closedAndDrainedFromAfar()) {
                 return v;
             }
             RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, op);
@@ -1393,6 +1394,22 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /** From another thread: takes a value in place if it can, as a receive does first ({@link #pollFromAfar}). */
     T pollInPlace() {
         return pollFromAfar();
+    }
+
+    /**
+     * From another thread, its call having taken nothing in place: whether this channel is closed with no value left
+     * in it, so that the call is answered as this channel's thread would answer it (a receive refused, a try call
+     * taking nothing) without posting it there: that thread may be blocked outside coro, and a caller that has no
+     * scheduler gets none for the answer, as a send refused on a closed channel makes none. Once closed, a channel
+     * that is not shared only loses values (its thread takes them; no value comes back without another thread's
+     * receive, which would have shared it), so its count read here (after {@link #closed}, which orders every value
+     * sent before the close before it) is 0 only once it is drained; a shared one is read under the lock.
+     */
+    private boolean closedAndDrainedFromAfar() {
+        if (!closed) {
+            return false;
+        }
+        return shared ? closedAndDrainedInPlace() : buffered() == 0;
     }
 
     /**
@@ -2521,9 +2538,12 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
-    /** The caller's failure: it may be a context of another thread, so it is named from its own scheduler. */
+    /**
+     * The caller's failure: it may be a context of another thread, so it is named from its own scheduler; a thread
+     * that has none as a thread ({@link #callerHere()}: none is made for a message).
+     */
     private ChannelClosedException closedAndDrained(String op) {
-        return new ChannelClosedException(caller(Scheduler.current().currentContext()) + " cannot " + op + " "
+        return new ChannelClosedException(callerHere() + " cannot " + op + " "
                 + describe() + " (" + state() + "): " + NONE_LEFT, this);
     }
 

@@ -264,6 +264,43 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A receive, and each try call, on a channel of another thread closed and drained, called on a thread without a
+     * scheduler, is answered there as the channel's thread would answer it (a receive refused naming that thread as
+     * the caller, a try call sending or taking nothing), and makes the thread no scheduler, as a send refused there
+     * makes none: each had made it one (and posted the call to the channel's thread, which may be blocked outside
+     * coro, to learn what any thread can read), and the receive named it as its main context. So on a channel that
+     * other threads share already, whose calls run in place.
+     */
+    @Test
+    @Timeout(10)
+    void anOperationOnAnotherThreadsClosedChannelRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone()
+            throws InterruptedException {
+        for (boolean shared : new boolean[] {false, true}) {
+            Channel<Integer> ch = new Channel<>("jobs", 1);
+            if (shared) {
+                CompletableFuture<Boolean> sent = new CompletableFuture<>(); // awaited: this thread runs the post that shares it
+                Thread.ofPlatform().name("sharer").start(() -> sent.completeAsync(() -> ch.trySend(5), Runnable::run));
+                assertThat(Coroutine.await(sent)).isTrue();
+                assertThat(ch.receive()).isEqualTo(5);
+            }
+            ch.close();
+            List<Object> answers = new ArrayList<>();
+            List<String> messages = new ArrayList<>();
+            java.time.Duration brief = java.time.Duration.ofSeconds(1);
+            Thread plain = refusalsOnAPlainThread(messages, List.of(() -> ch.send(1), ch::receive,
+                    () -> answers.add(ch.trySend(1)), () -> answers.add(ch.trySend(1, brief)),
+                    () -> answers.add(ch.tryReceive()), () -> answers.add(ch.tryReceive(brief))), true);
+            String caller = "thread 'plain' (#" + plain.threadId() + ")";
+            assertThat(messages).as(shared ? "shared" : "not shared").containsExactly(
+                    caller + " cannot send to channel 'jobs' (closed): a closed channel takes no more values, and the value"
+                            + " was not delivered",
+                    caller + " cannot receive from channel 'jobs' (closed): no value is left in it, and none can come",
+                    "no refusal", "no refusal", "no refusal", "no refusal");
+            assertThat(answers).containsExactly(false, false, java.util.Optional.empty(), java.util.Optional.empty());
+        }
+    }
+
+    /**
      * Runs each of {@code calls} on a new platform thread named {@code plain}, which has no scheduler, adding the
      * message of its refusal ({@code IllegalStateException} or {@code IllegalArgumentException}) to {@code messages},
      * or {@code no refusal}; checks that no refusal made the thread a scheduler.
@@ -271,19 +308,37 @@ class ThreadConfinementTest {
      * @return the thread, ended
      */
     private static Thread refusalsOnAPlainThread(List<String> messages, List<Runnable> calls) throws InterruptedException {
+        return refusalsOnAPlainThread(messages, calls, false);
+    }
+
+    /**
+     * {@link #refusalsOnAPlainThread(List, List)}; with {@code serve}, this thread waits for that one at a scheduling
+     * point (its coroutines may run meanwhile), so that it runs what a call may post to it: a call that posts, to learn
+     * what it could learn in place, fails the check instead of waiting for ever.
+     */
+    private static Thread refusalsOnAPlainThread(List<String> messages, List<Runnable> calls, boolean serve)
+            throws InterruptedException {
         List<Boolean> schedulers = new ArrayList<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
         Thread plain = Thread.ofPlatform().name("plain").unstarted(() -> {
-            for (Runnable call : calls) {
-                try {
-                    call.run();
-                    messages.add("no refusal");
-                } catch (IllegalStateException | IllegalArgumentException e) {
-                    messages.add(e.getMessage());
+            try {
+                for (Runnable call : calls) {
+                    try {
+                        call.run();
+                        messages.add("no refusal");
+                    } catch (IllegalStateException | IllegalArgumentException e) {
+                        messages.add(e.getMessage());
+                    }
+                    schedulers.add(Scheduler.currentOrNull() != null);
                 }
-                schedulers.add(Scheduler.currentOrNull() != null);
+            } finally {
+                ended.complete(null);
             }
         });
         plain.start();
+        if (serve) {
+            Coroutine.await(ended);
+        }
         plain.join();
         assertThat(schedulers).as("no refusal made the thread a scheduler").hasSize(calls.size()).containsOnly(false);
         return plain;
