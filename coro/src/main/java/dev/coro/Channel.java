@@ -1405,7 +1405,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * receive, which would have shared it), so its count read here (after {@link #closed}, which orders every value
      * sent before the close before it) is 0 only once it is drained; a shared one is read under the lock.
      */
-    private boolean closedAndDrainedFromAfar() {
+    boolean closedAndDrainedFromAfar() {
         if (!closed) {
             return false;
         }

@@ -1008,9 +1008,12 @@ public final class Select<R> {
             channels |= clauses[i] instanceof ChannelClause<?, R>;
         }
         if (channels) {
-            Scheduler bound = boundTo;
-            if (bound != null && Scheduler.currentOrNull() == null) {
-                throw boundElsewhere(Scheduler.describeCallerAndThread(), bound); // none made for a message
+            if (Scheduler.currentOrNull() == null) { // none made for a message
+                Scheduler bound = boundTo;
+                if (bound != null) {
+                    throw boundElsewhere(Scheduler.describeCallerAndThread(), bound);
+                }
+                refuseInPlace();
             }
             bind(Scheduler.current());
         }
@@ -1030,6 +1033,32 @@ public final class Select<R> {
         Scheduler s = Scheduler.current();
         checked = s;
         return s;
+    }
+
+    /**
+     * On a thread without a scheduler: throws the refusal of the run if it is known there, naming the thread as the
+     * caller, so that the refusal makes it none and binds the select to no thread, as a send or a receive refused on a
+     * closed channel of another thread makes none. It is known when one clause is on a closed channel of another
+     * thread (every channel is, here) that it refuses ({@link ChannelClause#refusedInPlace}: an {@code onSend}, or an
+     * {@code onReceive} without {@code ifClosed} once drained) and every other is an {@code onTimeout} that is not zero:
+     * that clause fires, ready at once or as soon as the run would wait, whether the run is biased or not. Otherwise
+     * (another clause may be ready, or several refuse and the pick of an unbiased run is the scheduler's) the run goes on.
+     */
+    private void refuseInPlace() {
+        ChannelClosedException refused = null;
+        for (int i = 0; i < count; i++) {
+            Clause<R> c = clauses[i];
+            if (c instanceof TimeoutClause<R> t && t.nanos > 0) {
+                continue;
+            }
+            if (refused != null || !(c instanceof ChannelClause<?, R> cc)
+                    || (refused = cc.refusedInPlace(Scheduler.describeCallerAndThread())) == null) {
+                return;
+            }
+        }
+        if (refused != null) {
+            throw refused;
+        }
     }
 
     /**
@@ -1313,6 +1342,13 @@ public final class Select<R> {
         /** The value a waiting sender offers (null for a receiver). */
         abstract T offered();
 
+        /**
+         * From a thread without a scheduler, its channel being another thread's: the refusal naming {@code caller}
+         * that firing the clause throws if its channel is closed (and drained, for a receive) as read in place; null
+         * if it is not, or the clause fires otherwise there ({@code ifClosed}).
+         */
+        abstract ChannelClosedException refusedInPlace(String caller);
+
         @Override
         public void register(Context self, Scheduler s) {
             context = self;
@@ -1464,9 +1500,19 @@ public final class Select<R> {
             return Callback.apply(ifClosed, e);
         }
 
+        @Override
+        ChannelClosedException refusedInPlace(String caller) {
+            return ifClosed == null && channel.isClosed() && channel.closedAndDrainedFromAfar() ? closed(caller) : null;
+        }
+
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(channel.caller(self) + " cannot select onReceive from " + channel.describe()
+            return closed(channel.caller(self));
+        }
+
+        /** The clause's failure on its closed channel, naming {@code caller} as {@link #closed(Context)} does. */
+        private ChannelClosedException closed(String caller) {
+            return new ChannelClosedException(caller + " cannot select onReceive from " + channel.describe()
                     + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on", channel);
         }
     }
@@ -1550,9 +1596,19 @@ public final class Select<R> {
             return false;
         }
 
+        @Override
+        ChannelClosedException refusedInPlace(String caller) {
+            return channel.isClosed() ? closed(caller) : null;
+        }
+
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
-            return new ChannelClosedException(channel.caller(self) + " cannot select onSend(" + SafeText.line(toSend) + ") to "
+            return closed(channel.caller(self));
+        }
+
+        /** The clause's failure on its closed channel, naming {@code caller} as {@link #closed(Context)} does. */
+        private ChannelClosedException closed(String caller) {
+            return new ChannelClosedException(caller + " cannot select onSend(" + SafeText.line(toSend) + ") to "
                     + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
                     + ", and the value was not delivered; leave the clause out to go on", channel);
         }

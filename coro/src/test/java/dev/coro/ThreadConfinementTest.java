@@ -301,6 +301,35 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A select whose clause on a channel of another thread, closed (and drained, for a receive), is the one that fires,
+     * run on a thread without a scheduler, is refused naming that thread as the caller, as the send and the receive
+     * are, and the refusal makes it no scheduler, nor binds the select to it: the select, run on its channel's thread
+     * then, is refused there as its own. Each had made the thread a scheduler, and named it as its main context.
+     */
+    @Test
+    @Timeout(10)
+    void aSelectOverAnotherThreadsClosedChannelRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone()
+            throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("jobs", 1);
+        ch.close();
+        Select<String> receive = new Select<String>().onReceive(ch, v -> "received " + v);
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(receive::select, receive::selectUnbiased,
+                () -> new Select<String>().onSend(ch, 1, () -> "sent").select(),
+                () -> new Select<String>().onReceive(ch, v -> "received").onDefault(() -> "default").select(),
+                () -> new Select<String>().onTimeout(java.time.Duration.ofSeconds(1), () -> "timed out")
+                        .onSend(ch, 2, () -> "sent").select()), true);
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String none = " cannot select onReceive from channel 'jobs' (closed): no value is left in it, and none can come;"
+                + " leave the clause out to go on";
+        String sent = " to channel 'jobs' (closed): a closed channel takes no more values, and the value was not delivered;"
+                + " leave the clause out to go on";
+        assertThat(messages).containsExactly(caller + none, caller + none, caller + " cannot select onSend(1)" + sent,
+                caller + none, caller + " cannot select onSend(2)" + sent);
+        assertThatThrownBy(receive::select).isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + none);
+    }
+
+    /**
      * Runs each of {@code calls} on a new platform thread named {@code plain}, which has no scheduler, adding the
      * message of its refusal ({@code IllegalStateException} or {@code IllegalArgumentException}) to {@code messages},
      * or {@code no refusal}; checks that no refusal made the thread a scheduler.
