@@ -369,8 +369,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     boolean trySendKept(T value) {
         Objects.requireNonNull(value, "value");
         if (!scheduler.isCaller()) {
-            if (offerFromAfar(value)) {
-                return true;
+            int inPlace = keptOfferFromAfar(value);
+            if (inPlace != ASK) {
+                return inPlace == SENT;
             }
             RemoteOp<T> r = remote(RemoteOp.KEPT_SEND, value, -1, "trySend to");
             return r.unawaited || r.ok;
@@ -1921,6 +1922,36 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return true;
     }
 
+    /** {@link #keptOfferFromAfar}'s answers: the value was sent in place; refused in place (no room, no receiver); ask this channel's thread. */
+    private static final int SENT = 0, REFUSED = 1, ASK = 2;
+
+    /**
+     * On another thread, for {@link #trySendKept}: {@link #offerFromAfar}, which also answers a refusal in place, as
+     * the channel's thread would (a full buffer and no receiver waiting), where {@link #remote} would run the call in
+     * place all the same, under the lock: so the caller needs no scheduler to be refused (a semaphore's release too
+     * many, every permit free). Where the call cannot run in place it must be asked of this channel's thread.
+     *
+     * @return {@link #SENT}, {@link #REFUSED} or {@link #ASK}
+     */
+    private int keptOfferFromAfar(T value) {
+        if (!shared) {
+            return ASK;
+        }
+        lock();
+        try {
+            if (selecting != 0 || closed || !ownerThread.isAlive()) {
+                return ASK;
+            }
+            if (!offer(value)) {
+                return REFUSED;
+            }
+        } finally {
+            unlock();
+        }
+        Scheduler.markConnectedInPlace();
+        return SENT;
+    }
+
     /**
      * On another thread: takes a value in place if one is there (buffered, or a waiting sender's) and
      * the channel is shared, no select may wait on it now and its thread lives; as {@link #offerFromAfar}.
@@ -2559,7 +2590,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * The caller of a refused operation, for its message, as {@link #caller(Context)} names it; a thread
      * that has no scheduler is named as a thread, as every refusal names it (none is made for a message).
      */
-    private String callerHere() {
+    String callerHere() {
         Scheduler here = Scheduler.currentOrNull();
         return here != null ? caller(here.currentContext()) : Scheduler.describeCallerAndThread();
     }

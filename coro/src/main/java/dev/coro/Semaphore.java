@@ -176,13 +176,14 @@ public final class Semaphore {
      * goes back all the same. Such a release, not waited for, cannot be told that every permit was free already.
      *
      * @throws IllegalStateException if every permit is free already (more releases than acquires),
-     *                               naming the caller (with its thread, if it is not the semaphore's) and
-     *                               the semaphore; or if called from another
+     *                               naming the caller (with its thread, if it is not the semaphore's; a thread
+     *                               without a scheduler as a thread, refused in place on a semaphore other threads
+     *                               share already, none being made for the refusal) and the semaphore; or if called from another
      *                               thread once the semaphore's thread has ended
      */
     public void release() {
         if (!permits.trySendKept(PERMIT)) {
-            throw new IllegalStateException(permits.caller(Scheduler.current().currentContext()) + " cannot release "
+            throw new IllegalStateException(permits.callerHere() + " cannot release " // a thread without a scheduler as a thread
                     + this + ": all its permits are free already (more releases than acquires)");
         }
     }

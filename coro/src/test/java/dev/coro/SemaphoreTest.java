@@ -153,6 +153,48 @@ class SemaphoreTest {
         assertThat(s.availablePermits()).isZero(); // main's wait was cancelled having taken nothing; main holds the one
     }
 
+    /**
+     * A release too many on a thread without a scheduler, of a semaphore of another thread that other threads share
+     * already (their calls run in place), is refused there naming that thread as the caller, and makes it no
+     * scheduler, as every refusal: it made one, to post the release to the semaphore's thread and wait for its answer,
+     * which it knew in place. Of one that no other thread has used yet, the release is posted to its thread, as any
+     * first call from another thread is (docs/THREADS.md), so the caller waits for the answer as any wait across
+     * threads does, in a scheduler made for it: a refusal then names its main context, with its thread. Nothing is
+     * lost: every permit stays free, none made.
+     */
+    @Test
+    void aReleaseTooManyOnAThreadWithoutASchedulerOfASharedSemaphoreNamesTheThreadAndMakesNone() {
+        Semaphore shared = new Semaphore("db", 2);
+        CompletableFuture<Void> used = new CompletableFuture<>(); // awaited: this thread runs the posts that share it
+        Thread.ofPlatform().name("sharer").start(() -> used.completeAsync(() -> {
+            shared.acquire();
+            shared.release();
+            return null;
+        }, Runnable::run));
+        Coroutine.await(used);
+        Semaphore fresh = new Semaphore("fresh", 1);
+        for (Semaphore s : List.of(shared, fresh)) {
+            CompletableFuture<String> refused = new CompletableFuture<>();
+            Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+                String message;
+                try {
+                    s.release();
+                    message = "no refusal";
+                } catch (IllegalStateException e) {
+                    message = e.getMessage();
+                }
+                refused.complete(message + (Scheduler.currentOrNull() != null ? " [a scheduler made]" : ""));
+            });
+            String caller = "thread 'plain' (#" + plain.threadId() + ")";
+            assertThat(Coroutine.await(refused)).isEqualTo(s == shared
+                    ? caller + " cannot release Semaphore[db, 2 of 2 permits free]: all its permits are free already (more releases than acquires)"
+                    : "main context 'main' of " + caller + " cannot release Semaphore[fresh, 1 of 1 permits free]: all its permits"
+                            + " are free already (more releases than acquires) [a scheduler made]");
+        }
+        assertThat(shared.availablePermits()).isEqualTo(2);
+        assertThat(fresh.availablePermits()).isEqualTo(1);
+    }
+
     @Test
     void badCallsAreRefusedNamingTheCallerAndTheSemaphore() {
         Semaphore s = new Semaphore("s", 2); // the thread is a scheduler from here on: its main is the caller
