@@ -252,7 +252,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             boolean locked = acquire();
             try {
                 if (closed) {
-                    throw sendRefused(scheduler.currentContext(), TAKES_NO_MORE);
+                    throw sendRefused(scheduler.currentContext(), NOT_DELIVERED);
                 }
                 if (offer(value)) {
                     return;
@@ -282,8 +282,8 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     /**
      * The failure of a send by {@code caller}, refused because {@code why}, in the shape of every refusal:
      * the caller, the operation, this channel and its state, the reason, e.g. {@code coroutine 'p' cannot
-     * send to channel 'jobs' (closed): a closed channel takes no more values}. Apart from the send, so
-     * that it stays small.
+     * send to channel 'jobs' (closed): a closed channel takes no more values, and the value was not delivered}.
+     * Apart from the send, so that it stays small.
      */
     private ChannelClosedException sendRefused(Context caller, String why) {
         return new ChannelClosedException(caller(caller) + " cannot send to " + describe() + " (" + state() + "): " + why, this);
@@ -298,21 +298,24 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private void sendFromAfar(T value) {
         if (closed) {
             throw new ChannelClosedException(callerHere() + " cannot send to " + describe() + " (" + state() + "): "
-                    + TAKES_NO_MORE + ", and the value was not delivered", this);
+                    + NOT_DELIVERED, this);
         }
         if (offerFromAfar(value)) {
             return;
         }
         RemoteOp<T> r = remote(RemoteOp.SEND, value, -1, "send to");
         if (r.closed) {
-            throw sendRefused(r.context, r.waited ? CLOSED_WHILE_IT_WAITED : TAKES_NO_MORE + ", and the value was not delivered");
+            throw sendRefused(r.context, r.waited ? CLOSED_WHILE_IT_WAITED : NOT_DELIVERED);
         }
     }
 
     /** Why a send that waited fails when the channel is closed meanwhile, whichever thread the sender's is. */
     private static final String CLOSED_WHILE_IT_WAITED = "the channel was closed while it waited, and the value was not delivered";
-    /** Why a closed channel refuses a send (or a select's {@code onSend}). */
-    static final String TAKES_NO_MORE = "a closed channel takes no more values";
+    /**
+     * Why a closed channel refuses a send (or a select's {@code onSend}), with the value's fate, in the same words on
+     * whichever thread the sender's is.
+     */
+    static final String NOT_DELIVERED = "a closed channel takes no more values, and the value was not delivered";
     /** Why a closed and drained channel refuses a receive (or a select's {@code onReceive}, the iterator's {@code next()}). */
     static final String NONE_LEFT = "no value is left in it, and none can come";
 

@@ -1609,8 +1609,8 @@ public final class Select<R> {
         /** The clause's failure on its closed channel, naming {@code caller} as {@link #closed(Context)} does. */
         private ChannelClosedException closed(String caller) {
             return new ChannelClosedException(caller + " cannot select onSend(" + SafeText.line(toSend) + ") to "
-                    + channel.describe() + " (" + channel.state() + "): " + Channel.TAKES_NO_MORE
-                    + ", and the value was not delivered; leave the clause out to go on", channel);
+                    + channel.describe() + " (" + channel.state() + "): " + Channel.NOT_DELIVERED
+                    + "; leave the clause out to go on", channel);
         }
     }
 

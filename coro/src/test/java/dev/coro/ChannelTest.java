@@ -237,7 +237,8 @@ class ChannelTest {
         ch.close();
         assertThat(ch.isClosed()).isTrue();
         assertThatThrownBy(() -> ch.send(2)).isInstanceOf(ChannelClosedException.class)
-                .hasMessage("main context 'main' cannot send to channel 'numbers' (closed): a closed channel takes no more values");
+                .hasMessage("main context 'main' cannot send to channel 'numbers' (closed): a closed channel takes no more values"
+                        + ", and the value was not delivered");
         assertThat(ch.trySend(2)).as("a try call never throws for a closed channel").isFalse();
         assertThat(ch.receive()).as("buffered values outlive close").isEqualTo(1);
         assertThatThrownBy(ch::receive).isInstanceOf(ChannelClosedException.class)

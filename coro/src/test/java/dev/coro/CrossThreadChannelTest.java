@@ -1005,7 +1005,8 @@ class CrossThreadChannelTest {
                 "remote FINISHED");
         assertThat(ch.isSharedInPlace()).isTrue();
         assertThat(refused(() -> ch.send("z"))).as("on the channel's own thread")
-                .isEqualTo("ChannelClosedException: main context 'main' cannot send to channel 'shared' (closed): a closed channel takes no more values");
+                .isEqualTo("ChannelClosedException: main context 'main' cannot send to channel 'shared' (closed): a closed channel takes no more values"
+                        + ", and the value was not delivered");
         assertThat(refused(() -> ch.tryReceive(Duration.ofSeconds(-1)))).isEqualTo("IllegalArgumentException: main context 'main' (state RUNNING) cannot"
                 + " tryReceive from channel 'shared' (closed) with timeout PT-1S: a timeout must be zero or positive");
     }

@@ -122,7 +122,8 @@ class ExceptionSerializationTest {
         Channel<String> ch = new Channel<>("jobs", 1);
         ch.close(new IOException("producer failed"));
         ChannelClosedException e = (ChannelClosedException) catchThrowable(() -> ch.send("x"));
-        assertThat(e).hasMessage("main context 'main' cannot send to channel 'jobs' (closed): a closed channel takes no more values");
+        assertThat(e).hasMessage("main context 'main' cannot send to channel 'jobs' (closed): a closed channel takes no more values"
+                + ", and the value was not delivered");
         ChannelClosedException read = readBackTheSame(e);
         assertThat(read.channel()).isNull();
         assertThat(e.channel()).isSameAs(ch);

@@ -84,7 +84,7 @@ class GoPipelineStoppedEarlyTest {
             assertThat(received).containsExactly(1, 4, 9, 16, 25);
             assertThat(ends).containsExactly(
                     "coroutine 'square' cannot send to channel 'squares' (closed): a closed channel takes no more values"
-                            + " (the sink's cause)",
+                            + ", and the value was not delivered (the sink's cause)",
                     "coroutine 'generator' cannot send to channel 'numbers' (closed): the channel was closed while it"
                             + " waited, and the value was not delivered (the sink's cause)");
             assertThat(generator.state()).isEqualTo(State.FINISHED);

@@ -83,7 +83,8 @@ class KeptChannelClosedExceptionTest {
         AtomicReference<ChannelClosedException> kept = new AtomicReference<>();
         List<WeakReference<?>> refs = keptAfterTheThreadEnded(Thread.ofPlatform(), KeptChannelClosedExceptionTest::refusedSend, kept);
         assertThat(Collected.all(refs)).as("the scheduler, the coroutine, what its frame held, the channel and its value").isTrue();
-        assertThat(kept.get()).hasMessage("main context 'main' cannot send to channel 'jobs' (closed): a closed channel takes no more values")
+        assertThat(kept.get()).hasMessage("main context 'main' cannot send to channel 'jobs' (closed): a closed channel takes no more values"
+                        + ", and the value was not delivered")
                 .hasNoCause();
         assertThat(kept.get().channel()).as("once nothing else holds it").isNull();
     }

@@ -615,7 +615,8 @@ class KotlinGuidePortsTest {
         // sends: the producer, asleep at 950 ms, is refused at 1000 ms, fails, and its failure reaches main.
         assertThat(out).hasSize(10);
         assertEquals("coroutine 'producer' failed: dev.coro.ChannelClosedException: coroutine 'producer' cannot send to"
-                + " channel 'producer' (closed): a closed channel takes no more values", failure.getMessage());
+                + " channel 'producer' (closed): a closed channel takes no more values, and the value was not delivered",
+                failure.getMessage());
         assertThat(failure.getCause()).isInstanceOf(ChannelClosedException.class);
     }
 

@@ -266,7 +266,8 @@ class WrongPlaceMatrixTest {
                         "main context 'main' cannot close main context 'main' (RUNNING) of thread 'T' (#N): it is the thread itself;"
                                 + " only coroutines can be closed", () -> thrownBy(Coroutine.current()::close)),
                 row("send to a closed channel", ChannelClosedException.class,
-                        "main context 'main' cannot send to channel 'x' (closed): a closed channel takes no more values", () -> {
+                        "main context 'main' cannot send to channel 'x' (closed): a closed channel takes no more values, and the value"
+                                + " was not delivered", () -> {
                             Channel<Integer> x = closedHolding(4);
                             Throwable t = thrownBy(() -> x.send(1));
                             assertThat(x.tryReceive()).as("the value left before the close, and only it").contains(4);
