@@ -27,6 +27,11 @@ final class MonitorSupport extends MonitorBridge {
     }
 
     @Override
+    public String caller() {
+        return Scheduler.describeCaller();
+    }
+
+    @Override
     public void recordParkTimes() {
         Monitoring.parkTimes = true;
     }

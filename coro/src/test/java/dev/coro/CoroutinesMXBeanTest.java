@@ -327,7 +327,7 @@ class CoroutinesMXBeanTest {
                 .contains("at java.base/java.util.concurrent.CountDownLatch.await(");
         assertThatThrownBy(() -> SERVER.invoke(name, "dump", new Object[] {-1}, new String[] {"int"}))
                 .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot dump -1 contexts per thread: the count must be 0 or more");
+                .hasMessage("main context 'main' cannot dump -1 contexts per thread: the count must be 0 or more");
     }
 
     /**
@@ -470,7 +470,42 @@ class CoroutinesMXBeanTest {
         assertThat(SERVER.getAttribute(name, "BlockedThresholdMillis")).isEqualTo(0L);
         assertThatThrownBy(() -> SERVER.setAttribute(name, new Attribute("BlockedThresholdMillis", -5L)))
                 .isInstanceOf(RuntimeMBeanException.class).cause().isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("cannot set the blocked-loop threshold to -5 ms: it must be positive, or 0 to turn the detector off");
+                .hasMessage("thread '" + Thread.currentThread().getName() + "' (#" + Thread.currentThread().threadId()
+                        + ") cannot set the blocked-loop threshold to -5 ms: it must be positive, or 0 to turn the detector off");
+        assertThat(Scheduler.currentOrNull()).as("the refusal made the thread no scheduler").isNull();
+    }
+
+    /**
+     * The view's refusals name their caller, as every refusal of the library does (they named none): a coroutine as
+     * itself, a thread that has no scheduler as a thread, none being made for the message.
+     */
+    @Test
+    void theViewsRefusalsNameTheCallerAThreadWithoutASchedulerAsAThreadAndMakeItNone() throws Exception {
+        CoroutinesMXBean view = CoroutinesManagement.mxBean();
+        List<String> messages = new ArrayList<>();
+        List<Runnable> calls = List.of(() -> view.setBlockedThresholdMillis(-5), () -> view.dump(-1));
+        CompletableFuture<Boolean> scheduler = new CompletableFuture<>();
+        Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+            for (Runnable call : calls) {
+                Throwable e = org.assertj.core.api.Assertions.catchThrowable(call::run);
+                messages.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            scheduler.complete(Scheduler.currentOrNull() != null);
+        });
+        plain.join();
+        Coroutine.create("operator", () -> {
+            for (Runnable call : calls) {
+                Throwable e = org.assertj.core.api.Assertions.catchThrowable(call::run);
+                messages.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }).switchTo();
+        assertThat(scheduler).as("no refusal made the thread a scheduler").isCompletedWithValue(false);
+        String threshold = " cannot set the blocked-loop threshold to -5 ms: it must be positive, or 0 to turn the detector off";
+        String dump = " cannot dump -1 contexts per thread: the count must be 0 or more";
+        String caller = "IllegalArgumentException: thread 'plain' (#" + plain.threadId() + ")";
+        String operator = "IllegalArgumentException: coroutine 'operator'";
+        assertThat(messages).containsExactly(caller + threshold, caller + dump, operator + threshold, operator + dump);
+        assertThat(view.getBlockedThresholdMillis()).isZero();
     }
 
     @Test

@@ -40,6 +40,15 @@ public abstract class MonitorBridge {
         instance = bridge;
     }
 
+    /**
+     * The caller as the library's refusals name it, for the view's own: the calling context ({@code coroutine 'c'},
+     * {@code main context 'main'}), or a thread that has no scheduler as a thread ({@code thread 'rmi' (#31)}), none
+     * being made for a message.
+     *
+     * @return the caller's name
+     */
+    public abstract String caller();
+
     /** From now on every park records when it happened, so that the oldest parked context is known. */
     public abstract void recordParkTimes();
 

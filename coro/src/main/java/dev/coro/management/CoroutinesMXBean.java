@@ -37,7 +37,8 @@ public interface CoroutinesMXBean {
      * Turns the blocked-loop detector on with this threshold, or off.
      *
      * @param millis the threshold in milliseconds; 0 turns the detector off
-     * @throws IllegalArgumentException if {@code millis} is negative
+     * @throws IllegalArgumentException if {@code millis} is negative, naming the caller (a thread that has no
+     *                                  scheduler as a thread, none being made for the message), the call and the value
      */
     void setBlockedThresholdMillis(long millis);
 
@@ -54,7 +55,8 @@ public interface CoroutinesMXBean {
      *
      * @param maxPerThread how many contexts to list per thread, at least 0
      * @return the dump, one section per thread
-     * @throws IllegalArgumentException if {@code maxPerThread} is negative
+     * @throws IllegalArgumentException if {@code maxPerThread} is negative, naming the caller (as
+     *                                  {@link #setBlockedThresholdMillis} does) and the count
      */
     String dump(int maxPerThread);
 }

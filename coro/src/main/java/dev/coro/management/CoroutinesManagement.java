@@ -173,7 +173,7 @@ public final class CoroutinesManagement {
         @Override
         public void setBlockedThresholdMillis(long millis) {
             if (millis < 0) {
-                throw new IllegalArgumentException("cannot set the blocked-loop threshold to " + millis
+                throw new IllegalArgumentException(bridge.caller() + " cannot set the blocked-loop threshold to " + millis
                         + " ms: it must be positive, or 0 to turn the detector off");
             }
             bridge.setBlockedThresholdMillis(millis);
@@ -182,7 +182,7 @@ public final class CoroutinesManagement {
         @Override
         public String dump(int maxPerThread) {
             if (maxPerThread < 0) {
-                throw new IllegalArgumentException("cannot dump " + maxPerThread
+                throw new IllegalArgumentException(bridge.caller() + " cannot dump " + maxPerThread
                         + " contexts per thread: the count must be 0 or more");
             }
             return bridge.dump(maxPerThread);

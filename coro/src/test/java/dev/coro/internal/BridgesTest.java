@@ -16,6 +16,11 @@ class BridgesTest {
         assertThat(bridge).isNotNull().isSameAs(MonitorBridge.get());
         assertThatThrownBy(() -> MonitorBridge.install(new MonitorBridge() {
             @Override
+            public String caller() {
+                return "";
+            }
+
+            @Override
             public void recordParkTimes() {
             }
 
