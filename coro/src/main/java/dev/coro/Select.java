@@ -65,7 +65,9 @@ import java.util.function.Supplier;
  *       select whose clauses are all {@code onTimeout} and {@code onComplete} belongs to no thread and
  *       may be run from any; while it waits, a run from another thread is refused the same way, the
  *       message naming both threads. One with a channel clause belongs to the thread that ran it
- *       first: a run from another thread is refused, naming both.</li>
+ *       first: a run from another thread is refused, naming both, and so is a clause added from another
+ *       thread (its runs read the clauses without a lock); before its first run it takes clauses from any
+ *       thread, so it may be built on one thread and handed to the one that runs it.</li>
  *   <li>A clause's channel may belong to another thread (docs/THREADS.md): every rule above holds.
  *       Such a clause is ready if its operation completes in place on the channel now, or the channel,
  *       shared, is closed and drained (and, in a select that never waits, if it completes as that thread's
@@ -159,7 +161,9 @@ public final class Select<R> {
      * @param <T>     the channel's value type
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
-     *                               from its wait and its context has not run since, naming it
+     *                               from its wait and its context has not run since, naming it; or if
+     *                               it has a channel clause and another thread ran it first, naming the
+     *                               caller, the select and that thread
      * @throws NullPointerException  if {@code channel} or {@code f} is null
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
@@ -196,7 +200,9 @@ public final class Select<R> {
      * @param <T>      the channel's value type
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
-     *                               from its wait and its context has not run since, naming it
+     *                               from its wait and its context has not run since, naming it; or if
+     *                               it has a channel clause and another thread ran it first, naming the
+     *                               caller, the select and that thread
      * @throws NullPointerException  if {@code channel}, {@code f} or {@code ifClosed} is null
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f,
@@ -215,7 +221,9 @@ public final class Select<R> {
      * @param <T>     the channel's value type
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
-     *                               from its wait and its context has not run since, naming it
+     *                               from its wait and its context has not run since, naming it; or if
+     *                               it has a channel clause and another thread ran it first, naming the
+     *                               caller, the select and that thread
      * @throws NullPointerException  if {@code channel}, {@code value} or {@code f} is null
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
@@ -233,7 +241,9 @@ public final class Select<R> {
      * @return this select
      * @throws IllegalArgumentException if {@code d} is negative
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
-     *                               from its wait and its context has not run since, naming it
+     *                               from its wait and its context has not run since, naming it; or if
+     *                               it has a channel clause and another thread ran it first, naming the
+     *                               caller, the select and that thread
      * @throws NullPointerException     if {@code d} or {@code f} is null
      */
     public Select<R> onTimeout(Duration d, Supplier<? extends R> f) {
@@ -269,7 +279,9 @@ public final class Select<R> {
      * @param <T>   the type of its value
      * @return this select
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
-     *                               from its wait and its context has not run since, naming it
+     *                               from its wait and its context has not run since, naming it; or if
+     *                               it has a channel clause and another thread ran it first, naming the
+     *                               caller, the select and that thread
      * @throws NullPointerException  if {@code stage} or {@code f} is null
      */
     public <T> Select<R> onComplete(CompletionStage<T> stage, Function<? super T, ? extends R> f) {
@@ -292,7 +304,8 @@ public final class Select<R> {
      * @return this select
      * @throws IllegalStateException if a default was already given, or a run of this select waits
      *                               meanwhile (in any context), or was woken from its wait and its context
-     *                               has not run since, naming it
+     *                               has not run since, naming it; or if it has a channel clause and another
+     *                               thread ran it first, naming the caller, the select and that thread
      * @throws NullPointerException  if {@code f} is null
      */
     public Select<R> onDefault(Supplier<? extends R> f) {
@@ -427,12 +440,31 @@ public final class Select<R> {
 
     // ---- machinery ------------------------------------------------------------------------
 
-    /** Throws if a run waits: a clause added now would not wait with it, yet leave the queues and show in dumps with the others. */
+    /**
+     * Throws if a run waits: a clause added now would not wait with it, yet leave the queues and show in dumps with the
+     * others; or if the select belongs to another thread than the caller's (it has a channel clause, and that thread ran
+     * it first): its runs there read the clauses without a lock, so a clause added from here would race with them, as a
+     * run from here is refused ({@link #bind}).
+     */
     private void checkNotWaiting(String clause) {
         Context other = waitingIn;
         if (other != null) {
             throw addedWhileWaiting(clause, other);
         }
+        Scheduler b = boundTo;
+        if (b != null && !b.isCaller()) {
+            throw addedElsewhere(clause, b);
+        }
+    }
+
+    /**
+     * The refusal of an {@code clause} clause to a caller of another thread than {@code b}'s, to which the select belongs,
+     * naming the caller (a thread without a scheduler as a thread, none being made for the message), the select and
+     * that thread, as a run from there is refused.
+     */
+    private IllegalStateException addedElsewhere(String clause, Scheduler b) {
+        return new IllegalStateException(Scheduler.describeCallerAndThread() + " cannot add an " + clause + " clause to " + this
+                + ": " + belongsTo(b));
     }
 
     /** The refusal of an {@code clause} clause to the caller while the select waits in {@code other}. */
@@ -1079,9 +1111,14 @@ public final class Select<R> {
 
     /** The refusal of a run by {@code caller} of a select that belongs to {@code b}'s thread, naming both threads. */
     private IllegalStateException boundElsewhere(String caller, Scheduler b) {
-        return new IllegalStateException(caller + " cannot " + Wait.describe(waiting) + ": this select belongs to thread "
-                + Scheduler.describe(b.owner) + " (which ran it first" + (b.owner.isAlive() ? "" : ", and has ended")
-                + "); a select with a channel clause runs on one thread, so give each thread its own");
+        return new IllegalStateException(caller + " cannot " + Wait.describe(waiting) + ": " + belongsTo(b));
+    }
+
+    /** Why a select bound to {@code b}'s thread refuses another thread: it belongs to that one, which ran it first. */
+    private static String belongsTo(Scheduler b) {
+        return "this select belongs to thread " + Scheduler.describe(b.owner) + " (which ran it first"
+                + (b.owner.isAlive() ? "" : ", and has ended") + "); a select with a channel clause runs on one thread, so give"
+                + " each thread its own";
     }
 
     private Clause<R> firstReady() {

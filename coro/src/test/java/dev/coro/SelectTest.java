@@ -655,6 +655,57 @@ class SelectTest {
     }
 
     /**
+     * A clause added from another thread to a select with a channel clause that a thread ran first is refused, naming
+     * the caller (a coroutine with its thread; a thread without a scheduler as a thread, none being made for the
+     * message), the select and the thread it belongs to, as a run from there is: the select runs on that thread alone,
+     * whose runs read its clauses without a lock, and one added meanwhile would race with them. The select keeps its
+     * clauses. A select that no thread has run yet takes clauses from any thread (it is handed over, built on one
+     * thread and run on another), and so does one without a channel clause, which belongs to no thread.
+     */
+    @Test
+    @Timeout(10)
+    void aClauseAddedFromAnotherThreadToASelectThatRanOnOneThreadIsRefusedNamingBoth() throws InterruptedException {
+        Channel<String> mine = holding("mine", 1, "x");
+        Select<String> s = new Select<String>().onReceive(mine, v -> "got " + v).onDefault(() -> "default");
+        assertThat(s.select()).isEqualTo("got x");
+        List<String> messages = new ArrayList<>();
+        List<Boolean> schedulers = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+            for (Runnable add : List.<Runnable>of(() -> s.onReceive(mine, v -> "theirs"), () -> s.onSend(mine, "z", () -> "sent"),
+                    () -> s.onTimeout(Duration.ofSeconds(1), () -> "timed out"),
+                    () -> s.onComplete(new java.util.concurrent.CompletableFuture<String>(), v -> v))) {
+                messages.add(catchThrowable(add::run).getMessage());
+            }
+            schedulers.add(Scheduler.currentOrNull() != null);
+        });
+        plain.join();
+        Throwable fromACoroutine = OtherThread.thrownOn("intruder", () -> Coroutine.create("adder", () -> s.onReceive(mine, v -> "theirs"))
+                .switchTo());
+        String belongs = " to Select[receive from channel 'mine', default]: this select belongs to thread " + thread()
+                + " (which ran it first); a select with a channel clause runs on one thread, so give each thread its own";
+        String caller = "thread 'plain' (#" + plain.threadId() + ") cannot add an ";
+        assertThat(messages).containsExactly(caller + "onReceive clause" + belongs, caller + "onSend clause" + belongs,
+                caller + "onTimeout clause" + belongs, caller + "onComplete clause" + belongs);
+        assertThat(schedulers).as("no refusal made the thread a scheduler").containsExactly(false);
+        assertThat(fromACoroutine).isInstanceOf(CoroutineException.class).cause().isInstanceOf(IllegalStateException.class)
+                .hasMessageMatching("coroutine 'adder' of thread 'intruder' \\(#\\d+\\) cannot add an onReceive clause"
+                        + Pattern.quote(belongs));
+        assertThat(s.toString()).as("it keeps its clauses").isEqualTo("Select[receive from channel 'mine', default]");
+        assertThat(s.select()).as("on its own thread it runs as before").isEqualTo("default");
+
+        Select<String> handed = new Select<>();
+        Select<String> timeouts = new Select<String>().onTimeout(Duration.ZERO, () -> "at once");
+        assertThat(timeouts.select()).isEqualTo("at once");
+        assertThat(OtherThread.thrownOn("builder", () -> {
+            handed.onReceive(mine, v -> "handed " + v);
+            timeouts.onDefault(() -> "default");
+        })).isNull();
+        mine.send("y");
+        assertThat(handed.select()).as("built on another thread, run first here").isEqualTo("handed y");
+        assertThat(timeouts.toString()).isEqualTo("Select[timeout PT0S, default]");
+    }
+
+    /**
      * A clause's function runs once its operation has completed: what it throws, the select throws as it
      * is (a checked exception or an {@code Error} too, nothing wrapped), and the operation stays done, a
      * value received taken from its channel, a value sent delivered, whether the clause was ready at once
