@@ -1711,6 +1711,9 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * @throws IllegalStateException if this channel's thread has ended
      */
     private RemoteOp<T> remote(int kind, T value, long nanos, String op) {
+        if (!scheduler.owner.isAlive() && Scheduler.currentOrNull() == null && refusedAsItsThreadEnded(kind)) {
+            throw ownerEnded(Scheduler.describeCallerAndThread(), op); // none made for a message
+        }
         Scheduler home = Scheduler.current();
         if (beforeClose == null) {
             home.connected = true;
@@ -2360,12 +2363,38 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
 
     /** Why {@code self} cannot {@code op} this channel: its thread has ended (before running the operation, or completing it). */
     private IllegalStateException ownerEnded(Context self, String op) {
+        return ownerEnded(caller(self), op);
+    }
+
+    /** {@link #ownerEnded(Context, String)} naming {@code caller} as it is: a thread without a scheduler as a thread. */
+    private IllegalStateException ownerEnded(String caller, String op) {
         if (permits) { // a semaphore's permits: refused as the semaphore's own call, in the words of its other refusals
-            return new IllegalStateException(caller(self) + " cannot " + describeOperation(op)
+            return new IllegalStateException(caller + " cannot " + describeOperation(op)
                     + ": it belongs to thread " + ownerName() + ", which has ended");
         }
-        return new IllegalStateException(caller(self) + " cannot " + op + " " + describe() + " (" + state()
+        return new IllegalStateException(caller + " cannot " + op + " " + describe() + " (" + state()
                 + "): it belongs to thread " + ownerName() + ", which has ended");
+    }
+
+    /**
+     * This channel's thread having ended: whether an operation of {@code kind} from another thread is refused for it
+     * ({@link #ownerEnded(RemoteOp, Context, String)}), as known before the caller has a scheduler, so that a thread
+     * without one gets none for the refusal: the channel is open, and a receive finds no value left in the buffer to
+     * take (a semaphore's acquire takes none). Where it is not known so, the operation goes on as before.
+     */
+    private boolean refusedAsItsThreadEnded(int kind) {
+        if (closed) {
+            return false;
+        }
+        if (permits || (kind != RemoteOp.RECEIVE && kind != RemoteOp.TRY_RECEIVE)) {
+            return true;
+        }
+        lock();
+        try {
+            return buffered() == 0;
+        } finally {
+            unlock();
+        }
     }
 
     /**

@@ -301,6 +301,38 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A call on a channel, or a semaphore, whose thread has ended leaving it open, refused on a thread without a
+     * scheduler (nothing left in the buffer to take, nothing to wait for), names that thread as the caller and makes
+     * it no scheduler, as every refusal: each had made it one, and named it as its main context.
+     */
+    @Test
+    @Timeout(10)
+    void aCallOnAChannelWhoseThreadEndedRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone() throws InterruptedException {
+        AtomicReference<Channel<Integer>> left = new AtomicReference<>();
+        AtomicReference<Semaphore> leftSemaphore = new AtomicReference<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            left.set(new Channel<>("jobs", 1));
+            Semaphore s = new Semaphore("db", 1);
+            s.acquire();
+            leftSemaphore.set(s);
+        });
+        maker.join();
+        Channel<Integer> ch = left.get();
+        Semaphore db = leftSemaphore.get();
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(() -> ch.send(1), ch::receive, () -> ch.trySend(2),
+                ch::tryReceive, db::acquire), true);
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String ended = "it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        assertThat(messages).containsExactly(
+                caller + " cannot send to channel 'jobs' (open): " + ended,
+                caller + " cannot receive from channel 'jobs' (open): " + ended,
+                caller + " cannot trySend to channel 'jobs' (open): " + ended,
+                caller + " cannot tryReceive from channel 'jobs' (open): " + ended,
+                caller + " cannot acquire a permit of Semaphore[db, 0 of 1 permits free]: " + ended);
+    }
+
+    /**
      * A select whose clause on a channel of another thread, closed (and drained, for a receive), is the one that fires,
      * run on a thread without a scheduler, is refused naming that thread as the caller, as the send and the receive
      * are, and the refusal makes it no scheduler, nor binds the select to it: the select, run on its channel's thread
