@@ -2577,6 +2577,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return guard.holder();
     }
 
+    /** Whether a context of another thread has used it through its thread, which then shared it (for tests). */
+    boolean isShared() {
+        return shared;
+    }
+
     /** Whether other threads run their operations on it in place: it is shared, and no select may wait on it now (for tests). */
     boolean isSharedInPlace() {
         lock();

@@ -497,8 +497,9 @@ class ChannelTest {
         Thread maker = Thread.ofPlatform().name("maker").start(() -> orphan.set(new Channel<>("orphan", 1)));
         maker.join();
         assertThatThrownBy(() -> orphan.get().trySend(1)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' of thread " + Scheduler.describe(Thread.currentThread()) + " cannot trySend to"
+                .hasMessage("thread " + Scheduler.describe(Thread.currentThread()) + " cannot trySend to" // no scheduler: none made
                         + " channel 'orphan' (open): it belongs to thread " + Scheduler.describe(maker) + ", which has ended");
+        assertThat(Scheduler.currentOrNull()).as("the refusal made the thread no scheduler").isNull();
     }
 
     @Test
@@ -513,7 +514,7 @@ class ChannelTest {
             left.set(ch.iterator());
         });
         maker.join();
-        String caller = "main context 'main' of thread " + Scheduler.describe(Thread.currentThread());
+        String caller = "thread " + Scheduler.describe(Thread.currentThread()); // it has no scheduler, and no refusal makes one
         String ended = "it belongs to thread " + Scheduler.describe(maker) + ", which has ended";
         assertThatThrownBy(() -> orphan.get().trySend(1)).isInstanceOf(IllegalStateException.class)
                 .hasMessage(caller + " cannot trySend to channel 'orphan' (open): " + ended);
@@ -525,8 +526,8 @@ class ChannelTest {
                 .hasMessageContaining(" through an iterator of thread " + Scheduler.describe(maker) + ", which has ended: ");
         Iterator<Integer> own = orphan.get().iterator();
         assertThat(own.next()).as("the value left behind, through an iterator of this thread").isEqualTo(7);
-        assertThatThrownBy(own::hasNext).isInstanceOf(IllegalStateException.class)
-                .hasMessage(caller + " cannot iterate over channel 'orphan' (open): " + ended);
+        assertThatThrownBy(own::hasNext).isInstanceOf(IllegalStateException.class) // iterator() made it a scheduler
+                .hasMessage("main context 'main' of " + caller + " cannot iterate over channel 'orphan' (open): " + ended);
     }
 
     @Test

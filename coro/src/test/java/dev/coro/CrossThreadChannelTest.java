@@ -1110,16 +1110,18 @@ class CrossThreadChannelTest {
         maker.join();
         Channel<String> ch = made.getFirst();
         String end = " channel 'made' (open): it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        String plain = "thread " + Scheduler.describe(Thread.currentThread()); // it has no scheduler, and no refusal makes one
         assertThatThrownBy(() -> ch.send("x")).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main'" + ofThisThread() + " cannot send to" + end);
+                .hasMessage(plain + " cannot send to" + end);
         assertThatThrownBy(() -> ch.trySend("x")).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
+                .hasMessage(plain + " cannot trySend to" + end);
         assertThatThrownBy(() -> ch.trySend("x", Duration.ofMillis(1))).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
+                .hasMessage(plain + " cannot trySend to" + end);
         assertThatThrownBy(ch::receive).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main'" + ofThisThread() + " cannot receive from" + end);
+                .hasMessage(plain + " cannot receive from" + end);
         assertThatThrownBy(ch::tryReceive).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main'" + ofThisThread() + " cannot tryReceive from" + end);
+                .hasMessage(plain + " cannot tryReceive from" + end);
+        assertThat(Scheduler.currentOrNull()).as("no refusal made the thread a scheduler").isNull();
         Coroutine c = Coroutine.create("user", () -> log.add(
                 assertThrows(() -> ch.tryReceive(Duration.ofMillis(1)))));
         Coroutine.create("iterator", () -> log.add(assertThrows(() -> ch.iterator().hasNext())));
@@ -1267,11 +1269,18 @@ class CrossThreadChannelTest {
         assertThat(got.stream().mapToInt(List::size).sum()).as("every value received").isEqualTo(n);
         assertThat(got.stream().flatMap(List::stream).distinct().count()).as("none twice").isEqualTo(n);
         assertThat(got).allSatisfy(mine -> assertThat(mine).isSorted());
+        // a taker that took a value left behind did so through a scheduler made for it; one that took none, refused at
+        // once, has none, and is named as a thread (the iterator's taker made one for its iterator)
+        List<String> callers = new ArrayList<>();
+        for (int t = 0; t < takers; t++) {
+            callers.add((t == 3 || !got.get(t).isEmpty() ? "main context 'main' of thread " : "thread ")
+                    + Scheduler.describe(threads.get(t)));
+        }
         assertThat(refusals).containsExactlyInAnyOrder(
-                "main context 'main' of thread " + Scheduler.describe(threads.get(0)) + " cannot receive from" + end,
-                "main context 'main' of thread " + Scheduler.describe(threads.get(1)) + " cannot tryReceive from" + end,
-                "main context 'main' of thread " + Scheduler.describe(threads.get(2)) + " cannot tryReceive from" + end,
-                "main context 'main' of thread " + Scheduler.describe(threads.get(3)) + " cannot iterate over" + end);
+                callers.get(0) + " cannot receive from" + end,
+                callers.get(1) + " cannot tryReceive from" + end,
+                callers.get(2) + " cannot tryReceive from" + end,
+                callers.get(3) + " cannot iterate over" + end);
         assertThatThrownBy(() -> ch.trySend(0)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("main context 'main'" + ofThisThread() + " cannot trySend to" + end);
     }
