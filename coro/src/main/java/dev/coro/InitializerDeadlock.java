@@ -3,6 +3,7 @@ package dev.coro;
 import java.lang.reflect.InvocationTargetException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -59,34 +60,23 @@ final class InitializerDeadlock {
      */
     static void prepare() {
         Runnable lambda = () -> { };
-        initializing(ORIGINS.get(lambda.getClass()), lambda.getClass());
+        String writtenIn = ORIGINS.get(lambda.getClass()).get();
+        initializing(writtenIn == null ? InitializerDeadlock.class.getName() : writtenIn, lambda.getClass());
     }
 
     /**
-     * Where the code of a body was written: for a lambda class ({@code C$$Lambda/0x...}, which a
-     * lambda or a method reference written in class {@code C} makes), that class's name, and whether a
-     * body of it has been inside its code yet.
+     * Where the code of each class of a body's code was written, while a start of that code must look: for a
+     * lambda class ({@code C$$Lambda/0x...}, which a lambda or a method reference written in class {@code C}
+     * makes), the binary name of {@code C} until a body of it has been inside its code (ended, or handed control
+     * back from inside it), null then; null for a class that is no lambda class. The value is of the JDK's
+     * classes only: a class value lives in the class it is computed for, perhaps one of a loader that outlives
+     * the library's (an application's lambda, with a copy of the library in a loader of its own), and a value of
+     * a class of the library would keep the library's loader from being collected.
      */
-    static final class Origin {
-        /** The binary name of the class the lambda or method reference was written in. */
-        final String writtenIn;
-        /** Whether a body whose code is of this lambda class has ended or handed control back from inside it: its starts need no look then. */
-        volatile boolean ended;
-
-        private Origin(String writtenIn) {
-            this.writtenIn = writtenIn;
-        }
-    }
-
-    /** The origin of a class that is no lambda class: its starts need no look. */
-    private static final Origin NONE = new Origin(null);
-
-    /** The origin of each class of a body's code. */
-    private static final ClassValue<Origin> ORIGINS = new ClassValue<>() {
+    private static final ClassValue<AtomicReference<String>> ORIGINS = new ClassValue<>() {
         @Override
-        protected Origin computeValue(Class<?> type) {
-            String host = type.isHidden() ? lambdaHost(type.getName()) : null;
-            return host == null ? NONE : new Origin(host);
+        protected AtomicReference<String> computeValue(Class<?> type) {
+            return new AtomicReference<>(type.isHidden() ? lambdaHost(type.getName()) : null);
         }
     };
 
@@ -96,43 +86,44 @@ final class InitializerDeadlock {
      * the calling thread is running, or the scheduler's own thread {@code owner}, which waits below the
      * calling thread while it runs (the body's thread might wait for that class, and could not be stopped
      * from entering the body once the initializer returns); returns, if it may start, what to tell
-     * {@link #ended} once the body ended (null if nothing).
+     * {@link #ended} once the body has been inside its code (null if nothing).
      *
      * @throws PinnedException naming the class; nothing was started
      */
-    static Origin refuseIfWrittenInAClassBeingInitialized(Object code, String what, Thread owner) {
+    static AtomicReference<String> refuseIfWrittenInAClassBeingInitialized(Object code, String what, Thread owner) {
         if (code == null) {
             return null;
         }
         Class<?> type = code.getClass();
-        Origin origin = ORIGINS.get(type);
-        if (origin == NONE || origin.ended) {
+        AtomicReference<String> origin = ORIGINS.get(type);
+        String writtenIn = origin.get();
+        if (writtenIn == null) {
             return null;
         }
         String who;
         looksBeforeStart++;
-        if (initializing(origin, type)) {
+        if (initializing(writtenIn, type)) {
             who = "this thread is running";
-        } else if (owner != null && owner != Thread.currentThread() && initializing(origin, type, owner.getStackTrace())) {
+        } else if (owner != null && owner != Thread.currentThread() && initializing(writtenIn, type, owner.getStackTrace())) {
             who = "main's thread is running, waiting below this one";
         } else {
             return origin;
         }
         throw PinnedException.initializing("the body of " + what + " is a lambda or a method reference written in class "
-                + origin.writtenIn + ", whose static initializer " + who + ": no other thread can use that class until its"
+                + writtenIn + ", whose static initializer " + who + ": no other thread can use that class until its"
                 + " initializer returns, and on the thread engine every body runs on a thread of its own; create it outside"
                 + " that class (in a holder class, say), or use the continuation engine");
     }
 
     /**
-     * Whether {@code frames}, another thread's, show it running the static initializer of the class that
-     * {@code origin} names, the class {@code type} was written in (known by its name and its loader's name).
+     * Whether {@code frames}, another thread's, show it running the static initializer of class {@code writtenIn},
+     * the class {@code type} was written in (known by its name and its loader's name).
      */
-    private static boolean initializing(Origin origin, Class<?> type, StackTraceElement[] frames) {
+    private static boolean initializing(String writtenIn, Class<?> type, StackTraceElement[] frames) {
         ClassLoader loader = type.getClassLoader();
         String loaderName = loader == null ? null : loader.getName();
         for (StackTraceElement f : frames) {
-            if (f.getMethodName().equals("<clinit>") && f.getClassName().equals(origin.writtenIn)
+            if (f.getMethodName().equals("<clinit>") && f.getClassName().equals(writtenIn)
                     && Objects.equals(f.getClassLoaderName(), loaderName)) {
                 return true;
             }
@@ -146,18 +137,18 @@ final class InitializerDeadlock {
      * past the initialization of the class its code was written in (or needed none, or met that class
      * failed), so no later start of that code can wait for an initializer.
      */
-    static void ended(Origin origin) {
+    static void ended(AtomicReference<String> origin) {
         if (origin != null) {
-            origin.ended = true;
+            origin.set(null);
         }
     }
 
-    /** Whether the calling thread runs the static initializer of the class that {@code origin} names, the class {@code type} was written in. */
-    private static boolean initializing(Origin origin, Class<?> type) {
+    /** Whether the calling thread runs the static initializer of class {@code writtenIn}, the class {@code type} was written in. */
+    private static boolean initializing(String writtenIn, Class<?> type) {
         ClassLoader loader = type.getClassLoader();
         try {
             return CLASS_WALKER.walk(frames -> frames.anyMatch(f -> f.getMethodName().equals("<clinit>")
-                    && f.getDeclaringClass().getName().equals(origin.writtenIn)
+                    && f.getDeclaringClass().getName().equals(writtenIn)
                     && f.getDeclaringClass().getClassLoader() == loader));
         } catch (InternalError e) {
             throw overflowIn(e);

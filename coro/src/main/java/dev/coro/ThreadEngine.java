@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -138,7 +139,7 @@ final class ThreadEngine implements Engine {
          * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
          * null if there is nothing to tell.
          */
-        private InitializerDeadlock.Origin origin;
+        private AtomicReference<String> origin;
 
         ThreadStack(Context context, Thread thread) {
             this.context = context;

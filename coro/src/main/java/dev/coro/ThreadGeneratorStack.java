@@ -1,5 +1,6 @@
 package dev.coro;
 
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -53,7 +54,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
      * null if there is nothing to tell.
      */
-    private InitializerDeadlock.Origin origin;
+    private AtomicReference<String> origin;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
