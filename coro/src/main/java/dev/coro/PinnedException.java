@@ -56,14 +56,6 @@ final class PinnedException extends RuntimeException {
         return new PinnedException(reason, reason, false, false);
     }
 
-    /**
-     * The target's body may need a class whose initializer the caller runs (see {@link InitializerDeadlock}):
-     * refused before its thread started, nothing moved; it may run once that initializer has returned.
-     */
-    static PinnedException initializing(String reason) {
-        return new PinnedException(reason, reason, false, false);
-    }
-
     /** The target's thread waits for something that waits for the caller: its body can never run here. */
     static PinnedException stuck(String reason) {
         return new PinnedException(reason, reason, true, false);

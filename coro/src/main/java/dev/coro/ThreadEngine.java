@@ -5,9 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
  * The engine on public API only: each coroutine's body runs on a virtual thread of its own, and a
@@ -47,8 +45,6 @@ final class ThreadEngine implements Engine {
     private Throwable crash;
     /** How many of the next thread starts to refuse as if the JVM could start no thread; for tests. */
     int refuseStarts;
-    /** Told of each thread this engine starts, if set; for tests that follow a body's thread to its end. */
-    Consumer<Thread> started;
 
     static {
         InitializerDeadlock.prepare(); // here, with room on the stack: not at a body started near its end
@@ -94,9 +90,6 @@ final class ThreadEngine implements Engine {
         } catch (OutOfMemoryError | RejectedExecutionException e) {
             throw PinnedException.noThread(what, e);
         }
-        if (started != null) {
-            started.accept(made[0]);
-        }
         return made[0];
     }
 
@@ -135,11 +128,11 @@ final class ThreadEngine implements Engine {
         /** Looks for a wait that can never end, after a stall. */
         private final Runnable stalled = this::checkStall;
         /**
-         * Where the body's code was written, while no body of that code has been inside it yet: told once
-         * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
-         * null if there is nothing to tell.
+         * Whether a virtual thread started this context's thread inside an initializer of the class of
+         * its body's code: the waits of the contexts that switch to it are watched for that initializer's
+         * deadlock, as a platform thread's always are ({@link InitializerDeadlock#mayWaitForInitializer}).
          */
-        private AtomicReference<String> origin;
+        private boolean watched;
 
         ThreadStack(Context context, Thread thread) {
             this.context = context;
@@ -149,16 +142,16 @@ final class ThreadEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             StackProbe.probe();
-            if (origin != null) { // from inside its body's code: past the class it was written in
-                InitializerDeadlock.ended(origin);
-                origin = null;
-            }
             if (context.isMain() && scheduler.mainRunsNoUserCode() && to instanceof ThreadStack t) {
                 t.resume(true); // main only runs VirtualTime.run's own code: its interrupt is no context's own
             } else {
                 to.resume();
             }
-            turn.await(this, stalled);
+            if (to instanceof ThreadStack t && t.watched) {
+                turn.awaitWatched(this, stalled);
+            } else {
+                turn.await(this, stalled);
+            }
             rethrowCrash();
         }
 
@@ -190,10 +183,9 @@ final class ThreadEngine implements Engine {
             String name;
             String what;
             try {
+                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(context.code());
                 name = "coro " + context.name();
                 what = context.describe();
-                // decided here, before its thread starts: one that waits for an initializer this thread runs could not be stopped
-                origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(context.code(), what, scheduler.owner);
             } catch (OutOfMemoryError e) {
                 throw PinnedException.noThread("a coroutine", e);
             }
@@ -247,7 +239,6 @@ final class ThreadEngine implements Engine {
             Context next;
             try {
                 Throwable thrown = Scheduler.runBody(context);
-                InitializerDeadlock.ended(origin);
                 if (thread != Thread.currentThread()) {
                     return; // abandoned by its owner while it could not run: it must not touch the scheduler
                 }

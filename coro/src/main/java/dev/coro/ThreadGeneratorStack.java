@@ -1,6 +1,5 @@
 package dev.coro;
 
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -50,11 +49,10 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      */
     private Scheduler resumedAs;
     /**
-     * Where the body's code was written, while no body of that code has been inside it yet: told once
-     * this one hands control back from inside it or ends ({@link InitializerDeadlock#ended}), then null;
-     * null if there is nothing to tell.
+     * Whether a virtual thread started the body inside an initializer of the class of its code, so
+     * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
      */
-    private AtomicReference<String> origin;
+    private boolean watched;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
@@ -70,19 +68,15 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     /**
      * {@inheritDoc}
      *
-     * @throws PinnedException if no virtual thread could be started for the body, or if its code was
-     *                         written in a class whose initializer this thread runs (it did not run,
-     *                         nothing started), or if the body can never run (a class-initializer
-     *                         deadlock seen after a stall: stuck)
+     * @throws PinnedException if no virtual thread could be started for the body (it did not run), or
+     *                         if the body can never run (a class-initializer deadlock: stuck)
      */
     @Override
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            String what = "generator '" + SafeText.name(name) + "'";
-            // decided here, before its thread starts: one that waits for an initializer this thread runs could not be stopped
-            origin = InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(code, what, s.owner);
-            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, what);
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
+            thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();
         Thread self = Thread.currentThread();
@@ -91,7 +85,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
-        turn.awaitRelaying(CONSUMERS_TURN, stalled, relay);
+        turn.awaitRelaying(CONSUMERS_TURN, stalled, watched, relay);
     }
 
     /**
@@ -134,10 +128,6 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     @Override
     public void suspend() {
         StackProbe.probe();
-        if (origin != null) { // an emit from inside its body's code: past the class it was written in
-            InitializerDeadlock.ended(origin);
-            origin = null;
-        }
         handBack();
         turn.await(this);
         takeTurn();
@@ -150,7 +140,6 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         takeTurn();
         try {
             body.run();
-            InitializerDeadlock.ended(origin);
         } finally {
             handBack();
         }

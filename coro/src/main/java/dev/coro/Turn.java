@@ -65,28 +65,39 @@ final class Turn {
      * @param stalled the check to run after a stall; null for none
      */
     void await(Object self, Runnable stalled) {
-        await(self, stalled, null);
+        await(self, stalled, false, null);
     }
 
     /**
-     * {@link #await(Object, Runnable)} of a thread whose code the holder runs meanwhile (a generator's
-     * consumer, while the body runs): an interrupt that wakes it without the turn is offered to
-     * {@code relay}, which hands it to the holder's thread and returns true, or returns false (the turn
-     * is on its way back, and the interrupt is kept for this thread as by any wait).
+     * {@link #await(Object, Runnable)}, watched on a virtual thread too: for a wait that may never end
+     * (a virtual thread cannot wait with a timeout at no cost, so only such a wait is watched there).
+     *
+     * @param stalled the check to run after a stall
+     */
+    void awaitWatched(Object self, Runnable stalled) {
+        await(self, stalled, true, null);
+    }
+
+    /**
+     * {@link #await(Object, Runnable)} (watched on a virtual thread too if {@code virtualToo}) of a
+     * thread whose code the holder runs meanwhile (a generator's consumer, while the body runs): an
+     * interrupt that wakes it without the turn is offered to {@code relay}, which hands it to the
+     * holder's thread and returns true, or returns false (the turn is on its way back, and the
+     * interrupt is kept for this thread as by any wait).
      *
      * @param stalled the check to run after a stall
      * @param relay   hands an interrupt on to the holder's thread; false if it did not
      */
-    void awaitRelaying(Object self, Runnable stalled, BooleanSupplier relay) {
-        await(self, stalled, relay);
+    void awaitRelaying(Object self, Runnable stalled, boolean virtualToo, BooleanSupplier relay) {
+        await(self, stalled, virtualToo, relay);
     }
 
     /**
-     * The wait: watched after a stall if {@code stalled} is given, on a platform thread (a virtual thread
-     * cannot wait with a timeout at no cost); an interrupt that wakes it without the turn is handed on by
-     * {@code relay}, if given and it does, else kept.
+     * The wait: watched after a stall if {@code stalled} is given, on a platform thread or if
+     * {@code virtualToo}; an interrupt that wakes it without the turn is handed on by {@code relay}, if
+     * given and it does, else kept.
      */
-    private void await(Object self, Runnable stalled, BooleanSupplier relay) {
+    private void await(Object self, Runnable stalled, boolean virtualToo, BooleanSupplier relay) {
         boolean interrupted = false;
         Error failed = null;
         while (true) {
@@ -96,7 +107,7 @@ final class Turn {
                 if (HOLDER.getAcquire(this) == self) {
                     break;
                 }
-                if (stalled != null && !Thread.currentThread().isVirtual()) {
+                if (stalled != null && (virtualToo || !Thread.currentThread().isVirtual())) {
                     long start = System.nanoTime();
                     park(self, InitializerDeadlock.STALL_NANOS);
                     if (HOLDER.getAcquire(this) != self && System.nanoTime() - start >= InitializerDeadlock.STALL_NANOS) {

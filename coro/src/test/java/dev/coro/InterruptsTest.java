@@ -23,8 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * not make them spin (each waits in as few idle waits as without it), and is kept once for the context that
  * set it or ran the wait; an interrupt of a pool thread from outside loses nothing and leaves {@code close()}
  * able to end every thread; a scheduler on a worker of a {@code ForkJoinPool} that stops (its managed blocks
- * throwing at once) still parks; and a start the thread engine refuses in a class initializer keeps the
- * caller's interrupt.
+ * throwing at once) still parks; and a wait that a class-initializer deadlock ends on the thread engine
+ * gives back the interrupt it took.
  */
 @ExtendWith({FreshThread.class, PoolsClosed.class})
 class InterruptsTest {
@@ -275,7 +275,8 @@ class InterruptsTest {
 
     /**
      * What the initializers below record as they run, kept outside their classes: each rethrows the refusal
-     * it met, which leaves its class erroneous, and an erroneous class's fields cannot be read. Public: the
+     * it met, which leaves its class erroneous (so that the body's abandoned thread fails instead of running
+     * the body once the initializer is over), and an erroneous class's fields cannot be read. Public: the
      * classes, loaded afresh, see only public code.
      */
     public static final class Seen {
@@ -336,7 +337,8 @@ class InterruptsTest {
     /**
      * An interrupt set as a class initializer runs a coroutine of its own class is kept: on the continuation
      * engine the body sees it and main has it after the switch; on the thread engine, where the switch is
-     * refused before the body's thread starts, main keeps it.
+     * refused once the wait for the body's thread is found to be a deadlock, main has it after the refusal
+     * (the wait had taken it, and lost it as it ended so).
      */
     @Test
     @Timeout(10)
@@ -350,18 +352,18 @@ class InterruptsTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(Seen.LOG).containsExactly("refused: cannot suspend main context 'main' at its switchTo to run coroutine"
-                + " 'initializing': the body of coroutine 'initializing' is a lambda or a method reference written in class"
+                + " 'initializing': the body of coroutine 'initializing' is a lambda of class"
                 + " dev.coro.InterruptsTest$InterruptedAsItRunsACoroutine, whose static initializer this thread is running:"
-                + " no other thread can use that class until its initializer returns, and on the thread engine every body"
-                + " runs on a thread of its own; create it outside that class (in a holder class, say), or use the"
-                + " continuation engine; it keeps running (state RUNNING)", "interrupted true");
+                + " no other thread can run the body until that initializer returns, and it waits for the body (on the"
+                + " thread engine every body runs on a thread of its own); create it outside the initializer (in a holder"
+                + " class, say), or use the continuation engine; it keeps running (state RUNNING)", "interrupted true");
     }
 
     /**
      * An interrupt set as a class initializer consumes a generator of its own class is kept: on the
      * continuation engine the body runs and the consumer has it after; on the thread engine, where the
-     * resume is refused before the body's thread starts, nothing was handed to that thread: the consumer
-     * keeps it.
+     * consumer had handed it to the body's thread, which can never run the body, the consumer takes it back
+     * as the resume is refused.
      */
     @Test
     @Timeout(10)
@@ -375,10 +377,10 @@ class InterruptsTest {
         }
         assertThat(t).isInstanceOf(ExceptionInInitializerError.class);
         assertThat(Seen.LOG).containsExactly("refused: main context 'main' cannot run the body of generator 'squares' (NEW):"
-                + " the body of generator 'squares' is a lambda or a method reference written in class"
-                + " dev.coro.InterruptsTest$InterruptedAsItConsumesAGenerator, whose static initializer this thread is running:"
-                + " no other thread can use that class until its initializer returns, and on the thread engine every body"
-                + " runs on a thread of its own; create it outside that class (in a holder class, say), or use the"
-                + " continuation engine; it stays NEW", "interrupted true");
+                + " the body of generator 'squares' is a lambda of class dev.coro.InterruptsTest$InterruptedAsItConsumesAGenerator,"
+                + " whose static initializer this thread is running: no other thread can run the body until that initializer"
+                + " returns, and it waits for the body (on the thread engine every body runs on a thread of its own); create"
+                + " it outside the initializer (in a holder class, say), or use the continuation engine; it is FAILED",
+                "interrupted true");
     }
 }

@@ -809,8 +809,8 @@ class StackExhaustionTest {
 
     @Test
     void theLookForAnInitializerDeadlockBeforeABodysThreadStartsThrowsAtWorstAStackOverflowAtEveryDepth() {
-        // the thread engine looks (a walk of the caller's stack) before it starts a body's thread whose code is a
-        // lambda class: near the stack's end the JDK's walker meets the overflow inside its own code
+        // the thread engine looks (a walk of the caller's stack) before it starts a body's thread from a
+        // virtual thread: near the stack's end the JDK's walker meets the overflow inside its own code
         // the last 300 frames before the limit, one depth at a time; then, if the look overflowed at every
         // one of them (how many frames it needs depends on what the JIT has compiled of it by then),
         // shallower by 25 frames at a time until it returns once, so that the depths span the edge
@@ -841,11 +841,8 @@ class StackExhaustionTest {
             recurseThenLook(n + 1, target);
             return;
         }
-        InitializerDeadlock.refuseIfWrittenInAClassBeingInitialized(NEVER_RUN, "coroutine 'never run'", null);
+        InitializerDeadlock.mayWaitForInitializer(new Object());
     }
-
-    /** A body's code that no body runs: each look for it walks the stack. */
-    private static final Runnable NEVER_RUN = () -> { };
 
     @Test
     void aGeneratorResumedNearTheConsumersStackEndStaysUsableOrFailsNamingItselfAtEveryDepth() {
