@@ -18,15 +18,11 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -118,7 +114,7 @@ class ConnectConfigurerTest {
      */
     @Test
     void whatTheConfigurerThrowsComesOutAsItIsAndItsSocketIsClosed() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
             IOException refused = new IOException("no such interface");
             IllegalStateException broken = new IllegalStateException("the configurer's own mistake");
@@ -139,7 +135,7 @@ class ConnectConfigurerTest {
             assertThat(dialer.state()).isEqualTo(Coroutine.State.FINISHED);
         }
         assertThat(sockets()).isEqualTo("3 opened, 0 open");
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /** A null configurer is refused naming it, by both forms, before a socket is opened or a host looked up. */
@@ -299,21 +295,6 @@ class ConnectConfigurerTest {
                 f.close();
             }
             listener.close();
-        }
-    }
-
-    /** How many sockets this process has open, from /proc (Linux). */
-    static long openSockets() throws IOException {
-        Path fds = Path.of("/proc/self/fd");
-        Assumptions.assumeTrue(Files.isDirectory(fds), "a /proc file system");
-        try (Stream<Path> all = Files.list(fds)) {
-            return all.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().startsWith("socket:");
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            }).count();
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.PoolsClosed;
 import dev.coro.management.CoroutinesManagement;
+import dev.coro.net.OpenSockets;
 import dev.coro.net.TcpConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,8 +22,6 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,7 +35,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Tag;
@@ -148,7 +146,7 @@ class ChatRoomsProgramTest {
     private void scenario(int resetAfter) throws Exception {
         // the JDK keeps a socket of its own open from its first bind on (in a sandbox's kernel at least): make it first
         new ServerSocket(0, 1, InetAddress.getLoopbackAddress()).close();
-        long socketsBefore = openSockets();
+        long socketsBefore = OpenSockets.count();
         ChatRoomsServer server = ChatRoomsServer.start(SETTINGS);
         SocketAddress at = server.address();
         CoroutinePool clients = CoroutinePool.start("clients", 2);
@@ -285,7 +283,7 @@ class ChatRoomsProgramTest {
             assertThat(CoroutinesManagement.mxBean().getSchedulers()).as("schedulers of the server's threads once it closed")
                     .noneMatch(s -> serverThreads.contains(s.threadId()));
             slowThread.join();
-            assertThat(openSockets()).as("sockets left open").isEqualTo(socketsBefore);
+            assertThat(OpenSockets.count()).as("sockets left open").isEqualTo(socketsBefore);
         } finally {
             if (slowThread != null) {
                 slowThread.join(PoolsClosed.GUARD.toMillis());
@@ -377,21 +375,6 @@ class ChatRoomsProgramTest {
         } finally {
             PoolsClosed.close(clients);
             server.close();
-        }
-    }
-
-    /** How many sockets this process has open, from /proc (Linux). */
-    private static long openSockets() throws IOException {
-        Path fds = Path.of("/proc/self/fd");
-        Assumptions.assumeTrue(Files.isDirectory(fds), "a /proc file system");
-        try (Stream<Path> all = Files.list(fds)) {
-            return all.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().startsWith("socket:");
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            }).count();
         }
     }
 }

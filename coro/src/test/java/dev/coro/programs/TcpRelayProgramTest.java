@@ -7,6 +7,7 @@ import dev.coro.Coroutine;
 import dev.coro.CoroutinePool;
 import dev.coro.FreshThread;
 import dev.coro.PoolsClosed;
+import dev.coro.net.OpenSockets;
 import dev.coro.net.TcpConnection;
 import dev.coro.net.TcpListener;
 import java.io.IOException;
@@ -18,8 +19,6 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +26,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.CRC32;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -150,7 +147,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void largeTransfersBothWaysAtOnceArriveWholeAndInOrder() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         int size = 3 << 20;
         List<CompletableFuture<Took>> backendTook = new CopyOnWriteArrayList<>();
         try (Backend backend = new Backend(c -> {
@@ -210,7 +207,7 @@ class TcpRelayProgramTest {
             assertThat(relay.connections).hasSize(6).noneMatch(TcpConnection::isOpen);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /** Reads exactly {@code n} bytes of {@code c}, failing at an end of the stream before them. */
@@ -231,7 +228,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aClientsHalfCloseIsPassedOnAndTheBackendsReplyStillComesBack() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         int request = 1 << 20;
         int reply = 2 << 20;
         CompletableFuture<Took> backendTook = new CompletableFuture<>();
@@ -255,7 +252,7 @@ class TcpRelayProgramTest {
             assertThat(List.of(s.up, s.down)).containsExactly((long) request, (long) reply);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -264,7 +261,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aBackendsHalfCloseIsPassedOnWhileTheClientStillSends() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         int reply = 1 << 20;
         int upload = 2 << 20;
         CompletableFuture<Took> backendTook = new CompletableFuture<>();
@@ -288,7 +285,7 @@ class TcpRelayProgramTest {
             assertThat(List.of(s.up, s.down)).containsExactly((long) upload, (long) reply);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -297,7 +294,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aClientThatResetsPartWayIsPassedOnAsAResetToTheBackend() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         CompletableFuture<String> backendSaw = new CompletableFuture<>();
         CompletableFuture<Long> backendRead = new CompletableFuture<>();
         try (Backend backend = new Backend(c -> {
@@ -328,7 +325,7 @@ class TcpRelayProgramTest {
             assertThat(relay.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -337,7 +334,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aBackendThatResetsEndsTheClientsConnectionAndTheRelayClosesBoth() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         try (Backend backend = new Backend(c -> {
             readExactly(c, 5);
             c.setOption(StandardSocketOptions.SO_LINGER, 0); // its close is a reset
@@ -356,7 +353,7 @@ class TcpRelayProgramTest {
             assertThat(relay.connections).hasSize(2).noneMatch(TcpConnection::isOpen);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -366,7 +363,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aSlowReadersBackendIsHeldBackByTheRelaysBoundedBuffers() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         int size = 8 << 20;
         int small = 64 << 10;
         CompletableFuture<Long> stalledAt = new CompletableFuture<>();
@@ -399,7 +396,7 @@ class TcpRelayProgramTest {
             assertThat(Coroutine.await(relay.sessions.get(0).ended)).isEqualTo("done");
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -408,7 +405,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void anIdleSessionIsClosedInOrderAtBothEnds() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         CompletableFuture<Took> backendTook = new CompletableFuture<>();
         try (Backend backend = new Backend(c -> backendTook.complete(readToEnd(c)))) {
             Duration idle = Duration.ofMillis(200);
@@ -421,7 +418,7 @@ class TcpRelayProgramTest {
             assertThat(Coroutine.await(relay.sessions.get(0).ended)).isEqualTo("idle for PT0.2S");
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -431,7 +428,7 @@ class TcpRelayProgramTest {
      */
     @Test
     void aShutdownWhileSessionsRunLetsThemFinishThenCutsTheRest() throws Exception {
-        long before = openSockets();
+        long before = OpenSockets.count();
         int rounds = 100;
         CompletableFuture<Took> quietBackendTook = new CompletableFuture<>();
         CompletableFuture<Void> quietSeen = new CompletableFuture<>();
@@ -500,7 +497,7 @@ class TcpRelayProgramTest {
             assertThat(relay.connections).hasSize(6).noneMatch(TcpConnection::isOpen);
         }
         Coroutine.yield(); // a scheduling point: the sockets the test's thread closed leave its selector
-        assertThat(openSockets()).isEqualTo(before);
+        assertThat(OpenSockets.count()).isEqualTo(before);
     }
 
     /**
@@ -520,20 +517,5 @@ class TcpRelayProgramTest {
             }
         });
         t.join();
-    }
-
-    /** How many sockets this process has open, from /proc (Linux). */
-    private static long openSockets() throws IOException {
-        Path fds = Path.of("/proc/self/fd");
-        Assumptions.assumeTrue(Files.isDirectory(fds), "a /proc file system");
-        try (Stream<Path> all = Files.list(fds)) {
-            return all.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().startsWith("socket:");
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            }).count();
-        }
     }
 }
