@@ -1417,11 +1417,10 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     }
 
     /**
-     * From another thread: whether this channel, shared, is closed with no value left in it, so that a
-     * select's receive clause on it is ready and fires as closed; false when that cannot be known in place
-     * (the channel is not shared: only its thread reads its buffer).
+     * From another thread: whether this channel, shared, is closed with no value left in it, read under the lock
+     * ({@link #closedAndDrainedFromAfar}'s answer for a shared channel); false if it is not shared.
      */
-    boolean closedAndDrainedInPlace() {
+    private boolean closedAndDrainedInPlace() {
         if (!shared) {
             return false;
         }

@@ -1470,8 +1470,9 @@ public final class Select<R> {
                 return isReady() ? fireNow(self) : NOT_READY;
             }
             T v = channel.pollInPlace();
-            if (v == null && channel.isClosed() && channel.closedAndDrainedInPlace()) {
-                return closedOutcome(self); // ready, as a closed channel of the caller's own thread is: it fires in its place
+            if (v == null && channel.isClosed() && channel.closedAndDrainedFromAfar()) {
+                // ready, as a closed channel of the caller's own thread is, shared or not: it fires in its place
+                return closedOutcome(self);
             }
             if (v == null && !definite) {
                 channel.askToShare(); // not shared yet, it is not tried in place: the next runs will

@@ -287,6 +287,36 @@ class SelectAcrossThreadsTest {
     }
 
     /**
+     * A biased run fires the first ready clause in the order given, and a clause on a closed channel is ready: a receive
+     * clause on another thread's channel closed and drained that no other thread had used (not shared) is ready as a
+     * shared one is, and refuses before a later clause on a closed channel does, in a run that may wait as in one that
+     * never waits (it had been passed over as not ready in place, and the later send clause refused instead).
+     */
+    @Test
+    @Timeout(60)
+    void aReceiveClauseOnAnotherThreadsClosedChannelNotSharedYetIsReadyInItsPlaceInTheOrder() {
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            String none = " cannot select onReceive from channel 'a' (closed): no value is left in it, and none can come;"
+                    + " leave the clause out to go on";
+            for (boolean mayWait : new boolean[] {true, false}) {
+                List<Channel<Integer>> closed = Coroutine.await(pool.submit(() -> {
+                    Channel<Integer> a = new Channel<>("a", 1);
+                    Channel<Integer> b = new Channel<>("b", 1);
+                    a.close();
+                    b.close();
+                    return List.of(a, b);
+                }));
+                Select<String> sel = new Select<String>().onReceive(closed.get(0), v -> "a").onSend(closed.get(1), 1, () -> "b");
+                if (!mayWait) {
+                    sel.onDefault(() -> "default");
+                }
+                assertThat(catchThrowable(sel::select)).as(mayWait ? "a run that may wait" : "a run that never waits")
+                        .isInstanceOf(ChannelClosedException.class).hasMessage("main context 'main'" + ofThisThread() + none);
+            }
+        }
+    }
+
+    /**
      * Senders of two pool threads send with timeouts while the main thread selects over both channels with
      * an {@code onTimeout}, or inside a {@code withTimeout}: every value whose send succeeded is received
      * once, and none whose send failed.
