@@ -1432,6 +1432,34 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
+    /**
+     * From a thread without a scheduler, for a select's run whose refusal may be known there ({@code Select}'s
+     * {@code refuseInPlace}): whether a clause on this channel, open, is known not to be ready, its operation (a send if
+     * {@code sender}) looked at as the run would look at it, changing nothing. A run that may wait ({@code mayWait})
+     * tries it in place only (as {@link #pollFromAfar} and {@link #offerFromAfar} do): not ready unless the channel is
+     * shared, no select of its thread may wait on it now, its thread lives and a value (or room) is there. A run that
+     * never waits also asks this channel's thread where it cannot look in place, so it is known not to be ready only in
+     * place, the channel shared and nothing there. False where the clause may fire, or its thread must be asked.
+     */
+    boolean notReadyInPlace(boolean sender, boolean mayWait) {
+        if (!shared) {
+            return mayWait;
+        }
+        lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            if (selecting != 0 || !ownerThread.isAlive()) {
+                return mayWait;
+            }
+            // a waiter queued may have left already (its wait timed out): counted as there, the clause may be ready
+            return sender ? receivers.isEmpty() && buffered() >= capacity : buffered() == 0 && senders.isEmpty();
+        } finally {
+            unlock();
+        }
+    }
+
     /** From another thread: sends in place if it can, as a send does first ({@link #offerFromAfar}). */
     boolean offerInPlace(T value) {
         return offerFromAfar(value);

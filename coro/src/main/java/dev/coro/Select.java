@@ -508,7 +508,7 @@ public final class Select<R> {
     private R run(boolean unbiased) {
         Scheduler s = checked;
         if (s == null || Thread.currentThread() != s.owner) {
-            s = check();
+            s = check(unbiased);
         }
         Context self = s.currentContext();
         Context other = waitingIn;
@@ -1031,7 +1031,7 @@ public final class Select<R> {
      * and notes which clauses' channels belong to other threads (a run then goes {@link #runAcross}); a
      * run on that scheduler's owner thread need not check again.
      */
-    private Scheduler check() {
+    private Scheduler check(boolean unbiased) {
         if (count == 0 && onDefault == null) { // before any scheduler is asked for: a thread without one gets none for the refusal
             throw new IllegalStateException(Scheduler.describeCaller() + " cannot select: the select has no clause, so it would wait forever");
         }
@@ -1045,7 +1045,7 @@ public final class Select<R> {
                 if (bound != null) {
                     throw boundElsewhere(Scheduler.describeCallerAndThread(), bound);
                 }
-                refuseInPlace();
+                refuseInPlace(unbiased);
             }
             bind(Scheduler.current());
         }
@@ -1070,26 +1070,56 @@ public final class Select<R> {
     /**
      * On a thread without a scheduler: throws the refusal of the run if it is known there, naming the thread as the
      * caller, so that the refusal makes it none and binds the select to no thread, as a send or a receive refused on a
-     * closed channel of another thread makes none. It is known when one clause is on a closed channel of another
-     * thread (every channel is, here) that it refuses ({@link ChannelClause#refusedInPlace}: an {@code onSend}, or an
-     * {@code onReceive} without {@code ifClosed} once drained) and every other is an {@code onTimeout} that is not zero:
-     * that clause fires, ready at once or as soon as the run would wait, whether the run is biased or not. Otherwise
-     * (another clause may be ready, or several refuse and the pick of an unbiased run is the scheduler's) the run goes on.
+     * closed channel of another thread makes none. The run's first look at its clauses is made as {@link #runAcross}
+     * makes it (every channel is another thread's, here), changing nothing: in the order given, or, {@code unbiased},
+     * in the order a scheduler made now would try them in (its random from the seed, {@link Scheduler#randomAt}:
+     * none is made, so the next such run starts from the seed again). An {@code onTimeout} that is not zero is not ready
+     * yet; a clause on an open channel is passed over if it is known not to be ready in place
+     * ({@link Channel#notReadyInPlace}; one on a channel not shared yet, in a run that may wait, asks its thread to share
+     * it, as the run does); the first clause on a closed channel that refuses ({@link ChannelClause#refusedInPlace}: an
+     * {@code onSend}, or an {@code onReceive} without {@code ifClosed} once drained) is the one that fires, ready
+     * before any default (a closed channel's clause is never skipped). Any other clause met first (one that may be
+     * ready, one whose channel's thread must be asked, a zero timeout, a completion, a receive that takes a value left
+     * or fires its {@code ifClosed}) leaves the outcome to the run, which goes on.
      */
-    private void refuseInPlace() {
-        ChannelClosedException refused = null;
-        for (int i = 0; i < count; i++) {
-            Clause<R> c = clauses[i];
+    private void refuseInPlace(boolean unbiased) {
+        int n = count;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        if (unbiased) {
+            long random = Scheduler.SEED;
+            for (int i = n - 1; i > 0; i--) { // as runAcross shuffles them
+                random += Scheduler.RANDOM_STEP;
+                int j = Scheduler.randomAt(random, i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        boolean mayWait = onDefault == null && !readyAtOnce;
+        for (int k = 0; k < n; k++) {
+            Clause<R> c = clauses[order[k]];
             if (c instanceof TimeoutClause<R> t && t.nanos > 0) {
                 continue;
             }
-            if (refused != null || !(c instanceof ChannelClause<?, R> cc)
-                    || (refused = cc.refusedInPlace(Scheduler.describeCallerAndThread())) == null) {
+            if (!(c instanceof ChannelClause<?, R> cc)) {
                 return;
             }
-        }
-        if (refused != null) {
-            throw refused;
+            if (cc.channel.isClosed()) {
+                ChannelClosedException refused = cc.refusedInPlace(Scheduler.describeCallerAndThread());
+                if (refused != null) {
+                    throw refused;
+                }
+                return;
+            }
+            if (!cc.channel.notReadyInPlace(cc.sender, mayWait)) {
+                return;
+            }
+            if (mayWait) {
+                cc.channel.askToShare(); // as the run's first look does: nothing if it is shared
+            }
         }
     }
 

@@ -362,6 +362,96 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A select run on a thread without a scheduler whose outcome is a refusal known in place makes it none, whatever its
+     * other clauses: several clauses on closed channels of another thread (a biased run refuses the first; an unbiased
+     * one the first in the order a scheduler made now would try them in, its random from the seed), an open clause
+     * that is not ready before the closed one (on a channel not shared yet, and on a shared one), and an
+     * {@code onDefault} beside closed clauses (a closed channel's clause is ready, so the default does not fire). Each
+     * had made the thread a scheduler, and named it as its main context. A run that must ask the channel's thread
+     * first (an open clause on a channel not shared yet, before the closed one, in a run that never waits) still
+     * makes one, to wait for the answer.
+     */
+    @Test
+    @Timeout(10)
+    void aSelectRefusedInPlaceOnAThreadWithoutASchedulerMakesNoneWhateverItsOtherClauses() throws Exception {
+        Channel<Integer> a = new Channel<>("a", 1);
+        Channel<Integer> b = new Channel<>("b", 1);
+        Channel<Integer> c = new Channel<>("c", 1);
+        Channel<Integer> sharedIdle = new Channel<>("shared", 1);
+        share(a, b, c, sharedIdle);
+        a.close();
+        b.close();
+        c.close();
+        Channel<Integer> idle = new Channel<>("idle", 1); // open, empty, no other thread has used it
+        java.util.function.Supplier<Select<String>> several = () -> new Select<String>().onReceive(a, v -> "a " + v)
+                .onSend(b, 1, () -> "b").onReceive(c, v -> "c " + v).onSend(c, 9, () -> "c");
+        java.util.function.Supplier<Select<String>> twoAndDefault = () -> new Select<String>().onReceive(a, v -> "a " + v)
+                .onReceive(c, v -> "c " + v).onDefault(() -> "default");
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(() -> several.get().select(),
+                () -> several.get().selectUnbiased(),
+                () -> new Select<String>().onReceive(idle, v -> "idle").onReceive(sharedIdle, v -> "shared")
+                        .onSend(b, 2, () -> "b").select(),
+                () -> new Select<String>().onReceive(sharedIdle, v -> "shared").onReceive(idle, v -> "idle")
+                        .onSend(b, 3, () -> "b").selectUnbiased(),
+                () -> new Select<String>().onSend(b, 4, () -> "b").onReceive(a, v -> "a").onDefault(() -> "default").select(),
+                () -> new Select<String>().onReceive(sharedIdle, v -> "shared").onReceive(a, v -> "a")
+                        .onDefault(() -> "default").select(),
+                () -> twoAndDefault.get().selectUnbiased()), true);
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String none = " (closed): no value is left in it, and none can come; leave the clause out to go on";
+        String sent = " to channel 'b' (closed): a closed channel takes no more values, and the value was not delivered;"
+                + " leave the clause out to go on";
+        assertThat(messages).containsExactly(caller + " cannot select onReceive from channel 'a'" + none,
+                caller + afterTheCaller(refusalWithASchedulerMadeNow(several)),
+                caller + " cannot select onSend(2)" + sent, caller + " cannot select onSend(3)" + sent,
+                caller + " cannot select onSend(4)" + sent, caller + " cannot select onReceive from channel 'a'" + none,
+                caller + afterTheCaller(refusalWithASchedulerMadeNow(twoAndDefault)));
+
+        Channel<Integer> unshared = new Channel<>("unshared", 1);
+        CompletableFuture<String> asked = new CompletableFuture<>();
+        Thread.ofPlatform().name("asker").start(() -> {
+            try {
+                new Select<String>().onReceive(unshared, v -> "unshared").onReceive(a, v -> "a").onDefault(() -> "default").select();
+                asked.complete("no refusal");
+            } catch (ChannelClosedException e) {
+                asked.complete(e.getMessage() + (Scheduler.currentOrNull() != null ? " (a scheduler made)" : " (none made)"));
+            }
+        });
+        assertThat(Coroutine.await(asked)).endsWith(" cannot select onReceive from channel 'a'" + none + " (a scheduler made)");
+    }
+
+    /** The message of the unbiased run of {@code select}'s select on a new thread whose scheduler is made just before. */
+    private static String refusalWithASchedulerMadeNow(java.util.function.Supplier<Select<String>> select) throws Exception {
+        CompletableFuture<String> refusal = new CompletableFuture<>();
+        Thread.ofPlatform().name("reference").start(() -> {
+            Scheduler.current();
+            try {
+                refusal.complete("no refusal: " + select.get().selectUnbiased());
+            } catch (RuntimeException e) {
+                refusal.complete(e.getMessage());
+            }
+        });
+        return refusal.get(5, TimeUnit.SECONDS);
+    }
+
+    /** {@code message} from its {@code  cannot } on: what it says after naming the caller. */
+    private static String afterTheCaller(String message) {
+        return message.substring(message.indexOf(" cannot "));
+    }
+
+    /** Shares each of {@code channels}, of this thread: another thread's first call (a trySend) taken, and its value received. */
+    @SafeVarargs
+    private static void share(Channel<Integer>... channels) {
+        for (Channel<Integer> ch : channels) {
+            CompletableFuture<Boolean> sent = new CompletableFuture<>(); // awaited: this thread runs the post that shares it
+            Thread.ofPlatform().name("sharer").start(() -> sent.completeAsync(() -> ch.trySend(5), Runnable::run));
+            assertThat(Coroutine.await(sent)).isTrue();
+            assertThat(ch.receive()).isEqualTo(5);
+        }
+    }
+
+    /**
      * Runs each of {@code calls} on a new platform thread named {@code plain}, which has no scheduler, adding the
      * message of its refusal ({@code IllegalStateException} or {@code IllegalArgumentException}) to {@code messages},
      * or {@code no refusal}; checks that no refusal made the thread a scheduler.
