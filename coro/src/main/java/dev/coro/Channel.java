@@ -695,13 +695,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      * would be handed a value and the iterator holds one; give each context its own. An iterator belongs
      * to the thread that called this method: a call of it from another thread throws
      * {@link IllegalStateException} naming the caller and both threads, taking nothing (each thread makes
-     * its own, as a {@code for} loop over the channel does).
+     * its own, as a {@code for} loop over the channel does). Made on a thread that has no scheduler yet, it ends
+     * (or, on a channel closed with a cause, is refused) there while it finds the channel closed and drained, as a
+     * receive is answered there, making none; its first call that must receive makes it.
      *
      * @return a receiving iterator, for the contexts of the calling thread
      */
     @Override
     public Iterator<T> iterator() {
-        return new Receiving();
+        Scheduler here = Scheduler.currentOrNull();
+        return here != null ? new Receiving(here) : new ReceivingWithoutAScheduler();
     }
 
     /**
@@ -737,7 +740,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
      */
     @Override
     public Spliterator<T> spliterator() {
-        Receiving values = new Receiving();
+        Iterator<T> values = iterator();
         return new OneAtATime<>(values::hasNext, values::next, Spliterator.ORDERED | Spliterator.NONNULL);
     }
 
@@ -751,7 +754,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          * iterator, whose fields are then touched by one thread at a time and need no atomic operation
          * (each thread makes its own iterator, as a {@code for} loop does).
          */
-        private final Scheduler user = Scheduler.current();
+        private final Scheduler user;
         /** The value received and not yet taken; null if none. */
         private T next;
         /**
@@ -760,6 +763,11 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          * so one value would be lost.
          */
         private Context receiving;
+
+        /** An iterator for the contexts of {@code user}'s thread, the calling one. */
+        Receiving(Scheduler user) {
+            this.user = user;
+        }
 
         @Override
         public boolean hasNext() {
@@ -794,9 +802,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          */
         private void checkUser(String operation) {
             if (!user.isCaller()) {
-                throw new IllegalStateException(callerHere() + " cannot " + operation + " " + describe()
-                        + " (" + state() + ") through an iterator of thread " + Scheduler.describe(user.owner)
-                        + (user.owner.isAlive() ? "" : ", which has ended") + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
+                throw notTheIteratorsThread(operation, user.owner);
             }
         }
 
@@ -824,11 +830,81 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
          */
         @Override
         public void remove() {
-            Scheduler here = Scheduler.currentOrNull();
-            throw new UnsupportedOperationException((here != null ? caller(here.currentContext()) : Scheduler.describeCaller())
-                    + " cannot remove a value of " + describe()
-                    + " (" + state() + "): its iterator receives each value, which leaves the channel as it is taken");
+            throw removeRefused();
         }
+    }
+
+    /**
+     * The iterator of {@link #iterator()} made on a thread that has no scheduler: while it finds this channel closed and
+     * drained as read in place ({@link #closedAndDrainedFromAfar}), it ends (or, closed with a cause, is refused naming
+     * the thread) as a receive from there is answered, making none; its first call that must receive makes the thread's
+     * scheduler and a {@link Receiving} of its own, which every later call goes through. It belongs to that thread too.
+     */
+    private final class ReceivingWithoutAScheduler implements Iterator<T> {
+        /** The thread that called {@link #iterator()}. */
+        private final Thread user = Thread.currentThread();
+        /** The iterator that receives, made on {@link #user} by its first call that must receive; null before. */
+        private Receiving receiving;
+
+        @Override
+        public boolean hasNext() {
+            Receiving r = receiving;
+            if (r != null) {
+                return r.hasNext();
+            }
+            if (Thread.currentThread() != user) {
+                throw notTheIteratorsThread("iterate over", user);
+            }
+            if (closedAndDrainedFromAfar()) {
+                if (closeCause != null) {
+                    throw closedAndDrained("iterate over"); // as Receiving: closed for a reason, not the end of the values
+                }
+                return false;
+            }
+            receiving = r = new Receiving(Scheduler.current());
+            return r.hasNext();
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException(callerHere() + " cannot take the next value of " + describe() + " ("
+                        + state() + "): " + NONE_LEFT);
+            }
+            return receiving.next();
+        }
+
+        /** As {@link Receiving#forEachRemaining}. */
+        @Override
+        public void forEachRemaining(Consumer<? super T> action) {
+            Objects.requireNonNull(action, "action");
+            Iterator.super.forEachRemaining(action);
+        }
+
+        /** Refused, as {@link Receiving#remove()}. */
+        @Override
+        public void remove() {
+            throw removeRefused();
+        }
+    }
+
+    /**
+     * The refusal of a call ({@code operation}) of a receiving iterator from another thread than {@code user}, the one
+     * that made it, naming the caller and its thread, the call, the channel with its state and that thread (saying that
+     * it has ended, as the channel's own refusals do).
+     */
+    private IllegalStateException notTheIteratorsThread(String operation, Thread user) {
+        return new IllegalStateException(callerHere() + " cannot " + operation + " " + describe() + " (" + state()
+                + ") through an iterator of thread " + Scheduler.describe(user) + (user.isAlive() ? "" : ", which has ended")
+                + ": an iterator belongs to the thread that called iterator(); call it on this thread for one of its own");
+    }
+
+    /** The refusal of a receiving iterator's {@code remove()}, naming the caller (a thread without a scheduler as a thread). */
+    private UnsupportedOperationException removeRefused() {
+        Scheduler here = Scheduler.currentOrNull();
+        return new UnsupportedOperationException((here != null ? caller(here.currentContext()) : Scheduler.describeCaller())
+                + " cannot remove a value of " + describe()
+                + " (" + state() + "): its iterator receives each value, which leaves the channel as it is taken");
     }
 
     /**

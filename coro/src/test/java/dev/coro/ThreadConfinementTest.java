@@ -452,6 +452,55 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A {@code for} loop, a {@code forEach}, a stream and an iterator's calls over a channel of another thread, closed and
+     * drained, on a thread without a scheduler end there, as a receive is answered there, and make it none; on a channel
+     * closed with a cause, {@code hasNext()} is refused naming the thread, and {@code next()} past the end too. Each had
+     * made the thread a scheduler (the iterator was made for its contexts), and asked the channel's thread what any thread
+     * can read. An iterator made there still belongs to that thread: another thread's call is refused naming both.
+     */
+    @Test
+    @Timeout(10)
+    void anIterationOverAnotherThreadsClosedChannelOnAThreadWithoutASchedulerEndsThereAndMakesNone() throws Exception {
+        for (boolean shared : new boolean[] {false, true}) {
+            Channel<Integer> ch = new Channel<>("jobs", 1);
+            Channel<Integer> failed = new Channel<>("failed", 1);
+            if (shared) {
+                share(ch, failed);
+            }
+            ch.close();
+            failed.close(new java.io.IOException("disk gone"));
+            List<Object> answers = new ArrayList<>();
+            AtomicReference<Iterator<Integer>> made = new AtomicReference<>();
+            List<String> messages = new ArrayList<>();
+            Thread plain = refusalsOnAPlainThread(messages, List.of(() -> {
+                for (Integer v : ch) {
+                    answers.add(v);
+                }
+            }, () -> ch.forEach(answers::add), () -> answers.add(java.util.stream.StreamSupport.stream(ch.spliterator(), false).count()),
+                    () -> {
+                        made.set(ch.iterator());
+                        answers.add(made.get().hasNext());
+                    }, () -> {
+                        try {
+                            ch.iterator().next();
+                        } catch (java.util.NoSuchElementException e) {
+                            answers.add(e.getMessage());
+                        }
+                    }, () -> failed.iterator().hasNext()), true);
+            String caller = "thread 'plain' (#" + plain.threadId() + ")";
+            assertThat(messages).as(shared ? "shared" : "not shared").containsExactly("no refusal", "no refusal", "no refusal",
+                    "no refusal", "no refusal", caller + " cannot iterate over channel 'failed' (closed): no value is left in it,"
+                            + " and none can come");
+            assertThat(answers).containsExactly(0L, false,
+                    caller + " cannot take the next value of channel 'jobs' (closed): no value is left in it, and none can come");
+            assertThatThrownBy(made.get()::hasNext).isInstanceOf(IllegalStateException.class).hasMessage("main context 'main'"
+                    + " cannot iterate over channel 'jobs' (closed) through an iterator of thread 'plain' (#" + plain.threadId()
+                    + "), which has ended: an iterator belongs to the thread that called iterator(); call it on this thread for"
+                    + " one of its own");
+        }
+    }
+
+    /**
      * Runs each of {@code calls} on a new platform thread named {@code plain}, which has no scheduler, adding the
      * message of its refusal ({@code IllegalStateException} or {@code IllegalArgumentException}) to {@code messages},
      * or {@code no refusal}; checks that no refusal made the thread a scheduler.
