@@ -1536,6 +1536,20 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
     }
 
+    /**
+     * From a thread without a scheduler, for a select's clause on this channel (a send if {@code sender}) in a run whose
+     * refusal may be known there ({@code Select}'s {@code refuseInPlace}): the refusal naming {@code caller} that the
+     * run meets on it if this channel's thread has ended leaving it open with nothing in it to take, as the operation
+     * is refused ({@link #refusedAsItsThreadEnded}); null otherwise (its thread lives, it is closed, or a receive takes
+     * a value left).
+     */
+    IllegalStateException endedRefusal(boolean sender, String caller) {
+        if (scheduler.owner.isAlive() || !refusedAsItsThreadEnded(sender ? RemoteOp.SEND : RemoteOp.RECEIVE)) {
+            return null;
+        }
+        return ownerEnded(caller, sender ? "select a send to" : "select a receive from");
+    }
+
     /** From another thread: sends in place if it can, as a send does first ({@link #offerFromAfar}). */
     boolean offerInPlace(T value) {
         return offerFromAfar(value);

@@ -1078,9 +1078,12 @@ public final class Select<R> {
      * ({@link Channel#notReadyInPlace}; one on a channel not shared yet, in a run that may wait, asks its thread to share
      * it, as the run does); the first clause on a closed channel that refuses ({@link ChannelClause#refusedInPlace}: an
      * {@code onSend}, or an {@code onReceive} without {@code ifClosed} once drained) is the one that fires, ready
-     * before any default (a closed channel's clause is never skipped). Any other clause met first (one that may be
-     * ready, one whose channel's thread must be asked, a zero timeout, a completion, a receive that takes a value left
-     * or fires its {@code ifClosed}) leaves the outcome to the run, which goes on.
+     * before any default (a closed channel's clause is never skipped). A clause on an open channel whose thread has
+     * ended with nothing left in it to take ({@link Channel#endedRefusal}) fails the run as the operation would: at
+     * once in a run that never waits (its try asks that thread), else once no clause was ready nor refused, as the run
+     * would start to wait on it (the first such in the order). Any other clause met first (one that may be ready, one
+     * whose channel's thread must be asked, a zero timeout, a completion, a receive that takes a value left or fires
+     * its {@code ifClosed}) leaves the outcome to the run, which goes on.
      */
     private void refuseInPlace(boolean unbiased) {
         int n = count;
@@ -1099,6 +1102,7 @@ public final class Select<R> {
             }
         }
         boolean mayWait = onDefault == null && !readyAtOnce;
+        IllegalStateException ended = null; // the first clause a run that may wait would find ended as it starts to wait
         for (int k = 0; k < n; k++) {
             Clause<R> c = clauses[order[k]];
             if (c instanceof TimeoutClause<R> t && t.nanos > 0) {
@@ -1114,12 +1118,26 @@ public final class Select<R> {
                 }
                 return;
             }
+            if (!cc.channel.owner().isAlive()) { // nothing is tried in place: the run meets it as it tries it, or waits on it
+                IllegalStateException refused = cc.channel.endedRefusal(cc.sender, Scheduler.describeCallerAndThread());
+                if (refused != null && !mayWait) {
+                    throw refused;
+                }
+                if (refused == null && ended == null) {
+                    return; // a value left in it, which the run takes
+                }
+                ended = ended == null ? refused : ended;
+                continue;
+            }
             if (!cc.channel.notReadyInPlace(cc.sender, mayWait)) {
                 return;
             }
             if (mayWait) {
                 cc.channel.askToShare(); // as the run's first look does: nothing if it is shared
             }
+        }
+        if (ended != null) {
+            throw ended; // no clause ready, none refused at once: the first on a channel whose thread ended ends the wait
         }
     }
 

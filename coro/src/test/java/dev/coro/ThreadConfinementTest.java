@@ -333,6 +333,48 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A select whose clause on a channel whose thread has ended leaving it open (nothing left in it, for a receive) fails
+     * the run as the operation would, run on a thread without a scheduler, is refused naming that thread as the caller,
+     * as the operation is, and makes it none: in a run that may wait (the clause found ended as the run would start to
+     * wait on it, the first such in the run's order) as in one that never waits (the clause tried, in its place in the
+     * order, as that thread's try call would be), biased or not. A clause before it that takes a value left in such a
+     * channel fires instead, as the run does (it is an exchange, and makes the thread a scheduler).
+     */
+    @Test
+    @Timeout(10)
+    void aSelectOverAChannelWhoseThreadEndedRefusedOnAThreadWithoutASchedulerNamesTheThreadAndMakesNone()
+            throws InterruptedException {
+        AtomicReference<Channel<Integer>> left = new AtomicReference<>();
+        AtomicReference<Channel<Integer>> withAValue = new AtomicReference<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            left.set(new Channel<>("jobs", 1));
+            Channel<Integer> full = new Channel<>("full", 1);
+            full.send(7);
+            withAValue.set(full);
+        });
+        maker.join();
+        Channel<Integer> ch = left.get();
+        List<String> messages = new ArrayList<>();
+        Thread plain = refusalsOnAPlainThread(messages, List.of(() -> new Select<String>().onReceive(ch, v -> "got").select(),
+                () -> new Select<String>().onSend(ch, 1, () -> "sent").onTimeout(java.time.Duration.ofSeconds(1), () -> "timed out")
+                        .selectUnbiased(),
+                () -> new Select<String>().onReceive(ch, v -> "got").onDefault(() -> "default").select(),
+                () -> new Select<String>().onSend(ch, 2, () -> "sent").onSend(ch, 3, () -> "sent").onDefault(() -> "default")
+                        .selectUnbiased()), true);
+        String caller = "thread 'plain' (#" + plain.threadId() + ")";
+        String ended = " channel 'jobs' (open): it belongs to thread 'maker' (#" + maker.threadId() + "), which has ended";
+        assertThat(messages).containsExactly(caller + " cannot select a receive from" + ended,
+                caller + " cannot select a send to" + ended, caller + " cannot select a receive from" + ended,
+                caller + " cannot select a send to" + ended);
+
+        CompletableFuture<String> took = new CompletableFuture<>();
+        Thread.ofPlatform().name("taker").start(() -> took.complete(new Select<String>()
+                .onReceive(withAValue.get(), v -> "took " + v).onReceive(ch, v -> "got " + v).select()
+                + (Scheduler.currentOrNull() != null ? " (a scheduler made)" : " (none made)")));
+        assertThat(Coroutine.await(took)).isEqualTo("took 7 (a scheduler made)");
+    }
+
+    /**
      * A select whose clause on a channel of another thread, closed (and drained, for a receive), is the one that fires,
      * run on a thread without a scheduler, is refused naming that thread as the caller, as the send and the receive
      * are, and the refusal makes it no scheduler, nor binds the select to it: the select, run on its channel's thread
