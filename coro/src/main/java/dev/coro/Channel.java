@@ -1099,7 +1099,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
     private T iterateOrNull() {
         if (!scheduler.isCaller()) {
             T v = pollFromAfar();
-            if (v != null) {
+            if (v != null || closedAndDrainedFromAfar()) { // answered in place, as receiveOrNull
                 return v;
             }
             RemoteOp<T> r = remote(RemoteOp.RECEIVE, null, -1, "iterate over");

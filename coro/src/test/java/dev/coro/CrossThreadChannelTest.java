@@ -1103,6 +1103,29 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /**
+     * A loop, and a stream, over another thread's channel closed and drained end on the caller's thread, as a receive
+     * there is answered: the iterator's {@code hasNext()} is not asked of the channel's thread, which may be blocked
+     * outside coro (here, in a join of the looping thread, where it runs no post). It had been posted there, and waited
+     * for for ever.
+     */
+    @Test
+    @Timeout(10)
+    void aLoopOverAnotherThreadsClosedChannelEndsWithoutAskingItsThread() throws InterruptedException {
+        Channel<Integer> ch = new Channel<>("jobs", 1);
+        ch.close();
+        List<Object> seen = new ArrayList<>();
+        Thread looper = Thread.ofPlatform().daemon().name("looper").start(() -> {
+            new Channel<Integer>("own", 1); // the thread has a scheduler: its iterators are made for its contexts
+            for (Integer v : ch) {
+                seen.add(v);
+            }
+            seen.add(java.util.stream.StreamSupport.stream(ch.spliterator(), false).count());
+        });
+        looper.join(); // blocked outside coro
+        assertThat(seen).containsExactly(0L);
+    }
+
     @Test
     void aChannelOfAnEndedThreadIsRefusedNamingTheChannelAndTheThread() throws InterruptedException {
         List<Channel<String>> made = new ArrayList<>();
