@@ -375,6 +375,46 @@ class ThreadConfinementTest {
     }
 
     /**
+     * A value left in a channel whose thread ended leaving it open, taken on a thread without a scheduler (a receive, a
+     * try call, a loop), is an exchange with another thread, as every value taken from another thread's channel is
+     * (docs/THREADS.md): the first one makes the thread its scheduler, marked as connected for its life, as a value taken
+     * in place from a shared channel of a thread that lives does. Once none is left, the loop is refused naming the
+     * thread's main context, as every refusal names the caller in a thread that has one.
+     */
+    @Test
+    @Timeout(10)
+    void aValueLeftInAChannelWhoseThreadEndedTakenOnAThreadWithoutASchedulerIsAnExchangeThatMakesIt() throws Exception {
+        AtomicReference<Channel<Integer>> left = new AtomicReference<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> {
+            Channel<Integer> ch = new Channel<>("jobs", 3);
+            ch.send(1);
+            ch.send(2);
+            ch.send(3);
+            left.set(ch);
+        });
+        maker.join();
+        Channel<Integer> ch = left.get();
+        List<Object> seen = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+            seen.add(ch.receive());
+            Scheduler made = Scheduler.currentOrNull();
+            seen.add(made != null && made.connected ? "a connected scheduler made" : "no connected scheduler");
+            seen.add(ch.tryReceive());
+            try {
+                for (Integer v : ch) {
+                    seen.add(v);
+                }
+            } catch (IllegalStateException e) {
+                seen.add(e.getMessage());
+            }
+        });
+        plain.join();
+        assertThat(seen).containsExactly(1, "a connected scheduler made", java.util.Optional.of(2), 3, "main context 'main' of"
+                + " thread 'plain' (#" + plain.threadId() + ") cannot iterate over channel 'jobs' (open): it belongs to thread"
+                + " 'maker' (#" + maker.threadId() + "), which has ended");
+    }
+
+    /**
      * A select whose clause on a channel of another thread, closed (and drained, for a receive), is the one that fires,
      * run on a thread without a scheduler, is refused naming that thread as the caller, as the send and the receive
      * are, and the refusal makes it no scheduler, nor binds the select to it: the select, run on its channel's thread
