@@ -49,7 +49,10 @@ import java.util.function.Supplier;
  *       thread's), the channel and the clause (a receive only once its buffer is drained). To go on with
  *       the other clauses, build a select without it; a receive clause given {@code ifClosed}
  *       ({@link #onReceive(Channel, Function, Function)}) fires there by handing that very exception to
- *       {@code ifClosed} instead, the select returning its result.</li>
+ *       {@code ifClosed} instead, the select returning its result. On a thread that has no scheduler yet, a run
+ *       whose outcome is such a refusal known without waiting (or the failure of a clause on a channel whose thread
+ *       has ended) is refused there, naming the thread, and makes it none; an unbiased one picks the clause a
+ *       scheduler made then would pick, from the seed.</li>
  *   <li>A select that waits is a scheduling point like any park: a {@code withTimeout} that expires
  *       interrupts the wait (no clause fires), and so does a close of the caller. One that fires at
  *       once (a clause ready, or the default) is none, as a send into room is none: it fires even in a
