@@ -81,6 +81,20 @@ class WrongPlaceMatrixTest {
         return t != null ? t : fail("the call from thread 'B' was not refused");
     }
 
+    /** What {@code call} threw on thread 'B', which has no scheduler; a call that made it one there fails the row. */
+    static Throwable thrownOnBMakingNoScheduler(Call call) throws InterruptedException {
+        boolean[] made = new boolean[1];
+        Throwable t = thrownOnB(() -> {
+            try {
+                call.run();
+            } finally {
+                made[0] = Scheduler.currentOrNull() != null;
+            }
+        });
+        assertThat(made[0]).as("the refusal made thread 'B' no scheduler").isFalse();
+        return t;
+    }
+
     /** The message with every thread's number written {@code #N} and the calling thread's name {@code T}. */
     private static String normalized(String message) {
         return message.replaceAll("\\(#\\d+\\)", "(#N)").replace("'" + Thread.currentThread().getName() + "'", "'T'");
@@ -169,6 +183,30 @@ class WrongPlaceMatrixTest {
                             Thread x = Thread.ofPlatform().name("X").start(() -> made.add(Generator.of("g", out -> out.emit(1))));
                             x.join();
                             return thrownBy(made.get(0)::next);
+                        }),
+                row("a select on a thread without a scheduler, an open clause before its closed one", ChannelClosedException.class,
+                        "thread 'B' (#N) cannot select onSend(1) to channel 'x' (closed): a closed channel takes no more values,"
+                                + " and the value was not delivered; leave the clause out to go on", () -> {
+                            Channel<Integer> open = new Channel<>("open", 0);
+                            Channel<Integer> x = closedHolding();
+                            Throwable t = thrownOnBMakingNoScheduler(() -> new Select<String>().onReceive(open, v -> "r")
+                                    .onSend(x, 1, () -> "s").onTimeout(Duration.ofSeconds(1), () -> "t").selectUnbiased());
+                            assertThat(open.trySend(2)).as("no receiver of the select left on the open channel").isFalse();
+                            return t;
+                        }),
+                row("a loop on a thread without a scheduler over a channel closed with a cause", ChannelClosedException.class,
+                        "thread 'B' (#N) cannot iterate over channel 'x' (closed): no value is left in it, and none can come", () -> {
+                            Channel<Integer> x = new Channel<>("x", 1);
+                            x.close(new IllegalStateException("the producer failed"));
+                            return thrownOnBMakingNoScheduler(() -> x.forEach(v -> { }));
+                        }),
+                row("a select on a thread without a scheduler over a channel whose thread ended", IllegalStateException.class,
+                        "thread 'B' (#N) cannot select a receive from channel 'e' (open): it belongs to thread 'X' (#N), which has"
+                                + " ended", () -> {
+                            List<Channel<Integer>> made = new ArrayList<>();
+                            Thread x = Thread.ofPlatform().name("X").start(() -> made.add(new Channel<>("e", 1)));
+                            x.join();
+                            return thrownOnBMakingNoScheduler(() -> new Select<String>().onReceive(made.get(0), v -> "r").select());
                         }),
                 row("a semaphore of an ended thread", IllegalStateException.class,
                         "main context 'main' of thread 'T' (#N) cannot acquire a permit of Semaphore[s, 1 of 1 permits free]:"
