@@ -706,6 +706,24 @@ public final class Select<R> {
     }
 
     /**
+     * The refusal of a run across threads by its clause {@code order[k]}, on a closed channel, met before any clause
+     * fired: the run then exchanged nothing unless a clause met before it was on another thread's channel (open: it was
+     * looked at in place, or asked of its thread, as a try call does). With none, the caller's thread is left as
+     * connected as it was ({@code connectedBefore}), as a send refused on another thread's closed channel leaves it
+     * (docs/THREADS.md): a wait of it with nothing else to run is still a deadlock. Cold: only a refused run comes here.
+     */
+    private ChannelClosedException refusedAcross(Scheduler s, boolean connectedBefore, int[] order, int k, Context self) {
+        boolean metAnotherThreadsChannel = false;
+        for (int j = 0; j < k; j++) {
+            metAnotherThreadsChannel |= clauses[order[j]] instanceof ChannelClause<?, R> c && c.foreign;
+        }
+        if (!metAnotherThreadsChannel) {
+            s.connected = connectedBefore;
+        }
+        return ((ChannelClause<?, R>) clauses[order[k]]).refusal(self);
+    }
+
+    /**
      * One run by {@code self} on {@code s} of a select with a clause on another thread's channel: fires a
      * ready clause (in the order given, or in a random order if {@code unbiased}), else the default, else
      * waits for one. A clause on another thread's channel is ready if its operation completes in place on
@@ -717,6 +735,7 @@ public final class Select<R> {
      * The caller, woken through its event loop, takes the other clauses out of their queues.
      */
     private R runAcross(boolean unbiased, Scheduler s, Context self) {
+        boolean connectedBefore = s.connected; // what a run refused before it met another thread's open channel leaves
         s.connected = true; // an exchange with another thread, as every operation on another thread's channel is
         int n = count;
         int[] order = new int[n];
@@ -735,6 +754,9 @@ public final class Select<R> {
         for (int k = 0; k < n; k++) {
             Object r = clauses[order[k]].tryFire(self, !mayWait);
             if (r != NOT_READY) {
+                if (r == REFUSED) {
+                    throw refusedAcross(s, connectedBefore, order, k, self);
+                }
                 @SuppressWarnings("unchecked")
                 R result = (R) r;
                 return result;
@@ -1208,6 +1230,11 @@ public final class Select<R> {
 
     /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
     private static final Object NOT_READY = new Object();
+    /**
+     * What {@link Clause#tryFire} returns for a channel clause refused at once, its channel closed (and drained, for a
+     * receive without {@code ifClosed}) with nothing moved: the run throws its {@link ChannelClause#refusal}. No result can be this object.
+     */
+    private static final Object REFUSED = new Object();
 
     /**
      * For tests: run by a run across threads that waits ({@link #runAcross}) with its wait, once every clause is
@@ -1315,7 +1342,8 @@ public final class Select<R> {
         boolean isForeign();
 
         /**
-         * In a run across threads: fires the clause now if it is ready (its result), else {@code NOT_READY}.
+         * In a run across threads: fires the clause now if it is ready (its result), else {@code NOT_READY}; a channel
+         * clause refused at once on its closed channel, nothing moved, returns {@code REFUSED} instead of throwing.
          * A clause on another thread's channel tries its operation in place if the channel lets it
          * ({@code definite} false: a run that may wait, whose registration finds the rest), or as a
          * {@code try} call of another thread ({@code definite}: a run that never waits).
@@ -1437,6 +1465,9 @@ public final class Select<R> {
          */
         abstract ChannelClosedException refusedInPlace(String caller);
 
+        /** The failure of the clause on its closed channel (drained, for a receive), naming {@code self}: what a run throws for {@code REFUSED}. */
+        abstract ChannelClosedException refusal(Context self);
+
         @Override
         public void register(Context self, Scheduler s) {
             context = self;
@@ -1517,13 +1548,21 @@ public final class Select<R> {
 
         @Override
         public Object tryFire(Context self, boolean definite) {
-            if (!foreign) {
-                return isReady() ? fireNow(self) : NOT_READY;
+            if (!foreign) { // fireNow, but a refusal is returned
+                if (!isReady()) {
+                    return NOT_READY;
+                }
+                T v = channel.pollNow();
+                if (v == null) {
+                    return !channel.isClosed() ? NOT_READY : ifClosed == null ? REFUSED : closedOutcome(self);
+                }
+                select.fired();
+                return Callback.apply(f, v);
             }
             T v = channel.pollInPlace();
             if (v == null && channel.isClosed() && channel.closedAndDrainedFromAfar()) {
                 // ready, as a closed channel of the caller's own thread is, shared or not: it fires in its place
-                return closedOutcome(self);
+                return ifClosed == null ? REFUSED : closedOutcome(self);
             }
             if (v == null && !definite) {
                 channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
@@ -1594,6 +1633,11 @@ public final class Select<R> {
             return ifClosed == null && channel.isClosed() && channel.closedAndDrainedFromAfar() ? closed(caller) : null;
         }
 
+        @Override
+        ChannelClosedException refusal(Context self) {
+            return closed(self);
+        }
+
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
         private ChannelClosedException closed(Context self) {
             return closed(channel.caller(self));
@@ -1641,11 +1685,11 @@ public final class Select<R> {
 
         @Override
         public Object tryFire(Context self, boolean definite) {
+            if (channel.isClosed()) {
+                return REFUSED; // a closed channel's clause is ready, and fires so: refused, the value not delivered
+            }
             if (!foreign) {
                 return isReady() ? fireNow(self) : NOT_READY;
-            }
-            if (channel.isClosed()) {
-                throw closed(self); // a closed channel's clause is ready, and fires so
             }
             if (!channel.offerInPlace(toSend)) {
                 if (!definite) {
@@ -1688,6 +1732,11 @@ public final class Select<R> {
         @Override
         ChannelClosedException refusedInPlace(String caller) {
             return channel.isClosed() ? closed(caller) : null;
+        }
+
+        @Override
+        ChannelClosedException refusal(Context self) {
+            return closed(self);
         }
 
         /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
