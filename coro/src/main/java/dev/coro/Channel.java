@@ -1832,14 +1832,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
             throw ownerEnded(Scheduler.describeCallerAndThread(), op); // none made for a message
         }
         Scheduler home = Scheduler.current();
-        if (beforeClose == null) {
-            home.connected = true;
-        } // a RemoteClose's close exchanges nothing (see serve): the caller's own deadlocks are still reported after it
         Context self = home.currentContext();
         RemoteOp<T> r = new RemoteOp<>(this, kind, self, value, op);
         if (!scheduler.owner.isAlive()) {
+            // nothing asked of that thread: refused, or answered closed, as a refusal leaves the caller's thread (not
+            // connected by it); a value left behind taken is an exchange, marked as it is taken
             return ownerEnded(r, self, op);
         }
+        if (beforeClose == null) {
+            home.connected = true;
+        } // a RemoteClose's close exchanges nothing (see serve): the caller's own deadlocks are still reported after it
         if (afterLivenessCheck != null) {
             afterLivenessCheck.run();
         }

@@ -182,6 +182,26 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
         assertRefusedUnconnected("not refused", mine -> jobs.close());
     }
 
+    /**
+     * An operation on a channel whose thread has ended leaving it open, with nothing in it to take, is refused: nothing
+     * can come from that thread any more, and nothing was exchanged with it.
+     */
+    @Test
+    @Timeout(10)
+    void theOperationsRefusedOnAChannelWhoseThreadEndedLeaveItsThreadUnconnected() throws InterruptedException {
+        List<Channel<Integer>> left = new ArrayList<>();
+        Thread maker = Thread.ofPlatform().name("maker").start(() -> left.add(new Channel<>("orphan", 1)));
+        maker.join();
+        Channel<Integer> orphan = left.get(0);
+        String ended = ": it belongs to thread 'maker' \\(#" + maker.threadId() + "\\), which has ended";
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot send to channel 'orphan' \\(open\\)" + ended,
+                mine -> orphan.send(1));
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot receive from channel 'orphan' \\(open\\)"
+                + ended, mine -> orphan.receive());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot close channel 'orphan' \\(open\\)" + ended,
+                mine -> orphan.close());
+    }
+
     /** A pool closed refuses a body, and an await of a stage that has no future is refused: neither is an exchange. */
     @Test
     @Timeout(10)
