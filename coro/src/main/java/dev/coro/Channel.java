@@ -1550,6 +1550,21 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         return ownerEnded(caller, sender ? "select a send to" : "select a receive from");
     }
 
+    /**
+     * From another thread, for a select's clause on this channel (a send if {@code sender}) in a run that never waits,
+     * before it asks this channel's thread ({@link #tryFromAfar}): whether that thread has ended leaving the channel open
+     * with nothing in it to take, so that the ask would be refused ({@link #refusedAsItsThreadEnded}) having asked
+     * nothing. Its thread living, one read.
+     */
+    boolean refusesAsItsThreadEnded(boolean sender) {
+        return !scheduler.owner.isAlive() && refusedAsItsThreadEnded(sender ? RemoteOp.SEND : RemoteOp.RECEIVE);
+    }
+
+    /** The refusal of a select's clause by {@code self} (a send if {@code sender}) that {@link #refusesAsItsThreadEnded}, as {@link #tryFromAfar} throws it. */
+    IllegalStateException clauseRefusedAsItsThreadEnded(boolean sender, Context self) {
+        return ownerEnded(self, sender ? "select a send to" : "select a receive from");
+    }
+
     /** From another thread: sends in place if it can, as a send does first ({@link #offerFromAfar}). */
     boolean offerInPlace(T value) {
         return offerFromAfar(value);

@@ -706,13 +706,14 @@ public final class Select<R> {
     }
 
     /**
-     * The refusal of a run across threads by its clause {@code order[k]}, on a closed channel, met before any clause
+     * The refusal of a run across threads by its clause {@code order[k]} ({@code REFUSED}: its channel closed, or its
+     * thread ended), met before any clause
      * fired: the run then exchanged nothing unless a clause met before it was on another thread's channel (open: it was
      * looked at in place, or asked of its thread, as a try call does). With none, the caller's thread is left as
      * connected as it was ({@code connectedBefore}), as a send refused on another thread's closed channel leaves it
      * (docs/THREADS.md): a wait of it with nothing else to run is still a deadlock. Cold: only a refused run comes here.
      */
-    private ChannelClosedException refusedAcross(Scheduler s, boolean connectedBefore, int[] order, int k, Context self) {
+    private RuntimeException refusedAcross(Scheduler s, boolean connectedBefore, int[] order, int k, Context self) {
         boolean metAnotherThreadsChannel = false;
         for (int j = 0; j < k; j++) {
             metAnotherThreadsChannel |= clauses[order[j]] instanceof ChannelClause<?, R> c && c.foreign;
@@ -1231,8 +1232,9 @@ public final class Select<R> {
     /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
     private static final Object NOT_READY = new Object();
     /**
-     * What {@link Clause#tryFire} returns for a channel clause refused at once, its channel closed (and drained, for a
-     * receive without {@code ifClosed}) with nothing moved: the run throws its {@link ChannelClause#refusal}. No result can be this object.
+     * What {@link Clause#tryFire} returns for a channel clause refused at once, nothing moved: its channel closed (and
+     * drained, for a receive without {@code ifClosed}), or, in a run that never waits, another thread's channel whose
+     * thread has ended leaving it open with nothing to take. The run throws its {@link ChannelClause#refusal}. No result can be this object.
      */
     private static final Object REFUSED = new Object();
 
@@ -1465,8 +1467,16 @@ public final class Select<R> {
          */
         abstract ChannelClosedException refusedInPlace(String caller);
 
-        /** The failure of the clause on its closed channel (drained, for a receive), naming {@code self}: what a run throws for {@code REFUSED}. */
-        abstract ChannelClosedException refusal(Context self);
+        /**
+         * What a run throws for the clause's {@code REFUSED}, naming {@code self}: its failure on its closed channel (drained,
+         * for a receive), or the refusal of its channel whose thread has ended.
+         */
+        final RuntimeException refusal(Context self) {
+            return channel.isClosed() ? closedRefusal(self) : channel.clauseRefusedAsItsThreadEnded(sender, self);
+        }
+
+        /** The failure of the clause on its closed channel (drained, for a receive), naming {@code self}. */
+        abstract ChannelClosedException closedRefusal(Context self);
 
         @Override
         public void register(Context self, Scheduler s) {
@@ -1568,6 +1578,9 @@ public final class Select<R> {
                 channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
             }
             if (v == null && definite) {
+                if (channel.refusesAsItsThreadEnded(false)) {
+                    return REFUSED; // nothing to ask of its thread, nor to take
+                }
                 RemoteOp<T> r = channel.tryFromAfar(false, null);
                 if (r.value == null && r.closed) {
                     return closedOutcome(self);
@@ -1634,7 +1647,7 @@ public final class Select<R> {
         }
 
         @Override
-        ChannelClosedException refusal(Context self) {
+        ChannelClosedException closedRefusal(Context self) {
             return closed(self);
         }
 
@@ -1696,6 +1709,9 @@ public final class Select<R> {
                     channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
                     return NOT_READY;
                 }
+                if (channel.refusesAsItsThreadEnded(true)) {
+                    return REFUSED; // nothing to ask of its thread
+                }
                 RemoteOp<T> r = channel.tryFromAfar(true, toSend);
                 if (r.closed) {
                     throw closed(self);
@@ -1735,7 +1751,7 @@ public final class Select<R> {
         }
 
         @Override
-        ChannelClosedException refusal(Context self) {
+        ChannelClosedException closedRefusal(Context self) {
             return closed(self);
         }
 

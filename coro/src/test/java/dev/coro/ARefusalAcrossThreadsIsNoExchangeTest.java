@@ -184,7 +184,8 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
 
     /**
      * An operation on a channel whose thread has ended leaving it open, with nothing in it to take, is refused: nothing
-     * can come from that thread any more, and nothing was exchanged with it.
+     * can come from that thread any more, and nothing was exchanged with it. So is a select that never waits (a default,
+     * a zero timeout) whose clause meets such a channel, and a semaphore's acquire and release once its thread ended.
      */
     @Test
     @Timeout(10)
@@ -200,6 +201,20 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
                 + ended, mine -> orphan.receive());
         assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot close channel 'orphan' \\(open\\)" + ended,
                 mine -> orphan.close());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a send to channel 'orphan' \\(open\\)"
+                + ended, mine -> new Select<String>().onSend(orphan, 1, () -> "sent").onDefault(() -> "default").select());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a receive from channel 'orphan' \\(open\\)"
+                + ended, mine -> new Select<String>().onReceive(orphan, v -> "got " + v).onTimeout(Duration.ZERO, () -> "none")
+                .select());
+        List<Semaphore> semaphores = new ArrayList<>();
+        Thread holder = Thread.ofPlatform().name("holder").start(() -> semaphores.add(new Semaphore("slots", 2)));
+        holder.join();
+        Semaphore slots = semaphores.get(0);
+        String slotsEnded = ": it belongs to thread 'holder' \\(#" + holder.threadId() + "\\), which has ended";
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot acquire a permit of Semaphore\\[slots, 2 of 2"
+                + " permits free\\]" + slotsEnded, mine -> slots.acquire());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot release Semaphore\\[slots, 2 of 2"
+                + " permits free\\]" + slotsEnded, mine -> slots.release());
     }
 
     /** A pool closed refuses a body, and an await of a stage that has no future is refused: neither is an exchange. */
