@@ -53,7 +53,9 @@ final class Scheduler {
     /**
      * Whether this thread has exchanged anything with another thread (an awaited future, a run of a
      * select with an {@code onComplete} clause, a channel operation across threads): from then on a
-     * wait with nothing else to run is not a deadlock.
+     * wait with nothing else to run is not a deadlock. An operation refused before anything was looked at
+     * or moved (another thread's channel closed, or its thread ended) is no exchange, and leaves it as it
+     * was (docs/THREADS.md).
      */
     boolean connected;
     /**
