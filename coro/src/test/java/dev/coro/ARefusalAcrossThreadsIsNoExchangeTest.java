@@ -2,7 +2,15 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.net.TcpConnection;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Proxy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,6 +240,37 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
                 });
         assertRefusedUnconnected("IllegalStateException: no future here \\(toCompletableFuture\\)",
                 mine -> Coroutine.await(noFuture));
+    }
+
+    /** A connection refuses a call from another thread than its own before it touches the socket: no exchange either. */
+    @Test
+    @Timeout(10)
+    void aConnectionsRefusalOfACallFromAnotherThreadLeavesItsThreadUnconnected() throws Exception {
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            TcpConnection c = TcpConnection.connect(server.getLocalAddress()); // the test's thread's
+            try (SocketChannel peer = server.accept()) {
+                String belongs = " \\(open\\): it belongs to thread '" + Thread.currentThread().getName() + "' \\(#"
+                        + Thread.currentThread().threadId() + "\\)";
+                assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot read from connection .*" + belongs,
+                        mine -> {
+                    try {
+                        c.read(ByteBuffer.allocate(8));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot write to connection .*" + belongs,
+                        mine -> {
+                    try {
+                        c.write(ByteBuffer.wrap(new byte[] {1}));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } finally {
+                c.close();
+            }
+        }
     }
 
     /** {@link #refusedThenReceivesAlone}: refused as {@code refusal} (a pattern) says, unconnected, its deadlock reported. */
