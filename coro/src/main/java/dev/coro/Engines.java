@@ -28,6 +28,11 @@ final class Engines {
     private static String chosen;
     /** Makes the chosen engine's share for a scheduler; null if none can run. */
     private static final Function<Scheduler, Engine> FACTORY = init();
+    /**
+     * Whether this JVM runs the thread engine: a constant, so that what only that engine needs
+     * ({@link LateBinding}) costs the continuation engine nothing where the library tests it.
+     */
+    static final boolean THREAD_ENGINE = "threads".equals(chosen);
 
     private Engines() {
     }

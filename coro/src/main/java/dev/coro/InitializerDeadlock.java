@@ -20,6 +20,10 @@ import java.util.stream.Collectors;
  * whose lambda class belongs to a class it is initializing may wait for that initializer, or may not
  * (a method reference to another class's method needs nothing of it), so it is started, and only the
  * waits for it are watched as a platform thread's are.
+ *
+ * <p>The refused body's thread is given up then, still in the JVM's wait, where nothing can stop it: if
+ * the initializer catches the refusal and returns, that thread runs the body after all, outside its
+ * scheduler, whose every call of coro it refuses ({@link LateBinding}).
  */
 final class InitializerDeadlock {
 
@@ -43,18 +47,30 @@ final class InitializerDeadlock {
     }
 
     /**
-     * Throws if {@code holder}, the thread that runs {@code what}'s body {@code code}, waits for a class
-     * that the calling thread is initializing: the body's code is a lambda of that class, or the
-     * holder's frames show it entering one; returns otherwise.
-     *
-     * @throws PinnedException (stuck) naming the class, if the wait could never end
+     * The class that the calling thread is initializing and for which {@code holder}, the thread that runs
+     * the body {@code code}, waits before the body's first frame: the body's code is a lambda of that class, or
+     * the holder's frames show it entering one; null if it waits for none (or {@code holder} is null).
      */
-    static void check(Thread holder, Object code, String what) {
+    static String waitedFor(Thread holder, Object code) {
         if (holder == null) {
-            return;
+            return null;
         }
         looks++;
-        check(holder.getStackTrace(), code, what);
+        StackTraceElement[] holderFrames = holder.getStackTrace();
+        String host = initializingHost(holderFrames, code);
+        return host != null && waitsAtEntry(holderFrames, host) ? host : null;
+    }
+
+    /**
+     * The refusal of a start whose body, that of {@code what}, waits for the initializer of {@code host}
+     * ({@link #waitedFor}), which the calling thread runs: the wait could never end.
+     */
+    static PinnedException stuck(String host, String what) {
+        return PinnedException.stuck("the body of " + what + " is a lambda of class " + host
+                + ", whose static initializer this thread is running: no other thread can run the body"
+                + " until that initializer returns, and it waits for the body (on the thread engine"
+                + " every body runs on a thread of its own); create it outside the initializer (in a"
+                + " holder class, say), or use the continuation engine");
     }
 
     /**
@@ -66,17 +82,6 @@ final class InitializerDeadlock {
      */
     static boolean mayWaitForInitializer(Object code) {
         return initializingHost(new StackTraceElement[0], code) != null;
-    }
-
-    private static void check(StackTraceElement[] holderFrames, Object code, String what) {
-        String host = initializingHost(holderFrames, code);
-        if (host != null && waitsAtEntry(holderFrames, host)) {
-            throw PinnedException.stuck("the body of " + what + " is a lambda of class " + host
-                    + ", whose static initializer this thread is running: no other thread can run the body"
-                    + " until that initializer returns, and it waits for the body (on the thread engine"
-                    + " every body runs on a thread of its own); create it outside the initializer (in a"
-                    + " holder class, say), or use the continuation engine");
-        }
     }
 
     /**

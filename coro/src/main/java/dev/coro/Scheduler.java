@@ -195,6 +195,12 @@ final class Scheduler {
 
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
+        if (Engines.THREAD_ENGINE) {
+            Scheduler late = LateBinding.bind(); // a body's thread, bound at its first call; refused if given up
+            if (late != null) {
+                return late;
+            }
+        }
         Scheduler observing = OBSERVING_IDLE.get();
         if (observing != null) {
             if (observing.observingIdle) {
@@ -419,7 +425,16 @@ final class Scheduler {
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
     static Scheduler currentOrNull() {
         Scheduler s = CURRENT.get();
-        return s != null ? s : UNBOUND.get() != 0 ? unboundOrErased() : erased(Thread.currentThread());
+        return s != null ? s : UNBOUND.get() != 0 ? unboundOrErased() : Engines.THREAD_ENGINE ? lateOrErased() : erased(Thread.currentThread());
+    }
+
+    /**
+     * {@link #currentOrNull()} on the thread engine, for a thread whose {@link #CURRENT} is empty: a body's thread
+     * not bound yet, bound now ({@link LateBinding}: none for one given up), else as {@link #erased}.
+     */
+    private static Scheduler lateOrErased() {
+        Scheduler late = LateBinding.bindQuietly();
+        return late != null ? late : erased(Thread.currentThread());
     }
 
     /**
@@ -473,14 +488,24 @@ final class Scheduler {
      * @throws IllegalStateException naming the caller and its thread, the operation, the target, its state and its thread
      */
     void checkCaller(String operation, String target, Object state) {
-        if (Thread.currentThread() != owner && CURRENT.get() != this) {
+        if (Thread.currentThread() != owner && CURRENT.get() != this && !boundLate(operation, target, state)) {
             throw notOwner(operation, target, state);
         }
     }
 
+    /**
+     * For a caller that does not run as this scheduler's thread as far as {@link #CURRENT} says: whether it
+     * does all the same, a thread-engine body's thread bound only now ({@link LateBinding}); refused if that
+     * thread was given up, naming {@code operation} on {@code target} in state {@code state} (or, if
+     * {@code operation} is null, the public call its frames show).
+     */
+    private boolean boundLate(String operation, String target, Object state) {
+        return Engines.THREAD_ENGINE && LateBinding.bind(operation, target, state) == this;
+    }
+
     /** Whether the caller runs as this scheduler's thread (the owner, or an engine's thread on its behalf). */
     boolean isCaller() {
-        return Thread.currentThread() == owner || CURRENT.get() == this;
+        return Thread.currentThread() == owner || CURRENT.get() == this || boundLate(null, null, null);
     }
 
     /** {@link #checkCaller(String, String, Object)} for a context; small, so that the switch inlines it. */
@@ -493,7 +518,7 @@ final class Scheduler {
 
     /** For a caller that is not the owner thread: it must be an engine's thread bound to this scheduler. */
     private void checkBound(Context target, String operation) {
-        if (CURRENT.get() != this) {
+        if (CURRENT.get() != this && !boundLate(operation, target.describe(), target.state())) {
             throw notOwner(operation, target.describe(), target.state());
         }
     }
@@ -1992,6 +2017,11 @@ final class Scheduler {
         } catch (Throwable t) {
             thrown = t;
         }
+        return keptAfter(co, thrown);
+    }
+
+    /** How {@code co}'s body ended, having thrown {@code thrown}, with what its context kept for that end (see {@link Context#withKept}). */
+    static Throwable keptAfter(Context co, Throwable thrown) {
         return co.pendingThrow == null && !(thrown instanceof CoroutineExit) ? thrown : co.withKept(thrown);
     }
 

@@ -41,7 +41,7 @@ final class StackTraces {
      */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
-            "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.Channel", "dev.coro.Generator",
+            "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.LateBinding", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.Callback", "dev.coro.Semaphore", "dev.coro.IoSupport", "dev.coro.RemoteClose",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
@@ -184,6 +184,24 @@ final class StackTraces {
             from = end;
         }
         return kept.toArray(NONE);
+    }
+
+    /**
+     * The public call the user made that the library runs now, as {@code Channel.send}: the outermost call
+     * of the public API among the frames of the library (and the JDK's) on top of {@code frames}, innermost
+     * first, as a stack trace taken inside that call has them; null if none.
+     */
+    static String apiCallOnTop(StackTraceElement[] frames) {
+        int end = 0;
+        while (end < frames.length && isSwitchOrJdk(frames[end])) {
+            end++;
+        }
+        int api = outermostApiCall(frames, 0, end);
+        if (api < 0) {
+            return null;
+        }
+        String c = frames[api].getClassName();
+        return c.substring(c.lastIndexOf('.') + 1).replace('$', '.') + "." + frames[api].getMethodName();
     }
 
     /**

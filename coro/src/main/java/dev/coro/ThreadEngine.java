@@ -121,10 +121,15 @@ final class ThreadEngine implements Engine {
     }
 
     /** A context's stack on this engine: its own virtual thread, or the owner thread for main. */
-    final class ThreadStack implements Stack, Runnable {
+    final class ThreadStack implements Stack, Runnable, LateBinding.Body {
         private final Context context;
         /** The thread, once started; set by the context that started it, before it gave the turn. Null again if abandoned. */
         private Thread thread;
+        /**
+         * The class in whose static initializer this context's start was last refused, its thread abandoned
+         * ({@link #checkStall}); read by that thread, if the initializer returns, for its refusals ({@link LateBinding}).
+         */
+        private String abandonedIn;
         /** Looks for a wait that can never end, after a stall. */
         private final Runnable stalled = this::checkStall;
         /**
@@ -162,9 +167,10 @@ final class ThreadEngine implements Engine {
          */
         private void checkStall() {
             if (turn.holder() instanceof ThreadStack holder) {
-                try {
-                    InitializerDeadlock.check(holder.runner(), holder.context.code(), holder.context.describe());
-                } catch (PinnedException e) {
+                String host = InitializerDeadlock.waitedFor(holder.runner(), holder.context.code());
+                if (host != null) {
+                    PinnedException e = InitializerDeadlock.stuck(host, holder.context.describe());
+                    holder.abandonedIn = host;
                     holder.thread = null;
                     turn.give(this); // taken back, so that a thread started afresh for the holder waits for it
                     throw e;
@@ -234,15 +240,22 @@ final class ThreadEngine implements Engine {
         /** The coroutine's thread: waits for its first turn, runs the body, hands the turn to whoever the scheduler chose. */
         @Override
         public void run() {
-            Scheduler.bind(scheduler);
+            LateBinding.expect(this); // bound at the body's first call: not if the thread is abandoned before the body begins
             turn.await(this);
             Context next;
             try {
-                Throwable thrown = Scheduler.runBody(context);
-                if (thread != Thread.currentThread()) {
-                    return; // abandoned by its owner while it could not run: it must not touch the scheduler
+                Throwable thrown;
+                try {
+                    context.runBody();
+                    thrown = null;
+                } catch (Throwable t) {
+                    thrown = t;
                 }
-                next = scheduler.bodyEnded(context, thrown);
+                if (thread != Thread.currentThread()) {
+                    return; // abandoned by its owner while it could not run: it must not touch the scheduler, nor its context
+                }
+                Scheduler.bind(scheduler); // a body that never called coro was never bound
+                next = scheduler.bodyEnded(context, Scheduler.keptAfter(context, thrown));
             } catch (Throwable t) {
                 crash = t;
                 next = scheduler.main;
@@ -254,6 +267,26 @@ final class ThreadEngine implements Engine {
             } catch (PinnedException e) {
                 ((ThreadStack) scheduler.cannotRun(next, context, e).stack).resume(true);
             }
+        }
+
+        @Override
+        public String givenUpIn() {
+            return thread != Thread.currentThread() ? String.valueOf(abandonedIn) : null;
+        }
+
+        @Override
+        public Scheduler runsAs() {
+            return scheduler;
+        }
+
+        @Override
+        public String describe() {
+            return context.describe();
+        }
+
+        @Override
+        public String leftAs() {
+            return "NEW";
         }
 
         /**

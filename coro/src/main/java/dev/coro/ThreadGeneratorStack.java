@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * while it holds the turn, so a suspended generator kept after its thread ended does not keep that
  * thread's scheduler.
  */
-final class ThreadGeneratorStack implements GeneratorStack, Runnable {
+final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBinding.Body {
     private final String name;
     /** The code the user gave for the body, for diagnostics. */
     private final Object code;
@@ -53,6 +53,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
      */
     private boolean watched;
+    /**
+     * The class in whose static initializer the body's start was refused, its thread abandoned
+     * ({@link #checkStall}); read by that thread, if the initializer returns, for its refusals ({@link LateBinding}).
+     */
+    private String abandonedIn;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
@@ -112,11 +117,13 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
      * initializer lets it run later.
      */
     private void checkStall() {
-        try {
-            InitializerDeadlock.check(thread, code, "generator '" + SafeText.name(name) + "'");
-        } catch (PinnedException e) {
+        String host = InitializerDeadlock.waitedFor(thread, code);
+        if (host != null) {
+            PinnedException e = InitializerDeadlock.stuck(host, describe());
             synchronized (turn) {
                 resumer = null;
+                resumedAs = null; // the abandoned thread never runs as the consumer's scheduler, nor keeps it
+                abandonedIn = host;
             }
             if (thread.isInterrupted()) {
                 Thread.currentThread().interrupt();
@@ -133,16 +140,42 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
         takeTurn();
     }
 
-    /** The body's thread: waits for the first resume, runs the body, hands the turn back for good. */
+    /**
+     * The body's thread: waits for the first resume, runs the body, hands the turn back for good. It runs as
+     * the consumer's scheduler from the body's first call of coro on ({@link LateBinding}), not before: a thread
+     * abandoned before the body began never does.
+     */
     @Override
     public void run() {
+        LateBinding.expect(this);
         turn.await(this);
-        takeTurn();
         try {
             body.run();
         } finally {
             handBack();
         }
+    }
+
+    @Override
+    public String givenUpIn() {
+        synchronized (turn) {
+            return abandonedIn;
+        }
+    }
+
+    @Override
+    public Scheduler runsAs() {
+        return resumedAs;
+    }
+
+    @Override
+    public String describe() {
+        return "generator '" + SafeText.name(name) + "'";
+    }
+
+    @Override
+    public String leftAs() {
+        return "FAILED";
     }
 
     /** On the body's thread, given the turn: runs as the scheduler the resume handed over, and drops it here. */
@@ -158,6 +191,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable {
     private void handBack() {
         Thread r = resumer;
         resumer = null;
+        resumedAs = null; // not taken if the body's first turn made no call of coro
         Scheduler.bind(null);
         synchronized (turn) { // an interrupt the consumer relays (relayInterrupt) comes before, and goes back with the turn, or after
             if (r != null) {

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -176,6 +179,110 @@ class ClassInitializerTest {
         public static void emitWhenLookedAt(Generator.Emitter<Integer, Void> out) {
             untilLookedAt();
             SquareBodies.squares(out);
+        }
+    }
+
+    /**
+     * A static initializer that runs a coroutine whose body is a lambda of the class, catches the refusal
+     * and returns: on the thread engine the body's thread, given up as it waited for this initializer, runs
+     * the body then. The body tries calls of coro one by one, noting what each did, and stops at the first
+     * that returns (a call that acts as the scheduler's from there would run on with it); then it notes what
+     * an observer reads of the initializer's channel, and completes {@link #RUN} with the log.
+     */
+    static final class CaughtAndReturned {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        static final CompletableFuture<List<String>> RUN = new CompletableFuture<>();
+        static final Channel<String> LETTERS = new Channel<>("letters", 2);
+
+        static {
+            LETTERS.send("kept");
+            Coroutine c = Coroutine.create("caught", () -> {
+                LOG.add("body ran");
+                AbandonedBodies.tryEach(LOG, List.of(
+                        AbandonedBodies.call("Coroutine.current()", () -> Coroutine.current().name()),
+                        AbandonedBodies.call("Coroutine.create", () -> Coroutine.create("made by the body", () -> { }).name()),
+                        AbandonedBodies.call("send", () -> {
+                            LETTERS.send("from the body");
+                            return "";
+                        }),
+                        AbandonedBodies.call("receive", LETTERS::receive),
+                        AbandonedBodies.call("Coroutine.yield()", () -> {
+                            Coroutine.yield();
+                            return "";
+                        })));
+                LOG.add("size " + LETTERS.size());
+                RUN.complete(LOG);
+            });
+            try {
+                c.switchTo();
+            } catch (IllegalStateException refused) {
+                LOG.add("refused");
+            }
+            LOG.add("after: " + c.state());
+        }
+    }
+
+    /** {@link CaughtAndReturned} for a generator consumed by the initializer. */
+    static final class CaughtAndReturnedGenerator {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        static final CompletableFuture<List<String>> RUN = new CompletableFuture<>();
+
+        static {
+            Generator<Integer> g = Generator.of("caught squares", out -> {
+                LOG.add("body ran");
+                AbandonedBodies.tryEach(LOG, List.of(
+                        AbandonedBodies.call("Coroutine.current()", () -> Coroutine.current().name()),
+                        AbandonedBodies.call("Coroutine.yield()", () -> {
+                            Coroutine.yield();
+                            return "";
+                        }),
+                        AbandonedBodies.call("Generator.of", () -> Generator.of(o -> { }).toString()),
+                        AbandonedBodies.call("emit", () -> {
+                            out.emit(1);
+                            return "";
+                        })));
+                RUN.complete(LOG);
+            });
+            try {
+                LOG.add("has next: " + g.hasNext());
+            } catch (IllegalStateException refused) {
+                LOG.add("refused");
+            }
+            LOG.add("after: " + g.state());
+        }
+    }
+
+    /** What the bodies of {@link CaughtAndReturned} and {@link CaughtAndReturnedGenerator} call: public, as {@link SquareBodies}. */
+    public static final class AbandonedBodies {
+        private AbandonedBodies() {
+        }
+
+        /**
+         * A call named {@code name}.
+         *
+         * @param name what the log calls it
+         * @param call the call; what it returns is logged
+         * @return the pair
+         */
+        public static Object[] call(String name, Callable<String> call) {
+            return new Object[] {name, call};
+        }
+
+        /**
+         * Makes each call in turn, logging what it returned or threw, up to the first that returns.
+         *
+         * @param log   the log
+         * @param calls pairs made by {@link #call}
+         */
+        public static void tryEach(List<String> log, List<Object[]> calls) {
+            for (Object[] c : calls) {
+                try {
+                    log.add(c[0] + " returned " + ((Callable<?>) c[1]).call());
+                    return;
+                } catch (Exception e) {
+                    log.add(c[0] + " threw " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+            }
         }
     }
 
@@ -355,6 +462,64 @@ class ClassInitializerTest {
         assertThat(LongBodies.LOG).containsExactly("body as long", "after: SUSPENDED", "body resumed");
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
         assertThat(list(ElsewhereSquaresLong.class, "SQUARES")).containsExactly(1, 4, 9);
+    }
+
+    /** What the refusal of every call of coro by the given-up body of {@code what} says, after the call. */
+    private static String outside(String what, String host, String left) {
+        return ": its start was refused in the static initializer of class dev.coro.ClassInitializerTest$" + host
+                + ", whose lambda it is, and that initializer returned all the same; the body runs now on the thread"
+                + " given up then, outside its scheduler, and may not use coro (" + what + " was left " + left + ")";
+    }
+
+    @Test
+    @Timeout(60)
+    void aCoroutineWhoseStartItsClassInitializerRefusedAndCaughtRunsItsBodyLaterOutsideItsSchedulerWhereEveryCallOfCoroThrows() {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) FreshlyLoaded.staticField(CaughtAndReturned.class, "RUN");
+        List<String> log = List.copyOf(run.join());
+        if (!threadEngine()) {
+            // the body runs in the initializer, as its coroutine
+            assertThat(log).containsExactly("body ran", "Coroutine.current() returned caught", "size 1", "after: FINISHED");
+            return;
+        }
+        String why = outside("coroutine 'caught'", "CaughtAndReturned", "NEW");
+        // its side effects come after the initializer returned; no call of coro acts as the scheduler's: main's
+        // channel keeps its one value, nothing was created, and main's run list is as the initializer left it
+        assertThat(log).containsExactly("refused", "after: NEW", "body ran",
+                "Coroutine.current() threw IllegalStateException: the body of coroutine 'caught' cannot call Coroutine.current" + why,
+                "Coroutine.create threw IllegalStateException: the body of coroutine 'caught' cannot call Coroutine.create" + why,
+                "send threw IllegalStateException: the body of coroutine 'caught' cannot call Channel.send" + why,
+                "receive threw IllegalStateException: the body of coroutine 'caught' cannot call Channel.receive" + why,
+                "Coroutine.yield() threw IllegalStateException: the body of coroutine 'caught' cannot call Coroutine.yield" + why,
+                "size 1");
+        assertThat(Coroutine.dump()).contains(": 2 contexts, current index 0").contains("coroutine 'caught'")
+                .doesNotContain("made by the body");
+        // run now, the coroutine starts afresh on a thread of its own, and its body runs as it should
+        Coroutine.yield();
+        assertThat(run.join()).endsWith("body ran", "Coroutine.current() returned caught", "size 1");
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    @Test
+    @Timeout(60)
+    void aGeneratorWhoseStartItsClassInitializerRefusedAndCaughtRunsItsBodyLaterOutsideItsSchedulerWhereEveryCallOfCoroThrows() {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) FreshlyLoaded.staticField(
+                CaughtAndReturnedGenerator.class, "RUN");
+        List<String> log = List.copyOf(run.join());
+        if (!threadEngine()) {
+            // the body runs in the initializer, inside its consumer, main; it ends without a value
+            assertThat(log).containsExactly("body ran", "Coroutine.current() returned main", "has next: false", "after: FINISHED");
+            return;
+        }
+        String why = outside("generator 'caught squares'", "CaughtAndReturnedGenerator", "FAILED");
+        assertThat(log).containsExactly("refused", "after: FAILED", "body ran",
+                "Coroutine.current() threw IllegalStateException: the body of generator 'caught squares' cannot call Coroutine.current" + why,
+                "Coroutine.yield() threw IllegalStateException: the body of generator 'caught squares' cannot call Coroutine.yield" + why,
+                "Generator.of threw IllegalStateException: the body of generator 'caught squares' cannot call Generator.of" + why,
+                "emit threw IllegalStateException: the body of generator 'caught squares' cannot emit from generator 'caught squares'"
+                        + " (FAILED)" + why);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
     }
 
     @Test
