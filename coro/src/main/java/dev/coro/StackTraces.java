@@ -37,7 +37,8 @@ final class StackTraces {
      * The library's classes whose frames form the machinery of a switch or of a body's entry; among them the
      * look for a class-initializer deadlock that a platform thread makes now and then as it waits for the turn on
      * the thread engine ({@code InitializerDeadlock}), whose frames, the JDK's reading of the other thread's
-     * frames on top, a dump made meanwhile would show as main's otherwise.
+     * frames on top, a dump made meanwhile would show as main's otherwise; and the late binding of a thread-engine
+     * body's thread ({@code LateBinding}), whose refusal names the public call below it ({@link #apiCallOnTop}).
      */
     private static final Set<String> LIBRARY = Set.of("dev.coro.Coroutine", "dev.coro.Scheduler",
             "dev.coro.Context", "dev.coro.Fiber", "dev.coro.Engine", "dev.coro.ContinuationEngine", "dev.coro.ThreadEngine",
