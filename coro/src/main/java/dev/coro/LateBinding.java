@@ -17,7 +17,8 @@ package dev.coro;
  * <p>Cost: a body's thread pays a look-up of {@link #PENDING} at its first call of the library that needs
  * the scheduler, none after; a thread that is no body's, only on this engine and only where the library
  * finds it without a scheduler (a thread-local look-up there). The continuation engine never reads it: the
- * callers test {@link Engines#THREAD_ENGINE}, a constant.
+ * callers test {@link Engines#THREAD_ENGINE}, a constant (the look-ups of the calling thread's scheduler, only
+ * once a scheduler was made in the JVM: see {@code Scheduler.made}).
  */
 final class LateBinding {
 

@@ -129,8 +129,18 @@ final class Scheduler {
         this.owner = owner;
         this.main = new Context(this);
         this.engine = Engines.open(this);
+        made = true;
         main.stack = engine.newStack(main);
     }
+
+    /**
+     * Whether a scheduler has been made in this JVM, so that {@link Engines} is initialized: the look-ups of the
+     * calling thread's scheduler that find none test it before {@link Engines#THREAD_ENGINE}, so that a thread's
+     * first use of the library does not initialize {@code Engines} ahead of the classes a new scheduler initializes
+     * first (the set-up warnings they defer are logged in that order). Plain: the threads that need it read as true,
+     * a thread-engine body's, were started by a thread that had made its scheduler.
+     */
+    private static boolean made;
 
     static {
         // A JDK class whose initializer a stack overflow stops stays broken for the JVM's life. The stack
@@ -195,7 +205,7 @@ final class Scheduler {
 
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
-        if (Engines.THREAD_ENGINE) {
+        if (made && Engines.THREAD_ENGINE) {
             Scheduler late = LateBinding.bind(); // a body's thread, bound at its first call; refused if given up
             if (late != null) {
                 return late;
@@ -425,7 +435,7 @@ final class Scheduler {
     /** The calling thread's scheduler, or null if it has none; creates nothing. */
     static Scheduler currentOrNull() {
         Scheduler s = CURRENT.get();
-        return s != null ? s : UNBOUND.get() != 0 ? unboundOrErased() : Engines.THREAD_ENGINE ? lateOrErased() : erased(Thread.currentThread());
+        return s != null ? s : UNBOUND.get() != 0 ? unboundOrErased() : made && Engines.THREAD_ENGINE ? lateOrErased() : erased(Thread.currentThread());
     }
 
     /**
