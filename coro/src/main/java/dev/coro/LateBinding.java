@@ -14,15 +14,18 @@ package dev.coro;
  * ({@link Body#givenUpIn}) and throws {@link #refusal} instead; so does every later one, since it never
  * gets bound. Its own plain Java (what it writes, prints, or hands to other threads) nothing can stop.
  *
- * <p>Cost: a body's thread pays a look-up of {@link #PENDING} at its first call of the library that needs
- * the scheduler, none after; a thread that is no body's, only on this engine and only where the library
- * finds it without a scheduler (a thread-local look-up there). The continuation engine never reads it: the
+ * <p>The look-ups that bind the thread never throw for want of memory ({@link #bindTo}): some of them are made in the
+ * middle of an operation, where the library relies on a look-up's answer and nothing else.
+ *
+ * <p>Cost: a body's thread pays a look-up and a removal of {@link #PENDING} at its first call of the library
+ * that needs the scheduler (or as its body ends, if it made none), none after; a thread that is no body's, only
+ * on this engine and only where the library finds it without a scheduler (a thread-local look-up there). The continuation engine never reads it: the
  * callers test {@link Engines#THREAD_ENGINE}, a constant (the look-ups of the calling thread's scheduler, only
  * once a scheduler was made in the JVM: see {@code Scheduler.made}).
  */
 final class LateBinding {
 
-    /** The stack of the body the calling thread runs, until the thread is bound; null on other threads. */
+    /** The stack of the body the calling thread runs, from the thread's start until it is bound; null on other threads. */
     private static final ThreadLocal<Body> PENDING = new ThreadLocal<>();
 
     private LateBinding() {
@@ -77,11 +80,7 @@ final class LateBinding {
             String call = op != null ? op + " " + target + " (" + state + ")" : StackTraces.apiCallOnTop(Thread.currentThread().getStackTrace());
             throw refusal(b, host, op != null ? call : call != null ? "call " + call : "use coro");
         }
-        Scheduler s = b.runsAs();
-        if (s != null) {
-            Scheduler.bind(s);
-        }
-        return s;
+        return bindTo(b.runsAs());
     }
 
     /**
@@ -93,11 +92,33 @@ final class LateBinding {
         if (b == null || b.givenUpIn() != null) {
             return null;
         }
-        Scheduler s = b.runsAs();
+        return bindTo(b.runsAs());
+    }
+
+    /**
+     * Binds the calling thread to {@code s}, its body's scheduler, if not null, for good: {@link #PENDING} is
+     * cleared, so that nothing binds it again once the library has unbound it a while (a dump it makes while it
+     * waits in its event loop, see {@code Scheduler.observe}). Returns {@code s} even if the JVM has no room for
+     * the binding: the answer holds, and the next look-up binds the thread (an {@link OutOfMemoryError} here
+     * would strike the library's calls that look the scheduler up in the middle of an operation).
+     */
+    static Scheduler bindTo(Scheduler s) {
         if (s != null) {
-            Scheduler.bind(s);
+            try {
+                Scheduler.bind(s);
+                PENDING.remove();
+            } catch (OutOfMemoryError e) {
+                // unbound still, PENDING kept: the next look-up binds it
+            }
         }
         return s;
+    }
+
+    /** {@link #bindTo(Scheduler) bindTo(s)} if the calling thread is a body's not bound yet (its body never called coro). */
+    static void bindIfPending(Scheduler s) {
+        if (PENDING.get() != null) {
+            bindTo(s);
+        }
     }
 
     /**

@@ -205,18 +205,18 @@ final class Scheduler {
 
     /** {@link #current()} on a thread whose {@link #CURRENT} is empty: its scheduler found again, or a new one. */
     private static Scheduler unset() {
-        if (made && Engines.THREAD_ENGINE) {
-            Scheduler late = LateBinding.bind(); // a body's thread, bound at its first call; refused if given up
-            if (late != null) {
-                return late;
-            }
-        }
         Scheduler observing = OBSERVING_IDLE.get();
         if (observing != null) {
             if (observing.observingIdle) {
                 throw observing.refusedWhileObserving();
             }
             return observing.boundAgain(); // an observation ended without the memory to bind it back
+        }
+        if (made && Engines.THREAD_ENGINE) {
+            Scheduler late = LateBinding.bind(); // a body's thread, bound at its first call; refused if given up
+            if (late != null) {
+                return late;
+            }
         }
         Thread self = Thread.currentThread();
         Scheduler s = erased(self);

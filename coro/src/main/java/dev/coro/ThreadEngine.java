@@ -254,7 +254,7 @@ final class ThreadEngine implements Engine {
                 if (thread != Thread.currentThread()) {
                     return; // abandoned by its owner while it could not run: it must not touch the scheduler, nor its context
                 }
-                Scheduler.bind(scheduler); // a body that never called coro was never bound
+                LateBinding.bindIfPending(scheduler); // a body that never called coro was never bound
                 next = scheduler.bodyEnded(context, Scheduler.keptAfter(context, thrown));
             } catch (Throwable t) {
                 crash = t;
