@@ -187,16 +187,19 @@ class ClassInitializerTest {
      * and returns: on the thread engine the body's thread, given up as it waited for this initializer, runs
      * the body then. The body tries calls of coro one by one, noting what each did, and stops at the first
      * that returns (a call that acts as the scheduler's from there would run on with it); then it notes what
-     * an observer reads of the initializer's channel, and completes {@link #RUN} with the log.
+     * an observer reads of the initializer's channel, completes {@link #RUN} with the log, its thread and what
+     * that thread's uncaught-exception handler got, and fails.
      */
     static final class CaughtAndReturned {
         static final List<String> LOG = new CopyOnWriteArrayList<>();
-        static final CompletableFuture<List<String>> RUN = new CompletableFuture<>();
+        static final List<Throwable> UNCAUGHT = new CopyOnWriteArrayList<>();
+        static final CompletableFuture<Object[]> RUN = new CompletableFuture<>();
         static final Channel<String> LETTERS = new Channel<>("letters", 2);
 
         static {
             LETTERS.send("kept");
             Coroutine c = Coroutine.create("caught", () -> {
+                Thread.currentThread().setUncaughtExceptionHandler((t, e) -> UNCAUGHT.add(e));
                 LOG.add("body ran");
                 AbandonedBodies.tryEach(LOG, List.of(
                         AbandonedBodies.call("Coroutine.current()", () -> Coroutine.current().name()),
@@ -211,10 +214,13 @@ class ClassInitializerTest {
                             return "";
                         })));
                 LOG.add("size " + LETTERS.size());
-                RUN.complete(LOG);
+                RUN.complete(new Object[] {LOG, Thread.currentThread(), UNCAUGHT});
+                throw new IllegalStateException("the body's own failure");
             });
             try {
                 c.switchTo();
+            } catch (CoroutineException failed) {
+                LOG.add("failed: " + failed.getCause().getMessage());
             } catch (IllegalStateException refused) {
                 LOG.add("refused");
             }
@@ -473,13 +479,21 @@ class ClassInitializerTest {
 
     @Test
     @Timeout(60)
-    void aCoroutineWhoseStartItsClassInitializerRefusedAndCaughtRunsItsBodyLaterOutsideItsSchedulerWhereEveryCallOfCoroThrows() {
+    void aCoroutineWhoseStartItsClassInitializerRefusedAndCaughtRunsItsBodyLaterOutsideItsSchedulerWhereEveryCallOfCoroThrows()
+            throws InterruptedException {
         @SuppressWarnings("unchecked")
-        CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) FreshlyLoaded.staticField(CaughtAndReturned.class, "RUN");
-        List<String> log = List.copyOf(run.join());
+        CompletableFuture<Object[]> run = (CompletableFuture<Object[]>) FreshlyLoaded.staticField(CaughtAndReturned.class, "RUN");
+        Object[] ran = run.join();
+        @SuppressWarnings("unchecked")
+        List<String> live = (List<String>) ran[0];
+        @SuppressWarnings("unchecked")
+        List<Throwable> uncaught = (List<Throwable>) ran[2];
+        List<String> log = List.copyOf(live);
         if (!threadEngine()) {
-            // the body runs in the initializer, as its coroutine
-            assertThat(log).containsExactly("body ran", "Coroutine.current() returned caught", "size 1", "after: FINISHED");
+            // the body runs in the initializer, as its coroutine, and its failure reaches the initializer
+            assertThat(log).containsExactly("body ran", "Coroutine.current() returned caught", "size 1",
+                    "failed: the body's own failure", "after: FAILED");
+            assertThat(uncaught).isEmpty();
             return;
         }
         String why = outside("coroutine 'caught'", "CaughtAndReturned", "NEW");
@@ -492,11 +506,16 @@ class ClassInitializerTest {
                 "receive threw IllegalStateException: the body of coroutine 'caught' cannot call Channel.receive" + why,
                 "Coroutine.yield() threw IllegalStateException: the body of coroutine 'caught' cannot call Coroutine.yield" + why,
                 "size 1");
+        // the failure its thread ended with is reported nowhere: not to main, nor to that thread's handler
+        ((Thread) ran[1]).join();
+        assertThat(uncaught).isEmpty();
         assertThat(Coroutine.dump()).contains(": 2 contexts, current index 0").contains("coroutine 'caught'")
                 .doesNotContain("made by the body");
-        // run now, the coroutine starts afresh on a thread of its own, and its body runs as it should
-        Coroutine.yield();
-        assertThat(run.join()).endsWith("body ran", "Coroutine.current() returned caught", "size 1");
+        // run now, the coroutine starts afresh on a thread of its own, its body runs as any, and its failure reaches main
+        assertThat(catchThrowable(Coroutine::yield)).isInstanceOf(CoroutineException.class)
+                .hasMessageStartingWith("coroutine 'caught' failed: java.lang.IllegalStateException: the body's own failure");
+        assertThat(live).endsWith("body ran", "Coroutine.current() returned caught", "size 1");
+        assertThat(uncaught).isEmpty();
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
     }
 
