@@ -163,10 +163,16 @@ final class ThreadEngine implements Engine {
         /**
          * While this context waits for the turn: if the holder's body can never run (a class-initializer
          * deadlock), abandons the holder's thread (the holder will be started afresh if run again) and
-         * throws, so the wait ends as a transfer that did not happen.
+         * throws, so the wait ends as a transfer that did not happen. A holder inside a generator's
+         * {@code next()} has begun: if that generator's body can never run, the generator is refused, in
+         * the holder, which runs on ({@link ThreadGeneratorStack#abandonIfStuck}), and this wait goes on.
          */
         private void checkStall() {
             if (turn.holder() instanceof ThreadStack holder) {
+                if (holder.context.innermostGenerator instanceof Generator<?> g && g.stack instanceof ThreadGeneratorStack gs) {
+                    gs.abandonIfStuck(); // the holder waits for a generator's body: that one is refused, in the holder
+                    return;
+                }
                 String host = InitializerDeadlock.waitedFor(holder.runner(), holder.context.code());
                 if (host != null) {
                     PinnedException e = InitializerDeadlock.stuck(host, holder.context.describe());

@@ -58,6 +58,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
      * ({@link #checkStall}); read by that thread, if the initializer returns, for its refusals ({@link LateBinding}).
      */
     private String abandonedIn;
+    /**
+     * The refusal {@link #abandonIfStuck} hands the consumer with the turn, which its {@link #resume()} throws;
+     * null otherwise. Written before the turn is given, read after it is taken.
+     */
+    private PinnedException refusedFromAfar;
 
     ThreadGeneratorStack(String name, Object code, Runnable body) {
         this.name = name;
@@ -91,6 +96,46 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
         turn.give(this);
         LockSupport.unpark(thread);
         turn.awaitRelaying(CONSUMERS_TURN, stalled, watched, relay);
+        PinnedException refused = refusedFromAfar;
+        if (refused != null) { // the body can never run, found by the thread that waits for this consumer
+            refusedFromAfar = null;
+            if (thread.isInterrupted()) {
+                Thread.currentThread().interrupt(); // as checkStall: an interrupt handed to the thread given up comes back
+            }
+            throw refused;
+        }
+    }
+
+    /**
+     * From the thread that waits for this generator's consumer, itself waiting here while it holds its
+     * scheduler's turn (a platform thread in a class initializer, whose wait is watched, waiting for a
+     * coroutine that consumes this generator, whose wait is not): if the body can never run (its code is a
+     * lambda of the class that thread is initializing: {@link InitializerDeadlock}), gives up the body's
+     * thread as {@link #checkStall} does, and hands the consumer the turn with the refusal, which its
+     * {@link #resume()} throws: the generator is refused, not the coroutine, which runs on in its turn.
+     *
+     * @return whether it did
+     */
+    boolean abandonIfStuck() {
+        String host = InitializerDeadlock.waitedFor(thread, code);
+        if (host == null) {
+            return false;
+        }
+        PinnedException e = InitializerDeadlock.stuck(host, describe());
+        Thread consumer;
+        synchronized (turn) {
+            if (turn.holder() != this || abandonedIn != null) {
+                return false; // handed back meanwhile, or given up by the consumer's own look
+            }
+            consumer = resumer;
+            resumer = null;
+            resumedAs = null;
+            abandonedIn = host;
+            refusedFromAfar = e;
+            turn.give(CONSUMERS_TURN);
+        }
+        LockSupport.unpark(consumer);
+        return true;
     }
 
     /**

@@ -258,6 +258,61 @@ class ClassInitializerTest {
         }
     }
 
+    /**
+     * A static initializer that runs a coroutine whose body belongs to another class, which consumes a generator whose
+     * body is a lambda of the class being initialized: the generator's body waits for the initializer, the coroutine
+     * for the generator, and the initializer for the coroutine.
+     */
+    static final class ConsumedInACoroutine {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        /** The log once the generator's body has run, if it does; the log as the initializer returns. */
+        static final List<CompletableFuture<List<String>>> RUN_AND_INITIALIZED = List.of(new CompletableFuture<>(),
+                new CompletableFuture<>());
+
+        static {
+            Generator<Integer> g = Generator.of("inner squares", out -> {
+                LOG.add("generator body ran");
+                AbandonedBodies.tryEach(LOG, List.<Object[]>of(AbandonedBodies.call("emit", () -> {
+                    out.emit(1);
+                    return "";
+                })));
+                RUN_AND_INITIALIZED.get(0).complete(LOG);
+            });
+            Coroutine c = Coroutine.create("consumer", ConsumerBodies.consume(g, LOG));
+            try {
+                c.switchTo();
+            } catch (RuntimeException e) {
+                LOG.add("initializer caught " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            LOG.add("after: consumer " + c.state() + ", generator " + g.state());
+            RUN_AND_INITIALIZED.get(1).complete(List.copyOf(LOG));
+        }
+    }
+
+    /** The body of {@link ConsumedInACoroutine}'s coroutine: a lambda of this class, public as {@link SquareBodies}. */
+    public static final class ConsumerBodies {
+        private ConsumerBodies() {
+        }
+
+        /**
+         * A body that asks {@code g} for a value, logging the answer or the refusal, and then what it runs as.
+         *
+         * @param g   the generator
+         * @param log the log
+         * @return the body
+         */
+        public static Runnable consume(Generator<Integer> g, List<String> log) {
+            return () -> {
+                try {
+                    log.add("has next: " + g.hasNext());
+                } catch (IllegalStateException e) {
+                    log.add("consumer refused: " + e.getMessage());
+                }
+                log.add("consumer goes on as " + Coroutine.current().name());
+            };
+        }
+    }
+
     /** What the bodies of {@link CaughtAndReturned} and {@link CaughtAndReturnedGenerator} call: public, as {@link SquareBodies}. */
     public static final class AbandonedBodies {
         private AbandonedBodies() {
@@ -538,6 +593,37 @@ class ClassInitializerTest {
                 "Generator.of threw IllegalStateException: the body of generator 'caught squares' cannot call Generator.of" + why,
                 "emit threw IllegalStateException: the body of generator 'caught squares' cannot emit from generator 'caught squares'"
                         + " (FAILED)" + why);
+        assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    @Test
+    @Timeout(60)
+    void aGeneratorStuckForTheInitializerWhileACoroutineOfAnotherClassConsumesItFailsThatConsumersCallAndTheCoroutineRunsOn() {
+        List<Object> futures = list(ConsumedInACoroutine.class, "RUN_AND_INITIALIZED");
+        @SuppressWarnings("unchecked")
+        List<String> log = ((CompletableFuture<List<String>>) futures.get(1)).join();
+        if (!threadEngine()) {
+            // one thread: the generator's body runs in the coroutine, inside the initializer, and waits at its emit
+            assertThat(log).containsExactly("generator body ran", "has next: true", "consumer goes on as consumer",
+                    "after: consumer FINISHED, generator SUSPENDED");
+            return;
+        }
+        // the generator is the one that can never run: its consumer's call fails, and the coroutine runs on in its turn;
+        // the initializer's wait for the coroutine ends as the coroutine does, with nothing refused to it
+        String host = "dev.coro.ClassInitializerTest$ConsumedInACoroutine";
+        assertThat(log).containsExactly("consumer refused: coroutine 'consumer' cannot run the body of generator"
+                + " 'inner squares' (NEW): the body of generator"
+                + " 'inner squares' is a lambda of class " + host + ", whose static initializer this thread is running: no other"
+                + " thread can run the body until that initializer returns, and it waits for the body (on the thread engine"
+                + " every body runs on a thread of its own); create it outside the initializer (in a holder class, say), or"
+                + " use the continuation engine; it is FAILED",
+                "consumer goes on as consumer", "after: consumer FINISHED, generator FAILED");
+        // its body runs once the class is initialized, on the thread given up, where it may not use coro
+        @SuppressWarnings("unchecked")
+        CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) futures.get(0);
+        assertThat(run.join()).endsWith("generator body ran", "emit threw IllegalStateException: the body of generator"
+                + " 'inner squares' cannot emit from generator 'inner squares' (FAILED)"
+                + outside("generator 'inner squares'", "ConsumedInACoroutine", "FAILED"));
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
     }
 
