@@ -165,10 +165,12 @@ class SingleFlightCacheProgramTest {
             }
         }
 
-        /** Cancels {@code f}, whose body is closed if it runs; it counts as ended once its body and those before it have. */
+        /**
+         * Cancels {@code f}, whose body is closed if it runs; it counts as ended once its body and those before it
+         * have. Its body may complete the future first: then it keeps that outcome, and is no longer the key's flight.
+         */
         private void abandon(Flight f) {
-            f.abandoned = true;
-            f.future.cancel(true);
+            f.abandoned = f.future.cancel(true);
             if (f.gate.compareAndSet(false, true)) {
                 f.prevEnded.thenRun(() -> f.ended.complete(null)); // its body never runs
             }
