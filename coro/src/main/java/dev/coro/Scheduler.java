@@ -1737,11 +1737,7 @@ final class Scheduler {
 
     /** A pseudo-random int in {@code [0, bound)} from this scheduler's seeded sequence. */
     int nextRandom(int bound) {
-        long z = (random += RANDOM_STEP);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z ^= z >>> 31;
-        return (int) ((z >>> 33) % bound);
+        return randomAt(random += RANDOM_STEP, bound);
     }
 
     /** How far {@link #nextRandom} moves a scheduler's random state before each pick (splitmix64's step). */
@@ -1750,7 +1746,7 @@ final class Scheduler {
     /**
      * The pick {@link #nextRandom} makes once its state is {@code state} (moved by {@link #RANDOM_STEP} already), for a
      * sequence kept outside a scheduler: a run refused on a thread that has none follows the picks a scheduler made
-     * now would make ({@code Select}'s {@code refuseInPlace}, from {@link #SEED}). Not on any run's path.
+     * now would make ({@code Select}'s {@code refuseInPlace}, from {@link #SEED}), and the mix of every pick.
      */
     static int randomAt(long state, int bound) {
         long z = state;

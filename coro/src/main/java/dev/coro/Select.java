@@ -735,22 +735,40 @@ public final class Select<R> {
      * wait wins it and moves its value, and every other finds it over and leaves its channel as it was.
      * The caller, woken through its event loop, takes the other clauses out of their queues.
      */
-    private R runAcross(boolean unbiased, Scheduler s, Context self) {
-        boolean connectedBefore = s.connected; // what a run refused before it met another thread's open channel leaves
-        s.connected = true; // an exchange with another thread, as every operation on another thread's channel is
+    /**
+     * The order in which a run across threads tries the clauses: as given, or, {@code unbiased}, shuffled by picks from
+     * {@code s}'s seeded random; with {@code s} null (a thread that has none: {@link #refuseInPlace}), by the picks a
+     * scheduler made now would make, from {@link Scheduler#SEED}, none being made.
+     */
+    private int[] clauseOrder(boolean unbiased, Scheduler s) {
         int n = count;
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
         if (unbiased) {
+            long random = Scheduler.SEED;
             for (int i = n - 1; i > 0; i--) {
-                int j = s.nextRandom(i + 1);
+                int j;
+                if (s != null) {
+                    j = s.nextRandom(i + 1);
+                } else {
+                    random += Scheduler.RANDOM_STEP;
+                    j = Scheduler.randomAt(random, i + 1);
+                }
                 int t = order[i];
                 order[i] = order[j];
                 order[j] = t;
             }
         }
+        return order;
+    }
+
+    private R runAcross(boolean unbiased, Scheduler s, Context self) {
+        boolean connectedBefore = s.connected; // what a run refused before it met another thread's open channel leaves
+        s.connected = true; // an exchange with another thread, as every operation on another thread's channel is
+        int n = count;
+        int[] order = clauseOrder(unbiased, s);
         boolean mayWait = onDefault == null && !readyAtOnce;
         for (int k = 0; k < n; k++) {
             Object r = clauses[order[k]].tryFire(self, !mayWait);
@@ -1113,20 +1131,7 @@ public final class Select<R> {
      */
     private void refuseInPlace(boolean unbiased) {
         int n = count;
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        if (unbiased) {
-            long random = Scheduler.SEED;
-            for (int i = n - 1; i > 0; i--) { // as runAcross shuffles them
-                random += Scheduler.RANDOM_STEP;
-                int j = Scheduler.randomAt(random, i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-        }
+        int[] order = clauseOrder(unbiased, null);
         boolean mayWait = onDefault == null && !readyAtOnce;
         IllegalStateException ended = null; // the first clause a run that may wait would find ended as it starts to wait
         for (int k = 0; k < n; k++) {
