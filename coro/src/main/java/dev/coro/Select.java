@@ -714,14 +714,70 @@ public final class Select<R> {
      * (docs/THREADS.md): a wait of it with nothing else to run is still a deadlock. Cold: only a refused run comes here.
      */
     private RuntimeException refusedAcross(Scheduler s, boolean connectedBefore, int[] order, int k, Context self) {
-        boolean metAnotherThreadsChannel = false;
-        for (int j = 0; j < k; j++) {
-            metAnotherThreadsChannel |= clauses[order[j]] instanceof ChannelClause<?, R> c && c.foreign;
-        }
-        if (!metAnotherThreadsChannel) {
+        if (!metAnotherThreadsChannelBefore(order, k)) {
             s.connected = connectedBefore;
         }
         return ((ChannelClause<?, R>) clauses[order[k]]).refusal(self);
+    }
+
+    /**
+     * The outcome of a run across threads whose clause {@code order[k]}, an {@code onReceive} with {@code ifClosed}, met
+     * another thread's channel closed and drained as read in place ({@code CLOSED_IN_PLACE}) before any clause fired: the
+     * run exchanged nothing unless a clause met before it was on another thread's channel, as {@link #refusedAcross}
+     * judges, so the caller's thread is left as connected as it was before {@code ifClosed} runs, as a {@code tryReceive}
+     * there leaves it; then the clause fires. Cold: only such a clause comes here.
+     */
+    private R closedInPlace(Scheduler s, boolean connectedBefore, int[] order, int k, Context self) {
+        if (!metAnotherThreadsChannelBefore(order, k)) {
+            s.connected = connectedBefore;
+        }
+        @SuppressWarnings("unchecked")
+        ReceiveClause<?, R> c = (ReceiveClause<?, R>) clauses[order[k]];
+        return c.closedOutcome(self);
+    }
+
+    /** Whether a clause a run across threads met before its clause {@code order[k]} is on another thread's channel. */
+    private boolean metAnotherThreadsChannelBefore(int[] order, int k) {
+        boolean met = false;
+        for (int j = 0; j < k; j++) {
+            met |= clauses[order[j]] instanceof ChannelClause<?, R> c && c.foreign;
+        }
+        return met;
+    }
+
+    /**
+     * For a run across threads that found no clause ready and would now wait: the refusal its wait would meet as it
+     * starts, if the first clause (in the run's {@code order}) on another thread's channel is on one whose thread has
+     * ended leaving it open with nothing to take ({@link Channel#refusesAsItsThreadEnded}); null otherwise, the run
+     * going on to wait (a clause registered before it may complete at once: it is asked of its channel's thread, or it
+     * takes a value an ended thread left). The caller's own clauses before it were found not ready, so none of them
+     * completes as it registers. The run looked at every clause: it exchanged something with another thread only if
+     * one of them is on a channel of another thread that lives (looked at in place, or asked to share it); with none,
+     * the caller's thread is left as connected as it was ({@code connectedBefore}), as {@link #refusedAcross} leaves
+     * it. One read of each such channel's thread.
+     */
+    private RuntimeException endedAsItWouldWait(Scheduler s, boolean connectedBefore, int[] order, Context self) {
+        ChannelClause<?, R> first = null;
+        boolean metALiveThreadsChannel = false;
+        for (int k = 0; k < count; k++) {
+            if (clauses[order[k]] instanceof ChannelClause<?, R> c && c.foreign) {
+                if (first == null) {
+                    if (!c.channel.refusesAsItsThreadEnded(c.sender)) {
+                        return null;
+                    }
+                    first = c;
+                } else if (!c.channel.refusesAsItsThreadEnded(c.sender)) {
+                    metALiveThreadsChannel = true;
+                }
+            }
+        }
+        if (first == null) {
+            return null;
+        }
+        if (!metALiveThreadsChannel) {
+            s.connected = connectedBefore;
+        }
+        return first.refusal(self);
     }
 
     /**
@@ -776,6 +832,9 @@ public final class Select<R> {
                 if (r == REFUSED) {
                     throw refusedAcross(s, connectedBefore, order, k, self);
                 }
+                if (r == CLOSED_IN_PLACE) {
+                    return closedInPlace(s, connectedBefore, order, k, self);
+                }
                 @SuppressWarnings("unchecked")
                 R result = (R) r;
                 return result;
@@ -783,6 +842,10 @@ public final class Select<R> {
         }
         if (!mayWait) {
             return Callback.get(onDefault); // a zero timeout is ready: with no default it fired
+        }
+        RuntimeException ended = endedAsItWouldWait(s, connectedBefore, order, self);
+        if (ended != null) {
+            throw ended;
         }
         if (holder != self && boundTo != null) { // only after the user's code suspended it: a select with a channel clause runs on one thread
             return heldAgain(unbiased, s, self);
@@ -1242,6 +1305,13 @@ public final class Select<R> {
      * thread has ended leaving it open with nothing to take. The run throws its {@link ChannelClause#refusal}. No result can be this object.
      */
     private static final Object REFUSED = new Object();
+    /**
+     * What {@link Clause#tryFire} returns for an {@code onReceive} with {@code ifClosed} on another thread's channel read
+     * in place closed and drained, before its {@code ifClosed} runs: nothing moved, so the run may leave its thread as
+     * connected as it was before {@code ifClosed}'s code (which may connect it) runs ({@link #closedInPlace}). No result
+     * can be this object.
+     */
+    private static final Object CLOSED_IN_PLACE = new Object();
 
     /**
      * For tests: run by a run across threads that waits ({@link #runAcross}) with its wait, once every clause is
@@ -1350,8 +1420,9 @@ public final class Select<R> {
 
         /**
          * In a run across threads: fires the clause now if it is ready (its result), else {@code NOT_READY}; a channel
-         * clause refused at once on its closed channel, nothing moved, returns {@code REFUSED} instead of throwing.
-         * A clause on another thread's channel tries its operation in place if the channel lets it
+         * clause refused at once on its closed channel, nothing moved, returns {@code REFUSED} instead of throwing, and an
+         * {@code onReceive} with {@code ifClosed} on another thread's channel closed and drained as read in place returns
+         * {@code CLOSED_IN_PLACE} instead of firing. A clause on another thread's channel tries its operation in place if the channel lets it
          * ({@code definite} false: a run that may wait, whose registration finds the rest), or as a
          * {@code try} call of another thread ({@code definite}: a run that never waits).
          */
@@ -1577,7 +1648,7 @@ public final class Select<R> {
             T v = channel.pollInPlace();
             if (v == null && channel.isClosed() && channel.closedAndDrainedFromAfar()) {
                 // ready, as a closed channel of the caller's own thread is, shared or not: it fires in its place
-                return ifClosed == null ? REFUSED : closedOutcome(self);
+                return ifClosed == null ? REFUSED : CLOSED_IN_PLACE;
             }
             if (v == null && !definite) {
                 channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
@@ -1637,7 +1708,7 @@ public final class Select<R> {
          * given {@code ifClosed}, lets the channels go as a fired clause does ({@link Select#fired()}, before the
          * user's code runs: it may suspend) and returns what {@code ifClosed} makes of that failure.
          */
-        private R closedOutcome(Context self) {
+        R closedOutcome(Context self) {
             ChannelClosedException e = closed(self);
             if (ifClosed == null) {
                 throw e;

@@ -171,6 +171,37 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
         assertThat(seen.get(1)).isEqualTo("connected");
     }
 
+    /**
+     * An {@code onReceive} with {@code ifClosed} that fires on another thread's closed, drained channel read in place
+     * exchanged nothing, as a {@code tryReceive} there answers empty having exchanged nothing: the select's value is what
+     * {@code ifClosed} made, and the thread is left unconnected, unless a clause met before it was on another thread's
+     * open channel. A connection that {@code ifClosed}'s own code makes is kept.
+     */
+    @Test
+    @Timeout(10)
+    void anIfClosedThatFiresOnAnotherThreadsClosedChannelLeavesItsThreadUnconnected() {
+        Channel<Integer> jobs = closed();
+        for (boolean unbiased : new boolean[] {false, true}) {
+            assertRefusedUnconnected("not refused", mine -> {
+                Select<String> s = new Select<String>().onReceive(jobs, v -> "got " + v, e -> "closed");
+                assertThat(unbiased ? s.selectUnbiased() : s.select()).isEqualTo("closed");
+            });
+        }
+        assertRefusedUnconnected("not refused", mine -> assertThat(new Select<String>().onReceive(mine, v -> "mine " + v)
+                .onTimeout(Duration.ofSeconds(1), () -> "timed out").onReceive(jobs, v -> "got " + v, e -> "closed")
+                .select()).isEqualTo("closed"));
+        assertRefusedUnconnected("not refused", mine -> assertThat(new Select<String>().onReceive(jobs, v -> "got " + v, e -> "closed")
+                .onDefault(() -> "default").select()).isEqualTo("closed"));
+        Channel<Integer> open = new Channel<>("open", 1);
+        List<String> asked = refusedThenReceivesAlone(mine -> assertThat(new Select<String>().onReceive(open, v -> "got " + v)
+                .onReceive(jobs, v -> "got " + v, e -> "closed").onDefault(() -> "default").select()).isEqualTo("closed"));
+        assertThat(asked).as("another thread's open channel asked first").containsExactly("not refused", "connected");
+        List<String> madeByIfClosed = refusedThenReceivesAlone(mine -> assertThat(new Select<String>()
+                .onReceive(jobs, v -> "got " + v, e -> open.trySend(7) ? "closed, sent" : "closed").select()).isEqualTo("closed, sent"));
+        assertThat(madeByIfClosed).as("ifClosed sent to another thread's channel").containsExactly("not refused", "connected");
+        assertThat(open.tryReceive()).contains(7);
+    }
+
     /** The plain operations on another thread's closed channel, refused or answered in place, leave it unconnected too. */
     @Test
     @Timeout(10)
@@ -214,6 +245,33 @@ class ARefusalAcrossThreadsIsNoExchangeTest {
         assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a receive from channel 'orphan' \\(open\\)"
                 + ended, mine -> new Select<String>().onReceive(orphan, v -> "got " + v).onTimeout(Duration.ZERO, () -> "none")
                 .select());
+        // a select that may wait meets the channel as it starts to wait: refused then, having exchanged nothing either
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a send to channel 'orphan' \\(open\\)"
+                + ended, mine -> new Select<String>().onSend(orphan, 1, () -> "sent").select());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a receive from channel 'orphan' \\(open\\)"
+                + ended, mine -> new Select<String>().onReceive(orphan, v -> "got " + v).selectUnbiased());
+        assertRefusedUnconnected("IllegalStateException: " + CALLER + " \\(#\\d+\\) cannot select a receive from channel 'orphan' \\(open\\)"
+                + ended, mine -> new Select<String>().onReceive(mine, v -> "mine " + v).onReceive(orphan, v -> "got " + v)
+                .onTimeout(Duration.ofSeconds(1), () -> "timed out").select());
+        // a clause on the channel of a thread that lives, met before or after, was looked at or asked: an exchange
+        Channel<Integer> open = new Channel<>("open", 1);
+        for (boolean openFirst : new boolean[] {true, false}) {
+            List<String> seen = refusedThenReceivesAlone(mine -> {
+                Select<String> s = new Select<String>();
+                if (openFirst) {
+                    s.onReceive(open, v -> "open " + v);
+                }
+                s.onReceive(orphan, v -> "got " + v);
+                if (!openFirst) {
+                    s.onReceive(open, v -> "open " + v);
+                }
+                s.select();
+            });
+            assertThat(seen.get(0)).as("open first: " + openFirst).matches("IllegalStateException: " + CALLER
+                    + " \\(#\\d+\\) cannot select a receive from channel 'orphan' \\(open\\)" + ended);
+            assertThat(seen.subList(1, seen.size())).as("open first: " + openFirst).containsExactly("connected");
+        }
+        assertThat(open.tryReceive()).isEmpty();
         List<Semaphore> semaphores = new ArrayList<>();
         Thread holder = Thread.ofPlatform().name("holder").start(() -> semaphores.add(new Semaphore("slots", 2)));
         holder.join();
