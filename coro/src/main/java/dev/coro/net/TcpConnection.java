@@ -94,7 +94,8 @@ public final class TcpConnection implements Closeable {
     /**
      * The last read got fewer bytes than it asked the socket for (its room, at most {@link #MOST_PER_CALL}
      * of a heap buffer), so it emptied the socket's receive buffer: the next read waits for readiness
-     * first instead of paying a system call that finds nothing.
+     * first instead of paying a system call that finds nothing (a guess only: where that wait is refused, the
+     * read asks the socket all the same, and is refused only if nothing came).
      */
     private boolean drained;
     /**
@@ -628,9 +629,17 @@ public final class TcpConnection implements Closeable {
         if (!dst.hasRemaining()) {
             return readNothing(dst);
         }
+        IllegalStateException refused = null;
         if (drained) {
             drained = false;
-            await(SelectionKey.OP_READ, reading);
+            try {
+                await(SelectionKey.OP_READ, reading);
+            } catch (IllegalStateException e) {
+                // the wait was refused (the JDK cannot suspend the caller: docs/PINNING.md); this wait is only a
+                // guess that nothing came since the short read, so the socket is asked all the same: bytes that
+                // came are read, as by any read that finds them, and only a read that finds none is refused
+                refused = e;
+            }
         }
         while (true) {
             int n;
@@ -649,6 +658,9 @@ public final class TcpConnection implements Closeable {
             }
             if (n < 0) {
                 return end();
+            }
+            if (refused != null) {
+                throw refused; // nothing came: the refusal of the wait stands
             }
             await(SelectionKey.OP_READ, reading);
         }

@@ -11,7 +11,9 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -141,5 +143,48 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                 peer.close();
             }
         }
+    }
+
+    /**
+     * A read after one that emptied the socket (a short read) first looks for readiness; where the JDK cannot
+     * suspend the caller, bytes that have arrived since are read all the same, as any read that finds bytes reads
+     * them: only a read that finds no byte is refused (its Javadoc's word), on both engines.
+     */
+    @Test
+    void aReadUnderAnUpcallAfterAShortReadTakesTheBytesThatHaveArrivedInsteadOfBeingRefused() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            TcpConnection[] accepted = new TcpConnection[1];
+            Coroutine acceptor = acceptor(listener, accepted);
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                TcpConnection peer = accepted[0];
+                peer.write(ByteBuffer.wrap(new byte[] {1, 2}));
+                ByteBuffer b = ByteBuffer.allocate(16);
+                while (b.position() < 2) {
+                    c.read(b); // short: it empties the socket
+                }
+                peer.write(ByteBuffer.wrap(new byte[] {3, 4, 5}));
+                SocketChannel socket = socketOf(c);
+                for (int i = 0; i < 100_000 && socket.socket().getInputStream().available() < 3; i++) {
+                    Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
+                }
+                assertThat(socket.socket().getInputStream().available()).as("bytes arrived, unread").isEqualTo(3);
+                Coroutine.create("other", () -> { });
+                Object[] outcome = new Object[1];
+                Coroutine reader = Coroutine.create("reader", () -> outcome[0] = Upcalls.inAnUpcall(() -> c.read(b.clear())));
+                reader.switchTo();
+                reader.join(); // on the thread engine its wait parks its virtual thread, pinned, which may run after main
+                assertThat(outcome[0]).as("what the read in the upcall did").isEqualTo(3);
+                assertThat(Arrays.copyOf(b.array(), 3)).containsExactly(3, 4, 5);
+                peer.close();
+            }
+        }
+    }
+
+    /** The channel under {@code c}, to count what has arrived without a call of the connection. */
+    private static SocketChannel socketOf(TcpConnection c) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = TcpConnection.class.getDeclaredField("channel");
+        f.setAccessible(true);
+        return (SocketChannel) f.get(c);
     }
 }
