@@ -22,6 +22,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public boolean refusedToSuspend(Throwable t) {
+        return PinnedException.refusedTheCallersPark(t);
+    }
+
+    @Override
     public void note(Throwable unwinding, Throwable note) {
         if (unwinding instanceof CoroutineExit exit) {
             exit.addNote(note);

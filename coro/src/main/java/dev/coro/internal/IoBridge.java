@@ -392,4 +392,15 @@ public abstract class IoBridge {
      * @param note what says how much of the call had been done
      */
     public abstract void note(Throwable unwinding, Throwable note);
+
+    /**
+     * Whether {@code t}, thrown by a park or a yield of the caller, is the refusal of that very transfer: the JDK
+     * cannot suspend the caller where it stands (on the continuation engine, inside an FFM upcall or a class
+     * initializer: docs/PINNING.md), or the park was refused whatever stopped it. Nothing moved and the caller runs
+     * on: a call that only guessed it should wait, or that made a scheduling point as a courtesy, goes on without it.
+     *
+     * @param t what the park or the yield threw
+     * @return true if it is such a refusal
+     */
+    public abstract boolean refusedToSuspend(Throwable t);
 }

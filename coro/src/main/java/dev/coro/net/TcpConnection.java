@@ -635,9 +635,12 @@ public final class TcpConnection implements Closeable {
             try {
                 await(SelectionKey.OP_READ, reading);
             } catch (IllegalStateException e) {
-                // the wait was refused (the JDK cannot suspend the caller: docs/PINNING.md); this wait is only a
-                // guess that nothing came since the short read, so the socket is asked all the same: bytes that
-                // came are read, as by any read that finds them, and only a read that finds none is refused
+                if (!io.refusedToSuspend(e)) {
+                    throw e;
+                }
+                // the JDK cannot suspend the caller here (docs/PINNING.md); this wait is only a guess that nothing
+                // came since the short read, so the socket is asked all the same: bytes that came are read, as by
+                // any read that finds them, and only a read that finds none is refused
                 refused = e;
             }
         }

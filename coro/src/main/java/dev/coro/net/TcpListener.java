@@ -301,7 +301,7 @@ public final class TcpListener implements Closeable {
                 if (!closed) {
                     // a scheduling point, as a wait would be: a loop that retries (the failure is most likely
                     // for want of descriptors) lets the thread's other contexts run, which may free some
-                    Coroutine.yield();
+                    backOff();
                 }
                 throw acceptFailed(e);
             }
@@ -335,10 +335,26 @@ public final class TcpListener implements Closeable {
                 }
                 // the wait could not start: the thread's selector cannot be opened, most likely for want of
                 // descriptors, as an accept that finds none; a scheduling point all the same (see above)
-                Coroutine.yield();
+                backOff();
                 throw acceptFailed(cause);
             }
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
+        }
+    }
+
+    /**
+     * The scheduling point of an accept that failed, before its failure is thrown: where the JDK cannot suspend the
+     * caller (docs/PINNING.md) there is none, and the accept's own failure is thrown all the same, not the refusal
+     * of a yield its caller never made. A signal (the caller closed, its {@code withTimeout} expired) comes out of
+     * it as out of any scheduling point.
+     */
+    private void backOff() {
+        try {
+            Coroutine.yield();
+        } catch (IllegalStateException e) {
+            if (!io.refusedToSuspend(e)) {
+                throw e;
+            }
         }
     }
 

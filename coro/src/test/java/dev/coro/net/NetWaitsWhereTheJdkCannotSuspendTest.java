@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -186,5 +187,34 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
         java.lang.reflect.Field f = TcpConnection.class.getDeclaredField("channel");
         f.setAccessible(true);
         return (SocketChannel) f.get(c);
+    }
+
+    /**
+     * An accept that fails for want of descriptors makes a scheduling point before it throws, so that a loop
+     * retrying it lets the thread's other coroutines run (and free some); where the JDK cannot suspend the caller
+     * there is none, and the accept throws its own failure, as its Javadoc says, not the refusal of a yield the
+     * caller never made. On both engines.
+     */
+    @Test
+    void anAcceptFailingForWantOfDescriptorsUnderAnUpcallThrowsThatFailureNotARefusedYield() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            TcpListener.accepter = channel -> {
+                throw new IOException("Too many open files");
+            };
+            Object[] outcome = new Object[1];
+            try {
+                Coroutine.create("other", () -> { });
+                Coroutine acceptor = Coroutine.create("acceptor", () -> outcome[0] = Upcalls.inAnUpcall(listener::accept));
+                acceptor.switchTo();
+                acceptor.join();
+            } finally {
+                TcpListener.accepter = ServerSocketChannel::accept;
+            }
+            assertThat(outcome[0]).as("what the accept in the upcall threw").isInstanceOf(IOException.class);
+            assertThat((IOException) outcome[0]).hasMessage("coroutine 'acceptor' cannot accept on listener "
+                    + listener.localAddress() + " (open): java.io.IOException: Too many open files; the process is out of"
+                    + " file descriptors: the listener stays open, and accepts again once some are closed");
+            assertThat(listener.isOpen()).isTrue();
+        }
     }
 }
