@@ -34,8 +34,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * One server thread serving two hundred connections at once, whose plain {@code java.net.Socket} peers
  * misbehave in five ways side by side: echoing in lockstep, resetting while the server reads, resetting
- * while the server's write is parked on a full buffer, half-closing, and reading slowly behind writes that
- * keep timing out: every surviving connection carries each byte once, in order; each reset fails only its
+ * while the server's write is parked on a full buffer, half-closing, and reading nothing until a large write
+ * to them has been cut short part way by a timeout (the server resuming it from where its buffer's position
+ * says it stopped): every surviving connection carries each byte once, in order; each reset fails only its
  * own connection's call, naming the coroutine, the call, the connection and its state; the dump shows the
  * parked writes; and nothing is left open or registered.
  */
@@ -58,7 +59,7 @@ class ManyPeersMisbehavingAtOnceTest {
     private static final int SIZE = 64 * 1024;
     /** The chunk a lockstep peer sends before it reads its echo. */
     private static final int CHUNK = 4 * 1024;
-    /** A slow reader's bytes: more than its small receive buffer and the server's small send buffer hold. */
+    /** A slow reader's bytes, echoed in one write: more than its small receive buffer and the server's small send buffer hold. */
     private static final int SLOW_SIZE = 256 * 1024;
     /** The buffers a peer whose reads lag sets small, and the server's send buffer for it. */
     private static final int SMALL_BUFFER = 16 * 1024;
@@ -92,7 +93,11 @@ class ManyPeersMisbehavingAtOnceTest {
         List<Coroutine> echoes = new ArrayList<>();
         List<CompletableFuture<String>> peers = new ArrayList<>();
         CompletableFuture<Void> resetNow = new CompletableFuture<>();
-        int[] cutWrites = new int[1];
+        int[] cutPartWay = new int[1]; // writes to slow readers cut short after some of their bytes went out
+        List<CompletableFuture<Void>> cut = new ArrayList<>(); // peer -> its echo's first write cut short
+        for (int i = 0; i < PEERS; i++) {
+            cut.add(new CompletableFuture<>());
+        }
         try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
             InetSocketAddress address = (InetSocketAddress) listener.localAddress();
             for (int i = 0; i < PEERS; i++) {
@@ -101,7 +106,7 @@ class ManyPeersMisbehavingAtOnceTest {
                 peers.add(result);
                 Thread.ofVirtual().name("peer-" + i).start(() -> {
                     try {
-                        result.complete(peer(address, peer, resetNow));
+                        result.complete(peer(address, peer, resetNow, cut.get(peer)));
                     } catch (Throwable t) {
                         result.completeExceptionally(t);
                     }
@@ -111,7 +116,7 @@ class ManyPeersMisbehavingAtOnceTest {
                 peerOf.set(k, -1);
                 TcpConnection c = listener.accept();
                 int echo = k;
-                echoes.add(Coroutine.create("echo-" + k, () -> echo(c, echo, peerOf, writing, served, names, cutWrites)));
+                echoes.add(Coroutine.create("echo-" + k, () -> echo(c, echo, peerOf, writing, served, names, cut, cutPartWay)));
             }
             // every echo of a peer that stops reading parks in its write: the dump shows each such wait
             long guard = System.nanoTime() + TimeUnit.SECONDS.toNanos(GUARD_SECONDS);
@@ -152,6 +157,10 @@ class ManyPeersMisbehavingAtOnceTest {
                 default -> throw new AssertionError(i);
             }
         }
+        // each slow reader reads nothing until the write of its echo has been cut short: the socket took part of that
+        // write (less than a slice of it, and the small buffers hold less still), and its wait for room timed out
+        assertThat(cutPartWay[0]).as("writes to slow readers cut short part way, then resumed")
+                .isGreaterThanOrEqualTo(PEERS / KINDS);
         assertThat(LoopProbe.ioWaits()).as("waits left on the loop").isZero();
         assertThat(LoopProbe.registeredChannels()).as("channels left registered").isZero();
         Coroutine.yield(); // a scheduling point: the sockets the thread closed leave its selector
@@ -180,7 +189,8 @@ class ManyPeersMisbehavingAtOnceTest {
      * stopped), says {@code bye} to a half-closing peer, and records how it ended.
      */
     private static void echo(TcpConnection c, int k, AtomicIntegerArray peerOf, AtomicIntegerArray writing,
-                             Map<Integer, String> served, Map<Integer, String> names, int[] cutWrites) {
+                             Map<Integer, String> served, Map<Integer, String> names, List<CompletableFuture<Void>> cut,
+                             int[] cutPartWay) {
         ByteBuffer head = ByteBuffer.allocate(4);
         int peer = -1;
         try (c) {
@@ -195,19 +205,27 @@ class ManyPeersMisbehavingAtOnceTest {
                 c.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
             }
             peerOf.set(k, peer);
+            if (peer % KINDS == SLOW_READER) { // all its bytes read first, then echoed in one write
+                ByteBuffer all = ByteBuffer.allocate(SLOW_SIZE);
+                while (all.hasRemaining() && c.read(all) >= 0) {
+                    // until all came, or the stream ended
+                }
+                all.flip();
+                while (all.hasRemaining()) { // what a cut write took is in its position: the rest goes next
+                    int before = all.position();
+                    if (!Coroutine.tryCallWithTimeout(Duration.ofMillis(1), () -> c.write(all))) {
+                        if (all.position() != before) {
+                            cutPartWay[0]++;
+                        }
+                        cut.get(peer).complete(null); // the peer may read now
+                    }
+                }
+            }
             ByteBuffer buf = ByteBuffer.allocate(8192);
             while (c.read(buf.clear()) >= 0) {
                 buf.flip();
                 writing.set(k, 1);
-                if (peer % KINDS == SLOW_READER) {
-                    while (buf.hasRemaining()) { // what a cut write took is in its position: the rest goes next
-                        if (!Coroutine.tryCallWithTimeout(Duration.ofMillis(1), () -> c.write(buf))) {
-                            cutWrites[0]++;
-                        }
-                    }
-                } else {
-                    c.write(buf);
-                }
+                c.write(buf);
                 writing.set(k, 0);
             }
             if (peer % KINDS == HALF_CLOSE) {
@@ -220,7 +238,8 @@ class ManyPeersMisbehavingAtOnceTest {
     }
 
     /** A peer: connects, sends its index, then behaves as its kind; returns what it saw. */
-    private static String peer(InetSocketAddress address, int i, CompletableFuture<Void> resetNow) throws Exception {
+    private static String peer(InetSocketAddress address, int i, CompletableFuture<Void> resetNow,
+                               CompletableFuture<Void> cut) throws Exception {
         int kind = i % KINDS;
         try (Socket s = new Socket()) {
             if (kind == RESET_IN_WRITE || kind == SLOW_READER) {
@@ -281,6 +300,7 @@ class ManyPeersMisbehavingAtOnceTest {
                             throw new UncheckedIOException(e);
                         }
                     });
+                    cut.get(GUARD_SECONDS, TimeUnit.SECONDS); // reads nothing until a write to it was cut short
                     byte[] back = new byte[SLOW_SIZE];
                     int at = 0;
                     for (int n; at < back.length && (n = in.read(back, at, Math.min(512, back.length - at))) >= 0; ) {
