@@ -688,7 +688,8 @@ public final class TcpConnection implements Closeable {
      *                               {@code SocketException}: so does this); else (closed, output shut down) a plain
      *                               {@code IOException}
      * @throws IllegalStateException if called from a thread other than the connection's; or, the send buffer
-     *                               being full, if the JDK cannot suspend the caller to wait for room (on the
+     *                               being full or another coroutine's write being parked part way (whatever the
+     *                               buffer holds then), if the JDK cannot suspend the caller to wait (on the
      *                               continuation engine, a coroutine inside an FFM upcall or a class initializer:
      *                               docs/PINNING.md), naming the caller and the wait: {@code src}'s position says
      *                               how much was written; or if the channel {@link #adopt} was given was put in
