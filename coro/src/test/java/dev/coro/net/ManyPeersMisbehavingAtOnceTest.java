@@ -83,7 +83,6 @@ class ManyPeersMisbehavingAtOnceTest {
     @Timeout(120)
     void twoHundredPeersEchoingResettingHalfClosingAndReadingSlowlyAtOnceLoseAndDuplicateNothingAndLeaveNothingOpen()
             throws Exception {
-        new Socket().close(); // the JDK opens a socket of its own for good at its first (the end of a socket pair that its asynchronous closes dup over a descriptor)
         long socketsBefore = OpenSockets.count();
         int resetInWrite = (PEERS + KINDS - 1 - RESET_IN_WRITE) / KINDS;
         Map<Integer, String> served = new ConcurrentHashMap<>(); // peer -> what its echo coroutine ended with
