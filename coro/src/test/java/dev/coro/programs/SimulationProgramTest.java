@@ -1,0 +1,775 @@
+package dev.coro.programs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coro.Channel;
+import dev.coro.Coroutine;
+import dev.coro.CoroutineTimeoutException;
+import dev.coro.FreshThread;
+import dev.coro.Generator;
+import dev.coro.Select;
+import dev.coro.VirtualTime;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A bank a user would simulate under {@link VirtualTime}: customers arrive through doors whose schedules generators
+ * make, queue on bounded channels to tellers with a timed {@code trySend} (balking when the queue stays full), wait to
+ * be called within their patience inside an overall deadline (nested {@code withTimeout}), and are served, some only
+ * once a document a back office makes comes ({@code Coroutine.await} of a future another coroutine completes);
+ * tellers serve several queues with a {@code Select} whose {@code onTimeout} is their idle check (one teller picks
+ * unbiased, from the run's seed), take breaks, and are closed mid-service by a supervisor who gives their queues to
+ * another. The trace is checked, event by event and with every reading of the clock, against a reference that
+ * simulates the same bank in plain Java with an event list ordered by (time, order scheduled), applying the rules
+ * docs/TIME.md states: the timers due at an instant expire before any context woken then runs, a wait whose timer
+ * expired has left its queue, an outer scope due with an inner one throws, a timed call due with its own scope loses
+ * to the scope opened first; and a pick of {@code selectUnbiased} made from the seed's sequence.
+ */
+@ExtendWith(FreshThread.class)
+@Timeout(120)
+class SimulationProgramTest {
+
+    private static final int QUEUES = 3;
+    private static final int TELLERS = 3;
+    private static final int DOORS = 2;
+    private static final int PER_DOOR = 12;
+    private static final int BREAK_EVERY = 3;
+    private static final long SKIP = 500_000;
+    private static final int SEEDS = 30;
+
+    /** A customer's plan: its door, the gap before it after the door's previous one, and what it will do. */
+    record Customer(int id, long gap, int queue, long balk, long overall, long patience, long service, long doc) {
+        String name() {
+            return "c" + id;
+        }
+
+        /** Whether its patience ends exactly at its overall deadline (the two scopes due at once). */
+        boolean exact() {
+            return patience < 0;
+        }
+    }
+
+    /** What the bank is made of, besides its customers: everything drawn from the seed. */
+    record Plan(long seed, int[] capacity, long[] idle, long[] breakLength, long[] closeAt, int[] closeWho) {
+        static Plan of(long seed) {
+            Random r = new Random(seed);
+            int[] capacity = new int[QUEUES];
+            for (int q = 0; q < QUEUES; q++) {
+                capacity[q] = 1 + r.nextInt(2);
+            }
+            long[] idle = new long[TELLERS];
+            long[] breakLength = new long[TELLERS];
+            for (int t = 0; t < TELLERS; t++) {
+                idle[t] = 10_000_000 + r.nextLong(40_000_000);
+                breakLength[t] = 5_000_000 + r.nextLong(25_000_000);
+            }
+            long[] closeAt = {30_000_000 + r.nextLong(120_000_000), 150_000_000 + r.nextLong(150_000_000)};
+            int[] closeWho = {r.nextInt(TELLERS), r.nextInt(TELLERS)};
+            return new Plan(seed, capacity, idle, breakLength, closeAt, closeWho);
+        }
+
+        /** The arrivals of {@code door}, one at a time, as its generator makes them. */
+        Iterator<Customer> arrivals(int door) {
+            Random r = new Random(seed * 31 + door + 1);
+            return new Iterator<>() {
+                int i;
+
+                @Override
+                public boolean hasNext() {
+                    return i < PER_DOOR;
+                }
+
+                @Override
+                public Customer next() {
+                    int id = door * 100 + i++;
+                    long gap = 2_000_000 + r.nextLong(28_000_000);
+                    int queue = r.nextInt(QUEUES);
+                    long overall = 20_000_000 + r.nextLong(100_000_000);
+                    long balk = r.nextInt(6) == 0 ? overall : 4_000_000 + r.nextLong(36_000_000);
+                    long patience = r.nextInt(4) == 0 ? -1 : 5_000_000 + r.nextLong(95_000_000);
+                    long service = 3_000_000 + r.nextLong(22_000_000);
+                    long doc = r.nextInt(3) == 0 ? 1_000 + r.nextLong(15_000) : 0;
+                    return new Customer(id, gap, queue, balk, overall, patience, service, doc);
+                }
+            };
+        }
+    }
+
+    /** One line of a trace: when, who, what. */
+    record Event(long time, String who, String what) {
+        @Override
+        public String toString() {
+            return time + " " + who + " " + what;
+        }
+    }
+
+    /**
+     * A trace in a canonical order: by time, then by who, each one's own events in the order it made them. The order
+     * in which contexts woken at one instant run is the run list's, which the bank does not depend on.
+     */
+    static List<String> canonical(List<Event> trace) {
+        List<Event> sorted = new ArrayList<>(trace);
+        sorted.sort(Comparator.comparingLong(Event::time).thenComparing(Event::who)); // stable: each one's order kept
+        return sorted.stream().map(Event::toString).toList();
+    }
+
+    // ---- the bank on coro ------------------------------------------------------------------------------
+
+    /** The bank run on coro under virtual time. */
+    static final class Bank {
+        final Plan plan;
+        final List<Event> trace = new ArrayList<>();
+        final List<Channel<Ticket>> queues = new ArrayList<>();
+        final List<Channel<List<Integer>>> control = new ArrayList<>();
+        final List<TreeSet<Integer>> assigned = new ArrayList<>();
+        final Coroutine[] tellers = new Coroutine[TELLERS];
+        final boolean[] alive = new boolean[TELLERS];
+        final List<Coroutine> customers = new ArrayList<>();
+        boolean ending;
+
+        /** What a customer puts in a queue: itself, and where a teller calls it and tells it the service is over. */
+        record Ticket(Customer c, Channel<String> reply, Channel<String> done) { }
+
+        Bank(Plan plan) {
+            this.plan = plan;
+        }
+
+        void trace(String who, String what) {
+            trace.add(new Event(Coroutine.nanoTime(), who, what));
+        }
+
+        List<Event> run() {
+            VirtualTime.run(plan.seed, () -> {
+                for (int q = 0; q < QUEUES; q++) {
+                    queues.add(new Channel<>("q" + q, plan.capacity[q]));
+                }
+                for (int t = 0; t < TELLERS; t++) {
+                    int me = t;
+                    control.add(new Channel<>("control" + t, 4));
+                    assigned.add(new TreeSet<>(List.of(t)));
+                    alive[t] = true;
+                    tellers[t] = Coroutine.create("t" + t, () -> teller(me));
+                }
+                Coroutine supervisor = Coroutine.create("sup", this::supervisor);
+                List<Coroutine> doors = new ArrayList<>();
+                for (int d = 0; d < DOORS; d++) {
+                    int door = d;
+                    doors.add(Coroutine.create("door" + d, () -> door(door)));
+                }
+                try {
+                    Coroutine.withTimeout(Duration.ofSeconds(10), () -> {
+                        doors.forEach(Coroutine::join);
+                        for (int i = 0; i < customers.size(); i++) {
+                            customers.get(i).join();
+                        }
+                    });
+                } catch (CoroutineTimeoutException e) {
+                    throw new AssertionError("seed " + plan.seed + ": the bank has not closed after 10 s: " + Coroutine.dump()
+                            + "\n" + canonical(trace).stream().collect(java.util.stream.Collectors.joining("\n")), e);
+                }
+                // the contexts the last customer's end found woken run at its instant, before the bank closes
+                Coroutine.sleep(Duration.ofNanos(1));
+                ending = true;
+                for (Coroutine t : tellers) {
+                    t.close();
+                }
+                supervisor.close();
+            });
+            return trace;
+        }
+
+        void door(int door) {
+            Generator<Customer> arrivals = Generator.of("arrivals" + door, out -> plan.arrivals(door).forEachRemaining(out::emit));
+            for (Customer c : arrivals) {
+                Coroutine.sleep(Duration.ofNanos(c.gap()));
+                customers.add(Coroutine.create(c.name(), () -> customer(c)));
+            }
+        }
+
+        void customer(Customer c) {
+            String me = c.name();
+            long arrived = Coroutine.nanoTime();
+            trace(me, "arrives at q" + c.queue());
+            Ticket ticket = new Ticket(c, new Channel<>(me + "-reply", 0), new Channel<>(me + "-done", 1));
+            String called;
+            try {
+                called = Coroutine.withTimeout(Duration.ofNanos(c.overall()), () -> {
+                    if (!queues.get(c.queue()).trySend(ticket, Duration.ofNanos(c.balk()))) {
+                        return "balks";
+                    }
+                    trace(me, "queues");
+                    long patience = c.exact() ? arrived + c.overall() - Coroutine.nanoTime() : c.patience();
+                    try {
+                        return Coroutine.withTimeout(Duration.ofNanos(patience), ticket.reply()::receive);
+                    } catch (CoroutineTimeoutException e) {
+                        return "reneges";
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                called = "times out";
+            }
+            if (!called.matches("t\\d+")) {
+                trace(me, called);
+                return;
+            }
+            trace(me, "called by " + called);
+            trace(me, ticket.done().receive());
+        }
+
+        void teller(int t) {
+            String me = "t" + t;
+            Ticket serving = null;
+            int served = 0;
+            try {
+                while (true) {
+                    Select<Object> s = new Select<>();
+                    s.onReceive(control.get(t), qs -> qs);
+                    for (int q : assigned.get(t)) {
+                        s.onReceive(queues.get(q), tk -> tk);
+                    }
+                    s.onTimeout(Duration.ofNanos(plan.idle[t]), () -> "idle");
+                    Object got = t == 0 ? s.selectUnbiased() : s.select();
+                    if (got instanceof Ticket tk) {
+                        if (!tk.reply().trySend(me)) {
+                            trace(me, "skips " + tk.c().name());
+                            Coroutine.sleep(Duration.ofNanos(SKIP));
+                            continue;
+                        }
+                        trace(me, "calls " + tk.c().name());
+                        serving = tk;
+                        if (tk.c().doc() > 0) {
+                            CompletableFuture<String> doc = new CompletableFuture<>();
+                            Coroutine.create("office-" + tk.c().name(), () -> {
+                                Coroutine.sleep(Duration.ofNanos(tk.c().doc()));
+                                doc.complete("doc of " + tk.c().name());
+                            });
+                            trace(me, "gets " + Coroutine.await(doc));
+                        }
+                        Coroutine.sleep(Duration.ofNanos(tk.c().service()));
+                        trace(me, "serves " + tk.c().name());
+                        serving = null;
+                        tk.done().trySend("served by " + me);
+                        if (++served % BREAK_EVERY == 0) {
+                            trace(me, "breaks");
+                            Coroutine.sleep(Duration.ofNanos(plan.breakLength[t]));
+                            trace(me, "returns");
+                        }
+                    } else if (got instanceof List<?> qs) {
+                        for (Object q : qs) {
+                            assigned.get(t).add((Integer) q);
+                        }
+                        trace(me, "takes " + qs);
+                    } else {
+                        trace(me, "idles");
+                    }
+                }
+            } finally {
+                if (!ending) {
+                    trace(me, serving == null ? "closed" : "closed serving " + serving.c().name());
+                    if (serving != null) {
+                        serving.done().trySend("aborted by " + me);
+                    }
+                }
+            }
+        }
+
+        void supervisor() {
+            for (int k = 0; k < plan.closeAt.length; k++) {
+                Coroutine.sleep(Duration.ofNanos(plan.closeAt[k] - Coroutine.nanoTime()));
+                int v = plan.closeWho[k];
+                int left = 0;
+                for (boolean a : alive) {
+                    left += a ? 1 : 0;
+                }
+                if (!alive[v] || left == 1) {
+                    trace("sup", "spares t" + v);
+                    continue;
+                }
+                trace("sup", "closes t" + v);
+                alive[v] = false;
+                tellers[v].close();
+                int u = heir(alive, assigned);
+                List<Integer> qs = List.copyOf(assigned.get(v));
+                assigned.get(v).clear();
+                trace("sup", "gives " + qs + " to t" + u);
+                control.get(u).trySend(qs);
+            }
+        }
+    }
+
+    /** The live teller with the fewest queues, the first of them. */
+    static int heir(boolean[] alive, List<? extends java.util.Collection<Integer>> assigned) {
+        int u = -1;
+        for (int t = 0; t < TELLERS; t++) {
+            if (alive[t] && (u < 0 || assigned.get(t).size() < assigned.get(u).size())) {
+                u = t;
+            }
+        }
+        return u;
+    }
+
+    // ---- the reference: the same bank as an event list --------------------------------------------------
+
+    /** The same bank, simulated in plain Java from the rules of docs/TIME.md, with nothing of coro. */
+    static final class Reference {
+        final Plan plan;
+        final List<Event> trace = new ArrayList<>();
+        long now;
+        long seq;
+        long random;
+        final PriorityQueue<Timer> timers = new PriorityQueue<>(Comparator.comparingLong((Timer x) -> x.time).thenComparingLong(x -> x.seq));
+        final ArrayDeque<Runnable> runnable = new ArrayDeque<>();
+        final Queue[] queues = new Queue[QUEUES];
+        final Teller[] tellers = new Teller[TELLERS];
+        int customersLeft = DOORS * PER_DOOR;
+
+        /** A pending timer; cancelled ones stay in the list and do nothing. */
+        static final class Timer {
+            final long time;
+            final long seq;
+            final Runnable fire;
+            boolean cancelled;
+
+            Timer(long time, long seq, Runnable fire) {
+                this.time = time;
+                this.seq = seq;
+                this.fire = fire;
+            }
+        }
+
+        /** A bounded queue: its buffer, its senders waiting for room, the teller waiting in a select on it. */
+        static final class Queue {
+            final int capacity;
+            final ArrayDeque<Cust> buffer = new ArrayDeque<>();
+            final ArrayDeque<Cust> senders = new ArrayDeque<>();
+            Teller receiver;
+
+            Queue(int capacity) {
+                this.capacity = capacity;
+            }
+        }
+
+        enum CState { SENDING, QUEUED, CALLING, WAITING_DONE, ENDED }
+
+        /** A customer and where it waits. */
+        final class Cust {
+            final Customer c;
+            final String me;
+            CState state;
+            long arrived;
+            Timer overall;
+            Timer balk;
+            Timer patience;
+
+            Cust(Customer c) {
+                this.c = c;
+                this.me = c.name();
+            }
+        }
+
+        enum TState { SELECTING, SKIPPING, AWAITING, SERVING, BREAK, CLOSED, BUSY }
+
+        /** A teller: its queues, its mailbox, where it waits. */
+        final class Teller {
+            final int t;
+            final String me;
+            final TreeSet<Integer> assigned = new TreeSet<>();
+            final ArrayDeque<List<Integer>> control = new ArrayDeque<>();
+            TState state = TState.BUSY;
+            Timer timer;
+            Cust serving;
+            int served;
+            boolean alive = true;
+
+            Teller(int t) {
+                this.t = t;
+                this.me = "t" + t;
+                assigned.add(t);
+            }
+        }
+
+        Reference(Plan plan) {
+            this.plan = plan;
+            this.random = plan.seed;
+        }
+
+        void trace(String who, String what) {
+            trace.add(new Event(now, who, what));
+        }
+
+        Timer schedule(long delay, Runnable fire) {
+            Timer x = new Timer(now + delay, seq++, fire);
+            timers.add(x);
+            return x;
+        }
+
+        static void cancel(Timer x) {
+            if (x != null) {
+                x.cancelled = true;
+            }
+        }
+
+        /** The pick of a select that finds {@code ready} clauses ready: the seed's sequence (splitmix64). */
+        int pick(int ready) {
+            long z = random += 0x9E3779B97F4A7C15L;
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z ^= z >>> 31;
+            return (int) ((z >>> 33) % ready);
+        }
+
+        List<Event> run() {
+            for (int q = 0; q < QUEUES; q++) {
+                queues[q] = new Queue(plan.capacity[q]);
+            }
+            for (int t = 0; t < TELLERS; t++) {
+                tellers[t] = new Teller(t);
+            }
+            for (int t = 0; t < TELLERS; t++) {
+                Teller x = tellers[t];
+                runnable.add(() -> select(x));
+            }
+            runnable.add(() -> supervisor(0));
+            for (int d = 0; d < DOORS; d++) {
+                Iterator<Customer> arrivals = plan.arrivals(d);
+                runnable.add(() -> door(arrivals));
+            }
+            while (customersLeft > 0) {
+                if (!runnable.isEmpty()) {
+                    runnable.poll().run();
+                    continue;
+                }
+                Timer first = timers.peek();
+                if (first == null) {
+                    throw new AssertionError("the reference deadlocked at " + now);
+                }
+                now = first.time;
+                // every timer due now expires before any context woken now runs, in the order they were scheduled
+                while (!timers.isEmpty() && timers.peek().time == now) {
+                    Timer x = timers.poll();
+                    if (!x.cancelled) {
+                        x.cancelled = true;
+                        x.fire.run();
+                    }
+                }
+            }
+            while (!runnable.isEmpty()) {
+                runnable.poll().run();
+            }
+            return trace;
+        }
+
+        void door(Iterator<Customer> arrivals) {
+            if (!arrivals.hasNext()) {
+                return;
+            }
+            Customer c = arrivals.next();
+            schedule(c.gap(), () -> runnable.add(() -> {
+                runnable.add(() -> arrive(new Cust(c)));
+                door(arrivals);
+            }));
+        }
+
+        // a customer
+
+        void arrive(Cust x) {
+            Customer c = x.c;
+            trace(x.me, "arrives at q" + c.queue());
+            long arrived = now;
+            x.arrived = now;
+            x.overall = schedule(c.overall(), () -> interrupt(x, "times out"));
+            Queue q = queues[c.queue()];
+            if (q.receiver != null) {
+                handTo(q.receiver, x);
+                queued(x, arrived);
+            } else if (q.buffer.size() < q.capacity) {
+                q.buffer.add(x);
+                queued(x, arrived);
+            } else {
+                x.state = CState.SENDING;
+                q.senders.add(x);
+                x.balk = schedule(c.balk(), () -> {
+                    q.senders.remove(x);
+                    x.state = CState.ENDED;
+                    runnable.add(() -> {
+                        cancel(x.overall);
+                        end(x, "balks");
+                    });
+                });
+            }
+        }
+
+        void queued(Cust x, long arrived) {
+            trace(x.me, "queues");
+            long deadline = x.c.exact() ? arrived + x.c.overall() : now + x.c.patience();
+            x.state = CState.CALLING;
+            x.patience = schedule(deadline - now, () -> interrupt(x, "reneges"));
+        }
+
+        /** A timer of the customer's scopes expired: its wait is left at once, and it ends when it runs. */
+        void interrupt(Cust x, String why) {
+            if (x.state == CState.SENDING) {
+                queues[x.c.queue()].senders.remove(x);
+                cancel(x.balk);
+            } else if (x.state != CState.CALLING) {
+                throw new AssertionError(x.me + ": a scope expired while " + x.state);
+            }
+            cancel(x.patience);
+            cancel(x.overall);
+            x.state = CState.ENDED;
+            runnable.add(() -> end(x, why));
+        }
+
+        void end(Cust x, String what) {
+            trace(x.me, what);
+            x.state = CState.ENDED;
+            customersLeft--;
+        }
+
+        // a teller
+
+        void select(Teller x) {
+            List<Object> ready = new ArrayList<>();
+            if (!x.control.isEmpty()) {
+                ready.add(x.control);
+            }
+            for (int q : x.assigned) {
+                if (!queues[q].buffer.isEmpty()) {
+                    ready.add(queues[q]);
+                }
+            }
+            if (ready.isEmpty()) {
+                x.state = TState.SELECTING;
+                for (int q : x.assigned) {
+                    queues[q].receiver = x;
+                }
+                x.timer = schedule(plan.idle[x.t], () -> {
+                    leaveSelect(x);
+                    runnable.add(() -> {
+                        trace(x.me, "idles");
+                        select(x);
+                    });
+                });
+                return;
+            }
+            Object fired = ready.get(x.t == 0 ? pick(ready.size()) : 0);
+            if (fired == x.control) {
+                takes(x, x.control.poll());
+            } else {
+                Queue q = (Queue) fired;
+                Cust c = q.buffer.poll();
+                Cust moved = q.senders.poll();
+                if (moved != null) {
+                    q.buffer.add(moved);
+                    cancel(moved.balk);
+                    moved.state = CState.QUEUED; // its trySend returned true; it has not run yet
+                    runnable.add(() -> queued(moved, moved.arrived));
+                }
+                ticket(x, c);
+            }
+        }
+
+        void leaveSelect(Teller x) {
+            for (Queue q : queues) {
+                if (q.receiver == x) {
+                    q.receiver = null;
+                }
+            }
+            cancel(x.timer);
+            x.state = TState.BUSY;
+        }
+
+        /** A customer's trySend finds {@code x} waiting in its select: the value is handed over, x woken. */
+        void handTo(Teller x, Cust c) {
+            leaveSelect(x);
+            runnable.add(() -> ticket(x, c));
+        }
+
+        void takes(Teller x, List<Integer> qs) {
+            x.assigned.addAll(qs);
+            trace(x.me, "takes " + qs);
+            select(x);
+        }
+
+        void ticket(Teller x, Cust c) {
+            if (c.state != CState.CALLING) {
+                trace(x.me, "skips " + c.me);
+                x.state = TState.SKIPPING;
+                x.timer = schedule(SKIP, () -> runnable.add(() -> select(x)));
+                return;
+            }
+            // the customer is called: its scopes return, their timers cancelled
+            cancel(c.patience);
+            cancel(c.overall);
+            c.state = CState.WAITING_DONE;
+            runnable.add(() -> trace(c.me, "called by " + x.me));
+            trace(x.me, "calls " + c.me);
+            x.serving = c;
+            if (c.c.doc() > 0) {
+                x.state = TState.AWAITING;
+                schedule(c.c.doc(), () -> runnable.add(() -> {
+                    if (x.state == TState.AWAITING && x.serving == c) { // else: closed meanwhile, nothing waits
+                        trace(x.me, "gets doc of " + c.me);
+                        serve(x, c);
+                    }
+                }));
+            } else {
+                serve(x, c);
+            }
+        }
+
+        void serve(Teller x, Cust c) {
+            x.state = TState.SERVING;
+            x.timer = schedule(c.c.service(), () -> runnable.add(() -> {
+                trace(x.me, "serves " + c.me);
+                x.serving = null;
+                done(c, "served by " + x.me);
+                if (++x.served % BREAK_EVERY == 0) {
+                    trace(x.me, "breaks");
+                    x.state = TState.BREAK;
+                    x.timer = schedule(plan.breakLength[x.t], () -> runnable.add(() -> {
+                        trace(x.me, "returns");
+                        select(x);
+                    }));
+                } else {
+                    select(x);
+                }
+            }));
+        }
+
+        void done(Cust c, String what) {
+            runnable.add(() -> end(c, what));
+        }
+
+        /** The supervisor's close of {@code x}: its wait is left, its finally tells the customer it serves. */
+        void close(Teller x) {
+            if (x.state == TState.SELECTING) {
+                leaveSelect(x);
+            }
+            cancel(x.timer);
+            x.state = TState.CLOSED;
+            x.alive = false;
+            Cust c = x.serving;
+            trace(x.me, c == null ? "closed" : "closed serving " + c.me);
+            if (c != null) {
+                x.serving = null;
+                done(c, "aborted by " + x.me);
+            }
+        }
+
+        // the supervisor
+
+        void supervisor(int k) {
+            if (k == plan.closeAt.length) {
+                return;
+            }
+            schedule(plan.closeAt[k] - now, () -> runnable.add(() -> {
+                int v = plan.closeWho[k];
+                boolean[] alive = new boolean[TELLERS];
+                int left = 0;
+                List<TreeSet<Integer>> assigned = new ArrayList<>();
+                for (Teller t : tellers) {
+                    alive[t.t] = t.alive;
+                    left += t.alive ? 1 : 0;
+                    assigned.add(t.assigned);
+                }
+                if (!alive[v] || left == 1) {
+                    trace("sup", "spares t" + v);
+                } else {
+                    trace("sup", "closes t" + v);
+                    alive[v] = false;
+                    close(tellers[v]);
+                    int u = heir(alive, assigned);
+                    List<Integer> qs = List.copyOf(tellers[v].assigned);
+                    tellers[v].assigned.clear();
+                    trace("sup", "gives " + qs + " to t" + u);
+                    Teller heir = tellers[u];
+                    if (heir.state == TState.SELECTING) {
+                        leaveSelect(heir);
+                        runnable.add(() -> takes(heir, qs));
+                    } else {
+                        heir.control.add(qs);
+                    }
+                }
+                supervisor(k + 1);
+            }));
+        }
+    }
+
+    // ---- the checks --------------------------------------------------------------------------------------
+
+    @Test
+    void theBankTracesAsTheReferenceForEverySeedEventByEventAndClockReadingByClockReading() {
+        Map<String, Integer> outcomes = new HashMap<>();
+        for (long seed = 1; seed <= SEEDS; seed++) {
+            Plan plan = Plan.of(seed);
+            List<String> expected = canonical(new Reference(plan).run());
+            List<String> actual = canonical(new Bank(plan).run());
+            assertThat(actual).as("seed %d", seed).containsExactlyElementsOf(expected);
+            conserves(actual, seed);
+            for (String e : actual) {
+                String what = e.split(" ", 3)[2];
+                outcomes.merge(what.replaceAll(" [ct]\\d+$", "").replaceAll("\\[.*", "").trim(), 1, Integer::sum);
+            }
+        }
+        // the seeds reach every way the bank has to go
+        assertThat(outcomes.keySet()).contains("balks", "reneges", "times out", "served by", "aborted by", "skips",
+                "idles", "takes", "breaks", "gets doc of", "closed serving", "closed");
+    }
+
+    @Test
+    void aSeedTracesAlikeOnEveryRun() {
+        for (long seed : new long[] {3, 17}) {
+            List<Event> first = new Bank(Plan.of(seed)).run();
+            List<Event> second = new Bank(Plan.of(seed)).run();
+            assertThat(second).as("seed %d", seed).containsExactlyElementsOf(first);
+        }
+    }
+
+    /** Each customer ends once; one served was called once, by one teller, who served it once; none that gave up is served. */
+    static void conserves(List<String> trace, long seed) {
+        Map<String, List<String>> byWho = new HashMap<>();
+        for (String e : trace) {
+            String[] p = e.split(" ", 3);
+            byWho.computeIfAbsent(p[1], k -> new ArrayList<>()).add(p[2]);
+        }
+        int customers = 0;
+        for (Map.Entry<String, List<String>> w : byWho.entrySet()) {
+            if (!w.getKey().startsWith("c")) {
+                continue;
+            }
+            customers++;
+            List<String> mine = w.getValue();
+            String last = mine.get(mine.size() - 1);
+            long ends = mine.stream().filter(x -> x.matches("balks|reneges|times out|served by t\\d|aborted by t\\d")).count();
+            assertThat(ends).as("seed %d: %s ends once: %s", seed, w.getKey(), mine).isEqualTo(1);
+            long servedBy = trace.stream().filter(x -> x.endsWith(" serves " + w.getKey())).count();
+            long calledBy = trace.stream().filter(x -> x.endsWith(" calls " + w.getKey())).count();
+            assertThat(servedBy).as("seed %d: %s served at most once", seed, w.getKey()).isLessThanOrEqualTo(1);
+            assertThat(calledBy).as("seed %d: %s called at most once", seed, w.getKey()).isLessThanOrEqualTo(1);
+            if (last.startsWith("served by")) {
+                assertThat(servedBy).isEqualTo(1);
+            } else {
+                assertThat(servedBy).as("seed %d: %s (%s) is never served", seed, w.getKey(), last).isZero();
+            }
+            if (last.equals("balks")) {
+                assertThat(trace.stream().filter(x -> x.split(" ", 3)[1].startsWith("t") && x.endsWith(" " + w.getKey())).toList())
+                        .as("seed %d: no teller ever took the ticket of %s, who balked", seed, w.getKey()).isEmpty();
+            }
+        }
+        assertThat(customers).isEqualTo(DOORS * PER_DOOR);
+    }
+}
