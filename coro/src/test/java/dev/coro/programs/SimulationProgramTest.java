@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.TreeSet;
@@ -58,10 +59,10 @@ class SimulationProgramTest {
      * A customer's plan: the gap before it after its door's previous one, its queue, how long it waits for room there
      * ({@code balk}; 0: not at all, a select's {@code onDefault}), unless it is {@code sly}: then, if the teller of its
      * queue is on a break, exactly until the teller returns; its overall deadline, its patience (-1: until that
-     * deadline exactly), waited in a nested {@code withTimeout} or {@code viaSelect} in a select's {@code onTimeout};
+     * deadline exactly), waited ({@code how}) in a nested {@code withTimeout}, a select's {@code onTimeout} or a {@code tryWithTimeout};
      * its service time, and how long the back office takes for its document (0: it needs none).
      */
-    record Customer(int id, long gap, int queue, long balk, boolean sly, long overall, long patience, boolean viaSelect,
+    record Customer(int id, long gap, int queue, long balk, boolean sly, long overall, long patience, Patience how,
                     long service, long doc) {
         String name() {
             return "c" + id;
@@ -72,6 +73,9 @@ class SimulationProgramTest {
             return patience < 0;
         }
     }
+
+    /** How a customer waits to be called within its patience. */
+    enum Patience { NESTED, SELECT, TRY }
 
     /** What the bank is made of, besides its customers: everything drawn from the seed. */
     record Plan(long seed, int[] capacity, long[] idle, long[] breakLength, long[] closeAt, int[] closeWho) {
@@ -113,10 +117,10 @@ class SimulationProgramTest {
                     long balk = kind == 0 ? overall : kind == 1 ? 0 : 4_000_000 + r.nextLong(36_000_000);
                     boolean sly = kind >= 5;
                     long patience = r.nextInt(4) == 0 ? -1 : 5_000_000 + r.nextLong(95_000_000);
-                    boolean viaSelect = r.nextBoolean();
+                    Patience how = Patience.values()[r.nextInt(3)];
                     long service = 3_000_000 + r.nextLong(22_000_000);
                     long doc = r.nextInt(3) == 0 ? 1_000 + r.nextLong(15_000) : 0;
-                    return new Customer(id, gap, queue, balk, sly, overall, patience, viaSelect, service, doc);
+                    return new Customer(id, gap, queue, balk, sly, overall, patience, how, service, doc);
                 }
             };
         }
@@ -199,6 +203,11 @@ class SimulationProgramTest {
                 }
                 // the contexts the last customer's end found woken run at its instant, before the bank closes
                 Coroutine.sleep(Duration.ofNanos(1));
+                for (int q = 0; q < QUEUES; q++) { // what is left: the tickets of customers who gave up, none of one who balked
+                    for (Optional<Ticket> tk; (tk = queues.get(q).tryReceive()).isPresent(); ) {
+                        trace("main", "finds " + tk.get().c().name() + " left in q" + q);
+                    }
+                }
                 ending = true;
                 for (Coroutine t : tellers) {
                     t.close();
@@ -238,9 +247,12 @@ class SimulationProgramTest {
                     }
                     trace(me, "queues");
                     long patience = c.exact() ? arrived + c.overall() - Coroutine.nanoTime() : c.patience();
-                    if (c.viaSelect()) {
+                    if (c.how() == Patience.SELECT) {
                         return new Select<String>().onReceive(ticket.reply(), t -> t)
                                 .onTimeout(Duration.ofNanos(patience), () -> "reneges").select();
+                    }
+                    if (c.how() == Patience.TRY) {
+                        return Coroutine.tryWithTimeout(Duration.ofNanos(patience), ticket.reply()::receive).orElse("reneges");
                     }
                     try {
                         return Coroutine.withTimeout(Duration.ofNanos(patience), ticket.reply()::receive);
@@ -333,7 +345,11 @@ class SimulationProgramTest {
                 alive[v] = false;
                 tellers[v].close();
                 int u = heir(alive, assigned);
-                List<Integer> qs = List.copyOf(assigned.get(v));
+                TreeSet<Integer> given = new TreeSet<>(assigned.get(v)); // and those given to it that it had not taken yet
+                for (Optional<List<Integer>> m; (m = control.get(v).tryReceive()).isPresent(); ) {
+                    given.addAll(m.get());
+                }
+                List<Integer> qs = List.copyOf(given);
                 assigned.get(v).clear();
                 trace("sup", "gives " + qs + " to t" + u);
                 qs.forEach(q -> owner[q] = u);
@@ -506,6 +522,13 @@ class SimulationProgramTest {
             while (!runnable.isEmpty()) {
                 runnable.poll().run();
             }
+            now++;
+            for (int q = 0; q < QUEUES; q++) {
+                assertThat(queues[q].senders).isEmpty();
+                for (Cust c : queues[q].buffer) {
+                    trace("main", "finds " + c.me + " left in q" + q);
+                }
+            }
             return trace;
         }
 
@@ -578,8 +601,11 @@ class SimulationProgramTest {
                 tie("a timed send due with the scope around it: the scope, opened first, wins");
             }
             if (x.state == CState.CALLING && why.equals("times out") && x.patience.time == x.overall.time) {
-                tie(x.c.viaSelect() ? "an onTimeout due with a withTimeout around it: the withTimeout wins"
-                        : "nested withTimeouts due at once: the outer throws");
+                tie(switch (x.c.how()) {
+                    case SELECT -> "an onTimeout due with a withTimeout around it: the withTimeout wins";
+                    case TRY -> "a tryWithTimeout due with a withTimeout around it: the outer throws";
+                    case NESTED -> "nested withTimeouts due at once: the outer throws";
+                });
             }
             if (x.state == CState.SENDING) {
                 queues[x.c.queue()].senders.remove(x);
@@ -757,7 +783,10 @@ class SimulationProgramTest {
                     alive[v] = false;
                     close(tellers[v]);
                     int u = heir(alive, assigned);
-                    List<Integer> qs = List.copyOf(tellers[v].assigned);
+                    TreeSet<Integer> given = new TreeSet<>(tellers[v].assigned);
+                    tellers[v].control.forEach(given::addAll);
+                    tellers[v].control.clear();
+                    List<Integer> qs = List.copyOf(given);
                     tellers[v].assigned.clear();
                     trace("sup", "gives " + qs + " to t" + u);
                     Teller heir = tellers[u];
@@ -790,17 +819,18 @@ class SimulationProgramTest {
             conserves(actual, seed);
             for (String e : actual) {
                 String what = e.split(" ", 3)[2];
-                outcomes.merge(what.replaceAll(" [ct]\\d+$", "").replaceAll("\\[.*", "").trim(), 1, Integer::sum);
+                outcomes.merge(what.replaceAll(" [ct]\\d+.*$", "").replaceAll("\\[.*", "").trim(), 1, Integer::sum);
             }
         }
         // the seeds reach every way the bank has to go
         assertThat(outcomes.keySet()).contains("balks", "balks at once", "reneges", "times out", "served by", "aborted by",
-                "skips", "idles", "takes", "breaks", "gets doc of", "closed serving", "closed");
+                "skips", "idles", "takes", "breaks", "gets doc of", "closed serving", "closed", "finds");
         // and every tie the rules settle: the trace agreeing there is the rule holding
         assertThat(ties.keySet()).as("%s", ties).contains("a timed send due with its partner's wake-up ends first",
                 "a timed send due with the scope around it: the scope, opened first, wins",
                 "an onTimeout due with a withTimeout around it: the withTimeout wins",
-                "nested withTimeouts due at once: the outer throws", "an unbiased pick among 2");
+                "nested withTimeouts due at once: the outer throws",
+                "a tryWithTimeout due with a withTimeout around it: the outer throws", "an unbiased pick among 2");
     }
 
     @Test
@@ -838,6 +868,10 @@ class SimulationProgramTest {
             } else {
                 assertThat(servedBy).as("seed %d: %s (%s) is never served", seed, w.getKey(), last).isZero();
             }
+            boolean left = trace.stream().anyMatch(x -> x.contains(" main finds " + w.getKey() + " left"));
+            assertThat(!left || last.equals("reneges") || last.equals("times out"))
+                    .as("seed %d: the ticket of %s (%s) is left in its queue only if it gave up waiting there", seed, w.getKey(), last)
+                    .isTrue();
             if (last.startsWith("balks")) {
                 assertThat(trace.stream().filter(x -> x.split(" ", 3)[1].startsWith("t") && x.endsWith(" " + w.getKey())).toList())
                         .as("seed %d: no teller ever took the ticket of %s, who balked", seed, w.getKey()).isEmpty();
