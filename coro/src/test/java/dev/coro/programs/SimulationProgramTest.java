@@ -39,7 +39,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * for room or to be called. At the end main finds in the queues the tickets of those who gave up. The trace is checked, event
  * by event and with every reading of the clock, against a reference that simulates the same bank in plain Java with an
  * event list ordered by (time, order scheduled), applying the rules docs/TIME.md states: the timers due at an instant
- * expire before any context woken then runs (a timed send due with its partner's wake-up delivers nothing), a wait
+ * expire before any context woken then runs (a timed send due with its partner's wake-up delivers nothing, and a
+ * patience due with it ends the wait before the teller calls: some customers wait exactly until their teller's
+ * service or break ends), a wait
  * whose timer expired has left its queue, of a scope and a timer inside it due at once the scope opened first throws,
  * and {@code selectUnbiased} picks from the seed's sequence (splitmix64, as the scheduler draws it) once for each run
  * that finds clauses ready. What runs first among contexts woken at one instant is the run list's order, which the
@@ -165,6 +167,8 @@ class SimulationProgramTest {
         final boolean[] alive = new boolean[TELLERS];
         final long[] returnsAt = new long[TELLERS];
         final boolean[] awaiting = new boolean[TELLERS];
+        /** When each teller's last service or break ends. */
+        final long[] wakesAt = new long[TELLERS];
         /** Whose each queue is: the supervisor gives a closed teller's queues away at once, the heir takes them when it looks. */
         final int[] owner = {0, 1, 2};
         final List<Coroutine> customers = new ArrayList<>();
@@ -291,7 +295,11 @@ class SimulationProgramTest {
                         return balk == 0 ? "balks at once" : "balks";
                     }
                     trace(me, "queues");
-                    long patience = c.exact() ? arrived + c.overall() - Coroutine.nanoTime() : c.patience();
+                    long now = Coroutine.nanoTime();
+                    int serves = owner[c.queue()];
+                    long patience = c.exact() ? arrived + c.overall() - now
+                            : c.sly() && wakesAt[serves] > now ? wakesAt[serves] - now // due with the teller's wake-up
+                            : c.patience();
                     if (c.how() == Patience.SELECT) {
                         return new Select<String>().onReceive(ticket.reply(), t -> t)
                                 .onTimeout(Duration.ofNanos(patience), () -> "reneges").select();
@@ -349,6 +357,7 @@ class SimulationProgramTest {
                             awaiting[t] = false;
                             trace(me, "gets " + paper);
                         }
+                        wakesAt[t] = Coroutine.nanoTime() + tk.c().service();
                         Coroutine.sleep(Duration.ofNanos(tk.c().service()));
                         trace(me, "serves " + tk.c().name());
                         serving = null;
@@ -356,6 +365,7 @@ class SimulationProgramTest {
                         if (++served % BREAK_EVERY == 0) {
                             trace(me, "breaks");
                             returnsAt[t] = Coroutine.nanoTime() + plan.breakLength[t];
+                            wakesAt[t] = returnsAt[t];
                             Coroutine.sleep(Duration.ofNanos(plan.breakLength[t]));
                             trace(me, "returns");
                         }
@@ -502,6 +512,7 @@ class SimulationProgramTest {
             Cust serving;
             int served;
             long returnsAt;
+            long wakesAt;
             boolean alive = true;
 
             Teller(int t) {
@@ -675,7 +686,10 @@ class SimulationProgramTest {
 
         void queued(Cust x, long arrived) {
             trace(x.me, "queues");
-            long deadline = x.c.exact() ? arrived + x.c.overall() : now + x.c.patience();
+            Teller serves = owner[x.c.queue()];
+            long deadline = x.c.exact() ? arrived + x.c.overall()
+                    : x.c.sly() && serves.wakesAt > now ? serves.wakesAt
+                    : now + x.c.patience();
             x.state = CState.CALLING;
             x.patience = schedule(deadline - now, () -> interrupt(x, "reneges"));
         }
@@ -779,6 +793,9 @@ class SimulationProgramTest {
         }
 
         void ticket(Teller x, Cust c) {
+            if (c.state == CState.ENDED && c.patience != null && c.patience.time == now) {
+                tie("a patience due with its teller's wake-up: the customer reneges and the teller skips it");
+            }
             if (c.state != CState.CALLING) {
                 trace(x.me, "skips " + c.me);
                 x.state = TState.SKIPPING;
@@ -807,6 +824,7 @@ class SimulationProgramTest {
 
         void serve(Teller x, Cust c) {
             x.state = TState.SERVING;
+            x.wakesAt = now + c.c.service();
             x.timer = schedule(c.c.service(), () -> runnable.add(() -> {
                 trace(x.me, "serves " + c.me);
                 x.serving = null;
@@ -814,6 +832,7 @@ class SimulationProgramTest {
                 if (++x.served % BREAK_EVERY == 0) {
                     trace(x.me, "breaks");
                     x.returnsAt = now + plan.breakLength[x.t];
+                    x.wakesAt = x.returnsAt;
                     x.state = TState.BREAK;
                     x.timer = schedule(plan.breakLength[x.t], () -> runnable.add(() -> {
                         trace(x.me, "returns");
@@ -924,7 +943,8 @@ class SimulationProgramTest {
                 "an onTimeout due with a withTimeout around it: the withTimeout wins",
                 "nested withTimeouts due at once: the outer throws",
                 "a tryWithTimeout due with a withTimeout around it: the outer throws", "an unbiased pick among 2",
-                "a teller closed while it awaits the back office");
+                "a teller closed while it awaits the back office",
+                "a patience due with its teller's wake-up: the customer reneges and the teller skips it");
     }
 
     @Test
