@@ -165,7 +165,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                     c.read(b); // short: it empties the socket
                 }
                 peer.write(ByteBuffer.wrap(new byte[] {3, 4, 5}));
-                SocketChannel socket = socketOf(c);
+                SocketChannel socket = TcpConnectionTest.socketOf(c); // to count what has arrived without a call of the connection
                 for (int i = 0; i < 100_000 && socket.socket().getInputStream().available() < 3; i++) {
                     Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
                 }
@@ -180,13 +180,6 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                 peer.close();
             }
         }
-    }
-
-    /** The channel under {@code c}, to count what has arrived without a call of the connection. */
-    private static SocketChannel socketOf(TcpConnection c) throws ReflectiveOperationException {
-        java.lang.reflect.Field f = TcpConnection.class.getDeclaredField("channel");
-        f.setAccessible(true);
-        return (SocketChannel) f.get(c);
     }
 
     /**

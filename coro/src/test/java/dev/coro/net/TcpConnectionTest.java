@@ -1173,7 +1173,8 @@ class TcpConnectionTest {
         }
     }
 
-    private static SocketChannel socketOf(TcpConnection c) throws ReflectiveOperationException {
+    /** The channel under {@code c}, read past the connection (for the net tests that look at the socket itself). */
+    static SocketChannel socketOf(TcpConnection c) throws ReflectiveOperationException {
         java.lang.reflect.Field f = TcpConnection.class.getDeclaredField("channel");
         f.setAccessible(true);
         return (SocketChannel) f.get(c);
