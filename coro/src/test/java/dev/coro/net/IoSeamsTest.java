@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.Selector;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * writes are cut short by {@code withTimeout}s (nested now and then), coroutines parked in
  * {@code read}, {@code write} and {@code accept} are closed, connections are closed or shut down
  * mid-stream by either side or reset by a plain socket peer ({@code SO_LINGER} 0), writers park on
- * full buffers while their peer stops reading, and one connection is used by several coroutines of
+ * full buffers while their peer stops reading (some writers with a small send buffer and records up to
+ * 128 KiB, so that their timeouts cut writes part way, as the run asserts they did), and one connection is used by several coroutines of
  * its thread at once (a reader and one or two writers, by {@code write(ByteBuffer)} and by the
  * {@code java.io} view's array and single-byte writes).
  *
@@ -89,6 +91,15 @@ class IoSeamsTest {
     private static final Duration GUARD = Duration.ofSeconds(Long.getLong("ioseams.guardSeconds", 60));
     /** The bytes of a record's header: the writer (1), the record's number (4), the payload's length (2). */
     private static final int HEADER = 7;
+    /** The send buffer of a side whose large records are written under short timeouts: less than its records. */
+    private static final int SMALL_SEND_BUFFER = 4 * 1024;
+    /**
+     * How many times larger the records of such a side are (up to 128 KiB; the header's length, a short, then
+     * wraps, which the check, comparing bytes, does not read): on Linux loopback the socket takes a write of a
+     * few tens of KiB whole or not at all, so only a larger one goes out part by part, parking between, where a
+     * timeout cuts it part way.
+     */
+    private static final int LARGE = 4;
     /** How an IOException's message ends when a view's write failed part way: its count. */
     private static final Pattern PARTLY = Pattern.compile("; (\\d+) of the (\\d+) bytes of this write were written before it failed$");
     /**
@@ -117,7 +128,7 @@ class IoSeamsTest {
         assertThat(openDescriptors()).as("descriptors open before the runs: %d", descriptorsBefore)
                 .isLessThanOrEqualTo(descriptorsBefore + 8);
         if (SEEDS >= 8) {
-            assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, readers closed, writers closed,"
+            assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, write timeouts part way, readers closed, writers closed,"
                     + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close,"
                     + " connections the pool's end closed, connect timeouts")
                     .doesNotContain(0L);
@@ -129,6 +140,8 @@ class IoSeamsTest {
         long bytes;
         long readTimeouts;
         long writeTimeouts;
+        long writeTimeoutsPartWay;
+        long writersClosedPartWay;
         long readersClosed;
         long writersClosed;
         long aborted;
@@ -149,6 +162,8 @@ class IoSeamsTest {
                     bytes += f.read;
                     readTimeouts += f.readTimeouts.get();
                     writeTimeouts += f.writeTimeouts.get();
+                    writeTimeoutsPartWay += f.writeTimeoutsPartWay.get();
+                    writersClosedPartWay += f.writersClosedPartWay.get();
                     readersClosed += f.readersClosed.get();
                     writersClosed += f.writersClosed.get();
                 }
@@ -163,14 +178,15 @@ class IoSeamsTest {
 
         /** The counts, in the order the test's assertion names them. */
         long[] counts() {
-            return new long[] {bytes, readTimeouts, writeTimeouts, readersClosed, writersClosed, aborted, resets,
+            return new long[] {bytes, readTimeouts, writeTimeouts, writeTimeoutsPartWay, readersClosed, writersClosed, aborted, resets,
                 acceptTimeouts, decoys, acceptsFailed, closedByThePool, connectTimeouts};
         }
 
         @Override
         public String toString() {
-            return bytes + " bytes checked, " + readTimeouts + " read timeouts, " + writeTimeouts + " write timeouts, "
-                    + readersClosed + " readers and " + writersClosed + " writers closed, " + aborted + " links aborted ("
+            return bytes + " bytes checked, " + readTimeouts + " read timeouts, " + writeTimeouts + " write timeouts ("
+                    + writeTimeoutsPartWay + " part way), "
+                    + readersClosed + " readers and " + writersClosed + " writers closed (" + writersClosedPartWay + " writes part way), " + aborted + " links aborted ("
                     + resets + " resets), " + acceptTimeouts + " accept timeouts, " + decoys + " coroutines closed in accept, "
                     + acceptsFailed + " accepts failed by the listener's close, " + closedByThePool
                     + " connections left for the pool's end to close under a plain peer's read, " + connectTimeouts
@@ -560,6 +576,12 @@ class IoSeamsTest {
         final int chaos;
         final int chaosDelayMillis;
         final boolean leaveOpen;
+        /**
+         * Whether its connection's send buffer is set small ({@link #SMALL_SEND_BUFFER}) and its records are
+         * {@link #LARGE} times as large: so for a side of large records written now and then under short
+         * timeouts, whose writes the socket would otherwise take whole, never cut part way.
+         */
+        final boolean smallSendBuffer;
         final long seed;
 
         /** A side run by coroutines, drawn from {@code r}. */
@@ -581,13 +603,15 @@ class IoSeamsTest {
             chaosDelayMillis = r.nextInt(15);
             leaveOpen = onPool && r.nextInt(3) == 0;
             seed = r.nextLong();
+            smallSendBuffer = !plain && maxRecord > 200 && writeModes > 0; // not drawn: the plans stay as they were
         }
 
         @Override
         public String toString() {
             return "{" + writers + " writers of " + records + " records up to " + maxRecord + " bytes, write mode " + writeModes
                     + ", read mode " + readModes + " by " + readBuffer + ", " + pauses + " pauses, chaos " + chaos + " after "
-                    + chaosDelayMillis + " ms" + (leaveOpen ? ", left open" : "") + "}";
+                    + chaosDelayMillis + " ms" + (leaveOpen ? ", left open" : "")
+                    + (smallSendBuffer ? ", a small send buffer and records " + LARGE + " times as large" : "") + "}";
         }
     }
 
@@ -609,6 +633,10 @@ class IoSeamsTest {
         final AtomicLong writtenAtMost = new AtomicLong();
         final AtomicInteger readTimeouts = new AtomicInteger();
         final AtomicInteger writeTimeouts = new AtomicInteger();
+        /** Writes cut short by a timeout after some but not all of their bytes went out. */
+        final AtomicInteger writeTimeoutsPartWay = new AtomicInteger();
+        /** Writes whose coroutine was closed after some but not all of their bytes went out: counted, not reached for sure. */
+        final AtomicInteger writersClosedPartWay = new AtomicInteger();
         final AtomicInteger readersClosed = new AtomicInteger();
         final AtomicInteger writersClosed = new AtomicInteger();
         /** The writing side shut its output down while its writers wrote: they fail, and the reader gets what they wrote. */
@@ -783,6 +811,9 @@ class IoSeamsTest {
 
         /** Runs the side: checks the bad calls, starts the coroutines, waits for them, ends the connection, checks the calls after. */
         void run() throws Exception {
+            if (side.smallSendBuffer) { // a large record's write does not fit: it goes out part by part, and a timeout may cut it between
+                c.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_SEND_BUFFER);
+            }
             if (link.refusesAnotherThread && name.startsWith("server")) {
                 badCalls();
             }
@@ -1064,7 +1095,7 @@ class IoSeamsTest {
             try {
                 for (int k = 0; k < side.records; k++) {
                     run.progress.put(who, "writes record " + k);
-                    byte[] rec = Flow.record(id, k, r.nextInt(side.maxRecord + 1));
+                    byte[] rec = Flow.record(id, k, r.nextInt(side.maxRecord + 1) * (side.smallSendBuffer ? LARGE : 1));
                     int mode = side.writeModes == 0 ? 0 : r.nextInt(side.writeModes + 1);
                     out.writtenAtMost.addAndGet(rec.length);
                     try {
@@ -1125,6 +1156,14 @@ class IoSeamsTest {
                         }
                     } catch (CoroutineTimeoutException e) {
                         out.writeTimeouts.incrementAndGet();
+                        if (b.position() != from) {
+                            out.writeTimeoutsPartWay.incrementAndGet();
+                        }
+                    } catch (CoroutineExit e) {
+                        if (b.position() != from) {
+                            out.writersClosedPartWay.incrementAndGet();
+                        }
+                        throw e;
                     } finally {
                         out.wrote(id, rec, from, b.position() - from);
                     }
@@ -1152,6 +1191,9 @@ class IoSeamsTest {
                     } catch (CoroutineTimeoutException e) {
                         out.writeTimeouts.incrementAndGet();
                         n = said(e.getCause(), len);
+                        if (n > 0) {
+                            out.writeTimeoutsPartWay.incrementAndGet();
+                        }
                     } catch (UncheckedIOException e) {
                         n = said(e.getCause(), len);
                         throw e;
@@ -1160,6 +1202,9 @@ class IoSeamsTest {
                         throw e;
                     } catch (CoroutineExit e) {
                         n = said(e, len);
+                        if (n > 0) {
+                            out.writersClosedPartWay.incrementAndGet();
+                        }
                         throw e;
                     } finally {
                         out.wrote(id, rec, from, n);
