@@ -1211,7 +1211,17 @@ final class Scheduler {
             }
             TimeoutScope outer = scope.outerFired();
             if (outer != null) {
-                throw outer.signal(operation + "(" + d + ")");
+                // what was added to this scope's signal as it unwound (a view's note of how much of a call
+                // it cut short had been done, a failure of a finally) goes on with the outer's in its place
+                CoroutineExit outerSignal = outer.signal(operation + "(" + d + ")");
+                for (Throwable x : e.getSuppressed()) {
+                    if (e.isNote(x)) {
+                        outerSignal.addNote(x);
+                    } else {
+                        outerSignal.addSuppressed(x);
+                    }
+                }
+                throw outerSignal;
             }
             if (orExpired) {
                 return expired;

@@ -424,6 +424,62 @@ class IoTimeoutTest {
     }
 
     /**
+     * A stream write cut short part way by its {@code withTimeout} when an enclosing one has expired too
+     * before the writer ran again (the thread busy past both deadlines): the inner scope's signal unwinds the
+     * write, and the inner scope, finding the outer expired, throws the outer's signal in its place, which
+     * still carries the {@code IOException} saying how many of the write's bytes went out; the peer reads
+     * exactly those.
+     */
+    @Test
+    void aStreamWriteCutShortByItsTimeoutWhileAnOuterOneExpiredTooStillSaysHowManyOfItsBytesWentOut() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            AtomicReference<CoroutineTimeoutException> timeout = new AtomicReference<>();
+            long[] opened = new long[1];
+            Crew crew = new Crew();
+            Coroutine writer = crew.spawn("writer", () -> {
+                opened[0] = System.nanoTime();
+                try {
+                    Coroutine.withTimeout(Duration.ofMillis(2), () -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+                        try {
+                            server.output().write(data);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }));
+                } catch (CoroutineTimeoutException e) {
+                    timeout.set(e);
+                }
+            });
+            Coroutine.yield(); // it writes what the sockets take, then parks
+            assertThat(writer.state()).as("started, not ended").isIn(State.PARKED, State.SUSPENDED);
+            while (System.nanoTime() - opened[0] < TimeUnit.MILLISECONDS.toNanos(5)) {
+                // busy, no scheduling point, past both deadlines: both scopes expire before the writer runs again
+            }
+            crew.join();
+            assertThat(timeout.get()).as("the write was cut short").isNotNull();
+            assertThat(timeout.get()).hasMessage("coroutine 'writer' timed out: withTimeout(PT0.002S) expired before its body returned");
+            assertThat(timeout.get().getCause()).as("the signal that unwound it").isNotNull();
+            assertThat(timeout.get().getCause().getSuppressed()).as("what it says of the write").hasSize(1);
+            String message = timeout.get().getCause().getSuppressed()[0].getMessage();
+            assertThat(message).matches("coroutine 'writer' was interrupted writing to "
+                    + java.util.regex.Pattern.quote(name(server)) + " \\(open\\): \\d+ of the " + data.length
+                    + " bytes of this write were written before it");
+            int written = Integer.parseInt(message.substring(message.lastIndexOf("): ") + 3, message.indexOf(" of the ")));
+            assertThat(written).isBetween(1, data.length - 1);
+            server.close();
+            ByteBuffer in = ByteBuffer.allocate(data.length);
+            while (peer.read(in) >= 0 && in.hasRemaining()) {
+                // what was sent before the close, then the end of the stream
+            }
+            assertThat(in.position()).as("the peer got what the signal says, no more").isEqualTo(written);
+            assertThat(java.util.Arrays.equals(data, 0, written, in.array(), 0, written)).as("in order, each once").isTrue();
+        }
+    }
+
+    /**
      * {@code readNBytes} of the {@code java.io} view takes bytes from the connection into the array
      * but, cut short part way by a {@code withTimeout}, returns no count: the signal that unwound it
      * (the timeout's cause) carries an {@code IOException} saying how many it read, as a stream
