@@ -424,6 +424,47 @@ class IoTimeoutTest {
     }
 
     /**
+     * A stream write cut short part way by a {@code tryWithTimeout}'s own expiry answers {@code false}: the count of
+     * the bytes that went out went with the signal it swallowed (NET.md says to use {@code withTimeout} where the
+     * count matters). The peer has some of the bytes, not all; the connection's own {@code write(ByteBuffer)} cut
+     * short so keeps the count in its buffer's position, and the peer gets exactly those bytes.
+     */
+    @Test
+    @Timeout(30)
+    void aTryWithTimeoutThatCutsAStreamWriteShortAnswersFalseWhileAConnectionWritesBufferKeepsItsCount() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection server = listener.accept()) {
+            byte[] data = patterned(16 << 20); // far more than the two sockets' buffers hold
+            boolean wrote = Coroutine.tryCallWithTimeout(Duration.ofMillis(20), () -> server.output().write(data));
+            assertThat(wrote).as("the stream write was cut short").isFalse();
+            ByteBuffer rest = ByteBuffer.wrap(data);
+            assertThat(Coroutine.tryCallWithTimeout(Duration.ofMillis(20), () -> server.write(rest))).as("cut short too").isFalse();
+            int byBuffer = rest.position();
+            assertThat(byBuffer).as("the buffer's count").isBetween(0, data.length - 1);
+
+            CompletableFuture<Integer> received = new CompletableFuture<>();
+            Thread.ofPlatform().name("peer-reader").start(() -> {
+                try {
+                    ByteBuffer in = ByteBuffer.allocate(64 << 10);
+                    int total = 0;
+                    for (int n; (n = peer.read(in.clear())) >= 0; ) {
+                        total += n;
+                    }
+                    received.complete(total);
+                } catch (Throwable e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            server.close();
+            int got = Coroutine.await(received);
+            int byStream = got - byBuffer;
+            assertThat(byStream).as("the bytes of the stream write that went out, unknown to its caller")
+                    .isBetween(1, data.length - 1);
+        }
+    }
+
+    /**
      * A stream write cut short part way by its {@code withTimeout} when an enclosing one has expired too
      * before the writer ran again (the thread busy past both deadlines): the inner scope's signal unwinds the
      * write, and the inner scope, finding the outer expired, throws the outer's signal in its place, which
