@@ -502,43 +502,72 @@ class CutShortBytesTest {
         }
     }
 
+    /** How many bytes the reader of {@link #aLargeWriteCutShortAgainAndAgainAgainstAReaderOfTheSameThreadLosesAndDoublesNoByteOnBothClocks} reads between its pauses. */
+    private static final int READ_BETWEEN_PAUSES = 256 * 1024;
+
+    /** The buffers of that test's two sockets (the writer's send buffer, the reader's receive buffer): far less than its 8 MB. */
+    private static final int SMALL_BUFFER = 64 * 1024;
+
     /**
      * A write of 8 MB cut short again and again by a timeout of 200 microseconds, and written on from
      * its buffer's position each time, while a coroutine of the same thread reads the other end 4 KiB
-     * at a time, on the real clock and under {@code VirtualTime} (where the reader's progress keeps the
-     * clock from jumping): the reader gets every byte once, in order, and no wait is left behind.
+     * at a time, pausing a millisecond every 256 KiB, on the real clock and under {@code VirtualTime}:
+     * the reader gets every byte once, in order, no wait is left behind, and writes were cut part way
+     * (after some of their bytes went out), on both clocks. Under virtual time the reader's progress
+     * keeps the clock from jumping (each readiness starts the quiet again, docs/TIME.md), so the writer's
+     * timeout fires only in the reader's pauses, when the clock jumps to it; on either clock the write
+     * under way in a pause is cut there, its deadline before the reader's wake-up, and at least the first
+     * one had written bytes (into empty sockets whose small buffers hold far less than the 8 MB).
      */
     @Test
     void aLargeWriteCutShortAgainAndAgainAgainstAReaderOfTheSameThreadLosesAndDoublesNoByteOnBothClocks() throws Exception {
         for (boolean virtual : new boolean[] {false, true}) {
+            int[] cuts = new int[2]; // all, and those after some of the write's bytes went out
             Runnable body = () -> {
                 try (TcpListener listener = TcpListener.bind(LOOPBACK);
-                     TcpConnection client = TcpConnection.connect(listener.localAddress());
+                     TcpConnection client = TcpConnection.connect(listener.localAddress(),
+                             ch -> ch.setOption(StandardSocketOptions.SO_RCVBUF, SMALL_BUFFER));
                      TcpConnection server = listener.accept()) {
+                    server.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
                     byte[] data = patterned(8 << 20);
                     ByteBuffer got = ByteBuffer.allocate(data.length);
                     Crew crew = new Crew();
+                    long[] read = new long[1]; // to the end of the stream: a writer that sent bytes twice still ends
                     crew.spawn("reader", () -> {
                         ByteBuffer chunk = ByteBuffer.allocate(4096);
-                        while (got.hasRemaining()) {
-                            int n = client.read(chunk.clear().limit(Math.min(4096, got.remaining())));
-                            assertThat(n).isPositive();
-                            got.put(chunk.flip());
+                        int n;
+                        while ((n = client.read(chunk.clear())) >= 0) {
+                            chunk.flip();
+                            int fits = Math.min(n, got.remaining());
+                            got.put(chunk.limit(fits));
+                            if ((read[0] += n) % READ_BETWEEN_PAUSES < n) {
+                                Coroutine.sleep(Duration.ofMillis(1)); // the writer's timeout comes first, on either clock
+                            }
                         }
                     });
                     crew.spawn("writer", () -> {
                         ByteBuffer src = ByteBuffer.wrap(data);
                         int rounds = 0;
-                        while (src.hasRemaining() && rounds++ < 1_000_000) {
-                            try {
-                                Coroutine.callWithTimeout(Duration.ofNanos(200_000), () -> server.write(src));
-                            } catch (CoroutineTimeoutException e) {
-                                // cut short: its position says how far it got, and the next round goes on from there
+                        try {
+                            while (src.hasRemaining() && rounds++ < 1_000_000) {
+                                int from = src.position();
+                                try {
+                                    Coroutine.callWithTimeout(Duration.ofNanos(200_000), () -> server.write(src));
+                                } catch (CoroutineTimeoutException e) {
+                                    // cut short: its position says how far it got, and the next round goes on from there
+                                    cuts[0]++;
+                                    if (src.position() != from) {
+                                        cuts[1]++;
+                                    }
+                                }
                             }
+                        } finally {
+                            server.shutdownOutput(); // the reader's end, whatever the writer did
                         }
                     });
                     crew.join();
-                    assertThat(got.array()).isEqualTo(data);
+                    assertThat(read[0]).as("bytes read").isEqualTo(data.length);
+                    assertThat(Arrays.mismatch(got.array(), data)).as("the first byte read that differs from the one written").isEqualTo(-1);
                     assertThat(LoopProbe.ioWaits()).isZero();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -549,6 +578,7 @@ class CutShortBytesTest {
             } else {
                 body.run();
             }
+            assertThat(cuts[1]).as("writes cut part way on the %s clock (of %d cut)", virtual ? "virtual" : "real", cuts[0]).isPositive();
         }
     }
 
