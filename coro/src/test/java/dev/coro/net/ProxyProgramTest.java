@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -414,8 +415,22 @@ class ProxyProgramTest {
                     + name(toBackend) + " (open, failed): ") + "\\d+" + Pattern.quote(" bytes of this transfer were written to its output before it]"));
             assertThat(proxy.log.get(3)).isEqualTo("up 1: coroutine 'up 1' cannot read from " + name(fromClient)
                     + " (closed): the connection was closed while it waited; 3 bytes of this transfer were written to its output before it failed");
+            // the counts are what went through: the client read at most what the pump carried to it, the pump at most the
+            // reply, and both some (the bytes that came before a reset are read before it is reported)
+            long carried = count(proxy.log.get(2), " bytes of this transfer");
+            long read = count(seen.get(2), " bytes of this read");
+            assertThat(List.of(read, carried)).as("what the client read, what the pump carried to it (of %d)", reply.length)
+                    .allMatch(n -> n > 0 && n <= reply.length);
+            assertThat(read).as("what the client read, of what the pump carried to it").isLessThanOrEqualTo(carried);
             assertThat(proxy.connections).hasSize(4).noneMatch(TcpConnection::isOpen);
         }
+    }
+
+    /** The number just before {@code words} in {@code message}. */
+    private static long count(String message, String words) {
+        Matcher m = Pattern.compile("(\\d+)" + Pattern.quote(words)).matcher(message);
+        assertThat(m.find()).as("a count in %s", message).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     @Test
