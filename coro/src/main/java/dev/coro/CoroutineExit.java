@@ -74,6 +74,20 @@ public final class CoroutineExit extends Error {
         }
     }
 
+    /**
+     * Adds to this signal, which takes {@code replaced}'s place, what was added to {@code replaced}: its notes as
+     * notes, its other suppressed exceptions as suppressed ones, in their order.
+     */
+    void takeOverAdded(CoroutineExit replaced) {
+        for (Throwable t : replaced.getSuppressed()) {
+            if (replaced.isNote(t)) {
+                addNote(t);
+            } else {
+                addSuppressed(t);
+            }
+        }
+    }
+
     /** Whether {@code t}, suppressed in this signal, was added as a note ({@link #addNote}). */
     boolean isNote(Throwable t) {
         Throwable[] n = notes;

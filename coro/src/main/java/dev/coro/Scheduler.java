@@ -1214,13 +1214,7 @@ final class Scheduler {
                 // what was added to this scope's signal as it unwound (a view's note of how much of a call
                 // it cut short had been done, a failure of a finally) goes on with the outer's in its place
                 CoroutineExit outerSignal = outer.signal(operation + "(" + d + ")");
-                for (Throwable x : e.getSuppressed()) {
-                    if (e.isNote(x)) {
-                        outerSignal.addNote(x);
-                    } else {
-                        outerSignal.addSuppressed(x);
-                    }
-                }
+                outerSignal.takeOverAdded(e);
                 throw outerSignal;
             }
             if (orExpired) {
@@ -1983,13 +1977,7 @@ final class Scheduler {
             // stack's end the text may overflow, and the signal the close left, naming no call, is thrown again later
             exit.taken = true; // c resumed: a close its text's code makes of its closer, failing there, undoes nothing
             CoroutineExit named = self.exit(closedIn(self, op));
-            for (Throwable t : exit.getSuppressed()) { // what was added to the signal left, while it waited or its text was made
-                if (exit.isNote(t)) {
-                    named.addNote(t);
-                } else {
-                    named.addSuppressed(t);
-                }
-            }
+            named.takeOverAdded(exit); // what was added to the signal left, while it waited or its text was made
             pending = named;
         } else if (pending instanceof CoroutineException || pending instanceof DeadlockException
                 || pending instanceof CoroutineExit exit && !exit.isTimeout()) {
