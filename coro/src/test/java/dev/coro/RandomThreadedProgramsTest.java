@@ -150,6 +150,8 @@ class RandomThreadedProgramsTest {
         final AtomicInteger bodies = new AtomicInteger();
         /** Every failure a body threw, and how many times each was seen: read from its future, or in a close's report. */
         final Map<RandomApiProgramsTest.Boom, AtomicInteger> thrown = new ConcurrentHashMap<>();
+        /** How each failure a body threw was seen, in order: what a failure of the check shows. */
+        final Map<RandomApiProgramsTest.Boom, Queue<String>> ways = new ConcurrentHashMap<>();
         final Set<Integer> sentOk = ConcurrentHashMap.newKeySet();
         final Set<Integer> sentFailed = ConcurrentHashMap.newKeySet();
         final Set<Integer> sentUnknown = ConcurrentHashMap.newKeySet();
@@ -195,11 +197,12 @@ class RandomThreadedProgramsTest {
                 int seen = thrown.get(b).get();
                 if (s.creator != null && s.creator.future != null && s.creator.future.isCancelled()) {
                     // delivered to a body whose future was cancelled before it ended: carried in its failure, not reported
-                    assertThat(seen).as(as + ": times the failure of " + s.name + " was seen").isLessThanOrEqualTo(1);
+                    assertThat(seen).as(as + ": times the failure of " + s.name + " was seen; how: " + ways.get(b)).isLessThanOrEqualTo(1);
                     continue;
                 }
                 int expected = s.future != null && s.future.isCancelled() ? 0 : 1; // cancelled before it failed: not reported
-                assertThat(seen).as(as + ": times the failure of " + s.name + " was seen").isEqualTo(expected);
+                assertThat(seen).as(as + ": times the failure of " + s.name + " (" + (s.future == null ? "no future" : s.future)
+                        + ") was seen; how: " + ways.getOrDefault(b, new ConcurrentLinkedQueue<>())).isEqualTo(expected);
             }
             for (Submission s : submissions) {
                 if (s.future != null) {
@@ -388,7 +391,7 @@ class RandomThreadedProgramsTest {
                 List<Throwable> all = new ArrayList<>(List.of(e.getCause()));
                 all.addAll(List.of(e.getSuppressed()));
                 for (Throwable t : all) {
-                    if (seen(t, "failures reported by close") == 0) {
+                    if (seen(t, "failures reported by close", who + "'s close, whose report is " + e + " suppressing " + List.of(e.getSuppressed())) == 0) {
                         problems.add(who + ": the close reported what no body threw: " + t + " in " + e);
                     }
                 }
@@ -407,6 +410,11 @@ class RandomThreadedProgramsTest {
          * @return how many there were
          */
         int seen(Throwable e, String how) {
+            return seen(e, how, e.toString());
+        }
+
+        /** As {@link #seen(Throwable, String)}, {@code context} saying where {@code e} was met, for the record of how each failure was seen. */
+        int seen(Throwable e, String how, String context) {
             Set<Throwable> visited = Collections.newSetFromMap(new IdentityHashMap<>());
             List<Throwable> todo = new ArrayList<>(List.of(e));
             int n = 0;
@@ -417,6 +425,8 @@ class RandomThreadedProgramsTest {
                 }
                 if (t instanceof RandomApiProgramsTest.Boom b && thrown.containsKey(b)) {
                     thrown.get(b).incrementAndGet();
+                    ways.computeIfAbsent(b, k -> new ConcurrentLinkedQueue<>()).add(how + " on " + Thread.currentThread().getName()
+                            + ", in " + context + (n == 0 ? "" : ", the " + (n + 1) + "th failure in it"));
                     met(how);
                     n++;
                 }
