@@ -205,7 +205,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /**
      * The failures of bodies run by {@link #execute} and those left to a pool thread's main, each under
      * its place in {@link #reportOrder}, so that close() reports every failure in the order of the
-     * submissions (one left to main: after every submission made before it).
+     * submissions (one left to main: after every submission made before it); those a body's own failure
+     * cannot carry are chained after it under the same place ({@link Failure#next}).
      */
     private final TreeMap<Long, Failure> failures = new TreeMap<>();
     /**
@@ -593,8 +594,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                     failures.put(unreportedOrder, new Failure("left to the main context of thread '"
                             + SafeText.name(unreportedThread.getName()) + "' (no memory was left for the report of it): ", unreportedCause));
                 } else if (t.future == null || !t.future.observed) {
-                    failures.put(t.order, new Failure("the body of " + t.op + " #" + t.seq
-                            + " never ran (no memory was left for the report of its failure): ", unreportedCause));
+                    failures.merge(t.order, new Failure("the body of " + t.op + " #" + t.seq
+                            + " never ran (no memory was left for the report of its failure): ", unreportedCause), (kept, body) -> body.then(kept));
                 }
                 unreported = null;
                 unreportedCause = null;
@@ -604,18 +605,22 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             unobserved.clear(); // before reading them: a read takes a future out of the map
             for (ObservedFuture<?> f : unread) {
                 if (!f.observed) {
-                    failures.put(f.order, f.failure); // not exceptionNow(): the caller may have obtruded another outcome since
+                    // not exceptionNow(): the caller may have obtruded another outcome since; before the failures its
+                    // body's own could not carry, kept under its place (a put would drop them)
+                    failures.merge(f.order, f.failure, (kept, body) -> body.then(kept));
                 }
             }
             Set<Throwable> reported = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Failure f : failures.values()) {
-                if (!reported.add(f.thrown) || first != null && heldByAny(first.thrown, later, f.thrown)) {
-                    continue; // an exception several bodies threw, or one a failure reported already carries, is reported once
-                }
-                if (first == null) {
-                    first = f;
-                } else {
-                    later.add(f.thrown);
+            for (Failure kept : failures.values()) {
+                for (Failure f = kept; f != null; f = f.next) {
+                    if (!reported.add(f.thrown) || first != null && heldByAny(first.thrown, later, f.thrown)) {
+                        continue; // an exception several bodies threw, or one a failure reported already carries, is reported once
+                    }
+                    if (first == null) {
+                        first = f;
+                    } else {
+                        later.add(f.thrown);
+                    }
                 }
             }
             failures.clear();
@@ -636,7 +641,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * does. A body closed so is no failure: its future completes exceptionally with that signal (or
      * keeps its caller's outcome), and {@code close()} does not report it; a body whose unwinding throws
      * something else has failed with it (its future fails with it, and {@code close()} reports it unless it was read,
-     * as any failure of a body), and another coroutine whose unwinding does is a failure reported as
+     * as any failure of a body; its first such failure carries the later ones suppressed, and those it cannot carry,
+     * made with suppression disabled, are each reported beside it), and another coroutine whose unwinding does is a failure reported as
      * {@code close()} reports one left to a thread's main.
      * Nothing preempts a coroutine: one that never reaches a scheduling point (a loop that neither yields
      * nor waits, a blocking JDK call) is closed only once it does. A body given to {@link #execute} that had not
@@ -858,7 +864,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     /** A body run by {@link #execute} failed, or one was left to a thread's main: {@code order} is its place in {@link #reportOrder}. */
     private void failed(long order, Failure f) {
         synchronized (failures) {
-            failures.put(order, f);
+            failures.merge(order, f, Failure::then); // a body's failures that its own cannot carry come after it
             keepBounded();
         }
     }
@@ -873,11 +879,11 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             Long lastFailure = failures.isEmpty() ? null : failures.lastKey();
             Long lastFuture = unobserved.isEmpty() ? null : unobserved.lastKey();
             if (lastFuture == null || (lastFailure != null && lastFailure > lastFuture)) {
-                failures.remove(lastFailure);
+                notKept += failures.remove(lastFailure).count();
             } else {
                 unobserved.remove(lastFuture).letGo = true;
+                notKept++;
             }
-            notKept++;
         }
     }
 
@@ -1049,9 +1055,25 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * A failure close() may report: what was thrown, and where, as the start of the report's phrase,
-     * e.g. {@code coroutine 'coroutine-2' on thread 'coro-pool-1-0', running the body of execute #2, threw }.
+     * e.g. {@code coroutine 'coroutine-2' on thread 'coro-pool-1-0', running the body of execute #2, threw }; and
+     * the next failure kept under the same place in the order of reports ({@code null} if none): a body unwound by a
+     * close reports beside its own failure those its own cannot carry, all under the body's place.
      */
-    private record Failure(String where, Throwable thrown) {
+    private record Failure(String where, Throwable thrown, Failure next) {
+
+        Failure(String where, Throwable thrown) {
+            this(where, thrown, null);
+        }
+
+        /** This failure, then those kept under its place after it, then {@code later}. */
+        Failure then(Failure later) {
+            return new Failure(where, thrown, next == null ? later : next.then(later));
+        }
+
+        /** How many failures it stands for: itself and those after it. */
+        int count() {
+            return next == null ? 1 : 1 + next.count();
+        }
     }
 
     /**

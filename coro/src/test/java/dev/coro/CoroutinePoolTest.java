@@ -629,6 +629,56 @@ class CoroutinePoolTest {
     }
 
     /**
+     * A body unwound by {@code closeNow()} whose resources' closes throw as it unwinds fails with the first of those
+     * failures; those it cannot carry (it takes no suppressed exceptions) are reported beside it, each of them: as
+     * many as there were, for a submission whose future nobody read as for an {@code execute}. (The report once kept
+     * one of them at most, keyed by the body's place in the order of reports as the failure of its future was: the
+     * later overwrote the earlier, and the future's failure, nobody having read it, overwrote the last.)
+     */
+    @Test
+    void everyFailureThatABodyClosedNowCannotCarryIsReportedBesideItsFirst() {
+        for (boolean submit : new boolean[] {true, false}) {
+            CoroutinePool pool = CoroutinePool.start(1);
+            String name = PoolName.of(pool);
+            RuntimeException first = new Unsuppressible("first");
+            CompletableFuture<Void> parked = new CompletableFuture<>();
+            Runnable body = () -> {
+                try (AutoCloseable a = () -> {
+                    throw new IllegalStateException("third");
+                }; AutoCloseable b = () -> {
+                    throw new IllegalArgumentException("second");
+                }; AutoCloseable c = () -> {
+                    throw first;
+                }) {
+                    parked.complete(null);
+                    Coroutine.await(new CompletableFuture<Void>()); // never completed: only the close ends it
+                } catch (Exception e) {
+                    throw new AssertionError("a close of a resource threw what only the unwinding may carry", e);
+                }
+            };
+            CompletableFuture<Void> future = submit ? pool.submit(() -> {
+                body.run();
+                return null;
+            }) : null;
+            if (!submit) {
+                pool.execute(body);
+            }
+            Coroutine.withTimeout(GUARD, () -> Coroutine.await(parked));
+            Throwable thrown = catchThrowableOf(() -> Coroutine.withTimeout(GUARD, pool::closeNow));
+            String op = submit ? "submit" : "execute";
+            assertThat(thrown).as(op).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessageStartingWith(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '"
+                            + name + "-0', running the body of " + op + " #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
+                            + " 2 more failures suppressed in this report")
+                    .cause().isSameAs(first);
+            assertThat(thrown.getSuppressed()).as(op).extracting(Throwable::getMessage).containsExactly("second", "third");
+            if (submit) {
+                assertThat(catchThrowable(future::join)).isInstanceOf(CompletionException.class).cause().isSameAs(first);
+            }
+        }
+    }
+
+    /**
      * A pool thread makes the coroutine of each body that has arrived before it runs any of them: a
      * {@code closeNow()} that comes between the making of a body's coroutine and its first turn finds a
      * body that has not started. It never runs, its future is cancelled, as for a body still waiting to
