@@ -191,6 +191,28 @@ class ChannelTimeoutTest {
         assertThat(ch.tryReceive()).isEmpty();
     }
 
+    /**
+     * A value handed to a timed receiver whose wait then ends (its coroutine closed before it ran again)
+     * goes to the next receiver waiting, a timed one too, not into the channel: that receiver gets it, and
+     * nothing is left in the channel; neither leaves a timer.
+     */
+    @Test
+    void aValueHandedToATimedReceiverClosedBeforeItRanGoesToTheNextTimedReceiverWaiting() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine first = Coroutine.create("first", () -> log.add("first got " + ch.tryReceive(Duration.ofHours(1))));
+        Coroutine next = Coroutine.create("next", () -> log.add("next got " + ch.tryReceive(Duration.ofHours(1))));
+        first.switchTo(); // it parks first, the longest-waiting
+        next.switchTo();
+        assertThat(ch.trySend(7)).isTrue();
+        assertThat(first.state()).isEqualTo(State.SUSPENDED);
+        first.close();
+        assertThat(next.state()).as("handed the value the first was given").isEqualTo(State.SUSPENDED);
+        assertThat(ch.tryReceive()).as("nothing lies in the channel").isEmpty();
+        Coroutine.yield();
+        assertThat(log).containsExactly("next got Optional[7]");
+        assertThat(Scheduler.current().loop.timerCount()).as("no timer left").isZero();
+    }
+
     @Test
     void aTimedReceiverHandedAValueBeforeTheChannelClosedKeepsItWhenItIsClosedBeforeItRuns() {
         Channel<Integer> ch = new Channel<>("ch", 0);
