@@ -174,4 +174,50 @@ class CallsThatNeverWaitAreNoSchedulingPointsTest {
     void aLoopOfZeroSleepsTakesNothingIn() {
         loopTakesNothingIn(() -> Coroutine.sleep(Duration.ZERO));
     }
+
+    /**
+     * On the real clock too: calls that never wait, made after a sleeper's deadline has passed (rounded up to the
+     * loop's tick), take in no due timer: the sleeper is still parked after them, and the next {@code yield()}
+     * wakes it and runs it.
+     */
+    @Test
+    @Timeout(10)
+    void onTheRealClockCallsThatNeverWaitMadeAfterADeadlineTakeInNoDueTimer() {
+        Channel<Integer> empty = new Channel<>("empty", 1);
+        Channel<Integer> full = new Channel<>("full", 1);
+        assertThat(full.trySend(0)).isTrue();
+        Semaphore taken = new Semaphore("taken", 1);
+        assertThat(taken.tryAcquire()).isTrue();
+        Select<String> byDefault = new Select<String>().onReceive(empty, v -> "value").onDefault(() -> "default");
+        Select<String> zero = new Select<String>().onReceive(empty, v -> "value").onTimeout(Duration.ZERO, () -> "timeout");
+        Select<String> ready = new Select<String>().onReceive(full, v -> "value " + v).onSend(full, 0, () -> "sent");
+        CompletableFuture<String> done = CompletableFuture.completedFuture("done");
+        Coroutine sleeper = Coroutine.create("sleeper", () -> {
+            Coroutine.sleep(Duration.ofMillis(1));
+            log.add("sleeper woke");
+        });
+        long start = Coroutine.nanoTime();
+        sleeper.switchTo(); // it parks in its sleep; main runs again
+        assertThat(sleeper.state()).isEqualTo(State.PARKED);
+        long past = Duration.ofMillis(1).toNanos() + 2 * EventLoop.TICK_NANOS;
+        while (Coroutine.nanoTime() - start <= past) {
+            Thread.onSpinWait(); // the sleeper's timer is due from here on
+        }
+        for (int i = 0; i < CALLS; i++) {
+            assertThat(empty.tryReceive()).isEmpty();
+            assertThat(full.trySend(1)).isFalse();
+            assertThat(taken.tryAcquire()).isFalse();
+            assertThat(byDefault.select()).isEqualTo("default");
+            assertThat(zero.select()).isEqualTo("timeout");
+            assertThat(ready.select()).isEqualTo("value 0");
+            assertThat(ready.select()).isEqualTo("sent");
+            assertThat(Coroutine.await(done)).isEqualTo("done");
+            Coroutine.sleep(Duration.ZERO);
+        }
+        assertThat(sleeper.state()).as("its timer, due, not taken in").isEqualTo(State.PARKED);
+        assertThat(log).isEmpty();
+        Coroutine.yield(); // takes the timer in: the sleeper wakes, runs and ends
+        assertThat(log).containsExactly("sleeper woke");
+        assertThat(sleeper.state()).isEqualTo(State.FINISHED);
+    }
 }
