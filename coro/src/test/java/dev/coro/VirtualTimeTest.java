@@ -824,6 +824,33 @@ class VirtualTimeTest {
                 + " (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");
     }
 
+    /**
+     * An exchange inside a run counts after it too: a thread that had exchanged nothing before the run (its
+     * own waits reported as deadlocks) has, once the run has returned, its waits treated as those of a thread
+     * another may wake, as THREADS.md says of any exchange.
+     */
+    @Test
+    void anExchangeInsideARunStillCountsAfterItOnAThreadThatHadExchangedNothingBefore() {
+        Channel<String> own = new Channel<>("own", 0);
+        assertThat(Scheduler.current().connected).as("nothing exchanged yet").isFalse();
+        VirtualTime.run(() -> assertThat(Coroutine.await(CompletableFuture.supplyAsync(() -> "exchange"))).isEqualTo("exchange"));
+        assertThat(Scheduler.current().connected).as("the await inside the run counts after it").isTrue();
+        Thread self = Thread.currentThread();
+        CompletableFuture<Void> giveUp = new CompletableFuture<>();
+        try {
+            CompletableFuture<Void> sender = Peer.start("sender", () -> {
+                if (Peer.awaitBlocked(self, giveUp)) {
+                    own.send("w");
+                }
+                return null;
+            });
+            assertThat(own.receive()).as("a wait on its own channel waits for the other thread").isEqualTo("w");
+            Coroutine.await(sender);
+        } finally {
+            giveUp.complete(null);
+        }
+    }
+
     /** An exchange inside a run counts inside it: a later wait on the thread's own channel waits for the other thread. */
     @Test
     void anExchangeInsideARunMakesAWaitOnItsOwnChannelWaitForTheOtherThread() {
