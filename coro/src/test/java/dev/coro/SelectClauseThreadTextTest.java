@@ -64,6 +64,43 @@ class SelectClauseThreadTextTest {
     }
 
     /**
+     * The text is made only when it is asked for, not as the select runs and parks: a dump taken after the thread
+     * of a clause's channel was renamed names that thread by its new name, as it names the plain receive waiting
+     * on the same channel.
+     */
+    @Test
+    @Timeout(60)
+    void aClauseNamesTheThreadOfItsChannelAsItIsWhenTheTextIsAskedForNotAsItWasWhenTheSelectParked() {
+        Channel<Integer> jobs = new Channel<>("jobs", 0);
+        Thread mainThread = Thread.currentThread();
+        String name = mainThread.getName();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            List<String> waits = Coroutine.await(pool.submit(() -> {
+                Select<String> sel = new Select<String>().onReceive(jobs, v -> "job");
+                List<Coroutine> parked = List.of(Coroutine.create("selector", sel::select),
+                        Coroutine.create("receiver", jobs::receive));
+                Coroutine.yield();
+                for (Coroutine c : parked) {
+                    assertThat(c.state()).as(c.toString()).isEqualTo(Coroutine.State.PARKED);
+                }
+                List<String> w;
+                mainThread.setName(name + "-renamed");
+                try {
+                    w = waitsOf("selector", "receiver");
+                } finally {
+                    mainThread.setName(name);
+                }
+                parked.forEach(Coroutine::close);
+                return w;
+            }));
+            String renamed = "'" + name + "-renamed' (#" + mainThread.threadId() + ")";
+            assertThat(waits).containsExactly(
+                    "coroutine 'selector': PARKED, waits to select over receive from channel 'jobs' of thread " + renamed,
+                    "coroutine 'receiver': PARKED, waits to receive from channel 'jobs' of thread " + renamed);
+        }
+    }
+
+    /**
      * Main's select over two channels of a plain thread (a receive and a send clause) and one of its own, shared:
      * the dump names the plain thread in both clauses while the channels are not shared yet (that thread blocked
      * outside coro, the posts waiting), once that thread has served the posts and shared them, and after it has
