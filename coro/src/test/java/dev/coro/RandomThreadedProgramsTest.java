@@ -506,8 +506,12 @@ class RandomThreadedProgramsTest {
             }
         }
 
-        /** Reads submission {@code s} by {@code how} within {@code d}; gives the claim back if nothing was read. */
-        private void read(String who, Submission s, Supplier<Integer> how, Duration d) {
+        /**
+         * Reads submission {@code s} by {@code how} within {@code d}; gives the claim back if nothing was read.
+         *
+         * @return whether {@code how} returned or threw what a read throws, the claim kept; false if the claim was given back
+         */
+        private boolean read(String who, Submission s, Supplier<Integer> how, Duration d) {
             boolean read = false;
             try {
                 read = Coroutine.tryWithTimeout(d, how).isPresent();
@@ -526,6 +530,7 @@ class RandomThreadedProgramsTest {
                     s.claimed.set(false);
                 }
             }
+            return read;
         }
 
         /** On the calling thread: a group of coroutines with random programs; waits until each has ended. */
@@ -823,15 +828,18 @@ class RandomThreadedProgramsTest {
                         });
                     }
                     select.onTimeout(t, () -> -1);
+                    boolean kept = false;
                     try {
-                        read(name, s, select::selectUnbiased, d);
+                        kept = read(name, s, select::selectUnbiased, d);
                     } catch (ChannelClosedException e) {
                         expectClosed(e, c, "cannot select");
                     } catch (IllegalStateException e) {
                         expectEnded(e, "cannot select");
                     }
-                    if (!fired.get() && !s.future.isDone()) {
-                        s.claimed.compareAndSet(true, false); // another clause fired: nothing read
+                    // another clause fired: nothing read, the claim given back; only if it is still this reader's (a
+                    // claim read() gave back already may be another reader's by now, which two readers would then hold)
+                    if (kept && !fired.get() && !s.future.isDone()) {
+                        s.claimed.set(false);
                     }
                 }
             }
