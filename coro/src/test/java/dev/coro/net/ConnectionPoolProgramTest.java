@@ -43,7 +43,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with replies large enough to park its writer, some by resetting the connection, closing it half-way or answering
  * late. A borrower gives its connection back only once its exchange completed cleanly, and closes one whose exchange
  * was cut short: reset, ended, timed out mid-read or mid-write, or the borrower closed ({@code Coroutine.close()}),
- * its pool future cancelled ({@code cancel(true)}) or its connection closed from the test's thread while it waited.
+ * its pool future cancelled ({@code cancel(true)}) or its connection closed from the test's thread while it waited;
+ * some borrowers' futures are cancelled at a moment the seed picks, each then ending accepted or cut wherever it was.
  * Every reply a borrower accepted is its own request's, whole; no cut exchange's rest reaches anyone (a reused one
  * would hand the next borrower the previous reply's rest); a detach while another coroutine of the thread is parked in
  * a read or a write on the connection, a detach of a reset one, and a detach, an adopt or a read from a thread that
@@ -105,7 +106,9 @@ class ConnectionPoolProgramTest {
         /** The server reads the body only once the exchange has ended; the borrower's future is cancelled while it writes it. */
         CANCELLED_IN_WRITE,
         /** The server reads the body only once let go: the borrower's detach is refused while another coroutine's write parks. */
-        DETACH_WHILE_WRITE
+        DETACH_WHILE_WRITE,
+        /** A large reply; the borrower's future is cancelled at a moment the seed picks: it ends accepted, or cut anywhere. */
+        CANCELLED_ANYWHERE
     }
 
     /** One borrower's plan and what became of it. */
@@ -158,7 +161,8 @@ class ConnectionPoolProgramTest {
         try {
             p.pool = new ConnectionPool(server.start());
             relay(clients, p);
-            List<Kind> kinds = plan(new Random(seed));
+            Random random = new Random(seed);
+            List<Kind> kinds = plan(random);
             for (int w = 0; w < WAVES; w++) {
                 List<Borrow> wave = new ArrayList<>();
                 List<CompletableFuture<String>> futures = new ArrayList<>();
@@ -181,6 +185,15 @@ class ConnectionPoolProgramTest {
                     } else if (b.kind == Kind.CANCELLED || b.kind == Kind.CANCELLED_IN_WRITE) {
                         Coroutine.await(b.waiting);
                         assertThat(futures.get(i).cancel(true)).as("the cancel of %s", b.name()).isTrue();
+                    } else if (b.kind == Kind.CANCELLED_ANYWHERE) {
+                        Coroutine.await(b.waiting); // it has started: a cancel closes it, or comes after its end
+                        for (int y = random.nextInt(40); y > 0; y--) {
+                            Coroutine.yield(); // the borrower goes on, on its thread, meanwhile
+                        }
+                        if (!futures.get(i).cancel(true)) {
+                            assertThat(Coroutine.await(futures.get(i))).as("%s, which ended before its cancel", b.name())
+                                    .isEqualTo("accepted");
+                        }
                     }
                 }
                 for (int i = 0; i < WAVE; i++) {
@@ -188,6 +201,8 @@ class ConnectionPoolProgramTest {
                     Coroutine.await(b.ended);
                     if (b.kind == Kind.CANCELLED || b.kind == Kind.CANCELLED_IN_WRITE) {
                         assertThat(futures.get(i)).isCancelled();
+                    } else if (b.kind == Kind.CANCELLED_ANYWHERE) {
+                        assertThat(futures.get(i)).isDone();
                     } else {
                         assertThat(Coroutine.await(futures.get(i))).as("what %s returned", b.name()).isEqualTo(b.outcome);
                     }
@@ -272,6 +287,7 @@ class ConnectionPoolProgramTest {
             case CLOSED_FROM_AFAR -> "closed from afar: " + java.util.regex.Pattern.quote(q) + " cannot read from connection \\S+ -> \\S+"
                     + " \\(closed\\): the connection was closed while it waited";
             case RACE -> "accepted|timed out";
+            case CANCELLED_ANYWHERE -> "accepted|unwound by CoroutineExit in (borrowing|the write of the request|the read of the reply)";
         };
     }
 
@@ -417,10 +433,14 @@ class ConnectionPoolProgramTest {
          * @return how the exchange ended, also kept in {@code b.outcome}
          */
         String borrower(Borrow b) throws IOException {
-            Lease lease = pool.borrow(b);
-            TcpConnection c = lease.connection();
+            TcpConnection c = null;
             boolean clean = false;
             try {
+                if (b.kind == Kind.CANCELLED_ANYWHERE) {
+                    b.waiting.complete(null);
+                }
+                Lease lease = pool.borrow(b);
+                c = lease.connection();
                 if (b.kind == Kind.INSPECTED) {
                     SocketChannel channel = lease.channel();
                     if (channel == null) { // connected for it: adopted once, so that the connection holds a channel it knows
@@ -440,7 +460,7 @@ class ConnectionPoolProgramTest {
             } finally {
                 if (clean) {
                     pool.giveBack(c);
-                } else {
+                } else if (c != null) {
                     c.close();
                 }
                 released(b.id).complete(null);
@@ -455,7 +475,7 @@ class ConnectionPoolProgramTest {
                 default -> 16 + b.id % 48;
             };
             int replyLength = switch (b.kind) {
-                case LARGE, RACE -> LARGE;
+                case LARGE, RACE, CANCELLED_ANYWHERE -> LARGE;
                 case HALF, LATE_READ -> HALVED;
                 default -> 32 + b.id % 200;
             };
