@@ -43,14 +43,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with replies large enough to park its writer, some by resetting the connection, closing it half-way or answering
  * late. A borrower gives its connection back only once its exchange completed cleanly, and closes one whose exchange
  * was cut short: reset, ended, timed out mid-read or mid-write, or the borrower closed ({@code Coroutine.close()}),
- * its pool future cancelled ({@code cancel(true)}) or its connection closed from the test's thread while it waited;
- * some borrowers' futures are cancelled at a moment the seed picks, each then ending accepted or cut wherever it was.
- * Every reply a borrower accepted is its own request's, whole; no cut exchange's rest reaches anyone (a reused one
- * would hand the next borrower the previous reply's rest); a detach while another coroutine of the thread is parked in
- * a read or a write on the connection, a detach of a reset one, and a detach, an adopt or a read from a thread that
- * does not own it, are refused as {@code TcpConnection}'s Javadoc says, naming the caller, the call and the state; a
- * close of a connection given back since, from another thread, leaves its channel to its new owner; and at the end no
- * socket is open, nothing is registered on any thread's selector and every coroutine has ended.
+ * its pool future cancelled ({@code cancel(true)}) or its connection closed from the test's thread or the other pool
+ * thread while it waited; some borrowers' futures are cancelled at a moment the seed picks, each then ending accepted
+ * or cut wherever it was. Every reply a borrower accepted is its own request's, whole; no cut exchange's rest reaches
+ * anyone (a reused one would hand the next borrower the previous reply's rest); a detach while another coroutine of
+ * the thread is parked in a read or a write on the connection, a detach of a reset one, and a detach, an adopt or a
+ * read from a thread that does not own it (the test's thread, or a coroutine of the other pool thread), are refused as
+ * {@code TcpConnection}'s Javadoc says, naming the caller, the call and the state; a close of a connection given back
+ * since, from another thread, leaves its channel to its new owner; and at the end no socket is open, nothing is
+ * registered on any thread's selector and every coroutine has ended.
  */
 @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith({FreshThread.class, PoolsClosed.class})
@@ -108,7 +109,11 @@ class ConnectionPoolProgramTest {
         /** The server reads the body only once let go: the borrower's detach is refused while another coroutine's write parks. */
         DETACH_WHILE_WRITE,
         /** A large reply; the borrower's future is cancelled at a moment the seed picks: it ends accepted, or cut anywhere. */
-        CANCELLED_ANYWHERE
+        CANCELLED_ANYWHERE,
+        /** The borrower shows its connection to a coroutine of the other pool thread, whose detach, adopt and read are refused. */
+        INSPECTED_ACROSS,
+        /** The server holds the reply; a coroutine of the other pool thread closes the borrower's connection while it reads. */
+        CLOSED_ACROSS
     }
 
     /** One borrower's plan and what became of it. */
@@ -143,6 +148,10 @@ class ConnectionPoolProgramTest {
     record Exhibit(TcpConnection connection, SocketChannel channel, Thread owner) {
     }
 
+    /** A body that stays on one pool thread for the pass, running there as coroutines the jobs other threads send it. */
+    record Resident(Thread thread, dev.coro.Channel<Runnable> jobs) {
+    }
+
     /** A borrowed connection, and the channel it was adopted from (null if it was connected for the borrower). */
     record Lease(TcpConnection connection, SocketChannel channel) {
     }
@@ -156,11 +165,19 @@ class ConnectionPoolProgramTest {
         CoroutinePool clients = CoroutinePool.start("cp", 2);
         List<Borrow> all = new ArrayList<>();
         List<String> probes = new ArrayList<>();
+        List<CompletableFuture<Integer>> residentsEnded = new ArrayList<>();
         String serverProbe = null;
         Throwable failed = null;
         try {
             p.pool = new ConnectionPool(server.start());
             relay(clients, p);
+            List<CompletableFuture<Resident>> made = List.of(new CompletableFuture<>(), new CompletableFuture<>());
+            for (int k = 0; k < 2; k++) { // one after the other: the second goes to the thread the first is not on
+                CompletableFuture<Resident> m = made.get(k);
+                residentsEnded.add(clients.submitCallable("resident-" + k, () -> resident(m)));
+                p.residents.add(Coroutine.await(m));
+            }
+            assertThat(p.residents.get(1).thread()).as("the residents' threads").isNotSameAs(p.residents.get(0).thread());
             Random random = new Random(seed);
             List<Kind> kinds = plan(random);
             for (int w = 0; w < WAVES; w++) {
@@ -208,7 +225,7 @@ class ConnectionPoolProgramTest {
                     }
                 }
                 for (Borrow b : wave) {
-                    if (b.kind == Kind.INSPECTED) { // given back since: its channel another's now, which this close leaves open
+                    if (b.kind == Kind.INSPECTED || b.kind == Kind.INSPECTED_ACROSS) { // given back since: its channel another's now, which this close leaves open
                         TcpConnection stale = b.shown.join().connection();
                         stale.close();
                         assertThat(stale).hasToString("TcpConnection[" + stale.localAddress() + " -> " + stale.remoteAddress()
@@ -217,6 +234,15 @@ class ConnectionPoolProgramTest {
                 }
                 all.addAll(wave);
             }
+            for (Resident r : p.residents) {
+                r.jobs().close();
+            }
+            int jobs = 0;
+            for (CompletableFuture<Integer> r : residentsEnded) {
+                jobs += Coroutine.await(r);
+            }
+            assertThat(jobs).as("jobs the residents ran").isEqualTo(kinds.stream()
+                    .filter(k -> k == Kind.INSPECTED_ACROSS || k == Kind.CLOSED_ACROSS).count());
             probes.addAll(probeBothThreads(clients));
         } catch (Throwable e) {
             failed = e;
@@ -276,7 +302,7 @@ class ConnectionPoolProgramTest {
     private static String expected(Borrow b) {
         String q = "coroutine '" + b.name() + "'";
         return switch (b.kind) {
-            case SMALL, LARGE, DETACH_WHILE_READ, DETACH_WHILE_WRITE, INSPECTED -> "accepted";
+            case SMALL, LARGE, DETACH_WHILE_READ, DETACH_WHILE_WRITE, INSPECTED, INSPECTED_ACROSS -> "accepted";
             case RESET -> "reset: " + java.util.regex.Pattern.quote(q) + " cannot read from connection \\S+ -> \\S+ \\(open\\):"
                     + " java.net.SocketException: Connection reset; detach refused";
             case HALF -> "ended after the header and " + HALVED / 2 + " of " + HALVED + " bytes";
@@ -284,7 +310,7 @@ class ConnectionPoolProgramTest {
             case LATE_WRITE -> "timed out after \\d+ of " + (HEAD + LARGE_BODY) + " bytes written";
             case CANCELLED, CLOSED -> "unwound by CoroutineExit in the read of the reply";
             case CANCELLED_IN_WRITE -> "unwound by CoroutineExit in the write of the request";
-            case CLOSED_FROM_AFAR -> "closed from afar: " + java.util.regex.Pattern.quote(q) + " cannot read from connection \\S+ -> \\S+"
+            case CLOSED_FROM_AFAR, CLOSED_ACROSS -> "closed from afar: " + java.util.regex.Pattern.quote(q) + " cannot read from connection \\S+ -> \\S+"
                     + " \\(closed\\): the connection was closed while it waited";
             case RACE -> "accepted|timed out";
             case CANCELLED_ANYWHERE -> "accepted|unwound by CoroutineExit in (borrowing|the write of the request|the read of the reply)";
@@ -348,6 +374,50 @@ class ConnectionPoolProgramTest {
                 .hasMessage(meAndThread + " cannot read from " + name(c) + " (open): it belongs to thread " + owner);
         assertThat(c).as("from any thread").hasToString("TcpConnection[" + c.localAddress() + " -> " + c.remoteAddress() + ", open]");
         assertThat(x.channel().isRegistered()).as("the channel, on its owner's selector only while a call waits").isFalse();
+    }
+
+    /**
+     * A resident: makes its channel of jobs, tells who it is, and runs each job sent to it as a coroutine of its thread
+     * until the channel is closed; then waits for those coroutines' end.
+     *
+     * @return how many jobs it ran
+     */
+    private static int resident(CompletableFuture<Resident> made) {
+        dev.coro.Channel<Runnable> jobs = new dev.coro.Channel<>("jobs", 16);
+        made.complete(new Resident(Coroutine.current().thread(), jobs));
+        List<Coroutine> ran = new ArrayList<>();
+        for (Runnable job : jobs) {
+            ran.add(Coroutine.create("job-" + ran.size(), job));
+        }
+        for (Coroutine c : ran) {
+            c.join();
+        }
+        return ran.size();
+    }
+
+    /**
+     * {@link #inspect} from a coroutine of another pool thread than the connection's: each refusal names that coroutine
+     * and its thread; what is not as documented goes to {@code anomalies}.
+     */
+    private static void inspectAcross(Exhibit x, Queue<String> anomalies) {
+        TcpConnection c = x.connection();
+        Thread self = Coroutine.current().thread();
+        String me = "coroutine '" + Coroutine.current().name() + "'";
+        String meAndThread = me + " of thread '" + self.getName() + "' (#" + self.threadId() + ")";
+        String owner = "'" + x.owner().getName() + "' (#" + x.owner().threadId() + ")";
+        String channel = x.channel().toString();
+        Map<String, Throwable> refused = new java.util.LinkedHashMap<>();
+        refused.put(me + " cannot adopt " + channel + ": " + name(c) + " (open) of thread " + owner
+                + " holds it already; detach() that connection to hand the channel on", catchThrowable(() -> TcpConnection.adopt(x.channel())));
+        refused.put(meAndThread + " cannot detach " + name(c) + " (open): it belongs to thread " + owner, catchThrowable(c::detach));
+        refused.put(meAndThread + " cannot read from " + name(c) + " (open): it belongs to thread " + owner,
+                catchThrowable(() -> c.read(ByteBuffer.allocate(1))));
+        refused.forEach((expected, thrown) -> {
+            Class<?> type = expected.contains(" cannot adopt ") ? IllegalArgumentException.class : IllegalStateException.class;
+            if (!type.isInstance(thrown) || !expected.equals(thrown.getMessage())) {
+                anomalies.add("expected " + type.getSimpleName() + ": " + expected + ", got " + thrown);
+            }
+        });
     }
 
     /**
@@ -421,6 +491,14 @@ class ConnectionPoolProgramTest {
         /** The futures by which a borrower lets the server go on with a held request, completed when its exchange has ended. */
         final Map<Integer, CompletableFuture<Void>> released = new ConcurrentHashMap<>();
         volatile ConnectionPool pool;
+        /** The residents of the two client threads. */
+        final List<Resident> residents = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** The resident of the other client thread than the caller's. */
+        Resident other() {
+            Thread mine = Coroutine.current().thread();
+            return residents.get(0).thread() == mine ? residents.get(1) : residents.get(0);
+        }
 
         CompletableFuture<Void> released(int id) {
             return released.computeIfAbsent(id, k -> new CompletableFuture<>());
@@ -441,13 +519,23 @@ class ConnectionPoolProgramTest {
                 }
                 Lease lease = pool.borrow(b);
                 c = lease.connection();
-                if (b.kind == Kind.INSPECTED) {
+                if (b.kind == Kind.INSPECTED || b.kind == Kind.INSPECTED_ACROSS) {
                     SocketChannel channel = lease.channel();
                     if (channel == null) { // connected for it: adopted once, so that the connection holds a channel it knows
                         channel = c.detach();
                         c = TcpConnection.adopt(channel);
                     }
-                    b.shown.complete(new Exhibit(c, channel, Coroutine.current().thread()));
+                    Exhibit x = new Exhibit(c, channel, Coroutine.current().thread());
+                    b.shown.complete(x);
+                    if (b.kind == Kind.INSPECTED_ACROSS) {
+                        other().jobs().send(() -> {
+                            try {
+                                inspectAcross(x, anomalies);
+                            } finally {
+                                b.inspected.complete(null);
+                            }
+                        });
+                    }
                     Coroutine.await(b.inspected);
                 }
                 TcpConnection on = c;
@@ -503,13 +591,26 @@ class ConnectionPoolProgramTest {
                 return Coroutine.tryCallWithTimeout(Duration.ofMillis(1 + b.id % 3), () -> readReply(b, c, replyLength))
                         .orElse("timed out");
             }
-            if (b.kind == Kind.CLOSED_FROM_AFAR) {
+            if (b.kind == Kind.CLOSED_FROM_AFAR || b.kind == Kind.CLOSED_ACROSS) {
                 Coroutine self = Coroutine.current();
-                Coroutine.create("w-" + b.id, () -> { // shows the connection to the test's thread once the read below waits
+                Resident other = other();
+                Coroutine.create("w-" + b.id, () -> { // shows the connection to the closer once the read below waits
                     for (int i = 0; i < 100 && self.state() != Coroutine.State.PARKED; i++) {
                         Coroutine.yield();
                     }
                     b.shown.complete(new Exhibit(c, null, self.thread()));
+                    if (b.kind == Kind.CLOSED_ACROSS) {
+                        other.jobs().send(() -> {
+                            try {
+                                c.close(); // posted to the connection's thread, and waited for
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                            if (c.isOpen()) {
+                                anomalies.add(b.name() + ": its connection open after a close from the other thread returned");
+                            }
+                        });
+                    }
                 });
                 try {
                     return readReply(b, c, replyLength);
@@ -583,7 +684,7 @@ class ConnectionPoolProgramTest {
             }
             switch (b.kind) {
                 case RESET -> throw new AssertionError(b.name() + ": the server answered a request it resets");
-                case CANCELLED, CLOSED, CLOSED_FROM_AFAR -> throw new AssertionError(b.name() + ": the server answered a request it holds");
+                case CANCELLED, CLOSED, CLOSED_FROM_AFAR, CLOSED_ACROSS -> throw new AssertionError(b.name() + ": the server answered a request it holds");
                 case HALF, LATE_READ -> {
                     readFully(c, reply.limit(REPLY_HEAD + replyLength / 2));
                     if (mismatch(reply, REPLY_HEAD, b.id) >= 0) {
@@ -779,7 +880,7 @@ class ConnectionPoolProgramTest {
                             Coroutine.await(program.released(id));
                             c.write(reply.limit(reply.capacity()));
                         }
-                        case CANCELLED, CLOSED, DETACH_WHILE_READ, CLOSED_FROM_AFAR -> {
+                        case CANCELLED, CLOSED, DETACH_WHILE_READ, CLOSED_FROM_AFAR, CLOSED_ACROSS -> {
                             Coroutine.await(program.released(id));
                             c.write(reply);
                         }
