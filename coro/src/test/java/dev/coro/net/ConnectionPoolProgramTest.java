@@ -44,8 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * late. A borrower gives its connection back only once its exchange completed cleanly, and closes one whose exchange
  * was cut short: reset, ended, timed out mid-read or mid-write, or the borrower closed ({@code Coroutine.close()}),
  * its pool future cancelled ({@code cancel(true)}) or its connection closed from the test's thread or the other pool
- * thread while it waited; some borrowers' futures are cancelled at a moment the seed picks, each then ending accepted
- * or cut wherever it was. Every reply a borrower accepted is its own request's, whole; no cut exchange's rest reaches
+ * thread while it waited; some borrowers' futures are cancelled, and some connections closed from the test's thread,
+ * at a moment the seed picks, each borrower then ending accepted or cut wherever it was (a give back refused once the
+ * close was asked, a close after the give back leaving the channel to its next owner). Every reply a borrower accepted is its own request's, whole; no cut exchange's rest reaches
  * anyone (a reused one would hand the next borrower the previous reply's rest); a detach while another coroutine of
  * the thread is parked in a read or a write on the connection, a detach of a reset one, and a detach, an adopt or a
  * read from a thread that does not own it (the test's thread, or a coroutine of the other pool thread), are refused as
@@ -76,7 +77,7 @@ class ConnectionPoolProgramTest {
     private static final int HALVED = 2000;
     /** Borrowers in a wave, submitted together; and waves in a pass. */
     private static final int WAVE = 6;
-    private static final int WAVES = 10;
+    private static final int WAVES = 11;
 
     /** What a request asks of the server, and how its borrower goes about it. */
     enum Kind {
@@ -113,7 +114,9 @@ class ConnectionPoolProgramTest {
         /** The borrower shows its connection to a coroutine of the other pool thread, whose detach, adopt and read are refused. */
         INSPECTED_ACROSS,
         /** The server holds the reply; a coroutine of the other pool thread closes the borrower's connection while it reads. */
-        CLOSED_ACROSS
+        CLOSED_ACROSS,
+        /** A small reply; the test's thread closes the borrower's connection at a moment the seed picks, racing the exchange and the give back. */
+        CLOSE_RACING
     }
 
     /** One borrower's plan and what became of it. */
@@ -202,6 +205,12 @@ class ConnectionPoolProgramTest {
                     } else if (b.kind == Kind.CANCELLED || b.kind == Kind.CANCELLED_IN_WRITE) {
                         Coroutine.await(b.waiting);
                         assertThat(futures.get(i).cancel(true)).as("the cancel of %s", b.name()).isTrue();
+                    } else if (b.kind == Kind.CLOSE_RACING) {
+                        TcpConnection c = Coroutine.await(b.shown).connection();
+                        for (int y = random.nextInt(60); y > 0; y--) {
+                            Coroutine.yield(); // the borrower goes on, on its thread, meanwhile
+                        }
+                        c.close(); // before the exchange, during it, before the give back or after it: which the race decides
                     } else if (b.kind == Kind.CANCELLED_ANYWHERE) {
                         Coroutine.await(b.waiting); // it has started: a cancel closes it, or comes after its end
                         for (int y = random.nextInt(40); y > 0; y--) {
@@ -313,6 +322,9 @@ class ConnectionPoolProgramTest {
             case CLOSED_FROM_AFAR, CLOSED_ACROSS -> "closed from afar: " + java.util.regex.Pattern.quote(q) + " cannot read from connection \\S+ -> \\S+"
                     + " \\(closed\\): the connection was closed while it waited";
             case RACE -> "accepted|timed out";
+            case CLOSE_RACING -> "accepted|accepted; give back refused: " + java.util.regex.Pattern.quote(q) + " cannot detach connection"
+                    + " \\S+ -> \\S+ \\((open|closed)\\): (another thread has asked for its close, which comes first|it is closed)"
+                    + "|cut: " + java.util.regex.Pattern.quote(q) + " cannot (read from|write to) connection \\S+ -> \\S+ \\(closed\\): .*";
             case CANCELLED_ANYWHERE -> "accepted|unwound by CoroutineExit in (borrowing|the write of the request|the read of the reply)";
         };
     }
@@ -512,7 +524,7 @@ class ConnectionPoolProgramTest {
          */
         String borrower(Borrow b) throws IOException {
             TcpConnection c = null;
-            boolean clean = false;
+            boolean given = false;
             try {
                 if (b.kind == Kind.CANCELLED_ANYWHERE) {
                     b.waiting.complete(null);
@@ -538,18 +550,36 @@ class ConnectionPoolProgramTest {
                     }
                     Coroutine.await(b.inspected);
                 }
+                if (b.kind == Kind.CLOSE_RACING) {
+                    b.shown.complete(new Exhibit(c, null, Coroutine.current().thread()));
+                }
                 TcpConnection on = c;
-                b.outcome = Coroutine.callWithTimeout(GUARD, () -> exchange(b, on));
-                clean = b.outcome.equals("accepted");
+                try {
+                    b.outcome = Coroutine.callWithTimeout(GUARD, () -> exchange(b, on));
+                } catch (IOException e) {
+                    if (b.kind != Kind.CLOSE_RACING) {
+                        throw e;
+                    }
+                    b.outcome = "cut: " + e.getMessage();
+                }
+                if (b.outcome.equals("accepted")) {
+                    try {
+                        pool.giveBack(c);
+                        given = true;
+                    } catch (IllegalStateException e) {
+                        if (b.kind != Kind.CLOSE_RACING) {
+                            throw e;
+                        }
+                        b.outcome = "accepted; give back refused: " + e.getMessage();
+                    }
+                }
                 return b.outcome;
             } catch (CoroutineExit e) {
                 b.outcome = "unwound by " + e.getClass().getSimpleName() + " in " + b.stage;
                 throw e;
             } finally {
-                if (clean) {
-                    pool.giveBack(c);
-                } else if (c != null) {
-                    c.close();
+                if (!given && c != null) {
+                    c.close(); // cut short, or its give back refused: never reused
                 }
                 released(b.id).complete(null);
                 b.ended.complete(null);
