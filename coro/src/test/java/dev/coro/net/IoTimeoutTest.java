@@ -481,9 +481,9 @@ class IoTimeoutTest {
             long[] opened = new long[1];
             Crew crew = new Crew();
             Coroutine writer = crew.spawn("writer", () -> {
-                opened[0] = System.nanoTime();
                 try {
                     Coroutine.withTimeout(Duration.ofMillis(2), () -> Coroutine.withTimeout(Duration.ofMillis(1), () -> {
+                        opened[0] = System.nanoTime(); // both scopes open: each deadline at most 2 ms from now
                         try {
                             server.output().write(data);
                         } catch (IOException e) {
