@@ -40,8 +40,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A service a user would guard with a bulkhead and a rate limiter. The bulkhead is a {@link Semaphore} of a few permits,
- * made on one thread of a {@link CoroutinePool}, called by the coroutines of the pool's threads and by a platform and a
- * virtual thread, every way the semaphore offers ({@code withPermit}, {@code callWithPermit} with a checked exception
+ * made on one thread of a {@link CoroutinePool}, called by the coroutines of the pool's threads and by platform and
+ * virtual threads, every way the semaphore offers ({@code withPermit}, {@code callWithPermit} with a checked exception
  * thrown through it, {@code acquire} and {@code release} by hand, {@code tryAcquire} now and timed), some calls under a
  * {@code withTimeout} or {@code tryWithTimeout} that expires while they wait for a permit or hold one (the guarded call
  * sleeps, awaits a future a plain thread completes, sends on a channel of the test's thread, or hangs), some callers
@@ -59,6 +59,8 @@ class BulkheadProgramTest {
 
     private static final int POOL_REQUESTS = 150;
     private static final int PLAIN_REQUESTS = 30;
+    /** The plain callers: platform threads and virtual ones, in turn. */
+    private static final int PLAIN_THREADS = 4;
     private static final int WINDOW = 24;
 
     /** How a caller gets its permit. */
@@ -162,6 +164,9 @@ class BulkheadProgramTest {
 
         /** Makes the call of {@code q} in the calling context: in a coroutine of its own that it closes, or in place. */
         void call(Req q) {
+            if (q.id() % 5 == 0) {
+                lookAtTheWaits(q);
+            }
             if (q.mode() == Mode.CLOSED) {
                 Coroutine child = Coroutine.create("caller " + q.id(), () -> guarded(q, q.inner()));
                 for (int k = 0; k < q.yields(); k++) {
@@ -185,6 +190,30 @@ class BulkheadProgramTest {
                 }
             } else {
                 guarded(q, q.mode() == Mode.CANCELLED ? q.inner() : q.mode());
+            }
+        }
+
+        /**
+         * Every line of the calling thread's dump that names the semaphore names a wait for a permit as its call, with
+         * the semaphore's thread where it is another's, and its permits free within its count; none names the channel
+         * of its permits.
+         */
+        void lookAtTheWaits(Req q) {
+            boolean own = Coroutine.current().thread() == owner;
+            Pattern wait = Pattern.compile("  \\[\\d+\\] coroutine '(caller \\d+|request \\d+)': PARKED, waits to (acquire|tryAcquire) a permit of "
+                    + Pattern.quote("Semaphore[bulkhead, ") + "\\d+" + Pattern.quote(" of " + permits + " permits free]")
+                    + (own ? "" : Pattern.quote(" of thread " + describe(owner))));
+            String dump = Coroutine.dump(Integer.MAX_VALUE);
+            for (String line : dump.lines().toList()) {
+                if (line.contains("(semaphore)") || line.contains("Semaphore[") && !wait.matcher(line).matches()) {
+                    problems.add("request " + q.id() + ": a dump line reads " + line + "; expected " + wait);
+                } else if (line.contains("Semaphore[")) {
+                    seen.computeIfAbsent("dump lines of waits for a permit", k -> new AtomicInteger()).incrementAndGet();
+                    int free = Integer.parseInt(line.replaceAll(".*Semaphore\\[bulkhead, (\\d+) of.*", "$1"));
+                    if (free > permits) {
+                        problems.add("request " + q.id() + ": a dump line reads " + line);
+                    }
+                }
             }
         }
 
@@ -370,7 +399,7 @@ class BulkheadProgramTest {
         List<Req> reqs = new ArrayList<>();
         Mode[] modes = Mode.values();
         Mode[] inner = {Mode.WITH_PERMIT, Mode.CALL_CHECKED, Mode.MANUAL, Mode.TRY_TIMED};
-        for (int i = 0; i < POOL_REQUESTS + 2 * PLAIN_REQUESTS; i++) {
+        for (int i = 0; i < POOL_REQUESTS + PLAIN_THREADS * PLAIN_REQUESTS; i++) {
             boolean plain = i >= POOL_REQUESTS;
             Mode m = modes[r.nextInt(modes.length)];
             if (plain && m == Mode.CANCELLED) {
@@ -440,7 +469,7 @@ class BulkheadProgramTest {
     private static void run(long seed, Map<String, Integer> seenOverall) throws Exception {
         Random r = new Random(seed);
         int poolThreads = 2 + (int) (seed % 2);
-        int permits = 2 + r.nextInt(3);
+        int permits = 1 + r.nextInt(4);
         boolean closeNow = r.nextBoolean();
         int closeAfter = POOL_REQUESTS / 4 + r.nextInt(POOL_REQUESTS);
         String poolName = "bulkhead-" + seed;
@@ -490,13 +519,13 @@ class BulkheadProgramTest {
                 p.problems.add("completer interrupted");
             }
         });
-        // the plain callers, a platform and a virtual thread, race the pool's and its close
+        // the plain callers, platform and virtual threads, race the pool's and its close
         List<CompletableFuture<Void>> plainDone = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
+        for (int t = 0; t < PLAIN_THREADS; t++) {
             int first = POOL_REQUESTS + t * PLAIN_REQUESTS;
             CompletableFuture<Void> done = new CompletableFuture<>();
             plainDone.add(done);
-            (t == 0 ? Thread.ofPlatform() : Thread.ofVirtual()).name("plain-" + t + "-" + seed).start(() -> {
+            (t % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual()).name("plain-" + t + "-" + seed).start(() -> {
                 try {
                     for (int i = first; i < first + PLAIN_REQUESTS; i++) {
                         p.call(reqs.get(i));
