@@ -381,6 +381,18 @@ class BulkheadProgramTest {
         }
     }
 
+    /** What {@code call} gives on a new thread of {@code builder} named {@code name}: that thread as messages name it, and the value. */
+    private static String[] onAFreshThread(Thread.Builder builder, String name, java.util.function.Supplier<String> call)
+            throws InterruptedException {
+        String[] got = new String[2];
+        Thread t = builder.name(name).start(() -> {
+            got[0] = describe(Thread.currentThread());
+            got[1] = call.get();
+        });
+        assertThat(t.join(PoolsClosed.GUARD)).isTrue();
+        return got;
+    }
+
     /** Waits for {@code f} to end whichever way (a value, a failure, a cancel); a signal of the caller's comes out. */
     private static void awaitQuietly(CompletableFuture<Void> f) {
         try {
@@ -489,6 +501,11 @@ class BulkheadProgramTest {
             catchThrowable(sem::release).getMessage()}));
         assertThat(extra[1]).isEqualTo("coroutine 'extra release'" + extra[0] + tooMany);
         assertThatThrownBy(sem::release).isInstanceOf(IllegalStateException.class).hasMessage(me + tooMany);
+        // a thread that never used coro, on a semaphore other threads share already: refused in place, named as a thread
+        for (Thread.Builder b : List.of(Thread.ofPlatform(), Thread.ofVirtual())) {
+            String[] fresh = onAFreshThread(b, "fresh-" + seed, () -> catchThrowable(sem::release).getMessage());
+            assertThat(fresh[1]).isEqualTo("thread " + fresh[0] + tooMany);
+        }
         assertThat(sem.availablePermits()).isEqualTo(permits);
 
         waitsShowAsTheSemaphoresCalls(pool, poolThreads, sem, owner, permits);
@@ -699,6 +716,14 @@ class BulkheadProgramTest {
                 .hasMessage(me + " cannot acquire a permit of" + gone);
         assertThatThrownBy(sem::release).isInstanceOf(IllegalStateException.class).hasMessage(me + " cannot release" + gone);
         assertThat(ran).isEmpty();
+        assertThat(sem.availablePermits()).isEqualTo(free);
+        // so too for a thread that never used coro, named as a thread
+        for (Thread.Builder b : List.of(Thread.ofPlatform(), Thread.ofVirtual())) {
+            String[] late = onAFreshThread(b, "late-" + seed, () -> String.join("\n", catchThrowable(sem::acquire).getMessage(),
+                    catchThrowable(sem::tryAcquire).getMessage(), catchThrowable(sem::release).getMessage()));
+            assertThat(late[1]).isEqualTo(String.join("\n", "thread " + late[0] + " cannot acquire a permit of" + gone,
+                    "thread " + late[0] + " cannot tryAcquire a permit of" + gone, "thread " + late[0] + " cannot release" + gone));
+        }
         assertThat(sem.availablePermits()).isEqualTo(free);
         assertThatThrownBy(() -> pool.submit(() -> 1)).isInstanceOf(RejectedExecutionException.class)
                 .hasMessage("main context 'main' cannot submit to " + poolName + " (closed): a closed pool takes no more bodies");
