@@ -540,6 +540,15 @@ class CoroutineTest {
             });
             assertThatThrownBy(Coroutine::yield).isInstanceOf(CoroutineException.class)
                     .cause().isInstanceOf(StackOverflowError.class).hasMessage("deep");
+            java.io.IOException checked = new java.io.IOException("unreadable");
+            Coroutine reader = Coroutine.create("reader", () -> {
+                throw Coroutine.<RuntimeException>passOn(checked); // a checked exception, as a Callable's
+            });
+            assertThatThrownBy(Coroutine::yield).isExactlyInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'reader' failed: java.io.IOException: unreadable")
+                    .cause().isSameAs(checked);
+            assertThat(reader.state()).isEqualTo(State.FAILED);
+            assertThat(Coroutine.currentId()).isZero();
             Coroutine a = Coroutine.create(() -> mark("after"));
             a.switchTo();
             assertThat(trace).containsExactly("after@1");
