@@ -990,6 +990,26 @@ class ChannelTest {
         assertThat(ch.tryReceive()).as("and not twice").isEmpty();
     }
 
+    /**
+     * As a parked send: a select whose {@code onSend} clause a receiver took, a failure delivered to it
+     * before it runs again, throws the failure instead of running the clause's function, and the value
+     * stays delivered: the receiver keeps it, nothing is sent again.
+     */
+    @Test
+    void aSelectWhoseSendClauseWasTakenThrowsAFailureDeliveredBeforeItRunsAndTheValueStaysDelivered() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine.create("failer", () -> {
+            throw new IllegalStateException("late failure");
+        });
+        Coroutine.create("receiver", () -> log.add("receiver got " + ch.receive()));
+        // main parks in the select; the receiver takes 5 (the clause fired), then the failer throws to main
+        assertThatThrownBy(() -> new Select<String>().onSend(ch, 5, () -> "sent").select())
+                .isInstanceOf(CoroutineException.class)
+                .hasMessage("coroutine 'failer' failed: java.lang.IllegalStateException: late failure");
+        assertThat(log).as("the value was delivered although the select threw").containsExactly("receiver got 5");
+        assertThat(ch.tryReceive()).as("and not twice").isEmpty();
+    }
+
     @Test
     void aValuePutBackIntoAFullChannelDoesNotLetAParkedSenderThroughBeforeItsOwnValueIsTaken() {
         for (int capacity = 0; capacity <= 2; capacity++) {
