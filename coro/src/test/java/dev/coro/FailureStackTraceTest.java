@@ -49,6 +49,29 @@ class FailureStackTraceTest {
     }
 
     @Test
+    void theFailureMainsPendingYieldThrowsShowsThatYield() {
+        Coroutine.create("fails", FailureStackTraceTest::fails);
+        CoroutineException e = catchThrowableOfType(CoroutineException.class, Coroutine::yield);
+        assertThat(e).hasMessage("coroutine 'fails' failed: java.lang.IllegalStateException: boom");
+        assertThat(methods(e)).contains("dev.coro.Coroutine.yield",
+                FailureStackTraceTest.class.getName() + ".theFailureMainsPendingYieldThrowsShowsThatYield")
+                .as("not where the failure was made, as the body ended").doesNotContain("dev.coro.Scheduler.bodyEnded");
+        assertThat(methods(e.getCause())).contains(FailureStackTraceTest.class.getName() + ".fails");
+    }
+
+    @Test
+    void theFailureThatCancelsMainsParkedReceiveShowsThatReceive() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine.create("fails", FailureStackTraceTest::fails);
+        CoroutineException e = catchThrowableOfType(CoroutineException.class, never::receive); // main parks; it fails
+        assertThat(e).hasMessage("coroutine 'fails' failed: java.lang.IllegalStateException: boom");
+        assertThat(methods(e)).contains("dev.coro.Channel.receive",
+                FailureStackTraceTest.class.getName() + ".theFailureThatCancelsMainsParkedReceiveShowsThatReceive")
+                .as("not where the failure was made, as the body ended").doesNotContain("dev.coro.Scheduler.bodyEnded");
+        assertThat(methods(e.getCause())).contains(FailureStackTraceTest.class.getName() + ".fails");
+    }
+
+    @Test
     void theFailureACloserCatchesShowsTheCloseThatThrewIt() {
         Coroutine c = Coroutine.create("throwsWhenClosed", () -> {
             try {
