@@ -275,6 +275,58 @@ class BodyEndFailuresTest {
      * signal would end {@code CLOSED} and drop them. It ends {@code FAILED} by the first instead (the
      * second suppressed in it), and {@code close()} throws the report, as for a {@code finally} that throws.
      */
+    /**
+     * The failure kept for a coroutine that its closer closes back while it is suspended in its own close()
+     * of that closer is thrown where it resumes, by that close(), not replaced by the signal; the signal
+     * comes at its next scheduling point, and a body that caught the failure there ends CLOSED by it, its
+     * closer's close() throwing nothing.
+     */
+    @Test
+    void aFailureKeptForACoroutineClosedBeforeItsNextSchedulingPointIsThrownWhereItResumesAndTheSignalAtItsNextPoint() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine[] receiver = new Coroutine[1];
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                never.receive();
+            } finally {
+                receiver[0].close();
+                log.add("closer closed the receiver");
+            }
+        });
+        receiver[0] = Coroutine.create("receiver", () -> {
+            Coroutine.create("failer", () -> {
+                throw new IllegalStateException("late failure");
+            });
+            log.add("receiver got " + ch.receive());
+            try {
+                closer.close();
+                log.add("not reached: the kept failure comes where the receiver resumes");
+            } catch (CoroutineException e) {
+                log.add("its close threw " + e.getMessage());
+            }
+            try {
+                Coroutine.yield();
+                log.add("not reached: the signal comes at its next scheduling point");
+            } catch (CoroutineExit e) {
+                log.add("its yield threw " + e.getMessage());
+                throw e;
+            }
+        });
+        Coroutine.yield(); // the closer and the receiver park
+        assertThat(ch.trySend(7)).as("handed to the parked receiver").isTrue();
+        ch.close();
+        Coroutine.yield(); // the failer fails, the receiver gets it, keeps it, closes the closer
+        assertThat(log).containsExactly("receiver got 7",
+                "its close threw coroutine 'failer' failed: java.lang.IllegalStateException: late failure",
+                "its yield threw coroutine 'receiver' is being closed: its yield throws this signal so that it unwinds"
+                        + " (state RUNNING, closing)",
+                "closer closed the receiver");
+        assertThat(receiver[0].state()).isEqualTo(State.CLOSED);
+        assertThat(closer.state()).isEqualTo(State.CLOSED);
+        assertThat(Coroutine.currentId()).isZero();
+    }
+
     @Test
     void failuresSuppressedInAClosedCoroutinesOwnSignalAsItUnwindsReachItsCloser() {
         Channel<Integer> ch = new Channel<>("ch", 0);
