@@ -235,38 +235,10 @@ class BulkheadProgramTest {
                     }
                     case MANUAL -> {
                         sem.acquire();
-                        String r;
-                        try {
-                            r = serve(q, entered);
-                        } finally {
-                            releaseOrCount(q);
-                        }
-                        yield r;
+                        yield servedHolding(q, entered);
                     }
-                    case TRY_NOW -> {
-                        if (!sem.tryAcquire()) {
-                            yield "no permit";
-                        }
-                        String r;
-                        try {
-                            r = serve(q, entered);
-                        } finally {
-                            releaseOrCount(q);
-                        }
-                        yield r;
-                    }
-                    case TRY_TIMED -> {
-                        if (!sem.tryAcquire(d)) {
-                            yield "no permit";
-                        }
-                        String r;
-                        try {
-                            r = serve(q, entered);
-                        } finally {
-                            releaseOrCount(q);
-                        }
-                        yield r;
-                    }
+                    case TRY_NOW -> sem.tryAcquire() ? servedHolding(q, entered) : "no permit";
+                    case TRY_TIMED -> sem.tryAcquire(d) ? servedHolding(q, entered) : "no permit";
                     case TIMEOUT -> {
                         try {
                             yield Coroutine.withTimeout(d, () -> sem.withPermit(() -> serve(q, entered)));
@@ -304,6 +276,15 @@ class BulkheadProgramTest {
             } catch (RuntimeException | Error e) {
                 problems.add("request " + q.id() + " (" + m + ", " + q.work() + ") threw " + e);
                 record(q.id(), "threw " + e);
+            }
+        }
+
+        /** Serves {@code q} holding a permit acquired by hand, and releases it by hand however the service ends. */
+        String servedHolding(Req q, AtomicBoolean entered) {
+            try {
+                return serve(q, entered);
+            } finally {
+                releaseOrCount(q);
             }
         }
 
