@@ -73,6 +73,49 @@ class TryWithTimeoutTest {
         assertThat(ch.tryReceive()).as("no sender left in the queue").isEmpty();
     }
 
+    /**
+     * What the body's unwinding throws at the try form's own expiry: a {@code finally} that throws replaces the signal,
+     * as in any Java code, and comes out as it is; a resource's close that throws is suppressed in the signal, as
+     * try-with-resources suppresses it in what unwinds it, and goes with the signal the try form swallows, where
+     * {@code withTimeout} hands it on in its {@code CoroutineTimeoutException}'s cause (TIME.md says to use that form
+     * where such a failure matters).
+     */
+    @Test
+    void aFinallyThatThrowsAtItsExpiryComesOutAndAResourceCloseFailureGoesWithTheSwallowedSignal() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        IllegalStateException thrown = new IllegalStateException("finally threw");
+        IllegalStateException closing = new IllegalStateException("close failed");
+        VirtualTime.run(() -> {
+            assertThat(catchThrowable(() -> Coroutine.tryWithTimeout(ONE_SECOND, () -> {
+                try {
+                    return ch.receive();
+                } finally {
+                    throw thrown;
+                }
+            }))).isSameAs(thrown);
+            AutoCloseable resource = () -> {
+                throw closing;
+            };
+            Optional<Integer> v = Coroutine.tryWithTimeout(ONE_SECOND, () -> {
+                try (AutoCloseable r = resource) {
+                    return ch.receive();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(v).isEmpty();
+            Throwable timedOut = catchThrowable(() -> Coroutine.withTimeout(ONE_SECOND, () -> {
+                try (AutoCloseable r = resource) {
+                    return ch.receive();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }));
+            assertThat(timedOut).isInstanceOf(CoroutineTimeoutException.class);
+            assertThat(timedOut.getCause().getSuppressed()).containsExactly(closing);
+        });
+    }
+
     @Test
     void inACoroutineItsExpiryInterruptsAYieldLoopAtItsNextYield() {
         VirtualTime.run(() -> Coroutine.create("spinner", () -> {
