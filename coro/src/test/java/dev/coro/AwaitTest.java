@@ -163,6 +163,29 @@ class AwaitTest {
         }
     }
 
+    /**
+     * A {@code join()} of a pool's future on a worker of a {@code ForkJoinPool} whose thread has a scheduler
+     * (it parks the caller as an await does) is a managed block too: the body it waits for awaits a task
+     * queued on the same pool of one worker, which runs on the worker the pool starts meanwhile.
+     */
+    @Test
+    @Timeout(60)
+    void aJoinOfAPoolsFutureOnAWorkerOfAForkJoinPoolLetsThePoolRunTheTaskItsBodyWaitsFor() throws Exception {
+        ForkJoinPool oneWorker = new ForkJoinPool(1);
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            CompletableFuture<String> byJoin = CompletableFuture.supplyAsync(() -> {
+                Scheduler.current(); // the thread's scheduler: the join parks its caller, as an await
+                return pool.submit(() -> Coroutine.await(
+                        CompletableFuture.supplyAsync(() -> "the body's value", oneWorker))).join();
+            }, oneWorker);
+            assertThat(byJoin.get(GUARD_SECONDS, TimeUnit.SECONDS)).isEqualTo("the body's value");
+        } finally {
+            pool.closeNow();
+            oneWorker.shutdownNow();
+        }
+    }
+
     /** A bound for waits that are expected to end long before it: a guard against a hang. */
     private static final long GUARD_SECONDS = 20;
 
