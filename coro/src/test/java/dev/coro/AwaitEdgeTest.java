@@ -355,6 +355,36 @@ class AwaitEdgeTest {
         assertThat(Coroutine.await(CompletableFuture.completedFuture("on"))).isEqualTo("on");
     }
 
+    /**
+     * A stage whose {@code toCompletableFuture()} throws anything other than {@code UnsupportedOperationException}
+     * (here an {@code IllegalStateException}) fails the await, and the building of an {@code onComplete} clause,
+     * with that, as it is: its callbacks, which would answer at once, are never asked, and nothing is left pending.
+     */
+    @Test
+    void aStageWhoseToCompletableFutureThrowsAnythingButUnsupportedFailsTheAwaitAndTheClauseWithThat() {
+        IllegalStateException broken = new IllegalStateException("the library is broken");
+        List<String> asked = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        CompletionStage<String> stage = (CompletionStage<String>) Proxy.newProxyInstance(AwaitEdgeTest.class.getClassLoader(),
+                new Class<?>[] {CompletionStage.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "toCompletableFuture" -> throw broken;
+                    case "whenComplete" -> {
+                        asked.add("whenComplete");
+                        ((BiConsumer<Object, Throwable>) args[0]).accept("from the callbacks", null);
+                        yield proxy;
+                    }
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "toString" -> "broken stage";
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+        assertThatThrownBy(() -> Coroutine.await(stage)).isSameAs(broken);
+        assertThatThrownBy(() -> new Select<String>().onComplete(stage, v -> v)).isSameAs(broken);
+        assertThat(asked).as("its callbacks never asked").isEmpty();
+        assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        assertThat(Coroutine.await(CompletableFuture.completedFuture("on"))).isEqualTo("on");
+    }
+
     // ---- one future, many threads -----------------------------------------------------------------
 
     /**
