@@ -147,6 +147,44 @@ class AwaitStagesTest {
     }
 
     /**
+     * A stage whose {@code toCompletableFuture()} hands over a minimal stage (a wrapper handing over the one it
+     * wraps) is named by itself too, not by the minimal stage nor by the future made from that: in a dump of an
+     * await and of a select over it, in the signal of a {@code withTimeout} that expires in such an await, and
+     * in the failure of an {@code onComplete} clause: a cancellation of the future behind comes through the
+     * minimal stage as a failure (what {@code join()} of the future it relays to gives), not a cancellation.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aStageThatHandsOverAMinimalStageAsItsFutureIsNamedByItselfInDumpsSignalsAndTheFailureOfAClause() {
+        CompletableFuture<String> behind = new CompletableFuture<>();
+        CompletionStage<String> minimal = behind.minimalCompletionStage();
+        CompletionStage<String> wrapper = AwaitTest.delegating("wrapper", behind, () -> (CompletableFuture<String>) minimal);
+        Coroutine awaiter = Coroutine.create("awaiter", () -> Coroutine.await(wrapper));
+        Coroutine selector = Coroutine.create("selector", () -> new Select<String>().onComplete(wrapper, v -> v).select());
+        Coroutine.yield(); // both park
+        String waiting = wrapper.toString();
+        assertThat(waiting).startsWith("wrapper of java.util.concurrent.CompletableFuture@");
+        assertThat(Coroutine.dump()).contains("coroutine 'awaiter': PARKED, waits to await " + waiting + "\n")
+                .contains("coroutine 'selector': PARKED, waits to select over completion of " + waiting + "\n");
+        assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(1), () -> Coroutine.await(wrapper)))
+                .isExactlyInstanceOf(CoroutineTimeoutException.class).cause()
+                .hasMessage("main context 'main': its withTimeout(PT0.001S) expired; its await " + waiting
+                        + " throws this signal so that the body unwinds to it");
+        awaiter.close();
+        selector.close();
+        behind.cancel(false);
+        // the minimal stage relays the cancellation as a failure, as join() of its own future gives it
+        String cancelled = wrapper.toString();
+        assertThatThrownBy(() -> new Select<String>().onComplete(wrapper, v -> v).select())
+                .isExactlyInstanceOf(CompletionException.class)
+                .hasMessage("main context 'main' cannot select: its clause onComplete(" + cancelled
+                        + ") fired on a stage that failed: java.util.concurrent.CancellationException")
+                .cause().isExactlyInstanceOf(CancellationException.class);
+        assertThatThrownBy(() -> Coroutine.await(wrapper)).isExactlyInstanceOf(CompletionException.class)
+                .cause().isExactlyInstanceOf(CancellationException.class);
+    }
+
+    /**
      * Selects built on a thread that had no scheduler, each with an {@code onComplete} clause on a stage
      * that is not its own future, leave one callback on the stage, as those built on a thread with one
      * do: the thread keeps the future made for the stage (a scheduler made for it at its first such
