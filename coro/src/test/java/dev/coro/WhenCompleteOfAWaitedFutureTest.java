@@ -98,6 +98,40 @@ class WhenCompleteOfAWaitedFutureTest {
                 "got done");
     }
 
+    /**
+     * A {@code close()} of a parked coroutine (which would run it) in the {@code whenComplete} of an awaited
+     * future is refused as one of a suspended coroutine is, naming it and its state: the parked coroutine keeps
+     * its wait, and a value sent later reaches it; the await gets the completion.
+     */
+    @Test
+    void aCloseOfAParkedCoroutineInTheWhenCompleteOfAnAwaitedFutureIsRefusedAndItKeepsItsWait() {
+        HookedFuture<String> f = new HookedFuture<>();
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        List<String> log = new ArrayList<>();
+        Coroutine parked = Coroutine.create("parked", () -> log.add("parked got " + ch.receive()));
+        Coroutine.yield(); // it parks
+        assertThat(parked.state()).isEqualTo(State.PARKED);
+        f.action = () -> log.add(catchThrowable(parked::close).getMessage());
+        Coroutine awaiter = Coroutine.create("awaiter", () -> log.add("got " + Coroutine.await(f)));
+        try {
+            awaiter.switchTo(); // it starts its wait, the close is refused, and it parks
+            assertThat(awaiter.state()).isEqualTo(State.PARKED);
+            assertThat(parked.state()).as("the refused close left it waiting").isEqualTo(State.PARKED);
+            f.complete("done");
+            yieldAFewTimes();
+            assertThat(awaiter.state()).isEqualTo(State.FINISHED);
+            assertThat(ch.trySend(1)).as("its receive still waits").isTrue();
+            yieldAFewTimes();
+            assertThat(parked.state()).isEqualTo(State.FINISHED);
+        } finally {
+            awaiter.close();
+            parked.close();
+        }
+        assertThat(log).containsExactly(refusal("coroutine 'awaiter'", "close coroutine 'parked' (PARKED)", f),
+                "got done", "parked got 1");
+        assertThat(LoopProbe.hasPending()).as("no wait left behind").isFalse();
+    }
+
     @Test
     void aYieldInTheWhenCompleteOfAFutureASelectWaitsForIsRefusedAndAValueSentLaterFiresItsReceiveClause() {
         HookedFuture<String> f = new HookedFuture<>();
