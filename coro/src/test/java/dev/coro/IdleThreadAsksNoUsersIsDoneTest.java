@@ -2,6 +2,7 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,5 +52,26 @@ class IdleThreadAsksNoUsersIsDoneTest {
         completer.join();
         assertThat(f.asked).as("what its isDone() met, asked by the idle thread").isEmpty();
         assertThat(LoopProbe.hasPending()).as("no wait left behind").isFalse();
+    }
+
+    /**
+     * Under {@code VirtualTime.run}, the look at complete futures the waiting thread makes before the clock
+     * jumps asks no such future either: main awaits it while a coroutine sleeps, the clock jumps to the
+     * sleep's end without the idle thread asking it, and the coroutine's completion of it wakes the await.
+     */
+    @Test
+    @Timeout(10)
+    void underVirtualTimeTheLookAtCompleteFuturesBeforeTheClockJumpsAsksNoFutureWhoseIsDoneUsesCoro() {
+        Switching<String> f = new Switching<>();
+        List<String> got = new CopyOnWriteArrayList<>();
+        VirtualTime.run(() -> {
+            Coroutine.create("completer", () -> {
+                Coroutine.sleep(Duration.ofSeconds(1));
+                f.complete("done at " + Coroutine.nanoTime());
+            });
+            got.add(Coroutine.await(f));
+        });
+        assertThat(got).containsExactly("done at 1000000000");
+        assertThat(f.asked).as("what its isDone() met, asked by the idle thread").isEmpty();
     }
 }
