@@ -357,6 +357,42 @@ class SelectSharingTest {
         assertThat(ch.isSharedInPlace()).isTrue();
     }
 
+    /**
+     * A select that may wait holds its shared channels from before it looks for a ready clause, not only
+     * once it queues its clauses: an operation of another thread run in place between the look and the
+     * queueing would queue beside the clause, and neither would complete the other. A future's
+     * {@code isDone()}, which the run asks while it looks, sees the channel held; the value another
+     * thread sends then is posted and taken by the select.
+     */
+    @Test
+    @Timeout(20)
+    void aSelectThatMayWaitHoldsItsSharedChannelsFromBeforeItLooksForAReadyClause() throws Exception {
+        Channel<Integer> ch = new Channel<>("ch", 1);
+        share(ch);
+        List<Boolean> inPlace = new ArrayList<>();
+        CompletableFuture<String> probe = new CompletableFuture<>() {
+            @Override
+            public boolean isDone() {
+                inPlace.add(ch.isSharedInPlace());
+                return false;
+            }
+        };
+        Select<String> sel = new Select<String>().onComplete(probe, v -> "probe " + v).onReceive(ch, v -> "got " + v)
+                .onTimeout(Duration.ofHours(1), () -> "timeout");
+        Coroutine selector = Coroutine.create("selector", () -> note("selector " + sel.select()));
+        Coroutine.yield(); // the selector looks, finds nothing ready and waits
+        assertThat(selector.state()).isEqualTo(Coroutine.State.PARKED);
+        assertThat(List.copyOf(inPlace)).as("held while the run looked for a ready clause").isNotEmpty().containsOnly(false);
+        CompletableFuture<Boolean> sent = new CompletableFuture<>();
+        Thread.ofPlatform().name("sender").start(() -> sent.complete(ch.trySend(2))); // posted: the select takes it
+        assertThat(Coroutine.await(sent)).isTrue();
+        while (!selector.isFinished()) {
+            Coroutine.yield();
+        }
+        assertThat(log).singleElement().asString().startsWith("selector got 2 at ");
+        assertThat(ch.isSharedInPlace()).isTrue();
+    }
+
     /** Makes {@code ch} shared: another thread operates on it once, which this thread runs. */
     static void share(Channel<Integer> ch) throws InterruptedException {
         CompletableFuture<Boolean> tried = new CompletableFuture<>();
