@@ -253,6 +253,43 @@ class CoroutinePoolObservationTest {
     }
 
     /**
+     * A handler attached through an {@code Async} form whose executor takes its task and runs it later (a
+     * queue of the caller's) has read the failure once the executor has taken the task, before it runs: a
+     * close then reports nothing, and the handler, run after the close, has the failure. So for a handler
+     * attached while the body had not failed yet (its task handed over as the body fails) and for one attached
+     * to a future failed already (its task handed over at once).
+     */
+    @Test
+    void aHandlerWhoseExecutorHasTakenItsTaskHasReadTheFailureBeforeTheTaskRuns() {
+        CoroutinePool pool = CoroutinePool.start(1);
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletableFuture<Object> pending = failingAfter(pool, gate, "handled once its task runs");
+        CompletableFuture<Object> failed = pool.submit(() -> {
+            throw new IllegalStateException("failed before its handler came");
+        });
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(failed).exceptionally(e -> null))); // reads nothing of it
+        java.util.Queue<Runnable> queued = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        CompletableFuture<Void> bothTaken = new CompletableFuture<>();
+        Executor later = task -> {
+            queued.add(task);
+            if (queued.size() == 2) {
+                bothTaken.complete(null);
+            }
+        };
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Object> first = pending.whenCompleteAsync((v, e) -> seen.add(e.getMessage()), later);
+        CompletableFuture<Object> second = failed.exceptionallyAsync(e -> seen.add(e.getMessage()), later); // taken at once
+        gate.complete(null);
+        Coroutine.withTimeout(GUARD, () -> Coroutine.await(bothTaken)); // both tasks taken, neither run
+        assertThat(seen).as("no handler ran yet").isEmpty();
+        assertThat(thrownByClose(pool)).as("both handlers' tasks were taken: they have the failures").isNull();
+        queued.forEach(Runnable::run);
+        assertThat(seen).containsExactlyInAnyOrder("handled once its task runs", "failed before its handler came");
+        assertThat(catchThrowable(first::join)).cause().hasMessage("handled once its task runs");
+        assertThat(second.join()).isEqualTo(true);
+    }
+
+    /**
      * A handler attached through an {@code Async} form whose executor runs its task before its {@code execute}
      * returns (a direct executor, here on a thread of the test's) has read the failure once it runs: a close
      * that follows it reports nothing, though that {@code execute} has not returned yet. Such a handler once
