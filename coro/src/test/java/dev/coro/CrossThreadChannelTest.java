@@ -1403,6 +1403,53 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /**
+     * A receive posted and waiting in the channel's thread's inbox when that thread's scheduler ends (the
+     * thread still alive), or when the thread itself ends, never run there, takes a value left in the buffer
+     * first, as one that finds the thread ended: a value whose send succeeded is not given up for lost. The
+     * next receive takes the next value; one that finds none fails, naming the ended thread.
+     */
+    @Test
+    void aReceivePostedButNotRunWhenTheChannelsSchedulerOrThreadEndsTakesAValueLeftInTheBufferFirst() throws InterruptedException {
+        for (boolean threadEnds : new boolean[] {false, true}) {
+            CountDownLatch posted = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Maker<String> maker = Maker.start(() -> {
+                Channel<String> c = new Channel<>("made", 2);
+                c.send("left");
+                c.send("also left");
+                return c;
+            }, () -> {
+                Maker.blockOn(posted); // blocked outside coro: the receive posted meanwhile waits in the inbox
+                if (!threadEnds && !Thread.currentThread().isInterrupted()) {
+                    Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
+                    Maker.blockOn(release); // the thread is still alive, its scheduler is not
+                }
+            });
+            try {
+                Channel<String> ch = maker.channel();
+                CompletableFuture<String> got = new CompletableFuture<>();
+                Coroutine receiver = Coroutine.create("receiver", () -> got.complete(ch.receive()));
+                Coroutine.yield(); // it posts its receive and parks
+                assertThat(receiver.state()).isEqualTo(State.PARKED);
+                posted.countDown();
+                assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(got))).as("the thread ends: " + threadEnds)
+                        .isEqualTo("left");
+                assertThat(Coroutine.withTimeout(GUARD, ch::receive)).isEqualTo("also left");
+                assertThatThrownBy(ch::tryReceive).isExactlyInstanceOf(IllegalStateException.class)
+                        .hasMessage("main context 'main'" + ofThisThread() + " cannot tryReceive from channel 'made' (open):"
+                                + " it belongs to thread " + maker.ended());
+                assertThat(maker.thread().isAlive()).as("the thread lives on").isEqualTo(!threadEnds);
+            } finally {
+                posted.countDown();
+                release.countDown();
+                maker.thread().join();
+            }
+            Coroutine.yield(); // takes in the (unneeded) wake-ups of the ended waits
+            assertThat(Scheduler.current().loop.hasPending()).as("no wait left behind").isFalse();
+        }
+    }
+
     @Test
     void anOperationPostedButNotRunWhenTheChannelsSchedulerEndsFailsAtOnceAndTheDumpNamedItsThread() throws InterruptedException {
         CountDownLatch posted = new CountDownLatch(1);
