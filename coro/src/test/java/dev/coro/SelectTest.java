@@ -521,6 +521,27 @@ class SelectTest {
     }
 
     /**
+     * A clause whose only partner, a waiter of another thread, leaves between the select's check and its firing
+     * is not ready, and the select goes on to another clause that is: the first clause's channel is left as it
+     * was, the other's value taken; so for a receive and for a send whose partner left, biased or not.
+     */
+    @Test
+    void aClauseWhosePartnerOfAnotherThreadLeftBeforeItFiredLetsTheSelectFireAnotherReadyClause() {
+        Channel<String> ch = new Channel<>("ch", 0);
+        Channel<String> ready = holding("ready", 1);
+        ready.trySend("r1");
+        ch.enqueue(leavingWaiter(ch, true, "gone"));
+        assertThat(new Select<String>().onReceive(ch, v -> "received " + v).onReceive(ready, v -> "ready " + v)
+                .onDefault(() -> "default").select()).as("a receive whose only sender left").isEqualTo("ready r1");
+        ready.trySend("r2");
+        ch.enqueue(leavingWaiter(ch, false, null));
+        assertThat(new Select<String>().onSend(ch, "v", () -> "sent").onReceive(ready, v -> "ready " + v)
+                .select()).as("a send whose only receiver left").isEqualTo("ready r2");
+        assertThat(ready.tryReceive()).isEmpty();
+        assertThat(ch.isClosed()).isFalse();
+    }
+
+    /**
      * Queues on {@code ch} an operation of another thread as the channel holds it between its
      * caller's interrupt (a timeout, a close, on the caller's thread) and the removal that follows:
      * stale, waiting to be taken out.
