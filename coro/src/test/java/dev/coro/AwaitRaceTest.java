@@ -308,6 +308,33 @@ class AwaitRaceTest {
         awaitUnderVirtualTimeWithTheWakeUpHeldBack(Idle.YIELD_OF_MAIN);
     }
 
+    /**
+     * The same for the {@code onComplete} clause of a select of this thread alone (no clause on another
+     * thread's channel): under virtual time, a future another thread completes while the select waits, its
+     * wake-up held back, has come, and the clause wins over the select's {@code onTimeout} with the clock
+     * still. A round in which the future completed only after the quiet wait had ended proves nothing and is
+     * run again.
+     */
+    @Test
+    void underVirtualTimeAResultWhoseWakeUpIsHeldBackWinsASelectsOnCompleteOverItsOnTimeoutWithTheClockStill() {
+        onThisThread();
+        for (int round = 0; ; round++) {
+            assertThat(round).as("rounds in which the future completed only after the quiet wait").isLessThan(50);
+            HeldBackCompletion completion = new HeldBackCompletion(loop, () -> true); // as the select waits, its thread blocked
+            CompletableFuture<String> f = completion.future;
+            String[] got = new String[1];
+            try (completion) {
+                VirtualTime.run(() -> got[0] = new Select<String>().onComplete(f, v -> "completed " + v)
+                        .onTimeout(Duration.ofMillis(20), () -> "timed out").select() + " at " + Coroutine.nanoTime() + " ns");
+            }
+            nothingLeftBehind(f);
+            if (completion.completedWhileIdle()) {
+                assertThat(got[0]).isEqualTo("completed v at 0 ns");
+                return;
+            }
+        }
+    }
+
     /** Where the thread waits for other threads in {@link #awaitUnderVirtualTimeWithTheWakeUpHeldBack}. */
     private enum Idle { PARK_IN_THE_BODY, PARK_AFTER_THE_BODY, YIELD_OF_MAIN }
 
