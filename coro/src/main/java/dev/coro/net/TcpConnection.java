@@ -200,8 +200,8 @@ public final class TcpConnection implements Closeable {
      *
      * <p>What {@code configurer} throws, the connect throws as it is, its socket closed first (a failure to close it
      * suppressed in that exception): an {@link IOException}, for a host with several addresses, as a connect's failure
-     * for that address, the next one tried and the first failure thrown, the later ones suppressed in it; anything
-     * else at once. A configurer that leaves the socket closed, connected, connecting or in blocking mode is refused
+     * for that address, the next one tried and the first failure thrown, the later ones suppressed in it (the same
+     * exception thrown again for a later address is not suppressed in itself); anything else at once. A configurer that leaves the socket closed, connected, connecting or in blocking mode is refused
      * with the socket closed.
      * {@link SocketConfigurer}'s Javadoc shows one.
      *
@@ -242,7 +242,7 @@ public final class TcpConnection implements Closeable {
             } catch (IOException e) {
                 if (first == null) {
                     first = e;
-                } else {
+                } else if (e != first) { // a configurer's one exception, thrown for each address: never suppressed in itself
                     first.addSuppressed(e);
                 }
             }

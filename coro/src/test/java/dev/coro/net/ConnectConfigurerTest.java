@@ -212,6 +212,30 @@ class ConnectConfigurerTest {
     }
 
     /**
+     * A configurer that throws the very same {@code IOException} for each address of a host of two (a constant, say)
+     * has it come out as it is, the same object: it is not suppressed in itself, which {@code Throwable} refuses with an
+     * {@code IllegalArgumentException} that would take its place.
+     */
+    @Test
+    void forAHostOfTwoAddressesTheSameExceptionThrownForBothComesOutAsItIsNotSuppressedInItself() throws Exception {
+        InetAddress local = InetAddress.ofLiteral("127.0.0.1");
+        NameLookup.resolver = host -> new InetAddress[] {local, local};
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            int port = ((InetSocketAddress) listener.localAddress()).getPort();
+            IOException always = new IOException("no such interface");
+            List<String> runs = new ArrayList<>();
+            Throwable thrown = catchThrowable(() -> TcpConnection.connect("two.test", port, ch -> {
+                runs.add("run " + runs.size());
+                throw always;
+            }));
+            assertThat(thrown).isSameAs(always);
+            assertThat(thrown.getSuppressed()).isEmpty();
+            assertThat(runs).containsExactly("run 0", "run 1");
+        }
+        assertThat(sockets()).isEqualTo("2 opened, 0 open");
+    }
+
+    /**
      * A {@code withTimeout} that expires while a configured connect is in progress, under virtual time: the
      * configurer ran once, the signal names the connect, and its socket is closed.
      */
