@@ -795,6 +795,36 @@ class TcpConnectionTest {
     }
 
     /**
+     * An accepted socket that cannot be set up as a connection for an {@link IOException} (faked: its peer went
+     * away, and configuring it failed) is closed and skipped: the same {@code accept} returns the next connection
+     * of the backlog, and the skipped one's peer reads the end of the stream.
+     */
+    @Test
+    @Timeout(30)
+    void anAcceptedSocketWhosePeerWentAwayBeforeItWasSetUpIsClosedAndTheAcceptReturnsTheNext() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel gone = SocketChannel.open(listener.localAddress()); // connected: in the backlog
+             SocketChannel next = SocketChannel.open(listener.localAddress())) {
+            List<SocketChannel> accepted = new ArrayList<>();
+            TcpListener.wrapper = (channel, io) -> {
+                accepted.add(channel);
+                if (accepted.size() == 1) {
+                    throw new SocketException("faked: Invalid argument (the peer went away)");
+                }
+                return new TcpConnection(channel, io);
+            };
+            try (TcpConnection c = listener.accept()) {
+                assertThat(c.remoteAddress()).as("the next connection").isEqualTo(next.getLocalAddress());
+            } finally {
+                TcpListener.wrapper = TcpConnection::new;
+            }
+            assertThat(accepted).hasSize(2);
+            assertThat(accepted.get(0).isOpen()).as("the skipped socket is closed").isFalse();
+            assertThat(gone.read(ByteBuffer.allocate(1))).as("its peer reads the end of the stream").isEqualTo(-1);
+        }
+    }
+
+    /**
      * A bind or a connect that fails closes the socket it opened; a failure of that close (faked) is
      * suppressed in the failure of the call, which names the caller, the call and the address. The
      * close's own {@code IOException} had replaced it, naming none of them and hiding what went wrong.
