@@ -1366,6 +1366,40 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * A positive {@code SO_LINGER} the connection keeps (the socket's own off) is forgotten once the linger is set
+     * off or to 0, which are the socket's: {@code getOption} then gives the socket's value, not the interval kept
+     * before, and {@code detach()} hands the socket on with that value, a close of it a reset.
+     */
+    @Test
+    @Timeout(30)
+    void aPositiveLingerThatOffOrZeroReplacesIsForgottenByGetOptionAndByTheSocketDetachHandsOn() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress())) {
+            TcpConnection c = listener.accept();
+            c.setOption(StandardSocketOptions.SO_LINGER, 60);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("kept").isEqualTo(60);
+            c.setOption(StandardSocketOptions.SO_LINGER, -1);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("off, the socket's").isEqualTo(-1);
+            c.setOption(StandardSocketOptions.SO_LINGER, 60);
+            c.setOption(StandardSocketOptions.SO_LINGER, 0);
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("0, the socket's").isZero();
+            SocketChannel handed = c.detach();
+            try {
+                assertThat(handed.getOption(StandardSocketOptions.SO_LINGER)).as("the socket handed on").isZero();
+            } finally {
+                handed.close();
+            }
+            // the close of the socket handed on sent a reset: the peer reads no orderly end
+            assertThatThrownBy(() -> {
+                ByteBuffer buf = ByteBuffer.allocate(100);
+                while (peer.read(buf) >= 0) {
+                    buf.clear();
+                }
+            }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+        }
+    }
+
     @Test
     @Timeout(30)
     void anOptionRefusedAsUnsupportedOrInvalidIsRefusedNamingTheCallerTheOptionTheConnectionAndItsState() throws Exception {
