@@ -102,7 +102,9 @@ public final class Io {
                 && !socket.isConnectionPending()) {
             // never reported ready, while the kernel polls the socket for writability: a wait for good, spinning the thread
             throw new IllegalArgumentException(io.caller() + " cannot await " + describeOps(ops) + " on " + io.text(channel)
-                    + ": no connect is in progress; call connect first");
+                    + ": no connect is in progress; " + (socket.isConnected()
+                            ? "it is connected already, and OP_CONNECT is never reported on a connected socket"
+                            : "call connect first"));
         }
         if (open && (ops & SelectionKey.OP_CONNECT) == 0 && channel instanceof SocketChannel socket
                 && socket.isConnectionPending()) {
