@@ -61,6 +61,51 @@ class GeneratorTest {
     }
 
     /**
+     * The body runs inside the call that asks for a value, as part of its caller: {@code Coroutine.current()}
+     * there is that caller (main, or a coroutine) and {@code Coroutine.current().thread()} the caller's thread;
+     * {@code Thread.currentThread()} is the thread its caller's code runs on on the continuation engine, and on
+     * the thread engine a virtual thread of the body's own, {@code coro generator NAME}, while the caller waits
+     * in its call (ENGINES.md).
+     */
+    @Test
+    void theBodyRunsInsideTheCallThatAsksAsItsCallerOnItsCallersThreadOrOnTheThreadEnginesVirtualThreadOfItsOwn() {
+        boolean ownThreads = Engines.running().equals("threads");
+        List<Object> seen = new ArrayList<>();
+        Generator<Integer> g = Generator.of("g", out -> {
+            for (int i = 1; i <= 2; i++) {
+                seen.add(Coroutine.current());
+                seen.add(Coroutine.current().thread());
+                seen.add(Thread.currentThread());
+                out.emit(i);
+            }
+        });
+        Thread owner = Thread.currentThread();
+        assertThat(g.next()).isEqualTo(1);
+        List<Object> reader = new ArrayList<>();
+        Coroutine c = Coroutine.create("reader", () -> {
+            reader.add(Thread.currentThread());
+            assertThat(g.next()).isEqualTo(2);
+        });
+        c.switchTo();
+        assertThat(c.state()).isEqualTo(Coroutine.State.FINISHED);
+        assertThat(seen.get(0)).as("the caller of the first next()").isSameAs(Coroutine.current());
+        assertThat(seen.get(1)).isSameAs(owner);
+        assertThat(seen.get(3)).as("the caller of the second next()").isSameAs(c);
+        assertThat(seen.get(4)).isSameAs(owner);
+        Thread inMain = (Thread) seen.get(2);
+        Thread inReader = (Thread) seen.get(5);
+        if (ownThreads) {
+            assertThat(inMain).isNotSameAs(owner).isSameAs(inReader).isNotSameAs(reader.get(0));
+            assertThat(inMain.isVirtual()).isTrue();
+            assertThat(inMain.getName()).isEqualTo("coro generator g");
+        } else {
+            assertThat(inMain).isSameAs(owner);
+            assertThat(inReader).isSameAs(reader.get(0)).isSameAs(owner);
+        }
+        g.close();
+    }
+
+    /**
      * A generator is not in the run list: making one, running its body and leaving it suspended (or
      * inside a yield of its body) adds no context, changes no index, and a yield never runs it.
      */
