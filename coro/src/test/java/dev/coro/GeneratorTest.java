@@ -7,10 +7,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.coro.Generator.State;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import jdk.internal.vm.Continuation;
@@ -145,6 +148,58 @@ class GeneratorTest {
         assertThatThrownBy(g::iterator).isInstanceOf(IllegalStateException.class)
                 .hasMessage("main context 'main' cannot iterate over generator 'g' (FINISHED): it was already iterated,"
                         + " and a generator can be iterated only once");
+    }
+
+    /**
+     * Each way of iterating takes the one iteration, {@code forEach} too (through the iterator, as a {@code for}
+     * loop): after any of them, a {@code for} loop, {@code forEach}, {@code stream()} and {@code spliterator()} are
+     * each refused naming the caller, the call, the generator and its state, and take nothing.
+     */
+    @Test
+    void everyWayOfIteratingTakesTheOneIterationAndASecondOfAnyIsRefused() {
+        Map<String, Consumer<Generator<Integer>>> firsts = new LinkedHashMap<>();
+        firsts.put("a for loop", g -> {
+            for (int v : g) {
+                log.add("took " + v);
+                break;
+            }
+        });
+        firsts.put("forEach", g -> g.forEach(v -> log.add("took " + v)));
+        firsts.put("stream", g -> log.add("took " + g.stream().findFirst().orElseThrow()));
+        firsts.put("spliterator", g -> g.spliterator().tryAdvance(v -> log.add("took " + v)));
+        // each second way: what it is, the call its refusal names, and the call
+        List<Object[]> seconds = List.of(
+                new Object[] {"a for loop", "iterate over", (Consumer<Generator<Integer>>) g -> {
+                    for (int v : g) {
+                        log.add("second took " + v);
+                    }
+                }},
+                new Object[] {"forEach", "iterate over", (Consumer<Generator<Integer>>) g -> g.forEach(v -> log.add("second took " + v))},
+                new Object[] {"stream", "stream", (Consumer<Generator<Integer>>) Generator::stream},
+                new Object[] {"spliterator", "take a spliterator of", (Consumer<Generator<Integer>>) Generator::spliterator});
+        for (var first : firsts.entrySet()) {
+            for (Object[] second : seconds) {
+                String what = first.getKey() + ", then " + second[0];
+                @SuppressWarnings("unchecked")
+                Consumer<Generator<Integer>> call = (Consumer<Generator<Integer>>) second[2];
+                log.clear();
+                Generator<Integer> g = Generator.of("g", out -> {
+                    for (int i = 1; i <= 3; i++) {
+                        out.emit(i);
+                    }
+                });
+                first.getValue().accept(g);
+                boolean drained = first.getKey().equals("forEach");
+                assertThatThrownBy(() -> call.accept(g)).as(what).isInstanceOf(IllegalStateException.class)
+                        .hasMessage("main context 'main' cannot " + second[1] + " generator 'g' (" + (drained ? "FINISHED" : "SUSPENDED")
+                                + "): it was already iterated, and a generator can be iterated only once");
+                assertThat(log).as(what).containsExactlyElementsOf(drained ? List.of("took 1", "took 2", "took 3") : List.of("took 1"));
+                if (!drained) {
+                    assertThat(g.next()).as("%s: nothing taken", what).isEqualTo(2);
+                    g.close();
+                }
+            }
+        }
     }
 
     @Test
