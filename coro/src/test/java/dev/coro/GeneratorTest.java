@@ -1712,6 +1712,8 @@ class GeneratorTest {
             }
         });
         Coroutine.create("feeder", () -> {
+            log.add("shout " + shout.state());
+            log.add(Coroutine.dump().lines().filter(l -> l.contains("[0] main")).findFirst().orElseThrow().strip());
             words.send("hey");
             words.send("you");
             words.close();
@@ -1719,6 +1721,8 @@ class GeneratorTest {
         List<String> seen = new ArrayList<>();
         shout.forEachRemaining(seen::add);
         assertThat(seen).as("main parked inside the body, the feeder ran on top of it").containsExactly("HEY", "YOU");
+        assertThat(log).as("main parked in the body's loop over the channel, the generator inside it").containsExactly("shout RUNNING",
+                "[0] main: PARKED, waits to iterate over channel 'words', inside generator 'shout'");
     }
 
     @Test
