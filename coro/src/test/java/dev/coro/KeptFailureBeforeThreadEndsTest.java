@@ -3,6 +3,12 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,5 +44,43 @@ class KeptFailureBeforeThreadEndsTest {
                 .hasMessage("coroutine 's' failed: java.lang.IllegalStateException: after close")
                 .cause().isSameAs(failure);
         Coroutine.yield(); // thrown once: nothing is kept any more
+    }
+
+    /**
+     * The same on a thread that returns right after main's receive, reaching no scheduling point: the
+     * failure kept for main is lost, printing nothing. The thread ends as usual (its uncaught-exception
+     * handler gets nothing), and the library neither logs it nor writes it to standard error: it learns
+     * nothing of a thread's end.
+     */
+    @Test
+    @Timeout(10)
+    void aThreadThatReturnsBeforeMainReachesASchedulingPointLosesTheKeptFailurePrintingNothing() throws Exception {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> uncaught = Collections.synchronizedList(new ArrayList<>());
+        List<String> warnings = new ArrayList<>();
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            LoggedWarnings.during(warnings, m -> true, () -> {
+                Thread t = Thread.ofPlatform().name("returns").uncaughtExceptionHandler((th, e) -> uncaught.add(e)).start(() -> {
+                    Channel<Integer> ch = new Channel<>("ch", 0);
+                    Coroutine s = Coroutine.create("s", () -> {
+                        ch.send(1);
+                        ch.close();
+                        throw new IllegalStateException("lost after close");
+                    });
+                    seen.add("received " + ch.receive() + ", s " + s.state());
+                });
+                t.join();
+                return null;
+            });
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(seen).containsExactly("received 1, s FAILED");
+        assertThat(uncaught).as("the thread ended as usual").isEmpty();
+        assertThat(warnings).as("nothing logged").noneMatch(m -> m.contains("lost after close"));
+        assertThat(captured.toString(StandardCharsets.UTF_8)).as("nothing printed").doesNotContain("lost after close");
     }
 }
