@@ -49,6 +49,22 @@ class ScopedValueTest {
         assertThat(seen).containsExactly("body=-/-");
     }
 
+    /**
+     * A generator's body starts with no bindings too, whatever was bound where the generator was made
+     * and around the call that first runs it, by main or by a coroutine.
+     */
+    @Test
+    void aGeneratorBodyStartsWithNoBindingsWhereverItWasMadeOrFirstRun() {
+        List<Generator<String>> made = new ArrayList<>();
+        ScopedValue.where(USER, "maker").where(ROLE, "maker's").run(() -> {
+            made.add(Generator.of("first", out -> out.emit("first=" + USER.orElse("-") + "/" + ROLE.orElse("-"))));
+            made.add(Generator.of("second", out -> out.emit("second=" + USER.orElse("-") + "/" + ROLE.orElse("-"))));
+        });
+        ScopedValue.where(USER, "consumer").run(() -> seen.add(made.get(0).next()));
+        Coroutine.create("reader", () -> ScopedValue.where(ROLE, "reader's").run(() -> seen.add(made.get(1).next()))).join();
+        assertThat(seen).containsExactly("first=-/-", "second=-/-");
+    }
+
     @Test
     void eachContextKeepsItsOwnNestedBindingsAcrossManySwitches() {
         Coroutine a = Coroutine.create("a", () -> ScopedValue.where(USER, "a").run(() -> {
