@@ -697,6 +697,49 @@ class ChannelTest {
         last.close();
     }
 
+    /**
+     * Main whose receive cannot complete is {@code PARKED} like any context, and skipped while it
+     * waits: a coroutine's {@code yield()} passes over it, and a coroutine that parks runs the previous
+     * entry that is not parked, past a parked one. The send that wakes main makes it {@code SUSPENDED}
+     * and the sender runs on.
+     */
+    @Test
+    void mainParkedInAReceiveIsParkedAndSkippedAndAParkRunsThePreviousEntryNotParked() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine main = Coroutine.current();
+        Coroutine a = Coroutine.create("a", () -> {
+            log.add("a, main " + main.state());
+            Coroutine.yield();
+            log.add("a sends");
+            ch.send(1);
+            log.add("a sent, main " + main.state());
+        });
+        Coroutine b = Coroutine.create("b", () -> {
+            log.add("b parks");
+            never.receive();
+        });
+        Coroutine c = Coroutine.create("c", () -> {
+            log.add("c, main " + main.state());
+            Coroutine.yield();
+            log.add("c parks");
+            never.receive();
+        });
+        log.add("main got " + ch.receive());
+        assertThat(log).containsExactly(
+                "c, main PARKED",          // main (0) parks: the previous entry, wrapping, is c (3)
+                "b parks",                 // c yields to b (2), which parks: a (1) runs
+                "a, main PARKED",          // a yields: main is parked and skipped, wrapping to c (3)
+                "c parks",                 // c parks: b (2) is parked and skipped, so a (1) runs
+                "a sends", "a sent, main SUSPENDED", // woken, not run: a runs on to its end
+                "main got 1");
+        assertThat(a.state()).isEqualTo(State.FINISHED);
+        assertThat(b.state()).isEqualTo(State.PARKED);
+        assertThat(c.state()).isEqualTo(State.PARKED);
+        b.close();
+        c.close();
+    }
+
     @Test
     void theEndOfABodySkipsAParkedPreviousEntry() {
         Channel<Integer> ch = new Channel<>("ch", 0);
