@@ -767,6 +767,71 @@ class ChannelTest {
                 "waiter got 7", "main");
     }
 
+    /**
+     * A body that returns at index {@code i} is swap-removed (the last entry moves into its place) and
+     * the first entry not parked from {@code i - 1} backwards runs, wrapping past main to the last entry: with main
+     * and everything below {@code i} parked, the last entry runs before the one moved into {@code i},
+     * which comes last of all.
+     */
+    @Test
+    void theEndOfABodyWithEveryEntryBelowItParkedWrapsToTheLastAndReachesTheOneMovedIntoItsPlaceLast() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Channel<Integer> never = new Channel<>("never", 0);
+        Coroutine a = Coroutine.create("a", () -> log.add("a ends"));
+        Coroutine b = Coroutine.create("b", () -> {
+            log.add("b yields");
+            Coroutine.yield();
+            log.add("b parks");
+            never.receive();
+        });
+        Coroutine c = Coroutine.create("c", () -> {
+            log.add("c parks");
+            never.receive();
+        });
+        Coroutine d = Coroutine.create("d", () -> {
+            log.add("d yields");
+            Coroutine.yield();
+            log.add("d sends");
+            ch.send(1);
+            log.add("d ends");
+        });
+        log.add("main got " + ch.receive());
+        assertThat(log).containsExactly(
+                "d yields",    // main (0) parks: wrapping to d (4)
+                "c parks",     // d yields to c (3), which parks: b (2) runs
+                "b yields",    // b yields to a (1)
+                "a ends",      // a (1) ends, d moves into 1: main is parked, so from 4 down: c parked, b (2) runs
+                "b parks",     // b parks: d, now at 1, runs
+                "d sends", "d ends", // main woken, d runs on and ends: main (0) runs
+                "main got 1");
+        assertThat(a.state()).isEqualTo(State.FINISHED);
+        assertThat(d.state()).isEqualTo(State.FINISHED);
+        b.close();
+        c.close();
+        log.clear();
+
+        Coroutine e = Coroutine.create("e", () -> log.add("e ends"));
+        Coroutine f = Coroutine.create("f", () -> {
+            log.add("f parks");
+            never.receive();
+        });
+        Coroutine g = Coroutine.create("g", () -> {
+            log.add("g yields");
+            Coroutine.yield();
+            log.add("g sends");
+            ch.send(2);
+        });
+        log.add("main got " + ch.receive());
+        assertThat(log).containsExactly(
+                "g yields",    // main (0) parks: wrapping to g (3)
+                "f parks",     // g yields to f (2), which parks: e (1) runs
+                "e ends",      // e (1) ends, g moves into 1: main and f (2) parked, g reached last of all
+                "g sends",
+                "main got 2");
+        assertThat(e.state()).isEqualTo(State.FINISHED);
+        f.close();
+    }
+
     @Test
     void switchToAParkedCoroutineIsRefused() {
         Channel<Integer> ch = new Channel<>("ch", 0);
