@@ -73,6 +73,35 @@ class ChannelTest {
         assertThat(log).containsExactly("sent 1", "sent 2", "sent 3", "got 1", "got 2", "got 3", "got 4", "sent 4");
     }
 
+    /**
+     * A {@code send} hands its value to the longest-waiting parked receiver, waking it without running
+     * it; with none, the value goes into the buffer while it has room, and then the sender parks.
+     */
+    @Test
+    void sendGoesToTheLongestWaitingParkedReceiverThenIntoTheBufferThenParks() {
+        Channel<String> ch = new Channel<>("ch", 1);
+        List<Coroutine> receivers = new ArrayList<>();
+        for (String name : List.of("r1", "r2", "r3")) {
+            Coroutine r = Coroutine.create(name, () -> log.add(name + " got " + ch.receive()));
+            r.switchTo(); // parks: r1 waits longest
+            receivers.add(r);
+        }
+        for (String v : List.of("a", "b", "c", "d")) {
+            ch.send(v);
+        }
+        assertThat(receivers).as("woken, not run").allSatisfy(r -> assertThat(r.state()).isEqualTo(State.SUSPENDED));
+        assertThat(log).isEmpty();
+        assertThat(ch.size()).as("d is buffered").isEqualTo(1);
+        Coroutine.create("taker", () -> {
+            log.add("taker got " + ch.receive());
+            log.add("taker got " + ch.receive());
+        });
+        ch.send("e"); // the buffer is full and nobody waits: main parks
+        log.add("main sent e");
+        assertThat(log).containsExactly("taker got d", "taker got e", "r3 got c", "r2 got b", "r1 got a",
+                "main sent e");
+    }
+
     @Test
     void trySendAndTryReceiveNeverPark() {
         Channel<String> ch = new Channel<>("ch", 1);
