@@ -872,6 +872,22 @@ class ChannelTest {
         waiter.close();
     }
 
+    /** Main parked in a channel operation is refused to a coroutine's {@code switchTo()} as a parked coroutine is. */
+    @Test
+    void switchToAParkedMainIsRefusedAsToAParkedCoroutine() {
+        Channel<Integer> ch = new Channel<>("ch", 0);
+        Coroutine main = Coroutine.current();
+        Coroutine.create("c", () -> {
+            assertThatThrownBy(main::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("coroutine 'c' cannot switchTo main context 'main' (PARKED): it waits to receive"
+                            + " from channel 'ch'; only what it waits for can wake it");
+            log.add("refused, main " + main.state());
+            ch.send(1);
+        });
+        log.add("main got " + ch.receive());
+        assertThat(log).containsExactly("refused, main PARKED", "main got 1");
+    }
+
     @Test
     void closingAParkedCoroutineUnwindsItAndTakesItOffTheChannel() {
         Channel<Integer> ch = new Channel<>("ch", 0);
