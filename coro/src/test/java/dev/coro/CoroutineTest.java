@@ -569,6 +569,19 @@ class CoroutineTest {
         }
 
         @Test
+        void closingAFailedCoroutineIsANoOpEvenTwice() {
+            Coroutine a = Coroutine.create("broken", () -> {
+                throw new IllegalArgumentException("boom");
+            });
+            assertThatThrownBy(a::switchTo).isInstanceOf(CoroutineException.class);
+            a.close();
+            a.close();
+            assertThat(a.state()).isEqualTo(State.FAILED);
+            assertThat(a.isFinished()).isTrue();
+            assertThat(Coroutine.currentId()).isZero();
+        }
+
+        @Test
         void closingANeverRunCoroutineRemovesItAndTheCallerKeepsRunning() {
             Coroutine a = Coroutine.create(steps("a", 1));
             Coroutine b = Coroutine.create(steps("b", 1));
@@ -905,6 +918,35 @@ class CoroutineTest {
             assertThat(edges).containsExactly("NEW->RUNNING", "NEW->CLOSED", "RUNNING->SUSPENDED",
                     "RUNNING->PARKED", "RUNNING->FINISHED", "RUNNING->FAILED", "RUNNING->CLOSED",
                     "SUSPENDED->RUNNING", "PARKED->RUNNING", "PARKED->SUSPENDED");
+        }
+
+        @Test
+        void isFinishedIsTrueInEachEndedStateAndFalseInTheOthers() {
+            Coroutine main = Coroutine.current();
+            Coroutine returned = Coroutine.create("returned", () -> { });
+            returned.switchTo();
+            Coroutine failed = Coroutine.create("failed", () -> {
+                throw new IllegalArgumentException("boom");
+            });
+            assertThatThrownBy(failed::switchTo).isInstanceOf(CoroutineException.class);
+            Coroutine closed = Coroutine.create("closed", main::switchTo);
+            closed.switchTo();
+            closed.close();
+            Channel<Integer> never = new Channel<>("never", 0);
+            Coroutine parked = Coroutine.create("parked", never::receive);
+            parked.switchTo(); // parks: main, the entry before it, runs
+            Coroutine suspended = Coroutine.create("suspended", main::switchTo);
+            suspended.switchTo();
+            Coroutine fresh = Coroutine.create("fresh", () -> { });
+            List<String> seen = new ArrayList<>();
+            for (Coroutine c : List.of(returned, failed, closed, parked, suspended, fresh, main)) {
+                seen.add(c.name() + " " + c.state() + " " + c.isFinished());
+            }
+            assertThat(seen).containsExactly("returned FINISHED true", "failed FAILED true", "closed CLOSED true",
+                    "parked PARKED false", "suspended SUSPENDED false", "fresh NEW false", "main RUNNING false");
+            parked.close();
+            suspended.close();
+            fresh.close();
         }
 
         @Test
