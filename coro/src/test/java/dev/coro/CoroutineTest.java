@@ -628,6 +628,10 @@ class CoroutineTest {
             assertThat(trace).containsExactly("a@1", "finally@1", "main@0");
             assertThat(a.state()).isEqualTo(State.CLOSED);
             assertThat(a.isFinished()).isTrue();
+            assertThat(Coroutine.dump()).as("removed: main is alone in the run list").doesNotContain("'a'");
+            Coroutine.yield(); // only main left: returns at once
+            assertThat(trace).containsExactly("a@1", "finally@1", "main@0");
+            assertThat(Coroutine.currentId()).isZero();
         }
 
         @Test
@@ -886,6 +890,7 @@ class CoroutineTest {
                 seen.add(self[0].state());
                 seen.add(main.state());
                 Coroutine.yield();
+                seen.add(self[0].state());
             });
             seen.add(self[0].state());
             self[0].switchTo();
@@ -893,7 +898,7 @@ class CoroutineTest {
             self[0].switchTo();
             seen.add(self[0].state());
             assertThat(seen).containsExactly(State.NEW, State.RUNNING, State.SUSPENDED, State.SUSPENDED,
-                    State.FINISHED);
+                    State.RUNNING, State.FINISHED);
         }
 
         @Test
