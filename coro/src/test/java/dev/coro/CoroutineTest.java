@@ -516,6 +516,34 @@ class CoroutineTest {
         }
 
         @Test
+        void aFailureWhoseCreatorHasEndedGoesToMainNotToTheCoroutineThatSwitchedToItNorThePreviousEntry() {
+            List<String> trace = new ArrayList<>();
+            Coroutine[] orphan = new Coroutine[1];
+            Coroutine other = Coroutine.create("other", () -> {
+                trace.add("other switches to orphan");
+                orphan[0].switchTo();
+                trace.add("other resumed");
+            });
+            Coroutine parent = Coroutine.create("parent", () -> orphan[0] = Coroutine.create("orphan", () -> {
+                throw new UnsupportedOperationException("nope");
+            }));
+            // parent ends, the previous entry (other) runs and switches to the orphan, which fails
+            assertThatThrownBy(parent::switchTo).isInstanceOf(CoroutineException.class)
+                    .hasMessage("coroutine 'orphan' failed: java.lang.UnsupportedOperationException: nope");
+            assertThat(parent.state()).isEqualTo(State.FINISHED);
+            assertThat(Coroutine.currentId()).isZero();
+            assertThat(trace).containsExactly("other switches to orphan");
+            assertThat(other.state()).isEqualTo(State.SUSPENDED);
+            assertThatThrownBy(orphan[0]::switchTo).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("main context 'main' cannot switchTo coroutine 'orphan' (FAILED): it has ended, its body"
+                            + " having thrown; its failure was delivered to main context 'main', its creator"
+                            + " coroutine 'parent' having ended");
+            other.switchTo();
+            assertThat(trace).containsExactly("other switches to orphan", "other resumed");
+            assertThat(other.state()).isEqualTo(State.FINISHED);
+        }
+
+        @Test
         void theCreatorResumesAtItsOwnIndexAfterTheFailure() {
             List<Integer> idAtCatch = new ArrayList<>();
             Coroutine.create("filler", steps("f", 3));
