@@ -1239,6 +1239,11 @@ class ChannelTest {
         assertThat(e.getMessage().lines()).hasSize(1 + DeadlockException.SHOWN + 1);
         assertThat(e.getMessage()).endsWith("\n  ... and " + (n + 1 - DeadlockException.SHOWN)
                 + " more parked (DeadlockException.waits() lists them all)");
+        // the rule's numbers as the row states them: the first 20 waits in the order of waits(), then a count
+        assertThat(e.getMessage().lines().skip(1).limit(20).map(String::strip).toList())
+                .isEqualTo(e.waits().subList(0, 20));
+        assertThat(e.getMessage()).contains("\n  coroutine 'waiter-18' waits to receive from channel 'never'\n"
+                + "  ... and 981 more parked (DeadlockException.waits() lists them all)");
     }
 
     @Test
