@@ -530,6 +530,36 @@ class RegistrationTest {
     }
 
     /**
+     * A release in which the selector failed unchecked leaves the channel's key cancelled, and not yet
+     * dropped, while the loop has forgotten the channel: the next wait on the channel, still open, is
+     * served as on any other channel (the cancelled key flushed, the channel registered again), and its
+     * release leaves no registration.
+     */
+    @Test
+    void aWaitAfterAReleaseTheSelectorFailedInIsServedOnAChannelStillOpen() throws Exception {
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            sink.write(bytes("x"));
+            LoopProbe.beforeDropping(s -> {
+                throw new UncheckedIOException(new IOException("faked: the selector failed"));
+            });
+            try {
+                assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
+                        .isInstanceOf(UncheckedIOException.class).hasMessage("java.io.IOException: faked: the selector failed");
+            } finally {
+                LoopProbe.beforeDropping(null);
+            }
+            Io.await(source, SelectionKey.OP_READ); // the byte is still there: ready
+            ByteBuffer buf = ByteBuffer.allocate(1);
+            assertThat(source.read(buf)).isEqualTo(1);
+            assertThat(text(buf)).isEqualTo("x");
+            assertThat(LoopProbe.ioWaits()).isZero();
+            assertThat(LoopProbe.registeredChannels()).isZero();
+        }
+    }
+
+    /**
      * The thread's selector fails ({@code IOException}) as it drops a registration: every context
      * waiting on I/O is woken with an {@code IOException} naming it, its wait and the state of what it
      * waited on, the selector's failure its cause, as the failure to open the selector is reported;
