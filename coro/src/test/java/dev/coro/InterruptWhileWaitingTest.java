@@ -11,9 +11,13 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A Java interrupt of a scheduler thread while its contexts wait: it ends no wait of coro (an I/O wait, a
- * wait for another thread's channel, a sleep that another context's idle wait holds), and it is not lost:
+ * wait for another thread's channel, a sleep that another context's idle wait holds, a sleep, an acquire, a
+ * select, a timed receive), and it is not lost:
  * the thread has it set once the wait is over, on both engines and on a platform or a virtual thread.
  */
 @ExtendWith(FreshThread.class)
@@ -147,5 +152,69 @@ class InterruptWhileWaitingTest {
         awaiter.join(); // the interrupter runs, then the thread idles until the gate opens
         log.add("interrupted " + Thread.interrupted() + ", then " + Thread.interrupted());
         assertThat(log).containsExactly("awaited after the interrupt", "interrupted true, then false");
+    }
+
+    /**
+     * An interrupt that comes from another thread while main sleeps, acquires a permit, selects, or
+     * receives with a timeout (on a virtual clock, held still by a coroutine awaiting the gate that
+     * thread opens after the interrupt) ends none of these waits: the sleep ends at its time, the
+     * permit is taken once its holder releases it, the select gets the value sent after the
+     * interrupt, the timed receive times out at its time; and main has its interrupt set afterwards,
+     * once, on both engines.
+     */
+    @Test
+    @Timeout(20)
+    void anInterruptThatComesWhileMainSleepsAcquiresSelectsOrReceivesWithATimeoutEndsNoneAndIsKeptOnce() {
+        Map<String, BiFunction<CompletableFuture<Void>, Runnable, String>> waits = new LinkedHashMap<>();
+        waits.put("sleep", (gate, interruptWhileWaiting) -> {
+            Coroutine.create("waiter", () -> Coroutine.await(gate));
+            interruptWhileWaiting.run();
+            Coroutine.sleep(Duration.ofHours(1));
+            return "slept";
+        });
+        waits.put("acquire", (gate, interruptWhileWaiting) -> {
+            Semaphore permits = new Semaphore("permits", 1);
+            Coroutine.create("holder", () -> {
+                permits.acquire();
+                Coroutine.await(gate);
+                log.add("holder releases");
+                permits.release();
+            });
+            Coroutine.yield(); // the holder takes the permit and parks in its await
+            interruptWhileWaiting.run();
+            permits.acquire();
+            permits.release();
+            return "acquired";
+        });
+        waits.put("select", (gate, interruptWhileWaiting) -> {
+            Channel<Integer> ch = new Channel<>("values", 0);
+            Coroutine.create("sender", () -> {
+                Coroutine.await(gate);
+                ch.send(7);
+            });
+            interruptWhileWaiting.run();
+            return new Select<String>()
+                    .onReceive(ch, v -> "received " + v)
+                    .onTimeout(Duration.ofHours(1), () -> "timed out")
+                    .select();
+        });
+        waits.put("tryReceive", (gate, interruptWhileWaiting) -> {
+            Coroutine.create("waiter", () -> Coroutine.await(gate));
+            interruptWhileWaiting.run();
+            return "tried " + new Channel<Integer>("silent", 0).tryReceive(Duration.ofHours(1));
+        });
+        Thread owner = Thread.currentThread();
+        waits.forEach((kind, wait) -> VirtualTime.run(() -> {
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            String value = wait.apply(gate, () -> interruptOnceAllWait(owner, () -> gate.complete(null)));
+            log.add(kind + ": " + value + " at " + Coroutine.nanoTime() / 1_000_000_000L + " s, gate open "
+                    + gate.isDone() + ", interrupted " + Thread.interrupted() + ", then " + Thread.interrupted());
+        }));
+        assertThat(log).containsExactly(
+                "sleep: slept at 3600 s, gate open true, interrupted true, then false",
+                "holder releases",
+                "acquire: acquired at 0 s, gate open true, interrupted true, then false",
+                "select: received 7 at 0 s, gate open true, interrupted true, then false",
+                "tryReceive: tried Optional.empty at 3600 s, gate open true, interrupted true, then false");
     }
 }
