@@ -340,13 +340,7 @@ class SelectSharingTest {
         Channel<Integer> ch = new Channel<>("ch", 1);
         share(ch);
         List<Boolean> inPlace = new ArrayList<>();
-        CompletableFuture<String> probe = new CompletableFuture<>() {
-            @Override
-            public boolean isDone() {
-                inPlace.add(ch.isSharedInPlace());
-                return false;
-            }
-        };
+        CompletableFuture<String> probe = inPlaceProbe(ch, inPlace);
         Select<String> sel = new Select<String>().onComplete(probe, v -> "probe " + v).onReceive(ch, v -> "got " + v)
                 .onTimeout(Duration.ZERO, () -> "nothing");
         assertThat(sel.select()).isEqualTo("nothing");
@@ -355,6 +349,20 @@ class SelectSharingTest {
         assertThat(sel.select()).isEqualTo("got 1");
         assertThat(inPlace).as("in place while each run looked for a ready clause").isNotEmpty().containsOnly(true);
         assertThat(ch.isSharedInPlace()).isTrue();
+    }
+
+    /**
+     * A future never complete whose {@code isDone()}, which a select's run asks while it looks for a ready
+     * clause, notes in {@code inPlace} whether {@code ch} is operated on in place then.
+     */
+    private static CompletableFuture<String> inPlaceProbe(Channel<Integer> ch, List<Boolean> inPlace) {
+        return new CompletableFuture<>() {
+            @Override
+            public boolean isDone() {
+                inPlace.add(ch.isSharedInPlace());
+                return false;
+            }
+        };
     }
 
     /**
@@ -370,13 +378,7 @@ class SelectSharingTest {
         Channel<Integer> ch = new Channel<>("ch", 1);
         share(ch);
         List<Boolean> inPlace = new ArrayList<>();
-        CompletableFuture<String> probe = new CompletableFuture<>() {
-            @Override
-            public boolean isDone() {
-                inPlace.add(ch.isSharedInPlace());
-                return false;
-            }
-        };
+        CompletableFuture<String> probe = inPlaceProbe(ch, inPlace);
         Select<String> sel = new Select<String>().onComplete(probe, v -> "probe " + v).onReceive(ch, v -> "got " + v)
                 .onTimeout(Duration.ofHours(1), () -> "timeout");
         Coroutine selector = Coroutine.create("selector", () -> note("selector " + sel.select()));

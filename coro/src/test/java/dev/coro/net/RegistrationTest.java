@@ -500,6 +500,22 @@ class RegistrationTest {
     }
 
     /**
+     * An {@code Io.await} of {@code source} (ready) whose release the selector fails in unchecked: it throws that
+     * failure, and leaves the channel's key cancelled, not yet dropped.
+     */
+    private static void awaitWhoseReleaseTheSelectorFailsIn(Pipe.SourceChannel source) {
+        LoopProbe.beforeDropping(s -> {
+            throw new UncheckedIOException(new IOException("faked: the selector failed"));
+        });
+        try {
+            assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
+                    .isInstanceOf(UncheckedIOException.class).hasMessage("java.io.IOException: faked: the selector failed");
+        } finally {
+            LoopProbe.beforeDropping(null);
+        }
+    }
+
+    /**
      * A release in which the selector failed unchecked leaves the channel's key cancelled, and not yet
      * dropped, while the loop has forgotten the channel: the next wait on it must not take that key for
      * a registration it knows. It did: a wait on the channel, closed meanwhile, threw a
@@ -511,15 +527,7 @@ class RegistrationTest {
         try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             source.configureBlocking(false);
             sink.write(bytes("x"));
-            LoopProbe.beforeDropping(s -> {
-                throw new UncheckedIOException(new IOException("faked: the selector failed"));
-            });
-            try {
-                assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
-                        .isInstanceOf(UncheckedIOException.class).hasMessage("java.io.IOException: faked: the selector failed");
-            } finally {
-                LoopProbe.beforeDropping(null);
-            }
+            awaitWhoseReleaseTheSelectorFailsIn(source);
             source.close();
             assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
                     .isInstanceOf(ClosedChannelException.class)
@@ -541,15 +549,7 @@ class RegistrationTest {
         try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             source.configureBlocking(false);
             sink.write(bytes("x"));
-            LoopProbe.beforeDropping(s -> {
-                throw new UncheckedIOException(new IOException("faked: the selector failed"));
-            });
-            try {
-                assertThatThrownBy(() -> Io.await(source, SelectionKey.OP_READ))
-                        .isInstanceOf(UncheckedIOException.class).hasMessage("java.io.IOException: faked: the selector failed");
-            } finally {
-                LoopProbe.beforeDropping(null);
-            }
+            awaitWhoseReleaseTheSelectorFailsIn(source);
             Io.await(source, SelectionKey.OP_READ); // the byte is still there: ready
             ByteBuffer buf = ByteBuffer.allocate(1);
             assertThat(source.read(buf)).isEqualTo(1);
