@@ -274,8 +274,9 @@ public final class TcpListener implements Closeable {
      *                               process is out of file descriptors, for the connection or for the
      *                               thread's selector that a first wait opens (the listener stays open; the
      *                               thread's other contexts run before it is thrown, and if one of them
-     *                               closes the listener, the accept fails as one on a closed listener
-     *                               does, the failure for want of descriptors suppressed); a failure of the
+     *                               closes the listener, or closed it after the selector's failure woke the
+     *                               caller, the accept fails as one on a closed listener does, that failure
+     *                               or the one for want of descriptors suppressed); a failure of the
      *                               JDK's is of its exception's class when that is one of {@code java.net}'s,
      *                               its cause, else a plain one
      * @throws IllegalStateException if called from a thread other than the listener's; or, no connection
@@ -330,12 +331,15 @@ public final class TcpListener implements Closeable {
                     throw new IOException(io.caller() + " cannot accept on " + name + " (closed): " + CLOSED_WHILE_WAITING);
                 }
             } catch (IOException e) {
-                if (closed || e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
+                if (e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
                     throw e; // closed: before or while it waited
                 }
-                // the wait could not start: the thread's selector cannot be opened, most likely for want of
-                // descriptors, as an accept that finds none; a scheduling point all the same (see above)
-                backOff();
+                // the wait could not start, or the thread's selector failed under it: as an accept that finds no
+                // descriptor, a scheduling point all the same (see above); closed already (after the failure woke it,
+                // before it ran), it fails as one closed at that point does, one close failing it one way
+                if (!closed) {
+                    backOff();
+                }
                 throw acceptFailed(cause);
             }
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller

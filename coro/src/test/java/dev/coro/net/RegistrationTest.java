@@ -694,6 +694,63 @@ class RegistrationTest {
     }
 
     /**
+     * An accept that the selector's failure woke, whose listener another coroutine closes before it runs
+     * again, fails as one closed at its back-off does (the test above): the refusal of an accept on a closed
+     * listener, the selector's failure suppressed, one close failing it one way whatever the timing. It
+     * threw the selector's failure, its state {@code closed}.
+     */
+    @Test
+    @Timeout(60)
+    void anAcceptTheSelectorsFailureWokeWhoseListenerIsClosedBeforeItRunsFailsAsOneClosedAtItsBackOff() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        String address = listener.localAddress().toString();
+        List<Throwable> failures = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        Coroutine.create("acceptor", () -> {
+            try {
+                listener.accept();
+            } catch (IOException e) {
+                failures.add(e);
+            }
+            log.add("acceptor threw");
+        });
+        Coroutine.yield();
+        assertThat(LoopProbe.ioWaits()).as("parked").isEqualTo(1);
+        IOException failure = new IOException("faked: the selector failed");
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            source.configureBlocking(false);
+            sink.write(bytes("x"));
+            LoopProbe.beforeDropping(s -> {
+                throw failure;
+            });
+            try {
+                Io.await(source, SelectionKey.OP_READ); // ready at once: its release drops the registration
+            } finally {
+                LoopProbe.beforeDropping(null);
+            }
+        }
+        Coroutine.create("closer", () -> {
+            log.add("closer ran");
+            try {
+                listener.close(); // the acceptor woken, not run yet
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        for (int i = 0; i < 4 && failures.isEmpty(); i++) {
+            Coroutine.yield();
+        }
+        assertThat(log).containsExactly("closer ran", "acceptor threw");
+        assertThat(failures).hasSize(1);
+        assertThat(failures.get(0))
+                .hasMessage("coroutine 'acceptor' cannot accept on listener " + address
+                        + " (closed): java.nio.channels.ClosedChannelException")
+                .hasCauseInstanceOf(ClosedChannelException.class);
+        assertThat(failures.get(0).getSuppressed()).containsExactly(failure);
+    }
+
+    /**
      * The thread's selector fails ({@code IOException}) in the select of an idle wait, the one main's
      * join makes while a coroutine is parked in a read: the reader is woken with an {@code IOException}
      * naming it, its read and the connection's state, the selector's failure its cause, and main's
