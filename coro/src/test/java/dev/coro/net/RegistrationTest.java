@@ -636,18 +636,12 @@ class RegistrationTest {
     }
 
     /**
-     * An accept that the selector's failure wakes is a failed accept, a scheduling point before it
-     * throws, as one that finds no descriptor is: a coroutine that runs at that point and closes the
-     * listener makes it the refusal of an accept on a closed listener, the selector's failure
-     * suppressed, and the listener is not called open after its close.
+     * A coroutine 'acceptor' parked in an accept on {@code listener}, then woken by the thread's selector failing
+     * with {@code failure} (in the release of a wait of main's), not run yet: what the accept throws goes to
+     * {@code failures}, and {@code log} notes when it has.
      */
-    @Test
-    @Timeout(60)
-    void anAcceptTheSelectorsFailureWakesIsASchedulingPointBeforeItThrows() throws Exception {
-        TcpListener listener = TcpListener.bind(LOOPBACK);
-        String address = listener.localAddress().toString();
-        List<Throwable> failures = new ArrayList<>();
-        List<String> log = new ArrayList<>();
+    private static void acceptorWokenByTheSelectorsFailure(TcpListener listener, List<Throwable> failures, List<String> log,
+                                                          IOException failure) throws IOException {
         Coroutine.create("acceptor", () -> {
             try {
                 listener.accept();
@@ -658,7 +652,6 @@ class RegistrationTest {
         });
         Coroutine.yield();
         assertThat(LoopProbe.ioWaits()).as("parked").isEqualTo(1);
-        IOException failure = new IOException("faked: the selector failed");
         Pipe pipe = Pipe.open();
         try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
             source.configureBlocking(false);
@@ -672,15 +665,14 @@ class RegistrationTest {
                 LoopProbe.beforeDropping(null);
             }
         }
-        Coroutine.create("closer", () -> {
-            Coroutine.yield(); // behind the acceptor its wake queued: runs when the acceptor's failure yields
-            log.add("closer ran");
-            try {
-                listener.close(); // as a shutdown would, while the acceptor backs off
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+    }
+
+    /**
+     * Runs the thread's other contexts until the acceptor has thrown (a closer among them), and asserts it threw
+     * the refusal of an accept on a closed listener, after the closer ran, {@code failure} suppressed in it.
+     */
+    private static void assertTheAcceptorFailedAsOnAClosedListener(String address, List<Throwable> failures, List<String> log,
+                                                                   IOException failure) {
         for (int i = 0; i < 4 && failures.isEmpty(); i++) {
             Coroutine.yield();
         }
@@ -691,6 +683,33 @@ class RegistrationTest {
                         + " (closed): java.nio.channels.ClosedChannelException")
                 .hasCauseInstanceOf(ClosedChannelException.class);
         assertThat(failures.get(0).getSuppressed()).containsExactly(failure);
+    }
+
+    /**
+     * An accept that the selector's failure wakes is a failed accept, a scheduling point before it
+     * throws, as one that finds no descriptor is: a coroutine that runs at that point and closes the
+     * listener makes it the refusal of an accept on a closed listener, the selector's failure
+     * suppressed, and the listener is not called open after its close.
+     */
+    @Test
+    @Timeout(60)
+    void anAcceptTheSelectorsFailureWakesIsASchedulingPointBeforeItThrows() throws Exception {
+        TcpListener listener = TcpListener.bind(LOOPBACK);
+        String address = listener.localAddress().toString();
+        List<Throwable> failures = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        IOException failure = new IOException("faked: the selector failed");
+        acceptorWokenByTheSelectorsFailure(listener, failures, log, failure);
+        Coroutine.create("closer", () -> {
+            Coroutine.yield(); // behind the acceptor its wake queued: runs when the acceptor's failure yields
+            log.add("closer ran");
+            try {
+                listener.close(); // as a shutdown would, while the acceptor backs off
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        assertTheAcceptorFailedAsOnAClosedListener(address, failures, log, failure);
     }
 
     /**
@@ -706,30 +725,8 @@ class RegistrationTest {
         String address = listener.localAddress().toString();
         List<Throwable> failures = new ArrayList<>();
         List<String> log = new ArrayList<>();
-        Coroutine.create("acceptor", () -> {
-            try {
-                listener.accept();
-            } catch (IOException e) {
-                failures.add(e);
-            }
-            log.add("acceptor threw");
-        });
-        Coroutine.yield();
-        assertThat(LoopProbe.ioWaits()).as("parked").isEqualTo(1);
         IOException failure = new IOException("faked: the selector failed");
-        Pipe pipe = Pipe.open();
-        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
-            source.configureBlocking(false);
-            sink.write(bytes("x"));
-            LoopProbe.beforeDropping(s -> {
-                throw failure;
-            });
-            try {
-                Io.await(source, SelectionKey.OP_READ); // ready at once: its release drops the registration
-            } finally {
-                LoopProbe.beforeDropping(null);
-            }
-        }
+        acceptorWokenByTheSelectorsFailure(listener, failures, log, failure);
         Coroutine.create("closer", () -> {
             log.add("closer ran");
             try {
@@ -738,16 +735,7 @@ class RegistrationTest {
                 throw new UncheckedIOException(e);
             }
         });
-        for (int i = 0; i < 4 && failures.isEmpty(); i++) {
-            Coroutine.yield();
-        }
-        assertThat(log).containsExactly("closer ran", "acceptor threw");
-        assertThat(failures).hasSize(1);
-        assertThat(failures.get(0))
-                .hasMessage("coroutine 'acceptor' cannot accept on listener " + address
-                        + " (closed): java.nio.channels.ClosedChannelException")
-                .hasCauseInstanceOf(ClosedChannelException.class);
-        assertThat(failures.get(0).getSuppressed()).containsExactly(failure);
+        assertTheAcceptorFailedAsOnAClosedListener(address, failures, log, failure);
     }
 
     /**

@@ -1351,19 +1351,23 @@ class TcpConnectionTest {
             c.write(bytes("unread by the peer"));
             c.setOption(StandardSocketOptions.SO_LINGER, 0);
             c.close();
-            // the peer reads no orderly end: the close sent a reset
-            assertThatThrownBy(() -> {
-                ByteBuffer buf = ByteBuffer.allocate(100);
-                while (peer.read(buf) >= 0) {
-                    buf.clear();
-                }
-            }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            assertThePeerReadsAReset(peer); // the close sent one
             assertThatThrownBy(() -> c.getOption(StandardSocketOptions.SO_KEEPALIVE))
                     .isInstanceOf(IOException.class)
                     .hasMessage("main context 'main' cannot get SO_KEEPALIVE of " + name(c)
                             + " (closed): java.nio.channels.ClosedChannelException")
                     .hasCauseInstanceOf(ClosedChannelException.class);
         }
+    }
+
+    /** Reads {@code peer} (blocking) until it fails: a reset, not an orderly end. */
+    private static void assertThePeerReadsAReset(SocketChannel peer) {
+        assertThatThrownBy(() -> {
+            ByteBuffer buf = ByteBuffer.allocate(100);
+            while (peer.read(buf) >= 0) {
+                buf.clear();
+            }
+        }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
     }
 
     /**
@@ -1390,13 +1394,7 @@ class TcpConnectionTest {
             } finally {
                 handed.close();
             }
-            // the close of the socket handed on sent a reset: the peer reads no orderly end
-            assertThatThrownBy(() -> {
-                ByteBuffer buf = ByteBuffer.allocate(100);
-                while (peer.read(buf) >= 0) {
-                    buf.clear();
-                }
-            }).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            assertThePeerReadsAReset(peer); // the close of the socket handed on sent one
         }
     }
 
