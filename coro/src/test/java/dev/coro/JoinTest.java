@@ -221,7 +221,8 @@ class JoinTest {
         intruder.start();
         intruder.join();
         assertThat(refused[0]).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot join coroutine 'mine' (PARKED): it belongs to thread '");
+                .hasMessage("thread 'intruder' (#" + intruder.threadId() + ") cannot join coroutine 'mine' (PARKED): it belongs to thread "
+                        + ThreadNames.thread());
         parked.close();
     }
 
