@@ -1375,12 +1375,7 @@ class CrossThreadChannelTest {
         CompletableFuture<Void> end = new CompletableFuture<>();
         CompletableFuture<Void> ended = new CompletableFuture<>();
         CountDownLatch release = new CountDownLatch(1);
-        Maker<String> maker = Maker.start(() -> {
-            Channel<String> c = new Channel<>("made", 2);
-            c.send("left");
-            c.send("also left");
-            return c;
-        }, () -> {
+        Maker<String> maker = Maker.start(CrossThreadChannelTest::madeWithTwoValuesLeft, () -> {
             Coroutine.await(end);
             Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
             ended.complete(null);
@@ -1403,6 +1398,14 @@ class CrossThreadChannelTest {
         assertThat(Scheduler.current().loop.hasPending()).isFalse();
     }
 
+    /** A channel 'made' of capacity 2 holding "left" and "also left", made on the calling thread. */
+    private static Channel<String> madeWithTwoValuesLeft() {
+        Channel<String> c = new Channel<>("made", 2);
+        c.send("left");
+        c.send("also left");
+        return c;
+    }
+
     /**
      * A receive posted and waiting in the channel's thread's inbox when that thread's scheduler ends (the
      * thread still alive), or when the thread itself ends, never run there, takes a value left in the buffer
@@ -1414,12 +1417,7 @@ class CrossThreadChannelTest {
         for (boolean threadEnds : new boolean[] {false, true}) {
             CountDownLatch posted = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            Maker<String> maker = Maker.start(() -> {
-                Channel<String> c = new Channel<>("made", 2);
-                c.send("left");
-                c.send("also left");
-                return c;
-            }, () -> {
+            Maker<String> maker = Maker.start(CrossThreadChannelTest::madeWithTwoValuesLeft, () -> {
                 Maker.blockOn(posted); // blocked outside coro: the receive posted meanwhile waits in the inbox
                 if (!threadEnds && !Thread.currentThread().isInterrupted()) {
                     Scheduler.current().loop.close(); // as a pool thread's scheduler does when it leaves its loop
