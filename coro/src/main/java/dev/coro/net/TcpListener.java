@@ -299,12 +299,7 @@ public final class TcpListener implements Closeable {
             try {
                 c = accepter.accept(channel);
             } catch (IOException e) {
-                if (!closed) {
-                    // a scheduling point, as a wait would be: a loop that retries (the failure is most likely
-                    // for want of descriptors) lets the thread's other contexts run, which may free some
-                    backOff();
-                }
-                throw acceptFailed(e);
+                throw failedAfterBackOff(e); // most likely for want of descriptors
             }
             if (c != null) {
                 if (turn) {
@@ -335,31 +330,33 @@ public final class TcpListener implements Closeable {
                     throw e; // closed: before or while it waited
                 }
                 // the wait could not start, or the thread's selector failed under it: as an accept that finds no
-                // descriptor, a scheduling point all the same (see above); closed already (after the failure woke it,
-                // before it ran), it fails as one closed at that point does, one close failing it one way
-                if (!closed) {
-                    backOff();
-                }
-                throw acceptFailed(cause);
+                // descriptor; closed already (after the failure woke it, before it ran), as one closed at the back-off
+                throw failedAfterBackOff(cause);
             }
             Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         }
     }
 
     /**
-     * The scheduling point of an accept that failed, before its failure is thrown: where the JDK cannot suspend the
-     * caller (docs/PINNING.md) there is none, and the accept's own failure is thrown all the same, not the refusal
-     * of a yield its caller never made. A signal (the caller closed, its {@code withTimeout} expired) comes out of
-     * it as out of any scheduling point.
+     * The failure of an accept that failed with {@code e}, after its scheduling point, as a wait would be one: a loop
+     * that retries lets the thread's other contexts run, which may free descriptors, or close the listener, which makes
+     * it the refusal of an accept on a closed listener ({@link #acceptFailed}); on a listener closed already there is
+     * none, so that one close fails it one way whether it came at that point or before. Where the JDK cannot suspend
+     * the caller (docs/PINNING.md) there is none either, and the accept's own failure is thrown all the same, not the
+     * refusal of a yield its caller never made. A signal (the caller closed, its {@code withTimeout} expired) comes
+     * out of it as out of any scheduling point.
      */
-    private void backOff() {
-        try {
-            Coroutine.yield();
-        } catch (IllegalStateException e) {
-            if (!io.refusedToSuspend(e)) {
-                throw e;
+    private IOException failedAfterBackOff(IOException e) {
+        if (!closed) {
+            try {
+                Coroutine.yield();
+            } catch (IllegalStateException refused) {
+                if (!io.refusedToSuspend(refused)) {
+                    throw refused;
+                }
             }
         }
+        return acceptFailed(e);
     }
 
     /** Why an accept fails when the listener is closed while it waits, woken already or not. */
