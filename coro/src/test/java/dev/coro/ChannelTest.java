@@ -386,6 +386,9 @@ class ChannelTest {
     void nullIsNotAValueAndANegativeCapacityIsRefused() {
         Channel<String> ch = new Channel<>("ch", 1);
         assertThatThrownBy(() -> ch.send(null)).isInstanceOf(NullPointerException.class).hasMessage("value");
+        assertThatThrownBy(() -> ch.trySend(null)).isInstanceOf(NullPointerException.class).hasMessage("value");
+        assertThatThrownBy(() -> ch.trySend(null, Duration.ofSeconds(1))).isInstanceOf(NullPointerException.class).hasMessage("value");
+        assertThat(ch.size()).as("no refused null took the buffer's room").isZero();
         assertThatThrownBy(() -> new Channel<String>("bad", -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("main context 'main' cannot create channel 'bad' with capacity -1: the capacity must be 0 (rendezvous) or more");
         assertThat(new Channel<String>(3)).as("a failed creation takes no number").hasToString("Channel[channel-2, capacity 3, 0 buffered, open]");
