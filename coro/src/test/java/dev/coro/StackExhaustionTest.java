@@ -4,6 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coro.Coroutine.State;
+import dev.coro.net.TcpConnection;
+import dev.coro.net.TcpListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -638,6 +645,23 @@ class StackExhaustionTest {
             assertThat(outcomes).hasSize(321).contains("overflowed").doesNotContain("broken");
         }
         target.close();
+    }
+
+    @Test
+    void anIoWaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth() throws IOException {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             TcpConnection quiet = TcpConnection.connect(listener.localAddress())) {
+            // its peer, never accepted, writes nothing: a read of it waits until the victim is closed or overflows
+            ByteBuffer into = ByteBuffer.allocate(1);
+            waitForGoodAtEveryDepth("a read", () -> {
+                try {
+                    quiet.read(into);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertThat(into.position()).as("nothing was read").isZero();
+        }
     }
 
     /** {@link #waitForGoodAt} at 10 frames, then at every depth near the stack's end, once without a yield at the base, once with. */
