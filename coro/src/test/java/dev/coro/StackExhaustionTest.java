@@ -557,6 +557,63 @@ class StackExhaustionTest {
         assertThat(outcomes).hasSize(321).contains("overflowed", "taken");
     }
 
+    /** How many holds {@code lock}'s holder has (its private count): 0 once {@code unlock()} gave its last one back. */
+    private static int holds(SpinLock lock) {
+        try {
+            java.lang.reflect.Field f = SpinLock.class.getDeclaredField("holds");
+            f.setAccessible(true);
+            return f.getInt(lock);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Takes {@code lock} at the base of a coroutine started below the padding, then gives it back at {@code depth}
+     * frames of {@link #recurseThenRun}, where the release's own frames may overflow. If the overflow struck before
+     * {@code unlock()} counted its hold down, the victim gives it back at its base, with room.
+     *
+     * @return {@code released} if the release returned, {@code overflowed} if a stack overflow struck
+     */
+    private static String releaseASpinLockAt(int depth, SpinLock lock, Consumer<String> fail) {
+        String[] seen = {"nothing"};
+        Coroutine victim = Coroutine.create("victim", () -> {
+            lock.lock();
+            try {
+                recurseThenRun(0, depth, lock::unlock);
+                seen[0] = "released";
+            } catch (StackOverflowError e) {
+                seen[0] = "overflowed";
+                if (holds(lock) != 0) {
+                    lock.unlock(); // the overflow came before the release: it is made here
+                }
+            }
+        });
+        belowPadding(victim::switchTo);
+        if (lock.holder() != null) {
+            fail.accept("a lock given back at depth " + depth + " (the victim found " + seen[0] + ") is held by "
+                    + lock.holder() + " once the victim has ended");
+        }
+        return seen[0];
+    }
+
+    @Test
+    void aSpinLockWhoseReleaseOverflowsNearTheStacksEndIsFreedAllTheSameAtEveryDepth() {
+        SpinLock lock = new SpinLock();
+        List<String> failures = new ArrayList<>();
+        Consumer<String> fail = failures::add;
+        assertThat(releaseASpinLockAt(10, lock, fail)).isEqualTo("released");
+        List<String> outcomes = new ArrayList<>();
+        for (int k = 300; k >= -20; k--) {
+            outcomes.add(releaseASpinLockAt(limitBelowPadding() - k, lock, fail));
+            if (!failures.isEmpty()) {
+                break;
+            }
+        }
+        assertThat(failures).isEmpty();
+        assertThat(outcomes).hasSize(321).contains("overflowed", "released");
+    }
+
     /**
      * Runs one scene of {@link #aSleepWhoseParkOverflowsNearTheStacksEndLeavesNoTimerBehindAtEveryDepth} or
      * {@link #anAwaitWhoseParkOverflowsNearTheStacksEndLeavesNothingPendingAtEveryDepth}: a coroutine 'victim',
