@@ -16,10 +16,11 @@ import java.util.stream.Collectors;
  * is certain, and the wait ends with a {@link PinnedException} saying so instead of hanging. A body
  * that has begun is running, whatever class its code belongs to, and is waited for. The check costs a
  * stack walk, and only after such a stall. A virtual thread, which cannot wait with a timeout at no
- * cost, looks once instead, before it starts a body's thread ({@link #mayWaitForInitializer}): a body
- * whose lambda class belongs to a class it is initializing may wait for that initializer, or may not
- * (a method reference to another class's method needs nothing of it), so it is started, and only the
- * waits for it are watched as a platform thread's are.
+ * cost, looks once instead, before it starts a body's thread ({@link #runsAnInitializer}): a body it
+ * starts inside a static initializer may wait for that initializer (its code a lambda of that class),
+ * or wait for another body that does (a coroutine of another class that consumes a generator of that
+ * class), or neither (a method reference to another class's method needs nothing of it), so it is
+ * started, and only the waits for it are watched as a platform thread's are.
  *
  * <p>The refused body's thread is given up then, still in the JVM's wait, where nothing can stop it: if
  * the initializer catches the refusal and returns, that thread runs the body after all, outside its
@@ -43,7 +44,7 @@ final class InitializerDeadlock {
      * initialization of this class, which would refuse every later start in the JVM.
      */
     static void prepare() {
-        mayWaitForInitializer(new Object());
+        runsAnInitializer();
     }
 
     /**
@@ -74,14 +75,27 @@ final class InitializerDeadlock {
     }
 
     /**
-     * Whether {@code code}, a body about to start on a thread of its own, is a lambda (or a method
-     * reference) of a class that the calling thread is initializing: a body that may wait for that
-     * initializer, or may not (a method reference to another class's method needs nothing of it). A
-     * virtual thread then watches its wait for the body, as a platform thread always does, instead of
-     * refusing a body that may well run (a stack walk per body started).
+     * Whether the calling thread, about to start a body on a thread of its own, is running a static
+     * initializer: the body may wait for it (its code a lambda of that class), or for a body that does
+     * (a coroutine of another class consuming a generator whose body is a lambda of that class), or
+     * neither (a method reference to another class's method needs nothing of it). A virtual thread then
+     * watches its waits for the body, as a platform thread always does, instead of refusing a body that
+     * may well run (a stack walk per body started).
      */
-    static boolean mayWaitForInitializer(Object code) {
-        return initializingHost(new StackTraceElement[0], code) != null;
+    static boolean runsAnInitializer() {
+        return !initializing().isEmpty();
+    }
+
+    /** The classes whose static initializers the calling thread is running. */
+    private static Set<String> initializing() {
+        try {
+            return WALKER.walk(frames -> frames
+                    .filter(f -> f.getMethodName().equals("<clinit>"))
+                    .map(StackWalker.StackFrame::getClassName)
+                    .collect(Collectors.toSet()));
+        } catch (InternalError e) {
+            throw overflowIn(e);
+        }
     }
 
     /**
@@ -89,15 +103,7 @@ final class InitializerDeadlock {
      * lambda class (or, failing that, a lambda among {@code holderFrames}) belongs; null if none.
      */
     private static String initializingHost(StackTraceElement[] holderFrames, Object code) {
-        Set<String> initializing;
-        try {
-            initializing = WALKER.walk(frames -> frames
-                    .filter(f -> f.getMethodName().equals("<clinit>"))
-                    .map(StackWalker.StackFrame::getClassName)
-                    .collect(Collectors.toSet()));
-        } catch (InternalError e) {
-            throw overflowIn(e);
-        }
+        Set<String> initializing = initializing();
         if (initializing.isEmpty()) {
             return null;
         }

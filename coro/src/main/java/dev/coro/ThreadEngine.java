@@ -133,9 +133,9 @@ final class ThreadEngine implements Engine {
         /** Looks for a wait that can never end, after a stall. */
         private final Runnable stalled = this::checkStall;
         /**
-         * Whether a virtual thread started this context's thread inside an initializer of the class of
-         * its body's code: the waits of the contexts that switch to it are watched for that initializer's
-         * deadlock, as a platform thread's always are ({@link InitializerDeadlock#mayWaitForInitializer}).
+         * Whether a virtual thread started this context's thread inside a static initializer: the waits of
+         * the contexts that switch to it are watched for that initializer's deadlock, as a platform thread's
+         * always are ({@link InitializerDeadlock#runsAnInitializer}).
          */
         private boolean watched;
 
@@ -195,7 +195,7 @@ final class ThreadEngine implements Engine {
             String name;
             String what;
             try {
-                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(context.code());
+                watched = Thread.currentThread().isVirtual() && InitializerDeadlock.runsAnInitializer();
                 name = "coro " + context.name();
                 what = context.describe();
             } catch (OutOfMemoryError e) {

@@ -49,8 +49,8 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
      */
     private Scheduler resumedAs;
     /**
-     * Whether a virtual thread started the body inside an initializer of the class of its code, so
-     * that its waits for the body are watched for that initializer's deadlock ({@link InitializerDeadlock}).
+     * Whether a virtual thread started the body inside a static initializer, so that its waits for the
+     * body are watched for that initializer's deadlock ({@link InitializerDeadlock#runsAnInitializer}).
      */
     private boolean watched;
     /**
@@ -85,7 +85,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
     public void resume() {
         Scheduler s = Scheduler.current();
         if (thread == null) {
-            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.mayWaitForInitializer(code);
+            watched = Thread.currentThread().isVirtual() && InitializerDeadlock.runsAnInitializer();
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();

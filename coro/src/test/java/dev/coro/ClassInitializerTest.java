@@ -289,6 +289,33 @@ class ClassInitializerTest {
         }
     }
 
+    /** {@link ConsumedInACoroutine} again, for a virtual thread to initialize. */
+    static final class ConsumedInACoroutineOnAVirtualThread {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        /** The log once the generator's body has run, if it does; the log as the initializer returns. */
+        static final List<CompletableFuture<List<String>>> RUN_AND_INITIALIZED = List.of(new CompletableFuture<>(),
+                new CompletableFuture<>());
+
+        static {
+            Generator<Integer> g = Generator.of("virtual inner squares", out -> {
+                LOG.add("generator body ran");
+                AbandonedBodies.tryEach(LOG, List.<Object[]>of(AbandonedBodies.call("emit", () -> {
+                    out.emit(1);
+                    return "";
+                })));
+                RUN_AND_INITIALIZED.get(0).complete(LOG);
+            });
+            Coroutine c = Coroutine.create("virtual consumer", ConsumerBodies.consume(g, LOG));
+            try {
+                c.switchTo();
+            } catch (RuntimeException e) {
+                LOG.add("initializer caught " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            LOG.add("after: consumer " + c.state() + ", generator " + g.state());
+            RUN_AND_INITIALIZED.get(1).complete(List.copyOf(LOG));
+        }
+    }
+
     /** The body of {@link ConsumedInACoroutine}'s coroutine: a lambda of this class, public as {@link SquareBodies}. */
     public static final class ConsumerBodies {
         private ConsumerBodies() {
@@ -625,6 +652,38 @@ class ClassInitializerTest {
                 + " 'inner squares' cannot emit from generator 'inner squares' (FAILED)"
                 + outside("generator 'inner squares'", "ConsumedInACoroutine", "FAILED"));
         assertThat(Coroutine.dump()).contains(": 1 context, current index 0");
+    }
+
+    @Test
+    @Timeout(60)
+    @SuppressWarnings("unchecked")
+    void onAVirtualThreadTooAGeneratorStuckForTheInitializerWhileACoroutineOfAnotherClassConsumesItFailsThatConsumersCall()
+            throws InterruptedException {
+        // on the thread engine the initializing thread and the generator's, which waits for the class, each keep
+        // their carrier: the coroutine, refused its call, needs a third to run on
+        Carriers.assumeAThirdOnTheThreadEngine("the initializing virtual thread and the generator's thread waiting for its"
+                + " class keep two carriers; the coroutine needs a third");
+        Object read = readOnAVirtualThread(ConsumedInACoroutineOnAVirtualThread.class, "RUN_AND_INITIALIZED");
+        assertThat(read).isInstanceOf(List.class);
+        @SuppressWarnings("unchecked")
+        List<String> log = ((List<CompletableFuture<List<String>>>) read).get(1).join();
+        if (!threadEngine()) {
+            assertThat(log).containsExactly("generator body ran", "has next: true", "consumer goes on as virtual consumer",
+                    "after: consumer FINISHED, generator SUSPENDED");
+            return;
+        }
+        String host = "dev.coro.ClassInitializerTest$ConsumedInACoroutineOnAVirtualThread";
+        assertThat(log).containsExactly("consumer refused: coroutine 'virtual consumer' cannot run the body of generator"
+                + " 'virtual inner squares' (NEW): the body of generator"
+                + " 'virtual inner squares' is a lambda of class " + host + ", whose static initializer this thread is running: no other"
+                + " thread can run the body until that initializer returns, and it waits for the body (on the thread engine"
+                + " every body runs on a thread of its own); create it outside the initializer (in a holder class, say), or"
+                + " use the continuation engine; it is FAILED",
+                "consumer goes on as virtual consumer", "after: consumer FINISHED, generator FAILED");
+        assertThat(((List<CompletableFuture<List<String>>>) read).get(0).join()).endsWith("generator body ran",
+                "emit threw IllegalStateException: the body of generator 'virtual inner squares' cannot emit from generator"
+                + " 'virtual inner squares' (FAILED)" + outside("generator 'virtual inner squares'",
+                        "ConsumedInACoroutineOnAVirtualThread", "FAILED"));
     }
 
     @Test
