@@ -750,6 +750,32 @@ class ThreadConfinementTest {
     }
 
     /**
+     * {@link #theSchedulerOfAForkJoinWorkerThatEndedIsDroppedByTheNextReadOfTheJmxView}, dropped instead by the
+     * next scheduler another thread makes, with no read of the JMX view.
+     */
+    @Test
+    @Timeout(20)
+    void theSchedulerOfAForkJoinWorkerThatEndedIsDroppedOnceAnotherThreadMakesItsScheduler() throws Exception {
+        ForkJoinPool pool = new ForkJoinPool(1);
+        List<java.lang.ref.WeakReference<Object>> left = new ArrayList<>();
+        Thread worker;
+        try {
+            worker = CompletableFuture.supplyAsync(() -> {
+                Coroutine c = Coroutine.create("left", Coroutine::yield);
+                c.switchTo(); // suspended in its yield: the worker ends with it unfinished
+                left.add(new java.lang.ref.WeakReference<>(Scheduler.current()));
+                left.add(new java.lang.ref.WeakReference<>(c));
+                return Thread.currentThread();
+            }, pool).join();
+        } finally {
+            pool.shutdown();
+        }
+        worker.join();
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> Coroutine.create("elsewhere", () -> { }))).isNull();
+        assertThat(Collected.all(left)).as("the ended worker's scheduler and its coroutine are collected").isTrue();
+    }
+
+    /**
      * A generator holds its scheduler weakly (a generator kept after its thread ended must not keep the
      * scheduler): a worker whose thread locals were erased still holds its scheduler for as long as it
      * lives, as every thread does, so a generator one task left suspended gives the next task its values.
