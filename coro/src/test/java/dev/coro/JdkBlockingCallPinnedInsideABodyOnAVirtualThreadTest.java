@@ -62,7 +62,14 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
     static final class BlocksInAGeneratorsBody {
         static final List<String> OUTCOMES = List.of(
                 outcome("sleep", () -> Thread.sleep(1)),
+                outcome("wait", () -> {
+                    Object monitor = new Object();
+                    synchronized (monitor) {
+                        monitor.wait(1);
+                    }
+                }),
                 outcome("parkNanos", () -> LockSupport.parkNanos(1_000)),
+                outcome("yield", Thread::yield),
                 "get: " + call(() -> "returned " + gotByTheGeneratorsInitializer.get()));
     }
 
@@ -126,7 +133,8 @@ class JdkBlockingCallPinnedInsideABodyOnAVirtualThreadTest {
             Generator<List<String>> rows = Generator.of("rows", e -> e.emit(BlocksInAGeneratorsBody.OUTCOMES));
             return rows.next();
         }).get(30, TimeUnit.SECONDS);
-        assertThat(outcomes).containsExactly("sleep: returned", "parkNanos: returned", "get: returned y");
+        assertThat(outcomes).containsExactly("sleep: returned", "wait: returned", "parkNanos: returned", "yield: returned",
+                "get: returned y");
     }
 
     @Test
