@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -133,6 +134,97 @@ class SelectAcrossThreadsEdgeTest {
                 }
             }
         }
+    }
+
+    /**
+     * The send clause of a waiting select, queued on another thread's full buffered channel when its receive
+     * clause takes the buffered value there, is dropped, not spun on: that channel's thread holds the select's
+     * wait locked for the receive, and a lock of it for the send would wait for ever for a hold only it could
+     * give back. The channel's thread runs nothing until the select is about to park, so that the select's
+     * clauses reach it as posts, in their order, the send first. A watcher then looks at that thread until
+     * the wait is completed: a thread spinning for a wait is seen yielding in the spin (its first tries do not
+     * yield, and a lock that needs no wait never does), and the watcher then says so and gives the wait back,
+     * so that the test ends. The select's caller waits for whichever comes first, the select's clause or the
+     * watcher's sighting; no time is measured.
+     */
+    @Test
+    @Timeout(60)
+    void theSendClauseLeftQueuedWhenTheReceiveClauseTakesTheBufferedValueIsDroppedNotSpunOn() {
+        CompletableFuture<Channel<Integer>> made = new CompletableFuture<>();
+        CountDownLatch serve = new CountDownLatch(1);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        Thread theirs = Thread.ofPlatform().name("theirs").start(() -> {
+            Channel<Integer> ch = new Channel<>("full", 1);
+            ch.send(1);
+            made.complete(ch);
+            try {
+                serve.await(); // runs nothing meanwhile: what the select posts waits in its inbox, in order
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            Coroutine.await(release); // runs the posts
+        });
+        CompletableFuture<String> spun = new CompletableFuture<>();
+        CompletableFuture<Thread> watcher = new CompletableFuture<>();
+        try {
+            Channel<Integer> c = Coroutine.await(made); // not shared yet: the select cannot try it in place
+            Select.beforeParkAcross = claim -> {
+                watcher.complete(Thread.ofPlatform().name("watcher").start(() -> {
+                    while (claim.isOpen()) { // until the receive clause completes it
+                        String frames = spinningForAWait(theirs);
+                        if (frames != null) {
+                            spun.complete(frames);
+                            claim.unlock(); // given back: the spin ends, and the test with it
+                            return;
+                        }
+                        Thread.onSpinWait();
+                    }
+                }));
+                serve.countDown();
+            };
+            String outcome;
+            try {
+                Select<String> sel = new Select<String>().onSend(c, 2, () -> "sent 2").onReceive(c, v -> "got " + v);
+                CompletableFuture<String> fired = new CompletableFuture<>();
+                Coroutine.create("selector", () -> fired.complete(sel.select()));
+                outcome = Coroutine.withTimeout(GUARD, () -> new Select<String>()
+                        .onComplete(spun, frames -> "spun")
+                        .onComplete(fired, v -> v)
+                        .select());
+            } finally {
+                Select.beforeParkAcross = null;
+            }
+            Peer.join(watcher.join());
+            assertThat(spun.getNow(null)).as("the frames of the channel's thread seen spinning for the select's wait").isNull();
+            assertThat(outcome).isEqualTo("got 1");
+            assertThat(c.tryReceive()).as("the send clause left nothing").isEmpty(); // shared now: in place
+            assertThat(c.trySend(3)).as("room for one").isTrue();
+            assertThat(c.tryReceive()).contains(3);
+        } finally {
+            serve.countDown();
+            release.complete(null);
+            Peer.join(theirs);
+        }
+    }
+
+    /**
+     * The frames of {@code t}, one a line, if it is yielding in a spin for a select's wait that another
+     * holds locked ({@code ForeignWait.lockSpinning} past its first tries); null if it is not, now.
+     */
+    private static String spinningForAWait(Thread t) {
+        StackTraceElement[] frames = t.getStackTrace();
+        for (int i = 1; i < frames.length; i++) {
+            if (frames[i].getClassName().equals(ForeignWait.class.getName()) && frames[i].getMethodName().equals("lockSpinning")
+                    && frames[i - 1].getClassName().equals(Thread.class.getName())
+                    && frames[i - 1].getMethodName().equals("yield")) {
+                StringBuilder text = new StringBuilder();
+                for (StackTraceElement f : frames) {
+                    text.append(f).append('\n');
+                }
+                return text.toString();
+            }
+        }
+        return null;
     }
 
     @Test
