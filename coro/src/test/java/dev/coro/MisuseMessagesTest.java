@@ -147,4 +147,49 @@ class MisuseMessagesTest {
         });
         assertThat(seen).containsExactly("woke at 5");
     }
+
+    /**
+     * A pool's refusal and a semaphore's name a thread's main alike, through the one naming of the caller: a
+     * thread that has no scheduler as a thread (none made for the message), the main context of one that has
+     * as {@code main context 'main'}, with its thread where the semaphore is another thread's (a pool belongs
+     * to no thread).
+     */
+    @Test
+    void aPoolsRefusalAndASemaphoresNameMainAlikeOnAThreadWithOrWithoutAScheduler() {
+        List<String> seen = new ArrayList<>();
+        Thread plain = Thread.ofPlatform().name("plain").start(() -> {
+            seen.add(refusalOf(() -> CoroutinePool.start(0)));
+            seen.add(refusalOf(() -> new Semaphore(0)));
+        });
+        Peer.join(plain);
+        String thread = "thread " + Scheduler.describe(plain);
+        assertThat(seen).containsExactly(
+                thread + " cannot start a coroutine pool of 0 threads: it needs at least 1",
+                thread + " cannot create semaphore 'semaphore-1' with 0 permits: it needs 1 or more");
+
+        Semaphore ours = new Semaphore("ours", 1); // this thread has a scheduler from here on
+        try (CoroutinePool pool = CoroutinePool.start("p", 1)) {
+            Semaphore theirs = Coroutine.await(pool.submit(() -> new Semaphore("theirs", 1)));
+            assertThat(List.of(refusalOf(() -> CoroutinePool.start(0)), refusalOf(ours::release), refusalOf(theirs::release)))
+                    .containsExactly(
+                            "main context 'main' cannot start a coroutine pool of 0 threads: it needs at least 1",
+                            "main context 'main' cannot release Semaphore[ours, 1 of 1 permits free]: all its permits are free"
+                                    + " already (more releases than acquires)",
+                            "main context 'main' of thread " + ThreadNames.thread() + " cannot release Semaphore[theirs, 1 of 1"
+                                    + " permits free]: all its permits are free already (more releases than acquires)");
+            pool.close();
+            assertThat(refusalOf(() -> pool.submit(() -> 1)))
+                    .isEqualTo("main context 'main' cannot submit to p (closed): a closed pool takes no more bodies");
+        }
+    }
+
+    /** The message of the exception {@code call} throws; fails if it throws none. */
+    private static String refusalOf(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("not refused");
+    }
 }
