@@ -1123,6 +1123,8 @@ class BlockedLoopsTest {
             assertThat(detectorThreads()).isEqualTo(1);
             BlockedLoops.detect(Duration.ofSeconds(2));
             assertThat(BlockedLoops.threshold()).contains(Duration.ofSeconds(2));
+            BlockedLoops.detect(Duration.ofMillis(1)); // the shortest threshold taken: a millisecond itself
+            assertThat(BlockedLoops.threshold()).contains(Duration.ofMillis(1));
         } finally {
             BlockedLoops.stop();
         }
