@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -44,6 +45,9 @@ class MonitoringTest {
         assertThat(Monitoring.jmxAsked(properties("coro.jmx", "true"))).isTrue();
         assertThat(Monitoring.jmxAsked(properties("com.sun.management.jmxremote", ""))).isTrue();
         assertThat(Monitoring.jmxAsked(properties("com.sun.management.jmxremote.port", "9010"))).isTrue();
+        // coro.jmx=false asks for nothing: it does not keep the JMX agent's properties from asking
+        assertThat(Monitoring.jmxAsked(properties("coro.jmx", "false", "com.sun.management.jmxremote", ""))).isTrue();
+        assertThat(Monitoring.jmxAsked(properties("coro.jmx", "false", "com.sun.management.jmxremote.port", "9010"))).isTrue();
     }
 
     /** {@code coro.jmx} is read as {@code true} or {@code false} in any case, blanks around it ignored; any other value is logged, not ignored unseen. */
@@ -86,7 +90,10 @@ class MonitoringTest {
     }
 
     private static UnaryOperator<String> properties(String... kv) {
-        Map<String, String> m = kv.length == 0 ? Map.of() : Map.of(kv[0], kv[1]);
+        Map<String, String> m = new HashMap<>();
+        for (int k = 0; k < kv.length; k += 2) {
+            m.put(kv[k], kv[k + 1]);
+        }
         return m::get;
     }
 
