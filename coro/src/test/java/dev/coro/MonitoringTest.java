@@ -2,12 +2,17 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.management.CoroutinesManagement;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.StandardMBean;
 import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import org.junit.jupiter.api.Test;
@@ -87,6 +92,51 @@ class MonitoringTest {
 
     private static List<String> registered() {
         return FlightRecorder.getFlightRecorder().getEventTypes().stream().map(EventType::getName).toList();
+    }
+
+    /**
+     * A registration of the JMX view that the MBean server refuses for a cause other than a missing module
+     * (here both names this copy may take are held by other MBeans) is logged once in the JVM, with the
+     * server's refusal: each {@code BlockedLoops.detect} tries again, and logs nothing more; the detector
+     * works all the same.
+     */
+    @Test
+    void aRegistrationOfTheJmxViewThatTheServerRefusesIsLoggedOnceAndTheDetectorWorks() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ClassLoader l = CoroutinesManagement.class.getClassLoader();
+        String loader = (l.getName() != null ? l.getName() : l.getClass().getName()) + "@"
+                + Integer.toHexString(System.identityHashCode(l));
+        ObjectName plain = new ObjectName("dev.coro:type=Coroutines");
+        ObjectName own = new ObjectName("dev.coro:type=Coroutines,loader=" + ObjectName.quote(loader));
+        CoroutinesManagement.unregister();
+        List<ObjectName> taken = new ArrayList<>();
+        try {
+            for (ObjectName n : List.of(plain, own)) {
+                if (!server.isRegistered(n)) {
+                    // an MBean of another class loader's (the JDK's), as another copy of the library or a tool would hold
+                    server.registerMBean(new StandardMBean(Thread.ofPlatform().unstarted(() -> { }), Runnable.class), n);
+                    taken.add(n);
+                }
+            }
+            assertThat(taken).as("both names free for the test to take").hasSize(2);
+            List<String> logged = warnings(() -> {
+                try {
+                    BlockedLoops.detect(Duration.ofSeconds(100));
+                    assertThat(BlockedLoops.threshold()).contains(Duration.ofSeconds(100));
+                    BlockedLoops.detect(Duration.ofSeconds(200)); // tries again, and fails alike
+                    assertThat(BlockedLoops.threshold()).contains(Duration.ofSeconds(200));
+                } finally {
+                    BlockedLoops.stop();
+                }
+            });
+            assertThat(logged).containsExactly("coro could not register its JMX view: java.lang.IllegalStateException: cannot"
+                    + " register the JMX view " + own + ": javax.management.InstanceAlreadyExistsException: " + own);
+        } finally {
+            for (ObjectName n : taken) {
+                server.unregisterMBean(n);
+            }
+            CoroutinesManagement.register();
+        }
     }
 
     private static UnaryOperator<String> properties(String... kv) {
