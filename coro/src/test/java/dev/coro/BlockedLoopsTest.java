@@ -368,6 +368,57 @@ class BlockedLoopsTest {
         starved.close();
     }
 
+    /**
+     * A {@code detect} with another threshold replaces the detector as {@code stop()} ends it: it returns only once
+     * the report the detector it replaces is making has ended, and that detector's thread with it, so no report of
+     * the old threshold comes after it.
+     */
+    @Test
+    void aDetectThatReplacesTheDetectorReturnsOnlyOnceAReportBeingMadeHasEndedAndTheOldDetectorsThreadWithIt() throws Exception {
+        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
+        CountDownLatch inReport = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        boolean[] seen = new boolean[3];
+        Coroutine starved = Coroutine.create("starved", () -> {
+            while (true) {
+                Coroutine.yield();
+            }
+        });
+        List<String> logged = new ArrayList<>();
+        LoggedWarnings.during(logged, m -> m.contains(me), () -> {
+            withHandler(m -> m.contains(me), () -> {
+                inReport.countDown();
+                awaitGuarded(release); // the report is being made until the test lets it end
+            }, () -> {
+                BlockedLoops.detect(THRESHOLD);
+                try {
+                    // blocks its thread until the detector is inside its report, then replaces the detector
+                    Coroutine.create("blocker", () -> {
+                        seen[0] = awaitGuarded(inReport);
+                        Thread replacer = Thread.ofPlatform().name("replacer")
+                                .start(() -> BlockedLoops.detect(Duration.ofSeconds(100)));
+                        while (replacer.isAlive() && replacer.getState() != Thread.State.WAITING) {
+                            Thread.onSpinWait();
+                        }
+                        seen[1] = replacer.isAlive(); // waiting for the report to end, not returned already
+                        release.countDown();
+                        Joins.uninterruptibly(replacer);
+                        seen[2] = detectorThreads() == 1; // the new one only: the one it replaced has ended
+                    }).switchTo();
+                } finally {
+                    BlockedLoops.stop();
+                }
+            });
+            return null;
+        });
+        assertThat(seen[0]).as("the blocked loop was reported").isTrue();
+        assertThat(seen[1]).as("detect() waited while the report of the detector it replaces was being made").isTrue();
+        assertThat(seen[2]).as("once detect() returned, the replaced detector's thread had ended").isTrue();
+        assertThat(logged).as("the report was made once, and none by the replaced detector after detect()").hasSize(1);
+        assertThat(BlockedLoops.threshold()).isEmpty();
+        starved.close();
+    }
+
     @Test
     @Timeout(30)
     void anInterruptOfTheDetectorsThreadIsDroppedAndTheThreadParksAgainInsteadOfSpinning() {
