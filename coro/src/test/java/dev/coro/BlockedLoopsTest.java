@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -1244,6 +1245,9 @@ class BlockedLoopsTest {
         assertThat(BlockedLoops.parse("200ms")).isEqualTo(Duration.ofMillis(200));
         assertThat(BlockedLoops.parse(" 2s ")).isEqualTo(Duration.ofSeconds(2));
         assertThat(BlockedLoops.parse("150")).isEqualTo(Duration.ofMillis(150));
+        // blanks before the unit are ignored as those around the value are; the units are read in lower case only
+        assertThat(Stream.of("200 ms", "2 s", "200MS", "2S", "200Ms").map(BlockedLoopsTest::parsed))
+                .containsExactly("PT0.2S", "PT2S", "refused", "refused", "refused");
         // the largest counts whose milliseconds still have a thousandfold range left
         assertThat(BlockedLoops.parse("9223372036854775ms")).isEqualTo(Duration.ofMillis(9_223_372_036_854_775L));
         assertThat(BlockedLoops.parse("9223372036854s")).isEqualTo(Duration.ofSeconds(9_223_372_036_854L));
@@ -1289,6 +1293,15 @@ class BlockedLoopsTest {
                 .contains("1 other context cannot run meanwhile. Its stack " + stackOf + ":\n")
                 .doesNotContain("moved on");
         other.close();
+    }
+
+    /** What {@code -Dcoro.blockedThreshold=value} sets: the threshold, or {@code refused}. */
+    private static String parsed(String value) {
+        try {
+            return BlockedLoops.parse(value).toString();
+        } catch (IllegalArgumentException e) {
+            return "refused";
+        }
     }
 
     private static long ms(long millis) {
