@@ -28,15 +28,4 @@ final class Carriers {
     static void assumeASecondOnTheThreadEngine(String why) {
         assumeTrue(!Engines.running().equals("threads") || count() >= 2, why);
     }
-
-    /**
-     * Skips the test on the thread engine with fewer than three carriers, where its program holds two of them
-     * (a virtual thread running a class initializer, and a body's thread waiting for that class: each keeps its
-     * carrier) while a third context must run to end it.
-     *
-     * @param why what keeps the two carriers, and what needs the third
-     */
-    static void assumeAThirdOnTheThreadEngine(String why) {
-        assumeTrue(!Engines.running().equals("threads") || count() >= 3, why);
-    }
 }

@@ -655,14 +655,35 @@ class ClassInitializerTest {
     }
 
     @Test
-    @Timeout(60)
-    @SuppressWarnings("unchecked")
+    @Timeout(120)
     void onAVirtualThreadTooAGeneratorStuckForTheInitializerWhileACoroutineOfAnotherClassConsumesItFailsThatConsumersCall()
-            throws InterruptedException {
+            throws Exception {
         // on the thread engine the initializing thread and the generator's, which waits for the class, each keep
-        // their carrier: the coroutine, refused its call, needs a third to run on
-        Carriers.assumeAThirdOnTheThreadEngine("the initializing virtual thread and the generator's thread waiting for its"
-                + " class keep two carriers; the coroutine needs a third");
+        // their carrier: the coroutine, refused its call, needs a third to run on, which a JVM of fewer carriers
+        // lends a child JVM (where the check would hang here, and keep two carriers for the rest of the run)
+        if (threadEngine() && Carriers.count() < 3) {
+            String out = ChildJvms.run(ConsumedInACoroutineOnAVirtualThreadWithThreeCarriers.class,
+                    "-Djdk.virtualThreadScheduler.parallelism=3");
+            assertThat(out).as("it printed:%n%s", out).endsWith("checked with 3 carriers\n");
+            return;
+        }
+        consumedInACoroutineOnAVirtualThread();
+    }
+
+    /** Runs the check of {@link ConsumedInACoroutineOnAVirtualThread} in a JVM of three carriers. */
+    static final class ConsumedInACoroutineOnAVirtualThreadWithThreeCarriers {
+        public static void main(String[] args) throws InterruptedException {
+            consumedInACoroutineOnAVirtualThread();
+            System.out.println("checked with " + Carriers.count() + " carriers");
+        }
+    }
+
+    /**
+     * Initializes {@link ConsumedInACoroutineOnAVirtualThread} on a virtual thread and asserts what its
+     * coroutine, its generator and the generator's body did (on the thread engine, with three carriers).
+     */
+    @SuppressWarnings("unchecked")
+    private static void consumedInACoroutineOnAVirtualThread() throws InterruptedException {
         Object read = readOnAVirtualThread(ConsumedInACoroutineOnAVirtualThread.class, "RUN_AND_INITIALIZED");
         assertThat(read).isInstanceOf(List.class);
         @SuppressWarnings("unchecked")

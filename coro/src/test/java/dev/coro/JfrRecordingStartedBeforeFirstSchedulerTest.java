@@ -2,9 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,9 +32,7 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
     @Test
     @Timeout(120)
     void aRecordingStartedBeforeTheFirstSchedulerRecordsStartsEndsParksAndThenTheStatistics() throws Exception {
-        Process child = child(RecordsFromBeforeTheFirstScheduler.class);
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        String out = ChildJvms.run(RecordsFromBeforeTheFirstScheduler.class);
         assertThat(out).as("it printed:%n%s", out).isEqualTo("""
                 before: no scheduler yet
                 CoroutineStart first #1 by main #0
@@ -45,7 +40,6 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
                 CoroutineEnd first #1 FINISHED
                 statistics of main: engine %s, 2 contexts, 1 running, 1 parked
                 """.formatted(Engines.running()));
-        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }
 
     /**
@@ -56,13 +50,10 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
     @Test
     @Timeout(120)
     void withTheDefaultPeriodARecordingStartedBeforeTheFirstSchedulerHasTheStatisticsOfItsEndOnly() throws Exception {
-        Process child = child(RecordsEveryChunkFromBeforeTheFirstScheduler.class);
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
+        String out = ChildJvms.run(RecordsEveryChunkFromBeforeTheFirstScheduler.class);
         assertThat(out).as("it printed:%n%s", out).isEqualTo("""
                 statistics of main: 1, at its end, with 2 contexts
                 """);
-        assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
     }
 
     /**
@@ -76,10 +67,7 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
     void aShortProgramUnderStartFlightRecordingWithTheDefaultPeriodHasItsParksAndNoStatistics() throws Exception {
         Path file = Files.createTempFile("coro-test-start-flight-recording", ".jfr");
         try {
-            Process child = child(ParksAndEnds.class, "-XX:StartFlightRecording:settings=default,filename=" + file);
-            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(child.waitFor(1, TimeUnit.MINUTES)).as("the child JVM ended").isTrue();
-            assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
+            String out = ChildJvms.run(ParksAndEnds.class, "-XX:StartFlightRecording:settings=default,filename=" + file);
             List<String> coro = RecordingFile.readAllEvents(file).stream()
                     .filter(e -> e.getEventType().getName().startsWith("dev.coro."))
                     .map(e -> e.getEventType().getName() + (e.getEventType().getName().equals("dev.coro.Park")
@@ -97,21 +85,6 @@ class JfrRecordingStartedBeforeFirstSchedulerTest {
             Coroutine.create("parker", () -> Coroutine.sleep(Duration.ofMillis(30))).switchTo();
             Coroutine.sleep(Duration.ofMillis(60)); // the parker's sleep ends first
         }
-    }
-
-    /** A child JVM running {@code main} on the library as this one sees it (same classes, engine and exports). */
-    private static Process child(Class<?> main, String... jvmArgs) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-exports")) {
-                command.add(a); // the continuation engine's flag, as the build passed it
-            }
-        }
-        command.add("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"));
-        command.addAll(List.of(jvmArgs));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        return ChildJvmLocale.processBuilder(command).redirectErrorStream(true).start();
     }
 
     /**
