@@ -50,7 +50,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code read}, {@code write} and {@code accept} are closed, connections are closed or shut down
  * mid-stream by either side or reset by a plain socket peer ({@code SO_LINGER} 0), writers park on
  * full buffers while their peer stops reading (some writers with a small send buffer and records up to
- * 128 KiB, so that their timeouts cut writes part way, as the run asserts they did), and one connection is used by several coroutines of
+ * 128 KiB, so that their timeouts, and a close of their coroutine or of their connection, cut writes part way, as the run
+ * asserts they did), and one connection is used by several coroutines of
  * its thread at once (a reader and one or two writers, by {@code write(ByteBuffer)} and by the
  * {@code java.io} view's array and single-byte writes).
  *
@@ -129,7 +130,7 @@ class IoSeamsTest {
                 .isLessThanOrEqualTo(descriptorsBefore + 8);
         if (SEEDS >= 8) {
             assertThat(totals.counts()).as("bytes checked, read timeouts, write timeouts, write timeouts part way, readers closed, writers closed,"
-                    + " links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close,"
+                    + " writes cut part way by a close of their coroutine, writes cut part way by a close of their connection, links aborted, resets, accept timeouts, decoys closed in accept, accepts failed by a close,"
                     + " connections the pool's end closed, connect timeouts")
                     .doesNotContain(0L);
         }
@@ -142,6 +143,7 @@ class IoSeamsTest {
         long writeTimeouts;
         long writeTimeoutsPartWay;
         long writersClosedPartWay;
+        long connectionsClosedPartWay;
         long readersClosed;
         long writersClosed;
         long aborted;
@@ -164,6 +166,7 @@ class IoSeamsTest {
                     writeTimeouts += f.writeTimeouts.get();
                     writeTimeoutsPartWay += f.writeTimeoutsPartWay.get();
                     writersClosedPartWay += f.writersClosedPartWay.get();
+                    connectionsClosedPartWay += f.connectionsClosedPartWay.get();
                     readersClosed += f.readersClosed.get();
                     writersClosed += f.writersClosed.get();
                 }
@@ -178,15 +181,16 @@ class IoSeamsTest {
 
         /** The counts, in the order the test's assertion names them. */
         long[] counts() {
-            return new long[] {bytes, readTimeouts, writeTimeouts, writeTimeoutsPartWay, readersClosed, writersClosed, aborted, resets,
-                acceptTimeouts, decoys, acceptsFailed, closedByThePool, connectTimeouts};
+            return new long[] {bytes, readTimeouts, writeTimeouts, writeTimeoutsPartWay, readersClosed, writersClosed, writersClosedPartWay,
+                connectionsClosedPartWay, aborted, resets, acceptTimeouts, decoys, acceptsFailed, closedByThePool, connectTimeouts};
         }
 
         @Override
         public String toString() {
             return bytes + " bytes checked, " + readTimeouts + " read timeouts, " + writeTimeouts + " write timeouts ("
                     + writeTimeoutsPartWay + " part way), "
-                    + readersClosed + " readers and " + writersClosed + " writers closed (" + writersClosedPartWay + " writes part way), " + aborted + " links aborted ("
+                    + readersClosed + " readers and " + writersClosed + " writers closed (" + writersClosedPartWay + " writes part way), "
+                    + connectionsClosedPartWay + " writes cut part way by their connection's close, " + aborted + " links aborted ("
                     + resets + " resets), " + acceptTimeouts + " accept timeouts, " + decoys + " coroutines closed in accept, "
                     + acceptsFailed + " accepts failed by the listener's close, " + closedByThePool
                     + " connections left for the pool's end to close under a plain peer's read, " + connectTimeouts
@@ -635,8 +639,10 @@ class IoSeamsTest {
         final AtomicInteger writeTimeouts = new AtomicInteger();
         /** Writes cut short by a timeout after some but not all of their bytes went out. */
         final AtomicInteger writeTimeoutsPartWay = new AtomicInteger();
-        /** Writes whose coroutine was closed after some but not all of their bytes went out: counted, not reached for sure. */
+        /** Writes whose coroutine was closed after some but not all of their bytes went out. */
         final AtomicInteger writersClosedPartWay = new AtomicInteger();
+        /** Writes whose connection was closed (by their own side) after some but not all of their bytes went out. */
+        final AtomicInteger connectionsClosedPartWay = new AtomicInteger();
         final AtomicInteger readersClosed = new AtomicInteger();
         final AtomicInteger writersClosed = new AtomicInteger();
         /** The writing side shut its output down while its writers wrote: they fail, and the reader gets what they wrote. */
@@ -796,6 +802,10 @@ class IoSeamsTest {
         int readers;
         /** Per writer: whether it has ended. */
         boolean[] writerDone;
+        /** Per writer: the buffer of its {@code write(ByteBuffer)} under way, or null; for the chaos to find a write parked part way. */
+        ByteBuffer[] writing;
+        /** Per writer: the position at which that write began. */
+        int[] writingFrom;
 
         /** The {@code server} side of {@code link} on connection {@code c}, or its client side. */
         End(Run run, Link link, TcpConnection c, boolean server) {
@@ -818,6 +828,8 @@ class IoSeamsTest {
                 badCalls();
             }
             writerDone = new boolean[side.writers];
+            writing = new ByteBuffer[side.writers];
+            writingFrom = new int[side.writers];
             for (int w = 0; w < side.writers; w++) {
                 int id = w;
                 CompletableFuture<Void> ended = new CompletableFuture<>();
@@ -1148,6 +1160,8 @@ class IoSeamsTest {
             try {
                 while (b.hasRemaining()) {
                     int from = b.position();
+                    writing[id] = b;
+                    writingFrom[id] = from;
                     try {
                         if (timed) {
                             timed(r, () -> c.write(b));
@@ -1164,7 +1178,13 @@ class IoSeamsTest {
                             out.writersClosedPartWay.incrementAndGet();
                         }
                         throw e;
+                    } catch (IOException | UncheckedIOException e) {
+                        if (b.position() != from) {
+                            closedPartWay(e);
+                        }
+                        throw e;
                     } finally {
+                        writing[id] = null;
                         out.wrote(id, rec, from, b.position() - from);
                     }
                 }
@@ -1196,9 +1216,15 @@ class IoSeamsTest {
                         }
                     } catch (UncheckedIOException e) {
                         n = said(e.getCause(), len);
+                        if (n > 0) {
+                            closedPartWay(e);
+                        }
                         throw e;
                     } catch (IOException e) {
                         n = said(e, len);
+                        if (n > 0) {
+                            closedPartWay(e);
+                        }
                         throw e;
                     } catch (CoroutineExit e) {
                         n = said(e, len);
@@ -1242,6 +1268,17 @@ class IoSeamsTest {
             }
         }
 
+        /**
+         * A write failed by {@code e} after some but not all of its bytes went out: counted if it failed for the
+         * close of its connection (the state its message names is {@code closed}), not for a reset or a shut output.
+         */
+        private void closedPartWay(Exception e) {
+            IOException f = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            if (String.valueOf(f.getMessage()).contains(" (closed): ")) {
+                out.connectionsClosedPartWay.incrementAndGet();
+            }
+        }
+
         /** How many bytes of a view's write of {@code len} went out, as {@code t} (a failure, or the signal that cut it) says. */
         private int said(Throwable t, int len) {
             if (t == null) {
@@ -1273,10 +1310,18 @@ class IoSeamsTest {
             }
         }
 
-        /** After a while, closes the reader (and starts another), the writer, or the connection, while they may be parked. */
+        /**
+         * After a while, closes the reader (and starts another), the writer, or the connection, while they may be
+         * parked. On a side of large records and a small send buffer, a close of a writer or of the connection waits
+         * instead for a writer parked part way through a {@code write(ByteBuffer)} (a bounded number of yields, and
+         * no longer than the writers write), and closes that writer: so that the runs reach, as they assert,
+         * writes cut part way by a close of their coroutine and of their connection.
+         */
         private void chaos() {
+            boolean cutPartWay = side.smallSendBuffer && (side.chaos == 2 || side.chaos == 3);
             run.progress.put(name + "-chaos", "sleeps");
-            Coroutine.sleep(Duration.ofMillis(side.chaosDelayMillis));
+            Coroutine.sleep(Duration.ofMillis(cutPartWay ? 0 : side.chaosDelayMillis));
+            int partWay = cutPartWay ? awaitAWriterParkedPartWay() : -1;
             run.progress.put(name + "-chaos", "acts");
             switch (side.chaos) {
                 case 1 -> {
@@ -1288,7 +1333,10 @@ class IoSeamsTest {
                     }
                 }
                 case 2 -> {
-                    int w = random.nextInt(side.writers);
+                    int w = random.nextInt(side.writers); // drawn whether or not it is the one closed: the plan stays as it was
+                    if (partWay >= 0) {
+                        w = partWay;
+                    }
                     if (!writerDone[w]) {
                         writerCoroutines.get(w).close();
                         writersEnded.get(w).complete(null); // closed before it started, it runs no finally
@@ -1319,6 +1367,33 @@ class IoSeamsTest {
                 }
             }
             run.progress.put(name + "-chaos", "ended");
+        }
+
+        /**
+         * Yields until a writer is parked part way through a {@code write(ByteBuffer)} (some of its bytes out, the
+         * rest waiting for room) and returns its number; -1 once every writer has ended, the connection is closed,
+         * or after a bound (a guard: a write of a large record through a small send buffer parks part way again and
+         * again, and a thread whose contexts yield asks its selector for readiness only every so many yields, so a
+         * writer parked for room stays parked across many of them).
+         */
+        private int awaitAWriterParkedPartWay() {
+            run.progress.put(name + "-chaos", "awaits a writer parked part way");
+            for (int i = 0; i < 1_000_000 && c.isOpen(); i++) {
+                boolean allDone = true;
+                for (int w = 0; w < side.writers; w++) {
+                    allDone &= writerDone[w];
+                    ByteBuffer b = writing[w];
+                    if (b != null && b.position() > writingFrom[w] && b.hasRemaining()
+                            && writerCoroutines.get(w).state() == Coroutine.State.PARKED) {
+                        return w;
+                    }
+                }
+                if (allDone) {
+                    return -1;
+                }
+                Coroutine.yield();
+            }
+            return -1;
         }
     }
 
