@@ -109,6 +109,31 @@ class DroppedUnclosedTest {
         return new DroppedListener(new WeakReference<>(listener), listener.localAddress());
     }
 
+    /**
+     * The cleaning thread serves every thread of the JVM, so it takes neither the priority nor the thread
+     * group of the thread whose socket happened to start it: a socket opened by a high-priority thread of an
+     * application's group (the first of the JVM, or not) leaves it a daemon of normal priority in the JVM's
+     * root group, {@code system}.
+     */
+    @Test
+    void theCleaningThreadIsADaemonOfNormalPriorityInTheRootGroupWhicheverThreadOpenedTheFirstSocket() throws Exception {
+        ThreadGroup application = new ThreadGroup("application");
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread high = Thread.ofPlatform().group(application).priority(Thread.MAX_PRIORITY).name("high").start(() -> {
+            try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+                assertThat(listener.isOpen()).isTrue();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        high.join();
+        assertThat(failure.get()).isNull();
+        assertThat(Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("coro-socket-cleaner"))
+                .map(t -> "priority " + t.getPriority() + ", group " + t.getThreadGroup().getName()
+                        + (t.isDaemon() ? ", a daemon" : ", not a daemon")))
+                .as("the cleaning thread, started by the first socket of the JVM").containsExactly("priority 5, group system, a daemon");
+    }
+
     @Test
     void aListenerDroppedUnclosedIsCollectedAndStopsListeningWhileItsThreadLives() throws Exception {
         DroppedListener d = dropAListener();
