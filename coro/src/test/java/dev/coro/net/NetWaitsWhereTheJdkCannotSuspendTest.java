@@ -147,6 +147,56 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     }
 
     /**
+     * A write that finds another coroutine's write parked part way waits for it to end (so the two never
+     * interleave), though the socket has room again (the peer read some of it); where the JDK cannot suspend
+     * the caller, that wait is refused as the wait for room is, before a byte of it went out, leaving nothing
+     * waiting but the parked write, which then goes out whole.
+     */
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = "only the continuation engine refuses to suspend under an upcall")
+    void aWriteUnderAnUpcallThatFindsAnotherWriteParkedPartWayIsRefusedHavingWrittenNothing() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            TcpConnection[] accepted = new TcpConnection[1];
+            Coroutine acceptor = acceptor(listener, accepted);
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                TcpConnection peer = accepted[0];
+                byte[] first = new byte[32 << 20]; // more than any send and receive buffers hold: it parks part way
+                Arrays.fill(first, (byte) 'a');
+                ByteBuffer big = ByteBuffer.wrap(first);
+                Coroutine firstWriter = Coroutine.create("first", () -> {
+                    try {
+                        c.write(big);
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                firstWriter.switchTo();
+                assertThat(big.position()).as("the first write parked part way").isPositive().isLessThan(big.limit());
+                int early = big.position() / 2;
+                byte[] got = new byte[first.length];
+                assertThat(peer.input().readNBytes(got, 0, early)).as("read without a park: the socket has room again")
+                        .isEqualTo(early);
+                assertThat(firstWriter.isFinished()).isFalse();
+                Coroutine.create("other", () -> { });
+                ByteBuffer second = ByteBuffer.wrap(new byte[] {'b', 'b'});
+                Throwable[] refused = new Throwable[1];
+                Coroutine.create("second", () -> refused[0] = thrownInAnUpcall(() -> c.write(second))).switchTo();
+                assertThat(refused[0]).isInstanceOf(IllegalStateException.class).hasMessage(
+                        "cannot suspend coroutine 'second' at its write to connection " + c.localAddress() + " -> " + c.remoteAddress() + WHY);
+                assertThat(second.position()).as("bytes of the refused write that went out").isZero();
+                assertThat(LoopProbe.ioWaits()).as("the first write's wait only").isEqualTo(1);
+                assertThat(peer.input().readNBytes(got, early, first.length - early)).isEqualTo(first.length - early);
+                assertThat(got).as("the first write, whole").isEqualTo(first);
+                assertThat(firstWriter.isFinished()).isTrue();
+                c.write(second.rewind());
+                assertThat(peer.input().readNBytes(2)).as("then what is written next").isEqualTo(new byte[] {'b', 'b'});
+                peer.close();
+            }
+        }
+    }
+
+    /**
      * A read after one that emptied the socket (a short read) first looks for readiness; where the JDK cannot
      * suspend the caller, bytes that have arrived since are read all the same, as any read that finds bytes reads
      * them: only a read that finds no byte is refused (its Javadoc's word), on both engines.
