@@ -49,6 +49,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
      */
     private Scheduler resumedAs;
     /**
+     * The context that last resumed the body, read by its own thread's look after a stall ({@link
+     * #checkStall}) for a generator nested in the body.
+     */
+    private Context resumedIn;
+    /**
      * Whether a virtual thread started the body inside a static initializer, so that its waits for the
      * body are watched for that initializer's deadlock ({@link InitializerDeadlock#runsAnInitializer}).
      */
@@ -92,6 +97,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
         Thread self = Thread.currentThread();
         resumer = self;
         resumedAs = s;
+        resumedIn = s.currentContext();
         ThreadEngine.handLoaderAndInterrupt(thread);
         turn.give(this);
         LockSupport.unpark(thread);
@@ -108,11 +114,11 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
 
     /**
      * From the thread that waits for this generator's consumer, itself waiting here while it holds its
-     * scheduler's turn (a platform thread in a class initializer, whose wait is watched, waiting for a
-     * coroutine that consumes this generator, whose wait is not): if the body can never run (its code is a
-     * lambda of the class that thread is initializing: {@link InitializerDeadlock}), gives up the body's
-     * thread as {@link #checkStall} does, and hands the consumer the turn with the refusal, which its
-     * {@link #resume()} throws: the generator is refused, not the coroutine, which runs on in its turn.
+     * scheduler's turn (a thread in a class initializer, whose wait is watched, waiting for a coroutine, or
+     * a generator's body, that consumes this generator, whose wait is not): if the body can never run (its
+     * code is a lambda of the class that thread is initializing: {@link InitializerDeadlock}), gives up the
+     * body's thread as {@link #checkStall} does, and hands the consumer the turn with the refusal, which its
+     * {@link #resume()} throws: the generator is refused, not its consumer, which runs on in its turn.
      *
      * @return whether it did
      */
@@ -130,6 +136,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
             consumer = resumer;
             resumer = null;
             resumedAs = null;
+            resumedIn = null;
             abandonedIn = host;
             refusedFromAfar = e;
             turn.give(CONSUMERS_TURN);
@@ -159,15 +166,24 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
      * While the consumer waits: throws if the body can never run (a class-initializer deadlock). The
      * body's thread, abandoned then, never ran the body: the consumer takes back the interrupt it handed
      * or relayed to that thread, which hands it nothing more (nor its context class loader) if the
-     * initializer lets it run later.
+     * initializer lets it run later. A body that has begun and waits, as the consumer, in the
+     * {@code next()} of a generator nested in it whose body can never run, has that generator refused in
+     * it ({@link #abandonIfStuck}), and runs on; this wait goes on.
      */
     private void checkStall() {
         String host = InitializerDeadlock.waitedFor(thread, code);
-        if (host != null) {
+        if (host == null) {
+            Context in = resumedIn; // its innermost generator is the body's, written by the body's thread: read as it is
+            if (in != null && in.innermostGenerator instanceof Generator<?> g && g.stack instanceof ThreadGeneratorStack gs
+                    && gs != this) {
+                gs.abandonIfStuck();
+            }
+        } else {
             PinnedException e = InitializerDeadlock.stuck(host, describe());
             synchronized (turn) {
                 resumer = null;
                 resumedAs = null; // the abandoned thread never runs as the consumer's scheduler, nor keeps it
+                resumedIn = null;
                 abandonedIn = host;
             }
             if (thread.isInterrupted()) {
@@ -237,6 +253,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
         Thread r = resumer;
         resumer = null;
         resumedAs = null; // not taken if the body's first turn made no call of coro
+        resumedIn = null; // nor the consumer's context kept: a generator that lives on does not keep it reachable
         Scheduler.bind(null);
         synchronized (turn) { // an interrupt the consumer relays (relayInterrupt) comes before, and goes back with the turn, or after
             if (r != null) {

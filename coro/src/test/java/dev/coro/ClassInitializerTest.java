@@ -316,7 +316,34 @@ class ClassInitializerTest {
         }
     }
 
-    /** The body of {@link ConsumedInACoroutine}'s coroutine: a lambda of this class, public as {@link SquareBodies}. */
+    /** {@link ConsumedInACoroutine} with a generator of another class as the consumer: a generator's body consumes it. */
+    static final class ConsumedInAGenerator {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        /** The log once the generator's body has run, if it does; the log as the initializer returns. */
+        static final List<CompletableFuture<List<String>>> RUN_AND_INITIALIZED = List.of(new CompletableFuture<>(),
+                new CompletableFuture<>());
+
+        static {
+            Generator<Integer> g = Generator.of("nested squares", out -> {
+                LOG.add("generator body ran");
+                AbandonedBodies.tryEach(LOG, List.<Object[]>of(AbandonedBodies.call("emit", () -> {
+                    out.emit(1);
+                    return "";
+                })));
+                RUN_AND_INITIALIZED.get(0).complete(LOG);
+            });
+            Generator<Integer> consumer = Generator.of("consuming generator", ConsumerBodies.consumeAndEmit(g, LOG));
+            try {
+                LOG.add("initializer got " + consumer.next());
+            } catch (RuntimeException e) {
+                LOG.add("initializer caught " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            LOG.add("after: consumer " + consumer.state() + ", generator " + g.state());
+            RUN_AND_INITIALIZED.get(1).complete(List.copyOf(LOG));
+        }
+    }
+
+    /** The bodies of the consumers of {@link ConsumedInACoroutine} and {@link ConsumedInAGenerator}: lambdas of this class, public as {@link SquareBodies}. */
     public static final class ConsumerBodies {
         private ConsumerBodies() {
         }
@@ -336,6 +363,20 @@ class ClassInitializerTest {
                     log.add("consumer refused: " + e.getMessage());
                 }
                 log.add("consumer goes on as " + Coroutine.current().name());
+            };
+        }
+
+        /**
+         * A generator's body that does what {@link #consume} does, then emits 7.
+         *
+         * @param g   the generator
+         * @param log the log
+         * @return the body
+         */
+        public static Generator.Body<Integer, Void> consumeAndEmit(Generator<Integer> g, List<String> log) {
+            return out -> {
+                consume(g, log).run();
+                out.emit(7);
             };
         }
     }
@@ -718,5 +759,35 @@ class ClassInitializerTest {
         assertThat(InitializerDeadlock.overflowIn(other)).isSameAs(other);
         InternalError bare = new InternalError("no cause");
         assertThat(InitializerDeadlock.overflowIn(bare)).isSameAs(bare);
+    }
+
+    @Test
+    @Timeout(60)
+    void aGeneratorStuckForTheInitializerWhileAGeneratorOfAnotherClassConsumesItFailsThatConsumersCall() {
+        List<Object> futures = list(ConsumedInAGenerator.class, "RUN_AND_INITIALIZED");
+        @SuppressWarnings("unchecked")
+        List<String> log = ((CompletableFuture<List<String>>) futures.get(1)).join();
+        if (!threadEngine()) {
+            // one thread: the inner body runs in the consuming generator's, inside the initializer, and waits at its emit
+            assertThat(log).containsExactly("generator body ran", "has next: true", "consumer goes on as main",
+                    "initializer got 7", "after: consumer SUSPENDED, generator SUSPENDED");
+            return;
+        }
+        // the inner generator is the one that can never run: the call of the body that consumes it fails, and that
+        // body runs on and emits; the initializer's wait for it ends with the value, nothing refused to the initializer
+        String host = "dev.coro.ClassInitializerTest$ConsumedInAGenerator";
+        assertThat(log).containsExactly("consumer refused: main context 'main' cannot run the body of generator"
+                + " 'nested squares' (NEW): the body of generator"
+                + " 'nested squares' is a lambda of class " + host + ", whose static initializer this thread is running: no other"
+                + " thread can run the body until that initializer returns, and it waits for the body (on the thread engine"
+                + " every body runs on a thread of its own); create it outside the initializer (in a holder class, say), or"
+                + " use the continuation engine; it is FAILED",
+                "consumer goes on as main", "initializer got 7", "after: consumer SUSPENDED, generator FAILED");
+        // its body runs once the class is initialized, on the thread given up, where it may not use coro
+        @SuppressWarnings("unchecked")
+        CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) futures.get(0);
+        assertThat(run.join()).endsWith("generator body ran", "emit threw IllegalStateException: the body of generator"
+                + " 'nested squares' cannot emit from generator 'nested squares' (FAILED)"
+                + outside("generator 'nested squares'", "ConsumedInAGenerator", "FAILED"));
     }
 }
