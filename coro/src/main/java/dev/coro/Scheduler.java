@@ -1372,16 +1372,16 @@ final class Scheduler {
     private IllegalStateException cannotRunVirtual(Context self, String method) {
         String why;
         if (self != main) {
-            why = "it is a coroutine of thread " + describe(owner) + "; only main may start it, on a thread with no live coroutine";
+            why = "it is a coroutine; only main may start it, on a thread with no live coroutine";
         } else {
             int live = runList.size() - 1;
-            why = "thread " + describe(owner) + " has " + live + (live == 1 ? " live coroutine" : " live coroutines")
+            why = "its thread has " + live + (live == 1 ? " live coroutine" : " live coroutines")
                     + " (" + describeLive(3) + "); virtual time needs a thread with none: close them first, or run on"
                     + " a thread of its own (an earlier task of a pool's thread, or a test that failed, leaves on its thread"
                     + " the coroutines it did not close)";
         }
-        return new IllegalStateException(self.describe() + " (state " + self.state() + ") cannot start " + method + ": "
-                + why);
+        return new IllegalStateException(describeCallerAndThread() + " (state " + self.state() + ") cannot start " + method
+                + ": " + why);
     }
 
     /**
@@ -1439,7 +1439,7 @@ final class Scheduler {
         }
         if (loop.isVirtual() || loop.hasTimers()) {
             int timers = loop.timerCount();
-            throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
+            throw new IllegalStateException(describeCallerAndThread() + " (state " + self.state() + ")"
                     + " cannot start " + method + ": " + (loop.isVirtual() ? "it already runs on a virtual clock"
                     : "it has " + timers + (timers == 1 ? " pending timer" : " pending timers")
                     + " (" + scopesAround(self, timers) + ")"));
@@ -1447,7 +1447,7 @@ final class Scheduler {
         if (self.timeouts != null && self.timeouts.fired != null) {
             // its timer is gone, but its signal comes at the next scheduling point: inside the run, cut by the real clock
             TimeoutScope up = self.timeouts.fired;
-            throw new IllegalStateException(self.describe() + " (state " + self.state() + ") of thread " + describe(owner)
+            throw new IllegalStateException(describeCallerAndThread() + " (state " + self.state() + ")"
                     + " cannot start " + method + ": it runs inside " + up.operation + "(" + up.timeout + "), whose time is up"
                     + " (its body caught the signal)");
         }
@@ -1631,8 +1631,8 @@ final class Scheduler {
                         : n + " of the run's " + m + " other failures " + (n == 1 ? "holds" : "hold"))
                         + " already (as a cause or a suppressed exception), so that suppressed there "
                         + (n == 1 ? "it" : "they") + " would make a cycle; " + (n == 1 ? "it is" : "they are");
-        CoroutineException report = new CoroutineException(virtualMethod + " in " + self.describe() + " (state "
-                + self.state() + ") of thread " + describe(owner) + ": its body threw " + SafeText.of(cause)
+        CoroutineException report = new CoroutineException(virtualMethod + " in " + describeCallerAndThread() + " (state "
+                + self.state() + "): its body threw " + SafeText.of(cause)
                 + ", " + why + " suppressed in this report instead", cause);
         left.forEach(report::addSuppressed);
         return report;

@@ -119,7 +119,7 @@ public final class VirtualTime {
      * returns what the body returned. The same rules as {@code run}, the same refusals and failures: a body that
      * throws, or coroutines left that nothing could ever wake, make it throw as {@code run} does, the value lost.
      * Its messages name it {@code VirtualTime.call} where {@code run}'s name {@code VirtualTime.run}
-     * ({@code main context 'main' (state RUNNING) of thread 'main' (#1) cannot start VirtualTime.call: it already
+     * ({@code main context 'main' of thread 'main' (#1) (state RUNNING) cannot start VirtualTime.call: it already
      * runs on a virtual clock}).
      *
      * <pre>{@code

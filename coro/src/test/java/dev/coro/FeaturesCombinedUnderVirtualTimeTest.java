@@ -86,9 +86,9 @@ class FeaturesCombinedUnderVirtualTimeTest {
         });
         consumer.join();
         assertThat(log).containsExactly("before", "inside the run at 100", "after",
-                "generator 'of-coroutine' failed: java.lang.IllegalStateException: coroutine 'consumer' (state RUNNING)"
-                        + " cannot start VirtualTime.run: it is a coroutine of thread " + Scheduler.describe(Thread.currentThread())
-                        + "; only main may start it, on a thread with no live coroutine (FAILED)");
+                "generator 'of-coroutine' failed: java.lang.IllegalStateException: coroutine 'consumer' of thread "
+                        + Scheduler.describe(Thread.currentThread()) + " (state RUNNING) cannot start VirtualTime.run:"
+                        + " it is a coroutine; only main may start it, on a thread with no live coroutine (FAILED)");
     }
 
     /**

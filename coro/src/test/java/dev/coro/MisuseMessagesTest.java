@@ -141,8 +141,8 @@ class MisuseMessagesTest {
             });
             Coroutine.yield();
             assertThatThrownBy(() -> VirtualTime.run(() -> seen.add("inner ran"))).isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + Scheduler.describe(Thread.currentThread())
-                            + " cannot start VirtualTime.run: it already runs on a virtual clock");
+                    .hasMessage("main context 'main' of thread " + Scheduler.describe(Thread.currentThread())
+                            + " (state RUNNING) cannot start VirtualTime.run: it already runs on a virtual clock");
             sleeper.join();
         });
         assertThat(seen).containsExactly("woke at 5");

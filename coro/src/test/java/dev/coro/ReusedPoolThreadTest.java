@@ -127,8 +127,8 @@ class ReusedPoolThreadTest {
         });
 
         assertThat(refused).isInstanceOf(IllegalStateException.class);
-        assertThat(refused.getMessage()).isEqualTo("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread "
-                + name + " has 1 live coroutine (coroutine 'left' PARKED, waits to receive from channel 'jobs'); virtual time"
+        assertThat(refused.getMessage()).isEqualTo("main context 'main' of thread " + name
+                + " (state RUNNING) cannot start VirtualTime.run: its thread has 1 live coroutine (coroutine 'left' PARKED, waits to receive from channel 'jobs'); virtual time"
                 + " needs a thread with none: close them first, or run on a thread of its own (an earlier task of a pool's"
                 + " thread, or a test that failed, leaves on its thread the coroutines it did not close)");
         assertThat(ran).isEqualTo("[slept until 1000 ms] CLOSED");

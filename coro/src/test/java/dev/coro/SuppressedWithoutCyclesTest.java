@@ -102,8 +102,8 @@ class SuppressedWithoutCyclesTest {
         assertThat(boom.getSuppressed()).isEmpty();
         assertThat(reported).hasSize(1);
         assertThat(reported.get(0)).isInstanceOf(CoroutineException.class).hasCause(boom)
-                .hasMessage("VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(me)
-                        + ": its body threw java.lang.IllegalStateException: boom, which the run's other failure holds already"
+                .hasMessage("VirtualTime.run in main context 'main' of thread " + Scheduler.describe(me)
+                        + " (state RUNNING): its body threw java.lang.IllegalStateException: boom, which the run's other failure holds already"
                         + " (as a cause or a suppressed exception), so that suppressed there it would make a cycle; it is"
                         + " suppressed in this report instead");
         assertThat(reported.get(0).getSuppressed()).hasSize(1);
@@ -169,8 +169,8 @@ class SuppressedWithoutCyclesTest {
 
     /** The start of the report of a virtual-time run whose body threw {@code thrown}, on this thread. */
     private static String report(String thrown) {
-        return "VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(Thread.currentThread())
-                + ": its body threw " + thrown + ", which ";
+        return "VirtualTime.run in main context 'main' of thread " + Scheduler.describe(Thread.currentThread())
+                + " (state RUNNING): its body threw " + thrown + ", which ";
     }
 
     /**

@@ -305,8 +305,8 @@ class TimeEdgesTest {
                 return "ran";
             });
             t = catchThrowable(virtual::join);
-            assertThat(t).cause().isInstanceOf(IllegalStateException.class).hasMessage("coroutine 'virtual' (state RUNNING)"
-                    + " cannot start VirtualTime.run: it is a coroutine of thread " + worker[0]
+            assertThat(t).cause().isInstanceOf(IllegalStateException.class).hasMessage("coroutine 'virtual' of thread " + worker[0]
+                    + " (state RUNNING) cannot start VirtualTime.run: it is a coroutine"
                     + "; only main may start it, on a thread with no live coroutine");
         }
         assertThat(log).isEmpty();

@@ -37,8 +37,8 @@ class UncaughtHandlerOfAVirtualTimeRunTest {
         assertThat(thrown).isSameAs(boom);
         logger[0].join();
         assertThat(log).containsExactly("handler on a virtual clock: false",
-                "logged VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(me)
-                        + ": its body threw java.lang.IllegalStateException: boom, which the run's other failure holds"
+                "logged VirtualTime.run in main context 'main' of thread " + Scheduler.describe(me)
+                        + " (state RUNNING): its body threw java.lang.IllegalStateException: boom, which the run's other failure holds"
                         + " already (as a cause or a suppressed exception), so that suppressed there it would make a"
                         + " cycle; it is suppressed in this report instead");
         assertThat(LoopProbe.hasPending()).as("no timer left").isFalse();

@@ -39,11 +39,12 @@ class VirtualTimeCallRefusedWhereRunIsTest {
             Coroutine.withTimeout(Duration.ofSeconds(15), pool::close);
         }
         assertThat(poolThread).startsWith("'sim-0' (#");
-        String why = ": it is a coroutine of thread " + poolThread + "; only main may start it, on a thread with no live coroutine";
+        String caller = "coroutine 'replication' of thread " + poolThread + " (state RUNNING)";
+        String why = ": it is a coroutine; only main may start it, on a thread with no live coroutine";
         assertThat(refusals).containsExactly(
-                "coroutine 'replication' (state RUNNING) cannot start VirtualTime.call" + why,
-                "coroutine 'replication' (state RUNNING) cannot start VirtualTime.call" + why,
-                "coroutine 'replication' (state RUNNING) cannot start VirtualTime.run" + why);
+                caller + " cannot start VirtualTime.call" + why,
+                caller + " cannot start VirtualTime.call" + why,
+                caller + " cannot start VirtualTime.run" + why);
     }
 
     /** The refusal of {@code operation} by main inside the whenComplete of {@code f}. */

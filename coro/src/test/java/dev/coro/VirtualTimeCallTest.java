@@ -144,7 +144,7 @@ class VirtualTimeCallTest {
         assertThat(t).isSameAs(signal);
         assertThat(reported).hasSize(1);
         assertThat(reported.get(0)).isExactlyInstanceOf(CoroutineException.class).hasCause(signal)
-                .hasMessage("VirtualTime.call in main context 'main' (state RUNNING) of thread " + thread() + ": its body threw "
+                .hasMessage("VirtualTime.call in main context 'main' of thread " + thread() + " (state RUNNING): its body threw "
                         + signal + ", which takes no suppressed exceptions; the run's other failure is suppressed in this"
                         + " report instead");
         assertThat(reported.get(0).getSuppressed()).extracting(Throwable::getMessage).containsExactly(
@@ -158,16 +158,16 @@ class VirtualTimeCallTest {
         Coroutine.create("inner", () -> refused.add(catchThrowable(() -> VirtualTime.call(() -> "never")))).switchTo();
         assertThat(refused).hasSize(1);
         assertThat(refused.get(0)).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("coroutine 'inner' (state RUNNING) cannot start VirtualTime.call: it is a coroutine of thread "
-                        + me + "; only main may start it, on a thread with no live coroutine");
+                .hasMessage("coroutine 'inner' of thread " + me + " (state RUNNING) cannot start VirtualTime.call:"
+                        + " it is a coroutine; only main may start it, on a thread with no live coroutine");
     }
 
     @Test
     void callOnAThreadWithALiveCoroutineIsRefusedAsRunIsNamingCall() {
         Coroutine left = Coroutine.create("left", () -> { });
         assertThatThrownBy(() -> VirtualTime.call(() -> "never")).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.call: thread " + thread()
-                        + " has 1 live coroutine (coroutine 'left' NEW); virtual time needs a thread with none: close them"
+                .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.call:"
+                        + " its thread has 1 live coroutine (coroutine 'left' NEW); virtual time needs a thread with none: close them"
                         + " first, or run on a thread of its own (an earlier task of a pool's thread, or a test that failed,"
                         + " leaves on its thread the coroutines it did not close)");
         left.close();
@@ -183,8 +183,8 @@ class VirtualTimeCallTest {
             });
             Coroutine.yield();
             assertThatThrownBy(() -> VirtualTime.call(() -> "never")).isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread()
-                            + " cannot start VirtualTime.call: it already runs on a virtual clock");
+                    .hasMessage("main context 'main' of thread " + thread()
+                            + " (state RUNNING) cannot start VirtualTime.call: it already runs on a virtual clock");
             sleeper.join();
         });
         assertThat(log).containsExactly("woke at 5");
@@ -264,8 +264,8 @@ class VirtualTimeCallTest {
             return "lost";
         }));
         assertThat(refused).singleElement().asInstanceOf(InstanceOfAssertFactories.THROWABLE).isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' (state RUNNING) of thread " + thread()
-                        + " cannot start VirtualTime.run: it already runs on a virtual clock");
+                .hasMessage("main context 'main' of thread " + thread()
+                        + " (state RUNNING) cannot start VirtualTime.run: it already runs on a virtual clock");
         assertThat(t).isExactlyInstanceOf(DeadlockException.class).hasMessage("VirtualTime.call cannot return: every"
                 + " coroutine left on thread " + thread() + " is parked and no timer is pending, so nothing could ever wake"
                 + " them (deadlock):\n  coroutine 'stuck' waits to receive from channel 'never'");

@@ -288,12 +288,12 @@ class VirtualTimeTest {
         VirtualTime.run(() -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                    .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
                             + " it already runs on a virtual clock");
             Coroutine.create("c", () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("inner ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("coroutine 'c' (state RUNNING) cannot start VirtualTime.run: it is a coroutine of"
-                            + " thread " + owner + "; only main may start it, on a thread with no live coroutine"));
+                    .hasMessage("coroutine 'c' of thread " + owner + " (state RUNNING) cannot start VirtualTime.run:"
+                            + " it is a coroutine; only main may start it, on a thread with no live coroutine"));
             Coroutine.sleep(Duration.ofHours(1));
             log.add("outer at " + ms());
         });
@@ -312,7 +312,7 @@ class VirtualTimeTest {
         Generator<String> g = Generator.of("g", out -> Coroutine.tryWithTimeout(Duration.ofHours(2),
                 () -> VirtualTime.call(() -> "body ran")));
         log.add(catchThrowable(() -> Coroutine.withTimeout(Duration.ofHours(1), g::next)).getMessage());
-        String refused = "main context 'main' (state RUNNING) of thread " + thread() + " cannot start ";
+        String refused = "main context 'main' of thread " + thread() + " (state RUNNING) cannot start ";
         assertThat(log).containsExactly(
                 refused + "VirtualTime.run: it has 1 pending timer (of tryWithTimeout(PT1H) around this call)",
                 "generator 'g' failed: java.lang.IllegalStateException: " + refused + "VirtualTime.call: it has 2 pending"
@@ -329,13 +329,13 @@ class VirtualTimeTest {
         Coroutine.yield();
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
-                        + " has 1 live coroutine (coroutine 'stuck' PARKED, waits to receive from channel 'jobs')" + advice);
+                .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
+                        + " its thread has 1 live coroutine (coroutine 'stuck' PARKED, waits to receive from channel 'jobs')" + advice);
         Coroutine c = Coroutine.create("live", () -> { });
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
-                        + " has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
+                        + " its thread has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
                         + " 'jobs', coroutine 'live' NEW)" + advice);
         List<Coroutine> more = new ArrayList<>();
         for (int k = 0; k < 3; k++) {
@@ -343,8 +343,8 @@ class VirtualTimeTest {
         }
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("main context 'main' (state RUNNING) cannot start VirtualTime.run: thread " + thread()
-                        + " has 5 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
+                        + " its thread has 5 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
                         + " 'jobs', coroutine 'live' NEW, coroutine 'coroutine-3' NEW and 2 more)" + advice);
         assertThat(c.state()).isEqualTo(State.NEW);
         c.close();
@@ -353,11 +353,11 @@ class VirtualTimeTest {
         Coroutine.withTimeout(Duration.ofHours(1), () -> {
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                    .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
                             + " it has 1 pending timer (of withTimeout(PT1H) around this call)");
             Coroutine.withTimeout(Duration.ofHours(2), () -> assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                    .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
                             + " it has 2 pending timers (of withTimeout(PT1H) and withTimeout(PT2H) around this call)"));
         });
         assertThat(log).isEmpty();
@@ -382,7 +382,7 @@ class VirtualTimeTest {
             }
             assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessage("main context 'main' (state RUNNING) of thread " + thread() + " cannot start VirtualTime.run:"
+                    .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
                             + " it runs inside withTimeout(PT0.001S), whose time is up (its body caught the signal)");
             log.add("refused");
             Coroutine.yield(); // the signal, thrown again at the body's next scheduling point
@@ -729,8 +729,8 @@ class VirtualTimeTest {
         assertThat(log).containsExactly("main got 7");
         assertThat(reported).hasSize(1);
         assertThat(reported.get(0)).isInstanceOf(CoroutineException.class).hasCause(signal)
-                .hasMessage("VirtualTime.run in main context 'main' (state RUNNING) of thread " + Scheduler.describe(me)
-                        + ": its body threw " + signal + ", which takes no suppressed exceptions; the run's 2 other"
+                .hasMessage("VirtualTime.run in main context 'main' of thread " + Scheduler.describe(me)
+                        + " (state RUNNING): its body threw " + signal + ", which takes no suppressed exceptions; the run's 2 other"
                         + " failures are suppressed in this report instead");
         assertThat(reported.get(0).getSuppressed()).extracting(Throwable::getMessage).containsExactly(
                 "coroutine 'sender' failed: java.lang.IllegalStateException: late failure",

@@ -433,13 +433,13 @@ class WrongPlaceMatrixTest {
                             return t;
                         }),
                 row("a VirtualTime.run inside another", IllegalStateException.class,
-                        "main context 'main' (state RUNNING) of thread 'T' (#N) cannot start VirtualTime.run: it already runs on a virtual clock", () -> {
+                        "main context 'main' of thread 'T' (#N) (state RUNNING) cannot start VirtualTime.run: it already runs on a virtual clock", () -> {
                             List<Throwable> inner = new ArrayList<>();
                             VirtualTime.run(() -> inner.add(thrownBy(() -> VirtualTime.run(() -> { }))));
                             return inner.get(0);
                         }),
                 row("a VirtualTime.run with a live coroutine", IllegalStateException.class,
-                        "main context 'main' (state RUNNING) cannot start VirtualTime.run: thread 'T' (#N) has 1 live coroutine"
+                        "main context 'main' of thread 'T' (#N) (state RUNNING) cannot start VirtualTime.run: its thread has 1 live coroutine"
                                 + " (coroutine 'live' NEW); virtual time needs a thread with none: close them first, or run on a thread of"
                                 + " its own (an earlier task of a pool's thread, or a test that failed, leaves on its thread the coroutines"
                                 + " it did not close)", () -> {
@@ -450,7 +450,7 @@ class WrongPlaceMatrixTest {
                             return t;
                         }),
                 row("a VirtualTime.run in a coroutine", IllegalStateException.class,
-                        "coroutine 'c' (state RUNNING) cannot start VirtualTime.run: it is a coroutine of thread 'T' (#N);"
+                        "coroutine 'c' of thread 'T' (#N) (state RUNNING) cannot start VirtualTime.run: it is a coroutine;"
                                 + " only main may start it, on a thread with no live coroutine",
                         () -> inCoroutineC(c -> VirtualTime.run(() -> { }))),
                 row("a submit to a closed pool", RejectedExecutionException.class,
