@@ -165,6 +165,9 @@ class IoAwaitTest {
             assertThat(reader.state()).isEqualTo(State.PARKED);
             assertThat(Coroutine.dump()).contains("coroutine 'reader': PARKED, waits to await OP_READ on " + source);
             assertThat(LoopProbe.ioWaits()).isEqualTo(1);
+            assertThat(LoopProbe.registeredChannels()).as("registered while awaited").isEqualTo(1);
+            assertThat(LoopProbe.interestOps(source)).as("the thread's selector watches it for the read")
+                    .isEqualTo(SelectionKey.OP_READ);
 
             sink.write(bytes("hello"));
             assertThat(reader.state()).as("nothing noticed it yet: no scheduling point").isEqualTo(State.PARKED);
