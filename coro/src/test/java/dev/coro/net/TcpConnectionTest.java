@@ -948,6 +948,52 @@ class TcpConnectionTest {
         assertThat(socket.isOpen()).isFalse();
     }
 
+    /**
+     * A read into a direct buffer hands the socket the buffer's whole room, not {@link TcpConnection#MOST_PER_CALL}
+     * bytes of it: one read takes every byte that has arrived, more than 128 KiB here. The peer sends 300 KiB into a
+     * receive buffer made large enough to hold more than 128 KiB unread (the default one holds about 128 KiB until
+     * its reader reads), the test waits until {@code available()} counts more than 128 KiB, and one read into a
+     * 512 KiB direct buffer takes at least that count; the next reads take the rest, every byte once and in order.
+     */
+    @Test
+    @Timeout(30)
+    void aReadIntoADirectBufferIsHandedItsWholeRoomAndTakesMoreThan128KiBThatHaveArrived() throws Exception {
+        byte[] data = new byte[300 * 1024];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 31 + i / 251);
+        }
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            c.setOption(StandardSocketOptions.SO_RCVBUF, 1024 * 1024);
+            AtomicReference<IOException> peerFailure = new AtomicReference<>();
+            Thread sender = Thread.ofPlatform().name("peer").start(() -> {
+                try {
+                    peer.write(ByteBuffer.wrap(data)); // blocking: all of it
+                } catch (IOException e) {
+                    peerFailure.set(e);
+                }
+            });
+            int arrived;
+            while ((arrived = c.input().available()) <= 128 * 1024) {
+                Coroutine.yield(); // the peer's bytes are on their way over the loopback
+            }
+            ByteBuffer dst = ByteBuffer.allocateDirect(512 * 1024);
+            int n = c.read(dst);
+            assertThat(n).as("one read takes all that had arrived (%d bytes), not 128 KiB of it", arrived)
+                    .isGreaterThanOrEqualTo(arrived).isGreaterThan(128 * 1024);
+            assertThat(dst.position()).isEqualTo(n);
+            while (dst.position() < data.length) {
+                assertThat(c.read(dst)).as("the rest comes").isPositive();
+            }
+            sender.join();
+            assertThat(peerFailure.get()).isNull();
+            byte[] got = new byte[dst.flip().remaining()];
+            dst.get(got);
+            assertThat(got).as("every byte once, in order").isEqualTo(data);
+        }
+    }
+
     /** A connected socket that takes every byte a write hands it, fills every read with 7s, and counts what each call is handed. */
     private static final class CountingSocket extends StubSocketChannel {
         final List<Integer> handed = new ArrayList<>();
