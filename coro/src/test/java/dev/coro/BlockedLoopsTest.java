@@ -326,47 +326,13 @@ class BlockedLoopsTest {
 
     @Test
     void stopReturnsOnlyOnceAReportBeingMadeHasEndedAndTheDetectorsThreadWithIt() throws Exception {
-        String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
-        CountDownLatch inReport = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        boolean[] seen = new boolean[3];
-        Coroutine starved = Coroutine.create("starved", () -> {
-            while (true) {
-                Coroutine.yield();
-            }
-        });
         List<String> logged = new ArrayList<>();
-        LoggedWarnings.during(logged, m -> m.contains(me), () -> {
-            withHandler(m -> m.contains(me), () -> {
-                inReport.countDown();
-                awaitGuarded(release); // the report is being made until the test lets it end
-            }, () -> {
-                BlockedLoops.detect(THRESHOLD);
-                // blocks its thread until the detector is inside its report, then stops the detector
-                Coroutine.create("blocker", () -> {
-                    seen[0] = awaitGuarded(inReport);
-                    Thread stopper = Thread.ofPlatform().name("stopper").start(BlockedLoops::stop);
-                    while (stopper.isAlive() && stopper.getState() != Thread.State.WAITING) {
-                        Thread.onSpinWait();
-                    }
-                    seen[1] = stopper.isAlive(); // waiting for the report to end, not returned already
-                    release.countDown();
-                    try {
-                        stopper.join();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    seen[2] = detectorThreads() == 0;
-                }).switchTo();
-            });
-            return null;
-        });
-        assertThat(seen[0]).as("the blocked loop was reported").isTrue();
-        assertThat(seen[1]).as("stop() waited while the report was being made").isTrue();
-        assertThat(seen[2]).as("once stop() returned, the detector's thread had ended").isTrue();
+        EndedInAReport ended = endedInAReport("stopper", BlockedLoops::stop, logged);
+        assertThat(ended.reported()).as("the blocked loop was reported").isTrue();
+        assertThat(ended.waited()).as("stop() waited while the report was being made").isTrue();
+        assertThat(ended.detectorsAfter()).as("once stop() returned, the detector's thread had ended").isZero();
         assertThat(logged).as("the report was made once, and none after stop()").hasSize(1);
         assertThat(BlockedLoops.threshold()).isEmpty();
-        starved.close();
     }
 
     /**
@@ -376,16 +342,39 @@ class BlockedLoopsTest {
      */
     @Test
     void aDetectThatReplacesTheDetectorReturnsOnlyOnceAReportBeingMadeHasEndedAndTheOldDetectorsThreadWithIt() throws Exception {
+        List<String> logged = new ArrayList<>();
+        EndedInAReport ended = endedInAReport("replacer", () -> BlockedLoops.detect(Duration.ofSeconds(100)), logged);
+        assertThat(ended.reported()).as("the blocked loop was reported").isTrue();
+        assertThat(ended.waited()).as("detect() waited while the report of the detector it replaces was being made").isTrue();
+        assertThat(ended.detectorsAfter()).as("once detect() returned, the replaced detector's thread had ended: the new one only")
+                .isEqualTo(1L);
+        assertThat(logged).as("the report was made once, and none by the replaced detector after detect()").hasSize(1);
+        assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    /**
+     * What {@link #endedInAReport} saw: whether the blocked loop was reported, whether the call that ends the
+     * detector was still waiting while the report was being made, and how many detector threads lived once it returned.
+     */
+    private record EndedInAReport(boolean reported, boolean waited, long detectorsAfter) {
+    }
+
+    /**
+     * Turns the detector on, blocks this thread until the detector is inside its report of it (the report is made
+     * until the test lets it end), then runs {@code ender} (a call that ends the detector) on a platform thread named
+     * {@code name}, lets the report end once that thread waits, and joins it; the detector is stopped at the end. The
+     * report's lines for this thread go to {@code logged}.
+     */
+    private static EndedInAReport endedInAReport(String name, Runnable ender, List<String> logged) throws Exception {
         String me = "thread " + Scheduler.describe(Thread.currentThread()) + " for ";
         CountDownLatch inReport = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        boolean[] seen = new boolean[3];
+        EndedInAReport[] seen = new EndedInAReport[1];
         Coroutine starved = Coroutine.create("starved", () -> {
             while (true) {
                 Coroutine.yield();
             }
         });
-        List<String> logged = new ArrayList<>();
         LoggedWarnings.during(logged, m -> m.contains(me), () -> {
             withHandler(m -> m.contains(me), () -> {
                 inReport.countDown();
@@ -393,18 +382,16 @@ class BlockedLoopsTest {
             }, () -> {
                 BlockedLoops.detect(THRESHOLD);
                 try {
-                    // blocks its thread until the detector is inside its report, then replaces the detector
                     Coroutine.create("blocker", () -> {
-                        seen[0] = awaitGuarded(inReport);
-                        Thread replacer = Thread.ofPlatform().name("replacer")
-                                .start(() -> BlockedLoops.detect(Duration.ofSeconds(100)));
-                        while (replacer.isAlive() && replacer.getState() != Thread.State.WAITING) {
+                        boolean reported = awaitGuarded(inReport);
+                        Thread t = Thread.ofPlatform().name(name).start(ender);
+                        while (t.isAlive() && t.getState() != Thread.State.WAITING) {
                             Thread.onSpinWait();
                         }
-                        seen[1] = replacer.isAlive(); // waiting for the report to end, not returned already
+                        boolean waited = t.isAlive(); // waiting for the report to end, not returned already
                         release.countDown();
-                        Joins.uninterruptibly(replacer);
-                        seen[2] = detectorThreads() == 1; // the new one only: the one it replaced has ended
+                        Joins.uninterruptibly(t);
+                        seen[0] = new EndedInAReport(reported, waited, detectorThreads());
                     }).switchTo();
                 } finally {
                     BlockedLoops.stop();
@@ -412,12 +399,8 @@ class BlockedLoopsTest {
             });
             return null;
         });
-        assertThat(seen[0]).as("the blocked loop was reported").isTrue();
-        assertThat(seen[1]).as("detect() waited while the report of the detector it replaces was being made").isTrue();
-        assertThat(seen[2]).as("once detect() returned, the replaced detector's thread had ended").isTrue();
-        assertThat(logged).as("the report was made once, and none by the replaced detector after detect()").hasSize(1);
-        assertThat(BlockedLoops.threshold()).isEmpty();
         starved.close();
+        return seen[0];
     }
 
     @Test
