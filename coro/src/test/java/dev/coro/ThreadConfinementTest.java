@@ -728,21 +728,8 @@ class ThreadConfinementTest {
     @Test
     @Timeout(20)
     void theSchedulerOfAForkJoinWorkerThatEndedIsDroppedByTheNextReadOfTheJmxView() throws Exception {
-        ForkJoinPool pool = new ForkJoinPool(1);
         List<java.lang.ref.WeakReference<Object>> left = new ArrayList<>();
-        Thread worker;
-        try {
-            worker = CompletableFuture.supplyAsync(() -> {
-                Coroutine c = Coroutine.create("left", Coroutine::yield);
-                c.switchTo(); // suspended in its yield: the worker ends with it unfinished
-                left.add(new java.lang.ref.WeakReference<>(Scheduler.current()));
-                left.add(new java.lang.ref.WeakReference<>(c));
-                return Thread.currentThread();
-            }, pool).join();
-        } finally {
-            pool.shutdown();
-        }
-        worker.join();
+        Thread worker = anEndedWorkerLeaving(left);
         long id = worker.threadId();
         assertThat(dev.coro.management.CoroutinesManagement.mxBean().getSchedulers())
                 .noneMatch(row -> row.threadId() == id);
@@ -756,8 +743,18 @@ class ThreadConfinementTest {
     @Test
     @Timeout(20)
     void theSchedulerOfAForkJoinWorkerThatEndedIsDroppedOnceAnotherThreadMakesItsScheduler() throws Exception {
-        ForkJoinPool pool = new ForkJoinPool(1);
         List<java.lang.ref.WeakReference<Object>> left = new ArrayList<>();
+        anEndedWorkerLeaving(left);
+        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> Coroutine.create("elsewhere", () -> { }))).isNull();
+        assertThat(Collected.all(left)).as("the ended worker's scheduler and its coroutine are collected").isTrue();
+    }
+
+    /**
+     * The worker of a pool of one, ended (its pool shut down) after a task of its left a coroutine suspended: its
+     * scheduler and that coroutine are added to {@code left}, weakly.
+     */
+    private static Thread anEndedWorkerLeaving(List<java.lang.ref.WeakReference<Object>> left) throws InterruptedException {
+        ForkJoinPool pool = new ForkJoinPool(1);
         Thread worker;
         try {
             worker = CompletableFuture.supplyAsync(() -> {
@@ -771,8 +768,7 @@ class ThreadConfinementTest {
             pool.shutdown();
         }
         worker.join();
-        assertThat(OtherThread.thrownOn(Thread.ofPlatform(), () -> Coroutine.create("elsewhere", () -> { }))).isNull();
-        assertThat(Collected.all(left)).as("the ended worker's scheduler and its coroutine are collected").isTrue();
+        return worker;
     }
 
     /**
