@@ -343,6 +343,33 @@ class ClassInitializerTest {
         }
     }
 
+    /** {@link ConsumedInAGenerator} again, for a virtual thread to initialize. */
+    static final class ConsumedInAGeneratorOnAVirtualThread {
+        static final List<String> LOG = new CopyOnWriteArrayList<>();
+        /** The log once the generator's body has run, if it does; the log as the initializer returns. */
+        static final List<CompletableFuture<List<String>>> RUN_AND_INITIALIZED = List.of(new CompletableFuture<>(),
+                new CompletableFuture<>());
+
+        static {
+            Generator<Integer> g = Generator.of("virtual nested squares", out -> {
+                LOG.add("generator body ran");
+                AbandonedBodies.tryEach(LOG, List.<Object[]>of(AbandonedBodies.call("emit", () -> {
+                    out.emit(1);
+                    return "";
+                })));
+                RUN_AND_INITIALIZED.get(0).complete(LOG);
+            });
+            Generator<Integer> consumer = Generator.of("virtual consuming generator", ConsumerBodies.consumeAndEmit(g, LOG));
+            try {
+                LOG.add("initializer got " + consumer.next());
+            } catch (RuntimeException e) {
+                LOG.add("initializer caught " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            LOG.add("after: consumer " + consumer.state() + ", generator " + g.state());
+            RUN_AND_INITIALIZED.get(1).complete(List.copyOf(LOG));
+        }
+    }
+
     /** The bodies of the consumers of {@link ConsumedInACoroutine} and {@link ConsumedInAGenerator}: lambdas of this class, public as {@link SquareBodies}. */
     public static final class ConsumerBodies {
         private ConsumerBodies() {
@@ -764,8 +791,45 @@ class ClassInitializerTest {
     @Test
     @Timeout(60)
     void aGeneratorStuckForTheInitializerWhileAGeneratorOfAnotherClassConsumesItFailsThatConsumersCall() {
-        List<Object> futures = list(ConsumedInAGenerator.class, "RUN_AND_INITIALIZED");
-        @SuppressWarnings("unchecked")
+        assertConsumedInAGenerator(list(ConsumedInAGenerator.class, "RUN_AND_INITIALIZED"), "ConsumedInAGenerator", "nested squares");
+    }
+
+    @Test
+    @Timeout(120)
+    void onAVirtualThreadTooAGeneratorStuckForTheInitializerWhileAGeneratorOfAnotherClassConsumesItFailsThatConsumersCall()
+            throws Exception {
+        // as for a coroutine consumer: the refused body's thread needs a third carrier, which a child JVM is given
+        if (threadEngine() && Carriers.count() < 3) {
+            String out = ChildJvms.run(ConsumedInAGeneratorOnAVirtualThreadWithThreeCarriers.class,
+                    "-Djdk.virtualThreadScheduler.parallelism=3");
+            assertThat(out).as("it printed:%n%s", out).endsWith("checked with 3 carriers\n");
+            return;
+        }
+        consumedInAGeneratorOnAVirtualThread();
+    }
+
+    /** Runs the check of {@link ConsumedInAGeneratorOnAVirtualThread} in a JVM of three carriers. */
+    static final class ConsumedInAGeneratorOnAVirtualThreadWithThreeCarriers {
+        public static void main(String[] args) throws InterruptedException {
+            consumedInAGeneratorOnAVirtualThread();
+            System.out.println("checked with " + Carriers.count() + " carriers");
+        }
+    }
+
+    /** Initializes {@link ConsumedInAGeneratorOnAVirtualThread} on a virtual thread and asserts what it logged. */
+    @SuppressWarnings("unchecked")
+    private static void consumedInAGeneratorOnAVirtualThread() throws InterruptedException {
+        Object read = readOnAVirtualThread(ConsumedInAGeneratorOnAVirtualThread.class, "RUN_AND_INITIALIZED");
+        assertThat(read).isInstanceOf(List.class);
+        assertConsumedInAGenerator((List<Object>) read, "ConsumedInAGeneratorOnAVirtualThread", "virtual nested squares");
+    }
+
+    /**
+     * Asserts what the initializer of {@code host} (a class of this one), which consumes a generator whose body
+     * consumes {@code inner}, a generator of {@code host}, logged: {@code futures} holds its two logs.
+     */
+    @SuppressWarnings("unchecked")
+    private static void assertConsumedInAGenerator(List<Object> futures, String host, String inner) {
         List<String> log = ((CompletableFuture<List<String>>) futures.get(1)).join();
         if (!threadEngine()) {
             // one thread: the inner body runs in the consuming generator's, inside the initializer, and waits at its emit
@@ -775,19 +839,18 @@ class ClassInitializerTest {
         }
         // the inner generator is the one that can never run: the call of the body that consumes it fails, and that
         // body runs on and emits; the initializer's wait for it ends with the value, nothing refused to the initializer
-        String host = "dev.coro.ClassInitializerTest$ConsumedInAGenerator";
         assertThat(log).containsExactly("consumer refused: main context 'main' cannot run the body of generator"
-                + " 'nested squares' (NEW): the body of generator"
-                + " 'nested squares' is a lambda of class " + host + ", whose static initializer this thread is running: no other"
+                + " '" + inner + "' (NEW): the body of generator"
+                + " '" + inner + "' is a lambda of class dev.coro.ClassInitializerTest$" + host + ", whose static initializer"
+                + " this thread is running: no other"
                 + " thread can run the body until that initializer returns, and it waits for the body (on the thread engine"
                 + " every body runs on a thread of its own); create it outside the initializer (in a holder class, say), or"
                 + " use the continuation engine; it is FAILED",
                 "consumer goes on as main", "initializer got 7", "after: consumer SUSPENDED, generator FAILED");
         // its body runs once the class is initialized, on the thread given up, where it may not use coro
-        @SuppressWarnings("unchecked")
         CompletableFuture<List<String>> run = (CompletableFuture<List<String>>) futures.get(0);
         assertThat(run.join()).endsWith("generator body ran", "emit threw IllegalStateException: the body of generator"
-                + " 'nested squares' cannot emit from generator 'nested squares' (FAILED)"
-                + outside("generator 'nested squares'", "ConsumedInAGenerator", "FAILED"));
+                + " '" + inner + "' cannot emit from generator '" + inner + "' (FAILED)"
+                + outside("generator '" + inner + "'", host, "FAILED"));
     }
 }
