@@ -28,14 +28,24 @@ final class ChildJvms {
      * @return what it printed, standard output and error in one
      */
     static String run(Class<?> main, String... jvmArgs) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> flags = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--add-exports")) {
-                command.add(a); // the continuation engine's flag, as the build passed it
+                flags.add(a); // the continuation engine's flag, as the build passed it
             }
         }
-        command.add("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"));
-        command.addAll(List.of(jvmArgs));
+        flags.add("-Dcoro.engine=" + System.getProperty("coro.engine", "auto"));
+        flags.addAll(List.of(jvmArgs));
+        return runWithOnly(main, flags);
+    }
+
+    /**
+     * {@link #run}, the child given {@code flags} only: neither this JVM's exports flag nor its engine (a check of
+     * what the library does without them).
+     */
+    static String runWithOnly(Class<?> main, List<String> flags) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(flags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         Path output = Files.createTempFile("coro-child-jvm", ".txt");
         try {

@@ -4,12 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.lang.ref.Reference;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -66,25 +61,7 @@ class SetUpWarningHandlerUsesTheLibraryTest {
 
     /** Runs {@link HandlerUsingCoro} in a child JVM with {@code properties} and no exports flag; returns what it printed. */
     private static String child(String... properties) throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString()));
-        command.addAll(List.of(properties));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HandlerUsingCoro.class.getName()));
-        Path output = Files.createTempFile("handler-using-coro", ".txt");
-        try {
-            Process child = ChildJvmLocale.processBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).start();
-            boolean ended = child.waitFor(1, TimeUnit.MINUTES); // a deadlock in it must fail the test, not hang it
-            if (!ended) {
-                child.destroyForcibly().waitFor();
-            }
-            String out = Files.readString(output, StandardCharsets.UTF_8);
-            assertThat(ended).as("the child JVM ended; it printed:%n%s", out).isTrue();
-            assertThat(child.exitValue()).as("exit status; it printed:%n%s", out).isZero();
-            return out;
-        } finally {
-            Files.deleteIfExists(output);
-        }
+        return ChildJvms.runWithOnly(HandlerUsingCoro.class, List.of(properties));
     }
 
     /** The child: a {@code dev.coro} handler that uses the library at each warning, then main's first coroutine. */
