@@ -694,22 +694,7 @@ class RegistrationTest {
     @Test
     @Timeout(60)
     void anAcceptTheSelectorsFailureWakesIsASchedulingPointBeforeItThrows() throws Exception {
-        TcpListener listener = TcpListener.bind(LOOPBACK);
-        String address = listener.localAddress().toString();
-        List<Throwable> failures = new ArrayList<>();
-        List<String> log = new ArrayList<>();
-        IOException failure = new IOException("faked: the selector failed");
-        acceptorWokenByTheSelectorsFailure(listener, failures, log, failure);
-        Coroutine.create("closer", () -> {
-            Coroutine.yield(); // behind the acceptor its wake queued: runs when the acceptor's failure yields
-            log.add("closer ran");
-            try {
-                listener.close(); // as a shutdown would, while the acceptor backs off
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        assertTheAcceptorFailedAsOnAClosedListener(address, failures, log, failure);
+        acceptorFailedByTheSelectorWhileACloserClosesTheListener(true);
     }
 
     /**
@@ -721,6 +706,16 @@ class RegistrationTest {
     @Test
     @Timeout(60)
     void anAcceptTheSelectorsFailureWokeWhoseListenerIsClosedBeforeItRunsFailsAsOneClosedAtItsBackOff() throws Exception {
+        acceptorFailedByTheSelectorWhileACloserClosesTheListener(false);
+    }
+
+    /**
+     * An acceptor that the selector's failure wakes, and a coroutine that closes its listener: behind the acceptor's
+     * wake if {@code atTheBackOff} (it yields first, so it runs as the acceptor's failure yields), else before the
+     * acceptor runs again; asserts that the accept failed as one on a closed listener, the selector's failure
+     * suppressed.
+     */
+    private static void acceptorFailedByTheSelectorWhileACloserClosesTheListener(boolean atTheBackOff) throws Exception {
         TcpListener listener = TcpListener.bind(LOOPBACK);
         String address = listener.localAddress().toString();
         List<Throwable> failures = new ArrayList<>();
@@ -728,9 +723,12 @@ class RegistrationTest {
         IOException failure = new IOException("faked: the selector failed");
         acceptorWokenByTheSelectorsFailure(listener, failures, log, failure);
         Coroutine.create("closer", () -> {
+            if (atTheBackOff) {
+                Coroutine.yield(); // behind the acceptor its wake queued: runs when the acceptor's failure yields
+            }
             log.add("closer ran");
             try {
-                listener.close(); // the acceptor woken, not run yet
+                listener.close(); // as a shutdown would, while the acceptor backs off; or woken, not run yet
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
