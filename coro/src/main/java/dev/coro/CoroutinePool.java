@@ -220,6 +220,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * whose bodies keep failing unobserved does not grow with them.
      */
     static final int KEPT_FAILURES = 100;
+    /**
+     * How close()'s report begins a failure left to a pool thread's main, which it names as every message
+     * names a main context, then the thread ({@link Scheduler#describe(Thread)}), e.g. {@code left to main
+     * context 'main' of thread 'coro-pool-1-0' (#22)}.
+     */
+    private static final String LEFT_TO_MAIN = "left to main context 'main' of thread ";
     /** How many failures close() would report beyond the {@link #KEPT_FAILURES} kept (guarded by {@link #failures}). */
     private long notKept;
     /**
@@ -591,8 +597,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (unreportedCause != null) {
                 Task t = unreported;
                 if (t == null) {
-                    failures.put(unreportedOrder, new Failure("left to the main context of thread '"
-                            + SafeText.name(unreportedThread.getName()) + "' (no memory was left for the report of it): ", unreportedCause));
+                    failures.put(unreportedOrder, new Failure(LEFT_TO_MAIN + Scheduler.describe(unreportedThread)
+                            + " (no memory was left for the report of it): ", unreportedCause));
                 } else if (t.future == null || !t.future.observed) {
                     failures.merge(t.order, new Failure("the body of " + t.op + " #" + t.seq
                             + " never ran (no memory was left for the report of its failure): ", unreportedCause), (kept, body) -> body.then(kept));
@@ -908,7 +914,12 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * (as {@link #failedUnreported} keeps a body's): the error is not thrown on, which would end the thread.
      */
     private void failedInMain(Thread thread, Throwable t) {
-        failedOnThread(thread, t, "left to the main context of thread ", "");
+        long order = reportOrder.incrementAndGet();
+        try {
+            failed(order, new Failure(LEFT_TO_MAIN + Scheduler.describe(thread) + ": ", t));
+        } catch (OutOfMemoryError again) {
+            keepUnreported(thread, t, order);
+        }
     }
 
     /**
@@ -922,22 +933,31 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * {@link #failedInMain}, where close()'s report says {@code before}, the thread's name, {@code after},
-     * then what was thrown.
+     * {@link #failedInLoop}: as {@link #failedInMain}, where close()'s report says {@code before}, the thread's
+     * name, {@code after}, then what was thrown.
      */
     private void failedOnThread(Thread thread, Throwable t, String before, String after) {
         long order = reportOrder.incrementAndGet();
         try {
             failed(order, new Failure(before + "'" + SafeText.name(thread.getName()) + "'" + after + ": ", t));
         } catch (OutOfMemoryError again) {
-            synchronized (failures) {
-                if (unreportedCause == null) {
-                    unreportedCause = t;
-                    unreportedThread = thread;
-                    unreportedOrder = order;
-                } else {
-                    notKept++;
-                }
+            keepUnreported(thread, t, order);
+        }
+    }
+
+    /**
+     * The JVM had no memory for the report of {@code t}, thrown on pool thread {@code thread} and counted
+     * {@code order}: kept as it is, allocating nothing, for close() to report as one left to the thread's main
+     * (the first such failure; a later one is counted as not kept).
+     */
+    private void keepUnreported(Thread thread, Throwable t, long order) {
+        synchronized (failures) {
+            if (unreportedCause == null) {
+                unreportedCause = t;
+                unreportedThread = thread;
+                unreportedOrder = order;
+            } else {
+                notKept++;
             }
         }
     }

@@ -1211,13 +1211,14 @@ class CoroutinePoolTest {
     void closeThrowsAFailureANestedCoroutineLeftToItsThreadsMain() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = PoolName.of(pool);
+        Thread thread = Coroutine.await(pool.submit(Peer::schedulerThread));
         pool.execute(() -> Coroutine.create("nested", () -> {
             throw new IllegalStateException("lost");
         })); // the body returns before the nested coroutine runs: its failure goes to the pool's main
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + name
-                        + "-0': dev.coro.CoroutineException:"
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '" + name
+                        + "-0' (#" + thread.threadId() + "): dev.coro.CoroutineException:"
                         + " coroutine 'nested' failed: java.lang.IllegalStateException: lost")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
     }
@@ -1228,13 +1229,13 @@ class CoroutinePoolTest {
         String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> thrown = new CompletableFuture<>();
-        Coroutine.await(pool.submit(() -> { // #1
+        Thread thread = Coroutine.await(pool.submit(() -> { // #1
             Coroutine.create("nested", () -> {
                 Coroutine.await(gate);
                 thrown.complete(null);
                 throw new IllegalStateException("left to main"); // its creator has ended: to the pool thread's main
             });
-            return null;
+            return Peer.schedulerThread();
         }));
         gate.complete(null);
         Coroutine.await(thrown);
@@ -1245,8 +1246,8 @@ class CoroutinePoolTest {
         assertThat(third.toString()).startsWith("the future of submit #3 to " + name);
         Throwable report = catchThrowable(() -> close(pool));
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessageStartingWith(name + ": a coroutine failed and nobody observed it: left to the main context of thread '"
-                        + name + "-0'")
+                .hasMessageStartingWith(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '"
+                        + name + "-0' (#" + thread.threadId() + "): ")
                 .hasMessageEndingWith("; 1 more failure suppressed");
         assertThat(report.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("third");
     }
@@ -1450,14 +1451,16 @@ class CoroutinePoolTest {
         String name = PoolName.of(pool);
         List<String> ran = Collections.synchronizedList(new ArrayList<>());
         AtomicReference<Coroutine> inner = new AtomicReference<>();
-        String thread = Coroutine.await(pool.submit(() -> {
+        Thread owner = Coroutine.await(pool.submit(() -> {
             inner.set(Coroutine.create("inner", () -> ran.add("inner")));
             ((ThreadEngine) Scheduler.current().engine).refuseStarts = Integer.MAX_VALUE; // no thread can be started from now on
-            return Scheduler.current().owner.getName();
+            return Scheduler.current().owner;
         }));
+        String thread = owner.getName();
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + thread + "':"
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '" + thread
+                        + "' (#" + owner.threadId() + "):"
                         + " java.lang.IllegalStateException: " + name + ": thread '" + thread + "' closed coroutine 'inner', which a body"
                         + " created, never run: no virtual thread could be started for coroutine 'inner'"
                         + " (java.util.concurrent.RejectedExecutionException: refused for a test)");

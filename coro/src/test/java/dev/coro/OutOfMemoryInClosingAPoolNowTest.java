@@ -64,8 +64,8 @@ class OutOfMemoryInClosingAPoolNowTest {
                 assertThat(body.isCompletedExceptionally()).isTrue();
                 if (closed != null) {
                     assertThat(closed).isInstanceOf(CoroutineException.class).hasMessage(name
-                            + ": a coroutine failed and nobody observed it: left to the main context of thread '" + name
-                            + "-0': java.lang.OutOfMemoryError: " + AllocationFailures.MESSAGE);
+                            + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '" + name
+                            + "-0' (#" + poolThread.threadId() + "): java.lang.OutOfMemoryError: " + AllocationFailures.MESSAGE);
                 }
                 assertThat(pool.toString()).isEqualTo("CoroutinePool[" + name + ", 1 thread, closed]");
                 assertThat(uncaught).as("handed to an uncaught-exception handler (the pool thread died)").isEmpty();

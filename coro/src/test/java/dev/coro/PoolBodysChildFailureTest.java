@@ -49,9 +49,11 @@ class PoolBodysChildFailureTest {
         String name = PoolName.of(pool);
         CompletableFuture<Channel<String>> handed = new CompletableFuture<>();
         CompletableFuture<Void> thrown = new CompletableFuture<>();
+        CompletableFuture<Thread> thread = new CompletableFuture<>();
         CompletableFuture<String> job = pool.submit("job", () -> {
             Channel<String> results = new Channel<>("results", 1);
             handed.complete(results);
+            thread.complete(Peer.schedulerThread());
             Coroutine.create("part", () -> { // runs once the body parks in its receive
                 thrown.complete(null);
                 throw new IllegalStateException("part broke");
@@ -63,8 +65,9 @@ class PoolBodysChildFailureTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(handed).send("late"));
         assertThat(Coroutine.withTimeout(GUARD, () -> Coroutine.await(job))).isEqualTo("received late");
         assertThat(thrownByClose(pool)).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread '" + name
-                        + "-0': dev.coro.CoroutineException: coroutine 'part' failed: java.lang.IllegalStateException: part broke")
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '" + name
+                        + "-0' (#" + thread.join().threadId() + "): dev.coro.CoroutineException: coroutine 'part' failed:"
+                        + " java.lang.IllegalStateException: part broke")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("part broke");
     }
 

@@ -3,6 +3,7 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,7 +51,9 @@ class PoolThreadNameInReportTest {
     void closeNamesTheRenamedThreadWhoseMainAFailureWasLeftToOnOneLine() {
         CoroutinePool pool = CoroutinePool.start(1);
         String name = PoolName.of(pool);
+        CompletableFuture<Thread> thread = new CompletableFuture<>();
         pool.execute(() -> {
+            thread.complete(Peer.schedulerThread());
             Peer.schedulerThread().setName("request\n'GET /'");
             Coroutine.create("nested", () -> {
                 throw new IllegalStateException("lost");
@@ -60,8 +63,8 @@ class PoolThreadNameInReportTest {
         Throwable report = catchThrowable(pool::close);
 
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(name + ": a coroutine failed and nobody observed it: left to the main context of thread"
-                        + " 'request\\n\\'GET /\\'': dev.coro.CoroutineException: coroutine 'nested' failed:"
+                .hasMessage(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread"
+                        + " 'request\\n\\'GET /\\'' (#" + thread.join().threadId() + "): dev.coro.CoroutineException: coroutine 'nested' failed:"
                         + " java.lang.IllegalStateException: lost")
                 .rootCause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("lost");
     }

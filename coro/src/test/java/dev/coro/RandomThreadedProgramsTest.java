@@ -397,7 +397,7 @@ class RandomThreadedProgramsTest {
                 }
                 String m = e.getMessage();
                 String prefix = pool.name() + ": a coroutine failed and nobody observed it: ";
-                if (!m.startsWith(prefix + "coroutine '") && !m.startsWith(prefix + "left to the main context of thread '" + pool.name() + "-")) {
+                if (!m.startsWith(prefix + "coroutine '") && !m.startsWith(prefix + "left to main context 'main' of thread '" + pool.name() + "-")) {
                     problems.add(who + ": the close's report names not the pool and where the failure came from: " + m);
                 }
             }
