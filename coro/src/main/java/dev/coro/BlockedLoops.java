@@ -74,7 +74,9 @@ public final class BlockedLoops {
      * @throws NullPointerException     if {@code threshold} is null
      * @throws OutOfMemoryError         if the JVM cannot start the detector's thread (out of threads, or of
      *                                  memory for their stacks): the detector is then off, one that was on
-     *                                  stopped, and {@link #threshold()} empty; a later call tries again
+     *                                  stopped and ended as by {@link #stop()} (a report it was making
+     *                                  finished first, none after), and {@link #threshold()} empty; a later
+     *                                  call tries again
      */
     public static void detect(Duration threshold) {
         Objects.requireNonNull(threshold, "threshold");

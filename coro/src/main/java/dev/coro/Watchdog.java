@@ -10,6 +10,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -38,6 +39,11 @@ final class Watchdog implements Runnable {
 
     /** Frames a report shows before it says how many more there are. */
     static final int FRAMES = 48;
+    /**
+     * How a detector's thread is started: {@link Thread#start()}, or a test's that fails as the JVM does when
+     * it can start no more threads.
+     */
+    static Consumer<Thread> starter = Thread::start;
     /** The detector running now; null while detection is off. Guarded by the class. */
     private static Watchdog running;
     /** The detector started last, running or stopped (its thread may still be ending); guarded by the class. */
@@ -105,15 +111,17 @@ final class Watchdog implements Runnable {
 
     /**
      * Starts detection with {@code threshold}, replacing the detector running, if any: that one has
-     * ended when this returns ({@link #stop()}). If the detector running has that threshold already,
+     * ended when this returns ({@link #stop()}), or throws. If the detector running has that threshold already,
      * nothing changes: it goes on watching the stalls under way (replacing it would start them afresh,
      * and a caller that sets the same threshold more often than the threshold would hide every stall).
      *
      * @throws OutOfMemoryError if the JVM cannot start the detector's thread (out of threads, or of memory
-     *                          for their stacks): detection is then off, the detector it replaced stopped
+     *                          for their stacks): detection is then off, the detector it replaced stopped and
+     *                          ended, as when this returns
      */
     static void start(Duration threshold) {
         Watchdog before;
+        OutOfMemoryError failed = null;
         synchronized (Watchdog.class) {
             if (running != null && running.threshold.equals(threshold) && running.thread.isAlive()) {
                 return;
@@ -124,14 +132,18 @@ final class Watchdog implements Runnable {
             w.previous = stillEnding(before);
             running = latest = w;
             try {
-                w.thread.start();
+                starter.accept(w.thread);
             } catch (OutOfMemoryError e) {
                 running = null; // never started: detection is off, as threshold() says
                 latest = before;
-                throw e;
+                failed = e;
             }
         }
+        // also if the new one never started: the one signalled to stop above has ended, no report of it to come, when this throws
         awaitEnd(before);
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     /**

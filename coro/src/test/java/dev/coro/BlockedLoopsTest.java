@@ -353,6 +353,38 @@ class BlockedLoopsTest {
     }
 
     /**
+     * A {@code detect} that would replace the detector but cannot start its thread (the JVM can start no more
+     * threads) throws the JVM's error with detection off, and has ended the detector it replaced as a {@code detect}
+     * that replaces it does: it returns only once that detector's report being made has ended, and its thread with
+     * it, so no report comes after it, though nothing is on.
+     */
+    @Test
+    void aDetectThatCannotStartTheDetectorItWouldReplaceItWithThrowsOnlyOnceTheOldDetectorsReportAndThreadHaveEnded() throws Exception {
+        List<String> logged = new ArrayList<>();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        EndedInAReport ended = endedInAReport("failing replacer", () -> {
+            Watchdog.starter = t -> {
+                throw new OutOfMemoryError("unable to create native thread: refused for a test");
+            };
+            try {
+                BlockedLoops.detect(Duration.ofSeconds(100));
+            } catch (Throwable e) {
+                thrown.set(e);
+            } finally {
+                Watchdog.starter = Thread::start;
+            }
+        }, logged);
+        assertThat(thrown.get()).isExactlyInstanceOf(OutOfMemoryError.class)
+                .hasMessage("unable to create native thread: refused for a test");
+        assertThat(ended.reported()).as("the blocked loop was reported").isTrue();
+        assertThat(ended.waited()).as("detect() waited while the report of the detector it replaces was being made").isTrue();
+        assertThat(ended.detectorsAfter()).as("once detect() threw, the replaced detector's thread had ended, and none was started")
+                .isZero();
+        assertThat(logged).as("the report was made once, and none by the replaced detector after detect()").hasSize(1);
+        assertThat(BlockedLoops.threshold()).isEmpty();
+    }
+
+    /**
      * What {@link #endedInAReport} saw: whether the blocked loop was reported, whether the call that ends the
      * detector was still waiting while the report was being made, and how many detector threads lived once it returned.
      */
