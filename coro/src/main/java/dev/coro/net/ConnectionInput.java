@@ -91,7 +91,8 @@ final class ConnectionInput extends InputStream {
      * no bytes is. A call that does not return loses the bytes it took with the array it would have
      * returned, and says how many: as {@link #readNBytes(byte[], int, int)}, in its exception's
      * message if it fails part way, in an {@link IOException} added to the suppressed exceptions of
-     * what unwinds it if it is cut short part way.
+     * what unwinds it if it is cut short part way. Past the largest array the JVM makes it fails as
+     * {@link #readAllBytes()} does.
      */
     @Override
     public byte[] readNBytes(int len) throws IOException {
@@ -107,15 +108,20 @@ final class ConnectionInput extends InputStream {
 
     /**
      * As {@link InputStream#readAllBytes()}; a call that does not return says how many bytes it
-     * took, lost with the array it would have returned, as {@link #readNBytes(int)} does.
+     * took, lost with the array it would have returned, as {@link #readNBytes(int)} does. A stream that
+     * ends at the largest array the JVM makes ({@code Integer.MAX_VALUE - 8} bytes) is read whole; one that
+     * goes on past it fails with an {@link OutOfMemoryError} once a byte more came, as the JDK's does.
      */
     @Override
     public byte[] readAllBytes() throws IOException {
         return readUpTo(Integer.MAX_VALUE, true);
     }
 
-    /** The largest array the JDK's own loops make. */
-    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /**
+     * The largest array {@link #readAllBytes()} and {@link #readNBytes(int)} make: the JDK's own loops' (a
+     * test lowers it, so as to reach it without a gigabyte of bytes).
+     */
+    static int maxArray = Integer.MAX_VALUE - 8;
 
     /** Up to {@code len} bytes, fewer only at the end of the stream; {@code all} for {@link #readAllBytes()}, whose messages name no length. */
     private byte[] readUpTo(int len, boolean all) throws IOException {
@@ -124,10 +130,20 @@ final class ConnectionInput extends InputStream {
         try {
             while (n < len) {
                 if (n == buf.length) {
-                    if (n >= MAX_ARRAY) {
-                        throw new OutOfMemoryError("Required array size too large");
+                    if (n >= maxArray) {
+                        // no larger array can be made, but the stream may end right here: the JDK's loops too
+                        // read on before they refuse, and a byte that came is lost with the rest
+                        int more = connection.read(ByteBuffer.allocate(1));
+                        if (more < 0) {
+                            break;
+                        }
+                        n += more;
+                        if (more > 0) {
+                            throw new OutOfMemoryError("Required array size too large");
+                        }
+                        continue;
                     }
-                    buf = Arrays.copyOf(buf, (int) Math.min(Math.min(2L * n, len), MAX_ARRAY));
+                    buf = Arrays.copyOf(buf, (int) Math.min(Math.min(2L * n, len), maxArray));
                 }
                 int count = connection.read(ByteBuffer.wrap(buf, n, buf.length - n));
                 if (count < 0) {

@@ -1,0 +1,80 @@
+package dev.coro.net;
+
+import static dev.coro.net.IoTimeoutTest.patterned;
+import static dev.coro.net.TcpConnectionTest.LOOPBACK;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.coro.FreshThread;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The {@code readAllBytes()} and {@code readNBytes(len)} of a connection's input view at the largest array they
+ * can return: a stream that ends there is read whole. The largest array is lowered for these tests to 16 KiB (two of
+ * the views' first 8 KiB arrays), so that no gigabyte of bytes is needed to reach it.
+ */
+@Tag("net")
+@ExtendWith(FreshThread.class)
+class ReadPastTheLargestArrayTest {
+
+    /** The largest array of these tests. */
+    private static final int MOST = 16 * 1024;
+
+    /** What a call of the input view does. */
+    private interface Read {
+        byte[] from(InputStream in) throws IOException;
+    }
+
+    @Test
+    void aReadAllBytesOfAStreamThatEndsAtTheLargestArrayReturnsItWhole() throws Exception {
+        assertThat(endingAtTheLargestArray(InputStream::readAllBytes)).isEqualTo(patterned(MOST));
+    }
+
+    @Test
+    void aReadNBytesOfMoreThanTheLargestArrayFromAStreamThatEndsThereReturnsItWhole() throws Exception {
+        assertThat(endingAtTheLargestArray(in -> in.readNBytes(Integer.MAX_VALUE))).isEqualTo(patterned(MOST));
+    }
+
+    /**
+     * What {@code read} gives of a stream of exactly {@code MOST} bytes, whose peer then ends it; it must not throw
+     * (an {@code OutOfMemoryError} let out of a test would end the whole run).
+     */
+    private static byte[] endingAtTheLargestArray(Read read) throws Exception {
+        int before = ConnectionInput.maxArray;
+        ConnectionInput.maxArray = MOST;
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            Thread writer = sending(peer, MOST);
+            byte[][] got = new byte[1][];
+            Throwable thrown = catchThrowable(() -> got[0] = read.from(c.input()));
+            writer.join();
+            assertThat(thrown).as("what the read threw").isNull();
+            return got[0];
+        } finally {
+            ConnectionInput.maxArray = before;
+        }
+    }
+
+    /** A platform thread that writes {@code n} patterned bytes to {@code peer}, then ends its stream. */
+    private static Thread sending(SocketChannel peer, int n) {
+        return Thread.ofPlatform().name("peer").start(() -> {
+            try {
+                ByteBuffer b = ByteBuffer.wrap(patterned(n));
+                while (b.hasRemaining()) {
+                    peer.write(b);
+                }
+                peer.shutdownOutput();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+}
