@@ -110,7 +110,8 @@ final class ConnectionInput extends InputStream {
      * As {@link InputStream#readAllBytes()}; a call that does not return says how many bytes it
      * took, lost with the array it would have returned, as {@link #readNBytes(int)} does. A stream that
      * ends at the largest array the JVM makes ({@code Integer.MAX_VALUE - 8} bytes) is read whole; one that
-     * goes on past it fails with an {@link OutOfMemoryError} once a byte more came, as the JDK's does.
+     * goes on past it fails with an {@link OutOfMemoryError} once a byte more came, as the JDK's does, naming
+     * the caller, the call, the connection, its state and that size.
      */
     @Override
     public byte[] readAllBytes() throws IOException {
@@ -139,7 +140,7 @@ final class ConnectionInput extends InputStream {
                         }
                         n += more;
                         if (more > 0) {
-                            throw new OutOfMemoryError("Required array size too large");
+                            throw connection.pastLargestArray(all, len, maxArray);
                         }
                         continue;
                     }

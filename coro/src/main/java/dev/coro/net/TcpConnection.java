@@ -863,6 +863,17 @@ public final class TcpConnection implements Closeable {
     }
 
     /**
+     * The failure of the {@link #input()} view's {@code readAllBytes} ({@code all}) or {@code readNBytes(len)} that
+     * read more bytes than the largest array it can return holds, {@code most}: an {@link OutOfMemoryError}, as the
+     * JDK's own loops throw, naming the caller, the call, the connection, its state and that size (the JDK's names
+     * none of them).
+     */
+    OutOfMemoryError pastLargestArray(boolean all, int len, int most) {
+        return new OutOfMemoryError(io.caller() + " cannot read " + (all ? "all bytes" : len + " bytes") + " from " + name()
+                + " (" + state() + "): more bytes came than the " + most + " an array holds");
+    }
+
+    /**
      * What a {@code java.io} view's write, or its input's {@code readNBytes}, cut short by a signal (a
      * {@code withTimeout}, a close of the caller) after {@code done} of its {@code len} bytes went out
      * or were read into its array says of it: an exception, not thrown, added to the signal's
