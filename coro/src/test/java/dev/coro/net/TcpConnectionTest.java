@@ -20,6 +20,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -950,47 +951,60 @@ class TcpConnectionTest {
 
     /**
      * A read into a direct buffer hands the socket the buffer's whole room, not {@link TcpConnection#MOST_PER_CALL}
-     * bytes of it: one read takes every byte that has arrived, more than 128 KiB here. The peer sends 300 KiB into a
-     * receive buffer made large enough to hold more than 128 KiB unread (the default one holds about 128 KiB until
-     * its reader reads), the test waits until {@code available()} counts more than 128 KiB, and one read into a
-     * 512 KiB direct buffer takes at least that count; the next reads take the rest, every byte once and in order.
+     * bytes of it: one read takes every byte that has arrived, more than 128 KiB here. The test makes the room for
+     * that itself rather than count on the OS's default buffers (a receive buffer may hold about 128 KiB until its
+     * reader reads): it asks for a receive buffer of 1 MiB through the listener, whose connections take it from
+     * their start, and a send buffer as large for the peer, reads back what the OS gave, and has the peer send as
+     * many bytes as the receive buffer holds for certain, at most 512 KiB: half of what the OS says it gave, since
+     * an OS may count its own keeping of the bytes in it (Linux, which may then say twice what it was asked). That
+     * must be more than 128 KiB, or the test could show nothing (it says so, rather than wait for bytes that cannot
+     * arrive); every byte then arrives without a read, the test waits until {@code available()} counts them all, and
+     * one read into a direct buffer of twice that room takes them all.
      */
     @Test
     @Timeout(30)
     void aReadIntoADirectBufferIsHandedItsWholeRoomAndTakesMoreThan128KiBThatHaveArrived() throws Exception {
-        byte[] data = new byte[300 * 1024];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (byte) (i * 31 + i / 251);
-        }
-        try (TcpListener listener = TcpListener.bind(LOOPBACK);
-             SocketChannel peer = SocketChannel.open(listener.localAddress());
-             TcpConnection c = listener.accept()) {
-            c.setOption(StandardSocketOptions.SO_RCVBUF, 1024 * 1024);
-            AtomicReference<IOException> peerFailure = new AtomicReference<>();
+        try (TcpListener listener = TcpListener.bind(LOOPBACK)) {
+            listener.setOption(StandardSocketOptions.SO_RCVBUF, 1024 * 1024);
+            CompletableFuture<Integer> sendBuffer = new CompletableFuture<>();
+            CompletableFuture<byte[]> toSend = new CompletableFuture<>();
+            AtomicReference<Throwable> peerFailure = new AtomicReference<>();
             Thread sender = Thread.ofPlatform().name("peer").start(() -> {
-                try {
-                    peer.write(ByteBuffer.wrap(data)); // blocking: all of it
-                } catch (IOException e) {
+                try (TcpConnection peer = TcpConnection.connect(listener.localAddress())) {
+                    peer.setOption(StandardSocketOptions.SO_SNDBUF, 1024 * 1024);
+                    sendBuffer.complete(peer.getOption(StandardSocketOptions.SO_SNDBUF));
+                    peer.write(ByteBuffer.wrap(toSend.join()));
+                } catch (IOException | RuntimeException e) {
                     peerFailure.set(e);
+                    sendBuffer.completeExceptionally(e);
                 }
             });
-            int arrived;
-            while ((arrived = c.input().available()) <= 128 * 1024) {
-                Coroutine.yield(); // the peer's bytes are on their way over the loopback
+            try (TcpConnection c = listener.accept()) {
+                int receiveBuffer = c.getOption(StandardSocketOptions.SO_RCVBUF);
+                int peersSendBuffer = Coroutine.await(sendBuffer);
+                int sent = Math.min(receiveBuffer / 2, 512 * 1024);
+                assertThat(sent).as("bytes the receive buffer the OS gave (%d bytes, asked for 1 MiB; the peer's send buffer"
+                        + " %d bytes) holds for certain: more than 128 KiB, or one read cannot show it takes more",
+                        receiveBuffer, peersSendBuffer).isGreaterThan(128 * 1024);
+                byte[] data = new byte[sent];
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (byte) (i * 31 + i / 251);
+                }
+                toSend.complete(data);
+                while (c.input().available() < sent) {
+                    Coroutine.yield(); // the peer's bytes are on their way over the loopback; none is read meanwhile
+                }
+                ByteBuffer dst = ByteBuffer.allocateDirect(2 * sent);
+                int n = c.read(dst);
+                assertThat(n).as("one read takes all that had arrived, not 128 KiB of it").isEqualTo(sent);
+                byte[] got = new byte[dst.flip().remaining()];
+                dst.get(got);
+                assertThat(got).as("every byte once, in order").isEqualTo(data);
+            } finally {
+                toSend.completeExceptionally(new IllegalStateException("the test ended before it had bytes to send"));
+                sender.join();
             }
-            ByteBuffer dst = ByteBuffer.allocateDirect(512 * 1024);
-            int n = c.read(dst);
-            assertThat(n).as("one read takes all that had arrived (%d bytes), not 128 KiB of it", arrived)
-                    .isGreaterThanOrEqualTo(arrived).isGreaterThan(128 * 1024);
-            assertThat(dst.position()).isEqualTo(n);
-            while (dst.position() < data.length) {
-                assertThat(c.read(dst)).as("the rest comes").isPositive();
-            }
-            sender.join();
-            assertThat(peerFailure.get()).isNull();
-            byte[] got = new byte[dst.flip().remaining()];
-            dst.get(got);
-            assertThat(got).as("every byte once, in order").isEqualTo(data);
+            assertThat(peerFailure.get()).as("what the peer threw").isNull();
         }
     }
 
