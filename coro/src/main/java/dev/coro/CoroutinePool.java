@@ -230,16 +230,23 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private long notKept;
     /**
      * The first failure the pool had no memory to report or keep: of a body that never ran
-     * ({@link #failedUnreported}), or one left to a pool thread's main ({@link #failedInMain}, this null then);
+     * ({@link #failedUnreported}), or one thrown on a pool thread ({@link #failedInMain}, {@link #failedInLoop}; this null then);
      * close() reports it, unless it is a body's whose future was read; a later one is only counted in
      * {@link #notKept}. Guarded by {@link #failures}.
      */
     private Task unreported;
-    /** What was thrown: what kept {@link #unreported} from running, or what was left to main; null if none. Guarded by {@link #failures}. */
+    /** What was thrown: what kept {@link #unreported} from running, or what was thrown on a pool thread; null if none. Guarded by {@link #failures}. */
     private Throwable unreportedCause;
-    /** For a failure left to main: the pool thread's, and its place in {@link #reportOrder}. Guarded by {@link #failures}. */
+    /** For a failure thrown on a pool thread: that thread, and its place in {@link #reportOrder}. Guarded by {@link #failures}. */
     private Thread unreportedThread;
     private long unreportedOrder;
+    /**
+     * For a failure thrown on a pool thread: the words its report puts before and after the thread, constants
+     * kept without allocating ({@link #LEFT_TO_MAIN} and none for a failure left to main, whose report names the
+     * thread as every message names a main context). Guarded by {@link #failures}.
+     */
+    private String unreportedBefore;
+    private String unreportedAfter;
     /** Numbers the submissions from 1: their futures and failures are named by it. */
     private final AtomicLong submissions = new AtomicLong();
     /**
@@ -597,8 +604,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (unreportedCause != null) {
                 Task t = unreported;
                 if (t == null) {
-                    failures.put(unreportedOrder, new Failure(LEFT_TO_MAIN + Scheduler.describe(unreportedThread)
-                            + " (no memory was left for the report of it): ", unreportedCause));
+                    String where = unreportedBefore == LEFT_TO_MAIN ? LEFT_TO_MAIN + Scheduler.describe(unreportedThread)
+                            : unreportedBefore + "'" + SafeText.name(unreportedThread.getName()) + "'" + unreportedAfter;
+                    failures.put(unreportedOrder, new Failure(where + " (no memory was left for the report of it): ", unreportedCause));
                 } else if (t.future == null || !t.future.observed) {
                     failures.merge(t.order, new Failure("the body of " + t.op + " #" + t.seq
                             + " never ran (no memory was left for the report of its failure): ", unreportedCause), (kept, body) -> body.then(kept));
@@ -606,6 +614,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 unreported = null;
                 unreportedCause = null;
                 unreportedThread = null;
+                unreportedBefore = null;
+                unreportedAfter = null;
             }
             List<ObservedFuture<?>> unread = new ArrayList<>(unobserved.values());
             unobserved.clear(); // before reading them: a read takes a future out of the map
@@ -918,7 +928,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         try {
             failed(order, new Failure(LEFT_TO_MAIN + Scheduler.describe(thread) + ": ", t));
         } catch (OutOfMemoryError again) {
-            keepUnreported(thread, t, order);
+            keepUnreported(thread, t, order, LEFT_TO_MAIN, "");
         }
     }
 
@@ -941,21 +951,24 @@ public final class CoroutinePool implements Executor, AutoCloseable {
         try {
             failed(order, new Failure(before + "'" + SafeText.name(thread.getName()) + "'" + after + ": ", t));
         } catch (OutOfMemoryError again) {
-            keepUnreported(thread, t, order);
+            keepUnreported(thread, t, order, before, after);
         }
     }
 
     /**
      * The JVM had no memory for the report of {@code t}, thrown on pool thread {@code thread} and counted
-     * {@code order}: kept as it is, allocating nothing, for close() to report as one left to the thread's main
-     * (the first such failure; a later one is counted as not kept).
+     * {@code order}: kept as it is, allocating nothing, for close() to report in the words its report would
+     * have had, {@code before} and {@code after} the thread (the first such failure; a later one is counted as
+     * not kept).
      */
-    private void keepUnreported(Thread thread, Throwable t, long order) {
+    private void keepUnreported(Thread thread, Throwable t, long order, String before, String after) {
         synchronized (failures) {
             if (unreportedCause == null) {
                 unreportedCause = t;
                 unreportedThread = thread;
                 unreportedOrder = order;
+                unreportedBefore = before;
+                unreportedAfter = after;
             } else {
                 notKept++;
             }
