@@ -110,7 +110,7 @@ import java.util.function.Supplier;
  * such an {@code Error} ended while the pool was open loses no body: the one it was making, those waiting
  * to start, those it ran and every one handed to it afterwards fail their futures (or, run by
  * {@code execute}, are reported) with an {@code IllegalStateException} naming the pool, the thread, the
- * submission and the error ({@code coro-pool-1: thread 'coro-pool-1-0' could not run the body of submit #3:
+ * submission and the error ({@code coro-pool-1: thread 'coro-pool-1-0' (#22) could not run the body of submit #3:
  * its loop ended (java.lang.InternalError: …)}, {@code … the body of submit #1 to its end: its loop ended while
  * the body ran (…)}), no body is placed there any more, and {@code close()} does not wait for it. First and later are by the order of submission,
  * {@code submit} and {@code execute} alike (a failure left to a thread's main comes after every
@@ -241,9 +241,9 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     private Thread unreportedThread;
     private long unreportedOrder;
     /**
-     * For a failure thrown on a pool thread: the words its report puts before and after the thread, constants
-     * kept without allocating ({@link #LEFT_TO_MAIN} and none for a failure left to main, whose report names the
-     * thread as every message names a main context). Guarded by {@link #failures}.
+     * For a failure thrown on a pool thread: the words its report puts before and after the thread (which it
+     * names as every message names a thread, {@link Scheduler#describe(Thread)}), constants kept without
+     * allocating ({@link #LEFT_TO_MAIN} and none for a failure left to main). Guarded by {@link #failures}.
      */
     private String unreportedBefore;
     private String unreportedAfter;
@@ -575,7 +575,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * @throws CoroutineException    with the first unobserved failure as its cause (see the class comment); its
      *                               message names the coroutine, the pool thread and the submission that failed, e.g.
      *                               {@code coro-pool-1: a coroutine failed and nobody observed it: coroutine 'coroutine-2'
-     *                               on thread 'coro-pool-1-0', running the body of execute #2, threw
+     *                               on thread 'coro-pool-1-0' (#22), running the body of execute #2, threw
      *                               java.lang.IllegalStateException: first; 1 more failure suppressed}; or, in
      *                               main, the failure of a coroutine it created that fails while it waits (the wait is
      *                               cancelled, the pool left closing, its failures to the next close)
@@ -604,8 +604,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (unreportedCause != null) {
                 Task t = unreported;
                 if (t == null) {
-                    String where = unreportedBefore == LEFT_TO_MAIN ? LEFT_TO_MAIN + Scheduler.describe(unreportedThread)
-                            : unreportedBefore + "'" + SafeText.name(unreportedThread.getName()) + "'" + unreportedAfter;
+                    String where = unreportedBefore + Scheduler.describe(unreportedThread) + unreportedAfter;
                     failures.put(unreportedOrder, new Failure(where + " (no memory was left for the report of it): ", unreportedCause));
                 } else if (t.future == null || !t.future.observed) {
                     failures.merge(t.order, new Failure("the body of " + t.op + " #" + t.seq
@@ -924,12 +923,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
      * (as {@link #failedUnreported} keeps a body's): the error is not thrown on, which would end the thread.
      */
     private void failedInMain(Thread thread, Throwable t) {
-        long order = reportOrder.incrementAndGet();
-        try {
-            failed(order, new Failure(LEFT_TO_MAIN + Scheduler.describe(thread) + ": ", t));
-        } catch (OutOfMemoryError again) {
-            keepUnreported(thread, t, order, LEFT_TO_MAIN, "");
-        }
+        failedOnThread(thread, t, LEFT_TO_MAIN, "");
     }
 
     /**
@@ -943,13 +937,15 @@ public final class CoroutinePool implements Executor, AutoCloseable {
     }
 
     /**
-     * {@link #failedInLoop}: as {@link #failedInMain}, where close()'s report says {@code before}, the thread's
-     * name, {@code after}, then what was thrown.
+     * {@link #failedInMain}, {@link #failedInLoop}: a failure thrown on pool thread {@code thread}, counted from now,
+     * after every submission so far, where close()'s report says {@code before}, the thread (named as every
+     * message names one, {@link Scheduler#describe(Thread)}: {@code 'coro-pool-1-0' (#22)}), {@code after}, then
+     * what was thrown. If the JVM has no memory for that report, it is kept as it is, allocating nothing.
      */
     private void failedOnThread(Thread thread, Throwable t, String before, String after) {
         long order = reportOrder.incrementAndGet();
         try {
-            failed(order, new Failure(before + "'" + SafeText.name(thread.getName()) + "'" + after + ": ", t));
+            failed(order, new Failure(before + Scheduler.describe(thread) + after + ": ", t));
         } catch (OutOfMemoryError again) {
             keepUnreported(thread, t, order, before, after);
         }
@@ -1088,7 +1084,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
     /**
      * A failure close() may report: what was thrown, and where, as the start of the report's phrase,
-     * e.g. {@code coroutine 'coroutine-2' on thread 'coro-pool-1-0', running the body of execute #2, threw }; and
+     * e.g. {@code coroutine 'coroutine-2' on thread 'coro-pool-1-0' (#22), running the body of execute #2, threw }; and
      * the next failure kept under the same place in the order of reports ({@code null} if none): a body unwound by a
      * close reports beside its own failure those its own cannot carry, all under the body's place.
      */
@@ -1570,7 +1566,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
             if (body != null) {
                 notRun(body, p.why, p);
             } else {
-                pool.failedInMain(thread, new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName()) + "' closed "
+                pool.failedInMain(thread, new IllegalStateException(pool.name + ": thread " + Scheduler.describe(thread) + " closed "
                         + c.describe() + ", which a body created, never run: " + p.why, p));
             }
         }
@@ -1599,8 +1595,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
          * ({@link #died}): {@code could not run the body of submit #2 to its end}, reported as one that {@code never ended}.
          */
         private void failUnrun(Task t, boolean started, String why, Throwable cause) {
-            IllegalStateException failure = new IllegalStateException(pool.name + ": thread '" + SafeText.name(thread.getName())
-                    + "' could not run the body of " + t.op + " #" + t.seq + (started ? " to its end: " : ": ") + why, cause);
+            IllegalStateException failure = new IllegalStateException(pool.name + ": thread " + Scheduler.describe(thread)
+                    + " could not run the body of " + t.op + " #" + t.seq + (started ? " to its end: " : ": ") + why, cause);
             Failure f = new Failure("the body of " + t.op + " #" + t.seq + (started ? " never ended: " : " never ran: "), failure);
             if (t.future == null) {
                 pool.failed(t.order, f);
@@ -1677,8 +1673,8 @@ public final class CoroutinePool implements Executor, AutoCloseable {
 
         /** How close() reports {@code thrown}, the failure of {@code t}'s body in coroutine {@code caller} (its description). */
         private Failure failure(Task t, String caller, Throwable thrown) {
-            // the name made safe for one line, as every message names a thread: a body may have renamed its thread
-            return new Failure(caller + " on thread '" + SafeText.name(thread.getName()) + "', running the body of " + t.op
+            // named as every message names a thread (its name made safe for one line: a body may have renamed it)
+            return new Failure(caller + " on thread " + Scheduler.describe(thread) + ", running the body of " + t.op
                     + " #" + t.seq + ", threw ", thrown);
         }
 

@@ -48,10 +48,11 @@ class CoroutinePoolContractTest {
         Coroutine.withTimeout(GUARD, () -> Coroutine.await(CompletableFuture.allOf(futures).exceptionally(e -> null)));
     }
 
-    /** The report {@code close()} throws for the first failure, {@code message}, of submit #{@code seq} on thread 0. */
-    private static String report(String name, int seq, String message, String more) {
+    /** The report {@code close()} throws for the first failure, {@code message}, of submit #{@code seq} on thread 0 of {@code pool}. */
+    private static String report(CoroutinePool pool, int seq, String message, String more) {
+        String name = PoolName.of(pool);
         return name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-" + seq + "' on thread '" + name
-                + "-0', running the body of submit #" + seq + ", threw java.lang.IllegalStateException: " + message + more;
+                + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #" + seq + ", threw java.lang.IllegalStateException: " + message + more;
     }
 
     /**
@@ -91,7 +92,7 @@ class CoroutinePoolContractTest {
                 .hasCauseExactlyInstanceOf(IllegalArgumentException.class);
         Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "under a cancelled stage", "; 2 more failures suppressed"));
+                .hasMessage(report(pool, 1, "under a cancelled stage", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("under a stage that timed out", "under an either whose other failed first");
     }
@@ -117,7 +118,7 @@ class CoroutinePoolContractTest {
         awaitAllEnded(orTimeout, completeOnTimeout, onAStage, stage);
         Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "before its orTimeout", "; 2 more failures suppressed"));
+                .hasMessage(report(pool, 1, "before its orTimeout", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("before its completeOnTimeout", "before the orTimeout of a stage");
     }
@@ -147,7 +148,7 @@ class CoroutinePoolContractTest {
         assertThat(seen.join()).isEqualTo("CancellationException");
         Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "under a cancelled stage", "; 1 more failure suppressed"));
+                .hasMessage(report(pool, 1, "under a cancelled stage", "; 1 more failure suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("under a stage completed by its caller");
     }
@@ -183,7 +184,7 @@ class CoroutinePoolContractTest {
         assertThat(seenTimeout.join()).isEqualTo("TimeoutException");
         Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "under a stage cancelled after its handler", "; 2 more failures suppressed"));
+                .hasMessage(report(pool, 1, "under a stage cancelled after its handler", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("under an either whose other failed first", "under a stage that timed out after its handler");
     }
@@ -253,7 +254,7 @@ class CoroutinePoolContractTest {
         Throwable thrown = thrownByClose(pool);
         assertThat(ran).as("no handler ran").isEmpty();
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "its handler's stage cancelled first", "; 1 more failure suppressed"));
+                .hasMessage(report(pool, 1, "its handler's stage cancelled first", "; 1 more failure suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("its handler's stage timed out first");
     }
@@ -290,7 +291,7 @@ class CoroutinePoolContractTest {
         Throwable thrown = thrownByClose(pool);
         assertThat(ran).as("only the handler whose stage nobody settled ran").extracting(Throwable::getMessage).containsExactly("handled");
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "its handler's stage cancelled first", "; 2 more failures suppressed"));
+                .hasMessage(report(pool, 1, "its handler's stage cancelled first", "; 2 more failures suppressed"));
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("its handler's stage timed out first", "its handler's stage completed first");
     }
@@ -347,7 +348,7 @@ class CoroutinePoolContractTest {
         awaitAllEnded(first);
         assertThat(first.toString()).startsWith("the future of submit #1 to " + name + "[");
         Throwable thrown = thrownByClose(pool);
-        assertThat(thrown).hasMessage(report(name, 1, "the first submission", ""));
+        assertThat(thrown).hasMessage(report(pool, 1, "the first submission", ""));
         for (Runnable call : calls) {
             assertThatThrownBy(call::run).as("closed").isExactlyInstanceOf(NullPointerException.class).hasMessage("body");
         }
@@ -532,7 +533,7 @@ class CoroutinePoolContractTest {
         String name = PoolName.of(pool);
         CompletableFuture<Object> derived = failed.thenApply(v -> v);
         refusedNamingTheArgument(calls, futureCalls, failed, derived);
-        assertThat(thrownByClose(pool)).hasMessage(report(name, 1, "the body's failure", ""));
+        assertThat(thrownByClose(pool)).hasMessage(report(pool, 1, "the body's failure", ""));
     }
 
     /**

@@ -48,7 +48,7 @@ class CoroutinePoolFailureLetGoCountedOutOnceTest {
         Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(Duration.ofSeconds(30), pool::close));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
-                        + "-0', running the body of submit #1, threw java.lang.IllegalStateException: failure 1; 99 more failures"
+                        + "-0' \\(#" + PoolName.threadId(pool, 0) + "\\), running the body of submit #1, threw java.lang.IllegalStateException: failure 1; 99 more failures"
                         + " suppressed; 1 more not kept \\(a pool keeps the first 100 failures nobody observed\\)");
         assertThat(settledFirst.join()).isZero();
     }

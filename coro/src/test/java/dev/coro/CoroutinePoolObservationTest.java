@@ -38,7 +38,7 @@ class CoroutinePoolObservationTest {
         Throwable thrown = thrownByClose(pool);
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(java.util.regex.Pattern.quote(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-")
-                        + "\\d+' on thread '" + java.util.regex.Pattern.quote(name) + "-\\d+', running the body of (submit|execute) #\\d+, threw "
+                        + "\\d+' on thread " + PoolName.anyThreadPattern(pool) + ", running the body of (submit|execute) #\\d+, threw "
                         + java.util.regex.Pattern.quote(failure) + "(; \\d+ more failures? suppressed)?");
         return thrown;
     }
@@ -249,7 +249,7 @@ class CoroutinePoolObservationTest {
         assertThat(ran).as("the handler never ran").isEmpty();
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name
                 + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                + "-0', running the body of submit #1, threw java.lang.IllegalStateException: its handler never started");
+                + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #1, threw java.lang.IllegalStateException: its handler never started");
     }
 
     /**
@@ -615,7 +615,7 @@ class CoroutinePoolObservationTest {
         assertThat(catchThrowable(unread::join)).hasCauseExactlyInstanceOf(IllegalStateException.class)
                 .hasRootCauseMessage("thrown as closeNow unwinds submit #1");
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
-                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0', running the body of submit #1, threw"
+                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #1, threw"
                 + " java.lang.IllegalStateException: thrown as closeNow unwinds submit #1; 2 more failures suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::toString).containsExactly(
                 "java.lang.IllegalStateException: thrown as closeNow unwinds execute #3",
@@ -648,7 +648,7 @@ class CoroutinePoolObservationTest {
         assertThat(catchThrowable(f::join)).hasCauseExactlyInstanceOf(java.io.IOException.class)
                 .hasRootCauseMessage("flush failed as closeNow unwound the body");
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
-                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0', running the body of submit #1, threw"
+                + " observed it: coroutine 'coroutine-1' on thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #1, threw"
                 + " java.io.IOException: flush failed as closeNow unwound the body");
     }
 }

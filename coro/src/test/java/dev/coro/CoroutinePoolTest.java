@@ -210,7 +210,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowable(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'loader' on thread '" + name
-                        + "-0', running the body of submit #4, threw java.io.IOException: unread: disk gone");
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #4, threw java.io.IOException: unread: disk gone");
         assertThat(thrown.getCause()).isSameAs(unread);
         assertThatThrownBy(() -> pool.submitCallable(() -> 1)).isExactlyInstanceOf(RejectedExecutionException.class)
                 .hasMessage("main context 'main' cannot submit to " + name + " (closed): a closed pool takes no more bodies");
@@ -668,7 +668,7 @@ class CoroutinePoolTest {
             String op = submit ? "submit" : "execute";
             assertThat(thrown).as(op).isExactlyInstanceOf(CoroutineException.class)
                     .hasMessageStartingWith(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '"
-                            + name + "-0', running the body of " + op + " #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
+                            + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of " + op + " #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
                             + " 2 more failures suppressed in this report")
                     .cause().isSameAs(first);
             assertThat(thrown.getSuppressed()).as(op).extracting(Throwable::getMessage).containsExactly("second", "third");
@@ -755,7 +755,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowable(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'worker' on thread '" + name
-                        + "-0', running the body of execute #2, threw java.lang.IllegalStateException: failed");
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #2, threw java.lang.IllegalStateException: failed");
     }
 
     @Test
@@ -933,7 +933,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: first; 2 more failures suppressed")
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException: first; 2 more failures suppressed")
                 .cause().isExactlyInstanceOf(IllegalStateException.class).hasMessage("first");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second", "third");
         close(pool); // closing again: nothing left to report
@@ -954,7 +954,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-2' on thread '" + name
-                        + "-0', running the body of execute #2, threw java.lang.IllegalStateException: first;"
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #2, threw java.lang.IllegalStateException: first;"
                         + " 1 more failure suppressed")
                 .cause().hasMessage("first");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("second");
@@ -977,7 +977,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw dev.coro.CoroutinePoolTest$Unsuppressible: first;"
                         + " 2 more failures suppressed in this report (the first takes no suppressed exceptions)")
                 .cause().isSameAs(first);
         assertThat(first.getSuppressed()).isEmpty();
@@ -1031,7 +1031,7 @@ class CoroutinePoolTest {
         Throwable report = catchThrowableOf(() -> close(pool));
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: carrier;"
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException: carrier;"
                         + " 2 more failures suppressed in this report (one of them holds the first as a cause or a suppressed exception)")
                 .cause().isSameAs(carrier);
         assertThat(report.getSuppressed()).containsExactly(unreadable, holdsTheFirst);
@@ -1059,7 +1059,7 @@ class CoroutinePoolTest {
         Throwable report = catchThrowableOf(() -> close(pool));
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw dev.coro.FailureWithAnEndlessChainOfCausesTest$EndlessCause: endless;"
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw dev.coro.FailureWithAnEndlessChainOfCausesTest$EndlessCause: endless;"
                         + " 1 more failure suppressed")
                 .cause().isSameAs(endless);
         assertThat(endless.getSuppressed()).containsExactly(other);
@@ -1089,7 +1089,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of submit #1, threw java.lang.IllegalStateException: submitted first;"
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #1, threw java.lang.IllegalStateException: submitted first;"
                         + " 2 more failures suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("executed second", "submitted third");
@@ -1144,7 +1144,8 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
-                        + "-[01]', running the body of submit #2, threw java.lang.IllegalStateException: failure 1; 1 more failure suppressed");
+                        + "(-0' \\(#" + PoolName.threadId(pool, 0) + "\\)|-1' \\(#" + PoolName.threadId(pool, 1) + "\\)), running the body of"
+                        + " submit #2, threw java.lang.IllegalStateException: failure 1; 1 more failure suppressed");
         assertThat(thrown.getCause().getSuppressed()).extracting(Throwable::getMessage).containsExactly("failure 3");
         assertThat(pool.retainedFutures()).isZero();
     }
@@ -1180,7 +1181,7 @@ class CoroutinePoolTest {
         Throwable thrown = catchThrowableOf(() -> close(pool));
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-\\d+' on thread '" + name
-                        + "-0', running the body of submit #2, threw java.lang.IllegalStateException: failure 2; 99 more failures"
+                        + "-0' \\(#" + PoolName.threadId(pool, 0) + "\\), running the body of submit #2, threw java.lang.IllegalStateException: failure 2; 99 more failures"
                         + " suppressed; 58 more not kept \\(a pool keeps the first 100 failures nobody observed\\)");
         List<String> suppressed = new ArrayList<>();
         for (Throwable t : thrown.getCause().getSuppressed()) {
@@ -1377,7 +1378,7 @@ class CoroutinePoolTest {
             CompletableFuture<String> refused = pool.submit(() -> "never"); // #1
             assertThat(catchThrowable(refused::join)).isExactlyInstanceOf(CompletionException.class).cause()
                     .isExactlyInstanceOf(IllegalStateException.class)
-                    .hasMessage(name + ": thread '" + name + "-0' could not run the body of submit #1: its coroutine could not be made"
+                    .hasMessage(name + ": thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + ") could not run the body of submit #1: its coroutine could not be made"
                             + " (java.lang.OutOfMemoryError: Java heap space: refused for a test)")
                     .cause().isExactlyInstanceOf(OutOfMemoryError.class);
             assertThat(Coroutine.await(pool.submit(() -> Scheduler.current().owner.getName()))).as("#2, on the next thread in turn")
@@ -1389,7 +1390,7 @@ class CoroutinePoolTest {
             Throwable thrown = catchThrowableOf(() -> close(pool));
             assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                     .hasMessage(name + ": a coroutine failed and nobody observed it: the body of execute #4 never ran:"
-                            + " java.lang.IllegalStateException: " + name + ": thread '" + name + "-1' could not run the body of execute #4:"
+                            + " java.lang.IllegalStateException: " + name + ": thread '" + name + "-1' (#" + PoolName.threadId(pool, 1) + ") could not run the body of execute #4:"
                             + " its coroutine could not be made (java.lang.OutOfMemoryError: Java heap space: refused for a test)");
         } finally {
             CoroutinePool.maker = maker;
@@ -1409,16 +1410,18 @@ class CoroutinePoolTest {
         String name = PoolName.of(pool);
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> held = pool.submit(() -> Coroutine.await(gate)); // #1, on one thread: the others go to the other
-        CompletableFuture<String> armed = pool.submit(() -> { // #2
+        CompletableFuture<Thread> armed = pool.submit(() -> { // #2
             ((ThreadEngine) Scheduler.current().engine).refuseStarts = 1;
-            return Scheduler.current().owner.getName();
+            return Scheduler.current().owner;
         });
-        String thread = Coroutine.await(armed);
+        Thread owner = Coroutine.await(armed);
+        String thread = owner.getName();
         CompletableFuture<String> refused = pool.submit(() -> "never"); // #3: its thread is refused
         Throwable failure = catchThrowable(refused::join);
         assertThat(failure).isExactlyInstanceOf(CompletionException.class).cause()
                 .isExactlyInstanceOf(IllegalStateException.class)
-                .hasMessageMatching(name + ": thread '" + thread + "' could not run the body of submit #3: no virtual thread could be"
+                .hasMessageMatching(name + ": thread '" + thread + "' \\(#" + owner.threadId() + "\\) could not run the body of submit #3:"
+                        + " no virtual thread could be"
                         + " started for coroutine 'coroutine-\\d+' \\(java.util.concurrent.RejectedExecutionException: refused for a test\\)");
         assertThat(Coroutine.await(pool.submit(() -> Scheduler.current().owner.getName()))).as("the same thread, serving on")
                 .isEqualTo(thread);
@@ -1433,7 +1436,8 @@ class CoroutinePoolTest {
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessageMatching(name + ": a coroutine failed and nobody observed it: the body of execute #6 never ran:"
                         + " java.lang.IllegalStateException: " + name + ": thread '" + thread
-                        + "' could not run the body of execute #6: no virtual thread could be started for coroutine 'coroutine-\\d+'"
+                        + "' \\(#" + owner.threadId() + "\\) could not run the body of execute #6: no virtual thread could be started for"
+                        + " coroutine 'coroutine-\\d+'"
                         + " \\(java.util.concurrent.RejectedExecutionException: refused for a test\\)")
                 .cause().isExactlyInstanceOf(IllegalStateException.class);
     }
@@ -1461,7 +1465,8 @@ class CoroutinePoolTest {
         assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: left to main context 'main' of thread '" + thread
                         + "' (#" + owner.threadId() + "):"
-                        + " java.lang.IllegalStateException: " + name + ": thread '" + thread + "' closed coroutine 'inner', which a body"
+                        + " java.lang.IllegalStateException: " + name + ": thread '" + thread + "' (#" + owner.threadId() + ") closed coroutine"
+                        + " 'inner', which a body"
                         + " created, never run: no virtual thread could be started for coroutine 'inner'"
                         + " (java.util.concurrent.RejectedExecutionException: refused for a test)");
         assertThat(inner.get().context.state()).as("read from another thread, once the pool has ended").isEqualTo(Coroutine.State.CLOSED);

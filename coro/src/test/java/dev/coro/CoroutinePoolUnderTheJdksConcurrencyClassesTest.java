@@ -238,7 +238,7 @@ class CoroutinePoolUnderTheJdksConcurrencyClassesTest {
         Throwable reported = thrownByClose(pool);
         assertThat(reported).isExactlyInstanceOf(CoroutineException.class).hasMessage(name
                 + ": a coroutine failed and nobody observed it: coroutine 'coroutine-3' on thread '" + name
-                + "-0', running the body of execute #3, threw java.lang.IllegalStateException: in a plain runnable");
+                + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #3, threw java.lang.IllegalStateException: in a plain runnable");
         assertThat(reported.getCause().getSuppressed()).isEmpty();
         assertThat(catchThrowable(supplied::join)).cause().hasMessage("in supplyAsync");
         Future<Object> serviced = service.poll(GUARD.toMillis(), TimeUnit.MILLISECONDS);

@@ -112,7 +112,8 @@ class DocumentedClaimsTest {
         gate.complete(null);
         assertThatThrownBy(pool::close).isInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'failing' on thread '" + name
-                        + "-0', running the body of execute #1, threw java.lang.IllegalStateException: the pool's")
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException:"
+                        + " the pool's")
                 .cause().hasMessage("the pool's");
         pool.close();
         assertThat(pool).as("reported once").hasToString("CoroutinePool[" + name + ", 1 thread, closed]");

@@ -57,7 +57,7 @@ class ErrorAsAPoolThreadEndsTest {
                 assertThat(failed).as("an allocation of the loop's close failed").isTrue();
                 assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                         .hasMessage(name + ": a coroutine failed and nobody observed it: thrown as thread '" + name
-                                + "-0' ended: java.lang.OutOfMemoryError: " + AllocationFailures.MESSAGE);
+                                + "-0' (#" + PoolName.threadId(pool, 0) + ") ended: java.lang.OutOfMemoryError: " + AllocationFailures.MESSAGE);
                 assertThat(AllocationFailures.injected(thrown.getCause())).isTrue();
                 assertThat(poolThread.isAlive()).isFalse();
                 assertThat(uncaught).as("handed to an uncaught-exception handler").isEmpty();

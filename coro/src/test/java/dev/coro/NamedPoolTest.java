@@ -72,8 +72,8 @@ class NamedPoolTest {
             throw new IllegalStateException("boom");
         });
         assertThat(catchThrowable(() -> close(pool))).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessage("ingest: a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread 'ingest-0',"
-                        + " running the body of execute #1, threw java.lang.IllegalStateException: boom");
+                .hasMessage("ingest: a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread 'ingest-0' (#"
+                        + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException: boom");
     }
 
     @Test
@@ -188,7 +188,8 @@ class NamedPoolTest {
         assertThat(thread).isEqualTo("in\ngest's-0");
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage("in\\ngest\\'s: a coroutine failed and nobody observed it: coroutine 'coroutine-2' on thread"
-                        + " 'in\\ngest\\'s-0', running the body of execute #2, threw java.lang.IllegalStateException: boom");
+                        + " 'in\\ngest\\'s-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #2, threw"
+                        + " java.lang.IllegalStateException: boom");
     }
 
     @Test
@@ -314,6 +315,6 @@ class NamedPoolTest {
         }
         assertThat(report).as("the named pool's close reports its own failure").isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(unnamed.name() + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '"
-                        + unnamed.name() + "-0', running the body of execute #1, threw java.lang.IllegalStateException: the named one's");
+                        + unnamed.name() + "-0' (#" + PoolName.threadId(named, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException: the named one's");
     }
 }

@@ -79,7 +79,7 @@ class OutOfMemoryInAPoolThreadsQueueOfWaitingBodiesTest {
                     // the 17th of the burst, submit #18, found the queue's 16 slots taken
                     assertThat(failures).hasSize(1);
                     assertThat(failures.get(0)).isInstanceOf(IllegalStateException.class)
-                            .hasMessage(name + ": thread '" + name + "-0' could not run the body of submit #18: its queue of"
+                            .hasMessage(name + ": thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + ") could not run the body of submit #18: its queue of"
                                     + " bodies waiting to start could not grow (java.lang.OutOfMemoryError: "
                                     + AllocationFailures.MESSAGE + ")");
                     assertThat(AllocationFailures.injected(failures.get(0).getCause())).isTrue();

@@ -44,7 +44,7 @@ class OutOfMemoryInFailingABodyThatCouldNotRunTest {
                 AllocationFailures.eachInTurn(k -> {
                     CoroutinePool pool = CoroutinePool.start(1);
                     String name = PoolName.of(pool);
-                    String thread = name + "-0";
+                    String thread = name + "-0' (#" + PoolName.threadId(pool, 0) + ")";
                     CoroutinePool.maker = (s, body) -> {
                         throw noRoom;
                     };
@@ -60,7 +60,7 @@ class OutOfMemoryInFailingABodyThatCouldNotRunTest {
                         Throwable cause = read.getCause();
                         if (cause != noRoom) {
                             assertThat(cause).isInstanceOf(IllegalStateException.class).hasMessage(name + ": thread '" + thread
-                                    + "' could not run the body of submit #1: its coroutine could not be made (" + noRoom + ")")
+                                    + " could not run the body of submit #1: its coroutine could not be made (" + noRoom + ")")
                                     .hasCause(noRoom);
                         }
                         // the thread serves on: it refuses the execute's body as well, and ends for the close
@@ -76,7 +76,7 @@ class OutOfMemoryInFailingABodyThatCouldNotRunTest {
                     } else {
                         assertThat(reported).isInstanceOf(CoroutineException.class).hasMessage(report + ": "
                                 + "java.lang.IllegalStateException: " + name + ": thread '" + thread
-                                + "' could not run the body of execute #2: its coroutine could not be made (" + noRoom + ")");
+                                + " could not run the body of execute #2: its coroutine could not be made (" + noRoom + ")");
                     }
                     assertThat(pool.toString()).isEqualTo("CoroutinePool[" + name + ", 1 thread, closed]");
                     return AllocationFailures.stop();

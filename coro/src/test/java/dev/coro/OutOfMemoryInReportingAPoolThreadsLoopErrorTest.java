@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * An {@code Error} that ended a pool thread's loop is reported by {@code close()} in the words it would have had,
- * {@code thrown in the loop of thread 'T', which ended}, also when the JVM had no memory for that report as the
+ * {@code thrown in the loop of thread 'T' (#N), which ended}, also when the JVM had no memory for that report as the
  * error came: kept as it is, it is not reported as a failure left to the thread's main, which it was not. Each
  * allocation of the report is made to fail in turn ({@link AllocationFailingCopy}), with a new pool each time.
  */
@@ -56,7 +56,7 @@ class OutOfMemoryInReportingAPoolThreadsLoopErrorTest {
                     }
                     boolean noMemory = AllocationFailures.stop(); // the report's allocation k failed
                     String where = name + ": a coroutine failed and nobody observed it: thrown in the loop of thread '" + name
-                            + "-0', which ended";
+                            + "-0' (#" + PoolName.threadId(pool, 0) + "), which ended";
                     assertThat(reported).isExactlyInstanceOf(CoroutineException.class)
                             .hasMessage(where + (noMemory ? " (no memory was left for the report of it)" : "") + ": " + error)
                             .hasCause(error);

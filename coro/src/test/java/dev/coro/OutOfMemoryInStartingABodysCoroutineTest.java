@@ -55,7 +55,7 @@ class OutOfMemoryInStartingABodysCoroutineTest {
                     failed = AllocationFailures.stop();
                 }
                 if (read != null) {
-                    String refused = name + ": thread '" + name + "-0' could not run the body of submit #2: ";
+                    String refused = name + ": thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + ") could not run the body of submit #2: ";
                     String injected = "(java.lang.OutOfMemoryError: " + AllocationFailures.MESSAGE + ")";
                     assertThat(read).isInstanceOf(CompletionException.class);
                     assertThat(read.getCause()).isInstanceOf(IllegalStateException.class);

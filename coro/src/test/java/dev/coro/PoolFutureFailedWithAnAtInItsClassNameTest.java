@@ -49,6 +49,6 @@ class PoolFutureFailedWithAnAtInItsClassNameTest {
         assertThat(stage.toString()).as("the JDK's wrapping of the failure, in the derived stage")
                 .isEqualTo("a stage of the future of submit #1 to " + name + "[Completed exceptionally: java.util.concurrent.CompletionException]");
         assertThat(thrownByClose(pool)).hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '"
-                + name + "-0', running the body of submit #1, threw dev.coro.Odd@Failure");
+                + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #1, threw dev.coro.Odd@Failure");
     }
 }

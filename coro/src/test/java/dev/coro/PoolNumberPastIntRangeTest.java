@@ -23,7 +23,8 @@ class PoolNumberPastIntRangeTest {
         CoroutinePool.POOLS.set(Integer.MAX_VALUE);
         CoroutinePool pool = CoroutinePool.start(1);
         String described = pool.toString();
-        String thread = pool.submit(() -> Scheduler.current().owner.getName()).join(); // the pool thread, on either engine
+        Thread poolThread = pool.submit(() -> Scheduler.current().owner).join(); // the pool thread, on either engine
+        String thread = poolThread.getName();
         pool.execute(() -> {
             throw new IllegalStateException("boom");
         });
@@ -35,7 +36,7 @@ class PoolNumberPastIntRangeTest {
         assertThat(described).isEqualTo("CoroutinePool[coro-pool-2147483648, 1 thread, running]");
         assertThat(thread).isEqualTo("coro-pool-2147483648-0");
         assertThat(report).isInstanceOf(CoroutineException.class).hasMessage("coro-pool-2147483648: a coroutine failed and"
-                + " nobody observed it: coroutine 'coroutine-2' on thread 'coro-pool-2147483648-0', running the body of"
+                + " nobody observed it: coroutine 'coroutine-2' on thread 'coro-pool-2147483648-0' (#" + poolThread.threadId() + "), running the body of"
                 + " execute #2, threw java.lang.IllegalStateException: boom");
         assertThat(nextDescribed).isEqualTo("CoroutinePool[coro-pool-2147483649, 1 thread, running]");
     }

@@ -32,10 +32,11 @@ class PoolObtrudedOutcomeTest {
         return f;
     }
 
-    /** The report of the failure {@code message} of submit #{@code seq}, the first on thread 0. */
-    private static String report(String name, int seq, String message) {
+    /** The report of the failure {@code message} of submit #{@code seq}, the first on thread 0 of {@code pool}. */
+    private static String report(CoroutinePool pool, int seq, String message) {
+        String name = PoolName.of(pool);
         return name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-" + seq + "' on thread '" + name
-                + "-0', running the body of submit #" + seq + ", threw java.lang.IllegalStateException: " + message;
+                + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #" + seq + ", threw java.lang.IllegalStateException: " + message;
     }
 
     @Test
@@ -46,7 +47,7 @@ class PoolObtrudedOutcomeTest {
         f.obtrudeValue("the caller's");
         assertThat(f.join()).isEqualTo("the caller's");
         Throwable report = thrownByClose(pool);
-        assertThat(report).isInstanceOf(CoroutineException.class).hasMessage(report(name, 1, "under a value"));
+        assertThat(report).isInstanceOf(CoroutineException.class).hasMessage(report(pool, 1, "under a value"));
     }
 
     @Test
@@ -67,7 +68,7 @@ class PoolObtrudedOutcomeTest {
         assertThat(seen.get()).isSameAs(callers);
         Throwable report = thrownByClose(pool);
         assertThat(report).isInstanceOf(CoroutineException.class)
-                .hasMessage(report(name, 1, "under a joined exception") + "; 2 more failures suppressed");
+                .hasMessage(report(pool, 1, "under a joined exception") + "; 2 more failures suppressed");
         assertThat(report.getCause().getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("under a handled exception", "under an exception read through a stage made after it");
     }

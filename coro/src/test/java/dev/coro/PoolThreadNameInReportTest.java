@@ -38,7 +38,8 @@ class PoolThreadNameInReportTest {
 
         assertThat(report).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'renamer' on thread"
-                        + " 'request\\n\\'GET /\\'', running the body of execute #1, threw java.lang.IllegalStateException: first");
+                        + " 'request\\n\\'GET /\\'' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw"
+                        + " java.lang.IllegalStateException: first");
         assertThat(report.getCause()).isSameAs(thrown);
     }
 

@@ -37,7 +37,7 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
         try {
             CoroutinePool pool = CoroutinePool.start(1);
             String name = PoolName.of(pool);
-            String thread = name + ": thread '" + name + "-0' could not run the body of ";
+            String thread = name + ": thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + ") could not run the body of ";
             String error = " (java.lang.InternalError: refused for a test)";
             CompletableFuture<Void> gate = new CompletableFuture<>();
             CompletableFuture<Thread> poolThread = new CompletableFuture<>();
@@ -68,7 +68,7 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
             Throwable thrown = catchThrowable(pool::close);
             assertThat(thrown).isExactlyInstanceOf(CoroutineException.class)
                     .hasMessage(name + ": a coroutine failed and nobody observed it: thrown in the loop of thread '" + name
-                            + "-0', which ended: java.lang.InternalError: refused for a test; 1 more failure suppressed in this"
+                            + "-0' (#" + PoolName.threadId(pool, 0) + "), which ended: java.lang.InternalError: refused for a test; 1 more failure suppressed in this"
                             + " report (it holds the first as a cause or a suppressed exception)")
                     .cause().isExactlyInstanceOf(InternalError.class);
             assertThat(thrown.getSuppressed()).hasSize(1); // its cause is the error: suppressed in the error, a cycle
@@ -111,7 +111,7 @@ class PoolThreadWhoseLoopAnErrorEndedTest {
             Throwable thrown = catchThrowable(pool::close);
             assertThat(thrown).isExactlyInstanceOf(CoroutineException.class).hasMessage(name + ": a coroutine failed and nobody"
                     + " observed it: the body of execute #1 never ended: java.lang.IllegalStateException: " + name + ": thread '"
-                    + name + "-0' could not run the body of execute #1 to its end: its loop ended while the body ran"
+                    + name + "-0' (#" + PoolName.threadId(pool, 0) + ") could not run the body of execute #1 to its end: its loop ended while the body ran"
                     + " (java.lang.InternalError: refused for a test)");
             assertThat(thrown.getSuppressed()).isEmpty();
             assertThat(thrown.getCause().getCause()).isExactlyInstanceOf(InternalError.class).hasMessage("refused for a test");

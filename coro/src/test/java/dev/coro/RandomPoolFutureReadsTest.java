@@ -941,7 +941,7 @@ class RandomPoolFutureReadsTest {
             int more = reported.size() - 1;
             assertThat(thrown.getMessage()).as(context("the report's message")).matches(Pattern.quote(name
                     + ": a coroutine failed and nobody observed it: coroutine 'coroutine-") + "\\d+" + Pattern.quote("' on thread '"
-                    + name + "-0', running the body of submit #" + (indexOf(thrown.getCause()) + 1) + ", threw "
+                    + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of submit #" + (indexOf(thrown.getCause()) + 1) + ", threw "
                     + thrown.getCause() + (more == 0 ? "" : "; " + more + " more failure" + (more == 1 ? "" : "s") + " suppressed")));
         }
 

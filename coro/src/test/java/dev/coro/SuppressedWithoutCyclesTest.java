@@ -250,7 +250,7 @@ class SuppressedWithoutCyclesTest {
         });
         Throwable thrown = catchThrowable(() -> Coroutine.withTimeout(GUARD, pool::close));
         return new TwoFailures(thrown, thrownFirst.join(), name + ": a coroutine failed and nobody observed it: coroutine"
-                + " 'coroutine-1' on thread '" + name + "-0', running the body of execute #1, threw java.lang.IllegalStateException:"
+                + " 'coroutine-1' on thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.IllegalStateException:"
                 + " first; 1 more failure suppressed in this report (it holds the first as a cause or a suppressed exception)");
     }
 }

@@ -64,7 +64,7 @@ class TwoClosesOfAPoolAtOnceTest {
         assertThat(reports).hasSize(1);
         assertThat(reports.get(0)).isExactlyInstanceOf(CoroutineException.class)
                 .hasMessage(name + ": a coroutine failed and nobody observed it: coroutine 'failing' on thread '" + name
-                        + "-0', running the body of execute #1, threw java.lang.AssertionError: broken invariant")
+                        + "-0' (#" + PoolName.threadId(pool, 0) + "), running the body of execute #1, threw java.lang.AssertionError: broken invariant")
                 .cause().isExactlyInstanceOf(AssertionError.class).hasMessage("broken invariant");
         assertThat(PoolsClosed.thrownByClose(pool)).as("a third close, once the pool has ended").isNull();
     }

@@ -72,7 +72,7 @@ class UnprintableFailureTest {
         });
         assertThatThrownBy(pool::close).isInstanceOf(CoroutineException.class).hasCauseInstanceOf(Unprintable.class)
                 .hasMessageMatching(name + ": a coroutine failed and nobody observed it: coroutine 'coroutine-1' on thread '" + name
-                        + "-0', running the body of execute #1, threw " + NAMED + "; 1 more failure suppressed")
+                        + "-0' \\(#" + PoolName.threadId(pool, 0) + "\\), running the body of execute #1, threw " + NAMED + "; 1 more failure suppressed")
                 .satisfies(e -> assertThat(e.getCause().getSuppressed()).singleElement()
                         .satisfies(second -> assertThat(second).hasMessage("second")));
     }

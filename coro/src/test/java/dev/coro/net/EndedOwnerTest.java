@@ -260,7 +260,7 @@ class EndedOwnerTest {
                 }
             });
             assertThatThrownBy(pool::close).isExactlyInstanceOf(CoroutineException.class)
-                    .hasMessage(name + ": a coroutine failed and nobody observed it: thrown as thread '" + name + "-0' ended:"
+                    .hasMessage(name + ": a coroutine failed and nobody observed it: thrown as thread '" + name + "-0' (#" + PoolName.threadId(pool, 0) + ") ended:"
                             + " java.lang.InternalError: faked: the wake-up could not be written")
                     .cause().isExactlyInstanceOf(InternalError.class);
         } finally {

@@ -10,6 +10,7 @@ import dev.coro.CoroutineExit;
 import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
+import dev.coro.PoolName;
 import dev.coro.PoolsClosed;
 import dev.coro.Select;
 import dev.coro.Semaphore;
@@ -483,8 +484,8 @@ class JobGraphProgramTest {
         int first = unread.get(0);
         int more = unread.size() - 1;
         assertThat(report).as("what close reported (seed %d)", seed).isExactlyInstanceOf(CoroutineException.class)
-                .hasMessageMatching(poolName + ": a coroutine failed and nobody observed it: coroutine 'job " + first + "' on thread '"
-                        + poolName + "-[01]', running the body of submit #" + (first + 1) + ", threw "
+                .hasMessageMatching(poolName + ": a coroutine failed and nobody observed it: coroutine 'job " + first + "' on thread "
+                        + PoolName.anyThreadPattern(pool) + ", running the body of submit #" + (first + 1) + ", threw "
                         + JobFailed.class.getName().replace("$", "\\$") + ": job " + first + ": " + expected.get(first)
                         + (more == 0 ? "" : "; " + more + " more failures? suppressed"));
         Throwable cause = report.getCause();
