@@ -187,7 +187,7 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         this.ownerThread = scheduler.owner;
         this.ownerInbox = scheduler.loop.inbox;
         if (permit == null) {
-            this.buffer = new Fifo<>();
+            this.buffer = new Fifo<>(this);
             scheduler.channelsCreated++; // counted once it is made: one that failed for want of memory numbers none
         } else {
             this.buffer = new Fifo<>(permit, capacity);
@@ -2783,6 +2783,16 @@ public final class Channel<T> implements Iterable<T>, AutoCloseable {
         }
         Context self = here.currentContext();
         return Scheduler.checkTimeout(timeout, self, caller(self), op + " " + describe() + " (" + state() + ")");
+    }
+
+    /**
+     * The message of a send refused because the buffer holds {@code most} values, the most a buffer holds
+     * ({@link Fifo#mostValues}), naming the caller as the channel's other refusals do, e.g. {@code coroutine
+     * 'producer' cannot send to channel 'jobs' (open): its buffer holds 1073741824 values, the most a buffer holds}.
+     */
+    String pastTheMostBuffered(int most) {
+        return callerHere() + " cannot send to " + describe() + " (" + state() + "): its buffer holds " + most
+                + " values, the most a buffer holds";
     }
 
     /** This channel's state for messages, which name it in parentheses after the channel: {@code open} or {@code closed}. */

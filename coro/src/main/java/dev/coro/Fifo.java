@@ -16,6 +16,12 @@ final class Fifo<T> {
     /** The room made at first, and the most an emptied queue keeps. */
     static final int KEPT_ROOM = 1024;
     private static final int FIRST_ROOM = 16;
+    /**
+     * The most values a queue of any values holds, 2^30 (its ring of references would take 4 GiB and more):
+     * one more is refused with an {@code OutOfMemoryError}. A power of two, at least {@link #FIRST_ROOM}; a test
+     * sets a smaller one to reach that refusal, and sets it back.
+     */
+    static int mostValues = 1 << 30;
 
     /** The ring; null in a queue of copies of one value, which counts them instead ({@link #only}). */
     private Object[] slots;
@@ -24,11 +30,19 @@ final class Fifo<T> {
     private int size;
     /** The one value of a queue of copies of it ({@link #Fifo(Object, int)}); null in a queue of any values. */
     private final T only;
+    /** The channel whose buffer it is, which names the refusal of a value past {@link #mostValues}; null for another queue. */
+    private final Channel<?> channel;
 
     /** An empty queue of any values. */
     Fifo() {
+        this(null);
+    }
+
+    /** An empty queue of any values, the buffer of {@code channel} (null for another queue). */
+    Fifo(Channel<?> channel) {
         this.slots = new Object[FIRST_ROOM];
         this.only = null;
+        this.channel = channel;
     }
 
     /**
@@ -40,6 +54,7 @@ final class Fifo<T> {
         this.slots = null;
         this.only = only;
         this.size = count;
+        this.channel = null;
     }
 
     /** Adds {@code value} (not null) at the tail. */
@@ -91,11 +106,15 @@ final class Fifo<T> {
         return s == null ? 0 : s.length;
     }
 
-    /** Doubles the room, the values kept in their order from slot 0. */
+    /**
+     * Doubles the room, the values kept in their order from slot 0; past {@link #mostValues}, refuses, naming
+     * for a channel's buffer the caller, the send and the channel ({@link Channel#pastTheMostBuffered}).
+     */
     private Object[] grow() {
         Object[] old = slots;
-        if (old.length >= 1 << 30) {
-            throw new OutOfMemoryError("a queue cannot hold more than " + old.length + " values");
+        if (old.length >= mostValues) {
+            throw new OutOfMemoryError(channel != null ? channel.pastTheMostBuffered(old.length)
+                    : "a queue cannot hold more than " + old.length + " values");
         }
         Object[] s = new Object[old.length << 1];
         int first = old.length - head;
