@@ -113,7 +113,8 @@ class DroppedUnclosedTest {
      * The cleaning thread serves every thread of the JVM, so it takes neither the priority nor the thread
      * group of the thread whose socket happened to start it: a socket opened by a high-priority thread of an
      * application's group (the first of the JVM, or not) leaves it a daemon of normal priority in the JVM's
-     * root group, {@code system}.
+     * root group, {@code system}. A copy of the library in a class loader of its own has a cleaning thread of
+     * the same name (an earlier test of the JVM may have left one): every such thread is checked.
      */
     @Test
     void theCleaningThreadIsADaemonOfNormalPriorityInTheRootGroupWhicheverThreadOpenedTheFirstSocket() throws Exception {
@@ -131,7 +132,8 @@ class DroppedUnclosedTest {
         assertThat(Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("coro-socket-cleaner"))
                 .map(t -> "priority " + t.getPriority() + ", group " + t.getThreadGroup().getName()
                         + (t.isDaemon() ? ", a daemon" : ", not a daemon")))
-                .as("the cleaning thread, started by the first socket of the JVM").containsExactly("priority 5, group system, a daemon");
+                .as("the cleaning thread, started by the first socket of the JVM, and those of copies of the library")
+                .isNotEmpty().containsOnly("priority 5, group system, a daemon");
     }
 
     @Test
