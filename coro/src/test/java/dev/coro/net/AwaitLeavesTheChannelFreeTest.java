@@ -5,6 +5,7 @@ import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
 import dev.coro.CoroutineTimeoutException;
@@ -12,6 +13,7 @@ import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -71,6 +73,33 @@ class AwaitLeavesTheChannelFreeTest {
             assertThat(log).containsExactly("returned woken", "timed out");
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).isFalse();
+        }
+    }
+
+    /**
+     * The loop keeps nothing of a channel once its last wait has ended: awaited by a coroutine that parked on it, then
+     * closed and dropped by its user, the channel is collected while its thread lives and the loop with it (a key
+     * left listed among the loop's waiting keys would hold it, and every such channel, for as long as the thread runs).
+     */
+    @Test
+    @Timeout(30)
+    void aChannelAwaitedThenClosedAndDroppedIsCollectedWhileItsThreadLives() throws Exception {
+        WeakReference<DatagramChannel> dropped = awaitedClosedAndDropped();
+        assertThat(LoopProbe.selectorOpen()).isFalse();
+        assertThat(Collected.all(List.of(dropped))).as("the channel, awaited, closed and dropped, collected").isTrue();
+    }
+
+    private WeakReference<DatagramChannel> awaitedClosedAndDropped() throws Exception {
+        try (DatagramChannel receiver = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK)) {
+            receiver.configureBlocking(false);
+            Coroutine parked = Coroutine.create("parked", () -> awaitReadable(receiver));
+            Coroutine.yield();
+            assertThat(parked.state()).isEqualTo(State.PARKED);
+            sender.send(bytes("one"), receiver.getLocalAddress());
+            parked.join();
+            assertThat(log).containsExactly("parked woken");
+            return new WeakReference<>(receiver);
         }
     }
 
