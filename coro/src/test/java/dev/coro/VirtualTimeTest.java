@@ -122,6 +122,37 @@ class VirtualTimeTest {
                 .containsExactly("c3 at 10", "c2 at 10", "c1 at 10");
     }
 
+    /**
+     * The yield analog of the park's case above: a {@code yield} that lets the clock jump (nothing else to run but
+     * main, which only waits in {@code run}) then runs its own previous runnable entry, as any yield does, whatever
+     * the jump woke after it in the run list.
+     */
+    @Test
+    void afterAJumpOfTheClockInAYieldTheYieldersPreviousRunnableEntryRunsFirst() {
+        VirtualTime.run(() -> {
+            Coroutine c1 = Coroutine.create("c1", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                log.add("c1 at " + ms());
+            });
+            Coroutine[] c3 = new Coroutine[1];
+            Coroutine.create("c2", () -> {
+                int yields = 0;
+                while (!(c1.isFinished() && c3[0].isFinished()) && yields < 1000) {
+                    Coroutine.yield();
+                    yields++;
+                }
+                log.add("c2 after " + yields + " yields");
+            });
+            c3[0] = Coroutine.create("c3", () -> {
+                Coroutine.sleep(Duration.ofMillis(10));
+                log.add("c3 at " + ms());
+            });
+        });
+        assertThat(log).as("c3 and c1 park in their sleeps, then c2's yield finds only main, waiting in run: the clock "
+                        + "jumps to 10 ms and wakes both, and c2's previous entry, c1, runs first (c3 is after c2)")
+                .containsExactly("c1 at 10", "c3 at 10", "c2 after 3 yields");
+    }
+
     @Test
     void aParkForAnotherThreadWithNoTimerWhileMainOnlyWaitsInRunBlocksInsteadOfMainYieldingOnAndOn() {
         CompletableFuture<String> result = new CompletableFuture<>();
