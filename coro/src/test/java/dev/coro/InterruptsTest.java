@@ -169,6 +169,35 @@ class InterruptsTest {
     }
 
     /**
+     * A coroutine that sets its own interrupt and then waits under virtual time on its thread's own channel, which a
+     * pool's body sends to once main waits: main, which only waits in {@code VirtualTime.run} for it, waits in the
+     * event loop for that send at its yield, a wait that takes the interrupt, and gives it back as the wait ends, so
+     * that the receiver has it set once it has its value, on the engine whose contexts share the thread's flag.
+     */
+    @Test
+    @Timeout(20)
+    void anInterruptACoroutineSetBeforeItsWaitIsKeptThroughMainsYieldInVirtualTimeRunThatWaitsForAnotherThread() {
+        List<String> log = new ArrayList<>();
+        Thread self = Thread.currentThread();
+        LongSupplier idle = LoopProbe.idleWaitsReader();
+        try (CoroutinePool pool = CoroutinePool.start(1)) {
+            Channel<String> mail = new Channel<>("mail", 0);
+            VirtualTime.run(() -> Coroutine.create("receiver", () -> {
+                CompletableFuture<Void> gate = new CompletableFuture<>();
+                pool.execute(() -> {
+                    Coroutine.await(gate);
+                    mail.send("v");
+                });
+                Thread.currentThread().interrupt();
+                onceParked(self, idle, idle.getAsLong(), () -> gate.complete(null)); // main waits for the send by then
+                String v = mail.receive();
+                log.add("got " + v + ", interrupted " + Thread.interrupted() + " then " + Thread.interrupted());
+            }));
+        }
+        assertThat(log).containsExactly("got v, interrupted true then false");
+    }
+
+    /**
      * A pool thread interrupted from outside while its only body waits, and again while it idles with no
      * body at all: the body gets what it waits for and sees the interrupt when it goes on (its thread's on
      * the continuation engine, its own on the thread engine); the idle thread takes the interrupt and goes
