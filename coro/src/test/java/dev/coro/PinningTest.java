@@ -240,6 +240,42 @@ class PinningTest {
         sorter.close();
     }
 
+    /**
+     * A parked target of a refused close is parked again in the run list's index of runnable entries, level by level
+     * only as far as its word's clearing empties it: with more than 64 contexts a search from the second word down
+     * reads the first word's summary bit, which must stay set while the closer and main are runnable there, so that
+     * main's yield still finds the closer.
+     */
+    @Test
+    @EnabledIf(value = "continuationEngineRuns", disabledReason = REFUSALS)
+    void closeInsideAnUpcallOfAParkedTargetKeepsTheOtherRunnableEntriesOfItsWordFoundFromBeyondIt() {
+        Channel<Integer> never = new Channel<>("never", 0);
+        Channel<Integer> gate = new Channel<>("gate", 0);
+        Coroutine main = Coroutine.current();
+        Coroutine target = Coroutine.create("target", never::receive);
+        Coroutine sorter = Coroutine.create("sorter", () -> {
+            gate.receive();
+            sortCallingBack(target::close);
+            main.switchTo();
+        });
+        List<Coroutine> parked = new ArrayList<>();
+        for (int k = 0; k < 70; k++) { // entries 3 to 72: the whole second word of the index parked
+            parked.add(Coroutine.create("parked-" + k, never::receive));
+        }
+        Coroutine.yield(); // every coroutine runs and parks, the sorter in its gate, the target in its receive
+        assertThat(sorter.state()).isEqualTo(State.PARKED);
+        gate.send(1);
+        sorter.switchTo(); // each close of the target its callbacks make is refused, and it switches back to main
+        assertThat(CAUGHT.get()).isNotEmpty().allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("cannot suspend coroutine 'sorter' at its close to run coroutine 'target'"));
+        assertThat(target.state()).isEqualTo(State.PARKED);
+        assertThat(sorter.state()).isEqualTo(State.SUSPENDED);
+        Coroutine.yield(); // from the last entry down: none runnable in the second word, the sorter in the first
+        assertThat(sorter.state()).as("the sorter, found by main's yield through the first word's summary bit")
+                .isEqualTo(State.FINISHED);
+        assertThat(parked).allSatisfy(c -> assertThat(c.state()).isEqualTo(State.PARKED));
+    }
+
     @Test
     void mainCanSwitchToCoroutinesFromInsideAnUpcall() {
         List<String> log = new ArrayList<>();
