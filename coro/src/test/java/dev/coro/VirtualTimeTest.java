@@ -369,7 +369,14 @@ class VirtualTimeTest {
                         + " its thread has 2 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
                         + " 'jobs', coroutine 'live' NEW)" + advice);
         List<Coroutine> more = new ArrayList<>();
-        for (int k = 0; k < 3; k++) {
+        more.add(Coroutine.create(() -> { }));
+        assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
+                .isInstanceOf(IllegalStateException.class)
+                .as("three, each named: none more")
+                .hasMessage("main context 'main' of thread " + thread() + " (state RUNNING) cannot start VirtualTime.run:"
+                        + " its thread has 3 live coroutines (coroutine 'stuck' PARKED, waits to receive from channel"
+                        + " 'jobs', coroutine 'live' NEW, coroutine 'coroutine-3' NEW)" + advice);
+        for (int k = 0; k < 2; k++) {
             more.add(Coroutine.create(() -> { }));
         }
         assertThatThrownBy(() -> VirtualTime.run(() -> log.add("body ran")))
