@@ -1225,17 +1225,10 @@ final class Scheduler {
     }
 
     /**
-     * {@link Coroutine#await}: parks the caller until {@code f} (not done yet) completes, on whatever
-     * thread completes it; the completion reaches this thread as a post to its event loop, through
-     * the thread's one callback on {@code f} ({@link FutureWaits}).
-     */
-    void await(CompletableFuture<?> f) {
-        await(f, "await");
-    }
-
-    /**
-     * {@link #await(CompletableFuture)} for the call {@code operation} (a pool future's {@code join},
-     * {@code get}, {@code get(20 MILLISECONDS)}), which dumps and signals name the wait by.
+     * {@link Coroutine#await} in the call {@code operation} (a pool future's {@code join},
+     * {@code get}, {@code get(20 MILLISECONDS)}), which dumps and signals name the wait by: parks the caller
+     * until {@code f} (not done yet) completes, on whatever thread completes it; the completion reaches this
+     * thread as a post to its event loop, through the thread's one callback on {@code f} ({@link FutureWaits}).
      */
     void await(CompletableFuture<?> f, String operation) {
         await(f, f, operation);
