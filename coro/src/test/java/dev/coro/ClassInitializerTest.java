@@ -726,16 +726,23 @@ class ClassInitializerTest {
     @Timeout(120)
     void onAVirtualThreadTooAGeneratorStuckForTheInitializerWhileACoroutineOfAnotherClassConsumesItFailsThatConsumersCall()
             throws Exception {
-        // on the thread engine the initializing thread and the generator's, which waits for the class, each keep
-        // their carrier: the coroutine, refused its call, needs a third to run on, which a JVM of fewer carriers
-        // lends a child JVM (where the check would hang here, and keep two carriers for the rest of the run)
+        withThreeCarriers(ConsumedInACoroutineOnAVirtualThreadWithThreeCarriers.class,
+                ClassInitializerTest::consumedInACoroutineOnAVirtualThread);
+    }
+
+    /**
+     * Runs {@code check}, or, on the thread engine in a JVM of fewer than three carriers, {@code child}'s main (which
+     * runs it and prints how many carriers it had) in a child JVM of three: there the initializing thread and the
+     * generator's, which waits for the class, each keep their carrier, and the coroutine or generator refused its
+     * call needs a third to run on (here the check would hang, and keep two carriers for the rest of the run).
+     */
+    private static void withThreeCarriers(Class<?> child, ThrowingRunnable<InterruptedException> check) throws Exception {
         if (threadEngine() && Carriers.count() < 3) {
-            String out = ChildJvms.run(ConsumedInACoroutineOnAVirtualThreadWithThreeCarriers.class,
-                    "-Djdk.virtualThreadScheduler.parallelism=3");
+            String out = ChildJvms.run(child, "-Djdk.virtualThreadScheduler.parallelism=3");
             assertThat(out).as("it printed:%n%s", out).endsWith("checked with 3 carriers\n");
             return;
         }
-        consumedInACoroutineOnAVirtualThread();
+        check.run();
     }
 
     /** Runs the check of {@link ConsumedInACoroutineOnAVirtualThread} in a JVM of three carriers. */
@@ -798,14 +805,8 @@ class ClassInitializerTest {
     @Timeout(120)
     void onAVirtualThreadTooAGeneratorStuckForTheInitializerWhileAGeneratorOfAnotherClassConsumesItFailsThatConsumersCall()
             throws Exception {
-        // as for a coroutine consumer: the refused body's thread needs a third carrier, which a child JVM is given
-        if (threadEngine() && Carriers.count() < 3) {
-            String out = ChildJvms.run(ConsumedInAGeneratorOnAVirtualThreadWithThreeCarriers.class,
-                    "-Djdk.virtualThreadScheduler.parallelism=3");
-            assertThat(out).as("it printed:%n%s", out).endsWith("checked with 3 carriers\n");
-            return;
-        }
-        consumedInAGeneratorOnAVirtualThread();
+        withThreeCarriers(ConsumedInAGeneratorOnAVirtualThreadWithThreeCarriers.class,
+                ClassInitializerTest::consumedInAGeneratorOnAVirtualThread);
     }
 
     /** Runs the check of {@link ConsumedInAGeneratorOnAVirtualThread} in a JVM of three carriers. */
