@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -85,11 +84,11 @@ import java.util.function.Supplier;
  */
 public final class Select<R> {
 
-    private Clause<R>[] clauses = newArray(4);
+    private SelectClause<R>[] clauses = newArray(4);
     private int count;
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
-    private Clause<R> winner;
+    SelectClause<R> winner;
     /**
      * While the clean-up of a run whose park was refused runs ({@link #abandon}; {@link PinnedException#refusedTheCallersPark}): a clause that won first
      * (the park ran its thread's posts, and one completed it) keeps what it did and fires, a value handed to it too.
@@ -116,7 +115,7 @@ public final class Select<R> {
      */
     private volatile Context waitingIn;
     /** The scheduler of the thread a select with a channel clause belongs to: the one that ran it first ({@link #bind}); null before. */
-    private volatile Scheduler boundTo;
+    volatile Scheduler boundTo;
     /** The wait the caller parks on during a run. */
     private final Waiting waiting = new Waiting();
     /**
@@ -171,7 +170,7 @@ public final class Select<R> {
      */
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f) {
         checkNotWaiting("onReceive");
-        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"), null));
+        return add(new SelectClauses.ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"), null));
     }
 
     /**
@@ -211,7 +210,7 @@ public final class Select<R> {
     public <T> Select<R> onReceive(Channel<T> channel, Function<? super T, ? extends R> f,
                                    Function<? super ChannelClosedException, ? extends R> ifClosed) {
         checkNotWaiting("onReceive");
-        return add(new ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"),
+        return add(new SelectClauses.ReceiveClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(f, "f"),
                 Objects.requireNonNull(ifClosed, "ifClosed")));
     }
 
@@ -231,7 +230,7 @@ public final class Select<R> {
      */
     public <T> Select<R> onSend(Channel<T> channel, T value, Supplier<? extends R> f) {
         checkNotWaiting("onSend");
-        return add(new SendClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(value, "value"),
+        return add(new SelectClauses.SendClause<>(this, Objects.requireNonNull(channel, "channel"), Objects.requireNonNull(value, "value"),
                 Objects.requireNonNull(f, "f")));
     }
 
@@ -257,7 +256,7 @@ public final class Select<R> {
                     + ") to a select: a timeout must be zero or positive");
         }
         long nanos = Scheduler.saturatedNanos(d);
-        Select<R> self = add(new TimeoutClause<>(this, nanos, d, Objects.requireNonNull(f, "f")));
+        Select<R> self = add(new SelectClauses.TimeoutClause<>(this, nanos, d, Objects.requireNonNull(f, "f")));
         readyAtOnce |= nanos == 0;
         return self;
     }
@@ -295,7 +294,7 @@ public final class Select<R> {
         // again: the stage's toCompletableFuture() or whenComplete, the user's code, may have suspended the
         // caller while another context ran this select, which may wait now
         checkNotWaiting("onComplete");
-        Select<R> self = add(new CompleteClause<>(this, stage, future, f));
+        Select<R> self = add(new SelectClauses.CompleteClause<>(this, stage, future, f));
         completes = true;
         return self;
     }
@@ -418,12 +417,12 @@ public final class Select<R> {
      * @return whether it appended anything
      */
     private boolean appendClauses(StringBuilder b) {
-        Clause<R>[] cs = clauses;
+        SelectClause<R>[] cs = clauses;
         int n = Math.min(count, cs.length);
         int shown = 0;
         int i = 0;
         for (; i < n && shown < CLAUSES_SHOWN; i++) {
-            Clause<R> c = cs[i];
+            SelectClause<R> c = cs[i];
             if (c != null) {
                 b.append(shown == 0 ? "" : ", ").append(c.describe());
                 shown++;
@@ -494,7 +493,7 @@ public final class Select<R> {
         return run + context + " is not over: its wait has ended, and that context takes the outcome when it runs again";
     }
 
-    private Select<R> add(Clause<R> c) {
+    private Select<R> add(SelectClause<R> c) {
         checked = null;
         if (count == clauses.length) {
             clauses = Arrays.copyOf(clauses, count * 2);
@@ -504,8 +503,8 @@ public final class Select<R> {
     }
 
     @SuppressWarnings("unchecked")
-    private static <R> Clause<R>[] newArray(int n) {
-        return (Clause<R>[]) new Clause<?>[n];
+    private static <R> SelectClause<R>[] newArray(int n) {
+        return (SelectClause<R>[]) new SelectClause<?>[n];
     }
 
     private R run(boolean unbiased) {
@@ -605,7 +604,7 @@ public final class Select<R> {
      * The run is over (a clause fired, or its wait ended otherwise): its channels are let go, once,
      * before a fired clause's function runs (it may suspend, and never be resumed).
      */
-    private void fired() {
+    void fired() {
         int n = holding;
         if (n != 0) {
             holding = 0;
@@ -620,7 +619,7 @@ public final class Select<R> {
      */
     private void selectingOnChannels(int n, boolean starts) {
         for (int i = 0; i < n; i++) {
-            if (clauses[i] instanceof ChannelClause<?, R> c && !c.foreign) { // another thread's channel is not held
+            if (clauses[i] instanceof SelectClauses.ChannelClause<?, R> c && !c.foreign) { // another thread's channel is not held
                 if (starts) {
                     c.channel.selectWillWait();
                 } else {
@@ -632,7 +631,7 @@ public final class Select<R> {
 
     /** One run, by {@code self} on {@code s}: fires a ready clause, else the default, else waits for one. */
     private R runOnce(boolean unbiased, Scheduler s, Context self) {
-        for (Clause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
+        for (SelectClause<R> ready; (ready = unbiased ? randomReady(s) : firstReady()) != null; ) {
             Object r = ready.fireNow(self);
             if (r != NOT_READY) {
                 @SuppressWarnings("unchecked")
@@ -650,7 +649,7 @@ public final class Select<R> {
         }
         claim(self, s); // a run of another thread may have claimed it since
         winner = null;
-        Clause<R> w;
+        SelectClause<R> w;
         try {
             if (completes) {
                 registerCompletionsFirst(self, s);
@@ -694,12 +693,12 @@ public final class Select<R> {
      */
     private void registerCompletionsFirst(Context self, Scheduler s) {
         for (int i = 0; i < count; i++) {
-            if (clauses[i] instanceof CompleteClause<?, R> c) {
+            if (clauses[i] instanceof SelectClauses.CompleteClause<?, R> c) {
                 c.register(self, s);
             }
         }
         for (int i = 0; i < count; i++) {
-            if (!(clauses[i] instanceof CompleteClause<?, R>)) {
+            if (!(clauses[i] instanceof SelectClauses.CompleteClause<?, R>)) {
                 clauses[i].register(self, s);
             }
         }
@@ -717,7 +716,7 @@ public final class Select<R> {
         if (!metAnotherThreadsChannelBefore(order, k)) {
             s.connected = connectedBefore;
         }
-        return ((ChannelClause<?, R>) clauses[order[k]]).refusal(self);
+        return ((SelectClauses.ChannelClause<?, R>) clauses[order[k]]).refusal(self);
     }
 
     /**
@@ -732,7 +731,7 @@ public final class Select<R> {
             s.connected = connectedBefore;
         }
         @SuppressWarnings("unchecked")
-        ReceiveClause<?, R> c = (ReceiveClause<?, R>) clauses[order[k]];
+        SelectClauses.ReceiveClause<?, R> c = (SelectClauses.ReceiveClause<?, R>) clauses[order[k]];
         return c.closedOutcome(self);
     }
 
@@ -740,7 +739,7 @@ public final class Select<R> {
     private boolean metAnotherThreadsChannelBefore(int[] order, int k) {
         boolean met = false;
         for (int j = 0; j < k; j++) {
-            met |= clauses[order[j]] instanceof ChannelClause<?, R> c && c.foreign;
+            met |= clauses[order[j]] instanceof SelectClauses.ChannelClause<?, R> c && c.foreign;
         }
         return met;
     }
@@ -757,10 +756,10 @@ public final class Select<R> {
      * it. One read of each such channel's thread.
      */
     private RuntimeException endedAsItWouldWait(Scheduler s, boolean connectedBefore, int[] order, Context self) {
-        ChannelClause<?, R> first = null;
+        SelectClauses.ChannelClause<?, R> first = null;
         boolean metALiveThreadsChannel = false;
         for (int k = 0; k < count; k++) {
-            if (clauses[order[k]] instanceof ChannelClause<?, R> c && c.foreign) {
+            if (clauses[order[k]] instanceof SelectClauses.ChannelClause<?, R> c && c.foreign) {
                 if (first == null) {
                     if (!c.channel.refusesAsItsThreadEnded(c.sender)) {
                         return null;
@@ -894,11 +893,11 @@ public final class Select<R> {
         fired();
         if (w instanceof SelectOp<?> op) {
             @SuppressWarnings("unchecked")
-            Clause<R> c = (Clause<R>) op.clause();
+            SelectClause<R> c = (SelectClause<R>) op.clause();
             return c.resultAcross(self, op);
         }
         @SuppressWarnings("unchecked")
-        Clause<R> c = (Clause<R>) w;
+        SelectClause<R> c = (SelectClause<R>) w;
         return c.resultAcross(self, null);
     }
 
@@ -971,7 +970,7 @@ public final class Select<R> {
          */
         private void withdraw() {
             interrupt();
-            Clause<?>[] cs = select.clauses;
+            SelectClause<?>[] cs = select.clauses;
             for (int i = 0; i < ops.length; i++) {
                 RemoteOp<?> op = ops[i];
                 if (op != null) {
@@ -999,7 +998,7 @@ public final class Select<R> {
          * the run if no clause has, waiting while another thread holds the wait (it may be completing a
          * channel clause); nothing once the wait is over.
          */
-        void winIfFirst(Clause<?> clause) {
+        void winIfFirst(SelectClause<?> clause) {
             if (lockSpinning()) {
                 wonBy(clause);
             }
@@ -1011,8 +1010,8 @@ public final class Select<R> {
             if (by != null) { // its thread may not have ended yet, only its scheduler
                 return by.channel.ownerEndedFor(self, by.sender ? "select a send to" : "select a receive from");
             }
-            for (Clause<?> c : select.clauses) {
-                if (c instanceof ChannelClause<?, ?> cc && cc.foreign && !cc.channel.owner().isAlive()) {
+            for (SelectClause<?> c : select.clauses) {
+                if (c instanceof SelectClauses.ChannelClause<?, ?> cc && cc.foreign && !cc.channel.owner().isAlive()) {
                     return cc.channel.ownerEndedFor(self, cc.sender ? "select a send to" : "select a receive from");
                 }
             }
@@ -1045,9 +1044,9 @@ public final class Select<R> {
     /** A channel clause's operation in a run across threads: a send or a receive whose completion must lock the run's {@link Claim}. */
     static final class SelectOp<T> extends RemoteOp<T> {
         private final Claim claim;
-        private final ChannelClause<T, ?> clause;
+        private final SelectClauses.ChannelClause<T, ?> clause;
 
-        SelectOp(ChannelClause<T, ?> clause, Context self, Claim claim) {
+        SelectOp(SelectClauses.ChannelClause<T, ?> clause, Context self, Claim claim) {
             super(clause.channel, clause.sender ? RemoteOp.SEND : RemoteOp.RECEIVE, self, clause.offered(),
                     clause.sender ? "select a send to" : "select a receive from", claim);
             this.claim = claim;
@@ -1055,8 +1054,8 @@ public final class Select<R> {
         }
 
         @SuppressWarnings("unchecked")
-        <R> ChannelClause<T, R> clause() {
-            return (ChannelClause<T, R>) clause;
+        <R> SelectClauses.ChannelClause<T, R> clause() {
+            return (SelectClauses.ChannelClause<T, R>) clause;
         }
 
         @Override
@@ -1144,7 +1143,7 @@ public final class Select<R> {
         }
         boolean channels = false;
         for (int i = 0; i < count; i++) {
-            channels |= clauses[i] instanceof ChannelClause<?, R>;
+            channels |= clauses[i] instanceof SelectClauses.ChannelClause<?, R>;
         }
         if (channels) {
             if (Scheduler.currentOrNull() == null) { // none made for a message
@@ -1183,7 +1182,7 @@ public final class Select<R> {
      * none is made, so the next such run starts from the seed again). An {@code onTimeout} that is not zero is not ready
      * yet; a clause on an open channel is passed over if it is known not to be ready in place
      * ({@link Channel#notReadyInPlace}; one on a channel not shared yet, in a run that may wait, asks its thread to share
-     * it, as the run does); the first clause on a closed channel that refuses ({@link ChannelClause#refusedInPlace}: an
+     * it, as the run does); the first clause on a closed channel that refuses ({@link SelectClauses.ChannelClause#refusedInPlace}: an
      * {@code onSend}, or an {@code onReceive} without {@code ifClosed} once drained) is the one that fires, ready
      * before any default (a closed channel's clause is never skipped). A clause on an open channel whose thread has
      * ended with nothing left in it to take ({@link Channel#endedRefusal}) fails the run as the operation would: at
@@ -1198,11 +1197,11 @@ public final class Select<R> {
         boolean mayWait = onDefault == null && !readyAtOnce;
         IllegalStateException ended = null; // the first clause a run that may wait would find ended as it starts to wait
         for (int k = 0; k < n; k++) {
-            Clause<R> c = clauses[order[k]];
-            if (c instanceof TimeoutClause<R> t && t.nanos > 0) {
+            SelectClause<R> c = clauses[order[k]];
+            if (c instanceof SelectClauses.TimeoutClause<R> t && t.nanos > 0) {
                 continue;
             }
-            if (!(c instanceof ChannelClause<?, R> cc)) {
+            if (!(c instanceof SelectClauses.ChannelClause<?, R> cc)) {
                 return;
             }
             if (cc.channel.isClosed()) {
@@ -1263,7 +1262,7 @@ public final class Select<R> {
                 + " each thread its own";
     }
 
-    private Clause<R> firstReady() {
+    private SelectClause<R> firstReady() {
         for (int i = 0; i < count; i++) {
             if (clauses[i].isReady()) {
                 return clauses[i];
@@ -1277,7 +1276,7 @@ public final class Select<R> {
      * channel between the count and the pick (it timed out, or its coroutine was closed): then it
      * counts again.
      */
-    private Clause<R> randomReady(Scheduler s) {
+    private SelectClause<R> randomReady(Scheduler s) {
         while (true) {
             int ready = 0;
             for (int i = 0; i < count; i++) {
@@ -1297,21 +1296,21 @@ public final class Select<R> {
         }
     }
 
-    /** What {@link Clause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
-    private static final Object NOT_READY = new Object();
+    /** What {@link SelectClause#fireNow} returns for a clause that turned out not to be ready: no result can be this object. */
+    static final Object NOT_READY = new Object();
     /**
-     * What {@link Clause#tryFire} returns for a channel clause refused at once, nothing moved: its channel closed (and
+     * What {@link SelectClause#tryFire} returns for a channel clause refused at once, nothing moved: its channel closed (and
      * drained, for a receive without {@code ifClosed}), or, in a run that never waits, another thread's channel whose
-     * thread has ended leaving it open with nothing to take. The run throws its {@link ChannelClause#refusal}. No result can be this object.
+     * thread has ended leaving it open with nothing to take. The run throws its {@link SelectClauses.ChannelClause#refusal}. No result can be this object.
      */
-    private static final Object REFUSED = new Object();
+    static final Object REFUSED = new Object();
     /**
-     * What {@link Clause#tryFire} returns for an {@code onReceive} with {@code ifClosed} on another thread's channel read
+     * What {@link SelectClause#tryFire} returns for an {@code onReceive} with {@code ifClosed} on another thread's channel read
      * in place closed and drained, before its {@code ifClosed} runs: nothing moved, so the run may leave its thread as
      * connected as it was before {@code ifClosed}'s code (which may connect it) runs ({@link #closedInPlace}). No result
      * can be this object.
      */
-    private static final Object CLOSED_IN_PLACE = new Object();
+    static final Object CLOSED_IN_PLACE = new Object();
 
     /**
      * For tests: run by a run across threads that waits ({@link #runAcross}) with its wait, once every clause is
@@ -1321,7 +1320,7 @@ public final class Select<R> {
     static Consumer<ForeignWait> beforeParkAcross;
 
     /** {@code c} completed first: it fires, and every other clause leaves its queue or timer now. */
-    void won(Clause<R> c) {
+    void won(SelectClause<R> c) {
         winner = c;
         for (int i = 0; i < count; i++) {
             clauses[i].unregister();
@@ -1369,14 +1368,14 @@ public final class Select<R> {
         /**
          * The clean-up of a park that ended without a clause firing, or with an exception after one
          * fired: every clause leaves its queue or its timer, and the winner, if any, stays the winner only
-         * if it keeps its value ({@link Clause#keeps}), or the park was refused ({@link #parkRefused}). Changes nothing more if done again.
+         * if it keeps its value ({@link SelectClause#keeps}), or the park was refused ({@link #parkRefused}). Changes nothing more if done again.
          */
         @Override
         public void finish() {
             for (int i = 0; i < count; i++) {
                 clauses[i].unregister();
             }
-            Clause<R> w = winner;
+            SelectClause<R> w = winner;
             if (w != null && !parkRefused && !w.keeps()) {
                 winner = null;
             }
@@ -1407,649 +1406,6 @@ public final class Select<R> {
             StringBuilder b = new StringBuilder("select over ");
             appendClauses(b);
             return b.toString();
-        }
-    }
-
-    /** One clause of a select. */
-    private interface Clause<R> {
-        /**
-         * Whether the clause's channel belongs to another thread than the caller's (noted in the clause
-         * for the runs on the caller's thread); false for a clause that has no channel.
-         */
-        boolean isForeign();
-
-        /**
-         * In a run across threads: fires the clause now if it is ready (its result), else {@code NOT_READY}; a channel
-         * clause refused at once on its closed channel, nothing moved, returns {@code REFUSED} instead of throwing, and an
-         * {@code onReceive} with {@code ifClosed} on another thread's channel closed and drained as read in place returns
-         * {@code CLOSED_IN_PLACE} instead of firing. A clause on another thread's channel tries its operation in place if the channel lets it
-         * ({@code definite} false: a run that may wait, whose registration finds the rest), or as a
-         * {@code try} call of another thread ({@code definite}: a run that never waits).
-         */
-        default Object tryFire(Context self, boolean definite) {
-            return isReady() ? fireNow(self) : NOT_READY;
-        }
-
-        /**
-         * In a run across threads that waits: starts waiting, the completion winning {@code claim}.
-         *
-         * @return the clause's operation on its channel; null for a clause that has none
-         */
-        default RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
-            waitIn(claim);
-            register(self, s);
-            return null;
-        }
-
-        /** In a run across threads that is over: stops waiting ({@code op}: what {@link #registerAcross} returned). */
-        default void withdrawAcross(RemoteOp<?> op) {
-            unregister();
-            waitIn(null);
-        }
-
-        /**
-         * Keeps {@code claim}, the wait of the run across threads this clause now waits in (null once it
-         * is over), for a clause with no operation of its own to lock before it fires.
-         */
-        void waitIn(Claim claim);
-
-        /** After it won a run across threads: the clause's result ({@code op}: its operation, null for a clause without one). */
-        default R resultAcross(Context self, RemoteOp<?> op) {
-            return result(self);
-        }
-
-        boolean isReady();
-
-        /**
-         * Completes the operation now (it was ready) and returns the clause's result; or
-         * {@code NOT_READY} if it is not ready after all: its only partner was a waiter of another
-         * thread that left meanwhile (timed out, or its coroutine was closed), which is dropped.
-         */
-        Object fireNow(Context self);
-
-        /** Starts waiting for the operation on behalf of {@code self}. */
-        void register(Context self, Scheduler s);
-
-        /** Stops waiting; nothing if it is not waiting. */
-        void unregister();
-
-        /** After it fired while the caller parked: the clause's result. */
-        R result(Context self);
-
-        /**
-         * It fired, but the park ended with an exception: undo what can be undone (a received value
-         * goes back, while its channel is open).
-         *
-         * @return true if it keeps a value it was handed (its channel has closed since): it fires after all
-         */
-        boolean keeps();
-
-        String describe();
-    }
-
-    /**
-     * A channel clause: a waiter queued on its channel while the select waits, whose completion wins
-     * the select. {@link ReceiveClause} and {@link SendClause} add what they do with the value.
-     */
-    private abstract static class ChannelClause<T, R> extends ChannelWaiter<T> implements Clause<R> {
-        final Select<R> select;
-
-        ChannelClause(Select<R> select, Channel<T> channel, boolean sender, T value) {
-            super(channel, sender, null, value);
-            this.select = select;
-        }
-
-        /** Whether the channel belongs to another thread than the one that last checked the select. */
-        boolean foreign;
-
-        @Override
-        public boolean isForeign() {
-            return foreign = !channel.isCallersOwn();
-        }
-
-        @Override
-        public RemoteOp<?> registerAcross(Context self, Scheduler s, Claim claim) {
-            SelectOp<T> op = new SelectOp<>(this, self, claim);
-            if (foreign) {
-                channel.registerFromAfar(op);
-            } else {
-                channel.registerHere(op);
-            }
-            return op;
-        }
-
-        /** Never asked: its operation ({@link SelectOp}) holds the run's wait, not the clause. */
-        @Override
-        public void waitIn(Claim claim) {
-        }
-
-        @Override
-        public void withdrawAcross(RemoteOp<?> op) {
-            if (op == null) {
-                return; // not registered: a clause before it won the run
-            }
-            @SuppressWarnings("unchecked")
-            RemoteOp<T> mine = (RemoteOp<T>) op;
-            channel.withdrawClause(mine);
-        }
-
-        /** The value a waiting sender offers (null for a receiver). */
-        abstract T offered();
-
-        /**
-         * From a thread without a scheduler, its channel being another thread's: the refusal naming {@code caller}
-         * that firing the clause throws if its channel is closed (and drained, for a receive) as read in place; null
-         * if it is not, or the clause fires otherwise there ({@code ifClosed}).
-         */
-        abstract ChannelClosedException refusedInPlace(String caller);
-
-        /**
-         * What a run throws for the clause's {@code REFUSED}, naming {@code self}: its failure on its closed channel (drained,
-         * for a receive), or the refusal of its channel whose thread has ended.
-         */
-        final RuntimeException refusal(Context self) {
-            return channel.isClosed() ? closedRefusal(self) : channel.clauseRefusedAsItsThreadEnded(sender, self);
-        }
-
-        /** The failure of the clause on its closed channel (drained, for a receive), naming {@code self}. */
-        abstract ChannelClosedException closedRefusal(Context self);
-
-        @Override
-        public void register(Context self, Scheduler s) {
-            context = self;
-            value = offered();
-            done = false;
-            closed = false;
-            channel.enqueue(this);
-        }
-
-        @Override
-        void complete(boolean closed) {
-            select.won(this);
-            super.complete(closed);
-        }
-
-        @Override
-        public void unregister() {
-            channel.dequeue(this);
-            channel.uncountAsForeign(this);
-        }
-
-        /**
-         * What the clause waits to do, as a plain wait names it: {@code receive from channel 'jobs'} (or
-         * {@code send to …}) on a channel of the select's thread, or of a select that has not run yet (it
-         * belongs to no thread); on a channel of another thread, with that thread, as a {@code receive} of the
-         * select's thread would wait there ({@link Channel#describeOperationAfar}): {@code receive from channel
-         * 'jobs' of thread 'main' (#1)}. Made only when a dump or a refusal names the select, never by a run.
-         */
-        @Override
-        public String describe() {
-            String op = sender ? "send to" : "receive from";
-            Scheduler s = select.boundTo;
-            return s == null || channel.owner() == s.owner ? channel.describeOperation(op) : channel.describeOperationAfar(op);
-        }
-
-        /** As {@link #describe()}: the clause as a waiter queued on its channel. */
-        @Override
-        public String toString() {
-            return describe();
-        }
-    }
-
-    /** A receive clause: a receiver queued on its channel while the select waits. */
-    private static final class ReceiveClause<T, R> extends ChannelClause<T, R> {
-        private final Function<? super T, ? extends R> f;
-        /** What the clause makes of its channel closed and drained; null for the plain clause, which throws. */
-        private final Function<? super ChannelClosedException, ? extends R> ifClosed;
-
-        ReceiveClause(Select<R> select, Channel<T> channel, Function<? super T, ? extends R> f,
-                      Function<? super ChannelClosedException, ? extends R> ifClosed) {
-            super(select, channel, false, null);
-            this.f = f;
-            this.ifClosed = ifClosed;
-        }
-
-        @Override
-        public boolean isReady() {
-            return channel.canReceiveNow();
-        }
-
-        @Override
-        public Object fireNow(Context self) {
-            T v = channel.pollNow();
-            if (v == null) {
-                if (channel.isClosed()) {
-                    return closedOutcome(self);
-                }
-                return NOT_READY;
-            }
-            select.fired();
-            return Callback.apply(f, v);
-        }
-
-        @Override
-        T offered() {
-            return null;
-        }
-
-        @Override
-        public Object tryFire(Context self, boolean definite) {
-            if (!foreign) { // fireNow, but a refusal is returned
-                if (!isReady()) {
-                    return NOT_READY;
-                }
-                T v = channel.pollNow();
-                if (v == null) {
-                    return !channel.isClosed() ? NOT_READY : ifClosed == null ? REFUSED : closedOutcome(self);
-                }
-                select.fired();
-                return Callback.apply(f, v);
-            }
-            T v = channel.pollInPlace();
-            if (v == null && channel.isClosed() && channel.closedAndDrainedFromAfar()) {
-                // ready, as a closed channel of the caller's own thread is, shared or not: it fires in its place
-                return ifClosed == null ? REFUSED : CLOSED_IN_PLACE;
-            }
-            if (v == null && !definite) {
-                channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
-            }
-            if (v == null && definite) {
-                if (channel.refusesAsItsThreadEnded(false)) {
-                    return REFUSED; // nothing to ask of its thread, nor to take
-                }
-                RemoteOp<T> r = channel.tryFromAfar(false, null);
-                if (r.value == null && r.closed) {
-                    return closedOutcome(self);
-                }
-                v = r.value;
-            }
-            if (v == null) {
-                return NOT_READY;
-            }
-            select.fired();
-            return Callback.apply(f, v);
-        }
-
-        @Override
-        public R resultAcross(Context self, RemoteOp<?> op) {
-            if (op.closed) {
-                return closedOutcome(self);
-            }
-            @SuppressWarnings("unchecked")
-            T v = (T) op.value;
-            op.value = null;
-            return Callback.apply(f, v);
-        }
-
-        @Override
-        public R result(Context self) {
-            if (closed) {
-                return closedOutcome(self);
-            }
-            T v = value;
-            value = null;
-            return Callback.apply(f, v);
-        }
-
-        @Override
-        public boolean keeps() {
-            if (value == null || closed) {
-                return false;
-            }
-            if (!channel.giveBack(value, handed)) {
-                return true;
-            }
-            value = null;
-            return false;
-        }
-
-        /**
-         * The clause fired on its channel closed and drained: throws its failure ({@link #closed}), or, for a clause
-         * given {@code ifClosed}, lets the channels go as a fired clause does ({@link Select#fired()}, before the
-         * user's code runs: it may suspend) and returns what {@code ifClosed} makes of that failure.
-         */
-        R closedOutcome(Context self) {
-            ChannelClosedException e = closed(self);
-            if (ifClosed == null) {
-                throw e;
-            }
-            select.fired();
-            return Callback.apply(ifClosed, e);
-        }
-
-        @Override
-        ChannelClosedException refusedInPlace(String caller) {
-            return ifClosed == null && channel.isClosed() && channel.closedAndDrainedFromAfar() ? closed(caller) : null;
-        }
-
-        @Override
-        ChannelClosedException closedRefusal(Context self) {
-            return closed(self);
-        }
-
-        /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
-        private ChannelClosedException closed(Context self) {
-            return closed(channel.caller(self));
-        }
-
-        /** The clause's failure on its closed channel, naming {@code caller} as {@link #closed(Context)} does. */
-        private ChannelClosedException closed(String caller) {
-            return new ChannelClosedException(caller + " cannot select onReceive from " + channel.describe()
-                    + " (" + channel.state() + "): " + Channel.NONE_LEFT + "; leave the clause out to go on", channel);
-        }
-    }
-
-    /** A send clause: a sender queued on its channel with its value while the select waits. */
-    private static final class SendClause<T, R> extends ChannelClause<T, R> {
-        private final T toSend;
-        private final Supplier<? extends R> f;
-
-        SendClause(Select<R> select, Channel<T> channel, T value, Supplier<? extends R> f) {
-            super(select, channel, true, value);
-            this.toSend = value;
-            this.f = f;
-        }
-
-        @Override
-        public boolean isReady() {
-            return channel.canSendNow();
-        }
-
-        @Override
-        public Object fireNow(Context self) {
-            if (!channel.offerNow(toSend)) {
-                if (channel.isClosed()) {
-                    throw closed(self);
-                }
-                return NOT_READY;
-            }
-            select.fired();
-            return Callback.get(f);
-        }
-
-        @Override
-        T offered() {
-            return toSend;
-        }
-
-        @Override
-        public Object tryFire(Context self, boolean definite) {
-            if (channel.isClosed()) {
-                return REFUSED; // a closed channel's clause is ready, and fires so: refused, the value not delivered
-            }
-            if (!foreign) {
-                return isReady() ? fireNow(self) : NOT_READY;
-            }
-            if (!channel.offerInPlace(toSend)) {
-                if (!definite) {
-                    channel.askToShare(); // not shared yet, it is not tried in place: the next runs will
-                    return NOT_READY;
-                }
-                if (channel.refusesAsItsThreadEnded(true)) {
-                    return REFUSED; // nothing to ask of its thread
-                }
-                RemoteOp<T> r = channel.tryFromAfar(true, toSend);
-                if (r.closed) {
-                    throw closed(self);
-                }
-                if (!r.ok) {
-                    return NOT_READY;
-                }
-            }
-            select.fired();
-            return Callback.get(f);
-        }
-
-        @Override
-        public R resultAcross(Context self, RemoteOp<?> op) {
-            if (op.closed) {
-                throw closed(self);
-            }
-            return Callback.get(f);
-        }
-
-        @Override
-        public R result(Context self) {
-            if (closed) {
-                throw closed(self);
-            }
-            return Callback.get(f);
-        }
-
-        @Override
-        public boolean keeps() {
-            return false;
-        }
-
-        @Override
-        ChannelClosedException refusedInPlace(String caller) {
-            return channel.isClosed() ? closed(caller) : null;
-        }
-
-        @Override
-        ChannelClosedException closedRefusal(Context self) {
-            return closed(self);
-        }
-
-        /** The clause's failure on its closed channel, naming {@code self} (and its thread, if the channel is another thread's), as every refusal of a channel does. */
-        private ChannelClosedException closed(Context self) {
-            return closed(channel.caller(self));
-        }
-
-        /** The clause's failure on its closed channel, naming {@code caller} as {@link #closed(Context)} does. */
-        private ChannelClosedException closed(String caller) {
-            return new ChannelClosedException(caller + " cannot select onSend(" + SafeText.line(toSend) + ") to "
-                    + channel.describe() + " (" + channel.state() + "): " + Channel.NOT_DELIVERED
-                    + "; leave the clause out to go on", channel);
-        }
-    }
-
-    /** A timeout clause: a timer scheduled while the select waits. */
-    private static final class TimeoutClause<R> extends Timer implements Clause<R> {
-        private final Select<R> select;
-        private final long nanos;
-        private final Duration d;
-        private final Supplier<? extends R> f;
-        private Context context;
-        private EventLoop loop;
-
-        TimeoutClause(Select<R> select, long nanos, Duration d, Supplier<? extends R> f) {
-            this.select = select;
-            this.nanos = nanos;
-            this.d = d;
-            this.f = f;
-        }
-
-        /** The wait of the run across threads it waits in; null in any other run. */
-        private Claim claim;
-
-        @Override
-        public boolean isForeign() {
-            return false;
-        }
-
-        @Override
-        public boolean isReady() {
-            return nanos == 0;
-        }
-
-        @Override
-        public void waitIn(Claim claim) {
-            this.claim = claim;
-        }
-
-        @Override
-        public Object fireNow(Context self) {
-            select.fired();
-            return Callback.get(f);
-        }
-
-        @Override
-        public void register(Context self, Scheduler s) {
-            context = self;
-            loop = s.loop;
-            loop.schedule(this, loop.deadlineAfter(nanos));
-        }
-
-        @Override
-        void expire() {
-            Claim c = claim;
-            if (c != null) { // a run across threads
-                c.winIfFirst(this);
-                return;
-            }
-            if (context.state() == Coroutine.State.PARKED) {
-                select.won(this);
-                context.scheduler.unpark(context);
-            }
-        }
-
-        @Override
-        public void unregister() {
-            if (loop != null) {
-                loop.cancel(this);
-            }
-        }
-
-        @Override
-        public R result(Context self) {
-            return Callback.get(f);
-        }
-
-        @Override
-        public boolean keeps() {
-            return false;
-        }
-
-        @Override
-        public String describe() {
-            // read once: a dump of another thread may read while the owner schedules the timer, and need not
-            // see its writes in their order (a timer pending before its loop is seen is shown without its deadline)
-            EventLoop l = loop;
-            long at = deadline;
-            if (l != null && at == Long.MAX_VALUE) { // past the clock's range: no timer, as for a sleep
-                return "timeout " + d + " for ever (a duration past the clock's range)";
-            }
-            return "timeout " + d + (isPending() && l != null ? " (" + l.describeDeadline(at) + ")" : "");
-        }
-    }
-
-    /**
-     * An {@code onComplete} clause: while the select waits, a waiter queued under its future in the
-     * thread's {@link FutureWaits} (one callback per future and thread, however many runs lose), whose
-     * completion, on the caller's thread, wins the run.
-     */
-    private static final class CompleteClause<T, R> extends FutureWaits.Waiter implements Clause<R> {
-        private final Select<R> select;
-        /** The stage the clause was given, as its texts name it; {@link #future} is what the thread waits on for it. */
-        private final CompletionStage<T> stage;
-        private final CompletableFuture<T> future;
-        private final Function<? super T, ? extends R> f;
-        private Context context;
-        private EventLoop loop;
-        private boolean registered;
-
-        CompleteClause(Select<R> select, CompletionStage<T> stage, CompletableFuture<T> future, Function<? super T, ? extends R> f) {
-            this.select = select;
-            this.stage = stage;
-            this.future = future;
-            this.f = f;
-        }
-
-        /** The wait of the run across threads it waits in; null in any other run. */
-        private Claim claim;
-
-        @Override
-        public boolean isForeign() {
-            return false;
-        }
-
-        @Override
-        public boolean isReady() {
-            return future.isDone();
-        }
-
-        @Override
-        public void waitIn(Claim claim) {
-            this.claim = claim;
-        }
-
-        @Override
-        public Object fireNow(Context self) {
-            select.fired();
-            return Callback.apply(f, joined(self));
-        }
-
-        /**
-         * The stage's value, or what {@code join()} throws: a cancellation naming {@code self}, the clause and
-         * the stage, read as an await reads it ({@link Coroutine#joined}).
-         */
-        private T joined(Context self) {
-            try {
-                return Coroutine.joined(future);
-            } catch (CancellationException e) {
-                CancellationException c = new CancellationException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.line(stage) + ") fired on a cancelled stage");
-                c.initCause(e);
-                throw c;
-            } catch (CompletionException e) {
-                // what join() throws, its cause the stage's failure, but saying which clause fired: a select of
-                // several onComplete clauses would otherwise leave the caller to guess which stage failed
-                // a cause that cannot be read (the user's getCause() throws) counts as none
-                Throwable cause = Scheduler.causeOf(e);
-                Throwable failure = cause != null ? cause : e;
-                throw new CompletionException(self.describe() + " cannot select: its clause onComplete("
-                        + SafeText.line(stage) + ") fired on a stage that failed: " + SafeText.of(failure), failure);
-            }
-        }
-
-        @Override
-        public void register(Context self, Scheduler s) {
-            context = self;
-            loop = s.loop;
-            registered = true;
-            loop.foreignWaitStarted();
-            loop.futureWaits().add(future, this);
-        }
-
-        /** On the caller's thread: the stage completed while this run waited for it. */
-        @Override
-        void completed() {
-            Claim c = claim;
-            if (c != null) { // a run across threads
-                if (registered) {
-                    c.winIfFirst(this);
-                }
-                return;
-            }
-            if (registered && select.winner == null && context.state() == Coroutine.State.PARKED) {
-                select.won(this);
-                context.scheduler.unpark(context);
-            }
-        }
-
-        @Override
-        public void unregister() {
-            if (registered) {
-                registered = false;
-                loop.futureWaits().remove(this);
-                loop.foreignWaitEnded();
-            }
-        }
-
-        @Override
-        public R result(Context self) {
-            return Callback.apply(f, joined(self));
-        }
-
-        @Override
-        public boolean keeps() {
-            return false;
-        }
-
-        @Override
-        public String describe() {
-            return "completion of " + SafeText.line(stage); // one line, however the stage prints
         }
     }
 }
