@@ -8,7 +8,6 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -84,7 +83,7 @@ import java.util.function.Supplier;
  */
 public final class Select<R> {
 
-    private SelectClause<R>[] clauses = newArray(4);
+    SelectClause<R>[] clauses = newArray(4);
     private int count;
     private Supplier<? extends R> onDefault;
     /** The clause that fired in the current run; null while none has. */
@@ -117,7 +116,7 @@ public final class Select<R> {
     /** The scheduler of the thread a select with a channel clause belongs to: the one that ran it first ({@link #bind}); null before. */
     volatile Scheduler boundTo;
     /** The wait the caller parks on during a run. */
-    private final Waiting waiting = new Waiting();
+    final Waiting waiting = new Waiting();
     /**
      * The scheduler whose thread every clause's channel was last found to belong to, so that runs on
      * its owner thread skip the check; null until a run checked, and again once a clause is added.
@@ -784,7 +783,7 @@ public final class Select<R> {
      * ready clause (in the order given, or in a random order if {@code unbiased}), else the default, else
      * waits for one. A clause on another thread's channel is ready if its operation completes in place on
      * the channel (shared, no select of its thread waiting there), or, in a run that never waits, as a
-     * {@code try} call of another thread. A run that waits makes one wait ({@link Claim}) that every
+     * {@code try} call of another thread. A run that waits makes one wait ({@link SelectClaim}) that every
      * clause shares: each channel clause meets its channel as an operation of another thread does (or of
      * this thread, on its own channel), completing at once if it can; the first completion to lock the
      * wait wins it and moves its value, and every other finds it over and leaves its channel as it was.
@@ -850,7 +849,7 @@ public final class Select<R> {
             return heldAgain(unbiased, s, self);
         }
         // made before the select is claimed: an allocation that fails here (no memory left) leaves it free for its next run
-        Claim claim = new Claim(self, this, n);
+        SelectClaim claim = new SelectClaim(self, this, n);
         claim(self, s);
         EventLoop loop = s.loop;
         Object w;
@@ -914,7 +913,7 @@ public final class Select<R> {
      *
      * @return the winner that fires (keeping its value); null if {@code t} goes on
      */
-    private Object abandonAcross(Context self, Claim claim, Throwable t) {
+    private Object abandonAcross(Context self, SelectClaim claim, Throwable t) {
         if (self.unfinishedCleanup == claim.withdrawal) { // interrupts the wait first: a clause that won stays the winner
             self.finishCleanup();
         } else {
@@ -930,183 +929,6 @@ public final class Select<R> {
             }
         }
         return null;
-    }
-
-    /**
-     * The wait of a run across threads: one for all its clauses, which the first completion locks and
-     * completes (on whatever thread completes it, the caller woken through its event loop), and which
-     * every other finds over. Its order among such waits is the order in which a channel locks two of them.
-     */
-    static final class Claim extends ForeignWait {
-        private static final AtomicLong ORDERS = new AtomicLong();
-
-        final long order = ORDERS.incrementAndGet();
-        private final Select<?> select;
-        /** Each clause's operation on its channel, by index; null for a clause that has none, or not registered. */
-        final RemoteOp<?>[] ops;
-        /** How many clauses (in the run's order) started waiting. */
-        int registered;
-        /** What won: a channel clause's operation, or a timeout or completion clause; written before the wait completes. */
-        Object winner;
-        /**
-         * The clause's operation whose channel's scheduler refused or dropped its post, having ended (its thread
-         * may still be alive for a moment, a pool thread leaving its loop); written before the wait ends, and
-         * read by {@link #ended} to name that channel. Null if none did.
-         */
-        volatile SelectOp<?> endedBy;
-        /** The clean-up: every clause leaves its queue or timer. */
-        final Cleanup withdrawal;
-
-        Claim(Context self, Select<?> select, int n) {
-            super(self, self.scheduler.owner, select.waiting);
-            this.select = select;
-            this.ops = new RemoteOp<?>[n];
-            this.withdrawal = this::withdraw;
-        }
-
-        /**
-         * Ends the wait (interrupted, unless a clause won it or it ended: done by the scheduler already for its
-         * signal), then every clause but the winner leaves its queue or timer; changes nothing more if done again.
-         */
-        private void withdraw() {
-            interrupt();
-            SelectClause<?>[] cs = select.clauses;
-            for (int i = 0; i < ops.length; i++) {
-                RemoteOp<?> op = ops[i];
-                if (op != null) {
-                    ops[i] = null;
-                    if (op != winner) {
-                        cs[i].withdrawAcross(op);
-                    }
-                } else if (cs[i] != winner) {
-                    cs[i].withdrawAcross(null);
-                }
-            }
-        }
-
-        /**
-         * {@code clause} (a channel clause's operation, or a timeout or completion clause) completed first, the
-         * wait locked by its caller: it wins, and the wait ends, so that the select fires it.
-         */
-        void wonBy(Object clause) {
-            winner = clause;
-            finish();
-        }
-
-        /**
-         * A clause with no operation of its own (a timeout, a completion), on the caller's thread: it wins
-         * the run if no clause has, waiting while another thread holds the wait (it may be completing a
-         * channel clause); nothing once the wait is over.
-         */
-        void winIfFirst(SelectClause<?> clause) {
-            if (lockSpinning()) {
-                wonBy(clause);
-            }
-        }
-
-        /** The failure of a run whose wait ended because a channel's thread has ended. */
-        IllegalStateException ended(Context self) {
-            SelectOp<?> by = endedBy;
-            if (by != null) { // its thread may not have ended yet, only its scheduler
-                return by.channel.ownerEndedFor(self, by.sender ? "select a send to" : "select a receive from");
-            }
-            for (SelectClause<?> c : select.clauses) {
-                if (c instanceof SelectClauses.ChannelClause<?, ?> cc && cc.foreign && !cc.channel.owner().isAlive()) {
-                    return cc.channel.ownerEndedFor(self, cc.sender ? "select a send to" : "select a receive from");
-                }
-            }
-            return new IllegalStateException(self.describe() + " cannot " + Wait.describe(select.waiting)
-                    + ": a channel's thread has ended");
-        }
-
-        @Override
-        public boolean sentItsValue() {
-            return isDone() && winner instanceof SelectOp<?> op && op.sender && !op.closed;
-        }
-
-        /** On the caller's thread: whether the thread of a channel one of its clauses waits on has ended (it never completes it). */
-        @Override
-        boolean completerEnded() {
-            for (RemoteOp<?> op : ops) {
-                if (op != null && !op.channel.owner().isAlive()) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public String reason() {
-            return "select";
-        }
-    }
-
-    /** A channel clause's operation in a run across threads: a send or a receive whose completion must lock the run's {@link Claim}. */
-    static final class SelectOp<T> extends RemoteOp<T> {
-        private final Claim claim;
-        private final SelectClauses.ChannelClause<T, ?> clause;
-
-        SelectOp(SelectClauses.ChannelClause<T, ?> clause, Context self, Claim claim) {
-            super(clause.channel, clause.sender ? RemoteOp.SEND : RemoteOp.RECEIVE, self, clause.offered(),
-                    clause.sender ? "select a send to" : "select a receive from", claim);
-            this.claim = claim;
-            this.clause = clause;
-        }
-
-        @SuppressWarnings("unchecked")
-        <R> SelectClauses.ChannelClause<T, R> clause() {
-            return (SelectClauses.ChannelClause<T, R>) clause;
-        }
-
-        @Override
-        ForeignWait selectClaim() {
-            return claim;
-        }
-
-        @Override
-        long claimOrder() {
-            return claim.order;
-        }
-
-        /** Locks the run's wait, waiting while another clause's channel holds it (the rest is {@link RemoteOp#lock}'s). */
-        @Override
-        boolean lockTicket() {
-            return claim.lockSpinning();
-        }
-
-        @Override
-        boolean isStale() {
-            return !claim.isOpen() || !claim.waiterThreadAlive();
-        }
-
-        /**
-         * The channel's scheduler has ended and refused or dropped this clause's post: noted for the select's
-         * failure, which names this channel though its thread may still be alive for a moment, then the run's
-         * wait ends.
-         */
-        @Override
-        void ownerEnded() {
-            if (claim.endedBy == null) {
-                claim.endedBy = this;
-            }
-            super.ownerEnded();
-        }
-
-        /** Wins the run's wait, locked by {@link #lockTicket}: the select fires this clause. */
-        @Override
-        void finishTicket() {
-            claim.wonBy(this);
-        }
-
-        @Override
-        public boolean sentItsValue() {
-            return sender && done && !closed;
-        }
-
-        /** Gives the value this receive was handed back to its channel; false if the channel is closed (it keeps it). */
-        boolean giveBack() {
-            return channel.giveBackFromClause(value, handed);
-        }
     }
 
     /**

@@ -31,7 +31,7 @@ interface SelectClause<R> {
      *
      * @return the clause's operation on its channel; null for a clause that has none
      */
-    default RemoteOp<?> registerAcross(Context self, Scheduler s, Select.Claim claim) {
+    default RemoteOp<?> registerAcross(Context self, Scheduler s, SelectClaim claim) {
         waitIn(claim);
         register(self, s);
         return null;
@@ -47,7 +47,7 @@ interface SelectClause<R> {
      * Keeps {@code claim}, the wait of the run across threads this clause now waits in (null once it
      * is over), for a clause with no operation of its own to lock before it fires.
      */
-    void waitIn(Select.Claim claim);
+    void waitIn(SelectClaim claim);
 
     /** After it won a run across threads: the clause's result ({@code op}: its operation, null for a clause without one). */
     default R resultAcross(Context self, RemoteOp<?> op) {

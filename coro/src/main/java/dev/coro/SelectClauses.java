@@ -41,8 +41,8 @@ final class SelectClauses {
         }
 
         @Override
-        public RemoteOp<?> registerAcross(Context self, Scheduler s, Select.Claim claim) {
-            Select.SelectOp<T> op = new Select.SelectOp<>(this, self, claim);
+        public RemoteOp<?> registerAcross(Context self, Scheduler s, SelectClaim claim) {
+            SelectOp<T> op = new SelectOp<>(this, self, claim);
             if (foreign) {
                 channel.registerFromAfar(op);
             } else {
@@ -51,9 +51,9 @@ final class SelectClauses {
             return op;
         }
 
-        /** Never asked: its operation ({@link Select.SelectOp}) holds the run's wait, not the clause. */
+        /** Never asked: its operation ({@link SelectOp}) holds the run's wait, not the clause. */
         @Override
-        public void waitIn(Select.Claim claim) {
+        public void waitIn(SelectClaim claim) {
         }
 
         @Override
@@ -394,7 +394,7 @@ final class SelectClauses {
         }
 
         /** The wait of the run across threads it waits in; null in any other run. */
-        private Select.Claim claim;
+        private SelectClaim claim;
 
         @Override
         public boolean isForeign() {
@@ -407,7 +407,7 @@ final class SelectClauses {
         }
 
         @Override
-        public void waitIn(Select.Claim claim) {
+        public void waitIn(SelectClaim claim) {
             this.claim = claim;
         }
 
@@ -426,7 +426,7 @@ final class SelectClauses {
 
         @Override
         void expire() {
-            Select.Claim c = claim;
+            SelectClaim c = claim;
             if (c != null) { // a run across threads
                 c.winIfFirst(this);
                 return;
@@ -490,7 +490,7 @@ final class SelectClauses {
         }
 
         /** The wait of the run across threads it waits in; null in any other run. */
-        private Select.Claim claim;
+        private SelectClaim claim;
 
         @Override
         public boolean isForeign() {
@@ -503,7 +503,7 @@ final class SelectClauses {
         }
 
         @Override
-        public void waitIn(Select.Claim claim) {
+        public void waitIn(SelectClaim claim) {
             this.claim = claim;
         }
 
@@ -548,7 +548,7 @@ final class SelectClauses {
         /** On the caller's thread: the stage completed while this run waited for it. */
         @Override
         void completed() {
-            Select.Claim c = claim;
+            SelectClaim c = claim;
             if (c != null) { // a run across threads
                 if (registered) {
                     c.winIfFirst(this);

@@ -45,7 +45,8 @@ final class StackTraces {
             "dev.coro.ThreadGeneratorStack", "dev.coro.Turn", "dev.coro.InitializerDeadlock", "dev.coro.LateBinding", "dev.coro.Channel", "dev.coro.Generator",
             "dev.coro.BufferedGenerator", "dev.coro.GeneratorContinuation", "dev.coro.PinReportingContinuation", "dev.coro.ScopedBindings",
             "dev.coro.StackProbe", "dev.coro.FutureWait", "dev.coro.Select", "dev.coro.SelectClause", "dev.coro.SelectClauses",
-            "dev.coro.Callback", "dev.coro.Semaphore", "dev.coro.IoSupport", "dev.coro.RemoteClose",
+            "dev.coro.SelectClaim", "dev.coro.SelectOp", "dev.coro.Callback", "dev.coro.Semaphore", "dev.coro.IoSupport",
+            "dev.coro.RemoteClose",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
             "dev.coro.net.ConnectionOutput", "dev.coro.net.Io", "dev.coro.net.NameLookup");
     /**
