@@ -109,7 +109,7 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
 
     /**
      * Locks {@link #ticket} for completion, as {@link ForeignWait#lock()}: false if it is over. A select's
-     * clause waits instead while another thread holds the wait its clauses share ({@code Select.SelectOp}).
+     * clause waits instead while another thread holds the wait its clauses share ({@link SelectOp}).
      */
     boolean lockTicket() {
         return ticket.lock();
@@ -149,7 +149,7 @@ class RemoteOp<T> extends ChannelWaiter<T> implements Runnable {
     /**
      * Completes {@link #ticket}, locked by {@link #lockTicket}, once the operation's outcome is written: its
      * caller's thread is told. A select's clause wins instead the run whose wait its clauses share
-     * ({@code Select.SelectOp}).
+     * ({@link SelectOp}).
      */
     void finishTicket() {
         ticket.finish();
