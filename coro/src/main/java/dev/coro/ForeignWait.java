@@ -93,7 +93,7 @@ class ForeignWait extends PostedWait<ForeignWait> implements Runnable {
      * Locks the wait for completion as {@link #lock()} does, but waits while another thread holds it
      * locked, until that thread completes it or gives it back: the wait of a {@link Select} over channels
      * of several threads, which each of them may lock for a clause. A holder never waits for anything
-     * while it holds it but for another such wait later in their order ({@link #order}), so the spin is
+     * while it holds it but for another such wait later in their order ({@link SelectClaim#order}), so the spin is
      * short.
      *
      * @return false if it was interrupted, completed or ended: it must be left alone
