@@ -779,17 +779,6 @@ public final class Select<R> {
     }
 
     /**
-     * One run by {@code self} on {@code s} of a select with a clause on another thread's channel: fires a
-     * ready clause (in the order given, or in a random order if {@code unbiased}), else the default, else
-     * waits for one. A clause on another thread's channel is ready if its operation completes in place on
-     * the channel (shared, no select of its thread waiting there), or, in a run that never waits, as a
-     * {@code try} call of another thread. A run that waits makes one wait ({@link SelectClaim}) that every
-     * clause shares: each channel clause meets its channel as an operation of another thread does (or of
-     * this thread, on its own channel), completing at once if it can; the first completion to lock the
-     * wait wins it and moves its value, and every other finds it over and leaves its channel as it was.
-     * The caller, woken through its event loop, takes the other clauses out of their queues.
-     */
-    /**
      * The order in which a run across threads tries the clauses: as given, or, {@code unbiased}, shuffled by picks from
      * {@code s}'s seeded random; with {@code s} null (a thread that has none: {@link #refuseInPlace}), by the picks a
      * scheduler made now would make, from {@link Scheduler#SEED}, none being made.
@@ -818,6 +807,17 @@ public final class Select<R> {
         return order;
     }
 
+    /**
+     * One run by {@code self} on {@code s} of a select with a clause on another thread's channel: fires a
+     * ready clause (in the order given, or in a random order if {@code unbiased}), else the default, else
+     * waits for one. A clause on another thread's channel is ready if its operation completes in place on
+     * the channel (shared, no select of its thread waiting there), or, in a run that never waits, as a
+     * {@code try} call of another thread. A run that waits makes one wait ({@link SelectClaim}) that every
+     * clause shares: each channel clause meets its channel as an operation of another thread does (or of
+     * this thread, on its own channel), completing at once if it can; the first completion to lock the
+     * wait wins it and moves its value, and every other finds it over and leaves its channel as it was.
+     * The caller, woken through its event loop, takes the other clauses out of their queues.
+     */
     private R runAcross(boolean unbiased, Scheduler s, Context self) {
         boolean connectedBefore = s.connected; // what a run refused before it met another thread's open channel leaves
         s.connected = true; // an exchange with another thread, as every operation on another thread's channel is
