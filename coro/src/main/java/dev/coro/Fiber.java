@@ -6,7 +6,7 @@ import java.lang.ref.WeakReference;
  * A body with a stack of its own that can be resumed, suspended, closed, and can fail: what a
  * coroutine's {@link Context} and a {@link Generator} share.
  *
- * <p>One closing protocol for both: {@link #close} marks the fiber {@link #closing}, and from then on
+ * <p>One closing protocol for both: a close ({@link Coroutine#close}, {@link Generator#close}) marks the fiber {@link #closing}, and from then on
  * every suspension point of its body throws its {@link #exit exit signal}, so that the body unwinds
  * through its {@code finally} blocks; {@link #ending} then says how the body ended and what its
  * waiter gets. A suspension the JDK refuses becomes an {@link IllegalStateException} in plain words

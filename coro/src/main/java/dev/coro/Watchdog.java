@@ -233,7 +233,7 @@ final class Watchdog implements Runnable {
         }
     }
 
-    /** Whether a failure was printed already: only the first is, as {@link java.util.logging.ErrorManager} does. */
+    /** Whether a failure was printed already: only the first is, as {@code java.util.logging.ErrorManager} does. */
     private static volatile boolean failurePrinted;
 
     /**
