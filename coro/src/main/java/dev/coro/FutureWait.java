@@ -95,7 +95,7 @@ final class FutureWait extends FutureWaits.Waiter implements Wait, Cleanup {
     }
 
     /**
-     * The slow path of a pool future's {@code join()} and {@code get()} ({@code CoroutinePool.ReadFuture})
+     * The slow path of a pool future's {@code join()} and {@code get()} ({@code PoolFuture})
      * while {@code f} is not complete: on a thread with a scheduler, parks the calling context until
      * it is (the thread's other contexts, and the operations other threads posted to it, run
      * meanwhile); on a thread without one, or where the JDK cannot suspend the caller (a native frame

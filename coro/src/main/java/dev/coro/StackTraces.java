@@ -63,7 +63,7 @@ final class StackTraces {
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Channel$Receiving",
             "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select",
-            "dev.coro.Semaphore", "dev.coro.CoroutinePool", "dev.coro.CoroutinePool$ReadFuture",
+            "dev.coro.Semaphore", "dev.coro.CoroutinePool", "dev.coro.PoolFuture",
             "dev.coro.net.TcpListener", "dev.coro.net.TcpConnection", "dev.coro.net.ConnectionInput",
             "dev.coro.net.ConnectionOutput", "dev.coro.net.Io");
     /**
@@ -76,10 +76,12 @@ final class StackTraces {
             "dev.coro.MonitorSupport", "dev.coro.Inbox", "dev.coro.EventLoop", "dev.coro.Stack");
     /**
      * The classes whose frames may lie below a context's body, outermost, besides the library's and the
-     * JDK's: a pool thread's loop, which runs main and starts each submitted body. Cut there only, so
-     * that a user's call of a pool's method ({@code close}) stays where it is.
+     * JDK's: a pool thread's loop, which runs main and starts each submitted body, and the pool's futures,
+     * whose handlers given the pool run as bodies of their own (matched by the outermost class, so that the
+     * classes nested in these are too). Cut there only, so that a user's call of a pool's method
+     * ({@code close}) stays where it is.
      */
-    private static final Set<String> ENTRY = Set.of("dev.coro.CoroutinePool");
+    private static final Set<String> ENTRY = Set.of("dev.coro.CoroutinePool", "dev.coro.PoolFuture");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
     private StackTraces() {

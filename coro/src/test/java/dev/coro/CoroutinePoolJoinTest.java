@@ -515,7 +515,7 @@ class CoroutinePoolJoinTest {
                 "coroutine 'getter': PARKED, waits to get " + future,
                 "coroutine 'timed getter': PARKED, waits to get(1 HOURS) " + future,
                 "coroutine 'derived joiner': PARKED, waits to join a stage of " + future)
-                .contains("at dev.coro.CoroutinePool$ReadFuture.get(").doesNotContain("FutureWait", "parkUntilDone", "parkAtMost");
+                .contains("at dev.coro.PoolFuture.get(").doesNotContain("FutureWait", "parkUntilDone", "parkAtMost");
         assertThat(outcome.get(2)).contains("its join " + future);
         assertThat(outcome.get(3)).startsWith("main context 'main' timed out in get(1 MILLISECONDS) of " + future)
                 .endsWith(": it is still not complete");
@@ -558,7 +558,7 @@ class CoroutinePoolJoinTest {
             }
         });
         assertThat(outcome.get(1)).containsPattern("waits to join the future of submit #1 to " + outcome.get(0)
-                + "\\[Not completed, 1 dependents\\]\n        at dev\\.coro\\.CoroutinePool\\$ReadFuture\\.join\\([^\n]*\n"
+                + "\\[Not completed, 1 dependents\\]\n        at dev\\.coro\\.PoolFuture\\.join\\([^\n]*\n"
                 + "        at dev\\.coro\\.CoroutinePoolJoinTest\\.lambda\\$"); // the user's call of join, then the user's frames
         assertThat(outcome.get(2)).isEqualTo("the body's join threw CancellationException");
     }

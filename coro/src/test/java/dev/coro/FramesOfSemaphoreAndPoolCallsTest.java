@@ -115,11 +115,11 @@ class FramesOfSemaphoreAndPoolCallsTest {
             Coroutine joiner = Coroutine.create("joiner", reply::join);
             Coroutine closer = Coroutine.create("closer", pool::close);
             Coroutine.yield(); // each parks in its call
-            assertThat(names(joiner.stackTrace())).containsExactly("dev.coro.CoroutinePool$ReadFuture.join");
+            assertThat(names(joiner.stackTrace())).containsExactly("dev.coro.PoolFuture.join");
             assertThat(names(closer.stackTrace())).containsExactly("dev.coro.CoroutinePool.close");
             assertThat(withoutLineNumbers(Coroutine.dump())).endsWith("""
                       [1] coroutine 'joiner': PARKED, waits to join the future of submit #1 to frames[Not completed, 1 dependents]
-                            at dev.coro.CoroutinePool$ReadFuture.join(CoroutinePool.java:_)
+                            at dev.coro.PoolFuture.join(PoolFuture.java:_)
                       [2] coroutine 'closer': PARKED, waits to await the close of frames (1 submitted body has not ended)
                             at dev.coro.CoroutinePool.close(CoroutinePool.java:_)
                     """);
