@@ -2,7 +2,6 @@ package dev.coro;
 
 import dev.coro.CoroutinePool.Failure;
 import dev.coro.CoroutinePool.Task;
-import dev.coro.CoroutinePool.Worker;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Objects;
@@ -846,7 +845,7 @@ abstract class PoolFuture<T> extends CompletableFuture<T> {
             boolean cancelled = super.cancel(mayInterruptIfRunning);
             Task t = task;
             if (cancelled && !settled && mayInterruptIfRunning && t != null && t.context != null) {
-                Worker w = t.worker;
+                PoolWorker w = t.worker;
                 if (w != null) {
                     w.requestClose(t);
                 }

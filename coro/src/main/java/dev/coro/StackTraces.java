@@ -59,7 +59,7 @@ final class StackTraces {
      * channel of permits, machinery the user never called: the semaphore's call is kept, as a channel's is.
      * A pool's {@code close} and its futures' {@code join} are kept where a body that is a reference to them
      * ({@code pool::close}) enters them, below which the pool's own frames ({@link #ENTRY}) go: the pool's
-     * loop and how it runs a submitted body are of nested classes of its own, none of them here.
+     * loop and how it runs a submitted body are of a class of its own ({@code PoolWorker}), not here.
      */
     private static final Set<String> API = Set.of("dev.coro.Coroutine", "dev.coro.Channel", "dev.coro.Channel$Receiving",
             "dev.coro.Generator", "dev.coro.Generator$TwoWay", "dev.coro.BufferedGenerator", "dev.coro.Select",
@@ -76,12 +76,12 @@ final class StackTraces {
             "dev.coro.MonitorSupport", "dev.coro.Inbox", "dev.coro.EventLoop", "dev.coro.Stack");
     /**
      * The classes whose frames may lie below a context's body, outermost, besides the library's and the
-     * JDK's: a pool thread's loop, which runs main and starts each submitted body, and the pool's futures,
-     * whose handlers given the pool run as bodies of their own (matched by the outermost class, so that the
-     * classes nested in these are too). Cut there only, so that a user's call of a pool's method
-     * ({@code close}) stays where it is.
+     * JDK's: a pool thread's loop, which runs main and starts each submitted body ({@code PoolWorker}), and
+     * the pool's futures, whose handlers given the pool run as bodies of their own (matched by the outermost
+     * class, so that the classes nested in these are too). Cut there only, so that a user's call of a pool's
+     * method ({@code close}) stays where it is.
      */
-    private static final Set<String> ENTRY = Set.of("dev.coro.CoroutinePool", "dev.coro.PoolFuture");
+    private static final Set<String> ENTRY = Set.of("dev.coro.CoroutinePool", "dev.coro.PoolWorker", "dev.coro.PoolFuture");
     private static final StackTraceElement[] NONE = new StackTraceElement[0];
 
     private StackTraces() {

@@ -285,7 +285,7 @@ class StackTracesTest {
                 "dev.coro.ThreadEngine$ThreadStack.transferTo",
                 "dev.coro.Scheduler.transfer",
                 "dev.coro.Scheduler.parkOnLoop",
-                "dev.coro.CoroutinePool$Worker.run",
+                "dev.coro.PoolWorker.run",
                 "java.lang.Thread.run")).isEmpty();
         // and its walk of that thread's frames, which it looks through for a class initializer
         assertThat(cut(
