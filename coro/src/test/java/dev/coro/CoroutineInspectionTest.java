@@ -279,7 +279,7 @@ class CoroutineInspectionTest {
                               [2] coroutine 'server': PARKED, waits to receive from channel 'requests'
                                     at dev.coro.Channel.receive(Channel.java:_)
                                     at dev.coro.CoroutineInspectionTest.server(CoroutineInspectionTest.java:_)
-                            """).doesNotContain("CoroutinePool").doesNotContain("... ");
+                            """).doesNotContain("CoroutinePool", "PoolWorker", "PoolFuture").doesNotContain("... ");
             assertThat(dump.lines().filter(l -> l.startsWith("        at ")).count()).as("two frames of the caller, two of the server")
                     .isEqualTo(4);
         }

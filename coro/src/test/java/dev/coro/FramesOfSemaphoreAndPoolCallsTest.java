@@ -173,7 +173,7 @@ class FramesOfSemaphoreAndPoolCallsTest {
                     """).contains("""
                       [3] coroutine 'acquiring': PARKED, waits to acquire a permit of Semaphore[db, 0 of 1 permits free] of thread 'test-aPoolBodyThatIsAReferenceToAChannelsOrASemaphoresCallShowsThatCallAlone' (#_)
                             at dev.coro.Semaphore.acquire(Semaphore.java:_)
-                    """).doesNotContain("CoroutinePool");
+                    """).doesNotContain("CoroutinePool", "PoolWorker", "PoolFuture");
         } finally {
             PoolsClosed.close(pool);
         }
