@@ -179,6 +179,37 @@ class FramesOfSemaphoreAndPoolCallsTest {
         }
     }
 
+    /**
+     * A handler given the pool as its executor ({@code handleAsync(fn, pool)}) runs as a body of a pool
+     * thread: parked there, it shows its function's frames alone, none of the task the pool's future made for
+     * it, of the JDK's stage that calls the function, nor of how the pool runs that task.
+     */
+    @Test
+    void aHandlerGivenThePoolShowsItsFunctionsFramesAloneNoneOfHowThePoolRunsIt() {
+        CoroutinePool pool = CoroutinePool.start("frames", 1);
+        Channel<String> rows = new Channel<>("rows", 0);
+        CompletableFuture<Void> receiving = new CompletableFuture<>();
+        try {
+            CompletableFuture<String> handled = pool.submit(() -> "a").handleAsync((v, e) -> {
+                receiving.complete(null); // the pool's one thread runs on into the receive, and parks there first
+                return v + rows.receive();
+            }, pool);
+            Coroutine.await(receiving);
+            String dump = Coroutine.await(pool.submit("dumping", () -> Coroutine.dump()));
+            rows.send("b");
+            assertThat(Coroutine.await(handled)).isEqualTo("ab");
+            assertThat(withoutLineNumbers(dump).replaceAll("\\(#\\d+\\)", "(#_)").replaceAll("\\[\\d+\\]", "[_]")
+                    .replaceAll("'coroutine-\\d+'", "'coroutine-_'")).contains("""
+                      [_] coroutine 'coroutine-_': PARKED, waits to receive from channel 'rows' of thread 'test-aHandlerGivenThePoolShowsItsFunctionsFramesAloneNoneOfHowThePoolRunsIt' (#_)
+                            at dev.coro.Channel.receive(Channel.java:_)
+                            at dev.coro.FramesOfSemaphoreAndPoolCallsTest.lambda$aHandlerGivenThePoolShowsItsFunctionsFramesAloneNoneOfHowThePoolRunsIt$_(FramesOfSemaphoreAndPoolCallsTest.java:_)
+                      [_] coroutine 'dumping': RUNNING (the caller)
+                    """).doesNotContain("CoroutinePool", "PoolWorker", "PoolFuture", "CompletableFuture");
+        } finally {
+            PoolsClosed.close(pool);
+        }
+    }
+
     private static void acquireOf(Semaphore s) {
         s.acquire();
     }
