@@ -284,7 +284,7 @@ public final class CoroutinePool implements Executor, AutoCloseable {
                 // work for good, and the pool, which nobody can close, would count as open for good
                 abandon();
                 throw new IllegalStateException(Scheduler.describeCaller() + " cannot start " + name + ": its thread "
-                        + SafeText.name(w.thread.getName()) + " could not be started: " + e, e);
+                        + Scheduler.describe(w.thread) + " could not be started: " + e, e);
             }
         }
         for (PoolWorker w : workers) {

@@ -1342,7 +1342,7 @@ class CoroutinePoolTest {
             assertThatThrownBy(() -> CoroutinePool.start(2))
                     .isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessageMatching("thread 'test-aPoolWhoseThreadCannotBeStartedEndsTheThreadItStartedAndDoesNotStayOpen'"
-                            + " \\(#\\d+\\) cannot start (coro-pool-\\d+): its thread \\1-1 could not be started:"
+                            + " \\(#\\d+\\) cannot start (coro-pool-\\d+): its thread '\\1-1' \\(#\\d+\\) could not be started:"
                             + " java.lang.OutOfMemoryError: unable to create native thread: refused for a test")
                     .cause().isExactlyInstanceOf(OutOfMemoryError.class);
         } finally {

@@ -162,7 +162,7 @@ class NamedPoolTest {
             CoroutinePool.starter = Thread::start;
         }
         assertThat(e).isExactlyInstanceOf(IllegalStateException.class).hasCauseExactlyInstanceOf(OutOfMemoryError.class)
-                .hasMessageMatching("thread 'starter' \\(#\\d+\\) cannot start in\\\\ngest: its thread in\\\\ngest-1 could not be"
+                .hasMessageMatching("thread 'starter' \\(#\\d+\\) cannot start in\\\\ngest: its thread 'in\\\\ngest-1' \\(#\\d+\\) could not be"
                         + " started: java.lang.OutOfMemoryError: unable to create native thread: refused for a test");
         assertThat(started).extracting(Thread::getName).containsExactly("in\ngest-0");
         started.get(0).join();
