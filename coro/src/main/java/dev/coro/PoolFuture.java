@@ -21,9 +21,12 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * A future that tells its submission when a read hands its caller a failure, or a handler of
- * failures is attached (an {@code Async} one once its executor has taken its task, or the task has started); futures derived from it ({@code thenApply}, {@code thenCompose} …) are of
- * this kind too, so a failure read through them counts as read. Its blocking reads
+ * The future of a submission to a {@link CoroutinePool}, and of every stage derived from it.
+ *
+ * <p>It tells its submission when a read hands its caller a failure, or a handler of
+ * failures is attached (an {@code Async} one once its executor has taken its task, or the task has started); futures
+ * derived from it ({@code thenApply}, {@code thenCompose} …) are of this kind too, so a failure read through them
+ * counts as read. Its blocking reads
  * ({@code join()}, {@code get()}, a timed {@code get}) wait cooperatively on a thread with a
  * scheduler (see {@link CoroutinePool#submit}); so do those of the futures derived from it.
  * Its kinds are nested here: a submission's future ({@link ObservedFuture}), a stage derived from one
