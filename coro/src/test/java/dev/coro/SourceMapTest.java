@@ -1,0 +1,66 @@
+package dev.coro;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/SOURCES.md, the map of the library's sources by concern, names every source file of the library once and
+ * no file that is not there; and every source file opens with its definition, a Javadoc comment before anything
+ * but its package and imports.
+ */
+class SourceMapTest {
+
+    /** The map, from the module's directory (where the build runs the tests). */
+    private static final Path MAP = Path.of("..", "docs", "SOURCES.md");
+
+    /** The sources of the package {@code dev.coro} and its subpackages. */
+    private static final Path SOURCES = Path.of("src", "main", "java", "dev", "coro");
+
+    /** A row of the map: its first cell, a file named relative to {@code dev/coro}. */
+    private static final Pattern ROW = Pattern.compile("^\\| `([\\w/-]+\\.java)` \\|");
+
+    @Test
+    void theMapNamesEverySourceFileOnceAndNoOther() throws IOException {
+        List<String> named = new ArrayList<>();
+        for (String line : Files.readAllLines(MAP)) {
+            Matcher m = ROW.matcher(line);
+            if (m.find()) {
+                named.add(m.group(1));
+            }
+        }
+        TreeSet<String> sources = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            files.filter(p -> p.toString().endsWith(".java"))
+                    .forEach(p -> sources.add(SOURCES.relativize(p).toString().replace('\\', '/')));
+        }
+        assertThat(sources).as("the library has sources").isNotEmpty();
+        assertThat(named).as("each file is named once in %s", MAP).doesNotHaveDuplicates();
+        assertThat(new TreeSet<>(named)).as("the files %s names, against the sources", MAP).isEqualTo(sources);
+    }
+
+    @Test
+    void everySourceFileOpensWithItsDefinition() throws IOException {
+        List<String> without = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                String first = Files.readAllLines(p).stream()
+                        .filter(l -> !l.isBlank() && !l.startsWith("package ") && !l.startsWith("import "))
+                        .findFirst().orElse("");
+                if (!first.startsWith("/**")) {
+                    without.add(SOURCES.relativize(p) + " opens with: " + first);
+                }
+            }
+        }
+        assertThat(without).as("source files that do not open with a Javadoc comment").isEmpty();
+    }
+}
