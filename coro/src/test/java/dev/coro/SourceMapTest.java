@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docs/SOURCES.md, the map of the library's sources by concern, names every source file of the library once and
- * no file that is not there; and every source file opens with its definition, a Javadoc comment before anything
- * but its package and imports.
+ * no file that is not there, each with the definition the file opens with, so the map cannot drift from the code;
+ * and every source file opens with its definition, a Javadoc comment before anything but its package and imports.
  */
 class SourceMapTest {
 
@@ -26,8 +26,14 @@ class SourceMapTest {
     /** The sources of the package {@code dev.coro} and its subpackages. */
     private static final Path SOURCES = Path.of("src", "main", "java", "dev", "coro");
 
-    /** A row of the map: its first cell, a file named relative to {@code dev/coro}. */
-    private static final Pattern ROW = Pattern.compile("^\\| `([\\w/-]+\\.java)` \\|");
+    /** A row of the map: its first cell, a file named relative to {@code dev/coro}, and its second, the file's definition. */
+    private static final Pattern ROW = Pattern.compile("^\\| `([\\w/-]+\\.java)` \\| (.*) \\|$");
+
+    /** An inline Javadoc tag that the map shows as code: {@code {@code x}}, {@code {@link x}}, {@code {@value x}}. */
+    private static final Pattern TAG = Pattern.compile("\\{@(?:code|link|linkplain|value)\\s+([^{}]*)\\}");
+
+    /** The end of a Javadoc first sentence: a period before a blank or the end, not that of "e.g." or "i.e.". */
+    private static final Pattern SENTENCE_END = Pattern.compile("(?<!e\\.g)(?<!i\\.e)\\.(\\s|$)");
 
     @Test
     void theMapNamesEverySourceFileOnceAndNoOther() throws IOException {
@@ -46,6 +52,46 @@ class SourceMapTest {
         assertThat(sources).as("the library has sources").isNotEmpty();
         assertThat(named).as("each file is named once in %s", MAP).doesNotHaveDuplicates();
         assertThat(new TreeSet<>(named)).as("the files %s names, against the sources", MAP).isEqualTo(sources);
+    }
+
+    @Test
+    void eachRowGivesItsFilesDefinitionAsTheFileOpensWithIt() throws IOException {
+        List<String> differing = new ArrayList<>();
+        for (String line : Files.readAllLines(MAP)) {
+            Matcher m = ROW.matcher(line);
+            if (m.find()) {
+                String definition = definition(Files.readString(SOURCES.resolve(m.group(1))));
+                if (!m.group(2).replace("\\|", "|").equals(definition)) {
+                    differing.add(m.group(1) + ": the map says '" + m.group(2) + "', the file '" + definition + "'");
+                }
+            }
+        }
+        assertThat(differing).as("rows of %s whose definition is not their file's", MAP).isEmpty();
+    }
+
+    /**
+     * The first sentence of the first Javadoc comment of {@code source}, inline tags shown as code and HTML tags
+     * dropped, ending with a period.
+     */
+    private static String definition(String source) {
+        int start = source.indexOf("/**");
+        String comment = source.substring(start + 3, source.indexOf("*/", start));
+        StringBuilder text = new StringBuilder();
+        for (String l : comment.split("\n")) {
+            String t = l.strip();
+            t = t.startsWith("*") ? t.substring(1).strip() : t;
+            if (!t.isEmpty()) {
+                text.append(text.isEmpty() ? "" : " ").append(t);
+            }
+        }
+        String joined = text.toString().replaceAll("<[^>]+>", "");
+        Matcher end = SENTENCE_END.matcher(joined);
+        String first = end.find() ? joined.substring(0, end.start()) : joined;
+        first = TAG.matcher(first).replaceAll(r -> Matcher.quoteReplacement("`" + r.group(1).strip() + "`"));
+        while (first.endsWith(":") || first.endsWith(".")) {
+            first = first.substring(0, first.length() - 1);
+        }
+        return first + ".";
     }
 
     @Test
