@@ -4,10 +4,13 @@ import static dev.coro.net.TcpConnectionTest.LOOPBACK;
 import static dev.coro.net.TcpConnectionTest.bytes;
 import static dev.coro.net.TcpConnectionTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.coro.Collected;
 import dev.coro.Coroutine;
 import dev.coro.Coroutine.State;
+import dev.coro.CoroutineExit;
+import dev.coro.CoroutinePool;
 import dev.coro.CoroutineTimeoutException;
 import dev.coro.FreshThread;
 import dev.coro.LoopProbe;
@@ -20,7 +23,12 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +36,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link Io#await} holds the thread's registration of its channel only while it waits: once the wait
- * has returned, timed out, or ended with a close of its coroutine, the JDK lets the channel be put in
+ * has returned, timed out, or ended with a close of its coroutine (on its own thread, by the cancel of a pool body's
+ * future, or by the {@code closeNow()} of its pool), the JDK lets the channel be put in
  * blocking mode (which it refuses while any selector still holds it), the datagram that came is left
  * for the next receive, and a registration the user made with a selector of their own stays as it was.
  */
@@ -36,7 +45,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FreshThread.class)
 class AwaitLeavesTheChannelFreeTest {
 
-    private final List<String> log = new ArrayList<>();
+    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
 
     @Test
     @Timeout(30)
@@ -74,6 +83,68 @@ class AwaitLeavesTheChannelFreeTest {
             assertThat(LoopProbe.ioWaits()).isZero();
             assertThat(LoopProbe.selectorOpen()).isFalse();
         }
+    }
+
+    /**
+     * A pool body's {@link Io#await} ended by the cancel of its future (its coroutine closed on the pool thread, which
+     * lives on) or by {@code closeNow()} of its pool leaves the channel as the wait of a coroutine closed on its own
+     * thread does: registered with no selector, so that the JDK lets it be put in blocking mode, and what comes next
+     * on it left for the next receive. A registration the pool thread kept would hold the channel, out of blocking
+     * mode, for as long as that thread lives.
+     */
+    @Test
+    @Timeout(30)
+    void anAwaitOfAPoolBodyCancelledOrWhosePoolIsClosedNowLeavesTheChannelToBlockingModeAndItsDatagramToTheNextReceive()
+            throws Exception {
+        try (DatagramChannel receiver = DatagramChannel.open().bind(LOOPBACK);
+             DatagramChannel sender = DatagramChannel.open().bind(LOOPBACK)) {
+            receiver.configureBlocking(false);
+            CoroutinePool pool = CoroutinePool.start(1);
+            try {
+                CountDownLatch cancelledEnded = new CountDownLatch(1);
+                CompletableFuture<Void> cancelled = pool.submit("cancelled", () -> {
+                    try {
+                        awaitReadable(receiver);
+                    } finally {
+                        cancelledEnded.countDown();
+                    }
+                    return null;
+                });
+                untilRegistered(receiver);
+                assertThat(cancelled.cancel(true)).isTrue();
+                assertThat(cancelledEnded.await(GUARD.toSeconds(), TimeUnit.SECONDS)).as("the body unwound").isTrue();
+                assertThat(receiver.isRegistered()).as("registered after its wait was cancelled").isFalse();
+                sender.send(bytes("one"), receiver.getLocalAddress());
+                assertThat(receivedInBlockingMode(receiver)).isEqualTo("one");
+
+                CompletableFuture<Void> closedNow = pool.submit("closed now", () -> {
+                    awaitReadable(receiver);
+                    return null;
+                });
+                untilRegistered(receiver);
+                Coroutine.withTimeout(GUARD, pool::closeNow);
+                assertThat(catchThrowable(closedNow::join)).isInstanceOf(CompletionException.class)
+                        .cause().isInstanceOf(CoroutineExit.class);
+                assertThat(receiver.isRegistered()).as("registered after its pool was closed now").isFalse();
+                sender.send(bytes("two"), receiver.getLocalAddress());
+                assertThat(receivedInBlockingMode(receiver)).isEqualTo("two");
+                assertThat(log).as("neither wait returned").isEmpty();
+            } finally {
+                Coroutine.withTimeout(GUARD, pool::closeNow);
+            }
+        }
+    }
+
+    /** A bound for waits expected to end long before it: a guard against a hang. */
+    private static final Duration GUARD = Duration.ofSeconds(20);
+
+    /** Yields until another thread's wait has registered {@code channel} with that thread's selector. */
+    private static void untilRegistered(DatagramChannel channel) {
+        Coroutine.withTimeout(GUARD, () -> {
+            while (!channel.isRegistered()) {
+                Coroutine.yield();
+            }
+        });
     }
 
     /**
