@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -365,6 +366,93 @@ class CoroutinePoolJoinTest {
             }
         });
         assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * Reads of one future by bodies of one pool thread, one ended by the cancel of its own future (its coroutine
+     * closed from this thread), one by its {@code withTimeout}: each leaves the future's queue on that thread alone,
+     * and the reads beside it ({@code join()}, {@code get()}, a timed {@code get}) are each woken once with the value
+     * when it comes. A read ended by {@code closeNow()} of its pool fails its body's future with the exit signal and
+     * leaves the value to a later read.
+     */
+    @Test
+    void readsOfAPoolThreadEndedByACancelATimeoutOrCloseNowLeaveTheOtherReadsTheirWakeUpAndTheValueToALaterRead()
+            throws Exception {
+        List<Object> outcome = finishing(() -> {
+            CoroutinePool target = CoroutinePool.start(1);
+            CoroutinePool readers = CoroutinePool.start(1);
+            CompletableFuture<Void> gate = new CompletableFuture<>();
+            CompletableFuture<Void> secondGate = new CompletableFuture<>();
+            try {
+                CompletableFuture<String> f = target.submit("answer", () -> {
+                    Coroutine.await(gate);
+                    return "value";
+                });
+                CountDownLatch reading = new CountDownLatch(5);
+                CountDownLatch cancelledUnwound = new CountDownLatch(1);
+                CompletableFuture<String> cancelled = readers.submit("cancelled join", () -> {
+                    reading.countDown();
+                    try {
+                        return f.join();
+                    } finally {
+                        cancelledUnwound.countDown();
+                    }
+                });
+                CompletableFuture<String> timedOut = readers.submitCallable("timed out get", () -> {
+                    reading.countDown();
+                    return Coroutine.callWithTimeout(Duration.ofMillis(20), () -> f.get());
+                });
+                CompletableFuture<String> joined = readers.submit("join", () -> {
+                    reading.countDown();
+                    return f.join();
+                });
+                CompletableFuture<String> got = readers.submitCallable("get", () -> {
+                    reading.countDown();
+                    return f.get();
+                });
+                CompletableFuture<String> timedGot = readers.submitCallable("timed get", () -> {
+                    reading.countDown();
+                    return f.get(1, TimeUnit.HOURS);
+                });
+                List<Object> seen = new ArrayList<>();
+                seen.add(reading.await(GUARD.toSeconds(), TimeUnit.SECONDS));
+                seen.add(cancelled.cancel(true));
+                seen.add(cancelledUnwound.await(GUARD.toSeconds(), TimeUnit.SECONDS));
+                Throwable timeout = catchThrowable(() -> Coroutine.withTimeout(GUARD, () -> Coroutine.await(timedOut)));
+                seen.add(timeout.getClass().getSimpleName() + ": " + timeout.getCause().getClass().getSimpleName());
+                seen.add(f.isDone());
+                gate.complete(null);
+                for (CompletableFuture<String> read : List.of(joined, got, timedGot)) {
+                    seen.add(Coroutine.withTimeout(GUARD, () -> Coroutine.await(read)));
+                }
+
+                CompletableFuture<String> second = target.submit("second answer", () -> {
+                    Coroutine.await(secondGate);
+                    return "second value";
+                });
+                CountDownLatch closedReading = new CountDownLatch(1);
+                CompletableFuture<String> closedNow = readers.submit("closed now", () -> {
+                    closedReading.countDown();
+                    return second.join();
+                });
+                seen.add(closedReading.await(GUARD.toSeconds(), TimeUnit.SECONDS));
+                Coroutine.withTimeout(GUARD, readers::closeNow);
+                Throwable ended = catchThrowable(closedNow::join);
+                seen.add(ended.getClass().getSimpleName() + ": " + ended.getCause().getClass().getSimpleName());
+                seen.add(second.isDone());
+                secondGate.complete(null);
+                seen.add(second.join());
+                seen.add(f.join());
+                return seen;
+            } finally {
+                gate.complete(null);
+                secondGate.complete(null);
+                Coroutine.withTimeout(GUARD, readers::closeNow);
+                close(target);
+            }
+        });
+        assertThat(outcome).containsExactly(true, true, true, "CompletionException: CoroutineTimeoutException", false,
+                "value", "value", "value", true, "CompletionException: CoroutineExit", false, "second value", "value");
     }
 
     /** A join interrupted by close() of its coroutine leaves no wait on the thread, and the pool's close ends. */
