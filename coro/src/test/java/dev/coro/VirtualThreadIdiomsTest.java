@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.coro.Coroutine.State;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -160,7 +162,7 @@ class VirtualThreadIdiomsTest {
      */
     @Test
     void aPoolInTryWithResourcesWaitsForEveryBodyAndItsCloseThrowsTheFailureNobodyObserved() {
-        List<String> done = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> done = Collections.synchronizedList(new ArrayList<>());
         CoroutineException e = catchThrowableOfType(CoroutineException.class, () -> {
             try (CoroutinePool pool = CoroutinePool.start("tasks", 2)) {
                 CompletableFuture<Object> observed = pool.submit(() -> {
@@ -175,7 +177,7 @@ class VirtualThreadIdiomsTest {
                 pool.execute("lost", () -> {
                     throw new IllegalStateException("nobody looked");
                 });
-                Throwable seen = catchThrowableOfType(java.util.concurrent.CompletionException.class, () -> Coroutine.await(observed));
+                Throwable seen = catchThrowableOfType(CompletionException.class, () -> Coroutine.await(observed));
                 done.add("awaited: " + (seen == null ? "nothing" : seen.getCause().getMessage()));
             }
         });
