@@ -32,7 +32,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * length-prefixed frame decoder, a read idle timeout, back-pressure on a full socket, a task handed to another
  * thread's event loop, a scheduled task and a promise awaited instead of listened to.
  */
-@Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
 @ExtendWith(FreshThread.class)
 @Timeout(60)
 class NettyIdiomsTest {
@@ -51,6 +50,7 @@ class NettyIdiomsTest {
      * itself split) come out whole, and the end of the stream between frames is an {@code EOFException}.
      */
     @Test
+    @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
     void aLengthPrefixedFrameDecoderIsADataInputStreamOverTheConnectionsInput() throws Exception {
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
              TcpConnection client = TcpConnection.connect(listener.localAddress());
@@ -95,6 +95,7 @@ class NettyIdiomsTest {
      * the peer reads the end of the stream.
      */
     @Test
+    @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
     void aReadIdleTimeoutClosesTheConnectionAndLosesNoByteOfALaterRead() throws Exception {
         Duration idle = Duration.ofMillis(30);
         try (TcpListener listener = TcpListener.bind(LOOPBACK);
@@ -147,6 +148,7 @@ class NettyIdiomsTest {
      * buffer), and once the peer reads, every byte arrives in order and the write returns.
      */
     @Test
+    @Tag("net") // left out of the interpreted-only and C1-only passes of CI: sockets, not frames
     void aWriterParksOnAFullSocketWhileThePeerDoesNotReadAndNothingQueuesMeanwhile() throws Exception {
         int size = 32 << 20;                                          // far more than loopback's socket buffers
         byte[] data = new byte[size];
