@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -35,15 +36,21 @@ class SourceMapTest {
     /** The end of a Javadoc first sentence: a period before a blank or the end, not that of "e.g." or "i.e.". */
     private static final Pattern SENTENCE_END = Pattern.compile("(?<!e\\.g)(?<!i\\.e)\\.(\\s|$)");
 
-    @Test
-    void theMapNamesEverySourceFileOnceAndNoOther() throws IOException {
-        List<String> named = new ArrayList<>();
+    /** The rows of the map, in its order: group 1 the file's path under the sources, group 2 the row's text. */
+    private static List<MatchResult> rows() throws IOException {
+        List<MatchResult> rows = new ArrayList<>();
         for (String line : Files.readAllLines(MAP)) {
             Matcher m = ROW.matcher(line);
             if (m.find()) {
-                named.add(m.group(1));
+                rows.add(m.toMatchResult());
             }
         }
+        return rows;
+    }
+
+    @Test
+    void theMapNamesEverySourceFileOnceAndNoOther() throws IOException {
+        List<String> named = rows().stream().map(r -> r.group(1)).toList();
         TreeSet<String> sources = new TreeSet<>();
         try (Stream<Path> files = Files.walk(SOURCES)) {
             files.filter(p -> p.toString().endsWith(".java"))
@@ -57,13 +64,10 @@ class SourceMapTest {
     @Test
     void eachRowGivesItsFilesDefinitionAsTheFileOpensWithIt() throws IOException {
         List<String> differing = new ArrayList<>();
-        for (String line : Files.readAllLines(MAP)) {
-            Matcher m = ROW.matcher(line);
-            if (m.find()) {
-                String definition = definition(Files.readString(SOURCES.resolve(m.group(1))));
-                if (!m.group(2).replace("\\|", "|").equals(definition)) {
-                    differing.add(m.group(1) + ": the map says '" + m.group(2) + "', the file '" + definition + "'");
-                }
+        for (MatchResult row : rows()) {
+            String definition = definition(Files.readString(SOURCES.resolve(row.group(1))));
+            if (!row.group(2).replace("\\|", "|").equals(definition)) {
+                differing.add(row.group(1) + ": the map says '" + row.group(2) + "', the file '" + definition + "'");
             }
         }
         assertThat(differing).as("rows of %s whose definition is not their file's", MAP).isEmpty();
