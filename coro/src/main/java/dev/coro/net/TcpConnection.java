@@ -1164,8 +1164,8 @@ public final class TcpConnection implements Closeable {
         String operation = "set " + option.name() + " of";
         checkOpen(operation);
         try {
-            if (option == StandardSocketOptions.SO_LINGER && value != null) {
-                setLinger((Integer) value);
+            if (option == StandardSocketOptions.SO_LINGER && value instanceof Integer seconds) {
+                setLinger(seconds); // any other value (null, or of another type through an unchecked call) the JDK refuses
             } else {
                 channel.setOption(option, value);
             }

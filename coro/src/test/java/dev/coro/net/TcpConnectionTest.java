@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
@@ -1488,6 +1489,38 @@ class TcpConnectionTest {
                     .isInstanceOf(UnsupportedOperationException.class)
                     .hasMessage("main context 'main' cannot set IP_MULTICAST_LOOP of " + name(c)
                             + " (closed): a TCP socket has no such option ('IP_MULTICAST_LOOP' not supported)");
+        }
+    }
+
+    /**
+     * A value of the wrong type, which only an unchecked call can pass (options set from a configuration's map
+     * of {@code SocketOption<?>} to values, say): {@code SO_LINGER}, which the connection keeps itself, refuses a
+     * {@code Long} or a {@code String} as every other option does and as the JDK does, with an
+     * {@link IllegalArgumentException} naming the caller, the option, the value, the connection and its state, not
+     * a bare {@code ClassCastException}; the linger stays as it was.
+     */
+    @Test
+    @Timeout(30)
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void aValueOfTheWrongTypeForSoLingerIsRefusedAsInvalidAsForEveryOtherOption() throws Exception {
+        try (TcpListener listener = TcpListener.bind(LOOPBACK);
+             SocketChannel peer = SocketChannel.open(listener.localAddress());
+             TcpConnection c = listener.accept()) {
+            c.setOption(StandardSocketOptions.SO_LINGER, 60);
+            SocketOption untyped = StandardSocketOptions.SO_LINGER;
+            assertThatThrownBy(() -> c.setOption(untyped, 5L))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot set SO_LINGER of " + name(c) + " (open) to 5: Invalid value '5'")
+                    .hasCauseInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> c.setOption(untyped, "off"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot set SO_LINGER of " + name(c) + " (open) to off: Invalid value 'off'");
+            SocketOption keepAlive = StandardSocketOptions.SO_KEEPALIVE;
+            assertThatThrownBy(() -> c.setOption(keepAlive, "true"))
+                    .as("as any other option is refused")
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("main context 'main' cannot set SO_KEEPALIVE of " + name(c) + " (open) to true: Invalid value 'true'");
+            assertThat(c.getOption(StandardSocketOptions.SO_LINGER)).as("the linger kept as it was").isEqualTo(60);
         }
     }
 
