@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -579,6 +580,76 @@ class CutShortBytesTest {
                 body.run();
             }
             assertThat(cuts[1]).as("writes cut part way on the %s clock (of %d cut)", virtual ? "virtual" : "real", cuts[0]).isPositive();
+        }
+    }
+
+    /**
+     * The reading side of a long transfer cut short again and again: 4 MB written through small socket buffers by a
+     * coroutine that pauses a millisecond every 256 KiB, read by a coroutine of the same thread whose every read
+     * runs under a timeout of 200 microseconds and, cut short, is simply made again, in turn through the
+     * {@code input()} view into the result array and into a direct buffer: the reader gets every byte once, in
+     * order, then the end of the stream, and no wait is left behind, on the real clock and under
+     * {@code VirtualTime}, where reads were cut (the reader's timeout comes before the writer's wake-up in each
+     * pause, the clock jumping to it).
+     */
+    @Test
+    void readsCutShortAgainAndAgainThroughTheInputViewAndIntoDirectBuffersLoseAndDoubleNoByteOnBothClocks() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            int[] cuts = new int[1];
+            Runnable body = () -> {
+                try (TcpListener listener = TcpListener.bind(LOOPBACK);
+                     TcpConnection client = TcpConnection.connect(listener.localAddress(),
+                             ch -> ch.setOption(StandardSocketOptions.SO_RCVBUF, SMALL_BUFFER));
+                     TcpConnection server = listener.accept()) {
+                    server.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
+                    byte[] data = patterned(4 << 20);
+                    byte[] got = new byte[data.length + 1]; // a byte more: one sent twice is seen, not thrown
+                    int[] at = new int[1];
+                    Crew crew = new Crew();
+                    crew.spawn("reader", () -> {
+                        InputStream in = client.input();
+                        ByteBuffer direct = ByteBuffer.allocateDirect(3000);
+                        for (int round = 0; ; round++) {
+                            boolean view = (round & 1) == 0;
+                            int room = Math.min(got.length - at[0], view ? 5000 : direct.capacity());
+                            Optional<Integer> n = Coroutine.tryCallWithTimeout(Duration.ofNanos(200_000),
+                                    () -> view ? in.read(got, at[0], room) : client.read(direct.clear().limit(room)));
+                            if (n.isEmpty()) {
+                                cuts[0]++;
+                                assertThat(view ? 0 : direct.position()).as("a read cut short took nothing").isZero();
+                                continue;
+                            }
+                            if (n.get() < 0) {
+                                break;
+                            }
+                            if (!view) {
+                                direct.flip().get(got, at[0], n.get());
+                            }
+                            at[0] += n.get();
+                        }
+                    });
+                    crew.spawn("writer", () -> {
+                        for (int from = 0; from < data.length; from += READ_BETWEEN_PAUSES) {
+                            server.write(ByteBuffer.wrap(data, from, Math.min(READ_BETWEEN_PAUSES, data.length - from)));
+                            Coroutine.sleep(Duration.ofMillis(1)); // the reader's timeout comes first, on either clock
+                        }
+                        server.shutdownOutput();
+                    });
+                    crew.join();
+                    assertThat(at[0]).as("bytes read").isEqualTo(data.length);
+                    assertThat(Arrays.mismatch(Arrays.copyOf(got, data.length), data))
+                            .as("the first byte read that differs from the one written").isEqualTo(-1);
+                    assertThat(LoopProbe.ioWaits()).isZero();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            };
+            if (virtual) {
+                VirtualTime.run(body);
+                assertThat(cuts[0]).as("reads cut under virtual time").isPositive();
+            } else {
+                body.run();
+            }
         }
     }
 
