@@ -588,7 +588,12 @@ public final class TcpConnection implements Closeable {
      * Reads into {@code dst}, parking until at least one byte has arrived or the stream has ended.
      * Several coroutines may read at once: each byte goes to one of them, once, in the order sent; unlike
      * a {@link #write}, a loop of reads (the input view's {@code readNBytes}) is not made whole, another
-     * coroutine's read taking the bytes that come between two of its reads.
+     * coroutine's read taking the bytes that come between two of its reads. A read that finds its bytes come
+     * already never parks, and is no scheduling point (docs/TIME.md), as a write the send buffer takes at once:
+     * a loop of reads of a peer that sends faster than it reads keeps the thread from its other coroutines
+     * (its other connections, its timers, a {@code withTimeout} around the loop) while each read fills its buffer;
+     * a read that finds too few bytes to fill it makes the next one wait for readiness first, a scheduling point,
+     * and a loop that must share the thread yields now and then.
      *
      * @param dst the buffer to fill from its position
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
