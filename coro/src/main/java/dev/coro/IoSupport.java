@@ -226,6 +226,11 @@ final class IoSupport extends IoBridge {
     }
 
     @Override
+    public long schedulingPoints(Object owner) {
+        return ((Scheduler) owner).schedulingPoints;
+    }
+
+    @Override
     public boolean isOwner(Object owner) {
         return ((Scheduler) owner).isCaller();
     }

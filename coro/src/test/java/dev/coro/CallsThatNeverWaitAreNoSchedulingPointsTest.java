@@ -4,13 +4,6 @@ import static dev.coro.SchedulerClock.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coro.Coroutine.State;
-import dev.coro.net.TcpConnection;
-import dev.coro.net.TcpListener;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A call that never waits is no scheduling point (docs/TIME.md): a loop of try calls, of selects that fire at
  * once or by their default, of a generator's {@code next()} whose body never parks, of awaits of a complete
- * future, of zero sleeps, of a connection's writes that its socket takes at once or of its reads that find their bytes come
- * already takes in no due timer and no wake-up another thread posted, and under virtual time
+ * future, of zero sleeps takes in no due timer and no wake-up another thread posted, and under virtual time
  * the clock stays; the first {@code yield()} after it takes the wake-up in, and the next lets the clock jump.
+ * A connection's reads and writes that complete at once are such calls too, but only 16 in a row: {@code ConnectionTurnsTest}.
  */
 @ExtendWith(FreshThread.class)
 class CallsThatNeverWaitAreNoSchedulingPointsTest {
@@ -138,77 +131,6 @@ class CallsThatNeverWaitAreNoSchedulingPointsTest {
     void aLoopOfAwaitsOfACompleteFutureTakesNothingIn() {
         CompletableFuture<String> done = CompletableFuture.completedFuture("done");
         loopTakesNothingIn(() -> assertThat(Coroutine.await(done)).isEqualTo("done"));
-    }
-
-    @Test
-    @Timeout(10)
-    void aLoopOfWritesToAConnectionThatItsSocketTakesAtOnceTakesNothingIn() throws IOException {
-        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            List<TcpConnection> accepted = new ArrayList<>();
-            Coroutine acceptor = Coroutine.create("acceptor", () -> {
-                try {
-                    accepted.add(listener.accept());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            try (TcpConnection writer = TcpConnection.connect(listener.localAddress())) {
-                acceptor.join();
-                try (TcpConnection reader = accepted.getFirst()) {
-                    // CALLS bytes, one a write: the socket's send buffer takes each at once, as a chat client's line
-                    // does while its server keeps up, and its coroutine keeps the thread all the while
-                    loopTakesNothingIn(() -> {
-                        try {
-                            writer.write(ByteBuffer.wrap(new byte[] {7}));
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    });
-                    assertThat(reader.input().readNBytes(CALLS)).hasSize(CALLS).containsOnly(7);
-                }
-            }
-        }
-    }
-
-    /**
-     * The reading side: a loop of reads that each find their bytes in the socket's receive buffer (a peer that sends
-     * faster than the loop reads) never parks, and keeps the thread as a loop of writes its socket takes at once does:
-     * a server's other connections, its timers and its {@code withTimeout}s wait for the loop's next scheduling point.
-     */
-    @Test
-    @Timeout(10)
-    void aLoopOfReadsOfAConnectionThatFindTheirBytesTakesNothingIn() throws IOException {
-        try (TcpListener listener = TcpListener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            List<TcpConnection> accepted = new ArrayList<>();
-            Coroutine acceptor = Coroutine.create("acceptor", () -> {
-                try {
-                    accepted.add(listener.accept());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            try (TcpConnection writer = TcpConnection.connect(listener.localAddress())) {
-                acceptor.join();
-                try (TcpConnection reader = accepted.getFirst()) {
-                    // CALLS + 1 bytes in one segment (far less than the loopback's): once the first has come, all have
-                    byte[] sent = new byte[CALLS + 1];
-                    java.util.Arrays.fill(sent, (byte) 7);
-                    writer.write(ByteBuffer.wrap(sent));
-                    ByteBuffer one = ByteBuffer.allocate(1);
-                    assertThat(reader.read(one)).isEqualTo(1); // may park until the segment is here
-                    int[] read = {0};
-                    // CALLS reads of one byte each, each filling its buffer from the bytes that came
-                    loopTakesNothingIn(() -> {
-                        try {
-                            read[0] += reader.read(one.clear());
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    });
-                    assertThat(read[0]).isEqualTo(CALLS);
-                }
-            }
-        }
     }
 
     @Test

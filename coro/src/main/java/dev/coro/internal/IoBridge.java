@@ -403,4 +403,14 @@ public abstract class IoBridge {
      * @return true if it is such a refusal
      */
     public abstract boolean refusedToSuspend(Throwable t);
+
+    /**
+     * How many scheduling points the scheduler {@code owner} has passed ({@code yield}, {@code switchTo}, a park,
+     * the end of a body): a count that has not moved between two calls of its thread says that no other context
+     * of the thread has run between them.
+     *
+     * @param owner a scheduler, as {@link #owner()} gave it
+     * @return the count
+     */
+    public abstract long schedulingPoints(Object owner);
 }

@@ -98,6 +98,8 @@ public final class TcpConnection implements Closeable {
      * read asks the socket all the same, and is refused only if nothing came).
      */
     private boolean drained;
+    /** Its reads and writes that completed at once since its thread's last scheduling point: past a few, one waits (TurnBudget). */
+    private final TurnBudget budget = new TurnBudget();
     /**
      * Whether a write is under way that has parked part way: another coroutine's write waits for its
      * end, so that each write's bytes go out whole, as a blocking socket's writes do.
@@ -589,11 +591,11 @@ public final class TcpConnection implements Closeable {
      * Several coroutines may read at once: each byte goes to one of them, once, in the order sent; unlike
      * a {@link #write}, a loop of reads (the input view's {@code readNBytes}) is not made whole, another
      * coroutine's read taking the bytes that come between two of its reads. A read that finds its bytes come
-     * already never parks, and is no scheduling point (docs/TIME.md), as a write the send buffer takes at once:
-     * a loop of reads of a peer that sends faster than it reads keeps the thread from its other coroutines
-     * (its other connections, its timers, a {@code withTimeout} around the loop) while each read fills its buffer;
-     * a read that finds too few bytes to fill it makes the next one wait for readiness first, a scheduling point,
-     * and a loop that must share the thread yields now and then.
+     * already does not park, and is no scheduling point (docs/TIME.md), as a write the send buffer takes at once,
+     * but the connection has a turn: of its reads and writes that complete at once, 16 in a row with no scheduling
+     * point of the thread between them, the next waits for the socket's readiness first, so that a loop of reads of
+     * a peer that sends faster than it reads lets the thread's other coroutines and connections run; a read that
+     * finds too few bytes to fill its buffer makes the next one wait for readiness first as well.
      *
      * @param dst the buffer to fill from its position
      * @return how many bytes were read, 0 only if {@code dst} has no room (without waiting; a closed
@@ -633,6 +635,9 @@ public final class TcpConnection implements Closeable {
         }
         if (!dst.hasRemaining()) {
             return readNothing(dst);
+        }
+        if (budget.spent(io, owner)) {
+            drained = true; // its turn is spent: it waits for readiness first, as after a short read
         }
         IllegalStateException refused = null;
         if (drained) {
@@ -678,8 +683,10 @@ public final class TcpConnection implements Closeable {
      * Writes all of {@code src}, parking while the socket's send buffer is full. Its bytes go out
      * whole: a write that finds another coroutine's write parked part way waits until that one has
      * ended (written all, failed, or been cut short), so the two never interleave on the wire. A write
-     * the send buffer takes at once never parks, and is no scheduling point (docs/TIME.md): a loop of such
-     * writes keeps the thread from its other coroutines until one parks, or the loop yields.
+     * the send buffer takes at once does not park, and is no scheduling point (docs/TIME.md), but the connection
+     * has a turn (see {@link #read}): after 16 reads and writes in a row that completed at once, with no scheduling
+     * point of the thread between them, the next write waits for the socket's readiness first (having written
+     * nothing), so that a loop of writes to a peer that keeps up lets the thread's other coroutines run.
      *
      * @param src the bytes from its position to its limit; on return it has none remaining (none
      *            at all: nothing is written, but a closed connection or a shut output still throws)
@@ -702,7 +709,7 @@ public final class TcpConnection implements Closeable {
      *                               nothing was written
      * @throws NullPointerException  if {@code src} is null
      * @throws dev.coro.CoroutineExit if the caller is being closed, or a {@code withTimeout} of it expired, while it
-     *                               waited for room: {@code src}'s position says how much was written
+     *                               waited for room or for its turn: {@code src}'s position says how much was written
      * @throws dev.coro.CoroutineException in main, if a coroutine it created failed while it waited for room
      *                               ({@code src}'s position says how much was written)
      */
@@ -715,6 +722,9 @@ public final class TcpConnection implements Closeable {
         if (!src.hasRemaining()) {
             writeNothing(src);
             return;
+        }
+        if (budget.spent(io, owner)) {
+            awaitTurn();
         }
         if (writeUnderWay) {
             awaitOtherWrite();
@@ -805,6 +815,21 @@ public final class TcpConnection implements Closeable {
         Reference.reachabilityFence(this); // reachable up to here: no cleaning closes it under its caller
         if (closed) {
             throw new IOException(io.caller() + " cannot " + operation + " (closed): " + CLOSED_WHILE_WAITING);
+        }
+    }
+
+    /**
+     * The wait of a write whose connection has spent its turn ({@link TurnBudget}): for the socket's readiness to
+     * write, which it has most likely, so that the thread's other contexts run first. Where the JDK cannot suspend
+     * the caller (docs/PINNING.md) the write goes on without it: the wait is a courtesy, not a need.
+     */
+    private void awaitTurn() throws IOException {
+        try {
+            await(SelectionKey.OP_WRITE, writing);
+        } catch (IllegalStateException e) {
+            if (!io.refusedToSuspend(e)) {
+                throw e;
+            }
         }
     }
 

@@ -233,6 +233,44 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     }
 
     /**
+     * A loop of reads and writes that each complete at once spends the connection's turn (16 in a row): the next one
+     * waits for readiness first, a courtesy where the JDK cannot suspend the caller: the call goes on without the
+     * wait, and every one of 40 writes and 40 reads is made, on both engines.
+     */
+    @Test
+    void aLoopOfReadsAndWritesUnderAnUpcallThatSpendsItsTurnGoesOnWithoutTheWait() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            TcpConnection[] accepted = new TcpConnection[1];
+            Coroutine acceptor = acceptor(listener, accepted);
+            try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
+                acceptor.join();
+                try (TcpConnection peer = accepted[0]) {
+                    peer.write(ByteBuffer.wrap(new byte[40]));
+                    SocketChannel socket = TcpConnectionTest.socketOf(c);
+                    for (int i = 0; i < 100_000 && socket.socket().getInputStream().available() < 40; i++) {
+                        Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
+                    }
+                    Coroutine.create("other", () -> { });
+                    Object[] outcome = new Object[1];
+                    Coroutine looper = Coroutine.create("looper", () -> outcome[0] = Upcalls.inAnUpcall(() -> {
+                        ByteBuffer one = ByteBuffer.allocate(1);
+                        int done = 0;
+                        for (int i = 0; i < 40; i++) {
+                            done += c.read(one.clear());
+                            c.write(one.flip());
+                        }
+                        return done;
+                    }));
+                    looper.switchTo();
+                    looper.join(); // on the thread engine its waits park its virtual thread, pinned, which may run after main
+                    assertThat(outcome[0]).as("what the loop in the upcall did").isEqualTo(40);
+                    assertThat(peer.input().readNBytes(40)).hasSize(40);
+                }
+            }
+        }
+    }
+
+    /**
      * An accept that fails for want of descriptors makes a scheduling point before it throws, so that a loop
      * retrying it lets the thread's other coroutines run (and free some); where the JDK cannot suspend the caller
      * there is none, and the accept throws its own failure, as its Javadoc says, not the refusal of a yield the

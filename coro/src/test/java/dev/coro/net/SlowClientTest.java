@@ -34,6 +34,8 @@ class SlowClientTest {
 
     private final Map<String, IOException> echoFailures = new TreeMap<>();
     private final List<Coroutine> handlers = new ArrayList<>();
+    /** The bytes each echo handler has written back, by its number. */
+    private final long[] echoed = new long[CLIENTS + 1];
 
     @Test
     void aClientThatNeverReadsParksTheWriterToItWhileAHundredOthersAreServed() throws Exception {
@@ -45,7 +47,8 @@ class SlowClientTest {
                 for (int i = 0; i <= CLIENTS; i++) {
                     TcpConnection c = listener.accept();
                     accepted.add(c);
-                    handlers.add(server.spawn("echo-" + i, () -> echo(c)));
+                    int id = i;
+                    handlers.add(server.spawn("echo-" + i, () -> echo(c, id)));
                 }
             });
 
@@ -65,13 +68,23 @@ class SlowClientTest {
                 }
             });
             // until the server's writer to it has filled the buffers and parked (bounded; each round
-            // parks main for a millisecond, so the loop serves I/O meanwhile)
+            // parks main for a millisecond, so the loop serves I/O meanwhile): parked in a write at two
+            // rounds in a row, having echoed nothing between them. A write that waits its turn (every 16th
+            // in a row that the socket takes at once) is parked too, but on a socket ready to write, which
+            // the selector reports in the round after it, so the writer runs and echoes again there
             String parkedInWrite = null;
+            String line = "coroutine 'echo-0': PARKED, waits to write to ";
+            long echoedAtLastPark = -1;
             for (int round = 0; round < 60_000 && parkedInWrite == null; round++) {
                 Coroutine.sleep(Duration.ofMillis(1));
-                if (handlers.size() == 1 && handlers.get(0).state() == State.PARKED) {
-                    String line = "coroutine 'echo-0': PARKED, waits to write to " + name(accepted.get(0));
-                    parkedInWrite = Coroutine.dump().contains(line) ? line : null;
+                if (handlers.size() == 1 && handlers.get(0).state() == State.PARKED
+                        && Coroutine.dump().contains(line + name(accepted.get(0)))) {
+                    if (echoed[0] == echoedAtLastPark) {
+                        parkedInWrite = line + name(accepted.get(0));
+                    }
+                    echoedAtLastPark = echoed[0];
+                } else {
+                    echoedAtLastPark = -1;
                 }
             }
             assertThat(parkedInWrite).as("echo-0 parked in write; the slow client sent %d bytes", slowSent[0]).isNotNull();
@@ -113,12 +126,13 @@ class SlowClientTest {
         }
     }
 
-    /** Echoes until the end of the stream, then closes; an I/O failure is recorded. */
-    private void echo(TcpConnection c) {
+    /** Echoes until the end of the stream, then closes, counting the bytes in {@code echoed[id]}; an I/O failure is recorded. */
+    private void echo(TcpConnection c, int id) {
         ByteBuffer buf = ByteBuffer.allocate(8192);
         try (c) {
             while (c.read(buf.clear()) >= 0) {
                 c.write(buf.flip());
+                echoed[id] += buf.limit();
             }
         } catch (IOException e) {
             echoFailures.put(Coroutine.current().name(), e);

@@ -1,0 +1,263 @@
+package dev.coro.net;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coro.Coroutine;
+import dev.coro.CoroutineExit;
+import dev.coro.FreshThread;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A connection's turn: of its reads and writes that complete at once, 16 in a row with no scheduling point of its
+ * thread between them, the next one waits for the socket's readiness first, so that the thread's other coroutines
+ * run; a read or a write whose turn wait is cut short has read or written nothing, and the bytes go to the next call.
+ */
+@Tag("net")
+@ExtendWith(FreshThread.class)
+@Timeout(20)
+class ConnectionTurnsTest {
+
+    private static final int TURN = 16;
+
+    private final List<String> log = new ArrayList<>();
+
+    /** A connected pair: {@code [0]} made by a connect, {@code [1]} by the accept of {@code listener}. */
+    private static TcpConnection[] pair(TcpListener listener) throws IOException {
+        TcpConnection[] accepted = new TcpConnection[1];
+        Coroutine acceptor = Coroutine.create("acceptor", () -> {
+            try {
+                accepted[0] = listener.accept();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        TcpConnection c = TcpConnection.connect(listener.localAddress());
+        acceptor.join();
+        return new TcpConnection[] {c, accepted[0]};
+    }
+
+    private static TcpListener listener() throws IOException {
+        return TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    /** Waits (yielding, bounded) until {@code n} bytes have arrived at {@code c} unread. */
+    private static void awaitArrived(TcpConnection c, int n) throws Exception {
+        var in = TcpConnectionTest.socketOf(c).socket().getInputStream();
+        for (int i = 0; i < 100_000 && in.available() < n; i++) {
+            Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
+        }
+        assertThat(in.available()).as("bytes arrived, unread").isEqualTo(n);
+    }
+
+    @Test
+    void aLoopOfReadsThatFindTheirBytesLetsTheOtherCoroutinesRunAfterEverySixteen() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection reader = p[0]; TcpConnection writer = p[1]) {
+                writer.write(ByteBuffer.wrap(new byte[40]));
+                awaitArrived(reader, 40);
+                Coroutine.yield(); // a scheduling point: the loop's count starts from it
+                int[] reads = {0};
+                Coroutine.create("first", () -> log.add("first after " + reads[0] + " reads"));
+                ByteBuffer one = ByteBuffer.allocate(1);
+                while (reads[0] < 40) {
+                    assertThat(reader.read(one.clear())).isEqualTo(1);
+                    reads[0]++;
+                    if (reads[0] == TURN + 1) {
+                        Coroutine.create("second", () -> log.add("second after " + reads[0] + " reads"));
+                    }
+                }
+                assertThat(log).containsExactly("first after 16 reads", "second after 33 reads");
+            }
+        }
+    }
+
+    @Test
+    void aLoopOfWritesThatTheSocketTakesAtOnceLetsTheOtherCoroutinesRunAfterEverySixteen() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection writer = p[0]; TcpConnection reader = p[1]) {
+                Coroutine.yield(); // a scheduling point: the loop's count starts from it
+                int[] writes = {0};
+                Coroutine.create("first", () -> log.add("first after " + writes[0] + " writes"));
+                while (writes[0] < 40) {
+                    writer.write(ByteBuffer.wrap(new byte[] {(byte) writes[0]}));
+                    writes[0]++;
+                    if (writes[0] == TURN + 1) {
+                        Coroutine.create("second", () -> log.add("second after " + writes[0] + " writes"));
+                    }
+                }
+                assertThat(log).containsExactly("first after 16 writes", "second after 33 writes");
+                byte[] got = reader.input().readNBytes(40);
+                for (int i = 0; i < 40; i++) {
+                    assertThat(got[i]).as("byte %d", i).isEqualTo((byte) i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theReadsAndWritesOfOneConnectionShareItsTurn() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
+                peer.write(ByteBuffer.wrap(new byte[20]));
+                awaitArrived(c, 20);
+                Coroutine.yield();
+                int[] calls = {0};
+                Coroutine.create("other", () -> log.add("other after " + calls[0] + " calls"));
+                ByteBuffer one = ByteBuffer.allocate(1);
+                for (int i = 0; i < 20; i++) { // a read, then a write: each completes at once
+                    assertThat(c.read(one.clear())).isEqualTo(1);
+                    calls[0]++;
+                    c.write(one.flip());
+                    calls[0]++;
+                }
+                assertThat(log).containsExactly("other after 16 calls");
+                assertThat(peer.input().readNBytes(20)).hasSize(20);
+            }
+        }
+    }
+
+    @Test
+    void aReadWhoseTurnWaitACloseOfItsCoroutineCutsShortReadsNothingAndTheNextReadGetsTheByte() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
+                byte[] sent = new byte[40];
+                for (int i = 0; i < sent.length; i++) {
+                    sent[i] = (byte) i;
+                }
+                peer.write(ByteBuffer.wrap(sent));
+                awaitArrived(c, 40);
+                ByteBuffer got = ByteBuffer.allocate(40);
+                Throwable[] unwound = new Throwable[1];
+                Coroutine reader = Coroutine.create("reader", () -> {
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    try {
+                        while (true) {
+                            if (c.read(one.clear()) == 1) {
+                                got.put(one.flip());
+                            }
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } catch (Throwable t) {
+                        unwound[0] = t;
+                        throw t;
+                    }
+                });
+                Coroutine closer = Coroutine.create("closer", reader::close);
+                reader.switchTo(); // it reads 16 bytes, then waits its turn: the closer runs and closes it there
+                closer.join();
+                assertThat(unwound[0]).isInstanceOf(CoroutineExit.class)
+                        .hasMessageContaining("its read from " + TcpConnectionTest.name(c));
+                assertThat(got.position()).as("bytes the reader took").isEqualTo(TURN);
+                ByteBuffer rest = ByteBuffer.allocate(64);
+                while (got.position() + rest.position() < 40) {
+                    assertThat(c.read(rest)).isPositive();
+                }
+                got.put(rest.flip());
+                assertThat(got.array()).containsExactly(sent);
+            }
+        }
+    }
+
+    @Test
+    void aWriteWhoseTurnWaitACloseOfItsCoroutineCutsShortWritesNothingAndItsBufferSaysSo() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
+                ByteBuffer[] last = new ByteBuffer[1];
+                int[] writes = {0};
+                Coroutine writer = Coroutine.create("writer", () -> {
+                    try {
+                        while (true) {
+                            last[0] = ByteBuffer.wrap(new byte[] {(byte) writes[0]});
+                            c.write(last[0]);
+                            writes[0]++;
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                Coroutine closer = Coroutine.create("closer", writer::close);
+                writer.switchTo(); // it writes 16 bytes, then waits its turn: the closer runs and closes it there
+                closer.join();
+                assertThat(writes[0]).isEqualTo(TURN);
+                assertThat(last[0].position()).as("the cut write's buffer: nothing went out").isZero();
+                c.write(ByteBuffer.wrap(new byte[] {99}));
+                byte[] got = peer.input().readNBytes(TURN + 1);
+                for (int i = 0; i < TURN; i++) {
+                    assertThat(got[i]).as("byte %d", i).isEqualTo((byte) i);
+                }
+                assertThat(got[TURN]).isEqualTo((byte) 99);
+            }
+        }
+    }
+
+    @Test
+    void aTurnWaitOfAConnectionClosedMeanwhileFailsNamingTheCallerAndTheConnection() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
+                Throwable[] failed = new Throwable[1];
+                Coroutine writer = Coroutine.create("writer", () -> {
+                    try {
+                        for (int i = 0; i < 40; i++) {
+                            c.write(ByteBuffer.wrap(new byte[] {1}));
+                        }
+                    } catch (IOException e) {
+                        failed[0] = e;
+                    }
+                });
+                Coroutine closer = Coroutine.create("closer", () -> {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                writer.switchTo();
+                closer.join();
+                writer.join();
+                assertThat(failed[0]).isInstanceOf(IOException.class)
+                        .hasMessage("coroutine 'writer' cannot write to " + TcpConnectionTest.name(c) + " (closed): the connection was closed while it waited");
+                assertThat(peer.input().readAllBytes()).hasSize(TURN);
+            }
+        }
+    }
+
+    @Test
+    void theTurnOfALoopThatFindsItsBytesComesAlsoWithoutAnyOtherCoroutineAndEveryByteIsReadOnce() throws Exception {
+        try (TcpListener listener = listener()) {
+            TcpConnection[] p = pair(listener);
+            try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
+                byte[] sent = new byte[1000];
+                for (int i = 0; i < sent.length; i++) {
+                    sent[i] = (byte) (i * 7);
+                }
+                peer.write(ByteBuffer.wrap(sent));
+                peer.shutdownOutput();
+                ByteBuffer got = ByteBuffer.allocate(1001);
+                ByteBuffer three = ByteBuffer.allocate(3);
+                while (c.read(three.clear()) >= 0) {
+                    got.put(three.flip());
+                }
+                assertThat(got.flip().remaining()).isEqualTo(1000);
+                assertThat(java.util.Arrays.copyOf(got.array(), 1000)).containsExactly(sent);
+                assertThatThrownBy(() -> c.read(null)).isInstanceOf(NullPointerException.class);
+            }
+        }
+    }
+}
