@@ -385,4 +385,50 @@ class SelectAcrossThreadsTest {
         assertThat(timeouts).as("selects that timed out").isPositive();
         assertThat(failures).as("sends that timed out").isPositive();
     }
+
+    /**
+     * A select of the test's thread over the channels of two pool threads, a future and a timeout, while a
+     * body of each pool thread sends into its channel and a plain thread completes the future, all at once:
+     * each run fires exactly one clause, and the others take nothing (the value of a channel clause that did
+     * not fire is still in its channel, both values are after a completion or a timeout).
+     */
+    @Test
+    @Timeout(60)
+    void aSelectOverChannelsOfTwoOtherThreadsAFutureAndATimeoutAllRacingFiresOneClauseAndTheOthersTakeNothing()
+            throws InterruptedException {
+        try (CoroutinePool pool = CoroutinePool.start(2)) {
+            List<Channel<Integer>> ch = channelsOfTwoThreads(pool, 1, 1);
+            for (int round = 0; round < 300; round++) {
+                CompletableFuture<Integer> f = new CompletableFuture<>();
+                CompletableFuture<Object> sendA = pool.submit(() -> {
+                    ch.get(0).send(1);
+                    return null;
+                });
+                CompletableFuture<Object> sendB = pool.submit(() -> {
+                    ch.get(1).send(2);
+                    return null;
+                });
+                Thread completer = Thread.ofPlatform().name("completer").start(() -> f.complete(3));
+                String fired = new Select<String>()
+                        .onReceive(ch.get(0), v -> "a" + v)
+                        .onReceive(ch.get(1), v -> "b" + v)
+                        .onComplete(f, v -> "f" + v)
+                        .onTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(100_000)), () -> "timeout")
+                        .select();
+                Coroutine.await(sendA);
+                Coroutine.await(sendB);
+                completer.join();
+                List<Integer> left = new ArrayList<>();
+                for (Channel<Integer> c : ch) {
+                    Coroutine.await(pool.submit(c::tryReceive)).ifPresent(left::add);
+                }
+                switch (fired) {
+                    case "a1" -> assertThat(left).as("round %d: %s fired", round, fired).containsExactly(2);
+                    case "b2" -> assertThat(left).as("round %d: %s fired", round, fired).containsExactly(1);
+                    case "f3", "timeout" -> assertThat(left).as("round %d: %s fired", round, fired).containsExactly(1, 2);
+                    default -> throw new AssertionError("round " + round + ": " + fired);
+                }
+            }
+        }
+    }
 }
