@@ -603,6 +603,71 @@ class CoroutinePoolContractTest {
     }
 
     /**
+     * A {@code closeNow()} from one thread while a {@code close()} of another waits for bodies that would
+     * never end (parked in an await of a future nobody completes, in a receive from a channel nobody sends
+     * to): the close waiting already (even rounds) or both called at once (odd rounds), the closeNow ends
+     * what the close waits for, both return once the pool has ended, neither reports anything, and every
+     * body was unwound once, its future failed with the signal that unwound it.
+     */
+    @Test
+    void aCloseNowWhileACloseOfAnotherThreadWaitsForBodiesThatNeverEndEndsThemAndBothReturn() throws InterruptedException {
+        for (int round = 0; round < 20; round++) {
+            CoroutinePool pool = CoroutinePool.start(2);
+            CompletableFuture<Void> never = new CompletableFuture<>();
+            Channel<Integer> silent = Coroutine.await(pool.submit(() -> new Channel<Integer>("silent", 0)));
+            CountDownLatch parked = new CountDownLatch(4);
+            java.util.concurrent.atomic.AtomicInteger unwound = new java.util.concurrent.atomic.AtomicInteger();
+            List<CompletableFuture<Object>> bodies = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                boolean awaits = k % 2 == 0;
+                bodies.add(pool.submit(() -> {
+                    parked.countDown();
+                    try {
+                        return awaits ? Coroutine.await(never) : silent.receive();
+                    } finally {
+                        unwound.incrementAndGet();
+                    }
+                }));
+            }
+            parked.await();
+            boolean closeFirst = round % 2 == 0;
+            CountDownLatch go = new CountDownLatch(closeFirst ? 0 : 1);
+            List<Throwable> thrown = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+                try {
+                    go.await();
+                    pool.close();
+                } catch (Throwable t) {
+                    thrown.add(t);
+                }
+            });
+            if (closeFirst) {
+                while (closer.getState() != Thread.State.WAITING) { // parked in its close, waiting for the bodies
+                    assertThat(closer.isAlive()).as("round %d: the close still waits", round).isTrue();
+                    Thread.onSpinWait();
+                }
+            }
+            Thread nowCloser = Thread.ofPlatform().name("now-closer").start(() -> {
+                try {
+                    go.await();
+                    pool.closeNow();
+                } catch (Throwable t) {
+                    thrown.add(t);
+                }
+            });
+            go.countDown();
+            assertThat(closer.join(GUARD)).as("round %d: the close returned", round).isTrue();
+            assertThat(nowCloser.join(GUARD)).as("round %d: the closeNow returned", round).isTrue();
+            assertThat(thrown).as("round %d: what the closes threw", round).isEmpty();
+            assertThat(pool.toString()).endsWith("closed]");
+            assertThat(unwound.get()).as("round %d: bodies unwound", round).isEqualTo(4);
+            for (CompletableFuture<Object> b : bodies) {
+                assertThat(b.exceptionNow()).as("round %d", round).isInstanceOf(CoroutineExit.class);
+            }
+        }
+    }
+
+    /**
      * Submissions from two plain threads racing a {@code close()} (or a {@code closeNow()}) from a third:
      * each is refused ({@code RejectedExecutionException} naming the submitter, the pool and its state)
      * or taken, and every body taken runs exactly once, or, under {@code closeNow()}, either runs once
