@@ -791,4 +791,45 @@ class AwaitTest {
         }
         assertThat(c.isFinished()).as(c + " finished").isTrue();
     }
+
+    /**
+     * Coroutines of one thread awaiting one future, and others whose selects over it and a channel lose to the
+     * channel and then await it too: each lost clause leaves the future's queue without taking another wait out
+     * of it, and the completion by another thread wakes every waiter once, round after round on the same thread.
+     */
+    @Test
+    @Timeout(60)
+    void awaitsOfAFutureWhoseNeighboursLostSelectsOverItAreAllWokenOnceByItsCompletionOnAnotherThread() throws InterruptedException {
+        for (int round = 0; round < 50; round++) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            Channel<Integer> ch = new Channel<>("ch", 0);
+            List<String> woken = new ArrayList<>();
+            List<Coroutine> waiters = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String name = "awaiter-" + i;
+                waiters.add(Coroutine.create(name, () -> woken.add(name + " " + Coroutine.await(f))));
+                String selector = "selector-" + i;
+                waiters.add(Coroutine.create(selector, () -> {
+                    String fired = new Select<String>().onComplete(f, v -> "completed").onReceive(ch, v -> "received").select();
+                    woken.add(selector + " " + fired + " then " + Coroutine.await(f));
+                }));
+            }
+            Coroutine.yield(); // each parks: the awaiters in their await, the selectors in their select
+            for (int i = 0; i < 3; i++) {
+                assertThat(ch.trySend(i)).as("a selector waits to receive").isTrue(); // its onComplete clause leaves f's queue
+            }
+            Coroutine.yield(); // the selectors, their selects over, await f too
+            Thread completer = Thread.ofPlatform().name("completer").start(() -> f.complete(7));
+            try {
+                Coroutine.withTimeout(PoolsClosed.GUARD, () -> waiters.forEach(Coroutine::join)); // a guard against a hang
+            } catch (CoroutineTimeoutException e) {
+                throw new AssertionError("round " + round + ": only these were woken: " + woken, e);
+            } finally {
+                completer.join();
+            }
+            assertThat(woken).as("round %d", round).containsExactlyInAnyOrder(
+                    "awaiter-0 7", "awaiter-1 7", "awaiter-2 7",
+                    "selector-0 received then 7", "selector-1 received then 7", "selector-2 received then 7");
+        }
+    }
 }
