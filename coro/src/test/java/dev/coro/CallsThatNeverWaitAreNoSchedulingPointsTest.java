@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * once or by their default, of a generator's {@code next()} whose body never parks, of awaits of a complete
  * future, of zero sleeps takes in no due timer and no wake-up another thread posted, and under virtual time
  * the clock stays; the first {@code yield()} after it takes the wake-up in, and the next lets the clock jump.
- * A connection's reads and writes that complete at once are such calls too, but only 16 in a row: {@code ConnectionTurnsTest}.
+ * A connection's reads and writes that complete at once are such calls too, but only 64 in a row: {@code ConnectionTurnsTest}.
  */
 @ExtendWith(FreshThread.class)
 class CallsThatNeverWaitAreNoSchedulingPointsTest {

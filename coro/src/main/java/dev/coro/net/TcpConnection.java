@@ -592,7 +592,7 @@ public final class TcpConnection implements Closeable {
      * a {@link #write}, a loop of reads (the input view's {@code readNBytes}) is not made whole, another
      * coroutine's read taking the bytes that come between two of its reads. A read that finds its bytes come
      * already does not park, and is no scheduling point (docs/TIME.md), as a write the send buffer takes at once,
-     * but the connection has a turn: of its reads and writes that complete at once, 16 in a row with no scheduling
+     * but the connection has a turn: of its reads and writes that complete at once, 64 in a row with no scheduling
      * point of the thread between them, the next waits for the socket's readiness first, so that a loop of reads of
      * a peer that sends faster than it reads lets the thread's other coroutines and connections run; a read that
      * finds too few bytes to fill its buffer makes the next one wait for readiness first as well.
@@ -684,7 +684,7 @@ public final class TcpConnection implements Closeable {
      * whole: a write that finds another coroutine's write parked part way waits until that one has
      * ended (written all, failed, or been cut short), so the two never interleave on the wire. A write
      * the send buffer takes at once does not park, and is no scheduling point (docs/TIME.md), but the connection
-     * has a turn (see {@link #read}): after 16 reads and writes in a row that completed at once, with no scheduling
+     * has a turn (see {@link #read}): after 64 reads and writes in a row that completed at once, with no scheduling
      * point of the thread between them, the next write waits for the socket's readiness first (having written
      * nothing), so that a loop of writes to a peer that keeps up lets the thread's other coroutines run.
      *

@@ -4,7 +4,7 @@ import dev.coro.internal.IoBridge;
 
 /**
  * A connection's count of its reads and writes that completed without waiting since its thread last passed a
- * scheduling point: past 16 in a row, the next one waits for the socket's readiness first, so that a
+ * scheduling point: past 64 in a row, the next one waits for the socket's readiness first, so that a
  * peer that sends (or reads) faster than the loop keeps no thread from its other coroutines, connections and timers.
  *
  * <p>The wait is a park on the connection's readiness, which the socket has already: it ends at the event loop's
@@ -18,7 +18,7 @@ import dev.coro.internal.IoBridge;
 final class TurnBudget {
 
     /** The most calls in a row that complete at once before one waits for readiness first. */
-    static final int CALLS = 16;
+    static final int CALLS = 64;
 
     /** The thread's count of scheduling points at the last call counted ({@link IoBridge#schedulingPoints}). */
     private long points = -1;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A connection's turn: of its reads and writes that complete at once, 16 in a row with no scheduling point of its
+ * A connection's turn: of its reads and writes that complete at once, 64 in a row with no scheduling point of its
  * thread between them, the next one waits for the socket's readiness first, so that the thread's other coroutines
  * run; a read or a write whose turn wait is cut short has read or written nothing, and the bytes go to the next call.
  */
@@ -27,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(20)
 class ConnectionTurnsTest {
 
-    private static final int TURN = 16;
+    private static final int TURN = 64;
+    /** More bytes (or calls) than two turns take. */
+    private static final int N = 2 * TURN + 20;
 
     private final List<String> log = new ArrayList<>();
 
@@ -64,20 +66,20 @@ class ConnectionTurnsTest {
         try (TcpListener listener = listener()) {
             TcpConnection[] p = pair(listener);
             try (TcpConnection reader = p[0]; TcpConnection writer = p[1]) {
-                writer.write(ByteBuffer.wrap(new byte[40]));
-                awaitArrived(reader, 40);
+                writer.write(ByteBuffer.wrap(new byte[N]));
+                awaitArrived(reader, N);
                 Coroutine.yield(); // a scheduling point: the loop's count starts from it
                 int[] reads = {0};
                 Coroutine.create("first", () -> log.add("first after " + reads[0] + " reads"));
                 ByteBuffer one = ByteBuffer.allocate(1);
-                while (reads[0] < 40) {
+                while (reads[0] < N) {
                     assertThat(reader.read(one.clear())).isEqualTo(1);
                     reads[0]++;
                     if (reads[0] == TURN + 1) {
                         Coroutine.create("second", () -> log.add("second after " + reads[0] + " reads"));
                     }
                 }
-                assertThat(log).containsExactly("first after 16 reads", "second after 33 reads");
+                assertThat(log).containsExactly("first after " + TURN + " reads", "second after " + (2 * TURN + 1) + " reads");
             }
         }
     }
@@ -90,16 +92,16 @@ class ConnectionTurnsTest {
                 Coroutine.yield(); // a scheduling point: the loop's count starts from it
                 int[] writes = {0};
                 Coroutine.create("first", () -> log.add("first after " + writes[0] + " writes"));
-                while (writes[0] < 40) {
+                while (writes[0] < N) {
                     writer.write(ByteBuffer.wrap(new byte[] {(byte) writes[0]}));
                     writes[0]++;
                     if (writes[0] == TURN + 1) {
                         Coroutine.create("second", () -> log.add("second after " + writes[0] + " writes"));
                     }
                 }
-                assertThat(log).containsExactly("first after 16 writes", "second after 33 writes");
-                byte[] got = reader.input().readNBytes(40);
-                for (int i = 0; i < 40; i++) {
+                assertThat(log).containsExactly("first after " + TURN + " writes", "second after " + (2 * TURN + 1) + " writes");
+                byte[] got = reader.input().readNBytes(N);
+                for (int i = 0; i < N; i++) {
                     assertThat(got[i]).as("byte %d", i).isEqualTo((byte) i);
                 }
             }
@@ -111,20 +113,20 @@ class ConnectionTurnsTest {
         try (TcpListener listener = listener()) {
             TcpConnection[] p = pair(listener);
             try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
-                peer.write(ByteBuffer.wrap(new byte[20]));
-                awaitArrived(c, 20);
+                peer.write(ByteBuffer.wrap(new byte[TURN]));
+                awaitArrived(c, TURN);
                 Coroutine.yield();
                 int[] calls = {0};
                 Coroutine.create("other", () -> log.add("other after " + calls[0] + " calls"));
                 ByteBuffer one = ByteBuffer.allocate(1);
-                for (int i = 0; i < 20; i++) { // a read, then a write: each completes at once
+                for (int i = 0; i < TURN; i++) { // a read, then a write: each completes at once
                     assertThat(c.read(one.clear())).isEqualTo(1);
                     calls[0]++;
                     c.write(one.flip());
                     calls[0]++;
                 }
-                assertThat(log).containsExactly("other after 16 calls");
-                assertThat(peer.input().readNBytes(20)).hasSize(20);
+                assertThat(log).containsExactly("other after " + TURN + " calls");
+                assertThat(peer.input().readNBytes(TURN)).hasSize(TURN);
             }
         }
     }
@@ -134,13 +136,13 @@ class ConnectionTurnsTest {
         try (TcpListener listener = listener()) {
             TcpConnection[] p = pair(listener);
             try (TcpConnection c = p[0]; TcpConnection peer = p[1]) {
-                byte[] sent = new byte[40];
+                byte[] sent = new byte[N];
                 for (int i = 0; i < sent.length; i++) {
                     sent[i] = (byte) i;
                 }
                 peer.write(ByteBuffer.wrap(sent));
-                awaitArrived(c, 40);
-                ByteBuffer got = ByteBuffer.allocate(40);
+                awaitArrived(c, N);
+                ByteBuffer got = ByteBuffer.allocate(N);
                 Throwable[] unwound = new Throwable[1];
                 Coroutine reader = Coroutine.create("reader", () -> {
                     ByteBuffer one = ByteBuffer.allocate(1);
@@ -158,13 +160,13 @@ class ConnectionTurnsTest {
                     }
                 });
                 Coroutine closer = Coroutine.create("closer", reader::close);
-                reader.switchTo(); // it reads 16 bytes, then waits its turn: the closer runs and closes it there
+                reader.switchTo(); // it reads 64 bytes, then waits its turn: the closer runs and closes it there
                 closer.join();
                 assertThat(unwound[0]).isInstanceOf(CoroutineExit.class)
                         .hasMessageContaining("its read from " + TcpConnectionTest.name(c));
                 assertThat(got.position()).as("bytes the reader took").isEqualTo(TURN);
-                ByteBuffer rest = ByteBuffer.allocate(64);
-                while (got.position() + rest.position() < 40) {
+                ByteBuffer rest = ByteBuffer.allocate(N);
+                while (got.position() + rest.position() < N) {
                     assertThat(c.read(rest)).isPositive();
                 }
                 got.put(rest.flip());
@@ -192,7 +194,7 @@ class ConnectionTurnsTest {
                     }
                 });
                 Coroutine closer = Coroutine.create("closer", writer::close);
-                writer.switchTo(); // it writes 16 bytes, then waits its turn: the closer runs and closes it there
+                writer.switchTo(); // it writes 64 bytes, then waits its turn: the closer runs and closes it there
                 closer.join();
                 assertThat(writes[0]).isEqualTo(TURN);
                 assertThat(last[0].position()).as("the cut write's buffer: nothing went out").isZero();
@@ -214,7 +216,7 @@ class ConnectionTurnsTest {
                 Throwable[] failed = new Throwable[1];
                 Coroutine writer = Coroutine.create("writer", () -> {
                     try {
-                        for (int i = 0; i < 40; i++) {
+                        for (int i = 0; i < N; i++) {
                             c.write(ByteBuffer.wrap(new byte[] {1}));
                         }
                     } catch (IOException e) {

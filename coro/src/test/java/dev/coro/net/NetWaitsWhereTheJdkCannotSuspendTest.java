@@ -233,9 +233,9 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     }
 
     /**
-     * A loop of reads and writes that each complete at once spends the connection's turn (16 in a row): the next one
+     * A loop of reads and writes that each complete at once spends the connection's turn (64 in a row): the next one
      * waits for readiness first, a courtesy where the JDK cannot suspend the caller: the call goes on without the
-     * wait, and every one of 40 writes and 40 reads is made, on both engines.
+     * wait, and every one of 100 writes and 100 reads is made, on both engines.
      */
     @Test
     void aLoopOfReadsAndWritesUnderAnUpcallThatSpendsItsTurnGoesOnWithoutTheWait() throws Exception {
@@ -245,9 +245,9 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
             try (TcpConnection c = TcpConnection.connect(listener.localAddress())) {
                 acceptor.join();
                 try (TcpConnection peer = accepted[0]) {
-                    peer.write(ByteBuffer.wrap(new byte[40]));
+                    peer.write(ByteBuffer.wrap(new byte[100]));
                     SocketChannel socket = TcpConnectionTest.socketOf(c);
-                    for (int i = 0; i < 100_000 && socket.socket().getInputStream().available() < 40; i++) {
+                    for (int i = 0; i < 100_000 && socket.socket().getInputStream().available() < 100; i++) {
                         Coroutine.yield(); // bounded: on loopback the bytes are there once the peer's write returns
                     }
                     Coroutine.create("other", () -> { });
@@ -255,7 +255,7 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                     Coroutine looper = Coroutine.create("looper", () -> outcome[0] = Upcalls.inAnUpcall(() -> {
                         ByteBuffer one = ByteBuffer.allocate(1);
                         int done = 0;
-                        for (int i = 0; i < 40; i++) {
+                        for (int i = 0; i < 100; i++) {
                             done += c.read(one.clear());
                             c.write(one.flip());
                         }
@@ -263,8 +263,8 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
                     }));
                     looper.switchTo();
                     looper.join(); // on the thread engine its waits park its virtual thread, pinned, which may run after main
-                    assertThat(outcome[0]).as("what the loop in the upcall did").isEqualTo(40);
-                    assertThat(peer.input().readNBytes(40)).hasSize(40);
+                    assertThat(outcome[0]).as("what the loop in the upcall did").isEqualTo(100);
+                    assertThat(peer.input().readNBytes(100)).hasSize(100);
                 }
             }
         }

@@ -69,7 +69,7 @@ class SlowClientTest {
             });
             // until the server's writer to it has filled the buffers and parked (bounded; each round
             // parks main for a millisecond, so the loop serves I/O meanwhile): parked in a write at two
-            // rounds in a row, having echoed nothing between them. A write that waits its turn (every 16th
+            // rounds in a row, having echoed nothing between them. A write that waits its turn (every 65th
             // in a row that the socket takes at once) is parked too, but on a socket ready to write, which
             // the selector reports in the round after it, so the writer runs and echoes again there
             String parkedInWrite = null;
