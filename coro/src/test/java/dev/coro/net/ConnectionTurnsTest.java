@@ -62,7 +62,7 @@ class ConnectionTurnsTest {
     }
 
     @Test
-    void aLoopOfReadsThatFindTheirBytesLetsTheOtherCoroutinesRunAfterEverySixteen() throws Exception {
+    void aLoopOfReadsThatFindTheirBytesLetsTheOtherCoroutinesRunAfterEverySixtyFour() throws Exception {
         try (TcpListener listener = listener()) {
             TcpConnection[] p = pair(listener);
             try (TcpConnection reader = p[0]; TcpConnection writer = p[1]) {
@@ -85,7 +85,7 @@ class ConnectionTurnsTest {
     }
 
     @Test
-    void aLoopOfWritesThatTheSocketTakesAtOnceLetsTheOtherCoroutinesRunAfterEverySixteen() throws Exception {
+    void aLoopOfWritesThatTheSocketTakesAtOnceLetsTheOtherCoroutinesRunAfterEverySixtyFour() throws Exception {
         try (TcpListener listener = listener()) {
             TcpConnection[] p = pair(listener);
             try (TcpConnection writer = p[0]; TcpConnection reader = p[1]) {
