@@ -1093,15 +1093,16 @@ public sealed class Generator<T> extends Fiber implements Iterator<T>, Iterable<
     }
 
     /**
-     * The refusal of an emit inside a {@code withTimeout} ({@code t}, if its body opened it) or a
+     * The refusal of an emit inside a {@code withTimeout} or {@code tryWithTimeout} ({@code t}, if its body opened it) or a
      * {@link VirtualTime#run} (or {@link VirtualTime#call}: {@code method} names which) that its own body opened.
      */
     private IllegalStateException insideItsOwnScope(Context here, TimeoutScope t, String method) {
         if (t != null && t.openedBy == this) {
             // its timer would run on while the consumer holds the body suspended, and interrupt the consumer
+            // named as the call that opened it (withTimeout or tryWithTimeout), as its signal names it
             return new IllegalStateException(here.describe() + " cannot emit from " + describe()
-                    + " (RUNNING): it is inside a withTimeout(" + t.timeout + ") that its own body opened; a body"
-                    + " cannot suspend inside its own withTimeout (its timer would run on against the consumer):"
+                    + " (RUNNING): it is inside a " + t.operation + "(" + t.timeout + ") that its own body opened; a body"
+                    + " cannot suspend inside its own " + t.operation + " (its timer would run on against the consumer):"
                     + " emit after it returns");
         }
         // the run would stay open while the consumer goes on, on its virtual clock

@@ -328,6 +328,44 @@ class GeneratorTimeTest {
         assertThat(g.hasNext()).isFalse();
     }
 
+    /**
+     * The refusal of an emit inside a scope the body opened names the call that opened it: a
+     * {@code tryWithTimeout} (or {@code tryCallWithTimeout}) is named so, as its signal names it, not as a
+     * {@code withTimeout}; the body that catches the refusal goes on and emits after the scope.
+     */
+    @Test
+    void anEmitInsideATryWithTimeoutOfItsOwnBodyIsRefusedNamingTheTryForm() {
+        VirtualTime.run(() -> {
+            List<String> refusals = new ArrayList<>();
+            Generator<Integer> g = Generator.of("g", out -> {
+                try {
+                    Coroutine.tryWithTimeout(Duration.ofSeconds(1), () -> out.emit(1));
+                } catch (IllegalStateException e) {
+                    refusals.add(e.getMessage());
+                }
+                try {
+                    Coroutine.tryCallWithTimeout(Duration.ofSeconds(2), () -> out.emit(2));
+                } catch (IllegalStateException e) {
+                    refusals.add(e.getMessage());
+                }
+                out.emit(3);
+            });
+            List<Integer> all = new ArrayList<>();
+            g.forEachRemaining(all::add);
+            assertThat(all).containsExactly(3);
+            assertThat(refusals).containsExactly(
+                    "main context 'main' cannot emit from generator 'g' (RUNNING): it is inside a tryWithTimeout(PT1S)"
+                            + " that its own body opened; a body cannot suspend inside its own tryWithTimeout (its timer"
+                            + " would run on against the consumer): emit after it returns",
+                    "main context 'main' cannot emit from generator 'g' (RUNNING): it is inside a tryWithTimeout(PT2S)"
+                            + " that its own body opened; a body cannot suspend inside its own tryWithTimeout (its timer"
+                            + " would run on against the consumer): emit after it returns");
+            Coroutine.sleep(Duration.ofSeconds(5));
+            note("main slept");
+        });
+        assertThat(log).containsExactly("main slept at 5000");
+    }
+
     /** What an emit inside a {@code VirtualTime.run} that generator {@code name}'s own body opened throws. */
     private static String emitInsideItsOwnRun(String name) {
         return "main context 'main' cannot emit from generator '" + name + "' (RUNNING): it is inside a VirtualTime.run"
