@@ -95,6 +95,74 @@ class WithTimeoutNestingTest {
                         + " body returned");
     }
 
+    /**
+     * Three scopes deep. Of three equal deadlines the outermost's signal comes, to a body that catches
+     * everything and waits again (interrupted again at once by the same scope), returns a value from its
+     * {@code finally} and lets the middle body reach a scheduling point: the outermost throws there, the two
+     * inner ones never. An innermost scope expiring alone inside a {@code tryWithTimeout} and a
+     * {@code withTimeout} says it has 2 enclosing scopes, both calls counted; the try form's own expiry then
+     * gives {@code false}, and the outer body goes on.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void ofThreeNestedScopesTheOutermostOfEqualDeadlinesThrowsAndAnInnermostExpiringAloneCountsTwoEnclosing() {
+        Duration second = Duration.ofSeconds(1);
+        List<String> messages = new ArrayList<>();
+        VirtualTime.run(() -> {
+            try {
+                Coroutine.withTimeout(second, () -> {
+                    try {
+                        Coroutine.withTimeout(second, () -> {
+                            int v = Coroutine.withTimeout(second, () -> {
+                                try {
+                                    Coroutine.sleep(Duration.ofSeconds(5));
+                                } catch (Throwable t) {
+                                    messages.add(t.getMessage());
+                                    try {
+                                        Coroutine.sleep(Duration.ofMillis(1));
+                                    } catch (Throwable again) {
+                                        messages.add(again.getMessage());
+                                    }
+                                } finally {
+                                    return 7;
+                                }
+                            });
+                            note("the innermost returned " + v);
+                            Coroutine.yield();
+                            note("the middle body went on");
+                        });
+                    } catch (CoroutineTimeoutException e) {
+                        note("the middle one threw");
+                    }
+                });
+            } catch (CoroutineTimeoutException e) {
+                note("the outermost threw");
+                messages.add(e.getMessage());
+            }
+            boolean inTime = Coroutine.withTimeout(Duration.ofSeconds(5), () -> Coroutine.tryWithTimeout(Duration.ofSeconds(2),
+                    () -> {
+                        try {
+                            Coroutine.withTimeout(second, () -> Coroutine.sleep(Duration.ofSeconds(5)));
+                        } catch (CoroutineTimeoutException e) {
+                            note("the innermost threw");
+                            messages.add(e.getMessage());
+                        }
+                        Coroutine.sleep(Duration.ofSeconds(5));
+                    }));
+            note("the try form gave " + inTime);
+        });
+        assertThat(log).containsExactly("the innermost returned 7 at 1000", "the outermost threw at 1000",
+                "the innermost threw at 2000", "the try form gave false at 3000");
+        assertThat(messages).containsExactly(
+                "main context 'main': its withTimeout(PT1S) expired; its sleep 5,000.000 ms (t=5,000.000 ms on the"
+                        + " virtual clock, 4,000.000 ms left) throws this signal so that the body unwinds to it",
+                "main context 'main': its withTimeout(PT1S) expired; its sleep 1.000 ms (t=1,001.000 ms on the virtual"
+                        + " clock, 1.000 ms left) throws this signal so that the body unwinds to it",
+                "main context 'main' timed out: withTimeout(PT1S) expired before its body returned",
+                "main context 'main' timed out: withTimeout(PT1S), inside 2 enclosing withTimeouts, expired before its"
+                        + " body returned");
+    }
+
     @Test
     void aZeroWithTimeoutEnteredAfterTheOuterExpiredThrowsTheOuterSignalNotItsOwnTimeout() {
         VirtualTime.run(() -> assertThatThrownBy(() -> Coroutine.withTimeout(Duration.ofMillis(2), () -> {
