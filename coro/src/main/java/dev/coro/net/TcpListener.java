@@ -43,7 +43,10 @@ import java.util.Objects;
  * of the thread may wait in {@code accept()} at once: a connection that arrives wakes one of them,
  * the first to have begun waiting, not all. One woken that takes a connection wakes the next in line
  * before it returns, which takes the next connection and wakes the one after it, and so on, so a burst
- * of connections is accepted in one round; the first to find the backlog empty waits again in its
+ * of connections is accepted in one round (of at most 64 accepts in a row with no scheduling point of the thread
+ * between them: the next waits for the listener's readiness first, so that the coroutines of the connections
+ * accepted run before more are taken, as a connection's reads do, see {@link TcpConnection#read}); the first
+ * to find the backlog empty waits again in its
  * place, first in line, ending the chain (one wake in vain per burst, where waking them all would
  * cost one per acceptor). A woken one closed before it takes its turn leaves the connection to the
  * next in line; one whose {@code withTimeout} expires after it was woken still takes its turn, as any
@@ -77,6 +80,8 @@ public final class TcpListener implements Closeable {
     private final Object entry;
     private final SocketAddress local;
     private final String name;
+    /** Its accepts that completed at once since its thread's last scheduling point: past a few, one waits (TurnBudget). */
+    private final TurnBudget budget = new TurnBudget();
     /**
      * What a context parked in accept does, for dumps, with the listener's state for the message of a
      * wait that cannot start; it holds the listener, so a waiter keeps it reachable.
@@ -294,12 +299,19 @@ public final class TcpListener implements Closeable {
         // it), which it passes on to the next acceptor once it takes a connection, or keeps by waiting
         // again first in line if it finds none
         boolean turn = false;
+        // the listener's turn is spent (TurnBudget): it waits for readiness first, so that the coroutines of the
+        // connections it accepted run before it takes more
+        boolean waitFirst = budget.spent(io, owner);
         while (true) {
             SocketChannel c;
-            try {
-                c = accepter.accept(channel);
-            } catch (IOException e) {
-                throw failedAfterBackOff(e); // most likely for want of descriptors
+            if (waitFirst) {
+                c = null;
+            } else {
+                try {
+                    c = accepter.accept(channel);
+                } catch (IOException e) {
+                    throw failedAfterBackOff(e); // most likely for want of descriptors
+                }
             }
             if (c != null) {
                 if (turn) {
@@ -316,6 +328,8 @@ public final class TcpListener implements Closeable {
                     throw e;
                 }
             }
+            boolean turnWait = waitFirst;
+            waitFirst = false;
             try {
                 io.await(channel, SelectionKey.OP_ACCEPT, accepting, turn);
                 turn = true;
@@ -325,6 +339,11 @@ public final class TcpListener implements Closeable {
                     // not with the channel's ClosedChannelException (one close, two ways, as timing had it)
                     throw new IOException(io.caller() + " cannot accept on " + name + " (closed): " + CLOSED_WHILE_WAITING);
                 }
+            } catch (IllegalStateException e) {
+                if (!turnWait || !io.refusedToSuspend(e)) {
+                    throw e;
+                }
+                // the JDK cannot suspend the caller here (docs/PINNING.md): a turn's wait is a courtesy, it accepts without it
             } catch (IOException e) {
                 if (e instanceof ClosedChannelException || !(e.getCause() instanceof IOException cause)) {
                     throw e; // closed: before or while it waited

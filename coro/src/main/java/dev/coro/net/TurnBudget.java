@@ -3,16 +3,17 @@ package dev.coro.net;
 import dev.coro.internal.IoBridge;
 
 /**
- * A connection's count of its reads and writes that completed without waiting since its thread last passed a
- * scheduling point: past 64 in a row, the next one waits for the socket's readiness first, so that a
- * peer that sends (or reads) faster than the loop keeps no thread from its other coroutines, connections and timers.
+ * A connection's count of its reads and writes (a listener's of its accepts) that completed without waiting since its
+ * thread last passed a scheduling point: past 64 in a row, the next one waits for the socket's readiness first, so that a
+ * peer that sends (or reads) faster than the loop, or a burst of connections, keeps no thread from its other coroutines,
+ * connections and timers.
  *
- * <p>The wait is a park on the connection's readiness, which the socket has already: it ends at the event loop's
+ * <p>The wait is a park on the socket's readiness, which it has already: it ends at the event loop's
  * next look at the thread's selector, once the contexts that were runnable have had their turn (and the due
- * timers theirs), as a Netty event loop reads a channel at most 16 times per readiness before it serves the
- * others. A call that waited, or any scheduling point of the thread between two calls (another context ran,
+ * timers theirs), as a Netty event loop reads (or accepts on) a channel at most 16 times per readiness before it
+ * serves the others. A call that waited, or any scheduling point of the thread between two calls (another context ran,
  * this one parked elsewhere), starts the count again: a server whose reads wait for their bytes, as an echo's
- * do, never spends it. The count is the connection's own, held by its thread alone (the calls are refused on
+ * do, never spends it. The count is the socket's own, held by its thread alone (the calls are refused on
  * any other), so it costs a field comparison and an increment per call.
  */
 final class TurnBudget {

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A connection's turn: of its reads and writes that complete at once, 64 in a row with no scheduling point of its
  * thread between them, the next one waits for the socket's readiness first, so that the thread's other coroutines
  * run; a read or a write whose turn wait is cut short has read or written nothing, and the bytes go to the next call.
+ * A listener's accepts that find a connection waiting have a turn too: a burst of connections lets the coroutines of
+ * those accepted run every 64, and an accept whose turn wait is cut short leaves its connection to the next accept.
  */
 @Tag("net")
 @ExtendWith(FreshThread.class)
@@ -261,5 +264,122 @@ class ConnectionTurnsTest {
                 assertThatThrownBy(() -> c.read(null)).isInstanceOf(NullPointerException.class);
             }
         }
+    }
+
+    /** Opens {@code n} client sockets to {@code listener}, blocking (on loopback each connect returns once the kernel has queued it). */
+    private static List<SocketChannel> clients(TcpListener listener, int n) throws IOException {
+        List<SocketChannel> clients = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            clients.add(SocketChannel.open(listener.localAddress()));
+        }
+        return clients;
+    }
+
+    private static void closeAll(List<SocketChannel> clients) throws IOException {
+        for (SocketChannel c : clients) {
+            c.close();
+        }
+    }
+
+    @Test
+    void aLoopOfAcceptsThatFindConnectionsWaitingLetsTheirCoroutinesRunAfterEverySixtyFour() throws Exception {
+        try (TcpListener listener = listener()) {
+            List<SocketChannel> clients = clients(listener, N);
+            List<TcpConnection> accepted = new ArrayList<>();
+            int[] ranAfter = new int[N];
+            Coroutine.yield(); // a scheduling point: the loop's count starts from it
+            for (int i = 0; i < N; i++) {
+                accepted.add(listener.accept());
+                int id = i;
+                Coroutine.create("connection-" + i, () -> ranAfter[id] = accepted.size());
+            }
+            Coroutine.yield(); // the last ones run
+            for (int i = 0; i < N; i++) {
+                int expected = i < TURN ? TURN : i < 2 * TURN + 1 ? 2 * TURN + 1 : N; // the call that waited is the first of the next turn
+                assertThat(ranAfter[i]).as("accepts made when connection %d's coroutine ran", i).isEqualTo(expected);
+            }
+            for (TcpConnection c : accepted) {
+                c.close();
+            }
+            closeAll(clients);
+        }
+    }
+
+    @Test
+    void anAcceptWhoseTurnWaitACloseOfItsCoroutineCutsShortLeavesItsConnectionToTheNextAccept() throws Exception {
+        try (TcpListener listener = listener()) {
+            int n = TURN + 6;
+            List<SocketChannel> clients = clients(listener, n);
+            for (int i = 0; i < n; i++) {
+                clients.get(i).write(ByteBuffer.wrap(new byte[] {(byte) i}));
+            }
+            List<TcpConnection> accepted = new ArrayList<>();
+            Throwable[] unwound = new Throwable[1];
+            Coroutine acceptor = Coroutine.create("acceptor", () -> {
+                try {
+                    while (true) {
+                        accepted.add(listener.accept());
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (Throwable t) {
+                    unwound[0] = t;
+                    throw t;
+                }
+            });
+            Coroutine closer = Coroutine.create("closer", acceptor::close);
+            acceptor.switchTo(); // it accepts 64, then waits its turn: the closer runs and closes it there
+            closer.join();
+            assertThat(unwound[0]).isInstanceOf(CoroutineExit.class).hasMessageContaining("its accept on listener");
+            assertThat(accepted).hasSize(TURN);
+            while (accepted.size() < n) {
+                accepted.add(listener.accept()); // each finds its connection waiting: none was lost
+            }
+            java.util.Set<Integer> seen = new java.util.TreeSet<>();
+            for (TcpConnection c : accepted) {
+                ByteBuffer one = ByteBuffer.allocate(1);
+                assertThat(c.read(one)).isEqualTo(1);
+                seen.add((int) one.get(0));
+                c.close();
+            }
+            assertThat(seen).hasSize(n).first().isEqualTo(0);
+            assertThat(seen).last().isEqualTo(n - 1);
+            closeAll(clients);
+        }
+    }
+
+    @Test
+    void aTurnWaitOfAnAcceptWhoseListenerIsClosedMeanwhileFailsNamingTheCallerAndTheListener() throws Exception {
+        TcpListener listener = listener();
+        String name = "listener " + listener.localAddress();
+        List<SocketChannel> clients = clients(listener, TURN + 6);
+        List<TcpConnection> accepted = new ArrayList<>();
+        IOException[] failed = new IOException[1];
+        Coroutine acceptor = Coroutine.create("acceptor", () -> {
+            try {
+                while (true) {
+                    accepted.add(listener.accept());
+                }
+            } catch (IOException e) {
+                failed[0] = e;
+            }
+        });
+        Coroutine closer = Coroutine.create("closer", () -> {
+            try {
+                listener.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        acceptor.switchTo();
+        closer.join();
+        acceptor.join();
+        assertThat(accepted).hasSize(TURN);
+        assertThat(failed[0]).hasMessage("coroutine 'acceptor' cannot accept on " + name
+                + " (closed): the listener was closed while it waited");
+        for (TcpConnection c : accepted) {
+            c.close();
+        }
+        closeAll(clients);
     }
 }

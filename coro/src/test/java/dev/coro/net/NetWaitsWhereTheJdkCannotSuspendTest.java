@@ -271,6 +271,39 @@ class NetWaitsWhereTheJdkCannotSuspendTest {
     }
 
     /**
+     * A loop of accepts that each find a connection waiting spends the listener's turn (64 in a row): the next one
+     * waits for readiness first, a courtesy where the JDK cannot suspend the caller: the accept goes on without the
+     * wait, and every one of 100 connections is accepted, on both engines.
+     */
+    @Test
+    void aLoopOfAcceptsUnderAnUpcallThatSpendsItsTurnGoesOnWithoutTheWait() throws Exception {
+        try (TcpListener listener = TcpListener.bind(new InetSocketAddress("127.0.0.1", 0))) {
+            List<SocketChannel> clients = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                clients.add(SocketChannel.open(listener.localAddress())); // queued by the kernel: on loopback at once
+            }
+            Coroutine.create("other", () -> { });
+            List<TcpConnection> accepted = new ArrayList<>();
+            Object[] outcome = new Object[1];
+            Coroutine looper = Coroutine.create("looper", () -> outcome[0] = Upcalls.inAnUpcall(() -> {
+                for (int i = 0; i < 100; i++) {
+                    accepted.add(listener.accept());
+                }
+                return accepted.size();
+            }));
+            looper.switchTo();
+            looper.join(); // on the thread engine its waits park its virtual thread, pinned, which may run after main
+            assertThat(outcome[0]).as("what the loop in the upcall did").isEqualTo(100);
+            for (TcpConnection c : accepted) {
+                c.close();
+            }
+            for (SocketChannel c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    /**
      * An accept that fails for want of descriptors makes a scheduling point before it throws, so that a loop
      * retrying it lets the thread's other coroutines run (and free some); where the JDK cannot suspend the caller
      * there is none, and the accept throws its own failure, as its Javadoc says, not the refusal of a yield the
