@@ -51,6 +51,17 @@ class ConnectionTurnsTest {
         return new TcpConnection[] {c, accepted[0]};
     }
 
+    /** A coroutine that closes {@code socket} when it runs: a connection or a listener, closed under a wait of its thread. */
+    private static Coroutine closerOf(java.io.Closeable socket) {
+        return Coroutine.create("closer", () -> {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
     private static TcpListener listener() throws IOException {
         return TcpListener.bind(new InetSocketAddress("127.0.0.1", 0));
     }
@@ -226,13 +237,7 @@ class ConnectionTurnsTest {
                         failed[0] = e;
                     }
                 });
-                Coroutine closer = Coroutine.create("closer", () -> {
-                    try {
-                        c.close();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
+                Coroutine closer = closerOf(c);
                 writer.switchTo();
                 closer.join();
                 writer.join();
@@ -364,13 +369,7 @@ class ConnectionTurnsTest {
                 failed[0] = e;
             }
         });
-        Coroutine closer = Coroutine.create("closer", () -> {
-            try {
-                listener.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        Coroutine closer = closerOf(listener);
         acceptor.switchTo();
         closer.join();
         acceptor.join();
