@@ -98,7 +98,7 @@ class ChannelSharedByManyThreadsTest {
         int count = 300;
         Channel<Integer> ch = new Channel<>("ch", 1);
         List<Integer> all = new ArrayList<>();
-        List<String> ends = new ArrayList<>();
+        ConcurrentLinkedQueue<String> ends = new ConcurrentLinkedQueue<>(); // both pool threads add to it
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             List<CompletableFuture<List<Integer>>> loops = new ArrayList<>();
             for (int b = 0; b < 2; b++) {
