@@ -671,8 +671,9 @@ class ProxyProgramTest {
                             c.write(bytes("ping"));
                             seen.add(new String(c.input().readNBytes(4), StandardCharsets.UTF_8));
                         }
-                        // an admin on this thread drops the first client: its close is posted to the pool's thread
-                        TcpConnection dropped = proxy.connections.stream()
+                        // an admin on this thread drops the first client: its close is posted to the pool's thread.
+                        // The pool's thread adds to the list: a copy made under the list's lock, not its stream
+                        TcpConnection dropped = List.copyOf(proxy.connections).stream()
                                 .filter(p -> p.remoteAddress().equals(first.localAddress())).findFirst().orElseThrow();
                         dropped.close();
                         assertThat(dropped.isOpen()).isFalse();
