@@ -240,7 +240,7 @@ public final class Select<R> {
      * @param d how long to wait; zero or positive
      * @param f what to return then
      * @return this select
-     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalArgumentException if {@code d} is negative, naming the caller with its state
      * @throws IllegalStateException if a run of this select waits meanwhile (in any context), or was woken
      *                               from its wait and its context has not run since, naming it; or if
      *                               it has a channel clause and another thread ran it first, naming the
@@ -251,8 +251,7 @@ public final class Select<R> {
         Objects.requireNonNull(d, "d");
         checkNotWaiting("onTimeout");
         if (d.isNegative()) {
-            throw new IllegalArgumentException(Scheduler.describeCaller() + " cannot add onTimeout(" + d
-                    + ") to a select: a timeout must be zero or positive");
+            throw negativeTimeout(d);
         }
         long nanos = Scheduler.saturatedNanos(d);
         Select<R> self = add(new SelectClauses.TimeoutClause<>(this, nanos, d, Objects.requireNonNull(f, "f")));
@@ -490,6 +489,18 @@ public final class Select<R> {
             return waiting + context;
         }
         return run + context + " is not over: its wait has ended, and that context takes the outcome when it runs again";
+    }
+
+    /**
+     * The refusal of a negative {@code onTimeout(d)}, naming the caller with its state as every refusal of a negative
+     * timeout does ({@code coroutine 'c' (state RUNNING) cannot add onTimeout(PT-1S) to a select: …}); a thread that has
+     * no scheduler is named as a thread, with no state, and none is made for the message.
+     */
+    private static IllegalArgumentException negativeTimeout(Duration d) {
+        Scheduler s = Scheduler.currentOrNull();
+        String caller = s != null ? s.currentContext().describe() + " (state " + s.currentContext().state() + ")"
+                : Scheduler.describeCaller();
+        return new IllegalArgumentException(caller + " cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
     }
 
     private Select<R> add(SelectClause<R> c) {

@@ -807,10 +807,36 @@ class SelectTest {
         assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessage("thread " + thread() + " cannot add a second onDefault to a select: it has one");
         Coroutine.create("builder", () -> assertThatThrownBy(() -> new Select<String>().onTimeout(Duration.ofSeconds(-1), () -> "t"))
-                .hasMessage("coroutine 'builder' cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive"))
+                .hasMessage("coroutine 'builder' (state RUNNING) cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive"))
                 .switchTo();
         assertThatThrownBy(() -> new Select<String>().onDefault(() -> "a").onDefault(() -> "b"))
                 .hasMessage("main context 'main' cannot add a second onDefault to a select: it has one");
+    }
+
+    /**
+     * A negative {@code onTimeout} is refused as every other negative timeout is ({@code withTimeout}, a
+     * channel's {@code tryReceive}, a semaphore's {@code tryAcquire}): naming the caller with its state, then the
+     * call. It named the caller without its state, unlike the others; a thread without a scheduler is named as a
+     * thread by all of them, with no state (it has no context), and none is made for the message.
+     */
+    @Test
+    void aNegativeTimeoutClauseNamesTheCallersStateAsEveryNegativeTimeoutDoes() {
+        Duration minus = Duration.ofSeconds(-1);
+        String must = " with timeout PT-1S: a timeout must be zero or positive";
+        List<String> refused = new ArrayList<>();
+        Coroutine.create("builder", () -> {
+            Channel<String> ch = new Channel<>("ch", 1);
+            refused.add(catchThrowable(() -> ch.tryReceive(minus)).getMessage());
+            refused.add(catchThrowable(() -> Coroutine.withTimeout(minus, () -> { })).getMessage());
+            refused.add(catchThrowable(() -> new Select<String>().onTimeout(minus, () -> "t")).getMessage());
+        }).switchTo();
+        assertThat(refused).containsExactly(
+                "coroutine 'builder' (state RUNNING) cannot tryReceive from channel 'ch' (open)" + must,
+                "coroutine 'builder' (state RUNNING) cannot withTimeout" + must,
+                "coroutine 'builder' (state RUNNING) cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive");
+        assertThatThrownBy(() -> new Select<String>().onTimeout(minus, () -> "t"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("main context 'main' (state RUNNING) cannot add onTimeout(PT-1S) to a select: a timeout must be zero or positive");
     }
 
     @Test

@@ -68,7 +68,7 @@ class TimedCallsAtTheEndsOfTheDurationRangeTest {
                         .hasMessage(refused + "tryAcquire a permit of Semaphore[sem, 1 of 1 permits free]" + must);
                 assertThatThrownBy(() -> new Select<String>().onTimeout(d, () -> "timeout"))
                         .isExactlyInstanceOf(IllegalArgumentException.class)
-                        .hasMessage("coroutine 'caller' cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
+                        .hasMessage("coroutine 'caller' (state RUNNING) cannot add onTimeout(" + d + ") to a select: a timeout must be zero or positive");
             }
             assertThat(log).as("no body ran, and no scheduling point let the other coroutine run").isEmpty();
             log.add("caller done");

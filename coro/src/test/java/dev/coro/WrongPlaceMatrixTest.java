@@ -577,7 +577,7 @@ class WrongPlaceMatrixTest {
                         "thread 'T' (#N) cannot tryWithTimeout with timeout PT-0.000000001S: a timeout must be zero or positive",
                         () -> bodyNotRun(ran -> Coroutine.tryCallWithTimeout(minus, () -> ran.add("ran")))),
                 row("a negative onTimeout", IllegalArgumentException.class,
-                        "main context 'main' cannot add onTimeout(PT-0.000000001S) to a select: a timeout must be zero or positive", () -> {
+                        "main context 'main' (state RUNNING) cannot add onTimeout(PT-0.000000001S) to a select: a timeout must be zero or positive", () -> {
                             Coroutine.current();
                             return thrownBy(() -> new Select<String>().onTimeout(minus, () -> "t"));
                         }),
