@@ -326,7 +326,8 @@ public final class TcpConnection implements Closeable {
      * what is dropped unclosed) has run: the new connection takes the channel over, and that cleaning, or the end of
      * that one's thread, closes nothing under it; a channel the cleaning closed already is refused as closed.
      *
-     * <p>A refused channel is left as it was, open, the caller's still.
+     * <p>A refused channel is left as it was, open, the caller's still: its blocking mode and its options (a positive
+     * {@code SO_LINGER}, {@code TCP_NODELAY}) are changed only once every check has passed.
      *
      * <p>An adopted channel is the connection's: close the connection, not the channel. A {@code close()} of the channel
      * itself, from any thread, closes the connection behind its back, which it tells at once: {@link #isOpen()} is

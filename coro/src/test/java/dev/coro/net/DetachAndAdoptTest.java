@@ -583,6 +583,61 @@ class DetachAndAdoptTest {
         }
     }
 
+    /**
+     * A refused adoption changes none of the socket's options: a positive {@code SO_LINGER} the channel's user set (which
+     * an adoption that goes through takes over, setting the socket's own off) stays on the socket, and so does
+     * {@code TCP_NODELAY} off, whatever the documented reason (not connected, its connect under way, registered with a
+     * selector, held by a connection an earlier adoption made); the channel stays the caller's, as it was.
+     */
+    @Test
+    void aRefusedAdoptionLeavesTheChannelsLingerAndNoDelayAsItsUserSetThem() throws Exception {
+        try (SocketChannel unconnected = SocketChannel.open()) {
+            unconnected.setOption(StandardSocketOptions.SO_LINGER, 60);
+            assertThatThrownBy(() -> TcpConnection.adopt(unconnected)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessageEndingWith(": it is not connected; connect it first");
+            assertOptionsAsSet(unconnected, 60);
+            assertThat(unconnected.isBlocking()).isTrue();
+        }
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel connecting = SocketChannel.open()) {
+            connecting.setOption(StandardSocketOptions.SO_LINGER, 45);
+            connecting.configureBlocking(false);
+            assertThat(connecting.connect(server.getLocalAddress())).as("a TCP connect that does not end at once").isFalse();
+            assertThatThrownBy(() -> TcpConnection.adopt(connecting)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessageEndingWith(": it is not connected (its connect is under way: finish it first)");
+            assertOptionsAsSet(connecting, 45);
+        }
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel ch = SocketChannel.open(server.getLocalAddress());
+             SocketChannel peer = server.accept();
+             Selector selector = Selector.open()) {
+            ch.setOption(StandardSocketOptions.SO_LINGER, 30);
+            ch.configureBlocking(false);
+            ch.register(selector, SelectionKey.OP_READ);
+            assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(": it is registered with a selector");
+            assertOptionsAsSet(ch, 30);
+        }
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK);
+             SocketChannel ch = SocketChannel.open(server.getLocalAddress());
+             SocketChannel peer = server.accept()) {
+            try (TcpConnection holder = TcpConnection.adopt(ch)) {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, false); // set behind the holder's back, as the user may
+                ch.setOption(StandardSocketOptions.SO_LINGER, 20);
+                assertThatThrownBy(() -> TcpConnection.adopt(ch)).isExactlyInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(" holds it already; detach() that connection to hand the channel on");
+                assertOptionsAsSet(ch, 20);
+            }
+        }
+    }
+
+    /** {@code ch}, whose adoption was refused, is still open with the positive linger of {@code seconds} and no TCP_NODELAY. */
+    private static void assertOptionsAsSet(SocketChannel ch, int seconds) throws IOException {
+        assertThat(ch.isOpen()).as("still open").isTrue();
+        assertThat(ch.getOption(StandardSocketOptions.SO_LINGER)).as("its SO_LINGER, as its user set it").isEqualTo(seconds);
+        assertThat(ch.getOption(StandardSocketOptions.TCP_NODELAY)).as("its TCP_NODELAY, off as it was").isFalse();
+    }
+
     @Test
     void adoptRefusesAChannelAConnectionHoldsOnThisThreadOrAnotherUntilThatOneIsDetachedTheBytesAllItsOwn() throws Exception {
         Thread self = Thread.currentThread();
