@@ -64,6 +64,80 @@ class JfrParksEndedEveryWayTest {
         assertThat(events).allSatisfy(e -> assertThat(e.getDuration().isNegative()).isFalse());
     }
 
+    /**
+     * Every timed wait ending by its own deadline (a timed receive and acquire, a select's timeout, a sleep in a
+     * generator's body, the inner of two nested timeouts cutting an await), and a wait closed under a timeout
+     * of its own, is one park each, of its kind and its call, the generator's wait named with the generator;
+     * each start has its one end, and a coroutine its consumer creates inside a generator's body is created by
+     * that consumer. Under virtual time, so that the deadlines come in their order whatever the machine's load.
+     */
+    @Test
+    void timedWaitsEndedByTheirDeadlinesOrACloseUnderATimeoutAreOneParkEachAndEveryStartHasItsEnd() throws Exception {
+        List<RecordedEvent> events = JfrEventsTest.record(r -> {
+            r.enable("dev.coro.Park").withThreshold(Duration.ZERO);
+            r.enable("dev.coro.CoroutineStart");
+            r.enable("dev.coro.CoroutineEnd");
+        }, () -> VirtualTime.run(() -> {
+            Channel<Integer> jobs = new Channel<>("jobs", 0);
+            Semaphore db = new Semaphore("db", 1);
+            db.acquire();
+            CompletableFuture<String> never = new CompletableFuture<>() {
+                @Override
+                public String toString() {
+                    return "never";
+                }
+            };
+            Coroutine.create("nested", () -> Coroutine.withTimeout(Duration.ofSeconds(10), () ->
+                    assertThat(Coroutine.tryWithTimeout(Duration.ofMillis(2), () -> {
+                        Coroutine.await(never);
+                    })).isFalse()));
+            Coroutine.create("selector", () -> assertThat(new Select<String>().onReceive(jobs, v -> "value")
+                    .onTimeout(Duration.ofMillis(3), () -> "timeout").select()).isEqualTo("timeout"));
+            Coroutine.create("receiver", () -> assertThat(jobs.tryReceive(Duration.ofMillis(4))).isEmpty());
+            Coroutine.create("acquirer", () -> assertThat(db.tryAcquire(Duration.ofMillis(5))).isFalse());
+            Generator<Integer> lines = Generator.of("lines", out -> {
+                Coroutine.create("inner", () -> Coroutine.sleep(Duration.ofMillis(1)));
+                out.emit(1);
+                Coroutine.sleep(Duration.ofMillis(6));
+                out.emit(2);
+            });
+            Coroutine.create("consumer", () -> {
+                lines.next();
+                lines.next();
+            });
+            Coroutine closed = Coroutine.create("closed", () -> Coroutine.withTimeout(Duration.ofSeconds(9), () -> {
+                jobs.receive();
+            }));
+            Coroutine.yield(); // each parks
+            closed.close();
+            Coroutine.sleep(Duration.ofMillis(30)); // every deadline comes meanwhile
+        }), "dev.coro.Park", "dev.coro.CoroutineStart", "dev.coro.CoroutineEnd");
+        List<String> parks = events.stream().filter(e -> e.getEventType().getName().equals("dev.coro.Park"))
+                .map(e -> e.getString("coroutine") + " #" + e.getLong("coroutineNumber") + " / " + e.getString("reason")
+                        + " / " + e.getString("waitsFor").replaceAll(" \\(t=.*\\)", ""))
+                .toList();
+        assertThat(parks).containsExactlyInAnyOrder("nested #1 / thread / await never",
+                "selector #2 / select / select over receive from channel 'jobs', timeout PT0.003S",
+                "receiver #3 / channel / tryReceive from channel 'jobs'",
+                "acquirer #4 / semaphore / tryAcquire a permit of Semaphore[db, 0 of 1 permits free]",
+                "consumer #5 / sleep / sleep 6.000 ms, inside generator 'lines'",
+                "closed #6 / channel / receive from channel 'jobs'",
+                "inner #7 / sleep / sleep 1.000 ms",
+                "main #0 / sleep / sleep 30.000 ms");
+        List<String> starts = events.stream().filter(e -> e.getEventType().getName().equals("dev.coro.CoroutineStart"))
+                .map(e -> e.getString("coroutine") + " #" + e.getLong("coroutineNumber") + " by " + e.getString("creator")
+                        + " #" + e.getLong("creatorNumber"))
+                .toList();
+        assertThat(starts).containsExactlyInAnyOrder("nested #1 by main #0", "selector #2 by main #0",
+                "receiver #3 by main #0", "acquirer #4 by main #0", "consumer #5 by main #0", "closed #6 by main #0",
+                "inner #7 by consumer #5");
+        List<String> ends = events.stream().filter(e -> e.getEventType().getName().equals("dev.coro.CoroutineEnd"))
+                .map(e -> e.getString("coroutine") + " #" + e.getLong("coroutineNumber") + " " + e.getString("ending"))
+                .toList();
+        assertThat(ends).containsExactlyInAnyOrder("nested #1 FINISHED", "selector #2 FINISHED", "receiver #3 FINISHED",
+                "acquirer #4 FINISHED", "consumer #5 FINISHED", "closed #6 CLOSED", "inner #7 FINISHED");
+    }
+
     @Test
     void aCoroutinesNameIsRecordedWholeAndAsGivenWhereTheDumpEscapesAndCutsIt() throws Exception {
         String odd = "odd\nname\u0000\u202e" + "x".repeat(250);
