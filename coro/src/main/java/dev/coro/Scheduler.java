@@ -120,6 +120,14 @@ final class Scheduler {
      */
     long schedulingPoints;
     /**
+     * On the thread engine, how many times a context of this thread has resumed a generator's body, which
+     * runs on a thread of its own ({@link ThreadGeneratorStack#resume()}): no scheduling point, but the turn
+     * passes to the body's thread and back. One plain increment each; the blocked-loop watchdog reads it from
+     * its own thread, to tell a context whose code goes on through such handoffs from one whose thread waits
+     * for a carrier. Not counted on the continuation engine, where the body runs on its consumer's thread.
+     */
+    long generatorHandoffs;
+    /**
      * The JMX dump's request posted to this thread and not run yet, which later dumps join instead
      * of posting their own; null if none. Guarded by {@link MonitorSupport.DumpRequest}'s class.
      */

@@ -94,6 +94,7 @@ final class ThreadGeneratorStack implements GeneratorStack, Runnable, LateBindin
             thread = ((ThreadEngine) s.engine).start("coro generator " + name, this, "generator '" + SafeText.name(name) + "'");
         }
         StackProbe.probe();
+        s.generatorHandoffs++; // for the blocked-loop watchdog: the context's code goes on, on the body's thread
         Thread self = Thread.currentThread();
         resumer = self;
         resumedAs = s;

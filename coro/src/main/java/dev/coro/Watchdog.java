@@ -27,11 +27,13 @@ final class Watchdog implements Runnable {
 
     private static final VarHandle POINTS;
     private static final VarHandle IDLE_WAITS;
+    private static final VarHandle HANDOFFS;
 
     static {
         try {
             POINTS = MethodHandles.lookup().findVarHandle(Scheduler.class, "schedulingPoints", long.class);
             IDLE_WAITS = MethodHandles.lookup().findVarHandle(EventLoop.class, "idleWaits", long.class);
+            HANDOFFS = MethodHandles.lookup().findVarHandle(Scheduler.class, "generatorHandoffs", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -94,6 +96,12 @@ final class Watchdog implements Runnable {
         long since;
         /** How long it had been blocked when last reported; 0 if not reported since the stall began. */
         long reported;
+        /**
+         * Its count of generator handoffs ({@link Scheduler#generatorHandoffs}) at the last sample: one that has
+         * moved since says that the context's code went on through its generators, a thread of theirs parked in
+         * the handoff being no wait for a carrier.
+         */
+        long handoffs;
     }
 
     private Watchdog(Duration threshold) {
@@ -304,6 +312,9 @@ final class Watchdog implements Runnable {
                 w = new Watch();
                 watches.put(s, w);
             }
+            long handoffs = (long) HANDOFFS.getOpaque(s);
+            boolean handedOff = handoffs != w.handoffs; // since the sample before: its code went on, through a generator
+            w.handoffs = handoffs;
             if (points != w.points) {
                 w.points = points; // it moved, or waited in its event loop: a stall seen before has ended
                 w.stalled = false;
@@ -320,7 +331,7 @@ final class Watchdog implements Runnable {
                 long blocked = now - w.since;
                 if (blocked >= thresholdNanos && (w.reported == 0 || blocked / 10 >= w.reported)) {
                     w.reported = blocked;
-                    String report = report(s, w, blocked, points);
+                    String report = report(s, w, blocked, points, handedOff);
                     if (report != null) {
                         reports.add(report);
                     }
@@ -357,7 +368,10 @@ final class Watchdog implements Runnable {
      * nobody would see the report (the logger's level is above {@code WARNING} and no recording takes the
      * event), it is not made: no stack taken (a handshake with the blocked thread), no text; null then.
      * Nor is it made if the stack shows a virtual thread that waits for the JVM to run it, not code of the
-     * context's ({@link #waitsToBeRun}): then no stall is under way, and {@code w} counts afresh from the next sample.
+     * context's ({@link #waitsToBeRun}): then no stall is under way, and {@code w} counts afresh from the next sample;
+     * unless the context resumed a generator's body since the sample before ({@code handedOff}, on the thread engine):
+     * its code goes on then, by turns on the body's thread and its own, and a look finds one of them parked in the
+     * handoff as often as not, which is no scheduling point (the stall goes on, and is reported with that stack).
      * Nor if the scheduler's thread has ended by the time its stack is taken: it stalls nothing any more, and its
      * stack is empty; the next sample forgets it, as it does every thread that ended. On the thread engine the
      * stack is of the context's own thread, which ends if its body does as the stack is taken, while the scheduler's
@@ -367,7 +381,7 @@ final class Watchdog implements Runnable {
      * report, and {@code w} counts afresh from the next sample; nor is one made if every thread whose stack it took
      * had ended.
      */
-    private String report(Scheduler s, Watch w, long nanos, long points) {
+    private String report(Scheduler s, Watch w, long nanos, long points, boolean handedOff) {
         boolean logged = warningsLogged();
         boolean recorded = Monitoring.jfr && BlockedLoop.enabled();
         if (!logged && !recorded) {
@@ -393,7 +407,7 @@ final class Watchdog implements Runnable {
         Context c = taken.first;
         Thread runner = taken.runner;
         StackTraceElement[] frames = taken.frames;
-        if (waitsToBeRun(runner, frames)) {
+        if (waitsToBeRun(runner, frames) && !handedOff) {
             w.stalled = false;
             w.reported = 0;
             return null;
@@ -466,7 +480,9 @@ final class Watchdog implements Runnable {
      * or to a generator's consumer, whose thread has not run since). With every carrier busy (more virtual
      * threads ready than carriers) such a hand-over waits for a carrier as long as it takes: load, not a
      * context that holds its thread. The context has reached its scheduling point; a stall of its code, once it
-     * runs, has frames of its own.
+     * runs, has frames of its own. Not so of a context that goes on through its generator's {@code next()} and
+     * {@code emit}, which hand the turn between the body's thread and its consumer's with no scheduling point:
+     * {@link #report} tells those by {@link Scheduler#generatorHandoffs}.
      */
     static boolean waitsToBeRun(Thread runner, StackTraceElement[] frames) {
         if (!runner.isVirtual()) {
