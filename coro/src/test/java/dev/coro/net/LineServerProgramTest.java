@@ -40,13 +40,21 @@ class LineServerProgramTest {
         CompletableFuture<InetSocketAddress> address = new CompletableFuture<>();
         CompletableFuture<Void> stop = new CompletableFuture<>();
         ConcurrentHashMap<String, AtomicInteger> finallies = new ConcurrentHashMap<>();
+        AtomicLong bytesIn = new AtomicLong(); // what the server's connections read: the pool's thread adds, the test waits for it
+        // every line of the plain and the coroutine clients, the reset one's part of a line and the first idle one's
+        long expected = 0;
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < 20; i++) {
+                expected += ("plain " + k + " line " + i + "\n").length() + ("coro " + k + " line " + i + "\n").length();
+            }
+        }
+        expected += "half a li".length() + "never end".length();
         String dumpSeen;
         String jmxDump;
         Served served;
         try (CoroutinePool pool = CoroutinePool.start(2)) {
             CompletableFuture<Served> server = pool.submit(() -> {
                 List<String> failures = new ArrayList<>();
-                AtomicLong bytesIn = new AtomicLong();
                 AtomicInteger closed = new AtomicInteger();
                 List<Coroutine> conns = new ArrayList<>();
                 TcpListener l;
@@ -137,12 +145,16 @@ class LineServerProgramTest {
             Socket idle2 = new Socket(at.getAddress(), at.getPort());
             idle1.getOutputStream().write("never end".getBytes(StandardCharsets.UTF_8));
             idle1.getOutputStream().flush();
-            // wait until the reset connection's coroutine has ended and both idle ones are parked in a read
-            // bounded by a time, not by a count of dumps: the pool's thread may be slow to get there on a loaded machine
+            // wait until the reset connection's coroutine has ended, both idle ones are parked in a read, and the
+            // first idle one's bytes were read: a connection parked in its read before they came shows so in a dump
+            // until the pool's thread takes in that they came, which the stop may precede, and its close would cut
+            // the read short; bounded by a time, not by a count of dumps: the pool's thread may be slow to get there
+            // on a loaded machine
             String seen = "";
             long giveUp = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // a guard against a hang, not a measure
             while (!(finallies.containsKey("conn-6") && seen.contains("conn-8")
-                    && countOf(seen, "waits to read from connection") >= 2) && System.nanoTime() - giveUp < 0) {
+                    && countOf(seen, "waits to read from connection") >= 2 && bytesIn.get() == expected)
+                    && System.nanoTime() - giveUp < 0) {
                 seen = CoroutinesManagement.mxBean().dump(50);
             }
             jmxDump = seen;
@@ -163,13 +175,6 @@ class LineServerProgramTest {
         assertThat(served.closedInFinally()).isEqualTo(9);
         assertThat(finallies.values()).allMatch(a -> a.get() == 1);
         assertThat(finallies).hasSize(9);
-        long expected = 0;
-        for (int k = 0; k < 3; k++) {
-            for (int i = 0; i < 20; i++) {
-                expected += ("plain " + k + " line " + i + "\n").length() + ("coro " + k + " line " + i + "\n").length();
-            }
-        }
-        expected += "half a li".length() + "never end".length();
         assertThat(served.bytesIn()).isEqualTo(expected);
         assertThat(served.failures()).hasSize(1);
         assertThat(served.failures().get(0)).contains("conn-6");
