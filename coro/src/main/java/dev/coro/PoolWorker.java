@@ -255,6 +255,7 @@ final class PoolWorker implements Wait {
             return;
         }
         s.connected = true;
+        s.mainIsAPoolLoop = true; // an interrupt of this thread is its bodies', as on the continuation engine
         thread.scheduler(s);
         s.onEnded = this::coroutineEnded; // main parks while coroutines live; the last one's end wakes it
         scheduler = s;

@@ -84,6 +84,11 @@ final class Scheduler {
     /** See {@link #mainRunsNoUserCode()}. */
     private boolean mainRunsNoUserCode;
     /**
+     * Whether main is a {@link CoroutinePool} thread's loop, which runs none of the user's code: set once, as
+     * the pool thread makes its scheduler ({@link #mainRunsNoUserCode()}).
+     */
+    boolean mainIsAPoolLoop;
+    /**
      * Whether a context of this thread has slept: from then on every coroutine created here gets its
      * sleep timer with it ({@link #create}), so that the first sleep of each takes the same path as
      * the rest. Otherwise a sleep compiled while only later sleeps ran would meet its untaken branch
@@ -1530,10 +1535,11 @@ final class Scheduler {
      * its wait for the coroutines to end, or its closing of those left after the run ended early. On
      * the thread engine an interrupt on main's thread then passes on with the turn to the context main
      * runs (an interrupt a body left set as it ended, handed to main as the context that ran next),
-     * as the continuation engine's one flag reaches it.
+     * as the continuation engine's one flag reaches it. So too, always, on a pool thread, whose main is
+     * the pool's loop ({@link #mainIsAPoolLoop}).
      */
     boolean mainRunsNoUserCode() {
-        return mainRunsNoUserCode;
+        return mainRunsNoUserCode || mainIsAPoolLoop;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The engine on public API only: each coroutine's body runs on a virtual thread of its own, and a
@@ -120,6 +121,31 @@ final class ThreadEngine implements Engine {
         return co.context.stack instanceof ThreadStack t && !co.isMain() ? t.thread : null;
     }
 
+    /** Hands an interrupt of a pool thread's main, waiting for its turn, to the holder's thread ({@link #relayToHolder()}). */
+    private final BooleanSupplier relayToHolder = this::relayToHolder;
+
+    /**
+     * While a pool thread's main (the pool's loop, which runs none of the user's code) waits for its turn: an
+     * interrupt of the pool thread goes to the thread that runs the code of the context holding the turn (a
+     * coroutine's, or the generator body's it is inside), as the continuation engine's one flag is that
+     * context's; false if the turn is held by none of them (then main keeps it, and hands it with the turn to
+     * the context it runs next). One that reaches a thread as it hands the turn on stays that context's own.
+     */
+    private boolean relayToHolder() {
+        synchronized (turn) { // a body that ends hands the turn on under it: see ThreadStack.run
+            Thread to = switch (turn.holder()) {
+                case ThreadStack h -> h.runner();
+                case ThreadGeneratorStack g -> g.thread();
+                case null, default -> null;
+            };
+            if (to == null || to == Thread.currentThread()) {
+                return false;
+            }
+            to.interrupt();
+            return true;
+        }
+    }
+
     /** A context's stack on this engine: its own virtual thread, or the owner thread for main. */
     final class ThreadStack implements Stack, Runnable, LateBinding.Body {
         private final Context context;
@@ -147,13 +173,16 @@ final class ThreadEngine implements Engine {
         @Override
         public void transferTo(Stack to) {
             StackProbe.probe();
-            if (context.isMain() && scheduler.mainRunsNoUserCode() && to instanceof ThreadStack t) {
-                t.resume(true); // main only runs VirtualTime.run's own code: its interrupt is no context's own
+            boolean machinery = context.isMain() && scheduler.mainRunsNoUserCode();
+            if (machinery && to instanceof ThreadStack t) {
+                t.resume(true); // main only runs VirtualTime.run's or the pool's own code: its interrupt is no context's own
             } else {
                 to.resume();
             }
             if (to instanceof ThreadStack t && t.watched) {
                 turn.awaitWatched(this, stalled);
+            } else if (machinery && scheduler.mainIsAPoolLoop) {
+                turn.awaitRelaying(this, stalled, false, relayToHolder);
             } else {
                 turn.await(this, stalled);
             }
@@ -267,11 +296,15 @@ final class ThreadEngine implements Engine {
                 next = scheduler.main;
             }
             // an interrupt the body left set passes to whoever runs next, as the one flag of the
-            // continuation engine's thread would stay set for it
-            try {
-                ((ThreadStack) next.stack).resume(true);
-            } catch (PinnedException e) {
-                ((ThreadStack) scheduler.cannotRun(next, context, e).stack).resume(true);
+            // continuation engine's thread would stay set for it; under the lock of relayToHolder, so that
+            // an interrupt a pool thread's main relays reaches this thread before it hands the turn on, or
+            // the next holder's after, never this thread as it ends
+            synchronized (turn) {
+                try {
+                    ((ThreadStack) next.stack).resume(true);
+                } catch (PinnedException e) {
+                    ((ThreadStack) scheduler.cannotRun(next, context, e).stack).resume(true);
+                }
             }
         }
 

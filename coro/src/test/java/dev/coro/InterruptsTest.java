@@ -248,6 +248,69 @@ class InterruptsTest {
     }
 
     /**
+     * A pool thread interrupted from outside through {@code Coroutine.current().thread()} (the pool thread
+     * itself on both engines, where a body's {@code Thread.currentThread()} is its own virtual thread on the
+     * thread engine) while its body waits, in an await, a receive or a sleep: the body gets what it waits for and
+     * sees the interrupt as it goes on, on both engines, as the continuation engine's one flag gives it to the
+     * context that runs; the pool's own loop, which runs none of the user's code, keeps none of it. The next
+     * body starts with its interrupt clear, and {@code close()} ends the interrupted thread.
+     */
+    @Test
+    @Timeout(20)
+    void aPoolThreadInterruptedThroughItsSchedulerThreadWhileItsBodyWaitsGivesTheInterruptToTheBody()
+            throws InterruptedException {
+        List<String> log = new ArrayList<>();
+        CoroutinePool pool = CoroutinePool.start(1);
+        try {
+            for (String kind : List.of("await", "receive", "sleep")) {
+                AtomicReference<Thread> poolThread = new AtomicReference<>();
+                AtomicReference<Channel<String>> channel = new AtomicReference<>();
+                CountDownLatch waiting = new CountDownLatch(1);
+                CountDownLatch interrupted = new CountDownLatch(1);
+                CompletableFuture<String> gate = new CompletableFuture<>();
+                CompletableFuture<String> body = pool.submit(kind, () -> {
+                    poolThread.set(Coroutine.current().thread());
+                    Channel<String> ch = new Channel<>("values", 0);
+                    channel.set(ch);
+                    Coroutine.create("signal", waiting::countDown); // runs once the body waits
+                    String got = switch (kind) {
+                        case "await" -> Coroutine.await(gate);
+                        case "receive" -> ch.receive();
+                        default -> {
+                            // woken by the interrupt's arrival: the sleep ends on its own deadline, later
+                            while (interrupted.getCount() > 0) {
+                                Coroutine.sleep(Duration.ofMillis(1));
+                            }
+                            yield "slept";
+                        }
+                    };
+                    return kind + ": " + got + ", interrupted " + Thread.interrupted();
+                });
+                waiting.await();
+                while (!parked(poolThread.get())) {
+                    Thread.onSpinWait();
+                }
+                poolThread.get().interrupt();
+                while (poolThread.get().isInterrupted()) { // taken in by the thread's wait, not left on it
+                    Thread.onSpinWait();
+                }
+                interrupted.countDown();
+                gate.complete("completed");
+                if (kind.equals("receive")) {
+                    channel.get().send("sent"); // posted to the pool thread: no body of its starts to run it
+                }
+                log.add(Coroutine.await(body));
+            }
+            log.add(Coroutine.await(pool.submit(() -> "next body, interrupted " + Thread.interrupted())));
+        } finally {
+            PoolsClosed.close(pool);
+        }
+        assertThat(log).containsExactly("await: completed, interrupted true", "receive: sent, interrupted true",
+                "sleep: slept, interrupted true", "next body, interrupted false");
+        assertThat(Thread.interrupted()).as("the closer").isFalse();
+    }
+
+    /**
      * A scheduler made on a worker of a {@code ForkJoinPool} (a task that awaits there) waits as a managed
      * block; once the pool is stopping ({@code shutdownNow()}, which interrupts its workers too), each managed
      * block throws {@code InterruptedException} at once, without blocking. Main waiting alone in its event loop,
