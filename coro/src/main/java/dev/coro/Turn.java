@@ -124,12 +124,15 @@ final class Turn {
                 } else {
                     park(self, 0);
                 }
-                // woken without the turn: clear an interrupt, or every later park would return at once
-                if (HOLDER.getAcquire(this) != self && Thread.interrupted()) {
-                    interrupted = true;
-                    if (relay != null && relay.getAsBoolean()) {
-                        interrupted = false; // the holder's thread runs this thread's code now: it has it
-                    }
+                // woken without the turn: clear an interrupt, or every later park would return at once;
+                // one handed on is relayed before it is cleared here, so that whoever sees this thread's
+                // flag taken in finds it on the holder's thread already
+                if (HOLDER.getAcquire(this) != self && Thread.currentThread().isInterrupted()) {
+                    boolean relayed = relay != null && relay.getAsBoolean();
+                    Thread.interrupted();
+                    if (!relayed) {
+                        interrupted = true;
+                    } // else the holder's thread runs this thread's code now: it has it
                 }
             } catch (StackOverflowError | OutOfMemoryError e) {
                 failed = e; // then it spins: the loop makes no call that needs stack until the turn is back

@@ -291,7 +291,8 @@ class InterruptsTest {
                     Thread.onSpinWait();
                 }
                 poolThread.get().interrupt();
-                while (poolThread.get().isInterrupted()) { // taken in by the thread's wait, not left on it
+                // taken in by the thread's wait: on the thread engine, handed to the holder's thread before that
+                while (poolThread.get().isInterrupted()) {
                     Thread.onSpinWait();
                 }
                 interrupted.countDown();
