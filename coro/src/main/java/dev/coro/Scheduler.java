@@ -2209,6 +2209,9 @@ final class Scheduler {
     private Context previousRunnableOrMain(Context ended, int i) {
         Context next;
         idleAfterEnd = true;
+        // the thread may idle here, on the ended context's own stack, until something wakes a context: its
+        // body (and what the body's lambda holds) is dropped first, not once the wait is over
+        ended.release();
         try {
             loop.takeInPosts(); // as a park's poll: what came while the body ran, before the loop may idle (and the clock jump)
             while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {

@@ -242,6 +242,67 @@ class CoroutineLeakTest {
         assertThat(t.coroutine().get()).isNotNull().extracting(Coroutine::state).isEqualTo(Coroutine.State.SUSPENDED);
     }
 
+    /** Creates a coroutine whose body holds an object; a weak reference to the object. */
+    private static List<WeakReference<?>> coroutineHoldingAnObject() {
+        Object payload = new byte[1 << 20];
+        Coroutine c = Coroutine.create("ended", () -> {
+            if (payload.hashCode() == 0) {
+                throw new AssertionError("unreachable: the body holds payload");
+            }
+        });
+        assertThat(c.state()).isEqualTo(Coroutine.State.NEW);
+        return List.of(new WeakReference<>(payload));
+    }
+
+    /**
+     * Starts a thread whose main awaits {@code gate} while a coroutine of it, whose body holds an object,
+     * runs to its end; returns, once that thread idles with every context parked, a weak reference to
+     * the object.
+     */
+    private static List<WeakReference<?>> endedWhileTheThreadIdles(java.util.concurrent.CompletableFuture<String> gate,
+            List<Thread> started) {
+        List<WeakReference<?>> refs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1);
+        Thread t = Thread.ofPlatform().name("idling").start(() -> {
+            refs.addAll(coroutineHoldingAnObject());
+            refs.add(new WeakReference<>(Scheduler.current()));
+            made.countDown();
+            Coroutine.await(gate); // main parks; the coroutine runs to its end, and the thread idles
+        });
+        started.add(t);
+        try {
+            made.await();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        Scheduler s = (Scheduler) refs.get(1).get();
+        while (!(s.loop.isIdle() && s.runList.size() == 1)) { // only main left, parked, and the thread asleep
+            Thread.onSpinWait();
+        }
+        return List.of(refs.get(0));
+    }
+
+    /**
+     * A coroutine that ended while every other context of its thread is parked keeps nothing of its
+     * body reachable while the thread waits for something to wake one: the last body a pool's thread
+     * ran, or a server's last handler, is not kept until the next one comes. (The thread waits on that
+     * context's stack, on either engine, so the stack itself, its body's frames gone, lives until then.)
+     */
+    @Test
+    void aCoroutineThatEndedWhileItsThreadIdlesKeepsNothingOfItsBodyReachable() throws InterruptedException {
+        java.util.concurrent.CompletableFuture<String> gate = new java.util.concurrent.CompletableFuture<>();
+        List<Thread> started = new ArrayList<>();
+        try {
+            List<WeakReference<?>> refs = endedWhileTheThreadIdles(gate, started);
+            assertThat(Collected.all(refs)).as("what the body held, while the thread idles").isTrue();
+        } finally {
+            gate.complete("go");
+            for (Thread t : started) {
+                t.join();
+            }
+        }
+    }
+
     /** Runs {@code work} on a new thread that ends; returns its scheduler and a suspended coroutine. */
     private static List<WeakReference<?>> schedulerOfEndedThread(Thread.Builder builder) throws InterruptedException {
         List<WeakReference<?>> refs = new ArrayList<>();
