@@ -303,6 +303,47 @@ class CoroutineLeakTest {
         }
     }
 
+    /**
+     * Submits to {@code pool} a body whose lambda holds one object and whose frame holds another across a
+     * park; returns, once its future has completed and the pool's thread idles waiting for work, weak
+     * references to both objects; the future goes to {@code kept}.
+     */
+    private static List<WeakReference<?>> bodyOfAKeptFuture(CoroutinePool pool, List<java.util.concurrent.Future<?>> kept)
+            throws Exception {
+        Object captured = new byte[1 << 20];
+        AtomicReference<WeakReference<Object>> held = new AtomicReference<>();
+        AtomicReference<Scheduler> thread = new AtomicReference<>();
+        java.util.concurrent.CompletableFuture<Integer> f = pool.submit(() -> {
+            thread.set(Scheduler.current());
+            Object payload = new byte[1 << 20];
+            held.set(new WeakReference<>(payload));
+            Coroutine.sleep(Duration.ofMillis(1));
+            return payload.hashCode() + captured.hashCode();
+        });
+        f.get();
+        kept.add(f);
+        Scheduler s = thread.get();
+        while (!(s.loop.isIdle() && s.runList.size() == 1)) { // the body's coroutine gone, main parked for work
+            Thread.onSpinWait();
+        }
+        return List.of(new WeakReference<>(captured), held.get());
+    }
+
+    /**
+     * The future of a pool's body, kept after the body ended (a server's map of recent results), keeps
+     * neither what the body's lambda held nor what its frames held, while the pool's thread, idle, waits
+     * for the next body.
+     */
+    @Test
+    void aPoolBodysFutureKeptAfterItEndedKeepsNothingOfTheBodyReachableWhileThePoolIdles() throws Exception {
+        List<java.util.concurrent.Future<?>> kept = new ArrayList<>();
+        try (CoroutinePool pool = CoroutinePool.start("leak", 1)) {
+            List<WeakReference<?>> refs = bodyOfAKeptFuture(pool, kept);
+            assertThat(Collected.all(refs)).as("what the body held, its future kept").isTrue();
+        }
+        assertThat(kept).singleElement().extracting(java.util.concurrent.Future::isDone).isEqualTo(true);
+    }
+
     /** Runs {@code work} on a new thread that ends; returns its scheduler and a suspended coroutine. */
     private static List<WeakReference<?>> schedulerOfEndedThread(Thread.Builder builder) throws InterruptedException {
         List<WeakReference<?>> refs = new ArrayList<>();
