@@ -344,6 +344,96 @@ class CoroutineLeakTest {
         assertThat(kept).singleElement().extracting(java.util.concurrent.Future::isDone).isEqualTo(true);
     }
 
+    /** How many waiters {@code ch}'s queue {@code which} ({@code "senders"} or {@code "receivers"}) holds now. */
+    private static int queued(Channel<?> ch, String which) {
+        try {
+            java.lang.reflect.Field f = Channel.class.getDeclaredField(which);
+            f.setAccessible(true);
+            WaitQueue<?> q = (WaitQueue<?>) f.get(ch);
+            int n = 0;
+            for (Object w = q.first(); w != null; w = ((ChannelWaiter<?>) w).next) {
+                n++;
+            }
+            return n;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Creates coroutines that park in every kind of wait, on the channels {@code ch} (receives) and
+     * {@code full} (sends), the future {@code never}, the semaphore {@code none} (no permit free) and the
+     * coroutine {@code target} (a join), lets them park, and closes them; returns weak references to them
+     * and to their contexts.
+     */
+    private static List<WeakReference<?>> parkedInEveryWaitThenClosed(Channel<String> ch, Channel<String> full,
+            java.util.concurrent.CompletableFuture<String> never, Semaphore none, Coroutine target) {
+        List<Coroutine> parked = List.of(
+                Coroutine.create("sleep", () -> Coroutine.sleep(Duration.ofHours(1))),
+                Coroutine.create("receive", () -> ch.receive()),
+                Coroutine.create("timed-receive", () -> ch.tryReceive(Duration.ofHours(1))),
+                Coroutine.create("send", () -> full.send("x")),
+                Coroutine.create("timed-send", () -> full.trySend("x", Duration.ofHours(1))),
+                Coroutine.create("acquire", () -> none.tryAcquire(Duration.ofHours(1))),
+                Coroutine.create("await", () -> Coroutine.await(never)),
+                Coroutine.create("timed-await", () -> Coroutine.withTimeout(Duration.ofHours(1), () -> Coroutine.await(never))),
+                Coroutine.create("join", target::join),
+                Coroutine.create("select", () -> new Select<String>().onReceive(ch, v -> v).onSend(full, "x", () -> "sent")
+                        .onComplete(never, v -> v).onTimeout(Duration.ofHours(1), () -> "late").select()),
+                Coroutine.create("in-a-generator", () -> {
+                    Generator<String> g = Generator.of("waits", out -> out.emit(ch.receive()));
+                    g.next();
+                }));
+        Coroutine.yield(); // every one parks
+        List<WeakReference<?>> refs = new ArrayList<>();
+        for (Coroutine c : parked) {
+            assertThat(c.state()).as(c.name()).isEqualTo(Coroutine.State.PARKED);
+            refs.add(new WeakReference<>(c));
+            refs.add(new WeakReference<>(c.context));
+            c.close();
+        }
+        return refs;
+    }
+
+    /**
+     * A server's loop that closes the coroutines of its requests wherever they wait, over and over, leaves
+     * nothing behind: each closed coroutine becomes unreachable, no timer is left, no waiter in a channel's
+     * or a semaphore's queue, no join, and the future waited for keeps one callback however often it was.
+     */
+    @Test
+    void coroutinesClosedOverAndOverWhereverTheyWaitLeaveNothingBehind() {
+        Channel<String> ch = new Channel<>("requests", 0);
+        Channel<String> full = new Channel<>("replies", 1);
+        full.send("filling");
+        java.util.concurrent.CompletableFuture<String> never = new java.util.concurrent.CompletableFuture<>();
+        Semaphore none = new Semaphore("slots", 1);
+        none.acquire();
+        Coroutine target = Coroutine.create("target", () -> new Channel<String>("idle", 0).receive());
+        List<WeakReference<?>> refs = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            List<WeakReference<?>> round = parkedInEveryWaitThenClosed(ch, full, never, none, target);
+            if (i % 20 == 0) {
+                refs.addAll(round);
+            }
+        }
+        assertThat(Scheduler.current().loop.timerCount()).as("timers left").isZero();
+        assertThat(queued(ch, "receivers")).as("receivers left").isZero();
+        assertThat(queued(full, "senders")).as("senders left").isZero();
+        Channel<?> permits;
+        try {
+            java.lang.reflect.Field f = Semaphore.class.getDeclaredField("permits");
+            f.setAccessible(true);
+            permits = (Channel<?>) f.get(none);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(queued(permits, "receivers") + queued(permits, "senders")).as("the semaphore's waiters left").isZero();
+        assertThat(Scheduler.current().joinWaits()).as("joins left").isZero();
+        assertThat(never.getNumberOfDependents()).as("callbacks on the future").isLessThanOrEqualTo(1);
+        assertThat(Collected.all(refs)).as("the closed coroutines and their contexts").isTrue();
+        target.close();
+    }
+
     /** Runs {@code work} on a new thread that ends; returns its scheduler and a suspended coroutine. */
     private static List<WeakReference<?>> schedulerOfEndedThread(Thread.Builder builder) throws InterruptedException {
         List<WeakReference<?>> refs = new ArrayList<>();
