@@ -411,6 +411,11 @@ final class Context extends Fiber {
         body.run();
     }
 
+    /** Drops the body of an ended coroutine, before its thread may wait on its stack (see {@link #release}). */
+    void releaseBody() {
+        body = null;
+    }
+
     /** Drops the body and the stack so that an ended coroutine keeps nothing reachable. */
     void release() {
         body = null;

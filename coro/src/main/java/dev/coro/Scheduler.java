@@ -2210,8 +2210,9 @@ final class Scheduler {
         Context next;
         idleAfterEnd = true;
         // the thread may idle here, on the ended context's own stack, until something wakes a context: its
-        // body (and what the body's lambda holds) is dropped first, not once the wait is over
-        ended.release();
+        // body (and what the body's lambda holds) is dropped first, not once the wait is over; its stack
+        // stays until then (the thread engine finds the thread of that wait through it)
+        ended.releaseBody();
         try {
             loop.takeInPosts(); // as a park's poll: what came while the body ran, before the loop may idle (and the clock jump)
             while ((next = runList.previousRunnable(i - 1, runList.size())) == null) {
