@@ -344,22 +344,6 @@ class CoroutineLeakTest {
         assertThat(kept).singleElement().extracting(java.util.concurrent.Future::isDone).isEqualTo(true);
     }
 
-    /** How many waiters {@code ch}'s queue {@code which} ({@code "senders"} or {@code "receivers"}) holds now. */
-    private static int queued(Channel<?> ch, String which) {
-        try {
-            java.lang.reflect.Field f = Channel.class.getDeclaredField(which);
-            f.setAccessible(true);
-            WaitQueue<?> q = (WaitQueue<?>) f.get(ch);
-            int n = 0;
-            for (Object w = q.first(); w != null; w = ((ChannelWaiter<?>) w).next) {
-                n++;
-            }
-            return n;
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
-    }
-
     /**
      * Creates coroutines that park in every kind of wait, on the channels {@code ch} (receives) and
      * {@code full} (sends), the future {@code never}, the semaphore {@code none} (no permit free) and the
@@ -417,8 +401,8 @@ class CoroutineLeakTest {
             }
         }
         assertThat(Scheduler.current().loop.timerCount()).as("timers left").isZero();
-        assertThat(queued(ch, "receivers")).as("receivers left").isZero();
-        assertThat(queued(full, "senders")).as("senders left").isZero();
+        assertThat(QueuedWaiters.of(ch, "receivers")).as("receivers left").isZero();
+        assertThat(QueuedWaiters.of(full, "senders")).as("senders left").isZero();
         Channel<?> permits;
         try {
             java.lang.reflect.Field f = Semaphore.class.getDeclaredField("permits");
@@ -427,7 +411,7 @@ class CoroutineLeakTest {
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
         }
-        assertThat(queued(permits, "receivers") + queued(permits, "senders")).as("the semaphore's waiters left").isZero();
+        assertThat(QueuedWaiters.of(permits, "receivers") + QueuedWaiters.of(permits, "senders")).as("the semaphore's waiters left").isZero();
         assertThat(Scheduler.current().joinWaits()).as("joins left").isZero();
         assertThat(never.getNumberOfDependents()).as("callbacks on the future").isLessThanOrEqualTo(1);
         assertThat(Collected.all(refs)).as("the closed coroutines and their contexts").isTrue();

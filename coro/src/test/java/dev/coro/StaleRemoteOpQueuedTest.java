@@ -2,7 +2,6 @@ package dev.coro;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -52,10 +51,6 @@ class StaleRemoteOpQueuedTest {
         peer.join();
         selector.close(); // its clause leaves the receivers
         assertThat(ch.isSharedInPlace()).as("no select looks at it any more").isTrue();
-        Field f = Channel.class.getDeclaredField("receivers");
-        f.setAccessible(true);
-        WaitQueue<?> receivers = (WaitQueue<?>) f.get(ch);
-        Object first = receivers.first();
-        assertThat(first).as("an interrupted operation left in the receivers").isNull();
+        assertThat(QueuedWaiters.of(ch, "receivers")).as("an interrupted operation left in the receivers").isZero();
     }
 }

@@ -3,7 +3,6 @@ package dev.coro;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.ref.WeakReference;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,22 +25,6 @@ class WaitersOfEndedThreadsSweptTest {
 
     /** How many threads end leaving waiters on the channel. */
     private static final int THREADS = 100;
-
-    /** How many waiters {@code ch}'s receivers queue holds now, stale ones included. */
-    private static int queuedReceivers(Channel<?> ch) {
-        try {
-            Field f = Channel.class.getDeclaredField("receivers");
-            f.setAccessible(true);
-            WaitQueue<?> q = (WaitQueue<?>) f.get(ch);
-            int n = 0;
-            for (Object w = q.first(); w != null; w = ((ChannelWaiter<?>) w).next) {
-                n++;
-            }
-            return n;
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     /**
      * Runs a plain thread that parks a coroutine in {@code ch.receive()} and another in a select's
@@ -89,14 +72,14 @@ class WaitersOfEndedThreadsSweptTest {
         for (int k = 0; k < THREADS; k++) {
             ended.add(endsWithTwoWaitersOn(ch, k));
         }
-        assertThat(queuedReceivers(ch)).as("the live waiter and at most the ended ones since the last sweep")
+        assertThat(QueuedWaiters.of(ch, "receivers")).as("the live waiter and at most the ended ones since the last sweep")
                 .isBetween(1, 16);
         assertThat(Collected.all(ended.subList(0, THREADS - 8)))
                 .as("the schedulers of the ended threads, all but those of the last few, while the channel lives").isTrue();
         ch.send(7);
         assertThat(Coroutine.await(live)).as("the waiter of the thread still alive is handed the value").isEqualTo(7);
         assertThat(ch.trySend(8)).as("no other receiver that can ever run waits").isFalse();
-        assertThat(queuedReceivers(ch)).isZero();
+        assertThat(QueuedWaiters.of(ch, "receivers")).isZero();
         assertThat(Collected.all(ended)).isTrue();
         assertThat(ch.isClosed()).isFalse();
     }
